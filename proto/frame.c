@@ -1,0 +1,324 @@
+/*
+ * frame.c: parsing and building of protocol v1 frames (frame.h). Every
+ * getter checks type and bounds before it hands out a value; nothing is
+ * copied without a length check.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "proto/err.h"
+#include "proto/frame.h"
+
+static int
+depth_ok(json_t *v, int depth)
+{
+	const char *key;
+	json_t *child;
+	size_t i;
+
+	if (depth > OFR_DEPTH_MAX)
+		return 0;
+	if (json_is_object(v)) {
+		json_object_foreach(v, key, child)
+			if (!depth_ok(child, depth + 1))
+				return 0;
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, child)
+			if (!depth_ok(child, depth + 1))
+				return 0;
+	}
+	return 1;
+}
+
+int
+frame_in_parse(struct frame_in *in, const char *buf, size_t len)
+{
+	json_t *v, *type, *id;
+	json_error_t jerr;
+
+	memset(in, 0, sizeof(*in));
+	if (len > OFR_FRAME_MAX)
+		return OFR_E_TOO_BIG;
+	in->root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (in->root == NULL || !json_is_object(in->root))
+		return OFR_E_BAD_JSON;
+	if (!depth_ok(in->root, 1))
+		return OFR_E_BAD_JSON;
+
+	id = json_object_get(in->root, "id");
+	if (id != NULL) {
+		if (!json_is_integer(id) || json_integer_value(id) < 1 ||
+		    json_integer_value(id) > OFR_ID_MAX) {
+			in->bad_field = "id";
+			return OFR_E_BAD_FIELD;
+		}
+		in->id = json_integer_value(id);
+	}
+	v = json_object_get(in->root, "v");
+	if (!json_is_integer(v) || json_integer_value(v) != OFR_PROTO_VERSION)
+		return OFR_E_BAD_VERSION;
+	type = json_object_get(in->root, "type");
+	if (!json_is_string(type) || json_string_length(type) == 0 ||
+	    json_string_length(type) > OFR_TYPE_MAX) {
+		in->bad_field = "type";
+		return OFR_E_BAD_FIELD;
+	}
+	in->type = json_string_value(type);
+	return 0;
+}
+
+void
+frame_in_clear(struct frame_in *in)
+{
+	json_decref(in->root);
+	memset(in, 0, sizeof(*in));
+}
+
+static int
+bad(struct frame_in *in, const char *key)
+{
+	in->bad_field = key;
+	return OFR_E_BAD_FIELD;
+}
+
+/* Looks key up; returns 1 if present, 0 if absent and allowed, or an
+ * error when absent and required. */
+static int
+field(struct frame_in *in, const char *key, int required, json_t **v)
+{
+	*v = json_object_get(in->root, key);
+	if (*v == NULL || json_is_null(*v))
+		return required ? bad(in, key) : 0;
+	return 1;
+}
+
+int
+frame_str(struct frame_in *in, const char *key, size_t maxlen, int required,
+    const char **out)
+{
+	json_t *v;
+	const unsigned char *s;
+	size_t len;
+	int rc;
+
+	if ((rc = field(in, key, required, &v)) <= 0)
+		return rc;
+	if (!json_is_string(v))
+		return bad(in, key);
+	len = json_string_length(v);
+	if (len == 0 || len > maxlen)
+		return bad(in, key);
+	s = (const unsigned char *)json_string_value(v);
+	for (size_t i = 0; i < len; i++)
+		if (s[i] < 0x20 || s[i] == 0x7f)
+			return bad(in, key);
+	*out = (const char *)s;
+	return 0;
+}
+
+int
+frame_is_token(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > OFR_TOKEN_MAX || s[0] == '-')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+int
+frame_token(struct frame_in *in, const char *key, int required,
+    const char **out)
+{
+	const char *s = NULL;
+	int rc;
+
+	if ((rc = frame_str(in, key, OFR_TOKEN_MAX, required, &s)) != 0)
+		return rc;
+	if (s == NULL)
+		return 0;
+	if (!frame_is_token(s))
+		return bad(in, key);
+	*out = s;
+	return 0;
+}
+
+int
+frame_int(struct frame_in *in, const char *key, int64_t min, int64_t max,
+    int required, int64_t *out)
+{
+	json_t *v;
+	int rc;
+
+	if ((rc = field(in, key, required, &v)) <= 0)
+		return rc;
+	if (!json_is_integer(v) || json_integer_value(v) < min ||
+	    json_integer_value(v) > max)
+		return bad(in, key);
+	*out = json_integer_value(v);
+	return 0;
+}
+
+int
+frame_bool(struct frame_in *in, const char *key, int required, int *out)
+{
+	json_t *v;
+	int rc;
+
+	if ((rc = field(in, key, required, &v)) <= 0)
+		return rc;
+	if (!json_is_boolean(v))
+		return bad(in, key);
+	*out = json_is_true(v);
+	return 0;
+}
+
+int
+frame_bin(struct frame_in *in, const char *key, size_t minlen, size_t maxlen,
+    int required, uint8_t *out, size_t *outlen)
+{
+	json_t *v;
+	size_t n;
+	int rc;
+
+	if ((rc = field(in, key, required, &v)) <= 0)
+		return rc;
+	if (!json_is_string(v))
+		return bad(in, key);
+	if (b64_decode(out, maxlen, &n, json_string_value(v),
+	    json_string_length(v)) != 0 || n < minlen)
+		return bad(in, key);
+	*outlen = n;
+	return 0;
+}
+
+int
+frame_array(struct frame_in *in, const char *key, size_t maxn, int required,
+    json_t **out)
+{
+	json_t *v;
+	int rc;
+
+	if ((rc = field(in, key, required, &v)) <= 0)
+		return rc;
+	if (!json_is_array(v) || json_array_size(v) > maxn)
+		return bad(in, key);
+	*out = v;
+	return 0;
+}
+
+int
+frame_token_list(struct frame_in *in, const char *key, int required,
+    char *out, size_t outsz)
+{
+	json_t *arr = NULL, *e;
+	size_t i, used;
+	int rc;
+
+	if ((rc = frame_array(in, key, OFR_LIST_MAX, required, &arr)) != 0)
+		return rc;
+	if (arr == NULL)
+		return 0;
+	if (outsz < 2)
+		return bad(in, key);
+	strcpy(out, ",");
+	used = 1;
+	json_array_foreach(arr, i, e) {
+		const char *s;
+		char probe[OFR_TOKEN_MAX + 3];
+		size_t n;
+
+		if (!json_is_string(e) || !frame_is_token(json_string_value(e)))
+			return bad(in, key);
+		s = json_string_value(e);
+		n = strlen(s);
+		snprintf(probe, sizeof(probe), ",%s,", s);
+		if (strstr(out, probe) != NULL)
+			return bad(in, key);	/* duplicate */
+		if (used + n + 1 >= outsz)
+			return bad(in, key);
+		memcpy(out + used, s, n);
+		used += n;
+		out[used++] = ',';
+		out[used] = '\0';
+	}
+	return 0;
+}
+
+json_t *
+frame_new(const char *type, int64_t re)
+{
+	json_t *f = json_object();
+
+	if (f == NULL)
+		return NULL;
+	if (json_object_set_new(f, "v", json_integer(OFR_PROTO_VERSION)) ||
+	    json_object_set_new(f, "type", json_string(type)) ||
+	    (re > 0 && json_object_set_new(f, "re", json_integer(re)))) {
+		json_decref(f);
+		return NULL;
+	}
+	return f;
+}
+
+json_t *
+frame_error(int64_t re, int err, const char *field_name)
+{
+	json_t *f = frame_new("error", re);
+
+	if (f == NULL)
+		return NULL;
+	if (json_object_set_new(f, "code", json_string(err_str(err))) ||
+	    (field_name != NULL &&
+	    json_object_set_new(f, "field", json_string(field_name)))) {
+		json_decref(f);
+		return NULL;
+	}
+	return f;
+}
+
+int
+frame_set_bin(json_t *f, const char *key, const uint8_t *buf, size_t len)
+{
+	size_t sz = sodium_base64_ENCODED_LEN(len,
+	    sodium_base64_VARIANT_ORIGINAL);
+	char *s = malloc(sz);
+	int rc;
+
+	if (s == NULL)
+		return OFR_E_NOMEM;
+	sodium_bin2base64(s, sz, buf, len, sodium_base64_VARIANT_ORIGINAL);
+	rc = json_object_set_new(f, key, json_stringn(s, sz - 1));
+	free(s);
+	return rc == 0 ? 0 : OFR_E_NOMEM;
+}
+
+void
+b64_encode(char *out, size_t outsz, const uint8_t *bin, size_t len)
+{
+	sodium_bin2base64(out, outsz, bin, len, sodium_base64_VARIANT_ORIGINAL);
+}
+
+int
+b64_decode(uint8_t *out, size_t maxlen, size_t *outlen, const char *s,
+    size_t slen)
+{
+	const char *end;
+
+	/* Reject early what cannot fit, so a huge string costs nothing. */
+	if (slen / 4 * 3 > maxlen + 2)
+		return OFR_E_BAD_FIELD;
+	if (sodium_base642bin(out, maxlen, s, slen, NULL, outlen, &end,
+	    sodium_base64_VARIANT_ORIGINAL) != 0 || end != s + slen)
+		return OFR_E_BAD_FIELD;
+	return 0;
+}

@@ -1,0 +1,209 @@
+/*
+ * store.h: the server's durable state. store.c holds every SQL statement of
+ * the server; nothing else opens the database. One connection, one writer.
+ *
+ * Transactions: the first write after a commit opens a transaction
+ * (BEGIN IMMEDIATE); store_commit() ends it with an fsync (WAL,
+ * synchronous=FULL). The server calls store_commit() once per turn of its
+ * event loop, so many writes share one fsync, and sends nothing that depends
+ * on a write before that commit returned 0. Reads see the open transaction.
+ *
+ * All functions return 0 or a negative code of proto/err.h: OFR_E_NOT_FOUND
+ * for a missing row where said, OFR_E_INTERNAL for any SQLite failure (after
+ * logging it). Output structs are caller-allocated.
+ */
+#ifndef OFFRAMP_STORE_H
+#define OFFRAMP_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/frame.h"
+#include "proto/ocrypto.h"
+
+#define STORE_LIST_BYTES	(OFR_LIST_MAX * (OFR_TOKEN_MAX + 1) + 2)
+#define STORE_CASES_MAX		100	/* cases in one list */
+#define STORE_PARTICIPANTS_MAX	8
+
+enum role {
+	ROLE_NONE = 0,
+	ROLE_CLIENT = 1,
+	ROLE_COUNSELLOR = 2,
+	ROLE_ADMIN = 3,
+};
+
+enum case_status {
+	CASE_WAITING = 1,
+	CASE_ACTIVE = 2,
+	CASE_CLOSED = 3,
+};
+
+struct account {
+	int64_t id;
+	uint8_t key[OFR_PK_BYTES];
+	int role;			/* enum role */
+	int64_t programme;		/* 0: none (clients) */
+	char name[OFR_NAME_MAX + 1];	/* pseudonym or display name */
+	int disabled;
+	int64_t created;
+};
+
+struct profile {
+	char languages[STORE_LIST_BYTES];	/* ",en,de," ; "," when empty */
+	char topics[STORE_LIST_BYTES];
+	int capacity;
+	int available;
+};
+
+struct case_info {
+	int64_t id;			/* random, 1..2^53-1 */
+	int status;			/* enum case_status */
+	char language[OFR_TOKEN_MAX + 1];
+	char topic[OFR_TOKEN_MAX + 1];	/* "" when none */
+	int64_t client;			/* account id */
+	int64_t counsellor;		/* account id, 0 when waiting */
+	int64_t created;
+	int64_t updated;
+};
+
+struct participant {
+	int64_t account;
+	uint8_t key[OFR_PK_BYTES];
+	int role;
+	char name[OFR_NAME_MAX + 1];
+};
+
+/* One stored copy of a message, as handed to store_deliveries_each(). The
+ * pointers are valid only during the callback. */
+struct delivery {
+	int64_t seq;
+	int64_t case_id;
+	const uint8_t *mid;		/* OFR_MID_BYTES */
+	const uint8_t *from_key;	/* OFR_PK_BYTES */
+	int64_t ts;
+	const uint8_t *ct;
+	size_t ct_len;
+};
+
+struct store;
+
+/*
+ * Opens (creating when missing) the directory dir with mode 0700 and the
+ * database dir/offramp.db with mode 0600, sets WAL and synchronous=FULL,
+ * migrates the schema to the newest PRAGMA user_version, and prepares every
+ * statement. *out is owned by the caller: store_close() it.
+ * Returns 0, OFR_E_IO (directory or file) or OFR_E_INTERNAL.
+ */
+int store_open(struct store **out, const char *dir);
+/* Rolls back an open transaction, finalizes statements, closes. NULL is
+ * harmless. */
+void store_close(struct store *st);
+
+/* Commits the open transaction, if any (fsync). 0, or OFR_E_INTERNAL after
+ * rolling it back. */
+int store_commit(struct store *st);
+/* Rolls back the open transaction, if any. */
+void store_rollback(struct store *st);
+/* 1 while a transaction is open. */
+int store_in_tx(const struct store *st);
+
+/* Programmes. */
+int store_programme_create(struct store *st, const char *name, int64_t now,
+    int64_t *id);
+/* The programme with the lowest id; OFR_E_NOT_FOUND when none. */
+int store_programme_first(struct store *st, int64_t *id);
+
+/* Accounts. */
+/* OFR_E_NOT_FOUND when no account has this key / id. */
+int store_account_by_key(struct store *st, const uint8_t key[OFR_PK_BYTES],
+    struct account *out);
+int store_account_by_id(struct store *st, int64_t id, struct account *out);
+/* Inserts a with a->id ignored and set on return. OFR_E_FORBIDDEN when the
+ * key has an account already. */
+int store_account_create(struct store *st, struct account *a);
+/* Number of admins (disabled or not) of all programmes. */
+int store_admin_count(struct store *st, int64_t *n);
+
+/* Counsellor profiles: created with defaults (no languages, no topics,
+ * capacity 5, available) by store_account_create() for counsellors. */
+int store_profile_get(struct store *st, int64_t account, struct profile *out);
+int store_profile_set(struct store *st, int64_t account,
+    const struct profile *p);
+/* Sets the display name of an account. */
+int store_account_set_name(struct store *st, int64_t account,
+    const char *name);
+
+/* Invites. Only the BLAKE2b-256 hash of a token is stored. created_by 0
+ * marks the bootstrap invite. */
+int store_invite_create(struct store *st, const uint8_t hash[32],
+    int64_t programme, int role, int64_t expires, int64_t created_by,
+    int64_t now);
+/* Takes (marks used) the invite with this hash if unused and
+ * expires > now, giving its programme and role; else OFR_E_BAD_INVITE. */
+int store_invite_take(struct store *st, const uint8_t hash[32], int64_t now,
+    int64_t *programme, int *role);
+/* Unused, unexpired invites of a programme. */
+int store_invite_pending(struct store *st, int64_t programme, int64_t now,
+    int64_t *n);
+/* Deletes every unused bootstrap invite (created_by 0). */
+int store_invite_drop_bootstrap(struct store *st);
+
+/* Cases. */
+/* Creates a waiting case of client with a fresh random id and the client as
+ * its only participant; fills *out. */
+int store_case_create(struct store *st, int64_t client, const char *language,
+    const char *topic, int64_t now, struct case_info *out);
+/* OFR_E_NOT_FOUND when no case has this id. */
+int store_case_get(struct store *st, int64_t id, struct case_info *out);
+/* The client's waiting or active case; OFR_E_NOT_FOUND when none. */
+int store_case_open_of_client(struct store *st, int64_t client,
+    struct case_info *out);
+/* Calls fn for each case that account participates in, newest first, at
+ * most STORE_CASES_MAX; fn returning non-zero stops and is returned. */
+int store_case_each_of(struct store *st, int64_t account,
+    int (*fn)(void *arg, const struct case_info *c), void *arg);
+/* Makes counsellor the counsellor and a participant of a waiting case,
+ * status active; records now as the counsellor's last assignment. */
+int store_case_assign(struct store *st, int64_t case_id, int64_t counsellor,
+    int64_t now);
+int store_case_close(struct store *st, int64_t case_id, int64_t now);
+/* The participants of a case, in the order they joined; *n set. */
+int store_case_participants(struct store *st, int64_t case_id,
+    struct participant *out, size_t max, size_t *n);
+/* 1 in *yes when account participates in the case. */
+int store_case_has_participant(struct store *st, int64_t case_id,
+    int64_t account, int *yes);
+/* Waiting cases, oldest first, at most max ids. */
+int store_case_waiting(struct store *st, int64_t *ids, size_t max,
+    size_t *n);
+
+/*
+ * The counsellor for a case in language (and topic when not NULL or ""):
+ * role counsellor, not disabled, available, speaking the language, taking
+ * the topic, with fewer waiting or active cases than its capacity; fewest
+ * such cases first, then least recently assigned (never assigned first),
+ * then lowest account id. OFR_E_NOT_FOUND when none fits.
+ */
+int store_match_counsellor(struct store *st, const char *language,
+    const char *topic, int64_t *counsellor);
+
+/*
+ * Stores message mid of sender in case_id with one copy per recipient
+ * (ct[i] of ct_len[i] bytes for recipients[i]). When sender has sent this
+ * mid before, stores nothing and sets *dup to 1.
+ */
+int store_message_insert(struct store *st, int64_t case_id, int64_t sender,
+    const uint8_t mid[OFR_MID_BYTES], int64_t now, const int64_t *recipients,
+    const uint8_t *const *ct, const size_t *ct_len, size_t n, int *dup);
+/* Calls fn for recipient's copies with seq > after, in seq order, at most
+ * max of them; fn returning non-zero stops and is returned. */
+int store_deliveries_each(struct store *st, int64_t recipient, int64_t after,
+    size_t max, int (*fn)(void *arg, const struct delivery *d), void *arg);
+/* Deletes recipient's copy seq; *deleted is 1 when there was one. */
+int store_delivery_ack(struct store *st, int64_t recipient, int64_t seq,
+    int *deleted);
+/* Deletes message records (kept for dedup, no content) that have no copy
+ * left and are older than before. */
+int store_messages_purge(struct store *st, int64_t before);
+
+#endif
