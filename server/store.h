@@ -106,6 +106,14 @@ int store_commit(struct store *st);
 void store_rollback(struct store *st);
 /* 1 while a transaction is open. */
 int store_in_tx(const struct store *st);
+/*
+ * One request's writes, all or nothing, inside the turn's transaction:
+ * store_mark() before the request; store_unmark(st, 1) keeps its writes,
+ * store_unmark(st, 0) undoes them (a savepoint, opened with the request's
+ * first write).
+ */
+void store_mark(struct store *st);
+void store_unmark(struct store *st, int keep);
 
 /* Programmes. */
 int store_programme_create(struct store *st, const char *name, int64_t now,

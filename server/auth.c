@@ -1,0 +1,253 @@
+/*
+ * auth.c: who is on the other end. Login by key (a signed challenge),
+ * anonymous client accounts with random pseudonyms, one-time invites for
+ * counsellors and admins, and the bootstrap invite of the first admin. It
+ * asks for nothing but a public key and a signature, and keeps no token in
+ * the clear: invites are stored as their hash.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "handlers.h"
+#include "log.h"
+#include "proto/err.h"
+#include "proto/ocrypto.h"
+#include "store.h"
+
+#define BOOTSTRAP_TTL	86400
+
+static const char *const adjectives[] = {
+	"quiet", "bright", "calm", "brave", "gentle", "steady", "clear",
+	"kind", "swift", "patient", "open", "warm", "honest", "silver",
+	"green", "blue", "amber", "early", "late", "northern", "southern",
+	"distant", "young", "old", "careful", "hopeful", "free", "new",
+	"plain", "simple", "still", "true",
+};
+
+static const char *const nouns[] = {
+	"heron", "river", "willow", "harbour", "meadow", "sparrow", "birch",
+	"lantern", "bridge", "valley", "otter", "falcon", "maple", "island",
+	"comet", "pebble", "cedar", "fox", "wren", "orchard", "beacon",
+	"compass", "garden", "lake", "path", "summit", "tide", "ember",
+	"cloud", "stone", "field", "swan",
+};
+
+const char *
+auth_role_name(int role)
+{
+	switch (role) {
+	case ROLE_CLIENT:
+		return "client";
+	case ROLE_COUNSELLOR:
+		return "counsellor";
+	case ROLE_ADMIN:
+		return "admin";
+	default:
+		return "none";
+	}
+}
+
+static int
+role_from_name(const char *name)
+{
+	if (strcmp(name, "client") == 0)
+		return ROLE_CLIENT;
+	if (strcmp(name, "counsellor") == 0)
+		return ROLE_COUNSELLOR;
+	if (strcmp(name, "admin") == 0)
+		return ROLE_ADMIN;
+	return ROLE_NONE;
+}
+
+json_t *
+auth_account_json(const struct account *a)
+{
+	json_t *o = json_object();
+
+	if (o == NULL)
+		return NULL;
+	if (frame_set_bin(o, "key", a->key, OFR_PK_BYTES) != 0 ||
+	    json_object_set_new(o, "role",
+	    json_string(auth_role_name(a->role))) ||
+	    json_object_set_new(o, "name", json_string(a->name)) ||
+	    json_object_set_new(o, "programme", a->programme ?
+	    json_integer(a->programme) : json_null())) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static void
+pseudonym(char *out, size_t outsz)
+{
+	size_t na = sizeof(adjectives) / sizeof(adjectives[0]);
+	size_t nn = sizeof(nouns) / sizeof(nouns[0]);
+
+	snprintf(out, outsz, "%s-%s-%u",
+	    adjectives[randombytes_uniform((uint32_t)na)],
+	    nouns[randombytes_uniform((uint32_t)nn)],
+	    10 + randombytes_uniform(90));
+}
+
+/* Reads key and sig and checks the signature of this session's challenge.
+ * A failed signature spends the challenge. */
+static int
+read_proof(struct session *s, struct frame_in *in, uint8_t key[OFR_PK_BYTES])
+{
+	uint8_t sig[OFR_SIG_BYTES];
+	size_t n;
+	int rc;
+
+	if ((rc = frame_bin(in, "key", OFR_PK_BYTES, OFR_PK_BYTES, 1, key,
+	    &n)) != 0 ||
+	    (rc = frame_bin(in, "sig", OFR_SIG_BYTES, OFR_SIG_BYTES, 1, sig,
+	    &n)) != 0)
+		return rc;
+	if (ocrypto_login_verify(sig, s->srv->pk, s->challenge, key) != 0) {
+		s->rechallenge = 1;
+		return OFR_E_BAD_SIGNATURE;
+	}
+	return 0;
+}
+
+static int
+reply_account(struct session *s, struct frame_in *in, const char *type,
+    const struct account *a, int created)
+{
+	json_t *f = frame_new(type, in->id);
+	json_t *acct = auth_account_json(a);
+
+	if (f == NULL || acct == NULL) {
+		json_decref(f);
+		json_decref(acct);
+		return OFR_E_NOMEM;
+	}
+	json_object_set_new(f, "account", acct);
+	if (created >= 0)
+		json_object_set_new(f, "created", json_boolean(created));
+	session_login(s, a);
+	session_reply(s, f);
+	return 0;
+}
+
+int
+auth_ping(struct session *s, struct frame_in *in)
+{
+	session_reply(s, frame_new("ping.ok", in->id));
+	return 0;
+}
+
+int
+auth_login(struct session *s, struct frame_in *in)
+{
+	struct store *st = s->srv->st;
+	uint8_t key[OFR_PK_BYTES];
+	struct account a;
+	const char *role_name;
+	int role, rc, created = 0;
+
+	if ((rc = frame_str(in, "role", 16, 1, &role_name)) != 0)
+		return rc;
+	if ((role = role_from_name(role_name)) == ROLE_NONE) {
+		in->bad_field = "role";
+		return OFR_E_BAD_FIELD;
+	}
+	if ((rc = read_proof(s, in, key)) != 0)
+		return rc;
+
+	rc = store_account_by_key(st, key, &a);
+	if (rc == OFR_E_NOT_FOUND) {
+		if (role != ROLE_CLIENT)
+			return OFR_E_UNKNOWN_KEY;
+		memset(&a, 0, sizeof(a));
+		memcpy(a.key, key, OFR_PK_BYTES);
+		a.role = ROLE_CLIENT;
+		a.created = s->srv->now;
+		pseudonym(a.name, sizeof(a.name));
+		if ((rc = store_account_create(st, &a)) != 0)
+			return rc;
+		created = 1;
+	} else if (rc != 0) {
+		return rc;
+	} else if (a.role != role) {
+		return OFR_E_WRONG_ROLE;
+	} else if (a.disabled) {
+		return OFR_E_DISABLED;
+	}
+	return reply_account(s, in, "login.ok", &a, created);
+}
+
+int
+auth_redeem(struct session *s, struct frame_in *in)
+{
+	struct store *st = s->srv->st;
+	uint8_t key[OFR_PK_BYTES], token[OFR_INVITE_BYTES], hash[32];
+	const char *invite, *name;
+	struct account a;
+	int rc, role;
+
+	if ((rc = frame_str(in, "invite", OFR_INVITE_STR_MAX - 1, 1,
+	    &invite)) != 0 ||
+	    (rc = frame_str(in, "name", OFR_NAME_MAX, 1, &name)) != 0)
+		return rc;
+	if ((rc = read_proof(s, in, key)) != 0)
+		return rc;
+	if (ocrypto_invite_decode(token, invite) != 0)
+		return OFR_E_BAD_INVITE;
+	rc = store_account_by_key(st, key, &a);
+	if (rc == 0)
+		return OFR_E_FORBIDDEN;
+	if (rc != OFR_E_NOT_FOUND)
+		return rc;
+
+	crypto_generichash(hash, sizeof(hash), token, sizeof(token), NULL, 0);
+	memset(&a, 0, sizeof(a));
+	if ((rc = store_invite_take(st, hash, s->srv->now, &a.programme,
+	    &role)) != 0)
+		return rc;
+	memcpy(a.key, key, OFR_PK_BYTES);
+	a.role = role;
+	a.created = s->srv->now;
+	snprintf(a.name, sizeof(a.name), "%s", name);
+	if ((rc = store_account_create(st, &a)) != 0)
+		return rc;
+	log_info("auth: an invite was redeemed for a new %s",
+	    auth_role_name(role));
+	return reply_account(s, in, "redeem.ok", &a, -1);
+}
+
+int
+auth_bootstrap(struct server *srv, const char *programme_name,
+    char *token_out)
+{
+	uint8_t token[OFR_INVITE_BYTES], hash[32];
+	int64_t admins, programme;
+	int rc;
+
+	token_out[0] = '\0';
+	if ((rc = store_admin_count(srv->st, &admins)) != 0)
+		return rc;
+	if (admins > 0)
+		return 0;
+	rc = store_programme_first(srv->st, &programme);
+	if (rc == OFR_E_NOT_FOUND)
+		rc = store_programme_create(srv->st, programme_name, srv->now,
+		    &programme);
+	if (rc != 0)
+		return rc;
+	randombytes_buf(token, sizeof(token));
+	crypto_generichash(hash, sizeof(hash), token, sizeof(token), NULL, 0);
+	if ((rc = store_invite_drop_bootstrap(srv->st)) != 0 ||
+	    (rc = store_invite_create(srv->st, hash, programme, ROLE_ADMIN,
+	    srv->now + BOOTSTRAP_TTL, 0, srv->now)) != 0 ||
+	    (rc = store_commit(srv->st)) != 0) {
+		store_rollback(srv->st);
+		return rc;
+	}
+	ocrypto_invite_encode(token_out, token);
+	sodium_memzero(token, sizeof(token));
+	return 0;
+}

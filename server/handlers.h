@@ -1,0 +1,48 @@
+/*
+ * handlers.h: one function per request type of PROTOCOL.md, grouped by area
+ * (auth.c, cases.c, relay.c, admin.c) and dispatched from the table in
+ * session.c, which has already checked the caller's role. A handler checks
+ * every field before it changes anything, queues its answer with
+ * session_reply() and returns 0, or returns a negative code of proto/err.h
+ * (the dispatcher sends the error frame and undoes the request's writes).
+ */
+#ifndef OFFRAMP_HANDLERS_H
+#define OFFRAMP_HANDLERS_H
+
+#include "proto/frame.h"
+#include "session.h"
+
+/* auth.c */
+int auth_ping(struct session *s, struct frame_in *in);
+int auth_login(struct session *s, struct frame_in *in);
+int auth_redeem(struct session *s, struct frame_in *in);
+/* Makes sure there is an admin or a fresh bootstrap invite; writes the
+ * token to *token_out (capacity OFR_INVITE_STR_MAX), or "" when an admin
+ * exists. Commits. */
+int auth_bootstrap(struct server *srv, const char *programme_name,
+    char *token_out);
+/* The account object of PROTOCOL.md. New reference, NULL on OOM. */
+json_t *auth_account_json(const struct account *a);
+const char *auth_role_name(int role);
+
+/* cases.c */
+int cases_request(struct session *s, struct frame_in *in);
+int cases_list(struct session *s, struct frame_in *in);
+int cases_close(struct session *s, struct frame_in *in);
+/* Reads field "case" and gets that case if the caller participates in it;
+ * OFR_E_NOT_FOUND if not (the same answer as for no such case). */
+int cases_own(struct session *s, struct frame_in *in, struct case_info *c);
+/* Matches waiting cases, oldest first, to counsellors with room. */
+int cases_match_waiting(struct server *srv);
+
+/* relay.c */
+int relay_send(struct session *s, struct frame_in *in);
+int relay_ack(struct session *s, struct frame_in *in);
+/* Queues s's stored messages after its cursor, within its window. */
+void relay_pump(struct session *s);
+
+/* admin.c */
+int admin_invite_create(struct session *s, struct frame_in *in);
+int admin_profile_set(struct session *s, struct frame_in *in);
+
+#endif

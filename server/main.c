@@ -1,0 +1,239 @@
+/*
+ * main.c: offramp-server's start-up and event loop. It reads the options,
+ * refuses an unsafe listener, opens the store and the server's identity
+ * key, makes sure there is a way to the first admin, and then turns the
+ * loop: serve events, commit once, release what the commit allows.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "handlers.h"
+#include "log.h"
+#include "proto/err.h"
+#include "proto/ocrypto.h"
+#include "server.h"
+#include "store.h"
+#include "ws.h"
+
+static volatile sig_atomic_t stopping;
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: offramp-server --data DIR [options]\n"
+	    "  --data DIR            data directory (created 0700)\n"
+	    "  --listen ADDR         IP address to listen on (127.0.0.1)\n"
+	    "  --port N              port (7443; 0 picks a free one)\n"
+	    "  --cert FILE --key FILE  TLS certificate and key (PEM)\n"
+	    "  --insecure-no-tls     allow a non-loopback listener without "
+	    "TLS\n"
+	    "  --programme NAME      name of the first programme\n"
+	    "  --login-timeout SEC   close connections not logged in "
+	    "(10)\n"
+	    "  --log-level LEVEL     error, warn, info or debug (info)\n");
+}
+
+static int
+is_loopback(const char *addr)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (inet_pton(AF_INET, addr, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, addr, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return 0;
+}
+
+static int
+is_address(const char *addr)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	return inet_pton(AF_INET, addr, &a4) == 1 ||
+	    inet_pton(AF_INET6, addr, &a6) == 1;
+}
+
+/* Loads dir/server.key, or makes it (0600) on first start. */
+static void
+load_server_key(const char *dir, uint8_t pk[OFR_PK_BYTES])
+{
+	char path[4096];
+	uint8_t *sk = sodium_malloc(OFR_SK_BYTES);
+	ssize_t n;
+	int fd;
+
+	if (sk == NULL)
+		fatal("out of memory");
+	snprintf(path, sizeof(path), "%s/server.key", dir);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		n = read(fd, sk, OFR_SK_BYTES);
+		close(fd);
+		if (n != OFR_SK_BYTES)
+			fatal("server key %s is damaged", path);
+	} else if (errno == ENOENT) {
+		crypto_sign_keypair(pk, sk);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 || write(fd, sk, OFR_SK_BYTES) != OFR_SK_BYTES ||
+		    fsync(fd) != 0)
+			fatal("cannot write server key %s", path);
+		close(fd);
+	} else {
+		fatal("cannot read server key %s", path);
+	}
+	/* The server signs nothing yet: it publishes its key in challenges,
+	 * to which clients bind their login signatures. */
+	memcpy(pk, sk + 32, OFR_PK_BYTES);
+	sodium_free(sk);
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+	ws_wake();
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "cert", required_argument, NULL, 'c' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "insecure-no-tls", no_argument, NULL, 'I' },
+		{ "programme", required_argument, NULL, 'P' },
+		{ "login-timeout", required_argument, NULL, 't' },
+		{ "log-level", required_argument, NULL, 'L' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static struct server srv;
+	struct ws_config cfg = { .listen = "127.0.0.1", .port = 7443 };
+	const char *data = NULL, *programme = "First programme";
+	char token[OFR_INVITE_STR_MAX];
+	struct sigaction sa;
+	int c, insecure = 0, port, rc;
+	long v;
+
+	srv.login_timeout = 10;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': data = optarg; break;
+		case 'l': cfg.listen = optarg; break;
+		case 'p':
+			v = strtol(optarg, NULL, 10);
+			if (v < 0 || v > 65535) {
+				usage(stderr);
+				return 2;
+			}
+			cfg.port = (int)v;
+			break;
+		case 'c': cfg.cert = optarg; break;
+		case 'k': cfg.key = optarg; break;
+		case 'I': insecure = 1; break;
+		case 'P': programme = optarg; break;
+		case 't':
+			v = strtol(optarg, NULL, 10);
+			if (v < 1 || v > 3600) {
+				usage(stderr);
+				return 2;
+			}
+			srv.login_timeout = (int)v;
+			break;
+		case 'L':
+			if (strcmp(optarg, "error") == 0)
+				log_set_level(LOG_ERR);
+			else if (strcmp(optarg, "warn") == 0)
+				log_set_level(LOG_WARN);
+			else if (strcmp(optarg, "info") == 0)
+				log_set_level(LOG_INFO);
+			else if (strcmp(optarg, "debug") == 0) {
+				log_set_level(LOG_DEBUG);
+				cfg.verbose = 1;
+			} else {
+				usage(stderr);
+				return 2;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (data == NULL || optind != argc || (cfg.cert == NULL) !=
+	    (cfg.key == NULL) || strlen(programme) > OFR_NAME_MAX) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(cfg.listen, "localhost") == 0)
+		cfg.listen = "127.0.0.1";
+	if (!is_address(cfg.listen)) {
+		fprintf(stderr, "offramp-server: --listen takes an IP address\n");
+		return 2;
+	}
+	if (cfg.cert == NULL && !is_loopback(cfg.listen) && !insecure) {
+		fprintf(stderr, "offramp-server: refusing to listen on a "
+		    "non-loopback address without TLS: give --cert and --key "
+		    "(or --insecure-no-tls, if something else encrypts)\n");
+		return 2;
+	}
+
+	umask(077);
+	signal(SIGPIPE, SIG_IGN);
+	if (ocrypto_init() != 0)
+		fatal("libsodium failed to start");
+	if ((rc = store_open(&srv.st, data)) != 0)
+		fatal("cannot open the store in %s: %s", data, err_str(rc));
+	load_server_key(data, srv.pk);
+	srv.now = time(NULL);
+	srv.last_purge = srv.now;
+	if ((rc = auth_bootstrap(&srv, programme, token)) != 0)
+		fatal("cannot make the bootstrap invite: %s", err_str(rc));
+
+	if ((port = ws_start(&srv, &cfg)) < 0)
+		fatal("cannot listen");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+
+	log_info("offramp-server started, %s", cfg.cert ? "tls" : "no tls");
+	printf("offramp-server: listening on port %d%s\n", port,
+	    cfg.cert ? "" : " (no tls)");
+	if (token[0] != '\0')
+		printf("offramp-server: bootstrap admin token: %s\n", token);
+	fflush(stdout);
+	sodium_memzero(token, sizeof(token));
+
+	while (!stopping) {
+		if (ws_service() < 0)
+			break;
+		session_turn_end(&srv);
+	}
+	log_info("offramp-server stopping");
+	session_turn_end(&srv);
+	ws_stop();
+	store_close(srv.st);
+	return 0;
+}

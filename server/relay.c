@@ -1,0 +1,185 @@
+/*
+ * relay.c: the durable relay of opaque ciphertext. A message is stored as
+ * one copy per recipient; the sender's answer waits for the turn's commit
+ * (session.c holds it); copies go out in seq order to every connection of
+ * the recipient, from the store, within a bounded window; a copy is deleted
+ * when its recipient acks it. It never looks inside a ciphertext.
+ */
+#include <string.h>
+
+#include "handlers.h"
+#include "log.h"
+#include "proto/err.h"
+#include "store.h"
+
+#define PUMP_BATCH	64
+
+/* Reads copy i of the copies array into the server's scratch buffer and
+ * finds its recipient among the participants. */
+static int
+read_copy(struct server *srv, json_t *e, size_t i,
+    const struct participant *p, size_t np, int64_t sender,
+    int64_t *recipient, size_t *ct_len)
+{
+	struct frame_in sub = { .root = e };
+	uint8_t to[OFR_PK_BYTES];
+	size_t n;
+
+	if (!json_is_object(e) ||
+	    frame_bin(&sub, "to", OFR_PK_BYTES, OFR_PK_BYTES, 1, to, &n) ||
+	    frame_bin(&sub, "ct", 1, OFR_CT_MAX, 1, srv->copies[i], ct_len))
+		return OFR_E_BAD_FIELD;
+	for (size_t j = 0; j < np; j++)
+		if (p[j].account != sender &&
+		    memcmp(p[j].key, to, OFR_PK_BYTES) == 0) {
+			*recipient = p[j].account;
+			return 0;
+		}
+	return OFR_E_BAD_RECIPIENTS;
+}
+
+int
+relay_send(struct session *s, struct frame_in *in)
+{
+	struct server *srv = s->srv;
+	struct participant p[STORE_PARTICIPANTS_MAX];
+	int64_t recipients[OFR_COPIES_MAX];
+	const uint8_t *ct[OFR_COPIES_MAX];
+	size_t ct_len[OFR_COPIES_MAX], np, ncopies, n;
+	uint8_t mid[OFR_MID_BYTES];
+	struct case_info c;
+	json_t *copies, *e, *f;
+	int rc, dup = 0;
+
+	if ((rc = frame_bin(in, "mid", OFR_MID_BYTES, OFR_MID_BYTES, 1, mid,
+	    &n)) != 0 ||
+	    (rc = frame_array(in, "copies", OFR_COPIES_MAX, 1, &copies)) != 0)
+		return rc;
+	if ((rc = cases_own(s, in, &c)) != 0)
+		return rc;
+	if (c.status == CASE_CLOSED)
+		return OFR_E_CASE_CLOSED;
+	if (c.status == CASE_WAITING)
+		return OFR_E_CASE_WAITING;
+	if ((rc = store_case_participants(srv->st, c.id, p,
+	    STORE_PARTICIPANTS_MAX, &np)) != 0)
+		return rc;
+
+	ncopies = json_array_size(copies);
+	json_array_foreach(copies, n, e) {
+		if ((rc = read_copy(srv, e, n, p, np, s->acct.id,
+		    &recipients[n], &ct_len[n])) != 0) {
+			if (rc == OFR_E_BAD_FIELD)
+				in->bad_field = "copies";
+			return rc;
+		}
+		for (size_t j = 0; j < n; j++)
+			if (recipients[j] == recipients[n])
+				return OFR_E_BAD_RECIPIENTS;
+		ct[n] = srv->copies[n];
+	}
+	/* Every other participant, exactly once: nobody is left out. */
+	if (ncopies != np - 1)
+		return OFR_E_BAD_RECIPIENTS;
+
+	if ((rc = store_message_insert(srv->st, c.id, s->acct.id, mid,
+	    srv->now, recipients, ct, ct_len, ncopies, &dup)) != 0)
+		return rc;
+	if ((f = frame_new("msg.send.ok", in->id)) == NULL ||
+	    frame_set_bin(f, "mid", mid, sizeof(mid)) != 0) {
+		json_decref(f);
+		return OFR_E_NOMEM;
+	}
+	json_object_set_new(f, "dup", json_boolean(dup));
+	session_reply(s, f);
+	if (!dup)
+		for (size_t i = 0; i < ncopies; i++)
+			session_wake_account(recipients[i]);
+	return 0;
+}
+
+int
+relay_ack(struct session *s, struct frame_in *in)
+{
+	int64_t seqs[OFR_ACKS_MAX];
+	json_t *arr, *e, *f;
+	size_t i, n;
+	int rc, deleted, acked = 0;
+
+	if ((rc = frame_array(in, "seqs", OFR_ACKS_MAX, 1, &arr)) != 0)
+		return rc;
+	n = json_array_size(arr);
+	if (n == 0) {
+		in->bad_field = "seqs";
+		return OFR_E_BAD_FIELD;
+	}
+	json_array_foreach(arr, i, e) {
+		if (!json_is_integer(e) || json_integer_value(e) < 1) {
+			in->bad_field = "seqs";
+			return OFR_E_BAD_FIELD;
+		}
+		seqs[i] = json_integer_value(e);
+	}
+	for (i = 0; i < n; i++) {
+		if ((rc = store_delivery_ack(s->srv->st, s->acct.id, seqs[i],
+		    &deleted)) != 0)
+			return rc;
+		acked += deleted;
+		if (seqs[i] <= s->cursor && s->inflight > 0)
+			s->inflight--;
+	}
+	if ((f = frame_new("msg.ack.ok", in->id)) == NULL)
+		return OFR_E_NOMEM;
+	json_object_set_new(f, "acked", json_integer(acked));
+	session_reply(s, f);
+	s->want_pump = 1;
+	session_touch(s);
+	return 0;
+}
+
+static int
+push_one(void *arg, const struct delivery *d)
+{
+	struct session *s = arg;
+	json_t *f = frame_new("msg", 0);
+
+	if (f == NULL)
+		return OFR_E_NOMEM;
+	json_object_set_new(f, "seq", json_integer(d->seq));
+	json_object_set_new(f, "case", json_integer(d->case_id));
+	json_object_set_new(f, "ts", json_integer(d->ts));
+	if (frame_set_bin(f, "mid", d->mid, OFR_MID_BYTES) != 0 ||
+	    frame_set_bin(f, "from", d->from_key, OFR_PK_BYTES) != 0 ||
+	    frame_set_bin(f, "ct", d->ct, d->ct_len) != 0) {
+		json_decref(f);
+		return OFR_E_NOMEM;
+	}
+	session_send_committed(s, f);
+	s->cursor = d->seq;
+	s->inflight++;
+	return 0;
+}
+
+void
+relay_pump(struct session *s)
+{
+	size_t room = SESSION_INFLIGHT_MAX - s->inflight;
+	int64_t before = s->cursor;
+	unsigned sent_before = s->inflight;
+
+	if (s->inflight >= SESSION_INFLIGHT_MAX || s->out_bytes >
+	    SESSION_OUT_HIGH)
+		return;			/* an ack or a drained queue calls again */
+	if (room > PUMP_BATCH)
+		room = PUMP_BATCH;
+	if (store_deliveries_each(s->srv->st, s->acct.id, s->cursor, room,
+	    push_one, s) < 0) {
+		log_err("relay: cannot read stored messages");
+		return;
+	}
+	if (s->inflight - sent_before < room) {
+		s->want_pump = 0;	/* caught up */
+	} else if (s->cursor != before) {
+		session_touch(s);	/* more may wait: next turn */
+	}
+}

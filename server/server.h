@@ -1,0 +1,25 @@
+/*
+ * server.h: the state of one server process, shared by the frame handlers.
+ * There is one struct server; it is created in main.c and lives until exit.
+ */
+#ifndef OFFRAMP_SERVER_H
+#define OFFRAMP_SERVER_H
+
+#include <stdint.h>
+
+#include "proto/frame.h"
+#include "proto/ocrypto.h"
+
+struct store;
+
+struct server {
+	struct store *st;
+	uint8_t pk[OFR_PK_BYTES];		/* server identity */
+	int login_timeout;			/* seconds */
+	int64_t now;				/* seconds, set once per turn */
+	int64_t last_purge;
+	/* Scratch for decoding the copies of one msg.send. */
+	uint8_t copies[OFR_COPIES_MAX][OFR_CT_MAX];
+};
+
+#endif

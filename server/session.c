@@ -1,0 +1,452 @@
+/*
+ * session.c: sessions, their outgoing queues, the register of online
+ * accounts, and the dispatch of incoming frames to the handlers. It owns
+ * the rule that nothing leaves before the commit it depends on: every frame
+ * queued during a turn is held until session_turn_end() has committed. It
+ * never touches the transport beyond the calls of ws.h, and never runs SQL.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "handlers.h"
+#include "log.h"
+#include "proto/err.h"
+#include "session.h"
+#include "store.h"
+#include "ws.h"
+
+#define ONLINE_BUCKETS	16384	/* power of two */
+
+struct outframe {
+	struct outframe *next;
+	size_t len;
+	unsigned char buf[];		/* ws_pre bytes, then the payload */
+};
+
+enum {
+	R_PRE = 1 << 0,			/* before login */
+	R_CLIENT = 1 << ROLE_CLIENT,
+	R_COUNSELLOR = 1 << ROLE_COUNSELLOR,
+	R_ADMIN = 1 << ROLE_ADMIN,
+	R_USER = R_CLIENT | R_COUNSELLOR | R_ADMIN,
+	R_ANY = R_PRE | R_USER,
+};
+
+static const struct handler {
+	const char *type;
+	unsigned roles;
+	int (*fn)(struct session *, struct frame_in *);
+} handlers[] = {
+	{ "ping",		R_ANY,			auth_ping },
+	{ "login",		R_PRE,			auth_login },
+	{ "redeem",		R_PRE,			auth_redeem },
+	{ "case.request",	R_CLIENT,		cases_request },
+	{ "case.list",		R_CLIENT | R_COUNSELLOR, cases_list },
+	{ "case.close",		R_CLIENT | R_COUNSELLOR, cases_close },
+	{ "msg.send",		R_CLIENT | R_COUNSELLOR, relay_send },
+	{ "msg.ack",		R_USER,			relay_ack },
+	{ "profile.set",	R_COUNSELLOR,		admin_profile_set },
+	{ "invite.create",	R_ADMIN,		admin_invite_create },
+};
+
+static struct session *online[ONLINE_BUCKETS];
+static struct session *dirty_head;
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static size_t
+bucket(int64_t account)
+{
+	return (size_t)((uint64_t)account * 0x9e3779b97f4a7c15ULL >> 50) &
+	    (ONLINE_BUCKETS - 1);
+}
+
+void
+session_touch(struct session *s)
+{
+	if (s->dirty)
+		return;
+	s->dirty = 1;
+	s->dirty_prev = NULL;
+	s->dirty_next = dirty_head;
+	if (dirty_head != NULL)
+		dirty_head->dirty_prev = s;
+	dirty_head = s;
+}
+
+static void
+untouch(struct session *s)
+{
+	if (!s->dirty)
+		return;
+	if (s->dirty_prev != NULL)
+		s->dirty_prev->dirty_next = s->dirty_next;
+	else
+		dirty_head = s->dirty_next;
+	if (s->dirty_next != NULL)
+		s->dirty_next->dirty_prev = s->dirty_prev;
+	s->dirty = 0;
+	s->dirty_prev = s->dirty_next = NULL;
+}
+
+static void
+free_frames(struct outframe *f)
+{
+	while (f != NULL) {
+		struct outframe *next = f->next;
+		free(f);
+		f = next;
+	}
+}
+
+/* Appends a frame of the serialised text to the held queue, or straight
+ * to the write queue when it depends on nothing uncommitted. */
+static void
+queue_text(struct session *s, const char *text, size_t len, int held)
+{
+	struct outframe *o;
+
+	if (s->close_code != 0)
+		return;
+	if (s->out_bytes + len > SESSION_OUT_HARD) {
+		/* A reader this slow resynchronises after reconnecting. */
+		log_warn("session: output queue full, closing");
+		s->close_code = 1008;
+		ws_want_write(s->conn);
+		return;
+	}
+	if ((o = malloc(sizeof(*o) + ws_pre + len)) == NULL) {
+		s->close_code = 1011;
+		ws_want_write(s->conn);
+		return;
+	}
+	o->next = NULL;
+	o->len = len;
+	memcpy(o->buf + ws_pre, text, len);
+	s->out_bytes += len;
+	if (!held) {
+		if (s->out_tail != NULL)
+			s->out_tail->next = o;
+		else
+			s->out_head = o;
+		s->out_tail = o;
+		return;
+	}
+	if (s->held_tail != NULL)
+		s->held_tail->next = o;
+	else
+		s->held_head = o;
+	s->held_tail = o;
+	session_touch(s);
+}
+
+static void
+queue_json(struct session *s, json_t *f, int held)
+{
+	char *text;
+
+	if (f == NULL)
+		return;
+	text = json_dumps(f, JSON_COMPACT);
+	if (text != NULL) {
+		queue_text(s, text, strlen(text), held);
+		free(text);
+	}
+}
+
+void
+session_reply(struct session *s, json_t *f)
+{
+	queue_json(s, f, 1);
+	json_decref(f);
+}
+
+void
+session_send_committed(struct session *s, json_t *f)
+{
+	queue_json(s, f, 0);
+	json_decref(f);
+}
+
+void
+session_push_account(int64_t account, json_t *f, const struct session *except)
+{
+	char *text;
+
+	if (f == NULL || (text = json_dumps(f, JSON_COMPACT)) == NULL)
+		return;
+	for (struct session *s = online[bucket(account)]; s != NULL;
+	    s = s->online_next)
+		if (s->acct.id == account && s != except)
+			queue_text(s, text, strlen(text), 1);
+	free(text);
+}
+
+void
+session_wake_account(int64_t account)
+{
+	for (struct session *s = online[bucket(account)]; s != NULL;
+	    s = s->online_next)
+		if (s->acct.id == account) {
+			s->want_pump = 1;
+			session_touch(s);
+		}
+}
+
+static void
+queue_challenge(struct session *s)
+{
+	json_t *f = frame_new("challenge", 0);
+
+	randombytes_buf(s->challenge, sizeof(s->challenge));
+	if (f != NULL && frame_set_bin(f, "nonce", s->challenge,
+	    sizeof(s->challenge)) == 0 &&
+	    frame_set_bin(f, "server_key", s->srv->pk, OFR_PK_BYTES) == 0)
+		queue_json(s, f, 1);
+	json_decref(f);
+}
+
+struct session *
+session_new(struct server *srv, void *conn)
+{
+	struct session *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->srv = srv;
+	s->conn = conn;
+	s->tokens = SESSION_BURST;
+	s->tokens_ms = now_ms();
+	queue_challenge(s);
+	ws_deadline(conn, srv->login_timeout);
+	return s;
+}
+
+void
+session_free(struct session *s)
+{
+	if (s == NULL)
+		return;
+	if (s->acct.id != 0) {
+		struct session **pp = &online[bucket(s->acct.id)];
+
+		while (*pp != NULL && *pp != s)
+			pp = &(*pp)->online_next;
+		if (*pp == s)
+			*pp = s->online_next;
+	}
+	untouch(s);
+	free_frames(s->out_head);
+	free_frames(s->held_head);
+	sodium_memzero(s, sizeof(*s));
+	free(s);
+}
+
+void
+session_login(struct session *s, const struct account *a)
+{
+	size_t b = bucket(a->id);
+
+	s->acct = *a;
+	s->online_next = online[b];
+	online[b] = s;
+	s->cursor = 0;
+	s->inflight = 0;
+	s->want_pump = 1;
+	session_touch(s);
+	ws_deadline(s->conn, 0);
+}
+
+/* Sends an error frame; the connection closes at SESSION_STRIKES_MAX. */
+static void
+reply_error(struct session *s, int64_t re, int err, const char *field)
+{
+	session_reply(s, frame_error(re, err, field));
+	if (++s->strikes >= SESSION_STRIKES_MAX && s->close_code == 0) {
+		log_info("session: closing a connection after %d errors",
+		    s->strikes);
+		s->close_code = 1008;
+	}
+}
+
+/* Token bucket: 1 if the frame may pass. */
+static int
+rate_ok(struct session *s)
+{
+	int64_t t = now_ms();
+
+	s->tokens += (double)(t - s->tokens_ms) * SESSION_RATE / 1000.0;
+	if (s->tokens > SESSION_BURST)
+		s->tokens = SESSION_BURST;
+	s->tokens_ms = t;
+	if (s->tokens < 1.0)
+		return 0;
+	s->tokens -= 1.0;
+	return 1;
+}
+
+static const struct handler *
+find_handler(const char *type)
+{
+	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
+		if (strcmp(handlers[i].type, type) == 0)
+			return &handlers[i];
+	return NULL;
+}
+
+void
+session_on_frame(struct session *s, const char *buf, size_t len, int binary)
+{
+	struct frame_in in;
+	const struct handler *h;
+	unsigned role;
+	int rc;
+
+	if (s->close_code != 0)
+		return;			/* closing: input is ignored */
+	if (!rate_ok(s)) {
+		reply_error(s, 0, OFR_E_RATE_LIMITED, NULL);
+		return;
+	}
+	if (binary) {
+		reply_error(s, 0, OFR_E_BAD_JSON, NULL);
+		return;
+	}
+	if ((rc = frame_in_parse(&in, buf, len)) != 0)
+		goto fail;
+	if ((h = find_handler(in.type)) == NULL) {
+		rc = OFR_E_UNKNOWN_TYPE;
+		goto fail;
+	}
+	if (in.id == 0) {
+		in.bad_field = "id";
+		rc = OFR_E_BAD_FIELD;
+		goto fail;
+	}
+	role = s->acct.id == 0 ? R_PRE : 1u << s->acct.role;
+	if (!(h->roles & role)) {
+		rc = s->acct.id == 0 ? OFR_E_NOT_LOGGED_IN :
+		    (h->roles == R_PRE ? OFR_E_ALREADY_LOGGED_IN :
+		    OFR_E_FORBIDDEN);
+		goto fail;
+	}
+
+	s->srv->now = time(NULL);
+	store_mark(s->srv->st);
+	rc = h->fn(s, &in);
+	store_unmark(s->srv->st, rc == 0);
+	if (rc != 0)
+		goto fail;
+	if (s->strikes > 0)
+		s->strikes--;
+	frame_in_clear(&in);
+	return;
+fail:
+	reply_error(s, in.id, rc, rc == OFR_E_BAD_FIELD ? in.bad_field : NULL);
+	if (s->rechallenge) {
+		s->rechallenge = 0;
+		queue_challenge(s);
+	}
+	frame_in_clear(&in);
+}
+
+void
+session_on_oversize(struct session *s)
+{
+	if (s->close_code != 0)
+		return;
+	session_reply(s, frame_error(0, OFR_E_TOO_BIG, NULL));
+	s->close_code = 1009;
+}
+
+unsigned char *
+session_peek(struct session *s, size_t *len)
+{
+	if (s->out_head == NULL)
+		return NULL;
+	*len = s->out_head->len;
+	return s->out_head->buf;
+}
+
+void
+session_wrote(struct session *s)
+{
+	struct outframe *o = s->out_head;
+
+	if (o == NULL)
+		return;
+	s->out_head = o->next;
+	if (s->out_head == NULL)
+		s->out_tail = NULL;
+	s->out_bytes -= o->len;
+	free(o);
+	if (s->rx_paused && s->out_bytes < SESSION_OUT_LOW) {
+		s->rx_paused = 0;
+		ws_pause_rx(s->conn, 0);
+	}
+	if (s->want_pump)
+		session_touch(s);
+}
+
+/* Moves the held frames to the write queue. */
+static void
+release(struct session *s)
+{
+	if (s->held_head == NULL)
+		return;
+	if (s->out_tail != NULL)
+		s->out_tail->next = s->held_head;
+	else
+		s->out_head = s->held_head;
+	s->out_tail = s->held_tail;
+	s->held_head = s->held_tail = NULL;
+	if (!s->rx_paused && s->out_bytes > SESSION_OUT_HIGH) {
+		s->rx_paused = 1;
+		ws_pause_rx(s->conn, 1);
+	}
+}
+
+void
+session_turn_end(struct server *srv)
+{
+	struct session *s, *next;
+	int rc = 0;
+
+	srv->now = time(NULL);
+	if (srv->now - srv->last_purge >= 600) {
+		/* Message records outlive their copies by a day, for dedup. */
+		srv->last_purge = srv->now;
+		store_messages_purge(srv->st, srv->now - 86400);
+	}
+	if (store_in_tx(srv->st))
+		rc = store_commit(srv->st);
+
+	for (s = dirty_head; s != NULL; s = next) {
+		next = s->dirty_next;
+		untouch(s);
+		if (rc != 0) {
+			/* Nothing of this turn was kept: tell nobody it was. */
+			free_frames(s->held_head);
+			s->held_head = s->held_tail = NULL;
+			s->close_code = 1011;
+		} else {
+			release(s);
+			if (s->want_pump && s->acct.id != 0 &&
+			    s->close_code == 0)
+				relay_pump(s);
+		}
+		if (s->out_head != NULL || s->close_code != 0)
+			ws_want_write(s->conn);
+	}
+	/* relay_pump() may leave a session dirty for the next turn. */
+}

@@ -1,0 +1,102 @@
+/*
+ * session.h: one logged-in (or logging-in) connection, whatever carries it.
+ * A session owns its queue of outgoing frames, its login state and its
+ * place in the register of online accounts. Frames produced during a turn
+ * of the event loop are held until that turn's commit (session_turn_end),
+ * so nothing that depends on a write leaves before the write is on disk.
+ * session.c also holds the table that dispatches each frame type to its
+ * handler, with the roles allowed to send it.
+ */
+#ifndef OFFRAMP_SESSION_H
+#define OFFRAMP_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "proto/frame.h"
+#include "server.h"
+#include "store.h"
+
+#define SESSION_INFLIGHT_MAX	256	/* msg pushes not yet acked */
+#define SESSION_STRIKES_MAX	16	/* errors before the connection closes */
+#define SESSION_RATE		2000	/* frames per second, on average */
+#define SESSION_BURST		4000
+#define SESSION_OUT_HIGH	(1024 * 1024)	/* pause reading above this */
+#define SESSION_OUT_LOW		(256 * 1024)	/* resume below this */
+#define SESSION_OUT_HARD	(4 * 1024 * 1024) /* close above this */
+
+struct outframe;
+
+struct session {
+	struct server *srv;
+	void *conn;				/* the transport's handle */
+	struct account acct;			/* acct.id 0 until login */
+	uint8_t challenge[OFR_CHALLENGE_BYTES];
+	int rechallenge;			/* send a fresh challenge */
+
+	struct outframe *out_head, *out_tail;	/* ready to write */
+	struct outframe *held_head, *held_tail;	/* wait for the commit */
+	size_t out_bytes;
+	int rx_paused;
+	int close_code;				/* close after the queue drains */
+
+	int64_t cursor;				/* last seq pushed */
+	unsigned inflight;
+	int want_pump;
+
+	double tokens;				/* rate limit */
+	int64_t tokens_ms;
+	int strikes;
+
+	struct session *online_next;		/* same hash bucket */
+	struct session *dirty_prev, *dirty_next;
+	int dirty;
+};
+
+/* A new session for a fresh connection; it queues the challenge. NULL on
+ * OOM. Freed with session_free() when the transport closes. */
+struct session *session_new(struct server *srv, void *conn);
+/* Unregisters and frees s and its queues. NULL is harmless. */
+void session_free(struct session *s);
+
+/* Handles one complete incoming frame (text, or binary when binary is 1).
+ * Never fails: bad input becomes an error frame. */
+void session_on_frame(struct session *s, const char *buf, size_t len,
+    int binary);
+/* The peer sent a frame over OFR_FRAME_MAX: too_big, then close. */
+void session_on_oversize(struct session *s);
+
+/* The next frame to write, or NULL. *len is the payload length; the buffer
+ * has ws_pre bytes of headroom before the payload. Call session_wrote()
+ * after writing it. */
+unsigned char *session_peek(struct session *s, size_t *len);
+void session_wrote(struct session *s);
+
+/* Queues f (reference stolen) for s, held until the turn's commit. */
+void session_reply(struct session *s, json_t *f);
+/* Queues f (reference stolen) for s at once: only for frames that depend
+ * on nothing uncommitted (stored messages, after the commit). */
+void session_send_committed(struct session *s, json_t *f);
+/* Queues a copy of f (reference kept) to every session of the account but
+ * except (NULL: none), held until the commit. */
+void session_push_account(int64_t account, json_t *f,
+    const struct session *except);
+/* Marks every session of the account to fetch its new messages after the
+ * commit. */
+void session_wake_account(int64_t account);
+/* Marks s dirty so session_turn_end() visits it. */
+void session_touch(struct session *s);
+/* Registers s as logged in as *a; cancels the login deadline. */
+void session_login(struct session *s, const struct account *a);
+
+/*
+ * Ends a turn of the event loop: commits the store (one fsync for all the
+ * writes of the turn), then releases held frames and pumps messages to the
+ * sessions that wait for them. If the commit fails, the turn's frames are
+ * dropped and their sessions closed: nothing was acknowledged.
+ */
+void session_turn_end(struct server *srv);
+
+#endif

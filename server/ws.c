@@ -1,0 +1,241 @@
+/*
+ * ws.c: the WebSocket transport, on libwebsockets 4.1. It owns the lws
+ * context, reassembles fragmented frames under the OFR_FRAME_MAX cap, hands
+ * whole frames to session.c and writes one queued frame per writable
+ * callback. It is the only file of the server that includes
+ * libwebsockets.h. It never asks for, stores or logs a peer's address:
+ * lws's own log lines pass through log_redact().
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <libwebsockets.h>
+
+#include "log.h"
+#include "proto/frame.h"
+#include "server.h"
+#include "session.h"
+#include "ws.h"
+
+const size_t ws_pre = LWS_PRE;
+
+struct pss {
+	struct session *s;
+	char *rx;			/* a frame being reassembled */
+	size_t rx_len, rx_cap;
+	int rx_binary;
+	int rx_drop;			/* over the cap: drop to its end */
+};
+
+static struct lws_context *ctx;
+static struct server *srv;
+
+static void
+rx_reset(struct pss *p)
+{
+	free(p->rx);
+	p->rx = NULL;
+	p->rx_len = p->rx_cap = 0;
+	p->rx_binary = 0;
+	p->rx_drop = 0;
+}
+
+/* Appends len bytes to the frame being reassembled; 0, or -1 when the
+ * frame is over the cap. */
+static int
+rx_append(struct pss *p, const void *in, size_t len)
+{
+	size_t cap;
+	char *nb;
+
+	if (len > OFR_FRAME_MAX - p->rx_len)
+		return -1;
+	if (p->rx_len + len > p->rx_cap) {
+		cap = p->rx_cap ? p->rx_cap : 1024;
+		while (cap < p->rx_len + len)
+			cap *= 2;
+		if (cap > OFR_FRAME_MAX)
+			cap = OFR_FRAME_MAX;
+		if ((nb = realloc(p->rx, cap)) == NULL)
+			return -1;
+		p->rx = nb;
+		p->rx_cap = cap;
+	}
+	memcpy(p->rx + p->rx_len, in, len);
+	p->rx_len += len;
+	return 0;
+}
+
+static void
+on_receive(struct lws *wsi, struct pss *p, void *in, size_t len)
+{
+	if (lws_is_first_fragment(wsi))
+		p->rx_binary = lws_frame_is_binary(wsi);
+	if (!p->rx_drop && rx_append(p, in, len) != 0) {
+		free(p->rx);
+		p->rx = NULL;
+		p->rx_len = p->rx_cap = 0;
+		p->rx_drop = 1;
+	}
+	if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
+		return;
+	if (p->rx_drop)
+		session_on_oversize(p->s);
+	else
+		session_on_frame(p->s, p->rx ? p->rx : "", p->rx_len,
+		    p->rx_binary);
+	rx_reset(p);
+}
+
+static int
+on_writeable(struct lws *wsi, struct pss *p)
+{
+	unsigned char *buf;
+	size_t len;
+
+	if ((buf = session_peek(p->s, &len)) != NULL) {
+		if (lws_write(wsi, buf + LWS_PRE, len, LWS_WRITE_TEXT) <
+		    (int)len)
+			return -1;
+		session_wrote(p->s);
+	}
+	if (session_peek(p->s, &len) != NULL) {
+		lws_callback_on_writable(wsi);
+		return 0;
+	}
+	if (p->s->close_code != 0) {
+		lws_close_reason(wsi, (enum lws_close_status)p->s->close_code,
+		    NULL, 0);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+    void *in, size_t len)
+{
+	struct pss *p = user;
+
+	switch (reason) {
+	case LWS_CALLBACK_ESTABLISHED:
+		memset(p, 0, sizeof(*p));
+		if ((p->s = session_new(srv, wsi)) == NULL)
+			return -1;
+		session_touch(p->s);
+		return 0;
+	case LWS_CALLBACK_RECEIVE:
+		if (p->s != NULL)
+			on_receive(wsi, p, in, len);
+		return 0;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return p->s != NULL ? on_writeable(wsi, p) : 0;
+	case LWS_CALLBACK_CLOSED:
+		session_free(p->s);
+		p->s = NULL;
+		rx_reset(p);
+		return 0;
+	default:
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
+	}
+}
+
+static const struct lws_protocols protocols[] = {
+	{ "offramp.v1", callback, sizeof(struct pss), 4096, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+static const lws_retry_bo_t keepalive = {
+	.secs_since_valid_ping = 60,
+	.secs_since_valid_hangup = 150,
+};
+
+static void
+lws_log_emit(int level, const char *line)
+{
+	char buf[1024];
+	size_t n;
+
+	snprintf(buf, sizeof(buf), "lws: %s", line);
+	n = strlen(buf);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	log_msg(level == LLL_ERR ? LOG_ERR : LOG_WARN, "%s", buf);
+}
+
+int
+ws_start(struct server *server, const struct ws_config *cfg)
+{
+	struct lws_context_creation_info info;
+	struct lws_vhost *vh;
+
+	srv = server;
+	lws_set_log_level(cfg->verbose ? (LLL_ERR | LLL_WARN) : LLL_ERR,
+	    lws_log_emit);
+	memset(&info, 0, sizeof(info));
+	info.port = cfg->port;
+	info.iface = cfg->listen;
+	info.protocols = protocols;
+	info.retry_and_idle_policy = &keepalive;
+	/* UTF-8 is checked by the JSON parser, which answers bad_json. */
+	info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+	if (strchr(cfg->listen, ':') != NULL)
+		info.options &= ~(uint64_t)LWS_SERVER_OPTION_DISABLE_IPV6;
+	if (cfg->cert != NULL) {
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		info.ssl_cert_filepath = cfg->cert;
+		info.ssl_private_key_filepath = cfg->key;
+	}
+	info.max_http_header_data = 2048;
+	info.timeout_secs = 10;
+	if ((ctx = lws_create_context(&info)) == NULL) {
+		log_err("ws: cannot create the listener (address, port or "
+		    "certificate)");
+		return -1;
+	}
+	if ((vh = lws_get_vhost_by_name(ctx, "default")) == NULL) {
+		log_err("ws: no vhost");
+		return -1;
+	}
+	return lws_get_vhost_listen_port(vh);
+}
+
+int
+ws_service(void)
+{
+	return lws_service(ctx, 0);
+}
+
+void
+ws_wake(void)
+{
+	if (ctx != NULL)
+		lws_cancel_service(ctx);
+}
+
+void
+ws_stop(void)
+{
+	if (ctx != NULL)
+		lws_context_destroy(ctx);
+	ctx = NULL;
+}
+
+void
+ws_want_write(void *conn)
+{
+	lws_callback_on_writable(conn);
+}
+
+void
+ws_pause_rx(void *conn, int pause)
+{
+	lws_rx_flow_control(conn, pause ? 0 : 1);
+}
+
+void
+ws_deadline(void *conn, int secs)
+{
+	lws_set_timeout(conn, secs > 0 ? PENDING_TIMEOUT_USER_OK :
+	    NO_PENDING_TIMEOUT, secs);
+}
