@@ -12,6 +12,8 @@
 #include "proto/err.h"
 #include "proto/frame.h"
 
+/* 1 if no container in v is nested deeper than OFR_DEPTH_MAX (the root
+ * object is level 1; scalars add no level). */
 static int
 depth_ok(json_t *v, int depth)
 {
@@ -19,13 +21,15 @@ depth_ok(json_t *v, int depth)
 	json_t *child;
 	size_t i;
 
+	if (!json_is_object(v) && !json_is_array(v))
+		return 1;
 	if (depth > OFR_DEPTH_MAX)
 		return 0;
 	if (json_is_object(v)) {
 		json_object_foreach(v, key, child)
 			if (!depth_ok(child, depth + 1))
 				return 0;
-	} else if (json_is_array(v)) {
+	} else {
 		json_array_foreach(v, i, child)
 			if (!depth_ok(child, depth + 1))
 				return 0;
@@ -45,9 +49,8 @@ frame_in_parse(struct frame_in *in, const char *buf, size_t len)
 	in->root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (in->root == NULL || !json_is_object(in->root))
 		return OFR_E_BAD_JSON;
-	if (!depth_ok(in->root, 1))
-		return OFR_E_BAD_JSON;
 
+	/* The id first, so that every later error can name the request. */
 	id = json_object_get(in->root, "id");
 	if (id != NULL) {
 		if (!json_is_integer(id) || json_integer_value(id) < 1 ||
@@ -57,6 +60,8 @@ frame_in_parse(struct frame_in *in, const char *buf, size_t len)
 		}
 		in->id = json_integer_value(id);
 	}
+	if (!depth_ok(in->root, 1))
+		return OFR_E_BAD_JSON;
 	v = json_object_get(in->root, "v");
 	if (!json_is_integer(v) || json_integer_value(v) != OFR_PROTO_VERSION)
 		return OFR_E_BAD_VERSION;
@@ -112,8 +117,11 @@ frame_str(struct frame_in *in, const char *key, size_t maxlen, int required,
 	if (len == 0 || len > maxlen)
 		return bad(in, key);
 	s = (const unsigned char *)json_string_value(v);
+	/* C0, DEL, and C1 (U+0080..U+009F: 0xc2 0x80..0x9f in UTF-8,
+	 * which jansson has checked). */
 	for (size_t i = 0; i < len; i++)
-		if (s[i] < 0x20 || s[i] == 0x7f)
+		if (s[i] < 0x20 || s[i] == 0x7f || (s[i] == 0xc2 &&
+		    i + 1 < len && s[i + 1] >= 0x80 && s[i + 1] <= 0x9f))
 			return bad(in, key);
 	*out = (const char *)s;
 	return 0;

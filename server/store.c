@@ -1,0 +1,1546 @@
+/*
+ * store.c: the server's durable state, one SQLite database at
+ * <dir>/offramp.db. Every SQL statement of the server lives here; nothing
+ * else opens the database. Statements are prepared once in store_open(),
+ * bound with explicit lengths, reset after each use and finalized in
+ * store_close(). Writes are grouped: the first write after a commit opens a
+ * transaction, store_commit() ends it with one fsync, and every call that
+ * writes more than one row does so all or nothing (a savepoint). This file
+ * must never store or log a network address, never keep message content (a
+ * copy's ciphertext is opaque bytes, deleted on ack; a message row keeps
+ * only ids, for dedup), and never let a failed call leave half its writes
+ * behind or let a lost transaction pass for a committed one.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "log.h"
+#include "proto/err.h"
+#include "store.h"
+
+#define DB_NAME		"offramp.db"
+#define BUSY_MS		5000
+#define CASE_ID_MASK	((UINT64_C(1) << 53) - 1)
+#define CASE_ID_TRIES	8
+#define PROFILE_CAPACITY	5	/* the default of a new counsellor */
+
+/*
+ * Migrations, in order: migrations[i] takes PRAGMA user_version from i to
+ * i + 1, in one transaction. Never edit one that has shipped; append.
+ *
+ * Notes on version 1:
+ * - No table has a column for a network address, and none may get one.
+ * - invites.used_at is NULL until the invite is taken, then the time it
+ *   was taken. The account it becomes does not exist yet at that moment
+ *   (it is created next, in the same request's savepoint), so no account
+ *   id is recorded: a magic "-1" would be a lie the schema cannot check.
+ * - invites.created_by is NULL for the bootstrap invite (the API's 0), so
+ *   that every other value can be a real foreign key.
+ * - cases_one_open makes "one open case per client" a fact of the schema.
+ * - Indexes are those the statements below use, and no more: each one
+ *   costs every insert (EXPLAIN QUERY PLAN shows which one serves which).
+ * - messages hold no content, only (sender, mid) for dedup; the copies in
+ *   deliveries are deleted as their recipients ack them. AUTOINCREMENT
+ *   keeps a seq from ever being reused after a delete.
+ */
+static const char *const migrations[] = {
+	/* 1: the initial schema */
+	"CREATE TABLE programmes ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL,"
+	"  created INTEGER NOT NULL"
+	");"
+	"CREATE TABLE accounts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  key BLOB NOT NULL UNIQUE CHECK (length(key) = 32),"
+	"  role INTEGER NOT NULL CHECK (role BETWEEN 1 AND 3),"
+	"  programme_id INTEGER REFERENCES programmes(id),"
+	"  name TEXT NOT NULL,"
+	"  disabled INTEGER NOT NULL DEFAULT 0,"
+	"  created INTEGER NOT NULL"
+	");"
+	"CREATE INDEX accounts_role ON accounts(role);"
+	"CREATE TABLE counsellor_profiles ("
+	"  account_id INTEGER PRIMARY KEY REFERENCES accounts(id),"
+	"  languages TEXT NOT NULL DEFAULT ',',"
+	"  topics TEXT NOT NULL DEFAULT ',',"
+	"  capacity INTEGER NOT NULL DEFAULT 5,"
+	"  available INTEGER NOT NULL DEFAULT 1,"
+	"  last_assigned INTEGER"
+	");"
+	"CREATE TABLE invites ("
+	"  id INTEGER PRIMARY KEY,"
+	"  hash BLOB NOT NULL UNIQUE CHECK (length(hash) = 32),"
+	"  programme_id INTEGER NOT NULL REFERENCES programmes(id),"
+	"  role INTEGER NOT NULL CHECK (role IN (2, 3)),"
+	"  expires INTEGER NOT NULL,"
+	"  created_by INTEGER REFERENCES accounts(id),"
+	"  used_at INTEGER,"
+	"  created INTEGER NOT NULL"
+	");"
+	"CREATE INDEX invites_pending ON invites(programme_id, expires)"
+	"  WHERE used_at IS NULL;"
+	"CREATE TABLE cases ("
+	"  id INTEGER PRIMARY KEY CHECK (id BETWEEN 1 AND 9007199254740991),"
+	"  client_id INTEGER NOT NULL REFERENCES accounts(id),"
+	"  counsellor_id INTEGER REFERENCES accounts(id),"
+	"  status INTEGER NOT NULL CHECK (status BETWEEN 1 AND 3),"
+	"  language TEXT NOT NULL,"
+	"  topic TEXT,"
+	"  created INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL,"
+	"  queued INTEGER NOT NULL UNIQUE"	/* order of arrival */
+	");"
+	"CREATE UNIQUE INDEX cases_one_open ON cases(client_id)"
+	"  WHERE status IN (1, 2);"
+	"CREATE INDEX cases_counsellor ON cases(counsellor_id, status);"
+	"CREATE INDEX cases_waiting ON cases(queued) WHERE status = 1;"
+	"CREATE TABLE case_participants ("
+	"  case_id INTEGER NOT NULL REFERENCES cases(id),"
+	"  account_id INTEGER NOT NULL REFERENCES accounts(id),"
+	"  role INTEGER NOT NULL,"
+	"  joined INTEGER NOT NULL,"
+	"  PRIMARY KEY (case_id, account_id)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX case_participants_account"
+	"  ON case_participants(account_id);"
+	"CREATE TABLE messages ("
+	"  id INTEGER PRIMARY KEY,"
+	"  case_id INTEGER NOT NULL REFERENCES cases(id),"
+	"  sender_id INTEGER NOT NULL REFERENCES accounts(id),"
+	"  mid BLOB NOT NULL CHECK (length(mid) = 16),"
+	"  created INTEGER NOT NULL,"
+	"  UNIQUE (sender_id, mid)"
+	");"
+	"CREATE INDEX messages_created ON messages(created);"
+	"CREATE TABLE deliveries ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  message_id INTEGER NOT NULL REFERENCES messages(id),"
+	"  recipient_id INTEGER NOT NULL REFERENCES accounts(id),"
+	"  ct BLOB NOT NULL"
+	");"
+	"CREATE INDEX deliveries_recipient ON deliveries(recipient_id, seq);"
+	"CREATE INDEX deliveries_message ON deliveries(message_id);",
+};
+#define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(*migrations)))
+
+enum stmt_id {
+	S_BEGIN,
+	S_COMMIT,
+	S_ROLLBACK,
+	S_MARK,
+	S_MARK_RELEASE,
+	S_MARK_UNDO,
+	S_CALL,
+	S_CALL_RELEASE,
+	S_CALL_UNDO,
+	S_PROGRAMME_INSERT,
+	S_PROGRAMME_FIRST,
+	S_ACCOUNT_BY_KEY,
+	S_ACCOUNT_BY_ID,
+	S_ACCOUNT_INSERT,
+	S_ACCOUNT_SET_NAME,
+	S_ADMIN_COUNT,
+	S_PROFILE_INSERT,
+	S_PROFILE_GET,
+	S_PROFILE_SET,
+	S_PROFILE_ASSIGNED,
+	S_INVITE_INSERT,
+	S_INVITE_TAKE,
+	S_INVITE_PENDING,
+	S_INVITE_DROP_BOOTSTRAP,
+	S_CASE_INSERT,
+	S_CASE_GET,
+	S_CASE_OPEN_OF_CLIENT,
+	S_CASE_EACH_OF,
+	S_CASE_ASSIGN,
+	S_CASE_CLOSE,
+	S_CASE_WAITING,
+	S_PARTICIPANT_INSERT,
+	S_PARTICIPANTS,
+	S_PARTICIPANT_HAS,
+	S_MATCH,
+	S_MESSAGE_INSERT,
+	S_DELIVERY_INSERT,
+	S_DELIVERIES,
+	S_DELIVERY_ACK,
+	S_MESSAGES_PURGE,
+	S_COUNT
+};
+
+#define ACCOUNT_COLS	"id, key, role, coalesce(programme_id, 0), name, " \
+			"disabled, created"
+#define CASE_COLS	"c.id, c.status, c.language, coalesce(c.topic, ''), " \
+			"c.client_id, coalesce(c.counsellor_id, 0), " \
+			"c.created, c.updated"
+
+static const char *const sql[S_COUNT] = {
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
+	/* One request (store_mark) and one call, nested inside it. */
+	[S_MARK] = "SAVEPOINT request",
+	[S_MARK_RELEASE] = "RELEASE request",
+	[S_MARK_UNDO] = "ROLLBACK TO request",
+	[S_CALL] = "SAVEPOINT call",
+	[S_CALL_RELEASE] = "RELEASE call",
+	[S_CALL_UNDO] = "ROLLBACK TO call",
+
+	[S_PROGRAMME_INSERT] =
+	    "INSERT INTO programmes(name, created) VALUES (?1, ?2)",
+	[S_PROGRAMME_FIRST] =
+	    "SELECT id FROM programmes ORDER BY id LIMIT 1",
+
+	[S_ACCOUNT_BY_KEY] =
+	    "SELECT " ACCOUNT_COLS " FROM accounts WHERE key = ?1",
+	[S_ACCOUNT_BY_ID] =
+	    "SELECT " ACCOUNT_COLS " FROM accounts WHERE id = ?1",
+	[S_ACCOUNT_INSERT] =
+	    "INSERT INTO accounts(key, role, programme_id, name, disabled,"
+	    " created) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+	    " ON CONFLICT(key) DO NOTHING",
+	[S_ACCOUNT_SET_NAME] =
+	    "UPDATE accounts SET name = ?2 WHERE id = ?1",
+	[S_ADMIN_COUNT] =
+	    "SELECT count(*) FROM accounts WHERE role = 3",
+
+	[S_PROFILE_INSERT] =
+	    "INSERT INTO counsellor_profiles(account_id, capacity)"
+	    " VALUES (?1, ?2)",
+	[S_PROFILE_GET] =
+	    "SELECT languages, topics, capacity, available"
+	    " FROM counsellor_profiles WHERE account_id = ?1",
+	[S_PROFILE_SET] =
+	    "UPDATE counsellor_profiles SET languages = ?2, topics = ?3,"
+	    " capacity = ?4, available = ?5 WHERE account_id = ?1",
+	[S_PROFILE_ASSIGNED] =
+	    "UPDATE counsellor_profiles SET last_assigned = ?2"
+	    " WHERE account_id = ?1",
+
+	[S_INVITE_INSERT] =
+	    "INSERT INTO invites(hash, programme_id, role, expires,"
+	    " created_by, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	/* One statement: the check and the take cannot be split. */
+	[S_INVITE_TAKE] =
+	    "UPDATE invites SET used_at = ?2"
+	    " WHERE hash = ?1 AND used_at IS NULL AND expires > ?2"
+	    " RETURNING programme_id, role",
+	[S_INVITE_PENDING] =
+	    "SELECT count(*) FROM invites"
+	    " WHERE programme_id = ?1 AND used_at IS NULL AND expires > ?2",
+	[S_INVITE_DROP_BOOTSTRAP] =
+	    "DELETE FROM invites WHERE created_by IS NULL AND used_at IS NULL",
+
+	/* A taken id inserts nothing and is retried with another. */
+	[S_CASE_INSERT] =
+	    "INSERT INTO cases(id, client_id, counsellor_id, status, language,"
+	    " topic, created, updated, queued) VALUES (?1, ?2, NULL, 1, ?3, ?4,"
+	    " ?5, ?5, (SELECT coalesce(max(queued), 0) + 1 FROM cases))"
+	    " ON CONFLICT(id) DO NOTHING",
+	[S_CASE_GET] =
+	    "SELECT " CASE_COLS " FROM cases c WHERE c.id = ?1",
+	[S_CASE_OPEN_OF_CLIENT] =
+	    "SELECT " CASE_COLS " FROM cases c"
+	    " WHERE c.client_id = ?1 AND c.status IN (1, 2)",
+	/* Same second: the later id first, for a stable order. */
+	[S_CASE_EACH_OF] =
+	    "SELECT " CASE_COLS " FROM case_participants p"
+	    " JOIN cases c ON c.id = p.case_id WHERE p.account_id = ?1"
+	    " ORDER BY c.created DESC, c.id DESC LIMIT ?2",
+	[S_CASE_ASSIGN] =
+	    "UPDATE cases SET counsellor_id = ?2, status = 2, updated = ?3"
+	    " WHERE id = ?1 AND status = 1",
+	[S_CASE_CLOSE] =
+	    "UPDATE cases SET status = 3, updated = ?2"
+	    " WHERE id = ?1 AND status != 3",
+	[S_CASE_WAITING] =
+	    "SELECT id FROM cases WHERE status = 1"
+	    " ORDER BY queued LIMIT ?1",
+
+	/* The participant's role is its account's; joined counts up. */
+	[S_PARTICIPANT_INSERT] =
+	    "INSERT INTO case_participants(case_id, account_id, role, joined)"
+	    " SELECT ?1, a.id, a.role, (SELECT coalesce(max(joined), 0) + 1"
+	    "  FROM case_participants WHERE case_id = ?1)"
+	    " FROM accounts a WHERE a.id = ?2",
+	[S_PARTICIPANTS] =
+	    "SELECT p.account_id, a.key, p.role, a.name"
+	    " FROM case_participants p JOIN accounts a ON a.id = p.account_id"
+	    " WHERE p.case_id = ?1 ORDER BY p.joined",
+	[S_PARTICIPANT_HAS] =
+	    "SELECT 1 FROM case_participants"
+	    " WHERE case_id = ?1 AND account_id = ?2",
+
+	/*
+	 * The rule of store_match_counsellor(). Tokens hold no ',' (checked
+	 * before binding), so ",en," matches the whole token only. Waiting
+	 * cases have no counsellor, so "open" cases counted here are the
+	 * active ones; the status list keeps the rule's wording.
+	 */
+	[S_MATCH] =
+	    "SELECT id FROM ("
+	    " SELECT p.account_id AS id, p.capacity AS cap,"
+	    "  p.last_assigned AS last,"
+	    "  (SELECT count(*) FROM cases c WHERE c.counsellor_id ="
+	    "   p.account_id AND c.status IN (1, 2)) AS n"
+	    " FROM counsellor_profiles p JOIN accounts a"
+	    "  ON a.id = p.account_id"
+	    " WHERE a.role = 2 AND a.disabled = 0 AND p.available = 1"
+	    "  AND instr(p.languages, ',' || ?1 || ',') > 0"
+	    "  AND (?2 = '' OR instr(p.topics, ',' || ?2 || ',') > 0))"
+	    " WHERE n < cap"
+	    " ORDER BY n, last IS NOT NULL, last, id LIMIT 1",
+
+	[S_MESSAGE_INSERT] =
+	    "INSERT INTO messages(case_id, sender_id, mid, created)"
+	    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT(sender_id, mid) DO NOTHING",
+	[S_DELIVERY_INSERT] =
+	    "INSERT INTO deliveries(message_id, recipient_id, ct)"
+	    " VALUES (?1, ?2, ?3)",
+	[S_DELIVERIES] =
+	    "SELECT d.seq, m.case_id, m.mid, a.key, m.created, d.ct"
+	    " FROM deliveries d JOIN messages m ON m.id = d.message_id"
+	    " JOIN accounts a ON a.id = m.sender_id"
+	    " WHERE d.recipient_id = ?1 AND d.seq > ?2"
+	    " ORDER BY d.seq LIMIT ?3",
+	[S_DELIVERY_ACK] =
+	    "DELETE FROM deliveries WHERE seq = ?1 AND recipient_id = ?2",
+	[S_MESSAGES_PURGE] =
+	    "DELETE FROM messages WHERE created < ?1 AND NOT EXISTS"
+	    " (SELECT 1 FROM deliveries d WHERE d.message_id = messages.id)",
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *s[S_COUNT];
+	int tx;			/* a transaction of ours is open */
+	int broken;		/* SQLite dropped it, or an undo failed */
+	int marked;		/* inside store_mark() .. store_unmark() */
+	int mark_open;		/* the request's savepoint is open */
+	int iterating;		/* inside store_deliveries_each() */
+};
+
+/* Resets s and drops its bindings, which point into the caller's memory. */
+static void
+done(sqlite3_stmt *s)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+/*
+ * Logs a failure of what, resets s (when not NULL) and notes whether
+ * SQLite rolled back the whole transaction on its own (it does on some
+ * I/O, full-disk and out-of-memory errors): then the writes of this turn
+ * are gone and store_commit() must not report success.
+ */
+static int
+fail(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	if (s != NULL)
+		done(s);
+	log_err("store: %s: %s", what, sqlite3_errmsg(st->db));
+	if (st->tx && sqlite3_get_autocommit(st->db))
+		st->broken = 1;
+	return OFR_E_INTERNAL;
+}
+
+static int
+bind_text(sqlite3_stmt *s, int i, const char *t)
+{
+	size_t n = strlen(t);
+
+	if (n > INT_MAX)
+		return SQLITE_TOOBIG;
+	return sqlite3_bind_text(s, i, t, (int)n, SQLITE_STATIC);
+}
+
+static int
+bind_blob(sqlite3_stmt *s, int i, const void *p, size_t n)
+{
+	if (n > INT_MAX)
+		return SQLITE_TOOBIG;
+	if (n == 0)	/* a NULL pointer would bind NULL */
+		return sqlite3_bind_zeroblob(s, i, 0);
+	return sqlite3_bind_blob(s, i, p, (int)n, SQLITE_STATIC);
+}
+
+/* A row count as an SQL LIMIT. */
+static sqlite3_int64
+limit_of(size_t max)
+{
+	return max > (size_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)max;
+}
+
+/* Runs s to its end, ignoring nothing: a row is an error here. */
+static int
+exec(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return fail(st, s, what);
+	done(s);
+	return 0;
+}
+
+/* Steps a query that gives at most one row: 1 with a row (the caller reads
+ * it, then calls done()), 0 without (reset already), or OFR_E_INTERNAL. */
+static int
+row(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE) {
+		done(s);
+		return 0;
+	}
+	return fail(st, s, what);
+}
+
+/* Copies text column i into buf (capacity cap); -1 when it does not fit. */
+static int
+col_text(sqlite3_stmt *s, int i, char *buf, size_t cap)
+{
+	const unsigned char *p = sqlite3_column_text(s, i);
+	size_t n = (size_t)sqlite3_column_bytes(s, i);
+
+	if (cap == 0 || n >= cap)
+		return -1;
+	if (p != NULL)
+		memcpy(buf, p, n);
+	else
+		n = 0;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* Copies blob column i into buf; -1 unless it is exactly n bytes. */
+static int
+col_blob(sqlite3_stmt *s, int i, uint8_t *buf, size_t n)
+{
+	const void *p = sqlite3_column_blob(s, i);
+
+	if (p == NULL || (size_t)sqlite3_column_bytes(s, i) != n)
+		return -1;
+	memcpy(buf, p, n);
+	return 0;
+}
+
+/* A row of the database that breaks the schema's promises. */
+static int
+corrupt(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	done(s);
+	log_err("store: %s: a stored row has a field of the wrong size", what);
+	(void)st;
+	return OFR_E_INTERNAL;
+}
+
+/* 1 when s (in a buffer of cap bytes) is "," or ",tok,...," of valid
+ * tokens: the form frame_token_list() gives and the matching relies on. */
+static int
+list_ok(const char *s, size_t cap)
+{
+	char tok[OFR_TOKEN_MAX + 1];
+	size_t len = strnlen(s, cap), i = 1, start;
+
+	if (len == cap || len == 0 || s[0] != ',' || s[len - 1] != ',')
+		return 0;
+	while (i < len) {
+		start = i;
+		while (i < len && s[i] != ',')
+			i++;
+		if (i - start == 0 || i - start > OFR_TOKEN_MAX)
+			return 0;
+		memcpy(tok, s + start, i - start);
+		tok[i - start] = '\0';
+		if (!frame_is_token(tok))
+			return 0;
+		i++;
+	}
+	return 1;
+}
+
+/*
+ * Every write calls this first: it opens the turn's transaction when none
+ * is open, and the request's savepoint when store_mark() asked for one.
+ */
+static int
+write_begin(struct store *st)
+{
+	if (st->broken) {
+		log_err("store: the transaction was lost; commit or roll back");
+		return OFR_E_INTERNAL;
+	}
+	if (!st->tx) {
+		if (exec(st, st->s[S_BEGIN], "begin") != 0)
+			return OFR_E_INTERNAL;
+		st->tx = 1;
+	}
+	if (st->marked && !st->mark_open) {
+		if (exec(st, st->s[S_MARK], "mark") != 0)
+			return OFR_E_INTERNAL;
+		st->mark_open = 1;
+	}
+	return 0;
+}
+
+/* Opens the savepoint of a call that writes more than one row. */
+static int
+call_begin(struct store *st)
+{
+	int rc;
+
+	if ((rc = write_begin(st)) != 0)
+		return rc;
+	return exec(st, st->s[S_CALL], "savepoint");
+}
+
+/* Ends what call_begin() opened: keeps the call's writes when rc is 0,
+ * undoes them otherwise. Returns rc, or OFR_E_INTERNAL. */
+static int
+call_end(struct store *st, int rc)
+{
+	if (rc == 0) {
+		if (exec(st, st->s[S_CALL_RELEASE], "release") == 0)
+			return 0;
+		rc = OFR_E_INTERNAL;
+	}
+	if (st->broken)
+		return rc;
+	if (exec(st, st->s[S_CALL_UNDO], "undo") != 0 ||
+	    exec(st, st->s[S_CALL_RELEASE], "release") != 0)
+		st->broken = 1;	/* half a call may be in: never commit */
+	return rc;
+}
+
+static int
+make_dir(const char *dir)
+{
+	struct stat sb;
+
+	if (mkdir(dir, 0700) != 0) {
+		if (errno != EEXIST) {
+			log_err("store: cannot create %s: %s", dir,
+			    strerror(errno));
+			return OFR_E_IO;
+		}
+		if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+			log_err("store: %s is not a directory", dir);
+			return OFR_E_IO;
+		}
+	}
+	if (chmod(dir, 0700) != 0) {
+		log_err("store: cannot chmod %s: %s", dir, strerror(errno));
+		return OFR_E_IO;
+	}
+	return 0;
+}
+
+static int
+make_file(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd < 0) {
+		log_err("store: cannot open %s: %s", path, strerror(errno));
+		return OFR_E_IO;
+	}
+	if (fchmod(fd, 0600) != 0) {
+		log_err("store: cannot chmod %s: %s", path, strerror(errno));
+		close(fd);
+		return OFR_E_IO;
+	}
+	close(fd);
+	return 0;
+}
+
+/* Runs a one-off statement at open; 0 or OFR_E_INTERNAL. */
+static int
+open_exec(struct store *st, const char *text)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(st->db, text, NULL, NULL, &msg) != SQLITE_OK) {
+		log_err("store: open: %s", msg != NULL ? msg :
+		    sqlite3_errmsg(st->db));
+		sqlite3_free(msg);
+		return OFR_E_INTERNAL;
+	}
+	return 0;
+}
+
+/* The integer, or text when text is not NULL, of a one-row pragma. */
+static int
+pragma(struct store *st, const char *text, int64_t *v, char *buf,
+    size_t cap)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, text, -1, &s, NULL) != SQLITE_OK) {
+		log_err("store: %s: %s", text, sqlite3_errmsg(st->db));
+		return OFR_E_INTERNAL;
+	}
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		log_err("store: %s: %s", text, sqlite3_errmsg(st->db));
+		sqlite3_finalize(s);
+		return OFR_E_INTERNAL;
+	}
+	if (v != NULL)
+		*v = sqlite3_column_int64(s, 0);
+	if (buf != NULL && col_text(s, 0, buf, cap) != 0)
+		buf[0] = '\0';
+	sqlite3_finalize(s);
+	return 0;
+}
+
+static int
+migrate(struct store *st)
+{
+	char text[64];
+	int64_t version;
+
+	if (pragma(st, "PRAGMA user_version", &version, NULL, 0) != 0)
+		return OFR_E_INTERNAL;
+	if (version < 0 || version > SCHEMA_VERSION) {
+		log_err("store: schema version %lld is not one this server "
+		    "knows (newest %d)", (long long)version, SCHEMA_VERSION);
+		return OFR_E_INTERNAL;
+	}
+	for (int v = (int)version; v < SCHEMA_VERSION; v++) {
+		snprintf(text, sizeof(text), "PRAGMA user_version = %d", v + 1);
+		if (open_exec(st, "BEGIN IMMEDIATE") != 0)
+			return OFR_E_INTERNAL;
+		if (open_exec(st, migrations[v]) != 0 ||
+		    open_exec(st, text) != 0 || open_exec(st, "COMMIT") != 0) {
+			if (!sqlite3_get_autocommit(st->db))
+				open_exec(st, "ROLLBACK");
+			log_err("store: migration to version %d failed", v + 1);
+			return OFR_E_INTERNAL;
+		}
+		log_info("store: schema migrated to version %d", v + 1);
+	}
+	return 0;
+}
+
+static int
+open_db(struct store *st, const char *path)
+{
+	char mode[16];
+	int64_t fk;
+
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+		log_err("store: cannot open the database: %s",
+		    st->db != NULL ? sqlite3_errmsg(st->db) : "out of memory");
+		return OFR_E_INTERNAL;
+	}
+	sqlite3_busy_timeout(st->db, BUSY_MS);
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+	if (pragma(st, "PRAGMA journal_mode = WAL", NULL, mode,
+	    sizeof(mode)) != 0)
+		return OFR_E_INTERNAL;
+	if (strcmp(mode, "wal") != 0) {
+		log_err("store: the database cannot use WAL (mode %s)", mode);
+		return OFR_E_INTERNAL;
+	}
+	if (open_exec(st, "PRAGMA synchronous = FULL") != 0 ||
+	    open_exec(st, "PRAGMA foreign_keys = ON") != 0 ||
+	    pragma(st, "PRAGMA foreign_keys", &fk, NULL, 0) != 0)
+		return OFR_E_INTERNAL;
+	if (fk != 1) {
+		log_err("store: foreign keys cannot be enforced");
+		return OFR_E_INTERNAL;
+	}
+	if (migrate(st) != 0)
+		return OFR_E_INTERNAL;
+	for (int i = 0; i < S_COUNT; i++) {
+		if (sql[i] == NULL || sqlite3_prepare_v3(st->db, sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &st->s[i], NULL) != SQLITE_OK) {
+			log_err("store: cannot prepare statement %d: %s", i,
+			    sqlite3_errmsg(st->db));
+			return OFR_E_INTERNAL;
+		}
+	}
+	return 0;
+}
+
+int
+store_open(struct store **out, const char *dir)
+{
+	char path[PATH_MAX];
+	struct store *st;
+	mode_t old;
+	int n, rc;
+
+	*out = NULL;
+	if (sodium_init() < 0)
+		return OFR_E_INTERNAL;
+	n = snprintf(path, sizeof(path), "%s/%s", dir, DB_NAME);
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		log_err("store: the data directory's path is too long");
+		return OFR_E_IO;
+	}
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return OFR_E_NOMEM;
+	/* The -wal and -shm files SQLite makes must be ours alone too. */
+	old = umask(077);
+	if ((rc = make_dir(dir)) == 0 && (rc = make_file(path)) == 0)
+		rc = open_db(st, path);
+	umask(old);
+	if (rc != 0) {
+		store_close(st);
+		return rc;
+	}
+	*out = st;
+	return 0;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->db != NULL && !sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	for (int i = 0; i < S_COUNT; i++)
+		sqlite3_finalize(st->s[i]);
+	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
+		log_err("store: close: %s", sqlite3_errmsg(st->db));
+	free(st);
+}
+
+static void
+rollback_all(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		exec(st, st->s[S_ROLLBACK], "rollback");
+	st->tx = 0;
+	st->broken = 0;
+	st->mark_open = 0;
+}
+
+int
+store_commit(struct store *st)
+{
+	if (!st->tx)
+		return 0;
+	if (st->broken) {
+		log_err("store: commit: the transaction was lost; nothing of "
+		    "it is kept");
+		rollback_all(st);
+		return OFR_E_INTERNAL;
+	}
+	if (st->mark_open) {
+		/* A request still in flight: its writes go with this commit. */
+		if (exec(st, st->s[S_MARK_RELEASE], "release mark") != 0) {
+			rollback_all(st);
+			return OFR_E_INTERNAL;
+		}
+		st->mark_open = 0;
+	}
+	if (exec(st, st->s[S_COMMIT], "commit") != 0) {
+		rollback_all(st);
+		return OFR_E_INTERNAL;
+	}
+	st->tx = 0;
+	return 0;
+}
+
+void
+store_rollback(struct store *st)
+{
+	rollback_all(st);
+}
+
+int
+store_in_tx(const struct store *st)
+{
+	return st->tx;
+}
+
+void
+store_mark(struct store *st)
+{
+	if (st->mark_open)	/* an unmatched mark: keep what it did */
+		store_unmark(st, 1);
+	st->marked = 1;
+}
+
+void
+store_unmark(struct store *st, int keep)
+{
+	st->marked = 0;
+	if (!st->mark_open)
+		return;		/* the request wrote nothing */
+	st->mark_open = 0;
+	if (st->broken)
+		return;
+	if (!keep && exec(st, st->s[S_MARK_UNDO], "undo mark") != 0) {
+		st->broken = 1;
+		return;
+	}
+	if (exec(st, st->s[S_MARK_RELEASE], "release mark") != 0)
+		st->broken = 1;
+}
+
+/* Programmes. */
+
+int
+store_programme_create(struct store *st, const char *name, int64_t now,
+    int64_t *id)
+{
+	sqlite3_stmt *s = st->s[S_PROGRAMME_INSERT];
+	int rc;
+
+	if ((rc = write_begin(st)) != 0)
+		return rc;
+	if (bind_text(s, 1, name) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, now) != SQLITE_OK)
+		return fail(st, s, __func__);
+	if ((rc = exec(st, s, __func__)) != 0)
+		return rc;
+	*id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+int
+store_programme_first(struct store *st, int64_t *id)
+{
+	sqlite3_stmt *s = st->s[S_PROGRAMME_FIRST];
+	int rc;
+
+	if ((rc = row(st, s, __func__)) <= 0)
+		return rc == 0 ? OFR_E_NOT_FOUND : rc;
+	*id = sqlite3_column_int64(s, 0);
+	done(s);
+	return 0;
+}
+
+/* Accounts. */
+
+static int
+account_row(struct store *st, sqlite3_stmt *s, struct account *out,
+    const char *what)
+{
+	int rc;
+
+	if ((rc = row(st, s, what)) <= 0)
+		return rc == 0 ? OFR_E_NOT_FOUND : rc;
+	memset(out, 0, sizeof(*out));
+	out->id = sqlite3_column_int64(s, 0);
+	if (col_blob(s, 1, out->key, OFR_PK_BYTES) != 0 ||
+	    col_text(s, 4, out->name, sizeof(out->name)) != 0)
+		return corrupt(st, s, what);
+	out->role = sqlite3_column_int(s, 2);
+	out->programme = sqlite3_column_int64(s, 3);
+	out->disabled = sqlite3_column_int(s, 5);
+	out->created = sqlite3_column_int64(s, 6);
+	done(s);
+	return 0;
+}
+
+int
+store_account_by_key(struct store *st, const uint8_t key[OFR_PK_BYTES],
+    struct account *out)
+{
+	sqlite3_stmt *s = st->s[S_ACCOUNT_BY_KEY];
+
+	if (bind_blob(s, 1, key, OFR_PK_BYTES) != SQLITE_OK)
+		return fail(st, s, __func__);
+	return account_row(st, s, out, __func__);
+}
+
+int
+store_account_by_id(struct store *st, int64_t id, struct account *out)
+{
+	sqlite3_stmt *s = st->s[S_ACCOUNT_BY_ID];
+
+	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK)
+		return fail(st, s, __func__);
+	return account_row(st, s, out, __func__);
+}
+
+int
+store_account_create(struct store *st, struct account *a)
+{
+	sqlite3_stmt *s = st->s[S_ACCOUNT_INSERT];
+	size_t namelen = strnlen(a->name, sizeof(a->name));
+	int rc;
+
+	if (namelen == sizeof(a->name) || a->role < ROLE_CLIENT ||
+	    a->role > ROLE_ADMIN)
+		return OFR_E_BAD_FIELD;
+	if ((rc = call_begin(st)) != 0)
+		return rc;
+	if (bind_blob(s, 1, a->key, OFR_PK_BYTES) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 2, a->role) != SQLITE_OK ||
+	    (a->programme != 0 ?
+	    sqlite3_bind_int64(s, 3, a->programme) :
+	    sqlite3_bind_null(s, 3)) != SQLITE_OK ||
+	    bind_text(s, 4, a->name) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 5, a->disabled != 0) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 6, a->created) != SQLITE_OK) {
+		rc = fail(st, s, __func__);
+		goto out;
+	}
+	if ((rc = exec(st, s, __func__)) != 0)
+		goto out;
+	if (sqlite3_changes(st->db) == 0) {
+		rc = OFR_E_FORBIDDEN;	/* the key has an account */
+		goto out;
+	}
+	a->id = sqlite3_last_insert_rowid(st->db);
+	if (a->role == ROLE_COUNSELLOR) {
+		s = st->s[S_PROFILE_INSERT];
+		if (sqlite3_bind_int64(s, 1, a->id) != SQLITE_OK ||
+		    sqlite3_bind_int(s, 2, PROFILE_CAPACITY) != SQLITE_OK) {
+			rc = fail(st, s, __func__);
+			goto out;
+		}
+		rc = exec(st, s, __func__);
+	}
+out:
+	return call_end(st, rc);
+}
+
+int
+store_account_set_name(struct store *st, int64_t account, const char *name)
+{
+	sqlite3_stmt *s = st->s[S_ACCOUNT_SET_NAME];
+	int rc;
+
+	if (strnlen(name, OFR_NAME_MAX + 1) > OFR_NAME_MAX)
+		return OFR_E_BAD_FIELD;
+	if ((rc = write_begin(st)) != 0)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, account) != SQLITE_OK ||
+	    bind_text(s, 2, name) != SQLITE_OK)
+		return fail(st, s, __func__);
+	if ((rc = exec(st, s, __func__)) != 0)
+		return rc;
+	return sqlite3_changes(st->db) == 1 ? 0 : OFR_E_NOT_FOUND;
+}
+
+int
+store_admin_count(struct store *st, int64_t *n)
+{
+	sqlite3_stmt *s = st->s[S_ADMIN_COUNT];
+	int rc;
+
+	if ((rc = row(st, s, __func__)) <= 0)
+		return rc == 0 ? fail(st, NULL, __func__) : rc;
+	*n = sqlite3_column_int64(s, 0);
+	done(s);
+	return 0;
+}
+
+/* Counsellor profiles. */
+
+/* OFR_E_NOT_FOUND when the account has no profile (not a counsellor). */
+int
+store_profile_get(struct store *st, int64_t account, struct profile *out)
+{
+	sqlite3_stmt *s = st->s[S_PROFILE_GET];
+	int rc;
+
+	if (sqlite3_bind_int64(s, 1, account) != SQLITE_OK)
+		return fail(st, s, __func__);
+	if ((rc = row(st, s, __func__)) <= 0)
+		return rc == 0 ? OFR_E_NOT_FOUND : rc;
+	memset(out, 0, sizeof(*out));
+	if (col_text(s, 0, out->languages, sizeof(out->languages)) != 0 ||
+	    col_text(s, 1, out->topics, sizeof(out->topics)) != 0)
+		return corrupt(st, s, __func__);
+	out->capacity = sqlite3_column_int(s, 2);
+	out->available = sqlite3_column_int(s, 3);
+	done(s);
+	return 0;
+}
+
+/* OFR_E_BAD_FIELD when a list is not ",tok,...," ; OFR_E_NOT_FOUND when
+ * the account has no profile. */
+int
+store_profile_set(struct store *st, int64_t account, const struct profile *p)
+{
+	sqlite3_stmt *s = st->s[S_PROFILE_SET];
+	int rc;
+
+	if (!list_ok(p->languages, sizeof(p->languages)) ||
+	    !list_ok(p->topics, sizeof(p->topics)) || p->capacity < 0)
+		return OFR_E_BAD_FIELD;
+	if ((rc = write_begin(st)) != 0)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, account) != SQLITE_OK ||
+	    bind_text(s, 2, p->languages) != SQLITE_OK ||
+	    bind_text(s, 3, p->topics) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 4, p->capacity) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 5, p->available != 0) != SQLITE_OK)
+		return fail(st, s, __func__);
+	if ((rc = exec(st, s, __func__)) != 0)
+		return rc;
+	return sqlite3_changes(st->db) == 1 ? 0 : OFR_E_NOT_FOUND;
+}
+
+/* Invites. */
+
+int
+store_invite_create(struct store *st, const uint8_t hash[32],
+    int64_t programme, int role, int64_t expires, int64_t created_by,
+    int64_t now)
+{
+	sqlite3_stmt *s = st->s[S_INVITE_INSERT];
+	int rc;
+
+	if ((rc = write_begin(st)) != 0)
+		return rc;
+	if (bind_blob(s, 1, hash, 32) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, programme) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 3, role) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 4, expires) != SQLITE_OK ||
+	    (created_by != 0 ? sqlite3_bind_int64(s, 5, created_by) :
+	    sqlite3_bind_null(s, 5)) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 6, now) != SQLITE_OK)
+		return fail(st, s, __func__);
+	return exec(st, s, __func__);
+}
+
+int
+store_invite_take(struct store *st, const uint8_t hash[32], int64_t now,
+    int64_t *programme, int *role)
+{
+	sqlite3_stmt *s = st->s[S_INVITE_TAKE];
+	int rc;
+
+	if ((rc = write_begin(st)) != 0)
+		return rc;
+	if (bind_blob(s, 1, hash, 32) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, now) != SQLITE_OK)
+		return fail(st, s, __func__);
+	if ((rc = row(st, s, __func__)) <= 0)
+		return rc == 0 ? OFR_E_BAD_INVITE : rc;
+	*programme = sqlite3_column_int64(s, 0);
+	*role = sqlite3_column_int(s, 1);
+	/* hash is UNIQUE: one row. Run to the end so the update completes. */
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return fail(st, s, __func__);
+	done(s);
+	return 0;
+}
+
+int
+store_invite_pending(struct store *st, int64_t programme, int64_t now,
+    int64_t *n)
+{
+	sqlite3_stmt *s = st->s[S_INVITE_PENDING];
+	int rc;
+
+	if (sqlite3_bind_int64(s, 1, programme) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, now) != SQLITE_OK)
+		return fail(st, s, __func__);
+	if ((rc = row(st, s, __func__)) <= 0)
+		return rc == 0 ? fail(st, NULL, __func__) : rc;
+	*n = sqlite3_column_int64(s, 0);
+	done(s);
+	return 0;
+}
+
+int
+store_invite_drop_bootstrap(struct store *st)
+{
+	int rc;
+
+	if ((rc = write_begin(st)) != 0)
+		return rc;
+	return exec(st, st->s[S_INVITE_DROP_BOOTSTRAP], __func__);
+}
+
+/* Cases. */
+
+static int
+case_row(struct store *st, sqlite3_stmt *s, struct case_info *out,
+    const char *what)
+{
+	memset(out, 0, sizeof(*out));
+	out->id = sqlite3_column_int64(s, 0);
+	out->status = sqlite3_column_int(s, 1);
+	if (col_text(s, 2, out->language, sizeof(out->language)) != 0 ||
+	    col_text(s, 3, out->topic, sizeof(out->topic)) != 0)
+		return corrupt(st, s, what);
+	out->client = sqlite3_column_int64(s, 4);
+	out->counsellor = sqlite3_column_int64(s, 5);
+	out->created = sqlite3_column_int64(s, 6);
+	out->updated = sqlite3_column_int64(s, 7);
+	return 0;
+}
+
+/* One case by a one-row query s, already bound. */
+static int
+case_one(struct store *st, sqlite3_stmt *s, struct case_info *out,
+    const char *what)
+{
+	int rc;
+
+	if ((rc = row(st, s, what)) <= 0)
+		return rc == 0 ? OFR_E_NOT_FOUND : rc;
+	if ((rc = case_row(st, s, out, what)) != 0)
+		return rc;
+	done(s);
+	return 0;
+}
+
+/* Adds account to the case, after those already in it. */
+static int
+participant_add(struct store *st, int64_t case_id, int64_t account,
+    const char *what)
+{
+	sqlite3_stmt *s = st->s[S_PARTICIPANT_INSERT];
+	int rc;
+
+	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, account) != SQLITE_OK)
+		return fail(st, s, what);
+	if ((rc = exec(st, s, what)) != 0)
+		return rc;
+	return sqlite3_changes(st->db) == 1 ? 0 : OFR_E_NOT_FOUND;
+}
+
+/* A random case id in 1..2^53-1. */
+static int64_t
+random_case_id(void)
+{
+	uint64_t u;
+
+	do {
+		randombytes_buf(&u, sizeof(u));
+		u &= CASE_ID_MASK;
+	} while (u == 0);
+	return (int64_t)u;
+}
+
+/*
+ * Beyond store.h: OFR_E_BAD_FIELD when language or topic is not a token,
+ * OFR_E_CASE_OPEN when the client has a waiting or active case already
+ * (the schema allows one), OFR_E_INTERNAL (and nothing written) when no
+ * client has this id.
+ */
+int
+store_case_create(struct store *st, int64_t client, const char *language,
+    const char *topic, int64_t now, struct case_info *out)
+{
+	sqlite3_stmt *s = st->s[S_CASE_INSERT];
+	int64_t id = 0;
+	int rc, tries, step;
+
+	if (topic == NULL)
+		topic = "";
+	if (!frame_is_token(language) ||
+	    (topic[0] != '\0' && !frame_is_token(topic)))
+		return OFR_E_BAD_FIELD;
+	if ((rc = call_begin(st)) != 0)
+		return rc;
+	for (tries = 0; tries < CASE_ID_TRIES; tries++) {
+		id = random_case_id();
+		if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK ||
+		    sqlite3_bind_int64(s, 2, client) != SQLITE_OK ||
+		    bind_text(s, 3, language) != SQLITE_OK ||
+		    (topic[0] != '\0' ? bind_text(s, 4, topic) :
+		    sqlite3_bind_null(s, 4)) != SQLITE_OK ||
+		    sqlite3_bind_int64(s, 5, now) != SQLITE_OK) {
+			rc = fail(st, s, __func__);
+			goto out;
+		}
+		step = sqlite3_step(s);
+		if (step == SQLITE_CONSTRAINT && sqlite3_extended_errcode(
+		    st->db) == SQLITE_CONSTRAINT_UNIQUE) {
+			done(s);	/* cases_one_open */
+			rc = OFR_E_CASE_OPEN;
+			goto out;
+		}
+		if (step != SQLITE_DONE) {
+			rc = fail(st, s, __func__);
+			goto out;
+		}
+		done(s);
+		if (sqlite3_changes(st->db) == 1)
+			break;
+	}
+	if (tries == CASE_ID_TRIES) {
+		log_err("store: %s: no free case id in %d tries", __func__,
+		    CASE_ID_TRIES);
+		rc = OFR_E_INTERNAL;
+		goto out;
+	}
+	if ((rc = participant_add(st, id, client, __func__)) != 0)
+		goto out;
+	memset(out, 0, sizeof(*out));
+	out->id = id;
+	out->status = CASE_WAITING;
+	memcpy(out->language, language, strlen(language) + 1);
+	memcpy(out->topic, topic, strlen(topic) + 1);
+	out->client = client;
+	out->created = out->updated = now;
+out:
+	return call_end(st, rc);
+}
+
+int
+store_case_get(struct store *st, int64_t id, struct case_info *out)
+{
+	sqlite3_stmt *s = st->s[S_CASE_GET];
+
+	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK)
+		return fail(st, s, __func__);
+	return case_one(st, s, out, __func__);
+}
+
+int
+store_case_open_of_client(struct store *st, int64_t client,
+    struct case_info *out)
+{
+	sqlite3_stmt *s = st->s[S_CASE_OPEN_OF_CLIENT];
+
+	if (sqlite3_bind_int64(s, 1, client) != SQLITE_OK)
+		return fail(st, s, __func__);
+	return case_one(st, s, out, __func__);
+}
+
+/* The cases are read in full before fn sees the first, so fn may call any
+ * store function. */
+int
+store_case_each_of(struct store *st, int64_t account,
+    int (*fn)(void *arg, const struct case_info *c), void *arg)
+{
+	sqlite3_stmt *s = st->s[S_CASE_EACH_OF];
+	struct case_info *cases;
+	size_t n = 0;
+	int rc = 0, step = SQLITE_DONE;
+
+	if ((cases = calloc(STORE_CASES_MAX, sizeof(*cases))) == NULL)
+		return OFR_E_NOMEM;
+	if (sqlite3_bind_int64(s, 1, account) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, STORE_CASES_MAX) != SQLITE_OK) {
+		rc = fail(st, s, __func__);
+		goto out;
+	}
+	while (n < STORE_CASES_MAX && (step = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((rc = case_row(st, s, &cases[n], __func__)) != 0)
+			goto out;
+		n++;
+	}
+	if (n < STORE_CASES_MAX && step != SQLITE_DONE) {
+		rc = fail(st, s, __func__);
+		goto out;
+	}
+	done(s);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = fn(arg, &cases[i]);
+out:
+	free(cases);
+	return rc;
+}
+
+/* OFR_E_NOT_FOUND when there is no waiting case case_id, or counsellor
+ * has no counsellor profile. */
+int
+store_case_assign(struct store *st, int64_t case_id, int64_t counsellor,
+    int64_t now)
+{
+	sqlite3_stmt *s = st->s[S_CASE_ASSIGN];
+	int rc;
+
+	if ((rc = call_begin(st)) != 0)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, counsellor) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 3, now) != SQLITE_OK) {
+		rc = fail(st, s, __func__);
+		goto out;
+	}
+	if ((rc = exec(st, s, __func__)) != 0)
+		goto out;
+	if (sqlite3_changes(st->db) != 1) {
+		rc = OFR_E_NOT_FOUND;
+		goto out;
+	}
+	s = st->s[S_PROFILE_ASSIGNED];
+	if (sqlite3_bind_int64(s, 1, counsellor) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, now) != SQLITE_OK) {
+		rc = fail(st, s, __func__);
+		goto out;
+	}
+	if ((rc = exec(st, s, __func__)) != 0)
+		goto out;
+	if (sqlite3_changes(st->db) != 1) {
+		rc = OFR_E_NOT_FOUND;
+		goto out;
+	}
+	rc = participant_add(st, case_id, counsellor, __func__);
+out:
+	return call_end(st, rc);
+}
+
+/* OFR_E_NOT_FOUND when no case has this id, OFR_E_CASE_CLOSED when it is
+ * closed already (then nothing changes). */
+int
+store_case_close(struct store *st, int64_t case_id, int64_t now)
+{
+	sqlite3_stmt *s = st->s[S_CASE_CLOSE];
+	struct case_info c;
+	int rc;
+
+	if ((rc = write_begin(st)) != 0)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, now) != SQLITE_OK)
+		return fail(st, s, __func__);
+	if ((rc = exec(st, s, __func__)) != 0)
+		return rc;
+	if (sqlite3_changes(st->db) == 1)
+		return 0;
+	if ((rc = store_case_get(st, case_id, &c)) != 0)
+		return rc;
+	return OFR_E_CASE_CLOSED;
+}
+
+/* OFR_E_LIMIT when the case has more than max participants: then out holds
+ * the first max and *n is max. A case that does not exist has none. */
+int
+store_case_participants(struct store *st, int64_t case_id,
+    struct participant *out, size_t max, size_t *n)
+{
+	sqlite3_stmt *s = st->s[S_PARTICIPANTS];
+	int step;
+
+	*n = 0;
+	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK)
+		return fail(st, s, __func__);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		struct participant *p;
+
+		if (*n == max) {
+			done(s);
+			log_err("store: case has more than %zu participants",
+			    max);
+			return OFR_E_LIMIT;
+		}
+		p = &out[*n];
+		memset(p, 0, sizeof(*p));
+		p->account = sqlite3_column_int64(s, 0);
+		if (col_blob(s, 1, p->key, OFR_PK_BYTES) != 0 ||
+		    col_text(s, 3, p->name, sizeof(p->name)) != 0)
+			return corrupt(st, s, __func__);
+		p->role = sqlite3_column_int(s, 2);
+		(*n)++;
+	}
+	if (step != SQLITE_DONE)
+		return fail(st, s, __func__);
+	done(s);
+	return 0;
+}
+
+int
+store_case_has_participant(struct store *st, int64_t case_id,
+    int64_t account, int *yes)
+{
+	sqlite3_stmt *s = st->s[S_PARTICIPANT_HAS];
+	int rc;
+
+	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, account) != SQLITE_OK)
+		return fail(st, s, __func__);
+	if ((rc = row(st, s, __func__)) < 0)
+		return rc;
+	*yes = rc;
+	if (rc == 1)
+		done(s);
+	return 0;
+}
+
+int
+store_case_waiting(struct store *st, int64_t *ids, size_t max, size_t *n)
+{
+	sqlite3_stmt *s = st->s[S_CASE_WAITING];
+	int step = SQLITE_DONE;
+
+	*n = 0;
+	if (sqlite3_bind_int64(s, 1, limit_of(max)) != SQLITE_OK)
+		return fail(st, s, __func__);
+	while (*n < max && (step = sqlite3_step(s)) == SQLITE_ROW)
+		ids[(*n)++] = sqlite3_column_int64(s, 0);
+	if (*n < max && step != SQLITE_DONE)
+		return fail(st, s, __func__);
+	done(s);
+	return 0;
+}
+
+/* A language or topic that is not a token matches nobody. */
+int
+store_match_counsellor(struct store *st, const char *language,
+    const char *topic, int64_t *counsellor)
+{
+	sqlite3_stmt *s = st->s[S_MATCH];
+	int rc;
+
+	if (topic == NULL)
+		topic = "";
+	if (!frame_is_token(language) ||
+	    (topic[0] != '\0' && !frame_is_token(topic)))
+		return OFR_E_NOT_FOUND;
+	if (bind_text(s, 1, language) != SQLITE_OK ||
+	    bind_text(s, 2, topic) != SQLITE_OK)
+		return fail(st, s, __func__);
+	if ((rc = row(st, s, __func__)) <= 0)
+		return rc == 0 ? OFR_E_NOT_FOUND : rc;
+	*counsellor = sqlite3_column_int64(s, 0);
+	done(s);
+	return 0;
+}
+
+/* Messages. */
+
+/* OFR_E_BAD_FIELD (nothing written) when a copy is over OFR_CT_MAX bytes. */
+int
+store_message_insert(struct store *st, int64_t case_id, int64_t sender,
+    const uint8_t mid[OFR_MID_BYTES], int64_t now, const int64_t *recipients,
+    const uint8_t *const *ct, const size_t *ct_len, size_t n, int *dup)
+{
+	sqlite3_stmt *s = st->s[S_MESSAGE_INSERT];
+	int64_t message;
+	int rc;
+
+	*dup = 0;
+	for (size_t i = 0; i < n; i++)
+		if (ct_len[i] > OFR_CT_MAX)
+			return OFR_E_BAD_FIELD;
+	if ((rc = call_begin(st)) != 0)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, sender) != SQLITE_OK ||
+	    bind_blob(s, 3, mid, OFR_MID_BYTES) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 4, now) != SQLITE_OK) {
+		rc = fail(st, s, __func__);
+		goto out;
+	}
+	if ((rc = exec(st, s, __func__)) != 0)
+		goto out;
+	if (sqlite3_changes(st->db) == 0) {
+		*dup = 1;	/* sent before: its copies are stored */
+		goto out;
+	}
+	message = sqlite3_last_insert_rowid(st->db);
+	s = st->s[S_DELIVERY_INSERT];
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (sqlite3_bind_int64(s, 1, message) != SQLITE_OK ||
+		    sqlite3_bind_int64(s, 2, recipients[i]) != SQLITE_OK ||
+		    bind_blob(s, 3, ct[i], ct_len[i]) != SQLITE_OK)
+			rc = fail(st, s, __func__);
+		else
+			rc = exec(st, s, __func__);
+	}
+out:
+	return call_end(st, rc);
+}
+
+/* fn may call other store functions, but not store_deliveries_each(). */
+int
+store_deliveries_each(struct store *st, int64_t recipient, int64_t after,
+    size_t max, int (*fn)(void *arg, const struct delivery *d), void *arg)
+{
+	static const uint8_t empty[1];
+	sqlite3_stmt *s = st->s[S_DELIVERIES];
+	struct delivery d;
+	int rc = 0, step;
+
+	if (st->iterating) {
+		log_err("store: %s: called from its own callback", __func__);
+		return OFR_E_INTERNAL;
+	}
+	if (max == 0)
+		return 0;
+	if (sqlite3_bind_int64(s, 1, recipient) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, after) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 3, limit_of(max)) != SQLITE_OK)
+		return fail(st, s, __func__);
+	st->iterating = 1;
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&d, 0, sizeof(d));
+		d.seq = sqlite3_column_int64(s, 0);
+		d.case_id = sqlite3_column_int64(s, 1);
+		d.mid = sqlite3_column_blob(s, 2);
+		if (d.mid == NULL ||
+		    sqlite3_column_bytes(s, 2) != OFR_MID_BYTES) {
+			rc = corrupt(st, s, __func__);
+			goto out;
+		}
+		d.from_key = sqlite3_column_blob(s, 3);
+		if (d.from_key == NULL ||
+		    sqlite3_column_bytes(s, 3) != OFR_PK_BYTES) {
+			rc = corrupt(st, s, __func__);
+			goto out;
+		}
+		d.ts = sqlite3_column_int64(s, 4);
+		d.ct = sqlite3_column_blob(s, 5);
+		d.ct_len = (size_t)sqlite3_column_bytes(s, 5);
+		if (d.ct == NULL)
+			d.ct = empty;
+		if ((rc = fn(arg, &d)) != 0) {
+			done(s);
+			goto out;
+		}
+	}
+	if (step != SQLITE_DONE) {
+		rc = fail(st, s, __func__);
+		goto out;
+	}
+	done(s);
+out:
+	st->iterating = 0;
+	return rc;
+}
+
+int
+store_delivery_ack(struct store *st, int64_t recipient, int64_t seq,
+    int *deleted)
+{
+	sqlite3_stmt *s = st->s[S_DELIVERY_ACK];
+	int rc;
+
+	*deleted = 0;
+	if ((rc = write_begin(st)) != 0)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, seq) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, recipient) != SQLITE_OK)
+		return fail(st, s, __func__);
+	if ((rc = exec(st, s, __func__)) != 0)
+		return rc;
+	*deleted = sqlite3_changes(st->db) == 1;
+	return 0;
+}
+
+int
+store_messages_purge(struct store *st, int64_t before)
+{
+	sqlite3_stmt *s = st->s[S_MESSAGES_PURGE];
+	int rc;
+
+	if ((rc = write_begin(st)) != 0)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, before) != SQLITE_OK)
+		return fail(st, s, __func__);
+	return exec(st, s, __func__);
+}
