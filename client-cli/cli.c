@@ -1,0 +1,501 @@
+/*
+ * cli.c: what the commands share (cli.h): option parsing, error reports
+ * and exit statuses, the key file, the connection and login, and the
+ * printing of untrusted text. It never prints a secret.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "proto/err.h"
+#include "proto/frame.h"
+#include "cli.h"
+#include "conn.h"
+#include "keyfile.h"
+#include "passphrase.h"
+
+/* --- options --- */
+
+int
+cli_parse_secs(const char *s)
+{
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || !(d >= 0) ||
+	    d > 86400)
+		return -1;
+	return (int)(d * 1000 + 0.5);
+}
+
+int64_t
+cli_parse_id(const char *s)
+{
+	char *end;
+	long long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 1 || v > OFR_ID_MAX)
+		return -1;
+	return v;
+}
+
+int
+cli_global_opt(struct cli *cli, const char *name, const char *value)
+{
+	int ms;
+
+	if (strcmp(name, "--server") == 0)
+		cli->server = value;
+	else if (strcmp(name, "--ca") == 0)
+		cli->ca = value;
+	else if (strcmp(name, "--key") == 0)
+		cli->key_path = value;
+	else if (strcmp(name, "--passphrase-file") == 0)
+		cli->pass_file = value;
+	else if (strcmp(name, "--timeout") == 0) {
+		if ((ms = cli_parse_secs(value)) <= 0) {
+			cli_usage("bad --timeout: %s", value);
+			return -1;
+		}
+		cli->timeout_ms = ms;
+	} else
+		return 0;
+	return 1;
+}
+
+static int
+is_global(const char *name)
+{
+	static const char *names[] = { "--server", "--ca", "--key",
+	    "--passphrase-file", "--timeout" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(name, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Splits "--name=value" into name (in buf) and value. */
+static const char *
+split_eq(const char *arg, char *buf, size_t bufsz, const char **value)
+{
+	const char *eq = strchr(arg, '=');
+	size_t n;
+
+	*value = NULL;
+	if (eq == NULL)
+		return arg;
+	n = (size_t)(eq - arg);
+	if (n >= bufsz)
+		n = bufsz - 1;
+	memcpy(buf, arg, n);
+	buf[n] = '\0';
+	*value = eq + 1;
+	return buf;
+}
+
+int
+cli_parse(struct cli *cli, int argc, char **argv, const struct cli_opt *opts,
+    char **pos, int maxpos, int *npos)
+{
+	char namebuf[64];
+	const char *name, *value;
+	const struct cli_opt *o;
+	int i, options = 1;
+
+	*npos = 0;
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!options || a[0] != '-' || a[1] != '-' || a[2] == '\0') {
+			if (options && strcmp(a, "--") == 0) {
+				options = 0;
+				continue;
+			}
+			if (*npos >= maxpos)
+				return cli_usage("unexpected argument: %s", a);
+			pos[(*npos)++] = argv[i];
+			continue;
+		}
+		name = split_eq(a, namebuf, sizeof(namebuf), &value);
+		for (o = opts; o != NULL && o->name != NULL; o++)
+			if (strcmp(o->name, name) == 0)
+				break;
+		if (o == NULL || o->name == NULL) {
+			if (!is_global(name))
+				return cli_usage("unknown option %s", name);
+		} else if (o->val == NULL) {
+			if (value != NULL)
+				return cli_usage("%s takes no value", name);
+			*o->flag = 1;
+			continue;
+		}
+		if (value == NULL) {
+			if (i + 1 >= argc)
+				return cli_usage("%s needs a value", name);
+			value = argv[++i];
+		}
+		if (o == NULL || o->name == NULL) {
+			if (cli_global_opt(cli, name, value) < 0)
+				return EXIT_USAGE;
+		} else {
+			*o->val = value;
+		}
+	}
+	return 0;
+}
+
+/* --- errors --- */
+
+static int
+status_of(int err)
+{
+	if (err == OFR_E_USAGE)
+		return EXIT_USAGE;
+	if (err == OFR_E_TIMEOUT)
+		return EXIT_TIMEOUT;
+	return EXIT_ERR;
+}
+
+int
+cli_fail(int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "offramp: %s: ", err_str(err));
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return status_of(err);
+}
+
+int
+cli_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("offramp: usage: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see offramp --help)\n", stderr);
+	return EXIT_USAGE;
+}
+
+int
+cli_fail_request(struct cli *cli, int rc, json_t *resp, const char *type)
+{
+	const char *code, *field;
+
+	if (resp != NULL && rc != 0) {
+		code = json_string_value(json_object_get(resp, "code"));
+		field = json_string_value(json_object_get(resp, "field"));
+		fputs("offramp: ", stderr);
+		text_puts(stderr, code != NULL ? code : "internal");
+		fprintf(stderr, ": %s", type);
+		if (field != NULL) {
+			fputs(": ", stderr);
+			text_puts(stderr, field);
+		}
+		fputc('\n', stderr);
+		return EXIT_ERR;
+	}
+	if (rc == OFR_E_TIMEOUT)
+		return cli_fail(rc, "no answer to %s within %d ms", type,
+		    cli->timeout_ms);
+	if (rc == OFR_E_CONN)
+		return cli_fail(rc, "%s: %s", type, conn_error(cli->conn));
+	return cli_fail(rc, "%s", type);
+}
+
+/* --- session --- */
+
+void
+cli_pass_free(char *pass)
+{
+	passphrase_free(pass);
+}
+
+int
+cli_new_passphrase(struct cli *cli, char **pass, size_t *len)
+{
+	char why[256] = "";
+	int rc;
+
+	if ((rc = passphrase_get(cli->pass_file, 1, pass, len, why,
+	    sizeof(why))) != 0)
+		return cli_fail(rc, "%s", why[0] ? why : "no passphrase");
+	return 0;
+}
+
+int
+cli_load_key(struct cli *cli)
+{
+	char why[256] = "", *pass;
+	size_t len;
+	int rc;
+
+	if (cli->key != NULL)
+		return 0;
+	if ((rc = passphrase_get(cli->pass_file, 0, &pass, &len, why,
+	    sizeof(why))) != 0)
+		return cli_fail(rc, "%s", why[0] ? why : "no passphrase");
+	rc = keyfile_load(&cli->key, cli->key_path, pass, len);
+	passphrase_free(pass);
+	switch (rc) {
+	case 0:
+		return 0;
+	case OFR_E_PASSPHRASE:
+		return cli_fail(rc, "wrong passphrase or damaged key file %s",
+		    cli->key_path);
+	case OFR_E_IO:
+		if (errno == ENOENT)
+			return cli_fail(rc, "no key file %s (make one with "
+			    "offramp keygen)", cli->key_path);
+		return cli_fail(rc, "cannot read key file %s: %s",
+		    cli->key_path, strerror(errno));
+	default:
+		return cli_fail(rc, "cannot load key file %s", cli->key_path);
+	}
+}
+
+int
+cli_connect(struct cli *cli)
+{
+	int rc;
+
+	if (cli->conn != NULL)
+		return 0;
+	rc = conn_open(&cli->conn, cli->server, cli->ca, cli->timeout_ms);
+	if (rc == 0)
+		return 0;
+	if (rc == OFR_E_USAGE && cli->conn == NULL)
+		return cli_usage("bad server url %s (wss://host[:port][/path])",
+		    cli->server);
+	rc = cli_fail(rc, "%s: %s", cli->server, conn_error(cli->conn));
+	cli_disconnect(cli);
+	return rc;
+}
+
+void
+cli_disconnect(struct cli *cli)
+{
+	conn_free(cli->conn);
+	cli->conn = NULL;
+	json_decref(cli->account);
+	cli->account = NULL;
+}
+
+int
+cli_login(struct cli *cli)
+{
+	json_t *resp = NULL;
+	int rc;
+
+	if ((rc = cli_load_key(cli)) != 0 || (rc = cli_connect(cli)) != 0)
+		return rc;
+	rc = conn_login(cli->conn, keyfile_sk(cli->key),
+	    keyfile_role_name(keyfile_role(cli->key)), &resp,
+	    cli->timeout_ms);
+	if (rc != 0) {
+		rc = cli_fail_request(cli, rc, resp, "login");
+		json_decref(resp);
+		return rc;
+	}
+	cli->account = json_incref(json_object_get(resp, "account"));
+	cli->created = json_is_true(json_object_get(resp, "created"));
+	json_decref(resp);
+	if (!json_is_object(cli->account))
+		return cli_fail(OFR_E_CONN, "login: the server sent no "
+		    "account");
+	return 0;
+}
+
+int
+cli_request(struct cli *cli, json_t *req, json_t **resp)
+{
+	const char *t = json_string_value(json_object_get(req, "type"));
+	char type[OFR_TYPE_MAX + 1];
+	int rc;
+
+	snprintf(type, sizeof(type), "%s", t != NULL ? t : "request");
+	rc = conn_request(cli->conn, req, resp, cli->timeout_ms);
+	if (rc == 0)
+		return 0;
+	rc = cli_fail_request(cli, rc, *resp, type);
+	json_decref(*resp);
+	*resp = NULL;
+	return rc;
+}
+
+/* --- text --- */
+
+/* Decodes one UTF-8 sequence at s (n bytes left): its length, or 0 when
+ * invalid; *cp gets the code point. */
+static size_t
+utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	size_t len;
+	uint32_t c, min;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if ((s[0] & 0xe0) == 0xc0) {
+		len = 2, c = s[0] & 0x1f, min = 0x80;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		len = 3, c = s[0] & 0x0f, min = 0x800;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		len = 4, c = s[0] & 0x07, min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+int
+text_utf8_ok(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t cp;
+	size_t n;
+
+	while (len > 0) {
+		if ((n = utf8_next(p, len, &cp)) == 0)
+			return 0;
+		p += n;
+		len -= n;
+	}
+	return 1;
+}
+
+static int
+printable(uint32_t cp)
+{
+	if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0))
+		return 0;
+	/* bidi embeddings, overrides and isolates can disguise text */
+	if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
+		return 0;
+	return 1;
+}
+
+void
+text_put(FILE *f, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t cp;
+	size_t n;
+
+	while (len > 0) {
+		n = utf8_next(p, len, &cp);
+		if (n == 0) {
+			fputc('?', f);
+			n = 1;
+		} else if (cp == '\t' || cp == '\n' || cp == '\r') {
+			fputc(' ', f);
+		} else if (!printable(cp)) {
+			fputc('?', f);
+		} else {
+			fwrite(p, 1, n, f);
+		}
+		p += n;
+		len -= n;
+	}
+}
+
+void
+text_puts(FILE *f, const char *s)
+{
+	if (s == NULL)
+		s = "?";
+	text_put(f, s, strlen(s));
+}
+
+void
+text_put_list(FILE *f, json_t *arr, const char *sep)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(arr, i, e) {
+		if (i > 0)
+			fputs(sep, f);
+		text_puts(f, json_string_value(e));
+	}
+}
+
+json_t *
+cli_token_list(const char *s, const char *what)
+{
+	json_t *arr = json_array();
+	const char *p = s;
+
+	if (arr == NULL)
+		return NULL;
+	while (*s != '\0') {
+		char tok[OFR_TOKEN_MAX + 2];
+		size_t n = strcspn(p, ",");
+
+		if (n == 0 || n > OFR_TOKEN_MAX) {
+			cli_usage("bad %s: %s", what, s);
+			json_decref(arr);
+			return NULL;
+		}
+		memcpy(tok, p, n);
+		tok[n] = '\0';
+		if (!frame_is_token(tok)) {
+			cli_usage("bad %s %s: lowercase letters, digits and "
+			    "'-'", what, tok);
+			json_decref(arr);
+			return NULL;
+		}
+		for (size_t i = 0; i < json_array_size(arr); i++) {
+			if (strcmp(json_string_value(json_array_get(arr, i)),
+			    tok) == 0) {
+				cli_usage("%s %s given twice", what, tok);
+				json_decref(arr);
+				return NULL;
+			}
+		}
+		if (json_array_append_new(arr, json_string(tok)) != 0 ||
+		    json_array_size(arr) > OFR_LIST_MAX) {
+			cli_usage("too many %s (at most %d)", what,
+			    OFR_LIST_MAX);
+			json_decref(arr);
+			return NULL;
+		}
+		p += n;
+		if (*p == '\0')
+			break;
+		p++;
+		if (*p == '\0') {
+			cli_usage("bad %s: %s", what, s);
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}

@@ -1,0 +1,698 @@
+/*
+ * messages.c: the message commands (send, recv, chat). A message is sealed
+ * once per other participant of its case with ocrypto_box_seal (the
+ * interim scheme of PROTOCOL.md, "Messages"); received ones are opened
+ * with the sender's key, printed, and only then acknowledged. Text from
+ * others is printed through text_put(), never raw.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "proto/err.h"
+#include "proto/frame.h"
+#include "proto/ocrypto.h"
+#include "cli.h"
+#include "conn.h"
+#include "keyfile.h"
+
+#define SEND_RETRIES	3
+#define CHAT_WINDOW	32	/* msg.send in flight at once */
+
+/* Seqs received and printed, not yet acknowledged. */
+struct acks {
+	int64_t seqs[OFR_ACKS_MAX];
+	size_t n;
+};
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+left_ms(int64_t deadline)
+{
+	int64_t left = deadline - now_ms();
+
+	return left > 0 ? (int)left : 0;
+}
+
+static const char *
+frame_type(json_t *f)
+{
+	const char *t = json_string_value(json_object_get(f, "type"));
+
+	return t != NULL ? t : "";
+}
+
+/* --- sealing and opening --- */
+
+/* One copy {"to": key, "ct": box} for participant key pk_b64. */
+static int
+add_copy(json_t *copies, struct cli *cli, const char *pk_b64,
+    const uint8_t *pk, const char *text, size_t len)
+{
+	uint8_t *ct;
+	json_t *copy;
+	int rc;
+
+	if ((ct = malloc(len + OFR_BOX_OVERHEAD)) == NULL)
+		return OFR_E_NOMEM;
+	rc = ocrypto_box_seal(ct, (const uint8_t *)text, len,
+	    keyfile_sk(cli->key), pk);
+	if (rc == 0) {
+		if ((copy = json_object()) == NULL ||
+		    json_object_set_new(copy, "to", json_string(pk_b64)) ||
+		    frame_set_bin(copy, "ct", ct, len + OFR_BOX_OVERHEAD) ||
+		    json_array_append_new(copies, copy))
+			rc = OFR_E_NOMEM;
+	}
+	free(ct);
+	return rc;
+}
+
+/*
+ * A msg.send for case kase: text sealed for each participant but me.
+ * Returns the frame, or NULL with *err set.
+ */
+static json_t *
+seal_message(struct cli *cli, json_t *kase, const uint8_t mid[OFR_MID_BYTES],
+    const char *text, size_t len, int *err)
+{
+	json_t *f = json_object(), *copies = json_array(), *p;
+	uint8_t pk[OFR_PK_BYTES];
+	size_t i, n;
+
+	*err = OFR_E_NOMEM;
+	if (f == NULL || copies == NULL ||
+	    json_object_set_new(f, "type", json_string("msg.send")) ||
+	    json_object_set(f, "case", json_object_get(kase, "id")) ||
+	    frame_set_bin(f, "mid", mid, OFR_MID_BYTES))
+		goto fail;
+	json_array_foreach(json_object_get(kase, "participants"), i, p) {
+		const char *k = json_string_value(json_object_get(p, "key"));
+
+		if (k == NULL || b64_decode(pk, sizeof(pk), &n, k,
+		    strlen(k)) != 0 || n != sizeof(pk)) {
+			*err = OFR_E_BAD_FIELD;
+			goto fail;
+		}
+		if (sodium_memcmp(pk, keyfile_pk(cli->key), sizeof(pk)) == 0)
+			continue;
+		if ((*err = add_copy(copies, cli, k, pk, text, len)) != 0)
+			goto fail;
+	}
+	if (json_object_set_new(f, "copies", copies) == 0)
+		return f;
+	copies = NULL;
+	*err = OFR_E_NOMEM;
+fail:
+	json_decref(copies);
+	json_decref(f);
+	return NULL;
+}
+
+/*
+ * Opens the "ct" of msg push f from sender key "from". Returns the text
+ * (malloc'd, NUL-terminated) with *len, or NULL when it cannot be opened.
+ */
+static char *
+open_message(struct cli *cli, json_t *f, size_t *len)
+{
+	struct frame_in in;
+	uint8_t from[OFR_PK_BYTES], *ct;
+	size_t n, ctlen = 0;
+	char *pt = NULL;
+
+	memset(&in, 0, sizeof(in));
+	in.root = f;
+	if (frame_bin(&in, "from", OFR_PK_BYTES, OFR_PK_BYTES, 1, from,
+	    &n) != 0 || (ct = malloc(OFR_CT_MAX)) == NULL)
+		return NULL;
+	if (frame_bin(&in, "ct", OFR_BOX_OVERHEAD, OFR_CT_MAX, 1, ct,
+	    &ctlen) == 0 &&
+	    (pt = malloc(ctlen - OFR_BOX_OVERHEAD + 1)) != NULL) {
+		if (ocrypto_box_open((uint8_t *)pt, ct, ctlen,
+		    keyfile_sk(cli->key), from) == 0) {
+			*len = ctlen - OFR_BOX_OVERHEAD;
+			pt[*len] = '\0';
+		} else {
+			free(pt);
+			pt = NULL;
+		}
+	}
+	free(ct);
+	return pt;
+}
+
+/* 1 if the account may ask for case.list (clients and counsellors). */
+static int
+may_list(struct cli *cli)
+{
+	const char *role = json_string_value(json_object_get(cli->account,
+	    "role"));
+
+	return role == NULL || strcmp(role, "admin") != 0;
+}
+
+/* Gets the case of msg push f, fetching case.list again (once per call)
+ * when it is not in *cases. Borrowed; NULL if unknown. */
+static json_t *
+case_of(struct cli *cli, json_t **cases, json_t *f)
+{
+	int64_t id = json_integer_value(json_object_get(f, "case"));
+	json_t *kase = cli_case_find(*cases, id), *fresh = NULL;
+
+	if (kase != NULL || !may_list(cli))
+		return kase;
+	if (cli_case_list(cli, &fresh) != 0)
+		return NULL;
+	json_decref(*cases);
+	*cases = fresh;
+	return cli_case_find(*cases, id);
+}
+
+/* Replaces or adds the case of a "case" push in *cases. */
+static void
+case_update(json_t *cases, json_t *push)
+{
+	json_t *kase = json_object_get(push, "case"), *c;
+	size_t i;
+
+	if (!json_is_object(kase))
+		return;
+	json_array_foreach(cases, i, c) {
+		if (json_equal(json_object_get(c, "id"),
+		    json_object_get(kase, "id"))) {
+			json_array_set(cases, i, kase);
+			return;
+		}
+	}
+	json_array_insert(cases, 0, kase);
+}
+
+/* Prints one message line; prefix_case adds "<case>\t". */
+static void
+print_message(struct cli *cli, json_t *kase, json_t *f, int recv_format)
+{
+	const char *from = json_string_value(json_object_get(f, "from"));
+	const char *name = cli_participant_name(kase, from);
+	size_t len = 0;
+	char *text = open_message(cli, f, &len);
+
+	if (recv_format)
+		printf("%lld\t", (long long)json_integer_value(
+		    json_object_get(f, "case")));
+	text_puts(stdout, name != NULL ? name : "?");
+	fputs(recv_format ? "\t" : ": ", stdout);
+	if (text != NULL)
+		text_put(stdout, text, len);
+	else
+		fputs("[cannot decrypt]", stdout);
+	fputc('\n', stdout);
+	fflush(stdout);
+	if (text != NULL) {
+		sodium_memzero(text, len);
+		free(text);
+	}
+}
+
+static int
+ack_add(struct acks *a, json_t *f)
+{
+	json_t *seq = json_object_get(f, "seq");
+
+	if (!json_is_integer(seq) || a->n >= OFR_ACKS_MAX)
+		return 0;
+	a->seqs[a->n++] = json_integer_value(seq);
+	return 1;
+}
+
+/* A msg.ack of every seq in a; empties a. NULL on OOM. */
+static json_t *
+ack_frame(struct acks *a)
+{
+	json_t *f = json_object(), *seqs = json_array();
+
+	if (f == NULL || seqs == NULL) {
+		json_decref(f);
+		json_decref(seqs);
+		return NULL;
+	}
+	for (size_t i = 0; i < a->n; i++)
+		json_array_append_new(seqs, json_integer(a->seqs[i]));
+	json_object_set_new(f, "type", json_string("msg.ack"));
+	json_object_set_new(f, "seqs", seqs);
+	a->n = 0;
+	return f;
+}
+
+/* Acknowledges what a holds and waits for the answer. */
+static int
+ack_flush(struct cli *cli, struct acks *a)
+{
+	json_t *resp = NULL;
+	int rc;
+
+	if (a->n == 0)
+		return 0;
+	if ((rc = cli_request(cli, ack_frame(a), &resp)) != 0)
+		return rc;
+	json_decref(resp);
+	return 0;
+}
+
+/* --- send --- */
+
+/* The text of a send: the words joined, or stdin for "-". */
+static int
+message_text(int n, char **words, char *buf, size_t bufsz, size_t *len)
+{
+	size_t used = 0, w;
+	ssize_t r;
+
+	if (n == 1 && strcmp(words[0], "-") == 0) {
+		while (used < bufsz) {
+			r = read(0, buf + used, bufsz - used);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0)
+				return cli_fail(OFR_E_IO, "reading stdin: %s",
+				    strerror(errno));
+			if (r == 0)
+				break;
+			used += (size_t)r;
+		}
+		while (used > 0 && (buf[used - 1] == '\n' ||
+		    buf[used - 1] == '\r'))
+			used--;
+	} else {
+		for (int i = 0; i < n; i++) {
+			w = strlen(words[i]);
+			if (used + (i > 0) + w > bufsz) {
+				used = bufsz;
+				break;
+			}
+			if (i > 0)
+				buf[used++] = ' ';
+			memcpy(buf + used, words[i], w);
+			used += w;
+		}
+	}
+	if (used >= bufsz)
+		return cli_fail(OFR_E_TOO_BIG, "a message is at most %d bytes",
+		    CLI_TEXT_MAX);
+	if (used == 0)
+		return cli_usage("the message is empty");
+	if (!text_utf8_ok(buf, used))
+		return cli_usage("the message is not UTF-8 text");
+	*len = used;
+	return 0;
+}
+
+/* What one attempt of a send ended with. */
+struct attempt {
+	int rc;			/* 0, a server or a local error code */
+	json_t *resp;		/* the error frame, if any */
+	const char *what;	/* what failed */
+	int sent;		/* msg.send was queued */
+};
+
+static void
+send_once(struct cli *cli, int64_t id, const uint8_t mid[OFR_MID_BYTES],
+    const char *text, size_t len, struct attempt *a)
+{
+	json_t *cases = NULL, *kase, *f;
+	int64_t rid;
+
+	memset(a, 0, sizeof(*a));
+	a->what = "connect";
+	if ((a->rc = conn_open(&cli->conn, cli->server, cli->ca,
+	    cli->timeout_ms)) != 0)
+		return;
+	a->what = "login";
+	if ((a->rc = conn_login(cli->conn, keyfile_sk(cli->key),
+	    keyfile_role_name(keyfile_role(cli->key)), &a->resp,
+	    cli->timeout_ms)) != 0)
+		return;
+	json_decref(a->resp);
+	a->resp = NULL;
+	a->what = "case.list";
+	if ((f = json_object()) == NULL) {
+		a->rc = OFR_E_NOMEM;
+		return;
+	}
+	json_object_set_new(f, "type", json_string("case.list"));
+	if ((a->rc = conn_request(cli->conn, f, &a->resp,
+	    cli->timeout_ms)) != 0)
+		return;
+	cases = json_incref(json_object_get(a->resp, "cases"));
+	json_decref(a->resp);
+	a->resp = NULL;
+	a->what = "msg.send";
+	if ((kase = cli_case_find(cases, id)) == NULL) {
+		a->rc = OFR_E_NOT_FOUND;
+	} else if ((f = seal_message(cli, kase, mid, text, len,
+	    &a->rc)) != NULL) {
+		if ((rid = conn_send(cli->conn, f)) > 0) {
+			a->sent = 1;
+			a->rc = conn_wait_response(cli->conn, rid, &a->resp,
+			    cli->timeout_ms);
+		} else {
+			a->rc = (int)rid;
+		}
+	}
+	json_decref(cases);
+}
+
+/* Reports a failed attempt; returns the exit status. */
+static int
+attempt_fail(struct cli *cli, struct attempt *a, int64_t id)
+{
+	if (a->rc == OFR_E_USAGE && cli->conn == NULL)
+		return cli_usage("bad server url %s", cli->server);
+	if (strcmp(a->what, "connect") == 0)
+		return cli_fail(a->rc, "%s: %s", cli->server,
+		    conn_error(cli->conn));
+	if (a->rc == OFR_E_NOT_FOUND && a->resp == NULL)
+		return cli_fail(a->rc, "case %lld is not one of yours",
+		    (long long)id);
+	if (a->rc == OFR_E_TOO_BIG)
+		return cli_fail(a->rc, "the message is too long for this "
+		    "many recipients");
+	return cli_fail_request(cli, a->rc, a->resp, a->what);
+}
+
+int
+cmd_send(struct cli *cli, int argc, char **argv)
+{
+	uint8_t mid[OFR_MID_BYTES];
+	char b64[OFR_B64_LEN(OFR_MID_BYTES)], *text;
+	struct attempt a;
+	size_t len = 0;
+	int64_t id;
+	int rc, sent = 0;
+
+	if (argc < 2 || (id = cli_parse_id(argv[0])) < 0)
+		return cli_usage("send CASE TEXT...");
+	argc--, argv++;
+	if (strcmp(argv[0], "--") == 0 && argc > 1)
+		argc--, argv++;
+	if ((text = malloc(CLI_TEXT_MAX + 1)) == NULL)
+		return cli_fail(OFR_E_NOMEM, "send");
+	if ((rc = message_text(argc, argv, text, CLI_TEXT_MAX + 1,
+	    &len)) != 0 || (rc = cli_load_key(cli)) != 0) {
+		free(text);
+		return rc;
+	}
+	randombytes_buf(mid, sizeof(mid));
+	for (int tries = 0;; tries++) {
+		send_once(cli, id, mid, text, len, &a);
+		sent |= a.sent;
+		if (a.rc == 0 || !sent || tries == SEND_RETRIES ||
+		    (a.rc != OFR_E_TIMEOUT && a.rc != OFR_E_CONN))
+			break;
+		/* no ack: again, with the same mid, on a new connection */
+		json_decref(a.resp);
+		cli_disconnect(cli);
+		usleep(250000u << tries);
+	}
+	sodium_memzero(text, CLI_TEXT_MAX + 1);
+	free(text);
+	if (a.rc != 0) {
+		if (sent && (a.rc == OFR_E_TIMEOUT || a.rc == OFR_E_CONN))
+			rc = cli_fail(OFR_E_TIMEOUT, "msg.send: no ack after "
+			    "%d attempts (last: %s: %s)", SEND_RETRIES + 1,
+			    a.what, a.rc == OFR_E_TIMEOUT ? "no answer" :
+			    conn_error(cli->conn));
+		else
+			rc = attempt_fail(cli, &a, id);
+		json_decref(a.resp);
+		return rc;
+	}
+	json_decref(a.resp);
+	b64_encode(b64, sizeof(b64), mid, sizeof(mid));
+	printf("sent: %s\n", b64);
+	return EXIT_OK;
+}
+
+/* --- recv --- */
+
+int
+cmd_recv(struct cli *cli, int argc, char **argv)
+{
+	const char *count_s = NULL, *wait_s = NULL;
+	const struct cli_opt opts[] = {
+		{ "--count", &count_s, NULL },
+		{ "--wait", &wait_s, NULL },
+		{ NULL, NULL, NULL }
+	};
+	struct conn_event ev;
+	struct acks acks = { .n = 0 };
+	json_t *cases = NULL;
+	int64_t count = 0, printed = 0, deadline = 0;
+	int npos, rc, wait_ms = 1000;
+
+	if ((rc = cli_parse(cli, argc, argv, opts, NULL, 0, &npos)) != 0)
+		return rc;
+	if (count_s != NULL && (count = cli_parse_id(count_s)) < 0)
+		return cli_usage("--count is a number above 0");
+	if (wait_s != NULL && (wait_ms = cli_parse_secs(wait_s)) < 0)
+		return cli_usage("--wait is a number of seconds");
+	if ((rc = cli_login(cli)) != 0)
+		return rc;
+	if (!may_list(cli))
+		cases = json_array();	/* an admin is in no case */
+	else if ((rc = cli_case_list(cli, &cases)) != 0)
+		return rc;
+	deadline = now_ms() + cli->timeout_ms;
+	while (count == 0 || printed < count) {
+		if (acks.n > 0 && !conn_has_frames(cli->conn) &&
+		    (rc = ack_flush(cli, &acks)) != 0)
+			goto out;
+		rc = conn_wait(cli->conn, &ev, 0, count ? left_ms(deadline) :
+		    wait_ms);
+		if (rc == OFR_E_TIMEOUT && count == 0)
+			break;
+		if (rc != 0) {
+			(void)ack_flush(cli, &acks);
+			rc = rc == OFR_E_TIMEOUT ? cli_fail(rc, "%lld of %lld "
+			    "messages in %d ms", (long long)printed,
+			    (long long)count, cli->timeout_ms) :
+			    cli_fail(rc, "%s", conn_error(cli->conn));
+			goto out;
+		}
+		if (strcmp(frame_type(ev.frame), "msg") == 0) {
+			print_message(cli, case_of(cli, &cases, ev.frame),
+			    ev.frame, 1);
+			printed++;
+			if (!ack_add(&acks, ev.frame))
+				fprintf(stderr, "offramp: a message without "
+				    "seq: not acknowledged\n");
+			if (acks.n == OFR_ACKS_MAX &&
+			    (rc = ack_flush(cli, &acks)) != 0) {
+				conn_event_clear(&ev);
+				goto out;
+			}
+		} else if (strcmp(frame_type(ev.frame), "case") == 0) {
+			case_update(cases, ev.frame);
+		}
+		conn_event_clear(&ev);
+	}
+	rc = ack_flush(cli, &acks);
+out:
+	json_decref(cases);
+	return rc;
+}
+
+/* --- chat --- */
+
+struct chat {
+	struct cli *cli;
+	int64_t id;		/* the case */
+	json_t *cases;
+	struct acks acks;
+	int64_t pending[CHAT_WINDOW + 1];	/* request ids in flight */
+	int npending, nsends;
+	int64_t ack_id;		/* the msg.ack in flight, or 0 */
+	int failed;
+};
+
+static void
+chat_send(struct chat *ch, const char *line, size_t len)
+{
+	uint8_t mid[OFR_MID_BYTES];
+	json_t *kase = cli_case_find(ch->cases, ch->id), *f;
+	int64_t rid;
+	int err;
+
+	if (len == 0)
+		return;
+	if (kase == NULL) {
+		fprintf(stderr, "offramp: the case is gone: not sent\n");
+		ch->failed = 1;
+		return;
+	}
+	if (!text_utf8_ok(line, len)) {
+		fprintf(stderr, "offramp: not UTF-8 text: not sent\n");
+		ch->failed = 1;
+		return;
+	}
+	randombytes_buf(mid, sizeof(mid));
+	if ((f = seal_message(ch->cli, kase, mid, line, len, &err)) == NULL ||
+	    (rid = conn_send(ch->cli->conn, f)) <= 0) {
+		cli_fail(f == NULL ? err : OFR_E_TOO_BIG, "message not sent");
+		ch->failed = 1;
+		return;
+	}
+	ch->pending[ch->npending++] = rid;
+	ch->nsends++;
+}
+
+/* Takes the response to one of our requests; 0 if f is none. */
+static int
+chat_response(struct chat *ch, json_t *f)
+{
+	json_t *re = json_object_get(f, "re");
+	int64_t id = json_integer_value(re);
+	int is_ack;
+
+	if (!json_is_integer(re))
+		return 0;
+	is_ack = id == ch->ack_id;
+	if (is_ack) {
+		ch->ack_id = 0;
+	} else {
+		int i;
+
+		for (i = 0; i < ch->npending && ch->pending[i] != id; i++)
+			;
+		if (i == ch->npending)
+			return 1;	/* not ours: ignore */
+		ch->pending[i] = ch->pending[--ch->npending];
+		ch->nsends--;
+	}
+	if (strcmp(frame_type(f), "error") == 0) {
+		cli_fail_request(ch->cli, OFR_E_INTERNAL, f,
+		    is_ack ? "msg.ack" : "msg.send");
+		ch->failed = 1;
+	}
+	return 1;
+}
+
+static void
+chat_frame(struct chat *ch, json_t *f)
+{
+	const char *type = frame_type(f);
+	json_t *kase;
+
+	if (chat_response(ch, f))
+		return;
+	if (strcmp(type, "msg") == 0) {
+		if (json_integer_value(json_object_get(f, "case")) != ch->id)
+			return;	/* another case's: left for later */
+		print_message(ch->cli, cli_case_find(ch->cases, ch->id), f, 0);
+		ack_add(&ch->acks, f);
+	} else if (strcmp(type, "case") == 0) {
+		case_update(ch->cases, f);
+		kase = json_object_get(f, "case");
+		if (json_integer_value(json_object_get(kase, "id")) == ch->id) {
+			fputs("offramp: the case is now ", stderr);
+			text_puts(stderr, json_string_value(json_object_get(
+			    kase, "status")));
+			fputc('\n', stderr);
+		}
+	}
+}
+
+static int
+chat_loop(struct chat *ch)
+{
+	struct cli *cli = ch->cli;
+	struct conn_event ev;
+	int64_t deadline = 0;
+	int eof = 0, rc, flags;
+
+	for (;;) {
+		if (ch->acks.n > 0 && ch->ack_id == 0 &&
+		    !conn_has_frames(cli->conn) &&
+		    (ch->ack_id = conn_send(cli->conn,
+		    ack_frame(&ch->acks))) < 0)
+			return cli_fail((int)ch->ack_id, "msg.ack: %s",
+			    conn_error(cli->conn));
+		if (eof && ch->npending == 0 && ch->ack_id == 0 &&
+		    ch->acks.n == 0)
+			return 0;
+		flags = !eof && ch->nsends < CHAT_WINDOW ? CONN_WANT_STDIN : 0;
+		rc = conn_wait(cli->conn, &ev, flags, eof ? left_ms(deadline) :
+		    -1);
+		if (rc == OFR_E_TIMEOUT)
+			return cli_fail(rc, "no answer to %d requests within "
+			    "%d ms", ch->npending + (ch->ack_id != 0),
+			    cli->timeout_ms);
+		if (rc != 0)
+			return cli_fail(rc, "%s", conn_error(cli->conn));
+		switch (ev.kind) {
+		case CONN_EV_LINE:
+			chat_send(ch, ev.data, ev.len);
+			break;
+		case CONN_EV_LINE_LONG:
+			fprintf(stderr, "offramp: a line over %d bytes: not "
+			    "sent\n", CLI_TEXT_MAX);
+			ch->failed = 1;
+			break;
+		case CONN_EV_EOF:
+			eof = 1;
+			deadline = now_ms() + cli->timeout_ms;
+			break;
+		case CONN_EV_FRAME:
+			chat_frame(ch, ev.frame);
+			break;
+		}
+		if (ev.data != NULL)
+			sodium_memzero(ev.data, ev.len);
+		conn_event_clear(&ev);
+	}
+}
+
+int
+cmd_chat(struct cli *cli, int argc, char **argv)
+{
+	struct chat ch;
+	char *pos[1];
+	int npos, rc;
+
+	memset(&ch, 0, sizeof(ch));
+	ch.cli = cli;
+	if ((rc = cli_parse(cli, argc, argv, NULL, pos, 1, &npos)) != 0)
+		return rc;
+	if (npos != 1 || (ch.id = cli_parse_id(pos[0])) < 0)
+		return cli_usage("chat CASE");
+	if ((rc = cli_login(cli)) != 0 ||
+	    (rc = cli_case_list(cli, &ch.cases)) != 0)
+		return rc;
+	if (cli_case_find(ch.cases, ch.id) == NULL) {
+		json_decref(ch.cases);
+		return cli_fail(OFR_E_NOT_FOUND, "case %lld is not one of "
+		    "yours", (long long)ch.id);
+	}
+	if ((rc = conn_watch_stdin(cli->conn, CLI_TEXT_MAX)) != 0) {
+		json_decref(ch.cases);
+		return cli_fail(rc, "cannot watch stdin");
+	}
+	rc = chat_loop(&ch);
+	json_decref(ch.cases);
+	if (rc == 0 && ch.failed)
+		rc = EXIT_ERR;
+	return rc;
+}

@@ -1,0 +1,158 @@
+/*
+ * raw.c: the raw command, for protocol debugging and tests of bad input:
+ * each line of stdin goes out verbatim as one frame, each frame received is
+ * printed as one line of compact JSON. Nothing is checked on the way out;
+ * what comes in is printed through text_put() when it is not JSON.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "proto/err.h"
+#include "cli.h"
+#include "conn.h"
+#include "keyfile.h"
+
+#define RAW_LINE_MAX	(4 * 1024 * 1024)	/* one line of stdin */
+#define RAW_OUT_MAX	(4 * 1024 * 1024)	/* queued, not yet sent */
+
+/* Prints one frame as one line. */
+static void
+print_frame(const char *data, size_t len)
+{
+	json_t *f = json_loadb(data, len, JSON_DECODE_ANY, NULL);
+	char *s = f != NULL ? json_dumps(f, JSON_COMPACT | JSON_ENCODE_ANY) :
+	    NULL;
+
+	if (s != NULL)
+		fputs(s, stdout);
+	else
+		text_put(stdout, data, len);
+	fputc('\n', stdout);
+	fflush(stdout);
+	free(s);
+	json_decref(f);
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct raw {
+	int binary;
+	int64_t count;		/* 0: none */
+	int idle_ms;		/* < 0: not given */
+	int64_t printed;
+};
+
+/*
+ * The loop: stdin lines out, frames in. Before stdin ends it waits without
+ * a deadline; after, for --count frames (bounded by --timeout) or until
+ * --idle passes with no frame.
+ */
+static int
+raw_loop(struct cli *cli, struct raw *r)
+{
+	struct conn_event ev;
+	int64_t deadline = 0;
+	int eof = 0, rc, flags, wait;
+	int idle = r->idle_ms >= 0 ? r->idle_ms : 2000;
+	int by_count = r->count > 0 && r->idle_ms < 0;
+
+	for (;;) {
+		if (eof && r->count > 0 && r->printed >= r->count)
+			return EXIT_OK;
+		flags = !eof && conn_pending_out(cli->conn) < RAW_OUT_MAX ?
+		    CONN_WANT_STDIN : 0;
+		wait = -1;
+		if (eof) {
+			wait = (int)(deadline - now_ms());
+			wait = wait > 0 ? wait : 0;
+		}
+		rc = conn_wait(cli->conn, &ev, flags, wait);
+		if (rc == OFR_E_CONN) {
+			fputs("closed\n", stdout);
+			fflush(stdout);
+			return EXIT_OK;
+		}
+		if (rc == OFR_E_TIMEOUT && !by_count)
+			return EXIT_OK;
+		if (rc != 0)
+			return cli_fail(rc, "%lld of %lld frames in %d ms",
+			    (long long)r->printed, (long long)r->count,
+			    cli->timeout_ms);
+		switch (ev.kind) {
+		case CONN_EV_FRAME:
+			print_frame(ev.data, ev.len);
+			r->printed++;
+			if (eof && !by_count)
+				deadline = now_ms() + idle;
+			break;
+		case CONN_EV_LINE:
+			if ((rc = conn_send_raw(cli->conn, ev.data, ev.len,
+			    r->binary)) != 0) {
+				conn_event_clear(&ev);
+				if (rc == OFR_E_CONN)
+					continue;	/* report "closed" */
+				return cli_fail(rc, "cannot send");
+			}
+			break;
+		case CONN_EV_LINE_LONG:
+			conn_event_clear(&ev);
+			return cli_fail(OFR_E_TOO_BIG, "a line over %d bytes",
+			    RAW_LINE_MAX);
+		case CONN_EV_EOF:
+			eof = 1;
+			deadline = now_ms() + (by_count ? cli->timeout_ms :
+			    idle);
+			break;
+		}
+		conn_event_clear(&ev);
+	}
+}
+
+int
+cmd_raw(struct cli *cli, int argc, char **argv)
+{
+	const char *count_s = NULL, *idle_s = NULL;
+	int login = 0, binary = 0, npos, rc;
+	const struct cli_opt opts[] = {
+		{ "--login", NULL, &login },
+		{ "--binary", NULL, &binary },
+		{ "--count", &count_s, NULL },
+		{ "--idle", &idle_s, NULL },
+		{ NULL, NULL, NULL }
+	};
+	struct raw r;
+
+	memset(&r, 0, sizeof(r));
+	r.idle_ms = -1;
+	if ((rc = cli_parse(cli, argc, argv, opts, NULL, 0, &npos)) != 0)
+		return rc;
+	if (count_s != NULL && (r.count = cli_parse_id(count_s)) < 0)
+		return cli_usage("--count is a number above 0");
+	if (idle_s != NULL && (r.idle_ms = cli_parse_secs(idle_s)) < 0)
+		return cli_usage("--idle is a number of seconds");
+	r.binary = binary;
+	if (login)
+		rc = cli_login(cli);
+	else
+		rc = cli_connect(cli);
+	if (rc != 0)
+		return rc;
+	conn_set_raw(cli->conn, 1);
+	if (!login) {
+		const char *ch = conn_challenge_text(cli->conn);
+
+		print_frame(ch, strlen(ch));
+	}
+	if ((rc = conn_watch_stdin(cli->conn, RAW_LINE_MAX)) != 0)
+		return cli_fail(rc, "cannot watch stdin");
+	return raw_loop(cli, &r);
+}
