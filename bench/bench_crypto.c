@@ -1,0 +1,130 @@
+/*
+ * bench_crypto.c: prints the speed of the session crypto: encrypt+decrypt
+ * round trips per second for 256-byte and 4 KiB messages in one ratchet
+ * session, and whole session setups (bundle verification, X3DH on both
+ * sides, ratchet start, first message sent and opened) per second.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "proto/err.h"
+#include "proto/ratchet.h"
+#include "proto/x3dh.h"
+
+static uint8_t msg[RATCHET_MSG_MAX], pt[RATCHET_PT_MAX], in[8192];
+static struct x3dh_bundle bundle;
+static uint8_t bbuf[X3DH_BUNDLE_MAX_BYTES];
+static uint8_t apk[32], ask[64], bpk[32], bsk[64], spk[32], spk_sk[32];
+static uint8_t opk[32], opk_sk[32];
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* One session set up end to end; 0 or an error code. */
+static int
+setup(struct ratchet *a, struct ratchet *b, size_t blen)
+{
+	struct x3dh_bundle got;
+	struct x3dh_init init;
+	struct ratchet_msg m;
+	uint8_t ska[32], skb[32], ada[64], adb[64];
+	size_t len, n;
+	int rc;
+
+	if ((rc = x3dh_bundle_verify(&got, bbuf, blen, bpk)) != 0 ||
+	    (rc = x3dh_initiate(ska, ada, &init, ask, &got)) != 0 ||
+	    (rc = ratchet_init_initiator(a, ska, ada, got.spk, &init)) != 0 ||
+	    (rc = ratchet_encrypt(a, msg, sizeof(msg), &len,
+	    (const uint8_t *)"hello", 5)) != 0 ||
+	    (rc = ratchet_msg_parse(&m, msg, len)) != 0 ||
+	    (rc = x3dh_respond(skb, adb, &m.init, bsk, spk_sk, opk_sk)) != 0 ||
+	    (rc = ratchet_init_responder(b, skb, adb, &m.init, spk,
+	    spk_sk)) != 0)
+		return rc;
+	return ratchet_decrypt(b, pt, sizeof(pt), &n, msg, len);
+}
+
+/* Round trips of size-byte messages, alternating direction every 16. */
+static int
+roundtrips(struct ratchet *a, struct ratchet *b, size_t size, int count)
+{
+	size_t len, n;
+	int rc;
+
+	for (int i = 0; i < count; i++) {
+		struct ratchet *from = (i / 16) % 2 ? b : a;
+		struct ratchet *to = from == a ? b : a;
+
+		if ((rc = ratchet_encrypt(from, msg, sizeof(msg), &len, in,
+		    size)) != 0 ||
+		    (rc = ratchet_decrypt(to, pt, sizeof(pt), &n, msg, len)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+main(void)
+{
+	struct ratchet *a, *b;
+	size_t blen;
+	double t0, t;
+	int count, rc;
+
+	if (sodium_init() < 0)
+		return 1;
+	a = ratchet_new();
+	b = ratchet_new();
+	crypto_sign_keypair(apk, ask);
+	crypto_sign_keypair(bpk, bsk);
+	x3dh_keypair(spk, spk_sk);
+	x3dh_keypair(opk, opk_sk);
+	memcpy(bundle.ik, bpk, 32);
+	bundle.spk_id = 1;
+	memcpy(bundle.spk, spk, 32);
+	x3dh_spk_sign(bundle.spk_sig, bsk, 1, spk);
+	bundle.n_opk = 1;
+	bundle.opk[0].id = 1;
+	memcpy(bundle.opk[0].pk, opk, 32);
+	if (x3dh_bundle_encode(bbuf, sizeof(bbuf), &blen, &bundle) != 0)
+		return 1;
+	randombytes_buf(in, sizeof(in));
+
+	count = 2000;
+	t0 = now();
+	for (int i = 0; i < count; i++)
+		if ((rc = setup(a, b, blen)) != 0) {
+			fprintf(stderr, "setup: %d\n", rc);
+			return 1;
+		}
+	t = now() - t0;
+	printf("session setups (verify+X3DH both sides+first msg): "
+	    "%.0f/s\n", count / t);
+
+	for (size_t size = 256; size <= 4096; size *= 16) {
+		if (setup(a, b, blen) != 0)
+			return 1;
+		count = size == 256 ? 200000 : 50000;
+		t0 = now();
+		if ((rc = roundtrips(a, b, size, count)) != 0) {
+			fprintf(stderr, "roundtrip: %d\n", rc);
+			return 1;
+		}
+		t = now() - t0;
+		printf("%zu B messages, encrypt+decrypt: %.0f/s "
+		    "(%zu B on the wire; direction changes every 16)\n",
+		    size, count / t, ratchet_encrypt_size(a, size));
+	}
+	ratchet_free(a);
+	ratchet_free(b);
+	return 0;
+}

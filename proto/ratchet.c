@@ -1,0 +1,535 @@
+/*
+ * ratchet.c: the Double Ratchet of ratchet.h. Decryption works on a copy of
+ * the session's keys and stages new skipped keys past the stored ones; only
+ * an authenticated message commits them. Every key copy is wiped.
+ */
+#include <string.h>
+
+#include <sodium.h>
+
+#include "proto/bytes.h"
+#include "proto/csprng.h"
+#include "proto/err.h"
+#include "proto/hkdf.h"
+#include "proto/pad.h"
+#include "proto/ratchet.h"
+
+#define F_HAS_DHR	0x01
+#define F_HAS_CKS	0x02
+#define F_HAS_CKR	0x04
+#define F_SEND_INIT	0x08
+#define F_INITIATOR	0x10
+#define F_INIT_OPK	0x20
+#define F_ALL		0x3f
+
+#define AEAD_KEY_BYTES	crypto_aead_xchacha20poly1305_ietf_KEYBYTES
+#define AEAD_NONCE_BYTES crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define AD_MAX		(X3DH_AD_BYTES + RATCHET_HDR_BYTES + RATCHET_INIT_BYTES)
+
+/* Everything of a session but its skipped keys: small, copied per message. */
+struct core {
+	uint8_t		rk[RATCHET_KEY_BYTES];
+	uint8_t		cks[RATCHET_KEY_BYTES];
+	uint8_t		ckr[RATCHET_KEY_BYTES];
+	uint8_t		dhs_sk[X3DH_KEY_BYTES];
+	uint8_t		dhs_pk[X3DH_KEY_BYTES];
+	uint8_t		dhr[X3DH_KEY_BYTES];
+	uint8_t		ad[X3DH_AD_BYTES];
+	struct x3dh_init init;
+	uint32_t	ns, nr, pn;
+	uint8_t		flags;
+};
+
+struct skipped {
+	uint8_t		dh[X3DH_KEY_BYTES];
+	uint32_t	n;
+	uint8_t		mk[RATCHET_KEY_BYTES];
+};
+
+struct ratchet {
+	struct core	c;
+	size_t		n_skipped;
+	/* [0, n_skipped) stored; past it, keys staged by a decrypt. */
+	struct skipped	sk[RATCHET_SKIPPED_MAX];
+};
+
+struct ratchet *
+ratchet_new(void)
+{
+	struct ratchet *r;
+
+	if ((r = sodium_malloc(sizeof(*r))) == NULL)
+		return NULL;
+	sodium_memzero(r, sizeof(*r));
+	return r;
+}
+
+void
+ratchet_free(struct ratchet *r)
+{
+	if (r != NULL)
+		sodium_free(r);	/* sodium_free wipes */
+}
+
+/* KDF_RK: (rk, ck) = HKDF(salt rk, ikm DH(dhs_sk, dhr)). */
+static int
+kdf_rk(uint8_t rk[RATCHET_KEY_BYTES], uint8_t ck[RATCHET_KEY_BYTES],
+    const uint8_t dhs_sk[X3DH_KEY_BYTES], const uint8_t dhr[X3DH_KEY_BYTES])
+{
+	uint8_t dh[32], out[2 * RATCHET_KEY_BYTES];
+	int rc = OFR_E_CRYPTO;
+
+	if (crypto_scalarmult(dh, dhs_sk, dhr) == 0 &&
+	    hkdf(out, sizeof(out), rk, RATCHET_KEY_BYTES, dh, sizeof(dh),
+	    (const uint8_t *)RATCHET_RK_INFO, RATCHET_RK_INFO_BYTES) == 0) {
+		memcpy(rk, out, RATCHET_KEY_BYTES);
+		memcpy(ck, out + RATCHET_KEY_BYTES, RATCHET_KEY_BYTES);
+		rc = 0;
+	}
+	sodium_memzero(dh, sizeof(dh));
+	sodium_memzero(out, sizeof(out));
+	return rc;
+}
+
+/* KDF_CK: mk = HMAC(ck, 0x01); ck = HMAC(ck, 0x02). */
+static void
+kdf_ck(uint8_t ck[RATCHET_KEY_BYTES], uint8_t mk[RATCHET_KEY_BYTES])
+{
+	static const uint8_t one = 0x01, two = 0x02;
+
+	crypto_auth_hmacsha256(mk, &one, 1, ck);
+	crypto_auth_hmacsha256(ck, &two, 1, ck);
+}
+
+int
+ratchet_init_initiator(struct ratchet *r, const uint8_t sk[X3DH_SK_BYTES],
+    const uint8_t ad[X3DH_AD_BYTES], const uint8_t their_spk[X3DH_KEY_BYTES],
+    const struct x3dh_init *init)
+{
+	struct core *c = &r->c;
+
+	sodium_memzero(r, sizeof(*r));
+	memcpy(c->rk, sk, RATCHET_KEY_BYTES);
+	memcpy(c->ad, ad, X3DH_AD_BYTES);
+	c->init = *init;
+	x3dh_keypair(c->dhs_pk, c->dhs_sk);
+	memcpy(c->dhr, their_spk, X3DH_KEY_BYTES);
+	if (kdf_rk(c->rk, c->cks, c->dhs_sk, c->dhr) != 0) {
+		sodium_memzero(r, sizeof(*r));
+		return OFR_E_CRYPTO;
+	}
+	c->flags = F_HAS_DHR | F_HAS_CKS | F_SEND_INIT | F_INITIATOR;
+	return 0;
+}
+
+int
+ratchet_init_responder(struct ratchet *r, const uint8_t sk[X3DH_SK_BYTES],
+    const uint8_t ad[X3DH_AD_BYTES], const struct x3dh_init *init,
+    const uint8_t spk_pk[X3DH_KEY_BYTES], const uint8_t spk_sk[X3DH_KEY_BYTES])
+{
+	uint8_t pk[X3DH_KEY_BYTES];
+
+	crypto_scalarmult_base(pk, spk_sk);
+	if (sodium_memcmp(pk, spk_pk, sizeof(pk)) != 0)
+		return OFR_E_CRYPTO;
+	sodium_memzero(r, sizeof(*r));
+	memcpy(r->c.rk, sk, RATCHET_KEY_BYTES);
+	memcpy(r->c.ad, ad, X3DH_AD_BYTES);
+	r->c.init = *init;
+	memcpy(r->c.dhs_pk, spk_pk, X3DH_KEY_BYTES);
+	memcpy(r->c.dhs_sk, spk_sk, X3DH_KEY_BYTES);
+	return 0;
+}
+
+void
+ratchet_x3dh_init(const struct ratchet *r, struct x3dh_init *init)
+{
+	*init = r->c.init;
+}
+
+int
+ratchet_sends_init(const struct ratchet *r)
+{
+	return (r->c.flags & F_SEND_INIT) != 0;
+}
+
+size_t
+ratchet_skipped_count(const struct ratchet *r)
+{
+	return r->n_skipped;
+}
+
+/* The header of the next message of c into out; its length. */
+static size_t
+header_write(uint8_t *out, const struct core *c)
+{
+	uint8_t *p = out;
+
+	*p++ = RATCHET_VERSION;
+	*p = 0;
+	if (c->flags & F_SEND_INIT)
+		*p |= RATCHET_FLAG_INIT | (c->init.has_opk ? RATCHET_FLAG_OPK : 0);
+	p++;
+	memcpy(p, c->dhs_pk, X3DH_KEY_BYTES);
+	p += X3DH_KEY_BYTES;
+	be32_put(p, c->pn);
+	be32_put(p + 4, c->ns);
+	p += 8;
+	if (c->flags & F_SEND_INIT) {
+		memcpy(p, c->init.ik, OFR_PK_BYTES);
+		memcpy(p + OFR_PK_BYTES, c->init.ek, X3DH_KEY_BYTES);
+		p += OFR_PK_BYTES + X3DH_KEY_BYTES;
+		be32_put(p, c->init.spk_id);
+		be32_put(p + 4, c->init.has_opk ? c->init.opk_id : 0);
+		p += 8;
+	}
+	return (size_t)(p - out);
+}
+
+int
+ratchet_msg_parse(struct ratchet_msg *m, const uint8_t *msg, size_t len)
+{
+	const uint8_t *p = msg;
+
+	memset(m, 0, sizeof(*m));
+	if (len < RATCHET_HDR_BYTES || msg[0] != RATCHET_VERSION)
+		return OFR_E_BAD_FIELD;
+	m->flags = msg[1];
+	if ((m->flags & ~(RATCHET_FLAG_INIT | RATCHET_FLAG_OPK)) != 0 ||
+	    (m->flags & (RATCHET_FLAG_INIT | RATCHET_FLAG_OPK)) ==
+	    RATCHET_FLAG_OPK)
+		return OFR_E_BAD_FIELD;
+	p += 2;
+	memcpy(m->dh, p, X3DH_KEY_BYTES);
+	p += X3DH_KEY_BYTES;
+	m->pn = be32_get(p);
+	m->n = be32_get(p + 4);
+	p += 8;
+	m->hdr_len = RATCHET_HDR_BYTES;
+	if (m->flags & RATCHET_FLAG_INIT) {
+		if (len < RATCHET_HDR_BYTES + RATCHET_INIT_BYTES)
+			return OFR_E_BAD_FIELD;
+		m->has_init = 1;
+		memcpy(m->init.ik, p, OFR_PK_BYTES);
+		memcpy(m->init.ek, p + OFR_PK_BYTES, X3DH_KEY_BYTES);
+		p += OFR_PK_BYTES + X3DH_KEY_BYTES;
+		m->init.spk_id = be32_get(p);
+		m->init.opk_id = be32_get(p + 4);
+		m->init.has_opk = (m->flags & RATCHET_FLAG_OPK) != 0;
+		if (!m->init.has_opk && m->init.opk_id != 0)
+			return OFR_E_BAD_FIELD;
+		p += 8;
+		m->hdr_len += RATCHET_INIT_BYTES;
+	}
+	m->ct = p;
+	m->ct_len = len - m->hdr_len;
+	/* The ciphertext is a padded bucket plus the tag. */
+	if (m->ct_len < RATCHET_TAG_BYTES ||
+	    pad_size(0) > m->ct_len - RATCHET_TAG_BYTES ||
+	    m->ct_len - RATCHET_TAG_BYTES > PAD_MAX_BYTES)
+		return OFR_E_BAD_FIELD;
+	return 0;
+}
+
+/* AEAD key and nonce of message key mk. */
+static void
+message_keys(uint8_t key[AEAD_KEY_BYTES], uint8_t nonce[AEAD_NONCE_BYTES],
+    const uint8_t mk[RATCHET_KEY_BYTES])
+{
+	uint8_t out[AEAD_KEY_BYTES + AEAD_NONCE_BYTES];
+
+	/* Cannot fail: the length is fixed and in range. */
+	(void)hkdf(out, sizeof(out), NULL, 0, mk, RATCHET_KEY_BYTES,
+	    (const uint8_t *)RATCHET_MSG_INFO, RATCHET_MSG_INFO_BYTES);
+	memcpy(key, out, AEAD_KEY_BYTES);
+	memcpy(nonce, out + AEAD_KEY_BYTES, AEAD_NONCE_BYTES);
+	sodium_memzero(out, sizeof(out));
+}
+
+size_t
+ratchet_encrypt_size(const struct ratchet *r, size_t len)
+{
+	size_t n = pad_size(len);
+
+	if (n == 0)
+		return 0;
+	return RATCHET_HDR_BYTES + (r->c.flags & F_SEND_INIT ?
+	    RATCHET_INIT_BYTES : 0) + n + RATCHET_TAG_BYTES;
+}
+
+int
+ratchet_encrypt(struct ratchet *r, uint8_t *out, size_t cap, size_t *out_len,
+    const uint8_t *pt, size_t len)
+{
+	struct core *c = &r->c;
+	uint8_t ad[AD_MAX], mk[RATCHET_KEY_BYTES], key[AEAD_KEY_BYTES];
+	uint8_t nonce[AEAD_NONCE_BYTES];
+	unsigned long long clen;
+	size_t hlen, plen, need;
+	int rc = 0;
+
+	if (pad_size(len) == 0)
+		return OFR_E_TOO_BIG;
+	if (!(c->flags & F_HAS_CKS))
+		return OFR_E_USAGE;
+	if (c->ns == UINT32_MAX)
+		return OFR_E_LIMIT;
+	need = ratchet_encrypt_size(r, len);
+	if (cap < need)
+		return OFR_E_USAGE;
+	hlen = header_write(out, c);
+	if (pad(out + hlen, cap - hlen, &plen, pt, len) != 0)
+		return OFR_E_USAGE;
+	memcpy(ad, c->ad, X3DH_AD_BYTES);
+	memcpy(ad + X3DH_AD_BYTES, out, hlen);
+	kdf_ck(c->cks, mk);
+	message_keys(key, nonce, mk);
+	if (crypto_aead_xchacha20poly1305_ietf_encrypt(out + hlen, &clen,
+	    out + hlen, plen, ad, X3DH_AD_BYTES + hlen, NULL, nonce, key) != 0)
+		rc = OFR_E_CRYPTO;	/* not reached with libsodium */
+	c->ns++;
+	*out_len = hlen + (size_t)clen;
+	sodium_memzero(mk, sizeof(mk));
+	sodium_memzero(key, sizeof(key));
+	return rc;
+}
+
+/* Stages the receiving chain's keys from c->nr up to until (exclusive). */
+static int
+skip_keys(struct ratchet *r, struct core *c, size_t *staged, uint32_t until)
+{
+	struct skipped *e;
+
+	if (!(c->flags & F_HAS_CKR) || until <= c->nr)
+		return 0;
+	if (until - c->nr > RATCHET_MAX_SKIP ||
+	    r->n_skipped + *staged + (until - c->nr) > RATCHET_SKIPPED_MAX)
+		return OFR_E_LIMIT;
+	while (c->nr < until) {
+		e = &r->sk[r->n_skipped + *staged];
+		memcpy(e->dh, c->dhr, X3DH_KEY_BYTES);
+		e->n = c->nr;
+		kdf_ck(c->ckr, e->mk);
+		c->nr++;
+		(*staged)++;
+	}
+	return 0;
+}
+
+/* Opens m with message key mk into pt; 0 or OFR_E_CRYPTO/OFR_E_USAGE. */
+static int
+open_msg(uint8_t *pt, size_t cap, size_t *pt_len, const struct ratchet_msg *m,
+    const uint8_t *msg, const uint8_t ad_x3dh[X3DH_AD_BYTES],
+    const uint8_t mk[RATCHET_KEY_BYTES])
+{
+	uint8_t ad[AD_MAX], key[AEAD_KEY_BYTES], nonce[AEAD_NONCE_BYTES];
+	unsigned long long plen;
+	size_t n;
+	int rc = OFR_E_CRYPTO;
+
+	if (cap < m->ct_len - RATCHET_TAG_BYTES)
+		return OFR_E_USAGE;
+	memcpy(ad, ad_x3dh, X3DH_AD_BYTES);
+	memcpy(ad + X3DH_AD_BYTES, msg, m->hdr_len);
+	message_keys(key, nonce, mk);
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &plen, NULL, m->ct,
+	    m->ct_len, ad, X3DH_AD_BYTES + m->hdr_len, nonce, key) == 0 &&
+	    unpad(&n, pt, (size_t)plen) == 0) {
+		*pt_len = n;
+		rc = 0;
+	}
+	sodium_memzero(key, sizeof(key));
+	if (rc != 0)
+		sodium_memzero(pt, m->ct_len - RATCHET_TAG_BYTES);
+	return rc;
+}
+
+int
+ratchet_decrypt(struct ratchet *r, uint8_t *pt, size_t cap, size_t *pt_len,
+    const uint8_t *msg, size_t len)
+{
+	struct ratchet_msg m;
+	struct core c;
+	uint8_t mk[RATCHET_KEY_BYTES];
+	size_t staged = 0, i;
+	int rc;
+
+	if (ratchet_msg_parse(&m, msg, len) != 0)
+		return OFR_E_CRYPTO;
+	/* A key skipped earlier: use it once, then delete it. */
+	for (i = 0; i < r->n_skipped; i++) {
+		if (r->sk[i].n != m.n ||
+		    sodium_memcmp(r->sk[i].dh, m.dh, X3DH_KEY_BYTES) != 0)
+			continue;
+		if ((rc = open_msg(pt, cap, pt_len, &m, msg, r->c.ad,
+		    r->sk[i].mk)) != 0)
+			return rc;
+		memmove(&r->sk[i], &r->sk[i + 1],
+		    (r->n_skipped - i - 1) * sizeof(r->sk[0]));
+		r->n_skipped--;
+		sodium_memzero(&r->sk[r->n_skipped], sizeof(r->sk[0]));
+		r->c.flags &= ~F_SEND_INIT;
+		return 0;
+	}
+	if (m.n == UINT32_MAX)
+		return OFR_E_CRYPTO;
+	c = r->c;
+	rc = 0;
+	if (!(c.flags & F_HAS_DHR) ||
+	    sodium_memcmp(m.dh, c.dhr, X3DH_KEY_BYTES) != 0) {
+		/* A new ratchet key from the peer: a DH ratchet step. */
+		if ((rc = skip_keys(r, &c, &staged, m.pn)) != 0)
+			goto out;
+		c.pn = c.ns;
+		c.ns = 0;
+		c.nr = 0;
+		memcpy(c.dhr, m.dh, X3DH_KEY_BYTES);
+		if (kdf_rk(c.rk, c.ckr, c.dhs_sk, c.dhr) != 0) {
+			rc = OFR_E_CRYPTO;
+			goto out;
+		}
+		x3dh_keypair(c.dhs_pk, c.dhs_sk);
+		if (kdf_rk(c.rk, c.cks, c.dhs_sk, c.dhr) != 0) {
+			rc = OFR_E_CRYPTO;
+			goto out;
+		}
+		c.flags |= F_HAS_DHR | F_HAS_CKR | F_HAS_CKS;
+	} else if (m.n < c.nr) {
+		rc = OFR_E_CRYPTO;	/* used already: a replay */
+		goto out;
+	}
+	if ((rc = skip_keys(r, &c, &staged, m.n)) != 0)
+		goto out;
+	kdf_ck(c.ckr, mk);
+	c.nr++;
+	if ((rc = open_msg(pt, cap, pt_len, &m, msg, c.ad, mk)) != 0)
+		goto out;
+	c.flags &= ~F_SEND_INIT;
+	r->c = c;
+	r->n_skipped += staged;
+	staged = 0;
+out:
+	sodium_memzero(&r->sk[r->n_skipped], staged * sizeof(r->sk[0]));
+	sodium_memzero(&c, sizeof(c));
+	sodium_memzero(mk, sizeof(mk));
+	return rc;
+}
+
+size_t
+ratchet_state_size(const struct ratchet *r)
+{
+	return RATCHET_STATE_FIXED_BYTES +
+	    r->n_skipped * RATCHET_SKIPPED_ENTRY_BYTES;
+}
+
+/* Appends n bytes of src at *p. */
+static void
+put(uint8_t **p, const void *src, size_t n)
+{
+	memcpy(*p, src, n);
+	*p += n;
+}
+
+int
+ratchet_state_save(const struct ratchet *r, uint8_t *out, size_t cap,
+    size_t *len)
+{
+	const struct core *c = &r->c;
+	uint8_t *p = out, flags;
+
+	if (cap < ratchet_state_size(r))
+		return OFR_E_USAGE;
+	flags = c->flags & ~F_INIT_OPK;
+	if (c->init.has_opk)
+		flags |= F_INIT_OPK;
+	*p++ = RATCHET_STATE_VERSION;
+	*p++ = flags;
+	put(&p, c->rk, RATCHET_KEY_BYTES);
+	put(&p, c->cks, RATCHET_KEY_BYTES);
+	put(&p, c->ckr, RATCHET_KEY_BYTES);
+	put(&p, c->dhs_sk, X3DH_KEY_BYTES);
+	put(&p, c->dhs_pk, X3DH_KEY_BYTES);
+	put(&p, c->dhr, X3DH_KEY_BYTES);
+	put(&p, c->ad, X3DH_AD_BYTES);
+	put(&p, c->init.ik, OFR_PK_BYTES);
+	put(&p, c->init.ek, X3DH_KEY_BYTES);
+	be32_put(p, c->init.spk_id);
+	be32_put(p + 4, c->init.has_opk ? c->init.opk_id : 0);
+	be32_put(p + 8, c->ns);
+	be32_put(p + 12, c->nr);
+	be32_put(p + 16, c->pn);
+	be32_put(p + 20, (uint32_t)r->n_skipped);
+	p += 24;
+	for (size_t i = 0; i < r->n_skipped; i++) {
+		put(&p, r->sk[i].dh, X3DH_KEY_BYTES);
+		be32_put(p, r->sk[i].n);
+		p += 4;
+		put(&p, r->sk[i].mk, RATCHET_KEY_BYTES);
+	}
+	*len = (size_t)(p - out);
+	return 0;
+}
+
+/* Copies n bytes at *p into dst. */
+static void
+get(void *dst, const uint8_t **p, size_t n)
+{
+	memcpy(dst, *p, n);
+	*p += n;
+}
+
+int
+ratchet_state_load(struct ratchet *r, const uint8_t *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	struct core c;
+	uint8_t pk[X3DH_KEY_BYTES];
+	uint32_t n;
+	int rc = OFR_E_BAD_FIELD;
+
+	if (len < RATCHET_STATE_FIXED_BYTES || buf[0] != RATCHET_STATE_VERSION)
+		return OFR_E_BAD_FIELD;
+	memset(&c, 0, sizeof(c));
+	c.flags = buf[1];
+	p += 2;
+	get(c.rk, &p, RATCHET_KEY_BYTES);
+	get(c.cks, &p, RATCHET_KEY_BYTES);
+	get(c.ckr, &p, RATCHET_KEY_BYTES);
+	get(c.dhs_sk, &p, X3DH_KEY_BYTES);
+	get(c.dhs_pk, &p, X3DH_KEY_BYTES);
+	get(c.dhr, &p, X3DH_KEY_BYTES);
+	get(c.ad, &p, X3DH_AD_BYTES);
+	get(c.init.ik, &p, OFR_PK_BYTES);
+	get(c.init.ek, &p, X3DH_KEY_BYTES);
+	c.init.spk_id = be32_get(p);
+	c.init.opk_id = be32_get(p + 4);
+	c.init.has_opk = (c.flags & F_INIT_OPK) != 0;
+	c.ns = be32_get(p + 8);
+	c.nr = be32_get(p + 12);
+	c.pn = be32_get(p + 16);
+	n = be32_get(p + 20);
+	p += 24;
+	crypto_scalarmult_base(pk, c.dhs_sk);
+	if ((c.flags & ~F_ALL) != 0 ||
+	    ((c.flags & F_SEND_INIT) && !(c.flags & F_INITIATOR)) ||
+	    (!c.init.has_opk && c.init.opk_id != 0) ||
+	    ((c.flags & (F_HAS_CKS | F_HAS_CKR)) && !(c.flags & F_HAS_DHR)) ||
+	    sodium_memcmp(pk, c.dhs_pk, sizeof(pk)) != 0 ||
+	    n > RATCHET_SKIPPED_MAX ||
+	    len != RATCHET_STATE_FIXED_BYTES + n * RATCHET_SKIPPED_ENTRY_BYTES)
+		goto out;
+	c.flags &= ~F_INIT_OPK;
+	r->c = c;
+	r->n_skipped = n;
+	for (uint32_t i = 0; i < n; i++) {
+		get(r->sk[i].dh, &p, X3DH_KEY_BYTES);
+		r->sk[i].n = be32_get(p);
+		p += 4;
+		get(r->sk[i].mk, &p, RATCHET_KEY_BYTES);
+	}
+	sodium_memzero(&r->sk[n], (RATCHET_SKIPPED_MAX - n) * sizeof(r->sk[0]));
+	rc = 0;
+out:
+	sodium_memzero(&c, sizeof(c));
+	return rc;
+}

@@ -1,0 +1,144 @@
+/*
+ * ratchet.h: the Double Ratchet (Signal's "The Double Ratchet Algorithm",
+ * Perrin & Marlinspike) of offramp's end-to-end sessions, its message wire
+ * format and its saved-state format (CRYPTO.md, "Ratchet", "Wire format",
+ * "Session state").
+ *
+ * - DH ratchet on X25519; KDF_RK: HKDF-SHA256(salt = rk, ikm = dh_out,
+ *   info RATCHET_RK_INFO) -> 64 bytes = new rk || chain key.
+ * - KDF_CK: message key = HMAC-SHA256(ck, 0x01), next ck = HMAC(ck, 0x02).
+ * - Message key -> HKDF(salt none, ikm = mk, info RATCHET_MSG_INFO) -> 56
+ *   bytes = XChaCha20-Poly1305-IETF key (32) || nonce (24). The nonce is
+ *   derived, not sent: every message key is used for one message only.
+ * - Associated data of the AEAD: the X3DH AD (64) || the header bytes.
+ * - Plaintexts are padded (pad.h) before encryption.
+ * - Out of order: up to RATCHET_MAX_SKIP skipped keys per chain step and
+ *   RATCHET_SKIPPED_MAX stored in all; past them OFR_E_LIMIT.
+ * - A message that fails leaves the state as it was; a message key is
+ *   deleted once used, so a replayed message fails.
+ *
+ * struct ratchet is opaque, in sodium_malloc'd memory; one session each.
+ * Not thread-safe: one thread per session at a time.
+ */
+#ifndef OFFRAMP_PROTO_RATCHET_H
+#define OFFRAMP_PROTO_RATCHET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/pad.h"
+#include "proto/x3dh.h"
+
+#define RATCHET_VERSION		1
+#define RATCHET_RK_INFO		"offramp-ratchet-v1"	/* 18 bytes */
+#define RATCHET_RK_INFO_BYTES	18
+#define RATCHET_MSG_INFO	"offramp-msg-v1"	/* 14 bytes */
+#define RATCHET_MSG_INFO_BYTES	14
+#define RATCHET_KEY_BYTES	32	/* root, chain and message keys */
+#define RATCHET_FLAG_INIT	0x01	/* X3DH fields follow the header */
+#define RATCHET_FLAG_OPK	0x02	/* ...and a one-time prekey was used */
+#define RATCHET_HDR_BYTES	(1 + 1 + X3DH_KEY_BYTES + 4 + 4)	/* 42 */
+#define RATCHET_INIT_BYTES	(OFR_PK_BYTES + X3DH_KEY_BYTES + 4 + 4) /* 72 */
+#define RATCHET_TAG_BYTES	16
+#define RATCHET_OVERHEAD_MAX	(RATCHET_HDR_BYTES + RATCHET_INIT_BYTES + \
+				 RATCHET_TAG_BYTES)	/* 130 */
+#define RATCHET_MSG_MAX		(RATCHET_OVERHEAD_MAX + PAD_MAX_BYTES)
+#define RATCHET_PT_MAX		PAD_MAX_BYTES	/* decrypt buffer that always fits */
+#define RATCHET_MAX_SKIP	1000	/* skipped keys per chain step */
+#define RATCHET_SKIPPED_MAX	2000	/* skipped keys stored in all */
+#define RATCHET_STATE_VERSION	1
+#define RATCHET_SKIPPED_ENTRY_BYTES	(X3DH_KEY_BYTES + 4 + RATCHET_KEY_BYTES)
+#define RATCHET_STATE_FIXED_BYTES	346
+#define RATCHET_STATE_MAX_BYTES	(RATCHET_STATE_FIXED_BYTES + \
+				 RATCHET_SKIPPED_MAX * RATCHET_SKIPPED_ENTRY_BYTES)
+
+struct ratchet;
+
+/* A parsed message: pointers into the buffer given to ratchet_msg_parse. */
+struct ratchet_msg {
+	uint8_t		 flags;
+	uint8_t		 dh[X3DH_KEY_BYTES];	/* sender's ratchet public */
+	uint32_t	 pn;			/* previous sending chain length */
+	uint32_t	 n;			/* number in the sending chain */
+	int		 has_init;
+	struct x3dh_init init;			/* when has_init */
+	size_t		 hdr_len;		/* 42, or 114 with init */
+	const uint8_t	*ct;			/* ciphertext || tag */
+	size_t		 ct_len;
+};
+
+/* A zeroed session in sodium_malloc'd memory; NULL when out of memory.
+ * Owned by the caller: free with ratchet_free. */
+struct ratchet *ratchet_new(void);
+/* Wipes and frees r; ratchet_free(NULL) is harmless. */
+void ratchet_free(struct ratchet *r);
+
+/*
+ * Initiator (after x3dh_initiate): sk and ad from X3DH, the responder's
+ * signed prekey public (its first ratchet key), and the X3DH fields that
+ * its messages carry until it has decrypted a reply. Generates the first
+ * ratchet pair (csprng_buf). 0 or OFR_E_CRYPTO.
+ */
+int ratchet_init_initiator(struct ratchet *r, const uint8_t sk[X3DH_SK_BYTES],
+    const uint8_t ad[X3DH_AD_BYTES], const uint8_t their_spk[X3DH_KEY_BYTES],
+    const struct x3dh_init *init);
+
+/*
+ * Responder (after x3dh_respond on a first message's fields): sk, ad, the
+ * fields it came from (kept, see ratchet_x3dh_init) and the signed prekey
+ * pair named by init->spk_id, which is its first ratchet pair. It can send
+ * only after decrypting a message. 0 or OFR_E_CRYPTO (spk_pk not spk_sk's).
+ */
+int ratchet_init_responder(struct ratchet *r, const uint8_t sk[X3DH_SK_BYTES],
+    const uint8_t ad[X3DH_AD_BYTES], const struct x3dh_init *init,
+    const uint8_t spk_pk[X3DH_KEY_BYTES], const uint8_t spk_sk[X3DH_KEY_BYTES]);
+
+/* The X3DH fields this session began with (to match further first
+ * messages of the same initiator to it). */
+void ratchet_x3dh_init(const struct ratchet *r, struct x3dh_init *init);
+
+/* 1 while the initiator still sends the X3DH fields, else 0. */
+int ratchet_sends_init(const struct ratchet *r);
+
+/* Skipped message keys stored now. */
+size_t ratchet_skipped_count(const struct ratchet *r);
+
+/* The size of the message ratchet_encrypt would make of a len-byte
+ * plaintext now, or 0 when len is over PAD_PLAINTEXT_MAX. */
+size_t ratchet_encrypt_size(const struct ratchet *r, size_t len);
+
+/*
+ * Encrypts pt (len bytes) as the next message into out (capacity cap),
+ * *out_len its size. 0; OFR_E_TOO_BIG when len is over PAD_PLAINTEXT_MAX;
+ * OFR_E_USAGE when cap is short or the session cannot send yet (a
+ * responder before its first decrypt); OFR_E_LIMIT when the sending chain
+ * is exhausted. On error r is unchanged.
+ */
+int ratchet_encrypt(struct ratchet *r, uint8_t *out, size_t cap,
+    size_t *out_len, const uint8_t *pt, size_t len);
+
+/*
+ * Decrypts msg (len bytes) into pt (capacity cap; RATCHET_PT_MAX always
+ * fits), *pt_len the plaintext length. 0; OFR_E_CRYPTO when the message is
+ * malformed, forged, damaged, replayed or not for this session;
+ * OFR_E_LIMIT when it would need more skipped keys than allowed;
+ * OFR_E_USAGE when cap is short. On error r is unchanged and pt wiped.
+ */
+int ratchet_decrypt(struct ratchet *r, uint8_t *pt, size_t cap,
+    size_t *pt_len, const uint8_t *msg, size_t len);
+
+/* Parses the wire format without decrypting (e.g. to read the X3DH fields
+ * of a first message). 0, or OFR_E_BAD_FIELD when msg is malformed. */
+int ratchet_msg_parse(struct ratchet_msg *m, const uint8_t *msg, size_t len);
+
+/* The size of r's saved state. */
+size_t ratchet_state_size(const struct ratchet *r);
+/* Saves r (secrets included: the caller encrypts it at rest) into out
+ * (capacity cap), *len its size. 0 or OFR_E_USAGE when cap is short. */
+int ratchet_state_save(const struct ratchet *r, uint8_t *out, size_t cap,
+    size_t *len);
+/* Replaces r with a saved state. 0, or OFR_E_BAD_FIELD when buf is not
+ * exactly a valid state (r then unchanged). */
+int ratchet_state_load(struct ratchet *r, const uint8_t *buf, size_t len);
+
+#endif

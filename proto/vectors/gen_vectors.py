@@ -1,0 +1,311 @@
+#!/usr/bin/env python3
+"""
+gen_vectors.py: writes the JSON test vectors of proto/vectors/ from a
+second, independent implementation of CRYPTO.md in Python (the
+'cryptography' package for X25519, Ed25519 and ChaCha20-Poly1305; HKDF,
+HChaCha20, padding, the ratchet and the formats written out here). The C
+library must reproduce every vector (tests/unit/test_ratchet_vectors.c).
+Run: python3 gen_vectors.py  (in this directory). Output is deterministic.
+"""
+import hashlib, hmac, json, struct
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+from cryptography.hazmat.primitives import serialization as ser
+
+RAW = dict(encoding=ser.Encoding.Raw, format=ser.PublicFormat.Raw)
+
+def key(label):  # a fixed 32-byte private key or seed
+    return hashlib.sha256(b"offramp-vector:" + label.encode()).digest()
+
+def hkdf(ikm, salt, info, n):
+    prk = hmac.new(salt if salt else b"\0" * 32, ikm, hashlib.sha256).digest()
+    t, out, i = b"", b"", 1
+    while len(out) < n:
+        t = hmac.new(prk, t + info + bytes([i]), hashlib.sha256).digest()
+        out += t
+        i += 1
+    return out[:n]
+
+def x_pub(sk):
+    return X25519PrivateKey.from_private_bytes(sk).public_key().public_bytes(**RAW)
+
+def dh(sk, pk):
+    out = X25519PrivateKey.from_private_bytes(sk).exchange(X25519PublicKey.from_public_bytes(pk))
+    assert out != b"\0" * 32
+    return out
+
+def ed_pub(seed):
+    return Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes(**RAW)
+
+def ed_sign(seed, msg):
+    return Ed25519PrivateKey.from_private_bytes(seed).sign(msg)
+
+P = 2**255 - 19
+def ed_pk_to_x(pk):
+    y = int.from_bytes(pk, "little") & ((1 << 255) - 1)
+    return ((1 + y) * pow(1 - y, P - 2, P) % P).to_bytes(32, "little")
+
+def ed_sk_to_x(seed):
+    h = bytearray(hashlib.sha512(seed).digest()[:32])
+    h[0] &= 248; h[31] &= 127; h[31] |= 64
+    return bytes(h)
+
+M32 = 0xffffffff
+def _qr(s, a, b, c, d):
+    rot = lambda v, n: ((v << n) & M32) | (v >> (32 - n))
+    s[a] = (s[a] + s[b]) & M32; s[d] = rot(s[d] ^ s[a], 16)
+    s[c] = (s[c] + s[d]) & M32; s[b] = rot(s[b] ^ s[c], 12)
+    s[a] = (s[a] + s[b]) & M32; s[d] = rot(s[d] ^ s[a], 8)
+    s[c] = (s[c] + s[d]) & M32; s[b] = rot(s[b] ^ s[c], 7)
+
+def hchacha20(k, n16):
+    s = [0x61707865, 0x3320646e, 0x79622d32, 0x6b206574]
+    s += list(struct.unpack("<8I", k)) + list(struct.unpack("<4I", n16))
+    for _ in range(10):
+        _qr(s, 0, 4, 8, 12); _qr(s, 1, 5, 9, 13); _qr(s, 2, 6, 10, 14); _qr(s, 3, 7, 11, 15)
+        _qr(s, 0, 5, 10, 15); _qr(s, 1, 6, 11, 12); _qr(s, 2, 7, 8, 13); _qr(s, 3, 4, 9, 14)
+    return struct.pack("<8I", *(s[0:4] + s[12:16]))
+
+def xchacha_seal(k, n24, pt, ad):
+    return ChaCha20Poly1305(hchacha20(k, n24[:16])).encrypt(b"\0" * 4 + n24[16:], pt, ad)
+
+def xchacha_open(k, n24, ct, ad):
+    return ChaCha20Poly1305(hchacha20(k, n24[:16])).decrypt(b"\0" * 4 + n24[16:], ct, ad)
+
+BUCKETS = [64, 256, 1024, 4096, 16128]
+def pad(pt):
+    n = next(b for b in BUCKETS if len(pt) < b)
+    return pt + b"\x80" + b"\0" * (n - len(pt) - 1)
+
+def unpad(b):
+    s = b.rstrip(b"\0")
+    assert s[-1] == 0x80
+    return s[:-1]
+
+be32 = lambda v: struct.pack(">I", v)
+
+# ---- X3DH ----
+def spk_msg(spk_id, spk):
+    return b"offramp-spk-v1" + be32(spk_id) + spk
+
+def bundle(ik_seed, spk_id, spk_sk, opks):
+    out = bytes([1]) + ed_pub(ik_seed) + be32(spk_id) + x_pub(spk_sk)
+    out += ed_sign(ik_seed, spk_msg(spk_id, x_pub(spk_sk)))
+    out += struct.pack(">H", len(opks))
+    for oid, osk in opks:
+        out += be32(oid) + x_pub(osk)
+    return out
+
+def x3dh_sk(dhs):
+    return hkdf(b"\xff" * 32 + b"".join(dhs), b"", b"offramp-x3dh-v1", 32)
+
+def x3dh_initiator(ika, ek, ikb_pub, spk_pub, opk_pub):
+    d = [dh(ed_sk_to_x(ika), spk_pub), dh(ek, ed_pk_to_x(ikb_pub)), dh(ek, spk_pub)]
+    if opk_pub: d.append(dh(ek, opk_pub))
+    return x3dh_sk(d), ed_pub(ika) + ikb_pub
+
+def x3dh_responder(ikb, spk, opk, ika_pub, ek_pub):
+    d = [dh(spk, ed_pk_to_x(ika_pub)), dh(ed_sk_to_x(ikb), ek_pub), dh(spk, ek_pub)]
+    if opk: d.append(dh(opk, ek_pub))
+    return x3dh_sk(d), ika_pub + ed_pub(ikb)
+
+# ---- Double Ratchet ----
+def kdf_rk(rk, d):
+    o = hkdf(d, rk, b"offramp-ratchet-v1", 64)
+    return o[:32], o[32:]
+
+def kdf_ck(ck):
+    return hmac.new(ck, b"\x01", hashlib.sha256).digest(), hmac.new(ck, b"\x02", hashlib.sha256).digest()
+
+def msg_keys(mk):
+    o = hkdf(mk, b"", b"offramp-msg-v1", 56)
+    return o[:32], o[32:]
+
+class Ratchet:
+    def __init__(self, keys):
+        self.keys = list(keys)   # private keys it "generates", in order
+        self.skipped = []        # [(dh, n, mk)] in insertion order
+        self.init = None
+
+    def gen(self):
+        sk = self.keys.pop(0)
+        return sk, x_pub(sk)
+
+    def init_initiator(self, sk, ad, spk_pub, init):
+        self.ad, self.init, self.send_init = ad, init, True
+        self.dhs, self.dhs_pub = self.gen()
+        self.dhr = spk_pub
+        self.rk, self.cks = kdf_rk(sk, dh(self.dhs, self.dhr))
+        self.ckr, self.ns, self.nr, self.pn = None, 0, 0, 0
+
+    def init_responder(self, sk, ad, spk_sk):
+        self.ad, self.send_init, self.rk = ad, False, sk
+        self.dhs, self.dhs_pub = spk_sk, x_pub(spk_sk)
+        self.dhr = self.cks = self.ckr = None
+        self.ns = self.nr = self.pn = 0
+
+    def encrypt(self, pt):
+        flags = 0
+        if self.send_init:
+            flags = 1 | (2 if self.init["opk_id"] is not None else 0)
+        hdr = bytes([1, flags]) + self.dhs_pub + be32(self.pn) + be32(self.ns)
+        if self.send_init:
+            i = self.init
+            hdr += i["ik"] + i["ek"] + be32(i["spk_id"]) + be32(i["opk_id"] or 0)
+        mk, self.cks = kdf_ck(self.cks)
+        self.ns += 1
+        k, n = msg_keys(mk)
+        return hdr + xchacha_seal(k, n, pad(pt), self.ad + hdr)
+
+    def skip(self, until):
+        if self.ckr is None:
+            return
+        assert until - self.nr <= 1000
+        while self.nr < until:
+            mk, self.ckr = kdf_ck(self.ckr)
+            self.skipped.append((self.dhr, self.nr, mk))
+            self.nr += 1
+
+    def decrypt(self, msg):
+        flags, dh_pub = msg[1], msg[2:34]
+        pn, n = struct.unpack(">II", msg[34:42])
+        hl = 42 + (72 if flags & 1 else 0)
+        hdr, ct = msg[:hl], msg[hl:]
+        for i, (d, sn, mk) in enumerate(self.skipped):
+            if d == dh_pub and sn == n:
+                del self.skipped[i]
+                break
+        else:
+            if dh_pub != self.dhr:
+                self.skip(pn)
+                self.pn, self.ns, self.nr, self.dhr = self.ns, 0, 0, dh_pub
+                self.rk, self.ckr = kdf_rk(self.rk, dh(self.dhs, self.dhr))
+                self.dhs, self.dhs_pub = self.gen()
+                self.rk, self.cks = kdf_rk(self.rk, dh(self.dhs, self.dhr))
+            self.skip(n)
+            mk, self.ckr = kdf_ck(self.ckr)
+            self.nr += 1
+        k, nn = msg_keys(mk)
+        self.send_init = False
+        return unpad(xchacha_open(k, nn, ct, self.ad + hdr))
+
+def h(b): return b.hex()
+
+def main():
+    out = {}
+    # HKDF: RFC 5869 A.1-A.3
+    out["hkdf"] = {"description": "RFC 5869 test cases 1-3 (HKDF-SHA256)", "cases": []}
+    for ikm, salt, info, L in [(b"\x0b" * 22, bytes(range(13)), bytes(range(0xf0, 0xfa)), 42),
+                               (bytes(range(0x50)), bytes(range(0x60, 0xb0)), bytes(range(0xb0, 0x100)), 82),
+                               (b"\x0b" * 22, b"", b"", 42)]:
+        prk = hmac.new(salt or b"\0" * 32, ikm, hashlib.sha256).digest()
+        out["hkdf"]["cases"].append({"ikm": h(ikm), "salt": h(salt), "info": h(info), "length": L,
+                                     "prk": h(prk), "okm": h(hkdf(ikm, salt, info, L))})
+
+    # X3DH
+    ika, ikb = key("alice-identity-seed"), key("bob-identity-seed")
+    spk, opk, ek = key("bob-spk"), key("bob-opk-7"), key("alice-ek")
+    spk_id, opk_id = 3, 7
+    b_full = bundle(ikb, spk_id, spk, [(opk_id, opk), (8, key("bob-opk-8"))])
+    b_one = bundle(ikb, spk_id, spk, [(opk_id, opk)])
+    xv = {"ika_seed": h(ika), "ika_pub": h(ed_pub(ika)), "ikb_seed": h(ikb), "ikb_pub": h(ed_pub(ikb)),
+          "ika_x25519_pub": h(ed_pk_to_x(ed_pub(ika))), "ikb_x25519_sk": h(ed_sk_to_x(ikb)),
+          "spk_id": spk_id, "spk_sk": h(spk), "spk_pub": h(x_pub(spk)),
+          "spk_sig": h(ed_sign(ikb, spk_msg(spk_id, x_pub(spk)))),
+          "opk_id": opk_id, "opk_sk": h(opk), "opk_pub": h(x_pub(opk)),
+          "opk8_sk": h(key("bob-opk-8")),
+          "ek_sk": h(ek), "ek_pub": h(x_pub(ek)),
+          "bundle_upload": h(b_full), "bundle_fetched": h(b_one)}
+    for name, opub, osk in [("with_opk", x_pub(opk), opk), ("without_opk", None, None)]:
+        sk, ad = x3dh_initiator(ika, ek, ed_pub(ikb), x_pub(spk), opub)
+        sk2, ad2 = x3dh_responder(ikb, spk, osk, ed_pub(ika), x_pub(ek))
+        assert sk == sk2 and ad == ad2
+        xv[name] = {"sk": h(sk), "ad": h(ad)}
+    out["x3dh"] = xv
+
+    # Ratchet conversation
+    a_keys = [key("alice-ratchet-%d" % i) for i in range(6)]
+    b_keys = [key("bob-ratchet-%d" % i) for i in range(6)]
+    sk, ad = x3dh_initiator(ika, ek, ed_pub(ikb), x_pub(spk), x_pub(opk))
+    init = {"ik": ed_pub(ika), "ek": x_pub(ek), "spk_id": spk_id, "opk_id": opk_id}
+    A, B = Ratchet(a_keys), Ratchet(b_keys)
+    A.init_initiator(sk, ad, x_pub(spk), init)
+    msgs, events = [], []
+    def send(who, text):
+        r = A if who == "a" else B
+        m = r.encrypt(text)
+        msgs.append(m)
+        events.append({"op": "send", "from": who, "msg": len(msgs) - 1, "plaintext": h(text), "wire": h(m)})
+    def recv(who, i):
+        r = A if who == "a" else B
+        if who == "b" and B.init is None:
+            B.init = True
+            bsk, bad = x3dh_responder(ikb, spk, opk, ed_pub(ika), x_pub(ek))
+            B.init_responder(bsk, bad, spk)
+        pt = r.decrypt(msgs[i])
+        events.append({"op": "recv", "to": who, "msg": i, "plaintext": h(pt), "skipped_after": len(r.skipped)})
+    send("a", b"hello, is anyone there?")          # 0
+    send("a", b"I want to talk.")                  # 1
+    recv("b", 1)                                   # out of order, first message
+    recv("b", 0)
+    send("b", b"Yes. I am here. Take your time.")  # 2
+    send("b", b"Nothing you say leaves this chat.")  # 3
+    recv("a", 3)                                   # skips 2
+    send("a", b"ok")                               # 4: no X3DH fields now
+    recv("b", 4)
+    recv("a", 2)                                   # late, from an old chain
+    send("b", bytes(range(256)) * 1 + b"x" * 44)   # 5: 300 bytes -> 1024 bucket
+    recv("a", 5)
+    send("a", b"this one is lost")                 # 6: never delivered
+    send("a", b"and this one arrives")             # 7
+    recv("b", 7)
+    send("b", b"")                                 # 8: empty plaintext
+    recv("a", 8)
+    out["ratchet"] = {"x3dh": "x3dh.json, with_opk", "sk": h(sk), "ad": h(ad),
+                      "spk_sk": h(spk), "spk_pub": h(x_pub(spk)),
+                      "init": {"ik": h(init["ik"]), "ek": h(init["ek"]), "spk_id": spk_id, "opk_id": opk_id},
+                      "alice_keys": [h(k) for k in a_keys[:len(a_keys) - len(A.keys)]],
+                      "bob_keys": [h(k) for k in b_keys[:len(b_keys) - len(B.keys)]],
+                      "events": events}
+
+    # Padding
+    pv = []
+    for n in [0, 1, 5, 63, 64, 255, 256, 1023, 1024, 4095, 4096, 16127]:
+        pt = bytes((i * 7 + 3) & 0xff for i in range(n))
+        p = pad(pt)
+        e = {"length": n, "padded_length": len(p)}
+        if n <= 64:
+            e["plaintext"], e["padded"] = h(pt), h(p)
+        pv.append(e)
+    out["pad"] = {"buckets": BUCKETS, "plaintext_byte_i": "(7*i+3) mod 256", "cases": pv,
+                  "too_long": [16128, 20000],
+                  "bad_padded": [h(b"\0" * 64), h(b"ab\x80\x01" + b"\0" * 60), h(b"a\x80" + b"\0" * 61),
+                                 h(b"a\x80" + b"\0" * 254)]}
+
+    # Safety numbers
+    def digits(pk):
+        x = hashlib.blake2b(b"offramp-safety-v1" + pk).digest()
+        for _ in range(5200):
+            x = hashlib.blake2b(x + pk).digest()
+        return "".join("%05d" % (int.from_bytes(x[i * 5:i * 5 + 5], "big") % 100000) for i in range(6))
+    pa, pb = ed_pub(ika), ed_pub(ikb)
+    lo, hi = sorted([pa, pb])
+    d = digits(lo) + digits(hi)
+    out["safety"] = {"a": h(pa), "b": h(pb), "number": " ".join(d[i:i + 5] for i in range(0, 60, 5))}
+
+    # Certificate
+    prog = key("programme-signing-seed")
+    body = bytes([1]) + pb + struct.pack(">qqq", 42, 1700000000, 1800000000)
+    cert = body + ed_sign(prog, b"offramp-cert-v1" + body)
+    out["cert"] = {"programme_seed": h(prog), "programme_pub": h(ed_pub(prog)), "counsellor_pub": h(pb),
+                   "programme_id": 42, "not_before": 1700000000, "not_after": 1800000000, "cert": h(cert),
+                   "valid_at": [1700000000, 1750000000, 1799999999], "invalid_at": [1699999999, 1800000000]}
+
+    for name, v in out.items():
+        with open(name + ".json", "w") as f:
+            json.dump(v, f, indent=1)
+            f.write("\n")
+
+if __name__ == "__main__":
+    main()

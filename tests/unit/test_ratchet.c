@@ -1,0 +1,548 @@
+/*
+ * test_ratchet.c: proto/ratchet.c and proto/pad.c: conversations both
+ * ways, out-of-order and lost messages, replays, tampering, the skipped-key
+ * caps, saved state, the wire format and padding buckets.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "check.h"
+#include "proto/err.h"
+#include "proto/pad.h"
+#include "proto/ratchet.h"
+#include "proto/x3dh.h"
+
+struct pair {
+	struct ratchet	*a, *b;
+};
+
+static uint8_t msg[RATCHET_MSG_MAX], pt[RATCHET_PT_MAX];
+static uint8_t st1[RATCHET_STATE_MAX_BYTES], st2[RATCHET_STATE_MAX_BYTES];
+
+/* A session: Alice initiates with Bob's bundle, Bob answers her first
+ * message ("first"), which both check. */
+static void
+pair_new(struct pair *p)
+{
+	uint8_t apk[32], ask[64], bpk[32], bsk[64], spk[32], spk_sk[32];
+	uint8_t opk[32], opk_sk[32], ska[32], skb[32], ada[64], adb[64];
+	struct x3dh_bundle *bu = calloc(1, sizeof(*bu));
+	struct x3dh_init init;
+	struct ratchet_msg m;
+	size_t len, n;
+
+	crypto_sign_keypair(apk, ask);
+	crypto_sign_keypair(bpk, bsk);
+	x3dh_keypair(spk, spk_sk);
+	x3dh_keypair(opk, opk_sk);
+	memcpy(bu->ik, bpk, 32);
+	bu->spk_id = 1;
+	memcpy(bu->spk, spk, 32);
+	x3dh_spk_sign(bu->spk_sig, bsk, 1, spk);
+	bu->n_opk = 1;
+	bu->opk[0].id = 5;
+	memcpy(bu->opk[0].pk, opk, 32);
+	p->a = ratchet_new();
+	p->b = ratchet_new();
+	CHECK_EQ_INT(x3dh_initiate(ska, ada, &init, ask, bu), 0);
+	CHECK_EQ_INT(ratchet_init_initiator(p->a, ska, ada, spk, &init), 0);
+	CHECK_EQ_INT(ratchet_encrypt(p->a, msg, sizeof(msg), &len,
+	    (const uint8_t *)"first", 5), 0);
+	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, len), 0);
+	CHECK_EQ_INT(m.has_init, 1);
+	CHECK_EQ_INT(m.init.opk_id, 5);
+	CHECK(memcmp(m.init.ik, apk, 32) == 0);
+	CHECK_EQ_INT(x3dh_respond(skb, adb, &m.init, bsk, spk_sk,
+	    m.init.has_opk ? opk_sk : NULL), 0);
+	CHECK_EQ_INT(ratchet_init_responder(p->b, skb, adb, &m.init, spk,
+	    spk_sk), 0);
+	CHECK_EQ_INT(ratchet_decrypt(p->b, pt, sizeof(pt), &n, msg, len), 0);
+	CHECK(n == 5 && memcmp(pt, "first", 5) == 0);
+	free(bu);
+}
+
+static void
+pair_free(struct pair *p)
+{
+	ratchet_free(p->a);
+	ratchet_free(p->b);
+}
+
+/* Encrypts text from r into a fresh heap buffer; *len its size. */
+static uint8_t *
+enc(struct ratchet *r, const char *text, size_t *len)
+{
+	uint8_t *out = malloc(RATCHET_MSG_MAX);
+
+	CHECK_EQ_INT(ratchet_encrypt(r, out, RATCHET_MSG_MAX, len,
+	    (const uint8_t *)text, strlen(text)), 0);
+	return out;
+}
+
+/* 1 when r decrypts m (len bytes) to text. */
+static int
+dec_is(struct ratchet *r, const uint8_t *m, size_t len, const char *text)
+{
+	size_t n;
+
+	if (ratchet_decrypt(r, pt, sizeof(pt), &n, m, len) != 0)
+		return 0;
+	return n == strlen(text) && memcmp(pt, text, n) == 0;
+}
+
+/* r's saved state into out; its length. */
+static size_t
+save(const struct ratchet *r, uint8_t *out)
+{
+	size_t len = 0;
+
+	CHECK_EQ_INT(ratchet_state_save(r, out, RATCHET_STATE_MAX_BYTES,
+	    &len), 0);
+	CHECK_EQ_INT(len, ratchet_state_size(r));
+	return len;
+}
+
+/* 1 when r's state is byte for byte the saved one. */
+static int
+same_state(const struct ratchet *r, const uint8_t *saved, size_t len)
+{
+	return save(r, st2) == len && memcmp(st2, saved, len) == 0;
+}
+
+static void
+test_conversation(void)
+{
+	struct pair p;
+	uint8_t *m1, *m2, *m3;
+	size_t l1, l2, l3, n;
+	struct ratchet_msg pm;
+	char text[64];
+
+	pair_new(&p);
+	/* A responder can send after its first decrypt. */
+	CHECK_EQ_INT(ratchet_sends_init(p.a), 1);
+	m1 = enc(p.a, "second, still with X3DH fields", &l1);
+	CHECK_EQ_INT(ratchet_msg_parse(&pm, m1, l1), 0);
+	CHECK_EQ_INT(pm.has_init, 1);
+	CHECK_EQ_INT(pm.n, 1);
+	CHECK(dec_is(p.b, m1, l1, "second, still with X3DH fields"));
+	free(m1);
+	m2 = enc(p.b, "reply", &l2);
+	CHECK_EQ_INT(ratchet_msg_parse(&pm, m2, l2), 0);
+	CHECK_EQ_INT(pm.has_init, 0);
+	CHECK_EQ_INT(pm.hdr_len, RATCHET_HDR_BYTES);
+	CHECK(dec_is(p.a, m2, l2, "reply"));
+	free(m2);
+	/* The initiator stops sending X3DH fields once it has a reply. */
+	CHECK_EQ_INT(ratchet_sends_init(p.a), 0);
+	m3 = enc(p.a, "now plain", &l3);
+	CHECK_EQ_INT(ratchet_msg_parse(&pm, m3, l3), 0);
+	CHECK_EQ_INT(pm.has_init, 0);
+	CHECK_EQ_INT(pm.n, 0);		/* a new sending chain */
+	CHECK(dec_is(p.b, m3, l3, "now plain"));
+	free(m3);
+	/* Many turns, alternating and in runs. */
+	for (int i = 0; i < 40; i++) {
+		struct ratchet *from = i % 3 == 0 ? p.b : p.a;
+		struct ratchet *to = from == p.a ? p.b : p.a;
+
+		snprintf(text, sizeof(text), "turn %d", i);
+		m1 = enc(from, text, &l1);
+		CHECK(dec_is(to, m1, l1, text));
+		free(m1);
+	}
+	CHECK_EQ_INT(ratchet_skipped_count(p.a), 0);
+	CHECK_EQ_INT(ratchet_skipped_count(p.b), 0);
+	/* A session cannot read another session's messages. */
+	{
+		struct pair q;
+
+		pair_new(&q);
+		m1 = enc(q.a, "elsewhere", &l1);
+		CHECK_EQ_INT(ratchet_decrypt(p.b, pt, sizeof(pt), &n, m1, l1),
+		    OFR_E_CRYPTO);
+		free(m1);
+		pair_free(&q);
+	}
+	/* The responder cannot send before it has received. */
+	{
+		struct ratchet *r = ratchet_new();
+		uint8_t sk[32] = { 1 }, ad[64] = { 2 }, spk[32], spk_sk[32];
+		struct x3dh_init init = { 0 };
+
+		x3dh_keypair(spk, spk_sk);
+		CHECK_EQ_INT(ratchet_init_responder(r, sk, ad, &init, spk,
+		    spk_sk), 0);
+		CHECK_EQ_INT(ratchet_encrypt(r, msg, sizeof(msg), &n,
+		    (const uint8_t *)"x", 1), OFR_E_USAGE);
+		/* A signed prekey pair that does not match. */
+		spk[0] ^= 1;
+		CHECK_EQ_INT(ratchet_init_responder(r, sk, ad, &init, spk,
+		    spk_sk), OFR_E_CRYPTO);
+		ratchet_free(r);
+	}
+	ratchet_free(NULL);
+	pair_free(&p);
+}
+
+static void
+test_out_of_order(void)
+{
+	struct pair p;
+	uint8_t *m[6], *r1;
+	size_t l[6], rl, n;
+	char text[16];
+
+	pair_new(&p);
+	for (int i = 0; i < 6; i++) {
+		snprintf(text, sizeof(text), "a%d", i);
+		m[i] = enc(p.a, text, &l[i]);
+	}
+	/* 3 first: 0, 1, 2 are skipped; then 5 (4 skipped), then 0. */
+	CHECK(dec_is(p.b, m[3], l[3], "a3"));
+	CHECK_EQ_INT(ratchet_skipped_count(p.b), 3);
+	CHECK(dec_is(p.b, m[5], l[5], "a5"));
+	CHECK_EQ_INT(ratchet_skipped_count(p.b), 4);
+	CHECK(dec_is(p.b, m[0], l[0], "a0"));
+	CHECK_EQ_INT(ratchet_skipped_count(p.b), 3);
+	/* Bob answers; Alice ratchets; the rest of her old chain is late. */
+	r1 = enc(p.b, "b0", &rl);
+	CHECK(dec_is(p.a, r1, rl, "b0"));
+	free(r1);
+	r1 = enc(p.a, "a-new", &rl);
+	CHECK(dec_is(p.b, r1, rl, "a-new"));
+	free(r1);
+	CHECK(dec_is(p.b, m[2], l[2], "a2"));
+	CHECK(dec_is(p.b, m[1], l[1], "a1"));
+	CHECK_EQ_INT(ratchet_skipped_count(p.b), 1);	/* 4 never came */
+	/* Replays: of an in-order message, of a skipped-key message. */
+	CHECK_EQ_INT(ratchet_decrypt(p.b, pt, sizeof(pt), &n, m[3], l[3]),
+	    OFR_E_CRYPTO);
+	CHECK_EQ_INT(ratchet_decrypt(p.b, pt, sizeof(pt), &n, m[1], l[1]),
+	    OFR_E_CRYPTO);
+	CHECK_EQ_INT(ratchet_decrypt(p.b, pt, sizeof(pt), &n, m[5], l[5]),
+	    OFR_E_CRYPTO);
+	CHECK(dec_is(p.b, m[4], l[4], "a4"));
+	CHECK_EQ_INT(ratchet_skipped_count(p.b), 0);
+	CHECK_EQ_INT(ratchet_decrypt(p.b, pt, sizeof(pt), &n, m[4], l[4]),
+	    OFR_E_CRYPTO);
+	for (int i = 0; i < 6; i++)
+		free(m[i]);
+	pair_free(&p);
+}
+
+static void
+test_lost(void)
+{
+	struct pair p;
+	uint8_t *lost, *m;
+	size_t ll, l;
+
+	pair_new(&p);
+	lost = enc(p.a, "lost", &ll);
+	free(lost);
+	m = enc(p.a, "after the lost one", &l);
+	CHECK(dec_is(p.b, m, l, "after the lost one"));
+	free(m);
+	CHECK_EQ_INT(ratchet_skipped_count(p.b), 1);
+	/* The conversation goes on both ways; the lost key stays stored. */
+	m = enc(p.b, "answer", &l);
+	CHECK(dec_is(p.a, m, l, "answer"));
+	free(m);
+	m = enc(p.a, "more", &l);
+	CHECK(dec_is(p.b, m, l, "more"));
+	free(m);
+	CHECK_EQ_INT(ratchet_skipped_count(p.b), 1);
+	/* A lost reply from Bob (a whole chain) and a lost first message of
+	 * a new chain: PN tells Alice what to skip. */
+	m = enc(p.b, "b lost", &l);
+	free(m);
+	m = enc(p.b, "b kept", &l);
+	CHECK(dec_is(p.a, m, l, "b kept"));
+	free(m);
+	CHECK_EQ_INT(ratchet_skipped_count(p.a), 1);
+	pair_free(&p);
+}
+
+static void
+test_tamper(void)
+{
+	struct pair p;
+	uint8_t *m, *m0;
+	size_t l, l0, slen, n;
+
+	pair_new(&p);
+	m0 = enc(p.a, "with init", &l0);	/* has the X3DH fields */
+	m = enc(p.a, "target", &l);
+	slen = save(p.b, st1);
+	/* Every byte of the header, the X3DH fields and the ciphertext. */
+	for (size_t i = 0; i < l; i++) {
+		int rc;
+
+		m[i] ^= 0x04;
+		rc = ratchet_decrypt(p.b, pt, sizeof(pt), &n, m, l);
+		CHECK(rc == OFR_E_CRYPTO || rc == OFR_E_LIMIT);
+		m[i] ^= 0x04;
+	}
+	CHECK(same_state(p.b, st1, slen));
+	/* Truncated and extended. */
+	CHECK_EQ_INT(ratchet_decrypt(p.b, pt, sizeof(pt), &n, m, l - 1),
+	    OFR_E_CRYPTO);
+	CHECK_EQ_INT(ratchet_decrypt(p.b, pt, sizeof(pt), &n, m, 41),
+	    OFR_E_CRYPTO);
+	CHECK_EQ_INT(ratchet_decrypt(p.b, pt, sizeof(pt), &n, m, 0),
+	    OFR_E_CRYPTO);
+	CHECK(same_state(p.b, st1, slen));
+	/* A short output buffer is a usage error that changes nothing. */
+	CHECK_EQ_INT(ratchet_decrypt(p.b, pt, 63, &n, m, l), OFR_E_USAGE);
+	CHECK(same_state(p.b, st1, slen));
+	/* The genuine ones still open, in any order. */
+	CHECK(dec_is(p.b, m, l, "target"));
+	CHECK(dec_is(p.b, m0, l0, "with init"));
+	free(m);
+	free(m0);
+	/* A forged message for a skipped key does not delete the key. */
+	m0 = enc(p.b, "skipped", &l0);
+	m = enc(p.b, "received", &l);
+	CHECK(dec_is(p.a, m, l, "received"));
+	CHECK_EQ_INT(ratchet_skipped_count(p.a), 1);
+	m0[l0 - 1] ^= 1;
+	CHECK_EQ_INT(ratchet_decrypt(p.a, pt, sizeof(pt), &n, m0, l0),
+	    OFR_E_CRYPTO);
+	CHECK_EQ_INT(ratchet_skipped_count(p.a), 1);
+	m0[l0 - 1] ^= 1;
+	CHECK(dec_is(p.a, m0, l0, "skipped"));
+	free(m);
+	free(m0);
+	pair_free(&p);
+}
+
+static void
+test_limits(void)
+{
+	struct pair p;
+	uint8_t *m;
+	size_t l, n, slen;
+
+	pair_new(&p);
+	/* Per chain: n = 1001 would skip 1001 keys (1..1001 after 0). */
+	for (int i = 0; i < RATCHET_MAX_SKIP + 1; i++)
+		CHECK_EQ_INT(ratchet_encrypt(p.a, msg, sizeof(msg), &l,
+		    (const uint8_t *)"x", 1), 0);
+	m = enc(p.a, "far", &l);
+	slen = save(p.b, st1);
+	CHECK_EQ_INT(ratchet_decrypt(p.b, pt, sizeof(pt), &n, m, l),
+	    OFR_E_LIMIT);
+	CHECK(same_state(p.b, st1, slen));
+	free(m);
+	/* Total: two chains of 999 skipped each fit, a third does not. */
+	pair_free(&p);
+	pair_new(&p);
+	for (int round = 0; round < 3; round++) {
+		struct ratchet *r;
+
+		for (int i = 0; i < RATCHET_MAX_SKIP - 1; i++)
+			CHECK_EQ_INT(ratchet_encrypt(p.a, msg, sizeof(msg), &l,
+			    (const uint8_t *)"x", 1), 0);
+		m = enc(p.a, "last", &l);
+		r = p.b;
+		if (round < 2) {
+			CHECK(dec_is(r, m, l, "last"));
+		} else {
+			slen = save(p.b, st1);
+			CHECK_EQ_INT(ratchet_decrypt(r, pt, sizeof(pt), &n, m,
+			    l), OFR_E_LIMIT);
+			CHECK(same_state(p.b, st1, slen));
+		}
+		free(m);
+		m = enc(p.b, "turn", &l);
+		CHECK(dec_is(p.a, m, l, "turn"));
+		free(m);
+	}
+	CHECK_EQ_INT(ratchet_skipped_count(p.b), 2 * (RATCHET_MAX_SKIP - 1));
+	/* Using stored keys makes room again. */
+	pair_free(&p);
+}
+
+static void
+test_state(void)
+{
+	struct pair p;
+	struct ratchet *r;
+	uint8_t *m[4];
+	size_t l[4], slen, n;
+
+	pair_new(&p);
+	for (int i = 0; i < 4; i++)
+		m[i] = enc(p.a, i == 0 ? "zero" : i == 1 ? "one" : i == 2 ?
+		    "two" : "three", &l[i]);
+	CHECK(dec_is(p.b, m[3], l[3], "three"));
+	CHECK_EQ_INT(ratchet_skipped_count(p.b), 3);
+	slen = save(p.b, st1);
+	CHECK_EQ_INT(slen, RATCHET_STATE_FIXED_BYTES +
+	    3 * RATCHET_SKIPPED_ENTRY_BYTES);
+	CHECK_EQ_INT(st1[0], RATCHET_STATE_VERSION);
+	ratchet_free(p.b);
+	p.b = ratchet_new();
+	CHECK_EQ_INT(ratchet_state_load(p.b, st1, slen), 0);
+	CHECK(same_state(p.b, st1, slen));
+	CHECK(dec_is(p.b, m[1], l[1], "one"));
+	CHECK_EQ_INT(ratchet_skipped_count(p.b), 2);
+	/* Resume Alice too, then continue both ways. */
+	slen = save(p.a, st1);
+	ratchet_free(p.a);
+	p.a = ratchet_new();
+	CHECK_EQ_INT(ratchet_state_load(p.a, st1, slen), 0);
+	CHECK_EQ_INT(ratchet_sends_init(p.a), 1);
+	free(m[1]);
+	m[1] = enc(p.b, "back", &l[1]);
+	CHECK(dec_is(p.a, m[1], l[1], "back"));
+	free(m[1]);
+	m[1] = enc(p.a, "forth", &l[1]);
+	CHECK(dec_is(p.b, m[1], l[1], "forth"));
+	CHECK(dec_is(p.b, m[0], l[0], "zero"));
+	/* A loaded state refuses a replay like the original. */
+	slen = save(p.b, st1);
+	r = ratchet_new();
+	CHECK_EQ_INT(ratchet_state_load(r, st1, slen), 0);
+	CHECK_EQ_INT(ratchet_decrypt(r, pt, sizeof(pt), &n, m[0], l[0]),
+	    OFR_E_CRYPTO);
+	CHECK(dec_is(r, m[2], l[2], "two"));
+	/* Invalid saved states change nothing. */
+	slen = save(r, st1);
+	memcpy(st2, st1, slen);
+	CHECK_EQ_INT(ratchet_state_load(r, st2, slen - 1), OFR_E_BAD_FIELD);
+	CHECK_EQ_INT(ratchet_state_load(r, st2, slen + 1), OFR_E_BAD_FIELD);
+	CHECK_EQ_INT(ratchet_state_load(r, st2, 10), OFR_E_BAD_FIELD);
+	st2[0] = 2;
+	CHECK_EQ_INT(ratchet_state_load(r, st2, slen), OFR_E_BAD_FIELD);
+	st2[0] = 1;
+	st2[1] |= 0x80;
+	CHECK_EQ_INT(ratchet_state_load(r, st2, slen), OFR_E_BAD_FIELD);
+	st2[1] = st1[1];
+	st2[100] ^= 0x40;	/* the ratchet secret no longer matches its public */
+	CHECK_EQ_INT(ratchet_state_load(r, st2, slen), OFR_E_BAD_FIELD);
+	st2[100] ^= 0x40;
+	st2[345] = 1;	/* a skipped count the length does not carry */
+	CHECK_EQ_INT(ratchet_state_load(r, st2, slen), OFR_E_BAD_FIELD);
+	st2[345] = st1[345];
+	st2[342] = 0xff;
+	CHECK_EQ_INT(ratchet_state_load(r, st2, slen), OFR_E_BAD_FIELD);
+	CHECK(same_state(r, st1, slen));
+	CHECK_EQ_INT(ratchet_state_save(r, st2, slen - 1, &n), OFR_E_USAGE);
+	ratchet_free(r);
+	for (int i = 0; i < 4; i++)
+		free(m[i]);
+	pair_free(&p);
+}
+
+static void
+test_padding(void)
+{
+	static const size_t lens[] = { 0, 1, 63, 64, 255, 256, 1023, 1024,
+	    4095, 4096, PAD_PLAINTEXT_MAX };
+	static const size_t want[] = { 64, 64, 64, 256, 256, 1024, 1024,
+	    4096, 4096, 16128, 16128 };
+	static uint8_t buf[PAD_MAX_BYTES], big[PAD_MAX_BYTES + 1];
+	struct pair p;
+	size_t n, k, l1, l2;
+
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		CHECK_EQ_INT(pad_size(lens[i]), want[i]);
+		memset(buf, 0xaa, sizeof(buf));
+		CHECK_EQ_INT(pad(buf, sizeof(buf), &n, buf, lens[i]), 0);
+		CHECK_EQ_INT(n, want[i]);
+		CHECK_EQ_INT(buf[lens[i]], 0x80);
+		CHECK_EQ_INT(unpad(&k, buf, n), 0);
+		CHECK_EQ_INT(k, lens[i]);
+	}
+	CHECK_EQ_INT(pad_size(PAD_MAX_BYTES), 0);
+	CHECK_EQ_INT(pad(buf, sizeof(buf), &n, big, PAD_MAX_BYTES),
+	    OFR_E_TOO_BIG);
+	CHECK_EQ_INT(pad(buf, 63, &n, big, 3), OFR_E_USAGE);
+	/* Bad paddings: no marker, junk after it, not a bucket, a bucket
+	 * larger than needed. */
+	memset(buf, 0, 64);
+	CHECK_EQ_INT(unpad(&k, buf, 64), OFR_E_CRYPTO);
+	buf[3] = 0x80;
+	buf[4] = 1;
+	CHECK_EQ_INT(unpad(&k, buf, 64), OFR_E_CRYPTO);
+	buf[4] = 0;
+	CHECK_EQ_INT(unpad(&k, buf, 64), 0);
+	CHECK_EQ_INT(unpad(&k, buf, 63), OFR_E_CRYPTO);
+	memset(buf, 0, 256);
+	buf[3] = 0x80;
+	CHECK_EQ_INT(unpad(&k, buf, 256), OFR_E_CRYPTO);
+	/* Ciphertexts of one bucket have one length. */
+	pair_new(&p);
+	CHECK_EQ_INT(ratchet_encrypt(p.b, msg, sizeof(msg), &l1, big, 1), 0);
+	CHECK_EQ_INT(ratchet_encrypt(p.b, msg, sizeof(msg), &l2, big, 63), 0);
+	CHECK_EQ_INT(l1, l2);
+	CHECK_EQ_INT(l1, RATCHET_HDR_BYTES + 64 + RATCHET_TAG_BYTES);
+	CHECK_EQ_INT(ratchet_encrypt_size(p.b, 63), l1);
+	CHECK_EQ_INT(ratchet_encrypt(p.b, msg, sizeof(msg), &l2, big, 64), 0);
+	CHECK_EQ_INT(l2, RATCHET_HDR_BYTES + 256 + RATCHET_TAG_BYTES);
+	CHECK_EQ_INT(ratchet_encrypt(p.a, msg, sizeof(msg), &l2, big,
+	    PAD_PLAINTEXT_MAX), 0);
+	CHECK_EQ_INT(l2, RATCHET_MSG_MAX);
+	CHECK(RATCHET_MSG_MAX <= 16384);	/* PROTOCOL.md's copy limit */
+	CHECK_EQ_INT(ratchet_decrypt(p.b, pt, sizeof(pt), &n, msg, l2), 0);
+	CHECK_EQ_INT(n, PAD_PLAINTEXT_MAX);
+	CHECK_EQ_INT(ratchet_encrypt(p.a, msg, sizeof(msg), &l2, big,
+	    PAD_MAX_BYTES), OFR_E_TOO_BIG);
+	CHECK_EQ_INT(ratchet_encrypt_size(p.a, PAD_MAX_BYTES), 0);
+	CHECK_EQ_INT(ratchet_encrypt(p.a, msg, 100, &l2, big, 60),
+	    OFR_E_USAGE);
+	pair_free(&p);
+}
+
+static void
+test_parse(void)
+{
+	struct ratchet_msg m;
+
+	memset(msg, 0, sizeof(msg));
+	msg[0] = RATCHET_VERSION;
+	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 80), 0);
+	CHECK_EQ_INT(m.ct_len, 80);
+	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 79), OFR_E_BAD_FIELD);
+	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 41), OFR_E_BAD_FIELD);
+	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 16128 + 17),
+	    OFR_E_BAD_FIELD);
+	msg[1] = RATCHET_FLAG_OPK;	/* OPK without init */
+	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 80), OFR_E_BAD_FIELD);
+	msg[1] = 0x04;
+	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 80), OFR_E_BAD_FIELD);
+	msg[1] = RATCHET_FLAG_INIT;
+	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 72 + 80), 0);
+	CHECK_EQ_INT(m.has_init, 1);
+	CHECK_EQ_INT(m.init.has_opk, 0);
+	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 72), OFR_E_BAD_FIELD);
+	msg[113] = 1;	/* an OPK id without the OPK flag */
+	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 72 + 80),
+	    OFR_E_BAD_FIELD);
+	msg[1] |= RATCHET_FLAG_OPK;
+	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 72 + 80), 0);
+	CHECK_EQ_INT(m.init.opk_id, 1);
+	msg[0] = 2;
+	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 72 + 80),
+	    OFR_E_BAD_FIELD);
+}
+
+int
+main(void)
+{
+	if (sodium_init() < 0)
+		return 1;
+	test_conversation();
+	test_out_of_order();
+	test_lost();
+	test_tamper();
+	test_limits();
+	test_state();
+	test_padding();
+	test_parse();
+	return check_done();
+}

@@ -1,0 +1,414 @@
+/*
+ * test_ratchet_vectors.c: the library reproduces every vector of
+ * proto/vectors/ (each .json file, written by an independent implementation,
+ * proto/vectors/gen_vectors.py): HKDF, X3DH, a whole ratchet conversation
+ * with fixed keys, padding, a safety number and a certificate. The vectors
+ * are found next to this source file (__FILE__/../../proto/vectors).
+ */
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "check.h"
+#include "proto/cert.h"
+#include "proto/csprng.h"
+#include "proto/err.h"
+#include "proto/hkdf.h"
+#include "proto/pad.h"
+#include "proto/ratchet.h"
+#include "proto/safety.h"
+#include "proto/x3dh.h"
+
+#define KEYS_MAX	16
+
+/* The keys one party "generates", in order (csprng test hook). */
+struct keyq {
+	uint8_t	k[KEYS_MAX][32];
+	size_t	n, i;
+};
+
+static char dir[4096];
+static uint8_t wire[RATCHET_MSG_MAX], pt[RATCHET_PT_MAX];
+
+static void
+next_key(void *ctx, uint8_t *buf, size_t len)
+{
+	struct keyq *q = ctx;
+
+	CHECK(len == 32 && q->i < q->n);
+	if (len == 32 && q->i < q->n)
+		memcpy(buf, q->k[q->i++], 32);
+	else
+		memset(buf, 0, len);
+}
+
+static json_t *
+load(const char *name)
+{
+	char path[4200];
+	json_error_t err;
+	json_t *j;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((j = json_load_file(path, 0, &err)) == NULL)
+		fprintf(stderr, "%s: %s\n", path, err.text);
+	CHECK(j != NULL);
+	return j;
+}
+
+/* The hex string o[key] decoded into out (capacity cap); its length, or
+ * (size_t)-1 (a failed check) when missing or malformed. */
+static size_t
+hexf(json_t *o, const char *key, uint8_t *out, size_t cap)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	size_t len;
+
+	if (s == NULL || sodium_hex2bin(out, cap, s, strlen(s), NULL, &len,
+	    NULL) != 0) {
+		fprintf(stderr, "bad hex field %s\n", key);
+		CHECK(0);
+		return (size_t)-1;
+	}
+	return len;
+}
+
+static long long
+intf(json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+static void
+test_hkdf(void)
+{
+	json_t *j = load("hkdf.json"), *c;
+	size_t i;
+	uint8_t ikm[128], salt[128], info[128], prk[32], want_prk[32];
+	uint8_t okm[128], want[128];
+
+	if (j == NULL)
+		return;
+	json_array_foreach(json_object_get(j, "cases"), i, c) {
+		size_t il = hexf(c, "ikm", ikm, sizeof(ikm));
+		size_t sl = hexf(c, "salt", salt, sizeof(salt));
+		size_t nl = hexf(c, "info", info, sizeof(info));
+		size_t L = (size_t)intf(c, "length");
+
+		CHECK_EQ_INT(hexf(c, "prk", want_prk, 32), 32);
+		CHECK_EQ_INT(hexf(c, "okm", want, sizeof(want)), L);
+		hkdf_extract(prk, salt, sl, ikm, il);
+		CHECK(memcmp(prk, want_prk, 32) == 0);
+		CHECK_EQ_INT(hkdf(okm, L, salt, sl, ikm, il, info, nl), 0);
+		CHECK(memcmp(okm, want, L) == 0);
+	}
+	CHECK_EQ_INT(i, 3);
+	json_decref(j);
+}
+
+/* Identities of x3dh.json. */
+static uint8_t ika_pk[32], ika_sk[64], ikb_pk[32], ikb_sk[64];
+static uint8_t spk_sk[32], spk_pk[32], opk_sk[32], opk8_sk[32];
+
+static void
+test_x3dh(void)
+{
+	json_t *j = load("x3dh.json");
+	static struct x3dh_bundle b;
+	static uint8_t enc[X3DH_BUNDLE_MAX_BYTES], want[X3DH_BUNDLE_MAX_BYTES];
+	uint8_t seed[32], k[32], x[32], sk[32], ad[64], sk2[32], ad2[64];
+	struct x3dh_init init;
+	struct keyq q = { .n = 1 };
+	size_t len, wlen;
+
+	if (j == NULL)
+		return;
+	hexf(j, "ika_seed", seed, 32);
+	crypto_sign_seed_keypair(ika_pk, ika_sk, seed);
+	hexf(j, "ikb_seed", seed, 32);
+	crypto_sign_seed_keypair(ikb_pk, ikb_sk, seed);
+	hexf(j, "ika_pub", k, 32);
+	CHECK(memcmp(k, ika_pk, 32) == 0);
+	hexf(j, "ikb_pub", k, 32);
+	CHECK(memcmp(k, ikb_pk, 32) == 0);
+	/* The X25519 forms of the identities. */
+	hexf(j, "ika_x25519_pub", k, 32);
+	CHECK_EQ_INT(x3dh_identity_x25519_pk(x, ika_pk), 0);
+	CHECK(memcmp(k, x, 32) == 0);
+	hexf(j, "ikb_x25519_sk", k, 32);
+	CHECK_EQ_INT(x3dh_identity_x25519_sk(x, ikb_sk), 0);
+	CHECK(memcmp(k, x, 32) == 0);
+	/* Prekeys, the signature, the uploaded and the fetched bundle. */
+	hexf(j, "spk_sk", spk_sk, 32);
+	hexf(j, "opk_sk", opk_sk, 32);
+	hexf(j, "opk8_sk", opk8_sk, 32);
+	crypto_scalarmult_base(spk_pk, spk_sk);
+	hexf(j, "spk_pub", k, 32);
+	CHECK(memcmp(k, spk_pk, 32) == 0);
+	memset(&b, 0, sizeof(b));
+	memcpy(b.ik, ikb_pk, 32);
+	b.spk_id = (uint32_t)intf(j, "spk_id");
+	memcpy(b.spk, spk_pk, 32);
+	x3dh_spk_sign(b.spk_sig, ikb_sk, b.spk_id, b.spk);
+	{
+		uint8_t sig[64];
+
+		CHECK_EQ_INT(hexf(j, "spk_sig", sig, 64), 64);
+		CHECK(memcmp(sig, b.spk_sig, 64) == 0);
+	}
+	b.n_opk = 2;
+	b.opk[0].id = (uint32_t)intf(j, "opk_id");
+	crypto_scalarmult_base(b.opk[0].pk, opk_sk);
+	b.opk[1].id = 8;
+	crypto_scalarmult_base(b.opk[1].pk, opk8_sk);
+	CHECK_EQ_INT(x3dh_bundle_encode(enc, sizeof(enc), &len, &b), 0);
+	wlen = hexf(j, "bundle_upload", want, sizeof(want));
+	CHECK(len == wlen && memcmp(enc, want, len) == 0);
+	CHECK_EQ_INT(x3dh_bundle_verify(NULL, want, wlen, ikb_pk), 0);
+	wlen = hexf(j, "bundle_fetched", want, sizeof(want));
+	CHECK_EQ_INT(x3dh_bundle_verify(&b, want, wlen, ikb_pk), 0);
+	CHECK_EQ_INT(b.n_opk, 1);
+	/* X3DH with the fixed ephemeral key, with and without the OPK. */
+	hexf(j, "ek_sk", q.k[0], 32);
+	csprng_set_test_hook(next_key, &q);
+	CHECK_EQ_INT(x3dh_initiate(sk, ad, &init, ika_sk, &b), 0);
+	csprng_set_test_hook(NULL, NULL);
+	hexf(j, "ek_pub", k, 32);
+	CHECK(memcmp(init.ek, k, 32) == 0);
+	hexf(json_object_get(j, "with_opk"), "sk", k, 32);
+	CHECK(memcmp(sk, k, 32) == 0);
+	hexf(json_object_get(j, "with_opk"), "ad", ad2, 64);
+	CHECK(memcmp(ad, ad2, 64) == 0);
+	CHECK_EQ_INT(x3dh_respond(sk2, ad2, &init, ikb_sk, spk_sk, opk_sk), 0);
+	CHECK(memcmp(sk2, k, 32) == 0 && memcmp(ad, ad2, 64) == 0);
+	b.n_opk = 0;
+	q.i = 0;
+	csprng_set_test_hook(next_key, &q);
+	CHECK_EQ_INT(x3dh_initiate(sk, ad, &init, ika_sk, &b), 0);
+	csprng_set_test_hook(NULL, NULL);
+	hexf(json_object_get(j, "without_opk"), "sk", k, 32);
+	CHECK(memcmp(sk, k, 32) == 0);
+	CHECK_EQ_INT(x3dh_respond(sk2, ad2, &init, ikb_sk, spk_sk, NULL), 0);
+	CHECK(memcmp(sk2, k, 32) == 0);
+	json_decref(j);
+}
+
+static void
+keys_of(struct keyq *q, json_t *arr)
+{
+	size_t i;
+	json_t *v;
+
+	memset(q, 0, sizeof(*q));
+	json_array_foreach(arr, i, v) {
+		const char *s = json_string_value(v);
+
+		CHECK(i < KEYS_MAX && s != NULL && sodium_hex2bin(q->k[i], 32,
+		    s, strlen(s), NULL, NULL, NULL) == 0);
+		q->n = i + 1;
+	}
+}
+
+static void
+test_ratchet(void)
+{
+	json_t *j = load("ratchet.json"), *e, *in;
+	struct ratchet *a = ratchet_new(), *b = ratchet_new();
+	struct keyq qa, qb;
+	struct x3dh_init init;
+	struct ratchet_msg m;
+	uint8_t sk[32], ad[64], sk2[32], ad2[64], want[RATCHET_MSG_MAX];
+	uint8_t *msgs[32] = { 0 };
+	size_t lens[32], i, len, n;
+	int b_ready = 0, nsend = 0, nrecv = 0;
+
+	if (j == NULL)
+		return;
+	keys_of(&qa, json_object_get(j, "alice_keys"));
+	keys_of(&qb, json_object_get(j, "bob_keys"));
+	hexf(j, "sk", sk, 32);
+	hexf(j, "ad", ad, 64);
+	in = json_object_get(j, "init");
+	memset(&init, 0, sizeof(init));
+	hexf(in, "ik", init.ik, 32);
+	hexf(in, "ek", init.ek, 32);
+	init.spk_id = (uint32_t)intf(in, "spk_id");
+	init.has_opk = 1;
+	init.opk_id = (uint32_t)intf(in, "opk_id");
+	csprng_set_test_hook(next_key, &qa);
+	CHECK_EQ_INT(ratchet_init_initiator(a, sk, ad, spk_pk, &init), 0);
+	json_array_foreach(json_object_get(j, "events"), i, e) {
+		const char *op = json_string_value(json_object_get(e, "op"));
+		size_t k = (size_t)intf(e, "msg");
+		size_t pl = hexf(e, "plaintext", pt, sizeof(pt));
+		static uint8_t want_pt[RATCHET_PT_MAX];
+
+		CHECK(k < 32);
+		if (k >= 32)
+			break;
+		if (strcmp(op, "send") == 0) {
+			int from_a = strcmp(json_string_value(json_object_get(e,
+			    "from")), "a") == 0;
+
+			csprng_set_test_hook(next_key, from_a ? &qa : &qb);
+			CHECK_EQ_INT(ratchet_encrypt(from_a ? a : b, wire,
+			    sizeof(wire), &len, pt, pl), 0);
+			n = hexf(e, "wire", want, sizeof(want));
+			CHECK(n == len && memcmp(wire, want, len) == 0);
+			msgs[k] = malloc(n);
+			memcpy(msgs[k], want, n);
+			lens[k] = n;
+			nsend++;
+			continue;
+		}
+		memcpy(want_pt, pt, pl);
+		if (strcmp(json_string_value(json_object_get(e, "to")), "b")
+		    == 0) {
+			csprng_set_test_hook(next_key, &qb);
+			if (!b_ready) {
+				/* Bob's first message: X3DH from its fields. */
+				CHECK_EQ_INT(ratchet_msg_parse(&m, msgs[k],
+				    lens[k]), 0);
+				CHECK_EQ_INT(m.has_init, 1);
+				CHECK_EQ_INT(x3dh_respond(sk2, ad2, &m.init,
+				    ikb_sk, spk_sk, opk_sk), 0);
+				CHECK(memcmp(sk2, sk, 32) == 0);
+				CHECK(memcmp(ad2, ad, 64) == 0);
+				CHECK_EQ_INT(ratchet_init_responder(b, sk2, ad2,
+				    &m.init, spk_pk, spk_sk), 0);
+				b_ready = 1;
+			}
+			CHECK_EQ_INT(ratchet_decrypt(b, pt, sizeof(pt), &n,
+			    msgs[k], lens[k]), 0);
+			CHECK_EQ_INT(ratchet_skipped_count(b),
+			    intf(e, "skipped_after"));
+		} else {
+			csprng_set_test_hook(next_key, &qa);
+			CHECK_EQ_INT(ratchet_decrypt(a, pt, sizeof(pt), &n,
+			    msgs[k], lens[k]), 0);
+			CHECK_EQ_INT(ratchet_skipped_count(a),
+			    intf(e, "skipped_after"));
+		}
+		CHECK(n == pl && memcmp(pt, want_pt, n) == 0);
+		nrecv++;
+	}
+	csprng_set_test_hook(NULL, NULL);
+	CHECK(nsend >= 9 && nrecv >= 8);
+	CHECK(qa.i == qa.n && qb.i == qb.n);	/* every key used, in order */
+	for (i = 0; i < 32; i++)
+		free(msgs[i]);
+	ratchet_free(a);
+	ratchet_free(b);
+	json_decref(j);
+}
+
+static void
+test_pad(void)
+{
+	json_t *j = load("pad.json"), *c;
+	static uint8_t buf[PAD_MAX_BYTES], want[PAD_MAX_BYTES];
+	size_t i, n, k;
+
+	if (j == NULL)
+		return;
+	json_array_foreach(json_object_get(j, "cases"), i, c) {
+		size_t len = (size_t)intf(c, "length");
+
+		CHECK_EQ_INT(pad_size(len), intf(c, "padded_length"));
+		for (k = 0; k < len; k++)
+			buf[k] = (uint8_t)(7 * k + 3);
+		CHECK_EQ_INT(pad(buf, sizeof(buf), &n, buf, len), 0);
+		CHECK_EQ_INT(n, intf(c, "padded_length"));
+		if (json_object_get(c, "padded") != NULL) {
+			CHECK_EQ_INT(hexf(c, "padded", want, sizeof(want)), n);
+			CHECK(memcmp(buf, want, n) == 0);
+		}
+		CHECK_EQ_INT(unpad(&k, buf, n), 0);
+		CHECK_EQ_INT(k, len);
+	}
+	CHECK(i >= 10);
+	json_array_foreach(json_object_get(j, "too_long"), i, c)
+		CHECK_EQ_INT(pad_size((size_t)json_integer_value(c)), 0);
+	json_array_foreach(json_object_get(j, "bad_padded"), i, c) {
+		const char *s = json_string_value(c);
+
+		CHECK(s != NULL && sodium_hex2bin(buf, sizeof(buf), s,
+		    strlen(s), NULL, &n, NULL) == 0);
+		CHECK_EQ_INT(unpad(&k, buf, n), OFR_E_CRYPTO);
+	}
+	json_decref(j);
+}
+
+static void
+test_safety(void)
+{
+	json_t *j = load("safety.json");
+	uint8_t a[32], b[32];
+	char s[SAFETY_STR_BYTES];
+	const char *want;
+
+	if (j == NULL)
+		return;
+	hexf(j, "a", a, 32);
+	hexf(j, "b", b, 32);
+	want = json_string_value(json_object_get(j, "number"));
+	CHECK(want != NULL);
+	safety_number(s, a, b);
+	CHECK(want != NULL && strcmp(s, want) == 0);
+	safety_number(s, b, a);
+	CHECK(want != NULL && strcmp(s, want) == 0);
+	json_decref(j);
+}
+
+static void
+test_cert(void)
+{
+	json_t *j = load("cert.json"), *v;
+	uint8_t seed[32], ppk[32], psk[64], cert[CERT_BYTES], want[CERT_BYTES];
+	struct cert_info info, got;
+	size_t i;
+
+	if (j == NULL)
+		return;
+	hexf(j, "programme_seed", seed, 32);
+	crypto_sign_seed_keypair(ppk, psk, seed);
+	hexf(j, "programme_pub", seed, 32);
+	CHECK(memcmp(seed, ppk, 32) == 0);
+	hexf(j, "counsellor_pub", info.counsellor_pk, 32);
+	info.programme_id = intf(j, "programme_id");
+	info.not_before = intf(j, "not_before");
+	info.not_after = intf(j, "not_after");
+	CHECK_EQ_INT(cert_sign(cert, psk, &info), 0);
+	CHECK_EQ_INT(hexf(j, "cert", want, sizeof(want)), CERT_BYTES);
+	CHECK(memcmp(cert, want, CERT_BYTES) == 0);
+	json_array_foreach(json_object_get(j, "valid_at"), i, v) {
+		CHECK_EQ_INT(cert_verify(&got, want, ppk, info.counsellor_pk,
+		    json_integer_value(v)), 0);
+		CHECK_EQ_INT(got.programme_id, info.programme_id);
+	}
+	json_array_foreach(json_object_get(j, "invalid_at"), i, v)
+		CHECK_EQ_INT(cert_verify(NULL, want, ppk, info.counsellor_pk,
+		    json_integer_value(v)), OFR_E_CRYPTO);
+	json_decref(j);
+}
+
+int
+main(void)
+{
+	char src[] = __FILE__;
+
+	if (sodium_init() < 0)
+		return 1;
+	snprintf(dir, sizeof(dir), "%s/../../proto/vectors", dirname(src));
+	test_hkdf();
+	test_x3dh();
+	test_ratchet();
+	test_pad();
+	test_safety();
+	test_cert();
+	return check_done();
+}
