@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# run.sh: installs the dependencies, builds a Release into ./build, and runs
+# offramp-server in the foreground on 127.0.0.1 with TLS (a self-signed
+# certificate in the data directory). On its first start the server prints
+# the one-time admin bootstrap token.
+#   OFFRAMP_DATA  data directory (default ./offramp-data)
+#   OFFRAMP_PORT  port (default 7443)
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+bash deploy/install-deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
+make -C build -j2 --no-print-directory
+
+data=${OFFRAMP_DATA:-./offramp-data}
+port=${OFFRAMP_PORT:-7443}
+mkdir -p "$data"
+chmod 0700 "$data"
+data=$(cd "$data" && pwd)
+bash deploy/gen-cert.sh "$data"
+
+cat <<HINT
+
+To use the CLI against this server, in another shell:
+  export OFFRAMP_SERVER=wss://127.0.0.1:$port OFFRAMP_CA=$data/cert.pem
+  export OFFRAMP_KEY=\$HOME/.offramp-admin.key
+  $root/build/client-cli/offramp keygen
+  $root/build/client-cli/offramp redeem TOKEN --name admin
+(TOKEN is the bootstrap admin token printed below.)
+
+HINT
+
+exec "$root/build/server/offramp-server" --data "$data" \
+	--listen 127.0.0.1 --port "$port" \
+	--cert "$data/cert.pem" --key "$data/key.pem"

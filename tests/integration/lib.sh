@@ -1,0 +1,395 @@
+# lib.sh: sourced by every tests/integration/test_*.sh. Starts the real
+# offramp-server ($OFFRAMP_SERVER_BIN) on a free loopback port with a data
+# directory under a per-test temporary directory, drives the real CLI
+# ($OFFRAMP_CLI_BIN), and counts assertions. Every wait has a deadline.
+#
+# A test calls `finish` at its end; it prints "integration: N passed, M
+# failed" and exits non-zero on any failure. A test that stops early (a
+# command failed under set -e) is reported as failed by the exit trap, which
+# also kills every server started and prints their logs.
+
+set -Eeuo pipefail
+
+: "${OFFRAMP_SERVER_BIN:?set OFFRAMP_SERVER_BIN to the offramp-server binary}"
+: "${OFFRAMP_CLI_BIN:?set OFFRAMP_CLI_BIN to the offramp binary}"
+
+LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$LIB_DIR/../.." && pwd)
+TEST_NAME=$(basename "$0" .sh)
+
+# The CLI must see only what a test gives it.
+unset OFFRAMP_SERVER OFFRAMP_CA OFFRAMP_KEY OFFRAMP_PASSPHRASE
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/offramp-$TEST_NAME.XXXXXX")
+DATA="$T/data"			# the server's data directory
+TLS_DIR="$T/tls"		# cert.pem, key.pem for 127.0.0.1
+CERT="$TLS_DIR/cert.pem"
+CERT_KEY="$TLS_DIR/key.pem"
+IDS="$T/id"			# one CLI key file per identity
+mkdir -p "$IDS"
+
+PASSED=0
+FAILED=0
+FINISHED=0
+SERVER_PIDS=()			# every server started, for the exit trap
+SERVER_LOGS=()
+SERVER_COUNT=0
+SERVER_PID=""
+SERVER_OUT=""
+SERVER_ERR=""
+PORT=""
+TOKEN=""
+ABORT_AT=""
+
+echo "== $TEST_NAME (temp dir $T)"
+
+# ---------------------------------------------------------------- reporting
+
+# step TEXT: says what the next assertions check.
+step() {
+	echo "-- $*"
+}
+
+pass() {
+	PASSED=$((PASSED + 1))
+	echo "   ok   $*"
+}
+
+# fail TEXT: records a failed assertion and goes on.
+fail() {
+	FAILED=$((FAILED + 1))
+	echo "   FAIL $*"
+}
+
+# assert_eq DESC EXPECTED ACTUAL
+assert_eq() {
+	if [ "$2" == "$3" ]; then
+		pass "$1"
+	else
+		fail "$1: expected [$2], got [$3]"
+	fi
+}
+
+# assert_ne DESC UNEXPECTED ACTUAL
+assert_ne() {
+	if [ "$2" != "$3" ]; then
+		pass "$1"
+	else
+		fail "$1: got [$3], which it must not be"
+	fi
+}
+
+# assert_contains DESC HAYSTACK NEEDLE (a fixed string)
+assert_contains() {
+	if [[ "$2" == *"$3"* ]]; then
+		pass "$1"
+	else
+		fail "$1: [$3] not found in:"
+		printf '%s\n' "$2" | head -n 40 | sed 's/^/        | /'
+	fi
+}
+
+# assert_not_contains DESC HAYSTACK NEEDLE (a fixed string)
+assert_not_contains() {
+	if [[ "$2" != *"$3"* ]]; then
+		pass "$1"
+	else
+		fail "$1: [$3] found in:"
+		printf '%s\n' "$2" | head -n 40 | sed 's/^/        | /'
+	fi
+}
+
+# assert_match DESC HAYSTACK ERE: some line of HAYSTACK matches ERE.
+assert_match() {
+	if printf '%s\n' "$2" | grep -Eq -- "$3"; then
+		pass "$1"
+	else
+		fail "$1: no line matches /$3/ in:"
+		printf '%s\n' "$2" | head -n 40 | sed 's/^/        | /'
+	fi
+}
+
+# assert_no_match DESC HAYSTACK ERE: no line of HAYSTACK matches ERE.
+assert_no_match() {
+	if ! printf '%s\n' "$2" | grep -Eq -- "$3"; then
+		pass "$1"
+	else
+		fail "$1: a line matches /$3/:"
+		printf '%s\n' "$2" | grep -E -- "$3" | head -n 10 | sed 's/^/        | /'
+	fi
+}
+
+# finish: the summary line; the exit status of the test.
+finish() {
+	FINISHED=1
+	echo "integration: $PASSED passed, $FAILED failed"
+	if [ "$FAILED" -ne 0 ] || [ "$PASSED" -eq 0 ]; then
+		exit 1
+	fi
+	exit 0
+}
+
+_on_err() {
+	ABORT_AT="line $1: $2 (exit $3)"
+}
+
+_on_exit() {
+	local rc=$?
+	set +e
+	if [ "$FINISHED" -eq 0 ]; then
+		echo "   FAIL $TEST_NAME stopped early at ${ABORT_AT:-exit $rc}"
+		FAILED=$((FAILED + 1))
+	fi
+	local pid
+	for pid in "${SERVER_PIDS[@]}"; do
+		if kill -0 "$pid" 2>/dev/null; then
+			kill -9 "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+		fi
+	done
+	if [ "$FAILED" -ne 0 ] || [ "$rc" -ne 0 ]; then
+		local f
+		for f in "${SERVER_LOGS[@]}"; do
+			[ -f "$f" ] || continue
+			echo "---- $(basename "$f") (last 150 lines)"
+			tail -n 150 "$f"
+		done
+	fi
+	if [ "$FINISHED" -eq 0 ]; then
+		echo "integration: $PASSED passed, $FAILED failed"
+		[ "$rc" -ne 0 ] || rc=1
+	fi
+	rm -rf "$T"
+	exit "$rc"
+}
+trap '_on_err "$LINENO" "$BASH_COMMAND" "$?"' ERR
+trap _on_exit EXIT
+
+# ------------------------------------------------------------------ waiting
+
+# now_ms: milliseconds since the epoch.
+now_ms() {
+	echo $(($(date +%s%N) / 1000000))
+}
+
+# wait_for DESC TIMEOUT_SEC CMD...: runs CMD until it succeeds, at most
+# TIMEOUT_SEC seconds. Returns 0 when it did, else records a failure and
+# returns 1.
+wait_for() {
+	local desc=$1 timeout=$2
+	shift 2
+	local deadline=$(($(now_ms) + timeout * 1000))
+	while true; do
+		if "$@" >/dev/null 2>&1; then
+			return 0
+		fi
+		if [ "$(now_ms)" -ge "$deadline" ]; then
+			fail "timed out after ${timeout}s waiting for: $desc"
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# --------------------------------------------------------------- the server
+
+# ensure_cert: the test's certificate for 127.0.0.1, made once.
+ensure_cert() {
+	if [ ! -f "$CERT" ]; then
+		bash "$REPO_ROOT/deploy/gen-cert.sh" "$TLS_DIR" >/dev/null
+	fi
+}
+
+_server_up_or_gone() {
+	grep -q '^offramp-server: listening on port [0-9]' "$SERVER_OUT" && return 0
+	kill -0 "$SERVER_PID" 2>/dev/null || return 0
+	return 1
+}
+
+# start_server [ARGS...]: starts offramp-server with TLS on 127.0.0.1, a
+# port chosen by the OS and the data directory $DATA, plus ARGS (SERVER_TLS=0:
+# no --cert/--key; SERVER_LISTEN: another --listen address). Waits for
+# its "listening on port" line; sets SERVER_PID, PORT, and TOKEN (the
+# bootstrap token when printed at once, else empty: see need_token).
+start_server() {
+	ensure_cert
+	local n=$SERVER_COUNT
+	SERVER_COUNT=$((n + 1))
+	SERVER_OUT="$T/server$n.stdout"
+	SERVER_ERR="$T/server$n.stderr"
+	SERVER_LOGS+=("$SERVER_OUT" "$SERVER_ERR")
+	local tls=(--cert "$CERT" --key "$CERT_KEY")
+	[ "${SERVER_TLS:-1}" = 1 ] || tls=()
+	"$OFFRAMP_SERVER_BIN" --data "$DATA" \
+		--listen "${SERVER_LISTEN:-127.0.0.1}" --port 0 \
+		"${tls[@]}" "$@" \
+		>"$SERVER_OUT" 2>"$SERVER_ERR" </dev/null &
+	SERVER_PID=$!
+	SERVER_PIDS+=("$SERVER_PID")
+	wait_for "offramp-server to print its port" 30 _server_up_or_gone || return 1
+	if ! grep -q '^offramp-server: listening on port [0-9]' "$SERVER_OUT"; then
+		fail "offramp-server exited at start"
+		return 1
+	fi
+	PORT=$(sed -n 's/^offramp-server: listening on port \([0-9][0-9]*\).*/\1/p' \
+		"$SERVER_OUT" | head -n1)
+	TOKEN=$(sed -n 's/^offramp-server: bootstrap admin token: *\([^ ]*\).*/\1/p' \
+		"$SERVER_OUT" | head -n1)
+	echo "   (server $n: pid $SERVER_PID, port $PORT)"
+}
+
+_token_printed() {
+	grep -q '^offramp-server: bootstrap admin token: ' "$SERVER_OUT"
+}
+
+# need_token: sets TOKEN to the bootstrap token of the running server,
+# waiting a little for the line when it was not printed yet.
+need_token() {
+	if [ -z "$TOKEN" ]; then
+		wait_for "the bootstrap admin token" 10 _token_printed || return 1
+		TOKEN=$(sed -n 's/^offramp-server: bootstrap admin token: *\([^ ]*\).*/\1/p' \
+			"$SERVER_OUT" | head -n1)
+	fi
+	[ -n "$TOKEN" ]
+}
+
+_server_gone() {
+	! kill -0 "$SERVER_PID" 2>/dev/null
+}
+
+# stop_server: SIGTERM, then waits (with a deadline) for a clean exit; the
+# exit status must be 0 (a sanitizer report makes it non-zero).
+stop_server() {
+	local pid=$SERVER_PID rc=0
+	kill -TERM "$pid"
+	if ! wait_for "offramp-server (pid $pid) to exit after SIGTERM" 20 _server_gone; then
+		kill -9 "$pid" 2>/dev/null || true
+	fi
+	wait "$pid" 2>/dev/null || rc=$?
+	assert_eq "server exits with status 0 on SIGTERM" 0 "$rc"
+}
+
+# kill9_server: kills the server with SIGKILL and reaps it.
+kill9_server() {
+	local pid=$SERVER_PID
+	kill -9 "$pid"
+	wait "$pid" 2>/dev/null || true
+}
+
+# ---------------------------------------------------------------------- CLI
+
+# cli NAME ARGS...: the CLI as identity NAME (key file $IDS/NAME.key,
+# passphrase "pass-NAME"), talking to the running server over wss:// with
+# the test's certificate as CA. Bounded by the CLI's --timeout and, should
+# that fail, by timeout(1).
+cli() {
+	local who=$1
+	shift
+	OFFRAMP_PASSPHRASE="${PASS_OVERRIDE:-pass-$who}" \
+	timeout -k 5 "${CLI_LIMIT:-90}" "$OFFRAMP_CLI_BIN" \
+		--server "${SERVER_URL:-wss://127.0.0.1:$PORT}" --ca "${CLI_CA:-$CERT}" \
+		--key "$IDS/$who.key" --timeout "${CLI_TIMEOUT:-20}" "$@"
+}
+
+# clirun NAME ARGS...: as cli, but never stops the test: sets OUT (stdout),
+# ERR (stderr) and RC (exit status). Standard input is passed on.
+clirun() {
+	local errf="$T/clirun.err"
+	RC=0
+	OUT=$(cli "$@" 2>"$errf") || RC=$?
+	ERR=$(cat "$errf")
+}
+
+# field TEXT NAME: the value of the first "NAME: value" line of TEXT.
+field() {
+	printf '%s\n' "$1" | sed -n "s/^$2: //p" | head -n1
+}
+
+# keygen NAME: makes identity NAME; sets KEY_<NAME> to its public key.
+keygen() {
+	local out
+	out=$(cli "$1" keygen --kdf min)
+	local k
+	k=$(field "$out" key)
+	if [ -z "$k" ]; then
+		fail "keygen $1 printed no 'key:' line: $out"
+		return 1
+	fi
+	printf -v "KEY_$1" '%s' "$k"
+}
+
+# json_str JSON_TEXT KEY: the first string value of KEY in the JSON text.
+json_str() {
+	printf '%s\n' "$1" | grep -o "\"$2\": *\"[^\"]*\"" | head -n1 |
+		sed 's/^.*: *"\(.*\)"$/\1/'
+}
+
+# participant_key JSON_TEXT ROLE: the key of the first participant object
+# (a flat {...} holding "role":ROLE) in JSON_TEXT.
+participant_key() {
+	local obj
+	obj=$(printf '%s\n' "$1" | grep -o '{[^{}]*}' |
+		grep -E "\"role\": *\"$2\"" | head -n1)
+	json_str "$obj" key
+}
+
+# b64_random N: base64 of N random bytes.
+b64_random() {
+	head -c "$1" /dev/urandom | base64 -w0
+}
+
+# setup_pool: a server must run. The admin redeems the bootstrap token
+# (name "Ada"), invites a counsellor, who redeems it as "Sam" with
+# --languages en --topics leaving. Sets ADMIN_NAME, COUNS_NAME, KEY_admin,
+# KEY_couns.
+setup_pool() {
+	need_token
+	keygen admin
+	local out
+	out=$(cli admin redeem "$TOKEN" --name Ada)
+	ADMIN_NAME=$(field "$out" name)
+	assert_eq "bootstrap token redeemed as admin" admin "$(field "$out" role)"
+	local inv
+	inv=$(cli admin invite --role counsellor | tail -n1)
+	if [ -z "$inv" ]; then
+		fail "admin invite printed no token"
+		return 1
+	fi
+	keygen couns
+	out=$(cli couns redeem "$inv" --name Sam --languages en --topics leaving)
+	COUNS_NAME=$(field "$out" name)
+	assert_eq "counsellor invite redeemed as counsellor" counsellor "$(field "$out" role)"
+	assert_eq "counsellor display name" Sam "$COUNS_NAME"
+}
+
+# --------------------------------------------------------------------- data
+
+# sql QUERY...: the sqlite3 CLI, read-only, on the server's database.
+sql() {
+	sqlite3 -readonly -batch -noheader -cmd '.timeout 5000' \
+		"$DATA/offramp.db" "$@"
+}
+
+# table_counts: "table=rows" for every table of the database, one line.
+table_counts() {
+	local t out=""
+	for t in $(sql "SELECT name FROM sqlite_master WHERE type='table'
+	    AND name NOT LIKE 'sqlite_%' ORDER BY name"); do
+		out+="$t=$(sql "SELECT count(*) FROM \"$t\"") "
+	done
+	echo "$out"
+}
+
+# data_files: the database files of the data directory that exist now.
+data_files() {
+	local f
+	for f in "$DATA/offramp.db" "$DATA/offramp.db-wal" "$DATA/offramp.db-shm"; do
+		[ -e "$f" ] && echo "$f"
+	done
+	return 0
+}
+
+# file_mode PATH: octal permission bits, e.g. 600.
+file_mode() {
+	stat -c %a "$1"
+}

@@ -1,0 +1,64 @@
+# test_offline.sh: messages sent while the counsellor is offline wait on the
+# server, arrive in order at the next recv, and are deleted once acked.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+start_server
+setup_pool
+keygen client
+CLIENT_NAME=$(field "$(cli client login)" name)
+CASE=$(field "$(cli client request --language en --topic leaving)" case)
+assert_match "client has a case" "$CASE" '^[0-9]+$'
+
+step "three messages sent while the counsellor is not connected"
+base=$(sql "SELECT count(*) FROM deliveries")
+assert_eq "no stored copies before sending" 0 "$base"
+msgs=("offline one $RANDOM" "offline two $RANDOM" "offline three $RANDOM")
+for m in "${msgs[@]}"; do
+	out=$(cli client send "$CASE" "$m")
+	assert_match "send acknowledged: $m" "$out" '^sent: '
+done
+assert_eq "three copies wait on the server" 3 "$(sql "SELECT count(*) FROM deliveries")"
+
+step "the counsellor's recv gets all three, in order"
+out=$(cli couns recv --count 3)
+expected=""
+for m in "${msgs[@]}"; do
+	expected+="$CASE"$'\t'"$CLIENT_NAME"$'\t'"$m"$'\n'
+done
+assert_eq "three messages in the order sent" "${expected%$'\n'}" "$out"
+
+step "acked copies are deleted: a second recv gets nothing"
+t0=$(now_ms)
+clirun couns recv --wait 2
+t1=$(now_ms)
+assert_eq "second recv prints nothing" "" "$OUT"
+if [ $((t1 - t0)) -lt 10000 ]; then
+	pass "recv --wait 2 returned after $((t1 - t0)) ms"
+else
+	fail "recv --wait 2 took $((t1 - t0)) ms (not bounded by --wait)"
+fi
+if [ "$RC" -eq 0 ] || [ "$RC" -eq 3 ]; then
+	pass "second recv ends normally (exit $RC)"
+else
+	fail "second recv exit status $RC: $ERR"
+fi
+assert_eq "deliveries table is empty" 0 "$(sql "SELECT count(*) FROM deliveries")"
+
+step "the sender's own copies: the client receives nothing of its own"
+clirun client recv --wait 1
+assert_eq "client recv prints nothing" "" "$OUT"
+
+step "recv --count waits at most --timeout, then exits 3"
+t0=$(now_ms)
+CLI_TIMEOUT=2 clirun couns recv --count 1
+t1=$(now_ms)
+assert_eq "recv --count 1 with nothing to get: exit 3" 3 "$RC"
+assert_match "  with a timeout error" "$ERR" '^offramp: timeout'
+if [ $((t1 - t0)) -lt 10000 ]; then
+	pass "recv gave up after $((t1 - t0)) ms (--timeout 2)"
+else
+	fail "recv took $((t1 - t0)) ms with --timeout 2"
+fi
+
+stop_server
+finish

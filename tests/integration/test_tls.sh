@@ -1,0 +1,56 @@
+# test_tls.sh: no plain-text server on a non-loopback address unless asked
+# for; the CLI trusts only the CA it is given.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+step "non-loopback --listen without a certificate: refuses to start at once"
+mkdir -p "$T/d1"
+t0=$(now_ms)
+rc=0
+timeout -k 2 8 "$OFFRAMP_SERVER_BIN" --data "$T/d1/data" --listen 0.0.0.0 --port 0 \
+	>"$T/refuse.out" 2>"$T/refuse.err" </dev/null || rc=$?
+t1=$(now_ms)
+SERVER_LOGS+=("$T/refuse.out" "$T/refuse.err")
+assert_ne "exit status is not 0" 0 "$rc"
+assert_ne "it exited by itself (not killed by timeout)" 124 "$rc"
+assert_ne "it was not killed" 137 "$rc"
+if [ $((t1 - t0)) -lt 5000 ]; then
+	pass "it exited at once ($((t1 - t0)) ms)"
+else
+	fail "it took $((t1 - t0)) ms to exit"
+fi
+assert_not_contains "it never said it listens" "$(cat "$T/refuse.out")" "listening"
+assert_ne "it explains on stderr" "" "$(cat "$T/refuse.err")"
+echo "   (stderr: $(head -n 2 "$T/refuse.err"))"
+
+step "same with --insecure-no-tls: it starts (and is stopped at once)"
+DATA="$T/d2"
+SERVER_TLS=0 SERVER_LISTEN=0.0.0.0 start_server --insecure-no-tls
+assert_match "it listens on a port" "$PORT" '^[0-9]+$'
+stop_server
+
+step "loopback without a certificate: plain ws:// works"
+DATA="$T/d3"
+SERVER_TLS=0 start_server
+keygen plain
+out=$(SERVER_URL="ws://127.0.0.1:$PORT" cli plain login)
+assert_eq "login over ws:// on loopback" client "$(field "$out" role)"
+stop_server
+
+step "TLS: the CLI trusts the given CA only"
+DATA="$T/data"
+start_server
+keygen client
+bash "$REPO_ROOT/deploy/gen-cert.sh" "$T/other" >/dev/null
+CLI_CA="$T/other/cert.pem" clirun client login
+assert_ne "a CA file of another self-signed cert: the CLI fails" 0 "$RC"
+assert_ne "  and not as a usage error" 2 "$RC"
+assert_match "  with an offramp: error on stderr" "$ERR" '^offramp: '
+assert_eq "  and no account was made" "" "$(field "$OUT" role)"
+out=$(cli client login)
+assert_eq "the right CA: login works" client "$(field "$out" role)"
+assert_eq "  and this is the account's first login" yes "$(field "$out" created)"
+SERVER_URL="ws://127.0.0.1:$PORT" clirun client login
+assert_ne "plain ws:// to the TLS server fails" 0 "$RC"
+stop_server
+
+finish

@@ -1,0 +1,54 @@
+# test_waiting.sh: a case with no counsellor for its language waits; a
+# second request is refused; a counsellor who speaks it takes it at once.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+start_server
+setup_pool			# Sam speaks en only
+
+step "a request in a language nobody speaks waits"
+keygen client
+out=$(cli client request --language de)
+CASE=$(field "$out" case)
+assert_match "request printed a case id" "$CASE" '^[0-9]+$'
+assert_eq "the case waits" waiting "$(field "$out" status)"
+assert_eq "no counsellor line while waiting" "" "$(field "$out" counsellor)"
+out=$(cli client cases)
+assert_match "client's cases show it waiting" "$out" "^$CASE waiting de - "
+
+step "a second request is refused with case_open, and changes nothing"
+before=$(table_counts)
+clirun client request --language en
+assert_eq "second request exits 1" 1 "$RC"
+assert_match "second request: case_open" "$ERR" '^offramp: case_open'
+assert_eq "nothing changed" "$before" "$(table_counts)"
+
+step "sending to a waiting case is refused with case_waiting"
+clirun client send "$CASE" "anyone there?"
+assert_eq "send to a waiting case exits 1" 1 "$RC"
+assert_match "send to a waiting case: case_waiting" "$ERR" '^offramp: case_waiting'
+
+step "the en counsellor does not get the de case"
+out=$(cli couns cases)
+assert_not_contains "Sam's cases lack the de case" "$out" "$CASE"
+
+step "a counsellor who speaks de appears and takes the case"
+inv=$(cli admin invite --role counsellor | tail -n1)
+keygen kim
+out=$(cli kim redeem "$inv" --name Kim --languages en,de --topics leaving,family)
+assert_eq "Kim is a counsellor" counsellor "$(field "$out" role)"
+case_active() {
+	cli client cases | grep -q "^$CASE active de - "
+}
+wait_for "the client's case to become active" 20 case_active && \
+	pass "client's case became active"
+out=$(cli client cases)
+assert_match "the case names Kim" "$(grep "^$CASE " <<<"$out")" 'Kim'
+out=$(cli kim cases)
+assert_match "Kim's cases show the case" "$out" "^$CASE active de - "
+
+step "the client still has an open case: a new request is refused"
+clirun client request --language de
+assert_match "request while active: case_open" "$ERR" '^offramp: case_open'
+
+stop_server
+finish
