@@ -60,6 +60,15 @@ case_json(struct store *st, const struct case_info *c)
 		json_object_set_new(e, "role",
 		    json_string(auth_role_name(p[i].role)));
 		json_object_set_new(e, "name", json_string(p[i].name));
+		if (p[i].role == ROLE_COUNSELLOR) {
+			json_object_set_new(e, "programme",
+			    json_integer(p[i].programme));
+			if (p[i].has_cert)
+				frame_set_bin(e, "cert", p[i].cert,
+				    CERT_BYTES);
+			else
+				json_object_set_new(e, "cert", json_null());
+		}
 		json_array_append_new(arr, e);
 	}
 	if (arr == NULL) {

@@ -45,4 +45,15 @@ void relay_pump(struct session *s);
 int admin_invite_create(struct session *s, struct frame_in *in);
 int admin_profile_set(struct session *s, struct frame_in *in);
 
+/* keys.c */
+int keys_upload(struct session *s, struct frame_in *in);
+int keys_get(struct session *s, struct frame_in *in);
+int keys_programme_set(struct session *s, struct frame_in *in);
+int keys_programme_get(struct session *s, struct frame_in *in);
+int keys_pending(struct session *s, struct frame_in *in);
+int keys_certify(struct session *s, struct frame_in *in);
+/* Queues prekeys.low for a session that just logged in, when its stock of
+ * prekeys is low. */
+void keys_after_login(struct session *s);
+
 #endif

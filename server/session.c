@@ -50,6 +50,12 @@ static const struct handler {
 	{ "msg.ack",		R_USER,			relay_ack },
 	{ "profile.set",	R_COUNSELLOR,		admin_profile_set },
 	{ "invite.create",	R_ADMIN,		admin_invite_create },
+	{ "prekeys.upload",	R_USER,			keys_upload },
+	{ "prekeys.get",	R_CLIENT | R_COUNSELLOR, keys_get },
+	{ "programme.key.set",	R_ADMIN,		keys_programme_set },
+	{ "programme.get",	R_USER,			keys_programme_get },
+	{ "counsellor.pending",	R_ADMIN,		keys_pending },
+	{ "counsellor.certify",	R_ADMIN,		keys_certify },
 };
 
 static struct session *online[ONLINE_BUCKETS];

@@ -131,6 +131,28 @@ static const char *const migrations[] = {
 	");"
 	"CREATE INDEX deliveries_recipient ON deliveries(recipient_id, seq);"
 	"CREATE INDEX deliveries_message ON deliveries(message_id);",
+
+	/*
+	 * 2: end-to-end sessions. Public prekeys (the secrets never leave the
+	 * clients), the public half of each programme's signing key, and the
+	 * certificate of each counsellor's key.
+	 */
+	"ALTER TABLE programmes ADD COLUMN signing_key BLOB"
+	"  CHECK (signing_key IS NULL OR length(signing_key) = 32);"
+	"ALTER TABLE accounts ADD COLUMN cert BLOB;"
+	"CREATE TABLE signed_prekeys ("
+	"  account_id INTEGER PRIMARY KEY REFERENCES accounts(id),"
+	"  spk_id INTEGER NOT NULL,"
+	"  spk BLOB NOT NULL CHECK (length(spk) = 32),"
+	"  sig BLOB NOT NULL CHECK (length(sig) = 64),"
+	"  updated INTEGER NOT NULL"
+	");"
+	"CREATE TABLE one_time_prekeys ("
+	"  account_id INTEGER NOT NULL REFERENCES accounts(id),"
+	"  otk_id INTEGER NOT NULL,"
+	"  pk BLOB NOT NULL CHECK (length(pk) = 32),"
+	"  PRIMARY KEY (account_id, otk_id)"
+	") WITHOUT ROWID;",
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(*migrations)))
 
@@ -175,6 +197,18 @@ enum stmt_id {
 	S_DELIVERIES,
 	S_DELIVERY_ACK,
 	S_MESSAGES_PURGE,
+	S_PROGRAMME_GET,
+	S_PROGRAMME_SET_KEY,
+	S_CERT_SET,
+	S_CERT_GET,
+	S_UNCERTIFIED,
+	S_SPK_SET,
+	S_SPK_GET,
+	S_OTK_ADD,
+	S_OTK_COUNT,
+	S_OTK_FIRST,
+	S_OTK_DELETE,
+	S_SHARE_CASE,
 	S_COUNT
 };
 
@@ -274,7 +308,8 @@ static const char *const sql[S_COUNT] = {
 	    "  FROM case_participants WHERE case_id = ?1)"
 	    " FROM accounts a WHERE a.id = ?2",
 	[S_PARTICIPANTS] =
-	    "SELECT p.account_id, a.key, p.role, a.name"
+	    "SELECT p.account_id, a.key, p.role, a.name,"
+	    " coalesce(a.programme_id, 0), a.cert"
 	    " FROM case_participants p JOIN accounts a ON a.id = p.account_id"
 	    " WHERE p.case_id = ?1 ORDER BY p.joined",
 	[S_PARTICIPANT_HAS] =
@@ -315,6 +350,40 @@ static const char *const sql[S_COUNT] = {
 	    " ORDER BY d.seq LIMIT ?3",
 	[S_DELIVERY_ACK] =
 	    "DELETE FROM deliveries WHERE seq = ?1 AND recipient_id = ?2",
+	[S_PROGRAMME_GET] =
+	    "SELECT id, name, signing_key FROM programmes WHERE id = ?1",
+	[S_PROGRAMME_SET_KEY] =
+	    "UPDATE programmes SET signing_key = ?2"
+	    " WHERE id = ?1 AND signing_key IS NULL",
+	[S_CERT_SET] =
+	    "UPDATE accounts SET cert = ?2 WHERE id = ?1",
+	[S_CERT_GET] =
+	    "SELECT cert FROM accounts WHERE id = ?1",
+	[S_UNCERTIFIED] =
+	    "SELECT key, name FROM accounts WHERE role = 2"
+	    " AND programme_id = ?1 AND cert IS NULL AND disabled = 0"
+	    " ORDER BY id LIMIT ?2",
+	[S_SPK_SET] =
+	    "INSERT INTO signed_prekeys(account_id, spk_id, spk, sig, updated)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(account_id) DO UPDATE"
+	    " SET spk_id = ?2, spk = ?3, sig = ?4, updated = ?5",
+	[S_SPK_GET] =
+	    "SELECT spk_id, spk, sig FROM signed_prekeys WHERE account_id = ?1",
+	[S_OTK_ADD] =
+	    "INSERT INTO one_time_prekeys(account_id, otk_id, pk)"
+	    " VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+	[S_OTK_COUNT] =
+	    "SELECT count(*) FROM one_time_prekeys WHERE account_id = ?1",
+	[S_OTK_FIRST] =
+	    "SELECT otk_id, pk FROM one_time_prekeys WHERE account_id = ?1"
+	    " ORDER BY otk_id LIMIT 1",
+	[S_OTK_DELETE] =
+	    "DELETE FROM one_time_prekeys WHERE account_id = ?1 AND otk_id = ?2",
+	[S_SHARE_CASE] =
+	    "SELECT 1 FROM case_participants a JOIN case_participants b"
+	    " ON b.case_id = a.case_id WHERE a.account_id = ?1"
+	    " AND b.account_id = ?2 LIMIT 1",
+
 	[S_MESSAGES_PURGE] =
 	    "DELETE FROM messages WHERE created < ?1 AND NOT EXISTS"
 	    " (SELECT 1 FROM deliveries d WHERE d.message_id = messages.id)",
@@ -1345,6 +1414,12 @@ store_case_participants(struct store *st, int64_t case_id,
 		    col_text(s, 3, p->name, sizeof(p->name)) != 0)
 			return corrupt(st, s, __func__);
 		p->role = sqlite3_column_int(s, 2);
+		p->programme = sqlite3_column_int64(s, 4);
+		if (sqlite3_column_type(s, 5) != SQLITE_NULL) {
+			if (col_blob(s, 5, p->cert, CERT_BYTES) != 0)
+				return corrupt(st, s, __func__);
+			p->has_cert = 1;
+		}
 		(*n)++;
 	}
 	if (step != SQLITE_DONE)
@@ -1543,4 +1618,227 @@ store_messages_purge(struct store *st, int64_t before)
 	if (sqlite3_bind_int64(s, 1, before) != SQLITE_OK)
 		return fail(st, s, __func__);
 	return exec(st, s, __func__);
+}
+
+/* Programmes' signing keys and counsellors' certificates. */
+
+int
+store_programme_get(struct store *st, int64_t id, struct programme *out)
+{
+	sqlite3_stmt *s = st->s[S_PROGRAMME_GET];
+	int rc;
+
+	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK)
+		return fail(st, s, __func__);
+	if ((rc = row(st, s, __func__)) <= 0)
+		return rc == 0 ? OFR_E_NOT_FOUND : rc;
+	memset(out, 0, sizeof(*out));
+	out->id = sqlite3_column_int64(s, 0);
+	if (col_text(s, 1, out->name, sizeof(out->name)) != 0)
+		return corrupt(st, s, __func__);
+	if (sqlite3_column_type(s, 2) != SQLITE_NULL) {
+		if (col_blob(s, 2, out->key, OFR_PK_BYTES) != 0)
+			return corrupt(st, s, __func__);
+		out->has_key = 1;
+	}
+	done(s);
+	return 0;
+}
+
+/* OFR_E_FORBIDDEN when the programme has a key already (or is unknown). */
+int
+store_programme_set_key(struct store *st, int64_t id,
+    const uint8_t key[OFR_PK_BYTES])
+{
+	sqlite3_stmt *s = st->s[S_PROGRAMME_SET_KEY];
+	int rc;
+
+	if ((rc = write_begin(st)) != 0)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK ||
+	    bind_blob(s, 2, key, OFR_PK_BYTES) != SQLITE_OK)
+		return fail(st, s, __func__);
+	if ((rc = exec(st, s, __func__)) != 0)
+		return rc;
+	return sqlite3_changes(st->db) == 1 ? 0 : OFR_E_FORBIDDEN;
+}
+
+int
+store_account_set_cert(struct store *st, int64_t account,
+    const uint8_t cert[CERT_BYTES])
+{
+	sqlite3_stmt *s = st->s[S_CERT_SET];
+	int rc;
+
+	if ((rc = write_begin(st)) != 0)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, account) != SQLITE_OK ||
+	    bind_blob(s, 2, cert, CERT_BYTES) != SQLITE_OK)
+		return fail(st, s, __func__);
+	if ((rc = exec(st, s, __func__)) != 0)
+		return rc;
+	return sqlite3_changes(st->db) == 1 ? 0 : OFR_E_NOT_FOUND;
+}
+
+int
+store_account_cert(struct store *st, int64_t account,
+    uint8_t cert[CERT_BYTES], int *has)
+{
+	sqlite3_stmt *s = st->s[S_CERT_GET];
+	int rc;
+
+	*has = 0;
+	if (sqlite3_bind_int64(s, 1, account) != SQLITE_OK)
+		return fail(st, s, __func__);
+	if ((rc = row(st, s, __func__)) <= 0)
+		return rc == 0 ? OFR_E_NOT_FOUND : rc;
+	if (sqlite3_column_type(s, 0) != SQLITE_NULL) {
+		if (col_blob(s, 0, cert, CERT_BYTES) != 0)
+			return corrupt(st, s, __func__);
+		*has = 1;
+	}
+	done(s);
+	return 0;
+}
+
+int
+store_uncertified_each(struct store *st, int64_t programme, size_t max,
+    int (*fn)(void *arg, const uint8_t key[OFR_PK_BYTES], const char *name),
+    void *arg)
+{
+	sqlite3_stmt *s = st->s[S_UNCERTIFIED];
+	uint8_t key[OFR_PK_BYTES];
+	char name[OFR_NAME_MAX + 1];
+	int step, rc;
+
+	if (sqlite3_bind_int64(s, 1, programme) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, limit_of(max)) != SQLITE_OK)
+		return fail(st, s, __func__);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		if (col_blob(s, 0, key, OFR_PK_BYTES) != 0 ||
+		    col_text(s, 1, name, sizeof(name)) != 0)
+			return corrupt(st, s, __func__);
+		if ((rc = fn(arg, key, name)) != 0) {
+			done(s);
+			return rc;
+		}
+	}
+	if (step != SQLITE_DONE)
+		return fail(st, s, __func__);
+	done(s);
+	return 0;
+}
+
+/* Prekeys. */
+
+int
+store_spk_set(struct store *st, int64_t account, uint32_t id,
+    const uint8_t spk[32], const uint8_t sig[OFR_SIG_BYTES], int64_t now)
+{
+	sqlite3_stmt *s = st->s[S_SPK_SET];
+	int rc;
+
+	if ((rc = write_begin(st)) != 0)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, account) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, id) != SQLITE_OK ||
+	    bind_blob(s, 3, spk, 32) != SQLITE_OK ||
+	    bind_blob(s, 4, sig, OFR_SIG_BYTES) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 5, now) != SQLITE_OK)
+		return fail(st, s, __func__);
+	return exec(st, s, __func__);
+}
+
+int
+store_spk_get(struct store *st, int64_t account, uint32_t *id,
+    uint8_t spk[32], uint8_t sig[OFR_SIG_BYTES])
+{
+	sqlite3_stmt *s = st->s[S_SPK_GET];
+	int rc;
+
+	if (sqlite3_bind_int64(s, 1, account) != SQLITE_OK)
+		return fail(st, s, __func__);
+	if ((rc = row(st, s, __func__)) <= 0)
+		return rc == 0 ? OFR_E_NOT_FOUND : rc;
+	*id = (uint32_t)sqlite3_column_int64(s, 0);
+	if (col_blob(s, 1, spk, 32) != 0 ||
+	    col_blob(s, 2, sig, OFR_SIG_BYTES) != 0)
+		return corrupt(st, s, __func__);
+	done(s);
+	return 0;
+}
+
+/* OFR_E_BAD_FIELD when the account has this id already. */
+int
+store_otk_add(struct store *st, int64_t account, uint32_t id,
+    const uint8_t pk[32])
+{
+	sqlite3_stmt *s = st->s[S_OTK_ADD];
+	int rc;
+
+	if ((rc = write_begin(st)) != 0)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, account) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, id) != SQLITE_OK ||
+	    bind_blob(s, 3, pk, 32) != SQLITE_OK)
+		return fail(st, s, __func__);
+	if ((rc = exec(st, s, __func__)) != 0)
+		return rc;
+	return sqlite3_changes(st->db) == 1 ? 0 : OFR_E_BAD_FIELD;
+}
+
+int
+store_otk_count(struct store *st, int64_t account, int64_t *n)
+{
+	sqlite3_stmt *s = st->s[S_OTK_COUNT];
+	int rc;
+
+	if (sqlite3_bind_int64(s, 1, account) != SQLITE_OK)
+		return fail(st, s, __func__);
+	if ((rc = row(st, s, __func__)) <= 0)
+		return rc == 0 ? OFR_E_INTERNAL : rc;
+	*n = sqlite3_column_int64(s, 0);
+	done(s);
+	return 0;
+}
+
+/* Deletes and gives the account's lowest one-time prekey. */
+int
+store_otk_take(struct store *st, int64_t account, uint32_t *id,
+    uint8_t pk[32])
+{
+	sqlite3_stmt *s = st->s[S_OTK_FIRST], *d = st->s[S_OTK_DELETE];
+	int rc;
+
+	if ((rc = write_begin(st)) != 0)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, account) != SQLITE_OK)
+		return fail(st, s, __func__);
+	if ((rc = row(st, s, __func__)) <= 0)
+		return rc == 0 ? OFR_E_NOT_FOUND : rc;
+	*id = (uint32_t)sqlite3_column_int64(s, 0);
+	if (col_blob(s, 1, pk, 32) != 0)
+		return corrupt(st, s, __func__);
+	done(s);
+	if (sqlite3_bind_int64(d, 1, account) != SQLITE_OK ||
+	    sqlite3_bind_int64(d, 2, *id) != SQLITE_OK)
+		return fail(st, d, __func__);
+	return exec(st, d, __func__);
+}
+
+int
+store_share_case(struct store *st, int64_t a, int64_t b, int *yes)
+{
+	sqlite3_stmt *s = st->s[S_SHARE_CASE];
+	int rc;
+
+	if (sqlite3_bind_int64(s, 1, a) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, b) != SQLITE_OK)
+		return fail(st, s, __func__);
+	if ((rc = row(st, s, __func__)) < 0)
+		return rc;
+	*yes = rc;
+	if (rc == 1)
+		done(s);
+	return 0;
 }

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proto/cert.h"
 #include "proto/frame.h"
 #include "proto/ocrypto.h"
 
@@ -71,6 +72,16 @@ struct participant {
 	uint8_t key[OFR_PK_BYTES];
 	int role;
 	char name[OFR_NAME_MAX + 1];
+	int64_t programme;		/* 0: none */
+	uint8_t cert[CERT_BYTES];	/* when has_cert */
+	int has_cert;
+};
+
+struct programme {
+	int64_t id;
+	char name[OFR_NAME_MAX + 1];
+	uint8_t key[OFR_PK_BYTES];	/* signing public key, when has_key */
+	int has_key;
 };
 
 /* One stored copy of a message, as handed to store_deliveries_each(). The
@@ -187,7 +198,7 @@ int store_case_waiting(struct store *st, int64_t *ids, size_t max,
 
 /*
  * The counsellor for a case in language (and topic when not NULL or ""):
- * role counsellor, not disabled, available, speaking the language, taking
+ * role counsellor, not disabled, certified, available, speaking the language, taking
  * the topic, with fewer waiting or active cases than its capacity; fewest
  * such cases first, then least recently assigned (never assigned first),
  * then lowest account id. OFR_E_NOT_FOUND when none fits.
@@ -210,6 +221,41 @@ int store_deliveries_each(struct store *st, int64_t recipient, int64_t after,
 /* Deletes recipient's copy seq; *deleted is 1 when there was one. */
 int store_delivery_ack(struct store *st, int64_t recipient, int64_t seq,
     int *deleted);
+/* Programmes' signing keys and counsellors' certificates. */
+/* OFR_E_NOT_FOUND when no programme has this id. */
+int store_programme_get(struct store *st, int64_t id, struct programme *out);
+/* Sets the signing public key once; OFR_E_FORBIDDEN when already set. */
+int store_programme_set_key(struct store *st, int64_t id,
+    const uint8_t key[OFR_PK_BYTES]);
+/* Stores (replaces) an account's certificate; the caller has checked it. */
+int store_account_set_cert(struct store *st, int64_t account,
+    const uint8_t cert[CERT_BYTES]);
+/* The account's certificate; *has 0 when it has none. */
+int store_account_cert(struct store *st, int64_t account,
+    uint8_t cert[CERT_BYTES], int *has);
+/* Calls fn for up to max enabled counsellors of programme with no
+ * certificate, oldest first; fn returning non-zero stops and is returned. */
+int store_uncertified_each(struct store *st, int64_t programme, size_t max,
+    int (*fn)(void *arg, const uint8_t key[OFR_PK_BYTES], const char *name),
+    void *arg);
+
+/* Prekeys: public halves only. */
+/* Sets (replaces) the account's signed prekey. */
+int store_spk_set(struct store *st, int64_t account, uint32_t id,
+    const uint8_t spk[32], const uint8_t sig[OFR_SIG_BYTES], int64_t now);
+/* OFR_E_NOT_FOUND when the account has none. */
+int store_spk_get(struct store *st, int64_t account, uint32_t *id,
+    uint8_t spk[32], uint8_t sig[OFR_SIG_BYTES]);
+/* Adds a one-time prekey; OFR_E_BAD_FIELD when the id is taken. */
+int store_otk_add(struct store *st, int64_t account, uint32_t id,
+    const uint8_t pk[32]);
+int store_otk_count(struct store *st, int64_t account, int64_t *n);
+/* Takes (deletes) the lowest one-time prekey; OFR_E_NOT_FOUND when none. */
+int store_otk_take(struct store *st, int64_t account, uint32_t *id,
+    uint8_t pk[32]);
+/* 1 in *yes when accounts a and b participate in a common case. */
+int store_share_case(struct store *st, int64_t a, int64_t b, int *yes);
+
 /* Deletes message records (kept for dedup, no content) that have no copy
  * left and are older than before. */
 int store_messages_purge(struct store *st, int64_t before);

@@ -160,7 +160,7 @@ test_open(void)
 	CHECK_EQ_INT(mode_of(path), 0600);
 	snprintf(path, sizeof(path), "%s-shm", dbpath);
 	CHECK_EQ_INT(mode_of(path), 0600);
-	CHECK_EQ_INT(peek("PRAGMA user_version"), 1);
+	CHECK_EQ_INT(peek("PRAGMA user_version"), 2);
 	CHECK_EQ_INT(peek("SELECT count(*) FROM sqlite_schema WHERE "
 	    "type = 'table' AND name = 'deliveries'"), 1);
 	CHECK_EQ_INT(store_in_tx(st), 0);
@@ -869,13 +869,125 @@ test_transactions(struct store **stp)
 	*stp = st;
 	if (st == NULL)
 		return;
-	CHECK_EQ_INT(peek("PRAGMA user_version"), 1);
+	CHECK_EQ_INT(peek("PRAGMA user_version"), 2);
 	CHECK_EQ_INT(store_account_by_id(st, id, &a), 0);
 	CHECK(strcmp(a.name, "kept") == 0);
 	key_of(a.key, 706);
 	CHECK_EQ_INT(store_account_by_key(st, a.key, &a), 0);
 	key_of(a.key, 707);
 	CHECK_EQ_INT(store_account_by_key(st, a.key, &a), OFR_E_NOT_FOUND);
+}
+
+static int
+count_pending(void *arg, const uint8_t key[OFR_PK_BYTES], const char *name)
+{
+	(void)key;
+	(void)name;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* Migration 2: programme keys, certificates, prekeys. */
+static void
+test_keys(struct store *st)
+{
+	uint8_t key[OFR_PK_BYTES], got[OFR_PK_BYTES], spk[32], sig[64];
+	uint8_t cert[CERT_BYTES], cert2[CERT_BYTES];
+	struct programme p;
+	int64_t prog, co, cl, other, n;
+	uint32_t id;
+	int yes, has, pending = 0;
+
+	CHECK_EQ_INT(store_programme_create(st, "keys", 900, &prog), 0);
+	CHECK_EQ_INT(store_programme_get(st, prog, &p), 0);
+	CHECK_EQ_INT(p.has_key, 0);
+	CHECK(strcmp(p.name, "keys") == 0);
+	CHECK_EQ_INT(store_programme_get(st, prog + 1000, &p),
+	    OFR_E_NOT_FOUND);
+	memset(key, 0x42, sizeof(key));
+	CHECK_EQ_INT(store_programme_set_key(st, prog, key), 0);
+	memset(got, 0x43, sizeof(got));
+	CHECK_EQ_INT(store_programme_set_key(st, prog, got), OFR_E_FORBIDDEN);
+	CHECK_EQ_INT(store_programme_get(st, prog, &p), 0);
+	CHECK_EQ_INT(p.has_key, 1);
+	CHECK(memcmp(p.key, key, sizeof(key)) == 0);
+
+	/* certificates: pending until set */
+	co = counsellor(st, 901, prog, ",en,", ",", 5, 1, 0);
+	other = counsellor(st, 902, prog, ",en,", ",", 5, 1, 1);
+	CHECK(co > 0 && other > 0);
+	CHECK_EQ_INT(store_uncertified_each(st, prog, 10, count_pending,
+	    &pending), 0);
+	CHECK_EQ_INT(pending, 1);		/* the disabled one is not */
+	CHECK_EQ_INT(store_account_cert(st, co, cert2, &has), 0);
+	CHECK_EQ_INT(has, 0);
+	memset(cert, 0x17, sizeof(cert));
+	CHECK_EQ_INT(store_account_set_cert(st, co, cert), 0);
+	CHECK_EQ_INT(store_account_cert(st, co, cert2, &has), 0);
+	CHECK_EQ_INT(has, 1);
+	CHECK(memcmp(cert, cert2, sizeof(cert)) == 0);
+	pending = 0;
+	CHECK_EQ_INT(store_uncertified_each(st, prog, 10, count_pending,
+	    &pending), 0);
+	CHECK_EQ_INT(pending, 0);
+	CHECK_EQ_INT(store_account_set_cert(st, 999999, cert),
+	    OFR_E_NOT_FOUND);
+
+	/* signed prekey: replaced, not added */
+	CHECK_EQ_INT(store_spk_get(st, co, &id, spk, sig), OFR_E_NOT_FOUND);
+	memset(spk, 1, sizeof(spk));
+	memset(sig, 2, sizeof(sig));
+	CHECK_EQ_INT(store_spk_set(st, co, 7, spk, sig, 901), 0);
+	memset(spk, 3, sizeof(spk));
+	CHECK_EQ_INT(store_spk_set(st, co, 8, spk, sig, 902), 0);
+	memset(spk, 0, sizeof(spk));
+	CHECK_EQ_INT(store_spk_get(st, co, &id, spk, sig), 0);
+	CHECK_EQ_INT(id, 8);
+	CHECK_EQ_INT(spk[0], 3);
+
+	/* one-time prekeys: each handed out once, lowest id first */
+	memset(spk, 9, sizeof(spk));
+	CHECK_EQ_INT(store_otk_add(st, co, 5, spk), 0);
+	CHECK_EQ_INT(store_otk_add(st, co, 3, spk), 0);
+	CHECK_EQ_INT(store_otk_add(st, co, 3, spk), OFR_E_BAD_FIELD);
+	CHECK_EQ_INT(store_otk_count(st, co, &n), 0);
+	CHECK_EQ_INT(n, 2);
+	CHECK_EQ_INT(store_otk_take(st, co, &id, spk), 0);
+	CHECK_EQ_INT(id, 3);
+	CHECK_EQ_INT(store_otk_take(st, co, &id, spk), 0);
+	CHECK_EQ_INT(id, 5);
+	CHECK_EQ_INT(store_otk_take(st, co, &id, spk), OFR_E_NOT_FOUND);
+	CHECK_EQ_INT(store_otk_count(st, co, &n), 0);
+	CHECK_EQ_INT(n, 0);
+
+	/* sharing a case */
+	cl = account(st, 903, ROLE_CLIENT, 0, "cl", 0);
+	CHECK_EQ_INT(store_share_case(st, cl, co, &yes), 0);
+	CHECK_EQ_INT(yes, 0);
+	{
+		struct case_info c;
+
+		CHECK_EQ_INT(store_case_create(st, cl, "en", "", 903, &c), 0);
+		CHECK_EQ_INT(store_case_assign(st, c.id, co, 904), 0);
+		CHECK_EQ_INT(store_share_case(st, cl, co, &yes), 0);
+		CHECK_EQ_INT(yes, 1);
+		CHECK_EQ_INT(store_share_case(st, cl, other, &yes), 0);
+		CHECK_EQ_INT(yes, 0);
+		{
+			struct participant pp[STORE_PARTICIPANTS_MAX];
+			size_t np;
+
+			CHECK_EQ_INT(store_case_participants(st, c.id, pp,
+			    STORE_PARTICIPANTS_MAX, &np), 0);
+			CHECK_EQ_INT(np, 2);
+			CHECK_EQ_INT(pp[0].has_cert, 0);
+			CHECK_EQ_INT(pp[1].has_cert, 1);
+			CHECK_EQ_INT(pp[1].programme, prog);
+			CHECK(memcmp(pp[1].cert, cert, sizeof(cert)) == 0);
+		}
+		CHECK_EQ_INT(store_case_close(st, c.id, 905), 0);
+	}
+	CHECK_EQ_INT(store_commit(st), 0);
 }
 
 int
@@ -904,6 +1016,7 @@ main(void)
 		test_cases(st);
 		test_match(st);
 		test_messages(st);
+		test_keys(st);
 		test_transactions(&st);
 		/* and everything of before is still there after a reopen */
 		if (st != NULL) {

@@ -1,0 +1,268 @@
+/*
+ * keys.c: the public keys that end-to-end sessions start from. Prekey
+ * bundles (checked against their owner's identity, one-time prekeys handed
+ * out once), the public half of each programme's signing key, and the
+ * certificates with which a programme vouches for its counsellors' keys.
+ * The server only stores and checks public keys and signatures: it holds no
+ * secret that opens a session, and it cannot certify a key itself.
+ */
+#include <string.h>
+
+#include "handlers.h"
+#include "log.h"
+#include "proto/cert.h"
+#include "proto/err.h"
+#include "proto/x3dh.h"
+#include "store.h"
+
+#define OTK_STORED_MAX	200	/* one-time prekeys kept per account */
+#define OTK_LOW		10	/* below this the owner is told */
+#define PENDING_MAX	100
+
+/* Pushes prekeys.low to the owner's sessions when its stock is low. */
+static void
+tell_if_low(struct store *st, int64_t account, int after_login,
+    struct session *s)
+{
+	uint8_t spk[32], sig[OFR_SIG_BYTES];
+	uint32_t spk_id;
+	int64_t n;
+	int has_spk;
+	json_t *f;
+
+	if (store_otk_count(st, account, &n) != 0)
+		return;
+	has_spk = store_spk_get(st, account, &spk_id, spk, sig) == 0;
+	if (n >= OTK_LOW && has_spk)
+		return;
+	if ((f = frame_new("prekeys.low", 0)) == NULL)
+		return;
+	json_object_set_new(f, "one_time", json_integer(n));
+	json_object_set_new(f, "spk", json_boolean(has_spk));
+	if (after_login)
+		session_reply(s, f);
+	else {
+		session_push_account(account, f, NULL);
+		json_decref(f);
+	}
+}
+
+void
+keys_after_login(struct session *s)
+{
+	tell_if_low(s->srv->st, s->acct.id, 1, s);
+}
+
+int
+keys_upload(struct session *s, struct frame_in *in)
+{
+	struct store *st = s->srv->st;
+	uint8_t buf[X3DH_BUNDLE_MAX_BYTES];
+	struct x3dh_bundle b;
+	int64_t stored;
+	size_t len;
+	json_t *f;
+	int rc;
+
+	if ((rc = frame_bin(in, "bundle", X3DH_BUNDLE_FIXED_BYTES,
+	    X3DH_BUNDLE_MAX_BYTES, 1, buf, &len)) != 0)
+		return rc;
+	if ((rc = x3dh_bundle_verify(&b, buf, len, s->acct.key)) != 0) {
+		if (rc == OFR_E_BAD_FIELD)
+			in->bad_field = "bundle";
+		return rc == OFR_E_BAD_FIELD ? rc : OFR_E_BAD_SIGNATURE;
+	}
+	if ((rc = store_otk_count(st, s->acct.id, &stored)) != 0)
+		return rc;
+	if (stored + (int64_t)b.n_opk > OTK_STORED_MAX)
+		return OFR_E_LIMIT;
+	if ((rc = store_spk_set(st, s->acct.id, b.spk_id, b.spk, b.spk_sig,
+	    s->srv->now)) != 0)
+		return rc;
+	for (size_t i = 0; i < b.n_opk; i++)
+		if ((rc = store_otk_add(st, s->acct.id, b.opk[i].id,
+		    b.opk[i].pk)) != 0) {
+			if (rc == OFR_E_BAD_FIELD)
+				in->bad_field = "bundle";
+			return rc;
+		}
+	if ((f = frame_new("prekeys.upload.ok", in->id)) == NULL)
+		return OFR_E_NOMEM;
+	json_object_set_new(f, "one_time",
+	    json_integer(stored + (int64_t)b.n_opk));
+	session_reply(s, f);
+	return 0;
+}
+
+int
+keys_get(struct session *s, struct frame_in *in)
+{
+	struct store *st = s->srv->st;
+	uint8_t key[OFR_PK_BYTES], buf[X3DH_BUNDLE_MAX_BYTES];
+	uint8_t cert[CERT_BYTES];
+	struct x3dh_bundle b;
+	struct account a;
+	size_t n, len;
+	json_t *f;
+	int rc, shares = 0, has_cert;
+
+	if ((rc = frame_bin(in, "key", OFR_PK_BYTES, OFR_PK_BYTES, 1, key,
+	    &n)) != 0)
+		return rc;
+	if ((rc = store_account_by_key(st, key, &a)) != 0)
+		return rc;
+	if ((rc = store_share_case(st, s->acct.id, a.id, &shares)) != 0)
+		return rc;
+	if (!shares || a.id == s->acct.id)
+		return OFR_E_NOT_FOUND;
+
+	memset(&b, 0, sizeof(b));
+	memcpy(b.ik, a.key, OFR_PK_BYTES);
+	if ((rc = store_spk_get(st, a.id, &b.spk_id, b.spk, b.spk_sig)) != 0)
+		return rc;
+	rc = store_otk_take(st, a.id, &b.opk[0].id, b.opk[0].pk);
+	if (rc == 0)
+		b.n_opk = 1;
+	else if (rc != OFR_E_NOT_FOUND)
+		return rc;
+	if (x3dh_bundle_encode(buf, sizeof(buf), &len, &b) != 0)
+		return OFR_E_INTERNAL;
+
+	if ((f = frame_new("prekeys.get.ok", in->id)) == NULL ||
+	    frame_set_bin(f, "bundle", buf, len) != 0) {
+		json_decref(f);
+		return OFR_E_NOMEM;
+	}
+	if (a.role == ROLE_COUNSELLOR) {
+		if ((rc = store_account_cert(st, a.id, cert, &has_cert)) != 0) {
+			json_decref(f);
+			return rc;
+		}
+		if (has_cert)
+			frame_set_bin(f, "cert", cert, CERT_BYTES);
+		else
+			json_object_set_new(f, "cert", json_null());
+		json_object_set_new(f, "programme", json_integer(a.programme));
+	}
+	session_reply(s, f);
+	tell_if_low(st, a.id, 0, NULL);
+	return 0;
+}
+
+int
+keys_programme_set(struct session *s, struct frame_in *in)
+{
+	uint8_t key[OFR_PK_BYTES];
+	size_t n;
+	int rc;
+
+	if ((rc = frame_bin(in, "key", OFR_PK_BYTES, OFR_PK_BYTES, 1, key,
+	    &n)) != 0)
+		return rc;
+	if ((rc = store_programme_set_key(s->srv->st, s->acct.programme,
+	    key)) != 0)
+		return rc;
+	log_info("keys: programme %lld set its signing key",
+	    (long long)s->acct.programme);
+	session_reply(s, frame_new("programme.key.set.ok", in->id));
+	return 0;
+}
+
+int
+keys_programme_get(struct session *s, struct frame_in *in)
+{
+	struct programme p;
+	int64_t id;
+	json_t *f, *o;
+	int rc;
+
+	if ((rc = frame_int(in, "id", 1, OFR_ID_MAX, 1, &id)) != 0)
+		return rc;
+	if ((rc = store_programme_get(s->srv->st, id, &p)) != 0)
+		return rc;
+	if ((f = frame_new("programme.get.ok", in->id)) == NULL ||
+	    (o = json_object()) == NULL) {
+		json_decref(f);
+		return OFR_E_NOMEM;
+	}
+	json_object_set_new(o, "id", json_integer(p.id));
+	json_object_set_new(o, "name", json_string(p.name));
+	if (p.has_key)
+		frame_set_bin(o, "key", p.key, OFR_PK_BYTES);
+	else
+		json_object_set_new(o, "key", json_null());
+	json_object_set_new(f, "programme", o);
+	session_reply(s, f);
+	return 0;
+}
+
+static int
+pending_one(void *arg, const uint8_t key[OFR_PK_BYTES], const char *name)
+{
+	json_t *e = json_object();
+
+	if (e == NULL || frame_set_bin(e, "key", key, OFR_PK_BYTES) != 0) {
+		json_decref(e);
+		return OFR_E_NOMEM;
+	}
+	json_object_set_new(e, "name", json_string(name));
+	json_array_append_new(arg, e);
+	return 0;
+}
+
+int
+keys_pending(struct session *s, struct frame_in *in)
+{
+	json_t *arr = json_array(), *f;
+	int rc;
+
+	if (arr == NULL)
+		return OFR_E_NOMEM;
+	if ((rc = store_uncertified_each(s->srv->st, s->acct.programme,
+	    PENDING_MAX, pending_one, arr)) != 0 ||
+	    (f = frame_new("counsellor.pending.ok", in->id)) == NULL) {
+		json_decref(arr);
+		return rc ? rc : OFR_E_NOMEM;
+	}
+	json_object_set_new(f, "counsellors", arr);
+	session_reply(s, f);
+	return 0;
+}
+
+int
+keys_certify(struct session *s, struct frame_in *in)
+{
+	struct store *st = s->srv->st;
+	uint8_t key[OFR_PK_BYTES], cert[CERT_BYTES];
+	struct cert_info info;
+	struct programme p;
+	struct account a;
+	size_t n;
+	int rc;
+
+	if ((rc = frame_bin(in, "key", OFR_PK_BYTES, OFR_PK_BYTES, 1, key,
+	    &n)) != 0 ||
+	    (rc = frame_bin(in, "cert", CERT_BYTES, CERT_BYTES, 1, cert,
+	    &n)) != 0)
+		return rc;
+	if ((rc = store_programme_get(st, s->acct.programme, &p)) != 0)
+		return rc;
+	if (!p.has_key)
+		return OFR_E_FORBIDDEN;
+	rc = store_account_by_key(st, key, &a);
+	if (rc == OFR_E_NOT_FOUND || (rc == 0 && (a.role != ROLE_COUNSELLOR ||
+	    a.programme != s->acct.programme)))
+		return OFR_E_NOT_FOUND;
+	if (rc != 0)
+		return rc;
+	if (cert_verify(&info, cert, p.key, key, s->srv->now) != 0 ||
+	    info.programme_id != p.id)
+		return OFR_E_BAD_SIGNATURE;
+	if ((rc = store_account_set_cert(st, a.id, cert)) != 0)
+		return rc;
+	log_info("keys: programme %lld certified a counsellor",
+	    (long long)p.id);
+	session_reply(s, frame_new("counsellor.certify.ok", in->id));
+	/* A newly certified counsellor may take waiting cases. */
+	return cases_match_waiting(s->srv) < 0 ? OFR_E_INTERNAL : 0;
+}
