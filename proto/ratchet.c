@@ -394,8 +394,13 @@ ratchet_decrypt(struct ratchet *r, uint8_t *pt, size_t cap, size_t *pt_len,
 			goto out;
 		}
 		c.flags |= F_HAS_DHR | F_HAS_CKR | F_HAS_CKS;
-	} else if (m.n < c.nr) {
-		rc = OFR_E_CRYPTO;	/* used already: a replay */
+	} else if (!(c.flags & F_HAS_CKR) || m.n < c.nr) {
+		/*
+		 * No receiving chain yet (an initiator before the first
+		 * reply): its key would be all zeros, derivable by anyone.
+		 * Or a key used already: a replay.
+		 */
+		rc = OFR_E_CRYPTO;
 		goto out;
 	}
 	if ((rc = skip_keys(r, &c, &staged, m.n)) != 0)

@@ -9,7 +9,9 @@
 #include <sodium.h>
 
 #include "check.h"
+#include "proto/bytes.h"
 #include "proto/err.h"
+#include "proto/hkdf.h"
 #include "proto/pad.h"
 #include "proto/ratchet.h"
 #include "proto/x3dh.h"
@@ -531,6 +533,62 @@ test_parse(void)
 	    OFR_E_BAD_FIELD);
 }
 
+/*
+ * Before the responder's first reply the initiator has no receiving chain.
+ * A message built from public values only (the identities and the signed
+ * prekey), keyed from an all-zero chain, must be refused and change
+ * nothing. (A regression: it was once accepted.)
+ */
+static void
+test_forged_before_reply(void)
+{
+	uint8_t apk[32], ask[64], bpk[32], bsk[64], spk[32], spk_sk[32];
+	uint8_t sk[32], ad[64], hdr[RATCHET_HDR_BYTES], adf[64 + 42];
+	uint8_t ck[32] = { 0 }, mk[32], okm[56];
+	static const uint8_t one = 1, two = 2;
+	static struct x3dh_bundle bu;
+	static const char text[] = "forged: meet me at the station";
+	struct x3dh_init init;
+	struct ratchet *a = ratchet_new();
+	unsigned long long clen;
+	size_t len, plen, n;
+
+	crypto_sign_keypair(apk, ask);
+	crypto_sign_keypair(bpk, bsk);
+	x3dh_keypair(spk, spk_sk);
+	memset(&bu, 0, sizeof(bu));
+	memcpy(bu.ik, bpk, 32);
+	bu.spk_id = 1;
+	memcpy(bu.spk, spk, 32);
+	x3dh_spk_sign(bu.spk_sig, bsk, 1, spk);
+	CHECK_EQ_INT(x3dh_initiate(sk, ad, &init, ask, &bu), 0);
+	CHECK_EQ_INT(ratchet_init_initiator(a, sk, ad, spk, &init), 0);
+	CHECK_EQ_INT(ratchet_encrypt(a, msg, sizeof(msg), &len,
+	    (const uint8_t *)"hi", 2), 0);
+
+	crypto_auth_hmacsha256(mk, &one, 1, ck);
+	crypto_auth_hmacsha256(ck, &two, 1, ck);
+	CHECK_EQ_INT(hkdf(okm, sizeof(okm), NULL, 0, mk, 32,
+	    (const uint8_t *)RATCHET_MSG_INFO, RATCHET_MSG_INFO_BYTES), 0);
+	hdr[0] = RATCHET_VERSION;
+	hdr[1] = 0;
+	memcpy(hdr + 2, spk, 32);
+	be32_put(hdr + 34, 0);
+	be32_put(hdr + 38, 0);
+	memcpy(adf, apk, 32);
+	memcpy(adf + 32, bpk, 32);
+	memcpy(adf + 64, hdr, sizeof(hdr));
+	memcpy(msg, hdr, sizeof(hdr));
+	CHECK_EQ_INT(pad(msg + sizeof(hdr), sizeof(msg) - sizeof(hdr), &plen,
+	    (const uint8_t *)text, sizeof(text) - 1), 0);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(msg + sizeof(hdr), &clen,
+	    msg + sizeof(hdr), plen, adf, sizeof(adf), NULL, okm + 32, okm);
+	CHECK(ratchet_decrypt(a, pt, sizeof(pt), &n, msg,
+	    sizeof(hdr) + (size_t)clen) != 0);
+	CHECK_EQ_INT(ratchet_sends_init(a), 1);	/* state unchanged */
+	ratchet_free(a);
+}
+
 int
 main(void)
 {
@@ -544,5 +602,6 @@ main(void)
 	test_state();
 	test_padding();
 	test_parse();
+	test_forged_before_reply();
 	return check_done();
 }
