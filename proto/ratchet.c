@@ -1,7 +1,10 @@
 /*
  * ratchet.c: the Double Ratchet of ratchet.h. Decryption works on a copy of
  * the session's keys and stages new skipped keys past the stored ones; only
- * an authenticated message commits them. Every key copy is wiped.
+ * an authenticated message commits them. Every key copy is wiped. Every
+ * message's AEAD nonce is fresh from csprng_buf, never derived from the
+ * message key: a session state reloaded from an older copy re-derives the
+ * same message keys, and must not re-use a key/nonce pair with them.
  */
 #include <string.h>
 
@@ -25,6 +28,11 @@
 #define AEAD_KEY_BYTES	crypto_aead_xchacha20poly1305_ietf_KEYBYTES
 #define AEAD_NONCE_BYTES crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 #define AD_MAX		(X3DH_AD_BYTES + RATCHET_HDR_BYTES + RATCHET_INIT_BYTES)
+
+_Static_assert(AEAD_NONCE_BYTES == RATCHET_NONCE_BYTES, "nonce size");
+_Static_assert(AEAD_KEY_BYTES == RATCHET_KEY_BYTES, "key size");
+_Static_assert(crypto_aead_xchacha20poly1305_ietf_ABYTES == RATCHET_TAG_BYTES,
+    "tag size");
 
 /* Everything of a session but its skipped keys: small, copied per message. */
 struct core {
@@ -221,8 +229,10 @@ ratchet_msg_parse(struct ratchet_msg *m, const uint8_t *msg, size_t len)
 		p += 8;
 		m->hdr_len += RATCHET_INIT_BYTES;
 	}
-	m->ct = p;
-	m->ct_len = len - m->hdr_len;
+	if (len - m->hdr_len < RATCHET_NONCE_BYTES)
+		return OFR_E_BAD_FIELD;
+	m->ct = p + RATCHET_NONCE_BYTES;
+	m->ct_len = len - m->hdr_len - RATCHET_NONCE_BYTES;
 	/* The ciphertext is a padded bucket plus the tag. */
 	if (m->ct_len < RATCHET_TAG_BYTES ||
 	    pad_size(0) > m->ct_len - RATCHET_TAG_BYTES ||
@@ -231,19 +241,13 @@ ratchet_msg_parse(struct ratchet_msg *m, const uint8_t *msg, size_t len)
 	return 0;
 }
 
-/* AEAD key and nonce of message key mk. */
+/* The AEAD key of message key mk (the nonce is random and sent). */
 static void
-message_keys(uint8_t key[AEAD_KEY_BYTES], uint8_t nonce[AEAD_NONCE_BYTES],
-    const uint8_t mk[RATCHET_KEY_BYTES])
+message_key(uint8_t key[AEAD_KEY_BYTES], const uint8_t mk[RATCHET_KEY_BYTES])
 {
-	uint8_t out[AEAD_KEY_BYTES + AEAD_NONCE_BYTES];
-
 	/* Cannot fail: the length is fixed and in range. */
-	(void)hkdf(out, sizeof(out), NULL, 0, mk, RATCHET_KEY_BYTES,
+	(void)hkdf(key, AEAD_KEY_BYTES, NULL, 0, mk, RATCHET_KEY_BYTES,
 	    (const uint8_t *)RATCHET_MSG_INFO, RATCHET_MSG_INFO_BYTES);
-	memcpy(key, out, AEAD_KEY_BYTES);
-	memcpy(nonce, out + AEAD_KEY_BYTES, AEAD_NONCE_BYTES);
-	sodium_memzero(out, sizeof(out));
 }
 
 size_t
@@ -254,7 +258,8 @@ ratchet_encrypt_size(const struct ratchet *r, size_t len)
 	if (n == 0)
 		return 0;
 	return RATCHET_HDR_BYTES + (r->c.flags & F_SEND_INIT ?
-	    RATCHET_INIT_BYTES : 0) + n + RATCHET_TAG_BYTES;
+	    RATCHET_INIT_BYTES : 0) + RATCHET_NONCE_BYTES + n +
+	    RATCHET_TAG_BYTES;
 }
 
 int
@@ -263,7 +268,7 @@ ratchet_encrypt(struct ratchet *r, uint8_t *out, size_t cap, size_t *out_len,
 {
 	struct core *c = &r->c;
 	uint8_t ad[AD_MAX], mk[RATCHET_KEY_BYTES], key[AEAD_KEY_BYTES];
-	uint8_t nonce[AEAD_NONCE_BYTES];
+	uint8_t *nonce, *body;
 	unsigned long long clen;
 	size_t hlen, plen, need;
 	int rc = 0;
@@ -277,18 +282,29 @@ ratchet_encrypt(struct ratchet *r, uint8_t *out, size_t cap, size_t *out_len,
 	need = ratchet_encrypt_size(r, len);
 	if (cap < need)
 		return OFR_E_USAGE;
+	/* header [|| X3DH fields] || nonce || padded plaintext, sealed in
+	 * place. */
 	hlen = header_write(out, c);
-	if (pad(out + hlen, cap - hlen, &plen, pt, len) != 0)
+	nonce = out + hlen;
+	body = nonce + RATCHET_NONCE_BYTES;
+	if (pad(body, cap - hlen - RATCHET_NONCE_BYTES, &plen, pt, len) != 0)
 		return OFR_E_USAGE;
 	memcpy(ad, c->ad, X3DH_AD_BYTES);
 	memcpy(ad + X3DH_AD_BYTES, out, hlen);
+	/*
+	 * A fresh random nonce per message, drawn only once nothing can
+	 * fail, so that the test hook sees one draw per message sent.
+	 * Not in the AD: a changed nonce changes the keystream and the
+	 * Poly1305 key, so the tag fails anyway.
+	 */
+	csprng_buf(nonce, RATCHET_NONCE_BYTES);
 	kdf_ck(c->cks, mk);
-	message_keys(key, nonce, mk);
-	if (crypto_aead_xchacha20poly1305_ietf_encrypt(out + hlen, &clen,
-	    out + hlen, plen, ad, X3DH_AD_BYTES + hlen, NULL, nonce, key) != 0)
+	message_key(key, mk);
+	if (crypto_aead_xchacha20poly1305_ietf_encrypt(body, &clen, body, plen,
+	    ad, X3DH_AD_BYTES + hlen, NULL, nonce, key) != 0)
 		rc = OFR_E_CRYPTO;	/* not reached with libsodium */
 	c->ns++;
-	*out_len = hlen + (size_t)clen;
+	*out_len = hlen + RATCHET_NONCE_BYTES + (size_t)clen;
 	sodium_memzero(mk, sizeof(mk));
 	sodium_memzero(key, sizeof(key));
 	return rc;
@@ -322,7 +338,7 @@ open_msg(uint8_t *pt, size_t cap, size_t *pt_len, const struct ratchet_msg *m,
     const uint8_t *msg, const uint8_t ad_x3dh[X3DH_AD_BYTES],
     const uint8_t mk[RATCHET_KEY_BYTES])
 {
-	uint8_t ad[AD_MAX], key[AEAD_KEY_BYTES], nonce[AEAD_NONCE_BYTES];
+	uint8_t ad[AD_MAX], key[AEAD_KEY_BYTES];
 	unsigned long long plen;
 	size_t n;
 	int rc = OFR_E_CRYPTO;
@@ -331,9 +347,11 @@ open_msg(uint8_t *pt, size_t cap, size_t *pt_len, const struct ratchet_msg *m,
 		return OFR_E_USAGE;
 	memcpy(ad, ad_x3dh, X3DH_AD_BYTES);
 	memcpy(ad + X3DH_AD_BYTES, msg, m->hdr_len);
-	message_keys(key, nonce, mk);
+	message_key(key, mk);
+	/* The nonce sits between the header and the ciphertext. */
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &plen, NULL, m->ct,
-	    m->ct_len, ad, X3DH_AD_BYTES + m->hdr_len, nonce, key) == 0 &&
+	    m->ct_len, ad, X3DH_AD_BYTES + m->hdr_len, msg + m->hdr_len,
+	    key) == 0 &&
 	    unpad(&n, pt, (size_t)plen) == 0) {
 		*pt_len = n;
 		rc = 0;

@@ -7,10 +7,13 @@
  * - DH ratchet on X25519; KDF_RK: HKDF-SHA256(salt = rk, ikm = dh_out,
  *   info RATCHET_RK_INFO) -> 64 bytes = new rk || chain key.
  * - KDF_CK: message key = HMAC-SHA256(ck, 0x01), next ck = HMAC(ck, 0x02).
- * - Message key -> HKDF(salt none, ikm = mk, info RATCHET_MSG_INFO) -> 56
- *   bytes = XChaCha20-Poly1305-IETF key (32) || nonce (24). The nonce is
- *   derived, not sent: every message key is used for one message only.
- * - Associated data of the AEAD: the X3DH AD (64) || the header bytes.
+ * - Message key -> HKDF(salt none, ikm = mk, info RATCHET_MSG_INFO) -> 32
+ *   bytes = XChaCha20-Poly1305-IETF key. The 24-byte nonce is random
+ *   (csprng_buf) per message and sent right after the header (and X3DH
+ *   fields): a reloaded older state that re-uses a message key still never
+ *   re-uses a key/nonce pair.
+ * - Associated data of the AEAD: the X3DH AD (64) || the header bytes (with
+ *   the X3DH fields). The nonce is not in it: the AEAD authenticates it.
  * - Plaintexts are padded (pad.h) before encryption.
  * - Out of order: up to RATCHET_MAX_SKIP skipped keys per chain step and
  *   RATCHET_SKIPPED_MAX stored in all; past them OFR_E_LIMIT.
@@ -29,7 +32,7 @@
 #include "proto/pad.h"
 #include "proto/x3dh.h"
 
-#define RATCHET_VERSION		1
+#define RATCHET_VERSION		2	/* 1 (derived nonces) is retired */
 #define RATCHET_RK_INFO		"offramp-ratchet-v1"	/* 18 bytes */
 #define RATCHET_RK_INFO_BYTES	18
 #define RATCHET_MSG_INFO	"offramp-msg-v1"	/* 14 bytes */
@@ -39,9 +42,12 @@
 #define RATCHET_FLAG_OPK	0x02	/* ...and a one-time prekey was used */
 #define RATCHET_HDR_BYTES	(1 + 1 + X3DH_KEY_BYTES + 4 + 4)	/* 42 */
 #define RATCHET_INIT_BYTES	(OFR_PK_BYTES + X3DH_KEY_BYTES + 4 + 4) /* 72 */
+#define RATCHET_NONCE_BYTES	24	/* after the header and X3DH fields */
 #define RATCHET_TAG_BYTES	16
+/* 42 + 72 + 24 + 16 = 154 */
 #define RATCHET_OVERHEAD_MAX	(RATCHET_HDR_BYTES + RATCHET_INIT_BYTES + \
-				 RATCHET_TAG_BYTES)	/* 130 */
+				 RATCHET_NONCE_BYTES + RATCHET_TAG_BYTES)
+/* 154 + 16128 = 16282, under PROTOCOL.md's 16384-byte copy limit */
 #define RATCHET_MSG_MAX		(RATCHET_OVERHEAD_MAX + PAD_MAX_BYTES)
 #define RATCHET_PT_MAX		PAD_MAX_BYTES	/* decrypt buffer that always fits */
 #define RATCHET_MAX_SKIP	1000	/* skipped keys per chain step */
@@ -63,6 +69,7 @@ struct ratchet_msg {
 	int		 has_init;
 	struct x3dh_init init;			/* when has_init */
 	size_t		 hdr_len;		/* 42, or 114 with init */
+	/* The nonce (RATCHET_NONCE_BYTES) is at msg + hdr_len == ct - 24. */
 	const uint8_t	*ct;			/* ciphertext || tag */
 	size_t		 ct_len;
 };
@@ -109,10 +116,11 @@ size_t ratchet_encrypt_size(const struct ratchet *r, size_t len);
 
 /*
  * Encrypts pt (len bytes) as the next message into out (capacity cap),
- * *out_len its size. 0; OFR_E_TOO_BIG when len is over PAD_PLAINTEXT_MAX;
- * OFR_E_USAGE when cap is short or the session cannot send yet (a
- * responder before its first decrypt); OFR_E_LIMIT when the sending chain
- * is exhausted. On error r is unchanged.
+ * *out_len its size; the message's nonce comes from csprng_buf. 0;
+ * OFR_E_TOO_BIG when len is over PAD_PLAINTEXT_MAX; OFR_E_USAGE when cap
+ * is short or the session cannot send yet (a responder before its first
+ * decrypt); OFR_E_LIMIT when the sending chain is exhausted. On error r is
+ * unchanged.
  */
 int ratchet_encrypt(struct ratchet *r, uint8_t *out, size_t cap,
     size_t *out_len, const uint8_t *pt, size_t len);
@@ -128,7 +136,8 @@ int ratchet_decrypt(struct ratchet *r, uint8_t *pt, size_t cap,
     size_t *pt_len, const uint8_t *msg, size_t len);
 
 /* Parses the wire format without decrypting (e.g. to read the X3DH fields
- * of a first message). 0, or OFR_E_BAD_FIELD when msg is malformed. */
+ * of a first message). 0, or OFR_E_BAD_FIELD when msg is malformed (or of
+ * another version than RATCHET_VERSION). */
 int ratchet_msg_parse(struct ratchet_msg *m, const uint8_t *msg, size_t len);
 
 /* The size of r's saved state. */

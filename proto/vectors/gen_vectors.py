@@ -118,18 +118,40 @@ def kdf_rk(rk, d):
 def kdf_ck(ck):
     return hmac.new(ck, b"\x01", hashlib.sha256).digest(), hmac.new(ck, b"\x02", hashlib.sha256).digest()
 
-def msg_keys(mk):
-    o = hkdf(mk, b"", b"offramp-msg-v1", 56)
-    return o[:32], o[32:]
+VERSION = 2       # message format; 1 (nonce derived from mk) is retired
+NONCE = 24
+
+def msg_key(mk):  # the AEAD key; the nonce is random and sent
+    return hkdf(mk, b"", b"offramp-msg-v1", 32)
+
+class Random:
+    """One party's random source, in the order the C library draws from
+    csprng_buf: 32 bytes for each X25519 key it generates, 24 bytes for the
+    nonce of each message it sends. Values are fixed by label and count."""
+    def __init__(self, who):
+        self.who, self.nkeys, self.nnonces = who, 0, 0
+        self.draws = []          # every draw, in order
+
+    def __call__(self, n):
+        if n == 32:
+            v = key("%s-ratchet-%d" % (self.who, self.nkeys))
+            self.nkeys += 1
+        elif n == NONCE:
+            v = key("%s-nonce-%d" % (self.who, self.nnonces))[:NONCE]
+            self.nnonces += 1
+        else:
+            raise ValueError(n)
+        self.draws.append(v)
+        return v
 
 class Ratchet:
-    def __init__(self, keys):
-        self.keys = list(keys)   # private keys it "generates", in order
+    def __init__(self, rand):
+        self.rand = rand         # its random source
         self.skipped = []        # [(dh, n, mk)] in insertion order
         self.init = None
 
     def gen(self):
-        sk = self.keys.pop(0)
+        sk = self.rand(32)
         return sk, x_pub(sk)
 
     def init_initiator(self, sk, ad, spk_pub, init):
@@ -149,14 +171,14 @@ class Ratchet:
         flags = 0
         if self.send_init:
             flags = 1 | (2 if self.init["opk_id"] is not None else 0)
-        hdr = bytes([1, flags]) + self.dhs_pub + be32(self.pn) + be32(self.ns)
+        hdr = bytes([VERSION, flags]) + self.dhs_pub + be32(self.pn) + be32(self.ns)
         if self.send_init:
             i = self.init
             hdr += i["ik"] + i["ek"] + be32(i["spk_id"]) + be32(i["opk_id"] or 0)
+        nonce = self.rand(NONCE)   # AD = X3DH AD || header (nonce not in it)
         mk, self.cks = kdf_ck(self.cks)
         self.ns += 1
-        k, n = msg_keys(mk)
-        return hdr + xchacha_seal(k, n, pad(pt), self.ad + hdr)
+        return hdr + nonce + xchacha_seal(msg_key(mk), nonce, pad(pt), self.ad + hdr)
 
     def skip(self, until):
         if self.ckr is None:
@@ -168,10 +190,11 @@ class Ratchet:
             self.nr += 1
 
     def decrypt(self, msg):
+        assert msg[0] == VERSION
         flags, dh_pub = msg[1], msg[2:34]
         pn, n = struct.unpack(">II", msg[34:42])
         hl = 42 + (72 if flags & 1 else 0)
-        hdr, ct = msg[:hl], msg[hl:]
+        hdr, nonce, ct = msg[:hl], msg[hl:hl + NONCE], msg[hl + NONCE:]
         for i, (d, sn, mk) in enumerate(self.skipped):
             if d == dh_pub and sn == n:
                 del self.skipped[i]
@@ -186,9 +209,9 @@ class Ratchet:
             self.skip(n)
             mk, self.ckr = kdf_ck(self.ckr)
             self.nr += 1
-        k, nn = msg_keys(mk)
+        pt = unpad(xchacha_open(msg_key(mk), nonce, ct, self.ad + hdr))
         self.send_init = False
-        return unpad(xchacha_open(k, nn, ct, self.ad + hdr))
+        return pt
 
 def h(b): return b.hex()
 
@@ -225,18 +248,19 @@ def main():
     out["x3dh"] = xv
 
     # Ratchet conversation
-    a_keys = [key("alice-ratchet-%d" % i) for i in range(6)]
-    b_keys = [key("bob-ratchet-%d" % i) for i in range(6)]
+    ra, rb = Random("alice"), Random("bob")
     sk, ad = x3dh_initiator(ika, ek, ed_pub(ikb), x_pub(spk), x_pub(opk))
     init = {"ik": ed_pub(ika), "ek": x_pub(ek), "spk_id": spk_id, "opk_id": opk_id}
-    A, B = Ratchet(a_keys), Ratchet(b_keys)
+    A, B = Ratchet(ra), Ratchet(rb)
     A.init_initiator(sk, ad, x_pub(spk), init)
     msgs, events = [], []
     def send(who, text):
         r = A if who == "a" else B
         m = r.encrypt(text)
         msgs.append(m)
-        events.append({"op": "send", "from": who, "msg": len(msgs) - 1, "plaintext": h(text), "wire": h(m)})
+        hl = 42 + (72 if m[1] & 1 else 0)
+        events.append({"op": "send", "from": who, "msg": len(msgs) - 1, "plaintext": h(text),
+                       "nonce": h(m[hl:hl + NONCE]), "wire": h(m)})
     def recv(who, i):
         r = A if who == "a" else B
         if who == "b" and B.init is None:
@@ -265,8 +289,11 @@ def main():
     out["ratchet"] = {"x3dh": "x3dh.json, with_opk", "sk": h(sk), "ad": h(ad),
                       "spk_sk": h(spk), "spk_pub": h(x_pub(spk)),
                       "init": {"ik": h(init["ik"]), "ek": h(init["ek"]), "spk_id": spk_id, "opk_id": opk_id},
-                      "alice_keys": [h(k) for k in a_keys[:len(a_keys) - len(A.keys)]],
-                      "bob_keys": [h(k) for k in b_keys[:len(b_keys) - len(B.keys)]],
+                      "version": VERSION,
+                      "alice_keys": [h(k) for k in ra.draws if len(k) == 32],
+                      "bob_keys": [h(k) for k in rb.draws if len(k) == 32],
+                      "alice_random": [h(k) for k in ra.draws],
+                      "bob_random": [h(k) for k in rb.draws],
                       "events": events}
 
     # Padding

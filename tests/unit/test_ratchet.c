@@ -1,7 +1,8 @@
 /*
  * test_ratchet.c: proto/ratchet.c and proto/pad.c: conversations both
  * ways, out-of-order and lost messages, replays, tampering, the skipped-key
- * caps, saved state, the wire format and padding buckets.
+ * caps, saved state, random nonces across a state rollback, the wire format
+ * and padding buckets.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -279,7 +280,8 @@ test_tamper(void)
 	m0 = enc(p.a, "with init", &l0);	/* has the X3DH fields */
 	m = enc(p.a, "target", &l);
 	slen = save(p.b, st1);
-	/* Every byte of the header, the X3DH fields and the ciphertext. */
+	/* Every byte of the header, the X3DH fields, the nonce (not in the
+	 * AD, authenticated by the AEAD all the same) and the ciphertext. */
 	for (size_t i = 0; i < l; i++) {
 		int rc;
 
@@ -482,13 +484,16 @@ test_padding(void)
 	CHECK_EQ_INT(ratchet_encrypt(p.b, msg, sizeof(msg), &l1, big, 1), 0);
 	CHECK_EQ_INT(ratchet_encrypt(p.b, msg, sizeof(msg), &l2, big, 63), 0);
 	CHECK_EQ_INT(l1, l2);
-	CHECK_EQ_INT(l1, RATCHET_HDR_BYTES + 64 + RATCHET_TAG_BYTES);
+	CHECK_EQ_INT(l1, RATCHET_HDR_BYTES + RATCHET_NONCE_BYTES + 64 +
+	    RATCHET_TAG_BYTES);
 	CHECK_EQ_INT(ratchet_encrypt_size(p.b, 63), l1);
 	CHECK_EQ_INT(ratchet_encrypt(p.b, msg, sizeof(msg), &l2, big, 64), 0);
-	CHECK_EQ_INT(l2, RATCHET_HDR_BYTES + 256 + RATCHET_TAG_BYTES);
+	CHECK_EQ_INT(l2, RATCHET_HDR_BYTES + RATCHET_NONCE_BYTES + 256 +
+	    RATCHET_TAG_BYTES);
 	CHECK_EQ_INT(ratchet_encrypt(p.a, msg, sizeof(msg), &l2, big,
 	    PAD_PLAINTEXT_MAX), 0);
 	CHECK_EQ_INT(l2, RATCHET_MSG_MAX);
+	CHECK_EQ_INT(RATCHET_MSG_MAX, 42 + 72 + 24 + 16128 + 16);
 	CHECK(RATCHET_MSG_MAX <= 16384);	/* PROTOCOL.md's copy limit */
 	CHECK_EQ_INT(ratchet_decrypt(p.b, pt, sizeof(pt), &n, msg, l2), 0);
 	CHECK_EQ_INT(n, PAD_PLAINTEXT_MAX);
@@ -505,32 +510,109 @@ test_parse(void)
 {
 	struct ratchet_msg m;
 
+	CHECK_EQ_INT(RATCHET_VERSION, 2);
 	memset(msg, 0, sizeof(msg));
 	msg[0] = RATCHET_VERSION;
-	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 80), 0);
+	/* header (42) || nonce (24) || ciphertext (80..16144) */
+	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 24 + 80), 0);
+	CHECK_EQ_INT(m.hdr_len, 42);
+	CHECK(m.ct == msg + 42 + 24);
 	CHECK_EQ_INT(m.ct_len, 80);
-	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 79), OFR_E_BAD_FIELD);
+	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 24 + 79),
+	    OFR_E_BAD_FIELD);
+	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 80), OFR_E_BAD_FIELD);
+	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 23), OFR_E_BAD_FIELD);
 	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 41), OFR_E_BAD_FIELD);
-	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 16128 + 17),
+	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 24 + 16128 + 16), 0);
+	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 24 + 16128 + 17),
 	    OFR_E_BAD_FIELD);
 	msg[1] = RATCHET_FLAG_OPK;	/* OPK without init */
-	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 80), OFR_E_BAD_FIELD);
+	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 24 + 80),
+	    OFR_E_BAD_FIELD);
 	msg[1] = 0x04;
-	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 80), OFR_E_BAD_FIELD);
+	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 24 + 80),
+	    OFR_E_BAD_FIELD);
 	msg[1] = RATCHET_FLAG_INIT;
-	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 72 + 80), 0);
+	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 72 + 24 + 80), 0);
 	CHECK_EQ_INT(m.has_init, 1);
 	CHECK_EQ_INT(m.init.has_opk, 0);
+	CHECK_EQ_INT(m.hdr_len, 114);
+	CHECK(m.ct == msg + 114 + 24);
+	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 72 + 80),
+	    OFR_E_BAD_FIELD);
+	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 72 + 24),
+	    OFR_E_BAD_FIELD);
 	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 72), OFR_E_BAD_FIELD);
 	msg[113] = 1;	/* an OPK id without the OPK flag */
-	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 72 + 80),
+	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 72 + 24 + 80),
 	    OFR_E_BAD_FIELD);
 	msg[1] |= RATCHET_FLAG_OPK;
-	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 72 + 80), 0);
+	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 72 + 24 + 80), 0);
 	CHECK_EQ_INT(m.init.opk_id, 1);
-	msg[0] = 2;
-	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 72 + 80),
+	msg[0] = 1;	/* version 1 (derived nonces) is retired */
+	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 72 + 24 + 80),
 	    OFR_E_BAD_FIELD);
+	msg[0] = 3;
+	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 72 + 24 + 80),
+	    OFR_E_BAD_FIELD);
+}
+
+/*
+ * A session state reloaded from an older copy (a crash before saving, a
+ * restored backup, a VM snapshot) sends its next message with a message key
+ * it has used before. The nonce must still be new, so that no keystream or
+ * Poly1305 key repeats; the peer refuses the second use of the counter as a
+ * replay and is unchanged by it.
+ */
+static void
+test_rollback(void)
+{
+	static const char t1[] = "the first text, sent before the crash";
+	static const char t2[] = "another text, sent after the rollback";
+	struct pair p;
+	struct ratchet_msg m1, m2;
+	uint8_t *c1, *c2;
+	size_t l1, l2, slen, bslen, n, i, same;
+
+	CHECK_EQ_INT(sizeof(t1), sizeof(t2));
+	pair_new(&p);
+	slen = save(p.a, st1);
+	c1 = enc(p.a, t1, &l1);
+	CHECK_EQ_INT(ratchet_state_load(p.a, st1, slen), 0);	/* rollback */
+	c2 = enc(p.a, t2, &l2);
+	CHECK_EQ_INT(l1, l2);
+	CHECK_EQ_INT(ratchet_msg_parse(&m1, c1, l1), 0);
+	CHECK_EQ_INT(ratchet_msg_parse(&m2, c2, l2), 0);
+	/* The same counter, so the same message key... */
+	CHECK_EQ_INT(m1.n, m2.n);
+	CHECK(memcmp(c1, c2, m1.hdr_len) == 0);
+	/* ...but another nonce, and no shared keystream: c1 ^ c2 is not
+	 * t1 ^ t2 (it was, byte for byte, with the derived nonce). */
+	CHECK(memcmp(c1 + m1.hdr_len, c2 + m2.hdr_len,
+	    RATCHET_NONCE_BYTES) != 0);
+	for (i = 0, same = 0; i < sizeof(t1) - 1; i++)
+		same += (m1.ct[i] ^ m2.ct[i]) == (uint8_t)(t1[i] ^ t2[i]);
+	CHECK(same < 8);
+	/* The peer reads the first; the second is a replay of its counter. */
+	CHECK(dec_is(p.b, c1, l1, t1));
+	bslen = save(p.b, st1);
+	CHECK_EQ_INT(ratchet_decrypt(p.b, pt, sizeof(pt), &n, c2, l2),
+	    OFR_E_CRYPTO);
+	CHECK(same_state(p.b, st1, bslen));
+	free(c1);
+	free(c2);
+	/* Each message of one state gets its own nonce. */
+	c1 = enc(p.a, "x", &l1);
+	c2 = enc(p.a, "x", &l2);
+	CHECK_EQ_INT(ratchet_msg_parse(&m1, c1, l1), 0);
+	CHECK_EQ_INT(ratchet_msg_parse(&m2, c2, l2), 0);
+	CHECK(memcmp(c1 + m1.hdr_len, c2 + m2.hdr_len,
+	    RATCHET_NONCE_BYTES) != 0);
+	CHECK(dec_is(p.b, c2, l2, "x"));
+	CHECK(dec_is(p.b, c1, l1, "x"));
+	free(c1);
+	free(c2);
+	pair_free(&p);
 }
 
 /*
@@ -544,14 +626,15 @@ test_forged_before_reply(void)
 {
 	uint8_t apk[32], ask[64], bpk[32], bsk[64], spk[32], spk_sk[32];
 	uint8_t sk[32], ad[64], hdr[RATCHET_HDR_BYTES], adf[64 + 42];
-	uint8_t ck[32] = { 0 }, mk[32], okm[56];
+	uint8_t ck[32] = { 0 }, mk[32], key[32], nonce[RATCHET_NONCE_BYTES];
 	static const uint8_t one = 1, two = 2;
 	static struct x3dh_bundle bu;
 	static const char text[] = "forged: meet me at the station";
 	struct x3dh_init init;
+	struct ratchet_msg m;
 	struct ratchet *a = ratchet_new();
-	unsigned long long clen;
-	size_t len, plen, n;
+	unsigned long long clen, dlen;
+	size_t len, plen, n, off;
 
 	crypto_sign_keypair(apk, ask);
 	crypto_sign_keypair(bpk, bsk);
@@ -566,10 +649,13 @@ test_forged_before_reply(void)
 	CHECK_EQ_INT(ratchet_encrypt(a, msg, sizeof(msg), &len,
 	    (const uint8_t *)"hi", 2), 0);
 
+	/* The format of version 2: header || nonce || ciphertext, the AEAD
+	 * key from the message key of the (all-zero) chain key, any nonce. */
 	crypto_auth_hmacsha256(mk, &one, 1, ck);
 	crypto_auth_hmacsha256(ck, &two, 1, ck);
-	CHECK_EQ_INT(hkdf(okm, sizeof(okm), NULL, 0, mk, 32,
+	CHECK_EQ_INT(hkdf(key, sizeof(key), NULL, 0, mk, 32,
 	    (const uint8_t *)RATCHET_MSG_INFO, RATCHET_MSG_INFO_BYTES), 0);
+	randombytes_buf(nonce, sizeof(nonce));
 	hdr[0] = RATCHET_VERSION;
 	hdr[1] = 0;
 	memcpy(hdr + 2, spk, 32);
@@ -579,12 +665,19 @@ test_forged_before_reply(void)
 	memcpy(adf + 32, bpk, 32);
 	memcpy(adf + 64, hdr, sizeof(hdr));
 	memcpy(msg, hdr, sizeof(hdr));
-	CHECK_EQ_INT(pad(msg + sizeof(hdr), sizeof(msg) - sizeof(hdr), &plen,
+	memcpy(msg + sizeof(hdr), nonce, sizeof(nonce));
+	off = sizeof(hdr) + sizeof(nonce);
+	CHECK_EQ_INT(pad(msg + off, sizeof(msg) - off, &plen,
 	    (const uint8_t *)text, sizeof(text) - 1), 0);
-	crypto_aead_xchacha20poly1305_ietf_encrypt(msg + sizeof(hdr), &clen,
-	    msg + sizeof(hdr), plen, adf, sizeof(adf), NULL, okm + 32, okm);
-	CHECK(ratchet_decrypt(a, pt, sizeof(pt), &n, msg,
-	    sizeof(hdr) + (size_t)clen) != 0);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(msg + off, &clen,
+	    msg + off, plen, adf, sizeof(adf), NULL, nonce, key);
+	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, off + (size_t)clen), 0);
+	/* The forgery is well formed and keyed as the library would key it:
+	 * only the missing receiving chain refuses it. */
+	CHECK_EQ_INT(crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &dlen,
+	    NULL, m.ct, m.ct_len, adf, sizeof(adf), msg + m.hdr_len, key), 0);
+	CHECK_EQ_INT(ratchet_decrypt(a, pt, sizeof(pt), &n, msg,
+	    off + (size_t)clen), OFR_E_CRYPTO);
 	CHECK_EQ_INT(ratchet_sends_init(a), 1);	/* state unchanged */
 	ratchet_free(a);
 }
@@ -602,6 +695,7 @@ main(void)
 	test_state();
 	test_padding();
 	test_parse();
+	test_rollback();
 	test_forged_before_reply();
 	return check_done();
 }

@@ -2,8 +2,9 @@
  * test_ratchet_vectors.c: the library reproduces every vector of
  * proto/vectors/ (each .json file, written by an independent implementation,
  * proto/vectors/gen_vectors.py): HKDF, X3DH, a whole ratchet conversation
- * with fixed keys, padding, a safety number and a certificate. The vectors
- * are found next to this source file (__FILE__/../../proto/vectors).
+ * with fixed keys and nonces, padding, a safety number and a certificate.
+ * The vectors are found next to this source file
+ * (__FILE__/../../proto/vectors).
  */
 #include <libgen.h>
 #include <stdio.h>
@@ -23,25 +24,29 @@
 #include "proto/safety.h"
 #include "proto/x3dh.h"
 
-#define KEYS_MAX	16
+#define KEYS_MAX	32
 
-/* The keys one party "generates", in order (csprng test hook). */
+/* What one party draws from its random source, in order (csprng test
+ * hook): 32-byte X25519 keys and 24-byte message nonces. */
 struct keyq {
 	uint8_t	k[KEYS_MAX][32];
+	size_t	len[KEYS_MAX];
 	size_t	n, i;
 };
 
 static char dir[4096];
 static uint8_t wire[RATCHET_MSG_MAX], pt[RATCHET_PT_MAX];
 
+/* The next draw; it must have the length the library asks for (a key
+ * where a nonce is due, or the reverse, fails the check). */
 static void
 next_key(void *ctx, uint8_t *buf, size_t len)
 {
 	struct keyq *q = ctx;
 
-	CHECK(len == 32 && q->i < q->n);
-	if (len == 32 && q->i < q->n)
-		memcpy(buf, q->k[q->i++], 32);
+	CHECK(q->i < q->n && len == q->len[q->i]);
+	if (q->i < q->n && len == q->len[q->i])
+		memcpy(buf, q->k[q->i++], len);
 	else
 		memset(buf, 0, len);
 }
@@ -122,7 +127,7 @@ test_x3dh(void)
 	static uint8_t enc[X3DH_BUNDLE_MAX_BYTES], want[X3DH_BUNDLE_MAX_BYTES];
 	uint8_t seed[32], k[32], x[32], sk[32], ad[64], sk2[32], ad2[64];
 	struct x3dh_init init;
-	struct keyq q = { .n = 1 };
+	struct keyq q = { .n = 1, .len = { 32 } };
 	size_t len, wlen;
 
 	if (j == NULL)
@@ -208,7 +213,8 @@ keys_of(struct keyq *q, json_t *arr)
 		const char *s = json_string_value(v);
 
 		CHECK(i < KEYS_MAX && s != NULL && sodium_hex2bin(q->k[i], 32,
-		    s, strlen(s), NULL, NULL, NULL) == 0);
+		    s, strlen(s), NULL, &q->len[i], NULL) == 0 &&
+		    (q->len[i] == 32 || q->len[i] == RATCHET_NONCE_BYTES));
 		q->n = i + 1;
 	}
 }
@@ -219,6 +225,7 @@ test_ratchet(void)
 	json_t *j = load("ratchet.json"), *e, *in;
 	struct ratchet *a = ratchet_new(), *b = ratchet_new();
 	struct keyq qa, qb;
+	uint8_t nonce[RATCHET_NONCE_BYTES];
 	struct x3dh_init init;
 	struct ratchet_msg m;
 	uint8_t sk[32], ad[64], sk2[32], ad2[64], want[RATCHET_MSG_MAX];
@@ -228,8 +235,9 @@ test_ratchet(void)
 
 	if (j == NULL)
 		return;
-	keys_of(&qa, json_object_get(j, "alice_keys"));
-	keys_of(&qb, json_object_get(j, "bob_keys"));
+	CHECK_EQ_INT(intf(j, "version"), RATCHET_VERSION);
+	keys_of(&qa, json_object_get(j, "alice_random"));
+	keys_of(&qb, json_object_get(j, "bob_random"));
 	hexf(j, "sk", sk, 32);
 	hexf(j, "ad", ad, 64);
 	in = json_object_get(j, "init");
@@ -259,6 +267,13 @@ test_ratchet(void)
 			    sizeof(wire), &len, pt, pl), 0);
 			n = hexf(e, "wire", want, sizeof(want));
 			CHECK(n == len && memcmp(wire, want, len) == 0);
+			/* The nonce, drawn from the random source, follows
+			 * the header and the X3DH fields. */
+			CHECK_EQ_INT(hexf(e, "nonce", nonce, sizeof(nonce)),
+			    RATCHET_NONCE_BYTES);
+			CHECK_EQ_INT(ratchet_msg_parse(&m, wire, len), 0);
+			CHECK(memcmp(wire + m.hdr_len, nonce,
+			    sizeof(nonce)) == 0);
 			msgs[k] = malloc(n);
 			memcpy(msgs[k], want, n);
 			lens[k] = n;
@@ -298,7 +313,8 @@ test_ratchet(void)
 	}
 	csprng_set_test_hook(NULL, NULL);
 	CHECK(nsend >= 9 && nrecv >= 8);
-	CHECK(qa.i == qa.n && qb.i == qb.n);	/* every key used, in order */
+	/* every key and nonce used, in order */
+	CHECK(qa.n > 0 && qa.i == qa.n && qb.n > 0 && qb.i == qb.n);
 	for (i = 0; i < 32; i++)
 		free(msgs[i]);
 	ratchet_free(a);
