@@ -217,6 +217,10 @@ cmd_redeem(struct cli *cli, int argc, char **argv)
 	print_account(account);
 	fflush(stdout);
 	json_decref(resp);
+	if ((rc = cli_after_login(cli)) != 0) {	/* the first prekeys */
+		json_decref(profile);
+		return rc;
+	}
 	if (json_object_size(profile) <= 1) {
 		json_decref(profile);
 		return EXIT_OK;

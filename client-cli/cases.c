@@ -81,6 +81,24 @@ name_with_role(json_t *kase, const char *role)
 	return NULL;
 }
 
+/* Records the keys of kase's participants and checks every counsellor's
+ * certificate. 0 or an exit status (printed). */
+static int
+check_counsellors(struct cli *cli, json_t *kase)
+{
+	json_t *p;
+	size_t i;
+	int rc;
+
+	(void)e2e_check_case(cli, kase);
+	json_array_foreach(json_object_get(kase, "participants"), i, p) {
+		if (e2e_participant_role(p) == 1 &&
+		    (rc = e2e_check_counsellor(cli, p)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
 int
 cmd_request(struct cli *cli, int argc, char **argv)
 {
@@ -123,8 +141,12 @@ cmd_request(struct cli *cli, int argc, char **argv)
 		text_puts(stdout, counsellor);
 		fputc('\n', stdout);
 	}
+	fflush(stdout);
+	/* the counsellor's key must be certified by the pinned programme
+	 * key before anything is said */
+	rc = check_counsellors(cli, kase);
 	json_decref(resp);
-	return EXIT_OK;
+	return rc;
 }
 
 int
@@ -137,6 +159,8 @@ cmd_cases(struct cli *cli, int argc, char **argv)
 	if ((rc = cli_parse(cli, argc, argv, NULL, NULL, 0, &npos)) != 0 ||
 	    (rc = cli_login(cli)) != 0 || (rc = cli_case_list(cli, &cases)))
 		return rc;
+	json_array_foreach(cases, i, c)
+		(void)e2e_check_case(cli, c);	/* warns of changed keys */
 	json_array_foreach(cases, i, c) {
 		const char *topic = json_string_value(json_object_get(c,
 		    "topic"));

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,8 @@
 #include "conn.h"
 #include "keyfile.h"
 #include "passphrase.h"
+
+#define LOCK_WAIT_MS	5000	/* for another process to release the store */
 
 /* --- options --- */
 
@@ -62,6 +65,8 @@ cli_global_opt(struct cli *cli, const char *name, const char *value)
 		cli->key_path = value;
 	else if (strcmp(name, "--passphrase-file") == 0)
 		cli->pass_file = value;
+	else if (strcmp(name, "--programme-key") == 0)
+		cli->programme_key = value;
 	else if (strcmp(name, "--timeout") == 0) {
 		if ((ms = cli_parse_secs(value)) <= 0) {
 			cli_usage("bad --timeout: %s", value);
@@ -77,7 +82,7 @@ static int
 is_global(const char *name)
 {
 	static const char *names[] = { "--server", "--ca", "--key",
-	    "--passphrase-file", "--timeout" };
+	    "--passphrase-file", "--timeout", "--programme-key" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(name, names[i]) == 0)
@@ -251,8 +256,21 @@ cli_load_key(struct cli *cli)
 	if ((rc = passphrase_get(cli->pass_file, 0, &pass, &len, why,
 	    sizeof(why))) != 0)
 		return cli_fail(rc, "%s", why[0] ? why : "no passphrase");
+	if (access(cli->key_path, F_OK) == 0 &&
+	    (rc = keyfile_lock(cli->key_path, LOCK_WAIT_MS,
+	    &cli->lock_fd)) != 0) {
+		passphrase_free(pass);
+		if (rc == OFR_E_TIMEOUT)
+			return cli_fail(OFR_E_IO, "the key file %s is in use "
+			    "by another offramp process; try again when it "
+			    "is done", cli->key_path);
+		return cli_fail(rc, "cannot lock %s: %s", cli->key_path,
+		    strerror(errno));
+	}
 	rc = keyfile_load(&cli->key, cli->key_path, pass, len);
 	passphrase_free(pass);
+	if (rc != 0)
+		cli_unlock(cli);
 	switch (rc) {
 	case 0:
 		return 0;
@@ -268,6 +286,25 @@ cli_load_key(struct cli *cli)
 	default:
 		return cli_fail(rc, "cannot load key file %s", cli->key_path);
 	}
+}
+
+int
+cli_save(struct cli *cli)
+{
+	if (cli->key == NULL || !cli->dirty)
+		return 0;
+	if (keyfile_save(cli->key, cli->key_path) != 0)
+		return cli_fail(OFR_E_IO, "cannot save %s: %s", cli->key_path,
+		    strerror(errno));
+	cli->dirty = 0;
+	return 0;
+}
+
+void
+cli_unlock(struct cli *cli)
+{
+	keyfile_unlock(cli->lock_fd);
+	cli->lock_fd = -1;
 }
 
 int
@@ -319,7 +356,25 @@ cli_login(struct cli *cli)
 	if (!json_is_object(cli->account))
 		return cli_fail(OFR_E_CONN, "login: the server sent no "
 		    "account");
-	return 0;
+	return cli_after_login(cli);
+}
+
+int
+cli_after_login(struct cli *cli)
+{
+	const char *what = "ping";
+	json_t *resp = NULL;
+	int rc;
+
+	if ((rc = e2e_after_login(cli, &resp, &what)) != 0) {
+		if (rc == OFR_E_IO)
+			rc = cli_fail(rc, "cannot save %s: %s", cli->key_path,
+			    strerror(errno));
+		else
+			rc = cli_fail_request(cli, rc, resp, what);
+	}
+	json_decref(resp);
+	return rc;
 }
 
 int

@@ -18,14 +18,16 @@
 #include <jansson.h>
 
 #include "proto/ocrypto.h"
+#include "proto/pad.h"
 
 #define EXIT_OK		0
 #define EXIT_ERR	1
 #define EXIT_USAGE	2
 #define EXIT_TIMEOUT	3
 
-/* The longest message text: one copy of it must fit OFR_CT_MAX. */
-#define CLI_TEXT_MAX	(16 * 1024 - OFR_BOX_OVERHEAD)
+/* The longest message text: the longest padded plaintext (pad.h), whose
+ * ratchet message still fits OFR_CT_MAX. */
+#define CLI_TEXT_MAX	PAD_PLAINTEXT_MAX
 
 struct keyfile;
 struct conn;
@@ -37,8 +39,11 @@ struct cli {
 	const char *key_path;
 	const char *pass_file;
 	int timeout_ms;
+	const char *programme_key;	/* --programme-key: pinned explicitly */
 
-	struct keyfile *key;	/* after cli_load_key */
+	struct keyfile *key;	/* after cli_load_key: the local store */
+	int lock_fd;		/* the store's lock, or -1 */
+	int dirty;		/* the store changed since it was saved */
 	struct conn *conn;	/* after cli_connect */
 	json_t *account;	/* after cli_login: the "account" object */
 	int created;		/* after cli_login: the account is new */
@@ -51,6 +56,8 @@ cli_cmd cmd_keygen, cmd_login, cmd_redeem, cmd_invite, cmd_profile;
 cli_cmd cmd_request, cmd_cases, cmd_close;
 cli_cmd cmd_send, cmd_recv, cmd_chat;
 cli_cmd cmd_raw;
+cli_cmd cmd_programme_key, cmd_certify, cmd_safety, cmd_verify;
+cli_cmd cmd_history, cmd_bundle;
 
 /* --- options --- */
 
@@ -111,11 +118,67 @@ int cli_connect(struct cli *cli);
 /* Loads the key, connects and logs in with the key's role hint; keeps the
  * account in cli->account. 0 or an exit status (printed). */
 int cli_login(struct cli *cli);
+/* The prekey upkeep after a login or redeem (e2e_after_login), with
+ * errors printed. 0 or an exit status. */
+int cli_after_login(struct cli *cli);
 /* Sends req (owned) and waits for its answer; on failure reports it with
  * cli_fail_request. 0 with *resp (caller owns), or an exit status. */
 int cli_request(struct cli *cli, json_t *req, json_t **resp);
 /* Closes the connection (if any); the key stays. */
 void cli_disconnect(struct cli *cli);
+
+/* Saves the local store when it changed (cli->dirty). 0 or an exit
+ * status (printed). */
+int cli_save(struct cli *cli);
+/* Releases the lock on the local store (the store stays loaded). */
+void cli_unlock(struct cli *cli);
+
+/* --- end-to-end sessions (e2e.c) --- */
+
+/*
+ * What follows a login: a ping as a barrier, so that the prekeys.low push
+ * the server sends after login.ok has arrived; when it came, or the signed
+ * prekey is due for rotation, new prekeys are made, saved, and uploaded.
+ * Returns 0, or an error code with *what the request that failed and
+ * *resp (caller owns) its error frame when there is one. Prints nothing.
+ */
+int e2e_after_login(struct cli *cli, json_t **resp, const char **what);
+/* Answers a prekeys.low push received later: uploads more one-time
+ * prekeys. 0 or an exit status (printed). */
+int e2e_replenish(struct cli *cli, json_t *push);
+/*
+ * Checks the keys of the other participants of case kase against those
+ * the store saw first (recording new ones): prints "warning: the key of
+ * NAME in case ID changed" for each that differs. Returns how many did.
+ */
+int e2e_check_case(struct cli *cli, json_t *kase);
+/*
+ * Checks a counsellor participant object (key, cert, programme) against
+ * the pinned programme key, pinning it on first use (programme.get).
+ * 0, or an exit status (printed: the refusal names the counsellor).
+ */
+int e2e_check_counsellor(struct cli *cli, json_t *participant);
+/*
+ * Encrypts text for participant p (an object of a case) with the session
+ * for its key, starting one over its prekeys when there is none (after
+ * checking a counsellor's certificate), and appends {"to","ct"} to
+ * copies. 0 or an exit status (printed).
+ */
+int e2e_seal(struct cli *cli, json_t *p, const char *text, size_t len,
+    json_t *copies);
+/*
+ * Decrypts a message from key from: with an existing session of that
+ * peer, or as the responder of a new one (X3DH fields, the prekey secrets
+ * named there; the one-time secret is deleted on success). Returns the
+ * text (malloc'd, NUL-terminated; wipe and free) with *len, or NULL when
+ * it does not decrypt. Marks the store dirty on success.
+ */
+char *e2e_open(struct cli *cli, const uint8_t from[OFR_PK_BYTES],
+    const uint8_t *msg, size_t msglen, size_t *len);
+/* The role of a participant object (enum key_role), or -1. */
+int e2e_participant_role(json_t *p);
+/* Decodes the "key" of a participant object; 0 or -1. */
+int e2e_participant_key(json_t *p, uint8_t key[OFR_PK_BYTES]);
 
 /* --- cases (cases.c) --- */
 

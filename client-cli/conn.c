@@ -1148,6 +1148,34 @@ conn_wait(struct conn *c, struct conn_event *ev, int flags, int timeout_ms)
 	return rc;
 }
 
+json_t *
+conn_take_kept(struct conn *c, const char *type)
+{
+	struct item *it, *prev = NULL;
+	json_t *f;
+
+	for (it = c->kept.head; it != NULL; prev = it, it = it->next) {
+		const char *t = json_string_value(json_object_get(it->json,
+		    "type"));
+
+		if (t == NULL || strcmp(t, type) != 0 ||
+		    json_object_get(it->json, "re") != NULL)
+			continue;
+		if (prev == NULL)
+			c->kept.head = it->next;
+		else
+			prev->next = it->next;
+		if (c->kept.tail == it)
+			c->kept.tail = prev;
+		c->kept.bytes -= it->len;
+		f = it->json;
+		it->json = NULL;
+		item_free(it);
+		return f;
+	}
+	return NULL;
+}
+
 int
 conn_has_frames(const struct conn *c)
 {

@@ -134,6 +134,11 @@ int conn_watch_stdin(struct conn *c, size_t line_max);
 int conn_wait(struct conn *c, struct conn_event *ev, int flags,
     int timeout_ms);
 
+/* Removes the first kept push (a frame without "re") of type type from the
+ * frames set aside by conn_wait_response and returns it (caller owns), or
+ * NULL when there is none. */
+json_t *conn_take_kept(struct conn *c, const char *type);
+
 /* 1 when frames are already received and waiting for conn_wait() (so
  * it will not block), else 0. */
 int conn_has_frames(const struct conn *c);

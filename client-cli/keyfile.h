@@ -1,16 +1,25 @@
 /*
- * keyfile.h: the CLI's identity key file. It holds the Ed25519 seed of the
- * account and the hint of its role (client, counsellor, admin), sealed with
- * crypto_secretbox under a key that Argon2id derives from a passphrase. The
- * secret halves live in sodium_malloc'd memory only; nothing here talks to
- * the network.
+ * keyfile.h: the CLI's local store (the "key file"). One file holds
+ * everything the CLI keeps: the Ed25519 identity and the hint of its role,
+ * its prekey secrets, its end-to-end sessions, pinned programme keys, the
+ * keys seen per case, the message history and, for an admin, the
+ * programme's signing key. All of it is sealed with crypto_secretbox under
+ * a key that Argon2id derives from a passphrase once per process; the
+ * secrets live in sodium_malloc'd memory. Nothing here talks to the
+ * network, and nothing is ever written in the clear.
  *
- * File layout (113 bytes, integers little-endian):
- *   magic "OFRKEY" (6) | version 1 (1) | kdf 1 = Argon2id13 (1) |
+ * File layout (integers of the header little-endian):
+ *   magic "OFRKEY" (6) | version (1) | kdf 1 = Argon2id13 (1) |
  *   salt (16) | opslimit (8) | memlimit (8) | nonce (24) |
- *   secretbox (16 MAC + 33: role byte || Ed25519 seed)
+ *   secretbox (16 MAC + plaintext)
  * The box key is BLAKE2b, keyed with the Argon2id output, of the 40 header
- * bytes before the nonce: every header bit is authenticated.
+ * bytes before the nonce: every header bit is authenticated, the MAC
+ * covers the rest, so any flipped bit or cut byte is refused.
+ * Version 1 (113 bytes): plaintext = role byte || Ed25519 seed.
+ * Version 2 (written now): plaintext = role || seed || records, each
+ *   type (1) || length (u32 big-endian) || payload; see keyfile.c.
+ * A fresh random nonce is used at every save; saves go through a
+ * temporary file in the same directory (mode 0600), fsync and rename.
  */
 #ifndef OFFRAMP_CLI_KEYFILE_H
 #define OFFRAMP_CLI_KEYFILE_H
@@ -19,9 +28,19 @@
 #include <stdint.h>
 
 #include "proto/ocrypto.h"
+#include "proto/x3dh.h"
 
-#define KEYFILE_BYTES		113
+#define KEYFILE_BYTES		113	/* a version 1 file */
+#define KEYFILE_V2_MIN		113	/* a version 2 file with no records */
+#define KEYFILE_MAX		(64 * 1024 * 1024)	/* bytes of a file */
 #define KEYFILE_PASS_MAX	1024	/* bytes of a passphrase */
+
+#define KS_SPK_KEEP		3	/* the current signed prekey + 2 old */
+#define KS_OPK_MAX		1000	/* one-time prekey secrets kept */
+#define KS_SESSIONS_MAX		256	/* sessions in all */
+#define KS_SESSIONS_PEER	4	/* sessions per peer */
+#define KS_PINS_MAX		64
+#define KS_HISTORY_CASE		1000	/* messages kept per case */
 
 enum key_role {
 	KEY_ROLE_CLIENT = 0,
@@ -35,6 +54,75 @@ enum key_kdf {
 	KEY_KDF_MIN = 2,		/* for tests only: no real protection */
 };
 
+struct ratchet;
+
+struct ks_spk {
+	uint32_t id;
+	int64_t created;
+	uint8_t pk[X3DH_KEY_BYTES];
+	uint8_t sk[X3DH_KEY_BYTES];
+};
+
+struct ks_opk {
+	uint32_t id;
+	uint8_t sk[X3DH_KEY_BYTES];
+};
+
+struct ks_session {
+	uint8_t peer[OFR_PK_BYTES];
+	uint64_t used;			/* larger: more recently successful */
+	struct ratchet *r;		/* owned */
+};
+
+struct ks_pin {
+	int64_t programme;
+	uint8_t key[OFR_PK_BYTES];
+};
+
+/* A participant's key as first seen (or last verified) in a case. */
+struct ks_contact {
+	int64_t case_id;
+	uint8_t role;			/* enum key_role */
+	uint8_t verified;
+	uint8_t key[OFR_PK_BYTES];
+};
+
+struct ks_msg {
+	int64_t case_id;
+	int64_t ts;
+	uint8_t sent;			/* 1: mine */
+	char *name;			/* the sender's name; malloc'd */
+	char *text;			/* malloc'd, NUL-terminated */
+	size_t len;
+};
+
+/*
+ * The state kept with the identity. Secret parts (spk, opk, progsk) are
+ * inside the sodium_malloc'd struct keyfile; sessions are sodium_malloc'd
+ * by ratchet_new; contacts and history are malloc'd arrays, wiped when
+ * freed. Callers change these fields directly, then keyfile_save.
+ */
+struct ks_state {
+	uint32_t next_spk_id;		/* ids handed out so far */
+	uint32_t next_opk_id;
+	uint64_t use_counter;
+	size_t n_spk;			/* spk[0] is the current one */
+	struct ks_spk spk[KS_SPK_KEEP];
+	size_t n_opk;
+	struct ks_opk opk[KS_OPK_MAX];
+	size_t n_sessions;
+	struct ks_session sessions[KS_SESSIONS_MAX];
+	size_t n_pins;
+	struct ks_pin pins[KS_PINS_MAX];
+	int has_progsk;
+	int64_t prog_id;
+	uint8_t prog_sk[OFR_SK_BYTES];
+	size_t n_contacts, cap_contacts;
+	struct ks_contact *contacts;
+	size_t n_msgs, cap_msgs;
+	struct ks_msg *msgs;
+};
+
 struct keyfile;
 
 /* The kdf level named s ("interactive", "moderate", "min"), or -1. */
@@ -45,31 +133,34 @@ int keyfile_role_parse(const char *s);
 const char *keyfile_role_name(int role);
 
 /*
- * Makes a new identity with role hint client, seals it under pass and
- * writes it to path (mode 0600, via a temporary file, fsync and link;
- * missing parent directories are created with mode 0700). Refuses to
- * replace an existing file: OFR_E_IO with errno EEXIST. Returns 0 with
- * *out set (free with keyfile_free), or OFR_E_IO (errno set), OFR_E_NOMEM,
- * OFR_E_USAGE (bad kdf level or passphrase length).
+ * Makes a new identity with role hint client and an empty state, seals it
+ * under pass and writes it to path (mode 0600, via a temporary file, fsync
+ * and link; missing parent directories are created with mode 0700).
+ * Refuses to replace an existing file: OFR_E_IO with errno EEXIST. Returns
+ * 0 with *out set (free with keyfile_free), or OFR_E_IO (errno set),
+ * OFR_E_NOMEM, OFR_E_USAGE (bad kdf level or passphrase length).
  */
 int keyfile_create(struct keyfile **out, const char *path, const char *pass,
     size_t passlen, int kdf);
 
 /*
- * Reads and opens the key file at path with pass. Returns 0 with *out set,
- * OFR_E_PASSPHRASE when the passphrase is wrong or the file is damaged
- * (every length and cost read from it is bounded first), OFR_E_IO (errno
- * set) when it cannot be read, OFR_E_NOMEM.
+ * Reads and opens the key file at path with pass (version 1 or 2).
+ * Returns 0 with *out set, OFR_E_PASSPHRASE when the passphrase is wrong
+ * or the file is damaged (every length and cost read from it is bounded
+ * first), OFR_E_IO (errno set) when it cannot be read, OFR_E_NOMEM.
  */
 int keyfile_load(struct keyfile **out, const char *path, const char *pass,
     size_t passlen);
 
 /*
- * Sets the role hint and rewrites the file at path, sealed again under the
- * key derived at create or load time (same passphrase, salt and cost; a
- * fresh nonce), replacing it atomically. Returns 0, OFR_E_USAGE for an
- * unknown role, OFR_E_IO (errno set).
+ * Seals k with its state again under the key derived at create or load
+ * time (same passphrase, salt and cost; a fresh nonce) and replaces the
+ * file at path atomically. 0, OFR_E_NOMEM, OFR_E_IO (errno set).
  */
+int keyfile_save(struct keyfile *k, const char *path);
+
+/* Sets the role hint and saves (keyfile_save). OFR_E_USAGE for an
+ * unknown role; on error the role is unchanged. */
 int keyfile_set_role(struct keyfile *k, const char *path, int role);
 
 int keyfile_role(const struct keyfile *k);
@@ -77,6 +168,22 @@ int keyfile_role(const struct keyfile *k);
 const uint8_t *keyfile_pk(const struct keyfile *k);
 /* The Ed25519 secret key, libsodium form (OFR_SK_BYTES), owned by k. */
 const uint8_t *keyfile_sk(const struct keyfile *k);
+/* The state kept with the identity, owned by k. */
+struct ks_state *keyfile_state(struct keyfile *k);
+
+/* Appends a history entry for case_id (copies name and text), dropping the
+ * oldest of that case past KS_HISTORY_CASE. 0 or OFR_E_NOMEM. */
+int keyfile_history_add(struct keyfile *k, int64_t case_id, int64_t ts,
+    int sent, const char *name, const char *text, size_t len);
+
+/*
+ * Takes an exclusive lock (flock) on "<path>.lock" (made with mode 0600,
+ * empty), waiting up to timeout_ms. 0 with *fd, OFR_E_TIMEOUT when
+ * another process holds it that long, OFR_E_IO (errno set).
+ */
+int keyfile_lock(const char *path, int timeout_ms, int *fd);
+/* Releases a lock from keyfile_lock; fd < 0 is harmless. */
+void keyfile_unlock(int fd);
 
 /* Wipes and frees k; keyfile_free(NULL) is harmless. */
 void keyfile_free(struct keyfile *k);

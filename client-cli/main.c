@@ -21,7 +21,8 @@
 
 static const char usage_text[] =
 "usage: offramp [--server URL] [--ca FILE] [--key FILE]\n"
-"               [--passphrase-file FILE] [--timeout SEC] COMMAND [ARGS]\n"
+"               [--passphrase-file FILE] [--timeout SEC]\n"
+"               [--programme-key B64] COMMAND [ARGS]\n"
 "\n"
 "commands:\n"
 "  keygen [--kdf interactive|moderate|min]   make a key file (min: tests only)\n"
@@ -37,14 +38,30 @@ static const char usage_text[] =
 "  invite [--role counsellor|admin] [--ttl SEC]  make an invite (admin)\n"
 "  profile [--name N] [--languages a,b] [--topics a,b] [--capacity N]\n"
 "          [--available yes|no]              set your profile (counsellor)\n"
+"  safety CASE                               print safety numbers of the\n"
+"                                            case's other participants\n"
+"  verify CASE [--name NAME]                 mark their current keys verified\n"
+"                                            (accepts a changed key)\n"
+"  history CASE                              print the case's stored messages\n"
+"  programme-key                             make the programme's signing\n"
+"                                            key (admin, once)\n"
+"  certify [--days N]                        certify pending counsellors\n"
+"                                            (admin; default 365 days)\n"
 "  raw [--login] [--binary] [--count N] [--idle SEC]\n"
 "                                            send stdin lines as frames,\n"
 "                                            print frames received\n"
+"  bundle --dump                             debugging aid: print the base64\n"
+"                                            of a fresh signed prekey bundle\n"
+"                                            of this key (nothing is kept)\n"
 "\n"
 "defaults: --server $OFFRAMP_SERVER or " DEFAULT_SERVER ",\n"
 "  --ca $OFFRAMP_CA (else the system's CAs), --key $OFFRAMP_KEY or\n"
 "  ~/.offramp/identity, passphrase from --passphrase-file, else\n"
-"  $OFFRAMP_PASSPHRASE, else asked on the terminal; --timeout 10.\n"
+"  $OFFRAMP_PASSPHRASE, else asked on the terminal; --timeout 10;\n"
+"  --programme-key $OFFRAMP_PROGRAMME_KEY, else each programme's key is\n"
+"  pinned the first time one of its counsellors is met.\n"
+"The key file is the local store: identity, sessions, prekeys, pinned\n"
+"keys and message history, all encrypted under the passphrase.\n"
 "exit status: 0 ok, 1 error, 2 usage error, 3 timeout.\n";
 
 static const struct {
@@ -63,6 +80,12 @@ static const struct {
 	{ "invite", cmd_invite },
 	{ "profile", cmd_profile },
 	{ "raw", cmd_raw },
+	{ "programme-key", cmd_programme_key },
+	{ "certify", cmd_certify },
+	{ "safety", cmd_safety },
+	{ "verify", cmd_verify },
+	{ "history", cmd_history },
+	{ "bundle", cmd_bundle },
 };
 
 /* ~/.offramp/identity, in buf. */
@@ -91,6 +114,9 @@ defaults(struct cli *cli, char *keybuf, size_t keybufsz)
 	cli->server = s != NULL && s[0] != '\0' ? s : DEFAULT_SERVER;
 	s = getenv("OFFRAMP_CA");
 	cli->ca = s != NULL && s[0] != '\0' ? s : NULL;
+	s = getenv("OFFRAMP_PROGRAMME_KEY");
+	cli->programme_key = s != NULL && s[0] != '\0' ? s : NULL;
+	cli->lock_fd = -1;
 	s = getenv("OFFRAMP_KEY");
 	cli->key_path = s != NULL && s[0] != '\0' ? s :
 	    default_key_path(keybuf, keybufsz);
@@ -101,8 +127,10 @@ static void
 cleanup(struct cli *cli)
 {
 	cli_disconnect(cli);
+	(void)cli_save(cli);	/* keys first seen in cases, pins */
 	keyfile_free(cli->key);
 	cli->key = NULL;
+	cli_unlock(cli);
 }
 
 int

@@ -1,8 +1,9 @@
 /*
- * messages.c: the message commands (send, recv, chat). A message is sealed
- * once per other participant of its case with ocrypto_box_seal (the
- * interim scheme of PROTOCOL.md, "Messages"); received ones are opened
- * with the sender's key, printed, and only then acknowledged. Text from
+ * messages.c: the message commands (send, recv, chat). A message is
+ * encrypted once per other participant of its case with the end-to-end
+ * session of that peer (e2e.c); the store is saved before it leaves, so a
+ * message key is never used twice. Received ones are decrypted, printed,
+ * kept in the history, saved, and only then acknowledged. Text from
  * others is printed through text_put(), never raw.
  */
 #include <errno.h>
@@ -57,69 +58,82 @@ frame_type(json_t *f)
 
 /* --- sealing and opening --- */
 
-/* One copy {"to": key, "ct": box} for participant key pk_b64. */
+/*
+ * Refuses a case whose participants' keys changed, or that cannot carry
+ * messages now (the server would say the same). 0 or an exit status.
+ */
 static int
-add_copy(json_t *copies, struct cli *cli, const char *pk_b64,
-    const uint8_t *pk, const char *text, size_t len)
+case_keys_ok(struct cli *cli, json_t *kase)
 {
-	uint8_t *ct;
-	json_t *copy;
+	int64_t id = json_integer_value(json_object_get(kase, "id"));
+
+	if (e2e_check_case(cli, kase) > 0)
+		return cli_fail(OFR_E_CRYPTO, "not sent: a key in case %lld "
+		    "changed; compare safety numbers (offramp safety %lld), "
+		    "then accept it with offramp verify %lld", (long long)id,
+		    (long long)id, (long long)id);
+	return 0;
+}
+
+static int
+case_sendable(struct cli *cli, json_t *kase)
+{
+	const char *status = json_string_value(json_object_get(kase,
+	    "status"));
 	int rc;
 
-	if ((ct = malloc(len + OFR_BOX_OVERHEAD)) == NULL)
-		return OFR_E_NOMEM;
-	rc = ocrypto_box_seal(ct, (const uint8_t *)text, len,
-	    keyfile_sk(cli->key), pk);
-	if (rc == 0) {
-		if ((copy = json_object()) == NULL ||
-		    json_object_set_new(copy, "to", json_string(pk_b64)) ||
-		    frame_set_bin(copy, "ct", ct, len + OFR_BOX_OVERHEAD) ||
-		    json_array_append_new(copies, copy))
-			rc = OFR_E_NOMEM;
-	}
-	free(ct);
-	return rc;
+	if ((rc = case_keys_ok(cli, kase)) != 0)
+		return rc;
+	if (status != NULL && strcmp(status, "waiting") == 0)
+		return cli_fail(OFR_E_CASE_WAITING, "msg.send");
+	if (status != NULL && strcmp(status, "closed") == 0)
+		return cli_fail(OFR_E_CASE_CLOSED, "msg.send");
+	return 0;
 }
 
 /*
- * A msg.send for case kase: text sealed for each participant but me.
- * Returns the frame, or NULL with *err set.
+ * A msg.send for case kase: text encrypted with the session of each
+ * participant but me. 0 with *out, or an exit status (printed). The
+ * sessions advanced: the caller saves the store before sending.
  */
-static json_t *
+static int
 seal_message(struct cli *cli, json_t *kase, const uint8_t mid[OFR_MID_BYTES],
-    const char *text, size_t len, int *err)
+    const char *text, size_t len, json_t **out)
 {
 	json_t *f = json_object(), *copies = json_array(), *p;
 	uint8_t pk[OFR_PK_BYTES];
-	size_t i, n;
+	size_t i;
+	int rc;
 
-	*err = OFR_E_NOMEM;
+	*out = NULL;
 	if (f == NULL || copies == NULL ||
 	    json_object_set_new(f, "type", json_string("msg.send")) ||
 	    json_object_set(f, "case", json_object_get(kase, "id")) ||
-	    frame_set_bin(f, "mid", mid, OFR_MID_BYTES))
+	    frame_set_bin(f, "mid", mid, OFR_MID_BYTES)) {
+		rc = cli_fail(OFR_E_NOMEM, "msg.send");
 		goto fail;
+	}
 	json_array_foreach(json_object_get(kase, "participants"), i, p) {
-		const char *k = json_string_value(json_object_get(p, "key"));
-
-		if (k == NULL || b64_decode(pk, sizeof(pk), &n, k,
-		    strlen(k)) != 0 || n != sizeof(pk)) {
-			*err = OFR_E_BAD_FIELD;
+		if (e2e_participant_key(p, pk) != 0) {
+			rc = cli_fail(OFR_E_BAD_FIELD, "a participant without "
+			    "a key");
 			goto fail;
 		}
 		if (sodium_memcmp(pk, keyfile_pk(cli->key), sizeof(pk)) == 0)
 			continue;
-		if ((*err = add_copy(copies, cli, k, pk, text, len)) != 0)
+		if ((rc = e2e_seal(cli, p, text, len, copies)) != 0)
 			goto fail;
 	}
-	if (json_object_set_new(f, "copies", copies) == 0)
-		return f;
+	if (json_object_set_new(f, "copies", copies) == 0) {
+		*out = f;
+		return 0;
+	}
 	copies = NULL;
-	*err = OFR_E_NOMEM;
+	rc = cli_fail(OFR_E_NOMEM, "msg.send");
 fail:
 	json_decref(copies);
 	json_decref(f);
-	return NULL;
+	return rc;
 }
 
 /*
@@ -139,18 +153,8 @@ open_message(struct cli *cli, json_t *f, size_t *len)
 	if (frame_bin(&in, "from", OFR_PK_BYTES, OFR_PK_BYTES, 1, from,
 	    &n) != 0 || (ct = malloc(OFR_CT_MAX)) == NULL)
 		return NULL;
-	if (frame_bin(&in, "ct", OFR_BOX_OVERHEAD, OFR_CT_MAX, 1, ct,
-	    &ctlen) == 0 &&
-	    (pt = malloc(ctlen - OFR_BOX_OVERHEAD + 1)) != NULL) {
-		if (ocrypto_box_open((uint8_t *)pt, ct, ctlen,
-		    keyfile_sk(cli->key), from) == 0) {
-			*len = ctlen - OFR_BOX_OVERHEAD;
-			pt[*len] = '\0';
-		} else {
-			free(pt);
-			pt = NULL;
-		}
-	}
+	if (frame_bin(&in, "ct", 1, OFR_CT_MAX, 1, ct, &ctlen) == 0)
+		pt = e2e_open(cli, from, ct, ctlen, len);
 	free(ct);
 	return pt;
 }
@@ -221,6 +225,13 @@ print_message(struct cli *cli, json_t *kase, json_t *f, int recv_format)
 		fputs("[cannot decrypt]", stdout);
 	fputc('\n', stdout);
 	fflush(stdout);
+	if (text != NULL && kase != NULL) {
+		if (keyfile_history_add(cli->key, json_integer_value(
+		    json_object_get(f, "case")), json_integer_value(
+		    json_object_get(f, "ts")), 0, name != NULL ? name : "?",
+		    text, len) == 0)
+			cli->dirty = 1;
+	}
 	if (text != NULL) {
 		sodium_memzero(text, len);
 		free(text);
@@ -266,6 +277,9 @@ ack_flush(struct cli *cli, struct acks *a)
 
 	if (a->n == 0)
 		return 0;
+	/* only what is durable here is acknowledged */
+	if ((rc = cli_save(cli)) != 0)
+		return rc;
 	if ((rc = cli_request(cli, ack_frame(a), &resp)) != 0)
 		return rc;
 	json_decref(resp);
@@ -320,77 +334,43 @@ message_text(int n, char **words, char *buf, size_t bufsz, size_t *len)
 	return 0;
 }
 
-/* What one attempt of a send ended with. */
-struct attempt {
-	int rc;			/* 0, a server or a local error code */
-	json_t *resp;		/* the error frame, if any */
-	const char *what;	/* what failed */
-	int sent;		/* msg.send was queued */
-};
-
-static void
-send_once(struct cli *cli, int64_t id, const uint8_t mid[OFR_MID_BYTES],
-    const char *text, size_t len, struct attempt *a)
+/* Sends the msg.send f (owned) and waits for its answer, again with the
+ * same mid on a new connection when no answer comes. 0 or an exit status
+ * (printed). */
+static int
+send_with_retries(struct cli *cli, json_t *f)
 {
-	json_t *cases = NULL, *kase, *f;
+	json_t *resp = NULL;
 	int64_t rid;
+	int rc = 0, tries;
 
-	memset(a, 0, sizeof(*a));
-	a->what = "connect";
-	if ((a->rc = conn_open(&cli->conn, cli->server, cli->ca,
-	    cli->timeout_ms)) != 0)
-		return;
-	a->what = "login";
-	if ((a->rc = conn_login(cli->conn, keyfile_sk(cli->key),
-	    keyfile_role_name(keyfile_role(cli->key)), &a->resp,
-	    cli->timeout_ms)) != 0)
-		return;
-	json_decref(a->resp);
-	a->resp = NULL;
-	a->what = "case.list";
-	if ((f = json_object()) == NULL) {
-		a->rc = OFR_E_NOMEM;
-		return;
-	}
-	json_object_set_new(f, "type", json_string("case.list"));
-	if ((a->rc = conn_request(cli->conn, f, &a->resp,
-	    cli->timeout_ms)) != 0)
-		return;
-	cases = json_incref(json_object_get(a->resp, "cases"));
-	json_decref(a->resp);
-	a->resp = NULL;
-	a->what = "msg.send";
-	if ((kase = cli_case_find(cases, id)) == NULL) {
-		a->rc = OFR_E_NOT_FOUND;
-	} else if ((f = seal_message(cli, kase, mid, text, len,
-	    &a->rc)) != NULL) {
-		if ((rid = conn_send(cli->conn, f)) > 0) {
-			a->sent = 1;
-			a->rc = conn_wait_response(cli->conn, rid, &a->resp,
-			    cli->timeout_ms);
-		} else {
-			a->rc = (int)rid;
+	for (tries = 0;; tries++) {
+		rid = conn_send(cli->conn, json_deep_copy(f));
+		rc = conn_wait_response(cli->conn, rid, &resp,
+		    cli->timeout_ms);
+		if (rc == 0 || tries == SEND_RETRIES ||
+		    (rc != OFR_E_TIMEOUT && rc != OFR_E_CONN))
+			break;
+		/* no ack: again, with the same mid, on a new connection */
+		json_decref(resp);
+		resp = NULL;
+		cli_disconnect(cli);
+		usleep(250000u << tries);
+		if (cli_connect(cli) != 0 || cli_login(cli) != 0) {
+			json_decref(f);
+			return EXIT_ERR;
 		}
 	}
-	json_decref(cases);
-}
-
-/* Reports a failed attempt; returns the exit status. */
-static int
-attempt_fail(struct cli *cli, struct attempt *a, int64_t id)
-{
-	if (a->rc == OFR_E_USAGE && cli->conn == NULL)
-		return cli_usage("bad server url %s", cli->server);
-	if (strcmp(a->what, "connect") == 0)
-		return cli_fail(a->rc, "%s: %s", cli->server,
-		    conn_error(cli->conn));
-	if (a->rc == OFR_E_NOT_FOUND && a->resp == NULL)
-		return cli_fail(a->rc, "case %lld is not one of yours",
-		    (long long)id);
-	if (a->rc == OFR_E_TOO_BIG)
-		return cli_fail(a->rc, "the message is too long for this "
-		    "many recipients");
-	return cli_fail_request(cli, a->rc, a->resp, a->what);
+	json_decref(f);
+	if (rc == OFR_E_TIMEOUT || rc == OFR_E_CONN) {
+		rc = cli_fail(OFR_E_TIMEOUT, "msg.send: no ack after %d "
+		    "attempts (last: %s)", tries + 1, rc == OFR_E_TIMEOUT ?
+		    "no answer" : conn_error(cli->conn));
+	} else if (rc != 0) {
+		rc = cli_fail_request(cli, rc, resp, "msg.send");
+	}
+	json_decref(resp);
+	return rc;
 }
 
 int
@@ -398,10 +378,10 @@ cmd_send(struct cli *cli, int argc, char **argv)
 {
 	uint8_t mid[OFR_MID_BYTES];
 	char b64[OFR_B64_LEN(OFR_MID_BYTES)], *text;
-	struct attempt a;
+	json_t *cases = NULL, *kase, *f = NULL;
 	size_t len = 0;
 	int64_t id;
-	int rc, sent = 0;
+	int rc;
 
 	if (argc < 2 || (id = cli_parse_id(argv[0])) < 0)
 		return cli_usage("send CASE TEXT...");
@@ -411,39 +391,37 @@ cmd_send(struct cli *cli, int argc, char **argv)
 	if ((text = malloc(CLI_TEXT_MAX + 1)) == NULL)
 		return cli_fail(OFR_E_NOMEM, "send");
 	if ((rc = message_text(argc, argv, text, CLI_TEXT_MAX + 1,
-	    &len)) != 0 || (rc = cli_load_key(cli)) != 0) {
-		free(text);
-		return rc;
+	    &len)) != 0 || (rc = cli_login(cli)) != 0 ||
+	    (rc = cli_case_list(cli, &cases)) != 0)
+		goto out;
+	if ((kase = cli_case_find(cases, id)) == NULL) {
+		rc = cli_fail(OFR_E_NOT_FOUND, "case %lld is not one of yours",
+		    (long long)id);
+		goto out;
 	}
 	randombytes_buf(mid, sizeof(mid));
-	for (int tries = 0;; tries++) {
-		send_once(cli, id, mid, text, len, &a);
-		sent |= a.sent;
-		if (a.rc == 0 || !sent || tries == SEND_RETRIES ||
-		    (a.rc != OFR_E_TIMEOUT && a.rc != OFR_E_CONN))
-			break;
-		/* no ack: again, with the same mid, on a new connection */
-		json_decref(a.resp);
-		cli_disconnect(cli);
-		usleep(250000u << tries);
+	if ((rc = case_sendable(cli, kase)) != 0 ||
+	    (rc = seal_message(cli, kase, mid, text, len, &f)) != 0)
+		goto out;
+	/* the sessions moved on: durable before anything leaves */
+	if ((rc = cli_save(cli)) != 0) {
+		json_decref(f);
+		goto out;
 	}
-	sodium_memzero(text, CLI_TEXT_MAX + 1);
-	free(text);
-	if (a.rc != 0) {
-		if (sent && (a.rc == OFR_E_TIMEOUT || a.rc == OFR_E_CONN))
-			rc = cli_fail(OFR_E_TIMEOUT, "msg.send: no ack after "
-			    "%d attempts (last: %s: %s)", SEND_RETRIES + 1,
-			    a.what, a.rc == OFR_E_TIMEOUT ? "no answer" :
-			    conn_error(cli->conn));
-		else
-			rc = attempt_fail(cli, &a, id);
-		json_decref(a.resp);
-		return rc;
-	}
-	json_decref(a.resp);
+	if ((rc = send_with_retries(cli, f)) != 0)
+		goto out;
+	if (keyfile_history_add(cli->key, id, (int64_t)time(NULL), 1, "me",
+	    text, len) == 0)
+		cli->dirty = 1;
+	if ((rc = cli_save(cli)) != 0)
+		goto out;
 	b64_encode(b64, sizeof(b64), mid, sizeof(mid));
 	printf("sent: %s\n", b64);
-	return EXIT_OK;
+out:
+	json_decref(cases);
+	sodium_memzero(text, CLI_TEXT_MAX + 1);
+	free(text);
+	return rc;
 }
 
 /* --- recv --- */
@@ -506,6 +484,10 @@ cmd_recv(struct cli *cli, int argc, char **argv)
 			}
 		} else if (strcmp(frame_type(ev.frame), "case") == 0) {
 			case_update(cases, ev.frame);
+		} else if (strcmp(frame_type(ev.frame), "prekeys.low") == 0 &&
+		    (rc = e2e_replenish(cli, ev.frame)) != 0) {
+			conn_event_clear(&ev);
+			goto out;
 		}
 		conn_event_clear(&ev);
 	}
@@ -523,6 +505,8 @@ struct chat {
 	json_t *cases;
 	struct acks acks;
 	int64_t pending[CHAT_WINDOW + 1];	/* request ids in flight */
+	char *ptext[CHAT_WINDOW + 1];		/* and their texts */
+	size_t plen[CHAT_WINDOW + 1];
 	int npending, nsends;
 	int64_t ack_id;		/* the msg.ack in flight, or 0 */
 	int failed;
@@ -532,9 +516,8 @@ static void
 chat_send(struct chat *ch, const char *line, size_t len)
 {
 	uint8_t mid[OFR_MID_BYTES];
-	json_t *kase = cli_case_find(ch->cases, ch->id), *f;
+	json_t *kase = cli_case_find(ch->cases, ch->id), *f = NULL;
 	int64_t rid;
-	int err;
 
 	if (len == 0)
 		return;
@@ -549,14 +532,31 @@ chat_send(struct chat *ch, const char *line, size_t len)
 		return;
 	}
 	randombytes_buf(mid, sizeof(mid));
-	if ((f = seal_message(ch->cli, kase, mid, line, len, &err)) == NULL ||
-	    (rid = conn_send(ch->cli->conn, f)) <= 0) {
-		cli_fail(f == NULL ? err : OFR_E_TOO_BIG, "message not sent");
+	if (seal_message(ch->cli, kase, mid, line, len, &f) != 0 ||
+	    cli_save(ch->cli) != 0) {
+		json_decref(f);
 		ch->failed = 1;
 		return;
 	}
+	if ((rid = conn_send(ch->cli->conn, f)) <= 0) {
+		cli_fail(OFR_E_TOO_BIG, "message not sent");
+		ch->failed = 1;
+		return;
+	}
+	if ((ch->ptext[ch->npending] = malloc(len + 1)) != NULL)
+		memcpy(ch->ptext[ch->npending], line, len);
+	ch->plen[ch->npending] = len;
 	ch->pending[ch->npending++] = rid;
 	ch->nsends++;
+}
+
+static void
+chat_text_free(char *t, size_t len)
+{
+	if (t != NULL) {
+		sodium_memzero(t, len);
+		free(t);
+	}
 }
 
 /* Takes the response to one of our requests; 0 if f is none. */
@@ -565,7 +565,7 @@ chat_response(struct chat *ch, json_t *f)
 {
 	json_t *re = json_object_get(f, "re");
 	int64_t id = json_integer_value(re);
-	int is_ack;
+	int is_ack, ok = strcmp(frame_type(f), "error") != 0;
 
 	if (!json_is_integer(re))
 		return 0;
@@ -579,7 +579,16 @@ chat_response(struct chat *ch, json_t *f)
 			;
 		if (i == ch->npending)
 			return 1;	/* not ours: ignore */
-		ch->pending[i] = ch->pending[--ch->npending];
+		if (ok && ch->ptext[i] != NULL && keyfile_history_add(
+		    ch->cli->key, ch->id, (int64_t)time(NULL), 1, "me",
+		    ch->ptext[i], ch->plen[i]) == 0)
+			ch->cli->dirty = 1;
+		chat_text_free(ch->ptext[i], ch->plen[i]);
+		ch->npending--;
+		ch->pending[i] = ch->pending[ch->npending];
+		ch->ptext[i] = ch->ptext[ch->npending];
+		ch->plen[i] = ch->plen[ch->npending];
+		ch->ptext[ch->npending] = NULL;
 		ch->nsends--;
 	}
 	if (strcmp(frame_type(f), "error") == 0) {
@@ -598,7 +607,10 @@ chat_frame(struct chat *ch, json_t *f)
 
 	if (chat_response(ch, f))
 		return;
-	if (strcmp(type, "msg") == 0) {
+	if (strcmp(type, "prekeys.low") == 0) {
+		if (e2e_replenish(ch->cli, f) != 0)
+			ch->failed = 1;
+	} else if (strcmp(type, "msg") == 0) {
 		if (json_integer_value(json_object_get(f, "case")) != ch->id)
 			return;	/* another case's: left for later */
 		print_message(ch->cli, cli_case_find(ch->cases, ch->id), f, 0);
@@ -625,6 +637,9 @@ chat_loop(struct chat *ch)
 
 	for (;;) {
 		if (ch->acks.n > 0 && ch->ack_id == 0 &&
+		    !conn_has_frames(cli->conn) && cli_save(cli) != 0)
+			return EXIT_ERR;	/* not durable: no ack */
+		if (ch->acks.n > 0 && ch->ack_id == 0 &&
 		    !conn_has_frames(cli->conn) &&
 		    (ch->ack_id = conn_send(cli->conn,
 		    ack_frame(&ch->acks))) < 0)
@@ -632,7 +647,7 @@ chat_loop(struct chat *ch)
 			    conn_error(cli->conn));
 		if (eof && ch->npending == 0 && ch->ack_id == 0 &&
 		    ch->acks.n == 0)
-			return 0;
+			return cli_save(cli);
 		flags = !eof && ch->nsends < CHAT_WINDOW ? CONN_WANT_STDIN : 0;
 		rc = conn_wait(cli->conn, &ev, flags, eof ? left_ms(deadline) :
 		    -1);
@@ -686,11 +701,17 @@ cmd_chat(struct cli *cli, int argc, char **argv)
 		return cli_fail(OFR_E_NOT_FOUND, "case %lld is not one of "
 		    "yours", (long long)ch.id);
 	}
+	if ((rc = case_keys_ok(cli, cli_case_find(ch.cases, ch.id))) != 0) {
+		json_decref(ch.cases);
+		return rc;
+	}
 	if ((rc = conn_watch_stdin(cli->conn, CLI_TEXT_MAX)) != 0) {
 		json_decref(ch.cases);
 		return cli_fail(rc, "cannot watch stdin");
 	}
 	rc = chat_loop(&ch);
+	for (int i = 0; i < ch.npending; i++)
+		chat_text_free(ch.ptext[i], ch.plen[i]);
 	json_decref(ch.cases);
 	if (rc == 0 && ch.failed)
 		rc = EXIT_ERR;

@@ -146,6 +146,11 @@ cmd_raw(struct cli *cli, int argc, char **argv)
 		rc = cli_connect(cli);
 	if (rc != 0)
 		return rc;
+	/* the store is done with (the prekeys are up): another command of
+	 * this identity may run while this connection stays open */
+	if ((rc = cli_save(cli)) != 0)
+		return rc;
+	cli_unlock(cli);
 	conn_set_raw(cli->conn, 1);
 	if (!login) {
 		const char *ch = conn_challenge_text(cli->conn);

@@ -32,6 +32,7 @@ static const struct {
 	{ OFR_E_DISABLED, "account_disabled" },
 	{ OFR_E_LIMIT, "limit" },
 	{ OFR_E_INTERNAL, "internal" },
+	{ OFR_E_BAD_STATE, "bad_state" },
 	{ OFR_E_NOMEM, "no_memory" },
 	{ OFR_E_IO, "io" },
 	{ OFR_E_CRYPTO, "crypto" },

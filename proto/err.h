@@ -31,6 +31,7 @@ enum ofr_err {
 	OFR_E_DISABLED = -19,		/* the account is disabled */
 	OFR_E_LIMIT = -20,		/* a count limit of the server is reached */
 	OFR_E_INTERNAL = -21,		/* the server failed; nothing changed */
+	OFR_E_BAD_STATE = -22,		/* the case's status does not allow it */
 	/* local errors: never on the wire */
 	OFR_E_NOMEM = -40,
 	OFR_E_IO = -41,

@@ -1,16 +1,22 @@
 /*
  * admin.c: the programme's own tools. Admins invite counsellors and admins
- * into their programme with expiring one-time tokens (only the token's hash
- * is stored); counsellors set their profile. Everything acts within the
- * caller's own programme.
+ * with expiring one-time tokens (only the token's hash is stored), edit and
+ * disable counsellors, see pool figures without any message content, set
+ * the programme's public profile and read its audit log; counsellors set
+ * their own profile. Everything acts within the caller's own programme,
+ * and every admin action is written to the append-only audit log.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
 
 #include "handlers.h"
 #include "log.h"
+#include "match.h"
+#include "pool.h"
+#include "profile.h"
 #include "proto/err.h"
 #include "proto/ocrypto.h"
 #include "store.h"
@@ -19,7 +25,18 @@
 #define INVITE_TTL_MAX		(7 * 86400)
 #define INVITE_TTL_DEFAULT	86400
 #define INVITES_PENDING_MAX	1000
-#define CAPACITY_MAX		100
+#define COUNSELLORS_LIST_MAX	1000
+#define MOVE_MAX		256	/* open cases of one counsellor */
+#define STATS_WINDOW		(90 * 86400)
+#define STATS_MAX		10000
+
+int
+admin_audit(struct session *s, const char *action, int64_t target,
+    const char *detail)
+{
+	return store_audit_add(s->srv->st, s->acct.programme, s->acct.id,
+	    action, target, detail ? detail : "", s->srv->now);
+}
 
 int
 admin_invite_create(struct session *s, struct frame_in *in)
@@ -53,7 +70,8 @@ admin_invite_create(struct session *s, struct frame_in *in)
 	randombytes_buf(token, sizeof(token));
 	crypto_generichash(hash, sizeof(hash), token, sizeof(token), NULL, 0);
 	if ((rc = store_invite_create(st, hash, s->acct.programme, role,
-	    s->srv->now + ttl, s->acct.id, s->srv->now)) != 0)
+	    s->srv->now + ttl, s->acct.id, s->srv->now)) != 0 ||
+	    (rc = admin_audit(s, "invite.create", 0, role_name)) != 0)
 		return rc;
 	ocrypto_invite_encode(text, token);
 	sodium_memzero(token, sizeof(token));
@@ -63,82 +81,382 @@ admin_invite_create(struct session *s, struct frame_in *in)
 	json_object_set_new(f, "expires", json_integer(s->srv->now + ttl));
 	sodium_memzero(text, sizeof(text));
 	session_reply(s, f);
-	log_info("admin: account %lld invited a %s", (long long)s->acct.id,
-	    role_name);
 	return 0;
 }
 
-/* ",a,b," as a JSON array of strings. */
-static json_t *
-list_json(const char *joined)
+/* Answers with the counsellor's profile as it is now. */
+static int
+reply_profile(struct session *s, struct frame_in *in, const char *type,
+    int64_t id)
 {
-	json_t *arr = json_array();
-	const char *p = joined;
+	struct counsellor c;
+	json_t *f, *o;
+	int rc;
 
-	while (arr != NULL && *p == ',' && p[1] != '\0') {
-		const char *end = strchr(p + 1, ',');
-
-		if (end == NULL)
-			break;
-		json_array_append_new(arr, json_stringn(p + 1,
-		    (size_t)(end - p - 1)));
-		p = end;
+	if ((rc = store_counsellor_get(s->srv->st, id, &c)) != 0)
+		return rc;
+	if ((f = frame_new(type, in->id)) == NULL ||
+	    (o = profile_json(&c)) == NULL) {
+		json_decref(f);
+		return OFR_E_NOMEM;
 	}
-	return arr;
+	frame_set_bin(f, "key", c.acct.key, OFR_PK_BYTES);
+	json_object_set_new(f, "profile", o);
+	session_reply(s, f);
+	return 0;
+}
+
+/* Applies the profile fields of in to counsellor id, then rematches. */
+static int
+update_profile(struct session *s, struct frame_in *in, int64_t id,
+    int allow_capacity)
+{
+	struct store *st = s->srv->st;
+	const char *name = NULL;
+	struct profile p;
+	int rc;
+
+	if ((rc = store_profile_get(st, id, &p)) != 0 ||
+	    (rc = profile_read(in, &p, &name, allow_capacity)) != 0)
+		return rc;
+	if ((rc = store_profile_set(st, id, &p)) != 0 ||
+	    (name != NULL &&
+	    (rc = store_account_set_name(st, id, name)) != 0))
+		return rc;
+	if ((rc = pool_refresh(s->srv, id)) != 0)
+		return rc;
+	/* Room may have opened for a waiting case. */
+	return cases_match_waiting(s->srv, id);
 }
 
 int
 admin_profile_set(struct session *s, struct frame_in *in)
 {
-	struct store *st = s->srv->st;
-	struct profile p;
-	const char *name = NULL;
-	int64_t capacity = -1;
-	int available = -1, rc;
-	char languages[STORE_LIST_BYTES] = "", topics[STORE_LIST_BYTES] = "";
-	json_t *f, *o;
+	struct account a;
+	int rc;
 
+	if ((rc = update_profile(s, in, s->acct.id, 0)) != 0)
+		return rc;
+	if (store_account_by_id(s->srv->st, s->acct.id, &a) == 0)
+		memcpy(s->acct.name, a.name, sizeof(a.name));
+	return reply_profile(s, in, "profile.set.ok", s->acct.id);
+}
+
+/* The counsellor named by "key", of the admin's programme. */
+static int
+own_counsellor(struct session *s, struct frame_in *in, struct account *a)
+{
+	uint8_t key[OFR_PK_BYTES];
+	size_t n;
+	int rc;
+
+	if ((rc = frame_bin(in, "key", OFR_PK_BYTES, OFR_PK_BYTES, 1, key,
+	    &n)) != 0)
+		return rc;
+	rc = store_account_by_key(s->srv->st, key, a);
+	if (rc != 0)
+		return rc;
+	if (a->role != ROLE_COUNSELLOR || a->programme != s->acct.programme)
+		return OFR_E_NOT_FOUND;
+	return 0;
+}
+
+int
+admin_counsellor_update(struct session *s, struct frame_in *in)
+{
+	struct account a;
+	int rc;
+
+	if ((rc = own_counsellor(s, in, &a)) != 0 ||
+	    (rc = update_profile(s, in, a.id, 1)) != 0 ||
+	    (rc = admin_audit(s, "counsellor.update", a.id, NULL)) != 0)
+		return rc;
+	return reply_profile(s, in, "counsellor.update.ok", a.id);
+}
+
+int
+admin_counsellor_disable(struct session *s, struct frame_in *in)
+{
+	struct server *srv = s->srv;
+	int64_t ids[MOVE_MAX];
+	struct case_info c;
+	struct account a;
+	size_t n;
+	int rc;
+
+	if ((rc = own_counsellor(s, in, &a)) != 0)
+		return rc;
+	if ((rc = store_account_set_disabled(srv->st, a.id, 1)) != 0 ||
+	    (rc = pool_refresh(srv, a.id)) != 0 ||
+	    (rc = store_case_open_of_counsellor(srv->st, a.id, ids, MOVE_MAX,
+	    &n)) != 0)
+		return rc;
+	/* Its clients go back to matching, and are told. */
+	for (size_t i = 0; i < n; i++)
+		if ((rc = store_case_get(srv->st, ids[i], &c)) != 0 ||
+		    (rc = cases_move(srv, &c, NULL)) != 0)
+			return rc;
+	if ((rc = admin_audit(s, "counsellor.disable", a.id, NULL)) != 0)
+		return rc;
+	session_drop_account(a.id);
+	return reply_profile(s, in, "counsellor.disable.ok", a.id);
+}
+
+int
+admin_counsellor_enable(struct session *s, struct frame_in *in)
+{
+	struct account a;
+	int rc;
+
+	if ((rc = own_counsellor(s, in, &a)) != 0 ||
+	    (rc = store_account_set_disabled(s->srv->st, a.id, 0)) != 0 ||
+	    (rc = pool_refresh(s->srv, a.id)) != 0 ||
+	    (rc = cases_match_waiting(s->srv, a.id)) != 0 ||
+	    (rc = admin_audit(s, "counsellor.enable", a.id, NULL)) != 0)
+		return rc;
+	return reply_profile(s, in, "counsellor.enable.ok", a.id);
+}
+
+static int
+list_one(void *arg, const struct counsellor *c)
+{
+	json_t *e = json_object(), *o = profile_json(c);
+
+	if (e == NULL || o == NULL ||
+	    frame_set_bin(e, "key", c->acct.key, OFR_PK_BYTES) != 0) {
+		json_decref(e);
+		json_decref(o);
+		return OFR_E_NOMEM;
+	}
+	json_object_set_new(e, "profile", o);
+	json_array_append_new(arg, e);
+	return 0;
+}
+
+int
+admin_counsellor_list(struct session *s, struct frame_in *in)
+{
+	json_t *arr = json_array(), *f;
+	int rc;
+
+	if (arr == NULL)
+		return OFR_E_NOMEM;
+	if ((rc = store_counsellor_each(s->srv->st, s->acct.programme,
+	    COUNSELLORS_LIST_MAX, list_one, arr)) != 0 ||
+	    (f = frame_new("counsellor.list.ok", in->id)) == NULL) {
+		json_decref(arr);
+		return rc ? rc : OFR_E_NOMEM;
+	}
+	json_object_set_new(f, "counsellors", arr);
+	session_reply(s, f);
+	return 0;
+}
+
+static int
+stats_one(void *arg, const struct counsellor *c)
+{
+	json_t *e = json_object();
+
+	if (e == NULL || frame_set_bin(e, "key", c->acct.key,
+	    OFR_PK_BYTES) != 0) {
+		json_decref(e);
+		return OFR_E_NOMEM;
+	}
+	json_object_set_new(e, "name", json_string(c->acct.name));
+	json_object_set_new(e, "open", json_integer(c->open));
+	json_object_set_new(e, "capacity", json_integer(c->prof.capacity));
+	json_object_set_new(e, "presence",
+	    json_string(profile_presence_name(c->prof.presence)));
+	json_array_append_new(arg, e);
+	return 0;
+}
+
+/* The value at fraction q of sorted values (nearest rank). */
+static int64_t
+quantile(const int64_t *v, size_t n, int percent)
+{
+	size_t rank = (n * (size_t)percent + 99) / 100;
+
+	return v[rank > 0 ? rank - 1 : 0];
+}
+
+int
+admin_pool_stats(struct session *s, struct frame_in *in)
+{
+	struct server *srv = s->srv;
+	int64_t *secs, queue;
+	json_t *arr = json_array(), *f, *fr;
+	size_t n;
+	int rc;
+
+	if (arr == NULL)
+		return OFR_E_NOMEM;
+	if ((secs = malloc(STATS_MAX * sizeof(*secs))) == NULL) {
+		json_decref(arr);
+		return OFR_E_NOMEM;
+	}
+	if ((rc = store_counsellor_each(srv->st, s->acct.programme,
+	    COUNSELLORS_LIST_MAX, stats_one, arr)) != 0 ||
+	    (rc = store_queue_count(srv->st, s->acct.programme, &queue)) != 0 ||
+	    (rc = store_first_responses(srv->st, s->acct.programme,
+	    srv->now - STATS_WINDOW, secs, STATS_MAX, &n)) != 0 ||
+	    (f = frame_new("pool.stats.ok", in->id)) == NULL ||
+	    (fr = json_object()) == NULL) {
+		free(secs);
+		json_decref(arr);
+		return rc ? rc : OFR_E_NOMEM;
+	}
+	json_object_set_new(fr, "cases", json_integer((json_int_t)n));
+	json_object_set_new(fr, "median", n ? json_integer(quantile(secs, n,
+	    50)) : json_null());
+	json_object_set_new(fr, "p90", n ? json_integer(quantile(secs, n,
+	    90)) : json_null());
+	free(secs);
+	json_object_set_new(f, "counsellors", arr);
+	json_object_set_new(f, "queue", json_integer(queue));
+	json_object_set_new(f, "first_response", fr);
+	session_reply(s, f);
+	return 0;
+}
+
+static int
+audit_one(void *arg, const struct audit_entry *e)
+{
+	json_t *o = json_object();
+
+	if (o == NULL)
+		return OFR_E_NOMEM;
+	json_object_set_new(o, "id", json_integer(e->id));
+	json_object_set_new(o, "ts", json_integer(e->ts));
+	json_object_set_new(o, "actor", json_string(e->actor_name));
+	json_object_set_new(o, "action", json_string(e->action));
+	json_object_set_new(o, "target", e->target ?
+	    json_string(e->target_name) : json_null());
+	json_object_set_new(o, "detail", json_string(e->detail));
+	json_array_append_new(arg, o);
+	return 0;
+}
+
+int
+admin_audit_list(struct session *s, struct frame_in *in)
+{
+	int64_t before = 0, limit = 50;
+	json_t *arr, *f;
+	int rc;
+
+	if ((rc = frame_int(in, "before", 1, OFR_ID_MAX, 0, &before)) != 0 ||
+	    (rc = frame_int(in, "limit", 1, 100, 0, &limit)) != 0)
+		return rc;
+	if ((arr = json_array()) == NULL)
+		return OFR_E_NOMEM;
+	if ((rc = store_audit_each(s->srv->st, s->acct.programme, before,
+	    (size_t)limit, audit_one, arr)) != 0 ||
+	    (f = frame_new("audit.list.ok", in->id)) == NULL) {
+		json_decref(arr);
+		return rc ? rc : OFR_E_NOMEM;
+	}
+	json_object_set_new(f, "entries", arr);
+	session_reply(s, f);
+	return 0;
+}
+
+json_t *
+admin_programme_json(const struct programme *p)
+{
+	json_t *o = json_object();
+
+	if (o == NULL)
+		return NULL;
+	json_object_set_new(o, "id", json_integer(p->id));
+	json_object_set_new(o, "name", json_string(p->name));
+	json_object_set_new(o, "description", json_string(p->description));
+	json_object_set_new(o, "languages", profile_list_json(p->languages));
+	json_object_set_new(o, "topics", profile_list_json(p->topics));
+	json_object_set_new(o, "regions", profile_list_json(p->regions));
+	json_object_set_new(o, "formats", profile_formats_json(p->formats));
+	if (p->has_key)
+		frame_set_bin(o, "key", p->key, OFR_PK_BYTES);
+	else
+		json_object_set_new(o, "key", json_null());
+	return o;
+}
+
+int
+admin_programme_set(struct session *s, struct frame_in *in)
+{
+	struct store *st = s->srv->st;
+	const char *name = NULL, *description = NULL;
+	char languages[STORE_LIST_BYTES] = "", topics[STORE_LIST_BYTES] = "";
+	char regions[STORE_LIST_BYTES] = "";
+	struct programme p;
+	json_t *f, *o;
+	int rc, formats = -1;
+
+	if ((rc = store_programme_get(st, s->acct.programme, &p)) != 0)
+		return rc;
 	if ((rc = frame_str(in, "name", OFR_NAME_MAX, 0, &name)) != 0 ||
+	    (rc = frame_str(in, "description", STORE_DESCRIPTION_MAX, 0,
+	    &description)) != 0 ||
 	    (rc = frame_token_list(in, "languages", 0, languages,
 	    sizeof(languages))) != 0 ||
 	    (rc = frame_token_list(in, "topics", 0, topics,
 	    sizeof(topics))) != 0 ||
-	    (rc = frame_int(in, "capacity", 0, CAPACITY_MAX, 0,
-	    &capacity)) != 0 ||
-	    (rc = frame_bool(in, "available", 0, &available)) != 0)
-		return rc;
-	if ((rc = store_profile_get(st, s->acct.id, &p)) != 0)
-		return rc;
-	if (languages[0] != '\0')
-		snprintf(p.languages, sizeof(p.languages), "%s", languages);
-	if (topics[0] != '\0')
-		snprintf(p.topics, sizeof(p.topics), "%s", topics);
-	if (capacity >= 0)
-		p.capacity = (int)capacity;
-	if (available >= 0)
-		p.available = available;
-	if ((rc = store_profile_set(st, s->acct.id, &p)) != 0)
-		return rc;
-	if (name != NULL &&
-	    (rc = store_account_set_name(st, s->acct.id, name)) != 0)
-		return rc;
-	/* Room may have opened for a waiting case. */
-	if ((rc = cases_match_waiting(s->srv)) < 0)
+	    (rc = frame_token_list(in, "regions", 0, regions,
+	    sizeof(regions))) != 0 ||
+	    (rc = profile_read_formats(in, "formats", &formats)) != 0)
 		return rc;
 	if (name != NULL)
-		snprintf(s->acct.name, sizeof(s->acct.name), "%s", name);
-
-	if ((f = frame_new("profile.set.ok", in->id)) == NULL ||
-	    (o = json_object()) == NULL) {
+		snprintf(p.name, sizeof(p.name), "%s", name);
+	if (description != NULL)
+		snprintf(p.description, sizeof(p.description), "%s",
+		    description);
+	if (languages[0] != '\0')
+		memcpy(p.languages, languages, sizeof(languages));
+	if (topics[0] != '\0')
+		memcpy(p.topics, topics, sizeof(topics));
+	if (regions[0] != '\0')
+		memcpy(p.regions, regions, sizeof(regions));
+	if (formats >= 0)
+		p.formats = formats;
+	if ((rc = store_programme_set_profile(st, &p)) != 0 ||
+	    (rc = admin_audit(s, "programme.set", 0, NULL)) != 0)
+		return rc;
+	if ((f = frame_new("programme.set.ok", in->id)) == NULL ||
+	    (o = admin_programme_json(&p)) == NULL) {
 		json_decref(f);
 		return OFR_E_NOMEM;
 	}
-	json_object_set_new(o, "name", json_string(s->acct.name));
-	json_object_set_new(o, "languages", list_json(p.languages));
-	json_object_set_new(o, "topics", list_json(p.topics));
-	json_object_set_new(o, "capacity", json_integer(p.capacity));
-	json_object_set_new(o, "available", json_boolean(p.available));
-	json_object_set_new(f, "profile", o);
+	json_object_set_new(f, "programme", o);
+	session_reply(s, f);
+	return 0;
+}
+
+static int
+programme_one(void *arg, const struct programme *p)
+{
+	json_t *o = admin_programme_json(p);
+
+	if (o == NULL)
+		return OFR_E_NOMEM;
+	json_array_append_new(arg, o);
+	return 0;
+}
+
+int
+admin_programme_list(struct session *s, struct frame_in *in)
+{
+	json_t *arr = json_array(), *f;
+	int rc;
+
+	if (arr == NULL)
+		return OFR_E_NOMEM;
+	if ((rc = store_programme_each(s->srv->st, 100, programme_one,
+	    arr)) != 0 ||
+	    (f = frame_new("programme.list.ok", in->id)) == NULL) {
+		json_decref(arr);
+		return rc ? rc : OFR_E_NOMEM;
+	}
+	json_object_set_new(f, "programmes", arr);
 	session_reply(s, f);
 	return 0;
 }

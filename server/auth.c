@@ -12,6 +12,7 @@
 
 #include "handlers.h"
 #include "log.h"
+#include "pool.h"
 #include "proto/err.h"
 #include "proto/ocrypto.h"
 #include "store.h"
@@ -130,6 +131,7 @@ reply_account(struct session *s, struct frame_in *in, const char *type,
 		json_object_set_new(f, "created", json_boolean(created));
 	session_login(s, a);
 	session_reply(s, f);
+	keys_after_login(s);
 	return 0;
 }
 
@@ -212,18 +214,57 @@ auth_redeem(struct session *s, struct frame_in *in)
 	a.role = role;
 	a.created = s->srv->now;
 	snprintf(a.name, sizeof(a.name), "%s", name);
-	if ((rc = store_account_create(st, &a)) != 0)
+	if ((rc = store_account_create(st, &a)) != 0 ||
+	    (role == ROLE_COUNSELLOR && (rc = pool_refresh(s->srv, a.id)) != 0))
 		return rc;
 	log_info("auth: an invite was redeemed for a new %s",
 	    auth_role_name(role));
 	return reply_account(s, in, "redeem.ok", &a, -1);
 }
 
+/* A fresh admin invite of programme into token_out; commits. */
+static int
+admin_invite(struct server *srv, int64_t programme, int64_t created_by,
+    char *token_out)
+{
+	uint8_t token[OFR_INVITE_BYTES], hash[32];
+	int rc;
+
+	randombytes_buf(token, sizeof(token));
+	crypto_generichash(hash, sizeof(hash), token, sizeof(token), NULL, 0);
+	if ((rc = store_invite_create(srv->st, hash, programme, ROLE_ADMIN,
+	    srv->now + BOOTSTRAP_TTL, created_by, srv->now)) != 0 ||
+	    (rc = store_commit(srv->st)) != 0) {
+		store_rollback(srv->st);
+		return rc;
+	}
+	ocrypto_invite_encode(token_out, token);
+	sodium_memzero(token, sizeof(token));
+	return 0;
+}
+
+int
+auth_new_programme(struct server *srv, const char *name, char *token_out)
+{
+	int64_t programme;
+	int rc;
+
+	token_out[0] = '\0';
+	if ((rc = store_programme_create(srv->st, name, srv->now,
+	    &programme)) != 0) {
+		store_rollback(srv->st);
+		return rc;
+	}
+	/* created_by 0: an operator's invite, like the bootstrap one, but
+	 * kept when the server restarts (only unused bootstrap invites of a
+	 * server with no admin at all are replaced). */
+	return admin_invite(srv, programme, 0, token_out);
+}
+
 int
 auth_bootstrap(struct server *srv, const char *programme_name,
     char *token_out)
 {
-	uint8_t token[OFR_INVITE_BYTES], hash[32];
 	int64_t admins, programme;
 	int rc;
 
@@ -238,16 +279,9 @@ auth_bootstrap(struct server *srv, const char *programme_name,
 		    &programme);
 	if (rc != 0)
 		return rc;
-	randombytes_buf(token, sizeof(token));
-	crypto_generichash(hash, sizeof(hash), token, sizeof(token), NULL, 0);
-	if ((rc = store_invite_drop_bootstrap(srv->st)) != 0 ||
-	    (rc = store_invite_create(srv->st, hash, programme, ROLE_ADMIN,
-	    srv->now + BOOTSTRAP_TTL, 0, srv->now)) != 0 ||
-	    (rc = store_commit(srv->st)) != 0) {
+	if ((rc = store_invite_drop_bootstrap(srv->st)) != 0) {
 		store_rollback(srv->st);
 		return rc;
 	}
-	ocrypto_invite_encode(token_out, token);
-	sodium_memzero(token, sizeof(token));
-	return 0;
+	return admin_invite(srv, programme, 0, token_out);
 }

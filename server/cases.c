@@ -1,18 +1,22 @@
 /*
  * cases.c: cases, the conversations between a client and a counsellor.
- * Opening a case, matching it to a counsellor with room (or leaving it to
- * wait), listing and closing, and telling every participant of each change.
- * Whoever is in a case is in its participant list and in every `case` push:
- * nobody in a conversation is hidden from the others.
+ * Intake and matching (through the pool's index), the waiting queue,
+ * listing, closing and moving a case to another counsellor, and telling
+ * every participant of each change. Whoever is in a case is in its
+ * participant list and in every `case` push: nobody in a conversation is
+ * hidden from the others.
  */
 #include <string.h>
 
 #include "handlers.h"
 #include "log.h"
+#include "match.h"
+#include "pool.h"
+#include "profile.h"
 #include "proto/err.h"
 #include "store.h"
 
-#define MATCH_BATCH	64	/* waiting cases looked at per change */
+#define QUEUE_SCAN	1000	/* waiting cases looked at per rematch */
 
 static const char *
 status_name(int status)
@@ -22,33 +26,51 @@ status_name(int status)
 		return "waiting";
 	case CASE_ACTIVE:
 		return "active";
+	case CASE_PAUSED:
+		return "paused";
 	default:
 		return "closed";
 	}
 }
 
-/* The case object of PROTOCOL.md; NULL on failure. */
-static json_t *
-case_json(struct store *st, const struct case_info *c)
+json_t *
+cases_json(struct server *srv, const struct case_info *c, int64_t viewer)
 {
 	struct participant p[STORE_PARTICIPANTS_MAX];
 	json_t *o, *arr;
 	size_t n;
 
-	if (store_case_participants(st, c->id, p, STORE_PARTICIPANTS_MAX,
-	    &n) != 0)
+	if (store_case_participants(srv->st, c->id, p,
+	    STORE_PARTICIPANTS_MAX, &n) != 0)
 		return NULL;
-	if ((o = json_object()) == NULL)
+	if ((o = json_object()) == NULL || (arr = json_array()) == NULL) {
+		json_decref(o);
 		return NULL;
-	arr = json_array();
+	}
 	json_object_set_new(o, "id", json_integer(c->id));
 	json_object_set_new(o, "status", json_string(status_name(c->status)));
 	json_object_set_new(o, "language", json_string(c->language));
 	json_object_set_new(o, "topic", c->topic[0] ? json_string(c->topic) :
 	    json_null());
+	json_object_set_new(o, "urgency",
+	    json_string(profile_urgency_name(c->prefs.urgency)));
 	json_object_set_new(o, "created", json_integer(c->created));
+	json_object_set_new(o, "updated", json_integer(c->updated));
+	json_object_set_new(o, "preferences",
+	    profile_prefs_json(pool_asked(&c->prefs), c->met,
+	    c->counsellor != 0));
+	if (viewer != 0 && viewer == c->counsellor) {
+		int64_t unread = 0;
+
+		if (store_case_unread(srv->st, c->id, viewer, &unread) != 0) {
+			json_decref(o);
+			json_decref(arr);
+			return NULL;
+		}
+		json_object_set_new(o, "unread", json_integer(unread));
+	}
 	json_object_set_new(o, "participants", arr);
-	for (size_t i = 0; i < n && arr != NULL; i++) {
+	for (size_t i = 0; i < n; i++) {
 		json_t *e = json_object();
 
 		if (e == NULL || frame_set_bin(e, "key", p[i].key,
@@ -71,89 +93,172 @@ case_json(struct store *st, const struct case_info *c)
 		}
 		json_array_append_new(arr, e);
 	}
-	if (arr == NULL) {
-		json_decref(o);
-		return NULL;
-	}
 	return o;
 }
 
-/* Pushes the case, as it is now, to every participant but except. */
-static void
-push_case(struct store *st, const struct case_info *c,
-    const struct session *except)
+void
+cases_push(struct server *srv, const struct case_info *c,
+    const struct session *except, int64_t also)
 {
 	struct participant p[STORE_PARTICIPANTS_MAX];
-	json_t *f = frame_new("case", 0);
-	json_t *o = case_json(st, c);
 	size_t n;
 
-	if (f == NULL || o == NULL ||
-	    store_case_participants(st, c->id, p, STORE_PARTICIPANTS_MAX,
-	    &n) != 0) {
-		json_decref(f);
-		json_decref(o);
+	if (store_case_participants(srv->st, c->id, p, STORE_PARTICIPANTS_MAX,
+	    &n) != 0)
 		return;
-	}
-	json_object_set_new(f, "case", o);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		json_t *f = frame_new("case", 0), *o;
+
+		/* Each participant's own view (a counsellor's unread). */
+		if (f == NULL || (o = cases_json(srv, c, p[i].account)) == NULL) {
+			json_decref(f);
+			continue;
+		}
+		json_object_set_new(f, "case", o);
 		session_push_account(p[i].account, f, except);
-	json_decref(f);
-}
+		json_decref(f);
+	}
+	if (also != 0) {
+		json_t *f = frame_new("case", 0), *o;
 
-/* Gives case c a counsellor if one fits; 1 if it got one, 0 if not. */
-static int
-match(struct store *st, struct case_info *c, int64_t now)
-{
-	int64_t counsellor;
-	int rc;
-
-	rc = store_match_counsellor(st, c->language, c->topic, &counsellor);
-	if (rc != 0)
-		return rc == OFR_E_NOT_FOUND ? 0 : rc;
-	if ((rc = store_case_assign(st, c->id, counsellor, now)) != 0)
-		return rc;
-	c->counsellor = counsellor;
-	c->status = CASE_ACTIVE;
-	return 1;
+		if (f != NULL && (o = cases_json(srv, c, 0)) != NULL) {
+			json_object_set_new(f, "case", o);
+			session_push_account(also, f, except);
+		}
+		json_decref(f);
+	}
 }
 
 int
-cases_request(struct session *s, struct frame_in *in)
+cases_reply(struct session *s, struct frame_in *in, const char *type,
+    const struct case_info *c)
 {
-	struct store *st = s->srv->st;
-	const char *language = NULL, *topic = NULL;
-	struct case_info c;
-	json_t *f, *o;
-	int rc;
+	json_t *f = frame_new(type, in->id), *o;
 
-	if ((rc = frame_token(in, "language", 1, &language)) != 0 ||
-	    (rc = frame_token(in, "topic", 0, &topic)) != 0)
-		return rc;
-	rc = store_case_open_of_client(st, s->acct.id, &c);
-	if (rc == 0)
-		return OFR_E_CASE_OPEN;
-	if (rc != OFR_E_NOT_FOUND)
-		return rc;
-	if ((rc = store_case_create(st, s->acct.id, language,
-	    topic ? topic : "", s->srv->now, &c)) != 0)
-		return rc;
-	if ((rc = match(st, &c, s->srv->now)) < 0)
-		return rc;
-
-	f = frame_new("case.request.ok", in->id);
-	if (f == NULL || (o = case_json(st, &c)) == NULL) {
+	if (f == NULL || (o = cases_json(s->srv, c, s->acct.id)) == NULL) {
 		json_decref(f);
 		return OFR_E_INTERNAL;
 	}
 	json_object_set_new(f, "case", o);
 	session_reply(s, f);
-	push_case(st, &c, s);
+	return 0;
+}
+
+/* Gives waiting case c the best counsellor that fits (never the one its
+ * client left). 1 if it got one, 0 if it waits, or a negative code. */
+static int
+match_case(struct server *srv, struct case_info *c)
+{
+	struct match_request rq;
+	struct match_result r;
+	int rc;
+
+	if ((rc = pool_case_request(srv, c, &rq)) != 0)
+		return 0;
+	if (match_best(srv->pool, &rq, srv->now, &r) != 0)
+		return 0;
+	if ((rc = store_case_assign(srv->st, c->id, r.counsellor,
+	    srv->now)) != 0 ||
+	    (rc = store_case_set_match(srv->st, c->id,
+	    pool_asked(&c->prefs), r.met)) != 0 ||
+	    (rc = pool_refresh(srv, r.counsellor)) != 0)
+		return rc;
+	return store_case_get(srv->st, c->id, c) == 0 ? 1 : OFR_E_INTERNAL;
+}
+
+/* Reads an optional enumeration field with parse into *out. */
+static int
+read_enum(struct frame_in *in, const char *key, int (*parse)(const char *),
+    int *out)
+{
+	const char *s = NULL;
+	int rc, v;
+
+	if ((rc = frame_str(in, key, 32, 0, &s)) != 0 || s == NULL)
+		return rc;
+	if ((v = parse(s)) < 0) {
+		in->bad_field = key;
+		return OFR_E_BAD_FIELD;
+	}
+	*out = v;
+	return 0;
+}
+
+static int
+read_token_into(struct frame_in *in, const char *key, char *out)
+{
+	const char *s = NULL;
+	int rc;
+
+	if ((rc = frame_token(in, key, 0, &s)) != 0 || s == NULL)
+		return rc;
+	strcpy(out, s);
+	return 0;
+}
+
+/* The intake of case.request: everything optional but the language. */
+static int
+read_intake(struct frame_in *in, const char **language, const char **topic,
+    struct case_prefs *p)
+{
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	p->urgency = 1;
+	if ((rc = frame_token(in, "language", 1, language)) != 0 ||
+	    (rc = frame_token(in, "topic", 0, topic)) != 0 ||
+	    (rc = frame_int(in, "programme", 1, OFR_ID_MAX, 0,
+	    &p->programme)) != 0 ||
+	    (rc = read_token_into(in, "gender", p->gender)) != 0 ||
+	    (rc = read_token_into(in, "region", p->region)) != 0 ||
+	    (rc = read_enum(in, "age_band", profile_age_band,
+	    &p->age_band)) != 0 ||
+	    (rc = read_enum(in, "background", profile_background,
+	    &p->background)) != 0 ||
+	    (rc = read_enum(in, "format", profile_format, &p->format)) != 0 ||
+	    (rc = read_enum(in, "urgency", profile_urgency, &p->urgency)) != 0)
+		return rc;
+	return 0;
+}
+
+int
+cases_request(struct session *s, struct frame_in *in)
+{
+	struct server *srv = s->srv;
+	const char *language = NULL, *topic = NULL;
+	struct case_prefs prefs;
+	struct programme prog;
+	struct case_info c;
+	int rc;
+
+	if ((rc = read_intake(in, &language, &topic, &prefs)) != 0)
+		return rc;
+	if (prefs.programme != 0 &&
+	    store_programme_get(srv->st, prefs.programme, &prog) != 0) {
+		in->bad_field = "programme";
+		return OFR_E_BAD_FIELD;
+	}
+	rc = store_case_open_of_client(srv->st, s->acct.id, &c);
+	if (rc == 0)
+		return OFR_E_CASE_OPEN;
+	if (rc != OFR_E_NOT_FOUND)
+		return rc;
+	if ((rc = store_case_create(srv->st, s->acct.id, language,
+	    topic ? topic : "", srv->now, &c)) != 0 ||
+	    (rc = store_case_set_prefs(srv->st, c.id, &prefs)) != 0 ||
+	    (rc = store_case_get(srv->st, c.id, &c)) != 0)
+		return rc;
+	if ((rc = match_case(srv, &c)) < 0)
+		return rc;
+	if ((rc = cases_reply(s, in, "case.request.ok", &c)) != 0)
+		return rc;
+	cases_push(srv, &c, s, 0);
 	return 0;
 }
 
 struct list_ctx {
-	struct store *st;
+	struct server *srv;
+	int64_t viewer;
 	json_t *arr;
 };
 
@@ -161,7 +266,7 @@ static int
 list_one(void *arg, const struct case_info *c)
 {
 	struct list_ctx *lc = arg;
-	json_t *o = case_json(lc->st, c);
+	json_t *o = cases_json(lc->srv, c, lc->viewer);
 
 	if (o == NULL)
 		return OFR_E_INTERNAL;
@@ -172,13 +277,14 @@ list_one(void *arg, const struct case_info *c)
 int
 cases_list(struct session *s, struct frame_in *in)
 {
-	struct list_ctx lc = { s->srv->st, json_array() };
+	struct list_ctx lc = { s->srv, s->acct.id, json_array() };
 	json_t *f;
 	int rc;
 
 	if (lc.arr == NULL)
 		return OFR_E_NOMEM;
-	if ((rc = store_case_each_of(lc.st, s->acct.id, list_one, &lc)) != 0) {
+	if ((rc = store_case_each_of(s->srv->st, s->acct.id, list_one,
+	    &lc)) != 0) {
 		json_decref(lc.arr);
 		return rc < 0 ? rc : OFR_E_INTERNAL;
 	}
@@ -210,47 +316,88 @@ cases_own(struct session *s, struct frame_in *in, struct case_info *c)
 int
 cases_close(struct session *s, struct frame_in *in)
 {
-	struct store *st = s->srv->st;
+	struct server *srv = s->srv;
 	struct case_info c;
-	json_t *f, *o;
 	int rc;
 
 	if ((rc = cases_own(s, in, &c)) != 0)
 		return rc;
 	if (c.status == CASE_CLOSED)
 		return OFR_E_CASE_CLOSED;
-	if ((rc = store_case_close(st, c.id, s->srv->now)) != 0)
+	if ((rc = store_case_close(srv->st, c.id, srv->now)) != 0 ||
+	    (rc = store_case_get(srv->st, c.id, &c)) != 0)
 		return rc;
-	c.status = CASE_CLOSED;
-	f = frame_new("case.close.ok", in->id);
-	if (f == NULL || (o = case_json(st, &c)) == NULL) {
-		json_decref(f);
-		return OFR_E_INTERNAL;
-	}
-	json_object_set_new(f, "case", o);
-	session_reply(s, f);
-	push_case(st, &c, s);
+	if (c.counsellor != 0 && (rc = pool_refresh(srv, c.counsellor)) != 0)
+		return rc;
+	if ((rc = cases_reply(s, in, "case.close.ok", &c)) != 0)
+		return rc;
+	cases_push(srv, &c, s, 0);
 	/* The counsellor has room again. */
-	return cases_match_waiting(s->srv) < 0 ? OFR_E_INTERNAL : 0;
+	return cases_match_waiting(srv, c.counsellor) < 0 ? OFR_E_INTERNAL : 0;
 }
 
 int
-cases_match_waiting(struct server *srv)
+cases_move(struct server *srv, struct case_info *c, const struct session *by)
 {
-	int64_t ids[MATCH_BATCH];
+	int64_t old = c->counsellor;
+	int rc;
+
+	if ((rc = store_case_unassign(srv->st, c->id, srv->now)) != 0 ||
+	    (rc = store_case_get(srv->st, c->id, c)) != 0 ||
+	    (rc = pool_refresh(srv, old)) != 0)
+		return rc;
+	if ((rc = match_case(srv, c)) < 0)
+		return rc;
+	/* The counsellor who left is told too. */
+	cases_push(srv, c, by, old);
+	return 0;
+}
+
+int
+cases_reassign(struct session *s, struct frame_in *in)
+{
+	struct server *srv = s->srv;
+	struct case_info c;
+	int rc;
+
+	if ((rc = cases_own(s, in, &c)) != 0)
+		return rc;
+	if (c.status != CASE_ACTIVE && c.status != CASE_PAUSED)
+		return OFR_E_BAD_STATE;
+	if ((rc = cases_move(srv, &c, s)) != 0)
+		return rc;
+	return cases_reply(s, in, "case.reassign.ok", &c);
+}
+
+int
+cases_match_waiting(struct server *srv, int64_t trigger)
+{
+	int64_t ids[QUEUE_SCAN];
+	struct match_request rq;
 	struct case_info c;
 	size_t n;
 	int rc;
 
-	if ((rc = store_case_waiting(srv->st, ids, MATCH_BATCH, &n)) != 0)
+	if ((rc = store_case_waiting(srv->st, ids, QUEUE_SCAN, &n)) != 0)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
+		const struct match_profile *t = NULL;
+
+		if (trigger != 0) {
+			/* Only the cases this counsellor could now take. */
+			t = match_get(srv->pool, trigger);
+			if (t == NULL || t->open >= t->capacity)
+				break;
+		}
 		if ((rc = store_case_get(srv->st, ids[i], &c)) != 0)
 			return rc;
-		if ((rc = match(srv->st, &c, srv->now)) < 0)
+		if (t != NULL && (pool_case_request(srv, &c, &rq) != 0 ||
+		    !match_fits(t, &rq, srv->now)))
+			continue;
+		if ((rc = match_case(srv, &c)) < 0)
 			return rc;
 		if (rc == 1)
-			push_case(srv->st, &c, NULL);
+			cases_push(srv, &c, NULL, 0);
 	}
 	return 0;
 }

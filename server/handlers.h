@@ -21,6 +21,10 @@ int auth_redeem(struct session *s, struct frame_in *in);
  * exists. Commits. */
 int auth_bootstrap(struct server *srv, const char *programme_name,
     char *token_out);
+/* Operator's tool: adds a programme and an invite for its first admin
+ * (token_out, capacity OFR_INVITE_STR_MAX). Commits. */
+int auth_new_programme(struct server *srv, const char *name,
+    char *token_out);
 /* The account object of PROTOCOL.md. New reference, NULL on OOM. */
 json_t *auth_account_json(const struct account *a);
 const char *auth_role_name(int role);
@@ -29,11 +33,37 @@ const char *auth_role_name(int role);
 int cases_request(struct session *s, struct frame_in *in);
 int cases_list(struct session *s, struct frame_in *in);
 int cases_close(struct session *s, struct frame_in *in);
+int cases_reassign(struct session *s, struct frame_in *in);
 /* Reads field "case" and gets that case if the caller participates in it;
  * OFR_E_NOT_FOUND if not (the same answer as for no such case). */
 int cases_own(struct session *s, struct frame_in *in, struct case_info *c);
-/* Matches waiting cases, oldest first, to counsellors with room. */
-int cases_match_waiting(struct server *srv);
+/* The case object of PROTOCOL.md as viewer (an account id, 0: anyone)
+ * sees it. New reference, NULL on failure. */
+json_t *cases_json(struct server *srv, const struct case_info *c,
+    int64_t viewer);
+/* Queues the answer type with the case, for the caller. */
+int cases_reply(struct session *s, struct frame_in *in, const char *type,
+    const struct case_info *c);
+/* Pushes the case, as it is now, to every participant (and to account
+ * also, when not 0), but not to session except. */
+void cases_push(struct server *srv, const struct case_info *c,
+    const struct session *except, int64_t also);
+/* Takes the counsellor out of case c and matches it again without that
+ * counsellor (or leaves it waiting); everyone is told, by excepted. */
+int cases_move(struct server *srv, struct case_info *c,
+    const struct session *by);
+/* Matches waiting cases in queue order; when trigger is a counsellor's id,
+ * only the cases it could take now (it just got room or came online). */
+int cases_match_waiting(struct server *srv, int64_t trigger);
+
+/* caseload.c */
+int caseload_pause(struct session *s, struct frame_in *in);
+int caseload_resume(struct session *s, struct frame_in *in);
+int caseload_reopen(struct session *s, struct frame_in *in);
+int caseload_queue(struct session *s, struct frame_in *in);
+int caseload_take(struct session *s, struct frame_in *in);
+int caseload_note_add(struct session *s, struct frame_in *in);
+int caseload_note_list(struct session *s, struct frame_in *in);
 
 /* relay.c */
 int relay_send(struct session *s, struct frame_in *in);
@@ -44,6 +74,19 @@ void relay_pump(struct session *s);
 /* admin.c */
 int admin_invite_create(struct session *s, struct frame_in *in);
 int admin_profile_set(struct session *s, struct frame_in *in);
+int admin_counsellor_list(struct session *s, struct frame_in *in);
+int admin_counsellor_update(struct session *s, struct frame_in *in);
+int admin_counsellor_disable(struct session *s, struct frame_in *in);
+int admin_counsellor_enable(struct session *s, struct frame_in *in);
+int admin_pool_stats(struct session *s, struct frame_in *in);
+int admin_audit_list(struct session *s, struct frame_in *in);
+int admin_programme_set(struct session *s, struct frame_in *in);
+int admin_programme_list(struct session *s, struct frame_in *in);
+/* Writes an entry of the caller's programme's audit log. */
+int admin_audit(struct session *s, const char *action, int64_t target,
+    const char *detail);
+/* A programme's public profile object. New reference, NULL on OOM. */
+json_t *admin_programme_json(const struct programme *p);
 
 /* keys.c */
 int keys_upload(struct session *s, struct frame_in *in);

@@ -10,6 +10,7 @@
 
 #include "handlers.h"
 #include "log.h"
+#include "pool.h"
 #include "proto/cert.h"
 #include "proto/err.h"
 #include "proto/x3dh.h"
@@ -160,7 +161,8 @@ keys_programme_set(struct session *s, struct frame_in *in)
 	    &n)) != 0)
 		return rc;
 	if ((rc = store_programme_set_key(s->srv->st, s->acct.programme,
-	    key)) != 0)
+	    key)) != 0 ||
+	    (rc = admin_audit(s, "programme.key.set", 0, NULL)) != 0)
 		return rc;
 	log_info("keys: programme %lld set its signing key",
 	    (long long)s->acct.programme);
@@ -176,21 +178,15 @@ keys_programme_get(struct session *s, struct frame_in *in)
 	json_t *f, *o;
 	int rc;
 
-	if ((rc = frame_int(in, "id", 1, OFR_ID_MAX, 1, &id)) != 0)
+	if ((rc = frame_int(in, "programme", 1, OFR_ID_MAX, 1, &id)) != 0)
 		return rc;
 	if ((rc = store_programme_get(s->srv->st, id, &p)) != 0)
 		return rc;
 	if ((f = frame_new("programme.get.ok", in->id)) == NULL ||
-	    (o = json_object()) == NULL) {
+	    (o = admin_programme_json(&p)) == NULL) {
 		json_decref(f);
 		return OFR_E_NOMEM;
 	}
-	json_object_set_new(o, "id", json_integer(p.id));
-	json_object_set_new(o, "name", json_string(p.name));
-	if (p.has_key)
-		frame_set_bin(o, "key", p.key, OFR_PK_BYTES);
-	else
-		json_object_set_new(o, "key", json_null());
 	json_object_set_new(f, "programme", o);
 	session_reply(s, f);
 	return 0;
@@ -258,11 +254,13 @@ keys_certify(struct session *s, struct frame_in *in)
 	if (cert_verify(&info, cert, p.key, key, s->srv->now) != 0 ||
 	    info.programme_id != p.id)
 		return OFR_E_BAD_SIGNATURE;
-	if ((rc = store_account_set_cert(st, a.id, cert)) != 0)
+	if ((rc = store_account_set_cert(st, a.id, cert)) != 0 ||
+	    (rc = pool_refresh(s->srv, a.id)) != 0 ||
+	    (rc = admin_audit(s, "counsellor.certify", a.id, NULL)) != 0)
 		return rc;
-	log_info("keys: programme %lld certified a counsellor",
-	    (long long)p.id);
-	session_reply(s, frame_new("counsellor.certify.ok", in->id));
 	/* A newly certified counsellor may take waiting cases. */
-	return cases_match_waiting(s->srv) < 0 ? OFR_E_INTERNAL : 0;
+	if ((rc = cases_match_waiting(s->srv, a.id)) != 0)
+		return rc;
+	session_reply(s, frame_new("counsellor.certify.ok", in->id));
+	return 0;
 }

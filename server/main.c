@@ -20,6 +20,7 @@
 
 #include "handlers.h"
 #include "log.h"
+#include "pool.h"
 #include "proto/err.h"
 #include "proto/ocrypto.h"
 #include "server.h"
@@ -40,6 +41,8 @@ usage(FILE *out)
 	    "  --insecure-no-tls     allow a non-loopback listener without "
 	    "TLS\n"
 	    "  --programme NAME      name of the first programme\n"
+	    "  --new-programme NAME  add a programme, print an invite for its "
+	    "first admin, exit\n"
 	    "  --login-timeout SEC   close connections not logged in "
 	    "(10)\n"
 	    "  --log-level LEVEL     error, warn, info or debug (info)\n");
@@ -120,6 +123,7 @@ main(int argc, char **argv)
 		{ "key", required_argument, NULL, 'k' },
 		{ "insecure-no-tls", no_argument, NULL, 'I' },
 		{ "programme", required_argument, NULL, 'P' },
+		{ "new-programme", required_argument, NULL, 'N' },
 		{ "login-timeout", required_argument, NULL, 't' },
 		{ "log-level", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
@@ -128,6 +132,7 @@ main(int argc, char **argv)
 	static struct server srv;
 	struct ws_config cfg = { .listen = "127.0.0.1", .port = 7443 };
 	const char *data = NULL, *programme = "First programme";
+	const char *new_programme = NULL;
 	char token[OFR_INVITE_STR_MAX];
 	struct sigaction sa;
 	int c, insecure = 0, port, rc;
@@ -150,6 +155,7 @@ main(int argc, char **argv)
 		case 'k': cfg.key = optarg; break;
 		case 'I': insecure = 1; break;
 		case 'P': programme = optarg; break;
+		case 'N': new_programme = optarg; break;
 		case 't':
 			v = strtol(optarg, NULL, 10);
 			if (v < 1 || v > 3600) {
@@ -208,8 +214,19 @@ main(int argc, char **argv)
 	load_server_key(data, srv.pk);
 	srv.now = time(NULL);
 	srv.last_purge = srv.now;
+	if (new_programme != NULL) {
+		if ((rc = auth_new_programme(&srv, new_programme, token)) != 0)
+			fatal("cannot make the programme: %s", err_str(rc));
+		printf("offramp-server: programme \"%s\" created; "
+		    "its admin invite token: %s\n", new_programme, token);
+		sodium_memzero(token, sizeof(token));
+		store_close(srv.st);
+		return 0;
+	}
 	if ((rc = auth_bootstrap(&srv, programme, token)) != 0)
 		fatal("cannot make the bootstrap invite: %s", err_str(rc));
+	if ((rc = pool_load(&srv)) != 0)
+		fatal("cannot load the counsellor pool: %s", err_str(rc));
 
 	if ((port = ws_start(&srv, &cfg)) < 0)
 		fatal("cannot listen");
@@ -234,6 +251,7 @@ main(int argc, char **argv)
 	log_info("offramp-server stopping");
 	session_turn_end(&srv);
 	ws_stop();
+	match_free(srv.pool);
 	store_close(srv.st);
 	return 0;
 }

@@ -60,7 +60,7 @@ relay_send(struct session *s, struct frame_in *in)
 	if (c.status == CASE_CLOSED)
 		return OFR_E_CASE_CLOSED;
 	if (c.status == CASE_WAITING)
-		return OFR_E_CASE_WAITING;
+		return OFR_E_CASE_WAITING;	/* active and paused cases relay */
 	if ((rc = store_case_participants(srv->st, c.id, p,
 	    STORE_PARTICIPANTS_MAX, &np)) != 0)
 		return rc;

@@ -11,6 +11,9 @@
 #include "proto/ocrypto.h"
 
 struct store;
+struct match_index;
+
+#define POOL_TOUCHED_MAX	32	/* counsellors one request changes */
 
 struct server {
 	struct store *st;
@@ -18,6 +21,10 @@ struct server {
 	int login_timeout;			/* seconds */
 	int64_t now;				/* seconds, set once per turn */
 	int64_t last_purge;
+	int64_t last_rematch;
+	struct match_index *pool;		/* pool.c */
+	int64_t touched[POOL_TOUCHED_MAX];	/* by the current request */
+	size_t touched_n;
 	/* Scratch for decoding the copies of one msg.send. */
 	uint8_t copies[OFR_COPIES_MAX][OFR_CT_MAX];
 };

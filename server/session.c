@@ -13,6 +13,7 @@
 
 #include "handlers.h"
 #include "log.h"
+#include "pool.h"
 #include "proto/err.h"
 #include "session.h"
 #include "store.h"
@@ -46,6 +47,14 @@ static const struct handler {
 	{ "case.request",	R_CLIENT,		cases_request },
 	{ "case.list",		R_CLIENT | R_COUNSELLOR, cases_list },
 	{ "case.close",		R_CLIENT | R_COUNSELLOR, cases_close },
+	{ "case.reassign",	R_CLIENT,		cases_reassign },
+	{ "case.pause",		R_COUNSELLOR,		caseload_pause },
+	{ "case.resume",	R_COUNSELLOR,		caseload_resume },
+	{ "case.reopen",	R_COUNSELLOR,		caseload_reopen },
+	{ "case.queue",		R_COUNSELLOR,		caseload_queue },
+	{ "case.take",		R_COUNSELLOR,		caseload_take },
+	{ "note.add",		R_COUNSELLOR,		caseload_note_add },
+	{ "note.list",		R_COUNSELLOR,		caseload_note_list },
 	{ "msg.send",		R_CLIENT | R_COUNSELLOR, relay_send },
 	{ "msg.ack",		R_USER,			relay_ack },
 	{ "profile.set",	R_COUNSELLOR,		admin_profile_set },
@@ -56,6 +65,14 @@ static const struct handler {
 	{ "programme.get",	R_USER,			keys_programme_get },
 	{ "counsellor.pending",	R_ADMIN,		keys_pending },
 	{ "counsellor.certify",	R_ADMIN,		keys_certify },
+	{ "counsellor.list",	R_ADMIN,		admin_counsellor_list },
+	{ "counsellor.update",	R_ADMIN,		admin_counsellor_update },
+	{ "counsellor.disable",	R_ADMIN,		admin_counsellor_disable },
+	{ "counsellor.enable",	R_ADMIN,		admin_counsellor_enable },
+	{ "pool.stats",		R_ADMIN,		admin_pool_stats },
+	{ "audit.list",		R_ADMIN,		admin_audit_list },
+	{ "programme.set",	R_ADMIN,		admin_programme_set },
+	{ "programme.list",	R_USER,			admin_programme_list },
 };
 
 static struct session *online[ONLINE_BUCKETS];
@@ -75,6 +92,17 @@ bucket(int64_t account)
 {
 	return (size_t)((uint64_t)account * 0x9e3779b97f4a7c15ULL >> 50) &
 	    (ONLINE_BUCKETS - 1);
+}
+
+void
+session_drop_account(int64_t account)
+{
+	for (struct session *s = online[bucket(account)]; s != NULL;
+	    s = s->online_next)
+		if (s->acct.id == account && s->close_code == 0) {
+			s->close_code = 1008;
+			session_touch(s);
+		}
 }
 
 void
@@ -349,8 +377,11 @@ session_on_frame(struct session *s, const char *buf, size_t len, int binary)
 
 	s->srv->now = time(NULL);
 	store_mark(s->srv->st);
+	pool_request_begin(s->srv);
 	rc = h->fn(s, &in);
 	store_unmark(s->srv->st, rc == 0);
+	if (rc != 0)
+		pool_request_undone(s->srv);	/* read back what was undone */
 	if (rc != 0)
 		goto fail;
 	if (s->strikes > 0)
@@ -434,8 +465,22 @@ session_turn_end(struct server *srv)
 		srv->last_purge = srv->now;
 		store_messages_purge(srv->st, srv->now - 86400);
 	}
+	if (srv->now - srv->last_rematch >= 60) {
+		/* Working hours begin; presence ages: look at the queue. */
+		srv->last_rematch = srv->now;
+		store_mark(srv->st);
+		pool_request_begin(srv);
+		if (cases_match_waiting(srv, 0) != 0) {
+			store_unmark(srv->st, 0);
+			pool_request_undone(srv);
+		} else {
+			store_unmark(srv->st, 1);
+		}
+	}
 	if (store_in_tx(srv->st))
 		rc = store_commit(srv->st);
+	if (rc != 0 && pool_load(srv) != 0)
+		log_err("session: cannot reload the pool after a failed commit");
 
 	for (s = dirty_head; s != NULL; s = next) {
 		next = s->dirty_next;

@@ -86,6 +86,9 @@ void session_push_account(int64_t account, json_t *f,
 /* Marks every session of the account to fetch its new messages after the
  * commit. */
 void session_wake_account(int64_t account);
+/* Closes every connection of the account after the turn's commit (its
+ * account was disabled). */
+void session_drop_account(int64_t account);
 /* Marks s dirty so session_turn_end() visits it. */
 void session_touch(struct session *s);
 /* Registers s as logged in as *a; cancels the login deadline. */

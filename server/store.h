@@ -37,7 +37,15 @@ enum case_status {
 	CASE_WAITING = 1,
 	CASE_ACTIVE = 2,
 	CASE_CLOSED = 3,
+	CASE_PAUSED = 4,
 };
+
+/* A case is open (in its counsellor's caseload, and the client's one open
+ * case) while waiting, active or paused. */
+#define CASE_IS_OPEN(status) ((status) != CASE_CLOSED)
+
+#define STORE_HOURS_BYTES	21	/* 168 bits: hours of a week, UTC */
+#define STORE_DESCRIPTION_MAX	512
 
 struct account {
 	int64_t id;
@@ -49,11 +57,30 @@ struct account {
 	int64_t created;
 };
 
+/* A counsellor's profile. Enumerations use match.h's values (presence,
+ * background, format bits); 0 is "not stated". */
 struct profile {
 	char languages[STORE_LIST_BYTES];	/* ",en,de," ; "," when empty */
 	char topics[STORE_LIST_BYTES];
-	int capacity;
-	int available;
+	int capacity;				/* default 5 */
+	int presence;				/* default PRESENCE_ONLINE */
+	char gender[OFR_TOKEN_MAX + 1];		/* "" when not stated */
+	int age_band;				/* 1..4, 0 */
+	int background;
+	int formats;				/* default FORMAT_CHAT */
+	char region[OFR_TOKEN_MAX + 1];
+	uint8_t hours[STORE_HOURS_BYTES];	/* all zero: any time */
+};
+
+/* What a client asked for, besides language and topic (0 / "": nothing). */
+struct case_prefs {
+	int urgency;				/* 0 low, 1 normal, 2 high */
+	int64_t programme;
+	char gender[OFR_TOKEN_MAX + 1];
+	int age_band;
+	int background;
+	int format;				/* one format bit */
+	char region[OFR_TOKEN_MAX + 1];
 };
 
 struct case_info {
@@ -64,7 +91,13 @@ struct case_info {
 	int64_t client;			/* account id */
 	int64_t counsellor;		/* account id, 0 when waiting */
 	int64_t created;
-	int64_t updated;
+	int64_t updated;			/* last message or change */
+	struct case_prefs prefs;
+	unsigned asked, met;			/* match.h's PREF_ bits */
+	int64_t first_response;			/* 0: none yet */
+	int64_t left;				/* the counsellor the client
+						 * left (never matched back),
+						 * 0: none */
 };
 
 struct participant {
@@ -82,6 +115,38 @@ struct programme {
 	char name[OFR_NAME_MAX + 1];
 	uint8_t key[OFR_PK_BYTES];	/* signing public key, when has_key */
 	int has_key;
+	char description[STORE_DESCRIPTION_MAX + 1];
+	char languages[STORE_LIST_BYTES];	/* "," when none */
+	char topics[STORE_LIST_BYTES];
+	char regions[STORE_LIST_BYTES];
+	int formats;
+};
+
+/* A counsellor as the matching index and the admin tools see it. */
+struct counsellor {
+	struct account acct;
+	struct profile prof;
+	int certified;
+	int open;			/* waiting, active and paused cases */
+	int64_t last_assigned;		/* 0: never */
+};
+
+struct note {
+	int64_t id;
+	int64_t ts;
+	const uint8_t *ct;		/* valid during the callback only */
+	size_t ct_len;
+};
+
+struct audit_entry {
+	int64_t id;
+	int64_t ts;
+	int64_t actor;			/* account id */
+	char actor_name[OFR_NAME_MAX + 1];
+	char action[OFR_TYPE_MAX + 1];
+	int64_t target;			/* account id, 0: none */
+	char target_name[OFR_NAME_MAX + 1];
+	char detail[128];
 };
 
 /* One stored copy of a message, as handed to store_deliveries_each(). The
@@ -144,7 +209,8 @@ int store_account_create(struct store *st, struct account *a);
 int store_admin_count(struct store *st, int64_t *n);
 
 /* Counsellor profiles: created with defaults (no languages, no topics,
- * capacity 5, available) by store_account_create() for counsellors. */
+ * capacity 5, presence online, format chat, nothing else stated) by
+ * store_account_create() for counsellors. */
 int store_profile_get(struct store *st, int64_t account, struct profile *out);
 int store_profile_set(struct store *st, int64_t account,
     const struct profile *p);
@@ -174,7 +240,8 @@ int store_case_create(struct store *st, int64_t client, const char *language,
     const char *topic, int64_t now, struct case_info *out);
 /* OFR_E_NOT_FOUND when no case has this id. */
 int store_case_get(struct store *st, int64_t id, struct case_info *out);
-/* The client's waiting or active case; OFR_E_NOT_FOUND when none. */
+/* The client's open (waiting, active or paused) case; OFR_E_NOT_FOUND
+ * when none. */
 int store_case_open_of_client(struct store *st, int64_t client,
     struct case_info *out);
 /* Calls fn for each case that account participates in, newest first, at
@@ -192,19 +259,10 @@ int store_case_participants(struct store *st, int64_t case_id,
 /* 1 in *yes when account participates in the case. */
 int store_case_has_participant(struct store *st, int64_t case_id,
     int64_t account, int *yes);
-/* Waiting cases, oldest first, at most max ids. */
+/* Waiting cases in queue order (urgency high first, then time of
+ * request), at most max ids. */
 int store_case_waiting(struct store *st, int64_t *ids, size_t max,
     size_t *n);
-
-/*
- * The counsellor for a case in language (and topic when not NULL or ""):
- * role counsellor, not disabled, certified, available, speaking the language, taking
- * the topic, with fewer waiting or active cases than its capacity; fewest
- * such cases first, then least recently assigned (never assigned first),
- * then lowest account id. OFR_E_NOT_FOUND when none fits.
- */
-int store_match_counsellor(struct store *st, const char *language,
-    const char *topic, int64_t *counsellor);
 
 /*
  * Stores message mid of sender in case_id with one copy per recipient
@@ -259,5 +317,70 @@ int store_share_case(struct store *st, int64_t a, int64_t b, int *yes);
 /* Deletes message records (kept for dedup, no content) that have no copy
  * left and are older than before. */
 int store_messages_purge(struct store *st, int64_t before);
+
+/*
+ * Issue 4: profiles, intake, queue, caseloads, admin tools. (Schema
+ * migration 3.) Writes open the turn's transaction as every write does.
+ */
+
+/* Stores a case's intake (urgency, programme, preferences) after
+ * store_case_create(). */
+int store_case_set_prefs(struct store *st, int64_t case_id,
+    const struct case_prefs *p);
+/* Records which preferences the chosen counsellor meets. */
+int store_case_set_match(struct store *st, int64_t case_id, unsigned asked,
+    unsigned met);
+/* Sets the status of a case (any to any; the handlers check the rules). */
+int store_case_set_status(struct store *st, int64_t case_id, int status,
+    int64_t now);
+/* Takes the counsellor out of a case: it leaves the participants, the
+ * case waits again (asked/met cleared), and the case remembers it as the
+ * counsellor left (case_info.left). */
+int store_case_unassign(struct store *st, int64_t case_id, int64_t now);
+/* The open cases (waiting, active, paused) of a counsellor, at most max. */
+int store_case_open_of_counsellor(struct store *st, int64_t counsellor,
+    int64_t *ids, size_t max, size_t *n);
+/* Messages of case_id still waiting for recipient. */
+int store_case_unread(struct store *st, int64_t case_id, int64_t recipient,
+    int64_t *n);
+
+/* Counsellors. OFR_E_NOT_FOUND when id is not a counsellor. */
+int store_counsellor_get(struct store *st, int64_t id, struct counsellor *out);
+/* Calls fn for each counsellor of programme (0: of all), oldest account
+ * first, at most max; fn returning non-zero stops and is returned. */
+int store_counsellor_each(struct store *st, int64_t programme, size_t max,
+    int (*fn)(void *arg, const struct counsellor *c), void *arg);
+int store_account_set_disabled(struct store *st, int64_t account,
+    int disabled);
+
+/* Programmes' public profiles. */
+int store_programme_set_profile(struct store *st, const struct programme *p);
+/* Every programme by id, at most max. */
+int store_programme_each(struct store *st, size_t max,
+    int (*fn)(void *arg, const struct programme *p), void *arg);
+
+/* Notes: ciphertext only, given back to their author only. */
+int store_note_add(struct store *st, int64_t case_id, int64_t author,
+    const uint8_t *ct, size_t len, int64_t now, int64_t *id);
+/* author's notes of case_id, oldest first, at most STORE_CASES_MAX. */
+int store_note_each(struct store *st, int64_t case_id, int64_t author,
+    int (*fn)(void *arg, const struct note *n), void *arg);
+
+/* The audit log: append-only (the database refuses updates and deletes). */
+int store_audit_add(struct store *st, int64_t programme, int64_t actor,
+    const char *action, int64_t target, const char *detail, int64_t now);
+/* Entries of programme with id < before (0: any), newest first, at most
+ * limit. */
+int store_audit_each(struct store *st, int64_t programme, int64_t before,
+    size_t limit, int (*fn)(void *arg, const struct audit_entry *e),
+    void *arg);
+
+/* Pool figures. Waiting cases that chose programme or no programme. */
+int store_queue_count(struct store *st, int64_t programme, int64_t *n);
+/* Seconds from request to first counsellor message, for programme's cases
+ * (by their counsellor's programme) created since, ascending, at most max
+ * values into secs. */
+int store_first_responses(struct store *st, int64_t programme, int64_t since,
+    int64_t *secs, size_t max, size_t *n);
 
 #endif

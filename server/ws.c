@@ -29,6 +29,16 @@ struct pss {
 
 static struct lws_context *ctx;
 static struct server *srv;
+static lws_sorted_usec_list_t tick;
+
+/* Wakes the loop once a minute, so that the turn's time-based work (the
+ * queue, when working hours begin) runs even when nothing else happens. */
+static void
+on_tick(lws_sorted_usec_list_t *sul)
+{
+	lws_sul_schedule(ctx, 0, sul, on_tick, 60 * LWS_US_PER_SEC);
+	lws_cancel_service(ctx);
+}
 
 static void
 rx_reset(struct pss *p)
@@ -197,6 +207,7 @@ ws_start(struct server *server, const struct ws_config *cfg)
 		log_err("ws: no vhost");
 		return -1;
 	}
+	lws_sul_schedule(ctx, 0, &tick, on_tick, 60 * LWS_US_PER_SEC);
 	return lws_get_vhost_listen_port(vh);
 }
 

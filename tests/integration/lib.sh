@@ -339,9 +339,10 @@ b64_random() {
 }
 
 # setup_pool: a server must run. The admin redeems the bootstrap token
-# (name "Ada"), invites a counsellor, who redeems it as "Sam" with
-# --languages en --topics leaving. Sets ADMIN_NAME, COUNS_NAME, KEY_admin,
-# KEY_couns.
+# (name "Ada") and makes the programme's signing key (PROGRAMME_KEY), invites
+# a counsellor, who redeems it as "Sam" with --languages en --topics
+# leaving, and certifies Sam (only certified counsellors get cases). Sets
+# ADMIN_NAME, COUNS_NAME, KEY_admin, KEY_couns, PROGRAMME_KEY.
 setup_pool() {
 	need_token
 	keygen admin
@@ -349,6 +350,10 @@ setup_pool() {
 	out=$(cli admin redeem "$TOKEN" --name Ada)
 	ADMIN_NAME=$(field "$out" name)
 	assert_eq "bootstrap token redeemed as admin" admin "$(field "$out" role)"
+	out=$(cli admin programme-key)
+	PROGRAMME_KEY=$(field "$out" programme-key)
+	assert_match "the admin made the programme key" "$PROGRAMME_KEY" '^[A-Za-z0-9+/]{43}=$'
+
 	local inv
 	inv=$(cli admin invite --role counsellor | tail -n1)
 	if [ -z "$inv" ]; then
@@ -360,6 +365,18 @@ setup_pool() {
 	COUNS_NAME=$(field "$out" name)
 	assert_eq "counsellor invite redeemed as counsellor" counsellor "$(field "$out" role)"
 	assert_eq "counsellor display name" Sam "$COUNS_NAME"
+	certify_pending Sam
+}
+
+# certify_pending NAME...: the admin certifies the counsellors waiting for
+# a certificate; exactly NAME... must be certified.
+certify_pending() {
+	local out want="" n
+	out=$(cli admin certify)
+	for n in "$@"; do
+		want+="certified: $n"$'\n'
+	done
+	assert_eq "the admin certified: $*" "${want%$'\n'}" "$out"
 }
 
 # --------------------------------------------------------------------- data

@@ -1,5 +1,6 @@
 # test_waiting.sh: a case with no counsellor for its language waits; a
-# second request is refused; a counsellor who speaks it takes it at once.
+# second request is refused; a counsellor who speaks it is matched once
+# the programme has certified its key (not before).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 start_server
@@ -36,6 +37,17 @@ inv=$(cli admin invite --role counsellor | tail -n1)
 keygen kim
 out=$(cli kim redeem "$inv" --name Kim --languages en,de --topics leaving,family)
 assert_eq "Kim is a counsellor" counsellor "$(field "$out" role)"
+
+step "an uncertified counsellor is not matched: the case still waits"
+out=$(cli client cases)
+assert_match "the case still waits while Kim has no certificate" "$out" "^$CASE waiting de - "
+out=$(cli kim cases)
+assert_not_contains "Kim's cases lack the case" "$out" "$CASE"
+
+step "the admin certifies Kim, who then takes the case"
+certify_pending Kim
+out=$(cli admin certify)
+assert_eq "nothing left to certify: no output" "" "$out"
 case_active() {
 	cli client cases | grep -q "^$CASE active de - "
 }

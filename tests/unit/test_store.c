@@ -1,8 +1,9 @@
 /*
  * test_store.c: every function of server/store.c against a real database in
- * a temporary directory, which is removed at the end. A second, read-only
- * SQLite handle looks at what is on disk where the API cannot show it
- * (schema version, what another process would see before a commit).
+ * a temporary directory, which is removed at the end. A second SQLite
+ * handle looks at what is on disk where the API cannot show it (schema
+ * version, what another process would see before a commit), and tries
+ * what another process could (changing the append-only audit log).
  */
 #include <sys/stat.h>
 
@@ -18,6 +19,7 @@
 
 #include "check.h"
 #include "log.h"
+#include "match.h"
 #include "proto/err.h"
 #include "store.h"
 
@@ -107,9 +109,10 @@ account(struct store *st, int n, int role, int64_t programme,
 	return a.id;
 }
 
+/* A certified counsellor with key number n and this profile. */
 static int64_t
 counsellor(struct store *st, int n, int64_t programme, const char *langs,
-    const char *topics, int capacity, int available, int disabled)
+    const char *topics, int capacity, int presence, int disabled)
 {
 	struct profile p;
 	int64_t id = account(st, n, ROLE_COUNSELLOR, programme, "c",
@@ -121,19 +124,19 @@ counsellor(struct store *st, int n, int64_t programme, const char *langs,
 	snprintf(p.languages, sizeof(p.languages), "%s", langs);
 	snprintf(p.topics, sizeof(p.topics), "%s", topics);
 	p.capacity = capacity;
-	p.available = available;
+	p.presence = presence;
+	p.formats = FORMAT_CHAT;
 	if (store_profile_set(st, id, &p) != 0)
 		return -1;
+	/* Certified (the store keeps certificates; the server checks them). */
+	{
+		uint8_t cert[CERT_BYTES];
+
+		memset(cert, 0x5c, sizeof(cert));
+		if (store_account_set_cert(st, id, cert) != 0)
+			return -1;
+	}
 	return id;
-}
-
-static int64_t
-match(struct store *st, const char *language, const char *topic)
-{
-	int64_t c = 0;
-	int rc = store_match_counsellor(st, language, topic, &c);
-
-	return rc == 0 ? c : rc;
 }
 
 static void
@@ -160,9 +163,20 @@ test_open(void)
 	CHECK_EQ_INT(mode_of(path), 0600);
 	snprintf(path, sizeof(path), "%s-shm", dbpath);
 	CHECK_EQ_INT(mode_of(path), 0600);
-	CHECK_EQ_INT(peek("PRAGMA user_version"), 2);
+	CHECK_EQ_INT(peek("PRAGMA user_version"), 3);
 	CHECK_EQ_INT(peek("SELECT count(*) FROM sqlite_schema WHERE "
 	    "type = 'table' AND name = 'deliveries'"), 1);
+	CHECK_EQ_INT(peek("SELECT count(*) FROM sqlite_schema WHERE "
+	    "type = 'table' AND name IN ('case_notes', 'audit')"), 2);
+	CHECK_EQ_INT(peek("SELECT count(*) FROM sqlite_schema WHERE "
+	    "type = 'trigger' AND tbl_name = 'audit'"), 2);
+	CHECK_EQ_INT(peek("SELECT count(*) FROM pragma_table_info("
+	    "'counsellor_profiles') WHERE name = 'available'"), 0);
+	CHECK_EQ_INT(peek("SELECT count(*) FROM pragma_table_info("
+	    "'counsellor_profiles') WHERE name = 'presence'"), 1);
+	/* the queue is read in its index's order, without a sort */
+	CHECK_EQ_INT(peek("SELECT count(*) FROM sqlite_schema WHERE "
+	    "type = 'index' AND name IN ('cases_queue', 'cases_waiting')"), 1);
 	CHECK_EQ_INT(store_in_tx(st), 0);
 	store_close(st);
 	store_close(NULL);
@@ -173,6 +187,35 @@ test_open(void)
 	CHECK_EQ_INT(store_open(&st, path), 0);
 	CHECK_EQ_INT(mode_of(path), 0700);
 	store_close(st);
+}
+
+/* Number of hours set in a profile's week. */
+static int
+hours_set(const uint8_t hours[STORE_HOURS_BYTES])
+{
+	int n = 0;
+
+	for (int h = 0; h < 168; h++)
+		n += (hours[h / 8] >> (h % 8)) & 1;
+	return n;
+}
+
+/* A profile with every field stated. */
+static void
+full_profile(struct profile *p)
+{
+	memset(p, 0, sizeof(*p));
+	snprintf(p->languages, sizeof(p->languages), ",en,de,");
+	snprintf(p->topics, sizeof(p->topics), ",leaving,");
+	p->capacity = 3;
+	p->presence = PRESENCE_AWAY;
+	snprintf(p->gender, sizeof(p->gender), "female");
+	p->age_band = 2;
+	p->background = BACKGROUND_PEER;
+	p->formats = FORMAT_CHAT | FORMAT_PHONE_VIDEO;
+	snprintf(p->region, sizeof(p->region), "de-be");
+	p->hours[0] = 0x01;
+	p->hours[20] = 0x80;
 }
 
 static void
@@ -233,24 +276,70 @@ test_programmes_accounts(struct store *st)
 	CHECK(strcmp(b.name, "quiet-heron-42") == 0);
 
 	/* Profiles: counsellors get the defaults, others none. */
+	memset(&p, 0x77, sizeof(p));
 	CHECK_EQ_INT(store_profile_get(st, co, &p), 0);
 	CHECK(strcmp(p.languages, ",") == 0);
 	CHECK(strcmp(p.topics, ",") == 0);
 	CHECK_EQ_INT(p.capacity, 5);
-	CHECK_EQ_INT(p.available, 1);
+	CHECK_EQ_INT(p.presence, PRESENCE_ONLINE);
+	CHECK_EQ_INT(p.formats, FORMAT_CHAT);
+	CHECK(p.gender[0] == '\0' && p.region[0] == '\0');
+	CHECK_EQ_INT(p.age_band, 0);
+	CHECK_EQ_INT(p.background, 0);
+	CHECK_EQ_INT(hours_set(p.hours), 0);
 	CHECK_EQ_INT(store_profile_get(st, cl, &p), OFR_E_NOT_FOUND);
 	CHECK_EQ_INT(store_profile_get(st, ad, &p), OFR_E_NOT_FOUND);
-	snprintf(p.languages, sizeof(p.languages), ",en,de,");
-	snprintf(p.topics, sizeof(p.topics), ",leaving,");
-	p.capacity = 3;
-	p.available = 0;
+	full_profile(&p);
 	CHECK_EQ_INT(store_profile_set(st, co, &p), 0);
 	memset(&p, 0, sizeof(p));
 	CHECK_EQ_INT(store_profile_get(st, co, &p), 0);
 	CHECK(strcmp(p.languages, ",en,de,") == 0);
 	CHECK(strcmp(p.topics, ",leaving,") == 0);
 	CHECK_EQ_INT(p.capacity, 3);
-	CHECK_EQ_INT(p.available, 0);
+	CHECK_EQ_INT(p.presence, PRESENCE_AWAY);
+	CHECK(strcmp(p.gender, "female") == 0);
+	CHECK_EQ_INT(p.age_band, 2);
+	CHECK_EQ_INT(p.background, BACKGROUND_PEER);
+	CHECK_EQ_INT(p.formats, FORMAT_CHAT | FORMAT_PHONE_VIDEO);
+	CHECK(strcmp(p.region, "de-be") == 0);
+	CHECK_EQ_INT(hours_set(p.hours), 2);
+	CHECK_EQ_INT(p.hours[0], 0x01);	/* hour 0: bit 0 of byte 0 */
+	CHECK_EQ_INT(p.hours[20], 0x80);	/* hour 167 */
+	/* back to "any time", and nothing stated: stored as NULL */
+	memset(p.hours, 0, sizeof(p.hours));
+	p.gender[0] = p.region[0] = '\0';
+	p.presence = PRESENCE_OFFLINE;
+	CHECK_EQ_INT(store_profile_set(st, co, &p), 0);
+	CHECK_EQ_INT(store_commit(st), 0);
+	CHECK_EQ_INT(peek("SELECT count(*) FROM counsellor_profiles WHERE "
+	    "hours IS NULL AND gender IS NULL AND region IS NULL AND "
+	    "presence = 0"), 1);
+	CHECK_EQ_INT(store_profile_get(st, co, &p), 0);
+	CHECK_EQ_INT(hours_set(p.hours), 0);
+	CHECK_EQ_INT(p.presence, PRESENCE_OFFLINE);
+	CHECK(p.gender[0] == '\0' && p.region[0] == '\0');
+	/* every field out of range is refused, and nothing is written */
+	for (int i = 0; i < 11; i++) {
+		full_profile(&p);
+		switch (i) {
+		case 0: p.presence = 3; break;
+		case 1: p.presence = -1; break;
+		case 2: p.age_band = 5; break;
+		case 3: p.background = 3; break;
+		case 4: p.formats = 8; break;
+		case 5: p.formats = -1; break;
+		case 6: snprintf(p.gender, sizeof(p.gender), "Fe male"); break;
+		case 7: snprintf(p.region, sizeof(p.region), "de,be"); break;
+		case 8: memset(p.region, 'a', sizeof(p.region)); break;
+		case 9: p.capacity = -1; break;
+		default: snprintf(p.topics, sizeof(p.topics), "leaving"); break;
+		}
+		CHECK_EQ_INT(store_profile_set(st, co, &p), OFR_E_BAD_FIELD);
+	}
+	CHECK_EQ_INT(store_in_tx(st), 0);
+	CHECK_EQ_INT(store_profile_get(st, co, &p), 0);
+	CHECK_EQ_INT(p.presence, PRESENCE_OFFLINE);
+	full_profile(&p);
 	CHECK_EQ_INT(store_profile_set(st, cl, &p), OFR_E_NOT_FOUND);
 	snprintf(p.languages, sizeof(p.languages), "en,de");
 	CHECK_EQ_INT(store_profile_set(st, co, &p), OFR_E_BAD_FIELD);
@@ -381,7 +470,7 @@ test_cases(struct store *st)
 	CHECK_EQ_INT(store_programme_first(st, &prog), 0);
 	cl = account(st, 400, ROLE_CLIENT, 0, "client-a", 0);
 	cl2 = account(st, 401, ROLE_CLIENT, 0, "client-b", 0);
-	co = counsellor(st, 402, prog, ",zz,", ",", 5, 1, 0);
+	co = counsellor(st, 402, prog, ",zz,", ",", 5, PRESENCE_ONLINE, 0);
 	CHECK(cl > 0 && cl2 > 0 && co > 0);
 
 	CHECK_EQ_INT(store_case_open_of_client(st, cl, &c), OFR_E_NOT_FOUND);
@@ -511,93 +600,6 @@ test_cases(struct store *st)
 	CHECK_EQ_INT(store_commit(st), 0);
 }
 
-/* A waiting case in language/topic for a fresh client number n. */
-static int64_t
-open_case(struct store *st, int n, const char *language, const char *topic,
-    int64_t now)
-{
-	struct case_info c;
-	int64_t cl = account(st, n, ROLE_CLIENT, 0, "m", 0);
-
-	if (cl < 0 || store_case_create(st, cl, language, topic, now, &c) != 0)
-		return -1;
-	return c.id;
-}
-
-static void
-test_match(struct store *st)
-{
-	int64_t prog, a, b, c, d, e, off, x, y, k1, k2, j1, j2;
-
-	CHECK_EQ_INT(store_programme_first(st, &prog), 0);
-	a = counsellor(st, 500, prog, ",en,de,", ",leaving,family,", 2, 1, 0);
-	b = counsellor(st, 501, prog, ",en,", ",leaving,", 1, 1, 0);
-	c = counsellor(st, 502, prog, ",fr,", ",", 5, 1, 0);
-	d = counsellor(st, 503, prog, ",it,", ",", 0, 1, 0);	/* no room */
-	e = counsellor(st, 504, prog, ",sv,", ",", 5, 1, 1);	/* disabled */
-	off = counsellor(st, 505, prog, ",pt,", ",", 5, 0, 0);	/* away */
-	CHECK(a > 0 && b > 0 && c > 0 && d > 0 && e > 0 && off > 0);
-	CHECK(a < b);
-
-	/* filters */
-	CHECK_EQ_INT(match(st, "fr", ""), c);
-	CHECK_EQ_INT(match(st, "fr", NULL), c);
-	CHECK_EQ_INT(match(st, "fr", "leaving"), OFR_E_NOT_FOUND);
-	CHECK_EQ_INT(match(st, "de", ""), a);
-	CHECK_EQ_INT(match(st, "e", ""), OFR_E_NOT_FOUND);	/* no substrings */
-	CHECK_EQ_INT(match(st, "es", ""), OFR_E_NOT_FOUND);
-	CHECK_EQ_INT(match(st, "en", "family"), a);
-	CHECK_EQ_INT(match(st, "en", "famil"), OFR_E_NOT_FOUND);
-	CHECK_EQ_INT(match(st, "en,de", ""), OFR_E_NOT_FOUND);
-	CHECK_EQ_INT(match(st, "it", ""), OFR_E_NOT_FOUND);
-	CHECK_EQ_INT(match(st, "sv", ""), OFR_E_NOT_FOUND);
-	CHECK_EQ_INT(match(st, "pt", ""), OFR_E_NOT_FOUND);
-
-	/* a and b both free and never assigned: the older account */
-	CHECK_EQ_INT(match(st, "en", "leaving"), a);
-	x = open_case(st, 510, "en", "leaving", 100);
-	CHECK_EQ_INT(store_case_assign(st, x, a, 100), 0);
-	/* fewest open cases first */
-	CHECK_EQ_INT(match(st, "en", "leaving"), b);
-	y = open_case(st, 511, "en", "leaving", 101);
-	CHECK_EQ_INT(store_case_assign(st, y, b, 101), 0);
-	/* b is full (capacity 1), a has room (1 of 2) */
-	CHECK_EQ_INT(match(st, "en", "leaving"), a);
-	x = open_case(st, 512, "en", "", 102);
-	CHECK_EQ_INT(store_case_assign(st, x, a, 102), 0);
-	CHECK_EQ_INT(match(st, "en", ""), OFR_E_NOT_FOUND);	/* all full */
-	/* a closed case gives room back */
-	CHECK_EQ_INT(store_case_close(st, x, 103), 0);
-	CHECK_EQ_INT(match(st, "en", ""), a);
-
-	/* equal load: never assigned first, then least recently assigned */
-	k1 = counsellor(st, 520, prog, ",nl,", ",", 5, 1, 0);
-	k2 = counsellor(st, 521, prog, ",nl,", ",", 5, 1, 0);
-	CHECK(k1 < k2);
-	CHECK_EQ_INT(match(st, "nl", ""), k1);
-	x = open_case(st, 522, "nl", "", 200);
-	CHECK_EQ_INT(store_case_assign(st, x, k1, 200), 0);
-	CHECK_EQ_INT(store_case_close(st, x, 201), 0);
-	CHECK_EQ_INT(match(st, "nl", ""), k2);
-	x = open_case(st, 523, "nl", "", 300);
-	CHECK_EQ_INT(store_case_assign(st, x, k2, 300), 0);
-	CHECK_EQ_INT(store_case_close(st, x, 301), 0);
-	CHECK_EQ_INT(match(st, "nl", ""), k1);	/* 200 < 300 */
-
-	/* load comes before recency: j1 (2 open, assigned long ago) loses
-	 * to j2 (1 open, assigned just now) */
-	j1 = counsellor(st, 530, prog, ",ja,", ",", 5, 1, 0);
-	j2 = counsellor(st, 531, prog, ",ja,", ",", 5, 1, 0);
-	CHECK_EQ_INT(store_case_assign(st, open_case(st, 532, "ja", "", 390),
-	    j1, 390), 0);
-	CHECK_EQ_INT(store_case_assign(st, open_case(st, 533, "ja", "", 400),
-	    j1, 400), 0);
-	CHECK_EQ_INT(store_case_assign(st, open_case(st, 534, "ja", "", 500),
-	    j2, 500), 0);
-	CHECK_EQ_INT(match(st, "ja", ""), j2);
-	CHECK_EQ_INT(store_commit(st), 0);
-}
-
 struct seen {
 	int n;
 	int64_t seq[16];
@@ -665,8 +667,8 @@ test_messages(struct store *st)
 
 	CHECK_EQ_INT(store_programme_first(st, &prog), 0);
 	cl = account(st, 600, ROLE_CLIENT, 0, "m-client", 0);
-	co = counsellor(st, 601, prog, ",xx,", ",", 5, 1, 0);
-	su = counsellor(st, 602, prog, ",yy,", ",", 5, 1, 0);
+	co = counsellor(st, 601, prog, ",xx,", ",", 5, PRESENCE_ONLINE, 0);
+	su = counsellor(st, 602, prog, ",yy,", ",", 5, PRESENCE_ONLINE, 0);
 	CHECK_EQ_INT(store_case_create(st, cl, "xx", "", 500, &c), 0);
 	CHECK_EQ_INT(store_case_assign(st, c.id, co, 500), 0);
 	cid = c.id;
@@ -700,6 +702,10 @@ test_messages(struct store *st)
 	CHECK(t.seq[0] != s.seq[0]);
 	deliveries(st, cl, 0, 10, &t);
 	CHECK_EQ_INT(t.n, 0);	/* the sender gets no copy */
+	/* the case changed; the client's message is no response */
+	CHECK_EQ_INT(store_case_get(st, cid, &c), 0);
+	CHECK_EQ_INT(c.updated, 510);
+	CHECK_EQ_INT(c.first_response, 0);
 
 	/* the same mid from the same sender: stored once */
 	ct[0] = (const uint8_t *)"other";
@@ -710,10 +716,16 @@ test_messages(struct store *st)
 	deliveries(st, co, 0, 10, &t);
 	CHECK_EQ_INT(t.n, 1);
 	CHECK_EQ_INT(t.ct_len[0], 11);
+	CHECK_EQ_INT(store_case_get(st, cid, &c), 0);
+	CHECK_EQ_INT(c.updated, 510);	/* a duplicate changes nothing */
 	/* ...but another sender may use it */
 	CHECK_EQ_INT(store_message_insert(st, cid, co, mid1, 512, &cl, ct, len,
 	    1, &dup), 0);
 	CHECK_EQ_INT(dup, 0);
+	/* the counsellor's first message is the first response */
+	CHECK_EQ_INT(store_case_get(st, cid, &c), 0);
+	CHECK_EQ_INT(c.updated, 512);
+	CHECK_EQ_INT(c.first_response, 512);
 	deliveries(st, cl, 0, 10, &t);
 	CHECK_EQ_INT(t.n, 1);
 	key_of(key, 601);
@@ -724,6 +736,9 @@ test_messages(struct store *st)
 	    1, &dup), 0);
 	CHECK_EQ_INT(store_message_insert(st, cid, cl, mid3, 514, rc2, ct, len,
 	    1, &dup), 0);
+	CHECK_EQ_INT(store_case_get(st, cid, &c), 0);
+	CHECK_EQ_INT(c.updated, 514);
+	CHECK_EQ_INT(c.first_response, 512);	/* the first stays */
 	deliveries(st, co, 0, 10, &s);
 	CHECK_EQ_INT(s.n, 3);
 	CHECK(s.seq[0] < s.seq[1] && s.seq[1] < s.seq[2]);
@@ -778,9 +793,14 @@ test_messages(struct store *st)
 	    len, 2, &dup), OFR_E_INTERNAL);
 	deliveries(st, cl, 0, 10, &t);
 	CHECK_EQ_INT(t.n, 1);	/* only co's copy from before */
+	CHECK_EQ_INT(store_case_get(st, cid, &c), 0);
+	CHECK_EQ_INT(c.updated, 514);	/* nor the case's time */
 	CHECK_EQ_INT(store_message_insert(st, cid, su, mid1, 515, bogus, ct,
 	    len, 1, &dup), 0);
 	CHECK_EQ_INT(dup, 0);	/* the failed one stored no record */
+	CHECK_EQ_INT(store_case_get(st, cid, &c), 0);
+	CHECK_EQ_INT(c.updated, 515);
+	CHECK_EQ_INT(c.first_response, 512);	/* su: not its counsellor */
 	CHECK_EQ_INT(store_commit(st), 0);
 
 	/* purge: records without copies, older than before */
@@ -869,7 +889,7 @@ test_transactions(struct store **stp)
 	*stp = st;
 	if (st == NULL)
 		return;
-	CHECK_EQ_INT(peek("PRAGMA user_version"), 2);
+	CHECK_EQ_INT(peek("PRAGMA user_version"), 3);
 	CHECK_EQ_INT(store_account_by_id(st, id, &a), 0);
 	CHECK(strcmp(a.name, "kept") == 0);
 	key_of(a.key, 706);
@@ -913,8 +933,8 @@ test_keys(struct store *st)
 	CHECK(memcmp(p.key, key, sizeof(key)) == 0);
 
 	/* certificates: pending until set */
-	co = counsellor(st, 901, prog, ",en,", ",", 5, 1, 0);
-	other = counsellor(st, 902, prog, ",en,", ",", 5, 1, 1);
+	co = account(st, 901, ROLE_COUNSELLOR, prog, "c", 0);
+	other = account(st, 902, ROLE_COUNSELLOR, prog, "c", 1);
 	CHECK(co > 0 && other > 0);
 	CHECK_EQ_INT(store_uncertified_each(st, prog, 10, count_pending,
 	    &pending), 0);
@@ -990,6 +1010,951 @@ test_keys(struct store *st)
 	CHECK_EQ_INT(store_commit(st), 0);
 }
 
+/* Issue 4 (migration 3). */
+
+/* Copies of the cases store_case_each_of() gives. */
+struct cases_seen {
+	struct case_info c[4];
+	int n;
+};
+
+static int
+keep_case(void *arg, const struct case_info *c)
+{
+	struct cases_seen *cs = arg;
+
+	if (cs->n < 4)
+		cs->c[cs->n] = *c;
+	cs->n++;
+	return 0;
+}
+
+/* Where id is in ids[0..n), or -1. */
+static int
+pos_of(const int64_t *ids, size_t n, int64_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] == id)
+			return (int)i;
+	return -1;
+}
+
+static int64_t
+open_count(struct store *st, int64_t counsellor)
+{
+	struct counsellor c;
+
+	if (store_counsellor_get(st, counsellor, &c) != 0)
+		return -1;
+	return c.open;
+}
+
+/* Intake, status changes, unassign, the queue. */
+static void
+test_intake(struct store *st)
+{
+	struct case_info c, c2, g;
+	struct case_prefs pr;
+	struct participant pp[STORE_PARTICIPANTS_MAX];
+	struct cases_seen cs;
+	int64_t p1, p2, co, co2, cl, cl2, q[5], qc[5], got[STORE_CASES_MAX];
+	int64_t before1, before2, n64 = -1;
+	size_t n = 99;
+	int yes = -1, urg[5] = { 1, 0, 2, 1, 2 };
+
+	CHECK_EQ_INT(store_programme_create(st, "Intake", 1100, &p1), 0);
+	CHECK_EQ_INT(store_programme_create(st, "Intake 2", 1100, &p2), 0);
+	co = counsellor(st, 1101, p1, ",qq,", ",", 5, PRESENCE_ONLINE, 0);
+	co2 = counsellor(st, 1102, p1, ",qq,", ",", 5, PRESENCE_ONLINE, 0);
+	cl = account(st, 1103, ROLE_CLIENT, 0, "in-a", 0);
+	cl2 = account(st, 1104, ROLE_CLIENT, 0, "in-b", 0);
+	CHECK(co > 0 && co2 > 0 && cl > 0 && cl2 > 0);
+
+	/* the default intake */
+	CHECK_EQ_INT(store_case_create(st, cl, "qq", "", 1110, &c), 0);
+	CHECK_EQ_INT(c.prefs.urgency, 1);
+	CHECK_EQ_INT(c.first_response, 0);
+	memset(&g, 0x55, sizeof(g));
+	CHECK_EQ_INT(store_case_get(st, c.id, &g), 0);
+	CHECK_EQ_INT(g.prefs.urgency, 1);
+	CHECK_EQ_INT(g.prefs.programme, 0);
+	CHECK(g.prefs.gender[0] == '\0' && g.prefs.region[0] == '\0');
+	CHECK_EQ_INT(g.prefs.age_band, 0);
+	CHECK_EQ_INT(g.prefs.background, 0);
+	CHECK_EQ_INT(g.prefs.format, 0);
+	CHECK_EQ_INT(g.asked, 0);
+	CHECK_EQ_INT(g.met, 0);
+	CHECK_EQ_INT(g.first_response, 0);
+
+	/* set_prefs, read back by every reader of cases */
+	memset(&pr, 0, sizeof(pr));
+	pr.urgency = 2;
+	pr.programme = p1;
+	snprintf(pr.gender, sizeof(pr.gender), "male");
+	pr.age_band = 3;
+	pr.background = BACKGROUND_PROFESSIONAL;
+	pr.format = FORMAT_IN_PERSON;
+	snprintf(pr.region, sizeof(pr.region), "de-by");
+	CHECK_EQ_INT(store_case_set_prefs(st, c.id, &pr), 0);
+	CHECK_EQ_INT(store_case_get(st, c.id, &g), 0);
+	CHECK_EQ_INT(g.prefs.urgency, 2);
+	CHECK_EQ_INT(g.prefs.programme, p1);
+	CHECK(strcmp(g.prefs.gender, "male") == 0);
+	CHECK_EQ_INT(g.prefs.age_band, 3);
+	CHECK_EQ_INT(g.prefs.background, BACKGROUND_PROFESSIONAL);
+	CHECK_EQ_INT(g.prefs.format, FORMAT_IN_PERSON);
+	CHECK(strcmp(g.prefs.region, "de-by") == 0);
+	CHECK_EQ_INT(store_case_open_of_client(st, cl, &g), 0);
+	CHECK_EQ_INT(g.prefs.urgency, 2);
+	CHECK(strcmp(g.prefs.region, "de-by") == 0);
+	memset(&cs, 0, sizeof(cs));
+	CHECK_EQ_INT(store_case_each_of(st, cl, keep_case, &cs), 0);
+	CHECK_EQ_INT(cs.n, 1);
+	CHECK_EQ_INT(cs.c[0].prefs.programme, p1);
+	CHECK(strcmp(cs.c[0].prefs.gender, "male") == 0);
+	CHECK_EQ_INT(cs.c[0].prefs.format, FORMAT_IN_PERSON);
+	/* out of range: refused, nothing written */
+	for (int i = 0; i < 10; i++) {
+		struct case_prefs bad = pr;
+
+		switch (i) {
+		case 0: bad.urgency = 3; break;
+		case 1: bad.urgency = -1; break;
+		case 2: bad.programme = -1; break;
+		case 3: snprintf(bad.gender, sizeof(bad.gender), "M"); break;
+		case 4: bad.age_band = 5; break;
+		case 5: bad.background = 3; break;
+		case 6: bad.format = FORMAT_CHAT | FORMAT_IN_PERSON; break;
+		case 7: bad.format = 8; break;
+		case 8: snprintf(bad.region, sizeof(bad.region), "a b"); break;
+		default: memset(bad.gender, 'g', sizeof(bad.gender)); break;
+		}
+		CHECK_EQ_INT(store_case_set_prefs(st, c.id, &bad),
+		    OFR_E_BAD_FIELD);
+	}
+	pr.programme = p2 + 1000;	/* no such programme */
+	CHECK_EQ_INT(store_case_set_prefs(st, c.id, &pr), OFR_E_NOT_FOUND);
+	pr.programme = p1;
+	CHECK_EQ_INT(store_case_set_prefs(st, 12345, &pr), OFR_E_NOT_FOUND);
+	CHECK_EQ_INT(store_case_get(st, c.id, &g), 0);
+	CHECK_EQ_INT(g.prefs.urgency, 2);
+	CHECK_EQ_INT(g.prefs.programme, p1);
+
+	/* what the counsellor meets */
+	CHECK_EQ_INT(store_case_set_match(st, c.id, PREF_GENDER | PREF_FORMAT,
+	    PREF_FORMAT), 0);
+	CHECK_EQ_INT(store_case_get(st, c.id, &g), 0);
+	CHECK_EQ_INT(g.asked, PREF_GENDER | PREF_FORMAT);
+	CHECK_EQ_INT(g.met, PREF_FORMAT);
+	CHECK_EQ_INT(store_case_set_match(st, c.id, PREF_GENDER, PREF_AGE),
+	    OFR_E_BAD_FIELD);
+	CHECK_EQ_INT(store_case_set_match(st, c.id, 1u << 5, 0),
+	    OFR_E_BAD_FIELD);
+	CHECK_EQ_INT(store_case_set_match(st, 12345, 0, 0), OFR_E_NOT_FOUND);
+
+	/* paused is open: in the caseload, the client's one open case */
+	CHECK_EQ_INT(open_count(st, co), 0);
+	CHECK_EQ_INT(store_case_assign(st, c.id, co, 1120), 0);
+	CHECK_EQ_INT(open_count(st, co), 1);
+	CHECK_EQ_INT(store_case_set_status(st, c.id, CASE_PAUSED, 1121), 0);
+	CHECK_EQ_INT(store_case_get(st, c.id, &g), 0);
+	CHECK_EQ_INT(g.status, CASE_PAUSED);
+	CHECK_EQ_INT(g.updated, 1121);
+	CHECK_EQ_INT(g.counsellor, co);
+	CHECK_EQ_INT(open_count(st, co), 1);
+	CHECK_EQ_INT(store_case_open_of_client(st, cl, &g), 0);
+	CHECK_EQ_INT(g.id, c.id);
+	CHECK_EQ_INT(store_case_create(st, cl, "qq", "", 1122, &c2),
+	    OFR_E_CASE_OPEN);
+	CHECK_EQ_INT(store_case_open_of_counsellor(st, co, got, 8, &n), 0);
+	CHECK_EQ_INT(n, 1);
+	CHECK_EQ_INT(got[0], c.id);
+	CHECK_EQ_INT(store_case_set_status(st, c.id, 5, 1123), OFR_E_BAD_FIELD);
+	CHECK_EQ_INT(store_case_set_status(st, c.id, 0, 1123), OFR_E_BAD_FIELD);
+	CHECK_EQ_INT(store_case_set_status(st, 12345, CASE_ACTIVE, 1123),
+	    OFR_E_NOT_FOUND);
+	CHECK_EQ_INT(store_case_get(st, c.id, &g), 0);
+	CHECK_EQ_INT(g.status, CASE_PAUSED);
+
+	/* unassign: the case waits again, without its counsellor */
+	CHECK_EQ_INT(store_case_unassign(st, c.id, 1130), 0);
+	CHECK_EQ_INT(store_case_get(st, c.id, &g), 0);
+	CHECK_EQ_INT(g.status, CASE_WAITING);
+	CHECK_EQ_INT(g.counsellor, 0);
+	CHECK_EQ_INT(g.asked, 0);
+	CHECK_EQ_INT(g.met, 0);
+	CHECK_EQ_INT(g.updated, 1130);
+	CHECK_EQ_INT(g.prefs.urgency, 2);	/* the intake stays */
+	CHECK_EQ_INT(g.left, co);		/* never matched back */
+	CHECK_EQ_INT(store_case_participants(st, c.id, pp,
+	    STORE_PARTICIPANTS_MAX, &n), 0);
+	CHECK_EQ_INT(n, 1);
+	CHECK_EQ_INT(pp[0].account, cl);
+	CHECK_EQ_INT(store_case_has_participant(st, c.id, co, &yes), 0);
+	CHECK_EQ_INT(yes, 0);
+	CHECK_EQ_INT(open_count(st, co), 0);
+	CHECK_EQ_INT(store_case_open_of_counsellor(st, co, got, 8, &n), 0);
+	CHECK_EQ_INT(n, 0);
+	CHECK_EQ_INT(store_case_open_of_client(st, cl, &g), 0);
+	CHECK_EQ_INT(g.id, c.id);
+	CHECK_EQ_INT(store_case_unassign(st, c.id, 1131), OFR_E_NOT_FOUND);
+	CHECK_EQ_INT(store_case_unassign(st, 12345, 1131), OFR_E_NOT_FOUND);
+	CHECK_EQ_INT(store_case_get(st, c.id, &g), 0);
+	CHECK_EQ_INT(g.updated, 1130);
+	/* and another counsellor can take it */
+	CHECK_EQ_INT(store_case_assign(st, c.id, co2, 1140), 0);
+	CHECK_EQ_INT(store_case_participants(st, c.id, pp,
+	    STORE_PARTICIPANTS_MAX, &n), 0);
+	CHECK_EQ_INT(n, 2);
+	CHECK_EQ_INT(pp[1].account, co2);
+
+	/* a closed case stays closed; it reopens only when the client has
+	 * no other open case */
+	CHECK_EQ_INT(store_case_set_status(st, c.id, CASE_CLOSED, 1141), 0);
+	CHECK_EQ_INT(open_count(st, co2), 0);
+	CHECK_EQ_INT(store_case_unassign(st, c.id, 1142), OFR_E_NOT_FOUND);
+	CHECK_EQ_INT(store_case_participants(st, c.id, pp,
+	    STORE_PARTICIPANTS_MAX, &n), 0);
+	CHECK_EQ_INT(n, 2);
+	CHECK_EQ_INT(store_case_create(st, cl, "qq", "", 1143, &c2), 0);
+	CHECK_EQ_INT(store_case_set_status(st, c.id, CASE_ACTIVE, 1144),
+	    OFR_E_CASE_OPEN);
+	CHECK_EQ_INT(store_case_get(st, c.id, &g), 0);
+	CHECK_EQ_INT(g.status, CASE_CLOSED);
+	CHECK_EQ_INT(g.updated, 1141);
+	CHECK_EQ_INT(store_case_close(st, c2.id, 1145), 0);
+	CHECK_EQ_INT(store_case_set_status(st, c.id, CASE_ACTIVE, 1146), 0);
+	CHECK_EQ_INT(open_count(st, co2), 1);
+	CHECK_EQ_INT(store_commit(st), 0);
+
+	/* the queue: urgency high first, then order of arrival */
+	CHECK_EQ_INT(store_queue_count(st, p1, &before1), 0);
+	CHECK_EQ_INT(store_queue_count(st, p2, &before2), 0);
+	for (int i = 0; i < 5; i++) {
+		qc[i] = account(st, 1150 + i, ROLE_CLIENT, 0, "q", 0);
+		CHECK_EQ_INT(store_case_create(st, qc[i], "qq", "", 1150,
+		    &c2), 0);
+		q[i] = c2.id;
+		memset(&pr, 0, sizeof(pr));
+		pr.urgency = urg[i];
+		pr.programme = i == 1 ? p2 : i >= 3 ? p1 : 0;
+		CHECK_EQ_INT(store_case_set_prefs(st, q[i], &pr), 0);
+	}
+	CHECK_EQ_INT(store_case_waiting(st, got, STORE_CASES_MAX, &n), 0);
+	CHECK(pos_of(got, n, q[2]) == 0);
+	CHECK(pos_of(got, n, q[4]) == 1);
+	CHECK(pos_of(got, n, q[0]) > 1);
+	CHECK(pos_of(got, n, q[3]) > pos_of(got, n, q[0]));
+	CHECK(pos_of(got, n, q[1]) == (int)n - 1);	/* low: last */
+	CHECK_EQ_INT(store_case_waiting(st, got, 2, &n), 0);
+	CHECK_EQ_INT(n, 2);
+	CHECK_EQ_INT(got[0], q[2]);
+	CHECK_EQ_INT(got[1], q[4]);
+	/* waiting cases that chose the programme or none */
+	CHECK_EQ_INT(store_queue_count(st, p1, &n64), 0);
+	CHECK_EQ_INT(n64, before1 + 4);
+	CHECK_EQ_INT(store_queue_count(st, p2, &n64), 0);
+	CHECK_EQ_INT(n64, before2 + 3);
+	/* taken: out of the queue; unassigned: back in its place */
+	CHECK_EQ_INT(store_case_assign(st, q[2], co, 1160), 0);
+	CHECK_EQ_INT(store_case_waiting(st, got, 2, &n), 0);
+	CHECK_EQ_INT(got[0], q[4]);
+	CHECK_EQ_INT(store_queue_count(st, p1, &n64), 0);
+	CHECK_EQ_INT(n64, before1 + 3);
+	CHECK_EQ_INT(store_case_unassign(st, q[2], 1161), 0);
+	CHECK_EQ_INT(store_case_waiting(st, got, 2, &n), 0);
+	CHECK_EQ_INT(got[0], q[2]);
+	CHECK_EQ_INT(got[1], q[4]);
+
+	/* caseloads: waiting, active and paused count; closed does not */
+	CHECK_EQ_INT(store_case_assign(st, q[0], co, 1170), 0);
+	CHECK_EQ_INT(store_case_assign(st, q[3], co, 1171), 0);
+	CHECK_EQ_INT(store_case_set_status(st, q[3], CASE_PAUSED, 1172), 0);
+	CHECK_EQ_INT(open_count(st, co), 2);
+	CHECK_EQ_INT(store_case_open_of_counsellor(st, co, got, 8, &n), 0);
+	CHECK_EQ_INT(n, 2);
+	CHECK_EQ_INT(got[0], q[0]);	/* in order of arrival */
+	CHECK_EQ_INT(got[1], q[3]);
+	CHECK_EQ_INT(store_case_open_of_counsellor(st, co, got, 1, &n), 0);
+	CHECK_EQ_INT(n, 1);
+	/* a waiting case that still names its counsellor is open too */
+	CHECK_EQ_INT(store_case_set_status(st, q[0], CASE_WAITING, 1173), 0);
+	CHECK_EQ_INT(open_count(st, co), 2);
+	CHECK_EQ_INT(store_case_close(st, q[0], 1174), 0);
+	CHECK_EQ_INT(open_count(st, co), 1);
+	CHECK_EQ_INT(store_case_open_of_counsellor(st, co, got, 8, &n), 0);
+	CHECK_EQ_INT(n, 1);
+	CHECK_EQ_INT(got[0], q[3]);
+
+	/* leave no waiting case behind */
+	for (int i = 0; i < 5; i++)
+		if (i != 0)
+			CHECK_EQ_INT(store_case_close(st, q[i], 1180), 0);
+	CHECK_EQ_INT(store_case_close(st, c.id, 1180), 0);
+	CHECK_EQ_INT(store_commit(st), 0);
+}
+
+struct counsellors_seen {
+	int n;
+	int64_t id[64];
+	struct counsellor c[64];
+	int stop_after;
+};
+
+static int
+keep_counsellor(void *arg, const struct counsellor *c)
+{
+	struct counsellors_seen *cs = arg;
+
+	if (cs->n < 64) {
+		cs->id[cs->n] = c->acct.id;
+		cs->c[cs->n] = *c;
+	}
+	cs->n++;
+	if (cs->stop_after != 0 && cs->n == cs->stop_after)
+		return 6;
+	return 0;
+}
+
+static int
+nested_counsellor(void *arg, const struct counsellor *c)
+{
+	struct store *st = arg;
+	struct counsellors_seen inner;
+
+	(void)c;
+	memset(&inner, 0, sizeof(inner));
+	return store_counsellor_each(st, 0, 1, keep_counsellor, &inner);
+}
+
+/* Counsellors as the matching index and the admin tools see them. */
+static void
+test_counsellors(struct store *st)
+{
+	struct counsellors_seen cs;
+	struct counsellor k;
+	struct profile p;
+	struct case_info c;
+	int64_t p1, p2, a, b, u, x, cl, ad;
+
+	CHECK_EQ_INT(store_programme_create(st, "Pool", 1200, &p1), 0);
+	CHECK_EQ_INT(store_programme_create(st, "Pool 2", 1200, &p2), 0);
+	a = counsellor(st, 1201, p1, ",en,", ",leaving,", 4, PRESENCE_ONLINE,
+	    0);
+	u = account(st, 1202, ROLE_COUNSELLOR, p1, "uncertified", 0);
+	b = counsellor(st, 1203, p1, ",de,", ",", 2, PRESENCE_AWAY, 1);
+	x = counsellor(st, 1204, p2, ",fr,", ",", 5, PRESENCE_ONLINE, 0);
+	cl = account(st, 1205, ROLE_CLIENT, 0, "pool-client", 0);
+	ad = account(st, 1206, ROLE_ADMIN, p1, "pool-admin", 0);
+	CHECK(a > 0 && u > 0 && b > 0 && x > 0 && cl > 0 && ad > 0);
+	full_profile(&p);
+	p.capacity = 4;
+	CHECK_EQ_INT(store_profile_set(st, a, &p), 0);
+
+	memset(&k, 0x55, sizeof(k));
+	CHECK_EQ_INT(store_counsellor_get(st, a, &k), 0);
+	CHECK_EQ_INT(k.acct.id, a);
+	CHECK_EQ_INT(k.acct.role, ROLE_COUNSELLOR);
+	CHECK_EQ_INT(k.acct.programme, p1);
+	CHECK_EQ_INT(k.acct.disabled, 0);
+	CHECK_EQ_INT(k.acct.created, 1000 + 1201);
+	CHECK(strcmp(k.acct.name, "c") == 0);
+	CHECK(strcmp(k.prof.languages, ",en,de,") == 0);
+	CHECK_EQ_INT(k.prof.capacity, 4);
+	CHECK_EQ_INT(k.prof.presence, PRESENCE_AWAY);
+	CHECK(strcmp(k.prof.gender, "female") == 0);
+	CHECK_EQ_INT(k.prof.formats, FORMAT_CHAT | FORMAT_PHONE_VIDEO);
+	CHECK_EQ_INT(hours_set(k.prof.hours), 2);
+	CHECK_EQ_INT(k.certified, 1);
+	CHECK_EQ_INT(k.open, 0);
+	CHECK_EQ_INT(k.last_assigned, 0);
+	CHECK_EQ_INT(store_counsellor_get(st, u, &k), 0);
+	CHECK_EQ_INT(k.certified, 0);
+	CHECK_EQ_INT(k.prof.capacity, 5);
+	CHECK_EQ_INT(k.prof.presence, PRESENCE_ONLINE);
+	CHECK_EQ_INT(k.prof.formats, FORMAT_CHAT);
+	CHECK_EQ_INT(store_counsellor_get(st, b, &k), 0);
+	CHECK_EQ_INT(k.acct.disabled, 1);
+	CHECK_EQ_INT(store_counsellor_get(st, cl, &k), OFR_E_NOT_FOUND);
+	CHECK_EQ_INT(store_counsellor_get(st, ad, &k), OFR_E_NOT_FOUND);
+	CHECK_EQ_INT(store_counsellor_get(st, 999999, &k), OFR_E_NOT_FOUND);
+
+	/* open cases and the last assignment */
+	CHECK_EQ_INT(store_case_create(st, cl, "en", "", 1210, &c), 0);
+	CHECK_EQ_INT(store_case_assign(st, c.id, a, 1211), 0);
+	CHECK_EQ_INT(store_counsellor_get(st, a, &k), 0);
+	CHECK_EQ_INT(k.open, 1);
+	CHECK_EQ_INT(k.last_assigned, 1211);
+	CHECK_EQ_INT(store_case_close(st, c.id, 1212), 0);
+	CHECK_EQ_INT(store_counsellor_get(st, a, &k), 0);
+	CHECK_EQ_INT(k.open, 0);
+	CHECK_EQ_INT(k.last_assigned, 1211);
+
+	/* each: of a programme, oldest account first */
+	memset(&cs, 0, sizeof(cs));
+	CHECK_EQ_INT(store_counsellor_each(st, p1, 100, keep_counsellor, &cs),
+	    0);
+	CHECK_EQ_INT(cs.n, 3);
+	CHECK_EQ_INT(cs.id[0], a);
+	CHECK_EQ_INT(cs.id[1], u);
+	CHECK_EQ_INT(cs.id[2], b);
+	CHECK_EQ_INT(cs.c[0].last_assigned, 1211);
+	CHECK_EQ_INT(cs.c[0].certified, 1);
+	CHECK_EQ_INT(cs.c[1].certified, 0);
+	CHECK_EQ_INT(cs.c[2].acct.disabled, 1);
+	CHECK_EQ_INT(cs.c[2].prof.capacity, 2);
+	CHECK(strcmp(cs.c[2].prof.languages, ",de,") == 0);
+	memset(&cs, 0, sizeof(cs));
+	CHECK_EQ_INT(store_counsellor_each(st, p2, 100, keep_counsellor, &cs),
+	    0);
+	CHECK_EQ_INT(cs.n, 1);
+	CHECK_EQ_INT(cs.id[0], x);
+	memset(&cs, 0, sizeof(cs));
+	CHECK_EQ_INT(store_counsellor_each(st, p1, 2, keep_counsellor, &cs),
+	    0);
+	CHECK_EQ_INT(cs.n, 2);
+	memset(&cs, 0, sizeof(cs));
+	cs.stop_after = 1;
+	CHECK_EQ_INT(store_counsellor_each(st, p1, 100, keep_counsellor, &cs),
+	    6);
+	CHECK_EQ_INT(cs.n, 1);
+	/* 0: every programme's, still by age, and no one else */
+	memset(&cs, 0, sizeof(cs));
+	CHECK_EQ_INT(store_counsellor_each(st, 0, SIZE_MAX, keep_counsellor,
+	    &cs), 0);
+	CHECK(cs.n >= 4 && cs.n <= 64);
+	for (int i = 1; i < cs.n && i < 64; i++)
+		CHECK(cs.id[i - 1] < cs.id[i]);
+	for (int i = 0; i < cs.n && i < 64; i++)
+		CHECK_EQ_INT(cs.c[i].acct.role, ROLE_COUNSELLOR);
+	CHECK(pos_of(cs.id, (size_t)cs.n, x) > pos_of(cs.id, (size_t)cs.n, a));
+	CHECK_EQ_INT(store_counsellor_each(st, 0, 10, nested_counsellor, st),
+	    OFR_E_INTERNAL);
+
+	/* disable, enable */
+	CHECK_EQ_INT(store_account_set_disabled(st, a, 1), 0);
+	CHECK_EQ_INT(store_counsellor_get(st, a, &k), 0);
+	CHECK_EQ_INT(k.acct.disabled, 1);
+	CHECK_EQ_INT(store_account_set_disabled(st, a, 0), 0);
+	CHECK_EQ_INT(store_counsellor_get(st, a, &k), 0);
+	CHECK_EQ_INT(k.acct.disabled, 0);
+	CHECK_EQ_INT(store_account_set_disabled(st, 999999, 1),
+	    OFR_E_NOT_FOUND);
+	CHECK_EQ_INT(store_commit(st), 0);
+}
+
+/* Acks every copy waiting for who. */
+static void
+ack_all(struct store *st, int64_t who)
+{
+	struct seen s;
+	int del;
+
+	deliveries(st, who, 0, 16, &s);
+	for (int i = 0; i < s.n; i++) {
+		CHECK_EQ_INT(store_delivery_ack(st, who, s.seq[i], &del), 0);
+		CHECK_EQ_INT(del, 1);
+	}
+}
+
+struct notes_seen {
+	int n;
+	int64_t id[4], ts[4];
+	uint8_t ct[4][16];
+	size_t len[4];
+	int stop_after;
+	struct store *nest;	/* when set: call store_note_each() */
+};
+
+static int
+keep_note(void *arg, const struct note *n)
+{
+	struct notes_seen *ns = arg;
+
+	if (ns->nest != NULL) {
+		struct notes_seen inner;
+
+		memset(&inner, 0, sizeof(inner));
+		return store_note_each(ns->nest, 1, 1, keep_note, &inner);
+	}
+	if (ns->n < 4 && n->ct_len <= sizeof(ns->ct[0])) {
+		ns->id[ns->n] = n->id;
+		ns->ts[ns->n] = n->ts;
+		memcpy(ns->ct[ns->n], n->ct, n->ct_len);
+		ns->len[ns->n] = n->ct_len;
+	}
+	ns->n++;
+	if (ns->stop_after != 0 && ns->n == ns->stop_after)
+		return 3;
+	return 0;
+}
+
+/* Unread copies of a case, and counsellors' notes. */
+static void
+test_unread_notes(struct store *st)
+{
+	static uint8_t big[OFR_CT_MAX + 1];
+	uint8_t mid[OFR_MID_BYTES];
+	const uint8_t *ct[1] = { (const uint8_t *)"x" };
+	size_t len[1] = { 1 };
+	struct case_info c1, c2;
+	struct notes_seen ns;
+	struct seen s;
+	int64_t prog, co, co2, cl1, cl2, id1 = 0, id2 = 0, id, n = -1;
+	int dup, del;
+
+	CHECK_EQ_INT(store_programme_create(st, "Notes", 1300, &prog), 0);
+	co = counsellor(st, 1301, prog, ",en,", ",", 5, PRESENCE_ONLINE, 0);
+	co2 = counsellor(st, 1302, prog, ",en,", ",", 5, PRESENCE_ONLINE, 0);
+	cl1 = account(st, 1303, ROLE_CLIENT, 0, "n1", 0);
+	cl2 = account(st, 1304, ROLE_CLIENT, 0, "n2", 0);
+	CHECK_EQ_INT(store_case_create(st, cl1, "en", "", 1310, &c1), 0);
+	CHECK_EQ_INT(store_case_create(st, cl2, "en", "", 1310, &c2), 0);
+	CHECK_EQ_INT(store_case_assign(st, c1.id, co, 1311), 0);
+	CHECK_EQ_INT(store_case_assign(st, c2.id, co, 1311), 0);
+
+	/* unread: the copies of that case still waiting for recipient */
+	CHECK_EQ_INT(store_case_unread(st, c1.id, co, &n), 0);
+	CHECK_EQ_INT(n, 0);
+	for (int i = 0; i < 3; i++) {
+		memset(mid, 0x60 + i, sizeof(mid));
+		CHECK_EQ_INT(store_message_insert(st, c1.id, cl1, mid, 1320,
+		    &co, ct, len, 1, &dup), 0);
+	}
+	memset(mid, 0x70, sizeof(mid));
+	CHECK_EQ_INT(store_message_insert(st, c2.id, cl2, mid, 1321, &co, ct,
+	    len, 1, &dup), 0);
+	CHECK_EQ_INT(store_message_insert(st, c1.id, co, mid, 1322, &cl1, ct,
+	    len, 1, &dup), 0);
+	CHECK_EQ_INT(store_case_unread(st, c1.id, co, &n), 0);
+	CHECK_EQ_INT(n, 3);
+	CHECK_EQ_INT(store_case_unread(st, c2.id, co, &n), 0);
+	CHECK_EQ_INT(n, 1);
+	CHECK_EQ_INT(store_case_unread(st, c1.id, cl1, &n), 0);
+	CHECK_EQ_INT(n, 1);
+	CHECK_EQ_INT(store_case_unread(st, c2.id, cl1, &n), 0);
+	CHECK_EQ_INT(n, 0);
+	deliveries(st, co, 0, 16, &s);
+	CHECK_EQ_INT(s.n, 4);
+	CHECK_EQ_INT(s.case_id[0], c1.id);
+	CHECK_EQ_INT(store_delivery_ack(st, co, s.seq[0], &del), 0);
+	CHECK_EQ_INT(store_case_unread(st, c1.id, co, &n), 0);
+	CHECK_EQ_INT(n, 2);
+	ack_all(st, co);
+	ack_all(st, cl1);
+	CHECK_EQ_INT(store_case_unread(st, c1.id, co, &n), 0);
+	CHECK_EQ_INT(n, 0);
+
+	/* notes: oldest first, only to their author, only of their case */
+	CHECK_EQ_INT(store_note_add(st, c1.id, co, (const uint8_t *)"first",
+	    5, 1330, &id1), 0);
+	CHECK_EQ_INT(store_note_add(st, c2.id, co, (const uint8_t *)"other",
+	    5, 1331, &id), 0);
+	CHECK_EQ_INT(store_note_add(st, c1.id, co2, (const uint8_t *)"not co",
+	    6, 1331, &id), 0);
+	CHECK_EQ_INT(store_note_add(st, c1.id, co, (const uint8_t *)"second!",
+	    7, 1332, &id2), 0);
+	CHECK(id1 < id2);
+	memset(&ns, 0, sizeof(ns));
+	CHECK_EQ_INT(store_note_each(st, c1.id, co, keep_note, &ns), 0);
+	CHECK_EQ_INT(ns.n, 2);
+	CHECK_EQ_INT(ns.id[0], id1);
+	CHECK_EQ_INT(ns.ts[0], 1330);
+	CHECK_EQ_INT(ns.len[0], 5);
+	CHECK(memcmp(ns.ct[0], "first", 5) == 0);
+	CHECK_EQ_INT(ns.id[1], id2);
+	CHECK_EQ_INT(ns.ts[1], 1332);
+	CHECK_EQ_INT(ns.len[1], 7);
+	CHECK(memcmp(ns.ct[1], "second!", 7) == 0);
+	memset(&ns, 0, sizeof(ns));
+	CHECK_EQ_INT(store_note_each(st, c2.id, co, keep_note, &ns), 0);
+	CHECK_EQ_INT(ns.n, 1);
+	CHECK(memcmp(ns.ct[0], "other", 5) == 0);
+	memset(&ns, 0, sizeof(ns));
+	CHECK_EQ_INT(store_note_each(st, c1.id, co2, keep_note, &ns), 0);
+	CHECK_EQ_INT(ns.n, 1);
+	CHECK(memcmp(ns.ct[0], "not co", 6) == 0);
+	memset(&ns, 0, sizeof(ns));
+	CHECK_EQ_INT(store_note_each(st, c1.id, cl1, keep_note, &ns), 0);
+	CHECK_EQ_INT(ns.n, 0);
+	memset(&ns, 0, sizeof(ns));
+	CHECK_EQ_INT(store_note_each(st, c2.id, co2, keep_note, &ns), 0);
+	CHECK_EQ_INT(ns.n, 0);
+	memset(&ns, 0, sizeof(ns));
+	ns.stop_after = 1;
+	CHECK_EQ_INT(store_note_each(st, c1.id, co, keep_note, &ns), 3);
+	CHECK_EQ_INT(ns.n, 1);
+	memset(&ns, 0, sizeof(ns));
+	ns.nest = st;
+	CHECK_EQ_INT(store_note_each(st, c1.id, co, keep_note, &ns),
+	    OFR_E_INTERNAL);
+	/* bounds: an empty note is kept, a big one refused */
+	CHECK_EQ_INT(store_note_add(st, c2.id, co, NULL, 0, 1333, &id), 0);
+	CHECK_EQ_INT(store_note_add(st, c2.id, co, big, sizeof(big), 1334,
+	    &id), OFR_E_BAD_FIELD);
+	CHECK_EQ_INT(store_note_add(st, c2.id, co, big, OFR_CT_MAX, 1334, &id),
+	    0);
+	memset(&ns, 0, sizeof(ns));
+	CHECK_EQ_INT(store_note_each(st, c2.id, co, keep_note, &ns), 0);
+	CHECK_EQ_INT(ns.n, 3);
+	CHECK_EQ_INT(ns.len[1], 0);
+	/* at most STORE_CASES_MAX of them */
+	for (int i = 0; i < STORE_CASES_MAX; i++)
+		CHECK_EQ_INT(store_note_add(st, c2.id, co2,
+		    (const uint8_t *)"n", 1, 1340 + i, &id), 0);
+	memset(&ns, 0, sizeof(ns));
+	CHECK_EQ_INT(store_note_each(st, c2.id, co2, keep_note, &ns), 0);
+	CHECK_EQ_INT(ns.n, STORE_CASES_MAX);
+	CHECK_EQ_INT(ns.ts[0], 1340);
+	CHECK_EQ_INT(store_case_close(st, c1.id, 1350), 0);
+	CHECK_EQ_INT(store_case_close(st, c2.id, 1350), 0);
+	CHECK_EQ_INT(store_commit(st), 0);
+}
+
+struct audit_seen {
+	int n;
+	struct audit_entry e[8];
+	int stop_after;
+};
+
+static int
+keep_audit(void *arg, const struct audit_entry *e)
+{
+	struct audit_seen *as = arg;
+
+	if (as->n < 8)
+		as->e[as->n] = *e;
+	as->n++;
+	if (as->stop_after != 0 && as->n == as->stop_after)
+		return 4;
+	return 0;
+}
+
+/* Runs sql through a separate read-write connection, as another process
+ * could; its SQLite result code, its message in msg. */
+static int
+poke(const char *sql, char *msg, size_t cap)
+{
+	sqlite3 *db = NULL;
+	char *err = NULL;
+	int rc;
+
+	msg[0] = '\0';
+	if ((rc = sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READWRITE, NULL)) ==
+	    SQLITE_OK) {
+		rc = sqlite3_exec(db, sql, NULL, NULL, &err);
+		snprintf(msg, cap, "%s", err != NULL ? err : "");
+		sqlite3_free(err);
+	}
+	sqlite3_close(db);
+	return rc;
+}
+
+/* The audit log: order, paging, names, and append-only on disk. */
+static void
+test_audit(struct store *st)
+{
+	struct audit_seen as;
+	int64_t p1, p2, ad, co, last, before, n;
+	char msg[256], q[128], detail[128];
+
+	CHECK_EQ_INT(store_programme_create(st, "Audit", 1400, &p1), 0);
+	CHECK_EQ_INT(store_programme_create(st, "Audit 2", 1400, &p2), 0);
+	ad = account(st, 1401, ROLE_ADMIN, p1, "Ada", 0);
+	co = account(st, 1402, ROLE_COUNSELLOR, p1, "Tom", 0);
+	CHECK(ad > 0 && co > 0);
+	CHECK_EQ_INT(store_audit_add(st, p1, ad, "invite.create", 0,
+	    "counsellor", 1410), 0);
+	CHECK_EQ_INT(store_audit_add(st, p1, ad, "counsellor.disable", co,
+	    "", 1411), 0);
+	CHECK_EQ_INT(store_audit_add(st, p2, ad, "programme.set", 0, NULL,
+	    1412), 0);
+	CHECK_EQ_INT(store_audit_add(st, p1, 0, "counsellor.certify", co,
+	    "x", 1413), 0);
+	/* refused: nothing written */
+	CHECK_EQ_INT(store_audit_add(st, p1, ad, "", 0, "", 1414),
+	    OFR_E_BAD_FIELD);
+	CHECK_EQ_INT(store_audit_add(st, p1, ad,
+	    "an-action-name-far-over-32-bytes-long", 0, "", 1414),
+	    OFR_E_BAD_FIELD);
+	memset(detail, 'd', sizeof(detail));
+	detail[sizeof(detail) - 1] = '\0';		/* 127: fits */
+	CHECK_EQ_INT(store_audit_add(st, p2, ad, "x", 0, detail, 1415), 0);
+	{
+		char over[129];
+
+		memset(over, 'd', sizeof(over));
+		over[128] = '\0';
+		CHECK_EQ_INT(store_audit_add(st, p1, ad, "x", 0, over, 1416),
+		    OFR_E_BAD_FIELD);
+	}
+
+	/* newest first, with names */
+	memset(&as, 0, sizeof(as));
+	CHECK_EQ_INT(store_audit_each(st, p1, 0, 10, keep_audit, &as), 0);
+	CHECK_EQ_INT(as.n, 3);
+	CHECK(as.e[0].id > as.e[1].id && as.e[1].id > as.e[2].id);
+	CHECK(strcmp(as.e[0].action, "counsellor.certify") == 0);
+	CHECK_EQ_INT(as.e[0].ts, 1413);
+	CHECK_EQ_INT(as.e[0].actor, 0);
+	CHECK(as.e[0].actor_name[0] == '\0');
+	CHECK_EQ_INT(as.e[0].target, co);
+	CHECK(strcmp(as.e[0].target_name, "Tom") == 0);
+	CHECK(strcmp(as.e[0].detail, "x") == 0);
+	CHECK(strcmp(as.e[1].action, "counsellor.disable") == 0);
+	CHECK_EQ_INT(as.e[1].actor, ad);
+	CHECK(strcmp(as.e[1].actor_name, "Ada") == 0);
+	CHECK(as.e[1].detail[0] == '\0');
+	CHECK(strcmp(as.e[2].action, "invite.create") == 0);
+	CHECK_EQ_INT(as.e[2].ts, 1410);
+	CHECK_EQ_INT(as.e[2].target, 0);
+	CHECK(as.e[2].target_name[0] == '\0');
+	CHECK(strcmp(as.e[2].detail, "counsellor") == 0);
+	last = as.e[2].id;
+	/* limit and before page backwards */
+	memset(&as, 0, sizeof(as));
+	CHECK_EQ_INT(store_audit_each(st, p1, 0, 2, keep_audit, &as), 0);
+	CHECK_EQ_INT(as.n, 2);
+	CHECK(strcmp(as.e[1].action, "counsellor.disable") == 0);
+	before = as.e[1].id;
+	memset(&as, 0, sizeof(as));
+	CHECK_EQ_INT(store_audit_each(st, p1, before, 10, keep_audit, &as), 0);
+	CHECK_EQ_INT(as.n, 1);
+	CHECK_EQ_INT(as.e[0].id, last);
+	memset(&as, 0, sizeof(as));
+	CHECK_EQ_INT(store_audit_each(st, p1, last, 10, keep_audit, &as), 0);
+	CHECK_EQ_INT(as.n, 0);
+	memset(&as, 0, sizeof(as));
+	CHECK_EQ_INT(store_audit_each(st, p1, 0, 0, keep_audit, &as), 0);
+	CHECK_EQ_INT(as.n, 0);
+	memset(&as, 0, sizeof(as));
+	as.stop_after = 1;
+	CHECK_EQ_INT(store_audit_each(st, p1, 0, 10, keep_audit, &as), 4);
+	CHECK_EQ_INT(as.n, 1);
+	/* another programme's log */
+	memset(&as, 0, sizeof(as));
+	CHECK_EQ_INT(store_audit_each(st, p2, 0, 10, keep_audit, &as), 0);
+	CHECK_EQ_INT(as.n, 2);
+	CHECK_EQ_INT(strlen(as.e[0].detail), 127);
+	CHECK(strcmp(as.e[1].action, "programme.set") == 0);
+	CHECK(as.e[1].detail[0] == '\0');
+
+	/* append-only: the database itself refuses, whoever asks */
+	CHECK_EQ_INT(store_commit(st), 0);
+	snprintf(q, sizeof(q), "SELECT count(*) FROM audit WHERE action = "
+	    "'invite.create' AND id = %lld", (long long)last);
+	n = peek("SELECT count(*) FROM audit");
+	CHECK(n >= 5);
+	CHECK_EQ_INT(poke("UPDATE audit SET action = 'nothing'", msg,
+	    sizeof(msg)), SQLITE_CONSTRAINT);
+	CHECK(strstr(msg, "append-only") != NULL);
+	snprintf(detail, sizeof(detail), "DELETE FROM audit WHERE id = %lld",
+	    (long long)last);
+	CHECK_EQ_INT(poke(detail, msg, sizeof(msg)), SQLITE_CONSTRAINT);
+	CHECK(strstr(msg, "append-only") != NULL);
+	CHECK_EQ_INT(poke("DELETE FROM audit", msg, sizeof(msg)),
+	    SQLITE_CONSTRAINT);
+	CHECK(strstr(msg, "append-only") != NULL);
+	CHECK_EQ_INT(peek("SELECT count(*) FROM audit"), n);
+	CHECK_EQ_INT(peek(q), 1);
+	/* (the check can fail: an ordinary table takes the same writes) */
+	CHECK_EQ_INT(poke("CREATE TEMP TABLE t(x); INSERT INTO t VALUES (1);"
+	    "UPDATE t SET x = 2; DELETE FROM t", msg, sizeof(msg)), SQLITE_OK);
+}
+
+struct programmes_seen {
+	int n;
+	int64_t id[64];
+	struct programme mine;
+	int64_t want;
+	int stop_after;
+};
+
+static int
+keep_programme(void *arg, const struct programme *p)
+{
+	struct programmes_seen *ps = arg;
+
+	if (ps->n < 64)
+		ps->id[ps->n] = p->id;
+	if (p->id == ps->want)
+		ps->mine = *p;
+	ps->n++;
+	if (ps->stop_after != 0 && ps->n == ps->stop_after)
+		return 8;
+	return 0;
+}
+
+/* Programmes' public profiles. */
+static void
+test_programme_profiles(struct store *st)
+{
+	struct programme p, g;
+	struct programmes_seen ps;
+	uint8_t key[OFR_PK_BYTES];
+	int64_t id;
+
+	CHECK_EQ_INT(store_programme_create(st, "Prof", 1500, &id), 0);
+	memset(&g, 0x55, sizeof(g));
+	CHECK_EQ_INT(store_programme_get(st, id, &g), 0);
+	CHECK(strcmp(g.name, "Prof") == 0);
+	CHECK(g.description[0] == '\0');
+	CHECK(strcmp(g.languages, ",") == 0);
+	CHECK(strcmp(g.topics, ",") == 0);
+	CHECK(strcmp(g.regions, ",") == 0);
+	CHECK_EQ_INT(g.formats, 0);
+	CHECK_EQ_INT(g.has_key, 0);
+	memset(key, 0x61, sizeof(key));
+	CHECK_EQ_INT(store_programme_set_key(st, id, key), 0);
+
+	memset(&p, 0, sizeof(p));
+	p.id = id;
+	snprintf(p.name, sizeof(p.name), "Exit Prof");
+	snprintf(p.description, sizeof(p.description), "We help people "
+	    "leave, in person and online.");
+	snprintf(p.languages, sizeof(p.languages), ",en,ar,");
+	snprintf(p.topics, sizeof(p.topics), ",leaving,family,");
+	snprintf(p.regions, sizeof(p.regions), ",de-be,de-by,");
+	p.formats = FORMAT_CHAT | FORMAT_IN_PERSON;
+	CHECK_EQ_INT(store_programme_set_profile(st, &p), 0);
+	memset(&g, 0, sizeof(g));
+	CHECK_EQ_INT(store_programme_get(st, id, &g), 0);
+	CHECK_EQ_INT(g.id, id);
+	CHECK(strcmp(g.name, "Exit Prof") == 0);
+	CHECK(strcmp(g.description, p.description) == 0);
+	CHECK(strcmp(g.languages, ",en,ar,") == 0);
+	CHECK(strcmp(g.topics, ",leaving,family,") == 0);
+	CHECK(strcmp(g.regions, ",de-be,de-by,") == 0);
+	CHECK_EQ_INT(g.formats, FORMAT_CHAT | FORMAT_IN_PERSON);
+	CHECK_EQ_INT(g.has_key, 1);	/* the key is not the profile's */
+	CHECK(memcmp(g.key, key, sizeof(key)) == 0);
+	/* the longest description fits */
+	memset(p.description, 'd', STORE_DESCRIPTION_MAX);
+	p.description[STORE_DESCRIPTION_MAX] = '\0';
+	CHECK_EQ_INT(store_programme_set_profile(st, &p), 0);
+	CHECK_EQ_INT(store_programme_get(st, id, &g), 0);
+	CHECK_EQ_INT(strlen(g.description), STORE_DESCRIPTION_MAX);
+
+	/* refused whole */
+	for (int i = 0; i < 7; i++) {
+		struct programme bad = p;
+
+		switch (i) {
+		case 0: memset(bad.description, 'd', sizeof(bad.description));
+			break;
+		case 1: memset(bad.name, 'n', sizeof(bad.name)); break;
+		case 2: snprintf(bad.languages, sizeof(bad.languages), "en");
+			break;
+		case 3: snprintf(bad.topics, sizeof(bad.topics), ",a b,");
+			break;
+		case 4: snprintf(bad.regions, sizeof(bad.regions), ",DE,");
+			break;
+		case 5: bad.formats = 8; break;
+		default: bad.formats = -1; break;
+		}
+		CHECK_EQ_INT(store_programme_set_profile(st, &bad),
+		    OFR_E_BAD_FIELD);
+	}
+	p.id = id + 1000;
+	CHECK_EQ_INT(store_programme_set_profile(st, &p), OFR_E_NOT_FOUND);
+	CHECK_EQ_INT(store_programme_get(st, id, &g), 0);
+	CHECK(strcmp(g.regions, ",de-be,de-by,") == 0);
+	CHECK_EQ_INT(g.formats, FORMAT_CHAT | FORMAT_IN_PERSON);
+
+	/* each: by id */
+	memset(&ps, 0, sizeof(ps));
+	ps.want = id;
+	CHECK_EQ_INT(store_programme_each(st, 100, keep_programme, &ps), 0);
+	CHECK(ps.n > 1 && ps.n <= 64);
+	for (int i = 1; i < ps.n && i < 64; i++)
+		CHECK(ps.id[i - 1] < ps.id[i]);
+	CHECK_EQ_INT(ps.mine.id, id);
+	CHECK(strcmp(ps.mine.topics, ",leaving,family,") == 0);
+	CHECK_EQ_INT(ps.mine.has_key, 1);
+	memset(&ps, 0, sizeof(ps));
+	CHECK_EQ_INT(store_programme_each(st, 1, keep_programme, &ps), 0);
+	CHECK_EQ_INT(ps.n, 1);
+	memset(&ps, 0, sizeof(ps));
+	ps.stop_after = 2;
+	CHECK_EQ_INT(store_programme_each(st, 100, keep_programme, &ps), 8);
+	CHECK_EQ_INT(ps.n, 2);
+	CHECK_EQ_INT(store_commit(st), 0);
+}
+
+/* A case of a fresh client n, created at t, taken by counsellor co, with
+ * the counsellor's first message at t + after (none when after < 0). */
+static int64_t
+answered_case(struct store *st, int n, int64_t co, int64_t t, int64_t after)
+{
+	uint8_t mid[OFR_MID_BYTES];
+	int64_t cl = account(st, n, ROLE_CLIENT, 0, "fr", 0);
+	struct case_info c;
+	int dup;
+
+	if (cl < 0 || store_case_create(st, cl, "en", "", t, &c) != 0 ||
+	    store_case_assign(st, c.id, co, t) != 0)
+		return -1;
+	memset(mid, 0, sizeof(mid));
+	mid[0] = (uint8_t)n;
+	mid[1] = (uint8_t)(n >> 8);
+	/* the client's own message first: not a response */
+	if (store_message_insert(st, c.id, cl, mid, t + 1, NULL, NULL, NULL,
+	    0, &dup) != 0)
+		return -1;
+	if (after >= 0 && (store_message_insert(st, c.id, co, mid, t + after,
+	    NULL, NULL, NULL, 0, &dup) != 0 ||
+	    store_message_insert(st, c.id, co, (uint8_t[OFR_MID_BYTES]){ 1 },
+	    t + after + 50, NULL, NULL, NULL, 0, &dup) != 0))
+		return -1;
+	if (store_case_close(st, c.id, t + 1000) != 0)
+		return -1;
+	return c.id;
+}
+
+/* Seconds to the first response, by the counsellor's programme. */
+static void
+test_first_responses(struct store *st)
+{
+	struct case_info g;
+	int64_t pa, pb, coa, coa2, cob, secs[8], id;
+	size_t n = 99;
+
+	CHECK_EQ_INT(store_programme_create(st, "Resp A", 1600, &pa), 0);
+	CHECK_EQ_INT(store_programme_create(st, "Resp B", 1600, &pb), 0);
+	coa = counsellor(st, 1601, pa, ",en,", ",", 5, PRESENCE_ONLINE, 0);
+	coa2 = counsellor(st, 1602, pa, ",en,", ",", 5, PRESENCE_ONLINE, 0);
+	cob = counsellor(st, 1603, pb, ",en,", ",", 5, PRESENCE_ONLINE, 0);
+	CHECK_EQ_INT(store_first_responses(st, pa, 0, secs, 8, &n), 0);
+	CHECK_EQ_INT(n, 0);
+	id = answered_case(st, 1610, coa, 5000, 100);
+	CHECK(id > 0);
+	CHECK_EQ_INT(store_case_get(st, id, &g), 0);
+	CHECK_EQ_INT(g.first_response, 5100);	/* not 5150 */
+	CHECK(answered_case(st, 1611, coa2, 6000, 30) > 0);
+	CHECK(answered_case(st, 1612, coa, 7000, -1) > 0);	/* no answer */
+	CHECK(answered_case(st, 1613, cob, 6000, 50) > 0);	/* other prog. */
+	CHECK(answered_case(st, 1614, coa, 4000, 500) > 0);	/* too old */
+	CHECK(answered_case(st, 1615, coa2, 5000, 0) > 0);	/* at once */
+
+	CHECK_EQ_INT(store_first_responses(st, pa, 5000, secs, 8, &n), 0);
+	CHECK_EQ_INT(n, 3);
+	CHECK_EQ_INT(secs[0], 0);
+	CHECK_EQ_INT(secs[1], 30);
+	CHECK_EQ_INT(secs[2], 100);
+	CHECK_EQ_INT(store_first_responses(st, pa, 0, secs, 8, &n), 0);
+	CHECK_EQ_INT(n, 4);
+	CHECK_EQ_INT(secs[3], 500);
+	CHECK_EQ_INT(store_first_responses(st, pa, 5000, secs, 2, &n), 0);
+	CHECK_EQ_INT(n, 2);
+	CHECK_EQ_INT(secs[1], 30);
+	CHECK_EQ_INT(store_first_responses(st, pb, 0, secs, 8, &n), 0);
+	CHECK_EQ_INT(n, 1);
+	CHECK_EQ_INT(secs[0], 50);
+	CHECK_EQ_INT(store_first_responses(st, pa, 7001, secs, 8, &n), 0);
+	CHECK_EQ_INT(n, 0);
+	CHECK_EQ_INT(store_commit(st), 0);
+}
+
 int
 main(void)
 {
@@ -1014,9 +1979,14 @@ main(void)
 		test_programmes_accounts(st);
 		test_invites(st);
 		test_cases(st);
-		test_match(st);
 		test_messages(st);
 		test_keys(st);
+		test_intake(st);
+		test_counsellors(st);
+		test_unread_notes(st);
+		test_audit(st);
+		test_programme_profiles(st);
+		test_first_responses(st);
 		test_transactions(&st);
 		/* and everything of before is still there after a reopen */
 		if (st != NULL) {

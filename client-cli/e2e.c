@@ -1,0 +1,685 @@
+/*
+ * e2e.c: the CLI's end-to-end sessions (cli.h, "end-to-end sessions"):
+ * keeping the account's prekeys stocked on the server, X3DH and the
+ * Double Ratchet per peer (proto/x3dh.h, proto/ratchet.h), programme key
+ * pinning and counsellor certificates (proto/cert.h), and the keys seen
+ * per case. Secrets stay in the local store (keyfile.h); what changes is
+ * marked dirty and saved by the caller before it acknowledges anything.
+ *
+ * Sessions per peer: a small list. Both sides may start a session at the
+ * same time; each then also answers the other's first message as the
+ * responder. Decryption tries the session the message belongs to (the
+ * one started by the same X3DH fields, else every session of the peer,
+ * most recently successful first); sending uses the most recently
+ * successful session, so both sides settle on one.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "proto/cert.h"
+#include "proto/err.h"
+#include "proto/frame.h"
+#include "proto/ratchet.h"
+#include "proto/x3dh.h"
+#include "cli.h"
+#include "conn.h"
+#include "keyfile.h"
+
+#define OPK_TARGET	30		/* one-time prekeys kept on the server */
+#define SPK_MAX_AGE	(7 * 86400)	/* rotate the signed prekey after */
+
+static int64_t
+now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* --- participants --- */
+
+int
+e2e_participant_role(json_t *p)
+{
+	const char *r = json_string_value(json_object_get(p, "role"));
+
+	return r != NULL ? keyfile_role_parse(r) : -1;
+}
+
+int
+e2e_participant_key(json_t *p, uint8_t key[OFR_PK_BYTES])
+{
+	const char *k = json_string_value(json_object_get(p, "key"));
+	size_t n;
+
+	if (k == NULL || b64_decode(key, OFR_PK_BYTES, &n, k, strlen(k)) != 0 ||
+	    n != OFR_PK_BYTES)
+		return -1;
+	return 0;
+}
+
+static const char *
+participant_name(json_t *p)
+{
+	const char *n = json_string_value(json_object_get(p, "name"));
+
+	return n != NULL ? n : "?";
+}
+
+/* --- prekeys --- */
+
+/* A new current signed prekey; the oldest past KS_SPK_KEEP goes. */
+static void
+spk_rotate(struct ks_state *s)
+{
+	if (s->n_spk == KS_SPK_KEEP) {
+		sodium_memzero(&s->spk[KS_SPK_KEEP - 1], sizeof(s->spk[0]));
+		s->n_spk--;
+	}
+	memmove(&s->spk[1], &s->spk[0], s->n_spk * sizeof(s->spk[0]));
+	s->spk[0].id = ++s->next_spk_id;
+	s->spk[0].created = now_s();
+	x3dh_keypair(s->spk[0].pk, s->spk[0].sk);
+	s->n_spk++;
+}
+
+/*
+ * Makes n new one-time prekeys (ids from next_opk_id on), puts them with
+ * the current signed prekey into a bundle buf (*len), and keeps their
+ * secrets in the store (the oldest go past KS_OPK_MAX).
+ */
+static void
+bundle_make(struct cli *cli, size_t n, uint8_t *buf, size_t cap,
+    size_t *len)
+{
+	struct ks_state *s = keyfile_state(cli->key);
+	struct x3dh_bundle *b = sodium_malloc(sizeof(*b));
+
+	*len = 0;
+	if (b == NULL)
+		return;
+	memset(b, 0, sizeof(*b));
+	if (s->n_spk == 0)
+		spk_rotate(s);
+	memcpy(b->ik, keyfile_pk(cli->key), OFR_PK_BYTES);
+	b->spk_id = s->spk[0].id;
+	memcpy(b->spk, s->spk[0].pk, X3DH_KEY_BYTES);
+	x3dh_spk_sign(b->spk_sig, keyfile_sk(cli->key), b->spk_id, b->spk);
+	for (size_t i = 0; i < n && i < X3DH_OPK_MAX; i++) {
+		struct ks_opk *o;
+
+		if (s->n_opk == KS_OPK_MAX) {
+			memmove(&s->opk[0], &s->opk[1],
+			    (KS_OPK_MAX - 1) * sizeof(s->opk[0]));
+			s->n_opk--;
+		}
+		o = &s->opk[s->n_opk++];
+		o->id = ++s->next_opk_id;
+		x3dh_keypair(b->opk[i].pk, o->sk);
+		b->opk[i].id = o->id;
+		b->n_opk++;
+	}
+	if (x3dh_bundle_encode(buf, cap, len, b) != 0)
+		*len = 0;
+	sodium_free(b);
+	cli->dirty = 1;
+}
+
+/* Uploads a bundle with n new one-time prekeys, saved first. */
+static int
+upload(struct cli *cli, size_t n, json_t **resp)
+{
+	uint8_t *buf = malloc(X3DH_BUNDLE_MAX_BYTES);
+	size_t len = 0;
+	json_t *f;
+
+	*resp = NULL;
+	if (buf == NULL)
+		return OFR_E_NOMEM;
+	bundle_make(cli, n, buf, X3DH_BUNDLE_MAX_BYTES, &len);
+	if (len == 0) {
+		free(buf);
+		return OFR_E_NOMEM;
+	}
+	/* the secrets are durable before the server hands out a public key */
+	if (keyfile_save(cli->key, cli->key_path) != 0) {
+		free(buf);
+		return OFR_E_IO;
+	}
+	cli->dirty = 0;
+	if ((f = json_object()) == NULL ||
+	    json_object_set_new(f, "type", json_string("prekeys.upload")) ||
+	    frame_set_bin(f, "bundle", buf, len)) {
+		json_decref(f);
+		free(buf);
+		return OFR_E_NOMEM;
+	}
+	free(buf);
+	return conn_request(cli->conn, f, resp, cli->timeout_ms);
+}
+
+/* How many one-time prekeys a prekeys.low push asks for. */
+static size_t
+wanted(json_t *push)
+{
+	json_int_t have = json_integer_value(json_object_get(push,
+	    "one_time"));
+
+	if (have < 0)
+		have = 0;
+	return have >= OPK_TARGET ? 0 : (size_t)(OPK_TARGET - have);
+}
+
+int
+e2e_after_login(struct cli *cli, json_t **resp, const char **what)
+{
+	struct ks_state *s = keyfile_state(cli->key);
+	json_t *f, *push;
+	int rc, rotate;
+
+	*resp = NULL;
+	*what = "ping";
+	if ((f = json_object()) == NULL)
+		return OFR_E_NOMEM;
+	json_object_set_new(f, "type", json_string("ping"));
+	if ((rc = conn_request(cli->conn, f, resp, cli->timeout_ms)) != 0)
+		return rc;
+	json_decref(*resp);
+	*resp = NULL;
+	push = conn_take_kept(cli->conn, "prekeys.low");
+	rotate = s->n_spk == 0 || now_s() - s->spk[0].created > SPK_MAX_AGE ||
+	    now_s() < s->spk[0].created;
+	if (push == NULL && !rotate)
+		return 0;
+	if (rotate)
+		spk_rotate(s);
+	*what = "prekeys.upload";
+	rc = upload(cli, push != NULL ? wanted(push) : 0, resp);
+	json_decref(push);
+	if (rc == 0) {
+		json_decref(*resp);
+		*resp = NULL;
+	}
+	return rc;
+}
+
+int
+e2e_replenish(struct cli *cli, json_t *push)
+{
+	json_t *resp = NULL;
+	int rc = upload(cli, wanted(push), &resp);
+
+	if (rc != 0)
+		rc = cli_fail_request(cli, rc, resp, "prekeys.upload");
+	json_decref(resp);
+	return rc;
+}
+
+/* --- keys seen per case --- */
+
+static struct ks_contact *
+contact_find(struct ks_state *s, int64_t case_id, int role)
+{
+	for (size_t i = 0; i < s->n_contacts; i++)
+		if (s->contacts[i].case_id == case_id &&
+		    s->contacts[i].role == role)
+			return &s->contacts[i];
+	return NULL;
+}
+
+static int
+contact_add(struct ks_state *s, int64_t case_id, int role,
+    const uint8_t key[OFR_PK_BYTES])
+{
+	if (s->n_contacts == s->cap_contacts) {
+		size_t ncap = s->cap_contacts ? 2 * s->cap_contacts : 16;
+		struct ks_contact *n = calloc(ncap, sizeof(*n));
+
+		if (n == NULL)
+			return OFR_E_NOMEM;
+		if (s->contacts != NULL)
+			memcpy(n, s->contacts, s->n_contacts * sizeof(*n));
+		free(s->contacts);
+		s->contacts = n;
+		s->cap_contacts = ncap;
+	}
+	memset(&s->contacts[s->n_contacts], 0, sizeof(s->contacts[0]));
+	s->contacts[s->n_contacts].case_id = case_id;
+	s->contacts[s->n_contacts].role = (uint8_t)role;
+	memcpy(s->contacts[s->n_contacts].key, key, OFR_PK_BYTES);
+	s->n_contacts++;
+	return 0;
+}
+
+int
+e2e_check_case(struct cli *cli, json_t *kase)
+{
+	struct ks_state *s = keyfile_state(cli->key);
+	int64_t id = json_integer_value(json_object_get(kase, "id"));
+	uint8_t key[OFR_PK_BYTES];
+	struct ks_contact *c;
+	json_t *p;
+	size_t i;
+	int changed = 0, role;
+
+	json_array_foreach(json_object_get(kase, "participants"), i, p) {
+		if (e2e_participant_key(p, key) != 0 ||
+		    (role = e2e_participant_role(p)) < 0 ||
+		    sodium_memcmp(key, keyfile_pk(cli->key), sizeof(key)) == 0)
+			continue;
+		if ((c = contact_find(s, id, role)) == NULL) {
+			if (contact_add(s, id, role, key) == 0)
+				cli->dirty = 1;
+			continue;
+		}
+		if (memcmp(c->key, key, sizeof(key)) != 0) {
+			fputs("warning: the key of ", stderr);
+			text_puts(stderr, participant_name(p));
+			fprintf(stderr, " in case %lld changed\n",
+			    (long long)id);
+			changed++;
+		}
+	}
+	return changed;
+}
+
+/* --- programme keys and certificates --- */
+
+static int
+pin_find(struct ks_state *s, int64_t programme, uint8_t key[OFR_PK_BYTES])
+{
+	for (size_t i = 0; i < s->n_pins; i++) {
+		if (s->pins[i].programme == programme) {
+			memcpy(key, s->pins[i].key, OFR_PK_BYTES);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* The pinned key of programme: --programme-key, the store's pin, or
+ * (first use) the server's, pinned now. 0 or an exit status (printed). */
+static int
+pinned_key(struct cli *cli, int64_t programme, uint8_t key[OFR_PK_BYTES])
+{
+	struct ks_state *s = keyfile_state(cli->key);
+	const char *k;
+	json_t *f, *resp = NULL;
+	size_t n;
+	int rc;
+
+	if (cli->programme_key != NULL) {
+		if (b64_decode(key, OFR_PK_BYTES, &n, cli->programme_key,
+		    strlen(cli->programme_key)) != 0 || n != OFR_PK_BYTES)
+			return cli_usage("--programme-key is the base64 of a "
+			    "32-byte key");
+		return 0;
+	}
+	if (pin_find(s, programme, key) == 0)
+		return 0;
+	if ((f = json_object()) == NULL)
+		return cli_fail(OFR_E_NOMEM, "programme.get");
+	json_object_set_new(f, "type", json_string("programme.get"));
+	json_object_set_new(f, "programme", json_integer(programme));
+	if ((rc = cli_request(cli, f, &resp)) != 0)
+		return rc;
+	k = json_string_value(json_object_get(json_object_get(resp,
+	    "programme"), "key"));
+	if (k == NULL || b64_decode(key, OFR_PK_BYTES, &n, k, strlen(k)) != 0 ||
+	    n != OFR_PK_BYTES) {
+		json_decref(resp);
+		return cli_fail(OFR_E_CRYPTO, "programme %lld has no signing "
+		    "key to pin", (long long)programme);
+	}
+	json_decref(resp);
+	if (pin_find(s, programme, key) == 0)
+		return 0;
+	if (s->n_pins == KS_PINS_MAX)
+		return cli_fail(OFR_E_LIMIT, "too many pinned programme keys");
+	s->pins[s->n_pins].programme = programme;
+	memcpy(s->pins[s->n_pins].key, key, OFR_PK_BYTES);
+	s->n_pins++;
+	cli->dirty = 1;
+	return cli_save(cli);
+}
+
+/* Checks cert (b64 or NULL) of counsellor key in programme. */
+static int
+check_cert(struct cli *cli, const char *name, const uint8_t key[OFR_PK_BYTES],
+    const char *cert_b64, json_t *programme)
+{
+	uint8_t cert[CERT_BYTES], pin[OFR_PK_BYTES];
+	struct cert_info info;
+	size_t n;
+	int rc;
+
+	if (cert_b64 == NULL || !json_is_integer(programme) ||
+	    b64_decode(cert, sizeof(cert), &n, cert_b64,
+	    strlen(cert_b64)) != 0 || n != CERT_BYTES)
+		goto refuse;
+	if ((rc = pinned_key(cli, json_integer_value(programme), pin)) != 0)
+		return rc;
+	if (cert_verify(&info, cert, pin, key, now_s()) == 0 &&
+	    info.programme_id == json_integer_value(programme))
+		return 0;
+refuse:
+	fputs("offramp: crypto: ", stderr);
+	text_puts(stderr, name);
+	fputs("'s key is not certified by the pinned programme key\n",
+	    stderr);
+	return EXIT_ERR;
+}
+
+int
+e2e_check_counsellor(struct cli *cli, json_t *p)
+{
+	uint8_t key[OFR_PK_BYTES];
+
+	if (e2e_participant_key(p, key) != 0)
+		return cli_fail(OFR_E_BAD_FIELD, "a participant without a "
+		    "key");
+	return check_cert(cli, participant_name(p), key,
+	    json_string_value(json_object_get(p, "cert")),
+	    json_object_get(p, "programme"));
+}
+
+/* --- sessions --- */
+
+static struct ks_session *
+session_best(struct ks_state *s, const uint8_t peer[OFR_PK_BYTES])
+{
+	struct ks_session *best = NULL;
+
+	for (size_t i = 0; i < s->n_sessions; i++)
+		if (memcmp(s->sessions[i].peer, peer, OFR_PK_BYTES) == 0 &&
+		    (best == NULL || s->sessions[i].used > best->used))
+			best = &s->sessions[i];
+	return best;
+}
+
+static void
+session_drop(struct ks_state *s, size_t i)
+{
+	ratchet_free(s->sessions[i].r);
+	s->sessions[i] = s->sessions[--s->n_sessions];
+	memset(&s->sessions[s->n_sessions], 0, sizeof(s->sessions[0]));
+}
+
+/* Adds session r (taking it) for peer as the most recently successful;
+ * the least recently used go past the limits. */
+static void
+session_add(struct ks_state *s, const uint8_t peer[OFR_PK_BYTES],
+    struct ratchet *r)
+{
+	size_t i, count = 0, victim = 0;
+	uint64_t low = UINT64_MAX;
+
+	for (i = 0; i < s->n_sessions; i++) {
+		if (memcmp(s->sessions[i].peer, peer, OFR_PK_BYTES) != 0)
+			continue;
+		count++;
+		if (s->sessions[i].used < low) {
+			low = s->sessions[i].used;
+			victim = i;
+		}
+	}
+	if (count >= KS_SESSIONS_PEER) {
+		session_drop(s, victim);
+	} else if (s->n_sessions == KS_SESSIONS_MAX) {
+		for (i = 0, low = UINT64_MAX; i < s->n_sessions; i++)
+			if (s->sessions[i].used < low) {
+				low = s->sessions[i].used;
+				victim = i;
+			}
+		session_drop(s, victim);
+	}
+	memcpy(s->sessions[s->n_sessions].peer, peer, OFR_PK_BYTES);
+	s->sessions[s->n_sessions].r = r;
+	s->sessions[s->n_sessions].used = ++s->use_counter;
+	s->n_sessions++;
+}
+
+/* Starts a session with peer over its prekeys (prekeys.get). */
+static int
+session_start(struct cli *cli, json_t *p, const uint8_t peer[OFR_PK_BYTES],
+    int counsellor)
+{
+	struct ks_state *s = keyfile_state(cli->key);
+	uint8_t sk[X3DH_SK_BYTES], ad[X3DH_AD_BYTES];
+	uint8_t *buf = NULL;
+	struct x3dh_bundle *b = NULL;
+	struct x3dh_init init;
+	struct ratchet *r = NULL;
+	json_t *f, *resp = NULL;
+	const char *bs;
+	size_t len;
+	int rc;
+
+	if ((f = json_object()) == NULL)
+		return cli_fail(OFR_E_NOMEM, "prekeys.get");
+	json_object_set_new(f, "type", json_string("prekeys.get"));
+	json_object_set(f, "key", json_object_get(p, "key"));
+	if ((rc = cli_request(cli, f, &resp)) != 0)
+		return rc;
+	if (counsellor && (rc = check_cert(cli, participant_name(p), peer,
+	    json_string_value(json_object_get(resp, "cert")),
+	    json_object_get(resp, "programme"))) != 0)
+		goto out;
+	rc = cli_fail(OFR_E_NOMEM, "prekeys.get");
+	bs = json_string_value(json_object_get(resp, "bundle"));
+	if ((buf = malloc(X3DH_BUNDLE_MAX_BYTES)) == NULL ||
+	    (b = sodium_malloc(sizeof(*b))) == NULL ||
+	    (r = ratchet_new()) == NULL)
+		goto out;
+	if (bs == NULL || b64_decode(buf, X3DH_BUNDLE_MAX_BYTES, &len, bs,
+	    strlen(bs)) != 0 || x3dh_bundle_verify(b, buf, len, peer) != 0) {
+		fputs("offramp: crypto: the prekey bundle of ", stderr);
+		text_puts(stderr, participant_name(p));
+		fputs(" does not verify\n", stderr);
+		rc = EXIT_ERR;
+		goto out;
+	}
+	if (x3dh_initiate(sk, ad, &init, keyfile_sk(cli->key), b) != 0 ||
+	    ratchet_init_initiator(r, sk, ad, b->spk, &init) != 0) {
+		rc = cli_fail(OFR_E_CRYPTO, "cannot start a session");
+		goto out;
+	}
+	session_add(s, peer, r);
+	r = NULL;
+	cli->dirty = 1;
+	rc = 0;
+out:
+	sodium_memzero(sk, sizeof(sk));
+	ratchet_free(r);
+	if (b != NULL)
+		sodium_free(b);
+	free(buf);
+	json_decref(resp);
+	return rc;
+}
+
+int
+e2e_seal(struct cli *cli, json_t *p, const char *text, size_t len,
+    json_t *copies)
+{
+	struct ks_state *s = keyfile_state(cli->key);
+	uint8_t peer[OFR_PK_BYTES], *ct;
+	struct ks_session *ss;
+	size_t ctlen = 0;
+	json_t *copy;
+	int rc, counsellor;
+
+	if (e2e_participant_key(p, peer) != 0)
+		return cli_fail(OFR_E_BAD_FIELD, "a participant without a "
+		    "key");
+	counsellor = e2e_participant_role(p) == KEY_ROLE_COUNSELLOR;
+	if (counsellor && (rc = e2e_check_counsellor(cli, p)) != 0)
+		return rc;
+	if ((ss = session_best(s, peer)) == NULL) {
+		if ((rc = session_start(cli, p, peer, counsellor)) != 0)
+			return rc;
+		ss = session_best(s, peer);
+	}
+	if ((ct = malloc(RATCHET_MSG_MAX)) == NULL)
+		return cli_fail(OFR_E_NOMEM, "encrypt");
+	if ((rc = ratchet_encrypt(ss->r, ct, RATCHET_MSG_MAX, &ctlen,
+	    (const uint8_t *)text, len)) != 0) {
+		free(ct);
+		return cli_fail(rc, "cannot encrypt for the session");
+	}
+	cli->dirty = 1;
+	if ((copy = json_object()) == NULL ||
+	    json_object_set(copy, "to", json_object_get(p, "key")) ||
+	    frame_set_bin(copy, "ct", ct, ctlen) ||
+	    json_array_append_new(copies, copy)) {
+		free(ct);
+		return cli_fail(OFR_E_NOMEM, "encrypt");
+	}
+	free(ct);
+	return 0;
+}
+
+/* Decrypts with r; 0 with the text in pt. */
+static int
+try_session(struct ratchet *r, const uint8_t *msg, size_t msglen,
+    uint8_t *pt, size_t *ptlen)
+{
+	return ratchet_decrypt(r, pt, RATCHET_PT_MAX, ptlen, msg, msglen);
+}
+
+static struct ks_spk *
+spk_find(struct ks_state *s, uint32_t id)
+{
+	for (size_t i = 0; i < s->n_spk; i++)
+		if (s->spk[i].id == id)
+			return &s->spk[i];
+	return NULL;
+}
+
+static struct ks_opk *
+opk_find(struct ks_state *s, uint32_t id)
+{
+	for (size_t i = 0; i < s->n_opk; i++)
+		if (s->opk[i].id == id)
+			return &s->opk[i];
+	return NULL;
+}
+
+/* A new responder session from the X3DH fields of m; 0 with pt. */
+static int
+respond(struct cli *cli, const struct ratchet_msg *m,
+    const uint8_t from[OFR_PK_BYTES], const uint8_t *msg, size_t msglen,
+    uint8_t *pt, size_t *ptlen)
+{
+	struct ks_state *s = keyfile_state(cli->key);
+	uint8_t sk[X3DH_SK_BYTES], ad[X3DH_AD_BYTES];
+	struct ks_spk *spk = spk_find(s, m->init.spk_id);
+	struct ks_opk *opk = NULL;
+	struct ratchet *r;
+	int rc = OFR_E_CRYPTO;
+
+	if (spk == NULL || (m->init.has_opk &&
+	    (opk = opk_find(s, m->init.opk_id)) == NULL))
+		return OFR_E_CRYPTO;
+	if ((r = ratchet_new()) == NULL)
+		return OFR_E_NOMEM;
+	if (x3dh_respond(sk, ad, &m->init, keyfile_sk(cli->key), spk->sk,
+	    opk != NULL ? opk->sk : NULL) == 0 &&
+	    ratchet_init_responder(r, sk, ad, &m->init, spk->pk,
+	    spk->sk) == 0 &&
+	    try_session(r, msg, msglen, pt, ptlen) == 0)
+		rc = 0;
+	sodium_memzero(sk, sizeof(sk));
+	if (rc != 0) {
+		ratchet_free(r);
+		return rc;
+	}
+	session_add(s, from, r);
+	if (opk != NULL) {	/* used once: gone for good */
+		size_t i = (size_t)(opk - s->opk);
+
+		sodium_memzero(opk, sizeof(*opk));
+		memmove(&s->opk[i], &s->opk[i + 1],
+		    (s->n_opk - i - 1) * sizeof(s->opk[0]));
+		s->n_opk--;
+		sodium_memzero(&s->opk[s->n_opk], sizeof(s->opk[0]));
+	}
+	return 0;
+}
+
+static int
+tried_any(const int *tried, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (tried[i])
+			return 1;
+	return 0;
+}
+
+char *
+e2e_open(struct cli *cli, const uint8_t from[OFR_PK_BYTES],
+    const uint8_t *msg, size_t msglen, size_t *len)
+{
+	struct ks_state *s = keyfile_state(cli->key);
+	struct ratchet_msg m;
+	struct x3dh_init in;
+	uint8_t *pt;
+	size_t ptlen = 0;
+	char *text;
+	int rc = OFR_E_CRYPTO, tried[KS_SESSIONS_MAX];
+
+	if (ratchet_msg_parse(&m, msg, msglen) != 0)
+		return NULL;
+	if (m.has_init && memcmp(m.init.ik, from, OFR_PK_BYTES) != 0)
+		return NULL;	/* the X3DH fields name another sender */
+	if ((pt = sodium_malloc(RATCHET_PT_MAX)) == NULL)
+		return NULL;
+	memset(tried, 0, sizeof(tried));
+	/* the session begun by the same first message, if any */
+	for (size_t i = 0; m.has_init && rc != 0 && i < s->n_sessions; i++) {
+		struct ks_session *ss = &s->sessions[i];
+
+		if (memcmp(ss->peer, from, OFR_PK_BYTES) != 0)
+			continue;
+		ratchet_x3dh_init(ss->r, &in);
+		if (memcmp(in.ik, from, OFR_PK_BYTES) != 0 ||
+		    memcmp(in.ek, m.init.ek, X3DH_KEY_BYTES) != 0)
+			continue;
+		tried[i] = 1;
+		if ((rc = try_session(ss->r, msg, msglen, pt, &ptlen)) == 0)
+			ss->used = ++s->use_counter;
+	}
+	/* else a first message makes a new session; others try them all,
+	 * most recently successful first */
+	if (rc != 0 && m.has_init && !tried_any(tried, s->n_sessions))
+		rc = respond(cli, &m, from, msg, msglen, pt, &ptlen);
+	while (rc != 0 && !m.has_init) {
+		struct ks_session *best = NULL;
+		size_t bi = 0;
+
+		for (size_t i = 0; i < s->n_sessions; i++)
+			if (!tried[i] && memcmp(s->sessions[i].peer, from,
+			    OFR_PK_BYTES) == 0 && (best == NULL ||
+			    s->sessions[i].used > best->used)) {
+				best = &s->sessions[i];
+				bi = i;
+			}
+		if (best == NULL)
+			break;
+		tried[bi] = 1;
+		if ((rc = try_session(best->r, msg, msglen, pt, &ptlen)) == 0)
+			best->used = ++s->use_counter;
+	}
+	if (rc != 0 || (text = malloc(ptlen + 1)) == NULL) {
+		sodium_free(pt);
+		return NULL;
+	}
+	memcpy(text, pt, ptlen);
+	text[ptlen] = '\0';
+	*len = ptlen;
+	sodium_free(pt);	/* wipes */
+	cli->dirty = 1;
+	return text;
+}

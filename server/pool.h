@@ -1,0 +1,37 @@
+/*
+ * pool.h: the server's counsellor pool in memory: the matching index of
+ * match.h, loaded from the store at start and kept in step with it by the
+ * handlers. The store stays the truth: every refresh reads it back, and a
+ * request whose writes are undone has its counsellors read back again.
+ */
+#ifndef OFFRAMP_POOL_H
+#define OFFRAMP_POOL_H
+
+#include <stdint.h>
+
+#include "match.h"
+#include "store.h"
+
+struct server;
+
+/* Builds the index from the store. 0, or a negative code. */
+int pool_load(struct server *srv);
+/* Reads counsellor id back from the store into the index (removing it when
+ * it is no counsellor) and remembers it as touched by this request. */
+int pool_refresh(struct server *srv, int64_t id);
+/* Starts a request: forget the touched counsellors. */
+void pool_request_begin(struct server *srv);
+/* The request's writes were undone: read its counsellors back. */
+void pool_request_undone(struct server *srv);
+/* The matching request for a case's intake. OFR_E_LIMIT when a token
+ * cannot be interned (the case then matches nobody). */
+int pool_case_request(struct server *srv, const struct case_info *c,
+    struct match_request *rq);
+/* The preferences a case's intake states, as PREF_ bits. A preference
+ * naming a token no counsellor has is asked and can never be met. */
+unsigned pool_asked(const struct case_prefs *p);
+/* Fills a match_profile from a counsellor of the store. */
+int pool_profile(struct server *srv, const struct counsellor *c,
+    struct match_profile *mp);
+
+#endif

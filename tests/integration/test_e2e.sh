@@ -1,0 +1,297 @@
+# test_e2e.sh: end-to-end sessions through the real server. First
+# messages go through prekeys (one-time prekeys consumed), both sides may
+# start at once, the server and the CLI's local stores hold no plaintext
+# while `history` shows it, safety numbers match and can be verified, bad
+# bundles and certificates are refused by the server, and a compromised
+# server that swaps a counsellor's key (and even the programme key) is
+# refused by clients that pinned the real programme key.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+: "${OFFRAMP_FORGE_BIN:?set OFFRAMP_FORGE_BIN to the forge_cert test tool}"
+
+MARKER="e2e$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+echo "   (marker $MARKER)"
+
+# hexkey B64: the hex of a base64 value.
+hexkey() {
+	printf '%s' "$1" | base64 -d | od -An -tx1 -v | tr -d ' \n'
+}
+
+# otk_count KEY_B64: one-time prekeys the server holds for that account.
+otk_count() {
+	sql "SELECT count(*) FROM one_time_prekeys o JOIN accounts a
+	    ON a.id = o.account_id WHERE a.key = X'$(hexkey "$1")'"
+}
+
+# sql_rw QUERY: the sqlite3 CLI, writable (the server must be stopped).
+sql_rw() {
+	sqlite3 -batch -cmd '.timeout 5000' "$DATA/offramp.db" "$1"
+}
+
+start_server
+setup_pool
+keygen client
+CLIENT_NAME=$(field "$(cli client login)" name)
+
+step "every login stocks the account's prekeys"
+assert_eq "the client has 30 one-time prekeys on the server" 30 "$(otk_count "$KEY_client")"
+assert_eq "the counsellor has 30" 30 "$(otk_count "$KEY_couns")"
+assert_eq "the client has a signed prekey" 1 "$(sql "SELECT count(*) FROM signed_prekeys s
+    JOIN accounts a ON a.id = s.account_id WHERE a.key = X'$(hexkey "$KEY_client")'")"
+CASE=$(field "$(cli client request --language en --topic leaving)" case)
+assert_match "the client has a case" "$CASE" '^[0-9]+$'
+
+step "first messages both ways, sent at once: each goes through prekeys"
+m1="client first: $MARKER"
+m2="counsellor first, before reading $RANDOM"
+out=$(cli client send "$CASE" "$m1")
+assert_match "the client's first message is acknowledged" "$out" '^sent: '
+assert_eq "  it took one of the counsellor's one-time prekeys" 29 "$(otk_count "$KEY_couns")"
+out=$(cli couns send "$CASE" "$m2")
+assert_match "the counsellor's first message is acknowledged" "$out" '^sent: '
+assert_eq "  it took one of the client's one-time prekeys" 29 "$(otk_count "$KEY_client")"
+assert_eq "two copies wait on the server" 2 "$(sql "SELECT count(*) FROM deliveries")"
+hdr=$(sql "SELECT hex(substr(ct, 1, 2)) FROM deliveries ORDER BY seq LIMIT 1")
+assert_match "a first message carries the X3DH fields with a one-time prekey" "$hdr" '^..03$'
+out=$(cli couns recv --count 1)
+assert_eq "the counsellor decrypts the client's first message" \
+	"$CASE"$'\t'"$CLIENT_NAME"$'\t'"$m1" "$out"
+out=$(cli client recv --count 1)
+assert_eq "the client decrypts the counsellor's first message" \
+	"$CASE"$'\t'"$COUNS_NAME"$'\t'"$m2" "$out"
+
+step "the conversation goes on both ways over the sessions"
+for i in 1 2; do
+	a="client says $i $MARKER"
+	b="counsellor answers $i $RANDOM"
+	cli client send "$CASE" "$a" >/dev/null
+	out=$(cli couns recv --count 1)
+	assert_eq "round $i: the counsellor reads the client" "$CASE"$'\t'"$CLIENT_NAME"$'\t'"$a" "$out"
+	cli couns send "$CASE" "$b" >/dev/null
+	out=$(cli client recv --count 1)
+	assert_eq "round $i: the client reads the counsellor" "$CASE"$'\t'"$COUNS_NAME"$'\t'"$b" "$out"
+done
+assert_eq "no further one-time prekeys were used (client)" 29 "$(otk_count "$KEY_client")"
+assert_eq "no further one-time prekeys were used (counsellor)" 29 "$(otk_count "$KEY_couns")"
+hdr=$(printf '%s\n' "later $MARKER" | cli client send "$CASE" - >/dev/null;
+	sql "SELECT hex(substr(ct, 1, 2)) FROM deliveries ORDER BY seq DESC LIMIT 1")
+assert_match "a later message has no X3DH fields" "$hdr" '^..00$'
+out=$(cli couns recv --count 1)
+assert_eq "  and decrypts" "$CASE"$'\t'"$CLIENT_NAME"$'\t'"later $MARKER" "$out"
+
+step "no plaintext on the server or in the local stores; history has it"
+files=()
+mapfile -t files < <(data_files)
+if grep -a -q -F -- "$MARKER" "${files[@]}" "${SERVER_LOGS[@]}"; then
+	fail "the marker is in the server's files"
+else
+	pass "the marker is in no server file or log"
+fi
+assert_ne "the check can fail: the marker is in this script's own text" "" \
+	"$(printf '%s\n' "$m1" | grep -a -F -- "$MARKER" || true)"
+for who in client couns; do
+	if grep -a -q -F -e "$MARKER" -e "counsellor answers" -e "client says" "$IDS/$who.key"; then
+		fail "the $who's store holds message text in the clear"
+	else
+		pass "the $who's store holds no message text in the clear"
+	fi
+	assert_eq "the $who's store is mode 600" 600 "$(file_mode "$IDS/$who.key")"
+done
+assert_eq "no temporary files are left next to the stores" "" \
+	"$(find "$IDS" -name '*.tmp.*' -printf '%f\n')"
+out=$(cli client history "$CASE")
+assert_eq "the client's history: first line, sent" "me: $m1" "$(sed -n 1p <<<"$out")"
+assert_eq "  second line, received" "$COUNS_NAME: $m2" "$(sed -n 2p <<<"$out")"
+assert_eq "  seven messages in all" 7 "$(wc -l <<<"$out")"
+out=$(cli couns history "$CASE")
+assert_eq "the counsellor's history starts with its own message" "me: $m2" "$(sed -n 1p <<<"$out")"
+assert_contains "  and holds the client's" "$out" "$CLIENT_NAME: $m1"
+
+step "a wrong passphrase opens no store, with a clear error"
+PASS_OVERRIDE="not-the-passphrase" clirun client history "$CASE"
+assert_eq "exit status 1" 1 "$RC"
+assert_match "the error names the passphrase" "$ERR" '^offramp: passphrase: wrong passphrase'
+assert_eq "nothing printed" "" "$OUT"
+
+step "safety numbers: the same on both sides; verify marks them"
+s1=$(cli client safety "$CASE")
+s2=$(cli couns safety "$CASE")
+assert_match "the client sees Sam's number, unverified" "$s1" \
+	"^$COUNS_NAME ([0-9]{5} ){12}unverified$"
+assert_match "the counsellor sees the client's, unverified" "$s2" \
+	"^$CLIENT_NAME ([0-9]{5} ){12}unverified$"
+n1=$(grep -oE '([0-9]{5} ){11}[0-9]{5}' <<<"$s1")
+n2=$(grep -oE '([0-9]{5} ){11}[0-9]{5}' <<<"$s2")
+assert_eq "both print the same safety number" "$n1" "$n2"
+out=$(cli client verify "$CASE" --name "$COUNS_NAME")
+assert_eq "verify names Sam" "verified: $COUNS_NAME" "$out"
+assert_match "the client's safety now says verified" "$(cli client safety "$CASE")" \
+	"^$COUNS_NAME $n1 verified$"
+cli couns verify "$CASE" >/dev/null
+assert_match "the counsellor's too" "$(cli couns safety "$CASE")" "^$CLIENT_NAME $n1 verified$"
+
+step "two processes of one identity: the second waits, then fails clearly"
+mkfifo "$T/hold.in"
+exec 6<>"$T/hold.in"
+cli client chat "$CASE" <"$T/hold.in" >"$T/hold.out" 2>&1 6>&- &
+hold_pid=$!
+chat_locked() { [ -e "$IDS/client.key.lock" ] && ! flock -n "$IDS/client.key.lock" true; }
+wait_for "chat to hold the store" 20 chat_locked && pass "chat holds the store's lock"
+CLI_TIMEOUT=20 clirun client history "$CASE"
+assert_eq "a second process fails" 1 "$RC"
+assert_match "  and says the store is in use" "$ERR" 'in use by another offramp process'
+exec 6>&-
+wait "$hold_pid" || true
+assert_match "once chat ended the store opens again" "$(cli client history "$CASE")" "^me: "
+
+# ------------------------------------------------- the server checks keys
+
+PROG=$(sql "SELECT programme_id FROM accounts WHERE key = X'$(hexkey "$KEY_admin")'")
+keygen client2
+cli client2 login >/dev/null
+
+# expect_code DESC CODE [FIELD]: OUT has an error frame with CODE.
+expect_code() {
+	local line
+	line=$(grep -E '"type": *"error"' <<<"$OUT" | grep -E "\"code\": *\"$2\"" | head -n1 || true)
+	if [ -z "$line" ]; then
+		fail "$1: no error $2 in: $(head -c 300 <<<"$OUT")"
+		return
+	fi
+	pass "$1: error $2"
+	[ -z "${3:-}" ] || assert_match "$1: field $3" "$line" "\"field\": *\"$3\""
+}
+
+# try_raw DESC WHO FRAME CODE [FIELD]: one frame on a logged-in raw
+# connection; the error, and no table changed.
+try_raw() {
+	step "$1"
+	local before
+	before=$(table_counts)
+	clirun "$2" raw --login --count 1 --idle 5 <<<"$3"
+	assert_eq "$1: raw printed only the answer (the login-time push was taken)" 1 \
+		"$(grep -c . <<<"$OUT")"
+	expect_code "$1" "$4" "${5:-}"
+	assert_eq "$1: nothing changed" "$before" "$(table_counts)"
+}
+
+upload() {
+	printf '{"v":1,"type":"prekeys.upload","id":5,"bundle":"%s"}' "$1"
+}
+
+own=$(cli client bundle --dump)
+theirs=$(cli couns bundle --dump)
+assert_eq "bundle --dump: 135 + 3 x 36 bytes" 243 "$(printf '%s' "$own" | base64 -d | wc -c)"
+try_raw "prekeys.upload of a bundle of another identity" client "$(upload "$theirs")" bad_signature
+flipped=$(printf '%s' "$own" | base64 -d | od -An -tx1 -v | tr -d ' \n' |
+	sed -E 's/^(.{148})(.)/\1X\2/' | sed -E 's/X0/1/;s/X1/0/;s/X2/3/;s/X3/2/;s/X4/5/;s/X5/4/;s/X6/7/;s/X7/6/;s/X8/9/;s/X9/8/;s/Xa/b/;s/Xb/a/;s/Xc/d/;s/Xd/c/;s/Xe/f/;s/Xf/e/' |
+	xxd -r -p | base64 -w0)
+assert_ne "the flipped bundle differs" "$own" "$flipped"
+try_raw "prekeys.upload with a flipped signature byte" client "$(upload "$flipped")" bad_signature
+short=$(printf '%s' "$own" | base64 -d | head -c 200 | base64 -w0)
+try_raw "prekeys.upload of a truncated bundle" client "$(upload "$short")" bad_field bundle
+try_raw "prekeys.get of a key the caller shares no case with" client2 \
+	"{\"v\":1,\"type\":\"prekeys.get\",\"id\":6,\"key\":\"$KEY_couns\"}" not_found
+read -r _ _ forged_cert _ < <("$OFFRAMP_FORGE_BIN" "$KEY_couns" "$PROG")
+try_raw "counsellor.certify with a certificate signed by another key" admin \
+	"{\"v\":1,\"type\":\"counsellor.certify\",\"id\":7,\"key\":\"$KEY_couns\",\"cert\":\"$forged_cert\"}" bad_signature
+try_raw "a client does programme.key.set" client \
+	"{\"v\":1,\"type\":\"programme.key.set\",\"id\":8,\"key\":\"$(b64_random 32)\"}" forbidden
+try_raw "a client does counsellor.certify" client \
+	"{\"v\":1,\"type\":\"counsellor.certify\",\"id\":9,\"key\":\"$KEY_couns\",\"cert\":\"$forged_cert\"}" forbidden
+clirun admin programme-key
+assert_eq "a second programme-key is refused" 1 "$RC"
+assert_match "  clearly" "$ERR" 'already has a signing key'
+
+step "the checks can pass: the client's own bundle is accepted"
+before=$(otk_count "$KEY_client")
+clirun client raw --login --count 1 --idle 5 <<<"$(upload "$own")"
+assert_match "prekeys.upload.ok" "$OUT" '"type": *"prekeys\.upload\.ok"'
+assert_eq "three more one-time prekeys" $((before + 3)) "$(otk_count "$KEY_client")"
+
+# ------------------------------------------------ a compromised server
+
+step "the operator swaps Sam's key and prekeys for an attacker's"
+keygen mallory
+cli mallory login >/dev/null		# an identity with a bundle on the server
+assert_eq "nothing waits for delivery" 0 "$(sql "SELECT count(*) FROM deliveries")"
+stop_server
+C=$(hexkey "$KEY_couns")
+M=$(hexkey "$KEY_mallory")
+sql_rw "BEGIN;
+DELETE FROM signed_prekeys WHERE account_id = (SELECT id FROM accounts WHERE key = X'$C');
+DELETE FROM one_time_prekeys WHERE account_id = (SELECT id FROM accounts WHERE key = X'$C');
+UPDATE signed_prekeys SET account_id = (SELECT id FROM accounts WHERE key = X'$C')
+    WHERE account_id = (SELECT id FROM accounts WHERE key = X'$M');
+UPDATE one_time_prekeys SET account_id = (SELECT id FROM accounts WHERE key = X'$C')
+    WHERE account_id = (SELECT id FROM accounts WHERE key = X'$M');
+UPDATE accounts SET key = randomblob(32) WHERE key = X'$M';
+UPDATE accounts SET key = X'$M' WHERE key = X'$C';
+COMMIT;"
+start_server
+out=$(printf '%s\n' '{"v":1,"type":"case.list","id":1}' | cli client raw --login --count 1 --idle 10)
+assert_eq "the server now names the attacker's key as Sam's" "$KEY_mallory" \
+	"$(participant_key "$out" counsellor)"
+
+step "a client that talked to Sam sees the change and refuses to send"
+msgs_before=$(sql "SELECT count(*) FROM messages")
+clirun client send "$CASE" "are you still there? $MARKER"
+assert_eq "send exits 1" 1 "$RC"
+assert_contains "it warns" "$ERR" "warning: the key of $COUNS_NAME in case $CASE changed"
+assert_eq "  and prints nothing" "" "$OUT"
+clirun client cases
+assert_contains "cases warns too" "$ERR" "warning: the key of $COUNS_NAME in case $CASE changed"
+clirun client chat "$CASE" <<<"hello"
+assert_eq "chat refuses" 1 "$RC"
+assert_contains "  with the warning" "$ERR" "warning: the key of $COUNS_NAME in case $CASE changed"
+assert_eq "nothing was sent" 0 "$(sql "SELECT count(*) FROM deliveries")"
+assert_match "safety shows the new key unverified" "$(cli client safety "$CASE" 2>/dev/null)" \
+	"^$COUNS_NAME ([0-9]{5} ){12}unverified$"
+step "accepting the key with verify: the certificate check still refuses"
+cli client verify "$CASE" >/dev/null
+clirun client send "$CASE" "after verify $MARKER"
+assert_eq "send exits 1" 1 "$RC"
+assert_eq "  refused: not certified" \
+	"offramp: crypto: $COUNS_NAME's key is not certified by the pinned programme key" "$ERR"
+assert_eq "nothing was sent" 0 "$(sql "SELECT count(*) FROM deliveries")"
+assert_eq "no message was stored" "$msgs_before" "$(sql "SELECT count(*) FROM messages")"
+
+step "a new client (pinning the real programme key on first use) is refused"
+keygen newbie
+clirun newbie request --language en --topic leaving
+CASE_N=$(field "$OUT" case)
+assert_eq "request exits 1" 1 "$RC"
+assert_eq "  refused: not certified" \
+	"offramp: crypto: $COUNS_NAME's key is not certified by the pinned programme key" "$ERR"
+clirun newbie send "$CASE_N" "hello $MARKER"
+assert_eq "send to the case exits 1" 1 "$RC"
+assert_contains "  refused: not certified" "$ERR" "$COUNS_NAME's key is not certified"
+assert_eq "nothing was sent (no deliveries row)" 0 "$(sql "SELECT count(*) FROM deliveries")"
+assert_eq "no one-time prekey of the attacker was fetched" 30 "$(otk_count "$KEY_mallory")"
+
+step "the operator also swaps the programme key and forges Sam's certificate"
+stop_server
+read -r fk_b64 fk_hex _ fc_hex < <("$OFFRAMP_FORGE_BIN" "$KEY_mallory" "$PROG")
+sql_rw "UPDATE programmes SET signing_key = X'$fk_hex' WHERE id = $PROG;
+UPDATE accounts SET cert = X'$fc_hex' WHERE key = X'$M';"
+start_server
+keygen pinned
+clirun pinned --programme-key "$PROGRAMME_KEY" request --language en --topic leaving
+CASE_P=$(field "$OUT" case)
+assert_eq "a client with --programme-key of the real programme: request exits 1" 1 "$RC"
+assert_eq "  refused: not certified" \
+	"offramp: crypto: $COUNS_NAME's key is not certified by the pinned programme key" "$ERR"
+OFFRAMP_PROGRAMME_KEY="$PROGRAMME_KEY" clirun pinned send "$CASE_P" "hello $MARKER"
+assert_eq "send (pin from OFFRAMP_PROGRAMME_KEY) exits 1" 1 "$RC"
+assert_contains "  refused: not certified" "$ERR" "$COUNS_NAME's key is not certified"
+assert_eq "nothing was sent" 0 "$(sql "SELECT count(*) FROM deliveries")"
+clirun newbie send "$CASE_N" "hello again"
+assert_eq "the TOFU client keeps its first pin: still refused" 1 "$RC"
+assert_contains "  not certified" "$ERR" "$COUNS_NAME's key is not certified"
+keygen gullible
+clirun gullible request --language en --topic leaving
+assert_eq "the check can fail: a new client trusting the server's programme key accepts" 0 "$RC"
+assert_eq "nothing was sent by anyone" 0 "$(sql "SELECT count(*) FROM deliveries")"
+
+stop_server
+finish

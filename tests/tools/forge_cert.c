@@ -1,0 +1,65 @@
+/*
+ * forge_cert.c: a test tool that plays a hostile server operator (or a
+ * stranger) with its own "programme" signing key: it makes a fresh Ed25519
+ * key pair and signs a counsellor certificate (proto/cert.h) for the given
+ * key and programme id, valid from an hour ago for a year.
+ *
+ *   forge_cert COUNSELLOR_KEY_B64 PROGRAMME_ID
+ *
+ * prints one line: programme key base64, its hex, certificate base64, its
+ * hex. For tests only: the secret key is thrown away.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "proto/cert.h"
+#include "proto/frame.h"
+#include "proto/ocrypto.h"
+
+static void
+hex(const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		printf("%02x", b[i]);
+}
+
+int
+main(int argc, char **argv)
+{
+	uint8_t pk[OFR_PK_BYTES], sk[OFR_SK_BYTES], cert[CERT_BYTES];
+	char b64[OFR_B64_LEN(CERT_BYTES)];
+	struct cert_info info;
+	size_t n;
+	int64_t now = (int64_t)time(NULL);
+
+	if (argc != 3 || ocrypto_init() != 0) {
+		fprintf(stderr, "usage: forge_cert COUNSELLOR_KEY_B64 "
+		    "PROGRAMME_ID\n");
+		return 2;
+	}
+	memset(&info, 0, sizeof(info));
+	if (b64_decode(info.counsellor_pk, OFR_PK_BYTES, &n, argv[1],
+	    strlen(argv[1])) != 0 || n != OFR_PK_BYTES) {
+		fprintf(stderr, "forge_cert: bad key\n");
+		return 2;
+	}
+	info.programme_id = strtoll(argv[2], NULL, 10);
+	info.not_before = now - 3600;
+	info.not_after = now + 365 * 86400;
+	crypto_sign_keypair(pk, sk);
+	if (cert_sign(cert, sk, &info) != 0)
+		return 1;
+	sodium_memzero(sk, sizeof(sk));
+	b64_encode(b64, sizeof(b64), pk, sizeof(pk));
+	printf("%s ", b64);
+	hex(pk, sizeof(pk));
+	b64_encode(b64, sizeof(b64), cert, sizeof(cert));
+	printf(" %s ", b64);
+	hex(cert, sizeof(cert));
+	printf("\n");
+	return 0;
+}

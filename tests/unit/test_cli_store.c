@@ -1,0 +1,354 @@
+/*
+ * test_cli_store.c: the CLI's local store (client-cli/keyfile.c, version
+ * 2): a state with prekey secrets, a live session, pins, contacts, the
+ * programme key and history survives save and load (the loaded session
+ * still decrypts the peer's reply); the history is bounded per case; a
+ * wrong passphrase, every flipped bit and every truncation are refused;
+ * saves keep mode 0600 and leave no temporary file; the lock excludes a
+ * second holder. Uses the "min" cost level so it runs fast.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "check.h"
+#include "keyfile.h"
+#include "proto/err.h"
+#include "proto/ocrypto.h"
+#include "proto/ratchet.h"
+#include "proto/x3dh.h"
+
+#define PASS	"store passphrase"
+
+static char dir[256], path[300];
+
+static int
+load_rc(const char *p, const char *pass)
+{
+	struct keyfile *k = NULL;
+	int rc = keyfile_load(&k, p, pass, strlen(pass));
+
+	CHECK(rc == 0 ? k != NULL : k == NULL);
+	keyfile_free(k);
+	return rc;
+}
+
+static uint8_t *
+read_all(const char *p, size_t *len)
+{
+	struct stat st;
+	uint8_t *buf;
+	int fd = open(p, O_RDONLY);
+
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	*len = buf != NULL ? (size_t)read(fd, buf, (size_t)st.st_size) : 0;
+	close(fd);
+	return buf;
+}
+
+static int
+write_bytes(const char *p, const uint8_t *buf, size_t len)
+{
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, buf, len);
+	close(fd);
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+/* Bob (an identity pair and a signed prekey) and Alice's session to him. */
+struct peer {
+	uint8_t pk[OFR_PK_BYTES], sk[OFR_SK_BYTES];
+	uint8_t spk_pk[32], spk_sk[32];
+	struct ratchet *r;
+};
+
+static void
+test_roundtrip(void)
+{
+	struct keyfile *k = NULL, *k2 = NULL;
+	struct ks_state *s, *s2;
+	struct x3dh_bundle b;
+	struct x3dh_init init;
+	struct ratchet_msg m;
+	struct peer bob;
+	struct stat st;
+	uint8_t sk[32], ad[64], msg[RATCHET_MSG_MAX], pt[RATCHET_PT_MAX];
+	uint8_t st1[RATCHET_STATE_MAX_BYTES], st2[RATCHET_STATE_MAX_BYTES];
+	size_t len, l1, l2, n;
+	DIR *d;
+	struct dirent *e;
+	int tmp_left = 0;
+
+	CHECK_EQ_INT(keyfile_create(&k, path, PASS, strlen(PASS),
+	    KEY_KDF_MIN), 0);
+	if (k == NULL)
+		return;
+	s = keyfile_state(k);
+
+	/* prekeys */
+	s->next_spk_id = 2;
+	s->n_spk = 2;
+	for (int i = 0; i < 2; i++) {
+		s->spk[i].id = (uint32_t)(2 - i);
+		s->spk[i].created = 1700000000 - i;
+		x3dh_keypair(s->spk[i].pk, s->spk[i].sk);
+	}
+	s->next_opk_id = 3;
+	s->n_opk = 3;
+	for (int i = 0; i < 3; i++) {
+		s->opk[i].id = (uint32_t)(i + 1);
+		x3dh_keypair(pt, s->opk[i].sk);
+	}
+
+	/* a session with Bob: Alice (the store) sends first */
+	crypto_sign_keypair(bob.pk, bob.sk);
+	x3dh_keypair(bob.spk_pk, bob.spk_sk);
+	memset(&b, 0, sizeof(b));
+	memcpy(b.ik, bob.pk, 32);
+	b.spk_id = 7;
+	memcpy(b.spk, bob.spk_pk, 32);
+	x3dh_spk_sign(b.spk_sig, bob.sk, 7, b.spk);
+	s->sessions[0].r = ratchet_new();
+	CHECK(s->sessions[0].r != NULL);
+	CHECK_EQ_INT(x3dh_initiate(sk, ad, &init, keyfile_sk(k), &b), 0);
+	CHECK_EQ_INT(ratchet_init_initiator(s->sessions[0].r, sk, ad, b.spk,
+	    &init), 0);
+	memcpy(s->sessions[0].peer, bob.pk, 32);
+	s->sessions[0].used = 5;
+	s->n_sessions = 1;
+	s->use_counter = 5;
+	CHECK_EQ_INT(ratchet_encrypt(s->sessions[0].r, msg, sizeof(msg), &len,
+	    (const uint8_t *)"hi bob", 6), 0);
+	/* Bob answers */
+	bob.r = ratchet_new();
+	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, len), 0);
+	CHECK_EQ_INT(x3dh_respond(sk, ad, &m.init, bob.sk, bob.spk_sk, NULL),
+	    0);
+	CHECK_EQ_INT(ratchet_init_responder(bob.r, sk, ad, &m.init, bob.spk_pk,
+	    bob.spk_sk), 0);
+	CHECK_EQ_INT(ratchet_decrypt(bob.r, pt, sizeof(pt), &n, msg, len), 0);
+	CHECK(n == 6 && memcmp(pt, "hi bob", 6) == 0);
+	CHECK_EQ_INT(ratchet_encrypt(bob.r, msg, sizeof(msg), &len,
+	    (const uint8_t *)"hi alice", 8), 0);
+
+	/* pins, contacts, programme key, history */
+	s->n_pins = 1;
+	s->pins[0].programme = 42;
+	memset(s->pins[0].key, 0x42, 32);
+	s->contacts = calloc(4, sizeof(*s->contacts));
+	s->cap_contacts = 4;
+	s->n_contacts = 1;
+	s->contacts[0].case_id = 99;
+	s->contacts[0].role = KEY_ROLE_COUNSELLOR;
+	s->contacts[0].verified = 1;
+	memcpy(s->contacts[0].key, bob.pk, 32);
+	s->has_progsk = 1;
+	s->prog_id = 42;
+	crypto_sign_keypair(pt, s->prog_sk);
+	CHECK_EQ_INT(keyfile_history_add(k, 99, 1, 1, "me", "hello", 5), 0);
+	CHECK_EQ_INT(keyfile_history_add(k, 99, 2, 0, "Sam", "welcome", 7), 0);
+	CHECK_EQ_INT(keyfile_history_add(k, 98, 3, 0, "Kim", "other", 5), 0);
+
+	umask(022);
+	CHECK_EQ_INT(keyfile_save(k, path), 0);
+	CHECK_EQ_INT(stat(path, &st), 0);
+	CHECK_EQ_INT(st.st_mode & 0777, 0600);
+	if ((d = opendir(dir)) != NULL) {
+		while ((e = readdir(d)) != NULL)
+			if (strstr(e->d_name, ".tmp.") != NULL)
+				tmp_left++;
+		closedir(d);
+	}
+	CHECK_EQ_INT(tmp_left, 0);
+
+	CHECK_EQ_INT(keyfile_load(&k2, path, PASS, strlen(PASS)), 0);
+	if (k2 == NULL) {
+		keyfile_free(k);
+		return;
+	}
+	s2 = keyfile_state(k2);
+	CHECK(memcmp(keyfile_pk(k2), keyfile_pk(k), 32) == 0);
+	CHECK_EQ_INT(s2->next_spk_id, 2);
+	CHECK_EQ_INT(s2->next_opk_id, 3);
+	CHECK_EQ_INT(s2->use_counter, 5);
+	CHECK_EQ_INT(s2->n_spk, 2);
+	CHECK(memcmp(s2->spk, s->spk, sizeof(s->spk[0]) * 2) == 0);
+	CHECK_EQ_INT(s2->n_opk, 3);
+	CHECK(memcmp(s2->opk, s->opk, sizeof(s->opk[0]) * 3) == 0);
+	CHECK_EQ_INT(s2->n_sessions, 1);
+	CHECK(memcmp(s2->sessions[0].peer, bob.pk, 32) == 0);
+	CHECK_EQ_INT(s2->sessions[0].used, 5);
+	CHECK_EQ_INT(ratchet_state_save(s->sessions[0].r, st1, sizeof(st1),
+	    &l1), 0);
+	CHECK_EQ_INT(ratchet_state_save(s2->sessions[0].r, st2, sizeof(st2),
+	    &l2), 0);
+	CHECK(l1 == l2 && memcmp(st1, st2, l1) == 0);
+	/* the loaded session reads Bob's reply */
+	CHECK_EQ_INT(ratchet_decrypt(s2->sessions[0].r, pt, sizeof(pt), &n,
+	    msg, len), 0);
+	CHECK(n == 8 && memcmp(pt, "hi alice", 8) == 0);
+	CHECK_EQ_INT(s2->n_pins, 1);
+	CHECK_EQ_INT(s2->pins[0].programme, 42);
+	CHECK_EQ_INT(s2->n_contacts, 1);
+	CHECK(s2->contacts[0].case_id == 99 &&
+	    s2->contacts[0].role == KEY_ROLE_COUNSELLOR &&
+	    s2->contacts[0].verified == 1 &&
+	    memcmp(s2->contacts[0].key, bob.pk, 32) == 0);
+	CHECK_EQ_INT(s2->has_progsk, 1);
+	CHECK(memcmp(s2->prog_sk, s->prog_sk, 64) == 0);
+	CHECK_EQ_INT(s2->n_msgs, 3);
+	if (s2->n_msgs == 3) {
+		CHECK(strcmp(s2->msgs[0].text, "hello") == 0 &&
+		    s2->msgs[0].sent == 1 && s2->msgs[0].case_id == 99);
+		CHECK(strcmp(s2->msgs[1].name, "Sam") == 0 &&
+		    strcmp(s2->msgs[1].text, "welcome") == 0 &&
+		    s2->msgs[1].ts == 2 && s2->msgs[1].sent == 0);
+		CHECK(strcmp(s2->msgs[2].text, "other") == 0 &&
+		    s2->msgs[2].case_id == 98);
+	}
+
+	/* the plaintext is nowhere in the file */
+	{
+		uint8_t *buf = read_all(path, &n);
+
+		CHECK(buf != NULL);
+		for (size_t i = 0; buf != NULL && i + 7 <= n; i++)
+			CHECK(memcmp(buf + i, "welcome", 7) != 0);
+		free(buf);
+	}
+	keyfile_free(k2);
+	ratchet_free(bob.r);
+	keyfile_free(k);
+}
+
+static void
+test_history_bound(void)
+{
+	struct keyfile *k = NULL;
+	struct ks_state *s;
+	char text[32];
+	size_t in99 = 0;
+
+	CHECK_EQ_INT(keyfile_load(&k, path, PASS, strlen(PASS)), 0);
+	if (k == NULL)
+		return;
+	s = keyfile_state(k);
+	for (int i = 0; i < KS_HISTORY_CASE + 5; i++) {
+		snprintf(text, sizeof(text), "m%d", i);
+		CHECK_EQ_INT(keyfile_history_add(k, 99, i, 1, "me", text,
+		    strlen(text)), 0);
+	}
+	for (size_t i = 0; i < s->n_msgs; i++)
+		in99 += s->msgs[i].case_id == 99;
+	CHECK_EQ_INT(in99, KS_HISTORY_CASE);
+	/* the other case keeps its message; case 99 lost its oldest */
+	CHECK_EQ_INT(s->n_msgs, KS_HISTORY_CASE + 1);
+	CHECK(strcmp(s->msgs[s->n_msgs - 1].text, "m1004") == 0);
+	for (size_t i = 0; i < s->n_msgs; i++)
+		if (s->msgs[i].case_id == 99) {
+			CHECK(strcmp(s->msgs[i].text, "m5") == 0);
+			break;
+		}
+	keyfile_free(k);
+}
+
+static void
+test_damaged(void)
+{
+	char bad[320];
+	uint8_t *orig, *buf;
+	size_t len = 0, failed = 0;
+
+	snprintf(bad, sizeof(bad), "%s/bad", dir);
+	orig = read_all(path, &len);
+	CHECK(orig != NULL && len > KEYFILE_BYTES);
+	if (orig == NULL)
+		return;
+	buf = malloc(len + 1);
+	CHECK_EQ_INT(load_rc(path, "wrong passphrase"), OFR_E_PASSPHRASE);
+	CHECK_EQ_INT(load_rc(path, ""), OFR_E_PASSPHRASE);
+	for (size_t n = 0; n < len; n++) {
+		CHECK_EQ_INT(write_bytes(bad, orig, n), 0);
+		if (load_rc(bad, PASS) != OFR_E_PASSPHRASE)
+			failed++;
+	}
+	memcpy(buf, orig, len);
+	buf[len] = 0;
+	CHECK_EQ_INT(write_bytes(bad, buf, len + 1), 0);
+	CHECK_EQ_INT(load_rc(bad, PASS), OFR_E_PASSPHRASE);
+	for (size_t i = 0; i < len; i++) {
+		for (int bit = 0; bit < 8; bit++) {
+			memcpy(buf, orig, len);
+			buf[i] ^= (uint8_t)(1u << bit);
+			CHECK_EQ_INT(write_bytes(bad, buf, len), 0);
+			if (load_rc(bad, PASS) != OFR_E_PASSPHRASE) {
+				fprintf(stderr, "byte %zu bit %d: opened\n", i,
+				    bit);
+				failed++;
+			}
+		}
+	}
+	CHECK_EQ_INT(failed, 0);
+	CHECK_EQ_INT(load_rc(path, PASS), 0);
+	unlink(bad);
+	free(buf);
+	free(orig);
+}
+
+static void
+test_lock(void)
+{
+	int fd1 = -1, fd2 = -1;
+	char lp[320];
+	struct stat st;
+
+	CHECK_EQ_INT(keyfile_lock(path, 100, &fd1), 0);
+	CHECK(fd1 >= 0);
+	CHECK_EQ_INT(keyfile_lock(path, 200, &fd2), OFR_E_TIMEOUT);
+	CHECK_EQ_INT(fd2, -1);
+	keyfile_unlock(fd1);
+	CHECK_EQ_INT(keyfile_lock(path, 100, &fd2), 0);
+	keyfile_unlock(fd2);
+	keyfile_unlock(-1);
+	snprintf(lp, sizeof(lp), "%s.lock", path);
+	CHECK_EQ_INT(stat(lp, &st), 0);
+	CHECK_EQ_INT(st.st_mode & 0777, 0600);
+	CHECK_EQ_INT(st.st_size, 0);
+	unlink(lp);
+}
+
+int
+main(void)
+{
+	char base[] = "/tmp/test_cli_store.XXXXXX";
+
+	if (ocrypto_init() != 0 || mkdtemp(base) == NULL)
+		return 1;
+	snprintf(dir, sizeof(dir), "%s", base);
+	snprintf(path, sizeof(path), "%s/identity", dir);
+
+	test_roundtrip();
+	test_damaged();
+	test_history_bound();
+	test_lock();
+
+	unlink(path);
+	rmdir(dir);
+	return check_done();
+}
