@@ -236,20 +236,18 @@ list_one(void *arg, const struct counsellor *c)
 int
 admin_counsellor_list(struct session *s, struct frame_in *in)
 {
-	json_t *arr = json_array(), *f;
+	json_t *arr = json_array();
 	int rc;
 
 	if (arr == NULL)
 		return OFR_E_NOMEM;
 	if ((rc = store_counsellor_each(s->srv->st, s->acct.programme,
-	    COUNSELLORS_LIST_MAX, list_one, arr)) != 0 ||
-	    (f = frame_new("counsellor.list.ok", in->id)) == NULL) {
+	    COUNSELLORS_LIST_MAX, list_one, arr)) != 0) {
 		json_decref(arr);
-		return rc ? rc : OFR_E_NOMEM;
+		return rc;
 	}
-	json_object_set_new(f, "counsellors", arr);
-	session_reply(s, f);
-	return 0;
+	return session_reply_list(s, in->id, "counsellor.list.ok",
+	    "counsellors", arr);
 }
 
 static int
@@ -341,7 +339,7 @@ int
 admin_audit_list(struct session *s, struct frame_in *in)
 {
 	int64_t before = 0, limit = 50;
-	json_t *arr, *f;
+	json_t *arr;
 	int rc;
 
 	if ((rc = frame_int(in, "before", 1, OFR_ID_MAX, 0, &before)) != 0 ||
@@ -350,14 +348,12 @@ admin_audit_list(struct session *s, struct frame_in *in)
 	if ((arr = json_array()) == NULL)
 		return OFR_E_NOMEM;
 	if ((rc = store_audit_each(s->srv->st, s->acct.programme, before,
-	    (size_t)limit, audit_one, arr)) != 0 ||
-	    (f = frame_new("audit.list.ok", in->id)) == NULL) {
+	    (size_t)limit, audit_one, arr)) != 0) {
 		json_decref(arr);
-		return rc ? rc : OFR_E_NOMEM;
+		return rc;
 	}
-	json_object_set_new(f, "entries", arr);
-	session_reply(s, f);
-	return 0;
+	return session_reply_list(s, in->id, "audit.list.ok",
+	    "entries", arr);
 }
 
 json_t *
@@ -445,18 +441,16 @@ programme_one(void *arg, const struct programme *p)
 int
 admin_programme_list(struct session *s, struct frame_in *in)
 {
-	json_t *arr = json_array(), *f;
+	json_t *arr = json_array();
 	int rc;
 
 	if (arr == NULL)
 		return OFR_E_NOMEM;
 	if ((rc = store_programme_each(s->srv->st, 100, programme_one,
-	    arr)) != 0 ||
-	    (f = frame_new("programme.list.ok", in->id)) == NULL) {
+	    arr)) != 0) {
 		json_decref(arr);
-		return rc ? rc : OFR_E_NOMEM;
+		return rc;
 	}
-	json_object_set_new(f, "programmes", arr);
-	session_reply(s, f);
-	return 0;
+	return session_reply_list(s, in->id, "programme.list.ok",
+	    "programmes", arr);
 }

@@ -108,7 +108,7 @@ caseload_queue(struct session *s, struct frame_in *in)
 	const struct match_profile *me = match_get(srv->pool, s->acct.id);
 	int64_t ids[QUEUE_SCAN_MAX];
 	struct case_info c;
-	json_t *arr = json_array(), *f;
+	json_t *arr = json_array();
 	size_t n, listed = 0;
 	int rc;
 
@@ -137,13 +137,7 @@ caseload_queue(struct session *s, struct frame_in *in)
 		json_array_append_new(arr, o);
 		listed++;
 	}
-	if ((f = frame_new("case.queue.ok", in->id)) == NULL) {
-		json_decref(arr);
-		return OFR_E_NOMEM;
-	}
-	json_object_set_new(f, "cases", arr);
-	session_reply(s, f);
-	return 0;
+	return session_reply_list(s, in->id, "case.queue.ok", "cases", arr);
 }
 
 int
@@ -226,7 +220,7 @@ int
 caseload_note_list(struct session *s, struct frame_in *in)
 {
 	struct case_info c;
-	json_t *arr, *f;
+	json_t *arr;
 	int rc;
 
 	if ((rc = assigned_case(s, in, &c)) != 0)
@@ -234,12 +228,10 @@ caseload_note_list(struct session *s, struct frame_in *in)
 	if ((arr = json_array()) == NULL)
 		return OFR_E_NOMEM;
 	if ((rc = store_note_each(s->srv->st, c.id, s->acct.id, note_one,
-	    arr)) != 0 ||
-	    (f = frame_new("note.list.ok", in->id)) == NULL) {
+	    arr)) != 0) {
 		json_decref(arr);
-		return rc ? rc : OFR_E_NOMEM;
+		return rc;
 	}
-	json_object_set_new(f, "notes", arr);
-	session_reply(s, f);
-	return 0;
+	return session_reply_list(s, in->id, "note.list.ok",
+	    "notes", arr);
 }

@@ -166,36 +166,6 @@ match_case(struct server *srv, struct case_info *c)
 	return store_case_get(srv->st, c->id, c) == 0 ? 1 : OFR_E_INTERNAL;
 }
 
-/* Reads an optional enumeration field with parse into *out. */
-static int
-read_enum(struct frame_in *in, const char *key, int (*parse)(const char *),
-    int *out)
-{
-	const char *s = NULL;
-	int rc, v;
-
-	if ((rc = frame_str(in, key, 32, 0, &s)) != 0 || s == NULL)
-		return rc;
-	if ((v = parse(s)) < 0) {
-		in->bad_field = key;
-		return OFR_E_BAD_FIELD;
-	}
-	*out = v;
-	return 0;
-}
-
-static int
-read_token_into(struct frame_in *in, const char *key, char *out)
-{
-	const char *s = NULL;
-	int rc;
-
-	if ((rc = frame_token(in, key, 0, &s)) != 0 || s == NULL)
-		return rc;
-	strcpy(out, s);
-	return 0;
-}
-
 /* The intake of case.request: everything optional but the language. */
 static int
 read_intake(struct frame_in *in, const char **language, const char **topic,
@@ -209,14 +179,16 @@ read_intake(struct frame_in *in, const char **language, const char **topic,
 	    (rc = frame_token(in, "topic", 0, topic)) != 0 ||
 	    (rc = frame_int(in, "programme", 1, OFR_ID_MAX, 0,
 	    &p->programme)) != 0 ||
-	    (rc = read_token_into(in, "gender", p->gender)) != 0 ||
-	    (rc = read_token_into(in, "region", p->region)) != 0 ||
-	    (rc = read_enum(in, "age_band", profile_age_band,
+	    (rc = profile_read_token(in, "gender", p->gender)) != 0 ||
+	    (rc = profile_read_token(in, "region", p->region)) != 0 ||
+	    (rc = profile_read_enum(in, "age_band", profile_age_band,
 	    &p->age_band)) != 0 ||
-	    (rc = read_enum(in, "background", profile_background,
+	    (rc = profile_read_enum(in, "background", profile_background,
 	    &p->background)) != 0 ||
-	    (rc = read_enum(in, "format", profile_format, &p->format)) != 0 ||
-	    (rc = read_enum(in, "urgency", profile_urgency, &p->urgency)) != 0)
+	    (rc = profile_read_enum(in, "format", profile_format,
+	    &p->format)) != 0 ||
+	    (rc = profile_read_enum(in, "urgency", profile_urgency,
+	    &p->urgency)) != 0)
 		return rc;
 	return 0;
 }
@@ -278,7 +250,6 @@ int
 cases_list(struct session *s, struct frame_in *in)
 {
 	struct list_ctx lc = { s->srv, s->acct.id, json_array() };
-	json_t *f;
 	int rc;
 
 	if (lc.arr == NULL)
@@ -288,13 +259,7 @@ cases_list(struct session *s, struct frame_in *in)
 		json_decref(lc.arr);
 		return rc < 0 ? rc : OFR_E_INTERNAL;
 	}
-	if ((f = frame_new("case.list.ok", in->id)) == NULL) {
-		json_decref(lc.arr);
-		return OFR_E_NOMEM;
-	}
-	json_object_set_new(f, "cases", lc.arr);
-	session_reply(s, f);
-	return 0;
+	return session_reply_list(s, in->id, "case.list.ok", "cases", lc.arr);
 }
 
 int

@@ -209,20 +209,18 @@ pending_one(void *arg, const uint8_t key[OFR_PK_BYTES], const char *name)
 int
 keys_pending(struct session *s, struct frame_in *in)
 {
-	json_t *arr = json_array(), *f;
+	json_t *arr = json_array();
 	int rc;
 
 	if (arr == NULL)
 		return OFR_E_NOMEM;
 	if ((rc = store_uncertified_each(s->srv->st, s->acct.programme,
-	    PENDING_MAX, pending_one, arr)) != 0 ||
-	    (f = frame_new("counsellor.pending.ok", in->id)) == NULL) {
+	    PENDING_MAX, pending_one, arr)) != 0) {
 		json_decref(arr);
-		return rc ? rc : OFR_E_NOMEM;
+		return rc;
 	}
-	json_object_set_new(f, "counsellors", arr);
-	session_reply(s, f);
-	return 0;
+	return session_reply_list(s, in->id, "counsellor.pending.ok",
+	    "counsellors", arr);
 }
 
 int

@@ -32,6 +32,7 @@ void log_redact(char *s, size_t cap);
 
 /* Logs the message and exits with status 1. For start-up and broken
  * invariants only. */
-void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void fatal(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
 
 #endif

@@ -115,10 +115,9 @@ bad(struct frame_in *in, const char *key)
 	return OFR_E_BAD_FIELD;
 }
 
-/* An optional string field that must name a value of an enumeration. */
-static int
-read_enum(struct frame_in *in, const char *key, int (*parse)(const char *),
-    int *out)
+int
+profile_read_enum(struct frame_in *in, const char *key,
+    int (*parse)(const char *), int *out)
 {
 	const char *s = NULL;
 	int rc, v;
@@ -185,9 +184,8 @@ read_hours(struct frame_in *in, uint8_t hours[STORE_HOURS_BYTES])
 	return 0;
 }
 
-/* An optional token field copied into out (capacity OFR_TOKEN_MAX + 1). */
-static int
-read_token(struct frame_in *in, const char *key, char *out)
+int
+profile_read_token(struct frame_in *in, const char *key, char *out)
 {
 	const char *s = NULL;
 	int rc;
@@ -218,14 +216,14 @@ profile_read(struct frame_in *in, struct profile *p, const char **name,
 	    sizeof(topics))) != 0 ||
 	    (rc = frame_int(in, "capacity", 0, 100, 0, &capacity)) != 0 ||
 	    (rc = frame_bool(in, "available", 0, &available)) != 0 ||
-	    (rc = read_enum(in, "presence", profile_presence,
+	    (rc = profile_read_enum(in, "presence", profile_presence,
 	    &n.presence)) != 0 ||
-	    (rc = read_enum(in, "age_band", profile_age_band,
+	    (rc = profile_read_enum(in, "age_band", profile_age_band,
 	    &n.age_band)) != 0 ||
-	    (rc = read_enum(in, "background", profile_background,
+	    (rc = profile_read_enum(in, "background", profile_background,
 	    &n.background)) != 0 ||
-	    (rc = read_token(in, "gender", n.gender)) != 0 ||
-	    (rc = read_token(in, "region", n.region)) != 0 ||
+	    (rc = profile_read_token(in, "gender", n.gender)) != 0 ||
+	    (rc = profile_read_token(in, "region", n.region)) != 0 ||
 	    (rc = profile_read_formats(in, "formats", &n.formats)) != 0 ||
 	    (rc = read_hours(in, n.hours)) != 0)
 		return rc;

@@ -38,6 +38,13 @@ int profile_presence(const char *s);
 const char *profile_presence_name(int v);
 int profile_urgency(const char *s);
 const char *profile_urgency_name(int v);
+/* An optional string field that must name a value of an enumeration
+ * (parse gives -1 for others): 0 with *out set or left alone, or
+ * OFR_E_BAD_FIELD. */
+int profile_read_enum(struct frame_in *in, const char *key,
+    int (*parse)(const char *), int *out);
+/* An optional token field copied into out (capacity OFR_TOKEN_MAX + 1). */
+int profile_read_token(struct frame_in *in, const char *key, char *out);
 /* Reads a list of format names (field key) into *bits. */
 int profile_read_formats(struct frame_in *in, const char *key, int *bits);
 

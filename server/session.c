@@ -205,6 +205,23 @@ session_reply(struct session *s, json_t *f)
 	json_decref(f);
 }
 
+int
+session_reply_list(struct session *s, int64_t re, const char *type,
+    const char *key, json_t *arr)
+{
+	json_t *f;
+
+	if (arr == NULL)
+		return OFR_E_NOMEM;
+	if ((f = frame_new(type, re)) == NULL) {
+		json_decref(arr);
+		return OFR_E_NOMEM;
+	}
+	json_object_set_new(f, key, arr);
+	session_reply(s, f);
+	return 0;
+}
+
 void
 session_send_committed(struct session *s, json_t *f)
 {

@@ -76,6 +76,10 @@ void session_wrote(struct session *s);
 
 /* Queues f (reference stolen) for s, held until the turn's commit. */
 void session_reply(struct session *s, json_t *f);
+/* Answers request re with {type, key: arr} (arr stolen; NULL is
+ * OFR_E_NOMEM). 0 or OFR_E_NOMEM. */
+int session_reply_list(struct session *s, int64_t re, const char *type,
+    const char *key, json_t *arr);
 /* Queues f (reference stolen) for s at once: only for frames that depend
  * on nothing uncommitted (stored messages, after the commit). */
 void session_send_committed(struct session *s, json_t *f);
