@@ -155,8 +155,9 @@ caseload_take(struct session *s, struct frame_in *in)
 		return rc;
 	if ((rc = store_case_get(srv->st, id, &c)) != 0)
 		return rc;
-	if (c.status != CASE_WAITING)
-		return OFR_E_BAD_STATE;
+	if (c.status != CASE_WAITING)	/* others' cases do not exist here */
+		return c.counsellor == s->acct.id ? OFR_E_BAD_STATE :
+		    OFR_E_NOT_FOUND;
 	if (me == NULL || !me->eligible || !fits_case(srv, me, &c))
 		return OFR_E_FORBIDDEN;
 	if (me->open >= me->capacity)
