@@ -58,6 +58,8 @@ rx_append(struct pss *p, const void *in, size_t len)
 	size_t cap;
 	char *nb;
 
+	if (len == 0)
+		return 0;	/* an empty frame, or an empty fragment */
 	if (len > OFR_FRAME_MAX - p->rx_len)
 		return -1;
 	if (p->rx_len + len > p->rx_cap) {

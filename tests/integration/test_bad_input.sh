@@ -90,6 +90,8 @@ assert_eq "bad_signature comes with a new challenge" 2 \
 try "login as counsellor with a bad signature for Sam's key" client "--count 2" \
 	"$(login_frame counsellor "$KEY_couns" "$(b64_random 64)")" bad_signature "" 6
 try "a binary frame" client "--binary --count 1" '{"v":1,"type":"ping","id":9}' bad_json
+try "an empty frame" client "--count 1" '' bad_json
+try "an empty binary frame" client "--binary --count 1" '' bad_json
 
 step "a good frame still works on a fresh connection (the checks can pass)"
 clirun client raw --count 1 --idle 5 <<<'{"v":1,"type":"ping","id":10}'
