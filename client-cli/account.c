@@ -78,9 +78,8 @@ cmd_login(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
-/* Checks a display name as the server will. */
-static int
-name_ok(const char *name)
+int
+cli_name_ok(const char *name)
 {
 	size_t n = strlen(name);
 
@@ -92,56 +91,197 @@ name_ok(const char *name)
 	return 1;
 }
 
-/* Fills a profile.set request from the options given; 0 or EXIT_USAGE. */
-static int
-profile_fields(json_t *req, const char *name, const char *languages,
-    const char *topics, const char *capacity, const char *available)
+/* Splits "0:9-17,1:9-17" into [[0,9,17],[1,9,17]]; "" gives []. NULL
+ * (printed) when bad. */
+static json_t *
+hours_list(const char *s)
+{
+	json_t *arr = json_array();
+	const char *p = s;
+
+	if (arr == NULL)
+		return NULL;
+	while (*p != '\0') {
+		char *end;
+		long day, from, to;
+
+		errno = 0;
+		day = strtol(p, &end, 10);
+		if (end == p || *end != ':' || day < 0 || day > 6)
+			goto bad;
+		p = end + 1;
+		from = strtol(p, &end, 10);
+		if (end == p || *end != '-' || from < 0 || from > 23)
+			goto bad;
+		p = end + 1;
+		to = strtol(p, &end, 10);
+		if (end == p || (*end != ',' && *end != '\0') || to < 1 ||
+		    to > 24 || from >= to || errno != 0)
+			goto bad;
+		if (json_array_size(arr) >= CLI_HOURS_MAX) {
+			cli_usage("--hours: at most %d ranges", CLI_HOURS_MAX);
+			json_decref(arr);
+			return NULL;
+		}
+		json_array_append_new(arr, json_pack("[iii]", (int)day,
+		    (int)from, (int)to));
+		p = end;
+		if (*p == ',' && *++p == '\0')
+			goto bad;
+	}
+	return arr;
+bad:
+	cli_usage("--hours is DAY:FROM-TO[,...] in UTC (day 0 = Monday, "
+	    "0..6; hours FROM 0..23 < TO 1..24), or \"\": %s", s);
+	json_decref(arr);
+	return NULL;
+}
+
+/* s when it is one of the NULL-ended names, else NULL. */
+static const char *
+one_of(const char *s, const char *const *names)
+{
+	for (; *names != NULL; names++)
+		if (strcmp(s, *names) == 0)
+			return s;
+	return NULL;
+}
+
+static const char *const age_bands[] = { "18-29", "30-44", "45-59",
+    "60-plus", NULL };
+static const char *const backgrounds[] = { "peer", "professional", NULL };
+static const char *const formats[] = { "chat", "in-person", "phone-video",
+    NULL };
+static const char *const presences[] = { "online", "away", "offline",
+    NULL };
+
+int
+cli_profile_fields(json_t *req, const struct cli_profile *p)
 {
 	json_t *list;
 	char *end;
 	long cap;
 
-	if (name != NULL) {
-		if (!name_ok(name))
+	if (p->name != NULL) {
+		if (!cli_name_ok(p->name))
 			return cli_usage("a name is 1..%d bytes of UTF-8 "
 			    "without control characters", OFR_NAME_MAX);
-		json_object_set_new(req, "name", json_string(name));
+		json_object_set_new(req, "name", json_string(p->name));
 	}
-	if (languages != NULL) {
-		if ((list = cli_token_list(languages, "languages")) == NULL)
+	if (p->languages != NULL) {
+		if ((list = cli_token_list(p->languages, "languages")) == NULL)
 			return EXIT_USAGE;
 		json_object_set_new(req, "languages", list);
 	}
-	if (topics != NULL) {
-		if ((list = cli_token_list(topics, "topics")) == NULL)
+	if (p->topics != NULL) {
+		if ((list = cli_token_list(p->topics, "topics")) == NULL)
 			return EXIT_USAGE;
 		json_object_set_new(req, "topics", list);
 	}
-	if (capacity != NULL) {
+	if (p->capacity != NULL) {
 		errno = 0;
-		cap = strtol(capacity, &end, 10);
-		if (errno || end == capacity || *end || cap < 0 || cap > 100)
+		cap = strtol(p->capacity, &end, 10);
+		if (errno || end == p->capacity || *end || cap < 0 ||
+		    cap > 100)
 			return cli_usage("--capacity is 0..100");
 		json_object_set_new(req, "capacity", json_integer(cap));
 	}
-	if (available != NULL) {
-		if (strcmp(available, "yes") != 0 &&
-		    strcmp(available, "no") != 0)
+	if (p->available != NULL) {
+		if (strcmp(p->available, "yes") != 0 &&
+		    strcmp(p->available, "no") != 0)
 			return cli_usage("--available is yes or no");
 		json_object_set_new(req, "available",
-		    json_boolean(strcmp(available, "yes") == 0));
+		    json_boolean(strcmp(p->available, "yes") == 0));
+	}
+	if (p->gender != NULL) {
+		if (!frame_is_token(p->gender))
+			return cli_usage("--gender is a token of a-z, 0-9, -");
+		json_object_set_new(req, "gender", json_string(p->gender));
+	}
+	if (p->age_band != NULL) {
+		if (one_of(p->age_band, age_bands) == NULL)
+			return cli_usage("--age-band is 18-29, 30-44, 45-59 "
+			    "or 60-plus");
+		json_object_set_new(req, "age_band",
+		    json_string(p->age_band));
+	}
+	if (p->background != NULL) {
+		if (one_of(p->background, backgrounds) == NULL)
+			return cli_usage("--background is peer or "
+			    "professional");
+		json_object_set_new(req, "background",
+		    json_string(p->background));
+	}
+	if (p->formats != NULL) {
+		if ((list = cli_token_list(p->formats, "formats")) == NULL)
+			return EXIT_USAGE;
+		for (size_t i = 0; i < json_array_size(list); i++) {
+			if (one_of(json_string_value(json_array_get(list, i)),
+			    formats) == NULL) {
+				json_decref(list);
+				return cli_usage("--formats are of chat, "
+				    "in-person, phone-video");
+			}
+		}
+		json_object_set_new(req, "formats", list);
+	}
+	if (p->region != NULL) {
+		if (!frame_is_token(p->region))
+			return cli_usage("--region is a token of a-z, 0-9, -");
+		json_object_set_new(req, "region", json_string(p->region));
+	}
+	if (p->presence != NULL) {
+		if (one_of(p->presence, presences) == NULL)
+			return cli_usage("--presence is online, away or "
+			    "offline");
+		json_object_set_new(req, "presence",
+		    json_string(p->presence));
+	}
+	if (p->hours != NULL) {
+		if ((list = hours_list(p->hours)) == NULL)
+			return EXIT_USAGE;
+		json_object_set_new(req, "hours", list);
 	}
 	return 0;
 }
 
-static int
-print_profile(json_t *resp)
+/* A "key: list" line of a JSON array of strings ("-" when empty or
+ * absent). */
+static void
+put_list_line(const char *key, json_t *arr)
 {
-	json_t *p = json_object_get(resp, "profile");
+	printf("%s: ", key);
+	if (json_array_size(arr) == 0)
+		fputc('-', stdout);
+	else
+		text_put_list(stdout, arr, ",");
+	fputc('\n', stdout);
+}
+
+/* A "key: value" line of a string or null ("-"). */
+static void
+put_str_line(const char *key, json_t *v)
+{
+	printf("%s: ", key);
+	text_puts(stdout, json_is_string(v) ? json_string_value(v) : "-");
+	fputc('\n', stdout);
+}
+
+int
+cli_print_profile(json_t *resp, const char *type)
+{
+	json_t *p = json_object_get(resp, "profile"), *r;
+	const char *key = json_string_value(json_object_get(resp, "key"));
+	size_t i;
 
 	if (!json_is_object(p))
-		return cli_fail(OFR_E_CONN, "profile.set: no profile in the "
-		    "answer");
+		return cli_fail(OFR_E_CONN, "%s: no profile in the answer",
+		    type);
+	if (key != NULL) {
+		fputs("key: ", stdout);
+		text_puts(stdout, key);
+		fputc('\n', stdout);
+	}
 	fputs("name: ", stdout);
 	text_puts(stdout, json_string_value(json_object_get(p, "name")));
 	fputs("\nlanguages: ", stdout);
@@ -151,18 +291,35 @@ print_profile(json_t *resp)
 	printf("\ncapacity: %lld\navailable: %s\n",
 	    (long long)json_integer_value(json_object_get(p, "capacity")),
 	    json_is_true(json_object_get(p, "available")) ? "yes" : "no");
+	put_str_line("presence", json_object_get(p, "presence"));
+	put_str_line("gender", json_object_get(p, "gender"));
+	put_str_line("age-band", json_object_get(p, "age_band"));
+	put_str_line("background", json_object_get(p, "background"));
+	put_list_line("formats", json_object_get(p, "formats"));
+	put_str_line("region", json_object_get(p, "region"));
+	fputs("hours: ", stdout);
+	if (json_array_size(json_object_get(p, "hours")) == 0)
+		fputc('-', stdout);
+	json_array_foreach(json_object_get(p, "hours"), i, r) {
+		printf("%s%lld:%lld-%lld", i > 0 ? "," : "",
+		    (long long)json_integer_value(json_array_get(r, 0)),
+		    (long long)json_integer_value(json_array_get(r, 1)),
+		    (long long)json_integer_value(json_array_get(r, 2)));
+	}
+	printf("\nopen: %lld\ncertified: %s\ndisabled: %s\n",
+	    (long long)json_integer_value(json_object_get(p, "open")),
+	    json_is_true(json_object_get(p, "certified")) ? "yes" : "no",
+	    json_is_true(json_object_get(p, "disabled")) ? "yes" : "no");
 	return EXIT_OK;
 }
 
 int
 cmd_redeem(struct cli *cli, int argc, char **argv)
 {
-	const char *name = NULL, *languages = NULL, *topics = NULL;
 	const char *capacity = NULL, *role_name;
+	struct cli_profile pf = { 0 };
 	const struct cli_opt opts[] = {
-		{ "--name", &name, NULL },
-		{ "--languages", &languages, NULL },
-		{ "--topics", &topics, NULL },
+		CLI_PROFILE_OPTS(pf),
 		{ "--capacity", &capacity, NULL },
 		{ NULL, NULL, NULL }
 	};
@@ -173,7 +330,9 @@ cmd_redeem(struct cli *cli, int argc, char **argv)
 
 	if ((rc = cli_parse(cli, argc, argv, opts, pos, 1, &npos)) != 0)
 		return rc;
-	if (npos != 1 || name == NULL)
+	if (capacity != NULL)
+		return cli_usage(CLI_CAPACITY_IS_ADMINS);
+	if (npos != 1 || pf.name == NULL)
 		return cli_usage("redeem TOKEN --name NAME");
 	if (ocrypto_invite_decode(token, pos[0]) != 0)
 		return cli_fail(OFR_E_BAD_INVITE, "that is not an invite "
@@ -181,8 +340,7 @@ cmd_redeem(struct cli *cli, int argc, char **argv)
 	if ((profile = json_object()) == NULL)
 		return cli_fail(OFR_E_NOMEM, "redeem");
 	json_object_set_new(profile, "type", json_string("profile.set"));
-	if ((rc = profile_fields(profile, name, languages, topics, capacity,
-	    NULL)) != 0) {
+	if ((rc = cli_profile_fields(profile, &pf)) != 0) {
 		json_decref(profile);
 		return rc;
 	}
@@ -191,7 +349,7 @@ cmd_redeem(struct cli *cli, int argc, char **argv)
 		json_decref(profile);
 		return rc;
 	}
-	rc = conn_redeem(cli->conn, keyfile_sk(cli->key), pos[0], name, &resp,
+	rc = conn_redeem(cli->conn, keyfile_sk(cli->key), pos[0], pf.name, &resp,
 	    cli->timeout_ms);
 	if (rc != 0) {
 		json_decref(profile);
@@ -287,14 +445,11 @@ cmd_invite(struct cli *cli, int argc, char **argv)
 int
 cmd_profile(struct cli *cli, int argc, char **argv)
 {
-	const char *name = NULL, *languages = NULL, *topics = NULL;
-	const char *capacity = NULL, *available = NULL;
+	const char *capacity = NULL;
+	struct cli_profile pf = { 0 };
 	const struct cli_opt opts[] = {
-		{ "--name", &name, NULL },
-		{ "--languages", &languages, NULL },
-		{ "--topics", &topics, NULL },
+		CLI_PROFILE_OPTS(pf),
 		{ "--capacity", &capacity, NULL },
-		{ "--available", &available, NULL },
 		{ NULL, NULL, NULL }
 	};
 	json_t *req, *resp = NULL;
@@ -302,17 +457,19 @@ cmd_profile(struct cli *cli, int argc, char **argv)
 
 	if ((rc = cli_parse(cli, argc, argv, opts, NULL, 0, &npos)) != 0)
 		return rc;
+	if (capacity != NULL)
+		return cli_usage(CLI_CAPACITY_IS_ADMINS);
 	if ((req = json_object()) == NULL)
 		return cli_fail(OFR_E_NOMEM, "profile");
 	json_object_set_new(req, "type", json_string("profile.set"));
-	if ((rc = profile_fields(req, name, languages, topics, capacity,
-	    available)) != 0 || (rc = cli_login(cli)) != 0) {
+	if ((rc = cli_profile_fields(req, &pf)) != 0 ||
+	    (rc = cli_login(cli)) != 0) {
 		json_decref(req);
 		return rc;
 	}
 	if ((rc = cli_request(cli, req, &resp)) != 0)
 		return rc;
-	rc = print_profile(resp);
+	rc = cli_print_profile(resp, "profile.set");
 	json_decref(resp);
 	return rc;
 }

@@ -1,6 +1,7 @@
 /*
- * cases.c: the commands about cases (request, cases, close) and the
- * look-ups of case objects that the message commands share.
+ * cases.c: the commands about cases (request, reassign, cases, close),
+ * the programme list clients choose from, and the look-ups of case
+ * objects that the message commands share.
  */
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "proto/frame.h"
 #include "cli.h"
 #include "conn.h"
+#include "keyfile.h"
 
 int
 cli_case_list(struct cli *cli, json_t **cases)
@@ -99,16 +101,102 @@ check_counsellors(struct cli *cli, json_t *kase)
 	return 0;
 }
 
+/* Prints a "key: a,b" line of preference names ("age_band" as
+ * "age-band"), "-" when there are none. */
+static void
+put_prefs(const char *key, json_t *arr)
+{
+	json_t *e;
+	size_t i;
+
+	printf("%s: ", key);
+	if (json_array_size(arr) == 0)
+		fputc('-', stdout);
+	json_array_foreach(arr, i, e) {
+		const char *s = json_string_value(e);
+
+		if (i > 0)
+			fputc(',', stdout);
+		for (; s != NULL && *s != '\0'; s++)
+			if (*s == '_')
+				fputc('-', stdout);
+			else
+				text_put(stdout, s, 1);
+	}
+	fputc('\n', stdout);
+}
+
+/*
+ * Prints what a client learns of its case: "case:", "status:", and when it
+ * has a counsellor "counsellor:", with "met:" and "unmet:" when
+ * preferences were asked. Then checks the counsellor's certificate.
+ */
+static int
+print_client_case(struct cli *cli, json_t *kase)
+{
+	const char *status = json_string_value(json_object_get(kase,
+	    "status")), *counsellor;
+	json_t *prefs = json_object_get(kase, "preferences");
+
+	printf("case: %lld\nstatus: ",
+	    (long long)json_integer_value(json_object_get(kase, "id")));
+	text_puts(stdout, status);
+	fputc('\n', stdout);
+	counsellor = name_with_role(kase, "counsellor");
+	if (counsellor != NULL && status != NULL &&
+	    strcmp(status, "closed") != 0) {
+		fputs("counsellor: ", stdout);
+		text_puts(stdout, counsellor);
+		fputc('\n', stdout);
+		if (json_array_size(json_object_get(prefs, "asked")) > 0 &&
+		    json_is_array(json_object_get(prefs, "met"))) {
+			put_prefs("met", json_object_get(prefs, "met"));
+			put_prefs("unmet", json_object_get(prefs, "unmet"));
+		}
+	}
+	fflush(stdout);
+	/* the counsellor's key must be certified by the pinned programme
+	 * key before anything is said */
+	return check_counsellors(cli, kase);
+}
+
+static const char *const age_bands[] = { "18-29", "30-44", "45-59",
+    "60-plus", NULL };
+static const char *const backgrounds[] = { "peer", "professional", NULL };
+static const char *const formats[] = { "chat", "in-person", "phone-video",
+    NULL };
+static const char *const urgencies[] = { "low", "normal", "high", NULL };
+
+/* 1 if s is one of names (NULL-ended). */
+static int
+is_one_of(const char *s, const char *const *names)
+{
+	for (; *names != NULL; names++)
+		if (strcmp(s, *names) == 0)
+			return 1;
+	return 0;
+}
+
 int
 cmd_request(struct cli *cli, int argc, char **argv)
 {
-	const char *language = NULL, *topic = NULL, *counsellor, *status;
+	const char *language = NULL, *topic = NULL, *programme = NULL;
+	const char *gender = NULL, *age_band = NULL, *background = NULL;
+	const char *format = NULL, *region = NULL, *urgency = NULL;
 	const struct cli_opt opts[] = {
 		{ "--language", &language, NULL },
 		{ "--topic", &topic, NULL },
+		{ "--programme", &programme, NULL },
+		{ "--gender", &gender, NULL },
+		{ "--age-band", &age_band, NULL },
+		{ "--background", &background, NULL },
+		{ "--format", &format, NULL },
+		{ "--region", &region, NULL },
+		{ "--urgency", &urgency, NULL },
 		{ NULL, NULL, NULL }
 	};
-	json_t *req, *resp = NULL, *kase;
+	json_t *req, *resp = NULL;
+	int64_t prog = 0;
 	int npos, rc;
 
 	if ((rc = cli_parse(cli, argc, argv, opts, NULL, 0, &npos)) != 0)
@@ -118,6 +206,23 @@ cmd_request(struct cli *cli, int argc, char **argv)
 		    "of a-z, 0-9, -)");
 	if (topic != NULL && !frame_is_token(topic))
 		return cli_usage("bad --topic %s", topic);
+	if (programme != NULL && (prog = cli_parse_id(programme)) < 0)
+		return cli_usage("--programme is a programme id (see offramp "
+		    "programmes)");
+	if (gender != NULL && !frame_is_token(gender))
+		return cli_usage("bad --gender %s", gender);
+	if (region != NULL && !frame_is_token(region))
+		return cli_usage("bad --region %s", region);
+	if (age_band != NULL && !is_one_of(age_band, age_bands))
+		return cli_usage("--age-band is 18-29, 30-44, 45-59 or "
+		    "60-plus");
+	if (background != NULL && !is_one_of(background, backgrounds))
+		return cli_usage("--background is peer or professional");
+	if (format != NULL && !is_one_of(format, formats))
+		return cli_usage("--format is chat, in-person or "
+		    "phone-video");
+	if (urgency != NULL && !is_one_of(urgency, urgencies))
+		return cli_usage("--urgency is low, normal or high");
 	if ((rc = cli_login(cli)) != 0)
 		return rc;
 	if ((req = json_object()) == NULL)
@@ -126,27 +231,90 @@ cmd_request(struct cli *cli, int argc, char **argv)
 	json_object_set_new(req, "language", json_string(language));
 	if (topic != NULL)
 		json_object_set_new(req, "topic", json_string(topic));
+	if (prog != 0)
+		json_object_set_new(req, "programme", json_integer(prog));
+	if (gender != NULL)
+		json_object_set_new(req, "gender", json_string(gender));
+	if (age_band != NULL)
+		json_object_set_new(req, "age_band", json_string(age_band));
+	if (background != NULL)
+		json_object_set_new(req, "background",
+		    json_string(background));
+	if (format != NULL)
+		json_object_set_new(req, "format", json_string(format));
+	if (region != NULL)
+		json_object_set_new(req, "region", json_string(region));
+	if (urgency != NULL)
+		json_object_set_new(req, "urgency", json_string(urgency));
 	if ((rc = cli_request(cli, req, &resp)) != 0)
 		return rc;
-	kase = json_object_get(resp, "case");
-	status = json_string_value(json_object_get(kase, "status"));
-	printf("case: %lld\nstatus: ",
-	    (long long)json_integer_value(json_object_get(kase, "id")));
-	text_puts(stdout, status);
-	fputc('\n', stdout);
-	counsellor = name_with_role(kase, "counsellor");
-	if (counsellor != NULL && status != NULL &&
-	    strcmp(status, "active") == 0) {
-		fputs("counsellor: ", stdout);
-		text_puts(stdout, counsellor);
-		fputc('\n', stdout);
-	}
-	fflush(stdout);
-	/* the counsellor's key must be certified by the pinned programme
-	 * key before anything is said */
-	rc = check_counsellors(cli, kase);
+	rc = print_client_case(cli, json_object_get(resp, "case"));
 	json_decref(resp);
 	return rc;
+}
+
+int
+cmd_reassign(struct cli *cli, int argc, char **argv)
+{
+	json_t *req, *resp = NULL;
+	char *pos[1];
+	int64_t id;
+	int npos, rc;
+
+	if ((rc = cli_parse(cli, argc, argv, NULL, pos, 1, &npos)) != 0)
+		return rc;
+	if (npos != 1 || (id = cli_parse_id(pos[0])) < 0)
+		return cli_usage("reassign CASE");
+	if ((rc = cli_login(cli)) != 0)
+		return rc;
+	if ((req = json_object()) == NULL)
+		return cli_fail(OFR_E_NOMEM, "case.reassign");
+	json_object_set_new(req, "type", json_string("case.reassign"));
+	json_object_set_new(req, "case", json_integer(id));
+	if ((rc = cli_request(cli, req, &resp)) != 0)
+		return rc;
+	/* A new counsellor is what was asked for: not a changed key. */
+	e2e_forget_role(cli, id, KEY_ROLE_COUNSELLOR);
+	rc = print_client_case(cli, json_object_get(resp, "case"));
+	json_decref(resp);
+	return rc;
+}
+
+int
+cmd_programmes(struct cli *cli, int argc, char **argv)
+{
+	json_t *req, *resp = NULL, *p;
+	size_t i;
+	int npos, rc;
+
+	if ((rc = cli_parse(cli, argc, argv, NULL, NULL, 0, &npos)) != 0 ||
+	    (rc = cli_login(cli)) != 0)
+		return rc;
+	if ((req = json_object()) == NULL)
+		return cli_fail(OFR_E_NOMEM, "programme.list");
+	json_object_set_new(req, "type", json_string("programme.list"));
+	if ((rc = cli_request(cli, req, &resp)) != 0)
+		return rc;
+	json_array_foreach(json_object_get(resp, "programmes"), i, p) {
+		json_t *l = json_object_get(p, "languages");
+		json_t *f = json_object_get(p, "formats");
+
+		printf("%lld ", (long long)json_integer_value(
+		    json_object_get(p, "id")));
+		text_puts(stdout, json_string_value(json_object_get(p,
+		    "name")));
+		fputc(' ', stdout);
+		if (json_array_size(l) == 0)
+			fputc('-', stdout);
+		text_put_list(stdout, l, ",");
+		fputc(' ', stdout);
+		if (json_array_size(f) == 0)
+			fputc('-', stdout);
+		text_put_list(stdout, f, ",");
+		fputc('\n', stdout);
+	}
+	json_decref(resp);
+	return EXIT_OK;
 }
 
 int
@@ -180,6 +348,13 @@ cmd_cases(struct cli *cli, int argc, char **argv)
 				fputc(',', stdout);
 			text_puts(stdout, json_string_value(json_object_get(p,
 			    "name")));
+		}
+		/* a counsellor's view: what is new, and since when */
+		if (json_is_integer(json_object_get(c, "unread"))) {
+			printf(" unread=%lld updated=", (long long)
+			    json_integer_value(json_object_get(c, "unread")));
+			cli_put_time(stdout, json_integer_value(
+			    json_object_get(c, "updated")));
 		}
 		fputc('\n', stdout);
 	}

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -392,6 +393,21 @@ cli_request(struct cli *cli, json_t *req, json_t **resp)
 	json_decref(*resp);
 	*resp = NULL;
 	return rc;
+}
+
+/* --- time --- */
+
+void
+cli_put_time(FILE *f, int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char buf[32];
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, sizeof(buf), "%lld", (long long)t);
+	fputs(buf, f);
 }
 
 /* --- text --- */

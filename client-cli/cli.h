@@ -58,6 +58,11 @@ cli_cmd cmd_send, cmd_recv, cmd_chat;
 cli_cmd cmd_raw;
 cli_cmd cmd_programme_key, cmd_certify, cmd_safety, cmd_verify;
 cli_cmd cmd_history, cmd_bundle;
+cli_cmd cmd_reassign, cmd_programmes;
+cli_cmd cmd_queue, cmd_take, cmd_pause, cmd_resume, cmd_reopen;
+cli_cmd cmd_note, cmd_notes;
+cli_cmd cmd_counsellors, cmd_counsellor_update, cmd_disable, cmd_enable;
+cli_cmd cmd_stats, cmd_audit, cmd_programme_set;
 
 /* --- options --- */
 
@@ -152,6 +157,10 @@ int e2e_replenish(struct cli *cli, json_t *push);
  * NAME in case ID changed" for each that differs. Returns how many did.
  */
 int e2e_check_case(struct cli *cli, json_t *kase);
+/* Forgets the keys recorded for role in case case_id: the user asked for
+ * a new counsellor there (reassign), so the next one is first seen, not a
+ * changed key. (Its certificate is still checked before any session.) */
+void e2e_forget_role(struct cli *cli, int64_t case_id, int role);
 /*
  * Checks a counsellor participant object (key, cert, programme) against
  * the pinned programme key, pinning it on first use (programme.get).
@@ -190,6 +199,49 @@ json_t *cli_case_find(json_t *cases, int64_t id);
 /* The name of the participant with key (base64) in case kase, or NULL;
  * borrowed. */
 const char *cli_participant_name(json_t *kase, const char *key);
+
+/* --- profiles (account.c) --- */
+
+/* The profile options of profile, redeem and counsellor-update, as given
+ * (NULL: not given). */
+struct cli_profile {
+	const char *name, *languages, *topics, *available, *gender;
+	const char *age_band, *background, *formats, *region, *presence;
+	const char *hours;
+	const char *capacity;	/* counsellor-update only */
+};
+
+/* The cli_opt entries of struct cli_profile p, but --capacity. */
+#define CLI_PROFILE_OPTS(p) \
+	{ "--name", &(p).name, NULL }, \
+	{ "--languages", &(p).languages, NULL }, \
+	{ "--topics", &(p).topics, NULL }, \
+	{ "--available", &(p).available, NULL }, \
+	{ "--gender", &(p).gender, NULL }, \
+	{ "--age-band", &(p).age_band, NULL }, \
+	{ "--background", &(p).background, NULL }, \
+	{ "--formats", &(p).formats, NULL }, \
+	{ "--region", &(p).region, NULL }, \
+	{ "--presence", &(p).presence, NULL }, \
+	{ "--hours", &(p).hours, NULL }
+
+#define CLI_HOURS_MAX	28	/* ranges of --hours */
+#define CLI_CAPACITY_IS_ADMINS "--capacity is set by the programme's " \
+	"admin: offramp counsellor-update KEY --capacity N"
+
+/* Checks the options of p and adds them to req as profile fields.
+ * 0 or EXIT_USAGE (printed). */
+int cli_profile_fields(json_t *req, const struct cli_profile *p);
+/* Prints the "profile" of answer resp (and its "key" when there is one)
+ * as "field: value" lines; type names the request in errors. */
+int cli_print_profile(json_t *resp, const char *type);
+/* 1 if name is a display name the server takes, else 0. */
+int cli_name_ok(const char *name);
+
+/* --- time --- */
+
+/* Writes t (seconds since the epoch) as "2026-01-31T12:00:00Z". */
+void cli_put_time(FILE *f, int64_t t);
 
 /* --- text --- */
 

@@ -12,6 +12,11 @@
  * one started by the same X3DH fields, else every session of the peer,
  * most recently successful first); sending uses the most recently
  * successful session, so both sides settle on one.
+ *
+ * Replayed first messages: every responder session made is remembered by
+ * its (spk_id, EKa) in the store (keyfile_seen_*) until that signed
+ * prekey's secret is deleted; a first message with a remembered pair
+ * whose session is gone is refused, never made into a new session.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,10 +75,13 @@ participant_name(json_t *p)
 
 /* --- prekeys --- */
 
-/* A new current signed prekey; the oldest past KS_SPK_KEEP goes. */
+/* A new current signed prekey; the oldest past KS_SPK_KEEP goes, and
+ * with it the records of the first messages made to it. */
 static void
-spk_rotate(struct ks_state *s)
+spk_rotate(struct keyfile *k)
 {
+	struct ks_state *s = keyfile_state(k);
+
 	if (s->n_spk == KS_SPK_KEEP) {
 		sodium_memzero(&s->spk[KS_SPK_KEEP - 1], sizeof(s->spk[0]));
 		s->n_spk--;
@@ -83,6 +91,7 @@ spk_rotate(struct ks_state *s)
 	s->spk[0].created = now_s();
 	x3dh_keypair(s->spk[0].pk, s->spk[0].sk);
 	s->n_spk++;
+	(void)keyfile_seen_prune(k);
 }
 
 /*
@@ -102,7 +111,7 @@ bundle_make(struct cli *cli, size_t n, uint8_t *buf, size_t cap,
 		return;
 	memset(b, 0, sizeof(*b));
 	if (s->n_spk == 0)
-		spk_rotate(s);
+		spk_rotate(cli->key);
 	memcpy(b->ik, keyfile_pk(cli->key), OFR_PK_BYTES);
 	b->spk_id = s->spk[0].id;
 	memcpy(b->spk, s->spk[0].pk, X3DH_KEY_BYTES);
@@ -194,7 +203,7 @@ e2e_after_login(struct cli *cli, json_t **resp, const char **what)
 	if (push == NULL && !rotate)
 		return 0;
 	if (rotate)
-		spk_rotate(s);
+		spk_rotate(cli->key);
 	*what = "prekeys.upload";
 	rc = upload(cli, push != NULL ? wanted(push) : 0, resp);
 	json_decref(push);
@@ -251,6 +260,23 @@ contact_add(struct ks_state *s, int64_t case_id, int role,
 	memcpy(s->contacts[s->n_contacts].key, key, OFR_PK_BYTES);
 	s->n_contacts++;
 	return 0;
+}
+
+void
+e2e_forget_role(struct cli *cli, int64_t case_id, int role)
+{
+	struct ks_state *s = keyfile_state(cli->key);
+	size_t i = 0;
+
+	while (i < s->n_contacts) {
+		if (s->contacts[i].case_id == case_id &&
+		    s->contacts[i].role == role) {
+			s->contacts[i] = s->contacts[--s->n_contacts];
+			cli->dirty = 1;
+		} else {
+			i++;
+		}
+	}
 }
 
 int
@@ -567,7 +593,11 @@ opk_find(struct ks_state *s, uint32_t id)
 	return NULL;
 }
 
-/* A new responder session from the X3DH fields of m; 0 with pt. */
+/*
+ * A new responder session from the X3DH fields of m; 0 with pt. A first
+ * message already answered once (its (spk_id, EKa) remembered) is a
+ * replay: OFR_E_CRYPTO, nothing made.
+ */
 static int
 respond(struct cli *cli, const struct ratchet_msg *m,
     const uint8_t from[OFR_PK_BYTES], const uint8_t *msg, size_t msglen,
@@ -580,6 +610,8 @@ respond(struct cli *cli, const struct ratchet_msg *m,
 	struct ratchet *r;
 	int rc = OFR_E_CRYPTO;
 
+	if (keyfile_seen_find(cli->key, m->init.spk_id, m->init.ek) != NULL)
+		return OFR_E_CRYPTO;	/* its session is gone: a replay */
 	if (spk == NULL || (m->init.has_opk &&
 	    (opk = opk_find(s, m->init.opk_id)) == NULL))
 		return OFR_E_CRYPTO;
@@ -592,7 +624,12 @@ respond(struct cli *cli, const struct ratchet_msg *m,
 	    try_session(r, msg, msglen, pt, ptlen) == 0)
 		rc = 0;
 	sodium_memzero(sk, sizeof(sk));
+	/* remembered before the session exists: never one without the other */
+	if (rc == 0 && keyfile_seen_add(cli->key, m->init.spk_id, m->init.ek,
+	    from) != 0)
+		rc = OFR_E_NOMEM;
 	if (rc != 0) {
+		sodium_memzero(pt, RATCHET_PT_MAX);
 		ratchet_free(r);
 		return rc;
 	}

@@ -15,6 +15,8 @@
  *   6 CONTACT: case i64 | role u8 | verified u8 | key (32)
  *   7 MSG:     case i64 | ts i64 | sent u8 | name length u8 | name | text
  *   8 PROGSK:  programme i64 | Ed25519 seed (32)
+ *   9 SEEN:    spk_id u32 | EKa (32) | peer key (32)     (oldest first;
+ *              version 3 on: a version 2 file with one is refused)
  * Unknown types, and records of the wrong length, are refused.
  */
 #include <sys/file.h>
@@ -39,7 +41,8 @@
 #define MAGIC		"OFRKEY"
 #define MAGIC_BYTES	6
 #define VERSION_1	1
-#define VERSION		2
+#define VERSION_2	2	/* records 1..8 */
+#define VERSION		3	/* and SEEN */
 #define KDF_ARGON2ID13	1
 #define SALT_BYTES	crypto_pwhash_SALTBYTES
 #define NONCE_BYTES	crypto_secretbox_NONCEBYTES
@@ -71,6 +74,7 @@ enum rec_type {
 	REC_CONTACT = 6,
 	REC_MSG = 7,
 	REC_PROGSK = 8,
+	REC_SEEN = 9,
 };
 #define REC_HDR		5
 
@@ -171,6 +175,7 @@ keyfile_free(struct keyfile *k)
 	for (size_t i = 0; i < k->st.n_msgs; i++)
 		msg_clear(&k->st.msgs[i]);
 	free(k->st.msgs);
+	free(k->st.seen);
 	if (k->st.contacts != NULL) {
 		sodium_memzero(k->st.contacts, k->st.cap_contacts *
 		    sizeof(*k->st.contacts));
@@ -391,6 +396,12 @@ serialize(const struct keyfile *k, struct wr *w)
 		w_bytes(w, m->name, nl);
 		w_bytes(w, m->text, m->len);
 	}
+	for (size_t i = 0; i < s->n_seen; i++) {
+		w_rec(w, REC_SEEN, 4 + X3DH_KEY_BYTES + OFR_PK_BYTES);
+		w_u32(w, s->seen[i].spk_id);
+		w_bytes(w, s->seen[i].ek, X3DH_KEY_BYTES);
+		w_bytes(w, s->seen[i].peer, OFR_PK_BYTES);
+	}
 	if (s->has_progsk) {
 		crypto_sign_ed25519_sk_to_seed(seed, s->prog_sk);
 		w_rec(w, REC_PROGSK, 8 + 32);
@@ -608,7 +619,8 @@ parse_header(struct keyfile *k, const uint8_t *buf, size_t len)
 	    buf[OFF_KDF] != KDF_ARGON2ID13)
 		return OFR_E_PASSPHRASE;
 	if (!(buf[OFF_VERSION] == VERSION_1 && len == FILE_V1_BYTES) &&
-	    !(buf[OFF_VERSION] == VERSION && len >= FILE_V1_BYTES))
+	    !((buf[OFF_VERSION] == VERSION_2 || buf[OFF_VERSION] == VERSION) &&
+	    len >= FILE_V1_BYTES))
 		return OFR_E_PASSPHRASE;
 	memcpy(k->salt, buf + OFF_SALT, SALT_BYTES);
 	k->ops = get_u64(buf + OFF_OPS);
@@ -676,9 +688,30 @@ msg_append(struct ks_state *s, int64_t case_id, int64_t ts, int sent,
 	return 0;
 }
 
-/* Parses one record of type t (payload p, n bytes) into k. */
+/* Grows s->seen to hold one more record, up to KS_SEEN_MAX in all (a
+ * full array stays full). 0 or OFR_E_NOMEM. */
 static int
-parse_record(struct keyfile *k, uint8_t t, const uint8_t *p, size_t n)
+seen_grow(struct ks_state *s)
+{
+	size_t ncap = s->cap_seen ? 2 * s->cap_seen : 16;
+	struct ks_seen *n;
+
+	if (s->n_seen < s->cap_seen || s->cap_seen >= KS_SEEN_MAX)
+		return 0;
+	if (ncap > KS_SEEN_MAX)
+		ncap = KS_SEEN_MAX;
+	if ((n = realloc(s->seen, ncap * sizeof(*n))) == NULL)
+		return OFR_E_NOMEM;
+	s->seen = n;
+	s->cap_seen = ncap;
+	return 0;
+}
+
+/* Parses one record of type t (payload p, n bytes) of a file of version
+ * into k. */
+static int
+parse_record(struct keyfile *k, uint8_t version, uint8_t t, const uint8_t *p,
+    size_t n)
 {
 	struct ks_state *s = &k->st;
 	uint8_t pk[OFR_PK_BYTES];
@@ -756,6 +789,20 @@ parse_record(struct keyfile *k, uint8_t t, const uint8_t *p, size_t n)
 		crypto_sign_seed_keypair(pk, s->prog_sk, p + 8);
 		s->has_progsk = 1;
 		return 0;
+	case REC_SEEN: {
+		struct ks_seen e;
+
+		if (version < VERSION || n != 4 + X3DH_KEY_BYTES +
+		    OFR_PK_BYTES || s->n_seen >= KS_SEEN_MAX)
+			return OFR_E_PASSPHRASE;
+		e.spk_id = be32_get(p);
+		memcpy(e.ek, p + 4, X3DH_KEY_BYTES);
+		memcpy(e.peer, p + 4 + X3DH_KEY_BYTES, OFR_PK_BYTES);
+		if (seen_grow(s) != 0)
+			return OFR_E_NOMEM;
+		s->seen[s->n_seen++] = e;
+		return 0;
+	}
 	default:
 		return OFR_E_PASSPHRASE;
 	}
@@ -798,7 +845,7 @@ unseal(struct keyfile *k, const uint8_t *buf, size_t len)
 			rc = OFR_E_PASSPHRASE;
 			break;
 		}
-		rc = parse_record(k, t, plain + off, n);
+		rc = parse_record(k, buf[OFF_VERSION], t, plain + off, n);
 		off += n;
 	}
 out:
@@ -879,6 +926,78 @@ keyfile_history_add(struct keyfile *k, int64_t case_id, int64_t ts,
 		s->n_msgs--;
 	}
 	return 0;
+}
+
+const struct ks_seen *
+keyfile_seen_find(struct keyfile *k, uint32_t spk_id,
+    const uint8_t ek[X3DH_KEY_BYTES])
+{
+	const struct ks_state *s = &k->st;
+
+	for (size_t i = 0; i < s->n_seen; i++)
+		if (s->seen[i].spk_id == spk_id &&
+		    memcmp(s->seen[i].ek, ek, X3DH_KEY_BYTES) == 0)
+			return &s->seen[i];
+	return NULL;
+}
+
+static void
+seen_remove(struct ks_state *s, size_t i)
+{
+	memmove(&s->seen[i], &s->seen[i + 1],
+	    (s->n_seen - i - 1) * sizeof(*s->seen));
+	s->n_seen--;
+}
+
+int
+keyfile_seen_add(struct keyfile *k, uint32_t spk_id,
+    const uint8_t ek[X3DH_KEY_BYTES], const uint8_t peer[OFR_PK_BYTES])
+{
+	struct ks_state *s = &k->st;
+	struct ks_seen e;
+	size_t i, count = 0, first = 0;
+
+	if (keyfile_seen_find(k, spk_id, ek) != NULL)
+		return 0;
+	/* room first, so that a failure changes nothing */
+	if (seen_grow(s) != 0)
+		return OFR_E_NOMEM;
+	for (i = s->n_seen; i-- > 0;) {
+		if (memcmp(s->seen[i].peer, peer, OFR_PK_BYTES) != 0)
+			continue;
+		count++;
+		first = i;
+	}
+	if (count >= KS_SEEN_PEER)
+		seen_remove(s, first);
+	else if (s->n_seen == KS_SEEN_MAX)
+		seen_remove(s, 0);
+	memset(&e, 0, sizeof(e));
+	e.spk_id = spk_id;
+	memcpy(e.ek, ek, X3DH_KEY_BYTES);
+	memcpy(e.peer, peer, OFR_PK_BYTES);
+	s->seen[s->n_seen++] = e;
+	return 0;
+}
+
+size_t
+keyfile_seen_prune(struct keyfile *k)
+{
+	struct ks_state *s = &k->st;
+	size_t i = 0, gone = 0, j;
+
+	while (i < s->n_seen) {
+		for (j = 0; j < s->n_spk; j++)
+			if (s->spk[j].id == s->seen[i].spk_id)
+				break;
+		if (j < s->n_spk) {
+			i++;
+			continue;
+		}
+		seen_remove(s, i);
+		gone++;
+	}
+	return gone;
 }
 
 int

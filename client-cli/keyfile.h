@@ -16,8 +16,10 @@
  * bytes before the nonce: every header bit is authenticated, the MAC
  * covers the rest, so any flipped bit or cut byte is refused.
  * Version 1 (113 bytes): plaintext = role byte || Ed25519 seed.
- * Version 2 (written now): plaintext = role || seed || records, each
+ * Version 2: plaintext = role || seed || records, each
  *   type (1) || length (u32 big-endian) || payload; see keyfile.c.
+ * Version 3 (written now): as version 2, with one more record type (the
+ *   first messages answered, SEEN); versions 1 and 2 still load.
  * A fresh random nonce is used at every save; saves go through a
  * temporary file in the same directory (mode 0600), fsync and rename.
  */
@@ -41,6 +43,8 @@
 #define KS_SESSIONS_PEER	4	/* sessions per peer */
 #define KS_PINS_MAX		64
 #define KS_HISTORY_CASE		1000	/* messages kept per case */
+#define KS_SEEN_MAX		4096	/* first messages remembered in all */
+#define KS_SEEN_PEER		64	/* ...and per peer */
 
 enum key_role {
 	KEY_ROLE_CLIENT = 0,
@@ -87,6 +91,18 @@ struct ks_contact {
 	uint8_t key[OFR_PK_BYTES];
 };
 
+/*
+ * A first message answered: the X3DH fields (spk_id, EKa) of a responder
+ * session this store made, kept until the signed prekey spk_id is deleted,
+ * so that a replay of that message cannot make a new session once the
+ * session is gone (CRYPTO.md, "Replayed first messages").
+ */
+struct ks_seen {
+	uint32_t spk_id;
+	uint8_t ek[X3DH_KEY_BYTES];	/* the initiator's ephemeral public */
+	uint8_t peer[OFR_PK_BYTES];	/* the initiator's identity */
+};
+
 struct ks_msg {
 	int64_t case_id;
 	int64_t ts;
@@ -121,6 +137,8 @@ struct ks_state {
 	struct ks_contact *contacts;
 	size_t n_msgs, cap_msgs;
 	struct ks_msg *msgs;
+	size_t n_seen, cap_seen;	/* oldest first */
+	struct ks_seen *seen;		/* malloc'd */
 };
 
 struct keyfile;
@@ -175,6 +193,22 @@ struct ks_state *keyfile_state(struct keyfile *k);
  * oldest of that case past KS_HISTORY_CASE. 0 or OFR_E_NOMEM. */
 int keyfile_history_add(struct keyfile *k, int64_t case_id, int64_t ts,
     int sent, const char *name, const char *text, size_t len);
+
+/* The record of the first message with spk_id and ek, or NULL; owned by
+ * k (valid until the next change of the records). */
+const struct ks_seen *keyfile_seen_find(struct keyfile *k, uint32_t spk_id,
+    const uint8_t ek[X3DH_KEY_BYTES]);
+/*
+ * Remembers the first message (spk_id, ek) of peer (nothing when already
+ * there). Past KS_SEEN_PEER records of that peer its oldest goes, else
+ * past KS_SEEN_MAX in all the oldest of all: a forgotten first message
+ * could make a session again. 0 or OFR_E_NOMEM (nothing changed).
+ */
+int keyfile_seen_add(struct keyfile *k, uint32_t spk_id,
+    const uint8_t ek[X3DH_KEY_BYTES], const uint8_t peer[OFR_PK_BYTES]);
+/* Forgets the records of signed prekeys the state no longer holds (their
+ * first messages cannot be answered any more). Returns how many went. */
+size_t keyfile_seen_prune(struct keyfile *k);
 
 /*
  * Takes an exclusive lock (flock) on "<path>.lock" (made with mode 0600,

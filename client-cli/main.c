@@ -1,7 +1,7 @@
 /*
  * main.c: the offramp command line: global options and their defaults,
  * the table of commands, usage. Everything a command does is in its own
- * file (account.c, cases.c, messages.c, raw.c).
+ * file (account.c, cases.c, caseload.c, pool.c, messages.c, raw.c).
  */
 #include <limits.h>
 #include <pwd.h>
@@ -27,17 +27,65 @@ static const char usage_text[] =
 "commands:\n"
 "  keygen [--kdf interactive|moderate|min]   make a key file (min: tests only)\n"
 "  login                                     log in; print role and name\n"
-"  redeem TOKEN --name NAME [--languages a,b] [--topics a,b] [--capacity N]\n"
-"                                            become a counsellor or admin\n"
-"  request --language L [--topic T]          open a case (client)\n"
-"  cases                                     list your cases\n"
+"  redeem TOKEN --name NAME [PROFILE]        become a counsellor or admin\n"
+"  programmes                                list the programmes:\n"
+"                                            ID NAME LANGUAGES FORMATS\n"
+"\n"
+"clients:\n"
+"  request --language L [--topic T] [--programme ID] [--gender G]\n"
+"          [--age-band 18-29|30-44|45-59|60-plus]\n"
+"          [--background peer|professional]\n"
+"          [--format chat|in-person|phone-video] [--region R]\n"
+"          [--urgency low|normal|high]\n"
+"                                            open a case; preferences never\n"
+"                                            block; prints case:, status:,\n"
+"                                            counsellor:, met:, unmet:\n"
+"  reassign CASE                             ask for another counsellor\n"
+"\n"
+"clients and counsellors:\n"
+"  cases                                     list your cases (counsellors:\n"
+"                                            also unread=N updated=TIME)\n"
 "  send CASE TEXT...                         send a message (TEXT - : stdin)\n"
 "  recv [--count N] [--wait SEC]             print and ack received messages\n"
 "  chat CASE                                 talk in a case (stdin lines)\n"
 "  close CASE                                close a case\n"
-"  invite [--role counsellor|admin] [--ttl SEC]  make an invite (admin)\n"
-"  profile [--name N] [--languages a,b] [--topics a,b] [--capacity N]\n"
-"          [--available yes|no]              set your profile (counsellor)\n"
+"\n"
+"counsellors:\n"
+"  profile [PROFILE]                         set your profile\n"
+"  queue                                     waiting cases you could take:\n"
+"                                            ID LANG TOPIC URGENCY waiting=Ns\n"
+"  take CASE                                 take a waiting case\n"
+"  pause CASE | resume CASE | reopen CASE    change a case's status\n"
+"  note CASE TEXT...                         add a case note, encrypted to\n"
+"                                            yourself (the server sees\n"
+"                                            ciphertext only)\n"
+"  notes CASE                                print your notes: TIME TEXT\n"
+"\n"
+"admins (own programme):\n"
+"  invite [--role counsellor|admin] [--ttl SEC]  make an invite\n"
+"  counsellors                               KEY NAME open= capacity=\n"
+"                                            presence= certified= disabled=\n"
+"  counsellor-update KEY [PROFILE] [--capacity N]\n"
+"                                            edit a counsellor's profile\n"
+"  disable KEY | enable KEY                  disable a counsellor (its open\n"
+"                                            cases go back to matching), or\n"
+"                                            enable it again\n"
+"  stats                                     queue:, first-response:, and a\n"
+"                                            line per counsellor\n"
+"  audit [--limit N] [--before ID]           ID TIME ACTOR ACTION TARGET\n"
+"                                            DETAIL, newest first\n"
+"  programme-set [--name N] [--description D] [--languages a,b]\n"
+"          [--topics a,b] [--regions a,b] [--formats a,b]\n"
+"                                            the programme's public profile\n"
+"\n"
+"PROFILE options: [--name N] [--languages a,b] [--topics a,b]\n"
+"  [--gender G] [--age-band B] [--background peer|professional]\n"
+"  [--formats chat,in-person,phone-video] [--region R]\n"
+"  [--presence online|away|offline] [--available yes|no]\n"
+"  [--hours \"0:9-17,1:9-17\"] (working hours in UTC, day 0 = Monday;\n"
+"  \"\" means any time). The capacity is the admin's to set.\n"
+"\n"
+"others:\n"
 "  safety CASE                               print safety numbers of the\n"
 "                                            case's other participants\n"
 "  verify CASE [--name NAME]                 mark their current keys verified\n"
@@ -86,6 +134,22 @@ static const struct {
 	{ "verify", cmd_verify },
 	{ "history", cmd_history },
 	{ "bundle", cmd_bundle },
+	{ "reassign", cmd_reassign },
+	{ "programmes", cmd_programmes },
+	{ "queue", cmd_queue },
+	{ "take", cmd_take },
+	{ "pause", cmd_pause },
+	{ "resume", cmd_resume },
+	{ "reopen", cmd_reopen },
+	{ "note", cmd_note },
+	{ "notes", cmd_notes },
+	{ "counsellors", cmd_counsellors },
+	{ "counsellor-update", cmd_counsellor_update },
+	{ "disable", cmd_disable },
+	{ "enable", cmd_enable },
+	{ "stats", cmd_stats },
+	{ "audit", cmd_audit },
+	{ "programme-set", cmd_programme_set },
 };
 
 /* ~/.offramp/identity, in buf. */

@@ -5,6 +5,14 @@
  * message key is never used twice. Received ones are decrypted, printed,
  * kept in the history, saved, and only then acknowledged. Text from
  * others is printed through text_put(), never raw.
+ *
+ * Before a received message is decrypted: one from a participant whose
+ * key changed since the store first saw it (or last verified it) is
+ * refused and left on the server until the user runs offramp verify; a
+ * first message (X3DH fields) from the case's counsellor is refused, and
+ * acknowledged, unless the counsellor's certificate verifies under the
+ * pinned programme key. Neither makes a session or a history entry.
+ * recv and chat warn of changed keys and tell of case pushes on stderr.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,12 +26,29 @@
 #include "proto/err.h"
 #include "proto/frame.h"
 #include "proto/ocrypto.h"
+#include "proto/ratchet.h"
 #include "cli.h"
 #include "conn.h"
 #include "keyfile.h"
 
 #define SEND_RETRIES	3
 #define CHAT_WINDOW	32	/* msg.send in flight at once */
+
+/* What became of a msg push (print_message). */
+enum msg_fate {
+	MSG_ACK,	/* shown, or refused for good: acknowledge it */
+	MSG_KEEP,	/* refused until the user decides: leave it */
+	MSG_FAIL,	/* could not be checked (printed): stop */
+};
+
+/* What is printed instead of a refused message's text. */
+static const char REFUSED_CHANGED[] =
+    "[refused: key changed, run offramp verify]";
+static const char REFUSED_CERT[] =
+    "[refused: key not certified by the pinned programme key]";
+static const char REFUSED_REPLAY[] = "[refused: replayed first message]";
+static const char REFUSED_STRANGER[] =
+    "[refused: the sender is not in the case]";
 
 /* Seqs received and printed, not yet acknowledged. */
 struct acks {
@@ -136,25 +161,120 @@ fail:
 	return rc;
 }
 
+/* The participant of kase with key, or NULL; borrowed. */
+static json_t *
+participant_of(json_t *kase, const uint8_t key[OFR_PK_BYTES])
+{
+	uint8_t pk[OFR_PK_BYTES];
+	json_t *p;
+	size_t i;
+
+	json_array_foreach(json_object_get(kase, "participants"), i, p) {
+		if (e2e_participant_key(p, pk) == 0 &&
+		    memcmp(pk, key, sizeof(pk)) == 0)
+			return p;
+	}
+	return NULL;
+}
+
+/* 1 when participant p of kase has another key than the one the store
+ * saw first (or verified last) for its role in that case, else 0. */
+static int
+key_changed(struct cli *cli, json_t *kase, json_t *p)
+{
+	struct ks_state *s = keyfile_state(cli->key);
+	int64_t id = json_integer_value(json_object_get(kase, "id"));
+	uint8_t key[OFR_PK_BYTES];
+	int role = e2e_participant_role(p);
+
+	if (role < 0 || e2e_participant_key(p, key) != 0)
+		return 0;
+	for (size_t i = 0; i < s->n_contacts; i++)
+		if (s->contacts[i].case_id == id &&
+		    s->contacts[i].role == role)
+			return memcmp(s->contacts[i].key, key,
+			    sizeof(key)) != 0;
+	return 0;
+}
+
 /*
- * Opens the "ct" of msg push f from sender key "from". Returns the text
- * (malloc'd, NUL-terminated) with *len, or NULL when it cannot be opened.
+ * The checks before opening ct (ctlen bytes) from key from in case kase
+ * (may be NULL): MSG_ACK to go on, or the fate of a refused message with
+ * *refusal its mark (stderr told why), or MSG_FAIL when the counsellor's
+ * certificate could not be checked (printed).
+ */
+static enum msg_fate
+message_allowed(struct cli *cli, json_t *kase,
+    const uint8_t from[OFR_PK_BYTES], const uint8_t *ct, size_t ctlen,
+    const char **refusal)
+{
+	struct ratchet_msg m;
+	json_t *p;
+	int rc;
+
+	*refusal = NULL;
+	if (kase == NULL || (p = participant_of(kase, from)) == NULL) {
+		/* Nobody this client knows in the case: the server relays only
+		 * participants' messages, so this one is injected (or from a
+		 * counsellor who has left). Never a session with it. */
+		*refusal = REFUSED_STRANGER;
+		return MSG_ACK;
+	}
+	if (key_changed(cli, kase, p)) {
+		*refusal = REFUSED_CHANGED;
+		return MSG_KEEP;
+	}
+	if (e2e_participant_role(p) != KEY_ROLE_COUNSELLOR ||
+	    ratchet_msg_parse(&m, ct, ctlen) != 0 || !m.has_init)
+		return MSG_ACK;
+	/* a first message: the counsellor's key must be certified before
+	 * any session is made with it */
+	if ((rc = e2e_check_counsellor(cli, p)) == 0)
+		return MSG_ACK;
+	if (rc != EXIT_ERR || cli->conn == NULL ||
+	    conn_error(cli->conn)[0] != '\0')
+		return MSG_FAIL;	/* not checked: the message stays */
+	*refusal = REFUSED_CERT;
+	return MSG_ACK;			/* it can never be accepted */
+}
+
+/*
+ * Opens the "ct" of msg push f in case kase (may be NULL), after the
+ * checks of message_allowed. Returns the text (malloc'd, NUL-terminated)
+ * with *len, or NULL with *mark what to print instead; *fate what to do
+ * with the message.
  */
 static char *
-open_message(struct cli *cli, json_t *f, size_t *len)
+open_message(struct cli *cli, json_t *kase, json_t *f, size_t *len,
+    const char **mark, enum msg_fate *fate)
 {
 	struct frame_in in;
+	struct ratchet_msg m;
 	uint8_t from[OFR_PK_BYTES], *ct;
 	size_t n, ctlen = 0;
 	char *pt = NULL;
 
+	*mark = "[cannot decrypt]";
+	*fate = MSG_ACK;
 	memset(&in, 0, sizeof(in));
 	in.root = f;
 	if (frame_bin(&in, "from", OFR_PK_BYTES, OFR_PK_BYTES, 1, from,
 	    &n) != 0 || (ct = malloc(OFR_CT_MAX)) == NULL)
 		return NULL;
-	if (frame_bin(&in, "ct", 1, OFR_CT_MAX, 1, ct, &ctlen) == 0)
-		pt = e2e_open(cli, from, ct, ctlen, len);
+	if (frame_bin(&in, "ct", 1, OFR_CT_MAX, 1, ct, &ctlen) != 0) {
+		free(ct);
+		return NULL;
+	}
+	if ((*fate = message_allowed(cli, kase, from, ct, ctlen,
+	    mark)) != MSG_ACK || *mark != NULL) {
+		free(ct);
+		return NULL;
+	}
+	*mark = "[cannot decrypt]";
+	if ((pt = e2e_open(cli, from, ct, ctlen, len)) == NULL &&
+	    ratchet_msg_parse(&m, ct, ctlen) == 0 && m.has_init &&
+	    keyfile_seen_find(cli->key, m.init.spk_id, m.init.ek) != NULL)
+		*mark = REFUSED_REPLAY;	/* its first message was answered */
 	free(ct);
 	return pt;
 }
@@ -170,7 +290,8 @@ may_list(struct cli *cli)
 }
 
 /* Gets the case of msg push f, fetching case.list again (once per call)
- * when it is not in *cases. Borrowed; NULL if unknown. */
+ * when it is not in *cases (then checking its keys: e2e_check_case).
+ * Borrowed; NULL if unknown. */
 static json_t *
 case_of(struct cli *cli, json_t **cases, json_t *f)
 {
@@ -183,7 +304,9 @@ case_of(struct cli *cli, json_t **cases, json_t *f)
 		return NULL;
 	json_decref(*cases);
 	*cases = fresh;
-	return cli_case_find(*cases, id);
+	if ((kase = cli_case_find(*cases, id)) != NULL)
+		(void)e2e_check_case(cli, kase);	/* warns */
+	return kase;
 }
 
 /* Replaces or adds the case of a "case" push in *cases. */
@@ -205,15 +328,55 @@ case_update(json_t *cases, json_t *push)
 	json_array_insert(cases, 0, kase);
 }
 
-/* Prints one message line; prefix_case adds "<case>\t". */
+/*
+ * A "case" push: "notice: case ID STATUS[ counsellor NAME]" on stderr,
+ * the keys of its participants checked (warnings of changed ones), and
+ * the case replaced or added in cases.
+ */
 static void
+case_notice(struct cli *cli, json_t *cases, json_t *push)
+{
+	json_t *kase = json_object_get(push, "case"), *p;
+	const char *name = NULL, *role;
+	size_t i;
+
+	if (!json_is_object(kase))
+		return;
+	json_array_foreach(json_object_get(kase, "participants"), i, p) {
+		role = json_string_value(json_object_get(p, "role"));
+		if (role != NULL && strcmp(role, "counsellor") == 0)
+			name = json_string_value(json_object_get(p, "name"));
+	}
+	fprintf(stderr, "notice: case %lld ", (long long)json_integer_value(
+	    json_object_get(kase, "id")));
+	text_puts(stderr, json_string_value(json_object_get(kase, "status")));
+	if (name != NULL) {
+		fputs(" counsellor ", stderr);
+		text_puts(stderr, name);
+	}
+	fputc('\n', stderr);
+	if (cases != NULL && may_list(cli))
+		(void)e2e_check_case(cli, kase);
+	case_update(cases, push);
+}
+
+/*
+ * Prints one message line (recv_format: "<case>\t<name>\t<text>", else
+ * "<name>: <text>"), the text or why there is none, and keeps a decrypted
+ * text in the history. Returns what to do with the message; MSG_FAIL
+ * (printed) prints no line.
+ */
+static enum msg_fate
 print_message(struct cli *cli, json_t *kase, json_t *f, int recv_format)
 {
 	const char *from = json_string_value(json_object_get(f, "from"));
-	const char *name = cli_participant_name(kase, from);
+	const char *name = cli_participant_name(kase, from), *mark;
+	enum msg_fate fate;
 	size_t len = 0;
-	char *text = open_message(cli, f, &len);
+	char *text = open_message(cli, kase, f, &len, &mark, &fate);
 
+	if (fate == MSG_FAIL)
+		return fate;
 	if (recv_format)
 		printf("%lld\t", (long long)json_integer_value(
 		    json_object_get(f, "case")));
@@ -222,9 +385,22 @@ print_message(struct cli *cli, json_t *kase, json_t *f, int recv_format)
 	if (text != NULL)
 		text_put(stdout, text, len);
 	else
-		fputs("[cannot decrypt]", stdout);
+		fputs(mark, stdout);
 	fputc('\n', stdout);
 	fflush(stdout);
+	if (mark == REFUSED_CHANGED || mark == REFUSED_CERT ||
+	    mark == REFUSED_REPLAY || mark == REFUSED_STRANGER) {
+		fprintf(stderr, "warning: a message in case %lld from ",
+		    (long long)json_integer_value(json_object_get(f, "case")));
+		text_puts(stderr, name != NULL ? name : "?");
+		fprintf(stderr, " refused (%s)%s\n", mark == REFUSED_CHANGED ?
+		    "its key changed" : mark == REFUSED_CERT ? "its key is "
+		    "not certified by the pinned programme key" :
+		    mark == REFUSED_REPLAY ? "a replayed first message" :
+		    "its sender is not in the case", mark == REFUSED_CHANGED ?
+		    "; it stays on "
+		    "the server until offramp verify" : "");
+	}
 	if (text != NULL && kase != NULL) {
 		if (keyfile_history_add(cli->key, json_integer_value(
 		    json_object_get(f, "case")), json_integer_value(
@@ -236,6 +412,7 @@ print_message(struct cli *cli, json_t *kase, json_t *f, int recv_format)
 		sodium_memzero(text, len);
 		free(text);
 	}
+	return fate;
 }
 
 static int
@@ -437,9 +614,11 @@ cmd_recv(struct cli *cli, int argc, char **argv)
 	};
 	struct conn_event ev;
 	struct acks acks = { .n = 0 };
-	json_t *cases = NULL;
+	json_t *cases = NULL, *c;
 	int64_t count = 0, printed = 0, deadline = 0;
+	size_t i;
 	int npos, rc, wait_ms = 1000;
+	enum msg_fate fate;
 
 	if ((rc = cli_parse(cli, argc, argv, opts, NULL, 0, &npos)) != 0)
 		return rc;
@@ -453,6 +632,8 @@ cmd_recv(struct cli *cli, int argc, char **argv)
 		cases = json_array();	/* an admin is in no case */
 	else if ((rc = cli_case_list(cli, &cases)) != 0)
 		return rc;
+	json_array_foreach(cases, i, c)
+		(void)e2e_check_case(cli, c);	/* warns of changed keys */
 	deadline = now_ms() + cli->timeout_ms;
 	while (count == 0 || printed < count) {
 		if (acks.n > 0 && !conn_has_frames(cli->conn) &&
@@ -471,10 +652,17 @@ cmd_recv(struct cli *cli, int argc, char **argv)
 			goto out;
 		}
 		if (strcmp(frame_type(ev.frame), "msg") == 0) {
-			print_message(cli, case_of(cli, &cases, ev.frame),
-			    ev.frame, 1);
+			fate = print_message(cli, case_of(cli, &cases,
+			    ev.frame), ev.frame, 1);
+			if (fate == MSG_FAIL) {
+				conn_event_clear(&ev);
+				(void)ack_flush(cli, &acks);
+				rc = EXIT_ERR;
+				goto out;
+			}
 			printed++;
-			if (!ack_add(&acks, ev.frame))
+			/* MSG_KEEP: left on the server, not acknowledged */
+			if (fate == MSG_ACK && !ack_add(&acks, ev.frame))
 				fprintf(stderr, "offramp: a message without "
 				    "seq: not acknowledged\n");
 			if (acks.n == OFR_ACKS_MAX &&
@@ -483,7 +671,7 @@ cmd_recv(struct cli *cli, int argc, char **argv)
 				goto out;
 			}
 		} else if (strcmp(frame_type(ev.frame), "case") == 0) {
-			case_update(cases, ev.frame);
+			case_notice(cli, cases, ev.frame);
 		} else if (strcmp(frame_type(ev.frame), "prekeys.low") == 0 &&
 		    (rc = e2e_replenish(cli, ev.frame)) != 0) {
 			conn_event_clear(&ev);
@@ -510,6 +698,7 @@ struct chat {
 	int npending, nsends;
 	int64_t ack_id;		/* the msg.ack in flight, or 0 */
 	int failed;
+	int stop;		/* an exit status to stop with, or 0 */
 };
 
 static void
@@ -603,7 +792,7 @@ static void
 chat_frame(struct chat *ch, json_t *f)
 {
 	const char *type = frame_type(f);
-	json_t *kase;
+	enum msg_fate fate;
 
 	if (chat_response(ch, f))
 		return;
@@ -613,17 +802,14 @@ chat_frame(struct chat *ch, json_t *f)
 	} else if (strcmp(type, "msg") == 0) {
 		if (json_integer_value(json_object_get(f, "case")) != ch->id)
 			return;	/* another case's: left for later */
-		print_message(ch->cli, cli_case_find(ch->cases, ch->id), f, 0);
-		ack_add(&ch->acks, f);
+		fate = print_message(ch->cli, cli_case_find(ch->cases, ch->id),
+		    f, 0);
+		if (fate == MSG_ACK)
+			ack_add(&ch->acks, f);
+		else if (fate == MSG_FAIL)
+			ch->stop = EXIT_ERR;
 	} else if (strcmp(type, "case") == 0) {
-		case_update(ch->cases, f);
-		kase = json_object_get(f, "case");
-		if (json_integer_value(json_object_get(kase, "id")) == ch->id) {
-			fputs("offramp: the case is now ", stderr);
-			text_puts(stderr, json_string_value(json_object_get(
-			    kase, "status")));
-			fputc('\n', stderr);
-		}
+		case_notice(ch->cli, ch->cases, f);
 	}
 }
 
@@ -677,6 +863,10 @@ chat_loop(struct chat *ch)
 		if (ev.data != NULL)
 			sodium_memzero(ev.data, ev.len);
 		conn_event_clear(&ev);
+		if (ch->stop != 0) {
+			(void)ack_flush(cli, &ch->acks);
+			return ch->stop;
+		}
 	}
 }
 

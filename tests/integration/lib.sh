@@ -410,3 +410,88 @@ data_files() {
 file_mode() {
 	stat -c %a "$1"
 }
+
+# ------------------------------------------------------ pools and pushes
+
+# add_counsellor ADMIN ID NAME [PROFILE OPTIONS...]: ADMIN invites a
+# counsellor, identity ID (made here) redeems it as NAME with the options.
+# It is not certified yet (see certify_pending).
+add_counsellor() {
+	local admin=$1 id=$2 name=$3 inv out
+	shift 3
+	inv=$(cli "$admin" invite --role counsellor | tail -n1)
+	keygen "$id"
+	out=$(cli "$id" redeem "$inv" --name "$name" "$@")
+	assert_eq "$name redeemed a counsellor invite" counsellor "$(field "$out" role)"
+}
+
+# new_programme NAME: stops the running server, adds a programme with
+# offramp-server --new-programme on the same data directory, and starts
+# the server again. Sets PROG_TOKEN to the new programme's admin invite.
+new_programme() {
+	local out
+	stop_server
+	out=$("$OFFRAMP_SERVER_BIN" --data "$DATA" --new-programme "$1" 2>&1)
+	PROG_TOKEN=$(printf '%s\n' "$out" |
+		sed -n 's/^offramp-server: programme ".*" created; its admin invite token: *\([^ ]*\).*/\1/p' |
+		head -n1)
+	if [ -z "$PROG_TOKEN" ]; then
+		fail "--new-programme $1 printed no token: $out"
+		return 1
+	fi
+	start_server
+}
+
+# watch_start NAME: identity NAME logs in with `offramp raw --login` in the
+# background and records every frame it receives in $T/watch-NAME.out,
+# until watch_stop NAME. Returns once the login is done.
+watch_start() {
+	local who=$1 f="$T/watch-$1.out" fd
+	: >"$f"
+	mkfifo "$T/watch-$who.in"
+	(
+		# the writing ends of the other watchers' stdin stay ours only
+		for fd in "${WATCH_FDS[@]}"; do
+			exec {fd}>&-
+		done
+		CLI_LIMIT=600 cli "$who" raw --login --idle 1 \
+			<"$T/watch-$who.in" >"$f" 2>&1
+	) &
+	printf -v "WATCH_PID_$who" '%s' "$!"
+	exec {fd}>"$T/watch-$who.in"
+	printf -v "WATCH_FD_$who" '%s' "$fd"
+	WATCH_FDS+=("$fd")
+	echo '{"v":1,"type":"ping","id":1}' >&"$fd"
+	wait_for "$who's watcher to log in" 30 grep -q '"ping.ok"' "$f"
+}
+WATCH_FDS=()
+
+# watch_expect DESC NAME ERE: waits (at most 20 s) for a frame received by
+# NAME's watcher that matches ERE; one assertion.
+watch_expect() {
+	local desc=$1 f="$T/watch-$2.out"
+	if wait_for "$desc" 20 grep -Eq -- "$3" "$f"; then
+		pass "$desc"
+	fi
+}
+
+# watch_stop NAME: ends NAME's watcher (its stdin ends; it exits a second
+# after the last frame).
+watch_stop() {
+	local pidv="WATCH_PID_$1" fdv="WATCH_FD_$1"
+	local pid=${!pidv} fd=${!fdv} i
+	exec {fd}>&-
+	for i in "${!WATCH_FDS[@]}"; do
+		[ "${WATCH_FDS[$i]}" != "$fd" ] || unset 'WATCH_FDS[i]'
+	done
+	wait "$pid" 2>/dev/null || true
+	rm -f "$T/watch-$1.in"
+}
+
+# utc_hour: the current UTC hour, 0..23; utc_weekday: 0 (Monday)..6.
+utc_hour() {
+	echo $((10#$(date -u +%H)))
+}
+utc_weekday() {
+	echo $(($(date -u +%u) - 1))
+}

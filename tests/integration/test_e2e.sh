@@ -2,9 +2,11 @@
 # messages go through prekeys (one-time prekeys consumed), both sides may
 # start at once, the server and the CLI's local stores hold no plaintext
 # while `history` shows it, safety numbers match and can be verified, bad
-# bundles and certificates are refused by the server, and a compromised
-# server that swaps a counsellor's key (and even the programme key) is
-# refused by clients that pinned the real programme key.
+# bundles and certificates are refused by the server, recv tells of case
+# pushes, a replayed first message (the server withholding one-time
+# prekeys) is refused once its session is gone, and a compromised server
+# that swaps a counsellor's key (and even the programme key) is refused by
+# clients that pinned the real programme key, whoever sends first.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 : "${OFFRAMP_FORGE_BIN:?set OFFRAMP_FORGE_BIN to the forge_cert test tool}"
@@ -28,10 +30,39 @@ sql_rw() {
 	sqlite3 -batch -cmd '.timeout 5000' "$DATA/offramp.db" "$1"
 }
 
+# deliveries: copies waiting on the server.
+deliveries() {
+	sql "SELECT count(*) FROM deliveries"
+}
+
+# last_ct: the base64 of the newest copy waiting on the server.
+last_ct() {
+	sql "SELECT hex(ct) FROM deliveries ORDER BY seq DESC LIMIT 1" |
+		xxd -r -p | base64 -w0
+}
+
+# raw_as WHO FRAME: one frame on a logged-in raw connection; prints the
+# answer.
+raw_as() {
+	cli "$1" raw --login --count 1 --idle 5 <<<"$2"
+}
+
+# lines_of FILE: the number of lines in FILE (0 when it is missing).
+lines_of() {
+	[ -f "$1" ] && wc -l <"$1" || echo 0
+}
+
+# has_lines FILE N: FILE has at least N lines.
+has_lines() {
+	[ "$(lines_of "$1")" -ge "$2" ]
+}
+
 start_server
 setup_pool
 keygen client
 CLIENT_NAME=$(field "$(cli client login)" name)
+# the client's store before it has any session, for the replay test
+cp "$IDS/client.key" "$T/client-fresh.key"
 
 step "every login stocks the account's prekeys"
 assert_eq "the client has 30 one-time prekeys on the server" 30 "$(otk_count "$KEY_client")"
@@ -144,6 +175,60 @@ exec 6>&-
 wait "$hold_pid" || true
 assert_match "once chat ended the store opens again" "$(cli client history "$CASE")" "^me: "
 
+step "recv tells of case pushes on stderr"
+n1="before the pause $RANDOM"
+cli couns send "$CASE" "$n1" >/dev/null
+cli client recv --count 2 >"$T/notice.out" 2>"$T/notice.err" &
+notice_pid=$!
+wait_for "recv to print the first message" 20 has_lines "$T/notice.out" 1 &&
+	pass "recv is logged in and printed the first message"
+out=$(raw_as couns "{\"v\":1,\"type\":\"case.pause\",\"id\":1,\"case\":$CASE}")
+assert_match "the counsellor paused the case" "$out" '"type": *"case\.pause\.ok"'
+n2="after the pause $RANDOM"
+cli couns send "$CASE" "$n2" >/dev/null
+rc=0
+wait "$notice_pid" || rc=$?
+assert_eq "recv exits 0" 0 "$rc"
+assert_eq "recv printed both messages" \
+	"$CASE"$'\t'"$COUNS_NAME"$'\t'"$n1"$'\n'"$CASE"$'\t'"$COUNS_NAME"$'\t'"$n2" \
+	"$(cat "$T/notice.out")"
+assert_contains "stderr tells of the case push" "$(cat "$T/notice.err")" \
+	"notice: case $CASE paused counsellor $COUNS_NAME"
+out=$(raw_as couns "{\"v\":1,\"type\":\"case.resume\",\"id\":1,\"case\":$CASE}")
+assert_match "the counsellor resumed the case" "$out" '"type": *"case\.resume\.ok"'
+
+step "a replayed first message, its session gone, is refused (no one-time prekey)"
+# The operator withholds the counsellor's one-time prekeys; five copies of
+# the client's fresh store each start a session (the counsellor keeps four
+# per peer, so the first goes); the server then relays the first one's
+# first message again, under a new mid.
+stop_server
+sql_rw "DELETE FROM one_time_prekeys WHERE account_id =
+    (SELECT id FROM accounts WHERE key = X'$(hexkey "$KEY_couns")');"
+start_server
+for i in 1 2 3 4 5; do
+	cp "$T/client-fresh.key" "$IDS/copy$i.key"
+	out=$(PASS_OVERRIDE=pass-client cli "copy$i" send "$CASE" "replay test $i $MARKER")
+	assert_match "copy $i of the client sends a first message" "$out" '^sent: '
+	if [ "$i" = 1 ]; then
+		replay_ct=$(last_ct)
+		hdr=$(sql "SELECT hex(substr(ct, 1, 2)) FROM deliveries ORDER BY seq DESC LIMIT 1")
+		assert_eq "  with the X3DH fields and no one-time prekey" 0201 "$hdr"
+	fi
+done
+out=$(cli couns recv --count 5)
+assert_eq "the counsellor reads all five" 5 "$(grep -c "replay test [1-5] $MARKER\$" <<<"$out")"
+assert_eq "nothing waits" 0 "$(deliveries)"
+out=$(raw_as client "{\"v\":1,\"type\":\"msg.send\",\"id\":1,\"case\":$CASE,\"mid\":\"$(b64_random 16)\",\"copies\":[{\"to\":\"$KEY_couns\",\"ct\":\"$replay_ct\"}]}")
+assert_match "the server takes the replay under a new mid" "$out" '"dup": *false'
+clirun couns recv --count 1
+assert_eq "recv exits 0" 0 "$RC"
+assert_eq "the counsellor refuses the replay" \
+	"$CASE"$'\t'"$CLIENT_NAME"$'\t'"[refused: replayed first message]" "$OUT"
+assert_eq "  and acknowledges it" 0 "$(deliveries)"
+assert_eq "the history has the first message once" 1 \
+	"$(cli couns history "$CASE" | grep -c "replay test 1 $MARKER\$")"
+
 # ------------------------------------------------- the server checks keys
 
 PROG=$(sql "SELECT programme_id FROM accounts WHERE key = X'$(hexkey "$KEY_admin")'")
@@ -212,8 +297,12 @@ assert_eq "three more one-time prekeys" $((before + 3)) "$(otk_count "$KEY_clien
 # ------------------------------------------------ a compromised server
 
 step "the operator swaps Sam's key and prekeys for an attacker's"
+# the attacker is a counsellor of its own (never certified), so that its
+# key file logs in as the counsellor account that gets its key
+inv=$(cli admin invite --role counsellor | tail -n1)
 keygen mallory
-cli mallory login >/dev/null		# an identity with a bundle on the server
+out=$(cli mallory redeem "$inv" --name Mal)
+assert_eq "the attacker redeemed a counsellor invite" counsellor "$(field "$out" role)"
 assert_eq "nothing waits for delivery" 0 "$(sql "SELECT count(*) FROM deliveries")"
 stop_server
 C=$(hexkey "$KEY_couns")
@@ -227,7 +316,13 @@ UPDATE one_time_prekeys SET account_id = (SELECT id FROM accounts WHERE key = X'
     WHERE account_id = (SELECT id FROM accounts WHERE key = X'$M');
 UPDATE accounts SET key = randomblob(32) WHERE key = X'$M';
 UPDATE accounts SET key = X'$M' WHERE key = X'$C';
+DELETE FROM one_time_prekeys WHERE account_id =
+    (SELECT id FROM accounts WHERE key = X'$(hexkey "$KEY_client")');
 COMMIT;"
+# (the client's one-time prekeys go too: its next login uploads a bundle
+# with its real signed prekey again, replacing the one of bundle --dump,
+# whose secret is gone, so that the attacker's first message below would
+# decrypt but for the checks)
 start_server
 out=$(printf '%s\n' '{"v":1,"type":"case.list","id":1}' | cli client raw --login --count 1 --idle 10)
 assert_eq "the server now names the attacker's key as Sam's" "$KEY_mallory" \
@@ -247,8 +342,31 @@ assert_contains "  with the warning" "$ERR" "warning: the key of $COUNS_NAME in 
 assert_eq "nothing was sent" 0 "$(sql "SELECT count(*) FROM deliveries")"
 assert_match "safety shows the new key unverified" "$(cli client safety "$CASE" 2>/dev/null)" \
 	"^$COUNS_NAME ([0-9]{5} ){12}unverified$"
+
+step "the attacker, logged in as Sam, sends first: recv refuses the changed key"
+out=$(cli mallory send "$CASE" "attacker as Sam A $MARKER")
+assert_match "the server relays the attacker's message" "$out" '^sent: '
+assert_eq "one copy waits for the client" 1 "$(deliveries)"
+for n in 1 2; do
+	clirun client recv --count 1
+	assert_eq "recv $n exits 0" 0 "$RC"
+	assert_eq "recv $n refuses it: the key changed" \
+		"$CASE"$'\t'"$COUNS_NAME"$'\t'"[refused: key changed, run offramp verify]" "$OUT"
+	assert_contains "  recv $n warns" "$ERR" "warning: the key of $COUNS_NAME in case $CASE changed"
+	assert_eq "  it stays on the server" 1 "$(deliveries)"
+done
+assert_not_contains "nothing of it is in the history" "$(cli client history "$CASE")" "attacker as Sam"
+
 step "accepting the key with verify: the certificate check still refuses"
 cli client verify "$CASE" >/dev/null
+clirun client recv --count 1
+assert_eq "recv after verify exits 0" 0 "$RC"
+assert_eq "recv delivers the message now: refused, not certified" \
+	"$CASE"$'\t'"$COUNS_NAME"$'\t'"[refused: key not certified by the pinned programme key]" "$OUT"
+assert_contains "  with a warning" "$ERR" "$COUNS_NAME's key is not certified by the pinned programme key"
+assert_eq "  and acknowledges it: it can never be accepted" 0 "$(deliveries)"
+assert_not_contains "nothing of it is in the history" "$(cli client history "$CASE")" "attacker as Sam"
+msgs_before=$(sql "SELECT count(*) FROM messages")
 clirun client send "$CASE" "after verify $MARKER"
 assert_eq "send exits 1" 1 "$RC"
 assert_eq "  refused: not certified" \
@@ -268,6 +386,21 @@ assert_eq "send to the case exits 1" 1 "$RC"
 assert_contains "  refused: not certified" "$ERR" "$COUNS_NAME's key is not certified"
 assert_eq "nothing was sent (no deliveries row)" 0 "$(sql "SELECT count(*) FROM deliveries")"
 assert_eq "no one-time prekey of the attacker was fetched" 30 "$(otk_count "$KEY_mallory")"
+
+step "the attacker, as Sam, sends first to a client that never talked to Sam"
+out=$(cli mallory send "$CASE_N" "attacker as Sam B $MARKER")
+assert_match "the server relays the attacker's first message" "$out" '^sent: '
+assert_eq "one copy waits for the new client" 1 "$(deliveries)"
+clirun newbie recv --count 1
+assert_eq "recv exits 0" 0 "$RC"
+assert_eq "recv refuses it: not certified" \
+	"$CASE_N"$'\t'"$COUNS_NAME"$'\t'"[refused: key not certified by the pinned programme key]" "$OUT"
+assert_contains "  with a warning" "$ERR" "$COUNS_NAME's key is not certified by the pinned programme key"
+assert_not_contains "  not as a changed key (first seen)" "$ERR" "changed"
+assert_eq "  and acknowledges it" 0 "$(deliveries)"
+assert_eq "nothing is in the new client's history" "" "$(cli newbie history "$CASE_N")"
+clirun newbie recv --wait 1
+assert_eq "a later recv gets nothing" "" "$OUT"
 
 step "the operator also swaps the programme key and forges Sam's certificate"
 stop_server
@@ -292,6 +425,24 @@ keygen gullible
 clirun gullible request --language en --topic leaving
 assert_eq "the check can fail: a new client trusting the server's programme key accepts" 0 "$RC"
 assert_eq "nothing was sent by anyone" 0 "$(sql "SELECT count(*) FROM deliveries")"
+
+step "the operator injects a message from an account not in the case"
+stop_server
+sql_rw "BEGIN;
+INSERT INTO messages(case_id, sender_id, mid, created) VALUES ($CASE_N,
+    (SELECT id FROM accounts WHERE key = X'$(hexkey "$KEY_admin")'),
+    randomblob(16), strftime('%s','now'));
+INSERT INTO deliveries(message_id, recipient_id, ct) VALUES (last_insert_rowid(),
+    (SELECT id FROM accounts WHERE key = X'$(hexkey "$KEY_newbie")'), randomblob(200));
+COMMIT;"
+start_server
+assert_eq "one injected copy waits for the client" 1 "$(deliveries)"
+clirun newbie recv --count 1
+assert_eq "recv exits 0" 0 "$RC"
+assert_eq "recv refuses it: the sender is not in the case" \
+	"$CASE_N"$'\t'"?"$'\t'"[refused: the sender is not in the case]" "$OUT"
+assert_contains "  with a warning" "$ERR" "its sender is not in the case"
+assert_eq "  and acknowledges it: it can never be accepted" 0 "$(deliveries)"
 
 stop_server
 finish

@@ -5,7 +5,11 @@
  * still decrypts the peer's reply); the history is bounded per case; a
  * wrong passphrase, every flipped bit and every truncation are refused;
  * saves keep mode 0600 and leave no temporary file; the lock excludes a
- * second holder. Uses the "min" cost level so it runs fast.
+ * second holder. Version 3 adds the first messages answered (SEEN): they
+ * survive save and load, are bounded per peer and in all, go with their
+ * signed prekey; files of versions 1 and 2, sealed here by hand as the
+ * format says, still load, and a version 2 file with a SEEN record is
+ * refused. Uses the "min" cost level so it runs fast.
  */
 #include <sys/stat.h>
 
@@ -164,6 +168,13 @@ test_roundtrip(void)
 	CHECK_EQ_INT(keyfile_history_add(k, 99, 1, 1, "me", "hello", 5), 0);
 	CHECK_EQ_INT(keyfile_history_add(k, 99, 2, 0, "Sam", "welcome", 7), 0);
 	CHECK_EQ_INT(keyfile_history_add(k, 98, 3, 0, "Kim", "other", 5), 0);
+	/* first messages answered */
+	memset(pt, 0x51, 32);
+	CHECK_EQ_INT(keyfile_seen_add(k, 2, pt, bob.pk), 0);
+	memset(pt, 0x52, 32);
+	CHECK_EQ_INT(keyfile_seen_add(k, 1, pt, bob.pk), 0);
+	CHECK_EQ_INT(keyfile_seen_add(k, 1, pt, bob.pk), 0);	/* again */
+	CHECK_EQ_INT(s->n_seen, 2);
 
 	umask(022);
 	CHECK_EQ_INT(keyfile_save(k, path), 0);
@@ -212,6 +223,14 @@ test_roundtrip(void)
 	    memcmp(s2->contacts[0].key, bob.pk, 32) == 0);
 	CHECK_EQ_INT(s2->has_progsk, 1);
 	CHECK(memcmp(s2->prog_sk, s->prog_sk, 64) == 0);
+	CHECK_EQ_INT(s2->n_seen, 2);
+	memset(pt, 0x51, 32);
+	CHECK(keyfile_seen_find(k2, 2, pt) != NULL);
+	CHECK(keyfile_seen_find(k2, 1, pt) == NULL);
+	memset(pt, 0x52, 32);
+	CHECK(keyfile_seen_find(k2, 1, pt) != NULL &&
+	    memcmp(keyfile_seen_find(k2, 1, pt)->peer, bob.pk, 32) == 0);
+	CHECK(s2->n_seen == 2 && s2->seen[0].spk_id == 2);
 	CHECK_EQ_INT(s2->n_msgs, 3);
 	if (s2->n_msgs == 3) {
 		CHECK(strcmp(s2->msgs[0].text, "hello") == 0 &&
@@ -223,11 +242,12 @@ test_roundtrip(void)
 		    s2->msgs[2].case_id == 98);
 	}
 
-	/* the plaintext is nowhere in the file */
+	/* the plaintext is nowhere in the file; it is of version 3 */
 	{
 		uint8_t *buf = read_all(path, &n);
 
 		CHECK(buf != NULL);
+		CHECK(buf != NULL && n > 6 && buf[6] == 3);
 		for (size_t i = 0; buf != NULL && i + 7 <= n; i++)
 			CHECK(memcmp(buf + i, "welcome", 7) != 0);
 		free(buf);
@@ -311,6 +331,209 @@ test_damaged(void)
 	free(orig);
 }
 
+/* The records of first messages: bounded per peer, then in all (the
+ * oldest go), and pruned with the signed prekeys they name. */
+static void
+test_seen(void)
+{
+	struct keyfile *k = NULL;
+	struct ks_state *s;
+	uint8_t ek[32], p1[32], p2[32];
+	uint32_t i;
+
+	CHECK_EQ_INT(keyfile_load(&k, path, PASS, strlen(PASS)), 0);
+	if (k == NULL)
+		return;
+	s = keyfile_state(k);
+	s->n_seen = 0;
+	memset(p1, 1, sizeof(p1));
+	memset(p2, 2, sizeof(p2));
+	memset(ek, 0, sizeof(ek));
+	for (i = 0; i < KS_SEEN_PEER + 1; i++) {
+		memcpy(ek, &i, sizeof(i));
+		CHECK_EQ_INT(keyfile_seen_add(k, 1, ek, p1), 0);
+	}
+	CHECK_EQ_INT(s->n_seen, KS_SEEN_PEER);
+	i = 0;
+	memcpy(ek, &i, sizeof(i));
+	CHECK(keyfile_seen_find(k, 1, ek) == NULL);	/* p1's oldest went */
+	i = 1;
+	memcpy(ek, &i, sizeof(i));
+	CHECK(keyfile_seen_find(k, 1, ek) != NULL);
+	/* many peers: KS_SEEN_MAX in all, the oldest of all goes */
+	for (i = 0; s->n_seen < KS_SEEN_MAX; i++) {
+		uint8_t peer[32];
+
+		memset(peer, 0, sizeof(peer));
+		memcpy(peer, &i, sizeof(i));
+		peer[31] = 0xee;
+		memcpy(ek, &i, sizeof(i));
+		ek[31] = 0xee;
+		CHECK_EQ_INT(keyfile_seen_add(k, 2, ek, peer), 0);
+	}
+	memset(ek, 0xab, sizeof(ek));			/* a new one */
+	CHECK_EQ_INT(keyfile_seen_add(k, 2, ek, p2), 0);
+	CHECK_EQ_INT(s->n_seen, KS_SEEN_MAX);
+	i = 1;
+	memset(ek, 0, sizeof(ek));
+	memcpy(ek, &i, sizeof(i));
+	CHECK(keyfile_seen_find(k, 1, ek) == NULL);	/* the oldest */
+	CHECK(memcmp(s->seen[s->n_seen - 1].peer, p2, 32) == 0);
+	/* a full set survives save and load */
+	CHECK_EQ_INT(keyfile_save(k, path), 0);
+	keyfile_free(k);
+	k = NULL;
+	CHECK_EQ_INT(keyfile_load(&k, path, PASS, strlen(PASS)), 0);
+	if (k == NULL)
+		return;
+	s = keyfile_state(k);
+	CHECK_EQ_INT(s->n_seen, KS_SEEN_MAX);
+	/* signed prekeys 1 and 2 held: nothing goes; then only 2 */
+	s->n_spk = 2;
+	s->spk[0].id = 2;
+	s->spk[1].id = 1;
+	CHECK_EQ_INT(keyfile_seen_prune(k), 0);
+	s->n_spk = 1;
+	CHECK_EQ_INT(keyfile_seen_prune(k), KS_SEEN_PEER - 1);
+	CHECK_EQ_INT(s->n_seen, KS_SEEN_MAX - (KS_SEEN_PEER - 1));
+	for (size_t j = 0; j < s->n_seen; j++)
+		CHECK(s->seen[j].spk_id == 2);
+	s->n_spk = 0;
+	CHECK_EQ_INT(keyfile_seen_prune(k), KS_SEEN_MAX - (KS_SEEN_PEER - 1));
+	CHECK_EQ_INT(s->n_seen, 0);
+	keyfile_free(k);
+}
+
+/*
+ * Seals plain (role || seed || records) by hand into a file of version
+ * at p, as keyfile.h describes it: header, Argon2id of the passphrase,
+ * the box key BLAKE2b-keyed over the header, secretbox.
+ */
+static int
+seal_by_hand(const char *p, uint8_t version, const uint8_t *plain,
+    size_t plen)
+{
+	uint8_t *buf = malloc(64 + 16 + plen), pw[32], key[32];
+	uint64_t ops = crypto_pwhash_OPSLIMIT_MIN;
+	uint64_t mem = crypto_pwhash_MEMLIMIT_MIN;
+	int rc;
+
+	if (buf == NULL)
+		return -1;
+	memcpy(buf, "OFRKEY", 6);
+	buf[6] = version;
+	buf[7] = 1;
+	randombytes_buf(buf + 8, 16);
+	for (int i = 0; i < 8; i++) {
+		buf[24 + i] = (uint8_t)(ops >> (8 * i));
+		buf[32 + i] = (uint8_t)(mem >> (8 * i));
+	}
+	randombytes_buf(buf + 40, 24);
+	if (crypto_pwhash(pw, sizeof(pw), PASS, strlen(PASS), buf + 8, ops,
+	    (size_t)mem, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+		free(buf);
+		return -1;
+	}
+	crypto_generichash(key, sizeof(key), buf, 40, pw, sizeof(pw));
+	crypto_secretbox_easy(buf + 64, plain, plen, buf + 40, key);
+	rc = write_bytes(p, buf, 64 + 16 + plen);
+	free(buf);
+	return rc;
+}
+
+/* Old files: version 1 (role || seed), version 2 with records; a SEEN
+ * record only from version 3 on. */
+static void
+test_old_versions(void)
+{
+	char old[320];
+	uint8_t plain[256], seed[32], pk[32], sk[64];
+	struct keyfile *k = NULL;
+	size_t n;
+
+	snprintf(old, sizeof(old), "%s/old", dir);
+	randombytes_buf(seed, sizeof(seed));
+	crypto_sign_seed_keypair(pk, sk, seed);
+	plain[0] = KEY_ROLE_COUNSELLOR;
+	memcpy(plain + 1, seed, 32);
+
+	CHECK_EQ_INT(seal_by_hand(old, 1, plain, 33), 0);
+	CHECK_EQ_INT(keyfile_load(&k, old, PASS, strlen(PASS)), 0);
+	CHECK(k != NULL && memcmp(keyfile_pk(k), pk, 32) == 0 &&
+	    keyfile_role(k) == KEY_ROLE_COUNSELLOR);
+	keyfile_free(k);
+	k = NULL;
+
+	/* version 2: META and a PIN record */
+	n = 33;
+	plain[n++] = 1;				/* META */
+	memcpy(plain + n, "\0\0\0\x10", 4);
+	n += 4;
+	memset(plain + n, 0, 16);
+	plain[n + 3] = 7;			/* next_spk_id 7 */
+	n += 16;
+	plain[n++] = 5;				/* PIN */
+	memcpy(plain + n, "\0\0\0\x28", 4);
+	n += 4;
+	memset(plain + n, 0, 8);
+	plain[n + 7] = 3;			/* programme 3 */
+	memset(plain + n + 8, 0x33, 32);
+	n += 40;
+	CHECK_EQ_INT(seal_by_hand(old, 2, plain, n), 0);
+	CHECK_EQ_INT(keyfile_load(&k, old, PASS, strlen(PASS)), 0);
+	if (k != NULL) {
+		struct ks_state *s = keyfile_state(k);
+
+		CHECK(memcmp(keyfile_pk(k), pk, 32) == 0);
+		CHECK_EQ_INT(s->next_spk_id, 7);
+		CHECK(s->n_pins == 1 && s->pins[0].programme == 3 &&
+		    s->pins[0].key[0] == 0x33);
+		CHECK_EQ_INT(s->n_seen, 0);
+		/* saved again, it is a version 3 file that loads */
+		CHECK_EQ_INT(keyfile_save(k, old), 0);
+		keyfile_free(k);
+		k = NULL;
+		CHECK_EQ_INT(load_rc(old, PASS), 0);
+		{
+			uint8_t *buf = read_all(old, &n);
+
+			CHECK(buf != NULL && buf[6] == 3);
+			free(buf);
+		}
+	}
+
+	/* a SEEN record: refused in version 2, loaded in version 3 */
+	n = 33;
+	plain[n++] = 9;
+	memcpy(plain + n, "\0\0\0\x44", 4);
+	n += 4;
+	memcpy(plain + n, "\0\0\0\x07", 4);
+	memset(plain + n + 4, 0x44, 32);
+	memcpy(plain + n + 36, pk, 32);
+	n += 68;
+	CHECK_EQ_INT(seal_by_hand(old, 2, plain, n), 0);
+	CHECK_EQ_INT(load_rc(old, PASS), OFR_E_PASSPHRASE);
+	CHECK_EQ_INT(seal_by_hand(old, 3, plain, n), 0);
+	CHECK_EQ_INT(keyfile_load(&k, old, PASS, strlen(PASS)), 0);
+	if (k != NULL) {
+		uint8_t ek[32];
+
+		memset(ek, 0x44, sizeof(ek));
+		CHECK(keyfile_seen_find(k, 7, ek) != NULL);
+		CHECK_EQ_INT(keyfile_state(k)->n_seen, 1);
+	}
+	keyfile_free(k);
+	/* a SEEN record of the wrong length, and a version 4 file */
+	plain[33 + 4] = 0x43;
+	CHECK_EQ_INT(seal_by_hand(old, 3, plain, n - 1), 0);
+	CHECK_EQ_INT(load_rc(old, PASS), OFR_E_PASSPHRASE);
+	CHECK_EQ_INT(seal_by_hand(old, 4, plain, 33), 0);
+	CHECK_EQ_INT(load_rc(old, PASS), OFR_E_PASSPHRASE);
+	sodium_memzero(sk, sizeof(sk));
+	sodium_memzero(seed, sizeof(seed));
+	unlink(old);
+}
+
 static void
 test_lock(void)
 {
@@ -346,6 +569,8 @@ main(void)
 	test_roundtrip();
 	test_damaged();
 	test_history_bound();
+	test_seen();
+	test_old_versions();
 	test_lock();
 
 	unlink(path);

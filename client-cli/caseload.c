@@ -1,0 +1,302 @@
+/*
+ * caseload.c: what a counsellor does with its cases from the command line:
+ * the queue of waiting cases it could take, take, pause, resume, reopen,
+ * and case notes. A note is encrypted by the counsellor to itself, with a
+ * key derived from its identity secret key: the server only ever stores
+ * ciphertext, and nobody else can read it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "proto/err.h"
+#include "proto/frame.h"
+#include "cli.h"
+#include "conn.h"
+#include "keyfile.h"
+
+/* The context of the note key: BLAKE2b keyed with the identity secret
+ * key, over this string. Changing it makes every stored note unreadable. */
+#define NOTE_KEY_CONTEXT	"offramp-case-note-key-v1"
+#define NOTE_CASE_BYTES		8	/* the case id, before the text */
+#define NOTE_OVERHEAD	(crypto_secretbox_NONCEBYTES + \
+	crypto_secretbox_MACBYTES)
+#define NOTE_TEXT_MAX	(OFR_CT_MAX - NOTE_OVERHEAD - NOTE_CASE_BYTES)
+
+/* Sends {"type": type, "case": id} and waits for the answer. 0 with
+ * *resp (caller owns) or an exit status (printed). */
+static int
+case_request(struct cli *cli, const char *type, int64_t id, json_t **resp)
+{
+	json_t *req = json_object();
+
+	*resp = NULL;
+	if (req == NULL)
+		return cli_fail(OFR_E_NOMEM, "%s", type);
+	json_object_set_new(req, "type", json_string(type));
+	json_object_set_new(req, "case", json_integer(id));
+	return cli_request(cli, req, resp);
+}
+
+/* The one CASE argument of a command; -1 (usage printed) when bad. */
+static int64_t
+one_case(struct cli *cli, int argc, char **argv, const char *usage,
+    int *rc)
+{
+	char *pos[1];
+	int64_t id;
+	int npos;
+
+	if ((*rc = cli_parse(cli, argc, argv, NULL, pos, 1, &npos)) != 0)
+		return -1;
+	if (npos != 1 || (id = cli_parse_id(pos[0])) < 0) {
+		*rc = cli_usage("%s", usage);
+		return -1;
+	}
+	return id;
+}
+
+/* A command that moves one case: prints "case:", "status:" and, when
+ * there is one, "client:". */
+static int
+move_case(struct cli *cli, int argc, char **argv, const char *type,
+    const char *usage)
+{
+	json_t *resp = NULL, *kase, *p;
+	int64_t id;
+	size_t i;
+	int rc;
+
+	if ((id = one_case(cli, argc, argv, usage, &rc)) < 0)
+		return rc;
+	if ((rc = cli_login(cli)) != 0 ||
+	    (rc = case_request(cli, type, id, &resp)) != 0)
+		return rc;
+	kase = json_object_get(resp, "case");
+	printf("case: %lld\nstatus: ", (long long)id);
+	text_puts(stdout, json_string_value(json_object_get(kase, "status")));
+	fputc('\n', stdout);
+	json_array_foreach(json_object_get(kase, "participants"), i, p) {
+		const char *r = json_string_value(json_object_get(p, "role"));
+
+		if (r != NULL && strcmp(r, "client") == 0) {
+			fputs("client: ", stdout);
+			text_puts(stdout, json_string_value(
+			    json_object_get(p, "name")));
+			fputc('\n', stdout);
+		}
+	}
+	(void)e2e_check_case(cli, kase);	/* records the client's key */
+	json_decref(resp);
+	return EXIT_OK;
+}
+
+int
+cmd_take(struct cli *cli, int argc, char **argv)
+{
+	return move_case(cli, argc, argv, "case.take", "take CASE");
+}
+
+int
+cmd_pause(struct cli *cli, int argc, char **argv)
+{
+	return move_case(cli, argc, argv, "case.pause", "pause CASE");
+}
+
+int
+cmd_resume(struct cli *cli, int argc, char **argv)
+{
+	return move_case(cli, argc, argv, "case.resume", "resume CASE");
+}
+
+int
+cmd_reopen(struct cli *cli, int argc, char **argv)
+{
+	return move_case(cli, argc, argv, "case.reopen", "reopen CASE");
+}
+
+int
+cmd_queue(struct cli *cli, int argc, char **argv)
+{
+	json_t *req, *resp = NULL, *c;
+	size_t i;
+	int npos, rc;
+
+	if ((rc = cli_parse(cli, argc, argv, NULL, NULL, 0, &npos)) != 0 ||
+	    (rc = cli_login(cli)) != 0)
+		return rc;
+	if ((req = json_object()) == NULL)
+		return cli_fail(OFR_E_NOMEM, "case.queue");
+	json_object_set_new(req, "type", json_string("case.queue"));
+	if ((rc = cli_request(cli, req, &resp)) != 0)
+		return rc;
+	json_array_foreach(json_object_get(resp, "cases"), i, c) {
+		const char *topic = json_string_value(json_object_get(c,
+		    "topic"));
+
+		printf("%lld ", (long long)json_integer_value(
+		    json_object_get(c, "id")));
+		text_puts(stdout, json_string_value(json_object_get(c,
+		    "language")));
+		fputc(' ', stdout);
+		text_puts(stdout, topic != NULL ? topic : "-");
+		fputc(' ', stdout);
+		text_puts(stdout, json_string_value(json_object_get(c,
+		    "urgency")));
+		printf(" waiting=%llds\n", (long long)json_integer_value(
+		    json_object_get(c, "waiting")));
+	}
+	json_decref(resp);
+	return EXIT_OK;
+}
+
+/* The note key of this identity (crypto_secretbox_KEYBYTES). */
+static void
+note_key(struct cli *cli, uint8_t key[crypto_secretbox_KEYBYTES])
+{
+	crypto_generichash(key, crypto_secretbox_KEYBYTES,
+	    (const uint8_t *)NOTE_KEY_CONTEXT, strlen(NOTE_KEY_CONTEXT),
+	    keyfile_sk(cli->key), OFR_SK_BYTES);
+}
+
+static void
+put_case_id(uint8_t out[NOTE_CASE_BYTES], int64_t id)
+{
+	for (int i = 0; i < NOTE_CASE_BYTES; i++)
+		out[i] = (uint8_t)((uint64_t)id >> (8 * (7 - i)));
+}
+
+int
+cmd_note(struct cli *cli, int argc, char **argv)
+{
+	uint8_t key[crypto_secretbox_KEYBYTES];
+	uint8_t *plain = NULL, *ct = NULL;
+	char *pos[512], *b64 = NULL;
+	json_t *req, *resp = NULL;
+	size_t len = 0, plen, ctlen;
+	int64_t id;
+	int npos, rc;
+
+	if ((rc = cli_parse(cli, argc, argv, NULL, pos, 512, &npos)) != 0)
+		return rc;
+	if (npos < 2 || (id = cli_parse_id(pos[0])) < 0)
+		return cli_usage("note CASE TEXT...");
+	for (int i = 1; i < npos; i++)
+		len += strlen(pos[i]) + 1;
+	if (len - 1 > NOTE_TEXT_MAX)
+		return cli_usage("a note is at most %d bytes",
+		    (int)NOTE_TEXT_MAX);
+	plen = NOTE_CASE_BYTES + len - 1;
+	ctlen = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + plen;
+	if ((plain = sodium_malloc(plen + 1)) == NULL ||
+	    (ct = malloc(ctlen)) == NULL ||
+	    (b64 = malloc(OFR_B64_LEN(ctlen))) == NULL) {
+		rc = cli_fail(OFR_E_NOMEM, "note");
+		goto out;
+	}
+	put_case_id(plain, id);
+	len = NOTE_CASE_BYTES;
+	for (int i = 1; i < npos; i++) {
+		size_t n = strlen(pos[i]);
+
+		memcpy(plain + len, pos[i], n);
+		len += n;
+		if (i + 1 < npos)
+			plain[len++] = ' ';
+	}
+	if (!text_utf8_ok((char *)plain + NOTE_CASE_BYTES,
+	    plen - NOTE_CASE_BYTES)) {
+		rc = cli_usage("a note is UTF-8 text");
+		goto out;
+	}
+	if ((rc = cli_login(cli)) != 0)
+		goto out;
+	note_key(cli, key);
+	randombytes_buf(ct, crypto_secretbox_NONCEBYTES);
+	crypto_secretbox_easy(ct + crypto_secretbox_NONCEBYTES, plain, plen,
+	    ct, key);
+	sodium_memzero(key, sizeof(key));
+	b64_encode(b64, OFR_B64_LEN(ctlen), ct, ctlen);
+	if ((req = json_object()) == NULL) {
+		rc = cli_fail(OFR_E_NOMEM, "note.add");
+		goto out;
+	}
+	json_object_set_new(req, "type", json_string("note.add"));
+	json_object_set_new(req, "case", json_integer(id));
+	json_object_set_new(req, "ct", json_string(b64));
+	if ((rc = cli_request(cli, req, &resp)) != 0)
+		goto out;
+	printf("note: %lld\n", (long long)json_integer_value(
+	    json_object_get(resp, "id")));
+	json_decref(resp);
+out:
+	sodium_free(plain);
+	free(ct);
+	free(b64);
+	return rc;
+}
+
+/* Decrypts one note of case id and prints "<time> <text>". 0, or -1 when
+ * it does not open (or belongs to another case). */
+static int
+print_note(const uint8_t key[crypto_secretbox_KEYBYTES], int64_t id,
+    json_t *n)
+{
+	const char *s = json_string_value(json_object_get(n, "ct"));
+	uint8_t *ct = NULL, *plain = NULL, want[NOTE_CASE_BYTES];
+	size_t ctlen, plen;
+	int rc = -1;
+
+	if (s == NULL || (ct = malloc(OFR_CT_MAX)) == NULL)
+		goto out;
+	if (b64_decode(ct, OFR_CT_MAX, &ctlen, s, strlen(s)) != 0 ||
+	    ctlen < NOTE_OVERHEAD + NOTE_CASE_BYTES)
+		goto out;
+	plen = ctlen - NOTE_OVERHEAD;
+	if ((plain = sodium_malloc(plen)) == NULL ||
+	    crypto_secretbox_open_easy(plain, ct + crypto_secretbox_NONCEBYTES,
+	    ctlen - crypto_secretbox_NONCEBYTES, ct, key) != 0)
+		goto out;
+	put_case_id(want, id);
+	if (memcmp(plain, want, NOTE_CASE_BYTES) != 0)
+		goto out;
+	cli_put_time(stdout, json_integer_value(json_object_get(n, "ts")));
+	fputc(' ', stdout);
+	text_put(stdout, (char *)plain + NOTE_CASE_BYTES,
+	    plen - NOTE_CASE_BYTES);
+	fputc('\n', stdout);
+	rc = 0;
+out:
+	if (plain != NULL)
+		sodium_free(plain);
+	free(ct);
+	return rc;
+}
+
+int
+cmd_notes(struct cli *cli, int argc, char **argv)
+{
+	uint8_t key[crypto_secretbox_KEYBYTES];
+	json_t *resp = NULL, *n;
+	int64_t id;
+	size_t i;
+	int rc, bad = 0;
+
+	if ((id = one_case(cli, argc, argv, "notes CASE", &rc)) < 0)
+		return rc;
+	if ((rc = cli_login(cli)) != 0 ||
+	    (rc = case_request(cli, "note.list", id, &resp)) != 0)
+		return rc;
+	note_key(cli, key);
+	json_array_foreach(json_object_get(resp, "notes"), i, n)
+		if (print_note(key, id, n) != 0)
+			bad++;
+	sodium_memzero(key, sizeof(key));
+	json_decref(resp);
+	if (bad > 0)
+		return cli_fail(OFR_E_CRYPTO, "%d note(s) of case %lld do not "
+		    "decrypt with this key", bad, (long long)id);
+	return EXIT_OK;
+}

@@ -1,0 +1,156 @@
+# test_admin.sh: a programme admin's pool tools through the real server
+# and CLI: invite, update (capacity), disable and enable, pool figures
+# (queue length, first-response median and p90), and the audit log: one
+# entry per admin action, in order, which neither the protocol nor the
+# database lets anyone change.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+T0=$(date +%s)
+start_server
+setup_pool			# Ada: programme-key, invite, certify Sam
+
+step "the counsellor list"
+out=$(cli admin counsellors)
+assert_eq "one counsellor, Sam, as the list prints it" \
+	"$KEY_couns Sam open=0 capacity=5 presence=online certified=yes disabled=no" "$out"
+
+step "invite and redeem a second counsellor"
+add_counsellor admin kim Kim --languages de
+certify_pending Kim
+out=$(cli admin counsellors)
+assert_eq "two counsellors, by account age" "Sam Kim" "$(printf '%s\n' "$out" | awk '{print $2}' | tr '\n' ' ' | sed 's/ $//')"
+
+step "update: the admin sets Sam's capacity"
+out=$(cli admin counsellor-update "$KEY_couns" --capacity 2 --gender male)
+assert_eq "the answer names Sam's key" "$KEY_couns" "$(field "$out" key)"
+assert_eq "capacity 2" 2 "$(field "$out" capacity)"
+assert_eq "gender male" male "$(field "$out" gender)"
+assert_contains "the list shows capacity=2" "$(cli admin counsellors)" "$KEY_couns Sam open=0 capacity=2 "
+clirun couns profile --capacity 9
+assert_eq "a counsellor's own --capacity is a usage error" 2 "$RC"
+assert_contains "it points to the admin's command" "$ERR" "counsellor-update KEY --capacity N"
+clirun admin counsellor-update "$KEY_couns" --capacity 101
+assert_eq "capacity over 100: usage error" 2 "$RC"
+
+step "disable and enable"
+out=$(cli admin disable "$KEY_kim")
+assert_eq "Kim disabled" yes "$(field "$out" disabled)"
+assert_contains "the list shows it" "$(cli admin counsellors)" "$KEY_kim Kim open=0 capacity=5 presence=online certified=yes disabled=yes"
+clirun kim login
+assert_match "Kim cannot log in" "$ERR" '^offramp: account_disabled: login'
+out=$(cli admin enable "$KEY_kim")
+assert_eq "Kim enabled" no "$(field "$out" disabled)"
+clirun kim login
+assert_eq "Kim logs in again" 0 "$RC"
+
+step "stats: the queue"
+out=$(cli admin stats)
+assert_eq "nothing waits" "queue: 0" "$(printf '%s\n' "$out" | head -n1)"
+assert_eq "no first responses yet" "first-response: cases=0 median=- p90=-" "$(printf '%s\n' "$out" | sed -n 2p)"
+cli couns profile --presence away >/dev/null
+for c in c1 c2 c3; do
+	keygen "$c"
+	out=$(cli "$c" request --language en)
+	printf -v "CASE_$c" '%s' "$(field "$out" case)"
+	assert_eq "$c waits (Sam is away)" waiting "$(field "$out" status)"
+done
+out=$(cli admin stats)
+assert_eq "three wait" "queue: 3" "$(printf '%s\n' "$out" | head -n1)"
+assert_match "Sam's line: away, capacity 2" "$out" '^counsellor Sam open=0 capacity=2 presence=away$'
+assert_match "Kim's line" "$out" '^counsellor Kim open=0 capacity=5 presence=online$'
+cli admin counsellor-update "$KEY_couns" --capacity 3 >/dev/null
+cli couns profile --presence online >/dev/null
+out=$(cli admin stats)
+assert_eq "Sam came online and took all three" "queue: 0" "$(printf '%s\n' "$out" | head -n1)"
+assert_match "Sam: open=3" "$out" '^counsellor Sam open=3 capacity=3 presence=online$'
+
+step "stats: first response after Sam replied to each case"
+for c in c1 c2 c3; do
+	v="CASE_$c"
+	cli "$c" send "${!v}" "hello, is anyone there?" >/dev/null
+done
+out=$(cli couns recv --count 3)
+assert_eq "Sam got three messages" 3 "$(printf '%s\n' "$out" | grep -c 'hello, is anyone there?')"
+out=$(cli admin stats)
+fr=$(printf '%s\n' "$out" | sed -n 2p)
+assert_eq "the clients' messages are not responses" "first-response: cases=0 median=- p90=-" "$fr"
+for c in c1 c2 c3; do
+	v="CASE_$c"
+	cli couns send "${!v}" "I am here." >/dev/null
+done
+ELAPSED=$(($(date +%s) - T0 + 1))
+out=$(cli admin stats)
+fr=$(printf '%s\n' "$out" | sed -n 2p)
+assert_match "three first responses with figures" "$fr" '^first-response: cases=3 median=[0-9]+s p90=[0-9]+s$'
+med=$(printf '%s\n' "$fr" | sed -n 's/.* median=\([0-9]*\)s .*/\1/p')
+p90=$(printf '%s\n' "$fr" | sed -n 's/.* p90=\([0-9]*\)s$/\1/p')
+if [ -n "$med" ] && [ -n "$p90" ] && [ "$med" -ge 0 ] && [ "$med" -le "$p90" ] && \
+    [ "$p90" -le "$ELAPSED" ]; then
+	pass "0 <= median ($med) <= p90 ($p90) <= the test's age ($ELAPSED s)"
+else
+	fail "implausible first-response figures: median=$med p90=$p90 (test age $ELAPSED s)"
+fi
+cli couns send "$CASE_c1" "a second reply" >/dev/null
+out=$(cli admin stats)
+assert_match "a second reply is not another first response" "$out" '^first-response: cases=3 '
+
+step "programme-set"
+out=$(cli admin programme-set --name "Exit North" --description "peer-led exit work" \
+	--languages en,de --formats chat,in-person)
+assert_eq "the programme's name" "Exit North" "$(field "$out" name)"
+assert_eq "its formats" "chat,in-person" "$(field "$out" formats)"
+out=$(cli c1 programmes)
+assert_match "clients see it" "$out" '^1 Exit North en,de chat,in-person$'
+
+step "the audit log: every admin action, newest first"
+out=$(cli admin audit)
+actions=$(printf '%s\n' "$out" | awk '{print $4 ":" $5}' | tac | tr '\n' ' ' | sed 's/ $//')
+assert_eq "the actions in order, with their targets" \
+	"programme.key.set:- invite.create:- counsellor.certify:Sam invite.create:- counsellor.certify:Kim counsellor.update:Sam counsellor.disable:Kim counsellor.enable:Kim counsellor.update:Sam programme.set:-" \
+	"$actions"
+assert_match "entries name the actor Ada, with ISO times" "$out" '^[0-9]+ [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z Ada programme\.set - -$'
+assert_match "an invite's detail is its role" "$out" ' Ada invite\.create - counsellor$'
+ids=$(printf '%s\n' "$out" | awk '{print $1}')
+if [ "$(printf '%s\n' "$ids" | sort -rn)" = "$ids" ] && [ "$(printf '%s\n' "$ids" | sort -u | wc -l)" -eq 10 ]; then
+	pass "ids are distinct and newest first"
+else
+	fail "ids not strictly descending: $(echo $ids)"
+fi
+out2=$(cli admin audit --limit 3)
+assert_eq "--limit 3: the three newest" "$(printf '%s\n' "$out" | head -n3)" "$out2"
+third=$(printf '%s\n' "$out" | sed -n 3p | awk '{print $1}')
+out3=$(cli admin audit --before "$third" --limit 100)
+assert_eq "--before: the older ones" "$(printf '%s\n' "$out" | sed -n '4,$p')" "$out3"
+clirun admin audit --limit 101
+assert_eq "--limit over 100: usage error" 2 "$RC"
+
+step "the audit log cannot be changed through the protocol"
+before=$(table_counts)
+clirun admin raw --login --count 4 <<<'{"v":1,"type":"audit.delete","id":2,"before":1000}
+{"v":1,"type":"audit.update","id":3,"entry":1,"detail":"x"}
+{"v":1,"type":"audit.clear","id":4}
+{"v":1,"type":"audit.set","id":5,"entry":1}'
+for i in 2 3 4 5; do
+	assert_match "a frame to change the audit log ($i): unknown_type" "$OUT" "\"re\":$i,.*\"code\":\"unknown_type\"|\"code\":\"unknown_type\".*\"re\":$i[,}]"
+done
+assert_eq "no table changed" "$before" "$(table_counts)"
+
+stop_server
+
+step "nor in the database: UPDATE and DELETE on audit fail (writable)"
+audit_rows=$(sql "SELECT * FROM audit ORDER BY id")
+rc=0
+err=$(sqlite3 -batch "$DATA/offramp.db" "UPDATE audit SET detail = 'tampered'" 2>&1) || rc=$?
+assert_ne "UPDATE on audit fails" 0 "$rc"
+assert_contains "the database says why" "$err" "append-only"
+rc=0
+err=$(sqlite3 -batch "$DATA/offramp.db" "DELETE FROM audit" 2>&1) || rc=$?
+assert_ne "DELETE on audit fails" 0 "$rc"
+assert_contains "the database says why" "$err" "append-only"
+rc=0
+sqlite3 -batch "$DATA/offramp.db" "CREATE TABLE probe_w(x); DROP TABLE probe_w;" || rc=$?
+assert_eq "the connection was writable" 0 "$rc"
+assert_eq "the audit rows are as they were" "$audit_rows" "$(sql "SELECT * FROM audit ORDER BY id")"
+assert_not_contains "no entry was tampered with" "$audit_rows" "tampered"
+
+finish

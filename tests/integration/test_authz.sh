@@ -1,0 +1,286 @@
+# test_authz.sh: the authorisation matrix of proto/PROTOCOL.md, cell by
+# cell. The list of request types and the cells come from the matrix
+# table itself, so a type added to the protocol without a row here (or a
+# row without a well-formed request here) fails this test. Every refused
+# cell is sent, well-formed, by `offramp raw` for each role (and before
+# login), and must get its exact error code and change no table. Then the
+# programme boundaries: an admin of a second programme sees and touches
+# nothing of the first, and counsellors cannot act on each other's cases.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+PROTOCOL="$REPO_ROOT/proto/PROTOCOL.md"
+
+# ---------------------------------------------------------- the matrix
+
+# The rows of the table under "## Authorisation matrix": "type pre client
+# counsellor admin", each cell 1 (allowed) or 0.
+matrix_rows() {
+	sed -n '/^## Authorisation matrix/,/^## /p' "$PROTOCOL" |
+		grep -E '^\| *`[a-z.]+` *\|' |
+		while IFS='|' read -r _ t pre cl co ad _; do
+			t=$(printf '%s' "$t" | tr -d ' `')
+			printf '%s' "$t"
+			for c in "$pre" "$cl" "$co" "$ad"; do
+				if [[ "$c" == *"✓"* ]]; then printf ' 1'; else printf ' 0'; fi
+			done
+			printf '\n'
+		done
+}
+
+ROWS=$(matrix_rows)
+NROWS=$(printf '%s\n' "$ROWS" | grep -c .)
+step "the matrix of PROTOCOL.md parses"
+assert_match "the matrix has rows" "$ROWS" '^ping 1 1 1 1$'
+if [ "$NROWS" -ge 30 ]; then pass "the matrix has $NROWS types"; else fail "only $NROWS types in the matrix"; fi
+
+start_server
+setup_pool
+keygen client
+out=$(cli client request --language en --topic leaving)
+CASE=$(field "$out" case)
+assert_eq "the client's case is active with Sam" active "$(field "$out" status)"
+
+K=$KEY_couns			# a real counsellor key of programme 1
+B64_32=$(b64_random 32)
+B64_64=$(b64_random 64)
+INVITE=$(head -c 32 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=')
+FAKE_CERT=$(b64_random 121)
+
+# body TYPE: the fields of a well-formed request of TYPE (without v, type,
+# id), so that only authorisation can refuse it. Empty output (status 1)
+# for a type this test does not know.
+body() {
+	case "$1" in
+	ping|case.list|case.queue|programme.list|counsellor.pending|\
+	counsellor.list|pool.stats)
+		echo '' ;;
+	login)	echo "\"role\":\"client\",\"key\":\"$B64_32\",\"sig\":\"$B64_64\"" ;;
+	redeem)	echo "\"invite\":\"$INVITE\",\"key\":\"$B64_32\",\"sig\":\"$B64_64\",\"name\":\"Eve\"" ;;
+	case.request)
+		echo '"language":"en","topic":"leaving","urgency":"high"' ;;
+	case.close|case.reassign|case.pause|case.resume|case.reopen|\
+	case.take|note.list)
+		echo "\"case\":$CASE" ;;
+	note.add) echo "\"case\":$CASE,\"ct\":\"$(b64_random 80)\"" ;;
+	msg.send)
+		echo "\"case\":$CASE,\"mid\":\"$(b64_random 16)\",\"copies\":[{\"to\":\"$K\",\"ct\":\"$(b64_random 64)\"}]" ;;
+	msg.ack) echo '"seqs":[1]' ;;
+	profile.set) echo '"name":"Mallory","presence":"online"' ;;
+	prekeys.upload) echo "\"bundle\":\"$(b64_random 200)\"" ;;
+	prekeys.get) echo "\"key\":\"$K\"" ;;
+	programme.get) echo '"programme":1' ;;
+	programme.set) echo '"name":"Taken over","languages":["en"]' ;;
+	programme.key.set) echo "\"key\":\"$B64_32\"" ;;
+	invite.create) echo '"role":"admin","ttl":3600' ;;
+	counsellor.certify) echo "\"key\":\"$K\",\"cert\":\"$FAKE_CERT\"" ;;
+	counsellor.update) echo "\"key\":\"$K\",\"capacity\":0" ;;
+	counsellor.disable|counsellor.enable) echo "\"key\":\"$K\"" ;;
+	audit.list) echo '"limit":10' ;;
+	*) return 1 ;;
+	esac
+}
+
+# frame TYPE ID: the request line.
+frame() {
+	local b
+	b=$(body "$1")
+	echo "{\"v\":1,\"type\":\"$1\",\"id\":$2${b:+,$b}}"
+}
+
+step "every type of the matrix has a well-formed request in this test"
+while read -r t _; do
+	if body "$t" >/dev/null; then
+		pass "a request body for $t"
+	else
+		fail "no request body for $t: add it to test_authz.sh"
+	fi
+done <<<"$ROWS"
+
+# Every identity logs in once first, so that its first prekeys are up and
+# the refused requests below are the only thing that could change a row.
+cli admin login >/dev/null
+cli couns login >/dev/null
+cli client login >/dev/null
+
+# refused_cells COLUMN: "type code" of the cells of COLUMN (2: before login,
+# 3 client, 4 counsellor, 5 admin) that must be refused.
+refused_cells() {
+	local col=$1
+	while read -r -a r; do
+		[ "${r[$((col - 1))]}" = 0 ] || continue
+		local code=forbidden
+		if [ "$col" = 2 ]; then
+			code=not_logged_in
+		elif [ "${r[1]}" = 1 ]; then
+			code=already_logged_in	# login, redeem
+		fi
+		echo "${r[0]} $code"
+	done <<<"$ROWS"
+}
+
+# check_role LABEL COLUMN [WHO]: sends every refused cell of COLUMN in one
+# connection (as WHO, logged in; or not logged in), each followed by a ping
+# so that the refusals do not add up to a disconnect, and checks each exact
+# code and that no table changed.
+check_role() {
+	local label=$1 col=$2 who=${3:-} cells input="" id=100 n=0
+	cells=$(refused_cells "$col")
+	while read -r t code; do
+		[ -n "$t" ] || continue
+		input+="$(frame "$t" "$id")"$'\n'
+		input+="{\"v\":1,\"type\":\"ping\",\"id\":$((id + 1))}"$'\n'
+		id=$((id + 2))
+		n=$((n + 1))
+	done <<<"$cells"
+	step "$label: $n refused types"
+	local before
+	before=$(table_counts)
+	if [ -n "$who" ]; then
+		clirun "$who" raw --login --count $((2 * n)) <<<"${input%$'\n'}"
+	else
+		clirun admin raw --count $((2 * n)) <<<"${input%$'\n'}"
+	fi
+	assert_eq "$label: raw exits 0" 0 "$RC"
+	id=100
+	while read -r t code; do
+		[ -n "$t" ] || continue
+		local line
+		line=$(printf '%s\n' "$OUT" | grep -E "\"re\":$id[,}]" || true)
+		if [[ "$line" == *"\"type\":\"error\""* && "$line" == *"\"code\":\"$code\""* ]]; then
+			pass "$label: $t refused with $code"
+		else
+			fail "$label: $t: expected error $code, got [${line:-no answer}]"
+		fi
+		id=$((id + 2))
+	done <<<"$cells"
+	assert_not_contains "$label: the connection stayed open" "$OUT" "closed"
+	assert_eq "$label: no table changed" "$before" "$(table_counts)"
+}
+
+check_role "before login" 2
+check_role "client" 3 client
+check_role "counsellor" 4 couns
+check_role "admin" 5 admin
+
+step "allowed cells are not refused for lack of rights (spot checks)"
+clirun admin raw --login --count 3 <<<"$(frame pool.stats 7)
+$(frame audit.list 8)
+$(frame counsellor.list 9)"
+assert_match "admin: pool.stats answered" "$OUT" '"type":"pool.stats.ok"'
+assert_match "admin: audit.list answered" "$OUT" '"type":"audit.list.ok"'
+assert_match "admin: counsellor.list answered" "$OUT" '"type":"counsellor.list.ok"'
+clirun couns raw --login --count 2 <<<"$(frame case.queue 7)
+$(frame note.list 8)"
+assert_match "counsellor: case.queue answered" "$OUT" '"type":"case.queue.ok"'
+assert_match "counsellor: note.list of its case answered" "$OUT" '"type":"note.list.ok"'
+
+# ---------------------------------------------------- programme boundaries
+
+step "a second programme, made by the operator, with its own admin"
+new_programme "Second Path"
+keygen admin2
+out=$(cli admin2 redeem "$PROG_TOKEN" --name Bea)
+assert_eq "programme 2's token made an admin" admin "$(field "$out" role)"
+out=$(cli admin2 programme-key)
+assert_match "Bea made programme 2's key" "$(field "$out" programme-key)" '^[A-Za-z0-9+/]{43}=$'
+add_counsellor admin2 couns2 Lou --languages en --topics leaving
+out=$(cli admin2 certify)
+assert_eq "Bea certified only Lou" "certified: Lou" "$out"
+out=$(cli admin2 invite --role counsellor)	# an audit entry of programme 2
+out=$(cli client programmes)
+assert_match "the programme list has programme 1" "$out" '^1 '
+assert_match "the programme list has Second Path" "$out" '^[0-9]+ Second Path '
+P2=$(printf '%s\n' "$out" | sed -n 's/^\([0-9]*\) Second Path .*/\1/p')
+
+step "Bea sees only programme 2's counsellors"
+out=$(cli admin2 counsellors)
+assert_contains "Bea's list has Lou" "$out" "$KEY_couns2 Lou open=0 "
+assert_not_contains "Bea's list lacks Sam" "$out" "$KEY_couns"
+assert_eq "Bea's list has one counsellor" 1 "$(printf '%s\n' "$out" | grep -c .)"
+out=$(cli admin counsellors)
+assert_not_contains "Ada's list lacks Lou" "$out" "$KEY_couns2"
+assert_contains "Ada's list has Sam" "$out" "$KEY_couns Sam open=1 "
+
+step "Bea cannot touch programme 1's counsellor: not_found, nothing changes"
+before=$(table_counts)
+sam_before=$(cli admin counsellors | grep "^$KEY_couns ")
+for c in "counsellor-update $KEY_couns --capacity 0" "counsellor-update $KEY_couns --name Owned" \
+    "disable $KEY_couns" "enable $KEY_couns"; do
+	# shellcheck disable=SC2086
+	clirun admin2 $c
+	assert_eq "Bea: $c exits 1" 1 "$RC"
+	assert_match "Bea: $c: not_found" "$ERR" '^offramp: not_found: counsellor\.'
+done
+clirun admin2 raw --login --count 1 <<<"{\"v\":1,\"type\":\"counsellor.certify\",\"id\":5,\"key\":\"$KEY_couns\",\"cert\":\"$FAKE_CERT\"}"
+assert_match "Bea: counsellor.certify of Sam: not_found" "$OUT" '"re":5,.*"code":"not_found"|"code":"not_found".*"re":5[,}]'
+assert_eq "nothing changed in the database" "$before" "$(table_counts)"
+assert_eq "Sam as Ada sees him is unchanged" "$sam_before" "$(cli admin counsellors | grep "^$KEY_couns ")"
+clirun couns login
+assert_eq "Sam can still log in" 0 "$RC"
+
+step "each admin's audit log and stats are its programme's only"
+out=$(cli admin2 audit)
+assert_match "Bea's audit has her invite" "$out" '^[0-9]+ [0-9T:-]+Z Bea invite\.create - counsellor$'
+assert_match "Bea's audit has her certify of Lou" "$out" ' Bea counsellor\.certify Lou -$'
+assert_no_match "Bea's audit has nothing of Ada" "$out" ' Ada '
+assert_no_match "Bea's audit has no entry about Sam" "$out" ' Sam '
+out=$(cli admin audit)
+assert_no_match "Ada's audit has nothing of Bea" "$out" ' Bea '
+assert_match "Ada's audit has her certify of Sam" "$out" ' Ada counsellor\.certify Sam -$'
+out=$(cli admin2 stats)
+assert_match "Bea's stats list Lou" "$out" '^counsellor Lou open=0 capacity=5 presence=online$'
+assert_no_match "Bea's stats lack Sam" "$out" '^counsellor Sam '
+out=$(cli admin stats)
+assert_match "Ada's stats list Sam with his case" "$out" '^counsellor Sam open=1 capacity=5 presence=online$'
+assert_no_match "Ada's stats lack Lou" "$out" '^counsellor Lou '
+
+step "a counsellor cannot act on another counsellor's case"
+before=$(table_counts)
+clirun couns2 note "$CASE" "not my case"
+assert_match "Lou: note on Sam's case: not_found" "$ERR" '^offramp: not_found: note\.add'
+clirun couns2 notes "$CASE"
+assert_match "Lou: notes of Sam's case: not_found" "$ERR" '^offramp: not_found: note\.list'
+clirun couns2 pause "$CASE"
+assert_match "Lou: pause of Sam's case: not_found" "$ERR" '^offramp: not_found: case\.pause'
+clirun couns2 close "$CASE"
+assert_match "Lou: close of Sam's case: not_found" "$ERR" '^offramp: not_found: case\.close'
+# PROTOCOL.md: another counsellor's case is not_found, as one that does
+# not exist (bad_state would tell Lou it exists).
+clirun couns2 take "$CASE"
+assert_eq "Lou: take of Sam's active case exits 1" 1 "$RC"
+assert_match "Lou: take of Sam's active case: not_found" "$ERR" '^offramp: not_found: case\.take'
+clirun couns take "$CASE"
+assert_match "Sam: take of his own active case: bad_state" "$ERR" '^offramp: bad_state: case\.take'
+assert_eq "nothing changed" "$before" "$(table_counts)"
+out=$(cli couns cases)
+assert_match "the case is still Sam's and active" "$out" "^$CASE active en leaving "
+
+step "a waiting case that chose programme 1 is not Lou's to take: forbidden"
+out=$(cli admin counsellor-update "$KEY_couns" --presence away)
+assert_eq "Ada set Sam away" away "$(field "$out" presence)"
+keygen client2
+out=$(cli client2 request --language en --topic leaving --programme 1)
+CASE2=$(field "$out" case)
+assert_eq "the programme-1 case waits" waiting "$(field "$out" status)"
+out=$(cli couns2 queue)
+assert_not_contains "Lou's queue lacks the programme-1 case" "$out" "$CASE2"
+before=$(table_counts)
+clirun couns2 take "$CASE2"
+assert_eq "Lou: take exits 1" 1 "$RC"
+assert_match "Lou: take of a programme-1 case: forbidden" "$ERR" '^offramp: forbidden: case\.take'
+assert_eq "nothing changed" "$before" "$(table_counts)"
+out=$(cli client2 cases)
+assert_match "the case still waits" "$out" "^$CASE2 waiting en leaving "
+out=$(cli couns queue)
+assert_match "Sam's queue has it" "$out" "^$CASE2 en leaving normal waiting=[0-9]+s$"
+out=$(cli couns take "$CASE2")
+assert_eq "Sam takes it" active "$(field "$out" status)"
+
+step "a client cannot act on another client's case"
+clirun client2 close "$CASE"
+assert_match "client2: close of client's case: not_found" "$ERR" '^offramp: not_found: case\.close'
+clirun client2 reassign "$CASE"
+assert_match "client2: reassign of client's case: not_found" "$ERR" '^offramp: not_found: case\.reassign'
+
+stop_server
+finish

@@ -1,0 +1,98 @@
+# test_caseload.sh: a counsellor's caseload through the real server and
+# CLI: the cases list with status, unread count and last activity; pause,
+# resume and reopen with their bad_state errors; and case notes, which
+# round-trip, reach the server only as ciphertext, and are their author's
+# alone.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+start_server
+setup_pool			# Sam: en, leaving
+
+keygen client
+out=$(cli client request --language en --topic leaving)
+CASE=$(field "$out" case)
+assert_eq "the case is Sam's" Sam "$(field "$out" counsellor)"
+
+ISO='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z'
+
+step "the counsellor's cases: status, unread, last activity"
+out=$(cli couns cases)
+assert_match "active, nothing unread, an ISO time" "$out" "^$CASE active en leaving .* unread=0 updated=$ISO$"
+out=$(cli client cases)
+assert_no_match "a client's list has no unread field" "$out" 'unread='
+cli client send "$CASE" "first" >/dev/null
+cli client send "$CASE" "second" >/dev/null
+out=$(cli couns cases)
+assert_match "two unread" "$out" "^$CASE active en leaving .* unread=2 updated=$ISO$"
+upd=$(printf '%s\n' "$out" | sed -n 's/.* updated=\(.*\)$/\1/p')
+upd_s=$(date -u -d "$upd" +%s)
+now=$(date +%s)
+if [ "$upd_s" -le "$now" ] && [ "$upd_s" -ge $((now - 60)) ]; then
+	pass "updated ($upd) is the last message's time"
+else
+	fail "updated $upd is not within the last minute (now $(date -u +%FT%TZ))"
+fi
+out=$(cli couns recv --count 2)
+assert_contains "Sam received the messages" "$out" "second"
+out=$(cli couns cases)
+assert_match "after recv, nothing unread" "$out" "^$CASE active en leaving .* unread=0 "
+cli client send "$CASE" "third" >/dev/null
+assert_match "a new message: one unread" "$(cli couns cases)" "^$CASE active en leaving .* unread=1 "
+
+step "pause, resume, reopen and their bad_state errors"
+clirun couns resume "$CASE"
+assert_match "resume of an active case: bad_state" "$ERR" '^offramp: bad_state: case\.resume'
+clirun couns reopen "$CASE"
+assert_match "reopen of an active case: bad_state" "$ERR" '^offramp: bad_state: case\.reopen'
+out=$(cli couns pause "$CASE")
+assert_eq "paused" paused "$(field "$out" status)"
+assert_match "the client sees it paused" "$(cli client cases)" "^$CASE paused "
+assert_match "Sam's list says paused" "$(cli couns cases)" "^$CASE paused "
+clirun couns pause "$CASE"
+assert_match "pause of a paused case: bad_state" "$ERR" '^offramp: bad_state: case\.pause'
+cli client send "$CASE" "still there?" >/dev/null
+assert_match "messages still flow while paused" "$(cli couns recv --count 2)" "still there?"
+out=$(cli couns resume "$CASE")
+assert_eq "resumed" active "$(field "$out" status)"
+out=$(cli couns close "$CASE")
+assert_eq "closed" closed "$(field "$out" status)"
+clirun couns pause "$CASE"
+assert_match "pause of a closed case: bad_state" "$ERR" '^offramp: bad_state: case\.pause'
+clirun couns resume "$CASE"
+assert_match "resume of a closed case: bad_state" "$ERR" '^offramp: bad_state: case\.resume'
+out=$(cli couns reopen "$CASE")
+assert_eq "reopened" active "$(field "$out" status)"
+assert_match "the client sees it active again, with Sam" "$(cli client cases)" "^$CASE active en leaving .*Sam"
+
+step "case notes: encrypted to their author"
+MARK="note-marker-$(b64_random 9 | tr -dc 'a-zA-Z0-9')"
+out=$(cli couns note "$CASE" "client mentions family, $MARK")
+assert_match "note added" "$(field "$out" note)" '^[0-9]+$'
+cli couns note "$CASE" "second note" >/dev/null
+out=$(cli couns notes "$CASE")
+assert_match "first note back, with its time" "$out" "^$ISO client mentions family, $MARK$"
+assert_eq "two notes, oldest first" "client mentions family, $MARK|second note" \
+	"$(printf '%s\n' "$out" | cut -d' ' -f2- | tr '\n' '|' | sed 's/|$//')"
+
+step "another counsellor cannot list them"
+add_counsellor admin kim Kim --languages de
+certify_pending Kim
+clirun kim notes "$CASE"
+assert_eq "Kim's notes exits 1" 1 "$RC"
+assert_match "Kim: not_found" "$ERR" '^offramp: not_found: note\.list'
+clirun kim note "$CASE" "intrusion"
+assert_match "Kim cannot add one: not_found" "$ERR" '^offramp: not_found: note\.add'
+clirun client notes "$CASE"
+assert_match "the client cannot list them: forbidden" "$ERR" '^offramp: forbidden: note\.list'
+
+step "the server holds ciphertext only"
+stop_server
+found=""
+for f in $(data_files) "$T"/server*.std*; do
+	if grep -aq "$MARK" "$f"; then found+=" $f"; fi
+done
+assert_eq "the note text is in no data file nor log" "" "$found"
+n=$(sql "SELECT count(*) FROM case_notes")
+assert_eq "two notes are stored" 2 "$n"
+
+finish
