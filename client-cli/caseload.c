@@ -25,21 +25,6 @@
 	crypto_secretbox_MACBYTES)
 #define NOTE_TEXT_MAX	(OFR_CT_MAX - NOTE_OVERHEAD - NOTE_CASE_BYTES)
 
-/* Sends {"type": type, "case": id} and waits for the answer. 0 with
- * *resp (caller owns) or an exit status (printed). */
-static int
-case_request(struct cli *cli, const char *type, int64_t id, json_t **resp)
-{
-	json_t *req = json_object();
-
-	*resp = NULL;
-	if (req == NULL)
-		return cli_fail(OFR_E_NOMEM, "%s", type);
-	json_object_set_new(req, "type", json_string(type));
-	json_object_set_new(req, "case", json_integer(id));
-	return cli_request(cli, req, resp);
-}
-
 /* The one CASE argument of a command; -1 (usage printed) when bad. */
 static int64_t
 one_case(struct cli *cli, int argc, char **argv, const char *usage,
@@ -72,7 +57,7 @@ move_case(struct cli *cli, int argc, char **argv, const char *type,
 	if ((id = one_case(cli, argc, argv, usage, &rc)) < 0)
 		return rc;
 	if ((rc = cli_login(cli)) != 0 ||
-	    (rc = case_request(cli, type, id, &resp)) != 0)
+	    (rc = cli_ask(cli, type, id, &resp)) != 0)
 		return rc;
 	kase = json_object_get(resp, "case");
 	printf("case: %lld\nstatus: ", (long long)id);
@@ -120,17 +105,14 @@ cmd_reopen(struct cli *cli, int argc, char **argv)
 int
 cmd_queue(struct cli *cli, int argc, char **argv)
 {
-	json_t *req, *resp = NULL, *c;
+	json_t *resp = NULL, *c;
 	size_t i;
 	int npos, rc;
 
 	if ((rc = cli_parse(cli, argc, argv, NULL, NULL, 0, &npos)) != 0 ||
 	    (rc = cli_login(cli)) != 0)
 		return rc;
-	if ((req = json_object()) == NULL)
-		return cli_fail(OFR_E_NOMEM, "case.queue");
-	json_object_set_new(req, "type", json_string("case.queue"));
-	if ((rc = cli_request(cli, req, &resp)) != 0)
+	if ((rc = cli_ask(cli, "case.queue", 0, &resp)) != 0)
 		return rc;
 	json_array_foreach(json_object_get(resp, "cases"), i, c) {
 		const char *topic = json_string_value(json_object_get(c,
@@ -287,7 +269,7 @@ cmd_notes(struct cli *cli, int argc, char **argv)
 	if ((id = one_case(cli, argc, argv, "notes CASE", &rc)) < 0)
 		return rc;
 	if ((rc = cli_login(cli)) != 0 ||
-	    (rc = case_request(cli, "note.list", id, &resp)) != 0)
+	    (rc = cli_ask(cli, "note.list", id, &resp)) != 0)
 		return rc;
 	note_key(cli, key);
 	json_array_foreach(json_object_get(resp, "notes"), i, n)

@@ -256,7 +256,7 @@ cmd_request(struct cli *cli, int argc, char **argv)
 int
 cmd_reassign(struct cli *cli, int argc, char **argv)
 {
-	json_t *req, *resp = NULL;
+	json_t *resp = NULL;
 	char *pos[1];
 	int64_t id;
 	int npos, rc;
@@ -267,11 +267,7 @@ cmd_reassign(struct cli *cli, int argc, char **argv)
 		return cli_usage("reassign CASE");
 	if ((rc = cli_login(cli)) != 0)
 		return rc;
-	if ((req = json_object()) == NULL)
-		return cli_fail(OFR_E_NOMEM, "case.reassign");
-	json_object_set_new(req, "type", json_string("case.reassign"));
-	json_object_set_new(req, "case", json_integer(id));
-	if ((rc = cli_request(cli, req, &resp)) != 0)
+	if ((rc = cli_ask(cli, "case.reassign", id, &resp)) != 0)
 		return rc;
 	/* A new counsellor is what was asked for: not a changed key. */
 	e2e_forget_role(cli, id, KEY_ROLE_COUNSELLOR);
@@ -283,17 +279,14 @@ cmd_reassign(struct cli *cli, int argc, char **argv)
 int
 cmd_programmes(struct cli *cli, int argc, char **argv)
 {
-	json_t *req, *resp = NULL, *p;
+	json_t *resp = NULL, *p;
 	size_t i;
 	int npos, rc;
 
 	if ((rc = cli_parse(cli, argc, argv, NULL, NULL, 0, &npos)) != 0 ||
 	    (rc = cli_login(cli)) != 0)
 		return rc;
-	if ((req = json_object()) == NULL)
-		return cli_fail(OFR_E_NOMEM, "programme.list");
-	json_object_set_new(req, "type", json_string("programme.list"));
-	if ((rc = cli_request(cli, req, &resp)) != 0)
+	if ((rc = cli_ask(cli, "programme.list", 0, &resp)) != 0)
 		return rc;
 	json_array_foreach(json_object_get(resp, "programmes"), i, p) {
 		json_t *l = json_object_get(p, "languages");
@@ -365,7 +358,7 @@ cmd_cases(struct cli *cli, int argc, char **argv)
 int
 cmd_close(struct cli *cli, int argc, char **argv)
 {
-	json_t *req, *resp = NULL, *kase;
+	json_t *resp = NULL, *kase;
 	char *pos[1];
 	int64_t id;
 	int npos, rc;
@@ -376,11 +369,7 @@ cmd_close(struct cli *cli, int argc, char **argv)
 		return cli_usage("close CASE");
 	if ((rc = cli_login(cli)) != 0)
 		return rc;
-	if ((req = json_object()) == NULL)
-		return cli_fail(OFR_E_NOMEM, "case.close");
-	json_object_set_new(req, "type", json_string("case.close"));
-	json_object_set_new(req, "case", json_integer(id));
-	if ((rc = cli_request(cli, req, &resp)) != 0)
+	if ((rc = cli_ask(cli, "case.close", id, &resp)) != 0)
 		return rc;
 	kase = json_object_get(resp, "case");
 	printf("case: %lld\nstatus: ", (long long)(json_is_object(kase) ?

@@ -378,6 +378,32 @@ cli_after_login(struct cli *cli)
 	return rc;
 }
 
+json_t *
+cli_new_request(const char *type)
+{
+	json_t *req = json_object();
+
+	if (req == NULL) {
+		cli_fail(OFR_E_NOMEM, "%s", type);
+		return NULL;
+	}
+	json_object_set_new(req, "type", json_string(type));
+	return req;
+}
+
+int
+cli_ask(struct cli *cli, const char *type, int64_t case_id, json_t **resp)
+{
+	json_t *req = cli_new_request(type);
+
+	*resp = NULL;
+	if (req == NULL)
+		return EXIT_ERR;
+	if (case_id > 0)
+		json_object_set_new(req, "case", json_integer(case_id));
+	return cli_request(cli, req, resp);
+}
+
 int
 cli_request(struct cli *cli, json_t *req, json_t **resp)
 {

@@ -129,6 +129,12 @@ int cli_after_login(struct cli *cli);
 /* Sends req (owned) and waits for its answer; on failure reports it with
  * cli_fail_request. 0 with *resp (caller owns), or an exit status. */
 int cli_request(struct cli *cli, json_t *req, json_t **resp);
+/* A new request {"type": type}, or NULL (printed). */
+json_t *cli_new_request(const char *type);
+/* Sends {"type": type} (with "case": case_id when case_id > 0) and waits
+ * for the answer: 0 with *resp (caller owns), or an exit status. */
+int cli_ask(struct cli *cli, const char *type, int64_t case_id,
+    json_t **resp);
 /* Closes the connection (if any); the key stays. */
 void cli_disconnect(struct cli *cli);
 

@@ -14,20 +14,6 @@
 #include "cli.h"
 #include "conn.h"
 
-/* A new request of type, or NULL (printed). */
-static json_t *
-new_request(const char *type)
-{
-	json_t *req = json_object();
-
-	if (req == NULL) {
-		cli_fail(OFR_E_NOMEM, "%s", type);
-		return NULL;
-	}
-	json_object_set_new(req, "type", json_string(type));
-	return req;
-}
-
 /* 1 if s is the base64 of a 32-byte key. */
 static int
 key_ok(const char *s)
@@ -55,7 +41,7 @@ cmd_counsellors(struct cli *cli, int argc, char **argv)
 	if ((rc = cli_parse(cli, argc, argv, NULL, NULL, 0, &npos)) != 0 ||
 	    (rc = cli_login(cli)) != 0)
 		return rc;
-	if ((req = new_request("counsellor.list")) == NULL)
+	if ((req = cli_new_request("counsellor.list")) == NULL)
 		return EXIT_ERR;
 	if ((rc = cli_request(cli, req, &resp)) != 0)
 		return rc;
@@ -99,7 +85,7 @@ cmd_counsellor_update(struct cli *cli, int argc, char **argv)
 	if (npos != 1 || !key_ok(pos[0]))
 		return cli_usage("counsellor-update KEY [profile options] "
 		    "(KEY as offramp counsellors prints it)");
-	if ((req = new_request("counsellor.update")) == NULL)
+	if ((req = cli_new_request("counsellor.update")) == NULL)
 		return EXIT_ERR;
 	json_object_set_new(req, "key", json_string(pos[0]));
 	if ((rc = cli_profile_fields(req, &pf)) != 0 ||
@@ -129,7 +115,7 @@ key_command(struct cli *cli, int argc, char **argv, const char *type,
 		return cli_usage("%s", usage);
 	if ((rc = cli_login(cli)) != 0)
 		return rc;
-	if ((req = new_request(type)) == NULL)
+	if ((req = cli_new_request(type)) == NULL)
 		return EXIT_ERR;
 	json_object_set_new(req, "key", json_string(pos[0]));
 	if ((rc = cli_request(cli, req, &resp)) != 0)
@@ -173,7 +159,7 @@ cmd_stats(struct cli *cli, int argc, char **argv)
 	if ((rc = cli_parse(cli, argc, argv, NULL, NULL, 0, &npos)) != 0 ||
 	    (rc = cli_login(cli)) != 0)
 		return rc;
-	if ((req = new_request("pool.stats")) == NULL)
+	if ((req = cli_new_request("pool.stats")) == NULL)
 		return EXIT_ERR;
 	if ((rc = cli_request(cli, req, &resp)) != 0)
 		return rc;
@@ -232,7 +218,7 @@ cmd_audit(struct cli *cli, int argc, char **argv)
 		return cli_usage("--before is an audit entry id");
 	if ((rc = cli_login(cli)) != 0)
 		return rc;
-	if ((req = new_request("audit.list")) == NULL)
+	if ((req = cli_new_request("audit.list")) == NULL)
 		return EXIT_ERR;
 	if (limit > 0)
 		json_object_set_new(req, "limit", json_integer(limit));
@@ -284,7 +270,7 @@ cmd_programme_set(struct cli *cli, int argc, char **argv)
 
 	if ((rc = cli_parse(cli, argc, argv, opts, NULL, 0, &npos)) != 0)
 		return rc;
-	if ((req = new_request("programme.set")) == NULL)
+	if ((req = cli_new_request("programme.set")) == NULL)
 		return EXIT_ERR;
 	if (name != NULL) {
 		if (!cli_name_ok(name)) {
