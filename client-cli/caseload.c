@@ -25,24 +25,6 @@
 	crypto_secretbox_MACBYTES)
 #define NOTE_TEXT_MAX	(OFR_CT_MAX - NOTE_OVERHEAD - NOTE_CASE_BYTES)
 
-/* The one CASE argument of a command; -1 (usage printed) when bad. */
-static int64_t
-one_case(struct cli *cli, int argc, char **argv, const char *usage,
-    int *rc)
-{
-	char *pos[1];
-	int64_t id;
-	int npos;
-
-	if ((*rc = cli_parse(cli, argc, argv, NULL, pos, 1, &npos)) != 0)
-		return -1;
-	if (npos != 1 || (id = cli_parse_id(pos[0])) < 0) {
-		*rc = cli_usage("%s", usage);
-		return -1;
-	}
-	return id;
-}
-
 /* A command that moves one case: prints "case:", "status:" and, when
  * there is one, "client:". */
 static int
@@ -54,7 +36,7 @@ move_case(struct cli *cli, int argc, char **argv, const char *type,
 	size_t i;
 	int rc;
 
-	if ((id = one_case(cli, argc, argv, usage, &rc)) < 0)
+	if ((id = cli_one_case(cli, argc, argv, usage, &rc)) < 0)
 		return rc;
 	if ((rc = cli_login(cli)) != 0 ||
 	    (rc = cli_ask(cli, type, id, &resp)) != 0)
@@ -266,7 +248,7 @@ cmd_notes(struct cli *cli, int argc, char **argv)
 	size_t i;
 	int rc, bad = 0;
 
-	if ((id = one_case(cli, argc, argv, "notes CASE", &rc)) < 0)
+	if ((id = cli_one_case(cli, argc, argv, "notes CASE", &rc)) < 0)
 		return rc;
 	if ((rc = cli_login(cli)) != 0 ||
 	    (rc = cli_ask(cli, "note.list", id, &resp)) != 0)

@@ -257,14 +257,11 @@ int
 cmd_reassign(struct cli *cli, int argc, char **argv)
 {
 	json_t *resp = NULL;
-	char *pos[1];
 	int64_t id;
-	int npos, rc;
+	int rc;
 
-	if ((rc = cli_parse(cli, argc, argv, NULL, pos, 1, &npos)) != 0)
+	if ((id = cli_one_case(cli, argc, argv, "reassign CASE", &rc)) < 0)
 		return rc;
-	if (npos != 1 || (id = cli_parse_id(pos[0])) < 0)
-		return cli_usage("reassign CASE");
 	if ((rc = cli_login(cli)) != 0)
 		return rc;
 	if ((rc = cli_ask(cli, "case.reassign", id, &resp)) != 0)
@@ -359,14 +356,11 @@ int
 cmd_close(struct cli *cli, int argc, char **argv)
 {
 	json_t *resp = NULL, *kase;
-	char *pos[1];
 	int64_t id;
-	int npos, rc;
+	int rc;
 
-	if ((rc = cli_parse(cli, argc, argv, NULL, pos, 1, &npos)) != 0)
+	if ((id = cli_one_case(cli, argc, argv, "close CASE", &rc)) < 0)
 		return rc;
-	if (npos != 1 || (id = cli_parse_id(pos[0])) < 0)
-		return cli_usage("close CASE");
 	if ((rc = cli_login(cli)) != 0)
 		return rc;
 	if ((rc = cli_ask(cli, "case.close", id, &resp)) != 0)

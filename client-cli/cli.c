@@ -378,6 +378,23 @@ cli_after_login(struct cli *cli)
 	return rc;
 }
 
+int64_t
+cli_one_case(struct cli *cli, int argc, char **argv, const char *usage,
+    int *rc)
+{
+	char *pos[1];
+	int64_t id;
+	int npos;
+
+	if ((*rc = cli_parse(cli, argc, argv, NULL, pos, 1, &npos)) != 0)
+		return -1;
+	if (npos != 1 || (id = cli_parse_id(pos[0])) < 0) {
+		*rc = cli_usage("%s", usage);
+		return -1;
+	}
+	return id;
+}
+
 json_t *
 cli_new_request(const char *type)
 {

@@ -129,6 +129,10 @@ int cli_after_login(struct cli *cli);
 /* Sends req (owned) and waits for its answer; on failure reports it with
  * cli_fail_request. 0 with *resp (caller owns), or an exit status. */
 int cli_request(struct cli *cli, json_t *req, json_t **resp);
+/* Parses a command's arguments when its one positional argument is a case
+ * id: the id, or -1 with *rc the exit status (usage printed). */
+int64_t cli_one_case(struct cli *cli, int argc, char **argv,
+    const char *usage, int *rc);
 /* A new request {"type": type}, or NULL (printed). */
 json_t *cli_new_request(const char *type);
 /* Sends {"type": type} (with "case": case_id when case_id > 0) and waits

@@ -286,14 +286,11 @@ int
 cmd_history(struct cli *cli, int argc, char **argv)
 {
 	struct ks_state *s;
-	char *pos[1];
 	int64_t id;
-	int npos, rc;
+	int rc;
 
-	if ((rc = cli_parse(cli, argc, argv, NULL, pos, 1, &npos)) != 0)
+	if ((id = cli_one_case(cli, argc, argv, "history CASE", &rc)) < 0)
 		return rc;
-	if (npos != 1 || (id = cli_parse_id(pos[0])) < 0)
-		return cli_usage("history CASE");
 	if ((rc = cli_load_key(cli)) != 0)
 		return rc;
 	s = keyfile_state(cli->key);
