@@ -137,7 +137,19 @@ refresh(struct server *srv, int64_t id)
 	}
 	if (rc != 0)
 		return rc;
-	if ((rc = pool_profile(srv, &c, &mp)) != 0) {
+	rc = pool_profile(srv, &c, &mp);
+	if (rc == OFR_E_LIMIT) {
+		/* Tokens are never freed one by one: rebuild the index, which
+		 * keeps only the tokens profiles still name, and try again. */
+		match_remove(srv->pool, id);
+		if ((rc = pool_load(srv)) != 0)
+			return rc;
+		/* The rebuild read this request's writes: undoing it must
+		 * rebuild again (pool_request_undone: over the bound). */
+		srv->touched_n = POOL_TOUCHED_MAX + 1;
+		rc = pool_profile(srv, &c, &mp);
+	}
+	if (rc != 0) {
 		match_remove(srv->pool, id);
 		return rc;
 	}

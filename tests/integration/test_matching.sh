@@ -412,5 +412,21 @@ for who in dc1 dc2; do
 	esac
 done
 
+step "tokens no profile names any more are reclaimed (the table holds 255)"
+add_counsellor admin tk1 TK1 --languages tk
+add_counsellor admin tk2 TK2 --languages tk
+certify_pending TK1 TK2
+for r in $(seq 1 9); do
+	langs=$(seq -s, -f "l${r}x%g" 1 16)
+	topics=$(seq -s, -f "t${r}x%g" 1 16)
+	clirun tk1 profile --languages "$langs" --topics "$topics"
+	assert_eq "round $r: 32 new tokens accepted" 0 "$RC"
+done
+clirun tk2 profile --languages tk,newlang
+assert_eq "another counsellor can still add a language" 0 "$RC"
+keygen tkc
+request tkc --language newlang
+assert_eq "and is matched for it" TK2 "$COUNS"
+
 stop_server
 finish
