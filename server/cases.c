@@ -96,6 +96,20 @@ cases_json(struct server *srv, const struct case_info *c, int64_t viewer)
 	return o;
 }
 
+/* Pushes the case, as it is now, to account (but not session except). */
+static void
+push_to(struct server *srv, const struct case_info *c, int64_t account,
+    const struct session *except)
+{
+	json_t *f = frame_new("case", 0), *o;
+
+	if (f != NULL && (o = cases_json(srv, c, 0)) != NULL) {
+		json_object_set_new(f, "case", o);
+		session_push_account(account, f, except);
+	}
+	json_decref(f);
+}
+
 void
 cases_push(struct server *srv, const struct case_info *c,
     const struct session *except, int64_t also)
@@ -118,15 +132,8 @@ cases_push(struct server *srv, const struct case_info *c,
 		session_push_account(p[i].account, f, except);
 		json_decref(f);
 	}
-	if (also != 0) {
-		json_t *f = frame_new("case", 0), *o;
-
-		if (f != NULL && (o = cases_json(srv, c, 0)) != NULL) {
-			json_object_set_new(f, "case", o);
-			session_push_account(also, f, except);
-		}
-		json_decref(f);
-	}
+	if (also != 0)
+		push_to(srv, c, also, except);
 }
 
 int
@@ -311,10 +318,12 @@ cases_move(struct server *srv, struct case_info *c, const struct session *by)
 	    (rc = store_case_get(srv->st, c->id, c)) != 0 ||
 	    (rc = pool_refresh(srv, old)) != 0)
 		return rc;
+	/* The counsellor who left is told, with the case as it left it:
+	 * never who takes it over. */
+	push_to(srv, c, old, by);
 	if ((rc = match_case(srv, c)) < 0)
 		return rc;
-	/* The counsellor who left is told too. */
-	cases_push(srv, c, by, old);
+	cases_push(srv, c, by, 0);
 	return 0;
 }
 

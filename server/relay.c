@@ -38,6 +38,21 @@ read_copy(struct server *srv, json_t *e, size_t i,
 	return OFR_E_BAD_RECIPIENTS;
 }
 
+static int
+reply_sent(struct session *s, struct frame_in *in,
+    const uint8_t mid[OFR_MID_BYTES], int dup)
+{
+	json_t *f = frame_new("msg.send.ok", in->id);
+
+	if (f == NULL || frame_set_bin(f, "mid", mid, OFR_MID_BYTES) != 0) {
+		json_decref(f);
+		return OFR_E_NOMEM;
+	}
+	json_object_set_new(f, "dup", json_boolean(dup));
+	session_reply(s, f);
+	return 0;
+}
+
 int
 relay_send(struct session *s, struct frame_in *in)
 {
@@ -48,13 +63,19 @@ relay_send(struct session *s, struct frame_in *in)
 	size_t ct_len[OFR_COPIES_MAX], np, ncopies, n;
 	uint8_t mid[OFR_MID_BYTES];
 	struct case_info c;
-	json_t *copies, *e, *f;
+	json_t *copies, *e;
 	int rc, dup = 0;
 
 	if ((rc = frame_bin(in, "mid", OFR_MID_BYTES, OFR_MID_BYTES, 1, mid,
 	    &n)) != 0 ||
 	    (rc = frame_array(in, "copies", OFR_COPIES_MAX, 1, &copies)) != 0)
 		return rc;
+	/* A retry of a stored message is answered as one, whatever became
+	 * of the case since: the sender must not think it was lost. */
+	if ((rc = store_message_seen(srv->st, s->acct.id, mid, &dup)) != 0)
+		return rc;
+	if (dup)
+		return reply_sent(s, in, mid, 1);
 	if ((rc = cases_own(s, in, &c)) != 0)
 		return rc;
 	if (c.status == CASE_CLOSED)
@@ -85,13 +106,8 @@ relay_send(struct session *s, struct frame_in *in)
 	if ((rc = store_message_insert(srv->st, c.id, s->acct.id, mid,
 	    srv->now, recipients, ct, ct_len, ncopies, &dup)) != 0)
 		return rc;
-	if ((f = frame_new("msg.send.ok", in->id)) == NULL ||
-	    frame_set_bin(f, "mid", mid, sizeof(mid)) != 0) {
-		json_decref(f);
-		return OFR_E_NOMEM;
-	}
-	json_object_set_new(f, "dup", json_boolean(dup));
-	session_reply(s, f);
+	if ((rc = reply_sent(s, in, mid, dup)) != 0)
+		return rc;
 	if (!dup)
 		for (size_t i = 0; i < ncopies; i++)
 			session_wake_account(recipients[i]);

@@ -322,6 +322,8 @@ session_login(struct session *s, const struct account *a)
 static void
 reply_error(struct session *s, int64_t re, int err, const char *field)
 {
+	if (err <= OFR_E_NOMEM)
+		err = OFR_E_INTERNAL;	/* local codes never reach the wire */
 	session_reply(s, frame_error(re, err, field));
 	if (++s->strikes >= SESSION_STRIKES_MAX && s->close_code == 0) {
 		log_info("session: closing a connection after %d errors",

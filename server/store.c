@@ -300,6 +300,7 @@ enum stmt_id {
 	S_OTK_FIRST,
 	S_OTK_DELETE,
 	S_SHARE_CASE,
+	S_MESSAGE_SEEN,
 	S_COUNSELLOR_GET,
 	S_COUNSELLOR_EACH,
 	S_ACCOUNT_SET_DISABLED,
@@ -515,6 +516,8 @@ static const char *const sql[S_COUNT] = {
 	    " ORDER BY otk_id LIMIT 1",
 	[S_OTK_DELETE] =
 	    "DELETE FROM one_time_prekeys WHERE account_id = ?1 AND otk_id = ?2",
+	[S_MESSAGE_SEEN] =
+	    "SELECT 1 FROM messages WHERE sender_id = ?1 AND mid = ?2",
 	[S_SHARE_CASE] =
 	    "SELECT 1 FROM case_participants a JOIN case_participants b"
 	    " ON b.case_id = a.case_id WHERE a.account_id = ?1"
@@ -2636,5 +2639,23 @@ store_first_responses(struct store *st, int64_t programme, int64_t since,
 	if (*n < max && step != SQLITE_DONE)
 		return fail(st, s, __func__);
 	done(s);
+	return 0;
+}
+
+int
+store_message_seen(struct store *st, int64_t sender,
+    const uint8_t mid[OFR_MID_BYTES], int *yes)
+{
+	sqlite3_stmt *s = st->s[S_MESSAGE_SEEN];
+	int rc;
+
+	if (sqlite3_bind_int64(s, 1, sender) != SQLITE_OK ||
+	    bind_blob(s, 2, mid, OFR_MID_BYTES) != SQLITE_OK)
+		return fail(st, s, __func__);
+	if ((rc = row(st, s, __func__)) < 0)
+		return rc;
+	*yes = rc;
+	if (rc == 1)
+		done(s);
 	return 0;
 }

@@ -272,6 +272,10 @@ int store_case_waiting(struct store *st, int64_t *ids, size_t max,
 int store_message_insert(struct store *st, int64_t case_id, int64_t sender,
     const uint8_t mid[OFR_MID_BYTES], int64_t now, const int64_t *recipients,
     const uint8_t *const *ct, const size_t *ct_len, size_t n, int *dup);
+/* 1 in *yes when sender has sent mid before (its record is kept a day
+ * after its copies are gone). */
+int store_message_seen(struct store *st, int64_t sender,
+    const uint8_t mid[OFR_MID_BYTES], int *yes);
 /* Calls fn for recipient's copies with seq > after, in seq order, at most
  * max of them; fn returning non-zero stops and is returned. */
 int store_deliveries_each(struct store *st, int64_t recipient, int64_t after,

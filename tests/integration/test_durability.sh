@@ -69,5 +69,10 @@ assert_match "third send: dup true" "$out" '"dup": *true'
 assert_eq "still one stored copy" "$after" "$(sql "SELECT count(*) FROM deliveries")"
 assert_eq "deliveries for that mid: still 1 row" 1 "$(sql "$per_mid")"
 
+step "a retry after the case was closed is still answered as stored"
+cli client close "$CASE" >/dev/null
+out=$(printf '%s\n' "${send/ID/5}" | cli client raw --login --count 1 --idle 10)
+assert_match "retry after close: dup true, not case_closed" "$out" '"dup": *true'
+
 stop_server
 finish

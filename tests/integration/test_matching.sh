@@ -335,6 +335,7 @@ watch_expect "the client's other connection is told: R2" rc "\"type\":\"case\".*
 watch_stop r1
 watch_stop rc
 assert_no_match "R1 was not in the push it got" "$(grep "\"id\":$RCASE" "$T/watch-r1.out")" '"name":"R1"'
+assert_no_match "R1 is not told who took over" "$(grep "\"id\":$RCASE" "$T/watch-r1.out")" '"name":"R2"'
 out=$(cli r1 cases)
 assert_not_contains "R1 no longer lists the case" "$out" "$RCASE"
 assert_match "R2 lists it" "$(cli r2 cases)" "^$RCASE active rr "
