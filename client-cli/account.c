@@ -452,7 +452,7 @@ cmd_profile(struct cli *cli, int argc, char **argv)
 		{ "--capacity", &capacity, NULL },
 		{ NULL, NULL, NULL }
 	};
-	json_t *req, *resp = NULL;
+	json_t *req;
 	int npos, rc;
 
 	if ((rc = cli_parse(cli, argc, argv, opts, NULL, 0, &npos)) != 0)
@@ -462,14 +462,24 @@ cmd_profile(struct cli *cli, int argc, char **argv)
 	if ((req = json_object()) == NULL)
 		return cli_fail(OFR_E_NOMEM, "profile");
 	json_object_set_new(req, "type", json_string("profile.set"));
-	if ((rc = cli_profile_fields(req, &pf)) != 0 ||
+	return cli_send_profile(cli, req, &pf, "profile.set");
+}
+
+int
+cli_send_profile(struct cli *cli, json_t *req, const struct cli_profile *p,
+    const char *type)
+{
+	json_t *resp = NULL;
+	int rc;
+
+	if ((rc = cli_profile_fields(req, p)) != 0 ||
 	    (rc = cli_login(cli)) != 0) {
 		json_decref(req);
 		return rc;
 	}
 	if ((rc = cli_request(cli, req, &resp)) != 0)
 		return rc;
-	rc = cli_print_profile(resp, "profile.set");
+	rc = cli_print_profile(resp, type);
 	json_decref(resp);
 	return rc;
 }

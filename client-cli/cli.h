@@ -245,6 +245,10 @@ int cli_profile_fields(json_t *req, const struct cli_profile *p);
 /* Prints the "profile" of answer resp (and its "key" when there is one)
  * as "field: value" lines; type names the request in errors. */
 int cli_print_profile(json_t *resp, const char *type);
+/* Adds p's fields to req (owned), logs in, sends it and prints the profile
+ * of the answer. 0 or an exit status (printed). */
+int cli_send_profile(struct cli *cli, json_t *req,
+    const struct cli_profile *p, const char *type);
 /* 1 if name is a display name the server takes, else 0. */
 int cli_name_ok(const char *name);
 

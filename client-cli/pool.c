@@ -76,7 +76,7 @@ cmd_counsellor_update(struct cli *cli, int argc, char **argv)
 		{ "--capacity", &pf.capacity, NULL },
 		{ NULL, NULL, NULL }
 	};
-	json_t *req, *resp = NULL;
+	json_t *req;
 	char *pos[1];
 	int npos, rc;
 
@@ -88,16 +88,7 @@ cmd_counsellor_update(struct cli *cli, int argc, char **argv)
 	if ((req = cli_new_request("counsellor.update")) == NULL)
 		return EXIT_ERR;
 	json_object_set_new(req, "key", json_string(pos[0]));
-	if ((rc = cli_profile_fields(req, &pf)) != 0 ||
-	    (rc = cli_login(cli)) != 0) {
-		json_decref(req);
-		return rc;
-	}
-	if ((rc = cli_request(cli, req, &resp)) != 0)
-		return rc;
-	rc = cli_print_profile(resp, "counsellor.update");
-	json_decref(resp);
-	return rc;
+	return cli_send_profile(cli, req, &pf, "counsellor.update");
 }
 
 /* disable and enable: {"type", "key"}, then the profile. */
