@@ -382,8 +382,8 @@ admin_programme_set(struct session *s, struct frame_in *in)
 {
 	struct store *st = s->srv->st;
 	const char *name = NULL, *description = NULL;
-	char languages[STORE_LIST_BYTES] = "", topics[STORE_LIST_BYTES] = "";
-	char regions[STORE_LIST_BYTES] = "";
+	char languages[MODEL_LIST_BYTES] = "", topics[MODEL_LIST_BYTES] = "";
+	char regions[MODEL_LIST_BYTES] = "";
 	struct programme p;
 	json_t *f, *o;
 	int rc, formats = -1;
@@ -391,7 +391,7 @@ admin_programme_set(struct session *s, struct frame_in *in)
 	if ((rc = store_programme_get(st, s->acct.programme, &p)) != 0)
 		return rc;
 	if ((rc = frame_str(in, "name", OFR_NAME_MAX, 0, &name)) != 0 ||
-	    (rc = frame_str(in, "description", STORE_DESCRIPTION_MAX, 0,
+	    (rc = frame_str(in, "description", MODEL_DESCRIPTION_MAX, 0,
 	    &description)) != 0 ||
 	    (rc = frame_token_list(in, "languages", 0, languages,
 	    sizeof(languages))) != 0 ||

@@ -36,12 +36,12 @@ status_name(int status)
 json_t *
 cases_json(struct server *srv, const struct case_info *c, int64_t viewer)
 {
-	struct participant p[STORE_PARTICIPANTS_MAX];
+	struct participant p[MODEL_PARTICIPANTS_MAX];
 	json_t *o, *arr;
 	size_t n;
 
 	if (store_case_participants(srv->st, c->id, p,
-	    STORE_PARTICIPANTS_MAX, &n) != 0)
+	    MODEL_PARTICIPANTS_MAX, &n) != 0)
 		return NULL;
 	if ((o = json_object()) == NULL || (arr = json_array()) == NULL) {
 		json_decref(o);
@@ -114,10 +114,10 @@ void
 cases_push(struct server *srv, const struct case_info *c,
     const struct session *except, int64_t also)
 {
-	struct participant p[STORE_PARTICIPANTS_MAX];
+	struct participant p[MODEL_PARTICIPANTS_MAX];
 	size_t n;
 
-	if (store_case_participants(srv->st, c->id, p, STORE_PARTICIPANTS_MAX,
+	if (store_case_participants(srv->st, c->id, p, MODEL_PARTICIPANTS_MAX,
 	    &n) != 0)
 		return;
 	for (size_t i = 0; i < n; i++) {

@@ -13,36 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model.h"
+
 #define MATCH_TOKENS_MAX	255	/* distinct tokens, ids 1..255 */
 #define MATCH_SET_WORDS		4	/* 256-bit sets of token ids */
 #define MATCH_HOURS_WORDS	3	/* 168 hours of a week, in bits */
-
-/* Soft preferences a client may state; also the bits of met/asked. */
-enum match_pref {
-	PREF_GENDER = 1 << 0,
-	PREF_AGE = 1 << 1,
-	PREF_BACKGROUND = 1 << 2,
-	PREF_FORMAT = 1 << 3,
-	PREF_REGION = 1 << 4,
-};
-
-enum presence {
-	PRESENCE_OFFLINE = 0,
-	PRESENCE_AWAY = 1,
-	PRESENCE_ONLINE = 2,
-};
-
-enum background {
-	BACKGROUND_NONE = 0,
-	BACKGROUND_PEER = 1,		/* a former member */
-	BACKGROUND_PROFESSIONAL = 2,
-};
-
-enum format {
-	FORMAT_CHAT = 1 << 0,
-	FORMAT_IN_PERSON = 1 << 1,
-	FORMAT_PHONE_VIDEO = 1 << 2,
-};
 
 /* What the index knows of one counsellor. Token fields hold ids from
  * match_token(); 0 is "none". */

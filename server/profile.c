@@ -152,9 +152,9 @@ profile_read_formats(struct frame_in *in, const char *key, int *bits)
 }
 
 static int
-read_hours(struct frame_in *in, uint8_t hours[STORE_HOURS_BYTES])
+read_hours(struct frame_in *in, uint8_t hours[MODEL_HOURS_BYTES])
 {
-	uint8_t out[STORE_HOURS_BYTES] = { 0 };
+	uint8_t out[MODEL_HOURS_BYTES] = { 0 };
 	json_t *arr = NULL, *r;
 	size_t i;
 	int rc;
@@ -180,7 +180,7 @@ read_hours(struct frame_in *in, uint8_t hours[STORE_HOURS_BYTES])
 		for (json_int_t h = day * 24 + from; h < day * 24 + to; h++)
 			out[h / 8] |= (uint8_t)(1u << (h % 8));
 	}
-	memcpy(hours, out, STORE_HOURS_BYTES);
+	memcpy(hours, out, MODEL_HOURS_BYTES);
 	return 0;
 }
 
@@ -200,7 +200,7 @@ int
 profile_read(struct frame_in *in, struct profile *p, const char **name,
     int allow_capacity)
 {
-	char languages[STORE_LIST_BYTES] = "", topics[STORE_LIST_BYTES] = "";
+	char languages[MODEL_LIST_BYTES] = "", topics[MODEL_LIST_BYTES] = "";
 	struct profile n = *p;
 	int64_t capacity = -1;
 	int available = -1, rc;
@@ -269,7 +269,7 @@ profile_formats_json(int bits)
 }
 
 static json_t *
-hours_json(const uint8_t hours[STORE_HOURS_BYTES])
+hours_json(const uint8_t hours[MODEL_HOURS_BYTES])
 {
 	json_t *arr = json_array();
 

@@ -57,7 +57,7 @@ int
 relay_send(struct session *s, struct frame_in *in)
 {
 	struct server *srv = s->srv;
-	struct participant p[STORE_PARTICIPANTS_MAX];
+	struct participant p[MODEL_PARTICIPANTS_MAX];
 	int64_t recipients[OFR_COPIES_MAX];
 	const uint8_t *ct[OFR_COPIES_MAX];
 	size_t ct_len[OFR_COPIES_MAX], np, ncopies, n;
@@ -83,7 +83,7 @@ relay_send(struct session *s, struct frame_in *in)
 	if (c.status == CASE_WAITING)
 		return OFR_E_CASE_WAITING;	/* active and paused cases relay */
 	if ((rc = store_case_participants(srv->st, c.id, p,
-	    STORE_PARTICIPANTS_MAX, &np)) != 0)
+	    MODEL_PARTICIPANTS_MAX, &np)) != 0)
 		return rc;
 
 	ncopies = json_array_size(copies);

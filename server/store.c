@@ -25,7 +25,6 @@
 #include <sqlite3.h>
 
 #include "log.h"
-#include "match.h"
 #include "proto/err.h"
 #include "store.h"
 
@@ -1244,7 +1243,7 @@ profile_cols(sqlite3_stmt *s, int i, struct profile *out)
 	out->background = sqlite3_column_int(s, i + 6);
 	out->formats = sqlite3_column_int(s, i + 7);
 	if (sqlite3_column_type(s, i + 9) != SQLITE_NULL &&
-	    col_blob(s, i + 9, out->hours, STORE_HOURS_BYTES) != 0)
+	    col_blob(s, i + 9, out->hours, MODEL_HOURS_BYTES) != 0)
 		return -1;
 	return 0;
 }
@@ -2417,7 +2416,7 @@ store_account_set_disabled(struct store *st, int64_t account, int disabled)
 
 /* Sets every field of p's public profile but id and key. OFR_E_BAD_FIELD
  * (nothing written) when name is over OFR_NAME_MAX bytes, description over
- * STORE_DESCRIPTION_MAX, a list is not ",tok,...," or formats is not
+ * MODEL_DESCRIPTION_MAX, a list is not ",tok,...," or formats is not
  * 0..7; OFR_E_NOT_FOUND when no programme has p->id. */
 int
 store_programme_set_profile(struct store *st, const struct programme *p)

@@ -191,7 +191,7 @@ test_open(void)
 
 /* Number of hours set in a profile's week. */
 static int
-hours_set(const uint8_t hours[STORE_HOURS_BYTES])
+hours_set(const uint8_t hours[MODEL_HOURS_BYTES])
 {
 	int n = 0;
 
@@ -461,7 +461,7 @@ static void
 test_cases(struct store *st)
 {
 	struct case_info c, c2, c3, g;
-	struct participant p[STORE_PARTICIPANTS_MAX];
+	struct participant p[MODEL_PARTICIPANTS_MAX];
 	struct ids ids;
 	int64_t prog, cl, cl2, co, w[3], got[8];
 	size_t n = 99;
@@ -489,7 +489,7 @@ test_cases(struct store *st)
 	CHECK(strcmp(g.topic, "leaving") == 0);
 	CHECK_EQ_INT(g.client, cl);
 	CHECK_EQ_INT(store_case_participants(st, c.id, p,
-	    STORE_PARTICIPANTS_MAX, &n), 0);
+	    MODEL_PARTICIPANTS_MAX, &n), 0);
 	CHECK_EQ_INT(n, 1);
 	CHECK_EQ_INT(p[0].account, cl);
 	CHECK_EQ_INT(p[0].role, ROLE_CLIENT);
@@ -518,7 +518,7 @@ test_cases(struct store *st)
 	CHECK_EQ_INT(g.updated, 15);
 	CHECK_EQ_INT(g.created, 10);
 	CHECK_EQ_INT(store_case_participants(st, c.id, p,
-	    STORE_PARTICIPANTS_MAX, &n), 0);
+	    MODEL_PARTICIPANTS_MAX, &n), 0);
 	CHECK_EQ_INT(n, 2);
 	CHECK_EQ_INT(p[0].account, cl);
 	CHECK_EQ_INT(p[1].account, co);
@@ -994,11 +994,11 @@ test_keys(struct store *st)
 		CHECK_EQ_INT(store_share_case(st, cl, other, &yes), 0);
 		CHECK_EQ_INT(yes, 0);
 		{
-			struct participant pp[STORE_PARTICIPANTS_MAX];
+			struct participant pp[MODEL_PARTICIPANTS_MAX];
 			size_t np;
 
 			CHECK_EQ_INT(store_case_participants(st, c.id, pp,
-			    STORE_PARTICIPANTS_MAX, &np), 0);
+			    MODEL_PARTICIPANTS_MAX, &np), 0);
 			CHECK_EQ_INT(np, 2);
 			CHECK_EQ_INT(pp[0].has_cert, 0);
 			CHECK_EQ_INT(pp[1].has_cert, 1);
@@ -1055,7 +1055,7 @@ test_intake(struct store *st)
 {
 	struct case_info c, c2, g;
 	struct case_prefs pr;
-	struct participant pp[STORE_PARTICIPANTS_MAX];
+	struct participant pp[MODEL_PARTICIPANTS_MAX];
 	struct cases_seen cs;
 	int64_t p1, p2, co, co2, cl, cl2, q[5], qc[5], got[STORE_CASES_MAX];
 	int64_t before1, before2, n64 = -1;
@@ -1187,7 +1187,7 @@ test_intake(struct store *st)
 	CHECK_EQ_INT(g.prefs.urgency, 2);	/* the intake stays */
 	CHECK_EQ_INT(g.left, co);		/* never matched back */
 	CHECK_EQ_INT(store_case_participants(st, c.id, pp,
-	    STORE_PARTICIPANTS_MAX, &n), 0);
+	    MODEL_PARTICIPANTS_MAX, &n), 0);
 	CHECK_EQ_INT(n, 1);
 	CHECK_EQ_INT(pp[0].account, cl);
 	CHECK_EQ_INT(store_case_has_participant(st, c.id, co, &yes), 0);
@@ -1204,7 +1204,7 @@ test_intake(struct store *st)
 	/* and another counsellor can take it */
 	CHECK_EQ_INT(store_case_assign(st, c.id, co2, 1140), 0);
 	CHECK_EQ_INT(store_case_participants(st, c.id, pp,
-	    STORE_PARTICIPANTS_MAX, &n), 0);
+	    MODEL_PARTICIPANTS_MAX, &n), 0);
 	CHECK_EQ_INT(n, 2);
 	CHECK_EQ_INT(pp[1].account, co2);
 
@@ -1214,7 +1214,7 @@ test_intake(struct store *st)
 	CHECK_EQ_INT(open_count(st, co2), 0);
 	CHECK_EQ_INT(store_case_unassign(st, c.id, 1142), OFR_E_NOT_FOUND);
 	CHECK_EQ_INT(store_case_participants(st, c.id, pp,
-	    STORE_PARTICIPANTS_MAX, &n), 0);
+	    MODEL_PARTICIPANTS_MAX, &n), 0);
 	CHECK_EQ_INT(n, 2);
 	CHECK_EQ_INT(store_case_create(st, cl, "qq", "", 1143, &c2), 0);
 	CHECK_EQ_INT(store_case_set_status(st, c.id, CASE_ACTIVE, 1144),
@@ -1829,11 +1829,11 @@ test_programme_profiles(struct store *st)
 	CHECK_EQ_INT(g.has_key, 1);	/* the key is not the profile's */
 	CHECK(memcmp(g.key, key, sizeof(key)) == 0);
 	/* the longest description fits */
-	memset(p.description, 'd', STORE_DESCRIPTION_MAX);
-	p.description[STORE_DESCRIPTION_MAX] = '\0';
+	memset(p.description, 'd', MODEL_DESCRIPTION_MAX);
+	p.description[MODEL_DESCRIPTION_MAX] = '\0';
 	CHECK_EQ_INT(store_programme_set_profile(st, &p), 0);
 	CHECK_EQ_INT(store_programme_get(st, id, &g), 0);
-	CHECK_EQ_INT(strlen(g.description), STORE_DESCRIPTION_MAX);
+	CHECK_EQ_INT(strlen(g.description), MODEL_DESCRIPTION_MAX);
 
 	/* refused whole */
 	for (int i = 0; i < 7; i++) {
