@@ -26,46 +26,14 @@ assert_eq "the printed key is the login key" client "$(field "$(cli client login
 assert_eq "the key file does not hold the passphrase" "" \
 	"$(grep -a -F 'pass-client' "$kf" || true)"
 
-# blobs FILE: hex of the raw bytes of FILE, then of every base64 run (at
-# each of 4 alignments, standard and URL alphabets) and every hex run in it.
-blobs() {
-	od -An -tx1 -v "$1" | tr -d ' \n'
-	echo
-	local run s k
-	while read -r run; do
-		for k in 0 1 2 3; do
-			s=$(printf '%s' "${run:$k}" | tr -- '-_' '+/' | tr -d '=')
-			s=${s:0:$((${#s} / 4 * 4))}
-			printf '%s' "$s" | base64 -d 2>/dev/null | od -An -tx1 -v | tr -d ' \n'
-			echo
-		done
-	done < <(grep -aoE '[A-Za-z0-9+/_-]{43,}' "$1" || true)
-	while read -r run; do
-		for k in 0 1; do
-			printf '%s' "${run:$k}" | xxd -r -p | od -An -tx1 -v | tr -d ' \n'
-			echo
-		done
-	done < <(grep -aoE '[0-9a-fA-F]{64,}' "$1" || true)
-}
-
 # seed_in FILE PK_B64: 0 when some 32-byte window of FILE (raw, or decoded
 # from base64 or hex in it) is an Ed25519 seed whose public key is PK_B64:
-# the secret key in the clear, in any usual encoding.
+# the secret key in the clear, in any usual encoding (tests/tools/seed_scan.c).
 seed_in() {
-	local file=$1 pk=$2 hex i seed derived
-	while read -r hex; do
-		for ((i = 0; i + 64 <= ${#hex}; i += 2)); do
-			seed=${hex:$i:64}
-			derived=$(printf '302e020100300506032b657004220420%s' "$seed" |
-				xxd -r -p | openssl pkey -inform DER -pubout -outform DER 2>/dev/null |
-				tail -c 32 | base64 -w0)
-			if [ "$derived" = "$pk" ]; then
-				echo "   (secret seed found at byte $((i / 2)) of a blob of $(basename "$file"))"
-				return 0
-			fi
-		done
-	done < <(blobs "$file" | sort -u)
-	return 1
+	local rc=0
+	"$OFFRAMP_SEED_SCAN_BIN" "$1" "$2" || rc=$?
+	[ "$rc" -le 1 ] || fail "seed_scan could not read $1"
+	return "$rc"
 }
 
 step "the check can fail: a file with a secret key in the clear is caught"
@@ -78,6 +46,9 @@ seed_in "$T/probe.b64" "$probe_pk" && pass "seed found in a base64 key file" ||
 (head -c 17 /dev/urandom; printf '%s' "$probe_seed" | xxd -r -p; head -c 9 /dev/urandom) >"$T/probe.raw"
 seed_in "$T/probe.raw" "$probe_pk" && pass "seed found in a binary key file" ||
 	fail "seed not found in a binary key file"
+printf 'seed = "a%s"\n' "$probe_seed" >"$T/probe.hex"
+seed_in "$T/probe.hex" "$probe_pk" && pass "seed found in a hex key file, off alignment" ||
+	fail "seed not found in a hex key file"
 printf '{"pk":"%s","note":"public key only"}\n' "$probe_pk" >"$T/probe.pub"
 seed_in "$T/probe.pub" "$probe_pk" && fail "a public key alone was taken for a secret" ||
 	pass "a file with only the public key passes"
