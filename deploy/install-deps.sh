@@ -2,10 +2,21 @@
 # install-deps.sh: installs what offramp needs to build and test on Debian 12.
 # Idempotent: asks dpkg what is installed first, and runs apt-get (update,
 # then install) only when a package is missing. Uses sudo only when not root.
+#   --test   also what the test suite needs: Debian's chromium for the web
+#            client's browser tests (nothing downloads a browser)
+# Node.js (for building the web client) comes from Debian's nodejs and npm
+# unless a node of version 18 or newer is already on the PATH.
 set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config libwebsockets-dev libsodium-dev
-      libjansson-dev libsqlite3-dev libssl-dev openssl sqlite3)
+      libjansson-dev libsqlite3-dev libssl-dev openssl sqlite3 xxd)
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1 ||
+   [ "$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)" -lt 18 ]; then
+	pkgs+=(nodejs npm)
+fi
+if [ "${1:-}" = "--test" ]; then
+	pkgs+=(chromium)
+fi
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
 	echo "install-deps: no dpkg-query: this script knows Debian 12 only." >&2
