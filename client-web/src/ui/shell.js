@@ -47,7 +47,6 @@ export function mountShell(root, store, intents) {
 			brand.textContent = t('brand');
 			skip.textContent = t('skip_to_content');
 			fill(exitBtn, t('quick_exit'), h('small', null, t('quick_exit_hint')));
-			exitBtn.setAttribute('aria-label', `${t('quick_exit')}: ${t('quick_exit_hint')}`);
 			// a screen's words change with the language: mount it again
 			screenName = null;
 		}
