@@ -7,7 +7,11 @@
 //  (c) the counsellor of a web client's case is replaced by another key
 //      (the first is disabled, the case rematched): the core detects it,
 //      holds what is typed until verify(), then it goes through; a
-//      reassignment the client asked for is not a changed key.
+//      reassignment the client asked for is not a changed key;
+//  (d) the server is killed (SIGKILL) mid-conversation and started again
+//      on the same port: the core reconnects and logs in again by itself,
+//      what was typed meanwhile arrives exactly once, in order, and what
+//      the counsellor sent meanwhile reaches the core.
 // Every wait has a deadline; each test starts its own server on a free
 // port and kills it at the end. Needs build/ (server and CLI) built.
 
@@ -45,9 +49,10 @@ async function waitFor(cond, ms, desc) {
 }
 
 /** A server on a free loopback port with a fresh data directory. */
-async function startServer() {
-	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'offramp-interop-'));
-	const proc = spawn(SERVER_BIN, ['--data', path.join(dir, 'data'), '--listen', '127.0.0.1', '--port', '0'],
+async function startServer(again) {
+	const dir = again ? again.dir : fs.mkdtempSync(path.join(os.tmpdir(), 'offramp-interop-'));
+	const proc = spawn(SERVER_BIN, ['--data', path.join(dir, 'data'), '--listen', '127.0.0.1',
+		'--port', again ? String(again.port) : '0'],
 		{ stdio: ['ignore', 'pipe', 'pipe'] });
 	servers.push(proc);
 	let out = '';
@@ -57,6 +62,7 @@ async function startServer() {
 		if (proc.exitCode !== null) throw new Error('offramp-server exited at start');
 		return /offramp-server: listening on port (\d+)/.exec(out)?.[1];
 	}, 20000, 'the server port');
+	if (again) return { ...again, proc };
 	const token = await waitFor(() => /bootstrap admin token: *(\S+)/.exec(out)?.[1], 10000, 'the bootstrap token');
 	after(() => fs.rmSync(dir, { recursive: true, force: true }));
 	return { proc, port: Number(port), token, dir, url: `ws://127.0.0.1:${port}/` };
@@ -311,4 +317,39 @@ test('(c) a changed counsellor key is detected; sending waits for verify(); a re
 	await webSends(w.core, c.id, `back to sam ${MARK}`);
 	await cliReads(srv, 'sam', c.id, acct.name, `back to sam ${MARK}`);
 	assert.deepEqual(w.errors.filter((e) => e.reason !== 'key_changed'), []);
+});
+
+test('(d) a server killed and started again: the core reconnects, nothing typed or sent is lost or doubled', async () => {
+	let srv = await startServer();
+	await setupAdmin(srv);
+	await cliCounsellor(srv, 'sam', 'Sam', 'en');
+	const w = await webCore(srv);
+	const states = [];
+	w.core.on('connection', (ev) => states.push(ev));
+	const acct = await w.core.login();
+	const c = await w.core.requestCase({ language: 'en' });
+	await webSends(w.core, c.id, `before ${MARK}`);
+	await cliReads(srv, 'sam', c.id, acct.name, `before ${MARK}`);
+
+	const racing = w.core.send(c.id, `racing ${MARK}`);	// may or may not be committed
+	srv.proc.kill('SIGKILL');
+	await waitFor(() => w.core.connection === 'reconnecting', 10000, 'the core to see the server gone');
+	const down = [1, 2, 3].map((i) => w.core.send(c.id, `while down ${i} ${MARK}`));
+	for (const m of down) assert.equal(sentState(w.core, c.id, m.mid), 'queued');
+
+	srv = await startServer(srv);
+	await waitFor(() => w.core.connection === 'online', 20000, 'the core to log in again');
+	await waitFor(() => [racing, ...down].every((m) => sentState(w.core, c.id, m.mid) === 'sent'), 15000, 'the outbox sent');
+	const out = await cliOk(srv, 'sam', ['recv', '--count', '4']);
+	assert.equal(out, [`racing ${MARK}`, ...[1, 2, 3].map((i) => `while down ${i} ${MARK}`)]
+		.map((t) => `${c.id}\t${acct.name}\t${t}\n`).join(''), 'each exactly once, in order');
+	assert.equal(await cliOk(srv, 'sam', ['recv', '--wait', '1']), '', 'and no copy twice');
+	assert.ok(states.some((s) => s.state === 'reconnecting' && s.delayMs <= 1000), 'backoff capped at maxMs');
+
+	// the counsellor writes while the core is away; the server keeps it for the core
+	w.core.logout();
+	await cliOk(srv, 'sam', ['send', String(c.id), `while away ${MARK}`]);
+	await w.core.login();
+	await webReads(w, `while away ${MARK}`);
+	assert.deepEqual(w.errors, []);
 });
