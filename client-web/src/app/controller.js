@@ -188,6 +188,7 @@ export function createController({ store, createCore, sodium, config }) {
 		if (!vk || !core || S().mode !== 'device') return;
 		try {
 			await storage.vaultWrite(storage.seal(sodium, vk, vaultPlain()), idb);
+			set((s) => { s.saves += 1; });
 		} catch (e) {
 			fail('err_save');
 		}

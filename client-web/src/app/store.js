@@ -24,6 +24,7 @@ export function initialState() {
 		recovery: null,		// "Leave no trace": the recovery code, when shown
 		wishes: {},		// the client's choices on the start screen
 		lastAnnounce: '',	// text for the live region
+		saves: 0,		// device mode: vault writes done (shown as main[data-saves])
 	};
 }
 

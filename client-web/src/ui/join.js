@@ -9,7 +9,7 @@ function field(label, input, hint) {
 	const hintId = hint ? `${input.id}-h` : undefined;
 	if (hintId) input.setAttribute('aria-describedby', hintId);
 	return h('div', { class: 'field' },
-		h('label', { for: input.id }, label, hint ? h('span', { class: 'hint', id: hintId }, hint) : null), input);
+		h('label', { for: input.id }, label), hint ? h('span', { class: 'hint', id: hintId }, hint) : null, input);
 }
 
 export function joinScreen(state, intents) {
@@ -17,7 +17,7 @@ export function joinScreen(state, intents) {
 	const name = h('input', { id: uid('name'), type: 'text', maxlength: '64', autocomplete: 'off', required: true });
 	const languages = h('input', { id: uid('langs'), type: 'text', autocomplete: 'off', spellcheck: 'false', value: state.lang });
 	const topics = h('input', { id: uid('topics'), type: 'text', autocomplete: 'off', spellcheck: 'false' });
-	const pass = h('input', { id: uid('pass'), type: 'password', autocomplete: 'new-password', minlength: '8', required: true });
+	const pass = h('input', { id: uid('pass'), type: 'password', autocomplete: 'new-password', required: true });
 	const go = h('button', { type: 'submit', class: 'primary' });
 	const form = h('form', {
 		onsubmit: (e) => {

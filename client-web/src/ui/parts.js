@@ -9,11 +9,12 @@ const MARK = { queued: 'state_queued', sending: 'state_sending', sent: 'state_se
 
 /* The messages of one case, keyed by mid; a role=log live region. */
 export function messageLog(label) {
-	const el = h('ol', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': label });
+	const list = h('ol', { class: 'log' });
+	const el = h('div', { role: 'log', 'aria-live': 'polite', 'aria-label': label }, list);
 	const empty = h('li', { class: 'empty' }, t('no_messages'));
 	const items = new Map();
 	let caseId = null;
-	el.append(empty);
+	list.append(empty);
 
 	function item(m) {
 		const bad = m.state === 'undecryptable' || m.state === 'refused' || m.text === null;
@@ -44,7 +45,7 @@ export function messageLog(label) {
 			if (id !== caseId) {
 				caseId = id;
 				items.clear();
-				fill(el, empty);
+				fill(list, empty);
 			}
 			empty.hidden = messages.length > 0;
 			for (const m of messages) {
@@ -52,7 +53,7 @@ export function messageLog(label) {
 				if (!li) {
 					li = item(m);
 					items.set(m.mid, li);
-					el.append(li);
+					list.append(li);
 				}
 				const sig = `${m.state}|${m.text === null}|${m.reason || ''}|${m.ts}`;
 				if (li._sig !== sig) paint(li, m);
@@ -114,7 +115,7 @@ export function participantList() {
 			const s = JSON.stringify(c.participants.map((p) => [p.key, p.name, p.role, p.certified, p.changed, p.verified]));
 			if (s === sig) return;
 			sig = s;
-			fill(el, c.participants.map((p) => h('li', null,
+			fill(el, c.participants.map((p) => h('li', { 'data-key': p.key, 'data-role': p.role },
 				h('strong', null, p.me ? t('you') : p.name), ' — ', t(`role_${p.role}`),
 				p.role === 'counsellor' && p.certified ? ` · ${t('certified')}` : '',
 				p.changed ? h('strong', null, ` · ${t('key_changed')}`) : '',

@@ -22,8 +22,8 @@ export function restoreScreen(state, intents) {
 	});
 	const go = h('button', { type: 'submit', class: 'primary' });
 	const form = h('form', { onsubmit: (e) => { e.preventDefault(); intents.restore(code.value); } },
-		h('div', { class: 'field' }, h('label', { for: id }, t('restore_code'),
-			h('span', { class: 'hint', id: `${id}-h` }, t('restore_code_hint'))), code),
+		h('div', { class: 'field' }, h('label', { for: id }, t('restore_code')),
+			h('span', { class: 'hint', id: `${id}-h` }, t('restore_code_hint')), code),
 		h('div', { class: 'field' }, h('label', { for: fileId }, t('restore_file')), file),
 		go);
 	const el = h('section', { 'aria-labelledby': 'restore-h' },

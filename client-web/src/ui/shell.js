@@ -56,6 +56,7 @@ export function mountShell(root, store, intents) {
 		alert.textContent = state.error ? t(state.error.key, state.error.vars) : '';
 		notice.textContent = state.notice ? t(state.notice.key, state.notice.vars) : '';
 		if (live.textContent !== state.lastAnnounce) live.textContent = state.lastAnnounce;
+		main.dataset.saves = String(state.saves);
 
 		if (state.screen !== screenName) {
 			if (screen && screen.unmount) screen.unmount();

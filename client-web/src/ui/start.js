@@ -19,7 +19,7 @@ function select(name, label, options, value, onchange, hint) {
 	const id = uid(name);
 	const hintId = hint ? `${id}-hint` : undefined;
 	return h('div', { class: 'field' },
-		h('label', { for: id }, label, hint ? h('span', { class: 'hint', id: hintId }, hint) : null),
+		h('label', { for: id }, label), hint ? h('span', { class: 'hint', id: hintId }, hint) : null,
 		h('select', { id, name, onchange, 'aria-describedby': hintId },
 			options.map(([v, text]) => h('option', { value: v, selected: v === (value || '') }, text))));
 }
@@ -45,7 +45,7 @@ export function startScreen(state, intents) {
 			(() => {
 				const id = uid('region');
 				return h('div', { class: 'field' },
-					h('label', { for: id }, t('wish_region'), h('span', { class: 'hint', id: `${id}-h` }, t('wish_region_hint'))),
+					h('label', { for: id }, t('wish_region')), h('span', { class: 'hint', id: `${id}-h` }, t('wish_region_hint')),
 					h('input', { id, type: 'text', name: 'region', value: w.region || '', maxlength: '32',
 						autocomplete: 'off', spellcheck: 'false', 'aria-describedby': `${id}-h`, oninput: set('region') }));
 			})()),
@@ -57,10 +57,10 @@ export function startScreen(state, intents) {
 		})());
 
 	const passId = uid('pass');
-	const pass = h('input', { id: passId, type: 'password', autocomplete: 'new-password', minlength: '8',
+	const pass = h('input', { id: passId, type: 'password', autocomplete: 'new-password',
 		'aria-describedby': `${passId}-h` });
 	const passField = h('div', { class: 'field' },
-		h('label', { for: passId }, t('passphrase'), h('span', { class: 'hint', id: `${passId}-h` }, t('passphrase_hint'))),
+		h('label', { for: passId }, t('passphrase')), h('span', { class: 'hint', id: `${passId}-h` }, t('passphrase_hint')),
 		pass);
 	const mode = (value) => {
 		const id = uid(`mode-${value}`);

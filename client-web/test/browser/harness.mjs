@@ -249,3 +249,13 @@ export async function shot(page, name) {
 export function cliCases(env, who) {
 	return cliOk(env, who, ['cases']).trim().split('\n').filter(Boolean);
 }
+
+/* Waits for a heading; on failure the error says what the page shows. */
+export async function expectHeading(page, name, timeout = 20000) {
+	try {
+		await page.getByRole('heading', { name }).waitFor({ timeout });
+	} catch (e) {
+		const text = await page.locator('main').innerText().catch(() => '?');
+		throw new Error(`heading "${name}" did not come; the page shows:\n${text.slice(0, 1500)}\nerrors: ${page.errors.join(' | ')}`);
+	}
+}
