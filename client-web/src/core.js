@@ -472,7 +472,9 @@ export class Core extends Emitter {
 			const fresh = this.e2e.spk.length === 0;
 			if (this.lowPush || this.e2e.needsRotation()) {
 				if (this.e2e.needsRotation()) this.e2e.spkRotate();
-				await this.upload(this.lowPush ? E2E.wanted(this.lowPush) : fresh ? 30 : 0);
+				// a refused upload is told, not fatal: the cases still come
+				await this.upload(this.lowPush ? E2E.wanted(this.lowPush) : fresh ? 30 : 0)
+					.catch((e) => this.fail(e, 'prekeys.upload'));
 			}
 			this.lowPush = null;
 			if (this.acct.role !== 'admin') await this.refreshCasesNow();

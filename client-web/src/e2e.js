@@ -102,10 +102,13 @@ export class E2E {
 		this.configured = o.pins || new Map();
 		this.now = o.now || (() => Math.floor(Date.now() / 1000));
 		this.onChange = o.onChange || (() => {});
+		// Prekey ids start at random: an identity restored from its seed
+		// alone (a recovery code) must not upload ids the server holds
+		// already from before (it refuses them: bad_field).
 		this.spk = [];		// [{id, pk, sk, created}], newest first
-		this.nextSpkId = 0;
+		this.nextSpkId = sodium.randombytes_uniform(0x7fffffff);
 		this.opk = [];		// [{id, sk}], oldest first
-		this.nextOpkId = 0;
+		this.nextOpkId = sodium.randombytes_uniform(0x7fffffff);
 		this.sessions = [];	// [{peer, r, used}]
 		this.useCounter = 0;
 		this.seen = [];		// [{spkId, ek, peer}]

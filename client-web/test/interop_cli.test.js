@@ -187,6 +187,21 @@ test('(a) a web client and a CLI counsellor converse both ways; same safety numb
 	assert.match(web[0].number, /^(\d{5} ){11}\d{5}$/);
 	assert.equal(web[0].number, samSide.number, 'both sides compute the same safety number');
 	assert.deepEqual(w.errors, []);
+
+	// "leave no trace": only the recovery code is kept; a new core from it
+	// finds the case again, starts new sessions, and talks on
+	const rec = w.core.exportRecovery();
+	w.core.logout();
+	const r = await webCore(srv, { state: rec });
+	assert.equal(r.core.key, w.core.key);
+	await r.core.login();
+	assert.deepEqual(r.core.cases().map((x) => x.id), [c.id]);
+	assert.equal(r.core.caseOf(c.id).participants.find((p) => p.role === 'counsellor').certified, true);
+	await webSends(r.core, c.id, `restored ${MARK}`);
+	await cliReads(srv, 'sam', c.id, acct.name, `restored ${MARK}`);
+	await cliOk(srv, 'sam', ['send', String(c.id), `welcome back ${MARK}`]);
+	await webReads(r, `welcome back ${MARK}`);
+	assert.deepEqual(r.errors, []);
 });
 
 test('(b) a web counsellor (redeemed, certified) and a CLI client converse both ways', async () => {
