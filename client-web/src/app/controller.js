@@ -117,11 +117,7 @@ export function createController({ store, createCore, sodium, config }) {
 	function wire() {
 		const on = (name, fn) => unsubs.push(core.on(name, fn));
 		on('connection', ({ state }) => {
-			set((s) => {
-				s.conn = state;
-				if (state === 'reconnecting') s.notice = { key: 'notice_reconnecting' };
-				else if (state === 'online' && s.notice && s.notice.key === 'notice_reconnecting') s.notice = null;
-			});
+			set((s) => { s.conn = state; });
 			if (state === 'online') {
 				syncCases();
 				if (role === 'counsellor') {
@@ -144,7 +140,6 @@ export function createController({ store, createCore, sodium, config }) {
 			set((s) => {
 				if (!s.newCases.includes(c.id)) s.newCases.push(c.id);
 				s.notice = { key: 'notice_new_case', vars: { name: client ? client.name : '' } };
-				s.lastAnnounce = t('notice_new_case', { name: client ? client.name : '' });
 			});
 		});
 		on('message', ({ caseId, message }) => {

@@ -5,10 +5,11 @@ export default {
 	language: 'لغة هذه الصفحة',
 	skip_to_content: 'انتقل إلى المحتوى',
 	quick_exit: 'خروج سريع',
-	quick_exit_hint: 'أو اضغط Esc ثلاث مرات',
+	quick_exit_hint: 'أو Esc ×3',
+	start_exit_tip: 'زر «خروج سريع» أعلى كل شاشة يغادر هذه الصفحة فوراً إلى موقع للطقس؛ وعلى لوحة المفاتيح يفعل الضغط على Esc ثلاث مرات الشيء نفسه.',
 	conn_connecting: 'جارٍ الاتصال…',
 	conn_online: 'متصل',
-	conn_reconnecting: 'انقطع الاتصال، نحاول من جديد…',
+	conn_reconnecting: 'انقطع الاتصال. نحاول من جديد… لن يضيع شيء مما كتبته.',
 	other_ways: 'طرق أخرى للدخول',
 	back: 'رجوع',
 
@@ -186,7 +187,6 @@ export default {
 	note_unreadable: '(تعذّر فك تشفير هذه الملاحظة)',
 	notice_new_case: 'حالة جديدة: {name}',
 
-	notice_reconnecting: 'انقطع الاتصال. نواصل المحاولة؛ لن يضيع شيء مما كتبته.',
 	notice_keychange: 'تغيّر مفتاح في محادثتك. قارن رقم الأمان مجدداً قبل أن تكتب المزيد.',
 	notice_erased: 'حُذف كل ما حفظته هذه الصفحة على هذا الجهاز.',
 

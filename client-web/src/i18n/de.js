@@ -5,10 +5,11 @@ export default {
 	language: 'Sprache dieser Seite',
 	skip_to_content: 'Zum Inhalt springen',
 	quick_exit: 'Schnell weg',
-	quick_exit_hint: 'oder 3× Esc drücken',
+	quick_exit_hint: 'oder Esc ×3',
+	start_exit_tip: '„Schnell weg“ oben auf jeder Seite verlässt diese Seite sofort zu einer Wetterseite; auf einer Tastatur geht das auch mit 3× Esc.',
 	conn_connecting: 'Verbinde…',
 	conn_online: 'Verbunden',
-	conn_reconnecting: 'Verbindung weg, neuer Versuch…',
+	conn_reconnecting: 'Verbindung weg. Neuer Versuch… nichts, was du geschrieben hast, geht verloren.',
 	other_ways: 'Andere Wege hinein',
 	back: 'Zurück',
 
@@ -186,7 +187,6 @@ export default {
 	note_unreadable: '(diese Notiz konnte nicht entschlüsselt werden)',
 	notice_new_case: 'Neuer Fall: {name}',
 
-	notice_reconnecting: 'Die Verbindung ist weg. Wir versuchen es weiter; nichts, was du geschrieben hast, geht verloren.',
 	notice_keychange: 'Ein Schlüssel in deinem Gespräch hat sich geändert. Vergleicht die Sicherheitsnummer erneut, bevor du weiterschreibst.',
 	notice_erased: 'Alles, was diese Seite auf diesem Gerät aufbewahrt hat, ist gelöscht.',
 

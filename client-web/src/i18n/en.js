@@ -6,10 +6,11 @@ export default {
 	language: 'Language of this page',
 	skip_to_content: 'Skip to the content',
 	quick_exit: 'Quick exit',
-	quick_exit_hint: 'or press Esc 3 times',
+	quick_exit_hint: 'or Esc ×3',
+	start_exit_tip: 'Quick exit, at the top of every screen, leaves this page at once for a weather site; on a keyboard, pressing Esc 3 times does the same.',
 	conn_connecting: 'Connecting…',
 	conn_online: 'Connected',
-	conn_reconnecting: 'Connection lost, trying again…',
+	conn_reconnecting: 'Connection lost. Trying again… nothing you typed is lost.',
 	other_ways: 'Other ways in',
 	back: 'Back',
 
@@ -187,7 +188,6 @@ export default {
 	note_unreadable: '(this note could not be decrypted)',
 	notice_new_case: 'New case: {name}',
 
-	notice_reconnecting: 'The connection was lost. We keep trying; nothing you typed is lost.',
 	notice_keychange: 'A key in your conversation changed. Compare the safety number again before you write more.',
 	notice_erased: 'Everything this page kept on this device is deleted.',
 

@@ -15,7 +15,7 @@ export function conversationScreen(state, intents) {
 	const emergency = h('div', { class: 'card small' },
 		h('h2', null, t('emergency_title')), h('p', null, t('emergency_text')));
 	const people = participantList();
-	const peopleCard = h('section', { class: 'card', 'aria-labelledby': 'people-h' },
+	const peopleCard = h('section', { class: 'people-line', 'aria-labelledby': 'people-h' },
 		h('h2', { id: 'people-h' }, t('people_title')), people.el);
 	const log = messageLog(t('messages_label'));
 	let currentId = null;
@@ -33,7 +33,7 @@ export function conversationScreen(state, intents) {
 	const el = h('section', { 'aria-labelledby': 'conv-h' },
 		title, status, waiting, peopleCard,
 		h('h2', { class: 'sr-only' }, t('messages_label')), log.el, comp.el,
-		emergency, safety.el, keep, actions);
+		safety.el, keep, emergency, actions);
 
 	function paintKeep(s) {
 		const sig = `${s.mode}|${s.recovery}`;

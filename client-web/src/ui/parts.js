@@ -69,11 +69,11 @@ export function messageLog(label) {
  */
 export function composer({ label, onSend, onDraft }) {
 	const id = uid('compose');
-	const box = h('textarea', { id, rows: '3', maxlength: '16000', autocomplete: 'off', 'aria-describedby': `${id}-h` });
+	const box = h('textarea', { id, rows: '2', maxlength: '16000', autocomplete: 'off', 'aria-describedby': `${id}-h` });
 	const hint = h('span', { class: 'hint', id: `${id}-h` });
 	const send = h('button', { type: 'submit', class: 'send' });
 	const form = h('form', { class: 'composer' },
-		h('label', { for: id }, label), hint, box, h('div', { class: 'row' }, send));
+		h('label', { for: id }, label), hint, h('div', { class: 'send-row' }, box, send));
 	const submit = () => {
 		if (onSend(box.value)) {
 			box.value = '';

@@ -29,10 +29,10 @@ export function mountShell(root, store, intents) {
 		LANGUAGES.map((l) => h('option', { value: l, lang: l }, LANG_NAMES[l])));
 	const langLabel = h('label', { for: 'ui-lang', class: 'sr-only' });
 	const brand = h('span', { class: 'brand' });
-	const conn = h('span', { class: 'conn', role: 'status' });
+	const conn = h('div', { class: 'conn', role: 'status' });
 	const exitBtn = h('button', { type: 'button', class: 'exit', id: 'quick-exit', onclick: () => intents.quickExit() });
 	const skip = h('a', { class: 'skip', href: '#main' });
-	const bar = h('header', { class: 'bar' }, brand, conn, langLabel, langSel, exitBtn);
+	const bar = h('header', { class: 'sticky' }, h('div', { class: 'bar' }, brand, langLabel, langSel, exitBtn), conn);
 	const alert = h('div', { class: 'alert', role: 'alert', id: 'alert' });
 	const notice = h('div', { class: 'notice', role: 'status', id: 'notice' });
 	const main = h('main', { id: 'main', tabindex: '-1' });
@@ -50,9 +50,9 @@ export function mountShell(root, store, intents) {
 			// a screen's words change with the language: mount it again
 			screenName = null;
 		}
-		const connText = state.conn === 'offline' ? '' : t(`conn_${state.conn}`);
-		conn.textContent = connText;
-		conn.className = `conn${state.conn === 'reconnecting' ? ' bad' : ''}`;
+		// said only when it is not as it should be
+		conn.textContent = state.conn === 'reconnecting' || (state.conn === 'connecting' && state.me)
+			? t(`conn_${state.conn}`) : '';
 		alert.textContent = state.error ? t(state.error.key, state.error.vars) : '';
 		notice.textContent = state.notice ? t(state.notice.key, state.notice.vars) : '';
 		if (live.textContent !== state.lastAnnounce) live.textContent = state.lastAnnounce;

@@ -85,7 +85,7 @@ export function startScreen(state, intents) {
 		h('h1', { id: 'start-h' }, t('start_title')),
 		h('p', { class: 'lead' }, t('start_lead')),
 		form,
-		h('div', { class: 'card soft small' }, h('p', null, t('private_window_tip'))),
+		h('div', { class: 'card soft small' }, h('p', null, t('private_window_tip')), h('p', null, t('start_exit_tip'))),
 		h('p', { class: 'small muted' }, t('emergency_short')),
 		h('nav', { class: 'links', 'aria-label': t('other_ways') },
 			h('button', { type: 'button', class: 'link', onclick: () => intents.go('restore') }, t('link_restore')),

@@ -240,9 +240,26 @@ export async function axe(page, screen) {
 	return res;
 }
 
+/* A 360×740 screenshot (the viewport) under build/web-screenshots/. */
 export async function shot(page, name) {
 	fs.mkdirSync(SHOTS, { recursive: true });
-	await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+	await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+	if (process.env.OFFRAMP_SHOTS_FULL)
+		await page.screenshot({ path: path.join(SHOTS, `${name}-full.png`), fullPage: true });
+}
+
+/* A counsellor joins in the page with an invite; resolves when the inbox shows. */
+export async function webJoin(page, env, { name = 'Rae', languages = 'en', topics = 'leaving', pass = 'counsellor pass 1' } = {}) {
+	const invite = newInvite(env);
+	await page.goto(env.url);
+	await page.getByRole('button', { name: 'I am a counsellor' }).click();
+	await page.getByRole('textbox', { name: 'Invite', exact: true }).fill(invite);
+	await page.getByLabel('Display name').fill(name);
+	await page.getByLabel('Languages you speak').fill(languages);
+	await page.getByLabel('Topics you take').fill(topics);
+	await page.getByLabel('Passphrase').fill(pass);
+	await page.getByRole('button', { name: 'Join', exact: true }).click();
+	await expectHeading(page, 'Inbox');
 }
 
 /* The first case id of `offramp cases` as identity who. */
