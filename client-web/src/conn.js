@@ -145,6 +145,8 @@ export class Conn extends Emitter {
 	request(frame, opts = {}) {
 		if (!frame || typeof frame.type !== 'string' || LOGIN_TYPES.has(frame.type))
 			return Promise.reject(new OfframpError(ERR.USAGE, 'request type'));
+		if (!this.wanted)
+			return Promise.reject(new OfframpError(ERR.CONN, 'not connected: start() first'));
 		if (this.pending.length >= PENDING_MAX)
 			return Promise.reject(new OfframpError(ERR.LIMIT, 'too many requests waiting'));
 		return new Promise((resolve, reject) => {

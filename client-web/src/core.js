@@ -41,6 +41,8 @@
  * @property {string} [serverKey]  the server's identity (base64); when given,
  *   a challenge from another key is refused (code "crypto")
  * @property {number} [timeoutMs=10000]  how long a request waits for its answer
+ * @property {number} [heartbeatMs=25000]  a ping after this long without a
+ *   frame, to find a dead connection (0: none)
  * @property {{minMs?: number, maxMs?: number}} [reconnect]  backoff of
  *   reconnects, doubling from minMs (500) up to maxMs (30000), with jitter
  * @property {() => number} [now]  the clock in seconds (tests)
@@ -156,9 +158,13 @@ import { E2E, participantKey, participantRole } from './e2e.js';
 
 export { OfframpError };
 
+/** The version of exportState()'s JSON. */
 export const CORE_STATE_VERSION = 1;
-export const HISTORY_CASE = 1000;	// messages kept per case
-export const OUTBOX_CASE = 100;		// messages waiting per case
+/** Messages kept per case (the oldest go first; the outbox never). */
+export const HISTORY_CASE = 1000;
+/** Own messages waiting per case (send() then throws "limit"). */
+export const OUTBOX_CASE = 100;
+/** Cases kept. */
 export const CASES_MAX = 1000;
 const RECOVERY_MAGIC = ascii('OFRR');
 const RECOVERY_VERSION = 1;
@@ -249,6 +255,9 @@ export class Core extends Emitter {
 		this.conn.on('push', ({ frame }) => this.push(frame));
 		this.conn.on('error', ({ error }) => this.fail(error, 'login'));
 	}
+
+	// Methods and fields not documented with JSDoc below are internal:
+	// the page uses only the documented ones.
 
 	// --- identity and state ---
 
@@ -723,8 +732,8 @@ export class Core extends Emitter {
 				const why = k.status !== 'active' && k.status !== 'paused' ? (k.status === 'closed' ? ERR.CASE_CLOSED : ERR.CASE_WAITING)
 					: others.length === 0 || !(k.participants || []).some((p) => p.role === 'counsellor') ? ERR.CASE_WAITING
 					: others.some((p) => this.e2e.keyChanged(k, p)) ? 'key_changed' : null;
-				if (why) {
-					if (m.reason !== why) this.setMsg(e, m, 'queued', why);
+				if (why) {	// every message waiting says why
+					for (const x of e.outbox) if (!x.sealed && x.reason !== why) this.setMsg(e, x, 'queued', why);
 					return;
 				}
 				if (m.reason) this.setMsg(e, m, 'queued');

@@ -11,7 +11,10 @@
 //  (d) the server is killed (SIGKILL) mid-conversation and started again
 //      on the same port: the core reconnects and logs in again by itself,
 //      what was typed meanwhile arrives exactly once, in order, and what
-//      the counsellor sent meanwhile reaches the core.
+//      the counsellor sent meanwhile reaches the core;
+//  (e) a web client whose case waits (no certified counsellor yet) types
+//      into its outbox; once a counsellor is certified and matched, what
+//      was typed is sealed and arrives, in order.
 // Every wait has a deadline; each test starts its own server on a free
 // port and kills it at the end. Needs build/ (server and CLI) built.
 
@@ -366,5 +369,29 @@ test('(d) a server killed and started again: the core reconnects, nothing typed 
 	await cliOk(srv, 'sam', ['send', String(c.id), `while away ${MARK}`]);
 	await w.core.login();
 	await webReads(w, `while away ${MARK}`);
+	assert.deepEqual(w.errors, []);
+});
+
+test('(e) typed while the case waits: kept in the outbox, sent once a counsellor is assigned', async () => {
+	const srv = await startServer();
+	await setupAdmin(srv);
+	const w = await webCore(srv);
+	const acct = await w.core.login();
+	const c = await w.core.requestCase({ language: 'en', topic: 'leaving', urgency: 'high', format: 'chat' });
+	assert.equal(c.status, 'waiting');
+	assert.ok(Number.isSafeInteger(c.waitingSince));
+	const typed = ['are you there?', `still waiting ${MARK}`].map((t) => w.core.send(c.id, t));
+	await waitFor(() => w.core.messages(c.id).every((m) => m.state === 'queued' && m.reason === 'case_waiting'), 5000, 'the hold');
+	assert.equal(w.core.caseOf(c.id).outbox, 2);
+	// the state with its outbox survives an export: nothing typed is lost
+	const st = JSON.parse(w.core.exportState({ as: 'json', history: false }));
+	assert.deepEqual(st.cases[0].outbox.map((m) => m.text), ['are you there?', `still waiting ${MARK}`]);
+
+	await cliCounsellor(srv, 'sam', 'Sam', 'en');	// certified: the waiting case is matched
+	await waitFor(() => w.core.caseOf(c.id).status === 'active', 15000, 'a counsellor assigned');
+	await waitFor(() => typed.every((m) => sentState(w.core, c.id, m.mid) === 'sent'), 15000, 'the outbox sent');
+	assert.equal(w.core.caseOf(c.id).outbox, 0);
+	const out = await cliOk(srv, 'sam', ['recv', '--count', '2']);
+	assert.equal(out, `${c.id}\t${acct.name}\tare you there?\n${c.id}\t${acct.name}\tstill waiting ${MARK}\n`);
 	assert.deepEqual(w.errors, []);
 });
