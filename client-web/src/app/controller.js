@@ -18,6 +18,10 @@ const KNOWN_ERRORS = new Set(['bad_json', 'too_big', 'bad_field', 'not_logged_in
 	'case_waiting', 'rate_limited', 'account_disabled', 'limit', 'internal', 'bad_state', 'crypto',
 	'timeout', 'connection', 'passphrase', 'usage', 'io']);
 
+/* Errors that are over once the connection works again. */
+const TRANSIENT = new Set(['err_server_failed', 'err_refused_often', 'err_connection', 'err_timeout',
+	'err_internal', 'err_rate_limited']);
+
 /* The catalogue key for an error (an OfframpError, or anything thrown). */
 export function errorKey(e) {
 	const code = e && typeof e.code === 'string' ? e.code : '';
@@ -38,6 +42,21 @@ export function intakeOf(wishes, uiLang) {
 	return intake;
 }
 
+/*
+ * The WebSocket constructor given to the core, watched: the core does not
+ * pass on why the server closed, and the page wants to say it. 1011: the
+ * server failed to commit (e.g. a full disk) and kept nothing of that turn;
+ * 1008: it refused what we sent too often.
+ */
+export function watchedSocket(WS, onClose) {
+	return class extends WS {
+		constructor(url, protocols) {
+			super(url, protocols);
+			this.addEventListener('close', (ev) => onClose(ev.code));
+		}
+	};
+}
+
 /**
  * @param {object} o
  * @param {object} o.store  store.js
@@ -55,6 +74,13 @@ export function createController({ store, createCore, sodium, config }) {
 	let saveTimer = null;
 	let idleTimer = null;
 	let queueTimer = null;
+	let calmTimer = null;
+	const WS = watchedSocket(config.WebSocket, (code) => {
+		if (code === 1011 || code === 1008) {
+			clearTimeout(calmTimer);
+			set((s) => { s.error = { key: code === 1011 ? 'err_server_failed' : 'err_refused_often' }; });
+		}
+	});
 	const S = () => store.state;
 	const set = (fn) => store.update(fn);
 
@@ -67,6 +93,10 @@ export function createController({ store, createCore, sodium, config }) {
 		});
 	}
 	const clearError = () => set((s) => { s.error = null; });
+	const clearServerError = () => {
+		const e = S().error;
+		if (e && TRANSIENT.has(e.key)) clearError();
+	};
 
 	/* ------------------------------------------------- core -> state */
 
@@ -118,6 +148,9 @@ export function createController({ store, createCore, sodium, config }) {
 		const on = (name, fn) => unsubs.push(core.on(name, fn));
 		on('connection', ({ state }) => {
 			set((s) => { s.conn = state; });
+			// the server's failure is over once a connection stays up a while
+			clearTimeout(calmTimer);
+			if (state === 'online') calmTimer = setTimeout(clearServerError, 4000);
 			if (state === 'online') {
 				syncCases();
 				if (role === 'counsellor') {
@@ -150,7 +183,10 @@ export function createController({ store, createCore, sodium, config }) {
 			}
 			syncCases();
 		});
-		on('message-state', ({ caseId }) => syncMessages(caseId));
+		on('message-state', ({ caseId, message }) => {
+			syncMessages(caseId);
+			if (message && message.state === 'sent') clearServerError();
+		});
 		on('keychange', ({ caseId }) => {
 			syncCases();
 			set((s) => { s.notice = { key: 'notice_keychange' }; s.current = s.current ?? caseId; });
@@ -161,7 +197,7 @@ export function createController({ store, createCore, sodium, config }) {
 
 	async function makeCore(state) {
 		if (core) return core;
-		core = await createCore({ url: config.url, WebSocket: config.WebSocket, pins: config.pins, state });
+		core = await createCore({ url: config.url, WebSocket: WS, pins: config.pins, state });
 		wire();
 		return core;
 	}
@@ -558,6 +594,7 @@ export function createController({ store, createCore, sodium, config }) {
 	function wipe() {
 		clearTimeout(saveTimer);
 		clearTimeout(idleTimer);
+		clearTimeout(calmTimer);
 		clearInterval(queueTimer);
 		for (const u of unsubs) {
 			try { u(); } catch { /* gone */ }

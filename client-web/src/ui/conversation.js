@@ -17,7 +17,7 @@ export function conversationScreen(state, intents) {
 	const people = participantList();
 	const peopleCard = h('section', { class: 'people-line', 'aria-labelledby': 'people-h' },
 		h('h2', { id: 'people-h' }, t('people_title')), people.el);
-	const log = messageLog(t('messages_label'));
+	const log = messageLog(t('messages_label'), (text) => intents.send(currentId, text));
 	let currentId = null;
 	const comp = composer({
 		label: t('compose_label'),

@@ -46,7 +46,7 @@ export function inboxScreen(state, intents) {
 	const caseStatus = h('p', { class: 'status-line' });
 	const people = participantList();
 	const actions = h('div', { class: 'row', id: 'case-actions' });
-	const log = messageLog(t('messages_label'));
+	const log = messageLog(t('messages_label'), (text) => intents.send(currentId, text));
 	const comp = composer({
 		label: t('reply_label'),
 		onSend: (text) => intents.send(currentId, text),

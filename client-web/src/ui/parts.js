@@ -8,7 +8,7 @@ import { t, formatTime } from '../i18n/index.js';
 const MARK = { queued: 'state_queued', sending: 'state_sending', sent: 'state_sent', failed: 'state_failed' };
 
 /* The messages of one case, keyed by mid; a role=log live region. */
-export function messageLog(label) {
+export function messageLog(label, onRetry) {
 	const list = h('ol', { class: 'log' });
 	const el = h('div', { role: 'log', 'aria-live': 'polite', 'aria-label': label }, list);
 	const empty = h('li', { class: 'empty' }, t('no_messages'));
@@ -36,6 +36,13 @@ export function messageLog(label) {
 		if (m.mine && MARK[m.state]) parts.push(' · ', h('span', { class: 'mark' }, t(MARK[m.state])));
 		if (bad && m.reason) parts.push(' · ', t(`reason_${m.reason}`) === `reason_${m.reason}` ? m.reason : t(`reason_${m.reason}`));
 		if (m.mine && m.state === 'failed' && m.reason) parts.push(' · ', t(`err_${m.reason}`) === `err_${m.reason}` ? t('err_generic') : t(`err_${m.reason}`));
+		if (m.mine && m.state === 'failed' && onRetry && !li._retried)
+			parts.push(' ', h('button', { type: 'button', class: 'link retry', onclick: (e) => {
+				if (onRetry(m.text)) {
+					li._retried = true;
+					e.target.remove();
+				}
+			} }, t('send_again')));
 		fill(li._parts.meta, parts);
 		li._sig = `${m.state}|${m.text === null}|${m.reason || ''}|${m.ts}`;
 	}

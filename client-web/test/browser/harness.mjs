@@ -132,11 +132,21 @@ export const field = (text, name) => {
  * unless counsellor is false, the certified counsellor Sam (languages en,
  * topics leaving). Resolves env {dir, data, ids, srv, url, programmeKey}.
  */
-export async function setupPool(name, { counsellor = true } = {}) {
+export async function setupPool(name, { counsellor = true, tmpfs = null } = {}) {
 	ensureBuilt();
 	const dir = tmpDir(name);
 	const env = { dir, data: path.join(dir, 'data'), ids: path.join(dir, 'id') };
 	fs.mkdirSync(env.ids);
+	if (tmpfs) {
+		// a small file system of its own for the data: a disk that can be filled
+		fs.mkdirSync(env.data, { mode: 0o700 });
+		const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${tmpfs},mode=0700`, 'tmpfs', env.data], { encoding: 'utf8' });
+		if (r.status !== 0) {
+			fs.rmSync(dir, { recursive: true, force: true });
+			return { skip: `cannot mount a tmpfs (${(r.stderr || '').trim()})` };
+		}
+		env.mounted = true;
+	}
 	env.srv = await startServer(env.data);
 	env.url = `http://127.0.0.1:${env.srv.port}/`;
 	assert.ok(env.srv.token, 'the server printed a bootstrap token');
@@ -153,6 +163,7 @@ export async function setupPool(name, { counsellor = true } = {}) {
 	env.close = async () => {
 		if (env.browser) await env.browser.close().catch(() => {});
 		await stopServer(env.srv, 'SIGKILL').catch(() => {});
+		if (env.mounted) spawnSync('umount', [env.data]);
 		fs.rmSync(dir, { recursive: true, force: true });
 	};
 	return env;
