@@ -28,6 +28,15 @@
 //   const c = await core.requestCase({ language: 'en' });
 //   core.send(c.id, 'hello');                // queued until a counsellor comes
 
+import sodium from 'libsodium-wrappers-sumo';
+import { OfframpError, ERR } from './proto/err.js';
+import { ascii, bytesEqual } from './proto/bytes.js';
+import { b64Decode, b64Encode, frameIsToken, frameIsName, OFR_CT_MAX, OFR_ACKS_MAX, OFR_MID_BYTES } from './proto/frame.js';
+import { ocryptoInit, ocryptoInviteDecode, ocryptoLoginSign } from './proto/ocrypto.js';
+import { PAD_PLAINTEXT_MAX } from './proto/pad.js';
+import { Conn, Emitter } from './conn.js';
+import { E2E, participantKey, participantRole } from './e2e.js';
+
 /**
  * @typedef {object} CoreOptions
  * @property {string} url  the server's WebSocket URL (wss://host/ or ws:// on loopback)
@@ -146,15 +155,6 @@
  *                  on the change leaves (a sealed message, an ack, a prekey upload)
  * @typedef {string} CoreEvent
  */
-
-import sodium from 'libsodium-wrappers-sumo';
-import { OfframpError, ERR } from './proto/err.js';
-import { ascii, bytesEqual, concat } from './proto/bytes.js';
-import { b64Decode, b64Encode, frameIsToken, frameIsName, OFR_CT_MAX, OFR_ACKS_MAX, OFR_MID_BYTES } from './proto/frame.js';
-import { ocryptoInit, ocryptoInviteDecode, ocryptoLoginSign } from './proto/ocrypto.js';
-import { PAD_PLAINTEXT_MAX } from './proto/pad.js';
-import { Conn, Emitter } from './conn.js';
-import { E2E, participantKey, participantRole } from './e2e.js';
 
 export { OfframpError };
 

@@ -24,7 +24,7 @@
 import sodium from 'libsodium-wrappers-sumo';
 import { OfframpError, ERR } from './proto/err.js';
 import { ascii, be64Put, be64Get, bytesEqual, concat, wipe } from './proto/bytes.js';
-import { b64Decode, b64Encode } from './proto/frame.js';
+import { b64Decode, b64Encode, OFR_CT_MAX } from './proto/frame.js';
 import { ocryptoSeedKeypair } from './proto/ocrypto.js';
 import { certVerify, CERT_BYTES } from './proto/cert.js';
 import { safetyNumber } from './proto/safety.js';
@@ -36,7 +36,6 @@ import {
 	ratchetDecrypt, ratchetEncrypt, ratchetInitInitiator, ratchetInitResponder, ratchetMsgParse,
 	ratchetNew, ratchetStateLoad, ratchetStateSave, ratchetX3dhInit, RATCHET_STATE_MAX_BYTES,
 } from './proto/ratchet.js';
-import { OFR_CT_MAX } from './proto/frame.js';
 
 export const STATE_VERSION = 1;
 export const OPK_TARGET = 30;		// one-time prekeys kept on the server

@@ -12,7 +12,7 @@ import { ascii, be32Get, be32Put, bytesEqual, concat, wipe } from './bytes.js';
 import { csprngBuf } from './csprng.js';
 import { hkdf } from './hkdf.js';
 import { pad, padSize, unpad, PAD_MAX_BYTES } from './pad.js';
-import { x3dhKeypair, X3DH_AD_BYTES, X3DH_KEY_BYTES } from './x3dh.js';
+import { x3dhKeypair, X3DH_AD_BYTES } from './x3dh.js';
 
 export const RATCHET_VERSION = 2;
 export const RATCHET_RK_INFO = 'offramp-ratchet-v1';
