@@ -191,7 +191,12 @@ export function createController({ store, createCore, sodium, config }) {
 			syncCases();
 			set((s) => { s.notice = { key: 'notice_keychange' }; s.current = s.current ?? caseId; });
 		});
-		on('error', (e) => fail(e));
+		// background failures: a dropped connection is said by the connection
+		// line, and must not hide why the server dropped it
+		on('error', (e) => {
+			if (e.code === 'connection' || e.code === 'timeout') return;
+			fail(e);
+		});
 		on('state', () => scheduleSave());
 	}
 
@@ -587,6 +592,10 @@ export function createController({ store, createCore, sodium, config }) {
 	function startIdleWatch() {
 		for (const ev of ['pointerdown', 'keydown', 'focus', 'wheel', 'touchstart'])
 			win.addEventListener(ev, activity, { passive: true, capture: true });
+		// best effort: a closed tab takes no new cases (the server cannot tell)
+		win.addEventListener('pagehide', () => {
+			if (core && core.connection === 'online') core.setPresence('offline').catch(() => {});
+		});
 		activity();
 	}
 

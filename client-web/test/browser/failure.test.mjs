@@ -58,7 +58,7 @@ test('a full disk on the server: said in plain words, the text kept, sent once t
 	} catch { /* full to the last page */ }
 	fs.closeSync(fd);
 
-	const text = 'written while the disk is full '.repeat(40);
+	const text = 'written while the disk is full, a long message '.repeat(8);
 	await box.fill(text);
 	await box.press('Enter');
 	const msg = page.locator('.log li.mine', { hasText: 'written while the disk is full' });
