@@ -79,6 +79,7 @@ export default {
 	people_title: 'في هذه المحادثة',
 	you: 'أنت',
 	role_client: 'أنت مجهول الهوية',
+	role_client_other: 'عميل، مجهول الهوية',
 	role_counsellor: 'مستشار',
 	role_admin: 'مسؤول',
 	certified: 'مؤكَّد من برنامجه',

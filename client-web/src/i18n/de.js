@@ -79,6 +79,7 @@ export default {
 	people_title: 'In diesem Gespräch',
 	you: 'Du',
 	role_client: 'du bist anonym',
+	role_client_other: 'Klient:in, anonym',
 	role_counsellor: 'Beratung',
 	role_admin: 'Admin',
 	certified: 'von ihrem Programm bestätigt',

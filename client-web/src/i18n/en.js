@@ -80,6 +80,7 @@ export default {
 	people_title: 'In this conversation',
 	you: 'You',
 	role_client: 'you are anonymous',
+	role_client_other: 'client, anonymous',
 	role_counsellor: 'counsellor',
 	role_admin: 'admin',
 	certified: 'confirmed by their programme',

@@ -10,6 +10,13 @@ import { messageLog, composer, participantList, safetyPanel } from './parts.js';
 
 const IDLE_CHOICES = [5, 10, 15, 30, 60];
 
+/* A token's name from the catalogue, or the token itself (e.g. a language we have no name for). */
+function named(prefix, v) {
+	const k = `${prefix}_${v}`;
+	const s = t(k);
+	return s === k ? v : s;
+}
+
 /* Rebuilds a list, keeping the focus on the element with the same data-focus. */
 function refill(el, children) {
 	const a = document.activeElement;
@@ -108,8 +115,7 @@ export function inboxScreen(state, intents) {
 							c.unread ? h('span', { class: 'badge unread', 'data-unread': String(c.unread) },
 								t('unread', { n: c.unread })) : null, ' ',
 							h('span', { class: `badge ${c.status}` }, t(`status_${c.status}`)))),
-					h('span', { class: 'sub' }, [t(`lang_${c.language}`) === `lang_${c.language}` ? c.language : t(`lang_${c.language}`),
-						c.topic ? (t(`topic_${c.topic}`) === `topic_${c.topic}` ? c.topic : t(`topic_${c.topic}`)) : null,
+					h('span', { class: 'sub' }, [named('lang', c.language), c.topic ? named('topic', c.topic) : null,
 						c.urgency === 'high' ? t('urgent') : null,
 						formatTime(c.updated)].filter(Boolean).join(' · '))));
 				}) : [h('li', { class: 'muted' }, t('no_cases'))]);
@@ -120,7 +126,7 @@ export function inboxScreen(state, intents) {
 			if (qsig !== queueSig) {
 				queueSig = qsig;
 				refill(queueList, s.queue.length ? s.queue.map((q) => h('li', { 'data-queue': String(q.id) },
-					h('span', null, [q.language, q.topic, q.urgency === 'high' ? t('urgent') : null,
+					h('span', null, [named('lang', q.language), q.topic ? named('topic', q.topic) : null, q.urgency === 'high' ? t('urgent') : null,
 						t('waiting_for', { n: Math.max(1, Math.round((q.waiting || 0) / 60)) })].filter(Boolean).join(' · ')),
 					h('button', { type: 'button', 'data-focus': `q${q.id}`, onclick: () => intents.take(q.id) }, t('take')))) : [h('li', { class: 'muted' }, t('queue_empty'))]);
 			}

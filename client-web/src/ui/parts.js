@@ -123,7 +123,7 @@ export function participantList() {
 			if (s === sig) return;
 			sig = s;
 			fill(el, c.participants.map((p) => h('li', { 'data-key': p.key, 'data-role': p.role },
-				h('strong', null, p.me ? t('you') : p.name), ' — ', t(`role_${p.role}`),
+				h('strong', null, p.me ? t('you') : p.name), ' — ', t(p.role === 'client' && !p.me ? 'role_client_other' : `role_${p.role}`),
 				p.role === 'counsellor' && p.certified ? ` · ${t('certified')}` : '',
 				p.changed ? h('strong', null, ` · ${t('key_changed')}`) : '',
 				p.verified ? ` · ${t('verified')}` : '')));
