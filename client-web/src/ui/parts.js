@@ -34,6 +34,8 @@ export function messageLog(label, onRetry) {
 		const time = h('time', { datetime: new Date(m.ts * 1000).toISOString() }, formatTime(m.ts));
 		const parts = [time];
 		if (m.mine && MARK[m.state]) parts.push(' · ', h('span', { class: 'mark' }, t(MARK[m.state])));
+		if (m.mine && m.state === 'queued' && m.reason && m.reason !== 'case_waiting')
+			parts.push(' · ', t(`reason_${m.reason}`) !== `reason_${m.reason}` ? t(`reason_${m.reason}`) : t(`err_${m.reason}`));
 		if (bad && m.reason) parts.push(' · ', t(`reason_${m.reason}`) === `reason_${m.reason}` ? m.reason : t(`reason_${m.reason}`));
 		if (m.mine && m.state === 'failed' && m.reason) parts.push(' · ', t(`err_${m.reason}`) === `err_${m.reason}` ? t('err_generic') : t(`err_${m.reason}`));
 		if (m.mine && m.state === 'failed' && onRetry && !li._retried)

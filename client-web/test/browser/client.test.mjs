@@ -138,6 +138,30 @@ test('later, on another device, the recovery code brings the conversation back',
 	assert.match(H.cliOk(env, 'couns', ['recv', '--count', '1', '--wait', '20']), /I am back/);
 	H.cliOk(env, 'couns', ['send', caseId, 'welcome back']);
 	await again.locator('.log li:not(.mine)', { hasText: 'welcome back' }).waitFor({ timeout: 20000 });
+
+	// compared out of band: marked verified
+	await again.getByText('Safety number', { exact: true }).click();
+	await again.getByRole('button', { name: 'We compared it: the numbers match' }).click();
+	await again.getByText('You checked this number.').waitFor();
+
+	// the language changes in the middle of a conversation; a draft stays
+	await again.getByLabel('Your message').fill('a draft in progress');
+	await again.getByLabel('Language of this page').selectOption('ar');
+	await H.expectHeading(again, 'تتحدث مع Sam');
+	assert.equal(await again.getAttribute('html', 'dir'), 'rtl');
+	assert.equal(await again.getByLabel('رسالتك').inputValue(), 'a draft in progress');
+	await H.axe(again, 'conversation (ar)');
+	await H.shot(again, '12-conversation-ar');
+	await again.getByLabel('لغة هذه الصفحة').selectOption('en');
+	await H.expectHeading(again, 'Talking with Sam');
+
+	// the counsellor closes the case: said, and a new conversation offered
+	H.cliOk(env, 'couns', ['close', caseId]);
+	await H.expectHeading(again, 'This conversation has ended');
+	assert.ok(await again.getByRole('button', { name: 'Start a new conversation' }).isVisible());
+	assert.equal(await again.getByLabel('Your message').isDisabled(), true);
+	await H.axe(again, 'closed');
+	await H.shot(again, '11-closed');
 	await assertNoTrace(again);
 	assert.deepEqual(again.foreign, []);
 	assert.deepEqual(again.errors.filter((e) => !/WebSocket/.test(e)), []);

@@ -82,9 +82,9 @@ export function tmpDir(name) {
 }
 
 /* Starts offramp-server on data dir; resolves {proc, port, token, out}. */
-export async function startServer(data, port = 0) {
+export async function startServer(data, port = 0, web = DIST) {
 	const proc = spawn(SERVER_BIN, ['--data', data, '--listen', '127.0.0.1', '--port', String(port),
-		'--web', DIST], { stdio: ['ignore', 'pipe', 'pipe'] });
+		'--web', web], { stdio: ['ignore', 'pipe', 'pipe'] });
 	const srv = { proc, port: 0, token: '', out: '', err: '', exited: false };
 	proc.stdout.on('data', (d) => (srv.out += d));
 	proc.stderr.on('data', (d) => (srv.err += d));
@@ -180,7 +180,7 @@ export async function restartServer(env) {
 	const end = Date.now() + 15000;
 	for (;;) {
 		try {
-			env.srv = await startServer(env.data, env.srv.port);
+			env.srv = await startServer(env.data, env.srv.port, env.web);
 			return env.srv;
 		} catch (e) {
 			if (Date.now() > end) throw e;	// the port may linger a moment
@@ -286,4 +286,21 @@ export async function expectHeading(page, name, timeout = 20000) {
 		const text = await page.locator('main').innerText().catch(() => '?');
 		throw new Error(`heading "${name}" did not come; the page shows:\n${text.slice(0, 1500)}\nerrors: ${page.errors.join(' | ')}`);
 	}
+}
+
+/* Builds the page into dir with extra environment (e.g. pinned programme keys). */
+export function buildInto(dir, extraEnv) {
+	const r = spawnSync(process.execPath, ['build.mjs'], {
+		cwd: WEB_ROOT, encoding: 'utf8', env: { PATH: process.env.PATH, OFFRAMP_DIST: dir, ...extraEnv },
+	});
+	if (r.status !== 0) throw new Error(`build failed:\n${r.stdout}${r.stderr}`);
+	return r.stdout;
+}
+
+/* Serves another build: the server is started again on the same data, with --web dir. */
+export async function serveBuild(env, dir) {
+	await stopServer(env.srv);
+	env.web = dir;
+	env.srv = await startServer(env.data, 0, dir);
+	env.url = `http://127.0.0.1:${env.srv.port}/`;
 }
