@@ -270,6 +270,9 @@ export function createController({ store, createCore, sodium, config }) {
 			}
 			if (s.mode === 'device' && passphrase.length < storage.PASSPHRASE_MIN)
 				return fail('err_passphrase_short', { n: storage.PASSPHRASE_MIN });
+			// never overwrite what the device keeps: open it, or delete it first
+			if (s.mode === 'device' && await storage.vaultMayExist(idb).catch(() => null) !== false)
+				if (await storage.vaultRead(idb).catch(() => null)) return fail('err_vault_exists');
 			set((st) => { st.busy = true; st.error = null; st.t0 = Date.now(); });
 			try {
 				if (s.mode === 'device') vk = storage.newVaultKey(sodium, passphrase, config.kdf);
@@ -361,6 +364,8 @@ export function createController({ store, createCore, sodium, config }) {
 			if (!profile.languages.length) delete profile.languages;
 			if (!profile.topics.length) delete profile.topics;
 			if (passphrase.length < storage.PASSPHRASE_MIN) return fail('err_passphrase_short', { n: storage.PASSPHRASE_MIN });
+			if (await storage.vaultMayExist(idb).catch(() => null) !== false)
+				if (await storage.vaultRead(idb).catch(() => null)) return fail('err_vault_exists');
 			set((st) => { st.busy = true; st.error = null; st.mode = 'device'; });
 			try {
 				vk = storage.newVaultKey(sodium, passphrase, config.kdf);

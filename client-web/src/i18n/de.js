@@ -222,6 +222,7 @@ export default {
 	err_save: 'Dieses Gerät konnte das Gespräch nicht speichern (der Speicher des Browsers ist vielleicht voll oder gesperrt).',
 	err_bad_code: 'Dieser Wiederherstellungscode stimmt nicht. Bitte prüfe jede Gruppe.',
 	err_no_vault: 'Auf diesem Gerät ist kein Gespräch gespeichert.',
+	err_vault_exists: 'Dieses Gerät bewahrt schon ein Gespräch auf. Öffne es mit seiner Passphrase oder lösche es zuerst.',
 	err_passphrase_short: 'Die Passphrase braucht mindestens {n} Zeichen.',
 	err_region: 'Die Region darf nur Buchstaben a–z, Ziffern und Striche enthalten.',
 	err_join_fields: 'Bitte gib die Einladung und einen Namen ein.',

@@ -223,6 +223,7 @@ export default {
 	err_save: 'This device could not save the conversation (the browser’s storage may be full or blocked).',
 	err_bad_code: 'That recovery code is not right. Please check every group.',
 	err_no_vault: 'This device keeps no conversation.',
+	err_vault_exists: 'This device already keeps a conversation. Open it with its passphrase, or delete it first.',
 	err_passphrase_short: 'The passphrase needs at least {n} characters.',
 	err_region: 'The region may only have letters a–z, digits and dashes.',
 	err_join_fields: 'Please enter the invite and a display name.',

@@ -60,7 +60,7 @@ export function inboxScreen(state, intents) {
 		onDraft: (text) => intents.draft(currentId, text),
 	});
 	const noteId = uid('note');
-	const noteBox = h('textarea', { id: noteId, rows: '2', maxlength: '8000', 'aria-describedby': `${noteId}-h` });
+	const noteBox = h('textarea', { id: noteId, dir: 'auto', rows: '2', maxlength: '8000', 'aria-describedby': `${noteId}-h` });
 	const notesList = h('ul', { class: 'notes', id: 'notes' });
 	const notes = h('details', { class: 'card', id: 'notes-panel' }, h('summary', null, t('notes_title')),
 		h('p', { class: 'small', id: `${noteId}-h` }, t('notes_explain')), notesList,
@@ -171,7 +171,7 @@ export function inboxScreen(state, intents) {
 			if (nsig !== notesSig) {
 				notesSig = nsig;
 				fill(notesList, (entry.notes || []).map((n) => h('li', null,
-					h('span', { class: 'small muted' }, formatTime(n.ts)), ' ', n.text === null ? t('note_unreadable') : n.text)));
+					h('span', { class: 'small muted' }, formatTime(n.ts)), ' ', h('span', { dir: 'auto' }, n.text === null ? t('note_unreadable') : n.text))));
 			}
 			safety.update(entry.safety || []);
 			if (switched) caseTitle.focus();

@@ -20,7 +20,7 @@ export function messageLog(label, onRetry) {
 		const bad = m.state === 'undecryptable' || m.state === 'refused' || m.text === null;
 		const li = h('li', { class: m.mine ? 'mine' : bad ? 'bad' : '', 'data-mid': m.mid, 'data-state': m.state });
 		const who = h('div', { class: 'who' }, m.mine ? t('you') : m.name);
-		const text = h('div', { class: 'text' });
+		const text = h('div', { class: 'text', dir: 'auto' });
 		const meta = h('div', { class: 'meta' });
 		li.append(who, text, meta);
 		li._parts = { text, meta };
@@ -78,7 +78,7 @@ export function messageLog(label, onRetry) {
  */
 export function composer({ label, onSend, onDraft }) {
 	const id = uid('compose');
-	const box = h('textarea', { id, rows: '2', maxlength: '16000', autocomplete: 'off', 'aria-describedby': `${id}-h` });
+	const box = h('textarea', { id, dir: 'auto', rows: '2', maxlength: '16000', autocomplete: 'off', 'aria-describedby': `${id}-h` });
 	const hint = h('span', { class: 'hint', id: `${id}-h` });
 	const send = h('button', { type: 'submit', class: 'send' });
 	const form = h('form', { class: 'composer' },

@@ -64,8 +64,12 @@ test('keep on this device: sealed, back after a reload with the passphrase', asy
 	}));
 	assert.deepEqual(left, { idb: ['offramp'], local: 0, cookie: '' });
 
-	// a reload: the page offers to open what it keeps
+	// a reload: the page offers to open what it keeps, and never overwrites it
 	await page.reload();
+	await page.getByLabel('Keep on this device').check();
+	await page.getByLabel('Passphrase', { exact: true }).fill('another passphrase');
+	await page.getByRole('button', { name: 'Start a conversation' }).click();
+	await page.getByText('This device already keeps a conversation.').waitFor();
 	await page.getByRole('button', { name: 'Open a conversation kept on this device' }).click();
 	await page.getByRole('heading', { name: 'Open your saved conversation' }).waitFor();
 	await page.getByLabel('Passphrase').fill('not the passphrase');
