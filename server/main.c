@@ -45,7 +45,9 @@ usage(FILE *out)
 	    "first admin, exit\n"
 	    "  --login-timeout SEC   close connections not logged in "
 	    "(10)\n"
-	    "  --log-level LEVEL     error, warn, info or debug (info)\n");
+	    "  --log-level LEVEL     error, warn, info or debug (info)\n"
+	    "  --web DIR             serve the built web client in DIR on the "
+	    "same port\n");
 }
 
 static int
@@ -104,6 +106,17 @@ load_server_key(const char *dir, uint8_t pk[OFR_PK_BYTES])
 	sodium_free(sk);
 }
 
+/* 1 when dir holds a readable index.html (a built client-web). */
+static int
+web_dir_ok(const char *dir)
+{
+	char path[4096];
+	int n;
+
+	n = snprintf(path, sizeof(path), "%s/index.html", dir);
+	return n > 0 && (size_t)n < sizeof(path) && access(path, R_OK) == 0;
+}
+
 static void
 on_signal(int sig)
 {
@@ -126,6 +139,7 @@ main(int argc, char **argv)
 		{ "new-programme", required_argument, NULL, 'N' },
 		{ "login-timeout", required_argument, NULL, 't' },
 		{ "log-level", required_argument, NULL, 'L' },
+		{ "web", required_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -154,6 +168,7 @@ main(int argc, char **argv)
 		case 'c': cfg.cert = optarg; break;
 		case 'k': cfg.key = optarg; break;
 		case 'I': insecure = 1; break;
+		case 'W': cfg.web = optarg; break;
 		case 'P': programme = optarg; break;
 		case 'N': new_programme = optarg; break;
 		case 't':
@@ -194,6 +209,11 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cfg.listen, "localhost") == 0)
 		cfg.listen = "127.0.0.1";
+	if (cfg.web != NULL && !web_dir_ok(cfg.web)) {
+		fprintf(stderr, "offramp-server: --web %s: no index.html in "
+		    "that directory (build client-web first)\n", cfg.web);
+		return 2;
+	}
 	if (!is_address(cfg.listen)) {
 		fprintf(stderr, "offramp-server: --listen takes an IP address\n");
 		return 2;

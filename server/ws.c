@@ -2,9 +2,11 @@
  * ws.c: the WebSocket transport, on libwebsockets 4.1. It owns the lws
  * context, reassembles fragmented frames under the OFR_FRAME_MAX cap, hands
  * whole frames to session.c and writes one queued frame per writable
- * callback. It is the only file of the server that includes
- * libwebsockets.h. It never asks for, stores or logs a peer's address:
- * lws's own log lines pass through log_redact().
+ * callback. With a web directory it also serves the built web client as
+ * static files on the same port, every response with the headers below.
+ * It is the only file of the server that includes libwebsockets.h. It
+ * never asks for, stores or logs a peer's address: lws's own log lines
+ * pass through log_redact().
  */
 #include <stdlib.h>
 #include <string.h>
@@ -157,6 +159,46 @@ static const struct lws_protocols protocols[] = {
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
+/*
+ * The web client's files. Nothing but this origin may run, style, frame or
+ * be fetched by the page; libsodium's WebAssembly needs 'wasm-unsafe-eval'
+ * and nothing else. lws itself adds "cache-control: no-store" to a mount
+ * not marked reusable: the files stay out of the browser's disk cache, so
+ * a visit leaves less behind on a shared device.
+ */
+#define HDR(next, name, value) { next, NULL, name, value }
+static const struct lws_protocol_vhost_options web_hdr[] = {
+	HDR(&web_hdr[1], "content-security-policy:",
+	    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; "
+	    "style-src 'self'; img-src 'self'; connect-src 'self'; "
+	    "font-src 'none'; object-src 'none'; media-src 'none'; "
+	    "frame-src 'none'; worker-src 'none'; manifest-src 'self'; "
+	    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"),
+	HDR(&web_hdr[2], "referrer-policy:", "no-referrer"),
+	HDR(&web_hdr[3], "x-content-type-options:", "nosniff"),
+	HDR(&web_hdr[4], "x-frame-options:", "DENY"),
+	HDR(&web_hdr[5], "cross-origin-opener-policy:", "same-origin"),
+	HDR(&web_hdr[6], "cross-origin-resource-policy:", "same-origin"),
+	HDR(NULL, "permissions-policy:",
+	    "camera=(), microphone=(), geolocation=(), payment=(), usb=()"),
+};
+
+static const struct lws_protocol_vhost_options web_mime[] = {
+	HDR(&web_mime[1], ".wasm", "application/wasm"),
+	HDR(&web_mime[2], ".mjs", "text/javascript"),
+	HDR(&web_mime[3], ".json", "application/json"),
+	HDR(&web_mime[4], ".svg", "image/svg+xml"),
+	HDR(NULL, ".webmanifest", "application/manifest+json"),
+};
+
+static struct lws_http_mount web_mount = {
+	.mountpoint = "/",
+	.mountpoint_len = 1,
+	.def = "index.html",
+	.origin_protocol = LWSMPRO_FILE,
+	.extra_mimetypes = web_mime,
+};
+
 static const lws_retry_bo_t keepalive = {
 	.secs_since_valid_ping = 60,
 	.secs_since_valid_hangup = 150,
@@ -197,6 +239,11 @@ ws_start(struct server *server, const struct ws_config *cfg)
 		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 		info.ssl_cert_filepath = cfg->cert;
 		info.ssl_private_key_filepath = cfg->key;
+	}
+	if (cfg->web != NULL) {
+		web_mount.origin = cfg->web;
+		info.mounts = &web_mount;
+		info.headers = web_hdr;
 	}
 	info.max_http_header_data = 2048;
 	info.timeout_secs = 10;

@@ -16,6 +16,8 @@ struct ws_config {
 	int port;			/* 0: a free port */
 	const char *cert, *key;		/* both NULL: no TLS */
 	int verbose;			/* lws warnings to the log */
+	const char *web;		/* NULL, or the directory of the
+					 * built web client, served at / */
 };
 
 /* Bytes of headroom that a queued frame keeps before its payload. */

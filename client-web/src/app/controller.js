@@ -1,0 +1,637 @@
+// controller.js: the page's intents. Views call these; they drive the core
+// (core.js: identity, connection, end-to-end crypto, cases, messages) and
+// the storage (storage.js, only in "Keep on this device" mode), and write
+// what the views show into the store. Nothing else changes the state.
+//
+// Failures become state.error = {key, vars}: a catalogue key that says in
+// plain words what happened. What the user typed is never thrown away here:
+// a composer clears itself only when send() returned true.
+
+import { encodeRecovery, decodeRecovery } from './recovery.js';
+import * as storage from './storage.js';
+import { quickExit } from './exit.js';
+import { setLanguage, t } from '../i18n/index.js';
+
+const TOKEN = /^[a-z0-9][a-z0-9-]{0,31}$/;
+const KNOWN_ERRORS = new Set(['bad_json', 'too_big', 'bad_field', 'not_logged_in', 'bad_signature',
+	'unknown_key', 'bad_invite', 'wrong_role', 'forbidden', 'not_found', 'case_open', 'case_closed',
+	'case_waiting', 'rate_limited', 'account_disabled', 'limit', 'internal', 'bad_state', 'crypto',
+	'timeout', 'connection', 'passphrase', 'usage', 'io']);
+
+/* Errors that are over once the connection works again. */
+const TRANSIENT = new Set(['err_server_failed', 'err_refused_often', 'err_connection', 'err_timeout',
+	'err_internal', 'err_rate_limited']);
+
+/* The catalogue key for an error (an OfframpError, or anything thrown). */
+export function errorKey(e) {
+	const code = e && typeof e.code === 'string' ? e.code : '';
+	return KNOWN_ERRORS.has(code) ? `err_${code}` : 'err_generic';
+}
+
+/* The intake of case.request from the start screen's wishes. */
+export function intakeOf(wishes, uiLang) {
+	const intake = { language: wishes.language || uiLang };
+	for (const k of ['topic', 'gender', 'age_band', 'background', 'format', 'urgency']) {
+		if (wishes[k]) intake[k] = wishes[k];
+	}
+	const region = (wishes.region || '').trim().toLowerCase().replace(/\s+/g, '-');
+	if (region) {
+		if (!TOKEN.test(region)) throw Object.assign(new Error('region'), { code: 'bad_region' });
+		intake.region = region;
+	}
+	return intake;
+}
+
+/*
+ * The WebSocket constructor given to the core, watched: the core does not
+ * pass on why the server closed, and the page wants to say it. 1011: the
+ * server failed to commit (e.g. a full disk) and kept nothing of that turn;
+ * 1008: it refused what we sent too often.
+ */
+export function watchedSocket(WS, onClose) {
+	return class extends WS {
+		constructor(url, protocols) {
+			super(url, protocols);
+			this.addEventListener('close', (ev) => onClose(ev.code));
+		}
+	};
+}
+
+/**
+ * @param {object} o
+ * @param {object} o.store  store.js
+ * @param {Function} o.createCore  core.js's createCore
+ * @param {object} o.sodium  libsodium (ready)
+ * @param {object} o.config  {url, WebSocket, pins, exitUrl, kdf?, idb?, win?}
+ */
+export function createController({ store, createCore, sodium, config }) {
+	const win = config.win || globalThis.window;
+	const idb = config.idb || globalThis.indexedDB;
+	let core = null;
+	let unsubs = [];
+	let vk = null;		// the vault key (device mode), in memory while the page lives
+	let role = 'client';
+	let saveTimer = null;
+	let idleTimer = null;
+	let queueTimer = null;
+	let calmTimer = null;
+	const WS = watchedSocket(config.WebSocket, (code) => {
+		if (code === 1011 || code === 1008) {
+			clearTimeout(calmTimer);
+			set((s) => { s.error = { key: code === 1011 ? 'err_server_failed' : 'err_refused_often' }; });
+		}
+	});
+	const S = () => store.state;
+	const set = (fn) => store.update(fn);
+
+	function fail(e, vars) {
+		const key = typeof e === 'string' ? e : errorKey(e);
+		if (typeof e !== 'string' && key === 'err_generic' && e) console.error(e);
+		set((s) => {
+			s.error = { key, vars };
+			s.busy = false;
+		});
+	}
+	const clearError = () => set((s) => { s.error = null; });
+	const clearServerError = () => {
+		const e = S().error;
+		if (e && TRANSIENT.has(e.key)) clearError();
+	};
+
+	/* ------------------------------------------------- core -> state */
+
+	function syncCases() {
+		if (!core) return;
+		const list = core.cases();
+		set((s) => {
+			const next = {};
+			for (const c of list) {
+				const old = s.cases[c.id];
+				next[c.id] = {
+					case: c,
+					messages: old ? old.messages : core.messages(c.id),
+					notes: old ? old.notes : null,
+					safety: safeSafety(c.id),
+				};
+			}
+			s.cases = next;
+			s.order = list.map((c) => c.id);
+			if (s.current !== null && !next[s.current] && s.me && s.me.role === 'client') s.current = null;
+			if (s.me && s.me.role === 'client' && s.current === null) {
+				const open = list.find((c) => c.status !== 'closed') || list[0];
+				if (open) s.current = open.id;
+			}
+		});
+	}
+
+	function safeSafety(id) {
+		try {
+			return core.safety(id);
+		} catch {
+			return [];
+		}
+	}
+
+	function syncMessages(id) {
+		if (!core) return;
+		const msgs = core.messages(id);
+		const c = core.caseOf(id);
+		set((s) => {
+			if (!s.cases[id] && c) s.cases[id] = { case: c, messages: [], notes: null, safety: safeSafety(id) };
+			if (!s.cases[id]) return;
+			s.cases[id].messages = msgs;
+			if (c) s.cases[id].case = c;
+		});
+	}
+
+	function wire() {
+		const on = (name, fn) => unsubs.push(core.on(name, fn));
+		on('connection', ({ state }) => {
+			set((s) => { s.conn = state; });
+			// the server's failure is over once a connection stays up a while
+			clearTimeout(calmTimer);
+			if (state === 'online') calmTimer = setTimeout(clearServerError, 4000);
+			if (state === 'online') {
+				syncCases();
+				if (role === 'counsellor') {
+					refreshQueue();
+					if (S().presence === 'online') core.setPresence('online').catch(() => {});
+				}
+			}
+		});
+		on('case', ({ case: c, previous }) => {
+			syncCases();
+			if (role === 'client' && previous && previous.status === 'waiting' && c.status !== 'waiting') {
+				const who = c.participants.find((p) => p.role === 'counsellor');
+				set((s) => { s.lastAnnounce = t('announce_joined', { name: who ? who.name : '' }); });
+			}
+			if (role === 'counsellor') refreshQueue();
+		});
+		on('newcase', ({ case: c }) => {
+			syncCases();
+			const client = c.participants.find((p) => p.role === 'client');
+			set((s) => {
+				if (!s.newCases.includes(c.id)) s.newCases.push(c.id);
+				s.notice = { key: 'notice_new_case', vars: { name: client ? client.name : '' } };
+			});
+		});
+		on('message', ({ caseId, message }) => {
+			syncMessages(caseId);
+			if (role === 'counsellor' && S().current === caseId && S().screen === 'inbox') core.markRead(caseId);
+			if (role === 'counsellor' && S().current !== caseId && !message.mine) {
+				set((s) => { s.lastAnnounce = t('announce_message_in', { name: message.name }); });
+			}
+			syncCases();
+		});
+		on('message-state', ({ caseId, message }) => {
+			syncMessages(caseId);
+			if (message && message.state === 'sent') clearServerError();
+		});
+		on('keychange', ({ caseId }) => {
+			syncCases();
+			set((s) => { s.notice = { key: 'notice_keychange' }; s.current = s.current ?? caseId; });
+		});
+		// background failures: a dropped connection is said by the connection
+		// line, and must not hide why the server dropped it
+		on('error', (e) => {
+			if (e.code === 'connection' || e.code === 'timeout') return;
+			fail(e);
+		});
+		on('state', () => scheduleSave());
+	}
+
+	async function makeCore(state) {
+		if (core) return core;
+		core = await createCore({ url: config.url, WebSocket: WS, pins: config.pins, state });
+		wire();
+		return core;
+	}
+
+	/* ------------------------------------------------------ device vault */
+
+	function vaultPlain() {
+		const s = S();
+		const json = JSON.stringify({
+			v: 1,
+			app: { role, lang: s.lang, idleMinutes: s.idleMinutes },
+			core: core.exportState({ as: 'json' }),
+		});
+		return sodium.from_string(json);
+	}
+
+	async function saveNow() {
+		saveTimer = null;
+		if (!vk || !core || S().mode !== 'device') return;
+		try {
+			await storage.vaultWrite(storage.seal(sodium, vk, vaultPlain()), idb);
+			set((s) => { s.saves += 1; });
+		} catch (e) {
+			fail('err_save');
+		}
+	}
+
+	function scheduleSave() {
+		if (!vk || saveTimer) return;
+		saveTimer = setTimeout(saveNow, 300);
+	}
+
+	/* ------------------------------------------------------------ intents */
+
+	const intents = {
+		setLanguage(lang) {
+			const l = setLanguage(lang);
+			set((s) => { s.lang = l; });
+			scheduleSave();
+		},
+		setWish(k, v) {
+			set((s) => { s.wishes[k] = v; });
+		},
+		setMode(m) {
+			set((s) => { s.mode = m === 'device' ? 'device' : 'trace'; });
+		},
+		go(screen) {
+			set((s) => {
+				s.screen = screen;
+				s.error = null;
+				s.notice = null;
+			});
+		},
+		dismiss: clearError,
+
+		/* The one button: account, case, conversation. */
+		async startClient({ passphrase = '' } = {}) {
+			const s = S();
+			if (s.busy) return;
+			let intake;
+			try {
+				intake = intakeOf(s.wishes, s.lang);
+			} catch {
+				return fail('err_region');
+			}
+			if (s.mode === 'device' && passphrase.length < storage.PASSPHRASE_MIN)
+				return fail('err_passphrase_short', { n: storage.PASSPHRASE_MIN });
+			// never overwrite what the device keeps: open it, or delete it first
+			if (s.mode === 'device' && await storage.vaultMayExist(idb).catch(() => null) !== false)
+				if (await storage.vaultRead(idb).catch(() => null)) return fail('err_vault_exists');
+			set((st) => { st.busy = true; st.error = null; st.t0 = Date.now(); });
+			try {
+				if (s.mode === 'device') vk = storage.newVaultKey(sodium, passphrase, config.kdf);
+				await makeCore(undefined);
+				role = 'client';
+				const account = await core.login({ role: 'client' });
+				set((st) => { st.me = account; });
+				await openClientCase(intake);
+				if (vk) await saveNow();
+			} catch (e) {
+				fail(e);
+			}
+		},
+
+		/* Leave no trace, next visit: the recovery code (text or file). */
+		async restore(text) {
+			if (S().busy) return;
+			let bytes;
+			try {
+				bytes = decodeRecovery(sodium, extractCode(text));
+			} catch {
+				return fail('err_bad_code');
+			}
+			set((st) => { st.busy = true; st.error = null; st.mode = 'trace'; });
+			try {
+				await makeCore(bytes);
+				const account = await core.login();
+				role = account.role;
+				set((st) => { st.me = account; });
+				if (role === 'counsellor') await enterInbox();
+				else await openClientCase(null);
+			} catch (e) {
+				fail(e);
+			}
+		},
+
+		/* Keep on this device, next visit: the passphrase. */
+		async unlock(passphrase) {
+			if (S().busy) return;
+			set((st) => { st.busy = true; st.error = null; });
+			try {
+				const rec = await storage.vaultRead(idb);
+				if (!rec) {
+					set((st) => { st.vaultExists = false; });
+					return fail('err_no_vault');
+				}
+				let opened;
+				try {
+					opened = storage.unseal(sodium, rec, passphrase);
+				} catch {
+					return fail('err_passphrase');
+				}
+				vk = opened.vk;
+				const saved = JSON.parse(sodium.to_string(opened.plain));
+				sodium.memzero(opened.plain);
+				set((st) => {
+					st.mode = 'device';
+					if (saved.app && typeof saved.app.idleMinutes === 'number') st.idleMinutes = saved.app.idleMinutes;
+				});
+				if (saved.app && saved.app.lang) intents.setLanguage(saved.app.lang);
+				await makeCore(saved.core);
+				const account = await core.login();
+				role = account.role;
+				set((st) => { st.me = account; });
+				if (role === 'counsellor') await enterInbox();
+				else await openClientCase(null);
+			} catch (e) {
+				fail(e);
+			}
+		},
+
+		/* Forget what this device keeps (the unlock screen offers it). */
+		async eraseDevice() {
+			try {
+				await storage.vaultErase(idb);
+				set((st) => { st.vaultExists = false; st.screen = 'start'; st.notice = { key: 'notice_erased' }; });
+			} catch (e) {
+				fail('err_save');
+			}
+		},
+
+		/* A counsellor redeems an invite; the keys are made here. */
+		async join({ invite, name, languages, topics, passphrase }) {
+			if (S().busy) return;
+			const list = (v) => String(v || '').split(/[\s,]+/).map((x) => x.toLowerCase()).filter(Boolean);
+			const profile = { languages: list(languages), topics: list(topics) };
+			if (!invite.trim() || !name.trim()) return fail('err_join_fields');
+			if ([...profile.languages, ...profile.topics].some((x) => !TOKEN.test(x))) return fail('err_tokens');
+			if (!profile.languages.length) delete profile.languages;
+			if (!profile.topics.length) delete profile.topics;
+			if (passphrase.length < storage.PASSPHRASE_MIN) return fail('err_passphrase_short', { n: storage.PASSPHRASE_MIN });
+			if (await storage.vaultMayExist(idb).catch(() => null) !== false)
+				if (await storage.vaultRead(idb).catch(() => null)) return fail('err_vault_exists');
+			set((st) => { st.busy = true; st.error = null; st.mode = 'device'; });
+			try {
+				vk = storage.newVaultKey(sodium, passphrase, config.kdf);
+				await makeCore(undefined);
+				role = 'counsellor';
+				const account = await core.redeem(invite.trim(), name.trim(), profile);
+				set((st) => { st.me = account; });
+				await saveNow();
+				await enterInbox();
+			} catch (e) {
+				if (!core || !core.account) { vk = null; }
+				fail(e);
+			}
+		},
+
+		draft(id, text) {
+			set((s) => { s.drafts[id] = text; });
+		},
+
+		/* Returns true when the text is in the outbox (the composer may clear). */
+		send(id, text) {
+			if (!text.trim()) return false;
+			try {
+				core.send(id, text);
+			} catch (e) {
+				fail(e);
+				return false;
+			}
+			set((s) => {
+				s.drafts[id] = '';
+				s.error = null;
+			});
+			syncMessages(id);
+			return true;
+		},
+
+		showRecovery() {
+			try {
+				const code = encodeRecovery(sodium, core.exportRecovery());
+				set((s) => { s.recovery = code; });
+			} catch (e) {
+				fail(e);
+			}
+		},
+		hideRecovery() {
+			set((s) => { s.recovery = null; });
+		},
+
+		verify(id) {
+			try {
+				core.verify(id);
+			} catch (e) {
+				return fail(e);
+			}
+			syncCases();
+		},
+
+		async closeCase(id) {
+			await act(() => core.closeCase(id));
+		},
+		async reassign(id) {
+			await act(() => core.reassign(id));
+		},
+		/* The client's case is closed: a new request with the same wishes. */
+		async newRequest() {
+			let intake;
+			try {
+				intake = intakeOf(S().wishes, S().lang);
+			} catch {
+				return fail('err_region');
+			}
+			set((s) => { s.current = null; });
+			try {
+				await openClientCase(intake, true);
+			} catch (e) {
+				fail(e);
+			}
+		},
+
+		/* counsellors */
+		openCase(id) {
+			set((s) => {
+				s.current = id;
+				s.newCases = s.newCases.filter((x) => x !== id);
+				if (s.notice && s.notice.key === 'notice_new_case') s.notice = null;
+			});
+			try {
+				core.markRead(id);
+			} catch { /* not known yet */ }
+			syncCases();
+			syncMessages(id);
+			loadNotes(id);
+		},
+		closeView() {
+			set((s) => { s.current = null; });
+		},
+		async take(id) {
+			const c = await act(() => core.take(id));
+			if (c) intents.openCase(c.id);
+			refreshQueue();
+		},
+		pause: (id) => act(() => core.pause(id)),
+		resume: (id) => act(() => core.resume(id)),
+		reopen: (id) => act(() => core.reopen(id)),
+		refreshQueue: () => refreshQueue(),
+		async addNote(id, text) {
+			if (!text.trim()) return false;
+			try {
+				await core.addNote(id, text);
+			} catch (e) {
+				fail(e);
+				return false;
+			}
+			await loadNotes(id);
+			return true;
+		},
+		setIdleMinutes(n) {
+			set((s) => { s.idleMinutes = n; });
+			activity();
+			scheduleSave();
+		},
+		async setPresence(p) {
+			const r = await act(() => core.setPresence(p));
+			if (r) set((s) => { s.presence = p; });
+		},
+
+		quickExit() {
+			quickExit({ url: config.exitUrl, win, wipe: () => wipe() });
+		},
+	};
+
+	async function act(fn) {
+		try {
+			const r = await fn();
+			clearError();
+			syncCases();
+			return r || true;
+		} catch (e) {
+			fail(e);
+			syncCases();
+			return null;
+		}
+	}
+
+	async function openClientCase(intake, fresh = false) {
+		let cases = core.cases();
+		let open = fresh ? null : cases.find((c) => c.status !== 'closed');
+		if (!open && !cases.length && !intake) {
+			// restored account with no case left: back to the start, logged in
+			await core.refreshCases();
+			cases = core.cases();
+			open = cases.find((c) => c.status !== 'closed');
+		}
+		if (!open && intake) {
+			try {
+				open = await core.requestCase(intake);
+			} catch (e) {
+				if (e.code !== 'case_open') throw e;
+				await core.refreshCases();
+				open = core.cases().find((c) => c.status !== 'closed');
+				if (!open) throw e;
+			}
+		}
+		if (!open) open = cases[0] || null;
+		if (!open) {
+			set((s) => { s.busy = false; s.screen = 'start'; });
+			return;
+		}
+		syncCases();
+		set((s) => {
+			s.current = open.id;
+			s.busy = false;
+			s.screen = 'conversation';
+			s.error = null;
+			s.notice = null;
+			if (s.t0) s.startMs = Date.now() - s.t0;
+		});
+		syncMessages(open.id);
+	}
+
+	async function enterInbox() {
+		await core.refreshCases().catch(() => {});
+		syncCases();
+		set((s) => {
+			s.busy = false;
+			s.screen = 'inbox';
+			s.error = null;
+			s.notice = null;
+			s.presence = 'online';
+		});
+		await core.setPresence('online').catch((e) => fail(e));
+		refreshQueue();
+		startIdleWatch();
+		if (!queueTimer) queueTimer = setInterval(refreshQueue, 20000);
+	}
+
+	async function refreshQueue() {
+		if (!core || role !== 'counsellor' || core.connection !== 'online') return;
+		try {
+			const q = await core.queue();
+			set((s) => { s.queue = q; });
+		} catch { /* shown when it matters: a take that fails */ }
+	}
+
+	async function loadNotes(id) {
+		try {
+			const notes = await core.notes(id);
+			set((s) => { if (s.cases[id]) s.cases[id].notes = notes; });
+		} catch (e) {
+			fail(e);
+		}
+	}
+
+	/* "away" after idleMinutes without input; "online" again at the next input */
+	function activity() {
+		if (role !== 'counsellor' || !core) return;
+		clearTimeout(idleTimer);
+		idleTimer = setTimeout(goAway, S().idleMinutes * 60000);
+		if (S().presence === 'away' && S().autoAway) {
+			set((s) => { s.presence = 'online'; s.autoAway = false; });
+			core.setPresence('online').catch(() => {});
+		}
+	}
+	function goAway() {
+		if (S().presence !== 'online') return;
+		set((s) => { s.presence = 'away'; s.autoAway = true; });
+		core.setPresence('away').catch(() => {});
+	}
+	function startIdleWatch() {
+		for (const ev of ['pointerdown', 'keydown', 'focus', 'wheel', 'touchstart'])
+			win.addEventListener(ev, activity, { passive: true, capture: true });
+		// best effort: a closed tab takes no new cases (the server cannot tell)
+		win.addEventListener('pagehide', () => {
+			if (core && core.connection === 'online') core.setPresence('offline').catch(() => {});
+		});
+		activity();
+	}
+
+	/* Quick exit: in leave-no-trace mode nothing may stay in memory. */
+	function wipe() {
+		clearTimeout(saveTimer);
+		clearTimeout(idleTimer);
+		clearTimeout(calmTimer);
+		clearInterval(queueTimer);
+		for (const u of unsubs) {
+			try { u(); } catch { /* gone */ }
+		}
+		unsubs = [];
+		try {
+			if (core) core.logout();
+		} catch { /* leaving */ }
+		core = null;
+		storage.wipeKey(sodium, vk);
+		vk = null;
+		store.reset();
+	}
+
+	/* for tests and the build's timing line */
+	intents._core = () => core;
+	intents._wipe = wipe;
+	return intents;
+}
+
+/* A recovery code from text or a recovery file's content. */
+export function extractCode(text) {
+	const lines = String(text).split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+	const code = lines.find((l) => /^[0-9A-Za-z]{4}(-[0-9A-Za-z]{1,4})+$/.test(l));
+	return code || String(text).trim();
+}

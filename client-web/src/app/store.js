@@ -1,0 +1,60 @@
+// store.js: the page's state, in one place. Views read it and never change
+// it; intents (controller.js) change it through update(), which tells the
+// subscribers once per task, however many updates the task made.
+
+export function initialState() {
+	return {
+		screen: 'start',	// start | restore | unlock | conversation | join | inbox
+		lang: 'en',
+		mode: 'trace',		// trace (leave no trace) | device (keep on this device)
+		busy: false,		// a long step runs (login, key derivation)
+		conn: 'offline',	// offline | connecting | online | reconnecting
+		error: null,		// { key, vars } of the catalogue: what went wrong, in plain words
+		notice: null,		// { key, vars }: something to tell, not an error
+		vaultExists: null,	// true | false | null (cannot tell without touching the device)
+		me: null,		// { key, role, name }
+		cases: {},		// id -> { case, messages: [], unread, notes: [], safety }
+		order: [],		// case ids, newest activity first
+		current: null,		// the open case id
+		queue: [],		// counsellor: waiting cases it could take
+		newCases: [],		// counsellor: ids of cases that arrived and were not opened yet
+		presence: 'online',	// counsellor: online | away
+		idleMinutes: 10,	// counsellor: away after this long without input
+		drafts: {},		// case id (or "new") -> text typed and not yet sent
+		recovery: null,		// "Leave no trace": the recovery code, when shown
+		wishes: {},		// the client's choices on the start screen
+		lastAnnounce: '',	// text for the live region
+		saves: 0,		// device mode: vault writes done (shown as main[data-saves])
+	};
+}
+
+export function createStore(state = initialState()) {
+	const subs = new Set();
+	let pending = false;
+	const notify = () => {
+		pending = false;
+		for (const fn of subs) fn(state);
+	};
+	return {
+		get state() {
+			return state;
+		},
+		/* fn(state) changes the state in place; subscribers run once, soon. */
+		update(fn) {
+			fn(state);
+			if (!pending) {
+				pending = true;
+				queueMicrotask(notify);
+			}
+		},
+		subscribe(fn) {
+			subs.add(fn);
+			return () => subs.delete(fn);
+		},
+		/* Forgets everything (quick exit in leave-no-trace mode). */
+		reset() {
+			for (const k of Object.keys(state)) delete state[k];
+			Object.assign(state, initialState());
+		},
+	};
+}

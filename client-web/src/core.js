@@ -1,0 +1,1052 @@
+// core.js: the headless offramp client that the page drives. It owns the
+// account's identity, its end-to-end sessions (e2e.js), the connection
+// (conn.js), and what it knows of its cases and their messages; it knows
+// no DOM and no storage. The page calls its methods (intents) and listens
+// to its events; it keeps the exported state wherever its mode says (in
+// memory only, a recovery code, or sealed in IndexedDB by storage.js).
+//
+// What it must never do: send plaintext to the server, drop a message it
+// could not decrypt without telling (event "undecryptable"), send to a
+// case whose participant's key changed until verify(), start a session
+// with a counsellor whose certificate the pinned programme key does not
+// sign, or lose a text the user typed (the outbox keeps it until the
+// server has acknowledged it).
+//
+// Errors: every method that fails rejects with an OfframpError whose
+// .code is a stable string: the server's error code (PROTOCOL.md: e.g.
+// "case_open", "forbidden", "bad_field" with .field) or a local one of
+// proto/err.h ("crypto", "timeout", "connection", "usage", "limit").
+//
+// Keys, signatures and message ids are base64 strings (RFC 4648, padded),
+// as on the wire. Times are integer seconds since the epoch.
+//
+// Usage:
+//   import { createCore } from './core.js';
+//   const core = await createCore({ url, WebSocket, state, pins });
+//   core.on('message', ({ caseId, message }) => ...);
+//   await core.login();                      // or core.redeem(invite, name)
+//   const c = await core.requestCase({ language: 'en' });
+//   core.send(c.id, 'hello');                // queued until a counsellor comes
+
+import sodium from 'libsodium-wrappers-sumo';
+import { OfframpError, ERR } from './proto/err.js';
+import { ascii, bytesEqual } from './proto/bytes.js';
+import { b64Decode, b64Encode, frameIsToken, frameIsName, OFR_CT_MAX, OFR_ACKS_MAX, OFR_MID_BYTES } from './proto/frame.js';
+import { ocryptoInit, ocryptoInviteDecode, ocryptoLoginSign } from './proto/ocrypto.js';
+import { PAD_PLAINTEXT_MAX } from './proto/pad.js';
+import { Conn, Emitter } from './conn.js';
+import { E2E, participantKey, participantRole } from './e2e.js';
+
+/**
+ * @typedef {object} CoreOptions
+ * @property {string} url  the server's WebSocket URL (wss://host/ or ws:// on loopback)
+ * @property {Function} WebSocket  a WebSocket constructor (the browser's, or ws's in node)
+ * @property {Uint8Array|string} [state]  a state made by exportState() or
+ *   exportRecovery(); without it a new identity (a new key pair) is made
+ * @property {Array<[number, string]>} [pins]  configured programme keys
+ *   [[programmeId, base64Key], ...] (the bundle's built-in pins); they win
+ *   over keys pinned on first use, and a programme pinned here never falls
+ *   back to the server's word
+ * @property {string} [serverKey]  the server's identity (base64); when given,
+ *   a challenge from another key is refused (code "crypto")
+ * @property {number} [timeoutMs=10000]  how long a request waits for its answer
+ * @property {number} [heartbeatMs=25000]  a ping after this long without a
+ *   frame, to find a dead connection (0: none)
+ * @property {{minMs?: number, maxMs?: number}} [reconnect]  backoff of
+ *   reconnects, doubling from minMs (500) up to maxMs (30000), with jitter
+ * @property {() => number} [now]  the clock in seconds (tests)
+ */
+
+/**
+ * @typedef {object} Account
+ * @property {string} key  this identity (base64 Ed25519 public key)
+ * @property {'client'|'counsellor'|'admin'} role
+ * @property {string} name  the pseudonym (clients) or display name
+ * @property {number|null} programme
+ */
+
+/**
+ * @typedef {object} Participant
+ * @property {string} key
+ * @property {'client'|'counsellor'} role
+ * @property {string} name
+ * @property {number} [programme]  counsellors
+ * @property {boolean} me  this identity
+ * @property {boolean} certified  counsellors: the certificate verifies now
+ *   under the pinned programme key (false until checked; clients: false)
+ * @property {boolean} changed  its key differs from the one first seen (or
+ *   last verified) for its role in this case: sending is blocked
+ * @property {boolean} verified  verify() accepted this very key
+ */
+
+/**
+ * @typedef {object} Case
+ * @property {number} id
+ * @property {'waiting'|'active'|'paused'|'closed'} status
+ * @property {string} language
+ * @property {string|null} topic
+ * @property {'low'|'normal'|'high'} urgency
+ * @property {number} created
+ * @property {number} updated
+ * @property {{asked: string[], met: string[]|null, unmet: string[]|null}|null} preferences
+ * @property {Participant[]} participants  now; a copy
+ * @property {number} unread  messages received since the last markRead()
+ * @property {boolean} blocked  a participant's key changed: nothing is sent
+ *   until verify()
+ * @property {number|null} waitingSince  while waiting: since when (the
+ *   protocol tells a client no queue position, only that its case waits)
+ * @property {number} outbox  own messages not yet acknowledged by the server
+ */
+
+/**
+ * @typedef {object} Message
+ * @property {string} mid  the message id (base64 of 16 bytes)
+ * @property {number} caseId
+ * @property {string} from  the sender's key
+ * @property {string} name  the sender's name at that time
+ * @property {boolean} mine
+ * @property {string|null} text  null when it could not be read (see state)
+ * @property {number} ts  server time for received ones; local time of
+ *   typing for ours (until the server's ack, then unchanged)
+ * @property {'queued'|'sending'|'sent'|'failed'|'received'|'undecryptable'|'refused'} state
+ *   ours: queued (in the outbox: the case waits for a counsellor, a key
+ *   changed, or we are offline), sending (in flight), sent (the server has
+ *   committed it to disk: msg.send.ok), failed (the server refused it for
+ *   good: see error); theirs: received, undecryptable (it did not decrypt),
+ *   refused (not accepted: key changed, uncertified, not a participant,
+ *   replayed first message; see reason). The protocol carries no delivery
+ *   or read receipts, so "sent" is the last state an own message reaches.
+ * @property {string} [reason]  why: for ours, what it waits for
+ *   ("case_waiting": no counsellor yet; "key_changed": verify() first;
+ *   "uncertified": the counsellor's key is not certified by the pinned
+ *   programme key) or why it failed (a server error code); for theirs,
+ *   "key_changed" (left on the server until verify()), "uncertified",
+ *   "stranger" (not a participant), "replay" (a first message answered
+ *   before), "crypto" (does not decrypt), "limit" (too many skipped)
+ */
+
+/**
+ * @typedef {object} Safety
+ * @property {string} key
+ * @property {string} name
+ * @property {string} role
+ * @property {string} number  60 digits in 12 groups of 5 (CRYPTO.md)
+ * @property {boolean} verified
+ * @property {boolean} changed
+ */
+
+/**
+ * Events (core.on(name, fn); fn gets one object):
+ * - "connection"   {state: 'connecting'|'online'|'reconnecting'|'offline', attempt, delayMs}
+ * - "case"         {case, previous}: a case appeared or changed (status,
+ *                  counsellor, participants); previous is the Case before, or null
+ * - "newcase"      {case}: counsellors: a case was assigned to us (matched or taken)
+ * - "message"      {caseId, message}: a message arrived (any state of theirs)
+ * - "message-state" {caseId, message}: one of ours changed state
+ * - "undecryptable" {caseId, message}: a message that did not decrypt or was
+ *                  refused (also given as "message"): shown, reported, never dropped
+ * - "keychange"    {caseId, participant}: a participant's key differs from the one
+ *                  first seen; sending in that case waits for verify()
+ * - "account"      {account}: after each login (reconnects too)
+ * - "error"        {code, field?, reason?, request?}: a failure not tied to a call the
+ *                  page is awaiting (a background send, a prekey upload, a push)
+ * - "state"        {}: the exportable state changed (persist it if the mode
+ *                  keeps it); emitted synchronously before anything that depends
+ *                  on the change leaves (a sealed message, an ack, a prekey upload)
+ * @typedef {string} CoreEvent
+ */
+
+export { OfframpError };
+
+/** The version of exportState()'s JSON. */
+export const CORE_STATE_VERSION = 1;
+/** Messages kept per case (the oldest go first; the outbox never). */
+export const HISTORY_CASE = 1000;
+/** Own messages waiting per case (send() then throws "limit"). */
+export const OUTBOX_CASE = 100;
+/** Cases kept. */
+export const CASES_MAX = 1000;
+const RECOVERY_MAGIC = ascii('OFRR');
+const RECOVERY_VERSION = 1;
+const ROLE_CODES = ['client', 'counsellor', 'admin'];
+const INTAKE_TOKENS = ['language', 'topic', 'gender', 'region'];
+const INTAKE_ENUMS = {
+	age_band: ['18-29', '30-44', '45-59', '60-plus'],
+	background: ['peer', 'professional'],
+	format: ['chat', 'in-person', 'phone-video'],
+	urgency: ['low', 'normal', 'high'],
+};
+
+/**
+ * Makes a core: loads libsodium, then the identity from options.state, or
+ * makes a new key pair. Does not connect: call login() or redeem().
+ * @param {CoreOptions} options
+ * @returns {Promise<Core>}
+ * @throws {OfframpError} "usage" for a bad option, "bad_field" for a state
+ *   that does not parse
+ */
+export async function createCore(options) {
+	return Core.create(options);
+}
+
+const utf8 = new TextEncoder();
+const utf8d = new TextDecoder('utf-8', { fatal: true });
+const usage = (what) => new OfframpError(ERR.USAGE, what);
+const isId = (v) => Number.isSafeInteger(v) && v > 0;
+
+function copy(o) {
+	return o === undefined ? undefined : JSON.parse(JSON.stringify(o));
+}
+
+function textBytes(text, max) {
+	if (typeof text !== 'string' || text.length === 0) throw usage('empty text');
+	if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text)) throw usage('not UTF-8 text');
+	const b = utf8.encode(text);
+	if (b.length > max) throw new OfframpError(ERR.TOO_BIG, `at most ${max} bytes`);
+	return b;
+}
+
+function parsePins(pins) {
+	const m = new Map();
+	for (const item of pins || []) {
+		if (!Array.isArray(item) || item.length !== 2 || !isId(item[0]) && item[0] !== 0) throw usage('pins: [[id, base64key]]');
+		m.set(item[0], b64Decode(item[1], 32, 32, 'pins'));
+	}
+	return m;
+}
+
+/** The client. Make one with createCore(). */
+export class Core extends Emitter {
+	/** @param {CoreOptions} options @returns {Promise<Core>} */
+	static async create(options) {
+		await ocryptoInit();
+		return new Core(options || {});
+	}
+
+	constructor(o) {
+		super();
+		if (typeof o.url !== 'string' || typeof o.WebSocket !== 'function') throw usage('url and WebSocket');
+		this.opts = o;
+		this.now = o.now || (() => Math.floor(Date.now() / 1000));
+		this.pinned = parsePins(o.pins);
+		this.serverKey = o.serverKey ? b64Decode(o.serverKey, 32, 32, 'serverKey') : null;
+		this.acct = null;
+		this.roleHint = null;
+		this.cs = new Map();	// id -> {kase, messages: [], outbox: [], unread, announced: Set, certOk: Map}
+		this.inbox = Promise.resolve();	// pushes and logins, one at a time
+		this.acks = [];
+		this.ackTimer = null;
+		this.uploading = null;
+		this.flushing = new Set();
+		this.lowPush = null;
+		const e2eOpts = { pins: this.pinned, now: this.now, onChange: () => this.changed() };
+		const st = o.state;
+		if (st === undefined || st === null) {
+			this.e2e = new E2E(e2eOpts);
+		} else {
+			this.load(st, e2eOpts);
+		}
+		this.conn = new Conn({
+			url: o.url, WebSocket: o.WebSocket, timeoutMs: o.timeoutMs,
+			minMs: o.reconnect?.minMs, maxMs: o.reconnect?.maxMs, heartbeatMs: o.heartbeatMs,
+		});
+		this.conn.on('state', (ev) => this.emit('connection', ev));
+		this.conn.on('login', ({ answer }) => this.loggedIn(answer));
+		this.conn.on('push', ({ frame }) => this.push(frame));
+		this.conn.on('error', ({ error }) => this.fail(error, 'login'));
+	}
+
+	// Methods and fields not documented with JSDoc below are internal:
+	// the page uses only the documented ones.
+
+	// --- identity and state ---
+
+	/** This identity's public key (base64). @type {string} */
+	get key() {
+		return this.e2e.key;
+	}
+
+	/** The account after login/redeem, else null. @type {Account|null} */
+	get account() {
+		return this.acct ? copy(this.acct) : null;
+	}
+
+	/** The connection's state: 'offline'|'connecting'|'online'|'reconnecting'. @type {string} */
+	get connection() {
+		return this.conn.state;
+	}
+
+	changed() {
+		this.emit('state', {});
+	}
+
+	fail(error, request) {
+		const ev = { code: error?.code || ERR.INTERNAL, request };
+		if (error?.field) ev.field = error.field;
+		if (error?.reason) ev.reason = error.reason;
+		this.emit('error', ev);
+	}
+
+	load(st, e2eOpts) {
+		const bytes = typeof st === 'string' ? utf8.encode(st) : st;
+		if (!(bytes instanceof Uint8Array)) throw usage('state is bytes or text');
+		if (bytes.length >= 4 && bytesEqual(bytes.subarray(0, 4), RECOVERY_MAGIC)) {
+			this.loadRecovery(bytes, e2eOpts);
+			return;
+		}
+		let j;
+		try {
+			j = JSON.parse(utf8d.decode(bytes));
+		} catch {
+			throw new OfframpError(ERR.BAD_FIELD, 'state', 'state');
+		}
+		if (!j || j.v !== CORE_STATE_VERSION || !Array.isArray(j.cases) || j.cases.length > CASES_MAX)
+			throw new OfframpError(ERR.BAD_FIELD, 'state', 'state');
+		this.e2e = E2E.fromJSON(j.e2e, e2eOpts);
+		if (ROLE_CODES.includes(j.role)) this.roleHint = j.role;
+		for (const c of j.cases) {
+			if (!c || !isId(c.case?.id) || !Array.isArray(c.outbox) || c.outbox.length > OUTBOX_CASE ||
+			    (c.messages !== undefined && (!Array.isArray(c.messages) || c.messages.length > HISTORY_CASE)))
+				throw new OfframpError(ERR.BAD_FIELD, 'state: case', 'state');
+			const e = this.entry(c.case.id, c.case);
+			e.messages = (c.messages || []).map((m) => ({ ...m }));
+			for (const m of c.outbox) {
+				const have = e.messages.find((x) => x.mine && x.mid === m.mid);
+				const msg = have || { ...m, sealed: undefined };
+				msg.sealed = m.sealed;
+				if (msg.state === 'sending') msg.state = 'queued';
+				if (!have) e.messages.push(msg);
+				e.outbox.push(msg);
+			}
+			e.unread = Number.isSafeInteger(c.unread) ? c.unread : 0;
+		}
+	}
+
+	loadRecovery(b, e2eOpts) {
+		const bad = () => new OfframpError(ERR.BAD_FIELD, 'recovery state', 'state');
+		if (b.length < 39 || b[4] !== RECOVERY_VERSION) throw bad();
+		const n = b[38];
+		if (b.length !== 39 + 40 * n) throw bad();
+		this.roleHint = ROLE_CODES[b[5]] || null;
+		this.e2e = new E2E({ ...e2eOpts, seed: b.slice(6, 38) });
+		const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+		for (let i = 0, p = 39; i < n; i++, p += 40) {
+			const id = Number(dv.getBigInt64(p));
+			if (!Number.isSafeInteger(id) || id < 0) throw bad();
+			this.e2e.pins.set(id, b.slice(p + 8, p + 40));
+		}
+	}
+
+	/**
+	 * The whole state: identity, prekey secrets, sessions, pins, keys seen
+	 * per case and their verification, the outbox, and (unless
+	 * {history: false}) the messages kept per case. It holds secrets: the
+	 * page keeps it in memory or seals it (storage.js).
+	 * @param {{as?: 'bytes'|'json', history?: boolean}} [opts]
+	 * @returns {Uint8Array|string} UTF-8 JSON bytes (default), or the JSON text
+	 */
+	exportState(opts = {}) {
+		const history = opts.history !== false;
+		const cases = [];
+		for (const [, e] of this.cs) {
+			cases.push({
+				case: e.kase,
+				unread: e.unread,
+				outbox: e.outbox.map((m) => ({ ...m })),
+				messages: history ? e.messages.map((m) => ({ ...m, sealed: undefined })) : undefined,
+			});
+		}
+		const text = JSON.stringify({
+			v: CORE_STATE_VERSION, role: this.acct?.role || this.roleHint, e2e: this.e2e.toJSON(), cases,
+		});
+		return opts.as === 'json' ? text : utf8.encode(text);
+	}
+
+	/**
+	 * The smallest state that restores this account: the identity seed and
+	 * the programme keys pinned on first use (at most a few hundred bytes,
+	 * for a recovery code). Sessions are not in it: after a restore from it,
+	 * new sessions are started; messages still in flight to old sessions
+	 * arrive as "undecryptable".
+	 * Format: "OFRR" || version 1 || role (0 client, 1 counsellor, 2 admin,
+	 * 255 unknown) || seed (32) || n (1) || n × (programme id i64 BE || key 32).
+	 * @returns {Uint8Array}
+	 */
+	exportRecovery() {
+		const pins = this.e2e.pinList().slice(0, 64);
+		const out = new Uint8Array(39 + 40 * pins.length);
+		out.set(RECOVERY_MAGIC, 0);
+		out[4] = RECOVERY_VERSION;
+		const r = ROLE_CODES.indexOf(this.acct?.role || this.roleHint);
+		out[5] = r < 0 ? 255 : r;
+		out.set(this.e2e.seed, 6);
+		out[38] = pins.length;
+		const dv = new DataView(out.buffer);
+		pins.forEach(([id, key], i) => {
+			dv.setBigInt64(39 + 40 * i, BigInt(id));
+			out.set(b64Decode(key, 32, 32, 'pin'), 47 + 40 * i);
+		});
+		return out;
+	}
+
+	// --- connection ---
+
+	authFrame(frame) {
+		return ({ nonce, serverKey }) => {
+			if (this.serverKey && !bytesEqual(serverKey, this.serverKey))
+				throw new OfframpError(ERR.CRYPTO, 'the server is not the pinned one');
+			return { ...frame(), key: this.e2e.key, sig: b64Encode(ocryptoLoginSign(this.e2e.sk, serverKey, nonce)) };
+		};
+	}
+
+	/**
+	 * Connects and logs in (challenge signed with the server key and the
+	 * context, PROTOCOL.md), then uploads prekeys when the server asks,
+	 * fetches the cases and takes the undelivered messages. A new key logs
+	 * in as a new anonymous client. Reconnects by itself after that, until
+	 * logout(). Safe to call again while connected (resolves at once).
+	 * @param {{role?: 'client'|'counsellor'|'admin'}} [opts] role: the
+	 *   account's (default: the one in the state, else 'client')
+	 * @returns {Promise<Account>}
+	 * @throws {OfframpError} e.g. "wrong_role", "account_disabled",
+	 *   "unknown_key", "timeout", "connection"
+	 */
+	async login(opts = {}) {
+		if (this.acct && this.conn.state === 'online') return this.account;
+		const role = opts.role || this.acct?.role || this.roleHint || 'client';
+		if (!ROLE_CODES.includes(role)) throw usage('role');
+		this.conn.setAuth(this.authFrame(() => ({ type: 'login', role })));
+		this.afterLogin = null;
+		await this.conn.start();
+		await this.afterLogin;
+		return this.account;
+	}
+
+	/**
+	 * Redeems an invite: a counsellor (or admin) account for this identity,
+	 * with keys made here; logs in, uploads a signed prekey and one-time
+	 * prekeys, and sets the profile when one is given (counsellors).
+	 * @param {string} invite  the token (base64url)
+	 * @param {string} name  the display name (1..64 bytes)
+	 * @param {object} [profile]  profile.set fields (PROTOCOL.md), capacity excepted
+	 * @returns {Promise<Account>}
+	 * @throws {OfframpError} "bad_invite", "forbidden", "bad_field"...
+	 */
+	async redeem(invite, name, profile) {
+		ocryptoInviteDecode(invite);
+		if (!frameIsName(name)) throw new OfframpError(ERR.BAD_FIELD, 'name', 'name');
+		if (profile && 'capacity' in profile) throw new OfframpError(ERR.FORBIDDEN, 'capacity is the admin\'s', 'capacity');
+		if (this.conn.state !== 'offline') this.conn.stop();
+		let redeemed = false;
+		this.conn.setAuth(this.authFrame(() => (redeemed
+			? { type: 'login', role: this.acct.role }
+			: { type: 'redeem', invite, name })));
+		this.afterLogin = null;
+		await this.conn.start();
+		redeemed = true;
+		await this.afterLogin;
+		if (profile && Object.keys(profile).length > 0 && this.acct.role === 'counsellor')
+			await this.setProfile(profile);
+		return this.account;
+	}
+
+	/** Closes the connection and stops reconnecting; state stays. */
+	logout() {
+		this.conn.stop();
+		clearTimeout(this.ackTimer);
+		this.ackTimer = null;
+	}
+
+	// every (re)login: who we are, prekeys, cases, then the outboxes;
+	// chained before the pushes that follow login.ok
+	loggedIn(answer) {
+		const a = answer.account || {};
+		this.acct = {
+			key: typeof a.key === 'string' ? a.key : this.e2e.key, role: ROLE_CODES.includes(a.role) ? a.role : 'client',
+			name: typeof a.name === 'string' ? a.name : '', programme: Number.isSafeInteger(a.programme) ? a.programme : null,
+		};
+		if (this.roleHint !== this.acct.role) {
+			this.roleHint = this.acct.role;
+			this.changed();
+		}
+		this.lowPush = null;
+		this.inLogin = true;
+		this.emit('account', { account: this.account });
+		const run = this.chain(async () => {
+			try {
+				await this.ask({ type: 'ping' });	// a barrier: prekeys.low has come if it comes
+			} finally {
+				this.inLogin = false;
+			}
+			const fresh = this.e2e.spk.length === 0;
+			if (this.lowPush || this.e2e.needsRotation()) {
+				if (this.e2e.needsRotation()) this.e2e.spkRotate();
+				// a refused upload is told, not fatal: the cases still come
+				await this.upload(this.lowPush ? E2E.wanted(this.lowPush) : fresh ? 30 : 0)
+					.catch((e) => this.fail(e, 'prekeys.upload'));
+			}
+			this.lowPush = null;
+			if (this.acct.role !== 'admin') await this.refreshCasesNow();
+			for (const id of this.cs.keys()) this.flush(id);
+		});
+		this.afterLogin = run.catch((e) => {
+			this.fail(e, 'login');
+			throw e;
+		});
+		this.afterLogin.catch(() => {});
+	}
+
+	chain(fn) {
+		const p = this.inbox.then(fn);
+		this.inbox = p.catch(() => {});
+		return p;
+	}
+
+	ask(frame, opts) {
+		return this.conn.request(frame, opts);
+	}
+
+	async upload(n) {
+		if (this.uploading) return this.uploading;
+		const bundle = this.e2e.makeBundle(n);	// onChange ran: secrets kept first
+		this.uploading = this.ask({ type: 'prekeys.upload', bundle: b64Encode(bundle) })
+			.finally(() => { this.uploading = null; });
+		return this.uploading;
+	}
+
+	push(f) {
+		switch (f.type) {
+		case 'prekeys.low':
+			if (this.inLogin) this.lowPush = f;	// taken by the login's upload
+			else this.upload(E2E.wanted(f)).catch((e) => this.fail(e, 'prekeys.upload'));
+			break;
+		case 'case':
+			this.chain(() => this.caseUpdate(f.case)).catch((e) => this.fail(e, 'case'));
+			break;
+		case 'msg':
+			this.chain(() => this.received(f)).catch((e) => this.fail(e, 'msg'));
+			break;
+		default:
+			break;	// unknown pushes are ignored, as unknown fields
+		}
+	}
+
+	// --- cases ---
+
+	entry(id, kase) {
+		let e = this.cs.get(id);
+		if (!e) {
+			e = { kase, messages: [], outbox: [], unread: 0, announced: new Set(), certOk: new Map(), kept: 0 };
+			this.cs.set(id, e);
+		}
+		return e;
+	}
+
+	me(p) {
+		return p?.key === this.e2e.key;
+	}
+
+	view(e) {
+		const k = e.kase;
+		const participants = (Array.isArray(k.participants) ? k.participants : []).map((p) => ({
+			key: p.key, role: p.role, name: p.name, programme: p.programme, me: this.me(p),
+			certified: p.role === 'counsellor' && e.certOk.get(p.key) === true,
+			changed: !this.me(p) && this.e2e.keyChanged(k, p),
+			verified: !this.me(p) && this.e2e.isVerified(k, p),
+		}));
+		return {
+			id: k.id, status: k.status, language: k.language, topic: k.topic ?? null,
+			urgency: k.urgency, created: k.created, updated: k.updated,
+			preferences: copy(k.preferences) ?? null, participants, unread: e.unread,
+			blocked: participants.some((p) => p.changed),
+			waitingSince: k.status === 'waiting' ? k.updated ?? k.created : null,
+			outbox: e.outbox.length,
+		};
+	}
+
+	/**
+	 * The cases known now (client: its own; counsellor: assigned), newest
+	 * first; copies.
+	 * @returns {Case[]}
+	 */
+	cases() {
+		return [...this.cs.values()].map((e) => this.view(e))
+			.sort((a, b) => (b.updated || b.created || 0) - (a.updated || a.created || 0));
+	}
+
+	/** One case, or null. @param {number} id @returns {Case|null} */
+	caseOf(id) {
+		const e = this.cs.get(id);
+		return e ? this.view(e) : null;
+	}
+
+	/**
+	 * Asks the server for the cases again (case.list) and checks their keys.
+	 * @returns {Promise<Case[]>}
+	 */
+	async refreshCases() {
+		await this.chain(() => this.refreshCasesNow());
+		return this.cases();
+	}
+
+	async refreshCasesNow() {
+		const a = await this.ask({ type: 'case.list' });
+		for (const k of Array.isArray(a.cases) ? a.cases : []) await this.caseUpdate(k, true);
+	}
+
+	/* A case object from the server: stored, keys checked, certificates
+	 * checked, events; then its outbox may go. */
+	async caseUpdate(k, listed = false) {
+		if (!k || !isId(k.id)) return;
+		const old = this.cs.get(k.id);
+		const previous = old ? this.view(old) : null;
+		if (!old && this.cs.size >= CASES_MAX) return;
+		const e = this.entry(k.id, k);
+		e.kase = k;
+		for (const p of this.e2e.checkCase(k)) {
+			const tag = `${p.role}:${p.key}`;
+			if (e.announced.has(tag)) continue;
+			e.announced.add(tag);
+			this.emit('keychange', { caseId: k.id, participant: this.view(e).participants.find((x) => x.key === p.key) });
+		}
+		for (const p of k.participants || []) {
+			if (p.role !== 'counsellor' || this.me(p) || e.certOk.has(p.key)) continue;
+			try {
+				await this.e2e.checkCounsellor(p, (f) => this.ask(f));
+				e.certOk.set(p.key, true);
+			} catch (err) {
+				if (err.reason === 'uncertified' || err.reason === 'no_programme_key') e.certOk.set(p.key, false);
+			}
+		}
+		const now = this.view(e);
+		const mine = (k.participants || []).some((p) => this.me(p));
+		if (this.acct?.role === 'counsellor' && mine && !listed &&
+		    (!previous || !previous.participants.some((p) => p.me)))
+			this.emit('newcase', { case: now });
+		if (!previous || JSON.stringify(previous) !== JSON.stringify(now) || !listed)
+			this.emit('case', { case: now, previous });
+		this.flush(k.id);
+	}
+
+	async move(type, id) {
+		const e = this.cs.get(id);
+		if (!isId(id)) throw usage('case id');
+		const a = await this.ask({ type, case: id });
+		if (type === 'case.reassign') this.e2e.forgetRole(id, 'counsellor');
+		if (type === 'case.reassign' && e) e.certOk.clear();
+		await this.chain(() => this.caseUpdate(a.case));
+		return this.caseOf(id);
+	}
+
+	/**
+	 * The messages of a case, oldest first (ours and theirs, every state);
+	 * copies. At most 1000 are kept per case (the oldest go).
+	 * @param {number} id @returns {Message[]}
+	 */
+	messages(id) {
+		const e = this.cs.get(id);
+		return e ? e.messages.map((m) => { const c = { ...m }; delete c.sealed; return c; }) : [];
+	}
+
+	/** Marks a case's messages read (resets unread). @param {number} id */
+	markRead(id) {
+		const e = this.cs.get(id);
+		if (e && e.unread !== 0) {
+			e.unread = 0;
+			this.changed();
+		}
+	}
+
+	keep(e, m) {
+		e.messages.push(m);
+		while (e.messages.length > HISTORY_CASE) {
+			const i = e.messages.findIndex((x) => !e.outbox.includes(x));
+			e.messages.splice(i < 0 ? 0 : i, 1);
+		}
+	}
+
+	/**
+	 * Sends text in a case: encrypted once per other participant (X3DH and
+	 * the Double Ratchet, e2e.js). Returns at once with the message in
+	 * state "queued"; it goes out when the case has a counsellor and no
+	 * changed key, and is re-sent with the same mid across reconnects until
+	 * the server acknowledges it ("message-state" events follow).
+	 * @param {number} id @param {string} text  1..16127 bytes of UTF-8
+	 * @returns {Message}
+	 * @throws {OfframpError} "usage" (empty, too long), "not_found",
+	 *   "case_closed", "limit" (the outbox is full: 100 per case)
+	 */
+	send(id, text) {
+		const bytes = textBytes(text, PAD_PLAINTEXT_MAX);
+		const e = this.cs.get(id);
+		if (!e) throw new OfframpError(ERR.NOT_FOUND, 'no such case');
+		if (e.kase.status === 'closed') throw new OfframpError(ERR.CASE_CLOSED, 'the case is closed');
+		if (e.outbox.length >= OUTBOX_CASE) throw new OfframpError(ERR.LIMIT, 'the outbox is full');
+		bytes.fill(0);
+		const m = {
+			mid: b64Encode(sodium.randombytes_buf(OFR_MID_BYTES)), caseId: id, from: this.e2e.key,
+			name: this.acct?.name || '', mine: true, text, ts: this.now(), state: 'queued',
+		};
+		this.keep(e, m);
+		e.outbox.push(m);
+		this.changed();
+		this.emit('message-state', { caseId: id, message: { ...m } });
+		this.flush(id);
+		return { ...m };
+	}
+
+	setMsg(e, m, state, reason) {
+		m.state = state;
+		if (reason) m.reason = reason;
+		else delete m.reason;
+		const c = { ...m };
+		delete c.sealed;
+		this.changed();
+		this.emit('message-state', { caseId: m.caseId, message: c });
+	}
+
+	/* Sends what waits in the outbox of case id, in order, one at a time. */
+	flush(id) {
+		const e = this.cs.get(id);
+		if (e && this.flushing.has(id)) {
+			e.again = true;
+			return;
+		}
+		if (!e || e.outbox.length === 0 || this.conn.state !== 'online' || !this.acct) return;
+		this.flushing.add(id);
+		this.flushNow(e).catch((err) => this.fail(err, 'msg.send')).finally(() => {
+			this.flushing.delete(id);
+			if (e.again) {
+				e.again = false;
+				this.flush(id);
+			}
+		});
+	}
+
+	async flushNow(e) {
+		const ask = (f) => this.ask(f);
+		while (e.outbox.length > 0 && this.conn.state === 'online') {
+			const k = e.kase, m = e.outbox[0];
+			if (!m.sealed) {
+				const others = (k.participants || []).filter((p) => !this.me(p));
+				const why = k.status !== 'active' && k.status !== 'paused' ? (k.status === 'closed' ? ERR.CASE_CLOSED : ERR.CASE_WAITING)
+					: others.length === 0 || !(k.participants || []).some((p) => p.role === 'counsellor') ? ERR.CASE_WAITING
+					: others.some((p) => this.e2e.keyChanged(k, p)) ? 'key_changed' : null;
+				if (why) {	// every message waiting says why
+					for (const x of e.outbox) if (!x.sealed && x.reason !== why) this.setMsg(e, x, 'queued', why);
+					return;
+				}
+				if (m.reason) this.setMsg(e, m, 'queued');
+				const copies = [];
+				try {
+					const bytes = utf8.encode(m.text);
+					for (const p of others) copies.push(await this.e2e.seal(p, bytes, ask));
+				} catch (err) {
+					if (err.reason) {	// uncertified, bad bundle: waits, told
+						this.setMsg(e, m, 'queued', err.reason);
+						this.fail(err, 'msg.send');
+					}
+					return;	// a network error: the next login tries again
+				}
+				// onChange ran in seal: the sessions are saved before this leaves
+				m.sealed = { case: k.id, copies };
+				this.changed();
+			}
+			this.setMsg(e, m, 'sending');
+			try {
+				await this.ask({ type: 'msg.send', case: m.sealed.case, mid: m.mid, copies: m.sealed.copies }, { retry: true });
+			} catch (err) {
+				if (err.code === ERR.CONN || err.code === ERR.TIMEOUT) {
+					this.setMsg(e, m, 'queued');
+					return;
+				}
+				delete m.sealed;
+				if ((err.code === ERR.BAD_RECIPIENTS || err.code === ERR.CASE_WAITING) && (m.reseals = (m.reseals || 0) + 1) <= 3) {
+					// the participants changed: seal again for the new ones
+					this.setMsg(e, m, 'queued', err.code);
+					await this.refreshCasesNow().catch(() => {});
+					continue;
+				}
+				e.outbox.shift();
+				this.setMsg(e, m, 'failed', err.code);
+				this.fail(err, 'msg.send');
+				continue;
+			}
+			e.outbox.shift();
+			delete m.sealed;
+			this.setMsg(e, m, 'sent');
+		}
+	}
+
+	/* A msg push: checked, opened, kept, told; then acknowledged (or left
+	 * on the server while a changed key waits for verify). */
+	async received(f) {
+		if (!Number.isSafeInteger(f.seq) || !isId(f.case) || typeof f.mid !== 'string' || typeof f.from !== 'string')
+			return;		// malformed: never acked, never shown
+		let e = this.cs.get(f.case);
+		if (!e && this.acct?.role !== 'admin') {
+			await this.refreshCasesNow();
+			e = this.cs.get(f.case);
+		}
+		const m = {
+			mid: f.mid, caseId: f.case, from: f.from, name: '?', mine: false, text: null,
+			ts: Number.isSafeInteger(f.ts) ? f.ts : this.now(), state: 'received',
+		};
+		const ack = () => this.ack(f.seq);
+		if (!e) {
+			// nobody this client knows: injected, or from a case it left
+			this.emit('undecryptable', { caseId: f.case, message: { ...m, state: 'refused', reason: 'stranger' } });
+			ack();
+			return;
+		}
+		const k = e.kase;
+		const dup = e.messages.find((x) => !x.mine && x.mid === m.mid && x.from === m.from);
+		if (dup && dup.state === 'received') {
+			ack();	// delivered again (our ack was lost): shown already
+			return;
+		}
+		const p = (k.participants || []).find((x) => x.key === f.from);
+		m.name = typeof p?.name === 'string' ? p.name : '?';
+		let from, ct, fate = 'ack';
+		try {
+			from = b64Decode(f.from, 32, 32, 'from');
+			ct = b64Decode(f.ct, 1, OFR_CT_MAX, 'ct');
+		} catch {
+			m.state = 'undecryptable';
+			m.reason = 'crypto';
+		}
+		if (m.state === 'received' && !p) {
+			m.state = 'refused';
+			m.reason = 'stranger';
+		} else if (m.state === 'received' && this.e2e.keyChanged(k, p)) {
+			m.state = 'refused';
+			m.reason = 'key_changed';
+			fate = 'keep';
+		} else if (m.state === 'received' && participantRole(p) === 'counsellor' && E2E.isFirst(ct)) {
+			try {
+				await this.e2e.checkCounsellor(p, (fr) => this.ask(fr));
+			} catch (err) {
+				if (!err.reason) throw err;	// not checked: it stays on the server
+				m.state = 'refused';
+				m.reason = 'uncertified';
+			}
+		}
+		if (m.state === 'received') {
+			try {
+				m.text = utf8d.decode(this.e2e.open(from, ct));
+			} catch (err) {
+				m.state = 'undecryptable';
+				m.reason = this.e2e.isAnsweredFirst(ct) ? 'replay' : err.code === ERR.LIMIT ? 'limit' : 'crypto';
+			}
+		}
+		if (dup) {
+			Object.assign(dup, m);
+		} else {
+			this.keep(e, m);
+		}
+		if (m.state === 'received' || !dup) e.unread++;
+		this.changed();	// durable before the ack
+		this.emit('message', { caseId: f.case, message: { ...m } });
+		if (m.state !== 'received') this.emit('undecryptable', { caseId: f.case, message: { ...m } });
+		if (fate === 'ack') ack();
+		else e.kept++;
+	}
+
+	ack(seq) {
+		this.acks.push(seq);
+		if (this.acks.length >= OFR_ACKS_MAX) this.ackFlush();
+		else if (!this.ackTimer) this.ackTimer = setTimeout(() => this.ackFlush(), 0);
+	}
+
+	ackFlush() {
+		clearTimeout(this.ackTimer);
+		this.ackTimer = null;
+		const seqs = this.acks.splice(0, OFR_ACKS_MAX);
+		if (seqs.length === 0) return;
+		this.ask({ type: 'msg.ack', seqs }, { retry: true }).catch((e) => {
+			if (e.code !== ERR.CONN) this.fail(e, 'msg.ack');
+		});
+		if (this.acks.length) this.ackFlush();
+	}
+
+	/**
+	 * Closes a case (both roles). @param {number} id @returns {Promise<Case>}
+	 */
+	async closeCase(id) {
+		return this.move('case.close', id);
+	}
+
+	/**
+	 * The safety numbers of the other participants of a case.
+	 * @param {number} id @returns {Safety[]}
+	 */
+	safety(id) {
+		const e = this.cs.get(id);
+		if (!e) throw new OfframpError(ERR.NOT_FOUND, 'no such case');
+		return this.view(e).participants.filter((p) => !p.me && participantKey(p)).map((p) => ({
+			key: p.key, name: p.name, role: p.role, number: this.e2e.safety(p.key),
+			verified: p.verified, changed: p.changed,
+		}));
+	}
+
+	/**
+	 * Accepts the current key of the other participants of a case (or only
+	 * of the one with key), after the user compared safety numbers: a
+	 * blocked case can send again, and refused messages left on the server
+	 * come again at once (the connection logs in again to fetch them).
+	 * @param {number} id @param {string} [key]
+	 * @returns {Safety[]} what was verified
+	 * @throws {OfframpError} "not_found"
+	 */
+	verify(id, key) {
+		const e = this.cs.get(id);
+		if (!e) throw new OfframpError(ERR.NOT_FOUND, 'no such case');
+		const done = this.e2e.verify(e.kase, key);
+		if (done.length === 0) throw new OfframpError(ERR.NOT_FOUND, 'no such participant');
+		for (const p of done) e.announced.delete(`${p.role}:${p.key}`);
+		this.emit('case', { case: this.view(e), previous: null });
+		if (e.kept > 0 && this.conn.ws) {
+			e.kept = 0;
+			this.conn.drop(this.conn.ws, 'fetch the messages kept for verify');
+		}
+		this.flush(id);
+		const keys = new Set(done.map((p) => p.key));
+		return this.safety(id).filter((s) => keys.has(s.key));
+	}
+
+	/** Every programme's public profile. @returns {Promise<object[]>} */
+	async programmes() {
+		const a = await this.ask({ type: 'programme.list' });
+		return Array.isArray(a.programmes) ? a.programmes : [];
+	}
+
+	// --- clients ---
+
+	/**
+	 * Opens a case (case.request). Only language is required. While it
+	 * waits, the case's status is "waiting" and waitingSince tells since
+	 * when: the protocol tells a client no queue position.
+	 * @param {{language: string, topic?: string, programme?: number,
+	 *   gender?: string, age_band?: string, background?: 'peer'|'professional',
+	 *   format?: 'chat'|'in-person'|'phone-video', region?: string,
+	 *   urgency?: 'low'|'normal'|'high'}} intake
+	 * @returns {Promise<Case>}
+	 * @throws {OfframpError} "case_open", "bad_field" (with field)
+	 */
+	async requestCase(intake) {
+		const f = { type: 'case.request' };
+		for (const [k, v] of Object.entries(intake || {})) {
+			if (v === undefined || v === null || v === '') continue;
+			if (INTAKE_TOKENS.includes(k)) {
+				if (!frameIsToken(v)) throw new OfframpError(ERR.BAD_FIELD, k, k);
+			} else if (INTAKE_ENUMS[k]) {
+				if (!INTAKE_ENUMS[k].includes(v)) throw new OfframpError(ERR.BAD_FIELD, k, k);
+			} else if (k === 'programme') {
+				if (!isId(v)) throw new OfframpError(ERR.BAD_FIELD, k, k);
+			} else {
+				throw new OfframpError(ERR.BAD_FIELD, k, k);	// nothing else is asked
+			}
+			f[k] = v;
+		}
+		if (!f.language) throw new OfframpError(ERR.BAD_FIELD, 'language', 'language');
+		const a = await this.ask(f);
+		await this.chain(() => this.caseUpdate(a.case));
+		return this.caseOf(a.case.id);
+	}
+
+	/**
+	 * Asks for another counsellor; the next one is new, not a changed key
+	 * (its certificate is still checked). @param {number} id
+	 * @returns {Promise<Case>}
+	 */
+	async reassign(id) {
+		return this.move('case.reassign', id);
+	}
+
+	// --- counsellors ---
+
+	/**
+	 * The waiting cases this counsellor could take, in queue order, each
+	 * with waiting (seconds). @returns {Promise<object[]>}
+	 */
+	async queue() {
+		const a = await this.ask({ type: 'case.queue' });
+		return Array.isArray(a.cases) ? a.cases : [];
+	}
+
+	/** Takes a waiting case. @param {number} id @returns {Promise<Case>} */
+	async take(id) {
+		return this.move('case.take', id);
+	}
+
+	/** @param {number} id @returns {Promise<Case>} */
+	async pause(id) {
+		return this.move('case.pause', id);
+	}
+
+	/** @param {number} id @returns {Promise<Case>} */
+	async resume(id) {
+		return this.move('case.resume', id);
+	}
+
+	/** @param {number} id @returns {Promise<Case>} */
+	async reopen(id) {
+		return this.move('case.reopen', id);
+	}
+
+	/**
+	 * Sets presence: 'online' (takes new cases) or 'away'.
+	 * @param {'online'|'away'|'offline'} presence @returns {Promise<object>} the profile
+	 */
+	async setPresence(presence) {
+		if (!['online', 'away', 'offline'].includes(presence)) throw usage('presence');
+		return this.setProfile({ presence });
+	}
+
+	/** profile.set with any profile fields but capacity. @returns {Promise<object>} */
+	async setProfile(profile) {
+		if (!profile || typeof profile !== 'object' || 'capacity' in profile)
+			throw new OfframpError(ERR.FORBIDDEN, 'capacity is the admin\'s', 'capacity');
+		const a = await this.ask({ ...profile, type: 'profile.set' });
+		return a.profile;
+	}
+
+	/**
+	 * Adds a case note, encrypted to this identity only (as the CLI's).
+	 * @param {number} id @param {string} text
+	 * @returns {Promise<number>} the note's id
+	 */
+	async addNote(id, text) {
+		if (!isId(id)) throw usage('case id');
+		const ct = this.e2e.noteSeal(id, textBytes(text, OFR_CT_MAX));
+		const a = await this.ask({ type: 'note.add', case: id, ct });
+		return a.id;
+	}
+
+	/**
+	 * The notes of a case, decrypted; a note that does not open has text
+	 * null. @param {number} id
+	 * @returns {Promise<Array<{id: number, ts: number, text: string|null}>>}
+	 */
+	async notes(id) {
+		if (!isId(id)) throw usage('case id');
+		const a = await this.ask({ type: 'note.list', case: id });
+		return (Array.isArray(a.notes) ? a.notes : []).map((n) => {
+			const b = this.e2e.noteOpen(id, n.ct);
+			let text = null;
+			try {
+				text = b ? utf8d.decode(b) : null;
+			} catch { /* not UTF-8: unreadable */ }
+			return { id: n.id, ts: n.ts, text };
+		});
+	}
+
+	/**
+	 * Any request of the protocol not covered above (admin tools):
+	 * resolves with the answer frame. @param {object} frame  with type
+	 * @returns {Promise<object>}
+	 */
+	async request(frame) {
+		return this.ask(frame);
+	}
+}

@@ -1,0 +1,583 @@
+// e2e.js: the web client's end-to-end sessions, mirror of client-cli/e2e.c
+// with the trust checks of trust.c and messages.c, and the case notes of
+// caseload.c: the identity, prekeys (made here, secrets kept here, public
+// halves uploaded), X3DH and the Double Ratchet per peer, programme key
+// pins (configured first, else trusted on first use) and counsellor
+// certificates, the keys seen per case (a changed one blocks sending until
+// verify), safety numbers, and notes encrypted to oneself.
+//
+// Sessions per peer: a small list, as the CLI keeps. Both sides may start
+// a session at once; each also answers the other's first message as the
+// responder. Decryption tries the session begun by the same X3DH fields,
+// else every session of the peer, most recently successful first; sending
+// uses the most recently successful one, so both sides settle on one.
+// Replayed first messages: every responder session is remembered by its
+// (spk_id, EKa) until that signed prekey's secret goes; a first message
+// with a remembered pair whose session is gone is refused.
+//
+// It talks to the server only through the ask(frame) function it is given
+// (prekeys.get, programme.get). Its state is a plain object (toJSON /
+// E2E.fromJSON): it holds secrets, and the page keeps it in memory or
+// sealed. Anything that changes the state calls onChange() before the
+// caller sends anything that depends on it.
+
+import sodium from 'libsodium-wrappers-sumo';
+import { OfframpError, ERR } from './proto/err.js';
+import { ascii, be64Put, be64Get, bytesEqual, concat, wipe } from './proto/bytes.js';
+import { b64Decode, b64Encode, OFR_CT_MAX } from './proto/frame.js';
+import { ocryptoSeedKeypair } from './proto/ocrypto.js';
+import { certVerify, CERT_BYTES } from './proto/cert.js';
+import { safetyNumber } from './proto/safety.js';
+import {
+	x3dhBundleEncode, x3dhBundleVerify, x3dhInitiate, x3dhKeypair, x3dhRespond, x3dhSpkSign,
+	X3DH_BUNDLE_MAX_BYTES, X3DH_OPK_MAX,
+} from './proto/x3dh.js';
+import {
+	ratchetDecrypt, ratchetEncrypt, ratchetInitInitiator, ratchetInitResponder, ratchetMsgParse,
+	ratchetNew, ratchetStateLoad, ratchetStateSave, ratchetX3dhInit, RATCHET_STATE_MAX_BYTES,
+} from './proto/ratchet.js';
+
+export const STATE_VERSION = 1;
+export const OPK_TARGET = 30;		// one-time prekeys kept on the server
+export const SPK_MAX_AGE = 7 * 86400;	// rotate the signed prekey after
+export const SPK_KEEP = 3;		// the current signed prekey + 2 old
+export const OPK_MAX = 1000;		// one-time prekey secrets kept
+export const SESSIONS_MAX = 256;
+export const SESSIONS_PEER = 4;
+export const PINS_MAX = 64;
+export const SEEN_MAX = 4096;
+export const SEEN_PEER = 64;
+export const CONTACTS_MAX = 4096;
+export const NOTE_KEY_CONTEXT = 'offramp-case-note-key-v1';
+const NOTE_CASE_BYTES = 8;
+const NOTE_OVERHEAD = 24 + 16;
+export const NOTE_TEXT_MAX = OFR_CT_MAX - NOTE_OVERHEAD - NOTE_CASE_BYTES;
+
+const ROLES = new Set(['client', 'counsellor']);
+
+/** An OfframpError with a reason for people ("uncertified", "stranger"...). */
+export function refusal(code, reason, detail) {
+	const e = new OfframpError(code, detail || reason);
+	e.reason = reason;
+	return e;
+}
+
+const b64 = (b) => b64Encode(b);
+const unb64 = (s, n, field) => b64Decode(s, n, n, field);
+
+/** The key (32 bytes) of a participant object, or null. */
+export function participantKey(p) {
+	try {
+		return unb64(p?.key, 32, 'key');
+	} catch {
+		return null;
+	}
+}
+
+/** The role of a participant object ('client'|'counsellor'), or null. */
+export function participantRole(p) {
+	return ROLES.has(p?.role) ? p.role : null;
+}
+
+function isSafeId(v) {
+	return Number.isSafeInteger(v) && v >= 0;
+}
+
+/** The end-to-end state of one identity. */
+export class E2E {
+	/**
+	 * @param {object} o
+	 * @param {Uint8Array} [o.seed]  the identity's 32-byte seed (new when absent)
+	 * @param {Map<number, Uint8Array>} [o.pins]  configured programme keys
+	 * @param {() => number} [o.now]  seconds
+	 * @param {() => void} [o.onChange]  the state changed
+	 */
+	constructor(o = {}) {
+		const seed = o.seed || sodium.randombytes_buf(32);
+		const kp = ocryptoSeedKeypair(seed);
+		this.seed = seed;
+		this.pk = kp.publicKey;
+		this.sk = kp.privateKey;
+		this.configured = o.pins || new Map();
+		this.now = o.now || (() => Math.floor(Date.now() / 1000));
+		this.onChange = o.onChange || (() => {});
+		// Prekey ids start at random: an identity restored from its seed
+		// alone (a recovery code) must not upload ids the server holds
+		// already from before (it refuses them: bad_field).
+		this.spk = [];		// [{id, pk, sk, created}], newest first
+		this.nextSpkId = sodium.randombytes_uniform(0x7fffffff);
+		this.opk = [];		// [{id, sk}], oldest first
+		this.nextOpkId = sodium.randombytes_uniform(0x7fffffff);
+		this.sessions = [];	// [{peer, r, used}]
+		this.useCounter = 0;
+		this.seen = [];		// [{spkId, ek, peer}]
+		this.pins = new Map();	// programme -> key, pinned on first use
+		this.contacts = [];	// [{caseId, role, key, verified}]
+	}
+
+	/** The public key, base64. */
+	get key() {
+		return b64(this.pk);
+	}
+
+	changed() {
+		this.onChange();
+	}
+
+	// --- state ---
+
+	/** The whole state as a JSON-able object (secrets included). */
+	toJSON() {
+		return {
+			v: STATE_VERSION,
+			seed: b64(this.seed),
+			spk: this.spk.map((s) => ({ id: s.id, pk: b64(s.pk), sk: b64(s.sk), created: s.created })),
+			nextSpkId: this.nextSpkId,
+			opk: this.opk.map((o) => ({ id: o.id, sk: b64(o.sk) })),
+			nextOpkId: this.nextOpkId,
+			sessions: this.sessions.map((s) => ({ peer: b64(s.peer), state: b64(ratchetStateSave(s.r)), used: s.used })),
+			useCounter: this.useCounter,
+			seen: this.seen.map((s) => ({ spkId: s.spkId, ek: b64(s.ek), peer: b64(s.peer) })),
+			pins: [...this.pins].map(([programme, key]) => ({ programme, key: b64(key) })),
+			contacts: this.contacts.map((c) => ({ caseId: c.caseId, role: c.role, key: b64(c.key), verified: c.verified })),
+		};
+	}
+
+	/**
+	 * The state of toJSON() back; throws "bad_field" on anything malformed
+	 * or over the bounds. Configured pins, clock and onChange as for new.
+	 */
+	static fromJSON(j, o = {}) {
+		const bad = (what) => new OfframpError(ERR.BAD_FIELD, `state: ${what}`, 'state');
+		const arr = (a, max, what) => {
+			if (!Array.isArray(a) || a.length > max) throw bad(what);
+			return a;
+		};
+		const int = (v, what) => {
+			if (!isSafeId(v)) throw bad(what);
+			return v;
+		};
+		if (!j || j.v !== STATE_VERSION) throw bad('version');
+		const e = new E2E({ ...o, seed: unb64(j.seed, 32, 'seed') });
+		e.spk = arr(j.spk, SPK_KEEP, 'spk').map((s) => {
+			const x = { id: int(s.id, 'spk'), pk: unb64(s.pk, 32, 'spk'), sk: unb64(s.sk, 32, 'spk'), created: int(s.created, 'spk') };
+			if (!bytesEqual(sodium.crypto_scalarmult_base(x.sk), x.pk)) throw bad('spk pair');
+			return x;
+		});
+		e.nextSpkId = int(j.nextSpkId, 'nextSpkId');
+		e.opk = arr(j.opk, OPK_MAX, 'opk').map((x) => ({ id: int(x.id, 'opk'), sk: unb64(x.sk, 32, 'opk') }));
+		e.nextOpkId = int(j.nextOpkId, 'nextOpkId');
+		e.sessions = arr(j.sessions, SESSIONS_MAX, 'sessions').map((s) => ({
+			peer: unb64(s.peer, 32, 'peer'),
+			r: ratchetStateLoad(b64Decode(s.state, 0, RATCHET_STATE_MAX_BYTES, 'state')),
+			used: int(s.used, 'used'),
+		}));
+		e.useCounter = int(j.useCounter, 'useCounter');
+		e.seen = arr(j.seen, SEEN_MAX, 'seen').map((s) => ({ spkId: int(s.spkId, 'seen'), ek: unb64(s.ek, 32, 'seen'), peer: unb64(s.peer, 32, 'seen') }));
+		for (const p of arr(j.pins, PINS_MAX, 'pins')) e.pins.set(int(p.programme, 'pin'), unb64(p.key, 32, 'pin'));
+		e.contacts = arr(j.contacts, CONTACTS_MAX, 'contacts').map((c) => {
+			if (!ROLES.has(c.role) || typeof c.verified !== 'boolean') throw bad('contact');
+			return { caseId: int(c.caseId, 'contact'), role: c.role, key: unb64(c.key, 32, 'contact'), verified: c.verified };
+		});
+		return e;
+	}
+
+	/** The programme keys pinned on first use: [[programme, base64 key]]. */
+	pinList() {
+		return [...this.pins].map(([p, k]) => [p, b64(k)]);
+	}
+
+	// --- prekeys ---
+
+	/** true when there is no signed prekey, or it is due for rotation. */
+	needsRotation() {
+		const t = this.now();
+		return this.spk.length === 0 || t - this.spk[0].created > SPK_MAX_AGE || t < this.spk[0].created;
+	}
+
+	/** A new current signed prekey; the oldest past SPK_KEEP goes, and with
+	 * it the records of the first messages made to it. */
+	spkRotate() {
+		if (this.spk.length === SPK_KEEP) wipe(this.spk.pop().sk);
+		const kp = x3dhKeypair();
+		this.nextSpkId = (this.nextSpkId + 1) >>> 0 || 1;
+		this.spk.unshift({ id: this.nextSpkId, pk: kp.pk, sk: kp.sk, created: this.now() });
+		const ids = new Set(this.spk.map((s) => s.id));
+		this.seen = this.seen.filter((s) => ids.has(s.spkId));
+		this.changed();
+	}
+
+	/** How many one-time prekeys a prekeys.low push asks for. */
+	static wanted(push) {
+		const have = Number.isSafeInteger(push?.one_time) && push.one_time > 0 ? push.one_time : 0;
+		return have >= OPK_TARGET ? 0 : OPK_TARGET - have;
+	}
+
+	/**
+	 * A bundle with n new one-time prekeys and the current signed prekey
+	 * (made first when there is none); their secrets are kept (the oldest
+	 * go past OPK_MAX). The state changed: onChange() has run.
+	 * @returns {Uint8Array}
+	 */
+	makeBundle(n) {
+		if (this.spk.length === 0) this.spkRotate();
+		const s = this.spk[0];
+		const b = { ik: this.pk, spkId: s.id, spk: s.pk, spkSig: x3dhSpkSign(this.sk, s.id, s.pk), opk: [] };
+		for (let i = 0; i < n && i < X3DH_OPK_MAX; i++) {
+			if (this.opk.length === OPK_MAX) wipe(this.opk.shift().sk);
+			const kp = x3dhKeypair();
+			this.nextOpkId = (this.nextOpkId + 1) >>> 0 || 1;
+			this.opk.push({ id: this.nextOpkId, sk: kp.sk });
+			b.opk.push({ id: this.nextOpkId, pk: kp.pk });
+		}
+		const out = x3dhBundleEncode(b);
+		this.changed();
+		return out;
+	}
+
+	// --- keys seen per case ---
+
+	contactOf(caseId, role) {
+		return this.contacts.find((c) => c.caseId === caseId && c.role === role) || null;
+	}
+
+	/**
+	 * Checks the other participants of case kase against the keys first
+	 * seen (or last verified) for their role in that case, recording new
+	 * ones. Returns the participant objects whose key changed.
+	 */
+	checkCase(kase) {
+		const out = [];
+		let dirty = false;
+		for (const p of Array.isArray(kase?.participants) ? kase.participants : []) {
+			const key = participantKey(p), role = participantRole(p);
+			if (!key || !role || bytesEqual(key, this.pk)) continue;
+			const c = this.contactOf(kase.id, role);
+			if (!c) {
+				if (this.contacts.length >= CONTACTS_MAX) this.contacts.shift();
+				this.contacts.push({ caseId: kase.id, role, key, verified: false });
+				dirty = true;
+			} else if (!bytesEqual(c.key, key)) {
+				out.push(p);
+			}
+		}
+		if (dirty) this.changed();
+		return out;
+	}
+
+	/** true when participant p of kase has another key than the one recorded for its role. */
+	keyChanged(kase, p) {
+		const key = participantKey(p), role = participantRole(p);
+		if (!key || !role) return false;
+		const c = this.contactOf(kase.id, role);
+		return c !== null && !bytesEqual(c.key, key);
+	}
+
+	/** true when p's current key is the one verify() accepted. */
+	isVerified(kase, p) {
+		const key = participantKey(p), role = participantRole(p);
+		const c = role ? this.contactOf(kase.id, role) : null;
+		return Boolean(c && c.verified && key && bytesEqual(c.key, key));
+	}
+
+	/** Forgets the keys of role in case caseId: the client asked for a new
+	 * counsellor (reassign); the next one is first seen, not a changed key. */
+	forgetRole(caseId, role) {
+		const n = this.contacts.length;
+		this.contacts = this.contacts.filter((c) => !(c.caseId === caseId && c.role === role));
+		if (this.contacts.length !== n) this.changed();
+	}
+
+	/** Forgets everything recorded of a case (it is gone). */
+	forgetCase(caseId) {
+		const n = this.contacts.length;
+		this.contacts = this.contacts.filter((c) => c.caseId !== caseId);
+		if (this.contacts.length !== n) this.changed();
+	}
+
+	/**
+	 * Accepts the current keys of the other participants of kase (only the
+	 * one with key b64, when given), as `offramp verify`. Returns the
+	 * participant objects verified.
+	 */
+	verify(kase, key) {
+		this.checkCase(kase);
+		const done = [];
+		for (const p of kase.participants || []) {
+			const pk = participantKey(p), role = participantRole(p);
+			if (!pk || !role || bytesEqual(pk, this.pk) || (key && p.key !== key)) continue;
+			const c = this.contactOf(kase.id, role);
+			if (!c) continue;
+			c.key = pk;
+			c.verified = true;
+			done.push(p);
+		}
+		if (done.length) this.changed();
+		return done;
+	}
+
+	/** The safety number of this identity and peer key (base64 or bytes). */
+	safety(peer) {
+		return safetyNumber(this.pk, typeof peer === 'string' ? unb64(peer, 32, 'key') : peer);
+	}
+
+	// --- programme keys and certificates ---
+
+	/**
+	 * The pinned key of a programme: configured, else pinned earlier, else
+	 * the server's (programme.get through ask), pinned now. Throws
+	 * "crypto" (reason "no_programme_key") when there is none to pin.
+	 */
+	async pinnedKey(programme, ask) {
+		if (this.configured.has(programme)) return this.configured.get(programme);
+		if (this.pins.has(programme)) return this.pins.get(programme);
+		const a = await ask({ type: 'programme.get', programme });
+		let key;
+		try {
+			key = unb64(a?.programme?.key, 32, 'key');
+		} catch {
+			throw refusal(ERR.CRYPTO, 'no_programme_key', `programme ${programme} has no signing key to pin`);
+		}
+		if (this.pins.has(programme)) return this.pins.get(programme);
+		if (this.pins.size >= PINS_MAX) throw new OfframpError(ERR.LIMIT, 'too many pinned programme keys');
+		this.pins.set(programme, key);
+		this.changed();
+		return key;
+	}
+
+	/**
+	 * Checks a counsellor's certificate (base64 or null) for key and
+	 * programme under the pinned programme key, now. Resolves, or throws
+	 * "crypto" with reason "uncertified"; errors of ask (timeout,
+	 * connection) pass through: then nothing was decided.
+	 */
+	async checkCert(key, certB64, programme, ask) {
+		let cert = null;
+		try {
+			if (typeof certB64 === 'string' && isSafeId(programme)) cert = b64Decode(certB64, CERT_BYTES, CERT_BYTES, 'cert');
+		} catch {
+			cert = null;
+		}
+		if (cert) {
+			const pin = await this.pinnedKey(programme, ask);
+			try {
+				const info = certVerify(cert, pin, key, this.now());
+				if (info.programmeId === programme) return;
+			} catch { /* refused below */ }
+		}
+		throw refusal(ERR.CRYPTO, 'uncertified', 'the key is not certified by the pinned programme key');
+	}
+
+	/** checkCert of a counsellor participant object. */
+	async checkCounsellor(p, ask) {
+		const key = participantKey(p);
+		if (!key) throw new OfframpError(ERR.BAD_FIELD, 'a participant without a key', 'key');
+		return this.checkCert(key, p.cert, p.programme, ask);
+	}
+
+	// --- sessions ---
+
+	sessionBest(peer) {
+		let best = null;
+		for (const s of this.sessions)
+			if (bytesEqual(s.peer, peer) && (best === null || s.used > best.used)) best = s;
+		return best;
+	}
+
+	sessionAdd(peer, r) {
+		const mine = this.sessions.filter((s) => bytesEqual(s.peer, peer));
+		const lru = (list) => list.reduce((a, b) => (b.used < a.used ? b : a));
+		if (mine.length >= SESSIONS_PEER) this.sessions.splice(this.sessions.indexOf(lru(mine)), 1);
+		else if (this.sessions.length >= SESSIONS_MAX) this.sessions.splice(this.sessions.indexOf(lru(this.sessions)), 1);
+		const s = { peer: peer.slice(), r, used: ++this.useCounter };
+		this.sessions.push(s);
+		return s;
+	}
+
+	/** Starts a session with peer p over its prekeys (prekeys.get); a
+	 * counsellor's certificate (from the answer) is checked first. */
+	async sessionStart(p, peer, counsellor, ask) {
+		const a = await ask({ type: 'prekeys.get', key: p.key });
+		if (counsellor) await this.checkCert(peer, a.cert, a.programme, ask);
+		let b;
+		try {
+			b = x3dhBundleVerify(b64Decode(a.bundle, 0, X3DH_BUNDLE_MAX_BYTES, 'bundle'), peer);
+		} catch {
+			throw refusal(ERR.CRYPTO, 'bad_bundle', 'the prekey bundle does not verify');
+		}
+		// another call may have made one meanwhile
+		const have = this.sessionBest(peer);
+		if (have) return have;
+		const x = x3dhInitiate(this.sk, b);
+		const r = ratchetNew();
+		try {
+			ratchetInitInitiator(r, x.sk, x.ad, b.spk, x.init);
+		} finally {
+			wipe(x.sk);
+		}
+		const s = this.sessionAdd(peer, r);
+		this.changed();
+		return s;
+	}
+
+	/**
+	 * Encrypts text (bytes) for participant p of a case with the session of
+	 * its key, starting one when there is none (a counsellor's certificate
+	 * checked first, every time, as e2e_seal). Returns the copy {to, ct}.
+	 * onChange() has run: the sessions moved on.
+	 */
+	async seal(p, text, ask) {
+		const peer = participantKey(p);
+		if (!peer) throw new OfframpError(ERR.BAD_FIELD, 'a participant without a key', 'key');
+		const counsellor = participantRole(p) === 'counsellor';
+		if (counsellor) await this.checkCounsellor(p, ask);
+		const s = this.sessionBest(peer) || await this.sessionStart(p, peer, counsellor, ask);
+		const ct = ratchetEncrypt(s.r, text);
+		this.changed();
+		return { to: p.key, ct: b64(ct) };
+	}
+
+	spkFind(id) {
+		return this.spk.find((s) => s.id === id) || null;
+	}
+
+	seenFind(spkId, ek) {
+		return this.seen.find((s) => s.spkId === spkId && bytesEqual(s.ek, ek)) || null;
+	}
+
+	seenAdd(spkId, ek, peer) {
+		if (this.seenFind(spkId, ek)) return;
+		const mine = this.seen.filter((s) => bytesEqual(s.peer, peer));
+		if (mine.length >= SEEN_PEER) this.seen.splice(this.seen.indexOf(mine[0]), 1);
+		else if (this.seen.length >= SEEN_MAX) this.seen.shift();
+		this.seen.push({ spkId, ek: ek.slice(), peer: peer.slice() });
+	}
+
+	// a new responder session from the X3DH fields of m; the plaintext
+	respond(m, from, msg) {
+		if (this.seenFind(m.init.spkId, m.init.ek)) throw refusal(ERR.CRYPTO, 'replay', 'replayed first message');
+		const spk = this.spkFind(m.init.spkId);
+		const oi = m.init.hasOpk ? this.opk.findIndex((o) => o.id === m.init.opkId) : -1;
+		if (!spk || (m.init.hasOpk && oi < 0)) throw refusal(ERR.CRYPTO, 'crypto', 'no such prekey');
+		const x = x3dhRespond(m.init, this.sk, spk.sk, oi >= 0 ? this.opk[oi].sk : null);
+		const r = ratchetNew();
+		let pt;
+		try {
+			ratchetInitResponder(r, x.sk, x.ad, m.init, spk.pk, spk.sk);
+			pt = ratchetDecrypt(r, msg);
+		} finally {
+			wipe(x.sk);
+		}
+		// remembered with the session: never one without the other
+		this.seenAdd(m.init.spkId, m.init.ek, from);
+		this.sessionAdd(from, r);
+		if (oi >= 0) wipe(this.opk.splice(oi, 1)[0].sk);	// used once: gone for good
+		return pt;
+	}
+
+	/**
+	 * Decrypts a message (bytes) from key from (bytes): with a session of
+	 * that peer, or as the responder of a new one. Returns the plaintext
+	 * bytes; throws "crypto" (reason "replay" for a replayed first message)
+	 * or "limit". onChange() has run on success.
+	 */
+	open(from, msg) {
+		let m;
+		try {
+			m = ratchetMsgParse(msg);
+		} catch {
+			throw refusal(ERR.CRYPTO, 'crypto', 'malformed message');
+		}
+		if (m.hasInit && !bytesEqual(m.init.ik, from)) throw refusal(ERR.CRYPTO, 'crypto', 'X3DH fields of another sender');
+		const tried = new Set();
+		let last = refusal(ERR.CRYPTO, 'crypto', 'does not decrypt');
+		const attempt = (s) => {
+			tried.add(s);
+			try {
+				const pt = ratchetDecrypt(s.r, msg);
+				s.used = ++this.useCounter;
+				return pt;
+			} catch (e) {
+				last = e;
+				return null;
+			}
+		};
+		let pt = null;
+		if (m.hasInit) {
+			for (const s of this.sessions) {
+				if (!bytesEqual(s.peer, from)) continue;
+				const init = ratchetX3dhInit(s.r);
+				if (!bytesEqual(init.ik, from) || !bytesEqual(init.ek, m.init.ek)) continue;
+				if ((pt = attempt(s)) !== null) break;
+			}
+			if (pt === null && tried.size === 0) pt = this.respond(m, from, msg);
+		} else {
+			for (;;) {
+				let best = null;
+				for (const s of this.sessions)
+					if (!tried.has(s) && bytesEqual(s.peer, from) && (best === null || s.used > best.used)) best = s;
+				if (best === null) break;
+				if ((pt = attempt(best)) !== null) break;
+			}
+		}
+		if (pt === null) throw last.code === ERR.LIMIT ? last : refusal(ERR.CRYPTO, 'crypto', 'does not decrypt');
+		this.changed();
+		return pt;
+	}
+
+	/** true when msg is a first message whose (spk_id, EKa) was answered already. */
+	isAnsweredFirst(msg) {
+		try {
+			const m = ratchetMsgParse(msg);
+			return m.hasInit && this.seenFind(m.init.spkId, m.init.ek) !== null;
+		} catch {
+			return false;
+		}
+	}
+
+	/** true when msg parses as a first message (X3DH fields). */
+	static isFirst(msg) {
+		try {
+			return ratchetMsgParse(msg).hasInit;
+		} catch {
+			return false;
+		}
+	}
+
+	// --- notes (caseload.c) ---
+
+	noteKey() {
+		return sodium.crypto_generichash(32, ascii(NOTE_KEY_CONTEXT), this.sk);
+	}
+
+	/** A note of case caseId encrypted to this identity: base64 of
+	 * nonce || secretbox(case id (i64 BE) || text). Throws "too_big". */
+	noteSeal(caseId, text) {
+		if (text.length === 0 || text.length > NOTE_TEXT_MAX) throw new OfframpError(ERR.TOO_BIG, 'note size');
+		const plain = new Uint8Array(NOTE_CASE_BYTES + text.length);
+		be64Put(plain, 0, caseId);
+		plain.set(text, NOTE_CASE_BYTES);
+		const key = this.noteKey();
+		const nonce = sodium.randombytes_buf(24);
+		const ct = concat(nonce, sodium.crypto_secretbox_easy(plain, nonce, key));
+		wipe(key, plain);
+		return b64(ct);
+	}
+
+	/** The text (bytes) of a note of case caseId, or null when it does not
+	 * open with this identity or belongs to another case. */
+	noteOpen(caseId, ctB64) {
+		let ct, plain;
+		const key = this.noteKey();
+		try {
+			ct = b64Decode(ctB64, NOTE_OVERHEAD + NOTE_CASE_BYTES, OFR_CT_MAX, 'ct');
+			plain = sodium.crypto_secretbox_open_easy(ct.subarray(24), ct.subarray(0, 24), key);
+		} catch {
+			return null;
+		} finally {
+			wipe(key);
+		}
+		if (be64Get(plain, 0) !== BigInt(caseId)) return null;
+		return plain.slice(NOTE_CASE_BYTES);
+	}
+}

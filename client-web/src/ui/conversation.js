@@ -1,0 +1,116 @@
+// conversation.js: the client's conversation, from waiting to closed. It
+// shows who is in the case (every participant, with roles), the messages
+// with their time and state, the counsellor's safety number, what to do in
+// an emergency, and how this conversation is kept. The client can write at
+// once: while the case waits, the core keeps the text in its outbox.
+
+import { h, fill } from './dom.js';
+import { t, formatTime } from '../i18n/index.js';
+import { messageLog, composer, participantList, safetyPanel } from './parts.js';
+
+export function conversationScreen(state, intents) {
+	const title = h('h1', { id: 'conv-h' });
+	const status = h('p', { class: 'status-line' });
+	const waiting = h('div', { class: 'card warn', id: 'waiting' });
+	const emergency = h('div', { class: 'card small' },
+		h('h2', null, t('emergency_title')), h('p', null, t('emergency_text')));
+	const people = participantList();
+	const peopleCard = h('section', { class: 'people-line', 'aria-labelledby': 'people-h' },
+		h('h2', { id: 'people-h' }, t('people_title')), people.el);
+	const log = messageLog(t('messages_label'), (text) => intents.send(currentId, text));
+	let currentId = null;
+	const comp = composer({
+		label: t('compose_label'),
+		onSend: (text) => intents.send(currentId, text),
+		onDraft: (text) => intents.draft(currentId, text),
+	});
+	const safety = safetyPanel((key) => intents.verify(currentId, key));
+	const keep = h('section', { class: 'card', 'aria-labelledby': 'keep-h' });
+	const actions = h('div', { class: 'row' });
+	let confirmClose = false;
+	let keepSig = '';
+
+	const el = h('section', { 'aria-labelledby': 'conv-h' },
+		title, status, waiting, peopleCard,
+		h('h2', { class: 'sr-only' }, t('messages_label')), log.el, comp.el,
+		safety.el, keep, emergency, actions);
+
+	function paintKeep(s) {
+		const sig = `${s.mode}|${s.recovery}`;
+		if (sig === keepSig) return;
+		keepSig = sig;
+		if (s.mode === 'device') {
+			fill(keep, h('h2', { id: 'keep-h' }, t('mode_device')), h('p', { class: 'small' }, t('kept_device')));
+			return;
+		}
+		const parts = [h('h2', { id: 'keep-h' }, t('mode_trace')), h('p', { class: 'small' }, t('kept_trace'))];
+		if (!s.recovery) {
+			parts.push(h('button', { type: 'button', id: 'show-recovery', onclick: () => intents.showRecovery() }, t('recovery_show')));
+		} else {
+			const file = new Blob([`${t('recovery_file_head')}\n\n${s.recovery}\n`], { type: 'text/plain' });
+			const href = URL.createObjectURL(file);
+			parts.push(
+				h('p', { class: 'small' }, t('recovery_explain')),
+				h('p', { class: 'code', id: 'recovery-code', tabindex: '0', 'aria-label': t('recovery_code') }, s.recovery),
+				h('div', { class: 'row' },
+					h('a', { class: 'button', href, download: 'recovery-code.txt', id: 'recovery-download' }, t('recovery_download')),
+					h('button', { type: 'button', onclick: () => { URL.revokeObjectURL(href); intents.hideRecovery(); } }, t('recovery_hide'))));
+		}
+		fill(keep, parts);
+	}
+
+	function paintActions(c) {
+		const btns = [];
+		if (c.status === 'closed') {
+			btns.push(h('button', { type: 'button', onclick: () => intents.newRequest() }, t('new_conversation')));
+		} else {
+			if (c.status !== 'waiting')
+				btns.push(h('button', { type: 'button', onclick: () => intents.reassign(c.id) }, t('reassign')));
+			btns.push(confirmClose
+				? h('button', { type: 'button', id: 'close-yes', onclick: () => { confirmClose = false; intents.closeCase(c.id); } }, t('close_confirm'))
+				: h('button', { type: 'button', onclick: () => { confirmClose = true; paintActions(c); actions.querySelector('button:last-child').focus(); } }, t('close_case')));
+		}
+		fill(actions, btns);
+	}
+
+	let statusSig = '';
+	return {
+		el,
+		update(s) {
+			const entry = s.cases[s.current];
+			if (!entry) {
+				title.textContent = t('conv_loading');
+				return;
+			}
+			const c = entry.case;
+			currentId = c.id;
+			const counsellor = c.participants.find((p) => p.role === 'counsellor');
+			const sig = `${c.id}|${c.status}|${counsellor ? counsellor.name : ''}|${c.blocked}|${s.lang}`;
+			if (sig !== statusSig) {
+				statusSig = sig;
+				title.textContent = c.status === 'waiting' ? t('conv_waiting_title')
+					: c.status === 'closed' ? t('conv_closed_title')
+						: t('conv_with', { name: counsellor ? counsellor.name : '' });
+				fill(status, h('span', { class: `badge ${c.status}` }, t(`status_${c.status}`)),
+					counsellor && counsellor.certified ? h('span', { class: 'small muted' }, t('counsellor_certified')) : null);
+				waiting.hidden = c.status !== 'waiting';
+				fill(waiting, h('h2', null, t('waiting_title')),
+					h('p', null, t('waiting_since', { time: formatTime(c.created) })),
+					c.urgency === 'high' ? h('p', null, t('waiting_urgent')) : null,
+					h('p', null, t('waiting_write')));
+				paintActions(c);
+			}
+			people.update(c);
+			log.update(c.id, entry.messages);
+			comp.update({
+				draft: s.drafts[c.id] || '',
+				disabled: c.status === 'closed',
+				hintText: c.status === 'waiting' ? t('compose_hint_waiting')
+					: c.blocked ? t('compose_hint_blocked') : c.status === 'closed' ? t('compose_hint_closed') : t('compose_hint'),
+			});
+			safety.el.hidden = !counsellor;
+			safety.update(entry.safety || []);
+			paintKeep(s);
+		},
+	};
+}

@@ -1,0 +1,180 @@
+// inbox.js: the counsellor's tab for the whole day. Every case in one list
+// (unread badges, new cases announced live), the waiting queue with "take",
+// and the open case: its people, messages and reply, pause / resume /
+// close / reopen, encrypted notes and safety numbers. Presence is online
+// while connected and "away" after the chosen idle time.
+
+import { h, fill, uid } from './dom.js';
+import { t, formatTime } from '../i18n/index.js';
+import { messageLog, composer, participantList, safetyPanel } from './parts.js';
+
+const IDLE_CHOICES = [5, 10, 15, 30, 60];
+
+/* A token's name from the catalogue, or the token itself (e.g. a language we have no name for). */
+function named(prefix, v) {
+	const k = `${prefix}_${v}`;
+	const s = t(k);
+	return s === k ? v : s;
+}
+
+/* Rebuilds a list, keeping the focus on the element with the same data-focus. */
+function refill(el, children) {
+	const a = document.activeElement;
+	const key = a && el.contains(a) ? a.dataset.focus : null;
+	fill(el, children);
+	if (key) {
+		const again = el.querySelector(`[data-focus="${CSS.escape(key)}"]`);
+		if (again) again.focus();
+	}
+}
+
+export function inboxScreen(state, intents) {
+	/* --- the list pane --- */
+	const presenceText = h('span');
+	const dot = h('span', { class: 'dot', 'aria-hidden': 'true' });
+	const presenceBtn = h('button', { type: 'button', id: 'presence-toggle' });
+	const idleId = uid('idle');
+	const idleSel = h('select', { id: idleId, onchange: (e) => intents.setIdleMinutes(Number(e.target.value)) },
+		IDLE_CHOICES.map((m) => h('option', { value: String(m), selected: m === state.idleMinutes }, t('minutes', { n: m }))));
+	const presence = h('div', { class: 'card presence' }, dot, presenceText, presenceBtn,
+		h('label', { for: idleId, class: 'small' }, t('away_after')), idleSel);
+	const caseList = h('ul', { class: 'caselist', id: 'caselist' });
+	const queueList = h('ul', { class: 'caselist queue', id: 'queue' });
+	const listPane = h('section', { class: 'list-pane', 'aria-labelledby': 'inbox-h' },
+		h('h1', { id: 'inbox-h' }, t('inbox_title')), presence,
+		h('h2', null, t('cases_title')), caseList,
+		h('div', { class: 'row' }, h('h2', null, t('queue_title')),
+			h('button', { type: 'button', onclick: () => intents.refreshQueue() }, t('refresh'))),
+		queueList);
+
+	/* --- the case pane --- */
+	let currentId = null;
+	const caseTitle = h('h2', { id: 'case-h', tabindex: '-1' });
+	const caseStatus = h('p', { class: 'status-line' });
+	const people = participantList();
+	const actions = h('div', { class: 'row', id: 'case-actions' });
+	const log = messageLog(t('messages_label'), (text) => intents.send(currentId, text));
+	const comp = composer({
+		label: t('reply_label'),
+		onSend: (text) => intents.send(currentId, text),
+		onDraft: (text) => intents.draft(currentId, text),
+	});
+	const noteId = uid('note');
+	const noteBox = h('textarea', { id: noteId, dir: 'auto', rows: '2', maxlength: '8000', 'aria-describedby': `${noteId}-h` });
+	const notesList = h('ul', { class: 'notes', id: 'notes' });
+	const notes = h('details', { class: 'card', id: 'notes-panel' }, h('summary', null, t('notes_title')),
+		h('p', { class: 'small', id: `${noteId}-h` }, t('notes_explain')), notesList,
+		h('form', {
+			onsubmit: async (e) => {
+				e.preventDefault();
+				if (await intents.addNote(currentId, noteBox.value)) noteBox.value = '';
+			},
+		}, h('label', { for: noteId }, t('note_label')), noteBox,
+		h('div', { class: 'row' }, h('button', { type: 'submit' }, t('note_add')))));
+	const safety = safetyPanel((key) => intents.verify(currentId, key));
+	const back = h('button', { type: 'button', class: 'link back', onclick: () => intents.closeView() }, t('back_to_list'));
+	const caseBody = h('div', null, caseStatus, people.el, actions, log.el, comp.el, notes, safety.el);
+	const empty = h('p', { class: 'muted' }, t('inbox_pick'));
+	const casePane = h('section', { class: 'case-pane', 'aria-labelledby': 'case-h' }, back, caseTitle, caseBody, empty);
+
+	const el = h('div', { class: 'inbox' }, listPane, casePane);
+
+	let listSig = '', queueSig = '', caseSig = '', notesSig = '';
+	return {
+		el,
+		update(s) {
+			/* presence */
+			const online = s.conn === 'online' && s.presence === 'online';
+			dot.className = `dot ${s.conn !== 'online' ? '' : s.presence}`;
+			presenceText.textContent = s.conn !== 'online' ? t('presence_offline') : t(`presence_${s.presence}`);
+			presenceBtn.textContent = online ? t('set_away') : t('set_online');
+			presenceBtn.onclick = () => intents.setPresence(online ? 'away' : 'online');
+			presenceBtn.disabled = s.conn !== 'online';
+
+			/* the cases */
+			const ids = s.order;
+			const sig = JSON.stringify([ids.map((id) => {
+				const c = s.cases[id].case;
+				return [id, c.status, c.unread, c.updated, s.current === id, s.newCases.includes(id),
+					c.participants.map((p) => p.name).join()];
+			}), s.lang]);
+			if (sig !== listSig) {
+				listSig = sig;
+				refill(caseList, ids.length ? ids.map((id) => {
+					const c = s.cases[id].case;
+					const client = c.participants.find((p) => p.role === 'client');
+					const isNew = s.newCases.includes(id);
+					return h('li', null, h('button', {
+						type: 'button', 'data-focus': `c${id}`, 'data-case': String(id),
+						'aria-current': s.current === id ? 'true' : 'false',
+						onclick: () => intents.openCase(id),
+					},
+					h('span', { class: 'top' }, h('strong', null, client ? client.name : String(id)),
+						h('span', null,
+							isNew ? h('span', { class: 'badge unread' }, t('new')) : null, ' ',
+							c.unread ? h('span', { class: 'badge unread', 'data-unread': String(c.unread) },
+								t('unread', { n: c.unread })) : null, ' ',
+							h('span', { class: `badge ${c.status}` }, t(`status_${c.status}`)))),
+					h('span', { class: 'sub' }, [named('lang', c.language), c.topic ? named('topic', c.topic) : null,
+						c.urgency === 'high' ? t('urgent') : null,
+						formatTime(c.updated)].filter(Boolean).join(' · '))));
+				}) : [h('li', { class: 'muted' }, t('no_cases'))]);
+			}
+
+			/* the queue */
+			const qsig = JSON.stringify([s.queue.map((q) => [q.id, Math.floor((q.waiting || 0) / 60)]), s.lang]);
+			if (qsig !== queueSig) {
+				queueSig = qsig;
+				refill(queueList, s.queue.length ? s.queue.map((q) => h('li', { 'data-queue': String(q.id) },
+					h('span', null, [named('lang', q.language), q.topic ? named('topic', q.topic) : null, q.urgency === 'high' ? t('urgent') : null,
+						t('waiting_for', { n: Math.max(1, Math.round((q.waiting || 0) / 60)) })].filter(Boolean).join(' · ')),
+					h('button', { type: 'button', 'data-focus': `q${q.id}`, onclick: () => intents.take(q.id) }, t('take')))) : [h('li', { class: 'muted' }, t('queue_empty'))]);
+			}
+
+			/* the open case */
+			const entry = s.current !== null ? s.cases[s.current] : null;
+			el.classList.toggle('has-case', !!entry);
+			caseBody.hidden = !entry;
+			empty.hidden = !!entry;
+			back.hidden = !entry;
+			if (!entry) {
+				caseTitle.textContent = t('case_none');
+				currentId = null;
+				return;
+			}
+			const c = entry.case;
+			const switched = currentId !== c.id;
+			currentId = c.id;
+			const client = c.participants.find((p) => p.role === 'client');
+			const csig = JSON.stringify([c.id, c.status, client && client.name, s.lang]);
+			if (csig !== caseSig) {
+				caseSig = csig;
+				caseTitle.textContent = client ? client.name : String(c.id);
+				fill(caseStatus, h('span', { class: `badge ${c.status}` }, t(`status_${c.status}`)),
+					h('span', { class: 'small muted' }, t('case_since', { time: formatTime(c.created) })));
+				const btn = (key, fn) => h('button', { type: 'button', 'data-focus': key, id: `act-${key}`, onclick: fn }, t(key));
+				const list = [];
+				if (c.status === 'active') list.push(btn('pause', () => intents.pause(c.id)));
+				if (c.status === 'paused') list.push(btn('resume', () => intents.resume(c.id)));
+				if (c.status === 'active' || c.status === 'paused') list.push(btn('close_case', () => intents.closeCase(c.id)));
+				if (c.status === 'closed') list.push(btn('reopen', () => intents.reopen(c.id)));
+				refill(actions, list);
+			}
+			people.update(c);
+			log.update(c.id, entry.messages);
+			comp.update({
+				draft: s.drafts[c.id] || '',
+				disabled: c.status === 'closed',
+				hintText: c.blocked ? t('compose_hint_blocked') : c.status === 'closed' ? t('compose_hint_closed') : t('compose_hint'),
+			});
+			const nsig = JSON.stringify([c.id, entry.notes]);
+			if (nsig !== notesSig) {
+				notesSig = nsig;
+				fill(notesList, (entry.notes || []).map((n) => h('li', null,
+					h('span', { class: 'small muted' }, formatTime(n.ts)), ' ', h('span', { dir: 'auto' }, n.text === null ? t('note_unreadable') : n.text))));
+			}
+			safety.update(entry.safety || []);
+			if (switched) caseTitle.focus();
+		},
+	};
+}

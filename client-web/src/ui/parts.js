@@ -1,0 +1,162 @@
+// parts.js: pieces that the client's conversation and the counsellor's
+// inbox share: the message log, the composer, the participant list and the
+// safety numbers. Each is made once and updated in place.
+
+import { h, fill, uid } from './dom.js';
+import { t, formatTime } from '../i18n/index.js';
+
+const MARK = { queued: 'state_queued', sending: 'state_sending', sent: 'state_sent', failed: 'state_failed' };
+
+/* The messages of one case, keyed by mid; a role=log live region. */
+export function messageLog(label, onRetry) {
+	const list = h('ol', { class: 'log' });
+	const el = h('div', { role: 'log', 'aria-live': 'polite', 'aria-label': label }, list);
+	const empty = h('li', { class: 'empty' }, t('no_messages'));
+	const items = new Map();
+	let caseId = null;
+	list.append(empty);
+
+	function item(m) {
+		const bad = m.state === 'undecryptable' || m.state === 'refused' || m.text === null;
+		const li = h('li', { class: m.mine ? 'mine' : bad ? 'bad' : '', 'data-mid': m.mid, 'data-state': m.state });
+		const who = h('div', { class: 'who' }, m.mine ? t('you') : m.name);
+		const text = h('div', { class: 'text', dir: 'auto' });
+		const meta = h('div', { class: 'meta' });
+		li.append(who, text, meta);
+		li._parts = { text, meta };
+		return li;
+	}
+	function paint(li, m) {
+		const bad = m.state === 'undecryptable' || m.state === 'refused' || (!m.mine && m.text === null);
+		li._parts.text.textContent = bad ? t(m.state === 'refused' ? 'msg_refused' : 'msg_undecryptable') : m.text;
+		li.className = m.mine ? 'mine' : bad ? 'bad' : '';
+		li.dataset.state = m.state;
+		const time = h('time', { datetime: new Date(m.ts * 1000).toISOString() }, formatTime(m.ts));
+		const parts = [time];
+		if (m.mine && MARK[m.state]) parts.push(' · ', h('span', { class: 'mark' }, t(MARK[m.state])));
+		if (m.mine && m.state === 'queued' && m.reason && m.reason !== 'case_waiting')
+			parts.push(' · ', t(`reason_${m.reason}`) !== `reason_${m.reason}` ? t(`reason_${m.reason}`) : t(`err_${m.reason}`));
+		if (bad && m.reason) parts.push(' · ', t(`reason_${m.reason}`) === `reason_${m.reason}` ? m.reason : t(`reason_${m.reason}`));
+		if (m.mine && m.state === 'failed' && m.reason) parts.push(' · ', t(`err_${m.reason}`) === `err_${m.reason}` ? t('err_generic') : t(`err_${m.reason}`));
+		if (m.mine && m.state === 'failed' && onRetry && !li._retried)
+			parts.push(' ', h('button', { type: 'button', class: 'link retry', onclick: (e) => {
+				if (onRetry(m.text)) {
+					li._retried = true;
+					e.target.remove();
+				}
+			} }, t('send_again')));
+		fill(li._parts.meta, parts);
+		li._sig = `${m.state}|${m.text === null}|${m.reason || ''}|${m.ts}`;
+	}
+	return {
+		el,
+		update(id, messages) {
+			if (id !== caseId) {
+				caseId = id;
+				items.clear();
+				fill(list, empty);
+			}
+			empty.hidden = messages.length > 0;
+			for (const m of messages) {
+				let li = items.get(m.mid);
+				if (!li) {
+					li = item(m);
+					items.set(m.mid, li);
+					list.append(li);
+				}
+				const sig = `${m.state}|${m.text === null}|${m.reason || ''}|${m.ts}`;
+				if (li._sig !== sig) paint(li, m);
+			}
+		},
+	};
+}
+
+/*
+ * The composer: a labelled text box and a send button. Enter sends,
+ * Shift+Enter starts a new line. The text stays in the box until onSend
+ * returns true (the core took it into its outbox).
+ */
+export function composer({ label, onSend, onDraft }) {
+	const id = uid('compose');
+	const box = h('textarea', { id, dir: 'auto', rows: '2', maxlength: '16000', autocomplete: 'off', 'aria-describedby': `${id}-h` });
+	const hint = h('span', { class: 'hint', id: `${id}-h` });
+	const send = h('button', { type: 'submit', class: 'send' });
+	const form = h('form', { class: 'composer' },
+		h('label', { for: id }, label), hint, h('div', { class: 'send-row' }, box, send));
+	const submit = () => {
+		if (onSend(box.value)) {
+			box.value = '';
+			onDraft('');
+		}
+		box.focus();
+	};
+	form.addEventListener('submit', (e) => {
+		e.preventDefault();
+		submit();
+	});
+	box.addEventListener('keydown', (e) => {
+		if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+			e.preventDefault();
+			submit();
+		}
+	});
+	box.addEventListener('input', () => onDraft(box.value));
+	send.textContent = t('send');
+	return {
+		el: form,
+		box,
+		update({ draft, hintText, disabled }) {
+			if (document.activeElement !== box && draft !== undefined && box.value !== draft) box.value = draft;
+			hint.textContent = hintText || '';
+			send.disabled = !!disabled;
+			box.disabled = !!disabled;
+		},
+	};
+}
+
+/* Who is in the case: every participant with its role; nobody invisible. */
+export function participantList() {
+	const el = h('ul', { class: 'people' });
+	let sig = '';
+	return {
+		el,
+		update(c) {
+			const s = JSON.stringify(c.participants.map((p) => [p.key, p.name, p.role, p.certified, p.changed, p.verified]));
+			if (s === sig) return;
+			sig = s;
+			fill(el, c.participants.map((p) => h('li', { 'data-key': p.key, 'data-role': p.role },
+				h('strong', null, p.me ? t('you') : p.name), ' — ', t(p.role === 'client' && !p.me ? 'role_client_other' : `role_${p.role}`),
+				p.role === 'counsellor' && p.certified ? ` · ${t('certified')}` : '',
+				p.changed ? h('strong', null, ` · ${t('key_changed')}`) : '',
+				p.verified ? ` · ${t('verified')}` : '')));
+		},
+	};
+}
+
+/* The safety numbers of the other participants, with a plain explanation. */
+export function safetyPanel(onVerify) {
+	const body = h('div');
+	const el = h('details', { class: 'card safety' }, h('summary', null, t('safety_title')),
+		h('p', { class: 'small' }, t('safety_explain')), body);
+	let sig = '';
+	return {
+		el,
+		update(list) {
+			const s = JSON.stringify(list);
+			if (s === sig) return;
+			sig = s;
+			if (!list.length) {
+				fill(body, h('p', { class: 'muted small' }, t('safety_none')));
+				return;
+			}
+			fill(body, list.map((p) => h('div', { class: 'safety-one', 'data-key': p.key },
+				h('h3', null, t('safety_with', { name: p.name })),
+				h('div', { class: 'safety-digits', 'aria-label': t('safety_digits_label', { name: p.name }), 'data-number': p.number },
+					p.number.split(/\s+/).map((g) => h('span', null, g))),
+				h('p', { class: 'small' }, p.changed ? h('strong', null, t('safety_changed'))
+					: p.verified ? t('safety_verified') : t('safety_unverified')),
+				p.verified && !p.changed ? null
+					: h('button', { type: 'button', onclick: () => onVerify(p.key) }, t('safety_mark_verified')))));
+		},
+	};
+}

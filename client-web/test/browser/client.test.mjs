@@ -1,0 +1,169 @@
+// The client's path end to end against the real server and a CLI
+// counsellor (Sam): one button to a waiting case, typing while waiting
+// (sent encrypted once Sam comes), Sam's reply decrypted in the page, the
+// safety number equal to the CLI's, an undecryptable message shown and not
+// dropped, "leave no trace" writing nothing to the device, the recovery
+// code, quick exit, and coming back with the code.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import * as H from './harness.mjs';
+
+let env;
+test.before(async () => {
+	env = await H.setupPool('client');
+	await H.launch(env);
+});
+test.after(() => env && env.close());
+
+const digits = (s) => s.replace(/[^0-9]/g, '');
+
+/* Nothing of the page on the device: no database, storage, cookie, worker. */
+async function assertNoTrace(page) {
+	const left = await page.evaluate(async () => ({
+		idb: (await indexedDB.databases()).map((d) => d.name),
+		local: localStorage.length,
+		session: sessionStorage.length,
+		cookie: document.cookie,
+		workers: (await navigator.serviceWorker.getRegistrations()).length,
+		caches: (await caches.keys()).length,
+	}));
+	assert.deepEqual(left, { idb: [], local: 0, session: 0, cookie: '', workers: 0, caches: 0 });
+	assert.deepEqual(await page.context().cookies(), []);
+}
+
+test('a client: one button, typing while waiting, a reply, safety number, no trace, recovery', async () => {
+	H.cliOk(env, 'couns', ['profile', '--presence', 'away']);	// so that the case waits
+	const page = await H.newPage(env, { allowExit: true });
+	const t0 = Date.now();
+	await page.goto(env.url);
+	const start = page.getByRole('button', { name: 'Start a conversation' });
+	await start.waitFor();
+	const t1 = Date.now();
+	await start.click();
+	await page.getByRole('heading', { name: 'Waiting for a counsellor' }).waitFor({ timeout: 20000 });
+	const t2 = Date.now();
+	console.log(`start→waiting: ${t2 - t0} ms from opening the page (${t2 - t1} ms from the button) to a logged-in, waiting case`);
+	assert.ok(await page.getByText('You are in the queue').isVisible());
+	assert.ok(await page.getByText('In an emergency').isVisible());
+	const me = page.locator('.people li[data-role="client"]');
+	assert.equal(await me.count(), 1, 'the participant list shows the client');
+
+	// typing while waiting: kept, marked, sent once a counsellor comes
+	const box = page.getByLabel('Your message');
+	await box.fill('hello while waiting');
+	await box.press('Enter');
+	const mine = page.locator('.log li.mine', { hasText: 'hello while waiting' });
+	await mine.waitFor();
+	assert.equal(await mine.getAttribute('data-state'), 'queued');
+	assert.match(await mine.locator('.meta').innerText(), /waiting to be sent/);
+	await H.axe(page, 'waiting');
+	await H.shot(page, '05-waiting');
+
+	H.cliOk(env, 'couns', ['profile', '--presence', 'online']);
+	await page.getByRole('heading', { name: 'Talking with Sam' }).waitFor({ timeout: 20000 });
+	await H.waitFor('the queued message to be sent', async () => (await mine.getAttribute('data-state')) === 'sent');
+	assert.match(await mine.locator('.meta').innerText(), /sent ✓/);
+	assert.match(await mine.locator('time').innerText(), /\d{1,2}:\d{2}/, 'a timestamp');
+	const got = H.cliOk(env, 'couns', ['recv', '--count', '1', '--wait', '20']);
+	assert.match(got, /hello while waiting/);
+	const caseId = got.split('\t')[0].trim();
+	assert.match(caseId, /^\d+$/);
+
+	// Sam answers from the CLI; the page decrypts it
+	H.cliOk(env, 'couns', ['send', caseId, 'hello from Sam']);
+	const reply = page.locator('.log li:not(.mine)', { hasText: 'hello from Sam' });
+	await reply.waitFor({ timeout: 20000 });
+	assert.match(await reply.locator('.who').innerText(), /Sam/);
+	const people = await page.locator('.people').innerText();
+	assert.match(people, /You/);
+	assert.match(people, /Sam — counsellor/);
+
+	// the safety number is the CLI's
+	await page.getByText('Safety number', { exact: true }).click();
+	const shown = await page.locator('.safety-digits').getAttribute('data-number');
+	const cli = H.cliOk(env, 'couns', ['safety', caseId]);
+	assert.equal(digits(shown).length, 60);
+	const cliNumber = /((?:\d{5} ){11}\d{5}) (?:un)?verified/.exec(cli);
+	assert.ok(cliNumber, cli);
+	assert.equal(digits(shown), digits(cliNumber[1]), `page ${shown} vs CLI ${cli}`);
+	assert.ok(await page.getByText(/proves that nobody, not even the server/).isVisible());
+
+	// a message that does not decrypt is shown as such, not dropped
+	const clientKey = await me.getAttribute('data-key');
+	const junk = Buffer.alloc(200, 0x42).toString('base64');
+	const mid = Buffer.alloc(16, 9).toString('base64');
+	H.cliOk(env, 'couns', ['raw', '--login', '--count', '1', '--idle', '3'],
+		`${JSON.stringify({ v: 1, type: 'msg.send', id: 1, case: Number(caseId), mid, copies: [{ to: clientKey, ct: junk }] })}\n`);
+	const bad = page.locator('.log li.bad');
+	await bad.waitFor({ timeout: 20000 });
+	assert.match(await bad.innerText(), /could not be decrypted/);
+	await H.axe(page, 'conversation');
+	await H.shot(page, '06-conversation');
+
+	// leave no trace: nothing written; the recovery code is offered
+	await assertNoTrace(page);
+	await page.getByRole('button', { name: 'Show my recovery code' }).click();
+	const code = (await page.locator('#recovery-code').innerText()).trim();
+	assert.match(code, /^[0-9A-Z]{4}(-[0-9A-Z]{1,4})+$/);
+	assert.equal(await page.locator('#recovery-download').getAttribute('download'), 'recovery-code.txt');
+	await H.axe(page, 'recovery code');
+	await page.locator('#recovery-code').scrollIntoViewIfNeeded();
+	await H.shot(page, '07-recovery-code');
+	await assertNoTrace(page);
+
+	// quick exit wipes and leaves
+	await page.getByRole('button', { name: /Quick exit/ }).click();
+	await page.waitForURL(`${H.EXIT_URL}**`, { timeout: 10000 });
+	assert.deepEqual(page.foreign, [], 'no request to another origin');
+	await page.context().close();
+	shared.code = code;
+	shared.caseId = caseId;
+});
+
+const shared = {};
+
+test('later, on another device, the recovery code brings the conversation back', async () => {
+	assert.ok(shared.code, 'the first test gave a recovery code');
+	const { code, caseId } = shared;
+	const again = await H.newPage(env);
+	await again.goto(env.url);
+	await again.getByRole('button', { name: 'I have a recovery code' }).click();
+	await again.getByRole('textbox', { name: 'Recovery code' }).fill(code.toLowerCase().replace(/-/g, ' '));
+	await again.getByRole('button', { name: 'Continue' }).click();
+	await H.expectHeading(again, 'Talking with Sam');
+	await again.getByLabel('Your message').fill('I am back');
+	await again.getByLabel('Your message').press('Enter');
+	await H.waitFor('the message after restore to be sent', async () =>
+		(await again.locator('.log li.mine', { hasText: 'I am back' }).getAttribute('data-state')) === 'sent');
+	assert.match(H.cliOk(env, 'couns', ['recv', '--count', '1', '--wait', '20']), /I am back/);
+	H.cliOk(env, 'couns', ['send', caseId, 'welcome back']);
+	await again.locator('.log li:not(.mine)', { hasText: 'welcome back' }).waitFor({ timeout: 20000 });
+
+	// compared out of band: marked verified
+	await again.getByText('Safety number', { exact: true }).click();
+	await again.getByRole('button', { name: 'We compared it: the numbers match' }).click();
+	await again.getByText('You checked this number.').waitFor();
+
+	// the language changes in the middle of a conversation; a draft stays
+	await again.getByLabel('Your message').fill('a draft in progress');
+	await again.getByLabel('Language of this page').selectOption('ar');
+	await H.expectHeading(again, 'تتحدث مع Sam');
+	assert.equal(await again.getAttribute('html', 'dir'), 'rtl');
+	assert.equal(await again.getByLabel('رسالتك').inputValue(), 'a draft in progress');
+	await H.axe(again, 'conversation (ar)');
+	await H.shot(again, '12-conversation-ar');
+	await again.getByLabel('لغة هذه الصفحة').selectOption('en');
+	await H.expectHeading(again, 'Talking with Sam');
+
+	// the counsellor closes the case: said, and a new conversation offered
+	H.cliOk(env, 'couns', ['close', caseId]);
+	await H.expectHeading(again, 'This conversation has ended');
+	assert.ok(await again.getByRole('button', { name: 'Start a new conversation' }).isVisible());
+	assert.equal(await again.getByLabel('Your message').isDisabled(), true);
+	await H.axe(again, 'closed');
+	await H.shot(again, '11-closed');
+	await assertNoTrace(again);
+	assert.deepEqual(again.foreign, []);
+	assert.deepEqual(again.errors.filter((e) => !/WebSocket/.test(e)), []);
+	await again.context().close();
+});

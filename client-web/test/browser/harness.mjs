@@ -1,0 +1,306 @@
+// harness.mjs: what the browser tests share. It builds the page (once, when
+// the sources are newer than dist/), starts the real offramp-server on a
+// free loopback port with a temporary data directory and --web dist/, sets
+// up an admin and a certified counsellor with the real CLI (as
+// tests/integration/lib.sh does), and launches Debian's chromium through
+// playwright-core (nothing downloads a browser). Every wait has a deadline.
+
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+
+export const WEB_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const REPO = path.resolve(WEB_ROOT, '..');
+export const DIST = path.join(WEB_ROOT, 'dist');
+export const SERVER_BIN = process.env.OFFRAMP_SERVER_BIN || path.join(REPO, 'build/server/offramp-server');
+export const CLI_BIN = process.env.OFFRAMP_CLI_BIN || path.join(REPO, 'build/client-cli/offramp');
+export const SHOTS = path.join(REPO, 'build/web-screenshots');
+export const EXIT_URL = 'https://www.bbc.com/weather';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/* Waits until fn() returns something truthy (awaited); throws after ms. */
+export async function waitFor(desc, fn, ms = 15000) {
+	const end = Date.now() + ms;
+	let last;
+	for (;;) {
+		try {
+			const v = await fn();
+			if (v) return v;
+		} catch (e) {
+			last = e;
+		}
+		if (Date.now() > end)
+			throw new Error(`timed out after ${ms} ms waiting for ${desc}${last ? `: ${last.message}` : ''}`);
+		await sleep(40);
+	}
+}
+
+function newestMtime(dir) {
+	let m = 0;
+	for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+		const p = path.join(dir, e.name);
+		m = Math.max(m, e.isDirectory() ? newestMtime(p) : fs.statSync(p).mtimeMs);
+	}
+	return m;
+}
+
+/* Builds dist/ when it is missing or older than src/ or build.mjs. */
+export function ensureBuilt() {
+	const stamp = path.join(DIST, 'BUNDLE-HASH');
+	const src = Math.max(newestMtime(path.join(WEB_ROOT, 'src')),
+		fs.statSync(path.join(WEB_ROOT, 'build.mjs')).mtimeMs);
+	if (fs.existsSync(stamp) && fs.statSync(stamp).mtimeMs >= src) return;
+	const lock = path.join(WEB_ROOT, '.build-lock');
+	const end = Date.now() + 60000;
+	for (;;) {
+		try {
+			fs.mkdirSync(lock);
+			break;
+		} catch {
+			if (Date.now() > end) throw new Error('build lock held too long');
+			spawnSync('sleep', ['0.1']);
+		}
+	}
+	try {
+		if (fs.existsSync(stamp) && fs.statSync(stamp).mtimeMs >= src) return;
+		const r = spawnSync(process.execPath, ['build.mjs'], { cwd: WEB_ROOT, encoding: 'utf8' });
+		if (r.status !== 0) throw new Error(`build failed:\n${r.stdout}${r.stderr}`);
+		process.stdout.write(r.stdout);
+	} finally {
+		fs.rmdirSync(lock);
+	}
+}
+
+/* A temporary directory for one test file, removed by env.close(). */
+export function tmpDir(name) {
+	return fs.mkdtempSync(path.join(os.tmpdir(), `offramp-web-${name}-`));
+}
+
+/* Starts offramp-server on data dir; resolves {proc, port, token, out}. */
+export async function startServer(data, port = 0, web = DIST) {
+	const proc = spawn(SERVER_BIN, ['--data', data, '--listen', '127.0.0.1', '--port', String(port),
+		'--web', web], { stdio: ['ignore', 'pipe', 'pipe'] });
+	const srv = { proc, port: 0, token: '', out: '', err: '', exited: false };
+	proc.stdout.on('data', (d) => (srv.out += d));
+	proc.stderr.on('data', (d) => (srv.err += d));
+	proc.on('exit', () => (srv.exited = true));
+	await waitFor('offramp-server to print its port', () => {
+		if (srv.exited) throw new Error(`server exited: ${srv.err}`);
+		return /listening on port (\d+)/.test(srv.out);
+	}, 20000);
+	srv.port = Number(/listening on port (\d+)/.exec(srv.out)[1]);
+	const tok = /bootstrap admin token: *(\S+)/.exec(srv.out);
+	srv.token = tok ? tok[1] : '';
+	return srv;
+}
+
+export async function stopServer(srv, signal = 'SIGTERM') {
+	if (srv.exited) return;
+	srv.proc.kill(signal);
+	await waitFor('offramp-server to exit', () => srv.exited, 20000);
+}
+
+/* The CLI as identity who (key file ids/who.key, passphrase pass-who). */
+export function cli(env, who, args, input) {
+	const r = spawnSync(CLI_BIN, ['--server', `ws://127.0.0.1:${env.srv.port}`,
+		'--key', path.join(env.ids, `${who}.key`), '--timeout', '20', ...args], {
+		encoding: 'utf8', input, timeout: 60000,
+		env: { PATH: process.env.PATH, OFFRAMP_PASSPHRASE: `pass-${who}` },
+	});
+	return { code: r.status, out: r.stdout || '', err: r.stderr || '' };
+}
+
+/* As cli, but throws unless the command succeeds; returns stdout. */
+export function cliOk(env, who, args, input) {
+	const r = cli(env, who, args, input);
+	if (r.code !== 0) throw new Error(`offramp ${args.join(' ')} (${who}): exit ${r.code}: ${r.err}${r.out}`);
+	return r.out;
+}
+
+export const field = (text, name) => {
+	const m = new RegExp(`^${name}: (.*)$`, 'm').exec(text);
+	return m ? m[1] : '';
+};
+
+/*
+ * A server with a pool: the admin Ada (bootstrap token, programme key) and,
+ * unless counsellor is false, the certified counsellor Sam (languages en,
+ * topics leaving). Resolves env {dir, data, ids, srv, url, programmeKey}.
+ */
+export async function setupPool(name, { counsellor = true, tmpfs = null } = {}) {
+	ensureBuilt();
+	const dir = tmpDir(name);
+	const env = { dir, data: path.join(dir, 'data'), ids: path.join(dir, 'id') };
+	fs.mkdirSync(env.ids);
+	if (tmpfs) {
+		// a small file system of its own for the data: a disk that can be filled
+		fs.mkdirSync(env.data, { mode: 0o700 });
+		const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${tmpfs},mode=0700`, 'tmpfs', env.data], { encoding: 'utf8' });
+		if (r.status !== 0) {
+			fs.rmSync(dir, { recursive: true, force: true });
+			return { skip: `cannot mount a tmpfs (${(r.stderr || '').trim()})` };
+		}
+		env.mounted = true;
+	}
+	env.srv = await startServer(env.data);
+	env.url = `http://127.0.0.1:${env.srv.port}/`;
+	assert.ok(env.srv.token, 'the server printed a bootstrap token');
+	cliOk(env, 'admin', ['keygen', '--kdf', 'min']);
+	assert.equal(field(cliOk(env, 'admin', ['redeem', env.srv.token, '--name', 'Ada']), 'role'), 'admin');
+	env.programmeKey = field(cliOk(env, 'admin', ['programme-key']), 'programme-key');
+	if (counsellor) {
+		const inv = newInvite(env);
+		cliOk(env, 'couns', ['keygen', '--kdf', 'min']);
+		assert.equal(field(cliOk(env, 'couns', ['redeem', inv, '--name', 'Sam', '--languages', 'en',
+			'--topics', 'leaving']), 'role'), 'counsellor');
+		assert.match(cliOk(env, 'admin', ['certify']), /certified: Sam/);
+	}
+	env.close = async () => {
+		if (env.browser) await env.browser.close().catch(() => {});
+		await stopServer(env.srv, 'SIGKILL').catch(() => {});
+		if (env.mounted) spawnSync('umount', [env.data]);
+		fs.rmSync(dir, { recursive: true, force: true });
+	};
+	return env;
+}
+
+export function newInvite(env, role = 'counsellor') {
+	const inv = cliOk(env, 'admin', ['invite', '--role', role]).trim().split('\n').pop();
+	assert.ok(inv, 'the admin made an invite');
+	return inv;
+}
+
+/* Starts the server again on the same data and port (the page reconnects to its own origin). */
+export async function restartServer(env) {
+	const end = Date.now() + 15000;
+	for (;;) {
+		try {
+			env.srv = await startServer(env.data, env.srv.port, env.web);
+			return env.srv;
+		} catch (e) {
+			if (Date.now() > end) throw e;	// the port may linger a moment
+			await sleep(100);
+		}
+	}
+}
+
+export async function launch(env) {
+	env.browser = await chromium.launch({
+		executablePath: '/usr/bin/chromium',
+		args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+			'--disable-background-networking', '--disable-component-update', '--disable-sync'],
+	});
+	return env.browser;
+}
+
+/*
+ * A new page of a new context at 360×740, with a guard that records every
+ * request to another origin than the server's (quick exit's neutral URL is
+ * answered here by page.route, so no real outside request is made, but it
+ * is still recorded as foreign unless allowExit).
+ */
+export async function newPage(env, { locale = 'en-GB', allowExit = false } = {}) {
+	const ctx = await env.browser.newContext({ viewport: { width: 360, height: 740 }, locale });
+	const page = await ctx.newPage();
+	page.foreign = [];
+	page.exits = [];
+	const origin = new URL(env.url).origin;
+	page.on('request', (req) => {
+		const u = req.url();
+		if (u.startsWith('data:') || u.startsWith('blob:')) return;
+		if (new URL(u).origin === origin) return;
+		if (allowExit && u.startsWith(EXIT_URL)) return;
+		page.foreign.push(u);
+	});
+	await ctx.route((url) => url.origin !== origin, (route) => {
+		page.exits.push(route.request().url());
+		route.fulfill({ status: 200, contentType: 'text/html', body: '<title>Weather</title><p>weather</p>' });
+	});
+	page.errors = [];
+	page.on('pageerror', (e) => page.errors.push(String(e)));
+	page.on('console', (m) => {
+		if (m.type() === 'error') page.errors.push(m.text());
+		if (process.env.OFFRAMP_TEST_VERBOSE) console.log(`[page] ${m.text()}`);
+	});
+	return page;
+}
+
+let axeSource = null;
+/*
+ * Runs axe-core on the page and fails on any serious or critical
+ * violation. axe is injected with page.evaluate of its source: that goes
+ * through the DevTools protocol, which the page's CSP does not govern
+ * (addScriptTag would add an inline script, which the CSP refuses).
+ */
+export async function axe(page, screen) {
+	if (!axeSource) axeSource = fs.readFileSync(path.join(WEB_ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
+	const has = await page.evaluate(() => typeof window.axe === 'object');
+	if (!has) await page.evaluate(axeSource);
+	const res = await page.evaluate(async () => {
+		const r = await window.axe.run(document, { resultTypes: ['violations'] });
+		return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+			nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+	});
+	const bad = res.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+	assert.deepEqual(bad, [], `axe on "${screen}": serious or critical violations`);
+	return res;
+}
+
+/* A 360×740 screenshot (the viewport) under build/web-screenshots/. */
+export async function shot(page, name) {
+	fs.mkdirSync(SHOTS, { recursive: true });
+	await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+	if (process.env.OFFRAMP_SHOTS_FULL)
+		await page.screenshot({ path: path.join(SHOTS, `${name}-full.png`), fullPage: true });
+}
+
+/* A counsellor joins in the page with an invite; resolves when the inbox shows. */
+export async function webJoin(page, env, { name = 'Rae', languages = 'en', topics = 'leaving', pass = 'counsellor pass 1' } = {}) {
+	const invite = newInvite(env);
+	await page.goto(env.url);
+	await page.getByRole('button', { name: 'I am a counsellor' }).click();
+	await page.getByRole('textbox', { name: 'Invite', exact: true }).fill(invite);
+	await page.getByLabel('Display name').fill(name);
+	await page.getByLabel('Languages you speak').fill(languages);
+	await page.getByLabel('Topics you take').fill(topics);
+	await page.getByLabel('Passphrase').fill(pass);
+	await page.getByRole('button', { name: 'Join', exact: true }).click();
+	await expectHeading(page, 'Inbox');
+}
+
+/* The first case id of `offramp cases` as identity who. */
+export function cliCases(env, who) {
+	return cliOk(env, who, ['cases']).trim().split('\n').filter(Boolean);
+}
+
+/* Waits for a heading; on failure the error says what the page shows. */
+export async function expectHeading(page, name, timeout = 20000) {
+	try {
+		await page.getByRole('heading', { name }).waitFor({ timeout });
+	} catch (e) {
+		const text = await page.locator('main').innerText().catch(() => '?');
+		throw new Error(`heading "${name}" did not come; the page shows:\n${text.slice(0, 1500)}\nerrors: ${page.errors.join(' | ')}`);
+	}
+}
+
+/* Builds the page into dir with extra environment (e.g. pinned programme keys). */
+export function buildInto(dir, extraEnv) {
+	const r = spawnSync(process.execPath, ['build.mjs'], {
+		cwd: WEB_ROOT, encoding: 'utf8', env: { PATH: process.env.PATH, OFFRAMP_DIST: dir, ...extraEnv },
+	});
+	if (r.status !== 0) throw new Error(`build failed:\n${r.stdout}${r.stderr}`);
+	return r.stdout;
+}
+
+/* Serves another build: the server is started again on the same data, with --web dir. */
+export async function serveBuild(env, dir) {
+	await stopServer(env.srv);
+	env.web = dir;
+	env.srv = await startServer(env.data, 0, dir);
+	env.url = `http://127.0.0.1:${env.srv.port}/`;
+}

@@ -1,0 +1,391 @@
+// core_fake.test.js: conn.js and core.js against a scripted server in
+// this process (ws on 127.0.0.1), for what the real server will not do on
+// request: withhold answers, drop sockets at chosen moments, refuse a
+// login, name another server key, hand out a counsellor whose certificate
+// a configured pin does not sign, inject messages from strangers, garbage
+// and replays. The peer on the other side is an E2E of e2e.js.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import WebSocket, { WebSocketServer } from 'ws';
+import sodium from 'libsodium-wrappers-sumo';
+import { Conn, PENDING_MAX } from '../src/conn.js';
+import { createCore } from '../src/core.js';
+import { E2E } from '../src/e2e.js';
+import * as P from '../src/proto/index.js';
+
+before(async () => {
+	await P.ocryptoInit();
+});
+
+const te = new TextEncoder();
+const b64 = P.b64Encode;
+
+async function waitFor(cond, ms, desc) {
+	const deadline = Date.now() + ms;
+	for (;;) {
+		const v = await cond();
+		if (v) return v;
+		if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${desc}`);
+		await new Promise((r) => setTimeout(r, 10));
+	}
+}
+
+/**
+ * A scripted server: a challenge on connect, the login checked for real;
+ * then handlers[type](frame, sock) return the answer's fields, {error:
+ * code}, or null (no answer). this.seen has every request.
+ */
+class Fake {
+	constructor() {
+		this.id = sodium.crypto_sign_keypair();
+		this.handlers = {};
+		this.seen = [];
+		this.socks = new Set();
+		this.loginError = null;
+		this.account = (key) => ({ key, role: 'client', name: 'quiet-heron-1', programme: null });
+	}
+
+	async start() {
+		this.wss = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: (ps) => (ps.has('offramp.v1') ? 'offramp.v1' : false) });
+		await new Promise((r) => this.wss.on('listening', r));
+		this.url = `ws://127.0.0.1:${this.wss.address().port}/`;
+		this.wss.on('connection', (s) => this.conn(s));
+		return this;
+	}
+
+	stop() {
+		for (const s of this.socks) s.terminate();
+		this.wss.close();
+	}
+
+	send(s, f) {
+		s.send(JSON.stringify({ v: 1, ...f }));
+	}
+
+	push(f) {
+		for (const s of this.socks) if (s.loggedIn) this.send(s, f);
+	}
+
+	dropAll() {
+		for (const s of this.socks) s.terminate();
+	}
+
+	conn(s) {
+		this.socks.add(s);
+		s.on('close', () => this.socks.delete(s));
+		s.nonce = sodium.randombytes_buf(32);
+		this.send(s, { type: 'challenge', nonce: b64(s.nonce), server_key: b64(this.id.publicKey) });
+		s.on('message', (data) => {
+			const f = JSON.parse(String(data));
+			this.seen.push(f);
+			if (f.type === 'login' || f.type === 'redeem') {
+				const key = P.b64Decode(f.key, 32, 32);
+				P.ocryptoLoginVerify(P.b64Decode(f.sig, 64, 64), this.id.publicKey, s.nonce, key);
+				if (this.loginError) {
+					this.send(s, { type: 'error', re: f.id, code: this.loginError });
+					return;
+				}
+				s.loggedIn = true;
+				this.send(s, { type: `${f.type}.ok`, re: f.id, created: false, account: this.account(f.key) });
+				return;
+			}
+			const h = this.handlers[f.type] || defaults[f.type];
+			const a = h ? h(f, s) : { error: 'unknown_type' };
+			if (a === null) return;
+			if (a.error) this.send(s, { type: 'error', re: f.id, code: a.error });
+			else this.send(s, { type: `${f.type}.ok`, re: f.id, ...a });
+		});
+	}
+}
+
+const defaults = {
+	'ping': () => ({}),
+	'prekeys.upload': () => ({ one_time: 30 }),
+	'case.list': () => ({ cases: [] }),
+	'msg.ack': (f) => ({ acked: f.seqs.length }),
+};
+
+const fakes = [];
+const cores = [];
+after(() => {
+	for (const c of cores) c.logout();
+	for (const f of fakes) f.stop();
+});
+
+async function fake() {
+	const f = await new Fake().start();
+	fakes.push(f);
+	return f;
+}
+
+async function core(f, opts = {}) {
+	const c = await createCore({ url: f.url, WebSocket, timeoutMs: 400, heartbeatMs: 0, reconnect: { minMs: 20, maxMs: 80 }, ...opts });
+	cores.push(c);
+	return c;
+}
+
+test('conn: login bound to the server key and nonce; answers by id; pushes', async () => {
+	const f = await fake();
+	const c = await core(f);
+	const acct = await c.login();
+	assert.equal(acct.key, c.key);
+	const login = f.seen.find((x) => x.type === 'login');
+	assert.equal(login.role, 'client');
+	assert.equal(login.v, 1);
+	// prekeys: a new identity uploads a signed prekey and 30 one-time keys, after the ping barrier
+	const up = f.seen.find((x) => x.type === 'prekeys.upload');
+	const b = P.x3dhBundleVerify(P.b64Decode(up.bundle, 0, P.X3DH_BUNDLE_MAX_BYTES), P.b64Decode(c.key, 32, 32));
+	assert.equal(b.opk.length, 30);
+	const ids = f.seen.filter((x) => x.id).map((x) => x.id);
+	assert.equal(new Set(ids).size, ids.length, 'request ids are unique');
+	f.handlers['programme.list'] = () => ({ programmes: [{ id: 1, name: 'P' }] });
+	assert.deepEqual(await c.programmes(), [{ id: 1, name: 'P' }]);
+	f.handlers['case.request'] = () => ({ error: 'case_open' });
+	await assert.rejects(c.requestCase({ language: 'en' }), { code: 'case_open' });
+	await assert.rejects(c.requestCase({ language: 'EN' }), { code: 'bad_field', field: 'language' });
+	await assert.rejects(c.requestCase({ language: 'en', name: 'x' }), { code: 'bad_field', field: 'name' });
+	await assert.rejects(c.requestCase({}), { code: 'bad_field', field: 'language' });
+});
+
+test('conn: a request unanswered times out and the socket is replaced; a retried one is sent again', async () => {
+	const f = await fake();
+	const c = await core(f);
+	await c.login();
+	let hold = true;
+	f.handlers['programme.list'] = () => (hold ? null : { programmes: [] });
+	const sends = [];
+	f.handlers['msg.send'] = (fr) => {
+		sends.push(fr);
+		return sends.length <= 2 ? null : { mid: fr.mid, dup: false };
+	};
+	const logins = f.seen.filter((x) => x.type === 'login').length;
+	await assert.rejects(c.programmes(), { code: 'timeout' });
+	await waitFor(() => f.seen.filter((x) => x.type === 'login').length > logins && c.connection === 'online', 3000, 'a new login');
+	hold = false;
+	// a retried request: unanswered, the socket goes, it is sent again, same mid
+	const r = c.request({ type: 'msg.send', case: 1, mid: b64(new Uint8Array(16)), copies: [] });
+	const conn = c.conn;
+	const p = conn.request({ type: 'msg.send', case: 1, mid: 'AAAAAAAAAAAAAAAAAAAAAA==', copies: [] }, { retry: true });
+	await assert.rejects(r, { code: 'timeout' });	// not retried: fails
+	const a = await p;
+	assert.equal(a.type, 'msg.send.ok');
+	assert.equal(sends.length, 3, 'the plain one once, the retried one twice');
+	assert.deepEqual(sends.slice(1).map((x) => x.mid), ['AAAAAAAAAAAAAAAAAAAAAA==', 'AAAAAAAAAAAAAAAAAAAAAA==']);
+	assert.deepEqual(sends[2].copies, sends[1].copies, 'the same frame again');
+});
+
+test('conn: in flight when the socket drops: plain requests fail with "connection", retried ones survive', async () => {
+	const f = await fake();
+	const c = await core(f);
+	await c.login();
+	let n = 0;
+	f.handlers['programme.list'] = () => null;
+	f.handlers['msg.ack'] = (fr) => (++n === 1 ? null : { acked: fr.seqs.length });
+	const plain = c.programmes();
+	const kept = c.conn.request({ type: 'msg.ack', seqs: [5] }, { retry: true });
+	await waitFor(() => f.seen.some((x) => x.type === 'msg.ack'), 2000, 'the ack sent');
+	f.dropAll();
+	await assert.rejects(plain, { code: 'connection' });
+	assert.equal((await kept).acked, 1);
+	assert.equal(n, 2);
+});
+
+test('conn: bounded; backoff capped; a fatal login stops; a pinned server key is enforced', async () => {
+	const f = await fake();
+	const c = await core(f);
+	await c.login();
+	f.handlers['programme.list'] = () => null;
+	const many = [];
+	for (let i = 0; i < PENDING_MAX; i++) many.push(c.conn.request({ type: 'programme.list' }, { timeoutMs: 5000 }).catch((e) => e.code));
+	await assert.rejects(c.conn.request({ type: 'programme.list' }), { code: 'limit' });
+	c.logout();
+	assert.deepEqual(new Set(await Promise.all(many)), new Set(['connection']));
+
+	// the server goes away: attempts back off, never past maxMs
+	const g = await fake();
+	const d = await core(g);
+	const states = [];
+	d.on('connection', (ev) => states.push(ev));
+	await d.login();
+	g.stop();
+	await waitFor(() => states.filter((s) => s.state === 'reconnecting' && s.delayMs !== undefined).length >= 6, 5000, 'six attempts');
+	const delays = states.filter((s) => s.delayMs !== undefined).map((s) => s.delayMs);
+	assert.ok(delays.every((x) => x <= 80), `capped: ${delays}`);
+	d.logout();
+	assert.equal(d.connection, 'offline');
+
+	const h = await fake();
+	h.loginError = 'wrong_role';
+	const e = await core(h);
+	await assert.rejects(e.login({ role: 'counsellor' }), { code: 'wrong_role' });
+	assert.equal(e.connection, 'offline');
+	const logins = h.seen.filter((x) => x.type === 'login').length;
+	await new Promise((r) => setTimeout(r, 150));	// no reconnect may follow: a bounded look
+	assert.equal(h.seen.filter((x) => x.type === 'login').length, logins);
+
+	const k = await fake();
+	const other = b64(sodium.crypto_sign_keypair().publicKey);
+	const x = await core(k, { serverKey: other });
+	await assert.rejects(x.login(), { code: 'crypto' });
+	assert.equal(k.seen.filter((y) => y.type === 'login').length, 0, 'no signature for another server');
+	const y = await core(k, { serverKey: b64(k.id.publicKey) });
+	await y.login();
+});
+
+/* A case with the core as client and an E2E peer as counsellor of
+ * programme 1 whose key the server names (realKey), certified by certSk. */
+function counsellorScene(f, { pins, certSk, progKey }) {
+	const peer = new E2E();
+	const bundle = peer.makeBundle(2);
+	const now = Math.floor(Date.now() / 1000);
+	const cert = P.certSign(certSk, { counsellorPk: peer.pk, programmeId: 1, notBefore: now - 60, notAfter: now + 3600 });
+	const kase = (clientKey) => ({
+		id: 77, status: 'active', language: 'en', topic: null, urgency: 'normal', created: now, updated: now, preferences: null,
+		participants: [{ key: clientKey, role: 'client', name: 'quiet-heron-1' },
+			{ key: peer.key, role: 'counsellor', name: 'Sam', programme: 1, cert: b64(cert) }],
+	});
+	f.handlers['case.list'] = (fr, s) => ({ cases: [kase(s.clientKey)] });
+	f.handlers['programme.get'] = () => ({ programme: { id: 1, key: b64(progKey) } });
+	f.handlers['prekeys.get'] = (fr) => (fr.key === peer.key
+		? { bundle: b64(bundle), cert: b64(cert), programme: 1 } : { error: 'not_found' });
+	const sent = [];
+	f.handlers['msg.send'] = (fr) => {
+		sent.push(fr);
+		return { mid: fr.mid, dup: false };
+	};
+	return { peer, kase, sent, pins };
+}
+
+test('core: a counsellor not certified by the configured pin is refused, both ways', async () => {
+	const f = await fake();
+	const prog = sodium.crypto_sign_keypair(), rogue = sodium.crypto_sign_keypair();
+	// the server (compromised) names the rogue key and certifies with it; the bundle pins the real one
+	const sc = counsellorScene(f, { certSk: rogue.privateKey, progKey: rogue.publicKey });
+	const c = await core(f, { pins: [[1, b64(prog.publicKey)]] });
+	f.account = (key) => ({ key, role: 'client', name: 'quiet-heron-1', programme: null });
+	const errors = [];
+	c.on('error', (e) => errors.push(e));
+	const wsOf = () => [...f.socks][0];
+	c.on('account', () => { for (const s of f.socks) s.clientKey = c.key; });
+	await c.login();
+	const kc = c.caseOf(77);
+	assert.equal(kc.participants.find((p) => p.role === 'counsellor').certified, false);
+	const m = c.send(77, 'must not leave');
+	await waitFor(() => c.messages(77).find((x) => x.mid === m.mid)?.reason === 'uncertified', 3000, 'the refusal');
+	assert.equal(sc.sent.length, 0, 'nothing sent to an uncertified key');
+	assert.ok(errors.some((e) => e.reason === 'uncertified'));
+	assert.equal(f.seen.filter((x) => x.type === 'prekeys.get').length, 0, 'no session started');
+	// the rogue counsellor's first message: refused before any session, acknowledged
+	const clientParticipant = sc.kase(c.key).participants[0];
+	const copy = await sc.peer.seal(clientParticipant, te.encode('hello, from the rogue'), async (fr) => {
+		if (fr.type === 'prekeys.get') return { bundle: b64((await upBundle(f, c.key))) };
+		throw new Error(fr.type);
+	});
+	const undec = [];
+	c.on('undecryptable', (ev) => undec.push(ev.message));
+	f.push({ type: 'msg', seq: 9, case: 77, mid: b64(sodium.randombytes_buf(16)), from: sc.peer.key, ts: 1, ct: copy.ct });
+	await waitFor(() => undec.length === 1, 3000, 'the refused first message');
+	assert.equal(undec[0].reason, 'uncertified');
+	assert.equal(undec[0].text, null);
+	await waitFor(() => f.seen.some((x) => x.type === 'msg.ack' && x.seqs.includes(9)), 3000, 'its ack');
+	assert.ok(wsOf());
+});
+
+async function upBundle(f, key) {
+	const up = f.seen.filter((x) => x.type === 'prekeys.upload').at(-1);
+	assert.ok(up, `a bundle of ${key}`);
+	const b = P.x3dhBundleDecode(P.b64Decode(up.bundle, 0, P.X3DH_BUNDLE_MAX_BYTES));
+	b.opk = b.opk.slice(0, 1);
+	return P.x3dhBundleEncode(b);
+}
+
+test('core: strangers, garbage, replays and duplicates are shown as such and acknowledged', async () => {
+	const f = await fake();
+	const prog = sodium.crypto_sign_keypair();
+	const sc = counsellorScene(f, { certSk: prog.privateKey, progKey: prog.publicKey });
+	const c = await core(f);
+	c.on('account', () => { for (const s of f.socks) s.clientKey = c.key; });
+	await c.login();
+	assert.equal(c.caseOf(77).participants.find((p) => p.role === 'counsellor').certified, true, 'pinned on first use');
+	const msgs = [];
+	c.on('message', (ev) => msgs.push(ev.message));
+	const clientP = sc.kase(c.key).participants[0];
+	const askPeer = async (fr) => {
+		if (fr.type === 'prekeys.get') return { bundle: b64(await upBundle(f, c.key)) };
+		throw new Error(fr.type);
+	};
+	const first = await sc.peer.seal(clientP, te.encode('first'), askPeer);
+	const mid1 = b64(sodium.randombytes_buf(16));
+	const stranger = new E2E();
+	const push = (seq, from, ct, mid = b64(sodium.randombytes_buf(16))) =>
+		f.push({ type: 'msg', seq, case: 77, mid, from, ts: 1700000000 + seq, ct });
+	push(1, sc.peer.key, first.ct, mid1);
+	push(2, sc.peer.key, first.ct, mid1);	// the same again (an ack lost): shown once
+	push(3, sc.peer.key, first.ct);		// a replay under a new id
+	push(4, stranger.key, first.ct);		// not a participant
+	push(5, sc.peer.key, b64(sodium.randombytes_buf(200)));	// garbage
+	await waitFor(() => msgs.length === 4, 3000, 'four messages');
+	assert.deepEqual(msgs.map((m) => [m.state, m.reason ?? null, m.text]), [
+		['received', null, 'first'],
+		['undecryptable', 'replay', null],
+		['refused', 'stranger', null],
+		['undecryptable', 'crypto', null],
+	]);
+	assert.equal(msgs[0].ts, 1700000001);
+	await waitFor(() => {
+		const acked = new Set(f.seen.filter((x) => x.type === 'msg.ack').flatMap((x) => x.seqs));
+		return [1, 2, 3, 4, 5].every((s) => acked.has(s));
+	}, 3000, 'every seq acknowledged');
+	// the conversation goes on both ways
+	const m = c.send(77, 'answer');
+	await waitFor(() => sc.sent.length === 1, 3000, 'the answer sent');
+	const copy = sc.sent[0].copies[0];
+	assert.equal(copy.to, sc.peer.key);
+	assert.equal(new TextDecoder().decode(sc.peer.open(P.b64Decode(c.key, 32, 32), P.b64Decode(copy.ct, 1, P.OFR_CT_MAX))), 'answer');
+	await waitFor(() => c.messages(77).find((x) => x.mid === m.mid).state === 'sent', 3000, 'sent');
+	// state: full export and import keep the session; recovery keeps the identity and pins
+	const full = c.exportState();
+	c.logout();
+	const c2 = await core(f, { state: full });
+	assert.equal(c2.key, c.key);
+	assert.deepEqual(c2.messages(77).map((x) => x.text), c.messages(77).map((x) => x.text));
+	const rec = c.exportRecovery();
+	assert.ok(rec.length <= 39 + 40 * 64);
+	const c3 = await core(f, { state: rec });
+	assert.equal(c3.key, c.key);
+	assert.deepEqual(c3.e2e.pinList(), c.e2e.pinList());
+	assert.equal(c3.e2e.pinList().length, 1);
+	for (const bad of [new Uint8Array([1, 2, 3]), 'not json', JSON.stringify({ v: 9 }), rec.subarray(0, rec.length - 1)])
+		await assert.rejects(createCore({ url: f.url, WebSocket, state: bad }), { code: 'bad_field' });
+});
+
+test('e2e: notes open only for their author and case', () => {
+	const a = new E2E(), b = new E2E();
+	const ct = a.noteSeal(5, te.encode('a note'));
+	assert.equal(new TextDecoder().decode(a.noteOpen(5, ct)), 'a note');
+	assert.equal(a.noteOpen(6, ct), null);
+	assert.equal(b.noteOpen(5, ct), null);
+	const raw = P.b64Decode(ct, 0, P.OFR_CT_MAX);
+	raw[30] ^= 1;
+	assert.equal(a.noteOpen(5, b64(raw)), null);
+	assert.throws(() => a.noteSeal(5, new Uint8Array(P.OFR_CT_MAX)), { code: 'too_big' });
+	// the note format of caseload.c: nonce || secretbox(case i64 BE || text) under BLAKE2b(sk, context)
+	const key = sodium.crypto_generichash(32, P.ascii('offramp-case-note-key-v1'), a.sk);
+	const plain = sodium.crypto_secretbox_open_easy(P.b64Decode(ct, 0, 9999).subarray(24), P.b64Decode(ct, 0, 9999).subarray(0, 24), key);
+	assert.deepEqual([...plain.subarray(0, 8)], [0, 0, 0, 0, 0, 0, 0, 5]);
+});
+
+test('e2e: a state round trip, bounds refused', () => {
+	const a = new E2E();
+	a.makeBundle(3);
+	const j = JSON.parse(JSON.stringify(a.toJSON()));
+	const b = E2E.fromJSON(j);
+	assert.deepEqual(b.toJSON(), a.toJSON());
+	assert.throws(() => E2E.fromJSON({ ...j, v: 2 }), { code: 'bad_field' });
+	assert.throws(() => E2E.fromJSON({ ...j, spk: [j.spk[0], j.spk[0], j.spk[0], j.spk[0]] }), { code: 'bad_field' });
+	const spk = { ...j.spk[0], pk: j.opk[0].sk };
+	assert.throws(() => E2E.fromJSON({ ...j, spk: [spk] }), { code: 'bad_field' });
+	assert.throws(() => E2E.fromJSON({ ...j, seed: 'AAAA' }), { code: 'bad_field' });
+	assert.throws(() => E2E.fromJSON({ ...j, sessions: [{ peer: j.seed, state: 'AAAA', used: 1 }] }), { code: 'bad_field' });
+});

@@ -1,0 +1,315 @@
+// proto_negative.test.js: what the C unit tests refuse (tests/unit/
+// test_ratchet.c, test_x3dh.c), refused the same way by the JavaScript
+// mirror: tampered messages, replays, forged bundles and certificates,
+// wrong sizes, bad saved states, skip limits; and a failed decrypt leaves
+// the session's saved state byte for byte as it was.
+
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import sodium from 'libsodium-wrappers-sumo';
+import * as P from '../src/proto/index.js';
+
+before(async () => {
+	await P.ocryptoInit();
+});
+
+const te = new TextEncoder(), td = new TextDecoder();
+
+function party() {
+	const id = sodium.crypto_sign_keypair();
+	const spk = P.x3dhKeypair();
+	return { pk: id.publicKey, sk: id.privateKey, spk, spkId: 9 };
+}
+
+function bundleOf(b, nOpk) {
+	const opk = [];
+	for (let i = 0; i < nOpk; i++) opk.push({ id: 100 + i, ...P.x3dhKeypair() });
+	return {
+		ik: b.pk, spkId: b.spkId, spk: b.spk.pk, spkSig: P.x3dhSpkSign(b.sk, b.spkId, b.spk.pk),
+		opk: opk.map((o) => ({ id: o.id, pk: o.pk })), secrets: opk,
+	};
+}
+
+/** A started session pair: a (initiator) has sent nothing yet; b answers the first message. */
+function pair() {
+	const A = party(), B = party();
+	const bu = bundleOf(B, 1);
+	const x = P.x3dhInitiate(A.sk, bu);
+	const a = P.ratchetNew();
+	P.ratchetInitInitiator(a, x.sk, x.ad, bu.spk, x.init);
+	const first = P.ratchetEncrypt(a, te.encode('first'));
+	const m = P.ratchetMsgParse(first);
+	const y = P.x3dhRespond(m.init, B.sk, B.spk.sk, bu.secrets[0].sk);
+	const b = P.ratchetNew();
+	P.ratchetInitResponder(b, y.sk, y.ad, m.init, B.spk.pk, B.spk.sk);
+	assert.equal(td.decode(P.ratchetDecrypt(b, first)), 'first');
+	return { a, b, A, B };
+}
+
+const enc = (r, s) => P.ratchetEncrypt(r, te.encode(s));
+const dec = (r, m) => td.decode(P.ratchetDecrypt(r, m));
+
+test('tamper: every flipped byte is refused and the state is unchanged', () => {
+	const { a, b } = pair();
+	const m0 = enc(a, 'with init');
+	const m = enc(a, 'target');
+	const st = P.ratchetStateSave(b);
+	for (let i = 0; i < m.length; i++) {
+		m[i] ^= 0x04;
+		assert.throws(() => P.ratchetDecrypt(b, m), (e) => e.code === 'crypto' || e.code === 'limit');
+		m[i] ^= 0x04;
+	}
+	assert.deepEqual(P.ratchetStateSave(b), st);
+	assert.throws(() => P.ratchetDecrypt(b, m.subarray(0, m.length - 1)), { code: 'crypto' });
+	assert.throws(() => P.ratchetDecrypt(b, m.subarray(0, 41)), { code: 'crypto' });
+	assert.throws(() => P.ratchetDecrypt(b, new Uint8Array(0)), { code: 'crypto' });
+	assert.deepEqual(P.ratchetStateSave(b), st);
+	assert.equal(dec(b, m), 'target');
+	assert.equal(dec(b, m0), 'with init');
+	// a forged message for a skipped key does not delete the key
+	const s0 = enc(b, 'skipped');
+	const s1 = enc(b, 'received');
+	assert.equal(dec(a, s1), 'received');
+	assert.equal(P.ratchetSkippedCount(a), 1);
+	s0[s0.length - 1] ^= 1;
+	assert.throws(() => P.ratchetDecrypt(a, s0), { code: 'crypto' });
+	assert.equal(P.ratchetSkippedCount(a), 1);
+	s0[s0.length - 1] ^= 1;
+	assert.equal(dec(a, s0), 'skipped');
+});
+
+test('replay: a message opens once; a loaded state refuses it too', () => {
+	const { a, b } = pair();
+	const m = enc(a, 'once');
+	const late = enc(a, 'late');
+	const last = enc(a, 'last');
+	assert.equal(dec(b, m), 'once');
+	assert.throws(() => P.ratchetDecrypt(b, m), { code: 'crypto' });
+	assert.equal(dec(b, last), 'last');
+	const r = P.ratchetStateLoad(P.ratchetStateSave(b));
+	assert.throws(() => P.ratchetDecrypt(r, m), { code: 'crypto' });
+	assert.equal(dec(r, late), 'late');
+	assert.throws(() => P.ratchetDecrypt(r, late), { code: 'crypto' });
+});
+
+test('a message of another session is refused', () => {
+	const p1 = pair(), p2 = pair();
+	const m = enc(p1.a, 'for p1');
+	const st = P.ratchetStateSave(p2.b);
+	assert.throws(() => P.ratchetDecrypt(p2.b, m), { code: 'crypto' });
+	assert.deepEqual(P.ratchetStateSave(p2.b), st);
+});
+
+test('a responder cannot send before it has decrypted; too long is too_big', () => {
+	const B = party(), A = party();
+	const bu = bundleOf(B, 0);
+	const x = P.x3dhInitiate(A.sk, bu);
+	const y = P.x3dhRespond(x.init, B.sk, B.spk.sk, null);
+	const b = P.ratchetNew();
+	P.ratchetInitResponder(b, y.sk, y.ad, x.init, B.spk.pk, B.spk.sk);
+	assert.throws(() => enc(b, 'too soon'), { code: 'usage' });
+	const a = P.ratchetNew();
+	P.ratchetInitInitiator(a, x.sk, x.ad, bu.spk, x.init);
+	assert.throws(() => P.ratchetEncrypt(a, new Uint8Array(P.PAD_PLAINTEXT_MAX + 1)), { code: 'too_big' });
+	const big = P.ratchetEncrypt(a, new Uint8Array(P.PAD_PLAINTEXT_MAX).fill(0x61));
+	assert.equal(big.length, P.RATCHET_MSG_MAX);
+	assert.ok(big.length <= P.OFR_CT_MAX);
+	assert.equal(P.ratchetDecrypt(b, big).length, P.PAD_PLAINTEXT_MAX);
+	// the responder wrongly given no one-time secret for an OPK message, or one it was not sent
+	assert.throws(() => P.x3dhRespond({ ...x.init, hasOpk: true, opkId: 1 }, B.sk, B.spk.sk, null), { code: 'usage' });
+	assert.throws(() => P.x3dhRespond(x.init, B.sk, B.spk.sk, new Uint8Array(32)), { code: 'usage' });
+	// the wrong spk pair for the responder
+	assert.throws(() => P.ratchetInitResponder(P.ratchetNew(), y.sk, y.ad, x.init, B.spk.pk, P.x3dhKeypair().sk), { code: 'crypto' });
+});
+
+test('skip limits: 1001 in one chain, 2000 in all; the state stays', () => {
+	let { a, b } = pair();
+	for (let i = 0; i < P.RATCHET_MAX_SKIP + 1; i++) enc(a, 'x');
+	const far = enc(a, 'far');
+	let st = P.ratchetStateSave(b);
+	assert.throws(() => P.ratchetDecrypt(b, far), { code: 'limit' });
+	assert.deepEqual(P.ratchetStateSave(b), st);
+	({ a, b } = pair());
+	for (let round = 0; round < 3; round++) {
+		for (let i = 0; i < P.RATCHET_MAX_SKIP - 1; i++) enc(a, 'x');
+		const last = enc(a, 'last');
+		if (round < 2) {
+			assert.equal(dec(b, last), 'last');
+		} else {
+			st = P.ratchetStateSave(b);
+			assert.throws(() => P.ratchetDecrypt(b, last), { code: 'limit' });
+			assert.deepEqual(P.ratchetStateSave(b), st);
+		}
+		assert.equal(dec(a, enc(b, 'turn')), 'turn');
+	}
+	assert.equal(P.ratchetSkippedCount(b), 2 * (P.RATCHET_MAX_SKIP - 1));
+});
+
+test('saved states: bad ones are refused', () => {
+	const { a, b } = pair();
+	enc(a, 'zero');
+	enc(a, 'one');
+	assert.equal(dec(b, enc(a, 'two')), 'two');
+	const st = P.ratchetStateSave(b);
+	assert.equal(st.length, P.RATCHET_STATE_FIXED_BYTES + 2 * P.RATCHET_SKIPPED_ENTRY_BYTES);
+	const bad = (f) => {
+		const s = st.slice();
+		const t = f(s) || s;
+		assert.throws(() => P.ratchetStateLoad(t), { code: 'bad_field' });
+	};
+	bad((s) => s.subarray(0, s.length - 1));
+	bad((s) => { const t = new Uint8Array(s.length + 1); t.set(s); return t; });
+	bad((s) => s.subarray(0, 10));
+	bad((s) => { s[0] = 2; });
+	bad((s) => { s[1] |= 0x80; });
+	bad((s) => { s[100] ^= 0x40; });	// DHs secret no longer its public's
+	bad((s) => { s[345] = 1; });	// a skipped count the length does not carry
+	bad((s) => { s[342] = 0xff; });
+	bad((s) => { s[1] = (s[1] & ~0x10) | 0x08; });	// sends init without being the initiator
+	bad((s) => { s[1] &= ~0x20; s[333] = 7; });	// opk id without the opk flag
+	assert.deepEqual(P.ratchetStateSave(P.ratchetStateLoad(st)), st);
+});
+
+test('parse: sizes, flags, versions', () => {
+	const msg = new Uint8Array(42 + 72 + 24 + 16128 + 17);
+	msg[0] = 2;
+	const ok = (n) => P.ratchetMsgParse(msg.subarray(0, n));
+	const no = (n) => assert.throws(() => ok(n), { code: 'bad_field' });
+	const m = ok(42 + 24 + 80);
+	assert.equal(m.hdrLen, 42);
+	assert.equal(m.ct.length, 80);
+	no(42 + 24 + 79); no(42 + 80); no(42 + 23); no(41);
+	ok(42 + 24 + 16128 + 16);
+	no(42 + 24 + 16128 + 17);
+	msg[1] = P.RATCHET_FLAG_OPK; no(42 + 24 + 80);
+	msg[1] = 0x04; no(42 + 24 + 80);
+	msg[1] = P.RATCHET_FLAG_INIT;
+	const mi = ok(42 + 72 + 24 + 80);
+	assert.equal(mi.hasInit, true);
+	assert.equal(mi.init.hasOpk, false);
+	assert.equal(mi.hdrLen, 114);
+	no(42 + 72 + 80); no(42 + 72 + 24); no(42 + 72);
+	msg[113] = 1; no(42 + 72 + 24 + 80);
+	msg[1] |= P.RATCHET_FLAG_OPK;
+	assert.equal(ok(42 + 72 + 24 + 80).init.opkId, 1);
+	msg[0] = 1; no(42 + 72 + 24 + 80);	// version 1 is retired
+	msg[0] = 3; no(42 + 72 + 24 + 80);
+});
+
+test('a forged message before the first reply is refused (no receiving chain)', () => {
+	const A = party(), B = party();
+	const bu = bundleOf(B, 0);
+	const x = P.x3dhInitiate(A.sk, bu);
+	const a = P.ratchetNew();
+	P.ratchetInitInitiator(a, x.sk, x.ad, bu.spk, x.init);
+	enc(a, 'hi');
+	// keyed as the library would key an all-zero chain
+	let ck = new Uint8Array(32);
+	const mk = sodium.crypto_auth_hmacsha256(Uint8Array.of(1), ck);
+	const key = P.hkdf(32, null, mk, P.ascii(P.RATCHET_MSG_INFO));
+	const hdr = new Uint8Array(42);
+	hdr[0] = 2;
+	hdr.set(bu.spk, 2);
+	const nonce = sodium.randombytes_buf(24);
+	const ct = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(P.pad(te.encode('forged')),
+		P.concat(x.ad, hdr), null, nonce, key);
+	assert.throws(() => P.ratchetDecrypt(a, P.concat(hdr, nonce, ct)), { code: 'crypto' });
+	assert.equal(P.ratchetSendsInit(a), true);
+});
+
+test('bundles: forged, foreign, malformed', () => {
+	const B = party(), other = party();
+	const bu = bundleOf(B, 3);
+	const buf = P.x3dhBundleEncode(bu);
+	assert.equal(buf.length, 135 + 3 * 36);
+	const got = P.x3dhBundleVerify(buf, B.pk);
+	assert.equal(got.opk.length, 3);
+	assert.equal(got.spkId, 9);
+	P.x3dhBundleVerify(buf, null);
+	assert.throws(() => P.x3dhBundleVerify(buf, other.pk), { code: 'bad_signature' });
+	for (let off = 1; off < 133; off += 7) {
+		buf[off] ^= 0x40;
+		assert.throws(() => P.x3dhBundleVerify(buf, null));
+		buf[off] ^= 0x40;
+	}
+	buf[80] ^= 1;
+	assert.throws(() => P.x3dhBundleVerify(buf, B.pk), { code: 'bad_signature' });
+	assert.throws(() => P.x3dhInitiate(other.sk, P.x3dhBundleDecode(buf)), { code: 'bad_signature' });
+	buf[80] ^= 1;
+	assert.throws(() => P.x3dhBundleVerify(buf.subarray(0, buf.length - 1), null), { code: 'bad_field' });
+	assert.throws(() => P.x3dhBundleVerify(P.concat(buf, Uint8Array.of(0)), null), { code: 'bad_field' });
+	assert.throws(() => P.x3dhBundleVerify(buf.subarray(0, 100), null), { code: 'bad_field' });
+	buf[134] = 2;
+	assert.throws(() => P.x3dhBundleVerify(buf, null), { code: 'bad_field' });
+	P.x3dhBundleVerify(buf.subarray(0, 135 + 2 * 36), null);
+	buf[134] = 3;
+	buf[0] = 2;
+	assert.throws(() => P.x3dhBundleVerify(buf, null), { code: 'bad_field' });
+	bu.opk[1].id = bu.opk[0].id;
+	assert.throws(() => P.x3dhBundleDecode(P.x3dhBundleEncode(bu)), { code: 'bad_field' });
+	bu.opk = Array.from({ length: 101 }, (_, i) => ({ id: i, pk: new Uint8Array(32) }));
+	assert.throws(() => P.x3dhBundleEncode(bu), { code: 'usage' });
+	bu.opk.pop();
+	assert.equal(P.x3dhBundleEncode(bu).length, P.X3DH_BUNDLE_MAX_BYTES);
+	bu.opk = [];
+	assert.equal(P.x3dhBundleVerify(P.x3dhBundleEncode(bu), B.pk).opk.length, 0);
+});
+
+test('certificates: forged, foreign, expired, self-made', () => {
+	const p = sodium.crypto_sign_keypair(), o = sodium.crypto_sign_keypair(), c = sodium.crypto_sign_keypair();
+	const info = { counsellorPk: c.publicKey, programmeId: 7, notBefore: 1000, notAfter: 2000 };
+	const cert = P.certSign(p.privateKey, info);
+	assert.equal(cert[0], P.CERT_VERSION);
+	assert.deepEqual(P.certVerify(cert, p.publicKey, c.publicKey, 1500),
+		{ counsellorPk: c.publicKey, programmeId: 7, notBefore: 1000, notAfter: 2000 });
+	P.certVerify(cert, p.publicKey, null, 1000);
+	P.certVerify(cert, p.publicKey, c.publicKey, 1999);
+	assert.throws(() => P.certVerify(cert, p.publicKey, c.publicKey, 2000), { code: 'crypto' });
+	assert.throws(() => P.certVerify(cert, p.publicKey, c.publicKey, 999), { code: 'crypto' });
+	assert.throws(() => P.certVerify(cert, o.publicKey, c.publicKey, 1500), { code: 'bad_signature' });
+	assert.throws(() => P.certVerify(cert, p.publicKey, o.publicKey, 1500), { code: 'bad_signature' });
+	for (let i = 0; i < P.CERT_BYTES; i += 5) {
+		cert[i] ^= 0x10;
+		assert.throws(() => P.certVerify(cert, p.publicKey, c.publicKey, 1500), { code: 'bad_signature' });
+		cert[i] ^= 0x10;
+	}
+	assert.throws(() => P.certVerify(cert.subarray(0, 120), p.publicKey, c.publicKey, 1500), { code: 'bad_field' });
+	const self = P.certSign(c.privateKey, info);
+	assert.throws(() => P.certVerify(self, p.publicKey, c.publicKey, 1500), { code: 'bad_signature' });
+	assert.throws(() => P.certSign(p.privateKey, { ...info, notAfter: 1000 }), { code: 'usage' });
+});
+
+test('login signature and invites, base64 and frames', () => {
+	const u = sodium.crypto_sign_keypair(), s = sodium.crypto_sign_keypair();
+	const ch = sodium.randombytes_buf(32);
+	const sig = P.ocryptoLoginSign(u.privateKey, s.publicKey, ch);
+	const msg = P.ocryptoLoginMessage(s.publicKey, ch, u.publicKey);
+	assert.equal(msg.length, 112);
+	assert.equal(td.decode(msg.subarray(0, 16)), 'offramp-login-v1');
+	P.ocryptoLoginVerify(sig, s.publicKey, ch, u.publicKey);
+	// bound to the server key and the challenge
+	assert.throws(() => P.ocryptoLoginVerify(sig, u.publicKey, ch, u.publicKey), { code: 'bad_signature' });
+	ch[0] ^= 1;
+	assert.throws(() => P.ocryptoLoginVerify(sig, s.publicKey, ch, u.publicKey), { code: 'bad_signature' });
+	assert.throws(() => P.ocryptoLoginSign(u.privateKey, s.publicKey, new Uint8Array(31)), { code: 'usage' });
+	const tok = sodium.randombytes_buf(32);
+	const t = P.ocryptoInviteEncode(tok);
+	assert.deepEqual(P.ocryptoInviteDecode(t), tok);
+	for (const badTok of ['', 'abc', t + 'A', t.slice(1), t.replace(/.$/, '='), 'x'.repeat(64)])
+		assert.throws(() => P.ocryptoInviteDecode(badTok), { code: 'bad_invite' });
+	assert.deepEqual(P.b64Decode('AAEC', 3, 3), Uint8Array.of(0, 1, 2));
+	for (const b of ['AAE', 'AAE=x', 'AA==AA==', 'AAF=', ' AAEC', 'AA\nEC'])
+		assert.throws(() => P.b64Decode(b, 0, 16, 'ct'), { code: 'bad_field', field: 'ct' });
+	assert.throws(() => P.b64Decode('AAECAw==', 0, 3, 'key'), { code: 'bad_field' });
+	assert.throws(() => P.b64Decode('A'.repeat(1 << 20), 0, 16), { code: 'bad_field' });
+	assert.equal(P.frameIsToken('en'), true);
+	for (const t2 of ['', '-en', 'EN', 'a b', 'x'.repeat(33)]) assert.equal(P.frameIsToken(t2), false);
+	assert.equal(P.frameIsName('Sam'), true);
+	for (const n of ['', 'a\nb', 'x'.repeat(65), '\ud800']) assert.equal(P.frameIsName(n), false);
+	assert.equal(P.frameParse('{"v":1,"type":"ping.ok","re":3}').re, 3);
+	assert.throws(() => P.frameParse('[1]'), { code: 'bad_json' });
+	assert.throws(() => P.frameParse('{"v":2,"type":"x"}'), { code: 'bad_version' });
+	assert.throws(() => P.frameParse('{"v":1}'), { code: 'bad_field', field: 'type' });
+	assert.throws(() => P.frameParse('{"v":1,"type":"x","re":-1}'), { code: 'bad_field', field: 're' });
+	assert.throws(() => P.frameParse('"' + 'x'.repeat(P.OFR_FRAME_MAX) + '"'), { code: 'too_big' });
+});

@@ -1,0 +1,203 @@
+// proto_vectors.test.js: the web client's proto/ mirror against every
+// vector of proto/vectors/*.json, read at test time, so that those files
+// stay the one conformance suite of the C and the JavaScript sides (as
+// tests/unit/test_ratchet_vectors.c does for C).
+
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sodium from 'libsodium-wrappers-sumo';
+import * as P from '../src/proto/index.js';
+
+const VEC = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'proto', 'vectors');
+const load = (name) => JSON.parse(fs.readFileSync(path.join(VEC, name), 'utf8'));
+const hex = P.fromHex, toHex = P.toHex;
+
+before(async () => {
+	await P.ocryptoInit();
+});
+
+test('every vector file is covered by this test', () => {
+	const files = fs.readdirSync(VEC).filter((f) => f.endsWith('.json')).sort();
+	assert.deepEqual(files, ['cert.json', 'hkdf.json', 'pad.json', 'ratchet.json', 'safety.json', 'x3dh.json']);
+});
+
+test('hkdf.json: RFC 5869 cases', () => {
+	const j = load('hkdf.json');
+	assert.ok(j.cases.length >= 3);
+	for (const c of j.cases) {
+		const prk = P.hkdfExtract(hex(c.salt), hex(c.ikm));
+		assert.equal(toHex(prk), c.prk);
+		assert.equal(toHex(P.hkdfExpand(c.length, prk, hex(c.info))), c.okm);
+		assert.equal(toHex(P.hkdf(c.length, hex(c.salt), hex(c.ikm), hex(c.info))), c.okm);
+	}
+	assert.throws(() => P.hkdf(0, null, new Uint8Array(1), null), { code: 'usage' });
+	assert.throws(() => P.hkdf(P.HKDF_OUT_MAX + 1, null, new Uint8Array(1), null), { code: 'usage' });
+	assert.equal(P.hkdf(P.HKDF_OUT_MAX, null, new Uint8Array(1), null).length, P.HKDF_OUT_MAX);
+});
+
+test('pad.json: buckets, cases, too long, bad padding', () => {
+	const j = load('pad.json');
+	assert.deepEqual([...P.PAD_BUCKETS], j.buckets);
+	for (const c of j.cases) {
+		assert.equal(P.padSize(c.length), c.padded_length, `length ${c.length}`);
+		const pt = c.plaintext !== undefined ? hex(c.plaintext)
+			: Uint8Array.from({ length: c.length }, (_, i) => (7 * i + 3) % 256);
+		const padded = P.pad(pt);
+		assert.equal(padded.length, c.padded_length);
+		if (c.padded !== undefined) assert.equal(toHex(padded), c.padded);
+		assert.equal(P.unpad(padded), c.length);
+	}
+	for (const n of j.too_long) {
+		assert.equal(P.padSize(n), 0);
+		assert.throws(() => P.pad(new Uint8Array(n)), { code: 'too_big' });
+	}
+	assert.ok(j.bad_padded.length >= 4);
+	for (const b of j.bad_padded) assert.throws(() => P.unpad(hex(b)), { code: 'crypto' });
+});
+
+test('safety.json: the same number both ways', () => {
+	const j = load('safety.json');
+	assert.equal(P.safetyNumber(hex(j.a), hex(j.b)), j.number);
+	assert.equal(P.safetyNumber(hex(j.b), hex(j.a)), j.number);
+	assert.throws(() => P.safetyNumber(hex(j.a), new Uint8Array(31)), { code: 'usage' });
+});
+
+test('cert.json: sign gives the certificate; valid and invalid times', () => {
+	const j = load('cert.json');
+	const kp = P.ocryptoSeedKeypair(hex(j.programme_seed));
+	assert.equal(toHex(kp.publicKey), j.programme_pub);
+	const info = { counsellorPk: hex(j.counsellor_pub), programmeId: j.programme_id,
+		notBefore: j.not_before, notAfter: j.not_after };
+	const cert = P.certSign(kp.privateKey, info);
+	assert.equal(toHex(cert), j.cert);
+	for (const t of j.valid_at) {
+		const got = P.certVerify(hex(j.cert), kp.publicKey, hex(j.counsellor_pub), t);
+		assert.equal(got.programmeId, j.programme_id);
+		assert.equal(got.notBefore, j.not_before);
+		assert.equal(got.notAfter, j.not_after);
+		assert.equal(toHex(got.counsellorPk), j.counsellor_pub);
+	}
+	for (const t of j.invalid_at)
+		assert.throws(() => P.certVerify(hex(j.cert), kp.publicKey, hex(j.counsellor_pub), t), { code: 'crypto' });
+});
+
+function keyQueue(list) {
+	const q = list.map(hex);
+	let i = 0;
+	const fn = (len) => {
+		assert.ok(i < q.length, 'random source exhausted');
+		assert.equal(q[i].length, len, `draw ${i} has the expected length`);
+		return q[i++].slice();
+	};
+	fn.used = () => i;
+	fn.total = q.length;
+	return fn;
+}
+
+test('x3dh.json: identities, signed prekey, bundles, agreement with and without the one-time key', () => {
+	const j = load('x3dh.json');
+	const a = P.ocryptoSeedKeypair(hex(j.ika_seed));
+	const b = P.ocryptoSeedKeypair(hex(j.ikb_seed));
+	assert.equal(toHex(a.publicKey), j.ika_pub);
+	assert.equal(toHex(b.publicKey), j.ikb_pub);
+	assert.equal(toHex(P.x3dhIdentityX25519Pk(a.publicKey)), j.ika_x25519_pub);
+	assert.equal(toHex(P.x3dhIdentityX25519Sk(b.privateKey)), j.ikb_x25519_sk);
+	assert.equal(toHex(sodium.crypto_scalarmult_base(hex(j.spk_sk))), j.spk_pub);
+	assert.equal(toHex(sodium.crypto_scalarmult_base(hex(j.opk_sk))), j.opk_pub);
+	const sig = P.x3dhSpkSign(b.privateKey, j.spk_id, hex(j.spk_pub));
+	assert.equal(toHex(sig), j.spk_sig);
+	const bundle = {
+		ik: b.publicKey, spkId: j.spk_id, spk: hex(j.spk_pub), spkSig: sig,
+		opk: [{ id: j.opk_id, pk: hex(j.opk_pub) },
+			{ id: 8, pk: sodium.crypto_scalarmult_base(hex(j.opk8_sk)) }],
+	};
+	assert.equal(toHex(P.x3dhBundleEncode(bundle)), j.bundle_upload);
+	P.x3dhBundleVerify(hex(j.bundle_upload), b.publicKey);
+	const fetched = P.x3dhBundleVerify(hex(j.bundle_fetched), b.publicKey);
+	assert.equal(fetched.opk.length, 1);
+	assert.equal(fetched.opk[0].id, j.opk_id);
+	for (const [b2, want, opk] of [[fetched, j.with_opk, hex(j.opk_sk)],
+		[{ ...fetched, opk: [] }, j.without_opk, null]]) {
+		P.csprngSetTestHook(keyQueue([j.ek_sk]));
+		let r;
+		try {
+			r = P.x3dhInitiate(a.privateKey, b2);
+		} finally {
+			P.csprngSetTestHook(null);
+		}
+		assert.equal(toHex(r.init.ek), j.ek_pub);
+		assert.equal(toHex(r.sk), want.sk);
+		assert.equal(toHex(r.ad), want.ad);
+		assert.equal(r.init.hasOpk, opk !== null);
+		const s = P.x3dhRespond(r.init, b.privateKey, hex(j.spk_sk), opk);
+		assert.equal(toHex(s.sk), want.sk);
+		assert.equal(toHex(s.ad), want.ad);
+	}
+});
+
+test('ratchet.json: the whole conversation, byte for byte', () => {
+	const j = load('ratchet.json');
+	const x = load('x3dh.json');
+	assert.equal(j.version, P.RATCHET_VERSION);
+	const ikb = P.ocryptoSeedKeypair(hex(x.ikb_seed));
+	const qa = keyQueue(j.alice_random), qb = keyQueue(j.bob_random);
+	const init = { ik: hex(j.init.ik), ek: hex(j.init.ek), spkId: j.init.spk_id, hasOpk: true, opkId: j.init.opk_id };
+	const a = P.ratchetNew(), b = P.ratchetNew();
+	const msgs = [];
+	let bReady = false, nsend = 0, nrecv = 0;
+	try {
+		P.csprngSetTestHook(qa);
+		P.ratchetInitInitiator(a, hex(j.sk), hex(j.ad), hex(j.spk_pub), init);
+		for (const e of j.events) {
+			const pt = hex(e.plaintext);
+			if (e.op === 'send') {
+				const fromA = e.from === 'a';
+				P.csprngSetTestHook(fromA ? qa : qb);
+				const wire = P.ratchetEncrypt(fromA ? a : b, pt);
+				assert.equal(toHex(wire), e.wire, `message ${e.msg}`);
+				const m = P.ratchetMsgParse(wire);
+				assert.equal(toHex(m.nonce), e.nonce);
+				msgs[e.msg] = wire;
+				nsend++;
+				continue;
+			}
+			let got;
+			if (e.to === 'b') {
+				P.csprngSetTestHook(qb);
+				if (!bReady) {
+					const m = P.ratchetMsgParse(msgs[e.msg]);
+					assert.ok(m.hasInit);
+					const s = P.x3dhRespond(m.init, ikb.privateKey, hex(x.spk_sk), hex(x.opk_sk));
+					assert.equal(toHex(s.sk), j.sk);
+					assert.equal(toHex(s.ad), j.ad);
+					P.ratchetInitResponder(b, s.sk, s.ad, m.init, hex(j.spk_pub), hex(j.spk_sk));
+					bReady = true;
+				}
+				got = P.ratchetDecrypt(b, msgs[e.msg]);
+				assert.equal(P.ratchetSkippedCount(b), e.skipped_after);
+			} else {
+				P.csprngSetTestHook(qa);
+				got = P.ratchetDecrypt(a, msgs[e.msg]);
+				assert.equal(P.ratchetSkippedCount(a), e.skipped_after);
+			}
+			assert.equal(toHex(got), e.plaintext, `message ${e.msg}`);
+			nrecv++;
+		}
+	} finally {
+		P.csprngSetTestHook(null);
+	}
+	assert.ok(nsend >= 9 && nrecv >= 8);
+	// every key and nonce drawn, in order
+	assert.equal(qa.used(), qa.total);
+	assert.equal(qb.used(), qb.total);
+	// the X3DH fields end after A's first reply
+	assert.equal(P.ratchetSendsInit(a), false);
+	// the saved states reload to the same bytes
+	for (const r of [a, b]) {
+		const st = P.ratchetStateSave(r);
+		assert.deepEqual(P.ratchetStateSave(P.ratchetStateLoad(st)), st);
+	}
+});

@@ -1,0 +1,132 @@
+// The intents without a browser: a fake core (the API of core.js, in
+// memory) and the real store. What the views would show is read from the
+// one state object.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import sodium from 'libsodium-wrappers-sumo';
+import { createStore } from '../src/app/store.js';
+import { createController } from '../src/app/controller.js';
+import { decodeRecovery } from '../src/app/recovery.js';
+
+await sodium.ready;
+const tick = () => new Promise((r) => setTimeout(r, 0));
+
+class FakeCore {
+	constructor(opts) {
+		this.opts = opts;
+		this.handlers = {};
+		this.list = [];
+		this.msgs = {};
+		this.loggedOut = false;
+		this.connection = 'offline';
+	}
+	on(name, fn) {
+		(this.handlers[name] ||= []).push(fn);
+		return () => {};
+	}
+	emit(name, ev) {
+		for (const fn of this.handlers[name] || []) fn(ev);
+	}
+	get account() { return this.acct || null; }
+	async login() {
+		this.connection = 'online';
+		this.emit('connection', { state: 'online' });
+		this.acct = { key: 'K', role: 'client', name: 'quiet-heron-42', programme: null };
+		return this.acct;
+	}
+	cases() { return this.list.map((c) => ({ ...c })); }
+	caseOf(id) { return this.list.find((c) => c.id === id) || null; }
+	async refreshCases() { return this.cases(); }
+	messages(id) { return (this.msgs[id] || []).map((m) => ({ ...m })); }
+	markRead() {}
+	safety() { return []; }
+	async requestCase(intake) {
+		this.intake = intake;
+		const c = { id: 7, status: 'waiting', language: intake.language, topic: null, urgency: 'normal', created: 1, updated: 1,
+			participants: [{ key: 'K', role: 'client', name: 'quiet-heron-42', me: true }], blocked: false };
+		this.list.push(c);
+		return { ...c };
+	}
+	send(id, text) {
+		if (text === 'boom') throw Object.assign(new Error('case_closed'), { code: 'case_closed' });
+		const m = { mid: `m${text}`, caseId: id, from: 'K', name: 'quiet-heron-42', mine: true, text, ts: 2, state: 'queued' };
+		(this.msgs[id] ||= []).push(m);
+		return m;
+	}
+	exportRecovery() { return Uint8Array.from([1, 2, 3, 4, 5]); }
+	logout() { this.loggedOut = true; }
+}
+
+function setup() {
+	const store = createStore();
+	let core;
+	const replaced = [];
+	const win = { location: { replace: (u) => replaced.push(u) }, document: { body: {}, title: 'x' },
+		addEventListener() {}, removeEventListener() {} };
+	const intents = createController({
+		store, sodium,
+		createCore: async (o) => (core = new FakeCore(o)),
+		config: { url: 'ws://x/', WebSocket: class {}, pins: [[1, 'AA']], exitUrl: 'https://neutral.example/', win, idb: null },
+	});
+	return { store, intents, replaced, core: () => core };
+}
+
+test('one intent from the start screen to a waiting conversation, with the wishes as intake', async () => {
+	const { store, intents, core } = setup();
+	intents.setWish('topic', 'family');
+	intents.setWish('gender', '');
+	await intents.startClient();
+	const s = store.state;
+	assert.equal(s.screen, 'conversation');
+	assert.equal(s.current, 7);
+	assert.equal(s.cases[7].case.status, 'waiting');
+	assert.deepEqual(core().intake, { language: 'en', topic: 'family' });
+	assert.deepEqual(core().opts.pins, [[1, 'AA']], 'the built-in pins reach the core');
+	assert.equal(s.error, null);
+});
+
+test('typing while waiting: the text goes to the outbox; a refused send keeps it and says why', async () => {
+	const { store, intents } = setup();
+	await intents.startClient();
+	intents.draft(7, 'hello');
+	assert.equal(intents.send(7, 'hello'), true);
+	assert.equal(store.state.drafts[7], '');
+	assert.equal(store.state.cases[7].messages[0].state, 'queued');
+	intents.draft(7, 'boom');
+	assert.equal(intents.send(7, 'boom'), false, 'the composer keeps the text');
+	assert.equal(store.state.drafts[7], 'boom');
+	assert.deepEqual(store.state.error, { key: 'err_case_closed', vars: undefined });
+});
+
+test('the recovery code carries the core recovery bytes', async () => {
+	const { store, intents } = setup();
+	await intents.startClient();
+	intents.showRecovery();
+	assert.deepEqual([...decodeRecovery(sodium, store.state.recovery)], [1, 2, 3, 4, 5]);
+});
+
+test('quick exit in leave-no-trace mode: the core is let go, the state forgotten, the page replaced', async () => {
+	const { store, intents, replaced, core } = setup();
+	await intents.startClient();
+	intents.send(7, 'secret text');
+	const c = core();
+	intents.quickExit();
+	assert.deepEqual(replaced, ['https://neutral.example/']);
+	assert.equal(c.loggedOut, true);
+	assert.deepEqual(store.state.cases, {});
+	assert.equal(store.state.me, null);
+	assert.ok(!JSON.stringify(store.state).includes('secret text'));
+	await tick();
+});
+
+test('a bad region or a short passphrase is refused before anything is made', async () => {
+	const { store, intents, core } = setup();
+	intents.setWish('region', 'Köln!');
+	await intents.startClient();
+	assert.equal(store.state.error.key, 'err_region');
+	intents.setWish('region', '');
+	intents.setMode('device');
+	await intents.startClient({ passphrase: 'short' });
+	assert.equal(store.state.error.key, 'err_passphrase_short');
+	assert.equal(core(), undefined, 'no core, no key made');
+});
