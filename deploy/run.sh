@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# run.sh: installs the dependencies, builds a Release into ./build, and runs
-# offramp-server in the foreground on 127.0.0.1 with TLS (a self-signed
-# certificate in the data directory). On its first start the server prints
-# the one-time admin bootstrap token.
+# run.sh: installs the dependencies, builds a Release into ./build and the
+# web client into client-web/dist, and runs offramp-server in the
+# foreground on 127.0.0.1 with TLS (a self-signed certificate in the data
+# directory), serving the web client on the same port. On its first start
+# the server prints the one-time admin bootstrap token.
 #   OFFRAMP_DATA  data directory (default ./offramp-data)
 #   OFFRAMP_PORT  port (default 7443)
 set -euo pipefail
@@ -13,6 +14,7 @@ cd "$root"
 bash deploy/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
 make -C build -j2 --no-print-directory
+bash deploy/build-web.sh
 
 data=${OFFRAMP_DATA:-./offramp-data}
 port=${OFFRAMP_PORT:-7443}
@@ -22,6 +24,10 @@ data=$(cd "$data" && pwd)
 bash deploy/gen-cert.sh "$data"
 
 cat <<HINT
+
+The web client: open https://127.0.0.1:$port/ (the certificate is
+self-signed: the browser asks once). Bundle hash to publish:
+  $(cat client-web/dist/BUNDLE-HASH)
 
 To use the CLI against this server, in another shell:
   export OFFRAMP_SERVER=wss://127.0.0.1:$port OFFRAMP_CA=$data/cert.pem
@@ -34,4 +40,5 @@ HINT
 
 exec "$root/build/server/offramp-server" --data "$data" \
 	--listen 127.0.0.1 --port "$port" \
-	--cert "$data/cert.pem" --key "$data/key.pem"
+	--cert "$data/cert.pem" --key "$data/key.pem" \
+	--web "$root/client-web/dist"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# run.sh: the whole test suite. Installs the dependencies, builds ./build
-# (RelWithDebInfo) and ./build-asan (Debug, AddressSanitizer +
+# run.sh: the whole test suite. Installs the dependencies (Debian packages,
+# chromium, the web client's npm packages with npm ci), builds the web
+# client, ./build (RelWithDebInfo) and ./build-asan (Debug, AddressSanitizer +
 # UndefinedBehaviorSanitizer), runs ctest in both, prints both summaries,
 # and exits non-zero if either run failed.
 set -euo pipefail
@@ -12,7 +13,8 @@ jobs=2
 logdir=$(mktemp -d "${TMPDIR:-/tmp}/offramp-tests.XXXXXX")
 trap 'rm -rf "$logdir"' EXIT
 
-bash deploy/install-deps.sh
+bash deploy/install-deps.sh --test
+bash deploy/build-web.sh
 
 echo "== build: ./build (RelWithDebInfo)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

@@ -29,8 +29,8 @@ import WebSocket from 'ws';
 import { createCore } from '../src/core.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const SERVER_BIN = path.join(ROOT, 'build', 'server', 'offramp-server');
-const CLI_BIN = path.join(ROOT, 'build', 'client-cli', 'offramp');
+const SERVER_BIN = process.env.OFFRAMP_SERVER_BIN || path.join(ROOT, 'build', 'server', 'offramp-server');
+const CLI_BIN = process.env.OFFRAMP_CLI_BIN || path.join(ROOT, 'build', 'client-cli', 'offramp');
 const MARK = `w${process.pid}x${Date.now() % 100000}`;
 const servers = [];
 const cores = [];

@@ -18,7 +18,7 @@ export const REPO = path.resolve(WEB_ROOT, '..');
 export const DIST = path.join(WEB_ROOT, 'dist');
 export const SERVER_BIN = process.env.OFFRAMP_SERVER_BIN || path.join(REPO, 'build/server/offramp-server');
 export const CLI_BIN = process.env.OFFRAMP_CLI_BIN || path.join(REPO, 'build/client-cli/offramp');
-export const SHOTS = path.join(REPO, 'build/web-screenshots');
+export const SHOTS = process.env.OFFRAMP_SHOTS_DIR || path.join(REPO, 'build/web-screenshots');
 export const EXIT_URL = 'https://www.bbc.com/weather';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
