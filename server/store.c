@@ -33,6 +33,7 @@
 #define CASE_ID_MASK	((UINT64_C(1) << 53) - 1)
 #define CASE_ID_TRIES	8
 #define PROFILE_CAPACITY	5	/* the default of a new counsellor */
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
 /*
  * Migrations, in order: migrations[i] takes PRAGMA user_version from i to
@@ -710,6 +711,77 @@ corrupt(struct store *st, sqlite3_stmt *s, const char *what)
 	return OFR_E_INTERNAL;
 }
 
+/* Reads the current row of s into out; -1 when a field breaks the
+ * schema's promises. */
+typedef int row_reader(sqlite3_stmt *s, void *out);
+
+/* Binds params[0..n-1] to ?1..?n of s: SQLITE_OK or SQLite's error. */
+static int
+bind_params(sqlite3_stmt *s, const int64_t *params, size_t n)
+{
+	int rc = SQLITE_OK;
+
+	for (size_t i = 0; i < n && rc == SQLITE_OK; i++)
+		rc = sqlite3_bind_int64(s, (int)i + 1, params[i]);
+	return rc;
+}
+
+/*
+ * The one get-row body: binds params to ?1..?n of statement id (the caller
+ * may have bound other parameters), steps it once and reads the row into
+ * out with read (NULL: only whether there is one); s is reset in every
+ * case. Returns 0, OFR_E_NOT_FOUND when there is no row, or
+ * OFR_E_INTERNAL (logged as what) on an SQLite failure or a row that
+ * breaks the schema's promises.
+ */
+static int
+get_row(struct store *st, enum stmt_id id, const int64_t *params, size_t n,
+    row_reader *read, void *out, const char *what)
+{
+	sqlite3_stmt *s = st->s[id];
+	int rc;
+
+	if (bind_params(s, params, n) != SQLITE_OK)
+		return fail(st, s, what);
+	if ((rc = row(st, s, what)) <= 0)
+		return rc == 0 ? OFR_E_NOT_FOUND : rc;
+	if (read != NULL && read(s, out) != 0)
+		return corrupt(st, s, what);
+	done(s);
+	return 0;
+}
+
+/* Reads column 0 into an int64_t. */
+static int
+int64_col(sqlite3_stmt *s, void *out)
+{
+	*(int64_t *)out = sqlite3_column_int64(s, 0);
+	return 0;
+}
+
+/* The count(*) of statement id bound to params; no row is a failure. */
+static int
+count_of(struct store *st, enum stmt_id id, const int64_t *params, size_t n,
+    int64_t *count, const char *what)
+{
+	int rc = get_row(st, id, params, n, int64_col, count, what);
+
+	return rc == OFR_E_NOT_FOUND ? fail(st, NULL, what) : rc;
+}
+
+/* 1 in *yes when statement id bound to params gives a row, else 0. */
+static int
+exists(struct store *st, enum stmt_id id, const int64_t *params, size_t n,
+    int *yes, const char *what)
+{
+	int rc = get_row(st, id, params, n, NULL, NULL, what);
+
+	if (rc != 0 && rc != OFR_E_NOT_FOUND)
+		return rc;
+	*yes = rc == 0;
+	return 0;
+}
+
 /* 1 when s (in a buffer of cap bytes) is "," or ",tok,...," of valid
  * tokens: the form frame_token_list() gives and the matching relies on. */
 static int
@@ -1084,23 +1156,18 @@ store_programme_create(struct store *st, const char *name, int64_t now,
 int
 store_programme_first(struct store *st, int64_t *id)
 {
-	sqlite3_stmt *s = st->s[S_PROGRAMME_FIRST];
-	int rc;
-
-	if ((rc = row(st, s, __func__)) <= 0)
-		return rc == 0 ? OFR_E_NOT_FOUND : rc;
-	*id = sqlite3_column_int64(s, 0);
-	done(s);
-	return 0;
+	return get_row(st, S_PROGRAMME_FIRST, NULL, 0, int64_col, id,
+	    __func__);
 }
 
 /* Accounts. */
 
-/* Reads ACCOUNT_COLS of the current row; -1 when a field breaks the
- * schema's promises (the caller reports it with corrupt()). */
+/* Reads ACCOUNT_COLS into a struct account. */
 static int
-account_cols(sqlite3_stmt *s, struct account *out)
+account_cols(sqlite3_stmt *s, void *row)
 {
+	struct account *out = row;
+
 	memset(out, 0, sizeof(*out));
 	out->id = sqlite3_column_int64(s, 0);
 	if (col_blob(s, 1, out->key, OFR_PK_BYTES) != 0 ||
@@ -1113,20 +1180,6 @@ account_cols(sqlite3_stmt *s, struct account *out)
 	return 0;
 }
 
-static int
-account_row(struct store *st, sqlite3_stmt *s, struct account *out,
-    const char *what)
-{
-	int rc;
-
-	if ((rc = row(st, s, what)) <= 0)
-		return rc == 0 ? OFR_E_NOT_FOUND : rc;
-	if (account_cols(s, out) != 0)
-		return corrupt(st, s, what);
-	done(s);
-	return 0;
-}
-
 int
 store_account_by_key(struct store *st, const uint8_t key[OFR_PK_BYTES],
     struct account *out)
@@ -1135,17 +1188,15 @@ store_account_by_key(struct store *st, const uint8_t key[OFR_PK_BYTES],
 
 	if (bind_blob(s, 1, key, OFR_PK_BYTES) != SQLITE_OK)
 		return fail(st, s, __func__);
-	return account_row(st, s, out, __func__);
+	return get_row(st, S_ACCOUNT_BY_KEY, NULL, 0, account_cols, out,
+	    __func__);
 }
 
 int
 store_account_by_id(struct store *st, int64_t id, struct account *out)
 {
-	sqlite3_stmt *s = st->s[S_ACCOUNT_BY_ID];
-
-	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK)
-		return fail(st, s, __func__);
-	return account_row(st, s, out, __func__);
+	return get_row(st, S_ACCOUNT_BY_ID, &id, 1, account_cols, out,
+	    __func__);
 }
 
 int
@@ -1214,14 +1265,7 @@ store_account_set_name(struct store *st, int64_t account, const char *name)
 int
 store_admin_count(struct store *st, int64_t *n)
 {
-	sqlite3_stmt *s = st->s[S_ADMIN_COUNT];
-	int rc;
-
-	if ((rc = row(st, s, __func__)) <= 0)
-		return rc == 0 ? fail(st, NULL, __func__) : rc;
-	*n = sqlite3_column_int64(s, 0);
-	done(s);
-	return 0;
+	return count_of(st, S_ADMIN_COUNT, NULL, 0, n, __func__);
 }
 
 /* Counsellor profiles. */
@@ -1248,21 +1292,19 @@ profile_cols(sqlite3_stmt *s, int i, struct profile *out)
 	return 0;
 }
 
+/* Reads a row of S_PROFILE_GET into a struct profile. */
+static int
+profile_row(sqlite3_stmt *s, void *out)
+{
+	return profile_cols(s, 0, out);
+}
+
 /* OFR_E_NOT_FOUND when the account has no profile (not a counsellor). */
 int
 store_profile_get(struct store *st, int64_t account, struct profile *out)
 {
-	sqlite3_stmt *s = st->s[S_PROFILE_GET];
-	int rc;
-
-	if (sqlite3_bind_int64(s, 1, account) != SQLITE_OK)
-		return fail(st, s, __func__);
-	if ((rc = row(st, s, __func__)) <= 0)
-		return rc == 0 ? OFR_E_NOT_FOUND : rc;
-	if (profile_cols(s, 0, out) != 0)
-		return corrupt(st, s, __func__);
-	done(s);
-	return 0;
+	return get_row(st, S_PROFILE_GET, &account, 1, profile_row, out,
+	    __func__);
 }
 
 /* 1 when t (in a buffer of cap bytes) is "" or a token. */
@@ -1383,17 +1425,9 @@ int
 store_invite_pending(struct store *st, int64_t programme, int64_t now,
     int64_t *n)
 {
-	sqlite3_stmt *s = st->s[S_INVITE_PENDING];
-	int rc;
+	const int64_t key[] = { programme, now };
 
-	if (sqlite3_bind_int64(s, 1, programme) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, now) != SQLITE_OK)
-		return fail(st, s, __func__);
-	if ((rc = row(st, s, __func__)) <= 0)
-		return rc == 0 ? fail(st, NULL, __func__) : rc;
-	*n = sqlite3_column_int64(s, 0);
-	done(s);
-	return 0;
+	return count_of(st, S_INVITE_PENDING, key, nitems(key), n, __func__);
 }
 
 int
@@ -1408,16 +1442,18 @@ store_invite_drop_bootstrap(struct store *st)
 
 /* Cases. */
 
+/* Reads CASE_COLS into a struct case_info. */
 static int
-case_row(struct store *st, sqlite3_stmt *s, struct case_info *out,
-    const char *what)
+case_cols(sqlite3_stmt *s, void *row)
 {
+	struct case_info *out = row;
+
 	memset(out, 0, sizeof(*out));
 	out->id = sqlite3_column_int64(s, 0);
 	out->status = sqlite3_column_int(s, 1);
 	if (col_text(s, 2, out->language, sizeof(out->language)) != 0 ||
 	    col_text(s, 3, out->topic, sizeof(out->topic)) != 0)
-		return corrupt(st, s, what);
+		return -1;
 	out->client = sqlite3_column_int64(s, 4);
 	out->counsellor = sqlite3_column_int64(s, 5);
 	out->created = sqlite3_column_int64(s, 6);
@@ -1428,7 +1464,7 @@ case_row(struct store *st, sqlite3_stmt *s, struct case_info *out,
 	    sizeof(out->prefs.gender)) != 0 ||
 	    col_text(s, 14, out->prefs.region,
 	    sizeof(out->prefs.region)) != 0)
-		return corrupt(st, s, what);
+		return -1;
 	out->prefs.age_band = sqlite3_column_int(s, 11);
 	out->prefs.background = sqlite3_column_int(s, 12);
 	out->prefs.format = sqlite3_column_int(s, 13);
@@ -1436,21 +1472,6 @@ case_row(struct store *st, sqlite3_stmt *s, struct case_info *out,
 	out->met = (unsigned)sqlite3_column_int(s, 16);
 	out->first_response = sqlite3_column_int64(s, 17);
 	out->left = sqlite3_column_int64(s, 18);
-	return 0;
-}
-
-/* One case by a one-row query s, already bound. */
-static int
-case_one(struct store *st, sqlite3_stmt *s, struct case_info *out,
-    const char *what)
-{
-	int rc;
-
-	if ((rc = row(st, s, what)) <= 0)
-		return rc == 0 ? OFR_E_NOT_FOUND : rc;
-	if ((rc = case_row(st, s, out, what)) != 0)
-		return rc;
-	done(s);
 	return 0;
 }
 
@@ -1553,22 +1574,15 @@ out:
 int
 store_case_get(struct store *st, int64_t id, struct case_info *out)
 {
-	sqlite3_stmt *s = st->s[S_CASE_GET];
-
-	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK)
-		return fail(st, s, __func__);
-	return case_one(st, s, out, __func__);
+	return get_row(st, S_CASE_GET, &id, 1, case_cols, out, __func__);
 }
 
 int
 store_case_open_of_client(struct store *st, int64_t client,
     struct case_info *out)
 {
-	sqlite3_stmt *s = st->s[S_CASE_OPEN_OF_CLIENT];
-
-	if (sqlite3_bind_int64(s, 1, client) != SQLITE_OK)
-		return fail(st, s, __func__);
-	return case_one(st, s, out, __func__);
+	return get_row(st, S_CASE_OPEN_OF_CLIENT, &client, 1, case_cols, out,
+	    __func__);
 }
 
 /* The cases are read in full before fn sees the first, so fn may call any
@@ -1590,8 +1604,10 @@ store_case_each_of(struct store *st, int64_t account,
 		goto out;
 	}
 	while (n < STORE_CASES_MAX && (step = sqlite3_step(s)) == SQLITE_ROW) {
-		if ((rc = case_row(st, s, &cases[n], __func__)) != 0)
+		if (case_cols(s, &cases[n]) != 0) {
+			rc = corrupt(st, s, __func__);
 			goto out;
+		}
 		n++;
 	}
 	if (n < STORE_CASES_MAX && step != SQLITE_DONE) {
@@ -1715,18 +1731,9 @@ int
 store_case_has_participant(struct store *st, int64_t case_id,
     int64_t account, int *yes)
 {
-	sqlite3_stmt *s = st->s[S_PARTICIPANT_HAS];
-	int rc;
+	const int64_t key[] = { case_id, account };
 
-	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, account) != SQLITE_OK)
-		return fail(st, s, __func__);
-	if ((rc = row(st, s, __func__)) < 0)
-		return rc;
-	*yes = rc;
-	if (rc == 1)
-		done(s);
-	return 0;
+	return exists(st, S_PARTICIPANT_HAS, key, nitems(key), yes, __func__);
 }
 
 int
@@ -1895,10 +1902,12 @@ store_messages_purge(struct store *st, int64_t before)
 
 /* Programmes' signing keys and counsellors' certificates. */
 
-/* Reads PROGRAMME_COLS; -1 when a field breaks the schema's promises. */
+/* Reads PROGRAMME_COLS into a struct programme. */
 static int
-programme_cols(sqlite3_stmt *s, struct programme *out)
+programme_cols(sqlite3_stmt *s, void *row)
 {
+	struct programme *out = row;
+
 	memset(out, 0, sizeof(*out));
 	out->id = sqlite3_column_int64(s, 0);
 	if (col_text(s, 1, out->name, sizeof(out->name)) != 0 ||
@@ -1919,17 +1928,8 @@ programme_cols(sqlite3_stmt *s, struct programme *out)
 int
 store_programme_get(struct store *st, int64_t id, struct programme *out)
 {
-	sqlite3_stmt *s = st->s[S_PROGRAMME_GET];
-	int rc;
-
-	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK)
-		return fail(st, s, __func__);
-	if ((rc = row(st, s, __func__)) <= 0)
-		return rc == 0 ? OFR_E_NOT_FOUND : rc;
-	if (programme_cols(s, out) != 0)
-		return corrupt(st, s, __func__);
-	done(s);
-	return 0;
+	return get_row(st, S_PROGRAMME_GET, &id, 1, programme_cols, out,
+	    __func__);
 }
 
 /* OFR_E_FORBIDDEN when the programme has a key already (or is unknown). */
@@ -1967,25 +1967,33 @@ store_account_set_cert(struct store *st, int64_t account,
 	return sqlite3_changes(st->db) == 1 ? 0 : OFR_E_NOT_FOUND;
 }
 
+/* Where store_account_cert() puts a row of S_CERT_GET. */
+struct cert_out {
+	uint8_t *cert;
+	int *has;
+};
+
+static int
+cert_cols(sqlite3_stmt *s, void *row)
+{
+	struct cert_out *out = row;
+
+	if (sqlite3_column_type(s, 0) == SQLITE_NULL)
+		return 0;
+	if (col_blob(s, 0, out->cert, CERT_BYTES) != 0)
+		return -1;
+	*out->has = 1;
+	return 0;
+}
+
 int
 store_account_cert(struct store *st, int64_t account,
     uint8_t cert[CERT_BYTES], int *has)
 {
-	sqlite3_stmt *s = st->s[S_CERT_GET];
-	int rc;
+	struct cert_out out = { cert, has };
 
 	*has = 0;
-	if (sqlite3_bind_int64(s, 1, account) != SQLITE_OK)
-		return fail(st, s, __func__);
-	if ((rc = row(st, s, __func__)) <= 0)
-		return rc == 0 ? OFR_E_NOT_FOUND : rc;
-	if (sqlite3_column_type(s, 0) != SQLITE_NULL) {
-		if (col_blob(s, 0, cert, CERT_BYTES) != 0)
-			return corrupt(st, s, __func__);
-		*has = 1;
-	}
-	done(s);
-	return 0;
+	return get_row(st, S_CERT_GET, &account, 1, cert_cols, &out, __func__);
 }
 
 int
@@ -2036,23 +2044,32 @@ store_spk_set(struct store *st, int64_t account, uint32_t id,
 	return exec(st, s, __func__);
 }
 
+/* Where store_spk_get() puts a row of S_SPK_GET. */
+struct spk_out {
+	uint32_t *id;
+	uint8_t *spk;
+	uint8_t *sig;
+};
+
+static int
+spk_cols(sqlite3_stmt *s, void *row)
+{
+	struct spk_out *out = row;
+
+	*out->id = (uint32_t)sqlite3_column_int64(s, 0);
+	if (col_blob(s, 1, out->spk, 32) != 0 ||
+	    col_blob(s, 2, out->sig, OFR_SIG_BYTES) != 0)
+		return -1;
+	return 0;
+}
+
 int
 store_spk_get(struct store *st, int64_t account, uint32_t *id,
     uint8_t spk[32], uint8_t sig[OFR_SIG_BYTES])
 {
-	sqlite3_stmt *s = st->s[S_SPK_GET];
-	int rc;
+	struct spk_out out = { id, spk, sig };
 
-	if (sqlite3_bind_int64(s, 1, account) != SQLITE_OK)
-		return fail(st, s, __func__);
-	if ((rc = row(st, s, __func__)) <= 0)
-		return rc == 0 ? OFR_E_NOT_FOUND : rc;
-	*id = (uint32_t)sqlite3_column_int64(s, 0);
-	if (col_blob(s, 1, spk, 32) != 0 ||
-	    col_blob(s, 2, sig, OFR_SIG_BYTES) != 0)
-		return corrupt(st, s, __func__);
-	done(s);
-	return 0;
+	return get_row(st, S_SPK_GET, &account, 1, spk_cols, &out, __func__);
 }
 
 /* OFR_E_BAD_FIELD when the account has this id already. */
@@ -2077,16 +2094,22 @@ store_otk_add(struct store *st, int64_t account, uint32_t id,
 int
 store_otk_count(struct store *st, int64_t account, int64_t *n)
 {
-	sqlite3_stmt *s = st->s[S_OTK_COUNT];
-	int rc;
+	return count_of(st, S_OTK_COUNT, &account, 1, n, __func__);
+}
 
-	if (sqlite3_bind_int64(s, 1, account) != SQLITE_OK)
-		return fail(st, s, __func__);
-	if ((rc = row(st, s, __func__)) <= 0)
-		return rc == 0 ? OFR_E_INTERNAL : rc;
-	*n = sqlite3_column_int64(s, 0);
-	done(s);
-	return 0;
+/* Where store_otk_take() puts a row of S_OTK_FIRST. */
+struct otk_out {
+	uint32_t *id;
+	uint8_t *pk;
+};
+
+static int
+otk_cols(sqlite3_stmt *s, void *row)
+{
+	struct otk_out *out = row;
+
+	*out->id = (uint32_t)sqlite3_column_int64(s, 0);
+	return col_blob(s, 1, out->pk, 32);
 }
 
 /* Deletes and gives the account's lowest one-time prekey. */
@@ -2094,19 +2117,15 @@ int
 store_otk_take(struct store *st, int64_t account, uint32_t *id,
     uint8_t pk[32])
 {
-	sqlite3_stmt *s = st->s[S_OTK_FIRST], *d = st->s[S_OTK_DELETE];
+	sqlite3_stmt *d = st->s[S_OTK_DELETE];
+	struct otk_out out = { id, pk };
 	int rc;
 
 	if ((rc = write_begin(st)) != 0)
 		return rc;
-	if (sqlite3_bind_int64(s, 1, account) != SQLITE_OK)
-		return fail(st, s, __func__);
-	if ((rc = row(st, s, __func__)) <= 0)
-		return rc == 0 ? OFR_E_NOT_FOUND : rc;
-	*id = (uint32_t)sqlite3_column_int64(s, 0);
-	if (col_blob(s, 1, pk, 32) != 0)
-		return corrupt(st, s, __func__);
-	done(s);
+	if ((rc = get_row(st, S_OTK_FIRST, &account, 1, otk_cols, &out,
+	    __func__)) != 0)
+		return rc;
 	if (sqlite3_bind_int64(d, 1, account) != SQLITE_OK ||
 	    sqlite3_bind_int64(d, 2, *id) != SQLITE_OK)
 		return fail(st, d, __func__);
@@ -2116,18 +2135,9 @@ store_otk_take(struct store *st, int64_t account, uint32_t *id,
 int
 store_share_case(struct store *st, int64_t a, int64_t b, int *yes)
 {
-	sqlite3_stmt *s = st->s[S_SHARE_CASE];
-	int rc;
+	const int64_t key[] = { a, b };
 
-	if (sqlite3_bind_int64(s, 1, a) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, b) != SQLITE_OK)
-		return fail(st, s, __func__);
-	if ((rc = row(st, s, __func__)) < 0)
-		return rc;
-	*yes = rc;
-	if (rc == 1)
-		done(s);
-	return 0;
+	return exists(st, S_SHARE_CASE, key, nitems(key), yes, __func__);
 }
 
 /* Issue 4: profiles, intake, queue, caseloads, admin tools. */
@@ -2307,38 +2317,23 @@ store_case_open_of_counsellor(struct store *st, int64_t counsellor,
 	return 0;
 }
 
-/* One count of a one-row query s, already bound. */
-static int
-count_of(struct store *st, sqlite3_stmt *s, int64_t *n, const char *what)
-{
-	int rc;
-
-	if ((rc = row(st, s, what)) <= 0)
-		return rc == 0 ? fail(st, NULL, what) : rc;
-	*n = sqlite3_column_int64(s, 0);
-	done(s);
-	return 0;
-}
-
 int
 store_case_unread(struct store *st, int64_t case_id, int64_t recipient,
     int64_t *n)
 {
-	sqlite3_stmt *s = st->s[S_CASE_UNREAD];
+	const int64_t key[] = { case_id, recipient };
 
-	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, recipient) != SQLITE_OK)
-		return fail(st, s, __func__);
-	return count_of(st, s, n, __func__);
+	return count_of(st, S_CASE_UNREAD, key, nitems(key), n, __func__);
 }
 
 /* Counsellors. */
 
-/* Reads COUNSELLOR_COLS and the two after them; -1 when a field breaks
- * the schema's promises. */
+/* Reads COUNSELLOR_COLS and the two after them into a struct
+ * counsellor. */
 static int
-counsellor_cols(sqlite3_stmt *s, struct counsellor *out)
+counsellor_cols(sqlite3_stmt *s, void *row)
 {
+	struct counsellor *out = row;
 	int i = ACCOUNT_NCOLS + PROFILE_NCOLS;
 
 	memset(out, 0, sizeof(*out));
@@ -2354,17 +2349,8 @@ counsellor_cols(sqlite3_stmt *s, struct counsellor *out)
 int
 store_counsellor_get(struct store *st, int64_t id, struct counsellor *out)
 {
-	sqlite3_stmt *s = st->s[S_COUNSELLOR_GET];
-	int rc;
-
-	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK)
-		return fail(st, s, __func__);
-	if ((rc = row(st, s, __func__)) <= 0)
-		return rc == 0 ? OFR_E_NOT_FOUND : rc;
-	if (counsellor_cols(s, out) != 0)
-		return corrupt(st, s, __func__);
-	done(s);
-	return 0;
+	return get_row(st, S_COUNSELLOR_GET, &id, 1, counsellor_cols, out,
+	    __func__);
 }
 
 /* fn may call other store functions, but not store_counsellor_each(). */
@@ -2614,11 +2600,7 @@ store_audit_each(struct store *st, int64_t programme, int64_t before,
 int
 store_queue_count(struct store *st, int64_t programme, int64_t *n)
 {
-	sqlite3_stmt *s = st->s[S_QUEUE_COUNT];
-
-	if (sqlite3_bind_int64(s, 1, programme) != SQLITE_OK)
-		return fail(st, s, __func__);
-	return count_of(st, s, n, __func__);
+	return count_of(st, S_QUEUE_COUNT, &programme, 1, n, __func__);
 }
 
 int
@@ -2646,15 +2628,10 @@ store_message_seen(struct store *st, int64_t sender,
     const uint8_t mid[OFR_MID_BYTES], int *yes)
 {
 	sqlite3_stmt *s = st->s[S_MESSAGE_SEEN];
-	int rc;
 
 	if (sqlite3_bind_int64(s, 1, sender) != SQLITE_OK ||
 	    bind_blob(s, 2, mid, OFR_MID_BYTES) != SQLITE_OK)
 		return fail(st, s, __func__);
-	if ((rc = row(st, s, __func__)) < 0)
-		return rc;
-	*yes = rc;
-	if (rc == 1)
-		done(s);
-	return 0;
+	return exists(st, S_MESSAGE_SEEN, NULL, 0, yes, __func__);
 }
+
