@@ -591,7 +591,6 @@ struct store {
 	int broken;		/* SQLite dropped it, or an undo failed */
 	int marked;		/* inside store_mark() .. store_unmark() */
 	int mark_open;		/* the request's savepoint is open */
-	int iterating;		/* inside store_deliveries_each() */
 };
 
 /* Resets s and drops its bindings, which point into the caller's memory. */
@@ -640,10 +639,10 @@ bind_blob(sqlite3_stmt *s, int i, const void *p, size_t n)
 }
 
 /* A row count as an SQL LIMIT. */
-static sqlite3_int64
+static int64_t
 limit_of(size_t max)
 {
-	return max > (size_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)max;
+	return max > (size_t)INT64_MAX ? INT64_MAX : (int64_t)max;
 }
 
 /* Runs s to its end, ignoring nothing: a row is an error here. */
@@ -780,6 +779,74 @@ exists(struct store *st, enum stmt_id id, const int64_t *params, size_t n,
 		return rc;
 	*yes = rc == 0;
 	return 0;
+}
+
+/* Reads the current row of s and hands it on as ctx says; setting *rc
+ * non-zero stops the walk. -1 when a field breaks the schema's promises. */
+typedef int row_visitor(sqlite3_stmt *s, void *ctx, int *rc);
+
+/*
+ * The one each-row body, and the store's one re-entrancy guard: when
+ * statement id is being stepped already (the caller is a callback of a
+ * walk of the same statement, which must not be restarted under it),
+ * logs and returns OFR_E_INTERNAL. Else binds params to ?1..?n, calls
+ * visit for each row until it sets *rc, and resets the statement.
+ * Returns 0 at the end of the rows, the *rc that stopped the walk, or
+ * OFR_E_INTERNAL (logged as what) on an SQLite failure or a row that
+ * breaks the schema's promises.
+ */
+static int
+each_row(struct store *st, enum stmt_id id, const int64_t *params, size_t n,
+    row_visitor *visit, void *ctx, const char *what)
+{
+	sqlite3_stmt *s = st->s[id];
+	int rc = 0, step = SQLITE_DONE;
+
+	if (sqlite3_stmt_busy(s)) {
+		log_err("store: %s: called from its own callback", what);
+		return OFR_E_INTERNAL;
+	}
+	if (bind_params(s, params, n) != SQLITE_OK)
+		return fail(st, s, what);
+	while (rc == 0 && (step = sqlite3_step(s)) == SQLITE_ROW)
+		if (visit(s, ctx, &rc) != 0)
+			return corrupt(st, s, what);
+	if (rc == 0 && step != SQLITE_DONE)
+		return fail(st, s, what);
+	done(s);
+	return rc;
+}
+
+/* Where ints_of() puts the integers. */
+struct int_list {
+	int64_t *v;
+	size_t max;
+	size_t *n;
+};
+
+static int
+int_add(sqlite3_stmt *s, void *ctx, int *rc)
+{
+	struct int_list *l = ctx;
+
+	if (*l->n < l->max)
+		l->v[(*l->n)++] = sqlite3_column_int64(s, 0);
+	*rc = *l->n == l->max;	/* full: step no further */
+	return 0;
+}
+
+/* Column 0 of the rows of statement id bound to params, at most max of
+ * them into v; *count set. */
+static int
+ints_of(struct store *st, enum stmt_id id, const int64_t *params, size_t n,
+    int64_t *v, size_t max, size_t *count, const char *what)
+{
+	struct int_list l = { v, max, count };
+	int rc;
+
+	*count = 0;
+	rc = each_row(st, id, params, n, int_add, &l, what);
+	return rc > 0 ? 0 : rc;
 }
 
 /* 1 when s (in a buffer of cap bytes) is "," or ",tok,...," of valid
@@ -1585,40 +1652,42 @@ store_case_open_of_client(struct store *st, int64_t client,
 	    __func__);
 }
 
+/* The cases store_case_each_of() reads before it calls back. */
+struct case_list {
+	struct case_info *cases;
+	size_t n;
+};
+
+static int
+case_add(sqlite3_stmt *s, void *ctx, int *rc)
+{
+	struct case_list *l = ctx;
+
+	if (case_cols(s, &l->cases[l->n]) != 0)
+		return -1;
+	*rc = ++l->n == STORE_CASES_MAX;	/* full: step no further */
+	return 0;
+}
+
 /* The cases are read in full before fn sees the first, so fn may call any
  * store function. */
 int
 store_case_each_of(struct store *st, int64_t account,
     int (*fn)(void *arg, const struct case_info *c), void *arg)
 {
-	sqlite3_stmt *s = st->s[S_CASE_EACH_OF];
-	struct case_info *cases;
-	size_t n = 0;
-	int rc = 0, step = SQLITE_DONE;
+	const int64_t key[] = { account, STORE_CASES_MAX };
+	struct case_list l = { NULL, 0 };
+	int rc;
 
-	if ((cases = calloc(STORE_CASES_MAX, sizeof(*cases))) == NULL)
+	if ((l.cases = calloc(STORE_CASES_MAX, sizeof(*l.cases))) == NULL)
 		return OFR_E_NOMEM;
-	if (sqlite3_bind_int64(s, 1, account) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, STORE_CASES_MAX) != SQLITE_OK) {
-		rc = fail(st, s, __func__);
-		goto out;
-	}
-	while (n < STORE_CASES_MAX && (step = sqlite3_step(s)) == SQLITE_ROW) {
-		if (case_cols(s, &cases[n]) != 0) {
-			rc = corrupt(st, s, __func__);
-			goto out;
-		}
-		n++;
-	}
-	if (n < STORE_CASES_MAX && step != SQLITE_DONE) {
-		rc = fail(st, s, __func__);
-		goto out;
-	}
-	done(s);
-	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = fn(arg, &cases[i]);
-out:
-	free(cases);
+	rc = each_row(st, S_CASE_EACH_OF, key, nitems(key), case_add, &l,
+	    __func__);
+	if (rc > 0)
+		rc = 0;
+	for (size_t i = 0; i < l.n && rc == 0; i++)
+		rc = fn(arg, &l.cases[i]);
+	free(l.cases);
 	return rc;
 }
 
@@ -1685,46 +1754,52 @@ store_case_close(struct store *st, int64_t case_id, int64_t now)
 	return OFR_E_CASE_CLOSED;
 }
 
+/* Where store_case_participants() puts the participants. */
+struct participant_list {
+	struct participant *out;
+	size_t max;
+	size_t *n;
+};
+
+static int
+participant_add_row(sqlite3_stmt *s, void *ctx, int *rc)
+{
+	struct participant_list *l = ctx;
+	struct participant *p;
+
+	if (*l->n == l->max) {
+		log_err("store: case has more than %zu participants", l->max);
+		*rc = OFR_E_LIMIT;
+		return 0;
+	}
+	p = &l->out[*l->n];
+	memset(p, 0, sizeof(*p));
+	p->account = sqlite3_column_int64(s, 0);
+	if (col_blob(s, 1, p->key, OFR_PK_BYTES) != 0 ||
+	    col_text(s, 3, p->name, sizeof(p->name)) != 0)
+		return -1;
+	p->role = sqlite3_column_int(s, 2);
+	p->programme = sqlite3_column_int64(s, 4);
+	if (sqlite3_column_type(s, 5) != SQLITE_NULL) {
+		if (col_blob(s, 5, p->cert, CERT_BYTES) != 0)
+			return -1;
+		p->has_cert = 1;
+	}
+	(*l->n)++;
+	return 0;
+}
+
 /* OFR_E_LIMIT when the case has more than max participants: then out holds
  * the first max and *n is max. A case that does not exist has none. */
 int
 store_case_participants(struct store *st, int64_t case_id,
     struct participant *out, size_t max, size_t *n)
 {
-	sqlite3_stmt *s = st->s[S_PARTICIPANTS];
-	int step;
+	struct participant_list l = { out, max, n };
 
 	*n = 0;
-	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK)
-		return fail(st, s, __func__);
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		struct participant *p;
-
-		if (*n == max) {
-			done(s);
-			log_err("store: case has more than %zu participants",
-			    max);
-			return OFR_E_LIMIT;
-		}
-		p = &out[*n];
-		memset(p, 0, sizeof(*p));
-		p->account = sqlite3_column_int64(s, 0);
-		if (col_blob(s, 1, p->key, OFR_PK_BYTES) != 0 ||
-		    col_text(s, 3, p->name, sizeof(p->name)) != 0)
-			return corrupt(st, s, __func__);
-		p->role = sqlite3_column_int(s, 2);
-		p->programme = sqlite3_column_int64(s, 4);
-		if (sqlite3_column_type(s, 5) != SQLITE_NULL) {
-			if (col_blob(s, 5, p->cert, CERT_BYTES) != 0)
-				return corrupt(st, s, __func__);
-			p->has_cert = 1;
-		}
-		(*n)++;
-	}
-	if (step != SQLITE_DONE)
-		return fail(st, s, __func__);
-	done(s);
-	return 0;
+	return each_row(st, S_PARTICIPANTS, &case_id, 1, participant_add_row,
+	    &l, __func__);
 }
 
 int
@@ -1739,18 +1814,10 @@ store_case_has_participant(struct store *st, int64_t case_id,
 int
 store_case_waiting(struct store *st, int64_t *ids, size_t max, size_t *n)
 {
-	sqlite3_stmt *s = st->s[S_CASE_WAITING];
-	int step = SQLITE_DONE;
+	const int64_t key[] = { limit_of(max) };
 
-	*n = 0;
-	if (sqlite3_bind_int64(s, 1, limit_of(max)) != SQLITE_OK)
-		return fail(st, s, __func__);
-	while (*n < max && (step = sqlite3_step(s)) == SQLITE_ROW)
-		ids[(*n)++] = sqlite3_column_int64(s, 0);
-	if (*n < max && step != SQLITE_DONE)
-		return fail(st, s, __func__);
-	done(s);
-	return 0;
+	return ints_of(st, S_CASE_WAITING, key, nitems(key), ids, max, n,
+	    __func__);
 }
 
 /* Messages. */
@@ -1811,61 +1878,47 @@ out:
 	return call_end(st, rc);
 }
 
+/* store_deliveries_each()'s callback. */
+struct delivery_fn {
+	int (*fn)(void *arg, const struct delivery *d);
+	void *arg;
+};
+
+static int
+delivery_visit(sqlite3_stmt *s, void *ctx, int *rc)
+{
+	static const uint8_t empty[1];
+	struct delivery_fn *f = ctx;
+	struct delivery d;
+
+	memset(&d, 0, sizeof(d));
+	d.seq = sqlite3_column_int64(s, 0);
+	d.case_id = sqlite3_column_int64(s, 1);
+	d.mid = sqlite3_column_blob(s, 2);
+	if (d.mid == NULL || sqlite3_column_bytes(s, 2) != OFR_MID_BYTES)
+		return -1;
+	d.from_key = sqlite3_column_blob(s, 3);
+	if (d.from_key == NULL || sqlite3_column_bytes(s, 3) != OFR_PK_BYTES)
+		return -1;
+	d.ts = sqlite3_column_int64(s, 4);
+	d.ct = sqlite3_column_blob(s, 5);
+	d.ct_len = (size_t)sqlite3_column_bytes(s, 5);
+	if (d.ct == NULL)
+		d.ct = empty;
+	*rc = f->fn(f->arg, &d);
+	return 0;
+}
+
 /* fn may call other store functions, but not store_deliveries_each(). */
 int
 store_deliveries_each(struct store *st, int64_t recipient, int64_t after,
     size_t max, int (*fn)(void *arg, const struct delivery *d), void *arg)
 {
-	static const uint8_t empty[1];
-	sqlite3_stmt *s = st->s[S_DELIVERIES];
-	struct delivery d;
-	int rc = 0, step;
+	const int64_t key[] = { recipient, after, limit_of(max) };
+	struct delivery_fn f = { fn, arg };
 
-	if (st->iterating) {
-		log_err("store: %s: called from its own callback", __func__);
-		return OFR_E_INTERNAL;
-	}
-	if (max == 0)
-		return 0;
-	if (sqlite3_bind_int64(s, 1, recipient) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, after) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 3, limit_of(max)) != SQLITE_OK)
-		return fail(st, s, __func__);
-	st->iterating = 1;
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		memset(&d, 0, sizeof(d));
-		d.seq = sqlite3_column_int64(s, 0);
-		d.case_id = sqlite3_column_int64(s, 1);
-		d.mid = sqlite3_column_blob(s, 2);
-		if (d.mid == NULL ||
-		    sqlite3_column_bytes(s, 2) != OFR_MID_BYTES) {
-			rc = corrupt(st, s, __func__);
-			goto out;
-		}
-		d.from_key = sqlite3_column_blob(s, 3);
-		if (d.from_key == NULL ||
-		    sqlite3_column_bytes(s, 3) != OFR_PK_BYTES) {
-			rc = corrupt(st, s, __func__);
-			goto out;
-		}
-		d.ts = sqlite3_column_int64(s, 4);
-		d.ct = sqlite3_column_blob(s, 5);
-		d.ct_len = (size_t)sqlite3_column_bytes(s, 5);
-		if (d.ct == NULL)
-			d.ct = empty;
-		if ((rc = fn(arg, &d)) != 0) {
-			done(s);
-			goto out;
-		}
-	}
-	if (step != SQLITE_DONE) {
-		rc = fail(st, s, __func__);
-		goto out;
-	}
-	done(s);
-out:
-	st->iterating = 0;
-	return rc;
+	return each_row(st, S_DELIVERIES, key, nitems(key), delivery_visit, &f,
+	    __func__);
 }
 
 int
@@ -1996,32 +2049,38 @@ store_account_cert(struct store *st, int64_t account,
 	return get_row(st, S_CERT_GET, &account, 1, cert_cols, &out, __func__);
 }
 
+/* store_uncertified_each()'s callback. */
+struct uncertified_fn {
+	int (*fn)(void *arg, const uint8_t key[OFR_PK_BYTES],
+	    const char *name);
+	void *arg;
+};
+
+static int
+uncertified_visit(sqlite3_stmt *s, void *ctx, int *rc)
+{
+	struct uncertified_fn *f = ctx;
+	uint8_t key[OFR_PK_BYTES];
+	char name[OFR_NAME_MAX + 1];
+
+	if (col_blob(s, 0, key, OFR_PK_BYTES) != 0 ||
+	    col_text(s, 1, name, sizeof(name)) != 0)
+		return -1;
+	*rc = f->fn(f->arg, key, name);
+	return 0;
+}
+
+/* fn may call other store functions, but not store_uncertified_each(). */
 int
 store_uncertified_each(struct store *st, int64_t programme, size_t max,
     int (*fn)(void *arg, const uint8_t key[OFR_PK_BYTES], const char *name),
     void *arg)
 {
-	sqlite3_stmt *s = st->s[S_UNCERTIFIED];
-	uint8_t key[OFR_PK_BYTES];
-	char name[OFR_NAME_MAX + 1];
-	int step, rc;
+	const int64_t key[] = { programme, limit_of(max) };
+	struct uncertified_fn f = { fn, arg };
 
-	if (sqlite3_bind_int64(s, 1, programme) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, limit_of(max)) != SQLITE_OK)
-		return fail(st, s, __func__);
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		if (col_blob(s, 0, key, OFR_PK_BYTES) != 0 ||
-		    col_text(s, 1, name, sizeof(name)) != 0)
-			return corrupt(st, s, __func__);
-		if ((rc = fn(arg, key, name)) != 0) {
-			done(s);
-			return rc;
-		}
-	}
-	if (step != SQLITE_DONE)
-		return fail(st, s, __func__);
-	done(s);
-	return 0;
+	return each_row(st, S_UNCERTIFIED, key, nitems(key), uncertified_visit,
+	    &f, __func__);
 }
 
 /* Prekeys. */
@@ -2165,17 +2224,6 @@ exec_or(struct store *st, sqlite3_stmt *s, int ext, int code,
 	return fail(st, s, what);
 }
 
-/* 1 (after logging it) when s is mid-way, i.e. the caller is the
- * callback of a function stepping s: it must not restart it. */
-static int
-reentered(sqlite3_stmt *s, const char *what)
-{
-	if (!sqlite3_stmt_busy(s))
-		return 0;
-	log_err("store: %s: called from its own callback", what);
-	return 1;
-}
-
 /* OFR_E_BAD_FIELD (nothing written) when a field is out of its range
  * (urgency 0..2, programme >= 0, gender and region "" or a token, age band
  * 0..4, background 0..2, format 0 or one format bit); OFR_E_NOT_FOUND when
@@ -2302,19 +2350,10 @@ int
 store_case_open_of_counsellor(struct store *st, int64_t counsellor,
     int64_t *ids, size_t max, size_t *n)
 {
-	sqlite3_stmt *s = st->s[S_CASE_OPEN_OF_COUNSELLOR];
-	int step = SQLITE_DONE;
+	const int64_t key[] = { counsellor, limit_of(max) };
 
-	*n = 0;
-	if (sqlite3_bind_int64(s, 1, counsellor) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, limit_of(max)) != SQLITE_OK)
-		return fail(st, s, __func__);
-	while (*n < max && (step = sqlite3_step(s)) == SQLITE_ROW)
-		ids[(*n)++] = sqlite3_column_int64(s, 0);
-	if (*n < max && step != SQLITE_DONE)
-		return fail(st, s, __func__);
-	done(s);
-	return 0;
+	return ints_of(st, S_CASE_OPEN_OF_COUNSELLOR, key, nitems(key), ids,
+	    max, n, __func__);
 }
 
 int
@@ -2353,32 +2392,34 @@ store_counsellor_get(struct store *st, int64_t id, struct counsellor *out)
 	    __func__);
 }
 
+/* store_counsellor_each()'s callback. */
+struct counsellor_fn {
+	int (*fn)(void *arg, const struct counsellor *c);
+	void *arg;
+};
+
+static int
+counsellor_visit(sqlite3_stmt *s, void *ctx, int *rc)
+{
+	struct counsellor_fn *f = ctx;
+	struct counsellor c;
+
+	if (counsellor_cols(s, &c) != 0)
+		return -1;
+	*rc = f->fn(f->arg, &c);
+	return 0;
+}
+
 /* fn may call other store functions, but not store_counsellor_each(). */
 int
 store_counsellor_each(struct store *st, int64_t programme, size_t max,
     int (*fn)(void *arg, const struct counsellor *c), void *arg)
 {
-	sqlite3_stmt *s = st->s[S_COUNSELLOR_EACH];
-	struct counsellor c;
-	int rc, step;
+	const int64_t key[] = { programme, limit_of(max) };
+	struct counsellor_fn f = { fn, arg };
 
-	if (reentered(s, __func__))
-		return OFR_E_INTERNAL;
-	if (sqlite3_bind_int64(s, 1, programme) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, limit_of(max)) != SQLITE_OK)
-		return fail(st, s, __func__);
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		if (counsellor_cols(s, &c) != 0)
-			return corrupt(st, s, __func__);
-		if ((rc = fn(arg, &c)) != 0) {
-			done(s);
-			return rc;
-		}
-	}
-	if (step != SQLITE_DONE)
-		return fail(st, s, __func__);
-	done(s);
-	return 0;
+	return each_row(st, S_COUNSELLOR_EACH, key, nitems(key),
+	    counsellor_visit, &f, __func__);
 }
 
 /* OFR_E_NOT_FOUND when no account has this id. */
@@ -2434,31 +2475,34 @@ store_programme_set_profile(struct store *st, const struct programme *p)
 	return sqlite3_changes(st->db) == 1 ? 0 : OFR_E_NOT_FOUND;
 }
 
+/* store_programme_each()'s callback. */
+struct programme_fn {
+	int (*fn)(void *arg, const struct programme *p);
+	void *arg;
+};
+
+static int
+programme_visit(sqlite3_stmt *s, void *ctx, int *rc)
+{
+	struct programme_fn *f = ctx;
+	struct programme p;
+
+	if (programme_cols(s, &p) != 0)
+		return -1;
+	*rc = f->fn(f->arg, &p);
+	return 0;
+}
+
 /* fn may call other store functions, but not store_programme_each(). */
 int
 store_programme_each(struct store *st, size_t max,
     int (*fn)(void *arg, const struct programme *p), void *arg)
 {
-	sqlite3_stmt *s = st->s[S_PROGRAMME_EACH];
-	struct programme p;
-	int rc, step;
+	const int64_t key[] = { limit_of(max) };
+	struct programme_fn f = { fn, arg };
 
-	if (reentered(s, __func__))
-		return OFR_E_INTERNAL;
-	if (sqlite3_bind_int64(s, 1, limit_of(max)) != SQLITE_OK)
-		return fail(st, s, __func__);
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		if (programme_cols(s, &p) != 0)
-			return corrupt(st, s, __func__);
-		if ((rc = fn(arg, &p)) != 0) {
-			done(s);
-			return rc;
-		}
-	}
-	if (step != SQLITE_DONE)
-		return fail(st, s, __func__);
-	done(s);
-	return 0;
+	return each_row(st, S_PROGRAMME_EACH, key, nitems(key),
+	    programme_visit, &f, __func__);
 }
 
 /* Notes. */
@@ -2487,39 +2531,40 @@ store_note_add(struct store *st, int64_t case_id, int64_t author,
 	return 0;
 }
 
+/* store_note_each()'s callback. */
+struct note_fn {
+	int (*fn)(void *arg, const struct note *n);
+	void *arg;
+};
+
+static int
+note_visit(sqlite3_stmt *s, void *ctx, int *rc)
+{
+	static const uint8_t empty[1];
+	struct note_fn *f = ctx;
+	struct note n;
+
+	memset(&n, 0, sizeof(n));
+	n.id = sqlite3_column_int64(s, 0);
+	n.ts = sqlite3_column_int64(s, 1);
+	n.ct = sqlite3_column_blob(s, 2);
+	n.ct_len = (size_t)sqlite3_column_bytes(s, 2);
+	if (n.ct == NULL)
+		n.ct = empty;
+	*rc = f->fn(f->arg, &n);
+	return 0;
+}
+
 /* fn may call other store functions, but not store_note_each(). */
 int
 store_note_each(struct store *st, int64_t case_id, int64_t author,
     int (*fn)(void *arg, const struct note *n), void *arg)
 {
-	static const uint8_t empty[1];
-	sqlite3_stmt *s = st->s[S_NOTES];
-	struct note n;
-	int rc, step;
+	const int64_t key[] = { case_id, author, STORE_CASES_MAX };
+	struct note_fn f = { fn, arg };
 
-	if (reentered(s, __func__))
-		return OFR_E_INTERNAL;
-	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, author) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 3, STORE_CASES_MAX) != SQLITE_OK)
-		return fail(st, s, __func__);
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		memset(&n, 0, sizeof(n));
-		n.id = sqlite3_column_int64(s, 0);
-		n.ts = sqlite3_column_int64(s, 1);
-		n.ct = sqlite3_column_blob(s, 2);
-		n.ct_len = (size_t)sqlite3_column_bytes(s, 2);
-		if (n.ct == NULL)
-			n.ct = empty;
-		if ((rc = fn(arg, &n)) != 0) {
-			done(s);
-			return rc;
-		}
-	}
-	if (step != SQLITE_DONE)
-		return fail(st, s, __func__);
-	done(s);
-	return 0;
+	return each_row(st, S_NOTES, key, nitems(key), note_visit, &f,
+	    __func__);
 }
 
 /* The audit log. */
@@ -2555,44 +2600,44 @@ store_audit_add(struct store *st, int64_t programme, int64_t actor,
 	return exec(st, s, __func__);
 }
 
+/* store_audit_each()'s callback. */
+struct audit_fn {
+	int (*fn)(void *arg, const struct audit_entry *e);
+	void *arg;
+};
+
+static int
+audit_visit(sqlite3_stmt *s, void *ctx, int *rc)
+{
+	struct audit_fn *f = ctx;
+	struct audit_entry e;
+
+	memset(&e, 0, sizeof(e));
+	e.id = sqlite3_column_int64(s, 0);
+	e.ts = sqlite3_column_int64(s, 1);
+	e.actor = sqlite3_column_int64(s, 2);
+	e.target = sqlite3_column_int64(s, 5);
+	if (col_text(s, 3, e.actor_name, sizeof(e.actor_name)) != 0 ||
+	    col_text(s, 4, e.action, sizeof(e.action)) != 0 ||
+	    col_text(s, 6, e.target_name, sizeof(e.target_name)) != 0 ||
+	    col_text(s, 7, e.detail, sizeof(e.detail)) != 0)
+		return -1;
+	*rc = f->fn(f->arg, &e);
+	return 0;
+}
+
 /* fn may call other store functions, but not store_audit_each(). */
 int
 store_audit_each(struct store *st, int64_t programme, int64_t before,
     size_t limit, int (*fn)(void *arg, const struct audit_entry *e),
     void *arg)
 {
-	sqlite3_stmt *s = st->s[S_AUDIT];
-	struct audit_entry e;
-	int rc, step;
+	const int64_t key[] = { programme, before > 0 ? before : INT64_MAX,
+	    limit_of(limit) };
+	struct audit_fn f = { fn, arg };
 
-	if (reentered(s, __func__))
-		return OFR_E_INTERNAL;
-	if (before <= 0)
-		before = INT64_MAX;
-	if (sqlite3_bind_int64(s, 1, programme) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, before) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 3, limit_of(limit)) != SQLITE_OK)
-		return fail(st, s, __func__);
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		memset(&e, 0, sizeof(e));
-		e.id = sqlite3_column_int64(s, 0);
-		e.ts = sqlite3_column_int64(s, 1);
-		e.actor = sqlite3_column_int64(s, 2);
-		e.target = sqlite3_column_int64(s, 5);
-		if (col_text(s, 3, e.actor_name, sizeof(e.actor_name)) != 0 ||
-		    col_text(s, 4, e.action, sizeof(e.action)) != 0 ||
-		    col_text(s, 6, e.target_name, sizeof(e.target_name)) != 0 ||
-		    col_text(s, 7, e.detail, sizeof(e.detail)) != 0)
-			return corrupt(st, s, __func__);
-		if ((rc = fn(arg, &e)) != 0) {
-			done(s);
-			return rc;
-		}
-	}
-	if (step != SQLITE_DONE)
-		return fail(st, s, __func__);
-	done(s);
-	return 0;
+	return each_row(st, S_AUDIT, key, nitems(key), audit_visit, &f,
+	    __func__);
 }
 
 /* Pool figures. */
@@ -2607,20 +2652,10 @@ int
 store_first_responses(struct store *st, int64_t programme, int64_t since,
     int64_t *secs, size_t max, size_t *n)
 {
-	sqlite3_stmt *s = st->s[S_FIRST_RESPONSES];
-	int step = SQLITE_DONE;
+	const int64_t key[] = { programme, since, limit_of(max) };
 
-	*n = 0;
-	if (sqlite3_bind_int64(s, 1, programme) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, since) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 3, limit_of(max)) != SQLITE_OK)
-		return fail(st, s, __func__);
-	while (*n < max && (step = sqlite3_step(s)) == SQLITE_ROW)
-		secs[(*n)++] = sqlite3_column_int64(s, 0);
-	if (*n < max && step != SQLITE_DONE)
-		return fail(st, s, __func__);
-	done(s);
-	return 0;
+	return ints_of(st, S_FIRST_RESPONSES, key, nitems(key), secs, max, n,
+	    __func__);
 }
 
 int
