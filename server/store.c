@@ -628,6 +628,20 @@ bind_text(sqlite3_stmt *s, int i, const char *t)
 	return sqlite3_bind_text(s, i, t, (int)n, SQLITE_STATIC);
 }
 
+/* Binds text t, or NULL when t is "". */
+static int
+bind_text_or_null(sqlite3_stmt *s, int i, const char *t)
+{
+	return t[0] != '\0' ? bind_text(s, i, t) : sqlite3_bind_null(s, i);
+}
+
+/* Binds a row id, or NULL when it is 0 (none). */
+static int
+bind_ref(sqlite3_stmt *s, int i, int64_t id)
+{
+	return id != 0 ? sqlite3_bind_int64(s, i, id) : sqlite3_bind_null(s, i);
+}
+
 static int
 bind_blob(sqlite3_stmt *s, int i, const void *p, size_t n)
 {
@@ -653,6 +667,29 @@ exec(struct store *st, sqlite3_stmt *s, const char *what)
 		return fail(st, s, what);
 	done(s);
 	return 0;
+}
+
+/*
+ * Like exec(), but when a constraint of kind ext (an extended result code,
+ * e.g. SQLITE_CONSTRAINT_UNIQUE) refuses the statement, returns code: the
+ * statement changed nothing, and the transaction goes on.
+ */
+static int
+exec_or(struct store *st, sqlite3_stmt *s, int ext, int code,
+    const char *what)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_DONE) {
+		done(s);
+		return 0;
+	}
+	if (rc == SQLITE_CONSTRAINT &&
+	    sqlite3_extended_errcode(st->db) == ext) {
+		done(s);
+		return code;
+	}
+	return fail(st, s, what);
 }
 
 /* Steps a query that gives at most one row: 1 with a row (the caller reads
@@ -1280,9 +1317,7 @@ store_account_create(struct store *st, struct account *a)
 		return rc;
 	if (bind_blob(s, 1, a->key, OFR_PK_BYTES) != SQLITE_OK ||
 	    sqlite3_bind_int(s, 2, a->role) != SQLITE_OK ||
-	    (a->programme != 0 ?
-	    sqlite3_bind_int64(s, 3, a->programme) :
-	    sqlite3_bind_null(s, 3)) != SQLITE_OK ||
+	    bind_ref(s, 3, a->programme) != SQLITE_OK ||
 	    bind_text(s, 4, a->name) != SQLITE_OK ||
 	    sqlite3_bind_int(s, 5, a->disabled != 0) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 6, a->created) != SQLITE_OK) {
@@ -1383,13 +1418,6 @@ token_or_empty(const char *t, size_t cap)
 	return n < cap && (n == 0 || frame_is_token(t));
 }
 
-/* Binds text t, or NULL when t is "". */
-static int
-bind_text_or_null(sqlite3_stmt *s, int i, const char *t)
-{
-	return t[0] != '\0' ? bind_text(s, i, t) : sqlite3_bind_null(s, i);
-}
-
 static int
 all_zero(const uint8_t *p, size_t n)
 {
@@ -1458,8 +1486,7 @@ store_invite_create(struct store *st, const uint8_t hash[32],
 	    sqlite3_bind_int64(s, 2, programme) != SQLITE_OK ||
 	    sqlite3_bind_int(s, 3, role) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 4, expires) != SQLITE_OK ||
-	    (created_by != 0 ? sqlite3_bind_int64(s, 5, created_by) :
-	    sqlite3_bind_null(s, 5)) != SQLITE_OK ||
+	    bind_ref(s, 5, created_by) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 6, now) != SQLITE_OK)
 		return fail(st, s, __func__);
 	return exec(st, s, __func__);
@@ -1583,7 +1610,7 @@ store_case_create(struct store *st, int64_t client, const char *language,
 {
 	sqlite3_stmt *s = st->s[S_CASE_INSERT];
 	int64_t id = 0;
-	int rc, tries, step;
+	int rc, tries;
 
 	if (topic == NULL)
 		topic = "";
@@ -1597,24 +1624,14 @@ store_case_create(struct store *st, int64_t client, const char *language,
 		if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK ||
 		    sqlite3_bind_int64(s, 2, client) != SQLITE_OK ||
 		    bind_text(s, 3, language) != SQLITE_OK ||
-		    (topic[0] != '\0' ? bind_text(s, 4, topic) :
-		    sqlite3_bind_null(s, 4)) != SQLITE_OK ||
+		    bind_text_or_null(s, 4, topic) != SQLITE_OK ||
 		    sqlite3_bind_int64(s, 5, now) != SQLITE_OK) {
 			rc = fail(st, s, __func__);
 			goto out;
 		}
-		step = sqlite3_step(s);
-		if (step == SQLITE_CONSTRAINT && sqlite3_extended_errcode(
-		    st->db) == SQLITE_CONSTRAINT_UNIQUE) {
-			done(s);	/* cases_one_open */
-			rc = OFR_E_CASE_OPEN;
+		if ((rc = exec_or(st, s, SQLITE_CONSTRAINT_UNIQUE,
+		    OFR_E_CASE_OPEN, __func__)) != 0)	/* cases_one_open */
 			goto out;
-		}
-		if (step != SQLITE_DONE) {
-			rc = fail(st, s, __func__);
-			goto out;
-		}
-		done(s);
 		if (sqlite3_changes(st->db) == 1)
 			break;
 	}
@@ -2201,29 +2218,6 @@ store_share_case(struct store *st, int64_t a, int64_t b, int *yes)
 
 /* Issue 4: profiles, intake, queue, caseloads, admin tools. */
 
-/*
- * Like exec(), but when a constraint of kind ext (an extended result code,
- * e.g. SQLITE_CONSTRAINT_UNIQUE) refuses the statement, returns code: the
- * statement changed nothing, and the transaction goes on.
- */
-static int
-exec_or(struct store *st, sqlite3_stmt *s, int ext, int code,
-    const char *what)
-{
-	int rc = sqlite3_step(s);
-
-	if (rc == SQLITE_DONE) {
-		done(s);
-		return 0;
-	}
-	if (rc == SQLITE_CONSTRAINT &&
-	    sqlite3_extended_errcode(st->db) == ext) {
-		done(s);
-		return code;
-	}
-	return fail(st, s, what);
-}
-
 /* OFR_E_BAD_FIELD (nothing written) when a field is out of its range
  * (urgency 0..2, programme >= 0, gender and region "" or a token, age band
  * 0..4, background 0..2, format 0 or one format bit); OFR_E_NOT_FOUND when
@@ -2249,8 +2243,7 @@ store_case_set_prefs(struct store *st, int64_t case_id,
 		return rc;
 	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK ||
 	    sqlite3_bind_int(s, 2, p->urgency) != SQLITE_OK ||
-	    (p->programme != 0 ? sqlite3_bind_int64(s, 3, p->programme) :
-	    sqlite3_bind_null(s, 3)) != SQLITE_OK ||
+	    bind_ref(s, 3, p->programme) != SQLITE_OK ||
 	    bind_text_or_null(s, 4, p->gender) != SQLITE_OK ||
 	    sqlite3_bind_int(s, 5, p->age_band) != SQLITE_OK ||
 	    sqlite3_bind_int(s, 6, p->background) != SQLITE_OK ||
@@ -2589,11 +2582,10 @@ store_audit_add(struct store *st, int64_t programme, int64_t actor,
 	if ((rc = write_begin(st)) != 0)
 		return rc;
 	if (sqlite3_bind_int64(s, 1, programme) != SQLITE_OK ||
-	    (actor != 0 ? sqlite3_bind_int64(s, 2, actor) :
-	    sqlite3_bind_null(s, 2)) != SQLITE_OK ||
+	    bind_ref(s, 2, actor) != SQLITE_OK ||
 	    bind_text(s, 3, action) != SQLITE_OK ||
-	    (target != 0 ? sqlite3_bind_int64(s, 4, target) :
-	    sqlite3_bind_null(s, 4)) != SQLITE_OK ||
+	    bind_ref(s, 4, target) != SQLITE_OK ||
+
 	    bind_text(s, 5, detail) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 6, now) != SQLITE_OK)
 		return fail(st, s, __func__);
