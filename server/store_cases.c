@@ -1,0 +1,654 @@
+/*
+ * store_cases.c: cases (intake, status, counsellor) and their
+ * participants, the queue of waiting cases, counsellors' caseloads and
+ * notes, and the pool figures drawn from cases. Creating, assigning and
+ * unassigning a case each write several rows, all or nothing. This file
+ * must never let a client have two open cases (the schema's
+ * cases_one_open says so too), and never look into a note (ciphertext
+ * only, given back to its author only).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "log.h"
+#include "proto/err.h"
+#include "store_int.h"
+
+#define CASE_ID_MASK	((UINT64_C(1) << 53) - 1)
+#define CASE_ID_TRIES	8
+#define PREF_ALL	(PREF_GENDER | PREF_AGE | PREF_BACKGROUND | \
+			PREF_FORMAT | PREF_REGION)
+
+/* Column list, in the order case_cols() takes it. */
+#define CASE_COLS	"c.id, c.status, c.language, coalesce(c.topic, ''), " \
+			"c.client_id, coalesce(c.counsellor_id, 0), " \
+			"c.created, c.updated, c.urgency, " \
+			"coalesce(c.programme_id, 0), " \
+			"coalesce(c.pref_gender, ''), c.pref_age, " \
+			"c.pref_background, c.pref_format, " \
+			"coalesce(c.pref_region, ''), c.asked, c.met, " \
+			"coalesce(c.first_response, 0), " \
+			"coalesce(c.left_counsellor, 0)"
+
+const char *const store_cases_sql[S_COUNT] = {
+	/* A taken id inserts nothing and is retried with another. */
+	[S_CASE_INSERT] =
+	    "INSERT INTO cases(id, client_id, counsellor_id, status, language,"
+	    " topic, created, updated, queued) VALUES (?1, ?2, NULL, 1, ?3, ?4,"
+	    " ?5, ?5, (SELECT coalesce(max(queued), 0) + 1 FROM cases))"
+	    " ON CONFLICT(id) DO NOTHING",
+	[S_CASE_GET] =
+	    "SELECT " CASE_COLS " FROM cases c WHERE c.id = ?1",
+	[S_CASE_OPEN_OF_CLIENT] =
+	    "SELECT " CASE_COLS " FROM cases c"
+	    " WHERE c.client_id = ?1 AND c.status IN (1, 2, 4)",
+	/* Same second: the later id first, for a stable order. */
+	[S_CASE_EACH_OF] =
+	    "SELECT " CASE_COLS " FROM case_participants p"
+	    " JOIN cases c ON c.id = p.case_id WHERE p.account_id = ?1"
+	    " ORDER BY c.created DESC, c.id DESC LIMIT ?2",
+	[S_CASE_ASSIGN] =
+	    "UPDATE cases SET counsellor_id = ?2, status = 2, updated = ?3"
+	    " WHERE id = ?1 AND status = 1",
+	[S_PROFILE_ASSIGNED] =
+	    "UPDATE counsellor_profiles SET last_assigned = ?2"
+	    " WHERE account_id = ?1",
+	[S_CASE_CLOSE] =
+	    "UPDATE cases SET status = 3, updated = ?2"
+	    " WHERE id = ?1 AND status != 3",
+	/* cases_queue gives this order without a sort. */
+	[S_CASE_WAITING] =
+	    "SELECT id FROM cases WHERE status = 1"
+	    " ORDER BY urgency DESC, queued LIMIT ?1",
+	[S_CASE_SET_PREFS] =
+	    "UPDATE cases SET urgency = ?2, programme_id = ?3,"
+	    " pref_gender = ?4, pref_age = ?5, pref_background = ?6,"
+	    " pref_format = ?7, pref_region = ?8 WHERE id = ?1",
+	[S_CASE_SET_MATCH] =
+	    "UPDATE cases SET asked = ?2, met = ?3 WHERE id = ?1",
+	[S_CASE_SET_STATUS] =
+	    "UPDATE cases SET status = ?2, updated = ?3 WHERE id = ?1",
+	/* Only an open case with a counsellor: a closed one stays closed. */
+	[S_CASE_UNASSIGN] =
+	    "UPDATE cases SET left_counsellor = counsellor_id,"
+	    " counsellor_id = NULL, status = 1, asked = 0,"
+	    " met = 0, updated = ?2 WHERE id = ?1"
+	    " AND counsellor_id IS NOT NULL AND status IN (1, 2, 4)",
+	[S_CASE_OPEN_OF_COUNSELLOR] =
+	    "SELECT id FROM cases WHERE counsellor_id = ?1"
+	    " AND status IN (1, 2, 4) ORDER BY queued LIMIT ?2",
+	[S_CASE_UNREAD] =
+	    "SELECT count(*) FROM deliveries d"
+	    " JOIN messages m ON m.id = d.message_id"
+	    " WHERE d.recipient_id = ?2 AND m.case_id = ?1",
+	/* The participant's role is its account's; joined counts up. */
+	[S_PARTICIPANT_INSERT] =
+	    "INSERT INTO case_participants(case_id, account_id, role, joined)"
+	    " SELECT ?1, a.id, a.role, (SELECT coalesce(max(joined), 0) + 1"
+	    "  FROM case_participants WHERE case_id = ?1)"
+	    " FROM accounts a WHERE a.id = ?2",
+	[S_PARTICIPANTS] =
+	    "SELECT p.account_id, a.key, p.role, a.name,"
+	    " coalesce(a.programme_id, 0), a.cert"
+	    " FROM case_participants p JOIN accounts a ON a.id = p.account_id"
+	    " WHERE p.case_id = ?1 ORDER BY p.joined",
+	[S_PARTICIPANT_HAS] =
+	    "SELECT 1 FROM case_participants"
+	    " WHERE case_id = ?1 AND account_id = ?2",
+	/* Before S_CASE_UNASSIGN, which forgets who the counsellor was. */
+	[S_PARTICIPANT_DROP_COUNSELLOR] =
+	    "DELETE FROM case_participants WHERE case_id = ?1 AND account_id ="
+	    " (SELECT counsellor_id FROM cases WHERE id = ?1"
+	    "  AND status IN (1, 2, 4))",
+	[S_SHARE_CASE] =
+	    "SELECT 1 FROM case_participants a JOIN case_participants b"
+	    " ON b.case_id = a.case_id WHERE a.account_id = ?1"
+	    " AND b.account_id = ?2 LIMIT 1",
+	[S_NOTE_INSERT] =
+	    "INSERT INTO case_notes(case_id, author_id, ct, created)"
+	    " VALUES (?1, ?2, ?3, ?4)",
+	[S_NOTES] =
+	    "SELECT id, created, ct FROM case_notes"
+	    " WHERE case_id = ?1 AND author_id = ?2 ORDER BY id LIMIT ?3",
+	[S_QUEUE_COUNT] =
+	    "SELECT count(*) FROM cases WHERE status = 1"
+	    " AND (programme_id IS NULL OR programme_id = ?1)",
+	[S_FIRST_RESPONSES] =
+	    "SELECT c.first_response - c.created FROM cases c"
+	    " JOIN accounts a ON a.id = c.counsellor_id"
+	    " WHERE a.programme_id = ?1 AND c.created >= ?2"
+	    " AND c.first_response IS NOT NULL ORDER BY 1 LIMIT ?3",
+};
+
+/* Reads CASE_COLS into a struct case_info. */
+static int
+case_cols(sqlite3_stmt *s, void *row)
+{
+	struct case_info *out = row;
+
+	memset(out, 0, sizeof(*out));
+	out->id = sqlite3_column_int64(s, 0);
+	out->status = sqlite3_column_int(s, 1);
+	if (db_col_text(s, 2, out->language, sizeof(out->language)) != 0 ||
+	    db_col_text(s, 3, out->topic, sizeof(out->topic)) != 0)
+		return -1;
+	out->client = sqlite3_column_int64(s, 4);
+	out->counsellor = sqlite3_column_int64(s, 5);
+	out->created = sqlite3_column_int64(s, 6);
+	out->updated = sqlite3_column_int64(s, 7);
+	out->prefs.urgency = sqlite3_column_int(s, 8);
+	out->prefs.programme = sqlite3_column_int64(s, 9);
+	if (db_col_text(s, 10, out->prefs.gender,
+	    sizeof(out->prefs.gender)) != 0 ||
+	    db_col_text(s, 14, out->prefs.region,
+	    sizeof(out->prefs.region)) != 0)
+		return -1;
+	out->prefs.age_band = sqlite3_column_int(s, 11);
+	out->prefs.background = sqlite3_column_int(s, 12);
+	out->prefs.format = sqlite3_column_int(s, 13);
+	out->asked = (unsigned)sqlite3_column_int(s, 15);
+	out->met = (unsigned)sqlite3_column_int(s, 16);
+	out->first_response = sqlite3_column_int64(s, 17);
+	out->left = sqlite3_column_int64(s, 18);
+	return 0;
+}
+
+/* Adds account to the case, after those already in it. */
+static int
+participant_add(struct store *st, int64_t case_id, int64_t account,
+    const char *what)
+{
+	sqlite3_stmt *s = st->s[S_PARTICIPANT_INSERT];
+	int rc;
+
+	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, account) != SQLITE_OK)
+		return db_fail(st, s, what);
+	if ((rc = db_exec(st, s, what)) != 0)
+		return rc;
+	return sqlite3_changes(st->db) == 1 ? 0 : OFR_E_NOT_FOUND;
+}
+
+/* A random case id in 1..2^53-1. */
+static int64_t
+random_case_id(void)
+{
+	uint64_t u;
+
+	do {
+		randombytes_buf(&u, sizeof(u));
+		u &= CASE_ID_MASK;
+	} while (u == 0);
+	return (int64_t)u;
+}
+
+/*
+ * Beyond store.h: OFR_E_BAD_FIELD when language or topic is not a token,
+ * OFR_E_CASE_OPEN when the client has an open case already (the schema
+ * allows one), OFR_E_INTERNAL (and nothing written) when no client has
+ * this id. The intake is the default: urgency normal, nothing else.
+ */
+int
+store_case_create(struct store *st, int64_t client, const char *language,
+    const char *topic, int64_t now, struct case_info *out)
+{
+	sqlite3_stmt *s = st->s[S_CASE_INSERT];
+	int64_t id = 0;
+	int rc, tries;
+
+	if (topic == NULL)
+		topic = "";
+	if (!frame_is_token(language) ||
+	    (topic[0] != '\0' && !frame_is_token(topic)))
+		return OFR_E_BAD_FIELD;
+	if ((rc = db_call_begin(st)) != 0)
+		return rc;
+	for (tries = 0; tries < CASE_ID_TRIES; tries++) {
+		id = random_case_id();
+		if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK ||
+		    sqlite3_bind_int64(s, 2, client) != SQLITE_OK ||
+		    db_bind_text(s, 3, language) != SQLITE_OK ||
+		    db_bind_text_or_null(s, 4, topic) != SQLITE_OK ||
+		    sqlite3_bind_int64(s, 5, now) != SQLITE_OK) {
+			rc = db_fail(st, s, __func__);
+			goto out;
+		}
+		if ((rc = db_exec_or(st, s, SQLITE_CONSTRAINT_UNIQUE,
+		    OFR_E_CASE_OPEN, __func__)) != 0)	/* cases_one_open */
+			goto out;
+		if (sqlite3_changes(st->db) == 1)
+			break;
+	}
+	if (tries == CASE_ID_TRIES) {
+		log_err("store: %s: no free case id in %d tries", __func__,
+		    CASE_ID_TRIES);
+		rc = OFR_E_INTERNAL;
+		goto out;
+	}
+	if ((rc = participant_add(st, id, client, __func__)) != 0)
+		goto out;
+	memset(out, 0, sizeof(*out));
+	out->id = id;
+	out->status = CASE_WAITING;
+	memcpy(out->language, language, strlen(language) + 1);
+	memcpy(out->topic, topic, strlen(topic) + 1);
+	out->client = client;
+	out->created = out->updated = now;
+	out->prefs.urgency = 1;
+out:
+	return db_call_end(st, rc);
+}
+
+int
+store_case_get(struct store *st, int64_t id, struct case_info *out)
+{
+	return db_get_row(st, S_CASE_GET, &id, 1, case_cols, out, __func__);
+}
+
+int
+store_case_open_of_client(struct store *st, int64_t client,
+    struct case_info *out)
+{
+	return db_get_row(st, S_CASE_OPEN_OF_CLIENT, &client, 1, case_cols, out,
+	    __func__);
+}
+
+/* The cases store_case_each_of() reads before it calls back. */
+struct case_list {
+	struct case_info *cases;
+	size_t n;
+};
+
+static int
+case_list_add(sqlite3_stmt *s, void *ctx, int *rc)
+{
+	struct case_list *l = ctx;
+
+	if (case_cols(s, &l->cases[l->n]) != 0)
+		return -1;
+	*rc = ++l->n == STORE_CASES_MAX;	/* full: step no further */
+	return 0;
+}
+
+/* The cases are read in full before fn sees the first, so fn may call any
+ * store function. */
+int
+store_case_each_of(struct store *st, int64_t account,
+    int (*fn)(void *arg, const struct case_info *c), void *arg)
+{
+	const int64_t key[] = { account, STORE_CASES_MAX };
+	struct case_list l = { NULL, 0 };
+	int rc;
+
+	if ((l.cases = calloc(STORE_CASES_MAX, sizeof(*l.cases))) == NULL)
+		return OFR_E_NOMEM;
+	rc = db_each_row(st, S_CASE_EACH_OF, key, nitems(key), case_list_add,
+	    &l, __func__);
+	if (rc > 0)
+		rc = 0;
+	for (size_t i = 0; i < l.n && rc == 0; i++)
+		rc = fn(arg, &l.cases[i]);
+	free(l.cases);
+	return rc;
+}
+
+/* OFR_E_NOT_FOUND when there is no waiting case case_id, or counsellor
+ * has no counsellor profile. */
+int
+store_case_assign(struct store *st, int64_t case_id, int64_t counsellor,
+    int64_t now)
+{
+	sqlite3_stmt *s = st->s[S_CASE_ASSIGN];
+	int rc;
+
+	if ((rc = db_call_begin(st)) != 0)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, counsellor) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 3, now) != SQLITE_OK) {
+		rc = db_fail(st, s, __func__);
+		goto out;
+	}
+	if ((rc = db_exec(st, s, __func__)) != 0)
+		goto out;
+	if (sqlite3_changes(st->db) != 1) {
+		rc = OFR_E_NOT_FOUND;
+		goto out;
+	}
+	s = st->s[S_PROFILE_ASSIGNED];
+	if (sqlite3_bind_int64(s, 1, counsellor) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, now) != SQLITE_OK) {
+		rc = db_fail(st, s, __func__);
+		goto out;
+	}
+	if ((rc = db_exec(st, s, __func__)) != 0)
+		goto out;
+	if (sqlite3_changes(st->db) != 1) {
+		rc = OFR_E_NOT_FOUND;
+		goto out;
+	}
+	rc = participant_add(st, case_id, counsellor, __func__);
+out:
+	return db_call_end(st, rc);
+}
+
+/* OFR_E_NOT_FOUND when no case has this id, OFR_E_CASE_CLOSED when it is
+ * closed already (then nothing changes). */
+int
+store_case_close(struct store *st, int64_t case_id, int64_t now)
+{
+	sqlite3_stmt *s = st->s[S_CASE_CLOSE];
+	struct case_info c;
+	int rc;
+
+	if ((rc = db_write_begin(st)) != 0)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, now) != SQLITE_OK)
+		return db_fail(st, s, __func__);
+	if ((rc = db_exec(st, s, __func__)) != 0)
+		return rc;
+	if (sqlite3_changes(st->db) == 1)
+		return 0;
+	if ((rc = store_case_get(st, case_id, &c)) != 0)
+		return rc;
+	return OFR_E_CASE_CLOSED;
+}
+
+/* OFR_E_BAD_FIELD (nothing written) when a field is out of its range
+ * (urgency 0..2, programme >= 0, gender and region "" or a token, age band
+ * 0..4, background 0..2, format 0 or one format bit); OFR_E_NOT_FOUND when
+ * no case has this id or no programme has p->programme. */
+int
+store_case_set_prefs(struct store *st, int64_t case_id,
+    const struct case_prefs *p)
+{
+	sqlite3_stmt *s = st->s[S_CASE_SET_PREFS];
+	int rc;
+
+	if (p->urgency < 0 || p->urgency > 2 || p->programme < 0 ||
+	    !db_token_or_empty(p->gender, sizeof(p->gender)) ||
+	    p->age_band < 0 || p->age_band > 4 ||
+	    p->background < BACKGROUND_NONE ||
+	    p->background > BACKGROUND_PROFESSIONAL ||
+	    (p->format != 0 && p->format != FORMAT_CHAT &&
+	    p->format != FORMAT_IN_PERSON &&
+	    p->format != FORMAT_PHONE_VIDEO) ||
+	    !db_token_or_empty(p->region, sizeof(p->region)))
+		return OFR_E_BAD_FIELD;
+	if ((rc = db_write_begin(st)) != 0)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 2, p->urgency) != SQLITE_OK ||
+	    db_bind_ref(s, 3, p->programme) != SQLITE_OK ||
+	    db_bind_text_or_null(s, 4, p->gender) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 5, p->age_band) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 6, p->background) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 7, p->format) != SQLITE_OK ||
+	    db_bind_text_or_null(s, 8, p->region) != SQLITE_OK)
+		return db_fail(st, s, __func__);
+	if ((rc = db_exec_or(st, s, SQLITE_CONSTRAINT_FOREIGNKEY,
+	    OFR_E_NOT_FOUND, __func__)) != 0)
+		return rc;
+	return sqlite3_changes(st->db) == 1 ? 0 : OFR_E_NOT_FOUND;
+}
+
+/* OFR_E_BAD_FIELD when a bit is not a PREF_ bit or met is not a part of
+ * asked; OFR_E_NOT_FOUND when no case has this id. */
+int
+store_case_set_match(struct store *st, int64_t case_id, unsigned asked,
+    unsigned met)
+{
+	sqlite3_stmt *s = st->s[S_CASE_SET_MATCH];
+	int rc;
+
+	if ((asked & ~(unsigned)PREF_ALL) != 0 || (met & ~asked) != 0)
+		return OFR_E_BAD_FIELD;
+	if ((rc = db_write_begin(st)) != 0)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 2, (int)asked) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 3, (int)met) != SQLITE_OK)
+		return db_fail(st, s, __func__);
+	if ((rc = db_exec(st, s, __func__)) != 0)
+		return rc;
+	return sqlite3_changes(st->db) == 1 ? 0 : OFR_E_NOT_FOUND;
+}
+
+/* Sets updated to now too. OFR_E_BAD_FIELD when status is not a case
+ * status; OFR_E_NOT_FOUND when no case has this id; OFR_E_CASE_OPEN (and
+ * nothing changes) when the case would open while its client has another
+ * open case. */
+int
+store_case_set_status(struct store *st, int64_t case_id, int status,
+    int64_t now)
+{
+	sqlite3_stmt *s = st->s[S_CASE_SET_STATUS];
+	int rc;
+
+	if (status < CASE_WAITING || status > CASE_PAUSED)
+		return OFR_E_BAD_FIELD;
+	if ((rc = db_write_begin(st)) != 0)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 2, status) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 3, now) != SQLITE_OK)
+		return db_fail(st, s, __func__);
+	if ((rc = db_exec_or(st, s, SQLITE_CONSTRAINT_UNIQUE, OFR_E_CASE_OPEN,
+	    __func__)) != 0)	/* cases_one_open */
+		return rc;
+	return sqlite3_changes(st->db) == 1 ? 0 : OFR_E_NOT_FOUND;
+}
+
+/* All or nothing: the counsellor leaves the participants, the case has no
+ * counsellor, waits (keeping its place in the queue), asked and met are
+ * cleared, updated is now. OFR_E_NOT_FOUND (nothing changes) when no open
+ * case with a counsellor has this id. */
+int
+store_case_unassign(struct store *st, int64_t case_id, int64_t now)
+{
+	sqlite3_stmt *s = st->s[S_PARTICIPANT_DROP_COUNSELLOR];
+	int rc;
+
+	if ((rc = db_call_begin(st)) != 0)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK) {
+		rc = db_fail(st, s, __func__);
+		goto out;
+	}
+	if ((rc = db_exec(st, s, __func__)) != 0)
+		goto out;
+	s = st->s[S_CASE_UNASSIGN];
+	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, now) != SQLITE_OK) {
+		rc = db_fail(st, s, __func__);
+		goto out;
+	}
+	if ((rc = db_exec(st, s, __func__)) != 0)
+		goto out;
+	if (sqlite3_changes(st->db) != 1)
+		rc = OFR_E_NOT_FOUND;
+out:
+	return db_call_end(st, rc);
+}
+
+/* Participants. */
+
+/* Where store_case_participants() puts the participants. */
+struct participant_list {
+	struct participant *out;
+	size_t max;
+	size_t *n;
+};
+
+static int
+participant_list_add(sqlite3_stmt *s, void *ctx, int *rc)
+{
+	struct participant_list *l = ctx;
+	struct participant *p;
+
+	if (*l->n == l->max) {
+		log_err("store: case has more than %zu participants", l->max);
+		*rc = OFR_E_LIMIT;
+		return 0;
+	}
+	p = &l->out[*l->n];
+	memset(p, 0, sizeof(*p));
+	p->account = sqlite3_column_int64(s, 0);
+	if (db_col_blob(s, 1, p->key, OFR_PK_BYTES) != 0 ||
+	    db_col_text(s, 3, p->name, sizeof(p->name)) != 0)
+		return -1;
+	p->role = sqlite3_column_int(s, 2);
+	p->programme = sqlite3_column_int64(s, 4);
+	if (sqlite3_column_type(s, 5) != SQLITE_NULL) {
+		if (db_col_blob(s, 5, p->cert, CERT_BYTES) != 0)
+			return -1;
+		p->has_cert = 1;
+	}
+	(*l->n)++;
+	return 0;
+}
+
+/* OFR_E_LIMIT when the case has more than max participants: then out holds
+ * the first max and *n is max. A case that does not exist has none. */
+int
+store_case_participants(struct store *st, int64_t case_id,
+    struct participant *out, size_t max, size_t *n)
+{
+	struct participant_list l = { out, max, n };
+
+	*n = 0;
+	return db_each_row(st, S_PARTICIPANTS, &case_id, 1,
+	    participant_list_add, &l, __func__);
+}
+
+int
+store_case_has_participant(struct store *st, int64_t case_id,
+    int64_t account, int *yes)
+{
+	const int64_t key[] = { case_id, account };
+
+	return db_exists(st, S_PARTICIPANT_HAS, key, nitems(key), yes,
+	    __func__);
+}
+
+int
+store_share_case(struct store *st, int64_t a, int64_t b, int *yes)
+{
+	const int64_t key[] = { a, b };
+
+	return db_exists(st, S_SHARE_CASE, key, nitems(key), yes, __func__);
+}
+
+/* The queue and the caseloads. */
+
+int
+store_case_waiting(struct store *st, int64_t *ids, size_t max, size_t *n)
+{
+	const int64_t key[] = { db_limit(max) };
+
+	return db_ints(st, S_CASE_WAITING, key, nitems(key), ids, max, n,
+	    __func__);
+}
+
+/* In order of arrival. */
+int
+store_case_open_of_counsellor(struct store *st, int64_t counsellor,
+    int64_t *ids, size_t max, size_t *n)
+{
+	const int64_t key[] = { counsellor, db_limit(max) };
+
+	return db_ints(st, S_CASE_OPEN_OF_COUNSELLOR, key, nitems(key), ids,
+	    max, n, __func__);
+}
+
+int
+store_case_unread(struct store *st, int64_t case_id, int64_t recipient,
+    int64_t *n)
+{
+	const int64_t key[] = { case_id, recipient };
+
+	return db_count(st, S_CASE_UNREAD, key, nitems(key), n, __func__);
+}
+
+/* Notes. */
+
+/* OFR_E_BAD_FIELD when the note is over OFR_CT_MAX bytes. The caller has
+ * checked that author is the case's counsellor. */
+int
+store_note_add(struct store *st, int64_t case_id, int64_t author,
+    const uint8_t *ct, size_t len, int64_t now, int64_t *id)
+{
+	sqlite3_stmt *s = st->s[S_NOTE_INSERT];
+	int rc;
+
+	if (len > OFR_CT_MAX)
+		return OFR_E_BAD_FIELD;
+	if ((rc = db_write_begin(st)) != 0)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, author) != SQLITE_OK ||
+	    db_bind_blob(s, 3, ct, len) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 4, now) != SQLITE_OK)
+		return db_fail(st, s, __func__);
+	if ((rc = db_exec(st, s, __func__)) != 0)
+		return rc;
+	*id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+/* store_note_each()'s callback. */
+struct note_fn {
+	int (*fn)(void *arg, const struct note *n);
+	void *arg;
+};
+
+static int
+note_visit(sqlite3_stmt *s, void *ctx, int *rc)
+{
+	static const uint8_t empty[1];
+	struct note_fn *f = ctx;
+	struct note n;
+
+	memset(&n, 0, sizeof(n));
+	n.id = sqlite3_column_int64(s, 0);
+	n.ts = sqlite3_column_int64(s, 1);
+	n.ct = sqlite3_column_blob(s, 2);
+	n.ct_len = (size_t)sqlite3_column_bytes(s, 2);
+	if (n.ct == NULL)
+		n.ct = empty;
+	*rc = f->fn(f->arg, &n);
+	return 0;
+}
+
+/* fn may call other store functions, but not store_note_each(). */
+int
+store_note_each(struct store *st, int64_t case_id, int64_t author,
+    int (*fn)(void *arg, const struct note *n), void *arg)
+{
+	const int64_t key[] = { case_id, author, STORE_CASES_MAX };
+	struct note_fn f = { fn, arg };
+
+	return db_each_row(st, S_NOTES, key, nitems(key), note_visit, &f,
+	    __func__);
+}
+
+/* Pool figures. */
+
+int
+store_queue_count(struct store *st, int64_t programme, int64_t *n)
+{
+	return db_count(st, S_QUEUE_COUNT, &programme, 1, n, __func__);
+}
+
+int
+store_first_responses(struct store *st, int64_t programme, int64_t since,
+    int64_t *secs, size_t max, size_t *n)
+{
+	const int64_t key[] = { programme, since, db_limit(max) };
+
+	return db_ints(st, S_FIRST_RESPONSES, key, nitems(key), secs, max, n,
+	    __func__);
+}

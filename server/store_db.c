@@ -1,0 +1,880 @@
+/*
+ * store_db.c: the store's database, one SQLite file at <dir>/offramp.db:
+ * opening and closing it, the schema and its migrations (in order, under
+ * PRAGMA user_version), every statement prepared once in store_open() from
+ * the noun files' tables and finalized in store_close(), the transactions
+ * (store_commit, store_rollback, store_mark, store_unmark), and the helpers
+ * of store_int.h that the noun files share: binding with explicit lengths,
+ * stepping, reading rows, the one re-entrancy guard. Writes are grouped:
+ * the first write after a commit opens a transaction, store_commit() ends
+ * it with one fsync, and every call that writes more than one row does so
+ * all or nothing (a savepoint). This file must never edit a migration that
+ * has shipped, never give a table a column for a network address, and
+ * never let a failed call leave half its writes behind or let a lost
+ * transaction pass for a committed one.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "log.h"
+#include "proto/err.h"
+#include "store_int.h"
+
+#define DB_NAME		"offramp.db"
+#define BUSY_MS		5000
+
+/*
+ * Migrations, in order: migrations[i] takes PRAGMA user_version from i to
+ * i + 1, in one transaction. Never edit one that has shipped; append.
+ *
+ * Notes on version 1:
+ * - No table has a column for a network address, and none may get one.
+ * - invites.used_at is NULL until the invite is taken, then the time it
+ *   was taken. The account it becomes does not exist yet at that moment
+ *   (it is created next, in the same request's savepoint), so no account
+ *   id is recorded: a magic "-1" would be a lie the schema cannot check.
+ * - invites.created_by is NULL for the bootstrap invite (the API's 0), so
+ *   that every other value can be a real foreign key.
+ * - cases_one_open makes "one open case per client" a fact of the schema.
+ * - Indexes are those the store's statements use, and no more: each one
+ *   costs every insert (EXPLAIN QUERY PLAN shows which one serves which).
+ * - messages hold no content, only (sender, mid) for dedup; the copies in
+ *   deliveries are deleted as their recipients ack them. AUTOINCREMENT
+ *   keeps a seq from ever being reused after a delete.
+ * - A case is open while waiting (1), active (2) or paused (4); every
+ *   statement that means "open" says status IN (1, 2, 4), the very words
+ *   of cases_one_open, so that the planner can use that index.
+ *
+ * Notes on version 3:
+ * - counsellor_profiles.available (1/0) becomes presence (2 online /
+ *   1 away) and is dropped. Enumerations are match.h's; NULL text is "not
+ *   stated", hours NULL is "any time".
+ * - cases keep the client's intake (urgency, chosen programme, stated
+ *   preferences), what the chosen counsellor met, and the time of the
+ *   counsellor's first message (for pool figures: no content).
+ * - The queue is read in (urgency DESC, queued) order: cases_queue
+ *   replaces cases_waiting.
+ * - case_notes hold ciphertext only, which the server cannot read.
+ * - audit is append-only in the database itself: triggers abort every
+ *   UPDATE and DELETE, whoever sends them. AUTOINCREMENT: ids only grow.
+ */
+static const char *const migrations[] = {
+	/* 1: the initial schema */
+	"CREATE TABLE programmes ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL,"
+	"  created INTEGER NOT NULL"
+	");"
+	"CREATE TABLE accounts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  key BLOB NOT NULL UNIQUE CHECK (length(key) = 32),"
+	"  role INTEGER NOT NULL CHECK (role BETWEEN 1 AND 3),"
+	"  programme_id INTEGER REFERENCES programmes(id),"
+	"  name TEXT NOT NULL,"
+	"  disabled INTEGER NOT NULL DEFAULT 0,"
+	"  created INTEGER NOT NULL"
+	");"
+	"CREATE INDEX accounts_role ON accounts(role);"
+	"CREATE TABLE counsellor_profiles ("
+	"  account_id INTEGER PRIMARY KEY REFERENCES accounts(id),"
+	"  languages TEXT NOT NULL DEFAULT ',',"
+	"  topics TEXT NOT NULL DEFAULT ',',"
+	"  capacity INTEGER NOT NULL DEFAULT 5,"
+	"  available INTEGER NOT NULL DEFAULT 1,"
+	"  last_assigned INTEGER"
+	");"
+	"CREATE TABLE invites ("
+	"  id INTEGER PRIMARY KEY,"
+	"  hash BLOB NOT NULL UNIQUE CHECK (length(hash) = 32),"
+	"  programme_id INTEGER NOT NULL REFERENCES programmes(id),"
+	"  role INTEGER NOT NULL CHECK (role IN (2, 3)),"
+	"  expires INTEGER NOT NULL,"
+	"  created_by INTEGER REFERENCES accounts(id),"
+	"  used_at INTEGER,"
+	"  created INTEGER NOT NULL"
+	");"
+	"CREATE INDEX invites_pending ON invites(programme_id, expires)"
+	"  WHERE used_at IS NULL;"
+	"CREATE TABLE cases ("
+	"  id INTEGER PRIMARY KEY CHECK (id BETWEEN 1 AND 9007199254740991),"
+	"  client_id INTEGER NOT NULL REFERENCES accounts(id),"
+	"  counsellor_id INTEGER REFERENCES accounts(id),"
+	"  status INTEGER NOT NULL CHECK (status BETWEEN 1 AND 4),"
+	"  language TEXT NOT NULL,"
+	"  topic TEXT,"
+	"  created INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL,"
+	"  queued INTEGER NOT NULL UNIQUE"	/* order of arrival */
+	");"
+	"CREATE UNIQUE INDEX cases_one_open ON cases(client_id)"
+	"  WHERE status IN (1, 2, 4);"
+	"CREATE INDEX cases_counsellor ON cases(counsellor_id, status);"
+	"CREATE INDEX cases_waiting ON cases(queued) WHERE status = 1;"
+	"CREATE TABLE case_participants ("
+	"  case_id INTEGER NOT NULL REFERENCES cases(id),"
+	"  account_id INTEGER NOT NULL REFERENCES accounts(id),"
+	"  role INTEGER NOT NULL,"
+	"  joined INTEGER NOT NULL,"
+	"  PRIMARY KEY (case_id, account_id)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX case_participants_account"
+	"  ON case_participants(account_id);"
+	"CREATE TABLE messages ("
+	"  id INTEGER PRIMARY KEY,"
+	"  case_id INTEGER NOT NULL REFERENCES cases(id),"
+	"  sender_id INTEGER NOT NULL REFERENCES accounts(id),"
+	"  mid BLOB NOT NULL CHECK (length(mid) = 16),"
+	"  created INTEGER NOT NULL,"
+	"  UNIQUE (sender_id, mid)"
+	");"
+	"CREATE INDEX messages_created ON messages(created);"
+	"CREATE TABLE deliveries ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  message_id INTEGER NOT NULL REFERENCES messages(id),"
+	"  recipient_id INTEGER NOT NULL REFERENCES accounts(id),"
+	"  ct BLOB NOT NULL"
+	");"
+	"CREATE INDEX deliveries_recipient ON deliveries(recipient_id, seq);"
+	"CREATE INDEX deliveries_message ON deliveries(message_id);",
+
+	/*
+	 * 2: end-to-end sessions. Public prekeys (the secrets never leave the
+	 * clients), the public half of each programme's signing key, and the
+	 * certificate of each counsellor's key.
+	 */
+	"ALTER TABLE programmes ADD COLUMN signing_key BLOB"
+	"  CHECK (signing_key IS NULL OR length(signing_key) = 32);"
+	"ALTER TABLE accounts ADD COLUMN cert BLOB;"
+	"CREATE TABLE signed_prekeys ("
+	"  account_id INTEGER PRIMARY KEY REFERENCES accounts(id),"
+	"  spk_id INTEGER NOT NULL,"
+	"  spk BLOB NOT NULL CHECK (length(spk) = 32),"
+	"  sig BLOB NOT NULL CHECK (length(sig) = 64),"
+	"  updated INTEGER NOT NULL"
+	");"
+	"CREATE TABLE one_time_prekeys ("
+	"  account_id INTEGER NOT NULL REFERENCES accounts(id),"
+	"  otk_id INTEGER NOT NULL,"
+	"  pk BLOB NOT NULL CHECK (length(pk) = 32),"
+	"  PRIMARY KEY (account_id, otk_id)"
+	") WITHOUT ROWID;",
+
+	/* 3: profiles, intake, queue order, caseloads, notes, audit. */
+	"ALTER TABLE counsellor_profiles ADD COLUMN presence INTEGER NOT NULL"
+	"  DEFAULT 2 CHECK (presence BETWEEN 0 AND 2);"
+	"UPDATE counsellor_profiles"
+	"  SET presence = CASE WHEN available = 1 THEN 2 ELSE 1 END;"
+	"ALTER TABLE counsellor_profiles DROP COLUMN available;"
+	"ALTER TABLE counsellor_profiles ADD COLUMN gender TEXT;"
+	"ALTER TABLE counsellor_profiles ADD COLUMN age_band INTEGER NOT NULL"
+	"  DEFAULT 0 CHECK (age_band BETWEEN 0 AND 4);"
+	"ALTER TABLE counsellor_profiles ADD COLUMN background INTEGER"
+	"  NOT NULL DEFAULT 0 CHECK (background BETWEEN 0 AND 2);"
+	"ALTER TABLE counsellor_profiles ADD COLUMN formats INTEGER NOT NULL"
+	"  DEFAULT 1 CHECK (formats BETWEEN 0 AND 7);"
+	"ALTER TABLE counsellor_profiles ADD COLUMN region TEXT;"
+	"ALTER TABLE counsellor_profiles ADD COLUMN hours BLOB"
+	"  CHECK (hours IS NULL OR length(hours) = 21);"
+	"ALTER TABLE programmes ADD COLUMN description TEXT NOT NULL"
+	"  DEFAULT '';"
+	"ALTER TABLE programmes ADD COLUMN languages TEXT NOT NULL"
+	"  DEFAULT ',';"
+	"ALTER TABLE programmes ADD COLUMN topics TEXT NOT NULL DEFAULT ',';"
+	"ALTER TABLE programmes ADD COLUMN regions TEXT NOT NULL DEFAULT ',';"
+	"ALTER TABLE programmes ADD COLUMN formats INTEGER NOT NULL"
+	"  DEFAULT 0 CHECK (formats BETWEEN 0 AND 7);"
+	"ALTER TABLE cases ADD COLUMN urgency INTEGER NOT NULL DEFAULT 1"
+	"  CHECK (urgency BETWEEN 0 AND 2);"
+	/* the programme the client chose; NULL: any */
+	"ALTER TABLE cases ADD COLUMN programme_id INTEGER"
+	"  REFERENCES programmes(id);"
+	"ALTER TABLE cases ADD COLUMN pref_gender TEXT;"
+	"ALTER TABLE cases ADD COLUMN pref_age INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE cases ADD COLUMN pref_background INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"ALTER TABLE cases ADD COLUMN pref_format INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE cases ADD COLUMN pref_region TEXT;"
+	"ALTER TABLE cases ADD COLUMN asked INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE cases ADD COLUMN met INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE cases ADD COLUMN first_response INTEGER;"
+	/* The counsellor a client asked to leave: never matched back. */
+	"ALTER TABLE cases ADD COLUMN left_counsellor INTEGER"
+	"  REFERENCES accounts(id);"
+	"DROP INDEX cases_waiting;"
+	"CREATE INDEX cases_queue ON cases(urgency DESC, queued)"
+	"  WHERE status = 1;"
+	"CREATE TABLE case_notes ("
+	"  id INTEGER PRIMARY KEY,"
+	"  case_id INTEGER NOT NULL REFERENCES cases(id),"
+	"  author_id INTEGER NOT NULL REFERENCES accounts(id),"
+	"  ct BLOB NOT NULL,"
+	"  created INTEGER NOT NULL"
+	");"
+	"CREATE INDEX case_notes_author ON case_notes(case_id, author_id, id);"
+	"CREATE TABLE audit ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  programme_id INTEGER NOT NULL REFERENCES programmes(id),"
+	"  actor_id INTEGER REFERENCES accounts(id),"
+	"  action TEXT NOT NULL,"
+	"  target_id INTEGER REFERENCES accounts(id),"
+	"  detail TEXT NOT NULL DEFAULT '',"
+	"  created INTEGER NOT NULL"
+	");"
+	"CREATE INDEX audit_programme ON audit(programme_id, id);"
+	"CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+	"  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+	"  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+};
+#define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(*migrations)))
+
+/* This file's statements: the transaction, and its savepoints. */
+static const char *const db_sql[S_COUNT] = {
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
+	/* One request (store_mark) and one call, nested inside it. */
+	[S_MARK] = "SAVEPOINT request",
+	[S_MARK_RELEASE] = "RELEASE request",
+	[S_MARK_UNDO] = "ROLLBACK TO request",
+	[S_CALL] = "SAVEPOINT call",
+	[S_CALL_RELEASE] = "RELEASE call",
+	[S_CALL_UNDO] = "ROLLBACK TO call",
+};
+
+/*
+ * The statements of every file, by id: each noun file holds the SQL of its
+ * own statements in a table indexed by enum stmt_id (store_int.h), and
+ * this list is where the tables are registered.
+ */
+static const char *const *const sql_tables[] = {
+	db_sql,
+	store_accounts_sql,
+	store_invites_sql,
+	store_cases_sql,
+	store_messages_sql,
+	store_keys_sql,
+	store_programmes_sql,
+	store_audit_sql,
+};
+
+/* The SQL of statement id: NULL unless exactly one table has it. */
+static const char *
+sql_of(int id)
+{
+	const char *text = NULL;
+
+	for (size_t t = 0; t < nitems(sql_tables); t++) {
+		if (sql_tables[t][id] == NULL)
+			continue;
+		if (text != NULL)
+			return NULL;
+		text = sql_tables[t][id];
+	}
+	return text;
+}
+
+/* The helpers of store_int.h (their contracts are there). */
+
+void
+db_done(sqlite3_stmt *s)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+int
+db_fail(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	if (s != NULL)
+		db_done(s);
+	log_err("store: %s: %s", what, sqlite3_errmsg(st->db));
+	if (st->tx && sqlite3_get_autocommit(st->db))
+		st->broken = 1;
+	return OFR_E_INTERNAL;
+}
+
+int
+db_bind_text(sqlite3_stmt *s, int i, const char *t)
+{
+	size_t n = strlen(t);
+
+	if (n > INT_MAX)
+		return SQLITE_TOOBIG;
+	return sqlite3_bind_text(s, i, t, (int)n, SQLITE_STATIC);
+}
+
+int
+db_bind_text_or_null(sqlite3_stmt *s, int i, const char *t)
+{
+	return t[0] != '\0' ? db_bind_text(s, i, t) : sqlite3_bind_null(s, i);
+}
+
+int
+db_bind_ref(sqlite3_stmt *s, int i, int64_t id)
+{
+	return id != 0 ? sqlite3_bind_int64(s, i, id) : sqlite3_bind_null(s, i);
+}
+
+int
+db_bind_blob(sqlite3_stmt *s, int i, const void *p, size_t n)
+{
+	if (n > INT_MAX)
+		return SQLITE_TOOBIG;
+	if (n == 0)	/* a NULL pointer would bind NULL */
+		return sqlite3_bind_zeroblob(s, i, 0);
+	return sqlite3_bind_blob(s, i, p, (int)n, SQLITE_STATIC);
+}
+
+int64_t
+db_limit(size_t max)
+{
+	return max > (size_t)INT64_MAX ? INT64_MAX : (int64_t)max;
+}
+
+int
+db_exec(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return db_fail(st, s, what);
+	db_done(s);
+	return 0;
+}
+
+int
+db_exec_or(struct store *st, sqlite3_stmt *s, int ext, int code,
+    const char *what)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_DONE) {
+		db_done(s);
+		return 0;
+	}
+	if (rc == SQLITE_CONSTRAINT &&
+	    sqlite3_extended_errcode(st->db) == ext) {
+		db_done(s);
+		return code;
+	}
+	return db_fail(st, s, what);
+}
+
+int
+db_row(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE) {
+		db_done(s);
+		return 0;
+	}
+	return db_fail(st, s, what);
+}
+
+int
+db_col_text(sqlite3_stmt *s, int i, char *buf, size_t cap)
+{
+	const unsigned char *p = sqlite3_column_text(s, i);
+	size_t n = (size_t)sqlite3_column_bytes(s, i);
+
+	if (cap == 0 || n >= cap)
+		return -1;
+	if (p != NULL)
+		memcpy(buf, p, n);
+	else
+		n = 0;
+	buf[n] = '\0';
+	return 0;
+}
+
+int
+db_col_blob(sqlite3_stmt *s, int i, uint8_t *buf, size_t n)
+{
+	const void *p = sqlite3_column_blob(s, i);
+
+	if (p == NULL || (size_t)sqlite3_column_bytes(s, i) != n)
+		return -1;
+	memcpy(buf, p, n);
+	return 0;
+}
+
+/* A row of the database that breaks the schema's promises. */
+static int
+corrupt(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	db_done(s);
+	log_err("store: %s: a stored row has a field of the wrong size", what);
+	(void)st;
+	return OFR_E_INTERNAL;
+}
+
+/* Binds params[0..n-1] to ?1..?n of s: SQLITE_OK or SQLite's error. */
+static int
+bind_params(sqlite3_stmt *s, const int64_t *params, size_t n)
+{
+	int rc = SQLITE_OK;
+
+	for (size_t i = 0; i < n && rc == SQLITE_OK; i++)
+		rc = sqlite3_bind_int64(s, (int)i + 1, params[i]);
+	return rc;
+}
+
+int
+db_get_row(struct store *st, enum stmt_id id, const int64_t *params, size_t n,
+    db_reader *read, void *out, const char *what)
+{
+	sqlite3_stmt *s = st->s[id];
+	int rc;
+
+	if (bind_params(s, params, n) != SQLITE_OK)
+		return db_fail(st, s, what);
+	if ((rc = db_row(st, s, what)) <= 0)
+		return rc == 0 ? OFR_E_NOT_FOUND : rc;
+	if (read != NULL && read(s, out) != 0)
+		return corrupt(st, s, what);
+	db_done(s);
+	return 0;
+}
+
+int
+db_int64_col(sqlite3_stmt *s, void *out)
+{
+	*(int64_t *)out = sqlite3_column_int64(s, 0);
+	return 0;
+}
+
+int
+db_count(struct store *st, enum stmt_id id, const int64_t *params, size_t n,
+    int64_t *count, const char *what)
+{
+	int rc = db_get_row(st, id, params, n, db_int64_col, count, what);
+
+	return rc == OFR_E_NOT_FOUND ? db_fail(st, NULL, what) : rc;
+}
+
+int
+db_exists(struct store *st, enum stmt_id id, const int64_t *params, size_t n,
+    int *yes, const char *what)
+{
+	int rc = db_get_row(st, id, params, n, NULL, NULL, what);
+
+	if (rc != 0 && rc != OFR_E_NOT_FOUND)
+		return rc;
+	*yes = rc == 0;
+	return 0;
+}
+
+int
+db_each_row(struct store *st, enum stmt_id id, const int64_t *params, size_t n,
+    db_visitor *visit, void *ctx, const char *what)
+{
+	sqlite3_stmt *s = st->s[id];
+	int rc = 0, step = SQLITE_DONE;
+
+	if (sqlite3_stmt_busy(s)) {
+		log_err("store: %s: called from its own callback", what);
+		return OFR_E_INTERNAL;
+	}
+	if (bind_params(s, params, n) != SQLITE_OK)
+		return db_fail(st, s, what);
+	while (rc == 0 && (step = sqlite3_step(s)) == SQLITE_ROW)
+		if (visit(s, ctx, &rc) != 0)
+			return corrupt(st, s, what);
+	if (rc == 0 && step != SQLITE_DONE)
+		return db_fail(st, s, what);
+	db_done(s);
+	return rc;
+}
+
+/* Where db_ints() puts the integers. */
+struct int_list {
+	int64_t *v;
+	size_t max;
+	size_t *n;
+};
+
+static int
+int_list_add(sqlite3_stmt *s, void *ctx, int *rc)
+{
+	struct int_list *l = ctx;
+
+	if (*l->n < l->max)
+		l->v[(*l->n)++] = sqlite3_column_int64(s, 0);
+	*rc = *l->n == l->max;	/* full: step no further */
+	return 0;
+}
+
+int
+db_ints(struct store *st, enum stmt_id id, const int64_t *params, size_t n,
+    int64_t *v, size_t max, size_t *count, const char *what)
+{
+	struct int_list l = { v, max, count };
+	int rc;
+
+	*count = 0;
+	rc = db_each_row(st, id, params, n, int_list_add, &l, what);
+	return rc > 0 ? 0 : rc;
+}
+
+int
+db_token_or_empty(const char *t, size_t cap)
+{
+	size_t n = strnlen(t, cap);
+
+	return n < cap && (n == 0 || frame_is_token(t));
+}
+
+int
+db_list_ok(const char *s, size_t cap)
+{
+	char tok[OFR_TOKEN_MAX + 1];
+	size_t len = strnlen(s, cap), i = 1, start;
+
+	if (len == cap || len == 0 || s[0] != ',' || s[len - 1] != ',')
+		return 0;
+	while (i < len) {
+		start = i;
+		while (i < len && s[i] != ',')
+			i++;
+		if (i - start == 0 || i - start > OFR_TOKEN_MAX)
+			return 0;
+		memcpy(tok, s + start, i - start);
+		tok[i - start] = '\0';
+		if (!frame_is_token(tok))
+			return 0;
+		i++;
+	}
+	return 1;
+}
+
+int
+db_write_begin(struct store *st)
+{
+	if (st->broken) {
+		log_err("store: the transaction was lost; commit or roll back");
+		return OFR_E_INTERNAL;
+	}
+	if (!st->tx) {
+		if (db_exec(st, st->s[S_BEGIN], "begin") != 0)
+			return OFR_E_INTERNAL;
+		st->tx = 1;
+	}
+	if (st->marked && !st->mark_open) {
+		if (db_exec(st, st->s[S_MARK], "mark") != 0)
+			return OFR_E_INTERNAL;
+		st->mark_open = 1;
+	}
+	return 0;
+}
+
+int
+db_call_begin(struct store *st)
+{
+	int rc;
+
+	if ((rc = db_write_begin(st)) != 0)
+		return rc;
+	return db_exec(st, st->s[S_CALL], "savepoint");
+}
+
+int
+db_call_end(struct store *st, int rc)
+{
+	if (rc == 0) {
+		if (db_exec(st, st->s[S_CALL_RELEASE], "release") == 0)
+			return 0;
+		rc = OFR_E_INTERNAL;
+	}
+	if (st->broken)
+		return rc;
+	if (db_exec(st, st->s[S_CALL_UNDO], "undo") != 0 ||
+	    db_exec(st, st->s[S_CALL_RELEASE], "release") != 0)
+		st->broken = 1;	/* half a call may be in: never commit */
+	return rc;
+}
+
+static int
+make_dir(const char *dir)
+{
+	struct stat sb;
+
+	if (mkdir(dir, 0700) != 0) {
+		if (errno != EEXIST) {
+			log_err("store: cannot create %s: %s", dir,
+			    strerror(errno));
+			return OFR_E_IO;
+		}
+		if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+			log_err("store: %s is not a directory", dir);
+			return OFR_E_IO;
+		}
+	}
+	if (chmod(dir, 0700) != 0) {
+		log_err("store: cannot chmod %s: %s", dir, strerror(errno));
+		return OFR_E_IO;
+	}
+	return 0;
+}
+
+static int
+make_file(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd < 0) {
+		log_err("store: cannot open %s: %s", path, strerror(errno));
+		return OFR_E_IO;
+	}
+	if (fchmod(fd, 0600) != 0) {
+		log_err("store: cannot chmod %s: %s", path, strerror(errno));
+		close(fd);
+		return OFR_E_IO;
+	}
+	close(fd);
+	return 0;
+}
+
+/* Runs a one-off statement at open; 0 or OFR_E_INTERNAL. */
+static int
+open_exec(struct store *st, const char *text)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(st->db, text, NULL, NULL, &msg) != SQLITE_OK) {
+		log_err("store: open: %s", msg != NULL ? msg :
+		    sqlite3_errmsg(st->db));
+		sqlite3_free(msg);
+		return OFR_E_INTERNAL;
+	}
+	return 0;
+}
+
+/* The integer, or text when text is not NULL, of a one-row pragma. */
+static int
+pragma(struct store *st, const char *text, int64_t *v, char *buf,
+    size_t cap)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, text, -1, &s, NULL) != SQLITE_OK) {
+		log_err("store: %s: %s", text, sqlite3_errmsg(st->db));
+		return OFR_E_INTERNAL;
+	}
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		log_err("store: %s: %s", text, sqlite3_errmsg(st->db));
+		sqlite3_finalize(s);
+		return OFR_E_INTERNAL;
+	}
+	if (v != NULL)
+		*v = sqlite3_column_int64(s, 0);
+	if (buf != NULL && db_col_text(s, 0, buf, cap) != 0)
+		buf[0] = '\0';
+	sqlite3_finalize(s);
+	return 0;
+}
+
+static int
+migrate(struct store *st)
+{
+	char text[64];
+	int64_t version;
+
+	if (pragma(st, "PRAGMA user_version", &version, NULL, 0) != 0)
+		return OFR_E_INTERNAL;
+	if (version < 0 || version > SCHEMA_VERSION) {
+		log_err("store: schema version %lld is not one this server "
+		    "knows (newest %d)", (long long)version, SCHEMA_VERSION);
+		return OFR_E_INTERNAL;
+	}
+	for (int v = (int)version; v < SCHEMA_VERSION; v++) {
+		snprintf(text, sizeof(text), "PRAGMA user_version = %d", v + 1);
+		if (open_exec(st, "BEGIN IMMEDIATE") != 0)
+			return OFR_E_INTERNAL;
+		if (open_exec(st, migrations[v]) != 0 ||
+		    open_exec(st, text) != 0 || open_exec(st, "COMMIT") != 0) {
+			if (!sqlite3_get_autocommit(st->db))
+				open_exec(st, "ROLLBACK");
+			log_err("store: migration to version %d failed", v + 1);
+			return OFR_E_INTERNAL;
+		}
+		log_info("store: schema migrated to version %d", v + 1);
+	}
+	return 0;
+}
+
+static int
+open_db(struct store *st, const char *path)
+{
+	char mode[16];
+	int64_t fk;
+
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+		log_err("store: cannot open the database: %s",
+		    st->db != NULL ? sqlite3_errmsg(st->db) : "out of memory");
+		return OFR_E_INTERNAL;
+	}
+	sqlite3_busy_timeout(st->db, BUSY_MS);
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+	if (pragma(st, "PRAGMA journal_mode = WAL", NULL, mode,
+	    sizeof(mode)) != 0)
+		return OFR_E_INTERNAL;
+	if (strcmp(mode, "wal") != 0) {
+		log_err("store: the database cannot use WAL (mode %s)", mode);
+		return OFR_E_INTERNAL;
+	}
+	if (open_exec(st, "PRAGMA synchronous = FULL") != 0 ||
+	    open_exec(st, "PRAGMA foreign_keys = ON") != 0 ||
+	    pragma(st, "PRAGMA foreign_keys", &fk, NULL, 0) != 0)
+		return OFR_E_INTERNAL;
+	if (fk != 1) {
+		log_err("store: foreign keys cannot be enforced");
+		return OFR_E_INTERNAL;
+	}
+	if (migrate(st) != 0)
+		return OFR_E_INTERNAL;
+	for (int i = 0; i < S_COUNT; i++) {
+		const char *text = sql_of(i);
+
+		if (text == NULL || sqlite3_prepare_v3(st->db, text, -1,
+		    SQLITE_PREPARE_PERSISTENT, &st->s[i], NULL) != SQLITE_OK) {
+			log_err("store: cannot prepare statement %d: %s", i,
+			    sqlite3_errmsg(st->db));
+			return OFR_E_INTERNAL;
+		}
+	}
+	return 0;
+}
+
+int
+store_open(struct store **out, const char *dir)
+{
+	char path[PATH_MAX];
+	struct store *st;
+	mode_t old;
+	int n, rc;
+
+	*out = NULL;
+	if (sodium_init() < 0)
+		return OFR_E_INTERNAL;
+	n = snprintf(path, sizeof(path), "%s/%s", dir, DB_NAME);
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		log_err("store: the data directory's path is too long");
+		return OFR_E_IO;
+	}
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return OFR_E_NOMEM;
+	/* The -wal and -shm files SQLite makes must be ours alone too. */
+	old = umask(077);
+	if ((rc = make_dir(dir)) == 0 && (rc = make_file(path)) == 0)
+		rc = open_db(st, path);
+	umask(old);
+	if (rc != 0) {
+		store_close(st);
+		return rc;
+	}
+	*out = st;
+	return 0;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->db != NULL && !sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	for (int i = 0; i < S_COUNT; i++)
+		sqlite3_finalize(st->s[i]);
+	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
+		log_err("store: close: %s", sqlite3_errmsg(st->db));
+	free(st);
+}
+
+static void
+rollback_all(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		db_exec(st, st->s[S_ROLLBACK], "rollback");
+	st->tx = 0;
+	st->broken = 0;
+	st->mark_open = 0;
+}
+
+int
+store_commit(struct store *st)
+{
+	if (!st->tx)
+		return 0;
+	if (st->broken) {
+		log_err("store: commit: the transaction was lost; nothing of "
+		    "it is kept");
+		rollback_all(st);
+		return OFR_E_INTERNAL;
+	}
+	if (st->mark_open) {
+		/* A request still in flight: its writes go with this commit. */
+		if (db_exec(st, st->s[S_MARK_RELEASE], "release mark") != 0) {
+			rollback_all(st);
+			return OFR_E_INTERNAL;
+		}
+		st->mark_open = 0;
+	}
+	if (db_exec(st, st->s[S_COMMIT], "commit") != 0) {
+		rollback_all(st);
+		return OFR_E_INTERNAL;
+	}
+	st->tx = 0;
+	return 0;
+}
+
+void
+store_rollback(struct store *st)
+{
+	rollback_all(st);
+}
+
+int
+store_in_tx(const struct store *st)
+{
+	return st->tx;
+}
+
+void
+store_mark(struct store *st)
+{
+	if (st->mark_open)	/* an unmatched mark: keep what it did */
+		store_unmark(st, 1);
+	st->marked = 1;
+}
+
+void
+store_unmark(struct store *st, int keep)
+{
+	st->marked = 0;
+	if (!st->mark_open)
+		return;		/* the request wrote nothing */
+	st->mark_open = 0;
+	if (st->broken)
+		return;
+	if (!keep && db_exec(st, st->s[S_MARK_UNDO], "undo mark") != 0) {
+		st->broken = 1;
+		return;
+	}
+	if (db_exec(st, st->s[S_MARK_RELEASE], "release mark") != 0)
+		st->broken = 1;
+}

@@ -1,0 +1,232 @@
+/*
+ * store_int.h: the store's private header, for the store_*.c files and
+ * nothing else. It defines struct store, the ids of the prepared statements
+ * (each noun file holds the SQL of its own statements in a table indexed by
+ * these ids; store_db.c prepares them all in store_open() and finalizes
+ * them in store_close()), and declares the helpers of store_db.c that the
+ * noun files share: one way to bind, to step, to read one row or every row
+ * (with the one re-entrancy guard), and to open the transaction of a
+ * write. It is the only header that includes sqlite3.h; store.h, the
+ * public API, does not.
+ */
+#ifndef OFFRAMP_STORE_INT_H
+#define OFFRAMP_STORE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+
+enum stmt_id {
+	/* store_db.c: transactions and savepoints */
+	S_BEGIN,
+	S_COMMIT,
+	S_ROLLBACK,
+	S_MARK,
+	S_MARK_RELEASE,
+	S_MARK_UNDO,
+	S_CALL,
+	S_CALL_RELEASE,
+	S_CALL_UNDO,
+	/* store_accounts.c */
+	S_ACCOUNT_BY_KEY,
+	S_ACCOUNT_BY_ID,
+	S_ACCOUNT_INSERT,
+	S_ACCOUNT_SET_NAME,
+	S_ACCOUNT_SET_DISABLED,
+	S_ADMIN_COUNT,
+	S_CERT_SET,
+	S_CERT_GET,
+	S_PROFILE_INSERT,
+	S_PROFILE_GET,
+	S_PROFILE_SET,
+	S_COUNSELLOR_GET,
+	S_COUNSELLOR_EACH,
+	S_UNCERTIFIED,
+	/* store_invites.c */
+	S_INVITE_INSERT,
+	S_INVITE_TAKE,
+	S_INVITE_PENDING,
+	S_INVITE_DROP_BOOTSTRAP,
+	/* store_cases.c */
+	S_CASE_INSERT,
+	S_CASE_GET,
+	S_CASE_OPEN_OF_CLIENT,
+	S_CASE_EACH_OF,
+	S_CASE_ASSIGN,
+	S_PROFILE_ASSIGNED,
+	S_CASE_CLOSE,
+	S_CASE_WAITING,
+	S_CASE_SET_PREFS,
+	S_CASE_SET_MATCH,
+	S_CASE_SET_STATUS,
+	S_CASE_UNASSIGN,
+	S_CASE_OPEN_OF_COUNSELLOR,
+	S_CASE_UNREAD,
+	S_PARTICIPANT_INSERT,
+	S_PARTICIPANTS,
+	S_PARTICIPANT_HAS,
+	S_PARTICIPANT_DROP_COUNSELLOR,
+	S_SHARE_CASE,
+	S_NOTE_INSERT,
+	S_NOTES,
+	S_QUEUE_COUNT,
+	S_FIRST_RESPONSES,
+	/* store_messages.c */
+	S_MESSAGE_INSERT,
+	S_DELIVERY_INSERT,
+	S_CASE_TOUCH,
+	S_MESSAGE_SEEN,
+	S_DELIVERIES,
+	S_DELIVERY_ACK,
+	S_MESSAGES_PURGE,
+	/* store_keys.c */
+	S_SPK_SET,
+	S_SPK_GET,
+	S_OTK_ADD,
+	S_OTK_COUNT,
+	S_OTK_FIRST,
+	S_OTK_DELETE,
+	/* store_programmes.c */
+	S_PROGRAMME_INSERT,
+	S_PROGRAMME_FIRST,
+	S_PROGRAMME_GET,
+	S_PROGRAMME_SET_KEY,
+	S_PROGRAMME_SET_PROFILE,
+	S_PROGRAMME_EACH,
+	/* store_audit.c */
+	S_AUDIT_INSERT,
+	S_AUDIT,
+	S_COUNT
+};
+
+/* Each noun file's statements: its SQL at its ids, NULL elsewhere. */
+extern const char *const store_accounts_sql[S_COUNT];
+extern const char *const store_invites_sql[S_COUNT];
+extern const char *const store_cases_sql[S_COUNT];
+extern const char *const store_messages_sql[S_COUNT];
+extern const char *const store_keys_sql[S_COUNT];
+extern const char *const store_programmes_sql[S_COUNT];
+extern const char *const store_audit_sql[S_COUNT];
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *s[S_COUNT];
+	int tx;			/* a transaction of ours is open */
+	int broken;		/* SQLite dropped it, or an undo failed */
+	int marked;		/* inside store_mark() .. store_unmark() */
+	int mark_open;		/* the request's savepoint is open */
+};
+
+/*
+ * Every helper that takes what names the failure with it in the log (the
+ * callers pass __func__), and returns 0 or a negative code of proto/err.h.
+ */
+
+/* Resets s and drops its bindings, which point into the caller's memory. */
+void db_done(sqlite3_stmt *s);
+/*
+ * Logs a failure of what, resets s (when not NULL) and notes whether
+ * SQLite rolled back the whole transaction on its own (it does on some
+ * I/O, full-disk and out-of-memory errors): then the writes of this turn
+ * are gone and store_commit() must not report success. OFR_E_INTERNAL.
+ */
+int db_fail(struct store *st, sqlite3_stmt *s, const char *what);
+
+/* Binds with explicit lengths; SQLITE_OK or SQLite's error. The text and
+ * blob are not copied: they must outlive the step (db_done() drops them). */
+int db_bind_text(sqlite3_stmt *s, int i, const char *t);
+/* Binds text t, or NULL when t is "". */
+int db_bind_text_or_null(sqlite3_stmt *s, int i, const char *t);
+/* Binds a row id, or NULL when it is 0 (none). */
+int db_bind_ref(sqlite3_stmt *s, int i, int64_t id);
+/* Binds n bytes at p (n 0: an empty blob, never NULL). */
+int db_bind_blob(sqlite3_stmt *s, int i, const void *p, size_t n);
+/* A row count as an SQL LIMIT. */
+int64_t db_limit(size_t max);
+
+/* Runs s to its end and resets it: a row is an error here. */
+int db_exec(struct store *st, sqlite3_stmt *s, const char *what);
+/*
+ * Like db_exec(), but when a constraint of kind ext (an extended result
+ * code, e.g. SQLITE_CONSTRAINT_UNIQUE) refuses the statement, returns
+ * code: the statement changed nothing, and the transaction goes on.
+ */
+int db_exec_or(struct store *st, sqlite3_stmt *s, int ext, int code,
+    const char *what);
+/* Steps a statement that gives at most one row: 1 with a row (the caller
+ * reads it, then calls db_done()), 0 without (reset already), or
+ * OFR_E_INTERNAL. db_get_row() is the way to read one row; this is for
+ * a write that returns one. */
+int db_row(struct store *st, sqlite3_stmt *s, const char *what);
+
+/* Copies text column i into buf (capacity cap); -1 when it does not fit. */
+int db_col_text(sqlite3_stmt *s, int i, char *buf, size_t cap);
+/* Copies blob column i into buf; -1 unless it is exactly n bytes. */
+int db_col_blob(sqlite3_stmt *s, int i, uint8_t *buf, size_t n);
+
+/* Reads the current row of s into out; -1 when a field breaks the
+ * schema's promises. */
+typedef int db_reader(sqlite3_stmt *s, void *out);
+/* Reads column 0 into an int64_t. */
+int db_int64_col(sqlite3_stmt *s, void *out);
+/*
+ * The one get-row helper: binds params to ?1..?n of statement id (the
+ * caller may have bound other parameters), steps it once and reads the row
+ * into out with read (NULL: only whether there is one); the statement is
+ * reset in every case. Returns 0, OFR_E_NOT_FOUND when there is no row,
+ * or OFR_E_INTERNAL on an SQLite failure or a row that breaks the
+ * schema's promises.
+ */
+int db_get_row(struct store *st, enum stmt_id id, const int64_t *params,
+    size_t n, db_reader *read, void *out, const char *what);
+/* The count(*) of statement id bound to params; no row is a failure. */
+int db_count(struct store *st, enum stmt_id id, const int64_t *params,
+    size_t n, int64_t *count, const char *what);
+/* 1 in *yes when statement id bound to params gives a row, else 0. */
+int db_exists(struct store *st, enum stmt_id id, const int64_t *params,
+    size_t n, int *yes, const char *what);
+
+/* Reads the current row of s and hands it on as ctx says; setting *rc
+ * non-zero stops the walk. -1 when a field breaks the schema's promises. */
+typedef int db_visitor(sqlite3_stmt *s, void *ctx, int *rc);
+/*
+ * The one each-row helper, and the store's one re-entrancy guard: when
+ * statement id is being stepped already (the caller is a callback of a
+ * walk of the same statement, which must not be restarted under it),
+ * logs and returns OFR_E_INTERNAL. Else binds params to ?1..?n, calls
+ * visit for each row until it sets *rc, and resets the statement.
+ * Returns 0 at the end of the rows, the *rc that stopped the walk, or
+ * OFR_E_INTERNAL on an SQLite failure or a row that breaks the schema's
+ * promises.
+ */
+int db_each_row(struct store *st, enum stmt_id id, const int64_t *params,
+    size_t n, db_visitor *visit, void *ctx, const char *what);
+/* Column 0 of the rows of statement id bound to params, at most max of
+ * them into v; *count set. */
+int db_ints(struct store *st, enum stmt_id id, const int64_t *params,
+    size_t n, int64_t *v, size_t max, size_t *count, const char *what);
+
+/* 1 when t (in a buffer of cap bytes) is "" or a token. */
+int db_token_or_empty(const char *t, size_t cap);
+/* 1 when s (in a buffer of cap bytes) is "," or ",tok,...," of valid
+ * tokens: the form frame_token_list() gives and the matching relies on. */
+int db_list_ok(const char *s, size_t cap);
+
+/*
+ * Every write calls this first: it opens the turn's transaction when none
+ * is open, and the request's savepoint when store_mark() asked for one.
+ */
+int db_write_begin(struct store *st);
+/* Opens the savepoint of a call that writes more than one row (after
+ * db_write_begin()). */
+int db_call_begin(struct store *st);
+/* Ends what db_call_begin() opened: keeps the call's writes when rc is 0,
+ * undoes them otherwise. Returns rc, or OFR_E_INTERNAL. */
+int db_call_end(struct store *st, int rc);
+
+#endif

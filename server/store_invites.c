@@ -1,0 +1,87 @@
+/*
+ * store_invites.c: the invites that make counsellor and admin accounts,
+ * and the bootstrap invite of a new server. Only the BLAKE2b-256 hash of a
+ * token is stored. This file must never store or log a token, and never
+ * split the check of an invite from its taking (one statement does both,
+ * so that an invite is taken once at most).
+ */
+#include "proto/err.h"
+#include "store_int.h"
+
+const char *const store_invites_sql[S_COUNT] = {
+	[S_INVITE_INSERT] =
+	    "INSERT INTO invites(hash, programme_id, role, expires,"
+	    " created_by, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	/* One statement: the check and the take cannot be split. */
+	[S_INVITE_TAKE] =
+	    "UPDATE invites SET used_at = ?2"
+	    " WHERE hash = ?1 AND used_at IS NULL AND expires > ?2"
+	    " RETURNING programme_id, role",
+	[S_INVITE_PENDING] =
+	    "SELECT count(*) FROM invites"
+	    " WHERE programme_id = ?1 AND used_at IS NULL AND expires > ?2",
+	[S_INVITE_DROP_BOOTSTRAP] =
+	    "DELETE FROM invites WHERE created_by IS NULL AND used_at IS NULL",
+};
+
+int
+store_invite_create(struct store *st, const uint8_t hash[32],
+    int64_t programme, int role, int64_t expires, int64_t created_by,
+    int64_t now)
+{
+	sqlite3_stmt *s = st->s[S_INVITE_INSERT];
+	int rc;
+
+	if ((rc = db_write_begin(st)) != 0)
+		return rc;
+	if (db_bind_blob(s, 1, hash, 32) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, programme) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 3, role) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 4, expires) != SQLITE_OK ||
+	    db_bind_ref(s, 5, created_by) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 6, now) != SQLITE_OK)
+		return db_fail(st, s, __func__);
+	return db_exec(st, s, __func__);
+}
+
+int
+store_invite_take(struct store *st, const uint8_t hash[32], int64_t now,
+    int64_t *programme, int *role)
+{
+	sqlite3_stmt *s = st->s[S_INVITE_TAKE];
+	int rc;
+
+	if ((rc = db_write_begin(st)) != 0)
+		return rc;
+	if (db_bind_blob(s, 1, hash, 32) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, now) != SQLITE_OK)
+		return db_fail(st, s, __func__);
+	if ((rc = db_row(st, s, __func__)) <= 0)
+		return rc == 0 ? OFR_E_BAD_INVITE : rc;
+	*programme = sqlite3_column_int64(s, 0);
+	*role = sqlite3_column_int(s, 1);
+	/* hash is UNIQUE: one row. Run to the end so the update completes. */
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return db_fail(st, s, __func__);
+	db_done(s);
+	return 0;
+}
+
+int
+store_invite_pending(struct store *st, int64_t programme, int64_t now,
+    int64_t *n)
+{
+	const int64_t key[] = { programme, now };
+
+	return db_count(st, S_INVITE_PENDING, key, nitems(key), n, __func__);
+}
+
+int
+store_invite_drop_bootstrap(struct store *st)
+{
+	int rc;
+
+	if ((rc = db_write_begin(st)) != 0)
+		return rc;
+	return db_exec(st, st->s[S_INVITE_DROP_BOOTSTRAP], __func__);
+}

@@ -1,0 +1,183 @@
+/*
+ * store_messages.c: messages in transit: one copy per recipient until the
+ * recipient acks it, and a record of each (sender, mid) for dedup, kept
+ * after its last copy is gone until store_messages_purge() drops it. A
+ * message is stored with all its copies or not at all. This file must
+ * never keep message content (a copy's ciphertext is opaque bytes,
+ * deleted on ack; a message row keeps only ids), and never give a
+ * recipient a copy meant for another.
+ */
+#include <string.h>
+
+#include "proto/err.h"
+#include "store_int.h"
+
+const char *const store_messages_sql[S_COUNT] = {
+	[S_MESSAGE_INSERT] =
+	    "INSERT INTO messages(case_id, sender_id, mid, created)"
+	    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT(sender_id, mid) DO NOTHING",
+	[S_DELIVERY_INSERT] =
+	    "INSERT INTO deliveries(message_id, recipient_id, ct)"
+	    " VALUES (?1, ?2, ?3)",
+	/* A message: the case changed; the counsellor's first answers. */
+	[S_CASE_TOUCH] =
+	    "UPDATE cases SET updated = ?2, first_response = CASE"
+	    " WHEN first_response IS NULL AND counsellor_id = ?3 THEN ?2"
+	    " ELSE first_response END WHERE id = ?1",
+	[S_MESSAGE_SEEN] =
+	    "SELECT 1 FROM messages WHERE sender_id = ?1 AND mid = ?2",
+	[S_DELIVERIES] =
+	    "SELECT d.seq, m.case_id, m.mid, a.key, m.created, d.ct"
+	    " FROM deliveries d JOIN messages m ON m.id = d.message_id"
+	    " JOIN accounts a ON a.id = m.sender_id"
+	    " WHERE d.recipient_id = ?1 AND d.seq > ?2"
+	    " ORDER BY d.seq LIMIT ?3",
+	[S_DELIVERY_ACK] =
+	    "DELETE FROM deliveries WHERE seq = ?1 AND recipient_id = ?2",
+	[S_MESSAGES_PURGE] =
+	    "DELETE FROM messages WHERE created < ?1 AND NOT EXISTS"
+	    " (SELECT 1 FROM deliveries d WHERE d.message_id = messages.id)",
+};
+
+/* OFR_E_BAD_FIELD (nothing written) when a copy is over OFR_CT_MAX bytes.
+ * A stored message also sets the case's updated to now, and its
+ * first_response to now when the sender is the case's counsellor and it has
+ * none yet. */
+int
+store_message_insert(struct store *st, int64_t case_id, int64_t sender,
+    const uint8_t mid[OFR_MID_BYTES], int64_t now, const int64_t *recipients,
+    const uint8_t *const *ct, const size_t *ct_len, size_t n, int *dup)
+{
+	sqlite3_stmt *s = st->s[S_MESSAGE_INSERT];
+	int64_t message;
+	int rc;
+
+	*dup = 0;
+	for (size_t i = 0; i < n; i++)
+		if (ct_len[i] > OFR_CT_MAX)
+			return OFR_E_BAD_FIELD;
+	if ((rc = db_call_begin(st)) != 0)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, sender) != SQLITE_OK ||
+	    db_bind_blob(s, 3, mid, OFR_MID_BYTES) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 4, now) != SQLITE_OK) {
+		rc = db_fail(st, s, __func__);
+		goto out;
+	}
+	if ((rc = db_exec(st, s, __func__)) != 0)
+		goto out;
+	if (sqlite3_changes(st->db) == 0) {
+		*dup = 1;	/* sent before: its copies are stored */
+		goto out;
+	}
+	message = sqlite3_last_insert_rowid(st->db);
+	s = st->s[S_DELIVERY_INSERT];
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (sqlite3_bind_int64(s, 1, message) != SQLITE_OK ||
+		    sqlite3_bind_int64(s, 2, recipients[i]) != SQLITE_OK ||
+		    db_bind_blob(s, 3, ct[i], ct_len[i]) != SQLITE_OK)
+			rc = db_fail(st, s, __func__);
+		else
+			rc = db_exec(st, s, __func__);
+	}
+	if (rc != 0)
+		goto out;
+	s = st->s[S_CASE_TOUCH];
+	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, now) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 3, sender) != SQLITE_OK) {
+		rc = db_fail(st, s, __func__);
+		goto out;
+	}
+	rc = db_exec(st, s, __func__);
+out:
+	return db_call_end(st, rc);
+}
+
+int
+store_message_seen(struct store *st, int64_t sender,
+    const uint8_t mid[OFR_MID_BYTES], int *yes)
+{
+	sqlite3_stmt *s = st->s[S_MESSAGE_SEEN];
+
+	if (sqlite3_bind_int64(s, 1, sender) != SQLITE_OK ||
+	    db_bind_blob(s, 2, mid, OFR_MID_BYTES) != SQLITE_OK)
+		return db_fail(st, s, __func__);
+	return db_exists(st, S_MESSAGE_SEEN, NULL, 0, yes, __func__);
+}
+
+/* store_deliveries_each()'s callback. */
+struct delivery_fn {
+	int (*fn)(void *arg, const struct delivery *d);
+	void *arg;
+};
+
+static int
+delivery_visit(sqlite3_stmt *s, void *ctx, int *rc)
+{
+	static const uint8_t empty[1];
+	struct delivery_fn *f = ctx;
+	struct delivery d;
+
+	memset(&d, 0, sizeof(d));
+	d.seq = sqlite3_column_int64(s, 0);
+	d.case_id = sqlite3_column_int64(s, 1);
+	d.mid = sqlite3_column_blob(s, 2);
+	if (d.mid == NULL || sqlite3_column_bytes(s, 2) != OFR_MID_BYTES)
+		return -1;
+	d.from_key = sqlite3_column_blob(s, 3);
+	if (d.from_key == NULL || sqlite3_column_bytes(s, 3) != OFR_PK_BYTES)
+		return -1;
+	d.ts = sqlite3_column_int64(s, 4);
+	d.ct = sqlite3_column_blob(s, 5);
+	d.ct_len = (size_t)sqlite3_column_bytes(s, 5);
+	if (d.ct == NULL)
+		d.ct = empty;
+	*rc = f->fn(f->arg, &d);
+	return 0;
+}
+
+/* fn may call other store functions, but not store_deliveries_each(). */
+int
+store_deliveries_each(struct store *st, int64_t recipient, int64_t after,
+    size_t max, int (*fn)(void *arg, const struct delivery *d), void *arg)
+{
+	const int64_t key[] = { recipient, after, db_limit(max) };
+	struct delivery_fn f = { fn, arg };
+
+	return db_each_row(st, S_DELIVERIES, key, nitems(key), delivery_visit,
+	    &f, __func__);
+}
+
+int
+store_delivery_ack(struct store *st, int64_t recipient, int64_t seq,
+    int *deleted)
+{
+	sqlite3_stmt *s = st->s[S_DELIVERY_ACK];
+	int rc;
+
+	*deleted = 0;
+	if ((rc = db_write_begin(st)) != 0)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, seq) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, recipient) != SQLITE_OK)
+		return db_fail(st, s, __func__);
+	if ((rc = db_exec(st, s, __func__)) != 0)
+		return rc;
+	*deleted = sqlite3_changes(st->db) == 1;
+	return 0;
+}
+
+int
+store_messages_purge(struct store *st, int64_t before)
+{
+	sqlite3_stmt *s = st->s[S_MESSAGES_PURGE];
+	int rc;
+
+	if ((rc = db_write_begin(st)) != 0)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, before) != SQLITE_OK)
+		return db_fail(st, s, __func__);
+	return db_exec(st, s, __func__);
+}
