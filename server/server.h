@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "proto/frame.h"
+#include "proto/limits.h"
 #include "proto/ocrypto.h"
 
 struct store;
