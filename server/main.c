@@ -18,9 +18,9 @@
 
 #include <sodium.h>
 
+#include "casework.h"
 #include "handlers.h"
 #include "log.h"
-#include "pool.h"
 #include "proto/err.h"
 #include "proto/ocrypto.h"
 #include "server.h"
@@ -225,7 +225,8 @@ main(int argc, char **argv)
 	}
 	if ((rc = auth_bootstrap(&srv, programme, token)) != 0)
 		fatal("cannot make the bootstrap invite: %s", err_str(rc));
-	if ((rc = pool_load(&srv)) != 0)
+	srv.notify = &cases_notify;
+	if ((rc = casework_load(&srv)) != 0)
 		fatal("cannot load the counsellor pool: %s", err_str(rc));
 
 	if ((port = ws_start(&srv, &cfg)) < 0)
@@ -251,7 +252,7 @@ main(int argc, char **argv)
 	log_info("offramp-server stopping");
 	session_turn_end(&srv);
 	ws_stop();
-	match_free(srv.pool);
+	casework_unload(&srv);
 	store_close(srv.st);
 	return 0;
 }

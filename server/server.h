@@ -12,6 +12,7 @@
 
 struct store;
 struct match_index;
+struct casework_notify;
 
 #define POOL_TOUCHED_MAX	32	/* counsellors one request changes */
 
@@ -23,6 +24,7 @@ struct server {
 	int64_t last_purge;
 	int64_t last_rematch;
 	struct match_index *pool;		/* pool.c */
+	const struct casework_notify *notify;	/* casework's reports: cases.c */
 	int64_t touched[POOL_TOUCHED_MAX];	/* by the current request */
 	size_t touched_n;
 	/* Scratch for decoding the copies of one msg.send. */

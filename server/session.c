@@ -11,9 +11,9 @@
 
 #include <sodium.h>
 
+#include "casework.h"
 #include "handlers.h"
 #include "log.h"
-#include "pool.h"
 #include "proto/err.h"
 #include "session.h"
 #include "store.h"
@@ -394,13 +394,9 @@ session_on_frame(struct session *s, const char *buf, size_t len, int binary)
 		goto fail;
 	}
 
-	s->srv->now = time(NULL);
-	store_mark(s->srv->st);
-	pool_request_begin(s->srv);
+	casework_begin(s->srv);
 	rc = h->fn(s, &in);
-	store_unmark(s->srv->st, rc == 0);
-	if (rc != 0)
-		pool_request_undone(s->srv);	/* read back what was undone */
+	casework_end(s->srv, rc == 0);
 	if (rc != 0)
 		goto fail;
 	if (s->strikes > 0)
@@ -487,19 +483,10 @@ session_turn_end(struct server *srv)
 	if (srv->now - srv->last_rematch >= 60) {
 		/* Working hours begin; presence ages: look at the queue. */
 		srv->last_rematch = srv->now;
-		store_mark(srv->st);
-		pool_request_begin(srv);
-		if (cases_match_waiting(srv, 0) != 0) {
-			store_unmark(srv->st, 0);
-			pool_request_undone(srv);
-		} else {
-			store_unmark(srv->st, 1);
-		}
+		casework_begin(srv);
+		casework_end(srv, casework_rematch(srv, 0) == 0);
 	}
-	if (store_in_tx(srv->st))
-		rc = store_commit(srv->st);
-	if (rc != 0 && pool_load(srv) != 0)
-		log_err("session: cannot reload the pool after a failed commit");
+	rc = casework_commit(srv);
 
 	for (s = dirty_head; s != NULL; s = next) {
 		next = s->dirty_next;
