@@ -225,7 +225,9 @@ main(int argc, char **argv)
 	}
 	if ((rc = auth_bootstrap(&srv, programme, token)) != 0)
 		fatal("cannot make the bootstrap invite: %s", err_str(rc));
+	srv.conn = &ws_conn_ops;
 	srv.notify = &cases_notify;
+	srv.pump = relay_pump;
 	if ((rc = casework_load(&srv)) != 0)
 		fatal("cannot load the counsellor pool: %s", err_str(rc));
 

@@ -13,6 +13,8 @@
 struct store;
 struct match_index;
 struct casework_notify;
+struct conn_ops;
+struct session;
 
 #define POOL_TOUCHED_MAX	32	/* counsellors one request changes */
 
@@ -24,7 +26,11 @@ struct server {
 	int64_t last_purge;
 	int64_t last_rematch;
 	struct match_index *pool;		/* pool.c */
+	/* The tables that join the layers, filled by main.c: no module
+	 * calls one above it by name. */
+	const struct conn_ops *conn;		/* the transport: ws.c */
 	const struct casework_notify *notify;	/* casework's reports: cases.c */
+	void (*pump)(struct session *s);	/* stored messages: relay_pump */
 	int64_t touched[POOL_TOUCHED_MAX];	/* by the current request */
 	size_t touched_n;
 	/* Scratch for decoding the copies of one msg.send. */

@@ -1,8 +1,8 @@
 /*
  * ws.c: the WebSocket transport, on libwebsockets 4.1. It owns the lws
  * context, reassembles fragmented frames under the OFR_FRAME_MAX cap, hands
- * whole frames to session.c and writes one queued frame per writable
- * callback. It is the only file of the server that includes
+ * whole frames to dispatch.c and writes one queued frame per writable
+ * callback; it fills the transport's table (conn.h). It is the only file of the server that includes
  * libwebsockets.h. It never asks for, stores or logs a peer's address:
  * lws's own log lines pass through log_redact().
  */
@@ -11,13 +11,13 @@
 
 #include <libwebsockets.h>
 
+#include "conn.h"
+#include "dispatch.h"
 #include "log.h"
 #include "proto/frame.h"
 #include "server.h"
 #include "session.h"
 #include "ws.h"
-
-const size_t ws_pre = LWS_PRE;
 
 struct pss {
 	struct session *s;
@@ -92,9 +92,9 @@ on_receive(struct lws *wsi, struct pss *p, void *in, size_t len)
 	if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
 		return;
 	if (p->rx_drop)
-		session_on_oversize(p->s);
+		dispatch_oversize(p->s);
 	else
-		session_on_frame(p->s, p->rx ? p->rx : "", p->rx_len,
+		dispatch_frame(p->s, p->rx ? p->rx : "", p->rx_len,
 		    p->rx_binary);
 	rx_reset(p);
 }
@@ -234,21 +234,28 @@ ws_stop(void)
 	ctx = NULL;
 }
 
-void
-ws_want_write(void *conn)
+static void
+want_write(void *conn)
 {
 	lws_callback_on_writable(conn);
 }
 
-void
-ws_pause_rx(void *conn, int pause)
+static void
+pause_rx(void *conn, int pause)
 {
 	lws_rx_flow_control(conn, pause ? 0 : 1);
 }
 
-void
-ws_deadline(void *conn, int secs)
+static void
+deadline(void *conn, int secs)
 {
 	lws_set_timeout(conn, secs > 0 ? PENDING_TIMEOUT_USER_OK :
 	    NO_PENDING_TIMEOUT, secs);
 }
+
+const struct conn_ops ws_conn_ops = {
+	.pre = LWS_PRE,
+	.want_write = want_write,
+	.pause_rx = pause_rx,
+	.deadline = deadline,
+};
