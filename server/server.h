@@ -22,9 +22,7 @@ struct server {
 	struct store *st;
 	uint8_t pk[OFR_PK_BYTES];		/* server identity */
 	int login_timeout;			/* seconds */
-	int64_t now;				/* seconds, set once per turn */
-	int64_t last_purge;
-	int64_t last_rematch;
+	int64_t now;				/* seconds, per request or job */
 	struct match_index *pool;		/* pool.c */
 	/* The tables that join the layers, filled by main.c: no module
 	 * calls one above it by name. */

@@ -8,7 +8,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <sodium.h>
 
@@ -310,21 +309,7 @@ void
 session_turn_end(struct server *srv)
 {
 	struct session *s, *next;
-	int rc = 0;
-
-	srv->now = time(NULL);
-	if (srv->now - srv->last_purge >= 600) {
-		/* Message records outlive their copies by a day, for dedup. */
-		srv->last_purge = srv->now;
-		store_messages_purge(srv->st, srv->now - 86400);
-	}
-	if (srv->now - srv->last_rematch >= 60) {
-		/* Working hours begin; presence ages: look at the queue. */
-		srv->last_rematch = srv->now;
-		casework_begin(srv);
-		casework_end(srv, casework_rematch(srv, 0) == 0);
-	}
-	rc = casework_commit(srv);
+	int rc = casework_commit(srv);
 
 	for (s = dirty_head; s != NULL; s = next) {
 		next = s->dirty_next;

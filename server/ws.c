@@ -29,16 +29,9 @@ struct pss {
 
 static struct lws_context *ctx;
 static struct server *srv;
-static lws_sorted_usec_list_t tick;
-
-/* Wakes the loop once a minute, so that the turn's time-based work (the
- * queue, when working hours begin) runs even when nothing else happens. */
-static void
-on_tick(lws_sorted_usec_list_t *sul)
-{
-	lws_sul_schedule(ctx, 0, sul, on_tick, 60 * LWS_US_PER_SEC);
-	lws_cancel_service(ctx);
-}
+static lws_sorted_usec_list_t timer_sul;	/* the loop's one timer */
+static void (*timer_fn)(void *);
+static void *timer_arg;
 
 static void
 rx_reset(struct pss *p)
@@ -209,7 +202,6 @@ ws_start(struct server *server, const struct ws_config *cfg)
 		log_err("ws: no vhost");
 		return -1;
 	}
-	lws_sul_schedule(ctx, 0, &tick, on_tick, 60 * LWS_US_PER_SEC);
 	return lws_get_vhost_listen_port(vh);
 }
 
@@ -253,9 +245,34 @@ deadline(void *conn, int secs)
 	    NO_PENDING_TIMEOUT, secs);
 }
 
+/* The timer is due: runs its function, then wakes the loop (lws runs a
+ * timer before it polls), so that the turn ends and commits what the
+ * function wrote. */
+static void
+on_timer(lws_sorted_usec_list_t *sul)
+{
+	void (*fn)(void *) = timer_fn;
+
+	(void)sul;
+	timer_fn = NULL;
+	if (fn != NULL)
+		fn(timer_arg);
+	lws_cancel_service(ctx);
+}
+
+static void
+timer(int secs, void (*fn)(void *arg), void *arg)
+{
+	timer_fn = fn;
+	timer_arg = arg;
+	lws_sul_schedule(ctx, 0, &timer_sul, on_timer,
+	    (lws_usec_t)secs * LWS_US_PER_SEC);
+}
+
 const struct conn_ops ws_conn_ops = {
 	.pre = LWS_PRE,
 	.want_write = want_write,
 	.pause_rx = pause_rx,
 	.deadline = deadline,
+	.timer = timer,
 };
