@@ -1,10 +1,13 @@
 /*
  * handlers.h: one function per request type of PROTOCOL.md, grouped by area
- * (auth.c, cases.c, relay.c, admin.c) and dispatched from the table in
- * session.c, which has already checked the caller's role. A handler checks
- * every field before it changes anything, queues its answer with
- * session_reply() and returns 0, or returns a negative code of proto/err.h
- * (the dispatcher sends the error frame and undoes the request's writes).
+ * (auth.c, cases.c, caseload.c, relay.c, admin.c, keys.c) and dispatched
+ * from the table in dispatch.c, which has already checked the caller's
+ * role. A handler checks every field before it changes anything, leaves
+ * what a change of cases or counsellors does to casework.c, queues its
+ * answer with session_reply() (or through struct cases_answer, when
+ * casework reports the change) and returns 0, or returns a negative code of
+ * proto/err.h (the dispatcher sends the error frame and undoes the
+ * request's writes). Handlers never call dispatch.c or ws.c.
  */
 #ifndef OFFRAMP_HANDLERS_H
 #define OFFRAMP_HANDLERS_H

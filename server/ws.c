@@ -1,8 +1,9 @@
 /*
  * ws.c: the WebSocket transport, on libwebsockets 4.1. It owns the lws
  * context, reassembles fragmented frames under the OFR_FRAME_MAX cap, hands
- * whole frames to dispatch.c and writes one queued frame per writable
- * callback; it fills the transport's table (conn.h). It is the only file of the server that includes
+ * whole frames to dispatch.c, writes one queued frame per writable
+ * callback, and fills the transport's table (conn.h), the loop's timer
+ * included. It is the only file of the server that includes
  * libwebsockets.h. It never asks for, stores or logs a peer's address:
  * lws's own log lines pass through log_redact().
  */

@@ -52,7 +52,8 @@ _case_active() {
 wait_for "the case to be active on disk" 20 _case_active &&
 	pass "the case is active in the database"
 out=$(cli client cases)
-assert_match "the client sees Sam on the case" "$out" "^$CASE active en leaving "
+assert_match "the client sees Sam on the case" "$out" \
+	"^$CASE active en leaving "
 stop_server
 
 finish

@@ -32,7 +32,10 @@ target=""
 case "${1:-}" in
 "") ;;
 --check | --write)
-	[ $# -eq 2 ] || { echo "usage: modgraph.sh [--check FILE | --write FILE]" >&2; exit 2; }
+	if [ $# -ne 2 ]; then
+		echo "usage: modgraph.sh [--check FILE | --write FILE]" >&2
+		exit 2
+	fi
 	mode=${1#--}
 	target=$2
 	;;
@@ -178,8 +181,12 @@ END {
 }' "$tmp/modules" "$tmp/edges" >"$tmp/levels"
 
 sort -k1,1nr -k2,2 "$tmp/levels" |
-	awk '{ printf "%-10s ->", $2; for (i = 3; i <= NF; i++) printf " %s", $i; print "" }' \
-	>"$tmp/graph"
+	awk '{
+		printf "%-10s ->", $2
+		for (i = 3; i <= NF; i++)
+			printf " %s", $i
+		print ""
+	}' >"$tmp/graph"
 
 broken=0
 rule() {
@@ -249,8 +256,10 @@ check)
 	fi
 	;;
 write)
-	grep -q '^<!-- modgraph -->$' "$target" ||
-		{ echo "modgraph: no <!-- modgraph --> line in $target" >&2; exit 1; }
+	if ! grep -q '^<!-- modgraph -->$' "$target"; then
+		echo "modgraph: no <!-- modgraph --> line in $target" >&2
+		exit 1
+	fi
 	awk -v graph="$tmp/graph" '
 		/^<!-- modgraph -->$/ {
 			print
