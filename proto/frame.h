@@ -12,18 +12,7 @@
 
 #include <jansson.h>
 
-#define OFR_PROTO_VERSION	1
-#define OFR_FRAME_MAX		(128 * 1024)	/* bytes of one text frame */
-#define OFR_TYPE_MAX		32		/* bytes of "type" */
-#define OFR_ID_MAX		9007199254740991LL /* 2^53 - 1 */
-#define OFR_TOKEN_MAX		32		/* a language, topic: [a-z0-9-] */
-#define OFR_NAME_MAX		64		/* a display name, UTF-8 bytes */
-#define OFR_CT_MAX		(16 * 1024)	/* bytes of one ciphertext copy */
-#define OFR_COPIES_MAX		8		/* copies in one msg.send */
-#define OFR_MID_BYTES		16		/* a message id */
-#define OFR_ACKS_MAX		256		/* seqs in one msg.ack */
-#define OFR_LIST_MAX		16		/* languages or topics in a list */
-#define OFR_DEPTH_MAX		4		/* nesting of JSON values */
+#include "proto/limits.h"
 
 /* An incoming frame. The getters point into root; they stay valid until
  * frame_in_clear(). bad_field names the field that made a getter fail. */
@@ -71,9 +60,6 @@ int frame_array(struct frame_in *in, const char *key, size_t maxn,
  * (capacity outsz); the empty list gives ",". */
 int frame_token_list(struct frame_in *in, const char *key, int required,
     char *out, size_t outsz);
-
-/* Checks a token as frame_token() does: 1 if valid, 0 if not. */
-int frame_is_token(const char *s);
 
 /* A new frame {"v":1,"type":type} with "re": re when re > 0. NULL on OOM. */
 json_t *frame_new(const char *type, int64_t re);

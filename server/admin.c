@@ -12,10 +12,9 @@
 
 #include <sodium.h>
 
+#include "casework.h"
 #include "handlers.h"
 #include "log.h"
-#include "match.h"
-#include "pool.h"
 #include "profile.h"
 #include "proto/err.h"
 #include "proto/ocrypto.h"
@@ -26,7 +25,6 @@
 #define INVITE_TTL_DEFAULT	86400
 #define INVITES_PENDING_MAX	1000
 #define COUNSELLORS_LIST_MAX	1000
-#define MOVE_MAX		256	/* open cases of one counsellor */
 #define STATS_WINDOW		(90 * 86400)
 #define STATS_MAX		10000
 
@@ -106,27 +104,19 @@ reply_profile(struct session *s, struct frame_in *in, const char *type,
 	return 0;
 }
 
-/* Applies the profile fields of in to counsellor id, then rematches. */
+/* Applies the profile fields of in to counsellor id (casework rematches). */
 static int
 update_profile(struct session *s, struct frame_in *in, int64_t id,
     int allow_capacity)
 {
-	struct store *st = s->srv->st;
 	const char *name = NULL;
 	struct profile p;
 	int rc;
 
-	if ((rc = store_profile_get(st, id, &p)) != 0 ||
+	if ((rc = store_profile_get(s->srv->st, id, &p)) != 0 ||
 	    (rc = profile_read(in, &p, &name, allow_capacity)) != 0)
 		return rc;
-	if ((rc = store_profile_set(st, id, &p)) != 0 ||
-	    (name != NULL &&
-	    (rc = store_account_set_name(st, id, name)) != 0))
-		return rc;
-	if ((rc = pool_refresh(s->srv, id)) != 0)
-		return rc;
-	/* Room may have opened for a waiting case. */
-	return cases_match_waiting(s->srv, id);
+	return casework_profile_set(s->srv, id, &p, name);
 }
 
 int
@@ -177,26 +167,13 @@ admin_counsellor_update(struct session *s, struct frame_in *in)
 int
 admin_counsellor_disable(struct session *s, struct frame_in *in)
 {
-	struct server *srv = s->srv;
-	int64_t ids[MOVE_MAX];
-	struct case_info c;
 	struct account a;
-	size_t n;
 	int rc;
 
-	if ((rc = own_counsellor(s, in, &a)) != 0)
-		return rc;
-	if ((rc = store_account_set_disabled(srv->st, a.id, 1)) != 0 ||
-	    (rc = pool_refresh(srv, a.id)) != 0 ||
-	    (rc = store_case_open_of_counsellor(srv->st, a.id, ids, MOVE_MAX,
-	    &n)) != 0)
-		return rc;
 	/* Its clients go back to matching, and are told. */
-	for (size_t i = 0; i < n; i++)
-		if ((rc = store_case_get(srv->st, ids[i], &c)) != 0 ||
-		    (rc = cases_move(srv, &c, NULL)) != 0)
-			return rc;
-	if ((rc = admin_audit(s, "counsellor.disable", a.id, NULL)) != 0)
+	if ((rc = own_counsellor(s, in, &a)) != 0 ||
+	    (rc = casework_disable(s->srv, a.id)) != 0 ||
+	    (rc = admin_audit(s, "counsellor.disable", a.id, NULL)) != 0)
 		return rc;
 	session_drop_account(a.id);
 	return reply_profile(s, in, "counsellor.disable.ok", a.id);
@@ -209,9 +186,7 @@ admin_counsellor_enable(struct session *s, struct frame_in *in)
 	int rc;
 
 	if ((rc = own_counsellor(s, in, &a)) != 0 ||
-	    (rc = store_account_set_disabled(s->srv->st, a.id, 0)) != 0 ||
-	    (rc = pool_refresh(s->srv, a.id)) != 0 ||
-	    (rc = cases_match_waiting(s->srv, a.id)) != 0 ||
+	    (rc = casework_enable(s->srv, a.id)) != 0 ||
 	    (rc = admin_audit(s, "counsellor.enable", a.id, NULL)) != 0)
 		return rc;
 	return reply_profile(s, in, "counsellor.enable.ok", a.id);

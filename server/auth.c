@@ -10,9 +10,9 @@
 
 #include <sodium.h>
 
+#include "casework.h"
 #include "handlers.h"
 #include "log.h"
-#include "pool.h"
 #include "proto/err.h"
 #include "proto/ocrypto.h"
 #include "store.h"
@@ -214,8 +214,10 @@ auth_redeem(struct session *s, struct frame_in *in)
 	a.role = role;
 	a.created = s->srv->now;
 	snprintf(a.name, sizeof(a.name), "%s", name);
-	if ((rc = store_account_create(st, &a)) != 0 ||
-	    (role == ROLE_COUNSELLOR && (rc = pool_refresh(s->srv, a.id)) != 0))
+	/* A counsellor joins the pool, through casework. */
+	rc = role == ROLE_COUNSELLOR ? casework_counsellor_create(s->srv, &a) :
+	    store_account_create(st, &a);
+	if (rc != 0)
 		return rc;
 	log_info("auth: an invite was redeemed for a new %s",
 	    auth_role_name(role));

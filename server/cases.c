@@ -1,22 +1,21 @@
 /*
- * cases.c: cases, the conversations between a client and a counsellor.
- * Intake and matching (through the pool's index), the waiting queue,
- * listing, closing and moving a case to another counsellor, and telling
- * every participant of each change. Whoever is in a case is in its
- * participant list and in every `case` push: nobody in a conversation is
- * hidden from the others.
+ * cases.c: cases, the conversations between a client and a counsellor, on
+ * the wire. The requests of a client's intake, listing, closing and
+ * reassigning a case, the case object of PROTOCOL.md, and the `case`
+ * pushes by which every participant hears of each change casework.c
+ * reports (cases_notify). It reads frames and writes answers; what a
+ * change does (matching, the queue, the pool) is casework's, never done
+ * here. Whoever is in a case is in its participant list and in every
+ * `case` push: nobody in a conversation is hidden from the others.
  */
 #include <string.h>
 
+#include "casework.h"
 #include "handlers.h"
 #include "log.h"
-#include "match.h"
-#include "pool.h"
 #include "profile.h"
 #include "proto/err.h"
 #include "store.h"
-
-#define QUEUE_SCAN	1000	/* waiting cases looked at per rematch */
 
 static const char *
 status_name(int status)
@@ -57,7 +56,7 @@ cases_json(struct server *srv, const struct case_info *c, int64_t viewer)
 	json_object_set_new(o, "created", json_integer(c->created));
 	json_object_set_new(o, "updated", json_integer(c->updated));
 	json_object_set_new(o, "preferences",
-	    profile_prefs_json(pool_asked(&c->prefs), c->met,
+	    profile_prefs_json(casework_asked(&c->prefs), c->met,
 	    c->counsellor != 0));
 	if (viewer != 0 && viewer == c->counsellor) {
 		int64_t unread = 0;
@@ -110,9 +109,11 @@ push_to(struct server *srv, const struct case_info *c, int64_t account,
 	json_decref(f);
 }
 
-void
-cases_push(struct server *srv, const struct case_info *c,
-    const struct session *except, int64_t also)
+/* Pushes the case, as it is now, to every participant but session
+ * except. */
+static void
+push_case(struct server *srv, const struct case_info *c,
+    const struct session *except)
 {
 	struct participant p[MODEL_PARTICIPANTS_MAX];
 	size_t n;
@@ -132,12 +133,11 @@ cases_push(struct server *srv, const struct case_info *c,
 		session_push_account(p[i].account, f, except);
 		json_decref(f);
 	}
-	if (also != 0)
-		push_to(srv, c, also, except);
 }
 
-int
-cases_reply(struct session *s, struct frame_in *in, const char *type,
+/* Queues the answer type with the case, for the caller. */
+static int
+reply_case(struct session *s, struct frame_in *in, const char *type,
     const struct case_info *c)
 {
 	json_t *f = frame_new(type, in->id), *o;
@@ -151,27 +151,28 @@ cases_reply(struct session *s, struct frame_in *in, const char *type,
 	return 0;
 }
 
-/* Gives waiting case c the best counsellor that fits (never the one its
- * client left). 1 if it got one, 0 if it waits, or a negative code. */
 static int
-match_case(struct server *srv, struct case_info *c)
+on_changed(struct server *srv, const struct case_info *c, void *origin)
 {
-	struct match_request rq;
-	struct match_result r;
+	struct cases_answer *a = origin;
 	int rc;
 
-	if ((rc = pool_case_request(srv, c, &rq)) != 0)
-		return 0;
-	if (match_best(srv->pool, &rq, srv->now, &r) != 0)
-		return 0;
-	if ((rc = store_case_assign(srv->st, c->id, r.counsellor,
-	    srv->now)) != 0 ||
-	    (rc = store_case_set_match(srv->st, c->id,
-	    pool_asked(&c->prefs), r.met)) != 0 ||
-	    (rc = pool_refresh(srv, r.counsellor)) != 0)
+	if (a != NULL && (rc = reply_case(a->s, a->in, a->type, c)) != 0)
 		return rc;
-	return store_case_get(srv->st, c->id, c) == 0 ? 1 : OFR_E_INTERNAL;
+	push_case(srv, c, a != NULL ? a->s : NULL);
+	return 0;
 }
+
+static void
+on_left(struct server *srv, const struct case_info *c, int64_t counsellor,
+    void *origin)
+{
+	struct cases_answer *a = origin;
+
+	push_to(srv, c, counsellor, a != NULL ? a->s : NULL);
+}
+
+const struct casework_notify cases_notify = { on_changed, on_left };
 
 /* The intake of case.request: everything optional but the language. */
 static int
@@ -203,36 +204,21 @@ read_intake(struct frame_in *in, const char **language, const char **topic,
 int
 cases_request(struct session *s, struct frame_in *in)
 {
-	struct server *srv = s->srv;
+	struct cases_answer a = { s, in, "case.request.ok" };
 	const char *language = NULL, *topic = NULL;
 	struct case_prefs prefs;
 	struct programme prog;
-	struct case_info c;
 	int rc;
 
 	if ((rc = read_intake(in, &language, &topic, &prefs)) != 0)
 		return rc;
 	if (prefs.programme != 0 &&
-	    store_programme_get(srv->st, prefs.programme, &prog) != 0) {
+	    store_programme_get(s->srv->st, prefs.programme, &prog) != 0) {
 		in->bad_field = "programme";
 		return OFR_E_BAD_FIELD;
 	}
-	rc = store_case_open_of_client(srv->st, s->acct.id, &c);
-	if (rc == 0)
-		return OFR_E_CASE_OPEN;
-	if (rc != OFR_E_NOT_FOUND)
-		return rc;
-	if ((rc = store_case_create(srv->st, s->acct.id, language,
-	    topic ? topic : "", srv->now, &c)) != 0 ||
-	    (rc = store_case_set_prefs(srv->st, c.id, &prefs)) != 0 ||
-	    (rc = store_case_get(srv->st, c.id, &c)) != 0)
-		return rc;
-	if ((rc = match_case(srv, &c)) < 0)
-		return rc;
-	if ((rc = cases_reply(s, in, "case.request.ok", &c)) != 0)
-		return rc;
-	cases_push(srv, &c, s, 0);
-	return 0;
+	return casework_request(s->srv, s->acct.id, language,
+	    topic ? topic : "", &prefs, &a);
 }
 
 struct list_ctx {
@@ -288,90 +274,23 @@ cases_own(struct session *s, struct frame_in *in, struct case_info *c)
 int
 cases_close(struct session *s, struct frame_in *in)
 {
-	struct server *srv = s->srv;
+	struct cases_answer a = { s, in, "case.close.ok" };
 	struct case_info c;
 	int rc;
 
 	if ((rc = cases_own(s, in, &c)) != 0)
 		return rc;
-	if (c.status == CASE_CLOSED)
-		return OFR_E_CASE_CLOSED;
-	if ((rc = store_case_close(srv->st, c.id, srv->now)) != 0 ||
-	    (rc = store_case_get(srv->st, c.id, &c)) != 0)
-		return rc;
-	if (c.counsellor != 0 && (rc = pool_refresh(srv, c.counsellor)) != 0)
-		return rc;
-	if ((rc = cases_reply(s, in, "case.close.ok", &c)) != 0)
-		return rc;
-	cases_push(srv, &c, s, 0);
-	/* The counsellor has room again. */
-	return cases_match_waiting(srv, c.counsellor) < 0 ? OFR_E_INTERNAL : 0;
-}
-
-int
-cases_move(struct server *srv, struct case_info *c, const struct session *by)
-{
-	int64_t old = c->counsellor;
-	int rc;
-
-	if ((rc = store_case_unassign(srv->st, c->id, srv->now)) != 0 ||
-	    (rc = store_case_get(srv->st, c->id, c)) != 0 ||
-	    (rc = pool_refresh(srv, old)) != 0)
-		return rc;
-	/* The counsellor who left is told, with the case as it left it:
-	 * never who takes it over. */
-	push_to(srv, c, old, by);
-	if ((rc = match_case(srv, c)) < 0)
-		return rc;
-	cases_push(srv, c, by, 0);
-	return 0;
+	return casework_close(s->srv, &c, &a);
 }
 
 int
 cases_reassign(struct session *s, struct frame_in *in)
 {
-	struct server *srv = s->srv;
+	struct cases_answer a = { s, in, "case.reassign.ok" };
 	struct case_info c;
 	int rc;
 
 	if ((rc = cases_own(s, in, &c)) != 0)
 		return rc;
-	if (c.status != CASE_ACTIVE && c.status != CASE_PAUSED)
-		return OFR_E_BAD_STATE;
-	if ((rc = cases_move(srv, &c, s)) != 0)
-		return rc;
-	return cases_reply(s, in, "case.reassign.ok", &c);
-}
-
-int
-cases_match_waiting(struct server *srv, int64_t trigger)
-{
-	int64_t ids[QUEUE_SCAN];
-	struct match_request rq;
-	struct case_info c;
-	size_t n;
-	int rc;
-
-	if ((rc = store_case_waiting(srv->st, ids, QUEUE_SCAN, &n)) != 0)
-		return rc;
-	for (size_t i = 0; i < n; i++) {
-		const struct match_profile *t = NULL;
-
-		if (trigger != 0) {
-			/* Only the cases this counsellor could now take. */
-			t = match_get(srv->pool, trigger);
-			if (t == NULL || t->open >= t->capacity)
-				break;
-		}
-		if ((rc = store_case_get(srv->st, ids[i], &c)) != 0)
-			return rc;
-		if (t != NULL && (pool_case_request(srv, &c, &rq) != 0 ||
-		    !match_fits(t, &rq, srv->now)))
-			continue;
-		if ((rc = match_case(srv, &c)) < 0)
-			return rc;
-		if (rc == 1)
-			cases_push(srv, &c, NULL, 0);
-	}
-	return 0;
+	return casework_reassign(s->srv, &c, &a);
 }

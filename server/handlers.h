@@ -1,10 +1,13 @@
 /*
  * handlers.h: one function per request type of PROTOCOL.md, grouped by area
- * (auth.c, cases.c, relay.c, admin.c) and dispatched from the table in
- * session.c, which has already checked the caller's role. A handler checks
- * every field before it changes anything, queues its answer with
- * session_reply() and returns 0, or returns a negative code of proto/err.h
- * (the dispatcher sends the error frame and undoes the request's writes).
+ * (auth.c, cases.c, caseload.c, relay.c, admin.c, keys.c) and dispatched
+ * from the table in dispatch.c, which has already checked the caller's
+ * role. A handler checks every field before it changes anything, leaves
+ * what a change of cases or counsellors does to casework.c, queues its
+ * answer with session_reply() (or through struct cases_answer, when
+ * casework reports the change) and returns 0, or returns a negative code of
+ * proto/err.h (the dispatcher sends the error frame and undoes the
+ * request's writes). Handlers never call dispatch.c or ws.c.
  */
 #ifndef OFFRAMP_HANDLERS_H
 #define OFFRAMP_HANDLERS_H
@@ -34,6 +37,18 @@ int cases_request(struct session *s, struct frame_in *in);
 int cases_list(struct session *s, struct frame_in *in);
 int cases_close(struct session *s, struct frame_in *in);
 int cases_reassign(struct session *s, struct frame_in *in);
+/* A request that asks casework to change a case passes one of these as the
+ * origin: when the case has changed, the caller is answered with a frame
+ * of type type, with the case, and the other participants are told. */
+struct cases_answer {
+	struct session *s;
+	struct frame_in *in;
+	const char *type;
+};
+/* What casework reports (casework.h), for srv->notify: a changed case is
+ * pushed to every participant, and answers the request that changed it;
+ * a counsellor who left a case is told, with the case as it left it. */
+extern const struct casework_notify cases_notify;
 /* Reads field "case" and gets that case if the caller participates in it;
  * OFR_E_NOT_FOUND if not (the same answer as for no such case). */
 int cases_own(struct session *s, struct frame_in *in, struct case_info *c);
@@ -41,20 +56,6 @@ int cases_own(struct session *s, struct frame_in *in, struct case_info *c);
  * sees it. New reference, NULL on failure. */
 json_t *cases_json(struct server *srv, const struct case_info *c,
     int64_t viewer);
-/* Queues the answer type with the case, for the caller. */
-int cases_reply(struct session *s, struct frame_in *in, const char *type,
-    const struct case_info *c);
-/* Pushes the case, as it is now, to every participant (and to account
- * also, when not 0), but not to session except. */
-void cases_push(struct server *srv, const struct case_info *c,
-    const struct session *except, int64_t also);
-/* Takes the counsellor out of case c and matches it again without that
- * counsellor (or leaves it waiting); everyone is told, by excepted. */
-int cases_move(struct server *srv, struct case_info *c,
-    const struct session *by);
-/* Matches waiting cases in queue order; when trigger is a counsellor's id,
- * only the cases it could take now (it just got room or came online). */
-int cases_match_waiting(struct server *srv, int64_t trigger);
 
 /* caseload.c */
 int caseload_pause(struct session *s, struct frame_in *in);

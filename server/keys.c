@@ -8,9 +8,9 @@
  */
 #include <string.h>
 
+#include "casework.h"
 #include "handlers.h"
 #include "log.h"
-#include "pool.h"
 #include "proto/cert.h"
 #include "proto/err.h"
 #include "proto/x3dh.h"
@@ -252,12 +252,8 @@ keys_certify(struct session *s, struct frame_in *in)
 	if (cert_verify(&info, cert, p.key, key, s->srv->now) != 0 ||
 	    info.programme_id != p.id)
 		return OFR_E_BAD_SIGNATURE;
-	if ((rc = store_account_set_cert(st, a.id, cert)) != 0 ||
-	    (rc = pool_refresh(s->srv, a.id)) != 0 ||
+	if ((rc = casework_certify(s->srv, a.id, cert)) != 0 ||
 	    (rc = admin_audit(s, "counsellor.certify", a.id, NULL)) != 0)
-		return rc;
-	/* A newly certified counsellor may take waiting cases. */
-	if ((rc = cases_match_waiting(s->srv, a.id)) != 0)
 		return rc;
 	session_reply(s, frame_new("counsellor.certify.ok", in->id));
 	return 0;

@@ -18,9 +18,10 @@
 
 #include <sodium.h>
 
+#include "casework.h"
 #include "handlers.h"
+#include "jobs.h"
 #include "log.h"
-#include "pool.h"
 #include "proto/err.h"
 #include "proto/ocrypto.h"
 #include "server.h"
@@ -45,9 +46,25 @@ usage(FILE *out)
 	    "first admin, exit\n"
 	    "  --login-timeout SEC   close connections not logged in "
 	    "(10)\n"
+	    "  --rematch-period SEC  match the waiting queue again every SEC "
+	    "(60)\n"
+	    "  --purge-period SEC    delete expired message records every SEC "
+	    "(600)\n"
 	    "  --log-level LEVEL     error, warn, info or debug (info)\n"
 	    "  --web DIR             serve the built web client in DIR on the "
 	    "same port\n");
+}
+
+/* Reads a number of min..max into *out; -1 when it is out of range. */
+static int
+read_number(const char *s, long min, long max, int *out)
+{
+	long v = strtol(s, NULL, 10);
+
+	if (v < min || v > max)
+		return -1;
+	*out = (int)v;
+	return 0;
 }
 
 static int
@@ -138,6 +155,8 @@ main(int argc, char **argv)
 		{ "programme", required_argument, NULL, 'P' },
 		{ "new-programme", required_argument, NULL, 'N' },
 		{ "login-timeout", required_argument, NULL, 't' },
+		{ "rematch-period", required_argument, NULL, 'R' },
+		{ "purge-period", required_argument, NULL, 'G' },
 		{ "log-level", required_argument, NULL, 'L' },
 		{ "web", required_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
@@ -145,26 +164,20 @@ main(int argc, char **argv)
 	};
 	static struct server srv;
 	struct ws_config cfg = { .listen = "127.0.0.1", .port = 7443 };
+	struct jobs_config jobs;
 	const char *data = NULL, *programme = "First programme";
 	const char *new_programme = NULL;
 	char token[OFR_INVITE_STR_MAX];
 	struct sigaction sa;
-	int c, insecure = 0, port, rc;
-	long v;
+	int c, insecure = 0, port, rc, bad = 0;
 
 	srv.login_timeout = 10;
+	jobs_config_init(&jobs);
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': data = optarg; break;
 		case 'l': cfg.listen = optarg; break;
-		case 'p':
-			v = strtol(optarg, NULL, 10);
-			if (v < 0 || v > 65535) {
-				usage(stderr);
-				return 2;
-			}
-			cfg.port = (int)v;
-			break;
+		case 'p': bad |= read_number(optarg, 0, 65535, &cfg.port); break;
 		case 'c': cfg.cert = optarg; break;
 		case 'k': cfg.key = optarg; break;
 		case 'I': insecure = 1; break;
@@ -172,12 +185,15 @@ main(int argc, char **argv)
 		case 'P': programme = optarg; break;
 		case 'N': new_programme = optarg; break;
 		case 't':
-			v = strtol(optarg, NULL, 10);
-			if (v < 1 || v > 3600) {
-				usage(stderr);
-				return 2;
-			}
-			srv.login_timeout = (int)v;
+			bad |= read_number(optarg, 1, 3600, &srv.login_timeout);
+			break;
+		case 'R':
+			bad |= read_number(optarg, 1, JOBS_PERIOD_MAX,
+			    &jobs.period[JOB_REMATCH]);
+			break;
+		case 'G':
+			bad |= read_number(optarg, 1, JOBS_PERIOD_MAX,
+			    &jobs.period[JOB_PURGE]);
 			break;
 		case 'L':
 			if (strcmp(optarg, "error") == 0)
@@ -198,6 +214,10 @@ main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
+			usage(stderr);
+			return 2;
+		}
+		if (bad) {
 			usage(stderr);
 			return 2;
 		}
@@ -233,7 +253,6 @@ main(int argc, char **argv)
 		fatal("cannot open the store in %s: %s", data, err_str(rc));
 	load_server_key(data, srv.pk);
 	srv.now = time(NULL);
-	srv.last_purge = srv.now;
 	if (new_programme != NULL) {
 		if ((rc = auth_new_programme(&srv, new_programme, token)) != 0)
 			fatal("cannot make the programme: %s", err_str(rc));
@@ -245,11 +264,16 @@ main(int argc, char **argv)
 	}
 	if ((rc = auth_bootstrap(&srv, programme, token)) != 0)
 		fatal("cannot make the bootstrap invite: %s", err_str(rc));
-	if ((rc = pool_load(&srv)) != 0)
+	srv.conn = &ws_conn_ops;
+	srv.notify = &cases_notify;
+	srv.pump = relay_pump;
+	if ((rc = casework_load(&srv)) != 0)
 		fatal("cannot load the counsellor pool: %s", err_str(rc));
 
 	if ((port = ws_start(&srv, &cfg)) < 0)
 		fatal("cannot listen");
+	if ((rc = jobs_start(&srv, &jobs)) != 0)
+		fatal("cannot start the periodic jobs: %s", err_str(rc));
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
@@ -271,7 +295,7 @@ main(int argc, char **argv)
 	log_info("offramp-server stopping");
 	session_turn_end(&srv);
 	ws_stop();
-	match_free(srv.pool);
+	casework_unload(&srv);
 	store_close(srv.st);
 	return 0;
 }

@@ -1,10 +1,11 @@
 /*
  * match.h: choosing a counsellor for a client. An index in memory of every
  * counsellor's profile and caseload, kept in step with the store by the
- * handlers, so that one match among 10k counsellors costs well under a
- * millisecond. Hard constraints filter (programme if chosen, language,
- * topic, room in the caseload, presence and working hours); soft
- * preferences score; load and fairness break ties, deterministically.
+ * domain layer (casework.c, through pool.c), so that one match among 10k
+ * counsellors costs well under a millisecond. Hard constraints filter
+ * (programme if chosen, language, topic, room in the caseload, presence
+ * and working hours); soft preferences score; load and fairness break
+ * ties, deterministically.
  * match.c is pure: no SQL, no I/O, no clock (callers pass the time).
  */
 #ifndef OFFRAMP_MATCH_H

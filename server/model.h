@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "proto/cert.h"
-#include "proto/frame.h"
+#include "proto/limits.h"
 #include "proto/ocrypto.h"
 
 /* Soft preferences a client may state; also the bits of met/asked. */

@@ -1,7 +1,8 @@
 /*
  * pool.c: the matching index, kept in step with the store. It turns store
  * rows into match.h profiles and requests (interning tokens), loads them at
- * start, and reads back every counsellor a request changed, or undid.
+ * start, and reads back every counsellor a request changed, or undid. Only
+ * casework.c calls it: the domain layer decides when the pool follows.
  */
 #include <string.h>
 
@@ -182,15 +183,6 @@ pool_request_undone(struct server *srv)
 	for (size_t i = 0; i < srv->touched_n; i++)
 		refresh(srv, srv->touched[i]);
 	srv->touched_n = 0;
-}
-
-unsigned
-pool_asked(const struct case_prefs *p)
-{
-	return (p->gender[0] ? PREF_GENDER : 0) |
-	    (p->age_band ? PREF_AGE : 0) |
-	    (p->background ? PREF_BACKGROUND : 0) |
-	    (p->format ? PREF_FORMAT : 0) | (p->region[0] ? PREF_REGION : 0);
 }
 
 int

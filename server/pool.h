@@ -1,8 +1,9 @@
 /*
  * pool.h: the server's counsellor pool in memory: the matching index of
- * match.h, loaded from the store at start and kept in step with it by the
- * handlers. The store stays the truth: every refresh reads it back, and a
- * request whose writes are undone has its counsellors read back again.
+ * match.h, loaded from the store at start and kept in step with it by
+ * casework.c, its only caller. The store stays the truth: every refresh
+ * reads it back, and a request whose writes are undone has its
+ * counsellors read back again.
  */
 #ifndef OFFRAMP_POOL_H
 #define OFFRAMP_POOL_H
@@ -27,9 +28,6 @@ void pool_request_undone(struct server *srv);
  * cannot be interned (the case then matches nobody). */
 int pool_case_request(struct server *srv, const struct case_info *c,
     struct match_request *rq);
-/* The preferences a case's intake states, as PREF_ bits. A preference
- * naming a token no counsellor has is asked and can never be met. */
-unsigned pool_asked(const struct case_prefs *p);
 /* Fills a match_profile from a counsellor of the store. */
 int pool_profile(struct server *srv, const struct counsellor *c,
     struct match_profile *mp);

@@ -7,11 +7,14 @@
 
 #include <stdint.h>
 
-#include "proto/frame.h"
+#include "proto/limits.h"
 #include "proto/ocrypto.h"
 
 struct store;
 struct match_index;
+struct casework_notify;
+struct conn_ops;
+struct session;
 
 #define POOL_TOUCHED_MAX	32	/* counsellors one request changes */
 
@@ -19,10 +22,13 @@ struct server {
 	struct store *st;
 	uint8_t pk[OFR_PK_BYTES];		/* server identity */
 	int login_timeout;			/* seconds */
-	int64_t now;				/* seconds, set once per turn */
-	int64_t last_purge;
-	int64_t last_rematch;
+	int64_t now;				/* seconds, per request or job */
 	struct match_index *pool;		/* pool.c */
+	/* The tables that join the layers, filled by main.c: no module
+	 * calls one above it by name. */
+	const struct conn_ops *conn;		/* the transport: ws.c */
+	const struct casework_notify *notify;	/* casework's reports: cases.c */
+	void (*pump)(struct session *s);	/* stored messages: relay_pump */
 	int64_t touched[POOL_TOUCHED_MAX];	/* by the current request */
 	size_t touched_n;
 	/* Scratch for decoding the copies of one msg.send. */

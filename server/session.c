@@ -1,91 +1,32 @@
 /*
- * session.c: sessions, their outgoing queues, the register of online
- * accounts, and the dispatch of incoming frames to the handlers. It owns
- * the rule that nothing leaves before the commit it depends on: every frame
- * queued during a turn is held until session_turn_end() has committed. It
- * never touches the transport beyond the calls of ws.h, and never runs SQL.
+ * session.c: sessions, their outgoing queues and the register of online
+ * accounts. It owns the rule that nothing leaves before the commit it
+ * depends on: every frame queued during a turn is held until
+ * session_turn_end() has committed. It reaches the transport only through
+ * srv->conn (conn.h) and the relay only through srv->pump; it never calls
+ * a handler, the dispatch or ws.c by name, and never runs SQL.
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <sodium.h>
 
-#include "handlers.h"
+#include "casework.h"
+#include "conn.h"
 #include "log.h"
-#include "pool.h"
 #include "proto/err.h"
 #include "session.h"
-#include "store.h"
-#include "ws.h"
 
 #define ONLINE_BUCKETS	16384	/* power of two */
 
 struct outframe {
 	struct outframe *next;
 	size_t len;
-	unsigned char buf[];		/* ws_pre bytes, then the payload */
-};
-
-enum {
-	R_PRE = 1 << 0,			/* before login */
-	R_CLIENT = 1 << ROLE_CLIENT,
-	R_COUNSELLOR = 1 << ROLE_COUNSELLOR,
-	R_ADMIN = 1 << ROLE_ADMIN,
-	R_USER = R_CLIENT | R_COUNSELLOR | R_ADMIN,
-	R_ANY = R_PRE | R_USER,
-};
-
-static const struct handler {
-	const char *type;
-	unsigned roles;
-	int (*fn)(struct session *, struct frame_in *);
-} handlers[] = {
-	{ "ping",		R_ANY,			auth_ping },
-	{ "login",		R_PRE,			auth_login },
-	{ "redeem",		R_PRE,			auth_redeem },
-	{ "case.request",	R_CLIENT,		cases_request },
-	{ "case.list",		R_CLIENT | R_COUNSELLOR, cases_list },
-	{ "case.close",		R_CLIENT | R_COUNSELLOR, cases_close },
-	{ "case.reassign",	R_CLIENT,		cases_reassign },
-	{ "case.pause",		R_COUNSELLOR,		caseload_pause },
-	{ "case.resume",	R_COUNSELLOR,		caseload_resume },
-	{ "case.reopen",	R_COUNSELLOR,		caseload_reopen },
-	{ "case.queue",		R_COUNSELLOR,		caseload_queue },
-	{ "case.take",		R_COUNSELLOR,		caseload_take },
-	{ "note.add",		R_COUNSELLOR,		caseload_note_add },
-	{ "note.list",		R_COUNSELLOR,		caseload_note_list },
-	{ "msg.send",		R_CLIENT | R_COUNSELLOR, relay_send },
-	{ "msg.ack",		R_USER,			relay_ack },
-	{ "profile.set",	R_COUNSELLOR,		admin_profile_set },
-	{ "invite.create",	R_ADMIN,		admin_invite_create },
-	{ "prekeys.upload",	R_USER,			keys_upload },
-	{ "prekeys.get",	R_CLIENT | R_COUNSELLOR, keys_get },
-	{ "programme.key.set",	R_ADMIN,		keys_programme_set },
-	{ "programme.get",	R_USER,			keys_programme_get },
-	{ "counsellor.pending",	R_ADMIN,		keys_pending },
-	{ "counsellor.certify",	R_ADMIN,		keys_certify },
-	{ "counsellor.list",	R_ADMIN,		admin_counsellor_list },
-	{ "counsellor.update",	R_ADMIN,		admin_counsellor_update },
-	{ "counsellor.disable",	R_ADMIN,		admin_counsellor_disable },
-	{ "counsellor.enable",	R_ADMIN,		admin_counsellor_enable },
-	{ "pool.stats",		R_ADMIN,		admin_pool_stats },
-	{ "audit.list",		R_ADMIN,		admin_audit_list },
-	{ "programme.set",	R_ADMIN,		admin_programme_set },
-	{ "programme.list",	R_USER,			admin_programme_list },
+	unsigned char buf[];		/* conn->pre bytes, then the payload */
 };
 
 static struct session *online[ONLINE_BUCKETS];
 static struct session *dirty_head;
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static size_t
 bucket(int64_t account)
@@ -148,6 +89,7 @@ free_frames(struct outframe *f)
 static void
 queue_text(struct session *s, const char *text, size_t len, int held)
 {
+	const struct conn_ops *conn = s->srv->conn;
 	struct outframe *o;
 
 	if (s->close_code != 0)
@@ -156,17 +98,17 @@ queue_text(struct session *s, const char *text, size_t len, int held)
 		/* A reader this slow resynchronises after reconnecting. */
 		log_warn("session: output queue full, closing");
 		s->close_code = 1008;
-		ws_want_write(s->conn);
+		conn->want_write(s->conn);
 		return;
 	}
-	if ((o = malloc(sizeof(*o) + ws_pre + len)) == NULL) {
+	if ((o = malloc(sizeof(*o) + conn->pre + len)) == NULL) {
 		s->close_code = 1011;
-		ws_want_write(s->conn);
+		conn->want_write(s->conn);
 		return;
 	}
 	o->next = NULL;
 	o->len = len;
-	memcpy(o->buf + ws_pre, text, len);
+	memcpy(o->buf + conn->pre, text, len);
 	s->out_bytes += len;
 	if (!held) {
 		if (s->out_tail != NULL)
@@ -254,8 +196,8 @@ session_wake_account(int64_t account)
 		}
 }
 
-static void
-queue_challenge(struct session *s)
+void
+session_challenge(struct session *s)
 {
 	json_t *f = frame_new("challenge", 0);
 
@@ -276,10 +218,8 @@ session_new(struct server *srv, void *conn)
 		return NULL;
 	s->srv = srv;
 	s->conn = conn;
-	s->tokens = SESSION_BURST;
-	s->tokens_ms = now_ms();
-	queue_challenge(s);
-	ws_deadline(conn, srv->login_timeout);
+	session_challenge(s);
+	srv->conn->deadline(conn, srv->login_timeout);
 	return s;
 }
 
@@ -315,114 +255,7 @@ session_login(struct session *s, const struct account *a)
 	s->inflight = 0;
 	s->want_pump = 1;
 	session_touch(s);
-	ws_deadline(s->conn, 0);
-}
-
-/* Sends an error frame; the connection closes at SESSION_STRIKES_MAX. */
-static void
-reply_error(struct session *s, int64_t re, int err, const char *field)
-{
-	if (err <= OFR_E_NOMEM)
-		err = OFR_E_INTERNAL;	/* local codes never reach the wire */
-	session_reply(s, frame_error(re, err, field));
-	if (++s->strikes >= SESSION_STRIKES_MAX && s->close_code == 0) {
-		log_info("session: closing a connection after %d errors",
-		    s->strikes);
-		s->close_code = 1008;
-	}
-}
-
-/* Token bucket: 1 if the frame may pass. */
-static int
-rate_ok(struct session *s)
-{
-	int64_t t = now_ms();
-
-	s->tokens += (double)(t - s->tokens_ms) * SESSION_RATE / 1000.0;
-	if (s->tokens > SESSION_BURST)
-		s->tokens = SESSION_BURST;
-	s->tokens_ms = t;
-	if (s->tokens < 1.0)
-		return 0;
-	s->tokens -= 1.0;
-	return 1;
-}
-
-static const struct handler *
-find_handler(const char *type)
-{
-	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
-		if (strcmp(handlers[i].type, type) == 0)
-			return &handlers[i];
-	return NULL;
-}
-
-void
-session_on_frame(struct session *s, const char *buf, size_t len, int binary)
-{
-	struct frame_in in;
-	const struct handler *h;
-	unsigned role;
-	int rc;
-
-	if (s->close_code != 0)
-		return;			/* closing: input is ignored */
-	if (!rate_ok(s)) {
-		reply_error(s, 0, OFR_E_RATE_LIMITED, NULL);
-		return;
-	}
-	if (binary) {
-		reply_error(s, 0, OFR_E_BAD_JSON, NULL);
-		return;
-	}
-	if ((rc = frame_in_parse(&in, buf, len)) != 0)
-		goto fail;
-	if ((h = find_handler(in.type)) == NULL) {
-		rc = OFR_E_UNKNOWN_TYPE;
-		goto fail;
-	}
-	if (in.id == 0) {
-		in.bad_field = "id";
-		rc = OFR_E_BAD_FIELD;
-		goto fail;
-	}
-	role = s->acct.id == 0 ? R_PRE : 1u << s->acct.role;
-	if (!(h->roles & role)) {
-		rc = s->acct.id == 0 ? OFR_E_NOT_LOGGED_IN :
-		    (h->roles == R_PRE ? OFR_E_ALREADY_LOGGED_IN :
-		    OFR_E_FORBIDDEN);
-		goto fail;
-	}
-
-	s->srv->now = time(NULL);
-	store_mark(s->srv->st);
-	pool_request_begin(s->srv);
-	rc = h->fn(s, &in);
-	store_unmark(s->srv->st, rc == 0);
-	if (rc != 0)
-		pool_request_undone(s->srv);	/* read back what was undone */
-	if (rc != 0)
-		goto fail;
-	if (s->strikes > 0)
-		s->strikes--;
-	frame_in_clear(&in);
-	return;
-fail:
-	reply_error(s, in.id, rc, rc == OFR_E_BAD_FIELD ? in.bad_field : NULL);
-	if (s->rechallenge) {
-		s->rechallenge = 0;
-		queue_challenge(s);
-	}
-	frame_in_clear(&in);
-}
-
-void
-session_on_oversize(struct session *s)
-{
-	if (s->close_code != 0)
-		return;
-	session_reply(s, frame_error(0, OFR_E_TOO_BIG, NULL));
-	s->close_code = 1009;
+	s->srv->conn->deadline(s->conn, 0);
 }
 
 unsigned char *
@@ -448,7 +281,7 @@ session_wrote(struct session *s)
 	free(o);
 	if (s->rx_paused && s->out_bytes < SESSION_OUT_LOW) {
 		s->rx_paused = 0;
-		ws_pause_rx(s->conn, 0);
+		s->srv->conn->pause_rx(s->conn, 0);
 	}
 	if (s->want_pump)
 		session_touch(s);
@@ -468,7 +301,7 @@ release(struct session *s)
 	s->held_head = s->held_tail = NULL;
 	if (!s->rx_paused && s->out_bytes > SESSION_OUT_HIGH) {
 		s->rx_paused = 1;
-		ws_pause_rx(s->conn, 1);
+		s->srv->conn->pause_rx(s->conn, 1);
 	}
 }
 
@@ -476,30 +309,7 @@ void
 session_turn_end(struct server *srv)
 {
 	struct session *s, *next;
-	int rc = 0;
-
-	srv->now = time(NULL);
-	if (srv->now - srv->last_purge >= 600) {
-		/* Message records outlive their copies by a day, for dedup. */
-		srv->last_purge = srv->now;
-		store_messages_purge(srv->st, srv->now - 86400);
-	}
-	if (srv->now - srv->last_rematch >= 60) {
-		/* Working hours begin; presence ages: look at the queue. */
-		srv->last_rematch = srv->now;
-		store_mark(srv->st);
-		pool_request_begin(srv);
-		if (cases_match_waiting(srv, 0) != 0) {
-			store_unmark(srv->st, 0);
-			pool_request_undone(srv);
-		} else {
-			store_unmark(srv->st, 1);
-		}
-	}
-	if (store_in_tx(srv->st))
-		rc = store_commit(srv->st);
-	if (rc != 0 && pool_load(srv) != 0)
-		log_err("session: cannot reload the pool after a failed commit");
+	int rc = casework_commit(srv);
 
 	for (s = dirty_head; s != NULL; s = next) {
 		next = s->dirty_next;
@@ -513,10 +323,10 @@ session_turn_end(struct server *srv)
 			release(s);
 			if (s->want_pump && s->acct.id != 0 &&
 			    s->close_code == 0)
-				relay_pump(s);
+				srv->pump(s);
 		}
 		if (s->out_head != NULL || s->close_code != 0)
-			ws_want_write(s->conn);
+			srv->conn->want_write(s->conn);
 	}
-	/* relay_pump() may leave a session dirty for the next turn. */
+	/* The pump may leave a session dirty for the next turn. */
 }

@@ -4,8 +4,7 @@
  * place in the register of online accounts. Frames produced during a turn
  * of the event loop are held until that turn's commit (session_turn_end),
  * so nothing that depends on a write leaves before the write is on disk.
- * session.c also holds the table that dispatches each frame type to its
- * handler, with the roles allowed to send it.
+ * Handlers queue their answers here; dispatch.c hands them the frames.
  */
 #ifndef OFFRAMP_SESSION_H
 #define OFFRAMP_SESSION_H
@@ -20,9 +19,6 @@
 #include "store.h"
 
 #define SESSION_INFLIGHT_MAX	256	/* msg pushes not yet acked */
-#define SESSION_STRIKES_MAX	16	/* errors before the connection closes */
-#define SESSION_RATE		2000	/* frames per second, on average */
-#define SESSION_BURST		4000
 #define SESSION_OUT_HIGH	(1024 * 1024)	/* pause reading above this */
 #define SESSION_OUT_LOW		(256 * 1024)	/* resume below this */
 #define SESSION_OUT_HARD	(4 * 1024 * 1024) /* close above this */
@@ -46,8 +42,8 @@ struct session {
 	unsigned inflight;
 	int want_pump;
 
-	double tokens;				/* rate limit */
-	int64_t tokens_ms;
+	double tokens;				/* rate limit (dispatch.c) */
+	int64_t tokens_ms;			/* 0: no frame yet */
 	int strikes;
 
 	struct session *online_next;		/* same hash bucket */
@@ -55,22 +51,18 @@ struct session {
 	int dirty;
 };
 
-/* A new session for a fresh connection; it queues the challenge. NULL on
- * OOM. Freed with session_free() when the transport closes. */
+/* A new session for a fresh connection conn of the transport srv->conn;
+ * it queues the challenge and sets the login deadline. NULL on OOM. Freed
+ * with session_free() when the transport closes. */
 struct session *session_new(struct server *srv, void *conn);
 /* Unregisters and frees s and its queues. NULL is harmless. */
 void session_free(struct session *s);
-
-/* Handles one complete incoming frame (text, or binary when binary is 1).
- * Never fails: bad input becomes an error frame. */
-void session_on_frame(struct session *s, const char *buf, size_t len,
-    int binary);
-/* The peer sent a frame over OFR_FRAME_MAX: too_big, then close. */
-void session_on_oversize(struct session *s);
+/* Queues a fresh login challenge (the last one was spent). */
+void session_challenge(struct session *s);
 
 /* The next frame to write, or NULL. *len is the payload length; the buffer
- * has ws_pre bytes of headroom before the payload. Call session_wrote()
- * after writing it. */
+ * has srv->conn->pre bytes of headroom before the payload. Call
+ * session_wrote() after writing it. */
 unsigned char *session_peek(struct session *s, size_t *len);
 void session_wrote(struct session *s);
 
@@ -99,10 +91,11 @@ void session_touch(struct session *s);
 void session_login(struct session *s, const struct account *a);
 
 /*
- * Ends a turn of the event loop: commits the store (one fsync for all the
- * writes of the turn), then releases held frames and pumps messages to the
- * sessions that wait for them. If the commit fails, the turn's frames are
- * dropped and their sessions closed: nothing was acknowledged.
+ * Ends a turn of the event loop: commits the turn's writes, of requests and
+ * jobs alike (casework_commit: one fsync), then releases held frames and
+ * pumps messages (srv->pump) to the sessions that wait for them. If the
+ * commit fails, the turn's frames are dropped and their sessions closed:
+ * nothing was acknowledged.
  */
 void session_turn_end(struct server *srv);
 

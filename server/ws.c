@@ -1,8 +1,9 @@
 /*
  * ws.c: the WebSocket transport, on libwebsockets 4.1. It owns the lws
  * context, reassembles fragmented frames under the OFR_FRAME_MAX cap, hands
- * whole frames to session.c and writes one queued frame per writable
- * callback. With a web directory it also serves the built web client as
+ * whole frames to dispatch.c, writes one queued frame per writable
+ * callback, and fills the transport's table (conn.h), the loop's timer
+ * included. With a web directory it also serves the built web client as
  * static files on the same port, every response with the headers below.
  * It is the only file of the server that includes libwebsockets.h. It
  * never asks for, stores or logs a peer's address: lws's own log lines
@@ -13,13 +14,13 @@
 
 #include <libwebsockets.h>
 
+#include "conn.h"
+#include "dispatch.h"
 #include "log.h"
 #include "proto/frame.h"
 #include "server.h"
 #include "session.h"
 #include "ws.h"
-
-const size_t ws_pre = LWS_PRE;
 
 struct pss {
 	struct session *s;
@@ -31,16 +32,9 @@ struct pss {
 
 static struct lws_context *ctx;
 static struct server *srv;
-static lws_sorted_usec_list_t tick;
-
-/* Wakes the loop once a minute, so that the turn's time-based work (the
- * queue, when working hours begin) runs even when nothing else happens. */
-static void
-on_tick(lws_sorted_usec_list_t *sul)
-{
-	lws_sul_schedule(ctx, 0, sul, on_tick, 60 * LWS_US_PER_SEC);
-	lws_cancel_service(ctx);
-}
+static lws_sorted_usec_list_t timer_sul;	/* the loop's one timer */
+static void (*timer_fn)(void *);
+static void *timer_arg;
 
 static void
 rx_reset(struct pss *p)
@@ -94,9 +88,9 @@ on_receive(struct lws *wsi, struct pss *p, void *in, size_t len)
 	if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
 		return;
 	if (p->rx_drop)
-		session_on_oversize(p->s);
+		dispatch_oversize(p->s);
 	else
-		session_on_frame(p->s, p->rx ? p->rx : "", p->rx_len,
+		dispatch_frame(p->s, p->rx ? p->rx : "", p->rx_len,
 		    p->rx_binary);
 	rx_reset(p);
 }
@@ -256,7 +250,6 @@ ws_start(struct server *server, const struct ws_config *cfg)
 		log_err("ws: no vhost");
 		return -1;
 	}
-	lws_sul_schedule(ctx, 0, &tick, on_tick, 60 * LWS_US_PER_SEC);
 	return lws_get_vhost_listen_port(vh);
 }
 
@@ -281,21 +274,53 @@ ws_stop(void)
 	ctx = NULL;
 }
 
-void
-ws_want_write(void *conn)
+static void
+want_write(void *conn)
 {
 	lws_callback_on_writable(conn);
 }
 
-void
-ws_pause_rx(void *conn, int pause)
+static void
+pause_rx(void *conn, int pause)
 {
 	lws_rx_flow_control(conn, pause ? 0 : 1);
 }
 
-void
-ws_deadline(void *conn, int secs)
+static void
+deadline(void *conn, int secs)
 {
 	lws_set_timeout(conn, secs > 0 ? PENDING_TIMEOUT_USER_OK :
 	    NO_PENDING_TIMEOUT, secs);
 }
+
+/* The timer is due: runs its function, then wakes the loop (lws runs a
+ * timer before it polls), so that the turn ends and commits what the
+ * function wrote. */
+static void
+on_timer(lws_sorted_usec_list_t *sul)
+{
+	void (*fn)(void *) = timer_fn;
+
+	(void)sul;
+	timer_fn = NULL;
+	if (fn != NULL)
+		fn(timer_arg);
+	lws_cancel_service(ctx);
+}
+
+static void
+timer(int secs, void (*fn)(void *arg), void *arg)
+{
+	timer_fn = fn;
+	timer_arg = arg;
+	lws_sul_schedule(ctx, 0, &timer_sul, on_timer,
+	    (lws_usec_t)secs * LWS_US_PER_SEC);
+}
+
+const struct conn_ops ws_conn_ops = {
+	.pre = LWS_PRE,
+	.want_write = want_write,
+	.pause_rx = pause_rx,
+	.deadline = deadline,
+	.timer = timer,
+};

@@ -1,14 +1,16 @@
 /*
  * ws.h: the WebSocket transport (libwebsockets). ws.c is the only file of
  * the server that includes libwebsockets.h; it turns connections into
- * sessions and frames into session_on_frame() calls, and writes what
- * sessions queue.
+ * sessions and frames into dispatch_frame() calls, and writes what
+ * sessions queue. The rest of the server reaches it through its table,
+ * ws_conn_ops (conn.h); only main.c calls it by name.
  */
 #ifndef OFFRAMP_WS_H
 #define OFFRAMP_WS_H
 
 #include <stddef.h>
 
+struct conn_ops;
 struct server;
 
 struct ws_config {
@@ -20,8 +22,8 @@ struct ws_config {
 					 * built web client, served at / */
 };
 
-/* Bytes of headroom that a queued frame keeps before its payload. */
-extern const size_t ws_pre;
+/* The transport's table of functions, for srv->conn. */
+extern const struct conn_ops ws_conn_ops;
 
 /* Creates the context and the listener. Returns the port listened on, or a
  * negative code after logging why. */
@@ -33,12 +35,5 @@ int ws_service(void);
 void ws_wake(void);
 /* Closes every connection and destroys the context. */
 void ws_stop(void);
-
-/* Asks for a writable callback on conn. */
-void ws_want_write(void *conn);
-/* Pauses (1) or resumes (0) reading from conn. */
-void ws_pause_rx(void *conn, int pause);
-/* Sets (secs > 0) or cancels (0) the deadline by which conn must log in. */
-void ws_deadline(void *conn, int secs);
 
 #endif

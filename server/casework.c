@@ -1,0 +1,392 @@
+/*
+ * casework.c: cases and counsellors as the matching sees them (casework.h).
+ * It owns the rules of a case's life and of assignment, and it alone keeps
+ * the pool in step with the store: every write here that changes a
+ * counsellor's caseload or profile is followed by pool_refresh(), and the
+ * unit of work reads the pool back when its writes are undone. It speaks
+ * in model types only: it must never build a frame, include jansson or a
+ * session or transport header, or call the layers above by name; they
+ * hear of each change through srv->notify.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "casework.h"
+#include "log.h"
+#include "match.h"
+#include "pool.h"
+#include "proto/err.h"
+#include "server.h"
+#include "store.h"
+
+#define QUEUE_SCAN	1000	/* waiting cases looked at in one pass */
+#define MOVE_MAX	256	/* open cases of one counsellor */
+
+int
+casework_load(struct server *srv)
+{
+	return pool_load(srv);
+}
+
+void
+casework_unload(struct server *srv)
+{
+	match_free(srv->pool);
+	srv->pool = NULL;
+}
+
+void
+casework_begin(struct server *srv)
+{
+	srv->now = time(NULL);
+	store_mark(srv->st);
+	pool_request_begin(srv);
+}
+
+void
+casework_end(struct server *srv, int keep)
+{
+	store_unmark(srv->st, keep);
+	if (!keep)
+		pool_request_undone(srv);	/* read back what was undone */
+}
+
+int
+casework_commit(struct server *srv)
+{
+	int rc;
+
+	if (!store_in_tx(srv->st))
+		return 0;
+	if ((rc = store_commit(srv->st)) != 0 && pool_load(srv) != 0)
+		log_err("casework: cannot reload the pool after a failed "
+		    "commit");
+	return rc;
+}
+
+unsigned
+casework_asked(const struct case_prefs *p)
+{
+	return (p->gender[0] ? PREF_GENDER : 0) |
+	    (p->age_band ? PREF_AGE : 0) |
+	    (p->background ? PREF_BACKGROUND : 0) |
+	    (p->format ? PREF_FORMAT : 0) | (p->region[0] ? PREF_REGION : 0);
+}
+
+/* Makes counsellor the counsellor of waiting case c, recording the
+ * preferences it meets, and reads c back. */
+static int
+assign(struct server *srv, struct case_info *c, int64_t counsellor,
+    unsigned met)
+{
+	int rc;
+
+	if ((rc = store_case_assign(srv->st, c->id, counsellor,
+	    srv->now)) != 0 ||
+	    (rc = store_case_set_match(srv->st, c->id,
+	    casework_asked(&c->prefs), met)) != 0 ||
+	    (rc = pool_refresh(srv, counsellor)) != 0)
+		return rc;
+	return store_case_get(srv->st, c->id, c) == 0 ? 0 : OFR_E_INTERNAL;
+}
+
+/* Gives waiting case c the best counsellor that fits (never the one its
+ * client left). 1 if it got one, 0 if it waits, or a negative code. */
+static int
+match_case(struct server *srv, struct case_info *c)
+{
+	struct match_request rq;
+	struct match_result r;
+	int rc;
+
+	if (pool_case_request(srv, c, &rq) != 0)
+		return 0;
+	if (match_best(srv->pool, &rq, srv->now, &r) != 0)
+		return 0;
+	return (rc = assign(srv, c, r.counsellor, r.met)) != 0 ? rc : 1;
+}
+
+int
+casework_request(struct server *srv, int64_t client, const char *language,
+    const char *topic, const struct case_prefs *prefs, void *origin)
+{
+	struct case_info c;
+	int rc;
+
+	rc = store_case_open_of_client(srv->st, client, &c);
+	if (rc == 0)
+		return OFR_E_CASE_OPEN;
+	if (rc != OFR_E_NOT_FOUND)
+		return rc;
+	if ((rc = store_case_create(srv->st, client, language, topic,
+	    srv->now, &c)) != 0 ||
+	    (rc = store_case_set_prefs(srv->st, c.id, prefs)) != 0 ||
+	    (rc = store_case_get(srv->st, c.id, &c)) != 0)
+		return rc;
+	if ((rc = match_case(srv, &c)) < 0)
+		return rc;
+	return srv->notify->changed(srv, &c, origin);
+}
+
+int
+casework_close(struct server *srv, struct case_info *c, void *origin)
+{
+	int rc;
+
+	if (c->status == CASE_CLOSED)
+		return OFR_E_CASE_CLOSED;
+	if ((rc = store_case_close(srv->st, c->id, srv->now)) != 0 ||
+	    (rc = store_case_get(srv->st, c->id, c)) != 0)
+		return rc;
+	if (c->counsellor != 0 && (rc = pool_refresh(srv, c->counsellor)) != 0)
+		return rc;
+	if ((rc = srv->notify->changed(srv, c, origin)) != 0)
+		return rc;
+	/* The counsellor has room again. */
+	return casework_rematch(srv, c->counsellor) < 0 ? OFR_E_INTERNAL : 0;
+}
+
+/* Takes the counsellor out of c and matches c again without it. */
+static int
+move(struct server *srv, struct case_info *c, void *origin)
+{
+	int64_t old = c->counsellor;
+	int rc;
+
+	if ((rc = store_case_unassign(srv->st, c->id, srv->now)) != 0 ||
+	    (rc = store_case_get(srv->st, c->id, c)) != 0 ||
+	    (rc = pool_refresh(srv, old)) != 0)
+		return rc;
+	srv->notify->left(srv, c, old, origin);
+	if ((rc = match_case(srv, c)) < 0)
+		return rc;
+	return srv->notify->changed(srv, c, origin);
+}
+
+int
+casework_reassign(struct server *srv, struct case_info *c, void *origin)
+{
+	if (c->status != CASE_ACTIVE && c->status != CASE_PAUSED)
+		return OFR_E_BAD_STATE;
+	return move(srv, c, origin);
+}
+
+/* Moves c from status from to status to, for its counsellor. */
+static int
+set_status(struct server *srv, struct case_info *c, int from, int to,
+    void *origin)
+{
+	int rc;
+
+	if (c->status != from)
+		return OFR_E_BAD_STATE;
+	if ((rc = store_case_set_status(srv->st, c->id, to, srv->now)) != 0 ||
+	    (rc = store_case_get(srv->st, c->id, c)) != 0 ||
+	    (rc = pool_refresh(srv, c->counsellor)) != 0)
+		return rc;
+	return srv->notify->changed(srv, c, origin);
+}
+
+int
+casework_pause(struct server *srv, struct case_info *c, void *origin)
+{
+	return set_status(srv, c, CASE_ACTIVE, CASE_PAUSED, origin);
+}
+
+int
+casework_resume(struct server *srv, struct case_info *c, void *origin)
+{
+	return set_status(srv, c, CASE_PAUSED, CASE_ACTIVE, origin);
+}
+
+int
+casework_reopen(struct server *srv, struct case_info *c, void *origin)
+{
+	const struct match_profile *me = match_get(srv->pool, c->counsellor);
+	struct case_info other;
+	int rc;
+
+	if (c->status != CASE_CLOSED)
+		return OFR_E_BAD_STATE;
+	rc = store_case_open_of_client(srv->st, c->client, &other);
+	if (rc == 0)
+		return OFR_E_CASE_OPEN;
+	if (rc != OFR_E_NOT_FOUND)
+		return rc;
+	if (me == NULL || me->open >= me->capacity)
+		return OFR_E_LIMIT;
+	return set_status(srv, c, CASE_CLOSED, CASE_ACTIVE, origin);
+}
+
+/* 1 when counsellor me fits waiting case c, presence and hours aside (a
+ * counsellor taking a case itself is at work) and room aside (case.take
+ * checks it). */
+static int
+fits_case(struct server *srv, const struct match_profile *me,
+    const struct case_info *c)
+{
+	struct match_profile p = *me;
+	struct match_request rq;
+
+	if (pool_case_request(srv, c, &rq) != 0)
+		return 0;
+	p.presence = PRESENCE_ONLINE;
+	memset(p.hours, 0, sizeof(p.hours));
+	p.open = 0;
+	p.capacity = 1;
+	return match_fits(&p, &rq, srv->now);
+}
+
+int
+casework_take(struct server *srv, int64_t counsellor, int64_t case_id,
+    void *origin)
+{
+	const struct match_profile *me = match_get(srv->pool, counsellor);
+	struct match_request rq;
+	struct case_info c;
+	unsigned met;
+	int rc;
+
+	if ((rc = store_case_get(srv->st, case_id, &c)) != 0)
+		return rc;
+	if (c.status != CASE_WAITING)	/* others' cases do not exist here */
+		return c.counsellor == counsellor ? OFR_E_BAD_STATE :
+		    OFR_E_NOT_FOUND;
+	if (me == NULL || !me->eligible || !fits_case(srv, me, &c))
+		return OFR_E_FORBIDDEN;
+	if (me->open >= me->capacity)
+		return OFR_E_LIMIT;
+	if ((rc = pool_case_request(srv, &c, &rq)) != 0)
+		return rc;
+	(void)match_score(me, &rq, &met);
+	if ((rc = assign(srv, &c, counsellor, met)) != 0)
+		return rc;
+	return srv->notify->changed(srv, &c, origin);
+}
+
+int
+casework_queue(struct server *srv, int64_t counsellor, size_t max,
+    int (*fn)(void *arg, const struct case_info *c), void *arg)
+{
+	const struct match_profile *me = match_get(srv->pool, counsellor);
+	int64_t ids[QUEUE_SCAN];
+	struct case_info c;
+	size_t n, listed = 0;
+	int rc;
+
+	if ((rc = store_case_waiting(srv->st, ids, QUEUE_SCAN, &n)) != 0)
+		return rc;
+	for (size_t i = 0; me != NULL && i < n && listed < max; i++) {
+		if ((rc = store_case_get(srv->st, ids[i], &c)) != 0)
+			return rc;
+		if (!fits_case(srv, me, &c))
+			continue;
+		if ((rc = fn(arg, &c)) != 0)
+			return rc;
+		listed++;
+	}
+	return 0;
+}
+
+int
+casework_rematch(struct server *srv, int64_t trigger)
+{
+	int64_t ids[QUEUE_SCAN];
+	struct match_request rq;
+	struct case_info c;
+	size_t n;
+	int rc;
+
+	if ((rc = store_case_waiting(srv->st, ids, QUEUE_SCAN, &n)) != 0)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		const struct match_profile *t = NULL;
+
+		if (trigger != 0) {
+			/* Only the cases this counsellor could now take. */
+			t = match_get(srv->pool, trigger);
+			if (t == NULL || t->open >= t->capacity)
+				break;
+		}
+		if ((rc = store_case_get(srv->st, ids[i], &c)) != 0)
+			return rc;
+		if (t != NULL && (pool_case_request(srv, &c, &rq) != 0 ||
+		    !match_fits(t, &rq, srv->now)))
+			continue;
+		if ((rc = match_case(srv, &c)) < 0)
+			return rc;
+		if (rc == 1)
+			(void)srv->notify->changed(srv, &c, NULL);
+	}
+	return 0;
+}
+
+int
+casework_counsellor_create(struct server *srv, struct account *a)
+{
+	int rc;
+
+	if ((rc = store_account_create(srv->st, a)) != 0)
+		return rc;
+	return pool_refresh(srv, a->id);
+}
+
+int
+casework_profile_set(struct server *srv, int64_t counsellor,
+    const struct profile *p, const char *name)
+{
+	int rc;
+
+	if ((rc = store_profile_set(srv->st, counsellor, p)) != 0 ||
+	    (name != NULL &&
+	    (rc = store_account_set_name(srv->st, counsellor, name)) != 0) ||
+	    (rc = pool_refresh(srv, counsellor)) != 0)
+		return rc;
+	/* Room may have opened, or hours and presence begun. */
+	return casework_rematch(srv, counsellor);
+}
+
+int
+casework_certify(struct server *srv, int64_t counsellor,
+    const uint8_t cert[CERT_BYTES])
+{
+	int rc;
+
+	if ((rc = store_account_set_cert(srv->st, counsellor, cert)) != 0 ||
+	    (rc = pool_refresh(srv, counsellor)) != 0)
+		return rc;
+	/* A newly certified counsellor may take waiting cases. */
+	return casework_rematch(srv, counsellor);
+}
+
+int
+casework_disable(struct server *srv, int64_t counsellor)
+{
+	int64_t ids[MOVE_MAX];
+	struct case_info c;
+	size_t n;
+	int rc;
+
+	if ((rc = store_account_set_disabled(srv->st, counsellor, 1)) != 0 ||
+	    (rc = pool_refresh(srv, counsellor)) != 0 ||
+	    (rc = store_case_open_of_counsellor(srv->st, counsellor, ids,
+	    MOVE_MAX, &n)) != 0)
+		return rc;
+	/* Its clients go back to matching, and are told. */
+	for (size_t i = 0; i < n; i++)
+		if ((rc = store_case_get(srv->st, ids[i], &c)) != 0 ||
+		    (rc = move(srv, &c, NULL)) != 0)
+			return rc;
+	return 0;
+}
+
+int
+casework_enable(struct server *srv, int64_t counsellor)
+{
+	int rc;
+
+	if ((rc = store_account_set_disabled(srv->st, counsellor, 0)) != 0 ||
+	    (rc = pool_refresh(srv, counsellor)) != 0)
+		return rc;
+	return casework_rematch(srv, counsellor);
+}

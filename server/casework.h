@@ -1,0 +1,123 @@
+/*
+ * casework.h: the life of a case and who works on it, in model types only.
+ * casework.c owns case lifecycle (request, take, pause, resume, close,
+ * reopen, reassign), assignment (matching one case, rematching the waiting
+ * queue), the counsellor changes that decide matching (profile and
+ * presence, certificate, disabled or enabled, a new counsellor), and the
+ * unit of work that keeps the in-memory pool (pool.c, match.h) in step
+ * with the store: no other module refreshes or reloads the pool. It never
+ * includes jansson or a header of the session, handler or transport
+ * layers, and never calls up: it tells what it changed through the table
+ * srv->notify, which the layer above fills (cases.c).
+ *
+ * Every function returns 0 or a negative code of proto/err.h. A function
+ * that changes cases does so inside the caller's unit of work
+ * (casework_begin .. casework_end); a failure leaves the undoing to
+ * casework_end(srv, 0).
+ */
+#ifndef OFFRAMP_CASEWORK_H
+#define OFFRAMP_CASEWORK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+
+struct server;
+
+/*
+ * What casework tells the layer above, at the moment each change is made,
+ * so that everyone hears of changes in the order they happened. origin is
+ * what the caller passed for the case it asked to change (a handler
+ * answers its request there), NULL for a case the change set off (the
+ * queue matched, a disabled counsellor's cases moved).
+ */
+struct casework_notify {
+	/* Case c, as it is now, changed: tell its participants. 0, or a
+	 * negative code that fails the operation. */
+	int (*changed)(struct server *srv, const struct case_info *c,
+	    void *origin);
+	/* counsellor left case c; c is as it left it, before it is matched
+	 * again (the counsellor is never told who takes it over). */
+	void (*left)(struct server *srv, const struct case_info *c,
+	    int64_t counsellor, void *origin);
+};
+
+/* The unit of work. */
+/* Builds the pool from the store, at start. 0 or a negative code. */
+int casework_load(struct server *srv);
+/* Frees the pool. Harmless when none was built. */
+void casework_unload(struct server *srv);
+/* Begins one request or job: sets srv->now, marks the store, and starts
+ * remembering the counsellors the work changes. */
+void casework_begin(struct server *srv);
+/* Ends it: keep 1 keeps its writes; keep 0 undoes them and reads the
+ * counsellors it changed back into the pool. */
+void casework_end(struct server *srv, int keep);
+/* Commits the turn's writes with one fsync; when that fails nothing of
+ * the turn was kept, and the pool is read back from the store. 0, or the
+ * store's code. */
+int casework_commit(struct server *srv);
+
+/* Cases. c is the case as the caller read it (and checked that it may act
+ * on it); on success it is updated to the case as it is now. */
+/* Opens a waiting case of client (language required, topic "" for none)
+ * with the intake prefs and gives it the best counsellor that fits, or
+ * leaves it waiting; tells changed. OFR_E_CASE_OPEN when the client has an
+ * open case. */
+int casework_request(struct server *srv, int64_t client, const char *language,
+    const char *topic, const struct case_prefs *prefs, void *origin);
+/* Closes c (OFR_E_CASE_CLOSED when it is), tells changed, and matches the
+ * queue for its counsellor, who has room again (the whole queue when it
+ * had none); a failure of that matching is OFR_E_INTERNAL. */
+int casework_close(struct server *srv, struct case_info *c, void *origin);
+/* Takes the counsellor out of active or paused c (else OFR_E_BAD_STATE),
+ * tells it (left), matches c again without it, or leaves it waiting, and
+ * tells changed. */
+int casework_reassign(struct server *srv, struct case_info *c, void *origin);
+/* Active c to paused, paused c to active; else OFR_E_BAD_STATE. Tell
+ * changed. */
+int casework_pause(struct server *srv, struct case_info *c, void *origin);
+int casework_resume(struct server *srv, struct case_info *c, void *origin);
+/* Closed c back to active with its counsellor: OFR_E_BAD_STATE when c is
+ * not closed, OFR_E_CASE_OPEN when its client has another open case,
+ * OFR_E_LIMIT when the counsellor's caseload is full. Tells changed. */
+int casework_reopen(struct server *srv, struct case_info *c, void *origin);
+/* Counsellor takes waiting case case_id itself: OFR_E_NOT_FOUND when there
+ * is no such waiting case (OFR_E_BAD_STATE when it is already the
+ * counsellor's), OFR_E_FORBIDDEN when the counsellor may not take cases or
+ * does not fit it (presence and hours aside), OFR_E_LIMIT when its
+ * caseload is full. Tells changed. */
+int casework_take(struct server *srv, int64_t counsellor, int64_t case_id,
+    void *origin);
+/* Calls fn for the waiting cases counsellor fits (presence, hours and room
+ * aside), in queue order, at most max; fn returning non-zero stops and is
+ * returned. None when it is no counsellor of the pool. */
+int casework_queue(struct server *srv, int64_t counsellor, size_t max,
+    int (*fn)(void *arg, const struct case_info *c), void *arg);
+/* Matches waiting cases in queue order and tells changed (origin NULL) for
+ * each one matched; when trigger is a counsellor's id, only the cases that
+ * counsellor could take now (it got room or became available). */
+int casework_rematch(struct server *srv, int64_t trigger);
+/* The preferences an intake states, as PREF_ bits. */
+unsigned casework_asked(const struct case_prefs *p);
+
+/* Counsellors. */
+/* Creates account *a (a counsellor; a->id set on return) and adds it to
+ * the pool; it takes no case until it is certified. */
+int casework_counsellor_create(struct server *srv, struct account *a);
+/* Stores counsellor's profile p, and its display name when name is not
+ * NULL, then matches the queue for it. */
+int casework_profile_set(struct server *srv, int64_t counsellor,
+    const struct profile *p, const char *name);
+/* Stores the certificate the caller has checked; the counsellor may now
+ * take cases, and the queue is matched for it. */
+int casework_certify(struct server *srv, int64_t counsellor,
+    const uint8_t cert[CERT_BYTES]);
+/* Disables counsellor: its open cases go back to matching, each as
+ * casework_reassign moves one (origin NULL). */
+int casework_disable(struct server *srv, int64_t counsellor);
+/* Enables counsellor again and matches the queue for it. */
+int casework_enable(struct server *srv, int64_t counsellor);
+
+#endif

@@ -1,0 +1,182 @@
+/*
+ * dispatch.c: the table of request types and the path of one request
+ * (dispatch.h). Handlers sit below it and never call it; it reaches the
+ * store and the pool only through casework's unit of work.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "casework.h"
+#include "dispatch.h"
+#include "handlers.h"
+#include "log.h"
+#include "proto/err.h"
+#include "session.h"
+
+#define STRIKES_MAX	16	/* errors before the connection closes */
+#define RATE		2000	/* frames per second, on average */
+#define BURST		4000
+
+enum {
+	R_PRE = 1 << 0,			/* before login */
+	R_CLIENT = 1 << ROLE_CLIENT,
+	R_COUNSELLOR = 1 << ROLE_COUNSELLOR,
+	R_ADMIN = 1 << ROLE_ADMIN,
+	R_USER = R_CLIENT | R_COUNSELLOR | R_ADMIN,
+	R_ANY = R_PRE | R_USER,
+};
+
+static const struct handler {
+	const char *type;
+	unsigned roles;
+	int (*fn)(struct session *, struct frame_in *);
+} handlers[] = {
+	{ "ping",		R_ANY,			auth_ping },
+	{ "login",		R_PRE,			auth_login },
+	{ "redeem",		R_PRE,			auth_redeem },
+	{ "case.request",	R_CLIENT,		cases_request },
+	{ "case.list",		R_CLIENT | R_COUNSELLOR, cases_list },
+	{ "case.close",		R_CLIENT | R_COUNSELLOR, cases_close },
+	{ "case.reassign",	R_CLIENT,		cases_reassign },
+	{ "case.pause",		R_COUNSELLOR,		caseload_pause },
+	{ "case.resume",	R_COUNSELLOR,		caseload_resume },
+	{ "case.reopen",	R_COUNSELLOR,		caseload_reopen },
+	{ "case.queue",		R_COUNSELLOR,		caseload_queue },
+	{ "case.take",		R_COUNSELLOR,		caseload_take },
+	{ "note.add",		R_COUNSELLOR,		caseload_note_add },
+	{ "note.list",		R_COUNSELLOR,		caseload_note_list },
+	{ "msg.send",		R_CLIENT | R_COUNSELLOR, relay_send },
+	{ "msg.ack",		R_USER,			relay_ack },
+	{ "profile.set",	R_COUNSELLOR,		admin_profile_set },
+	{ "invite.create",	R_ADMIN,		admin_invite_create },
+	{ "prekeys.upload",	R_USER,			keys_upload },
+	{ "prekeys.get",	R_CLIENT | R_COUNSELLOR, keys_get },
+	{ "programme.key.set",	R_ADMIN,		keys_programme_set },
+	{ "programme.get",	R_USER,			keys_programme_get },
+	{ "counsellor.pending",	R_ADMIN,		keys_pending },
+	{ "counsellor.certify",	R_ADMIN,		keys_certify },
+	{ "counsellor.list",	R_ADMIN,		admin_counsellor_list },
+	{ "counsellor.update",	R_ADMIN,		admin_counsellor_update },
+	{ "counsellor.disable",	R_ADMIN,		admin_counsellor_disable },
+	{ "counsellor.enable",	R_ADMIN,		admin_counsellor_enable },
+	{ "pool.stats",		R_ADMIN,		admin_pool_stats },
+	{ "audit.list",		R_ADMIN,		admin_audit_list },
+	{ "programme.set",	R_ADMIN,		admin_programme_set },
+	{ "programme.list",	R_USER,			admin_programme_list },
+};
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Sends an error frame; the connection closes at STRIKES_MAX. */
+static void
+reply_error(struct session *s, int64_t re, int err, const char *field)
+{
+	if (err <= OFR_E_NOMEM)
+		err = OFR_E_INTERNAL;	/* local codes never reach the wire */
+	session_reply(s, frame_error(re, err, field));
+	if (++s->strikes >= STRIKES_MAX && s->close_code == 0) {
+		log_info("dispatch: closing a connection after %d errors",
+		    s->strikes);
+		s->close_code = 1008;
+	}
+}
+
+/* Token bucket: 1 if the frame may pass. */
+static int
+rate_ok(struct session *s)
+{
+	int64_t t = now_ms();
+
+	if (s->tokens_ms == 0) {	/* the first frame: a full bucket */
+		s->tokens = BURST;
+		s->tokens_ms = t;
+	}
+	s->tokens += (double)(t - s->tokens_ms) * RATE / 1000.0;
+	if (s->tokens > BURST)
+		s->tokens = BURST;
+	s->tokens_ms = t;
+	if (s->tokens < 1.0)
+		return 0;
+	s->tokens -= 1.0;
+	return 1;
+}
+
+static const struct handler *
+find_handler(const char *type)
+{
+	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
+		if (strcmp(handlers[i].type, type) == 0)
+			return &handlers[i];
+	return NULL;
+}
+
+void
+dispatch_frame(struct session *s, const char *buf, size_t len, int binary)
+{
+	struct frame_in in;
+	const struct handler *h;
+	unsigned role;
+	int rc;
+
+	if (s->close_code != 0)
+		return;			/* closing: input is ignored */
+	if (!rate_ok(s)) {
+		reply_error(s, 0, OFR_E_RATE_LIMITED, NULL);
+		return;
+	}
+	if (binary) {
+		reply_error(s, 0, OFR_E_BAD_JSON, NULL);
+		return;
+	}
+	if ((rc = frame_in_parse(&in, buf, len)) != 0)
+		goto fail;
+	if ((h = find_handler(in.type)) == NULL) {
+		rc = OFR_E_UNKNOWN_TYPE;
+		goto fail;
+	}
+	if (in.id == 0) {
+		in.bad_field = "id";
+		rc = OFR_E_BAD_FIELD;
+		goto fail;
+	}
+	role = s->acct.id == 0 ? R_PRE : 1u << s->acct.role;
+	if (!(h->roles & role)) {
+		rc = s->acct.id == 0 ? OFR_E_NOT_LOGGED_IN :
+		    (h->roles == R_PRE ? OFR_E_ALREADY_LOGGED_IN :
+		    OFR_E_FORBIDDEN);
+		goto fail;
+	}
+
+	casework_begin(s->srv);
+	rc = h->fn(s, &in);
+	casework_end(s->srv, rc == 0);
+	if (rc != 0)
+		goto fail;
+	if (s->strikes > 0)
+		s->strikes--;
+	frame_in_clear(&in);
+	return;
+fail:
+	reply_error(s, in.id, rc, rc == OFR_E_BAD_FIELD ? in.bad_field : NULL);
+	if (s->rechallenge) {
+		s->rechallenge = 0;
+		session_challenge(s);
+	}
+	frame_in_clear(&in);
+}
+
+void
+dispatch_oversize(struct session *s)
+{
+	if (s->close_code != 0)
+		return;
+	session_reply(s, frame_error(0, OFR_E_TOO_BIG, NULL));
+	s->close_code = 1009;
+}

@@ -1,0 +1,106 @@
+/*
+ * jobs.c: the table of periodic jobs and the one timer that runs them
+ * (jobs.h). It owns when periodic work happens, not what it does: each job
+ * calls the module that owns its data (casework.c for the queue, store.c
+ * for message records). It must never commit, sleep, or call the transport
+ * or a handler by name; it reaches the loop through srv->conn.
+ */
+#include <stdint.h>
+#include <time.h>
+
+#include "casework.h"
+#include "conn.h"
+#include "jobs.h"
+#include "log.h"
+#include "proto/err.h"
+#include "server.h"
+#include "store.h"
+
+#define DEDUP_KEEP	86400	/* message records outlive their copies */
+
+/* Working hours begin and presence ages: look at the whole queue. */
+static int
+rematch(struct server *srv)
+{
+	return casework_rematch(srv, 0);
+}
+
+/* Message records outlive their copies by a day, for dedup. */
+static int
+purge(struct server *srv)
+{
+	return store_messages_purge(srv->st, srv->now - DEDUP_KEEP);
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(struct server *srv);
+	int period;			/* default, seconds */
+	int at_start;			/* 1: runs at the first turn too */
+} jobs[JOB_COUNT] = {
+	[JOB_REMATCH] = { "rematch", rematch, 60, 1 },
+	[JOB_PURGE] = { "purge", purge, 600, 0 },
+};
+
+static int period[JOB_COUNT];
+static int64_t due[JOB_COUNT];
+
+static void tick(void *arg);
+
+void
+jobs_config_init(struct jobs_config *cfg)
+{
+	for (int j = 0; j < JOB_COUNT; j++)
+		cfg->period[j] = jobs[j].period;
+}
+
+/* Arms the timer for the job due first. */
+static void
+arm(struct server *srv, int64_t now)
+{
+	int64_t next = due[0];
+
+	for (int j = 1; j < JOB_COUNT; j++)
+		if (due[j] < next)
+			next = due[j];
+	srv->conn->timer(next > now ? (int)(next - now) : 0, tick, srv);
+}
+
+/* The timer fired: runs every job that is due, each as one unit of work. */
+static void
+tick(void *arg)
+{
+	struct server *srv = arg;
+	int64_t now = time(NULL);
+	int rc;
+
+	for (int j = 0; j < JOB_COUNT; j++) {
+		if (due[j] > now)
+			continue;
+		casework_begin(srv);
+		rc = jobs[j].fn(srv);
+		casework_end(srv, rc == 0);
+		if (rc != 0)
+			log_warn("jobs: %s failed: %s", jobs[j].name,
+			    err_str(rc));
+		else
+			log_debug("jobs: %s ran", jobs[j].name);
+		due[j] = now + period[j];
+	}
+	arm(srv, now);
+}
+
+int
+jobs_start(struct server *srv, const struct jobs_config *cfg)
+{
+	int64_t now = time(NULL);
+
+	for (int j = 0; j < JOB_COUNT; j++) {
+		if (cfg->period[j] < 1 || cfg->period[j] > JOBS_PERIOD_MAX)
+			return OFR_E_USAGE;
+		period[j] = cfg->period[j];
+		due[j] = jobs[j].at_start ? now : now + period[j];
+	}
+	arm(srv, now);
+	return 0;
+}

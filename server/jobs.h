@@ -1,0 +1,36 @@
+/*
+ * jobs.h: the server's periodic work, in one table of jobs, each with a
+ * name, a function and a period from the configuration. jobs.c runs each
+ * job when it is due, from the loop's one timer (srv->conn->timer), as one
+ * unit of work of casework (all its writes, or none); the turn's commit
+ * (session_turn_end) makes those writes durable and releases the frames
+ * they queued, as it does for any request. A job must never commit, wait,
+ * or reach the transport other than through the table of conn.h; a new
+ * kind of periodic work (retention) is a new row and a new flag.
+ */
+#ifndef OFFRAMP_JOBS_H
+#define OFFRAMP_JOBS_H
+
+struct server;
+
+enum job {
+	JOB_REMATCH,	/* match the waiting queue: hours begin, presence ages */
+	JOB_PURGE,	/* delete message records past their day of dedup */
+	JOB_COUNT
+};
+
+#define JOBS_PERIOD_MAX	86400	/* seconds */
+
+/* Seconds between two runs of each job, 1..JOBS_PERIOD_MAX. */
+struct jobs_config {
+	int period[JOB_COUNT];
+};
+
+/* Sets every period to its default: rematch 60, purge 600. */
+void jobs_config_init(struct jobs_config *cfg);
+/* Starts the jobs on the loop's timer, after the transport has started:
+ * the rematch at the first turn and then every period, the others first
+ * one period from now. 0, or OFR_E_USAGE for a period out of range. */
+int jobs_start(struct server *srv, const struct jobs_config *cfg);
+
+#endif
