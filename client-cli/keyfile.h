@@ -17,7 +17,7 @@
  * covers the rest, so any flipped bit or cut byte is refused.
  * Version 1 (113 bytes): plaintext = role byte || Ed25519 seed.
  * Version 2: plaintext = role || seed || records, each
- *   type (1) || length (u32 big-endian) || payload; see keyfile.c.
+ *   type (1) || length (u32 big-endian) || payload; see keyfile_state.c.
  * Version 3 (written now): as version 2, with one more record type (the
  *   first messages answered, SEEN); versions 1 and 2 still load.
  * A fresh random nonce is used at every save; saves go through a
