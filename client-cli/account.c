@@ -15,6 +15,101 @@
 #include "conn.h"
 #include "keyfile.h"
 
+/* --- the login exchange --- */
+
+/*
+ * A login or redeem frame of type: the identity key, and its signature of
+ * the server's key and the nonce of its latest challenge. NULL on OOM.
+ */
+static json_t *
+signed_frame(struct cli *cli, const char *type)
+{
+	uint8_t sig[OFR_SIG_BYTES];
+	json_t *f = json_object();
+
+	if (f == NULL)
+		return NULL;
+	ocrypto_login_sign(sig, keyfile_sk(cli->key),
+	    conn_server_key(cli->conn), conn_nonce(cli->conn));
+	if (json_object_set_new(f, "type", json_string(type)) ||
+	    frame_set_bin(f, "key", keyfile_pk(cli->key), OFR_PK_BYTES) ||
+	    frame_set_bin(f, "sig", sig, sizeof(sig))) {
+		json_decref(f);
+		return NULL;
+	}
+	return f;
+}
+
+/* The prekey upkeep after a login or redeem (e2e_after_login), with
+ * errors printed. 0 or an exit status. */
+static int
+after_login(struct cli *cli)
+{
+	const char *what = "ping";
+	json_t *resp = NULL;
+	int rc;
+
+	if ((rc = e2e_after_login(cli, &resp, &what)) != 0) {
+		if (rc == OFR_E_IO)
+			rc = cli_fail(rc, "cannot save %s: %s", cli->key_path,
+			    strerror(errno));
+		else
+			rc = cli_fail_request(cli, rc, resp, what);
+	}
+	json_decref(resp);
+	return rc;
+}
+
+int
+account_login(struct cli *cli)
+{
+	json_t *f, *resp = NULL;
+	int rc;
+
+	if ((rc = cli_load_key(cli)) != 0 || (rc = cli_connect(cli)) != 0)
+		return rc;
+	f = signed_frame(cli, "login");
+	if (f == NULL || json_object_set_new(f, "role", json_string(
+	    keyfile_role_name(keyfile_role(cli->key))))) {
+		json_decref(f);
+		rc = OFR_E_NOMEM;
+	} else {
+		rc = conn_request(cli->conn, f, &resp, cli->timeout_ms);
+	}
+	if (rc != 0) {
+		rc = cli_fail_request(cli, rc, resp, "login");
+		json_decref(resp);
+		return rc;
+	}
+	cli->account = json_incref(json_object_get(resp, "account"));
+	cli->created = json_is_true(json_object_get(resp, "created"));
+	json_decref(resp);
+	if (!json_is_object(cli->account))
+		return cli_fail(OFR_E_CONN, "login: the server sent no "
+		    "account");
+	return after_login(cli);
+}
+
+/* Redeems invite as a new account named name, logged in at once: 0 with
+ * *resp the redeem.ok, or as conn_request (*resp the error frame or
+ * NULL). */
+static int
+redeem(struct cli *cli, const char *invite, const char *name, json_t **resp)
+{
+	json_t *f = signed_frame(cli, "redeem");
+
+	*resp = NULL;
+	if (f == NULL ||
+	    json_object_set_new(f, "invite", json_string(invite)) ||
+	    json_object_set_new(f, "name", json_string(name))) {
+		json_decref(f);
+		return OFR_E_NOMEM;
+	}
+	return conn_request(cli->conn, f, resp, cli->timeout_ms);
+}
+
+/* --- commands --- */
+
 int
 cmd_keygen(struct cli *cli, int argc, char **argv)
 {
@@ -70,7 +165,7 @@ cmd_login(struct cli *cli, int argc, char **argv)
 	int npos, rc;
 
 	if ((rc = cli_parse(cli, argc, argv, NULL, NULL, 0, &npos)) != 0 ||
-	    (rc = cli_login(cli)) != 0)
+	    (rc = account_login(cli)) != 0)
 		return rc;
 	print_account(cli->account);
 	/* "created" is in the login.ok frame, not the account */
@@ -349,8 +444,7 @@ cmd_redeem(struct cli *cli, int argc, char **argv)
 		json_decref(profile);
 		return rc;
 	}
-	rc = conn_redeem(cli->conn, keyfile_sk(cli->key), pos[0], pf.name, &resp,
-	    cli->timeout_ms);
+	rc = redeem(cli, pos[0], pf.name, &resp);
 	if (rc != 0) {
 		json_decref(profile);
 		rc = cli_fail_request(cli, rc, resp, "redeem");
@@ -375,7 +469,7 @@ cmd_redeem(struct cli *cli, int argc, char **argv)
 	print_account(account);
 	fflush(stdout);
 	json_decref(resp);
-	if ((rc = cli_after_login(cli)) != 0) {	/* the first prekeys */
+	if ((rc = after_login(cli)) != 0) {	/* the first prekeys */
 		json_decref(profile);
 		return rc;
 	}
@@ -425,7 +519,7 @@ cmd_invite(struct cli *cli, int argc, char **argv)
 		}
 		json_object_set_new(req, "ttl", json_integer(secs));
 	}
-	if ((rc = cli_login(cli)) != 0) {
+	if ((rc = account_login(cli)) != 0) {
 		json_decref(req);
 		return rc;
 	}
@@ -473,7 +567,7 @@ cli_send_profile(struct cli *cli, json_t *req, const struct cli_profile *p,
 	int rc;
 
 	if ((rc = cli_profile_fields(req, p)) != 0 ||
-	    (rc = cli_login(cli)) != 0) {
+	    (rc = account_login(cli)) != 0) {
 		json_decref(req);
 		return rc;
 	}

@@ -38,7 +38,7 @@ move_case(struct cli *cli, int argc, char **argv, const char *type,
 
 	if ((id = cli_one_case(cli, argc, argv, usage, &rc)) < 0)
 		return rc;
-	if ((rc = cli_login(cli)) != 0 ||
+	if ((rc = account_login(cli)) != 0 ||
 	    (rc = cli_ask(cli, type, id, &resp)) != 0)
 		return rc;
 	kase = json_object_get(resp, "case");
@@ -92,7 +92,7 @@ cmd_queue(struct cli *cli, int argc, char **argv)
 	int npos, rc;
 
 	if ((rc = cli_parse(cli, argc, argv, NULL, NULL, 0, &npos)) != 0 ||
-	    (rc = cli_login(cli)) != 0)
+	    (rc = account_login(cli)) != 0)
 		return rc;
 	if ((rc = cli_ask(cli, "case.queue", 0, &resp)) != 0)
 		return rc;
@@ -175,7 +175,7 @@ cmd_note(struct cli *cli, int argc, char **argv)
 		rc = cli_usage("a note is UTF-8 text");
 		goto out;
 	}
-	if ((rc = cli_login(cli)) != 0)
+	if ((rc = account_login(cli)) != 0)
 		goto out;
 	note_key(cli, key);
 	randombytes_buf(ct, crypto_secretbox_NONCEBYTES);
@@ -250,7 +250,7 @@ cmd_notes(struct cli *cli, int argc, char **argv)
 
 	if ((id = cli_one_case(cli, argc, argv, "notes CASE", &rc)) < 0)
 		return rc;
-	if ((rc = cli_login(cli)) != 0 ||
+	if ((rc = account_login(cli)) != 0 ||
 	    (rc = cli_ask(cli, "note.list", id, &resp)) != 0)
 		return rc;
 	note_key(cli, key);

@@ -223,7 +223,7 @@ cmd_request(struct cli *cli, int argc, char **argv)
 		    "phone-video");
 	if (urgency != NULL && !is_one_of(urgency, urgencies))
 		return cli_usage("--urgency is low, normal or high");
-	if ((rc = cli_login(cli)) != 0)
+	if ((rc = account_login(cli)) != 0)
 		return rc;
 	if ((req = json_object()) == NULL)
 		return cli_fail(OFR_E_NOMEM, "case.request");
@@ -262,7 +262,7 @@ cmd_reassign(struct cli *cli, int argc, char **argv)
 
 	if ((id = cli_one_case(cli, argc, argv, "reassign CASE", &rc)) < 0)
 		return rc;
-	if ((rc = cli_login(cli)) != 0)
+	if ((rc = account_login(cli)) != 0)
 		return rc;
 	if ((rc = cli_ask(cli, "case.reassign", id, &resp)) != 0)
 		return rc;
@@ -281,7 +281,7 @@ cmd_programmes(struct cli *cli, int argc, char **argv)
 	int npos, rc;
 
 	if ((rc = cli_parse(cli, argc, argv, NULL, NULL, 0, &npos)) != 0 ||
-	    (rc = cli_login(cli)) != 0)
+	    (rc = account_login(cli)) != 0)
 		return rc;
 	if ((rc = cli_ask(cli, "programme.list", 0, &resp)) != 0)
 		return rc;
@@ -315,7 +315,7 @@ cmd_cases(struct cli *cli, int argc, char **argv)
 	int npos, rc;
 
 	if ((rc = cli_parse(cli, argc, argv, NULL, NULL, 0, &npos)) != 0 ||
-	    (rc = cli_login(cli)) != 0 || (rc = cli_case_list(cli, &cases)))
+	    (rc = account_login(cli)) != 0 || (rc = cli_case_list(cli, &cases)))
 		return rc;
 	json_array_foreach(cases, i, c)
 		(void)e2e_check_case(cli, c);	/* warns of changed keys */
@@ -361,7 +361,7 @@ cmd_close(struct cli *cli, int argc, char **argv)
 
 	if ((id = cli_one_case(cli, argc, argv, "close CASE", &rc)) < 0)
 		return rc;
-	if ((rc = cli_login(cli)) != 0)
+	if ((rc = account_login(cli)) != 0)
 		return rc;
 	if ((rc = cli_ask(cli, "case.close", id, &resp)) != 0)
 		return rc;

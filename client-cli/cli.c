@@ -335,49 +335,6 @@ cli_disconnect(struct cli *cli)
 	cli->account = NULL;
 }
 
-int
-cli_login(struct cli *cli)
-{
-	json_t *resp = NULL;
-	int rc;
-
-	if ((rc = cli_load_key(cli)) != 0 || (rc = cli_connect(cli)) != 0)
-		return rc;
-	rc = conn_login(cli->conn, keyfile_sk(cli->key),
-	    keyfile_role_name(keyfile_role(cli->key)), &resp,
-	    cli->timeout_ms);
-	if (rc != 0) {
-		rc = cli_fail_request(cli, rc, resp, "login");
-		json_decref(resp);
-		return rc;
-	}
-	cli->account = json_incref(json_object_get(resp, "account"));
-	cli->created = json_is_true(json_object_get(resp, "created"));
-	json_decref(resp);
-	if (!json_is_object(cli->account))
-		return cli_fail(OFR_E_CONN, "login: the server sent no "
-		    "account");
-	return cli_after_login(cli);
-}
-
-int
-cli_after_login(struct cli *cli)
-{
-	const char *what = "ping";
-	json_t *resp = NULL;
-	int rc;
-
-	if ((rc = e2e_after_login(cli, &resp, &what)) != 0) {
-		if (rc == OFR_E_IO)
-			rc = cli_fail(rc, "cannot save %s: %s", cli->key_path,
-			    strerror(errno));
-		else
-			rc = cli_fail_request(cli, rc, resp, what);
-	}
-	json_decref(resp);
-	return rc;
-}
-
 int64_t
 cli_one_case(struct cli *cli, int argc, char **argv, const char *usage,
     int *rc)

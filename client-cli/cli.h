@@ -120,12 +120,6 @@ int cli_new_passphrase(struct cli *cli, char **pass, size_t *len);
 void cli_pass_free(char *pass);
 /* Connects to the server. 0 or an exit status (printed). */
 int cli_connect(struct cli *cli);
-/* Loads the key, connects and logs in with the key's role hint; keeps the
- * account in cli->account. 0 or an exit status (printed). */
-int cli_login(struct cli *cli);
-/* The prekey upkeep after a login or redeem (e2e_after_login), with
- * errors printed. 0 or an exit status. */
-int cli_after_login(struct cli *cli);
 /* Sends req (owned) and waits for its answer; on failure reports it with
  * cli_fail_request. 0 with *resp (caller owns), or an exit status. */
 int cli_request(struct cli *cli, json_t *req, json_t **resp);
@@ -210,7 +204,15 @@ json_t *cli_case_find(json_t *cases, int64_t id);
  * borrowed. */
 const char *cli_participant_name(json_t *kase, const char *key);
 
-/* --- profiles (account.c) --- */
+/* --- the account (account.c) --- */
+
+/*
+ * Loads the key, connects, and logs in: signs the server's challenge with
+ * the identity key and sends login with the key's role hint; keeps the
+ * account in cli->account; then the prekey upkeep (e2e_after_login). 0
+ * or an exit status (printed).
+ */
+int account_login(struct cli *cli);
 
 /* The profile options of profile, redeem and counsellor-update, as given
  * (NULL: not given). */

@@ -811,6 +811,12 @@ conn_server_key(const struct conn *c)
 	return c->server_key;
 }
 
+const uint8_t *
+conn_nonce(const struct conn *c)
+{
+	return c->nonce;
+}
+
 const char *
 conn_challenge_text(const struct conn *c)
 {
@@ -948,54 +954,6 @@ conn_request(struct conn *c, json_t *req, json_t **resp, int timeout_ms)
 {
 	*resp = NULL;
 	return conn_wait_response(c, conn_send(c, req), resp, timeout_ms);
-}
-
-static json_t *
-login_frame(struct conn *c, const char *type, const uint8_t sk[OFR_SK_BYTES])
-{
-	uint8_t sig[OFR_SIG_BYTES];
-	json_t *f = json_object();
-
-	if (f == NULL)
-		return NULL;
-	ocrypto_login_sign(sig, sk, c->server_key, c->nonce);
-	if (json_object_set_new(f, "type", json_string(type)) ||
-	    frame_set_bin(f, "key", sk + 32, OFR_PK_BYTES) ||
-	    frame_set_bin(f, "sig", sig, sizeof(sig))) {
-		json_decref(f);
-		return NULL;
-	}
-	return f;
-}
-
-int
-conn_login(struct conn *c, const uint8_t sk[OFR_SK_BYTES], const char *role,
-    json_t **resp, int timeout_ms)
-{
-	json_t *f = login_frame(c, "login", sk);
-
-	*resp = NULL;
-	if (f == NULL || json_object_set_new(f, "role", json_string(role))) {
-		json_decref(f);
-		return OFR_E_NOMEM;
-	}
-	return conn_request(c, f, resp, timeout_ms);
-}
-
-int
-conn_redeem(struct conn *c, const uint8_t sk[OFR_SK_BYTES],
-    const char *invite, const char *name, json_t **resp, int timeout_ms)
-{
-	json_t *f = login_frame(c, "redeem", sk);
-
-	*resp = NULL;
-	if (f == NULL ||
-	    json_object_set_new(f, "invite", json_string(invite)) ||
-	    json_object_set_new(f, "name", json_string(name))) {
-		json_decref(f);
-		return OFR_E_NOMEM;
-	}
-	return conn_request(c, f, resp, timeout_ms);
 }
 
 void

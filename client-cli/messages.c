@@ -533,7 +533,7 @@ send_with_retries(struct cli *cli, json_t *f)
 		resp = NULL;
 		cli_disconnect(cli);
 		usleep(250000u << tries);
-		if (cli_connect(cli) != 0 || cli_login(cli) != 0) {
+		if (cli_connect(cli) != 0 || account_login(cli) != 0) {
 			json_decref(f);
 			return EXIT_ERR;
 		}
@@ -568,7 +568,7 @@ cmd_send(struct cli *cli, int argc, char **argv)
 	if ((text = malloc(CLI_TEXT_MAX + 1)) == NULL)
 		return cli_fail(OFR_E_NOMEM, "send");
 	if ((rc = message_text(argc, argv, text, CLI_TEXT_MAX + 1,
-	    &len)) != 0 || (rc = cli_login(cli)) != 0 ||
+	    &len)) != 0 || (rc = account_login(cli)) != 0 ||
 	    (rc = cli_case_list(cli, &cases)) != 0)
 		goto out;
 	if ((kase = cli_case_find(cases, id)) == NULL) {
@@ -626,7 +626,7 @@ cmd_recv(struct cli *cli, int argc, char **argv)
 		return cli_usage("--count is a number above 0");
 	if (wait_s != NULL && (wait_ms = cli_parse_secs(wait_s)) < 0)
 		return cli_usage("--wait is a number of seconds");
-	if ((rc = cli_login(cli)) != 0)
+	if ((rc = account_login(cli)) != 0)
 		return rc;
 	if (!may_list(cli))
 		cases = json_array();	/* an admin is in no case */
@@ -883,7 +883,7 @@ cmd_chat(struct cli *cli, int argc, char **argv)
 		return rc;
 	if (npos != 1 || (ch.id = cli_parse_id(pos[0])) < 0)
 		return cli_usage("chat CASE");
-	if ((rc = cli_login(cli)) != 0 ||
+	if ((rc = account_login(cli)) != 0 ||
 	    (rc = cli_case_list(cli, &ch.cases)) != 0)
 		return rc;
 	if (cli_case_find(ch.cases, ch.id) == NULL) {

@@ -39,7 +39,7 @@ cmd_counsellors(struct cli *cli, int argc, char **argv)
 	int npos, rc;
 
 	if ((rc = cli_parse(cli, argc, argv, NULL, NULL, 0, &npos)) != 0 ||
-	    (rc = cli_login(cli)) != 0)
+	    (rc = account_login(cli)) != 0)
 		return rc;
 	if ((req = cli_new_request("counsellor.list")) == NULL)
 		return EXIT_ERR;
@@ -104,7 +104,7 @@ key_command(struct cli *cli, int argc, char **argv, const char *type,
 		return rc;
 	if (npos != 1 || !key_ok(pos[0]))
 		return cli_usage("%s", usage);
-	if ((rc = cli_login(cli)) != 0)
+	if ((rc = account_login(cli)) != 0)
 		return rc;
 	if ((req = cli_new_request(type)) == NULL)
 		return EXIT_ERR;
@@ -148,7 +148,7 @@ cmd_stats(struct cli *cli, int argc, char **argv)
 	int npos, rc;
 
 	if ((rc = cli_parse(cli, argc, argv, NULL, NULL, 0, &npos)) != 0 ||
-	    (rc = cli_login(cli)) != 0)
+	    (rc = account_login(cli)) != 0)
 		return rc;
 	if ((req = cli_new_request("pool.stats")) == NULL)
 		return EXIT_ERR;
@@ -207,7 +207,7 @@ cmd_audit(struct cli *cli, int argc, char **argv)
 		return cli_usage("--limit is 1..100");
 	if (before_s != NULL && (before = cli_parse_id(before_s)) < 0)
 		return cli_usage("--before is an audit entry id");
-	if ((rc = cli_login(cli)) != 0)
+	if ((rc = account_login(cli)) != 0)
 		return rc;
 	if ((req = cli_new_request("audit.list")) == NULL)
 		return EXIT_ERR;
@@ -291,7 +291,7 @@ cmd_programme_set(struct cli *cli, int argc, char **argv)
 		}
 		json_object_set_new(req, lists[i].field, list);
 	}
-	if ((rc = cli_login(cli)) != 0) {
+	if ((rc = account_login(cli)) != 0) {
 		json_decref(req);
 		return rc;
 	}

@@ -141,7 +141,7 @@ cmd_raw(struct cli *cli, int argc, char **argv)
 		return cli_usage("--idle is a number of seconds");
 	r.binary = binary;
 	if (login)
-		rc = cli_login(cli);
+		rc = account_login(cli);
 	else
 		rc = cli_connect(cli);
 	if (rc != 0)

@@ -42,7 +42,7 @@ cmd_programme_key(struct cli *cli, int argc, char **argv)
 	int npos, rc;
 
 	if ((rc = cli_parse(cli, argc, argv, NULL, NULL, 0, &npos)) != 0 ||
-	    (rc = cli_login(cli)) != 0)
+	    (rc = account_login(cli)) != 0)
 		return rc;
 	if ((prog = my_programme(cli)) < 0 ||
 	    keyfile_role(cli->key) != KEY_ROLE_ADMIN)
@@ -134,7 +134,7 @@ cmd_certify(struct cli *cli, int argc, char **argv)
 	if (days_s != NULL && ((days = cli_parse_id(days_s)) < 0 ||
 	    days > 3650))
 		return cli_usage("--days is 1..3650");
-	if ((rc = cli_login(cli)) != 0)
+	if ((rc = account_login(cli)) != 0)
 		return rc;
 	if ((req = json_object()) == NULL)
 		return cli_fail(OFR_E_NOMEM, "counsellor.pending");
@@ -172,7 +172,7 @@ load_case(struct cli *cli, const char *pos, json_t **cases, json_t **kase,
 	*cases = NULL;
 	if ((*id = cli_parse_id(pos)) < 0)
 		return cli_usage("bad case id %s", pos);
-	if ((rc = cli_login(cli)) != 0 ||
+	if ((rc = account_login(cli)) != 0 ||
 	    (rc = cli_case_list(cli, cases)) != 0)
 		return rc;
 	if ((*kase = cli_case_find(*cases, *id)) == NULL) {
