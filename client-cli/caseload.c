@@ -55,7 +55,7 @@ move_case(struct cli *cli, int argc, char **argv, const char *type,
 			fputc('\n', stdout);
 		}
 	}
-	(void)e2e_check_case(cli, kase);	/* records the client's key */
+	(void)trust_check_case(cli, kase);	/* records the client's key */
 	json_decref(resp);
 	return EXIT_OK;
 }

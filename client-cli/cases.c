@@ -50,6 +50,34 @@ cli_case_find(json_t *cases, int64_t id)
 	return NULL;
 }
 
+int
+cases_participant_role(json_t *p)
+{
+	const char *r = json_string_value(json_object_get(p, "role"));
+
+	return r != NULL ? keyfile_role_parse(r) : -1;
+}
+
+int
+cases_participant_key(json_t *p, uint8_t key[OFR_PK_BYTES])
+{
+	const char *k = json_string_value(json_object_get(p, "key"));
+	size_t n;
+
+	if (k == NULL || b64_decode(key, OFR_PK_BYTES, &n, k, strlen(k)) != 0 ||
+	    n != OFR_PK_BYTES)
+		return -1;
+	return 0;
+}
+
+const char *
+cases_participant_name(json_t *p)
+{
+	const char *n = json_string_value(json_object_get(p, "name"));
+
+	return n != NULL ? n : "?";
+}
+
 const char *
 cli_participant_name(json_t *kase, const char *key)
 {
@@ -81,24 +109,6 @@ name_with_role(json_t *kase, const char *role)
 			return json_string_value(json_object_get(p, "name"));
 	}
 	return NULL;
-}
-
-/* Records the keys of kase's participants and checks every counsellor's
- * certificate. 0 or an exit status (printed). */
-static int
-check_counsellors(struct cli *cli, json_t *kase)
-{
-	json_t *p;
-	size_t i;
-	int rc;
-
-	(void)e2e_check_case(cli, kase);
-	json_array_foreach(json_object_get(kase, "participants"), i, p) {
-		if (e2e_participant_role(p) == 1 &&
-		    (rc = e2e_check_counsellor(cli, p)) != 0)
-			return rc;
-	}
-	return 0;
 }
 
 /* Prints a "key: a,b" line of preference names ("age_band" as
@@ -157,7 +167,7 @@ print_client_case(struct cli *cli, json_t *kase)
 	fflush(stdout);
 	/* the counsellor's key must be certified by the pinned programme
 	 * key before anything is said */
-	return check_counsellors(cli, kase);
+	return trust_check_counsellors(cli, kase);
 }
 
 static const char *const age_bands[] = { "18-29", "30-44", "45-59",
@@ -267,7 +277,7 @@ cmd_reassign(struct cli *cli, int argc, char **argv)
 	if ((rc = cli_ask(cli, "case.reassign", id, &resp)) != 0)
 		return rc;
 	/* A new counsellor is what was asked for: not a changed key. */
-	e2e_forget_role(cli, id, KEY_ROLE_COUNSELLOR);
+	trust_forget_role(cli, id, KEY_ROLE_COUNSELLOR);
 	rc = print_client_case(cli, json_object_get(resp, "case"));
 	json_decref(resp);
 	return rc;
@@ -318,7 +328,7 @@ cmd_cases(struct cli *cli, int argc, char **argv)
 	    (rc = account_login(cli)) != 0 || (rc = cli_case_list(cli, &cases)))
 		return rc;
 	json_array_foreach(cases, i, c)
-		(void)e2e_check_case(cli, c);	/* warns of changed keys */
+		(void)trust_check_case(cli, c);	/* warns of changed keys */
 	json_array_foreach(cases, i, c) {
 		const char *topic = json_string_value(json_object_get(c,
 		    "topic"));

@@ -156,22 +156,6 @@ int e2e_after_login(struct cli *cli, json_t **resp, const char **what);
  * prekeys. 0 or an exit status (printed). */
 int e2e_replenish(struct cli *cli, json_t *push);
 /*
- * Checks the keys of the other participants of case kase against those
- * the store saw first (recording new ones): prints "warning: the key of
- * NAME in case ID changed" for each that differs. Returns how many did.
- */
-int e2e_check_case(struct cli *cli, json_t *kase);
-/* Forgets the keys recorded for role in case case_id: the user asked for
- * a new counsellor there (reassign), so the next one is first seen, not a
- * changed key. (Its certificate is still checked before any session.) */
-void e2e_forget_role(struct cli *cli, int64_t case_id, int role);
-/*
- * Checks a counsellor participant object (key, cert, programme) against
- * the pinned programme key, pinning it on first use (programme.get).
- * 0, or an exit status (printed: the refusal names the counsellor).
- */
-int e2e_check_counsellor(struct cli *cli, json_t *participant);
-/*
  * Encrypts text for participant p (an object of a case) with the session
  * for its key, starting one over its prekeys when there is none (after
  * checking a counsellor's certificate), and appends {"to","ct"} to
@@ -188,11 +172,6 @@ int e2e_seal(struct cli *cli, json_t *p, const char *text, size_t len,
  */
 char *e2e_open(struct cli *cli, const uint8_t from[OFR_PK_BYTES],
     const uint8_t *msg, size_t msglen, size_t *len);
-/* The role of a participant object (enum key_role), or -1. */
-int e2e_participant_role(json_t *p);
-/* Decodes the "key" of a participant object; 0 or -1. */
-int e2e_participant_key(json_t *p, uint8_t key[OFR_PK_BYTES]);
-
 /* --- cases (cases.c) --- */
 
 /* case.list: 0 with *cases the array of case objects (caller owns), or an
@@ -203,6 +182,62 @@ json_t *cli_case_find(json_t *cases, int64_t id);
 /* The name of the participant with key (base64) in case kase, or NULL;
  * borrowed. */
 const char *cli_participant_name(json_t *kase, const char *key);
+/* The role of a participant object (enum key_role), or -1. */
+int cases_participant_role(json_t *p);
+/* Decodes the "key" of a participant object; 0 or -1. */
+int cases_participant_key(json_t *p, uint8_t key[OFR_PK_BYTES]);
+/* The "name" of a participant object, or "?"; borrowed. */
+const char *cases_participant_name(json_t *p);
+
+/* --- trust (trust.c) --- */
+
+/* Why a message is refused before it is opened (trust_check_message). */
+enum trust_refusal {
+	TRUST_OK = 0,		/* none: open it */
+	TRUST_STRANGER,		/* the sender is not in the case */
+	TRUST_CHANGED,		/* the sender's key changed */
+	TRUST_UNCERTIFIED,	/* a counsellor's first message, its key not
+				 * certified by the pinned programme key */
+};
+
+/*
+ * Checks the keys of the other participants of case kase against those
+ * the store saw first (recording new ones): prints "warning: the key of
+ * NAME in case ID changed" for each that differs. Returns how many did.
+ */
+int trust_check_case(struct cli *cli, json_t *kase);
+/* Forgets the keys recorded for role in case case_id: the user asked for
+ * a new counsellor there (reassign), so the next one is first seen, not a
+ * changed key. (Its certificate is still checked before any session.) */
+void trust_forget_role(struct cli *cli, int64_t case_id, int role);
+/*
+ * Checks counsellor key's certificate cert_b64 (NULL: none) in programme
+ * (a JSON integer) under the pinned programme key, pinning it on first
+ * use (programme.get); name names it in the refusal. 0, or an exit status
+ * (printed).
+ */
+int trust_check_cert(struct cli *cli, const char *name,
+    const uint8_t key[OFR_PK_BYTES], const char *cert_b64,
+    json_t *programme);
+/* trust_check_cert of a counsellor participant object (key, cert,
+ * programme). 0 or an exit status (printed). */
+int trust_check_counsellor(struct cli *cli, json_t *participant);
+/* Records the keys of kase's participants (trust_check_case) and checks
+ * every counsellor's certificate. 0 or an exit status (printed). */
+int trust_check_counsellors(struct cli *cli, json_t *kase);
+/* Refuses to send in case kase when a participant's key changed. 0 or an
+ * exit status (printed). */
+int trust_before_send(struct cli *cli, json_t *kase);
+/*
+ * The checks before a message ct (ctlen bytes) from key from in case kase
+ * (may be NULL) is opened: its sender must be in the case, with the key
+ * first seen (or last verified); a counsellor's first message needs a
+ * certified key. 0 with *refusal (TRUST_OK: open it), or an exit status
+ * (printed) when the certificate could not be checked at all.
+ */
+int trust_check_message(struct cli *cli, json_t *kase,
+    const uint8_t from[OFR_PK_BYTES], const uint8_t *ct, size_t ctlen,
+    enum trust_refusal *refusal);
 
 /* --- the account (account.c) --- */
 

@@ -189,6 +189,11 @@ const uint8_t *keyfile_sk(const struct keyfile *k);
 /* The state kept with the identity, owned by k. */
 struct ks_state *keyfile_state(struct keyfile *k);
 
+/* Appends the key of a participant of case_id with role, as first seen
+ * (not verified). 0 or OFR_E_NOMEM. */
+int keyfile_contact_add(struct keyfile *k, int64_t case_id, int role,
+    const uint8_t key[OFR_PK_BYTES]);
+
 /* Appends a history entry for case_id (copies name and text), dropping the
  * oldest of that case past KS_HISTORY_CASE. 0 or OFR_E_NOMEM. */
 int keyfile_history_add(struct keyfile *k, int64_t case_id, int64_t ts,

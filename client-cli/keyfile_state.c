@@ -580,6 +580,19 @@ keyfile_state_clear(struct ks_state *s)
 }
 
 int
+keyfile_contact_add(struct keyfile *k, int64_t case_id, int role,
+    const uint8_t key[OFR_PK_BYTES])
+{
+	struct ks_contact c;
+
+	memset(&c, 0, sizeof(c));
+	c.case_id = case_id;
+	c.role = (uint8_t)role;
+	memcpy(c.key, key, OFR_PK_BYTES);
+	return contact_append(&k->st, &c);
+}
+
+int
 keyfile_history_add(struct keyfile *k, int64_t case_id, int64_t ts,
     int sent, const char *name, const char *text, size_t len)
 {

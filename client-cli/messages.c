@@ -1,18 +1,18 @@
 /*
- * messages.c: the message commands (send, recv, chat). A message is
- * encrypted once per other participant of its case with the end-to-end
- * session of that peer (e2e.c); the store is saved before it leaves, so a
- * message key is never used twice. Received ones are decrypted, printed,
- * kept in the history, saved, and only then acknowledged. Text from
- * others is printed through text_put(), never raw.
+ * messages.c: the message commands (send, recv, chat) and history. A
+ * message is encrypted once per other participant of its case with the
+ * end-to-end session of that peer (e2e.c); the store is saved before it
+ * leaves, so a message key is never used twice. Received ones are checked
+ * (trust_check_message), decrypted, printed, kept in the history, saved,
+ * and only then acknowledged. Text from others is printed through
+ * text_put(), never raw.
  *
- * Before a received message is decrypted: one from a participant whose
- * key changed since the store first saw it (or last verified it) is
- * refused and left on the server until the user runs offramp verify; a
- * first message (X3DH fields) from the case's counsellor is refused, and
- * acknowledged, unless the counsellor's certificate verifies under the
- * pinned programme key. Neither makes a session or a history entry.
- * recv and chat warn of changed keys and tell of case pushes on stderr.
+ * A refused message makes no session and no history entry: one from a
+ * participant whose key changed stays on the server until the user runs
+ * offramp verify; one from a stranger to the case, an uncertified
+ * counsellor's first message, or a replayed first message is
+ * acknowledged. recv and chat warn of changed keys and tell of case
+ * pushes on stderr. history prints what the store kept, offline.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -83,23 +83,6 @@ frame_type(json_t *f)
 
 /* --- sealing and opening --- */
 
-/*
- * Refuses a case whose participants' keys changed, or that cannot carry
- * messages now (the server would say the same). 0 or an exit status.
- */
-static int
-case_keys_ok(struct cli *cli, json_t *kase)
-{
-	int64_t id = json_integer_value(json_object_get(kase, "id"));
-
-	if (e2e_check_case(cli, kase) > 0)
-		return cli_fail(OFR_E_CRYPTO, "not sent: a key in case %lld "
-		    "changed; compare safety numbers (offramp safety %lld), "
-		    "then accept it with offramp verify %lld", (long long)id,
-		    (long long)id, (long long)id);
-	return 0;
-}
-
 static int
 case_sendable(struct cli *cli, json_t *kase)
 {
@@ -107,7 +90,7 @@ case_sendable(struct cli *cli, json_t *kase)
 	    "status"));
 	int rc;
 
-	if ((rc = case_keys_ok(cli, kase)) != 0)
+	if ((rc = trust_before_send(cli, kase)) != 0)
 		return rc;
 	if (status != NULL && strcmp(status, "waiting") == 0)
 		return cli_fail(OFR_E_CASE_WAITING, "msg.send");
@@ -139,7 +122,7 @@ seal_message(struct cli *cli, json_t *kase, const uint8_t mid[OFR_MID_BYTES],
 		goto fail;
 	}
 	json_array_foreach(json_object_get(kase, "participants"), i, p) {
-		if (e2e_participant_key(p, pk) != 0) {
+		if (cases_participant_key(p, pk) != 0) {
 			rc = cli_fail(OFR_E_BAD_FIELD, "a participant without "
 			    "a key");
 			goto fail;
@@ -161,86 +144,9 @@ fail:
 	return rc;
 }
 
-/* The participant of kase with key, or NULL; borrowed. */
-static json_t *
-participant_of(json_t *kase, const uint8_t key[OFR_PK_BYTES])
-{
-	uint8_t pk[OFR_PK_BYTES];
-	json_t *p;
-	size_t i;
-
-	json_array_foreach(json_object_get(kase, "participants"), i, p) {
-		if (e2e_participant_key(p, pk) == 0 &&
-		    memcmp(pk, key, sizeof(pk)) == 0)
-			return p;
-	}
-	return NULL;
-}
-
-/* 1 when participant p of kase has another key than the one the store
- * saw first (or verified last) for its role in that case, else 0. */
-static int
-key_changed(struct cli *cli, json_t *kase, json_t *p)
-{
-	struct ks_state *s = keyfile_state(cli->key);
-	int64_t id = json_integer_value(json_object_get(kase, "id"));
-	uint8_t key[OFR_PK_BYTES];
-	int role = e2e_participant_role(p);
-
-	if (role < 0 || e2e_participant_key(p, key) != 0)
-		return 0;
-	for (size_t i = 0; i < s->n_contacts; i++)
-		if (s->contacts[i].case_id == id &&
-		    s->contacts[i].role == role)
-			return memcmp(s->contacts[i].key, key,
-			    sizeof(key)) != 0;
-	return 0;
-}
-
-/*
- * The checks before opening ct (ctlen bytes) from key from in case kase
- * (may be NULL): MSG_ACK to go on, or the fate of a refused message with
- * *refusal its mark (stderr told why), or MSG_FAIL when the counsellor's
- * certificate could not be checked (printed).
- */
-static enum msg_fate
-message_allowed(struct cli *cli, json_t *kase,
-    const uint8_t from[OFR_PK_BYTES], const uint8_t *ct, size_t ctlen,
-    const char **refusal)
-{
-	struct ratchet_msg m;
-	json_t *p;
-	int rc;
-
-	*refusal = NULL;
-	if (kase == NULL || (p = participant_of(kase, from)) == NULL) {
-		/* Nobody this client knows in the case: the server relays only
-		 * participants' messages, so this one is injected (or from a
-		 * counsellor who has left). Never a session with it. */
-		*refusal = REFUSED_STRANGER;
-		return MSG_ACK;
-	}
-	if (key_changed(cli, kase, p)) {
-		*refusal = REFUSED_CHANGED;
-		return MSG_KEEP;
-	}
-	if (e2e_participant_role(p) != KEY_ROLE_COUNSELLOR ||
-	    ratchet_msg_parse(&m, ct, ctlen) != 0 || !m.has_init)
-		return MSG_ACK;
-	/* a first message: the counsellor's key must be certified before
-	 * any session is made with it */
-	if ((rc = e2e_check_counsellor(cli, p)) == 0)
-		return MSG_ACK;
-	if (rc != EXIT_ERR || cli->conn == NULL ||
-	    conn_error(cli->conn)[0] != '\0')
-		return MSG_FAIL;	/* not checked: the message stays */
-	*refusal = REFUSED_CERT;
-	return MSG_ACK;			/* it can never be accepted */
-}
-
 /*
  * Opens the "ct" of msg push f in case kase (may be NULL), after the
- * checks of message_allowed. Returns the text (malloc'd, NUL-terminated)
+ * checks of trust_check_message. Returns the text (malloc'd, NUL-terminated)
  * with *len, or NULL with *mark what to print instead; *fate what to do
  * with the message.
  */
@@ -251,6 +157,7 @@ open_message(struct cli *cli, json_t *kase, json_t *f, size_t *len,
 	struct frame_in in;
 	struct ratchet_msg m;
 	uint8_t from[OFR_PK_BYTES], *ct;
+	enum trust_refusal refusal;
 	size_t n, ctlen = 0;
 	char *pt = NULL;
 
@@ -265,8 +172,15 @@ open_message(struct cli *cli, json_t *kase, json_t *f, size_t *len,
 		free(ct);
 		return NULL;
 	}
-	if ((*fate = message_allowed(cli, kase, from, ct, ctlen,
-	    mark)) != MSG_ACK || *mark != NULL) {
+	if (trust_check_message(cli, kase, from, ct, ctlen, &refusal) != 0) {
+		*fate = MSG_FAIL;	/* not checked (printed): it stays */
+		free(ct);
+		return NULL;
+	}
+	if (refusal != TRUST_OK) {
+		*mark = refusal == TRUST_STRANGER ? REFUSED_STRANGER :
+		    refusal == TRUST_CHANGED ? REFUSED_CHANGED : REFUSED_CERT;
+		*fate = refusal == TRUST_CHANGED ? MSG_KEEP : MSG_ACK;
 		free(ct);
 		return NULL;
 	}
@@ -290,7 +204,7 @@ may_list(struct cli *cli)
 }
 
 /* Gets the case of msg push f, fetching case.list again (once per call)
- * when it is not in *cases (then checking its keys: e2e_check_case).
+ * when it is not in *cases (then checking its keys: trust_check_case).
  * Borrowed; NULL if unknown. */
 static json_t *
 case_of(struct cli *cli, json_t **cases, json_t *f)
@@ -305,7 +219,7 @@ case_of(struct cli *cli, json_t **cases, json_t *f)
 	json_decref(*cases);
 	*cases = fresh;
 	if ((kase = cli_case_find(*cases, id)) != NULL)
-		(void)e2e_check_case(cli, kase);	/* warns */
+		(void)trust_check_case(cli, kase);	/* warns */
 	return kase;
 }
 
@@ -356,7 +270,7 @@ case_notice(struct cli *cli, json_t *cases, json_t *push)
 	}
 	fputc('\n', stderr);
 	if (cases != NULL && may_list(cli))
-		(void)e2e_check_case(cli, kase);
+		(void)trust_check_case(cli, kase);
 	case_update(cases, push);
 }
 
@@ -633,7 +547,7 @@ cmd_recv(struct cli *cli, int argc, char **argv)
 	else if ((rc = cli_case_list(cli, &cases)) != 0)
 		return rc;
 	json_array_foreach(cases, i, c)
-		(void)e2e_check_case(cli, c);	/* warns of changed keys */
+		(void)trust_check_case(cli, c);	/* warns of changed keys */
 	deadline = now_ms() + cli->timeout_ms;
 	while (count == 0 || printed < count) {
 		if (acks.n > 0 && !conn_has_frames(cli->conn) &&
@@ -891,7 +805,8 @@ cmd_chat(struct cli *cli, int argc, char **argv)
 		return cli_fail(OFR_E_NOT_FOUND, "case %lld is not one of "
 		    "yours", (long long)ch.id);
 	}
-	if ((rc = case_keys_ok(cli, cli_case_find(ch.cases, ch.id))) != 0) {
+	if ((rc = trust_before_send(cli, cli_case_find(ch.cases,
+	    ch.id))) != 0) {
 		json_decref(ch.cases);
 		return rc;
 	}
@@ -907,3 +822,29 @@ cmd_chat(struct cli *cli, int argc, char **argv)
 		rc = EXIT_ERR;
 	return rc;
 }
+
+/* --- history --- */
+
+int
+cmd_history(struct cli *cli, int argc, char **argv)
+{
+	struct ks_state *s;
+	int64_t id;
+	int rc;
+
+	if ((id = cli_one_case(cli, argc, argv, "history CASE", &rc)) < 0)
+		return rc;
+	if ((rc = cli_load_key(cli)) != 0)
+		return rc;
+	s = keyfile_state(cli->key);
+	for (size_t i = 0; i < s->n_msgs; i++) {
+		if (s->msgs[i].case_id != id)
+			continue;
+		text_puts(stdout, s->msgs[i].sent ? "me" : s->msgs[i].name);
+		fputs(": ", stdout);
+		text_put(stdout, s->msgs[i].text, s->msgs[i].len);
+		fputc('\n', stdout);
+	}
+	return EXIT_OK;
+}
+
