@@ -11,9 +11,12 @@
 #include "proto/err.h"
 #include "proto/frame.h"
 #include "proto/ocrypto.h"
+#include "account.h"
 #include "cli.h"
 #include "conn.h"
+#include "e2e.h"
 #include "keyfile.h"
+#include "text.h"
 
 /* --- the login exchange --- */
 
@@ -174,7 +177,7 @@ cmd_login(struct cli *cli, int argc, char **argv)
 }
 
 int
-cli_name_ok(const char *name)
+account_name_ok(const char *name)
 {
 	size_t n = strlen(name);
 
@@ -213,8 +216,8 @@ hours_list(const char *s)
 		if (end == p || (*end != ',' && *end != '\0') || to < 1 ||
 		    to > 24 || from >= to || errno != 0)
 			goto bad;
-		if (json_array_size(arr) >= CLI_HOURS_MAX) {
-			cli_usage("--hours: at most %d ranges", CLI_HOURS_MAX);
+		if (json_array_size(arr) >= ACCOUNT_HOURS_MAX) {
+			cli_usage("--hours: at most %d ranges", ACCOUNT_HOURS_MAX);
 			json_decref(arr);
 			return NULL;
 		}
@@ -251,14 +254,14 @@ static const char *const presences[] = { "online", "away", "offline",
     NULL };
 
 int
-cli_profile_fields(json_t *req, const struct cli_profile *p)
+account_profile_fields(json_t *req, const struct account_profile *p)
 {
 	json_t *list;
 	char *end;
 	long cap;
 
 	if (p->name != NULL) {
-		if (!cli_name_ok(p->name))
+		if (!account_name_ok(p->name))
 			return cli_usage("a name is 1..%d bytes of UTF-8 "
 			    "without control characters", OFR_NAME_MAX);
 		json_object_set_new(req, "name", json_string(p->name));
@@ -363,7 +366,7 @@ put_str_line(const char *key, json_t *v)
 }
 
 int
-cli_print_profile(json_t *resp, const char *type)
+account_print_profile(json_t *resp, const char *type)
 {
 	json_t *p = json_object_get(resp, "profile"), *r;
 	const char *key = json_string_value(json_object_get(resp, "key"));
@@ -412,9 +415,9 @@ int
 cmd_redeem(struct cli *cli, int argc, char **argv)
 {
 	const char *capacity = NULL, *role_name;
-	struct cli_profile pf = { 0 };
+	struct account_profile pf = { 0 };
 	const struct cli_opt opts[] = {
-		CLI_PROFILE_OPTS(pf),
+		ACCOUNT_PROFILE_OPTS(pf),
 		{ "--capacity", &capacity, NULL },
 		{ NULL, NULL, NULL }
 	};
@@ -426,7 +429,7 @@ cmd_redeem(struct cli *cli, int argc, char **argv)
 	if ((rc = cli_parse(cli, argc, argv, opts, pos, 1, &npos)) != 0)
 		return rc;
 	if (capacity != NULL)
-		return cli_usage(CLI_CAPACITY_IS_ADMINS);
+		return cli_usage(ACCOUNT_CAPACITY_IS_ADMINS);
 	if (npos != 1 || pf.name == NULL)
 		return cli_usage("redeem TOKEN --name NAME");
 	if (ocrypto_invite_decode(token, pos[0]) != 0)
@@ -435,7 +438,7 @@ cmd_redeem(struct cli *cli, int argc, char **argv)
 	if ((profile = json_object()) == NULL)
 		return cli_fail(OFR_E_NOMEM, "redeem");
 	json_object_set_new(profile, "type", json_string("profile.set"));
-	if ((rc = cli_profile_fields(profile, &pf)) != 0) {
+	if ((rc = account_profile_fields(profile, &pf)) != 0) {
 		json_decref(profile);
 		return rc;
 	}
@@ -540,9 +543,9 @@ int
 cmd_profile(struct cli *cli, int argc, char **argv)
 {
 	const char *capacity = NULL;
-	struct cli_profile pf = { 0 };
+	struct account_profile pf = { 0 };
 	const struct cli_opt opts[] = {
-		CLI_PROFILE_OPTS(pf),
+		ACCOUNT_PROFILE_OPTS(pf),
 		{ "--capacity", &capacity, NULL },
 		{ NULL, NULL, NULL }
 	};
@@ -552,28 +555,28 @@ cmd_profile(struct cli *cli, int argc, char **argv)
 	if ((rc = cli_parse(cli, argc, argv, opts, NULL, 0, &npos)) != 0)
 		return rc;
 	if (capacity != NULL)
-		return cli_usage(CLI_CAPACITY_IS_ADMINS);
+		return cli_usage(ACCOUNT_CAPACITY_IS_ADMINS);
 	if ((req = json_object()) == NULL)
 		return cli_fail(OFR_E_NOMEM, "profile");
 	json_object_set_new(req, "type", json_string("profile.set"));
-	return cli_send_profile(cli, req, &pf, "profile.set");
+	return account_send_profile(cli, req, &pf, "profile.set");
 }
 
 int
-cli_send_profile(struct cli *cli, json_t *req, const struct cli_profile *p,
+account_send_profile(struct cli *cli, json_t *req, const struct account_profile *p,
     const char *type)
 {
 	json_t *resp = NULL;
 	int rc;
 
-	if ((rc = cli_profile_fields(req, p)) != 0 ||
+	if ((rc = account_profile_fields(req, p)) != 0 ||
 	    (rc = account_login(cli)) != 0) {
 		json_decref(req);
 		return rc;
 	}
 	if ((rc = cli_request(cli, req, &resp)) != 0)
 		return rc;
-	rc = cli_print_profile(resp, type);
+	rc = account_print_profile(resp, type);
 	json_decref(resp);
 	return rc;
 }

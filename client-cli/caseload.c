@@ -13,9 +13,12 @@
 
 #include "proto/err.h"
 #include "proto/frame.h"
+#include "account.h"
 #include "cli.h"
 #include "conn.h"
 #include "keyfile.h"
+#include "text.h"
+#include "trust.h"
 
 /* The context of the note key: BLAKE2b keyed with the identity secret
  * key, over this string. Changing it makes every stored note unreadable. */
@@ -226,7 +229,7 @@ print_note(const uint8_t key[crypto_secretbox_KEYBYTES], int64_t id,
 	put_case_id(want, id);
 	if (memcmp(plain, want, NOTE_CASE_BYTES) != 0)
 		goto out;
-	cli_put_time(stdout, json_integer_value(json_object_get(n, "ts")));
+	text_put_time(stdout, json_integer_value(json_object_get(n, "ts")));
 	fputc(' ', stdout);
 	text_put(stdout, (char *)plain + NOTE_CASE_BYTES,
 	    plen - NOTE_CASE_BYTES);

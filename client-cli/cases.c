@@ -8,12 +8,16 @@
 
 #include "proto/err.h"
 #include "proto/frame.h"
+#include "account.h"
+#include "cases.h"
 #include "cli.h"
 #include "conn.h"
 #include "keyfile.h"
+#include "text.h"
+#include "trust.h"
 
 int
-cli_case_list(struct cli *cli, json_t **cases)
+cases_list(struct cli *cli, json_t **cases)
 {
 	json_t *req = json_object(), *resp = NULL;
 	int rc;
@@ -36,7 +40,7 @@ cli_case_list(struct cli *cli, json_t **cases)
 }
 
 json_t *
-cli_case_find(json_t *cases, int64_t id)
+cases_find(json_t *cases, int64_t id)
 {
 	json_t *c;
 	size_t i;
@@ -79,7 +83,7 @@ cases_participant_name(json_t *p)
 }
 
 const char *
-cli_participant_name(json_t *kase, const char *key)
+cases_key_name(json_t *kase, const char *key)
 {
 	json_t *p;
 	size_t i;
@@ -325,7 +329,7 @@ cmd_cases(struct cli *cli, int argc, char **argv)
 	int npos, rc;
 
 	if ((rc = cli_parse(cli, argc, argv, NULL, NULL, 0, &npos)) != 0 ||
-	    (rc = account_login(cli)) != 0 || (rc = cli_case_list(cli, &cases)))
+	    (rc = account_login(cli)) != 0 || (rc = cases_list(cli, &cases)))
 		return rc;
 	json_array_foreach(cases, i, c)
 		(void)trust_check_case(cli, c);	/* warns of changed keys */
@@ -353,7 +357,7 @@ cmd_cases(struct cli *cli, int argc, char **argv)
 		if (json_is_integer(json_object_get(c, "unread"))) {
 			printf(" unread=%lld updated=", (long long)
 			    json_integer_value(json_object_get(c, "unread")));
-			cli_put_time(stdout, json_integer_value(
+			text_put_time(stdout, json_integer_value(
 			    json_object_get(c, "updated")));
 		}
 		fputc('\n', stdout);

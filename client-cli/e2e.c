@@ -31,9 +31,13 @@
 #include "proto/frame.h"
 #include "proto/ratchet.h"
 #include "proto/x3dh.h"
+#include "cases.h"
 #include "cli.h"
 #include "conn.h"
+#include "e2e.h"
 #include "keyfile.h"
+#include "text.h"
+#include "trust.h"
 
 #define OPK_TARGET	30		/* one-time prekeys kept on the server */
 #define SPK_MAX_AGE	(7 * 86400)	/* rotate the signed prekey after */

@@ -27,9 +27,14 @@
 #include "proto/frame.h"
 #include "proto/ocrypto.h"
 #include "proto/ratchet.h"
+#include "account.h"
+#include "cases.h"
 #include "cli.h"
 #include "conn.h"
+#include "e2e.h"
 #include "keyfile.h"
+#include "text.h"
+#include "trust.h"
 
 #define SEND_RETRIES	3
 #define CHAT_WINDOW	32	/* msg.send in flight at once */
@@ -210,15 +215,15 @@ static json_t *
 case_of(struct cli *cli, json_t **cases, json_t *f)
 {
 	int64_t id = json_integer_value(json_object_get(f, "case"));
-	json_t *kase = cli_case_find(*cases, id), *fresh = NULL;
+	json_t *kase = cases_find(*cases, id), *fresh = NULL;
 
 	if (kase != NULL || !may_list(cli))
 		return kase;
-	if (cli_case_list(cli, &fresh) != 0)
+	if (cases_list(cli, &fresh) != 0)
 		return NULL;
 	json_decref(*cases);
 	*cases = fresh;
-	if ((kase = cli_case_find(*cases, id)) != NULL)
+	if ((kase = cases_find(*cases, id)) != NULL)
 		(void)trust_check_case(cli, kase);	/* warns */
 	return kase;
 }
@@ -284,7 +289,7 @@ static enum msg_fate
 print_message(struct cli *cli, json_t *kase, json_t *f, int recv_format)
 {
 	const char *from = json_string_value(json_object_get(f, "from"));
-	const char *name = cli_participant_name(kase, from), *mark;
+	const char *name = cases_key_name(kase, from), *mark;
 	enum msg_fate fate;
 	size_t len = 0;
 	char *text = open_message(cli, kase, f, &len, &mark, &fate);
@@ -483,9 +488,9 @@ cmd_send(struct cli *cli, int argc, char **argv)
 		return cli_fail(OFR_E_NOMEM, "send");
 	if ((rc = message_text(argc, argv, text, CLI_TEXT_MAX + 1,
 	    &len)) != 0 || (rc = account_login(cli)) != 0 ||
-	    (rc = cli_case_list(cli, &cases)) != 0)
+	    (rc = cases_list(cli, &cases)) != 0)
 		goto out;
-	if ((kase = cli_case_find(cases, id)) == NULL) {
+	if ((kase = cases_find(cases, id)) == NULL) {
 		rc = cli_fail(OFR_E_NOT_FOUND, "case %lld is not one of yours",
 		    (long long)id);
 		goto out;
@@ -544,7 +549,7 @@ cmd_recv(struct cli *cli, int argc, char **argv)
 		return rc;
 	if (!may_list(cli))
 		cases = json_array();	/* an admin is in no case */
-	else if ((rc = cli_case_list(cli, &cases)) != 0)
+	else if ((rc = cases_list(cli, &cases)) != 0)
 		return rc;
 	json_array_foreach(cases, i, c)
 		(void)trust_check_case(cli, c);	/* warns of changed keys */
@@ -619,7 +624,7 @@ static void
 chat_send(struct chat *ch, const char *line, size_t len)
 {
 	uint8_t mid[OFR_MID_BYTES];
-	json_t *kase = cli_case_find(ch->cases, ch->id), *f = NULL;
+	json_t *kase = cases_find(ch->cases, ch->id), *f = NULL;
 	int64_t rid;
 
 	if (len == 0)
@@ -716,7 +721,7 @@ chat_frame(struct chat *ch, json_t *f)
 	} else if (strcmp(type, "msg") == 0) {
 		if (json_integer_value(json_object_get(f, "case")) != ch->id)
 			return;	/* another case's: left for later */
-		fate = print_message(ch->cli, cli_case_find(ch->cases, ch->id),
+		fate = print_message(ch->cli, cases_find(ch->cases, ch->id),
 		    f, 0);
 		if (fate == MSG_ACK)
 			ack_add(&ch->acks, f);
@@ -798,14 +803,14 @@ cmd_chat(struct cli *cli, int argc, char **argv)
 	if (npos != 1 || (ch.id = cli_parse_id(pos[0])) < 0)
 		return cli_usage("chat CASE");
 	if ((rc = account_login(cli)) != 0 ||
-	    (rc = cli_case_list(cli, &ch.cases)) != 0)
+	    (rc = cases_list(cli, &ch.cases)) != 0)
 		return rc;
-	if (cli_case_find(ch.cases, ch.id) == NULL) {
+	if (cases_find(ch.cases, ch.id) == NULL) {
 		json_decref(ch.cases);
 		return cli_fail(OFR_E_NOT_FOUND, "case %lld is not one of "
 		    "yours", (long long)ch.id);
 	}
-	if ((rc = trust_before_send(cli, cli_case_find(ch.cases,
+	if ((rc = trust_before_send(cli, cases_find(ch.cases,
 	    ch.id))) != 0) {
 		json_decref(ch.cases);
 		return rc;

@@ -11,8 +11,10 @@
 #include "proto/err.h"
 #include "proto/frame.h"
 #include "proto/ocrypto.h"
+#include "account.h"
 #include "cli.h"
 #include "conn.h"
+#include "text.h"
 
 /* 1 if s is the base64 of a 32-byte key. */
 static int
@@ -70,9 +72,9 @@ cmd_counsellors(struct cli *cli, int argc, char **argv)
 int
 cmd_counsellor_update(struct cli *cli, int argc, char **argv)
 {
-	struct cli_profile pf = { 0 };
+	struct account_profile pf = { 0 };
 	const struct cli_opt opts[] = {
-		CLI_PROFILE_OPTS(pf),
+		ACCOUNT_PROFILE_OPTS(pf),
 		{ "--capacity", &pf.capacity, NULL },
 		{ NULL, NULL, NULL }
 	};
@@ -88,7 +90,7 @@ cmd_counsellor_update(struct cli *cli, int argc, char **argv)
 	if ((req = cli_new_request("counsellor.update")) == NULL)
 		return EXIT_ERR;
 	json_object_set_new(req, "key", json_string(pos[0]));
-	return cli_send_profile(cli, req, &pf, "counsellor.update");
+	return account_send_profile(cli, req, &pf, "counsellor.update");
 }
 
 /* disable and enable: {"type", "key"}, then the profile. */
@@ -111,7 +113,7 @@ key_command(struct cli *cli, int argc, char **argv, const char *type,
 	json_object_set_new(req, "key", json_string(pos[0]));
 	if ((rc = cli_request(cli, req, &resp)) != 0)
 		return rc;
-	rc = cli_print_profile(resp, type);
+	rc = account_print_profile(resp, type);
 	json_decref(resp);
 	return rc;
 }
@@ -220,7 +222,7 @@ cmd_audit(struct cli *cli, int argc, char **argv)
 	json_array_foreach(json_object_get(resp, "entries"), i, e) {
 		printf("%lld ", (long long)json_integer_value(
 		    json_object_get(e, "id")));
-		cli_put_time(stdout, json_integer_value(json_object_get(e,
+		text_put_time(stdout, json_integer_value(json_object_get(e,
 		    "ts")));
 		fputc(' ', stdout);
 		put_word(json_object_get(e, "actor"));
@@ -264,7 +266,7 @@ cmd_programme_set(struct cli *cli, int argc, char **argv)
 	if ((req = cli_new_request("programme.set")) == NULL)
 		return EXIT_ERR;
 	if (name != NULL) {
-		if (!cli_name_ok(name)) {
+		if (!account_name_ok(name)) {
 			json_decref(req);
 			return cli_usage("a name is 1..%d bytes of UTF-8 "
 			    "without control characters", OFR_NAME_MAX);

@@ -10,9 +10,11 @@
 #include <time.h>
 
 #include "proto/err.h"
+#include "account.h"
 #include "cli.h"
 #include "conn.h"
 #include "keyfile.h"
+#include "text.h"
 
 #define RAW_LINE_MAX	(4 * 1024 * 1024)	/* one line of stdin */
 #define RAW_OUT_MAX	(4 * 1024 * 1024)	/* queued, not yet sent */

@@ -23,9 +23,13 @@
 #include "proto/frame.h"
 #include "proto/ratchet.h"
 #include "proto/safety.h"
+#include "account.h"
+#include "cases.h"
 #include "cli.h"
 #include "conn.h"
 #include "keyfile.h"
+#include "text.h"
+#include "trust.h"
 
 /* --- keys seen per case --- */
 
@@ -437,9 +441,9 @@ load_case(struct cli *cli, const char *pos, json_t **cases, json_t **kase,
 	if ((*id = cli_parse_id(pos)) < 0)
 		return cli_usage("bad case id %s", pos);
 	if ((rc = account_login(cli)) != 0 ||
-	    (rc = cli_case_list(cli, cases)) != 0)
+	    (rc = cases_list(cli, cases)) != 0)
 		return rc;
-	if ((*kase = cli_case_find(*cases, *id)) == NULL) {
+	if ((*kase = cases_find(*cases, *id)) == NULL) {
 		json_decref(*cases);
 		*cases = NULL;
 		return cli_fail(OFR_E_NOT_FOUND, "case %lld is not one of "

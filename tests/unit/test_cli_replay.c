@@ -17,6 +17,7 @@
 
 #include "check.h"
 #include "cli.h"
+#include "e2e.h"
 #include "keyfile.h"
 #include "proto/err.h"
 #include "proto/ocrypto.h"
