@@ -43,8 +43,8 @@ signed_frame(struct cli *cli, const char *type)
 	return f;
 }
 
-/* The prekey upkeep after a login or redeem (e2e_after_login), with
- * errors printed. 0 or an exit status. */
+/* The prekey upkeep after a login or redeem (e2e_after_login): 0 or an
+ * error code (printed). */
 static int
 after_login(struct cli *cli)
 {
@@ -127,7 +127,7 @@ cmd_keygen(struct cli *cli, int argc, char **argv)
 
 	if ((rc = cli_parse(cli, argc, argv, opts, NULL, 0, &npos)) != 0)
 		return rc;
-	if ((kdf = keyfile_kdf_parse(kdf_name)) < 0)
+	if (keyfile_kdf_parse(kdf_name, &kdf) != 0)
 		return cli_usage("--kdf is interactive, moderate or min");
 	if ((rc = cli_new_passphrase(cli, &pass, &len)) != 0)
 		return rc;
@@ -147,7 +147,7 @@ cmd_keygen(struct cli *cli, int argc, char **argv)
 		return cli_fail(rc, "cannot make a key");
 	b64_encode(b64, sizeof(b64), keyfile_pk(cli->key), OFR_PK_BYTES);
 	printf("key: %s\n", b64);
-	return EXIT_OK;
+	return 0;
 }
 
 static void
@@ -173,7 +173,7 @@ cmd_login(struct cli *cli, int argc, char **argv)
 	print_account(cli->account);
 	/* "created" is in the login.ok frame, not the account */
 	printf("created: %s\n", cli->created ? "yes" : "no");
-	return EXIT_OK;
+	return 0;
 }
 
 int
@@ -189,16 +189,17 @@ account_name_ok(const char *name)
 	return 1;
 }
 
-/* Splits "0:9-17,1:9-17" into [[0,9,17],[1,9,17]]; "" gives []. NULL
- * (printed) when bad. */
-static json_t *
-hours_list(const char *s)
+/* Splits "0:9-17,1:9-17" into *list, [[0,9,17],[1,9,17]] ("" gives []).
+ * 0, or OFR_E_USAGE (printed) when bad, OFR_E_NOMEM. */
+static int
+hours_list(const char *s, json_t **list)
 {
 	json_t *arr = json_array();
 	const char *p = s;
 
+	*list = NULL;
 	if (arr == NULL)
-		return NULL;
+		return cli_fail(OFR_E_NOMEM, "--hours");
 	while (*p != '\0') {
 		char *end;
 		long day, from, to;
@@ -217,9 +218,9 @@ hours_list(const char *s)
 		    to > 24 || from >= to || errno != 0)
 			goto bad;
 		if (json_array_size(arr) >= ACCOUNT_HOURS_MAX) {
-			cli_usage("--hours: at most %d ranges", ACCOUNT_HOURS_MAX);
 			json_decref(arr);
-			return NULL;
+			return cli_usage("--hours: at most %d ranges",
+			    ACCOUNT_HOURS_MAX);
 		}
 		json_array_append_new(arr, json_pack("[iii]", (int)day,
 		    (int)from, (int)to));
@@ -227,12 +228,12 @@ hours_list(const char *s)
 		if (*p == ',' && *++p == '\0')
 			goto bad;
 	}
-	return arr;
+	*list = arr;
+	return 0;
 bad:
-	cli_usage("--hours is DAY:FROM-TO[,...] in UTC (day 0 = Monday, "
-	    "0..6; hours FROM 0..23 < TO 1..24), or \"\": %s", s);
 	json_decref(arr);
-	return NULL;
+	return cli_usage("--hours is DAY:FROM-TO[,...] in UTC (day 0 = Monday, "
+	    "0..6; hours FROM 0..23 < TO 1..24), or \"\": %s", s);
 }
 
 /* s when it is one of the NULL-ended names, else NULL. */
@@ -259,6 +260,7 @@ account_profile_fields(json_t *req, const struct account_profile *p)
 	json_t *list;
 	char *end;
 	long cap;
+	int rc;
 
 	if (p->name != NULL) {
 		if (!account_name_ok(p->name))
@@ -267,13 +269,13 @@ account_profile_fields(json_t *req, const struct account_profile *p)
 		json_object_set_new(req, "name", json_string(p->name));
 	}
 	if (p->languages != NULL) {
-		if ((list = cli_token_list(p->languages, "languages")) == NULL)
-			return EXIT_USAGE;
+		if ((rc = cli_token_list(p->languages, "languages", &list)) != 0)
+			return rc;
 		json_object_set_new(req, "languages", list);
 	}
 	if (p->topics != NULL) {
-		if ((list = cli_token_list(p->topics, "topics")) == NULL)
-			return EXIT_USAGE;
+		if ((rc = cli_token_list(p->topics, "topics", &list)) != 0)
+			return rc;
 		json_object_set_new(req, "topics", list);
 	}
 	if (p->capacity != NULL) {
@@ -311,8 +313,8 @@ account_profile_fields(json_t *req, const struct account_profile *p)
 		    json_string(p->background));
 	}
 	if (p->formats != NULL) {
-		if ((list = cli_token_list(p->formats, "formats")) == NULL)
-			return EXIT_USAGE;
+		if ((rc = cli_token_list(p->formats, "formats", &list)) != 0)
+			return rc;
 		for (size_t i = 0; i < json_array_size(list); i++) {
 			if (one_of(json_string_value(json_array_get(list, i)),
 			    formats) == NULL) {
@@ -336,8 +338,8 @@ account_profile_fields(json_t *req, const struct account_profile *p)
 		    json_string(p->presence));
 	}
 	if (p->hours != NULL) {
-		if ((list = hours_list(p->hours)) == NULL)
-			return EXIT_USAGE;
+		if ((rc = hours_list(p->hours, &list)) != 0)
+			return rc;
 		json_object_set_new(req, "hours", list);
 	}
 	return 0;
@@ -408,7 +410,7 @@ account_print_profile(json_t *resp, const char *type)
 	    (long long)json_integer_value(json_object_get(p, "open")),
 	    json_is_true(json_object_get(p, "certified")) ? "yes" : "no",
 	    json_is_true(json_object_get(p, "disabled")) ? "yes" : "no");
-	return EXIT_OK;
+	return 0;
 }
 
 int
@@ -456,7 +458,7 @@ cmd_redeem(struct cli *cli, int argc, char **argv)
 	}
 	account = json_object_get(resp, "account");
 	role_name = json_string_value(json_object_get(account, "role"));
-	if (role_name == NULL || (role = keyfile_role_parse(role_name)) < 0) {
+	if (role_name == NULL || keyfile_role_parse(role_name, &role) != 0) {
 		json_decref(profile);
 		json_decref(resp);
 		return cli_fail(OFR_E_CONN, "redeem: the server sent no role");
@@ -478,18 +480,18 @@ cmd_redeem(struct cli *cli, int argc, char **argv)
 	}
 	if (json_object_size(profile) <= 1) {
 		json_decref(profile);
-		return EXIT_OK;
+		return 0;
 	}
 	if (role != KEY_ROLE_COUNSELLOR) {
 		json_decref(profile);
 		fprintf(stderr, "offramp: profile options ignored: the account "
 		    "is not a counsellor\n");
-		return EXIT_OK;
+		return 0;
 	}
 	if ((rc = cli_request(cli, profile, &resp)) != 0)
 		return rc;
 	json_decref(resp);
-	return EXIT_OK;
+	return 0;
 }
 
 int
@@ -516,7 +518,7 @@ cmd_invite(struct cli *cli, int argc, char **argv)
 	json_object_set_new(req, "type", json_string("invite.create"));
 	json_object_set_new(req, "role", json_string(role));
 	if (ttl != NULL) {
-		if ((secs = cli_parse_id(ttl)) < 0) {
+		if (cli_parse_id(ttl, &secs) != 0) {
 			json_decref(req);
 			return cli_usage("--ttl is a number of seconds");
 		}
@@ -536,7 +538,7 @@ cmd_invite(struct cli *cli, int argc, char **argv)
 	}
 	printf("%s\n", token);
 	json_decref(resp);
-	return EXIT_OK;
+	return 0;
 }
 
 int

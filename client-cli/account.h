@@ -14,7 +14,7 @@ struct cli;
  * Loads the key, connects, and logs in: signs the server's challenge with
  * the identity key and sends login with the key's role hint; keeps the
  * account in cli->account; then the prekey upkeep (e2e_after_login). 0
- * or an exit status (printed).
+ * or an error code (printed).
  */
 int account_login(struct cli *cli);
 
@@ -46,13 +46,14 @@ struct account_profile {
 	"admin: offramp counsellor-update KEY --capacity N"
 
 /* Checks the options of p and adds them to req as profile fields.
- * 0 or EXIT_USAGE (printed). */
+ * 0 or OFR_E_USAGE (printed). */
 int account_profile_fields(json_t *req, const struct account_profile *p);
 /* Prints the "profile" of answer resp (and its "key" when there is one)
- * as "field: value" lines; type names the request in errors. */
+ * as "field: value" lines; type names the request in errors. 0, or
+ * OFR_E_CONN (printed) when there is no profile. */
 int account_print_profile(json_t *resp, const char *type);
 /* Adds p's fields to req (owned), logs in, sends it and prints the profile
- * of the answer. 0 or an exit status (printed). */
+ * of the answer. 0 or an error code (printed). */
 int account_send_profile(struct cli *cli, json_t *req,
     const struct account_profile *p, const char *type);
 /* 1 if name is a display name the server takes, else 0. */

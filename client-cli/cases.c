@@ -1,7 +1,9 @@
 /*
- * cases.c: the commands about cases (request, reassign, cases, close),
- * the programme list clients choose from, and the look-ups of case
- * objects that the message commands share.
+ * cases.c: the case objects the server sends (cases.h): the list of one's
+ * cases, a case in it, its participants' keys, roles and names; and the
+ * commands about cases (request, reassign, cases, close) and the
+ * programme list clients choose from. It reads case objects and never
+ * changes them; whether their keys are to be trusted is trust.c's to say.
  */
 #include <stdio.h>
 #include <string.h>
@@ -19,14 +21,12 @@
 int
 cases_list(struct cli *cli, json_t **cases)
 {
-	json_t *req = json_object(), *resp = NULL;
+	json_t *req, *resp = NULL;
 	int rc;
 
 	*cases = NULL;
-	if (req == NULL)
-		return cli_fail(OFR_E_NOMEM, "case.list");
-	json_object_set_new(req, "type", json_string("case.list"));
-	if ((rc = cli_request(cli, req, &resp)) != 0)
+	if ((rc = cli_new_request("case.list", &req)) != 0 ||
+	    (rc = cli_request(cli, req, &resp)) != 0)
 		return rc;
 	*cases = json_incref(json_object_get(resp, "cases"));
 	json_decref(resp);
@@ -55,11 +55,22 @@ cases_find(json_t *cases, int64_t id)
 }
 
 int
-cases_participant_role(json_t *p)
+cases_participant_role(json_t *p, int *role)
 {
 	const char *r = json_string_value(json_object_get(p, "role"));
 
-	return r != NULL ? keyfile_role_parse(r) : -1;
+	if (r == NULL)
+		return OFR_E_BAD_FIELD;
+	return keyfile_role_parse(r, role);
+}
+
+int
+cases_is_counsellor(json_t *p)
+{
+	int role;
+
+	return cases_participant_role(p, &role) == 0 &&
+	    role == KEY_ROLE_COUNSELLOR;
 }
 
 int
@@ -70,7 +81,7 @@ cases_participant_key(json_t *p, uint8_t key[OFR_PK_BYTES])
 
 	if (k == NULL || b64_decode(key, OFR_PK_BYTES, &n, k, strlen(k)) != 0 ||
 	    n != OFR_PK_BYTES)
-		return -1;
+		return OFR_E_BAD_FIELD;
 	return 0;
 }
 
@@ -220,7 +231,7 @@ cmd_request(struct cli *cli, int argc, char **argv)
 		    "of a-z, 0-9, -)");
 	if (topic != NULL && !frame_is_token(topic))
 		return cli_usage("bad --topic %s", topic);
-	if (programme != NULL && (prog = cli_parse_id(programme)) < 0)
+	if (programme != NULL && cli_parse_id(programme, &prog) != 0)
 		return cli_usage("--programme is a programme id (see offramp "
 		    "programmes)");
 	if (gender != NULL && !frame_is_token(gender))
@@ -239,9 +250,8 @@ cmd_request(struct cli *cli, int argc, char **argv)
 		return cli_usage("--urgency is low, normal or high");
 	if ((rc = account_login(cli)) != 0)
 		return rc;
-	if ((req = json_object()) == NULL)
-		return cli_fail(OFR_E_NOMEM, "case.request");
-	json_object_set_new(req, "type", json_string("case.request"));
+	if ((rc = cli_new_request("case.request", &req)) != 0)
+		return rc;
 	json_object_set_new(req, "language", json_string(language));
 	if (topic != NULL)
 		json_object_set_new(req, "topic", json_string(topic));
@@ -274,7 +284,7 @@ cmd_reassign(struct cli *cli, int argc, char **argv)
 	int64_t id;
 	int rc;
 
-	if ((id = cli_one_case(cli, argc, argv, "reassign CASE", &rc)) < 0)
+	if ((rc = cli_one_case(cli, argc, argv, "reassign CASE", &id)) != 0)
 		return rc;
 	if ((rc = account_login(cli)) != 0)
 		return rc;
@@ -318,7 +328,7 @@ cmd_programmes(struct cli *cli, int argc, char **argv)
 		fputc('\n', stdout);
 	}
 	json_decref(resp);
-	return EXIT_OK;
+	return 0;
 }
 
 int
@@ -363,7 +373,7 @@ cmd_cases(struct cli *cli, int argc, char **argv)
 		fputc('\n', stdout);
 	}
 	json_decref(cases);
-	return EXIT_OK;
+	return 0;
 }
 
 int
@@ -373,7 +383,7 @@ cmd_close(struct cli *cli, int argc, char **argv)
 	int64_t id;
 	int rc;
 
-	if ((id = cli_one_case(cli, argc, argv, "close CASE", &rc)) < 0)
+	if ((rc = cli_one_case(cli, argc, argv, "close CASE", &id)) != 0)
 		return rc;
 	if ((rc = account_login(cli)) != 0)
 		return rc;
@@ -386,5 +396,5 @@ cmd_close(struct cli *cli, int argc, char **argv)
 	    json_object_get(kase, "status")) : "closed");
 	fputc('\n', stdout);
 	json_decref(resp);
-	return EXIT_OK;
+	return 0;
 }

@@ -1,7 +1,8 @@
 /*
- * cli.c: what the commands share (cli.h): option parsing, error reports
- * and exit statuses, the key file, the connection and login, and the
- * printing of untrusted text. It never prints a secret.
+ * cli.c: what every command shares (cli.h): option parsing, error
+ * reports, loading, locking and saving the key file, the connection and
+ * requests. It knows no command, no frame type but the ones it is given,
+ * and no exit status (main.c has them); it never prints a secret.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -26,7 +27,7 @@
 /* --- options --- */
 
 int
-cli_parse_secs(const char *s)
+cli_parse_secs(const char *s, int *ms)
 {
 	char *end;
 	double d;
@@ -35,30 +36,34 @@ cli_parse_secs(const char *s)
 	d = strtod(s, &end);
 	if (errno != 0 || end == s || *end != '\0' || !(d >= 0) ||
 	    d > 86400)
-		return -1;
-	return (int)(d * 1000 + 0.5);
+		return OFR_E_USAGE;
+	*ms = (int)(d * 1000 + 0.5);
+	return 0;
 }
 
-int64_t
-cli_parse_id(const char *s)
+int
+cli_parse_id(const char *s, int64_t *id)
 {
 	char *end;
 	long long v;
 
 	if (*s < '0' || *s > '9')
-		return -1;
+		return OFR_E_USAGE;
 	errno = 0;
 	v = strtoll(s, &end, 10);
 	if (errno != 0 || *end != '\0' || v < 1 || v > OFR_ID_MAX)
-		return -1;
-	return v;
+		return OFR_E_USAGE;
+	*id = v;
+	return 0;
 }
 
 int
-cli_global_opt(struct cli *cli, const char *name, const char *value)
+cli_global_opt(struct cli *cli, const char *name, const char *value,
+    int *taken)
 {
 	int ms;
 
+	*taken = 1;
 	if (strcmp(name, "--server") == 0)
 		cli->server = value;
 	else if (strcmp(name, "--ca") == 0)
@@ -70,14 +75,12 @@ cli_global_opt(struct cli *cli, const char *name, const char *value)
 	else if (strcmp(name, "--programme-key") == 0)
 		cli->programme_key = value;
 	else if (strcmp(name, "--timeout") == 0) {
-		if ((ms = cli_parse_secs(value)) <= 0) {
-			cli_usage("bad --timeout: %s", value);
-			return -1;
-		}
+		if (cli_parse_secs(value, &ms) != 0 || ms <= 0)
+			return cli_usage("bad --timeout: %s", value);
 		cli->timeout_ms = ms;
 	} else
-		return 0;
-	return 1;
+		*taken = 0;
+	return 0;
 }
 
 static int
@@ -118,7 +121,7 @@ cli_parse(struct cli *cli, int argc, char **argv, const struct cli_opt *opts,
 	char namebuf[64];
 	const char *name, *value;
 	const struct cli_opt *o;
-	int i, options = 1;
+	int i, options = 1, taken, rc;
 
 	*npos = 0;
 	for (i = 0; i < argc; i++) {
@@ -153,8 +156,9 @@ cli_parse(struct cli *cli, int argc, char **argv, const struct cli_opt *opts,
 			value = argv[++i];
 		}
 		if (o == NULL || o->name == NULL) {
-			if (cli_global_opt(cli, name, value) < 0)
-				return EXIT_USAGE;
+			if ((rc = cli_global_opt(cli, name, value,
+			    &taken)) != 0)
+				return rc;
 		} else {
 			*o->val = value;
 		}
@@ -163,16 +167,6 @@ cli_parse(struct cli *cli, int argc, char **argv, const struct cli_opt *opts,
 }
 
 /* --- errors --- */
-
-static int
-status_of(int err)
-{
-	if (err == OFR_E_USAGE)
-		return EXIT_USAGE;
-	if (err == OFR_E_TIMEOUT)
-		return EXIT_TIMEOUT;
-	return EXIT_ERR;
-}
 
 int
 cli_fail(int err, const char *fmt, ...)
@@ -184,7 +178,7 @@ cli_fail(int err, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	return status_of(err);
+	return err;
 }
 
 int
@@ -197,7 +191,7 @@ cli_usage(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputs(" (see offramp --help)\n", stderr);
-	return EXIT_USAGE;
+	return OFR_E_USAGE;
 }
 
 int
@@ -216,7 +210,8 @@ cli_fail_request(struct cli *cli, int rc, json_t *resp, const char *type)
 			text_puts(stderr, field);
 		}
 		fputc('\n', stderr);
-		return EXIT_ERR;
+		/* a code of this side only, never sent: the server failed */
+		return rc <= OFR_E_NOMEM ? OFR_E_INTERNAL : rc;
 	}
 	if (rc == OFR_E_TIMEOUT)
 		return cli_fail(rc, "no answer to %s within %d ms", type,
@@ -336,44 +331,38 @@ cli_disconnect(struct cli *cli)
 	cli->account = NULL;
 }
 
-int64_t
+int
 cli_one_case(struct cli *cli, int argc, char **argv, const char *usage,
-    int *rc)
+    int64_t *id)
 {
 	char *pos[1];
-	int64_t id;
-	int npos;
+	int npos, rc;
 
-	if ((*rc = cli_parse(cli, argc, argv, NULL, pos, 1, &npos)) != 0)
-		return -1;
-	if (npos != 1 || (id = cli_parse_id(pos[0])) < 0) {
-		*rc = cli_usage("%s", usage);
-		return -1;
-	}
-	return id;
+	if ((rc = cli_parse(cli, argc, argv, NULL, pos, 1, &npos)) != 0)
+		return rc;
+	if (npos != 1 || cli_parse_id(pos[0], id) != 0)
+		return cli_usage("%s", usage);
+	return 0;
 }
 
-json_t *
-cli_new_request(const char *type)
+int
+cli_new_request(const char *type, json_t **req)
 {
-	json_t *req = json_object();
-
-	if (req == NULL) {
-		cli_fail(OFR_E_NOMEM, "%s", type);
-		return NULL;
-	}
-	json_object_set_new(req, "type", json_string(type));
-	return req;
+	if ((*req = json_object()) == NULL)
+		return cli_fail(OFR_E_NOMEM, "%s", type);
+	json_object_set_new(*req, "type", json_string(type));
+	return 0;
 }
 
 int
 cli_ask(struct cli *cli, const char *type, int64_t case_id, json_t **resp)
 {
-	json_t *req = cli_new_request(type);
+	json_t *req;
+	int rc;
 
 	*resp = NULL;
-	if (req == NULL)
-		return EXIT_ERR;
+	if ((rc = cli_new_request(type, &req)) != 0)
+		return rc;
 	if (case_id > 0)
 		json_object_set_new(req, "case", json_integer(case_id));
 	return cli_request(cli, req, resp);
@@ -398,55 +387,53 @@ cli_request(struct cli *cli, json_t *req, json_t **resp)
 
 /* --- tokens --- */
 
-json_t *
-cli_token_list(const char *s, const char *what)
+int
+cli_token_list(const char *s, const char *what, json_t **list)
 {
 	json_t *arr = json_array();
 	const char *p = s;
 
+	*list = NULL;
 	if (arr == NULL)
-		return NULL;
+		return cli_fail(OFR_E_NOMEM, "%s", what);
 	while (*s != '\0') {
 		char tok[OFR_TOKEN_MAX + 2];
 		size_t n = strcspn(p, ",");
 
 		if (n == 0 || n > OFR_TOKEN_MAX) {
-			cli_usage("bad %s: %s", what, s);
 			json_decref(arr);
-			return NULL;
+			return cli_usage("bad %s: %s", what, s);
 		}
 		memcpy(tok, p, n);
 		tok[n] = '\0';
 		if (!frame_is_token(tok)) {
-			cli_usage("bad %s %s: lowercase letters, digits and "
-			    "'-'", what, tok);
 			json_decref(arr);
-			return NULL;
+			return cli_usage("bad %s %s: lowercase letters, digits "
+			    "and '-'", what, tok);
 		}
 		for (size_t i = 0; i < json_array_size(arr); i++) {
 			if (strcmp(json_string_value(json_array_get(arr, i)),
 			    tok) == 0) {
-				cli_usage("%s %s given twice", what, tok);
 				json_decref(arr);
-				return NULL;
+				return cli_usage("%s %s given twice", what,
+				    tok);
 			}
 		}
 		if (json_array_append_new(arr, json_string(tok)) != 0 ||
 		    json_array_size(arr) > OFR_LIST_MAX) {
-			cli_usage("too many %s (at most %d)", what,
-			    OFR_LIST_MAX);
 			json_decref(arr);
-			return NULL;
+			return cli_usage("too many %s (at most %d)", what,
+			    OFR_LIST_MAX);
 		}
 		p += n;
 		if (*p == '\0')
 			break;
 		p++;
 		if (*p == '\0') {
-			cli_usage("bad %s: %s", what, s);
 			json_decref(arr);
-			return NULL;
+			return cli_usage("bad %s: %s", what, s);
 		}
 	}
-	return arr;
+	*list = arr;
+	return 0;
 }

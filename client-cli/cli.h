@@ -1,29 +1,28 @@
 /*
- * cli.h: what the commands of the CLI share: the global options, the key
- * file and passphrase, the connection and login, option parsing, error
- * reporting with the exit statuses of the CLI, and safe printing of text
- * that came from other people.
+ * cli.h: what every command of the CLI shares (cli.c): the global
+ * options, option parsing, error reports, the key file and passphrase,
+ * the connection, and requests; and the table of commands.
  *
- * Exit statuses: 0 ok; 1 error; 2 usage error; 3 timeout waiting for
- * something expected. Errors are printed to stderr as
- * "offramp: <code>: <detail>".
+ * One return convention, everywhere in the CLI: a function that can fail
+ * returns 0 or a negative code of proto/err.h, and hands its results out
+ * through pointers. Where it prints its failure (its contract says so),
+ * it returns the code it printed, as "offramp: <code>: <detail>" on
+ * stderr. Commands return the same way, and main() alone turns a code
+ * into the exit status: 0 ok; 2 for OFR_E_USAGE; 3 for OFR_E_TIMEOUT
+ * (waiting for something expected); 1 for any other. What cannot fail
+ * returns its value: accessors, predicates (1 or 0), look-ups (a pointer,
+ * or NULL for none), and constructors of a JSON object (NULL only when
+ * out of memory, as jansson's own).
  */
 #ifndef OFFRAMP_CLI_CLI_H
 #define OFFRAMP_CLI_CLI_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include <jansson.h>
 
-#include "proto/ocrypto.h"
 #include "proto/pad.h"
-
-#define EXIT_OK		0
-#define EXIT_ERR	1
-#define EXIT_USAGE	2
-#define EXIT_TIMEOUT	3
 
 /* The longest message text: the longest padded plaintext (pad.h), whose
  * ratchet message still fits OFR_CT_MAX. */
@@ -45,24 +44,28 @@ struct cli {
 	int lock_fd;		/* the store's lock, or -1 */
 	int dirty;		/* the store changed since it was saved */
 	struct conn *conn;	/* after cli_connect */
-	json_t *account;	/* after cli_login: the "account" object */
-	int created;		/* after cli_login: the account is new */
+	json_t *account;	/* after account_login: the "account" object */
+	int created;		/* after account_login: the account is new */
 };
 
-/* A command: returns an exit status. */
+/* A command, given the words after its name: 0 or an error code
+ * (printed). */
 typedef int cli_cmd(struct cli *cli, int argc, char **argv);
 
+/* The commands, by the file that has them. */
 cli_cmd cmd_keygen, cmd_login, cmd_redeem, cmd_invite, cmd_profile;
-cli_cmd cmd_request, cmd_cases, cmd_close;
-cli_cmd cmd_send, cmd_recv, cmd_chat;
-cli_cmd cmd_raw;
-cli_cmd cmd_programme_key, cmd_certify, cmd_safety, cmd_verify;
-cli_cmd cmd_history, cmd_bundle;
-cli_cmd cmd_reassign, cmd_programmes;
+							/* account.c */
+cli_cmd cmd_request, cmd_reassign, cmd_cases, cmd_close, cmd_programmes;
+							/* cases.c */
 cli_cmd cmd_queue, cmd_take, cmd_pause, cmd_resume, cmd_reopen;
-cli_cmd cmd_note, cmd_notes;
+cli_cmd cmd_note, cmd_notes;				/* caseload.c */
+cli_cmd cmd_send, cmd_recv, cmd_chat, cmd_history;	/* messages.c */
+cli_cmd cmd_programme_key, cmd_certify, cmd_safety, cmd_verify;
+							/* trust.c */
+cli_cmd cmd_bundle;					/* e2e.c */
 cli_cmd cmd_counsellors, cmd_counsellor_update, cmd_disable, cmd_enable;
-cli_cmd cmd_stats, cmd_audit, cmd_programme_set;
+cli_cmd cmd_stats, cmd_audit, cmd_programme_set;	/* pool.c */
+cli_cmd cmd_raw;					/* raw.c */
 
 /* --- options --- */
 
@@ -78,71 +81,82 @@ struct cli_opt {
  * Parses argv[0..argc) (the arguments after the command name) against
  * opts (ended by a NULL name) and the global options; the other words go
  * to pos[0..maxpos), their count to *npos. "--" ends the options.
- * Returns 0, or EXIT_USAGE after printing why.
+ * 0, or OFR_E_USAGE (printed).
  */
 int cli_parse(struct cli *cli, int argc, char **argv,
     const struct cli_opt *opts, char **pos, int maxpos, int *npos);
 
-/* Sets a global option if name is one (consuming *value); returns 1 if
- * it was, 0 if not, -1 (printed) on a bad value. */
-int cli_global_opt(struct cli *cli, const char *name, const char *value);
+/* Sets the global option name to value when it is one: 0 with *taken 1
+ * (it was) or 0 (it is not one), or OFR_E_USAGE (printed) for a bad
+ * value. */
+int cli_global_opt(struct cli *cli, const char *name, const char *value,
+    int *taken);
 
-/* Parses seconds ("2", "0.5") into milliseconds in 0..86400000; -1 when
- * bad. */
-int cli_parse_secs(const char *s);
-/* Parses a case id (1..2^53-1); -1 when bad. */
-int64_t cli_parse_id(const char *s);
-/* Splits "a,b,c" into a new JSON array of tokens; "" gives [].
- * Returns NULL (printed) when a token is not valid. */
-json_t *cli_token_list(const char *s, const char *what);
+/* Parses seconds ("2", "0.5") into *ms, milliseconds in 0..86400000.
+ * 0 or OFR_E_USAGE (not printed). */
+int cli_parse_secs(const char *s, int *ms);
+/* Parses a case id (or another id or count, 1..2^53-1) into *id. 0 or
+ * OFR_E_USAGE (not printed). */
+int cli_parse_id(const char *s, int64_t *id);
+/* Splits "a,b,c" into *list, a new JSON array of tokens ("" gives []).
+ * 0, or OFR_E_USAGE (printed) when a token is not valid, OFR_E_NOMEM. */
+int cli_token_list(const char *s, const char *what, json_t **list);
+/* Parses a command's arguments when its one positional argument is a case
+ * id, into *id. 0 or OFR_E_USAGE (printed with usage). */
+int cli_one_case(struct cli *cli, int argc, char **argv, const char *usage,
+    int64_t *id);
 
 /* --- errors --- */
 
-/* Prints "offramp: <err_str(err)>: <detail>" and returns the exit status
- * for err (2 for OFR_E_USAGE, 3 for OFR_E_TIMEOUT, else 1). */
+/* Prints "offramp: <err_str(err)>: <detail>" and returns err. */
 int cli_fail(int err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Prints "offramp: usage: <detail>" and returns EXIT_USAGE. */
+/* Prints "offramp: usage: <detail> (see offramp --help)" and returns
+ * OFR_E_USAGE. */
 int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /*
- * Reports a failed request of type type: for a server error frame resp,
- * "offramp: <code>: <type>[: <field>]" (exit 1); for rc OFR_E_TIMEOUT or
- * OFR_E_CONN, the connection's story (exit 3 or 1).
+ * Reports request type that failed with rc: for a server error frame resp,
+ * "offramp: <code>: <type>[: <field>]", returning rc (OFR_E_INTERNAL when
+ * it names a local code, which no server sends); else, for OFR_E_TIMEOUT
+ * or OFR_E_CONN, the connection's story, returning rc.
  */
 int cli_fail_request(struct cli *cli, int rc, json_t *resp,
     const char *type);
 
-/* --- session --- */
+/* --- the key file --- */
 
-/* Loads the key file with the passphrase (from --passphrase-file,
- * $OFFRAMP_PASSPHRASE or the terminal). 0 or an exit status (printed). */
+/* Loads and locks the key file with the passphrase (from
+ * --passphrase-file, $OFFRAMP_PASSPHRASE or the terminal). 0 or an error
+ * code (printed). */
 int cli_load_key(struct cli *cli);
 /* Reads the passphrase for a new key file (asked twice on a terminal)
- * into *pass (sodium_malloc'd; free with cli_pass_free). */
+ * into *pass (sodium_malloc'd; free with cli_pass_free) and *len. 0 or an
+ * error code (printed). */
 int cli_new_passphrase(struct cli *cli, char **pass, size_t *len);
+/* Wipes and frees a passphrase; NULL is harmless. */
 void cli_pass_free(char *pass);
-/* Connects to the server. 0 or an exit status (printed). */
-int cli_connect(struct cli *cli);
-/* Sends req (owned) and waits for its answer; on failure reports it with
- * cli_fail_request. 0 with *resp (caller owns), or an exit status. */
-int cli_request(struct cli *cli, json_t *req, json_t **resp);
-/* Parses a command's arguments when its one positional argument is a case
- * id: the id, or -1 with *rc the exit status (usage printed). */
-int64_t cli_one_case(struct cli *cli, int argc, char **argv,
-    const char *usage, int *rc);
-/* A new request {"type": type}, or NULL (printed). */
-json_t *cli_new_request(const char *type);
-/* Sends {"type": type} (with "case": case_id when case_id > 0) and waits
- * for the answer: 0 with *resp (caller owns), or an exit status. */
-int cli_ask(struct cli *cli, const char *type, int64_t case_id,
-    json_t **resp);
-/* Closes the connection (if any); the key stays. */
-void cli_disconnect(struct cli *cli);
-
-/* Saves the local store when it changed (cli->dirty). 0 or an exit
- * status (printed). */
+/* Saves the local store when it changed (cli->dirty). 0 or OFR_E_IO
+ * (printed). */
 int cli_save(struct cli *cli);
 /* Releases the lock on the local store (the store stays loaded). */
 void cli_unlock(struct cli *cli);
+
+/* --- the connection and requests --- */
+
+/* Connects to the server (once). 0 or an error code (printed). */
+int cli_connect(struct cli *cli);
+/* Closes the connection (if any) and forgets the account; the key
+ * stays. */
+void cli_disconnect(struct cli *cli);
+/* Sends req (owned) and waits for its answer: 0 with *resp (caller
+ * owns), or the code of the failure, reported with cli_fail_request. */
+int cli_request(struct cli *cli, json_t *req, json_t **resp);
+/* A new request {"type": type} into *req (caller owns). 0 or OFR_E_NOMEM
+ * (printed). */
+int cli_new_request(const char *type, json_t **req);
+/* Sends {"type": type} (with "case": case_id when case_id > 0) and waits
+ * for the answer, as cli_request. */
+int cli_ask(struct cli *cli, const char *type, int64_t case_id,
+    json_t **resp);
 
 #endif

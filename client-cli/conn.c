@@ -310,7 +310,8 @@ stdin_want(struct conn *c, int on)
 	c->stdin_on = on;
 }
 
-/* Reads one chunk of stdin from fd into lines; -1 at its end. */
+/* Reads one chunk of stdin from fd into lines: 0, or OFR_E_IO when stdin
+ * ended (or failed): there is no more. */
 static int
 stdin_read(struct conn *c, int fd)
 {
@@ -326,7 +327,7 @@ stdin_read(struct conn *c, int fd)
 		c->llen = 0;
 		c->ldrop = 0;
 		c->stdin_eof = 1;
-		return -1;
+		return OFR_E_IO;
 	}
 	stdin_bytes(c, buf, (size_t)n);
 	return 0;
@@ -851,8 +852,8 @@ conn_pending_out(const struct conn *c)
 	return c->out.bytes;
 }
 
-int64_t
-conn_send(struct conn *c, json_t *req)
+int
+conn_send(struct conn *c, json_t *req, int64_t *idp)
 {
 	char *text;
 	size_t len;
@@ -877,7 +878,8 @@ conn_send(struct conn *c, json_t *req)
 	if (rc != 0)
 		return rc;
 	c->next_id = id;
-	return id;
+	*idp = id;
+	return 0;
 }
 
 /* Sets a parsed frame aside for conn_wait(). */
@@ -917,8 +919,6 @@ conn_wait_response(struct conn *c, int64_t id, json_t **resp,
 	int rc = 0;
 
 	*resp = NULL;
-	if (id <= 0)
-		return (int)id;
 	stdin_want(c, 0);
 	arm(c, timeout_ms);
 	for (;;) {
@@ -952,8 +952,13 @@ out:
 int
 conn_request(struct conn *c, json_t *req, json_t **resp, int timeout_ms)
 {
+	int64_t id;
+	int rc;
+
 	*resp = NULL;
-	return conn_wait_response(c, conn_send(c, req), resp, timeout_ms);
+	if ((rc = conn_send(c, req, &id)) != 0)
+		return rc;
+	return conn_wait_response(c, id, resp, timeout_ms);
 }
 
 void

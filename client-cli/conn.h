@@ -76,10 +76,11 @@ const char *conn_challenge_text(const struct conn *c);
 
 /*
  * Queues request req (a JSON object with "type"; this adds "v" and a fresh
- * "id") for sending. Takes ownership of req. Returns the id (> 0) or
- * OFR_E_NOMEM, OFR_E_TOO_BIG (over OFR_FRAME_MAX), OFR_E_CONN.
+ * "id") for sending. Takes ownership of req (NULL: OFR_E_NOMEM). 0 with
+ * *id the request's id (> 0), or OFR_E_NOMEM, OFR_E_TOO_BIG (over
+ * OFR_FRAME_MAX), OFR_E_CONN.
  */
-int64_t conn_send(struct conn *c, json_t *req);
+int conn_send(struct conn *c, json_t *req, int64_t *id);
 
 /*
  * Waits for the response to request id. Returns 0 with *resp the ".ok"

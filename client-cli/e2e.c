@@ -72,18 +72,19 @@ spk_rotate(struct keyfile *k)
 /*
  * Makes n new one-time prekeys (ids from next_opk_id on), puts them with
  * the current signed prekey into a bundle buf (*len), and keeps their
- * secrets in the store (the oldest go past KS_OPK_MAX).
+ * secrets in the store (the oldest go past KS_OPK_MAX). 0 or OFR_E_NOMEM.
  */
-static void
+static int
 bundle_make(struct cli *cli, size_t n, uint8_t *buf, size_t cap,
     size_t *len)
 {
 	struct ks_state *s = keyfile_state(cli->key);
 	struct x3dh_bundle *b = sodium_malloc(sizeof(*b));
+	int rc = 0;
 
 	*len = 0;
 	if (b == NULL)
-		return;
+		return OFR_E_NOMEM;
 	memset(b, 0, sizeof(*b));
 	if (s->n_spk == 0)
 		spk_rotate(cli->key);
@@ -105,10 +106,13 @@ bundle_make(struct cli *cli, size_t n, uint8_t *buf, size_t cap,
 		b->opk[i].id = o->id;
 		b->n_opk++;
 	}
-	if (x3dh_bundle_encode(buf, cap, len, b) != 0)
+	if (x3dh_bundle_encode(buf, cap, len, b) != 0) {
 		*len = 0;
+		rc = OFR_E_NOMEM;
+	}
 	sodium_free(b);
 	cli->dirty = 1;
+	return rc;
 }
 
 /* Uploads a bundle with n new one-time prekeys, saved first. */
@@ -122,8 +126,7 @@ upload(struct cli *cli, size_t n, json_t **resp)
 	*resp = NULL;
 	if (buf == NULL)
 		return OFR_E_NOMEM;
-	bundle_make(cli, n, buf, X3DH_BUNDLE_MAX_BYTES, &len);
-	if (len == 0) {
+	if (bundle_make(cli, n, buf, X3DH_BUNDLE_MAX_BYTES, &len) != 0) {
 		free(buf);
 		return OFR_E_NOMEM;
 	}
@@ -273,15 +276,15 @@ session_start(struct cli *cli, json_t *p, const uint8_t peer[OFR_PK_BYTES],
 	size_t len;
 	int rc;
 
-	if ((f = json_object()) == NULL)
-		return cli_fail(OFR_E_NOMEM, "prekeys.get");
-	json_object_set_new(f, "type", json_string("prekeys.get"));
+	if ((rc = cli_new_request("prekeys.get", &f)) != 0)
+		return rc;
 	json_object_set(f, "key", json_object_get(p, "key"));
 	if ((rc = cli_request(cli, f, &resp)) != 0)
 		return rc;
-	if (counsellor && (rc = trust_check_cert(cli, cases_participant_name(p), peer,
-	    json_string_value(json_object_get(resp, "cert")),
-	    json_object_get(resp, "programme"))) != 0)
+	if (counsellor && (rc = trust_check_cert(cli,
+	    cases_participant_name(p), peer, json_string_value(
+	    json_object_get(resp, "cert")), json_object_get(resp,
+	    "programme"))) != 0)
 		goto out;
 	rc = cli_fail(OFR_E_NOMEM, "prekeys.get");
 	bs = json_string_value(json_object_get(resp, "bundle"));
@@ -294,7 +297,7 @@ session_start(struct cli *cli, json_t *p, const uint8_t peer[OFR_PK_BYTES],
 		fputs("offramp: crypto: the prekey bundle of ", stderr);
 		text_puts(stderr, cases_participant_name(p));
 		fputs(" does not verify\n", stderr);
-		rc = EXIT_ERR;
+		rc = OFR_E_CRYPTO;
 		goto out;
 	}
 	if (x3dh_initiate(sk, ad, &init, keyfile_sk(cli->key), b) != 0 ||
@@ -330,7 +333,7 @@ e2e_seal(struct cli *cli, json_t *p, const char *text, size_t len,
 	if (cases_participant_key(p, peer) != 0)
 		return cli_fail(OFR_E_BAD_FIELD, "a participant without a "
 		    "key");
-	counsellor = cases_participant_role(p) == KEY_ROLE_COUNSELLOR;
+	counsellor = cases_is_counsellor(p);
 	if (counsellor && (rc = trust_check_counsellor(cli, p)) != 0)
 		return rc;
 	if ((ss = session_best(s, peer)) == NULL) {
@@ -445,24 +448,24 @@ tried_any(const int *tried, size_t n)
 	return 0;
 }
 
-char *
+int
 e2e_open(struct cli *cli, const uint8_t from[OFR_PK_BYTES],
-    const uint8_t *msg, size_t msglen, size_t *len)
+    const uint8_t *msg, size_t msglen, char **text, size_t *len)
 {
 	struct ks_state *s = keyfile_state(cli->key);
 	struct ratchet_msg m;
 	struct x3dh_init in;
 	uint8_t *pt;
 	size_t ptlen = 0;
-	char *text;
 	int rc = OFR_E_CRYPTO, tried[KS_SESSIONS_MAX];
 
+	*text = NULL;
 	if (ratchet_msg_parse(&m, msg, msglen) != 0)
-		return NULL;
+		return OFR_E_CRYPTO;
 	if (m.has_init && memcmp(m.init.ik, from, OFR_PK_BYTES) != 0)
-		return NULL;	/* the X3DH fields name another sender */
+		return OFR_E_CRYPTO;	/* the X3DH fields name another sender */
 	if ((pt = sodium_malloc(RATCHET_PT_MAX)) == NULL)
-		return NULL;
+		return OFR_E_NOMEM;
 	memset(tried, 0, sizeof(tried));
 	/* the session begun by the same first message, if any */
 	for (size_t i = 0; m.has_init && rc != 0 && i < s->n_sessions; i++) {
@@ -499,16 +502,18 @@ e2e_open(struct cli *cli, const uint8_t from[OFR_PK_BYTES],
 		if ((rc = try_session(best->r, msg, msglen, pt, &ptlen)) == 0)
 			best->used = ++s->use_counter;
 	}
-	if (rc != 0 || (text = malloc(ptlen + 1)) == NULL) {
+	if (rc == 0 && (*text = malloc(ptlen + 1)) == NULL)
+		rc = OFR_E_NOMEM;
+	if (rc != 0) {
 		sodium_free(pt);
-		return NULL;
+		return rc;
 	}
-	memcpy(text, pt, ptlen);
-	text[ptlen] = '\0';
+	memcpy(*text, pt, ptlen);
+	(*text)[ptlen] = '\0';
 	*len = ptlen;
 	sodium_free(pt);	/* wipes */
 	cli->dirty = 1;
-	return text;
+	return 0;
 }
 
 /* --- the bundle command --- */
@@ -556,5 +561,5 @@ cmd_bundle(struct cli *cli, int argc, char **argv)
 	sodium_free(b);
 	free(buf);
 	free(b64);
-	return len > 0 ? EXIT_OK : cli_fail(OFR_E_NOMEM, "bundle");
+	return len > 0 ? 0 : cli_fail(OFR_E_NOMEM, "bundle");
 }

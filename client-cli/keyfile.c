@@ -50,27 +50,31 @@
 _Static_assert(FILE_V1_BYTES == KEYFILE_BYTES, "key file size");
 
 int
-keyfile_kdf_parse(const char *s)
+keyfile_kdf_parse(const char *s, int *kdf)
 {
 	if (strcmp(s, "interactive") == 0)
-		return KEY_KDF_INTERACTIVE;
-	if (strcmp(s, "moderate") == 0)
-		return KEY_KDF_MODERATE;
-	if (strcmp(s, "min") == 0)
-		return KEY_KDF_MIN;
-	return -1;
+		*kdf = KEY_KDF_INTERACTIVE;
+	else if (strcmp(s, "moderate") == 0)
+		*kdf = KEY_KDF_MODERATE;
+	else if (strcmp(s, "min") == 0)
+		*kdf = KEY_KDF_MIN;
+	else
+		return OFR_E_USAGE;
+	return 0;
 }
 
 int
-keyfile_role_parse(const char *s)
+keyfile_role_parse(const char *s, int *role)
 {
 	if (strcmp(s, "client") == 0)
-		return KEY_ROLE_CLIENT;
-	if (strcmp(s, "counsellor") == 0)
-		return KEY_ROLE_COUNSELLOR;
-	if (strcmp(s, "admin") == 0)
-		return KEY_ROLE_ADMIN;
-	return -1;
+		*role = KEY_ROLE_CLIENT;
+	else if (strcmp(s, "counsellor") == 0)
+		*role = KEY_ROLE_COUNSELLOR;
+	else if (strcmp(s, "admin") == 0)
+		*role = KEY_ROLE_ADMIN;
+	else
+		return OFR_E_BAD_FIELD;
+	return 0;
 }
 
 const char *

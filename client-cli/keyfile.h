@@ -143,10 +143,12 @@ struct ks_state {
 
 struct keyfile;
 
-/* The kdf level named s ("interactive", "moderate", "min"), or -1. */
-int keyfile_kdf_parse(const char *s);
-/* The role named s ("client", ...), or -1. */
-int keyfile_role_parse(const char *s);
+/* The kdf level named s ("interactive", "moderate", "min") into *kdf.
+ * 0 or OFR_E_USAGE. */
+int keyfile_kdf_parse(const char *s, int *kdf);
+/* The role named s ("client", "counsellor", "admin") into *role. 0 or
+ * OFR_E_BAD_FIELD. */
+int keyfile_role_parse(const char *s, int *role);
 /* The name of a role; "client" for an unknown one. */
 const char *keyfile_role_name(int role);
 

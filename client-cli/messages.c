@@ -46,6 +46,15 @@ enum msg_fate {
 	MSG_FAIL,	/* could not be checked (printed): stop */
 };
 
+/*
+ * The codes recv and chat end with after a failure told on stderr when it
+ * happened: a message whose sender could not be checked (MSG_FAIL), and
+ * in chat a line not sent or a request refused. Plain errors, whatever
+ * kept the check or the line from going through.
+ */
+#define E_UNCHECKED	OFR_E_CRYPTO
+#define E_NOT_SENT	OFR_E_CONN
+
 /* What is printed instead of a refused message's text. */
 static const char REFUSED_CHANGED[] =
     "[refused: key changed, run offramp verify]";
@@ -106,7 +115,7 @@ case_sendable(struct cli *cli, json_t *kase)
 
 /*
  * A msg.send for case kase: text encrypted with the session of each
- * participant but me. 0 with *out, or an exit status (printed). The
+ * participant but me. 0 with *out, or an error code (printed). The
  * sessions advanced: the caller saves the store before sending.
  */
 static int
@@ -151,51 +160,47 @@ fail:
 
 /*
  * Opens the "ct" of msg push f in case kase (may be NULL), after the
- * checks of trust_check_message. Returns the text (malloc'd, NUL-terminated)
- * with *len, or NULL with *mark what to print instead; *fate what to do
+ * checks of trust_check_message: *text (malloc'd, NUL-terminated) and
+ * *len, or *text NULL and *mark what to print instead. Returns what to do
  * with the message.
  */
-static char *
-open_message(struct cli *cli, json_t *kase, json_t *f, size_t *len,
-    const char **mark, enum msg_fate *fate)
+static enum msg_fate
+open_message(struct cli *cli, json_t *kase, json_t *f, char **text,
+    size_t *len, const char **mark)
 {
 	struct frame_in in;
 	struct ratchet_msg m;
 	uint8_t from[OFR_PK_BYTES], *ct;
 	enum trust_refusal refusal;
 	size_t n, ctlen = 0;
-	char *pt = NULL;
 
+	*text = NULL;
 	*mark = "[cannot decrypt]";
-	*fate = MSG_ACK;
 	memset(&in, 0, sizeof(in));
 	in.root = f;
 	if (frame_bin(&in, "from", OFR_PK_BYTES, OFR_PK_BYTES, 1, from,
 	    &n) != 0 || (ct = malloc(OFR_CT_MAX)) == NULL)
-		return NULL;
+		return MSG_ACK;
 	if (frame_bin(&in, "ct", 1, OFR_CT_MAX, 1, ct, &ctlen) != 0) {
 		free(ct);
-		return NULL;
+		return MSG_ACK;
 	}
 	if (trust_check_message(cli, kase, from, ct, ctlen, &refusal) != 0) {
-		*fate = MSG_FAIL;	/* not checked (printed): it stays */
 		free(ct);
-		return NULL;
+		return MSG_FAIL;	/* not checked (printed): it stays */
 	}
 	if (refusal != TRUST_OK) {
 		*mark = refusal == TRUST_STRANGER ? REFUSED_STRANGER :
 		    refusal == TRUST_CHANGED ? REFUSED_CHANGED : REFUSED_CERT;
-		*fate = refusal == TRUST_CHANGED ? MSG_KEEP : MSG_ACK;
 		free(ct);
-		return NULL;
+		return refusal == TRUST_CHANGED ? MSG_KEEP : MSG_ACK;
 	}
-	*mark = "[cannot decrypt]";
-	if ((pt = e2e_open(cli, from, ct, ctlen, len)) == NULL &&
+	if (e2e_open(cli, from, ct, ctlen, text, len) != 0 &&
 	    ratchet_msg_parse(&m, ct, ctlen) == 0 && m.has_init &&
 	    keyfile_seen_find(cli->key, m.init.spk_id, m.init.ek) != NULL)
 		*mark = REFUSED_REPLAY;	/* its first message was answered */
 	free(ct);
-	return pt;
+	return MSG_ACK;
 }
 
 /* 1 if the account may ask for case.list (clients and counsellors). */
@@ -290,9 +295,9 @@ print_message(struct cli *cli, json_t *kase, json_t *f, int recv_format)
 {
 	const char *from = json_string_value(json_object_get(f, "from"));
 	const char *name = cases_key_name(kase, from), *mark;
-	enum msg_fate fate;
 	size_t len = 0;
-	char *text = open_message(cli, kase, f, &len, &mark, &fate);
+	char *text;
+	enum msg_fate fate = open_message(cli, kase, f, &text, &len, &mark);
 
 	if (fate == MSG_FAIL)
 		return fate;
@@ -334,15 +339,19 @@ print_message(struct cli *cli, json_t *kase, json_t *f, int recv_format)
 	return fate;
 }
 
+/* Adds the seq of msg push f to a: 0, or OFR_E_BAD_FIELD when f has
+ * none, OFR_E_LIMIT when a is full. */
 static int
 ack_add(struct acks *a, json_t *f)
 {
 	json_t *seq = json_object_get(f, "seq");
 
-	if (!json_is_integer(seq) || a->n >= OFR_ACKS_MAX)
-		return 0;
+	if (!json_is_integer(seq))
+		return OFR_E_BAD_FIELD;
+	if (a->n >= OFR_ACKS_MAX)
+		return OFR_E_LIMIT;
 	a->seqs[a->n++] = json_integer_value(seq);
-	return 1;
+	return 0;
 }
 
 /* A msg.ack of every seq in a; empties a. NULL on OOM. */
@@ -364,7 +373,8 @@ ack_frame(struct acks *a)
 	return f;
 }
 
-/* Acknowledges what a holds and waits for the answer. */
+/* Acknowledges what a holds, once the store is saved, and waits for the
+ * answer. 0 or an error code (printed). */
 static int
 ack_flush(struct cli *cli, struct acks *a)
 {
@@ -431,7 +441,7 @@ message_text(int n, char **words, char *buf, size_t bufsz, size_t *len)
 }
 
 /* Sends the msg.send f (owned) and waits for its answer, again with the
- * same mid on a new connection when no answer comes. 0 or an exit status
+ * same mid on a new connection when no answer comes. 0 or an error code
  * (printed). */
 static int
 send_with_retries(struct cli *cli, json_t *f)
@@ -441,9 +451,9 @@ send_with_retries(struct cli *cli, json_t *f)
 	int rc = 0, tries;
 
 	for (tries = 0;; tries++) {
-		rid = conn_send(cli->conn, json_deep_copy(f));
-		rc = conn_wait_response(cli->conn, rid, &resp,
-		    cli->timeout_ms);
+		if ((rc = conn_send(cli->conn, json_deep_copy(f), &rid)) == 0)
+			rc = conn_wait_response(cli->conn, rid, &resp,
+			    cli->timeout_ms);
 		if (rc == 0 || tries == SEND_RETRIES ||
 		    (rc != OFR_E_TIMEOUT && rc != OFR_E_CONN))
 			break;
@@ -454,7 +464,7 @@ send_with_retries(struct cli *cli, json_t *f)
 		usleep(250000u << tries);
 		if (cli_connect(cli) != 0 || account_login(cli) != 0) {
 			json_decref(f);
-			return EXIT_ERR;
+			return OFR_E_CONN;	/* told why */
 		}
 	}
 	json_decref(f);
@@ -479,7 +489,7 @@ cmd_send(struct cli *cli, int argc, char **argv)
 	int64_t id;
 	int rc;
 
-	if (argc < 2 || (id = cli_parse_id(argv[0])) < 0)
+	if (argc < 2 || cli_parse_id(argv[0], &id) != 0)
 		return cli_usage("send CASE TEXT...");
 	argc--, argv++;
 	if (strcmp(argv[0], "--") == 0 && argc > 1)
@@ -541,9 +551,9 @@ cmd_recv(struct cli *cli, int argc, char **argv)
 
 	if ((rc = cli_parse(cli, argc, argv, opts, NULL, 0, &npos)) != 0)
 		return rc;
-	if (count_s != NULL && (count = cli_parse_id(count_s)) < 0)
+	if (count_s != NULL && cli_parse_id(count_s, &count) != 0)
 		return cli_usage("--count is a number above 0");
-	if (wait_s != NULL && (wait_ms = cli_parse_secs(wait_s)) < 0)
+	if (wait_s != NULL && cli_parse_secs(wait_s, &wait_ms) != 0)
 		return cli_usage("--wait is a number of seconds");
 	if ((rc = account_login(cli)) != 0)
 		return rc;
@@ -576,12 +586,12 @@ cmd_recv(struct cli *cli, int argc, char **argv)
 			if (fate == MSG_FAIL) {
 				conn_event_clear(&ev);
 				(void)ack_flush(cli, &acks);
-				rc = EXIT_ERR;
+				rc = E_UNCHECKED;
 				goto out;
 			}
 			printed++;
 			/* MSG_KEEP: left on the server, not acknowledged */
-			if (fate == MSG_ACK && !ack_add(&acks, ev.frame))
+			if (fate == MSG_ACK && ack_add(&acks, ev.frame) != 0)
 				fprintf(stderr, "offramp: a message without "
 				    "seq: not acknowledged\n");
 			if (acks.n == OFR_ACKS_MAX &&
@@ -616,8 +626,8 @@ struct chat {
 	size_t plen[CHAT_WINDOW + 1];
 	int npending, nsends;
 	int64_t ack_id;		/* the msg.ack in flight, or 0 */
-	int failed;
-	int stop;		/* an exit status to stop with, or 0 */
+	int failed;		/* a line not sent, a request refused */
+	int stop;		/* an error code to stop with, or 0 */
 };
 
 static void
@@ -646,7 +656,7 @@ chat_send(struct chat *ch, const char *line, size_t len)
 		ch->failed = 1;
 		return;
 	}
-	if ((rid = conn_send(ch->cli->conn, f)) <= 0) {
+	if (conn_send(ch->cli->conn, f, &rid) != 0) {
 		cli_fail(OFR_E_TOO_BIG, "message not sent");
 		ch->failed = 1;
 		return;
@@ -724,14 +734,16 @@ chat_frame(struct chat *ch, json_t *f)
 		fate = print_message(ch->cli, cases_find(ch->cases, ch->id),
 		    f, 0);
 		if (fate == MSG_ACK)
-			ack_add(&ch->acks, f);
+			(void)ack_add(&ch->acks, f);
 		else if (fate == MSG_FAIL)
-			ch->stop = EXIT_ERR;
+			ch->stop = E_UNCHECKED;
 	} else if (strcmp(type, "case") == 0) {
 		case_notice(ch->cli, ch->cases, f);
 	}
 }
 
+/* Lines of stdin out, frames in, until stdin ends and every request is
+ * answered. 0 or an error code (printed). */
 static int
 chat_loop(struct chat *ch)
 {
@@ -742,13 +754,12 @@ chat_loop(struct chat *ch)
 
 	for (;;) {
 		if (ch->acks.n > 0 && ch->ack_id == 0 &&
-		    !conn_has_frames(cli->conn) && cli_save(cli) != 0)
-			return EXIT_ERR;	/* not durable: no ack */
+		    !conn_has_frames(cli->conn) && (rc = cli_save(cli)) != 0)
+			return rc;	/* not durable: no ack */
 		if (ch->acks.n > 0 && ch->ack_id == 0 &&
-		    !conn_has_frames(cli->conn) &&
-		    (ch->ack_id = conn_send(cli->conn,
-		    ack_frame(&ch->acks))) < 0)
-			return cli_fail((int)ch->ack_id, "msg.ack: %s",
+		    !conn_has_frames(cli->conn) && (rc = conn_send(cli->conn,
+		    ack_frame(&ch->acks), &ch->ack_id)) != 0)
+			return cli_fail(rc, "msg.ack: %s",
 			    conn_error(cli->conn));
 		if (eof && ch->npending == 0 && ch->ack_id == 0 &&
 		    ch->acks.n == 0)
@@ -800,7 +811,7 @@ cmd_chat(struct cli *cli, int argc, char **argv)
 	ch.cli = cli;
 	if ((rc = cli_parse(cli, argc, argv, NULL, pos, 1, &npos)) != 0)
 		return rc;
-	if (npos != 1 || (ch.id = cli_parse_id(pos[0])) < 0)
+	if (npos != 1 || cli_parse_id(pos[0], &ch.id) != 0)
 		return cli_usage("chat CASE");
 	if ((rc = account_login(cli)) != 0 ||
 	    (rc = cases_list(cli, &ch.cases)) != 0)
@@ -824,7 +835,7 @@ cmd_chat(struct cli *cli, int argc, char **argv)
 		chat_text_free(ch.ptext[i], ch.plen[i]);
 	json_decref(ch.cases);
 	if (rc == 0 && ch.failed)
-		rc = EXIT_ERR;
+		rc = E_NOT_SENT;
 	return rc;
 }
 
@@ -837,7 +848,7 @@ cmd_history(struct cli *cli, int argc, char **argv)
 	int64_t id;
 	int rc;
 
-	if ((id = cli_one_case(cli, argc, argv, "history CASE", &rc)) < 0)
+	if ((rc = cli_one_case(cli, argc, argv, "history CASE", &id)) != 0)
 		return rc;
 	if ((rc = cli_load_key(cli)) != 0)
 		return rc;
@@ -850,6 +861,6 @@ cmd_history(struct cli *cli, int argc, char **argv)
 		text_put(stdout, s->msgs[i].text, s->msgs[i].len);
 		fputc('\n', stdout);
 	}
-	return EXIT_OK;
+	return 0;
 }
 

@@ -43,8 +43,8 @@ cmd_counsellors(struct cli *cli, int argc, char **argv)
 	if ((rc = cli_parse(cli, argc, argv, NULL, NULL, 0, &npos)) != 0 ||
 	    (rc = account_login(cli)) != 0)
 		return rc;
-	if ((req = cli_new_request("counsellor.list")) == NULL)
-		return EXIT_ERR;
+	if ((rc = cli_new_request("counsellor.list", &req)) != 0)
+		return rc;
 	if ((rc = cli_request(cli, req, &resp)) != 0)
 		return rc;
 	json_array_foreach(json_object_get(resp, "counsellors"), i, c) {
@@ -66,7 +66,7 @@ cmd_counsellors(struct cli *cli, int argc, char **argv)
 		    yes_no(json_object_get(p, "disabled")));
 	}
 	json_decref(resp);
-	return EXIT_OK;
+	return 0;
 }
 
 int
@@ -87,8 +87,8 @@ cmd_counsellor_update(struct cli *cli, int argc, char **argv)
 	if (npos != 1 || !key_ok(pos[0]))
 		return cli_usage("counsellor-update KEY [profile options] "
 		    "(KEY as offramp counsellors prints it)");
-	if ((req = cli_new_request("counsellor.update")) == NULL)
-		return EXIT_ERR;
+	if ((rc = cli_new_request("counsellor.update", &req)) != 0)
+		return rc;
 	json_object_set_new(req, "key", json_string(pos[0]));
 	return account_send_profile(cli, req, &pf, "counsellor.update");
 }
@@ -108,8 +108,8 @@ key_command(struct cli *cli, int argc, char **argv, const char *type,
 		return cli_usage("%s", usage);
 	if ((rc = account_login(cli)) != 0)
 		return rc;
-	if ((req = cli_new_request(type)) == NULL)
-		return EXIT_ERR;
+	if ((rc = cli_new_request(type, &req)) != 0)
+		return rc;
 	json_object_set_new(req, "key", json_string(pos[0]));
 	if ((rc = cli_request(cli, req, &resp)) != 0)
 		return rc;
@@ -152,8 +152,8 @@ cmd_stats(struct cli *cli, int argc, char **argv)
 	if ((rc = cli_parse(cli, argc, argv, NULL, NULL, 0, &npos)) != 0 ||
 	    (rc = account_login(cli)) != 0)
 		return rc;
-	if ((req = cli_new_request("pool.stats")) == NULL)
-		return EXIT_ERR;
+	if ((rc = cli_new_request("pool.stats", &req)) != 0)
+		return rc;
 	if ((rc = cli_request(cli, req, &resp)) != 0)
 		return rc;
 	fr = json_object_get(resp, "first_response");
@@ -176,7 +176,7 @@ cmd_stats(struct cli *cli, int argc, char **argv)
 		fputc('\n', stdout);
 	}
 	json_decref(resp);
-	return EXIT_OK;
+	return 0;
 }
 
 /* A word of an audit line: the string, or "-" when null or empty. */
@@ -204,15 +204,15 @@ cmd_audit(struct cli *cli, int argc, char **argv)
 
 	if ((rc = cli_parse(cli, argc, argv, opts, NULL, 0, &npos)) != 0)
 		return rc;
-	if (limit_s != NULL && ((limit = cli_parse_id(limit_s)) < 0 ||
+	if (limit_s != NULL && (cli_parse_id(limit_s, &limit) != 0 ||
 	    limit > 100))
 		return cli_usage("--limit is 1..100");
-	if (before_s != NULL && (before = cli_parse_id(before_s)) < 0)
+	if (before_s != NULL && cli_parse_id(before_s, &before) != 0)
 		return cli_usage("--before is an audit entry id");
 	if ((rc = account_login(cli)) != 0)
 		return rc;
-	if ((req = cli_new_request("audit.list")) == NULL)
-		return EXIT_ERR;
+	if ((rc = cli_new_request("audit.list", &req)) != 0)
+		return rc;
 	if (limit > 0)
 		json_object_set_new(req, "limit", json_integer(limit));
 	if (before > 0)
@@ -235,7 +235,7 @@ cmd_audit(struct cli *cli, int argc, char **argv)
 		fputc('\n', stdout);
 	}
 	json_decref(resp);
-	return EXIT_OK;
+	return 0;
 }
 
 int
@@ -263,8 +263,8 @@ cmd_programme_set(struct cli *cli, int argc, char **argv)
 
 	if ((rc = cli_parse(cli, argc, argv, opts, NULL, 0, &npos)) != 0)
 		return rc;
-	if ((req = cli_new_request("programme.set")) == NULL)
-		return EXIT_ERR;
+	if ((rc = cli_new_request("programme.set", &req)) != 0)
+		return rc;
 	if (name != NULL) {
 		if (!account_name_ok(name)) {
 			json_decref(req);
@@ -286,10 +286,10 @@ cmd_programme_set(struct cli *cli, int argc, char **argv)
 	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
 		if (*lists[i].val == NULL)
 			continue;
-		if ((list = cli_token_list(*lists[i].val,
-		    lists[i].field)) == NULL) {
+		if ((rc = cli_token_list(*lists[i].val, lists[i].field,
+		    &list)) != 0) {
 			json_decref(req);
-			return EXIT_USAGE;
+			return rc;
 		}
 		json_object_set_new(req, lists[i].field, list);
 	}
@@ -312,5 +312,5 @@ cmd_programme_set(struct cli *cli, int argc, char **argv)
 	}
 	fputc('\n', stdout);
 	json_decref(resp);
-	return EXIT_OK;
+	return 0;
 }

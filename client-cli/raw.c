@@ -69,7 +69,7 @@ raw_loop(struct cli *cli, struct raw *r)
 
 	for (;;) {
 		if (eof && r->count > 0 && r->printed >= r->count)
-			return EXIT_OK;
+			return 0;
 		flags = !eof && conn_pending_out(cli->conn) < RAW_OUT_MAX ?
 		    CONN_WANT_STDIN : 0;
 		wait = -1;
@@ -81,10 +81,10 @@ raw_loop(struct cli *cli, struct raw *r)
 		if (rc == OFR_E_CONN) {
 			fputs("closed\n", stdout);
 			fflush(stdout);
-			return EXIT_OK;
+			return 0;
 		}
 		if (rc == OFR_E_TIMEOUT && !by_count)
-			return EXIT_OK;
+			return 0;
 		if (rc != 0)
 			return cli_fail(rc, "%lld of %lld frames in %d ms",
 			    (long long)r->printed, (long long)r->count,
@@ -137,9 +137,9 @@ cmd_raw(struct cli *cli, int argc, char **argv)
 	r.idle_ms = -1;
 	if ((rc = cli_parse(cli, argc, argv, opts, NULL, 0, &npos)) != 0)
 		return rc;
-	if (count_s != NULL && (r.count = cli_parse_id(count_s)) < 0)
+	if (count_s != NULL && cli_parse_id(count_s, &r.count) != 0)
 		return cli_usage("--count is a number above 0");
-	if (idle_s != NULL && (r.idle_ms = cli_parse_secs(idle_s)) < 0)
+	if (idle_s != NULL && cli_parse_secs(idle_s, &r.idle_ms) != 0)
 		return cli_usage("--idle is a number of seconds");
 	r.binary = binary;
 	if (login)

@@ -73,7 +73,7 @@ trust_check_case(struct cli *cli, json_t *kase)
 
 	json_array_foreach(json_object_get(kase, "participants"), i, p) {
 		if (cases_participant_key(p, key) != 0 ||
-		    (role = cases_participant_role(p)) < 0 ||
+		    cases_participant_role(p, &role) != 0 ||
 		    sodium_memcmp(key, keyfile_pk(cli->key), sizeof(key)) == 0)
 			continue;
 		if ((c = contact_find(s, id, role)) == NULL) {
@@ -89,7 +89,7 @@ trust_check_case(struct cli *cli, json_t *kase)
 			changed++;
 		}
 	}
-	return changed;
+	return changed > 0 ? OFR_E_CRYPTO : 0;
 }
 
 /* --- programme keys and certificates --- */
@@ -103,11 +103,11 @@ pin_find(struct ks_state *s, int64_t programme, uint8_t key[OFR_PK_BYTES])
 			return 0;
 		}
 	}
-	return -1;
+	return OFR_E_NOT_FOUND;
 }
 
 /* The pinned key of programme: --programme-key, the store's pin, or
- * (first use) the server's, pinned now. 0 or an exit status (printed). */
+ * (first use) the server's, pinned now. 0 or an error code (printed). */
 static int
 pinned_key(struct cli *cli, int64_t programme, uint8_t key[OFR_PK_BYTES])
 {
@@ -126,9 +126,8 @@ pinned_key(struct cli *cli, int64_t programme, uint8_t key[OFR_PK_BYTES])
 	}
 	if (pin_find(s, programme, key) == 0)
 		return 0;
-	if ((f = json_object()) == NULL)
-		return cli_fail(OFR_E_NOMEM, "programme.get");
-	json_object_set_new(f, "type", json_string("programme.get"));
+	if ((rc = cli_new_request("programme.get", &f)) != 0)
+		return rc;
 	json_object_set_new(f, "programme", json_integer(programme));
 	if ((rc = cli_request(cli, f, &resp)) != 0)
 		return rc;
@@ -175,7 +174,7 @@ refuse:
 	text_puts(stderr, name);
 	fputs("'s key is not certified by the pinned programme key\n",
 	    stderr);
-	return EXIT_ERR;
+	return OFR_E_CRYPTO;
 }
 
 int
@@ -200,7 +199,7 @@ trust_check_counsellors(struct cli *cli, json_t *kase)
 
 	(void)trust_check_case(cli, kase);
 	json_array_foreach(json_object_get(kase, "participants"), i, p) {
-		if (cases_participant_role(p) == KEY_ROLE_COUNSELLOR &&
+		if (cases_is_counsellor(p) &&
 		    (rc = trust_check_counsellor(cli, p)) != 0)
 			return rc;
 	}
@@ -214,7 +213,7 @@ trust_before_send(struct cli *cli, json_t *kase)
 {
 	int64_t id = json_integer_value(json_object_get(kase, "id"));
 
-	if (trust_check_case(cli, kase) > 0)
+	if (trust_check_case(cli, kase) != 0)
 		return cli_fail(OFR_E_CRYPTO, "not sent: a key in case %lld "
 		    "changed; compare safety numbers (offramp safety %lld), "
 		    "then accept it with offramp verify %lld", (long long)id,
@@ -245,10 +244,11 @@ key_changed(struct cli *cli, json_t *kase, json_t *p)
 {
 	int64_t id = json_integer_value(json_object_get(kase, "id"));
 	uint8_t key[OFR_PK_BYTES];
-	int role = cases_participant_role(p);
 	struct ks_contact *c;
+	int role;
 
-	if (role < 0 || cases_participant_key(p, key) != 0 ||
+	if (cases_participant_role(p, &role) != 0 ||
+	    cases_participant_key(p, key) != 0 ||
 	    (c = contact_find(keyfile_state(cli->key), id, role)) == NULL)
 		return 0;
 	return memcmp(c->key, key, sizeof(key)) != 0;
@@ -275,22 +275,25 @@ trust_check_message(struct cli *cli, json_t *kase,
 		*refusal = TRUST_CHANGED;
 		return 0;
 	}
-	if (cases_participant_role(p) != KEY_ROLE_COUNSELLOR ||
+	if (!cases_is_counsellor(p) ||
 	    ratchet_msg_parse(&m, ct, ctlen) != 0 || !m.has_init)
 		return 0;
 	/* a first message: the counsellor's key must be certified before
 	 * any session is made with it */
 	if ((rc = trust_check_counsellor(cli, p)) == 0)
 		return 0;
-	if (rc != EXIT_ERR || cli->conn == NULL ||
+	/* not checked (a bad --programme-key, no answer, the connection
+	 * gone): the message stays */
+	if (rc == OFR_E_USAGE || rc == OFR_E_TIMEOUT || cli->conn == NULL ||
 	    conn_error(cli->conn)[0] != '\0')
-		return rc;		/* not checked: the message stays */
+		return rc;
 	*refusal = TRUST_UNCERTIFIED;
 	return 0;			/* it can never be accepted */
 }
 
 /* --- commands --- */
 
+/* The programme of the logged-in account, or -1 when it has none. */
 static int64_t
 my_programme(struct cli *cli)
 {
@@ -316,9 +319,8 @@ cmd_programme_key(struct cli *cli, int argc, char **argv)
 	    keyfile_role(cli->key) != KEY_ROLE_ADMIN)
 		return cli_fail(OFR_E_FORBIDDEN, "programme-key: only a "
 		    "programme's admin makes its key");
-	if ((req = json_object()) == NULL)
-		return cli_fail(OFR_E_NOMEM, "programme.get");
-	json_object_set_new(req, "type", json_string("programme.get"));
+	if ((rc = cli_new_request("programme.get", &req)) != 0)
+		return rc;
 	json_object_set_new(req, "programme", json_integer(prog));
 	if ((rc = cli_request(cli, req, &resp)) != 0)
 		return rc;
@@ -337,16 +339,15 @@ cmd_programme_key(struct cli *cli, int argc, char **argv)
 	/* the secret is kept before the server learns the public half */
 	if ((rc = cli_save(cli)) != 0)
 		return rc;
-	if ((req = json_object()) == NULL)
-		return cli_fail(OFR_E_NOMEM, "programme.key.set");
-	json_object_set_new(req, "type", json_string("programme.key.set"));
+	if ((rc = cli_new_request("programme.key.set", &req)) != 0)
+		return rc;
 	frame_set_bin(req, "key", pk, sizeof(pk));
 	if ((rc = cli_request(cli, req, &resp)) != 0)
 		return rc;
 	json_decref(resp);
 	b64_encode(b64, sizeof(b64), pk, sizeof(pk));
 	printf("programme-key: %s\n", b64);
-	return EXIT_OK;
+	return 0;
 }
 
 /* Certifies one pending counsellor e ({"key","name"}). */
@@ -369,9 +370,8 @@ certify_one(struct cli *cli, json_t *e, int64_t prog, int64_t days)
 	info.not_after = now + days * 86400;
 	if (cert_sign(cert, s->prog_sk, &info) != 0)
 		return cli_fail(OFR_E_USAGE, "bad validity");
-	if ((req = json_object()) == NULL)
-		return cli_fail(OFR_E_NOMEM, "counsellor.certify");
-	json_object_set_new(req, "type", json_string("counsellor.certify"));
+	if ((rc = cli_new_request("counsellor.certify", &req)) != 0)
+		return rc;
 	json_object_set(req, "key", json_object_get(e, "key"));
 	frame_set_bin(req, "cert", cert, sizeof(cert));
 	if ((rc = cli_request(cli, req, &resp)) != 0)
@@ -399,20 +399,19 @@ cmd_certify(struct cli *cli, int argc, char **argv)
 
 	if ((rc = cli_parse(cli, argc, argv, opts, NULL, 0, &npos)) != 0)
 		return rc;
-	if (days_s != NULL && ((days = cli_parse_id(days_s)) < 0 ||
+	if (days_s != NULL && (cli_parse_id(days_s, &days) != 0 ||
 	    days > 3650))
 		return cli_usage("--days is 1..3650");
 	if ((rc = account_login(cli)) != 0)
 		return rc;
-	if ((req = json_object()) == NULL)
-		return cli_fail(OFR_E_NOMEM, "counsellor.pending");
-	json_object_set_new(req, "type", json_string("counsellor.pending"));
+	if ((rc = cli_new_request("counsellor.pending", &req)) != 0)
+		return rc;
 	if ((rc = cli_request(cli, req, &resp)) != 0)
 		return rc;
 	list = json_object_get(resp, "counsellors");
 	if (json_array_size(list) == 0) {
 		json_decref(resp);
-		return EXIT_OK;
+		return 0;
 	}
 	s = keyfile_state(cli->key);
 	prog = my_programme(cli);
@@ -438,7 +437,7 @@ load_case(struct cli *cli, const char *pos, json_t **cases, json_t **kase,
 	int rc;
 
 	*cases = NULL;
-	if ((*id = cli_parse_id(pos)) < 0)
+	if (cli_parse_id(pos, id) != 0)
 		return cli_usage("bad case id %s", pos);
 	if ((rc = account_login(cli)) != 0 ||
 	    (rc = cases_list(cli, cases)) != 0)
@@ -461,7 +460,7 @@ cmd_safety(struct cli *cli, int argc, char **argv)
 	json_t *cases, *kase, *p;
 	int64_t id;
 	size_t i;
-	int npos, rc, verified;
+	int npos, rc, verified, role;
 
 	if ((rc = cli_parse(cli, argc, argv, NULL, pos, 1, &npos)) != 0)
 		return rc;
@@ -474,8 +473,8 @@ cmd_safety(struct cli *cli, int argc, char **argv)
 		if (cases_participant_key(p, key) != 0 ||
 		    sodium_memcmp(key, keyfile_pk(cli->key), sizeof(key)) == 0)
 			continue;
-		c = contact_find(keyfile_state(cli->key), id,
-		    cases_participant_role(p));
+		c = cases_participant_role(p, &role) == 0 ?
+		    contact_find(keyfile_state(cli->key), id, role) : NULL;
 		verified = c != NULL && c->verified &&
 		    memcmp(c->key, key, sizeof(key)) == 0;
 		safety_number(num, keyfile_pk(cli->key), key);
@@ -484,7 +483,7 @@ cmd_safety(struct cli *cli, int argc, char **argv)
 		printf(" %s %s\n", num, verified ? "verified" : "unverified");
 	}
 	json_decref(cases);
-	return EXIT_OK;
+	return 0;
 }
 
 int
@@ -514,7 +513,7 @@ cmd_verify(struct cli *cli, int argc, char **argv)
 		const char *n = json_string_value(json_object_get(p, "name"));
 
 		if (cases_participant_key(p, key) != 0 ||
-		    (role = cases_participant_role(p)) < 0 ||
+		    cases_participant_role(p, &role) != 0 ||
 		    sodium_memcmp(key, keyfile_pk(cli->key), sizeof(key)) == 0)
 			continue;
 		if (name != NULL && (n == NULL || strcmp(n, name) != 0))
@@ -536,6 +535,6 @@ cmd_verify(struct cli *cli, int argc, char **argv)
 		return cli_fail(OFR_E_NOT_FOUND, "no participant %s%s in case "
 		    "%lld", name != NULL ? "named " : "",
 		    name != NULL ? name : "", (long long)id);
-	return EXIT_OK;
+	return 0;
 }
 

@@ -26,8 +26,9 @@ enum trust_refusal {
 
 /*
  * Checks the keys of the other participants of case kase against those
- * the store saw first (recording new ones): prints "warning: the key of
- * NAME in case ID changed" for each that differs. Returns how many did.
+ * the store saw first (recording new ones, marking the store dirty):
+ * prints "warning: the key of NAME in case ID changed" for each that
+ * differs. 0, or OFR_E_CRYPTO when one did.
  */
 int trust_check_case(struct cli *cli, json_t *kase);
 /* Forgets the keys recorded for role in case case_id: the user asked for
@@ -36,28 +37,31 @@ int trust_check_case(struct cli *cli, json_t *kase);
 void trust_forget_role(struct cli *cli, int64_t case_id, int role);
 /*
  * Checks counsellor key's certificate cert_b64 (NULL: none) in programme
- * (a JSON integer) under the pinned programme key, pinning it on first
- * use (programme.get); name names it in the refusal. 0, or an exit status
- * (printed).
+ * (a JSON integer) under the pinned programme key, pinning the server's
+ * on first use (programme.get, saved at once); name names the counsellor
+ * in the refusal. 0, OFR_E_CRYPTO (printed) when the certificate does
+ * not verify, or the error code (printed) of what kept it from being
+ * checked.
  */
 int trust_check_cert(struct cli *cli, const char *name,
     const uint8_t key[OFR_PK_BYTES], const char *cert_b64,
     json_t *programme);
 /* trust_check_cert of a counsellor participant object (key, cert,
- * programme). 0 or an exit status (printed). */
+ * programme), as it returns. */
 int trust_check_counsellor(struct cli *cli, json_t *participant);
 /* Records the keys of kase's participants (trust_check_case) and checks
- * every counsellor's certificate. 0 or an exit status (printed). */
+ * every counsellor's certificate: 0 or an error code (printed). */
 int trust_check_counsellors(struct cli *cli, json_t *kase);
-/* Refuses to send in case kase when a participant's key changed. 0 or an
- * exit status (printed). */
+/* Refuses to send in case kase when a participant's key changed: 0 or
+ * OFR_E_CRYPTO (printed, with what to do). */
 int trust_before_send(struct cli *cli, json_t *kase);
 /*
  * The checks before a message ct (ctlen bytes) from key from in case kase
  * (may be NULL) is opened: its sender must be in the case, with the key
  * first seen (or last verified); a counsellor's first message needs a
- * certified key. 0 with *refusal (TRUST_OK: open it), or an exit status
- * (printed) when the certificate could not be checked at all.
+ * certified key. 0 with *refusal (TRUST_OK: open it), or the error code
+ * (printed) of what kept the certificate from being checked at all (a bad
+ * --programme-key, no answer, the connection gone).
  */
 int trust_check_message(struct cli *cli, json_t *kase,
     const uint8_t from[OFR_PK_BYTES], const uint8_t *ct, size_t ctlen,

@@ -399,12 +399,15 @@ test_golden(void)
 static void
 test_names(void)
 {
-	CHECK_EQ_INT(keyfile_kdf_parse("interactive"), KEY_KDF_INTERACTIVE);
-	CHECK_EQ_INT(keyfile_kdf_parse("moderate"), KEY_KDF_MODERATE);
-	CHECK_EQ_INT(keyfile_kdf_parse("min"), KEY_KDF_MIN);
-	CHECK_EQ_INT(keyfile_kdf_parse("max"), -1);
-	CHECK_EQ_INT(keyfile_role_parse("admin"), KEY_ROLE_ADMIN);
-	CHECK_EQ_INT(keyfile_role_parse("root"), -1);
+	int v = -1;
+
+	CHECK(keyfile_kdf_parse("interactive", &v) == 0 &&
+	    v == KEY_KDF_INTERACTIVE);
+	CHECK(keyfile_kdf_parse("moderate", &v) == 0 && v == KEY_KDF_MODERATE);
+	CHECK(keyfile_kdf_parse("min", &v) == 0 && v == KEY_KDF_MIN);
+	CHECK_EQ_INT(keyfile_kdf_parse("max", &v), OFR_E_USAGE);
+	CHECK(keyfile_role_parse("admin", &v) == 0 && v == KEY_ROLE_ADMIN);
+	CHECK_EQ_INT(keyfile_role_parse("root", &v), OFR_E_BAD_FIELD);
 	CHECK(strcmp(keyfile_role_name(KEY_ROLE_COUNSELLOR), "counsellor") == 0);
 }
 
