@@ -1,7 +1,11 @@
 /*
- * account.c: the commands about one's own account: keygen, login, redeem,
- * invite (admins) and profile (counsellors). Output is "key: value" lines
- * that scripts read.
+ * account.c: one's own account on the server (account.h): the login
+ * exchange (the server's challenge signed with the identity key, in a
+ * login or redeem frame) and the prekey upkeep that follows it, the
+ * profile options, and the commands keygen, login, redeem, invite
+ * (admins) and profile (counsellors), whose output is "key: value" lines
+ * that scripts read. It is the one place that signs a login, and it sees
+ * the transport only through conn.h's requests.
  */
 #include <errno.h>
 #include <stdio.h>

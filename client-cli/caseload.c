@@ -2,8 +2,9 @@
  * caseload.c: what a counsellor does with its cases from the command line:
  * the queue of waiting cases it could take, take, pause, resume, reopen,
  * and case notes. A note is encrypted by the counsellor to itself, with a
- * key derived from its identity secret key: the server only ever stores
- * ciphertext, and nobody else can read it.
+ * key derived from its identity secret key: it never leaves in the clear
+ * and its key never leaves at all, so the server only ever stores
+ * ciphertext and nobody else can read it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,6 @@
 #include "proto/frame.h"
 #include "account.h"
 #include "cli.h"
-#include "conn.h"
 #include "keyfile.h"
 #include "text.h"
 #include "trust.h"

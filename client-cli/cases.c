@@ -13,7 +13,6 @@
 #include "account.h"
 #include "cases.h"
 #include "cli.h"
-#include "conn.h"
 #include "keyfile.h"
 #include "text.h"
 #include "trust.h"

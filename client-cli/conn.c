@@ -1,6 +1,13 @@
 /*
- * conn.c: the CLI's connection to the server (conn.h), the only file of the
- * CLI that includes libwebsockets.h. One lws context per connection, one
+ * conn.c: the CLI's transport (conn.h): a WebSocket over TLS to the
+ * server, frames sent and received (a request's "v" and "id", the "re" of
+ * its answer), and stdin in the same loop. It is the only file of the CLI
+ * that includes libwebsockets.h. It knows no account and holds no key: of
+ * the server's challenges it keeps the server key and nonce for
+ * account.c to sign, and it never signs, never reads the key file, and
+ * never looks into a frame past its type, id and "re".
+ *
+ * One lws context per connection, one
  * client wsi, and optionally stdin adopted as a raw file descriptor so that
  * one poll() waits on both. The blocking calls run lws_service() until what
  * they wait for is queued, the deadline (an lws_sul) fires, or the

@@ -164,7 +164,7 @@ int keyfile_create(struct keyfile **out, const char *path, const char *pass,
     size_t passlen, int kdf);
 
 /*
- * Reads and opens the key file at path with pass (version 1 or 2).
+ * Reads and opens the key file at path with pass (version 1, 2 or 3).
  * Returns 0 with *out set, OFR_E_PASSPHRASE when the passphrase is wrong
  * or the file is damaged (every length and cost read from it is bounded
  * first), OFR_E_IO (errno set) when it cannot be read, OFR_E_NOMEM.
@@ -183,6 +183,7 @@ int keyfile_save(struct keyfile *k, const char *path);
  * unknown role; on error the role is unchanged. */
 int keyfile_set_role(struct keyfile *k, const char *path, int role);
 
+/* The role hint (enum key_role). */
 int keyfile_role(const struct keyfile *k);
 /* The Ed25519 public key (OFR_PK_BYTES), owned by k. */
 const uint8_t *keyfile_pk(const struct keyfile *k);

@@ -2,10 +2,10 @@
  * pool.c: the programme admin's tools from the command line: the
  * counsellors of the programme (list, update, disable, enable), pool
  * figures, the audit log and the programme's public profile. Everything
- * acts on the admin's own programme; the server checks it.
+ * acts on the admin's own programme, which the server checks; it keeps
+ * nothing of its own in the local store.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "proto/err.h"
@@ -13,7 +13,6 @@
 #include "proto/ocrypto.h"
 #include "account.h"
 #include "cli.h"
-#include "conn.h"
 #include "text.h"
 
 /* 1 if s is the base64 of a 32-byte key. */

@@ -2,7 +2,8 @@
  * raw.c: the raw command, for protocol debugging and tests of bad input:
  * each line of stdin goes out verbatim as one frame, each frame received is
  * printed as one line of compact JSON. Nothing is checked on the way out;
- * what comes in is printed through text_put() when it is not JSON.
+ * what comes in is printed through text_put() when it is not JSON, and is
+ * never decrypted, acknowledged or kept.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,6 @@
 #include "account.h"
 #include "cli.h"
 #include "conn.h"
-#include "keyfile.h"
 #include "text.h"
 
 #define RAW_LINE_MAX	(4 * 1024 * 1024)	/* one line of stdin */

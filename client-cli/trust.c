@@ -10,9 +10,7 @@
  * key). It makes no session and decrypts nothing (e2e.c does), and the
  * programme's secret key never leaves the admin's local store.
  */
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
