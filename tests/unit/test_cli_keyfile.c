@@ -1,5 +1,5 @@
 /*
- * test_cli_keyfile.c: the CLI's key file (client-cli/keyfile.c): create and
+ * test_cli_keyfile.c: the CLI's key file (client-cli/keyfile*.c): create and
  * load, wrong passphrase, truncated and damaged files, file mode, refusal
  * to overwrite, role update; a golden file written by an earlier build
  * still opens, with every record type, and saved again gives the same
