@@ -273,7 +273,8 @@ account_profile_fields(json_t *req, const struct account_profile *p)
 		json_object_set_new(req, "name", json_string(p->name));
 	}
 	if (p->languages != NULL) {
-		if ((rc = cli_token_list(p->languages, "languages", &list)) != 0)
+		if ((rc = cli_token_list(p->languages, "languages",
+		    &list)) != 0)
 			return rc;
 		json_object_set_new(req, "languages", list);
 	}
@@ -569,8 +570,8 @@ cmd_profile(struct cli *cli, int argc, char **argv)
 }
 
 int
-account_send_profile(struct cli *cli, json_t *req, const struct account_profile *p,
-    const char *type)
+account_send_profile(struct cli *cli, json_t *req,
+    const struct account_profile *p, const char *type)
 {
 	json_t *resp = NULL;
 	int rc;

@@ -341,7 +341,7 @@ cmd_cases(struct cli *cli, int argc, char **argv)
 	    (rc = account_login(cli)) != 0 || (rc = cases_list(cli, &cases)))
 		return rc;
 	json_array_foreach(cases, i, c)
-		(void)trust_check_case(cli, c);	/* warns of changed keys */
+		(void)trust_check_case(cli, c);	/* warns */
 	json_array_foreach(cases, i, c) {
 		const char *topic = json_string_value(json_object_get(c,
 		    "topic"));

@@ -44,8 +44,8 @@ struct cli {
 	int lock_fd;		/* the store's lock, or -1 */
 	int dirty;		/* the store changed since it was saved */
 	struct conn *conn;	/* after cli_connect */
-	json_t *account;	/* after account_login: the "account" object */
-	int created;		/* after account_login: the account is new */
+	json_t *account;	/* after account_login: "account" of login.ok */
+	int created;		/* after account_login: a new account */
 };
 
 /* A command, given the words after its name: 0 or an error code

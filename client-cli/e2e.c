@@ -463,7 +463,7 @@ e2e_open(struct cli *cli, const uint8_t from[OFR_PK_BYTES],
 	if (ratchet_msg_parse(&m, msg, msglen) != 0)
 		return OFR_E_CRYPTO;
 	if (m.has_init && memcmp(m.init.ik, from, OFR_PK_BYTES) != 0)
-		return OFR_E_CRYPTO;	/* the X3DH fields name another sender */
+		return OFR_E_CRYPTO;	/* X3DH fields of another sender */
 	if ((pt = sodium_malloc(RATCHET_PT_MAX)) == NULL)
 		return OFR_E_NOMEM;
 	memset(tried, 0, sizeof(tried));

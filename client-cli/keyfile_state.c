@@ -65,7 +65,7 @@ struct field {
 /* A record type: its fields, in order. */
 struct record {
 	uint8_t type;
-	uint8_t since;			/* the first file version with it */
+	uint8_t since;			/* the first version with it */
 	struct field f[FIELDS_MAX + 1];	/* ended by F_END */
 };
 
@@ -115,7 +115,7 @@ struct value {
 					 * when parsed */
 	size_t n;			/* F_NAME, F_TEXT, F_RATCHET: bytes */
 	const struct ratchet *r;	/* F_RATCHET to write */
-	uint8_t tmp[SEED_BYTES];	/* room for a value made to be written */
+	uint8_t tmp[SEED_BYTES];	/* a value made to be written */
 };
 
 static int

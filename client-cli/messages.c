@@ -562,7 +562,7 @@ cmd_recv(struct cli *cli, int argc, char **argv)
 	else if ((rc = cases_list(cli, &cases)) != 0)
 		return rc;
 	json_array_foreach(cases, i, c)
-		(void)trust_check_case(cli, c);	/* warns of changed keys */
+		(void)trust_check_case(cli, c);	/* warns */
 	deadline = now_ms() + cli->timeout_ms;
 	while (count == 0 || printed < count) {
 		if (acks.n > 0 && !conn_has_frames(cli->conn) &&

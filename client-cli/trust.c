@@ -150,8 +150,8 @@ pinned_key(struct cli *cli, int64_t programme, uint8_t key[OFR_PK_BYTES])
 }
 
 int
-trust_check_cert(struct cli *cli, const char *name, const uint8_t key[OFR_PK_BYTES],
-    const char *cert_b64, json_t *programme)
+trust_check_cert(struct cli *cli, const char *name,
+    const uint8_t key[OFR_PK_BYTES], const char *cert_b64, json_t *programme)
 {
 	uint8_t cert[CERT_BYTES], pin[OFR_PK_BYTES];
 	struct cert_info info;
@@ -516,7 +516,8 @@ cmd_verify(struct cli *cli, int argc, char **argv)
 			continue;
 		if (name != NULL && (n == NULL || strcmp(n, name) != 0))
 			continue;
-		if ((c = contact_find(keyfile_state(cli->key), id, role)) == NULL)
+		c = contact_find(keyfile_state(cli->key), id, role);
+		if (c == NULL)
 			continue;
 		memcpy(c->key, key, sizeof(key));
 		c->verified = 1;

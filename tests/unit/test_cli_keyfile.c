@@ -320,12 +320,14 @@ check_golden_state(struct keyfile *k)
 		    memcmp(s->contacts[0].key, pk, 32) == 0);
 	CHECK_EQ_INT(s->n_msgs, 2);
 	if (s->n_msgs == 2) {
-		CHECK(s->msgs[0].case_id == 99 && s->msgs[0].ts == 1700000001 &&
-		    s->msgs[0].sent == 1 && strcmp(s->msgs[0].name, "me") == 0 &&
-		    s->msgs[0].len == 5 && strcmp(s->msgs[0].text, "hello") == 0);
-		CHECK(s->msgs[1].case_id == -3 && s->msgs[1].ts == -1 &&
-		    s->msgs[1].sent == 0 && strcmp(s->msgs[1].name, "Sam") == 0 &&
-		    s->msgs[1].len == 0 && s->msgs[1].text[0] == '\0');
+		const struct ks_msg *m = s->msgs;
+
+		CHECK(m[0].case_id == 99 && m[0].ts == 1700000001 &&
+		    m[0].sent == 1 && strcmp(m[0].name, "me") == 0 &&
+		    m[0].len == 5 && strcmp(m[0].text, "hello") == 0);
+		CHECK(m[1].case_id == -3 && m[1].ts == -1 && m[1].sent == 0 &&
+		    strcmp(m[1].name, "Sam") == 0 && m[1].len == 0 &&
+		    m[1].text[0] == '\0');
 	}
 	CHECK_EQ_INT(s->n_seen, 1);
 	memset(want, 0x60, 32);
