@@ -1,7 +1,11 @@
 /*
- * account.c: the commands about one's own account: keygen, login, redeem,
- * invite (admins) and profile (counsellors). Output is "key: value" lines
- * that scripts read.
+ * account.c: one's own account on the server (account.h): the login
+ * exchange (the server's challenge signed with the identity key, in a
+ * login or redeem frame) and the prekey upkeep that follows it, the
+ * profile options, and the commands keygen, login, redeem, invite
+ * (admins) and profile (counsellors), whose output is "key: value" lines
+ * that scripts read. It is the one place that signs a login, and it sees
+ * the transport only through conn.h's requests.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,9 +15,107 @@
 #include "proto/err.h"
 #include "proto/frame.h"
 #include "proto/ocrypto.h"
+#include "account.h"
 #include "cli.h"
 #include "conn.h"
+#include "e2e.h"
 #include "keyfile.h"
+#include "text.h"
+
+/* --- the login exchange --- */
+
+/*
+ * A login or redeem frame of type: the identity key, and its signature of
+ * the server's key and the nonce of its latest challenge. NULL on OOM.
+ */
+static json_t *
+signed_frame(struct cli *cli, const char *type)
+{
+	uint8_t sig[OFR_SIG_BYTES];
+	json_t *f = json_object();
+
+	if (f == NULL)
+		return NULL;
+	ocrypto_login_sign(sig, keyfile_sk(cli->key),
+	    conn_server_key(cli->conn), conn_nonce(cli->conn));
+	if (json_object_set_new(f, "type", json_string(type)) ||
+	    frame_set_bin(f, "key", keyfile_pk(cli->key), OFR_PK_BYTES) ||
+	    frame_set_bin(f, "sig", sig, sizeof(sig))) {
+		json_decref(f);
+		return NULL;
+	}
+	return f;
+}
+
+/* The prekey upkeep after a login or redeem (e2e_after_login): 0 or an
+ * error code (printed). */
+static int
+after_login(struct cli *cli)
+{
+	const char *what = "ping";
+	json_t *resp = NULL;
+	int rc;
+
+	if ((rc = e2e_after_login(cli, &resp, &what)) != 0) {
+		if (rc == OFR_E_IO)
+			rc = cli_fail(rc, "cannot save %s: %s", cli->key_path,
+			    strerror(errno));
+		else
+			rc = cli_fail_request(cli, rc, resp, what);
+	}
+	json_decref(resp);
+	return rc;
+}
+
+int
+account_login(struct cli *cli)
+{
+	json_t *f, *resp = NULL;
+	int rc;
+
+	if ((rc = cli_load_key(cli)) != 0 || (rc = cli_connect(cli)) != 0)
+		return rc;
+	f = signed_frame(cli, "login");
+	if (f == NULL || json_object_set_new(f, "role", json_string(
+	    keyfile_role_name(keyfile_role(cli->key))))) {
+		json_decref(f);
+		rc = OFR_E_NOMEM;
+	} else {
+		rc = conn_request(cli->conn, f, &resp, cli->timeout_ms);
+	}
+	if (rc != 0) {
+		rc = cli_fail_request(cli, rc, resp, "login");
+		json_decref(resp);
+		return rc;
+	}
+	cli->account = json_incref(json_object_get(resp, "account"));
+	cli->created = json_is_true(json_object_get(resp, "created"));
+	json_decref(resp);
+	if (!json_is_object(cli->account))
+		return cli_fail(OFR_E_CONN, "login: the server sent no "
+		    "account");
+	return after_login(cli);
+}
+
+/* Redeems invite as a new account named name, logged in at once: 0 with
+ * *resp the redeem.ok, or as conn_request (*resp the error frame or
+ * NULL). */
+static int
+redeem(struct cli *cli, const char *invite, const char *name, json_t **resp)
+{
+	json_t *f = signed_frame(cli, "redeem");
+
+	*resp = NULL;
+	if (f == NULL ||
+	    json_object_set_new(f, "invite", json_string(invite)) ||
+	    json_object_set_new(f, "name", json_string(name))) {
+		json_decref(f);
+		return OFR_E_NOMEM;
+	}
+	return conn_request(cli->conn, f, resp, cli->timeout_ms);
+}
+
+/* --- commands --- */
 
 int
 cmd_keygen(struct cli *cli, int argc, char **argv)
@@ -29,7 +131,7 @@ cmd_keygen(struct cli *cli, int argc, char **argv)
 
 	if ((rc = cli_parse(cli, argc, argv, opts, NULL, 0, &npos)) != 0)
 		return rc;
-	if ((kdf = keyfile_kdf_parse(kdf_name)) < 0)
+	if (keyfile_kdf_parse(kdf_name, &kdf) != 0)
 		return cli_usage("--kdf is interactive, moderate or min");
 	if ((rc = cli_new_passphrase(cli, &pass, &len)) != 0)
 		return rc;
@@ -49,7 +151,7 @@ cmd_keygen(struct cli *cli, int argc, char **argv)
 		return cli_fail(rc, "cannot make a key");
 	b64_encode(b64, sizeof(b64), keyfile_pk(cli->key), OFR_PK_BYTES);
 	printf("key: %s\n", b64);
-	return EXIT_OK;
+	return 0;
 }
 
 static void
@@ -70,16 +172,16 @@ cmd_login(struct cli *cli, int argc, char **argv)
 	int npos, rc;
 
 	if ((rc = cli_parse(cli, argc, argv, NULL, NULL, 0, &npos)) != 0 ||
-	    (rc = cli_login(cli)) != 0)
+	    (rc = account_login(cli)) != 0)
 		return rc;
 	print_account(cli->account);
 	/* "created" is in the login.ok frame, not the account */
 	printf("created: %s\n", cli->created ? "yes" : "no");
-	return EXIT_OK;
+	return 0;
 }
 
 int
-cli_name_ok(const char *name)
+account_name_ok(const char *name)
 {
 	size_t n = strlen(name);
 
@@ -91,16 +193,17 @@ cli_name_ok(const char *name)
 	return 1;
 }
 
-/* Splits "0:9-17,1:9-17" into [[0,9,17],[1,9,17]]; "" gives []. NULL
- * (printed) when bad. */
-static json_t *
-hours_list(const char *s)
+/* Splits "0:9-17,1:9-17" into *list, [[0,9,17],[1,9,17]] ("" gives []).
+ * 0, or OFR_E_USAGE (printed) when bad, OFR_E_NOMEM. */
+static int
+hours_list(const char *s, json_t **list)
 {
 	json_t *arr = json_array();
 	const char *p = s;
 
+	*list = NULL;
 	if (arr == NULL)
-		return NULL;
+		return cli_fail(OFR_E_NOMEM, "--hours");
 	while (*p != '\0') {
 		char *end;
 		long day, from, to;
@@ -118,10 +221,10 @@ hours_list(const char *s)
 		if (end == p || (*end != ',' && *end != '\0') || to < 1 ||
 		    to > 24 || from >= to || errno != 0)
 			goto bad;
-		if (json_array_size(arr) >= CLI_HOURS_MAX) {
-			cli_usage("--hours: at most %d ranges", CLI_HOURS_MAX);
+		if (json_array_size(arr) >= ACCOUNT_HOURS_MAX) {
 			json_decref(arr);
-			return NULL;
+			return cli_usage("--hours: at most %d ranges",
+			    ACCOUNT_HOURS_MAX);
 		}
 		json_array_append_new(arr, json_pack("[iii]", (int)day,
 		    (int)from, (int)to));
@@ -129,12 +232,12 @@ hours_list(const char *s)
 		if (*p == ',' && *++p == '\0')
 			goto bad;
 	}
-	return arr;
+	*list = arr;
+	return 0;
 bad:
-	cli_usage("--hours is DAY:FROM-TO[,...] in UTC (day 0 = Monday, "
-	    "0..6; hours FROM 0..23 < TO 1..24), or \"\": %s", s);
 	json_decref(arr);
-	return NULL;
+	return cli_usage("--hours is DAY:FROM-TO[,...] in UTC (day 0 = Monday, "
+	    "0..6; hours FROM 0..23 < TO 1..24), or \"\": %s", s);
 }
 
 /* s when it is one of the NULL-ended names, else NULL. */
@@ -156,26 +259,28 @@ static const char *const presences[] = { "online", "away", "offline",
     NULL };
 
 int
-cli_profile_fields(json_t *req, const struct cli_profile *p)
+account_profile_fields(json_t *req, const struct account_profile *p)
 {
 	json_t *list;
 	char *end;
 	long cap;
+	int rc;
 
 	if (p->name != NULL) {
-		if (!cli_name_ok(p->name))
+		if (!account_name_ok(p->name))
 			return cli_usage("a name is 1..%d bytes of UTF-8 "
 			    "without control characters", OFR_NAME_MAX);
 		json_object_set_new(req, "name", json_string(p->name));
 	}
 	if (p->languages != NULL) {
-		if ((list = cli_token_list(p->languages, "languages")) == NULL)
-			return EXIT_USAGE;
+		if ((rc = cli_token_list(p->languages, "languages",
+		    &list)) != 0)
+			return rc;
 		json_object_set_new(req, "languages", list);
 	}
 	if (p->topics != NULL) {
-		if ((list = cli_token_list(p->topics, "topics")) == NULL)
-			return EXIT_USAGE;
+		if ((rc = cli_token_list(p->topics, "topics", &list)) != 0)
+			return rc;
 		json_object_set_new(req, "topics", list);
 	}
 	if (p->capacity != NULL) {
@@ -213,8 +318,8 @@ cli_profile_fields(json_t *req, const struct cli_profile *p)
 		    json_string(p->background));
 	}
 	if (p->formats != NULL) {
-		if ((list = cli_token_list(p->formats, "formats")) == NULL)
-			return EXIT_USAGE;
+		if ((rc = cli_token_list(p->formats, "formats", &list)) != 0)
+			return rc;
 		for (size_t i = 0; i < json_array_size(list); i++) {
 			if (one_of(json_string_value(json_array_get(list, i)),
 			    formats) == NULL) {
@@ -238,8 +343,8 @@ cli_profile_fields(json_t *req, const struct cli_profile *p)
 		    json_string(p->presence));
 	}
 	if (p->hours != NULL) {
-		if ((list = hours_list(p->hours)) == NULL)
-			return EXIT_USAGE;
+		if ((rc = hours_list(p->hours, &list)) != 0)
+			return rc;
 		json_object_set_new(req, "hours", list);
 	}
 	return 0;
@@ -268,7 +373,7 @@ put_str_line(const char *key, json_t *v)
 }
 
 int
-cli_print_profile(json_t *resp, const char *type)
+account_print_profile(json_t *resp, const char *type)
 {
 	json_t *p = json_object_get(resp, "profile"), *r;
 	const char *key = json_string_value(json_object_get(resp, "key"));
@@ -310,16 +415,16 @@ cli_print_profile(json_t *resp, const char *type)
 	    (long long)json_integer_value(json_object_get(p, "open")),
 	    json_is_true(json_object_get(p, "certified")) ? "yes" : "no",
 	    json_is_true(json_object_get(p, "disabled")) ? "yes" : "no");
-	return EXIT_OK;
+	return 0;
 }
 
 int
 cmd_redeem(struct cli *cli, int argc, char **argv)
 {
 	const char *capacity = NULL, *role_name;
-	struct cli_profile pf = { 0 };
+	struct account_profile pf = { 0 };
 	const struct cli_opt opts[] = {
-		CLI_PROFILE_OPTS(pf),
+		ACCOUNT_PROFILE_OPTS(pf),
 		{ "--capacity", &capacity, NULL },
 		{ NULL, NULL, NULL }
 	};
@@ -331,7 +436,7 @@ cmd_redeem(struct cli *cli, int argc, char **argv)
 	if ((rc = cli_parse(cli, argc, argv, opts, pos, 1, &npos)) != 0)
 		return rc;
 	if (capacity != NULL)
-		return cli_usage(CLI_CAPACITY_IS_ADMINS);
+		return cli_usage(ACCOUNT_CAPACITY_IS_ADMINS);
 	if (npos != 1 || pf.name == NULL)
 		return cli_usage("redeem TOKEN --name NAME");
 	if (ocrypto_invite_decode(token, pos[0]) != 0)
@@ -340,7 +445,7 @@ cmd_redeem(struct cli *cli, int argc, char **argv)
 	if ((profile = json_object()) == NULL)
 		return cli_fail(OFR_E_NOMEM, "redeem");
 	json_object_set_new(profile, "type", json_string("profile.set"));
-	if ((rc = cli_profile_fields(profile, &pf)) != 0) {
+	if ((rc = account_profile_fields(profile, &pf)) != 0) {
 		json_decref(profile);
 		return rc;
 	}
@@ -349,8 +454,7 @@ cmd_redeem(struct cli *cli, int argc, char **argv)
 		json_decref(profile);
 		return rc;
 	}
-	rc = conn_redeem(cli->conn, keyfile_sk(cli->key), pos[0], pf.name, &resp,
-	    cli->timeout_ms);
+	rc = redeem(cli, pos[0], pf.name, &resp);
 	if (rc != 0) {
 		json_decref(profile);
 		rc = cli_fail_request(cli, rc, resp, "redeem");
@@ -359,7 +463,7 @@ cmd_redeem(struct cli *cli, int argc, char **argv)
 	}
 	account = json_object_get(resp, "account");
 	role_name = json_string_value(json_object_get(account, "role"));
-	if (role_name == NULL || (role = keyfile_role_parse(role_name)) < 0) {
+	if (role_name == NULL || keyfile_role_parse(role_name, &role) != 0) {
 		json_decref(profile);
 		json_decref(resp);
 		return cli_fail(OFR_E_CONN, "redeem: the server sent no role");
@@ -375,24 +479,24 @@ cmd_redeem(struct cli *cli, int argc, char **argv)
 	print_account(account);
 	fflush(stdout);
 	json_decref(resp);
-	if ((rc = cli_after_login(cli)) != 0) {	/* the first prekeys */
+	if ((rc = after_login(cli)) != 0) {	/* the first prekeys */
 		json_decref(profile);
 		return rc;
 	}
 	if (json_object_size(profile) <= 1) {
 		json_decref(profile);
-		return EXIT_OK;
+		return 0;
 	}
 	if (role != KEY_ROLE_COUNSELLOR) {
 		json_decref(profile);
 		fprintf(stderr, "offramp: profile options ignored: the account "
 		    "is not a counsellor\n");
-		return EXIT_OK;
+		return 0;
 	}
 	if ((rc = cli_request(cli, profile, &resp)) != 0)
 		return rc;
 	json_decref(resp);
-	return EXIT_OK;
+	return 0;
 }
 
 int
@@ -419,13 +523,13 @@ cmd_invite(struct cli *cli, int argc, char **argv)
 	json_object_set_new(req, "type", json_string("invite.create"));
 	json_object_set_new(req, "role", json_string(role));
 	if (ttl != NULL) {
-		if ((secs = cli_parse_id(ttl)) < 0) {
+		if (cli_parse_id(ttl, &secs) != 0) {
 			json_decref(req);
 			return cli_usage("--ttl is a number of seconds");
 		}
 		json_object_set_new(req, "ttl", json_integer(secs));
 	}
-	if ((rc = cli_login(cli)) != 0) {
+	if ((rc = account_login(cli)) != 0) {
 		json_decref(req);
 		return rc;
 	}
@@ -439,16 +543,16 @@ cmd_invite(struct cli *cli, int argc, char **argv)
 	}
 	printf("%s\n", token);
 	json_decref(resp);
-	return EXIT_OK;
+	return 0;
 }
 
 int
 cmd_profile(struct cli *cli, int argc, char **argv)
 {
 	const char *capacity = NULL;
-	struct cli_profile pf = { 0 };
+	struct account_profile pf = { 0 };
 	const struct cli_opt opts[] = {
-		CLI_PROFILE_OPTS(pf),
+		ACCOUNT_PROFILE_OPTS(pf),
 		{ "--capacity", &capacity, NULL },
 		{ NULL, NULL, NULL }
 	};
@@ -458,28 +562,28 @@ cmd_profile(struct cli *cli, int argc, char **argv)
 	if ((rc = cli_parse(cli, argc, argv, opts, NULL, 0, &npos)) != 0)
 		return rc;
 	if (capacity != NULL)
-		return cli_usage(CLI_CAPACITY_IS_ADMINS);
+		return cli_usage(ACCOUNT_CAPACITY_IS_ADMINS);
 	if ((req = json_object()) == NULL)
 		return cli_fail(OFR_E_NOMEM, "profile");
 	json_object_set_new(req, "type", json_string("profile.set"));
-	return cli_send_profile(cli, req, &pf, "profile.set");
+	return account_send_profile(cli, req, &pf, "profile.set");
 }
 
 int
-cli_send_profile(struct cli *cli, json_t *req, const struct cli_profile *p,
-    const char *type)
+account_send_profile(struct cli *cli, json_t *req,
+    const struct account_profile *p, const char *type)
 {
 	json_t *resp = NULL;
 	int rc;
 
-	if ((rc = cli_profile_fields(req, p)) != 0 ||
-	    (rc = cli_login(cli)) != 0) {
+	if ((rc = account_profile_fields(req, p)) != 0 ||
+	    (rc = account_login(cli)) != 0) {
 		json_decref(req);
 		return rc;
 	}
 	if ((rc = cli_request(cli, req, &resp)) != 0)
 		return rc;
-	rc = cli_print_profile(resp, type);
+	rc = account_print_profile(resp, type);
 	json_decref(resp);
 	return rc;
 }

@@ -2,8 +2,9 @@
  * caseload.c: what a counsellor does with its cases from the command line:
  * the queue of waiting cases it could take, take, pause, resume, reopen,
  * and case notes. A note is encrypted by the counsellor to itself, with a
- * key derived from its identity secret key: the server only ever stores
- * ciphertext, and nobody else can read it.
+ * key derived from its identity secret key: it never leaves in the clear
+ * and its key never leaves at all, so the server only ever stores
+ * ciphertext and nobody else can read it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,9 +14,11 @@
 
 #include "proto/err.h"
 #include "proto/frame.h"
+#include "account.h"
 #include "cli.h"
-#include "conn.h"
 #include "keyfile.h"
+#include "text.h"
+#include "trust.h"
 
 /* The context of the note key: BLAKE2b keyed with the identity secret
  * key, over this string. Changing it makes every stored note unreadable. */
@@ -36,9 +39,9 @@ move_case(struct cli *cli, int argc, char **argv, const char *type,
 	size_t i;
 	int rc;
 
-	if ((id = cli_one_case(cli, argc, argv, usage, &rc)) < 0)
+	if ((rc = cli_one_case(cli, argc, argv, usage, &id)) != 0)
 		return rc;
-	if ((rc = cli_login(cli)) != 0 ||
+	if ((rc = account_login(cli)) != 0 ||
 	    (rc = cli_ask(cli, type, id, &resp)) != 0)
 		return rc;
 	kase = json_object_get(resp, "case");
@@ -55,9 +58,9 @@ move_case(struct cli *cli, int argc, char **argv, const char *type,
 			fputc('\n', stdout);
 		}
 	}
-	(void)e2e_check_case(cli, kase);	/* records the client's key */
+	(void)trust_check_case(cli, kase);	/* records the client's key */
 	json_decref(resp);
-	return EXIT_OK;
+	return 0;
 }
 
 int
@@ -92,7 +95,7 @@ cmd_queue(struct cli *cli, int argc, char **argv)
 	int npos, rc;
 
 	if ((rc = cli_parse(cli, argc, argv, NULL, NULL, 0, &npos)) != 0 ||
-	    (rc = cli_login(cli)) != 0)
+	    (rc = account_login(cli)) != 0)
 		return rc;
 	if ((rc = cli_ask(cli, "case.queue", 0, &resp)) != 0)
 		return rc;
@@ -113,7 +116,7 @@ cmd_queue(struct cli *cli, int argc, char **argv)
 		    json_object_get(c, "waiting")));
 	}
 	json_decref(resp);
-	return EXIT_OK;
+	return 0;
 }
 
 /* The note key of this identity (crypto_secretbox_KEYBYTES). */
@@ -145,7 +148,7 @@ cmd_note(struct cli *cli, int argc, char **argv)
 
 	if ((rc = cli_parse(cli, argc, argv, NULL, pos, 512, &npos)) != 0)
 		return rc;
-	if (npos < 2 || (id = cli_parse_id(pos[0])) < 0)
+	if (npos < 2 || cli_parse_id(pos[0], &id) != 0)
 		return cli_usage("note CASE TEXT...");
 	for (int i = 1; i < npos; i++)
 		len += strlen(pos[i]) + 1;
@@ -175,7 +178,7 @@ cmd_note(struct cli *cli, int argc, char **argv)
 		rc = cli_usage("a note is UTF-8 text");
 		goto out;
 	}
-	if ((rc = cli_login(cli)) != 0)
+	if ((rc = account_login(cli)) != 0)
 		goto out;
 	note_key(cli, key);
 	randombytes_buf(ct, crypto_secretbox_NONCEBYTES);
@@ -183,11 +186,8 @@ cmd_note(struct cli *cli, int argc, char **argv)
 	    ct, key);
 	sodium_memzero(key, sizeof(key));
 	b64_encode(b64, OFR_B64_LEN(ctlen), ct, ctlen);
-	if ((req = json_object()) == NULL) {
-		rc = cli_fail(OFR_E_NOMEM, "note.add");
+	if ((rc = cli_new_request("note.add", &req)) != 0)
 		goto out;
-	}
-	json_object_set_new(req, "type", json_string("note.add"));
 	json_object_set_new(req, "case", json_integer(id));
 	json_object_set_new(req, "ct", json_string(b64));
 	if ((rc = cli_request(cli, req, &resp)) != 0)
@@ -202,8 +202,9 @@ out:
 	return rc;
 }
 
-/* Decrypts one note of case id and prints "<time> <text>". 0, or -1 when
- * it does not open (or belongs to another case). */
+/* Decrypts one note of case id and prints "<time> <text>". 0, or
+ * OFR_E_CRYPTO (not printed) when it does not open (or belongs to another
+ * case). */
 static int
 print_note(const uint8_t key[crypto_secretbox_KEYBYTES], int64_t id,
     json_t *n)
@@ -211,7 +212,7 @@ print_note(const uint8_t key[crypto_secretbox_KEYBYTES], int64_t id,
 	const char *s = json_string_value(json_object_get(n, "ct"));
 	uint8_t *ct = NULL, *plain = NULL, want[NOTE_CASE_BYTES];
 	size_t ctlen, plen;
-	int rc = -1;
+	int rc = OFR_E_CRYPTO;
 
 	if (s == NULL || (ct = malloc(OFR_CT_MAX)) == NULL)
 		goto out;
@@ -226,7 +227,7 @@ print_note(const uint8_t key[crypto_secretbox_KEYBYTES], int64_t id,
 	put_case_id(want, id);
 	if (memcmp(plain, want, NOTE_CASE_BYTES) != 0)
 		goto out;
-	cli_put_time(stdout, json_integer_value(json_object_get(n, "ts")));
+	text_put_time(stdout, json_integer_value(json_object_get(n, "ts")));
 	fputc(' ', stdout);
 	text_put(stdout, (char *)plain + NOTE_CASE_BYTES,
 	    plen - NOTE_CASE_BYTES);
@@ -248,9 +249,9 @@ cmd_notes(struct cli *cli, int argc, char **argv)
 	size_t i;
 	int rc, bad = 0;
 
-	if ((id = cli_one_case(cli, argc, argv, "notes CASE", &rc)) < 0)
+	if ((rc = cli_one_case(cli, argc, argv, "notes CASE", &id)) != 0)
 		return rc;
-	if ((rc = cli_login(cli)) != 0 ||
+	if ((rc = account_login(cli)) != 0 ||
 	    (rc = cli_ask(cli, "note.list", id, &resp)) != 0)
 		return rc;
 	note_key(cli, key);
@@ -262,5 +263,5 @@ cmd_notes(struct cli *cli, int argc, char **argv)
 	if (bad > 0)
 		return cli_fail(OFR_E_CRYPTO, "%d note(s) of case %lld do not "
 		    "decrypt with this key", bad, (long long)id);
-	return EXIT_OK;
+	return 0;
 }

@@ -1,28 +1,31 @@
 /*
- * cases.c: the commands about cases (request, reassign, cases, close),
- * the programme list clients choose from, and the look-ups of case
- * objects that the message commands share.
+ * cases.c: the case objects the server sends (cases.h): the list of one's
+ * cases, a case in it, its participants' keys, roles and names; and the
+ * commands about cases (request, reassign, cases, close) and the
+ * programme list clients choose from. It reads case objects and never
+ * changes them; whether their keys are to be trusted is trust.c's to say.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "proto/err.h"
 #include "proto/frame.h"
+#include "account.h"
+#include "cases.h"
 #include "cli.h"
-#include "conn.h"
 #include "keyfile.h"
+#include "text.h"
+#include "trust.h"
 
 int
-cli_case_list(struct cli *cli, json_t **cases)
+cases_list(struct cli *cli, json_t **cases)
 {
-	json_t *req = json_object(), *resp = NULL;
+	json_t *req, *resp = NULL;
 	int rc;
 
 	*cases = NULL;
-	if (req == NULL)
-		return cli_fail(OFR_E_NOMEM, "case.list");
-	json_object_set_new(req, "type", json_string("case.list"));
-	if ((rc = cli_request(cli, req, &resp)) != 0)
+	if ((rc = cli_new_request("case.list", &req)) != 0 ||
+	    (rc = cli_request(cli, req, &resp)) != 0)
 		return rc;
 	*cases = json_incref(json_object_get(resp, "cases"));
 	json_decref(resp);
@@ -36,7 +39,7 @@ cli_case_list(struct cli *cli, json_t **cases)
 }
 
 json_t *
-cli_case_find(json_t *cases, int64_t id)
+cases_find(json_t *cases, int64_t id)
 {
 	json_t *c;
 	size_t i;
@@ -50,8 +53,47 @@ cli_case_find(json_t *cases, int64_t id)
 	return NULL;
 }
 
+int
+cases_participant_role(json_t *p, int *role)
+{
+	const char *r = json_string_value(json_object_get(p, "role"));
+
+	if (r == NULL)
+		return OFR_E_BAD_FIELD;
+	return keyfile_role_parse(r, role);
+}
+
+int
+cases_is_counsellor(json_t *p)
+{
+	int role;
+
+	return cases_participant_role(p, &role) == 0 &&
+	    role == KEY_ROLE_COUNSELLOR;
+}
+
+int
+cases_participant_key(json_t *p, uint8_t key[OFR_PK_BYTES])
+{
+	const char *k = json_string_value(json_object_get(p, "key"));
+	size_t n;
+
+	if (k == NULL || b64_decode(key, OFR_PK_BYTES, &n, k, strlen(k)) != 0 ||
+	    n != OFR_PK_BYTES)
+		return OFR_E_BAD_FIELD;
+	return 0;
+}
+
 const char *
-cli_participant_name(json_t *kase, const char *key)
+cases_participant_name(json_t *p)
+{
+	const char *n = json_string_value(json_object_get(p, "name"));
+
+	return n != NULL ? n : "?";
+}
+
+const char *
+cases_key_name(json_t *kase, const char *key)
 {
 	json_t *p;
 	size_t i;
@@ -81,24 +123,6 @@ name_with_role(json_t *kase, const char *role)
 			return json_string_value(json_object_get(p, "name"));
 	}
 	return NULL;
-}
-
-/* Records the keys of kase's participants and checks every counsellor's
- * certificate. 0 or an exit status (printed). */
-static int
-check_counsellors(struct cli *cli, json_t *kase)
-{
-	json_t *p;
-	size_t i;
-	int rc;
-
-	(void)e2e_check_case(cli, kase);
-	json_array_foreach(json_object_get(kase, "participants"), i, p) {
-		if (e2e_participant_role(p) == 1 &&
-		    (rc = e2e_check_counsellor(cli, p)) != 0)
-			return rc;
-	}
-	return 0;
 }
 
 /* Prints a "key: a,b" line of preference names ("age_band" as
@@ -157,7 +181,7 @@ print_client_case(struct cli *cli, json_t *kase)
 	fflush(stdout);
 	/* the counsellor's key must be certified by the pinned programme
 	 * key before anything is said */
-	return check_counsellors(cli, kase);
+	return trust_check_counsellors(cli, kase);
 }
 
 static const char *const age_bands[] = { "18-29", "30-44", "45-59",
@@ -206,7 +230,7 @@ cmd_request(struct cli *cli, int argc, char **argv)
 		    "of a-z, 0-9, -)");
 	if (topic != NULL && !frame_is_token(topic))
 		return cli_usage("bad --topic %s", topic);
-	if (programme != NULL && (prog = cli_parse_id(programme)) < 0)
+	if (programme != NULL && cli_parse_id(programme, &prog) != 0)
 		return cli_usage("--programme is a programme id (see offramp "
 		    "programmes)");
 	if (gender != NULL && !frame_is_token(gender))
@@ -223,11 +247,10 @@ cmd_request(struct cli *cli, int argc, char **argv)
 		    "phone-video");
 	if (urgency != NULL && !is_one_of(urgency, urgencies))
 		return cli_usage("--urgency is low, normal or high");
-	if ((rc = cli_login(cli)) != 0)
+	if ((rc = account_login(cli)) != 0)
 		return rc;
-	if ((req = json_object()) == NULL)
-		return cli_fail(OFR_E_NOMEM, "case.request");
-	json_object_set_new(req, "type", json_string("case.request"));
+	if ((rc = cli_new_request("case.request", &req)) != 0)
+		return rc;
 	json_object_set_new(req, "language", json_string(language));
 	if (topic != NULL)
 		json_object_set_new(req, "topic", json_string(topic));
@@ -260,14 +283,14 @@ cmd_reassign(struct cli *cli, int argc, char **argv)
 	int64_t id;
 	int rc;
 
-	if ((id = cli_one_case(cli, argc, argv, "reassign CASE", &rc)) < 0)
+	if ((rc = cli_one_case(cli, argc, argv, "reassign CASE", &id)) != 0)
 		return rc;
-	if ((rc = cli_login(cli)) != 0)
+	if ((rc = account_login(cli)) != 0)
 		return rc;
 	if ((rc = cli_ask(cli, "case.reassign", id, &resp)) != 0)
 		return rc;
 	/* A new counsellor is what was asked for: not a changed key. */
-	e2e_forget_role(cli, id, KEY_ROLE_COUNSELLOR);
+	trust_forget_role(cli, id, KEY_ROLE_COUNSELLOR);
 	rc = print_client_case(cli, json_object_get(resp, "case"));
 	json_decref(resp);
 	return rc;
@@ -281,7 +304,7 @@ cmd_programmes(struct cli *cli, int argc, char **argv)
 	int npos, rc;
 
 	if ((rc = cli_parse(cli, argc, argv, NULL, NULL, 0, &npos)) != 0 ||
-	    (rc = cli_login(cli)) != 0)
+	    (rc = account_login(cli)) != 0)
 		return rc;
 	if ((rc = cli_ask(cli, "programme.list", 0, &resp)) != 0)
 		return rc;
@@ -304,7 +327,7 @@ cmd_programmes(struct cli *cli, int argc, char **argv)
 		fputc('\n', stdout);
 	}
 	json_decref(resp);
-	return EXIT_OK;
+	return 0;
 }
 
 int
@@ -315,10 +338,10 @@ cmd_cases(struct cli *cli, int argc, char **argv)
 	int npos, rc;
 
 	if ((rc = cli_parse(cli, argc, argv, NULL, NULL, 0, &npos)) != 0 ||
-	    (rc = cli_login(cli)) != 0 || (rc = cli_case_list(cli, &cases)))
+	    (rc = account_login(cli)) != 0 || (rc = cases_list(cli, &cases)))
 		return rc;
 	json_array_foreach(cases, i, c)
-		(void)e2e_check_case(cli, c);	/* warns of changed keys */
+		(void)trust_check_case(cli, c);	/* warns */
 	json_array_foreach(cases, i, c) {
 		const char *topic = json_string_value(json_object_get(c,
 		    "topic"));
@@ -343,13 +366,13 @@ cmd_cases(struct cli *cli, int argc, char **argv)
 		if (json_is_integer(json_object_get(c, "unread"))) {
 			printf(" unread=%lld updated=", (long long)
 			    json_integer_value(json_object_get(c, "unread")));
-			cli_put_time(stdout, json_integer_value(
+			text_put_time(stdout, json_integer_value(
 			    json_object_get(c, "updated")));
 		}
 		fputc('\n', stdout);
 	}
 	json_decref(cases);
-	return EXIT_OK;
+	return 0;
 }
 
 int
@@ -359,9 +382,9 @@ cmd_close(struct cli *cli, int argc, char **argv)
 	int64_t id;
 	int rc;
 
-	if ((id = cli_one_case(cli, argc, argv, "close CASE", &rc)) < 0)
+	if ((rc = cli_one_case(cli, argc, argv, "close CASE", &id)) != 0)
 		return rc;
-	if ((rc = cli_login(cli)) != 0)
+	if ((rc = account_login(cli)) != 0)
 		return rc;
 	if ((rc = cli_ask(cli, "case.close", id, &resp)) != 0)
 		return rc;
@@ -372,5 +395,5 @@ cmd_close(struct cli *cli, int argc, char **argv)
 	    json_object_get(kase, "status")) : "closed");
 	fputc('\n', stdout);
 	json_decref(resp);
-	return EXIT_OK;
+	return 0;
 }

@@ -1,7 +1,8 @@
 /*
- * cli.c: what the commands share (cli.h): option parsing, error reports
- * and exit statuses, the key file, the connection and login, and the
- * printing of untrusted text. It never prints a secret.
+ * cli.c: what every command shares (cli.h): option parsing, error
+ * reports, loading, locking and saving the key file, the connection and
+ * requests. It knows no command, no frame type but the ones it is given,
+ * and no exit status (main.c has them); it never prints a secret.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -9,9 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-#include <sodium.h>
 
 #include "proto/err.h"
 #include "proto/frame.h"
@@ -19,13 +17,14 @@
 #include "conn.h"
 #include "keyfile.h"
 #include "passphrase.h"
+#include "text.h"
 
 #define LOCK_WAIT_MS	5000	/* for another process to release the store */
 
 /* --- options --- */
 
 int
-cli_parse_secs(const char *s)
+cli_parse_secs(const char *s, int *ms)
 {
 	char *end;
 	double d;
@@ -34,30 +33,34 @@ cli_parse_secs(const char *s)
 	d = strtod(s, &end);
 	if (errno != 0 || end == s || *end != '\0' || !(d >= 0) ||
 	    d > 86400)
-		return -1;
-	return (int)(d * 1000 + 0.5);
+		return OFR_E_USAGE;
+	*ms = (int)(d * 1000 + 0.5);
+	return 0;
 }
 
-int64_t
-cli_parse_id(const char *s)
+int
+cli_parse_id(const char *s, int64_t *id)
 {
 	char *end;
 	long long v;
 
 	if (*s < '0' || *s > '9')
-		return -1;
+		return OFR_E_USAGE;
 	errno = 0;
 	v = strtoll(s, &end, 10);
 	if (errno != 0 || *end != '\0' || v < 1 || v > OFR_ID_MAX)
-		return -1;
-	return v;
+		return OFR_E_USAGE;
+	*id = v;
+	return 0;
 }
 
 int
-cli_global_opt(struct cli *cli, const char *name, const char *value)
+cli_global_opt(struct cli *cli, const char *name, const char *value,
+    int *taken)
 {
 	int ms;
 
+	*taken = 1;
 	if (strcmp(name, "--server") == 0)
 		cli->server = value;
 	else if (strcmp(name, "--ca") == 0)
@@ -69,14 +72,12 @@ cli_global_opt(struct cli *cli, const char *name, const char *value)
 	else if (strcmp(name, "--programme-key") == 0)
 		cli->programme_key = value;
 	else if (strcmp(name, "--timeout") == 0) {
-		if ((ms = cli_parse_secs(value)) <= 0) {
-			cli_usage("bad --timeout: %s", value);
-			return -1;
-		}
+		if (cli_parse_secs(value, &ms) != 0 || ms <= 0)
+			return cli_usage("bad --timeout: %s", value);
 		cli->timeout_ms = ms;
 	} else
-		return 0;
-	return 1;
+		*taken = 0;
+	return 0;
 }
 
 static int
@@ -117,7 +118,7 @@ cli_parse(struct cli *cli, int argc, char **argv, const struct cli_opt *opts,
 	char namebuf[64];
 	const char *name, *value;
 	const struct cli_opt *o;
-	int i, options = 1;
+	int i, options = 1, taken, rc;
 
 	*npos = 0;
 	for (i = 0; i < argc; i++) {
@@ -152,8 +153,9 @@ cli_parse(struct cli *cli, int argc, char **argv, const struct cli_opt *opts,
 			value = argv[++i];
 		}
 		if (o == NULL || o->name == NULL) {
-			if (cli_global_opt(cli, name, value) < 0)
-				return EXIT_USAGE;
+			if ((rc = cli_global_opt(cli, name, value,
+			    &taken)) != 0)
+				return rc;
 		} else {
 			*o->val = value;
 		}
@@ -162,16 +164,6 @@ cli_parse(struct cli *cli, int argc, char **argv, const struct cli_opt *opts,
 }
 
 /* --- errors --- */
-
-static int
-status_of(int err)
-{
-	if (err == OFR_E_USAGE)
-		return EXIT_USAGE;
-	if (err == OFR_E_TIMEOUT)
-		return EXIT_TIMEOUT;
-	return EXIT_ERR;
-}
 
 int
 cli_fail(int err, const char *fmt, ...)
@@ -183,7 +175,7 @@ cli_fail(int err, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	return status_of(err);
+	return err;
 }
 
 int
@@ -196,7 +188,7 @@ cli_usage(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputs(" (see offramp --help)\n", stderr);
-	return EXIT_USAGE;
+	return OFR_E_USAGE;
 }
 
 int
@@ -215,7 +207,8 @@ cli_fail_request(struct cli *cli, int rc, json_t *resp, const char *type)
 			text_puts(stderr, field);
 		}
 		fputc('\n', stderr);
-		return EXIT_ERR;
+		/* a code of this side only, never sent: the server failed */
+		return rc <= OFR_E_NOMEM ? OFR_E_INTERNAL : rc;
 	}
 	if (rc == OFR_E_TIMEOUT)
 		return cli_fail(rc, "no answer to %s within %d ms", type,
@@ -336,86 +329,37 @@ cli_disconnect(struct cli *cli)
 }
 
 int
-cli_login(struct cli *cli)
+cli_one_case(struct cli *cli, int argc, char **argv, const char *usage,
+    int64_t *id)
 {
-	json_t *resp = NULL;
-	int rc;
+	char *pos[1];
+	int npos, rc;
 
-	if ((rc = cli_load_key(cli)) != 0 || (rc = cli_connect(cli)) != 0)
+	if ((rc = cli_parse(cli, argc, argv, NULL, pos, 1, &npos)) != 0)
 		return rc;
-	rc = conn_login(cli->conn, keyfile_sk(cli->key),
-	    keyfile_role_name(keyfile_role(cli->key)), &resp,
-	    cli->timeout_ms);
-	if (rc != 0) {
-		rc = cli_fail_request(cli, rc, resp, "login");
-		json_decref(resp);
-		return rc;
-	}
-	cli->account = json_incref(json_object_get(resp, "account"));
-	cli->created = json_is_true(json_object_get(resp, "created"));
-	json_decref(resp);
-	if (!json_is_object(cli->account))
-		return cli_fail(OFR_E_CONN, "login: the server sent no "
-		    "account");
-	return cli_after_login(cli);
+	if (npos != 1 || cli_parse_id(pos[0], id) != 0)
+		return cli_usage("%s", usage);
+	return 0;
 }
 
 int
-cli_after_login(struct cli *cli)
+cli_new_request(const char *type, json_t **req)
 {
-	const char *what = "ping";
-	json_t *resp = NULL;
-	int rc;
-
-	if ((rc = e2e_after_login(cli, &resp, &what)) != 0) {
-		if (rc == OFR_E_IO)
-			rc = cli_fail(rc, "cannot save %s: %s", cli->key_path,
-			    strerror(errno));
-		else
-			rc = cli_fail_request(cli, rc, resp, what);
-	}
-	json_decref(resp);
-	return rc;
-}
-
-int64_t
-cli_one_case(struct cli *cli, int argc, char **argv, const char *usage,
-    int *rc)
-{
-	char *pos[1];
-	int64_t id;
-	int npos;
-
-	if ((*rc = cli_parse(cli, argc, argv, NULL, pos, 1, &npos)) != 0)
-		return -1;
-	if (npos != 1 || (id = cli_parse_id(pos[0])) < 0) {
-		*rc = cli_usage("%s", usage);
-		return -1;
-	}
-	return id;
-}
-
-json_t *
-cli_new_request(const char *type)
-{
-	json_t *req = json_object();
-
-	if (req == NULL) {
-		cli_fail(OFR_E_NOMEM, "%s", type);
-		return NULL;
-	}
-	json_object_set_new(req, "type", json_string(type));
-	return req;
+	if ((*req = json_object()) == NULL)
+		return cli_fail(OFR_E_NOMEM, "%s", type);
+	json_object_set_new(*req, "type", json_string(type));
+	return 0;
 }
 
 int
 cli_ask(struct cli *cli, const char *type, int64_t case_id, json_t **resp)
 {
-	json_t *req = cli_new_request(type);
+	json_t *req;
+	int rc;
 
 	*resp = NULL;
-	if (req == NULL)
-		return EXIT_ERR;
+	if ((rc = cli_new_request(type, &req)) != 0)
+		return rc;
 	if (case_id > 0)
 		json_object_set_new(req, "case", json_integer(case_id));
 	return cli_request(cli, req, resp);
@@ -438,178 +382,55 @@ cli_request(struct cli *cli, json_t *req, json_t **resp)
 	return rc;
 }
 
-/* --- time --- */
-
-void
-cli_put_time(FILE *f, int64_t t)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	char buf[32];
-
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, sizeof(buf), "%lld", (long long)t);
-	fputs(buf, f);
-}
-
-/* --- text --- */
-
-/* Decodes one UTF-8 sequence at s (n bytes left): its length, or 0 when
- * invalid; *cp gets the code point. */
-static size_t
-utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	size_t len;
-	uint32_t c, min;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if ((s[0] & 0xe0) == 0xc0) {
-		len = 2, c = s[0] & 0x1f, min = 0x80;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3, c = s[0] & 0x0f, min = 0x800;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		len = 4, c = s[0] & 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return len;
-}
+/* --- tokens --- */
 
 int
-text_utf8_ok(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	uint32_t cp;
-	size_t n;
-
-	while (len > 0) {
-		if ((n = utf8_next(p, len, &cp)) == 0)
-			return 0;
-		p += n;
-		len -= n;
-	}
-	return 1;
-}
-
-static int
-printable(uint32_t cp)
-{
-	if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0))
-		return 0;
-	/* bidi embeddings, overrides and isolates can disguise text */
-	if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
-		return 0;
-	return 1;
-}
-
-void
-text_put(FILE *f, const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	uint32_t cp;
-	size_t n;
-
-	while (len > 0) {
-		n = utf8_next(p, len, &cp);
-		if (n == 0) {
-			fputc('?', f);
-			n = 1;
-		} else if (cp == '\t' || cp == '\n' || cp == '\r') {
-			fputc(' ', f);
-		} else if (!printable(cp)) {
-			fputc('?', f);
-		} else {
-			fwrite(p, 1, n, f);
-		}
-		p += n;
-		len -= n;
-	}
-}
-
-void
-text_puts(FILE *f, const char *s)
-{
-	if (s == NULL)
-		s = "?";
-	text_put(f, s, strlen(s));
-}
-
-void
-text_put_list(FILE *f, json_t *arr, const char *sep)
-{
-	json_t *e;
-	size_t i;
-
-	json_array_foreach(arr, i, e) {
-		if (i > 0)
-			fputs(sep, f);
-		text_puts(f, json_string_value(e));
-	}
-}
-
-json_t *
-cli_token_list(const char *s, const char *what)
+cli_token_list(const char *s, const char *what, json_t **list)
 {
 	json_t *arr = json_array();
 	const char *p = s;
 
+	*list = NULL;
 	if (arr == NULL)
-		return NULL;
+		return cli_fail(OFR_E_NOMEM, "%s", what);
 	while (*s != '\0') {
 		char tok[OFR_TOKEN_MAX + 2];
 		size_t n = strcspn(p, ",");
 
 		if (n == 0 || n > OFR_TOKEN_MAX) {
-			cli_usage("bad %s: %s", what, s);
 			json_decref(arr);
-			return NULL;
+			return cli_usage("bad %s: %s", what, s);
 		}
 		memcpy(tok, p, n);
 		tok[n] = '\0';
 		if (!frame_is_token(tok)) {
-			cli_usage("bad %s %s: lowercase letters, digits and "
-			    "'-'", what, tok);
 			json_decref(arr);
-			return NULL;
+			return cli_usage("bad %s %s: lowercase letters, digits "
+			    "and '-'", what, tok);
 		}
 		for (size_t i = 0; i < json_array_size(arr); i++) {
 			if (strcmp(json_string_value(json_array_get(arr, i)),
 			    tok) == 0) {
-				cli_usage("%s %s given twice", what, tok);
 				json_decref(arr);
-				return NULL;
+				return cli_usage("%s %s given twice", what,
+				    tok);
 			}
 		}
 		if (json_array_append_new(arr, json_string(tok)) != 0 ||
 		    json_array_size(arr) > OFR_LIST_MAX) {
-			cli_usage("too many %s (at most %d)", what,
-			    OFR_LIST_MAX);
 			json_decref(arr);
-			return NULL;
+			return cli_usage("too many %s (at most %d)", what,
+			    OFR_LIST_MAX);
 		}
 		p += n;
 		if (*p == '\0')
 			break;
 		p++;
 		if (*p == '\0') {
-			cli_usage("bad %s: %s", what, s);
 			json_decref(arr);
-			return NULL;
+			return cli_usage("bad %s: %s", what, s);
 		}
 	}
-	return arr;
+	*list = arr;
+	return 0;
 }

@@ -1,29 +1,28 @@
 /*
- * cli.h: what the commands of the CLI share: the global options, the key
- * file and passphrase, the connection and login, option parsing, error
- * reporting with the exit statuses of the CLI, and safe printing of text
- * that came from other people.
+ * cli.h: what every command of the CLI shares (cli.c): the global
+ * options, option parsing, error reports, the key file and passphrase,
+ * the connection, and requests; and the table of commands.
  *
- * Exit statuses: 0 ok; 1 error; 2 usage error; 3 timeout waiting for
- * something expected. Errors are printed to stderr as
- * "offramp: <code>: <detail>".
+ * One return convention, everywhere in the CLI: a function that can fail
+ * returns 0 or a negative code of proto/err.h, and hands its results out
+ * through pointers. Where it prints its failure (its contract says so),
+ * it returns the code it printed, as "offramp: <code>: <detail>" on
+ * stderr. Commands return the same way, and main() alone turns a code
+ * into the exit status: 0 ok; 2 for OFR_E_USAGE; 3 for OFR_E_TIMEOUT
+ * (waiting for something expected); 1 for any other. What cannot fail
+ * returns its value: accessors, predicates (1 or 0), look-ups (a pointer,
+ * or NULL for none), and constructors of a JSON object (NULL only when
+ * out of memory, as jansson's own).
  */
 #ifndef OFFRAMP_CLI_CLI_H
 #define OFFRAMP_CLI_CLI_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include <jansson.h>
 
-#include "proto/ocrypto.h"
 #include "proto/pad.h"
-
-#define EXIT_OK		0
-#define EXIT_ERR	1
-#define EXIT_USAGE	2
-#define EXIT_TIMEOUT	3
 
 /* The longest message text: the longest padded plaintext (pad.h), whose
  * ratchet message still fits OFR_CT_MAX. */
@@ -45,24 +44,28 @@ struct cli {
 	int lock_fd;		/* the store's lock, or -1 */
 	int dirty;		/* the store changed since it was saved */
 	struct conn *conn;	/* after cli_connect */
-	json_t *account;	/* after cli_login: the "account" object */
-	int created;		/* after cli_login: the account is new */
+	json_t *account;	/* after account_login: "account" of login.ok */
+	int created;		/* after account_login: a new account */
 };
 
-/* A command: returns an exit status. */
+/* A command, given the words after its name: 0 or an error code
+ * (printed). */
 typedef int cli_cmd(struct cli *cli, int argc, char **argv);
 
+/* The commands, by the file that has them. */
 cli_cmd cmd_keygen, cmd_login, cmd_redeem, cmd_invite, cmd_profile;
-cli_cmd cmd_request, cmd_cases, cmd_close;
-cli_cmd cmd_send, cmd_recv, cmd_chat;
-cli_cmd cmd_raw;
-cli_cmd cmd_programme_key, cmd_certify, cmd_safety, cmd_verify;
-cli_cmd cmd_history, cmd_bundle;
-cli_cmd cmd_reassign, cmd_programmes;
+							/* account.c */
+cli_cmd cmd_request, cmd_reassign, cmd_cases, cmd_close, cmd_programmes;
+							/* cases.c */
 cli_cmd cmd_queue, cmd_take, cmd_pause, cmd_resume, cmd_reopen;
-cli_cmd cmd_note, cmd_notes;
+cli_cmd cmd_note, cmd_notes;				/* caseload.c */
+cli_cmd cmd_send, cmd_recv, cmd_chat, cmd_history;	/* messages.c */
+cli_cmd cmd_programme_key, cmd_certify, cmd_safety, cmd_verify;
+							/* trust.c */
+cli_cmd cmd_bundle;					/* e2e.c */
 cli_cmd cmd_counsellors, cmd_counsellor_update, cmd_disable, cmd_enable;
-cli_cmd cmd_stats, cmd_audit, cmd_programme_set;
+cli_cmd cmd_stats, cmd_audit, cmd_programme_set;	/* pool.c */
+cli_cmd cmd_raw;					/* raw.c */
 
 /* --- options --- */
 
@@ -78,201 +81,82 @@ struct cli_opt {
  * Parses argv[0..argc) (the arguments after the command name) against
  * opts (ended by a NULL name) and the global options; the other words go
  * to pos[0..maxpos), their count to *npos. "--" ends the options.
- * Returns 0, or EXIT_USAGE after printing why.
+ * 0, or OFR_E_USAGE (printed).
  */
 int cli_parse(struct cli *cli, int argc, char **argv,
     const struct cli_opt *opts, char **pos, int maxpos, int *npos);
 
-/* Sets a global option if name is one (consuming *value); returns 1 if
- * it was, 0 if not, -1 (printed) on a bad value. */
-int cli_global_opt(struct cli *cli, const char *name, const char *value);
+/* Sets the global option name to value when it is one: 0 with *taken 1
+ * (it was) or 0 (it is not one), or OFR_E_USAGE (printed) for a bad
+ * value. */
+int cli_global_opt(struct cli *cli, const char *name, const char *value,
+    int *taken);
 
-/* Parses seconds ("2", "0.5") into milliseconds in 0..86400000; -1 when
- * bad. */
-int cli_parse_secs(const char *s);
-/* Parses a case id (1..2^53-1); -1 when bad. */
-int64_t cli_parse_id(const char *s);
+/* Parses seconds ("2", "0.5") into *ms, milliseconds in 0..86400000.
+ * 0 or OFR_E_USAGE (not printed). */
+int cli_parse_secs(const char *s, int *ms);
+/* Parses a case id (or another id or count, 1..2^53-1) into *id. 0 or
+ * OFR_E_USAGE (not printed). */
+int cli_parse_id(const char *s, int64_t *id);
+/* Splits "a,b,c" into *list, a new JSON array of tokens ("" gives []).
+ * 0, or OFR_E_USAGE (printed) when a token is not valid, OFR_E_NOMEM. */
+int cli_token_list(const char *s, const char *what, json_t **list);
+/* Parses a command's arguments when its one positional argument is a case
+ * id, into *id. 0 or OFR_E_USAGE (printed with usage). */
+int cli_one_case(struct cli *cli, int argc, char **argv, const char *usage,
+    int64_t *id);
 
 /* --- errors --- */
 
-/* Prints "offramp: <err_str(err)>: <detail>" and returns the exit status
- * for err (2 for OFR_E_USAGE, 3 for OFR_E_TIMEOUT, else 1). */
+/* Prints "offramp: <err_str(err)>: <detail>" and returns err. */
 int cli_fail(int err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Prints "offramp: usage: <detail>" and returns EXIT_USAGE. */
+/* Prints "offramp: usage: <detail> (see offramp --help)" and returns
+ * OFR_E_USAGE. */
 int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /*
- * Reports a failed request of type type: for a server error frame resp,
- * "offramp: <code>: <type>[: <field>]" (exit 1); for rc OFR_E_TIMEOUT or
- * OFR_E_CONN, the connection's story (exit 3 or 1).
+ * Reports request type that failed with rc: for a server error frame resp,
+ * "offramp: <code>: <type>[: <field>]", returning rc (OFR_E_INTERNAL when
+ * it names a local code, which no server sends); else, for OFR_E_TIMEOUT
+ * or OFR_E_CONN, the connection's story, returning rc.
  */
 int cli_fail_request(struct cli *cli, int rc, json_t *resp,
     const char *type);
 
-/* --- session --- */
+/* --- the key file --- */
 
-/* Loads the key file with the passphrase (from --passphrase-file,
- * $OFFRAMP_PASSPHRASE or the terminal). 0 or an exit status (printed). */
+/* Loads and locks the key file with the passphrase (from
+ * --passphrase-file, $OFFRAMP_PASSPHRASE or the terminal). 0 or an error
+ * code (printed). */
 int cli_load_key(struct cli *cli);
 /* Reads the passphrase for a new key file (asked twice on a terminal)
- * into *pass (sodium_malloc'd; free with cli_pass_free). */
+ * into *pass (sodium_malloc'd; free with cli_pass_free) and *len. 0 or an
+ * error code (printed). */
 int cli_new_passphrase(struct cli *cli, char **pass, size_t *len);
+/* Wipes and frees a passphrase; NULL is harmless. */
 void cli_pass_free(char *pass);
-/* Connects to the server. 0 or an exit status (printed). */
-int cli_connect(struct cli *cli);
-/* Loads the key, connects and logs in with the key's role hint; keeps the
- * account in cli->account. 0 or an exit status (printed). */
-int cli_login(struct cli *cli);
-/* The prekey upkeep after a login or redeem (e2e_after_login), with
- * errors printed. 0 or an exit status. */
-int cli_after_login(struct cli *cli);
-/* Sends req (owned) and waits for its answer; on failure reports it with
- * cli_fail_request. 0 with *resp (caller owns), or an exit status. */
-int cli_request(struct cli *cli, json_t *req, json_t **resp);
-/* Parses a command's arguments when its one positional argument is a case
- * id: the id, or -1 with *rc the exit status (usage printed). */
-int64_t cli_one_case(struct cli *cli, int argc, char **argv,
-    const char *usage, int *rc);
-/* A new request {"type": type}, or NULL (printed). */
-json_t *cli_new_request(const char *type);
-/* Sends {"type": type} (with "case": case_id when case_id > 0) and waits
- * for the answer: 0 with *resp (caller owns), or an exit status. */
-int cli_ask(struct cli *cli, const char *type, int64_t case_id,
-    json_t **resp);
-/* Closes the connection (if any); the key stays. */
-void cli_disconnect(struct cli *cli);
-
-/* Saves the local store when it changed (cli->dirty). 0 or an exit
- * status (printed). */
+/* Saves the local store when it changed (cli->dirty). 0 or OFR_E_IO
+ * (printed). */
 int cli_save(struct cli *cli);
 /* Releases the lock on the local store (the store stays loaded). */
 void cli_unlock(struct cli *cli);
 
-/* --- end-to-end sessions (e2e.c) --- */
+/* --- the connection and requests --- */
 
-/*
- * What follows a login: a ping as a barrier, so that the prekeys.low push
- * the server sends after login.ok has arrived; when it came, or the signed
- * prekey is due for rotation, new prekeys are made, saved, and uploaded.
- * Returns 0, or an error code with *what the request that failed and
- * *resp (caller owns) its error frame when there is one. Prints nothing.
- */
-int e2e_after_login(struct cli *cli, json_t **resp, const char **what);
-/* Answers a prekeys.low push received later: uploads more one-time
- * prekeys. 0 or an exit status (printed). */
-int e2e_replenish(struct cli *cli, json_t *push);
-/*
- * Checks the keys of the other participants of case kase against those
- * the store saw first (recording new ones): prints "warning: the key of
- * NAME in case ID changed" for each that differs. Returns how many did.
- */
-int e2e_check_case(struct cli *cli, json_t *kase);
-/* Forgets the keys recorded for role in case case_id: the user asked for
- * a new counsellor there (reassign), so the next one is first seen, not a
- * changed key. (Its certificate is still checked before any session.) */
-void e2e_forget_role(struct cli *cli, int64_t case_id, int role);
-/*
- * Checks a counsellor participant object (key, cert, programme) against
- * the pinned programme key, pinning it on first use (programme.get).
- * 0, or an exit status (printed: the refusal names the counsellor).
- */
-int e2e_check_counsellor(struct cli *cli, json_t *participant);
-/*
- * Encrypts text for participant p (an object of a case) with the session
- * for its key, starting one over its prekeys when there is none (after
- * checking a counsellor's certificate), and appends {"to","ct"} to
- * copies. 0 or an exit status (printed).
- */
-int e2e_seal(struct cli *cli, json_t *p, const char *text, size_t len,
-    json_t *copies);
-/*
- * Decrypts a message from key from: with an existing session of that
- * peer, or as the responder of a new one (X3DH fields, the prekey secrets
- * named there; the one-time secret is deleted on success). Returns the
- * text (malloc'd, NUL-terminated; wipe and free) with *len, or NULL when
- * it does not decrypt. Marks the store dirty on success.
- */
-char *e2e_open(struct cli *cli, const uint8_t from[OFR_PK_BYTES],
-    const uint8_t *msg, size_t msglen, size_t *len);
-/* The role of a participant object (enum key_role), or -1. */
-int e2e_participant_role(json_t *p);
-/* Decodes the "key" of a participant object; 0 or -1. */
-int e2e_participant_key(json_t *p, uint8_t key[OFR_PK_BYTES]);
-
-/* --- cases (cases.c) --- */
-
-/* case.list: 0 with *cases the array of case objects (caller owns), or an
- * exit status (printed). */
-int cli_case_list(struct cli *cli, json_t **cases);
-/* The case object with id in cases, or NULL; borrowed. */
-json_t *cli_case_find(json_t *cases, int64_t id);
-/* The name of the participant with key (base64) in case kase, or NULL;
- * borrowed. */
-const char *cli_participant_name(json_t *kase, const char *key);
-
-/* --- profiles (account.c) --- */
-
-/* The profile options of profile, redeem and counsellor-update, as given
- * (NULL: not given). */
-struct cli_profile {
-	const char *name, *languages, *topics, *available, *gender;
-	const char *age_band, *background, *formats, *region, *presence;
-	const char *hours;
-	const char *capacity;	/* counsellor-update only */
-};
-
-/* The cli_opt entries of struct cli_profile p, but --capacity. */
-#define CLI_PROFILE_OPTS(p) \
-	{ "--name", &(p).name, NULL }, \
-	{ "--languages", &(p).languages, NULL }, \
-	{ "--topics", &(p).topics, NULL }, \
-	{ "--available", &(p).available, NULL }, \
-	{ "--gender", &(p).gender, NULL }, \
-	{ "--age-band", &(p).age_band, NULL }, \
-	{ "--background", &(p).background, NULL }, \
-	{ "--formats", &(p).formats, NULL }, \
-	{ "--region", &(p).region, NULL }, \
-	{ "--presence", &(p).presence, NULL }, \
-	{ "--hours", &(p).hours, NULL }
-
-#define CLI_HOURS_MAX	28	/* ranges of --hours */
-#define CLI_CAPACITY_IS_ADMINS "--capacity is set by the programme's " \
-	"admin: offramp counsellor-update KEY --capacity N"
-
-/* Checks the options of p and adds them to req as profile fields.
- * 0 or EXIT_USAGE (printed). */
-int cli_profile_fields(json_t *req, const struct cli_profile *p);
-/* Prints the "profile" of answer resp (and its "key" when there is one)
- * as "field: value" lines; type names the request in errors. */
-int cli_print_profile(json_t *resp, const char *type);
-/* Adds p's fields to req (owned), logs in, sends it and prints the profile
- * of the answer. 0 or an exit status (printed). */
-int cli_send_profile(struct cli *cli, json_t *req,
-    const struct cli_profile *p, const char *type);
-/* 1 if name is a display name the server takes, else 0. */
-int cli_name_ok(const char *name);
-
-/* --- time --- */
-
-/* Writes t (seconds since the epoch) as "2026-01-31T12:00:00Z". */
-void cli_put_time(FILE *f, int64_t t);
-
-/* --- text --- */
-
-/* 1 if s[0..len) is valid UTF-8, else 0. */
-int text_utf8_ok(const char *s, size_t len);
-/* Writes s[0..len) to f with invalid UTF-8 and control characters
- * (C0, DEL, C1, bidi overrides) replaced by '?'; tab, newline and
- * carriage return become spaces. */
-void text_put(FILE *f, const char *s, size_t len);
-/* text_put of a NUL-terminated string; NULL prints "?". */
-void text_puts(FILE *f, const char *s);
-
-/* Joins the strings of a JSON array with sep into f (text_put each). */
-void text_put_list(FILE *f, json_t *arr, const char *sep);
-
-/* Splits "a,b,c" into a new JSON array of tokens; "" gives [].
- * Returns NULL (printed) when a token is not valid. */
-json_t *cli_token_list(const char *s, const char *what);
+/* Connects to the server (once). 0 or an error code (printed). */
+int cli_connect(struct cli *cli);
+/* Closes the connection (if any) and forgets the account; the key
+ * stays. */
+void cli_disconnect(struct cli *cli);
+/* Sends req (owned) and waits for its answer: 0 with *resp (caller
+ * owns), or the code of the failure, reported with cli_fail_request. */
+int cli_request(struct cli *cli, json_t *req, json_t **resp);
+/* A new request {"type": type} into *req (caller owns). 0 or OFR_E_NOMEM
+ * (printed). */
+int cli_new_request(const char *type, json_t **req);
+/* Sends {"type": type} (with "case": case_id when case_id > 0) and waits
+ * for the answer, as cli_request. */
+int cli_ask(struct cli *cli, const char *type, int64_t case_id,
+    json_t **resp);
 
 #endif

@@ -1,6 +1,13 @@
 /*
- * conn.c: the CLI's connection to the server (conn.h), the only file of the
- * CLI that includes libwebsockets.h. One lws context per connection, one
+ * conn.c: the CLI's transport (conn.h): a WebSocket over TLS to the
+ * server, frames sent and received (a request's "v" and "id", the "re" of
+ * its answer), and stdin in the same loop. It is the only file of the CLI
+ * that includes libwebsockets.h. It knows no account and holds no key: of
+ * the server's challenges it keeps the server key and nonce for
+ * account.c to sign, and it never signs, never reads the key file, and
+ * never looks into a frame past its type, id and "re".
+ *
+ * One lws context per connection, one
  * client wsi, and optionally stdin adopted as a raw file descriptor so that
  * one poll() waits on both. The blocking calls run lws_service() until what
  * they wait for is queued, the deadline (an lws_sul) fires, or the
@@ -310,7 +317,8 @@ stdin_want(struct conn *c, int on)
 	c->stdin_on = on;
 }
 
-/* Reads one chunk of stdin from fd into lines; -1 at its end. */
+/* Reads one chunk of stdin from fd into lines: 0, or OFR_E_IO when stdin
+ * ended (or failed): there is no more. */
 static int
 stdin_read(struct conn *c, int fd)
 {
@@ -326,7 +334,7 @@ stdin_read(struct conn *c, int fd)
 		c->llen = 0;
 		c->ldrop = 0;
 		c->stdin_eof = 1;
-		return -1;
+		return OFR_E_IO;
 	}
 	stdin_bytes(c, buf, (size_t)n);
 	return 0;
@@ -811,6 +819,12 @@ conn_server_key(const struct conn *c)
 	return c->server_key;
 }
 
+const uint8_t *
+conn_nonce(const struct conn *c)
+{
+	return c->nonce;
+}
+
 const char *
 conn_challenge_text(const struct conn *c)
 {
@@ -845,8 +859,8 @@ conn_pending_out(const struct conn *c)
 	return c->out.bytes;
 }
 
-int64_t
-conn_send(struct conn *c, json_t *req)
+int
+conn_send(struct conn *c, json_t *req, int64_t *idp)
 {
 	char *text;
 	size_t len;
@@ -871,7 +885,8 @@ conn_send(struct conn *c, json_t *req)
 	if (rc != 0)
 		return rc;
 	c->next_id = id;
-	return id;
+	*idp = id;
+	return 0;
 }
 
 /* Sets a parsed frame aside for conn_wait(). */
@@ -911,8 +926,6 @@ conn_wait_response(struct conn *c, int64_t id, json_t **resp,
 	int rc = 0;
 
 	*resp = NULL;
-	if (id <= 0)
-		return (int)id;
 	stdin_want(c, 0);
 	arm(c, timeout_ms);
 	for (;;) {
@@ -946,56 +959,13 @@ out:
 int
 conn_request(struct conn *c, json_t *req, json_t **resp, int timeout_ms)
 {
-	*resp = NULL;
-	return conn_wait_response(c, conn_send(c, req), resp, timeout_ms);
-}
-
-static json_t *
-login_frame(struct conn *c, const char *type, const uint8_t sk[OFR_SK_BYTES])
-{
-	uint8_t sig[OFR_SIG_BYTES];
-	json_t *f = json_object();
-
-	if (f == NULL)
-		return NULL;
-	ocrypto_login_sign(sig, sk, c->server_key, c->nonce);
-	if (json_object_set_new(f, "type", json_string(type)) ||
-	    frame_set_bin(f, "key", sk + 32, OFR_PK_BYTES) ||
-	    frame_set_bin(f, "sig", sig, sizeof(sig))) {
-		json_decref(f);
-		return NULL;
-	}
-	return f;
-}
-
-int
-conn_login(struct conn *c, const uint8_t sk[OFR_SK_BYTES], const char *role,
-    json_t **resp, int timeout_ms)
-{
-	json_t *f = login_frame(c, "login", sk);
+	int64_t id;
+	int rc;
 
 	*resp = NULL;
-	if (f == NULL || json_object_set_new(f, "role", json_string(role))) {
-		json_decref(f);
-		return OFR_E_NOMEM;
-	}
-	return conn_request(c, f, resp, timeout_ms);
-}
-
-int
-conn_redeem(struct conn *c, const uint8_t sk[OFR_SK_BYTES],
-    const char *invite, const char *name, json_t **resp, int timeout_ms)
-{
-	json_t *f = login_frame(c, "redeem", sk);
-
-	*resp = NULL;
-	if (f == NULL ||
-	    json_object_set_new(f, "invite", json_string(invite)) ||
-	    json_object_set_new(f, "name", json_string(name))) {
-		json_decref(f);
-		return OFR_E_NOMEM;
-	}
-	return conn_request(c, f, resp, timeout_ms);
+	if ((rc = conn_send(c, req, &id)) != 0)
+		return rc;
+	return conn_wait_response(c, id, resp, timeout_ms);
 }
 
 void

@@ -63,18 +63,24 @@ void conn_free(struct conn *c);
 /* Why the connection failed or closed, for messages; "" if it did not. */
 const char *conn_error(const struct conn *c);
 
-/* The server's identity key from its challenge (OFR_PK_BYTES). */
+/* The server's identity key from its challenge (OFR_PK_BYTES), owned by
+ * c. */
 const uint8_t *conn_server_key(const struct conn *c);
+
+/* The nonce of the server's latest challenge (OFR_CHALLENGE_BYTES), owned
+ * by c: what a login signs, with the server's key. */
+const uint8_t *conn_nonce(const struct conn *c);
 
 /* The text of the first challenge frame, as received; owned by c. */
 const char *conn_challenge_text(const struct conn *c);
 
 /*
  * Queues request req (a JSON object with "type"; this adds "v" and a fresh
- * "id") for sending. Takes ownership of req. Returns the id (> 0) or
- * OFR_E_NOMEM, OFR_E_TOO_BIG (over OFR_FRAME_MAX), OFR_E_CONN.
+ * "id") for sending. Takes ownership of req (NULL: OFR_E_NOMEM). 0 with
+ * *id the request's id (> 0), or OFR_E_NOMEM, OFR_E_TOO_BIG (over
+ * OFR_FRAME_MAX), OFR_E_CONN.
  */
-int64_t conn_send(struct conn *c, json_t *req);
+int conn_send(struct conn *c, json_t *req, int64_t *id);
 
 /*
  * Waits for the response to request id. Returns 0 with *resp the ".ok"
@@ -89,18 +95,6 @@ int conn_wait_response(struct conn *c, int64_t id, json_t **resp,
 
 /* conn_send() then conn_wait_response(). Takes ownership of req. */
 int conn_request(struct conn *c, json_t *req, json_t **resp, int timeout_ms);
-
-/*
- * Logs in as role with the Ed25519 secret key sk, signing the current
- * challenge. Returns as conn_wait_response() (*resp: login.ok or error).
- */
-int conn_login(struct conn *c, const uint8_t sk[OFR_SK_BYTES],
-    const char *role, json_t **resp, int timeout_ms);
-
-/* Redeems invite as a new account named name with key sk, and logs in.
- * Returns as conn_wait_response() (*resp: redeem.ok or error). */
-int conn_redeem(struct conn *c, const uint8_t sk[OFR_SK_BYTES],
-    const char *invite, const char *name, json_t **resp, int timeout_ms);
 
 /*
  * Raw mode: from now on conn_wait() hands out every frame as it came

@@ -1,10 +1,12 @@
 /*
- * e2e.c: the CLI's end-to-end sessions (cli.h, "end-to-end sessions"):
- * keeping the account's prekeys stocked on the server, X3DH and the
- * Double Ratchet per peer (proto/x3dh.h, proto/ratchet.h), programme key
- * pinning and counsellor certificates (proto/cert.h), and the keys seen
- * per case. Secrets stay in the local store (keyfile.h); what changes is
- * marked dirty and saved by the caller before it acknowledges anything.
+ * e2e.c: the CLI's end-to-end sessions: keeping the account's prekeys
+ * stocked on the server, and X3DH and the Double Ratchet per peer
+ * (proto/x3dh.h, proto/ratchet.h), to seal a message for a participant
+ * and to open one. Secrets stay in the local store (keyfile.h); what
+ * changes is marked dirty and saved by the caller before it acknowledges
+ * anything. It never starts a session with a counsellor before trust.c
+ * has checked its certificate, and decides nothing about whom to trust.
+ * Also the debugging aid bundle --dump.
  *
  * Sessions per peer: a small list. Both sides may start a session at the
  * same time; each then also answers the other's first message as the
@@ -25,14 +27,17 @@
 
 #include <sodium.h>
 
-#include "proto/cert.h"
 #include "proto/err.h"
 #include "proto/frame.h"
 #include "proto/ratchet.h"
 #include "proto/x3dh.h"
+#include "cases.h"
 #include "cli.h"
 #include "conn.h"
+#include "e2e.h"
 #include "keyfile.h"
+#include "text.h"
+#include "trust.h"
 
 #define OPK_TARGET	30		/* one-time prekeys kept on the server */
 #define SPK_MAX_AGE	(7 * 86400)	/* rotate the signed prekey after */
@@ -41,36 +46,6 @@ static int64_t
 now_s(void)
 {
 	return (int64_t)time(NULL);
-}
-
-/* --- participants --- */
-
-int
-e2e_participant_role(json_t *p)
-{
-	const char *r = json_string_value(json_object_get(p, "role"));
-
-	return r != NULL ? keyfile_role_parse(r) : -1;
-}
-
-int
-e2e_participant_key(json_t *p, uint8_t key[OFR_PK_BYTES])
-{
-	const char *k = json_string_value(json_object_get(p, "key"));
-	size_t n;
-
-	if (k == NULL || b64_decode(key, OFR_PK_BYTES, &n, k, strlen(k)) != 0 ||
-	    n != OFR_PK_BYTES)
-		return -1;
-	return 0;
-}
-
-static const char *
-participant_name(json_t *p)
-{
-	const char *n = json_string_value(json_object_get(p, "name"));
-
-	return n != NULL ? n : "?";
 }
 
 /* --- prekeys --- */
@@ -97,18 +72,19 @@ spk_rotate(struct keyfile *k)
 /*
  * Makes n new one-time prekeys (ids from next_opk_id on), puts them with
  * the current signed prekey into a bundle buf (*len), and keeps their
- * secrets in the store (the oldest go past KS_OPK_MAX).
+ * secrets in the store (the oldest go past KS_OPK_MAX). 0 or OFR_E_NOMEM.
  */
-static void
+static int
 bundle_make(struct cli *cli, size_t n, uint8_t *buf, size_t cap,
     size_t *len)
 {
 	struct ks_state *s = keyfile_state(cli->key);
 	struct x3dh_bundle *b = sodium_malloc(sizeof(*b));
+	int rc = 0;
 
 	*len = 0;
 	if (b == NULL)
-		return;
+		return OFR_E_NOMEM;
 	memset(b, 0, sizeof(*b));
 	if (s->n_spk == 0)
 		spk_rotate(cli->key);
@@ -130,10 +106,13 @@ bundle_make(struct cli *cli, size_t n, uint8_t *buf, size_t cap,
 		b->opk[i].id = o->id;
 		b->n_opk++;
 	}
-	if (x3dh_bundle_encode(buf, cap, len, b) != 0)
+	if (x3dh_bundle_encode(buf, cap, len, b) != 0) {
 		*len = 0;
+		rc = OFR_E_NOMEM;
+	}
 	sodium_free(b);
 	cli->dirty = 1;
+	return rc;
 }
 
 /* Uploads a bundle with n new one-time prekeys, saved first. */
@@ -147,8 +126,7 @@ upload(struct cli *cli, size_t n, json_t **resp)
 	*resp = NULL;
 	if (buf == NULL)
 		return OFR_E_NOMEM;
-	bundle_make(cli, n, buf, X3DH_BUNDLE_MAX_BYTES, &len);
-	if (len == 0) {
+	if (bundle_make(cli, n, buf, X3DH_BUNDLE_MAX_BYTES, &len) != 0) {
 		free(buf);
 		return OFR_E_NOMEM;
 	}
@@ -226,191 +204,6 @@ e2e_replenish(struct cli *cli, json_t *push)
 	return rc;
 }
 
-/* --- keys seen per case --- */
-
-static struct ks_contact *
-contact_find(struct ks_state *s, int64_t case_id, int role)
-{
-	for (size_t i = 0; i < s->n_contacts; i++)
-		if (s->contacts[i].case_id == case_id &&
-		    s->contacts[i].role == role)
-			return &s->contacts[i];
-	return NULL;
-}
-
-static int
-contact_add(struct ks_state *s, int64_t case_id, int role,
-    const uint8_t key[OFR_PK_BYTES])
-{
-	if (s->n_contacts == s->cap_contacts) {
-		size_t ncap = s->cap_contacts ? 2 * s->cap_contacts : 16;
-		struct ks_contact *n = calloc(ncap, sizeof(*n));
-
-		if (n == NULL)
-			return OFR_E_NOMEM;
-		if (s->contacts != NULL)
-			memcpy(n, s->contacts, s->n_contacts * sizeof(*n));
-		free(s->contacts);
-		s->contacts = n;
-		s->cap_contacts = ncap;
-	}
-	memset(&s->contacts[s->n_contacts], 0, sizeof(s->contacts[0]));
-	s->contacts[s->n_contacts].case_id = case_id;
-	s->contacts[s->n_contacts].role = (uint8_t)role;
-	memcpy(s->contacts[s->n_contacts].key, key, OFR_PK_BYTES);
-	s->n_contacts++;
-	return 0;
-}
-
-void
-e2e_forget_role(struct cli *cli, int64_t case_id, int role)
-{
-	struct ks_state *s = keyfile_state(cli->key);
-	size_t i = 0;
-
-	while (i < s->n_contacts) {
-		if (s->contacts[i].case_id == case_id &&
-		    s->contacts[i].role == role) {
-			s->contacts[i] = s->contacts[--s->n_contacts];
-			cli->dirty = 1;
-		} else {
-			i++;
-		}
-	}
-}
-
-int
-e2e_check_case(struct cli *cli, json_t *kase)
-{
-	struct ks_state *s = keyfile_state(cli->key);
-	int64_t id = json_integer_value(json_object_get(kase, "id"));
-	uint8_t key[OFR_PK_BYTES];
-	struct ks_contact *c;
-	json_t *p;
-	size_t i;
-	int changed = 0, role;
-
-	json_array_foreach(json_object_get(kase, "participants"), i, p) {
-		if (e2e_participant_key(p, key) != 0 ||
-		    (role = e2e_participant_role(p)) < 0 ||
-		    sodium_memcmp(key, keyfile_pk(cli->key), sizeof(key)) == 0)
-			continue;
-		if ((c = contact_find(s, id, role)) == NULL) {
-			if (contact_add(s, id, role, key) == 0)
-				cli->dirty = 1;
-			continue;
-		}
-		if (memcmp(c->key, key, sizeof(key)) != 0) {
-			fputs("warning: the key of ", stderr);
-			text_puts(stderr, participant_name(p));
-			fprintf(stderr, " in case %lld changed\n",
-			    (long long)id);
-			changed++;
-		}
-	}
-	return changed;
-}
-
-/* --- programme keys and certificates --- */
-
-static int
-pin_find(struct ks_state *s, int64_t programme, uint8_t key[OFR_PK_BYTES])
-{
-	for (size_t i = 0; i < s->n_pins; i++) {
-		if (s->pins[i].programme == programme) {
-			memcpy(key, s->pins[i].key, OFR_PK_BYTES);
-			return 0;
-		}
-	}
-	return -1;
-}
-
-/* The pinned key of programme: --programme-key, the store's pin, or
- * (first use) the server's, pinned now. 0 or an exit status (printed). */
-static int
-pinned_key(struct cli *cli, int64_t programme, uint8_t key[OFR_PK_BYTES])
-{
-	struct ks_state *s = keyfile_state(cli->key);
-	const char *k;
-	json_t *f, *resp = NULL;
-	size_t n;
-	int rc;
-
-	if (cli->programme_key != NULL) {
-		if (b64_decode(key, OFR_PK_BYTES, &n, cli->programme_key,
-		    strlen(cli->programme_key)) != 0 || n != OFR_PK_BYTES)
-			return cli_usage("--programme-key is the base64 of a "
-			    "32-byte key");
-		return 0;
-	}
-	if (pin_find(s, programme, key) == 0)
-		return 0;
-	if ((f = json_object()) == NULL)
-		return cli_fail(OFR_E_NOMEM, "programme.get");
-	json_object_set_new(f, "type", json_string("programme.get"));
-	json_object_set_new(f, "programme", json_integer(programme));
-	if ((rc = cli_request(cli, f, &resp)) != 0)
-		return rc;
-	k = json_string_value(json_object_get(json_object_get(resp,
-	    "programme"), "key"));
-	if (k == NULL || b64_decode(key, OFR_PK_BYTES, &n, k, strlen(k)) != 0 ||
-	    n != OFR_PK_BYTES) {
-		json_decref(resp);
-		return cli_fail(OFR_E_CRYPTO, "programme %lld has no signing "
-		    "key to pin", (long long)programme);
-	}
-	json_decref(resp);
-	if (pin_find(s, programme, key) == 0)
-		return 0;
-	if (s->n_pins == KS_PINS_MAX)
-		return cli_fail(OFR_E_LIMIT, "too many pinned programme keys");
-	s->pins[s->n_pins].programme = programme;
-	memcpy(s->pins[s->n_pins].key, key, OFR_PK_BYTES);
-	s->n_pins++;
-	cli->dirty = 1;
-	return cli_save(cli);
-}
-
-/* Checks cert (b64 or NULL) of counsellor key in programme. */
-static int
-check_cert(struct cli *cli, const char *name, const uint8_t key[OFR_PK_BYTES],
-    const char *cert_b64, json_t *programme)
-{
-	uint8_t cert[CERT_BYTES], pin[OFR_PK_BYTES];
-	struct cert_info info;
-	size_t n;
-	int rc;
-
-	if (cert_b64 == NULL || !json_is_integer(programme) ||
-	    b64_decode(cert, sizeof(cert), &n, cert_b64,
-	    strlen(cert_b64)) != 0 || n != CERT_BYTES)
-		goto refuse;
-	if ((rc = pinned_key(cli, json_integer_value(programme), pin)) != 0)
-		return rc;
-	if (cert_verify(&info, cert, pin, key, now_s()) == 0 &&
-	    info.programme_id == json_integer_value(programme))
-		return 0;
-refuse:
-	fputs("offramp: crypto: ", stderr);
-	text_puts(stderr, name);
-	fputs("'s key is not certified by the pinned programme key\n",
-	    stderr);
-	return EXIT_ERR;
-}
-
-int
-e2e_check_counsellor(struct cli *cli, json_t *p)
-{
-	uint8_t key[OFR_PK_BYTES];
-
-	if (e2e_participant_key(p, key) != 0)
-		return cli_fail(OFR_E_BAD_FIELD, "a participant without a "
-		    "key");
-	return check_cert(cli, participant_name(p), key,
-	    json_string_value(json_object_get(p, "cert")),
-	    json_object_get(p, "programme"));
-}
-
 /* --- sessions --- */
 
 static struct ks_session *
@@ -483,15 +276,15 @@ session_start(struct cli *cli, json_t *p, const uint8_t peer[OFR_PK_BYTES],
 	size_t len;
 	int rc;
 
-	if ((f = json_object()) == NULL)
-		return cli_fail(OFR_E_NOMEM, "prekeys.get");
-	json_object_set_new(f, "type", json_string("prekeys.get"));
+	if ((rc = cli_new_request("prekeys.get", &f)) != 0)
+		return rc;
 	json_object_set(f, "key", json_object_get(p, "key"));
 	if ((rc = cli_request(cli, f, &resp)) != 0)
 		return rc;
-	if (counsellor && (rc = check_cert(cli, participant_name(p), peer,
-	    json_string_value(json_object_get(resp, "cert")),
-	    json_object_get(resp, "programme"))) != 0)
+	if (counsellor && (rc = trust_check_cert(cli,
+	    cases_participant_name(p), peer, json_string_value(
+	    json_object_get(resp, "cert")), json_object_get(resp,
+	    "programme"))) != 0)
 		goto out;
 	rc = cli_fail(OFR_E_NOMEM, "prekeys.get");
 	bs = json_string_value(json_object_get(resp, "bundle"));
@@ -502,9 +295,9 @@ session_start(struct cli *cli, json_t *p, const uint8_t peer[OFR_PK_BYTES],
 	if (bs == NULL || b64_decode(buf, X3DH_BUNDLE_MAX_BYTES, &len, bs,
 	    strlen(bs)) != 0 || x3dh_bundle_verify(b, buf, len, peer) != 0) {
 		fputs("offramp: crypto: the prekey bundle of ", stderr);
-		text_puts(stderr, participant_name(p));
+		text_puts(stderr, cases_participant_name(p));
 		fputs(" does not verify\n", stderr);
-		rc = EXIT_ERR;
+		rc = OFR_E_CRYPTO;
 		goto out;
 	}
 	if (x3dh_initiate(sk, ad, &init, keyfile_sk(cli->key), b) != 0 ||
@@ -537,11 +330,11 @@ e2e_seal(struct cli *cli, json_t *p, const char *text, size_t len,
 	json_t *copy;
 	int rc, counsellor;
 
-	if (e2e_participant_key(p, peer) != 0)
+	if (cases_participant_key(p, peer) != 0)
 		return cli_fail(OFR_E_BAD_FIELD, "a participant without a "
 		    "key");
-	counsellor = e2e_participant_role(p) == KEY_ROLE_COUNSELLOR;
-	if (counsellor && (rc = e2e_check_counsellor(cli, p)) != 0)
+	counsellor = cases_is_counsellor(p);
+	if (counsellor && (rc = trust_check_counsellor(cli, p)) != 0)
 		return rc;
 	if ((ss = session_best(s, peer)) == NULL) {
 		if ((rc = session_start(cli, p, peer, counsellor)) != 0)
@@ -655,24 +448,24 @@ tried_any(const int *tried, size_t n)
 	return 0;
 }
 
-char *
+int
 e2e_open(struct cli *cli, const uint8_t from[OFR_PK_BYTES],
-    const uint8_t *msg, size_t msglen, size_t *len)
+    const uint8_t *msg, size_t msglen, char **text, size_t *len)
 {
 	struct ks_state *s = keyfile_state(cli->key);
 	struct ratchet_msg m;
 	struct x3dh_init in;
 	uint8_t *pt;
 	size_t ptlen = 0;
-	char *text;
 	int rc = OFR_E_CRYPTO, tried[KS_SESSIONS_MAX];
 
+	*text = NULL;
 	if (ratchet_msg_parse(&m, msg, msglen) != 0)
-		return NULL;
+		return OFR_E_CRYPTO;
 	if (m.has_init && memcmp(m.init.ik, from, OFR_PK_BYTES) != 0)
-		return NULL;	/* the X3DH fields name another sender */
+		return OFR_E_CRYPTO;	/* X3DH fields of another sender */
 	if ((pt = sodium_malloc(RATCHET_PT_MAX)) == NULL)
-		return NULL;
+		return OFR_E_NOMEM;
 	memset(tried, 0, sizeof(tried));
 	/* the session begun by the same first message, if any */
 	for (size_t i = 0; m.has_init && rc != 0 && i < s->n_sessions; i++) {
@@ -709,14 +502,64 @@ e2e_open(struct cli *cli, const uint8_t from[OFR_PK_BYTES],
 		if ((rc = try_session(best->r, msg, msglen, pt, &ptlen)) == 0)
 			best->used = ++s->use_counter;
 	}
-	if (rc != 0 || (text = malloc(ptlen + 1)) == NULL) {
+	if (rc == 0 && (*text = malloc(ptlen + 1)) == NULL)
+		rc = OFR_E_NOMEM;
+	if (rc != 0) {
 		sodium_free(pt);
-		return NULL;
+		return rc;
 	}
-	memcpy(text, pt, ptlen);
-	text[ptlen] = '\0';
+	memcpy(*text, pt, ptlen);
+	(*text)[ptlen] = '\0';
 	*len = ptlen;
 	sodium_free(pt);	/* wipes */
 	cli->dirty = 1;
-	return text;
+	return 0;
+}
+
+/* --- the bundle command --- */
+
+int
+cmd_bundle(struct cli *cli, int argc, char **argv)
+{
+	struct x3dh_bundle *b;
+	uint8_t *buf, sk[X3DH_KEY_BYTES];
+	char *b64;
+	size_t len = 0;
+	int dump = 0, npos, rc;
+	const struct cli_opt opts[] = {
+		{ "--dump", NULL, &dump },
+		{ NULL, NULL, NULL }
+	};
+
+	if ((rc = cli_parse(cli, argc, argv, opts, NULL, 0, &npos)) != 0)
+		return rc;
+	if (!dump)
+		return cli_usage("bundle --dump");
+	if ((rc = cli_load_key(cli)) != 0)
+		return rc;
+	if ((b = sodium_malloc(sizeof(*b))) == NULL ||
+	    (buf = malloc(X3DH_BUNDLE_MAX_BYTES)) == NULL ||
+	    (b64 = malloc(OFR_B64_LEN(X3DH_BUNDLE_MAX_BYTES))) == NULL)
+		return cli_fail(OFR_E_NOMEM, "bundle");
+	memset(b, 0, sizeof(*b));
+	/* fresh keys whose secrets are thrown away; ids far above the
+	 * store's, so they never meet real ones */
+	memcpy(b->ik, keyfile_pk(cli->key), OFR_PK_BYTES);
+	b->spk_id = 0xf0000000u | randombytes_uniform(0x0fffffff);
+	x3dh_keypair(b->spk, sk);
+	x3dh_spk_sign(b->spk_sig, keyfile_sk(cli->key), b->spk_id, b->spk);
+	b->n_opk = 3;
+	for (size_t i = 0; i < b->n_opk; i++) {
+		b->opk[i].id = b->spk_id + (uint32_t)i;
+		x3dh_keypair(b->opk[i].pk, sk);
+	}
+	sodium_memzero(sk, sizeof(sk));
+	if (x3dh_bundle_encode(buf, X3DH_BUNDLE_MAX_BYTES, &len, b) == 0) {
+		b64_encode(b64, OFR_B64_LEN(X3DH_BUNDLE_MAX_BYTES), buf, len);
+		printf("%s\n", b64);
+	}
+	sodium_free(b);
+	free(buf);
+	free(b64);
+	return len > 0 ? 0 : cli_fail(OFR_E_NOMEM, "bundle");
 }

@@ -17,7 +17,7 @@
  * covers the rest, so any flipped bit or cut byte is refused.
  * Version 1 (113 bytes): plaintext = role byte || Ed25519 seed.
  * Version 2: plaintext = role || seed || records, each
- *   type (1) || length (u32 big-endian) || payload; see keyfile.c.
+ *   type (1) || length (u32 big-endian) || payload; see keyfile_state.c.
  * Version 3 (written now): as version 2, with one more record type (the
  *   first messages answered, SEEN); versions 1 and 2 still load.
  * A fresh random nonce is used at every save; saves go through a
@@ -143,10 +143,12 @@ struct ks_state {
 
 struct keyfile;
 
-/* The kdf level named s ("interactive", "moderate", "min"), or -1. */
-int keyfile_kdf_parse(const char *s);
-/* The role named s ("client", ...), or -1. */
-int keyfile_role_parse(const char *s);
+/* The kdf level named s ("interactive", "moderate", "min") into *kdf.
+ * 0 or OFR_E_USAGE. */
+int keyfile_kdf_parse(const char *s, int *kdf);
+/* The role named s ("client", "counsellor", "admin") into *role. 0 or
+ * OFR_E_BAD_FIELD. */
+int keyfile_role_parse(const char *s, int *role);
 /* The name of a role; "client" for an unknown one. */
 const char *keyfile_role_name(int role);
 
@@ -162,7 +164,7 @@ int keyfile_create(struct keyfile **out, const char *path, const char *pass,
     size_t passlen, int kdf);
 
 /*
- * Reads and opens the key file at path with pass (version 1 or 2).
+ * Reads and opens the key file at path with pass (version 1, 2 or 3).
  * Returns 0 with *out set, OFR_E_PASSPHRASE when the passphrase is wrong
  * or the file is damaged (every length and cost read from it is bounded
  * first), OFR_E_IO (errno set) when it cannot be read, OFR_E_NOMEM.
@@ -181,6 +183,7 @@ int keyfile_save(struct keyfile *k, const char *path);
  * unknown role; on error the role is unchanged. */
 int keyfile_set_role(struct keyfile *k, const char *path, int role);
 
+/* The role hint (enum key_role). */
 int keyfile_role(const struct keyfile *k);
 /* The Ed25519 public key (OFR_PK_BYTES), owned by k. */
 const uint8_t *keyfile_pk(const struct keyfile *k);
@@ -188,6 +191,11 @@ const uint8_t *keyfile_pk(const struct keyfile *k);
 const uint8_t *keyfile_sk(const struct keyfile *k);
 /* The state kept with the identity, owned by k. */
 struct ks_state *keyfile_state(struct keyfile *k);
+
+/* Appends the key of a participant of case_id with role, as first seen
+ * (not verified). 0 or OFR_E_NOMEM. */
+int keyfile_contact_add(struct keyfile *k, int64_t case_id, int role,
+    const uint8_t key[OFR_PK_BYTES]);
 
 /* Appends a history entry for case_id (copies name and text), dropping the
  * oldest of that case past KS_HISTORY_CASE. 0 or OFR_E_NOMEM. */

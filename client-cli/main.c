@@ -1,7 +1,9 @@
 /*
  * main.c: the offramp command line: global options and their defaults,
- * the table of commands, usage. Everything a command does is in its own
- * file (account.c, cases.c, caseload.c, pool.c, messages.c, raw.c).
+ * the table of commands, usage, and the exit status, made here alone from
+ * the code a command returns. Everything a command does is in its own
+ * file (account.c, cases.c, caseload.c, messages.c, trust.c, e2e.c,
+ * pool.c, raw.c); main.c never talks to the server.
  */
 #include <limits.h>
 #include <pwd.h>
@@ -152,6 +154,26 @@ static const struct {
 	{ "programme-set", cmd_programme_set },
 };
 
+/* The exit statuses (usage_text says them). */
+#define EXIT_OK		0
+#define EXIT_ERR	1
+#define EXIT_USAGE	2
+#define EXIT_TIMEOUT	3
+
+/* The exit status of the code a command (or main) returned: the one
+ * place that turns codes into statuses. */
+static int
+exit_status(int rc)
+{
+	if (rc == 0)
+		return 0;
+	if (rc == OFR_E_USAGE)
+		return EXIT_USAGE;
+	if (rc == OFR_E_TIMEOUT)
+		return EXIT_TIMEOUT;
+	return EXIT_ERR;
+}
+
 /* ~/.offramp/identity, in buf. */
 static const char *
 default_key_path(char *buf, size_t bufsz)
@@ -197,21 +219,22 @@ cleanup(struct cli *cli)
 	cli_unlock(cli);
 }
 
-int
-main(int argc, char **argv)
+/* The command line without its exit status: 0 or an error code
+ * (printed). */
+static int
+run(int argc, char **argv)
 {
 	char keybuf[PATH_MAX];
 	struct cli cli;
 	const char *name, *value;
-	int i, rc;
+	int i, rc, taken = 0;
 
-	signal(SIGPIPE, SIG_IGN);
 	defaults(&cli, keybuf, sizeof(keybuf));
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--help") == 0 ||
 		    strcmp(argv[i], "-h") == 0) {
 			fputs(usage_text, stdout);
-			return EXIT_OK;
+			return 0;
 		}
 		name = argv[i];
 		value = strchr(name, '=');
@@ -223,24 +246,24 @@ main(int argc, char **argv)
 				return cli_usage("unknown option %s", name);
 			memcpy(opt, name, n);
 			opt[n] = '\0';
-			rc = cli_global_opt(&cli, opt, value + 1);
+			rc = cli_global_opt(&cli, opt, value + 1, &taken);
 		} else {
 			if (i + 1 >= argc)
 				return cli_usage("%s needs a value", name);
-			rc = cli_global_opt(&cli, name, argv[i + 1]);
-			if (rc > 0)
+			rc = cli_global_opt(&cli, name, argv[i + 1], &taken);
+			if (rc == 0 && taken)
 				i++;
 		}
-		if (rc < 0)
-			return EXIT_USAGE;
-		if (rc == 0)
+		if (rc != 0)
+			return rc;
+		if (!taken)
 			return cli_usage("unknown option %s", name);
 	}
 	if (i >= argc)
 		return cli_usage("no command");
 	if (strcmp(argv[i], "help") == 0) {
 		fputs(usage_text, stdout);
-		return EXIT_OK;
+		return 0;
 	}
 	if (cli.key_path == NULL)
 		return cli_fail(OFR_E_USAGE, "no key file path; use --key");
@@ -255,4 +278,11 @@ main(int argc, char **argv)
 		return rc;
 	}
 	return cli_usage("unknown command %s", argv[i]);
+}
+
+int
+main(int argc, char **argv)
+{
+	signal(SIGPIPE, SIG_IGN);
+	return exit_status(run(argc, argv));
 }

@@ -1,18 +1,18 @@
 /*
- * messages.c: the message commands (send, recv, chat). A message is
- * encrypted once per other participant of its case with the end-to-end
- * session of that peer (e2e.c); the store is saved before it leaves, so a
- * message key is never used twice. Received ones are decrypted, printed,
- * kept in the history, saved, and only then acknowledged. Text from
- * others is printed through text_put(), never raw.
+ * messages.c: the message commands (send, recv, chat) and history. A
+ * message is encrypted once per other participant of its case with the
+ * end-to-end session of that peer (e2e.c); the store is saved before it
+ * leaves, so a message key is never used twice. Received ones are checked
+ * (trust_check_message), decrypted, printed, kept in the history, saved,
+ * and only then acknowledged. Text from others is printed through
+ * text_put(), never raw.
  *
- * Before a received message is decrypted: one from a participant whose
- * key changed since the store first saw it (or last verified it) is
- * refused and left on the server until the user runs offramp verify; a
- * first message (X3DH fields) from the case's counsellor is refused, and
- * acknowledged, unless the counsellor's certificate verifies under the
- * pinned programme key. Neither makes a session or a history entry.
- * recv and chat warn of changed keys and tell of case pushes on stderr.
+ * A refused message makes no session and no history entry: one from a
+ * participant whose key changed stays on the server until the user runs
+ * offramp verify; one from a stranger to the case, an uncertified
+ * counsellor's first message, or a replayed first message is
+ * acknowledged. recv and chat warn of changed keys and tell of case
+ * pushes on stderr. history prints what the store kept, offline.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,9 +27,14 @@
 #include "proto/frame.h"
 #include "proto/ocrypto.h"
 #include "proto/ratchet.h"
+#include "account.h"
+#include "cases.h"
 #include "cli.h"
 #include "conn.h"
+#include "e2e.h"
 #include "keyfile.h"
+#include "text.h"
+#include "trust.h"
 
 #define SEND_RETRIES	3
 #define CHAT_WINDOW	32	/* msg.send in flight at once */
@@ -40,6 +45,15 @@ enum msg_fate {
 	MSG_KEEP,	/* refused until the user decides: leave it */
 	MSG_FAIL,	/* could not be checked (printed): stop */
 };
+
+/*
+ * The codes recv and chat end with after a failure told on stderr when it
+ * happened: a message whose sender could not be checked (MSG_FAIL), and
+ * in chat a line not sent or a request refused. Plain errors, whatever
+ * kept the check or the line from going through.
+ */
+#define E_UNCHECKED	OFR_E_CRYPTO
+#define E_NOT_SENT	OFR_E_CONN
 
 /* What is printed instead of a refused message's text. */
 static const char REFUSED_CHANGED[] =
@@ -83,23 +97,6 @@ frame_type(json_t *f)
 
 /* --- sealing and opening --- */
 
-/*
- * Refuses a case whose participants' keys changed, or that cannot carry
- * messages now (the server would say the same). 0 or an exit status.
- */
-static int
-case_keys_ok(struct cli *cli, json_t *kase)
-{
-	int64_t id = json_integer_value(json_object_get(kase, "id"));
-
-	if (e2e_check_case(cli, kase) > 0)
-		return cli_fail(OFR_E_CRYPTO, "not sent: a key in case %lld "
-		    "changed; compare safety numbers (offramp safety %lld), "
-		    "then accept it with offramp verify %lld", (long long)id,
-		    (long long)id, (long long)id);
-	return 0;
-}
-
 static int
 case_sendable(struct cli *cli, json_t *kase)
 {
@@ -107,7 +104,7 @@ case_sendable(struct cli *cli, json_t *kase)
 	    "status"));
 	int rc;
 
-	if ((rc = case_keys_ok(cli, kase)) != 0)
+	if ((rc = trust_before_send(cli, kase)) != 0)
 		return rc;
 	if (status != NULL && strcmp(status, "waiting") == 0)
 		return cli_fail(OFR_E_CASE_WAITING, "msg.send");
@@ -118,7 +115,7 @@ case_sendable(struct cli *cli, json_t *kase)
 
 /*
  * A msg.send for case kase: text encrypted with the session of each
- * participant but me. 0 with *out, or an exit status (printed). The
+ * participant but me. 0 with *out, or an error code (printed). The
  * sessions advanced: the caller saves the store before sending.
  */
 static int
@@ -139,7 +136,7 @@ seal_message(struct cli *cli, json_t *kase, const uint8_t mid[OFR_MID_BYTES],
 		goto fail;
 	}
 	json_array_foreach(json_object_get(kase, "participants"), i, p) {
-		if (e2e_participant_key(p, pk) != 0) {
+		if (cases_participant_key(p, pk) != 0) {
 			rc = cli_fail(OFR_E_BAD_FIELD, "a participant without "
 			    "a key");
 			goto fail;
@@ -161,122 +158,49 @@ fail:
 	return rc;
 }
 
-/* The participant of kase with key, or NULL; borrowed. */
-static json_t *
-participant_of(json_t *kase, const uint8_t key[OFR_PK_BYTES])
-{
-	uint8_t pk[OFR_PK_BYTES];
-	json_t *p;
-	size_t i;
-
-	json_array_foreach(json_object_get(kase, "participants"), i, p) {
-		if (e2e_participant_key(p, pk) == 0 &&
-		    memcmp(pk, key, sizeof(pk)) == 0)
-			return p;
-	}
-	return NULL;
-}
-
-/* 1 when participant p of kase has another key than the one the store
- * saw first (or verified last) for its role in that case, else 0. */
-static int
-key_changed(struct cli *cli, json_t *kase, json_t *p)
-{
-	struct ks_state *s = keyfile_state(cli->key);
-	int64_t id = json_integer_value(json_object_get(kase, "id"));
-	uint8_t key[OFR_PK_BYTES];
-	int role = e2e_participant_role(p);
-
-	if (role < 0 || e2e_participant_key(p, key) != 0)
-		return 0;
-	for (size_t i = 0; i < s->n_contacts; i++)
-		if (s->contacts[i].case_id == id &&
-		    s->contacts[i].role == role)
-			return memcmp(s->contacts[i].key, key,
-			    sizeof(key)) != 0;
-	return 0;
-}
-
-/*
- * The checks before opening ct (ctlen bytes) from key from in case kase
- * (may be NULL): MSG_ACK to go on, or the fate of a refused message with
- * *refusal its mark (stderr told why), or MSG_FAIL when the counsellor's
- * certificate could not be checked (printed).
- */
-static enum msg_fate
-message_allowed(struct cli *cli, json_t *kase,
-    const uint8_t from[OFR_PK_BYTES], const uint8_t *ct, size_t ctlen,
-    const char **refusal)
-{
-	struct ratchet_msg m;
-	json_t *p;
-	int rc;
-
-	*refusal = NULL;
-	if (kase == NULL || (p = participant_of(kase, from)) == NULL) {
-		/* Nobody this client knows in the case: the server relays only
-		 * participants' messages, so this one is injected (or from a
-		 * counsellor who has left). Never a session with it. */
-		*refusal = REFUSED_STRANGER;
-		return MSG_ACK;
-	}
-	if (key_changed(cli, kase, p)) {
-		*refusal = REFUSED_CHANGED;
-		return MSG_KEEP;
-	}
-	if (e2e_participant_role(p) != KEY_ROLE_COUNSELLOR ||
-	    ratchet_msg_parse(&m, ct, ctlen) != 0 || !m.has_init)
-		return MSG_ACK;
-	/* a first message: the counsellor's key must be certified before
-	 * any session is made with it */
-	if ((rc = e2e_check_counsellor(cli, p)) == 0)
-		return MSG_ACK;
-	if (rc != EXIT_ERR || cli->conn == NULL ||
-	    conn_error(cli->conn)[0] != '\0')
-		return MSG_FAIL;	/* not checked: the message stays */
-	*refusal = REFUSED_CERT;
-	return MSG_ACK;			/* it can never be accepted */
-}
-
 /*
  * Opens the "ct" of msg push f in case kase (may be NULL), after the
- * checks of message_allowed. Returns the text (malloc'd, NUL-terminated)
- * with *len, or NULL with *mark what to print instead; *fate what to do
+ * checks of trust_check_message: *text (malloc'd, NUL-terminated) and
+ * *len, or *text NULL and *mark what to print instead. Returns what to do
  * with the message.
  */
-static char *
-open_message(struct cli *cli, json_t *kase, json_t *f, size_t *len,
-    const char **mark, enum msg_fate *fate)
+static enum msg_fate
+open_message(struct cli *cli, json_t *kase, json_t *f, char **text,
+    size_t *len, const char **mark)
 {
 	struct frame_in in;
 	struct ratchet_msg m;
 	uint8_t from[OFR_PK_BYTES], *ct;
+	enum trust_refusal refusal;
 	size_t n, ctlen = 0;
-	char *pt = NULL;
 
+	*text = NULL;
 	*mark = "[cannot decrypt]";
-	*fate = MSG_ACK;
 	memset(&in, 0, sizeof(in));
 	in.root = f;
 	if (frame_bin(&in, "from", OFR_PK_BYTES, OFR_PK_BYTES, 1, from,
 	    &n) != 0 || (ct = malloc(OFR_CT_MAX)) == NULL)
-		return NULL;
+		return MSG_ACK;
 	if (frame_bin(&in, "ct", 1, OFR_CT_MAX, 1, ct, &ctlen) != 0) {
 		free(ct);
-		return NULL;
+		return MSG_ACK;
 	}
-	if ((*fate = message_allowed(cli, kase, from, ct, ctlen,
-	    mark)) != MSG_ACK || *mark != NULL) {
+	if (trust_check_message(cli, kase, from, ct, ctlen, &refusal) != 0) {
 		free(ct);
-		return NULL;
+		return MSG_FAIL;	/* not checked (printed): it stays */
 	}
-	*mark = "[cannot decrypt]";
-	if ((pt = e2e_open(cli, from, ct, ctlen, len)) == NULL &&
+	if (refusal != TRUST_OK) {
+		*mark = refusal == TRUST_STRANGER ? REFUSED_STRANGER :
+		    refusal == TRUST_CHANGED ? REFUSED_CHANGED : REFUSED_CERT;
+		free(ct);
+		return refusal == TRUST_CHANGED ? MSG_KEEP : MSG_ACK;
+	}
+	if (e2e_open(cli, from, ct, ctlen, text, len) != 0 &&
 	    ratchet_msg_parse(&m, ct, ctlen) == 0 && m.has_init &&
 	    keyfile_seen_find(cli->key, m.init.spk_id, m.init.ek) != NULL)
 		*mark = REFUSED_REPLAY;	/* its first message was answered */
 	free(ct);
-	return pt;
+	return MSG_ACK;
 }
 
 /* 1 if the account may ask for case.list (clients and counsellors). */
@@ -290,22 +214,22 @@ may_list(struct cli *cli)
 }
 
 /* Gets the case of msg push f, fetching case.list again (once per call)
- * when it is not in *cases (then checking its keys: e2e_check_case).
+ * when it is not in *cases (then checking its keys: trust_check_case).
  * Borrowed; NULL if unknown. */
 static json_t *
 case_of(struct cli *cli, json_t **cases, json_t *f)
 {
 	int64_t id = json_integer_value(json_object_get(f, "case"));
-	json_t *kase = cli_case_find(*cases, id), *fresh = NULL;
+	json_t *kase = cases_find(*cases, id), *fresh = NULL;
 
 	if (kase != NULL || !may_list(cli))
 		return kase;
-	if (cli_case_list(cli, &fresh) != 0)
+	if (cases_list(cli, &fresh) != 0)
 		return NULL;
 	json_decref(*cases);
 	*cases = fresh;
-	if ((kase = cli_case_find(*cases, id)) != NULL)
-		(void)e2e_check_case(cli, kase);	/* warns */
+	if ((kase = cases_find(*cases, id)) != NULL)
+		(void)trust_check_case(cli, kase);	/* warns */
 	return kase;
 }
 
@@ -356,7 +280,7 @@ case_notice(struct cli *cli, json_t *cases, json_t *push)
 	}
 	fputc('\n', stderr);
 	if (cases != NULL && may_list(cli))
-		(void)e2e_check_case(cli, kase);
+		(void)trust_check_case(cli, kase);
 	case_update(cases, push);
 }
 
@@ -370,10 +294,10 @@ static enum msg_fate
 print_message(struct cli *cli, json_t *kase, json_t *f, int recv_format)
 {
 	const char *from = json_string_value(json_object_get(f, "from"));
-	const char *name = cli_participant_name(kase, from), *mark;
-	enum msg_fate fate;
+	const char *name = cases_key_name(kase, from), *mark;
 	size_t len = 0;
-	char *text = open_message(cli, kase, f, &len, &mark, &fate);
+	char *text;
+	enum msg_fate fate = open_message(cli, kase, f, &text, &len, &mark);
 
 	if (fate == MSG_FAIL)
 		return fate;
@@ -415,15 +339,19 @@ print_message(struct cli *cli, json_t *kase, json_t *f, int recv_format)
 	return fate;
 }
 
+/* Adds the seq of msg push f to a: 0, or OFR_E_BAD_FIELD when f has
+ * none, OFR_E_LIMIT when a is full. */
 static int
 ack_add(struct acks *a, json_t *f)
 {
 	json_t *seq = json_object_get(f, "seq");
 
-	if (!json_is_integer(seq) || a->n >= OFR_ACKS_MAX)
-		return 0;
+	if (!json_is_integer(seq))
+		return OFR_E_BAD_FIELD;
+	if (a->n >= OFR_ACKS_MAX)
+		return OFR_E_LIMIT;
 	a->seqs[a->n++] = json_integer_value(seq);
-	return 1;
+	return 0;
 }
 
 /* A msg.ack of every seq in a; empties a. NULL on OOM. */
@@ -445,7 +373,8 @@ ack_frame(struct acks *a)
 	return f;
 }
 
-/* Acknowledges what a holds and waits for the answer. */
+/* Acknowledges what a holds, once the store is saved, and waits for the
+ * answer. 0 or an error code (printed). */
 static int
 ack_flush(struct cli *cli, struct acks *a)
 {
@@ -512,7 +441,7 @@ message_text(int n, char **words, char *buf, size_t bufsz, size_t *len)
 }
 
 /* Sends the msg.send f (owned) and waits for its answer, again with the
- * same mid on a new connection when no answer comes. 0 or an exit status
+ * same mid on a new connection when no answer comes. 0 or an error code
  * (printed). */
 static int
 send_with_retries(struct cli *cli, json_t *f)
@@ -522,9 +451,9 @@ send_with_retries(struct cli *cli, json_t *f)
 	int rc = 0, tries;
 
 	for (tries = 0;; tries++) {
-		rid = conn_send(cli->conn, json_deep_copy(f));
-		rc = conn_wait_response(cli->conn, rid, &resp,
-		    cli->timeout_ms);
+		if ((rc = conn_send(cli->conn, json_deep_copy(f), &rid)) == 0)
+			rc = conn_wait_response(cli->conn, rid, &resp,
+			    cli->timeout_ms);
 		if (rc == 0 || tries == SEND_RETRIES ||
 		    (rc != OFR_E_TIMEOUT && rc != OFR_E_CONN))
 			break;
@@ -533,9 +462,9 @@ send_with_retries(struct cli *cli, json_t *f)
 		resp = NULL;
 		cli_disconnect(cli);
 		usleep(250000u << tries);
-		if (cli_connect(cli) != 0 || cli_login(cli) != 0) {
+		if (cli_connect(cli) != 0 || account_login(cli) != 0) {
 			json_decref(f);
-			return EXIT_ERR;
+			return OFR_E_CONN;	/* told why */
 		}
 	}
 	json_decref(f);
@@ -560,7 +489,7 @@ cmd_send(struct cli *cli, int argc, char **argv)
 	int64_t id;
 	int rc;
 
-	if (argc < 2 || (id = cli_parse_id(argv[0])) < 0)
+	if (argc < 2 || cli_parse_id(argv[0], &id) != 0)
 		return cli_usage("send CASE TEXT...");
 	argc--, argv++;
 	if (strcmp(argv[0], "--") == 0 && argc > 1)
@@ -568,10 +497,10 @@ cmd_send(struct cli *cli, int argc, char **argv)
 	if ((text = malloc(CLI_TEXT_MAX + 1)) == NULL)
 		return cli_fail(OFR_E_NOMEM, "send");
 	if ((rc = message_text(argc, argv, text, CLI_TEXT_MAX + 1,
-	    &len)) != 0 || (rc = cli_login(cli)) != 0 ||
-	    (rc = cli_case_list(cli, &cases)) != 0)
+	    &len)) != 0 || (rc = account_login(cli)) != 0 ||
+	    (rc = cases_list(cli, &cases)) != 0)
 		goto out;
-	if ((kase = cli_case_find(cases, id)) == NULL) {
+	if ((kase = cases_find(cases, id)) == NULL) {
 		rc = cli_fail(OFR_E_NOT_FOUND, "case %lld is not one of yours",
 		    (long long)id);
 		goto out;
@@ -622,18 +551,18 @@ cmd_recv(struct cli *cli, int argc, char **argv)
 
 	if ((rc = cli_parse(cli, argc, argv, opts, NULL, 0, &npos)) != 0)
 		return rc;
-	if (count_s != NULL && (count = cli_parse_id(count_s)) < 0)
+	if (count_s != NULL && cli_parse_id(count_s, &count) != 0)
 		return cli_usage("--count is a number above 0");
-	if (wait_s != NULL && (wait_ms = cli_parse_secs(wait_s)) < 0)
+	if (wait_s != NULL && cli_parse_secs(wait_s, &wait_ms) != 0)
 		return cli_usage("--wait is a number of seconds");
-	if ((rc = cli_login(cli)) != 0)
+	if ((rc = account_login(cli)) != 0)
 		return rc;
 	if (!may_list(cli))
 		cases = json_array();	/* an admin is in no case */
-	else if ((rc = cli_case_list(cli, &cases)) != 0)
+	else if ((rc = cases_list(cli, &cases)) != 0)
 		return rc;
 	json_array_foreach(cases, i, c)
-		(void)e2e_check_case(cli, c);	/* warns of changed keys */
+		(void)trust_check_case(cli, c);	/* warns */
 	deadline = now_ms() + cli->timeout_ms;
 	while (count == 0 || printed < count) {
 		if (acks.n > 0 && !conn_has_frames(cli->conn) &&
@@ -657,12 +586,12 @@ cmd_recv(struct cli *cli, int argc, char **argv)
 			if (fate == MSG_FAIL) {
 				conn_event_clear(&ev);
 				(void)ack_flush(cli, &acks);
-				rc = EXIT_ERR;
+				rc = E_UNCHECKED;
 				goto out;
 			}
 			printed++;
 			/* MSG_KEEP: left on the server, not acknowledged */
-			if (fate == MSG_ACK && !ack_add(&acks, ev.frame))
+			if (fate == MSG_ACK && ack_add(&acks, ev.frame) != 0)
 				fprintf(stderr, "offramp: a message without "
 				    "seq: not acknowledged\n");
 			if (acks.n == OFR_ACKS_MAX &&
@@ -697,15 +626,15 @@ struct chat {
 	size_t plen[CHAT_WINDOW + 1];
 	int npending, nsends;
 	int64_t ack_id;		/* the msg.ack in flight, or 0 */
-	int failed;
-	int stop;		/* an exit status to stop with, or 0 */
+	int failed;		/* a line not sent, a request refused */
+	int stop;		/* an error code to stop with, or 0 */
 };
 
 static void
 chat_send(struct chat *ch, const char *line, size_t len)
 {
 	uint8_t mid[OFR_MID_BYTES];
-	json_t *kase = cli_case_find(ch->cases, ch->id), *f = NULL;
+	json_t *kase = cases_find(ch->cases, ch->id), *f = NULL;
 	int64_t rid;
 
 	if (len == 0)
@@ -727,7 +656,7 @@ chat_send(struct chat *ch, const char *line, size_t len)
 		ch->failed = 1;
 		return;
 	}
-	if ((rid = conn_send(ch->cli->conn, f)) <= 0) {
+	if (conn_send(ch->cli->conn, f, &rid) != 0) {
 		cli_fail(OFR_E_TOO_BIG, "message not sent");
 		ch->failed = 1;
 		return;
@@ -802,17 +731,19 @@ chat_frame(struct chat *ch, json_t *f)
 	} else if (strcmp(type, "msg") == 0) {
 		if (json_integer_value(json_object_get(f, "case")) != ch->id)
 			return;	/* another case's: left for later */
-		fate = print_message(ch->cli, cli_case_find(ch->cases, ch->id),
+		fate = print_message(ch->cli, cases_find(ch->cases, ch->id),
 		    f, 0);
 		if (fate == MSG_ACK)
-			ack_add(&ch->acks, f);
+			(void)ack_add(&ch->acks, f);
 		else if (fate == MSG_FAIL)
-			ch->stop = EXIT_ERR;
+			ch->stop = E_UNCHECKED;
 	} else if (strcmp(type, "case") == 0) {
 		case_notice(ch->cli, ch->cases, f);
 	}
 }
 
+/* Lines of stdin out, frames in, until stdin ends and every request is
+ * answered. 0 or an error code (printed). */
 static int
 chat_loop(struct chat *ch)
 {
@@ -823,13 +754,12 @@ chat_loop(struct chat *ch)
 
 	for (;;) {
 		if (ch->acks.n > 0 && ch->ack_id == 0 &&
-		    !conn_has_frames(cli->conn) && cli_save(cli) != 0)
-			return EXIT_ERR;	/* not durable: no ack */
+		    !conn_has_frames(cli->conn) && (rc = cli_save(cli)) != 0)
+			return rc;	/* not durable: no ack */
 		if (ch->acks.n > 0 && ch->ack_id == 0 &&
-		    !conn_has_frames(cli->conn) &&
-		    (ch->ack_id = conn_send(cli->conn,
-		    ack_frame(&ch->acks))) < 0)
-			return cli_fail((int)ch->ack_id, "msg.ack: %s",
+		    !conn_has_frames(cli->conn) && (rc = conn_send(cli->conn,
+		    ack_frame(&ch->acks), &ch->ack_id)) != 0)
+			return cli_fail(rc, "msg.ack: %s",
 			    conn_error(cli->conn));
 		if (eof && ch->npending == 0 && ch->ack_id == 0 &&
 		    ch->acks.n == 0)
@@ -881,17 +811,18 @@ cmd_chat(struct cli *cli, int argc, char **argv)
 	ch.cli = cli;
 	if ((rc = cli_parse(cli, argc, argv, NULL, pos, 1, &npos)) != 0)
 		return rc;
-	if (npos != 1 || (ch.id = cli_parse_id(pos[0])) < 0)
+	if (npos != 1 || cli_parse_id(pos[0], &ch.id) != 0)
 		return cli_usage("chat CASE");
-	if ((rc = cli_login(cli)) != 0 ||
-	    (rc = cli_case_list(cli, &ch.cases)) != 0)
+	if ((rc = account_login(cli)) != 0 ||
+	    (rc = cases_list(cli, &ch.cases)) != 0)
 		return rc;
-	if (cli_case_find(ch.cases, ch.id) == NULL) {
+	if (cases_find(ch.cases, ch.id) == NULL) {
 		json_decref(ch.cases);
 		return cli_fail(OFR_E_NOT_FOUND, "case %lld is not one of "
 		    "yours", (long long)ch.id);
 	}
-	if ((rc = case_keys_ok(cli, cli_case_find(ch.cases, ch.id))) != 0) {
+	if ((rc = trust_before_send(cli, cases_find(ch.cases,
+	    ch.id))) != 0) {
 		json_decref(ch.cases);
 		return rc;
 	}
@@ -904,6 +835,32 @@ cmd_chat(struct cli *cli, int argc, char **argv)
 		chat_text_free(ch.ptext[i], ch.plen[i]);
 	json_decref(ch.cases);
 	if (rc == 0 && ch.failed)
-		rc = EXIT_ERR;
+		rc = E_NOT_SENT;
 	return rc;
 }
+
+/* --- history --- */
+
+int
+cmd_history(struct cli *cli, int argc, char **argv)
+{
+	struct ks_state *s;
+	int64_t id;
+	int rc;
+
+	if ((rc = cli_one_case(cli, argc, argv, "history CASE", &id)) != 0)
+		return rc;
+	if ((rc = cli_load_key(cli)) != 0)
+		return rc;
+	s = keyfile_state(cli->key);
+	for (size_t i = 0; i < s->n_msgs; i++) {
+		if (s->msgs[i].case_id != id)
+			continue;
+		text_puts(stdout, s->msgs[i].sent ? "me" : s->msgs[i].name);
+		fputs(": ", stdout);
+		text_put(stdout, s->msgs[i].text, s->msgs[i].len);
+		fputc('\n', stdout);
+	}
+	return 0;
+}
+

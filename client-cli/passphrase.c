@@ -1,6 +1,8 @@
 /*
- * passphrase.c: reading the passphrase (passphrase.h). The terminal is
- * put back as it was even when the user interrupts the prompt.
+ * passphrase.c: reading the passphrase (passphrase.h) from a file, the
+ * environment or the terminal. It holds the passphrase only in
+ * sodium_malloc'd memory, never echoes or keeps it, and puts the terminal
+ * back as it was even when the user interrupts the prompt.
  */
 #include <errno.h>
 #include <fcntl.h>

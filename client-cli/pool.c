@@ -2,17 +2,18 @@
  * pool.c: the programme admin's tools from the command line: the
  * counsellors of the programme (list, update, disable, enable), pool
  * figures, the audit log and the programme's public profile. Everything
- * acts on the admin's own programme; the server checks it.
+ * acts on the admin's own programme, which the server checks; it keeps
+ * nothing of its own in the local store.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "proto/err.h"
 #include "proto/frame.h"
 #include "proto/ocrypto.h"
+#include "account.h"
 #include "cli.h"
-#include "conn.h"
+#include "text.h"
 
 /* 1 if s is the base64 of a 32-byte key. */
 static int
@@ -39,10 +40,10 @@ cmd_counsellors(struct cli *cli, int argc, char **argv)
 	int npos, rc;
 
 	if ((rc = cli_parse(cli, argc, argv, NULL, NULL, 0, &npos)) != 0 ||
-	    (rc = cli_login(cli)) != 0)
+	    (rc = account_login(cli)) != 0)
 		return rc;
-	if ((req = cli_new_request("counsellor.list")) == NULL)
-		return EXIT_ERR;
+	if ((rc = cli_new_request("counsellor.list", &req)) != 0)
+		return rc;
 	if ((rc = cli_request(cli, req, &resp)) != 0)
 		return rc;
 	json_array_foreach(json_object_get(resp, "counsellors"), i, c) {
@@ -64,15 +65,15 @@ cmd_counsellors(struct cli *cli, int argc, char **argv)
 		    yes_no(json_object_get(p, "disabled")));
 	}
 	json_decref(resp);
-	return EXIT_OK;
+	return 0;
 }
 
 int
 cmd_counsellor_update(struct cli *cli, int argc, char **argv)
 {
-	struct cli_profile pf = { 0 };
+	struct account_profile pf = { 0 };
 	const struct cli_opt opts[] = {
-		CLI_PROFILE_OPTS(pf),
+		ACCOUNT_PROFILE_OPTS(pf),
 		{ "--capacity", &pf.capacity, NULL },
 		{ NULL, NULL, NULL }
 	};
@@ -85,10 +86,10 @@ cmd_counsellor_update(struct cli *cli, int argc, char **argv)
 	if (npos != 1 || !key_ok(pos[0]))
 		return cli_usage("counsellor-update KEY [profile options] "
 		    "(KEY as offramp counsellors prints it)");
-	if ((req = cli_new_request("counsellor.update")) == NULL)
-		return EXIT_ERR;
+	if ((rc = cli_new_request("counsellor.update", &req)) != 0)
+		return rc;
 	json_object_set_new(req, "key", json_string(pos[0]));
-	return cli_send_profile(cli, req, &pf, "counsellor.update");
+	return account_send_profile(cli, req, &pf, "counsellor.update");
 }
 
 /* disable and enable: {"type", "key"}, then the profile. */
@@ -104,14 +105,14 @@ key_command(struct cli *cli, int argc, char **argv, const char *type,
 		return rc;
 	if (npos != 1 || !key_ok(pos[0]))
 		return cli_usage("%s", usage);
-	if ((rc = cli_login(cli)) != 0)
+	if ((rc = account_login(cli)) != 0)
 		return rc;
-	if ((req = cli_new_request(type)) == NULL)
-		return EXIT_ERR;
+	if ((rc = cli_new_request(type, &req)) != 0)
+		return rc;
 	json_object_set_new(req, "key", json_string(pos[0]));
 	if ((rc = cli_request(cli, req, &resp)) != 0)
 		return rc;
-	rc = cli_print_profile(resp, type);
+	rc = account_print_profile(resp, type);
 	json_decref(resp);
 	return rc;
 }
@@ -148,10 +149,10 @@ cmd_stats(struct cli *cli, int argc, char **argv)
 	int npos, rc;
 
 	if ((rc = cli_parse(cli, argc, argv, NULL, NULL, 0, &npos)) != 0 ||
-	    (rc = cli_login(cli)) != 0)
+	    (rc = account_login(cli)) != 0)
 		return rc;
-	if ((req = cli_new_request("pool.stats")) == NULL)
-		return EXIT_ERR;
+	if ((rc = cli_new_request("pool.stats", &req)) != 0)
+		return rc;
 	if ((rc = cli_request(cli, req, &resp)) != 0)
 		return rc;
 	fr = json_object_get(resp, "first_response");
@@ -174,7 +175,7 @@ cmd_stats(struct cli *cli, int argc, char **argv)
 		fputc('\n', stdout);
 	}
 	json_decref(resp);
-	return EXIT_OK;
+	return 0;
 }
 
 /* A word of an audit line: the string, or "-" when null or empty. */
@@ -202,15 +203,15 @@ cmd_audit(struct cli *cli, int argc, char **argv)
 
 	if ((rc = cli_parse(cli, argc, argv, opts, NULL, 0, &npos)) != 0)
 		return rc;
-	if (limit_s != NULL && ((limit = cli_parse_id(limit_s)) < 0 ||
+	if (limit_s != NULL && (cli_parse_id(limit_s, &limit) != 0 ||
 	    limit > 100))
 		return cli_usage("--limit is 1..100");
-	if (before_s != NULL && (before = cli_parse_id(before_s)) < 0)
+	if (before_s != NULL && cli_parse_id(before_s, &before) != 0)
 		return cli_usage("--before is an audit entry id");
-	if ((rc = cli_login(cli)) != 0)
+	if ((rc = account_login(cli)) != 0)
 		return rc;
-	if ((req = cli_new_request("audit.list")) == NULL)
-		return EXIT_ERR;
+	if ((rc = cli_new_request("audit.list", &req)) != 0)
+		return rc;
 	if (limit > 0)
 		json_object_set_new(req, "limit", json_integer(limit));
 	if (before > 0)
@@ -220,7 +221,7 @@ cmd_audit(struct cli *cli, int argc, char **argv)
 	json_array_foreach(json_object_get(resp, "entries"), i, e) {
 		printf("%lld ", (long long)json_integer_value(
 		    json_object_get(e, "id")));
-		cli_put_time(stdout, json_integer_value(json_object_get(e,
+		text_put_time(stdout, json_integer_value(json_object_get(e,
 		    "ts")));
 		fputc(' ', stdout);
 		put_word(json_object_get(e, "actor"));
@@ -233,7 +234,7 @@ cmd_audit(struct cli *cli, int argc, char **argv)
 		fputc('\n', stdout);
 	}
 	json_decref(resp);
-	return EXIT_OK;
+	return 0;
 }
 
 int
@@ -261,10 +262,10 @@ cmd_programme_set(struct cli *cli, int argc, char **argv)
 
 	if ((rc = cli_parse(cli, argc, argv, opts, NULL, 0, &npos)) != 0)
 		return rc;
-	if ((req = cli_new_request("programme.set")) == NULL)
-		return EXIT_ERR;
+	if ((rc = cli_new_request("programme.set", &req)) != 0)
+		return rc;
 	if (name != NULL) {
-		if (!cli_name_ok(name)) {
+		if (!account_name_ok(name)) {
 			json_decref(req);
 			return cli_usage("a name is 1..%d bytes of UTF-8 "
 			    "without control characters", OFR_NAME_MAX);
@@ -284,14 +285,14 @@ cmd_programme_set(struct cli *cli, int argc, char **argv)
 	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
 		if (*lists[i].val == NULL)
 			continue;
-		if ((list = cli_token_list(*lists[i].val,
-		    lists[i].field)) == NULL) {
+		if ((rc = cli_token_list(*lists[i].val, lists[i].field,
+		    &list)) != 0) {
 			json_decref(req);
-			return EXIT_USAGE;
+			return rc;
 		}
 		json_object_set_new(req, lists[i].field, list);
 	}
-	if ((rc = cli_login(cli)) != 0) {
+	if ((rc = account_login(cli)) != 0) {
 		json_decref(req);
 		return rc;
 	}
@@ -310,5 +311,5 @@ cmd_programme_set(struct cli *cli, int argc, char **argv)
 	}
 	fputc('\n', stdout);
 	json_decref(resp);
-	return EXIT_OK;
+	return 0;
 }

@@ -2,7 +2,8 @@
  * raw.c: the raw command, for protocol debugging and tests of bad input:
  * each line of stdin goes out verbatim as one frame, each frame received is
  * printed as one line of compact JSON. Nothing is checked on the way out;
- * what comes in is printed through text_put() when it is not JSON.
+ * what comes in is printed through text_put() when it is not JSON, and is
+ * never decrypted, acknowledged or kept.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,9 +11,10 @@
 #include <time.h>
 
 #include "proto/err.h"
+#include "account.h"
 #include "cli.h"
 #include "conn.h"
-#include "keyfile.h"
+#include "text.h"
 
 #define RAW_LINE_MAX	(4 * 1024 * 1024)	/* one line of stdin */
 #define RAW_OUT_MAX	(4 * 1024 * 1024)	/* queued, not yet sent */
@@ -67,7 +69,7 @@ raw_loop(struct cli *cli, struct raw *r)
 
 	for (;;) {
 		if (eof && r->count > 0 && r->printed >= r->count)
-			return EXIT_OK;
+			return 0;
 		flags = !eof && conn_pending_out(cli->conn) < RAW_OUT_MAX ?
 		    CONN_WANT_STDIN : 0;
 		wait = -1;
@@ -79,10 +81,10 @@ raw_loop(struct cli *cli, struct raw *r)
 		if (rc == OFR_E_CONN) {
 			fputs("closed\n", stdout);
 			fflush(stdout);
-			return EXIT_OK;
+			return 0;
 		}
 		if (rc == OFR_E_TIMEOUT && !by_count)
-			return EXIT_OK;
+			return 0;
 		if (rc != 0)
 			return cli_fail(rc, "%lld of %lld frames in %d ms",
 			    (long long)r->printed, (long long)r->count,
@@ -135,13 +137,13 @@ cmd_raw(struct cli *cli, int argc, char **argv)
 	r.idle_ms = -1;
 	if ((rc = cli_parse(cli, argc, argv, opts, NULL, 0, &npos)) != 0)
 		return rc;
-	if (count_s != NULL && (r.count = cli_parse_id(count_s)) < 0)
+	if (count_s != NULL && cli_parse_id(count_s, &r.count) != 0)
 		return cli_usage("--count is a number above 0");
-	if (idle_s != NULL && (r.idle_ms = cli_parse_secs(idle_s)) < 0)
+	if (idle_s != NULL && cli_parse_secs(idle_s, &r.idle_ms) != 0)
 		return cli_usage("--idle is a number of seconds");
 	r.binary = binary;
 	if (login)
-		rc = cli_login(cli);
+		rc = account_login(cli);
 	else
 		rc = cli_connect(cli);
 	if (rc != 0)

@@ -1,7 +1,9 @@
 /*
- * test_cli_keyfile.c: the CLI's key file (client-cli/keyfile.c): create and
+ * test_cli_keyfile.c: the CLI's key file (client-cli/keyfile*.c): create and
  * load, wrong passphrase, truncated and damaged files, file mode, refusal
- * to overwrite, role update. Uses the "min" cost level so it runs fast.
+ * to overwrite, role update; a golden file written by an earlier build
+ * still opens, with every record type, and saved again gives the same
+ * plaintext to the byte. Uses the "min" cost level so it runs fast.
  */
 #include <sys/stat.h>
 
@@ -18,6 +20,7 @@
 #include "keyfile.h"
 #include "proto/err.h"
 #include "proto/ocrypto.h"
+#include "proto/ratchet.h"
 
 #define PASS	"correct horse battery staple"
 
@@ -193,15 +196,220 @@ test_role(const uint8_t pk[OFR_PK_BYTES])
 	keyfile_free(NULL);
 }
 
+/*
+ * A key file written by the code of commit 003ef99 (version 3, "min"
+ * cost, passphrase GOLDEN_PASS): role counsellor, META, two SPK, two OPK,
+ * a SESSION, a PIN, a CONTACT, two MSG (one with a negative case and ts
+ * and no text), a SEEN and a PROGSK, with the values test_golden checks.
+ * It must open as long as the format is version 3.
+ */
+#define GOLDEN_PASS	"golden passphrase"
+#define GOLDEN_PK	"93dfd8705446bf6f94530d2ef62b8ca7" \
+			"6bf8f5642dd41f3fdcfce0985b282bda"
+static const char golden_hex[] =
+	"4f46524b455903019a0970cb6d7347d9a648f49ee8f599cf0100000000000000"
+	"0020000000000000c1fd50b815dec02d960174f690340b6ac6cd55e920da5738"
+	"eb59a24a0863cd3ace14a6ebf719176fe68d225f1a3a22896062b31fd7c3ca84"
+	"803bbe762bed5cfd88a1a7122322e0f3536597aa91d1d86ab4052abc5f84b3f7"
+	"2cc4fbcc5cdfc5c4bb5303481c4b0859252d4d36ded51b60c98af69f6e8c9f62"
+	"0c5155cf014e023ac21f904a94de5528d98aec02d9c5fabff4c568acd00561ab"
+	"4fb154890e2879474030f028b0758f0455466dd9b2774995b8ac0b1b80232baf"
+	"af0e770c1ced09dc36b04bd0b92aa01115b6d61addc8904b0e775a70351639a1"
+	"61e80037127a3f2adcb6849a728fd8eee311fef085df380425f626bcfff433ba"
+	"6ca65aaebd611c8973cc880d407dd547290267d24210b71dffa5adf5c73ad7ce"
+	"d6cef74013a99918e1590fd7f644a1f1d91250cda9277ba28e90612a0959f2da"
+	"ad24f8d6d368120ddc638be142b42a0d43393bc8b9936b0ea8d921745bb630f5"
+	"4b43cdc29033c324a24799e9deea6d5b7cad54c7b70881f375a6184e88bc2077"
+	"a81902a27b09d0050d758e4b6a9a048905246533e2adce9aff1063410decc001"
+	"e23aecbaef752572b6b61c880074fbdc825f1909595a983a749463d0d9054d3a"
+	"e312adfcbb70393e269bf5b5a6c2a5e035aa2720ca1a5162c82f44689eb5aa3e"
+	"2f115e6e021b2249d9100d5c5986a0af704513a13be64fb6d12cde23696fece8"
+	"cb7c5e70267703d39f52e2814e790c81a0ffba2b2420a8fa0344e370a4233240"
+	"2eeeda2df4c34e763be83cb7465cc40af0b3aa264656c41024ec9e7c48c6fa47"
+	"59b94a65c3d459a0341d640b82751ac8081f286c5b69f16ed3745d69421d89bd"
+	"953c5c24b9f2d51dcc619f880deda6f1c2e6c32c646991d3b79d5f7fae14139e"
+	"d3048899e5828c2fa587c181b1b97bf33ed039acd1d993d7c17a32d9e5e94ab8"
+	"0b0c0b531d42924f7f3a54f83aae5991f393157b7de7bdc52817821939550c6b"
+	"6a9b9753e44ffd42bba93050da9cbfd164264a3bc40f177817243baacb9e6503"
+	"7b0e65a6dae45a295c1ae7afa12604ff3b55c6ccb0ecde3b160f36fb2d534af0"
+	"b34d8d1bde3185b1009af212dd4365b8ec2ef588ff68ea2c9934b1e47ce371f1"
+	"765423c9e5a4f80e7ed4153a9aa64f1e052c3626666f71cf27ddfc4fc300d8fb"
+	"d320e2ae1f015416772ff8d63cd02707cc24ce93ebbd574880bb8f59420550c0"
+	"50feb6bcfa650322972c785bd498cfc74c1cb21dcd253798e4d0c54602fea1b9"
+	"c29baa1f6af9349e06a806cdb2c84f7773de6ac74ebcb7c6e1c96ffae858e666"
+	"2dc53e29040993186530b4";
+
+/* Opens a key file image by hand, as keyfile.h describes it, into plain
+ * (*plen): Argon2id of pass, the box key BLAKE2b-keyed over the 40-byte
+ * header, secretbox. 0 or -1. */
+static int
+open_by_hand(const uint8_t *buf, size_t len, const char *pass,
+    uint8_t *plain, size_t *plen)
+{
+	uint8_t pw[32], key[32];
+	uint64_t ops = 0, mem = 0;
+	int rc;
+
+	if (len < 64 + 16)
+		return -1;
+	for (int i = 0; i < 8; i++) {
+		ops |= (uint64_t)buf[24 + i] << (8 * i);
+		mem |= (uint64_t)buf[32 + i] << (8 * i);
+	}
+	if (crypto_pwhash(pw, sizeof(pw), pass, strlen(pass), buf + 8, ops,
+	    (size_t)mem, crypto_pwhash_ALG_ARGON2ID13) != 0)
+		return -1;
+	crypto_generichash(key, sizeof(key), buf, 40, pw, sizeof(pw));
+	rc = crypto_secretbox_open_easy(plain, buf + 64, len - 64, buf + 40,
+	    key);
+	*plen = len - 64 - 16;
+	sodium_memzero(pw, sizeof(pw));
+	sodium_memzero(key, sizeof(key));
+	return rc;
+}
+
+/* The values the golden file holds. */
+static void
+check_golden_state(struct keyfile *k)
+{
+	struct ks_state *s = keyfile_state(k);
+	uint8_t want[64], seed[32], pk[32], spk_pk[32];
+	uint8_t st[RATCHET_STATE_MAX_BYTES];
+	size_t n;
+
+	CHECK_EQ_INT(keyfile_role(k), KEY_ROLE_COUNSELLOR);
+	CHECK_EQ_INT(sodium_hex2bin(want, 32, GOLDEN_PK, 64, NULL, &n, NULL),
+	    0);
+	CHECK(memcmp(keyfile_pk(k), want, 32) == 0);
+	CHECK_EQ_INT(s->next_spk_id, 0x01020304);
+	CHECK_EQ_INT(s->next_opk_id, 0x0a0b0c0d);
+	CHECK(s->use_counter == 0x1122334455667788ull);
+	CHECK_EQ_INT(s->n_spk, 2);
+	for (size_t i = 0; i < 2 && i < s->n_spk; i++) {
+		memset(want, 0x20 + (int)i, 32);
+		crypto_scalarmult_base(spk_pk, want);
+		CHECK_EQ_INT(s->spk[i].id, 0x01020304 - i);
+		CHECK_EQ_INT(s->spk[i].created, i == 0 ? 1700000000 : -2);
+		CHECK(memcmp(s->spk[i].sk, want, 32) == 0);
+		CHECK(memcmp(s->spk[i].pk, spk_pk, 32) == 0);
+	}
+	CHECK_EQ_INT(s->n_opk, 2);
+	for (size_t i = 0; i < 2 && i < s->n_opk; i++) {
+		memset(want, 0x30 + (int)i, 32);
+		CHECK_EQ_INT(s->opk[i].id, 0x0a0b0c0d - i);
+		CHECK(memcmp(s->opk[i].sk, want, 32) == 0);
+	}
+	memset(seed, 0x40, 32);
+	crypto_sign_seed_keypair(pk, want, seed);	/* the peer */
+	CHECK_EQ_INT(s->n_sessions, 1);
+	if (s->n_sessions == 1) {
+		CHECK(memcmp(s->sessions[0].peer, pk, 32) == 0);
+		CHECK(s->sessions[0].used == 0x0102030405060708ull);
+		CHECK_EQ_INT(ratchet_state_save(s->sessions[0].r, st,
+		    sizeof(st), &n), 0);
+	}
+	CHECK_EQ_INT(s->n_pins, 1);
+	CHECK_EQ_INT(s->pins[0].programme, 42);
+	memset(want, 0x42, 32);
+	CHECK(memcmp(s->pins[0].key, want, 32) == 0);
+	CHECK_EQ_INT(s->n_contacts, 1);
+	if (s->n_contacts == 1)
+		CHECK(s->contacts[0].case_id == 99 &&
+		    s->contacts[0].role == KEY_ROLE_ADMIN &&
+		    s->contacts[0].verified == 1 &&
+		    memcmp(s->contacts[0].key, pk, 32) == 0);
+	CHECK_EQ_INT(s->n_msgs, 2);
+	if (s->n_msgs == 2) {
+		const struct ks_msg *m = s->msgs;
+
+		CHECK(m[0].case_id == 99 && m[0].ts == 1700000001 &&
+		    m[0].sent == 1 && strcmp(m[0].name, "me") == 0 &&
+		    m[0].len == 5 && strcmp(m[0].text, "hello") == 0);
+		CHECK(m[1].case_id == -3 && m[1].ts == -1 && m[1].sent == 0 &&
+		    strcmp(m[1].name, "Sam") == 0 && m[1].len == 0 &&
+		    m[1].text[0] == '\0');
+	}
+	CHECK_EQ_INT(s->n_seen, 1);
+	memset(want, 0x60, 32);
+	CHECK(s->n_seen == 1 && s->seen[0].spk_id == 0x01020303 &&
+	    memcmp(s->seen[0].ek, want, 32) == 0 &&
+	    memcmp(s->seen[0].peer, pk, 32) == 0);
+	CHECK_EQ_INT(s->has_progsk, 1);
+	CHECK_EQ_INT(s->prog_id, -42);
+	memset(seed, 0x50, 32);
+	crypto_sign_seed_keypair(pk, want, seed);
+	CHECK(memcmp(s->prog_sk, want, 64) == 0);
+}
+
+/*
+ * The golden file opens with the values it holds, and saved again its
+ * plaintext is the same to the byte (the header too; only the nonce and
+ * so the box differ): the writer and the parser keep the format.
+ */
+static void
+test_golden(void)
+{
+	char gold[320], again[320];
+	uint8_t file[1024], *p1, *p2, *buf2;
+	size_t len = 0, len2 = 0, l1 = 0, l2 = 0;
+	struct keyfile *k = NULL;
+
+	snprintf(gold, sizeof(gold), "%s/golden", dir);
+	snprintf(again, sizeof(again), "%s/again", dir);
+	CHECK(strlen(golden_hex) / 2 <= sizeof(file));
+	CHECK_EQ_INT(sodium_hex2bin(file, sizeof(file), golden_hex,
+	    strlen(golden_hex), NULL, &len, NULL), 0);
+	CHECK_EQ_INT(write_bytes(gold, file, len), 0);
+	CHECK_EQ_INT(keyfile_load(&k, gold, GOLDEN_PASS, strlen(GOLDEN_PASS)),
+	    0);
+	if (k == NULL)
+		return;
+	check_golden_state(k);
+	CHECK_EQ_INT(keyfile_save(k, again), 0);
+	keyfile_free(k);
+	k = NULL;
+
+	p1 = malloc(len);
+	p2 = malloc(2 * len);
+	buf2 = malloc(2 * len);
+	CHECK(p1 != NULL && p2 != NULL && buf2 != NULL);
+	if (p1 != NULL && p2 != NULL && buf2 != NULL) {
+		CHECK_EQ_INT(read_bytes(again, buf2, 2 * len, &len2), 0);
+		CHECK_EQ_INT(len2, len);
+		CHECK(memcmp(buf2, file, 40) == 0);	/* magic .. costs */
+		CHECK_EQ_INT(open_by_hand(file, len, GOLDEN_PASS, p1, &l1), 0);
+		CHECK_EQ_INT(open_by_hand(buf2, len2, GOLDEN_PASS, p2, &l2),
+		    0);
+		CHECK_EQ_INT(l1, l2);
+		CHECK(l1 == l2 && memcmp(p1, p2, l1) == 0);
+		/* and it opens again with the same values */
+		CHECK_EQ_INT(keyfile_load(&k, again, GOLDEN_PASS,
+		    strlen(GOLDEN_PASS)), 0);
+		if (k != NULL)
+			check_golden_state(k);
+		keyfile_free(k);
+		sodium_memzero(p1, len);
+		sodium_memzero(p2, 2 * len);
+	}
+	free(p1);
+	free(p2);
+	free(buf2);
+	unlink(gold);
+	unlink(again);
+}
+
 static void
 test_names(void)
 {
-	CHECK_EQ_INT(keyfile_kdf_parse("interactive"), KEY_KDF_INTERACTIVE);
-	CHECK_EQ_INT(keyfile_kdf_parse("moderate"), KEY_KDF_MODERATE);
-	CHECK_EQ_INT(keyfile_kdf_parse("min"), KEY_KDF_MIN);
-	CHECK_EQ_INT(keyfile_kdf_parse("max"), -1);
-	CHECK_EQ_INT(keyfile_role_parse("admin"), KEY_ROLE_ADMIN);
-	CHECK_EQ_INT(keyfile_role_parse("root"), -1);
+	int v = -1;
+
+	CHECK(keyfile_kdf_parse("interactive", &v) == 0 &&
+	    v == KEY_KDF_INTERACTIVE);
+	CHECK(keyfile_kdf_parse("moderate", &v) == 0 && v == KEY_KDF_MODERATE);
+	CHECK(keyfile_kdf_parse("min", &v) == 0 && v == KEY_KDF_MIN);
+	CHECK_EQ_INT(keyfile_kdf_parse("max", &v), OFR_E_USAGE);
+	CHECK(keyfile_role_parse("admin", &v) == 0 && v == KEY_ROLE_ADMIN);
+	CHECK_EQ_INT(keyfile_role_parse("root", &v), OFR_E_BAD_FIELD);
 	CHECK(strcmp(keyfile_role_name(KEY_ROLE_COUNSELLOR), "counsellor") == 0);
 }
 
@@ -221,6 +429,7 @@ main(void)
 	test_wrong();
 	test_damaged();
 	test_role(pk);
+	test_golden();
 
 	unlink(path);
 	rmdir(dir);

@@ -17,6 +17,7 @@
 
 #include "check.h"
 #include "cli.h"
+#include "e2e.h"
 #include "keyfile.h"
 #include "proto/err.h"
 #include "proto/ocrypto.h"
@@ -64,8 +65,12 @@ opens_as(struct cli *cli, const uint8_t from[OFR_PK_BYTES],
     const uint8_t *msg, size_t len, const char *text)
 {
 	size_t n = 0;
-	char *pt = e2e_open(cli, from, msg, len, &n);
-	int ok = pt != NULL && n == strlen(text) && memcmp(pt, text, n) == 0;
+	char *pt = NULL;
+	int rc = e2e_open(cli, from, msg, len, &pt, &n);
+	int ok = rc == 0 && pt != NULL && n == strlen(text) &&
+	    memcmp(pt, text, n) == 0;
+
+	CHECK(rc == 0 ? pt != NULL : pt == NULL);
 
 	if (pt != NULL) {
 		sodium_memzero(pt, n);

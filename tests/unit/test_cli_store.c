@@ -1,5 +1,5 @@
 /*
- * test_cli_store.c: the CLI's local store (client-cli/keyfile.c, version
+ * test_cli_store.c: the CLI's local store (client-cli/keyfile*.c, version
  * 2): a state with prekey secrets, a live session, pins, contacts, the
  * programme key and history survives save and load (the loaded session
  * still decrypts the peer's reply); the history is bounded per case; a

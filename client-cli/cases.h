@@ -1,0 +1,36 @@
+/*
+ * cases.h: the case objects the server sends (cases.c): the list of
+ * one's cases, a case in it, and its participants' keys, roles and names.
+ */
+#ifndef OFFRAMP_CLI_CASES_H
+#define OFFRAMP_CLI_CASES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "proto/ocrypto.h"
+
+struct cli;
+
+/* Asks for case.list: 0 with *cases the array of case objects (caller
+ * owns), or an error code (printed). */
+int cases_list(struct cli *cli, json_t **cases);
+/* The case object with id in cases, or NULL; borrowed. */
+json_t *cases_find(json_t *cases, int64_t id);
+/* The name of the participant with key (base64) in case kase (may be
+ * NULL), or NULL; borrowed. */
+const char *cases_key_name(json_t *kase, const char *key);
+
+/* The role of participant object p (enum key_role) into *role. 0 or
+ * OFR_E_BAD_FIELD. */
+int cases_participant_role(json_t *p, int *role);
+/* 1 if participant object p is a counsellor, else 0. */
+int cases_is_counsellor(json_t *p);
+/* Decodes the "key" of participant object p. 0 or OFR_E_BAD_FIELD. */
+int cases_participant_key(json_t *p, uint8_t key[OFR_PK_BYTES]);
+/* The "name" of participant object p, or "?"; borrowed. */
+const char *cases_participant_name(json_t *p);
+
+#endif

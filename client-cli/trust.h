@@ -1,0 +1,70 @@
+/*
+ * trust.h: whom the CLI trusts (trust.c): pinned programme keys,
+ * counsellors' certificates, the keys first seen per case, and the checks
+ * of a message's sender before it is opened.
+ */
+#ifndef OFFRAMP_CLI_TRUST_H
+#define OFFRAMP_CLI_TRUST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "proto/ocrypto.h"
+
+struct cli;
+
+/* Why a message is refused before it is opened (trust_check_message). */
+enum trust_refusal {
+	TRUST_OK = 0,		/* none: open it */
+	TRUST_STRANGER,		/* the sender is not in the case */
+	TRUST_CHANGED,		/* the sender's key changed */
+	TRUST_UNCERTIFIED,	/* a counsellor's first message, its key not
+				 * certified by the pinned programme key */
+};
+
+/*
+ * Checks the keys of the other participants of case kase against those
+ * the store saw first (recording new ones, marking the store dirty):
+ * prints "warning: the key of NAME in case ID changed" for each that
+ * differs. 0, or OFR_E_CRYPTO when one did.
+ */
+int trust_check_case(struct cli *cli, json_t *kase);
+/* Forgets the keys recorded for role in case case_id: the user asked for
+ * a new counsellor there (reassign), so the next one is first seen, not a
+ * changed key. (Its certificate is still checked before any session.) */
+void trust_forget_role(struct cli *cli, int64_t case_id, int role);
+/*
+ * Checks counsellor key's certificate cert_b64 (NULL: none) in programme
+ * (a JSON integer) under the pinned programme key, pinning the server's
+ * on first use (programme.get, saved at once); name names the counsellor
+ * in the refusal. 0, OFR_E_CRYPTO (printed) when the certificate does
+ * not verify, or the error code (printed) of what kept it from being
+ * checked.
+ */
+int trust_check_cert(struct cli *cli, const char *name,
+    const uint8_t key[OFR_PK_BYTES], const char *cert_b64,
+    json_t *programme);
+/* trust_check_cert of a counsellor participant object (key, cert,
+ * programme), as it returns. */
+int trust_check_counsellor(struct cli *cli, json_t *participant);
+/* Records the keys of kase's participants (trust_check_case) and checks
+ * every counsellor's certificate: 0 or an error code (printed). */
+int trust_check_counsellors(struct cli *cli, json_t *kase);
+/* Refuses to send in case kase when a participant's key changed: 0 or
+ * OFR_E_CRYPTO (printed, with what to do). */
+int trust_before_send(struct cli *cli, json_t *kase);
+/*
+ * The checks before a message ct (ctlen bytes) from key from in case kase
+ * (may be NULL) is opened: its sender must be in the case, with the key
+ * first seen (or last verified); a counsellor's first message needs a
+ * certified key. 0 with *refusal (TRUST_OK: open it), or the error code
+ * (printed) of what kept the certificate from being checked at all (a bad
+ * --programme-key, no answer, the connection gone).
+ */
+int trust_check_message(struct cli *cli, json_t *kase,
+    const uint8_t from[OFR_PK_BYTES], const uint8_t *ct, size_t ctlen,
+    enum trust_refusal *refusal);
+
+#endif
