@@ -1,6 +1,7 @@
 /*
- * store.h: the server's durable state. store.c holds every SQL statement of
- * the server; nothing else opens the database. One connection, one writer.
+ * store.h: the server's durable state. The store_*.c files, split by noun
+ * behind store_int.h, hold every SQL statement of the server; nothing else
+ * opens the database. One connection, one writer.
  *
  * Transactions: the first write after a commit opens a transaction
  * (BEGIN IMMEDIATE); store_commit() ends it with an fsync (WAL,
