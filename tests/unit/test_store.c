@@ -1,7 +1,7 @@
 /*
  * test_store.c: every function of the store (server/store_*.c) against a
- * real database in a temporary directory, which is removed at the end. A second SQLite
- * handle looks at what is on disk where the API cannot show it (schema
+ * real database in a temporary directory, which is removed at the end. A
+ * second SQLite handle looks at what is on disk where the API cannot show it (schema
  * version, what another process would see before a commit), and tries
  * what another process could (changing the append-only audit log).
  */
