@@ -101,7 +101,7 @@ assert_not_contains() {
 
 # assert_match DESC HAYSTACK ERE: some line of HAYSTACK matches ERE.
 assert_match() {
-	if printf '%s\n' "$2" | grep -Eq -- "$3"; then
+	if grep -Eq -- "$3" <<<"$2"; then
 		pass "$1"
 	else
 		fail "$1: no line matches /$3/ in:"
@@ -111,7 +111,7 @@ assert_match() {
 
 # assert_no_match DESC HAYSTACK ERE: no line of HAYSTACK matches ERE.
 assert_no_match() {
-	if ! printf '%s\n' "$2" | grep -Eq -- "$3"; then
+	if ! grep -Eq -- "$3" <<<"$2"; then
 		pass "$1"
 	else
 		fail "$1: a line matches /$3/:"

@@ -100,7 +100,7 @@ assert_eq "case is closed" closed "$(field "$out" status)"
 out=$(cli couns cases)
 assert_match "counsellor sees the case closed" "$out" "^$CASE closed en leaving "
 case_closed_pushed() {
-	grep -E '"type": *"case"' "$T/live.out" | grep -qE '"status": *"closed"'
+	grep -E '"type": *"case"' "$T/live.out" | grep -E '"status": *"closed"' >/dev/null
 }
 wait_for "a case push with status closed" 20 case_closed_pushed &&
 	pass "the connected counsellor got a case push: closed"

@@ -49,7 +49,7 @@ certify_pending Kim
 out=$(cli admin certify)
 assert_eq "nothing left to certify: no output" "" "$out"
 case_active() {
-	cli client cases | grep -q "^$CASE active de - "
+	cli client cases | grep "^$CASE active de - " >/dev/null
 }
 wait_for "the client's case to become active" 20 case_active && \
 	pass "client's case became active"
