@@ -44,6 +44,7 @@ test('a client: one button, typing while waiting, a reply, safety number, no tra
 	const t2 = Date.now();
 	console.log(`start→waiting: ${t2 - t0} ms from opening the page (${t2 - t1} ms from the button) to a logged-in, waiting case`);
 	assert.ok(await page.getByText('You are in the queue').isVisible());
+	assert.equal(await page.locator('#queue-position').innerText(), 'You are number 1 in the queue.', 'the queue place');
 	assert.ok(await page.getByText('In an emergency').isVisible());
 	const me = page.locator('.people li[data-role="client"]');
 	assert.equal(await me.count(), 1, 'the participant list shows the client');
@@ -68,6 +69,10 @@ test('a client: one button, typing while waiting, a reply, safety number, no tra
 	assert.match(got, /hello while waiting/);
 	const caseId = got.split('\t')[0].trim();
 	assert.match(caseId, /^\d+$/);
+	// Sam's recv acked it: the receipt makes it "delivered", ticks not read out
+	await H.waitFor('the message to be marked delivered', async () => (await mine.getAttribute('data-state')) === 'delivered');
+	assert.match(await mine.locator('.meta').innerText(), /✓✓ delivered/);
+	assert.equal(await mine.locator('.mark .ticks').getAttribute('aria-hidden'), 'true');
 
 	// Sam answers from the CLI; the page decrypts it
 	H.cliOk(env, 'couns', ['send', caseId, 'hello from Sam']);
