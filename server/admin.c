@@ -123,13 +123,19 @@ int
 admin_profile_set(struct session *s, struct frame_in *in)
 {
 	struct account a;
-	int rc;
+	int rc, follow = -1;
 
-	if ((rc = update_profile(s, in, s->acct.id, 0)) != 0)
+	if ((rc = frame_bool(in, "with_connection", 0, &follow)) != 0 ||
+	    (rc = update_profile(s, in, s->acct.id, 0)) != 0)
 		return rc;
 	if (store_account_by_id(s->srv->st, s->acct.id, &a) == 0)
 		memcpy(s->acct.name, a.name, sizeof(a.name));
-	return reply_profile(s, in, "profile.set.ok", s->acct.id);
+	if ((rc = reply_profile(s, in, "profile.set.ok", s->acct.id)) != 0)
+		return rc;
+	/* This connection now carries the presence (or no longer does). */
+	if (follow >= 0)
+		s->presence_follows = follow;
+	return 0;
 }
 
 /* The counsellor named by "key", of the admin's programme. */

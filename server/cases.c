@@ -3,7 +3,8 @@
  * the wire. The requests of a client's intake, listing, closing and
  * reassigning a case, the case object of PROTOCOL.md, and the `case`
  * pushes by which every participant hears of each change casework.c
- * reports (cases_notify). It reads frames and writes answers; what a
+ * reports (cases_notify), and the queue pushes that tell a waiting
+ * client its place. It reads frames and writes answers; what a
  * change does (matching, the queue, the pool) is casework's, never done
  * here. Whoever is in a case is in its participant list and in every
  * `case` push: nobody in a conversation is hidden from the others.
@@ -67,6 +68,17 @@ cases_json(struct server *srv, const struct case_info *c, int64_t viewer)
 			return NULL;
 		}
 		json_object_set_new(o, "unread", json_integer(unread));
+	}
+	if (viewer != 0 && viewer == c->client && c->status == CASE_WAITING) {
+		int64_t pos = 0;
+
+		/* Only the client learns its place in the queue. */
+		if (casework_queue_position(srv, c->id, &pos) != 0) {
+			json_decref(o);
+			json_decref(arr);
+			return NULL;
+		}
+		json_object_set_new(o, "queue_position", json_integer(pos));
 	}
 	json_object_set_new(o, "participants", arr);
 	for (size_t i = 0; i < n; i++) {
@@ -172,7 +184,24 @@ on_left(struct server *srv, const struct case_info *c, int64_t counsellor,
 	push_to(srv, c, counsellor, a != NULL ? a->s : NULL);
 }
 
-const struct casework_notify cases_notify = { on_changed, on_left };
+/* The rematch job's announcement: a queue push to the waiting client's
+ * sessions (none when it is offline). */
+static void
+on_queued(struct server *srv, const struct case_info *c, int64_t position)
+{
+	json_t *f = frame_new("queue", 0);
+
+	(void)srv;
+	if (f == NULL)
+		return;
+	json_object_set_new(f, "case", json_integer(c->id));
+	json_object_set_new(f, "queue_position", json_integer(position));
+	session_push_account(c->client, f, NULL);
+	json_decref(f);
+}
+
+const struct casework_notify cases_notify = { on_changed, on_left,
+    on_queued };
 
 /* The intake of case.request: everything optional but the language. */
 static int

@@ -322,6 +322,31 @@ casework_rematch(struct server *srv, int64_t trigger)
 }
 
 int
+casework_queue_position(struct server *srv, int64_t case_id,
+    int64_t *position)
+{
+	return store_case_queue_position(srv->st, case_id, position);
+}
+
+int
+casework_announce_queue(struct server *srv)
+{
+	int64_t ids[QUEUE_SCAN];
+	struct case_info c;
+	size_t n;
+	int rc;
+
+	if ((rc = store_case_waiting(srv->st, ids, QUEUE_SCAN, &n)) != 0)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = store_case_get(srv->st, ids[i], &c)) != 0)
+			return rc;
+		srv->notify->queued(srv, &c, (int64_t)i + 1);
+	}
+	return 0;
+}
+
+int
 casework_counsellor_create(struct server *srv, struct account *a)
 {
 	int rc;
@@ -389,4 +414,21 @@ casework_enable(struct server *srv, int64_t counsellor)
 	    (rc = pool_refresh(srv, counsellor)) != 0)
 		return rc;
 	return casework_rematch(srv, counsellor);
+}
+
+int
+casework_connection_gone(struct server *srv, int64_t counsellor)
+{
+	struct profile p;
+	int rc;
+
+	if ((rc = store_profile_get(srv->st, counsellor, &p)) != 0)
+		return rc == OFR_E_NOT_FOUND ? 0 : rc;
+	if (p.presence == PRESENCE_OFFLINE)
+		return 0;
+	p.presence = PRESENCE_OFFLINE;
+	/* Offline takes room from nobody: nothing to match. */
+	if ((rc = store_profile_set(srv->st, counsellor, &p)) != 0)
+		return rc;
+	return pool_refresh(srv, counsellor);
 }

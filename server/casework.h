@@ -41,6 +41,10 @@ struct casework_notify {
 	 * again (the counsellor is never told who takes it over). */
 	void (*left)(struct server *srv, const struct case_info *c,
 	    int64_t counsellor, void *origin);
+	/* Waiting case c is at place position (1: next) of the queue: tell
+	 * its client (casework_announce_queue). */
+	void (*queued)(struct server *srv, const struct case_info *c,
+	    int64_t position);
 };
 
 /* The unit of work. */
@@ -99,6 +103,15 @@ int casework_queue(struct server *srv, int64_t counsellor, size_t max,
  * each one matched; when trigger is a counsellor's id, only the cases that
  * counsellor could take now (it got room or became available). */
 int casework_rematch(struct server *srv, int64_t trigger);
+/* The place of waiting case case_id in the queue, in the order the
+ * matcher reads it (urgency, then time of request; all waiting cases,
+ * whatever programmes they could go to): 1 is next; 0 when it does not
+ * wait. */
+int casework_queue_position(struct server *srv, int64_t case_id,
+    int64_t *position);
+/* Tells queued for each waiting case, in queue order, at most the
+ * first 1000: the rematch job's announcement of places. */
+int casework_announce_queue(struct server *srv);
 /* The preferences an intake states, as PREF_ bits. */
 unsigned casework_asked(const struct case_prefs *p);
 
@@ -119,5 +132,10 @@ int casework_certify(struct server *srv, int64_t counsellor,
 int casework_disable(struct server *srv, int64_t counsellor);
 /* Enables counsellor again and matches the queue for it. */
 int casework_enable(struct server *srv, int64_t counsellor);
+/* The last connection of counsellor whose presence follows its
+ * connections has closed: its presence becomes offline (stored, and the
+ * pool in step), so no case is matched to nobody. Nothing when it is
+ * offline already, or no counsellor. Called inside a unit of work. */
+int casework_connection_gone(struct server *srv, int64_t counsellor);
 
 #endif

@@ -18,11 +18,14 @@
 
 #define DEDUP_KEEP	86400	/* message records outlive their copies */
 
-/* Working hours begin and presence ages: look at the whole queue. */
+/* Working hours begin and presence ages: look at the whole queue; then
+ * tell the clients still waiting their places. */
 static int
 rematch(struct server *srv)
 {
-	return casework_rematch(srv, 0);
+	int rc = casework_rematch(srv, 0);
+
+	return rc != 0 ? rc : casework_announce_queue(srv);
 }
 
 /* Message records outlive their copies by a day, for dedup. */

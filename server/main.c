@@ -295,6 +295,10 @@ main(int argc, char **argv)
 	log_info("offramp-server stopping");
 	session_turn_end(&srv);
 	ws_stop();
+	/* The stop closed every connection: keep what that changed (the
+	 * presence of counsellors whose presence follows them). */
+	if (casework_commit(&srv) != 0)
+		log_warn("offramp-server: the last commit failed");
 	casework_unload(&srv);
 	store_close(srv.st);
 	return 0;

@@ -181,4 +181,11 @@ struct delivery {
 	size_t ct_len;
 };
 
+/* The message a stored copy belongs to, as its recipient acks it. */
+struct copy_source {
+	int64_t sender;			/* account id */
+	int64_t case_id;
+	uint8_t mid[OFR_MID_BYTES];
+};
+
 #endif

@@ -3,7 +3,8 @@
  * one copy per recipient; the sender's answer waits for the turn's commit
  * (session.c holds it); copies go out in seq order to every connection of
  * the recipient, from the store, within a bounded window; a copy is deleted
- * when its recipient acks it. It never looks inside a ciphertext.
+ * when its recipient acks it, and its sender is told (msg.delivered, one
+ * push per copy deleted, never stored). It never looks inside a ciphertext.
  */
 #include <string.h>
 
@@ -114,6 +115,33 @@ relay_send(struct session *s, struct frame_in *in)
 	return 0;
 }
 
+/* The receipt of a copy s's account acked: a msg.delivered push to the
+ * sender's sessions, held until the ack's commit. A sender no longer in
+ * the case (a counsellor who left it) learns nothing. */
+static int
+tell_delivered(struct session *s, const struct copy_source *src)
+{
+	json_t *f;
+	int rc, yes = 0;
+
+	if ((rc = store_case_has_participant(s->srv->st, src->case_id,
+	    src->sender, &yes)) != 0)
+		return rc;
+	if (!yes)
+		return 0;
+	if ((f = frame_new("msg.delivered", 0)) == NULL)
+		return OFR_E_NOMEM;
+	json_object_set_new(f, "case", json_integer(src->case_id));
+	if (frame_set_bin(f, "mid", src->mid, OFR_MID_BYTES) != 0 ||
+	    frame_set_bin(f, "to", s->acct.key, OFR_PK_BYTES) != 0) {
+		json_decref(f);
+		return OFR_E_NOMEM;
+	}
+	session_push_account(src->sender, f, NULL);
+	json_decref(f);
+	return 0;
+}
+
 int
 relay_ack(struct session *s, struct frame_in *in)
 {
@@ -137,8 +165,19 @@ relay_ack(struct session *s, struct frame_in *in)
 		seqs[i] = json_integer_value(e);
 	}
 	for (i = 0; i < n; i++) {
+		struct copy_source src;
+		int known;
+
+		rc = store_delivery_source(s->srv->st, s->acct.id, seqs[i],
+		    &src);
+		if (rc != 0 && rc != OFR_E_NOT_FOUND)
+			return rc;
+		known = rc == 0;
 		if ((rc = store_delivery_ack(s->srv->st, s->acct.id, seqs[i],
 		    &deleted)) != 0)
+			return rc;
+		if (deleted && known &&
+		    (rc = tell_delivered(s, &src)) != 0)
 			return rc;
 		acked += deleted;
 		if (seqs[i] <= s->cursor && s->inflight > 0)

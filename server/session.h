@@ -46,6 +46,10 @@ struct session {
 	int64_t tokens_ms;			/* 0: no frame yet */
 	int strikes;
 
+	int presence_follows;			/* profile.set with_connection:
+						 * offline when the account's
+						 * last such session closes */
+
 	struct session *online_next;		/* same hash bucket */
 	struct session *dirty_prev, *dirty_next;
 	int dirty;
@@ -55,7 +59,10 @@ struct session {
  * it queues the challenge and sets the login deadline. NULL on OOM. Freed
  * with session_free() when the transport closes. */
 struct session *session_new(struct server *srv, void *conn);
-/* Unregisters and frees s and its queues. NULL is harmless. */
+/* Unregisters and frees s and its queues. NULL is harmless. When s was
+ * the account's last session whose presence follows its connection, the
+ * counsellor goes offline (casework_connection_gone, in a unit of work of
+ * its own, committed by the turn). */
 void session_free(struct session *s);
 /* Queues a fresh login challenge (the last one was spent). */
 void session_challenge(struct session *s);

@@ -125,6 +125,10 @@ int store_case_has_participant(struct store *st, int64_t case_id,
  * request), at most max ids. */
 int store_case_waiting(struct store *st, int64_t *ids, size_t max,
     size_t *n);
+/* The place of a waiting case in that order (1: next); 0 when the case
+ * does not wait. */
+int store_case_queue_position(struct store *st, int64_t case_id,
+    int64_t *pos);
 
 /*
  * Stores message mid of sender in case_id with one copy per recipient
@@ -145,6 +149,11 @@ int store_deliveries_each(struct store *st, int64_t recipient, int64_t after,
 /* Deletes recipient's copy seq; *deleted is 1 when there was one. */
 int store_delivery_ack(struct store *st, int64_t recipient, int64_t seq,
     int *deleted);
+/* The message of recipient's copy seq (its sender, case and mid), read
+ * before store_delivery_ack() deletes it. OFR_E_NOT_FOUND when recipient
+ * has no copy seq. */
+int store_delivery_source(struct store *st, int64_t recipient, int64_t seq,
+    struct copy_source *out);
 /* Programmes' signing keys and counsellors' certificates. */
 /* OFR_E_NOT_FOUND when no programme has this id. */
 int store_programme_get(struct store *st, int64_t id, struct programme *out);

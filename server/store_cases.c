@@ -115,6 +115,13 @@ const char *const store_cases_sql[S_COUNT] = {
 	[S_QUEUE_COUNT] =
 	    "SELECT count(*) FROM cases WHERE status = 1"
 	    " AND (programme_id IS NULL OR programme_id = ?1)",
+	/* 1 + the waiting cases ahead of it in S_CASE_WAITING's order;
+	 * none when the case does not wait. */
+	[S_CASE_QUEUE_POSITION] =
+	    "SELECT count(*) FROM cases c JOIN cases w ON w.status = 1"
+	    " AND (w.urgency > c.urgency OR (w.urgency = c.urgency"
+	    " AND w.queued <= c.queued))"
+	    " WHERE c.id = ?1 AND c.status = 1",
 	[S_FIRST_RESPONSES] =
 	    "SELECT c.first_response - c.created FROM cases c"
 	    " JOIN accounts a ON a.id = c.counsellor_id"
@@ -550,6 +557,13 @@ store_case_waiting(struct store *st, int64_t *ids, size_t max, size_t *n)
 	const int64_t key[] = { db_limit(max) };
 
 	return db_ints(st, S_CASE_WAITING, key, nitems(key), ids, max, n,
+	    __func__);
+}
+
+int
+store_case_queue_position(struct store *st, int64_t case_id, int64_t *pos)
+{
+	return db_count(st, S_CASE_QUEUE_POSITION, &case_id, 1, pos,
 	    __func__);
 }
 

@@ -76,6 +76,7 @@ enum stmt_id {
 	S_NOTES,
 	S_QUEUE_COUNT,
 	S_FIRST_RESPONSES,
+	S_CASE_QUEUE_POSITION,
 	/* store_messages.c */
 	S_MESSAGE_INSERT,
 	S_DELIVERY_INSERT,
@@ -83,6 +84,7 @@ enum stmt_id {
 	S_MESSAGE_SEEN,
 	S_DELIVERIES,
 	S_DELIVERY_ACK,
+	S_DELIVERY_SOURCE,
 	S_MESSAGES_PURGE,
 	/* store_keys.c */
 	S_SPK_SET,

@@ -34,6 +34,10 @@ const char *const store_messages_sql[S_COUNT] = {
 	    " ORDER BY d.seq LIMIT ?3",
 	[S_DELIVERY_ACK] =
 	    "DELETE FROM deliveries WHERE seq = ?1 AND recipient_id = ?2",
+	[S_DELIVERY_SOURCE] =
+	    "SELECT m.sender_id, m.case_id, m.mid"
+	    " FROM deliveries d JOIN messages m ON m.id = d.message_id"
+	    " WHERE d.seq = ?1 AND d.recipient_id = ?2",
 	[S_MESSAGES_PURGE] =
 	    "DELETE FROM messages WHERE created < ?1 AND NOT EXISTS"
 	    " (SELECT 1 FROM deliveries d WHERE d.message_id = messages.id)",
@@ -167,6 +171,27 @@ store_delivery_ack(struct store *st, int64_t recipient, int64_t seq,
 		return rc;
 	*deleted = sqlite3_changes(st->db) == 1;
 	return 0;
+}
+
+/* Reads S_DELIVERY_SOURCE's row into a struct copy_source. */
+static int
+source_cols(sqlite3_stmt *s, void *row)
+{
+	struct copy_source *out = row;
+
+	out->sender = sqlite3_column_int64(s, 0);
+	out->case_id = sqlite3_column_int64(s, 1);
+	return db_col_blob(s, 2, out->mid, OFR_MID_BYTES);
+}
+
+int
+store_delivery_source(struct store *st, int64_t recipient, int64_t seq,
+    struct copy_source *out)
+{
+	const int64_t key[] = { seq, recipient };
+
+	return db_get_row(st, S_DELIVERY_SOURCE, key, nitems(key),
+	    source_cols, out, __func__);
 }
 
 int

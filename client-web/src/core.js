@@ -93,8 +93,10 @@ import { E2E, participantKey, participantRole } from './e2e.js';
  * @property {number} unread  messages received since the last markRead()
  * @property {boolean} blocked  a participant's key changed: nothing is sent
  *   until verify()
- * @property {number|null} waitingSince  while waiting: since when (the
- *   protocol tells a client no queue position, only that its case waits)
+ * @property {number|null} waitingSince  while waiting: since when
+ * @property {number|null} queuePosition  clients, while waiting: the
+ *   case's place in the queue as the server last told it (1: next;
+ *   PROTOCOL.md "queue_position"), else null
  * @property {number} outbox  own messages not yet acknowledged by the server
  */
 
@@ -108,14 +110,18 @@ import { E2E, participantKey, participantRole } from './e2e.js';
  * @property {string|null} text  null when it could not be read (see state)
  * @property {number} ts  server time for received ones; local time of
  *   typing for ours (until the server's ack, then unchanged)
- * @property {'queued'|'sending'|'sent'|'failed'|'received'|'undecryptable'|'refused'} state
+ * @property {'queued'|'sending'|'sent'|'delivered'|'failed'|'received'|'undecryptable'|'refused'} state
  *   ours: queued (in the outbox: the case waits for a counsellor, a key
  *   changed, or we are offline), sending (in flight), sent (the server has
- *   committed it to disk: msg.send.ok), failed (the server refused it for
- *   good: see error); theirs: received, undecryptable (it did not decrypt),
- *   refused (not accepted: key changed, uncertified, not a participant,
- *   replayed first message; see reason). The protocol carries no delivery
- *   or read receipts, so "sent" is the last state an own message reaches.
+ *   committed it to disk: msg.send.ok), delivered (every other participant
+ *   of the case has acknowledged its copy: msg.delivered receipts), failed
+ *   (the server refused it for good: see error); theirs: received,
+ *   undecryptable (it did not decrypt), refused (not accepted: key changed,
+ *   uncertified, not a participant, replayed first message; see reason).
+ *   There are no read receipts; a receipt sent while we were offline is
+ *   lost, so a message may stay "sent" though it was delivered.
+ * @property {string[]} [deliveredTo]  ours: the keys of the participants
+ *   whose receipt came (one "message-state" event each)
  * @property {string} [reason]  why: for ours, what it waits for
  *   ("case_waiting": no counsellor yet; "key_changed": verify() first;
  *   "uncertified": the counsellor's key is not certified by the pinned
@@ -142,7 +148,9 @@ import { E2E, participantKey, participantRole } from './e2e.js';
  *                  counsellor, participants); previous is the Case before, or null
  * - "newcase"      {case}: counsellors: a case was assigned to us (matched or taken)
  * - "message"      {caseId, message}: a message arrived (any state of theirs)
- * - "message-state" {caseId, message}: one of ours changed state
+ * - "message-state" {caseId, message, to?}: one of ours changed state, or
+ *                  a receipt came from the participant whose key is to
+ *                  (message.deliveredTo; state "delivered" once all have)
  * - "undecryptable" {caseId, message}: a message that did not decrypt or was
  *                  refused (also given as "message"): shown, reported, never dropped
  * - "keychange"    {caseId, participant}: a participant's key differs from the one
@@ -526,6 +534,12 @@ export class Core extends Emitter {
 		case 'msg':
 			this.chain(() => this.received(f)).catch((e) => this.fail(e, 'msg'));
 			break;
+		case 'msg.delivered':
+			this.chain(() => this.delivered(f)).catch((e) => this.fail(e, 'msg.delivered'));
+			break;
+		case 'queue':
+			this.chain(() => this.queued(f)).catch((e) => this.fail(e, 'queue'));
+			break;
 		default:
 			break;	// unknown pushes are ignored, as unknown fields
 		}
@@ -560,6 +574,7 @@ export class Core extends Emitter {
 			preferences: copy(k.preferences) ?? null, participants, unread: e.unread,
 			blocked: participants.some((p) => p.changed),
 			waitingSince: k.status === 'waiting' ? k.updated ?? k.created : null,
+			queuePosition: k.status === 'waiting' && isId(k.queue_position) ? k.queue_position : null,
 			outbox: e.outbox.length,
 		};
 	}
@@ -774,7 +789,8 @@ export class Core extends Emitter {
 			}
 			e.outbox.shift();
 			delete m.sealed;
-			this.setMsg(e, m, 'sent');
+			// a receipt may have come before the answer was read
+			this.setMsg(e, m, this.allDelivered(e, m) ? 'delivered' : 'sent');
 		}
 	}
 
@@ -852,6 +868,38 @@ export class Core extends Emitter {
 		else e.kept++;
 	}
 
+	/* A msg.delivered push: the recipient "to" acknowledged its copy of
+	 * our message mid. One "message-state" event per receipt; the state
+	 * is "delivered" once every other participant's has come. */
+	async delivered(f) {
+		if (!isId(f.case) || typeof f.mid !== 'string' || typeof f.to !== 'string') return;
+		const e = this.cs.get(f.case);
+		const m = e && e.messages.find((x) => x.mine && x.mid === f.mid);
+		if (!m || this.me({ key: f.to })) return;
+		m.deliveredTo = m.deliveredTo || [];
+		if (m.deliveredTo.includes(f.to)) return;
+		m.deliveredTo.push(f.to);
+		if (m.state === 'sent' && this.allDelivered(e, m)) m.state = 'delivered';
+		const c = { ...m, deliveredTo: [...m.deliveredTo] };
+		delete c.sealed;
+		this.changed();
+		this.emit('message-state', { caseId: m.caseId, message: c, to: f.to });
+	}
+
+	allDelivered(e, m) {
+		const others = (e.kase.participants || []).filter((p) => !this.me(p));
+		return others.length > 0 && others.every((p) => (m.deliveredTo || []).includes(p.key));
+	}
+
+	/* A queue push: the place of our waiting case. */
+	async queued(f) {
+		const e = this.cs.get(f.case);
+		if (!e || e.kase.status !== 'waiting' || !isId(f.queue_position) || e.kase.queue_position === f.queue_position) return;
+		const previous = this.view(e);
+		e.kase = { ...e.kase, queue_position: f.queue_position };
+		this.emit('case', { case: this.view(e), previous });
+	}
+
 	ack(seq) {
 		this.acks.push(seq);
 		if (this.acks.length >= OFR_ACKS_MAX) this.ackFlush();
@@ -924,8 +972,9 @@ export class Core extends Emitter {
 
 	/**
 	 * Opens a case (case.request). Only language is required. While it
-	 * waits, the case's status is "waiting" and waitingSince tells since
-	 * when: the protocol tells a client no queue position.
+	 * waits, the case's status is "waiting", waitingSince tells since
+	 * when and queuePosition its place in the queue (updated by the
+	 * server's queue pushes and at each case.list).
 	 * @param {{language: string, topic?: string, programme?: number,
 	 *   gender?: string, age_band?: string, background?: 'peer'|'professional',
 	 *   format?: 'chat'|'in-person'|'phone-video', region?: string,
@@ -995,12 +1044,15 @@ export class Core extends Emitter {
 	}
 
 	/**
-	 * Sets presence: 'online' (takes new cases) or 'away'.
+	 * Sets presence: 'online' (takes new cases) or 'away'. The presence
+	 * follows this connection (with_connection, PROTOCOL.md): when it
+	 * closes, a crashed tab too, the server sets it offline; after a
+	 * reconnect the page sets it again.
 	 * @param {'online'|'away'|'offline'} presence @returns {Promise<object>} the profile
 	 */
 	async setPresence(presence) {
 		if (!['online', 'away', 'offline'].includes(presence)) throw usage('presence');
-		return this.setProfile({ presence });
+		return this.setProfile({ presence, with_connection: true });
 	}
 
 	/** profile.set with any profile fields but capacity. @returns {Promise<object>} */

@@ -135,7 +135,7 @@ const sentState = (core, id, mid) => core.messages(id).find((m) => m.mid === mid
 
 async function webSends(core, id, text) {
 	const m = core.send(id, text);
-	await waitFor(() => sentState(core, id, m.mid) === 'sent', 15000, `"${text}" acknowledged by the server`);
+	await waitFor(() => ['sent', 'delivered'].includes(sentState(core, id, m.mid)), 15000, `"${text}" acknowledged by the server`);
 	return m;
 }
 
@@ -315,7 +315,7 @@ test('(c) a changed counsellor key is detected; sending waits for verify(); a re
 	assert.equal(v.length, 1);
 	assert.equal(v[0].verified, true);
 	assert.equal(w.core.caseOf(c.id).blocked, false);
-	await waitFor(() => sentState(w.core, c.id, held.mid) === 'sent', 15000, 'the held message sent after verify');
+	await waitFor(() => ['sent', 'delivered'].includes(sentState(w.core, c.id, held.mid)), 15000, 'the held message sent after verify');
 	await cliReads(srv, 'kim', c.id, acct.name, `held ${MARK}`);
 	// the message left on the server comes again and now opens
 	await waitFor(() => w.got.find((m) => m.from === kimKey && m.state === 'received' && m.text === `kim early ${MARK}`),
@@ -357,7 +357,7 @@ test('(d) a server killed and started again: the core reconnects, nothing typed 
 
 	srv = await startServer(srv);
 	await waitFor(() => w.core.connection === 'online', 20000, 'the core to log in again');
-	await waitFor(() => [racing, ...down].every((m) => sentState(w.core, c.id, m.mid) === 'sent'), 15000, 'the outbox sent');
+	await waitFor(() => [racing, ...down].every((m) => ['sent', 'delivered'].includes(sentState(w.core, c.id, m.mid))), 15000, 'the outbox sent');
 	const out = await cliOk(srv, 'sam', ['recv', '--count', '4']);
 	assert.equal(out, [`racing ${MARK}`, ...[1, 2, 3].map((i) => `while down ${i} ${MARK}`)]
 		.map((t) => `${c.id}\t${acct.name}\t${t}\n`).join(''), 'each exactly once, in order');
@@ -389,7 +389,7 @@ test('(e) typed while the case waits: kept in the outbox, sent once a counsellor
 
 	await cliCounsellor(srv, 'sam', 'Sam', 'en');	// certified: the waiting case is matched
 	await waitFor(() => w.core.caseOf(c.id).status === 'active', 15000, 'a counsellor assigned');
-	await waitFor(() => typed.every((m) => sentState(w.core, c.id, m.mid) === 'sent'), 15000, 'the outbox sent');
+	await waitFor(() => typed.every((m) => ['sent', 'delivered'].includes(sentState(w.core, c.id, m.mid))), 15000, 'the outbox sent');
 	assert.equal(w.core.caseOf(c.id).outbox, 0);
 	const out = await cliOk(srv, 'sam', ['recv', '--count', '2']);
 	assert.equal(out, `${c.id}\t${acct.name}\tare you there?\n${c.id}\t${acct.name}\tstill waiting ${MARK}\n`);

@@ -185,7 +185,7 @@ export function createController({ store, createCore, sodium, config }) {
 		});
 		on('message-state', ({ caseId, message }) => {
 			syncMessages(caseId);
-			if (message && message.state === 'sent') clearServerError();
+			if (message && (message.state === 'sent' || message.state === 'delivered')) clearServerError();
 		});
 		on('keychange', ({ caseId }) => {
 			syncCases();

@@ -85,7 +85,7 @@ export function conversationScreen(state, intents) {
 			const c = entry.case;
 			currentId = c.id;
 			const counsellor = c.participants.find((p) => p.role === 'counsellor');
-			const sig = `${c.id}|${c.status}|${counsellor ? counsellor.name : ''}|${c.blocked}|${s.lang}`;
+			const sig = `${c.id}|${c.status}|${counsellor ? counsellor.name : ''}|${c.blocked}|${c.queuePosition}|${s.lang}`;
 			if (sig !== statusSig) {
 				statusSig = sig;
 				title.textContent = c.status === 'waiting' ? t('conv_waiting_title')
@@ -95,6 +95,7 @@ export function conversationScreen(state, intents) {
 					counsellor && counsellor.certified ? h('span', { class: 'small muted' }, t('counsellor_certified')) : null);
 				waiting.hidden = c.status !== 'waiting';
 				fill(waiting, h('h2', null, t('waiting_title')),
+					c.queuePosition ? h('p', { id: 'queue-position' }, t('queue_position', { n: c.queuePosition })) : null,
 					h('p', null, t('waiting_since', { time: formatTime(c.created) })),
 					c.urgency === 'high' ? h('p', null, t('waiting_urgent')) : null,
 					h('p', null, t('waiting_write')));

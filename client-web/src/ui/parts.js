@@ -5,7 +5,10 @@
 import { h, fill, uid } from './dom.js';
 import { t, formatTime } from '../i18n/index.js';
 
-const MARK = { queued: 'state_queued', sending: 'state_sending', sent: 'state_sent', failed: 'state_failed' };
+const MARK = { queued: 'state_queued', sending: 'state_sending', sent: 'state_sent', delivered: 'state_delivered', failed: 'state_failed' };
+/* The ticks of a sent and a delivered message: seen, not read out (the
+ * word after them is). */
+const TICKS = { sent: '✓', delivered: '✓✓' };
 
 /* The messages of one case, keyed by mid; a role=log live region. */
 export function messageLog(label, onRetry) {
@@ -33,7 +36,11 @@ export function messageLog(label, onRetry) {
 		li.dataset.state = m.state;
 		const time = h('time', { datetime: new Date(m.ts * 1000).toISOString() }, formatTime(m.ts));
 		const parts = [time];
-		if (m.mine && MARK[m.state]) parts.push(' · ', h('span', { class: 'mark' }, t(MARK[m.state])));
+		if (m.mine && MARK[m.state]) {
+			parts.push(' · ', h('span', { class: 'mark' },
+				TICKS[m.state] ? h('span', { class: 'ticks', 'aria-hidden': 'true' }, `${TICKS[m.state]} `) : null,
+				t(MARK[m.state])));
+		}
 		if (m.mine && m.state === 'queued' && m.reason && m.reason !== 'case_waiting')
 			parts.push(' · ', t(`reason_${m.reason}`) !== `reason_${m.reason}` ? t(`reason_${m.reason}`) : t(`err_${m.reason}`));
 		if (bad && m.reason) parts.push(' · ', t(`reason_${m.reason}`) === `reason_${m.reason}` ? m.reason : t(`reason_${m.reason}`));

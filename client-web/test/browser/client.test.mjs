@@ -44,6 +44,7 @@ test('a client: one button, typing while waiting, a reply, safety number, no tra
 	const t2 = Date.now();
 	console.log(`start→waiting: ${t2 - t0} ms from opening the page (${t2 - t1} ms from the button) to a logged-in, waiting case`);
 	assert.ok(await page.getByText('You are in the queue').isVisible());
+	assert.equal(await page.locator('#queue-position').innerText(), 'You are number 1 in the queue.', 'the queue place');
 	assert.ok(await page.getByText('In an emergency').isVisible());
 	const me = page.locator('.people li[data-role="client"]');
 	assert.equal(await me.count(), 1, 'the participant list shows the client');
@@ -61,13 +62,17 @@ test('a client: one button, typing while waiting, a reply, safety number, no tra
 
 	H.cliOk(env, 'couns', ['profile', '--presence', 'online']);
 	await page.getByRole('heading', { name: 'Talking with Sam' }).waitFor({ timeout: 20000 });
-	await H.waitFor('the queued message to be sent', async () => (await mine.getAttribute('data-state')) === 'sent');
-	assert.match(await mine.locator('.meta').innerText(), /sent ✓/);
+	await H.waitFor('the queued message to be sent', async () => /^(sent|delivered)$/.test(await mine.getAttribute('data-state')));
+	assert.match(await mine.locator('.meta').innerText(), /✓ sent|✓✓ delivered/);
 	assert.match(await mine.locator('time').innerText(), /\d{1,2}:\d{2}/, 'a timestamp');
 	const got = H.cliOk(env, 'couns', ['recv', '--count', '1', '--wait', '20']);
 	assert.match(got, /hello while waiting/);
 	const caseId = got.split('\t')[0].trim();
 	assert.match(caseId, /^\d+$/);
+	// Sam's recv acked it: the receipt makes it "delivered", ticks not read out
+	await H.waitFor('the message to be marked delivered', async () => (await mine.getAttribute('data-state')) === 'delivered');
+	assert.match(await mine.locator('.meta').innerText(), /✓✓ delivered/);
+	assert.equal(await mine.locator('.mark .ticks').getAttribute('aria-hidden'), 'true');
 
 	// Sam answers from the CLI; the page decrypts it
 	H.cliOk(env, 'couns', ['send', caseId, 'hello from Sam']);
@@ -134,7 +139,7 @@ test('later, on another device, the recovery code brings the conversation back',
 	await again.getByLabel('Your message').fill('I am back');
 	await again.getByLabel('Your message').press('Enter');
 	await H.waitFor('the message after restore to be sent', async () =>
-		(await again.locator('.log li.mine', { hasText: 'I am back' }).getAttribute('data-state')) === 'sent');
+		/^(sent|delivered)$/.test(await again.locator('.log li.mine', { hasText: 'I am back' }).getAttribute('data-state')));
 	assert.match(H.cliOk(env, 'couns', ['recv', '--count', '1', '--wait', '20']), /I am back/);
 	H.cliOk(env, 'couns', ['send', caseId, 'welcome back']);
 	await again.locator('.log li:not(.mine)', { hasText: 'welcome back' }).waitFor({ timeout: 20000 });

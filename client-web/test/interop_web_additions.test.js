@@ -1,0 +1,168 @@
+// interop_web_additions.test.js: the web core (in node, over ws) against
+// the real offramp-server and CLI, for what the server added for the web
+// client (PROTOCOL.md):
+//  (a) delivery receipts: a web client's message is "sent", then
+//      "delivered" once the CLI counsellor has read (acked) it, with one
+//      "message-state" event naming that recipient;
+//  (b) queue positions: waiting web clients see their place, urgent
+//      requests first, and case.list brings it up to date;
+//  (c) a web counsellor's presence follows its connection: after logout
+//      a waiting case is not matched to it; after login it is.
+// Every wait has a deadline; each test starts its own server. Needs
+// build/ (server and CLI) built.
+
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+import { createCore } from '../src/core.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const SERVER_BIN = process.env.OFFRAMP_SERVER_BIN || path.join(ROOT, 'build', 'server', 'offramp-server');
+const CLI_BIN = process.env.OFFRAMP_CLI_BIN || path.join(ROOT, 'build', 'client-cli', 'offramp');
+const servers = [];
+const cores = [];
+
+after(() => {
+	for (const c of cores) c.logout();
+	for (const s of servers) if (s.exitCode === null) s.kill('SIGKILL');
+});
+
+async function waitFor(cond, ms, desc) {
+	const deadline = Date.now() + ms;
+	for (;;) {
+		const v = await cond();
+		if (v) return v;
+		if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${desc}`);
+		await new Promise((r) => setTimeout(r, 20));
+	}
+}
+
+async function startServer(args = []) {
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'offramp-webadd-'));
+	const proc = spawn(SERVER_BIN, ['--data', path.join(dir, 'data'), '--listen', '127.0.0.1', '--port', '0', ...args],
+		{ stdio: ['ignore', 'pipe', 'pipe'] });
+	servers.push(proc);
+	let out = '';
+	proc.stdout.on('data', (d) => { out += d; });
+	proc.stderr.on('data', () => {});
+	const port = await waitFor(() => {
+		if (proc.exitCode !== null) throw new Error('offramp-server exited at start');
+		return /offramp-server: listening on port (\d+)/.exec(out)?.[1];
+	}, 20000, 'the server port');
+	const token = await waitFor(() => /bootstrap admin token: *(\S+)/.exec(out)?.[1], 10000, 'the bootstrap token');
+	after(() => fs.rmSync(dir, { recursive: true, force: true }));
+	return { proc, port: Number(port), token, dir, url: `ws://127.0.0.1:${port}/` };
+}
+
+function cli(srv, who, args) {
+	return new Promise((resolve) => {
+		const child = execFile(CLI_BIN, ['--timeout', '15', ...args], {
+			timeout: 40000,
+			env: {
+				PATH: process.env.PATH, HOME: srv.dir, OFFRAMP_SERVER: `ws://127.0.0.1:${srv.port}`,
+				OFFRAMP_KEY: path.join(srv.dir, `${who}.key`), OFFRAMP_PASSPHRASE: `pass-${who}`,
+			},
+		}, (err, out, errOut) => resolve({ out: String(out), err: String(errOut), rc: err ? (err.code ?? 1) : 0 }));
+		child.stdin.end();
+	});
+}
+
+async function cliOk(srv, who, args) {
+	const r = await cli(srv, who, args);
+	assert.equal(r.rc, 0, `offramp ${args.join(' ')} (${who}) failed: ${r.err}`);
+	return r.out;
+}
+
+const field = (text, name) => new RegExp(`^${name}: (.*)$`, 'm').exec(text)?.[1];
+
+async function setupAdmin(srv) {
+	await cliOk(srv, 'admin', ['keygen', '--kdf', 'min']);
+	assert.equal(field(await cliOk(srv, 'admin', ['redeem', srv.token, '--name', 'Ada']), 'role'), 'admin');
+	await cliOk(srv, 'admin', ['programme-key']);
+}
+
+async function cliCounsellor(srv, who, name, langs) {
+	const inv = (await cliOk(srv, 'admin', ['invite', '--role', 'counsellor'])).trim().split('\n').pop();
+	const key = field(await cliOk(srv, who, ['keygen', '--kdf', 'min']), 'key');
+	await cliOk(srv, who, ['redeem', inv, '--name', name, '--languages', langs, '--topics', 'leaving']);
+	assert.equal((await cliOk(srv, 'admin', ['certify'])).trim(), `certified: ${name}`);
+	return key;
+}
+
+async function webCore(srv) {
+	const core = await createCore({ url: srv.url, WebSocket, timeoutMs: 8000, reconnect: { minMs: 100, maxMs: 1000 } });
+	cores.push(core);
+	return core;
+}
+
+const stateOf = (core, id, mid) => core.messages(id).find((m) => m.mid === mid)?.state;
+
+test('(a) a message is "sent", then "delivered" when the counsellor has acked it', async () => {
+	const srv = await startServer();
+	await setupAdmin(srv);
+	const samKey = await cliCounsellor(srv, 'sam', 'Sam', 'en');
+	const core = await webCore(srv);
+	await core.login();
+	const c = await core.requestCase({ language: 'en' });
+	assert.equal(c.status, 'active');
+	const receipts = [];
+	core.on('message-state', (ev) => { if (ev.to) receipts.push(ev); });
+	const m = core.send(c.id, 'hello Sam');
+	await waitFor(() => stateOf(core, c.id, m.mid) === 'sent', 15000, 'the message sent');
+	assert.deepEqual(receipts, [], 'no receipt before Sam reads');
+	assert.equal(await cliOk(srv, 'sam', ['recv', '--count', '1']), `${c.id}\t${core.account.name}\thello Sam\n`);
+	await waitFor(() => stateOf(core, c.id, m.mid) === 'delivered', 15000, 'the message delivered');
+	assert.equal(receipts.length, 1, 'one receipt for one copy');
+	assert.equal(receipts[0].to, samKey);
+	assert.equal(receipts[0].message.state, 'delivered');
+	assert.deepEqual(core.messages(c.id).find((x) => x.mid === m.mid).deliveredTo, [samKey]);
+});
+
+test('(b) waiting web clients see their place in the queue', async () => {
+	const srv = await startServer();
+	await setupAdmin(srv);
+	await cliCounsellor(srv, 'sam', 'Sam', 'en');	// nobody speaks de
+	const w1 = await webCore(srv), w2 = await webCore(srv);
+	await w1.login();
+	await w2.login();
+	const c1 = await w1.requestCase({ language: 'de' });
+	assert.equal(c1.status, 'waiting');
+	assert.equal(c1.queuePosition, 1);
+	const c2 = await w2.requestCase({ language: 'de', urgency: 'high' });
+	assert.equal(c2.queuePosition, 1, 'urgent requests go first');
+	const [again] = (await w1.refreshCases()).filter((x) => x.id === c1.id);
+	assert.equal(again.queuePosition, 2);
+	await w2.closeCase(c2.id);
+	const [now] = (await w1.refreshCases()).filter((x) => x.id === c1.id);
+	assert.equal(now.queuePosition, 1);
+	assert.equal(w2.caseOf(c2.id).queuePosition, null, 'a closed case has no place');
+});
+
+test('(c) a web counsellor is offline when its connection is gone, online again after login', async () => {
+	const srv = await startServer(['--rematch-period', '1']);
+	await setupAdmin(srv);
+	const inv = (await cliOk(srv, 'admin', ['invite', '--role', 'counsellor'])).trim().split('\n').pop();
+	const core = await webCore(srv);
+	await core.redeem(inv, 'Robin', { languages: ['it'], topics: ['leaving'] });
+	assert.equal((await cliOk(srv, 'admin', ['certify'])).trim(), 'certified: Robin');
+	const p = await core.setPresence('online');
+	assert.equal(p.presence, 'online');
+	core.logout();
+	const listed = async () => (await cliOk(srv, 'admin', ['counsellors'])).split('\n').find((l) => l.includes('Robin')) || '';
+	await waitFor(async () => /presence=offline/.test(await listed()), 15000, 'Robin offline after logout');
+	await cliOk(srv, 'kid', ['keygen', '--kdf', 'min']);
+	const out = await cliOk(srv, 'kid', ['request', '--language', 'it']);
+	const id = field(out, 'case');
+	assert.equal(field(out, 'status'), 'waiting');
+	// it stays waiting through two rematch jobs (an observation window)
+	for (const until = Date.now() + 2500; Date.now() < until;)
+		assert.match(await cliOk(srv, 'kid', ['cases']), new RegExp(`^${id} waiting it`, 'm'));
+	await core.login({ role: 'counsellor' });
+	await core.setPresence('online');
+	await waitFor(async () => new RegExp(`^${id} active it`, 'm').test(await cliOk(srv, 'kid', ['cases'])), 15000, 'the case matched to Robin');
+});

@@ -1,0 +1,146 @@
+# test_web_additions.sh: what the web client asked of the server
+# (PROTOCOL.md): delivery receipts (msg.delivered) reach the sender and
+# nobody else; a waiting client sees its queue_position, in queue order,
+# and is told by queue pushes as it moves up; a counsellor whose presence
+# follows its connection (profile.set with_connection) goes offline when
+# its last such connection closes, so a waiting case is not matched to it,
+# and is matched again once it logs in and sets online. The CLI, which
+# never asks for it, stays online as before.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+start_server --rematch-period 1
+setup_pool			# Sam: en, leaving; certified
+
+# raw_as NAME LINES: NAME logs in with `offramp raw`, sends LINES (one
+# frame each) and prints every frame received until a second of quiet.
+raw_as() {
+	printf '%s\n' "$2" | cli "$1" raw --login --idle 1
+}
+
+# holds MS CMD...: CMD succeeds every time it is run for MS milliseconds
+# (an observation window: what must not change does not).
+holds() {
+	local until=$(($(now_ms) + $1))
+	shift
+	while [ "$(now_ms)" -lt "$until" ]; do
+		"$@" || return 1
+		sleep 0.1
+	done
+}
+
+# presence NAME: the stored presence of counsellor NAME (2 online,
+# 1 away, 0 offline).
+presence() {
+	sql "SELECT p.presence FROM counsellor_profiles p JOIN accounts a
+	    ON a.id = p.account_id WHERE a.name = '$1'"
+}
+
+step "receipts: the sender hears of each copy its recipient acked"
+keygen client
+out=$(cli client request --language en)
+CASE=$(field "$out" case)
+assert_eq "the client's case is active with Sam" active "$(field "$out" status)"
+add_counsellor admin kim Kim --languages fr --topics leaving
+certify_pending Kim
+watch_start client
+watch_start kim
+out=$(cli client send "$CASE" "hello Sam")
+MID=$(field "$out" sent)
+assert_match "the client's message was sent" "$MID" '^[A-Za-z0-9+/]{22}==$'
+out=$(cli couns recv)
+assert_contains "Sam read the message" "$out" "hello Sam"
+watch_expect "the client got msg.delivered for its copy to Sam" client \
+	"\"type\":\"msg.delivered\".*\"case\":$CASE"
+line=$(grep '"msg.delivered"' "$T/watch-client.out" | head -n1 || true)
+assert_eq "msg.delivered names the mid" "$MID" "$(json_str "$line" mid)"
+assert_eq "msg.delivered names the recipient" "$KEY_couns" "$(json_str "$line" to)"
+assert_eq "one push for one acked copy" 1 "$(grep -c '"msg.delivered"' "$T/watch-client.out")"
+# a frame after the receipt: Kim's watcher has had every push by then
+echo '{"v":1,"type":"ping","id":2}' >&"$WATCH_FD_kim"
+wait_for "Kim's second ping" 20 grep -q '"re":2' "$T/watch-kim.out"
+assert_not_contains "Kim, in no case with them, learns nothing" \
+	"$(cat "$T/watch-kim.out")" "msg.delivered"
+watch_stop kim
+
+step "receipts: acking again (a seq already deleted) tells nothing more"
+out=$(raw_as couns '{"v":1,"type":"msg.ack","id":1,"seqs":[1,2,3]}')
+assert_contains "msg.ack of gone copies acks none" "$out" '"acked":0'
+echo '{"v":1,"type":"ping","id":2}' >&"$WATCH_FD_client"
+wait_for "the client's second ping" 20 grep -q '"re":2' "$T/watch-client.out"
+assert_eq "still one msg.delivered" 1 "$(grep -c '"msg.delivered"' "$T/watch-client.out")"
+watch_stop client
+
+step "queue: three waiting clients see their place, urgency first"
+for w in w1 w2 w3; do keygen "$w"; done
+out=$(raw_as w1 '{"v":1,"type":"case.request","id":1,"language":"de"}')
+C1=$(printf '%s\n' "$out" | grep -o '"case.request.ok".*' | grep -o '"id":[0-9]*' | head -n1 | cut -d: -f2)
+assert_match "w1 waits at place 1" "$out" '"case.request.ok".*"queue_position":1[,}]'
+out=$(raw_as w2 '{"v":1,"type":"case.request","id":1,"language":"de"}')
+assert_match "w2 waits at place 2" "$out" '"case.request.ok".*"queue_position":2[,}]'
+out=$(raw_as w3 '{"v":1,"type":"case.request","id":1,"language":"de","urgency":"high"}')
+C3=$(printf '%s\n' "$out" | grep -o '"case.request.ok".*' | grep -o '"id":[0-9]*' | head -n1 | cut -d: -f2)
+assert_match "w3 (urgent) goes first: place 1" "$out" '"case.request.ok".*"queue_position":1[,}]'
+out=$(raw_as w1 '{"v":1,"type":"case.list","id":1}')
+assert_match "case.list: w1 is now second" "$out" '"case.list.ok".*"queue_position":2[,}]'
+out=$(raw_as w2 '{"v":1,"type":"case.list","id":1}')
+assert_match "case.list: w2 is third" "$out" '"case.list.ok".*"queue_position":3[,}]'
+out=$(raw_as client '{"v":1,"type":"case.list","id":1}')
+assert_not_contains "an active case has no queue_position" "$out" "queue_position"
+out=$(raw_as couns '{"v":1,"type":"case.list","id":1}')
+assert_not_contains "the counsellor's view has none" "$out" "queue_position"
+
+step "queue: a client moves up when a case ahead leaves, and is told"
+watch_start w1
+watch_expect "w1 gets a queue push with its place (2)" w1 \
+	"\"type\":\"queue\".*\"case\":$C1.*\"queue_position\":2[,}]|\"queue_position\":2,.*\"type\":\"queue\""
+out=$(raw_as w3 "{\"v\":1,\"type\":\"case.close\",\"id\":1,\"case\":$C3}")
+assert_contains "w3 closed its case" "$out" '"case.close.ok"'
+watch_expect "w1 is told it is next (queue push, place 1)" w1 \
+	"\"type\":\"queue\".*\"queue_position\":1[,}]|\"queue_position\":1,.*\"type\":\"queue\""
+assert_not_contains "w1 never hears of another client's case" \
+	"$(cat "$T/watch-w1.out")" "\"case\":$C3"
+watch_stop w1
+
+step "presence: the CLI never asks for it, and stays online after it leaves"
+assert_eq "Sam (CLI) is online with no connection" 2 "$(presence Sam)"
+
+step "presence follows the connection of a counsellor who asks for it"
+add_counsellor admin wes Wes --languages it --topics leaving
+certify_pending Wes
+cp "$IDS/wes.key" "$IDS/wes2.key"
+PASS_OVERRIDE=pass-wes watch_start wes2
+watch_start wes
+for w in wes wes2; do
+	fdv="WATCH_FD_$w"
+	echo '{"v":1,"type":"profile.set","id":3,"presence":"online","with_connection":true}' >&"${!fdv}"
+	watch_expect "$w: profile.set with_connection answered" "$w" '"profile.set.ok"'
+done
+assert_eq "Wes is online" 2 "$(presence Wes)"
+watch_stop wes2
+wes_online() { [ "$(presence Wes)" = 2 ]; }
+wes_offline() { [ "$(presence Wes)" = 0 ]; }
+holds 1500 wes_online && pass "one of Wes's two connections closed: still online" ||
+	fail "Wes went offline with a connection left"
+watch_stop wes
+wait_for "Wes to go offline" 20 wes_offline && pass "the last connection closed: Wes is offline"
+
+step "an offline counsellor gets no case; online again, it does"
+keygen it1
+out=$(cli it1 request --language it)
+ITCASE=$(field "$out" case)
+assert_eq "the it case waits (Wes is offline)" waiting "$(field "$out" status)"
+it_waits() { cli it1 cases | grep -q "^$ITCASE waiting it "; }
+holds 2500 it_waits && pass "through two rematch jobs it still waits" ||
+	fail "the it case left the queue with Wes offline"
+out=$(raw_as wes '{"v":1,"type":"profile.set","id":1,"presence":"online"}')
+assert_contains "Wes logs in and sets online" "$out" '"profile.set.ok"'
+it_active() { cli it1 cases | grep -q "^$ITCASE active it "; }
+wait_for "the it case to get Wes" 20 it_active && pass "Wes online again: the it case is matched"
+assert_eq "without with_connection Wes stays online after leaving" 2 "$(presence Wes)"
+
+step "with_connection must be a boolean"
+out=$(raw_as wes '{"v":1,"type":"profile.set","id":1,"with_connection":"yes"}')
+assert_contains "a string is bad_field" "$out" '"field":"with_connection"'
+
+stop_server
+finish
