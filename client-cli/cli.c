@@ -332,7 +332,7 @@ int
 cli_one_case(struct cli *cli, int argc, char **argv, const char *usage,
     int64_t *id)
 {
-	char *pos[1];
+	char *pos[1] = { NULL };
 	int npos, rc;
 
 	if ((rc = cli_parse(cli, argc, argv, NULL, pos, 1, &npos)) != 0)
