@@ -54,6 +54,9 @@ import { E2E, participantKey, participantRole } from './e2e.js';
  *   frame, to find a dead connection (0: none)
  * @property {{minMs?: number, maxMs?: number}} [reconnect]  backoff of
  *   reconnects, doubling from minMs (500) up to maxMs (30000), with jitter
+ * @property {() => Promise<void>} [beforeAck]  keeps the state (the page's
+ *   sealed store); awaited before every msg.ack, so that the server never
+ *   deletes a copy the device has not kept; when it throws, nothing is acked
  * @property {() => number} [now]  the clock in seconds (tests)
  */
 
@@ -906,15 +909,28 @@ export class Core extends Emitter {
 		else if (!this.ackTimer) this.ackTimer = setTimeout(() => this.ackFlush(), 0);
 	}
 
-	ackFlush() {
+	/* Acks what arrived, after options.beforeAck() has kept it (the page's
+	 * sealed store is asynchronous): the server deletes an acked copy, so an
+	 * ack must never leave before what it acknowledges is kept. When keeping
+	 * fails nothing is acked; the server delivers the copies again at the
+	 * next login. */
+	async ackFlush() {
 		clearTimeout(this.ackTimer);
 		this.ackTimer = null;
 		const seqs = this.acks.splice(0, OFR_ACKS_MAX);
 		if (seqs.length === 0) return;
+		if (this.acks.length) this.ackFlush();
+		if (this.opts.beforeAck) {
+			try {
+				await this.opts.beforeAck();
+			} catch (e) {
+				this.fail(e instanceof OfframpError ? e : new OfframpError(ERR.IO, 'keeping messages'), 'msg.ack');
+				return;
+			}
+		}
 		this.ask({ type: 'msg.ack', seqs }, { retry: true }).catch((e) => {
 			if (e.code !== ERR.CONN) this.fail(e, 'msg.ack');
 		});
-		if (this.acks.length) this.ackFlush();
 	}
 
 	/**

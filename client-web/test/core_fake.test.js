@@ -389,3 +389,36 @@ test('e2e: a state round trip, bounds refused', () => {
 	assert.throws(() => E2E.fromJSON({ ...j, seed: 'AAAA' }), { code: 'bad_field' });
 	assert.throws(() => E2E.fromJSON({ ...j, sessions: [{ peer: j.seed, state: 'AAAA', used: 1 }] }), { code: 'bad_field' });
 });
+
+test('core: an ack leaves only after beforeAck kept the state; when keeping fails nothing is acked', async () => {
+	const f = await fake();
+	const prog = sodium.crypto_sign_keypair();
+	const sc = counsellorScene(f, { certSk: prog.privateKey, progKey: prog.publicKey });
+	let keeping = null;		// the pending keep, resolved by the test
+	let refuse = false;
+	const order = [];
+	const c = await core(f, {
+		beforeAck: () => {
+			order.push('keep');
+			if (refuse) return Promise.reject(new Error('disk full'));
+			return new Promise((resolve) => { keeping = resolve; });
+		},
+	});
+	c.on('account', () => { for (const s of f.socks) s.clientKey = c.key; });
+	const errors = [];
+	c.on('error', (e) => errors.push(e));
+	await c.login();
+	const acks = () => f.seen.filter((x) => x.type === 'msg.ack').flatMap((x) => x.seqs);
+	f.push({ type: 'msg', seq: 1, case: 77, mid: b64(sodium.randombytes_buf(16)), from: sc.peer.key, ts: 1700000001, ct: b64(sodium.randombytes_buf(200)) });
+	await waitFor(() => keeping !== null, 3000, 'beforeAck called');
+	await c.request({ type: 'ping' });	// an ack sent before keeping would be seen before this
+	assert.deepEqual(acks(), [], 'no ack while the state is being kept');
+	keeping();
+	await waitFor(() => acks().includes(1), 3000, 'the ack after keeping');
+	refuse = true;
+	f.push({ type: 'msg', seq: 2, case: 77, mid: b64(sodium.randombytes_buf(16)), from: sc.peer.key, ts: 1700000002, ct: b64(sodium.randombytes_buf(200)) });
+	await waitFor(() => errors.some((e) => e.request === 'msg.ack'), 3000, 'the failure reported');
+	await c.request({ type: 'ping' });
+	assert.ok(!acks().includes(2), 'a copy the device could not keep is not acked');
+	assert.deepEqual(order, ['keep', 'keep']);
+});

@@ -202,7 +202,7 @@ export function createController({ store, createCore, sodium, config }) {
 
 	async function makeCore(state) {
 		if (core) return core;
-		core = await createCore({ url: config.url, WebSocket: WS, pins: config.pins, state });
+		core = await createCore({ url: config.url, WebSocket: WS, pins: config.pins, state, beforeAck: keepNow });
 		wire();
 		return core;
 	}
@@ -219,12 +219,20 @@ export function createController({ store, createCore, sodium, config }) {
 		return sodium.from_string(json);
 	}
 
+	/* Writes the sealed state now, in "keep on this device" mode; throws
+	 * when it cannot. The core awaits it before each ack (beforeAck). */
+	async function keepNow() {
+		if (!vk || !core || S().mode !== 'device') return;
+		clearTimeout(saveTimer);
+		saveTimer = null;
+		await storage.vaultWrite(storage.seal(sodium, vk, vaultPlain()), idb);
+		set((s) => { s.saves += 1; });
+	}
+
 	async function saveNow() {
 		saveTimer = null;
-		if (!vk || !core || S().mode !== 'device') return;
 		try {
-			await storage.vaultWrite(storage.seal(sodium, vk, vaultPlain()), idb);
-			set((s) => { s.saves += 1; });
+			await keepNow();
 		} catch (e) {
 			fail('err_save');
 		}
