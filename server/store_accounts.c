@@ -179,9 +179,7 @@ store_account_set_name(struct store *st, int64_t account, const char *name)
 	if (sqlite3_bind_int64(s, 1, account) != SQLITE_OK ||
 	    db_bind_text(s, 2, name) != SQLITE_OK)
 		return db_fail(st, s, __func__);
-	if ((rc = db_exec(st, s, __func__)) != 0)
-		return rc;
-	return sqlite3_changes(st->db) == 1 ? 0 : OFR_E_NOT_FOUND;
+	return db_exec_one(st, s, OFR_E_NOT_FOUND, __func__);
 }
 
 /* OFR_E_NOT_FOUND when no account has this id. */
@@ -196,9 +194,7 @@ store_account_set_disabled(struct store *st, int64_t account, int disabled)
 	if (sqlite3_bind_int64(s, 1, account) != SQLITE_OK ||
 	    sqlite3_bind_int(s, 2, disabled != 0) != SQLITE_OK)
 		return db_fail(st, s, __func__);
-	if ((rc = db_exec(st, s, __func__)) != 0)
-		return rc;
-	return sqlite3_changes(st->db) == 1 ? 0 : OFR_E_NOT_FOUND;
+	return db_exec_one(st, s, OFR_E_NOT_FOUND, __func__);
 }
 
 int
@@ -221,9 +217,7 @@ store_account_set_cert(struct store *st, int64_t account,
 	if (sqlite3_bind_int64(s, 1, account) != SQLITE_OK ||
 	    db_bind_blob(s, 2, cert, CERT_BYTES) != SQLITE_OK)
 		return db_fail(st, s, __func__);
-	if ((rc = db_exec(st, s, __func__)) != 0)
-		return rc;
-	return sqlite3_changes(st->db) == 1 ? 0 : OFR_E_NOT_FOUND;
+	return db_exec_one(st, s, OFR_E_NOT_FOUND, __func__);
 }
 
 /* Where store_account_cert() puts a row of S_CERT_GET. */
@@ -342,9 +336,7 @@ store_profile_set(struct store *st, int64_t account, const struct profile *p)
 	    (hours ? db_bind_blob(s, 11, p->hours, sizeof(p->hours)) :
 	    sqlite3_bind_null(s, 11)) != SQLITE_OK)
 		return db_fail(st, s, __func__);
-	if ((rc = db_exec(st, s, __func__)) != 0)
-		return rc;
-	return sqlite3_changes(st->db) == 1 ? 0 : OFR_E_NOT_FOUND;
+	return db_exec_one(st, s, OFR_E_NOT_FOUND, __func__);
 }
 
 /* Counsellors. */

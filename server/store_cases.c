@@ -168,14 +168,11 @@ participant_add(struct store *st, int64_t case_id, int64_t account,
     const char *what)
 {
 	sqlite3_stmt *s = st->s[S_PARTICIPANT_INSERT];
-	int rc;
 
 	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 2, account) != SQLITE_OK)
 		return db_fail(st, s, what);
-	if ((rc = db_exec(st, s, what)) != 0)
-		return rc;
-	return sqlite3_changes(st->db) == 1 ? 0 : OFR_E_NOT_FOUND;
+	return db_exec_one(st, s, OFR_E_NOT_FOUND, what);
 }
 
 /* A random case id in 1..2^53-1. */
@@ -419,9 +416,7 @@ store_case_set_match(struct store *st, int64_t case_id, unsigned asked,
 	    sqlite3_bind_int(s, 2, (int)asked) != SQLITE_OK ||
 	    sqlite3_bind_int(s, 3, (int)met) != SQLITE_OK)
 		return db_fail(st, s, __func__);
-	if ((rc = db_exec(st, s, __func__)) != 0)
-		return rc;
-	return sqlite3_changes(st->db) == 1 ? 0 : OFR_E_NOT_FOUND;
+	return db_exec_one(st, s, OFR_E_NOT_FOUND, __func__);
 }
 
 /* Sets updated to now too. OFR_E_BAD_FIELD when status is not a case

@@ -351,6 +351,17 @@ db_exec(struct store *st, sqlite3_stmt *s, const char *what)
 }
 
 int
+db_exec_one(struct store *st, sqlite3_stmt *s, int none_code,
+    const char *what)
+{
+	int rc;
+
+	if ((rc = db_exec(st, s, what)) != 0)
+		return rc;
+	return sqlite3_changes(st->db) == 1 ? 0 : none_code;
+}
+
+int
 db_exec_or(struct store *st, sqlite3_stmt *s, int ext, int code,
     const char *what)
 {

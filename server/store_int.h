@@ -153,6 +153,10 @@ int64_t db_limit(size_t max);
 
 /* Runs s to its end and resets it: a row is an error here. */
 int db_exec(struct store *st, sqlite3_stmt *s, const char *what);
+/* db_exec() of a statement that must change exactly one row: 0 when it
+ * did, none_code when it changed none (or more). */
+int db_exec_one(struct store *st, sqlite3_stmt *s, int none_code,
+    const char *what);
 /*
  * Like db_exec(), but when a constraint of kind ext (an extended result
  * code, e.g. SQLITE_CONSTRAINT_UNIQUE) refuses the statement, returns

@@ -90,9 +90,7 @@ store_otk_add(struct store *st, int64_t account, uint32_t id,
 	    sqlite3_bind_int64(s, 2, id) != SQLITE_OK ||
 	    db_bind_blob(s, 3, pk, 32) != SQLITE_OK)
 		return db_fail(st, s, __func__);
-	if ((rc = db_exec(st, s, __func__)) != 0)
-		return rc;
-	return sqlite3_changes(st->db) == 1 ? 0 : OFR_E_BAD_FIELD;
+	return db_exec_one(st, s, OFR_E_BAD_FIELD, __func__);
 }
 
 int

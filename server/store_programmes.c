@@ -99,9 +99,7 @@ store_programme_set_key(struct store *st, int64_t id,
 	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK ||
 	    db_bind_blob(s, 2, key, OFR_PK_BYTES) != SQLITE_OK)
 		return db_fail(st, s, __func__);
-	if ((rc = db_exec(st, s, __func__)) != 0)
-		return rc;
-	return sqlite3_changes(st->db) == 1 ? 0 : OFR_E_FORBIDDEN;
+	return db_exec_one(st, s, OFR_E_FORBIDDEN, __func__);
 }
 
 /* Sets every field of p's public profile but id and key. OFR_E_BAD_FIELD
@@ -133,9 +131,7 @@ store_programme_set_profile(struct store *st, const struct programme *p)
 	    db_bind_text(s, 6, p->regions) != SQLITE_OK ||
 	    sqlite3_bind_int(s, 7, p->formats) != SQLITE_OK)
 		return db_fail(st, s, __func__);
-	if ((rc = db_exec(st, s, __func__)) != 0)
-		return rc;
-	return sqlite3_changes(st->db) == 1 ? 0 : OFR_E_NOT_FOUND;
+	return db_exec_one(st, s, OFR_E_NOT_FOUND, __func__);
 }
 
 /* store_programme_each()'s callback. */
