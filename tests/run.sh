@@ -10,6 +10,9 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
 jobs=2
+# Most tests wait on sockets, processes and a browser more than they
+# compute, so one more runs at a time than there are cores.
+test_jobs=3
 logdir=$(mktemp -d "${TMPDIR:-/tmp}/offramp-tests.XXXXXX")
 trap 'rm -rf "$logdir"' EXIT
 
@@ -48,14 +51,14 @@ status=0
 
 echo "== ctest: ./build"
 set +e
-(cd build && ctest --output-on-failure --no-tests=error -j"$jobs") 2>&1 | tee "$logdir/normal.log"
+(cd build && ctest --output-on-failure --no-tests=error -j"$test_jobs") 2>&1 | tee "$logdir/normal.log"
 rc_normal=${PIPESTATUS[0]}
 
 echo "== ctest: ./build-asan"
 (cd build-asan && \
 	ASAN_OPTIONS="detect_leaks=$leaks" \
 	UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
-	ctest --output-on-failure --no-tests=error -j"$jobs") 2>&1 | tee "$logdir/asan.log"
+	ctest --output-on-failure --no-tests=error -j"$test_jobs") 2>&1 | tee "$logdir/asan.log"
 rc_asan=${PIPESTATUS[0]}
 set -e
 
