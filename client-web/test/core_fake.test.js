@@ -13,6 +13,7 @@ import { Conn, PENDING_MAX } from '../src/conn.js';
 import { createCore } from '../src/core.js';
 import { E2E } from '../src/e2e.js';
 import * as P from '../src/proto/index.js';
+import { waitFor } from './live.mjs';
 
 before(async () => {
 	await P.ocryptoInit();
@@ -20,16 +21,6 @@ before(async () => {
 
 const te = new TextEncoder();
 const b64 = P.b64Encode;
-
-async function waitFor(cond, ms, desc) {
-	const deadline = Date.now() + ms;
-	for (;;) {
-		const v = await cond();
-		if (v) return v;
-		if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${desc}`);
-		await new Promise((r) => setTimeout(r, 10));
-	}
-}
 
 /**
  * A scripted server: a challenge on connect, the login checked for real;

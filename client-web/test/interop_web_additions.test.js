@@ -13,86 +13,15 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFile } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { createCore } from '../src/core.js';
+import { waitFor, startServer, cliOk, field, setupAdmin, cliCounsellor } from './live.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const SERVER_BIN = process.env.OFFRAMP_SERVER_BIN || path.join(ROOT, 'build', 'server', 'offramp-server');
-const CLI_BIN = process.env.OFFRAMP_CLI_BIN || path.join(ROOT, 'build', 'client-cli', 'offramp');
-const servers = [];
 const cores = [];
 
 after(() => {
 	for (const c of cores) c.logout();
-	for (const s of servers) if (s.exitCode === null) s.kill('SIGKILL');
 });
-
-async function waitFor(cond, ms, desc) {
-	const deadline = Date.now() + ms;
-	for (;;) {
-		const v = await cond();
-		if (v) return v;
-		if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${desc}`);
-		await new Promise((r) => setTimeout(r, 20));
-	}
-}
-
-async function startServer(args = []) {
-	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'offramp-webadd-'));
-	const proc = spawn(SERVER_BIN, ['--data', path.join(dir, 'data'), '--listen', '127.0.0.1', '--port', '0', ...args],
-		{ stdio: ['ignore', 'pipe', 'pipe'] });
-	servers.push(proc);
-	let out = '';
-	proc.stdout.on('data', (d) => { out += d; });
-	proc.stderr.on('data', () => {});
-	const port = await waitFor(() => {
-		if (proc.exitCode !== null) throw new Error('offramp-server exited at start');
-		return /offramp-server: listening on port (\d+)/.exec(out)?.[1];
-	}, 20000, 'the server port');
-	const token = await waitFor(() => /bootstrap admin token: *(\S+)/.exec(out)?.[1], 10000, 'the bootstrap token');
-	after(() => fs.rmSync(dir, { recursive: true, force: true }));
-	return { proc, port: Number(port), token, dir, url: `ws://127.0.0.1:${port}/` };
-}
-
-function cli(srv, who, args) {
-	return new Promise((resolve) => {
-		const child = execFile(CLI_BIN, ['--timeout', '15', ...args], {
-			timeout: 40000,
-			env: {
-				PATH: process.env.PATH, HOME: srv.dir, OFFRAMP_SERVER: `ws://127.0.0.1:${srv.port}`,
-				OFFRAMP_KEY: path.join(srv.dir, `${who}.key`), OFFRAMP_PASSPHRASE: `pass-${who}`,
-			},
-		}, (err, out, errOut) => resolve({ out: String(out), err: String(errOut), rc: err ? (err.code ?? 1) : 0 }));
-		child.stdin.end();
-	});
-}
-
-async function cliOk(srv, who, args) {
-	const r = await cli(srv, who, args);
-	assert.equal(r.rc, 0, `offramp ${args.join(' ')} (${who}) failed: ${r.err}`);
-	return r.out;
-}
-
-const field = (text, name) => new RegExp(`^${name}: (.*)$`, 'm').exec(text)?.[1];
-
-async function setupAdmin(srv) {
-	await cliOk(srv, 'admin', ['keygen', '--kdf', 'min']);
-	assert.equal(field(await cliOk(srv, 'admin', ['redeem', srv.token, '--name', 'Ada']), 'role'), 'admin');
-	await cliOk(srv, 'admin', ['programme-key']);
-}
-
-async function cliCounsellor(srv, who, name, langs) {
-	const inv = (await cliOk(srv, 'admin', ['invite', '--role', 'counsellor'])).trim().split('\n').pop();
-	const key = field(await cliOk(srv, who, ['keygen', '--kdf', 'min']), 'key');
-	await cliOk(srv, who, ['redeem', inv, '--name', name, '--languages', langs, '--topics', 'leaving']);
-	assert.equal((await cliOk(srv, 'admin', ['certify'])).trim(), `certified: ${name}`);
-	return key;
-}
 
 async function webCore(srv) {
 	const core = await createCore({ url: srv.url, WebSocket, timeoutMs: 8000, reconnect: { minMs: 100, maxMs: 1000 } });
@@ -144,7 +73,7 @@ test('(b) waiting web clients see their place in the queue', async () => {
 });
 
 test('(c) a web counsellor is offline when its connection is gone, online again after login', async () => {
-	const srv = await startServer(['--rematch-period', '1']);
+	const srv = await startServer({ args: ['--rematch-period', '1'] });
 	await setupAdmin(srv);
 	const inv = (await cliOk(srv, 'admin', ['invite', '--role', 'counsellor'])).trim().split('\n').pop();
 	const core = await webCore(srv);

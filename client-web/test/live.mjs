@@ -1,0 +1,99 @@
+// live.mjs: what the node tests share to drive the real offramp-server and
+// the real CLI on loopback: waiting with a deadline, a server on a free
+// port with a fresh data directory (killed and removed at the end), and
+// the CLI as one identity of that server. Not a test file itself.
+
+import { after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const SERVER_BIN = process.env.OFFRAMP_SERVER_BIN || path.join(ROOT, 'build', 'server', 'offramp-server');
+export const CLI_BIN = process.env.OFFRAMP_CLI_BIN || path.join(ROOT, 'build', 'client-cli', 'offramp');
+const servers = [];
+
+after(() => {
+	for (const s of servers) if (s.exitCode === null) s.kill('SIGKILL');
+});
+
+/** Polls cond() (sync or async) until it is truthy, at most ms; returns
+ * its value, or throws naming desc. */
+export async function waitFor(cond, ms, desc) {
+	const deadline = Date.now() + ms;
+	for (;;) {
+		const v = await cond();
+		if (v) return v;
+		if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${desc}`);
+		await new Promise((r) => setTimeout(r, 10));
+	}
+}
+
+/**
+ * A server on a free loopback port with a fresh data directory, started
+ * with the extra args; or, with again (a server this made before, now
+ * stopped), the same one started again on its port and data.
+ * @returns {Promise<{proc, port, token, dir, url}>}
+ */
+export async function startServer({ again, args = [] } = {}) {
+	const dir = again ? again.dir : fs.mkdtempSync(path.join(os.tmpdir(), 'offramp-live-'));
+	const proc = spawn(SERVER_BIN, ['--data', path.join(dir, 'data'), '--listen', '127.0.0.1',
+		'--port', again ? String(again.port) : '0', ...args],
+		{ stdio: ['ignore', 'pipe', 'pipe'] });
+	servers.push(proc);
+	let out = '';
+	proc.stdout.on('data', (d) => { out += d; });
+	proc.stderr.on('data', () => {});
+	const port = await waitFor(() => {
+		if (proc.exitCode !== null) throw new Error('offramp-server exited at start');
+		return /offramp-server: listening on port (\d+)/.exec(out)?.[1];
+	}, 20000, 'the server port');
+	if (again) return { ...again, proc };
+	const token = await waitFor(() => /bootstrap admin token: *(\S+)/.exec(out)?.[1], 10000, 'the bootstrap token');
+	after(() => fs.rmSync(dir, { recursive: true, force: true }));
+	return { proc, port: Number(port), token, dir, url: `ws://127.0.0.1:${port}/` };
+}
+
+/** The CLI as identity who of srv, stdin empty: {out, err, rc}. */
+export function cli(srv, who, args) {
+	return new Promise((resolve) => {
+		const child = execFile(CLI_BIN, ['--timeout', '15', ...args], {
+			timeout: 40000,
+			env: {
+				PATH: process.env.PATH, HOME: srv.dir, OFFRAMP_SERVER: `ws://127.0.0.1:${srv.port}`,
+				OFFRAMP_KEY: path.join(srv.dir, `${who}.key`), OFFRAMP_PASSPHRASE: `pass-${who}`,
+			},
+		}, (err, out, errOut) => resolve({ out: String(out), err: String(errOut), rc: err ? (err.code ?? 1) : 0 }));
+		child.stdin.end();
+	});
+}
+
+/** cli(), asserting exit status 0; its stdout. */
+export async function cliOk(srv, who, args) {
+	const r = await cli(srv, who, args);
+	assert.equal(r.rc, 0, `offramp ${args.join(' ')} (${who}) failed: ${r.err}`);
+	return r.out;
+}
+
+/** The value of the CLI's output line "name: value". */
+export const field = (text, name) => new RegExp(`^${name}: (.*)$`, 'm').exec(text)?.[1];
+
+/** Admin Ada (the bootstrap token) with the programme key; returns that key. */
+export async function setupAdmin(srv) {
+	await cliOk(srv, 'admin', ['keygen', '--kdf', 'min']);
+	assert.equal(field(await cliOk(srv, 'admin', ['redeem', srv.token, '--name', 'Ada']), 'role'), 'admin');
+	return field(await cliOk(srv, 'admin', ['programme-key']), 'programme-key');
+}
+
+/** A CLI counsellor who, redeemed and certified by Ada; returns its key. */
+export async function cliCounsellor(srv, who, name, langs) {
+	const inv = (await cliOk(srv, 'admin', ['invite', '--role', 'counsellor'])).trim().split('\n').pop();
+	const key = field(await cliOk(srv, who, ['keygen', '--kdf', 'min']), 'key');
+	const r = await cliOk(srv, who, ['redeem', inv, '--name', name, '--languages', langs, '--topics', 'leaving']);
+	assert.equal(field(r, 'role'), 'counsellor');
+	assert.equal((await cliOk(srv, 'admin', ['certify'])).trim(), `certified: ${name}`);
+	return key;
+}
