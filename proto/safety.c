@@ -6,6 +6,7 @@
 
 #include <sodium.h>
 
+#include "proto/err.h"
 #include "proto/safety.h"
 
 #define HASH_BYTES	64
@@ -62,4 +63,49 @@ safety_number(char out[SAFETY_STR_BYTES], const uint8_t a[OFR_PK_BYTES],
 		p += 5;
 	}
 	*p = '\0';
+}
+
+void
+key_fingerprint(char out[FPR_STR_BYTES], const uint8_t key[OFR_PK_BYTES])
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t msg[FPR_CONTEXT_BYTES + OFR_PK_BYTES], h[32];
+	char *p = out;
+
+	memcpy(msg, FPR_CONTEXT, FPR_CONTEXT_BYTES);
+	memcpy(msg + FPR_CONTEXT_BYTES, key, OFR_PK_BYTES);
+	crypto_generichash(h, sizeof(h), msg, sizeof(msg), NULL, 0);
+	for (int i = 0; i < 10; i++) {
+		if (i > 0 && i % 2 == 0)
+			*p++ = ' ';
+		*p++ = hex[h[i] >> 4];
+		*p++ = hex[h[i] & 15];
+	}
+	*p = '\0';
+}
+
+int
+safety_parse(char out[SAFETY_STR_BYTES], const char *in)
+{
+	char d[SAFETY_DIGITS];
+	size_t n = 0;
+	char *p = out;
+
+	for (; *in != '\0'; in++) {
+		if (*in == ' ')
+			continue;
+		if (*in < '0' || *in > '9' || n == SAFETY_DIGITS)
+			return OFR_E_USAGE;
+		d[n++] = *in;
+	}
+	if (n != SAFETY_DIGITS)
+		return OFR_E_USAGE;
+	for (int g = 0; g < 12; g++) {
+		if (g > 0)
+			*p++ = ' ';
+		memcpy(p, d + g * 5, 5);
+		p += 5;
+	}
+	*p = '\0';
+	return 0;
 }

@@ -27,4 +27,21 @@
 void safety_number(char out[SAFETY_STR_BYTES], const uint8_t a[OFR_PK_BYTES],
     const uint8_t b[OFR_PK_BYTES]);
 
+/*
+ * A key's fingerprint, for people to compare a programme's or a
+ * counsellor's key with what was published or told: the first 10 bytes
+ * of BLAKE2b-256(FPR_CONTEXT || key) in lowercase hex, five groups of
+ * four ("1a2b 3c4d 5e6f 7a8b 9c0d"), NUL-terminated. Never fails.
+ */
+#define FPR_CONTEXT		"offramp-fingerprint-v1"	/* 22 bytes */
+#define FPR_CONTEXT_BYTES	22
+#define FPR_STR_BYTES		25
+void key_fingerprint(char out[FPR_STR_BYTES], const uint8_t key[OFR_PK_BYTES]);
+/*
+ * Reads a safety number as a person types it: 60 digits, any spaces
+ * between them. 0 with out the canonical form (as safety_number writes
+ * it), or OFR_E_USAGE.
+ */
+int safety_parse(char out[SAFETY_STR_BYTES], const char *in);
+
 #endif

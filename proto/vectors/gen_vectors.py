@@ -329,6 +329,36 @@ def main():
                    "programme_id": 42, "not_before": 1700000000, "not_after": 1800000000, "cert": h(cert),
                    "valid_at": [1700000000, 1750000000, 1799999999], "invalid_at": [1699999999, 1800000000]}
 
+    # Programme statements: rotation, revocation list, partner statement;
+    # key fingerprints
+    prog2 = key("programme-signing-seed-2")
+    pp1, pp2 = ed_pub(prog), ed_pub(prog2)
+    rbody = bytes([1]) + struct.pack(">q", 42) + pp1 + pp2 + struct.pack(">q", 1750000000)
+    rot = rbody + ed_sign(prog, b"offramp-rotate-v1" + rbody)
+    revoked = sorted([pb, pa, ed_pub(key("revoked-counsellor"))])
+    vbody = bytes([1]) + struct.pack(">qqH", 42, 1760000000, len(revoked)) + b"".join(revoked)
+    rev = vbody + ed_sign(prog2, b"offramp-revoke-v1" + vbody)
+    ebody = bytes([1]) + struct.pack(">qqH", 42, 1700000001, 0)
+    rev_empty = ebody + ed_sign(prog, b"offramp-revoke-v1" + ebody)
+    partner_seed = key("partner-programme-seed")
+    tbody = bytes([1]) + struct.pack(">qq", 42, 7) + ed_pub(partner_seed) + struct.pack(">qq", 1700000000, 1800000000)
+    partner = tbody + ed_sign(prog, b"offramp-partner-v1" + tbody)
+    def fpr(pk):
+        d = hashlib.blake2b(b"offramp-fingerprint-v1" + pk, digest_size=32).hexdigest()[:20]
+        return " ".join(d[i:i + 4] for i in range(0, 20, 4))
+    out["statements"] = {
+        "programme_seed": h(prog), "programme_pub": h(pp1),
+        "new_programme_seed": h(prog2), "new_programme_pub": h(pp2),
+        "rotation": {"programme_id": 42, "issued": 1750000000, "statement": h(rot)},
+        "revocation": {"signer": "new_programme", "programme_id": 42, "issued": 1760000000,
+                       "keys": [h(k) for k in revoked], "list": h(rev)},
+        "revocation_empty": {"signer": "programme", "programme_id": 42, "issued": 1700000001, "list": h(rev_empty)},
+        "partner": {"programme_id": 42, "partner_id": 7, "partner_pub": h(ed_pub(partner_seed)),
+                    "not_before": 1700000000, "not_after": 1800000000, "statement": h(partner),
+                    "valid_at": [1700000000, 1799999999], "invalid_at": [1699999999, 1800000000]},
+        "fingerprints": [{"key": h(k), "fingerprint": fpr(k)} for k in (pa, pb, pp1)],
+    }
+
     for name, v in out.items():
         with open(name + ".json", "w") as f:
             json.dump(v, f, indent=1)

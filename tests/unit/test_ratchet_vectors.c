@@ -377,6 +377,21 @@ test_safety(void)
 	CHECK(want != NULL && strcmp(s, want) == 0);
 	safety_number(s, b, a);
 	CHECK(want != NULL && strcmp(s, want) == 0);
+	/* as typed: without spaces, or with others; never a digit short */
+	{
+		char typed[SAFETY_STR_BYTES + 8], got[SAFETY_STR_BYTES];
+		size_t k = 0;
+
+		for (const char *p = s; *p != '\0'; p++)
+			if (*p != ' ')
+				typed[k++] = *p;
+		typed[k] = '\0';
+		CHECK_EQ_INT(safety_parse(got, typed), 0);
+		CHECK(strcmp(got, s) == 0);
+		typed[k - 1] = '\0';
+		CHECK_EQ_INT(safety_parse(got, typed), OFR_E_USAGE);
+		CHECK_EQ_INT(safety_parse(got, "12345 x"), OFR_E_USAGE);
+	}
 	json_decref(j);
 }
 
@@ -412,6 +427,111 @@ test_cert(void)
 	json_decref(j);
 }
 
+/* The rotation, revocation lists and partner statement of
+ * statements.json: signed byte for byte, checked, and refused when a
+ * byte is flipped or the wrong key is asked. */
+static void
+test_statements(void)
+{
+	json_t *j = load("statements.json"), *o, *v;
+	uint8_t seed[32], pk1[32], sk1[64], pk2[32], sk2[64], pp[32];
+	uint8_t got[REVOCATION_BYTES_MAX], want[REVOCATION_BYTES_MAX];
+	uint8_t keys[4 * 32];
+	struct rotation r;
+	struct revocation rl;
+	struct partner_info pi;
+	char fpr[FPR_STR_BYTES];
+	size_t i, n, len;
+
+	if (j == NULL)
+		return;
+	hexf(j, "programme_seed", seed, 32);
+	crypto_sign_seed_keypair(pk1, sk1, seed);
+	hexf(j, "new_programme_seed", seed, 32);
+	crypto_sign_seed_keypair(pk2, sk2, seed);
+	hexf(j, "new_programme_pub", seed, 32);
+	CHECK(memcmp(seed, pk2, 32) == 0);
+
+	o = json_object_get(j, "rotation");
+	r.programme_id = intf(o, "programme_id");
+	r.issued = intf(o, "issued");
+	memcpy(r.old_pk, pk1, 32);
+	memcpy(r.new_pk, pk2, 32);
+	CHECK_EQ_INT(rotation_sign(got, sk1, &r), 0);
+	CHECK_EQ_INT(hexf(o, "statement", want, sizeof(want)), ROTATION_BYTES);
+	CHECK(memcmp(got, want, ROTATION_BYTES) == 0);
+	memset(&r, 0, sizeof(r));
+	CHECK_EQ_INT(rotation_verify(&r, want, pk1), 0);
+	CHECK(memcmp(r.new_pk, pk2, 32) == 0 && r.programme_id == 42);
+	CHECK_EQ_INT(rotation_verify(NULL, want, pk2), OFR_E_BAD_SIGNATURE);
+	want[50] ^= 1;
+	CHECK_EQ_INT(rotation_verify(NULL, want, pk1), OFR_E_BAD_SIGNATURE);
+
+	o = json_object_get(j, "revocation");
+	n = json_array_size(json_object_get(o, "keys"));
+	CHECK(n == 3);
+	json_array_foreach(json_object_get(o, "keys"), i, v) {
+		if (i < 4)
+			CHECK(sodium_hex2bin(keys + i * 32, 32,
+			    json_string_value(v), 64, NULL, &len, NULL) == 0);
+	}
+	CHECK_EQ_INT(revocation_sign(got, sizeof(got), &len, sk2,
+	    intf(o, "programme_id"), intf(o, "issued"), keys, n), 0);
+	CHECK_EQ_INT(hexf(o, "list", want, sizeof(want)), revocation_bytes(n));
+	CHECK(len == revocation_bytes(n) && memcmp(got, want, len) == 0);
+	CHECK_EQ_INT(revocation_verify(&rl, want, len, pk2), 0);
+	CHECK(rl.n == 3 && rl.issued == intf(o, "issued"));
+	CHECK(revocation_has(&rl, keys + 32) && !revocation_has(&rl, pk1));
+	CHECK_EQ_INT(revocation_verify(&rl, want, len, pk1),
+	    OFR_E_BAD_SIGNATURE);
+	CHECK_EQ_INT(revocation_verify(&rl, want, len - 1, pk2),
+	    OFR_E_BAD_FIELD);
+	/* unsorted keys are not signed */
+	memcpy(got, keys, 32);
+	memcpy(keys, keys + 32, 32);
+	memcpy(keys + 32, got, 32);
+	CHECK_EQ_INT(revocation_sign(got, sizeof(got), &len, sk2, 42, 1,
+	    keys, n), OFR_E_USAGE);
+
+	o = json_object_get(j, "revocation_empty");
+	CHECK_EQ_INT(revocation_sign(got, sizeof(got), &len, sk1,
+	    intf(o, "programme_id"), intf(o, "issued"), NULL, 0), 0);
+	CHECK_EQ_INT(hexf(o, "list", want, sizeof(want)), revocation_bytes(0));
+	CHECK(len == revocation_bytes(0) && memcmp(got, want, len) == 0);
+	CHECK_EQ_INT(revocation_verify(&rl, want, len, pk1), 0);
+	CHECK(rl.n == 0);
+
+	o = json_object_get(j, "partner");
+	pi.programme_id = intf(o, "programme_id");
+	pi.partner_id = intf(o, "partner_id");
+	hexf(o, "partner_pub", pp, 32);
+	memcpy(pi.partner_pk, pp, 32);
+	pi.not_before = intf(o, "not_before");
+	pi.not_after = intf(o, "not_after");
+	CHECK_EQ_INT(partner_sign(got, sk1, &pi), 0);
+	CHECK_EQ_INT(hexf(o, "statement", want, sizeof(want)), PARTNER_BYTES);
+	CHECK(memcmp(got, want, PARTNER_BYTES) == 0);
+	json_array_foreach(json_object_get(o, "valid_at"), i, v) {
+		memset(&pi, 0, sizeof(pi));
+		CHECK_EQ_INT(partner_verify(&pi, want, pk1,
+		    json_integer_value(v)), 0);
+		CHECK(pi.partner_id == 7 && memcmp(pi.partner_pk, pp, 32) == 0);
+	}
+	json_array_foreach(json_object_get(o, "invalid_at"), i, v)
+		CHECK_EQ_INT(partner_verify(NULL, want, pk1,
+		    json_integer_value(v)), OFR_E_CRYPTO);
+	CHECK_EQ_INT(partner_verify(NULL, want, pk2, 1750000000),
+	    OFR_E_BAD_SIGNATURE);
+
+	json_array_foreach(json_object_get(j, "fingerprints"), i, v) {
+		hexf(v, "key", pp, 32);
+		key_fingerprint(fpr, pp);
+		CHECK(strcmp(fpr, json_string_value(json_object_get(v,
+		    "fingerprint"))) == 0);
+	}
+	json_decref(j);
+}
+
 int
 main(void)
 {
@@ -426,5 +546,6 @@ main(void)
 	test_pad();
 	test_safety();
 	test_cert();
+	test_statements();
 	return check_done();
 }
