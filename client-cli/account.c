@@ -21,6 +21,7 @@
 #include "e2e.h"
 #include "keyfile.h"
 #include "text.h"
+#include "trust.h"
 
 /* --- the login exchange --- */
 
@@ -73,7 +74,8 @@ account_login(struct cli *cli)
 	json_t *f, *resp = NULL;
 	int rc;
 
-	if ((rc = cli_load_key(cli)) != 0 || (rc = cli_connect(cli)) != 0)
+	if ((rc = cli_load_key(cli)) != 0 || (rc = cli_connect(cli)) != 0 ||
+	    (rc = trust_server_key(cli, 0)) != 0)
 		return rc;
 	f = signed_frame(cli, "login");
 	if (f == NULL || json_object_set_new(f, "role", json_string(

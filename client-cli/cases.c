@@ -271,6 +271,11 @@ cmd_request(struct cli *cli, int argc, char **argv)
 		json_object_set_new(req, "urgency", json_string(urgency));
 	if ((rc = cli_request(cli, req, &resp)) != 0)
 		return rc;
+	/* remembered before any counsellor is checked: one of another
+	 * programme is refused, now and later */
+	if (programme != NULL)
+		trust_asked(cli, json_integer_value(json_object_get(
+		    json_object_get(resp, "case"), "id")), prog);
 	rc = print_client_case(cli, json_object_get(resp, "case"));
 	json_decref(resp);
 	return rc;

@@ -71,6 +71,8 @@ cli_global_opt(struct cli *cli, const char *name, const char *value,
 		cli->pass_file = value;
 	else if (strcmp(name, "--programme-key") == 0)
 		cli->programme_key = value;
+	else if (strcmp(name, "--trust-file") == 0)
+		cli->trust_file = value;
 	else if (strcmp(name, "--timeout") == 0) {
 		if (cli_parse_secs(value, &ms) != 0 || ms <= 0)
 			return cli_usage("bad --timeout: %s", value);
@@ -84,7 +86,8 @@ static int
 is_global(const char *name)
 {
 	static const char *names[] = { "--server", "--ca", "--key",
-	    "--passphrase-file", "--timeout", "--programme-key" };
+	    "--passphrase-file", "--timeout", "--programme-key",
+	    "--trust-file" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(name, names[i]) == 0)

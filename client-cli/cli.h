@@ -38,7 +38,10 @@ struct cli {
 	const char *key_path;
 	const char *pass_file;
 	int timeout_ms;
-	const char *programme_key;	/* --programme-key: pinned explicitly */
+	const char *programme_key;	/* --programme-key: a trust anchor,
+					 * stored when first used */
+	const char *trust_file;		/* --trust-file: anchors read each
+					 * run, not stored */
 
 	struct keyfile *key;	/* after cli_load_key: the local store */
 	int lock_fd;		/* the store's lock, or -1 */
@@ -60,8 +63,9 @@ cli_cmd cmd_request, cmd_reassign, cmd_cases, cmd_close, cmd_programmes;
 cli_cmd cmd_queue, cmd_take, cmd_pause, cmd_resume, cmd_reopen;
 cli_cmd cmd_note, cmd_notes;				/* caseload.c */
 cli_cmd cmd_send, cmd_recv, cmd_chat, cmd_history;	/* messages.c */
-cli_cmd cmd_programme_key, cmd_certify, cmd_safety, cmd_verify;
-							/* trust.c */
+cli_cmd cmd_trust, cmd_whoami, cmd_safety, cmd_verify;	/* trust.c */
+cli_cmd cmd_programme_key, cmd_certify, cmd_revoke, cmd_partner;
+							/* progkey.c */
 cli_cmd cmd_bundle;					/* e2e.c */
 cli_cmd cmd_counsellors, cmd_counsellor_update, cmd_disable, cmd_enable;
 cli_cmd cmd_stats, cmd_audit, cmd_programme_set;	/* pool.c */

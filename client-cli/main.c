@@ -24,10 +24,11 @@
 static const char usage_text[] =
 "usage: offramp [--server URL] [--ca FILE] [--key FILE]\n"
 "               [--passphrase-file FILE] [--timeout SEC]\n"
-"               [--programme-key B64] COMMAND [ARGS]\n"
+"               [--programme-key B64] [--trust-file FILE] COMMAND [ARGS]\n"
 "\n"
 "commands:\n"
-"  keygen [--kdf interactive|moderate|min]   make a key file (min: tests only)\n"
+"  keygen [--kdf interactive|moderate]       make a key file\n"
+"  whoami                                    your key and its fingerprint\n"
 "  login                                     log in; print role and name\n"
 "  redeem TOKEN --name NAME [PROFILE]        become a counsellor or admin\n"
 "  programmes                                list the programmes:\n"
@@ -90,13 +91,31 @@ static const char usage_text[] =
 "others:\n"
 "  safety CASE                               print safety numbers of the\n"
 "                                            case's other participants\n"
-"  verify CASE [--name NAME]                 mark their current keys verified\n"
+"  verify CASE NUMBER [--name NAME]          mark verified the key that gives\n"
+"                                            the safety NUMBER you compared\n"
 "                                            (accepts a changed key)\n"
+"  trust add KEY NAME | import FILE | list | remove KEY\n"
+"                                            the programme keys you trust,\n"
+"                                            given out of band (FILE: lines\n"
+"                                            KEY NAME)\n"
+"  trust server [--accept]                   the server's key, pinned at the\n"
+"                                            first login (accept a new one)\n"
 "  history CASE                              print the case's stored messages\n"
-"  programme-key                             make the programme's signing\n"
-"                                            key (admin, once)\n"
-"  certify [--days N]                        certify pending counsellors\n"
-"                                            (admin; default 365 days)\n"
+"\n"
+"programme signing key (admins; SIGN: --signing-key FILE\n"
+"  [--signing-passphrase-file F], the key's own file and passphrase):\n"
+"  programme-key new --out FILE              make it (once), in its own file\n"
+"  programme-key export SIGN --out FILE      a copy under a new passphrase\n"
+"  programme-key rotate SIGN --out FILE      a new key, signed by the old;\n"
+"                                            counsellors certified again\n"
+"  certify                                   list the pending counsellors:\n"
+"                                            name, fingerprint, profile\n"
+"  certify SIGN [--days N] NAME-or-FPR...    certify those (default 90 days)\n"
+"  certify SIGN --renew [NAME-or-FPR...]     renew certified ones\n"
+"  revoke SIGN NAME-or-FPR...                add to the revocation list\n"
+"  partner SIGN PROGRAMME KEY [--days N]     vouch for a partner's key\n"
+"  (--new-passphrase-file F: the new file's passphrase)\n"
+"\n"
 "  raw [--login] [--binary] [--count N] [--idle SEC]\n"
 "                                            send stdin lines as frames,\n"
 "                                            print frames received\n"
@@ -108,9 +127,11 @@ static const char usage_text[] =
 "  --ca $OFFRAMP_CA (else the system's CAs), --key $OFFRAMP_KEY or\n"
 "  ~/.offramp/identity, passphrase from --passphrase-file, else\n"
 "  $OFFRAMP_PASSPHRASE, else asked on the terminal; --timeout 10;\n"
-"  --programme-key $OFFRAMP_PROGRAMME_KEY, else each programme's key is\n"
-"  pinned the first time one of its counsellors is met.\n"
-"The key file is the local store: identity, sessions, prekeys, pinned\n"
+"  --programme-key $OFFRAMP_PROGRAMME_KEY, --trust-file $OFFRAMP_TRUST_FILE:\n"
+"  programme keys you were given, added to those you trust. A programme\n"
+"  key you were not given is never used silently: on a terminal you are\n"
+"  shown its fingerprint and asked, otherwise the command refuses.\n"
+"The key file is the local store: identity, sessions, prekeys, trusted\n"
 "keys and message history, all encrypted under the passphrase.\n"
 "exit status: 0 ok, 1 error, 2 usage error, 3 timeout.\n";
 
@@ -132,6 +153,10 @@ static const struct {
 	{ "raw", cmd_raw },
 	{ "programme-key", cmd_programme_key },
 	{ "certify", cmd_certify },
+	{ "revoke", cmd_revoke },
+	{ "partner", cmd_partner },
+	{ "trust", cmd_trust },
+	{ "whoami", cmd_whoami },
 	{ "safety", cmd_safety },
 	{ "verify", cmd_verify },
 	{ "history", cmd_history },
@@ -202,6 +227,8 @@ defaults(struct cli *cli, char *keybuf, size_t keybufsz)
 	cli->ca = s != NULL && s[0] != '\0' ? s : NULL;
 	s = getenv("OFFRAMP_PROGRAMME_KEY");
 	cli->programme_key = s != NULL && s[0] != '\0' ? s : NULL;
+	s = getenv("OFFRAMP_TRUST_FILE");
+	cli->trust_file = s != NULL && s[0] != '\0' ? s : NULL;
 	cli->lock_fd = -1;
 	s = getenv("OFFRAMP_KEY");
 	cli->key_path = s != NULL && s[0] != '\0' ? s :

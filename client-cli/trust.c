@@ -13,9 +13,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
+#include "proto/bytes.h"
 #include "proto/cert.h"
 #include "proto/err.h"
 #include "proto/frame.h"
@@ -90,89 +92,435 @@ trust_check_case(struct cli *cli, json_t *kase)
 	return changed > 0 ? OFR_E_CRYPTO : 0;
 }
 
-/* --- programme keys and certificates --- */
+/* --- programme keys: the anchors and what they sign --- */
 
-static int
-pin_find(struct ks_state *s, int64_t programme, uint8_t key[OFR_PK_BYTES])
+static struct ks_anchor *
+anchor_find(struct ks_state *s, const uint8_t key[OFR_PK_BYTES])
 {
-	for (size_t i = 0; i < s->n_pins; i++) {
-		if (s->pins[i].programme == programme) {
-			memcpy(key, s->pins[i].key, OFR_PK_BYTES);
-			return 0;
-		}
-	}
-	return OFR_E_NOT_FOUND;
+	for (size_t i = 0; i < s->n_anchors; i++)
+		if (memcmp(s->anchors[i].key, key, OFR_PK_BYTES) == 0)
+			return &s->anchors[i];
+	return NULL;
 }
 
-/* The pinned key of programme: --programme-key, the store's pin, or
- * (first use) the server's, pinned now. 0 or an error code (printed). */
+/* 1 if name is a display name: 1..OFR_NAME_MAX bytes, no control
+ * characters. */
 static int
-pinned_key(struct cli *cli, int64_t programme, uint8_t key[OFR_PK_BYTES])
+name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > OFR_NAME_MAX)
+		return 0;
+	for (; *name != '\0'; name++)
+		if ((unsigned char)*name < 0x20 || *name == 0x7f)
+			return 0;
+	return 1;
+}
+
+int
+trust_anchor_add(struct cli *cli, const uint8_t key[OFR_PK_BYTES],
+    const char *name, int how)
 {
 	struct ks_state *s = keyfile_state(cli->key);
-	const char *k;
-	json_t *f, *resp = NULL;
+	struct ks_anchor *a;
+
+	if (!name_ok(name))
+		return cli_fail(OFR_E_USAGE, "a programme's name is 1..%d "
+		    "bytes, no control characters", OFR_NAME_MAX);
+	if ((a = anchor_find(s, key)) == NULL) {
+		if (s->n_anchors == KS_ANCHORS_MAX)
+			return cli_fail(OFR_E_LIMIT, "%d programme keys are "
+			    "trusted already; remove one first",
+			    KS_ANCHORS_MAX);
+		a = &s->anchors[s->n_anchors++];
+		memset(a, 0, sizeof(*a));
+		memcpy(a->key, key, OFR_PK_BYTES);
+	} else if (strcmp(a->name, name) == 0 && a->how <= how) {
+		return 0;
+	}
+	strcpy(a->name, name);
+	if (a->how == 0 || how < a->how)
+		a->how = (uint8_t)how;
+	cli->dirty = 1;
+	return cli_save(cli);
+}
+
+/* Decodes a base64 programme key; 0 or OFR_E_USAGE (not printed). */
+static int
+key_decode(const char *b64, uint8_t key[OFR_PK_BYTES])
+{
+	size_t n;
+
+	if (b64_decode(key, OFR_PK_BYTES, &n, b64, strlen(b64)) != 0 ||
+	    n != OFR_PK_BYTES)
+		return OFR_E_USAGE;
+	return 0;
+}
+
+/*
+ * Reads a trust file: one "KEY NAME" per line (KEY base64, NAME the rest
+ * of the line), blank lines and "#" comments skipped, at most
+ * KS_ANCHORS_MAX keys; adds each as an anchor given out of band. 0 or an
+ * error code (printed, with the line).
+ */
+static int
+trust_file_import(struct cli *cli, const char *path, size_t *added)
+{
+	char line[512], *name, *end;
+	uint8_t key[OFR_PK_BYTES];
+	size_t lineno = 0;
+	FILE *f;
+	int rc = 0;
+
+	*added = 0;
+	if ((f = fopen(path, "r")) == NULL)
+		return cli_fail(OFR_E_IO, "cannot read %s", path);
+	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		if ((end = strchr(line, '\n')) != NULL)
+			*end = '\0';
+		else if (!feof(f)) {
+			rc = cli_fail(OFR_E_USAGE, "%s:%zu: line too long",
+			    path, lineno);
+			break;
+		}
+		if (line[0] == '\0' || line[0] == '#')
+			continue;
+		name = strchr(line, ' ');
+		if (name == NULL || *added == KS_ANCHORS_MAX) {
+			rc = cli_fail(OFR_E_USAGE, "%s:%zu: not \"KEY NAME\" "
+			    "(or too many keys)", path, lineno);
+			break;
+		}
+		*name++ = '\0';
+		if (key_decode(line, key) != 0 || !name_ok(name)) {
+			rc = cli_fail(OFR_E_USAGE, "%s:%zu: a bad key or "
+			    "name", path, lineno);
+			break;
+		}
+		if ((rc = trust_anchor_add(cli, key, name,
+		    KS_ANCHOR_GIVEN)) == 0)
+			(*added)++;
+	}
+	if (rc == 0 && ferror(f))
+		rc = cli_fail(OFR_E_IO, "cannot read %s", path);
+	fclose(f);
+	return rc;
+}
+
+/* The anchors given with this run (--programme-key, --trust-file) go
+ * into the store, once per run. 0 or an error code (printed). */
+static int
+given_anchors(struct cli *cli)
+{
+	static int done;
+	uint8_t key[OFR_PK_BYTES];
 	size_t n;
 	int rc;
 
+	if (done)
+		return 0;
 	if (cli->programme_key != NULL) {
-		if (b64_decode(key, OFR_PK_BYTES, &n, cli->programme_key,
-		    strlen(cli->programme_key)) != 0 || n != OFR_PK_BYTES)
+		if (key_decode(cli->programme_key, key) != 0)
 			return cli_usage("--programme-key is the base64 of a "
 			    "32-byte key");
-		return 0;
+		if ((rc = trust_anchor_add(cli, key, "--programme-key",
+		    KS_ANCHOR_GIVEN)) != 0)
+			return rc;
 	}
-	if (pin_find(s, programme, key) == 0)
+	if (cli->trust_file != NULL &&
+	    (rc = trust_file_import(cli, cli->trust_file, &n)) != 0)
+		return rc;
+	done = 1;
+	return 0;
+}
+
+/* The issued time of a revocation list (checked when it was stored). */
+static int64_t
+list_issued(const uint8_t *list)
+{
+	return (int64_t)be64_get(list + 9);
+}
+
+/* 1 if key is on the (checked) revocation list of len bytes. */
+static int
+list_has(const uint8_t *list, size_t len, const uint8_t key[OFR_PK_BYTES])
+{
+	size_t n;
+
+	if (len < revocation_bytes(0))
 		return 0;
+	n = (size_t)list[17] << 8 | list[18];
+	for (size_t i = 0; i < n && revocation_bytes(i + 1) <= len; i++)
+		if (memcmp(list + REVOCATION_HEAD_BYTES + i * OFR_PK_BYTES,
+		    key, OFR_PK_BYTES) == 0)
+			return 1;
+	return 0;
+}
+
+/* What the server says of programme N (programme.get): *resp, caller
+ * owns. 0 or an error code (printed). */
+static int
+programme_fetch(struct cli *cli, int64_t programme, json_t **resp)
+{
+	json_t *f;
+	int rc;
+
 	if ((rc = cli_new_request("programme.get", &f)) != 0)
 		return rc;
 	json_object_set_new(f, "programme", json_integer(programme));
-	if ((rc = cli_request(cli, f, &resp)) != 0)
-		return rc;
-	k = json_string_value(json_object_get(json_object_get(resp,
-	    "programme"), "key"));
-	if (k == NULL || b64_decode(key, OFR_PK_BYTES, &n, k, strlen(k)) != 0 ||
-	    n != OFR_PK_BYTES) {
-		json_decref(resp);
-		return cli_fail(OFR_E_CRYPTO, "programme %lld has no signing "
-		    "key to pin", (long long)programme);
+	return cli_request(cli, f, resp);
+}
+
+/* Follows the rotations the server lists for programme from each anchor
+ * whose key signed one, step by step, telling the user. */
+static void
+follow_rotations(struct cli *cli, int64_t programme, json_t *rotations)
+{
+	struct ks_state *s = keyfile_state(cli->key);
+	uint8_t st[ROTATION_BYTES];
+	char fpr[FPR_STR_BYTES];
+	struct ks_anchor *a;
+	struct rotation r;
+	const char *b64;
+	json_t *v;
+	size_t i, n;
+
+	json_array_foreach(rotations, i, v) {
+		b64 = json_string_value(v);
+		if (b64 == NULL || b64_decode(st, sizeof(st), &n, b64,
+		    strlen(b64)) != 0 || n != ROTATION_BYTES)
+			continue;
+		for (size_t k = 0; k < s->n_anchors; k++) {
+			a = &s->anchors[k];
+			if (rotation_verify(&r, st, a->key) != 0 ||
+			    r.programme_id != programme ||
+			    anchor_find(s, r.new_pk) != NULL)
+				continue;
+			memcpy(a->key, r.new_pk, OFR_PK_BYTES);
+			cli->dirty = 1;
+			key_fingerprint(fpr, r.new_pk);
+			fputs("notice: programme ", stderr);
+			text_puts(stderr, a->name);
+			fprintf(stderr, " rotated its key; its new key has "
+			    "fingerprint %s\n", fpr);
+		}
 	}
-	json_decref(resp);
-	if (pin_find(s, programme, key) == 0)
-		return 0;
-	if (s->n_pins == KS_PINS_MAX)
-		return cli_fail(OFR_E_LIMIT, "too many pinned programme keys");
-	s->pins[s->n_pins].programme = programme;
-	memcpy(s->pins[s->n_pins].key, key, OFR_PK_BYTES);
-	s->n_pins++;
+}
+
+/* The anchor vouching for programme key pk of programme through a
+ * partner statement of the server's list vouched, or NULL. */
+static struct ks_anchor *
+partner_anchor(struct cli *cli, int64_t programme,
+    const uint8_t pk[OFR_PK_BYTES], json_t *vouched)
+{
+	struct ks_state *s = keyfile_state(cli->key);
+	uint8_t st[PARTNER_BYTES];
+	struct partner_info pi;
+	const char *b64;
+	json_t *v;
+	size_t i, n;
+
+	json_array_foreach(vouched, i, v) {
+		b64 = json_string_value(json_object_get(v, "statement"));
+		if (b64 == NULL || b64_decode(st, sizeof(st), &n, b64,
+		    strlen(b64)) != 0 || n != PARTNER_BYTES)
+			continue;
+		for (size_t k = 0; k < s->n_anchors; k++)
+			if (partner_verify(&pi, st, s->anchors[k].key,
+			    (int64_t)time(NULL)) == 0 &&
+			    pi.partner_id == programme &&
+			    memcmp(pi.partner_pk, pk, OFR_PK_BYTES) == 0)
+				return &s->anchors[k];
+	}
+	return NULL;
+}
+
+/*
+ * A programme key the user was not given: shows its name, key and
+ * fingerprint and asks on a terminal; a command that is not interactive
+ * refuses. 0 (trusted now, an anchor) or OFR_E_CRYPTO (printed).
+ */
+static int
+ask_trust(struct cli *cli, int64_t programme, const char *pname,
+    const uint8_t pk[OFR_PK_BYTES])
+{
+	char b64[OFR_B64_LEN(OFR_PK_BYTES)], fpr[FPR_STR_BYTES], line[16];
+
+	b64_encode(b64, sizeof(b64), pk, OFR_PK_BYTES);
+	key_fingerprint(fpr, pk);
+	fprintf(stderr, "offramp: programme %lld (", (long long)programme);
+	text_puts(stderr, pname != NULL ? pname : "?");
+	fprintf(stderr, ") has a key you were not given:\n"
+	    "  key: %s\n  fingerprint: %s\n"
+	    "Only trust it if it is the key the programme itself published "
+	    "(its website, leaflet or letter): the server alone cannot "
+	    "vouch for it.\n", b64, fpr);
+	if (isatty(STDIN_FILENO) && isatty(STDERR_FILENO)) {
+		fputs("Trust this programme key? [y/N] ", stderr);
+		if (fgets(line, sizeof(line), stdin) != NULL &&
+		    (strcmp(line, "y\n") == 0 || strcmp(line, "yes\n") == 0))
+			return trust_anchor_add(cli, pk, pname != NULL &&
+			    name_ok(pname) ? pname : "programme",
+			    KS_ANCHOR_ASKED);
+	}
+	fprintf(stderr, "offramp: crypto: not trusted; if it is the "
+	    "programme's key, add it with: offramp trust add %s NAME\n", b64);
+	return OFR_E_CRYPTO;
+}
+
+/* Says why name's key is refused and returns OFR_E_CRYPTO. */
+static int
+refuse(const char *name, const char *why)
+{
+	fputs("offramp: crypto: ", stderr);
+	text_puts(stderr, name);
+	fprintf(stderr, "'s key is refused: %s\n", why);
+	return OFR_E_CRYPTO;
+}
+
+/*
+ * Keeps the server's revocation list (base64 b64, may be NULL) of
+ * programme when it verifies under anchor a and is newer than a's.
+ */
+static void
+keep_revocations(struct cli *cli, struct ks_anchor *a, int64_t programme,
+    const char *b64)
+{
+	uint8_t list[REVOCATION_BYTES_MAX];
+	struct revocation r;
+	size_t n;
+
+	if (b64 == NULL || b64_decode(list, sizeof(list), &n, b64,
+	    strlen(b64)) != 0 || revocation_verify(&r, list, n, a->key) != 0 ||
+	    r.programme_id != programme)
+		return;
+	if (a->revoked_len > 0 && list_issued(a->revoked) >= r.issued)
+		return;
+	memcpy(a->revoked, list, n);
+	a->revoked_len = n;
 	cli->dirty = 1;
-	return cli_save(cli);
 }
 
 int
 trust_check_cert(struct cli *cli, const char *name,
     const uint8_t key[OFR_PK_BYTES], const char *cert_b64, json_t *programme)
 {
-	uint8_t cert[CERT_BYTES], pin[OFR_PK_BYTES];
+	struct ks_state *s = keyfile_state(cli->key);
+	uint8_t cert[CERT_BYTES], pk[OFR_PK_BYTES];
+	struct ks_anchor *a = NULL;
 	struct cert_info info;
+	json_t *resp = NULL, *prog;
+	const char *pkb64;
+	int64_t id, now = (int64_t)time(NULL);
 	size_t n;
-	int rc;
+	int rc, expired = 0;
 
 	if (cert_b64 == NULL || !json_is_integer(programme) ||
 	    b64_decode(cert, sizeof(cert), &n, cert_b64,
 	    strlen(cert_b64)) != 0 || n != CERT_BYTES)
-		goto refuse;
-	if ((rc = pinned_key(cli, json_integer_value(programme), pin)) != 0)
+		return refuse(name, "it has no certificate");
+	id = json_integer_value(programme);
+	if ((rc = given_anchors(cli)) != 0 ||
+	    (rc = programme_fetch(cli, id, &resp)) != 0)
 		return rc;
-	if (cert_verify(&info, cert, pin, key, (int64_t)time(NULL)) == 0 &&
-	    info.programme_id == json_integer_value(programme))
-		return 0;
-refuse:
-	fputs("offramp: crypto: ", stderr);
-	text_puts(stderr, name);
-	fputs("'s key is not certified by the pinned programme key\n",
-	    stderr);
-	return OFR_E_CRYPTO;
+	prog = json_object_get(resp, "programme");
+	follow_rotations(cli, id, json_object_get(prog, "rotations"));
+	/* an anchor that certified this key for this programme */
+	for (size_t i = 0; a == NULL && i < s->n_anchors; i++) {
+		rc = cert_verify(&info, cert, s->anchors[i].key, key, now);
+		if (rc == 0 && info.programme_id == id)
+			a = &s->anchors[i];
+		else if (rc == OFR_E_CRYPTO)
+			expired = 1;
+	}
+	pkb64 = json_string_value(json_object_get(prog, "key"));
+	if (a == NULL && !expired && pkb64 != NULL &&
+	    key_decode(pkb64, pk) == 0 &&
+	    cert_verify(&info, cert, pk, key, now) == 0 &&
+	    info.programme_id == id) {
+		/* certified under a key that is not an anchor: a partner's,
+		 * or one to ask about */
+		if ((a = anchor_find(s, pk)) == NULL &&
+		    partner_anchor(cli, id, pk, json_object_get(prog,
+		    "vouched_by")) == NULL) {
+			if (ask_trust(cli, id, json_string_value(
+			    json_object_get(prog, "name")), pk) != 0) {
+				json_decref(resp);
+				return OFR_E_CRYPTO;
+			}
+			a = anchor_find(s, pk);
+		}
+		if (a == NULL) {	/* a partner: its list as served */
+			rc = 0;
+			goto revoked;
+		}
+	}
+	if (a == NULL) {
+		json_decref(resp);
+		return refuse(name, expired ? "its certificate has expired" :
+		    "no programme key you trust certified it");
+	}
+	keep_revocations(cli, a, id, json_string_value(json_object_get(prog,
+	    "revoked")));
+	rc = list_has(a->revoked, a->revoked_len, key) ? OFR_E_CRYPTO : 0;
+	json_decref(resp);
+	return rc != 0 ? refuse(name, "its programme revoked it") : 0;
+revoked:
+	{
+		uint8_t list[REVOCATION_BYTES_MAX];
+		struct revocation r;
+		const char *b = json_string_value(json_object_get(prog,
+		    "revoked"));
+
+		if (b != NULL && b64_decode(list, sizeof(list), &n, b,
+		    strlen(b)) == 0 && revocation_verify(&r, list, n,
+		    pk) == 0 && r.programme_id == id &&
+		    revocation_has(&r, key))
+			rc = OFR_E_CRYPTO;
+	}
+	json_decref(resp);
+	return rc != 0 ? refuse(name, "its programme revoked it") : 0;
+}
+
+/* --- the programme a client asked for --- */
+
+void
+trust_asked(struct cli *cli, int64_t case_id, int64_t programme)
+{
+	struct ks_state *s = keyfile_state(cli->key);
+
+	if (s->n_asked == KS_ASKED_MAX) {
+		memmove(s->asked, s->asked + 1, (KS_ASKED_MAX - 1) *
+		    sizeof(s->asked[0]));
+		s->n_asked--;
+	}
+	s->asked[s->n_asked].case_id = case_id;
+	s->asked[s->n_asked].programme = programme;
+	s->n_asked++;
+	cli->dirty = 1;
+	(void)cli_save(cli);
+}
+
+/* 0, or OFR_E_CRYPTO (printed) when counsellor participant p of case
+ * case_id is not of the programme the client asked for there. */
+static int
+check_asked(struct cli *cli, int64_t case_id, json_t *p)
+{
+	struct ks_state *s = keyfile_state(cli->key);
+	json_t *prog = json_object_get(p, "programme");
+
+	for (size_t i = s->n_asked; i-- > 0;) {
+		if (s->asked[i].case_id != case_id)
+			continue;
+		if (json_is_integer(prog) &&
+		    json_integer_value(prog) == s->asked[i].programme)
+			return 0;
+		return refuse(cases_participant_name(p), "not of the "
+		    "programme you asked for");
+	}
+	return 0;
 }
 
 int
@@ -198,7 +546,9 @@ trust_check_counsellors(struct cli *cli, json_t *kase)
 	(void)trust_check_case(cli, kase);
 	json_array_foreach(json_object_get(kase, "participants"), i, p) {
 		if (cases_is_counsellor(p) &&
-		    (rc = trust_check_counsellor(cli, p)) != 0)
+		    ((rc = check_asked(cli, json_integer_value(
+		    json_object_get(kase, "id")), p)) != 0 ||
+		    (rc = trust_check_counsellor(cli, p)) != 0))
 			return rc;
 	}
 	return 0;
@@ -211,11 +561,17 @@ trust_before_send(struct cli *cli, json_t *kase)
 {
 	int64_t id = json_integer_value(json_object_get(kase, "id"));
 
+	json_t *p;
+	size_t i;
+
 	if (trust_check_case(cli, kase) != 0)
 		return cli_fail(OFR_E_CRYPTO, "not sent: a key in case %lld "
 		    "changed; compare safety numbers (offramp safety %lld), "
-		    "then accept it with offramp verify %lld", (long long)id,
-		    (long long)id, (long long)id);
+		    "then accept it with offramp verify %lld NUMBER",
+		    (long long)id, (long long)id, (long long)id);
+	json_array_foreach(json_object_get(kase, "participants"), i, p)
+		if (cases_is_counsellor(p) && check_asked(cli, id, p) != 0)
+			return OFR_E_CRYPTO;
 	return 0;
 }
 
@@ -273,6 +629,11 @@ trust_check_message(struct cli *cli, json_t *kase,
 		*refusal = TRUST_CHANGED;
 		return 0;
 	}
+	if (cases_is_counsellor(p) && check_asked(cli,
+	    json_integer_value(json_object_get(kase, "id")), p) != 0) {
+		*refusal = TRUST_UNCERTIFIED;
+		return 0;
+	}
 	if (!cases_is_counsellor(p) ||
 	    ratchet_msg_parse(&m, ct, ctlen) != 0 || !m.has_init)
 		return 0;
@@ -290,142 +651,6 @@ trust_check_message(struct cli *cli, json_t *kase,
 }
 
 /* --- commands --- */
-
-/* The programme of the logged-in account, or -1 when it has none. */
-static int64_t
-my_programme(struct cli *cli)
-{
-	json_t *p = json_object_get(cli->account, "programme");
-
-	return json_is_integer(p) ? json_integer_value(p) : -1;
-}
-
-int
-cmd_programme_key(struct cli *cli, int argc, char **argv)
-{
-	struct ks_state *s;
-	uint8_t pk[OFR_PK_BYTES];
-	char b64[OFR_B64_LEN(OFR_PK_BYTES)];
-	json_t *req, *resp = NULL, *key;
-	int64_t prog;
-	int npos, rc;
-
-	if ((rc = cli_parse(cli, argc, argv, NULL, NULL, 0, &npos)) != 0 ||
-	    (rc = account_login(cli)) != 0)
-		return rc;
-	if ((prog = my_programme(cli)) < 0 ||
-	    keyfile_role(cli->key) != KEY_ROLE_ADMIN)
-		return cli_fail(OFR_E_FORBIDDEN, "programme-key: only a "
-		    "programme's admin makes its key");
-	if ((rc = cli_new_request("programme.get", &req)) != 0)
-		return rc;
-	json_object_set_new(req, "programme", json_integer(prog));
-	if ((rc = cli_request(cli, req, &resp)) != 0)
-		return rc;
-	key = json_object_get(json_object_get(resp, "programme"), "key");
-	if (key != NULL && !json_is_null(key)) {
-		json_decref(resp);
-		return cli_fail(OFR_E_FORBIDDEN, "programme %lld already has "
-		    "a signing key; it is set once", (long long)prog);
-	}
-	json_decref(resp);
-	s = keyfile_state(cli->key);
-	crypto_sign_keypair(pk, s->prog_sk);
-	s->prog_id = prog;
-	s->has_progsk = 1;
-	cli->dirty = 1;
-	/* the secret is kept before the server learns the public half */
-	if ((rc = cli_save(cli)) != 0)
-		return rc;
-	if ((rc = cli_new_request("programme.key.set", &req)) != 0)
-		return rc;
-	frame_set_bin(req, "key", pk, sizeof(pk));
-	if ((rc = cli_request(cli, req, &resp)) != 0)
-		return rc;
-	json_decref(resp);
-	b64_encode(b64, sizeof(b64), pk, sizeof(pk));
-	printf("programme-key: %s\n", b64);
-	return 0;
-}
-
-/* Certifies one pending counsellor e ({"key","name"}). */
-static int
-certify_one(struct cli *cli, json_t *e, int64_t prog, int64_t days)
-{
-	struct ks_state *s = keyfile_state(cli->key);
-	uint8_t cert[CERT_BYTES];
-	struct cert_info info;
-	json_t *req, *resp = NULL;
-	int64_t now = (int64_t)time(NULL);
-	int rc;
-
-	memset(&info, 0, sizeof(info));
-	if (cases_participant_key(e, info.counsellor_pk) != 0)
-		return cli_fail(OFR_E_BAD_FIELD, "counsellor.pending: a "
-		    "counsellor without a key");
-	info.programme_id = prog;
-	info.not_before = now - 300;
-	info.not_after = now + days * 86400;
-	if (cert_sign(cert, s->prog_sk, &info) != 0)
-		return cli_fail(OFR_E_USAGE, "bad validity");
-	if ((rc = cli_new_request("counsellor.certify", &req)) != 0)
-		return rc;
-	json_object_set(req, "key", json_object_get(e, "key"));
-	frame_set_bin(req, "cert", cert, sizeof(cert));
-	if ((rc = cli_request(cli, req, &resp)) != 0)
-		return rc;
-	json_decref(resp);
-	fputs("certified: ", stdout);
-	text_puts(stdout, json_string_value(json_object_get(e, "name")));
-	fputc('\n', stdout);
-	return 0;
-}
-
-int
-cmd_certify(struct cli *cli, int argc, char **argv)
-{
-	const char *days_s = NULL;
-	const struct cli_opt opts[] = {
-		{ "--days", &days_s, NULL },
-		{ NULL, NULL, NULL }
-	};
-	struct ks_state *s;
-	json_t *req, *resp = NULL, *list, *e;
-	int64_t days = 365, prog;
-	size_t i;
-	int npos, rc;
-
-	if ((rc = cli_parse(cli, argc, argv, opts, NULL, 0, &npos)) != 0)
-		return rc;
-	if (days_s != NULL && (cli_parse_id(days_s, &days) != 0 ||
-	    days > 3650))
-		return cli_usage("--days is 1..3650");
-	if ((rc = account_login(cli)) != 0)
-		return rc;
-	if ((rc = cli_new_request("counsellor.pending", &req)) != 0)
-		return rc;
-	if ((rc = cli_request(cli, req, &resp)) != 0)
-		return rc;
-	list = json_object_get(resp, "counsellors");
-	if (json_array_size(list) == 0) {
-		json_decref(resp);
-		return 0;
-	}
-	s = keyfile_state(cli->key);
-	prog = my_programme(cli);
-	if (!s->has_progsk || s->prog_id != prog) {
-		json_decref(resp);
-		return cli_fail(OFR_E_FORBIDDEN, "this key file holds no "
-		    "signing key of programme %lld (made with offramp "
-		    "programme-key)", (long long)prog);
-	}
-	json_array_foreach(list, i, e) {
-		if ((rc = certify_one(cli, e, prog, days)) != 0)
-			break;
-	}
-	json_decref(resp);
-	return rc;
-}
 
 /* Logs in and finds case pos; 0 with *cases (caller owns), *kase. */
 static int
@@ -484,6 +709,12 @@ cmd_safety(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * verify CASE NUMBER [--name NAME]: the safety number the user compared
+ * (spaces optional) decides which key is verified: the participant whose
+ * current key gives that number with ours. A key swapped after the user
+ * looked (safety) gives another number and is not verified.
+ */
 int
 cmd_verify(struct cli *cli, int argc, char **argv)
 {
@@ -492,18 +723,21 @@ cmd_verify(struct cli *cli, int argc, char **argv)
 		{ "--name", &name, NULL },
 		{ NULL, NULL, NULL }
 	};
+	char want[SAFETY_STR_BYTES], num[SAFETY_STR_BYTES];
 	uint8_t key[OFR_PK_BYTES];
 	struct ks_contact *c;
 	json_t *cases, *kase, *p;
-	char *pos[1];
+	char *pos[2];
 	int64_t id;
 	size_t i;
 	int npos, rc, done = 0, role;
 
-	if ((rc = cli_parse(cli, argc, argv, opts, pos, 1, &npos)) != 0)
+	if ((rc = cli_parse(cli, argc, argv, opts, pos, 2, &npos)) != 0)
 		return rc;
-	if (npos != 1)
-		return cli_usage("verify CASE [--name NAME]");
+	if (npos != 2 || safety_parse(want, pos[1]) != 0)
+		return cli_usage("verify CASE NUMBER [--name NAME]: NUMBER is "
+		    "the 60-digit safety number you compared (offramp "
+		    "safety CASE)");
 	if ((rc = load_case(cli, pos[0], &cases, &kase, &id)) != 0)
 		return rc;
 	(void)trust_check_case(cli, kase);	/* records first-seen keys */
@@ -516,8 +750,10 @@ cmd_verify(struct cli *cli, int argc, char **argv)
 			continue;
 		if (name != NULL && (n == NULL || strcmp(n, name) != 0))
 			continue;
-		c = contact_find(keyfile_state(cli->key), id, role);
-		if (c == NULL)
+		safety_number(num, keyfile_pk(cli->key), key);
+		if (strcmp(num, want) != 0 ||
+		    (c = contact_find(keyfile_state(cli->key), id,
+		    role)) == NULL)
 			continue;
 		memcpy(c->key, key, sizeof(key));
 		c->verified = 1;
@@ -531,9 +767,134 @@ cmd_verify(struct cli *cli, int argc, char **argv)
 	if ((rc = cli_save(cli)) != 0)
 		return rc;
 	if (done == 0)
-		return cli_fail(OFR_E_NOT_FOUND, "no participant %s%s in case "
-		    "%lld", name != NULL ? "named " : "",
-		    name != NULL ? name : "", (long long)id);
+		return cli_fail(OFR_E_CRYPTO, "nobody%s%s in case %lld has a "
+		    "key that gives this safety number now: nothing verified "
+		    "(did the key change since you compared? run offramp "
+		    "safety %lld again)", name != NULL ? " named " : "",
+		    name != NULL ? name : "", (long long)id, (long long)id);
 	return 0;
 }
 
+/* --- the server's key --- */
+
+int
+trust_server_key(struct cli *cli, int accept)
+{
+	struct ks_state *s = keyfile_state(cli->key);
+	const uint8_t *now = conn_server_key(cli->conn);
+	char was[FPR_STR_BYTES], is[FPR_STR_BYTES];
+
+	if (s->has_server_key && memcmp(s->server_key, now,
+	    OFR_PK_BYTES) == 0)
+		return 0;
+	if (s->has_server_key && !accept) {
+		key_fingerprint(was, s->server_key);
+		key_fingerprint(is, now);
+		return cli_fail(OFR_E_CRYPTO, "the server's key changed (was "
+		    "%s, now %s): another server, or this one reinstalled. "
+		    "If its operator announced the new key, accept it with "
+		    "offramp trust server --accept", was, is);
+	}
+	memcpy(s->server_key, now, OFR_PK_BYTES);
+	s->has_server_key = 1;
+	cli->dirty = 1;
+	return cli_save(cli);
+}
+
+/* --- the trust command --- */
+
+/* Prints one anchor: fingerprint, key, how it came, name, revocations. */
+static void
+anchor_print(const struct ks_anchor *a)
+{
+	char b64[OFR_B64_LEN(OFR_PK_BYTES)], fpr[FPR_STR_BYTES];
+
+	b64_encode(b64, sizeof(b64), a->key, OFR_PK_BYTES);
+	key_fingerprint(fpr, a->key);
+	printf("%s %s %s revoked=%u ", fpr, b64,
+	    a->how == KS_ANCHOR_GIVEN ? "given" : "accepted",
+	    a->revoked_len > 0 ? (unsigned)((a->revoked[17] << 8) |
+	    a->revoked[18]) : 0u);
+	text_puts(stdout, a->name);
+	fputc('\n', stdout);
+}
+
+int
+cmd_trust(struct cli *cli, int argc, char **argv)
+{
+	int accept = 0;
+	const struct cli_opt opts[] = {
+		{ "--accept", NULL, &accept },
+		{ NULL, NULL, NULL }
+	};
+	struct ks_state *s;
+	uint8_t key[OFR_PK_BYTES];
+	char *pos[3], fpr[FPR_STR_BYTES];
+	size_t n;
+	int npos, rc;
+
+	if ((rc = cli_parse(cli, argc, argv, opts, pos, 3, &npos)) != 0)
+		return rc;
+	if (npos < 1)
+		return cli_usage("trust add KEY NAME | import FILE | list | "
+		    "remove KEY | server [--accept]");
+	if ((rc = cli_load_key(cli)) != 0)
+		return rc;
+	s = keyfile_state(cli->key);
+	if (strcmp(pos[0], "add") == 0 && npos == 3) {
+		if (key_decode(pos[1], key) != 0)
+			return cli_usage("KEY is the base64 of a 32-byte key");
+		if ((rc = trust_anchor_add(cli, key, pos[2],
+		    KS_ANCHOR_GIVEN)) != 0)
+			return rc;
+		key_fingerprint(fpr, key);
+		printf("trusted: %s\n", fpr);
+		return 0;
+	}
+	if (strcmp(pos[0], "import") == 0 && npos == 2) {
+		if ((rc = trust_file_import(cli, pos[1], &n)) != 0)
+			return rc;
+		printf("trusted: %zu\n", n);
+		return 0;
+	}
+	if (strcmp(pos[0], "list") == 0 && npos == 1) {
+		for (size_t i = 0; i < s->n_anchors; i++)
+			anchor_print(&s->anchors[i]);
+		return 0;
+	}
+	if (strcmp(pos[0], "remove") == 0 && npos == 2) {
+		struct ks_anchor *a;
+
+		if (key_decode(pos[1], key) != 0 ||
+		    (a = anchor_find(s, key)) == NULL)
+			return cli_fail(OFR_E_NOT_FOUND, "no such trusted key");
+		*a = s->anchors[--s->n_anchors];
+		cli->dirty = 1;
+		return cli_save(cli);
+	}
+	if (strcmp(pos[0], "server") == 0 && npos == 1) {
+		if ((rc = cli_connect(cli)) != 0 ||
+		    (rc = trust_server_key(cli, accept)) != 0)
+			return rc;
+		key_fingerprint(fpr, s->server_key);
+		printf("server: %s\n", fpr);
+		return 0;
+	}
+	return cli_usage("trust add KEY NAME | import FILE | list | "
+	    "remove KEY | server [--accept]");
+}
+
+int
+cmd_whoami(struct cli *cli, int argc, char **argv)
+{
+	char b64[OFR_B64_LEN(OFR_PK_BYTES)], fpr[FPR_STR_BYTES];
+	int npos, rc;
+
+	if ((rc = cli_parse(cli, argc, argv, NULL, NULL, 0, &npos)) != 0 ||
+	    (rc = cli_load_key(cli)) != 0)
+		return rc;
+	b64_encode(b64, sizeof(b64), keyfile_pk(cli->key), OFR_PK_BYTES);
+	key_fingerprint(fpr, keyfile_pk(cli->key));
+	printf("key: %s\nfingerprint: %s\n", b64, fpr);
+	return 0;
+}

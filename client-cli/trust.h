@@ -46,6 +46,17 @@ void trust_forget_role(struct cli *cli, int64_t case_id, int role);
 int trust_check_cert(struct cli *cli, const char *name,
     const uint8_t key[OFR_PK_BYTES], const char *cert_b64,
     json_t *programme);
+/* Adds key as a trust anchor named name (enum ks_anchor_how how), saved
+ * at once; a known key gets the name. 0 or an error code (printed). */
+int trust_anchor_add(struct cli *cli, const uint8_t key[OFR_PK_BYTES],
+    const char *name, int how);
+/* Pins the server's key (of the connection's challenge) at the first
+ * login; a changed one is refused unless accept. 0 or OFR_E_CRYPTO
+ * (printed). */
+int trust_server_key(struct cli *cli, int accept);
+/* Remembers that the client asked for programme in case case_id: a
+ * counsellor of another programme is refused there. */
+void trust_asked(struct cli *cli, int64_t case_id, int64_t programme);
 /* trust_check_cert of a counsellor participant object (key, cert,
  * programme), as it returns. */
 int trust_check_counsellor(struct cli *cli, json_t *participant);

@@ -22,7 +22,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { createCore } from '../src/core.js';
-import { waitFor, startServer, cliOk, field, setupAdmin, cliCounsellor } from './live.mjs';
+import { waitFor, startServer, cliOk, field, setupAdmin, cliCounsellor, signing } from './live.mjs';
 
 const MARK = `w${process.pid}x${Date.now() % 100000}`;
 const cores = [];
@@ -137,7 +137,7 @@ test('(b) a web counsellor (redeemed, certified) and a CLI client converse both 
 	const acct = await w.core.redeem(inv, 'Robin', { languages: ['de'], topics: ['leaving'], presence: 'online' });
 	assert.equal(acct.role, 'counsellor');
 	assert.equal(acct.name, 'Robin');
-	assert.equal((await cliOk(srv, 'admin', ['certify'])).trim(), 'certified: Robin',
+	assert.equal((await cliOk(srv, 'admin', ['certify', ...signing(srv.dir), 'Robin'])).trim(), 'certified: Robin',
 		'the admin certifies the key the browser made');
 
 	const clientKey = field(await cliOk(srv, 'client', ['keygen', '--kdf', 'min']), 'key');

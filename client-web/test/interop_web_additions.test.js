@@ -15,7 +15,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { createCore } from '../src/core.js';
-import { waitFor, startServer, cliOk, field, setupAdmin, cliCounsellor } from './live.mjs';
+import { waitFor, startServer, cliOk, field, setupAdmin, cliCounsellor, signing } from './live.mjs';
 
 const cores = [];
 
@@ -78,7 +78,7 @@ test('(c) a web counsellor is offline when its connection is gone, online again 
 	const inv = (await cliOk(srv, 'admin', ['invite', '--role', 'counsellor'])).trim().split('\n').pop();
 	const core = await webCore(srv);
 	await core.redeem(inv, 'Robin', { languages: ['it'], topics: ['leaving'] });
-	assert.equal((await cliOk(srv, 'admin', ['certify'])).trim(), 'certified: Robin');
+	assert.equal((await cliOk(srv, 'admin', ['certify', ...signing(srv.dir), 'Robin'])).trim(), 'certified: Robin');
 	const p = await core.setPresence('online');
 	assert.equal(p.presence, 'online');
 	core.logout();

@@ -65,6 +65,7 @@ export function cli(srv, who, args) {
 			env: {
 				PATH: process.env.PATH, HOME: srv.dir, OFFRAMP_SERVER: `ws://127.0.0.1:${srv.port}`,
 				OFFRAMP_KEY: path.join(srv.dir, `${who}.key`), OFFRAMP_PASSPHRASE: `pass-${who}`,
+				OFFRAMP_TRUST_FILE: path.join(srv.dir, 'trust'),
 			},
 		}, (err, out, errOut) => resolve({ out: String(out), err: String(errOut), rc: err ? (err.code ?? 1) : 0 }));
 		child.stdin.end();
@@ -85,8 +86,16 @@ export const field = (text, name) => new RegExp(`^${name}: (.*)$`, 'm').exec(tex
 export async function setupAdmin(srv) {
 	await cliOk(srv, 'admin', ['keygen', '--kdf', 'min']);
 	assert.equal(field(await cliOk(srv, 'admin', ['redeem', srv.token, '--name', 'Ada']), 'role'), 'admin');
-	return field(await cliOk(srv, 'admin', ['programme-key']), 'programme-key');
+	fs.writeFileSync(path.join(srv.dir, 'admin.ppass'), 'programme-pass\n');
+	const key = field(await cliOk(srv, 'admin', ['programme-key', 'new', '--out', path.join(srv.dir, 'admin.pkey'),
+		'--kdf', 'min', '--new-passphrase-file', path.join(srv.dir, 'admin.ppass')]), 'programme-key');
+	fs.appendFileSync(path.join(srv.dir, 'trust'), `${key} the test programme\n`);
+	return key;
 }
+
+/** The options that open Ada's programme key file. */
+export const signing = (dir) => ['--signing-key', path.join(dir, 'admin.pkey'),
+	'--signing-passphrase-file', path.join(dir, 'admin.ppass')];
 
 /** A CLI counsellor who, redeemed and certified by Ada; returns its key. */
 export async function cliCounsellor(srv, who, name, langs) {
@@ -94,6 +103,6 @@ export async function cliCounsellor(srv, who, name, langs) {
 	const key = field(await cliOk(srv, who, ['keygen', '--kdf', 'min']), 'key');
 	const r = await cliOk(srv, who, ['redeem', inv, '--name', name, '--languages', langs, '--topics', 'leaving']);
 	assert.equal(field(r, 'role'), 'counsellor');
-	assert.equal((await cliOk(srv, 'admin', ['certify'])).trim(), `certified: ${name}`);
+	assert.equal((await cliOk(srv, 'admin', ['certify', ...signing(srv.dir), name])).trim(), `certified: ${name}`);
 	return key;
 }

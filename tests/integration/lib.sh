@@ -280,11 +280,14 @@ kill9_server() {
 
 # cli NAME ARGS...: the CLI as identity NAME (key file $IDS/NAME.key,
 # passphrase "pass-NAME"), talking to the running server over wss:// with
-# the test's certificate as CA. Bounded by the CLI's --timeout and, should
-# that fail, by timeout(1).
+# the test's certificate as CA, and trusting the programme keys of the
+# test's trust file ($IDS/trust, as an operator publishes one; see
+# programme_key). Bounded by the CLI's --timeout and, should that fail, by
+# timeout(1).
 cli() {
 	local who=$1
 	shift
+	OFFRAMP_TRUST_FILE="${TRUST_FILE-$IDS/trust}" \
 	OFFRAMP_PASSPHRASE="${PASS_OVERRIDE:-pass-$who}" \
 	timeout -k 5 "${CLI_LIMIT:-90}" "$OFFRAMP_CLI_BIN" \
 		--server "${SERVER_URL:-wss://127.0.0.1:$PORT}" --ca "${CLI_CA:-$CERT}" \
@@ -350,8 +353,8 @@ setup_pool() {
 	out=$(cli admin redeem "$TOKEN" --name Ada)
 	ADMIN_NAME=$(field "$out" name)
 	assert_eq "bootstrap token redeemed as admin" admin "$(field "$out" role)"
-	out=$(cli admin programme-key)
-	PROGRAMME_KEY=$(field "$out" programme-key)
+	programme_key admin
+	PROGRAMME_KEY=$PKEY_admin
 	assert_match "the admin made the programme key" "$PROGRAMME_KEY" '^[A-Za-z0-9+/]{43}=$'
 
 	local inv
@@ -368,15 +371,55 @@ setup_pool() {
 	certify_pending Sam
 }
 
-# certify_pending NAME...: the admin certifies the counsellors waiting for
-# a certificate; exactly NAME... must be certified.
+# programme_key ADMIN: ADMIN makes its programme's signing key, in its own
+# file $IDS/ADMIN.pkey (passphrase file $IDS/ADMIN.ppass); sets
+# PKEY_<ADMIN> and adds the key to the test's trust file, as an operator
+# publishes the keys of its programmes.
+programme_key() {
+	local out
+	printf 'programme-pass-%s\n' "$1" >"$IDS/$1.ppass"
+	out=$(cli "$1" programme-key new --out "$IDS/$1.pkey" --kdf min \
+		--new-passphrase-file "$IDS/$1.ppass")
+	printf -v "PKEY_$1" '%s' "$(field "$out" programme-key)"
+	printf '%s programme of %s\n' "$(field "$out" programme-key)" "$1" >>"$IDS/trust"
+}
+
+# signing ADMIN: the options that open ADMIN's programme key file.
+signing() {
+	echo --signing-key "$IDS/$1.pkey" --signing-passphrase-file "$IDS/$1.ppass"
+}
+
+# verify_shown WHO CASE [NAME]: WHO verifies the key behind the safety
+# number that `safety` shows now (for NAME, else the first participant),
+# as a user does after comparing it.
+verify_shown() {
+	local num
+	num=$(cli "$1" safety "$2" | grep -E "^${3:-.*} ([0-9]{5} ){12}" | head -n1 |
+		grep -oE '([0-9]{5} ){11}[0-9]{5}')
+	cli "$1" verify "$2" "$num" ${3:+--name "$3"}
+}
+
+# certify_pending NAME... [--by ADMIN]: the admin (ADMIN, default admin)
+# lists the counsellors waiting for a certificate, which must be exactly
+# NAME..., and certifies them by name.
 certify_pending() {
-	local out want="" n
-	out=$(cli admin certify)
-	for n in "$@"; do
+	local out want="" got n by=admin names=()
+	while [ $# -gt 0 ]; do
+		if [ "$1" = --by ]; then by=$2; shift 2; continue; fi
+		names+=("$1")
+		shift
+	done
+	out=$(cli "$by" certify)
+	got=$(printf '%s\n' "$out" | sed -n 's/^pending: \([^ ]*\) fingerprint=.*/\1/p' | sort | tr '\n' ' ')
+	want=$(printf '%s\n' "${names[@]}" | sort | tr '\n' ' ')
+	assert_eq "waiting for a certificate: ${names[*]}" "$want" "$got"
+	want=""
+	for n in "${names[@]}"; do
 		want+="certified: $n"$'\n'
 	done
-	assert_eq "the admin certified: $*" "${want%$'\n'}" "$out"
+	# shellcheck disable=SC2046
+	out=$(cli "$by" certify $(signing "$by") "${names[@]}")
+	assert_eq "$by certified: ${names[*]}" "${want%$'\n'}" "$out"
 }
 
 # --------------------------------------------------------------------- data

@@ -154,11 +154,11 @@ assert_match "the counsellor sees the client's, unverified" "$s2" \
 n1=$(grep -oE '([0-9]{5} ){11}[0-9]{5}' <<<"$s1")
 n2=$(grep -oE '([0-9]{5} ){11}[0-9]{5}' <<<"$s2")
 assert_eq "both print the same safety number" "$n1" "$n2"
-out=$(cli client verify "$CASE" --name "$COUNS_NAME")
+out=$(cli client verify "$CASE" "$n1" --name "$COUNS_NAME")
 assert_eq "verify names Sam" "verified: $COUNS_NAME" "$out"
 assert_match "the client's safety now says verified" "$(cli client safety "$CASE")" \
 	"^$COUNS_NAME $n1 verified$"
-cli couns verify "$CASE" >/dev/null
+cli couns verify "$CASE" "$n2" >/dev/null
 assert_match "the counsellor's too" "$(cli couns safety "$CASE")" "^$CLIENT_NAME $n1 verified$"
 
 step "two processes of one identity: the second waits, then fails clearly"
@@ -284,7 +284,8 @@ try_raw "a client does programme.key.set" client \
 	"{\"v\":1,\"type\":\"programme.key.set\",\"id\":8,\"key\":\"$(b64_random 32)\"}" forbidden
 try_raw "a client does counsellor.certify" client \
 	"{\"v\":1,\"type\":\"counsellor.certify\",\"id\":9,\"key\":\"$KEY_couns\",\"cert\":\"$forged_cert\"}" forbidden
-clirun admin programme-key
+clirun admin programme-key new --out "$IDS/second.pkey" --kdf min \
+	--new-passphrase-file "$IDS/admin.ppass"
 assert_eq "a second programme-key is refused" 1 "$RC"
 assert_match "  clearly" "$ERR" 'already has a signing key'
 
@@ -358,32 +359,32 @@ done
 assert_not_contains "nothing of it is in the history" "$(cli client history "$CASE")" "attacker as Sam"
 
 step "accepting the key with verify: the certificate check still refuses"
-cli client verify "$CASE" >/dev/null
+verify_shown client "$CASE" >/dev/null
 clirun client recv --count 1
 assert_eq "recv after verify exits 0" 0 "$RC"
 assert_eq "recv delivers the message now: refused, not certified" \
 	"$CASE"$'\t'"$COUNS_NAME"$'\t'"[refused: key not certified by the pinned programme key]" "$OUT"
-assert_contains "  with a warning" "$ERR" "$COUNS_NAME's key is not certified by the pinned programme key"
+assert_contains "  with a warning" "$ERR" "$COUNS_NAME's key is refused: no programme key you trust certified it"
 assert_eq "  and acknowledges it: it can never be accepted" 0 "$(deliveries)"
 assert_not_contains "nothing of it is in the history" "$(cli client history "$CASE")" "attacker as Sam"
 msgs_before=$(sql "SELECT count(*) FROM messages")
 clirun client send "$CASE" "after verify $MARKER"
 assert_eq "send exits 1" 1 "$RC"
 assert_eq "  refused: not certified" \
-	"offramp: crypto: $COUNS_NAME's key is not certified by the pinned programme key" "$ERR"
+	"offramp: crypto: $COUNS_NAME's key is refused: no programme key you trust certified it" "$ERR"
 assert_eq "nothing was sent" 0 "$(sql "SELECT count(*) FROM deliveries")"
 assert_eq "no message was stored" "$msgs_before" "$(sql "SELECT count(*) FROM messages")"
 
-step "a new client (pinning the real programme key on first use) is refused"
+step "a new client (given the real programme key) is refused"
 keygen newbie
 clirun newbie request --language en --topic leaving
 CASE_N=$(field "$OUT" case)
 assert_eq "request exits 1" 1 "$RC"
 assert_eq "  refused: not certified" \
-	"offramp: crypto: $COUNS_NAME's key is not certified by the pinned programme key" "$ERR"
+	"offramp: crypto: $COUNS_NAME's key is refused: no programme key you trust certified it" "$ERR"
 clirun newbie send "$CASE_N" "hello $MARKER"
 assert_eq "send to the case exits 1" 1 "$RC"
-assert_contains "  refused: not certified" "$ERR" "$COUNS_NAME's key is not certified"
+assert_contains "  refused: not certified" "$ERR" "$COUNS_NAME's key is refused"
 assert_eq "nothing was sent (no deliveries row)" 0 "$(sql "SELECT count(*) FROM deliveries")"
 assert_eq "no one-time prekey of the attacker was fetched" 30 "$(otk_count "$KEY_mallory")"
 
@@ -395,7 +396,7 @@ clirun newbie recv --count 1
 assert_eq "recv exits 0" 0 "$RC"
 assert_eq "recv refuses it: not certified" \
 	"$CASE_N"$'\t'"$COUNS_NAME"$'\t'"[refused: key not certified by the pinned programme key]" "$OUT"
-assert_contains "  with a warning" "$ERR" "$COUNS_NAME's key is not certified by the pinned programme key"
+assert_contains "  with a warning" "$ERR" "$COUNS_NAME's key is refused: no programme key you trust certified it"
 assert_not_contains "  not as a changed key (first seen)" "$ERR" "changed"
 assert_eq "  and acknowledges it" 0 "$(deliveries)"
 assert_eq "nothing is in the new client's history" "" "$(cli newbie history "$CASE_N")"
@@ -412,18 +413,23 @@ keygen pinned
 clirun pinned --programme-key "$PROGRAMME_KEY" request --language en --topic leaving
 CASE_P=$(field "$OUT" case)
 assert_eq "a client with --programme-key of the real programme: request exits 1" 1 "$RC"
-assert_eq "  refused: not certified" \
-	"offramp: crypto: $COUNS_NAME's key is not certified by the pinned programme key" "$ERR"
-OFFRAMP_PROGRAMME_KEY="$PROGRAMME_KEY" clirun pinned send "$CASE_P" "hello $MARKER"
-assert_eq "send (pin from OFFRAMP_PROGRAMME_KEY) exits 1" 1 "$RC"
-assert_contains "  refused: not certified" "$ERR" "$COUNS_NAME's key is not certified"
+assert_contains "  the server's key is not used silently" "$ERR" \
+	"offramp: programme $PROG (First programme) has a key you were not given:"
+assert_contains "  its fingerprint is shown" "$ERR" "fingerprint: "
+assert_contains "  and the command refuses" "$ERR" "not trusted; if it is the programme's key, add it with: offramp trust add $fk_b64 NAME"
+TRUST_FILE="" OFFRAMP_PROGRAMME_KEY="$PROGRAMME_KEY" clirun pinned send "$CASE_P" "hello $MARKER"
+assert_eq "send (--programme-key stored: no trust file, no flag) exits 1" 1 "$RC"
+assert_contains "  refused: not given" "$ERR" "has a key you were not given"
+out=$(TRUST_FILE="" cli pinned trust list)
+assert_match "--programme-key was stored as a trust anchor" "$out" " $(printf '%s' "$PROGRAMME_KEY" | sed 's/[+/]/./g') given revoked=0 --programme-key$"
 assert_eq "nothing was sent" 0 "$(sql "SELECT count(*) FROM deliveries")"
 clirun newbie send "$CASE_N" "hello again"
-assert_eq "the TOFU client keeps its first pin: still refused" 1 "$RC"
-assert_contains "  not certified" "$ERR" "$COUNS_NAME's key is not certified"
+assert_eq "the client given the real key: still refused" 1 "$RC"
+assert_contains "  not given" "$ERR" "has a key you were not given"
 keygen gullible
+cli gullible trust add "$fk_b64" "what the server said" >/dev/null
 clirun gullible request --language en --topic leaving
-assert_eq "the check can fail: a new client trusting the server's programme key accepts" 0 "$RC"
+assert_eq "the check can fail: a client that trusts the server's programme key accepts" 0 "$RC"
 assert_eq "nothing was sent by anyone" 0 "$(sql "SELECT count(*) FROM deliveries")"
 
 step "the operator injects a message from an account not in the case"

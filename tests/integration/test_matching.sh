@@ -16,9 +16,9 @@ new_programme "Second Path"
 keygen admin2
 out=$(cli admin2 redeem "$PROG_TOKEN" --name Bea)
 assert_eq "Bea is programme 2's admin" admin "$(field "$out" role)"
-cli admin2 programme-key >/dev/null
+programme_key admin2
 add_counsellor admin2 lou Lou --languages hp --topics leaving
-assert_eq "Bea certifies Lou" "certified: Lou" "$(cli admin2 certify)"
+certify_pending Lou --by admin2
 keygen client0
 P2=$(cli client0 programmes | sed -n 's/^\([0-9]*\) Second Path .*/\1/p')
 assert_match "programmes lists Second Path with an id" "$P2" '^[0-9]+$'
@@ -406,7 +406,7 @@ for who in dc1 dc2; do
 		assert_eq "$who: send refuses until verify" 1 "$RC"
 		assert_contains "$who: warned of the new key" "$ERR" \
 			"warning: the key of D2 in case $c changed"
-		cli "$who" verify "$c" >/dev/null
+		verify_shown "$who" "$c" >/dev/null
 		clirun "$who" send "$c" "hello D2"
 		assert_eq "$who: after verify, D2 (certified) is accepted" 0 "$RC"
 		;;

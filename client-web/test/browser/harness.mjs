@@ -110,9 +110,16 @@ export function cli(env, who, args, input) {
 	const r = spawnSync(CLI_BIN, ['--server', `ws://127.0.0.1:${env.srv.port}`,
 		'--key', path.join(env.ids, `${who}.key`), '--timeout', '20', ...args], {
 		encoding: 'utf8', input, timeout: 60000,
-		env: { PATH: process.env.PATH, OFFRAMP_PASSPHRASE: `pass-${who}` },
+		env: { PATH: process.env.PATH, OFFRAMP_PASSPHRASE: `pass-${who}`,
+			OFFRAMP_TRUST_FILE: path.join(env.ids, 'trust') },
 	});
 	return { code: r.status, out: r.stdout || '', err: r.stderr || '' };
+}
+
+/* Ada certifies the counsellor named name with the programme key file. */
+export function certify(env, name) {
+	return cliOk(env, 'admin', ['certify', '--signing-key', path.join(env.ids, 'admin.pkey'),
+		'--signing-passphrase-file', path.join(env.ids, 'admin.ppass'), name]);
 }
 
 /* As cli, but throws unless the command succeeds; returns stdout. */
@@ -152,13 +159,16 @@ export async function setupPool(name, { counsellor = true, tmpfs = null } = {}) 
 	assert.ok(env.srv.token, 'the server printed a bootstrap token');
 	cliOk(env, 'admin', ['keygen', '--kdf', 'min']);
 	assert.equal(field(cliOk(env, 'admin', ['redeem', env.srv.token, '--name', 'Ada']), 'role'), 'admin');
-	env.programmeKey = field(cliOk(env, 'admin', ['programme-key']), 'programme-key');
+	fs.writeFileSync(path.join(env.ids, 'admin.ppass'), 'programme-pass\n');
+	env.programmeKey = field(cliOk(env, 'admin', ['programme-key', 'new', '--out', path.join(env.ids, 'admin.pkey'),
+		'--kdf', 'min', '--new-passphrase-file', path.join(env.ids, 'admin.ppass')]), 'programme-key');
+	fs.appendFileSync(path.join(env.ids, 'trust'), `${env.programmeKey} the test programme\n`);
 	if (counsellor) {
 		const inv = newInvite(env);
 		cliOk(env, 'couns', ['keygen', '--kdf', 'min']);
 		assert.equal(field(cliOk(env, 'couns', ['redeem', inv, '--name', 'Sam', '--languages', 'en',
 			'--topics', 'leaving']), 'role'), 'counsellor');
-		assert.match(cliOk(env, 'admin', ['certify']), /certified: Sam/);
+		assert.match(certify(env, 'Sam'), /certified: Sam/);
 	}
 	env.close = async () => {
 		if (env.browser) await env.browser.close().catch(() => {});

@@ -1,0 +1,688 @@
+/*
+ * progkey.c: an admin's programme signing key and what it signs
+ * (CRYPTO.md, "Programme keys"). The secret lives in its own file, sealed
+ * with its own passphrase (a key file whose PROGSK record holds the
+ * programme's seed; its identity is unused), never in the admin's
+ * everyday key file and never on the server. Commands: programme-key
+ * (new, export, rotate), certify (a list, then only the counsellors
+ * named), revoke and partner.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "proto/bytes.h"
+#include "proto/cert.h"
+#include "proto/err.h"
+#include "proto/frame.h"
+#include "proto/safety.h"
+#include "account.h"
+#include "cases.h"
+#include "cli.h"
+#include "keyfile.h"
+#include "passphrase.h"
+#include "text.h"
+#include "trust.h"
+
+#define CERT_DAYS_DEFAULT	90
+#define CERT_DAYS_MAX		365
+#define PARTNER_DAYS_DEFAULT	365
+#define DAY			86400
+
+/* The options every command here takes. */
+struct pk_opts {
+	const char *file;	/* --signing-key: the programme key file */
+	const char *pass;	/* --signing-passphrase-file */
+	const char *out;	/* --out: a new programme key file */
+	const char *new_pass;	/* --new-passphrase-file */
+	const char *kdf;	/* --kdf (tests: min) */
+	const char *days;	/* --days */
+	int renew;		/* --renew */
+};
+
+#define PK_OPTS(o) \
+	{ "--signing-key", &(o).file, NULL }, \
+	{ "--signing-passphrase-file", &(o).pass, NULL }, \
+	{ "--out", &(o).out, NULL }, \
+	{ "--new-passphrase-file", &(o).new_pass, NULL }, \
+	{ "--kdf", &(o).kdf, NULL }, \
+	{ "--days", &(o).days, NULL }, \
+	{ "--renew", NULL, &(o).renew }
+
+/* The programme of the logged-in account, or -1 when it has none. */
+static int64_t
+my_programme(struct cli *cli)
+{
+	json_t *p = json_object_get(cli->account, "programme");
+
+	return json_is_integer(p) ? json_integer_value(p) : -1;
+}
+
+/* Logs in as an admin of a programme: 0 with *prog, or an error code
+ * (printed). */
+static int
+admin_login(struct cli *cli, int64_t *prog)
+{
+	int rc;
+
+	if ((rc = account_login(cli)) != 0)
+		return rc;
+	if ((*prog = my_programme(cli)) < 0 ||
+	    keyfile_role(cli->key) != KEY_ROLE_ADMIN)
+		return cli_fail(OFR_E_FORBIDDEN, "only a programme's admin "
+		    "holds its signing key");
+	return 0;
+}
+
+/* A passphrase from file, else the terminal: never the environment,
+ * which holds the everyday key file's. */
+static int
+own_passphrase(const char *file, int confirm, char **pass, size_t *len)
+{
+	char why[256] = "";
+	int rc;
+
+	unsetenv("OFFRAMP_PASSPHRASE");
+	if ((rc = passphrase_get(file, confirm, pass, len, why,
+	    sizeof(why))) != 0)
+		return cli_fail(rc, "%s", why[0] ? why : "no passphrase");
+	if (*len == 0) {
+		passphrase_free(*pass);
+		return cli_fail(OFR_E_PASSPHRASE, "the passphrase is empty");
+	}
+	return 0;
+}
+
+/* Writes a new programme key file at path holding secret sk of
+ * programme prog. 0 or an error code (printed). */
+static int
+file_write(const struct pk_opts *o, int64_t prog,
+    const uint8_t sk[OFR_SK_BYTES])
+{
+	struct keyfile *k = NULL;
+	struct ks_state *s;
+	char *pass;
+	size_t len;
+	int kdf = KEY_KDF_INTERACTIVE, rc;
+
+	if (o->out == NULL)
+		return cli_usage("--out FILE: where the programme key goes");
+	if (o->kdf != NULL && keyfile_kdf_parse(o->kdf, &kdf) != 0)
+		return cli_usage("bad --kdf");
+	fputs("The programme key file gets its own passphrase: whoever holds "
+	    "the file and it can certify any key for the programme.\n",
+	    stderr);
+	if ((rc = own_passphrase(o->new_pass, 1, &pass, &len)) != 0)
+		return rc;
+	rc = keyfile_create(&k, o->out, pass, len, kdf);
+	passphrase_free(pass);
+	if (rc != 0)
+		return cli_fail(rc, "cannot write %s (it must not exist)",
+		    o->out);
+	s = keyfile_state(k);
+	s->has_progsk = 1;
+	s->prog_id = prog;
+	memcpy(s->prog_sk, sk, OFR_SK_BYTES);
+	(void)keyfile_set_role(k, o->out, KEY_ROLE_ADMIN);
+	rc = keyfile_save(k, o->out);
+	keyfile_free(k);
+	return rc != 0 ? cli_fail(rc, "cannot write %s", o->out) : 0;
+}
+
+/*
+ * The programme's secret key: from --signing-key FILE (its own
+ * passphrase), or (an older key file) from the admin's key file, with a
+ * warning. 0 with sk filled, or an error code (printed).
+ */
+static int
+secret_key(struct cli *cli, const struct pk_opts *o, int64_t prog,
+    uint8_t sk[OFR_SK_BYTES])
+{
+	struct ks_state *s = keyfile_state(cli->key);
+	struct keyfile *k = NULL;
+	char *pass;
+	size_t len;
+	int rc;
+
+	if (o->file == NULL) {
+		if (!s->has_progsk || s->prog_id != prog)
+			return cli_usage("--signing-key FILE: the programme "
+			    "key file (offramp programme-key new)");
+		fputs("warning: this key file holds the programme's signing "
+		    "key; move it to its own file with offramp programme-key "
+		    "export --out FILE\n", stderr);
+		memcpy(sk, s->prog_sk, OFR_SK_BYTES);
+		return 0;
+	}
+	if ((rc = own_passphrase(o->pass, 0, &pass, &len)) != 0)
+		return rc;
+	rc = keyfile_load(&k, o->file, pass, len);
+	passphrase_free(pass);
+	if (rc != 0)
+		return cli_fail(rc, "cannot open the programme key file %s",
+		    o->file);
+	s = keyfile_state(k);
+	if (!s->has_progsk || s->prog_id != prog)
+		rc = cli_fail(OFR_E_FORBIDDEN, "%s holds no signing key of "
+		    "programme %lld", o->file, (long long)prog);
+	else
+		memcpy(sk, s->prog_sk, OFR_SK_BYTES);
+	keyfile_free(k);
+	return rc;
+}
+
+/* The programme's public key as the server has it: 0 with *has, or an
+ * error code (printed); *revoked (caller owns) the served list or NULL. */
+static int
+server_key(struct cli *cli, int64_t prog, uint8_t pk[OFR_PK_BYTES],
+    int *has, json_t **revoked)
+{
+	json_t *f, *resp = NULL, *p;
+	const char *k;
+	size_t n;
+	int rc;
+
+	if ((rc = cli_new_request("programme.get", &f)) != 0)
+		return rc;
+	json_object_set_new(f, "programme", json_integer(prog));
+	if ((rc = cli_request(cli, f, &resp)) != 0)
+		return rc;
+	p = json_object_get(resp, "programme");
+	k = json_string_value(json_object_get(p, "key"));
+	*has = k != NULL && b64_decode(pk, OFR_PK_BYTES, &n, k,
+	    strlen(k)) == 0 && n == OFR_PK_BYTES;
+	if (revoked != NULL)
+		*revoked = json_incref(json_object_get(p, "revoked"));
+	json_decref(resp);
+	return 0;
+}
+
+/* Sends a request whose one field is the base64 of a signed statement. */
+static int
+send_signed(struct cli *cli, const char *type, const char *field,
+    const uint8_t *p, size_t n)
+{
+	json_t *req, *resp = NULL;
+	int rc;
+
+	if ((rc = cli_new_request(type, &req)) != 0)
+		return rc;
+	frame_set_bin(req, field, p, n);
+	if ((rc = cli_request(cli, req, &resp)) != 0)
+		return rc;
+	json_decref(resp);
+	return 0;
+}
+
+/* The counsellors of the admin's programme (counsellor.list), or of
+ * those waiting for a certificate (counsellor.pending): *resp, caller
+ * owns; its array in *list. */
+static int
+counsellors(struct cli *cli, const char *type, json_t **resp, json_t **list)
+{
+	json_t *req;
+	int rc;
+
+	*resp = NULL;
+	if ((rc = cli_new_request(type, &req)) != 0 ||
+	    (rc = cli_request(cli, req, resp)) != 0)
+		return rc;
+	*list = json_object_get(*resp, "counsellors");
+	return 0;
+}
+
+/* The name of counsellor entry e (pending: "name"; listed: profile). */
+static const char *
+entry_name(json_t *e)
+{
+	const char *n = json_string_value(json_object_get(e, "name"));
+
+	return n != NULL ? n : json_string_value(json_object_get(
+	    json_object_get(e, "profile"), "name"));
+}
+
+/* 1 if word names entry e: its name, or its fingerprint (spaces or not). */
+static int
+names(json_t *e, const char *word)
+{
+	uint8_t key[OFR_PK_BYTES];
+	char fpr[FPR_STR_BYTES], bare[FPR_STR_BYTES];
+	const char *n = entry_name(e);
+	size_t k = 0;
+
+	if (n != NULL && strcmp(n, word) == 0)
+		return 1;
+	if (cases_participant_key(e, key) != 0)
+		return 0;
+	key_fingerprint(fpr, key);
+	for (const char *p = fpr; *p != '\0'; p++)
+		if (*p != ' ')
+			bare[k++] = *p;
+	bare[k] = '\0';
+	return strcmp(fpr, word) == 0 || strcmp(bare, word) == 0;
+}
+
+/* The one entry of list that word names: 0 with *e, or an error code
+ * (printed) when none or several do. */
+static int
+find_named(json_t *list, const char *word, json_t **e)
+{
+	json_t *v;
+	size_t i;
+	int n = 0;
+
+	json_array_foreach(list, i, v)
+		if (names(v, word)) {
+			*e = v;
+			n++;
+		}
+	if (n == 1)
+		return 0;
+	return cli_fail(n == 0 ? OFR_E_NOT_FOUND : OFR_E_USAGE, "%s %s",
+	    word, n == 0 ? "names no counsellor here" : "names several "
+	    "counsellors: use the fingerprint");
+}
+
+/* Prints a counsellor entry: name, fingerprint, profile, key. */
+static void
+print_entry(const char *tag, json_t *e, json_t *profile)
+{
+	uint8_t key[OFR_PK_BYTES];
+	char fpr[FPR_STR_BYTES] = "?";
+	const char *fields[] = { "languages", "topics", "gender", "age_band",
+	    "background", "formats", "region", NULL };
+
+	if (cases_participant_key(e, key) == 0)
+		key_fingerprint(fpr, key);
+	printf("%s: ", tag);
+	text_puts(stdout, entry_name(e));
+	printf(" fingerprint=%s", fpr);
+	for (int i = 0; fields[i] != NULL; i++) {
+		json_t *v = json_object_get(profile, fields[i]);
+		char *s;
+
+		if (v == NULL || json_is_null(v))
+			continue;
+		s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+		printf(" %s=", fields[i]);
+		text_puts(stdout, s != NULL ? s : "?");
+		free(s);
+	}
+	fputs(" key=", stdout);
+	text_puts(stdout, json_string_value(json_object_get(e, "key")));
+	fputc('\n', stdout);
+}
+
+/* The profile of the counsellor with the key of e in list (counsellor
+ * .list), or NULL. */
+static json_t *
+profile_of(json_t *list, json_t *e)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(list, i, v)
+		if (json_equal(json_object_get(v, "key"),
+		    json_object_get(e, "key")))
+			return json_object_get(v, "profile");
+	return NULL;
+}
+
+/* Certifies counsellor entry e ({"key", name}) for days. */
+static int
+certify_one(struct cli *cli, json_t *e, int64_t prog,
+    const uint8_t sk[OFR_SK_BYTES], int64_t days)
+{
+	uint8_t cert[CERT_BYTES];
+	struct cert_info info;
+	json_t *req, *resp = NULL;
+	int64_t now = (int64_t)time(NULL);
+	int rc;
+
+	memset(&info, 0, sizeof(info));
+	if (cases_participant_key(e, info.counsellor_pk) != 0)
+		return cli_fail(OFR_E_BAD_FIELD, "a counsellor without a key");
+	info.programme_id = prog;
+	info.not_before = now - 300;
+	info.not_after = now + days * DAY;
+	if (cert_sign(cert, sk, &info) != 0)
+		return cli_fail(OFR_E_USAGE, "bad validity");
+	if ((rc = cli_new_request("counsellor.certify", &req)) != 0)
+		return rc;
+	json_object_set(req, "key", json_object_get(e, "key"));
+	frame_set_bin(req, "cert", cert, sizeof(cert));
+	if ((rc = cli_request(cli, req, &resp)) != 0)
+		return rc;
+	json_decref(resp);
+	fputs("certified: ", stdout);
+	text_puts(stdout, entry_name(e));
+	fputc('\n', stdout);
+	return 0;
+}
+
+/* --days into *days (1..max, default dflt). */
+static int
+parse_days(const char *s, int64_t dflt, int64_t max, int64_t *days)
+{
+	*days = dflt;
+	if (s != NULL && (cli_parse_id(s, days) != 0 || *days > max))
+		return cli_usage("--days is 1..%lld", (long long)max);
+	return 0;
+}
+
+/* programme-key new: a new key in its own file; the server gets the
+ * public half once the secret is kept. */
+static int
+key_new(struct cli *cli, const struct pk_opts *o, int64_t prog)
+{
+	uint8_t pk[OFR_PK_BYTES], sk[OFR_SK_BYTES];
+	char b64[OFR_B64_LEN(OFR_PK_BYTES)], fpr[FPR_STR_BYTES];
+	json_t *req, *resp = NULL;
+	int has, rc;
+
+	if ((rc = server_key(cli, prog, pk, &has, NULL)) != 0)
+		return rc;
+	if (has)
+		return cli_fail(OFR_E_FORBIDDEN, "programme %lld already has "
+		    "a signing key; it changes only by programme-key rotate",
+		    (long long)prog);
+	crypto_sign_keypair(pk, sk);
+	rc = file_write(o, prog, sk);
+	sodium_memzero(sk, sizeof(sk));
+	if (rc != 0)
+		return rc;
+	if ((rc = cli_new_request("programme.key.set", &req)) != 0)
+		return rc;
+	frame_set_bin(req, "key", pk, sizeof(pk));
+	if ((rc = cli_request(cli, req, &resp)) != 0)
+		return rc;
+	json_decref(resp);
+	b64_encode(b64, sizeof(b64), pk, sizeof(pk));
+	key_fingerprint(fpr, pk);
+	printf("programme-key: %s\nfingerprint: %s\nfile: %s\n", b64, fpr,
+	    o->out);
+	return 0;
+}
+
+/* programme-key export: the same key in a new file under a new
+ * passphrase (a second admin, a backup); from an older key file, the
+ * secret then leaves it. */
+static int
+key_export(struct cli *cli, const struct pk_opts *o, int64_t prog)
+{
+	struct ks_state *s = keyfile_state(cli->key);
+	uint8_t sk[OFR_SK_BYTES];
+	int rc;
+
+	if ((rc = secret_key(cli, o, prog, sk)) != 0)
+		return rc;
+	rc = file_write(o, prog, sk);
+	sodium_memzero(sk, sizeof(sk));
+	if (rc == 0 && o->file == NULL) {
+		sodium_memzero(s->prog_sk, sizeof(s->prog_sk));
+		s->has_progsk = 0;
+		cli->dirty = 1;
+		rc = cli_save(cli);
+	}
+	if (rc == 0)
+		printf("file: %s\n", o->out);
+	return rc;
+}
+
+/* programme-key rotate: a new key signed by the old one; the counsellors
+ * certified under the old key are certified again under the new one. */
+static int
+key_rotate(struct cli *cli, const struct pk_opts *o, int64_t prog)
+{
+	uint8_t st[ROTATION_BYTES], oldsk[OFR_SK_BYTES], newsk[OFR_SK_BYTES];
+	char fpr[FPR_STR_BYTES];
+	struct rotation r;
+	json_t *resp = NULL, *list, *e, *p;
+	int64_t days;
+	size_t i;
+	int has, rc;
+
+	if ((rc = parse_days(o->days, CERT_DAYS_DEFAULT, CERT_DAYS_MAX,
+	    &days)) != 0 ||
+	    (rc = secret_key(cli, o, prog, oldsk)) != 0)
+		return rc;
+	if ((rc = server_key(cli, prog, r.old_pk, &has, NULL)) != 0)
+		goto out;
+	crypto_sign_ed25519_sk_to_pk(st, oldsk);
+	if (!has || memcmp(st, r.old_pk, OFR_PK_BYTES) != 0) {
+		rc = cli_fail(OFR_E_CRYPTO, "the server's key of programme "
+		    "%lld is not the one in %s", (long long)prog,
+		    o->file != NULL ? o->file : "this key file");
+		goto out;
+	}
+	if ((rc = counsellors(cli, "counsellor.list", &resp, &list)) != 0)
+		goto out;
+	crypto_sign_keypair(r.new_pk, newsk);
+	r.programme_id = prog;
+	r.issued = (int64_t)time(NULL);
+	if ((rc = file_write(o, prog, newsk)) != 0 ||
+	    (rc = rotation_sign(st, oldsk, &r)) != 0 ||
+	    (rc = send_signed(cli, "programme.key.rotate", "statement", st,
+	    sizeof(st))) != 0)
+		goto out;
+	key_fingerprint(fpr, r.new_pk);
+	printf("rotated: fingerprint %s\nfile: %s\n", fpr, o->out);
+	json_array_foreach(list, i, e) {
+		p = json_object_get(e, "profile");
+		if (json_is_true(json_object_get(p, "certified")) &&
+		    !json_is_true(json_object_get(p, "disabled")) &&
+		    (rc = certify_one(cli, e, prog, newsk, days)) != 0)
+			break;
+	}
+out:
+	json_decref(resp);
+	sodium_memzero(oldsk, sizeof(oldsk));
+	sodium_memzero(newsk, sizeof(newsk));
+	return rc;
+}
+
+int
+cmd_programme_key(struct cli *cli, int argc, char **argv)
+{
+	struct pk_opts o = { 0 };
+	const struct cli_opt opts[] = { PK_OPTS(o), { NULL, NULL, NULL } };
+	char *pos[1];
+	int64_t prog;
+	int npos, rc;
+
+	if ((rc = cli_parse(cli, argc, argv, opts, pos, 1, &npos)) != 0)
+		return rc;
+	if (npos != 1)
+		return cli_usage("programme-key new|export|rotate");
+	if ((rc = admin_login(cli, &prog)) != 0)
+		return rc;
+	if (strcmp(pos[0], "new") == 0)
+		return key_new(cli, &o, prog);
+	if (strcmp(pos[0], "export") == 0)
+		return key_export(cli, &o, prog);
+	if (strcmp(pos[0], "rotate") == 0)
+		return key_rotate(cli, &o, prog);
+	return cli_usage("programme-key new|export|rotate");
+}
+
+int
+cmd_certify(struct cli *cli, int argc, char **argv)
+{
+	struct pk_opts o = { 0 };
+	const struct cli_opt opts[] = { PK_OPTS(o), { NULL, NULL, NULL } };
+	uint8_t sk[OFR_SK_BYTES];
+	json_t *presp = NULL, *lresp = NULL, *pending, *listed, *from, *e;
+	char *pos[32];
+	int64_t prog, days;
+	size_t i;
+	int npos, rc;
+
+	if ((rc = cli_parse(cli, argc, argv, opts, pos, 32, &npos)) != 0 ||
+	    (rc = parse_days(o.days, CERT_DAYS_DEFAULT, CERT_DAYS_MAX,
+	    &days)) != 0 ||
+	    (rc = admin_login(cli, &prog)) != 0)
+		return rc;
+	if ((rc = counsellors(cli, "counsellor.pending", &presp,
+	    &pending)) != 0 ||
+	    (rc = counsellors(cli, "counsellor.list", &lresp, &listed)) != 0)
+		goto out;
+	if (npos == 0 && !o.renew) {
+		/* a list, nothing certified: the admin names whom */
+		json_array_foreach(pending, i, e)
+			print_entry("pending", e, profile_of(listed, e));
+		if (json_array_size(pending) > 0)
+			fputs("Compare each fingerprint with the one the "
+			    "counsellor reads from their own device (offramp "
+			    "whoami), then: offramp certify NAME-or-"
+			    "FINGERPRINT...\n", stderr);
+		goto out;
+	}
+	from = o.renew ? listed : pending;
+	for (int k = 0; k < npos; k++)		/* all named, before any */
+		if ((rc = find_named(from, pos[k], &e)) != 0)
+			goto out;
+	if ((rc = secret_key(cli, &o, prog, sk)) != 0)
+		goto out;
+	if (npos > 0) {
+		for (int k = 0; rc == 0 && k < npos; k++)
+			if ((rc = find_named(from, pos[k], &e)) == 0)
+				rc = certify_one(cli, e, prog, sk, days);
+	} else {			/* --renew: every certified one */
+		json_array_foreach(listed, i, e) {
+			json_t *p = json_object_get(e, "profile");
+
+			if (json_is_true(json_object_get(p, "certified")) &&
+			    !json_is_true(json_object_get(p, "disabled")) &&
+			    (rc = certify_one(cli, e, prog, sk, days)) != 0)
+				break;
+		}
+	}
+	sodium_memzero(sk, sizeof(sk));
+out:
+	json_decref(presp);
+	json_decref(lresp);
+	return rc;
+}
+
+/* Compares two 32-byte keys for qsort. */
+static int
+key_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, OFR_PK_BYTES);
+}
+
+int
+cmd_revoke(struct cli *cli, int argc, char **argv)
+{
+	struct pk_opts o = { 0 };
+	const struct cli_opt opts[] = { PK_OPTS(o), { NULL, NULL, NULL } };
+	uint8_t sk[OFR_SK_BYTES], pk[OFR_PK_BYTES];
+	uint8_t keys[REVOCATION_MAX * OFR_PK_BYTES];
+	uint8_t list[REVOCATION_BYTES_MAX];
+	struct revocation r;
+	json_t *resp = NULL, *listed, *revoked = NULL, *e;
+	const char *b64;
+	char *pos[16];
+	int64_t prog, issued = (int64_t)time(NULL);
+	size_t n = 0, len, k;
+	int npos, has, rc;
+
+	if ((rc = cli_parse(cli, argc, argv, opts, pos, 16, &npos)) != 0)
+		return rc;
+	if (npos == 0)
+		return cli_usage("revoke --signing-key FILE "
+		    "NAME-or-FINGERPRINT...");
+	if ((rc = admin_login(cli, &prog)) != 0 ||
+	    (rc = counsellors(cli, "counsellor.list", &resp, &listed)) != 0 ||
+	    (rc = server_key(cli, prog, pk, &has, &revoked)) != 0)
+		goto out;
+	/* the list so far, as the programme's own key signed it */
+	b64 = json_string_value(revoked);
+	if (has && b64 != NULL && b64_decode(list, sizeof(list), &len, b64,
+	    strlen(b64)) == 0 && revocation_verify(&r, list, len, pk) == 0 &&
+	    r.programme_id == prog) {
+		memcpy(keys, r.keys, r.n * OFR_PK_BYTES);
+		n = r.n;
+		if (r.issued >= issued)
+			issued = r.issued + 1;
+	}
+	for (int i = 0; i < npos; i++) {
+		if ((rc = find_named(listed, pos[i], &e)) != 0)
+			goto out;
+		if (n == REVOCATION_MAX) {
+			rc = cli_fail(OFR_E_LIMIT, "the list holds %d keys "
+			    "already", REVOCATION_MAX);
+			goto out;
+		}
+		if (cases_participant_key(e, keys + n * OFR_PK_BYTES) != 0)
+			continue;
+		for (k = 0; k < n; k++)
+			if (memcmp(keys + k * OFR_PK_BYTES,
+			    keys + n * OFR_PK_BYTES, OFR_PK_BYTES) == 0)
+				break;
+		if (k == n)
+			n++;
+	}
+	qsort(keys, n, OFR_PK_BYTES, key_cmp);
+	if ((rc = secret_key(cli, &o, prog, sk)) != 0)
+		goto out;
+	rc = revocation_sign(list, sizeof(list), &len, sk, prog, issued, keys,
+	    n);
+	sodium_memzero(sk, sizeof(sk));
+	if (rc != 0 || (rc = send_signed(cli, "programme.revoke", "list",
+	    list, len)) != 0)
+		goto out;
+	for (int i = 0; i < npos; i++) {
+		fputs("revoked: ", stdout);
+		text_puts(stdout, pos[i]);
+		fputc('\n', stdout);
+	}
+out:
+	json_decref(revoked);
+	json_decref(resp);
+	return rc;
+}
+
+int
+cmd_partner(struct cli *cli, int argc, char **argv)
+{
+	struct pk_opts o = { 0 };
+	const struct cli_opt opts[] = { PK_OPTS(o), { NULL, NULL, NULL } };
+	uint8_t sk[OFR_SK_BYTES], st[PARTNER_BYTES];
+	struct partner_info pi;
+	char *pos[2];
+	int64_t prog, days;
+	size_t n;
+	int npos, rc;
+
+	if ((rc = cli_parse(cli, argc, argv, opts, pos, 2, &npos)) != 0)
+		return rc;
+	if (npos != 2)
+		return cli_usage("partner --signing-key FILE PROGRAMME KEY");
+	memset(&pi, 0, sizeof(pi));
+	if (cli_parse_id(pos[0], &pi.partner_id) != 0 ||
+	    b64_decode(pi.partner_pk, OFR_PK_BYTES, &n, pos[1],
+	    strlen(pos[1])) != 0 || n != OFR_PK_BYTES)
+		return cli_usage("partner PROGRAMME KEY: a programme id and "
+		    "the base64 of its key, as the partner gave it to you");
+	if ((rc = parse_days(o.days, PARTNER_DAYS_DEFAULT, 3 * 365,
+	    &days)) != 0 ||
+	    (rc = admin_login(cli, &prog)) != 0 ||
+	    (rc = secret_key(cli, &o, prog, sk)) != 0)
+		return rc;
+	pi.programme_id = prog;
+	pi.not_before = (int64_t)time(NULL) - 300;
+	pi.not_after = pi.not_before + 300 + days * DAY;
+	rc = partner_sign(st, sk, &pi);
+	sodium_memzero(sk, sizeof(sk));
+	if (rc != 0)
+		return cli_usage("a programme does not vouch for itself");
+	if ((rc = send_signed(cli, "programme.partner", "statement", st,
+	    sizeof(st))) != 0)
+		return rc;
+	printf("partner: %lld\n", (long long)pi.partner_id);
+	return 0;
+}
