@@ -97,6 +97,8 @@ struct ks_pin {
 enum ks_anchor_how {
 	KS_ANCHOR_GIVEN = 1,
 	KS_ANCHOR_ASKED = 2,
+	KS_ANCHOR_RETIRED = 3,		/* its programme rotated away from
+					 * it: never trusted again */
 };
 
 struct ks_anchor {

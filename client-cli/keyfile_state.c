@@ -112,7 +112,7 @@ static const struct record records[] = {
 	    { U64("programme"), BYTES("seed", SEED_BYTES) } },
 	{ REC_ANCHOR, VERSION,		/* its newest revocation list, or
 					 * none (0 bytes) */
-	    { BYTES("key", OFR_PK_BYTES), U8("how", KS_ANCHOR_ASKED),
+	    { BYTES("key", OFR_PK_BYTES), U8("how", KS_ANCHOR_RETIRED),
 	    NAME("name"), TEXT("revoked") } },
 	{ REC_SERVER, VERSION,
 	    { BYTES("key", OFR_PK_BYTES) } },

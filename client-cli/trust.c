@@ -103,6 +103,13 @@ anchor_find(struct ks_state *s, const uint8_t key[OFR_PK_BYTES])
 	return NULL;
 }
 
+/* 1 if a is trusted now: not a key its programme rotated away from. */
+static int
+live(const struct ks_anchor *a)
+{
+	return a != NULL && a->how != KS_ANCHOR_RETIRED;
+}
+
 /* 1 if name is a display name: 1..OFR_NAME_MAX bytes, no control
  * characters. */
 static int
@@ -128,7 +135,9 @@ trust_anchor_add(struct cli *cli, const uint8_t key[OFR_PK_BYTES],
 	if (!name_ok(name))
 		return cli_fail(OFR_E_USAGE, "a programme's name is 1..%d "
 		    "bytes, no control characters", OFR_NAME_MAX);
-	if ((a = anchor_find(s, key)) == NULL) {
+	if ((a = anchor_find(s, key)) != NULL && !live(a))
+		return 0;	/* rotated away from: stays so (trust add says) */
+	if (a == NULL) {
 		if (s->n_anchors == KS_ANCHORS_MAX)
 			return cli_fail(OFR_E_LIMIT, "%d programme keys are "
 			    "trusted already; remove one first",
@@ -274,14 +283,16 @@ programme_fetch(struct cli *cli, int64_t programme, json_t **resp)
 }
 
 /* Follows the rotations the server lists for programme from each anchor
- * whose key signed one, step by step, telling the user. */
+ * whose key signed one, step by step, telling the user: the new key
+ * becomes an anchor of the same name (with its revocation list), and the
+ * old one is retired, never to be trusted again. */
 static void
 follow_rotations(struct cli *cli, int64_t programme, json_t *rotations)
 {
 	struct ks_state *s = keyfile_state(cli->key);
 	uint8_t st[ROTATION_BYTES];
 	char fpr[FPR_STR_BYTES];
-	struct ks_anchor *a;
+	struct ks_anchor *a, *to;
 	struct rotation r;
 	const char *b64;
 	json_t *v;
@@ -292,34 +303,62 @@ follow_rotations(struct cli *cli, int64_t programme, json_t *rotations)
 		if (b64 == NULL || b64_decode(st, sizeof(st), &n, b64,
 		    strlen(b64)) != 0 || n != ROTATION_BYTES)
 			continue;
-		for (size_t k = 0; k < s->n_anchors; k++) {
+		for (size_t k = 0, nk = s->n_anchors; k < nk; k++) {
 			a = &s->anchors[k];
-			if (rotation_verify(&r, st, a->key) != 0 ||
-			    r.programme_id != programme ||
-			    anchor_find(s, r.new_pk) != NULL)
+			if (!live(a) || rotation_verify(&r, st, a->key) != 0 ||
+			    r.programme_id != programme)
 				continue;
-			memcpy(a->key, r.new_pk, OFR_PK_BYTES);
+			to = anchor_find(s, r.new_pk);
+			if (to == NULL && s->n_anchors < KS_ANCHORS_MAX) {
+				to = &s->anchors[s->n_anchors++];
+				*to = *a;
+				memcpy(to->key, r.new_pk, OFR_PK_BYTES);
+				a->how = KS_ANCHOR_RETIRED;
+			} else if (to == NULL) {	/* full: in place */
+				memcpy(a->key, r.new_pk, OFR_PK_BYTES);
+				to = a;
+			} else {
+				a->how = KS_ANCHOR_RETIRED;
+			}
 			cli->dirty = 1;
 			key_fingerprint(fpr, r.new_pk);
 			fputs("notice: programme ", stderr);
-			text_puts(stderr, a->name);
+			text_puts(stderr, to->name);
 			fprintf(stderr, " rotated its key; its new key has "
 			    "fingerprint %s\n", fpr);
 		}
 	}
 }
 
+/* The live anchor that signed partner statement st for key pk of
+ * programme, valid now, or NULL. */
+static struct ks_anchor *
+partner_signer(struct ks_state *s, const uint8_t st[PARTNER_BYTES],
+    int64_t programme, const uint8_t pk[OFR_PK_BYTES])
+{
+	struct partner_info pi;
+
+	for (size_t k = 0; k < s->n_anchors; k++)
+		if (live(&s->anchors[k]) && partner_verify(&pi, st,
+		    s->anchors[k].key, (int64_t)time(NULL)) == 0 &&
+		    pi.partner_id == programme &&
+		    memcmp(pi.partner_pk, pk, OFR_PK_BYTES) == 0)
+			return &s->anchors[k];
+	return NULL;
+}
+
 /* The anchor vouching for programme key pk of programme through a
- * partner statement of the server's list vouched, or NULL. */
+ * partner statement of the server's list vouched (following the signer's
+ * rotations when none signed it as it is), or NULL. */
 static struct ks_anchor *
 partner_anchor(struct cli *cli, int64_t programme,
     const uint8_t pk[OFR_PK_BYTES], json_t *vouched)
 {
 	struct ks_state *s = keyfile_state(cli->key);
+	struct ks_anchor *a = NULL;
 	uint8_t st[PARTNER_BYTES];
-	struct partner_info pi;
 	const char *b64;
-	json_t *v;
+	json_t *v, *resp;
 	size_t i, n;
 
 	json_array_foreach(vouched, i, v) {
@@ -327,12 +366,20 @@ partner_anchor(struct cli *cli, int64_t programme,
 		if (b64 == NULL || b64_decode(st, sizeof(st), &n, b64,
 		    strlen(b64)) != 0 || n != PARTNER_BYTES)
 			continue;
-		for (size_t k = 0; k < s->n_anchors; k++)
-			if (partner_verify(&pi, st, s->anchors[k].key,
-			    (int64_t)time(NULL)) == 0 &&
-			    pi.partner_id == programme &&
-			    memcmp(pi.partner_pk, pk, OFR_PK_BYTES) == 0)
-				return &s->anchors[k];
+		if ((a = partner_signer(s, st, programme, pk)) != NULL)
+			return a;
+		resp = NULL;
+		if (json_is_integer(json_object_get(v, "programme")) &&
+		    programme_fetch(cli, json_integer_value(json_object_get(v,
+		    "programme")), &resp) == 0) {
+			follow_rotations(cli, json_integer_value(
+			    json_object_get(v, "programme")), json_object_get(
+			    json_object_get(resp, "programme"), "rotations"));
+			a = partner_signer(s, st, programme, pk);
+		}
+		json_decref(resp);
+		if (a != NULL)
+			return a;
 	}
 	return NULL;
 }
@@ -429,6 +476,8 @@ trust_check_cert(struct cli *cli, const char *name,
 	follow_rotations(cli, id, json_object_get(prog, "rotations"));
 	/* an anchor that certified this key for this programme */
 	for (size_t i = 0; a == NULL && i < s->n_anchors; i++) {
+		if (!live(&s->anchors[i]))
+			continue;
 		rc = cert_verify(&info, cert, s->anchors[i].key, key, now);
 		if (rc == 0 && info.programme_id == id)
 			a = &s->anchors[i];
@@ -442,15 +491,21 @@ trust_check_cert(struct cli *cli, const char *name,
 	    info.programme_id == id) {
 		/* certified under a key that is not an anchor: a partner's,
 		 * or one to ask about */
-		if ((a = anchor_find(s, pk)) == NULL &&
-		    partner_anchor(cli, id, pk, json_object_get(prog,
-		    "vouched_by")) == NULL) {
-			if (ask_trust(cli, id, json_string_value(
-			    json_object_get(prog, "name")), pk) != 0) {
+		if (!live(a = anchor_find(s, pk))) {
+			if (a != NULL) {	/* retired */
 				json_decref(resp);
-				return OFR_E_CRYPTO;
+				return refuse(name, "its programme's key is one "
+				    "the programme rotated away from");
 			}
-			a = anchor_find(s, pk);
+			if (partner_anchor(cli, id, pk, json_object_get(prog,
+			    "vouched_by")) == NULL) {
+				if (ask_trust(cli, id, json_string_value(
+				    json_object_get(prog, "name")), pk) != 0) {
+					json_decref(resp);
+					return OFR_E_CRYPTO;
+				}
+				a = anchor_find(s, pk);
+			}
 		}
 		if (a == NULL) {	/* a partner: its list as served */
 			rc = 0;
@@ -812,7 +867,8 @@ anchor_print(const struct ks_anchor *a)
 	b64_encode(b64, sizeof(b64), a->key, OFR_PK_BYTES);
 	key_fingerprint(fpr, a->key);
 	printf("%s %s %s revoked=%u ", fpr, b64,
-	    a->how == KS_ANCHOR_GIVEN ? "given" : "accepted",
+	    a->how == KS_ANCHOR_GIVEN ? "given" : a->how == KS_ANCHOR_ASKED ?
+	    "accepted" : "retired",
 	    a->revoked_len > 0 ? (unsigned)((a->revoked[17] << 8) |
 	    a->revoked[18]) : 0u);
 	text_puts(stdout, a->name);
@@ -844,6 +900,9 @@ cmd_trust(struct cli *cli, int argc, char **argv)
 	if (strcmp(pos[0], "add") == 0 && npos == 3) {
 		if (key_decode(pos[1], key) != 0)
 			return cli_usage("KEY is the base64 of a 32-byte key");
+		if (anchor_find(s, key) != NULL && !live(anchor_find(s, key)))
+			return cli_fail(OFR_E_CRYPTO, "its programme rotated "
+			    "away from this key: it is not trusted again");
 		if ((rc = trust_anchor_add(cli, key, pos[2],
 		    KS_ANCHOR_GIVEN)) != 0)
 			return rc;

@@ -430,6 +430,16 @@ sql() {
 		"$DATA/offramp.db" "$@"
 }
 
+# sql_rw QUERY: the sqlite3 CLI, writable (the server must be stopped).
+sql_rw() {
+	sqlite3 -batch -cmd '.timeout 5000' "$DATA/offramp.db" "$1"
+}
+
+# hexkey B64: the hex of a base64 value.
+hexkey() {
+	printf '%s' "$1" | base64 -d | od -An -tx1 -v | tr -d ' \n'
+}
+
 # table_counts: "table=rows" for every table of the database, one line.
 table_counts() {
 	local t out=""

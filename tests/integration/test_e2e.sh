@@ -14,20 +14,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 MARKER="e2e$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 echo "   (marker $MARKER)"
 
-# hexkey B64: the hex of a base64 value.
-hexkey() {
-	printf '%s' "$1" | base64 -d | od -An -tx1 -v | tr -d ' \n'
-}
-
 # otk_count KEY_B64: one-time prekeys the server holds for that account.
 otk_count() {
 	sql "SELECT count(*) FROM one_time_prekeys o JOIN accounts a
 	    ON a.id = o.account_id WHERE a.key = X'$(hexkey "$1")'"
-}
-
-# sql_rw QUERY: the sqlite3 CLI, writable (the server must be stopped).
-sql_rw() {
-	sqlite3 -batch -cmd '.timeout 5000' "$DATA/offramp.db" "$1"
 }
 
 # deliveries: copies waiting on the server.

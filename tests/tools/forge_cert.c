@@ -2,9 +2,10 @@
  * forge_cert.c: a test tool that plays a hostile server operator (or a
  * stranger) with its own "programme" signing key: it makes a fresh Ed25519
  * key pair and signs a counsellor certificate (proto/cert.h) for the given
- * key and programme id, valid from an hour ago for a year.
+ * key and programme id, valid from an hour ago for a year, or from FROM
+ * to TO seconds from now.
  *
- *   forge_cert COUNSELLOR_KEY_B64 PROGRAMME_ID
+ *   forge_cert COUNSELLOR_KEY_B64 PROGRAMME_ID [FROM TO]
  *
  * prints one line: programme key base64, its hex, certificate base64, its
  * hex. For tests only: the secret key is thrown away.
@@ -36,9 +37,9 @@ main(int argc, char **argv)
 	size_t n;
 	int64_t now = (int64_t)time(NULL);
 
-	if (argc != 3 || ocrypto_init() != 0) {
+	if ((argc != 3 && argc != 5) || ocrypto_init() != 0) {
 		fprintf(stderr, "usage: forge_cert COUNSELLOR_KEY_B64 "
-		    "PROGRAMME_ID\n");
+		    "PROGRAMME_ID [FROM TO]\n");
 		return 2;
 	}
 	memset(&info, 0, sizeof(info));
@@ -50,6 +51,10 @@ main(int argc, char **argv)
 	info.programme_id = strtoll(argv[2], NULL, 10);
 	info.not_before = now - 3600;
 	info.not_after = now + 365 * 86400;
+	if (argc == 5) {
+		info.not_before = now + strtoll(argv[3], NULL, 10);
+		info.not_after = now + strtoll(argv[4], NULL, 10);
+	}
 	crypto_sign_keypair(pk, sk);
 	if (cert_sign(cert, sk, &info) != 0)
 		return 1;

@@ -1,0 +1,245 @@
+# test_trust.sh: trust that holds against a compromised server, played
+# with the server's own tools (--new-programme, its database) and the real
+# CLI. A client trusts only the programme keys it was given out of band
+# (the test's trust file, --programme-key, trust add) and what they sign:
+# a programme the operator makes is refused, and so is a counsellor of
+# another programme than the one asked for; certify certifies only whom
+# the admin names; the programme's secret lives in its own sealed file,
+# which can be exported and rotated, and clients follow a signed rotation;
+# a revoked or expired certificate is refused even when the server says
+# nothing; verify binds the safety number compared; partners are trusted
+# through a statement; a changed server key is reported.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+: "${OFFRAMP_FORGE_BIN:?set OFFRAMP_FORGE_BIN to the forge_cert test tool}"
+
+MARKER="trust$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+
+# deliveries: copies waiting on the server.
+deliveries() {
+	sql "SELECT count(*) FROM deliveries"
+}
+
+# account_id KEY_B64: the account row of a key.
+account_id() {
+	sql "SELECT id FROM accounts WHERE key = X'$(hexkey "$1")'"
+}
+
+start_server
+setup_pool			# Ada, programme 1's key in the trust file, Sam
+PROG=$(sql "SELECT id FROM programmes ORDER BY id LIMIT 1")
+
+step "a client given programme 1's key talks to Sam"
+keygen client
+out=$(cli client request --language en --topic leaving)
+CASE=$(field "$out" case)
+assert_eq "Sam is matched" "$COUNS_NAME" "$(field "$out" counsellor)"
+cli client send "$CASE" "hello $MARKER" >/dev/null
+assert_contains "Sam reads it" "$(cli couns recv --wait 5)" "hello $MARKER"
+out=$(cli client trust list)
+assert_match "the trust file's key is an anchor, given" "$out" " given revoked=0 programme of admin$"
+
+# ------------------------------------------- a programme the operator made
+
+step "the operator makes a programme of its own with a counsellor 'Sam'"
+new_programme "Helpline"
+keygen eve
+out=$(cli eve redeem "$PROG_TOKEN" --name Eve)
+assert_eq "the operator's admin" admin "$(field "$out" role)"
+printf 'pass-eve-programme\n' >"$IDS/eve.ppass"
+out=$(TRUST_FILE="" cli eve programme-key new --out "$IDS/eve.pkey" --kdf min \
+	--new-passphrase-file "$IDS/eve.ppass")
+EVE_KEY=$(field "$out" programme-key)
+EVE_FPR=$(field "$out" fingerprint)
+assert_match "its key is made (and not in anybody's trust file)" "$EVE_KEY" '^[A-Za-z0-9+/]{43}=$'
+add_counsellor eve fake Sam --languages en --topics leaving
+cli eve certify --signing-key "$IDS/eve.pkey" --signing-passphrase-file "$IDS/eve.ppass" Sam >/dev/null
+EVE_PROG=$(sql "SELECT id FROM programmes WHERE name = 'Helpline'")
+out=$(cli couns profile --presence offline)
+assert_eq "the real Sam goes offline" offline "$(field "$out" presence)"
+
+step "the client asks again: the operator's Sam is refused, not pinned"
+cli client close "$CASE" >/dev/null
+clirun client request --language en --topic leaving
+CASE2=$(field "$OUT" case)
+assert_eq "the server matched its own Sam" "Sam" "$(field "$OUT" counsellor)"
+assert_eq "request exits 1" 1 "$RC"
+assert_contains "the key is not used silently" "$ERR" \
+	"offramp: programme $EVE_PROG (Helpline) has a key you were not given:"
+assert_contains "  its fingerprint is shown" "$ERR" "fingerprint: $EVE_FPR"
+assert_contains "  a command that is not interactive refuses" "$ERR" \
+	"not trusted; if it is the programme's key, add it with: offramp trust add $EVE_KEY NAME"
+clirun client send "$CASE2" "secret $MARKER"
+assert_eq "send refuses too" 1 "$RC"
+assert_eq "nothing was sent to the operator" 0 "$(deliveries)"
+assert_no_match "the operator's key did not become an anchor" "$(cli client trust list)" "Helpline"
+
+step "a counsellor of another programme than asked for is refused"
+keygen both
+cli both trust add "$EVE_KEY" "Helpline (trusted too)" >/dev/null
+out=$(cli both request --language en --topic leaving --programme "$PROG")
+CASE3=$(field "$out" case)
+assert_match "asked for programme $PROG: waiting (its Sam is offline)" "$(field "$out" status)" '^waiting$'
+stop_server
+sql_rw "UPDATE cases SET status = 2, counsellor_id = $(account_id "$KEY_fake") WHERE id = $CASE3;
+INSERT INTO case_participants(case_id, account_id, role, joined)
+    VALUES ($CASE3, $(account_id "$KEY_fake"), 2, strftime('%s','now'));"
+start_server
+clirun both send "$CASE3" "secret $MARKER"
+assert_eq "the server put Helpline's Sam in: send exits 1" 1 "$RC"
+assert_contains "  refused" "$ERR" "Sam's key is refused: not of the programme you asked for"
+assert_eq "nothing was sent" 0 "$(deliveries)"
+cli client close "$CASE2" >/dev/null
+out=$(cli couns profile --presence online)
+
+# ------------------------------------------------- certification is a decision
+
+step "certify lists the pending counsellors and certifies nobody"
+keygen intruder
+stop_server
+sql_rw "INSERT INTO accounts(key, role, programme_id, name, created)
+    VALUES (X'$(hexkey "$KEY_intruder")', 2, $PROG, 'Kim', strftime('%s','now'));
+INSERT INTO counsellor_profiles(account_id, languages, topics)
+    VALUES (last_insert_rowid(), ',en,', ',leaving,');"
+start_server
+add_counsellor admin kim Kim --languages de --topics leaving
+out=$(cli admin certify)
+assert_eq "two pending, both named Kim" 2 "$(grep -c '^pending: Kim fingerprint=' <<<"$out")"
+assert_eq "nobody was certified" 0 "$(sql "SELECT count(*) FROM accounts WHERE name = 'Kim' AND cert IS NOT NULL")"
+clirun admin certify $(signing admin) Kim
+assert_eq "a name that is not one counsellor: refused" 2 "$RC"
+assert_contains "  use the fingerprint" "$ERR" "names several counsellors: use the fingerprint"
+KIM_FPR=$(cli kim whoami | sed -n 's/^fingerprint: //p')
+assert_match "Kim reads out her fingerprint" "$KIM_FPR" '^([0-9a-f]{4} ){4}[0-9a-f]{4}$'
+out=$(cli admin certify $(signing admin) "$KIM_FPR")
+assert_eq "the fingerprint certifies the real Kim" "certified: Kim" "$out"
+assert_eq "the intruder stays uncertified" "" \
+	"$(sql "SELECT hex(cert) FROM accounts WHERE key = X'$(hexkey "$KEY_intruder")'")"
+clirun admin certify Kim
+assert_eq "certify NAME without the programme key file: usage" 2 "$RC"
+assert_contains "  names the file" "$ERR" "--signing-key FILE"
+clirun admin certify --signing-key "$IDS/admin.pkey" --signing-passphrase-file "$IDS/eve.ppass" Kim
+assert_eq "the key file's passphrase is not the programme key's" 1 "$RC"
+
+step "the signing key is exported for a second admin, who certifies with it"
+printf 'second-admin-pass\n' >"$IDS/admin2.ppass"
+out=$(cli admin programme-key export $(signing admin) --out "$IDS/admin2.pkey" --kdf min \
+	--new-passphrase-file "$IDS/admin2.ppass")
+assert_eq "exported" "file: $IDS/admin2.pkey" "$out"
+inv=$(cli admin invite --role admin | tail -n1)
+keygen admin2
+cli admin2 redeem "$inv" --name Bo >/dev/null
+add_counsellor admin lea Lea --languages fr --topics leaving
+out=$(cli admin2 certify --signing-key "$IDS/admin2.pkey" --signing-passphrase-file "$IDS/admin2.ppass" Lea)
+assert_eq "the second admin certifies Lea" "certified: Lea" "$out"
+
+# ---------------------------------------------------- rotation
+
+step "the admin rotates the programme key; clients follow the signed rotation"
+OLD_KEY=$PROGRAMME_KEY
+out=$(cli admin programme-key rotate $(signing admin) --out "$IDS/admin.new.pkey" --kdf min \
+	--new-passphrase-file "$IDS/admin.ppass")
+assert_match "rotated" "$out" '^rotated: fingerprint ([0-9a-f]{4} ){4}[0-9a-f]{4}$'
+assert_contains "Sam is certified again under the new key" "$out" "certified: Sam"
+assert_contains "so are Kim and Lea" "$out" $'certified: Kim\ncertified: Lea'
+mv "$IDS/admin.new.pkey" "$IDS/admin.pkey"
+NEW_KEY=$(sql "SELECT hex(signing_key) FROM programmes WHERE id = $PROG")
+assert_ne "the server has the new key" "$(hexkey "$OLD_KEY" | tr a-f A-F)" "$NEW_KEY"
+keygen follower
+out=$(cli follower request --language en --topic leaving)
+CASE4=$(field "$out" case)
+assert_eq "a client given only the old key: Sam is matched" "$COUNS_NAME" "$(field "$out" counsellor)"
+clirun follower send "$CASE4" "after the rotation $MARKER"
+assert_eq "  and accepted: send exits 0" 0 "$RC"
+assert_match "  the rotation was followed, and told" "$(cli follower trust list)" " given revoked=0 programme of admin$"
+assert_match "  the old key is retired, not trusted again" "$(cli follower trust list)" \
+	" $(printf '%s' "$OLD_KEY" | sed 's/[+/]/./g') retired revoked=0 programme of admin$"
+clirun follower trust add "$OLD_KEY" "the old key again"
+assert_eq "  trust add of the old key is refused" 1 "$RC"
+assert_contains "  and says why" "$ERR" "rotated away from this key"
+
+# --------------------------------------------- verify binds what was compared
+
+step "verify takes the compared safety number; a swapped key is caught"
+NUM=$(cli follower safety "$CASE4" | grep -oE '([0-9]{5} ){11}[0-9]{5}')
+keygen swap
+stop_server
+sql_rw "UPDATE accounts SET key = X'$(hexkey "$KEY_swap")' WHERE key = X'$(hexkey "$KEY_couns")';"
+start_server
+clirun follower verify "$CASE4" "$NUM"
+assert_eq "verify with the number compared before the swap: exits 1" 1 "$RC"
+assert_contains "  nothing verified" "$ERR" "has a key that gives this safety number now: nothing verified"
+assert_no_match "  the swapped key is not verified" "$(cli follower safety "$CASE4")" ' verified$'
+stop_server
+sql_rw "UPDATE accounts SET key = X'$(hexkey "$KEY_couns")' WHERE key = X'$(hexkey "$KEY_swap")';"
+start_server
+out=$(cli follower verify "$CASE4" "$(tr -d ' ' <<<"$NUM")")
+assert_eq "the real key, the number typed without spaces: verified" "verified: $COUNS_NAME" "$out"
+
+# --------------------------------------------- expiry and revocation
+
+step "an expired certificate is refused by the client's own clock"
+read -r xk_b64 xk_hex _ xc_hex < <("$OFFRAMP_FORGE_BIN" "$KEY_lea" "$PROG" -7200 -3600)
+keygen late
+cli late trust add "$xk_b64" "a key whose certificates expired" >/dev/null
+stop_server
+sql_rw "UPDATE programmes SET signing_key = X'$xk_hex' WHERE id = $PROG;
+UPDATE accounts SET cert = X'$xc_hex' WHERE key = X'$(hexkey "$KEY_lea")';"
+start_server
+clirun late request --language fr --topic leaving
+assert_eq "request exits 1" 1 "$RC"
+assert_contains "  expired" "$ERR" "Lea's key is refused: its certificate has expired"
+stop_server
+sql_rw "UPDATE programmes SET signing_key = X'$NEW_KEY' WHERE id = $PROG;"
+start_server
+cli admin certify $(signing admin) --renew Lea >/dev/null
+
+step "a revoked counsellor is refused, even when the server later says nothing"
+LEA_CERT=$(sql "SELECT hex(cert) FROM accounts WHERE key = X'$(hexkey "$KEY_lea")'")
+out=$(cli admin revoke $(signing admin) Lea)
+assert_eq "Lea revoked" "revoked: Lea" "$out"
+assert_eq "the server dropped Lea's certificate" "" \
+	"$(sql "SELECT hex(cert) FROM accounts WHERE key = X'$(hexkey "$KEY_lea")'")"
+clirun follower send "$CASE4" "after Lea's revocation $MARKER"
+assert_eq "the follower still talks to Sam" 0 "$RC"
+assert_match "  and keeps the list it was served" "$(cli follower trust list)" " given revoked=1 programme of admin$"
+stop_server
+sql_rw "DELETE FROM programme_revocations;
+UPDATE accounts SET cert = X'$LEA_CERT' WHERE key = X'$(hexkey "$KEY_lea")';"
+start_server
+cli couns profile --presence offline >/dev/null
+cli follower close "$CASE4" >/dev/null
+clirun follower request --language fr --topic leaving
+assert_eq "the server, saying nothing of the list, matches Lea again" Lea "$(field "$OUT" counsellor)"
+assert_eq "  the client refuses her: exits 1" 1 "$RC"
+assert_contains "  revoked" "$ERR" "Lea's key is refused: its programme revoked it"
+assert_eq "nothing was sent to Lea" 0 "$(sql "SELECT count(*) FROM deliveries d
+    JOIN accounts a ON a.id = d.recipient_id WHERE a.key = X'$(hexkey "$KEY_lea")'")"
+
+# --------------------------------------------- partners
+
+step "a partner programme vouched for by a trusted one is trusted"
+out=$(cli admin partner $(signing admin) "$EVE_PROG" "$EVE_KEY")
+assert_eq "programme 1 vouches for Helpline's key" "partner: $EVE_PROG" "$out"
+keygen partnered
+cli fake profile --languages hp >/dev/null
+out=$(cli partnered request --language hp --topic leaving)
+assert_eq "Helpline's Sam is matched" Sam "$(field "$out" counsellor)"
+assert_eq "  and accepted through the partner statement" "" "$(cli partnered trust list | grep Helpline)"
+
+# --------------------------------------------- the server's key
+
+step "the server's key is pinned at the first login; a change is reported"
+stop_server
+mv "$DATA/server.key" "$DATA/server.key.old"
+start_server
+clirun client login
+assert_eq "login with a changed server key exits 1" 1 "$RC"
+assert_contains "  reported" "$ERR" "the server's key changed"
+out=$(cli client trust server --accept)
+assert_match "accepted on purpose" "$out" '^server: ([0-9a-f]{4} ){4}[0-9a-f]{4}$'
+clirun client login
+assert_eq "then login works" 0 "$RC"
+
+stop_server
+finish
