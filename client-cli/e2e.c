@@ -365,7 +365,8 @@ static int
 try_session(struct ratchet *r, const uint8_t *msg, size_t msglen,
     uint8_t *pt, size_t *ptlen)
 {
-	return ratchet_decrypt(r, pt, RATCHET_PT_MAX, ptlen, msg, msglen);
+	return ratchet_decrypt(r, pt, RATCHET_PT_MAX, ptlen, msg, msglen,
+	    now_s());
 }
 
 static struct ks_spk *

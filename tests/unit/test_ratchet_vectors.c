@@ -298,13 +298,13 @@ test_ratchet(void)
 				b_ready = 1;
 			}
 			CHECK_EQ_INT(ratchet_decrypt(b, pt, sizeof(pt), &n,
-			    msgs[k], lens[k]), 0);
+			    msgs[k], lens[k], 0), 0);
 			CHECK_EQ_INT(ratchet_skipped_count(b),
 			    intf(e, "skipped_after"));
 		} else {
 			csprng_set_test_hook(next_key, &qa);
 			CHECK_EQ_INT(ratchet_decrypt(a, pt, sizeof(pt), &n,
-			    msgs[k], lens[k]), 0);
+			    msgs[k], lens[k], 0), 0);
 			CHECK_EQ_INT(ratchet_skipped_count(a),
 			    intf(e, "skipped_after"));
 		}
