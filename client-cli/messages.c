@@ -427,10 +427,14 @@ open_message(struct cli *cli, json_t *kase, json_t *f, const char *name,
 	}
 	if (rc == OFR_E_NOMEM || why == E2E_MALFORMED) {
 		o->mark = MALFORMED;
-	} else if (why == E2E_REPLAY) {
-		o->mark = ratchet_msg_parse(&m, ct, ctlen) == 0 &&
-		    m.has_init ? REFUSED_REPLAY : REFUSED_USED;
+	} else if (why == E2E_REPLAY && (ratchet_msg_parse(&m, ct, ctlen) != 0 ||
+	    !m.has_init || reset_find(o->from) == NULL)) {
+		o->mark = m.has_init ? REFUSED_REPLAY : REFUSED_USED;
 	} else {
+		/* a first message of a session this run dropped itself is no
+		 * replay: one more that could not be read */
+		if (why == E2E_REPLAY)
+			why = E2E_NO_SESSION;
 		o->mark = UNREADABLE;
 		o->reason = (unsigned)why;
 		o->reset = kase != NULL && unreadable(cli,
