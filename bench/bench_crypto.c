@@ -50,7 +50,7 @@ setup(struct ratchet *a, struct ratchet *b, size_t blen)
 	    (rc = ratchet_init_responder(b, skb, adb, &m.init, spk,
 	    spk_sk)) != 0)
 		return rc;
-	return ratchet_decrypt(b, pt, sizeof(pt), &n, msg, len);
+	return ratchet_decrypt(b, pt, sizeof(pt), &n, msg, len, 0);
 }
 
 /* Round trips of size-byte messages, alternating direction every 16. */
@@ -66,7 +66,7 @@ roundtrips(struct ratchet *a, struct ratchet *b, size_t size, int count)
 
 		if ((rc = ratchet_encrypt(from, msg, sizeof(msg), &len, in,
 		    size)) != 0 ||
-		    (rc = ratchet_decrypt(to, pt, sizeof(pt), &n, msg, len)) != 0)
+		    (rc = ratchet_decrypt(to, pt, sizeof(pt), &n, msg, len, 0)) != 0)
 			return rc;
 	}
 	return 0;

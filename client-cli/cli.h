@@ -22,11 +22,12 @@
 
 #include <jansson.h>
 
-#include "proto/pad.h"
+#include "proto/envelope.h"
 
-/* The longest message text: the longest padded plaintext (pad.h), whose
- * ratchet message still fits OFR_CT_MAX. */
-#define CLI_TEXT_MAX	PAD_PLAINTEXT_MAX
+/* The longest message text: the longest padded plaintext (pad.h) less
+ * the envelope's two bytes (envelope.h), whose ratchet message still fits
+ * OFR_CT_MAX. */
+#define CLI_TEXT_MAX	ENVELOPE_TEXT_MAX
 
 struct keyfile;
 struct conn;

@@ -19,6 +19,12 @@
  * its (spk_id, EKa) in the store (keyfile_seen_*) until that signed
  * prekey's secret is deleted; a first message with a remembered pair
  * whose session is gone is refused, never made into a new session.
+ *
+ * A message that does not open is sorted (enum e2e_why) so the caller
+ * can tell a replay from a session that cannot go on; e2e_reset drops a
+ * peer's sessions, so the next message to it starts a new one
+ * (CRYPTO.md, "Undecryptable messages"). Skipped keys past their age go
+ * before each decryption (ratchet_expire).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -286,12 +292,13 @@ session_start(struct cli *cli, json_t *p, const uint8_t peer[OFR_PK_BYTES],
 	    json_object_get(resp, "cert")), json_object_get(resp,
 	    "programme"))) != 0)
 		goto out;
-	rc = cli_fail(OFR_E_NOMEM, "prekeys.get");
 	bs = json_string_value(json_object_get(resp, "bundle"));
 	if ((buf = malloc(X3DH_BUNDLE_MAX_BYTES)) == NULL ||
 	    (b = sodium_malloc(sizeof(*b))) == NULL ||
-	    (r = ratchet_new()) == NULL)
+	    (r = ratchet_new()) == NULL) {
+		rc = cli_fail(OFR_E_NOMEM, "prekeys.get");
 		goto out;
+	}
 	if (bs == NULL || b64_decode(buf, X3DH_BUNDLE_MAX_BYTES, &len, bs,
 	    strlen(bs)) != 0 || x3dh_bundle_verify(b, buf, len, peer) != 0) {
 		fputs("offramp: crypto: the prekey bundle of ", stderr);
@@ -320,7 +327,7 @@ out:
 }
 
 int
-e2e_seal(struct cli *cli, json_t *p, const char *text, size_t len,
+e2e_seal(struct cli *cli, json_t *p, const uint8_t *pt, size_t len,
     json_t *copies)
 {
 	struct ks_state *s = keyfile_state(cli->key);
@@ -344,7 +351,7 @@ e2e_seal(struct cli *cli, json_t *p, const char *text, size_t len,
 	if ((ct = malloc(RATCHET_MSG_MAX)) == NULL)
 		return cli_fail(OFR_E_NOMEM, "encrypt");
 	if ((rc = ratchet_encrypt(ss->r, ct, RATCHET_MSG_MAX, &ctlen,
-	    (const uint8_t *)text, len)) != 0) {
+	    pt, len)) != 0) {
 		free(ct);
 		return cli_fail(rc, "cannot encrypt for the session");
 	}
@@ -360,12 +367,16 @@ e2e_seal(struct cli *cli, json_t *p, const char *text, size_t len,
 	return 0;
 }
 
-/* Decrypts with r; 0 with the text in pt. */
+/* Decrypts with r, after its skipped keys past their age are gone; 0
+ * with the plaintext in pt. */
 static int
-try_session(struct ratchet *r, const uint8_t *msg, size_t msglen,
-    uint8_t *pt, size_t *ptlen)
+try_session(struct cli *cli, struct ratchet *r, const uint8_t *msg,
+    size_t msglen, uint8_t *pt, size_t *ptlen)
 {
-	return ratchet_decrypt(r, pt, RATCHET_PT_MAX, ptlen, msg, msglen);
+	if (ratchet_expire(r, now_s()) > 0)
+		cli->dirty = 1;
+	return ratchet_decrypt(r, pt, RATCHET_PT_MAX, ptlen, msg, msglen,
+	    now_s());
 }
 
 static struct ks_spk *
@@ -389,12 +400,14 @@ opk_find(struct ks_state *s, uint32_t id)
 /*
  * A new responder session from the X3DH fields of m; 0 with pt. A first
  * message already answered once (its (spk_id, EKa) remembered) is a
- * replay: OFR_E_CRYPTO, nothing made.
+ * replay: OFR_E_CRYPTO with *why E2E_REPLAY, nothing made; prekey secrets
+ * that are gone: OFR_E_CRYPTO with *why E2E_NO_SESSION; else what the
+ * decryption returned, with *why E2E_CRYPTO or E2E_LIMIT.
  */
 static int
 respond(struct cli *cli, const struct ratchet_msg *m,
     const uint8_t from[OFR_PK_BYTES], const uint8_t *msg, size_t msglen,
-    uint8_t *pt, size_t *ptlen)
+    uint8_t *pt, size_t *ptlen, enum e2e_why *why)
 {
 	struct ks_state *s = keyfile_state(cli->key);
 	uint8_t sk[X3DH_SK_BYTES], ad[X3DH_AD_BYTES];
@@ -403,25 +416,29 @@ respond(struct cli *cli, const struct ratchet_msg *m,
 	struct ratchet *r;
 	int rc = OFR_E_CRYPTO;
 
+	*why = E2E_REPLAY;
 	if (keyfile_seen_find(cli->key, m->init.spk_id, m->init.ek) != NULL)
 		return OFR_E_CRYPTO;	/* its session is gone: a replay */
+	*why = E2E_NO_SESSION;
 	if (spk == NULL || (m->init.has_opk &&
 	    (opk = opk_find(s, m->init.opk_id)) == NULL))
 		return OFR_E_CRYPTO;
+	*why = E2E_CRYPTO;
 	if ((r = ratchet_new()) == NULL)
 		return OFR_E_NOMEM;
 	if (x3dh_respond(sk, ad, &m->init, keyfile_sk(cli->key), spk->sk,
 	    opk != NULL ? opk->sk : NULL) == 0 &&
 	    ratchet_init_responder(r, sk, ad, &m->init, spk->pk,
-	    spk->sk) == 0 &&
-	    try_session(r, msg, msglen, pt, ptlen) == 0)
-		rc = 0;
+	    spk->sk) == 0)
+		rc = try_session(cli, r, msg, msglen, pt, ptlen);
 	sodium_memzero(sk, sizeof(sk));
 	/* remembered before the session exists: never one without the other */
 	if (rc == 0 && keyfile_seen_add(cli->key, m->init.spk_id, m->init.ek,
 	    from) != 0)
 		rc = OFR_E_NOMEM;
 	if (rc != 0) {
+		if (rc == OFR_E_LIMIT)
+			*why = E2E_LIMIT;
 		sodium_memzero(pt, RATCHET_PT_MAX);
 		ratchet_free(r);
 		return rc;
@@ -448,18 +465,39 @@ tried_any(const int *tried, size_t n)
 	return 0;
 }
 
+/* Why a message that failed in the sessions tried did: a used key in
+ * any of them is a replay; else too many skipped, else out of step. */
+static enum e2e_why
+failed_why(struct ks_state *s, const int *tried, const int *limit,
+    const uint8_t *msg, size_t msglen)
+{
+	enum e2e_why why = E2E_CRYPTO;
+
+	for (size_t i = 0; i < s->n_sessions; i++) {
+		if (!tried[i])
+			continue;
+		if (ratchet_msg_used(s->sessions[i].r, msg, msglen))
+			return E2E_REPLAY;
+		if (limit[i])
+			why = E2E_LIMIT;
+	}
+	return why;
+}
+
 int
 e2e_open(struct cli *cli, const uint8_t from[OFR_PK_BYTES],
-    const uint8_t *msg, size_t msglen, char **text, size_t *len)
+    const uint8_t *msg, size_t msglen, uint8_t **out, size_t *len,
+    enum e2e_why *why)
 {
 	struct ks_state *s = keyfile_state(cli->key);
 	struct ratchet_msg m;
 	struct x3dh_init in;
 	uint8_t *pt;
 	size_t ptlen = 0;
-	int rc = OFR_E_CRYPTO, tried[KS_SESSIONS_MAX];
+	int rc = OFR_E_CRYPTO, tried[KS_SESSIONS_MAX], limit[KS_SESSIONS_MAX];
 
-	*text = NULL;
+	*out = NULL;
+	*why = E2E_MALFORMED;
 	if (ratchet_msg_parse(&m, msg, msglen) != 0)
 		return OFR_E_CRYPTO;
 	if (m.has_init && memcmp(m.init.ik, from, OFR_PK_BYTES) != 0)
@@ -467,6 +505,7 @@ e2e_open(struct cli *cli, const uint8_t from[OFR_PK_BYTES],
 	if ((pt = sodium_malloc(RATCHET_PT_MAX)) == NULL)
 		return OFR_E_NOMEM;
 	memset(tried, 0, sizeof(tried));
+	memset(limit, 0, sizeof(limit));
 	/* the session begun by the same first message, if any */
 	for (size_t i = 0; m.has_init && rc != 0 && i < s->n_sessions; i++) {
 		struct ks_session *ss = &s->sessions[i];
@@ -478,42 +517,84 @@ e2e_open(struct cli *cli, const uint8_t from[OFR_PK_BYTES],
 		    memcmp(in.ek, m.init.ek, X3DH_KEY_BYTES) != 0)
 			continue;
 		tried[i] = 1;
-		if ((rc = try_session(ss->r, msg, msglen, pt, &ptlen)) == 0)
+		rc = try_session(cli, ss->r, msg, msglen, pt, &ptlen);
+		limit[i] = rc == OFR_E_LIMIT;
+		if (rc == 0)
 			ss->used = ++s->use_counter;
 	}
 	/* else a first message makes a new session; others try them all,
 	 * most recently successful first */
-	if (rc != 0 && m.has_init && !tried_any(tried, s->n_sessions))
-		rc = respond(cli, &m, from, msg, msglen, pt, &ptlen);
-	while (rc != 0 && !m.has_init) {
-		struct ks_session *best = NULL;
-		size_t bi = 0;
+	if (rc != 0 && m.has_init && !tried_any(tried, s->n_sessions)) {
+		rc = respond(cli, &m, from, msg, msglen, pt, &ptlen, why);
+	} else if (rc != 0 && !m.has_init) {
+		for (;;) {
+			struct ks_session *best = NULL;
+			size_t bi = 0;
 
-		for (size_t i = 0; i < s->n_sessions; i++)
-			if (!tried[i] && memcmp(s->sessions[i].peer, from,
-			    OFR_PK_BYTES) == 0 && (best == NULL ||
-			    s->sessions[i].used > best->used)) {
-				best = &s->sessions[i];
-				bi = i;
+			for (size_t i = 0; i < s->n_sessions; i++)
+				if (!tried[i] && memcmp(s->sessions[i].peer,
+				    from, OFR_PK_BYTES) == 0 && (best == NULL ||
+				    s->sessions[i].used > best->used)) {
+					best = &s->sessions[i];
+					bi = i;
+				}
+			if (best == NULL)
+				break;
+			tried[bi] = 1;
+			rc = try_session(cli, best->r, msg, msglen, pt,
+			    &ptlen);
+			limit[bi] = rc == OFR_E_LIMIT;
+			if (rc == 0) {
+				best->used = ++s->use_counter;
+				break;
 			}
-		if (best == NULL)
-			break;
-		tried[bi] = 1;
-		if ((rc = try_session(best->r, msg, msglen, pt, &ptlen)) == 0)
-			best->used = ++s->use_counter;
+		}
 	}
-	if (rc == 0 && (*text = malloc(ptlen + 1)) == NULL)
+	if (rc != 0 && (m.has_init ? tried_any(tried, s->n_sessions) : 1))
+		*why = tried_any(tried, s->n_sessions) ? failed_why(s, tried,
+		    limit, msg, msglen) : E2E_NO_SESSION;
+	if (rc == 0 && (*out = malloc(ptlen + 1)) == NULL)
 		rc = OFR_E_NOMEM;
 	if (rc != 0) {
 		sodium_free(pt);
-		return rc;
+		return rc == OFR_E_NOMEM ? rc : OFR_E_CRYPTO;
 	}
-	memcpy(*text, pt, ptlen);
-	(*text)[ptlen] = '\0';
+	memcpy(*out, pt, ptlen);
+	(*out)[ptlen] = '\0';
 	*len = ptlen;
 	sodium_free(pt);	/* wipes */
 	cli->dirty = 1;
 	return 0;
+}
+
+void
+e2e_reset(struct cli *cli, const uint8_t peer[OFR_PK_BYTES])
+{
+	struct ks_state *s = keyfile_state(cli->key);
+
+	for (size_t i = s->n_sessions; i-- > 0;)
+		if (memcmp(s->sessions[i].peer, peer, OFR_PK_BYTES) == 0) {
+			session_drop(s, i);
+			cli->dirty = 1;
+		}
+}
+
+void
+e2e_keep_latest(struct cli *cli, const uint8_t peer[OFR_PK_BYTES])
+{
+	struct ks_state *s = keyfile_state(cli->key);
+	struct ks_session *best = session_best(s, peer);
+	uint64_t keep;
+
+	if (best == NULL)
+		return;
+	keep = best->used;
+	for (size_t i = s->n_sessions; i-- > 0;)
+		if (memcmp(s->sessions[i].peer, peer, OFR_PK_BYTES) == 0 &&
+		    s->sessions[i].used != keep) {
+			session_drop(s, i);
+			cli->dirty = 1;
+		}
 }
 
 /* --- the bundle command --- */

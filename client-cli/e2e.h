@@ -26,24 +26,43 @@ int e2e_after_login(struct cli *cli, json_t **resp, const char **what);
 /* Answers a prekeys.low push received later: uploads more one-time
  * prekeys. 0 or an error code (printed). */
 int e2e_replenish(struct cli *cli, json_t *push);
+/* Why a message did not open (e2e_open). The reportable ones have the
+ * values of the report's reasons (proto/envelope.h). */
+enum e2e_why {
+	E2E_LIMIT = 1,		/* too many skipped messages */
+	E2E_NO_SESSION = 2,	/* no session for it, prekey secrets gone */
+	E2E_CRYPTO = 3,		/* did not decrypt in the peer's sessions */
+	E2E_REPLAY = 100,	/* a replay or a repeated counter: refused */
+	E2E_MALFORMED = 101,	/* does not parse, or a foreign first message */
+};
+
 /*
- * Encrypts text for participant p (an object of a case) with the session
+ * Encrypts the plaintext pt (an envelope) for participant p (an object of a case) with the session
  * for its key, starting one over its prekeys when there is none (after
  * trust_check_cert for a counsellor), and appends {"to","ct"} to copies.
  * Marks the store dirty. 0 or an error code (printed).
  */
-int e2e_seal(struct cli *cli, json_t *p, const char *text, size_t len,
+int e2e_seal(struct cli *cli, json_t *p, const uint8_t *pt, size_t len,
     json_t *copies);
 /*
  * Decrypts message msg (msglen bytes) from key from: with an existing
  * session of that peer, or as the responder of a new one (X3DH fields,
  * the prekey secrets named there; the one-time secret is deleted, and the
- * first message remembered against replays). 0 with *text (malloc'd,
- * NUL-terminated; wipe and free) and *len, the store marked dirty; or
- * OFR_E_CRYPTO when it does not decrypt (a replay included), OFR_E_NOMEM.
- * Prints nothing.
+ * first message remembered against replays). 0 with *pt (malloc'd, one
+ * NUL byte past *len; wipe and free) and *len, the store marked dirty; or
+ * OFR_E_CRYPTO when it does not decrypt, with *why saying why;
+ * OFR_E_NOMEM. Prints nothing. Skipped keys that expired are deleted
+ * first (the store then marked dirty).
  */
 int e2e_open(struct cli *cli, const uint8_t from[OFR_PK_BYTES],
-    const uint8_t *msg, size_t msglen, char **text, size_t *len);
+    const uint8_t *msg, size_t msglen, uint8_t **pt, size_t *len,
+    enum e2e_why *why);
+
+/* Drops every session with peer (marks the store dirty): the next
+ * message to it starts a new session. */
+void e2e_reset(struct cli *cli, const uint8_t peer[OFR_PK_BYTES]);
+
+/* Drops every session with peer but the most recently successful one. */
+void e2e_keep_latest(struct cli *cli, const uint8_t peer[OFR_PK_BYTES]);
 
 #endif

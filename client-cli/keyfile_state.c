@@ -9,6 +9,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -359,7 +360,8 @@ add_values(struct keyfile *k, uint8_t type, const struct value *v)
 		ss = &s->sessions[s->n_sessions];
 		if ((ss->r = ratchet_new()) == NULL)
 			return OFR_E_NOMEM;
-		if (ratchet_state_load(ss->r, v[2].p, v[2].n) != 0) {
+		if (ratchet_state_load(ss->r, v[2].p, v[2].n,
+		    (int64_t)time(NULL)) != 0) {
 			ratchet_free(ss->r);
 			ss->r = NULL;
 			return OFR_E_PASSPHRASE;

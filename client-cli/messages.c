@@ -10,8 +10,11 @@
  * A refused message makes no session and no history entry: one from a
  * participant whose key changed stays on the server until the user runs
  * offramp verify; one from a stranger to the case, an uncertified
- * counsellor's first message, or a replayed first message is
- * acknowledged. recv and chat warn of changed keys and tell of case
+ * counsellor's first message, or a replay is acknowledged. A message from
+ * a participant that cannot be read is told, drops the sessions with that
+ * peer, and is acknowledged once a report to the peer has left in a new
+ * session (at most one per peer and run: CRYPTO.md, "Undecryptable
+ * messages"); a report received is told on stderr. recv and chat warn of changed keys and tell of case
  * pushes on stderr. history prints what the store kept, offline.
  */
 #include <errno.h>
@@ -23,6 +26,7 @@
 
 #include <sodium.h>
 
+#include "proto/envelope.h"
 #include "proto/err.h"
 #include "proto/frame.h"
 #include "proto/ocrypto.h"
@@ -42,9 +46,28 @@
 /* What became of a msg push (print_message). */
 enum msg_fate {
 	MSG_ACK,	/* shown, or refused for good: acknowledge it */
+	MSG_NOTICE,	/* not a message line (a report, filler): acknowledge */
 	MSG_KEEP,	/* refused until the user decides: leave it */
 	MSG_FAIL,	/* could not be checked (printed): stop */
 };
+
+/*
+ * The peers whose sessions this run (one recv or chat process) dropped
+ * because a message of theirs could not be read, and the report each is
+ * owed (CRYPTO.md, "Undecryptable messages"). At most one reset and one
+ * report per peer per run: a server that forges or damages messages
+ * cannot make the sessions start over and over.
+ */
+#define RESETS_MAX	64
+struct reset {
+	uint8_t peer[OFR_PK_BYTES];
+	int64_t case_id;	/* where the report goes */
+	uint32_t count;		/* unreadable messages before it left */
+	uint8_t reason;		/* the first one's: enum envelope_reason */
+	int sent;		/* the report left (or could not): no more */
+};
+static struct reset resets[RESETS_MAX];
+static size_t n_resets;
 
 /*
  * The codes recv and chat end with after a failure told on stderr when it
@@ -63,6 +86,10 @@ static const char REFUSED_CERT[] =
 static const char REFUSED_REPLAY[] = "[refused: replayed first message]";
 static const char REFUSED_STRANGER[] =
     "[refused: the sender is not in the case]";
+static const char REFUSED_USED[] = "[refused: replayed or repeated message]";
+static const char UNREADABLE[] = "[could not be read]";
+static const char MALFORMED[] = "[cannot decrypt: malformed]";
+static const char BAD_ENVELOPE[] = "[unreadable: unknown message format]";
 
 /* Seqs received and printed, not yet acknowledged. */
 struct acks {
@@ -114,20 +141,23 @@ case_sendable(struct cli *cli, json_t *kase)
 }
 
 /*
- * A msg.send for case kase: text encrypted with the session of each
- * participant but me. 0 with *out, or an error code (printed). The
- * sessions advanced: the caller saves the store before sending.
+ * A msg.send for case kase: the envelope pt (len bytes) encrypted with
+ * the session of each participant but me; when to is not NULL, only the
+ * participant with that key gets pt, the others the envelope "nothing".
+ * 0 with *out, or an error code (printed). The sessions advanced: the
+ * caller saves the store before sending.
  */
 static int
-seal_message(struct cli *cli, json_t *kase, const uint8_t mid[OFR_MID_BYTES],
-    const char *text, size_t len, json_t **out)
+seal_envelope(struct cli *cli, json_t *kase, const uint8_t mid[OFR_MID_BYTES],
+    const uint8_t *pt, size_t len, const uint8_t *to, json_t **out)
 {
 	json_t *f = json_object(), *copies = json_array(), *p;
-	uint8_t pk[OFR_PK_BYTES];
-	size_t i;
+	uint8_t pk[OFR_PK_BYTES], nothing[ENVELOPE_HDR_BYTES];
+	size_t i, nlen;
 	int rc;
 
 	*out = NULL;
+	(void)envelope_nothing(nothing, sizeof(nothing), &nlen);
 	if (f == NULL || copies == NULL ||
 	    json_object_set_new(f, "type", json_string("msg.send")) ||
 	    json_object_set(f, "case", json_object_get(kase, "id")) ||
@@ -143,7 +173,11 @@ seal_message(struct cli *cli, json_t *kase, const uint8_t mid[OFR_MID_BYTES],
 		}
 		if (sodium_memcmp(pk, keyfile_pk(cli->key), sizeof(pk)) == 0)
 			continue;
-		if ((rc = e2e_seal(cli, p, text, len, copies)) != 0)
+		if (to == NULL || memcmp(pk, to, sizeof(pk)) == 0)
+			rc = e2e_seal(cli, p, pt, len, copies);
+		else
+			rc = e2e_seal(cli, p, nothing, nlen, copies);
+		if (rc != 0)
 			goto fail;
 	}
 	if (json_object_set_new(f, "copies", copies) == 0) {
@@ -158,47 +192,255 @@ fail:
 	return rc;
 }
 
+/* A msg.send of text (len bytes, at most CLI_TEXT_MAX) for case
+ * kase; as seal_envelope. */
+static int
+seal_message(struct cli *cli, json_t *kase, const uint8_t mid[OFR_MID_BYTES],
+    const char *text, size_t len, json_t **out)
+{
+	uint8_t *env = malloc(ENVELOPE_MAX_BYTES);
+	size_t elen = 0;
+	int rc;
+
+	*out = NULL;
+	if (env == NULL)
+		return cli_fail(OFR_E_NOMEM, "msg.send");
+	if ((rc = envelope_text(env, ENVELOPE_MAX_BYTES, &elen,
+	    (const uint8_t *)text, len)) != 0)
+		rc = cli_fail(rc, "a message is at most %d bytes",
+		    CLI_TEXT_MAX);
+	else
+		rc = seal_envelope(cli, kase, mid, env, elen, NULL, out);
+	sodium_memzero(env, ENVELOPE_MAX_BYTES);
+	free(env);
+	return rc;
+}
+
+/* The words for a report's reason. */
+static const char *
+reason_str(unsigned reason)
+{
+	switch (reason) {
+	case ENVELOPE_R_LIMIT:
+		return "too many messages were missing before it";
+	case ENVELOPE_R_NO_SESSION:
+		return "there was no session for it";
+	case ENVELOPE_R_CRYPTO:
+		return "it did not decrypt: the session was out of step";
+	default:
+		return "another reason";
+	}
+}
+
+static struct reset *
+reset_find(const uint8_t peer[OFR_PK_BYTES])
+{
+	for (size_t i = 0; i < n_resets; i++)
+		if (memcmp(resets[i].peer, peer, OFR_PK_BYTES) == 0)
+			return &resets[i];
+	return NULL;
+}
+
 /*
- * Opens the "ct" of msg push f in case kase (may be NULL), after the
- * checks of trust_check_message: *text (malloc'd, NUL-terminated) and
- * *len, or *text NULL and *mark what to print instead. Returns what to do
- * with the message.
+ * A message of case case_id from peer could not be read for reason: the
+ * first time in this run its sessions are dropped and a report is owed;
+ * later, while the report has not left, it is counted. 1 when the
+ * sessions were reset now or before in this run and the report is still
+ * to go, 0 when the bound was reached (nothing reset, nothing owed).
+ */
+static int
+unreadable(struct cli *cli, int64_t case_id, const uint8_t peer[OFR_PK_BYTES],
+    unsigned reason)
+{
+	struct reset *r = reset_find(peer);
+
+	if (r != NULL) {
+		if (r->sent)
+			return 0;
+		if (r->count < UINT32_MAX)
+			r->count++;
+		return 1;
+	}
+	if (n_resets == RESETS_MAX)
+		return 0;
+	r = &resets[n_resets++];
+	memcpy(r->peer, peer, OFR_PK_BYTES);
+	r->case_id = case_id;
+	r->count = 1;
+	r->reason = (uint8_t)reason;
+	r->sent = 0;
+	e2e_reset(cli, peer);
+	return 1;
+}
+
+static int send_with_retries(struct cli *cli, json_t *f);
+
+/*
+ * Sends every report owed (unreadable) in a new session with its peer,
+ * in the case where its first unreadable message came; a report that
+ * cannot go is told on stderr and not tried again in this run. Before
+ * the unreadable messages are acknowledged.
+ */
+static void
+reports_send(struct cli *cli, json_t *cases)
+{
+	uint8_t mid[OFR_MID_BYTES], env[ENVELOPE_REPORT_BYTES];
+	json_t *kase, *f;
+	const char *name;
+	char b64[OFR_B64_LEN(OFR_PK_BYTES)];
+	size_t len;
+
+	for (size_t i = 0; i < n_resets; i++) {
+		struct reset *r = &resets[i];
+
+		if (r->sent)
+			continue;
+		r->sent = 1;
+		b64_encode(b64, sizeof(b64), r->peer, OFR_PK_BYTES);
+		kase = cases_find(cases, r->case_id);
+		name = cases_key_name(kase, b64);
+		randombytes_buf(mid, sizeof(mid));
+		if (kase == NULL || name == NULL ||
+		    envelope_report(env, sizeof(env), &len, r->count,
+		    r->reason) != 0 || case_sendable(cli, kase) != 0 ||
+		    seal_envelope(cli, kase, mid, env, len, r->peer, &f) != 0) {
+			fputs("warning: could not tell ", stderr);
+			text_puts(stderr, name != NULL ? name : "?");
+			fputs(" that their messages could not be read\n",
+			    stderr);
+			continue;
+		}
+		/* the new session is durable before anything leaves */
+		if (cli_save(cli) != 0 || send_with_retries(cli, f) != 0) {
+			fputs("warning: could not tell ", stderr);
+			text_puts(stderr, name);
+			fputs(" that their messages could not be read\n",
+			    stderr);
+			continue;
+		}
+		fputs("notice: told ", stderr);
+		text_puts(stderr, name);
+		fprintf(stderr, " that %lu of their messages could not be "
+		    "read; a new secure session has started\n",
+		    (unsigned long)r->count);
+	}
+}
+
+/* What open_message found besides a text. */
+struct opened {
+	char *text;		/* a text (malloc'd, NUL-terminated), or NULL */
+	size_t len;
+	const char *mark;	/* what to print instead of a text */
+	unsigned reason;	/* UNREADABLE: enum envelope_reason */
+	int reset;		/* UNREADABLE: sessions dropped, report owed */
+	uint8_t from[OFR_PK_BYTES];
+};
+
+/*
+ * Reads the envelope pt (len bytes) from peer into o: a text, a report
+ * (told on stderr; the peer's other sessions dropped), or nothing.
  */
 static enum msg_fate
-open_message(struct cli *cli, json_t *kase, json_t *f, char **text,
-    size_t *len, const char **mark)
+open_envelope(struct cli *cli, json_t *f, const char *name,
+    const uint8_t *pt, size_t len, struct opened *o)
+{
+	struct envelope e;
+
+	if (envelope_parse(&e, pt, len) != 0) {
+		o->mark = BAD_ENVELOPE;
+		return MSG_ACK;
+	}
+	switch (e.kind) {
+	case ENVELOPE_TEXT:
+		if ((o->text = malloc(e.text_len + 1)) == NULL) {
+			o->mark = BAD_ENVELOPE;
+			return MSG_ACK;
+		}
+		memcpy(o->text, e.text, e.text_len);
+		o->text[e.text_len] = '\0';
+		o->len = e.text_len;
+		return MSG_ACK;
+	case ENVELOPE_REPORT:
+		/* it came in the new session: the old ones are dead */
+		e2e_keep_latest(cli, o->from);
+		fputs("notice: ", stderr);
+		text_puts(stderr, name);
+		fprintf(stderr, " could not read %lu of your messages (%s) in "
+		    "case %lld; a new secure session has started\n",
+		    (unsigned long)e.count, reason_str(e.reason),
+		    (long long)json_integer_value(json_object_get(f, "case")));
+		return MSG_NOTICE;
+	default:
+		return MSG_NOTICE;	/* nothing */
+	}
+}
+
+/*
+ * Opens the "ct" of msg push f in case kase (may be NULL), after the
+ * checks of trust_check_message, into o: a text, or what to print
+ * instead. A message from a participant that cannot be read resets the
+ * sessions with that peer and owes it a report (unreadable). Returns what
+ * to do with the message.
+ */
+static enum msg_fate
+open_message(struct cli *cli, json_t *kase, json_t *f, const char *name,
+    struct opened *o)
 {
 	struct frame_in in;
 	struct ratchet_msg m;
-	uint8_t from[OFR_PK_BYTES], *ct;
+	uint8_t *ct, *pt = NULL;
 	enum trust_refusal refusal;
-	size_t n, ctlen = 0;
+	enum e2e_why why;
+	enum msg_fate fate;
+	size_t n, ctlen = 0, ptlen = 0;
+	int rc;
 
-	*text = NULL;
-	*mark = "[cannot decrypt]";
+	memset(o, 0, sizeof(*o));
+	o->mark = MALFORMED;
 	memset(&in, 0, sizeof(in));
 	in.root = f;
-	if (frame_bin(&in, "from", OFR_PK_BYTES, OFR_PK_BYTES, 1, from,
+	if (frame_bin(&in, "from", OFR_PK_BYTES, OFR_PK_BYTES, 1, o->from,
 	    &n) != 0 || (ct = malloc(OFR_CT_MAX)) == NULL)
 		return MSG_ACK;
 	if (frame_bin(&in, "ct", 1, OFR_CT_MAX, 1, ct, &ctlen) != 0) {
 		free(ct);
 		return MSG_ACK;
 	}
-	if (trust_check_message(cli, kase, from, ct, ctlen, &refusal) != 0) {
+	if (trust_check_message(cli, kase, o->from, ct, ctlen,
+	    &refusal) != 0) {
 		free(ct);
 		return MSG_FAIL;	/* not checked (printed): it stays */
 	}
 	if (refusal != TRUST_OK) {
-		*mark = refusal == TRUST_STRANGER ? REFUSED_STRANGER :
+		o->mark = refusal == TRUST_STRANGER ? REFUSED_STRANGER :
 		    refusal == TRUST_CHANGED ? REFUSED_CHANGED : REFUSED_CERT;
 		free(ct);
 		return refusal == TRUST_CHANGED ? MSG_KEEP : MSG_ACK;
 	}
-	if (e2e_open(cli, from, ct, ctlen, text, len) != 0 &&
-	    ratchet_msg_parse(&m, ct, ctlen) == 0 && m.has_init &&
-	    keyfile_seen_find(cli->key, m.init.spk_id, m.init.ek) != NULL)
-		*mark = REFUSED_REPLAY;	/* its first message was answered */
+	rc = e2e_open(cli, o->from, ct, ctlen, &pt, &ptlen, &why);
+	if (rc == 0) {
+		fate = open_envelope(cli, f, name, pt, ptlen, o);
+		sodium_memzero(pt, ptlen);
+		free(pt);
+		free(ct);
+		return fate;
+	}
+	if (rc == OFR_E_NOMEM || why == E2E_MALFORMED) {
+		o->mark = MALFORMED;
+	} else if (why == E2E_REPLAY && (ratchet_msg_parse(&m, ct, ctlen) != 0 ||
+	    !m.has_init || reset_find(o->from) == NULL)) {
+		o->mark = m.has_init ? REFUSED_REPLAY : REFUSED_USED;
+	} else {
+		/* a first message of a session this run dropped itself is no
+		 * replay: one more that could not be read */
+		if (why == E2E_REPLAY)
+			why = E2E_NO_SESSION;
+		o->mark = UNREADABLE;
+		o->reason = (unsigned)why;
+		o->reset = kase != NULL && unreadable(cli,
+		    json_integer_value(json_object_get(f, "case")), o->from,
+		    o->reason);
+	}
 	free(ct);
 	return MSG_ACK;
 }
@@ -288,53 +530,76 @@ case_notice(struct cli *cli, json_t *cases, json_t *push)
  * Prints one message line (recv_format: "<case>\t<name>\t<text>", else
  * "<name>: <text>"), the text or why there is none, and keeps a decrypted
  * text in the history. Returns what to do with the message; MSG_FAIL
- * (printed) prints no line.
+ * (printed) and MSG_NOTICE (a report, told on stderr) print no line.
  */
 static enum msg_fate
 print_message(struct cli *cli, json_t *kase, json_t *f, int recv_format)
 {
 	const char *from = json_string_value(json_object_get(f, "from"));
 	const char *name = cases_key_name(kase, from), *mark;
-	size_t len = 0;
-	char *text;
-	enum msg_fate fate = open_message(cli, kase, f, &text, &len, &mark);
+	struct opened o;
+	enum msg_fate fate;
+	long long case_id = (long long)json_integer_value(json_object_get(f,
+	    "case"));
 
-	if (fate == MSG_FAIL)
+	if (name == NULL)
+		name = "?";
+	fate = open_message(cli, kase, f, name, &o);
+	mark = o.mark;
+	if (fate == MSG_FAIL || fate == MSG_NOTICE)
 		return fate;
 	if (recv_format)
-		printf("%lld\t", (long long)json_integer_value(
-		    json_object_get(f, "case")));
-	text_puts(stdout, name != NULL ? name : "?");
+		printf("%lld\t", case_id);
+	text_puts(stdout, name);
 	fputs(recv_format ? "\t" : ": ", stdout);
-	if (text != NULL)
-		text_put(stdout, text, len);
+	if (o.text != NULL)
+		text_put(stdout, o.text, o.len);
 	else
 		fputs(mark, stdout);
 	fputc('\n', stdout);
 	fflush(stdout);
 	if (mark == REFUSED_CHANGED || mark == REFUSED_CERT ||
-	    mark == REFUSED_REPLAY || mark == REFUSED_STRANGER) {
+	    mark == REFUSED_REPLAY || mark == REFUSED_STRANGER ||
+	    mark == REFUSED_USED) {
 		fprintf(stderr, "warning: a message in case %lld from ",
-		    (long long)json_integer_value(json_object_get(f, "case")));
-		text_puts(stderr, name != NULL ? name : "?");
+		    case_id);
+		text_puts(stderr, name);
 		fprintf(stderr, " refused (%s)%s\n", mark == REFUSED_CHANGED ?
 		    "its key changed" : mark == REFUSED_CERT ? "its key is "
 		    "not certified by the pinned programme key" :
 		    mark == REFUSED_REPLAY ? "a replayed first message" :
+		    mark == REFUSED_USED ? "a replayed or repeated message" :
 		    "its sender is not in the case", mark == REFUSED_CHANGED ?
 		    "; it stays on "
 		    "the server until offramp verify" : "");
+	} else if (mark == UNREADABLE) {
+		fprintf(stderr, "warning: a message in case %lld from ",
+		    case_id);
+		text_puts(stderr, name);
+		fprintf(stderr, " could not be read (%s)", reason_str(o.reason));
+		if (o.reset) {
+			fputs("; a new secure session starts and ", stderr);
+			text_puts(stderr, name);
+			fputs(" is told\n", stderr);
+		} else {
+			fputs("; the session was already started again in this "
+			    "run\n", stderr);
+		}
+	} else if (o.text == NULL) {
+		fprintf(stderr, "warning: a message in case %lld from ",
+		    case_id);
+		text_puts(stderr, name);
+		fprintf(stderr, " could not be read (%s)\n", mark == MALFORMED ?
+		    "it is malformed" : "its content has an unknown format");
 	}
-	if (text != NULL && kase != NULL) {
-		if (keyfile_history_add(cli->key, json_integer_value(
-		    json_object_get(f, "case")), json_integer_value(
-		    json_object_get(f, "ts")), 0, name != NULL ? name : "?",
-		    text, len) == 0)
+	if (o.text != NULL && kase != NULL) {
+		if (keyfile_history_add(cli->key, case_id, json_integer_value(
+		    json_object_get(f, "ts")), 0, name, o.text, o.len) == 0)
 			cli->dirty = 1;
 	}
-	if (text != NULL) {
-		sodium_memzero(text, len);
-		free(text);
+	if (o.text != NULL) {
+		sodium_memzero(o.text, o.len);
+		free(o.text);
 	}
 	return fate;
 }
@@ -373,16 +638,18 @@ ack_frame(struct acks *a)
 	return f;
 }
 
-/* Acknowledges what a holds, once the store is saved, and waits for the
- * answer. 0 or an error code (printed). */
+/* Acknowledges what a holds, once the reports owed have left
+ * (reports_send, cases the list to find theirs) and the store is saved,
+ * and waits for the answer. 0 or an error code (printed). */
 static int
-ack_flush(struct cli *cli, struct acks *a)
+ack_flush(struct cli *cli, json_t *cases, struct acks *a)
 {
 	json_t *resp = NULL;
 	int rc;
 
 	if (a->n == 0)
 		return 0;
+	reports_send(cli, cases);
 	/* only what is durable here is acknowledged */
 	if ((rc = cli_save(cli)) != 0)
 		return rc;
@@ -566,14 +833,14 @@ cmd_recv(struct cli *cli, int argc, char **argv)
 	deadline = now_ms() + cli->timeout_ms;
 	while (count == 0 || printed < count) {
 		if (acks.n > 0 && !conn_has_frames(cli->conn) &&
-		    (rc = ack_flush(cli, &acks)) != 0)
+		    (rc = ack_flush(cli, cases, &acks)) != 0)
 			goto out;
 		rc = conn_wait(cli->conn, &ev, 0, count ? left_ms(deadline) :
 		    wait_ms);
 		if (rc == OFR_E_TIMEOUT && count == 0)
 			break;
 		if (rc != 0) {
-			(void)ack_flush(cli, &acks);
+			(void)ack_flush(cli, cases, &acks);
 			rc = rc == OFR_E_TIMEOUT ? cli_fail(rc, "%lld of %lld "
 			    "messages in %d ms", (long long)printed,
 			    (long long)count, cli->timeout_ms) :
@@ -585,17 +852,19 @@ cmd_recv(struct cli *cli, int argc, char **argv)
 			    ev.frame), ev.frame, 1);
 			if (fate == MSG_FAIL) {
 				conn_event_clear(&ev);
-				(void)ack_flush(cli, &acks);
+				(void)ack_flush(cli, cases, &acks);
 				rc = E_UNCHECKED;
 				goto out;
 			}
-			printed++;
+			if (fate != MSG_NOTICE)
+				printed++;
 			/* MSG_KEEP: left on the server, not acknowledged */
-			if (fate == MSG_ACK && ack_add(&acks, ev.frame) != 0)
+			if ((fate == MSG_ACK || fate == MSG_NOTICE) &&
+			    ack_add(&acks, ev.frame) != 0)
 				fprintf(stderr, "offramp: a message without "
 				    "seq: not acknowledged\n");
 			if (acks.n == OFR_ACKS_MAX &&
-			    (rc = ack_flush(cli, &acks)) != 0) {
+			    (rc = ack_flush(cli, cases, &acks)) != 0) {
 				conn_event_clear(&ev);
 				goto out;
 			}
@@ -608,7 +877,7 @@ cmd_recv(struct cli *cli, int argc, char **argv)
 		}
 		conn_event_clear(&ev);
 	}
-	rc = ack_flush(cli, &acks);
+	rc = ack_flush(cli, cases, &acks);
 out:
 	json_decref(cases);
 	return rc;
@@ -733,7 +1002,7 @@ chat_frame(struct chat *ch, json_t *f)
 			return;	/* another case's: left for later */
 		fate = print_message(ch->cli, cases_find(ch->cases, ch->id),
 		    f, 0);
-		if (fate == MSG_ACK)
+		if (fate == MSG_ACK || fate == MSG_NOTICE)
 			(void)ack_add(&ch->acks, f);
 		else if (fate == MSG_FAIL)
 			ch->stop = E_UNCHECKED;
@@ -753,6 +1022,9 @@ chat_loop(struct chat *ch)
 	int eof = 0, rc, flags;
 
 	for (;;) {
+		if (ch->acks.n > 0 && ch->ack_id == 0 &&
+		    !conn_has_frames(cli->conn))
+			reports_send(cli, ch->cases);	/* before the acks */
 		if (ch->acks.n > 0 && ch->ack_id == 0 &&
 		    !conn_has_frames(cli->conn) && (rc = cli_save(cli)) != 0)
 			return rc;	/* not durable: no ack */
@@ -794,7 +1066,7 @@ chat_loop(struct chat *ch)
 			sodium_memzero(ev.data, ev.len);
 		conn_event_clear(&ev);
 		if (ch->stop != 0) {
-			(void)ack_flush(cli, &ch->acks);
+			(void)ack_flush(cli, ch->cases, &ch->acks);
 			return ch->stop;
 		}
 	}

@@ -45,12 +45,15 @@ struct core {
 	uint8_t		ad[X3DH_AD_BYTES];
 	struct x3dh_init init;
 	uint32_t	ns, nr, pn;
+	uint32_t	steps;	/* receiving DH ratchet steps made (mod 2^32) */
 	uint8_t		flags;
 };
 
 struct skipped {
 	uint8_t		dh[X3DH_KEY_BYTES];
 	uint32_t	n;
+	uint32_t	step;	/* c.steps when it was stored */
+	int64_t		at;	/* the caller's time when it was stored */
 	uint8_t		mk[RATCHET_KEY_BYTES];
 };
 
@@ -167,6 +170,12 @@ ratchet_skipped_count(const struct ratchet *r)
 	return r->n_skipped;
 }
 
+uint32_t
+ratchet_steps(const struct ratchet *r)
+{
+	return r->c.steps;
+}
+
 /* The header of the next message of c into out; its length. */
 static size_t
 header_write(uint8_t *out, const struct core *c)
@@ -241,6 +250,27 @@ ratchet_msg_parse(struct ratchet_msg *m, const uint8_t *msg, size_t len)
 	return 0;
 }
 
+int
+ratchet_msg_used(const struct ratchet *r, const uint8_t *msg, size_t len)
+{
+	struct ratchet_msg m;
+	int known = 0;
+
+	if (ratchet_msg_parse(&m, msg, len) != 0)
+		return 0;
+	for (size_t i = 0; i < r->n_skipped; i++) {
+		if (sodium_memcmp(r->sk[i].dh, m.dh, X3DH_KEY_BYTES) != 0)
+			continue;
+		if (r->sk[i].n == m.n)
+			return 0;	/* its key is stored */
+		known = 1;
+	}
+	if ((r->c.flags & F_HAS_CKR) &&
+	    sodium_memcmp(r->c.dhr, m.dh, X3DH_KEY_BYTES) == 0)
+		return m.n < r->c.nr;	/* the current chain */
+	return known;	/* an older chain: its key is not stored */
+}
+
 /* The AEAD key of message key mk (the nonce is random and sent). */
 static void
 message_key(uint8_t key[AEAD_KEY_BYTES], const uint8_t mk[RATCHET_KEY_BYTES])
@@ -312,7 +342,8 @@ ratchet_encrypt(struct ratchet *r, uint8_t *out, size_t cap, size_t *out_len,
 
 /* Stages the receiving chain's keys from c->nr up to until (exclusive). */
 static int
-skip_keys(struct ratchet *r, struct core *c, size_t *staged, uint32_t until)
+skip_keys(struct ratchet *r, struct core *c, size_t *staged, uint32_t until,
+    int64_t now)
 {
 	struct skipped *e;
 
@@ -325,6 +356,8 @@ skip_keys(struct ratchet *r, struct core *c, size_t *staged, uint32_t until)
 		e = &r->sk[r->n_skipped + *staged];
 		memcpy(e->dh, c->dhr, X3DH_KEY_BYTES);
 		e->n = c->nr;
+		e->step = c->steps;
+		e->at = now;
 		kdf_ck(c->ckr, e->mk);
 		c->nr++;
 		(*staged)++;
@@ -362,14 +395,63 @@ open_msg(uint8_t *pt, size_t cap, size_t *pt_len, const struct ratchet_msg *m,
 	return rc;
 }
 
+/* Deletes the stored skipped keys for which keep() is 0, in order. */
+static size_t
+skipped_filter(struct ratchet *r, int (*keep)(const struct skipped *,
+    const void *), const void *arg)
+{
+	size_t i, j, gone;
+
+	for (i = j = 0; i < r->n_skipped; i++) {
+		if (!keep(&r->sk[i], arg))
+			continue;
+		if (i != j)
+			r->sk[j] = r->sk[i];
+		j++;
+	}
+	gone = r->n_skipped - j;
+	sodium_memzero(&r->sk[j], gone * sizeof(r->sk[0]));
+	r->n_skipped = j;
+	return gone;
+}
+
+/* A key stored fewer than RATCHET_SKIPPED_STEPS DH ratchet steps ago. */
+static int
+keep_step(const struct skipped *e, const void *arg)
+{
+	const struct core *c = arg;
+
+	return (uint32_t)(c->steps - e->step) <= RATCHET_SKIPPED_STEPS;
+}
+
+/* A key stored less than RATCHET_SKIPPED_TTL seconds before *now. */
+static int
+keep_time(const struct skipped *e, const void *arg)
+{
+	int64_t now = *(const int64_t *)arg;
+
+	return e->at > now || now - e->at < RATCHET_SKIPPED_TTL;
+}
+
+size_t
+ratchet_expire(struct ratchet *r, int64_t now)
+{
+	/* a key from the future (the clock went back) ages from now on */
+	for (size_t i = 0; i < r->n_skipped; i++)
+		if (r->sk[i].at > now)
+			r->sk[i].at = now;
+	return skipped_filter(r, keep_time, &now);
+}
+
 int
 ratchet_decrypt(struct ratchet *r, uint8_t *pt, size_t cap, size_t *pt_len,
-    const uint8_t *msg, size_t len)
+    const uint8_t *msg, size_t len, int64_t now)
 {
 	struct ratchet_msg m;
 	struct core c;
 	uint8_t mk[RATCHET_KEY_BYTES];
 	size_t staged = 0, i;
+	uint32_t m_steps;
 	int rc;
 
 	if (ratchet_msg_parse(&m, msg, len) != 0)
@@ -392,11 +474,12 @@ ratchet_decrypt(struct ratchet *r, uint8_t *pt, size_t cap, size_t *pt_len,
 	if (m.n == UINT32_MAX)
 		return OFR_E_CRYPTO;
 	c = r->c;
+	m_steps = c.steps;
 	rc = 0;
 	if (!(c.flags & F_HAS_DHR) ||
 	    sodium_memcmp(m.dh, c.dhr, X3DH_KEY_BYTES) != 0) {
 		/* A new ratchet key from the peer: a DH ratchet step. */
-		if ((rc = skip_keys(r, &c, &staged, m.pn)) != 0)
+		if ((rc = skip_keys(r, &c, &staged, m.pn, now)) != 0)
 			goto out;
 		c.pn = c.ns;
 		c.ns = 0;
@@ -412,6 +495,7 @@ ratchet_decrypt(struct ratchet *r, uint8_t *pt, size_t cap, size_t *pt_len,
 			goto out;
 		}
 		c.flags |= F_HAS_DHR | F_HAS_CKR | F_HAS_CKS;
+		c.steps++;
 	} else if (!(c.flags & F_HAS_CKR) || m.n < c.nr) {
 		/*
 		 * No receiving chain yet (an initiator before the first
@@ -421,7 +505,7 @@ ratchet_decrypt(struct ratchet *r, uint8_t *pt, size_t cap, size_t *pt_len,
 		rc = OFR_E_CRYPTO;
 		goto out;
 	}
-	if ((rc = skip_keys(r, &c, &staged, m.n)) != 0)
+	if ((rc = skip_keys(r, &c, &staged, m.n, now)) != 0)
 		goto out;
 	kdf_ck(c.ckr, mk);
 	c.nr++;
@@ -431,6 +515,8 @@ ratchet_decrypt(struct ratchet *r, uint8_t *pt, size_t cap, size_t *pt_len,
 	r->c = c;
 	r->n_skipped += staged;
 	staged = 0;
+	if (r->c.steps != m_steps)	/* a DH ratchet step: old keys go */
+		(void)skipped_filter(r, keep_step, &r->c);
 out:
 	sodium_memzero(&r->sk[r->n_skipped], staged * sizeof(r->sk[0]));
 	sodium_memzero(&c, sizeof(c));
@@ -481,12 +567,15 @@ ratchet_state_save(const struct ratchet *r, uint8_t *out, size_t cap,
 	be32_put(p + 8, c->ns);
 	be32_put(p + 12, c->nr);
 	be32_put(p + 16, c->pn);
-	be32_put(p + 20, (uint32_t)r->n_skipped);
-	p += 24;
+	be32_put(p + 20, c->steps);
+	be32_put(p + 24, (uint32_t)r->n_skipped);
+	p += 28;
 	for (size_t i = 0; i < r->n_skipped; i++) {
 		put(&p, r->sk[i].dh, X3DH_KEY_BYTES);
 		be32_put(p, r->sk[i].n);
-		p += 4;
+		be32_put(p + 4, r->sk[i].step);
+		be64_put(p + 8, (uint64_t)r->sk[i].at);
+		p += 16;
 		put(&p, r->sk[i].mk, RATCHET_KEY_BYTES);
 	}
 	*len = (size_t)(p - out);
@@ -502,15 +591,25 @@ get(void *dst, const uint8_t **p, size_t n)
 }
 
 int
-ratchet_state_load(struct ratchet *r, const uint8_t *buf, size_t len)
+ratchet_state_load(struct ratchet *r, const uint8_t *buf, size_t len,
+    int64_t now)
 {
 	const uint8_t *p = buf;
 	struct core c;
 	uint8_t pk[X3DH_KEY_BYTES];
 	uint32_t n;
-	int rc = OFR_E_BAD_FIELD;
+	size_t fixed, entry;
+	int rc = OFR_E_BAD_FIELD, v1;
 
-	if (len < RATCHET_STATE_FIXED_BYTES || buf[0] != RATCHET_STATE_VERSION)
+	/* version 1: no step counter, skipped keys without step and time */
+	if (len < RATCHET_STATE_V1_FIXED_BYTES || (buf[0] != 1 &&
+	    buf[0] != RATCHET_STATE_VERSION))
+		return OFR_E_BAD_FIELD;
+	v1 = buf[0] == 1;
+	fixed = v1 ? RATCHET_STATE_V1_FIXED_BYTES : RATCHET_STATE_FIXED_BYTES;
+	entry = v1 ? RATCHET_SKIPPED_V1_ENTRY_BYTES :
+	    RATCHET_SKIPPED_ENTRY_BYTES;
+	if (len < fixed)
 		return OFR_E_BAD_FIELD;
 	memset(&c, 0, sizeof(c));
 	c.flags = buf[1];
@@ -530,16 +629,20 @@ ratchet_state_load(struct ratchet *r, const uint8_t *buf, size_t len)
 	c.ns = be32_get(p + 8);
 	c.nr = be32_get(p + 12);
 	c.pn = be32_get(p + 16);
-	n = be32_get(p + 20);
-	p += 24;
+	p += 20;
+	if (!v1) {
+		c.steps = be32_get(p);
+		p += 4;
+	}
+	n = be32_get(p);
+	p += 4;
 	crypto_scalarmult_base(pk, c.dhs_sk);
 	if ((c.flags & ~F_ALL) != 0 ||
 	    ((c.flags & F_SEND_INIT) && !(c.flags & F_INITIATOR)) ||
 	    (!c.init.has_opk && c.init.opk_id != 0) ||
 	    ((c.flags & (F_HAS_CKS | F_HAS_CKR)) && !(c.flags & F_HAS_DHR)) ||
 	    sodium_memcmp(pk, c.dhs_pk, sizeof(pk)) != 0 ||
-	    n > RATCHET_SKIPPED_MAX ||
-	    len != RATCHET_STATE_FIXED_BYTES + n * RATCHET_SKIPPED_ENTRY_BYTES)
+	    n > RATCHET_SKIPPED_MAX || len != fixed + n * entry)
 		goto out;
 	c.flags &= ~F_INIT_OPK;
 	r->c = c;
@@ -548,6 +651,14 @@ ratchet_state_load(struct ratchet *r, const uint8_t *buf, size_t len)
 		get(r->sk[i].dh, &p, X3DH_KEY_BYTES);
 		r->sk[i].n = be32_get(p);
 		p += 4;
+		if (v1) {	/* stored now, at this step */
+			r->sk[i].step = c.steps;
+			r->sk[i].at = now;
+		} else {
+			r->sk[i].step = be32_get(p);
+			r->sk[i].at = (int64_t)be64_get(p + 4);
+			p += 12;
+		}
 		get(r->sk[i].mk, &p, RATCHET_KEY_BYTES);
 	}
 	sodium_memzero(&r->sk[n], (RATCHET_SKIPPED_MAX - n) * sizeof(r->sk[0]));

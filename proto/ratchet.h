@@ -16,7 +16,12 @@
  *   the X3DH fields). The nonce is not in it: the AEAD authenticates it.
  * - Plaintexts are padded (pad.h) before encryption.
  * - Out of order: up to RATCHET_MAX_SKIP skipped keys per chain step and
- *   RATCHET_SKIPPED_MAX stored in all; past them OFR_E_LIMIT.
+ *   RATCHET_SKIPPED_MAX stored in all; past them OFR_E_LIMIT. A skipped
+ *   key is deleted once the session has made more than
+ *   RATCHET_SKIPPED_STEPS receiving DH ratchet steps since it was stored
+ *   (by ratchet_decrypt), or when it is RATCHET_SKIPPED_TTL seconds old
+ *   (by ratchet_expire: the library has no clock; the caller gives the
+ *   time to ratchet_decrypt, ratchet_expire and ratchet_state_load).
  * - A message that fails leaves the state as it was; a message key is
  *   deleted once used, so a replayed message fails.
  *
@@ -52,9 +57,15 @@
 #define RATCHET_PT_MAX		PAD_MAX_BYTES	/* decrypt buffer that always fits */
 #define RATCHET_MAX_SKIP	1000	/* skipped keys per chain step */
 #define RATCHET_SKIPPED_MAX	2000	/* skipped keys stored in all */
-#define RATCHET_STATE_VERSION	1
-#define RATCHET_SKIPPED_ENTRY_BYTES	(X3DH_KEY_BYTES + 4 + RATCHET_KEY_BYTES)
-#define RATCHET_STATE_FIXED_BYTES	346
+#define RATCHET_SKIPPED_STEPS	5	/* DH steps a skipped key outlives */
+#define RATCHET_SKIPPED_TTL	(7 * 86400)	/* seconds a skipped key lives */
+#define RATCHET_STATE_VERSION	2	/* 1 still loads */
+/* dh, N, step, time stored, message key */
+#define RATCHET_SKIPPED_ENTRY_BYTES	(X3DH_KEY_BYTES + 4 + 4 + 8 + \
+					 RATCHET_KEY_BYTES)	/* 80 */
+#define RATCHET_STATE_FIXED_BYTES	350
+#define RATCHET_SKIPPED_V1_ENTRY_BYTES	(X3DH_KEY_BYTES + 4 + RATCHET_KEY_BYTES)
+#define RATCHET_STATE_V1_FIXED_BYTES	346
 #define RATCHET_STATE_MAX_BYTES	(RATCHET_STATE_FIXED_BYTES + \
 				 RATCHET_SKIPPED_MAX * RATCHET_SKIPPED_ENTRY_BYTES)
 
@@ -110,6 +121,26 @@ int ratchet_sends_init(const struct ratchet *r);
 /* Skipped message keys stored now. */
 size_t ratchet_skipped_count(const struct ratchet *r);
 
+/* Receiving DH ratchet steps the session has made (mod 2^32). */
+uint32_t ratchet_steps(const struct ratchet *r);
+
+/*
+ * Deletes the skipped keys stored RATCHET_SKIPPED_TTL seconds or more
+ * before now (Unix seconds, the caller's clock); a key stored "after" now
+ * (the clock went back) is treated as stored now. Run it before
+ * decrypting and after loading. Returns how many were deleted.
+ */
+size_t ratchet_expire(struct ratchet *r, int64_t now);
+
+/*
+ * 1 when msg (well formed) belongs to a receiving chain r knows and its
+ * message key is used already (received before, or deleted): a replay or
+ * a repeated counter, which ratchet_decrypt refuses; 0 otherwise (a
+ * message ratchet_decrypt might open, or one of an unknown chain).
+ */
+int ratchet_msg_used(const struct ratchet *r, const uint8_t *msg,
+    size_t len);
+
 /* The size of the message ratchet_encrypt would make of a len-byte
  * plaintext now, or 0 when len is over PAD_PLAINTEXT_MAX. */
 size_t ratchet_encrypt_size(const struct ratchet *r, size_t len);
@@ -127,13 +158,15 @@ int ratchet_encrypt(struct ratchet *r, uint8_t *out, size_t cap,
 
 /*
  * Decrypts msg (len bytes) into pt (capacity cap; RATCHET_PT_MAX always
- * fits), *pt_len the plaintext length. 0; OFR_E_CRYPTO when the message is
+ * fits), *pt_len the plaintext length. Skipped keys it stores are stamped
+ * with now (Unix seconds) and the current step; after a DH ratchet step
+ * the keys stored more than RATCHET_SKIPPED_STEPS steps ago go. 0; OFR_E_CRYPTO when the message is
  * malformed, forged, damaged, replayed or not for this session;
  * OFR_E_LIMIT when it would need more skipped keys than allowed;
  * OFR_E_USAGE when cap is short. On error r is unchanged and pt wiped.
  */
 int ratchet_decrypt(struct ratchet *r, uint8_t *pt, size_t cap,
-    size_t *pt_len, const uint8_t *msg, size_t len);
+    size_t *pt_len, const uint8_t *msg, size_t len, int64_t now);
 
 /* Parses the wire format without decrypting (e.g. to read the X3DH fields
  * of a first message). 0, or OFR_E_BAD_FIELD when msg is malformed (or of
@@ -146,8 +179,10 @@ size_t ratchet_state_size(const struct ratchet *r);
  * (capacity cap), *len its size. 0 or OFR_E_USAGE when cap is short. */
 int ratchet_state_save(const struct ratchet *r, uint8_t *out, size_t cap,
     size_t *len);
-/* Replaces r with a saved state. 0, or OFR_E_BAD_FIELD when buf is not
- * exactly a valid state (r then unchanged). */
-int ratchet_state_load(struct ratchet *r, const uint8_t *buf, size_t len);
+/* Replaces r with a saved state (version 2, or 1 whose skipped keys count
+ * as stored at now and at the current step). 0, or OFR_E_BAD_FIELD when
+ * buf is not exactly a valid state (r then unchanged). */
+int ratchet_state_load(struct ratchet *r, const uint8_t *buf, size_t len,
+    int64_t now);
 
 #endif

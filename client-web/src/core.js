@@ -33,7 +33,10 @@ import { OfframpError, ERR } from './proto/err.js';
 import { ascii, bytesEqual } from './proto/bytes.js';
 import { b64Decode, b64Encode, frameIsToken, frameIsName, OFR_CT_MAX, OFR_ACKS_MAX, OFR_MID_BYTES } from './proto/frame.js';
 import { ocryptoInit, ocryptoInviteDecode, ocryptoLoginSign } from './proto/ocrypto.js';
-import { PAD_PLAINTEXT_MAX } from './proto/pad.js';
+import {
+	envelopeNothing, envelopeParse, envelopeReport, envelopeText,
+	ENVELOPE_NOTHING, ENVELOPE_REPORT, ENVELOPE_TEXT, ENVELOPE_TEXT_MAX,
+} from './proto/envelope.js';
 import { Conn, Emitter } from './conn.js';
 import { E2E, participantKey, participantRole } from './e2e.js';
 
@@ -113,14 +116,16 @@ import { E2E, participantKey, participantRole } from './e2e.js';
  * @property {string|null} text  null when it could not be read (see state)
  * @property {number} ts  server time for received ones; local time of
  *   typing for ours (until the server's ack, then unchanged)
- * @property {'queued'|'sending'|'sent'|'delivered'|'failed'|'received'|'undecryptable'|'refused'} state
+ * @property {'queued'|'sending'|'sent'|'delivered'|'failed'|'received'|'undecryptable'|'refused'|'report'} state
  *   ours: queued (in the outbox: the case waits for a counsellor, a key
  *   changed, or we are offline), sending (in flight), sent (the server has
  *   committed it to disk: msg.send.ok), delivered (every other participant
  *   of the case has acknowledged its copy: msg.delivered receipts), failed
  *   (the server refused it for good: see error); theirs: received,
  *   undecryptable (it did not decrypt), refused (not accepted: key changed,
- *   uncertified, not a participant, replayed first message; see reason).
+ *   uncertified, not a participant, replayed first message; see reason),
+ *   report (the sender could not read count of our messages, for reason;
+ *   a new secure session has started: CRYPTO.md, "Undecryptable messages").
  *   There are no read receipts; a receipt sent while we were offline is
  *   lost, so a message may stay "sent" though it was delivered.
  * @property {string[]} [deliveredTo]  ours: the keys of the participants
@@ -131,7 +136,15 @@ import { E2E, participantKey, participantRole } from './e2e.js';
  *   programme key) or why it failed (a server error code); for theirs,
  *   "key_changed" (left on the server until verify()), "uncertified",
  *   "stranger" (not a participant), "replay" (a first message answered
- *   before), "crypto" (does not decrypt), "limit" (too many skipped)
+ *   before, or a key used already), "crypto" (does not decrypt), "limit"
+ *   (too many skipped), "no_session" (no session for it), "format" (it
+ *   decrypted, but its content has an unknown format); for a report, why
+ *   the peer could not read ours ("limit", "no_session", "crypto",
+ *   "other")
+ * @property {number} [count]  a report: how many of ours the peer could not read
+ * @property {boolean} [reset]  undecryptable: the sessions with the sender
+ *   were dropped, a new one starts and the sender is told (a report); false
+ *   when that happened already in this page load
  */
 
 /**
@@ -155,7 +168,9 @@ import { E2E, participantKey, participantRole } from './e2e.js';
  *                  a receipt came from the participant whose key is to
  *                  (message.deliveredTo; state "delivered" once all have)
  * - "undecryptable" {caseId, message}: a message that did not decrypt or was
- *                  refused (also given as "message"): shown, reported, never dropped
+ *                  refused, or a report that the peer could not read ours
+ *                  (state "report"; also given as "message"): shown, reported,
+ *                  never dropped
  * - "keychange"    {caseId, participant}: a participant's key differs from the one
  *                  first seen; sending in that case waits for verify()
  * - "account"      {account}: after each login (reconnects too)
@@ -250,6 +265,11 @@ export class Core extends Emitter {
 		this.uploading = null;
 		this.flushing = new Set();
 		this.lowPush = null;
+		// peers whose sessions this page load dropped (a message of theirs
+		// could not be read), and the report each is owed: at most one
+		// reset and one report per peer per page load (CRYPTO.md,
+		// "Undecryptable messages"). key -> {caseId, count, reason, sent}
+		this.resets = new Map();
 		const e2eOpts = { pins: this.pinned, now: this.now, onChange: () => this.changed() };
 		const st = o.state;
 		if (st === undefined || st === null) {
@@ -689,13 +709,13 @@ export class Core extends Emitter {
 	 * state "queued"; it goes out when the case has a counsellor and no
 	 * changed key, and is re-sent with the same mid across reconnects until
 	 * the server acknowledges it ("message-state" events follow).
-	 * @param {number} id @param {string} text  1..16127 bytes of UTF-8
+	 * @param {number} id @param {string} text  1..16125 bytes of UTF-8
 	 * @returns {Message}
 	 * @throws {OfframpError} "usage" (empty, too long), "not_found",
 	 *   "case_closed", "limit" (the outbox is full: 100 per case)
 	 */
 	send(id, text) {
-		const bytes = textBytes(text, PAD_PLAINTEXT_MAX);
+		const bytes = textBytes(text, ENVELOPE_TEXT_MAX);
 		const e = this.cs.get(id);
 		if (!e) throw new OfframpError(ERR.NOT_FOUND, 'no such case');
 		if (e.kase.status === 'closed') throw new OfframpError(ERR.CASE_CLOSED, 'the case is closed');
@@ -757,7 +777,7 @@ export class Core extends Emitter {
 				if (m.reason) this.setMsg(e, m, 'queued');
 				const copies = [];
 				try {
-					const bytes = utf8.encode(m.text);
+					const bytes = envelopeText(utf8.encode(m.text));
 					for (const p of others) copies.push(await this.e2e.seal(p, bytes, ask));
 				} catch (err) {
 					if (err.reason) {	// uncertified, bad bundle: waits, told
@@ -850,13 +870,44 @@ export class Core extends Emitter {
 				m.reason = 'uncertified';
 			}
 		}
+		let kind = ENVELOPE_TEXT;
 		if (m.state === 'received') {
+			let pt = null;
 			try {
-				m.text = utf8d.decode(this.e2e.open(from, ct));
+				pt = this.e2e.open(from, ct);
 			} catch (err) {
 				m.state = 'undecryptable';
-				m.reason = this.e2e.isAnsweredFirst(ct) ? 'replay' : err.code === ERR.LIMIT ? 'limit' : 'crypto';
+				m.reason = err.reason || (err.code === ERR.LIMIT ? 'limit' : 'crypto');
+				// a first message of a session this page dropped itself is
+				// no replay: it is one more that could not be read
+				if (m.reason === 'replay' && E2E.isFirst(ct) && this.resets.has(f.from)) m.reason = 'no_session';
+				if (m.reason === 'malformed') m.reason = 'crypto';
+				else if (m.reason !== 'replay') m.reset = this.unreadable(f.case, f.from, m.reason);
 			}
+			if (pt) {
+				try {
+					const env = envelopeParse(pt);
+					kind = env.kind;
+					if (kind === ENVELOPE_TEXT) m.text = utf8d.decode(env.text);
+					if (kind === ENVELOPE_REPORT) {
+						// it came in the new session: the old ones are dead
+						this.e2e.keepLatest(from);
+						m.state = 'report';
+						m.count = env.count;
+						m.reason = env.reason === 1 ? 'limit' : env.reason === 2 ? 'no_session' : env.reason === 3 ? 'crypto' : 'other';
+					}
+				} catch {
+					m.state = 'undecryptable';
+					m.reason = 'format';
+				} finally {
+					pt.fill(0);
+				}
+			}
+		}
+		if (kind === ENVELOPE_NOTHING) {
+			this.changed();
+			ack();	// nothing to show
+			return;
 		}
 		if (dup) {
 			Object.assign(dup, m);
@@ -869,6 +920,47 @@ export class Core extends Emitter {
 		if (m.state !== 'received') this.emit('undecryptable', { caseId: f.case, message: { ...m } });
 		if (fate === 'ack') ack();
 		else e.kept++;
+	}
+
+	/* A message of case caseId from key from could not be read for
+	 * reason: the first time in this page load the sessions with that peer
+	 * are dropped and a report is owed; later, while it has not left, it is
+	 * counted. true while the report is owed (the sessions started again). */
+	unreadable(caseId, from, reason) {
+		let r = this.resets.get(from);
+		if (r) {
+			if (r.sent) return false;
+			r.count++;
+			return true;
+		}
+		r = { caseId, count: 1, reason: reason === 'limit' ? 1 : reason === 'no_session' ? 2 : 3, sent: false };
+		this.resets.set(from, r);
+		this.e2e.reset(b64Decode(from, 32, 32, 'from'));
+		return true;
+	}
+
+	/* Sends every report owed, in a new session with its peer (the other
+	 * participants get the envelope "nothing"), before the unreadable
+	 * messages are acknowledged. A report that cannot go is told as an
+	 * "error" event and not tried again. */
+	async sendReports() {
+		for (const [peer, r] of this.resets) {
+			if (r.sent) continue;
+			r.sent = true;
+			const e = this.cs.get(r.caseId);
+			try {
+				const k = e?.kase;
+				if (!k || (k.status !== 'active' && k.status !== 'paused')) throw new OfframpError(ERR.CASE_CLOSED, 'the case is not open');
+				const others = (k.participants || []).filter((p) => !this.me(p));
+				if (!others.some((p) => p.key === peer)) throw new OfframpError(ERR.NOT_FOUND, 'not a participant');
+				const copies = [];
+				for (const p of others)
+					copies.push(await this.e2e.seal(p, p.key === peer ? envelopeReport(r.count, r.reason) : envelopeNothing(), (f) => this.ask(f)));
+				await this.ask({ type: 'msg.send', case: k.id, mid: b64Encode(sodium.randombytes_buf(OFR_MID_BYTES)), copies }, { retry: true });
+			} catch (err) {
+				this.fail(err instanceof OfframpError ? err : new OfframpError(ERR.INTERNAL, 'report'), 'msg.send');
+			}
+		}
 	}
 
 	/* A msg.delivered push: the recipient "to" acknowledged its copy of
@@ -920,6 +1012,7 @@ export class Core extends Emitter {
 		const seqs = this.acks.splice(0, OFR_ACKS_MAX);
 		if (seqs.length === 0) return;
 		if (this.acks.length) this.ackFlush();
+		await this.sendReports();	// the peer is told before the acks
 		if (this.opts.beforeAck) {
 			try {
 				await this.opts.beforeAck();

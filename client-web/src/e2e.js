@@ -14,6 +14,11 @@
 // Replayed first messages: every responder session is remembered by its
 // (spk_id, EKa) until that signed prekey's secret goes; a first message
 // with a remembered pair whose session is gone is refused.
+// A message that does not open says why (reason "replay", "limit",
+// "no_session", "crypto", "malformed"), so that the core can tell a replay
+// from a session that cannot go on, and reset() drops a peer's sessions
+// (CRYPTO.md, "Undecryptable messages"). Skipped keys past their age go
+// before each decryption.
 //
 // It talks to the server only through the ask(frame) function it is given
 // (prekeys.get, programme.get). Its state is a plain object (toJSON /
@@ -33,8 +38,8 @@ import {
 	X3DH_BUNDLE_MAX_BYTES, X3DH_OPK_MAX,
 } from './proto/x3dh.js';
 import {
-	ratchetDecrypt, ratchetEncrypt, ratchetInitInitiator, ratchetInitResponder, ratchetMsgParse,
-	ratchetNew, ratchetStateLoad, ratchetStateSave, ratchetX3dhInit, RATCHET_STATE_MAX_BYTES,
+	ratchetDecrypt, ratchetEncrypt, ratchetExpire, ratchetInitInitiator, ratchetInitResponder, ratchetMsgParse,
+	ratchetMsgUsed, ratchetNew, ratchetStateLoad, ratchetStateSave, ratchetX3dhInit, RATCHET_STATE_MAX_BYTES,
 } from './proto/ratchet.js';
 
 export const STATE_VERSION = 1;
@@ -169,7 +174,7 @@ export class E2E {
 		e.nextOpkId = int(j.nextOpkId, 'nextOpkId');
 		e.sessions = arr(j.sessions, SESSIONS_MAX, 'sessions').map((s) => ({
 			peer: unb64(s.peer, 32, 'peer'),
-			r: ratchetStateLoad(b64Decode(s.state, 0, RATCHET_STATE_MAX_BYTES, 'state')),
+			r: ratchetStateLoad(b64Decode(s.state, 0, RATCHET_STATE_MAX_BYTES, 'state'), e.now()),
 			used: int(s.used, 'used'),
 		}));
 		e.useCounter = int(j.useCounter, 'useCounter');
@@ -458,13 +463,15 @@ export class E2E {
 		if (this.seenFind(m.init.spkId, m.init.ek)) throw refusal(ERR.CRYPTO, 'replay', 'replayed first message');
 		const spk = this.spkFind(m.init.spkId);
 		const oi = m.init.hasOpk ? this.opk.findIndex((o) => o.id === m.init.opkId) : -1;
-		if (!spk || (m.init.hasOpk && oi < 0)) throw refusal(ERR.CRYPTO, 'crypto', 'no such prekey');
+		if (!spk || (m.init.hasOpk && oi < 0)) throw refusal(ERR.CRYPTO, 'no_session', 'no such prekey');
 		const x = x3dhRespond(m.init, this.sk, spk.sk, oi >= 0 ? this.opk[oi].sk : null);
 		const r = ratchetNew();
 		let pt;
 		try {
 			ratchetInitResponder(r, x.sk, x.ad, m.init, spk.pk, spk.sk);
-			pt = ratchetDecrypt(r, msg);
+			pt = ratchetDecrypt(r, msg, this.now());
+		} catch (e) {
+			throw e.code === ERR.LIMIT ? refusal(ERR.LIMIT, 'limit', 'too many skipped') : refusal(ERR.CRYPTO, 'crypto', 'does not decrypt');
 		} finally {
 			wipe(x.sk);
 		}
@@ -478,27 +485,31 @@ export class E2E {
 	/**
 	 * Decrypts a message (bytes) from key from (bytes): with a session of
 	 * that peer, or as the responder of a new one. Returns the plaintext
-	 * bytes; throws "crypto" (reason "replay" for a replayed first message)
-	 * or "limit". onChange() has run on success.
+	 * bytes; throws "crypto" or "limit" with a reason: "replay" (a replayed
+	 * first message, or a key used already), "limit" (too many skipped),
+	 * "no_session", "crypto" (does not decrypt in the peer's sessions) or
+	 * "malformed". onChange() has run on success.
 	 */
 	open(from, msg) {
 		let m;
 		try {
 			m = ratchetMsgParse(msg);
 		} catch {
-			throw refusal(ERR.CRYPTO, 'crypto', 'malformed message');
+			throw refusal(ERR.CRYPTO, 'malformed', 'malformed message');
 		}
-		if (m.hasInit && !bytesEqual(m.init.ik, from)) throw refusal(ERR.CRYPTO, 'crypto', 'X3DH fields of another sender');
+		if (m.hasInit && !bytesEqual(m.init.ik, from)) throw refusal(ERR.CRYPTO, 'malformed', 'X3DH fields of another sender');
 		const tried = new Set();
-		let last = refusal(ERR.CRYPTO, 'crypto', 'does not decrypt');
+		let limit = false;
+		const now = this.now();
 		const attempt = (s) => {
 			tried.add(s);
 			try {
-				const pt = ratchetDecrypt(s.r, msg);
+				ratchetExpire(s.r, now);
+				const pt = ratchetDecrypt(s.r, msg, now);
 				s.used = ++this.useCounter;
 				return pt;
 			} catch (e) {
-				last = e;
+				if (e.code === ERR.LIMIT) limit = true;
 				return null;
 			}
 		};
@@ -520,9 +531,31 @@ export class E2E {
 				if ((pt = attempt(best)) !== null) break;
 			}
 		}
-		if (pt === null) throw last.code === ERR.LIMIT ? last : refusal(ERR.CRYPTO, 'crypto', 'does not decrypt');
+		if (pt === null) {
+			this.changed();	// expired keys went
+			if (tried.size === 0) throw refusal(ERR.CRYPTO, 'no_session', 'no session');
+			for (const s of tried) if (ratchetMsgUsed(s.r, msg)) throw refusal(ERR.CRYPTO, 'replay', 'a key used already');
+			throw limit ? refusal(ERR.LIMIT, 'limit', 'too many skipped') : refusal(ERR.CRYPTO, 'crypto', 'does not decrypt');
+		}
 		this.changed();
 		return pt;
+	}
+
+	/** Drops every session with peer (bytes): the next message to it
+	 * starts a new one. */
+	reset(peer) {
+		const before = this.sessions.length;
+		this.sessions = this.sessions.filter((s) => !bytesEqual(s.peer, peer));
+		if (this.sessions.length !== before) this.changed();
+	}
+
+	/** Drops every session with peer but the most recently successful. */
+	keepLatest(peer) {
+		const best = this.sessionBest(peer);
+		if (!best) return;
+		const before = this.sessions.length;
+		this.sessions = this.sessions.filter((s) => s === best || !bytesEqual(s.peer, peer));
+		if (this.sessions.length !== before) this.changed();
 	}
 
 	/** true when msg is a first message whose (spk_id, EKa) was answered already. */

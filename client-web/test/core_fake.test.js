@@ -269,7 +269,7 @@ test('core: a counsellor not certified by the configured pin is refused, both wa
 	assert.equal(f.seen.filter((x) => x.type === 'prekeys.get').length, 0, 'no session started');
 	// the rogue counsellor's first message: refused before any session, acknowledged
 	const clientParticipant = sc.kase(c.key).participants[0];
-	const copy = await sc.peer.seal(clientParticipant, te.encode('hello, from the rogue'), async (fr) => {
+	const copy = await sc.peer.seal(clientParticipant, P.envelopeText(te.encode('hello, from the rogue')), async (fr) => {
 		if (fr.type === 'prekeys.get') return { bundle: b64((await upBundle(f, c.key))) };
 		throw new Error(fr.type);
 	});
@@ -306,7 +306,7 @@ test('core: strangers, garbage, replays and duplicates are shown as such and ack
 		if (fr.type === 'prekeys.get') return { bundle: b64(await upBundle(f, c.key)) };
 		throw new Error(fr.type);
 	};
-	const first = await sc.peer.seal(clientP, te.encode('first'), askPeer);
+	const first = await sc.peer.seal(clientP, P.envelopeText(te.encode('first')), askPeer);
 	const mid1 = b64(sodium.randombytes_buf(16));
 	const stranger = new E2E();
 	const push = (seq, from, ct, mid = b64(sodium.randombytes_buf(16))) =>
@@ -333,7 +333,7 @@ test('core: strangers, garbage, replays and duplicates are shown as such and ack
 	await waitFor(() => sc.sent.length === 1, 3000, 'the answer sent');
 	const copy = sc.sent[0].copies[0];
 	assert.equal(copy.to, sc.peer.key);
-	assert.equal(new TextDecoder().decode(sc.peer.open(P.b64Decode(c.key, 32, 32), P.b64Decode(copy.ct, 1, P.OFR_CT_MAX))), 'answer');
+	assert.equal(new TextDecoder().decode(P.envelopeParse(sc.peer.open(P.b64Decode(c.key, 32, 32), P.b64Decode(copy.ct, 1, P.OFR_CT_MAX))).text), 'answer');
 	await waitFor(() => c.messages(77).find((x) => x.mid === m.mid).state === 'sent', 3000, 'sent');
 	// state: full export and import keep the session; recovery keeps the identity and pins
 	const full = c.exportState();
@@ -349,6 +349,69 @@ test('core: strangers, garbage, replays and duplicates are shown as such and ack
 	assert.equal(c3.e2e.pinList().length, 1);
 	for (const bad of [new Uint8Array([1, 2, 3]), 'not json', JSON.stringify({ v: 9 }), rec.subarray(0, rec.length - 1)])
 		await assert.rejects(createCore({ url: f.url, WebSocket, state: bad }), { code: 'bad_field' });
+});
+
+test('core: an unreadable message resets the session and the peer gets a report before the ack; a report received is shown', async () => {
+	const f = await fake();
+	const prog = sodium.crypto_sign_keypair();
+	const sc = counsellorScene(f, { certSk: prog.privateKey, progKey: prog.publicKey });
+	const c = await core(f);
+	c.on('account', () => { for (const s of f.socks) s.clientKey = c.key; });
+	await c.login();
+	const msgs = [], undec = [];
+	c.on('message', (ev) => msgs.push(ev.message));
+	c.on('undecryptable', (ev) => undec.push(ev.message));
+	const clientP = sc.kase(c.key).participants[0];
+	const askPeer = async (fr) => {
+		if (fr.type === 'prekeys.get') return { bundle: b64(await upBundle(f, c.key)) };
+		throw new Error(fr.type);
+	};
+	const push = (seq, ct) => f.push({ type: 'msg', seq, case: 77, mid: b64(sodium.randombytes_buf(16)), from: sc.peer.key, ts: 1700000000 + seq, ct });
+	const sealed = async (text) => (await sc.peer.seal(clientP, P.envelopeText(te.encode(text)), askPeer)).ct;
+	push(1, await sealed('first'));
+	await waitFor(() => msgs.length === 1, 3000, 'the first message');
+	assert.equal(msgs[0].text, 'first');
+	// two messages that do not authenticate in the session (out of step)
+	for (const seq of [2, 3]) {
+		const ct = P.b64Decode(await sealed(`broken ${seq}`), 1, P.OFR_CT_MAX);
+		ct[ct.length - 1] ^= 1;
+		push(seq, b64(ct));
+	}
+	await waitFor(() => sc.sent.length === 1, 3000, 'the report');
+	await waitFor(() => f.seen.some((x) => x.type === 'msg.ack' && x.seqs.includes(3)), 3000, 'the acks');
+	assert.deepEqual(msgs.slice(1).map((m) => [m.state, m.reason, m.reset]), [['undecryptable', 'crypto', true], ['undecryptable', 'no_session', true]]);
+	assert.equal(undec.length, 2);
+	const order = f.seen.filter((x) => x.type === 'msg.send' || (x.type === 'msg.ack' && x.seqs.includes(2)));
+	assert.equal(order[0].type, 'msg.send', 'the report leaves before the ack');
+	const copy = sc.sent[0].copies[0];
+	assert.equal(copy.to, sc.peer.key);
+	const raw = P.b64Decode(copy.ct, 1, P.OFR_CT_MAX);
+	assert.equal(P.ratchetMsgParse(raw).hasInit, true, 'in a new session');
+	assert.deepEqual(P.envelopeParse(sc.peer.open(P.b64Decode(c.key, 32, 32), raw)), { kind: P.ENVELOPE_REPORT, count: 2, reason: P.ENVELOPE_R_CRYPTO });
+	// another unreadable one in this page load: told, no second reset or report
+	const ct4 = P.b64Decode(await sealed('broken again'), 1, P.OFR_CT_MAX);
+	ct4[ct4.length - 1] ^= 1;
+	push(4, b64(ct4));
+	await waitFor(() => msgs.length === 4, 3000, 'the fourth');
+	assert.equal(msgs[3].reset, false);
+	await waitFor(() => f.seen.some((x) => x.type === 'msg.ack' && x.seqs.includes(4)), 3000, 'its ack');
+	assert.equal(sc.sent.length, 1);
+	// the peer's report comes in the new session: shown, and it now talks in it
+	push(5, (await sc.peer.seal(clientP, P.envelopeReport(3, P.ENVELOPE_R_NO_SESSION), askPeer)).ct);
+	await waitFor(() => msgs.length === 5, 3000, 'the report received');
+	assert.deepEqual([msgs[4].state, msgs[4].count, msgs[4].reason, msgs[4].text], ['report', 3, 'no_session', null]);
+	assert.equal(undec.at(-1).state, 'report');
+	push(6, await sealed('after the reset'));
+	await waitFor(() => msgs.length === 6, 3000, 'a text again');
+	assert.equal(msgs[5].text, 'after the reset');
+	const m = c.send(77, 'answer');
+	await waitFor(() => c.messages(77).find((x) => x.mid === m.mid).state === 'sent', 3000, 'sent');
+	const ans = sc.sent.at(-1).copies[0];
+	assert.equal(new TextDecoder().decode(P.envelopeParse(sc.peer.open(P.b64Decode(c.key, 32, 32), P.b64Decode(ans.ct, 1, P.OFR_CT_MAX))).text), 'answer');
+	// "nothing" is acknowledged and not shown
+	push(7, (await sc.peer.seal(clientP, P.envelopeNothing(), askPeer)).ct);
+	await waitFor(() => f.seen.some((x) => x.type === 'msg.ack' && x.seqs.includes(7)), 3000, 'the ack of nothing');
+	assert.equal(msgs.length, 6);
 });
 
 test('e2e: notes open only for their author and case', () => {

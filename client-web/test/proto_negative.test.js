@@ -160,11 +160,12 @@ test('saved states: bad ones are refused', () => {
 	bad((s) => s.subarray(0, s.length - 1));
 	bad((s) => { const t = new Uint8Array(s.length + 1); t.set(s); return t; });
 	bad((s) => s.subarray(0, 10));
-	bad((s) => { s[0] = 2; });
+	bad((s) => { s[0] = 3; });
+	bad((s) => { s[0] = 1; });	// a version 1 state is shorter
 	bad((s) => { s[1] |= 0x80; });
 	bad((s) => { s[100] ^= 0x40; });	// DHs secret no longer its public's
-	bad((s) => { s[345] = 1; });	// a skipped count the length does not carry
-	bad((s) => { s[342] = 0xff; });
+	bad((s) => { s[349] = 1; });	// a skipped count the length does not carry
+	bad((s) => { s[346] = 0xff; });
 	bad((s) => { s[1] = (s[1] & ~0x10) | 0x08; });	// sends init without being the initiator
 	bad((s) => { s[1] &= ~0x20; s[333] = 7; });	// opk id without the opk flag
 	assert.deepEqual(P.ratchetStateSave(P.ratchetStateLoad(st)), st);
@@ -312,4 +313,88 @@ test('login signature and invites, base64 and frames', () => {
 	assert.throws(() => P.frameParse('{"v":1}'), { code: 'bad_field', field: 'type' });
 	assert.throws(() => P.frameParse('{"v":1,"type":"x","re":-1}'), { code: 'bad_field', field: 're' });
 	assert.throws(() => P.frameParse('"' + 'x'.repeat(P.OFR_FRAME_MAX) + '"'), { code: 'too_big' });
+});
+
+const T0 = 1700000000;
+
+/* One DH ratchet step each way; b's receiving step count goes up by one. */
+function roundTrip(a, b, now) {
+	assert.equal(td.decode(P.ratchetDecrypt(a, enc(b, 'ping'), now)), 'ping');
+	assert.equal(td.decode(P.ratchetDecrypt(b, enc(a, 'pong'), now)), 'pong');
+}
+
+test('skipped keys outlive 5 DH ratchet steps, not 6', () => {
+	const { a, b } = pair();
+	roundTrip(a, b, T0);
+	const late0 = enc(a, 'late zero'), late1 = enc(a, 'late one');
+	assert.equal(td.decode(P.ratchetDecrypt(b, enc(a, 'now'), T0)), 'now');
+	assert.equal(P.ratchetSkippedCount(b), 2);
+	const s0 = P.ratchetSteps(b);
+	for (let i = 0; i < P.RATCHET_SKIPPED_STEPS; i++) roundTrip(a, b, T0);
+	assert.equal(P.ratchetSteps(b), s0 + P.RATCHET_SKIPPED_STEPS);
+	assert.equal(P.ratchetSkippedCount(b), 2);
+	assert.equal(td.decode(P.ratchetDecrypt(b, late1, T0)), 'late one');
+	roundTrip(a, b, T0);
+	assert.equal(P.ratchetSkippedCount(b), 0);
+	assert.throws(() => P.ratchetDecrypt(b, late0, T0), { code: 'crypto' });
+});
+
+test('skipped keys live 7 days; a clock gone back ages them from then', () => {
+	const { a, b } = pair();
+	const m = [0, 1, 2, 3].map((i) => enc(a, `m${i}`));
+	assert.equal(td.decode(P.ratchetDecrypt(b, m[1], T0)), 'm1');
+	assert.equal(td.decode(P.ratchetDecrypt(b, m[3], T0 + 100)), 'm3');
+	assert.equal(P.ratchetExpire(b, T0 + P.RATCHET_SKIPPED_TTL - 1), 0);
+	assert.equal(P.ratchetExpire(b, T0 + P.RATCHET_SKIPPED_TTL), 1);
+	assert.throws(() => P.ratchetDecrypt(b, m[0], T0), { code: 'crypto' });
+	assert.equal(P.ratchetExpire(b, T0 - 50), 0);
+	assert.equal(P.ratchetExpire(b, T0 - 51 + P.RATCHET_SKIPPED_TTL), 0);
+	assert.equal(P.ratchetExpire(b, T0 - 50 + P.RATCHET_SKIPPED_TTL), 1);
+	assert.equal(P.ratchetSkippedCount(b), 0);
+});
+
+test('a version 1 state loads; its skipped keys count as stored at the load', () => {
+	const { a, b } = pair();
+	roundTrip(a, b, T0);
+	const m0 = enc(a, 'zero'), m1 = enc(a, 'one');
+	assert.equal(dec(b, enc(a, 'two')), 'two');
+	const v2 = P.ratchetStateSave(b);
+	assert.equal(v2[0], 2);
+	// the same state in version 1: no step count, 68-byte entries
+	const k = (v2.length - P.RATCHET_STATE_FIXED_BYTES) / P.RATCHET_SKIPPED_ENTRY_BYTES;
+	const v1 = new Uint8Array(P.RATCHET_STATE_V1_FIXED_BYTES + k * P.RATCHET_SKIPPED_V1_ENTRY_BYTES);
+	v1.set(v2.subarray(0, 342));
+	v1[0] = 1;
+	v1.set(v2.subarray(346, 350), 342);
+	for (let i = 0; i < k; i++) {
+		const e = P.RATCHET_STATE_FIXED_BYTES + i * P.RATCHET_SKIPPED_ENTRY_BYTES;
+		const o = P.RATCHET_STATE_V1_FIXED_BYTES + i * P.RATCHET_SKIPPED_V1_ENTRY_BYTES;
+		v1.set(v2.subarray(e, e + 36), o);
+		v1.set(v2.subarray(e + 48, e + 80), o + 36);
+	}
+	assert.throws(() => P.ratchetStateLoad(v1.subarray(0, v1.length - 1), T0), { code: 'bad_field' });
+	const r = P.ratchetStateLoad(v1, T0 + 1000);
+	assert.equal(P.ratchetSkippedCount(r), 2);
+	assert.equal(P.ratchetSteps(r), 0);
+	const again = P.ratchetStateSave(r);
+	assert.equal(again[0], P.RATCHET_STATE_VERSION);
+	assert.equal(Number(P.be64Get(again, P.RATCHET_STATE_FIXED_BYTES + 40)), T0 + 1000);
+	assert.equal(td.decode(P.ratchetDecrypt(r, m1, T0 + 2000)), 'one');
+	assert.equal(P.ratchetExpire(r, T0 + 999 + P.RATCHET_SKIPPED_TTL), 0);
+	assert.equal(P.ratchetExpire(r, T0 + 1000 + P.RATCHET_SKIPPED_TTL), 1);
+	assert.throws(() => P.ratchetDecrypt(r, m0, T0), { code: 'crypto' });
+});
+
+test('ratchetMsgUsed tells a used key from one that may open', () => {
+	const { a, b } = pair();
+	const m = [0, 1, 2].map(() => enc(a, 'm'));
+	assert.equal(P.ratchetMsgUsed(b, m[1]), false);
+	assert.equal(dec(b, m[1]), 'm');
+	assert.equal(P.ratchetMsgUsed(b, m[1]), true);
+	assert.equal(P.ratchetMsgUsed(b, m[0]), false);
+	assert.equal(P.ratchetMsgUsed(b, m[2]), false);
+	roundTrip(a, b, T0);
+	assert.equal(P.ratchetMsgUsed(b, m[1]), true);
+	assert.equal(P.ratchetMsgUsed(b, m[0]), false);
+	assert.equal(P.ratchetMsgUsed(b, enc(b, 'o')), false);
 });

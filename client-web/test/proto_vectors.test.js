@@ -21,7 +21,7 @@ before(async () => {
 
 test('every vector file is covered by this test', () => {
 	const files = fs.readdirSync(VEC).filter((f) => f.endsWith('.json')).sort();
-	assert.deepEqual(files, ['cert.json', 'hkdf.json', 'pad.json', 'ratchet.json', 'safety.json', 'x3dh.json']);
+	assert.deepEqual(files, ['cert.json', 'envelope.json', 'hkdf.json', 'pad.json', 'ratchet.json', 'safety.json', 'x3dh.json']);
 });
 
 test('hkdf.json: RFC 5869 cases', () => {
@@ -56,6 +56,39 @@ test('pad.json: buckets, cases, too long, bad padding', () => {
 	}
 	assert.ok(j.bad_padded.length >= 4);
 	for (const b of j.bad_padded) assert.throws(() => P.unpad(hex(b)), { code: 'crypto' });
+});
+
+test('envelope.json: text, report, nothing; bad ones refused', () => {
+	const j = load('envelope.json');
+	assert.equal(j.version, P.ENVELOPE_VERSION);
+	assert.equal(j.text_max, P.ENVELOPE_TEXT_MAX);
+	assert.deepEqual(j.kinds, { text: P.ENVELOPE_TEXT, report: P.ENVELOPE_REPORT, nothing: P.ENVELOPE_NOTHING });
+	assert.deepEqual(j.reasons, { limit: P.ENVELOPE_R_LIMIT, no_session: P.ENVELOPE_R_NO_SESSION, crypto: P.ENVELOPE_R_CRYPTO });
+	assert.ok(j.text.length >= 3);
+	for (const c of j.text) {
+		const e = P.envelopeText(hex(c.text));
+		assert.equal(toHex(e), c.envelope);
+		assert.equal(toHex(P.pad(e)), c.padded);
+		const got = P.envelopeParse(hex(c.envelope));
+		assert.equal(got.kind, P.ENVELOPE_TEXT);
+		assert.equal(toHex(got.text), c.text);
+	}
+	assert.ok(j.report.length >= 3);
+	for (const c of j.report) {
+		const e = P.envelopeReport(c.count, c.reason);
+		assert.equal(toHex(e), c.envelope);
+		assert.equal(toHex(P.pad(e)), c.padded);
+		assert.deepEqual(P.envelopeParse(hex(c.envelope)), { kind: P.ENVELOPE_REPORT, count: c.count, reason: c.reason });
+	}
+	assert.equal(toHex(P.envelopeNothing()), j.nothing.envelope);
+	assert.equal(toHex(P.pad(P.envelopeNothing())), j.nothing.padded);
+	assert.deepEqual(P.envelopeParse(hex(j.nothing.envelope)), { kind: P.ENVELOPE_NOTHING });
+	assert.ok(j.bad.length >= 10);
+	for (const b of j.bad) assert.throws(() => P.envelopeParse(hex(b)), { code: 'bad_field' }, b);
+	const long = new Uint8Array(P.ENVELOPE_TEXT_MAX + 1).fill(0x61);
+	assert.equal(P.padSize(P.envelopeText(long.subarray(1)).length), P.PAD_MAX_BYTES);
+	assert.throws(() => P.envelopeText(long), { code: 'too_big' });
+	assert.throws(() => P.envelopeReport(0, 1), { code: 'usage' });
 });
 
 test('safety.json: the same number both ways', () => {

@@ -358,6 +358,23 @@ def main():
                     "valid_at": [1700000000, 1799999999], "invalid_at": [1699999999, 1800000000]},
         "fingerprints": [{"key": h(k), "fingerprint": fpr(k)} for k in (pa, pb, pp1)],
     }
+    # Plaintext envelope: version 1 || kind || body, then padded
+    def env(kind, body=b""):
+        return bytes([1, kind]) + body
+    texts = ["hello", "", "Gr\u00fc\u00dfe, \u0645\u0631\u062d\u0628\u0627 \U0001f600", "\x01\x02 looks like an envelope"]
+    ev = {"version": 1, "kinds": {"text": 1, "report": 2, "nothing": 3},
+          "reasons": {"limit": 1, "no_session": 2, "crypto": 3},
+          "text_max": 16127 - 2,
+          "text": [{"text": h(t.encode()), "envelope": h(env(1, t.encode())), "padded": h(pad(env(1, t.encode())))}
+                   for t in texts],
+          "report": [{"count": c, "reason": r, "envelope": h(env(2, be32(c) + bytes([r]))),
+                      "padded": h(pad(env(2, be32(c) + bytes([r]))))}
+                     for c, r in [(2, 2), (1, 1), (1, 3), (M32, 3), (7, 200)]],
+          "nothing": {"envelope": h(env(3)), "padded": h(pad(env(3)))},
+          "bad": [h(b""), h(b"\x01"), h(b"\x00\x01hi"), h(b"\x02\x01hi"), h(env(0)), h(env(4)),
+                  h(env(255, b"x")), h(env(2, be32(0) + b"\x02")), h(env(2, be32(1) + b"\x00")),
+                  h(env(2, be32(1))), h(env(2, be32(1) + b"\x02\x00")), h(env(3, b"\x00"))]}
+    out["envelope"] = ev
 
     for name, v in out.items():
         with open(name + ".json", "w") as f:

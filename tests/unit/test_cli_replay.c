@@ -59,14 +59,16 @@ first_message(struct keyfile *bob, const uint8_t alice_sk[OFR_SK_BYTES],
 	ratchet_free(r);
 }
 
+static enum e2e_why last_why;	/* of the last opens_as that failed */
+
 /* e2e_open as cli does; 1 when it gave exactly text. */
 static int
 opens_as(struct cli *cli, const uint8_t from[OFR_PK_BYTES],
     const uint8_t *msg, size_t len, const char *text)
 {
 	size_t n = 0;
-	char *pt = NULL;
-	int rc = e2e_open(cli, from, msg, len, &pt, &n);
+	uint8_t *pt = NULL;
+	int rc = e2e_open(cli, from, msg, len, &pt, &n, &last_why);
 	int ok = rc == 0 && pt != NULL && n == strlen(text) &&
 	    memcmp(pt, text, n) == 0;
 
@@ -137,7 +139,19 @@ main(void)
 	CHECK_EQ_INT(s->n_seen, 1);
 	/* while the session lives, the replay goes to it and fails */
 	CHECK(!opens_as(&cli, alice_pk, m1, l1, "first"));
+	CHECK_EQ_INT(last_why, E2E_REPLAY);
 	CHECK_EQ_INT(s->n_sessions, 1);
+	/* damaged, with a counter already used: still a replay */
+	m1[l1 - 1] ^= 1;
+	CHECK(!opens_as(&cli, alice_pk, m1, l1, "first"));
+	CHECK_EQ_INT(last_why, E2E_REPLAY);	/* its counter is used */
+	m1[l1 - 1] ^= 1;
+	m1[10] ^= 1;		/* another ratchet key: an unknown chain */
+	CHECK(!opens_as(&cli, alice_pk, m1, l1, "first"));
+	CHECK_EQ_INT(last_why, E2E_CRYPTO);
+	m1[10] ^= 1;
+	CHECK(!opens_as(&cli, alice_pk, m1, 20, "first"));
+	CHECK_EQ_INT(last_why, E2E_MALFORMED);
 
 	/* the session gone (dropped), the store saved and loaded: the
 	 * signed prekey is still there, yet the replay makes no session */
@@ -149,6 +163,7 @@ main(void)
 	CHECK_EQ_INT(s->n_sessions, 0);
 	CHECK_EQ_INT(s->n_seen, 1);
 	CHECK(!opens_as(&cli, alice_pk, m1, l1, "first"));
+	CHECK_EQ_INT(last_why, E2E_REPLAY);
 	CHECK_EQ_INT(s->n_sessions, 0);
 	CHECK_EQ_INT(s->n_seen, 1);
 
@@ -181,6 +196,9 @@ main(void)
 	s->spk[0].id = 6;
 	CHECK_EQ_INT(keyfile_seen_prune(cli.key), 3);
 	CHECK_EQ_INT(s->n_seen, 0);
+	/* and then a first message to it has no session to go to */
+	CHECK(!opens_as(&cli, alice_pk, m2, l2, "second"));
+	CHECK_EQ_INT(last_why, E2E_NO_SESSION);
 
 	sodium_memzero(alice_sk, sizeof(alice_sk));
 	sodium_memzero(&opk, sizeof(opk));

@@ -163,7 +163,7 @@ test_roundtrip(void)
 	    0);
 	CHECK_EQ_INT(ratchet_init_responder(bob.r, sk, ad, &m.init, bob.spk_pk,
 	    bob.spk_sk), 0);
-	CHECK_EQ_INT(ratchet_decrypt(bob.r, pt, sizeof(pt), &n, msg, len), 0);
+	CHECK_EQ_INT(ratchet_decrypt(bob.r, pt, sizeof(pt), &n, msg, len, 0), 0);
 	CHECK(n == 6 && memcmp(pt, "hi bob", 6) == 0);
 	CHECK_EQ_INT(ratchet_encrypt(bob.r, msg, sizeof(msg), &len,
 	    (const uint8_t *)"hi alice", 8), 0);
@@ -243,7 +243,7 @@ test_roundtrip(void)
 	CHECK(l1 == l2 && memcmp(st1, st2, l1) == 0);
 	/* the loaded session reads Bob's reply */
 	CHECK_EQ_INT(ratchet_decrypt(s2->sessions[0].r, pt, sizeof(pt), &n,
-	    msg, len), 0);
+	    msg, len, 0), 0);
 	CHECK(n == 8 && memcmp(pt, "hi alice", 8) == 0);
 	CHECK_EQ_INT(s2->n_pins, 1);
 	CHECK_EQ_INT(s2->pins[0].programme, 42);

@@ -1,8 +1,9 @@
 /*
  * test_ratchet.c: proto/ratchet.c and proto/pad.c: conversations both
  * ways, out-of-order and lost messages, replays, tampering, the skipped-key
- * caps, saved state, random nonces across a state rollback, the wire format
- * and padding buckets.
+ * caps, saved state (versions 2 and 1), random nonces across a state
+ * rollback, the wire format and padding buckets, the expiry of skipped
+ * keys by DH steps and by time.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +62,7 @@ pair_new(struct pair *p)
 	    m.init.has_opk ? opk_sk : NULL), 0);
 	CHECK_EQ_INT(ratchet_init_responder(p->b, skb, adb, &m.init, spk,
 	    spk_sk), 0);
-	CHECK_EQ_INT(ratchet_decrypt(p->b, pt, sizeof(pt), &n, msg, len), 0);
+	CHECK_EQ_INT(ratchet_decrypt(p->b, pt, sizeof(pt), &n, msg, len, 0), 0);
 	CHECK(n == 5 && memcmp(pt, "first", 5) == 0);
 	free(bu);
 }
@@ -90,7 +91,7 @@ dec_is(struct ratchet *r, const uint8_t *m, size_t len, const char *text)
 {
 	size_t n;
 
-	if (ratchet_decrypt(r, pt, sizeof(pt), &n, m, len) != 0)
+	if (ratchet_decrypt(r, pt, sizeof(pt), &n, m, len, 0) != 0)
 		return 0;
 	return n == strlen(text) && memcmp(pt, text, n) == 0;
 }
@@ -164,7 +165,7 @@ test_conversation(void)
 
 		pair_new(&q);
 		m1 = enc(q.a, "elsewhere", &l1);
-		CHECK_EQ_INT(ratchet_decrypt(p.b, pt, sizeof(pt), &n, m1, l1),
+		CHECK_EQ_INT(ratchet_decrypt(p.b, pt, sizeof(pt), &n, m1, l1, 0),
 		    OFR_E_CRYPTO);
 		free(m1);
 		pair_free(&q);
@@ -221,15 +222,15 @@ test_out_of_order(void)
 	CHECK(dec_is(p.b, m[1], l[1], "a1"));
 	CHECK_EQ_INT(ratchet_skipped_count(p.b), 1);	/* 4 never came */
 	/* Replays: of an in-order message, of a skipped-key message. */
-	CHECK_EQ_INT(ratchet_decrypt(p.b, pt, sizeof(pt), &n, m[3], l[3]),
+	CHECK_EQ_INT(ratchet_decrypt(p.b, pt, sizeof(pt), &n, m[3], l[3], 0),
 	    OFR_E_CRYPTO);
-	CHECK_EQ_INT(ratchet_decrypt(p.b, pt, sizeof(pt), &n, m[1], l[1]),
+	CHECK_EQ_INT(ratchet_decrypt(p.b, pt, sizeof(pt), &n, m[1], l[1], 0),
 	    OFR_E_CRYPTO);
-	CHECK_EQ_INT(ratchet_decrypt(p.b, pt, sizeof(pt), &n, m[5], l[5]),
+	CHECK_EQ_INT(ratchet_decrypt(p.b, pt, sizeof(pt), &n, m[5], l[5], 0),
 	    OFR_E_CRYPTO);
 	CHECK(dec_is(p.b, m[4], l[4], "a4"));
 	CHECK_EQ_INT(ratchet_skipped_count(p.b), 0);
-	CHECK_EQ_INT(ratchet_decrypt(p.b, pt, sizeof(pt), &n, m[4], l[4]),
+	CHECK_EQ_INT(ratchet_decrypt(p.b, pt, sizeof(pt), &n, m[4], l[4], 0),
 	    OFR_E_CRYPTO);
 	for (int i = 0; i < 6; i++)
 		free(m[i]);
@@ -286,21 +287,21 @@ test_tamper(void)
 		int rc;
 
 		m[i] ^= 0x04;
-		rc = ratchet_decrypt(p.b, pt, sizeof(pt), &n, m, l);
+		rc = ratchet_decrypt(p.b, pt, sizeof(pt), &n, m, l, 0);
 		CHECK(rc == OFR_E_CRYPTO || rc == OFR_E_LIMIT);
 		m[i] ^= 0x04;
 	}
 	CHECK(same_state(p.b, st1, slen));
 	/* Truncated and extended. */
-	CHECK_EQ_INT(ratchet_decrypt(p.b, pt, sizeof(pt), &n, m, l - 1),
+	CHECK_EQ_INT(ratchet_decrypt(p.b, pt, sizeof(pt), &n, m, l - 1, 0),
 	    OFR_E_CRYPTO);
-	CHECK_EQ_INT(ratchet_decrypt(p.b, pt, sizeof(pt), &n, m, 41),
+	CHECK_EQ_INT(ratchet_decrypt(p.b, pt, sizeof(pt), &n, m, 41, 0),
 	    OFR_E_CRYPTO);
-	CHECK_EQ_INT(ratchet_decrypt(p.b, pt, sizeof(pt), &n, m, 0),
+	CHECK_EQ_INT(ratchet_decrypt(p.b, pt, sizeof(pt), &n, m, 0, 0),
 	    OFR_E_CRYPTO);
 	CHECK(same_state(p.b, st1, slen));
 	/* A short output buffer is a usage error that changes nothing. */
-	CHECK_EQ_INT(ratchet_decrypt(p.b, pt, 63, &n, m, l), OFR_E_USAGE);
+	CHECK_EQ_INT(ratchet_decrypt(p.b, pt, 63, &n, m, l, 0), OFR_E_USAGE);
 	CHECK(same_state(p.b, st1, slen));
 	/* The genuine ones still open, in any order. */
 	CHECK(dec_is(p.b, m, l, "target"));
@@ -313,7 +314,7 @@ test_tamper(void)
 	CHECK(dec_is(p.a, m, l, "received"));
 	CHECK_EQ_INT(ratchet_skipped_count(p.a), 1);
 	m0[l0 - 1] ^= 1;
-	CHECK_EQ_INT(ratchet_decrypt(p.a, pt, sizeof(pt), &n, m0, l0),
+	CHECK_EQ_INT(ratchet_decrypt(p.a, pt, sizeof(pt), &n, m0, l0, 0),
 	    OFR_E_CRYPTO);
 	CHECK_EQ_INT(ratchet_skipped_count(p.a), 1);
 	m0[l0 - 1] ^= 1;
@@ -337,7 +338,7 @@ test_limits(void)
 		    (const uint8_t *)"x", 1), 0);
 	m = enc(p.a, "far", &l);
 	slen = save(p.b, st1);
-	CHECK_EQ_INT(ratchet_decrypt(p.b, pt, sizeof(pt), &n, m, l),
+	CHECK_EQ_INT(ratchet_decrypt(p.b, pt, sizeof(pt), &n, m, l, 0),
 	    OFR_E_LIMIT);
 	CHECK(same_state(p.b, st1, slen));
 	free(m);
@@ -357,7 +358,7 @@ test_limits(void)
 		} else {
 			slen = save(p.b, st1);
 			CHECK_EQ_INT(ratchet_decrypt(r, pt, sizeof(pt), &n, m,
-			    l), OFR_E_LIMIT);
+			    l, 0), OFR_E_LIMIT);
 			CHECK(same_state(p.b, st1, slen));
 		}
 		free(m);
@@ -390,7 +391,7 @@ test_state(void)
 	CHECK_EQ_INT(st1[0], RATCHET_STATE_VERSION);
 	ratchet_free(p.b);
 	p.b = ratchet_new();
-	CHECK_EQ_INT(ratchet_state_load(p.b, st1, slen), 0);
+	CHECK_EQ_INT(ratchet_state_load(p.b, st1, slen, 0), 0);
 	CHECK(same_state(p.b, st1, slen));
 	CHECK(dec_is(p.b, m[1], l[1], "one"));
 	CHECK_EQ_INT(ratchet_skipped_count(p.b), 2);
@@ -398,7 +399,7 @@ test_state(void)
 	slen = save(p.a, st1);
 	ratchet_free(p.a);
 	p.a = ratchet_new();
-	CHECK_EQ_INT(ratchet_state_load(p.a, st1, slen), 0);
+	CHECK_EQ_INT(ratchet_state_load(p.a, st1, slen, 0), 0);
 	CHECK_EQ_INT(ratchet_sends_init(p.a), 1);
 	free(m[1]);
 	m[1] = enc(p.b, "back", &l[1]);
@@ -410,30 +411,32 @@ test_state(void)
 	/* A loaded state refuses a replay like the original. */
 	slen = save(p.b, st1);
 	r = ratchet_new();
-	CHECK_EQ_INT(ratchet_state_load(r, st1, slen), 0);
-	CHECK_EQ_INT(ratchet_decrypt(r, pt, sizeof(pt), &n, m[0], l[0]),
+	CHECK_EQ_INT(ratchet_state_load(r, st1, slen, 0), 0);
+	CHECK_EQ_INT(ratchet_decrypt(r, pt, sizeof(pt), &n, m[0], l[0], 0),
 	    OFR_E_CRYPTO);
 	CHECK(dec_is(r, m[2], l[2], "two"));
 	/* Invalid saved states change nothing. */
 	slen = save(r, st1);
 	memcpy(st2, st1, slen);
-	CHECK_EQ_INT(ratchet_state_load(r, st2, slen - 1), OFR_E_BAD_FIELD);
-	CHECK_EQ_INT(ratchet_state_load(r, st2, slen + 1), OFR_E_BAD_FIELD);
-	CHECK_EQ_INT(ratchet_state_load(r, st2, 10), OFR_E_BAD_FIELD);
-	st2[0] = 2;
-	CHECK_EQ_INT(ratchet_state_load(r, st2, slen), OFR_E_BAD_FIELD);
-	st2[0] = 1;
+	CHECK_EQ_INT(ratchet_state_load(r, st2, slen - 1, 0), OFR_E_BAD_FIELD);
+	CHECK_EQ_INT(ratchet_state_load(r, st2, slen + 1, 0), OFR_E_BAD_FIELD);
+	CHECK_EQ_INT(ratchet_state_load(r, st2, 10, 0), OFR_E_BAD_FIELD);
+	st2[0] = 3;
+	CHECK_EQ_INT(ratchet_state_load(r, st2, slen, 0), OFR_E_BAD_FIELD);
+	st2[0] = 1;	/* a version 1 state is shorter */
+	CHECK_EQ_INT(ratchet_state_load(r, st2, slen, 0), OFR_E_BAD_FIELD);
+	st2[0] = st1[0];
 	st2[1] |= 0x80;
-	CHECK_EQ_INT(ratchet_state_load(r, st2, slen), OFR_E_BAD_FIELD);
+	CHECK_EQ_INT(ratchet_state_load(r, st2, slen, 0), OFR_E_BAD_FIELD);
 	st2[1] = st1[1];
 	st2[100] ^= 0x40;	/* the ratchet secret no longer matches its public */
-	CHECK_EQ_INT(ratchet_state_load(r, st2, slen), OFR_E_BAD_FIELD);
+	CHECK_EQ_INT(ratchet_state_load(r, st2, slen, 0), OFR_E_BAD_FIELD);
 	st2[100] ^= 0x40;
-	st2[345] = 1;	/* a skipped count the length does not carry */
-	CHECK_EQ_INT(ratchet_state_load(r, st2, slen), OFR_E_BAD_FIELD);
-	st2[345] = st1[345];
-	st2[342] = 0xff;
-	CHECK_EQ_INT(ratchet_state_load(r, st2, slen), OFR_E_BAD_FIELD);
+	st2[349] = 1;	/* a skipped count the length does not carry */
+	CHECK_EQ_INT(ratchet_state_load(r, st2, slen, 0), OFR_E_BAD_FIELD);
+	st2[349] = st1[349];
+	st2[346] = 0xff;
+	CHECK_EQ_INT(ratchet_state_load(r, st2, slen, 0), OFR_E_BAD_FIELD);
 	CHECK(same_state(r, st1, slen));
 	CHECK_EQ_INT(ratchet_state_save(r, st2, slen - 1, &n), OFR_E_USAGE);
 	ratchet_free(r);
@@ -495,7 +498,7 @@ test_padding(void)
 	CHECK_EQ_INT(l2, RATCHET_MSG_MAX);
 	CHECK_EQ_INT(RATCHET_MSG_MAX, 42 + 72 + 24 + 16128 + 16);
 	CHECK(RATCHET_MSG_MAX <= 16384);	/* PROTOCOL.md's copy limit */
-	CHECK_EQ_INT(ratchet_decrypt(p.b, pt, sizeof(pt), &n, msg, l2), 0);
+	CHECK_EQ_INT(ratchet_decrypt(p.b, pt, sizeof(pt), &n, msg, l2, 0), 0);
 	CHECK_EQ_INT(n, PAD_PLAINTEXT_MAX);
 	CHECK_EQ_INT(ratchet_encrypt(p.a, msg, sizeof(msg), &l2, big,
 	    PAD_MAX_BYTES), OFR_E_TOO_BIG);
@@ -578,7 +581,7 @@ test_rollback(void)
 	pair_new(&p);
 	slen = save(p.a, st1);
 	c1 = enc(p.a, t1, &l1);
-	CHECK_EQ_INT(ratchet_state_load(p.a, st1, slen), 0);	/* rollback */
+	CHECK_EQ_INT(ratchet_state_load(p.a, st1, slen, 0), 0);	/* rollback */
 	c2 = enc(p.a, t2, &l2);
 	CHECK_EQ_INT(l1, l2);
 	CHECK_EQ_INT(ratchet_msg_parse(&m1, c1, l1), 0);
@@ -596,7 +599,7 @@ test_rollback(void)
 	/* The peer reads the first; the second is a replay of its counter. */
 	CHECK(dec_is(p.b, c1, l1, t1));
 	bslen = save(p.b, st1);
-	CHECK_EQ_INT(ratchet_decrypt(p.b, pt, sizeof(pt), &n, c2, l2),
+	CHECK_EQ_INT(ratchet_decrypt(p.b, pt, sizeof(pt), &n, c2, l2, 0),
 	    OFR_E_CRYPTO);
 	CHECK(same_state(p.b, st1, bslen));
 	free(c1);
@@ -677,9 +680,224 @@ test_forged_before_reply(void)
 	CHECK_EQ_INT(crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &dlen,
 	    NULL, m.ct, m.ct_len, adf, sizeof(adf), msg + m.hdr_len, key), 0);
 	CHECK_EQ_INT(ratchet_decrypt(a, pt, sizeof(pt), &n, msg,
-	    off + (size_t)clen), OFR_E_CRYPTO);
+	    off + (size_t)clen, 0), OFR_E_CRYPTO);
 	CHECK_EQ_INT(ratchet_sends_init(a), 1);	/* state unchanged */
 	ratchet_free(a);
+}
+
+#define T0	1700000000	/* a time for the expiry tests */
+
+/* 1 when r decrypts m at time now to text. */
+static int
+dec_at(struct ratchet *r, const uint8_t *m, size_t len, const char *text,
+    int64_t now)
+{
+	size_t n;
+
+	if (ratchet_decrypt(r, pt, sizeof(pt), &n, m, len, now) != 0)
+		return 0;
+	return n == strlen(text) && memcmp(pt, text, n) == 0;
+}
+
+/* One DH ratchet step each way: a message from b that a reads, then one
+ * from a that b reads (b's receiving step counter goes up by one). */
+static void
+round_trip(struct pair *p, int64_t now)
+{
+	uint8_t *m;
+	size_t l;
+
+	m = enc(p->b, "ping", &l);
+	CHECK(dec_at(p->a, m, l, "ping", now));
+	free(m);
+	m = enc(p->a, "pong", &l);
+	CHECK(dec_at(p->b, m, l, "pong", now));
+	free(m);
+}
+
+/*
+ * Skipped keys outlive RATCHET_SKIPPED_STEPS DH ratchet steps of the
+ * receiver, not one more: a late message still opens after five steps;
+ * after six its key is gone and it is refused, and a failed message on
+ * the way deletes nothing.
+ */
+static void
+test_expire_steps(void)
+{
+	struct pair p;
+	uint8_t *m[3];
+	size_t l[3], n;
+	uint32_t s0;
+
+	pair_new(&p);
+	round_trip(&p, T0);
+	for (int i = 0; i < 3; i++)
+		m[i] = enc(p.a, i == 0 ? "late zero" : i == 1 ? "late one" :
+		    "now", &l[i]);
+	CHECK(dec_at(p.b, m[2], l[2], "now", T0));
+	CHECK_EQ_INT(ratchet_skipped_count(p.b), 2);
+	s0 = ratchet_steps(p.b);
+	for (int i = 0; i < RATCHET_SKIPPED_STEPS; i++)
+		round_trip(&p, T0);
+	CHECK_EQ_INT(ratchet_steps(p.b), s0 + RATCHET_SKIPPED_STEPS);
+	CHECK_EQ_INT(ratchet_skipped_count(p.b), 2);
+	CHECK(dec_at(p.b, m[1], l[1], "late one", T0));
+	CHECK_EQ_INT(ratchet_skipped_count(p.b), 1);
+	/* a damaged message of a new chain changes nothing */
+	free(m[1]);
+	m[1] = enc(p.b, "x", &l[1]);
+	CHECK(dec_at(p.a, m[1], l[1], "x", T0));
+	free(m[1]);
+	m[1] = enc(p.a, "y", &l[1]);
+	m[1][l[1] - 1] ^= 1;
+	CHECK_EQ_INT(ratchet_decrypt(p.b, pt, sizeof(pt), &n, m[1], l[1], T0),
+	    OFR_E_CRYPTO);
+	CHECK_EQ_INT(ratchet_skipped_count(p.b), 1);
+	m[1][l[1] - 1] ^= 1;
+	CHECK(dec_at(p.b, m[1], l[1], "y", T0));	/* the sixth step */
+	CHECK_EQ_INT(ratchet_steps(p.b), s0 + RATCHET_SKIPPED_STEPS + 1);
+	CHECK_EQ_INT(ratchet_skipped_count(p.b), 0);
+	CHECK_EQ_INT(ratchet_decrypt(p.b, pt, sizeof(pt), &n, m[0], l[0], T0),
+	    OFR_E_CRYPTO);
+	for (int i = 0; i < 3; i++)
+		free(m[i]);
+	pair_free(&p);
+}
+
+/*
+ * Skipped keys live RATCHET_SKIPPED_TTL seconds from when they were
+ * stored: ratchet_expire keeps them a second before, deletes them at the
+ * bound; a key from the future (the clock went back) ages from then on.
+ */
+static void
+test_expire_time(void)
+{
+	struct pair p;
+	uint8_t *m[4];
+	size_t l[4], n;
+
+	pair_new(&p);
+	for (int i = 0; i < 4; i++)
+		m[i] = enc(p.a, i == 0 ? "a" : i == 1 ? "b" : i == 2 ? "c" :
+		    "d", &l[i]);
+	CHECK(dec_at(p.b, m[1], l[1], "b", T0));	/* key 0 at T0 */
+	CHECK(dec_at(p.b, m[3], l[3], "d", T0 + 100));	/* key 2 later */
+	CHECK_EQ_INT(ratchet_skipped_count(p.b), 2);
+	CHECK_EQ_INT(ratchet_expire(p.b, T0 + RATCHET_SKIPPED_TTL - 1), 0);
+	CHECK_EQ_INT(ratchet_expire(p.b, T0 + RATCHET_SKIPPED_TTL), 1);
+	CHECK_EQ_INT(ratchet_skipped_count(p.b), 1);
+	CHECK_EQ_INT(ratchet_decrypt(p.b, pt, sizeof(pt), &n, m[0], l[0],
+	    T0 + RATCHET_SKIPPED_TTL), OFR_E_CRYPTO);
+	/* the clock goes back: key 2 counts as stored at T0 - 50 */
+	CHECK_EQ_INT(ratchet_expire(p.b, T0 - 50), 0);
+	CHECK_EQ_INT(ratchet_expire(p.b, T0 - 51 + RATCHET_SKIPPED_TTL), 0);
+	CHECK_EQ_INT(ratchet_expire(p.b, T0 - 50 + RATCHET_SKIPPED_TTL), 1);
+	CHECK_EQ_INT(ratchet_skipped_count(p.b), 0);
+	CHECK_EQ_INT(ratchet_decrypt(p.b, pt, sizeof(pt), &n, m[2], l[2], T0),
+	    OFR_E_CRYPTO);
+	for (int i = 0; i < 4; i++)
+		free(m[i]);
+	pair_free(&p);
+}
+
+/* The version 1 form of the version 2 state v2 (len bytes) into v1; its
+ * length. */
+static size_t
+to_v1(uint8_t *v1, const uint8_t *v2, size_t len)
+{
+	size_t k = (len - RATCHET_STATE_FIXED_BYTES) /
+	    RATCHET_SKIPPED_ENTRY_BYTES, o = RATCHET_STATE_V1_FIXED_BYTES;
+
+	memcpy(v1, v2, 342);		/* .. PN */
+	v1[0] = 1;
+	memcpy(v1 + 342, v2 + 346, 4);	/* k; no step counter */
+	for (size_t i = 0; i < k; i++) {
+		const uint8_t *e = v2 + RATCHET_STATE_FIXED_BYTES +
+		    i * RATCHET_SKIPPED_ENTRY_BYTES;
+
+		memcpy(v1 + o, e, 36);		/* dh, N */
+		memcpy(v1 + o + 36, e + 48, 32);	/* mk */
+		o += RATCHET_SKIPPED_V1_ENTRY_BYTES;
+	}
+	return o;
+}
+
+/*
+ * A version 1 state loads: its skipped keys count as stored at the load's
+ * time and step, so they open their messages, and expire a week after the
+ * load. Saved again it is version 2, and loads to the same.
+ */
+static void
+test_state_v1(void)
+{
+	struct pair p;
+	struct ratchet *r = ratchet_new();
+	uint8_t *m[3];
+	size_t l[3], slen, l1, n;
+
+	pair_new(&p);
+	round_trip(&p, T0);
+	for (int i = 0; i < 3; i++)
+		m[i] = enc(p.a, i == 0 ? "zero" : i == 1 ? "one" : "two",
+		    &l[i]);
+	CHECK(dec_at(p.b, m[2], l[2], "two", T0));
+	slen = save(p.b, st1);
+	CHECK_EQ_INT(st1[0], 2);
+	l1 = to_v1(st2, st1, slen);
+	CHECK_EQ_INT(l1, RATCHET_STATE_V1_FIXED_BYTES +
+	    2 * RATCHET_SKIPPED_V1_ENTRY_BYTES);
+	CHECK_EQ_INT(ratchet_state_load(r, st2, l1 - 1, T0), OFR_E_BAD_FIELD);
+	CHECK_EQ_INT(ratchet_state_load(r, st2, l1, T0 + 1000), 0);
+	CHECK_EQ_INT(ratchet_skipped_count(r), 2);
+	CHECK_EQ_INT(ratchet_steps(r), 0);
+	slen = save(r, st1);
+	CHECK_EQ_INT(st1[0], RATCHET_STATE_VERSION);
+	CHECK_EQ_INT(be64_get(st1 + RATCHET_STATE_FIXED_BYTES + 40),
+	    T0 + 1000);
+	CHECK(dec_at(r, m[1], l[1], "one", T0 + 2000));
+	CHECK_EQ_INT(ratchet_expire(r, T0 + 999 + RATCHET_SKIPPED_TTL), 0);
+	CHECK_EQ_INT(ratchet_expire(r, T0 + 1000 + RATCHET_SKIPPED_TTL), 1);
+	CHECK_EQ_INT(ratchet_decrypt(r, pt, sizeof(pt), &n, m[0], l[0], T0),
+	    OFR_E_CRYPTO);
+	/* the version 2 save loads to the same */
+	CHECK_EQ_INT(ratchet_state_load(r, st1, slen, 0), 0);
+	CHECK(same_state(r, st1, slen));
+	CHECK(dec_at(r, m[0], l[0], "zero", T0));
+	ratchet_free(r);
+	for (int i = 0; i < 3; i++)
+		free(m[i]);
+	pair_free(&p);
+}
+
+/* ratchet_msg_used tells a used key (replay, repeated counter) from a
+ * message that may still open. */
+static void
+test_msg_used(void)
+{
+	struct pair p;
+	uint8_t *m[3], *o;
+	size_t l[3], lo;
+
+	pair_new(&p);
+	for (int i = 0; i < 3; i++)
+		m[i] = enc(p.a, "m", &l[i]);
+	CHECK_EQ_INT(ratchet_msg_used(p.b, m[1], l[1]), 0);
+	CHECK(dec_at(p.b, m[1], l[1], "m", T0));
+	CHECK_EQ_INT(ratchet_msg_used(p.b, m[1], l[1]), 1);	/* replay */
+	CHECK_EQ_INT(ratchet_msg_used(p.b, m[0], l[0]), 0);	/* stored */
+	CHECK_EQ_INT(ratchet_msg_used(p.b, m[2], l[2]), 0);	/* next */
+	round_trip(&p, T0);
+	/* an older chain that still has a stored key */
+	CHECK_EQ_INT(ratchet_msg_used(p.b, m[1], l[1]), 1);
+	CHECK_EQ_INT(ratchet_msg_used(p.b, m[0], l[0]), 0);
+	/* an unknown chain: not known as used */
+	o = enc(p.b, "o", &lo);
+	CHECK_EQ_INT(ratchet_msg_used(p.b, o, lo), 0);
+	CHECK_EQ_INT(ratchet_msg_used(p.b, o, 10), 0);
+	free(o);
+	for (int i = 0; i < 3; i++)
+		free(m[i]);
+	pair_free(&p);
 }
 
 int
@@ -697,5 +915,9 @@ main(void)
 	test_parse();
 	test_rollback();
 	test_forged_before_reply();
+	test_expire_steps();
+	test_expire_time();
+	test_state_v1();
+	test_msg_used();
 	return check_done();
 }

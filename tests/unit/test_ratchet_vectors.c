@@ -2,7 +2,8 @@
  * test_ratchet_vectors.c: the library reproduces every vector of
  * proto/vectors/ (each .json file, written by an independent implementation,
  * proto/vectors/gen_vectors.py): HKDF, X3DH, a whole ratchet conversation
- * with fixed keys and nonces, padding, a safety number and a certificate.
+ * with fixed keys and nonces, padding, the plaintext envelope, a safety
+ * number and a certificate.
  * The vectors are found next to this source file
  * (__FILE__/../../proto/vectors).
  */
@@ -17,6 +18,7 @@
 #include "check.h"
 #include "proto/cert.h"
 #include "proto/csprng.h"
+#include "proto/envelope.h"
 #include "proto/err.h"
 #include "proto/hkdf.h"
 #include "proto/pad.h"
@@ -298,13 +300,13 @@ test_ratchet(void)
 				b_ready = 1;
 			}
 			CHECK_EQ_INT(ratchet_decrypt(b, pt, sizeof(pt), &n,
-			    msgs[k], lens[k]), 0);
+			    msgs[k], lens[k], 0), 0);
 			CHECK_EQ_INT(ratchet_skipped_count(b),
 			    intf(e, "skipped_after"));
 		} else {
 			csprng_set_test_hook(next_key, &qa);
 			CHECK_EQ_INT(ratchet_decrypt(a, pt, sizeof(pt), &n,
-			    msgs[k], lens[k]), 0);
+			    msgs[k], lens[k], 0), 0);
 			CHECK_EQ_INT(ratchet_skipped_count(a),
 			    intf(e, "skipped_after"));
 		}
@@ -356,6 +358,84 @@ test_pad(void)
 		    strlen(s), NULL, &n, NULL) == 0);
 		CHECK_EQ_INT(unpad(&k, buf, n), OFR_E_CRYPTO);
 	}
+	json_decref(j);
+}
+
+/* Writes env (n bytes) padded and checks it against the hex field "padded"
+ * of c. */
+static void
+check_padded(json_t *c, const uint8_t *env, size_t n)
+{
+	static uint8_t got[PAD_MAX_BYTES], want[PAD_MAX_BYTES];
+	size_t m;
+
+	CHECK_EQ_INT(pad(got, sizeof(got), &m, env, n), 0);
+	CHECK_EQ_INT(hexf(c, "padded", want, sizeof(want)), m);
+	CHECK(memcmp(got, want, m) == 0);
+}
+
+static void
+test_envelope(void)
+{
+	json_t *j = load("envelope.json"), *c;
+	static uint8_t text[PAD_MAX_BYTES], want[PAD_MAX_BYTES],
+	    got[PAD_MAX_BYTES];
+	struct envelope e;
+	size_t i, n, tl, wl;
+
+	if (j == NULL)
+		return;
+	CHECK_EQ_INT(intf(j, "version"), ENVELOPE_VERSION);
+	CHECK_EQ_INT(intf(j, "text_max"), ENVELOPE_TEXT_MAX);
+	json_array_foreach(json_object_get(j, "text"), i, c) {
+		tl = hexf(c, "text", text, sizeof(text));
+		wl = hexf(c, "envelope", want, sizeof(want));
+		CHECK_EQ_INT(envelope_text(got, sizeof(got), &n, text, tl), 0);
+		CHECK(n == wl && memcmp(got, want, n) == 0);
+		check_padded(c, got, n);
+		CHECK_EQ_INT(envelope_parse(&e, want, wl), 0);
+		CHECK_EQ_INT(e.kind, ENVELOPE_TEXT);
+		CHECK(e.text_len == tl && memcmp(e.text, text, tl) == 0);
+	}
+	CHECK(i >= 3);
+	json_array_foreach(json_object_get(j, "report"), i, c) {
+		uint32_t count = (uint32_t)intf(c, "count");
+		uint8_t reason = (uint8_t)intf(c, "reason");
+
+		wl = hexf(c, "envelope", want, sizeof(want));
+		CHECK_EQ_INT(envelope_report(got, sizeof(got), &n, count,
+		    reason), 0);
+		CHECK(n == wl && memcmp(got, want, n) == 0);
+		check_padded(c, got, n);
+		CHECK_EQ_INT(envelope_parse(&e, want, wl), 0);
+		CHECK(e.kind == ENVELOPE_REPORT && e.count == count &&
+		    e.reason == reason);
+	}
+	CHECK(i >= 3);
+	c = json_object_get(j, "nothing");
+	wl = hexf(c, "envelope", want, sizeof(want));
+	CHECK_EQ_INT(envelope_nothing(got, sizeof(got), &n), 0);
+	CHECK(n == wl && memcmp(got, want, n) == 0);
+	check_padded(c, got, n);
+	CHECK_EQ_INT(envelope_parse(&e, want, wl), 0);
+	CHECK_EQ_INT(e.kind, ENVELOPE_NOTHING);
+	json_array_foreach(json_object_get(j, "bad"), i, c) {
+		const char *s = json_string_value(c);
+
+		CHECK(s != NULL && sodium_hex2bin(want, sizeof(want), s,
+		    strlen(s), NULL, &wl, NULL) == 0);
+		CHECK_EQ_INT(envelope_parse(&e, want, wl), OFR_E_BAD_FIELD);
+	}
+	CHECK(i >= 10);
+	/* the longest text fits, one byte more does not */
+	memset(text, 'x', ENVELOPE_TEXT_MAX + 1);
+	CHECK_EQ_INT(envelope_text(got, sizeof(got), &n, text,
+	    ENVELOPE_TEXT_MAX), 0);
+	CHECK_EQ_INT(pad_size(n), PAD_MAX_BYTES);
+	CHECK_EQ_INT(envelope_text(got, sizeof(got), &n, text,
+	    ENVELOPE_TEXT_MAX + 1), OFR_E_TOO_BIG);
+	CHECK_EQ_INT(envelope_report(got, sizeof(got), &n, 0, 1), OFR_E_USAGE);
+	CHECK_EQ_INT(envelope_report(got, 6, &n, 1, 1), OFR_E_USAGE);
 	json_decref(j);
 }
 
@@ -544,6 +624,7 @@ main(void)
 	test_x3dh();
 	test_ratchet();
 	test_pad();
+	test_envelope();
 	test_safety();
 	test_cert();
 	test_statements();

@@ -7,6 +7,7 @@ export * from './ocrypto.js';
 export * from './frame.js';
 export * from './hkdf.js';
 export * from './pad.js';
+export * from './envelope.js';
 export * from './safety.js';
 export * from './cert.js';
 export * from './x3dh.js';

@@ -8,7 +8,7 @@
 
 import sodium from 'libsodium-wrappers-sumo';
 import { OfframpError, ERR } from './err.js';
-import { ascii, be32Get, be32Put, bytesEqual, concat, wipe } from './bytes.js';
+import { ascii, be32Get, be32Put, be64Get, be64Put, bytesEqual, concat, wipe } from './bytes.js';
 import { csprngBuf } from './csprng.js';
 import { hkdf } from './hkdf.js';
 import { pad, padSize, unpad, PAD_MAX_BYTES } from './pad.js';
@@ -29,9 +29,13 @@ export const RATCHET_MSG_MAX = RATCHET_OVERHEAD_MAX + PAD_MAX_BYTES;	// 16282
 export const RATCHET_PT_MAX = PAD_MAX_BYTES;
 export const RATCHET_MAX_SKIP = 1000;
 export const RATCHET_SKIPPED_MAX = 2000;
-export const RATCHET_STATE_VERSION = 1;
-export const RATCHET_SKIPPED_ENTRY_BYTES = 68;
-export const RATCHET_STATE_FIXED_BYTES = 346;
+export const RATCHET_SKIPPED_STEPS = 5;		// DH steps a skipped key outlives
+export const RATCHET_SKIPPED_TTL = 7 * 86400;	// seconds a skipped key lives
+export const RATCHET_STATE_VERSION = 2;		// 1 still loads
+export const RATCHET_SKIPPED_ENTRY_BYTES = 80;	// dh, N, step, time stored, mk
+export const RATCHET_STATE_FIXED_BYTES = 350;
+export const RATCHET_SKIPPED_V1_ENTRY_BYTES = 68;
+export const RATCHET_STATE_V1_FIXED_BYTES = 346;
 export const RATCHET_STATE_MAX_BYTES = RATCHET_STATE_FIXED_BYTES + RATCHET_SKIPPED_MAX * RATCHET_SKIPPED_ENTRY_BYTES;
 
 const F_HAS_DHR = 0x01, F_HAS_CKS = 0x02, F_HAS_CKR = 0x04;
@@ -51,7 +55,7 @@ function zeroCore() {
 	const z = () => new Uint8Array(32);
 	return {
 		rk: z(), cks: z(), ckr: z(), dhsSk: z(), dhsPk: z(), dhr: z(),
-		ad: new Uint8Array(X3DH_AD_BYTES), init: zeroInit(), ns: 0, nr: 0, pn: 0, flags: 0,
+		ad: new Uint8Array(X3DH_AD_BYTES), init: zeroInit(), ns: 0, nr: 0, pn: 0, steps: 0, flags: 0,
 	};
 }
 
@@ -59,7 +63,7 @@ function copyCore(c) {
 	return {
 		rk: c.rk.slice(), cks: c.cks.slice(), ckr: c.ckr.slice(), dhsSk: c.dhsSk.slice(),
 		dhsPk: c.dhsPk.slice(), dhr: c.dhr.slice(), ad: c.ad.slice(), init: copyInit(c.init),
-		ns: c.ns, nr: c.nr, pn: c.pn, flags: c.flags,
+		ns: c.ns, nr: c.nr, pn: c.pn, steps: c.steps, flags: c.flags,
 	};
 }
 
@@ -71,7 +75,7 @@ function wipeCore(c) {
 export class Ratchet {
 	constructor() {
 		this.c = zeroCore();
-		this.skipped = [];	// [{dh, n, mk}]
+		this.skipped = [];	// [{dh, n, step, at, mk}]
 	}
 }
 
@@ -250,7 +254,7 @@ export function ratchetEncrypt(r, pt) {
 }
 
 // Stages the receiving chain's keys from c.nr up to until (exclusive).
-function skipKeys(r, c, staged, until) {
+function skipKeys(r, c, staged, until, now) {
 	if (!(c.flags & F_HAS_CKR) || until <= c.nr) return;
 	if (until - c.nr > RATCHET_MAX_SKIP ||
 	    r.skipped.length + staged.length + (until - c.nr) > RATCHET_SKIPPED_MAX)
@@ -259,7 +263,7 @@ function skipKeys(r, c, staged, until) {
 		const k = kdfCk(c.ckr);
 		wipe(c.ckr);
 		c.ckr = k.ck;
-		staged.push({ dh: c.dhr.slice(), n: c.nr, mk: k.mk });
+		staged.push({ dh: c.dhr.slice(), n: c.nr, step: c.steps, at: now, mk: k.mk });
 		c.nr++;
 	}
 }
@@ -284,12 +288,63 @@ function openMsg(m, msg, ad, mk) {
 	}
 }
 
+// Deletes the stored skipped keys for which keep(s) is false; how many.
+function skippedFilter(r, keep) {
+	const before = r.skipped.length;
+	r.skipped = r.skipped.filter((s) => {
+		if (keep(s)) return true;
+		wipe(s.mk);
+		return false;
+	});
+	return before - r.skipped.length;
+}
+
 /**
- * Decrypts msg: the plaintext bytes. Throws "crypto" (malformed, forged,
- * damaged, replayed, not for this session) or "limit" (too many skipped);
- * r is then unchanged.
+ * Deletes the skipped keys stored RATCHET_SKIPPED_TTL seconds or more
+ * before now (Unix seconds); a key stored "after" now (the clock went
+ * back) counts as stored now. Run it before decrypting. Returns how many
+ * were deleted.
  */
-export function ratchetDecrypt(r, msg) {
+export function ratchetExpire(r, now) {
+	for (const s of r.skipped) if (s.at > now) s.at = now;
+	return skippedFilter(r, (s) => now - s.at < RATCHET_SKIPPED_TTL);
+}
+
+/** Receiving DH ratchet steps r has made (mod 2^32). */
+export function ratchetSteps(r) {
+	return r.c.steps;
+}
+
+/**
+ * true when msg (well formed) belongs to a receiving chain r knows and its
+ * message key is used already (a replay or a repeated counter); false
+ * otherwise.
+ */
+export function ratchetMsgUsed(r, msg) {
+	let m;
+	try {
+		m = ratchetMsgParse(msg);
+	} catch {
+		return false;
+	}
+	let known = false;
+	for (const s of r.skipped) {
+		if (!bytesEqual(s.dh, m.dh)) continue;
+		if (s.n === m.n) return false;	// its key is stored
+		known = true;
+	}
+	if ((r.c.flags & F_HAS_CKR) && bytesEqual(r.c.dhr, m.dh)) return m.n < r.c.nr;
+	return known;
+}
+
+/**
+ * Decrypts msg: the plaintext bytes. Skipped keys it stores are stamped
+ * with now (Unix seconds) and the current step; after a DH ratchet step
+ * the keys stored more than RATCHET_SKIPPED_STEPS steps ago go. Throws
+ * "crypto" (malformed, forged, damaged, replayed, not for this session) or
+ * "limit" (too many skipped); r is then unchanged.
+ */
+export function ratchetDecrypt(r, msg, now = 0) {
 	let m;
 	try {
 		m = ratchetMsgParse(msg);
@@ -311,7 +366,7 @@ export function ratchetDecrypt(r, msg) {
 	try {
 		if (!(c.flags & F_HAS_DHR) || !bytesEqual(m.dh, c.dhr)) {
 			// a new ratchet key from the peer: a DH ratchet step
-			skipKeys(r, c, staged, m.pn);
+			skipKeys(r, c, staged, m.pn, now);
 			c.pn = c.ns;
 			c.ns = 0;
 			c.nr = 0;
@@ -326,21 +381,25 @@ export function ratchetDecrypt(r, msg) {
 			c.rk = k.rk;
 			c.cks = k.ck;
 			c.flags |= F_HAS_DHR | F_HAS_CKR | F_HAS_CKS;
+			c.steps = (c.steps + 1) >>> 0;
 		} else if (!(c.flags & F_HAS_CKR) || m.n < c.nr) {
 			// no receiving chain yet, or a key used already: a replay
 			throw new OfframpError(ERR.CRYPTO, 'replayed or out of chain');
 		}
-		skipKeys(r, c, staged, m.n);
+		skipKeys(r, c, staged, m.n, now);
 		const k = kdfCk(c.ckr);
 		c.ckr = k.ck;
 		c.nr++;
 		try {
 			const pt = openMsg(m, msg, c.ad, k.mk);
+			const stepped = c.steps !== r.c.steps;
 			c.flags &= ~F_SEND_INIT;
 			wipeCore(r.c);
 			r.c = c;
 			r.skipped.push(...staged);
 			staged.length = 0;
+			// a DH ratchet step: the keys stored too many steps ago go
+			if (stepped) skippedFilter(r, (s) => ((c.steps - s.step) >>> 0) <= RATCHET_SKIPPED_STEPS);
 			return pt;
 		} finally {
 			wipe(k.mk);
@@ -373,24 +432,35 @@ export function ratchetStateSave(r) {
 	be32Put(out, p + 8, c.ns);
 	be32Put(out, p + 12, c.nr);
 	be32Put(out, p + 16, c.pn);
-	be32Put(out, p + 20, r.skipped.length);
-	p += 24;
+	be32Put(out, p + 20, c.steps);
+	be32Put(out, p + 24, r.skipped.length);
+	p += 28;
 	for (const s of r.skipped) {
 		out.set(s.dh, p);
 		be32Put(out, p + 32, s.n);
-		out.set(s.mk, p + 36);
+		be32Put(out, p + 36, s.step);
+		be64Put(out, p + 40, s.at);
+		out.set(s.mk, p + 48);
 		p += RATCHET_SKIPPED_ENTRY_BYTES;
 	}
 	return out;
 }
 
-/** A session from a saved state; throws "bad_field" unless buf is exactly
- * a valid state (version, flags, length, skipped count, DHs pair). */
-export function ratchetStateLoad(buf) {
+/**
+ * A session from a saved state: version 2, or 1 (no step counter, no step
+ * and time per skipped key: they count as stored at now, Unix seconds, and
+ * at step 0). Throws "bad_field" unless buf is exactly a valid state
+ * (version, flags, length, skipped count, DHs pair).
+ */
+export function ratchetStateLoad(buf, now = 0) {
 	const bad = () => new OfframpError(ERR.BAD_FIELD, 'session state');
-	if (!(buf instanceof Uint8Array) || buf.length < RATCHET_STATE_FIXED_BYTES ||
-	    buf[0] !== RATCHET_STATE_VERSION)
+	if (!(buf instanceof Uint8Array) || buf.length < RATCHET_STATE_V1_FIXED_BYTES ||
+	    (buf[0] !== 1 && buf[0] !== RATCHET_STATE_VERSION))
 		throw bad();
+	const v1 = buf[0] === 1;
+	const fixed = v1 ? RATCHET_STATE_V1_FIXED_BYTES : RATCHET_STATE_FIXED_BYTES;
+	const entry = v1 ? RATCHET_SKIPPED_V1_ENTRY_BYTES : RATCHET_SKIPPED_ENTRY_BYTES;
+	if (buf.length < fixed) throw bad();
 	const c = zeroCore();
 	c.flags = buf[1];
 	let p = 2;
@@ -405,15 +475,19 @@ export function ratchetStateLoad(buf) {
 	c.ns = be32Get(buf, p + 8);
 	c.nr = be32Get(buf, p + 12);
 	c.pn = be32Get(buf, p + 16);
-	const n = be32Get(buf, p + 20);
-	p += 24;
+	p += 20;
+	if (!v1) {
+		c.steps = be32Get(buf, p);
+		p += 4;
+	}
+	const n = be32Get(buf, p);
+	p += 4;
 	if ((c.flags & ~F_ALL) !== 0 ||
 	    ((c.flags & F_SEND_INIT) && !(c.flags & F_INITIATOR)) ||
 	    (!c.init.hasOpk && c.init.opkId !== 0) ||
 	    ((c.flags & (F_HAS_CKS | F_HAS_CKR)) && !(c.flags & F_HAS_DHR)) ||
 	    !bytesEqual(sodium.crypto_scalarmult_base(c.dhsSk), c.dhsPk) ||
-	    n > RATCHET_SKIPPED_MAX ||
-	    buf.length !== RATCHET_STATE_FIXED_BYTES + n * RATCHET_SKIPPED_ENTRY_BYTES) {
+	    n > RATCHET_SKIPPED_MAX || buf.length !== fixed + n * entry) {
 		wipeCore(c);
 		throw bad();
 	}
@@ -424,8 +498,13 @@ export function ratchetStateLoad(buf) {
 		const dh = take(32);
 		const sn = be32Get(buf, p);
 		p += 4;
-		r.skipped.push({ dh, n: sn, mk: take(32) });
+		let step = c.steps, at = now;	// version 1: stored now
+		if (!v1) {
+			step = be32Get(buf, p);
+			at = Number(be64Get(buf, p + 4));
+			p += 12;
+		}
+		r.skipped.push({ dh, n: sn, step, at, mk: take(32) });
 	}
 	return r;
 }
-

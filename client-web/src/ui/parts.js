@@ -20,7 +20,7 @@ export function messageLog(label, onRetry) {
 	list.append(empty);
 
 	function item(m) {
-		const bad = m.state === 'undecryptable' || m.state === 'refused' || m.text === null;
+		const bad = m.state === 'undecryptable' || m.state === 'refused' || m.state === 'report' || m.text === null;
 		const li = h('li', { class: m.mine ? 'mine' : bad ? 'bad' : '', 'data-mid': m.mid, 'data-state': m.state });
 		const who = h('div', { class: 'who' }, m.mine ? t('you') : m.name);
 		const text = h('div', { class: 'text', dir: 'auto' });
@@ -30,8 +30,9 @@ export function messageLog(label, onRetry) {
 		return li;
 	}
 	function paint(li, m) {
-		const bad = m.state === 'undecryptable' || m.state === 'refused' || (!m.mine && m.text === null);
-		li._parts.text.textContent = bad ? t(m.state === 'refused' ? 'msg_refused' : 'msg_undecryptable') : m.text;
+		const bad = m.state === 'undecryptable' || m.state === 'refused' || m.state === 'report' || (!m.mine && m.text === null);
+		li._parts.text.textContent = m.state === 'report' ? t('msg_report', { name: m.name, count: m.count })
+			: bad ? t(m.state === 'refused' ? 'msg_refused' : 'msg_undecryptable') : m.text;
 		li.className = m.mine ? 'mine' : bad ? 'bad' : '';
 		li.dataset.state = m.state;
 		const time = h('time', { datetime: new Date(m.ts * 1000).toISOString() }, formatTime(m.ts));
@@ -44,6 +45,7 @@ export function messageLog(label, onRetry) {
 		if (m.mine && m.state === 'queued' && m.reason && m.reason !== 'case_waiting')
 			parts.push(' · ', t(`reason_${m.reason}`) !== `reason_${m.reason}` ? t(`reason_${m.reason}`) : t(`err_${m.reason}`));
 		if (bad && m.reason) parts.push(' · ', t(`reason_${m.reason}`) === `reason_${m.reason}` ? m.reason : t(`reason_${m.reason}`));
+		if (m.state === 'undecryptable' && m.reset) parts.push(' · ', t('msg_reset'));
 		if (m.mine && m.state === 'failed' && m.reason) parts.push(' · ', t(`err_${m.reason}`) === `err_${m.reason}` ? t('err_generic') : t(`err_${m.reason}`));
 		if (m.mine && m.state === 'failed' && onRetry && !li._retried)
 			parts.push(' ', h('button', { type: 'button', class: 'link retry', onclick: (e) => {
@@ -53,7 +55,7 @@ export function messageLog(label, onRetry) {
 				}
 			} }, t('send_again')));
 		fill(li._parts.meta, parts);
-		li._sig = `${m.state}|${m.text === null}|${m.reason || ''}|${m.ts}`;
+		li._sig = `${m.state}|${m.text === null}|${m.reason || ''}|${m.ts}|${m.count || ''}|${m.reset || ''}`;
 	}
 	return {
 		el,
@@ -71,7 +73,7 @@ export function messageLog(label, onRetry) {
 					items.set(m.mid, li);
 					list.append(li);
 				}
-				const sig = `${m.state}|${m.text === null}|${m.reason || ''}|${m.ts}`;
+				const sig = `${m.state}|${m.text === null}|${m.reason || ''}|${m.ts}|${m.count || ''}|${m.reset || ''}`;
 				if (li._sig !== sig) paint(li, m);
 			}
 		},
