@@ -121,9 +121,10 @@ export class Trust {
 		return t;
 	}
 
-	/** The anchors: [{key, name, programme, origin, fingerprint}] (base64 keys). */
+	/** The anchors, the bundle's first: [{key, name, programme, origin, fingerprint}] (base64 keys). */
 	list() {
-		return this.anchors.map((a) => ({
+		const order = [...this.anchors.filter((a) => a.origin === 'bundle'), ...this.anchors.filter((a) => a.origin === 'user')];
+		return order.map((a) => ({
 			key: b64(a.key), name: a.name, programme: a.programme, origin: a.origin, fingerprint: keyFingerprint(a.key),
 		}));
 	}
