@@ -434,7 +434,7 @@ parse_header(struct keyfile *k, const uint8_t *buf, size_t len)
 	    buf[OFF_KDF] != KDF_ARGON2ID13)
 		return OFR_E_PASSPHRASE;
 	if (!(buf[OFF_VERSION] == VERSION_1 && len == FILE_V1_BYTES) &&
-	    !((buf[OFF_VERSION] == VERSION_2 || buf[OFF_VERSION] == VERSION) &&
+	    !(buf[OFF_VERSION] >= VERSION_2 && buf[OFF_VERSION] <= VERSION &&
 	    len >= FILE_V1_BYTES))
 		return OFR_E_PASSPHRASE;
 	memcpy(k->salt, buf + OFF_SALT, SALT_BYTES);

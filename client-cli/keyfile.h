@@ -29,6 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proto/cert.h"
+#include "proto/limits.h"
 #include "proto/ocrypto.h"
 #include "proto/x3dh.h"
 
@@ -41,7 +43,10 @@
 #define KS_OPK_MAX		1000	/* one-time prekey secrets kept */
 #define KS_SESSIONS_MAX		256	/* sessions in all */
 #define KS_SESSIONS_PEER	4	/* sessions per peer */
-#define KS_PINS_MAX		64
+#define KS_PINS_MAX		64	/* programme keys pinned on first use by
+					 * earlier versions: kept, not trusted */
+#define KS_ANCHORS_MAX		32	/* programme keys given out of band */
+#define KS_ASKED_MAX		256	/* programmes asked for, per case */
 #define KS_HISTORY_CASE		1000	/* messages kept per case */
 #define KS_SEEN_MAX		4096	/* first messages remembered in all */
 #define KS_SEEN_PEER		64	/* ...and per peer */
@@ -81,6 +86,31 @@ struct ks_session {
 struct ks_pin {
 	int64_t programme;
 	uint8_t key[OFR_PK_BYTES];
+};
+
+/*
+ * A trust anchor: a programme key given out of band (offramp trust add,
+ * trust import, --programme-key) or accepted when the user was asked,
+ * with the newest revocation list seen under it (CRYPTO.md, "Programme
+ * keys"). A rotation replaces the key and keeps the name.
+ */
+enum ks_anchor_how {
+	KS_ANCHOR_GIVEN = 1,
+	KS_ANCHOR_ASKED = 2,
+};
+
+struct ks_anchor {
+	uint8_t key[OFR_PK_BYTES];
+	uint8_t how;			/* enum ks_anchor_how */
+	char name[OFR_NAME_MAX + 1];
+	size_t revoked_len;		/* 0: no list seen */
+	uint8_t revoked[REVOCATION_BYTES_MAX];
+};
+
+/* The programme a client asked for in a case (case.request programme). */
+struct ks_asked {
+	int64_t case_id;
+	int64_t programme;
 };
 
 /* A participant's key as first seen (or last verified) in a case. */
@@ -130,6 +160,12 @@ struct ks_state {
 	struct ks_session sessions[KS_SESSIONS_MAX];
 	size_t n_pins;
 	struct ks_pin pins[KS_PINS_MAX];
+	size_t n_anchors;
+	struct ks_anchor anchors[KS_ANCHORS_MAX];
+	int has_server_key;		/* the server's key at first login */
+	uint8_t server_key[OFR_PK_BYTES];
+	size_t n_asked;			/* oldest first */
+	struct ks_asked asked[KS_ASKED_MAX];
 	int has_progsk;
 	int64_t prog_id;
 	uint8_t prog_sk[OFR_SK_BYTES];

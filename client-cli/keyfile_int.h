@@ -18,7 +18,8 @@
 
 #define VERSION_1	1
 #define VERSION_2	2	/* records 1..8 */
-#define VERSION		3	/* and SEEN */
+#define VERSION_3	3	/* and SEEN */
+#define VERSION		4	/* and ANCHOR, SERVER, ASKED */
 #define SALT_BYTES	crypto_pwhash_SALTBYTES
 #define KEY_BYTES	crypto_secretbox_KEYBYTES
 #define SEED_BYTES	crypto_sign_SEEDBYTES

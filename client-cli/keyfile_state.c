@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "proto/bytes.h"
+#include "proto/cert.h"
 #include "proto/err.h"
 #include "proto/ratchet.h"
 #include "keyfile.h"
@@ -28,6 +29,9 @@ enum rec_type {
 	REC_MSG = 7,
 	REC_PROGSK = 8,
 	REC_SEEN = 9,
+	REC_ANCHOR = 10,
+	REC_SERVER = 11,
+	REC_ASKED = 12,
 };
 #define REC_HDR		(1 + 4)	/* type, length */
 
@@ -101,11 +105,19 @@ static const struct record records[] = {
 	{ REC_MSG, VERSION_2,
 	    { U64("case"), U64("ts"), U8("sent", 1), NAME("name"),
 	    TEXT("text") } },
-	{ REC_SEEN, VERSION,		/* oldest first */
+	{ REC_SEEN, VERSION_3,		/* oldest first */
 	    { U32("spk_id"), BYTES("ek", X3DH_KEY_BYTES),
 	    BYTES("peer", OFR_PK_BYTES) } },
 	{ REC_PROGSK, VERSION_2,
 	    { U64("programme"), BYTES("seed", SEED_BYTES) } },
+	{ REC_ANCHOR, VERSION,		/* its newest revocation list, or
+					 * none (0 bytes) */
+	    { BYTES("key", OFR_PK_BYTES), U8("how", KS_ANCHOR_ASKED),
+	    NAME("name"), TEXT("revoked") } },
+	{ REC_SERVER, VERSION,
+	    { BYTES("key", OFR_PK_BYTES) } },
+	{ REC_ASKED, VERSION,		/* oldest first */
+	    { U64("case"), U64("programme") } },
 };
 
 /* A field's value on its way between the state and the bytes. */
@@ -219,6 +231,12 @@ count_of(const struct keyfile *k, uint8_t type)
 		return s->n_seen;
 	case REC_PROGSK:
 		return s->has_progsk ? 1 : 0;
+	case REC_ANCHOR:
+		return s->n_anchors;
+	case REC_SERVER:
+		return s->has_server_key ? 1 : 0;
+	case REC_ASKED:
+		return s->n_asked;
 	default:
 		return 0;
 	}
@@ -280,6 +298,21 @@ values_of(const struct keyfile *k, uint8_t type, size_t i, struct value *v)
 		crypto_sign_ed25519_sk_to_seed(v[1].tmp, s->prog_sk);
 		v[1].p = v[1].tmp;
 		break;
+	case REC_ANCHOR:
+		v[0].p = s->anchors[i].key;
+		v[1].u = s->anchors[i].how;
+		v[2].p = (const uint8_t *)s->anchors[i].name;
+		v[2].n = strlen(s->anchors[i].name);
+		v[3].p = s->anchors[i].revoked;
+		v[3].n = s->anchors[i].revoked_len;
+		break;
+	case REC_SERVER:
+		v[0].p = s->server_key;
+		break;
+	case REC_ASKED:
+		v[0].u = (uint64_t)s->asked[i].case_id;
+		v[1].u = (uint64_t)s->asked[i].programme;
+		break;
 	}
 }
 
@@ -295,6 +328,7 @@ add_values(struct keyfile *k, uint8_t type, const struct value *v)
 	struct ks_contact c;
 	struct ks_session *ss;
 	struct ks_seen e;
+	struct ks_anchor *a;
 	uint8_t pk[OFR_PK_BYTES];
 
 	switch (type) {
@@ -367,6 +401,31 @@ add_values(struct keyfile *k, uint8_t type, const struct value *v)
 		s->prog_id = (int64_t)v[0].u;
 		crypto_sign_seed_keypair(pk, s->prog_sk, v[1].p);
 		s->has_progsk = 1;
+		return 0;
+	case REC_ANCHOR:
+		if (s->n_anchors >= KS_ANCHORS_MAX || v[2].n > OFR_NAME_MAX ||
+		    v[3].n > REVOCATION_BYTES_MAX)
+			return OFR_E_PASSPHRASE;
+		a = &s->anchors[s->n_anchors++];
+		memcpy(a->key, v[0].p, OFR_PK_BYTES);
+		a->how = (uint8_t)v[1].u;
+		memcpy(a->name, v[2].p, v[2].n);
+		a->name[v[2].n] = '\0';
+		memcpy(a->revoked, v[3].p, v[3].n);
+		a->revoked_len = v[3].n;
+		return 0;
+	case REC_SERVER:
+		if (s->has_server_key)
+			return OFR_E_PASSPHRASE;
+		memcpy(s->server_key, v[0].p, OFR_PK_BYTES);
+		s->has_server_key = 1;
+		return 0;
+	case REC_ASKED:
+		if (s->n_asked >= KS_ASKED_MAX)
+			return OFR_E_PASSPHRASE;
+		s->asked[s->n_asked].case_id = (int64_t)v[0].u;
+		s->asked[s->n_asked].programme = (int64_t)v[1].u;
+		s->n_asked++;
 		return 0;
 	default:
 		return OFR_E_PASSPHRASE;

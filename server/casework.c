@@ -385,6 +385,25 @@ casework_certify(struct server *srv, int64_t counsellor,
 }
 
 int
+casework_uncertify(struct server *srv, int64_t programme,
+    const uint8_t *key)
+{
+	int64_t ids[MOVE_MAX];
+	size_t n;
+	int rc;
+
+	do {
+		if ((rc = store_cert_drop(srv->st, programme, key, ids,
+		    sizeof(ids) / sizeof(ids[0]), &n)) != 0)
+			return rc;
+		for (size_t i = 0; i < n; i++)
+			if ((rc = pool_refresh(srv, ids[i])) != 0)
+				return rc;
+	} while (n == sizeof(ids) / sizeof(ids[0]));
+	return 0;
+}
+
+int
 casework_disable(struct server *srv, int64_t counsellor)
 {
 	int64_t ids[MOVE_MAX];

@@ -127,6 +127,10 @@ int casework_profile_set(struct server *srv, int64_t counsellor,
  * take cases, and the queue is matched for it. */
 int casework_certify(struct server *srv, int64_t counsellor,
     const uint8_t cert[CERT_BYTES]);
+/* Drops the certificates of programme's counsellors (only key's when key
+ * is not NULL): they are matched no more until certified again. */
+int casework_uncertify(struct server *srv, int64_t programme,
+    const uint8_t *key);
 /* Disables counsellor: its open cases go back to matching, each as
  * casework_reassign moves one (origin NULL). */
 int casework_disable(struct server *srv, int64_t counsellor);

@@ -94,6 +94,9 @@ int keys_upload(struct session *s, struct frame_in *in);
 int keys_get(struct session *s, struct frame_in *in);
 int keys_programme_set(struct session *s, struct frame_in *in);
 int keys_programme_get(struct session *s, struct frame_in *in);
+int keys_programme_rotate(struct session *s, struct frame_in *in);
+int keys_programme_revoke(struct session *s, struct frame_in *in);
+int keys_programme_partner(struct session *s, struct frame_in *in);
 int keys_pending(struct session *s, struct frame_in *in);
 int keys_certify(struct session *s, struct frame_in *in);
 /* Queues prekeys.low for a session that just logged in, when its stock of

@@ -19,6 +19,7 @@
 #define OTK_STORED_MAX	200	/* one-time prekeys kept per account */
 #define OTK_LOW		10	/* below this the owner is told */
 #define PENDING_MAX	100
+#define PARTNERS_MAX	16	/* partner statements served per programme */
 
 /* Pushes prekeys.low to the owner's sessions when its stock is low. */
 static void
@@ -170,6 +171,58 @@ keys_programme_set(struct session *s, struct frame_in *in)
 	return 0;
 }
 
+/* Appends the base64 of a signed statement to the array arg (a rotation)
+ * or, with its signer, {"programme", "statement"} (a partner statement). */
+static int
+statement_add(void *arg, int64_t signer, const uint8_t *p, size_t n)
+{
+	json_t *e = signer > 0 ? json_object() : NULL;
+	json_t *holder = json_object(), *v;
+
+	if (holder == NULL || frame_set_bin(holder, "s", p, n) != 0 ||
+	    (signer > 0 && (e == NULL || json_object_set_new(e, "programme",
+	    json_integer(signer)) != 0 ||
+	    json_object_set(e, "statement", json_object_get(holder,
+	    "s")) != 0))) {
+		json_decref(holder);
+		json_decref(e);
+		return OFR_E_NOMEM;
+	}
+	v = e != NULL ? e : json_incref(json_object_get(holder, "s"));
+	json_decref(holder);
+	return json_array_append_new(arg, v) == 0 ? 0 : OFR_E_NOMEM;
+}
+
+/* What clients need to check programme p's key and counsellors: its
+ * rotations, its newest revocation list and the partner statements for
+ * it (PROTOCOL.md, programme.get), set into o. */
+static int
+programme_statements(struct store *st, const struct programme *p, json_t *o)
+{
+	uint8_t list[REVOCATION_BYTES_MAX];
+	json_t *rot = json_array(), *vouched = json_array();
+	int64_t issued;
+	size_t len;
+	int rc;
+
+	if (json_object_set_new(o, "rotations", rot) != 0 ||
+	    json_object_set_new(o, "vouched_by", vouched) != 0)
+		return OFR_E_NOMEM;
+	if ((rc = store_rotation_each(st, p->id, STORE_ROTATIONS_MAX,
+	    statement_add, rot)) != 0 ||
+	    (rc = store_partner_each(st, p->id, PARTNERS_MAX, statement_add,
+	    vouched)) != 0)
+		return rc;
+	rc = store_revocation_get(st, p->id, &issued, list, sizeof(list),
+	    &len);
+	if (rc == OFR_E_NOT_FOUND)
+		return json_object_set_new(o, "revoked", json_null()) == 0 ?
+		    0 : OFR_E_NOMEM;
+	if (rc != 0)
+		return rc;
+	return frame_set_bin(o, "revoked", list, len);
+}
+
 int
 keys_programme_get(struct session *s, struct frame_in *in)
 {
@@ -188,7 +241,119 @@ keys_programme_get(struct session *s, struct frame_in *in)
 		return OFR_E_NOMEM;
 	}
 	json_object_set_new(f, "programme", o);
+	if ((rc = programme_statements(s->srv->st, &p, o)) != 0) {
+		json_decref(f);
+		return rc;
+	}
 	session_reply(s, f);
+	return 0;
+}
+
+/* The caller's programme, which must have a signing key: 0 or
+ * OFR_E_FORBIDDEN. */
+static int
+own_programme(struct session *s, struct programme *p)
+{
+	int rc;
+
+	if ((rc = store_programme_get(s->srv->st, s->acct.programme,
+	    p)) != 0)
+		return rc;
+	return p->has_key ? 0 : OFR_E_FORBIDDEN;
+}
+
+int
+keys_programme_rotate(struct session *s, struct frame_in *in)
+{
+	uint8_t st[ROTATION_BYTES];
+	struct programme p;
+	struct rotation r;
+	size_t n;
+	int rc;
+
+	if ((rc = frame_bin(in, "statement", ROTATION_BYTES, ROTATION_BYTES,
+	    1, st, &n)) != 0 ||
+	    (rc = own_programme(s, &p)) != 0)
+		return rc;
+	in->bad_field = "statement";
+	if ((rc = rotation_verify(&r, st, p.key)) != 0)
+		return rc;
+	if (r.programme_id != p.id)
+		return OFR_E_BAD_FIELD;
+	in->bad_field = NULL;
+	if ((rc = store_programme_rotate(s->srv->st, p.id, p.key, r.new_pk,
+	    st, n)) != 0 ||
+	    (rc = casework_uncertify(s->srv, p.id, NULL)) != 0 ||
+	    (rc = admin_audit(s, "programme.key.rotate", 0, NULL)) != 0)
+		return rc;
+	log_info("keys: programme %lld rotated its signing key",
+	    (long long)p.id);
+	session_reply(s, frame_new("programme.key.rotate.ok", in->id));
+	return 0;
+}
+
+int
+keys_programme_revoke(struct session *s, struct frame_in *in)
+{
+	uint8_t list[REVOCATION_BYTES_MAX];
+	struct revocation r;
+	struct programme p;
+	size_t n;
+	int rc;
+
+	if ((rc = frame_bin(in, "list", revocation_bytes(0),
+	    REVOCATION_BYTES_MAX, 1, list, &n)) != 0 ||
+	    (rc = own_programme(s, &p)) != 0)
+		return rc;
+	in->bad_field = "list";
+	if ((rc = revocation_verify(&r, list, n, p.key)) != 0)
+		return rc;
+	if (r.programme_id != p.id)
+		return OFR_E_BAD_FIELD;
+	if ((rc = store_revocation_set(s->srv->st, p.id, r.issued, list,
+	    n)) != 0)
+		return rc;
+	in->bad_field = NULL;
+	for (size_t i = 0; i < r.n; i++)
+		if ((rc = casework_uncertify(s->srv, p.id,
+		    r.keys + i * OFR_PK_BYTES)) != 0)
+			return rc;
+	if ((rc = admin_audit(s, "programme.revoke", 0, NULL)) != 0)
+		return rc;
+	session_reply(s, frame_new("programme.revoke.ok", in->id));
+	return 0;
+}
+
+int
+keys_programme_partner(struct session *s, struct frame_in *in)
+{
+	uint8_t st[PARTNER_BYTES];
+	struct partner_info pi;
+	struct programme p, partner;
+	size_t n;
+	int rc;
+
+	if ((rc = frame_bin(in, "statement", PARTNER_BYTES, PARTNER_BYTES, 1,
+	    st, &n)) != 0 ||
+	    (rc = own_programme(s, &p)) != 0)
+		return rc;
+	in->bad_field = "statement";
+	if ((rc = partner_verify(&pi, st, p.key, s->srv->now)) != 0)
+		return rc == OFR_E_BAD_SIGNATURE ? rc : OFR_E_BAD_FIELD;
+	if (pi.programme_id != p.id)
+		return OFR_E_BAD_FIELD;
+	if ((rc = store_programme_get(s->srv->st, pi.partner_id,
+	    &partner)) != 0)
+		return rc;
+	if (!partner.has_key || memcmp(partner.key, pi.partner_pk,
+	    OFR_PK_BYTES) != 0)
+		return OFR_E_BAD_FIELD;
+	in->bad_field = NULL;
+	if ((rc = store_partner_set(s->srv->st, p.id, partner.id, st,
+	    n)) != 0 ||
+	    (rc = admin_audit(s, "programme.partner", 0, NULL)) != 0)
+		return rc;
+	session_reply(s, frame_new("programme.partner.ok", in->id));
 	return 0;
 }
 

@@ -160,6 +160,43 @@ int store_programme_get(struct store *st, int64_t id, struct programme *out);
 /* Sets the signing public key once; OFR_E_FORBIDDEN when already set. */
 int store_programme_set_key(struct store *st, int64_t id,
     const uint8_t key[OFR_PK_BYTES]);
+/*
+ * Rotates programme id's signing key from old_key (which must be the
+ * current one: else OFR_E_BAD_SIGNATURE) to new_key and appends the
+ * rotation statement (len bytes, checked by the caller). OFR_E_BAD_FIELD
+ * when the programme had new_key before, OFR_E_LIMIT after
+ * STORE_ROTATIONS_MAX rotations.
+ */
+#define STORE_ROTATIONS_MAX	16
+int store_programme_rotate(struct store *st, int64_t id,
+    const uint8_t old_key[OFR_PK_BYTES], const uint8_t new_key[OFR_PK_BYTES],
+    const uint8_t *statement, size_t len);
+/* Calls fn with each rotation statement of programme id, oldest first, at
+ * most max. */
+int store_rotation_each(struct store *st, int64_t id, size_t max,
+    int (*fn)(void *arg, int64_t unused, const uint8_t *p, size_t n),
+    void *arg);
+/* Drops the certificates of programme's counsellors (only the one with
+ * key, when key is not NULL): at most max of them, their ids in ids,
+ * *n set. Call again while *n == max. */
+int store_cert_drop(struct store *st, int64_t programme,
+    const uint8_t *key, int64_t *ids, size_t max, size_t *n);
+/* The stored revocation list of programme into buf (capacity cap), *len
+ * and *issued; OFR_E_NOT_FOUND when none. */
+int store_revocation_get(struct store *st, int64_t programme, int64_t *issued,
+    uint8_t *buf, size_t cap, size_t *len);
+/* Stores programme's revocation list (checked by the caller) when issued
+ * is later than the stored one's; else OFR_E_BAD_FIELD. */
+int store_revocation_set(struct store *st, int64_t programme, int64_t issued,
+    const uint8_t *list, size_t len);
+/* Stores (replaces) programme's partner statement for partner. */
+int store_partner_set(struct store *st, int64_t programme, int64_t partner,
+    const uint8_t *statement, size_t len);
+/* Calls fn with each partner statement for partner (and its signer's
+ * programme id), at most max. */
+int store_partner_each(struct store *st, int64_t partner, size_t max,
+    int (*fn)(void *arg, int64_t programme, const uint8_t *p, size_t n),
+    void *arg);
 /* Stores (replaces) an account's certificate; the caller has checked it. */
 int store_account_set_cert(struct store *st, int64_t account,
     const uint8_t cert[CERT_BYTES]);

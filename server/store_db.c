@@ -234,6 +234,31 @@ static const char *const migrations[] = {
 	"  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
 	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
 	"  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+
+	/*
+	 * 4: what a programme's signing key signs besides certificates
+	 * (CRYPTO.md, "Programme keys"): its rotations in order, its newest
+	 * revocation list, and the partner statements it made. Signed bytes
+	 * only: the server checks them and serves them; clients check again.
+	 */
+	"CREATE TABLE programme_rotations ("
+	"  programme_id INTEGER NOT NULL REFERENCES programmes(id),"
+	"  seq INTEGER NOT NULL,"
+	"  new_key BLOB NOT NULL CHECK (length(new_key) = 32),"
+	"  statement BLOB NOT NULL,"
+	"  PRIMARY KEY (programme_id, seq)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE programme_revocations ("
+	"  programme_id INTEGER PRIMARY KEY REFERENCES programmes(id),"
+	"  issued INTEGER NOT NULL,"
+	"  list BLOB NOT NULL"
+	");"
+	"CREATE TABLE programme_partners ("
+	"  programme_id INTEGER NOT NULL REFERENCES programmes(id),"
+	"  partner_id INTEGER NOT NULL REFERENCES programmes(id),"
+	"  statement BLOB NOT NULL,"
+	"  PRIMARY KEY (partner_id, programme_id)"
+	") WITHOUT ROWID;",
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(*migrations)))
 

@@ -1,7 +1,9 @@
 /*
- * store_programmes.c: programmes: their names, public profiles and the
- * public half of their signing keys. This file must never hold the secret
- * half of a signing key, and never replace a signing key once it is set.
+ * store_programmes.c: programmes: their names, public profiles, the
+ * public half of their signing keys and what those keys signed
+ * (rotations, revocation lists, partner statements). This file must never
+ * hold the secret half of a signing key, and replaces a signing key only
+ * by a rotation that the old key signed (checked by the caller).
  */
 #include <string.h>
 
@@ -28,6 +30,40 @@ const char *const store_programmes_sql[S_COUNT] = {
 	    " WHERE id = ?1",
 	[S_PROGRAMME_EACH] =
 	    "SELECT " PROGRAMME_COLS " FROM programmes ORDER BY id LIMIT ?1",
+	[S_PROGRAMME_ROTATE_KEY] =
+	    "UPDATE programmes SET signing_key = ?3"
+	    " WHERE id = ?1 AND signing_key = ?2",
+	[S_ROTATION_COUNT] =
+	    "SELECT count(*) FROM programme_rotations WHERE programme_id = ?1",
+	[S_ROTATION_INSERT] =
+	    "INSERT INTO programme_rotations(programme_id, seq, new_key,"
+	    " statement) VALUES (?1, ?2, ?3, ?4)",
+	[S_ROTATION_HAD_KEY] =
+	    "SELECT 1 FROM programme_rotations"
+	    " WHERE programme_id = ?1"
+	    " AND (new_key = ?2 OR substr(statement, 10, 32) = ?2)",
+	[S_ROTATION_EACH] =
+	    "SELECT statement FROM programme_rotations WHERE programme_id = ?1"
+	    " ORDER BY seq LIMIT ?2",
+	/* ?2 NULL: every counsellor of the programme */
+	[S_CERT_DROP] =
+	    "UPDATE accounts SET cert = NULL WHERE role = 2"
+	    " AND programme_id = ?1 AND cert IS NOT NULL"
+	    " AND (?2 IS NULL OR key = ?2) RETURNING id",
+	[S_REVOCATION_GET] =
+	    "SELECT issued, list FROM programme_revocations"
+	    " WHERE programme_id = ?1",
+	[S_REVOCATION_SET] =
+	    "INSERT INTO programme_revocations(programme_id, issued, list)"
+	    " VALUES (?1, ?2, ?3) ON CONFLICT(programme_id) DO UPDATE"
+	    " SET issued = excluded.issued, list = excluded.list"
+	    " WHERE excluded.issued > programme_revocations.issued",
+	[S_PARTNER_SET] =
+	    "INSERT OR REPLACE INTO programme_partners(programme_id,"
+	    " partner_id, statement) VALUES (?1, ?2, ?3)",
+	[S_PARTNER_EACH] =
+	    "SELECT programme_id, statement FROM programme_partners"
+	    " WHERE partner_id = ?1 ORDER BY programme_id LIMIT ?2",
 };
 
 /* Reads PROGRAMME_COLS into a struct programme. */
@@ -162,4 +198,168 @@ store_programme_each(struct store *st, size_t max,
 
 	return db_each_row(st, S_PROGRAMME_EACH, key, nitems(key),
 	    programme_visit, &f, __func__);
+}
+
+/* --- rotations, revocation lists, partner statements --- */
+
+int
+store_programme_rotate(struct store *st, int64_t id,
+    const uint8_t old_key[OFR_PK_BYTES], const uint8_t new_key[OFR_PK_BYTES],
+    const uint8_t *statement, size_t len)
+{
+	sqlite3_stmt *s = st->s[S_PROGRAMME_ROTATE_KEY];
+	int64_t n;
+	int rc, had;
+
+	if (db_bind_blob(st->s[S_ROTATION_HAD_KEY], 2, new_key,
+	    OFR_PK_BYTES) != SQLITE_OK)
+		return db_fail(st, st->s[S_ROTATION_HAD_KEY], __func__);
+	if ((rc = db_exists(st, S_ROTATION_HAD_KEY, &id, 1, &had,
+	    __func__)) != 0)
+		return rc;
+	if (had)
+		return OFR_E_BAD_FIELD;
+	if ((rc = db_count(st, S_ROTATION_COUNT, &id, 1, &n, __func__)) != 0)
+		return rc;
+	if (n >= STORE_ROTATIONS_MAX)
+		return OFR_E_LIMIT;
+	if ((rc = db_write_begin(st)) != 0)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK ||
+	    db_bind_blob(s, 2, old_key, OFR_PK_BYTES) != SQLITE_OK ||
+	    db_bind_blob(s, 3, new_key, OFR_PK_BYTES) != SQLITE_OK)
+		return db_fail(st, s, __func__);
+	if ((rc = db_exec_one(st, s, OFR_E_BAD_SIGNATURE, __func__)) != 0)
+		return rc;
+	s = st->s[S_ROTATION_INSERT];
+	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, n + 1) != SQLITE_OK ||
+	    db_bind_blob(s, 3, new_key, OFR_PK_BYTES) != SQLITE_OK ||
+	    db_bind_blob(s, 4, statement, len) != SQLITE_OK)
+		return db_fail(st, s, __func__);
+	return db_exec(st, s, __func__);
+}
+
+/* Hands each blob of column col of a walk to blob_fn. */
+struct blob_fn {
+	int col;
+	int (*fn)(void *arg, int64_t id, const uint8_t *p, size_t n);
+	void *arg;
+};
+
+static int
+blob_visit(sqlite3_stmt *s, void *ctx, int *rc)
+{
+	struct blob_fn *f = ctx;
+	const void *p = sqlite3_column_blob(s, f->col);
+	int n = sqlite3_column_bytes(s, f->col);
+
+	if (p == NULL || n <= 0)
+		return -1;
+	*rc = f->fn(f->arg, f->col > 0 ? sqlite3_column_int64(s, 0) : 0, p,
+	    (size_t)n);
+	return 0;
+}
+
+int
+store_rotation_each(struct store *st, int64_t id, size_t max,
+    int (*fn)(void *arg, int64_t unused, const uint8_t *p, size_t n),
+    void *arg)
+{
+	const int64_t key[] = { id, db_limit(max) };
+	struct blob_fn f = { 0, fn, arg };
+
+	return db_each_row(st, S_ROTATION_EACH, key, nitems(key), blob_visit,
+	    &f, __func__);
+}
+
+int
+store_cert_drop(struct store *st, int64_t programme,
+    const uint8_t *key, int64_t *ids, size_t max, size_t *n)
+{
+	sqlite3_stmt *s = st->s[S_CERT_DROP];
+	int rc;
+
+	if ((rc = db_write_begin(st)) != 0)
+		return rc;
+	if ((key != NULL ? db_bind_blob(s, 2, key, OFR_PK_BYTES) :
+	    sqlite3_bind_null(s, 2)) != SQLITE_OK)
+		return db_fail(st, s, __func__);
+	return db_ints(st, S_CERT_DROP, &programme, 1, ids, max, n, __func__);
+}
+
+/* Where store_revocation_get() puts the row. */
+struct revocation_out {
+	int64_t *issued;
+	uint8_t *buf;
+	size_t cap, *len;
+};
+
+static int
+revocation_cols(sqlite3_stmt *s, void *row)
+{
+	struct revocation_out *o = row;
+	const void *p = sqlite3_column_blob(s, 1);
+	int n = sqlite3_column_bytes(s, 1);
+
+	if (p == NULL || n <= 0 || (size_t)n > o->cap)
+		return -1;
+	*o->issued = sqlite3_column_int64(s, 0);
+	memcpy(o->buf, p, (size_t)n);
+	*o->len = (size_t)n;
+	return 0;
+}
+
+int
+store_revocation_get(struct store *st, int64_t programme, int64_t *issued,
+    uint8_t *buf, size_t cap, size_t *len)
+{
+	struct revocation_out o = { issued, buf, cap, len };
+
+	return db_get_row(st, S_REVOCATION_GET, &programme, 1,
+	    revocation_cols, &o, __func__);
+}
+
+int
+store_revocation_set(struct store *st, int64_t programme, int64_t issued,
+    const uint8_t *list, size_t len)
+{
+	sqlite3_stmt *s = st->s[S_REVOCATION_SET];
+	int rc;
+
+	if ((rc = db_write_begin(st)) != 0)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, programme) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, issued) != SQLITE_OK ||
+	    db_bind_blob(s, 3, list, len) != SQLITE_OK)
+		return db_fail(st, s, __func__);
+	return db_exec_one(st, s, OFR_E_BAD_FIELD, __func__);
+}
+
+int
+store_partner_set(struct store *st, int64_t programme, int64_t partner,
+    const uint8_t *statement, size_t len)
+{
+	sqlite3_stmt *s = st->s[S_PARTNER_SET];
+	int rc;
+
+	if ((rc = db_write_begin(st)) != 0)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, programme) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, partner) != SQLITE_OK ||
+	    db_bind_blob(s, 3, statement, len) != SQLITE_OK)
+		return db_fail(st, s, __func__);
+	return db_exec(st, s, __func__);
+}
+
+int
+store_partner_each(struct store *st, int64_t partner, size_t max,
+    int (*fn)(void *arg, int64_t programme, const uint8_t *p, size_t n),
+    void *arg)
+{
+	const int64_t key[] = { partner, db_limit(max) };
+	struct blob_fn f = { 1, fn, arg };
+
+	return db_each_row(st, S_PARTNER_EACH, key, nitems(key), blob_visit,
+	    &f, __func__);
 }

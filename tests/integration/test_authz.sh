@@ -71,6 +71,9 @@ body() {
 	programme.get) echo '"programme":1' ;;
 	programme.set) echo '"name":"Taken over","languages":["en"]' ;;
 	programme.key.set) echo "\"key\":\"$B64_32\"" ;;
+	programme.key.rotate) echo "\"statement\":\"$(b64_random 145)\"" ;;
+	programme.partner) echo "\"statement\":\"$(b64_random 129)\"" ;;
+	programme.revoke) echo "\"list\":\"$(b64_random 83)\"" ;;
 	invite.create) echo '"role":"admin","ttl":3600' ;;
 	counsellor.certify) echo "\"key\":\"$K\",\"cert\":\"$FAKE_CERT\"" ;;
 	counsellor.update) echo "\"key\":\"$K\",\"capacity\":0" ;;

@@ -120,6 +120,23 @@ test_roundtrip(void)
 		x3dh_keypair(pt, s->opk[i].sk);
 	}
 
+	/* trust: two anchors (one with a revocation list), the server's
+	 * key, a programme asked for */
+	s->n_anchors = 2;
+	memset(s->anchors[0].key, 0x61, 32);
+	s->anchors[0].how = KS_ANCHOR_GIVEN;
+	strcpy(s->anchors[0].name, "Exit Nord");
+	memset(s->anchors[1].key, 0x62, 32);
+	s->anchors[1].how = KS_ANCHOR_ASKED;
+	strcpy(s->anchors[1].name, "");
+	s->anchors[1].revoked_len = revocation_bytes(1);
+	memset(s->anchors[1].revoked, 0x63, revocation_bytes(1));
+	s->has_server_key = 1;
+	memset(s->server_key, 0x64, 32);
+	s->n_asked = 1;
+	s->asked[0].case_id = 12;
+	s->asked[0].programme = 3;
+
 	/* a session with Bob: Alice (the store) sends first */
 	crypto_sign_keypair(bob.pk, bob.sk);
 	x3dh_keypair(bob.spk_pk, bob.spk_sk);
@@ -194,6 +211,20 @@ test_roundtrip(void)
 		return;
 	}
 	s2 = keyfile_state(k2);
+	CHECK_EQ_INT(s2->n_anchors, 2);
+	CHECK(memcmp(s2->anchors[0].key, s->anchors[0].key, 32) == 0 &&
+	    s2->anchors[0].how == KS_ANCHOR_GIVEN &&
+	    strcmp(s2->anchors[0].name, "Exit Nord") == 0 &&
+	    s2->anchors[0].revoked_len == 0);
+	CHECK(s2->anchors[1].how == KS_ANCHOR_ASKED &&
+	    s2->anchors[1].name[0] == '\0' &&
+	    s2->anchors[1].revoked_len == revocation_bytes(1) &&
+	    memcmp(s2->anchors[1].revoked, s->anchors[1].revoked,
+	    revocation_bytes(1)) == 0);
+	CHECK(s2->has_server_key && memcmp(s2->server_key, s->server_key,
+	    32) == 0);
+	CHECK(s2->n_asked == 1 && s2->asked[0].case_id == 12 &&
+	    s2->asked[0].programme == 3);
 	CHECK(memcmp(keyfile_pk(k2), keyfile_pk(k), 32) == 0);
 	CHECK_EQ_INT(s2->next_spk_id, 2);
 	CHECK_EQ_INT(s2->next_opk_id, 3);
@@ -242,12 +273,12 @@ test_roundtrip(void)
 		    s2->msgs[2].case_id == 98);
 	}
 
-	/* the plaintext is nowhere in the file; it is of version 3 */
+	/* the plaintext is nowhere in the file; it is of version 4 */
 	{
 		uint8_t *buf = read_all(path, &n);
 
 		CHECK(buf != NULL);
-		CHECK(buf != NULL && n > 6 && buf[6] == 3);
+		CHECK(buf != NULL && n > 6 && buf[6] == 4);
 		for (size_t i = 0; buf != NULL && i + 7 <= n; i++)
 			CHECK(memcmp(buf + i, "welcome", 7) != 0);
 		free(buf);
@@ -497,7 +528,7 @@ test_old_versions(void)
 		{
 			uint8_t *buf = read_all(old, &n);
 
-			CHECK(buf != NULL && buf[6] == 3);
+			CHECK(buf != NULL && buf[6] == 4);
 			free(buf);
 		}
 	}
@@ -523,11 +554,41 @@ test_old_versions(void)
 		CHECK_EQ_INT(keyfile_state(k)->n_seen, 1);
 	}
 	keyfile_free(k);
-	/* a SEEN record of the wrong length, and a version 4 file */
+	/* a SEEN record of the wrong length, and a version 5 file */
 	plain[33 + 4] = 0x43;
 	CHECK_EQ_INT(seal_by_hand(old, 3, plain, n - 1), 0);
 	CHECK_EQ_INT(load_rc(old, PASS), OFR_E_PASSPHRASE);
-	CHECK_EQ_INT(seal_by_hand(old, 4, plain, 33), 0);
+	CHECK_EQ_INT(seal_by_hand(old, 5, plain, 33), 0);
+	CHECK_EQ_INT(load_rc(old, PASS), OFR_E_PASSPHRASE);
+	/* an ANCHOR (key, how 1, name "P", no list): refused in version 3,
+	 * loaded in version 4; a name over OFR_NAME_MAX is refused */
+	n = 33;
+	plain[n++] = 10;
+	memcpy(plain + n, "\0\0\0\x23", 4);
+	n += 4;
+	memset(plain + n, 0x55, 32);
+	plain[n + 32] = 1;
+	plain[n + 33] = 1;
+	plain[n + 34] = 'P';
+	n += 35;
+	CHECK_EQ_INT(seal_by_hand(old, 3, plain, n), 0);
+	CHECK_EQ_INT(load_rc(old, PASS), OFR_E_PASSPHRASE);
+	CHECK_EQ_INT(seal_by_hand(old, 4, plain, n), 0);
+	CHECK_EQ_INT(keyfile_load(&k, old, PASS, strlen(PASS)), 0);
+	if (k != NULL) {
+		struct ks_state *s = keyfile_state(k);
+
+		CHECK_EQ_INT(s->n_anchors, 1);
+		CHECK(s->anchors[0].how == KS_ANCHOR_GIVEN &&
+		    strcmp(s->anchors[0].name, "P") == 0 &&
+		    s->anchors[0].revoked_len == 0);
+	}
+	keyfile_free(k);
+	k = NULL;
+	plain[33 + 4] = 0x23 + 64;
+	plain[33 + 5 + 33] = 65;
+	memset(plain + n, 'x', 64);
+	CHECK_EQ_INT(seal_by_hand(old, 4, plain, n + 64), 0);
 	CHECK_EQ_INT(load_rc(old, PASS), OFR_E_PASSPHRASE);
 	sodium_memzero(sk, sizeof(sk));
 	sodium_memzero(seed, sizeof(seed));
