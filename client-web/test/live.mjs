@@ -81,11 +81,12 @@ export async function cliOk(srv, who, args) {
 /** The value of the CLI's output line "name: value". */
 export const field = (text, name) => new RegExp(`^${name}: (.*)$`, 'm').exec(text)?.[1];
 
-/** Admin Ada (the bootstrap token) with the programme key; returns that key. */
+/** Admin Ada (the bootstrap token) with the programme key (programme 1); returns that key, kept as srv.programmeKey. */
 export async function setupAdmin(srv) {
 	await cliOk(srv, 'admin', ['keygen', '--kdf', 'min']);
 	assert.equal(field(await cliOk(srv, 'admin', ['redeem', srv.token, '--name', 'Ada']), 'role'), 'admin');
-	return field(await cliOk(srv, 'admin', ['programme-key']), 'programme-key');
+	srv.programmeKey = field(await cliOk(srv, 'admin', ['programme-key']), 'programme-key');
+	return srv.programmeKey;
 }
 
 /** A CLI counsellor who, redeemed and certified by Ada; returns its key. */
