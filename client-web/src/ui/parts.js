@@ -178,7 +178,7 @@ export function safetyPanel(onVerify) {
  */
 export function trustPrompt(intents) {
 	const el = h('section', { class: 'card trust', 'aria-labelledby': 'trust-title', hidden: true });
-	let sig = '';
+	let sig = '', shown = '';
 	return {
 		el,
 		update(list) {
@@ -202,6 +202,14 @@ export function trustPrompt(intents) {
 				h('div', { class: 'actions' },
 					h('button', { type: 'button', class: 'primary', onclick: () => intents.trustProgramme(p.key) }, t('trust_yes')),
 					h('button', { type: 'button', onclick: () => intents.trustLater(p.key) }, t('trust_later'))));
+			if (shown !== p.key && el.isConnected) {
+				// a decision that holds the conversation: brought to the eye and the screen reader
+				shown = p.key;
+				const title = el.querySelector('h2');
+				title.setAttribute('tabindex', '-1');
+				title.focus({ preventScroll: true });
+				el.scrollIntoView({ block: 'start' });
+			}
 		},
 	};
 }
