@@ -264,12 +264,13 @@ export class Trust {
 		} catch {
 			throw refusal('no_programme_key', `programme ${programme} has no signing key`);
 		}
-		if (!this.anchorOf(key) && !this.follow(programme, key, a.rotations) && !this.vouched(programme, key, a.vouched_by)) {
+		// rotations, revoked and vouched_by come inside the programme object
+		if (!this.anchorOf(key) && !this.follow(programme, key, p.rotations) && !this.vouched(programme, key, p.vouched_by)) {
 			throw refusal('untrusted_programme', `programme ${programme}: a key not trusted here`, {
 				programme: { id: programme, name: nameOf(p?.name), key: b64(key), fingerprint: keyFingerprint(key) },
 			});
 		}
-		this.keepList(programme, key, a.revoked);
+		this.keepList(programme, key, p.revoked);
 		return key;
 	}
 
@@ -285,14 +286,16 @@ export class Trust {
 	async checkCert(key, certB64, programme, want, ask) {
 		if (want != null && programme !== want)
 			throw refusal('wrong_programme', `a counsellor of programme ${programme}, not of ${want}`);
+		if (!isSafeId(programme)) throw refusal('uncertified', 'no programme');
+		// the programme first: its newest revocation list is kept whatever the certificate
+		const pk = await this.programmeKey(programme, ask);
 		let cert = null;
 		try {
-			if (typeof certB64 === 'string' && isSafeId(programme)) cert = b64Decode(certB64, CERT_BYTES, CERT_BYTES, 'cert');
+			if (typeof certB64 === 'string') cert = b64Decode(certB64, CERT_BYTES, CERT_BYTES, 'cert');
 		} catch {
 			cert = null;
 		}
 		if (!cert) throw refusal('uncertified', 'no certificate');
-		const pk = await this.programmeKey(programme, ask);
 		let info;
 		try {
 			info = certVerify(cert, pk, key, this.now());

@@ -65,9 +65,11 @@ function scene(f, c, progs) {
 		const p = sc.progs[fr.programme];
 		if (!p) return { error: 'not_found' };
 		return {
-			programme: { id: fr.programme, name: p.name || `Programme ${fr.programme}`, key: b64(p.key) },
-			rotations: (p.rotations || []).map(b64), revoked: p.revoked ? b64(p.revoked) : null,
-			vouched_by: (p.vouched_by || []).map((v) => ({ programme: v.programme, statement: b64(v.statement) })),
+			programme: {
+				id: fr.programme, name: p.name || `Programme ${fr.programme}`, key: b64(p.key),
+				rotations: (p.rotations || []).map(b64), revoked: p.revoked ? b64(p.revoked) : null,
+				vouched_by: (p.vouched_by || []).map((v) => ({ programme: v.programme, statement: b64(v.statement) })),
+			},
 		};
 	};
 	f.handlers['prekeys.get'] = (fr) => (fr.key === sc.who.peer.key
