@@ -296,3 +296,36 @@ test('a server with another key is refused and reported, not logged in to', asyn
 	const e = await core(f, { state });
 	await e.login();
 });
+
+test('states and recovery codes of before: read, their keys pinned on first use are not trusted', async () => {
+	const f = await fake();
+	const made = sodium.crypto_sign_keypair();
+	scene(f, counsellor(1, made.privateKey), { 1: { key: made.publicKey } });
+	const c = await core(f);
+	await c.login();
+	// a version 1 state: no trust, the key the server named pinned on first use inside e2e
+	const j = JSON.parse(c.exportState({ as: 'json' }));
+	const old = { ...j, v: 1, e2e: { ...j.e2e, pins: [{ programme: 1, key: b64(made.publicKey) }] } };
+	delete old.trust;
+	delete old.server;
+	const d = await core(f, { state: JSON.stringify(old) });
+	assert.equal(d.key, c.key);
+	assert.deepEqual(d.trustedProgrammes(), []);
+	await d.login();
+	assert.equal(counsellorOf(d).refused, 'untrusted_programme');
+	// a version 1 recovery code: the identity, not its pins
+	const rec = c.exportRecovery();
+	const v1 = new Uint8Array(39 + 40);
+	v1.set(rec.subarray(0, 38));
+	v1[4] = 1;
+	v1[38] = 1;
+	v1[46] = 1;
+	v1.set(made.publicKey, 47);
+	const e = await core(f, { state: v1 });
+	assert.equal(e.key, c.key);
+	assert.deepEqual(e.trustedProgrammes(), []);
+	// bounds: a state with too many anchors is refused
+	const many = JSON.parse(c.exportState({ as: 'json' }));
+	many.trust.anchors = Array.from({ length: 65 }, () => ({ key: b64(sodium.randombytes_buf(32)), name: null, programme: null, origin: 'user', left: [] }));
+	await assert.rejects(createCore({ url: f.url, WebSocket, state: JSON.stringify(many) }), { code: 'bad_field' });
+});
