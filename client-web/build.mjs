@@ -13,8 +13,8 @@
 //
 // Environment (optional):
 //   OFFRAMP_PIN_PROGRAMMES  "id:base64key,id:base64key": programme signing keys
-//                           built into the bundle (a client then refuses any
-//                           other key for those programmes)
+//                           built into the bundle: the client's trust anchors
+//                           (any other key is used only once the user accepts it)
 //   OFFRAMP_PIN_FILE        a file with the same, one "id:base64key" per line
 //   OFFRAMP_EXIT_URL        where quick exit goes (https only)
 //   OFFRAMP_DIST            another output directory (tests)

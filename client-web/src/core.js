@@ -8,8 +8,9 @@
 // What it must never do: send plaintext to the server, drop a message it
 // could not decrypt without telling (event "undecryptable"), send to a
 // case whose participant's key changed until verify(), start a session
-// with a counsellor whose certificate the pinned programme key does not
-// sign, or lose a text the user typed (the outbox keeps it until the
+// with a counsellor whose certificate no trusted programme key signs
+// (trust.js: the bundle's keys and the keys the user accepted, never a key
+// because the server names it), or lose a text the user typed (the outbox keeps it until the
 // server has acknowledged it).
 //
 // Errors: every method that fails rejects with an OfframpError whose
@@ -39,6 +40,7 @@ import {
 } from './proto/envelope.js';
 import { Conn, Emitter } from './conn.js';
 import { E2E, participantKey, participantRole } from './e2e.js';
+import { Trust } from './trust.js';
 
 /**
  * @typedef {object} CoreOptions
@@ -46,12 +48,14 @@ import { E2E, participantKey, participantRole } from './e2e.js';
  * @property {Function} WebSocket  a WebSocket constructor (the browser's, or ws's in node)
  * @property {Uint8Array|string} [state]  a state made by exportState() or
  *   exportRecovery(); without it a new identity (a new key pair) is made
- * @property {Array<[number, string]>} [pins]  configured programme keys
- *   [[programmeId, base64Key], ...] (the bundle's built-in pins); they win
- *   over keys pinned on first use, and a programme pinned here never falls
- *   back to the server's word
+ * @property {Array<[number, string]>} [pins]  the programme keys built into
+ *   the bundle, [[programmeId, base64Key], ...]: trust anchors, with the
+ *   keys the user accepted (trustProgramme); the id is a hint for people,
+ *   what a key certifies is what its certificates say
  * @property {string} [serverKey]  the server's identity (base64); when given,
- *   a challenge from another key is refused (code "crypto")
+ *   a challenge from another key is refused; without it the key of the
+ *   first login is remembered in the state and held to the same way (code
+ *   "crypto", reason "server_key_changed", event "error")
  * @property {number} [timeoutMs=10000]  how long a request waits for its answer
  * @property {number} [heartbeatMs=25000]  a ping after this long without a
  *   frame, to find a dead connection (0: none)
@@ -79,7 +83,10 @@ import { E2E, participantKey, participantRole } from './e2e.js';
  * @property {number} [programme]  counsellors
  * @property {boolean} me  this identity
  * @property {boolean} certified  counsellors: the certificate verifies now
- *   under the pinned programme key (false until checked; clients: false)
+ *   under a trusted programme key (false until checked; clients: false)
+ * @property {string|null} refused  counsellors: why not certified, when
+ *   checked: "uncertified", "untrusted_programme", "wrong_programme",
+ *   "revoked", "no_programme_key"; else null
  * @property {boolean} changed  its key differs from the one first seen (or
  *   last verified) for its role in this case: sending is blocked
  * @property {boolean} verified  verify() accepted this very key
@@ -132,9 +139,11 @@ import { E2E, participantKey, participantRole } from './e2e.js';
  *   whose receipt came (one "message-state" event each)
  * @property {string} [reason]  why: for ours, what it waits for
  *   ("case_waiting": no counsellor yet; "key_changed": verify() first;
- *   "uncertified": the counsellor's key is not certified by the pinned
- *   programme key) or why it failed (a server error code); for theirs,
- *   "key_changed" (left on the server until verify()), "uncertified",
+ *   "uncertified", "untrusted_programme", "wrong_programme", "revoked": the
+ *   counsellor's certificate was refused, see Participant.refused) or why
+ *   it failed (a server error code); for theirs, "key_changed" (left on
+ *   the server until verify()), those of a refused certificate
+ *   ("untrusted_programme": left on the server until trustProgramme()),
  *   "stranger" (not a participant), "replay" (a first message answered
  *   before, or a key used already), "crypto" (does not decrypt), "limit"
  *   (too many skipped), "no_session" (no session for it), "format" (it
@@ -173,6 +182,12 @@ import { E2E, participantKey, participantRole } from './e2e.js';
  *                  never dropped
  * - "keychange"    {caseId, participant}: a participant's key differs from the one
  *                  first seen; sending in that case waits for verify()
+ * - "untrusted-programme" {caseId, programme: {id, name, key, fingerprint}}:
+ *                  a counsellor is certified by a programme key that is no
+ *                  anchor: the page shows the fingerprint and asks the user
+ *                  (trustProgramme), never trusts it by itself
+ * - "programme-rotated" {name, programme, from, to, fingerprint}: a trusted
+ *                  programme replaced its key; the new one is trusted now
  * - "account"      {account}: after each login (reconnects too)
  * - "error"        {code, field?, reason?, request?}: a failure not tied to a call the
  *                  page is awaiting (a background send, a prekey upload, a push)
@@ -184,8 +199,8 @@ import { E2E, participantKey, participantRole } from './e2e.js';
 
 export { OfframpError };
 
-/** The version of exportState()'s JSON. */
-export const CORE_STATE_VERSION = 1;
+/** The version of exportState()'s JSON (1: before trust.js; still read). */
+export const CORE_STATE_VERSION = 2;
 /** Messages kept per case (the oldest go first; the outbox never). */
 export const HISTORY_CASE = 1000;
 /** Own messages waiting per case (send() then throws "limit"). */
@@ -193,7 +208,7 @@ export const OUTBOX_CASE = 100;
 /** Cases kept. */
 export const CASES_MAX = 1000;
 const RECOVERY_MAGIC = ascii('OFRR');
-const RECOVERY_VERSION = 1;
+const RECOVERY_VERSION = 2;	// 1: keys pinned on first use (dropped when read)
 const ROLE_CODES = ['client', 'counsellor', 'admin'];
 const INTAKE_TOKENS = ['language', 'topic', 'gender', 'region'];
 const INTAKE_ENUMS = {
@@ -233,10 +248,10 @@ function textBytes(text, max) {
 }
 
 function parsePins(pins) {
-	const m = new Map();
+	const m = [];
 	for (const item of pins || []) {
 		if (!Array.isArray(item) || item.length !== 2 || !isId(item[0]) && item[0] !== 0) throw usage('pins: [[id, base64key]]');
-		m.set(item[0], b64Decode(item[1], 32, 32, 'pins'));
+		m.push([item[0], b64Decode(item[1], 32, 32, 'pins')]);
 	}
 	return m;
 }
@@ -256,6 +271,8 @@ export class Core extends Emitter {
 		this.now = o.now || (() => Math.floor(Date.now() / 1000));
 		this.pinned = parsePins(o.pins);
 		this.serverKey = o.serverKey ? b64Decode(o.serverKey, 32, 32, 'serverKey') : null;
+		this.seenServer = null;		// the server key of the first login (state)
+		this.pending = new Map();	// base64 key -> untrusted programme offered
 		this.acct = null;
 		this.roleHint = null;
 		this.cs = new Map();	// id -> {kase, messages: [], outbox: [], unread, announced: Set, certOk: Map}
@@ -270,12 +287,17 @@ export class Core extends Emitter {
 		// reset and one report per peer per page load (CRYPTO.md,
 		// "Undecryptable messages"). key -> {caseId, count, reason, sent}
 		this.resets = new Map();
-		const e2eOpts = { pins: this.pinned, now: this.now, onChange: () => this.changed() };
+		const trustOpts = {
+			bundle: this.pinned, now: this.now, onChange: () => this.changed(),
+			onRotate: (ev) => this.emit('programme-rotated', ev),
+		};
+		this.trust = new Trust(trustOpts);
+		const e2eOpts = { trust: this.trust, now: this.now, onChange: () => this.changed() };
 		const st = o.state;
 		if (st === undefined || st === null) {
 			this.e2e = new E2E(e2eOpts);
 		} else {
-			this.load(st, e2eOpts);
+			this.load(st, e2eOpts, trustOpts);
 		}
 		this.conn = new Conn({
 			url: o.url, WebSocket: o.WebSocket, timeoutMs: o.timeoutMs,
@@ -318,7 +340,7 @@ export class Core extends Emitter {
 		this.emit('error', ev);
 	}
 
-	load(st, e2eOpts) {
+	load(st, e2eOpts, trustOpts) {
 		const bytes = typeof st === 'string' ? utf8.encode(st) : st;
 		if (!(bytes instanceof Uint8Array)) throw usage('state is bytes or text');
 		if (bytes.length >= 4 && bytesEqual(bytes.subarray(0, 4), RECOVERY_MAGIC)) {
@@ -331,8 +353,12 @@ export class Core extends Emitter {
 		} catch {
 			throw new OfframpError(ERR.BAD_FIELD, 'state', 'state');
 		}
-		if (!j || j.v !== CORE_STATE_VERSION || !Array.isArray(j.cases) || j.cases.length > CASES_MAX)
+		if (!j || (j.v !== CORE_STATE_VERSION && j.v !== 1) || !Array.isArray(j.cases) || j.cases.length > CASES_MAX)
 			throw new OfframpError(ERR.BAD_FIELD, 'state', 'state');
+		if (j.v === CORE_STATE_VERSION) {
+			this.trust = e2eOpts.trust = Trust.fromJSON(j.trust, trustOpts);
+			if (j.server !== null) this.seenServer = b64Decode(j.server, 32, 32, 'state');
+		}
 		this.e2e = E2E.fromJSON(j.e2e, e2eOpts);
 		if (ROLE_CODES.includes(j.role)) this.roleHint = j.role;
 		for (const c of j.cases) {
@@ -350,12 +376,13 @@ export class Core extends Emitter {
 				e.outbox.push(msg);
 			}
 			e.unread = Number.isSafeInteger(c.unread) ? c.unread : 0;
+			if (isId(c.asked)) e.asked = c.asked;
 		}
 	}
 
 	loadRecovery(b, e2eOpts) {
 		const bad = () => new OfframpError(ERR.BAD_FIELD, 'recovery state', 'state');
-		if (b.length < 39 || b[4] !== RECOVERY_VERSION) throw bad();
+		if (b.length < 39 || (b[4] !== RECOVERY_VERSION && b[4] !== 1)) throw bad();
 		const n = b[38];
 		if (b.length !== 39 + 40 * n) throw bad();
 		this.roleHint = ROLE_CODES[b[5]] || null;
@@ -364,13 +391,15 @@ export class Core extends Emitter {
 		for (let i = 0, p = 39; i < n; i++, p += 40) {
 			const id = Number(dv.getBigInt64(p));
 			if (!Number.isSafeInteger(id) || id < 0) throw bad();
-			this.e2e.pins.set(id, b.slice(p + 8, p + 40));
+			// version 1 held keys pinned on first use: not trusted for that
+			if (b[4] === RECOVERY_VERSION) this.trust.add(b64Encode(b.slice(p + 8, p + 40)), null, id || null);
 		}
 	}
 
 	/**
-	 * The whole state: identity, prekey secrets, sessions, pins, keys seen
-	 * per case and their verification, the outbox, and (unless
+	 * The whole state: identity, prekey secrets, sessions, the programme
+	 * keys trusted (with rotations followed and revocation lists kept), the
+	 * server's key, keys seen per case and their verification, the outbox, and (unless
 	 * {history: false}) the messages kept per case. It holds secrets: the
 	 * page keeps it in memory or seals it (storage.js).
 	 * @param {{as?: 'bytes'|'json', history?: boolean}} [opts]
@@ -383,28 +412,30 @@ export class Core extends Emitter {
 			cases.push({
 				case: e.kase,
 				unread: e.unread,
+				asked: e.asked,
 				outbox: e.outbox.map((m) => ({ ...m })),
 				messages: history ? e.messages.map((m) => ({ ...m, sealed: undefined })) : undefined,
 			});
 		}
 		const text = JSON.stringify({
-			v: CORE_STATE_VERSION, role: this.acct?.role || this.roleHint, e2e: this.e2e.toJSON(), cases,
+			v: CORE_STATE_VERSION, role: this.acct?.role || this.roleHint, e2e: this.e2e.toJSON(),
+			trust: this.trust.toJSON(), server: this.seenServer ? b64Encode(this.seenServer) : null, cases,
 		});
 		return opts.as === 'json' ? text : utf8.encode(text);
 	}
 
 	/**
 	 * The smallest state that restores this account: the identity seed and
-	 * the programme keys pinned on first use (at most a few hundred bytes,
+	 * the programme keys the user accepted (at most a few hundred bytes,
 	 * for a recovery code). Sessions are not in it: after a restore from it,
 	 * new sessions are started; messages still in flight to old sessions
 	 * arrive as "undecryptable".
-	 * Format: "OFRR" || version 1 || role (0 client, 1 counsellor, 2 admin,
+	 * Format: "OFRR" || version 2 || role (0 client, 1 counsellor, 2 admin,
 	 * 255 unknown) || seed (32) || n (1) || n × (programme id i64 BE || key 32).
 	 * @returns {Uint8Array}
 	 */
 	exportRecovery() {
-		const pins = this.e2e.pinList().slice(0, 64);
+		const pins = this.trust.accepted().slice(0, 64);
 		const out = new Uint8Array(39 + 40 * pins.length);
 		out.set(RECOVERY_MAGIC, 0);
 		out[4] = RECOVERY_VERSION;
@@ -424,8 +455,16 @@ export class Core extends Emitter {
 
 	authFrame(frame) {
 		return ({ nonce, serverKey }) => {
-			if (this.serverKey && !bytesEqual(serverKey, this.serverKey))
-				throw new OfframpError(ERR.CRYPTO, 'the server is not the pinned one');
+			const want = this.serverKey || this.seenServer;
+			if (want && !bytesEqual(serverKey, want)) {
+				const err = new OfframpError(ERR.CRYPTO, 'the server is not the one this identity knows');
+				err.reason = 'server_key_changed';
+				throw err;
+			}
+			if (!want) {
+				this.seenServer = serverKey.slice();
+				this.changed();
+			}
 			return { ...frame(), key: this.e2e.key, sig: b64Encode(ocryptoLoginSign(this.e2e.sk, serverKey, nonce)) };
 		};
 	}
@@ -588,6 +627,7 @@ export class Core extends Emitter {
 		const participants = (Array.isArray(k.participants) ? k.participants : []).map((p) => ({
 			key: p.key, role: p.role, name: p.name, programme: p.programme, me: this.me(p),
 			certified: p.role === 'counsellor' && e.certOk.get(p.key) === true,
+			refused: p.role === 'counsellor' && typeof e.certOk.get(p.key) === 'string' ? e.certOk.get(p.key) : null,
 			changed: !this.me(p) && this.e2e.keyChanged(k, p),
 			verified: !this.me(p) && this.e2e.isVerified(k, p),
 		}));
@@ -641,6 +681,11 @@ export class Core extends Emitter {
 		if (!old && this.cs.size >= CASES_MAX) return;
 		const e = this.entry(k.id, k);
 		e.kase = k;
+		for (const p of Array.isArray(k.participants) ? k.participants : []) {
+			// the programme the user asked for, which every check holds to
+			if (p && typeof p === 'object') delete p.asked_programme;
+			if (p?.role === 'counsellor' && e.asked) p.asked_programme = e.asked;
+		}
 		for (const p of this.e2e.checkCase(k)) {
 			const tag = `${p.role}:${p.key}`;
 			if (e.announced.has(tag)) continue;
@@ -653,7 +698,9 @@ export class Core extends Emitter {
 				await this.e2e.checkCounsellor(p, (f) => this.ask(f));
 				e.certOk.set(p.key, true);
 			} catch (err) {
-				if (err.reason === 'uncertified' || err.reason === 'no_programme_key') e.certOk.set(p.key, false);
+				if (!err.reason) continue;	// not decided (offline): checked again later
+				e.certOk.set(p.key, err.reason);
+				if (err.programme) this.offer(k.id, err.programme);
 			}
 		}
 		const now = this.view(e);
@@ -867,7 +914,11 @@ export class Core extends Emitter {
 			} catch (err) {
 				if (!err.reason) throw err;	// not checked: it stays on the server
 				m.state = 'refused';
-				m.reason = 'uncertified';
+				m.reason = err.reason;
+				if (err.programme) {	// kept on the server until the user decides
+					this.offer(f.case, err.programme);
+					fate = 'keep';
+				}
 			}
 		}
 		let kind = ENVELOPE_TEXT;
@@ -1047,28 +1098,91 @@ export class Core extends Emitter {
 	}
 
 	/**
-	 * Accepts the current key of the other participants of a case (or only
-	 * of the one with key), after the user compared safety numbers: a
-	 * blocked case can send again, and refused messages left on the server
-	 * come again at once (the connection logs in again to fetch them).
-	 * @param {number} id @param {string} [key]
+	 * Accepts the key of one participant of a case after the user compared
+	 * the safety number: only when key is that participant's current key
+	 * and number is the one this key makes with ours (what the user saw).
+	 * A blocked case can send again, and refused messages left on the
+	 * server come again at once (the connection logs in again).
+	 * @param {number} id @param {string} key @param {string} number  the
+	 *   safety number the user compared (spaces ignored)
 	 * @returns {Safety[]} what was verified
-	 * @throws {OfframpError} "not_found"
+	 * @throws {OfframpError} "not_found" (no such case, or key is not a
+	 *   participant's now: the server changed it meanwhile), "crypto"
+	 *   (reason "safety_mismatch": not this key's number; nothing verified)
 	 */
-	verify(id, key) {
+	verify(id, key, number) {
 		const e = this.cs.get(id);
 		if (!e) throw new OfframpError(ERR.NOT_FOUND, 'no such case');
+		if (typeof key !== 'string' || typeof number !== 'string') throw usage('verify(case, key, number)');
+		const p = (e.kase.participants || []).find((x) => x.key === key && !this.me(x));
+		if (!p || !participantKey(p)) throw new OfframpError(ERR.NOT_FOUND, 'no such participant now');
+		if (this.e2e.safety(key).replace(/ /g, '') !== number.replace(/ /g, '')) {
+			const err = new OfframpError(ERR.CRYPTO, 'not the safety number of this key');
+			err.reason = 'safety_mismatch';
+			throw err;
+		}
 		const done = this.e2e.verify(e.kase, key);
 		if (done.length === 0) throw new OfframpError(ERR.NOT_FOUND, 'no such participant');
-		for (const p of done) e.announced.delete(`${p.role}:${p.key}`);
+		for (const d of done) e.announced.delete(`${d.role}:${d.key}`);
 		this.emit('case', { case: this.view(e), previous: null });
+		this.refetch(e, 'fetch the messages kept for verify');
+		this.flush(id);
+		const keys = new Set(done.map((d) => d.key));
+		return this.safety(id).filter((x) => keys.has(x.key));
+	}
+
+	refetch(e, why) {
 		if (e.kept > 0 && this.conn.ws) {
 			e.kept = 0;
-			this.conn.drop(this.conn.ws, 'fetch the messages kept for verify');
+			this.conn.drop(this.conn.ws, why);
 		}
-		this.flush(id);
-		const keys = new Set(done.map((p) => p.key));
-		return this.safety(id).filter((s) => keys.has(s.key));
+	}
+
+	// --- programme keys ---
+
+	offer(caseId, programme) {
+		if (!this.pending.has(programme.key) && this.pending.size >= 16) return;
+		this.pending.set(programme.key, { ...programme });
+		this.emit('untrusted-programme', { caseId, programme: { ...programme } });
+	}
+
+	/**
+	 * The programme keys trusted: the bundle's and those the user accepted
+	 * (rotations followed), [{key, name, programme, origin, fingerprint}].
+	 * @returns {object[]}
+	 */
+	trustedProgrammes() {
+		return this.trust.list();
+	}
+
+	/**
+	 * The programme keys offered since the page started and not trusted
+	 * (event "untrusted-programme"): [{id, name, key, fingerprint}].
+	 * @returns {object[]}
+	 */
+	untrustedProgrammes() {
+		return [...this.pending.values()].map((p) => ({ ...p }));
+	}
+
+	/**
+	 * Trusts a programme key (base64) as an anchor, with a name for
+	 * people. The page calls it only after it has shown the key's
+	 * fingerprint and the user said yes. The certificates of every case
+	 * are checked again, waiting messages go, and those left on the server
+	 * come again.
+	 * @param {string} key @param {string|null} [name] @param {number} [programme]
+	 * @throws {OfframpError} "usage" (a key its programme replaced), "limit"
+	 */
+	async trustProgramme(key, name = null, programme = null) {
+		this.trust.add(key, name, programme);
+		this.pending.delete(key);
+		for (const e of this.cs.values()) {
+			for (const [k, v] of e.certOk) if (v !== true) e.certOk.delete(k);
+		}
+		await this.chain(async () => {
+			for (const e of [...this.cs.values()]) await this.caseUpdate(e.kase);
+		});
+		for (const e of this.cs.values()) this.refetch(e, 'fetch the messages kept for a programme key');
 	}
 
 	/** Every programme's public profile. @returns {Promise<object[]>} */
@@ -1108,6 +1222,11 @@ export class Core extends Emitter {
 		}
 		if (!f.language) throw new OfframpError(ERR.BAD_FIELD, 'language', 'language');
 		const a = await this.ask(f);
+		if (f.programme && isId(a.case?.id)) {
+			// held to whatever the server does with the case from now on
+			this.entry(a.case.id, a.case).asked = f.programme;
+			this.changed();
+		}
 		await this.chain(() => this.caseUpdate(a.case));
 		return this.caseOf(a.case.id);
 	}

@@ -1,10 +1,10 @@
 // e2e.js: the web client's end-to-end sessions, mirror of client-cli/e2e.c
 // with the trust checks of trust.c and messages.c, and the case notes of
 // caseload.c: the identity, prekeys (made here, secrets kept here, public
-// halves uploaded), X3DH and the Double Ratchet per peer, programme key
-// pins (configured first, else trusted on first use) and counsellor
-// certificates, the keys seen per case (a changed one blocks sending until
-// verify), safety numbers, and notes encrypted to oneself.
+// halves uploaded), X3DH and the Double Ratchet per peer, counsellor
+// certificates (checked by trust.js, whose programme keys come from
+// outside the server), the keys seen per case (a changed one blocks
+// sending until verify), safety numbers, and notes encrypted to oneself.
 //
 // Sessions per peer: a small list, as the CLI keeps. Both sides may start
 // a session at once; each also answers the other's first message as the
@@ -21,7 +21,7 @@
 // before each decryption.
 //
 // It talks to the server only through the ask(frame) function it is given
-// (prekeys.get, programme.get). Its state is a plain object (toJSON /
+// (prekeys.get; programme.get through trust.js). Its state is a plain object (toJSON /
 // E2E.fromJSON): it holds secrets, and the page keeps it in memory or
 // sealed. Anything that changes the state calls onChange() before the
 // caller sends anything that depends on it.
@@ -31,7 +31,7 @@ import { OfframpError, ERR } from './proto/err.js';
 import { ascii, be64Put, be64Get, bytesEqual, concat, wipe } from './proto/bytes.js';
 import { b64Decode, b64Encode, OFR_CT_MAX } from './proto/frame.js';
 import { ocryptoSeedKeypair } from './proto/ocrypto.js';
-import { certVerify, CERT_BYTES } from './proto/cert.js';
+import { Trust } from './trust.js';
 import { safetyNumber } from './proto/safety.js';
 import {
 	x3dhBundleEncode, x3dhBundleVerify, x3dhInitiate, x3dhKeypair, x3dhRespond, x3dhSpkSign,
@@ -93,7 +93,7 @@ export class E2E {
 	/**
 	 * @param {object} o
 	 * @param {Uint8Array} [o.seed]  the identity's 32-byte seed (new when absent)
-	 * @param {Map<number, Uint8Array>} [o.pins]  configured programme keys
+	 * @param {Trust} [o.trust]  the programme keys trusted (trust.js)
 	 * @param {() => number} [o.now]  seconds
 	 * @param {() => void} [o.onChange]  the state changed
 	 */
@@ -103,8 +103,8 @@ export class E2E {
 		this.seed = seed;
 		this.pk = kp.publicKey;
 		this.sk = kp.privateKey;
-		this.configured = o.pins || new Map();
 		this.now = o.now || (() => Math.floor(Date.now() / 1000));
+		this.trust = o.trust || new Trust({ now: this.now });
 		this.onChange = o.onChange || (() => {});
 		// Prekey ids start at random: an identity restored from its seed
 		// alone (a recovery code) must not upload ids the server holds
@@ -116,7 +116,6 @@ export class E2E {
 		this.sessions = [];	// [{peer, r, used}]
 		this.useCounter = 0;
 		this.seen = [];		// [{spkId, ek, peer}]
-		this.pins = new Map();	// programme -> key, pinned on first use
 		this.contacts = [];	// [{caseId, role, key, verified}]
 	}
 
@@ -143,14 +142,16 @@ export class E2E {
 			sessions: this.sessions.map((s) => ({ peer: b64(s.peer), state: b64(ratchetStateSave(s.r)), used: s.used })),
 			useCounter: this.useCounter,
 			seen: this.seen.map((s) => ({ spkId: s.spkId, ek: b64(s.ek), peer: b64(s.peer) })),
-			pins: [...this.pins].map(([programme, key]) => ({ programme, key: b64(key) })),
+			pins: [],	// programme keys pinned on first use, before trust.js: no more
 			contacts: this.contacts.map((c) => ({ caseId: c.caseId, role: c.role, key: b64(c.key), verified: c.verified })),
 		};
 	}
 
 	/**
 	 * The state of toJSON() back; throws "bad_field" on anything malformed
-	 * or over the bounds. Configured pins, clock and onChange as for new.
+	 * or over the bounds. Trust, clock and onChange as for new. Programme
+	 * keys pinned on first use by older versions are read and dropped:
+	 * only trust.js decides which programme keys count.
 	 */
 	static fromJSON(j, o = {}) {
 		const bad = (what) => new OfframpError(ERR.BAD_FIELD, `state: ${what}`, 'state');
@@ -179,17 +180,15 @@ export class E2E {
 		}));
 		e.useCounter = int(j.useCounter, 'useCounter');
 		e.seen = arr(j.seen, SEEN_MAX, 'seen').map((s) => ({ spkId: int(s.spkId, 'seen'), ek: unb64(s.ek, 32, 'seen'), peer: unb64(s.peer, 32, 'seen') }));
-		for (const p of arr(j.pins, PINS_MAX, 'pins')) e.pins.set(int(p.programme, 'pin'), unb64(p.key, 32, 'pin'));
+		for (const p of arr(j.pins, PINS_MAX, 'pins')) {
+			int(p.programme, 'pin');
+			unb64(p.key, 32, 'pin');
+		}
 		e.contacts = arr(j.contacts, CONTACTS_MAX, 'contacts').map((c) => {
 			if (!ROLES.has(c.role) || typeof c.verified !== 'boolean') throw bad('contact');
 			return { caseId: int(c.caseId, 'contact'), role: c.role, key: unb64(c.key, 32, 'contact'), verified: c.verified };
 		});
 		return e;
-	}
-
-	/** The programme keys pinned on first use: [[programme, base64 key]]. */
-	pinList() {
-		return [...this.pins].map(([p, k]) => [p, b64(k)]);
 	}
 
 	// --- prekeys ---
@@ -326,58 +325,26 @@ export class E2E {
 		return safetyNumber(this.pk, typeof peer === 'string' ? unb64(peer, 32, 'key') : peer);
 	}
 
-	// --- programme keys and certificates ---
-
-	/**
-	 * The pinned key of a programme: configured, else pinned earlier, else
-	 * the server's (programme.get through ask), pinned now. Throws
-	 * "crypto" (reason "no_programme_key") when there is none to pin.
-	 */
-	async pinnedKey(programme, ask) {
-		if (this.configured.has(programme)) return this.configured.get(programme);
-		if (this.pins.has(programme)) return this.pins.get(programme);
-		const a = await ask({ type: 'programme.get', programme });
-		let key;
-		try {
-			key = unb64(a?.programme?.key, 32, 'key');
-		} catch {
-			throw refusal(ERR.CRYPTO, 'no_programme_key', `programme ${programme} has no signing key to pin`);
-		}
-		if (this.pins.has(programme)) return this.pins.get(programme);
-		if (this.pins.size >= PINS_MAX) throw new OfframpError(ERR.LIMIT, 'too many pinned programme keys');
-		this.pins.set(programme, key);
-		this.changed();
-		return key;
-	}
+	// --- certificates ---
 
 	/**
 	 * Checks a counsellor's certificate (base64 or null) for key and
-	 * programme under the pinned programme key, now. Resolves, or throws
-	 * "crypto" with reason "uncertified"; errors of ask (timeout,
-	 * connection) pass through: then nothing was decided.
+	 * programme, now, with trust.js (want: the programme asked for, or
+	 * null). Resolves, or throws "crypto" with a reason ("uncertified",
+	 * "untrusted_programme", "wrong_programme", "revoked",
+	 * "no_programme_key"); errors of ask (timeout, connection) pass
+	 * through: then nothing was decided.
 	 */
-	async checkCert(key, certB64, programme, ask) {
-		let cert = null;
-		try {
-			if (typeof certB64 === 'string' && isSafeId(programme)) cert = b64Decode(certB64, CERT_BYTES, CERT_BYTES, 'cert');
-		} catch {
-			cert = null;
-		}
-		if (cert) {
-			const pin = await this.pinnedKey(programme, ask);
-			try {
-				const info = certVerify(cert, pin, key, this.now());
-				if (info.programmeId === programme) return;
-			} catch { /* refused below */ }
-		}
-		throw refusal(ERR.CRYPTO, 'uncertified', 'the key is not certified by the pinned programme key');
+	async checkCert(key, certB64, programme, ask, want = null) {
+		await this.trust.checkCert(key, certB64, programme, want, ask);
 	}
 
-	/** checkCert of a counsellor participant object. */
+	/** checkCert of a counsellor participant object (asked_programme: the
+	 * programme the user asked for, set by core.js). */
 	async checkCounsellor(p, ask) {
 		const key = participantKey(p);
 		if (!key) throw new OfframpError(ERR.BAD_FIELD, 'a participant without a key', 'key');
-		return this.checkCert(key, p.cert, p.programme, ask);
+		return this.checkCert(key, p.cert, p.programme, ask, isSafeId(p.asked_programme) ? p.asked_programme : null);
 	}
 
 	// --- sessions ---
@@ -403,7 +370,7 @@ export class E2E {
 	 * counsellor's certificate (from the answer) is checked first. */
 	async sessionStart(p, peer, counsellor, ask) {
 		const a = await ask({ type: 'prekeys.get', key: p.key });
-		if (counsellor) await this.checkCert(peer, a.cert, a.programme, ask);
+		if (counsellor) await this.checkCert(peer, a.cert, a.programme, ask, isSafeId(p.asked_programme) ? p.asked_programme : null);
 		let b;
 		try {
 			b = x3dhBundleVerify(b64Decode(a.bundle, 0, X3DH_BUNDLE_MAX_BYTES, 'bundle'), peer);

@@ -7,13 +7,14 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import WebSocket, { WebSocketServer } from 'ws';
+import WebSocket from 'ws';
 import sodium from 'libsodium-wrappers-sumo';
 import { Conn, PENDING_MAX } from '../src/conn.js';
 import { createCore } from '../src/core.js';
 import { E2E } from '../src/e2e.js';
 import * as P from '../src/proto/index.js';
 import { waitFor } from './live.mjs';
+import { Fake } from './fake.mjs';
 
 before(async () => {
 	await P.ocryptoInit();
@@ -21,81 +22,6 @@ before(async () => {
 
 const te = new TextEncoder();
 const b64 = P.b64Encode;
-
-/**
- * A scripted server: a challenge on connect, the login checked for real;
- * then handlers[type](frame, sock) return the answer's fields, {error:
- * code}, or null (no answer). this.seen has every request.
- */
-class Fake {
-	constructor() {
-		this.id = sodium.crypto_sign_keypair();
-		this.handlers = {};
-		this.seen = [];
-		this.socks = new Set();
-		this.loginError = null;
-		this.account = (key) => ({ key, role: 'client', name: 'quiet-heron-1', programme: null });
-	}
-
-	async start() {
-		this.wss = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: (ps) => (ps.has('offramp.v1') ? 'offramp.v1' : false) });
-		await new Promise((r) => this.wss.on('listening', r));
-		this.url = `ws://127.0.0.1:${this.wss.address().port}/`;
-		this.wss.on('connection', (s) => this.conn(s));
-		return this;
-	}
-
-	stop() {
-		for (const s of this.socks) s.terminate();
-		this.wss.close();
-	}
-
-	send(s, f) {
-		s.send(JSON.stringify({ v: 1, ...f }));
-	}
-
-	push(f) {
-		for (const s of this.socks) if (s.loggedIn) this.send(s, f);
-	}
-
-	dropAll() {
-		for (const s of this.socks) s.terminate();
-	}
-
-	conn(s) {
-		this.socks.add(s);
-		s.on('close', () => this.socks.delete(s));
-		s.nonce = sodium.randombytes_buf(32);
-		this.send(s, { type: 'challenge', nonce: b64(s.nonce), server_key: b64(this.id.publicKey) });
-		s.on('message', (data) => {
-			const f = JSON.parse(String(data));
-			this.seen.push(f);
-			if (f.type === 'login' || f.type === 'redeem') {
-				const key = P.b64Decode(f.key, 32, 32);
-				P.ocryptoLoginVerify(P.b64Decode(f.sig, 64, 64), this.id.publicKey, s.nonce, key);
-				if (this.loginError) {
-					this.send(s, { type: 'error', re: f.id, code: this.loginError });
-					return;
-				}
-				s.loggedIn = true;
-				this.send(s, { type: `${f.type}.ok`, re: f.id, created: false, account: this.account(f.key) });
-				return;
-			}
-			const h = this.handlers[f.type] || defaults[f.type];
-			const a = h ? h(f, s) : { error: 'unknown_type' };
-			if (a === null) return;
-			if (a.error) this.send(s, { type: 'error', re: f.id, code: a.error });
-			else this.send(s, { type: `${f.type}.ok`, re: f.id, ...a });
-		});
-	}
-}
-
-const defaults = {
-	'ping': () => ({}),
-	'prekeys.upload': () => ({ one_time: 30 }),
-	'case.list': () => ({ cases: [] }),
-	'msg.ack': (f) => ({ acked: f.seqs.length }),
-};
 
 const fakes = [];
 const cores = [];
@@ -248,24 +174,27 @@ function counsellorScene(f, { pins, certSk, progKey }) {
 	return { peer, kase, sent, pins };
 }
 
-test('core: a counsellor not certified by the configured pin is refused, both ways', async () => {
+test('core: a key the server names instead of the bundle\'s is refused both ways, and reported', async () => {
 	const f = await fake();
 	const prog = sodium.crypto_sign_keypair(), rogue = sodium.crypto_sign_keypair();
 	// the server (compromised) names the rogue key and certifies with it; the bundle pins the real one
 	const sc = counsellorScene(f, { certSk: rogue.privateKey, progKey: rogue.publicKey });
 	const c = await core(f, { pins: [[1, b64(prog.publicKey)]] });
 	f.account = (key) => ({ key, role: 'client', name: 'quiet-heron-1', programme: null });
-	const errors = [];
+	const errors = [], offered = [];
 	c.on('error', (e) => errors.push(e));
+	c.on('untrusted-programme', (ev) => offered.push(ev.programme));
 	const wsOf = () => [...f.socks][0];
 	c.on('account', () => { for (const s of f.socks) s.clientKey = c.key; });
 	await c.login();
 	const kc = c.caseOf(77);
 	assert.equal(kc.participants.find((p) => p.role === 'counsellor').certified, false);
 	const m = c.send(77, 'must not leave');
-	await waitFor(() => c.messages(77).find((x) => x.mid === m.mid)?.reason === 'uncertified', 3000, 'the refusal');
+	await waitFor(() => c.messages(77).find((x) => x.mid === m.mid)?.reason === 'untrusted_programme', 3000, 'the refusal');
 	assert.equal(sc.sent.length, 0, 'nothing sent to an uncertified key');
-	assert.ok(errors.some((e) => e.reason === 'uncertified'));
+	assert.ok(errors.some((e) => e.reason === 'untrusted_programme'));
+	assert.equal(offered[0].key, b64(rogue.publicKey));
+	assert.equal(offered[0].fingerprint, P.keyFingerprint(rogue.publicKey));
 	assert.equal(f.seen.filter((x) => x.type === 'prekeys.get').length, 0, 'no session started');
 	// the rogue counsellor's first message: refused before any session, acknowledged
 	const clientParticipant = sc.kase(c.key).participants[0];
@@ -277,10 +206,17 @@ test('core: a counsellor not certified by the configured pin is refused, both wa
 	c.on('undecryptable', (ev) => undec.push(ev.message));
 	f.push({ type: 'msg', seq: 9, case: 77, mid: b64(sodium.randombytes_buf(16)), from: sc.peer.key, ts: 1, ct: copy.ct });
 	await waitFor(() => undec.length === 1, 3000, 'the refused first message');
-	assert.equal(undec[0].reason, 'uncertified');
+	assert.equal(undec[0].reason, 'untrusted_programme');
 	assert.equal(undec[0].text, null);
-	await waitFor(() => f.seen.some((x) => x.type === 'msg.ack' && x.seqs.includes(9)), 3000, 'its ack');
+	await c.request({ type: 'ping' });	// an ack sent would be seen before this
+	assert.ok(!f.seen.some((x) => x.type === 'msg.ack'), 'left on the server until the user decides');
 	assert.ok(wsOf());
+	// the server names the bundle's key but certifies with another: uncertified
+	f.handlers['programme.get'] = () => ({ programme: { id: 1, key: b64(prog.publicKey) } });
+	const d = await core(f, { pins: [[1, b64(prog.publicKey)]] });
+	d.on('account', () => { for (const s of f.socks) s.clientKey = d.key; });
+	await d.login();
+	assert.equal(d.caseOf(77).participants.find((p) => p.role === 'counsellor').refused, 'uncertified');
 });
 
 async function upBundle(f, key) {
@@ -295,10 +231,10 @@ test('core: strangers, garbage, replays and duplicates are shown as such and ack
 	const f = await fake();
 	const prog = sodium.crypto_sign_keypair();
 	const sc = counsellorScene(f, { certSk: prog.privateKey, progKey: prog.publicKey });
-	const c = await core(f);
+	const c = await core(f, { pins: [[1, b64(prog.publicKey)]] });
 	c.on('account', () => { for (const s of f.socks) s.clientKey = c.key; });
 	await c.login();
-	assert.equal(c.caseOf(77).participants.find((p) => p.role === 'counsellor').certified, true, 'pinned on first use');
+	assert.equal(c.caseOf(77).participants.find((p) => p.role === 'counsellor').certified, true, 'the bundle\'s key');
 	const msgs = [];
 	c.on('message', (ev) => msgs.push(ev.message));
 	const clientP = sc.kase(c.key).participants[0];
@@ -335,18 +271,21 @@ test('core: strangers, garbage, replays and duplicates are shown as such and ack
 	assert.equal(copy.to, sc.peer.key);
 	assert.equal(new TextDecoder().decode(P.envelopeParse(sc.peer.open(P.b64Decode(c.key, 32, 32), P.b64Decode(copy.ct, 1, P.OFR_CT_MAX))).text), 'answer');
 	await waitFor(() => c.messages(77).find((x) => x.mid === m.mid).state === 'sent', 3000, 'sent');
-	// state: full export and import keep the session; recovery keeps the identity and pins
+	// state: full export and import keep the session; recovery keeps the identity and the keys accepted
+	const other = sodium.crypto_sign_keypair().publicKey;
+	await c.trustProgramme(b64(other), 'Other programme', 2);
 	const full = c.exportState();
 	c.logout();
-	const c2 = await core(f, { state: full });
+	const c2 = await core(f, { state: full, pins: [[1, b64(prog.publicKey)]] });
 	assert.equal(c2.key, c.key);
 	assert.deepEqual(c2.messages(77).map((x) => x.text), c.messages(77).map((x) => x.text));
 	const rec = c.exportRecovery();
 	assert.ok(rec.length <= 39 + 40 * 64);
 	const c3 = await core(f, { state: rec });
 	assert.equal(c3.key, c.key);
-	assert.deepEqual(c3.e2e.pinList(), c.e2e.pinList());
-	assert.equal(c3.e2e.pinList().length, 1);
+	assert.deepEqual(c3.trust.accepted(), [[2, b64(other)]]);
+	assert.deepEqual(c2.trustedProgrammes(), c.trustedProgrammes());
+	assert.equal(c2.trustedProgrammes().length, 2);
 	for (const bad of [new Uint8Array([1, 2, 3]), 'not json', JSON.stringify({ v: 9 }), rec.subarray(0, rec.length - 1)])
 		await assert.rejects(createCore({ url: f.url, WebSocket, state: bad }), { code: 'bad_field' });
 });

@@ -32,7 +32,9 @@ after(() => {
 });
 
 async function webCore(srv, opts = {}) {
-	const core = await createCore({ url: srv.url, WebSocket, timeoutMs: 8000, reconnect: { minMs: 100, maxMs: 1000 }, ...opts });
+	// the programme's key as the page's bundle would have it, given out of band
+	const core = await createCore({ url: srv.url, WebSocket, timeoutMs: 8000, reconnect: { minMs: 100, maxMs: 1000 },
+		pins: srv.programmeKey ? [[1, srv.programmeKey]] : [], ...opts });
 	cores.push(core);
 	const got = [];
 	core.on('message', ({ message }) => got.push(message));
@@ -231,7 +233,7 @@ test('(c) a changed counsellor key is detected; sending waits for verify(); a re
 	// the user compares safety numbers with Kim, then accepts the key
 	const kimSide = await cliSafety(srv, 'kim', c.id, acct.name);
 	assert.equal(s.number, kimSide.number);
-	const v = w.core.verify(c.id);
+	const v = w.core.verify(c.id, s.key, kimSide.number);
 	assert.equal(v.length, 1);
 	assert.equal(v[0].verified, true);
 	assert.equal(w.core.caseOf(c.id).blocked, false);

@@ -24,7 +24,8 @@ after(() => {
 });
 
 async function webCore(srv) {
-	const core = await createCore({ url: srv.url, WebSocket, timeoutMs: 8000, reconnect: { minMs: 100, maxMs: 1000 } });
+	const core = await createCore({ url: srv.url, WebSocket, timeoutMs: 8000, reconnect: { minMs: 100, maxMs: 1000 },
+		pins: [[1, srv.programmeKey]] });
 	cores.push(core);
 	return core;
 }

@@ -82,7 +82,7 @@ export async function cliOk(srv, who, args) {
 /** The value of the CLI's output line "name: value". */
 export const field = (text, name) => new RegExp(`^${name}: (.*)$`, 'm').exec(text)?.[1];
 
-/** Admin Ada (the bootstrap token) with the programme key; returns that key. */
+/** Admin Ada (the bootstrap token) with the programme key (programme 1); returns that key, kept as srv.programmeKey. */
 export async function setupAdmin(srv) {
 	await cliOk(srv, 'admin', ['keygen', '--kdf', 'min']);
 	assert.equal(field(await cliOk(srv, 'admin', ['redeem', srv.token, '--name', 'Ada']), 'role'), 'admin');
@@ -90,6 +90,7 @@ export async function setupAdmin(srv) {
 	const key = field(await cliOk(srv, 'admin', ['programme-key', 'new', '--out', path.join(srv.dir, 'admin.pkey'),
 		'--kdf', 'min', '--new-passphrase-file', path.join(srv.dir, 'admin.ppass')]), 'programme-key');
 	fs.appendFileSync(path.join(srv.dir, 'trust'), `${key} the test programme\n`);
+	srv.programmeKey = key;
 	return key;
 }
 

@@ -280,6 +280,78 @@ test('certificates: forged, foreign, expired, self-made', () => {
 	assert.throws(() => P.certSign(p.privateKey, { ...info, notAfter: 1000 }), { code: 'usage' });
 });
 
+test('rotations: flipped byte, wrong key, bad length, old = new', () => {
+	const a = sodium.crypto_sign_keypair(), b = sodium.crypto_sign_keypair();
+	const r = { programmeId: 3, oldPk: a.publicKey, newPk: b.publicKey, issued: 5000 };
+	const st = P.rotationSign(a.privateKey, r);
+	assert.equal(st.length, P.ROTATION_BYTES);
+	assert.equal(P.rotationVerify(st, a.publicKey).programmeId, 3);
+	for (let i = 0; i < P.ROTATION_BYTES; i += 3) {
+		st[i] ^= 0x04;
+		assert.throws(() => P.rotationVerify(st, a.publicKey), { code: 'bad_signature' }, `byte ${i}`);
+		st[i] ^= 0x04;
+	}
+	assert.throws(() => P.rotationVerify(st, b.publicKey), { code: 'bad_signature' });
+	// signed by the old key's secret, but naming another old key
+	const other = P.rotationSign(a.privateKey, { ...r, oldPk: b.publicKey, newPk: a.publicKey });
+	assert.throws(() => P.rotationVerify(other, a.publicKey), { code: 'bad_signature' });
+	assert.throws(() => P.rotationVerify(st.subarray(0, 144), a.publicKey), { code: 'bad_field' });
+	assert.throws(() => P.rotationVerify(P.concat(st, Uint8Array.of(0)), a.publicKey), { code: 'bad_field' });
+	assert.throws(() => P.rotationSign(a.privateKey, { ...r, newPk: a.publicKey }), { code: 'usage' });
+});
+
+test('revocation lists: flipped byte, wrong key, bad length, unsorted or repeated keys, too many', () => {
+	const p = sodium.crypto_sign_keypair(), o = sodium.crypto_sign_keypair();
+	const keys = [1, 2, 3].map(() => sodium.randombytes_buf(32)).sort(P.bytesCompare);
+	const list = P.revocationSign(p.privateKey, 9, 100, keys);
+	assert.equal(list.length, P.revocationBytes(3));
+	assert.equal(P.revocationVerify(list, p.publicKey).keys.length, 3);
+	for (let i = 0; i < list.length; i += 7) {
+		if (i === 17 || i === 18) continue;	// the count: a length error, below
+		list[i] ^= 0x01;
+		assert.throws(() => P.revocationVerify(list, p.publicKey), { code: 'bad_signature' }, `byte ${i}`);
+		list[i] ^= 0x01;
+	}
+	list[18] ^= 0x01;
+	assert.throws(() => P.revocationVerify(list, p.publicKey), { code: 'bad_field' });
+	list[18] ^= 0x01;
+	assert.throws(() => P.revocationVerify(list, o.publicKey), { code: 'bad_signature' });
+	assert.throws(() => P.revocationVerify(list.subarray(0, list.length - 1), p.publicKey), { code: 'bad_field' });
+	assert.throws(() => P.revocationVerify(new Uint8Array(P.REVOCATION_BYTES_MAX + 32), p.publicKey), { code: 'bad_field' });
+	assert.throws(() => P.revocationVerify(new Uint8Array(82), p.publicKey), { code: 'bad_field' });
+	// unsorted and repeated keys: refused by sign, and by verify though the signature holds
+	const unsorted = [keys[1], keys[0], keys[2]];
+	assert.throws(() => P.revocationSign(p.privateKey, 9, 100, unsorted), { code: 'usage' });
+	assert.throws(() => P.revocationSign(p.privateKey, 9, 100, [keys[0], keys[0]]), { code: 'usage' });
+	const body = P.concat(Uint8Array.of(1), new Uint8Array(8), new Uint8Array(8), Uint8Array.of(0, 3), ...unsorted);
+	body[8] = 9;
+	body[16] = 100;
+	const forged = P.concat(body, sodium.crypto_sign_detached(P.concat(P.ascii(P.REVOCATION_CONTEXT), body), p.privateKey));
+	assert.throws(() => P.revocationVerify(forged, p.publicKey), { code: 'bad_field' });
+	const many = Array.from({ length: P.REVOCATION_MAX + 1 }, () => sodium.randombytes_buf(32)).sort(P.bytesCompare);
+	assert.throws(() => P.revocationSign(p.privateKey, 9, 100, many), { code: 'usage' });
+	assert.equal(P.revocationSign(p.privateKey, 9, 100, many.slice(1)).length, P.REVOCATION_BYTES_MAX);
+});
+
+test('partner statements: flipped byte, wrong key, bad length, itself, expired', () => {
+	const p = sodium.crypto_sign_keypair(), o = sodium.crypto_sign_keypair();
+	const info = { programmeId: 1, partnerId: 2, partnerPk: o.publicKey, notBefore: 1000, notAfter: 2000 };
+	const st = P.partnerSign(p.privateKey, info);
+	assert.deepEqual(P.partnerVerify(st, p.publicKey, 1000), info);
+	for (let i = 0; i < P.PARTNER_BYTES; i += 4) {
+		st[i] ^= 0x40;
+		assert.throws(() => P.partnerVerify(st, p.publicKey, 1500), { code: 'bad_signature' }, `byte ${i}`);
+		st[i] ^= 0x40;
+	}
+	assert.throws(() => P.partnerVerify(st, o.publicKey, 1500), { code: 'bad_signature' });
+	assert.throws(() => P.partnerVerify(st.subarray(1), p.publicKey, 1500), { code: 'bad_field' });
+	assert.throws(() => P.partnerVerify(st, p.publicKey, 2000), { code: 'crypto' });
+	assert.throws(() => P.partnerSign(p.privateKey, { ...info, partnerId: 1 }), { code: 'usage' });
+	assert.throws(() => P.partnerSign(p.privateKey, { ...info, notAfter: 999 }), { code: 'usage' });
+	assert.throws(() => P.keyFingerprint(new Uint8Array(31)), { code: 'usage' });
+	assert.match(P.keyFingerprint(p.publicKey), /^[0-9a-f]{4}( [0-9a-f]{4}){4}$/);
+});
+
 test('login signature and invites, base64 and frames', () => {
 	const u = sodium.crypto_sign_keypair(), s = sodium.crypto_sign_keypair();
 	const ch = sodium.randombytes_buf(32);

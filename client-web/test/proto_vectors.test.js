@@ -21,7 +21,7 @@ before(async () => {
 
 test('every vector file is covered by this test', () => {
 	const files = fs.readdirSync(VEC).filter((f) => f.endsWith('.json')).sort();
-	assert.deepEqual(files, ['cert.json', 'envelope.json', 'hkdf.json', 'pad.json', 'ratchet.json', 'safety.json', 'x3dh.json']);
+	assert.deepEqual(files, ['cert.json', 'envelope.json', 'hkdf.json', 'pad.json', 'ratchet.json', 'safety.json', 'statements.json', 'x3dh.json']);
 });
 
 test('hkdf.json: RFC 5869 cases', () => {
@@ -115,6 +115,43 @@ test('cert.json: sign gives the certificate; valid and invalid times', () => {
 	}
 	for (const t of j.invalid_at)
 		assert.throws(() => P.certVerify(hex(j.cert), kp.publicKey, hex(j.counsellor_pub), t), { code: 'crypto' });
+});
+
+test('statements.json: rotation, revocation lists, partner statement, fingerprints', () => {
+	const j = load('statements.json');
+	const old = P.ocryptoSeedKeypair(hex(j.programme_seed)), neu = P.ocryptoSeedKeypair(hex(j.new_programme_seed));
+	assert.equal(toHex(old.publicKey), j.programme_pub);
+	assert.equal(toHex(neu.publicKey), j.new_programme_pub);
+	const signer = { programme: old, new_programme: neu };
+
+	const ro = j.rotation;
+	const rot = P.rotationSign(old.privateKey, { programmeId: ro.programme_id, oldPk: old.publicKey, newPk: neu.publicKey, issued: ro.issued });
+	assert.equal(toHex(rot), ro.statement);
+	assert.deepEqual(P.rotationVerify(hex(ro.statement), old.publicKey),
+		{ programmeId: ro.programme_id, oldPk: old.publicKey, newPk: neu.publicKey, issued: ro.issued });
+	assert.throws(() => P.rotationVerify(hex(ro.statement), neu.publicKey), { code: 'bad_signature' });
+
+	for (const name of ['revocation', 'revocation_empty']) {
+		const rv = j[name], kp = signer[rv.signer], keys = (rv.keys || []).map(hex);
+		assert.equal(toHex(P.revocationSign(kp.privateKey, rv.programme_id, rv.issued, keys)), rv.list, name);
+		const got = P.revocationVerify(hex(rv.list), kp.publicKey);
+		assert.equal(got.programmeId, rv.programme_id);
+		assert.equal(got.issued, rv.issued);
+		assert.deepEqual(got.keys.map(toHex), rv.keys || []);
+		for (const k of keys) assert.equal(P.revocationHas(got, k), true);
+		assert.equal(P.revocationHas(got, old.publicKey), false);
+	}
+
+	const pa = j.partner;
+	const info = { programmeId: pa.programme_id, partnerId: pa.partner_id, partnerPk: hex(pa.partner_pub),
+		notBefore: pa.not_before, notAfter: pa.not_after };
+	assert.equal(toHex(P.partnerSign(old.privateKey, info)), pa.statement);
+	for (const t of pa.valid_at) assert.deepEqual(P.partnerVerify(hex(pa.statement), old.publicKey, t), info);
+	for (const t of pa.invalid_at)
+		assert.throws(() => P.partnerVerify(hex(pa.statement), old.publicKey, t), { code: 'crypto' });
+
+	assert.ok(j.fingerprints.length >= 3);
+	for (const f of j.fingerprints) assert.equal(P.keyFingerprint(hex(f.key)), f.fingerprint);
 });
 
 function keyQueue(list) {

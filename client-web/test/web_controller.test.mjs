@@ -54,6 +54,9 @@ class FakeCore {
 		return m;
 	}
 	exportRecovery() { return Uint8Array.from([1, 2, 3, 4, 5]); }
+	untrustedProgrammes() { return (this.offered || []).filter((p) => !(this.trusted || []).includes(p.key)); }
+	async trustProgramme(key, name, id) { (this.trusted ||= []).push(key); this.trustedAs = [key, name, id]; }
+	verify(id, key, number) { this.verified = [id, key, number]; return []; }
 	logout() { this.loggedOut = true; }
 }
 
@@ -129,4 +132,33 @@ test('a bad region or a short passphrase is refused before anything is made', as
 	await intents.startClient({ passphrase: 'short' });
 	assert.equal(store.state.error.key, 'err_passphrase_short');
 	assert.equal(core(), undefined, 'no core, no key made');
+});
+
+test('a programme key offered: asked about, "Not now" hides it, "Trust" passes what was shown to the core', async () => {
+	const { store, intents, core } = setup();
+	await intents.startClient();
+	const p = { id: 3, name: 'Exit North', key: 'PK', fingerprint: '1a2b 3c4d 5e6f 7a8b 9c0d' };
+	core().offered = [p];
+	core().emit('untrusted-programme', { caseId: 7, programme: p });
+	await tick();
+	assert.deepEqual(store.state.untrusted, [p]);
+	intents.trustLater('PK');
+	assert.deepEqual(store.state.untrusted, [], 'not asked again while the page lives');
+	assert.equal(core().trusted, undefined, 'nothing trusted by "Not now"');
+	store.update((s) => { s.trustLater = []; });
+	core().emit('untrusted-programme', { caseId: 7, programme: p });
+	await intents.trustProgramme('PK');
+	assert.deepEqual(core().trustedAs, ['PK', 'Exit North', 3]);
+	assert.deepEqual(store.state.untrusted, []);
+	// a rotation is told; background refusals of an untrusted key are not errors (the question is)
+	core().emit('programme-rotated', { name: 'Exit North', programme: 3, from: 'A', to: 'B', fingerprint: 'x' });
+	assert.deepEqual(store.state.notice, { key: 'notice_programme_rotated', vars: { name: 'Exit North' } });
+	core().emit('error', { code: 'crypto', reason: 'untrusted_programme', request: 'msg.send' });
+	assert.equal(store.state.error, null);
+	// the server's key changed: said in plain words
+	core().emit('error', { code: 'crypto', reason: 'server_key_changed', request: 'login' });
+	assert.equal(store.state.error.key, 'err_server_key_changed');
+	// verify passes the number that was shown
+	intents.verify(7, 'CK', '12345 67890');
+	assert.deepEqual(core().verified, [7, 'CK', '12345 67890']);
 });

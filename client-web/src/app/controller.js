@@ -22,9 +22,13 @@ const KNOWN_ERRORS = new Set(['bad_json', 'too_big', 'bad_field', 'not_logged_in
 const TRANSIENT = new Set(['err_server_failed', 'err_refused_often', 'err_connection', 'err_timeout',
 	'err_internal', 'err_rate_limited']);
 
+/* Reasons of the core's refusals that say more than their code. */
+const KNOWN_REASONS = new Set(['server_key_changed', 'safety_mismatch', 'wrong_programme', 'revoked']);
+
 /* The catalogue key for an error (an OfframpError, or anything thrown). */
 export function errorKey(e) {
 	const code = e && typeof e.code === 'string' ? e.code : '';
+	if (e && KNOWN_REASONS.has(e.reason)) return `err_${e.reason}`;
 	return KNOWN_ERRORS.has(code) ? `err_${code}` : 'err_generic';
 }
 
@@ -187,6 +191,11 @@ export function createController({ store, createCore, sodium, config }) {
 			syncMessages(caseId);
 			if (message && (message.state === 'sent' || message.state === 'delivered')) clearServerError();
 		});
+		// a programme key nobody gave this device: the user is asked (shell)
+		on('untrusted-programme', () => syncUntrusted());
+		on('programme-rotated', ({ name }) => {
+			set((s) => { s.notice = name ? { key: 'notice_programme_rotated', vars: { name } } : { key: 'notice_programme_rotated_unnamed' }; });
+		});
 		on('keychange', ({ caseId }) => {
 			syncCases();
 			set((s) => { s.notice = { key: 'notice_keychange' }; s.current = s.current ?? caseId; });
@@ -194,10 +203,15 @@ export function createController({ store, createCore, sodium, config }) {
 		// background failures: a dropped connection is said by the connection
 		// line, and must not hide why the server dropped it
 		on('error', (e) => {
-			if (e.code === 'connection' || e.code === 'timeout') return;
+			if (e.code === 'connection' || e.code === 'timeout' || e.reason === 'untrusted_programme') return;
 			fail(e);
 		});
 		on('state', () => scheduleSave());
+	}
+
+	function syncUntrusted() {
+		const list = core ? core.untrustedProgrammes().filter((p) => !S().trustLater.includes(p.key)) : [];
+		set((s) => { s.untrusted = list; });
 	}
 
 	async function makeCore(state) {
@@ -422,13 +436,33 @@ export function createController({ store, createCore, sodium, config }) {
 			set((s) => { s.recovery = null; });
 		},
 
-		verify(id) {
+		/* The user compared number (the one shown) for key: only that is verified. */
+		verify(id, key, number) {
 			try {
-				core.verify(id);
+				core.verify(id, key, number);
 			} catch (e) {
+				syncCases();
 				return fail(e);
 			}
 			syncCases();
+		},
+
+		/* The user compared the fingerprint of an offered programme key and said yes. */
+		async trustProgramme(key) {
+			const p = S().untrusted.find((x) => x.key === key);
+			if (!p) return;
+			try {
+				await core.trustProgramme(key, p.name, p.id);
+			} catch (e) {
+				fail(e);
+			}
+			syncUntrusted();
+			syncCases();
+		},
+		/* Not now: not asked again while the page lives; nothing is sent to them. */
+		trustLater(key) {
+			set((s) => { if (!s.trustLater.includes(key)) s.trustLater.push(key); });
+			syncUntrusted();
 		},
 
 		async closeCase(id) {

@@ -25,6 +25,8 @@ export function initialState() {
 		wishes: {},		// the client's choices on the start screen
 		lastAnnounce: '',	// text for the live region
 		saves: 0,		// device mode: vault writes done (shown as main[data-saves])
+		untrusted: [],		// programme keys offered and not trusted: [{id, name, key, fingerprint}]
+		trustLater: [],		// keys the user said "not now" to (while the page lives)
 	};
 }
 

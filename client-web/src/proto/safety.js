@@ -1,5 +1,6 @@
 // safety.js: mirror of proto/safety.c: safety numbers (CRYPTO.md, "Safety
-// numbers"), which two people compare out of band. Public keys only.
+// numbers"), which two people compare out of band, and key fingerprints
+// (CRYPTO.md, "Fingerprints"). Public keys only.
 
 import sodium from 'libsodium-wrappers-sumo';
 import { OfframpError, ERR } from './err.js';
@@ -35,4 +36,17 @@ export function safetyNumber(a, b) {
 	if (bytesCompare(a, b) > 0) [a, b] = [b, a];
 	const d = digits(a) + digits(b);
 	return d.match(/.{5}/g).join(' ');
+}
+
+export const FPR_CONTEXT = 'offramp-fingerprint-v1';
+
+/** The fingerprint of a key (32 bytes): the first 10 bytes of
+ * BLAKE2b-256(context || key) in hex, five groups of four
+ * ("1a2b 3c4d 5e6f 7a8b 9c0d"). Throws "usage" on a bad length. */
+export function keyFingerprint(key) {
+	if (!(key instanceof Uint8Array) || key.length !== 32) throw new OfframpError(ERR.USAGE, 'fingerprint of a 32-byte key');
+	const h = sodium.crypto_generichash(32, concat(ascii(FPR_CONTEXT), key), null);
+	let out = '';
+	for (let i = 0; i < 10; i++) out += (i > 0 && i % 2 === 0 ? ' ' : '') + h[i].toString(16).padStart(2, '0');
+	return out;
 }

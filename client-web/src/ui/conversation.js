@@ -24,7 +24,7 @@ export function conversationScreen(state, intents) {
 		onSend: (text) => intents.send(currentId, text),
 		onDraft: (text) => intents.draft(currentId, text),
 	});
-	const safety = safetyPanel((key) => intents.verify(currentId, key));
+	const safety = safetyPanel((key, number) => intents.verify(currentId, key, number));
 	const keep = h('section', { class: 'card', 'aria-labelledby': 'keep-h' });
 	const actions = h('div', { class: 'row' });
 	let confirmClose = false;

@@ -71,7 +71,7 @@ export function inboxScreen(state, intents) {
 			},
 		}, h('label', { for: noteId }, t('note_label')), noteBox,
 		h('div', { class: 'row' }, h('button', { type: 'submit' }, t('note_add')))));
-	const safety = safetyPanel((key) => intents.verify(currentId, key));
+	const safety = safetyPanel((key, number) => intents.verify(currentId, key, number));
 	const back = h('button', { type: 'button', class: 'link back', onclick: () => intents.closeView() }, t('back_to_list'));
 	const caseBody = h('div', null, caseStatus, people.el, actions, log.el, comp.el, notes, safety.el);
 	const empty = h('p', { class: 'muted' }, t('inbox_pick'));

@@ -130,12 +130,13 @@ export function participantList() {
 	return {
 		el,
 		update(c) {
-			const s = JSON.stringify(c.participants.map((p) => [p.key, p.name, p.role, p.certified, p.changed, p.verified]));
+			const s = JSON.stringify(c.participants.map((p) => [p.key, p.name, p.role, p.certified, p.refused, p.changed, p.verified]));
 			if (s === sig) return;
 			sig = s;
 			fill(el, c.participants.map((p) => h('li', { 'data-key': p.key, 'data-role': p.role },
 				h('strong', null, p.me ? t('you') : p.name), ' — ', t(p.role === 'client' && !p.me ? 'role_client_other' : `role_${p.role}`),
 				p.role === 'counsellor' && p.certified ? ` · ${t('certified')}` : '',
+				p.role === 'counsellor' && p.refused ? h('strong', null, ` · ${t(`refused_${p.refused}`)}`) : '',
 				p.changed ? h('strong', null, ` · ${t('key_changed')}`) : '',
 				p.verified ? ` · ${t('verified')}` : '')));
 		},
@@ -165,7 +166,52 @@ export function safetyPanel(onVerify) {
 				h('p', { class: 'small' }, p.changed ? h('strong', null, t('safety_changed'))
 					: p.verified ? t('safety_verified') : t('safety_unverified')),
 				p.verified && !p.changed ? null
-					: h('button', { type: 'button', onclick: () => onVerify(p.key) }, t('safety_mark_verified')))));
+					// the number shown is the one verified: the core checks it is this key's
+					: h('button', { type: 'button', onclick: () => onVerify(p.key, p.number) }, t('safety_mark_verified')))));
+		},
+	};
+}
+
+/*
+ * The question about a programme key this device was not given: who the
+ * programme is, its fingerprint to compare with what the programme
+ * published, and two answers. Nothing is sent to its counsellors until
+ * the user trusts it.
+ */
+export function trustPrompt(intents) {
+	const el = h('section', { class: 'card trust', 'aria-labelledby': 'trust-title', hidden: true });
+	let sig = '', shown = '';
+	return {
+		el,
+		update(list) {
+			const p = list[0];
+			const s = p ? `${p.key}|${t('trust_title')}` : '';
+			if (s === sig) return;
+			sig = s;
+			el.hidden = !p;
+			if (!p) {
+				fill(el);
+				return;
+			}
+			const who = p.name ? t('trust_who', { name: p.name }) : t('trust_who_unnamed', { id: String(p.id) });
+			fill(el,
+				h('h2', { id: 'trust-title' }, t('trust_title')),
+				h('p', null, who),
+				h('p', null, t('trust_compare')),
+				h('p', { class: 'fingerprint', dir: 'ltr', 'data-key': p.key, 'aria-label': t('trust_fingerprint_label') },
+					p.fingerprint.split(' ').map((g) => h('span', null, g))),
+				h('p', { class: 'small' }, t('trust_explain')),
+				h('div', { class: 'actions' },
+					h('button', { type: 'button', class: 'primary', onclick: () => intents.trustProgramme(p.key) }, t('trust_yes')),
+					h('button', { type: 'button', onclick: () => intents.trustLater(p.key) }, t('trust_later'))));
+			if (shown !== p.key && el.isConnected) {
+				// a decision that holds the conversation: brought to the eye and the screen reader
+				shown = p.key;
+				const title = el.querySelector('h2');
+				title.setAttribute('tabindex', '-1');
+				title.focus({ preventScroll: true });
+				el.scrollIntoView({ block: 'start' });
+			}
 		},
 	};
 }

@@ -11,6 +11,7 @@ import { restoreScreen, unlockScreen } from './restore.js';
 import { conversationScreen } from './conversation.js';
 import { joinScreen } from './join.js';
 import { inboxScreen } from './inbox.js';
+import { trustPrompt } from './parts.js';
 
 const SCREENS = {
 	start: startScreen,
@@ -35,6 +36,7 @@ export function mountShell(root, store, intents) {
 	const bar = h('header', { class: 'sticky' }, h('div', { class: 'bar' }, brand, langLabel, langSel, exitBtn), conn);
 	const alert = h('div', { class: 'alert', role: 'alert', id: 'alert' });
 	const notice = h('div', { class: 'notice', role: 'status', id: 'notice' });
+	const trust = trustPrompt(intents);
 	const main = h('main', { id: 'main', tabindex: '-1' });
 	const live = h('div', { class: 'sr-only', 'aria-live': 'polite', id: 'announce' });
 	fill(root, skip, bar, main, live);
@@ -55,6 +57,7 @@ export function mountShell(root, store, intents) {
 			? t(`conn_${state.conn}`) : '';
 		alert.textContent = state.error ? t(state.error.key, state.error.vars) : '';
 		notice.textContent = state.notice ? t(state.notice.key, state.notice.vars) : '';
+		trust.update(state.screen === 'conversation' || state.screen === 'inbox' ? state.untrusted || [] : []);
 		if (live.textContent !== state.lastAnnounce) live.textContent = state.lastAnnounce;
 		main.dataset.saves = String(state.saves);
 
@@ -67,7 +70,7 @@ export function mountShell(root, store, intents) {
 			const make = SCREENS[state.screen];
 			fill(main);
 			screen = make(state, intents);
-			main.append(alert, notice, screen.el);
+			main.append(alert, notice, trust.el, screen.el);
 			const h1 = screen.el.querySelector('h1');
 			if (h1 && !first) {
 				h1.setAttribute('tabindex', '-1');

@@ -137,9 +137,12 @@ export const field = (text, name) => {
 /*
  * A server with a pool: the admin Ada (bootstrap token, programme key) and,
  * unless counsellor is false, the certified counsellor Sam (languages en,
- * topics leaving). Resolves env {dir, data, ids, srv, url, programmeKey}.
+ * topics leaving). Unless pinned is false the page is built with the
+ * programme's key in it (OFFRAMP_PIN_PROGRAMMES), as an operator does;
+ * without it the page asks the user before it trusts the key. Resolves
+ * env {dir, data, ids, srv, url, programmeKey}.
  */
-export async function setupPool(name, { counsellor = true, tmpfs = null } = {}) {
+export async function setupPool(name, { counsellor = true, tmpfs = null, pinned = true } = {}) {
 	ensureBuilt();
 	const dir = tmpDir(name);
 	const env = { dir, data: path.join(dir, 'data'), ids: path.join(dir, 'id') };
@@ -169,6 +172,10 @@ export async function setupPool(name, { counsellor = true, tmpfs = null } = {}) 
 		assert.equal(field(cliOk(env, 'couns', ['redeem', inv, '--name', 'Sam', '--languages', 'en',
 			'--topics', 'leaving']), 'role'), 'counsellor');
 		assert.match(certify(env, 'Sam'), /certified: Sam/);
+	}
+	if (pinned) {
+		buildInto(path.join(dir, 'dist'), { OFFRAMP_PIN_PROGRAMMES: `1:${env.programmeKey}` });
+		await serveBuild(env, path.join(dir, 'dist'));
 	}
 	env.close = async () => {
 		if (env.browser) await env.browser.close().catch(() => {});

@@ -1,0 +1,331 @@
+// core_trust.test.js: the core against a compromised server (fake.mjs)
+// that tries to make the web client trust what it must not: a programme
+// key it made up, a counsellor of another programme than the one asked
+// for, a revoked counsellor after dropping the list, a rotation or partner
+// statement not signed by a trusted key, a counsellor's key swapped
+// between showing the safety number and verify, another server key. Each
+// is refused and told; what the user accepted, or a real rotation, is
+// followed.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import WebSocket from 'ws';
+import sodium from 'libsodium-wrappers-sumo';
+import { createCore } from '../src/core.js';
+import { E2E } from '../src/e2e.js';
+import * as P from '../src/proto/index.js';
+import { waitFor } from './live.mjs';
+import { Fake } from './fake.mjs';
+
+before(async () => {
+	await P.ocryptoInit();
+});
+
+const b64 = P.b64Encode;
+const fakes = [];
+const cores = [];
+after(() => {
+	for (const c of cores) c.logout();
+	for (const f of fakes) f.stop();
+});
+
+async function fake() {
+	const f = await new Fake().start();
+	fakes.push(f);
+	return f;
+}
+
+async function core(f, opts = {}) {
+	const c = await createCore({ url: f.url, WebSocket, timeoutMs: 400, heartbeatMs: 0, reconnect: { minMs: 20, maxMs: 80 }, ...opts });
+	c.on('account', () => { for (const s of f.socks) s.clientKey = c.key; });
+	cores.push(c);
+	return c;
+}
+
+const NOW = Math.floor(Date.now() / 1000);
+
+/* A counsellor (an E2E) of programme id, certified by sk. */
+function counsellor(id, sk, { notAfter = NOW + 3600 } = {}) {
+	const peer = new E2E();
+	const cert = P.certSign(sk, { counsellorPk: peer.pk, programmeId: id, notBefore: NOW - 60, notAfter });
+	return { peer, cert, bundle: peer.makeBundle(2), id };
+}
+
+/* Case 77 of the core's client with counsellor c; programme.get answers
+ * from progs[id] ({key, rotations, revoked, vouched_by}); sends are kept. */
+function scene(f, c, progs) {
+	const kase = (clientKey, who = c) => ({
+		id: 77, status: 'active', language: 'en', topic: null, urgency: 'normal', created: NOW, updated: NOW, preferences: null,
+		participants: [{ key: clientKey, role: 'client', name: 'quiet-heron-1' },
+			{ key: who.peer.key, role: 'counsellor', name: 'Sam', programme: who.id, cert: b64(who.cert) }],
+	});
+	const sc = { kase, sent: [], progs, who: c };
+	f.handlers['case.list'] = (fr, s) => ({ cases: [kase(s.clientKey, sc.who)] });
+	f.handlers['programme.get'] = (fr) => {
+		const p = sc.progs[fr.programme];
+		if (!p) return { error: 'not_found' };
+		return {
+			programme: {
+				id: fr.programme, name: p.name || `Programme ${fr.programme}`, key: b64(p.key),
+				rotations: (p.rotations || []).map(b64), revoked: p.revoked ? b64(p.revoked) : null,
+				vouched_by: (p.vouched_by || []).map((v) => ({ programme: v.programme, statement: b64(v.statement) })),
+			},
+		};
+	};
+	f.handlers['prekeys.get'] = (fr) => (fr.key === sc.who.peer.key
+		? { bundle: b64(sc.who.bundle), cert: b64(sc.who.cert), programme: sc.who.id } : { error: 'not_found' });
+	f.handlers['msg.send'] = (fr) => {
+		sc.sent.push(fr);
+		return { mid: fr.mid, dup: false };
+	};
+	return sc;
+}
+
+const counsellorOf = (c) => c.caseOf(77).participants.find((p) => p.role === 'counsellor');
+
+test('a programme key the server made up is never used silently: reported with its fingerprint, trusted only when the user says so', async () => {
+	const f = await fake();
+	const made = sodium.crypto_sign_keypair();
+	const sc = scene(f, counsellor(1, made.privateKey), { 1: { key: made.publicKey, name: 'Exit North' } });
+	const c = await core(f);	// no key in the bundle: nothing is trusted on first use
+	const offered = [];
+	c.on('untrusted-programme', (ev) => offered.push(ev));
+	await c.login();
+	assert.equal(counsellorOf(c).certified, false);
+	assert.equal(counsellorOf(c).refused, 'untrusted_programme');
+	assert.deepEqual(offered[0], { caseId: 77, programme: { id: 1, name: 'Exit North', key: b64(made.publicKey),
+		fingerprint: P.keyFingerprint(made.publicKey) } });
+	assert.deepEqual(c.untrustedProgrammes(), [offered[0].programme]);
+	const m = c.send(77, 'must wait for the user');
+	await waitFor(() => c.messages(77).find((x) => x.mid === m.mid)?.reason === 'untrusted_programme', 3000, 'the message waits');
+	assert.equal(sc.sent.length, 0);
+	assert.equal(f.seen.filter((x) => x.type === 'prekeys.get').length, 0, 'no session with it');
+	assert.equal(JSON.parse(c.exportState({ as: 'json' })).trust.anchors.length, 0, 'nothing kept as trusted');
+	// the user compared the fingerprint and said yes
+	await c.trustProgramme(b64(made.publicKey), 'Exit North', 1);
+	assert.equal(counsellorOf(c).certified, true);
+	await waitFor(() => sc.sent.length === 1, 3000, 'the message goes');
+	assert.deepEqual(c.untrustedProgrammes(), []);
+	assert.deepEqual(c.trustedProgrammes().map((a) => [a.name, a.origin, a.fingerprint]),
+		[['Exit North', 'user', P.keyFingerprint(made.publicKey)]]);
+	// kept in the state, and so after a reload
+	const d = await core(f, { state: c.exportState() });
+	await d.login();
+	assert.equal(counsellorOf(d).certified, true);
+});
+
+test('a client that asked for a programme refuses a counsellor of another, though certified by a trusted key', async () => {
+	const f = await fake();
+	const p1 = sodium.crypto_sign_keypair(), p2 = sodium.crypto_sign_keypair();
+	const other = counsellor(2, p2.privateKey);
+	const sc = scene(f, other, { 1: { key: p1.publicKey }, 2: { key: p2.publicKey } });
+	f.handlers['case.list'] = () => ({ cases: [] });
+	f.handlers['case.request'] = (fr, s) => ({ case: { ...sc.kase(s.clientKey), status: 'waiting', participants: [{ key: s.clientKey, role: 'client', name: 'quiet-heron-1' }] } });
+	const c = await core(f, { pins: [[1, b64(p1.publicKey)], [2, b64(p2.publicKey)]] });
+	await c.login();
+	await c.requestCase({ language: 'en', programme: 1 });
+	assert.equal(f.seen.find((x) => x.type === 'case.request').programme, 1);
+	// the server assigns a counsellor of programme 2
+	f.handlers['case.list'] = (fr, s) => ({ cases: [sc.kase(s.clientKey)] });
+	f.push({ type: 'case', case: sc.kase(c.key) });
+	await waitFor(() => counsellorOf(c)?.refused === 'wrong_programme', 3000, 'the refusal');
+	const m = c.send(77, 'only for programme 1');
+	await waitFor(() => c.messages(77).find((x) => x.mid === m.mid)?.reason === 'wrong_programme', 3000, 'held back');
+	assert.equal(sc.sent.length, 0);
+	// its first message is refused too
+	const copy = await other.peer.seal({ key: c.key, role: 'client' }, new TextEncoder().encode('hello'), async () => ({ bundle: b64(bundleOf(f)) }));
+	const undec = [];
+	c.on('undecryptable', (ev) => undec.push(ev.message));
+	f.push({ type: 'msg', seq: 3, case: 77, mid: b64(sodium.randombytes_buf(16)), from: other.peer.key, ts: NOW, ct: copy.ct });
+	await waitFor(() => undec.length === 1, 3000, 'refused');
+	assert.equal(undec[0].reason, 'wrong_programme');
+	// the wish is kept with the case across a reload
+	const d = await core(f, { state: c.exportState(), pins: [[1, b64(p1.publicKey)], [2, b64(p2.publicKey)]] });
+	await d.login();
+	assert.equal(counsellorOf(d).refused, 'wrong_programme');
+});
+
+function bundleOf(f) {
+	const b = P.x3dhBundleDecode(P.b64Decode(f.seen.filter((x) => x.type === 'prekeys.upload').at(-1).bundle, 0, P.X3DH_BUNDLE_MAX_BYTES));
+	b.opk = b.opk.slice(0, 1);
+	return P.x3dhBundleEncode(b);
+}
+
+test('a revoked counsellor stays refused when the server later serves an older list or none; expired certificates by our clock', async () => {
+	const f = await fake();
+	const prog = sodium.crypto_sign_keypair();
+	const c1 = counsellor(1, prog.privateKey, { notAfter: NOW + 86400 });
+	const older = P.revocationSign(prog.privateKey, 1, NOW - 100, []);
+	const list = P.revocationSign(prog.privateKey, 1, NOW - 10, [c1.peer.pk]);
+	const sc = scene(f, c1, { 1: { key: prog.publicKey, revoked: list } });
+	const pins = [[1, b64(prog.publicKey)]];
+	let t = NOW;
+	const c = await core(f, { pins, now: () => t });
+	await c.login();
+	assert.equal(counsellorOf(c).refused, 'revoked');
+	// the server drops the list, then serves the older one: still refused
+	for (const served of [null, older]) {
+		sc.progs[1].revoked = served;
+		t += 600;	// past what programme.get answers are reused for
+		const d = await core(f, { pins, state: c.exportState(), now: () => t });
+		await d.login();
+		assert.equal(counsellorOf(d).refused, 'revoked', `served ${served ? 'an older list' : 'none'}`);
+		const m = d.send(77, 'not to a revoked counsellor');
+		await waitFor(() => d.messages(77).find((x) => x.mid === m.mid)?.reason === 'revoked', 3000, 'held back');
+		d.logout();
+	}
+	assert.equal(sc.sent.length, 0);
+	// a list signed by another key is not one
+	const rogue = sodium.crypto_sign_keypair();
+	sc.progs[1].revoked = P.revocationSign(rogue.privateKey, 1, NOW, [c1.peer.pk]);
+	const e = await core(f, { pins, now: () => NOW });
+	await e.login();
+	assert.equal(counsellorOf(e).certified, true);
+	// by our own clock, not the server's
+	const g = await core(f, { pins, now: () => NOW + 86400 });
+	sc.progs[1].revoked = null;
+	await g.login();
+	assert.equal(counsellorOf(g).refused, 'uncertified');
+});
+
+test('a rotation from the bundle\'s key is followed step by step, told, and never undone; a forged one is not', async () => {
+	const f = await fake();
+	const k0 = sodium.crypto_sign_keypair(), k1 = sodium.crypto_sign_keypair(), k2 = sodium.crypto_sign_keypair();
+	const rot = (a, b, id = 1) => P.rotationSign(a.privateKey, { programmeId: id, oldPk: a.publicKey, newPk: b.publicKey, issued: NOW });
+	const rogue = sodium.crypto_sign_keypair();
+	const pins = [[1, b64(k0.publicKey)]];
+	// a chain that does not start at our key, and one for another programme: refused
+	const sc = scene(f, counsellor(1, rogue.privateKey), { 1: { key: rogue.publicKey, rotations: [rot(k1, rogue)] } });
+	const a = await core(f, { pins });
+	await a.login();
+	assert.equal(counsellorOf(a).refused, 'untrusted_programme');
+	sc.progs[1] = { key: k1.publicKey, rotations: [rot(k0, k1, 9)] };
+	sc.who = counsellor(1, k1.privateKey);
+	const b = await core(f, { pins });
+	await b.login();
+	assert.equal(counsellorOf(b).refused, 'untrusted_programme');
+	// the real chain k0 -> k1 -> k2
+	sc.progs[1] = { key: k2.publicKey, rotations: [rot(k0, k1), rot(k1, k2)] };
+	sc.who = counsellor(1, k2.privateKey);
+	const c = await core(f, { pins });
+	const told = [];
+	c.on('programme-rotated', (ev) => told.push(ev));
+	await c.login();
+	assert.equal(counsellorOf(c).certified, true);
+	assert.deepEqual(told, [{ name: null, programme: 1, from: b64(k0.publicKey), to: b64(k2.publicKey), fingerprint: P.keyFingerprint(k2.publicKey) }]);
+	assert.deepEqual(c.trustedProgrammes().map((x) => x.key), [b64(k2.publicKey)]);
+	// the server goes back to the old key (with a certificate it still has): refused, even with the bundle naming it
+	sc.progs[1] = { key: k0.publicKey, rotations: [] };
+	sc.who = counsellor(1, k0.privateKey);
+	const d = await core(f, { pins, state: c.exportState() });
+	await d.login();
+	assert.equal(counsellorOf(d).refused, 'untrusted_programme');
+	assert.deepEqual(d.trustedProgrammes().map((x) => x.key), [b64(k2.publicKey)]);
+	await assert.rejects(d.trustProgramme(b64(k0.publicKey), 'old'), { code: 'usage' });
+});
+
+test('a partner vouched for by a trusted key is trusted for its programme, one step only', async () => {
+	const f = await fake();
+	const a = sodium.crypto_sign_keypair(), b = sodium.crypto_sign_keypair(), c3 = sodium.crypto_sign_keypair();
+	const vouch = (by, byId, id, key, notAfter = NOW + 3600) => ({ programme: byId, statement: P.partnerSign(by.privateKey,
+		{ programmeId: byId, partnerId: id, partnerPk: key.publicKey, notBefore: NOW - 60, notAfter }) });
+	const sc = scene(f, counsellor(2, b.privateKey), {
+		2: { key: b.publicKey, vouched_by: [vouch(a, 1, 2, b)] },
+		3: { key: c3.publicKey, vouched_by: [vouch(b, 2, 3, c3)] },
+	});
+	const pins = [[1, b64(a.publicKey)]];
+	const c = await core(f, { pins });
+	await c.login();
+	assert.equal(counsellorOf(c).certified, true);
+	assert.deepEqual(c.trustedProgrammes().length, 1, 'a partner is not made an anchor');
+	// a partner of the partner: not through it
+	sc.who = counsellor(3, c3.privateKey);
+	const d = await core(f, { pins });
+	await d.login();
+	assert.equal(counsellorOf(d).refused, 'untrusted_programme');
+	// for another programme id than the one vouched for, or expired: not
+	sc.progs[2].vouched_by = [vouch(a, 1, 4, b), vouch(a, 1, 2, b, NOW - 1)];
+	sc.who = counsellor(2, b.privateKey);
+	const e = await core(f, { pins });
+	await e.login();
+	assert.equal(counsellorOf(e).refused, 'untrusted_programme');
+});
+
+test('verify binds the number compared: a key swapped between the safety view and verify is caught', async () => {
+	const f = await fake();
+	const prog = sodium.crypto_sign_keypair();
+	const first = counsellor(1, prog.privateKey), swapped = counsellor(1, prog.privateKey);
+	const sc = scene(f, first, { 1: { key: prog.publicKey } });
+	const c = await core(f, { pins: [[1, b64(prog.publicKey)]] });
+	await c.login();
+	const shown = c.safety(77)[0];
+	assert.equal(shown.key, first.peer.key);
+	assert.throws(() => c.verify(77, shown.key, '12345 '.repeat(12)), { code: 'crypto', reason: 'safety_mismatch' });
+	assert.throws(() => c.verify(77, shown.key), { code: 'usage' });
+	// the server swaps the counsellor's key after the number was shown
+	sc.who = swapped;
+	f.push({ type: 'case', case: sc.kase(c.key, swapped) });
+	await waitFor(() => counsellorOf(c).key === swapped.peer.key, 3000, 'the swap');
+	assert.equal(counsellorOf(c).changed, true);
+	assert.throws(() => c.verify(77, shown.key, shown.number), { code: 'not_found' });
+	assert.throws(() => c.verify(77, swapped.peer.key, shown.number), { code: 'crypto', reason: 'safety_mismatch' });
+	assert.equal(counsellorOf(c).verified, false);
+	assert.equal(c.caseOf(77).blocked, true, 'nothing verified: still blocked');
+	// the number of the key now shown, compared: verified
+	const now = c.safety(77)[0];
+	const done = c.verify(77, now.key, now.number.replace(/ /g, ''));
+	assert.equal(done[0].verified, true);
+	assert.equal(c.caseOf(77).blocked, false);
+});
+
+test('a server with another key is refused and reported, not logged in to', async () => {
+	const f = await fake();
+	const c = await core(f);
+	await c.login();
+	const state = c.exportState();
+	c.logout();
+	const g = await fake();	// another server (or one in the middle) at the same address
+	const d = await core(g, { state });
+	const errors = [];
+	d.on('error', (e) => errors.push(e));
+	await assert.rejects(d.login(), { code: 'crypto', reason: 'server_key_changed' });
+	assert.deepEqual(errors.map((e) => [e.code, e.reason, e.request]), [['crypto', 'server_key_changed', 'login']]);
+	assert.equal(g.seen.filter((x) => x.type === 'login').length, 0, 'no signature for another server');
+	assert.equal(d.connection, 'offline');
+	// the same server again: fine
+	const e = await core(f, { state });
+	await e.login();
+});
+
+test('states and recovery codes of before: read, their keys pinned on first use are not trusted', async () => {
+	const f = await fake();
+	const made = sodium.crypto_sign_keypair();
+	scene(f, counsellor(1, made.privateKey), { 1: { key: made.publicKey } });
+	const c = await core(f);
+	await c.login();
+	// a version 1 state: no trust, the key the server named pinned on first use inside e2e
+	const j = JSON.parse(c.exportState({ as: 'json' }));
+	const old = { ...j, v: 1, e2e: { ...j.e2e, pins: [{ programme: 1, key: b64(made.publicKey) }] } };
+	delete old.trust;
+	delete old.server;
+	const d = await core(f, { state: JSON.stringify(old) });
+	assert.equal(d.key, c.key);
+	assert.deepEqual(d.trustedProgrammes(), []);
+	await d.login();
+	assert.equal(counsellorOf(d).refused, 'untrusted_programme');
+	// a version 1 recovery code: the identity, not its pins
+	const rec = c.exportRecovery();
+	const v1 = new Uint8Array(39 + 40);
+	v1.set(rec.subarray(0, 38));
+	v1[4] = 1;
+	v1[38] = 1;
+	v1[46] = 1;
+	v1.set(made.publicKey, 47);
+	const e = await core(f, { state: v1 });
+	assert.equal(e.key, c.key);
+	assert.deepEqual(e.trustedProgrammes(), []);
+	// bounds: a state with too many anchors is refused
+	const many = JSON.parse(c.exportState({ as: 'json' }));
+	many.trust.anchors = Array.from({ length: 65 }, () => ({ key: b64(sodium.randombytes_buf(32)), name: null, programme: null, origin: 'user', left: [] }));
+	await assert.rejects(createCore({ url: f.url, WebSocket, state: JSON.stringify(many) }), { code: 'bad_field' });
+});
