@@ -294,7 +294,7 @@ test('core: an unreadable message resets the session and the peer gets a report 
 	const f = await fake();
 	const prog = sodium.crypto_sign_keypair();
 	const sc = counsellorScene(f, { certSk: prog.privateKey, progKey: prog.publicKey });
-	const c = await core(f);
+	const c = await core(f, { pins: [[1, b64(prog.publicKey)]] });
 	c.on('account', () => { for (const s of f.socks) s.clientKey = c.key; });
 	await c.login();
 	const msgs = [], undec = [];
