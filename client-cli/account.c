@@ -17,6 +17,7 @@
 #include "proto/ocrypto.h"
 #include "account.h"
 #include "cli.h"
+#include "passphrase.h"
 #include "conn.h"
 #include "e2e.h"
 #include "keyfile.h"
@@ -119,6 +120,10 @@ redeem(struct cli *cli, const char *invite, const char *name, json_t **resp)
 
 /* --- commands --- */
 
+/* What a key file's passphrase protects, said before it is asked. */
+#define PASS_SENTENCE	"Your passphrase protects this key file: with the " \
+	"file and the passphrase anyone can read your conversations and " \
+	"write as you, and if you forget it nobody can open the file again."
 int
 cmd_keygen(struct cli *cli, int argc, char **argv)
 {
@@ -134,9 +139,16 @@ cmd_keygen(struct cli *cli, int argc, char **argv)
 	if ((rc = cli_parse(cli, argc, argv, opts, NULL, 0, &npos)) != 0)
 		return rc;
 	if (keyfile_kdf_parse(kdf_name, &kdf) != 0)
-		return cli_usage("--kdf is interactive, moderate or min");
+		return cli_usage("--kdf is interactive or moderate");
+	fputs(PASS_SENTENCE "\n", stderr);
 	if ((rc = cli_new_passphrase(cli, &pass, &len)) != 0)
 		return rc;
+	/* "min" is for tests, where the passphrase protects nothing */
+	if (kdf != KEY_KDF_MIN && !passphrase_strong(pass, len)) {
+		cli_pass_free(pass);
+		return cli_fail(OFR_E_PASSPHRASE, "the passphrase is too weak: "
+		    PASSPHRASE_RULE);
+	}
 	if (len == 0) {
 		cli_pass_free(pass);
 		return cli_fail(OFR_E_PASSPHRASE, "the passphrase is empty");

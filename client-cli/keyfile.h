@@ -1,7 +1,7 @@
 /*
  * keyfile.h: the CLI's local store (the "key file"). One file holds
  * everything the CLI keeps: the Ed25519 identity and the hint of its role,
- * its prekey secrets, its end-to-end sessions, pinned programme keys, the
+ * its prekey secrets, its end-to-end sessions, trusted programme keys, the
  * keys seen per case, the message history and, for an admin, the
  * programme's signing key. All of it is sealed with crypto_secretbox under
  * a key that Argon2id derives from a passphrase once per process; the

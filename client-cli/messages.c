@@ -82,7 +82,7 @@ static size_t n_resets;
 static const char REFUSED_CHANGED[] =
     "[refused: key changed, run offramp verify]";
 static const char REFUSED_CERT[] =
-    "[refused: key not certified by the pinned programme key]";
+    "[refused: key not certified by a programme you trust]";
 static const char REFUSED_REPLAY[] = "[refused: replayed first message]";
 static const char REFUSED_STRANGER[] =
     "[refused: the sender is not in the case]";
@@ -566,7 +566,7 @@ print_message(struct cli *cli, json_t *kase, json_t *f, int recv_format)
 		text_puts(stderr, name);
 		fprintf(stderr, " refused (%s)%s\n", mark == REFUSED_CHANGED ?
 		    "its key changed" : mark == REFUSED_CERT ? "its key is "
-		    "not certified by the pinned programme key" :
+		    "not certified by a programme you trust" :
 		    mark == REFUSED_REPLAY ? "a replayed first message" :
 		    mark == REFUSED_USED ? "a replayed or repeated message" :
 		    "its sender is not in the case", mark == REFUSED_CHANGED ?

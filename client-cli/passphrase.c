@@ -207,3 +207,17 @@ passphrase_get(const char *file, int confirm, char **out, size_t *len,
 	*out = p;
 	return 0;
 }
+
+int
+passphrase_strong(const char *pass, size_t len)
+{
+	unsigned char seen[256] = { 0 };
+	size_t distinct = 0;
+
+	if (len < 12)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!seen[(unsigned char)pass[i]]++)
+			distinct++;
+	return distinct >= 6;
+}

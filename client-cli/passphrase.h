@@ -18,6 +18,12 @@
 int passphrase_get(const char *file, int confirm, char **out, size_t *len,
     char *why, size_t whysz);
 
+/* The strength a new passphrase must have, in words. */
+#define PASSPHRASE_RULE	"at least 12 characters, with at least 6 " \
+	"different ones (a few words work well)"
+/* 1 if the passphrase of len bytes meets PASSPHRASE_RULE, else 0. */
+int passphrase_strong(const char *pass, size_t len);
+
 /* Wipes and frees p; passphrase_free(NULL) is harmless. */
 void passphrase_free(char *p);
 

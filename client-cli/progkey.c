@@ -117,6 +117,11 @@ file_write(const struct pk_opts *o, int64_t prog,
 	    stderr);
 	if ((rc = own_passphrase(o->new_pass, 1, &pass, &len)) != 0)
 		return rc;
+	if (kdf != KEY_KDF_MIN && !passphrase_strong(pass, len)) {
+		passphrase_free(pass);
+		return cli_fail(OFR_E_PASSPHRASE, "the passphrase is too weak: "
+		    PASSPHRASE_RULE);
+	}
 	rc = keyfile_create(&k, o->out, pass, len, kdf);
 	passphrase_free(pass);
 	if (rc != 0)

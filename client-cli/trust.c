@@ -1,14 +1,14 @@
 /*
  * trust.c: whom the CLI trusts, and the commands about it. It owns the
- * checks made before a key is used: the programme keys pinned on first
- * use (or given with --programme-key), counsellors' certificates under
- * them, the keys of each case's participants as first seen (or last
- * verified) and the warnings when one changes, and the checks of a
- * received message's sender. Its commands: programme-key and certify
- * (admins: the programme's signing key and its counsellors'
- * certificates), safety and verify (safety numbers, accepting a changed
- * key). It makes no session and decrypts nothing (e2e.c does), and the
- * programme's secret key never leaves the admin's local store.
+ * checks made before a key is used: the programme keys given out of band
+ * (trust anchors: trust add/import, --trust-file, --programme-key), what
+ * they sign (rotations, partner statements, revocation lists; CRYPTO.md
+ * "Programme keys"), counsellors' certificates under them, the programme
+ * a client asked for, the keys of each case's participants as first seen
+ * (or last verified) and the warnings when one changes, the server's key,
+ * and the checks of a received message's sender. Its commands: trust,
+ * whoami, safety and verify. It makes no session and decrypts nothing
+ * (e2e.c does); the programme's signing key is progkey.c's.
  */
 #include <stdio.h>
 #include <string.h>

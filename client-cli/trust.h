@@ -1,7 +1,8 @@
 /*
- * trust.h: whom the CLI trusts (trust.c): pinned programme keys,
- * counsellors' certificates, the keys first seen per case, and the checks
- * of a message's sender before it is opened.
+ * trust.h: whom the CLI trusts (trust.c): the programme keys given out
+ * of band (trust anchors) and what they sign, counsellors' certificates,
+ * the programme asked for per case, the keys first seen per case, the
+ * server's key, and the checks of a message's sender before it is opened.
  */
 #ifndef OFFRAMP_CLI_TRUST_H
 #define OFFRAMP_CLI_TRUST_H
@@ -21,7 +22,8 @@ enum trust_refusal {
 	TRUST_STRANGER,		/* the sender is not in the case */
 	TRUST_CHANGED,		/* the sender's key changed */
 	TRUST_UNCERTIFIED,	/* a counsellor's first message, its key not
-				 * certified by the pinned programme key */
+				 * certified by a trusted programme key, or
+				 * of another programme than asked for */
 };
 
 /*
@@ -37,11 +39,13 @@ int trust_check_case(struct cli *cli, json_t *kase);
 void trust_forget_role(struct cli *cli, int64_t case_id, int role);
 /*
  * Checks counsellor key's certificate cert_b64 (NULL: none) in programme
- * (a JSON integer) under the pinned programme key, pinning the server's
- * on first use (programme.get, saved at once); name names the counsellor
- * in the refusal. 0, OFR_E_CRYPTO (printed) when the certificate does
- * not verify, or the error code (printed) of what kept it from being
- * checked.
+ * (a JSON integer): it must be valid now under a trusted programme key
+ * (an anchor; the rotations the server lists from one, followed; a
+ * partner an anchor vouches for), which is not a revocation list's
+ * (kept per anchor). A key the server names that is none of these is
+ * shown and asked about on a terminal, else refused. name names the
+ * counsellor in the refusal. 0, OFR_E_CRYPTO (printed), or the error
+ * code (printed) of what kept it from being checked.
  */
 int trust_check_cert(struct cli *cli, const char *name,
     const uint8_t key[OFR_PK_BYTES], const char *cert_b64,

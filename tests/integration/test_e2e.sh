@@ -353,7 +353,7 @@ verify_shown client "$CASE" >/dev/null
 clirun client recv --count 1
 assert_eq "recv after verify exits 0" 0 "$RC"
 assert_eq "recv delivers the message now: refused, not certified" \
-	"$CASE"$'\t'"$COUNS_NAME"$'\t'"[refused: key not certified by the pinned programme key]" "$OUT"
+	"$CASE"$'\t'"$COUNS_NAME"$'\t'"[refused: key not certified by a programme you trust]" "$OUT"
 assert_contains "  with a warning" "$ERR" "$COUNS_NAME's key is refused: no programme key you trust certified it"
 assert_eq "  and acknowledges it: it can never be accepted" 0 "$(deliveries)"
 assert_not_contains "nothing of it is in the history" "$(cli client history "$CASE")" "attacker as Sam"
@@ -385,7 +385,7 @@ assert_eq "one copy waits for the new client" 1 "$(deliveries)"
 clirun newbie recv --count 1
 assert_eq "recv exits 0" 0 "$RC"
 assert_eq "recv refuses it: not certified" \
-	"$CASE_N"$'\t'"$COUNS_NAME"$'\t'"[refused: key not certified by the pinned programme key]" "$OUT"
+	"$CASE_N"$'\t'"$COUNS_NAME"$'\t'"[refused: key not certified by a programme you trust]" "$OUT"
 assert_contains "  with a warning" "$ERR" "$COUNS_NAME's key is refused: no programme key you trust certified it"
 assert_not_contains "  not as a changed key (first seen)" "$ERR" "changed"
 assert_eq "  and acknowledges it" 0 "$(deliveries)"

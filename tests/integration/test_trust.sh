@@ -25,6 +25,22 @@ account_id() {
 	sql "SELECT id FROM accounts WHERE key = X'$(hexkey "$1")'"
 }
 
+step "the key file: a stated strength, one sentence, --kdf min not offered"
+printf 'pass-word\n' >"$T/weak.pass"
+clirun weak --passphrase-file "$T/weak.pass" keygen --kdf moderate
+assert_eq "a short passphrase is refused" 1 "$RC"
+assert_contains "  with the rule" "$ERR" "too weak: at least 12 characters, with at least 6 different ones"
+assert_contains "  after saying what it protects" "$ERR" \
+	"Your passphrase protects this key file: with the file and the passphrase anyone can read"
+assert_eq "  and no key file is made" "" "$(ls "$IDS" | grep '^weak')"
+printf 'aaaaaaaaaaaaaaaaaaaa\n' >"$T/weak.pass"
+clirun weak --passphrase-file "$T/weak.pass" keygen --kdf moderate
+assert_eq "a long passphrase of one character is refused" 1 "$RC"
+printf 'four words of passphrase\n' >"$T/weak.pass"
+clirun weak --passphrase-file "$T/weak.pass" keygen --kdf moderate
+assert_eq "a passphrase of four words is taken" 0 "$RC"
+assert_no_match "--help does not offer --kdf min" "$(cli weak --help)" '(kdf.*\bmin\b|\bmin: )'
+
 start_server
 setup_pool			# Ada, programme 1's key in the trust file, Sam
 PROG=$(sql "SELECT id FROM programmes ORDER BY id LIMIT 1")
