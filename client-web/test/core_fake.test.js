@@ -14,7 +14,7 @@ import { createCore } from '../src/core.js';
 import { E2E } from '../src/e2e.js';
 import * as P from '../src/proto/index.js';
 import { waitFor } from './live.mjs';
-import { Fake } from './fake.mjs';
+import { fake, core } from './fake.mjs';
 
 before(async () => {
 	await P.ocryptoInit();
@@ -23,24 +23,6 @@ before(async () => {
 const te = new TextEncoder();
 const b64 = P.b64Encode;
 
-const fakes = [];
-const cores = [];
-after(() => {
-	for (const c of cores) c.logout();
-	for (const f of fakes) f.stop();
-});
-
-async function fake() {
-	const f = await new Fake().start();
-	fakes.push(f);
-	return f;
-}
-
-async function core(f, opts = {}) {
-	const c = await createCore({ url: f.url, WebSocket, timeoutMs: 400, heartbeatMs: 0, reconnect: { minMs: 20, maxMs: 80 }, ...opts });
-	cores.push(c);
-	return c;
-}
 
 test('conn: login bound to the server key and nonce; answers by id; pushes', async () => {
 	const f = await fake();
@@ -219,6 +201,17 @@ test('core: a key the server names instead of the bundle\'s is refused both ways
 	assert.equal(d.caseOf(77).participants.find((p) => p.role === 'counsellor').refused, 'uncertified');
 });
 
+/* A client core logged in to a scripted server whose counsellor of case
+ * 77 is certified by a programme key built into the bundle. */
+async function withCounsellor() {
+	const f = await fake();
+	const prog = sodium.crypto_sign_keypair();
+	const sc = counsellorScene(f, { certSk: prog.privateKey, progKey: prog.publicKey });
+	const c = await core(f, { pins: [[1, b64(prog.publicKey)]] }, { account: true });
+	await c.login();
+	return { f, prog, sc, c };
+}
+
 async function upBundle(f, key) {
 	const up = f.seen.filter((x) => x.type === 'prekeys.upload').at(-1);
 	assert.ok(up, `a bundle of ${key}`);
@@ -228,12 +221,7 @@ async function upBundle(f, key) {
 }
 
 test('core: strangers, garbage, replays and duplicates are shown as such and acknowledged', async () => {
-	const f = await fake();
-	const prog = sodium.crypto_sign_keypair();
-	const sc = counsellorScene(f, { certSk: prog.privateKey, progKey: prog.publicKey });
-	const c = await core(f, { pins: [[1, b64(prog.publicKey)]] });
-	c.on('account', () => { for (const s of f.socks) s.clientKey = c.key; });
-	await c.login();
+	const { f, prog, sc, c } = await withCounsellor();
 	assert.equal(c.caseOf(77).participants.find((p) => p.role === 'counsellor').certified, true, 'the bundle\'s key');
 	const msgs = [];
 	c.on('message', (ev) => msgs.push(ev.message));
@@ -291,12 +279,7 @@ test('core: strangers, garbage, replays and duplicates are shown as such and ack
 });
 
 test('core: an unreadable message resets the session and the peer gets a report before the ack; a report received is shown', async () => {
-	const f = await fake();
-	const prog = sodium.crypto_sign_keypair();
-	const sc = counsellorScene(f, { certSk: prog.privateKey, progKey: prog.publicKey });
-	const c = await core(f, { pins: [[1, b64(prog.publicKey)]] });
-	c.on('account', () => { for (const s of f.socks) s.clientKey = c.key; });
-	await c.login();
+	const { f, sc, c } = await withCounsellor();
 	const msgs = [], undec = [];
 	c.on('message', (ev) => msgs.push(ev.message));
 	c.on('undecryptable', (ev) => undec.push(ev.message));

@@ -15,32 +15,15 @@ import { createCore } from '../src/core.js';
 import { E2E } from '../src/e2e.js';
 import * as P from '../src/proto/index.js';
 import { waitFor } from './live.mjs';
-import { Fake } from './fake.mjs';
+import { fake, core as newCore } from './fake.mjs';
 
 before(async () => {
 	await P.ocryptoInit();
 });
 
 const b64 = P.b64Encode;
-const fakes = [];
-const cores = [];
-after(() => {
-	for (const c of cores) c.logout();
-	for (const f of fakes) f.stop();
-});
-
-async function fake() {
-	const f = await new Fake().start();
-	fakes.push(f);
-	return f;
-}
-
-async function core(f, opts = {}) {
-	const c = await createCore({ url: f.url, WebSocket, timeoutMs: 400, heartbeatMs: 0, reconnect: { minMs: 20, maxMs: 80 }, ...opts });
-	c.on('account', () => { for (const s of f.socks) s.clientKey = c.key; });
-	cores.push(c);
-	return c;
-}
+/* A core whose scripted server learns its key at login. */
+const core = (f, opts = {}) => newCore(f, opts, { account: true });
 
 const NOW = Math.floor(Date.now() / 1000);
 

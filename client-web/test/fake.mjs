@@ -2,8 +2,10 @@
 // 127.0.0.1), for the node tests that play a server the real one will not
 // be: one that withholds answers, drops sockets, names keys it made up.
 
-import { WebSocketServer } from 'ws';
+import { after } from 'node:test';
+import WebSocket, { WebSocketServer } from 'ws';
 import sodium from 'libsodium-wrappers-sumo';
+import { createCore } from '../src/core.js';
 import * as P from '../src/proto/index.js';
 
 const b64 = P.b64Encode;
@@ -83,3 +85,27 @@ export const defaults = {
 	'msg.ack': (f) => ({ acked: f.seqs.length }),
 };
 
+
+const fakes = [];
+const cores = [];
+after(() => {
+	for (const c of cores) c.logout();
+	for (const f of fakes) f.stop();
+});
+
+/** A started scripted server, stopped after this file's tests. */
+export async function fake() {
+	const f = await new Fake().start();
+	fakes.push(f);
+	return f;
+}
+
+/** A core on scripted server f (short timeouts, no heartbeat), logged out
+ * after this file's tests; with account: true, f's sockets learn the
+ * core's key at login. */
+export async function core(f, opts = {}, { account = false } = {}) {
+	const c = await createCore({ url: f.url, WebSocket, timeoutMs: 400, heartbeatMs: 0, reconnect: { minMs: 20, maxMs: 80 }, ...opts });
+	if (account) c.on('account', () => { for (const s of f.socks) s.clientKey = c.key; });
+	cores.push(c);
+	return c;
+}
