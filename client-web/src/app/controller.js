@@ -159,7 +159,10 @@ export function createController({ store, createCore, sodium, config }) {
 				syncCases();
 				if (role === 'counsellor') {
 					refreshQueue();
-					if (S().presence === 'online') core.setPresence('online').catch(() => {});
+					// the server learns again what the page shows: a presence
+					// sent while the connection was going down was lost
+					const p = S().presence;
+					if (p === 'online' || p === 'away') core.setPresence(p).catch(() => {});
 				}
 			}
 		});
