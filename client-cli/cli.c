@@ -18,6 +18,7 @@
 #include "keyfile.h"
 #include "passphrase.h"
 #include "text.h"
+#include "words.h"
 
 #define LOCK_WAIT_MS	5000	/* for another process to release the store */
 
@@ -194,6 +195,21 @@ cli_usage(const char *fmt, ...)
 	return OFR_E_USAGE;
 }
 
+/* The plain-words line of code for request type, under the code line. */
+static void
+explain(const char *code, const char *type)
+{
+	fprintf(stderr, "  %s\n", words_for(code, type));
+}
+
+int
+cli_refused(int code, const char *type)
+{
+	fprintf(stderr, "offramp: %s: %s\n", err_str(code), type);
+	explain(err_str(code), type);
+	return code;
+}
+
 int
 cli_fail_request(struct cli *cli, int rc, json_t *resp, const char *type)
 {
@@ -210,14 +226,21 @@ cli_fail_request(struct cli *cli, int rc, json_t *resp, const char *type)
 			text_puts(stderr, field);
 		}
 		fputc('\n', stderr);
+		explain(code != NULL ? code : "internal", type);
 		/* a code of this side only, never sent: the server failed */
 		return rc <= OFR_E_NOMEM ? OFR_E_INTERNAL : rc;
 	}
-	if (rc == OFR_E_TIMEOUT)
-		return cli_fail(rc, "no answer to %s within %d ms", type,
+	if (rc == OFR_E_TIMEOUT) {
+		(void)cli_fail(rc, "no answer to %s within %d ms", type,
 		    cli->timeout_ms);
-	if (rc == OFR_E_CONN)
-		return cli_fail(rc, "%s: %s", type, conn_error(cli->conn));
+		explain(err_str(rc), type);
+		return rc;
+	}
+	if (rc == OFR_E_CONN) {
+		(void)cli_fail(rc, "%s: %s", type, conn_error(cli->conn));
+		explain(err_str(rc), type);
+		return rc;
+	}
 	return cli_fail(rc, "%s", type);
 }
 

@@ -119,6 +119,10 @@ int cli_fail(int err, const char *fmt, ...)
 /* Prints "offramp: usage: <detail> (see offramp --help)" and returns
  * OFR_E_USAGE. */
 int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Reports a request this side refuses before sending it, as the server
+ * would ("offramp: <code>: <type>" and the plain-words line); returns
+ * code. */
+int cli_refused(int code, const char *type);
 /*
  * Reports request type that failed with rc: for a server error frame resp,
  * "offramp: <code>: <type>[: <field>]", returning rc (OFR_E_INTERNAL when

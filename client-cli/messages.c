@@ -134,9 +134,9 @@ case_sendable(struct cli *cli, json_t *kase)
 	if ((rc = trust_before_send(cli, kase)) != 0)
 		return rc;
 	if (status != NULL && strcmp(status, "waiting") == 0)
-		return cli_fail(OFR_E_CASE_WAITING, "msg.send");
+		return cli_refused(OFR_E_CASE_WAITING, "msg.send");
 	if (status != NULL && strcmp(status, "closed") == 0)
-		return cli_fail(OFR_E_CASE_CLOSED, "msg.send");
+		return cli_refused(OFR_E_CASE_CLOSED, "msg.send");
 	return 0;
 }
 

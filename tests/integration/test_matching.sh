@@ -288,6 +288,7 @@ out=$(cli q queue)
 assert_match "qb is in Quinn's queue" "$out" "^$QB qo - normal waiting="
 clirun q take "$QB"
 assert_match "Quinn is full: take gives limit" "$ERR" '^offramp: limit: case\.take'
+assert_contains "  in plain words" "$ERR" "You have as many open cases as your capacity allows"
 cli admin counsellor-update "$KEY_q" --capacity 3 >/dev/null
 # the update rematches: qb may already be Quinn's; else Quinn takes it
 if ! _case_is qb "$QB" active Quinn; then

@@ -21,12 +21,15 @@ before=$(table_counts)
 clirun client request --language en
 assert_eq "second request exits 1" 1 "$RC"
 assert_match "second request: case_open" "$ERR" '^offramp: case_open'
+assert_contains "  and in plain words what to do" "$ERR" \
+	"  You already have an open conversation: continue it (offramp cases shows it, offramp chat ID), or close it first (offramp close ID)."
 assert_eq "nothing changed" "$before" "$(table_counts)"
 
 step "sending to a waiting case is refused with case_waiting"
 clirun client send "$CASE" "anyone there?"
 assert_eq "send to a waiting case exits 1" 1 "$RC"
 assert_match "send to a waiting case: case_waiting" "$ERR" '^offramp: case_waiting'
+assert_contains "  and in plain words" "$ERR" "  Nobody has joined this conversation yet, so there is nobody to send to"
 
 step "the en counsellor does not get the de case"
 out=$(cli couns cases)
