@@ -75,6 +75,8 @@ account_login(struct cli *cli)
 	json_t *f, *resp = NULL;
 	int rc;
 
+	if (cli->account != NULL && cli->conn != NULL)
+		return 0;		/* logged in on this connection */
 	if ((rc = cli_load_key(cli)) != 0 || (rc = cli_connect(cli)) != 0 ||
 	    (rc = trust_server_key(cli, 0)) != 0)
 		return rc;
@@ -93,6 +95,7 @@ account_login(struct cli *cli)
 	}
 	cli->account = json_incref(json_object_get(resp, "account"));
 	cli->created = json_is_true(json_object_get(resp, "created"));
+	cli->uncertified = json_is_false(json_object_get(resp, "certified"));
 	json_decref(resp);
 	if (!json_is_object(cli->account))
 		return cli_fail(OFR_E_CONN, "login: the server sent no "
@@ -191,6 +194,10 @@ cmd_login(struct cli *cli, int argc, char **argv)
 	print_account(cli->account);
 	/* "created" is in the login.ok frame, not the account */
 	printf("created: %s\n", cli->created ? "yes" : "no");
+	if (cli->uncertified)
+		fputs("Your programme has not certified your key yet, so no "
+		    "case comes to you: tell your admin your fingerprint "
+		    "(offramp whoami).\n", stderr);
 	return 0;
 }
 
@@ -555,7 +562,11 @@ cmd_invite(struct cli *cli, int argc, char **argv)
 		return cli_fail(OFR_E_CONN, "invite.create: no token in the "
 		    "answer");
 	}
-	printf("%s\n", token);
+	/* the token last: scripts take the last line */
+	fputs("expires: ", stdout);
+	text_put_time(stdout, json_integer_value(json_object_get(resp,
+	    "expires")));
+	printf("\n%s\n", token);
 	json_decref(resp);
 	return 0;
 }

@@ -99,6 +99,8 @@ cmd_queue(struct cli *cli, int argc, char **argv)
 		return rc;
 	if ((rc = cli_ask(cli, "case.queue", 0, &resp)) != 0)
 		return rc;
+	cli_none(json_object_get(resp, "cases"), "no waiting case you could "
+	    "take");
 	json_array_foreach(json_object_get(resp, "cases"), i, c) {
 		const char *topic = json_string_value(json_object_get(c,
 		    "topic"));
@@ -255,6 +257,7 @@ cmd_notes(struct cli *cli, int argc, char **argv)
 	    (rc = cli_ask(cli, "note.list", id, &resp)) != 0)
 		return rc;
 	note_key(cli, key);
+	cli_none(json_object_get(resp, "notes"), "no notes in this case");
 	json_array_foreach(json_object_get(resp, "notes"), i, n)
 		if (print_note(key, id, n) != 0)
 			bad++;

@@ -313,6 +313,7 @@ cmd_programmes(struct cli *cli, int argc, char **argv)
 		return rc;
 	if ((rc = cli_ask(cli, "programme.list", 0, &resp)) != 0)
 		return rc;
+	cli_none(json_object_get(resp, "programmes"), "no programmes yet");
 	json_array_foreach(json_object_get(resp, "programmes"), i, p) {
 		json_t *l = json_object_get(p, "languages");
 		json_t *f = json_object_get(p, "formats");
@@ -347,6 +348,7 @@ cmd_cases(struct cli *cli, int argc, char **argv)
 		return rc;
 	json_array_foreach(cases, i, c)
 		(void)trust_check_case(cli, c);	/* warns */
+	cli_none(cases, "no cases yet");
 	json_array_foreach(cases, i, c) {
 		const char *topic = json_string_value(json_object_get(c,
 		    "topic"));

@@ -202,6 +202,13 @@ explain(const char *code, const char *type)
 	fprintf(stderr, "  %s\n", words_for(code, type));
 }
 
+void
+cli_none(const json_t *list, const char *what)
+{
+	if (json_array_size(list) == 0)
+		fprintf(stderr, "(%s)\n", what);
+}
+
 int
 cli_refused(int code, const char *type)
 {

@@ -50,6 +50,8 @@ struct cli {
 	struct conn *conn;	/* after cli_connect */
 	json_t *account;	/* after account_login: "account" of login.ok */
 	int created;		/* after account_login: a new account */
+	int uncertified;	/* after account_login: a counsellor whose
+				 * key its programme has not certified */
 };
 
 /* A command, given the words after its name: 0 or an error code
@@ -119,6 +121,9 @@ int cli_fail(int err, const char *fmt, ...)
 /* Prints "offramp: usage: <detail> (see offramp --help)" and returns
  * OFR_E_USAGE. */
 int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Says on stderr "(what)" when list is empty, so that an empty answer
+ * reads as one (stdout, which scripts read, stays empty). */
+void cli_none(const json_t *list, const char *what);
 /* Reports a request this side refuses before sending it, as the server
  * would ("offramp: <code>: <type>" and the plain-words line); returns
  * code. */

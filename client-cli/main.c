@@ -22,7 +22,7 @@
 #define DEFAULT_TIMEOUT_MS	10000
 
 static const char usage_text[] =
-"usage: offramp [--server URL] [--ca FILE] [--key FILE]\n"
+"usage: offramp [--version] [--server URL] [--ca FILE] [--key FILE]\n"
 "               [--passphrase-file FILE] [--timeout SEC]\n"
 "               [--programme-key B64] [--trust-file FILE] COMMAND [ARGS]\n"
 "\n"
@@ -65,12 +65,13 @@ static const char usage_text[] =
 "  notes CASE                                print your notes: TIME TEXT\n"
 "\n"
 "admins (own programme):\n"
-"  invite [--role counsellor|admin] [--ttl SEC]  make an invite\n"
+"  invite [--role counsellor|admin] [--ttl SEC]  make an invite:\n"
+"                                            expires: TIME, then the token\n"
 "  counsellors                               KEY NAME open= capacity=\n"
 "                                            presence= certified= disabled=\n"
-"  counsellor-update KEY [PROFILE] [--capacity N]\n"
+"  counsellor-update WHO [PROFILE] [--capacity N]\n"
 "                                            edit a counsellor's profile\n"
-"  disable KEY | enable KEY                  disable a counsellor (its open\n"
+"  disable WHO | enable WHO                  disable a counsellor (its open\n"
 "                                            cases go back to matching), or\n"
 "                                            enable it again\n"
 "  stats                                     queue:, first-response:, and a\n"
@@ -80,6 +81,9 @@ static const char usage_text[] =
 "  programme-set [--name N] [--description D] [--languages a,b]\n"
 "          [--topics a,b] [--regions a,b] [--formats a,b]\n"
 "                                            the programme's public profile\n"
+"  WHO: a counsellor's display name, key fingerprint, key, or a key\n"
+"  prefix of 4 or more characters (several matches: an error that lists\n"
+"  them)\n"
 "\n"
 "PROFILE options: [--name N] [--languages a,b] [--topics a,b]\n"
 "  [--gender G] [--age-band B] [--background peer|professional]\n"
@@ -261,6 +265,10 @@ run(int argc, char **argv)
 		if (strcmp(argv[i], "--help") == 0 ||
 		    strcmp(argv[i], "-h") == 0) {
 			fputs(usage_text, stdout);
+			return 0;
+		}
+		if (strcmp(argv[i], "--version") == 0) {
+			puts("offramp " OFFRAMP_VERSION);
 			return 0;
 		}
 		name = argv[i];

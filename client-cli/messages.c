@@ -1117,6 +1117,7 @@ int
 cmd_history(struct cli *cli, int argc, char **argv)
 {
 	struct ks_state *s;
+	size_t shown = 0;
 	int64_t id;
 	int rc;
 
@@ -1132,7 +1133,10 @@ cmd_history(struct cli *cli, int argc, char **argv)
 		fputs(": ", stdout);
 		text_put(stdout, s->msgs[i].text, s->msgs[i].len);
 		fputc('\n', stdout);
+		shown++;
 	}
+	if (shown == 0)
+		fputs("(no messages kept for this case)\n", stderr);
 	return 0;
 }
 

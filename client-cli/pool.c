@@ -11,8 +11,11 @@
 #include "proto/err.h"
 #include "proto/frame.h"
 #include "proto/ocrypto.h"
+#include "proto/safety.h"
 #include "account.h"
+#include "cases.h"
 #include "cli.h"
+#include "pool.h"
 #include "text.h"
 
 /* 1 if s is the base64 of a 32-byte key. */
@@ -24,6 +27,100 @@ key_ok(const char *s)
 
 	return b64_decode(k, sizeof(k), &n, s, strlen(s)) == 0 &&
 	    n == OFR_PK_BYTES;
+}
+
+const char *
+pool_entry_name(json_t *e)
+{
+	const char *n = json_string_value(json_object_get(e, "name"));
+
+	return n != NULL ? n : json_string_value(json_object_get(
+	    json_object_get(e, "profile"), "name"));
+}
+
+/* 1 if word names entry e (pool_find_named). */
+static int
+names(json_t *e, const char *word)
+{
+	uint8_t key[OFR_PK_BYTES];
+	char fpr[FPR_STR_BYTES], bare[FPR_STR_BYTES];
+	const char *n = pool_entry_name(e);
+	const char *k = json_string_value(json_object_get(e, "key"));
+	size_t j = 0;
+
+	if (n != NULL && strcmp(n, word) == 0)
+		return 1;
+	if (k != NULL && strlen(word) >= POOL_PREFIX_MIN &&
+	    strncmp(k, word, strlen(word)) == 0)
+		return 1;
+	if (cases_participant_key(e, key) != 0)
+		return 0;
+	key_fingerprint(fpr, key);
+	for (const char *p = fpr; *p != '\0'; p++)
+		if (*p != ' ')
+			bare[j++] = *p;
+	bare[j] = '\0';
+	return strcmp(fpr, word) == 0 || strcmp(bare, word) == 0;
+}
+
+int
+pool_find_named(json_t *list, const char *word, json_t **e)
+{
+	char fpr[FPR_STR_BYTES];
+	uint8_t key[OFR_PK_BYTES];
+	json_t *v;
+	size_t i;
+	int n = 0;
+
+	json_array_foreach(list, i, v)
+		if (names(v, word)) {
+			*e = v;
+			n++;
+		}
+	if (n == 1)
+		return 0;
+	if (n == 0)
+		return cli_fail(OFR_E_NOT_FOUND, "%s names no counsellor here "
+		    "(offramp counsellors lists them)", word);
+	(void)cli_fail(OFR_E_USAGE, "%s names %d counsellors; name one by "
+	    "its fingerprint or key:", word, n);
+	json_array_foreach(list, i, v) {
+		if (!names(v, word))
+			continue;
+		strcpy(fpr, "?");
+		if (cases_participant_key(v, key) == 0)
+			key_fingerprint(fpr, key);
+		fputs("  ", stderr);
+		text_puts(stderr, pool_entry_name(v));
+		fprintf(stderr, " fingerprint=%s key=", fpr);
+		text_puts(stderr, json_string_value(json_object_get(v,
+		    "key")));
+		fputc('\n', stderr);
+	}
+	return OFR_E_USAGE;
+}
+
+int
+pool_key_of(struct cli *cli, const char *word,
+    char key[OFR_B64_LEN(OFR_PK_BYTES)])
+{
+	json_t *req, *resp = NULL, *e;
+	int rc;
+
+	if (key_ok(word)) {
+		snprintf(key, OFR_B64_LEN(OFR_PK_BYTES), "%s", word);
+		return 0;
+	}
+	if ((rc = account_login(cli)) != 0 ||
+	    (rc = cli_new_request("counsellor.list", &req)) != 0 ||
+	    (rc = cli_request(cli, req, &resp)) != 0)
+		return rc;
+	if ((rc = pool_find_named(json_object_get(resp, "counsellors"), word,
+	    &e)) == 0)
+		snprintf(key, OFR_B64_LEN(OFR_PK_BYTES), "%s",
+		    json_string_value(json_object_get(e, "key")));
+	json_decref(resp);
+	return rc;
 }
 
 static const char *
@@ -46,6 +143,8 @@ cmd_counsellors(struct cli *cli, int argc, char **argv)
 		return rc;
 	if ((rc = cli_request(cli, req, &resp)) != 0)
 		return rc;
+	cli_none(json_object_get(resp, "counsellors"), "no counsellors yet: "
+	    "invite one with offramp invite");
 	json_array_foreach(json_object_get(resp, "counsellors"), i, c) {
 		json_t *p = json_object_get(c, "profile");
 
@@ -77,18 +176,20 @@ cmd_counsellor_update(struct cli *cli, int argc, char **argv)
 		{ "--capacity", &pf.capacity, NULL },
 		{ NULL, NULL, NULL }
 	};
+	char key[OFR_B64_LEN(OFR_PK_BYTES)];
 	json_t *req;
 	char *pos[1];
 	int npos, rc;
 
 	if ((rc = cli_parse(cli, argc, argv, opts, pos, 1, &npos)) != 0)
 		return rc;
-	if (npos != 1 || !key_ok(pos[0]))
-		return cli_usage("counsellor-update KEY [profile options] "
-		    "(KEY as offramp counsellors prints it)");
-	if ((rc = cli_new_request("counsellor.update", &req)) != 0)
+	if (npos != 1)
+		return cli_usage("counsellor-update COUNSELLOR [profile "
+		    "options] (its name, fingerprint, key or key prefix)");
+	if ((rc = pool_key_of(cli, pos[0], key)) != 0 ||
+	    (rc = cli_new_request("counsellor.update", &req)) != 0)
 		return rc;
-	json_object_set_new(req, "key", json_string(pos[0]));
+	json_object_set_new(req, "key", json_string(key));
 	return account_send_profile(cli, req, &pf, "counsellor.update");
 }
 
@@ -97,19 +198,21 @@ static int
 key_command(struct cli *cli, int argc, char **argv, const char *type,
     const char *usage)
 {
+	char key[OFR_B64_LEN(OFR_PK_BYTES)];
 	json_t *req, *resp = NULL;
 	char *pos[1];
 	int npos, rc;
 
 	if ((rc = cli_parse(cli, argc, argv, NULL, pos, 1, &npos)) != 0)
 		return rc;
-	if (npos != 1 || !key_ok(pos[0]))
+	if (npos != 1)
 		return cli_usage("%s", usage);
-	if ((rc = account_login(cli)) != 0)
+	if ((rc = pool_key_of(cli, pos[0], key)) != 0 ||
+	    (rc = account_login(cli)) != 0)
 		return rc;
 	if ((rc = cli_new_request(type, &req)) != 0)
 		return rc;
-	json_object_set_new(req, "key", json_string(pos[0]));
+	json_object_set_new(req, "key", json_string(key));
 	if ((rc = cli_request(cli, req, &resp)) != 0)
 		return rc;
 	rc = account_print_profile(resp, type);
@@ -121,14 +224,14 @@ int
 cmd_disable(struct cli *cli, int argc, char **argv)
 {
 	return key_command(cli, argc, argv, "counsellor.disable",
-	    "disable KEY");
+	    "disable COUNSELLOR (its name, fingerprint, key or key prefix)");
 }
 
 int
 cmd_enable(struct cli *cli, int argc, char **argv)
 {
 	return key_command(cli, argc, argv, "counsellor.enable",
-	    "enable KEY");
+	    "enable COUNSELLOR (its name, fingerprint, key or key prefix)");
 }
 
 /* " name=Ns" of an integer, or " name=-" of null. */
@@ -218,6 +321,7 @@ cmd_audit(struct cli *cli, int argc, char **argv)
 		json_object_set_new(req, "before", json_integer(before));
 	if ((rc = cli_request(cli, req, &resp)) != 0)
 		return rc;
+	cli_none(json_object_get(resp, "entries"), "no audit entries");
 	json_array_foreach(json_object_get(resp, "entries"), i, e) {
 		printf("%lld ", (long long)json_integer_value(
 		    json_object_get(e, "id")));

@@ -24,6 +24,7 @@
 #include "cli.h"
 #include "keyfile.h"
 #include "passphrase.h"
+#include "pool.h"
 #include "text.h"
 #include "trust.h"
 
@@ -239,58 +240,6 @@ counsellors(struct cli *cli, const char *type, json_t **resp, json_t **list)
 	return 0;
 }
 
-/* The name of counsellor entry e (pending: "name"; listed: profile). */
-static const char *
-entry_name(json_t *e)
-{
-	const char *n = json_string_value(json_object_get(e, "name"));
-
-	return n != NULL ? n : json_string_value(json_object_get(
-	    json_object_get(e, "profile"), "name"));
-}
-
-/* 1 if word names entry e: its name, or its fingerprint (spaces or not). */
-static int
-names(json_t *e, const char *word)
-{
-	uint8_t key[OFR_PK_BYTES];
-	char fpr[FPR_STR_BYTES], bare[FPR_STR_BYTES];
-	const char *n = entry_name(e);
-	size_t k = 0;
-
-	if (n != NULL && strcmp(n, word) == 0)
-		return 1;
-	if (cases_participant_key(e, key) != 0)
-		return 0;
-	key_fingerprint(fpr, key);
-	for (const char *p = fpr; *p != '\0'; p++)
-		if (*p != ' ')
-			bare[k++] = *p;
-	bare[k] = '\0';
-	return strcmp(fpr, word) == 0 || strcmp(bare, word) == 0;
-}
-
-/* The one entry of list that word names: 0 with *e, or an error code
- * (printed) when none or several do. */
-static int
-find_named(json_t *list, const char *word, json_t **e)
-{
-	json_t *v;
-	size_t i;
-	int n = 0;
-
-	json_array_foreach(list, i, v)
-		if (names(v, word)) {
-			*e = v;
-			n++;
-		}
-	if (n == 1)
-		return 0;
-	return cli_fail(n == 0 ? OFR_E_NOT_FOUND : OFR_E_USAGE, "%s %s",
-	    word, n == 0 ? "names no counsellor here" : "names several "
-	    "counsellors: use the fingerprint");
-}
-
 /* Prints a counsellor entry: name, fingerprint, profile, key. */
 static void
 print_entry(const char *tag, json_t *e, json_t *profile)
@@ -303,7 +252,7 @@ print_entry(const char *tag, json_t *e, json_t *profile)
 	if (cases_participant_key(e, key) == 0)
 		key_fingerprint(fpr, key);
 	printf("%s: ", tag);
-	text_puts(stdout, entry_name(e));
+	text_puts(stdout, pool_entry_name(e));
 	printf(" fingerprint=%s", fpr);
 	for (int i = 0; fields[i] != NULL; i++) {
 		json_t *v = json_object_get(profile, fields[i]);
@@ -363,7 +312,7 @@ certify_one(struct cli *cli, json_t *e, int64_t prog,
 		return rc;
 	json_decref(resp);
 	fputs("certified: ", stdout);
-	text_puts(stdout, entry_name(e));
+	text_puts(stdout, pool_entry_name(e));
 	fputc('\n', stdout);
 	return 0;
 }
@@ -536,6 +485,7 @@ cmd_certify(struct cli *cli, int argc, char **argv)
 		goto out;
 	if (npos == 0 && !o.renew) {
 		/* a list, nothing certified: the admin names whom */
+		cli_none(pending, "no counsellor waits for a certificate");
 		json_array_foreach(pending, i, e)
 			print_entry("pending", e, profile_of(listed, e));
 		if (json_array_size(pending) > 0)
@@ -547,13 +497,13 @@ cmd_certify(struct cli *cli, int argc, char **argv)
 	}
 	from = o.renew ? listed : pending;
 	for (int k = 0; k < npos; k++)		/* all named, before any */
-		if ((rc = find_named(from, pos[k], &e)) != 0)
+		if ((rc = pool_find_named(from, pos[k], &e)) != 0)
 			goto out;
 	if ((rc = secret_key(cli, &o, prog, sk)) != 0)
 		goto out;
 	if (npos > 0) {
 		for (int k = 0; rc == 0 && k < npos; k++)
-			if ((rc = find_named(from, pos[k], &e)) == 0)
+			if ((rc = pool_find_named(from, pos[k], &e)) == 0)
 				rc = certify_one(cli, e, prog, sk, days);
 	} else {			/* --renew: every certified one */
 		json_array_foreach(listed, i, e) {
@@ -615,7 +565,7 @@ cmd_revoke(struct cli *cli, int argc, char **argv)
 			issued = r.issued + 1;
 	}
 	for (int i = 0; i < npos; i++) {
-		if ((rc = find_named(listed, pos[i], &e)) != 0)
+		if ((rc = pool_find_named(listed, pos[i], &e)) != 0)
 			goto out;
 		if (n == REVOCATION_MAX) {
 			rc = cli_fail(OFR_E_LIMIT, "the list holds %d keys "

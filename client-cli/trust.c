@@ -917,6 +917,9 @@ cmd_trust(struct cli *cli, int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(pos[0], "list") == 0 && npos == 1) {
+		if (s->n_anchors == 0)
+			fputs("(no programme keys trusted yet: offramp trust "
+			    "add KEY NAME)\n", stderr);
 		for (size_t i = 0; i < s->n_anchors; i++)
 			anchor_print(&s->anchors[i]);
 		return 0;

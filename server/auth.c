@@ -13,6 +13,7 @@
 #include "casework.h"
 #include "handlers.h"
 #include "log.h"
+#include "proto/cert.h"
 #include "proto/err.h"
 #include "proto/ocrypto.h"
 #include "store.h"
@@ -129,6 +130,17 @@ reply_account(struct session *s, struct frame_in *in, const char *type,
 	json_object_set_new(f, "account", acct);
 	if (created >= 0)
 		json_object_set_new(f, "created", json_boolean(created));
+	if (a->role == ROLE_COUNSELLOR) {
+		uint8_t cert[CERT_BYTES];
+		int has = 0, rc;
+
+		if ((rc = store_account_cert(s->srv->st, a->id, cert,
+		    &has)) != 0) {
+			json_decref(f);
+			return rc;
+		}
+		json_object_set_new(f, "certified", json_boolean(has));
+	}
 	session_login(s, a);
 	session_reply(s, f);
 	keys_after_login(s);

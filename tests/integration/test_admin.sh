@@ -153,4 +153,38 @@ assert_eq "the connection was writable" 0 "$rc"
 assert_eq "the audit rows are as they were" "$audit_rows" "$(sql "SELECT * FROM audit ORDER BY id")"
 assert_not_contains "no entry was tampered with" "$audit_rows" "tampered"
 
+start_server
+step "counsellors by name or key prefix; an ambiguous name lists the candidates"
+out=$(cli admin counsellor-update Kim --capacity 5)
+assert_eq "by display name" "$KEY_kim" "$(field "$out" key)"
+out=$(cli admin disable "${KEY_kim:0:6}")
+assert_eq "by a key prefix" yes "$(field "$out" disabled)"
+out=$(cli admin enable "$(cli kim whoami | sed -n 's/^fingerprint: //p')")
+assert_eq "by fingerprint" no "$(field "$out" disabled)"
+add_counsellor admin kim2 Kim --languages fr
+clirun admin counsellor-update Kim --capacity 4
+assert_eq "two named Kim: a usage error" 2 "$RC"
+assert_contains "  that says so" "$ERR" "Kim names 2 counsellors; name one by its fingerprint or key:"
+assert_contains "  and lists the first" "$ERR" "  Kim fingerprint="
+assert_contains "  and the second" "$ERR" "key=$KEY_kim2"
+clirun admin disable Nobody
+assert_eq "a name of nobody: not found" 1 "$RC"
+
+step "plain words: invite expiry, empty lists, an uncertified counsellor, --version"
+out=$(cli admin invite --role counsellor --ttl 3600)
+assert_match "invite prints its expiry first" "$(printf '%s\n' "$out" | head -n1)" \
+	'^expires: [0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}'
+assert_eq "  and the token last" 2 "$(printf '%s\n' "$out" | wc -l)"
+keygen lonely
+clirun lonely cases
+assert_eq "no cases: nothing on stdout" "" "$OUT"
+assert_eq "  and it says so" "(no cases yet)" "$ERR"
+clirun kim2 login
+assert_contains "an uncertified counsellor is told why no case comes" "$ERR" \
+	"Your programme has not certified your key yet, so no case comes to you"
+clirun couns login
+assert_not_contains "  a certified one is not" "$ERR" "not certified"
+assert_match "--version" "$(cli admin --version)" '^offramp [0-9]+\.[0-9]+\.[0-9]+$'
+
+stop_server
 finish
