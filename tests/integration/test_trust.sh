@@ -124,7 +124,7 @@ assert_eq "two pending, both named Kim" 2 "$(grep -c '^pending: Kim fingerprint=
 assert_eq "nobody was certified" 0 "$(sql "SELECT count(*) FROM accounts WHERE name = 'Kim' AND cert IS NOT NULL")"
 clirun admin certify $(signing admin) Kim
 assert_eq "a name that is not one counsellor: refused" 2 "$RC"
-assert_contains "  use the fingerprint" "$ERR" "names several counsellors: use the fingerprint"
+assert_contains "  use the fingerprint" "$ERR" "Kim names 2 counsellors; name one by its fingerprint or key:"
 KIM_FPR=$(cli kim whoami | sed -n 's/^fingerprint: //p')
 assert_match "Kim reads out her fingerprint" "$KIM_FPR" '^([0-9a-f]{4} ){4}[0-9a-f]{4}$'
 out=$(cli admin certify $(signing admin) "$KIM_FPR")
