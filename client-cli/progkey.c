@@ -78,17 +78,23 @@ admin_login(struct cli *cli, int64_t *prog)
 	return 0;
 }
 
-/* A passphrase from file, else the terminal: never the environment,
- * which holds the everyday key file's. */
+/* A passphrase from file, else $OFFRAMP_SIGNING_PASSPHRASE (for
+ * scripts), else the terminal: never $OFFRAMP_PASSPHRASE, which is the
+ * everyday key file's. */
 static int
 own_passphrase(const char *file, int confirm, char **pass, size_t *len)
 {
+	const char *env = getenv("OFFRAMP_SIGNING_PASSPHRASE");
 	char why[256] = "";
 	int rc;
 
+	if (env != NULL && env[0] != '\0')
+		setenv("OFFRAMP_PASSPHRASE", env, 1);
+	else
+		unsetenv("OFFRAMP_PASSPHRASE");
+	rc = passphrase_get(file, confirm, pass, len, why, sizeof(why));
 	unsetenv("OFFRAMP_PASSPHRASE");
-	if ((rc = passphrase_get(file, confirm, pass, len, why,
-	    sizeof(why))) != 0)
+	if (rc != 0)
 		return cli_fail(rc, "%s", why[0] ? why : "no passphrase");
 	if (*len == 0) {
 		passphrase_free(*pass);
