@@ -168,6 +168,7 @@ cmd_keygen(struct cli *cli, int argc, char **argv)
 		return cli_fail(rc, "cannot make a key");
 	b64_encode(b64, sizeof(b64), keyfile_pk(cli->key), OFR_PK_BYTES);
 	printf("key: %s\n", b64);
+	cli_json(json_pack("{s:s}", "key", b64));
 	return 0;
 }
 

@@ -234,6 +234,10 @@ print_note(const uint8_t key[crypto_secretbox_KEYBYTES], int64_t id,
 	text_put(stdout, (char *)plain + NOTE_CASE_BYTES,
 	    plen - NOTE_CASE_BYTES);
 	fputc('\n', stdout);
+	if (cli_json_on())
+		cli_json(json_pack("{s:I,s:s%}", "ts", (json_int_t)
+		    json_integer_value(json_object_get(n, "ts")), "text",
+		    (char *)plain + NOTE_CASE_BYTES, plen - NOTE_CASE_BYTES));
 	rc = 0;
 out:
 	if (plain != NULL)

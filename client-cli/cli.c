@@ -169,37 +169,127 @@ cli_parse(struct cli *cli, int argc, char **argv, const struct cli_opt *opts,
 
 /* --- errors --- */
 
+/* --- JSON lines --- */
+
+static FILE *json_out;		/* the real stdout while JSON mode is on */
+
+void
+cli_json_begin(void)
+{
+	FILE *null;
+
+	if (json_out != NULL || (null = fopen("/dev/null", "w")) == NULL)
+		return;
+	fflush(stdout);
+	json_out = stdout;
+	stdout = null;
+}
+
+void
+cli_json_end(void)
+{
+	if (json_out == NULL)
+		return;
+	fclose(stdout);
+	stdout = json_out;
+	json_out = NULL;
+	fflush(stdout);
+}
+
+int
+cli_json_on(void)
+{
+	return json_out != NULL;
+}
+
+void
+cli_json(json_t *v)
+{
+	if (json_out != NULL && v != NULL &&
+	    json_dumpf(v, json_out, JSON_COMPACT | JSON_ENSURE_ASCII) == 0) {
+		fputc('\n', json_out);
+		fflush(json_out);
+	}
+	json_decref(v);
+}
+
+/* The JSON line of an error: {"error": code, and the other pairs}. */
+static void
+json_error(const char *code, const char *k1, const char *v1, const char *k2,
+    const char *v2)
+{
+	json_t *e;
+
+	if (json_out == NULL || (e = json_object()) == NULL)
+		return;
+	json_object_set_new(e, "error", json_string(code));
+	if (k1 != NULL && v1 != NULL)
+		json_object_set_new(e, k1, json_string(v1));
+	if (k2 != NULL && v2 != NULL)
+		json_object_set_new(e, k2, json_string(v2));
+	cli_json(e);
+}
+
 int
 cli_fail(int err, const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
 
-	fprintf(stderr, "offramp: %s: ", err_str(err));
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "offramp: %s: %s\n", err_str(err), msg);
+	json_error(err_str(err), "message", msg, NULL, NULL);
 	return err;
 }
 
 int
 cli_usage(const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
 
-	fputs("offramp: usage: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputs(" (see offramp --help)\n", stderr);
+	fprintf(stderr, "offramp: usage: %s (see offramp --help)\n", msg);
+	json_error("usage", "message", msg, NULL, NULL);
 	return OFR_E_USAGE;
 }
 
-/* The plain-words line of code for request type, under the code line. */
+/*
+ * Tells a refused request type: "offramp: CODE: TYPE[: FIELD][: DETAIL]"
+ * and, under it, the plain-words line; in JSON mode one line
+ * {"error", "type", "field", "message"} instead of the detail.
+ */
 static void
-explain(const char *code, const char *type)
+refusal(const char *code, const char *type, const char *field,
+    const char *detail)
 {
-	fprintf(stderr, "  %s\n", words_for(code, type));
+	json_t *e;
+
+	fputs("offramp: ", stderr);
+	text_puts(stderr, code);
+	fputs(": ", stderr);
+	text_puts(stderr, type);
+	if (field != NULL) {
+		fputs(": ", stderr);
+		text_puts(stderr, field);
+	}
+	if (detail != NULL) {
+		fputs(": ", stderr);
+		text_puts(stderr, detail);
+	}
+	fprintf(stderr, "\n  %s\n", words_for(code, type));
+	if (json_out == NULL || (e = json_object()) == NULL)
+		return;
+	json_object_set_new(e, "error", json_string(code));
+	json_object_set_new(e, "type", json_string(type));
+	if (field != NULL)
+		json_object_set_new(e, "field", json_string(field));
+	json_object_set_new(e, "message", json_string(words_for(code, type)));
+	cli_json(e);
 }
 
 void
@@ -212,40 +302,31 @@ cli_none(const json_t *list, const char *what)
 int
 cli_refused(int code, const char *type)
 {
-	fprintf(stderr, "offramp: %s: %s\n", err_str(code), type);
-	explain(err_str(code), type);
+	refusal(err_str(code), type, NULL, NULL);
 	return code;
 }
 
 int
 cli_fail_request(struct cli *cli, int rc, json_t *resp, const char *type)
 {
-	const char *code, *field;
+	const char *code;
+	char detail[256];
 
 	if (resp != NULL && rc != 0) {
 		code = json_string_value(json_object_get(resp, "code"));
-		field = json_string_value(json_object_get(resp, "field"));
-		fputs("offramp: ", stderr);
-		text_puts(stderr, code != NULL ? code : "internal");
-		fprintf(stderr, ": %s", type);
-		if (field != NULL) {
-			fputs(": ", stderr);
-			text_puts(stderr, field);
-		}
-		fputc('\n', stderr);
-		explain(code != NULL ? code : "internal", type);
+		refusal(code != NULL ? code : "internal", type,
+		    json_string_value(json_object_get(resp, "field")), NULL);
 		/* a code of this side only, never sent: the server failed */
 		return rc <= OFR_E_NOMEM ? OFR_E_INTERNAL : rc;
 	}
 	if (rc == OFR_E_TIMEOUT) {
-		(void)cli_fail(rc, "no answer to %s within %d ms", type,
+		snprintf(detail, sizeof(detail), "no answer within %d ms",
 		    cli->timeout_ms);
-		explain(err_str(rc), type);
+		refusal(err_str(rc), type, NULL, detail);
 		return rc;
 	}
 	if (rc == OFR_E_CONN) {
-		(void)cli_fail(rc, "%s: %s", type, conn_error(cli->conn));
-		explain(err_str(rc), type);
+		refusal(err_str(rc), type, NULL, conn_error(cli->conn));
 		return rc;
 	}
 	return cli_fail(rc, "%s", type);
@@ -407,8 +488,11 @@ cli_request(struct cli *cli, json_t *req, json_t **resp)
 
 	snprintf(type, sizeof(type), "%s", t != NULL ? t : "request");
 	rc = conn_request(cli->conn, req, resp, cli->timeout_ms);
-	if (rc == 0)
+	if (rc == 0) {
+		if (cli->json_type != NULL && strcmp(cli->json_type, type) == 0)
+			cli_json(json_incref(*resp));
 		return 0;
+	}
 	rc = cli_fail_request(cli, rc, *resp, type);
 	json_decref(*resp);
 	*resp = NULL;

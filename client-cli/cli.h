@@ -52,6 +52,9 @@ struct cli {
 	int created;		/* after account_login: a new account */
 	int uncertified;	/* after account_login: a counsellor whose
 				 * key its programme has not certified */
+	const char *json_type;	/* --json: the request whose answers are
+				 * the command's JSON lines (NULL: the
+				 * command writes its own) */
 };
 
 /* A command, given the words after its name: 0 or an error code
@@ -112,6 +115,20 @@ int cli_token_list(const char *s, const char *what, json_t **list);
  * id, into *id. 0 or OFR_E_USAGE (printed with usage). */
 int cli_one_case(struct cli *cli, int argc, char **argv, const char *usage,
     int64_t *id);
+
+/* --- JSON lines (--json) --- */
+
+/*
+ * Starts JSON mode for one command: from now on what the command prints
+ * on stdout for people is dropped, and JSON lines go to the real stdout.
+ * cli_json_end() ends it. Both are harmless when JSON mode is off.
+ */
+void cli_json_begin(void);
+void cli_json_end(void);
+/* 1 while JSON mode is on. */
+int cli_json_on(void);
+/* Writes v as one JSON line when JSON mode is on; takes v's reference. */
+void cli_json(json_t *v);
 
 /* --- errors --- */
 

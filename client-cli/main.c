@@ -22,7 +22,7 @@
 #define DEFAULT_TIMEOUT_MS	10000
 
 static const char usage_text[] =
-"usage: offramp [--version] [--server URL] [--ca FILE] [--key FILE]\n"
+"usage: offramp [--version] [--json] [--server URL] [--ca FILE] [--key FILE]\n"
 "               [--passphrase-file FILE] [--timeout SEC]\n"
 "               [--programme-key B64] [--trust-file FILE] COMMAND [ARGS]\n"
 "\n"
@@ -137,50 +137,60 @@ static const char usage_text[] =
 "  shown its fingerprint and asked, otherwise the command refuses.\n"
 "The key file is the local store: identity, sessions, prekeys, trusted\n"
 "keys and message history, all encrypted under the passphrase.\n"
+"--json: instead of the lines for people, JSON lines for scripts: the\n"
+"  server's answers (or the command's own results), and each error as\n"
+"  {\"error\": CODE, \"type\", \"field\", \"message\"}.\n"
 "exit status: 0 ok, 1 error, 2 usage error, 3 timeout.\n";
+
+/* --json of a command: the answers to its request of this type are its
+ * JSON lines; OWN_JSON: the command writes them; NO_JSON: none (it is
+ * interactive, or prints frames already). */
+#define OWN_JSON	""
+#define NO_JSON		NULL
 
 static const struct {
 	const char *name;
 	cli_cmd *fn;
+	const char *json;
 } commands[] = {
-	{ "keygen", cmd_keygen },
-	{ "login", cmd_login },
-	{ "redeem", cmd_redeem },
-	{ "request", cmd_request },
-	{ "cases", cmd_cases },
-	{ "send", cmd_send },
-	{ "recv", cmd_recv },
-	{ "chat", cmd_chat },
-	{ "close", cmd_close },
-	{ "invite", cmd_invite },
-	{ "profile", cmd_profile },
-	{ "raw", cmd_raw },
-	{ "programme-key", cmd_programme_key },
-	{ "certify", cmd_certify },
-	{ "revoke", cmd_revoke },
-	{ "partner", cmd_partner },
-	{ "trust", cmd_trust },
-	{ "whoami", cmd_whoami },
-	{ "safety", cmd_safety },
-	{ "verify", cmd_verify },
-	{ "history", cmd_history },
-	{ "bundle", cmd_bundle },
-	{ "reassign", cmd_reassign },
-	{ "programmes", cmd_programmes },
-	{ "queue", cmd_queue },
-	{ "take", cmd_take },
-	{ "pause", cmd_pause },
-	{ "resume", cmd_resume },
-	{ "reopen", cmd_reopen },
-	{ "note", cmd_note },
-	{ "notes", cmd_notes },
-	{ "counsellors", cmd_counsellors },
-	{ "counsellor-update", cmd_counsellor_update },
-	{ "disable", cmd_disable },
-	{ "enable", cmd_enable },
-	{ "stats", cmd_stats },
-	{ "audit", cmd_audit },
-	{ "programme-set", cmd_programme_set },
+	{ "keygen", cmd_keygen, OWN_JSON },
+	{ "login", cmd_login, "login" },
+	{ "redeem", cmd_redeem, "redeem" },
+	{ "request", cmd_request, "case.request" },
+	{ "cases", cmd_cases, "case.list" },
+	{ "send", cmd_send, "msg.send" },
+	{ "recv", cmd_recv, OWN_JSON },
+	{ "chat", cmd_chat, NO_JSON },
+	{ "close", cmd_close, "case.close" },
+	{ "invite", cmd_invite, "invite.create" },
+	{ "profile", cmd_profile, "profile.set" },
+	{ "raw", cmd_raw, NO_JSON },
+	{ "programme-key", cmd_programme_key, OWN_JSON },
+	{ "certify", cmd_certify, "counsellor.certify" },
+	{ "revoke", cmd_revoke, "programme.revoke" },
+	{ "partner", cmd_partner, "programme.partner" },
+	{ "trust", cmd_trust, OWN_JSON },
+	{ "whoami", cmd_whoami, OWN_JSON },
+	{ "safety", cmd_safety, OWN_JSON },
+	{ "verify", cmd_verify, OWN_JSON },
+	{ "history", cmd_history, OWN_JSON },
+	{ "bundle", cmd_bundle, NO_JSON },
+	{ "reassign", cmd_reassign, "case.reassign" },
+	{ "programmes", cmd_programmes, "programme.list" },
+	{ "queue", cmd_queue, "case.queue" },
+	{ "take", cmd_take, "case.take" },
+	{ "pause", cmd_pause, "case.pause" },
+	{ "resume", cmd_resume, "case.resume" },
+	{ "reopen", cmd_reopen, "case.reopen" },
+	{ "note", cmd_note, "note.add" },
+	{ "notes", cmd_notes, OWN_JSON },
+	{ "counsellors", cmd_counsellors, "counsellor.list" },
+	{ "counsellor-update", cmd_counsellor_update, "counsellor.update" },
+	{ "disable", cmd_disable, "counsellor.disable" },
+	{ "enable", cmd_enable, "counsellor.enable" },
+	{ "stats", cmd_stats, "pool.stats" },
+	{ "audit", cmd_audit, "audit.list" },
+	{ "programme-set", cmd_programme_set, "programme.set" },
 };
 
 /* The exit statuses (usage_text says them). */
@@ -258,9 +268,19 @@ run(int argc, char **argv)
 	char keybuf[PATH_MAX];
 	struct cli cli;
 	const char *name, *value;
-	int i, rc, taken = 0;
+	int i, rc, taken = 0, json = 0;
 
 	defaults(&cli, keybuf, sizeof(keybuf));
+	/* --json, anywhere before "--": taken out here */
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--json") != 0)
+			continue;
+		json = 1;
+		memmove(argv + i, argv + i + 1, (size_t)(argc - i) *
+		    sizeof(*argv));
+		argc--;
+		i--;
+	}
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--help") == 0 ||
 		    strcmp(argv[i], "-h") == 0) {
@@ -307,8 +327,18 @@ run(int argc, char **argv)
 	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
 		if (strcmp(commands[c].name, argv[i]) != 0)
 			continue;
+		if (json && commands[c].json == NO_JSON)
+			return cli_usage("%s has no --json output (chat is "
+			    "interactive: use send and recv; raw and bundle "
+			    "print frames already)", argv[i]);
+		if (json) {
+			cli.json_type = commands[c].json[0] != '\0' ?
+			    commands[c].json : NULL;
+			cli_json_begin();
+		}
 		rc = commands[c].fn(&cli, argc - i - 1, argv + i + 1);
 		cleanup(&cli);
+		cli_json_end();
 		fflush(stdout);
 		return rc;
 	}

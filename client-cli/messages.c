@@ -558,6 +558,13 @@ print_message(struct cli *cli, json_t *kase, json_t *f, int recv_format)
 		fputs(mark, stdout);
 	fputc('\n', stdout);
 	fflush(stdout);
+	if (cli_json_on())
+		cli_json(o.text != NULL ? json_pack("{s:I,s:s,s:s,s:s%}",
+		    "case", (json_int_t)case_id, "from", from != NULL ? from :
+		    "", "name", name, "text", o.text, o.len) :
+		    json_pack("{s:I,s:s,s:s,s:s}", "case", (json_int_t)case_id,
+		    "from", from != NULL ? from : "", "name", name, "refused",
+		    mark));
 	if (mark == REFUSED_CHANGED || mark == REFUSED_CERT ||
 	    mark == REFUSED_REPLAY || mark == REFUSED_STRANGER ||
 	    mark == REFUSED_USED) {
@@ -1133,6 +1140,11 @@ cmd_history(struct cli *cli, int argc, char **argv)
 		fputs(": ", stdout);
 		text_put(stdout, s->msgs[i].text, s->msgs[i].len);
 		fputc('\n', stdout);
+		if (cli_json_on())
+			cli_json(json_pack("{s:I,s:I,s:b,s:s,s:s%}", "case",
+			    (json_int_t)id, "ts", (json_int_t)s->msgs[i].ts,
+			    "sent", s->msgs[i].sent, "name", s->msgs[i].name,
+			    "text", s->msgs[i].text, s->msgs[i].len));
 		shown++;
 	}
 	if (shown == 0)

@@ -274,6 +274,9 @@ print_entry(const char *tag, json_t *e, json_t *profile)
 	fputs(" key=", stdout);
 	text_puts(stdout, json_string_value(json_object_get(e, "key")));
 	fputc('\n', stdout);
+	cli_json(json_pack("{s:s?,s:s,s:O,s:O?}", tag, pool_entry_name(e),
+	    "fingerprint", fpr, "key", json_object_get(e, "key"), "profile",
+	    profile));
 }
 
 /* The profile of the counsellor with the key of e in list (counsellor
@@ -364,6 +367,8 @@ key_new(struct cli *cli, const struct pk_opts *o, int64_t prog)
 	key_fingerprint(fpr, pk);
 	printf("programme-key: %s\nfingerprint: %s\nfile: %s\n", b64, fpr,
 	    o->out);
+	cli_json(json_pack("{s:s,s:s,s:s}", "programme_key", b64,
+	    "fingerprint", fpr, "file", o->out));
 	return 0;
 }
 
@@ -387,8 +392,10 @@ key_export(struct cli *cli, const struct pk_opts *o, int64_t prog)
 		cli->dirty = 1;
 		rc = cli_save(cli);
 	}
-	if (rc == 0)
+	if (rc == 0) {
 		printf("file: %s\n", o->out);
+		cli_json(json_pack("{s:s}", "file", o->out));
+	}
 	return rc;
 }
 
@@ -430,6 +437,7 @@ key_rotate(struct cli *cli, const struct pk_opts *o, int64_t prog)
 		goto out;
 	key_fingerprint(fpr, r.new_pk);
 	printf("rotated: fingerprint %s\nfile: %s\n", fpr, o->out);
+	cli_json(json_pack("{s:s,s:s}", "rotated", fpr, "file", o->out));
 	json_array_foreach(list, i, e) {
 		p = json_object_get(e, "profile");
 		if (json_is_true(json_object_get(p, "certified")) &&

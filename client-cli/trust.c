@@ -759,6 +759,9 @@ cmd_safety(struct cli *cli, int argc, char **argv)
 		text_puts(stdout, json_string_value(json_object_get(p,
 		    "name")));
 		printf(" %s %s\n", num, verified ? "verified" : "unverified");
+		cli_json(json_pack("{s:O,s:O,s:s,s:b}", "name",
+		    json_object_get(p, "name"), "key", json_object_get(p,
+		    "key"), "number", num, "verified", verified));
 	}
 	json_decref(cases);
 	return 0;
@@ -816,6 +819,8 @@ cmd_verify(struct cli *cli, int argc, char **argv)
 		fputs("verified: ", stdout);
 		text_puts(stdout, n);
 		fputc('\n', stdout);
+		cli_json(json_pack("{s:O}", "verified", json_object_get(p,
+		    "name")));
 		done++;
 	}
 	json_decref(cases);
@@ -873,6 +878,11 @@ anchor_print(const struct ks_anchor *a)
 	    a->revoked[18]) : 0u);
 	text_puts(stdout, a->name);
 	fputc('\n', stdout);
+	cli_json(json_pack("{s:s,s:s,s:s,s:i,s:s}", "key", b64, "fingerprint",
+	    fpr, "how", a->how == KS_ANCHOR_GIVEN ? "given" :
+	    a->how == KS_ANCHOR_ASKED ? "accepted" : "retired", "revoked",
+	    a->revoked_len > 0 ? (a->revoked[17] << 8) | a->revoked[18] : 0,
+	    "name", a->name));
 }
 
 int
@@ -908,12 +918,15 @@ cmd_trust(struct cli *cli, int argc, char **argv)
 			return rc;
 		key_fingerprint(fpr, key);
 		printf("trusted: %s\n", fpr);
+		cli_json(json_pack("{s:s,s:s}", "trusted", pos[1],
+		    "fingerprint", fpr));
 		return 0;
 	}
 	if (strcmp(pos[0], "import") == 0 && npos == 2) {
 		if ((rc = trust_file_import(cli, pos[1], &n)) != 0)
 			return rc;
 		printf("trusted: %zu\n", n);
+		cli_json(json_pack("{s:i}", "trusted", (int)n));
 		return 0;
 	}
 	if (strcmp(pos[0], "list") == 0 && npos == 1) {
@@ -932,6 +945,7 @@ cmd_trust(struct cli *cli, int argc, char **argv)
 			return cli_fail(OFR_E_NOT_FOUND, "no such trusted key");
 		*a = s->anchors[--s->n_anchors];
 		cli->dirty = 1;
+		cli_json(json_pack("{s:s}", "removed", pos[1]));
 		return cli_save(cli);
 	}
 	if (strcmp(pos[0], "server") == 0 && npos == 1) {
@@ -940,6 +954,7 @@ cmd_trust(struct cli *cli, int argc, char **argv)
 			return rc;
 		key_fingerprint(fpr, s->server_key);
 		printf("server: %s\n", fpr);
+		cli_json(json_pack("{s:s}", "server", fpr));
 		return 0;
 	}
 	return cli_usage("trust add KEY NAME | import FILE | list | "
@@ -958,5 +973,6 @@ cmd_whoami(struct cli *cli, int argc, char **argv)
 	b64_encode(b64, sizeof(b64), keyfile_pk(cli->key), OFR_PK_BYTES);
 	key_fingerprint(fpr, keyfile_pk(cli->key));
 	printf("key: %s\nfingerprint: %s\n", b64, fpr);
+	cli_json(json_pack("{s:s,s:s}", "key", b64, "fingerprint", fpr));
 	return 0;
 }

@@ -186,5 +186,23 @@ clirun couns login
 assert_not_contains "  a certified one is not" "$ERR" "not certified"
 assert_match "--version" "$(cli admin --version)" '^offramp [0-9]+\.[0-9]+\.[0-9]+$'
 
+
+step "--json: JSON lines for scripts, errors too"
+out=$(cli admin --json counsellors)
+assert_eq "counsellors --json: one line, the server's answer" 1 "$(printf '%s\n' "$out" | wc -l)"
+assert_match "  counsellor.list.ok" "$out" '^\{"v":1,"type":"counsellor\.list\.ok",.*"counsellors":\[\{'
+out=$(cli kim2 --json whoami)
+assert_match "whoami --json: its own result" "$out" '^\{"key":"[A-Za-z0-9+/]{43}=","fingerprint":"[0-9a-f ]{24}"\}$'
+clirun admin --json take 1
+assert_eq "a refused request: exit 1" 1 "$RC"
+assert_match "  the error as a JSON line on stdout" "$OUT" \
+	'^\{"error":"forbidden","type":"case\.take","message":"Only a counsellor'
+assert_contains "  and in words on stderr" "$ERR" "offramp: forbidden: case.take"
+clirun admin --json disable Nobody
+assert_match "a local error as JSON" "$OUT" '^\{"error":"not_found","message":"Nobody names no counsellor here'
+clirun lonely cases --json
+assert_eq "--json after the command" '' "$(grep -v '^{"v":1,"type":"case\.list\.ok"' <<<"$OUT")"
+clirun lonely --json chat 1
+assert_eq "chat has no --json: usage" 2 "$RC"
 stop_server
 finish
