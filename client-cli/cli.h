@@ -50,7 +50,25 @@ struct cli {
 	struct conn *conn;	/* after cli_connect */
 	json_t *account;	/* after account_login: "account" of login.ok */
 	int created;		/* after account_login: a new account */
+
+	/* Set by offramp daemon (daemon.c) while it runs a command, else
+	 * NULL. serve: called by a long command (chat, recv, inbox) when
+	 * conn_wait() says a watched descriptor is ready; runs what waits
+	 * for the daemon, and returns 0 to go on or an error code (printed
+	 * or not: the caller went away) to stop the command with.
+	 * key_guard: called for a --key given after the command's name; 0
+	 * when it is the daemon's key file, else an error code (printed). */
+	int (*serve)(struct cli *cli);
+	int (*key_guard)(struct cli *cli, const char *path);
+	void *daemon;
 };
+
+/* cli->serve when set, else 0. */
+static inline int
+cli_serve(struct cli *cli)
+{
+	return cli->serve != NULL ? cli->serve(cli) : 0;
+}
 
 /* A command, given the words after its name: 0 or an error code
  * (printed). */
@@ -71,6 +89,7 @@ cli_cmd cmd_bundle;					/* e2e.c */
 cli_cmd cmd_counsellors, cmd_counsellor_update, cmd_disable, cmd_enable;
 cli_cmd cmd_stats, cmd_audit, cmd_programme_set;	/* pool.c */
 cli_cmd cmd_raw;					/* raw.c */
+cli_cmd cmd_inbox;					/* inbox.c */
 
 /* --- options --- */
 

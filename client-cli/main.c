@@ -16,6 +16,7 @@
 #include "proto/err.h"
 #include "proto/ocrypto.h"
 #include "cli.h"
+#include "daemon.h"
 #include "keyfile.h"
 
 #define DEFAULT_SERVER		"wss://127.0.0.1:7443"
@@ -116,6 +117,20 @@ static const char usage_text[] =
 "  partner SIGN PROGRAMME KEY [--days N]     vouch for a partner's key\n"
 "  (--new-passphrase-file F: the new file's passphrase)\n"
 "\n"
+"session:\n"
+"  daemon                                    hold the key file (passphrase\n"
+"                                            asked once) and a connection;\n"
+"                                            while it runs, every command of\n"
+"                                            that key file runs in it (stop:\n"
+"                                            Ctrl-C or SIGTERM). Socket:\n"
+"                                            KEYFILE.d/sock (dir 0700, socket\n"
+"                                            0600, yours alone). One of chat,\n"
+"                                            inbox, recv --wait at a time;\n"
+"                                            other commands run meanwhile.\n"
+"                                            raw and keygen do not go\n"
+"                                            through it; it uses its own\n"
+"                                            --server and --ca.\n"
+"\n"
 "  raw [--login] [--binary] [--count N] [--idle SEC]\n"
 "                                            send stdin lines as frames,\n"
 "                                            print frames received\n"
@@ -177,7 +192,17 @@ static const struct {
 	{ "stats", cmd_stats },
 	{ "audit", cmd_audit },
 	{ "programme-set", cmd_programme_set },
+	{ "daemon", cmd_daemon },
 };
+
+daemon_cmd_fn *
+main_command(const char *name)
+{
+	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
+		if (strcmp(commands[c].name, name) == 0)
+			return commands[c].fn;
+	return NULL;
+}
 
 /* The exit statuses (usage_text says them). */
 #define EXIT_OK		0
@@ -297,8 +322,18 @@ run(int argc, char **argv)
 	if (ocrypto_init() != 0)
 		return cli_fail(OFR_E_CRYPTO, "libsodium failed to start");
 	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
+		int handled = 0;
+
 		if (strcmp(commands[c].name, argv[i]) != 0)
 			continue;
+		/* a daemon for this key file runs it (daemon.h) */
+		if (strcmp(argv[i], "daemon") != 0 &&
+		    strcmp(argv[i], "keygen") != 0 &&
+		    (rc = daemon_client_run(&cli, argc - i, argv + i,
+		    &handled, &taken)) == 0 && handled)
+			return taken;
+		if (handled)
+			return rc;
 		rc = commands[c].fn(&cli, argc - i - 1, argv + i + 1);
 		cleanup(&cli);
 		fflush(stdout);
