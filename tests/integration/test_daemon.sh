@@ -175,4 +175,18 @@ assert_eq "the daemon exits 0" 0 "$RC"
 assert_eq "its socket is gone" no "$([ -e "$SOCK" ] && echo yes || echo no)"
 clirun couns cases
 assert_eq "cases without the daemon" 0 "$RC"
+
+step "without a daemon, a busy key file points to offramp daemon"
+mkfifo "$T/chat3.in"
+cli couns chat "$CASE" <"$T/chat3.in" >/dev/null 2>&1 &
+CHAT_PID=$!
+exec {CHATFD}>"$T/chat3.in"
+echo "third chat" >&"$CHATFD"
+out=$(cli client recv --count 1)
+assert_contains "the chat without a daemon runs" "$out" "third chat"
+clirun couns cases
+assert_eq "cases during it fails" 1 "$RC"
+assert_contains "and names offramp daemon" "$ERR" "offramp daemon lets several commands use it at once"
+exec {CHATFD}>&-
+wait "$CHAT_PID" || true
 finish
