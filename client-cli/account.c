@@ -75,8 +75,10 @@ account_login(struct cli *cli)
 	json_t *f, *resp = NULL;
 	int rc;
 
-	if (cli->account != NULL && cli->conn != NULL)
-		return 0;		/* logged in on this connection */
+	if (cli->conn != NULL && conn_is_closed(cli->conn))
+		cli_disconnect(cli);	/* gone: log in again */
+	if (cli->account != NULL)
+		return 0;	/* logged in already (offramp daemon) */
 	if ((rc = cli_load_key(cli)) != 0 || (rc = cli_connect(cli)) != 0 ||
 	    (rc = trust_server_key(cli, 0)) != 0)
 		return rc;

@@ -59,15 +59,19 @@ int
 cli_global_opt(struct cli *cli, const char *name, const char *value,
     int *taken)
 {
-	int ms;
+	int ms, rc;
 
 	*taken = 1;
 	if (strcmp(name, "--server") == 0)
 		cli->server = value;
 	else if (strcmp(name, "--ca") == 0)
 		cli->ca = value;
-	else if (strcmp(name, "--key") == 0)
+	else if (strcmp(name, "--key") == 0) {
+		if (cli->key_guard != NULL &&
+		    (rc = cli->key_guard(cli, value)) != 0)
+			return rc;
 		cli->key_path = value;
+	}
 	else if (strcmp(name, "--passphrase-file") == 0)
 		cli->pass_file = value;
 	else if (strcmp(name, "--programme-key") == 0)
@@ -371,7 +375,8 @@ cli_load_key(struct cli *cli)
 		if (rc == OFR_E_TIMEOUT)
 			return cli_fail(OFR_E_IO, "the key file %s is in use "
 			    "by another offramp process; try again when it "
-			    "is done", cli->key_path);
+			    "is done (offramp daemon lets several commands "
+			    "use it at once)", cli->key_path);
 		return cli_fail(rc, "cannot lock %s: %s", cli->key_path,
 		    strerror(errno));
 	}

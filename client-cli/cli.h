@@ -55,7 +55,25 @@ struct cli {
 	const char *json_type;	/* --json: the request whose answers are
 				 * the command's JSON lines (NULL: the
 				 * command writes its own) */
+
+	/* Set by offramp daemon (daemon.c) while it runs a command, else
+	 * NULL. serve: called by a long command (chat, recv, inbox) when
+	 * conn_wait() says a watched descriptor is ready; runs what waits
+	 * for the daemon, and returns 0 to go on or an error code (printed
+	 * or not: the caller went away) to stop the command with.
+	 * key_guard: called for a --key given after the command's name; 0
+	 * when it is the daemon's key file, else an error code (printed). */
+	int (*serve)(struct cli *cli);
+	int (*key_guard)(struct cli *cli, const char *path);
+	void *daemon;
 };
+
+/* cli->serve when set, else 0. */
+static inline int
+cli_serve(struct cli *cli)
+{
+	return cli->serve != NULL ? cli->serve(cli) : 0;
+}
 
 /* A command, given the words after its name: 0 or an error code
  * (printed). */

@@ -41,6 +41,8 @@
 #define PATH_MAX_URL	1024
 #define STDIN_CHUNK	65536
 #define STDIN_PROTOCOL	"offramp-stdin"
+#define WATCH_PROTOCOL	"offramp-watch"
+#define KEPT_MAX	4096	/* pushes set aside for a later wait */
 
 /* A queued frame (in or out) or line of stdin. */
 struct item {
@@ -77,7 +79,14 @@ struct conn {
 	struct queue out;	/* to send */
 	struct queue in;	/* received, not looked at yet */
 	struct queue kept;	/* parsed, set aside by conn_wait_response */
+	size_t nkept;
+	int dropped;		/* a push was dropped: kept was full */
 	int64_t next_id;
+
+	/* other descriptors watched (conn_watch_fd) */
+	struct lws *watch_wsi[CONN_WATCH_MAX];
+	int watch_fd[CONN_WATCH_MAX];	/* the caller's fd, or -1 */
+	int watch_ready[CONN_WATCH_MAX];
 
 	/* the login challenge */
 	uint8_t server_key[OFR_PK_BYTES];
@@ -90,6 +99,7 @@ struct conn {
 	int stdin_fd, stdin_watched, stdin_on;
 	int stdin_eof, stdin_eof_told;
 	int stdin_hup;		/* lws closed it: read fd 0 directly */
+	int stdin_raw;		/* hand out chunks as read, not lines */
 	size_t line_max;
 	char *lbuf;
 	size_t llen;
@@ -288,6 +298,10 @@ stdin_line(struct conn *c, const char *s, size_t len, int too_long)
 static void
 stdin_bytes(struct conn *c, const char *buf, size_t n)
 {
+	if (c->stdin_raw) {
+		stdin_line(c, buf, n, 0);
+		return;
+	}
 	while (n > 0) {
 		const char *nl = memchr(buf, '\n', n);
 		size_t seg = nl != NULL ? (size_t)(nl - buf) : n;
@@ -363,6 +377,22 @@ stdin_after_hup(struct conn *c)
 		(void)stdin_read(c, 0);
 }
 
+/* A watched descriptor is readable (or closed): told once by conn_wait,
+ * and not polled again until then. */
+static void
+on_watched(struct conn *c, struct lws *wsi, int closed)
+{
+	for (int i = 0; i < CONN_WATCH_MAX; i++) {
+		if (c->watch_wsi[i] != wsi || wsi == NULL)
+			continue;
+		c->watch_ready[i] = 1;
+		if (closed)
+			c->watch_wsi[i] = NULL;
+		else
+			lws_rx_flow_control(wsi, 0);
+	}
+}
+
 /* The length of lws's "SSL error: <reason> (preverify_ok=...)" reason. */
 static int
 tls_reason_len(const char *s)
@@ -415,12 +445,14 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_RAW_RX_FILE:
 		if (wsi == c->stdin_wsi)
 			return on_stdin(c);
+		on_watched(c, wsi, 0);
 		break;
 	case LWS_CALLBACK_RAW_CLOSE_FILE:
 		if (wsi == c->stdin_wsi) {
 			c->stdin_wsi = NULL;
 			c->stdin_hup = !c->stdin_eof;
 		}
+		on_watched(c, wsi, 1);
 		break;
 	default:
 		break;
@@ -431,6 +463,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 static const struct lws_protocols protocols[] = {
 	{ CONN_SUBPROTOCOL, callback, 0, 65536, 0, NULL, 0 },
 	{ STDIN_PROTOCOL, callback, 0, 0, 0, NULL, 0 },
+	{ WATCH_PROTOCOL, callback, 0, 0, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
@@ -752,6 +785,8 @@ conn_open(struct conn **out, const char *url, const char *ca_file,
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return OFR_E_NOMEM;
 	c->stdin_fd = -1;
+	for (int i = 0; i < CONN_WATCH_MAX; i++)
+		c->watch_fd[i] = -1;
 	if (parse_url(c, url) != 0) {
 		free(c);
 		return OFR_E_USAGE;
@@ -893,14 +928,22 @@ conn_send(struct conn *c, json_t *req, int64_t *idp)
 static int
 keep(struct conn *c, json_t *f)
 {
-	struct item *it = item_new(0, NULL, 0);
+	struct item *it;
 
-	if (it == NULL) {
+	if (c->nkept >= KEPT_MAX && json_object_get(f, "re") == NULL) {
+		/* a push nobody took: the server sends it again at the next
+		 * login (conn_dropped) */
+		json_decref(f);
+		c->dropped = 1;
+		return 0;
+	}
+	if ((it = item_new(0, NULL, 0)) == NULL) {
 		json_decref(f);
 		return OFR_E_NOMEM;
 	}
 	it->json = f;
 	q_push(&c->kept, it);
+	c->nkept++;
 	return 0;
 }
 
@@ -1051,11 +1094,31 @@ stdin_event(struct conn *c, struct conn_event *ev)
 	return 0;
 }
 
+/* The index of a watched descriptor that is ready, or -1. */
+static int
+watch_ready(struct conn *c)
+{
+	for (int i = 0; i < CONN_WATCH_MAX; i++)
+		if (c->watch_fd[i] >= 0 && c->watch_ready[i])
+			return i;
+	return -1;
+}
+
+/* Polls the watched descriptors not yet told ready again. */
+static void
+watch_want(struct conn *c)
+{
+	for (int i = 0; i < CONN_WATCH_MAX; i++)
+		if (c->watch_wsi[i] != NULL && !c->watch_ready[i])
+			lws_rx_flow_control(c->watch_wsi[i], 1);
+}
+
 /* 1 when conn_wait() has something to hand out, else 0. */
 static int
 ready(struct conn *c, int flags)
 {
-	if (c->kept.head != NULL || c->in.head != NULL)
+	if (watch_ready(c) >= 0 || c->in.head != NULL ||
+	    (c->kept.head != NULL && !(flags & CONN_KEEP_FRAMES)))
 		return 1;
 	if ((flags & CONN_WANT_STDIN) && c->stdin_watched &&
 	    (c->lines.head != NULL || (c->stdin_eof && !c->stdin_eof_told)))
@@ -1072,6 +1135,7 @@ conn_wait(struct conn *c, struct conn_event *ev, int flags, int timeout_ms)
 
 	memset(ev, 0, sizeof(*ev));
 	arm(c, timeout_ms);
+	watch_want(c);
 	for (;;) {
 		stdin_want(c, (flags & CONN_WANT_STDIN) &&
 		    c->lines.head == NULL);
@@ -1086,7 +1150,15 @@ conn_wait(struct conn *c, struct conn_event *ev, int flags, int timeout_ms)
 				break;
 			continue;
 		}
-		if ((it = q_pop(&c->kept)) != NULL) {
+		if ((ev->watch = watch_ready(c)) >= 0) {
+			c->watch_ready[ev->watch] = 0;
+			ev->kind = CONN_EV_WATCH;
+			ev->watch = c->watch_fd[ev->watch];
+			break;
+		}
+		if (!(flags & CONN_KEEP_FRAMES) &&
+		    (it = q_pop(&c->kept)) != NULL) {
+			c->nkept--;
 			if (c->raw) {
 				rc = kept_as_raw(it, ev);
 				break;
@@ -1107,6 +1179,11 @@ conn_wait(struct conn *c, struct conn_event *ev, int flags, int timeout_ms)
 		}
 		if ((rc = next_frame(c, &f)) != 0)
 			break;
+		if (f != NULL && (flags & CONN_KEEP_FRAMES)) {
+			if ((rc = keep(c, f)) != 0)
+				break;
+			continue;
+		}
 		if (f != NULL) {
 			ev->kind = CONN_EV_FRAME;
 			ev->frame = f;
@@ -1138,12 +1215,102 @@ conn_take_kept(struct conn *c, const char *type)
 		if (c->kept.tail == it)
 			c->kept.tail = prev;
 		c->kept.bytes -= it->len;
+		c->nkept--;
 		f = it->json;
 		it->json = NULL;
 		item_free(it);
 		return f;
 	}
 	return NULL;
+}
+
+int
+conn_watch_stdin_raw(struct conn *c)
+{
+	c->stdin_raw = 1;
+	return conn_watch_stdin(c, STDIN_CHUNK);
+}
+
+void
+conn_unwatch_stdin(struct conn *c)
+{
+	if (c == NULL || !c->stdin_watched)
+		return;
+	if (c->stdin_wsi != NULL)	/* lws closes our dup of fd 0 */
+		lws_set_timeout(c->stdin_wsi, PENDING_TIMEOUT_USER_OK,
+		    LWS_TO_KILL_SYNC);
+	c->stdin_wsi = NULL;
+	c->stdin_fd = -1;
+	c->stdin_watched = c->stdin_on = c->stdin_raw = 0;
+	c->stdin_eof = c->stdin_eof_told = c->stdin_hup = 0;
+	free(c->lbuf);
+	c->lbuf = NULL;
+	c->llen = 0;
+	c->ldrop = 0;
+	q_clear(&c->lines);
+}
+
+int
+conn_watch_fd(struct conn *c, int fd)
+{
+	lws_sock_file_fd_type u;
+	int i, dup_fd;
+
+	for (i = 0; i < CONN_WATCH_MAX && c->watch_fd[i] >= 0; i++)
+		;
+	if (i == CONN_WATCH_MAX)
+		return OFR_E_LIMIT;
+	/* a dup: lws closes it when it is done with it */
+	if ((dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0)
+		return OFR_E_IO;
+	memset(&u, 0, sizeof(u));
+	u.filefd = dup_fd;
+	c->watch_wsi[i] = lws_adopt_descriptor_vhost(lws_get_vhost_by_name(
+	    c->ctx, "default"), LWS_ADOPT_RAW_FILE_DESC, u, WATCH_PROTOCOL,
+	    NULL);
+	if (c->watch_wsi[i] == NULL)
+		return OFR_E_IO;	/* lws closed dup_fd */
+	c->watch_fd[i] = fd;
+	c->watch_ready[i] = 0;
+	return 0;
+}
+
+void
+conn_unwatch_fd(struct conn *c, int fd)
+{
+	if (c == NULL)
+		return;
+	for (int i = 0; i < CONN_WATCH_MAX; i++) {
+		if (c->watch_fd[i] != fd)
+			continue;
+		if (c->watch_wsi[i] != NULL)
+			lws_set_timeout(c->watch_wsi[i],
+			    PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
+		c->watch_wsi[i] = NULL;
+		c->watch_fd[i] = -1;
+		c->watch_ready[i] = 0;
+	}
+}
+
+int
+conn_watching(const struct conn *c, int fd)
+{
+	for (int i = 0; c != NULL && i < CONN_WATCH_MAX; i++)
+		if (c->watch_fd[i] == fd)
+			return 1;
+	return 0;
+}
+
+int
+conn_is_closed(const struct conn *c)
+{
+	return c == NULL || c->closed;
+}
+
+int
+conn_dropped(const struct conn *c)
+{
+	return c != NULL && c->dropped;
 }
 
 int

@@ -28,7 +28,11 @@ enum conn_ev_kind {
 	CONN_EV_LINE,		/* a line of stdin, without its newline */
 	CONN_EV_LINE_LONG,	/* a line of stdin over the limit: dropped */
 	CONN_EV_EOF,		/* stdin ended (reported once) */
+	CONN_EV_WATCH,		/* a watched descriptor (conn_watch_fd) is
+				 * readable or closed: ev->watch */
 };
+
+#define CONN_WATCH_MAX	4	/* descriptors conn_watch_fd can watch */
 
 /* What conn_wait() returns; release with conn_event_clear(). */
 struct conn_event {
@@ -37,10 +41,14 @@ struct conn_event {
 	char *data;		/* FRAME, raw mode: its bytes; LINE: the line */
 	size_t len;		/* of data (data is NUL-terminated too) */
 	int binary;		/* FRAME, raw mode: a binary frame */
+	int watch;		/* WATCH: the descriptor */
 };
 
 /* conn_wait() flags */
 #define CONN_WANT_STDIN	1	/* also read stdin (see conn_watch_stdin) */
+#define CONN_KEEP_FRAMES 2	/* hand out no frame: keep them all (up to
+				 * a bound, see conn_dropped) for a later
+				 * wait; only watched descriptors and stdin */
 
 /*
  * Connects to url (wss://host[:port][/path], or ws:// to a loopback host
@@ -132,6 +140,36 @@ int conn_wait(struct conn *c, struct conn_event *ev, int flags,
  * frames set aside by conn_wait_response and returns it (caller owns), or
  * NULL when there is none. */
 json_t *conn_take_kept(struct conn *c, const char *type);
+
+/* As conn_watch_stdin, but conn_wait() hands out stdin as it is read
+ * (CONN_EV_LINE events of any bytes, newlines included), for a terminal
+ * in non-canonical mode. */
+int conn_watch_stdin_raw(struct conn *c);
+
+/* Stops watching stdin (what was read and not handed out is dropped), so
+ * that a later conn_watch_stdin starts afresh on what fd 0 is then;
+ * harmless when stdin is not watched or c is NULL. */
+void conn_unwatch_stdin(struct conn *c);
+
+/*
+ * Watches descriptor fd (the caller keeps it open and owns it) in the same
+ * loop: when it is readable or closed, conn_wait() returns one
+ * CONN_EV_WATCH event with ev->watch = fd, before any frame, and polls it
+ * again only at its next call. At most CONN_WATCH_MAX. 0, OFR_E_LIMIT,
+ * OFR_E_IO.
+ */
+int conn_watch_fd(struct conn *c, int fd);
+/* Stops watching fd; harmless when it is not watched or c is NULL. */
+void conn_unwatch_fd(struct conn *c, int fd);
+
+/* 1 when fd is watched on c, else 0. */
+int conn_watching(const struct conn *c, int fd);
+
+/* 1 when the connection is closed (or c is NULL), else 0. */
+int conn_is_closed(const struct conn *c);
+/* 1 when a push was dropped because too many were kept for a later
+ * conn_wait(): only a new login gets it again. */
+int conn_dropped(const struct conn *c);
 
 /* 1 when frames are already received and waiting for conn_wait() (so
  * it will not block), else 0. */

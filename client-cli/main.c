@@ -16,6 +16,7 @@
 #include "proto/err.h"
 #include "proto/ocrypto.h"
 #include "cli.h"
+#include "daemon.h"
 #include "keyfile.h"
 
 #define DEFAULT_SERVER		"wss://127.0.0.1:7443"
@@ -120,6 +121,20 @@ static const char usage_text[] =
 "  partner SIGN PROGRAMME KEY [--days N]     vouch for a partner's key\n"
 "  (--new-passphrase-file F: the new file's passphrase)\n"
 "\n"
+"session:\n"
+"  daemon                                    hold the key file (passphrase\n"
+"                                            asked once) and a connection;\n"
+"                                            while it runs, every command of\n"
+"                                            that key file runs in it (stop:\n"
+"                                            Ctrl-C or SIGTERM). Socket:\n"
+"                                            KEYFILE.d/sock (dir 0700, socket\n"
+"                                            0600, yours alone). One of chat,\n"
+"                                            inbox, recv --wait at a time;\n"
+"                                            other commands run meanwhile.\n"
+"                                            raw and keygen do not go\n"
+"                                            through it; it uses its own\n"
+"                                            --server and --ca.\n"
+"\n"
 "  raw [--login] [--binary] [--count N] [--idle SEC]\n"
 "                                            send stdin lines as frames,\n"
 "                                            print frames received\n"
@@ -191,7 +206,53 @@ static const struct {
 	{ "stats", cmd_stats, "pool.stats" },
 	{ "audit", cmd_audit, "audit.list" },
 	{ "programme-set", cmd_programme_set, "programme.set" },
+	{ "daemon", cmd_daemon, NO_JSON },
 };
+
+daemon_cmd_fn *
+main_command(const char *name)
+{
+	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
+		if (strcmp(commands[c].name, name) == 0)
+			return commands[c].fn;
+	return NULL;
+}
+
+int
+main_dispatch(struct cli *cli, int json, int argc, char **argv)
+{
+	char *args[DISPATCH_ARGS_MAX];
+	int n = 0, rc, plain = 0;
+
+	/* "--json" among the words before "--" is taken out */
+	for (int i = 0; i < argc && n < DISPATCH_ARGS_MAX; i++) {
+		if (!plain && strcmp(argv[i], "--") == 0)
+			plain = 1;
+		if (!plain && i > 0 && strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else
+			args[n++] = argv[i];
+	}
+	if (n < argc - (json ? 1 : 0))
+		return cli_usage("too many arguments");
+	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
+		if (strcmp(commands[c].name, args[0]) != 0)
+			continue;
+		if (json && commands[c].json == NO_JSON)
+			return cli_usage("%s has no --json output (chat and "
+			    "daemon are interactive: use send and recv; raw "
+			    "and bundle print frames already)", args[0]);
+		cli->json_type = json && commands[c].json[0] != '\0' ?
+		    commands[c].json : NULL;
+		if (json)
+			cli_json_begin();
+		rc = commands[c].fn(cli, n - 1, args + 1);
+		cli_json_end();
+		cli->json_type = NULL;
+		return rc;
+	}
+	return cli_usage("unknown command %s", args[0]);
+}
 
 /* The exit statuses (usage_text says them). */
 #define EXIT_OK		0
@@ -271,17 +332,11 @@ run(int argc, char **argv)
 	int i, rc, taken = 0, json = 0;
 
 	defaults(&cli, keybuf, sizeof(keybuf));
-	/* --json, anywhere before "--": taken out here */
-	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
-		if (strcmp(argv[i], "--json") != 0)
-			continue;
-		json = 1;
-		memmove(argv + i, argv + i + 1, (size_t)(argc - i) *
-		    sizeof(*argv));
-		argc--;
-		i--;
-	}
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			json = 1;
+			continue;
+		}
 		if (strcmp(argv[i], "--help") == 0 ||
 		    strcmp(argv[i], "-h") == 0) {
 			fputs(usage_text, stdout);
@@ -324,25 +379,29 @@ run(int argc, char **argv)
 		return cli_fail(OFR_E_USAGE, "no key file path; use --key");
 	if (ocrypto_init() != 0)
 		return cli_fail(OFR_E_CRYPTO, "libsodium failed to start");
-	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
-		if (strcmp(commands[c].name, argv[i]) != 0)
-			continue;
-		if (json && commands[c].json == NO_JSON)
-			return cli_usage("%s has no --json output (chat is "
-			    "interactive: use send and recv; raw and bundle "
-			    "print frames already)", argv[i]);
-		if (json) {
-			cli.json_type = commands[c].json[0] != '\0' ?
-			    commands[c].json : NULL;
-			cli_json_begin();
-		}
-		rc = commands[c].fn(&cli, argc - i - 1, argv + i + 1);
-		cleanup(&cli);
-		cli_json_end();
-		fflush(stdout);
-		return rc;
+	if (main_command(argv[i]) == NULL)
+		return cli_usage("unknown command %s", argv[i]);
+	/* a daemon for this key file runs it (daemon.h); a --json given
+	 * before the command goes after its name */
+	if (strcmp(argv[i], "daemon") != 0 && strcmp(argv[i], "keygen") != 0) {
+		char *fwd[DISPATCH_ARGS_MAX];
+		int n = 0, handled = 0;
+
+		fwd[n++] = argv[i];
+		if (json)
+			fwd[n++] = "--json";
+		for (int k = i + 1; k < argc && n < DISPATCH_ARGS_MAX; k++)
+			fwd[n++] = argv[k];
+		if ((rc = daemon_client_run(&cli, n, fwd, &handled,
+		    &taken)) == 0 && handled)
+			return taken;
+		if (handled)
+			return rc;
 	}
-	return cli_usage("unknown command %s", argv[i]);
+	rc = main_dispatch(&cli, json, argc - i, argv + i);
+	cleanup(&cli);
+	fflush(stdout);
+	return rc;
 }
 
 int

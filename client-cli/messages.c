@@ -854,6 +854,12 @@ cmd_recv(struct cli *cli, int argc, char **argv)
 			    cli_fail(rc, "%s", conn_error(cli->conn));
 			goto out;
 		}
+		if (ev.kind == CONN_EV_WATCH) {	/* offramp daemon */
+			conn_event_clear(&ev);
+			if ((rc = cli_serve(cli)) != 0)
+				goto out;
+			continue;
+		}
 		if (strcmp(frame_type(ev.frame), "msg") == 0) {
 			fate = print_message(cli, case_of(cli, &cases,
 			    ev.frame), ev.frame, 1);
@@ -1067,6 +1073,12 @@ chat_loop(struct chat *ch)
 			break;
 		case CONN_EV_FRAME:
 			chat_frame(ch, ev.frame);
+			break;
+		case CONN_EV_WATCH:	/* offramp daemon: others wait */
+			if ((rc = cli_serve(cli)) != 0) {
+				conn_event_clear(&ev);
+				return rc;
+			}
 			break;
 		}
 		if (ev.data != NULL)

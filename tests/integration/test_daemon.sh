@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# test_daemon: offramp daemon holds a key file and a connection; every
+# command of that key file runs through it with no passphrase, also while
+# a chat runs; it connects again after the server restarts; and it refuses
+# a second daemon, another key file, a socket or directory that is not
+# private, and a request over its size bound.
+. "$(dirname "$0")/lib.sh"
+
+start_server
+setup_pool
+keygen client
+out=$(cli client request --language en --topic leaving)
+CASE=$(field "$out" case)
+assert_eq "the client's case is active" active "$(field "$out" status)"
+
+SOCK="$IDS/couns.key.d/sock"
+printf 'pass-couns\n' >"$T/couns.pass"
+
+# daemon_start: Sam's daemon, passphrase from a file, in the background.
+daemon_start() {
+	: >"$T/daemon.err"
+	OFFRAMP_TRUST_FILE="$IDS/trust" timeout -k 5 120 "$OFFRAMP_CLI_BIN" \
+		--server "wss://127.0.0.1:$PORT" --ca "$CERT" \
+		--key "$IDS/couns.key" --passphrase-file "$T/couns.pass" \
+		--timeout 5 daemon 2>"$T/daemon.err" </dev/null &
+	DAEMON_PID=$!
+	wait_for "the daemon to connect" 20 grep -q 'connected to' "$T/daemon.err"
+}
+daemon_gone() {
+	! kill -0 "$DAEMON_PID" 2>/dev/null
+}
+
+# dcli ARGS...: Sam's CLI with no passphrase at all.
+dcli() {
+	OFFRAMP_TRUST_FILE="$IDS/trust" timeout -k 5 60 "$OFFRAMP_CLI_BIN" \
+		--server "wss://127.0.0.1:$PORT" --ca "$CERT" \
+		--key "$IDS/couns.key" --timeout 10 "$@"
+}
+dclirun() {
+	RC=0
+	OUT=$(dcli "$@" 2>"$T/dcli.err") || RC=$?
+	ERR=$(cat "$T/dcli.err")
+}
+
+step "the daemon starts with the passphrase once; its socket is private"
+daemon_start
+assert_eq "socket directory mode" 700 "$(file_mode "$IDS/couns.key.d")"
+assert_eq "socket mode" 600 "$(file_mode "$SOCK")"
+
+step "commands run through it with no passphrase"
+dclirun cases
+assert_eq "cases exits 0" 0 "$RC"
+assert_match "cases lists the case" "$OUT" "^$CASE active"
+dclirun whoami
+assert_eq "whoami exits 0" 0 "$RC"
+assert_eq "whoami prints Sam's key" "$KEY_couns" "$(field "$OUT" key)"
+RC=0
+OUT=$(printf 'from stdin\n' | dcli send "$CASE" - 2>"$T/dcli.err") || RC=$?
+assert_eq "send CASE - exits 0" 0 "$RC"
+assert_match "send prints the mid" "$OUT" '^sent: '
+out=$(cli client recv --count 1)
+assert_contains "the client got the text from stdin" "$out" "from stdin"
+dclirun send "$CASE" "hello" "there"
+assert_eq "send exits 0" 0 "$RC"
+dclirun history "$CASE"
+assert_contains "history through the daemon" "$OUT" "me: hello there"
+dclirun take 1
+assert_eq "a usage error keeps its status through the daemon" 1 "$((RC != 0))"
+dclirun nosuch
+assert_eq "an unknown command is a usage error" 2 "$RC"
+
+step "a command while a chat runs in the daemon"
+mkfifo "$T/chat.in"
+dcli chat "$CASE" <"$T/chat.in" >"$T/chat.out" 2>"$T/chat.err" &
+CHAT_PID=$!
+exec {CHATFD}>"$T/chat.in"
+echo "line from chat" >&"$CHATFD"
+out=$(cli client recv --count 2)
+assert_contains "the chat's line arrived" "$out" "line from chat"
+dclirun cases
+assert_eq "cases during the chat exits 0" 0 "$RC"
+assert_match "cases during the chat" "$OUT" "^$CASE active"
+dclirun send "$CASE" "beside the chat"
+assert_eq "send during the chat exits 0" 0 "$RC"
+dclirun recv --wait 1
+assert_eq "a second long command is refused" 1 "$RC"
+assert_contains "and says why" "$ERR" "one of chat, inbox and recv --wait at a time"
+cli client send "$CASE" "to the chat" >/dev/null
+wait_for "the chat to show the client's line" 20 grep -q "to the chat" "$T/chat.out"
+assert_contains "the chat shows the client's line" "$(cat "$T/chat.out")" "to the chat"
+exec {CHATFD}>&-
+RC=0
+wait "$CHAT_PID" || RC=$?
+assert_eq "the chat ends with its stdin, status 0" 0 "$RC"
+
+step "a chat whose caller is killed ends in the daemon"
+cli client recv >/dev/null	# what the client had not read yet
+mkfifo "$T/chat2.in"
+dcli chat "$CASE" <"$T/chat2.in" >/dev/null 2>&1 &
+CHAT_PID=$!
+exec {CHATFD}>"$T/chat2.in"
+echo "second chat" >&"$CHATFD"
+out=$(cli client recv --count 1)
+assert_contains "the second chat runs" "$out" "second chat"
+kill -9 "$CHAT_PID"; wait "$CHAT_PID" 2>/dev/null || true
+exec {CHATFD}>&-
+dclirun recv --wait 0.2
+assert_eq "a long command runs again once the caller is gone" 0 "$RC"
+
+step "the daemon connects again after the server restarts"
+OLDPORT=$PORT
+stop_server
+start_server --port "$OLDPORT"
+wait_for "the daemon to connect again" 30 bash -c "[ \$(grep -c 'connected to' '$T/daemon.err') -ge 2 ]"
+cli client recv >/dev/null
+dclirun send "$CASE" "after the restart"
+assert_eq "send after the restart exits 0" 0 "$RC"
+out=$(cli client recv --count 1)
+assert_contains "the client got it" "$out" "after the restart"
+
+step "bad input"
+RC=0
+OFFRAMP_TRUST_FILE="$IDS/trust" "$OFFRAMP_CLI_BIN" --server "wss://127.0.0.1:$PORT" \
+	--ca "$CERT" --key "$IDS/couns.key" --passphrase-file "$T/couns.pass" daemon \
+	2>"$T/second.err" </dev/null || RC=$?
+assert_eq "a second daemon exits 1" 1 "$RC"
+assert_contains "a second daemon is refused" "$(cat "$T/second.err")" "a daemon already serves"
+dclirun cases --key "$IDS/client.key"
+assert_eq "--key of another file after the command: usage error" 2 "$RC"
+assert_contains "and says which key file the daemon serves" "$ERR" "names another key file"
+mkdir -m 700 "$IDS/other.key.d"
+cp "$IDS/client.key" "$IDS/other.key"
+ln -s "$SOCK" "$IDS/other.key.d/sock"
+dclirun --key "$IDS/other.key" cases
+assert_eq "a socket that is a symlink is refused" 1 "$RC"
+rm "$IDS/other.key.d/sock"
+python3 - "$SOCK" "$IDS/other.key.d/sock" <<'PY'
+import os, socket, sys
+# a socket named for other.key, handing requests to Sam's daemon
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[2]); os.chmod(sys.argv[2], 0o600)
+PY
+rm "$IDS/other.key.d/sock"
+ln "$SOCK" "$IDS/other.key.d/sock" 2>/dev/null || cp -a "$SOCK" "$IDS/other.key.d/sock"
+dclirun --key "$IDS/other.key" cases
+assert_eq "another key file's request is refused" 1 "$RC"
+assert_contains "with the key file the daemon serves" "$ERR" "serves the key file"
+rm -rf "$IDS/other.key.d" "$IDS/other.key"
+chmod 755 "$IDS/couns.key.d"
+dclirun cases
+assert_eq "a socket directory of mode 755 is refused" 1 "$RC"
+assert_contains "and says the mode" "$ERR" "has mode 755"
+chmod 700 "$IDS/couns.key.d"
+chmod 644 "$SOCK"
+dclirun cases
+assert_eq "a socket of mode 644 is refused" 1 "$RC"
+assert_contains "and says the mode" "$ERR" "has mode 644"
+chmod 600 "$SOCK"
+out=$(python3 - "$SOCK" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(struct.pack(">I", 10_000_000) + b"x" * 1000)
+n = struct.unpack(">I", s.recv(4))[0]
+print(s.recv(n).decode())
+PY
+)
+assert_contains "a frame over the bound is refused" "$out" "refuses a request over 65536 bytes"
+dclirun cases
+assert_eq "the daemon still serves" 0 "$RC"
+
+step "the daemon stops on SIGTERM and commands run alone again"
+kill -TERM "$DAEMON_PID"
+wait_for "the daemon to stop" 20 daemon_gone
+RC=0; wait "$DAEMON_PID" || RC=$?
+assert_eq "the daemon exits 0" 0 "$RC"
+assert_eq "its socket is gone" no "$([ -e "$SOCK" ] && echo yes || echo no)"
+clirun couns cases
+assert_eq "cases without the daemon" 0 "$RC"
+
+step "without a daemon, a busy key file points to offramp daemon"
+mkfifo "$T/chat3.in"
+cli couns chat "$CASE" <"$T/chat3.in" >/dev/null 2>&1 &
+CHAT_PID=$!
+exec {CHATFD}>"$T/chat3.in"
+echo "third chat" >&"$CHATFD"
+out=$(cli client recv --count 1)
+assert_contains "the chat without a daemon runs" "$out" "third chat"
+clirun couns cases
+assert_eq "cases during it fails" 1 "$RC"
+assert_contains "and names offramp daemon" "$ERR" "offramp daemon lets several commands use it at once"
+exec {CHATFD}>&-
+wait "$CHAT_PID" || true
+finish
