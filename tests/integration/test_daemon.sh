@@ -54,6 +54,11 @@ assert_match "cases lists the case" "$OUT" "^$CASE active"
 dclirun whoami
 assert_eq "whoami exits 0" 0 "$RC"
 assert_eq "whoami prints Sam's key" "$KEY_couns" "$(field "$OUT" key)"
+dclirun --json cases
+assert_match "--json through the daemon: the answer as a JSON line" "$OUT" \
+	'^\{"v":1,"type":"case\.list\.ok",'
+dclirun --json chat "$CASE"
+assert_eq "  chat --json through the daemon: usage" 2 "$RC"
 RC=0
 OUT=$(printf 'from stdin\n' | dcli send "$CASE" - 2>"$T/dcli.err") || RC=$?
 assert_eq "send CASE - exits 0" 0 "$RC"
