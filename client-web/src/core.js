@@ -10,8 +10,10 @@
 // case whose participant's key changed until verify(), start a session
 // with a counsellor whose certificate no trusted programme key signs
 // (trust.js: the bundle's keys and the keys the user accepted, never a key
-// because the server names it), or lose a text the user typed (the outbox keeps it until the
-// server has acknowledged it).
+// because the server names it), or lose a text the user typed (the outbox
+// keeps it until the server has acknowledged it). Its one-frame requests
+// are in requests.js, its key and safety-number intents in keys.js, and
+// the shapes it gives in types.js.
 //
 // Errors: every method that fails rejects with an OfframpError whose
 // .code is a stable string: the server's error code (PROTOCOL.md: e.g.
@@ -32,170 +34,21 @@
 import sodium from 'libsodium-wrappers-sumo';
 import { OfframpError, ERR } from './proto/err.js';
 import { ascii, bytesEqual } from './proto/bytes.js';
-import { b64Decode, b64Encode, frameIsToken, frameIsName, OFR_CT_MAX, OFR_ACKS_MAX, OFR_MID_BYTES } from './proto/frame.js';
+import { b64Decode, b64Encode, frameIsName, OFR_CT_MAX, OFR_ACKS_MAX, OFR_MID_BYTES } from './proto/frame.js';
 import { ocryptoInit, ocryptoInviteDecode, ocryptoLoginSign } from './proto/ocrypto.js';
 import {
 	envelopeNothing, envelopeParse, envelopeReport, envelopeText,
 	ENVELOPE_NOTHING, ENVELOPE_REPORT, ENVELOPE_TEXT, ENVELOPE_TEXT_MAX,
 } from './proto/envelope.js';
 import { Conn, Emitter } from './conn.js';
-import { E2E, participantKey, participantRole } from './e2e.js';
+import { E2E, participantRole } from './e2e.js';
 import { Trust } from './trust.js';
+import { copy, isId, textBytes, usage, utf8, utf8d } from './util.js';
+import { requests } from './requests.js';
+import { keys } from './keys.js';
 
-/**
- * @typedef {object} CoreOptions
- * @property {string} url  the server's WebSocket URL (wss://host/ or ws:// on loopback)
- * @property {Function} WebSocket  a WebSocket constructor (the browser's, or ws's in node)
- * @property {Uint8Array|string} [state]  a state made by exportState() or
- *   exportRecovery(); without it a new identity (a new key pair) is made
- * @property {Array<[number, string]>} [pins]  the programme keys built into
- *   the bundle, [[programmeId, base64Key], ...]: trust anchors, with the
- *   keys the user accepted (trustProgramme); the id is a hint for people,
- *   what a key certifies is what its certificates say
- * @property {string} [serverKey]  the server's identity (base64); when given,
- *   a challenge from another key is refused; without it the key of the
- *   first login is remembered in the state and held to the same way (code
- *   "crypto", reason "server_key_changed", event "error")
- * @property {number} [timeoutMs=10000]  how long a request waits for its answer
- * @property {number} [heartbeatMs=25000]  a ping after this long without a
- *   frame, to find a dead connection (0: none)
- * @property {{minMs?: number, maxMs?: number}} [reconnect]  backoff of
- *   reconnects, doubling from minMs (500) up to maxMs (30000), with jitter
- * @property {() => Promise<void>} [beforeAck]  keeps the state (the page's
- *   sealed store); awaited before every msg.ack, so that the server never
- *   deletes a copy the device has not kept; when it throws, nothing is acked
- * @property {() => number} [now]  the clock in seconds (tests)
- */
-
-/**
- * @typedef {object} Account
- * @property {string} key  this identity (base64 Ed25519 public key)
- * @property {'client'|'counsellor'|'admin'} role
- * @property {string} name  the pseudonym (clients) or display name
- * @property {number|null} programme
- */
-
-/**
- * @typedef {object} Participant
- * @property {string} key
- * @property {'client'|'counsellor'} role
- * @property {string} name
- * @property {number} [programme]  counsellors
- * @property {boolean} me  this identity
- * @property {boolean} certified  counsellors: the certificate verifies now
- *   under a trusted programme key (false until checked; clients: false)
- * @property {string|null} refused  counsellors: why not certified, when
- *   checked: "uncertified", "untrusted_programme", "wrong_programme",
- *   "revoked", "no_programme_key"; else null
- * @property {boolean} changed  its key differs from the one first seen (or
- *   last verified) for its role in this case: sending is blocked
- * @property {boolean} verified  verify() accepted this very key
- */
-
-/**
- * @typedef {object} Case
- * @property {number} id
- * @property {'waiting'|'active'|'paused'|'closed'} status
- * @property {string} language
- * @property {string|null} topic
- * @property {'low'|'normal'|'high'} urgency
- * @property {number} created
- * @property {number} updated
- * @property {{asked: string[], met: string[]|null, unmet: string[]|null}|null} preferences
- * @property {Participant[]} participants  now; a copy
- * @property {number} unread  messages received since the last markRead()
- * @property {boolean} blocked  a participant's key changed: nothing is sent
- *   until verify()
- * @property {number|null} waitingSince  while waiting: since when
- * @property {number|null} queuePosition  clients, while waiting: the
- *   case's place in the queue as the server last told it (1: next;
- *   PROTOCOL.md "queue_position"), else null
- * @property {number} outbox  own messages not yet acknowledged by the server
- */
-
-/**
- * @typedef {object} Message
- * @property {string} mid  the message id (base64 of 16 bytes)
- * @property {number} caseId
- * @property {string} from  the sender's key
- * @property {string} name  the sender's name at that time
- * @property {boolean} mine
- * @property {string|null} text  null when it could not be read (see state)
- * @property {number} ts  server time for received ones; local time of
- *   typing for ours (until the server's ack, then unchanged)
- * @property {'queued'|'sending'|'sent'|'delivered'|'failed'|'received'|'undecryptable'|'refused'|'report'} state
- *   ours: queued (in the outbox: the case waits for a counsellor, a key
- *   changed, or we are offline), sending (in flight), sent (the server has
- *   committed it to disk: msg.send.ok), delivered (every other participant
- *   of the case has acknowledged its copy: msg.delivered receipts), failed
- *   (the server refused it for good: see error); theirs: received,
- *   undecryptable (it did not decrypt), refused (not accepted: key changed,
- *   uncertified, not a participant, replayed first message; see reason),
- *   report (the sender could not read count of our messages, for reason;
- *   a new secure session has started: CRYPTO.md, "Undecryptable messages").
- *   There are no read receipts; a receipt sent while we were offline is
- *   lost, so a message may stay "sent" though it was delivered.
- * @property {string[]} [deliveredTo]  ours: the keys of the participants
- *   whose receipt came (one "message-state" event each)
- * @property {string} [reason]  why: for ours, what it waits for
- *   ("case_waiting": no counsellor yet; "key_changed": verify() first;
- *   "uncertified", "untrusted_programme", "wrong_programme", "revoked": the
- *   counsellor's certificate was refused, see Participant.refused) or why
- *   it failed (a server error code); for theirs, "key_changed" (left on
- *   the server until verify()), those of a refused certificate
- *   ("untrusted_programme": left on the server until trustProgramme()),
- *   "stranger" (not a participant), "replay" (a first message answered
- *   before, or a key used already), "crypto" (does not decrypt), "limit"
- *   (too many skipped), "no_session" (no session for it), "format" (it
- *   decrypted, but its content has an unknown format); for a report, why
- *   the peer could not read ours ("limit", "no_session", "crypto",
- *   "other")
- * @property {number} [count]  a report: how many of ours the peer could not read
- * @property {boolean} [reset]  undecryptable: the sessions with the sender
- *   were dropped, a new one starts and the sender is told (a report); false
- *   when that happened already in this page load
- */
-
-/**
- * @typedef {object} Safety
- * @property {string} key
- * @property {string} name
- * @property {string} role
- * @property {string} number  60 digits in 12 groups of 5 (CRYPTO.md)
- * @property {boolean} verified
- * @property {boolean} changed
- */
-
-/**
- * Events (core.on(name, fn); fn gets one object):
- * - "connection"   {state: 'connecting'|'online'|'reconnecting'|'offline', attempt, delayMs}
- * - "case"         {case, previous}: a case appeared or changed (status,
- *                  counsellor, participants); previous is the Case before, or null
- * - "newcase"      {case}: counsellors: a case was assigned to us (matched or taken)
- * - "message"      {caseId, message}: a message arrived (any state of theirs)
- * - "message-state" {caseId, message, to?}: one of ours changed state, or
- *                  a receipt came from the participant whose key is to
- *                  (message.deliveredTo; state "delivered" once all have)
- * - "undecryptable" {caseId, message}: a message that did not decrypt or was
- *                  refused, or a report that the peer could not read ours
- *                  (state "report"; also given as "message"): shown, reported,
- *                  never dropped
- * - "keychange"    {caseId, participant}: a participant's key differs from the one
- *                  first seen; sending in that case waits for verify()
- * - "untrusted-programme" {caseId, programme: {id, name, key, fingerprint}}:
- *                  a counsellor is certified by a programme key that is no
- *                  anchor: the page shows the fingerprint and asks the user
- *                  (trustProgramme), never trusts it by itself
- * - "programme-rotated" {name, programme, from, to, fingerprint}: a trusted
- *                  programme replaced its key; the new one is trusted now
- * - "account"      {account}: after each login (reconnects too)
- * - "error"        {code, field?, reason?, request?}: a failure not tied to a call the
- *                  page is awaiting (a background send, a prekey upload, a push)
- * - "state"        {}: the exportable state changed (persist it if the mode
- *                  keeps it); emitted synchronously before anything that depends
- *                  on the change leaves (a sealed message, an ack, a prekey upload)
- * @typedef {string} CoreEvent
- */
+// The shapes the core takes and gives (CoreOptions, Account, Participant,
+// Case, Message, Safety, CoreEvent) are described in types.js.
 
 export { OfframpError };
 
@@ -210,13 +63,6 @@ export const CASES_MAX = 1000;
 const RECOVERY_MAGIC = ascii('OFRR');
 const RECOVERY_VERSION = 2;	// 1: keys pinned on first use (dropped when read)
 const ROLE_CODES = ['client', 'counsellor', 'admin'];
-const INTAKE_TOKENS = ['language', 'topic', 'gender', 'region'];
-const INTAKE_ENUMS = {
-	age_band: ['18-29', '30-44', '45-59', '60-plus'],
-	background: ['peer', 'professional'],
-	format: ['chat', 'in-person', 'phone-video'],
-	urgency: ['low', 'normal', 'high'],
-};
 
 /**
  * Makes a core: loads libsodium, then the identity from options.state, or
@@ -230,22 +76,6 @@ export async function createCore(options) {
 	return Core.create(options);
 }
 
-const utf8 = new TextEncoder();
-const utf8d = new TextDecoder('utf-8', { fatal: true });
-const usage = (what) => new OfframpError(ERR.USAGE, what);
-const isId = (v) => Number.isSafeInteger(v) && v > 0;
-
-function copy(o) {
-	return o === undefined ? undefined : JSON.parse(JSON.stringify(o));
-}
-
-function textBytes(text, max) {
-	if (typeof text !== 'string' || text.length === 0) throw usage('empty text');
-	if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text)) throw usage('not UTF-8 text');
-	const b = utf8.encode(text);
-	if (b.length > max) throw new OfframpError(ERR.TOO_BIG, `at most ${max} bytes`);
-	return b;
-}
 
 function parsePins(pins) {
 	const m = [];
@@ -1085,243 +915,6 @@ export class Core extends Emitter {
 	}
 
 	/**
-	 * The safety numbers of the other participants of a case.
-	 * @param {number} id @returns {Safety[]}
-	 */
-	safety(id) {
-		const e = this.cs.get(id);
-		if (!e) throw new OfframpError(ERR.NOT_FOUND, 'no such case');
-		return this.view(e).participants.filter((p) => !p.me && participantKey(p)).map((p) => ({
-			key: p.key, name: p.name, role: p.role, number: this.e2e.safety(p.key),
-			verified: p.verified, changed: p.changed,
-		}));
-	}
-
-	/**
-	 * Accepts the key of one participant of a case after the user compared
-	 * the safety number: only when key is that participant's current key
-	 * and number is the one this key makes with ours (what the user saw).
-	 * A blocked case can send again, and refused messages left on the
-	 * server come again at once (the connection logs in again).
-	 * @param {number} id @param {string} key @param {string} number  the
-	 *   safety number the user compared (spaces ignored)
-	 * @returns {Safety[]} what was verified
-	 * @throws {OfframpError} "not_found" (no such case, or key is not a
-	 *   participant's now: the server changed it meanwhile), "crypto"
-	 *   (reason "safety_mismatch": not this key's number; nothing verified)
-	 */
-	verify(id, key, number) {
-		const e = this.cs.get(id);
-		if (!e) throw new OfframpError(ERR.NOT_FOUND, 'no such case');
-		if (typeof key !== 'string' || typeof number !== 'string') throw usage('verify(case, key, number)');
-		const p = (e.kase.participants || []).find((x) => x.key === key && !this.me(x));
-		if (!p || !participantKey(p)) throw new OfframpError(ERR.NOT_FOUND, 'no such participant now');
-		if (this.e2e.safety(key).replace(/ /g, '') !== number.replace(/ /g, '')) {
-			const err = new OfframpError(ERR.CRYPTO, 'not the safety number of this key');
-			err.reason = 'safety_mismatch';
-			throw err;
-		}
-		const done = this.e2e.verify(e.kase, key);
-		if (done.length === 0) throw new OfframpError(ERR.NOT_FOUND, 'no such participant');
-		for (const d of done) e.announced.delete(`${d.role}:${d.key}`);
-		this.emit('case', { case: this.view(e), previous: null });
-		this.refetch(e, 'fetch the messages kept for verify');
-		this.flush(id);
-		const keys = new Set(done.map((d) => d.key));
-		return this.safety(id).filter((x) => keys.has(x.key));
-	}
-
-	refetch(e, why) {
-		if (e.kept > 0 && this.conn.ws) {
-			e.kept = 0;
-			this.conn.drop(this.conn.ws, why);
-		}
-	}
-
-	// --- programme keys ---
-
-	offer(caseId, programme) {
-		if (!this.pending.has(programme.key) && this.pending.size >= 16) return;
-		this.pending.set(programme.key, { ...programme });
-		this.emit('untrusted-programme', { caseId, programme: { ...programme } });
-	}
-
-	/**
-	 * The programme keys trusted: the bundle's and those the user accepted
-	 * (rotations followed), [{key, name, programme, origin, fingerprint}].
-	 * @returns {object[]}
-	 */
-	trustedProgrammes() {
-		return this.trust.list();
-	}
-
-	/**
-	 * The programme keys offered since the page started and not trusted
-	 * (event "untrusted-programme"): [{id, name, key, fingerprint}].
-	 * @returns {object[]}
-	 */
-	untrustedProgrammes() {
-		return [...this.pending.values()].map((p) => ({ ...p }));
-	}
-
-	/**
-	 * Trusts a programme key (base64) as an anchor, with a name for
-	 * people. The page calls it only after it has shown the key's
-	 * fingerprint and the user said yes. The certificates of every case
-	 * are checked again, waiting messages go, and those left on the server
-	 * come again.
-	 * @param {string} key @param {string|null} [name] @param {number} [programme]
-	 * @throws {OfframpError} "usage" (a key its programme replaced), "limit"
-	 */
-	async trustProgramme(key, name = null, programme = null) {
-		this.trust.add(key, name, programme);
-		this.pending.delete(key);
-		for (const e of this.cs.values()) {
-			for (const [k, v] of e.certOk) if (v !== true) e.certOk.delete(k);
-		}
-		await this.chain(async () => {
-			for (const e of [...this.cs.values()]) await this.caseUpdate(e.kase);
-		});
-		for (const e of this.cs.values()) this.refetch(e, 'fetch the messages kept for a programme key');
-	}
-
-	/** Every programme's public profile. @returns {Promise<object[]>} */
-	async programmes() {
-		const a = await this.ask({ type: 'programme.list' });
-		return Array.isArray(a.programmes) ? a.programmes : [];
-	}
-
-	// --- clients ---
-
-	/**
-	 * Opens a case (case.request). Only language is required. While it
-	 * waits, the case's status is "waiting", waitingSince tells since
-	 * when and queuePosition its place in the queue (updated by the
-	 * server's queue pushes and at each case.list).
-	 * @param {{language: string, topic?: string, programme?: number,
-	 *   gender?: string, age_band?: string, background?: 'peer'|'professional',
-	 *   format?: 'chat'|'in-person'|'phone-video', region?: string,
-	 *   urgency?: 'low'|'normal'|'high'}} intake
-	 * @returns {Promise<Case>}
-	 * @throws {OfframpError} "case_open", "bad_field" (with field)
-	 */
-	async requestCase(intake) {
-		const f = { type: 'case.request' };
-		for (const [k, v] of Object.entries(intake || {})) {
-			if (v === undefined || v === null || v === '') continue;
-			if (INTAKE_TOKENS.includes(k)) {
-				if (!frameIsToken(v)) throw new OfframpError(ERR.BAD_FIELD, k, k);
-			} else if (INTAKE_ENUMS[k]) {
-				if (!INTAKE_ENUMS[k].includes(v)) throw new OfframpError(ERR.BAD_FIELD, k, k);
-			} else if (k === 'programme') {
-				if (!isId(v)) throw new OfframpError(ERR.BAD_FIELD, k, k);
-			} else {
-				throw new OfframpError(ERR.BAD_FIELD, k, k);	// nothing else is asked
-			}
-			f[k] = v;
-		}
-		if (!f.language) throw new OfframpError(ERR.BAD_FIELD, 'language', 'language');
-		const a = await this.ask(f);
-		if (f.programme && isId(a.case?.id)) {
-			// held to whatever the server does with the case from now on
-			this.entry(a.case.id, a.case).asked = f.programme;
-			this.changed();
-		}
-		await this.chain(() => this.caseUpdate(a.case));
-		return this.caseOf(a.case.id);
-	}
-
-	/**
-	 * Asks for another counsellor; the next one is new, not a changed key
-	 * (its certificate is still checked). @param {number} id
-	 * @returns {Promise<Case>}
-	 */
-	async reassign(id) {
-		return this.move('case.reassign', id);
-	}
-
-	// --- counsellors ---
-
-	/**
-	 * The waiting cases this counsellor could take, in queue order, each
-	 * with waiting (seconds). @returns {Promise<object[]>}
-	 */
-	async queue() {
-		const a = await this.ask({ type: 'case.queue' });
-		return Array.isArray(a.cases) ? a.cases : [];
-	}
-
-	/** Takes a waiting case. @param {number} id @returns {Promise<Case>} */
-	async take(id) {
-		return this.move('case.take', id);
-	}
-
-	/** @param {number} id @returns {Promise<Case>} */
-	async pause(id) {
-		return this.move('case.pause', id);
-	}
-
-	/** @param {number} id @returns {Promise<Case>} */
-	async resume(id) {
-		return this.move('case.resume', id);
-	}
-
-	/** @param {number} id @returns {Promise<Case>} */
-	async reopen(id) {
-		return this.move('case.reopen', id);
-	}
-
-	/**
-	 * Sets presence: 'online' (takes new cases) or 'away'. The presence
-	 * follows this connection (with_connection, PROTOCOL.md): when it
-	 * closes, a crashed tab too, the server sets it offline; after a
-	 * reconnect the page sets it again.
-	 * @param {'online'|'away'|'offline'} presence @returns {Promise<object>} the profile
-	 */
-	async setPresence(presence) {
-		if (!['online', 'away', 'offline'].includes(presence)) throw usage('presence');
-		return this.setProfile({ presence, with_connection: true });
-	}
-
-	/** profile.set with any profile fields but capacity. @returns {Promise<object>} */
-	async setProfile(profile) {
-		if (!profile || typeof profile !== 'object' || 'capacity' in profile)
-			throw new OfframpError(ERR.FORBIDDEN, 'capacity is the admin\'s', 'capacity');
-		const a = await this.ask({ ...profile, type: 'profile.set' });
-		return a.profile;
-	}
-
-	/**
-	 * Adds a case note, encrypted to this identity only (as the CLI's).
-	 * @param {number} id @param {string} text
-	 * @returns {Promise<number>} the note's id
-	 */
-	async addNote(id, text) {
-		if (!isId(id)) throw usage('case id');
-		const ct = this.e2e.noteSeal(id, textBytes(text, OFR_CT_MAX));
-		const a = await this.ask({ type: 'note.add', case: id, ct });
-		return a.id;
-	}
-
-	/**
-	 * The notes of a case, decrypted; a note that does not open has text
-	 * null. @param {number} id
-	 * @returns {Promise<Array<{id: number, ts: number, text: string|null}>>}
-	 */
-	async notes(id) {
-		if (!isId(id)) throw usage('case id');
-		const a = await this.ask({ type: 'note.list', case: id });
-		return (Array.isArray(a.notes) ? a.notes : []).map((n) => {
-			const b = this.e2e.noteOpen(id, n.ct);
-			let text = null;
-			try {
-				text = b ? utf8d.decode(b) : null;
-			} catch { /* not UTF-8: unreadable */ }
-			return { id: n.id, ts: n.ts, text };
-		});
-	}
-
-	/**
 	 * Any request of the protocol not covered above (admin tools):
 	 * resolves with the answer frame. @param {object} frame  with type
 	 * @returns {Promise<object>}
@@ -1330,3 +923,7 @@ export class Core extends Emitter {
 		return this.ask(frame);
 	}
 }
+
+// the requests that are one frame and its answer (requests.js), and
+// safety numbers, verification and programme keys (keys.js)
+Object.assign(Core.prototype, requests, keys);

@@ -1,0 +1,155 @@
+// requests.js: the core's requests that are one frame and its answer:
+// the programmes, a client's intake (case.request) and reassign, a
+// counsellor's queue, take, pause, resume, reopen, presence, profile and
+// notes. Mixed into Core (core.js), whose ask(), move(), entry(),
+// caseUpdate(), chain() and e2e they use.
+
+import { OfframpError, ERR } from './proto/err.js';
+import { frameIsToken, OFR_CT_MAX } from './proto/frame.js';
+import { isId, textBytes, usage, utf8d } from './util.js';
+
+const INTAKE_TOKENS = ['language', 'topic', 'gender', 'region'];
+const INTAKE_ENUMS = {
+	age_band: ['18-29', '30-44', '45-59', '60-plus'],
+	background: ['peer', 'professional'],
+	format: ['chat', 'in-person', 'phone-video'],
+	urgency: ['low', 'normal', 'high'],
+};
+
+export const requests = {
+	/** Every programme's public profile. @returns {Promise<object[]>} */
+	async programmes() {
+		const a = await this.ask({ type: 'programme.list' });
+		return Array.isArray(a.programmes) ? a.programmes : [];
+	},
+
+	// --- clients ---
+
+	/**
+	 * Opens a case (case.request). Only language is required. While it
+	 * waits, the case's status is "waiting", waitingSince tells since
+	 * when and queuePosition its place in the queue (updated by the
+	 * server's queue pushes and at each case.list).
+	 * @param {{language: string, topic?: string, programme?: number,
+	 *   gender?: string, age_band?: string, background?: 'peer'|'professional',
+	 *   format?: 'chat'|'in-person'|'phone-video', region?: string,
+	 *   urgency?: 'low'|'normal'|'high'}} intake
+	 * @returns {Promise<Case>}
+	 * @throws {OfframpError} "case_open", "bad_field" (with field)
+	 */
+	async requestCase(intake) {
+		const f = { type: 'case.request' };
+		for (const [k, v] of Object.entries(intake || {})) {
+			if (v === undefined || v === null || v === '') continue;
+			if (INTAKE_TOKENS.includes(k)) {
+				if (!frameIsToken(v)) throw new OfframpError(ERR.BAD_FIELD, k, k);
+			} else if (INTAKE_ENUMS[k]) {
+				if (!INTAKE_ENUMS[k].includes(v)) throw new OfframpError(ERR.BAD_FIELD, k, k);
+			} else if (k === 'programme') {
+				if (!isId(v)) throw new OfframpError(ERR.BAD_FIELD, k, k);
+			} else {
+				throw new OfframpError(ERR.BAD_FIELD, k, k);	// nothing else is asked
+			}
+			f[k] = v;
+		}
+		if (!f.language) throw new OfframpError(ERR.BAD_FIELD, 'language', 'language');
+		const a = await this.ask(f);
+		if (f.programme && isId(a.case?.id)) {
+			// held to whatever the server does with the case from now on
+			this.entry(a.case.id, a.case).asked = f.programme;
+			this.changed();
+		}
+		await this.chain(() => this.caseUpdate(a.case));
+		return this.caseOf(a.case.id);
+	},
+
+	/**
+	 * Asks for another counsellor; the next one is new, not a changed key
+	 * (its certificate is still checked). @param {number} id
+	 * @returns {Promise<Case>}
+	 */
+	async reassign(id) {
+		return this.move('case.reassign', id);
+	},
+
+	// --- counsellors ---
+
+	/**
+	 * The waiting cases this counsellor could take, in queue order, each
+	 * with waiting (seconds). @returns {Promise<object[]>}
+	 */
+	async queue() {
+		const a = await this.ask({ type: 'case.queue' });
+		return Array.isArray(a.cases) ? a.cases : [];
+	},
+
+	/** Takes a waiting case. @param {number} id @returns {Promise<Case>} */
+	async take(id) {
+		return this.move('case.take', id);
+	},
+
+	/** @param {number} id @returns {Promise<Case>} */
+	async pause(id) {
+		return this.move('case.pause', id);
+	},
+
+	/** @param {number} id @returns {Promise<Case>} */
+	async resume(id) {
+		return this.move('case.resume', id);
+	},
+
+	/** @param {number} id @returns {Promise<Case>} */
+	async reopen(id) {
+		return this.move('case.reopen', id);
+	},
+
+	/**
+	 * Sets presence: 'online' (takes new cases) or 'away'. The presence
+	 * follows this connection (with_connection, PROTOCOL.md): when it
+	 * closes, a crashed tab too, the server sets it offline; after a
+	 * reconnect the page sets it again.
+	 * @param {'online'|'away'|'offline'} presence @returns {Promise<object>} the profile
+	 */
+	async setPresence(presence) {
+		if (!['online', 'away', 'offline'].includes(presence)) throw usage('presence');
+		return this.setProfile({ presence, with_connection: true });
+	},
+
+	/** profile.set with any profile fields but capacity. @returns {Promise<object>} */
+	async setProfile(profile) {
+		if (!profile || typeof profile !== 'object' || 'capacity' in profile)
+			throw new OfframpError(ERR.FORBIDDEN, 'capacity is the admin\'s', 'capacity');
+		const a = await this.ask({ ...profile, type: 'profile.set' });
+		return a.profile;
+	},
+
+	/**
+	 * Adds a case note, encrypted to this identity only (as the CLI's).
+	 * @param {number} id @param {string} text
+	 * @returns {Promise<number>} the note's id
+	 */
+	async addNote(id, text) {
+		if (!isId(id)) throw usage('case id');
+		const ct = this.e2e.noteSeal(id, textBytes(text, OFR_CT_MAX));
+		const a = await this.ask({ type: 'note.add', case: id, ct });
+		return a.id;
+	},
+
+	/**
+	 * The notes of a case, decrypted; a note that does not open has text
+	 * null. @param {number} id
+	 * @returns {Promise<Array<{id: number, ts: number, text: string|null}>>}
+	 */
+	async notes(id) {
+		if (!isId(id)) throw usage('case id');
+		const a = await this.ask({ type: 'note.list', case: id });
+		return (Array.isArray(a.notes) ? a.notes : []).map((n) => {
+			const b = this.e2e.noteOpen(id, n.ct);
+			let text = null;
+			try {
+				text = b ? utf8d.decode(b) : null;
+			} catch { /* not UTF-8: unreadable */ }
+			return { id: n.id, ts: n.ts, text };
+		});
+	},
+};
