@@ -3,7 +3,7 @@
 # web client into client-web/dist, and runs offramp-server in the
 # foreground on 127.0.0.1 with TLS (a self-signed certificate in the data
 # directory), serving the web client on the same port. On its first start
-# the server prints the one-time admin bootstrap token.
+# the one-time admin bootstrap token is in $data/bootstrap-token.
 #   OFFRAMP_DATA  data directory (default ./offramp-data)
 #   OFFRAMP_PORT  port (default 7443)
 set -euo pipefail
@@ -34,7 +34,7 @@ To use the CLI against this server, in another shell:
   export OFFRAMP_KEY=\$HOME/.offramp-admin.key
   $root/build/client-cli/offramp keygen
   $root/build/client-cli/offramp redeem TOKEN --name admin
-(TOKEN is the bootstrap admin token printed below.)
+(TOKEN: cat $data/bootstrap-token, the one-time admin bootstrap token.)
 
 HINT
 

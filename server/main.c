@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,7 +53,71 @@ usage(FILE *out)
 	    "(600)\n"
 	    "  --log-level LEVEL     error, warn, info or debug (info)\n"
 	    "  --web DIR             serve the built web client in DIR on the "
-	    "same port\n");
+	    "same port\n"
+	    "  --version             print the version and exit\n"
+	    "The bootstrap admin token (while no admin exists) is written to "
+	    "DIR/bootstrap-token (0600).\n");
+}
+
+/*
+ * Makes dir (0700) when missing and takes dir/offramp.lock for this
+ * process, for its whole life: a second server on the same data
+ * directory is refused, clearly, before it touches anything.
+ */
+static void
+lock_data(const char *dir)
+{
+	char path[4096];
+	int fd;
+
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		fatal("cannot make the data directory %s: %s", dir,
+		    strerror(errno));
+	if ((size_t)snprintf(path, sizeof(path), "%s/offramp.lock", dir) >=
+	    sizeof(path))
+		fatal("data directory path too long");
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		fatal("cannot open %s: %s", path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EWOULDBLOCK)
+			fatal("another offramp-server uses the data directory "
+			    "%s: stop it first (one server per data directory)",
+			    dir);
+		fatal("cannot lock %s: %s", path, strerror(errno));
+	}
+	/* fd stays open: the lock lasts as long as the process */
+}
+
+/*
+ * Keeps the bootstrap token in dir/bootstrap-token (0600), never in the
+ * log or the journal, and says where it is; with no token (an admin
+ * exists) removes a file left from before.
+ */
+static void
+bootstrap_token_file(const char *dir, const char *token)
+{
+	char path[4096];
+	size_t n = strlen(token);
+	int fd, ok;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/bootstrap-token",
+	    dir) >= sizeof(path))
+		fatal("data directory path too long");
+	if (token[0] == '\0') {
+		if (unlink(path) != 0 && errno != ENOENT)
+			log_warn("cannot remove %s: %s", path, strerror(errno));
+		return;
+	}
+	(void)unlink(path);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) < 0)
+		fatal("cannot write %s: %s", path, strerror(errno));
+	ok = write(fd, token, n) == (ssize_t)n && write(fd, "\n", 1) == 1 &&
+	    fsync(fd) == 0;
+	if (close(fd) != 0 || !ok)
+		fatal("cannot write %s", path);
+	printf("offramp-server: bootstrap admin token in %s (valid 24 hours, "
+	    "replaced at the next start while no admin exists)\n", path);
 }
 
 /* Reads a number of min..max into *out; -1 when it is out of range. */
@@ -160,6 +225,7 @@ main(int argc, char **argv)
 		{ "log-level", required_argument, NULL, 'L' },
 		{ "web", required_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static struct server srv;
@@ -213,6 +279,9 @@ main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'V':
+			puts("offramp-server " OFFRAMP_VERSION);
+			return 0;
 		default:
 			usage(stderr);
 			return 2;
@@ -249,6 +318,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (ocrypto_init() != 0)
 		fatal("libsodium failed to start");
+	lock_data(data);
 	if ((rc = store_open(&srv.st, data)) != 0)
 		fatal("cannot open the store in %s: %s", data, err_str(rc));
 	load_server_key(data, srv.pk);
@@ -282,8 +352,7 @@ main(int argc, char **argv)
 	log_info("offramp-server started, %s", cfg.cert ? "tls" : "no tls");
 	printf("offramp-server: listening on port %d%s\n", port,
 	    cfg.cert ? "" : " (no tls)");
-	if (token[0] != '\0')
-		printf("offramp-server: bootstrap admin token: %s\n", token);
+	bootstrap_token_file(data, token);
 	fflush(stdout);
 	sodium_memzero(token, sizeof(token));
 

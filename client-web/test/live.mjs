@@ -52,7 +52,8 @@ export async function startServer({ again, args = [] } = {}) {
 		return /offramp-server: listening on port (\d+)/.exec(out)?.[1];
 	}, 20000, 'the server port');
 	if (again) return { ...again, proc };
-	const token = await waitFor(() => /bootstrap admin token: *(\S+)/.exec(out)?.[1], 10000, 'the bootstrap token');
+	const tokenFile = await waitFor(() => /bootstrap admin token in (\S+)/.exec(out)?.[1], 10000, 'the bootstrap token');
+	const token = fs.readFileSync(tokenFile, 'utf8').trim();
 	after(() => fs.rmSync(dir, { recursive: true, force: true }));
 	return { proc, port: Number(port), token, dir, url: `ws://127.0.0.1:${port}/` };
 }

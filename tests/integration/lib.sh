@@ -233,22 +233,24 @@ start_server() {
 	fi
 	PORT=$(sed -n 's/^offramp-server: listening on port \([0-9][0-9]*\).*/\1/p' \
 		"$SERVER_OUT" | head -n1)
-	TOKEN=$(sed -n 's/^offramp-server: bootstrap admin token: *\([^ ]*\).*/\1/p' \
-		"$SERVER_OUT" | head -n1)
+	TOKEN=""
+	if _token_told; then
+		TOKEN=$(head -n1 "$DATA/bootstrap-token")
+	fi
 	echo "   (server $n: pid $SERVER_PID, port $PORT)"
 }
 
-_token_printed() {
-	grep -q '^offramp-server: bootstrap admin token: ' "$SERVER_OUT"
+_token_told() {
+	grep -q "^offramp-server: bootstrap admin token in $DATA/bootstrap-token " "$SERVER_OUT"
 }
 
 # need_token: sets TOKEN to the bootstrap token of the running server,
-# waiting a little for the line when it was not printed yet.
+# from the file the server says it is in (never its output), waiting a
+# little for that line when it was not printed yet.
 need_token() {
 	if [ -z "$TOKEN" ]; then
-		wait_for "the bootstrap admin token" 10 _token_printed || return 1
-		TOKEN=$(sed -n 's/^offramp-server: bootstrap admin token: *\([^ ]*\).*/\1/p' \
-			"$SERVER_OUT" | head -n1)
+		wait_for "the bootstrap admin token" 10 _token_told || return 1
+		TOKEN=$(head -n1 "$DATA/bootstrap-token")
 	fi
 	[ -n "$TOKEN" ]
 }

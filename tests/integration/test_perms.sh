@@ -15,6 +15,23 @@ done
 others=$(find "$DATA" -mindepth 1 -perm /077 -printf '%P %m\n')
 assert_eq "no file in the data directory is open to group or others" "" "$others"
 
+step "the bootstrap token is in a 0600 file, never in the server's output"
+assert_eq "bootstrap-token mode" 600 "$(file_mode "$DATA/bootstrap-token")"
+assert_match "the file holds the token" "$TOKEN" '^[A-Za-z0-9_-]{20,}$'
+assert_not_contains "stdout does not show the token" "$(cat "$SERVER_OUT")" "$TOKEN"
+assert_not_contains "stderr does not show it either" "$(cat "$SERVER_ERR")" "$TOKEN"
+assert_contains "stdout says where it is" "$(cat "$SERVER_OUT")" \
+	"offramp-server: bootstrap admin token in $DATA/bootstrap-token"
+
+step "one server per data directory"
+rc=0
+err=$(timeout 20 "$OFFRAMP_SERVER_BIN" --data "$DATA" --port 0 2>&1 >/dev/null) || rc=$?
+assert_eq "a second server on the same directory exits 1" 1 "$rc"
+assert_contains "  and says why" "$err" "another offramp-server uses the data directory $DATA"
+keygen probe
+assert_eq "the first one still serves" client "$(field "$(cli probe login)" role)"
+assert_match "--version" "$("$OFFRAMP_SERVER_BIN" --version)" '^offramp-server [0-9]+\.[0-9]+\.[0-9]+$'
+
 step "CLI key file"
 umask 022			# the CLI must not rely on the umask
 keygen client

@@ -94,8 +94,8 @@ export async function startServer(data, port = 0, web = DIST) {
 		return /listening on port (\d+)/.test(srv.out);
 	}, 20000);
 	srv.port = Number(/listening on port (\d+)/.exec(srv.out)[1]);
-	const tok = /bootstrap admin token: *(\S+)/.exec(srv.out);
-	srv.token = tok ? tok[1] : '';
+	const tok = /bootstrap admin token in (\S+)/.exec(srv.out);
+	srv.token = tok ? fs.readFileSync(tok[1], 'utf8').trim() : '';
 	return srv;
 }
 
