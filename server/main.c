@@ -55,6 +55,8 @@ usage(FILE *out)
 	    "  --web DIR             serve the built web client in DIR on the "
 	    "same port\n"
 	    "  --version             print the version and exit\n"
+	    "       offramp-server backup --data DIR --to FILE\n"
+	    "       offramp-server restore --from FILE --data DIR\n"
 	    "The bootstrap admin token (while no admin exists) is written to "
 	    "DIR/bootstrap-token (0600).\n");
 }
@@ -118,6 +120,66 @@ bootstrap_token_file(const char *dir, const char *token)
 		fatal("cannot write %s", path);
 	printf("offramp-server: bootstrap admin token in %s (valid 24 hours, "
 	    "replaced at the next start while no admin exists)\n", path);
+}
+
+/*
+ * offramp-server backup --data DIR --to FILE: a consistent copy of the
+ * database, taken while the server may run (the data directory is not
+ * locked: only read).
+ * offramp-server restore --from FILE --data DIR: checks the backup and
+ * installs it in a data directory that has no database, with no server
+ * on it (the lock). Exit 0, 1 on failure (said), 2 on usage.
+ */
+static int
+backup_command(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "to", required_argument, NULL, 't' },
+		{ "from", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *data = NULL, *to = NULL, *from = NULL;
+	int backup = strcmp(argv[0], "backup") == 0, c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': data = optarg; break;
+		case 't': to = optarg; break;
+		case 'f': from = optarg; break;
+		default: data = NULL; optind = argc + 1; break;
+		}
+	}
+	if (data == NULL || optind != argc || (backup ? to == NULL ||
+	    from != NULL : from == NULL || to != NULL)) {
+		fputs("usage: offramp-server backup --data DIR --to FILE\n"
+		    "       offramp-server restore --from FILE --data DIR\n",
+		    stderr);
+		return 2;
+	}
+	umask(077);
+	if (ocrypto_init() != 0)
+		fatal("libsodium failed to start");
+	if (!backup)
+		lock_data(data);
+	rc = backup ? store_backup(data, to) : store_restore(from, data);
+	if (rc != 0) {
+		fprintf(stderr, "offramp-server: %s failed (%s): %s\n",
+		    argv[0], err_str(rc), rc == OFR_E_IO ? "the disk is full "
+		    "or cannot be written; nothing was left behind" :
+		    rc == OFR_E_USAGE ? "the target exists already" :
+		    rc == OFR_E_BAD_FIELD ? "the database fails its checks" :
+		    "see the log line above");
+		return 1;
+	}
+	printf("offramp-server: %s %s\n", backup ? "backed up to" :
+	    "restored into", backup ? to : data);
+	if (!backup)
+		printf("offramp-server: copy the server's key (server.key) "
+		    "from the old data directory too, or clients will see a "
+		    "new server\n");
+	return 0;
 }
 
 /* Reads a number of min..max into *out; -1 when it is out of range. */
@@ -237,6 +299,9 @@ main(int argc, char **argv)
 	struct sigaction sa;
 	int c, insecure = 0, port, rc, bad = 0;
 
+	if (argc > 1 && (strcmp(argv[1], "backup") == 0 ||
+	    strcmp(argv[1], "restore") == 0))
+		return backup_command(argc - 1, argv + 1);
 	srv.login_timeout = 10;
 	jobs_config_init(&jobs);
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {

@@ -35,6 +35,18 @@ struct store;
 int store_open(struct store **out, const char *dir);
 /* Rolls back an open transaction, finalizes statements, closes. NULL is
  * harmless. */
+/*
+ * A consistent copy of the database of data directory dir, taken while a
+ * server may run there, into the new file to (0600, synced; an existing
+ * file is never replaced: OFR_E_USAGE). OFR_E_BAD_FIELD when the database
+ * fails its integrity check; OFR_E_IO (a full disk) or OFR_E_INTERNAL with
+ * nothing left at to. The live database is only read.
+ */
+int store_backup(const char *dir, const char *to);
+/* Installs backup file from, after checking it, as the database of data
+ * directory dir (made 0700), which must hold none (OFR_E_USAGE). Codes as
+ * store_backup. */
+int store_restore(const char *from, const char *dir);
 void store_close(struct store *st);
 
 /* Commits the open transaction, if any (fsync). 0, or OFR_E_INTERNAL after

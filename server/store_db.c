@@ -914,3 +914,130 @@ store_unmark(struct store *st, int keep)
 	if (db_exec(st, st->s[S_MARK_RELEASE], "release mark") != 0)
 		st->broken = 1;
 }
+
+/* --- backups --- */
+
+/* Copies the database open on db, as one consistent snapshot, into a new
+ * file at to (0600, synced). 0, or an error code (logged) with nothing
+ * left at to. */
+static int
+snapshot_into(sqlite3 *db, const char *to)
+{
+	sqlite3_stmt *s = NULL;
+	mode_t old;
+	int rc, fd;
+
+	old = umask(077);
+	rc = sqlite3_prepare_v2(db, "VACUUM INTO ?1", -1, &s, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(s, 1, to, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_DONE)
+		rc = SQLITE_OK;
+	umask(old);
+	if (rc != SQLITE_OK) {
+		log_err("store: cannot write %s: %s", to, sqlite3_errmsg(db));
+		sqlite3_finalize(s);
+		(void)unlink(to);
+		return (rc & 0xff) == SQLITE_FULL ? OFR_E_IO : OFR_E_INTERNAL;
+	}
+	sqlite3_finalize(s);
+	if ((fd = open(to, O_RDONLY | O_CLOEXEC)) < 0 || fsync(fd) != 0) {
+		log_err("store: cannot sync %s: %s", to, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		(void)unlink(to);
+		return OFR_E_IO;
+	}
+	close(fd);
+	return 0;
+}
+
+/* Opens the database file path (read-write: a WAL database needs it to
+ * read; nothing is written) and checks it: quick_check ok, a schema
+ * version this server knows. */
+static int
+open_checked(const char *path, sqlite3 **db)
+{
+	sqlite3_stmt *s = NULL;
+	const unsigned char *ok;
+	int version = -1;
+
+	*db = NULL;
+	if (sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK) {
+		log_err("store: cannot open %s: %s", path, *db != NULL ?
+		    sqlite3_errmsg(*db) : "out of memory");
+		goto bad;
+	}
+	sqlite3_busy_timeout(*db, 5000);
+	if (sqlite3_prepare_v2(*db, "PRAGMA quick_check", -1, &s, NULL) !=
+	    SQLITE_OK || sqlite3_step(s) != SQLITE_ROW ||
+	    (ok = sqlite3_column_text(s, 0)) == NULL ||
+	    strcmp((const char *)ok, "ok") != 0) {
+		log_err("store: %s fails its integrity check", path);
+		goto bad;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (sqlite3_prepare_v2(*db, "PRAGMA user_version", -1, &s, NULL) ==
+	    SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+		version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	s = NULL;
+	if (version < 1 || version > SCHEMA_VERSION) {
+		log_err("store: %s is not an offramp database this server "
+		    "knows (schema version %d)", path, version);
+		goto bad;
+	}
+	return 0;
+bad:
+	sqlite3_finalize(s);
+	sqlite3_close(*db);
+	*db = NULL;
+	return OFR_E_BAD_FIELD;
+}
+
+int
+store_backup(const char *dir, const char *to)
+{
+	char path[PATH_MAX];
+	sqlite3 *db;
+	int rc;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, DB_NAME) >=
+	    sizeof(path))
+		return OFR_E_IO;
+	if (access(to, F_OK) == 0) {
+		log_err("store: %s exists; a backup never replaces a file", to);
+		return OFR_E_USAGE;
+	}
+	if ((rc = open_checked(path, &db)) != 0)
+		return rc;
+	rc = snapshot_into(db, to);
+	sqlite3_close(db);
+	return rc;
+}
+
+int
+store_restore(const char *from, const char *dir)
+{
+	char path[PATH_MAX];
+	sqlite3 *db;
+	int rc;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, DB_NAME) >=
+	    sizeof(path))
+		return OFR_E_IO;
+	if ((rc = make_dir(dir)) != 0)
+		return rc;
+	if (access(path, F_OK) == 0) {
+		log_err("store: %s exists; a restore goes into a data "
+		    "directory without a database", path);
+		return OFR_E_USAGE;
+	}
+	if ((rc = open_checked(from, &db)) != 0)
+		return rc;
+	rc = snapshot_into(db, path);
+	sqlite3_close(db);
+	return rc;
+}
