@@ -20,6 +20,7 @@
 #include <sodium.h>
 
 #include "casework.h"
+#include "config.h"
 #include "handlers.h"
 #include "jobs.h"
 #include "log.h"
@@ -30,36 +31,6 @@
 #include "ws.h"
 
 static volatile sig_atomic_t stopping;
-
-static void
-usage(FILE *out)
-{
-	fprintf(out,
-	    "usage: offramp-server --data DIR [options]\n"
-	    "  --data DIR            data directory (created 0700)\n"
-	    "  --listen ADDR         IP address to listen on (127.0.0.1)\n"
-	    "  --port N              port (7443; 0 picks a free one)\n"
-	    "  --cert FILE --key FILE  TLS certificate and key (PEM)\n"
-	    "  --insecure-no-tls     allow a non-loopback listener without "
-	    "TLS\n"
-	    "  --programme NAME      name of the first programme\n"
-	    "  --new-programme NAME  add a programme, print an invite for its "
-	    "first admin, exit\n"
-	    "  --login-timeout SEC   close connections not logged in "
-	    "(10)\n"
-	    "  --rematch-period SEC  match the waiting queue again every SEC "
-	    "(60)\n"
-	    "  --purge-period SEC    delete expired message records every SEC "
-	    "(600)\n"
-	    "  --log-level LEVEL     error, warn, info or debug (info)\n"
-	    "  --web DIR             serve the built web client in DIR on the "
-	    "same port\n"
-	    "  --version             print the version and exit\n"
-	    "       offramp-server backup --data DIR --to FILE\n"
-	    "       offramp-server restore --from FILE --data DIR\n"
-	    "The bootstrap admin token (while no admin exists) is written to "
-	    "DIR/bootstrap-token (0600).\n");
-}
 
 /*
  * Makes dir (0700) when missing and takes dir/offramp.lock for this
@@ -182,41 +153,6 @@ backup_command(int argc, char **argv)
 	return 0;
 }
 
-/* Reads a number of min..max into *out; -1 when it is out of range. */
-static int
-read_number(const char *s, long min, long max, int *out)
-{
-	long v = strtol(s, NULL, 10);
-
-	if (v < min || v > max)
-		return -1;
-	*out = (int)v;
-	return 0;
-}
-
-static int
-is_loopback(const char *addr)
-{
-	struct in_addr a4;
-	struct in6_addr a6;
-
-	if (inet_pton(AF_INET, addr, &a4) == 1)
-		return (ntohl(a4.s_addr) >> 24) == 127;
-	if (inet_pton(AF_INET6, addr, &a6) == 1)
-		return IN6_IS_ADDR_LOOPBACK(&a6);
-	return 0;
-}
-
-static int
-is_address(const char *addr)
-{
-	struct in_addr a4;
-	struct in6_addr a6;
-
-	return inet_pton(AF_INET, addr, &a4) == 1 ||
-	    inet_pton(AF_INET6, addr, &a6) == 1;
-}
-
 /* Loads dir/server.key, or makes it (0600) on first start. */
 static void
 load_server_key(const char *dir, uint8_t pk[OFR_PK_BYTES])
@@ -250,17 +186,6 @@ load_server_key(const char *dir, uint8_t pk[OFR_PK_BYTES])
 	sodium_free(sk);
 }
 
-/* 1 when dir holds a readable index.html (a built client-web). */
-static int
-web_dir_ok(const char *dir)
-{
-	char path[4096];
-	int n;
-
-	n = snprintf(path, sizeof(path), "%s/index.html", dir);
-	return n > 0 && (size_t)n < sizeof(path) && access(path, R_OK) == 0;
-}
-
 static void
 on_signal(int sig)
 {
@@ -272,112 +197,48 @@ on_signal(int sig)
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "data", required_argument, NULL, 'd' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "port", required_argument, NULL, 'p' },
-		{ "cert", required_argument, NULL, 'c' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "insecure-no-tls", no_argument, NULL, 'I' },
-		{ "programme", required_argument, NULL, 'P' },
-		{ "new-programme", required_argument, NULL, 'N' },
-		{ "login-timeout", required_argument, NULL, 't' },
-		{ "rematch-period", required_argument, NULL, 'R' },
-		{ "purge-period", required_argument, NULL, 'G' },
-		{ "log-level", required_argument, NULL, 'L' },
-		{ "web", required_argument, NULL, 'W' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
 	static struct server srv;
-	struct ws_config cfg = { .listen = "127.0.0.1", .port = 7443 };
+	struct settings set;
+	struct ws_config cfg;
 	struct jobs_config jobs;
-	const char *data = NULL, *programme = "First programme";
-	const char *new_programme = NULL;
+	const char *data;
 	char token[OFR_INVITE_STR_MAX];
 	struct sigaction sa;
-	int c, insecure = 0, port, rc, bad = 0;
+	int port, rc;
 
 	if (argc > 1 && (strcmp(argv[1], "backup") == 0 ||
 	    strcmp(argv[1], "restore") == 0))
 		return backup_command(argc - 1, argv + 1);
-	srv.login_timeout = 10;
+	if ((rc = config_load(&set, argc, argv)) != 0)
+		return rc;
+	if (set.help) {
+		config_usage(stdout);
+		return 0;
+	}
+	if (set.version) {
+		puts("offramp-server " OFFRAMP_VERSION);
+		return 0;
+	}
+	if (set.check) {
+		config_print(&set);
+		puts("offramp-server: the configuration is usable");
+		return 0;
+	}
+	data = set.data;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.listen = set.listen;
+	cfg.port = set.port;
+	cfg.cert = set.cert;
+	cfg.key = set.key;
+	cfg.web = set.web;
+	log_set_level(strcmp(set.log_level, "error") == 0 ? LOG_ERR :
+	    strcmp(set.log_level, "warn") == 0 ? LOG_WARN :
+	    strcmp(set.log_level, "debug") == 0 ? LOG_DEBUG : LOG_INFO);
+	cfg.verbose = strcmp(set.log_level, "debug") == 0;
+	srv.login_timeout = set.login_timeout;
 	jobs_config_init(&jobs);
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': data = optarg; break;
-		case 'l': cfg.listen = optarg; break;
-		case 'p': bad |= read_number(optarg, 0, 65535, &cfg.port); break;
-		case 'c': cfg.cert = optarg; break;
-		case 'k': cfg.key = optarg; break;
-		case 'I': insecure = 1; break;
-		case 'W': cfg.web = optarg; break;
-		case 'P': programme = optarg; break;
-		case 'N': new_programme = optarg; break;
-		case 't':
-			bad |= read_number(optarg, 1, 3600, &srv.login_timeout);
-			break;
-		case 'R':
-			bad |= read_number(optarg, 1, JOBS_PERIOD_MAX,
-			    &jobs.period[JOB_REMATCH]);
-			break;
-		case 'G':
-			bad |= read_number(optarg, 1, JOBS_PERIOD_MAX,
-			    &jobs.period[JOB_PURGE]);
-			break;
-		case 'L':
-			if (strcmp(optarg, "error") == 0)
-				log_set_level(LOG_ERR);
-			else if (strcmp(optarg, "warn") == 0)
-				log_set_level(LOG_WARN);
-			else if (strcmp(optarg, "info") == 0)
-				log_set_level(LOG_INFO);
-			else if (strcmp(optarg, "debug") == 0) {
-				log_set_level(LOG_DEBUG);
-				cfg.verbose = 1;
-			} else {
-				usage(stderr);
-				return 2;
-			}
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			puts("offramp-server " OFFRAMP_VERSION);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-		if (bad) {
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (data == NULL || optind != argc || (cfg.cert == NULL) !=
-	    (cfg.key == NULL) || strlen(programme) > OFR_NAME_MAX) {
-		usage(stderr);
-		return 2;
-	}
-	if (strcmp(cfg.listen, "localhost") == 0)
-		cfg.listen = "127.0.0.1";
-	if (cfg.web != NULL && !web_dir_ok(cfg.web)) {
-		fprintf(stderr, "offramp-server: --web %s: no index.html in "
-		    "that directory (build client-web first)\n", cfg.web);
-		return 2;
-	}
-	if (!is_address(cfg.listen)) {
-		fprintf(stderr, "offramp-server: --listen takes an IP address\n");
-		return 2;
-	}
-	if (cfg.cert == NULL && !is_loopback(cfg.listen) && !insecure) {
-		fprintf(stderr, "offramp-server: refusing to listen on a "
-		    "non-loopback address without TLS: give --cert and --key "
-		    "(or --insecure-no-tls, if something else encrypts)\n");
-		return 2;
-	}
+	jobs.period[JOB_REMATCH] = set.rematch_period;
+	jobs.period[JOB_PURGE] = set.purge_period;
 
 	umask(077);
 	signal(SIGPIPE, SIG_IGN);
@@ -388,16 +249,17 @@ main(int argc, char **argv)
 		fatal("cannot open the store in %s: %s", data, err_str(rc));
 	load_server_key(data, srv.pk);
 	srv.now = time(NULL);
-	if (new_programme != NULL) {
-		if ((rc = auth_new_programme(&srv, new_programme, token)) != 0)
+	if (set.new_programme != NULL) {
+		if ((rc = auth_new_programme(&srv, set.new_programme,
+		    token)) != 0)
 			fatal("cannot make the programme: %s", err_str(rc));
 		printf("offramp-server: programme \"%s\" created; "
-		    "its admin invite token: %s\n", new_programme, token);
+		    "its admin invite token: %s\n", set.new_programme, token);
 		sodium_memzero(token, sizeof(token));
 		store_close(srv.st);
 		return 0;
 	}
-	if ((rc = auth_bootstrap(&srv, programme, token)) != 0)
+	if ((rc = auth_bootstrap(&srv, set.programme, token)) != 0)
 		fatal("cannot make the bootstrap invite: %s", err_str(rc));
 	srv.conn = &ws_conn_ops;
 	srv.notify = &cases_notify;

@@ -1,0 +1,444 @@
+/*
+ * config.c: the server's settings (config.h). One table names each
+ * setting once: its key (the configuration file's and the flag's, as
+ * --key), its kind, its bounds and where it lives in struct settings.
+ * The file parser and the command line both walk it; so does the
+ * printer of --check-config.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "jobs.h"
+#include "proto/limits.h"
+
+enum kind {
+	K_STR,		/* a string */
+	K_PATH,		/* a string naming a file or directory */
+	K_NUM,		/* an integer in min..max */
+	K_BOOL,		/* yes/no in the file; a flag without value */
+	K_LEVEL,	/* error, warn, info, debug */
+};
+
+struct opt {
+	const char *key;
+	enum kind kind;
+	long min, max;
+	size_t off;
+	int file;	/* settable in the file */
+	const char *help;
+};
+
+#define OFF(f)	offsetof(struct settings, f)
+
+static const struct opt table[] = {
+	{ "data", K_PATH, 0, 0, OFF(data), 1,
+	    "data directory (created 0700)" },
+	{ "listen", K_STR, 0, 0, OFF(listen), 1,
+	    "IP address to listen on (127.0.0.1)" },
+	{ "port", K_NUM, 0, 65535, OFF(port), 1,
+	    "port (7443; 0 picks a free one)" },
+	{ "cert", K_PATH, 0, 0, OFF(cert), 1,
+	    "TLS certificate (PEM), with key" },
+	{ "key", K_PATH, 0, 0, OFF(key), 1, "TLS private key (PEM)" },
+	{ "insecure-no-tls", K_BOOL, 0, 1, OFF(insecure_no_tls), 1,
+	    "allow a non-loopback listener without TLS" },
+	{ "web", K_PATH, 0, 0, OFF(web), 1,
+	    "serve the built web client in this directory" },
+	{ "programme", K_STR, 0, 0, OFF(programme), 1,
+	    "name of the first programme" },
+	{ "login-timeout", K_NUM, 1, 3600, OFF(login_timeout), 1,
+	    "close connections not logged in after SEC (10)" },
+	{ "rematch-period", K_NUM, 1, JOBS_PERIOD_MAX, OFF(rematch_period),
+	    1, "match the waiting queue again every SEC (60)" },
+	{ "purge-period", K_NUM, 1, JOBS_PERIOD_MAX, OFF(purge_period), 1,
+	    "delete expired message records every SEC (600)" },
+	{ "log-level", K_LEVEL, 0, 0, OFF(log_level), 1,
+	    "error, warn, info or debug (info)" },
+	{ "new-programme", K_STR, 0, 0, OFF(new_programme), 0,
+	    "add a programme, print an invite for its first admin, exit" },
+	{ "config", K_PATH, 0, 0, OFF(config), 0,
+	    "the configuration file (" CONFIG_DEFAULT_PATH " when it exists)" },
+	{ "check-config", K_BOOL, 0, 1, OFF(check), 0,
+	    "print the effective configuration; exit 0, or 2 on an error" },
+	{ "help", K_BOOL, 0, 1, OFF(help), 0, "this text" },
+	{ "version", K_BOOL, 0, 1, OFF(version), 0,
+	    "print the version and exit" },
+};
+#define NOPTS	(sizeof(table) / sizeof(table[0]))
+
+/* Where each setting came from: "default", "FILE:LINE" or "--key". */
+static char source[NOPTS][CONFIG_SOURCE_MAX];
+
+static const char **
+str_at(struct settings *s, const struct opt *o)
+{
+	return (const char **)(void *)((char *)s + o->off);
+}
+
+static int *
+int_at(struct settings *s, const struct opt *o)
+{
+	return (int *)(void *)((char *)s + o->off);
+}
+
+static const struct opt *
+find(const char *key)
+{
+	for (size_t i = 0; i < NOPTS; i++)
+		if (strcmp(table[i].key, key) == 0)
+			return &table[i];
+	return NULL;
+}
+
+/* Sets o from text v, coming from where: 0, or 2 (printed). */
+static int
+set(struct settings *s, const struct opt *o, const char *v,
+    const char *where)
+{
+	char *end;
+	long n;
+
+	switch (o->kind) {
+	case K_NUM:
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (errno != 0 || end == v || *end != '\0' || n < o->min ||
+		    n > o->max) {
+			fprintf(stderr, "offramp-server: %s: %s must be a "
+			    "number from %ld to %ld, not \"%s\"\n", where,
+			    o->key, o->min, o->max, v);
+			return 2;
+		}
+		*int_at(s, o) = (int)n;
+		break;
+	case K_BOOL:
+		if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0)
+			*int_at(s, o) = 1;
+		else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0)
+			*int_at(s, o) = 0;
+		else {
+			fprintf(stderr, "offramp-server: %s: %s is yes or no, "
+			    "not \"%s\"\n", where, o->key, v);
+			return 2;
+		}
+		break;
+	case K_LEVEL:
+		if (strcmp(v, "error") != 0 && strcmp(v, "warn") != 0 &&
+		    strcmp(v, "info") != 0 && strcmp(v, "debug") != 0) {
+			fprintf(stderr, "offramp-server: %s: log-level is "
+			    "error, warn, info or debug, not \"%s\"\n", where, v);
+			return 2;
+		}
+		*str_at(s, o) = v;
+		break;
+	default:
+		if (v[0] == '\0') {
+			fprintf(stderr, "offramp-server: %s: %s is empty\n",
+			    where, o->key);
+			return 2;
+		}
+		*str_at(s, o) = v;
+		break;
+	}
+	snprintf(source[o - table], CONFIG_SOURCE_MAX, "%s", where);
+	return 0;
+}
+
+/* Reads the configuration file path: 0, or 2 (printed). Values live for
+ * the process (the file is small: at most 200 lines of 1000 bytes). */
+static int
+read_file(struct settings *s, const char *path)
+{
+	char line[1024], where[CONFIG_SOURCE_MAX], *k, *v, *e;
+	const struct opt *o;
+	int lineno = 0, rc = 0;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		fprintf(stderr, "offramp-server: cannot read the configuration "
+		    "file %s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
+		snprintf(where, sizeof(where), "%s:%d", path, ++lineno);
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			fprintf(stderr, "offramp-server: %s: line too long\n",
+			    where);
+			rc = 2;
+			break;
+		}
+		if (lineno > 200) {
+			fprintf(stderr, "offramp-server: %s: more than 200 "
+			    "lines\n", where);
+			rc = 2;
+			break;
+		}
+		line[strcspn(line, "\r\n")] = '\0';
+		for (k = line; *k == ' ' || *k == '\t'; k++)
+			;
+		if (*k == '\0' || *k == '#')
+			continue;
+		if ((v = strchr(k, '=')) == NULL) {
+			fprintf(stderr, "offramp-server: %s: not \"key = "
+			    "value\"\n", where);
+			rc = 2;
+			break;
+		}
+		for (e = v; e > k && (e[-1] == ' ' || e[-1] == '\t'); e--)
+			;
+		*e = '\0';
+		for (v++; *v == ' ' || *v == '\t'; v++)
+			;
+		for (e = v + strlen(v); e > v && (e[-1] == ' ' ||
+		    e[-1] == '\t'); e--)
+			;
+		*e = '\0';
+		if ((o = find(k)) == NULL || !o->file) {
+			fprintf(stderr, "offramp-server: %s: unknown key "
+			    "\"%s\" (see deploy/offramp.conf)\n", where, k);
+			rc = 2;
+			break;
+		}
+		if ((v = strdup(v)) == NULL) {
+			rc = 2;
+			break;
+		}
+		rc = set(s, o, v, where);
+	}
+	if (rc == 0 && ferror(f)) {
+		fprintf(stderr, "offramp-server: cannot read %s\n", path);
+		rc = 2;
+	}
+	fclose(f);
+	return rc;
+}
+
+/* The source of setting key, for an error message. */
+static const char *
+from(const char *key)
+{
+	const struct opt *o = find(key);
+
+	return source[o - table];
+}
+
+static int
+is_address(const char *a)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	return inet_pton(AF_INET, a, &a4) == 1 ||
+	    inet_pton(AF_INET6, a, &a6) == 1;
+}
+
+static int
+is_loopback(const char *a)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (inet_pton(AF_INET, a, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, a, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return 0;
+}
+
+/* The checks across settings and of the paths they name. */
+static int
+check(struct settings *s)
+{
+	char path[4096];
+	struct stat sb;
+	char *slash;
+
+	if (s->data == NULL) {
+		fprintf(stderr, "offramp-server: no data directory: give "
+		    "--data DIR or data = DIR in the configuration file\n");
+		return 2;
+	}
+	if (stat(s->data, &sb) == 0 ? !S_ISDIR(sb.st_mode) ||
+	    access(s->data, R_OK | W_OK | X_OK) != 0 : errno != ENOENT) {
+		fprintf(stderr, "offramp-server: %s: data %s is not a "
+		    "directory this user can use\n", from("data"), s->data);
+		return 2;
+	}
+	if (stat(s->data, &sb) != 0) {	/* to be made: its parent */
+		snprintf(path, sizeof(path), "%s", s->data);
+		slash = strrchr(path, '/');
+		if (slash == path)
+			slash[1] = '\0';
+		else if (slash != NULL)
+			*slash = '\0';
+		else
+			strcpy(path, ".");
+		if (access(path, W_OK | X_OK) != 0) {
+			fprintf(stderr, "offramp-server: %s: data %s cannot be "
+			    "made (its parent is not writable)\n",
+			    from("data"), s->data);
+			return 2;
+		}
+	}
+	if (strcmp(s->listen, "localhost") == 0)
+		s->listen = "127.0.0.1";
+	if (!is_address(s->listen)) {
+		fprintf(stderr, "offramp-server: %s: listen takes an IP "
+		    "address, not \"%s\"\n", from("listen"), s->listen);
+		return 2;
+	}
+	if ((s->cert == NULL) != (s->key == NULL)) {
+		fprintf(stderr, "offramp-server: %s: cert and key go "
+		    "together\n", from(s->cert != NULL ? "cert" : "key"));
+		return 2;
+	}
+	if (s->cert != NULL && access(s->cert, R_OK) != 0) {
+		fprintf(stderr, "offramp-server: %s: cannot read cert %s: "
+		    "%s\n", from("cert"), s->cert, strerror(errno));
+		return 2;
+	}
+	if (s->key != NULL && access(s->key, R_OK) != 0) {
+		fprintf(stderr, "offramp-server: %s: cannot read key %s: %s\n",
+		    from("key"), s->key, strerror(errno));
+		return 2;
+	}
+	if (s->cert == NULL && !is_loopback(s->listen) && !s->insecure_no_tls) {
+		fprintf(stderr, "offramp-server: %s: refusing to listen on a "
+		    "non-loopback address without TLS: give cert and key (or "
+		    "insecure-no-tls, if something else encrypts)\n",
+		    from("listen"));
+		return 2;
+	}
+	if (s->web != NULL) {
+		snprintf(path, sizeof(path), "%s/index.html", s->web);
+		if (access(path, R_OK) != 0) {
+			fprintf(stderr, "offramp-server: %s: web %s: no "
+			    "index.html in that directory (build client-web "
+			    "first)\n", from("web"), s->web);
+			return 2;
+		}
+	}
+	if (strlen(s->programme) > OFR_NAME_MAX) {
+		fprintf(stderr, "offramp-server: %s: programme: at most %d "
+		    "bytes\n", from("programme"), OFR_NAME_MAX);
+		return 2;
+	}
+	return 0;
+}
+
+void
+config_usage(FILE *out)
+{
+	fputs("usage: offramp-server [--config FILE] --data DIR [options]\n"
+	    "       offramp-server backup --data DIR --to FILE\n"
+	    "       offramp-server restore --from FILE --data DIR\n", out);
+	for (size_t i = 0; i < NOPTS; i++)
+		fprintf(out, "  --%s%s%-*s %s\n", table[i].key,
+		    table[i].kind == K_BOOL ? "" : " V",
+		    (int)(22 - strlen(table[i].key) - (table[i].kind ==
+		    K_BOOL ? 0 : 2)), "", table[i].help);
+	fputs("Every option but config, check-config, new-programme, help "
+	    "and version can be set in the configuration file as\n"
+	    "\"key = value\" (flags: yes or no); the command line "
+	    "overrides it. The bootstrap admin token (while no admin\n"
+	    "exists) is written to DIR/bootstrap-token (0600).\n", out);
+}
+
+int
+config_load(struct settings *s, int argc, char **argv)
+{
+	struct option lopts[NOPTS + 1];
+	char where[CONFIG_SOURCE_MAX];
+	const char *path = NULL;
+	int c, idx, rc, explicit = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->listen = "127.0.0.1";
+	s->port = 7443;
+	s->programme = "First programme";
+	s->login_timeout = 10;
+	s->rematch_period = 60;
+	s->purge_period = 600;
+	s->log_level = "info";
+	for (size_t i = 0; i < NOPTS; i++) {
+		snprintf(source[i], CONFIG_SOURCE_MAX, "default");
+		lopts[i].name = table[i].key;
+		lopts[i].has_arg = table[i].kind == K_BOOL ? no_argument :
+		    required_argument;
+		lopts[i].flag = NULL;
+		lopts[i].val = 1000 + (int)i;
+	}
+	memset(&lopts[NOPTS], 0, sizeof(lopts[NOPTS]));
+	/* the file first (--config, else the default path if present) */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			path = argv[i + 1], explicit = 1;
+		else if (strncmp(argv[i], "--config=", 9) == 0)
+			path = argv[i] + 9, explicit = 1;
+	}
+	if (path == NULL && access(CONFIG_DEFAULT_PATH, F_OK) == 0)
+		path = CONFIG_DEFAULT_PATH;
+	if (path != NULL && (rc = read_file(s, path)) != 0)
+		return rc;
+	(void)explicit;
+	/* then the command line, which overrides it */
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", lopts, &idx)) != -1) {
+		if (c == 'h') {
+			s->help = 1;
+			continue;
+		}
+		if (c < 1000 || c >= 1000 + (int)NOPTS) {
+			fprintf(stderr, "offramp-server: unknown option or "
+			    "missing value: %s (see --help)\n",
+			    argv[optind - 1]);
+			return 2;
+		}
+		snprintf(where, sizeof(where), "--%s", table[c - 1000].key);
+		if ((rc = set(s, &table[c - 1000], table[c - 1000].kind ==
+		    K_BOOL ? "yes" : optarg, where)) != 0)
+			return rc;
+	}
+	if (optind != argc) {
+		fprintf(stderr, "offramp-server: unexpected argument %s (see "
+		    "--help)\n", argv[optind]);
+		return 2;
+	}
+	s->config = path;
+	if (s->help || s->version)
+		return 0;
+	return check(s);
+}
+
+void
+config_print(const struct settings *s)
+{
+	struct settings *m = (struct settings *)s;
+
+	for (size_t i = 0; i < NOPTS; i++) {
+		const struct opt *o = &table[i];
+
+		if (!o->file)
+			continue;
+		if (o->kind == K_NUM)
+			printf("%s = %d", o->key, *int_at(m, o));
+		else if (o->kind == K_BOOL)
+			printf("%s = %s", o->key, *int_at(m, o) ? "yes" : "no");
+		else if (*str_at(m, o) != NULL)
+			printf("%s = %s", o->key, *str_at(m, o));
+		else
+			printf("# %s (not set)", o->key);
+		printf("\t# %s\n", source[i]);
+	}
+	printf("# configuration file: %s\n", s->config != NULL ? s->config :
+	    "none");
+}

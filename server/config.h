@@ -1,0 +1,48 @@
+/*
+ * config.h: the server's settings (config.c), from one configuration file
+ * (key = value lines, documented in deploy/offramp.conf) and the command
+ * line, which overrides it. Every setting remembers where it came from,
+ * so that an error names the file and line, and --check-config prints
+ * the effective configuration.
+ */
+#ifndef OFFRAMP_CONFIG_H
+#define OFFRAMP_CONFIG_H
+
+#include <stdio.h>
+
+#define CONFIG_DEFAULT_PATH	"/etc/offramp/offramp.conf"
+#define CONFIG_SOURCE_MAX	160
+
+struct settings {
+	const char *data;		/* required */
+	const char *listen;		/* an IP address literal */
+	int port;
+	const char *cert, *key;		/* both or neither */
+	int insecure_no_tls;
+	const char *web;
+	const char *programme;		/* name of the first programme */
+	const char *new_programme;	/* command line only: an action */
+	int login_timeout;
+	int rematch_period;
+	int purge_period;
+	const char *log_level;		/* error, warn, info, debug */
+	/* command line only */
+	const char *config;		/* the file read, or NULL */
+	int check;			/* --check-config */
+	int help, version;
+};
+
+/*
+ * Fills s from the defaults, the configuration file (--config FILE, else
+ * CONFIG_DEFAULT_PATH when it exists) and then the command line, and
+ * checks the result (values, and the paths it names: readable files, a
+ * usable data directory). 0, or 2 with the reason printed on stderr,
+ * naming the file and line (or the flag) it came from.
+ */
+int config_load(struct settings *s, int argc, char **argv);
+/* Prints the effective configuration: one "key = value  # source" a line. */
+void config_print(const struct settings *s);
+/* The --help text. */
+void config_usage(FILE *out);
+
+#endif
