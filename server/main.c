@@ -31,6 +31,7 @@
 #include "ws.h"
 
 static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t reload;	/* SIGHUP: the certificate again */
 
 /*
  * Makes dir (0700) when missing and takes dir/offramp.lock for this
@@ -189,8 +190,10 @@ load_server_key(const char *dir, uint8_t pk[OFR_PK_BYTES])
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	stopping = 1;
+	if (sig == SIGHUP)
+		reload = 1;
+	else
+		stopping = 1;
 	ws_wake();
 }
 
@@ -275,6 +278,7 @@ main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 
 	log_info("offramp-server started, %s", cfg.cert ? "tls" : "no tls");
 	printf("offramp-server: listening on port %d%s\n", port,
@@ -286,6 +290,17 @@ main(int argc, char **argv)
 	while (!stopping) {
 		if (ws_service() < 0)
 			break;
+		if (reload) {
+			reload = 0;
+			if (cfg.cert == NULL)
+				log_info("SIGHUP: no certificate to load");
+			else if (ws_reload_cert(cfg.cert, cfg.key) == 0)
+				log_info("SIGHUP: the TLS certificate was "
+				    "loaded again");
+			else
+				log_err("SIGHUP: cannot load %s and %s; the "
+				    "old certificate stays", cfg.cert, cfg.key);
+		}
 		session_turn_end(&srv);
 	}
 	log_info("offramp-server stopping");

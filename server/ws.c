@@ -253,6 +253,52 @@ ws_start(struct server *server, const struct ws_config *cfg)
 	return lws_get_vhost_listen_port(vh);
 }
 
+/* Reads a PEM file of at most CERT_FILE_MAX bytes into a new buffer
+ * (NUL-terminated): 0 with *buf, *len, or -1. */
+#define CERT_FILE_MAX	(64 * 1024)
+static int
+read_pem(const char *path, char **buf, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	*buf = NULL;
+	if (f == NULL)
+		return -1;
+	if ((*buf = malloc(CERT_FILE_MAX + 1)) == NULL) {
+		fclose(f);
+		return -1;
+	}
+	n = fread(*buf, 1, CERT_FILE_MAX + 1, f);
+	fclose(f);
+	if (n == 0 || n > CERT_FILE_MAX) {
+		free(*buf);
+		*buf = NULL;
+		return -1;
+	}
+	(*buf)[n] = '\0';
+	*len = n;
+	return 0;
+}
+
+int
+ws_reload_cert(const char *cert, const char *key)
+{
+	char *c = NULL, *k = NULL;
+	size_t cl = 0, kl = 0;
+	int rc = -1;
+
+	if (read_pem(cert, &c, &cl) == 0 && read_pem(key, &k, &kl) == 0 &&
+	    lws_tls_cert_updated(ctx, cert, key, c, cl, k, kl) == 0)
+		rc = 0;
+	if (k != NULL) {
+		explicit_bzero(k, kl);
+		free(k);
+	}
+	free(c);
+	return rc;
+}
+
 int
 ws_service(void)
 {

@@ -33,6 +33,10 @@ int ws_start(struct server *srv, const struct ws_config *cfg);
 int ws_service(void);
 /* Wakes ws_service() from a signal handler. */
 void ws_wake(void);
+/* Loads the certificate chain and key files again (after a renewal) into
+ * the listener; new connections get them. 0, or -1 with the old ones
+ * kept. */
+int ws_reload_cert(const char *cert, const char *key);
 /* Closes every connection and destroys the context. */
 void ws_stop(void);
 

@@ -53,4 +53,41 @@ SERVER_URL="ws://127.0.0.1:$PORT" clirun client login
 assert_ne "plain ws:// to the TLS server fails" 0 "$RC"
 stop_server
 
+
+step "gen-cert.sh renews a certificate that expires within 7 days, keeps a good one"
+GC="$REPO_ROOT/deploy/gen-cert.sh"
+GEN_CERT_DAYS=3 bash "$GC" "$T/tls2" >/dev/null
+first=$(openssl x509 -noout -fingerprint -sha256 -in "$T/tls2/cert.pem")
+out=$(bash "$GC" "$T/tls2")
+assert_contains "a certificate valid for 3 days is renewed" "$out" "renewing it"
+second=$(openssl x509 -noout -fingerprint -sha256 -in "$T/tls2/cert.pem")
+assert_ne "  it is a new one" "$first" "$second"
+openssl x509 -checkend $((20 * 86400)) -noout -in "$T/tls2/cert.pem" >/dev/null &&
+	pass "  valid for 20 days more at least" || fail "the renewed certificate is short"
+out=$(bash "$GC" "$T/tls2")
+assert_contains "a good one is kept" "$out" "keeping them"
+assert_eq "  unchanged" "$second" "$(openssl x509 -noout -fingerprint -sha256 -in "$T/tls2/cert.pem")"
+
+step "SIGHUP loads a renewed certificate; connections go on"
+mkdir -p "$T/live"
+cp "$T/tls2/cert.pem" "$T/tls2/key.pem" "$T/live/"
+start_server --cert "$T/live/cert.pem" --key "$T/live/key.pem"
+# served_fp: the SHA-256 fingerprint of the certificate the server shows now
+served_fp() {
+	openssl s_client -connect "127.0.0.1:$PORT" -servername localhost </dev/null 2>/dev/null |
+		openssl x509 -noout -fingerprint -sha256 2>/dev/null
+}
+assert_eq "the server shows the certificate it started with" "$second" "$(served_fp)"
+GEN_CERT_DAYS=3 bash "$GC" "$T/tls3" >/dev/null
+third=$(openssl x509 -noout -fingerprint -sha256 -in "$T/tls3/cert.pem")
+cp "$T/tls3/cert.pem" "$T/tls3/key.pem" "$T/live/"
+kill -HUP "$SERVER_PID"
+_shows_third() { [ "$(served_fp)" = "$third" ]; }
+wait_for "the server to show the renewed certificate" 20 _shows_third &&
+	pass "after SIGHUP the server shows the renewed certificate"
+kill -0 "$SERVER_PID" && pass "  and still runs" || fail "the server stopped on SIGHUP"
+CLI_CA="$T/live/cert.pem" clirun client login
+assert_eq "  a client trusting the new certificate logs in" 0 "$RC"
+stop_server
+
 finish
