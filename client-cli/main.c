@@ -222,18 +222,20 @@ int
 main_dispatch(struct cli *cli, int json, int argc, char **argv)
 {
 	char *args[DISPATCH_ARGS_MAX];
-	int n = 0, rc, plain = 0;
+	int n = 0, taken = 0, rc, plain = 0;
 
 	/* "--json" among the words before "--" is taken out */
 	for (int i = 0; i < argc && n < DISPATCH_ARGS_MAX; i++) {
 		if (!plain && strcmp(argv[i], "--") == 0)
 			plain = 1;
-		if (!plain && i > 0 && strcmp(argv[i], "--json") == 0)
+		if (!plain && i > 0 && strcmp(argv[i], "--json") == 0) {
 			json = 1;
-		else
+			taken++;
+		} else {
 			args[n++] = argv[i];
+		}
 	}
-	if (n < argc - (json ? 1 : 0))
+	if (n + taken < argc)
 		return cli_usage("too many arguments");
 	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
 		if (strcmp(commands[c].name, args[0]) != 0)
