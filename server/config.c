@@ -76,6 +76,9 @@ static const struct opt table[] = {
 
 /* Where each setting came from: "default", "FILE:LINE" or "--key". */
 static char source[NOPTS][CONFIG_SOURCE_MAX];
+/* The value of each setting read from the file, for the process's life. */
+#define VALUE_MAX	1024
+static char value[NOPTS][VALUE_MAX];
 
 static const char **
 str_at(struct settings *s, const struct opt *o)
@@ -152,8 +155,8 @@ set(struct settings *s, const struct opt *o, const char *v,
 	return 0;
 }
 
-/* Reads the configuration file path: 0, or 2 (printed). Values live for
- * the process (the file is small: at most 200 lines of 1000 bytes). */
+/* Reads the configuration file path: 0, or 2 (printed). Each value is
+ * kept in value[] (a line is at most VALUE_MAX bytes; 200 lines). */
 static int
 read_file(struct settings *s, const char *path)
 {
@@ -207,11 +210,8 @@ read_file(struct settings *s, const char *path)
 			rc = 2;
 			break;
 		}
-		if ((v = strdup(v)) == NULL) {
-			rc = 2;
-			break;
-		}
-		rc = set(s, o, v, where);
+		snprintf(value[o - table], VALUE_MAX, "%s", v);
+		rc = set(s, o, value[o - table], where);
 	}
 	if (rc == 0 && ferror(f)) {
 		fprintf(stderr, "offramp-server: cannot read %s\n", path);
