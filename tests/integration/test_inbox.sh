@@ -223,6 +223,17 @@ assert_eq "Ctrl-D ends it, status 0" "exit=0" "$(cat "$T/$OPEN_CL.rc" 2>/dev/nul
 wait_for "the settings after" 10 test -s "$T/$OPEN_CL.stty.after" || true
 assert_eq "the terminal settings are as before (daemon)" \
 	"$(cat "$T/$OPEN_CL.stty.before")" "$(cat "$T/$OPEN_CL.stty.after")"
+inbox_start cl2 "$OPEN_CL"
+expect_pane "the client's inbox starts in the daemon again" cl2 "== case #1 (Lee) $OPEN_CASE"
+tm send-keys -t cl2 C-c
+wait_for "the settings after Ctrl-C" 20 test -s "$T/$OPEN_CL.stty.after" || true
+assert_eq "Ctrl-C: the terminal settings are as before (daemon)" \
+	"$(cat "$T/$OPEN_CL.stty.before")" "$(cat "$T/$OPEN_CL.stty.after")"
+# the inbox there ends with its caller: another long command may run
+if wait_for "the daemon's inbox to end with its caller" 10 \
+	cli "$OPEN_CL" recv --wait 0.1; then
+	pass "the daemon's inbox ended with its caller; the daemon serves on"
+fi
 kill -TERM "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null || true
 
@@ -233,5 +244,10 @@ tm send-keys -t lee C-c
 wait_for "the settings after Ctrl-C" 20 test -s "$T/lee.stty.after" || true
 assert_eq "Ctrl-C ends the inbox as SIGINT does" "exit=130" "$(cat "$T/lee.rc" 2>/dev/null)"
 assert_eq "the terminal settings are as before (Ctrl-C)" "$(cat "$T/lee.stty.before")" "$(cat "$T/lee.stty.after")"
+
+step "without a terminal the inbox reads lines"
+out=$(printf '/cases\n/open 1\nfrom a pipe\n' | cli lee inbox 2>&1)
+assert_match "a line sent from a pipe, with ✓" "$out" "^[0-9]{2}:[0-9]{2} me: from a pipe ✓$"
+assert_not_contains "no prompt drawn" "$out" "#1>"
 
 finish
