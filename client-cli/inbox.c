@@ -734,12 +734,13 @@ case_push(struct inbox *ib, json_t *push)
 	if (!json_is_object(kase) || id <= 0)
 		return;
 	(void)trust_check_case(ib->cli, kase);	/* warns */
-	old = cases_find(ib->cases, id);
+	/* the old object stays ours until the end: status points into it */
+	old = json_incref(cases_find(ib->cases, id));
 	if (old != NULL) {
 		before = json_incref(json_object_get(old, "participants"));
 		status = status_of(old);
-		json_array_foreach(ib->cases, i, old)
-			if (json_integer_value(json_object_get(old, "id")) ==
+		json_array_foreach(ib->cases, i, now)
+			if (json_integer_value(json_object_get(now, "id")) ==
 			    id)
 				break;
 		json_array_set(ib->cases, i, kase);
@@ -751,6 +752,7 @@ case_push(struct inbox *ib, json_t *push)
 		printf("-- case %lld: not followed (this inbox follows %d "
 		    "cases)\n", (long long)id, INBOX_CASES_MAX);
 		json_decref(before);
+		json_decref(old);
 		return;
 	}
 	now = json_object_get(kase, "participants");
@@ -774,6 +776,7 @@ case_push(struct inbox *ib, json_t *push)
 		joined_left(ib, c, before, now, "left");
 	}
 	json_decref(before);
+	json_decref(old);
 	if (ib->cur < 0)
 		open_case(ib, (int)(c - ib->c));
 }

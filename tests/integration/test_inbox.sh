@@ -234,8 +234,14 @@ if wait_for "the daemon's inbox to end with its caller" 10 \
 	cli "$OPEN_CL" recv --wait 0.1; then
 	pass "the daemon's inbox ended with its caller; the daemon serves on"
 fi
-kill -TERM "$DAEMON_PID"
-wait "$DAEMON_PID" 2>/dev/null || true
+if kill -TERM "$DAEMON_PID" 2>/dev/null; then
+	pass "the daemon still runs after its inboxes"
+else
+	fail "the daemon ended before it was stopped:"
+	tail -n 30 "$T/daemon.err" | sed 's/^/        | /'
+fi
+RC=0; wait "$DAEMON_PID" 2>/dev/null || RC=$?
+assert_eq "the daemon exits 0 (no sanitizer report)" 0 "$RC"
 
 step "Ctrl-C gives the terminal back"
 inbox_start lee lee
