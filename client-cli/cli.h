@@ -87,6 +87,7 @@ cli_cmd cmd_request, cmd_reassign, cmd_cases, cmd_close, cmd_programmes;
 cli_cmd cmd_queue, cmd_take, cmd_pause, cmd_resume, cmd_reopen;
 cli_cmd cmd_note, cmd_notes;				/* caseload.c */
 cli_cmd cmd_send, cmd_recv, cmd_chat, cmd_history;	/* messages.c */
+cli_cmd cmd_inbox;					/* inbox.c */
 cli_cmd cmd_trust, cmd_whoami, cmd_safety, cmd_verify;	/* trust.c */
 cli_cmd cmd_programme_key, cmd_certify, cmd_revoke, cmd_partner;
 							/* progkey.c */

@@ -2,8 +2,10 @@
  * daemon_client.c: the socket of offramp daemon as both sides see it
  * (daemon.h): where it is, its checks, its frames; and the client side:
  * a command that finds a daemon for its key file hands its command line,
- * descriptors and working directory to it and waits for the code. It
- * never reads the key file and asks no passphrase.
+ * descriptors and working directory to it and waits for the code, and
+ * gives the terminal its settings back when the command ends (or this
+ * process ends on a signal). It never reads the key file and asks no
+ * passphrase.
  */
 #define _GNU_SOURCE	/* SO_PEERCRED, struct ucred, accept4 */
 #include <sys/socket.h>
@@ -25,6 +27,7 @@
 #include "proto/err.h"
 #include "cli.h"
 #include "daemon.h"
+#include "term.h"
 
 int
 daemon_paths(const char *key_path, char *dir, char *sock)
@@ -289,7 +292,7 @@ daemon_client_run(struct cli *cli, int argc, char **argv, int *handled,
 {
 	char dir[PATH_MAX], sock[PATH_MAX], real[PATH_MAX], why[PATH_MAX + 128];
 	char *text = NULL, *resp = NULL;
-	int fds[DAEMON_FDS] = { 0, 1, 2, -1 }, s = -1, r;
+	int fds[DAEMON_FDS] = { 0, 1, 2, -1 }, s = -1, r, tty = 0;
 	json_t *j;
 	size_t len;
 
@@ -331,6 +334,10 @@ daemon_client_run(struct cli *cli, int argc, char **argv, int *handled,
 		    "bytes", DAEMON_FRAME_MAX);
 		goto out;
 	}
+	/* the terminal the command may change (offramp inbox) is given
+	 * back here too, also when this process ends on a signal: saved
+	 * before the daemon can change it */
+	tty = isatty(0) && term_save(0, 1) == 0;
 	if (fds[3] < 0 || daemon_write_frame(s, text, strlen(text), fds,
 	    DAEMON_FDS) != 0) {
 		r = cli_fail(OFR_E_IO, "cannot hand the command to the daemon "
@@ -352,6 +359,8 @@ daemon_client_run(struct cli *cli, int argc, char **argv, int *handled,
 	json_decref(j);
 	r = 0;
 out:
+	if (tty)
+		term_restore();
 	if (r != 0)
 		*rc = r;
 	if (fds[3] >= 0)

@@ -52,6 +52,13 @@ static const char usage_text[] =
 "  send CASE TEXT...                         send a message (TEXT - : stdin)\n"
 "  recv [--count N] [--wait SEC]             print and ack received messages\n"
 "  chat CASE                                 talk in a case (stdin lines)\n"
+"  inbox                                     all your cases in one terminal:\n"
+"                                            unread counts, new cases and\n"
+"                                            who joins or leaves, live; open\n"
+"                                            a case, read and send, with\n"
+"                                            times (UTC) and marks: \u2713 the\n"
+"                                            server has it, \u2713\u2713 delivered;\n"
+"                                            /help inside; /quit or Ctrl-D\n"
 "  close CASE                                close a case\n"
 "\n"
 "counsellors:\n"
@@ -176,6 +183,7 @@ static const struct {
 	{ "send", cmd_send, "msg.send" },
 	{ "recv", cmd_recv, OWN_JSON },
 	{ "chat", cmd_chat, NO_JSON },
+	{ "inbox", cmd_inbox, NO_JSON },
 	{ "close", cmd_close, "case.close" },
 	{ "invite", cmd_invite, "invite.create" },
 	{ "profile", cmd_profile, "profile.set" },
@@ -241,8 +249,8 @@ main_dispatch(struct cli *cli, int json, int argc, char **argv)
 		if (strcmp(commands[c].name, args[0]) != 0)
 			continue;
 		if (json && commands[c].json == NO_JSON)
-			return cli_usage("%s has no --json output (chat and "
-			    "daemon are interactive: use send and recv; raw "
+			return cli_usage("%s has no --json output (chat, inbox "
+			    "and daemon are interactive: use send and recv; raw "
 			    "and bundle print frames already)", args[0]);
 		cli->json_type = json && commands[c].json[0] != '\0' ?
 		    commands[c].json : NULL;

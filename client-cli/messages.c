@@ -15,7 +15,9 @@
  * peer, and is acknowledged once a report to the peer has left in a new
  * session (at most one per peer and run: CRYPTO.md, "Undecryptable
  * messages"); a report received is told on stderr. recv and chat warn of changed keys and tell of case
- * pushes on stderr. history prints what the store kept, offline.
+ * pushes on stderr. history prints what the store kept, offline. The
+ * inbox (inbox.c) opens, seals and acknowledges through messages.h, the
+ * same way, and prints its own lines.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -37,19 +39,13 @@
 #include "conn.h"
 #include "e2e.h"
 #include "keyfile.h"
+#include "messages.h"
 #include "text.h"
 #include "trust.h"
 
 #define SEND_RETRIES	3
 #define CHAT_WINDOW	32	/* msg.send in flight at once */
 
-/* What became of a msg push (print_message). */
-enum msg_fate {
-	MSG_ACK,	/* shown, or refused for good: acknowledge it */
-	MSG_NOTICE,	/* not a message line (a report, filler): acknowledge */
-	MSG_KEEP,	/* refused until the user decides: leave it */
-	MSG_FAIL,	/* could not be checked (printed): stop */
-};
 
 /*
  * The peers whose sessions this run (one recv or chat process) dropped
@@ -90,12 +86,6 @@ static const char REFUSED_USED[] = "[refused: replayed or repeated message]";
 static const char UNREADABLE[] = "[could not be read]";
 static const char MALFORMED[] = "[cannot decrypt: malformed]";
 static const char BAD_ENVELOPE[] = "[unreadable: unknown message format]";
-
-/* Seqs received and printed, not yet acknowledged. */
-struct acks {
-	int64_t seqs[OFR_ACKS_MAX];
-	size_t n;
-};
 
 static int64_t
 now_ms(void)
@@ -214,6 +204,18 @@ seal_message(struct cli *cli, json_t *kase, const uint8_t mid[OFR_MID_BYTES],
 	sodium_memzero(env, ENVELOPE_MAX_BYTES);
 	free(env);
 	return rc;
+}
+
+int
+messages_seal(struct cli *cli, json_t *kase, const uint8_t mid[OFR_MID_BYTES],
+    const char *text, size_t len, json_t **out)
+{
+	int rc;
+
+	*out = NULL;
+	if ((rc = case_sendable(cli, kase)) != 0)
+		return rc;
+	return seal_message(cli, kase, mid, text, len, out);
 }
 
 /* The words for a report's reason. */
@@ -526,51 +528,49 @@ case_notice(struct cli *cli, json_t *cases, json_t *push)
 	case_update(cases, push);
 }
 
-/*
- * Prints one message line (recv_format: "<case>\t<name>\t<text>", else
- * "<name>: <text>"), the text or why there is none, and keeps a decrypted
- * text in the history. Returns what to do with the message; MSG_FAIL
- * (printed) and MSG_NOTICE (a report, told on stderr) print no line.
- */
-static enum msg_fate
-print_message(struct cli *cli, json_t *kase, json_t *f, int recv_format)
+enum msg_fate
+messages_take(struct cli *cli, json_t *kase, json_t *f, struct msg_in *m)
 {
 	const char *from = json_string_value(json_object_get(f, "from"));
-	const char *name = cases_key_name(kase, from), *mark;
+	const char *name = cases_key_name(kase, from);
 	struct opened o;
 	enum msg_fate fate;
-	long long case_id = (long long)json_integer_value(json_object_get(f,
-	    "case"));
 
-	if (name == NULL)
-		name = "?";
-	fate = open_message(cli, kase, f, name, &o);
-	mark = o.mark;
+	memset(m, 0, sizeof(*m));
+	m->case_id = (int64_t)json_integer_value(json_object_get(f, "case"));
+	m->ts = (int64_t)json_integer_value(json_object_get(f, "ts"));
+	m->from = from != NULL ? from : "";
+	m->name = name != NULL ? name : "?";
+	fate = open_message(cli, kase, f, m->name, &o);
 	if (fate == MSG_FAIL || fate == MSG_NOTICE)
 		return fate;
-	if (recv_format)
-		printf("%lld\t", case_id);
-	text_puts(stdout, name);
-	fputs(recv_format ? "\t" : ": ", stdout);
-	if (o.text != NULL)
-		text_put(stdout, o.text, o.len);
-	else
-		fputs(mark, stdout);
-	fputc('\n', stdout);
-	fflush(stdout);
-	if (cli_json_on())
-		cli_json(o.text != NULL ? json_pack("{s:I,s:s,s:s,s:s%}",
-		    "case", (json_int_t)case_id, "from", from != NULL ? from :
-		    "", "name", name, "text", o.text, o.len) :
-		    json_pack("{s:I,s:s,s:s,s:s}", "case", (json_int_t)case_id,
-		    "from", from != NULL ? from : "", "name", name, "refused",
-		    mark));
-	if (mark == REFUSED_CHANGED || mark == REFUSED_CERT ||
-	    mark == REFUSED_REPLAY || mark == REFUSED_STRANGER ||
-	    mark == REFUSED_USED) {
+	m->text = o.text;
+	m->len = o.len;
+	m->mark = o.mark;
+	m->refused = o.mark == REFUSED_CHANGED || o.mark == REFUSED_CERT ||
+	    o.mark == REFUSED_REPLAY || o.mark == REFUSED_STRANGER ||
+	    o.mark == REFUSED_USED;
+	m->reason = o.reason;
+	m->reset = o.reset;
+	if (o.text != NULL && kase != NULL &&
+	    keyfile_history_add(cli->key, m->case_id, m->ts, 0, m->name,
+	    o.text, o.len) == 0)
+		cli->dirty = 1;
+	return fate;
+}
+
+void
+messages_warn(const struct msg_in *m)
+{
+	const char *mark = m->mark;
+	long long case_id = (long long)m->case_id;
+
+	if (m->text != NULL)
+		return;
+	if (m->refused) {
 		fprintf(stderr, "warning: a message in case %lld from ",
 		    case_id);
-		text_puts(stderr, name);
+		text_puts(stderr, m->name);
 		fprintf(stderr, " refused (%s)%s\n", mark == REFUSED_CHANGED ?
 		    "its key changed" : mark == REFUSED_CERT ? "its key is "
 		    "not certified by a programme you trust" :
@@ -582,39 +582,75 @@ print_message(struct cli *cli, json_t *kase, json_t *f, int recv_format)
 	} else if (mark == UNREADABLE) {
 		fprintf(stderr, "warning: a message in case %lld from ",
 		    case_id);
-		text_puts(stderr, name);
-		fprintf(stderr, " could not be read (%s)", reason_str(o.reason));
-		if (o.reset) {
+		text_puts(stderr, m->name);
+		fprintf(stderr, " could not be read (%s)", reason_str(m->reason));
+		if (m->reset) {
 			fputs("; a new secure session starts and ", stderr);
-			text_puts(stderr, name);
+			text_puts(stderr, m->name);
 			fputs(" is told\n", stderr);
 		} else {
 			fputs("; the session was already started again in this "
 			    "run\n", stderr);
 		}
-	} else if (o.text == NULL) {
+	} else {
 		fprintf(stderr, "warning: a message in case %lld from ",
 		    case_id);
-		text_puts(stderr, name);
+		text_puts(stderr, m->name);
 		fprintf(stderr, " could not be read (%s)\n", mark == MALFORMED ?
 		    "it is malformed" : "its content has an unknown format");
 	}
-	if (o.text != NULL && kase != NULL) {
-		if (keyfile_history_add(cli->key, case_id, json_integer_value(
-		    json_object_get(f, "ts")), 0, name, o.text, o.len) == 0)
-			cli->dirty = 1;
+}
+
+void
+messages_in_clear(struct msg_in *m)
+{
+	if (m->text != NULL) {
+		sodium_memzero(m->text, m->len);
+		free(m->text);
 	}
-	if (o.text != NULL) {
-		sodium_memzero(o.text, o.len);
-		free(o.text);
-	}
+	m->text = NULL;
+	m->len = 0;
+}
+
+/*
+ * Prints one message line (recv_format: "<case>\t<name>\t<text>", else
+ * "<name>: <text>"), the text or why there is none, and keeps a decrypted
+ * text in the history. Returns what to do with the message; MSG_FAIL
+ * (printed) and MSG_NOTICE (a report, told on stderr) print no line.
+ */
+static enum msg_fate
+print_message(struct cli *cli, json_t *kase, json_t *f, int recv_format)
+{
+	struct msg_in m;
+	enum msg_fate fate;
+
+	fate = messages_take(cli, kase, f, &m);
+	if (fate == MSG_FAIL || fate == MSG_NOTICE)
+		return fate;
+	if (recv_format)
+		printf("%lld\t", (long long)m.case_id);
+	text_puts(stdout, m.name);
+	fputs(recv_format ? "\t" : ": ", stdout);
+	if (m.text != NULL)
+		text_put(stdout, m.text, m.len);
+	else
+		fputs(m.mark, stdout);
+	fputc('\n', stdout);
+	fflush(stdout);
+	if (cli_json_on())
+		cli_json(m.text != NULL ? json_pack("{s:I,s:s,s:s,s:s%}",
+		    "case", (json_int_t)m.case_id, "from", m.from, "name",
+		    m.name, "text", m.text, m.len) :
+		    json_pack("{s:I,s:s,s:s,s:s}", "case",
+		    (json_int_t)m.case_id, "from", m.from, "name", m.name,
+		    "refused", m.mark));
+	messages_warn(&m);
+	messages_in_clear(&m);
 	return fate;
 }
 
-/* Adds the seq of msg push f to a: 0, or OFR_E_BAD_FIELD when f has
- * none, OFR_E_LIMIT when a is full. */
-static int
-ack_add(struct acks *a, json_t *f)
+int
+messages_ack_add(struct msg_acks *a, json_t *f)
 {
 	json_t *seq = json_object_get(f, "seq");
 
@@ -628,7 +664,7 @@ ack_add(struct acks *a, json_t *f)
 
 /* A msg.ack of every seq in a; empties a. NULL on OOM. */
 static json_t *
-ack_frame(struct acks *a)
+ack_frame(struct msg_acks *a)
 {
 	json_t *f = json_object(), *seqs = json_array();
 
@@ -645,11 +681,8 @@ ack_frame(struct acks *a)
 	return f;
 }
 
-/* Acknowledges what a holds, once the reports owed have left
- * (reports_send, cases the list to find theirs) and the store is saved,
- * and waits for the answer. 0 or an error code (printed). */
-static int
-ack_flush(struct cli *cli, json_t *cases, struct acks *a)
+int
+messages_ack_flush(struct cli *cli, json_t *cases, struct msg_acks *a)
 {
 	json_t *resp = NULL;
 	int rc;
@@ -816,7 +849,7 @@ cmd_recv(struct cli *cli, int argc, char **argv)
 		{ NULL, NULL, NULL }
 	};
 	struct conn_event ev;
-	struct acks acks = { .n = 0 };
+	struct msg_acks acks = { .n = 0 };
 	json_t *cases = NULL, *c;
 	int64_t count = 0, printed = 0, deadline = 0;
 	size_t i;
@@ -840,14 +873,14 @@ cmd_recv(struct cli *cli, int argc, char **argv)
 	deadline = now_ms() + cli->timeout_ms;
 	while (count == 0 || printed < count) {
 		if (acks.n > 0 && !conn_has_frames(cli->conn) &&
-		    (rc = ack_flush(cli, cases, &acks)) != 0)
+		    (rc = messages_ack_flush(cli, cases, &acks)) != 0)
 			goto out;
 		rc = conn_wait(cli->conn, &ev, 0, count ? left_ms(deadline) :
 		    wait_ms);
 		if (rc == OFR_E_TIMEOUT && count == 0)
 			break;
 		if (rc != 0) {
-			(void)ack_flush(cli, cases, &acks);
+			(void)messages_ack_flush(cli, cases, &acks);
 			rc = rc == OFR_E_TIMEOUT ? cli_fail(rc, "%lld of %lld "
 			    "messages in %d ms", (long long)printed,
 			    (long long)count, cli->timeout_ms) :
@@ -865,7 +898,7 @@ cmd_recv(struct cli *cli, int argc, char **argv)
 			    ev.frame), ev.frame, 1);
 			if (fate == MSG_FAIL) {
 				conn_event_clear(&ev);
-				(void)ack_flush(cli, cases, &acks);
+				(void)messages_ack_flush(cli, cases, &acks);
 				rc = E_UNCHECKED;
 				goto out;
 			}
@@ -873,11 +906,11 @@ cmd_recv(struct cli *cli, int argc, char **argv)
 				printed++;
 			/* MSG_KEEP: left on the server, not acknowledged */
 			if ((fate == MSG_ACK || fate == MSG_NOTICE) &&
-			    ack_add(&acks, ev.frame) != 0)
+			    messages_ack_add(&acks, ev.frame) != 0)
 				fprintf(stderr, "offramp: a message without "
 				    "seq: not acknowledged\n");
 			if (acks.n == OFR_ACKS_MAX &&
-			    (rc = ack_flush(cli, cases, &acks)) != 0) {
+			    (rc = messages_ack_flush(cli, cases, &acks)) != 0) {
 				conn_event_clear(&ev);
 				goto out;
 			}
@@ -890,7 +923,7 @@ cmd_recv(struct cli *cli, int argc, char **argv)
 		}
 		conn_event_clear(&ev);
 	}
-	rc = ack_flush(cli, cases, &acks);
+	rc = messages_ack_flush(cli, cases, &acks);
 out:
 	json_decref(cases);
 	return rc;
@@ -902,7 +935,7 @@ struct chat {
 	struct cli *cli;
 	int64_t id;		/* the case */
 	json_t *cases;
-	struct acks acks;
+	struct msg_acks acks;
 	int64_t pending[CHAT_WINDOW + 1];	/* request ids in flight */
 	char *ptext[CHAT_WINDOW + 1];		/* and their texts */
 	size_t plen[CHAT_WINDOW + 1];
@@ -1016,7 +1049,7 @@ chat_frame(struct chat *ch, json_t *f)
 		fate = print_message(ch->cli, cases_find(ch->cases, ch->id),
 		    f, 0);
 		if (fate == MSG_ACK || fate == MSG_NOTICE)
-			(void)ack_add(&ch->acks, f);
+			(void)messages_ack_add(&ch->acks, f);
 		else if (fate == MSG_FAIL)
 			ch->stop = E_UNCHECKED;
 	} else if (strcmp(type, "case") == 0) {
@@ -1085,7 +1118,7 @@ chat_loop(struct chat *ch)
 			sodium_memzero(ev.data, ev.len);
 		conn_event_clear(&ev);
 		if (ch->stop != 0) {
-			(void)ack_flush(cli, ch->cases, &ch->acks);
+			(void)messages_ack_flush(cli, ch->cases, &ch->acks);
 			return ch->stop;
 		}
 	}

@@ -5,7 +5,8 @@
 #   --test   also what the test suite needs: Debian's chromium for the web
 #            client's browser tests (nothing downloads a browser), and
 #            python3 (test_daemon speaks to the daemon's socket with it),
-#            groff-base (test_man renders the man pages)
+#            groff-base (test_man renders the man pages) and tmux
+#            (test_inbox types into the inbox in a terminal)
 # Node.js (for building the web client) comes from Debian's nodejs and npm
 # unless a node of version 18 or newer is already on the PATH.
 set -euo pipefail
@@ -17,7 +18,7 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1 ||
 	pkgs+=(nodejs npm)
 fi
 if [ "${1:-}" = "--test" ]; then
-	pkgs+=(chromium python3 groff-base)
+	pkgs+=(chromium python3 groff-base tmux)
 fi
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
