@@ -60,6 +60,14 @@ export function errorOf(frame) {
  *  "push"   {frame}: a frame the server sent on its own (case, msg, prekeys.low...)
  *  "error"  {error}: something went wrong that no caller awaits (a fatal login)
  */
+/* A socket this connection no longer listens to; closing one that is
+ * still connecting makes it report an error, which must find a handler
+ * (node's ws throws otherwise). */
+function forget(ws) {
+	ws.onopen = ws.onmessage = ws.onclose = null;
+	ws.onerror = () => {};
+}
+
 export class Conn extends Emitter {
 	/**
 	 * @param {object} o
@@ -121,7 +129,7 @@ export class Conn extends Emitter {
 		const ws = this.ws;
 		this.ws = null;
 		if (ws) {
-			ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+			forget(ws);
 			try {
 				ws.close(1000);
 			} catch { /* closing anyway */ }
@@ -227,7 +235,7 @@ export class Conn extends Emitter {
 	dropped(err) {
 		const ws = this.ws;
 		this.ws = null;
-		if (ws) ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+		if (ws) forget(ws);
 		this.clear(this.hbTimer);
 		this.inflight.clear();
 		const keep = [];
