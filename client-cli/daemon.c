@@ -198,11 +198,10 @@ opts_restore(struct cli *cli, const struct opts *o)
 }
 
 /*
- * Runs command fn with the words argv[0..argc) with the caller's
+ * Runs the command line argv[0..argc) (main_dispatch) with the caller's
  * descriptors fds as stdin, stdout, stderr and working directory, the
  * options of request req. Returns the command's code.
  */
-#define _GNU_SOURCE	/* SO_PEERCRED, struct ucred, accept4 */
 static int
 run_command(struct daemon *d, int client, const int fds[DAEMON_FDS],
     json_t *req, int argc, char **argv)
