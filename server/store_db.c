@@ -997,36 +997,49 @@ bad:
 	return OFR_E_BAD_FIELD;
 }
 
+/* Checks the database file src and copies it into the new file dst. */
+static int
+copy_checked(const char *src, const char *dst)
+{
+	sqlite3 *db;
+	int rc;
+
+	if ((rc = open_checked(src, &db)) != 0)
+		return rc;
+	rc = snapshot_into(db, dst);
+	sqlite3_close(db);
+	return rc;
+}
+
+/* dir/offramp.db into path (PATH_MAX): 0 or OFR_E_IO. */
+static int
+db_path(const char *dir, char path[PATH_MAX])
+{
+	return (size_t)snprintf(path, PATH_MAX, "%s/%s", dir, DB_NAME) >=
+	    PATH_MAX ? OFR_E_IO : 0;
+}
+
 int
 store_backup(const char *dir, const char *to)
 {
 	char path[PATH_MAX];
-	sqlite3 *db;
-	int rc;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, DB_NAME) >=
-	    sizeof(path))
+	if (db_path(dir, path) != 0)
 		return OFR_E_IO;
 	if (access(to, F_OK) == 0) {
 		log_err("store: %s exists; a backup never replaces a file", to);
 		return OFR_E_USAGE;
 	}
-	if ((rc = open_checked(path, &db)) != 0)
-		return rc;
-	rc = snapshot_into(db, to);
-	sqlite3_close(db);
-	return rc;
+	return copy_checked(path, to);
 }
 
 int
 store_restore(const char *from, const char *dir)
 {
 	char path[PATH_MAX];
-	sqlite3 *db;
 	int rc;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, DB_NAME) >=
-	    sizeof(path))
+	if (db_path(dir, path) != 0)
 		return OFR_E_IO;
 	if ((rc = make_dir(dir)) != 0)
 		return rc;
@@ -1035,9 +1048,5 @@ store_restore(const char *from, const char *dir)
 		    "directory without a database", path);
 		return OFR_E_USAGE;
 	}
-	if ((rc = open_checked(from, &db)) != 0)
-		return rc;
-	rc = snapshot_into(db, path);
-	sqlite3_close(db);
-	return rc;
+	return copy_checked(from, path);
 }
