@@ -39,6 +39,18 @@ cases_list(struct cli *cli, json_t **cases)
 }
 
 json_t *
+cases_with_key(json_t *list, json_t *key)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(list, i, e)
+		if (json_equal(json_object_get(e, "key"), key))
+			return e;
+	return NULL;
+}
+
+json_t *
 cases_find(json_t *cases, int64_t id)
 {
 	json_t *c;

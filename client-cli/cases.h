@@ -19,6 +19,9 @@ struct cli;
 int cases_list(struct cli *cli, json_t **cases);
 /* The case object with id in cases, or NULL; borrowed. */
 json_t *cases_find(json_t *cases, int64_t id);
+/* The object of array list whose "key" equals key (a participant, a
+ * counsellor entry), or NULL; borrowed. */
+json_t *cases_with_key(json_t *list, json_t *key);
 /* The name of the participant with key (base64) in case kase (may be
  * NULL), or NULL; borrowed. */
 const char *cases_key_name(json_t *kase, const char *key);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "proto/err.h"
 #include "proto/frame.h"
@@ -172,6 +173,17 @@ cli_parse(struct cli *cli, int argc, char **argv, const struct cli_opt *opts,
 }
 
 /* --- errors --- */
+
+/* --- time --- */
+
+int64_t
+cli_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* --- JSON lines --- */
 

@@ -135,6 +135,9 @@ int cli_token_list(const char *s, const char *what, json_t **list);
 int cli_one_case(struct cli *cli, int argc, char **argv, const char *usage,
     int64_t *id);
 
+/* Milliseconds of the monotonic clock, for deadlines. */
+int64_t cli_now_ms(void);
+
 /* --- JSON lines (--json) --- */
 
 /*

@@ -69,15 +69,6 @@ on_signal(int sig)
 	stopping = 1;
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 logf_(struct daemon *d, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -401,7 +392,7 @@ static void
 try_connect(struct daemon *d)
 {
 	struct cli *cli = d->cli;
-	int64_t t = now_ms();
+	int64_t t = cli_now_ms();
 
 	if (cli->conn != NULL || t < d->next_try)
 		return;
@@ -454,11 +445,11 @@ loop(struct daemon *d)
 			    conn_dropped(cli->conn) ? "too many pushes kept" :
 			    conn_error(cli->conn));
 			cli_disconnect(cli);
-			d->next_try = now_ms() + d->retry_ms;
+			d->next_try = cli_now_ms() + d->retry_ms;
 		}
 		try_connect(d);
 		if (cli->conn == NULL) {
-			ms = (int)(d->next_try - now_ms());
+			ms = (int)(d->next_try - cli_now_ms());
 			p.fd = d->lfd;
 			p.events = POLLIN;
 			if (poll(&p, 1, ms < 0 ? 0 : ms > DAEMON_IDLE_MS ?

@@ -96,15 +96,6 @@ struct inbox {
 	int serve_failed;	/* offramp daemon: the caller went away */
 };
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static const char *
 frame_type(json_t *f)
 {
@@ -679,20 +670,6 @@ message(struct inbox *ib, json_t *f)
 	messages_in_clear(&m);
 }
 
-/* 1 when participant p (an object) is in the array list, by key. */
-static int
-has_participant(json_t *list, json_t *p)
-{
-	json_t *q;
-	size_t i;
-
-	json_array_foreach(list, i, q)
-		if (json_equal(json_object_get(q, "key"),
-		    json_object_get(p, "key")))
-			return 1;
-	return 0;
-}
-
 /* Who joined (in now, not in before) or left (the other way): a line
  * each. */
 static void
@@ -703,7 +680,7 @@ joined_left(struct inbox *ib, struct icase *c, json_t *before, json_t *now,
 	size_t i;
 
 	json_array_foreach(before, i, p) {
-		if (has_participant(now, p))
+		if (cases_with_key(now, json_object_get(p, "key")) != NULL)
 			continue;
 		fputs("-- ", stdout);
 		put_case(ib, c);
@@ -1007,14 +984,14 @@ loop(struct inbox *ib)
 				return rc;
 		}
 		if (ib->quit && deadline == 0)
-			deadline = now_ms() + cli->timeout_ms;
+			deadline = cli_now_ms() + cli->timeout_ms;
 		if (ib->quit && ib->inflight == 0)
 			return cli_save(cli);
 		show(ib);
 		flags = !ib->quit && ib->inflight < INBOX_WINDOW ?
 		    CONN_WANT_STDIN : 0;
 		rc = conn_wait(cli->conn, &ev, flags, ib->quit ?
-		    (int)(deadline > now_ms() ? deadline - now_ms() : 0) : -1);
+		    (int)(deadline > cli_now_ms() ? deadline - cli_now_ms() : 0) : -1);
 		if (rc == OFR_E_TIMEOUT) {
 			hide(ib);
 			return cli_fail(rc, "%d messages not answered within "

@@ -87,19 +87,10 @@ static const char UNREADABLE[] = "[could not be read]";
 static const char MALFORMED[] = "[cannot decrypt: malformed]";
 static const char BAD_ENVELOPE[] = "[unreadable: unknown message format]";
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int
 left_ms(int64_t deadline)
 {
-	int64_t left = deadline - now_ms();
+	int64_t left = deadline - cli_now_ms();
 
 	return left > 0 ? (int)left : 0;
 }
@@ -870,7 +861,7 @@ cmd_recv(struct cli *cli, int argc, char **argv)
 		return rc;
 	json_array_foreach(cases, i, c)
 		(void)trust_check_case(cli, c);	/* warns */
-	deadline = now_ms() + cli->timeout_ms;
+	deadline = cli_now_ms() + cli->timeout_ms;
 	while (count == 0 || printed < count) {
 		if (acks.n > 0 && !conn_has_frames(cli->conn) &&
 		    (rc = messages_ack_flush(cli, cases, &acks)) != 0)
@@ -1102,7 +1093,7 @@ chat_loop(struct chat *ch)
 			break;
 		case CONN_EV_EOF:
 			eof = 1;
-			deadline = now_ms() + cli->timeout_ms;
+			deadline = cli_now_ms() + cli->timeout_ms;
 			break;
 		case CONN_EV_FRAME:
 			chat_frame(ch, ev.frame);

@@ -279,21 +279,6 @@ print_entry(const char *tag, json_t *e, json_t *profile)
 	    profile));
 }
 
-/* The profile of the counsellor with the key of e in list (counsellor
- * .list), or NULL. */
-static json_t *
-profile_of(json_t *list, json_t *e)
-{
-	json_t *v;
-	size_t i;
-
-	json_array_foreach(list, i, v)
-		if (json_equal(json_object_get(v, "key"),
-		    json_object_get(e, "key")))
-			return json_object_get(v, "profile");
-	return NULL;
-}
-
 /* Certifies counsellor entry e ({"key", name}) for days. */
 static int
 certify_one(struct cli *cli, json_t *e, int64_t prog,
@@ -501,7 +486,8 @@ cmd_certify(struct cli *cli, int argc, char **argv)
 		/* a list, nothing certified: the admin names whom */
 		cli_none(pending, "no counsellor waits for a certificate");
 		json_array_foreach(pending, i, e)
-			print_entry("pending", e, profile_of(listed, e));
+			print_entry("pending", e, json_object_get(cases_with_key(listed,
+			    json_object_get(e, "key")), "profile"));
 		if (json_array_size(pending) > 0)
 			fputs("Compare each fingerprint with the one the "
 			    "counsellor reads from their own device (offramp "

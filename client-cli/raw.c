@@ -37,15 +37,6 @@ print_frame(const char *data, size_t len)
 	json_decref(f);
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct raw {
 	int binary;
 	int64_t count;		/* 0: none */
@@ -74,7 +65,7 @@ raw_loop(struct cli *cli, struct raw *r)
 		    CONN_WANT_STDIN : 0;
 		wait = -1;
 		if (eof) {
-			wait = (int)(deadline - now_ms());
+			wait = (int)(deadline - cli_now_ms());
 			wait = wait > 0 ? wait : 0;
 		}
 		rc = conn_wait(cli->conn, &ev, flags, wait);
@@ -94,7 +85,7 @@ raw_loop(struct cli *cli, struct raw *r)
 			print_frame(ev.data, ev.len);
 			r->printed++;
 			if (eof && !by_count)
-				deadline = now_ms() + idle;
+				deadline = cli_now_ms() + idle;
 			break;
 		case CONN_EV_LINE:
 			if ((rc = conn_send_raw(cli->conn, ev.data, ev.len,
@@ -111,7 +102,7 @@ raw_loop(struct cli *cli, struct raw *r)
 			    RAW_LINE_MAX);
 		case CONN_EV_EOF:
 			eof = 1;
-			deadline = now_ms() + (by_count ? cli->timeout_ms :
+			deadline = cli_now_ms() + (by_count ? cli->timeout_ms :
 			    idle);
 			break;
 		}

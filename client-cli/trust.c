@@ -268,18 +268,47 @@ list_has(const uint8_t *list, size_t len, const uint8_t key[OFR_PK_BYTES])
 	return 0;
 }
 
-/* What the server says of programme N (programme.get): *resp, caller
- * owns. 0 or an error code (printed). */
+/*
+ * What the server says of programme N (programme.get): *resp, caller
+ * owns. An answer is used again for PROGRAMME_FRESH_MS (a chat or the
+ * inbox checks the counsellor before every message: one request a
+ * programme, not one a message); a revocation list reaches a long
+ * session that late at most. 0 or an error code (printed).
+ */
+#define PROGRAMME_FRESH_MS	30000
+#define PROGRAMME_CACHED	8
+static struct {
+	int64_t id, at_ms;
+	json_t *resp;
+} fetched[PROGRAMME_CACHED];
+
 static int
 programme_fetch(struct cli *cli, int64_t programme, json_t **resp)
 {
+	int64_t now = cli_now_ms();
+	size_t i, old = 0;
 	json_t *f;
 	int rc;
 
+	for (i = 0; i < PROGRAMME_CACHED; i++) {
+		if (fetched[i].resp != NULL && fetched[i].id == programme &&
+		    now - fetched[i].at_ms < PROGRAMME_FRESH_MS) {
+			*resp = json_incref(fetched[i].resp);
+			return 0;
+		}
+		if (fetched[i].at_ms < fetched[old].at_ms)
+			old = i;
+	}
 	if ((rc = cli_new_request("programme.get", &f)) != 0)
 		return rc;
 	json_object_set_new(f, "programme", json_integer(programme));
-	return cli_request(cli, f, resp);
+	if ((rc = cli_request(cli, f, resp)) != 0)
+		return rc;
+	json_decref(fetched[old].resp);
+	fetched[old].id = programme;
+	fetched[old].at_ms = now;
+	fetched[old].resp = json_incref(*resp);
+	return 0;
 }
 
 /* Follows the rotations the server lists for programme from each anchor
