@@ -92,6 +92,7 @@ main(void)
 		p.background = (uint8_t)(1 + rnd(2));
 		p.formats = (uint8_t)(1 + rnd(7));
 		p.presence = rnd(10) < 7 ? PRESENCE_ONLINE : PRESENCE_AWAY;
+		p.there = rnd(10) < 9;
 		p.eligible = 1;
 		p.capacity = 12;
 		/* 10 open cases each on average: 100k in all */

@@ -396,6 +396,40 @@ put_str_line(const char *key, json_t *v)
 	fputc('\n', stdout);
 }
 
+const char *
+account_matching(json_t *p, int terse)
+{
+	static const char *const why[][2] = {
+		{ "yes", "yes" },
+		{ "uncertified", "no (not certified yet)" },
+		{ "disabled", "no (disabled)" },
+		{ "away", "no (away)" },
+		{ "offline", "no (offline)" },
+		{ "not-connected",
+		    "no (not connected: run offramp daemon or offramp inbox)" },
+		{ "idle", "no (idle: any request of yours brings you back)" },
+		{ "full", "no (caseload full)" },
+	};
+	const char *presence = json_string_value(json_object_get(p,
+	    "presence"));
+	int i = 0;
+
+	if (json_is_false(json_object_get(p, "certified")))
+		i = 1;
+	else if (json_is_true(json_object_get(p, "disabled")))
+		i = 2;
+	else if (presence != NULL && strcmp(presence, "online") != 0)
+		i = strcmp(presence, "away") == 0 ? 3 : 4;
+	else if (json_integer_value(json_object_get(p, "connections")) == 0)
+		i = 5;
+	else if (json_is_true(json_object_get(p, "idle")))
+		i = 6;
+	else if (json_integer_value(json_object_get(p, "open")) >=
+	    json_integer_value(json_object_get(p, "capacity")))
+		i = 7;
+	return why[i][terse ? 0 : 1];
+}
+
 int
 account_print_profile(json_t *resp, const char *type)
 {
@@ -439,6 +473,9 @@ account_print_profile(json_t *resp, const char *type)
 	    (long long)json_integer_value(json_object_get(p, "open")),
 	    json_is_true(json_object_get(p, "certified")) ? "yes" : "no",
 	    json_is_true(json_object_get(p, "disabled")) ? "yes" : "no");
+	printf("connections: %lld\nnew cases: %s\n",
+	    (long long)json_integer_value(json_object_get(p, "connections")),
+	    account_matching(p, 0));
 	return 0;
 }
 

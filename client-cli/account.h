@@ -52,6 +52,10 @@ int account_profile_fields(json_t *req, const struct account_profile *p);
  * as "field: value" lines; type names the request in errors. 0, or
  * OFR_E_CONN (printed) when there is no profile. */
 int account_print_profile(json_t *resp, const char *type);
+/* Whether the server gives the counsellor of profile object p new cases
+ * now: "yes", or "no (why, and what to do)"; terse: "yes" or one word
+ * ("not-connected", "idle", "away", ...). A static string. */
+const char *account_matching(json_t *p, int terse);
 /* Adds p's fields to req (owned), logs in, sends it and prints the profile
  * of the answer. 0 or an error code (printed). */
 int account_send_profile(struct cli *cli, json_t *req,

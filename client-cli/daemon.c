@@ -529,19 +529,51 @@ listen_sock(struct daemon *d)
 	return 0;
 }
 
+/* --detach: the passphrase asked and the socket made, the daemon goes on
+ * in a child of its own; this process says so and ends, leaving the
+ * socket and the key file's lock (held through the shared descriptor)
+ * to the child. Only the child returns, with 0. */
+static int
+detach_now(struct daemon *d)
+{
+	pid_t pid;
+	int null;
+
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) < 0)
+		return cli_fail(OFR_E_IO, "fork: %s", strerror(errno));
+	if (pid > 0) {
+		printf("daemon: %lld\nsocket: %s\n", (long long)pid, d->sock);
+		fflush(stdout);
+		_exit(0);
+	}
+	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
+		(void)dup2(null, 0);
+		(void)dup2(null, 1);
+		if (null > 1)
+			close(null);
+	}
+	return 0;
+}
+
 int
 cmd_daemon(struct cli *cli, int argc, char **argv)
 {
 	struct daemon d;
 	struct sigaction sa;
-	int npos, rc;
+	int npos, rc, detach = 0;
+	const struct cli_opt opts[] = {
+		{ "--detach", NULL, &detach },
+		{ NULL, NULL, NULL }
+	};
 
 	memset(&d, 0, sizeof(d));
 	d.cli = cli;
 	d.lfd = -1;
 	d.long_client = -1;
 	d.retry_ms = DAEMON_RETRY_MIN_MS;
-	if ((rc = cli_parse(cli, argc, argv, NULL, NULL, 0, &npos)) != 0)
+	if ((rc = cli_parse(cli, argc, argv, opts, NULL, 0, &npos)) != 0)
 		return rc;
 	if (daemon_paths(cli->key_path, d.dir, d.sock) != 0)
 		return cli_fail(OFR_E_USAGE, "the key file's path %s is too "
@@ -552,6 +584,8 @@ cmd_daemon(struct cli *cli, int argc, char **argv)
 		    "offramp keygen)", cli->key_path);
 	if ((rc = check_place(&d)) != 0 || (rc = cli_load_key(cli)) != 0 ||
 	    (rc = listen_sock(&d)) != 0)
+		goto out;
+	if (detach && (rc = detach_now(&d)) != 0)
 		goto out;
 	if ((d.log_fd = fcntl(2, F_DUPFD_CLOEXEC, 3)) < 0)
 		d.log_fd = 2;

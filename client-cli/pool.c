@@ -159,9 +159,12 @@ cmd_counsellors(struct cli *cli, int argc, char **argv)
 		    "capacity")));
 		text_puts(stdout, json_string_value(json_object_get(p,
 		    "presence")));
-		printf(" certified=%s disabled=%s\n",
+		printf(" certified=%s disabled=%s connections=%lld "
+		    "new-cases=%s\n",
 		    yes_no(json_object_get(p, "certified")),
-		    yes_no(json_object_get(p, "disabled")));
+		    yes_no(json_object_get(p, "disabled")),
+		    (long long)json_integer_value(json_object_get(p,
+		    "connections")), account_matching(p, 1));
 	}
 	json_decref(resp);
 	return 0;

@@ -123,19 +123,13 @@ int
 admin_profile_set(struct session *s, struct frame_in *in)
 {
 	struct account a;
-	int rc, follow = -1;
+	int rc;
 
-	if ((rc = frame_bool(in, "with_connection", 0, &follow)) != 0 ||
-	    (rc = update_profile(s, in, s->acct.id, 0)) != 0)
+	if ((rc = update_profile(s, in, s->acct.id, 0)) != 0)
 		return rc;
 	if (store_account_by_id(s->srv->st, s->acct.id, &a) == 0)
 		memcpy(s->acct.name, a.name, sizeof(a.name));
-	if ((rc = reply_profile(s, in, "profile.set.ok", s->acct.id)) != 0)
-		return rc;
-	/* This connection now carries the presence (or no longer does). */
-	if (follow >= 0)
-		s->presence_follows = follow;
-	return 0;
+	return reply_profile(s, in, "profile.set.ok", s->acct.id);
 }
 
 /* The counsellor named by "key", of the admin's programme. */
@@ -246,6 +240,7 @@ stats_one(void *arg, const struct counsellor *c)
 	json_object_set_new(e, "capacity", json_integer(c->prof.capacity));
 	json_object_set_new(e, "presence",
 	    json_string(profile_presence_name(c->prof.presence)));
+	profile_now_json(e, c->acct.id);
 	json_array_append_new(arg, e);
 	return 0;
 }

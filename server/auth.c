@@ -121,6 +121,7 @@ reply_account(struct session *s, struct frame_in *in, const char *type,
 {
 	json_t *f = frame_new(type, in->id);
 	json_t *acct = auth_account_json(a);
+	int rc;
 
 	if (f == NULL || acct == NULL) {
 		json_decref(f);
@@ -132,7 +133,7 @@ reply_account(struct session *s, struct frame_in *in, const char *type,
 		json_object_set_new(f, "created", json_boolean(created));
 	if (a->role == ROLE_COUNSELLOR) {
 		uint8_t cert[CERT_BYTES];
-		int has = 0, rc;
+		int has = 0;
 
 		if ((rc = store_account_cert(s->srv->st, a->id, cert,
 		    &has)) != 0) {
@@ -141,7 +142,10 @@ reply_account(struct session *s, struct frame_in *in, const char *type,
 		}
 		json_object_set_new(f, "certified", json_boolean(has));
 	}
-	session_login(s, a);
+	if ((rc = session_login(s, a)) != 0) {
+		json_decref(f);
+		return rc;
+	}
 	session_reply(s, f);
 	keys_after_login(s);
 	return 0;

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "match.h"
 #include "pool.h"
+#include "presence.h"
 #include "proto/err.h"
 #include "server.h"
 #include "store.h"
@@ -33,6 +34,7 @@ casework_unload(struct server *srv)
 {
 	match_free(srv->pool);
 	srv->pool = NULL;
+	presence_clear();
 }
 
 void
@@ -219,8 +221,8 @@ casework_reopen(struct server *srv, struct case_info *c, void *origin)
 }
 
 /* 1 when counsellor me fits waiting case c, presence and hours aside (a
- * counsellor taking a case itself is at work) and room aside (case.take
- * checks it). */
+ * counsellor taking a case itself is at work and there) and room aside
+ * (case.take checks it). */
 static int
 fits_case(struct server *srv, const struct match_profile *me,
     const struct case_info *c)
@@ -231,6 +233,7 @@ fits_case(struct server *srv, const struct match_profile *me,
 	if (pool_case_request(srv, c, &rq) != 0)
 		return 0;
 	p.presence = PRESENCE_ONLINE;
+	p.there = 1;
 	memset(p.hours, 0, sizeof(p.hours));
 	p.open = 0;
 	p.capacity = 1;
@@ -436,18 +439,57 @@ casework_enable(struct server *srv, int64_t counsellor)
 }
 
 int
-casework_connection_gone(struct server *srv, int64_t counsellor)
+casework_connected(struct server *srv, int64_t counsellor)
 {
-	struct profile p;
-	int rc;
+	int rc = presence_connect(counsellor, srv->now);
 
-	if ((rc = store_profile_get(srv->st, counsellor, &p)) != 0)
-		return rc == OFR_E_NOT_FOUND ? 0 : rc;
-	if (p.presence == PRESENCE_OFFLINE)
-		return 0;
-	p.presence = PRESENCE_OFFLINE;
-	/* Offline takes room from nobody: nothing to match. */
-	if ((rc = store_profile_set(srv->st, counsellor, &p)) != 0)
+	if (rc <= 0)
 		return rc;
-	return pool_refresh(srv, counsellor);
+	pool_there(srv, counsellor);
+	/* Clients waiting get their case now. */
+	if ((rc = casework_rematch(srv, counsellor)) != 0) {
+		presence_disconnect(counsellor);	/* no login, then */
+		pool_there(srv, counsellor);
+	}
+	return rc;
+}
+
+void
+casework_disconnected(struct server *srv, int64_t counsellor)
+{
+	if (presence_disconnect(counsellor))
+		pool_there(srv, counsellor);
+}
+
+int
+casework_work(struct server *srv, int64_t counsellor)
+{
+	if (!presence_work(counsellor, srv->now))
+		return 0;
+	pool_there(srv, counsellor);
+	return casework_rematch(srv, counsellor);
+}
+
+void
+casework_age(struct server *srv, int64_t idle_after)
+{
+	int64_t ids[MOVE_MAX];
+	size_t n, all = 0;
+
+	do {
+		n = presence_age(srv->now, idle_after, ids, MOVE_MAX);
+		for (size_t i = 0; i < n; i++)
+			pool_there(srv, ids[i]);
+		all += n;
+	} while (n == MOVE_MAX);
+	if (all > 0)
+		log_debug("casework: %zu counsellors idle: no new case until "
+		    "their next request", all);
+}
+
+void
+casework_presence(int64_t counsellor, struct presence_now *out)
+{
+	out->connections = presence_connections(counsellor);
+	out->idle = presence_idle(counsellor);
 }

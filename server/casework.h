@@ -136,10 +136,25 @@ int casework_uncertify(struct server *srv, int64_t programme,
 int casework_disable(struct server *srv, int64_t counsellor);
 /* Enables counsellor again and matches the queue for it. */
 int casework_enable(struct server *srv, int64_t counsellor);
-/* The last connection of counsellor whose presence follows its
- * connections has closed: its presence becomes offline (stored, and the
- * pool in step), so no case is matched to nobody. Nothing when it is
- * offline already, or no counsellor. Called inside a unit of work. */
-int casework_connection_gone(struct server *srv, int64_t counsellor);
+/* Presence: a counsellor is matched while it chose online and is there
+ * (presence.h): connected, and not idle. */
+/* A connection of counsellor logs in: when it is there now, waiting
+ * cases it fits are matched to it. Inside a unit of work. On an error
+ * the connection is not counted (the login fails). */
+int casework_connected(struct server *srv, int64_t counsellor);
+/* A connection of counsellor closed: with its last, it is not matched. */
+void casework_disconnected(struct server *srv, int64_t counsellor);
+/* Counsellor made a request of its own: back from idle, waiting cases
+ * are matched to it. Inside a unit of work. */
+int casework_work(struct server *srv, int64_t counsellor);
+/* Counsellors with no request since idle_after seconds (0: never) are
+ * idle: not matched until their next request. */
+void casework_age(struct server *srv, int64_t idle_after);
+/* What the server sees of counsellor now, beside the presence it chose. */
+struct presence_now {
+	int connections;			/* logged in */
+	int idle;				/* connected, but idle */
+};
+void casework_presence(int64_t counsellor, struct presence_now *out);
 
 #endif

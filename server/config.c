@@ -58,6 +58,9 @@ static const struct opt table[] = {
 	    "close connections not logged in after SEC (10)" },
 	{ "rematch-period", K_NUM, 1, JOBS_PERIOD_MAX, OFF(rematch_period),
 	    1, "match the waiting queue again every SEC (60)" },
+	{ "idle-away", K_NUM, 0, JOBS_PERIOD_MAX, OFF(idle_away), 1,
+	    "a connected counsellor with no request for SEC is away (1800; "
+	    "0: never)" },
 	{ "purge-period", K_NUM, 1, JOBS_PERIOD_MAX, OFF(purge_period), 1,
 	    "delete expired message records every SEC (600)" },
 	{ "log-level", K_LEVEL, 0, 0, OFF(log_level), 1,
@@ -366,6 +369,7 @@ config_load(struct settings *s, int argc, char **argv)
 	s->programme = "First programme";
 	s->login_timeout = 10;
 	s->rematch_period = 60;
+	s->idle_away = 1800;
 	s->purge_period = 600;
 	s->log_level = "info";
 	for (size_t i = 0; i < NOPTS; i++) {

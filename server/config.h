@@ -24,6 +24,7 @@ struct settings {
 	const char *new_programme;	/* command line only: an action */
 	int login_timeout;
 	int rematch_period;
+	int idle_away;
 	int purge_period;
 	const char *log_level;		/* error, warn, info, debug */
 	/* command line only */

@@ -26,46 +26,52 @@ enum {
 	R_ANY = R_PRE | R_USER,
 };
 
+/* W: a request a person makes, never one a client sends by itself (a
+ * ping, an ack, prekeys, lists it refreshes): from a counsellor, it shows
+ * it is at work (casework_work), so idleness is measured by these. */
+#define W	1
+
 static const struct handler {
 	const char *type;
 	unsigned roles;
 	int (*fn)(struct session *, struct frame_in *);
+	int work;
 } handlers[] = {
-	{ "ping",		R_ANY,			auth_ping },
-	{ "login",		R_PRE,			auth_login },
-	{ "redeem",		R_PRE,			auth_redeem },
-	{ "case.request",	R_CLIENT,		cases_request },
-	{ "case.list",		R_CLIENT | R_COUNSELLOR, cases_list },
-	{ "case.close",		R_CLIENT | R_COUNSELLOR, cases_close },
-	{ "case.reassign",	R_CLIENT,		cases_reassign },
-	{ "case.pause",		R_COUNSELLOR,		caseload_pause },
-	{ "case.resume",	R_COUNSELLOR,		caseload_resume },
-	{ "case.reopen",	R_COUNSELLOR,		caseload_reopen },
-	{ "case.queue",		R_COUNSELLOR,		caseload_queue },
-	{ "case.take",		R_COUNSELLOR,		caseload_take },
-	{ "note.add",		R_COUNSELLOR,		caseload_note_add },
-	{ "note.list",		R_COUNSELLOR,		caseload_note_list },
-	{ "msg.send",		R_CLIENT | R_COUNSELLOR, relay_send },
-	{ "msg.ack",		R_USER,			relay_ack },
-	{ "profile.set",	R_COUNSELLOR,		admin_profile_set },
-	{ "invite.create",	R_ADMIN,		admin_invite_create },
-	{ "prekeys.upload",	R_USER,			keys_upload },
-	{ "prekeys.get",	R_CLIENT | R_COUNSELLOR, keys_get },
-	{ "programme.key.set",	R_ADMIN,		keys_programme_set },
-	{ "programme.get",	R_USER,			keys_programme_get },
-	{ "programme.key.rotate", R_ADMIN,		keys_programme_rotate },
-	{ "programme.revoke",	R_ADMIN,		keys_programme_revoke },
-	{ "programme.partner",	R_ADMIN,		keys_programme_partner },
-	{ "counsellor.pending",	R_ADMIN,		keys_pending },
-	{ "counsellor.certify",	R_ADMIN,		keys_certify },
-	{ "counsellor.list",	R_ADMIN,		admin_counsellor_list },
-	{ "counsellor.update",	R_ADMIN,		admin_counsellor_update },
-	{ "counsellor.disable",	R_ADMIN,		admin_counsellor_disable },
-	{ "counsellor.enable",	R_ADMIN,		admin_counsellor_enable },
-	{ "pool.stats",		R_ADMIN,		admin_pool_stats },
-	{ "audit.list",		R_ADMIN,		admin_audit_list },
-	{ "programme.set",	R_ADMIN,		admin_programme_set },
-	{ "programme.list",	R_USER,			admin_programme_list },
+	{ "ping",		R_ANY,			auth_ping, 0 },
+	{ "login",		R_PRE,			auth_login, 0 },
+	{ "redeem",		R_PRE,			auth_redeem, 0 },
+	{ "case.request",	R_CLIENT,		cases_request, 0 },
+	{ "case.list",		R_CLIENT | R_COUNSELLOR, cases_list, 0 },
+	{ "case.close",		R_CLIENT | R_COUNSELLOR, cases_close, W },
+	{ "case.reassign",	R_CLIENT,		cases_reassign, 0 },
+	{ "case.pause",		R_COUNSELLOR,		caseload_pause, W },
+	{ "case.resume",	R_COUNSELLOR,		caseload_resume, W },
+	{ "case.reopen",	R_COUNSELLOR,		caseload_reopen, W },
+	{ "case.queue",		R_COUNSELLOR,		caseload_queue, W },
+	{ "case.take",		R_COUNSELLOR,		caseload_take, W },
+	{ "note.add",		R_COUNSELLOR,		caseload_note_add, W },
+	{ "note.list",		R_COUNSELLOR,		caseload_note_list, W },
+	{ "msg.send",		R_CLIENT | R_COUNSELLOR, relay_send, W },
+	{ "msg.ack",		R_USER,			relay_ack, 0 },
+	{ "profile.set",	R_COUNSELLOR,		admin_profile_set, W },
+	{ "invite.create",	R_ADMIN,		admin_invite_create, 0 },
+	{ "prekeys.upload",	R_USER,			keys_upload, 0 },
+	{ "prekeys.get",	R_CLIENT | R_COUNSELLOR, keys_get, 0 },
+	{ "programme.key.set",	R_ADMIN,		keys_programme_set, 0 },
+	{ "programme.get",	R_USER,			keys_programme_get, 0 },
+	{ "programme.key.rotate", R_ADMIN,		keys_programme_rotate, 0 },
+	{ "programme.revoke",	R_ADMIN,		keys_programme_revoke, 0 },
+	{ "programme.partner",	R_ADMIN,		keys_programme_partner, 0 },
+	{ "counsellor.pending",	R_ADMIN,		keys_pending, 0 },
+	{ "counsellor.certify",	R_ADMIN,		keys_certify, 0 },
+	{ "counsellor.list",	R_ADMIN,		admin_counsellor_list, 0 },
+	{ "counsellor.update",	R_ADMIN,		admin_counsellor_update, 0 },
+	{ "counsellor.disable",	R_ADMIN,		admin_counsellor_disable, 0 },
+	{ "counsellor.enable",	R_ADMIN,		admin_counsellor_enable, 0 },
+	{ "pool.stats",		R_ADMIN,		admin_pool_stats, 0 },
+	{ "audit.list",		R_ADMIN,		admin_audit_list, 0 },
+	{ "programme.set",	R_ADMIN,		admin_programme_set, 0 },
+	{ "programme.list",	R_USER,			admin_programme_list, 0 },
 };
 
 static int64_t
@@ -109,6 +115,22 @@ rate_ok(struct session *s)
 		return 0;
 	s->tokens -= 1.0;
 	return 1;
+}
+
+/* The counsellor of s is at work: back from idle, waiting cases are
+ * matched to it, in a unit of work of its own (the request's failing
+ * does not undo it). */
+static void
+at_work(struct session *s)
+{
+	int rc;
+
+	casework_begin(s->srv);
+	rc = casework_work(s->srv, s->acct.id);
+	casework_end(s->srv, rc == 0);
+	if (rc != 0)
+		log_warn("dispatch: cannot match the queue for a counsellor "
+		    "back at work: %s", err_str(rc));
 }
 
 static const struct handler *
@@ -157,6 +179,8 @@ dispatch_frame(struct session *s, const char *buf, size_t len, int binary)
 		goto fail;
 	}
 
+	if (h->work && s->acct.role == ROLE_COUNSELLOR)
+		at_work(s);
 	casework_begin(s->srv);
 	rc = h->fn(s, &in);
 	casework_end(s->srv, rc == 0);

@@ -18,12 +18,16 @@
 
 #define DEDUP_KEEP	86400	/* message records outlive their copies */
 
-/* Working hours begin and presence ages: look at the whole queue; then
- * tell the clients still waiting their places. */
+/* Presence ages (idle counsellors are matched no more) and working hours
+ * begin: look at the whole queue; then tell the clients still waiting
+ * their places. */
 static int
 rematch(struct server *srv)
 {
-	int rc = casework_rematch(srv, 0);
+	int rc;
+
+	casework_age(srv, srv->idle_away);
+	rc = casework_rematch(srv, 0);
 
 	return rc != 0 ? rc : casework_announce_queue(srv);
 }

@@ -239,6 +239,7 @@ main(int argc, char **argv)
 	    strcmp(set.log_level, "debug") == 0 ? LOG_DEBUG : LOG_INFO);
 	cfg.verbose = strcmp(set.log_level, "debug") == 0;
 	srv.login_timeout = set.login_timeout;
+	srv.idle_away = set.idle_away;
 	jobs_config_init(&jobs);
 	jobs.period[JOB_REMATCH] = set.rematch_period;
 	jobs.period[JOB_PURGE] = set.purge_period;
@@ -306,8 +307,6 @@ main(int argc, char **argv)
 	log_info("offramp-server stopping");
 	session_turn_end(&srv);
 	ws_stop();
-	/* The stop closed every connection: keep what that changed (the
-	 * presence of counsellors whose presence follows them). */
 	if (casework_commit(&srv) != 0)
 		log_warn("offramp-server: the last commit failed");
 	casework_unload(&srv);

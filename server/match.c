@@ -200,7 +200,7 @@ int
 match_fits(const struct match_profile *p, const struct match_request *rq,
     int64_t now)
 {
-	return p->eligible && p->presence == PRESENCE_ONLINE &&
+	return p->eligible && p->presence == PRESENCE_ONLINE && p->there &&
 	    p->open < p->capacity && p->id != rq->exclude &&
 	    (rq->programme == 0 || p->programme == rq->programme) &&
 	    rq->language != 0 && has_bit(p->languages, rq->language) &&

@@ -4,7 +4,7 @@
  * domain layer (casework.c, through pool.c), so that one match among 10k
  * counsellors costs well under a millisecond. Hard constraints filter
  * (programme if chosen, language, topic, room in the caseload, presence
- * and working hours); soft preferences score; load and fairness break
+ * chosen and being there, working hours); soft preferences score; load and fairness break
  * ties, deterministically.
  * match.c is pure: no SQL, no I/O, no clock (callers pass the time).
  */
@@ -33,7 +33,8 @@ struct match_profile {
 	uint8_t age_band;		/* 1..4, 0 unknown */
 	uint8_t background;		/* enum background */
 	uint8_t formats;		/* enum format bits */
-	uint8_t presence;		/* enum presence */
+	uint8_t presence;		/* enum presence, as chosen */
+	uint8_t there;			/* connected, not idle (presence.h) */
 	uint8_t eligible;		/* certified, not disabled */
 	int capacity;
 	int open;			/* waiting or active cases */

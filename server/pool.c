@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "pool.h"
+#include "presence.h"
 #include "proto/err.h"
 #include "server.h"
 
@@ -80,6 +81,7 @@ pool_profile(struct server *srv, const struct counsellor *c,
 	mp->background = (uint8_t)c->prof.background;
 	mp->formats = (uint8_t)c->prof.formats;
 	mp->presence = (uint8_t)c->prof.presence;
+	mp->there = (uint8_t)presence_there(c->acct.id);
 	mp->eligible = c->certified && !c->acct.disabled;
 	mp->capacity = c->prof.capacity;
 	mp->open = c->open;
@@ -164,6 +166,15 @@ pool_refresh(struct server *srv, int64_t id)
 		srv->touched[srv->touched_n] = id;
 	srv->touched_n++;
 	return refresh(srv, id);
+}
+
+void
+pool_there(struct server *srv, int64_t id)
+{
+	struct match_profile *mp = match_get(srv->pool, id);
+
+	if (mp != NULL)
+		mp->there = (uint8_t)presence_there(id);
 }
 
 void

@@ -20,6 +20,9 @@ int pool_load(struct server *srv);
 /* Reads counsellor id back from the store into the index (removing it when
  * it is no counsellor) and remembers it as touched by this request. */
 int pool_refresh(struct server *srv, int64_t id);
+/* Sets whether counsellor id is there (presence.h) in the index; the
+ * store is not read, since being there is not stored. */
+void pool_there(struct server *srv, int64_t id);
 /* Starts a request: forget the touched counsellors. */
 void pool_request_begin(struct server *srv);
 /* The request's writes were undone: read its counsellors back. */

@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "casework.h"
 #include "match.h"
 #include "profile.h"
 #include "proto/err.h"
@@ -308,6 +309,16 @@ name_or_null(const char *s)
 	return s != NULL ? json_string(s) : json_null();
 }
 
+void
+profile_now_json(json_t *o, int64_t counsellor)
+{
+	struct presence_now now;
+
+	casework_presence(counsellor, &now);
+	json_object_set_new(o, "connections", json_integer(now.connections));
+	json_object_set_new(o, "idle", json_boolean(now.idle));
+}
+
 json_t *
 profile_json(const struct counsellor *c)
 {
@@ -332,6 +343,7 @@ profile_json(const struct counsellor *c)
 	json_object_set_new(o, "available",
 	    json_boolean(p->presence == PRESENCE_ONLINE));
 	json_object_set_new(o, "hours", hours_json(p->hours));
+	profile_now_json(o, c->acct.id);
 	json_object_set_new(o, "open", json_integer(c->open));
 	json_object_set_new(o, "certified", json_boolean(c->certified));
 	json_object_set_new(o, "disabled", json_boolean(c->acct.disabled));

@@ -20,6 +20,11 @@ int profile_read(struct frame_in *in, struct profile *p, const char **name,
     int allow_capacity);
 /* The profile object of a counsellor; NULL on OOM. */
 json_t *profile_json(const struct counsellor *c);
+/* Adds what the server sees of counsellor now to o: "connections" (its
+ * logged-in connections) and "idle" (connected, but no request of its
+ * own for the idle time): it is matched only when connected and not
+ * idle, besides presence online. */
+void profile_now_json(json_t *o, int64_t counsellor);
 /* {"asked":[…],"met":[…],"unmet":[…]} of PREF_ bits; met and unmet are
  * null until decided (a counsellor was chosen). */
 json_t *profile_prefs_json(unsigned asked, unsigned met, int decided);

@@ -22,6 +22,7 @@ struct server {
 	struct store *st;
 	uint8_t pk[OFR_PK_BYTES];		/* server identity */
 	int login_timeout;			/* seconds */
+	int idle_away;				/* seconds; 0: never idle */
 	int64_t now;				/* seconds, per request or job */
 	struct match_index *pool;		/* pool.c */
 	/* The tables that join the layers, filled by main.c: no module

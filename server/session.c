@@ -223,32 +223,6 @@ session_new(struct server *srv, void *conn)
 	return s;
 }
 
-/* 1 when another session of the account still has its presence follow
- * its connection. */
-static int
-presence_followed(int64_t account)
-{
-	for (struct session *s = online[bucket(account)]; s != NULL;
-	    s = s->online_next)
-		if (s->acct.id == account && s->presence_follows)
-			return 1;
-	return 0;
-}
-
-/* The last connection that carried the account's presence closed. */
-static void
-presence_lapse(struct server *srv, int64_t account)
-{
-	int rc;
-
-	casework_begin(srv);
-	rc = casework_connection_gone(srv, account);
-	casework_end(srv, rc == 0);
-	if (rc != 0)
-		log_warn("session: cannot set a counsellor offline: %s",
-		    err_str(rc));
-}
-
 void
 session_free(struct session *s)
 {
@@ -261,8 +235,8 @@ session_free(struct session *s)
 			pp = &(*pp)->online_next;
 		if (*pp == s)
 			*pp = s->online_next;
-		if (s->presence_follows && !presence_followed(s->acct.id))
-			presence_lapse(s->srv, s->acct.id);
+		if (s->acct.role == ROLE_COUNSELLOR)
+			casework_disconnected(s->srv, s->acct.id);
 	}
 	untouch(s);
 	free_frames(s->out_head);
@@ -271,11 +245,15 @@ session_free(struct session *s)
 	free(s);
 }
 
-void
+int
 session_login(struct session *s, const struct account *a)
 {
 	size_t b = bucket(a->id);
+	int rc;
 
+	if (a->role == ROLE_COUNSELLOR &&
+	    (rc = casework_connected(s->srv, a->id)) != 0)
+		return rc;
 	s->acct = *a;
 	s->online_next = online[b];
 	online[b] = s;
@@ -284,6 +262,7 @@ session_login(struct session *s, const struct account *a)
 	s->want_pump = 1;
 	session_touch(s);
 	s->srv->conn->deadline(s->conn, 0);
+	return 0;
 }
 
 unsigned char *

@@ -46,10 +46,6 @@ struct session {
 	int64_t tokens_ms;			/* 0: no frame yet */
 	int strikes;
 
-	int presence_follows;			/* profile.set with_connection:
-						 * offline when the account's
-						 * last such session closes */
-
 	struct session *online_next;		/* same hash bucket */
 	struct session *dirty_prev, *dirty_next;
 	int dirty;
@@ -59,10 +55,9 @@ struct session {
  * it queues the challenge and sets the login deadline. NULL on OOM. Freed
  * with session_free() when the transport closes. */
 struct session *session_new(struct server *srv, void *conn);
-/* Unregisters and frees s and its queues. NULL is harmless. When s was
- * the account's last session whose presence follows its connection, the
- * counsellor goes offline (casework_connection_gone, in a unit of work of
- * its own, committed by the turn). */
+/* Unregisters and frees s and its queues. NULL is harmless. A
+ * counsellor's last session gone, it is matched no more
+ * (casework_disconnected). */
 void session_free(struct session *s);
 /* Queues a fresh login challenge (the last one was spent). */
 void session_challenge(struct session *s);
@@ -94,8 +89,11 @@ void session_wake_account(int64_t account);
 void session_drop_account(int64_t account);
 /* Marks s dirty so session_turn_end() visits it. */
 void session_touch(struct session *s);
-/* Registers s as logged in as *a; cancels the login deadline. */
-void session_login(struct session *s, const struct account *a);
+/* Registers s as logged in as *a; cancels the login deadline. A
+ * counsellor is there now (casework_connected: waiting cases may be
+ * matched to it), inside the login's unit of work. 0, or an error and
+ * s stays logged out. */
+int session_login(struct session *s, const struct account *a);
 
 /*
  * Ends a turn of the event loop: commits the turn's writes, of requests and

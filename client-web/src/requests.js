@@ -104,15 +104,14 @@ export const requests = {
 	},
 
 	/**
-	 * Sets presence: 'online' (takes new cases) or 'away'. The presence
-	 * follows this connection (with_connection, PROTOCOL.md): when it
-	 * closes, a crashed tab too, the server sets it offline; after a
-	 * reconnect the page sets it again.
+	 * Sets presence: 'online' (takes new cases) or 'away'. The server
+	 * gives new cases only while a connection of the counsellor is logged
+	 * in and it is not idle (PROTOCOL.md, "Presence").
 	 * @param {'online'|'away'|'offline'} presence @returns {Promise<object>} the profile
 	 */
 	async setPresence(presence) {
 		if (!['online', 'away', 'offline'].includes(presence)) throw usage('presence');
-		return this.setProfile({ presence, with_connection: true });
+		return this.setProfile({ presence });
 	},
 
 	/** profile.set with any profile fields but capacity. @returns {Promise<object>} */

@@ -11,7 +11,7 @@ import WebSocket from 'ws';
 import sodium from 'libsodium-wrappers-sumo';
 import { createCore } from '../src/core.js';
 import * as P from '../src/proto/index.js';
-import { waitFor, startServer, cliOk, field } from './live.mjs';
+import { waitFor, startServer, cliOk, field, counsellorUp } from './live.mjs';
 
 const b64 = P.b64Encode;
 const cores = [];
@@ -50,6 +50,7 @@ test('a rotation made on the real server is followed from the old key; a revoked
 	const samKey = field(await cliOk(srv, 'sam', ['keygen', '--kdf', 'min']), 'key');
 	await cliOk(srv, 'sam', ['redeem', inv, '--name', 'Sam', '--languages', 'en', '--topics', 'leaving']);
 	assert.equal(await certifyAll(admin, k0.privateKey), 1);
+	await counsellorUp(srv, 'sam');	// Sam at work: connected
 
 	// a client given the old key out of band (a bundle built with it)
 	const pins = [[1, b64(k0.publicKey)]];

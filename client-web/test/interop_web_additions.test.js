@@ -73,7 +73,7 @@ test('(b) waiting web clients see their place in the queue', async () => {
 	assert.equal(w2.caseOf(c2.id).queuePosition, null, 'a closed case has no place');
 });
 
-test('(c) a web counsellor is offline when its connection is gone, online again after login', async () => {
+test('(c) a web counsellor gets no case while its connection is gone, and the waiting one when it logs in', async () => {
 	const srv = await startServer({ args: ['--rematch-period', '1'] });
 	await setupAdmin(srv);
 	const inv = (await cliOk(srv, 'admin', ['invite', '--role', 'counsellor'])).trim().split('\n').pop();
@@ -82,9 +82,12 @@ test('(c) a web counsellor is offline when its connection is gone, online again 
 	assert.equal((await cliOk(srv, 'admin', ['certify', ...signing(srv.dir), 'Robin'])).trim(), 'certified: Robin');
 	const p = await core.setPresence('online');
 	assert.equal(p.presence, 'online');
+	assert.equal(p.connections, 1, 'the page\'s connection is counted');
+	assert.equal(p.idle, false);
 	core.logout();
 	const listed = async () => (await cliOk(srv, 'admin', ['counsellors'])).split('\n').find((l) => l.includes('Robin')) || '';
-	await waitFor(async () => /presence=offline/.test(await listed()), 15000, 'Robin offline after logout');
+	await waitFor(async () => /presence=online .*connections=0 new-cases=not-connected/.test(await listed()), 15000,
+		'Robin, still online by choice, not connected after logout');
 	await cliOk(srv, 'kid', ['keygen', '--kdf', 'min']);
 	const out = await cliOk(srv, 'kid', ['request', '--language', 'it']);
 	const id = field(out, 'case');
@@ -92,7 +95,7 @@ test('(c) a web counsellor is offline when its connection is gone, online again 
 	// it stays waiting through two rematch jobs (an observation window)
 	for (const until = Date.now() + 2500; Date.now() < until;)
 		assert.match(await cliOk(srv, 'kid', ['cases']), new RegExp(`^${id} waiting it`, 'm'));
-	await core.login({ role: 'counsellor' });
-	await core.setPresence('online');
+	await core.login({ role: 'counsellor' });	// logging in is enough
 	await waitFor(async () => new RegExp(`^${id} active it`, 'm').test(await cliOk(srv, 'kid', ['cases'])), 15000, 'the case matched to Robin');
+	assert.match(await listed(), /connections=1 new-cases=yes/);
 });

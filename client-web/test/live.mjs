@@ -106,5 +106,33 @@ export async function cliCounsellor(srv, who, name, langs) {
 	const r = await cliOk(srv, who, ['redeem', inv, '--name', name, '--languages', langs, '--topics', 'leaving']);
 	assert.equal(field(r, 'role'), 'counsellor');
 	assert.equal((await cliOk(srv, 'admin', ['certify', ...signing(srv.dir), name])).trim(), `certified: ${name}`);
+	await counsellorUp(srv, who);
 	return key;
+}
+
+/**
+ * Keeps CLI counsellor who connected, as a counsellor at work does: its
+ * `offramp daemon --detach` (the server gives new cases only to a
+ * counsellor with a connection up), stopped when the test file ends; it
+ * connects again by itself when the server is started again. Resolves
+ * once it is connected.
+ */
+export async function counsellorUp(srv, who) {
+	const log = path.join(srv.dir, `${who}.daemon.log`);
+	const fd = fs.openSync(log, 'w');
+	const child = spawn(CLI_BIN, ['--timeout', '15', 'daemon', '--detach'], {
+		stdio: ['ignore', 'pipe', fd],
+		env: {
+			PATH: process.env.PATH, HOME: srv.dir, OFFRAMP_SERVER: `ws://127.0.0.1:${srv.port}`,
+			OFFRAMP_KEY: path.join(srv.dir, `${who}.key`), OFFRAMP_PASSPHRASE: `pass-${who}`,
+			OFFRAMP_TRUST_FILE: path.join(srv.dir, 'trust'),
+		},
+	});
+	fs.closeSync(fd);
+	let out = '';
+	child.stdout.on('data', (d) => { out += d; });
+	const pid = Number(await waitFor(() => /^daemon: (\d+)$/m.exec(out)?.[1], 20000, `${who}'s daemon to start`));
+	after(() => { try { process.kill(pid, 'SIGTERM'); } catch { /* gone already */ } });
+	await waitFor(() => /connected to/.test(fs.readFileSync(log, 'utf8')), 20000, `${who}'s daemon to connect`);
+	return pid;
 }

@@ -141,6 +141,9 @@ _on_exit() {
 		FAILED=$((FAILED + 1))
 	fi
 	local pid
+	for pid in "${DAEMON_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
 	for pid in "${SERVER_PIDS[@]}"; do
 		if kill -0 "$pid" 2>/dev/null; then
 			kill -9 "$pid" 2>/dev/null
@@ -149,7 +152,7 @@ _on_exit() {
 	done
 	if [ "$FAILED" -ne 0 ] || [ "$rc" -ne 0 ]; then
 		local f
-		for f in "${SERVER_LOGS[@]}"; do
+		for f in "${SERVER_LOGS[@]}" "$T"/daemon-*.err; do
 			[ -f "$f" ] || continue
 			echo "---- $(basename "$f") (last 150 lines)"
 			tail -n 150 "$f"
@@ -207,10 +210,12 @@ _server_up_or_gone() {
 }
 
 # start_server [ARGS...]: starts offramp-server with TLS on 127.0.0.1, a
-# port chosen by the OS and the data directory $DATA, plus ARGS (SERVER_TLS=0:
-# no --cert/--key; SERVER_LISTEN: another --listen address). Waits for
-# its "listening on port" line; sets SERVER_PID, PORT, and TOKEN (the
-# bootstrap token when printed at once, else empty: see need_token).
+# port chosen by the OS (the port of the last server again when that one
+# has stopped, so that running daemons find it) and the data directory
+# $DATA, plus ARGS (SERVER_TLS=0: no --cert/--key; SERVER_LISTEN: another
+# --listen address). Waits for its "listening on port" line; sets
+# SERVER_PID, PORT, and TOKEN (the bootstrap token when printed at once,
+# else empty: see need_token).
 start_server() {
 	ensure_cert
 	local n=$SERVER_COUNT
@@ -218,10 +223,15 @@ start_server() {
 	SERVER_OUT="$T/server$n.stdout"
 	SERVER_ERR="$T/server$n.stderr"
 	SERVER_LOGS+=("$SERVER_OUT" "$SERVER_ERR")
-	local tls=(--cert "$CERT" --key "$CERT_KEY")
+	local tls=(--cert "$CERT" --key "$CERT_KEY") port=0
 	[ "${SERVER_TLS:-1}" = 1 ] || tls=()
+	if [ -n "${PORT:-}" ] && [ -n "${SERVER_PID:-}" ] &&
+	   [ "${SERVER_DATA:-}" = "$DATA" ] &&
+	   ! kill -0 "$SERVER_PID" 2>/dev/null; then
+		port=$PORT
+	fi
 	"$OFFRAMP_SERVER_BIN" --data "$DATA" \
-		--listen "${SERVER_LISTEN:-127.0.0.1}" --port 0 \
+		--listen "${SERVER_LISTEN:-127.0.0.1}" --port "$port" \
 		"${tls[@]}" "$@" \
 		>"$SERVER_OUT" 2>"$SERVER_ERR" </dev/null &
 	SERVER_PID=$!
@@ -238,6 +248,31 @@ start_server() {
 		TOKEN=$(head -n1 "$DATA/bootstrap-token")
 	fi
 	echo "   (server $n: pid $SERVER_PID, port $PORT)"
+	[ "$port" = 0 ] || _daemons_back
+	SERVER_DATA=$DATA
+}
+
+# _daemons_back: after a restart on the same data directory and port,
+# every daemon still running connects again (it retries by itself)
+# before the test goes on.
+_daemons_back() {
+	local v pid who
+	for v in $(compgen -v DAEMON_PID_); do
+		pid=${!v}
+		who=${v#DAEMON_PID_}
+		kill -0 "$pid" 2>/dev/null || continue
+		wait_for "$who's daemon to connect to server $((SERVER_COUNT - 1))" 40 \
+			_daemon_connected "$who" || return 1
+	done
+}
+
+# _daemon_connected NAME: NAME's daemon logged in after the last server
+# started (its log has more "connected to" lines than then).
+_daemon_connected() {
+	local seen=DAEMON_SEEN_$1 n
+	n=$(grep -c 'connected to' "$T/daemon-$1.err" || true)
+	[ "$n" -gt "${!seen:-0}" ] || return 1
+	printf -v "$seen" '%s' "$n"
 }
 
 _token_told() {
@@ -287,13 +322,21 @@ kill9_server() {
 # programme_key). Bounded by the CLI's --timeout and, should that fail, by
 # timeout(1).
 cli() {
-	local who=$1
+	local who=$1 key="$IDS/$1.key"
 	shift
+	# raw speaks the protocol itself and never runs through a daemon:
+	# beside one, it logs in from a copy of the key file, a second
+	# connection of the same account (the copy never takes part in a
+	# conversation).
+	if [ "${1:-}" = raw ] && [ -S "$key.d/sock" ]; then
+		cp "$key" "$T/raw-$who.key"
+		key="$T/raw-$who.key"
+	fi
 	OFFRAMP_TRUST_FILE="${TRUST_FILE-$IDS/trust}" \
 	OFFRAMP_PASSPHRASE="${PASS_OVERRIDE:-pass-$who}" \
 	timeout -k 5 "${CLI_LIMIT:-90}" "$OFFRAMP_CLI_BIN" \
 		--server "${SERVER_URL:-wss://127.0.0.1:$PORT}" --ca "${CLI_CA:-$CERT}" \
-		--key "$IDS/$who.key" --timeout "${CLI_TIMEOUT:-20}" "$@"
+		--key "$key" --timeout "${CLI_TIMEOUT:-20}" "$@"
 }
 
 # clirun NAME ARGS...: as cli, but never stops the test: sets OUT (stdout),
@@ -346,7 +389,9 @@ b64_random() {
 # setup_pool: a server must run. The admin redeems the bootstrap token
 # (name "Ada") and makes the programme's signing key (PROGRAMME_KEY), invites
 # a counsellor, who redeems it as "Sam" with --languages en --topics
-# leaving, and certifies Sam (only certified counsellors get cases). Sets
+# leaving, and certifies Sam (only certified counsellors get cases), and
+# Sam's daemon keeps Sam connected (counsellor_up; not with
+# COUNS_DAEMON=0: a counsellor not connected gets no case). Sets
 # ADMIN_NAME, COUNS_NAME, KEY_admin, KEY_couns, PROGRAMME_KEY.
 setup_pool() {
 	need_token
@@ -371,6 +416,50 @@ setup_pool() {
 	assert_eq "counsellor invite redeemed as counsellor" counsellor "$(field "$out" role)"
 	assert_eq "counsellor display name" Sam "$COUNS_NAME"
 	certify_pending Sam
+	[ "${COUNS_DAEMON:-1}" = 0 ] || counsellor_up couns
+}
+
+# counsellor_up NAME: NAME's `offramp daemon`, in the background (the
+# passphrase from a file, asked once), keeps a connection logged in, so
+# the counsellor is there and gets cases, as a counsellor at work runs
+# it. NAME's commands then run through it. Waits until it is connected;
+# counsellor_down stops it, and every daemon stops when the test ends.
+counsellor_up() {
+	local who=$1 f="$T/daemon-$1.err"
+	printf 'pass-%s\n' "$who" >"$T/$who.dpass"
+	: >"$f"
+	OFFRAMP_TRUST_FILE="${TRUST_FILE-$IDS/trust}" timeout -k 5 1200 \
+		"$OFFRAMP_CLI_BIN" --server "${SERVER_URL:-wss://127.0.0.1:$PORT}" \
+		--ca "${CLI_CA:-$CERT}" --key "$IDS/$who.key" \
+		--passphrase-file "$T/$who.dpass" --timeout 10 daemon \
+		2>"$f" </dev/null &
+	printf -v "DAEMON_PID_$who" '%s' "$!"
+	DAEMON_PIDS+=("$!")
+	printf -v "DAEMON_SEEN_$who" '%s' 0
+	wait_for "$who's daemon to connect" 30 _daemon_connected "$who"
+}
+DAEMON_PIDS=()
+
+_daemon_gone() {
+	! kill -0 "$1" 2>/dev/null
+}
+
+# counsellor_down NAME: stops NAME's daemon (its connection closes).
+counsellor_down() {
+	local pidv="DAEMON_PID_$1"
+	local pid=${!pidv}
+	kill -TERM "$pid" 2>/dev/null || true
+	wait_for "$1's daemon to stop" 20 _daemon_gone "$pid"
+	wait "$pid" 2>/dev/null || true
+	unset "DAEMON_PID_$1"
+}
+
+# counsellors_down: stops every daemon counsellor_up started.
+counsellors_down() {
+	local v
+	for v in $(compgen -v DAEMON_PID_); do
+		counsellor_down "${v#DAEMON_PID_}"
+	done
 }
 
 # programme_key ADMIN: ADMIN makes its programme's signing key, in its own
@@ -469,8 +558,9 @@ file_mode() {
 # ------------------------------------------------------ pools and pushes
 
 # add_counsellor ADMIN ID NAME [PROFILE OPTIONS...]: ADMIN invites a
-# counsellor, identity ID (made here) redeems it as NAME with the options.
-# It is not certified yet (see certify_pending).
+# counsellor, identity ID (made here) redeems it as NAME with the options
+# and starts its daemon (counsellor_up; not with COUNS_DAEMON=0). It is
+# not certified yet (see certify_pending).
 add_counsellor() {
 	local admin=$1 id=$2 name=$3 inv out
 	shift 3
@@ -478,6 +568,7 @@ add_counsellor() {
 	keygen "$id"
 	out=$(cli "$id" redeem "$inv" --name "$name" "$@")
 	assert_eq "$name redeemed a counsellor invite" counsellor "$(field "$out" role)"
+	[ "${COUNS_DAEMON:-1}" = 0 ] || counsellor_up "$id"
 }
 
 # new_programme NAME: stops the running server, adds a programme with

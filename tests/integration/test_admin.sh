@@ -12,7 +12,7 @@ setup_pool			# Ada: programme-key, invite, certify Sam
 step "the counsellor list"
 out=$(cli admin counsellors)
 assert_eq "one counsellor, Sam, as the list prints it" \
-	"$KEY_couns Sam open=0 capacity=5 presence=online certified=yes disabled=no" "$out"
+	"$KEY_couns Sam open=0 capacity=5 presence=online certified=yes disabled=no connections=1 new-cases=yes" "$out"
 
 step "invite and redeem a second counsellor"
 add_counsellor admin kim Kim --languages de

@@ -12,6 +12,7 @@ setup_pool
 keygen client
 CASE=$(field "$(cli client request --language en --topic leaving)" case)
 assert_match "the client has a case with Sam" "$CASE" '^[0-9]+$'
+counsellor_down couns		# the case is Sam's; Sam reads later, from the restored server
 
 step "ten messages acknowledged, then a backup while twenty more are sent"
 for i in $(seq 1 10); do

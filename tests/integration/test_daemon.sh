@@ -7,11 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 start_server
-setup_pool
-keygen client
-out=$(cli client request --language en --topic leaving)
-CASE=$(field "$out" case)
-assert_eq "the client's case is active" active "$(field "$out" status)"
+COUNS_DAEMON=0 setup_pool	# this test starts Sam's daemon itself
 
 SOCK="$IDS/couns.key.d/sock"
 printf 'pass-couns\n' >"$T/couns.pass"
@@ -44,6 +40,10 @@ dclirun() {
 
 step "the daemon starts with the passphrase once; its socket is private"
 daemon_start
+keygen client
+out=$(cli client request --language en --topic leaving)
+CASE=$(field "$out" case)
+assert_eq "the client's case is active: Sam is connected" active "$(field "$out" status)"
 assert_eq "socket directory mode" 700 "$(file_mode "$IDS/couns.key.d")"
 assert_eq "socket mode" 600 "$(file_mode "$SOCK")"
 

@@ -191,7 +191,9 @@ step "a replayed first message, its session gone, is refused (no one-time prekey
 # The operator withholds the counsellor's one-time prekeys; five copies of
 # the client's fresh store each start a session (the counsellor keeps four
 # per peer, so the first goes); the server then relays the first one's
-# first message again, under a new mid.
+# first message again, under a new mid. (Sam's daemon is stopped
+# meanwhile: its login would upload one-time prekeys again.)
+counsellor_down couns
 stop_server
 sql_rw "DELETE FROM one_time_prekeys WHERE account_id =
     (SELECT id FROM accounts WHERE key = X'$(hexkey "$KEY_couns")');"
@@ -206,6 +208,7 @@ for i in 1 2 3 4 5; do
 		assert_eq "  with the X3DH fields and no one-time prekey" 0201 "$hdr"
 	fi
 done
+counsellor_up couns
 out=$(cli couns recv --count 5)
 assert_eq "the counsellor reads all five" 5 "$(grep -c "replay test [1-5] $MARKER\$" <<<"$out")"
 assert_eq "nothing waits" 0 "$(deliveries)"
@@ -295,6 +298,7 @@ keygen mallory
 out=$(cli mallory redeem "$inv" --name Mal)
 assert_eq "the attacker redeemed a counsellor invite" counsellor "$(field "$out" role)"
 assert_eq "nothing waits for delivery" 0 "$(sql "SELECT count(*) FROM deliveries")"
+counsellor_down couns
 stop_server
 C=$(hexkey "$KEY_couns")
 M=$(hexkey "$KEY_mallory")
@@ -315,6 +319,7 @@ COMMIT;"
 # whose secret is gone, so that the attacker's first message below would
 # decrypt but for the checks)
 start_server
+counsellor_up mallory		# the attacker stays connected, as Sam
 out=$(printf '%s\n' '{"v":1,"type":"case.list","id":1}' | cli client raw --login --count 1 --idle 10)
 assert_eq "the server now names the attacker's key as Sam's" "$KEY_mallory" \
 	"$(participant_key "$out" counsellor)"

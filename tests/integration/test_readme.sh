@@ -52,6 +52,16 @@ assert_contains "the client's history: its message" "$out" "me: hello"
 assert_contains "  and Sam's answer" "$out" "Sam: I am here."
 assert_contains "the client followed the rotation" "$err" "rotated its key"
 assert_contains "Sam was revoked" "$out" "revoked: Sam"
+dpid=$(sed -n 's/^daemon: //p' "$T/home/offramp-demo/sam.pid" 2>/dev/null || true)
+assert_match "Sam's daemon said its pid" "$dpid" '^[0-9]+$'
+if [ -n "$dpid" ]; then
+	dgone() { ! kill -0 "$dpid" 2>/dev/null; }
+	wait_for "Sam's daemon to stop (the README's last line)" 20 dgone &&
+		pass "the README's last line stopped Sam's daemon"
+	kill -9 "$dpid" 2>/dev/null || true
+fi
+assert_contains "Sam's daemon logged its connection" \
+	"$(cat "$T/home/offramp-demo/sam.log" 2>/dev/null)" "connected to wss://127.0.0.1:$PORT"
 assert_eq "the six key files are in the demo directory" 6 \
 	"$(find "$T/home/offramp-demo" -maxdepth 1 -name '*.key' | wc -l)"
 assert_eq "  and none in the tree" 0 "$(find "$tree" -name '*.key' | wc -l)"

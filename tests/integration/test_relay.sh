@@ -81,7 +81,8 @@ live_pid=$!
 echo '{"v":1,"type":"ping","id":1}' >&8
 wait_for "the counsellor's connection to answer a ping" 20 \
 	grep -qE '"type": *"ping\.ok"' "$T/live.out" && pass "counsellor connected"
-cli client send "$CASE" "live $RANDOM" >/dev/null
+live_text="live $RANDOM"
+cli client send "$CASE" "$live_text" >/dev/null
 wait_for "a msg push on the open connection" 20 \
 	grep -qE '"type": *"msg"' "$T/live.out" && pass "msg pushed while connected"
 push=$(grep -E '"type": *"msg"' "$T/live.out" | head -n1)
@@ -92,6 +93,9 @@ echo "{\"v\":1,\"type\":\"msg.ack\",\"id\":2,\"seqs\":[$seq]}" >&8
 wait_for "msg.ack.ok" 20 grep -qE '"type": *"msg\.ack\.ok"' "$T/live.out" &&
 	pass "the push is acknowledged"
 assert_match "  one copy deleted" "$(cat "$T/live.out")" '"acked": *1[,}]'
+# Sam's daemon, the account's other connection, had the push too
+assert_contains "the daemon kept the push for recv" \
+	"$(cli couns recv --count 1)" "$live_text"
 
 step "close, then sending fails with case_closed"
 out=$(cli client close "$CASE")

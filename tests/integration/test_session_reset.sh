@@ -15,6 +15,9 @@ keygen client
 CLIENT_NAME=$(field "$(cli client login)" name)
 CASE=$(field "$(cli client request --language en --topic leaving)" case)
 assert_match "the client has a case" "$CASE" '^[0-9]+$'
+# the case is Sam's now; Sam's key file is rolled back below, which a
+# running daemon (holding it) would not see: Sam works without one
+counsellor_down couns
 
 # recv_one WHO: one message line of WHO's recv into OUT, stderr into ERR.
 recv_one() {

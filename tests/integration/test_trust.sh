@@ -179,6 +179,7 @@ assert_contains "  and says why" "$ERR" "rotated away from this key"
 step "verify takes the compared safety number; a swapped key is caught"
 NUM=$(cli follower safety "$CASE4" | grep -oE '([0-9]{5} ){11}[0-9]{5}')
 keygen swap
+counsellor_down couns		# its key is not Sam's while swapped
 stop_server
 sql_rw "UPDATE accounts SET key = X'$(hexkey "$KEY_swap")' WHERE key = X'$(hexkey "$KEY_couns")';"
 start_server
@@ -189,6 +190,7 @@ assert_no_match "  the swapped key is not verified" "$(cli follower safety "$CAS
 stop_server
 sql_rw "UPDATE accounts SET key = X'$(hexkey "$KEY_couns")' WHERE key = X'$(hexkey "$KEY_swap")';"
 start_server
+counsellor_up couns
 out=$(cli follower verify "$CASE4" "$(tr -d ' ' <<<"$NUM")")
 assert_eq "the real key, the number typed without spaces: verified" "verified: $COUNS_NAME" "$out"
 
@@ -247,6 +249,7 @@ assert_eq "  and accepted through the partner statement" "" "$(cli partnered tru
 
 step "the server's key is pinned at the first login; a change is reported"
 stop_server
+counsellors_down		# they would not log in to a server of another key
 mv "$DATA/server.key" "$DATA/server.key.old"
 start_server
 clirun client login

@@ -40,10 +40,11 @@ inv=$(cli admin invite --role counsellor | tail -n1)
 keygen kim
 out=$(cli kim redeem "$inv" --name Kim --languages en,de --topics leaving,family)
 assert_eq "Kim is a counsellor" counsellor "$(field "$out" role)"
+counsellor_up kim		# Kim is connected from now on
 
 step "an uncertified counsellor is not matched: the case still waits"
 out=$(cli client cases)
-assert_match "the case still waits while Kim has no certificate" "$out" "^$CASE waiting de - "
+assert_match "the case still waits while Kim, connected, has no certificate" "$out" "^$CASE waiting de - "
 out=$(cli kim cases)
 assert_not_contains "Kim's cases lack the case" "$out" "$CASE"
 

@@ -1,11 +1,8 @@
 # test_web_additions.sh: what the web client asked of the server
 # (PROTOCOL.md): delivery receipts (msg.delivered) reach the sender and
 # nobody else; a waiting client sees its queue_position, in queue order,
-# and is told by queue pushes as it moves up; a counsellor whose presence
-# follows its connection (profile.set with_connection) goes offline when
-# its last such connection closes, so a waiting case is not matched to it,
-# and is matched again once it logs in and sets online. The CLI, which
-# never asks for it, stays online as before.
+# and is told by queue pushes as it moves up. (Presence following the
+# connection: test_presence.)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 start_server --rematch-period 1
@@ -30,11 +27,6 @@ holds() {
 
 # presence NAME: the stored presence of counsellor NAME (2 online,
 # 1 away, 0 offline).
-presence() {
-	sql "SELECT p.presence FROM counsellor_profiles p JOIN accounts a
-	    ON a.id = p.account_id WHERE a.name = '$1'"
-}
-
 step "receipts: the sender hears of each copy its recipient acked"
 keygen client
 out=$(cli client request --language en)
@@ -100,47 +92,6 @@ watch_expect "w1 is told it is next (queue push, place 1)" w1 \
 assert_not_contains "w1 never hears of another client's case" \
 	"$(cat "$T/watch-w1.out")" "\"case\":$C3"
 watch_stop w1
-
-step "presence: the CLI never asks for it, and stays online after it leaves"
-assert_eq "Sam (CLI) is online with no connection" 2 "$(presence Sam)"
-
-step "presence follows the connection of a counsellor who asks for it"
-add_counsellor admin wes Wes --languages it --topics leaving
-certify_pending Wes
-cp "$IDS/wes.key" "$IDS/wes2.key"
-PASS_OVERRIDE=pass-wes watch_start wes2
-watch_start wes
-for w in wes wes2; do
-	fdv="WATCH_FD_$w"
-	echo '{"v":1,"type":"profile.set","id":3,"presence":"online","with_connection":true}' >&"${!fdv}"
-	watch_expect "$w: profile.set with_connection answered" "$w" '"profile.set.ok"'
-done
-assert_eq "Wes is online" 2 "$(presence Wes)"
-watch_stop wes2
-wes_online() { [ "$(presence Wes)" = 2 ]; }
-wes_offline() { [ "$(presence Wes)" = 0 ]; }
-holds 1500 wes_online && pass "one of Wes's two connections closed: still online" ||
-	fail "Wes went offline with a connection left"
-watch_stop wes
-wait_for "Wes to go offline" 20 wes_offline && pass "the last connection closed: Wes is offline"
-
-step "an offline counsellor gets no case; online again, it does"
-keygen it1
-out=$(cli it1 request --language it)
-ITCASE=$(field "$out" case)
-assert_eq "the it case waits (Wes is offline)" waiting "$(field "$out" status)"
-it_waits() { cli it1 cases | grep -q "^$ITCASE waiting it "; }
-holds 2500 it_waits && pass "through two rematch jobs it still waits" ||
-	fail "the it case left the queue with Wes offline"
-out=$(raw_as wes '{"v":1,"type":"profile.set","id":1,"presence":"online"}')
-assert_contains "Wes logs in and sets online" "$out" '"profile.set.ok"'
-it_active() { cli it1 cases | grep -q "^$ITCASE active it "; }
-wait_for "the it case to get Wes" 20 it_active && pass "Wes online again: the it case is matched"
-assert_eq "without with_connection Wes stays online after leaving" 2 "$(presence Wes)"
-
-step "with_connection must be a boolean"
-out=$(raw_as wes '{"v":1,"type":"profile.set","id":1,"with_connection":"yes"}')
-assert_contains "a string is bad_field" "$out" '"field":"with_connection"'
 
 stop_server
 finish

@@ -24,6 +24,7 @@ base(int64_t id)
 	p.languages[en >> 6] |= (uint64_t)1 << (en & 63);
 	p.topics[leaving >> 6] |= (uint64_t)1 << (leaving & 63);
 	p.presence = PRESENCE_ONLINE;
+	p.there = 1;
 	p.eligible = 1;
 	p.capacity = 5;
 	p.formats = FORMAT_CHAT;
@@ -104,6 +105,14 @@ test_hard(void)
 	p.presence = PRESENCE_OFFLINE;
 	match_put(ix, &p);
 	CHECK_EQ_INT(best(&rq, 0), OFR_E_NOT_FOUND);
+	/* online, but not there (no connection, or idle) */
+	p = base(1);
+	p.there = 0;
+	match_put(ix, &p);
+	CHECK_EQ_INT(best(&rq, 0), OFR_E_NOT_FOUND);
+	p.there = 1;
+	match_put(ix, &p);
+	CHECK_EQ_INT(best(&rq, 0), 1);
 
 	/* eligibility: uncertified or disabled */
 	p = base(1);

@@ -107,8 +107,15 @@ export async function stopServer(srv, signal = 'SIGTERM') {
 
 /* The CLI as identity who (key file ids/who.key, passphrase pass-who). */
 export function cli(env, who, args, input) {
+	let key = path.join(env.ids, `${who}.key`);
+	if (args[0] === 'raw' && fs.existsSync(`${key}.d/sock`)) {
+		// raw never runs through a daemon: beside one, it logs in from a
+		// copy of the key file, a second connection of the same account
+		fs.copyFileSync(key, path.join(env.ids, `${who}.raw.key`));
+		key = path.join(env.ids, `${who}.raw.key`);
+	}
 	const r = spawnSync(CLI_BIN, ['--server', `ws://127.0.0.1:${env.srv.port}`,
-		'--key', path.join(env.ids, `${who}.key`), '--timeout', '20', ...args], {
+		'--key', key, '--timeout', '20', ...args], {
 		encoding: 'utf8', input, timeout: 60000,
 		env: { PATH: process.env.PATH, OFFRAMP_PASSPHRASE: `pass-${who}`,
 			OFFRAMP_TRUST_FILE: path.join(env.ids, 'trust') },
@@ -177,13 +184,41 @@ export async function setupPool(name, { counsellor = true, tmpfs = null, pinned 
 		buildInto(path.join(dir, 'dist'), { OFFRAMP_PIN_PROGRAMMES: `1:${env.programmeKey}` });
 		await serveBuild(env, path.join(dir, 'dist'));
 	}
+	if (counsellor) await counsellorUp(env, 'couns');
 	env.close = async () => {
+		for (const pid of env.daemons || []) {
+			try { process.kill(pid, 'SIGTERM'); } catch { /* gone already */ }
+		}
 		if (env.browser) await env.browser.close().catch(() => {});
 		await stopServer(env.srv, 'SIGKILL').catch(() => {});
 		if (env.mounted) spawnSync('umount', [env.data]);
 		fs.rmSync(dir, { recursive: true, force: true });
 	};
 	return env;
+}
+
+/*
+ * Keeps CLI counsellor who connected, as a counsellor at work does: its
+ * `offramp daemon --detach` (the server gives new cases only to a
+ * counsellor with a connection up). Its log is ids/who.daemon.log;
+ * env.close stops it. Resolves once it is connected.
+ */
+export async function counsellorUp(env, who) {
+	const log = path.join(env.ids, `${who}.daemon.log`);
+	const fd = fs.openSync(log, 'w');
+	const r = spawnSync(CLI_BIN, ['--server', `ws://127.0.0.1:${env.srv.port}`,
+		'--key', path.join(env.ids, `${who}.key`), '--timeout', '20', 'daemon', '--detach'], {
+		encoding: 'utf8', timeout: 60000, stdio: ['ignore', 'pipe', fd],
+		env: { PATH: process.env.PATH, OFFRAMP_PASSPHRASE: `pass-${who}`,
+			OFFRAMP_TRUST_FILE: path.join(env.ids, 'trust') },
+	});
+	fs.closeSync(fd);
+	const pid = Number(field(r.stdout || '', 'daemon'));
+	assert.ok(r.status === 0 && pid > 0, `${who}'s daemon started: ${fs.readFileSync(log, 'utf8')}`);
+	(env.daemons ||= []).push(pid);
+	(env.daemonLogs ||= []).push(log);
+	await waitFor(`${who}'s daemon to connect`, () => connections(log) > 0);
+	return pid;
 }
 
 export function newInvite(env, role = 'counsellor') {
@@ -195,15 +230,25 @@ export function newInvite(env, role = 'counsellor') {
 /* Starts the server again on the same data and port (the page reconnects to its own origin). */
 export async function restartServer(env) {
 	const end = Date.now() + 15000;
+	const logs = (env.daemonLogs || []).map((f) => [f, connections(f)]);
 	for (;;) {
 		try {
 			env.srv = await startServer(env.data, env.srv.port, env.web);
-			return env.srv;
+			break;
 		} catch (e) {
 			if (Date.now() > end) throw e;	// the port may linger a moment
 			await sleep(100);
 		}
 	}
+	// the counsellors' daemons connect again by themselves
+	for (const [f, n] of logs)
+		await waitFor(`the daemon of ${path.basename(f)} to connect again`, () => connections(f) > n, 40000);
+	return env.srv;
+}
+
+/* The connections a daemon's log tells of. */
+function connections(log) {
+	return (fs.readFileSync(log, 'utf8').match(/connected to/g) || []).length;
 }
 
 export async function launch(env) {
@@ -318,6 +363,6 @@ export function buildInto(dir, extraEnv) {
 export async function serveBuild(env, dir) {
 	await stopServer(env.srv);
 	env.web = dir;
-	env.srv = await startServer(env.data, 0, dir);
+	await restartServer(env);
 	env.url = `http://127.0.0.1:${env.srv.port}/`;
 }
