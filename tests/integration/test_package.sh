@@ -1,9 +1,9 @@
 # test_package.sh: the Debian packages that `cpack -G DEB` makes in the
 # build directory: offramp-server (the server, its systemd unit, man page
-# and default configuration, a conffile) and offramp (the CLI and its man
-# page), whose dependencies are Debian library packages and nothing else;
-# both install into a clean root with `dpkg --root`, and what they install
-# runs.
+# and default configuration, a conffile, and the nginx site and torrc as
+# examples) and offramp (the CLI and its man page), whose dependencies
+# are Debian library packages and nothing else; both install into a clean
+# root with `dpkg --root`, and what they install runs.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 : "${OFFRAMP_BUILD_DIR:?set OFFRAMP_BUILD_DIR to the build directory}"
@@ -39,7 +39,10 @@ dpkg --root="$root" --log=/dev/null --force-depends -i "$server" "$cli" \
 assert_eq "dpkg -i exits 0" 0 "$rc"
 for f in usr/sbin/offramp-server usr/bin/offramp etc/offramp/offramp.conf \
     usr/lib/systemd/system/offramp.service usr/share/man/man8/offramp-server.8 \
-    usr/share/man/man1/offramp.1; do
+    usr/share/man/man1/offramp.1 \
+    usr/share/doc/offramp-server/examples/nginx/offramp.conf \
+    usr/share/doc/offramp-server/examples/tor/torrc \
+    usr/share/doc/offramp-server/examples/tor/README.md; do
 	[ -e "$root/$f" ] && pass "installed: /$f" || fail "not installed: /$f"
 done
 assert_match "the installed server runs" "$("$root/usr/sbin/offramp-server" --version)" '^offramp-server '
@@ -51,5 +54,11 @@ out=$("$root/usr/sbin/offramp-server" --config "$root/etc/offramp/offramp.conf" 
 assert_contains "the installed configuration is usable" "$out" "the configuration is usable"
 assert_contains "  and puts the data in /var/lib/offramp" "$(cat "$root/etc/offramp/offramp.conf")" \
 	"data = /var/lib/offramp"
+cmp -s "$root/usr/share/doc/offramp-server/examples/nginx/offramp.conf" \
+	"$REPO_ROOT/deploy/nginx/offramp.conf" &&
+	pass "the example nginx site is deploy/nginx/offramp.conf" ||
+	fail "the example nginx site differs from deploy/nginx/offramp.conf"
+assert_no_match "no example lands in /etc (nothing is enabled by installing)" \
+	"$(dpkg-deb -c "$server" | awk '{ print $6 }')" '^\./etc/(nginx|tor)/'
 
 finish
