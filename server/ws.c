@@ -333,29 +333,6 @@ ws_metrics_port(void)
 	return metrics_vh != NULL ? lws_get_vhost_listen_port(metrics_vh) : -1;
 }
 
-/* The metrics listener's vhost: 0, or -1 after logging why. */
-static int
-metrics_start(const struct ws_config *cfg)
-{
-	struct lws_context_creation_info info;
-
-	memset(&info, 0, sizeof(info));
-	info.vhost_name = "metrics";
-	info.port = cfg->metrics_port;
-	info.iface = cfg->metrics_listen;
-	info.protocols = metrics_protocols;
-	info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
-	if (strchr(cfg->metrics_listen, ':') != NULL)
-		info.options &= ~(uint64_t)LWS_SERVER_OPTION_DISABLE_IPV6;
-	metrics_text = cfg->metrics_text;
-	if ((metrics_vh = lws_create_vhost(ctx, &info)) == NULL) {
-		log_err("ws: cannot create the metrics listener on %s port %d",
-		    cfg->metrics_listen, cfg->metrics_port);
-		return -1;
-	}
-	return 0;
-}
-
 /*
  * The web client's files. Nothing but this origin may run, style, frame or
  * be fetched by the page; libsodium's WebAssembly needs 'wasm-unsafe-eval'
@@ -401,6 +378,42 @@ static const lws_retry_bo_t keepalive = {
 	.secs_since_valid_hangup = 150,
 };
 
+/*
+ * The context holds no vhost of its own (LWS_SERVER_OPTION_EXPLICIT_VHOSTS):
+ * each listener is a vhost with its own options, so that one may take
+ * IPv6 and the other not. lws takes IPv6 on a vhost only when neither the
+ * context nor the vhost disables it; a vhost that disables it cannot bind
+ * an IPv6 address (lws then binds every IPv4 address instead).
+ */
+static uint64_t
+ip_option(const char *addr)
+{
+	return strchr(addr, ':') != NULL ? 0 :
+	    LWS_SERVER_OPTION_DISABLE_IPV6;
+}
+
+/* The metrics listener's vhost: 0, or -1 after logging why. */
+static int
+metrics_start(const struct ws_config *cfg)
+{
+	struct lws_context_creation_info info;
+
+	memset(&info, 0, sizeof(info));
+	info.vhost_name = "metrics";
+	info.port = cfg->metrics_port;
+	info.iface = cfg->metrics_listen;
+	info.protocols = metrics_protocols;
+	info.options = ip_option(cfg->metrics_listen);	/* no TLS */
+	info.timeout_secs = 10;
+	metrics_text = cfg->metrics_text;
+	if ((metrics_vh = lws_create_vhost(ctx, &info)) == NULL) {
+		log_err("ws: cannot create the metrics listener on %s port %d",
+		    cfg->metrics_listen, cfg->metrics_port);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 lws_log_emit(int level, const char *line)
 {
@@ -419,21 +432,28 @@ ws_start(struct server *server, const struct ws_config *cfg)
 {
 	struct lws_context_creation_info info;
 	struct lws_vhost *vh;
+	uint64_t tls = cfg->cert != NULL ?
+	    LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0;
 
 	srv = server;
 	lws_set_log_level(cfg->verbose ? (LLL_ERR | LLL_WARN) : LLL_ERR,
 	    lws_log_emit);
 	memset(&info, 0, sizeof(info));
+	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | tls;
+	info.max_http_header_data = 2048;
+	if ((ctx = lws_create_context(&info)) == NULL) {
+		log_err("ws: cannot create the context");
+		return -1;
+	}
+	memset(&info, 0, sizeof(info));
+	info.vhost_name = "default";
 	info.port = cfg->port;
 	info.iface = cfg->listen;
 	info.protocols = protocols;
 	info.retry_and_idle_policy = &keepalive;
 	/* UTF-8 is checked by the JSON parser, which answers bad_json. */
-	info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
-	if (strchr(cfg->listen, ':') != NULL)
-		info.options &= ~(uint64_t)LWS_SERVER_OPTION_DISABLE_IPV6;
+	info.options = ip_option(cfg->listen) | tls;
 	if (cfg->cert != NULL) {
-		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 		info.ssl_cert_filepath = cfg->cert;
 		info.ssl_private_key_filepath = cfg->key;
 	}
@@ -442,15 +462,10 @@ ws_start(struct server *server, const struct ws_config *cfg)
 		info.mounts = &web_mount;
 		info.headers = web_hdr;
 	}
-	info.max_http_header_data = 2048;
 	info.timeout_secs = 10;
-	if ((ctx = lws_create_context(&info)) == NULL) {
+	if ((vh = lws_create_vhost(ctx, &info)) == NULL) {
 		log_err("ws: cannot create the listener (address, port or "
 		    "certificate)");
-		return -1;
-	}
-	if ((vh = lws_get_vhost_by_name(ctx, "default")) == NULL) {
-		log_err("ws: no vhost");
 		return -1;
 	}
 	if (cfg->metrics_listen != NULL && metrics_start(cfg) != 0)
