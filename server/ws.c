@@ -287,6 +287,13 @@ http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:
 		return h != NULL ? on_http(wsi, h, in) : -1;
+	case LWS_CALLBACK_HTTP_BODY:
+		return 0;		/* no request here has a body: dropped */
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		/* the answer (a 404) was waiting for the body's end; lws's
+		 * default would end the transaction without it */
+		lws_callback_on_writable(wsi);
+		return 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		return h != NULL ? on_http_writeable(wsi, h) : 0;
 	case LWS_CALLBACK_CLOSED_HTTP:
