@@ -302,7 +302,9 @@ check_metrics(struct settings *s)
 		    port);
 		return 2;
 	}
-	snprintf(s->metrics_addr, sizeof(s->metrics_addr), "%s", addr);
+	if ((n = strlen(addr)) >= sizeof(s->metrics_addr))
+		goto bad;	/* an address literal fits: never */
+	memcpy(s->metrics_addr, addr, n + 1);
 	s->metrics_port = (int)port;
 	return 0;
 bad:
