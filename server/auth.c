@@ -13,6 +13,7 @@
 #include "casework.h"
 #include "handlers.h"
 #include "log.h"
+#include "metrics.h"
 #include "proto/cert.h"
 #include "proto/err.h"
 #include "proto/ocrypto.h"
@@ -146,6 +147,7 @@ reply_account(struct session *s, struct frame_in *in, const char *type,
 		json_decref(f);
 		return rc;
 	}
+	metrics_login(a->role);
 	session_reply(s, f);
 	keys_after_login(s);
 	return 0;

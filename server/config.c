@@ -65,6 +65,8 @@ static const struct opt table[] = {
 	    "delete expired message records every SEC (600)" },
 	{ "log-level", K_LEVEL, 0, 0, OFF(log_level), 1,
 	    "error, warn, info or debug (info)" },
+	{ "metrics", K_STR, 0, 0, OFF(metrics), 1,
+	    "serve /metrics and /healthz on loopback ADDR:PORT (off)" },
 	{ "new-programme", K_STR, 0, 0, OFF(new_programme), 0,
 	    "add a programme, print an invite for its first admin, exit" },
 	{ "config", K_PATH, 0, 0, OFF(config), 0,
@@ -256,6 +258,65 @@ is_loopback(const char *a)
 	return 0;
 }
 
+/*
+ * Parses the metrics setting, "ADDR:PORT" or "[ADDR]:PORT" (an IPv6
+ * address; "localhost" is 127.0.0.1), into s: 0, or 2 (printed). Only a
+ * loopback address is taken: the figures are for the operator's host.
+ */
+static int
+check_metrics(struct settings *s)
+{
+	char addr[CONFIG_ADDR_MAX + 2], *end;
+	const char *v = s->metrics, *colon;
+	size_t n;
+	long port;
+
+	colon = strrchr(v, ':');
+	if (colon == NULL || (n = (size_t)(colon - v)) == 0 ||
+	    n >= sizeof(addr))
+		goto bad;
+	memcpy(addr, v, n);
+	addr[n] = '\0';
+	if (addr[0] == '[') {
+		if (n < 3 || addr[n - 1] != ']' || strchr(addr + 1, ':') ==
+		    NULL)
+			goto bad;
+		memmove(addr, addr + 1, n - 2);
+		addr[n - 2] = '\0';
+	} else if (strchr(addr, ':') != NULL) {
+		goto bad;	/* an IPv6 address goes in brackets */
+	}
+	if (strcmp(addr, "localhost") == 0)
+		strcpy(addr, "127.0.0.1");
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (!is_address(addr) || errno != 0 || end == colon + 1 ||
+	    *end != '\0' || port < 0 || port > 65535)
+		goto bad;
+	if (!is_loopback(addr)) {
+		fprintf(stderr, "offramp-server: %s: refusing to serve metrics "
+		    "on a non-loopback address (%s): metrics takes an address "
+		    "of 127.0.0.0/8 or ::1\n", from("metrics"), addr);
+		return 2;
+	}
+	if (port != 0 && port == s->port && strcmp(addr, s->listen) == 0) {
+		fprintf(stderr, "offramp-server: %s: metrics needs a port of "
+		    "its own, not the listener's (%ld)\n", from("metrics"),
+		    port);
+		return 2;
+	}
+	if ((n = strlen(addr)) >= sizeof(s->metrics_addr))
+		goto bad;	/* an address literal fits: never */
+	memcpy(s->metrics_addr, addr, n + 1);
+	s->metrics_port = (int)port;
+	return 0;
+bad:
+	fprintf(stderr, "offramp-server: %s: metrics takes ADDRESS:PORT "
+	    "(127.0.0.1:9464, or [::1]:9464), not \"%s\"\n", from("metrics"),
+	    v);
+	return 2;
+}
+
 /* The checks across settings and of the paths they name. */
 static int
 check(struct settings *s)
@@ -334,6 +395,8 @@ check(struct settings *s)
 		    "bytes\n", from("programme"), OFR_NAME_MAX);
 		return 2;
 	}
+	if (s->metrics != NULL)
+		return check_metrics(s);
 	return 0;
 }
 

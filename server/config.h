@@ -12,6 +12,7 @@
 
 #define CONFIG_DEFAULT_PATH	"/etc/offramp/offramp.conf"
 #define CONFIG_SOURCE_MAX	160
+#define CONFIG_ADDR_MAX		46	/* an IPv6 address literal, NUL */
 
 struct settings {
 	const char *data;		/* required */
@@ -27,6 +28,11 @@ struct settings {
 	int idle_away;
 	int purge_period;
 	const char *log_level;		/* error, warn, info, debug */
+	const char *metrics;		/* NULL (off), or ADDR:PORT */
+	/* metrics parsed by config_load: a loopback address literal (""
+	 * when off) and a port (0: a free one) */
+	char metrics_addr[CONFIG_ADDR_MAX];
+	int metrics_port;
 	/* command line only */
 	const char *config;		/* the file read, or NULL */
 	int check;			/* --check-config */

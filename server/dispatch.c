@@ -10,6 +10,7 @@
 #include "dispatch.h"
 #include "handlers.h"
 #include "log.h"
+#include "metrics.h"
 #include "proto/err.h"
 #include "session.h"
 
@@ -89,6 +90,7 @@ reply_error(struct session *s, int64_t re, int err, const char *field)
 {
 	if (err <= OFR_E_NOMEM)
 		err = OFR_E_INTERNAL;	/* local codes never reach the wire */
+	metrics_error(err);
 	session_reply(s, frame_error(re, err, field));
 	if (++s->strikes >= STRIKES_MAX && s->close_code == 0) {
 		log_info("dispatch: closing a connection after %d errors",
@@ -150,6 +152,7 @@ dispatch_frame(struct session *s, const char *buf, size_t len, int binary)
 	unsigned role;
 	int rc;
 
+	metrics_frame();
 	if (s->close_code != 0)
 		return;			/* closing: input is ignored */
 	if (!rate_ok(s)) {
@@ -166,6 +169,7 @@ dispatch_frame(struct session *s, const char *buf, size_t len, int binary)
 		rc = OFR_E_UNKNOWN_TYPE;
 		goto fail;
 	}
+	metrics_request(h->type);
 	if (in.id == 0) {
 		in.bad_field = "id";
 		rc = OFR_E_BAD_FIELD;
@@ -202,8 +206,10 @@ fail:
 void
 dispatch_oversize(struct session *s)
 {
+	metrics_frame();
 	if (s->close_code != 0)
 		return;
+	metrics_error(OFR_E_TOO_BIG);
 	session_reply(s, frame_error(0, OFR_E_TOO_BIG, NULL));
 	s->close_code = 1009;
 }

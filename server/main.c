@@ -24,12 +24,14 @@
 #include "handlers.h"
 #include "jobs.h"
 #include "log.h"
+#include "metrics.h"
 #include "proto/err.h"
 #include "proto/ocrypto.h"
 #include "server.h"
 #include "store.h"
 #include "ws.h"
 
+static struct server *metrics_srv;	/* the server metrics_text() reads */
 static volatile sig_atomic_t stopping;
 static volatile sig_atomic_t reload;	/* SIGHUP: the certificate again */
 
@@ -187,6 +189,42 @@ load_server_key(const char *dir, uint8_t pk[OFR_PK_BYTES])
 	sodium_free(sk);
 }
 
+/* store_queue_each()'s callback: one programme's queue, to metrics. */
+static int
+queue_one(void *arg, int64_t programme, int64_t waiting, int64_t since)
+{
+	metrics_queue_set(programme, waiting, *(int64_t *)arg - since);
+	return 0;
+}
+
+/* Puts a waiting count of 0 for programme, until the queue says more. */
+static int
+programme_one(void *arg, const struct programme *p)
+{
+	(void)arg;
+	metrics_queue_set(p->id, 0, 0);
+	return 0;
+}
+
+/* The body of GET /metrics (ws_config.metrics_text): the store's
+ * figures of now, then every metric. */
+static char *
+metrics_text(size_t pre, size_t *len)
+{
+	struct store *st = metrics_srv->st;
+	int64_t now = time(NULL), db, wal;
+
+	metrics_queue_clear();
+	metrics_queue_set(0, 0, 0);
+	if (store_programme_each(st, METRICS_PROGRAMMES_MAX - 1,
+	    programme_one, NULL) != 0 ||
+	    store_queue_each(st, queue_one, &now) != 0)
+		log_warn("metrics: cannot read the queue");
+	if (store_size(st, &db, &wal) == 0)
+		metrics_db_size(db, wal);
+	return metrics_render(pre, len);
+}
+
 static void
 on_signal(int sig)
 {
@@ -234,6 +272,11 @@ main(int argc, char **argv)
 	cfg.cert = set.cert;
 	cfg.key = set.key;
 	cfg.web = set.web;
+	if (set.metrics != NULL) {
+		cfg.metrics_listen = set.metrics_addr;
+		cfg.metrics_port = set.metrics_port;
+		cfg.metrics_text = metrics_text;
+	}
 	log_set_level(strcmp(set.log_level, "error") == 0 ? LOG_ERR :
 	    strcmp(set.log_level, "warn") == 0 ? LOG_WARN :
 	    strcmp(set.log_level, "debug") == 0 ? LOG_DEBUG : LOG_INFO);
@@ -266,6 +309,7 @@ main(int argc, char **argv)
 	if ((rc = auth_bootstrap(&srv, set.programme, token)) != 0)
 		fatal("cannot make the bootstrap invite: %s", err_str(rc));
 	srv.conn = &ws_conn_ops;
+	metrics_srv = &srv;
 	srv.notify = &cases_notify;
 	srv.pump = relay_pump;
 	if ((rc = casework_load(&srv)) != 0)
@@ -282,6 +326,9 @@ main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 
 	log_info("offramp-server started, %s", cfg.cert ? "tls" : "no tls");
+	if (cfg.metrics_listen != NULL)
+		printf("offramp-server: metrics on %s port %d (/metrics, "
+		    "/healthz)\n", cfg.metrics_listen, ws_metrics_port());
 	printf("offramp-server: listening on port %d%s\n", port,
 	    cfg.cert ? "" : " (no tls)");
 	bootstrap_token_file(data, token);
@@ -303,6 +350,8 @@ main(int argc, char **argv)
 				    "old certificate stays", cfg.cert, cfg.key);
 		}
 		session_turn_end(&srv);
+		if (ws_health_wanted())
+			ws_health_answer(store_probe(srv.st) == 0);
 	}
 	log_info("offramp-server stopping");
 	session_turn_end(&srv);

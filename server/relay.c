@@ -10,6 +10,7 @@
 
 #include "handlers.h"
 #include "log.h"
+#include "metrics.h"
 #include "proto/err.h"
 #include "store.h"
 
@@ -109,9 +110,11 @@ relay_send(struct session *s, struct frame_in *in)
 		return rc;
 	if ((rc = reply_sent(s, in, mid, dup)) != 0)
 		return rc;
-	if (!dup)
-		for (size_t i = 0; i < ncopies; i++)
-			session_wake_account(recipients[i]);
+	if (dup)
+		return 0;
+	metrics_stored(ncopies);
+	for (size_t i = 0; i < ncopies; i++)
+		session_wake_account(recipients[i]);
 	return 0;
 }
 
@@ -187,6 +190,7 @@ relay_ack(struct session *s, struct frame_in *in)
 		return OFR_E_NOMEM;
 	json_object_set_new(f, "acked", json_integer(acked));
 	session_reply(s, f);
+	metrics_delivered((size_t)acked);
 	s->want_pump = 1;
 	session_touch(s);
 	return 0;

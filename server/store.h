@@ -50,12 +50,24 @@ int store_restore(const char *from, const char *dir);
 void store_close(struct store *st);
 
 /* Commits the open transaction, if any (fsync). 0, or OFR_E_INTERNAL after
- * rolling it back. */
+ * rolling it back. Each commit's time, or its failure, is counted
+ * (metrics.h). */
 int store_commit(struct store *st);
 /* Rolls back the open transaction, if any. */
 void store_rollback(struct store *st);
 /* 1 while a transaction is open. */
 int store_in_tx(const struct store *st);
+/*
+ * Whether the store can still commit: a tiny write (the schema version,
+ * rewritten unchanged) committed with its fsync, as store_commit() does.
+ * Call it between turns: OFR_E_USAGE while a transaction is open. 0, or
+ * OFR_E_INTERNAL (logged) when it cannot, e.g. on a full disk or a
+ * read-only file system.
+ */
+int store_probe(struct store *st);
+/* The database's size (page count times page size) and its write-ahead
+ * log file's, in bytes. */
+int store_size(struct store *st, int64_t *db_bytes, int64_t *wal_bytes);
 /*
  * One request's writes, all or nothing, inside the turn's transaction:
  * store_mark() before the request; store_unmark(st, 1) keeps its writes,
@@ -298,6 +310,12 @@ int store_audit_each(struct store *st, int64_t programme, int64_t before,
 
 /* Pool figures. Waiting cases that chose programme or no programme. */
 int store_queue_count(struct store *st, int64_t programme, int64_t *n);
+/* Calls fn for each programme that waiting cases chose (0: none chosen),
+ * in programme order, with how many wait and the time (seconds) since
+ * which the one waiting longest has waited. */
+int store_queue_each(struct store *st,
+    int (*fn)(void *arg, int64_t programme, int64_t waiting, int64_t since),
+    void *arg);
 /* Seconds from request to first counsellor message, for programme's cases
  * (by their counsellor's programme) created since, ascending, at most max
  * values into secs. */

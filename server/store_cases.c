@@ -115,6 +115,11 @@ const char *const store_cases_sql[S_COUNT] = {
 	[S_QUEUE_COUNT] =
 	    "SELECT count(*) FROM cases WHERE status = 1"
 	    " AND (programme_id IS NULL OR programme_id = ?1)",
+	/* A waiting case's updated is when it began to wait (a message
+	 * touches only cases that do not wait). */
+	[S_QUEUE_BY_PROGRAMME] =
+	    "SELECT coalesce(programme_id, 0), count(*), min(updated)"
+	    " FROM cases WHERE status = 1 GROUP BY 1 ORDER BY 1",
 	/* 1 + the waiting cases ahead of it in S_CASE_WAITING's order;
 	 * none when the case does not wait. */
 	[S_CASE_QUEUE_POSITION] =
@@ -650,6 +655,34 @@ int
 store_queue_count(struct store *st, int64_t programme, int64_t *n)
 {
 	return db_count(st, S_QUEUE_COUNT, &programme, 1, n, __func__);
+}
+
+/* store_queue_each()'s callback. */
+struct queue_fn {
+	int (*fn)(void *arg, int64_t programme, int64_t waiting,
+	    int64_t since);
+	void *arg;
+};
+
+static int
+queue_visit(sqlite3_stmt *s, void *ctx, int *rc)
+{
+	struct queue_fn *f = ctx;
+
+	*rc = f->fn(f->arg, sqlite3_column_int64(s, 0),
+	    sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2));
+	return 0;
+}
+
+int
+store_queue_each(struct store *st,
+    int (*fn)(void *arg, int64_t programme, int64_t waiting, int64_t since),
+    void *arg)
+{
+	struct queue_fn f = { fn, arg };
+
+	return db_each_row(st, S_QUEUE_BY_PROGRAMME, NULL, 0, queue_visit, &f,
+	    __func__);
 }
 
 int

@@ -21,11 +21,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "proto/err.h"
 #include "store_int.h"
 
@@ -274,6 +276,9 @@ static const char *const db_sql[S_COUNT] = {
 	[S_CALL] = "SAVEPOINT call",
 	[S_CALL_RELEASE] = "RELEASE call",
 	[S_CALL_UNDO] = "ROLLBACK TO call",
+	/* The database's size (store_size). */
+	[S_PAGE_COUNT] = "PRAGMA page_count",
+	[S_PAGE_SIZE] = "PRAGMA page_size",
 };
 
 /*
@@ -754,7 +759,7 @@ migrate(struct store *st)
 static int
 open_db(struct store *st, const char *path)
 {
-	char mode[16];
+	char mode[16], probe[64];
 	int64_t fk;
 
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
@@ -793,6 +798,16 @@ open_db(struct store *st, const char *path)
 			return OFR_E_INTERNAL;
 		}
 	}
+	/* store_probe()'s write: the schema version, rewritten unchanged
+	 * (a pragma takes no parameter: its text is made here, once). */
+	snprintf(probe, sizeof(probe), "PRAGMA user_version = %d",
+	    SCHEMA_VERSION);
+	if (sqlite3_prepare_v3(st->db, probe, -1, SQLITE_PREPARE_PERSISTENT,
+	    &st->probe, NULL) != SQLITE_OK) {
+		log_err("store: cannot prepare the probe: %s",
+		    sqlite3_errmsg(st->db));
+		return OFR_E_INTERNAL;
+	}
 	return 0;
 }
 
@@ -814,6 +829,12 @@ store_open(struct store **out, const char *dir)
 	}
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return OFR_E_NOMEM;
+	if ((size_t)snprintf(st->wal, sizeof(st->wal), "%s-wal", path) >=
+	    sizeof(st->wal)) {
+		log_err("store: the data directory's path is too long");
+		free(st);
+		return OFR_E_IO;
+	}
 	/* The -wal and -shm files SQLite makes must be ours alone too. */
 	old = umask(077);
 	if ((rc = make_dir(dir)) == 0 && (rc = make_file(path)) == 0)
@@ -836,6 +857,7 @@ store_close(struct store *st)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	for (int i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(st->s[i]);
+	sqlite3_finalize(st->probe);
 	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
 		log_err("store: close: %s", sqlite3_errmsg(st->db));
 	free(st);
@@ -851,29 +873,46 @@ rollback_all(struct store *st)
 	st->mark_open = 0;
 }
 
+/* A monotonic clock, in microseconds. */
+static int64_t
+now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 int
 store_commit(struct store *st)
 {
+	int64_t start;
+
 	if (!st->tx)
 		return 0;
 	if (st->broken) {
 		log_err("store: commit: the transaction was lost; nothing of "
 		    "it is kept");
+		metrics_commit(0, 0);
 		rollback_all(st);
 		return OFR_E_INTERNAL;
 	}
 	if (st->mark_open) {
 		/* A request still in flight: its writes go with this commit. */
 		if (db_exec(st, st->s[S_MARK_RELEASE], "release mark") != 0) {
+			metrics_commit(0, 0);
 			rollback_all(st);
 			return OFR_E_INTERNAL;
 		}
 		st->mark_open = 0;
 	}
+	start = now_usec();
 	if (db_exec(st, st->s[S_COMMIT], "commit") != 0) {
+		metrics_commit(0, 0);
 		rollback_all(st);
 		return OFR_E_INTERNAL;
 	}
+	metrics_commit(now_usec() - start, 1);
 	st->tx = 0;
 	return 0;
 }
@@ -913,6 +952,41 @@ store_unmark(struct store *st, int keep)
 	}
 	if (db_exec(st, st->s[S_MARK_RELEASE], "release mark") != 0)
 		st->broken = 1;
+}
+
+int
+store_probe(struct store *st)
+{
+	int rc;
+
+	if (st->tx)
+		return OFR_E_USAGE;
+	if ((rc = db_write_begin(st)) != 0)
+		return rc;
+	if ((rc = db_exec(st, st->probe, "probe")) != 0) {
+		rollback_all(st);
+		return rc;
+	}
+	return store_commit(st);
+}
+
+int
+store_size(struct store *st, int64_t *db_bytes, int64_t *wal_bytes)
+{
+	int64_t pages, page_size;
+	struct stat sb;
+	int rc;
+
+	*db_bytes = *wal_bytes = 0;
+	if ((rc = db_get_row(st, S_PAGE_COUNT, NULL, 0, db_int64_col, &pages,
+	    __func__)) != 0 ||
+	    (rc = db_get_row(st, S_PAGE_SIZE, NULL, 0, db_int64_col,
+	    &page_size, __func__)) != 0)
+		return rc == OFR_E_NOT_FOUND ? OFR_E_INTERNAL : rc;
+	*db_bytes = pages * page_size;
+	if (stat(st->wal, &sb) == 0)
+		*wal_bytes = (int64_t)sb.st_size;
+	return 0;
 }
 
 /* --- backups --- */

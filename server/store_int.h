@@ -12,6 +12,7 @@
 #ifndef OFFRAMP_STORE_INT_H
 #define OFFRAMP_STORE_INT_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +33,8 @@ enum stmt_id {
 	S_CALL,
 	S_CALL_RELEASE,
 	S_CALL_UNDO,
+	S_PAGE_COUNT,
+	S_PAGE_SIZE,
 	/* store_accounts.c */
 	S_ACCOUNT_BY_KEY,
 	S_ACCOUNT_BY_ID,
@@ -77,6 +80,7 @@ enum stmt_id {
 	S_QUEUE_COUNT,
 	S_FIRST_RESPONSES,
 	S_CASE_QUEUE_POSITION,
+	S_QUEUE_BY_PROGRAMME,
 	/* store_messages.c */
 	S_MESSAGE_INSERT,
 	S_DELIVERY_INSERT,
@@ -132,6 +136,8 @@ struct store {
 	int broken;		/* SQLite dropped it, or an undo failed */
 	int marked;		/* inside store_mark() .. store_unmark() */
 	int mark_open;		/* the request's savepoint is open */
+	sqlite3_stmt *probe;	/* store_probe()'s write */
+	char wal[PATH_MAX];	/* the write-ahead log file */
 };
 
 /*

@@ -5,6 +5,9 @@
  * callback, and fills the transport's table (conn.h), the loop's timer
  * included. With a web directory it also serves the built web client as
  * static files on the same port, every response with the headers below.
+ * On a second vhost, plain HTTP on a loopback address, it may serve the
+ * operator's GET /metrics (text from main's function) and GET /healthz
+ * (answered after main's probe of the store, between turns).
  * It is the only file of the server that includes libwebsockets.h. It
  * never asks for, stores or logs a peer's address: lws's own log lines
  * pass through log_redact().
@@ -17,6 +20,7 @@
 #include "conn.h"
 #include "dispatch.h"
 #include "log.h"
+#include "metrics.h"
 #include "proto/frame.h"
 #include "server.h"
 #include "session.h"
@@ -30,8 +34,24 @@ struct pss {
 	int rx_drop;			/* over the cap: drop to its end */
 };
 
+/* One HTTP connection of the metrics listener, for one request at a
+ * time. */
+struct hpss {
+	struct lws *wsi;
+	struct hpss *next;		/* in health_waiting */
+	int waiting;			/* a /healthz before the probe */
+	unsigned status;		/* the answer's, once known */
+	const char *type;		/* its content type */
+	unsigned char *body;		/* LWS_PRE bytes, then len bytes */
+	size_t len;
+	int headers_sent;
+};
+
 static struct lws_context *ctx;
 static struct server *srv;
+static struct lws_vhost *metrics_vh;
+static char *(*metrics_text)(size_t pre, size_t *len);
+static struct hpss *health_waiting;
 static lws_sorted_usec_list_t timer_sul;	/* the loop's one timer */
 static void (*timer_fn)(void *);
 static void *timer_arg;
@@ -130,6 +150,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		memset(p, 0, sizeof(*p));
 		if ((p->s = session_new(srv, wsi)) == NULL)
 			return -1;
+		metrics_connection(ROLE_NONE, 1);
 		session_touch(p->s);
 		return 0;
 	case LWS_CALLBACK_RECEIVE:
@@ -139,6 +160,8 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		return p->s != NULL ? on_writeable(wsi, p) : 0;
 	case LWS_CALLBACK_CLOSED:
+		if (p->s != NULL)
+			metrics_connection(p->s->acct.role, -1);
 		session_free(p->s);
 		p->s = NULL;
 		rx_reset(p);
@@ -152,6 +175,170 @@ static const struct lws_protocols protocols[] = {
 	{ "offramp.v1", callback, sizeof(struct pss), 4096, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
+
+/* The metrics listener. */
+
+static void
+http_reset(struct hpss *h)
+{
+	free(h->body);
+	h->body = NULL;
+	h->len = 0;
+	h->status = 0;
+	h->type = NULL;
+	h->headers_sent = 0;
+}
+
+/* Sets a short plain-text answer. 0, or -1 when out of memory. */
+static int
+http_answer(struct hpss *h, unsigned status, const char *text)
+{
+	size_t n = strlen(text);
+
+	http_reset(h);
+	if ((h->body = malloc(LWS_PRE + n)) == NULL)
+		return -1;
+	memcpy(h->body + LWS_PRE, text, n);
+	h->len = n;
+	h->status = status;
+	h->type = "text/plain; charset=utf-8";
+	return 0;
+}
+
+static void
+health_unlink(struct hpss *h)
+{
+	struct hpss **pp = &health_waiting;
+
+	while (*pp != NULL && *pp != h)
+		pp = &(*pp)->next;
+	if (*pp == h)
+		*pp = h->next;
+	h->next = NULL;
+	h->waiting = 0;
+}
+
+/* A request: GET /metrics and GET /healthz; 404 for the rest. */
+static int
+on_http(struct lws *wsi, struct hpss *h, const char *path)
+{
+	int get = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0;
+
+	h->wsi = wsi;
+	http_reset(h);
+	if (get && strcmp(path, "/metrics") == 0) {
+		h->body = (unsigned char *)metrics_text(LWS_PRE, &h->len);
+		if (h->body != NULL) {
+			h->status = HTTP_STATUS_OK;
+			h->type = "text/plain; version=0.0.4; charset=utf-8";
+		} else if (http_answer(h, HTTP_STATUS_INTERNAL_SERVER_ERROR,
+		    "cannot render the metrics\n") != 0) {
+			return -1;
+		}
+	} else if (get && strcmp(path, "/healthz") == 0) {
+		if (!h->waiting) {
+			h->waiting = 1;
+			h->next = health_waiting;
+			health_waiting = h;
+		}
+		return 0;	/* ws_health_answer() asks to write */
+	} else if (http_answer(h, HTTP_STATUS_NOT_FOUND, "not found\n") != 0) {
+		return -1;
+	}
+	lws_callback_on_writable(wsi);
+	return 0;
+}
+
+/* Writes the answer: its headers, then (at the next call) its body. */
+static int
+on_http_writeable(struct lws *wsi, struct hpss *h)
+{
+	unsigned char hdr[LWS_PRE + 512], *p = hdr + LWS_PRE;
+	unsigned char *end = hdr + sizeof(hdr);
+
+	if (h->waiting || h->body == NULL)
+		return 0;
+	if (!h->headers_sent) {
+		if (lws_add_http_common_headers(wsi, h->status, h->type,
+		    (lws_filepos_t)h->len, &p, end) != 0 ||
+		    lws_add_http_header_by_name(wsi, (const unsigned char *)
+		    "cache-control:", (const unsigned char *)"no-store", 8,
+		    &p, end) != 0 ||
+		    lws_finalize_write_http_header(wsi, hdr + LWS_PRE, &p,
+		    end) != 0)
+			return -1;
+		h->headers_sent = 1;
+		lws_callback_on_writable(wsi);
+		return 0;
+	}
+	if (lws_write(wsi, h->body + LWS_PRE, h->len, LWS_WRITE_HTTP_FINAL) <
+	    (int)h->len)
+		return -1;
+	http_reset(h);
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+static int
+http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+    void *in, size_t len)
+{
+	struct hpss *h = user;
+
+	switch (reason) {
+	case LWS_CALLBACK_HTTP:
+		return h != NULL ? on_http(wsi, h, in) : -1;
+	case LWS_CALLBACK_HTTP_BODY:
+		return 0;		/* no request here has a body: dropped */
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		/* the answer (a 404) was waiting for the body's end; lws's
+		 * default would end the transaction without it */
+		lws_callback_on_writable(wsi);
+		return 0;
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		return h != NULL ? on_http_writeable(wsi, h) : 0;
+	case LWS_CALLBACK_CLOSED_HTTP:
+		if (h != NULL) {
+			health_unlink(h);
+			http_reset(h);
+		}
+		return 0;
+	default:
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
+	}
+}
+
+static const struct lws_protocols metrics_protocols[] = {
+	{ "offramp-metrics", http_callback, sizeof(struct hpss), 0, 0, NULL,
+	    0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+int
+ws_health_wanted(void)
+{
+	return health_waiting != NULL;
+}
+
+void
+ws_health_answer(int ok)
+{
+	struct hpss *h;
+
+	while ((h = health_waiting) != NULL) {
+		health_unlink(h);
+		if (http_answer(h, ok ? HTTP_STATUS_OK :
+		    HTTP_STATUS_SERVICE_UNAVAILABLE, ok ? "ok\n" :
+		    "the store cannot commit\n") != 0)
+			continue;	/* no answer: the timeout closes it */
+		lws_callback_on_writable(h->wsi);
+	}
+}
+
+int
+ws_metrics_port(void)
+{
+	return metrics_vh != NULL ? lws_get_vhost_listen_port(metrics_vh) : -1;
+}
 
 /*
  * The web client's files. Nothing but this origin may run, style, frame or
@@ -198,6 +385,42 @@ static const lws_retry_bo_t keepalive = {
 	.secs_since_valid_hangup = 150,
 };
 
+/*
+ * The context holds no vhost of its own (LWS_SERVER_OPTION_EXPLICIT_VHOSTS):
+ * each listener is a vhost with its own options, so that one may take
+ * IPv6 and the other not. lws takes IPv6 on a vhost only when neither the
+ * context nor the vhost disables it; a vhost that disables it cannot bind
+ * an IPv6 address (lws then binds every IPv4 address instead).
+ */
+static uint64_t
+ip_option(const char *addr)
+{
+	return strchr(addr, ':') != NULL ? 0 :
+	    LWS_SERVER_OPTION_DISABLE_IPV6;
+}
+
+/* The metrics listener's vhost: 0, or -1 after logging why. */
+static int
+metrics_start(const struct ws_config *cfg)
+{
+	struct lws_context_creation_info info;
+
+	memset(&info, 0, sizeof(info));
+	info.vhost_name = "metrics";
+	info.port = cfg->metrics_port;
+	info.iface = cfg->metrics_listen;
+	info.protocols = metrics_protocols;
+	info.options = ip_option(cfg->metrics_listen);	/* no TLS */
+	info.timeout_secs = 10;
+	metrics_text = cfg->metrics_text;
+	if ((metrics_vh = lws_create_vhost(ctx, &info)) == NULL) {
+		log_err("ws: cannot create the metrics listener on %s port %d",
+		    cfg->metrics_listen, cfg->metrics_port);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 lws_log_emit(int level, const char *line)
 {
@@ -216,21 +439,28 @@ ws_start(struct server *server, const struct ws_config *cfg)
 {
 	struct lws_context_creation_info info;
 	struct lws_vhost *vh;
+	uint64_t tls = cfg->cert != NULL ?
+	    LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0;
 
 	srv = server;
 	lws_set_log_level(cfg->verbose ? (LLL_ERR | LLL_WARN) : LLL_ERR,
 	    lws_log_emit);
 	memset(&info, 0, sizeof(info));
+	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | tls;
+	info.max_http_header_data = 2048;
+	if ((ctx = lws_create_context(&info)) == NULL) {
+		log_err("ws: cannot create the context");
+		return -1;
+	}
+	memset(&info, 0, sizeof(info));
+	info.vhost_name = "default";
 	info.port = cfg->port;
 	info.iface = cfg->listen;
 	info.protocols = protocols;
 	info.retry_and_idle_policy = &keepalive;
 	/* UTF-8 is checked by the JSON parser, which answers bad_json. */
-	info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
-	if (strchr(cfg->listen, ':') != NULL)
-		info.options &= ~(uint64_t)LWS_SERVER_OPTION_DISABLE_IPV6;
+	info.options = ip_option(cfg->listen) | tls;
 	if (cfg->cert != NULL) {
-		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 		info.ssl_cert_filepath = cfg->cert;
 		info.ssl_private_key_filepath = cfg->key;
 	}
@@ -239,17 +469,14 @@ ws_start(struct server *server, const struct ws_config *cfg)
 		info.mounts = &web_mount;
 		info.headers = web_hdr;
 	}
-	info.max_http_header_data = 2048;
 	info.timeout_secs = 10;
-	if ((ctx = lws_create_context(&info)) == NULL) {
+	if ((vh = lws_create_vhost(ctx, &info)) == NULL) {
 		log_err("ws: cannot create the listener (address, port or "
 		    "certificate)");
 		return -1;
 	}
-	if ((vh = lws_get_vhost_by_name(ctx, "default")) == NULL) {
-		log_err("ws: no vhost");
+	if (cfg->metrics_listen != NULL && metrics_start(cfg) != 0)
 		return -1;
-	}
 	return lws_get_vhost_listen_port(vh);
 }
 
@@ -318,6 +545,8 @@ ws_stop(void)
 	if (ctx != NULL)
 		lws_context_destroy(ctx);
 	ctx = NULL;
+	metrics_vh = NULL;
+	health_waiting = NULL;
 }
 
 static void
