@@ -260,7 +260,10 @@ assert_eq "its case closed: nobody waits for any programme" 0 "$(val 'offramp_qu
 assert_eq "  and the oldest wait is 0" 0 "$(val 'offramp_queue_oldest_wait_seconds{programme="any"}')"
 
 step "connections by role"
-wait_for "no counsellor connected" 20 is_value 'offramp_connections{role="counsellor"}' 0
+assert_eq "Sam's daemon is counted" 1 "$(val_now 'offramp_connections{role="counsellor"}')"
+counsellor_down couns
+wait_for "no counsellor connected" 20 is_value 'offramp_connections{role="counsellor"}' 0 &&
+	pass "  and no more when it stopped"
 watch_start couns
 assert_eq "Sam's connection is counted" 1 "$(val_now 'offramp_connections{role="counsellor"}')"
 watch_stop couns
