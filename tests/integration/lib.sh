@@ -230,17 +230,28 @@ start_server() {
 	   ! kill -0 "$SERVER_PID" 2>/dev/null; then
 		port=$PORT
 	fi
-	"$OFFRAMP_SERVER_BIN" --data "$DATA" \
-		--listen "${SERVER_LISTEN:-127.0.0.1}" --port "$port" \
-		"${tls[@]}" "$@" \
-		>"$SERVER_OUT" 2>"$SERVER_ERR" </dev/null &
-	SERVER_PID=$!
-	SERVER_PIDS+=("$SERVER_PID")
-	wait_for "offramp-server to print its port" 30 _server_up_or_gone || return 1
-	if ! grep -q '^offramp-server: listening on port [0-9]' "$SERVER_OUT"; then
+	local tries=0
+	while true; do
+		"$OFFRAMP_SERVER_BIN" --data "$DATA" \
+			--listen "${SERVER_LISTEN:-127.0.0.1}" --port "$port" \
+			"${tls[@]}" "$@" \
+			>"$SERVER_OUT" 2>"$SERVER_ERR" </dev/null &
+		SERVER_PID=$!
+		SERVER_PIDS+=("$SERVER_PID")
+		wait_for "offramp-server to print its port" 30 _server_up_or_gone || return 1
+		grep -q '^offramp-server: listening on port [0-9]' "$SERVER_OUT" && break
+		# the old port, taken meanwhile (another test's client or
+		# server got it from the OS): try again a few times
+		if [ "$port" != 0 ] && [ "$tries" -lt 25 ] &&
+		   grep -q 'ERROR on binding' "$SERVER_ERR"; then
+			tries=$((tries + 1))
+			wait "$SERVER_PID" 2>/dev/null || true
+			sleep 0.2	# a retry interval: no event tells the port is free
+			continue
+		fi
 		fail "offramp-server exited at start"
 		return 1
-	fi
+	done
 	PORT=$(sed -n 's/^offramp-server: listening on port \([0-9][0-9]*\).*/\1/p' \
 		"$SERVER_OUT" | head -n1)
 	TOKEN=""

@@ -1,7 +1,7 @@
 # test_package.sh: the Debian packages that `cpack -G DEB` makes in the
 # build directory: offramp-server (the server, its systemd unit, man page
-# and default configuration, a conffile, and the nginx site and torrc as
-# examples) and offramp (the CLI and its man page), whose dependencies
+# and default configuration, a conffile, the built web client, and the
+# nginx site and torrc as examples) and offramp (the CLI and its man page), whose dependencies
 # are Debian library packages and nothing else; both install into a clean
 # root with `dpkg --root`, and what they install runs.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -54,6 +54,13 @@ out=$("$root/usr/sbin/offramp-server" --config "$root/etc/offramp/offramp.conf" 
 assert_contains "the installed configuration is usable" "$out" "the configuration is usable"
 assert_contains "  and puts the data in /var/lib/offramp" "$(cat "$root/etc/offramp/offramp.conf")" \
 	"data = /var/lib/offramp"
+web="$REPO_ROOT/client-web/dist"
+if [ -f "$web/index.html" ]; then
+	assert_eq "the web client is installed in /usr/share/offramp/web, as built" "" \
+		"$(diff -r "$web" "$root/usr/share/offramp/web" 2>&1)"
+else
+	fail "no built web client in $web (deploy/build-web.sh makes it)"
+fi
 cmp -s "$root/usr/share/doc/offramp-server/examples/nginx/offramp.conf" \
 	"$REPO_ROOT/deploy/nginx/offramp.conf" &&
 	pass "the example nginx site is deploy/nginx/offramp.conf" ||
