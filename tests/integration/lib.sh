@@ -194,6 +194,17 @@ wait_for() {
 	done
 }
 
+# holds MS CMD...: CMD succeeds every time it is run for MS milliseconds
+# (an observation window: what must not change does not).
+holds() {
+	local until=$(($(now_ms) + $1))
+	shift
+	while [ "$(now_ms)" -lt "$until" ]; do
+		"$@" || return 1
+		sleep 0.1
+	done
+}
+
 # --------------------------------------------------------------- the server
 
 # ensure_cert: the test's certificate for 127.0.0.1, made once.

@@ -132,6 +132,7 @@ assert_eq "disabled Kit's login exits 1" 1 "$RC"
 assert_match "disabled Kit's login: account_disabled" "$ERR" '^offramp: account_disabled: login'
 out=$(cli admin enable "$KEY_kit")
 assert_eq "Kit is enabled" no "$(field "$out" disabled)"
+cli kit login >/dev/null	# Kit's daemon connects now (else at its next retry)
 expect_case "enabled Kit got the case" hc "$CASE" active Kit
 close_case hc "$CASE"
 

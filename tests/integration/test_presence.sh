@@ -12,15 +12,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 start_server --rematch-period 1 --idle-away 0
 COUNS_DAEMON=0 setup_pool		# Sam: online, certified, not connected
 
-# holds MS CMD...: CMD succeeds every time it is run for MS milliseconds.
-holds() {
-	local until=$(($(now_ms) + $1))
-	shift
-	while [ "$(now_ms)" -lt "$until" ]; do
-		"$@" || return 1
-		sleep 0.2
-	done
-}
 # sam_line: Sam's line of the admin's counsellor list.
 sam_line() {
 	cli admin counsellors | grep " Sam "

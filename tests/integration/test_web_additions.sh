@@ -14,16 +14,6 @@ raw_as() {
 	printf '%s\n' "$2" | cli "$1" raw --login --idle 1
 }
 
-# holds MS CMD...: CMD succeeds every time it is run for MS milliseconds
-# (an observation window: what must not change does not).
-holds() {
-	local until=$(($(now_ms) + $1))
-	shift
-	while [ "$(now_ms)" -lt "$until" ]; do
-		"$@" || return 1
-		sleep 0.1
-	done
-}
 
 # presence NAME: the stored presence of counsellor NAME (2 online,
 # 1 away, 0 offline).
