@@ -339,8 +339,8 @@ int store_messages_expire(struct store *st, int64_t before, size_t max,
 int store_invites_drop(struct store *st, int64_t before, size_t max,
     size_t *n);
 /* Deletes the oldest audit entries while they were written before
- * before: the log is trimmed from its head only (the schema refuses any
- * other delete). */
+ * before, but never the newest: the log is trimmed from its head only
+ * (the schema refuses any other delete). */
 int store_audit_trim(struct store *st, int64_t before, size_t max,
     size_t *n);
 

@@ -269,8 +269,9 @@ static const char *const migrations[] = {
 	 * are those of the retention job's statements (closed cases by the
 	 * time they closed, a case's messages). The audit log stays
 	 * append-only but is trimmed from its oldest entry: a delete of any
-	 * other entry is refused, so what is kept is always the newest
-	 * entries, without a gap.
+	 * other entry, or of the newest, is refused, so what is kept is
+	 * always the newest entries, without a gap, and never nothing (a
+	 * plain DELETE FROM audit fails as a whole).
 	 */
 	"ALTER TABLE accounts ADD COLUMN seen INTEGER;"
 	"CREATE INDEX cases_closed ON cases(updated) WHERE status = 3;"
@@ -278,8 +279,9 @@ static const char *const migrations[] = {
 	"DROP TRIGGER audit_no_delete;"
 	"CREATE TRIGGER audit_trim_only BEFORE DELETE ON audit"
 	"  WHEN OLD.id != (SELECT min(id) FROM audit)"
-	"  BEGIN SELECT RAISE(ABORT, 'the audit log is trimmed from its"
-	" oldest entry only'); END;",
+	"  OR OLD.id = (SELECT max(id) FROM audit)"
+	"  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: it is"
+	" trimmed from its oldest entry, never to nothing'); END;",
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(*migrations)))
 

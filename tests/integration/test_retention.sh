@@ -7,7 +7,8 @@
 # stays; a copy never acknowledged expires with its message record; a
 # client with no case and no login for a while goes with its prekeys,
 # one with an open case stays; used and expired invites go, a pending one
-# stays; the audit log loses its old entries, from its oldest only.
+# stays; the audit log loses its old entries, from its oldest only, and
+# never its newest.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 KEYS="keep-closed keep-idle-client keep-unacked keep-invites keep-audit"
@@ -181,10 +182,10 @@ assert_eq "  the pending one" 1 \
 	"$(sql "SELECT count(*) FROM invites WHERE used_at IS NULL
 	    AND expires > strftime('%s', 'now')")"
 _audit_trimmed() {
-	[ "$(sql "SELECT count(*) FROM audit WHERE id <= $AUDIT_MAX")" = 0 ]
+	[ "$(sql "SELECT group_concat(id) FROM audit")" = "$AUDIT_MAX" ]
 }
 wait_for "the old audit entries to be deleted" 20 _audit_trimmed &&
-	pass "every audit entry older than 5s is gone"
+	pass "every audit entry older than 5s is gone but the newest, which is never deleted"
 stop_server
 assert_ne "the pending invite was not touched" "" "$inv_keep"
 
@@ -194,10 +195,14 @@ sql_rw "INSERT INTO audit(programme_id, action, created)
 rc=0
 err=$(sql_rw "DELETE FROM audit WHERE action = 'test.new'" 2>&1) || rc=$?
 assert_ne "deleting the newer entry is refused" 0 "$rc"
-assert_contains "  by the trigger" "$err" "trimmed from its oldest entry only"
+assert_contains "  by the trigger" "$err" "trimmed from its oldest entry, never to nothing"
+sql_rw "DELETE FROM audit WHERE id = $AUDIT_MAX"
 sql_rw "DELETE FROM audit WHERE action = 'test.old'"
-assert_eq "deleting the oldest is allowed" "test.new" \
+assert_eq "deleting the oldest, one by one, is allowed" "test.new" \
 	"$(sql "SELECT group_concat(action) FROM audit")"
+rc=0
+sql_rw "DELETE FROM audit" >/dev/null 2>&1 || rc=$?
+assert_ne "deleting the last entry is refused" 0 "$rc"
 rc=0
 sql_rw "UPDATE audit SET detail = 'x'" >/dev/null 2>&1 || rc=$?
 assert_ne "an update is still refused" 0 "$rc"
