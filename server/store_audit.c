@@ -23,11 +23,11 @@ const char *const store_audit_sql[S_COUNT] = {
 	    " LEFT JOIN accounts t ON t.id = u.target_id"
 	    " WHERE u.programme_id = ?1 AND u.id < ?2"
 	    " ORDER BY u.id DESC LIMIT ?3",
-	/* The oldest entry, when it is old enough: the only delete the
-	 * schema's trigger lets through. */
+	/* The oldest entry, when it is old enough and not the newest: the
+	 * only delete the schema's trigger lets through. */
 	[S_AUDIT_TRIM] =
 	    "DELETE FROM audit WHERE id = (SELECT min(id) FROM audit)"
-	    " AND created < ?1",
+	    " AND id < (SELECT max(id) FROM audit) AND created < ?1",
 };
 
 /* actor and target 0: none; detail NULL: "". OFR_E_BAD_FIELD when action

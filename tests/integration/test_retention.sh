@@ -172,7 +172,7 @@ step "used and expired invites go; old audit entries go, oldest first"
 # One pending invite expired ten seconds ago, behind the server's back.
 sql_rw "UPDATE invites SET expires = strftime('%s', 'now') - 10
     WHERE id = (SELECT max(id) FROM invites)"
-start_server --retention-period 1 --keep-invites 5s --keep-audit 5s
+start_server --retention-period 1 --keep-invites 5s --keep-audit 5s --log-level debug
 _invites_done() {
 	[ "$(sql "SELECT count(*) FROM invites")" = 1 ]
 }
@@ -186,6 +186,8 @@ _audit_trimmed() {
 }
 wait_for "the old audit entries to be deleted" 20 _audit_trimmed &&
 	pass "every audit entry older than 5s is gone but the newest, which is never deleted"
+wait_for "a run of the job after the trim" 10 grep -q "jobs: retention ran" "$SERVER_ERR" || true
+assert_not_contains "no run of the job failed" "$(cat "$T"/server*.stderr)" "retention failed"
 stop_server
 assert_ne "the pending invite was not touched" "" "$inv_keep"
 
