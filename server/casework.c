@@ -350,6 +350,32 @@ casework_announce_queue(struct server *srv)
 }
 
 int
+casework_drop_closed(struct server *srv, int64_t before, size_t max,
+    size_t *n)
+{
+	int64_t ids[STORE_RETAIN_BATCH];
+	struct case_info c;
+	size_t found, i;
+	int rc;
+
+	*n = 0;
+	if (max > STORE_RETAIN_BATCH)
+		max = STORE_RETAIN_BATCH;
+	if ((rc = store_cases_closed_before(srv->st, before, ids, max,
+	    &found)) != 0)
+		return rc;
+	for (i = 0; i < found; i++) {
+		if ((rc = store_case_get(srv->st, ids[i], &c)) != 0 ||
+		    (rc = store_case_drop(srv->st, c.id)) != 0 ||
+		    (c.counsellor != 0 &&
+		    (rc = pool_refresh(srv, c.counsellor)) != 0))
+			return rc;
+	}
+	*n = found;
+	return 0;
+}
+
+int
 casework_counsellor_create(struct server *srv, struct account *a)
 {
 	int rc;

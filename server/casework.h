@@ -115,6 +115,12 @@ int casework_announce_queue(struct server *srv);
 /* The preferences an intake states, as PREF_ bits. */
 unsigned casework_asked(const struct case_prefs *p);
 
+/* Retention: deletes cases closed before before (a closed case's time
+ * is when it closed), with everything of theirs (store_case_drop), at
+ * most max; *n set. The pool follows each counsellor whose case went. */
+int casework_drop_closed(struct server *srv, int64_t before, size_t max,
+    size_t *n);
+
 /* Counsellors. */
 /* Creates account *a (a counsellor; a->id set on return) and adds it to
  * the pool; it takes no case until it is certified. */

@@ -25,6 +25,7 @@ enum kind {
 	K_NUM,		/* an integer in min..max */
 	K_BOOL,		/* yes/no in the file; a flag without value */
 	K_LEVEL,	/* error, warn, info, debug */
+	K_DURATION,	/* a whole number and a unit (s, m, h, d): seconds */
 };
 
 struct opt {
@@ -63,6 +64,22 @@ static const struct opt table[] = {
 	    "0: never)" },
 	{ "purge-period", K_NUM, 1, JOBS_PERIOD_MAX, OFF(purge_period), 1,
 	    "delete expired message records every SEC (600)" },
+	{ "retention-period", K_NUM, 1, JOBS_PERIOD_MAX,
+	    OFF(retention_period), 1,
+	    "delete what is past its retention every SEC (600)" },
+	{ "keep-closed", K_DURATION, 1, JOBS_KEEP_MAX, OFF(keep_closed), 1,
+	    "delete a closed case and all of it this long after close (30d)" },
+	{ "keep-idle-client", K_DURATION, 1, JOBS_KEEP_MAX,
+	    OFF(keep_idle_client), 1,
+	    "delete a client account with no case this long after its last "
+	    "login (30d)" },
+	{ "keep-unacked", K_DURATION, 1, JOBS_KEEP_MAX, OFF(keep_unacked), 1,
+	    "delete a copy never acknowledged this long after it was sent "
+	    "(30d)" },
+	{ "keep-invites", K_DURATION, 1, JOBS_KEEP_MAX, OFF(keep_invites), 1,
+	    "delete an invite this long after its use or expiry (7d)" },
+	{ "keep-audit", K_DURATION, 1, JOBS_KEEP_MAX, OFF(keep_audit), 1,
+	    "delete audit entries this old (365d)" },
 	{ "log-level", K_LEVEL, 0, 0, OFF(log_level), 1,
 	    "error, warn, info or debug (info)" },
 	{ "metrics", K_STR, 0, 0, OFF(metrics), 1,
@@ -106,6 +123,49 @@ find(const char *key)
 	return NULL;
 }
 
+/* The seconds of duration v ("30d", "12h", "90m", "2s") into *secs when
+ * it is min..max seconds: 0, or -1. A unit is required: a bare number
+ * could be read as days or as seconds. */
+static int
+duration(const char *v, long min, long max, long *secs)
+{
+	static const struct {
+		char unit;
+		long secs;
+	} units[] = { { 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 } };
+	char *end;
+	long n;
+
+	if (*v < '0' || *v > '9')
+		return -1;	/* no sign, no space */
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || end == v || end[0] == '\0' || end[1] != '\0')
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (*end != units[i].unit)
+			continue;
+		if (n > max / units[i].secs || n * units[i].secs < min)
+			return -1;
+		*secs = n * units[i].secs;
+		return 0;
+	}
+	return -1;
+}
+
+void
+config_duration(int secs, char *buf, size_t cap)
+{
+	if (secs % 86400 == 0)
+		snprintf(buf, cap, "%dd", secs / 86400);
+	else if (secs % 3600 == 0)
+		snprintf(buf, cap, "%dh", secs / 3600);
+	else if (secs % 60 == 0)
+		snprintf(buf, cap, "%dm", secs / 60);
+	else
+		snprintf(buf, cap, "%ds", secs);
+}
+
 /* Sets o from text v, coming from where: 0, or 2 (printed). */
 static int
 set(struct settings *s, const struct opt *o, const char *v,
@@ -123,6 +183,16 @@ set(struct settings *s, const struct opt *o, const char *v,
 			fprintf(stderr, "offramp-server: %s: %s must be a "
 			    "number from %ld to %ld, not \"%s\"\n", where,
 			    o->key, o->min, o->max, v);
+			return 2;
+		}
+		*int_at(s, o) = (int)n;
+		break;
+	case K_DURATION:
+		if (duration(v, o->min, o->max, &n) != 0) {
+			fprintf(stderr, "offramp-server: %s: %s must be a "
+			    "duration from 1s to %ldd: a whole number and a "
+			    "unit (s, m, h or d), e.g. 30d; not \"%s\"\n",
+			    where, o->key, o->max / 86400, v);
 			return 2;
 		}
 		*int_at(s, o) = (int)n;
@@ -434,6 +504,12 @@ config_load(struct settings *s, int argc, char **argv)
 	s->rematch_period = 60;
 	s->idle_away = 1800;
 	s->purge_period = 600;
+	s->retention_period = 600;
+	s->keep_closed = 30 * 86400;
+	s->keep_idle_client = 30 * 86400;
+	s->keep_unacked = 30 * 86400;
+	s->keep_invites = 7 * 86400;
+	s->keep_audit = 365 * 86400;
 	s->log_level = "info";
 	for (size_t i = 0; i < NOPTS; i++) {
 		snprintf(source[i], CONFIG_SOURCE_MAX, "default");
@@ -498,6 +574,12 @@ config_print(const struct settings *s)
 			continue;
 		if (o->kind == K_NUM)
 			printf("%s = %d", o->key, *int_at(m, o));
+		else if (o->kind == K_DURATION) {
+			char d[32];
+
+			config_duration(*int_at(m, o), d, sizeof(d));
+			printf("%s = %s", o->key, d);
+		}
 		else if (o->kind == K_BOOL)
 			printf("%s = %s", o->key, *int_at(m, o) ? "yes" : "no");
 		else if (*str_at(m, o) != NULL)

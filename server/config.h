@@ -27,6 +27,13 @@ struct settings {
 	int rematch_period;
 	int idle_away;
 	int purge_period;
+	int retention_period;
+	/* retention, seconds (given as durations: 30d, 12h, 90m, 2s) */
+	int keep_closed;
+	int keep_idle_client;
+	int keep_unacked;
+	int keep_invites;
+	int keep_audit;
 	const char *log_level;		/* error, warn, info, debug */
 	const char *metrics;		/* NULL (off), or ADDR:PORT */
 	/* metrics parsed by config_load: a loopback address literal (""
@@ -49,6 +56,9 @@ struct settings {
 int config_load(struct settings *s, int argc, char **argv);
 /* Prints the effective configuration: one "key = value  # source" a line. */
 void config_print(const struct settings *s);
+/* Duration secs as the configuration writes it, in its largest whole
+ * unit ("30d", "12h", "90m", "2s"), into buf of cap bytes. */
+void config_duration(int secs, char *buf, size_t cap);
 /* The --help text. */
 void config_usage(FILE *out);
 

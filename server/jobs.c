@@ -39,6 +39,46 @@ purge(struct server *srv)
 	return store_messages_purge(srv->st, srv->now - DEDUP_KEEP);
 }
 
+/* What one run of the retention job deletes at most, of each kind: a
+ * run never holds the loop long; what is left goes at the next. */
+#define RETAIN_CASES	100
+#define RETAIN_ROWS	STORE_RETAIN_BATCH
+
+static struct retention keep;
+
+/* Deletes what is past its time (PRIVACY.md, "Retention"): closed cases
+ * through casework, which keeps the pool in step; then clients left with
+ * no case and idle, copies never acked and the message records left
+ * with none, used and expired invites, and the oldest audit entries. */
+static int
+retain(struct server *srv)
+{
+	size_t cases = 0, clients = 0, copies = 0, records = 0, invites = 0,
+	    audit = 0;
+	int64_t now = srv->now;
+	int rc;
+
+	if ((rc = casework_drop_closed(srv, now - keep.closed, RETAIN_CASES,
+	    &cases)) != 0 ||
+	    (rc = store_clients_idle_drop(srv->st, now - keep.idle_client,
+	    RETAIN_ROWS, &clients)) != 0 ||
+	    (rc = store_copies_expire(srv->st, now - keep.unacked,
+	    RETAIN_ROWS, &copies)) != 0 ||
+	    (rc = store_messages_expire(srv->st, now - keep.unacked,
+	    RETAIN_ROWS, &records)) != 0 ||
+	    (rc = store_invites_drop(srv->st, now - keep.invites,
+	    RETAIN_ROWS, &invites)) != 0 ||
+	    (rc = store_audit_trim(srv->st, now - keep.audit, RETAIN_ROWS,
+	    &audit)) != 0)
+		return rc;
+	if (cases + clients + copies + records + invites + audit > 0)
+		log_info("retention: deleted %zu closed cases, %zu idle "
+		    "clients, %zu unacked copies, %zu message records, %zu "
+		    "invites, %zu audit entries", cases, clients, copies,
+		    records, invites, audit);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(struct server *srv);
@@ -47,6 +87,7 @@ static const struct {
 } jobs[JOB_COUNT] = {
 	[JOB_REMATCH] = { "rematch", rematch, 60, 1 },
 	[JOB_PURGE] = { "purge", purge, 600, 0 },
+	[JOB_RETAIN] = { "retention", retain, 600, 0 },
 };
 
 static int period[JOB_COUNT];
@@ -59,6 +100,17 @@ jobs_config_init(struct jobs_config *cfg)
 {
 	for (int j = 0; j < JOB_COUNT; j++)
 		cfg->period[j] = jobs[j].period;
+	cfg->keep.closed = 30 * 86400;
+	cfg->keep.idle_client = 30 * 86400;
+	cfg->keep.unacked = 30 * 86400;
+	cfg->keep.invites = 7 * 86400;
+	cfg->keep.audit = 365 * 86400;
+}
+
+static int
+keep_ok(int secs)
+{
+	return secs >= 1 && secs <= JOBS_KEEP_MAX;
 }
 
 /* Arms the timer for the job due first. */
@@ -100,8 +152,14 @@ tick(void *arg)
 int
 jobs_start(struct server *srv, const struct jobs_config *cfg)
 {
+	const struct retention *k = &cfg->keep;
 	int64_t now = time(NULL);
 
+	if (!keep_ok(k->closed) || !keep_ok(k->idle_client) ||
+	    !keep_ok(k->unacked) || !keep_ok(k->invites) ||
+	    !keep_ok(k->audit))
+		return OFR_E_USAGE;
+	keep = *k;
 	for (int j = 0; j < JOB_COUNT; j++) {
 		if (cfg->period[j] < 1 || cfg->period[j] > JOBS_PERIOD_MAX)
 			return OFR_E_USAGE;

@@ -235,6 +235,23 @@ on_signal(int sig)
 	ws_wake();
 }
 
+/* The retention settings, in one line of the log (PRIVACY.md). */
+static void
+log_retention(const struct settings *set)
+{
+	char closed[16], idle[16], unacked[16], invites[16], audit[16];
+
+	config_duration(set->keep_closed, closed, sizeof(closed));
+	config_duration(set->keep_idle_client, idle, sizeof(idle));
+	config_duration(set->keep_unacked, unacked, sizeof(unacked));
+	config_duration(set->keep_invites, invites, sizeof(invites));
+	config_duration(set->keep_audit, audit, sizeof(audit));
+	log_info("retention: closed cases %s after close, clients with no "
+	    "case %s after their last login, unacked copies %s, used or "
+	    "expired invites %s, audit entries %s; checked every %d s",
+	    closed, idle, unacked, invites, audit, set->retention_period);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -286,6 +303,12 @@ main(int argc, char **argv)
 	jobs_config_init(&jobs);
 	jobs.period[JOB_REMATCH] = set.rematch_period;
 	jobs.period[JOB_PURGE] = set.purge_period;
+	jobs.period[JOB_RETAIN] = set.retention_period;
+	jobs.keep.closed = set.keep_closed;
+	jobs.keep.idle_client = set.keep_idle_client;
+	jobs.keep.unacked = set.keep_unacked;
+	jobs.keep.invites = set.keep_invites;
+	jobs.keep.audit = set.keep_audit;
 
 	umask(077);
 	signal(SIGPIPE, SIG_IGN);
@@ -326,6 +349,7 @@ main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 
 	log_info("offramp-server started, %s", cfg.cert ? "tls" : "no tls");
+	log_retention(&set);
 	if (cfg.metrics_listen != NULL)
 		printf("offramp-server: metrics on %s port %d (/metrics, "
 		    "/healthz)\n", cfg.metrics_listen, ws_metrics_port());

@@ -299,7 +299,8 @@ int store_note_add(struct store *st, int64_t case_id, int64_t author,
 int store_note_each(struct store *st, int64_t case_id, int64_t author,
     int (*fn)(void *arg, const struct note *n), void *arg);
 
-/* The audit log: append-only (the database refuses updates and deletes). */
+/* The audit log: append-only (the database refuses updates, and deletes
+ * but of the oldest entry: store_audit_trim). */
 int store_audit_add(struct store *st, int64_t programme, int64_t actor,
     const char *action, int64_t target, const char *detail, int64_t now);
 /* Entries of programme with id < before (0: any), newest first, at most
@@ -307,6 +308,41 @@ int store_audit_add(struct store *st, int64_t programme, int64_t actor,
 int store_audit_each(struct store *st, int64_t programme, int64_t before,
     size_t limit, int (*fn)(void *arg, const struct audit_entry *e),
     void *arg);
+
+/*
+ * Retention (PRIVACY.md, "Retention"): each call deletes at most max
+ * (at most STORE_RETAIN_BATCH) of what is past its time, all or nothing,
+ * and sets *n to how many it deleted; call again while *n == max.
+ */
+#define STORE_RETAIN_BATCH	500
+/* Records a client's login at now (other roles: nothing). */
+int store_account_seen(struct store *st, int64_t account, int64_t now);
+/* Deletes client accounts with no login since before that nothing names
+ * (no case, message or copy), with their prekeys. */
+int store_clients_idle_drop(struct store *st, int64_t before, size_t max,
+    size_t *n);
+/* Ids of cases closed before before (a closed case's updated is when it
+ * closed), oldest first, at most max. */
+int store_cases_closed_before(struct store *st, int64_t before,
+    int64_t *ids, size_t max, size_t *n);
+/* Deletes case case_id and everything of it: its messages and their
+ * copies, its notes, its participants. Only through casework, which
+ * keeps the pool in step. */
+int store_case_drop(struct store *st, int64_t case_id);
+/* Deletes the copies of messages sent before before, never acked. */
+int store_copies_expire(struct store *st, int64_t before, size_t max,
+    size_t *n);
+/* Deletes message records sent before before that have no copy left. */
+int store_messages_expire(struct store *st, int64_t before, size_t max,
+    size_t *n);
+/* Deletes invites used, or expired, before before. */
+int store_invites_drop(struct store *st, int64_t before, size_t max,
+    size_t *n);
+/* Deletes the oldest audit entries while they were written before
+ * before, but never the newest: the log is trimmed from its head only
+ * (the schema refuses any other delete). */
+int store_audit_trim(struct store *st, int64_t before, size_t max,
+    size_t *n);
 
 /* Pool figures. Waiting cases that chose programme or no programme. */
 int store_queue_count(struct store *st, int64_t programme, int64_t *n);

@@ -45,6 +45,30 @@ const char *const store_accounts_sql[S_COUNT] = {
 	    "UPDATE accounts SET disabled = ?2 WHERE id = ?1",
 	[S_ADMIN_COUNT] =
 	    "SELECT count(*) FROM accounts WHERE role = 3",
+	/* A client's login: the time, for store_clients_idle_drop(). */
+	[S_ACCOUNT_SEEN] =
+	    "UPDATE accounts SET seen = ?2 WHERE id = ?1 AND role = 1",
+	/* Clients with no login since ?1 and nothing that names them: no
+	 * case of theirs (their own case always lists them as a
+	 * participant), no message, no copy for them. */
+	[S_CLIENTS_IDLE] =
+	    "SELECT a.id FROM accounts a WHERE a.role = 1"
+	    " AND coalesce(a.seen, a.created) < ?1"
+	    " AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.client_id = a.id"
+	    "  AND c.status IN (1, 2, 4))"
+	    " AND NOT EXISTS (SELECT 1 FROM case_participants p"
+	    "  WHERE p.account_id = a.id)"
+	    " AND NOT EXISTS (SELECT 1 FROM messages m"
+	    "  WHERE m.sender_id = a.id)"
+	    " AND NOT EXISTS (SELECT 1 FROM deliveries d"
+	    "  WHERE d.recipient_id = a.id)"
+	    " ORDER BY a.id LIMIT ?2",
+	[S_SPK_DROP] =
+	    "DELETE FROM signed_prekeys WHERE account_id = ?1",
+	[S_OTK_DROP] =
+	    "DELETE FROM one_time_prekeys WHERE account_id = ?1",
+	[S_ACCOUNT_DROP] =
+	    "DELETE FROM accounts WHERE id = ?1 AND role = 1",
 	[S_CERT_SET] =
 	    "UPDATE accounts SET cert = ?2 WHERE id = ?1",
 	[S_CERT_GET] =
@@ -428,4 +452,43 @@ store_uncertified_each(struct store *st, int64_t programme, size_t max,
 
 	return db_each_row(st, S_UNCERTIFIED, key, nitems(key),
 	    uncertified_visit, &f, __func__);
+}
+
+int
+store_account_seen(struct store *st, int64_t account, int64_t now)
+{
+	const int64_t key[] = { account, now };
+
+	return db_write(st, S_ACCOUNT_SEEN, key, nitems(key), NULL, __func__);
+}
+
+/* All or nothing: each account goes with its prekeys. */
+int
+store_clients_idle_drop(struct store *st, int64_t before, size_t max,
+    size_t *n)
+{
+	int64_t ids[STORE_RETAIN_BATCH], key[2];
+	int rc;
+
+	*n = 0;
+	if (max > STORE_RETAIN_BATCH)
+		max = STORE_RETAIN_BATCH;
+	key[0] = before;
+	key[1] = db_limit(max);
+	if ((rc = db_ints(st, S_CLIENTS_IDLE, key, nitems(key), ids, max, n,
+	    __func__)) != 0 ||
+	    *n == 0)
+		return rc;
+	if ((rc = db_call_begin(st)) != 0)
+		return rc;
+	for (size_t i = 0; i < *n && rc == 0; i++)
+		if ((rc = db_write(st, S_OTK_DROP, &ids[i], 1, NULL,
+		    __func__)) == 0 &&
+		    (rc = db_write(st, S_SPK_DROP, &ids[i], 1, NULL,
+		    __func__)) == 0)
+			rc = db_write(st, S_ACCOUNT_DROP, &ids[i], 1, NULL,
+			    __func__);
+	if ((rc = db_call_end(st, rc)) != 0)
+		*n = 0;
+	return rc;
 }

@@ -1,8 +1,9 @@
 /*
  * store_audit.c: the audit log of the admin tools, per programme, with the
  * names of actor and target as they are when it is read. This file must
- * never update or delete an entry (the database's triggers refuse that
- * too), and never record message content or a network address.
+ * never update an entry or delete one but the oldest (the database's
+ * triggers refuse that too: the log is trimmed from its head only, by the
+ * retention job), and never record message content or a network address.
  */
 #include <stdint.h>
 #include <string.h>
@@ -22,6 +23,11 @@ const char *const store_audit_sql[S_COUNT] = {
 	    " LEFT JOIN accounts t ON t.id = u.target_id"
 	    " WHERE u.programme_id = ?1 AND u.id < ?2"
 	    " ORDER BY u.id DESC LIMIT ?3",
+	/* The oldest entry, when it is old enough and not the newest: the
+	 * only delete the schema's trigger lets through. */
+	[S_AUDIT_TRIM] =
+	    "DELETE FROM audit WHERE id = (SELECT min(id) FROM audit)"
+	    " AND id < (SELECT max(id) FROM audit) AND created < ?1",
 };
 
 /* actor and target 0: none; detail NULL: "". OFR_E_BAD_FIELD when action
@@ -92,4 +98,23 @@ store_audit_each(struct store *st, int64_t programme, int64_t before,
 
 	return db_each_row(st, S_AUDIT, key, nitems(key), audit_visit, &f,
 	    __func__);
+}
+
+/* One entry at a time, oldest first, all or nothing. */
+int
+store_audit_trim(struct store *st, int64_t before, size_t max, size_t *n)
+{
+	int64_t changed = 1;
+	int rc;
+
+	*n = 0;
+	if ((rc = db_call_begin(st)) != 0)
+		return rc;
+	while (rc == 0 && changed == 1 && *n < max)
+		if ((rc = db_write(st, S_AUDIT_TRIM, &before, 1, &changed,
+		    __func__)) == 0)
+			*n += (size_t)changed;
+	if ((rc = db_call_end(st, rc)) != 0)
+		*n = 0;
+	return rc;
 }

@@ -127,6 +127,22 @@ const char *const store_cases_sql[S_COUNT] = {
 	    " AND (w.urgency > c.urgency OR (w.urgency = c.urgency"
 	    " AND w.queued <= c.queued))"
 	    " WHERE c.id = ?1 AND c.status = 1",
+	/* cases_closed gives this order. */
+	[S_CASES_CLOSED_BEFORE] =
+	    "SELECT id FROM cases WHERE status = 3 AND updated < ?1"
+	    " ORDER BY updated LIMIT ?2",
+	/* A case's rows, children first (store_case_drop). */
+	[S_CASE_DROP_DELIVERIES] =
+	    "DELETE FROM deliveries WHERE message_id IN"
+	    " (SELECT id FROM messages WHERE case_id = ?1)",
+	[S_CASE_DROP_MESSAGES] =
+	    "DELETE FROM messages WHERE case_id = ?1",
+	[S_CASE_DROP_NOTES] =
+	    "DELETE FROM case_notes WHERE case_id = ?1",
+	[S_CASE_DROP_PARTICIPANTS] =
+	    "DELETE FROM case_participants WHERE case_id = ?1",
+	[S_CASE_DROP] =
+	    "DELETE FROM cases WHERE id = ?1",
 	[S_FIRST_RESPONSES] =
 	    "SELECT c.first_response - c.created FROM cases c"
 	    " JOIN accounts a ON a.id = c.counsellor_id"
@@ -693,4 +709,30 @@ store_first_responses(struct store *st, int64_t programme, int64_t since,
 
 	return db_ints(st, S_FIRST_RESPONSES, key, nitems(key), secs, max, n,
 	    __func__);
+}
+
+int
+store_cases_closed_before(struct store *st, int64_t before, int64_t *ids,
+    size_t max, size_t *n)
+{
+	const int64_t key[] = { before, db_limit(max) };
+
+	return db_ints(st, S_CASES_CLOSED_BEFORE, key, nitems(key), ids, max,
+	    n, __func__);
+}
+
+int
+store_case_drop(struct store *st, int64_t case_id)
+{
+	static const enum stmt_id steps[] = {
+		S_CASE_DROP_DELIVERIES, S_CASE_DROP_MESSAGES,
+		S_CASE_DROP_NOTES, S_CASE_DROP_PARTICIPANTS, S_CASE_DROP,
+	};
+	int rc;
+
+	if ((rc = db_call_begin(st)) != 0)
+		return rc;
+	for (size_t i = 0; i < nitems(steps) && rc == 0; i++)
+		rc = db_write(st, steps[i], &case_id, 1, NULL, __func__);
+	return db_call_end(st, rc);
 }

@@ -261,6 +261,27 @@ static const char *const migrations[] = {
 	"  statement BLOB NOT NULL,"
 	"  PRIMARY KEY (partner_id, programme_id)"
 	") WITHOUT ROWID;",
+
+	/*
+	 * 5: retention (PRIVACY.md, "Retention"). accounts.seen is a
+	 * client's last login (NULL: none since its creation): an idle
+	 * client is one with no case and no login for a while. The indexes
+	 * are those of the retention job's statements (closed cases by the
+	 * time they closed, a case's messages). The audit log stays
+	 * append-only but is trimmed from its oldest entry: a delete of any
+	 * other entry, or of the newest, is refused, so what is kept is
+	 * always the newest entries, without a gap, and never nothing (a
+	 * plain DELETE FROM audit fails as a whole).
+	 */
+	"ALTER TABLE accounts ADD COLUMN seen INTEGER;"
+	"CREATE INDEX cases_closed ON cases(updated) WHERE status = 3;"
+	"CREATE INDEX messages_case ON messages(case_id);"
+	"DROP TRIGGER audit_no_delete;"
+	"CREATE TRIGGER audit_trim_only BEFORE DELETE ON audit"
+	"  WHEN OLD.id != (SELECT min(id) FROM audit)"
+	"  OR OLD.id = (SELECT max(id) FROM audit)"
+	"  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: it is"
+	" trimmed from its oldest entry, never to nothing'); END;",
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(*migrations)))
 
@@ -536,6 +557,24 @@ db_each_row(struct store *st, enum stmt_id id, const int64_t *params, size_t n,
 		return db_fail(st, s, what);
 	db_done(s);
 	return rc;
+}
+
+int
+db_write(struct store *st, enum stmt_id id, const int64_t *params, size_t n,
+    int64_t *changed, const char *what)
+{
+	sqlite3_stmt *s = st->s[id];
+	int rc;
+
+	if ((rc = db_write_begin(st)) != 0)
+		return rc;
+	if (bind_params(s, params, n) != SQLITE_OK)
+		return db_fail(st, s, what);
+	if ((rc = db_exec(st, s, what)) != 0)
+		return rc;
+	if (changed != NULL)
+		*changed = sqlite3_changes64(st->db);
+	return 0;
 }
 
 /* Where db_ints() puts the integers. */

@@ -50,11 +50,18 @@ enum stmt_id {
 	S_COUNSELLOR_GET,
 	S_COUNSELLOR_EACH,
 	S_UNCERTIFIED,
+	S_ACCOUNT_SEEN,
+	S_CLIENTS_IDLE,
+	S_SPK_DROP,
+	S_OTK_DROP,
+	S_ACCOUNT_DROP,
 	/* store_invites.c */
 	S_INVITE_INSERT,
 	S_INVITE_TAKE,
 	S_INVITE_PENDING,
 	S_INVITE_DROP_BOOTSTRAP,
+	S_INVITES_DONE,
+	S_INVITE_DROP,
 	/* store_cases.c */
 	S_CASE_INSERT,
 	S_CASE_GET,
@@ -81,6 +88,12 @@ enum stmt_id {
 	S_FIRST_RESPONSES,
 	S_CASE_QUEUE_POSITION,
 	S_QUEUE_BY_PROGRAMME,
+	S_CASES_CLOSED_BEFORE,
+	S_CASE_DROP_DELIVERIES,
+	S_CASE_DROP_MESSAGES,
+	S_CASE_DROP_NOTES,
+	S_CASE_DROP_PARTICIPANTS,
+	S_CASE_DROP,
 	/* store_messages.c */
 	S_MESSAGE_INSERT,
 	S_DELIVERY_INSERT,
@@ -90,6 +103,8 @@ enum stmt_id {
 	S_DELIVERY_ACK,
 	S_DELIVERY_SOURCE,
 	S_MESSAGES_PURGE,
+	S_COPIES_EXPIRE,
+	S_MESSAGES_EXPIRE,
 	/* store_keys.c */
 	S_SPK_SET,
 	S_SPK_GET,
@@ -117,6 +132,7 @@ enum stmt_id {
 	/* store_audit.c */
 	S_AUDIT_INSERT,
 	S_AUDIT,
+	S_AUDIT_TRIM,
 	S_COUNT
 };
 
@@ -232,6 +248,12 @@ int db_each_row(struct store *st, enum stmt_id id, const int64_t *params,
  * them into v; *count set. */
 int db_ints(struct store *st, enum stmt_id id, const int64_t *params,
     size_t n, int64_t *v, size_t max, size_t *count, const char *what);
+
+/* The one way to run a write of statement id bound to params (?1..?n),
+ * after db_write_begin(): *changed (when not NULL) is the rows it
+ * changed. */
+int db_write(struct store *st, enum stmt_id id, const int64_t *params,
+    size_t n, int64_t *changed, const char *what);
 
 /* 1 when t (in a buffer of cap bytes) is "" or a token. */
 int db_token_or_empty(const char *t, size_t cap);

@@ -41,6 +41,16 @@ const char *const store_messages_sql[S_COUNT] = {
 	[S_MESSAGES_PURGE] =
 	    "DELETE FROM messages WHERE created < ?1 AND NOT EXISTS"
 	    " (SELECT 1 FROM deliveries d WHERE d.message_id = messages.id)",
+	/* messages_created finds the old ones. */
+	[S_COPIES_EXPIRE] =
+	    "DELETE FROM deliveries WHERE seq IN (SELECT d.seq"
+	    " FROM messages m JOIN deliveries d ON d.message_id = m.id"
+	    " WHERE m.created < ?1 LIMIT ?2)",
+	[S_MESSAGES_EXPIRE] =
+	    "DELETE FROM messages WHERE id IN (SELECT m.id FROM messages m"
+	    " WHERE m.created < ?1 AND NOT EXISTS"
+	    " (SELECT 1 FROM deliveries d WHERE d.message_id = m.id)"
+	    " LIMIT ?2)",
 };
 
 /* OFR_E_BAD_FIELD (nothing written) when a copy is over OFR_CT_MAX bytes.
@@ -205,4 +215,32 @@ store_messages_purge(struct store *st, int64_t before)
 	if (sqlite3_bind_int64(s, 1, before) != SQLITE_OK)
 		return db_fail(st, s, __func__);
 	return db_exec(st, s, __func__);
+}
+
+/* A bounded delete: statement id bound to (before, max). */
+static int
+expire(struct store *st, enum stmt_id id, int64_t before, size_t max,
+    size_t *n, const char *what)
+{
+	const int64_t key[] = { before, db_limit(max) };
+	int64_t changed = 0;
+	int rc;
+
+	*n = 0;
+	if ((rc = db_write(st, id, key, nitems(key), &changed, what)) == 0)
+		*n = (size_t)changed;
+	return rc;
+}
+
+int
+store_copies_expire(struct store *st, int64_t before, size_t max, size_t *n)
+{
+	return expire(st, S_COPIES_EXPIRE, before, max, n, __func__);
+}
+
+int
+store_messages_expire(struct store *st, int64_t before, size_t max,
+    size_t *n)
+{
+	return expire(st, S_MESSAGES_EXPIRE, before, max, n, __func__);
 }

@@ -163,7 +163,7 @@ test_open(void)
 	CHECK_EQ_INT(mode_of(path), 0600);
 	snprintf(path, sizeof(path), "%s-shm", dbpath);
 	CHECK_EQ_INT(mode_of(path), 0600);
-	CHECK_EQ_INT(peek("PRAGMA user_version"), 4);
+	CHECK_EQ_INT(peek("PRAGMA user_version"), 5);
 	CHECK_EQ_INT(peek("SELECT count(*) FROM sqlite_schema WHERE "
 	    "type = 'table' AND name = 'deliveries'"), 1);
 	CHECK_EQ_INT(peek("SELECT count(*) FROM sqlite_schema WHERE "
@@ -889,7 +889,7 @@ test_transactions(struct store **stp)
 	*stp = st;
 	if (st == NULL)
 		return;
-	CHECK_EQ_INT(peek("PRAGMA user_version"), 4);
+	CHECK_EQ_INT(peek("PRAGMA user_version"), 5);
 	CHECK_EQ_INT(store_account_by_id(st, id, &a), 0);
 	CHECK(strcmp(a.name, "kept") == 0);
 	key_of(a.key, 706);
@@ -1748,9 +1748,14 @@ test_audit(struct store *st)
 	CHECK_EQ_INT(poke("UPDATE audit SET action = 'nothing'", msg,
 	    sizeof(msg)), SQLITE_CONSTRAINT);
 	CHECK(strstr(msg, "append-only") != NULL);
-	snprintf(detail, sizeof(detail), "DELETE FROM audit WHERE id = %lld",
-	    (long long)last);
-	CHECK_EQ_INT(poke(detail, msg, sizeof(msg)), SQLITE_CONSTRAINT);
+	/* (since version 5 only the oldest entry, never the newest, may
+	 * go: the retention job's trim) */
+	CHECK_EQ_INT(poke("DELETE FROM audit WHERE id = (SELECT max(id) FROM "
+	    "audit)", msg, sizeof(msg)), SQLITE_CONSTRAINT);
+	CHECK(strstr(msg, "append-only") != NULL);
+	CHECK_EQ_INT(poke("DELETE FROM audit WHERE id = (SELECT id FROM audit "
+	    "ORDER BY id LIMIT 1 OFFSET 1)", msg, sizeof(msg)),
+	    SQLITE_CONSTRAINT);
 	CHECK(strstr(msg, "append-only") != NULL);
 	CHECK_EQ_INT(poke("DELETE FROM audit", msg, sizeof(msg)),
 	    SQLITE_CONSTRAINT);

@@ -1,0 +1,212 @@
+# test_retention.sh: deletion on a schedule (the retention job of
+# server/jobs.c, PRIVACY.md "Retention"). A retention setting of zero, a
+# negative one or one without a unit is refused at start (exit 2, naming
+# the key, and the file and line). The real server, with short settings
+# and a job every second: a closed case goes with every row of it
+# (participants, messages, copies, notes) while another client's open case
+# stays; a copy never acknowledged expires with its message record; a
+# client with no case and no login for a while goes with its prekeys,
+# one with an open case stays; used and expired invites go, a pending one
+# stays; the audit log loses its old entries, from its oldest only, and
+# never its newest.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+KEYS="keep-closed keep-idle-client keep-unacked keep-invites keep-audit"
+
+step "zero, negative and unit-less retention settings are refused"
+for k in $KEYS; do
+	for v in 0 0d -1d 30 " 2s" 3651d; do
+		rc=0
+		err=$("$OFFRAMP_SERVER_BIN" --data "$T/refused" "--$k" "$v" \
+			--check-config 2>&1 >/dev/null) || rc=$?
+		assert_eq "--$k '$v': exit 2" 2 "$rc"
+		assert_contains "  the error names --$k" "$err" \
+			"--$k: $k must be a duration from 1s to 3650d"
+	done
+done
+printf 'data = %s\n# retention\nkeep-audit = 0\n' "$T/refused" >"$T/bad.conf"
+rc=0
+err=$("$OFFRAMP_SERVER_BIN" --config "$T/bad.conf" --check-config 2>&1 \
+	>/dev/null) || rc=$?
+assert_eq "keep-audit = 0 in the file: exit 2" 2 "$rc"
+assert_contains "  the error names the file, line and key" "$err" \
+	"$T/bad.conf:3: keep-audit must be a duration"
+out=$("$OFFRAMP_SERVER_BIN" --data "$T/refused" --check-config)
+for kv in "keep-closed = 30d" "keep-idle-client = 30d" "keep-unacked = 30d" \
+	"keep-invites = 7d" "keep-audit = 365d" "retention-period = 600"; do
+	assert_contains "the default $kv" "$out" "$kv	# default"
+done
+out=$("$OFFRAMP_SERVER_BIN" --data "$T/refused" --keep-closed 90m \
+	--keep-unacked 172800s --check-config)
+assert_contains "90m is kept as given" "$out" "keep-closed = 90m	# --keep-closed"
+assert_contains "172800s is printed as 2d" "$out" "keep-unacked = 2d	# --keep-unacked"
+
+# rows_of_case CASE MSG_IDS: the rows of CASE left in every table that
+# holds any (its message ids as a SQL list, for their copies).
+rows_of_case() {
+	sql "SELECT (SELECT count(*) FROM cases WHERE id = $1)
+	    + (SELECT count(*) FROM case_participants WHERE case_id = $1)
+	    + (SELECT count(*) FROM messages WHERE case_id = $1)
+	    + (SELECT count(*) FROM deliveries WHERE message_id IN ($2))
+	    + (SELECT count(*) FROM case_notes WHERE case_id = $1)"
+}
+_case_gone() {
+	[ "$(rows_of_case "$1" "$2")" = 0 ]
+}
+# account_id NAME: the id of NAME's account ("" when none).
+account_id() {
+	local v="KEY_$1"
+	sql "SELECT id FROM accounts WHERE key = X'$(hexkey "${!v}")'"
+}
+# account_rows ID: the rows of account ID and its prekeys.
+account_rows() {
+	sql "SELECT (SELECT count(*) FROM accounts WHERE id = $1)
+	    + (SELECT count(*) FROM signed_prekeys WHERE account_id = $1)
+	    + (SELECT count(*) FROM one_time_prekeys WHERE account_id = $1)"
+}
+_account_gone() {
+	[ "$(account_rows "$1")" = 0 ]
+}
+
+step "the server logs its retention settings at start"
+start_server --retention-period 1 --keep-closed 2s --keep-idle-client 4s \
+	--keep-unacked 12s --keep-invites 1h --keep-audit 1h
+assert_contains "one line with every setting" "$(cat "$SERVER_ERR")" \
+	"retention: closed cases 2s after close, clients with no case 4s after their last login, unacked copies 12s, used or expired invites 1h, audit entries 1h; checked every 1 s"
+setup_pool			# Sam: en, leaving
+
+step "a client who only logged in has an account and prekeys"
+keygen idle
+cli idle login >/dev/null
+IDLE=$(account_id idle)
+assert_match "the idle client has an account" "$IDLE" '^[0-9]+$'
+assert_eq "  and a signed prekey" 1 \
+	"$(sql "SELECT count(*) FROM signed_prekeys WHERE account_id = $IDLE")"
+
+step "a conversation, a note, then the case is closed"
+keygen client
+CASE=$(field "$(cli client request --language en --topic leaving)" case)
+assert_match "the client has a case" "$CASE" '^[0-9]+$'
+CLIENT=$(account_id client)
+cli client send "$CASE" "hello from the client" >/dev/null
+assert_contains "Sam reads it" "$(cli couns recv --count 1)" "hello from the client"
+cli couns send "$CASE" "hello from Sam" >/dev/null
+assert_contains "the client reads the answer" "$(cli client recv --count 1)" "hello from Sam"
+cli couns note "$CASE" "a note on the first case" >/dev/null
+cli couns send "$CASE" "never read" >/dev/null
+MIDS=$(sql "SELECT group_concat(id) FROM messages WHERE case_id = $CASE")
+assert_eq "  three message records" 3 \
+	"$(sql "SELECT count(*) FROM messages WHERE case_id = $CASE")"
+assert_eq "  one copy not acknowledged" 1 \
+	"$(sql "SELECT count(*) FROM deliveries WHERE message_id IN ($MIDS)")"
+assert_eq "  two participants, one note" "2 1" \
+	"$(sql "SELECT (SELECT count(*) FROM case_participants WHERE case_id = $CASE)
+	    || ' ' || (SELECT count(*) FROM case_notes WHERE case_id = $CASE)")"
+
+step "another client's open case, with a note and a copy never read"
+keygen other
+OPEN=$(field "$(cli other request --language en --topic leaving)" case)
+assert_match "the other client has a case" "$OPEN" '^[0-9]+$'
+OTHER=$(account_id other)
+cli couns note "$OPEN" "a note on the open case" >/dev/null
+cli couns send "$OPEN" "the other client never reads this" >/dev/null
+SEQ=$(sql "SELECT d.seq FROM deliveries d JOIN messages m ON m.id = d.message_id
+    WHERE m.case_id = $OPEN")
+assert_match "its copy waits" "$SEQ" '^[0-9]+$'
+OPEN_MSG=$(sql "SELECT message_id FROM deliveries WHERE seq = $SEQ")
+
+out=$(cli couns close "$CASE")
+assert_eq "the first case is closed" closed "$(field "$out" status)"
+
+step "the closed case goes, with every row of it"
+wait_for "the closed case's rows to be deleted" 20 _case_gone "$CASE" "$MIDS" &&
+	pass "no row of case $CASE is left in cases, case_participants, messages, deliveries or case_notes"
+assert_contains "the job says what it deleted" "$(cat "$SERVER_ERR")" \
+	"retention: deleted 1 closed cases"
+
+step "the open case is untouched"
+assert_eq "it is active" 2 "$(sql "SELECT status FROM cases WHERE id = $OPEN")"
+assert_eq "  with its two participants and its note" "2 1" \
+	"$(sql "SELECT (SELECT count(*) FROM case_participants WHERE case_id = $OPEN)
+	    || ' ' || (SELECT count(*) FROM case_notes WHERE case_id = $OPEN)")"
+assert_eq "  and Sam's open case count" "1" \
+	"$(sql "SELECT count(*) FROM cases WHERE counsellor_id = $(account_id couns)
+	    AND status IN (1, 2, 4)")"
+
+step "a copy never acknowledged expires, with its message record"
+_copy_gone() {
+	[ "$(sql "SELECT (SELECT count(*) FROM deliveries WHERE seq = $SEQ)
+	    + (SELECT count(*) FROM messages WHERE id = $OPEN_MSG)")" = 0 ]
+}
+wait_for "the unacked copy to expire" 30 _copy_gone &&
+	pass "copy $SEQ and message $OPEN_MSG are gone"
+assert_eq "the open case is still there" 1 \
+	"$(sql "SELECT count(*) FROM cases WHERE id = $OPEN")"
+
+step "idle clients with no case go, with their prekeys"
+wait_for "the idle client to be deleted" 20 _account_gone "$IDLE" &&
+	pass "the client who only logged in is gone, and its prekeys"
+wait_for "the first client to be deleted" 20 _account_gone "$CLIENT" &&
+	pass "the client whose case was deleted is gone, and its prekeys"
+assert_eq "the client with an open case stays" 1 \
+	"$(sql "SELECT count(*) FROM accounts WHERE id = $OTHER")"
+assert_eq "  with its signed prekey" 1 \
+	"$(sql "SELECT count(*) FROM signed_prekeys WHERE account_id = $OTHER")"
+assert_eq "counsellors and admins stay" 2 \
+	"$(sql "SELECT count(*) FROM accounts WHERE role IN (2, 3)")"
+out=$(cli idle login)
+assert_eq "an idle client who comes back is a new account" yes \
+	"$(field "$out" created)"
+
+step "invites and audit entries stay while their settings say so"
+inv_keep=$(cli admin invite --role counsellor --ttl 86400 | tail -n1)
+cli admin invite --role counsellor --ttl 86400 >/dev/null
+assert_eq "two invites used, two pending" "2 2" \
+	"$(sql "SELECT (SELECT count(*) FROM invites WHERE used_at IS NOT NULL)
+	    || ' ' || (SELECT count(*) FROM invites WHERE used_at IS NULL)")"
+AUDIT_MAX=$(sql "SELECT max(id) FROM audit")
+assert_match "the admin's actions are audited" "$AUDIT_MAX" '^[0-9]+$'
+stop_server
+
+step "used and expired invites go; old audit entries go, oldest first"
+# One pending invite expired ten seconds ago, behind the server's back.
+sql_rw "UPDATE invites SET expires = strftime('%s', 'now') - 10
+    WHERE id = (SELECT max(id) FROM invites)"
+start_server --retention-period 1 --keep-invites 5s --keep-audit 5s --log-level debug
+_invites_done() {
+	[ "$(sql "SELECT count(*) FROM invites")" = 1 ]
+}
+wait_for "the used and expired invites to be deleted" 20 _invites_done &&
+	pass "only one invite is left"
+assert_eq "  the pending one" 1 \
+	"$(sql "SELECT count(*) FROM invites WHERE used_at IS NULL
+	    AND expires > strftime('%s', 'now')")"
+_audit_trimmed() {
+	[ "$(sql "SELECT group_concat(id) FROM audit")" = "$AUDIT_MAX" ]
+}
+wait_for "the old audit entries to be deleted" 20 _audit_trimmed &&
+	pass "every audit entry older than 5s is gone but the newest, which is never deleted"
+wait_for "a run of the job after the trim" 10 grep -q "jobs: retention ran" "$SERVER_ERR" || true
+assert_not_contains "no run of the job failed" "$(cat "$T"/server*.stderr)" "retention failed"
+stop_server
+assert_ne "the pending invite was not touched" "" "$inv_keep"
+
+step "the schema lets only the oldest audit entry be deleted"
+sql_rw "INSERT INTO audit(programme_id, action, created)
+    VALUES (1, 'test.old', 1), (1, 'test.new', 2)"
+rc=0
+err=$(sql_rw "DELETE FROM audit WHERE action = 'test.new'" 2>&1) || rc=$?
+assert_ne "deleting the newer entry is refused" 0 "$rc"
+assert_contains "  by the trigger" "$err" "trimmed from its oldest entry, never to nothing"
+sql_rw "DELETE FROM audit WHERE id = $AUDIT_MAX"
+sql_rw "DELETE FROM audit WHERE action = 'test.old'"
+assert_eq "deleting the oldest, one by one, is allowed" "test.new" \
+	"$(sql "SELECT group_concat(action) FROM audit")"
+rc=0
+sql_rw "DELETE FROM audit" >/dev/null 2>&1 || rc=$?
+assert_ne "deleting the last entry is refused" 0 "$rc"
+rc=0
+sql_rw "UPDATE audit SET detail = 'x'" >/dev/null 2>&1 || rc=$?
+assert_ne "an update is still refused" 0 "$rc"
+
+finish
