@@ -39,6 +39,15 @@ purge(struct server *srv)
 	return store_messages_purge(srv->st, srv->now - DEDUP_KEEP);
 }
 
+/* Deleted means gone: the -wal emptied, after a checkpoint that a reader
+ * deferred too (the store never runs one inside a transaction). */
+static int
+checkpoint(struct server *srv)
+{
+	store_checkpoint(srv->st);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(struct server *srv);
@@ -47,6 +56,7 @@ static const struct {
 } jobs[JOB_COUNT] = {
 	[JOB_REMATCH] = { "rematch", rematch, 60, 1 },
 	[JOB_PURGE] = { "purge", purge, 600, 0 },
+	[JOB_CHECKPOINT] = { "checkpoint", checkpoint, 30, 0 },
 };
 
 static int period[JOB_COUNT];

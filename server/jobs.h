@@ -16,6 +16,7 @@ struct server;
 enum job {
 	JOB_REMATCH,	/* match the waiting queue: hours begin, presence ages */
 	JOB_PURGE,	/* delete message records past their day of dedup */
+	JOB_CHECKPOINT,	/* empty the -wal (one a reader deferred, or any) */
 	JOB_COUNT
 };
 
@@ -26,7 +27,8 @@ struct jobs_config {
 	int period[JOB_COUNT];
 };
 
-/* Sets every period to its default: rematch 60, purge 600. */
+/* Sets every period to its default: rematch 60, purge 600, checkpoint
+ * 30. */
 void jobs_config_init(struct jobs_config *cfg);
 /* Starts the jobs on the loop's timer, after the transport has started:
  * the rematch at the first turn and then every period, the others first
