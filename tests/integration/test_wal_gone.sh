@@ -3,8 +3,10 @@
 # waits; once both sides have acked everything, copies of offramp.db, its
 # -wal and its -shm, taken while the server runs, hold none of them
 # (secure_delete zeroes the deleted copies, a TRUNCATE checkpoint empties
-# the -wal). After a burst of large messages the -wal stays within the
-# journal_size_limit (4 MiB) and is emptied again.
+# the -wal). A reader holding an old snapshot defers the checkpoint
+# without holding up the ack; the next deleting commit catches up. After
+# a burst of large messages the -wal stays within the journal_size_limit
+# (4 MiB) and is emptied again.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 WAL_LIMIT=4194304	# store_db.c's journal_size_limit
@@ -116,8 +118,35 @@ found "$T/waiting" "$(head -c 80 /dev/urandom | od -An -tx1 -v | tr -d ' \n' | t
 	fail "random bytes never stored are found" ||
 	pass "random bytes never stored are not found"
 
+step "a reader holds an old snapshot: the checkpoint waits, requests do not"
+coproc READER { sqlite3 -readonly -batch -noheader "$DATA/offramp.db" 2>&1; }
+echo "BEGIN; SELECT 'reading', count(*) FROM deliveries;" >&"${READER[1]}"
+read -r -t 10 line <&"${READER[0]}" || line=""
+assert_eq "the reader's transaction is open" "reading|1" "$line"
+deferred() {
+	cat "${SERVER_LOGS[@]}" | grep -c 'checkpoint: a reader holds the WAL' || true
+}
+before=$(deferred)
+t0=$(now_ms)
 out=$(cli couns recv --count 1)
+t1=$(now_ms)
 assert_eq "the counsellor reads the last message" "$CASE"$'\t'"$CLIENT_NAME"$'\t'"$last" "$out"
+wait_for "every copy acked" 20 test "$(sql "SELECT count(*) FROM deliveries")" = 0
+wait_for "the server to log the deferred checkpoint" 20 test "$(deferred)" -gt "$before"
+echo "   (recv with the ack took $((t1 - t0)) ms)"
+[ $((t1 - t0)) -lt 4000 ] && pass "the ack was not held up by the reader" ||
+	fail "the ack took $((t1 - t0)) ms while a reader held the WAL"
+snapshot "$T/reader"
+found "$T/reader" "${CTS[6]}" && pass "the acked copy's old frames are still in the -wal" ||
+	fail "the acked copy is gone although the checkpoint could not run"
+echo "COMMIT;" >&"${READER[1]}"
+exec {READER[1]}>&-
+wait "$READER_PID" 2>/dev/null || true
+again="after the reader $MARKER $(head -c 24 /dev/urandom | base64 -w0)"
+cli client send "$CASE" "$again" >/dev/null
+capture_ct
+out=$(cli couns recv --count 1)
+assert_eq "the counsellor reads one more" "$CASE"$'\t'"$CLIENT_NAME"$'\t'"$again" "$out"
 wait_for "every copy acked" 20 test "$(sql "SELECT count(*) FROM deliveries")" = 0
 
 step "all acked: the WAL is emptied, and no ciphertext is on disk"
