@@ -88,9 +88,13 @@ CLIENT_NAME=$(field "$(cli client login)" name)
 CASE=$(field "$(cli client request --language en --topic leaving)" case)
 assert_match "the client has a case" "$CASE" '^[0-9]+$'
 
-step "the counsellor keeps a note (kept: the note is not deleted)"
+step "the counsellor keeps notes (kept, not deleted), padded like messages"
 out=$(cli couns note "$CASE" "note $MARKER")
 assert_match "the note is stored" "$out" '^note: [0-9]+$'
+cli couns note "$CASE" "a longer note $(printf 'x%.0s' $(seq 1 100))" >/dev/null
+# nonce (24) + tag (16) + a bucket: 64 for 8 + 32 bytes, 256 for 8 + 114
+assert_eq "each note's ciphertext has a padded size" "104 296" \
+	"$(sql "SELECT group_concat(length(ct), ' ') FROM (SELECT ct FROM case_notes ORDER BY id)")"
 
 step "a conversation both ways; each copy captured while it waits"
 for i in 1 2 3; do
@@ -166,7 +170,7 @@ for i in "${!CTS[@]}"; do
 done
 assert_eq "none of the ${#CTS[@]} ciphertexts is on disk" 0 "$n"
 out=$(cli couns notes "$CASE")
-assert_match "the note still reads back" "$out" " note $MARKER\$"
+assert_match "the notes still read back" "$out" " note $MARKER"$'\n'".* a longer note x{100}\$"
 
 step "a burst of large messages: the -wal stays within 4 MiB"
 big=$(head -c 6000 /dev/urandom | base64 -w0)
