@@ -4,7 +4,9 @@
  * and case notes. A note is encrypted by the counsellor to itself, with a
  * key derived from its identity secret key: it never leaves in the clear
  * and its key never leaves at all, so the server only ever stores
- * ciphertext and nobody else can read it.
+ * ciphertext and nobody else can read it. Its plaintext is padded like a
+ * message's (proto/pad.h), so that its length tells only its bucket
+ * (CRYPTO.md, "Case notes"); notes written before padding still read.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,19 +16,25 @@
 
 #include "proto/err.h"
 #include "proto/frame.h"
+#include "proto/pad.h"
 #include "account.h"
 #include "cli.h"
 #include "keyfile.h"
 #include "text.h"
 #include "trust.h"
 
-/* The context of the note key: BLAKE2b keyed with the identity secret
- * key, over this string. Changing it makes every stored note unreadable. */
-#define NOTE_KEY_CONTEXT	"offramp-case-note-key-v1"
+/* The contexts of the note keys: BLAKE2b keyed with the identity secret
+ * key, over this string. v2 notes are padded; v1 notes (before padding)
+ * are only read. Changing either makes the notes of its kind unreadable. */
+#define NOTE_KEY_CONTEXT	"offramp-case-note-key-v2"
+#define NOTE_KEY_CONTEXT_V1	"offramp-case-note-key-v1"
 #define NOTE_CASE_BYTES		8	/* the case id, before the text */
 #define NOTE_OVERHEAD	(crypto_secretbox_NONCEBYTES + \
 	crypto_secretbox_MACBYTES)
-#define NOTE_TEXT_MAX	(OFR_CT_MAX - NOTE_OVERHEAD - NOTE_CASE_BYTES)
+#define NOTE_TEXT_MAX	(PAD_PLAINTEXT_MAX - NOTE_CASE_BYTES)
+#if NOTE_OVERHEAD + PAD_MAX_BYTES > OFR_CT_MAX
+#error "the largest padded note is over OFR_CT_MAX"
+#endif
 
 /* A command that moves one case: prints "case:", "status:" and, when
  * there is one, "client:". */
@@ -121,12 +129,13 @@ cmd_queue(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
-/* The note key of this identity (crypto_secretbox_KEYBYTES). */
+/* The note key of this identity for context (crypto_secretbox_KEYBYTES). */
 static void
-note_key(struct cli *cli, uint8_t key[crypto_secretbox_KEYBYTES])
+note_key(struct cli *cli, const char *context,
+    uint8_t key[crypto_secretbox_KEYBYTES])
 {
 	crypto_generichash(key, crypto_secretbox_KEYBYTES,
-	    (const uint8_t *)NOTE_KEY_CONTEXT, strlen(NOTE_KEY_CONTEXT),
+	    (const uint8_t *)context, strlen(context),
 	    keyfile_sk(cli->key), OFR_SK_BYTES);
 }
 
@@ -144,7 +153,7 @@ cmd_note(struct cli *cli, int argc, char **argv)
 	uint8_t *plain = NULL, *ct = NULL;
 	char *pos[512], *b64 = NULL;
 	json_t *req, *resp = NULL;
-	size_t len = 0, plen, ctlen;
+	size_t len = 0, plen, padded, ctlen;
 	int64_t id;
 	int npos, rc;
 
@@ -158,8 +167,9 @@ cmd_note(struct cli *cli, int argc, char **argv)
 		return cli_usage("a note is at most %d bytes",
 		    (int)NOTE_TEXT_MAX);
 	plen = NOTE_CASE_BYTES + len - 1;
-	ctlen = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + plen;
-	if ((plain = sodium_malloc(plen + 1)) == NULL ||
+	padded = pad_size(plen);
+	ctlen = NOTE_OVERHEAD + padded;
+	if ((plain = sodium_malloc(padded)) == NULL ||
 	    (ct = malloc(ctlen)) == NULL ||
 	    (b64 = malloc(OFR_B64_LEN(ctlen))) == NULL) {
 		rc = cli_fail(OFR_E_NOMEM, "note");
@@ -182,9 +192,14 @@ cmd_note(struct cli *cli, int argc, char **argv)
 	}
 	if ((rc = account_login(cli)) != 0)
 		goto out;
-	note_key(cli, key);
+	if ((rc = pad(plain, padded, &len, plain, plen)) != 0 ||
+	    len != padded) {
+		rc = cli_fail(rc != 0 ? rc : OFR_E_INTERNAL, "note: padding");
+		goto out;
+	}
+	note_key(cli, NOTE_KEY_CONTEXT, key);
 	randombytes_buf(ct, crypto_secretbox_NONCEBYTES);
-	crypto_secretbox_easy(ct + crypto_secretbox_NONCEBYTES, plain, plen,
+	crypto_secretbox_easy(ct + crypto_secretbox_NONCEBYTES, plain, padded,
 	    ct, key);
 	sodium_memzero(key, sizeof(key));
 	b64_encode(b64, OFR_B64_LEN(ctlen), ct, ctlen);
@@ -204,12 +219,18 @@ out:
 	return rc;
 }
 
+/* The note keys: v2 (padded notes), v1 (before padding, read only). */
+struct note_keys {
+	uint8_t v2[crypto_secretbox_KEYBYTES];
+	uint8_t v1[crypto_secretbox_KEYBYTES];
+};
+
 /* Decrypts one note of case id and prints "<time> <text>". 0, or
  * OFR_E_CRYPTO (not printed) when it does not open (or belongs to another
- * case). */
+ * case). A note that opens with the v2 key must be padded; one that opens
+ * with the v1 key is not. */
 static int
-print_note(const uint8_t key[crypto_secretbox_KEYBYTES], int64_t id,
-    json_t *n)
+print_note(const struct note_keys *keys, int64_t id, json_t *n)
 {
 	const char *s = json_string_value(json_object_get(n, "ct"));
 	uint8_t *ct = NULL, *plain = NULL, want[NOTE_CASE_BYTES];
@@ -222,9 +243,17 @@ print_note(const uint8_t key[crypto_secretbox_KEYBYTES], int64_t id,
 	    ctlen < NOTE_OVERHEAD + NOTE_CASE_BYTES)
 		goto out;
 	plen = ctlen - NOTE_OVERHEAD;
-	if ((plain = sodium_malloc(plen)) == NULL ||
-	    crypto_secretbox_open_easy(plain, ct + crypto_secretbox_NONCEBYTES,
-	    ctlen - crypto_secretbox_NONCEBYTES, ct, key) != 0)
+	if ((plain = sodium_malloc(plen)) == NULL)
+		goto out;
+	if (crypto_secretbox_open_easy(plain, ct + crypto_secretbox_NONCEBYTES,
+	    ctlen - crypto_secretbox_NONCEBYTES, ct, keys->v2) == 0) {
+		if (unpad(&plen, plain, plen) != 0)
+			goto out;
+	} else if (crypto_secretbox_open_easy(plain, ct +
+	    crypto_secretbox_NONCEBYTES, ctlen - crypto_secretbox_NONCEBYTES,
+	    ct, keys->v1) != 0)
+		goto out;
+	if (plen < NOTE_CASE_BYTES)
 		goto out;
 	put_case_id(want, id);
 	if (memcmp(plain, want, NOTE_CASE_BYTES) != 0)
@@ -249,7 +278,7 @@ out:
 int
 cmd_notes(struct cli *cli, int argc, char **argv)
 {
-	uint8_t key[crypto_secretbox_KEYBYTES];
+	struct note_keys keys;
 	json_t *resp = NULL, *n;
 	int64_t id;
 	size_t i;
@@ -260,12 +289,13 @@ cmd_notes(struct cli *cli, int argc, char **argv)
 	if ((rc = account_login(cli)) != 0 ||
 	    (rc = cli_ask(cli, "note.list", id, &resp)) != 0)
 		return rc;
-	note_key(cli, key);
+	note_key(cli, NOTE_KEY_CONTEXT, keys.v2);
+	note_key(cli, NOTE_KEY_CONTEXT_V1, keys.v1);
 	cli_none(json_object_get(resp, "notes"), "no notes in this case");
 	json_array_foreach(json_object_get(resp, "notes"), i, n)
-		if (print_note(key, id, n) != 0)
+		if (print_note(&keys, id, n) != 0)
 			bad++;
-	sodium_memzero(key, sizeof(key));
+	sodium_memzero(&keys, sizeof(keys));
 	json_decref(resp);
 	if (bad > 0)
 		return cli_fail(OFR_E_CRYPTO, "%d note(s) of case %lld do not "

@@ -79,6 +79,15 @@ retain(struct server *srv)
 	return 0;
 }
 
+/* Deleted means gone: the -wal emptied, after a checkpoint that a reader
+ * deferred too (the store never runs one inside a transaction). */
+static int
+checkpoint(struct server *srv)
+{
+	store_checkpoint(srv->st);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(struct server *srv);
@@ -88,6 +97,7 @@ static const struct {
 	[JOB_REMATCH] = { "rematch", rematch, 60, 1 },
 	[JOB_PURGE] = { "purge", purge, 600, 0 },
 	[JOB_RETAIN] = { "retention", retain, 600, 0 },
+	[JOB_CHECKPOINT] = { "checkpoint", checkpoint, 30, 0 },
 };
 
 static int period[JOB_COUNT];

@@ -17,6 +17,7 @@ enum job {
 	JOB_REMATCH,	/* match the waiting queue: hours begin, presence ages */
 	JOB_PURGE,	/* delete message records past their day of dedup */
 	JOB_RETAIN,	/* delete what is past its retention time */
+	JOB_CHECKPOINT,	/* empty the -wal (one a reader deferred, or any) */
 	JOB_COUNT
 };
 
@@ -41,9 +42,9 @@ struct jobs_config {
 	struct retention keep;
 };
 
-/* Sets every period to its default (rematch 60, purge 600, retain 600)
- * and the retention to its defaults (closed cases, idle clients and
- * unacked copies 30 days, invites 7 days, audit 365 days). */
+/* Sets every period to its default (rematch 60, purge 600, retain 600,
+ * checkpoint 30) and the retention to its defaults (closed cases, idle
+ * clients and unacked copies 30 days, invites 7 days, audit 365 days). */
 void jobs_config_init(struct jobs_config *cfg);
 /* Starts the jobs on the loop's timer, after the transport has started:
  * the rematch at the first turn and then every period, the others first

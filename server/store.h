@@ -53,6 +53,16 @@ void store_close(struct store *st);
  * rolling it back. Each commit's time, or its failure, is counted
  * (metrics.h). */
 int store_commit(struct store *st);
+/*
+ * Asks for a TRUNCATE checkpoint: the -wal copied into the database and
+ * emptied, so that what deletes zeroed (secure_delete) is gone from the
+ * -wal too. Done at once when no transaction is open, else right after the
+ * commit that ends it; never inside a transaction, never waiting for a
+ * reader (one that holds an old snapshot defers it to the next commit or
+ * call, logged at debug). A commit that deleted message copies asks for
+ * one by itself.
+ */
+void store_checkpoint(struct store *st);
 /* Rolls back the open transaction, if any. */
 void store_rollback(struct store *st);
 /* 1 while a transaction is open. */

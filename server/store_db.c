@@ -11,7 +11,10 @@
  * all or nothing (a savepoint). This file must never edit a migration that
  * has shipped, never give a table a column for a network address, and
  * never let a failed call leave half its writes behind or let a lost
- * transaction pass for a committed one.
+ * transaction pass for a committed one. Deleted means gone from disk:
+ * secure_delete zeroes what a delete frees, and a commit that deleted
+ * message copies is followed by a TRUNCATE checkpoint (store_checkpoint),
+ * which never waits for a reader and never runs inside a transaction.
  */
 #include <sys/stat.h>
 
@@ -33,6 +36,16 @@
 
 #define DB_NAME		"offramp.db"
 #define BUSY_MS		5000
+/* What a deleted copy leaves on disk (README, "Deleted means gone"): the
+ * -wal is emptied by a TRUNCATE checkpoint after each commit that deleted
+ * copies and every 30 s (jobs.c); between, a passive checkpoint runs once
+ * it holds WAL_AUTO_PAGES pages (2 MiB of 4 KiB pages) and the next
+ * commit starts it over, and it is cut back to WAL_LIMIT_BYTES whenever
+ * it is reset. */
+#define WAL_LIMIT_BYTES	4194304		/* 4 MiB */
+#define WAL_AUTO_PAGES	512
+#define STR(x)		STR_(x)
+#define STR_(x)		#x
 
 /*
  * Migrations, in order: migrations[i] takes PRAGMA user_version from i to
@@ -799,7 +812,7 @@ static int
 open_db(struct store *st, const char *path)
 {
 	char mode[16], probe[64];
-	int64_t fk;
+	int64_t fk, secure, limit, autockpt;
 
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
@@ -823,6 +836,21 @@ open_db(struct store *st, const char *path)
 		return OFR_E_INTERNAL;
 	if (fk != 1) {
 		log_err("store: foreign keys cannot be enforced");
+		return OFR_E_INTERNAL;
+	}
+	/* Deleted means gone: freed bytes zeroed, the -wal kept short. */
+	if (pragma(st, "PRAGMA secure_delete = ON", &secure, NULL, 0) != 0 ||
+	    pragma(st, "PRAGMA journal_size_limit = " STR(WAL_LIMIT_BYTES),
+	    &limit, NULL, 0) != 0 ||
+	    pragma(st, "PRAGMA wal_autocheckpoint = " STR(WAL_AUTO_PAGES),
+	    &autockpt, NULL, 0) != 0)
+		return OFR_E_INTERNAL;
+	if (secure != 1 || limit != WAL_LIMIT_BYTES ||
+	    autockpt != WAL_AUTO_PAGES) {
+		log_err("store: deleted data cannot be overwritten "
+		    "(secure_delete %lld, journal_size_limit %lld, "
+		    "wal_autocheckpoint %lld)", (long long)secure,
+		    (long long)limit, (long long)autockpt);
 		return OFR_E_INTERNAL;
 	}
 	if (migrate(st) != 0)
@@ -912,6 +940,35 @@ rollback_all(struct store *st)
 	st->mark_open = 0;
 }
 
+/*
+ * Copies the -wal into the database and empties it (TRUNCATE), so that
+ * the frames of deleted copies are gone from disk too. Outside any
+ * transaction only. It never waits: while a reader (a backup, the sqlite3
+ * shell) holds an older snapshot it stops short, and st->scrub stays set
+ * for the next commit or store_checkpoint().
+ */
+static void
+checkpoint(struct store *st)
+{
+	int rc, frames = -1, copied = -1;
+
+	if (st->tx || !sqlite3_get_autocommit(st->db))
+		return;
+	sqlite3_busy_timeout(st->db, 0);
+	rc = sqlite3_wal_checkpoint_v2(st->db, NULL,
+	    SQLITE_CHECKPOINT_TRUNCATE, &frames, &copied);
+	sqlite3_busy_timeout(st->db, BUSY_MS);
+	if (rc == SQLITE_OK) {
+		st->scrub = 0;
+		log_debug("store: checkpoint: the WAL is empty");
+	} else if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+		log_debug("store: checkpoint: a reader holds the WAL (%d of "
+		    "%d frames copied); trying again later", copied, frames);
+	} else {
+		log_warn("store: checkpoint: %s", sqlite3_errmsg(st->db));
+	}
+}
+
 /* A monotonic clock, in microseconds. */
 static int64_t
 now_usec(void)
@@ -953,7 +1010,17 @@ store_commit(struct store *st)
 	}
 	metrics_commit(now_usec() - start, 1);
 	st->tx = 0;
+	if (st->scrub)
+		checkpoint(st);
 	return 0;
+}
+
+void
+store_checkpoint(struct store *st)
+{
+	st->scrub = 1;
+	if (!st->tx)
+		checkpoint(st);
 }
 
 void

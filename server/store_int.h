@@ -154,6 +154,8 @@ struct store {
 	int mark_open;		/* the request's savepoint is open */
 	sqlite3_stmt *probe;	/* store_probe()'s write */
 	char wal[PATH_MAX];	/* the write-ahead log file */
+	int scrub;		/* copies were deleted: a TRUNCATE checkpoint
+				 * is due after the commit (store_checkpoint) */
 };
 
 /*

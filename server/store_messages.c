@@ -180,6 +180,8 @@ store_delivery_ack(struct store *st, int64_t recipient, int64_t seq,
 	if ((rc = db_exec(st, s, __func__)) != 0)
 		return rc;
 	*deleted = sqlite3_changes(st->db) == 1;
+	if (*deleted)
+		st->scrub = 1;	/* the copy's old frames: gone after commit */
 	return 0;
 }
 

@@ -33,6 +33,7 @@ import { b64Decode, b64Encode, OFR_CT_MAX } from './proto/frame.js';
 import { ocryptoSeedKeypair } from './proto/ocrypto.js';
 import { Trust } from './trust.js';
 import { safetyNumber } from './proto/safety.js';
+import { pad, unpad, PAD_MAX_BYTES, PAD_PLAINTEXT_MAX } from './proto/pad.js';
 import {
 	x3dhBundleEncode, x3dhBundleVerify, x3dhInitiate, x3dhKeypair, x3dhRespond, x3dhSpkSign,
 	X3DH_BUNDLE_MAX_BYTES, X3DH_OPK_MAX,
@@ -53,10 +54,13 @@ export const PINS_MAX = 64;
 export const SEEN_MAX = 4096;
 export const SEEN_PEER = 64;
 export const CONTACTS_MAX = 4096;
-export const NOTE_KEY_CONTEXT = 'offramp-case-note-key-v1';
+// v2 notes are padded like messages; v1 notes (before padding) are only read
+export const NOTE_KEY_CONTEXT = 'offramp-case-note-key-v2';
+export const NOTE_KEY_CONTEXT_V1 = 'offramp-case-note-key-v1';
 const NOTE_CASE_BYTES = 8;
 const NOTE_OVERHEAD = 24 + 16;
-export const NOTE_TEXT_MAX = OFR_CT_MAX - NOTE_OVERHEAD - NOTE_CASE_BYTES;
+export const NOTE_TEXT_MAX = PAD_PLAINTEXT_MAX - NOTE_CASE_BYTES;
+if (NOTE_OVERHEAD + PAD_MAX_BYTES > OFR_CT_MAX) throw new Error('the largest padded note is over OFR_CT_MAX');
 
 const ROLES = new Set(['client', 'counsellor']);
 
@@ -546,38 +550,50 @@ export class E2E {
 
 	// --- notes (caseload.c) ---
 
-	noteKey() {
-		return sodium.crypto_generichash(32, ascii(NOTE_KEY_CONTEXT), this.sk);
+	noteKey(context = NOTE_KEY_CONTEXT) {
+		return sodium.crypto_generichash(32, ascii(context), this.sk);
 	}
 
 	/** A note of case caseId encrypted to this identity: base64 of
-	 * nonce || secretbox(case id (i64 BE) || text). Throws "too_big". */
+	 * nonce || secretbox(pad(case id (i64 BE) || text)). Throws "too_big". */
 	noteSeal(caseId, text) {
 		if (text.length === 0 || text.length > NOTE_TEXT_MAX) throw new OfframpError(ERR.TOO_BIG, 'note size');
 		const plain = new Uint8Array(NOTE_CASE_BYTES + text.length);
 		be64Put(plain, 0, caseId);
 		plain.set(text, NOTE_CASE_BYTES);
+		const padded = pad(plain);
 		const key = this.noteKey();
 		const nonce = sodium.randombytes_buf(24);
-		const ct = concat(nonce, sodium.crypto_secretbox_easy(plain, nonce, key));
-		wipe(key, plain);
+		const ct = concat(nonce, sodium.crypto_secretbox_easy(padded, nonce, key));
+		wipe(key, plain, padded);
 		return b64(ct);
 	}
 
 	/** The text (bytes) of a note of case caseId, or null when it does not
-	 * open with this identity or belongs to another case. */
+	 * open with this identity or belongs to another case. A note that opens
+	 * with the v2 key must be padded; one that opens with the v1 key (before
+	 * padding) is not. */
 	noteOpen(caseId, ctB64) {
-		let ct, plain;
-		const key = this.noteKey();
+		let ct, plain = null, len;
+		const key = this.noteKey(), key1 = this.noteKey(NOTE_KEY_CONTEXT_V1);
+		const open = (k) => {
+			try {
+				return sodium.crypto_secretbox_open_easy(ct.subarray(24), ct.subarray(0, 24), k);
+			} catch {
+				return null;
+			}
+		};
 		try {
 			ct = b64Decode(ctB64, NOTE_OVERHEAD + NOTE_CASE_BYTES, OFR_CT_MAX, 'ct');
-			plain = sodium.crypto_secretbox_open_easy(ct.subarray(24), ct.subarray(0, 24), key);
+			if ((plain = open(key)) !== null) len = unpad(plain);
+			else if ((plain = open(key1)) !== null) len = plain.length;
+			else return null;
 		} catch {
 			return null;
 		} finally {
-			wipe(key);
+			wipe(key, key1);
 		}
-		if (be64Get(plain, 0) !== BigInt(caseId)) return null;
-		return plain.slice(NOTE_CASE_BYTES);
+		if (len < NOTE_CASE_BYTES || be64Get(plain, 0) !== BigInt(caseId)) return null;
+		return plain.slice(NOTE_CASE_BYTES, len);
 	}
 }

@@ -346,10 +346,27 @@ test('e2e: notes open only for their author and case', () => {
 	raw[30] ^= 1;
 	assert.equal(a.noteOpen(5, b64(raw)), null);
 	assert.throws(() => a.noteSeal(5, new Uint8Array(P.OFR_CT_MAX)), { code: 'too_big' });
-	// the note format of caseload.c: nonce || secretbox(case i64 BE || text) under BLAKE2b(sk, context)
-	const key = sodium.crypto_generichash(32, P.ascii('offramp-case-note-key-v1'), a.sk);
+	// the note format of caseload.c: nonce || secretbox(pad(case i64 BE || text)) under BLAKE2b(sk, context)
+	const key = sodium.crypto_generichash(32, P.ascii('offramp-case-note-key-v2'), a.sk);
 	const plain = sodium.crypto_secretbox_open_easy(P.b64Decode(ct, 0, 9999).subarray(24), P.b64Decode(ct, 0, 9999).subarray(0, 24), key);
 	assert.deepEqual([...plain.subarray(0, 8)], [0, 0, 0, 0, 0, 0, 0, 5]);
+	assert.equal(plain.length, 64, 'padded like a message: the 64-byte bucket');
+	assert.deepEqual([...plain.subarray(14, 16)], [0x80, 0]);
+	const long = a.noteSeal(5, new Uint8Array(300).fill(0x61));
+	assert.equal(P.b64Decode(long, 0, 99999).length, 24 + 1024 + 16, 'a 308-byte plaintext goes to the 1024 bucket');
+	assert.equal(a.noteOpen(5, long).length, 300);
+	// a note from before padding (v1 key, no padding) still opens
+	const key1 = sodium.crypto_generichash(32, P.ascii('offramp-case-note-key-v1'), a.sk);
+	const old = new Uint8Array(8 + 6);
+	old[7] = 5;
+	old.set(te.encode('an old'), 8);
+	const nonce = sodium.randombytes_buf(24);
+	const oldCt = b64(new Uint8Array([...nonce, ...sodium.crypto_secretbox_easy(old, nonce, key1)]));
+	assert.equal(new TextDecoder().decode(a.noteOpen(5, oldCt)), 'an old');
+	assert.equal(b.noteOpen(5, oldCt), null);
+	// under the v2 key, a note without valid padding is refused
+	const unpadded = b64(new Uint8Array([...nonce, ...sodium.crypto_secretbox_easy(old, nonce, key)]));
+	assert.equal(a.noteOpen(5, unpadded), null);
 });
 
 test('e2e: a state round trip, bounds refused', () => {

@@ -290,7 +290,8 @@ db=$(val offramp_db_size_bytes)
 page=$(sql "PRAGMA page_size")
 [ "$db" -gt 0 ] && pass "the database has a size: $db bytes" || fail "database size $db"
 assert_eq "  a whole number of pages" 0 $((db % page))
-assert_match "the WAL has a size" "$(val offramp_db_wal_size_bytes)" '^[1-9][0-9]*$'
+# 0 right after a TRUNCATE checkpoint (an ack's commit, or the job's)
+assert_match "the WAL has a size" "$(val offramp_db_wal_size_bytes)" '^[0-9]+$'
 
 step "no label holds an account, a case or a key"
 labels=$(grep -v '^#' <<<"$M" | grep -o '[a-z]*="[^"]*"' | sort -u)
