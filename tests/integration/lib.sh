@@ -553,14 +553,16 @@ hexkey() {
 	printf '%s' "$1" | base64 -d | od -An -tx1 -v | tr -d ' \n'
 }
 
-# table_counts: "table=rows" for every table of the database, one line.
+# table_counts: "table=rows" for every table of the database, one line
+# (two sqlite3 processes, whatever the number of tables).
 table_counts() {
-	local t out=""
-	for t in $(sql "SELECT name FROM sqlite_master WHERE type='table'
-	    AND name NOT LIKE 'sqlite_%' ORDER BY name"); do
-		out+="$t=$(sql "SELECT count(*) FROM \"$t\"") "
-	done
-	echo "$out"
+	local q
+	q=$(sql "SELECT group_concat(x, ' UNION ALL ') FROM (SELECT
+	    'SELECT ''' || name || '='' || count(*) FROM \"' || name || '\"' AS x
+	    FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
+	    ORDER BY name)")
+	sql "$q" | tr '\n' ' '
+	echo
 }
 
 # data_files: the database files of the data directory that exist now.
