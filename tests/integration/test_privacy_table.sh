@@ -1,0 +1,92 @@
+# test_privacy_table.sh: the database holds nothing PRIVACY.md does not
+# list ("What the server stores"). After a scripted conversation (a
+# request with preferences, messages both ways, a note, a close and a
+# reopen), every column of every table of the database (sqlite_master,
+# PRAGMA table_info; SQLite's own sqlite_* tables aside) must be named in
+# PRIVACY.md's table as `table.column`, and every `table.column` named
+# there must be a column of the database, so that the document cannot
+# drift from the schema. Every table is read whole, to the last column.
+# (That nothing of an erased client or an expired case is left after
+# erasure or retention is test_retention's and the erasure tests' part.)
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+DOC="$REPO_ROOT/PRIVACY.md"
+
+# doc_columns: the `table.column` names of PRIVACY.md's section "What the
+# server stores", one a line, sorted.
+doc_columns() {
+	awk '/^## /{ on = ($0 == "## What the server stores") } on' "$DOC" |
+		sed -n 's/^| `\([a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*\)` |.*/\1/p' |
+		sort
+}
+
+# db_columns: table.column of every column of the database, sorted.
+db_columns() {
+	local t
+	for t in $(sql "SELECT name FROM sqlite_master WHERE type = 'table'
+	    AND name NOT LIKE 'sqlite_%' ORDER BY name"); do
+		sql "SELECT '$t.' || name FROM pragma_table_info('$t')"
+	done | sort
+}
+
+step "PRIVACY.md lists columns"
+DOCCOLS=$(doc_columns)
+n=$(printf '%s\n' "$DOCCOLS" | grep -c . || true)
+if [ "$n" -ge 50 ]; then
+	pass "PRIVACY.md names $n columns"
+else
+	fail "PRIVACY.md names only $n columns in \"What the server stores\""
+fi
+assert_eq "no column is listed twice" "" \
+	"$(printf '%s\n' "$DOCCOLS" | uniq -d)"
+
+start_server
+setup_pool			# Sam: en, leaving
+
+step "a conversation: request, messages both ways, a note, close, reopen"
+keygen client
+out=$(cli client request --language en --topic leaving --age-band 30-44 \
+	--region de-by)
+CASE=$(field "$out" case)
+assert_match "the client has a case" "$CASE" '^[0-9]+$'
+assert_eq "  and Sam has it" 2 "$(sql "SELECT status FROM cases WHERE id = $CASE")"
+cli client send "$CASE" "hello from the client" >/dev/null
+assert_contains "Sam reads it" "$(cli couns recv --count 1)" "hello from the client"
+cli couns send "$CASE" "hello from Sam" >/dev/null
+assert_contains "the client reads the answer" "$(cli client recv --count 1)" "hello from Sam"
+cli couns note "$CASE" "a note on the case" >/dev/null
+cli couns send "$CASE" "one the client has not read yet" >/dev/null
+assert_eq "the case is closed" closed "$(field "$(cli couns close "$CASE")" status)"
+assert_eq "and reopened" active "$(field "$(cli couns reopen "$CASE")" status)"
+
+step "every table is read whole"
+for t in $(sql "SELECT name FROM sqlite_master WHERE type = 'table'
+    AND name NOT LIKE 'sqlite_%' ORDER BY name"); do
+	rc=0
+	sql "SELECT * FROM \"$t\"" >/dev/null || rc=$?
+	rows=$(sql "SELECT count(*) FROM \"$t\"")
+	assert_eq "  $t read ($rows rows)" 0 "$rc"
+done
+for t in accounts signed_prekeys one_time_prekeys counsellor_profiles \
+	cases case_participants messages deliveries case_notes invites \
+	audit programmes; do
+	assert_ne "  $t holds rows after the conversation" 0 \
+		"$(sql "SELECT count(*) FROM \"$t\"")"
+done
+
+step "every column of the database is in PRIVACY.md, and no other"
+DBCOLS=$(db_columns)
+missing=$(comm -23 <(printf '%s\n' "$DBCOLS") <(printf '%s\n' "$DOCCOLS"))
+extra=$(comm -13 <(printf '%s\n' "$DBCOLS") <(printf '%s\n' "$DOCCOLS"))
+assert_eq "columns of the database that PRIVACY.md does not list" "" "$missing"
+assert_eq "columns PRIVACY.md lists that the database does not have" "" "$extra"
+assert_eq "  as many columns in both" \
+	"$(printf '%s\n' "$DBCOLS" | wc -l)" "$(printf '%s\n' "$DOCCOLS" | wc -l)"
+
+step "the check can fail: a column added behind the document's back"
+stop_server
+sql_rw "ALTER TABLE cases ADD COLUMN client_ip TEXT"
+assert_contains "an unlisted column is found" \
+	"$(comm -23 <(db_columns) <(printf '%s\n' "$DOCCOLS"))" "cases.client_ip"
+
+finish
