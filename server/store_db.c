@@ -295,6 +295,17 @@ static const char *const migrations[] = {
 	"  OR OLD.id = (SELECT max(id) FROM audit)"
 	"  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: it is"
 	" trimmed from its oldest entry, never to nothing'); END;",
+
+	/*
+	 * 6: what is not needed is not kept (PRIVACY.md, "What the server
+	 * stores"). A case's intake (urgency, stated preferences) is needed
+	 * while it is open: the queue's order, and matching again on
+	 * case.reassign or when its counsellor is disabled. Closing a case
+	 * clears it (S_CASE_CLOSE); so here, for the cases closed already.
+	 */
+	"UPDATE cases SET urgency = 1, pref_gender = NULL, pref_age = 0,"
+	"  pref_background = 0, pref_format = 0, pref_region = NULL"
+	"  WHERE status = 3;",
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(*migrations)))
 

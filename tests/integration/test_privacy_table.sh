@@ -6,6 +6,7 @@
 # PRIVACY.md's table as `table.column`, and every `table.column` named
 # there must be a column of the database, so that the document cannot
 # drift from the schema. Every table is read whole, to the last column.
+# Closing the case clears its intake (urgency, stated preferences).
 # (That nothing of an erased client or an expired case is left after
 # erasure or retention is test_retention's and the erasure tests' part.)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -56,7 +57,14 @@ cli couns send "$CASE" "hello from Sam" >/dev/null
 assert_contains "the client reads the answer" "$(cli client recv --count 1)" "hello from Sam"
 cli couns note "$CASE" "a note on the case" >/dev/null
 cli couns send "$CASE" "one the client has not read yet" >/dev/null
+assert_eq "  its stated preferences are kept while it is open" "2 de-by" \
+	"$(sql "SELECT pref_age || ' ' || pref_region FROM cases WHERE id = $CASE")"
 assert_eq "the case is closed" closed "$(field "$(cli couns close "$CASE")" status)"
+assert_eq "  its intake is cleared: urgency normal, no preference" \
+	"1|||0|0|0|" "$(sql "SELECT urgency, pref_gender, pref_region, pref_age,
+	    pref_background, pref_format, '' FROM cases WHERE id = $CASE")"
+assert_ne "  what was asked (kinds, no values) stays" 0 \
+	"$(sql "SELECT asked FROM cases WHERE id = $CASE")"
 assert_eq "and reopened" active "$(field "$(cli couns reopen "$CASE")" status)"
 
 step "every table is read whole"

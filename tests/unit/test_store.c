@@ -163,7 +163,7 @@ test_open(void)
 	CHECK_EQ_INT(mode_of(path), 0600);
 	snprintf(path, sizeof(path), "%s-shm", dbpath);
 	CHECK_EQ_INT(mode_of(path), 0600);
-	CHECK_EQ_INT(peek("PRAGMA user_version"), 5);
+	CHECK_EQ_INT(peek("PRAGMA user_version"), 6);
 	CHECK_EQ_INT(peek("SELECT count(*) FROM sqlite_schema WHERE "
 	    "type = 'table' AND name = 'deliveries'"), 1);
 	CHECK_EQ_INT(peek("SELECT count(*) FROM sqlite_schema WHERE "
@@ -889,7 +889,7 @@ test_transactions(struct store **stp)
 	*stp = st;
 	if (st == NULL)
 		return;
-	CHECK_EQ_INT(peek("PRAGMA user_version"), 5);
+	CHECK_EQ_INT(peek("PRAGMA user_version"), 6);
 	CHECK_EQ_INT(store_account_by_id(st, id, &a), 0);
 	CHECK(strcmp(a.name, "kept") == 0);
 	key_of(a.key, 706);
@@ -1224,6 +1224,27 @@ test_intake(struct store *st)
 	CHECK_EQ_INT(g.updated, 1141);
 	CHECK_EQ_INT(store_case_close(st, c2.id, 1145), 0);
 	CHECK_EQ_INT(store_case_set_status(st, c.id, CASE_ACTIVE, 1146), 0);
+	CHECK_EQ_INT(open_count(st, co2), 1);
+
+	/* closing clears the intake (urgency normal, no stated preference);
+	 * the kinds asked and met, and the programme, stay */
+	CHECK_EQ_INT(store_case_set_prefs(st, c.id, &pr), 0);
+	CHECK_EQ_INT(store_case_set_match(st, c.id, PREF_GENDER | PREF_FORMAT,
+	    PREF_FORMAT), 0);
+	CHECK_EQ_INT(store_case_close(st, c.id, 1147), 0);
+	CHECK_EQ_INT(store_case_get(st, c.id, &g), 0);
+	CHECK_EQ_INT(g.status, CASE_CLOSED);
+	CHECK_EQ_INT(g.prefs.urgency, 1);
+	CHECK_EQ_INT(g.prefs.programme, p1);
+	CHECK(g.prefs.gender[0] == '\0');
+	CHECK_EQ_INT(g.prefs.age_band, 0);
+	CHECK_EQ_INT(g.prefs.background, 0);
+	CHECK_EQ_INT(g.prefs.format, 0);
+	CHECK(g.prefs.region[0] == '\0');
+	CHECK_EQ_INT(g.asked, PREF_GENDER | PREF_FORMAT);
+	CHECK_EQ_INT(g.met, PREF_FORMAT);
+	CHECK_EQ_INT(open_count(st, co2), 0);
+	CHECK_EQ_INT(store_case_set_status(st, c.id, CASE_ACTIVE, 1148), 0);
 	CHECK_EQ_INT(open_count(st, co2), 1);
 	CHECK_EQ_INT(store_commit(st), 0);
 
