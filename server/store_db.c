@@ -306,6 +306,17 @@ static const char *const migrations[] = {
 	"UPDATE cases SET urgency = 1, pref_gender = NULL, pref_age = 0,"
 	"  pref_background = 0, pref_format = 0, pref_region = NULL"
 	"  WHERE status = 3;",
+
+	/*
+	 * 7: one-time prekey ids are random (chosen by the clients), so
+	 * they cannot give out the order of upload: ord does, for this
+	 * account's keys on the server (1 + the greatest of them; the keys
+	 * there before keep their ids' order). Keys are given out oldest
+	 * first, before the clients forget their secrets.
+	 */
+	"ALTER TABLE one_time_prekeys ADD COLUMN ord INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"UPDATE one_time_prekeys SET ord = otk_id;",
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(*migrations)))
 

@@ -163,7 +163,7 @@ test_open(void)
 	CHECK_EQ_INT(mode_of(path), 0600);
 	snprintf(path, sizeof(path), "%s-shm", dbpath);
 	CHECK_EQ_INT(mode_of(path), 0600);
-	CHECK_EQ_INT(peek("PRAGMA user_version"), 6);
+	CHECK_EQ_INT(peek("PRAGMA user_version"), 7);
 	CHECK_EQ_INT(peek("SELECT count(*) FROM sqlite_schema WHERE "
 	    "type = 'table' AND name = 'deliveries'"), 1);
 	CHECK_EQ_INT(peek("SELECT count(*) FROM sqlite_schema WHERE "
@@ -889,7 +889,7 @@ test_transactions(struct store **stp)
 	*stp = st;
 	if (st == NULL)
 		return;
-	CHECK_EQ_INT(peek("PRAGMA user_version"), 6);
+	CHECK_EQ_INT(peek("PRAGMA user_version"), 7);
 	CHECK_EQ_INT(store_account_by_id(st, id, &a), 0);
 	CHECK(strcmp(a.name, "kept") == 0);
 	key_of(a.key, 706);
@@ -965,7 +965,8 @@ test_keys(struct store *st)
 	CHECK_EQ_INT(id, 8);
 	CHECK_EQ_INT(spk[0], 3);
 
-	/* one-time prekeys: each handed out once, lowest id first */
+	/* one-time prekeys: each handed out once, oldest first (ids are
+	 * random: their order says nothing) */
 	memset(spk, 9, sizeof(spk));
 	CHECK_EQ_INT(store_otk_add(st, co, 5, spk), 0);
 	CHECK_EQ_INT(store_otk_add(st, co, 3, spk), 0);
@@ -973,9 +974,12 @@ test_keys(struct store *st)
 	CHECK_EQ_INT(store_otk_count(st, co, &n), 0);
 	CHECK_EQ_INT(n, 2);
 	CHECK_EQ_INT(store_otk_take(st, co, &id, spk), 0);
+	CHECK_EQ_INT(id, 5);
+	CHECK_EQ_INT(store_otk_add(st, co, 1, spk), 0);
+	CHECK_EQ_INT(store_otk_take(st, co, &id, spk), 0);
 	CHECK_EQ_INT(id, 3);
 	CHECK_EQ_INT(store_otk_take(st, co, &id, spk), 0);
-	CHECK_EQ_INT(id, 5);
+	CHECK_EQ_INT(id, 1);
 	CHECK_EQ_INT(store_otk_take(st, co, &id, spk), OFR_E_NOT_FOUND);
 	CHECK_EQ_INT(store_otk_count(st, co, &n), 0);
 	CHECK_EQ_INT(n, 0);
