@@ -6,7 +6,8 @@
 # PRIVACY.md's table as `table.column`, and every `table.column` named
 # there must be a column of the database, so that the document cannot
 # drift from the schema. Every table is read whole, to the last column.
-# Closing the case clears its intake (urgency, stated preferences).
+# Closing the case clears its intake (urgency, stated preferences); the
+# clients' one-time prekey ids are random.
 # (That nothing of an erased client or an expired case is left after
 # erasure or retention is test_retention's and the erasure tests' part.)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -66,6 +67,19 @@ assert_eq "  its intake is cleared: urgency normal, no preference" \
 assert_ne "  what was asked (kinds, no values) stays" 0 \
 	"$(sql "SELECT asked FROM cases WHERE id = $CASE")"
 assert_eq "and reopened" active "$(field "$(cli couns reopen "$CASE")" status)"
+
+step "one-time prekey ids are random, not counted up"
+# the client's keys on the server, in order of upload
+ids=$(sql "SELECT o.otk_id FROM one_time_prekeys o JOIN accounts a
+    ON a.id = o.account_id WHERE a.key = X'$(hexkey "$KEY_client")'
+    ORDER BY o.ord")
+n=$(printf '%s\n' "$ids" | grep -c . || true)
+assert_ne "the client has one-time prekeys on the server" 0 "$n"
+steps=$(printf '%s\n' "$ids" | awk 'NR > 1 && $1 == prev + 1 { s++ } { prev = $1 }
+	END { print s + 0 }')
+assert_eq "  no id is the one before it plus one ($n ids)" 0 "$steps"
+assert_ne "  nor all small" "$n" \
+	"$(printf '%s\n' "$ids" | awk '$1 < 65536' | grep -c . || true)"
 
 step "every table is read whole"
 for t in $(sql "SELECT name FROM sqlite_master WHERE type = 'table'
