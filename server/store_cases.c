@@ -111,9 +111,10 @@ const char *const store_cases_sql[S_COUNT] = {
 	    "SELECT 1 FROM case_participants a JOIN case_participants b"
 	    " ON b.case_id = a.case_id WHERE a.account_id = ?1"
 	    " AND b.account_id = ?2 LIMIT 1",
+	/* created: to the minute, as its author is shown it (PRIVACY.md). */
 	[S_NOTE_INSERT] =
 	    "INSERT INTO case_notes(case_id, author_id, ct, created)"
-	    " VALUES (?1, ?2, ?3, ?4)",
+	    " VALUES (?1, ?2, ?3, ?4 - ?4 % 60)",
 	[S_NOTES] =
 	    "SELECT id, created, ct FROM case_notes"
 	    " WHERE case_id = ?1 AND author_id = ?2 ORDER BY id LIMIT ?3",

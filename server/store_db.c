@@ -317,6 +317,17 @@ static const char *const migrations[] = {
 	"ALTER TABLE one_time_prekeys ADD COLUMN ord INTEGER NOT NULL"
 	"  DEFAULT 0;"
 	"UPDATE one_time_prekeys SET ord = otk_id;",
+
+	/*
+	 * 8: times no rule reads to the second are kept no closer than
+	 * needed (PRIVACY.md): a note's time to the minute (its author is
+	 * shown it), the creation of a programme or an invite and the
+	 * upload of a signed prekey to the day (nothing reads them).
+	 */
+	"UPDATE case_notes SET created = created - created % 60;"
+	"UPDATE programmes SET created = created - created % 86400;"
+	"UPDATE invites SET created = created - created % 86400;"
+	"UPDATE signed_prekeys SET updated = updated - updated % 86400;",
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(*migrations)))
 

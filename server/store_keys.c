@@ -8,10 +8,12 @@
 #include "store_int.h"
 
 const char *const store_keys_sql[S_COUNT] = {
+	/* updated: to the day (PRIVACY.md; nothing reads it closer). */
 	[S_SPK_SET] =
 	    "INSERT INTO signed_prekeys(account_id, spk_id, spk, sig, updated)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(account_id) DO UPDATE"
-	    " SET spk_id = ?2, spk = ?3, sig = ?4, updated = ?5",
+	    " VALUES (?1, ?2, ?3, ?4, ?5 - ?5 % 86400)"
+	    " ON CONFLICT(account_id) DO UPDATE"
+	    " SET spk_id = ?2, spk = ?3, sig = ?4, updated = ?5 - ?5 % 86400",
 	[S_SPK_GET] =
 	    "SELECT spk_id, spk, sig FROM signed_prekeys WHERE account_id = ?1",
 	/* ord: after every key of the account's on the server. */

@@ -7,7 +7,8 @@
 # there must be a column of the database, so that the document cannot
 # drift from the schema. Every table is read whole, to the last column.
 # Closing the case clears its intake (urgency, stated preferences); the
-# clients' one-time prekey ids are random.
+# clients' one-time prekey ids are random; a note's time is kept to the
+# minute, a programme's, an invite's and a signed prekey's to the day.
 # (That nothing of an erased client or an expired case is left after
 # erasure or retention is test_retention's and the erasure tests' part.)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -80,6 +81,14 @@ steps=$(printf '%s\n' "$ids" | awk 'NR > 1 && $1 == prev + 1 { s++ } { prev = $1
 assert_eq "  no id is the one before it plus one ($n ids)" 0 "$steps"
 assert_ne "  nor all small" "$n" \
 	"$(printf '%s\n' "$ids" | awk '$1 < 65536' | grep -c . || true)"
+
+step "times no rule reads to the second are coarser"
+assert_eq "a note's time is to the minute" 0 \
+	"$(sql "SELECT count(*) FROM case_notes WHERE created % 60 != 0")"
+assert_eq "programmes, invites and signed prekeys: to the day" 0 \
+	"$(sql "SELECT (SELECT count(*) FROM programmes WHERE created % 86400 != 0)
+	    + (SELECT count(*) FROM invites WHERE created % 86400 != 0)
+	    + (SELECT count(*) FROM signed_prekeys WHERE updated % 86400 != 0)")"
 
 step "every table is read whole"
 for t in $(sql "SELECT name FROM sqlite_master WHERE type = 'table'
