@@ -75,8 +75,25 @@ spk_rotate(struct keyfile *k)
 	(void)keyfile_seen_prune(k);
 }
 
+/* A random one-time prekey id (PRIVACY.md: a peer given one learns
+ * nothing of how many the account used), never 0 and never one of the
+ * ids whose secret is kept (the server refuses an id it holds). */
+static uint32_t
+opk_new_id(const struct ks_state *s)
+{
+	for (;;) {
+		uint32_t id = randombytes_random();
+		size_t i = 0;
+
+		while (i < s->n_opk && s->opk[i].id != id)
+			i++;
+		if (id != 0 && i == s->n_opk)
+			return id;
+	}
+}
+
 /*
- * Makes n new one-time prekeys (ids from next_opk_id on), puts them with
+ * Makes n new one-time prekeys (random ids: opk_new_id), puts them with
  * the current signed prekey into a bundle buf (*len), and keeps their
  * secrets in the store (the oldest go past KS_OPK_MAX). 0 or OFR_E_NOMEM.
  */
@@ -99,6 +116,7 @@ bundle_make(struct cli *cli, size_t n, uint8_t *buf, size_t cap,
 	memcpy(b->spk, s->spk[0].pk, X3DH_KEY_BYTES);
 	x3dh_spk_sign(b->spk_sig, keyfile_sk(cli->key), b->spk_id, b->spk);
 	for (size_t i = 0; i < n && i < X3DH_OPK_MAX; i++) {
+		uint32_t id = opk_new_id(s);	/* not the one evicted next */
 		struct ks_opk *o;
 
 		if (s->n_opk == KS_OPK_MAX) {
@@ -107,7 +125,7 @@ bundle_make(struct cli *cli, size_t n, uint8_t *buf, size_t cap,
 			s->n_opk--;
 		}
 		o = &s->opk[s->n_opk++];
-		o->id = ++s->next_opk_id;
+		o->id = id;
 		x3dh_keypair(b->opk[i].pk, o->sk);
 		b->opk[i].id = o->id;
 		b->n_opk++;

@@ -152,7 +152,8 @@ struct ks_msg {
  */
 struct ks_state {
 	uint32_t next_spk_id;		/* ids handed out so far */
-	uint32_t next_opk_id;
+	uint32_t next_opk_id;		/* kept in the file; unused: one-time
+					 * prekey ids are random (e2e.c) */
 	uint64_t use_counter;
 	size_t n_spk;			/* spk[0] is the current one */
 	struct ks_spk spk[KS_SPK_KEEP];

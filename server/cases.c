@@ -56,9 +56,11 @@ cases_json(struct server *srv, const struct case_info *c, int64_t viewer)
 	    json_string(profile_urgency_name(c->prefs.urgency)));
 	json_object_set_new(o, "created", json_integer(c->created));
 	json_object_set_new(o, "updated", json_integer(c->updated));
+	/* Once matched, what was asked is the case's record of it (a
+	 * closed case keeps no stated preference). */
 	json_object_set_new(o, "preferences",
-	    profile_prefs_json(casework_asked(&c->prefs), c->met,
-	    c->counsellor != 0));
+	    profile_prefs_json(c->counsellor != 0 ? c->asked :
+	    casework_asked(&c->prefs), c->met, c->counsellor != 0));
 	if (viewer != 0 && viewer == c->counsellor) {
 		int64_t unread = 0;
 

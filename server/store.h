@@ -254,7 +254,8 @@ int store_spk_get(struct store *st, int64_t account, uint32_t *id,
 int store_otk_add(struct store *st, int64_t account, uint32_t id,
     const uint8_t pk[32]);
 int store_otk_count(struct store *st, int64_t account, int64_t *n);
-/* Takes (deletes) the lowest one-time prekey; OFR_E_NOT_FOUND when none. */
+/* Takes (deletes) the oldest one-time prekey (the first uploaded of those
+ * left); OFR_E_NOT_FOUND when none. */
 int store_otk_take(struct store *st, int64_t account, uint32_t *id,
     uint8_t pk[32]);
 /* 1 in *yes when accounts a and b participate in a common case. */

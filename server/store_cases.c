@@ -55,8 +55,13 @@ const char *const store_cases_sql[S_COUNT] = {
 	[S_PROFILE_ASSIGNED] =
 	    "UPDATE counsellor_profiles SET last_assigned = ?2"
 	    " WHERE account_id = ?1",
+	/* The intake goes with the closing (PRIVACY.md): urgency back to
+	 * normal, no stated preference; asked and met (kinds, no values)
+	 * stay, for the case's view. */
 	[S_CASE_CLOSE] =
-	    "UPDATE cases SET status = 3, updated = ?2"
+	    "UPDATE cases SET status = 3, updated = ?2, urgency = 1,"
+	    " pref_gender = NULL, pref_age = 0, pref_background = 0,"
+	    " pref_format = 0, pref_region = NULL"
 	    " WHERE id = ?1 AND status != 3",
 	/* cases_queue gives this order without a sort. */
 	[S_CASE_WAITING] =
@@ -106,9 +111,10 @@ const char *const store_cases_sql[S_COUNT] = {
 	    "SELECT 1 FROM case_participants a JOIN case_participants b"
 	    " ON b.case_id = a.case_id WHERE a.account_id = ?1"
 	    " AND b.account_id = ?2 LIMIT 1",
+	/* created: to the minute, as its author is shown it (PRIVACY.md). */
 	[S_NOTE_INSERT] =
 	    "INSERT INTO case_notes(case_id, author_id, ct, created)"
-	    " VALUES (?1, ?2, ?3, ?4)",
+	    " VALUES (?1, ?2, ?3, ?4 - ?4 % 60)",
 	[S_NOTES] =
 	    "SELECT id, created, ct FROM case_notes"
 	    " WHERE case_id = ?1 AND author_id = ?2 ORDER BY id LIMIT ?3",
@@ -359,8 +365,9 @@ out:
 	return db_call_end(st, rc);
 }
 
-/* OFR_E_NOT_FOUND when no case has this id, OFR_E_CASE_CLOSED when it is
- * closed already (then nothing changes). */
+/* Closes the case and clears its intake (urgency normal, no stated
+ * preference). OFR_E_NOT_FOUND when no case has this id,
+ * OFR_E_CASE_CLOSED when it is closed already (then nothing changes). */
 int
 store_case_close(struct store *st, int64_t case_id, int64_t now)
 {

@@ -295,6 +295,39 @@ static const char *const migrations[] = {
 	"  OR OLD.id = (SELECT max(id) FROM audit)"
 	"  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: it is"
 	" trimmed from its oldest entry, never to nothing'); END;",
+
+	/*
+	 * 6: what is not needed is not kept (PRIVACY.md, "What the server
+	 * stores"). A case's intake (urgency, stated preferences) is needed
+	 * while it is open: the queue's order, and matching again on
+	 * case.reassign or when its counsellor is disabled. Closing a case
+	 * clears it (S_CASE_CLOSE); so here, for the cases closed already.
+	 */
+	"UPDATE cases SET urgency = 1, pref_gender = NULL, pref_age = 0,"
+	"  pref_background = 0, pref_format = 0, pref_region = NULL"
+	"  WHERE status = 3;",
+
+	/*
+	 * 7: one-time prekey ids are random (chosen by the clients), so
+	 * they cannot give out the order of upload: ord does, for this
+	 * account's keys on the server (1 + the greatest of them; the keys
+	 * there before keep their ids' order). Keys are given out oldest
+	 * first, before the clients forget their secrets.
+	 */
+	"ALTER TABLE one_time_prekeys ADD COLUMN ord INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"UPDATE one_time_prekeys SET ord = otk_id;",
+
+	/*
+	 * 8: times no rule reads to the second are kept no closer than
+	 * needed (PRIVACY.md): a note's time to the minute (its author is
+	 * shown it), the creation of a programme or an invite and the
+	 * upload of a signed prekey to the day (nothing reads them).
+	 */
+	"UPDATE case_notes SET created = created - created % 60;"
+	"UPDATE programmes SET created = created - created % 86400;"
+	"UPDATE invites SET created = created - created % 86400;"
+	"UPDATE signed_prekeys SET updated = updated - updated % 86400;",
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(*migrations)))
 

@@ -11,7 +11,7 @@
 const char *const store_invites_sql[S_COUNT] = {
 	[S_INVITE_INSERT] =
 	    "INSERT INTO invites(hash, programme_id, role, expires,"
-	    " created_by, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	    " created_by, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6 - ?6 % 86400)",
 	/* One statement: the check and the take cannot be split. */
 	[S_INVITE_TAKE] =
 	    "UPDATE invites SET used_at = ?2"

@@ -8,20 +8,25 @@
 #include "store_int.h"
 
 const char *const store_keys_sql[S_COUNT] = {
+	/* updated: to the day (PRIVACY.md; nothing reads it closer). */
 	[S_SPK_SET] =
 	    "INSERT INTO signed_prekeys(account_id, spk_id, spk, sig, updated)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(account_id) DO UPDATE"
-	    " SET spk_id = ?2, spk = ?3, sig = ?4, updated = ?5",
+	    " VALUES (?1, ?2, ?3, ?4, ?5 - ?5 % 86400)"
+	    " ON CONFLICT(account_id) DO UPDATE"
+	    " SET spk_id = ?2, spk = ?3, sig = ?4, updated = ?5 - ?5 % 86400",
 	[S_SPK_GET] =
 	    "SELECT spk_id, spk, sig FROM signed_prekeys WHERE account_id = ?1",
+	/* ord: after every key of the account's on the server. */
 	[S_OTK_ADD] =
-	    "INSERT INTO one_time_prekeys(account_id, otk_id, pk)"
-	    " VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+	    "INSERT INTO one_time_prekeys(account_id, otk_id, pk, ord)"
+	    " VALUES (?1, ?2, ?3, (SELECT coalesce(max(ord), 0) + 1"
+	    "  FROM one_time_prekeys WHERE account_id = ?1))"
+	    " ON CONFLICT DO NOTHING",
 	[S_OTK_COUNT] =
 	    "SELECT count(*) FROM one_time_prekeys WHERE account_id = ?1",
 	[S_OTK_FIRST] =
 	    "SELECT otk_id, pk FROM one_time_prekeys WHERE account_id = ?1"
-	    " ORDER BY otk_id LIMIT 1",
+	    " ORDER BY ord LIMIT 1",
 	[S_OTK_DELETE] =
 	    "DELETE FROM one_time_prekeys WHERE account_id = ?1 AND otk_id = ?2",
 };
@@ -114,7 +119,7 @@ otk_cols(sqlite3_stmt *s, void *row)
 	return db_col_blob(s, 1, out->pk, 32);
 }
 
-/* Deletes and gives the account's lowest one-time prekey. */
+/* Deletes and gives the account's oldest one-time prekey. */
 int
 store_otk_take(struct store *st, int64_t account, uint32_t *id,
     uint8_t pk[32])

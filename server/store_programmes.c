@@ -16,7 +16,7 @@
 
 const char *const store_programmes_sql[S_COUNT] = {
 	[S_PROGRAMME_INSERT] =
-	    "INSERT INTO programmes(name, created) VALUES (?1, ?2)",
+	    "INSERT INTO programmes(name, created) VALUES (?1, ?2 - ?2 % 86400)",
 	[S_PROGRAMME_FIRST] =
 	    "SELECT id FROM programmes ORDER BY id LIMIT 1",
 	[S_PROGRAMME_GET] =

@@ -115,8 +115,8 @@ export class E2E {
 		// already from before (it refuses them: bad_field).
 		this.spk = [];		// [{id, pk, sk, created}], newest first
 		this.nextSpkId = sodium.randombytes_uniform(0x7fffffff);
-		this.opk = [];		// [{id, sk}], oldest first
-		this.nextOpkId = sodium.randombytes_uniform(0x7fffffff);
+		this.opk = [];		// [{id, sk}], oldest first; random ids
+		this.nextOpkId = sodium.randombytes_uniform(0x7fffffff);	// kept in the state; unused
 		this.sessions = [];	// [{peer, r, used}]
 		this.useCounter = 0;
 		this.seen = [];		// [{spkId, ek, peer}]
@@ -222,6 +222,19 @@ export class E2E {
 	}
 
 	/**
+	 * A random one-time prekey id (PRIVACY.md: a peer given one learns
+	 * nothing of how many the account used), never 0 and never one whose
+	 * secret is kept (the server refuses an id it holds: bad_field).
+	 * @returns {number}
+	 */
+	opkNewId() {
+		for (;;) {
+			const id = sodium.randombytes_random() >>> 0;
+			if (id !== 0 && !this.opk.some((o) => o.id === id)) return id;
+		}
+	}
+
+	/**
 	 * A bundle with n new one-time prekeys and the current signed prekey
 	 * (made first when there is none); their secrets are kept (the oldest
 	 * go past OPK_MAX). The state changed: onChange() has run.
@@ -232,11 +245,11 @@ export class E2E {
 		const s = this.spk[0];
 		const b = { ik: this.pk, spkId: s.id, spk: s.pk, spkSig: x3dhSpkSign(this.sk, s.id, s.pk), opk: [] };
 		for (let i = 0; i < n && i < X3DH_OPK_MAX; i++) {
+			const id = this.opkNewId();	// not the one evicted next
 			if (this.opk.length === OPK_MAX) wipe(this.opk.shift().sk);
 			const kp = x3dhKeypair();
-			this.nextOpkId = (this.nextOpkId + 1) >>> 0 || 1;
-			this.opk.push({ id: this.nextOpkId, sk: kp.sk });
-			b.opk.push({ id: this.nextOpkId, pk: kp.pk });
+			this.opk.push({ id, sk: kp.sk });
+			b.opk.push({ id, pk: kp.pk });
 		}
 		const out = x3dhBundleEncode(b);
 		this.changed();

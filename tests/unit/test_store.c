@@ -163,7 +163,7 @@ test_open(void)
 	CHECK_EQ_INT(mode_of(path), 0600);
 	snprintf(path, sizeof(path), "%s-shm", dbpath);
 	CHECK_EQ_INT(mode_of(path), 0600);
-	CHECK_EQ_INT(peek("PRAGMA user_version"), 5);
+	CHECK_EQ_INT(peek("PRAGMA user_version"), 8);
 	CHECK_EQ_INT(peek("SELECT count(*) FROM sqlite_schema WHERE "
 	    "type = 'table' AND name = 'deliveries'"), 1);
 	CHECK_EQ_INT(peek("SELECT count(*) FROM sqlite_schema WHERE "
@@ -889,7 +889,7 @@ test_transactions(struct store **stp)
 	*stp = st;
 	if (st == NULL)
 		return;
-	CHECK_EQ_INT(peek("PRAGMA user_version"), 5);
+	CHECK_EQ_INT(peek("PRAGMA user_version"), 8);
 	CHECK_EQ_INT(store_account_by_id(st, id, &a), 0);
 	CHECK(strcmp(a.name, "kept") == 0);
 	key_of(a.key, 706);
@@ -965,7 +965,8 @@ test_keys(struct store *st)
 	CHECK_EQ_INT(id, 8);
 	CHECK_EQ_INT(spk[0], 3);
 
-	/* one-time prekeys: each handed out once, lowest id first */
+	/* one-time prekeys: each handed out once, oldest first (ids are
+	 * random: their order says nothing) */
 	memset(spk, 9, sizeof(spk));
 	CHECK_EQ_INT(store_otk_add(st, co, 5, spk), 0);
 	CHECK_EQ_INT(store_otk_add(st, co, 3, spk), 0);
@@ -973,9 +974,12 @@ test_keys(struct store *st)
 	CHECK_EQ_INT(store_otk_count(st, co, &n), 0);
 	CHECK_EQ_INT(n, 2);
 	CHECK_EQ_INT(store_otk_take(st, co, &id, spk), 0);
+	CHECK_EQ_INT(id, 5);
+	CHECK_EQ_INT(store_otk_add(st, co, 1, spk), 0);
+	CHECK_EQ_INT(store_otk_take(st, co, &id, spk), 0);
 	CHECK_EQ_INT(id, 3);
 	CHECK_EQ_INT(store_otk_take(st, co, &id, spk), 0);
-	CHECK_EQ_INT(id, 5);
+	CHECK_EQ_INT(id, 1);
 	CHECK_EQ_INT(store_otk_take(st, co, &id, spk), OFR_E_NOT_FOUND);
 	CHECK_EQ_INT(store_otk_count(st, co, &n), 0);
 	CHECK_EQ_INT(n, 0);
@@ -1224,6 +1228,27 @@ test_intake(struct store *st)
 	CHECK_EQ_INT(g.updated, 1141);
 	CHECK_EQ_INT(store_case_close(st, c2.id, 1145), 0);
 	CHECK_EQ_INT(store_case_set_status(st, c.id, CASE_ACTIVE, 1146), 0);
+	CHECK_EQ_INT(open_count(st, co2), 1);
+
+	/* closing clears the intake (urgency normal, no stated preference);
+	 * the kinds asked and met, and the programme, stay */
+	CHECK_EQ_INT(store_case_set_prefs(st, c.id, &pr), 0);
+	CHECK_EQ_INT(store_case_set_match(st, c.id, PREF_GENDER | PREF_FORMAT,
+	    PREF_FORMAT), 0);
+	CHECK_EQ_INT(store_case_close(st, c.id, 1147), 0);
+	CHECK_EQ_INT(store_case_get(st, c.id, &g), 0);
+	CHECK_EQ_INT(g.status, CASE_CLOSED);
+	CHECK_EQ_INT(g.prefs.urgency, 1);
+	CHECK_EQ_INT(g.prefs.programme, p1);
+	CHECK(g.prefs.gender[0] == '\0');
+	CHECK_EQ_INT(g.prefs.age_band, 0);
+	CHECK_EQ_INT(g.prefs.background, 0);
+	CHECK_EQ_INT(g.prefs.format, 0);
+	CHECK(g.prefs.region[0] == '\0');
+	CHECK_EQ_INT(g.asked, PREF_GENDER | PREF_FORMAT);
+	CHECK_EQ_INT(g.met, PREF_FORMAT);
+	CHECK_EQ_INT(open_count(st, co2), 0);
+	CHECK_EQ_INT(store_case_set_status(st, c.id, CASE_ACTIVE, 1148), 0);
 	CHECK_EQ_INT(open_count(st, co2), 1);
 	CHECK_EQ_INT(store_commit(st), 0);
 
@@ -1559,11 +1584,11 @@ test_unread_notes(struct store *st)
 	CHECK_EQ_INT(store_note_each(st, c1.id, co, keep_note, &ns), 0);
 	CHECK_EQ_INT(ns.n, 2);
 	CHECK_EQ_INT(ns.id[0], id1);
-	CHECK_EQ_INT(ns.ts[0], 1330);
+	CHECK_EQ_INT(ns.ts[0], 1320);		/* to the minute */
 	CHECK_EQ_INT(ns.len[0], 5);
 	CHECK(memcmp(ns.ct[0], "first", 5) == 0);
 	CHECK_EQ_INT(ns.id[1], id2);
-	CHECK_EQ_INT(ns.ts[1], 1332);
+	CHECK_EQ_INT(ns.ts[1], 1320);
 	CHECK_EQ_INT(ns.len[1], 7);
 	CHECK(memcmp(ns.ct[1], "second!", 7) == 0);
 	memset(&ns, 0, sizeof(ns));
@@ -1605,7 +1630,7 @@ test_unread_notes(struct store *st)
 	memset(&ns, 0, sizeof(ns));
 	CHECK_EQ_INT(store_note_each(st, c2.id, co2, keep_note, &ns), 0);
 	CHECK_EQ_INT(ns.n, STORE_CASES_MAX);
-	CHECK_EQ_INT(ns.ts[0], 1340);
+	CHECK_EQ_INT(ns.ts[0], 1320);
 	CHECK_EQ_INT(store_case_close(st, c1.id, 1350), 0);
 	CHECK_EQ_INT(store_case_close(st, c2.id, 1350), 0);
 	CHECK_EQ_INT(store_commit(st), 0);
