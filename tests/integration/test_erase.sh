@@ -205,4 +205,5 @@ cli couns profile --presence online >/dev/null
 wait_for "the waiting case to go to Sam" 20 test "$(sql "SELECT status FROM cases WHERE id = $C2")" = 2 &&
 	pass "Sam gets Kit's former case"
 
+stop_server
 finish
