@@ -208,7 +208,7 @@ step "Bea cannot touch programme 1's counsellor: not_found, nothing changes"
 before=$(table_counts)
 sam_before=$(cli admin counsellors | grep "^$KEY_couns ")
 for c in "counsellor-update $KEY_couns --capacity 0" "counsellor-update $KEY_couns --name Owned" \
-    "disable $KEY_couns" "enable $KEY_couns"; do
+    "disable $KEY_couns" "enable $KEY_couns" "counsellor-delete $KEY_couns"; do
 	# shellcheck disable=SC2086
 	clirun admin2 $c
 	assert_eq "Bea: $c exits 1" 1 "$RC"
