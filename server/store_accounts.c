@@ -35,9 +35,14 @@ const char *const store_accounts_sql[S_COUNT] = {
 	    "SELECT " ACCOUNT_COLS " FROM accounts a WHERE a.key = ?1",
 	[S_ACCOUNT_BY_ID] =
 	    "SELECT " ACCOUNT_COLS " FROM accounts a WHERE a.id = ?1",
+	/* A new id is never one the audit log names (a deleted
+	 * counsellor's): past both the largest account id and the largest
+	 * audit target (audit_target; actors are admins, never deleted). */
 	[S_ACCOUNT_INSERT] =
-	    "INSERT INTO accounts(key, role, programme_id, name, disabled,"
-	    " created) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+	    "INSERT INTO accounts(id, key, role, programme_id, name, disabled,"
+	    " created) VALUES (max(coalesce((SELECT max(id) FROM accounts),"
+	    " 0), coalesce((SELECT max(target_id) FROM audit), 0)) + 1,"
+	    " ?1, ?2, ?3, ?4, ?5, ?6)"
 	    " ON CONFLICT(key) DO NOTHING",
 	[S_ACCOUNT_SET_NAME] =
 	    "UPDATE accounts SET name = ?2 WHERE id = ?1",

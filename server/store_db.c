@@ -302,7 +302,9 @@ static const char *const migrations[] = {
 	 * it as actor or target: audit.actor_id and target_id become plain
 	 * numbers, no longer foreign keys (an entry keeps the number of an
 	 * account that may be gone). The table is rebuilt with its rows, its
-	 * index and its trigger; dropping it fires no trigger.
+	 * index and its trigger; dropping it fires no trigger. audit_target
+	 * lets a new account's id pass every number the log names, so that
+	 * a gone counsellor's number is never given to another account.
 	 */
 	"CREATE TABLE audit_new ("
 	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -318,6 +320,7 @@ static const char *const migrations[] = {
 	"DROP TABLE audit;"
 	"ALTER TABLE audit_new RENAME TO audit;"
 	"CREATE INDEX audit_programme ON audit(programme_id, id);"
+	"CREATE INDEX audit_target ON audit(target_id);"
 	"CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
 	"  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
 	"CREATE TRIGGER audit_trim_only BEFORE DELETE ON audit"
