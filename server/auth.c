@@ -162,7 +162,8 @@ auth_ping(struct session *s, struct frame_in *in)
 
 /*
  * A client erases itself: it names no account (it always means its own),
- * so any field beyond the frame's own is refused before anything changes.
+ * so any field beyond the envelope's (but a null, which is absent) is
+ * refused before anything changes.
  * The answer is queued, then the connection (and any other of the same
  * account) closes once it is written, after the commit.
  */
@@ -175,7 +176,7 @@ auth_account_delete(struct session *s, struct frame_in *in)
 
 	json_object_foreach(in->root, k, v) {
 		if (strcmp(k, "v") != 0 && strcmp(k, "type") != 0 &&
-		    strcmp(k, "id") != 0) {
+		    strcmp(k, "id") != 0 && !json_is_null(v)) {
 			in->bad_field = k;
 			return OFR_E_BAD_FIELD;
 		}

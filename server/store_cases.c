@@ -131,10 +131,14 @@ const char *const store_cases_sql[S_COUNT] = {
 	[S_CASES_CLOSED_BEFORE] =
 	    "SELECT id FROM cases WHERE status = 3 AND updated < ?1"
 	    " ORDER BY updated LIMIT ?2",
-	/* Every case of an account, as its client or its counsellor. */
+	/* Every case of an account, as its client (always a participant of
+	 * its own cases: case_participants_account) or its counsellor
+	 * (cases_counsellor); no full scan of cases. */
 	[S_CASES_OF] =
-	    "SELECT id FROM cases WHERE client_id = ?1 OR counsellor_id = ?1"
-	    " ORDER BY id LIMIT ?2",
+	    "SELECT c.id FROM case_participants p JOIN cases c"
+	    " ON c.id = p.case_id WHERE p.account_id = ?1 AND c.client_id = ?1"
+	    " UNION SELECT id FROM cases WHERE counsellor_id = ?1"
+	    " ORDER BY 1 LIMIT ?2",
 	/* A case's rows, children first (store_case_drop). */
 	[S_CASE_DROP_DELIVERIES] =
 	    "DELETE FROM deliveries WHERE message_id IN"
