@@ -241,6 +241,16 @@ int keyfile_contact_add(struct keyfile *k, int64_t case_id, int role,
 int keyfile_history_add(struct keyfile *k, int64_t case_id, int64_t ts,
     int sent, const char *name, const char *text, size_t len);
 
+/* What keyfile_forget_case() removed. */
+struct ks_forgot {
+	size_t messages, contacts, sessions;
+};
+/* Forgets case_id: its history, the keys seen in it, the programme asked
+ * for it, and the sessions with its participants who are in no other
+ * case (wiped). Call keyfile_save to make it last; *out says what went. */
+void keyfile_forget_case(struct keyfile *k, int64_t case_id,
+    struct ks_forgot *out);
+
 /* The record of the first message with spk_id and ek, or NULL; owned by
  * k (valid until the next change of the records). */
 const struct ks_seen *keyfile_seen_find(struct keyfile *k, uint32_t spk_id,

@@ -753,3 +753,70 @@ keyfile_seen_prune(struct keyfile *k)
 	return gone;
 }
 
+
+/* 1 when key is a contact of a case other than case_id. */
+static int
+contact_elsewhere(const struct ks_state *s, int64_t case_id,
+    const uint8_t key[OFR_PK_BYTES])
+{
+	for (size_t i = 0; i < s->n_contacts; i++)
+		if (s->contacts[i].case_id != case_id &&
+		    sodium_memcmp(s->contacts[i].key, key, OFR_PK_BYTES) == 0)
+			return 1;
+	return 0;
+}
+
+void
+keyfile_forget_case(struct keyfile *k, int64_t case_id,
+    struct ks_forgot *out)
+{
+	struct ks_state *s = &k->st;
+	size_t i, j;
+
+	memset(out, 0, sizeof(*out));
+	/* Sessions with the case's participants met in no other case. */
+	for (i = 0, j = 0; i < s->n_sessions; i++) {
+		int only_here = 0;
+
+		for (size_t c = 0; c < s->n_contacts; c++)
+			if (s->contacts[c].case_id == case_id &&
+			    sodium_memcmp(s->contacts[c].key,
+			    s->sessions[i].peer, OFR_PK_BYTES) == 0)
+				only_here = !contact_elsewhere(s, case_id,
+				    s->sessions[i].peer);
+		if (only_here) {
+			ratchet_free(s->sessions[i].r);
+			out->sessions++;
+			continue;
+		}
+		s->sessions[j++] = s->sessions[i];
+	}
+	if (j < s->n_sessions)
+		sodium_memzero(&s->sessions[j],
+		    (s->n_sessions - j) * sizeof(*s->sessions));
+	s->n_sessions = j;
+	for (i = 0, j = 0; i < s->n_msgs; i++) {
+		if (s->msgs[i].case_id == case_id) {
+			msg_clear(&s->msgs[i]);
+			out->messages++;
+			continue;
+		}
+		s->msgs[j++] = s->msgs[i];
+	}
+	s->n_msgs = j;
+	for (i = 0, j = 0; i < s->n_contacts; i++) {
+		if (s->contacts[i].case_id == case_id) {
+			out->contacts++;
+			continue;
+		}
+		s->contacts[j++] = s->contacts[i];
+	}
+	if (j < s->n_contacts)
+		sodium_memzero(&s->contacts[j],
+		    (s->n_contacts - j) * sizeof(*s->contacts));
+	s->n_contacts = j;
+	for (i = 0, j = 0; i < s->n_asked; i++)
+		if (s->asked[i].case_id != case_id)
+			s->asked[j++] = s->asked[i];
+	s->n_asked = j;
+}

@@ -45,6 +45,14 @@ static const char usage_text[] =
 "                                            block; prints case:, status:,\n"
 "                                            counsellor:, met:, unmet:\n"
 "  reassign CASE                             ask for another counsellor\n"
+"  erase [--yes]                             delete your account, your cases\n"
+"                                            and all the server holds about\n"
+"                                            you (counsellors are told the\n"
+"                                            case closed, not why), then\n"
+"                                            destroy this key file: zeros,\n"
+"                                            fsync, unlink; asks you to type\n"
+"                                            ERASE unless --yes; not while\n"
+"                                            offramp daemon runs\n"
 "\n"
 "clients and counsellors:\n"
 "  cases                                     list your cases (counsellors:\n"
@@ -82,6 +90,9 @@ static const char usage_text[] =
 "  disable WHO | enable WHO                  disable a counsellor (its open\n"
 "                                            cases go back to matching), or\n"
 "                                            enable it again\n"
+"  counsellor-delete WHO                     delete a counsellor: its open\n"
+"                                            cases go back to matching, its\n"
+"                                            profile and account go\n"
 "  stats                                     queue:, first-response:, and a\n"
 "                                            line per counsellor\n"
 "  audit [--limit N] [--before ID]           ID TIME ACTOR ACTION TARGET\n"
@@ -113,6 +124,8 @@ static const char usage_text[] =
 "  trust server [--accept]                   the server's key, pinned at the\n"
 "                                            first login (accept a new one)\n"
 "  history CASE                              print the case's stored messages\n"
+"  forget CASE                               remove the case's history, keys\n"
+"                                            and sessions from the key file\n"
 "\n"
 "programme signing key (admins; SIGN: --signing-key FILE\n"
 "  [--signing-passphrase-file F], the key's own file and passphrase):\n"
@@ -215,10 +228,13 @@ static const struct {
 	{ "counsellor-update", cmd_counsellor_update, "counsellor.update" },
 	{ "disable", cmd_disable, "counsellor.disable" },
 	{ "enable", cmd_enable, "counsellor.enable" },
+	{ "counsellor-delete", cmd_counsellor_delete, "counsellor.delete" },
 	{ "stats", cmd_stats, "pool.stats" },
 	{ "audit", cmd_audit, "audit.list" },
 	{ "programme-set", cmd_programme_set, "programme.set" },
 	{ "daemon", cmd_daemon, NO_JSON },
+	{ "erase", cmd_erase, OWN_JSON },
+	{ "forget", cmd_forget, OWN_JSON },
 };
 
 daemon_cmd_fn *
@@ -397,7 +413,8 @@ run(int argc, char **argv)
 		return cli_usage("unknown command %s", argv[i]);
 	/* a daemon for this key file runs it (daemon.h); a --json given
 	 * before the command goes after its name */
-	if (strcmp(argv[i], "daemon") != 0 && strcmp(argv[i], "keygen") != 0) {
+	if (strcmp(argv[i], "daemon") != 0 && strcmp(argv[i], "keygen") != 0 &&
+	    strcmp(argv[i], "erase") != 0) {
 		char *fwd[DISPATCH_ARGS_MAX];
 		int n = 0, handled = 0;
 

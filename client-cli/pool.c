@@ -237,6 +237,33 @@ cmd_enable(struct cli *cli, int argc, char **argv)
 	    "enable COUNSELLOR (its name, fingerprint, key or key prefix)");
 }
 
+int
+cmd_counsellor_delete(struct cli *cli, int argc, char **argv)
+{
+	char key[OFR_B64_LEN(OFR_PK_BYTES)];
+	json_t *req, *resp = NULL;
+	char *pos[1];
+	int npos, rc;
+
+	if ((rc = cli_parse(cli, argc, argv, NULL, pos, 1, &npos)) != 0)
+		return rc;
+	if (npos != 1)
+		return cli_usage("counsellor-delete COUNSELLOR (its name, "
+		    "fingerprint, key or key prefix)");
+	if ((rc = pool_key_of(cli, pos[0], key)) != 0 ||
+	    (rc = account_login(cli)) != 0 ||
+	    (rc = cli_new_request("counsellor.delete", &req)) != 0)
+		return rc;
+	json_object_set_new(req, "key", json_string(key));
+	if ((rc = cli_request(cli, req, &resp)) != 0)
+		return rc;
+	printf("key: %s\ndeleted: yes\n", key);
+	printf("The counsellor's account, profile and prekeys are deleted; "
+	    "its open cases went back to matching.\n");
+	json_decref(resp);
+	return 0;
+}
+
 /* " name=Ns" of an integer, or " name=-" of null. */
 static void
 put_secs(const char *name, json_t *v)

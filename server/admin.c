@@ -179,6 +179,30 @@ admin_counsellor_disable(struct session *s, struct frame_in *in)
 	return reply_profile(s, in, "counsellor.disable.ok", a.id);
 }
 
+/* Deletes a counsellor of the admin's programme (casework_counsellor_erase);
+ * the audit entry keeps its number, with its key in the detail. */
+int
+admin_counsellor_delete(struct session *s, struct frame_in *in)
+{
+	char hex[OFR_PK_BYTES * 2 + 1];
+	struct account a;
+	json_t *f;
+	int rc;
+
+	if ((rc = own_counsellor(s, in, &a)) != 0 ||
+	    (rc = casework_counsellor_erase(s->srv, a.id)) != 0)
+		return rc;
+	sodium_bin2hex(hex, sizeof(hex), a.key, OFR_PK_BYTES);
+	if ((rc = admin_audit(s, "counsellor.delete", a.id, hex)) != 0)
+		return rc;
+	session_drop_account(a.id);
+	if ((f = frame_new("counsellor.delete.ok", in->id)) == NULL)
+		return OFR_E_NOMEM;
+	frame_set_bin(f, "key", a.key, OFR_PK_BYTES);
+	session_reply(s, f);
+	return 0;
+}
+
 int
 admin_counsellor_enable(struct session *s, struct frame_in *in)
 {

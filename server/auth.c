@@ -160,6 +160,35 @@ auth_ping(struct session *s, struct frame_in *in)
 	return 0;
 }
 
+/*
+ * A client erases itself: it names no account (it always means its own),
+ * so any field beyond the envelope's (but a null, which is absent) is
+ * refused before anything changes.
+ * The answer is queued, then the connection (and any other of the same
+ * account) closes once it is written, after the commit.
+ */
+int
+auth_account_delete(struct session *s, struct frame_in *in)
+{
+	const char *k;
+	json_t *v;
+	int rc;
+
+	json_object_foreach(in->root, k, v) {
+		if (strcmp(k, "v") != 0 && strcmp(k, "type") != 0 &&
+		    strcmp(k, "id") != 0 && !json_is_null(v)) {
+			in->bad_field = k;
+			return OFR_E_BAD_FIELD;
+		}
+	}
+	if ((rc = casework_client_erase(s->srv, s->acct.id)) != 0)
+		return rc;
+	log_info("auth: a client erased its account");
+	session_reply(s, frame_new("account.delete.ok", in->id));
+	session_drop_account(s->acct.id);
+	return 0;
+}
+
 int
 auth_login(struct session *s, struct frame_in *in)
 {

@@ -375,6 +375,62 @@ casework_drop_closed(struct server *srv, int64_t before, size_t max,
 	return 0;
 }
 
+/* Drops every case of account (client or counsellor: by then all
+ * closed), each as retention drops one, in batches. */
+static int
+drop_cases_of(struct server *srv, int64_t account)
+{
+	int64_t ids[MOVE_MAX];
+	struct case_info c;
+	size_t n;
+	int rc;
+
+	do {
+		if ((rc = store_cases_of(srv->st, account, ids, MOVE_MAX,
+		    &n)) != 0)
+			return rc;
+		for (size_t i = 0; i < n; i++) {
+			if ((rc = store_case_get(srv->st, ids[i], &c)) != 0)
+				return rc;
+			if (c.status != CASE_CLOSED)
+				return OFR_E_INTERNAL;	/* never dropped open */
+			if ((rc = store_case_drop(srv->st, c.id)) != 0 ||
+			    (c.counsellor != 0 && c.counsellor != account &&
+			    (rc = pool_refresh(srv, c.counsellor)) != 0))
+				return rc;
+		}
+	} while (n == MOVE_MAX);
+	return 0;
+}
+
+int
+casework_client_erase(struct server *srv, int64_t client)
+{
+	struct case_info c;
+	int rc;
+
+	rc = store_case_open_of_client(srv->st, client, &c);
+	if (rc == 0)
+		rc = casework_close(srv, &c, NULL);
+	else if (rc == OFR_E_NOT_FOUND)
+		rc = 0;
+	if (rc != 0 || (rc = drop_cases_of(srv, client)) != 0)
+		return rc;
+	return store_account_drop(srv->st, client);
+}
+
+int
+casework_counsellor_erase(struct server *srv, int64_t counsellor)
+{
+	int rc;
+
+	if ((rc = casework_disable(srv, counsellor)) != 0 ||
+	    (rc = drop_cases_of(srv, counsellor)) != 0 ||
+	    (rc = store_account_drop(srv->st, counsellor)) != 0)
+		return rc;
+	return pool_refresh(srv, counsellor);	/* gone: out of the pool */
+}
+
 int
 casework_counsellor_create(struct server *srv, struct account *a)
 {

@@ -121,6 +121,18 @@ unsigned casework_asked(const struct case_prefs *p);
 int casework_drop_closed(struct server *srv, int64_t before, size_t max,
     size_t *n);
 
+/* Erasure (PRIVACY.md, "Erasure"). */
+/* Erases client: its open case is closed (casework_close: participants
+ * are told it closed, nothing about why), then every case of its goes
+ * with everything of theirs (store_case_drop), then its prekeys and its
+ * account (store_account_drop). */
+int casework_client_erase(struct server *srv, int64_t client);
+/* Erases counsellor: its open cases go back to matching as
+ * casework_disable moves them, its closed cases go as retention drops
+ * them, then what it left in its former cases, its profile, prekeys and
+ * account (store_account_drop); the pool forgets it. */
+int casework_counsellor_erase(struct server *srv, int64_t counsellor);
+
 /* Counsellors. */
 /* Creates account *a (a counsellor; a->id set on return) and adds it to
  * the pool; it takes no case until it is certified. */

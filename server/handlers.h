@@ -19,6 +19,7 @@
 int auth_ping(struct session *s, struct frame_in *in);
 int auth_login(struct session *s, struct frame_in *in);
 int auth_redeem(struct session *s, struct frame_in *in);
+int auth_account_delete(struct session *s, struct frame_in *in);
 /* Makes sure there is an admin or a fresh bootstrap invite; writes the
  * token to *token_out (capacity OFR_INVITE_STR_MAX), or "" when an admin
  * exists. Commits. */
@@ -78,6 +79,7 @@ int admin_profile_set(struct session *s, struct frame_in *in);
 int admin_counsellor_list(struct session *s, struct frame_in *in);
 int admin_counsellor_update(struct session *s, struct frame_in *in);
 int admin_counsellor_disable(struct session *s, struct frame_in *in);
+int admin_counsellor_delete(struct session *s, struct frame_in *in);
 int admin_counsellor_enable(struct session *s, struct frame_in *in);
 int admin_pool_stats(struct session *s, struct frame_in *in);
 int admin_audit_list(struct session *s, struct frame_in *in);

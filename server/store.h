@@ -340,6 +340,17 @@ int store_cases_closed_before(struct store *st, int64_t before,
  * copies, its notes, its participants. Only through casework, which
  * keeps the pool in step. */
 int store_case_drop(struct store *st, int64_t case_id);
+/* Ids of the cases account is the client or the counsellor of (open or
+ * closed), by id, at most max. */
+int store_cases_of(struct store *st, int64_t account, int64_t *ids,
+    size_t max, size_t *n);
+/* Erasure (PRIVACY.md, "Erasure"): deletes a client's or a counsellor's
+ * account with its prekeys and profile, and what it left in cases of
+ * others: the copies for it, its messages with their copies, its notes,
+ * its participation, and cases' memory that it left one. Its own cases
+ * must be gone first (store_case_drop, through casework). OFR_E_NOT_FOUND
+ * when there is no such account, OFR_E_FORBIDDEN for an admin's. */
+int store_account_drop(struct store *st, int64_t account);
 /* Deletes the copies of messages sent before before, never acked. */
 int store_copies_expire(struct store *st, int64_t before, size_t max,
     size_t *n);

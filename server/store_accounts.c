@@ -35,9 +35,14 @@ const char *const store_accounts_sql[S_COUNT] = {
 	    "SELECT " ACCOUNT_COLS " FROM accounts a WHERE a.key = ?1",
 	[S_ACCOUNT_BY_ID] =
 	    "SELECT " ACCOUNT_COLS " FROM accounts a WHERE a.id = ?1",
+	/* A new id is never one the audit log names (a deleted
+	 * counsellor's): past both the largest account id and the largest
+	 * audit target (audit_target; actors are admins, never deleted). */
 	[S_ACCOUNT_INSERT] =
-	    "INSERT INTO accounts(key, role, programme_id, name, disabled,"
-	    " created) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+	    "INSERT INTO accounts(id, key, role, programme_id, name, disabled,"
+	    " created) VALUES (max(coalesce((SELECT max(id) FROM accounts),"
+	    " 0), coalesce((SELECT max(target_id) FROM audit), 0)) + 1,"
+	    " ?1, ?2, ?3, ?4, ?5, ?6)"
 	    " ON CONFLICT(key) DO NOTHING",
 	[S_ACCOUNT_SET_NAME] =
 	    "UPDATE accounts SET name = ?2 WHERE id = ?1",
@@ -67,8 +72,28 @@ const char *const store_accounts_sql[S_COUNT] = {
 	    "DELETE FROM signed_prekeys WHERE account_id = ?1",
 	[S_OTK_DROP] =
 	    "DELETE FROM one_time_prekeys WHERE account_id = ?1",
+	/* Clients and counsellors; an admin's account is never dropped. */
 	[S_ACCOUNT_DROP] =
-	    "DELETE FROM accounts WHERE id = ?1 AND role = 1",
+	    "DELETE FROM accounts WHERE id = ?1 AND role IN (1, 2)",
+	[S_PROFILE_DROP] =
+	    "DELETE FROM counsellor_profiles WHERE account_id = ?1",
+	/* What a counsellor leaves in cases that outlive it (the cases it
+	 * was moved out of): its copies, its messages with theirs, its
+	 * notes, its participation, and the memory that it left. */
+	[S_SCRUB_COPIES_TO] =
+	    "DELETE FROM deliveries WHERE recipient_id = ?1",
+	[S_SCRUB_COPIES_FROM] =
+	    "DELETE FROM deliveries WHERE message_id IN"
+	    " (SELECT id FROM messages WHERE sender_id = ?1)",
+	[S_SCRUB_MESSAGES] =
+	    "DELETE FROM messages WHERE sender_id = ?1",
+	[S_SCRUB_NOTES] =
+	    "DELETE FROM case_notes WHERE author_id = ?1",
+	[S_SCRUB_PARTICIPANT] =
+	    "DELETE FROM case_participants WHERE account_id = ?1",
+	[S_SCRUB_LEFT] =
+	    "UPDATE cases SET left_counsellor = NULL"
+	    " WHERE left_counsellor = ?1",
 	[S_CERT_SET] =
 	    "UPDATE accounts SET cert = ?2 WHERE id = ?1",
 	[S_CERT_GET] =
@@ -462,6 +487,21 @@ store_account_seen(struct store *st, int64_t account, int64_t now)
 	return db_write(st, S_ACCOUNT_SEEN, key, nitems(key), NULL, __func__);
 }
 
+/* Deletes account's prekeys, counsellor profile (if any) and account row,
+ * inside the caller's db_call_begin(). */
+static int
+account_drop(struct store *st, int64_t account)
+{
+	static const enum stmt_id steps[] = {
+		S_OTK_DROP, S_SPK_DROP, S_PROFILE_DROP, S_ACCOUNT_DROP,
+	};
+	int rc = 0;
+
+	for (size_t i = 0; i < nitems(steps) && rc == 0; i++)
+		rc = db_write(st, steps[i], &account, 1, NULL, __func__);
+	return rc;
+}
+
 /* All or nothing: each account goes with its prekeys. */
 int
 store_clients_idle_drop(struct store *st, int64_t before, size_t max,
@@ -482,13 +522,31 @@ store_clients_idle_drop(struct store *st, int64_t before, size_t max,
 	if ((rc = db_call_begin(st)) != 0)
 		return rc;
 	for (size_t i = 0; i < *n && rc == 0; i++)
-		if ((rc = db_write(st, S_OTK_DROP, &ids[i], 1, NULL,
-		    __func__)) == 0 &&
-		    (rc = db_write(st, S_SPK_DROP, &ids[i], 1, NULL,
-		    __func__)) == 0)
-			rc = db_write(st, S_ACCOUNT_DROP, &ids[i], 1, NULL,
-			    __func__);
+		rc = account_drop(st, ids[i]);
 	if ((rc = db_call_end(st, rc)) != 0)
 		*n = 0;
 	return rc;
+}
+
+int
+store_account_drop(struct store *st, int64_t account)
+{
+	static const enum stmt_id scrub[] = {
+		S_SCRUB_COPIES_TO, S_SCRUB_COPIES_FROM, S_SCRUB_MESSAGES,
+		S_SCRUB_NOTES, S_SCRUB_PARTICIPANT, S_SCRUB_LEFT,
+	};
+	struct account a;
+	int rc;
+
+	if ((rc = store_account_by_id(st, account, &a)) != 0)
+		return rc;
+	if (a.role == ROLE_ADMIN)
+		return OFR_E_FORBIDDEN;
+	if ((rc = db_call_begin(st)) != 0)
+		return rc;
+	for (size_t i = 0; i < nitems(scrub) && rc == 0; i++)
+		rc = db_write(st, scrub[i], &account, 1, NULL, __func__);
+	if (rc == 0)
+		rc = account_drop(st, account);
+	return db_call_end(st, rc);
 }

@@ -137,6 +137,14 @@ const char *const store_cases_sql[S_COUNT] = {
 	[S_CASES_CLOSED_BEFORE] =
 	    "SELECT id FROM cases WHERE status = 3 AND updated < ?1"
 	    " ORDER BY updated LIMIT ?2",
+	/* Every case of an account, as its client (always a participant of
+	 * its own cases: case_participants_account) or its counsellor
+	 * (cases_counsellor); no full scan of cases. */
+	[S_CASES_OF] =
+	    "SELECT c.id FROM case_participants p JOIN cases c"
+	    " ON c.id = p.case_id WHERE p.account_id = ?1 AND c.client_id = ?1"
+	    " UNION SELECT id FROM cases WHERE counsellor_id = ?1"
+	    " ORDER BY 1 LIMIT ?2",
 	/* A case's rows, children first (store_case_drop). */
 	[S_CASE_DROP_DELIVERIES] =
 	    "DELETE FROM deliveries WHERE message_id IN"
@@ -742,4 +750,14 @@ store_case_drop(struct store *st, int64_t case_id)
 	for (size_t i = 0; i < nitems(steps) && rc == 0; i++)
 		rc = db_write(st, steps[i], &case_id, 1, NULL, __func__);
 	return db_call_end(st, rc);
+}
+
+int
+store_cases_of(struct store *st, int64_t account, int64_t *ids, size_t max,
+    size_t *n)
+{
+	const int64_t key[] = { account, db_limit(max) };
+
+	return db_ints(st, S_CASES_OF, key, nitems(key), ids, max, n,
+	    __func__);
 }

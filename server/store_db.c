@@ -328,6 +328,39 @@ static const char *const migrations[] = {
 	"UPDATE programmes SET created = created - created % 86400;"
 	"UPDATE invites SET created = created - created % 86400;"
 	"UPDATE signed_prekeys SET updated = updated - updated % 86400;",
+
+	/*
+	 * 9: erasure (PRIVACY.md, "Erasure"). A deleted counsellor's
+	 * account row goes, but the audit log, which may not change, names
+	 * it as actor or target: audit.actor_id and target_id become plain
+	 * numbers, no longer foreign keys (an entry keeps the number of an
+	 * account that may be gone). The table is rebuilt with its rows, its
+	 * index and its trigger; dropping it fires no trigger. audit_target
+	 * lets a new account's id pass every number the log names, so that
+	 * a gone counsellor's number is never given to another account.
+	 */
+	"CREATE TABLE audit_new ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  programme_id INTEGER NOT NULL REFERENCES programmes(id),"
+	"  actor_id INTEGER,"
+	"  action TEXT NOT NULL,"
+	"  target_id INTEGER,"
+	"  detail TEXT NOT NULL DEFAULT '',"
+	"  created INTEGER NOT NULL"
+	");"
+	"INSERT INTO audit_new SELECT id, programme_id, actor_id, action,"
+	"  target_id, detail, created FROM audit;"
+	"DROP TABLE audit;"
+	"ALTER TABLE audit_new RENAME TO audit;"
+	"CREATE INDEX audit_programme ON audit(programme_id, id);"
+	"CREATE INDEX audit_target ON audit(target_id);"
+	"CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+	"  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+	"CREATE TRIGGER audit_trim_only BEFORE DELETE ON audit"
+	"  WHEN OLD.id != (SELECT min(id) FROM audit)"
+	"  OR OLD.id = (SELECT max(id) FROM audit)"
+	"  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: it is"
+	" trimmed from its oldest entry, never to nothing'); END;",
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(*migrations)))
 

@@ -52,7 +52,7 @@ FAKE_CERT=$(b64_random 121)
 body() {
 	case "$1" in
 	ping|case.list|case.queue|programme.list|counsellor.pending|\
-	counsellor.list|pool.stats)
+	counsellor.list|pool.stats|account.delete)
 		echo '' ;;
 	login)	echo "\"role\":\"client\",\"key\":\"$B64_32\",\"sig\":\"$B64_64\"" ;;
 	redeem)	echo "\"invite\":\"$INVITE\",\"key\":\"$B64_32\",\"sig\":\"$B64_64\",\"name\":\"Eve\"" ;;
@@ -77,7 +77,8 @@ body() {
 	invite.create) echo '"role":"admin","ttl":3600' ;;
 	counsellor.certify) echo "\"key\":\"$K\",\"cert\":\"$FAKE_CERT\"" ;;
 	counsellor.update) echo "\"key\":\"$K\",\"capacity\":0" ;;
-	counsellor.disable|counsellor.enable) echo "\"key\":\"$K\"" ;;
+	counsellor.disable|counsellor.enable|counsellor.delete)
+		echo "\"key\":\"$K\"" ;;
 	audit.list) echo '"limit":10' ;;
 	*) return 1 ;;
 	esac
@@ -207,7 +208,7 @@ step "Bea cannot touch programme 1's counsellor: not_found, nothing changes"
 before=$(table_counts)
 sam_before=$(cli admin counsellors | grep "^$KEY_couns ")
 for c in "counsellor-update $KEY_couns --capacity 0" "counsellor-update $KEY_couns --name Owned" \
-    "disable $KEY_couns" "enable $KEY_couns"; do
+    "disable $KEY_couns" "enable $KEY_couns" "counsellor-delete $KEY_couns"; do
 	# shellcheck disable=SC2086
 	clirun admin2 $c
 	assert_eq "Bea: $c exits 1" 1 "$RC"

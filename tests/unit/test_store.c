@@ -163,7 +163,7 @@ test_open(void)
 	CHECK_EQ_INT(mode_of(path), 0600);
 	snprintf(path, sizeof(path), "%s-shm", dbpath);
 	CHECK_EQ_INT(mode_of(path), 0600);
-	CHECK_EQ_INT(peek("PRAGMA user_version"), 8);
+	CHECK_EQ_INT(peek("PRAGMA user_version"), 9);
 	CHECK_EQ_INT(peek("SELECT count(*) FROM sqlite_schema WHERE "
 	    "type = 'table' AND name = 'deliveries'"), 1);
 	CHECK_EQ_INT(peek("SELECT count(*) FROM sqlite_schema WHERE "
@@ -889,7 +889,7 @@ test_transactions(struct store **stp)
 	*stp = st;
 	if (st == NULL)
 		return;
-	CHECK_EQ_INT(peek("PRAGMA user_version"), 8);
+	CHECK_EQ_INT(peek("PRAGMA user_version"), 9);
 	CHECK_EQ_INT(store_account_by_id(st, id, &a), 0);
 	CHECK(strcmp(a.name, "kept") == 0);
 	key_of(a.key, 706);
@@ -1816,6 +1816,50 @@ keep_programme(void *arg, const struct programme *p)
 }
 
 /* Programmes' public profiles. */
+/* Erasure: store_account_drop refuses admins, takes a counsellor with its
+ * profile and prekeys, keeps the audit entries that name it, and its
+ * number is never given to a new account. */
+static void
+test_erasure(struct store *st)
+{
+	struct audit_seen as;
+	uint8_t spk[32], sig[OFR_SIG_BYTES], pk[32];
+	int64_t p, ad, co, next;
+	char q[512];
+
+	memset(spk, 1, sizeof(spk));
+	memset(sig, 2, sizeof(sig));
+	memset(pk, 3, sizeof(pk));
+	CHECK_EQ_INT(store_programme_create(st, "Erasure", 2000, &p), 0);
+	ad = account(st, 2001, ROLE_ADMIN, p, "Eda", 0);
+	co = account(st, 2002, ROLE_COUNSELLOR, p, "Gone", 0);
+	CHECK(ad > 0 && co > ad);
+	CHECK_EQ_INT(store_spk_set(st, co, 1, spk, sig, 2003), 0);
+	CHECK_EQ_INT(store_otk_add(st, co, 1, pk), 0);
+	CHECK_EQ_INT(store_audit_add(st, p, ad, "counsellor.delete", co,
+	    "", 2004), 0);
+	CHECK_EQ_INT(store_account_drop(st, ad), OFR_E_FORBIDDEN);
+	CHECK_EQ_INT(store_account_drop(st, co), 0);
+	CHECK_EQ_INT(store_account_drop(st, co), OFR_E_NOT_FOUND);
+	CHECK_EQ_INT(store_commit(st), 0);
+	snprintf(q, sizeof(q), "SELECT (SELECT count(*) FROM accounts WHERE "
+	    "id = %lld) + (SELECT count(*) FROM counsellor_profiles WHERE "
+	    "account_id = %lld) + (SELECT count(*) FROM signed_prekeys WHERE "
+	    "account_id = %lld) + (SELECT count(*) FROM one_time_prekeys "
+	    "WHERE account_id = %lld)", (long long)co, (long long)co,
+	    (long long)co, (long long)co);
+	CHECK_EQ_INT(peek(q), 0);
+	/* the newest account was dropped: its number is not reused */
+	next = account(st, 2005, ROLE_CLIENT, 0, "new", 0);
+	CHECK(next > co);
+	memset(&as, 0, sizeof(as));
+	CHECK_EQ_INT(store_audit_each(st, p, 0, 10, keep_audit, &as), 0);
+	CHECK_EQ_INT(as.n, 1);
+	CHECK_EQ_INT(as.e[0].target, co);
+	CHECK(as.e[0].target_name[0] == '\0');
+	CHECK_EQ_INT(store_commit(st), 0);
+}
+
 static void
 test_programme_profiles(struct store *st)
 {
@@ -2015,6 +2059,7 @@ main(void)
 		test_counsellors(st);
 		test_unread_notes(st);
 		test_audit(st);
+		test_erasure(st);
 		test_programme_profiles(st);
 		test_first_responses(st);
 		test_transactions(&st);

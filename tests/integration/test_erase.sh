@@ -1,0 +1,209 @@
+# test_erase.sh: self-erasure (PRIVACY.md, "Erasure"; PROTOCOL.md,
+# account.delete and counsellor.delete). A client with an active case with
+# Sam, messages both ways and a note, erases itself with `offramp erase
+# --yes`: Sam hears the case closed (a case push, nothing about why), no
+# row of the client or its case is left in any table, Sam's other case is
+# untouched, and the key file, its lock and the daemon directory are gone.
+# A counsellor's account.delete is forbidden, a client's account.delete
+# naming a key is bad_field, and neither changes a table. `forget CASE`
+# empties a case's local history. An admin deletes a counsellor: its
+# profile, prekeys and account go, its closed case goes, its open case
+# waits in the queue again, and no row names it.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# account_id NAME: the id of NAME's account ("" when none).
+account_id() {
+	local v="KEY_$1"
+	sql "SELECT id FROM accounts WHERE key = X'$(hexkey "${!v}")'"
+}
+
+# rows_naming ID: "table.column=N" for every column of every table that
+# names an account (and accounts.id), where N > 0 rows hold ID; "" when
+# none does.
+rows_naming() {
+	local t c n out=""
+	for t in $(sql "SELECT name FROM sqlite_master WHERE type = 'table'
+	    AND name NOT LIKE 'sqlite_%' ORDER BY name"); do
+		for c in $(sql "SELECT name FROM pragma_table_info('$t')
+		    WHERE name IN ('account_id', 'client_id', 'counsellor_id',
+		    'sender_id', 'recipient_id', 'author_id', 'actor_id',
+		    'target_id', 'left_counsellor', 'created_by')
+		    OR ('$t' = 'accounts' AND name = 'id')"); do
+			n=$(sql "SELECT count(*) FROM \"$t\" WHERE \"$c\" = $1")
+			[ "$n" = 0 ] || out+="$t.$c=$n "
+		done
+	done
+	echo "$out"
+}
+
+# rows_of_case CASE MSG_IDS: the rows of CASE left in every table that
+# holds any (its message ids as a SQL list, for their copies).
+rows_of_case() {
+	sql "SELECT (SELECT count(*) FROM cases WHERE id = $1)
+	    + (SELECT count(*) FROM case_participants WHERE case_id = $1)
+	    + (SELECT count(*) FROM messages WHERE case_id = $1)
+	    + (SELECT count(*) FROM deliveries WHERE message_id IN ($2))
+	    + (SELECT count(*) FROM case_notes WHERE case_id = $1)"
+}
+
+start_server
+setup_pool			# Sam: en, leaving
+
+step "a client with an active case with Sam, messages both ways, a note"
+keygen eve
+out=$(cli eve request --language en --topic leaving)
+CASE=$(field "$out" case)
+assert_eq "Eve's case is active with Sam" active "$(field "$out" status)"
+EVE=$(account_id eve)
+cli eve send "$CASE" "hello from Eve" >/dev/null
+assert_contains "Sam reads it" "$(cli couns recv --count 1)" "hello from Eve"
+cli couns send "$CASE" "hello from Sam" >/dev/null
+assert_contains "Eve reads the answer" "$(cli eve recv --count 1)" "hello from Sam"
+cli couns send "$CASE" "Eve never reads this" >/dev/null
+cli couns note "$CASE" "a note on Eve's case" >/dev/null
+MIDS=$(sql "SELECT group_concat(id) FROM messages WHERE case_id = $CASE")
+assert_eq "three message records, one copy waiting, a note" "3 1 1" \
+	"$(sql "SELECT (SELECT count(*) FROM messages WHERE case_id = $CASE)
+	    || ' ' || (SELECT count(*) FROM deliveries WHERE message_id IN ($MIDS))
+	    || ' ' || (SELECT count(*) FROM case_notes WHERE case_id = $CASE)")"
+assert_ne "rows name Eve" "" "$(rows_naming "$EVE")"
+
+step "another client's case with Sam"
+keygen olga
+out=$(cli olga request --language en --topic leaving)
+OPEN=$(field "$out" case)
+assert_eq "Olga's case is active with Sam" active "$(field "$out" status)"
+cli olga send "$OPEN" "hello from Olga" >/dev/null
+assert_contains "Sam reads Olga" "$(cli couns recv --count 1)" "hello from Olga"
+cli couns send "$OPEN" "hello Olga" >/dev/null
+assert_contains "Olga reads Sam" "$(cli olga recv --count 1)" "hello Olga"
+OPEN_ROWS=$(sql "SELECT (SELECT count(*) FROM messages WHERE case_id = $OPEN)
+    || ' ' || (SELECT count(*) FROM case_participants WHERE case_id = $OPEN)
+    || ' ' || status FROM cases WHERE id = $OPEN")
+
+step "bad input: a counsellor's account.delete, a client's naming a key"
+cli eve login >/dev/null
+before=$(table_counts)
+clirun couns raw --login --count 1 <<<'{"v":1,"type":"account.delete","id":2}'
+assert_match "a counsellor's account.delete: forbidden" "$OUT" '"re":2,.*"code":"forbidden"|"code":"forbidden".*"re":2[,}]'
+clirun admin raw --login --count 1 <<<'{"v":1,"type":"account.delete","id":2}'
+assert_match "an admin's account.delete: forbidden" "$OUT" '"code":"forbidden"'
+clirun olga raw --login --count 1 <<<"{\"v\":1,\"type\":\"account.delete\",\"id\":2,\"key\":\"$KEY_eve\"}"
+assert_match "a client's account.delete naming Eve's key: bad_field" "$OUT" '"code":"bad_field"'
+assert_match "  the field named is key" "$OUT" '"field":"key"'
+clirun olga raw --login --count 1 <<<'{"v":1,"type":"account.delete","id":2,"target":1}'
+assert_match "  and naming a target: bad_field target" "$OUT" '"code":"bad_field".*"field":"target"|"field":"target".*"code":"bad_field"'
+assert_eq "no table changed" "$before" "$(table_counts)"
+assert_eq "Olga's account is there" 1 \
+	"$(sql "SELECT count(*) FROM accounts WHERE id = $(account_id olga)")"
+clirun couns erase --yes
+assert_ne "offramp erase beside a running daemon fails" 0 "$RC"
+assert_contains "  it says to stop the daemon first" "$ERR" "offramp daemon runs for"
+assert_eq "  Sam's key file stays" yes "$([ -f "$IDS/couns.key" ] && echo yes)"
+clirun admin erase --yes
+assert_ne "offramp erase as an admin fails" 0 "$RC"
+assert_contains "  forbidden, said before sending" "$ERR" "forbidden: account.delete"
+assert_eq "  the admin's key file stays" yes "$([ -f "$IDS/admin.key" ] && echo yes)"
+clirun eve erase </dev/null
+assert_eq "erase without --yes and no terminal: usage error" 2 "$RC"
+assert_eq "  nothing changed" "$before" "$(table_counts)"
+
+step "Eve erases herself; Sam hears the case closed, not why"
+watch_start couns
+clirun eve erase --yes
+assert_eq "offramp erase --yes succeeds" 0 "$RC"
+assert_contains "it says the server deleted everything" "$OUT" \
+	"The server deleted your account, your cases and everything it held about you."
+assert_contains "it says the key file is destroyed" "$OUT" \
+	"The key file $IDS/eve.key was overwritten with zeros and removed"
+watch_expect "Sam's connection gets the case push: closed" couns \
+	"\"type\":\"case\".*\"id\":$CASE.*\"status\":\"closed\"|\"id\":$CASE.*\"status\":\"closed\".*\"type\":\"case\""
+push=$(grep -E "\"id\":$CASE" "$T/watch-couns.out" | grep closed | head -n1)
+assert_no_match "  the push says nothing about why" "$push" 'eras|delet|reason'
+watch_stop couns
+
+step "no row of Eve or her case is left"
+assert_eq "no column of any table names Eve" "" "$(rows_naming "$EVE")"
+assert_eq "no row of case $CASE in cases, participants, messages, copies, notes" 0 \
+	"$(rows_of_case "$CASE" "$MIDS")"
+assert_eq "no prekey of Eve" 0 \
+	"$(sql "SELECT (SELECT count(*) FROM signed_prekeys WHERE account_id = $EVE)
+	    + (SELECT count(*) FROM one_time_prekeys WHERE account_id = $EVE)")"
+assert_eq "no account with Eve's key" "" "$(account_id eve)"
+assert_not_contains "Sam's case list has no case $CASE" "$(cli couns cases)" "$CASE"
+
+step "Sam's other case is untouched"
+assert_eq "Olga's case: same messages, participants and status" "$OPEN_ROWS" \
+	"$(sql "SELECT (SELECT count(*) FROM messages WHERE case_id = $OPEN)
+	    || ' ' || (SELECT count(*) FROM case_participants WHERE case_id = $OPEN)
+	    || ' ' || status FROM cases WHERE id = $OPEN")"
+cli couns send "$OPEN" "still here" >/dev/null
+assert_contains "  and the conversation goes on" "$(cli olga recv --count 1)" "still here"
+
+step "the key file is gone"
+assert_eq "no key file" no "$([ -e "$IDS/eve.key" ] && echo yes || echo no)"
+assert_eq "no lock file" no "$([ -e "$IDS/eve.key.lock" ] && echo yes || echo no)"
+assert_eq "no daemon directory" no "$([ -e "$IDS/eve.key.d" ] && echo yes || echo no)"
+clirun eve whoami
+assert_ne "Eve's identity cannot be loaded" 0 "$RC"
+
+step "forget CASE removes the local history"
+assert_contains "Olga's history has the case" "$(cli olga history "$OPEN")" "hello Olga"
+out=$(cli olga forget "$OPEN")
+assert_match "forget says what went" "$out" "^Case $OPEN is forgotten here: [1-9][0-9]* messages"
+clirun olga history "$OPEN"
+assert_eq "history prints nothing" "" "$OUT"
+assert_contains "  and says so" "$ERR" "no messages kept for this case"
+
+step "an admin deletes a counsellor"
+cli couns profile --presence away >/dev/null	# new cases wait
+COUNS_DAEMON=0 add_counsellor admin kit Kit --languages en --topics leaving
+certify_pending Kit
+KIT=$(account_id kit)
+keygen k1
+C1=$(field "$(cli k1 request --language en --topic leaving)" case)
+assert_eq "k1's case waits" 1 "$(sql "SELECT status FROM cases WHERE id = $C1")"
+clirun kit take "$C1"		# unless Kit got it at its login
+assert_eq "Kit has k1's case" "2 $KIT" \
+	"$(sql "SELECT status || ' ' || counsellor_id FROM cases WHERE id = $C1")"
+cli kit send "$C1" "hello from Kit" >/dev/null
+cli kit note "$C1" "Kit's note" >/dev/null
+cli kit close "$C1" >/dev/null
+assert_eq "Kit's first case is closed" 3 "$(sql "SELECT status FROM cases WHERE id = $C1")"
+keygen k2
+C2=$(field "$(cli k2 request --language en --topic leaving)" case)
+clirun kit take "$C2"
+cli kit send "$C2" "Kit on the open case" >/dev/null
+assert_eq "Kit's second case is active with Kit" "2 $KIT" \
+	"$(sql "SELECT status || ' ' || counsellor_id FROM cases WHERE id = $C2")"
+assert_ne "rows name Kit" "" "$(rows_naming "$KIT")"
+out=$(cli admin counsellor-delete Kit)
+assert_eq "counsellor-delete Kit" yes "$(field "$out" deleted)"
+assert_eq "  the key it deleted" "$KEY_kit" "$(field "$out" key)"
+assert_eq "no account, profile or prekey of Kit" 0 \
+	"$(sql "SELECT (SELECT count(*) FROM accounts WHERE id = $KIT)
+	    + (SELECT count(*) FROM counsellor_profiles WHERE account_id = $KIT)
+	    + (SELECT count(*) FROM signed_prekeys WHERE account_id = $KIT)
+	    + (SELECT count(*) FROM one_time_prekeys WHERE account_id = $KIT)")"
+assert_eq "Kit's open case waits in the queue again, with no counsellor" "1 -" \
+	"$(sql "SELECT status || ' ' || coalesce(counsellor_id, '-') FROM cases WHERE id = $C2")"
+assert_eq "  its client is still a participant" 1 \
+	"$(sql "SELECT count(*) FROM case_participants WHERE case_id = $C2")"
+assert_eq "Kit's closed case is gone" 0 "$(sql "SELECT count(*) FROM cases WHERE id = $C1")"
+assert_match "no column names Kit but the audit log's targets (certify, delete)" \
+	"$(rows_naming "$KIT")" '^audit\.target_id=2 $'
+assert_eq "  the newest audit entry: its deletion, with its key" \
+	"counsellor.delete $KIT $(hexkey "$KEY_kit")" \
+	"$(sql "SELECT action || ' ' || target_id || ' ' || detail FROM audit
+	    ORDER BY id DESC LIMIT 1")"
+assert_match "the audit log has the deletion" "$(cli admin audit --limit 1)" "counsellor.delete"
+clirun admin counsellor-delete Kit
+assert_ne "Kit cannot be deleted twice" 0 "$RC"
+clirun kit login
+assert_ne "Kit cannot log in as a counsellor" 0 "$RC"
+cli couns profile --presence online >/dev/null
+wait_for "the waiting case to go to Sam" 20 test "$(sql "SELECT status FROM cases WHERE id = $C2")" = 2 &&
+	pass "Sam gets Kit's former case"
+
+stop_server
+finish
