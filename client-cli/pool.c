@@ -196,27 +196,40 @@ cmd_counsellor_update(struct cli *cli, int argc, char **argv)
 	return account_send_profile(cli, req, &pf, "counsellor.update");
 }
 
-/* disable and enable: {"type", "key"}, then the profile. */
+/* The request {"type", "key"} for the counsellor named by the one
+ * argument: *resp is the answer (the caller's), key its key. */
 static int
-key_command(struct cli *cli, int argc, char **argv, const char *type,
-    const char *usage)
+key_request(struct cli *cli, int argc, char **argv, const char *type,
+    const char *usage, char key[OFR_B64_LEN(OFR_PK_BYTES)], json_t **resp)
 {
-	char key[OFR_B64_LEN(OFR_PK_BYTES)];
-	json_t *req, *resp = NULL;
+	json_t *req;
 	char *pos[1];
 	int npos, rc;
 
+	*resp = NULL;
 	if ((rc = cli_parse(cli, argc, argv, NULL, pos, 1, &npos)) != 0)
 		return rc;
 	if (npos != 1)
 		return cli_usage("%s", usage);
 	if ((rc = pool_key_of(cli, pos[0], key)) != 0 ||
-	    (rc = account_login(cli)) != 0)
-		return rc;
-	if ((rc = cli_new_request(type, &req)) != 0)
+	    (rc = account_login(cli)) != 0 ||
+	    (rc = cli_new_request(type, &req)) != 0)
 		return rc;
 	json_object_set_new(req, "key", json_string(key));
-	if ((rc = cli_request(cli, req, &resp)) != 0)
+	return cli_request(cli, req, resp);
+}
+
+/* disable and enable: key_request, then the profile. */
+static int
+key_command(struct cli *cli, int argc, char **argv, const char *type,
+    const char *usage)
+{
+	char key[OFR_B64_LEN(OFR_PK_BYTES)];
+	json_t *resp;
+	int rc;
+
+	if ((rc = key_request(cli, argc, argv, type, usage, key,
+	    &resp)) != 0)
 		return rc;
 	rc = account_print_profile(resp, type);
 	json_decref(resp);
@@ -241,21 +254,12 @@ int
 cmd_counsellor_delete(struct cli *cli, int argc, char **argv)
 {
 	char key[OFR_B64_LEN(OFR_PK_BYTES)];
-	json_t *req, *resp = NULL;
-	char *pos[1];
-	int npos, rc;
+	json_t *resp;
+	int rc;
 
-	if ((rc = cli_parse(cli, argc, argv, NULL, pos, 1, &npos)) != 0)
-		return rc;
-	if (npos != 1)
-		return cli_usage("counsellor-delete COUNSELLOR (its name, "
-		    "fingerprint, key or key prefix)");
-	if ((rc = pool_key_of(cli, pos[0], key)) != 0 ||
-	    (rc = account_login(cli)) != 0 ||
-	    (rc = cli_new_request("counsellor.delete", &req)) != 0)
-		return rc;
-	json_object_set_new(req, "key", json_string(key));
-	if ((rc = cli_request(cli, req, &resp)) != 0)
+	if ((rc = key_request(cli, argc, argv, "counsellor.delete",
+	    "counsellor-delete COUNSELLOR (its name, fingerprint, key or key "
+	    "prefix)", key, &resp)) != 0)
 		return rc;
 	printf("key: %s\ndeleted: yes\n", key);
 	printf("The counsellor's account, profile and prekeys are deleted; "

@@ -507,25 +507,8 @@ int
 store_clients_idle_drop(struct store *st, int64_t before, size_t max,
     size_t *n)
 {
-	int64_t ids[STORE_RETAIN_BATCH], key[2];
-	int rc;
-
-	*n = 0;
-	if (max > STORE_RETAIN_BATCH)
-		max = STORE_RETAIN_BATCH;
-	key[0] = before;
-	key[1] = db_limit(max);
-	if ((rc = db_ints(st, S_CLIENTS_IDLE, key, nitems(key), ids, max, n,
-	    __func__)) != 0 ||
-	    *n == 0)
-		return rc;
-	if ((rc = db_call_begin(st)) != 0)
-		return rc;
-	for (size_t i = 0; i < *n && rc == 0; i++)
-		rc = account_drop(st, ids[i]);
-	if ((rc = db_call_end(st, rc)) != 0)
-		*n = 0;
-	return rc;
+	return db_drop_batch(st, S_CLIENTS_IDLE, before, max, account_drop, n,
+	    __func__);
 }
 
 int

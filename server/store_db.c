@@ -718,6 +718,31 @@ db_list_ok(const char *s, size_t cap)
 }
 
 int
+db_drop_batch(struct store *st, enum stmt_id id, int64_t before,
+    size_t max, int (*drop)(struct store *st, int64_t id), size_t *n,
+    const char *what)
+{
+	int64_t ids[STORE_RETAIN_BATCH], key[2];
+	int rc;
+
+	*n = 0;
+	if (max > STORE_RETAIN_BATCH)
+		max = STORE_RETAIN_BATCH;
+	key[0] = before;
+	key[1] = db_limit(max);
+	if ((rc = db_ints(st, id, key, nitems(key), ids, max, n, what)) != 0 ||
+	    *n == 0)
+		return rc;
+	if ((rc = db_call_begin(st)) != 0)
+		return rc;
+	for (size_t i = 0; i < *n && rc == 0; i++)
+		rc = drop(st, ids[i]);
+	if ((rc = db_call_end(st, rc)) != 0)
+		*n = 0;
+	return rc;
+}
+
+int
 db_write_begin(struct store *st)
 {
 	if (st->broken) {

@@ -92,27 +92,17 @@ store_invite_drop_bootstrap(struct store *st)
 	return db_exec(st, st->s[S_INVITE_DROP_BOOTSTRAP], __func__);
 }
 
+static int
+invite_drop(struct store *st, int64_t id)
+{
+	return db_write(st, S_INVITE_DROP, &id, 1, NULL, __func__);
+}
+
 /* Two statements, not one DELETE .. LIMIT (which needs an SQLite built
  * with SQLITE_ENABLE_UPDATE_DELETE_LIMIT). */
 int
 store_invites_drop(struct store *st, int64_t before, size_t max, size_t *n)
 {
-	int64_t ids[STORE_RETAIN_BATCH], key[2];
-	int rc;
-
-	*n = 0;
-	if (max > STORE_RETAIN_BATCH)
-		max = STORE_RETAIN_BATCH;
-	key[0] = before;
-	key[1] = db_limit(max);
-	if ((rc = db_ints(st, S_INVITES_DONE, key, nitems(key), ids, max, n,
-	    __func__)) != 0 || *n == 0)
-		return rc;
-	if ((rc = db_call_begin(st)) != 0)
-		return rc;
-	for (size_t i = 0; i < *n && rc == 0; i++)
-		rc = db_write(st, S_INVITE_DROP, &ids[i], 1, NULL, __func__);
-	if ((rc = db_call_end(st, rc)) != 0)
-		*n = 0;
-	return rc;
+	return db_drop_batch(st, S_INVITES_DONE, before, max, invite_drop, n,
+	    __func__);
 }

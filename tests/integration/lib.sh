@@ -565,6 +565,22 @@ table_counts() {
 	echo
 }
 
+# account_id NAME: the id of identity NAME's account (by its key).
+account_id() {
+	local v="KEY_$1"
+	sql "SELECT id FROM accounts WHERE key = X'$(hexkey "${!v}")'"
+}
+
+# rows_of_case CASE MSG_IDS: the rows of CASE left in every table that
+# holds any (its message ids as a SQL list, for their copies).
+rows_of_case() {
+	sql "SELECT (SELECT count(*) FROM cases WHERE id = $1)
+	    + (SELECT count(*) FROM case_participants WHERE case_id = $1)
+	    + (SELECT count(*) FROM messages WHERE case_id = $1)
+	    + (SELECT count(*) FROM deliveries WHERE message_id IN ($2))
+	    + (SELECT count(*) FROM case_notes WHERE case_id = $1)"
+}
+
 # data_files: the database files of the data directory that exist now.
 data_files() {
 	local f

@@ -11,12 +11,6 @@
 # waits in the queue again, and no row names it.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# account_id NAME: the id of NAME's account ("" when none).
-account_id() {
-	local v="KEY_$1"
-	sql "SELECT id FROM accounts WHERE key = X'$(hexkey "${!v}")'"
-}
-
 # rows_naming ID: "table.column=N" for every column of every table that
 # names an account (and accounts.id), where N > 0 rows hold ID; "" when
 # none does.
@@ -34,16 +28,6 @@ rows_naming() {
 		done
 	done
 	echo "$out"
-}
-
-# rows_of_case CASE MSG_IDS: the rows of CASE left in every table that
-# holds any (its message ids as a SQL list, for their copies).
-rows_of_case() {
-	sql "SELECT (SELECT count(*) FROM cases WHERE id = $1)
-	    + (SELECT count(*) FROM case_participants WHERE case_id = $1)
-	    + (SELECT count(*) FROM messages WHERE case_id = $1)
-	    + (SELECT count(*) FROM deliveries WHERE message_id IN ($2))
-	    + (SELECT count(*) FROM case_notes WHERE case_id = $1)"
 }
 
 start_server

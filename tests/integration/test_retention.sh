@@ -41,22 +41,8 @@ out=$("$OFFRAMP_SERVER_BIN" --data "$T/refused" --keep-closed 90m \
 assert_contains "90m is kept as given" "$out" "keep-closed = 90m	# --keep-closed"
 assert_contains "172800s is printed as 2d" "$out" "keep-unacked = 2d	# --keep-unacked"
 
-# rows_of_case CASE MSG_IDS: the rows of CASE left in every table that
-# holds any (its message ids as a SQL list, for their copies).
-rows_of_case() {
-	sql "SELECT (SELECT count(*) FROM cases WHERE id = $1)
-	    + (SELECT count(*) FROM case_participants WHERE case_id = $1)
-	    + (SELECT count(*) FROM messages WHERE case_id = $1)
-	    + (SELECT count(*) FROM deliveries WHERE message_id IN ($2))
-	    + (SELECT count(*) FROM case_notes WHERE case_id = $1)"
-}
 _case_gone() {
 	[ "$(rows_of_case "$1" "$2")" = 0 ]
-}
-# account_id NAME: the id of NAME's account ("" when none).
-account_id() {
-	local v="KEY_$1"
-	sql "SELECT id FROM accounts WHERE key = X'$(hexkey "${!v}")'"
 }
 # account_rows ID: the rows of account ID and its prekeys.
 account_rows() {
