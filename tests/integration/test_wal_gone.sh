@@ -123,9 +123,11 @@ found "$T/waiting" "$(head -c 80 /dev/urandom | od -An -tx1 -v | tr -d ' \n' | t
 	pass "random bytes never stored are not found"
 
 step "a reader holds an old snapshot: the checkpoint waits, requests do not"
+# bash unsets READER and READER_PID once the coprocess ends: keep copies
 coproc READER { sqlite3 -readonly -batch -noheader "$DATA/offramp.db" 2>&1; }
-echo "BEGIN; SELECT 'reading', count(*) FROM deliveries;" >&"${READER[1]}"
-read -r -t 10 line <&"${READER[0]}" || line=""
+reader_pid=$READER_PID reader_in=${READER[1]} reader_out=${READER[0]}
+echo "BEGIN; SELECT 'reading', count(*) FROM deliveries;" >&"$reader_in"
+read -r -t 10 line <&"$reader_out" || line=""
 assert_eq "the reader's transaction is open" "reading|1" "$line"
 deferred() {
 	cat "${SERVER_LOGS[@]}" | grep -c 'checkpoint: a reader holds the WAL' || true
@@ -143,9 +145,9 @@ echo "   (recv with the ack took $((t1 - t0)) ms)"
 snapshot "$T/reader"
 found "$T/reader" "${CTS[6]}" && pass "the acked copy's old frames are still in the -wal" ||
 	fail "the acked copy is gone although the checkpoint could not run"
-echo "COMMIT;" >&"${READER[1]}"
-exec {READER[1]}>&-
-wait "$READER_PID" 2>/dev/null || true
+echo "COMMIT;" >&"$reader_in"
+exec {reader_in}>&-
+wait "$reader_pid" 2>/dev/null || true
 again="after the reader $MARKER $(head -c 24 /dev/urandom | base64 -w0)"
 cli client send "$CASE" "$again" >/dev/null
 capture_ct
