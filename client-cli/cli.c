@@ -21,7 +21,8 @@
 #include "text.h"
 #include "words.h"
 
-#define LOCK_WAIT_MS	5000	/* for another process to release the store */
+#define LOCK_WAIT_MS	5000	/* for another process to release the store;
+				   --timeout when shorter */
 
 /* --- options --- */
 
@@ -381,8 +382,8 @@ cli_load_key(struct cli *cli)
 	    sizeof(why))) != 0)
 		return cli_fail(rc, "%s", why[0] ? why : "no passphrase");
 	if (access(cli->key_path, F_OK) == 0 &&
-	    (rc = keyfile_lock(cli->key_path, LOCK_WAIT_MS,
-	    &cli->lock_fd)) != 0) {
+	    (rc = keyfile_lock(cli->key_path, cli->timeout_ms < LOCK_WAIT_MS ?
+	    cli->timeout_ms : LOCK_WAIT_MS, &cli->lock_fd)) != 0) {
 		passphrase_free(pass);
 		if (rc == OFR_E_TIMEOUT)
 			return cli_fail(OFR_E_IO, "the key file %s is in use "

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "proto/err.h"
 #include "account.h"
 #include "cli.h"
@@ -18,6 +20,7 @@
 
 #define RAW_LINE_MAX	(4 * 1024 * 1024)	/* one line of stdin */
 #define RAW_OUT_MAX	(4 * 1024 * 1024)	/* queued, not yet sent */
+#define RAW_WAIT_MAX	256	/* --answered: ids waiting for their answer */
 
 /* Prints one frame as one line. */
 static void
@@ -39,15 +42,64 @@ print_frame(const char *data, size_t len)
 
 struct raw {
 	int binary;
+	int answered;		/* --answered */
 	int64_t count;		/* 0: none */
 	int idle_ms;		/* < 0: not given */
 	int64_t printed;
+	size_t nwait;		/* --answered: ids sent, not yet answered */
+	json_int_t wait[RAW_WAIT_MAX];
 };
+
+/* The integer "id" (or "re", by name) of the JSON object in data, into
+ * *v: 1, or 0 when there is none. */
+static int
+int_field(const char *data, size_t len, const char *name, json_int_t *v)
+{
+	json_t *f = json_loadb(data, len, 0, NULL);
+	json_t *x = json_is_object(f) ? json_object_get(f, name) : NULL;
+	int found = json_is_integer(x);
+
+	if (found)
+		*v = json_integer_value(x);
+	json_decref(f);
+	return found;
+}
+
+/* --answered: a frame sent with an integer id waits for its answer. */
+static int
+wait_sent(struct raw *r, const char *data, size_t len)
+{
+	json_int_t id;
+
+	if (!r->answered || !int_field(data, len, "id", &id))
+		return 0;
+	if (r->nwait == RAW_WAIT_MAX)
+		return cli_usage("--answered waits for at most %d answers",
+		    RAW_WAIT_MAX);
+	r->wait[r->nwait++] = id;
+	return 0;
+}
+
+/* --answered: a frame received with "re" answers one frame sent. */
+static void
+wait_answered(struct raw *r, const char *data, size_t len)
+{
+	json_int_t re;
+
+	if (!r->answered || !int_field(data, len, "re", &re))
+		return;
+	for (size_t i = 0; i < r->nwait; i++)
+		if (r->wait[i] == re) {
+			r->wait[i] = r->wait[--r->nwait];
+			return;
+		}
+}
 
 /*
  * The loop: stdin lines out, frames in. Before stdin ends it waits without
- * a deadline; after, for --count frames (bounded by --timeout) or until
- * --idle passes with no frame.
+ * a deadline; after, for --count frames or, with --answered, for an answer
+ * (a frame whose "re" is its id) to every frame sent with an integer id
+ * (both bounded by --timeout), or until --idle passes with no frame.
  */
 static int
 raw_loop(struct cli *cli, struct raw *r)
@@ -56,10 +108,12 @@ raw_loop(struct cli *cli, struct raw *r)
 	int64_t deadline = 0;
 	int eof = 0, rc, flags, wait;
 	int idle = r->idle_ms >= 0 ? r->idle_ms : 2000;
-	int by_count = r->count > 0 && r->idle_ms < 0;
+	int by_count = (r->count > 0 || r->answered) && r->idle_ms < 0;
 
 	for (;;) {
 		if (eof && r->count > 0 && r->printed >= r->count)
+			return 0;
+		if (eof && r->answered && r->nwait == 0)
 			return 0;
 		flags = !eof && conn_pending_out(cli->conn) < RAW_OUT_MAX ?
 		    CONN_WANT_STDIN : 0;
@@ -77,17 +131,24 @@ raw_loop(struct cli *cli, struct raw *r)
 		if (rc == OFR_E_TIMEOUT && !by_count)
 			return 0;
 		if (rc != 0)
-			return cli_fail(rc, "%lld of %lld frames in %d ms",
+			return r->answered ? cli_fail(rc, "%zu answers "
+			    "missing after %d ms", r->nwait, cli->timeout_ms) :
+			    cli_fail(rc, "%lld of %lld frames in %d ms",
 			    (long long)r->printed, (long long)r->count,
 			    cli->timeout_ms);
 		switch (ev.kind) {
 		case CONN_EV_FRAME:
 			print_frame(ev.data, ev.len);
 			r->printed++;
+			wait_answered(r, ev.data, ev.len);
 			if (eof && !by_count)
 				deadline = cli_now_ms() + idle;
 			break;
 		case CONN_EV_LINE:
+			if ((rc = wait_sent(r, ev.data, ev.len)) != 0) {
+				conn_event_clear(&ev);
+				return rc;
+			}
 			if ((rc = conn_send_raw(cli->conn, ev.data, ev.len,
 			    r->binary)) != 0) {
 				conn_event_clear(&ev);
@@ -114,10 +175,11 @@ int
 cmd_raw(struct cli *cli, int argc, char **argv)
 {
 	const char *count_s = NULL, *idle_s = NULL;
-	int login = 0, binary = 0, npos, rc;
+	int login = 0, binary = 0, answered = 0, npos, rc;
 	const struct cli_opt opts[] = {
 		{ "--login", NULL, &login },
 		{ "--binary", NULL, &binary },
+		{ "--answered", NULL, &answered },
 		{ "--count", &count_s, NULL },
 		{ "--idle", &idle_s, NULL },
 		{ NULL, NULL, NULL }
@@ -132,7 +194,10 @@ cmd_raw(struct cli *cli, int argc, char **argv)
 		return cli_usage("--count is a number above 0");
 	if (idle_s != NULL && cli_parse_secs(idle_s, &r.idle_ms) != 0)
 		return cli_usage("--idle is a number of seconds");
+	if (answered && count_s != NULL)
+		return cli_usage("--answered and --count do not go together");
 	r.binary = binary;
+	r.answered = answered;
 	if (login)
 		rc = account_login(cli);
 	else

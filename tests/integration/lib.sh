@@ -181,9 +181,13 @@ now_ms() {
 wait_for() {
 	local desc=$1 timeout=$2
 	shift 2
-	local deadline=$(($(now_ms) + timeout * 1000))
+	local deadline=$(($(now_ms) + timeout * 1000)) t0=$EPOCHREALTIME
 	while true; do
 		if "$@" >/dev/null 2>&1; then
+			[ -z "${OFFRAMP_TEST_PROFILE:-}" ] ||
+				printf '%d %s:%s wait %s\n' \
+					"$(( (${EPOCHREALTIME/./} - ${t0/./}) / 1000 ))" \
+					"$TEST_NAME" "${BASH_LINENO[0]}" "$desc" >>"$OFFRAMP_TEST_PROFILE"
 			return 0
 		fi
 		if [ "$(now_ms)" -ge "$deadline" ]; then
@@ -354,11 +358,20 @@ cli() {
 		cp "$key" "$T/raw-$who.key"
 		key="$T/raw-$who.key"
 	fi
+	local t0 rc=0
+	[ -z "${OFFRAMP_TEST_PROFILE:-}" ] || t0=$EPOCHREALTIME
 	OFFRAMP_TRUST_FILE="${TRUST_FILE-$IDS/trust}" \
 	OFFRAMP_PASSPHRASE="${PASS_OVERRIDE:-pass-$who}" \
 	timeout -k 5 "${CLI_LIMIT:-90}" "$OFFRAMP_CLI_BIN" \
 		--server "${SERVER_URL:-wss://127.0.0.1:$PORT}" --ca "${CLI_CA:-$CERT}" \
-		--key "$key" --timeout "${CLI_TIMEOUT:-20}" "$@"
+		--key "$key" --timeout "${CLI_TIMEOUT:-20}" "$@" || rc=$?
+	# OFFRAMP_TEST_PROFILE=FILE: one line per run, to find slow steps:
+	# milliseconds, test, caller's line, exit status, arguments
+	[ -z "${OFFRAMP_TEST_PROFILE:-}" ] ||
+		printf '%d %s:%s %d %s\n' \
+			"$(( (${EPOCHREALTIME/./} - ${t0/./}) / 1000 ))" "$TEST_NAME" \
+			"${BASH_LINENO[0]},${BASH_LINENO[1]:-}" "$rc" "$who $*" | cut -c1-200 >>"$OFFRAMP_TEST_PROFILE"
+	return "$rc"
 }
 
 # clirun NAME ARGS...: as cli, but never stops the test: sets OUT (stdout),

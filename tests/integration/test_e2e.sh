@@ -158,7 +158,7 @@ cli client chat "$CASE" <"$T/hold.in" >"$T/hold.out" 2>&1 6>&- &
 hold_pid=$!
 chat_locked() { [ -e "$IDS/client.key.lock" ] && ! flock -n "$IDS/client.key.lock" true; }
 wait_for "chat to hold the store" 20 chat_locked && pass "chat holds the store's lock"
-CLI_TIMEOUT=20 clirun client history "$CASE"
+CLI_TIMEOUT=1 clirun client history "$CASE"
 assert_eq "a second process fails" 1 "$RC"
 assert_match "  and says the store is in use" "$ERR" 'in use by another offramp process'
 exec 6>&-

@@ -187,7 +187,7 @@ assert_match "the admin and the counsellor logged in" \
 frames=$(val offramp_frames_total)
 pings=$(val 'offramp_requests_total{type="ping"}')
 logins=$(val 'offramp_requests_total{type="login"}')
-clirun client raw --login --idle 1 <<<'{"v":1,"type":"ping","id":1}
+clirun client raw --login --answered <<<'{"v":1,"type":"ping","id":1}
 {"v":1,"type":"ping","id":2}'
 assert_contains "two pings answered" "$OUT" '"re":2}'
 scrape
@@ -204,7 +204,7 @@ notin=$(val 'offramp_errors_total{code="not_logged_in"}')
 clirun client raw --login --count 1 <<<'{"v":1,"type":"no.such.type","id":3}'
 assert_contains "an unknown type is refused" "$OUT" '"unknown_type"'
 assert_eq "  and counted once" $((unknown + 1)) "$(val_now 'offramp_errors_total{code="unknown_type"}')"
-clirun client raw --count 2 <<<'{"v":1,"type":"case.list","id":4}'
+clirun client raw --count 1 <<<'{"v":1,"type":"case.list","id":4}'
 assert_contains "a request before login is refused" "$OUT" '"not_logged_in"'
 scrape
 assert_eq "  and counted once" $((notin + 1)) "$(val 'offramp_errors_total{code="not_logged_in"}')"

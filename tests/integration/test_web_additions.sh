@@ -9,9 +9,9 @@ start_server --rematch-period 1
 setup_pool			# Sam: en, leaving; certified
 
 # raw_as NAME LINES: NAME logs in with `offramp raw`, sends LINES (one
-# frame each) and prints every frame received until a second of quiet.
+# frame each) and prints every frame received until each has its answer.
 raw_as() {
-	printf '%s\n' "$2" | cli "$1" raw --login --idle 1
+	printf '%s\n' "$2" | cli "$1" raw --login --answered
 }
 
 
