@@ -129,6 +129,9 @@ found "$T/waiting" "$(head -c 80 /dev/urandom | od -An -tx1 -v | tr -d ' \n' | t
 
 step "a reader holds an old snapshot: the checkpoint waits, requests do not"
 coproc READER { sqlite3 -readonly -batch -noheader "$DATA/offramp.db" 2>&1; }
+# bash unsets READER_PID once the coprocess ends, which it may do as soon
+# as its input closes, before the wait below
+reader_pid=$READER_PID
 echo "BEGIN; SELECT 'reading', count(*) FROM deliveries;" >&"${READER[1]}"
 read -r -t 10 line <&"${READER[0]}" || line=""
 assert_eq "the reader's transaction is open" "reading|1" "$line"
@@ -150,7 +153,7 @@ found "$T/reader" "${CTS[6]}" && pass "the acked copy's old frames are still in 
 	fail "the acked copy is gone although the checkpoint could not run"
 echo "COMMIT;" >&"${READER[1]}"
 exec {READER[1]}>&-
-wait "$READER_PID" 2>/dev/null || true
+wait "$reader_pid" 2>/dev/null || true
 again="after the reader $MARKER $(head -c 24 /dev/urandom | base64 -w0)"
 cli client send "$CASE" "$again" >/dev/null
 capture_ct
