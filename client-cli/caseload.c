@@ -5,8 +5,9 @@
  * key derived from its identity secret key: it never leaves in the clear
  * and its key never leaves at all, so the server only ever stores
  * ciphertext and nobody else can read it. Its plaintext is padded like a
- * message's (proto/pad.h), so that its length tells only its bucket
- * (CRYPTO.md, "Case notes"); notes written before padding still read.
+ * message's (proto/pad.h), so that a stored note is 1024 or 16282 bytes
+ * like a message (CRYPTO.md, "Case notes"); notes written before padding,
+ * or padded to the old buckets, still read.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +33,10 @@
 #define NOTE_OVERHEAD	(crypto_secretbox_NONCEBYTES + \
 	crypto_secretbox_MACBYTES)
 #define NOTE_TEXT_MAX	(PAD_PLAINTEXT_MAX - NOTE_CASE_BYTES)
-#if NOTE_OVERHEAD + PAD_MAX_BYTES > OFR_CT_MAX
+#if NOTE_OVERHEAD > PAD_OVERHEAD_MAX
+#error "a note's overhead is over pad.h's: its sizes would differ"
+#endif
+#if PAD_WIRE_LONG > OFR_CT_MAX
 #error "the largest padded note is over OFR_CT_MAX"
 #endif
 
@@ -167,7 +171,7 @@ cmd_note(struct cli *cli, int argc, char **argv)
 		return cli_usage("a note is at most %d bytes",
 		    (int)NOTE_TEXT_MAX);
 	plen = NOTE_CASE_BYTES + len - 1;
-	padded = pad_size(plen);
+	padded = pad_size(plen, NOTE_OVERHEAD);
 	ctlen = NOTE_OVERHEAD + padded;
 	if ((plain = sodium_malloc(padded)) == NULL ||
 	    (ct = malloc(ctlen)) == NULL ||
@@ -192,7 +196,7 @@ cmd_note(struct cli *cli, int argc, char **argv)
 	}
 	if ((rc = account_login(cli)) != 0)
 		goto out;
-	if ((rc = pad(plain, padded, &len, plain, plen)) != 0 ||
+	if ((rc = pad(plain, padded, &len, plain, plen, NOTE_OVERHEAD)) != 0 ||
 	    len != padded) {
 		rc = cli_fail(rc != 0 ? rc : OFR_E_INTERNAL, "note: padding");
 		goto out;
@@ -247,7 +251,7 @@ print_note(const struct note_keys *keys, int64_t id, json_t *n)
 		goto out;
 	if (crypto_secretbox_open_easy(plain, ct + crypto_secretbox_NONCEBYTES,
 	    ctlen - crypto_secretbox_NONCEBYTES, ct, keys->v2) == 0) {
-		if (unpad(&plen, plain, plen) != 0)
+		if (unpad(&plen, plain, plen, NOTE_OVERHEAD) != 0)
 			goto out;
 	} else if (crypto_secretbox_open_easy(plain, ct +
 	    crypto_secretbox_NONCEBYTES, ctlen - crypto_secretbox_NONCEBYTES,

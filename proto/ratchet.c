@@ -242,10 +242,12 @@ ratchet_msg_parse(struct ratchet_msg *m, const uint8_t *msg, size_t len)
 		return OFR_E_BAD_FIELD;
 	m->ct = p + RATCHET_NONCE_BYTES;
 	m->ct_len = len - m->hdr_len - RATCHET_NONCE_BYTES;
-	/* The ciphertext is a padded bucket plus the tag. */
+	/* The ciphertext is a padded plaintext plus the tag: at least the
+	 * smallest old bucket, at most a long message in all (unpad checks
+	 * the exact size). */
 	if (m->ct_len < RATCHET_TAG_BYTES ||
-	    pad_size(0) > m->ct_len - RATCHET_TAG_BYTES ||
-	    m->ct_len - RATCHET_TAG_BYTES > PAD_MAX_BYTES)
+	    m->ct_len - RATCHET_TAG_BYTES < PAD_OLD_MIN_BYTES ||
+	    len > RATCHET_MSG_MAX)
 		return OFR_E_BAD_FIELD;
 	return 0;
 }
@@ -280,16 +282,22 @@ message_key(uint8_t key[AEAD_KEY_BYTES], const uint8_t mk[RATCHET_KEY_BYTES])
 	    (const uint8_t *)RATCHET_MSG_INFO, RATCHET_MSG_INFO_BYTES);
 }
 
+/* The bytes a message adds around its padded plaintext: header, X3DH
+ * fields when init, nonce, tag. */
+static size_t
+overhead(int init)
+{
+	return init ? RATCHET_OVERHEAD_MAX : RATCHET_OVERHEAD_MIN;
+}
+
 size_t
 ratchet_encrypt_size(const struct ratchet *r, size_t len)
 {
-	size_t n = pad_size(len);
+	size_t over = overhead(r->c.flags & F_SEND_INIT), n;
 
-	if (n == 0)
+	if ((n = pad_size(len, over)) == 0)
 		return 0;
-	return RATCHET_HDR_BYTES + (r->c.flags & F_SEND_INIT ?
-	    RATCHET_INIT_BYTES : 0) + RATCHET_NONCE_BYTES + n +
-	    RATCHET_TAG_BYTES;
+	return over + n;
 }
 
 int
@@ -303,7 +311,7 @@ ratchet_encrypt(struct ratchet *r, uint8_t *out, size_t cap, size_t *out_len,
 	size_t hlen, plen, need;
 	int rc = 0;
 
-	if (pad_size(len) == 0)
+	if (len > PAD_PLAINTEXT_MAX)
 		return OFR_E_TOO_BIG;
 	if (!(c->flags & F_HAS_CKS))
 		return OFR_E_USAGE;
@@ -317,7 +325,8 @@ ratchet_encrypt(struct ratchet *r, uint8_t *out, size_t cap, size_t *out_len,
 	hlen = header_write(out, c);
 	nonce = out + hlen;
 	body = nonce + RATCHET_NONCE_BYTES;
-	if (pad(body, cap - hlen - RATCHET_NONCE_BYTES, &plen, pt, len) != 0)
+	if (pad(body, cap - hlen - RATCHET_NONCE_BYTES, &plen, pt, len,
+	    hlen + RATCHET_NONCE_BYTES + RATCHET_TAG_BYTES) != 0)
 		return OFR_E_USAGE;
 	memcpy(ad, c->ad, X3DH_AD_BYTES);
 	memcpy(ad + X3DH_AD_BYTES, out, hlen);
@@ -385,7 +394,8 @@ open_msg(uint8_t *pt, size_t cap, size_t *pt_len, const struct ratchet_msg *m,
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &plen, NULL, m->ct,
 	    m->ct_len, ad, X3DH_AD_BYTES + m->hdr_len, msg + m->hdr_len,
 	    key) == 0 &&
-	    unpad(&n, pt, (size_t)plen) == 0) {
+	    unpad(&n, pt, (size_t)plen, m->hdr_len + RATCHET_NONCE_BYTES +
+	    RATCHET_TAG_BYTES) == 0) {
 		*pt_len = n;
 		rc = 0;
 	}

@@ -14,7 +14,8 @@
  *   re-uses a key/nonce pair.
  * - Associated data of the AEAD: the X3DH AD (64) || the header bytes (with
  *   the X3DH fields). The nonce is not in it: the AEAD authenticates it.
- * - Plaintexts are padded (pad.h) before encryption.
+ * - Plaintexts are padded (pad.h) so that every message, first or later,
+ *   is RATCHET_MSG_SHORT or RATCHET_MSG_MAX bytes.
  * - Out of order: up to RATCHET_MAX_SKIP skipped keys per chain step and
  *   RATCHET_SKIPPED_MAX stored in all; past them OFR_E_LIMIT. A skipped
  *   key is deleted once the session has made more than
@@ -49,12 +50,24 @@
 #define RATCHET_INIT_BYTES	(OFR_PK_BYTES + X3DH_KEY_BYTES + 4 + 4) /* 72 */
 #define RATCHET_NONCE_BYTES	24	/* after the header and X3DH fields */
 #define RATCHET_TAG_BYTES	16
-/* 42 + 72 + 24 + 16 = 154 */
+/* 42 + 72 + 24 + 16 = 154: a first message's */
 #define RATCHET_OVERHEAD_MAX	(RATCHET_HDR_BYTES + RATCHET_INIT_BYTES + \
 				 RATCHET_NONCE_BYTES + RATCHET_TAG_BYTES)
-/* 154 + 16128 = 16282, under PROTOCOL.md's 16384-byte copy limit */
-#define RATCHET_MSG_MAX		(RATCHET_OVERHEAD_MAX + PAD_MAX_BYTES)
-#define RATCHET_PT_MAX		PAD_MAX_BYTES	/* decrypt buffer that always fits */
+/* 42 + 24 + 16 = 82: a later message's */
+#define RATCHET_OVERHEAD_MIN	(RATCHET_HDR_BYTES + RATCHET_NONCE_BYTES + \
+				 RATCHET_TAG_BYTES)
+/* Every message is one of two sizes (pad.h): 1024, or 16282, under
+ * PROTOCOL.md's 16384-byte copy limit. */
+#define RATCHET_MSG_SHORT	PAD_WIRE_SHORT
+#define RATCHET_MSG_MAX		PAD_WIRE_LONG
+/* 16282 - 82 = 16200: a decrypt buffer that always fits */
+#define RATCHET_PT_MAX		(RATCHET_MSG_MAX - RATCHET_OVERHEAD_MIN)
+#if RATCHET_OVERHEAD_MAX != PAD_OVERHEAD_MAX
+#error "pad.h's largest overhead is not a first message's"
+#endif
+#if RATCHET_MSG_MAX - RATCHET_OVERHEAD_MAX - 1 != PAD_PLAINTEXT_MAX
+#error "the longest plaintext does not fit a first message"
+#endif
 #define RATCHET_MAX_SKIP	1000	/* skipped keys per chain step */
 #define RATCHET_SKIPPED_MAX	2000	/* skipped keys stored in all */
 #define RATCHET_SKIPPED_STEPS	5	/* DH steps a skipped key outlives */
@@ -142,7 +155,8 @@ int ratchet_msg_used(const struct ratchet *r, const uint8_t *msg,
     size_t len);
 
 /* The size of the message ratchet_encrypt would make of a len-byte
- * plaintext now, or 0 when len is over PAD_PLAINTEXT_MAX. */
+ * plaintext now (RATCHET_MSG_SHORT or RATCHET_MSG_MAX, with or without
+ * the X3DH fields), or 0 when len is over PAD_PLAINTEXT_MAX. */
 size_t ratchet_encrypt_size(const struct ratchet *r, size_t len);
 
 /*

@@ -33,7 +33,7 @@ import { b64Decode, b64Encode, OFR_CT_MAX } from './proto/frame.js';
 import { ocryptoSeedKeypair } from './proto/ocrypto.js';
 import { Trust } from './trust.js';
 import { safetyNumber } from './proto/safety.js';
-import { pad, unpad, PAD_MAX_BYTES, PAD_PLAINTEXT_MAX } from './proto/pad.js';
+import { pad, unpad, PAD_OVERHEAD_MAX, PAD_PLAINTEXT_MAX, PAD_WIRE_LONG } from './proto/pad.js';
 import {
 	x3dhBundleEncode, x3dhBundleVerify, x3dhInitiate, x3dhKeypair, x3dhRespond, x3dhSpkSign,
 	X3DH_BUNDLE_MAX_BYTES, X3DH_OPK_MAX,
@@ -54,13 +54,15 @@ export const PINS_MAX = 64;
 export const SEEN_MAX = 4096;
 export const SEEN_PEER = 64;
 export const CONTACTS_MAX = 4096;
-// v2 notes are padded like messages; v1 notes (before padding) are only read
+// v2 notes are padded like messages, to 1024 or 16282 bytes stored (notes of
+// the old buckets still read); v1 notes (before padding) are only read
 export const NOTE_KEY_CONTEXT = 'offramp-case-note-key-v2';
 export const NOTE_KEY_CONTEXT_V1 = 'offramp-case-note-key-v1';
 const NOTE_CASE_BYTES = 8;
 const NOTE_OVERHEAD = 24 + 16;
 export const NOTE_TEXT_MAX = PAD_PLAINTEXT_MAX - NOTE_CASE_BYTES;
-if (NOTE_OVERHEAD + PAD_MAX_BYTES > OFR_CT_MAX) throw new Error('the largest padded note is over OFR_CT_MAX');
+if (NOTE_OVERHEAD > PAD_OVERHEAD_MAX) throw new Error("a note's overhead is over pad.js's");
+if (PAD_WIRE_LONG > OFR_CT_MAX) throw new Error('the largest padded note is over OFR_CT_MAX');
 
 const ROLES = new Set(['client', 'counsellor']);
 
@@ -574,7 +576,7 @@ export class E2E {
 		const plain = new Uint8Array(NOTE_CASE_BYTES + text.length);
 		be64Put(plain, 0, caseId);
 		plain.set(text, NOTE_CASE_BYTES);
-		const padded = pad(plain);
+		const padded = pad(plain, NOTE_OVERHEAD);
 		const key = this.noteKey();
 		const nonce = sodium.randombytes_buf(24);
 		const ct = concat(nonce, sodium.crypto_secretbox_easy(padded, nonce, key));
@@ -598,7 +600,7 @@ export class E2E {
 		};
 		try {
 			ct = b64Decode(ctB64, NOTE_OVERHEAD + NOTE_CASE_BYTES, OFR_CT_MAX, 'ct');
-			if ((plain = open(key)) !== null) len = unpad(plain);
+			if ((plain = open(key)) !== null) len = unpad(plain, NOTE_OVERHEAD);
 			else if ((plain = open(key1)) !== null) len = plain.length;
 			else return null;
 		} catch {

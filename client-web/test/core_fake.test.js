@@ -11,7 +11,7 @@ import WebSocket from 'ws';
 import sodium from 'libsodium-wrappers-sumo';
 import { Conn, PENDING_MAX } from '../src/conn.js';
 import { createCore } from '../src/core.js';
-import { E2E } from '../src/e2e.js';
+import { E2E, NOTE_TEXT_MAX } from '../src/e2e.js';
 import * as P from '../src/proto/index.js';
 import { waitFor } from './live.mjs';
 import { fake, core } from './fake.mjs';
@@ -350,11 +350,29 @@ test('e2e: notes open only for their author and case', () => {
 	const key = sodium.crypto_generichash(32, P.ascii('offramp-case-note-key-v2'), a.sk);
 	const plain = sodium.crypto_secretbox_open_easy(P.b64Decode(ct, 0, 9999).subarray(24), P.b64Decode(ct, 0, 9999).subarray(0, 24), key);
 	assert.deepEqual([...plain.subarray(0, 8)], [0, 0, 0, 0, 0, 0, 0, 5]);
-	assert.equal(plain.length, 64, 'padded like a message: the 64-byte bucket');
+	assert.equal(plain.length, 1024 - 40, 'padded like a message: 1024 bytes stored');
 	assert.deepEqual([...plain.subarray(14, 16)], [0x80, 0]);
-	const long = a.noteSeal(5, new Uint8Array(300).fill(0x61));
-	assert.equal(P.b64Decode(long, 0, 99999).length, 24 + 1024 + 16, 'a 308-byte plaintext goes to the 1024 bucket');
-	assert.equal(a.noteOpen(5, long).length, 300);
+	assert.equal(P.b64Decode(ct, 0, 99999).length, 1024);
+	const mid = a.noteSeal(5, new Uint8Array(861).fill(0x61));
+	assert.equal(P.b64Decode(mid, 0, 99999).length, 1024, 'an 869-byte plaintext is still short');
+	const long = a.noteSeal(5, new Uint8Array(862).fill(0x61));
+	assert.equal(P.b64Decode(long, 0, 99999).length, 16282, 'an 870-byte plaintext is long');
+	assert.equal(a.noteOpen(5, long).length, 862);
+	const longest = a.noteSeal(5, new Uint8Array(NOTE_TEXT_MAX).fill(0x61));
+	assert.equal(P.b64Decode(longest, 0, 99999).length, 16282);
+	assert.equal(a.noteOpen(5, longest).length, NOTE_TEXT_MAX);
+	// a v2 note padded to an old bucket (before fixed sizes) still opens
+	const oldv2 = new Uint8Array(64);
+	oldv2[7] = 5;
+	oldv2.set(te.encode('old v2'), 8);
+	oldv2[14] = 0x80;
+	const n2 = sodium.randombytes_buf(24);
+	assert.equal(new TextDecoder().decode(a.noteOpen(5, b64(new Uint8Array([...n2,
+		...sodium.crypto_secretbox_easy(oldv2, n2, key)])))), 'old v2');
+	// ...but not in a larger old bucket than it needed
+	const big2 = new Uint8Array(256);
+	big2.set(oldv2);
+	assert.equal(a.noteOpen(5, b64(new Uint8Array([...n2, ...sodium.crypto_secretbox_easy(big2, n2, key)]))), null);
 	// a note from before padding (v1 key, no padding) still opens
 	const key1 = sodium.crypto_generichash(32, P.ascii('offramp-case-note-key-v1'), a.sk);
 	const old = new Uint8Array(8 + 6);

@@ -115,6 +115,25 @@ test('a responder cannot send before it has decrypted; too long is too_big', () 
 	assert.equal(big.length, P.RATCHET_MSG_MAX);
 	assert.ok(big.length <= P.OFR_CT_MAX);
 	assert.equal(P.ratchetDecrypt(b, big).length, P.PAD_PLAINTEXT_MAX);
+	// first (X3DH fields) or later, text, report or nothing: 1024 bytes;
+	// a text over 869 bytes of envelope, or the longest, 16282
+	const te8 = (n) => P.envelopeText(new Uint8Array(n).fill(0x62));
+	const short = [te8(0), te8(2), te8(200), te8(P.PAD_SHORT_PLAINTEXT_MAX - 2), P.envelopeReport(1, 2), P.envelopeNothing()];
+	for (const [from, to, init] of [[a, b, true], [b, a, false], [a, b, false]]) {
+		for (const e of short) {
+			assert.equal(P.ratchetEncryptSize(from, e.length), 1024);
+			const m = P.ratchetEncrypt(from, e);
+			assert.equal(m.length, 1024);
+			assert.equal(P.ratchetMsgParse(m).hasInit, init);
+			assert.deepEqual(P.ratchetDecrypt(to, m), e);
+		}
+		for (const e of [te8(P.PAD_SHORT_PLAINTEXT_MAX - 1), te8(P.ENVELOPE_TEXT_MAX)]) {
+			const m = P.ratchetEncrypt(from, e);
+			assert.equal(m.length, 16282);
+			assert.equal(P.ratchetMsgParse(m).hasInit, init);
+			assert.deepEqual(P.ratchetDecrypt(to, m), e);
+		}
+	}
 	// the responder wrongly given no one-time secret for an OPK message, or one it was not sent
 	assert.throws(() => P.x3dhRespond({ ...x.init, hasOpk: true, opkId: 1 }, B.sk, B.spk.sk, null), { code: 'usage' });
 	assert.throws(() => P.x3dhRespond(x.init, B.sk, B.spk.sk, new Uint8Array(32)), { code: 'usage' });
@@ -172,7 +191,7 @@ test('saved states: bad ones are refused', () => {
 });
 
 test('parse: sizes, flags, versions', () => {
-	const msg = new Uint8Array(42 + 72 + 24 + 16128 + 17);
+	const msg = new Uint8Array(16283);
 	msg[0] = 2;
 	const ok = (n) => P.ratchetMsgParse(msg.subarray(0, n));
 	const no = (n) => assert.throws(() => ok(n), { code: 'bad_field' });
@@ -180,8 +199,8 @@ test('parse: sizes, flags, versions', () => {
 	assert.equal(m.hdrLen, 42);
 	assert.equal(m.ct.length, 80);
 	no(42 + 24 + 79); no(42 + 80); no(42 + 23); no(41);
-	ok(42 + 24 + 16128 + 16);
-	no(42 + 24 + 16128 + 17);
+	ok(42 + 24 + 16200 + 16);	// a long later message
+	no(42 + 24 + 16200 + 17);
 	msg[1] = P.RATCHET_FLAG_OPK; no(42 + 24 + 80);
 	msg[1] = 0x04; no(42 + 24 + 80);
 	msg[1] = P.RATCHET_FLAG_INIT;
@@ -190,6 +209,8 @@ test('parse: sizes, flags, versions', () => {
 	assert.equal(mi.init.hasOpk, false);
 	assert.equal(mi.hdrLen, 114);
 	no(42 + 72 + 80); no(42 + 72 + 24); no(42 + 72);
+	assert.equal(ok(16282).ct.length, 16128 + 16);	// a long first message
+	no(16283);
 	msg[113] = 1; no(42 + 72 + 24 + 80);
 	msg[1] |= P.RATCHET_FLAG_OPK;
 	assert.equal(ok(42 + 72 + 24 + 80).init.opkId, 1);
@@ -212,7 +233,7 @@ test('a forged message before the first reply is refused (no receiving chain)', 
 	hdr[0] = 2;
 	hdr.set(bu.spk, 2);
 	const nonce = sodium.randombytes_buf(24);
-	const ct = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(P.pad(te.encode('forged')),
+	const ct = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(P.pad(te.encode('forged'), 42 + 24 + 16),
 		P.concat(x.ad, hdr), null, nonce, key);
 	assert.throws(() => P.ratchetDecrypt(a, P.concat(hdr, nonce, ct)), { code: 'crypto' });
 	assert.equal(P.ratchetSendsInit(a), true);

@@ -38,37 +38,54 @@ test('hkdf.json: RFC 5869 cases', () => {
 	assert.equal(P.hkdf(P.HKDF_OUT_MAX, null, new Uint8Array(1), null).length, P.HKDF_OUT_MAX);
 });
 
-test('pad.json: buckets, cases, too long, bad padding', () => {
+test('pad.json: two wire sizes by overhead, old buckets read, too long, bad padding', () => {
 	const j = load('pad.json');
-	assert.deepEqual([...P.PAD_BUCKETS], j.buckets);
+	assert.equal(j.wire_short, P.PAD_WIRE_SHORT);
+	assert.equal(j.wire_long, P.PAD_WIRE_LONG);
+	assert.equal(j.overhead_max, P.PAD_OVERHEAD_MAX);
+	assert.equal(j.short_plaintext_max, P.PAD_SHORT_PLAINTEXT_MAX);
+	assert.equal(j.plaintext_max, P.PAD_PLAINTEXT_MAX);
+	assert.deepEqual([...P.PAD_OLD_BUCKETS], j.old_buckets);
+	const plain = (c) => c.plaintext !== undefined ? hex(c.plaintext)
+		: Uint8Array.from({ length: c.length }, (_, i) => (7 * i + 3) % 256);
+	assert.ok(j.cases.length >= 30);
 	for (const c of j.cases) {
-		assert.equal(P.padSize(c.length), c.padded_length, `length ${c.length}`);
-		const pt = c.plaintext !== undefined ? hex(c.plaintext)
-			: Uint8Array.from({ length: c.length }, (_, i) => (7 * i + 3) % 256);
-		const padded = P.pad(pt);
+		assert.equal(P.padSize(c.length, c.overhead), c.padded_length, `length ${c.length}`);
+		const padded = P.pad(plain(c), c.overhead);
 		assert.equal(padded.length, c.padded_length);
 		if (c.padded !== undefined) assert.equal(toHex(padded), c.padded);
-		assert.equal(P.unpad(padded), c.length);
+		assert.equal(P.unpad(padded, c.overhead), c.length);
+	}
+	assert.ok(j.old_cases.length >= 10);
+	for (const c of j.old_cases) {
+		const padded = new Uint8Array(c.padded_length);
+		padded.set(plain(c));
+		padded[c.length] = 0x80;
+		if (c.padded !== undefined) assert.equal(toHex(padded), c.padded);
+		for (const o of [P.RATCHET_OVERHEAD_MAX, P.RATCHET_OVERHEAD_MIN, 40])
+			assert.equal(P.unpad(padded, o), c.length, `old ${c.length} at ${o}`);
 	}
 	for (const n of j.too_long) {
-		assert.equal(P.padSize(n), 0);
-		assert.throws(() => P.pad(new Uint8Array(n)), { code: 'too_big' });
+		assert.equal(P.padSize(n, P.RATCHET_OVERHEAD_MIN), 0);
+		assert.throws(() => P.pad(new Uint8Array(n), P.RATCHET_OVERHEAD_MIN), { code: 'too_big' });
 	}
-	assert.ok(j.bad_padded.length >= 4);
-	for (const b of j.bad_padded) assert.throws(() => P.unpad(hex(b)), { code: 'crypto' });
+	assert.ok(j.bad_padded.length >= 8);
+	for (const b of j.bad_padded) assert.throws(() => P.unpad(hex(b.padded), b.overhead), { code: 'crypto' });
 });
 
 test('envelope.json: text, report, nothing; bad ones refused', () => {
 	const j = load('envelope.json');
 	assert.equal(j.version, P.ENVELOPE_VERSION);
 	assert.equal(j.text_max, P.ENVELOPE_TEXT_MAX);
+	assert.equal(j.padded_overhead, P.RATCHET_OVERHEAD_MIN);	// "padded": as in a later message
+	const o = j.padded_overhead;
 	assert.deepEqual(j.kinds, { text: P.ENVELOPE_TEXT, report: P.ENVELOPE_REPORT, nothing: P.ENVELOPE_NOTHING });
 	assert.deepEqual(j.reasons, { limit: P.ENVELOPE_R_LIMIT, no_session: P.ENVELOPE_R_NO_SESSION, crypto: P.ENVELOPE_R_CRYPTO });
 	assert.ok(j.text.length >= 3);
 	for (const c of j.text) {
 		const e = P.envelopeText(hex(c.text));
 		assert.equal(toHex(e), c.envelope);
-		assert.equal(toHex(P.pad(e)), c.padded);
+		assert.equal(toHex(P.pad(e, o)), c.padded);
 		const got = P.envelopeParse(hex(c.envelope));
 		assert.equal(got.kind, P.ENVELOPE_TEXT);
 		assert.equal(toHex(got.text), c.text);
@@ -77,16 +94,18 @@ test('envelope.json: text, report, nothing; bad ones refused', () => {
 	for (const c of j.report) {
 		const e = P.envelopeReport(c.count, c.reason);
 		assert.equal(toHex(e), c.envelope);
-		assert.equal(toHex(P.pad(e)), c.padded);
+		assert.equal(toHex(P.pad(e, o)), c.padded);
 		assert.deepEqual(P.envelopeParse(hex(c.envelope)), { kind: P.ENVELOPE_REPORT, count: c.count, reason: c.reason });
 	}
 	assert.equal(toHex(P.envelopeNothing()), j.nothing.envelope);
-	assert.equal(toHex(P.pad(P.envelopeNothing())), j.nothing.padded);
+	assert.equal(toHex(P.pad(P.envelopeNothing(), o)), j.nothing.padded);
 	assert.deepEqual(P.envelopeParse(hex(j.nothing.envelope)), { kind: P.ENVELOPE_NOTHING });
 	assert.ok(j.bad.length >= 10);
 	for (const b of j.bad) assert.throws(() => P.envelopeParse(hex(b)), { code: 'bad_field' }, b);
 	const long = new Uint8Array(P.ENVELOPE_TEXT_MAX + 1).fill(0x61);
-	assert.equal(P.padSize(P.envelopeText(long.subarray(1)).length), P.PAD_MAX_BYTES);
+	const n = P.envelopeText(long.subarray(1)).length;
+	assert.equal(P.padSize(n, P.RATCHET_OVERHEAD_MAX) + P.RATCHET_OVERHEAD_MAX, P.RATCHET_MSG_MAX);
+	assert.equal(P.padSize(n, P.RATCHET_OVERHEAD_MIN) + P.RATCHET_OVERHEAD_MIN, P.RATCHET_MSG_MAX);
 	assert.throws(() => P.envelopeText(long), { code: 'too_big' });
 	assert.throws(() => P.envelopeReport(0, 1), { code: 'usage' });
 });
@@ -226,7 +245,16 @@ test('ratchet.json: the whole conversation, byte for byte', () => {
 			if (e.op === 'send') {
 				const fromA = e.from === 'a';
 				P.csprngSetTestHook(fromA ? qa : qb);
-				const wire = P.ratchetEncrypt(fromA ? a : b, pt);
+				let wire = P.ratchetEncrypt(fromA ? a : b, pt);
+				assert.ok(wire.length === P.RATCHET_MSG_SHORT || wire.length === P.RATCHET_MSG_MAX);
+				if (e.old_padding) {
+					// sent by a client before fixed sizes: the same header
+					// and nonce, an old bucket
+					const old = hex(e.wire), m = P.ratchetMsgParse(old);
+					assert.ok(old.length < wire.length);
+					assert.equal(toHex(wire.subarray(0, m.hdrLen + 24)), toHex(old.subarray(0, m.hdrLen + 24)));
+					wire = old;
+				}
 				assert.equal(toHex(wire), e.wire, `message ${e.msg}`);
 				const m = P.ratchetMsgParse(wire);
 				assert.equal(toHex(m.nonce), e.nonce);
@@ -259,7 +287,7 @@ test('ratchet.json: the whole conversation, byte for byte', () => {
 	} finally {
 		P.csprngSetTestHook(null);
 	}
-	assert.ok(nsend >= 9 && nrecv >= 8);
+	assert.ok(nsend >= 12 && nrecv >= 11);
 	// every key and nonce drawn, in order
 	assert.equal(qa.used(), qa.total);
 	assert.equal(qb.used(), qb.total);

@@ -3,7 +3,8 @@
 gen_vectors.py: writes the JSON test vectors of proto/vectors/ from a
 second, independent implementation of CRYPTO.md in Python (the
 'cryptography' package for X25519, Ed25519 and ChaCha20-Poly1305; HKDF,
-HChaCha20, padding, the ratchet and the formats written out here). The C
+HChaCha20, padding (with the old buckets, which are only read), the
+ratchet and the formats written out here). The C
 library must reproduce every vector (tests/unit/test_ratchet_vectors.c).
 Run: python3 gen_vectors.py  (in this directory). Output is deterministic.
 """
@@ -73,15 +74,34 @@ def xchacha_seal(k, n24, pt, ad):
 def xchacha_open(k, n24, ct, ad):
     return ChaCha20Poly1305(hchacha20(k, n24[:16])).decrypt(b"\0" * 4 + n24[16:], ct, ad)
 
-BUCKETS = [64, 256, 1024, 4096, 16128]
-def pad(pt):
-    n = next(b for b in BUCKETS if len(pt) < b)
+# Padding (CRYPTO.md, "Padding"): the padded size is the wire size less the
+# message's own overhead (header, X3DH fields, nonce, tag), so that every
+# message is WIRE_SHORT or WIRE_LONG bytes; the limits are a first
+# message's, whatever the overhead.
+WIRE_SHORT, WIRE_LONG = 1024, 16282
+OVERHEAD_FIRST, OVERHEAD_LATER, OVERHEAD_NOTE = 42 + 72 + 24 + 16, 42 + 24 + 16, 24 + 16
+SHORT_MAX = WIRE_SHORT - OVERHEAD_FIRST - 1     # 869
+PT_MAX = WIRE_LONG - OVERHEAD_FIRST - 1         # 16127
+OLD_BUCKETS = [64, 256, 1024, 4096, 16128]      # before fixed sizes: read only
+
+def pad_size(n, overhead):
+    assert n <= PT_MAX and overhead <= OVERHEAD_FIRST
+    return (WIRE_SHORT if n <= SHORT_MAX else WIRE_LONG) - overhead
+
+def pad(pt, overhead):
+    n = pad_size(len(pt), overhead)
     return pt + b"\x80" + b"\0" * (n - len(pt) - 1)
 
-def unpad(b):
+def old_pad(pt):
+    n = next(b for b in OLD_BUCKETS if len(pt) < b)
+    return pt + b"\x80" + b"\0" * (n - len(pt) - 1)
+
+def unpad(b, overhead):
     s = b.rstrip(b"\0")
     assert s[-1] == 0x80
-    return s[:-1]
+    s = s[:-1]
+    assert len(b) == pad_size(len(s), overhead) or len(b) == len(old_pad(s))
+    return s
 
 be32 = lambda v: struct.pack(">I", v)
 
@@ -167,7 +187,7 @@ class Ratchet:
         self.dhr = self.cks = self.ckr = None
         self.ns = self.nr = self.pn = 0
 
-    def encrypt(self, pt):
+    def encrypt(self, pt, padding=None):
         flags = 0
         if self.send_init:
             flags = 1 | (2 if self.init["opk_id"] is not None else 0)
@@ -178,7 +198,8 @@ class Ratchet:
         nonce = self.rand(NONCE)   # AD = X3DH AD || header (nonce not in it)
         mk, self.cks = kdf_ck(self.cks)
         self.ns += 1
-        return hdr + nonce + xchacha_seal(msg_key(mk), nonce, pad(pt), self.ad + hdr)
+        padded = padding(pt) if padding else pad(pt, len(hdr) + NONCE + 16)
+        return hdr + nonce + xchacha_seal(msg_key(mk), nonce, padded, self.ad + hdr)
 
     def skip(self, until):
         if self.ckr is None:
@@ -209,7 +230,7 @@ class Ratchet:
             self.skip(n)
             mk, self.ckr = kdf_ck(self.ckr)
             self.nr += 1
-        pt = unpad(xchacha_open(msg_key(mk), nonce, ct, self.ad + hdr))
+        pt = unpad(xchacha_open(msg_key(mk), nonce, ct, self.ad + hdr), hl + NONCE + 16)
         self.send_init = False
         return pt
 
@@ -254,13 +275,17 @@ def main():
     A, B = Ratchet(ra), Ratchet(rb)
     A.init_initiator(sk, ad, x_pub(spk), init)
     msgs, events = [], []
-    def send(who, text):
+    def send(who, text, old=False):
         r = A if who == "a" else B
-        m = r.encrypt(text)
+        m = r.encrypt(text, old_pad if old else None)
+        assert old or len(m) in (WIRE_SHORT, WIRE_LONG)
         msgs.append(m)
         hl = 42 + (72 if m[1] & 1 else 0)
-        events.append({"op": "send", "from": who, "msg": len(msgs) - 1, "plaintext": h(text),
-                       "nonce": h(m[hl:hl + NONCE]), "wire": h(m)})
+        e = {"op": "send", "from": who, "msg": len(msgs) - 1, "plaintext": h(text),
+             "nonce": h(m[hl:hl + NONCE]), "wire": h(m)}
+        if old:
+            e["old_padding"] = True
+        events.append(e)
     def recv(who, i):
         r = A if who == "a" else B
         if who == "b" and B.init is None:
@@ -279,13 +304,21 @@ def main():
     send("a", b"ok")                               # 4: no X3DH fields now
     recv("b", 4)
     recv("a", 2)                                   # late, from an old chain
-    send("b", bytes(range(256)) * 1 + b"x" * 44)   # 5: 300 bytes -> 1024 bucket
+    send("b", bytes(range(256)) * 1 + b"x" * 44)   # 5: 300 bytes, short
     recv("a", 5)
     send("a", b"this one is lost")                 # 6: never delivered
     send("a", b"and this one arrives")             # 7
     recv("b", 7)
     send("b", b"")                                 # 8: empty plaintext
     recv("a", 8)
+    send("a", b"y" * SHORT_MAX)                    # 9: the longest short one
+    recv("b", 9)
+    send("a", b"z" * (SHORT_MAX + 1))              # 10: long
+    recv("b", 10)
+    send("b", b"sent before fixed sizes", True)    # 11: an old bucket (64)
+    recv("a", 11)
+    assert len(msgs[0]) == len(msgs[4]) == WIRE_SHORT and msgs[0][1] & 1 and not msgs[4][1] & 1
+    assert len(msgs[11]) == 42 + NONCE + 64 + 16
     out["ratchet"] = {"x3dh": "x3dh.json, with_opk", "sk": h(sk), "ad": h(ad),
                       "spk_sk": h(spk), "spk_pub": h(x_pub(spk)),
                       "init": {"ik": h(init["ik"]), "ek": h(init["ek"]), "spk_id": spk_id, "opk_id": opk_id},
@@ -298,17 +331,38 @@ def main():
 
     # Padding
     pv = []
-    for n in [0, 1, 5, 63, 64, 255, 256, 1023, 1024, 4095, 4096, 16127]:
+    for o in (OVERHEAD_FIRST, OVERHEAD_LATER, OVERHEAD_NOTE):
+        for n in [0, 1, 5, 63, 64, 255, 256, SHORT_MAX, SHORT_MAX + 1, 4096, PT_MAX]:
+            pt = bytes((i * 7 + 3) & 0xff for i in range(n))
+            p = pad(pt, o)
+            e = {"length": n, "overhead": o, "padded_length": len(p)}
+            if n <= 5:
+                e["plaintext"], e["padded"] = h(pt), h(p)
+            pv.append(e)
+    ov = []
+    for n in [0, 5, 63, 64, 255, 256, 1023, 1024, 4095, 4096, PT_MAX]:
         pt = bytes((i * 7 + 3) & 0xff for i in range(n))
-        p = pad(pt)
+        p = old_pad(pt)
         e = {"length": n, "padded_length": len(p)}
-        if n <= 64:
+        if n <= 5:
             e["plaintext"], e["padded"] = h(pt), h(p)
-        pv.append(e)
-    out["pad"] = {"buckets": BUCKETS, "plaintext_byte_i": "(7*i+3) mod 256", "cases": pv,
-                  "too_long": [16128, 20000],
-                  "bad_padded": [h(b"\0" * 64), h(b"ab\x80\x01" + b"\0" * 60), h(b"a\x80" + b"\0" * 61),
-                                 h(b"a\x80" + b"\0" * 254)]}
+        ov.append(e)
+    def bad(o, b):
+        return {"overhead": o, "padded": h(b)}
+    z = lambda n: b"\0" * n
+    out["pad"] = {"wire_short": WIRE_SHORT, "wire_long": WIRE_LONG, "overhead_max": OVERHEAD_FIRST,
+                  "short_plaintext_max": SHORT_MAX, "plaintext_max": PT_MAX,
+                  "old_buckets": OLD_BUCKETS, "plaintext_byte_i": "(7*i+3) mod 256", "cases": pv,
+                  "old_cases": ov,
+                  "too_long": [PT_MAX + 1, 20000],
+                  "bad_padded": [bad(82, z(942)),                       # no marker
+                                 bad(82, b"ab\x80\x01" + z(938)),      # junk after it
+                                 bad(82, b"a\x80" + z(941)),            # no size of either kind
+                                 bad(82, b"a\x80" + z(868)),            # a first message's size, later
+                                 bad(154, b"a\x80" + z(940)),           # a later message's size, first
+                                 bad(82, b"a\x80" + z(16198)),          # long, for a short text
+                                 bad(82, b"a\x80" + z(254)),            # an old bucket larger than needed
+                                 bad(82, b"ab\x80\x01" + z(60))]}      # old bucket, junk after the marker
 
     # Safety numbers
     def digits(pk):
@@ -364,13 +418,13 @@ def main():
     texts = ["hello", "", "Gr\u00fc\u00dfe, \u0645\u0631\u062d\u0628\u0627 \U0001f600", "\x01\x02 looks like an envelope"]
     ev = {"version": 1, "kinds": {"text": 1, "report": 2, "nothing": 3},
           "reasons": {"limit": 1, "no_session": 2, "crypto": 3},
-          "text_max": 16127 - 2,
-          "text": [{"text": h(t.encode()), "envelope": h(env(1, t.encode())), "padded": h(pad(env(1, t.encode())))}
+          "text_max": PT_MAX - 2, "padded_overhead": OVERHEAD_LATER,
+          "text": [{"text": h(t.encode()), "envelope": h(env(1, t.encode())), "padded": h(pad(env(1, t.encode()), OVERHEAD_LATER))}
                    for t in texts],
           "report": [{"count": c, "reason": r, "envelope": h(env(2, be32(c) + bytes([r]))),
-                      "padded": h(pad(env(2, be32(c) + bytes([r]))))}
+                      "padded": h(pad(env(2, be32(c) + bytes([r])), OVERHEAD_LATER))}
                      for c, r in [(2, 2), (1, 1), (1, 3), (M32, 3), (7, 200)]],
-          "nothing": {"envelope": h(env(3)), "padded": h(pad(env(3)))},
+          "nothing": {"envelope": h(env(3)), "padded": h(pad(env(3), OVERHEAD_LATER))},
           "bad": [h(b""), h(b"\x01"), h(b"\x00\x01hi"), h(b"\x02\x01hi"), h(env(0)), h(env(4)),
                   h(env(255, b"x")), h(env(2, be32(0) + b"\x02")), h(env(2, be32(1) + b"\x00")),
                   h(env(2, be32(1))), h(env(2, be32(1) + b"\x02\x00")), h(env(3, b"\x00"))]}

@@ -2,8 +2,9 @@
  * test_ratchet.c: proto/ratchet.c and proto/pad.c: conversations both
  * ways, out-of-order and lost messages, replays, tampering, the skipped-key
  * caps, saved state (versions 2 and 1), random nonces across a state
- * rollback, the wire format and padding buckets, the expiry of skipped
- * keys by DH steps and by time.
+ * rollback, the wire format, the padding and the two message sizes (and
+ * the old buckets still read), the expiry of skipped keys by DH steps and
+ * by time.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 
 #include "check.h"
 #include "proto/bytes.h"
+#include "proto/envelope.h"
 #include "proto/err.h"
 #include "proto/hkdf.h"
 #include "proto/pad.h"
@@ -445,66 +447,173 @@ test_state(void)
 	pair_free(&p);
 }
 
+/* Writes the old bucket padding of a len-byte plaintext of 0x61 into buf:
+ * len bytes, 0x80, zeros up to bucket. */
+static void
+old_pad(uint8_t *buf, size_t len, size_t bucket)
+{
+	memset(buf, 0x61, len);
+	buf[len] = 0x80;
+	memset(buf + len + 1, 0, bucket - len - 1);
+}
+
+/* Encrypts the envelope env (n bytes) from r, checks that it makes a
+ * message of want bytes, with X3DH fields when init, and that to opens it;
+ * ratchet_encrypt_size agrees. */
+static void
+send_is(struct ratchet *r, struct ratchet *to, const uint8_t *env, size_t n,
+    size_t want, int init)
+{
+	struct ratchet_msg m;
+	size_t len, k;
+
+	CHECK_EQ_INT(ratchet_encrypt_size(r, n), want);
+	CHECK_EQ_INT(ratchet_encrypt(r, msg, sizeof(msg), &len, env, n), 0);
+	CHECK_EQ_INT(len, want);
+	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, len), 0);
+	CHECK_EQ_INT(m.has_init, init);
+	CHECK_EQ_INT(ratchet_decrypt(to, pt, sizeof(pt), &k, msg, len, 0), 0);
+	CHECK(k == n && memcmp(pt, env, n) == 0);
+}
+
+/* The padding (pad.h): sizes by overhead, the old buckets read, bad
+ * paddings refused. */
 static void
 test_padding(void)
 {
-	static const size_t lens[] = { 0, 1, 63, 64, 255, 256, 1023, 1024,
+	static const size_t over[] = { RATCHET_OVERHEAD_MAX,
+	    RATCHET_OVERHEAD_MIN, 24 + 16 /* a case note */, 0 };
+	static const size_t lens[] = { 0, 1, 63, 64, 255, 256,
+	    PAD_SHORT_PLAINTEXT_MAX, PAD_SHORT_PLAINTEXT_MAX + 1, 1023, 4096,
+	    PAD_PLAINTEXT_MAX };
+	static const size_t old_lens[] = { 0, 63, 64, 255, 256, 1023, 1024,
 	    4095, 4096, PAD_PLAINTEXT_MAX };
-	static const size_t want[] = { 64, 64, 64, 256, 256, 1024, 1024,
-	    4096, 4096, 16128, 16128 };
+	static const size_t old_want[] = { 64, 64, 256, 256, 1024, 1024, 4096,
+	    4096, 16128, 16128 };
 	static uint8_t buf[PAD_MAX_BYTES], big[PAD_MAX_BYTES + 1];
-	struct pair p;
-	size_t n, k, l1, l2;
+	size_t n, k, want;
 
-	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
-		CHECK_EQ_INT(pad_size(lens[i]), want[i]);
-		memset(buf, 0xaa, sizeof(buf));
-		CHECK_EQ_INT(pad(buf, sizeof(buf), &n, buf, lens[i]), 0);
-		CHECK_EQ_INT(n, want[i]);
-		CHECK_EQ_INT(buf[lens[i]], 0x80);
-		CHECK_EQ_INT(unpad(&k, buf, n), 0);
-		CHECK_EQ_INT(k, lens[i]);
+	CHECK_EQ_INT(PAD_SHORT_PLAINTEXT_MAX, 869);
+	CHECK_EQ_INT(PAD_PLAINTEXT_MAX, 16127);
+	for (size_t o = 0; o < sizeof(over) / sizeof(over[0]); o++) {
+		for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+			want = (lens[i] <= 869 ? 1024 : 16282) - over[o];
+			CHECK_EQ_INT(pad_size(lens[i], over[o]), want);
+			memset(buf, 0xaa, sizeof(buf));
+			CHECK_EQ_INT(pad(buf, sizeof(buf), &n, buf, lens[i],
+			    over[o]), 0);
+			CHECK_EQ_INT(n, want);
+			CHECK_EQ_INT(buf[lens[i]], 0x80);
+			CHECK_EQ_INT(unpad(&k, buf, n, over[o]), 0);
+			CHECK_EQ_INT(k, lens[i]);
+			/* Under another overhead it is another size (unless
+			 * it is also the old bucket of that plaintext). */
+			if (over[o] != RATCHET_OVERHEAD_MIN && n != 1024 &&
+			    n != 16128)
+				CHECK_EQ_INT(unpad(&k, buf, n,
+				    RATCHET_OVERHEAD_MIN), OFR_E_CRYPTO);
+		}
+		/* The old buckets still read, at any overhead. */
+		for (size_t i = 0; i < sizeof(old_lens) / sizeof(old_lens[0]);
+		    i++) {
+			old_pad(buf, old_lens[i], old_want[i]);
+			CHECK_EQ_INT(unpad(&k, buf, old_want[i], over[o]), 0);
+			CHECK_EQ_INT(k, old_lens[i]);
+		}
+		CHECK_EQ_INT(pad_size(PAD_PLAINTEXT_MAX + 1, over[o]), 0);
+		CHECK_EQ_INT(pad(buf, sizeof(buf), &n, big,
+		    PAD_PLAINTEXT_MAX + 1, over[o]), OFR_E_TOO_BIG);
 	}
-	CHECK_EQ_INT(pad_size(PAD_MAX_BYTES), 0);
-	CHECK_EQ_INT(pad(buf, sizeof(buf), &n, big, PAD_MAX_BYTES),
-	    OFR_E_TOO_BIG);
-	CHECK_EQ_INT(pad(buf, 63, &n, big, 3), OFR_E_USAGE);
-	/* Bad paddings: no marker, junk after it, not a bucket, a bucket
-	 * larger than needed. */
-	memset(buf, 0, 64);
-	CHECK_EQ_INT(unpad(&k, buf, 64), OFR_E_CRYPTO);
+	CHECK_EQ_INT(pad_size(0, PAD_OVERHEAD_MAX + 1), 0);
+	CHECK_EQ_INT(pad(buf, sizeof(buf), &n, big, 3, PAD_OVERHEAD_MAX + 1),
+	    OFR_E_USAGE);
+	CHECK_EQ_INT(pad(buf, 1024 - 82 - 1, &n, big, 3, 82), OFR_E_USAGE);
+
+	/* Bad paddings: no marker, junk after it, no size of either kind, a
+	 * larger old bucket or a larger new size than needed, the size of
+	 * another overhead. */
+	memset(buf, 0, sizeof(buf));
+	CHECK_EQ_INT(unpad(&k, buf, 942, 82), OFR_E_CRYPTO);
+	CHECK_EQ_INT(unpad(&k, buf, 64, 82), OFR_E_CRYPTO);
+	CHECK_EQ_INT(unpad(&k, buf, 0, 82), OFR_E_CRYPTO);
 	buf[3] = 0x80;
 	buf[4] = 1;
-	CHECK_EQ_INT(unpad(&k, buf, 64), OFR_E_CRYPTO);
+	CHECK_EQ_INT(unpad(&k, buf, 942, 82), OFR_E_CRYPTO);
+	CHECK_EQ_INT(unpad(&k, buf, 64, 82), OFR_E_CRYPTO);
 	buf[4] = 0;
-	CHECK_EQ_INT(unpad(&k, buf, 64), 0);
-	CHECK_EQ_INT(unpad(&k, buf, 63), OFR_E_CRYPTO);
-	memset(buf, 0, 256);
-	buf[3] = 0x80;
-	CHECK_EQ_INT(unpad(&k, buf, 256), OFR_E_CRYPTO);
-	/* Ciphertexts of one bucket have one length. */
-	pair_new(&p);
-	CHECK_EQ_INT(ratchet_encrypt(p.b, msg, sizeof(msg), &l1, big, 1), 0);
-	CHECK_EQ_INT(ratchet_encrypt(p.b, msg, sizeof(msg), &l2, big, 63), 0);
-	CHECK_EQ_INT(l1, l2);
-	CHECK_EQ_INT(l1, RATCHET_HDR_BYTES + RATCHET_NONCE_BYTES + 64 +
-	    RATCHET_TAG_BYTES);
-	CHECK_EQ_INT(ratchet_encrypt_size(p.b, 63), l1);
-	CHECK_EQ_INT(ratchet_encrypt(p.b, msg, sizeof(msg), &l2, big, 64), 0);
-	CHECK_EQ_INT(l2, RATCHET_HDR_BYTES + RATCHET_NONCE_BYTES + 256 +
-	    RATCHET_TAG_BYTES);
-	CHECK_EQ_INT(ratchet_encrypt(p.a, msg, sizeof(msg), &l2, big,
-	    PAD_PLAINTEXT_MAX), 0);
-	CHECK_EQ_INT(l2, RATCHET_MSG_MAX);
+	CHECK_EQ_INT(unpad(&k, buf, 942, 82), 0);
+	CHECK_EQ_INT(k, 3);
+	CHECK_EQ_INT(unpad(&k, buf, 64, 82), 0);
+	CHECK_EQ_INT(unpad(&k, buf, 63, 82), OFR_E_CRYPTO);
+	CHECK_EQ_INT(unpad(&k, buf, 941, 82), OFR_E_CRYPTO);
+	CHECK_EQ_INT(unpad(&k, buf, 943, 82), OFR_E_CRYPTO);
+	CHECK_EQ_INT(unpad(&k, buf, 256, 82), OFR_E_CRYPTO);
+	CHECK_EQ_INT(unpad(&k, buf, 16200, 82), OFR_E_CRYPTO);
+	CHECK_EQ_INT(unpad(&k, buf, 16128, 82), OFR_E_CRYPTO);
+	CHECK_EQ_INT(unpad(&k, buf, 870, 82), OFR_E_CRYPTO);
+	CHECK_EQ_INT(unpad(&k, buf, 942, 154), OFR_E_CRYPTO);
+	CHECK_EQ_INT(unpad(&k, buf, 870, 154), 0);
+	buf[3] = 0x81;
+	CHECK_EQ_INT(unpad(&k, buf, 942, 82), OFR_E_CRYPTO);
+}
+
+/* Every message is 1024 or 16282 bytes: first (X3DH fields) or later,
+ * text, report or nothing. */
+static void
+test_sizes(void)
+{
+	static uint8_t text[ENVELOPE_TEXT_MAX + 1], env[PAD_MAX_BYTES];
+	static const size_t shorts[] = { 0, 2, 40, 200,
+	    PAD_SHORT_PLAINTEXT_MAX - ENVELOPE_HDR_BYTES };
+	struct pair p;
+	size_t n, l1, l2;
+
+	CHECK_EQ_INT(RATCHET_MSG_SHORT, 1024);
+	CHECK_EQ_INT(RATCHET_MSG_MAX, 16282);
 	CHECK_EQ_INT(RATCHET_MSG_MAX, 42 + 72 + 24 + 16128 + 16);
+	CHECK_EQ_INT(RATCHET_PT_MAX, 16200);
 	CHECK(RATCHET_MSG_MAX <= 16384);	/* PROTOCOL.md's copy limit */
-	CHECK_EQ_INT(ratchet_decrypt(p.b, pt, sizeof(pt), &n, msg, l2, 0), 0);
-	CHECK_EQ_INT(n, PAD_PLAINTEXT_MAX);
-	CHECK_EQ_INT(ratchet_encrypt(p.a, msg, sizeof(msg), &l2, big,
-	    PAD_MAX_BYTES), OFR_E_TOO_BIG);
-	CHECK_EQ_INT(ratchet_encrypt_size(p.a, PAD_MAX_BYTES), 0);
-	CHECK_EQ_INT(ratchet_encrypt(p.a, msg, 100, &l2, big, 60),
+	CHECK_EQ_INT(ENVELOPE_TEXT_MAX, 16125);
+	memset(text, 'x', sizeof(text));
+	pair_new(&p);
+	/* A still sends X3DH fields (it has read nothing from B), B not. */
+	for (int who = 0; who < 2; who++) {
+		struct ratchet *from = who ? p.b : p.a, *to = who ? p.a : p.b;
+
+		for (size_t i = 0; i < sizeof(shorts) / sizeof(shorts[0]);
+		    i++) {
+			CHECK_EQ_INT(envelope_text(env, sizeof(env), &n, text,
+			    shorts[i]), 0);
+			send_is(from, to, env, n, 1024, !who);
+		}
+		CHECK_EQ_INT(envelope_report(env, sizeof(env), &n, 3, 2), 0);
+		send_is(from, to, env, n, 1024, !who);
+		CHECK_EQ_INT(envelope_nothing(env, sizeof(env), &n), 0);
+		send_is(from, to, env, n, 1024, !who);
+		CHECK_EQ_INT(envelope_text(env, sizeof(env), &n, text,
+		    PAD_SHORT_PLAINTEXT_MAX - 1), 0);
+		send_is(from, to, env, n, 16282, !who);
+		CHECK_EQ_INT(envelope_text(env, sizeof(env), &n, text,
+		    ENVELOPE_TEXT_MAX), 0);
+		send_is(from, to, env, n, 16282, !who);
+		CHECK_EQ_INT(envelope_text(env, sizeof(env), &n, text,
+		    ENVELOPE_TEXT_MAX + 1), OFR_E_TOO_BIG);
+		/* So A has read B: its next messages are later ones. */
+	}
+	CHECK_EQ_INT(envelope_text(env, sizeof(env), &n, text, 2), 0);
+	send_is(p.a, p.b, env, n, 1024, 0);
+	CHECK_EQ_INT(envelope_text(env, sizeof(env), &n, text, 3000), 0);
+	send_is(p.a, p.b, env, n, 16282, 0);
+	/* Plaintexts, not envelopes: the same limits. */
+	CHECK_EQ_INT(ratchet_encrypt(p.a, msg, sizeof(msg), &l1, text,
+	    PAD_PLAINTEXT_MAX + 1), OFR_E_TOO_BIG);
+	CHECK_EQ_INT(ratchet_encrypt_size(p.a, PAD_PLAINTEXT_MAX + 1), 0);
+	CHECK_EQ_INT(ratchet_encrypt(p.a, msg, 1023, &l1, text, 1),
 	    OFR_E_USAGE);
+	CHECK_EQ_INT(ratchet_encrypt(p.a, msg, sizeof(msg), &l1, text, 0), 0);
+	CHECK_EQ_INT(ratchet_encrypt(p.a, msg, sizeof(msg), &l2, text,
+	    PAD_SHORT_PLAINTEXT_MAX), 0);
+	CHECK(l1 == 1024 && l2 == 1024);
 	pair_free(&p);
 }
 
@@ -516,7 +625,8 @@ test_parse(void)
 	CHECK_EQ_INT(RATCHET_VERSION, 2);
 	memset(msg, 0, sizeof(msg));
 	msg[0] = RATCHET_VERSION;
-	/* header (42) || nonce (24) || ciphertext (80..16144) */
+	/* header (42) || nonce (24) || ciphertext (80..16216): 146..16282
+	 * bytes in all */
 	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 24 + 80), 0);
 	CHECK_EQ_INT(m.hdr_len, 42);
 	CHECK(m.ct == msg + 42 + 24);
@@ -526,8 +636,8 @@ test_parse(void)
 	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 80), OFR_E_BAD_FIELD);
 	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 23), OFR_E_BAD_FIELD);
 	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 41), OFR_E_BAD_FIELD);
-	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 24 + 16128 + 16), 0);
-	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 24 + 16128 + 17),
+	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 24 + 16200 + 16), 0);
+	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 24 + 16200 + 17),
 	    OFR_E_BAD_FIELD);
 	msg[1] = RATCHET_FLAG_OPK;	/* OPK without init */
 	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 24 + 80),
@@ -546,6 +656,10 @@ test_parse(void)
 	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 72 + 24),
 	    OFR_E_BAD_FIELD);
 	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 72), OFR_E_BAD_FIELD);
+	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, RATCHET_MSG_MAX), 0);
+	CHECK_EQ_INT(m.ct_len, 16128 + 16);
+	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, RATCHET_MSG_MAX + 1),
+	    OFR_E_BAD_FIELD);
 	msg[113] = 1;	/* an OPK id without the OPK flag */
 	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, 42 + 72 + 24 + 80),
 	    OFR_E_BAD_FIELD);
@@ -671,7 +785,7 @@ test_forged_before_reply(void)
 	memcpy(msg + sizeof(hdr), nonce, sizeof(nonce));
 	off = sizeof(hdr) + sizeof(nonce);
 	CHECK_EQ_INT(pad(msg + off, sizeof(msg) - off, &plen,
-	    (const uint8_t *)text, sizeof(text) - 1), 0);
+	    (const uint8_t *)text, sizeof(text) - 1, off + 16), 0);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(msg + off, &clen,
 	    msg + off, plen, adf, sizeof(adf), NULL, nonce, key);
 	CHECK_EQ_INT(ratchet_msg_parse(&m, msg, off + (size_t)clen), 0);
@@ -912,6 +1026,7 @@ main(void)
 	test_limits();
 	test_state();
 	test_padding();
+	test_sizes();
 	test_parse();
 	test_rollback();
 	test_forged_before_reply();

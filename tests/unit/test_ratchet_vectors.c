@@ -267,7 +267,19 @@ test_ratchet(void)
 			csprng_set_test_hook(next_key, from_a ? &qa : &qb);
 			CHECK_EQ_INT(ratchet_encrypt(from_a ? a : b, wire,
 			    sizeof(wire), &len, pt, pl), 0);
+			CHECK(len == RATCHET_MSG_SHORT ||
+			    len == RATCHET_MSG_MAX);
 			n = hexf(e, "wire", want, sizeof(want));
+			if (json_is_true(json_object_get(e, "old_padding"))) {
+				/* Sent by a client before fixed sizes: the
+				 * same header and nonce, an old bucket. */
+				CHECK_EQ_INT(ratchet_msg_parse(&m, want, n),
+				    0);
+				CHECK(n < len && memcmp(wire, want, m.hdr_len +
+				    RATCHET_NONCE_BYTES) == 0);
+				memcpy(wire, want, n);
+				len = n;
+			}
 			CHECK(n == len && memcmp(wire, want, len) == 0);
 			/* The nonce, drawn from the random source, follows
 			 * the header and the X3DH fields. */
@@ -314,7 +326,7 @@ test_ratchet(void)
 		nrecv++;
 	}
 	csprng_set_test_hook(NULL, NULL);
-	CHECK(nsend >= 9 && nrecv >= 8);
+	CHECK(nsend >= 12 && nrecv >= 11);
 	/* every key and nonce used, in order */
 	CHECK(qa.n > 0 && qa.i == qa.n && qb.n > 0 && qb.i == qb.n);
 	for (i = 0; i < 32; i++)
@@ -324,40 +336,78 @@ test_ratchet(void)
 	json_decref(j);
 }
 
+/* Fills buf with the vectors' plaintext of c: "plaintext", or byte i =
+ * 7 i + 3. Its length. */
+static size_t
+case_plaintext(json_t *c, uint8_t *buf, size_t cap)
+{
+	size_t len = (size_t)intf(c, "length");
+
+	if (json_object_get(c, "plaintext") != NULL)
+		CHECK_EQ_INT(hexf(c, "plaintext", buf, cap), len);
+	else
+		for (size_t k = 0; k < len; k++)
+			buf[k] = (uint8_t)(7 * k + 3);
+	return len;
+}
+
 static void
 test_pad(void)
 {
 	json_t *j = load("pad.json"), *c;
 	static uint8_t buf[PAD_MAX_BYTES], want[PAD_MAX_BYTES];
-	size_t i, n, k;
+	static const size_t over[] = { RATCHET_OVERHEAD_MAX,
+	    RATCHET_OVERHEAD_MIN, 24 + 16 };
+	size_t i, n, k, len, o;
 
 	if (j == NULL)
 		return;
+	CHECK_EQ_INT(intf(j, "wire_short"), PAD_WIRE_SHORT);
+	CHECK_EQ_INT(intf(j, "wire_long"), PAD_WIRE_LONG);
+	CHECK_EQ_INT(intf(j, "overhead_max"), PAD_OVERHEAD_MAX);
+	CHECK_EQ_INT(intf(j, "short_plaintext_max"), PAD_SHORT_PLAINTEXT_MAX);
+	CHECK_EQ_INT(intf(j, "plaintext_max"), PAD_PLAINTEXT_MAX);
 	json_array_foreach(json_object_get(j, "cases"), i, c) {
-		size_t len = (size_t)intf(c, "length");
-
-		CHECK_EQ_INT(pad_size(len), intf(c, "padded_length"));
-		for (k = 0; k < len; k++)
-			buf[k] = (uint8_t)(7 * k + 3);
-		CHECK_EQ_INT(pad(buf, sizeof(buf), &n, buf, len), 0);
+		len = case_plaintext(c, buf, sizeof(buf));
+		o = (size_t)intf(c, "overhead");
+		CHECK_EQ_INT(pad_size(len, o), intf(c, "padded_length"));
+		CHECK_EQ_INT(pad(buf, sizeof(buf), &n, buf, len, o), 0);
 		CHECK_EQ_INT(n, intf(c, "padded_length"));
 		if (json_object_get(c, "padded") != NULL) {
 			CHECK_EQ_INT(hexf(c, "padded", want, sizeof(want)), n);
 			CHECK(memcmp(buf, want, n) == 0);
 		}
-		CHECK_EQ_INT(unpad(&k, buf, n), 0);
+		CHECK_EQ_INT(unpad(&k, buf, n, o), 0);
 		CHECK_EQ_INT(k, len);
+	}
+	CHECK(i >= 30);
+	/* The old buckets are read at any overhead. */
+	json_array_foreach(json_object_get(j, "old_cases"), i, c) {
+		len = case_plaintext(c, buf, sizeof(buf));
+		n = (size_t)intf(c, "padded_length");
+		buf[len] = 0x80;
+		memset(buf + len + 1, 0, n - len - 1);
+		if (json_object_get(c, "padded") != NULL) {
+			CHECK_EQ_INT(hexf(c, "padded", want, sizeof(want)), n);
+			CHECK(memcmp(buf, want, n) == 0);
+		}
+		for (o = 0; o < sizeof(over) / sizeof(over[0]); o++) {
+			CHECK_EQ_INT(unpad(&k, buf, n, over[o]), 0);
+			CHECK_EQ_INT(k, len);
+		}
 	}
 	CHECK(i >= 10);
 	json_array_foreach(json_object_get(j, "too_long"), i, c)
-		CHECK_EQ_INT(pad_size((size_t)json_integer_value(c)), 0);
+		for (o = 0; o < sizeof(over) / sizeof(over[0]); o++)
+			CHECK_EQ_INT(pad_size((size_t)json_integer_value(c),
+			    over[o]), 0);
 	json_array_foreach(json_object_get(j, "bad_padded"), i, c) {
-		const char *s = json_string_value(c);
-
-		CHECK(s != NULL && sodium_hex2bin(buf, sizeof(buf), s,
-		    strlen(s), NULL, &n, NULL) == 0);
-		CHECK_EQ_INT(unpad(&k, buf, n), OFR_E_CRYPTO);
+		if ((n = hexf(c, "padded", buf, sizeof(buf))) == (size_t)-1)
+			continue;
+		CHECK_EQ_INT(unpad(&k, buf, n, (size_t)intf(c, "overhead")),
+		    OFR_E_CRYPTO);
 	}
+	CHECK(i >= 8);
 	json_decref(j);
 }
 
@@ -369,7 +419,8 @@ check_padded(json_t *c, const uint8_t *env, size_t n)
 	static uint8_t got[PAD_MAX_BYTES], want[PAD_MAX_BYTES];
 	size_t m;
 
-	CHECK_EQ_INT(pad(got, sizeof(got), &m, env, n), 0);
+	CHECK_EQ_INT(pad(got, sizeof(got), &m, env, n, RATCHET_OVERHEAD_MIN),
+	    0);
 	CHECK_EQ_INT(hexf(c, "padded", want, sizeof(want)), m);
 	CHECK(memcmp(got, want, m) == 0);
 }
@@ -387,6 +438,8 @@ test_envelope(void)
 		return;
 	CHECK_EQ_INT(intf(j, "version"), ENVELOPE_VERSION);
 	CHECK_EQ_INT(intf(j, "text_max"), ENVELOPE_TEXT_MAX);
+	/* "padded": as in a later message */
+	CHECK_EQ_INT(intf(j, "padded_overhead"), RATCHET_OVERHEAD_MIN);
 	json_array_foreach(json_object_get(j, "text"), i, c) {
 		tl = hexf(c, "text", text, sizeof(text));
 		wl = hexf(c, "envelope", want, sizeof(want));
@@ -431,7 +484,10 @@ test_envelope(void)
 	memset(text, 'x', ENVELOPE_TEXT_MAX + 1);
 	CHECK_EQ_INT(envelope_text(got, sizeof(got), &n, text,
 	    ENVELOPE_TEXT_MAX), 0);
-	CHECK_EQ_INT(pad_size(n), PAD_MAX_BYTES);
+	CHECK_EQ_INT(pad_size(n, RATCHET_OVERHEAD_MAX) + RATCHET_OVERHEAD_MAX,
+	    RATCHET_MSG_MAX);
+	CHECK_EQ_INT(pad_size(n, RATCHET_OVERHEAD_MIN) + RATCHET_OVERHEAD_MIN,
+	    RATCHET_MSG_MAX);
 	CHECK_EQ_INT(envelope_text(got, sizeof(got), &n, text,
 	    ENVELOPE_TEXT_MAX + 1), OFR_E_TOO_BIG);
 	CHECK_EQ_INT(envelope_report(got, sizeof(got), &n, 0, 1), OFR_E_USAGE);

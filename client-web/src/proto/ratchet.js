@@ -11,7 +11,7 @@ import { OfframpError, ERR } from './err.js';
 import { ascii, be32Get, be32Put, be64Get, be64Put, bytesEqual, concat, wipe } from './bytes.js';
 import { csprngBuf } from './csprng.js';
 import { hkdf } from './hkdf.js';
-import { pad, padSize, unpad, PAD_MAX_BYTES } from './pad.js';
+import { pad, padSize, unpad, PAD_OLD_MIN_BYTES, PAD_OVERHEAD_MAX, PAD_PLAINTEXT_MAX, PAD_WIRE_LONG, PAD_WIRE_SHORT } from './pad.js';
 import { x3dhKeypair, X3DH_AD_BYTES } from './x3dh.js';
 
 export const RATCHET_VERSION = 2;
@@ -24,9 +24,13 @@ export const RATCHET_HDR_BYTES = 42;
 export const RATCHET_INIT_BYTES = 72;
 export const RATCHET_NONCE_BYTES = 24;
 export const RATCHET_TAG_BYTES = 16;
-export const RATCHET_OVERHEAD_MAX = RATCHET_HDR_BYTES + RATCHET_INIT_BYTES + RATCHET_NONCE_BYTES + RATCHET_TAG_BYTES;
-export const RATCHET_MSG_MAX = RATCHET_OVERHEAD_MAX + PAD_MAX_BYTES;	// 16282
-export const RATCHET_PT_MAX = PAD_MAX_BYTES;
+export const RATCHET_OVERHEAD_MAX = RATCHET_HDR_BYTES + RATCHET_INIT_BYTES + RATCHET_NONCE_BYTES + RATCHET_TAG_BYTES;	// 154
+export const RATCHET_OVERHEAD_MIN = RATCHET_HDR_BYTES + RATCHET_NONCE_BYTES + RATCHET_TAG_BYTES;	// 82
+// every message is one of two sizes (pad.js)
+export const RATCHET_MSG_SHORT = PAD_WIRE_SHORT;	// 1024
+export const RATCHET_MSG_MAX = PAD_WIRE_LONG;		// 16282
+export const RATCHET_PT_MAX = RATCHET_MSG_MAX - RATCHET_OVERHEAD_MIN;	// 16200
+if (RATCHET_OVERHEAD_MAX !== PAD_OVERHEAD_MAX) throw new Error("pad.js's largest overhead is not a first message's");
 export const RATCHET_MAX_SKIP = 1000;
 export const RATCHET_SKIPPED_MAX = 2000;
 export const RATCHET_SKIPPED_STEPS = 5;		// DH steps a skipped key outlives
@@ -214,20 +218,28 @@ export function ratchetMsgParse(msg) {
 	}
 	if (msg.length - m.hdrLen < RATCHET_NONCE_BYTES) throw bad();
 	const ctLen = msg.length - m.hdrLen - RATCHET_NONCE_BYTES;
-	if (ctLen < RATCHET_TAG_BYTES || padSize(0) > ctLen - RATCHET_TAG_BYTES ||
-	    ctLen - RATCHET_TAG_BYTES > PAD_MAX_BYTES)
+	// a padded plaintext plus the tag: at least the smallest old bucket, at
+	// most a long message in all (unpad checks the exact size)
+	if (ctLen < RATCHET_TAG_BYTES || ctLen - RATCHET_TAG_BYTES < PAD_OLD_MIN_BYTES ||
+	    msg.length > RATCHET_MSG_MAX)
 		throw bad();
 	m.nonce = msg.subarray(m.hdrLen, m.hdrLen + RATCHET_NONCE_BYTES);
 	m.ct = msg.subarray(m.hdrLen + RATCHET_NONCE_BYTES);
 	return m;
 }
 
-/** The size of the message ratchetEncrypt would make of len bytes now, or 0. */
+// The bytes a message adds around its padded plaintext: header, X3DH fields
+// when init, nonce, tag.
+function overhead(init) {
+	return init ? RATCHET_OVERHEAD_MAX : RATCHET_OVERHEAD_MIN;
+}
+
+/** The size of the message ratchetEncrypt would make of len bytes now
+ * (RATCHET_MSG_SHORT or RATCHET_MSG_MAX), or 0. */
 export function ratchetEncryptSize(r, len) {
-	const n = padSize(len);
-	if (n === 0) return 0;
-	return RATCHET_HDR_BYTES + (r.c.flags & F_SEND_INIT ? RATCHET_INIT_BYTES : 0) +
-		RATCHET_NONCE_BYTES + n + RATCHET_TAG_BYTES;
+	const over = overhead(r.c.flags & F_SEND_INIT);
+	const n = padSize(len, over);
+	return n === 0 ? 0 : over + n;
 }
 
 /**
@@ -238,11 +250,11 @@ export function ratchetEncryptSize(r, len) {
 export function ratchetEncrypt(r, pt) {
 	const c = r.c;
 	if (!(pt instanceof Uint8Array)) throw new OfframpError(ERR.USAGE, 'plaintext bytes');
-	if (padSize(pt.length) === 0) throw new OfframpError(ERR.TOO_BIG, 'plaintext too long');
+	if (pt.length > PAD_PLAINTEXT_MAX) throw new OfframpError(ERR.TOO_BIG, 'plaintext too long');
 	if (!(c.flags & F_HAS_CKS)) throw new OfframpError(ERR.USAGE, 'cannot send yet');
 	if (c.ns === U32_MAX) throw new OfframpError(ERR.LIMIT, 'chain exhausted');
 	const hdr = headerWrite(c);
-	const body = pad(pt);
+	const body = pad(pt, hdr.length + RATCHET_NONCE_BYTES + RATCHET_TAG_BYTES);
 	const nonce = csprngBuf(RATCHET_NONCE_BYTES);
 	const k = kdfCk(c.cks);
 	const key = messageKey(k.mk);
@@ -281,7 +293,7 @@ function openMsg(m, msg, ad, mk) {
 		wipe(key);
 	}
 	try {
-		const n = unpad(padded);
+		const n = unpad(padded, m.hdrLen + RATCHET_NONCE_BYTES + RATCHET_TAG_BYTES);
 		return padded.slice(0, n);
 	} finally {
 		wipe(padded);
