@@ -95,7 +95,7 @@ read_text(struct session *s, struct frame_in *in, int64_t prog,
     uint8_t *buf, size_t *len)
 {
 	uint8_t key[OFR_PK_BYTES], cert[CERT_BYTES];
-	json_t *arr, *e, *to, *ct;
+	json_t *arr = NULL, *e, *to, *ct;
 	struct account a;
 	size_t n, i, got;
 	int rc, has;
