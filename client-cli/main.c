@@ -45,6 +45,11 @@ static const char usage_text[] =
 "                                            block; prints case:, status:,\n"
 "                                            counsellor:, met:, unmet:\n"
 "  reassign CASE                             ask for another counsellor\n"
+"  feedback CASE [--helpful yes|no] [--recommend yes|no] [--text TEXT]\n"
+"                                            anonymous feedback on a closed\n"
+"                                            case, once; the text is sealed\n"
+"                                            to the programme's certified\n"
+"                                            admins (asked when no option)\n"
 "  erase [--yes]                             delete your account, your cases\n"
 "                                            and all the server holds about\n"
 "                                            you (counsellors are told the\n"
@@ -94,7 +99,10 @@ static const char usage_text[] =
 "                                            cases go back to matching, its\n"
 "                                            profile and account go\n"
 "  stats                                     queue:, first-response:, and a\n"
-"                                            line per counsellor\n"
+"                                            line per counsellor; a count\n"
+"                                            under 5: fewer than 5\n"
+"  feedback                                  totals:, then week= helpful=\n"
+"                                            recommend= text: per entry\n"
 "  audit [--limit N] [--before ID]           ID TIME ACTOR ACTION TARGET\n"
 "                                            DETAIL, newest first\n"
 "  programme-set [--name N] [--description D] [--languages a,b]\n"
@@ -133,6 +141,9 @@ static const char usage_text[] =
 "  programme-key export SIGN --out FILE      a copy under a new passphrase\n"
 "  programme-key rotate SIGN --out FILE      a new key, signed by the old;\n"
 "                                            counsellors certified again\n"
+"  programme-key admin-cert SIGN [--days N]  certify your own admin key, so\n"
+"                                            clients can seal feedback to it\n"
+"                                            (default 365 days)\n"
 "  certify                                   list the pending counsellors:\n"
 "                                            name, fingerprint, profile\n"
 "  certify SIGN [--days N] NAME-or-FPR...    certify those (default 90 days)\n"
@@ -238,6 +249,7 @@ static const struct {
 	{ "daemon", cmd_daemon, NO_JSON },
 	{ "erase", cmd_erase, OWN_JSON },
 	{ "forget", cmd_forget, OWN_JSON },
+	{ "feedback", cmd_feedback, NO_JSON },
 };
 
 daemon_cmd_fn *

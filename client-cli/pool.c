@@ -268,6 +268,15 @@ cmd_counsellor_delete(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
+void
+pool_put_count(json_t *v)
+{
+	if (json_is_integer(v))
+		printf("%lld", (long long)json_integer_value(v));
+	else
+		fputs("fewer than 5", stdout);
+}
+
 /* " name=Ns" of an integer, or " name=-" of null. */
 static void
 put_secs(const char *name, json_t *v)
@@ -293,9 +302,10 @@ cmd_stats(struct cli *cli, int argc, char **argv)
 	if ((rc = cli_request(cli, req, &resp)) != 0)
 		return rc;
 	fr = json_object_get(resp, "first_response");
-	printf("queue: %lld\nfirst-response: cases=%lld",
-	    (long long)json_integer_value(json_object_get(resp, "queue")),
-	    (long long)json_integer_value(json_object_get(fr, "cases")));
+	fputs("queue: ", stdout);
+	pool_put_count(json_object_get(resp, "queue"));
+	fputs("\nfirst-response: cases=", stdout);
+	pool_put_count(json_object_get(fr, "cases"));
 	put_secs("median", json_object_get(fr, "median"));
 	put_secs("p90", json_object_get(fr, "p90"));
 	fputc('\n', stdout);

@@ -28,4 +28,8 @@ int pool_find_named(json_t *list, const char *word, json_t **e);
 int pool_key_of(struct cli *cli, const char *word,
     char key[OFR_B64_LEN(OFR_PK_BYTES)]);
 
+/* Prints a programme figure: the count, or "fewer than 5" for null (a
+ * count the server withholds, PROTOCOL.md "Figures"). */
+void pool_put_count(json_t *v);
+
 #endif

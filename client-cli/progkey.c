@@ -437,6 +437,40 @@ out:
 	return rc;
 }
 
+/* programme-key admin-cert: certifies the caller's own admin key with the
+ * programme key (an admin certificate, CRYPTO.md "Feedback"), so that
+ * clients can seal feedback text to it. */
+static int
+key_admin_cert(struct cli *cli, const struct pk_opts *o, int64_t prog)
+{
+	uint8_t sk[OFR_SK_BYTES], cert[CERT_BYTES];
+	struct cert_info info;
+	json_t *req, *resp = NULL;
+	int64_t now = (int64_t)time(NULL), days;
+	int rc;
+
+	if ((rc = parse_days(o->days, CERT_DAYS_MAX, CERT_DAYS_MAX,
+	    &days)) != 0 || (rc = secret_key(cli, o, prog, sk)) != 0)
+		return rc;
+	memset(&info, 0, sizeof(info));
+	memcpy(info.counsellor_pk, keyfile_pk(cli->key), OFR_PK_BYTES);
+	info.programme_id = prog;
+	info.not_before = now - 300;
+	info.not_after = now + days * DAY;
+	rc = admin_cert_sign(cert, sk, &info);
+	sodium_memzero(sk, sizeof(sk));
+	if (rc != 0)
+		return cli_fail(OFR_E_USAGE, "bad validity");
+	if ((rc = cli_new_request("admin.certify", &req)) != 0)
+		return rc;
+	frame_set_bin(req, "cert", cert, sizeof(cert));
+	if ((rc = cli_request(cli, req, &resp)) != 0)
+		return rc;
+	json_decref(resp);
+	printf("admin-cert: %lld days\n", (long long)days);
+	return 0;
+}
+
 int
 cmd_programme_key(struct cli *cli, int argc, char **argv)
 {
@@ -449,7 +483,7 @@ cmd_programme_key(struct cli *cli, int argc, char **argv)
 	if ((rc = cli_parse(cli, argc, argv, opts, pos, 1, &npos)) != 0)
 		return rc;
 	if (npos != 1)
-		return cli_usage("programme-key new|export|rotate");
+		return cli_usage("programme-key new|export|rotate|admin-cert");
 	if ((rc = admin_login(cli, &prog)) != 0)
 		return rc;
 	if (strcmp(pos[0], "new") == 0)
@@ -458,7 +492,9 @@ cmd_programme_key(struct cli *cli, int argc, char **argv)
 		return key_export(cli, &o, prog);
 	if (strcmp(pos[0], "rotate") == 0)
 		return key_rotate(cli, &o, prog);
-	return cli_usage("programme-key new|export|rotate");
+	if (strcmp(pos[0], "admin-cert") == 0)
+		return key_admin_cert(cli, &o, prog);
+	return cli_usage("programme-key new|export|rotate|admin-cert");
 }
 
 int

@@ -568,6 +568,43 @@ revoked:
 	return rc != 0 ? refuse(name, "its programme revoked it") : 0;
 }
 
+int
+trust_admin_cert(struct cli *cli, const uint8_t key[OFR_PK_BYTES],
+    const char *cert_b64, int64_t programme)
+{
+	struct ks_state *s;
+	uint8_t cert[CERT_BYTES];
+	struct cert_info info;
+	json_t *resp = NULL, *prog;
+	int64_t now = (int64_t)time(NULL);
+	size_t n;
+	int rc;
+
+	if (cert_b64 == NULL || b64_decode(cert, sizeof(cert), &n, cert_b64,
+	    strlen(cert_b64)) != 0 || n != CERT_BYTES)
+		return OFR_E_CRYPTO;
+	if ((rc = given_anchors(cli)) != 0 ||
+	    (rc = programme_fetch(cli, programme, &resp)) != 0)
+		return rc;
+	prog = json_object_get(resp, "programme");
+	follow_rotations(cli, programme, json_object_get(prog, "rotations"));
+	s = keyfile_state(cli->key);
+	rc = OFR_E_CRYPTO;
+	for (size_t i = 0; rc != 0 && i < s->n_anchors; i++) {
+		struct ks_anchor *a = &s->anchors[i];
+
+		if (!live(a) || admin_cert_verify(&info, cert, a->key, key,
+		    now) != 0 || info.programme_id != programme)
+			continue;
+		keep_revocations(cli, a, programme, json_string_value(
+		    json_object_get(prog, "revoked")));
+		if (!list_has(a->revoked, a->revoked_len, key))
+			rc = 0;
+	}
+	json_decref(resp);
+	return rc;
+}
+
 /* --- the programme a client asked for --- */
 
 void

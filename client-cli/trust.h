@@ -52,6 +52,12 @@ int trust_check_cert(struct cli *cli, const char *name,
     json_t *programme);
 /* Adds key as a trust anchor named name (enum ks_anchor_how how), saved
  * at once; a known key gets the name. 0 or an error code (printed). */
+/* 0 when cert_b64 is an admin certificate (CRYPTO.md, "Feedback") of key
+ * for programme, valid now, signed by a live trust anchor (rotations
+ * followed; partners are not enough) that has not revoked key; else
+ * OFR_E_CRYPTO, or the code of a failed request (printed). */
+int trust_admin_cert(struct cli *cli, const uint8_t key[OFR_PK_BYTES],
+    const char *cert_b64, int64_t programme);
 int trust_anchor_add(struct cli *cli, const uint8_t key[OFR_PK_BYTES],
     const char *name, int how);
 /* Pins the server's key (of the connection's challenge) at the first

@@ -43,9 +43,10 @@ verify_body(const char *ctx, size_t clen, const uint8_t *in, size_t blen,
 
 /* --- certificates --- */
 
-int
-cert_sign(uint8_t cert[CERT_BYTES], const uint8_t programme_sk[OFR_SK_BYTES],
-    const struct cert_info *info)
+/* A certificate under context ctx (a counsellor's or an admin's). */
+static int
+sign_cert(const char *ctx, size_t clen, uint8_t cert[CERT_BYTES],
+    const uint8_t programme_sk[OFR_SK_BYTES], const struct cert_info *info)
 {
 	if (info->not_after <= info->not_before)
 		return OFR_E_USAGE;
@@ -54,20 +55,19 @@ cert_sign(uint8_t cert[CERT_BYTES], const uint8_t programme_sk[OFR_SK_BYTES],
 	be64_put(cert + 33, (uint64_t)info->programme_id);
 	be64_put(cert + 41, (uint64_t)info->not_before);
 	be64_put(cert + 49, (uint64_t)info->not_after);
-	sign_body(CERT_CONTEXT, CERT_CONTEXT_BYTES, cert, CERT_BODY_BYTES,
-	    programme_sk, cert + CERT_BODY_BYTES);
+	sign_body(ctx, clen, cert, CERT_BODY_BYTES, programme_sk,
+	    cert + CERT_BODY_BYTES);
 	return 0;
 }
 
-int
-cert_verify(struct cert_info *info, const uint8_t cert[CERT_BYTES],
-    const uint8_t programme_pk[OFR_PK_BYTES], const uint8_t *counsellor_pk,
-    int64_t now)
+static int
+verify_cert(const char *ctx, size_t clen, struct cert_info *info,
+    const uint8_t cert[CERT_BYTES], const uint8_t programme_pk[OFR_PK_BYTES],
+    const uint8_t *counsellor_pk, int64_t now)
 {
 	struct cert_info ci;
 
-	if (verify_body(CERT_CONTEXT, CERT_CONTEXT_BYTES, cert,
-	    CERT_BODY_BYTES, programme_pk) != 0)
+	if (verify_body(ctx, clen, cert, CERT_BODY_BYTES, programme_pk) != 0)
 		return OFR_E_BAD_SIGNATURE;
 	memcpy(ci.counsellor_pk, cert + 1, OFR_PK_BYTES);
 	ci.programme_id = (int64_t)be64_get(cert + 33);
@@ -83,6 +83,40 @@ cert_verify(struct cert_info *info, const uint8_t cert[CERT_BYTES],
 	if (info != NULL)
 		*info = ci;
 	return 0;
+}
+
+int
+cert_sign(uint8_t cert[CERT_BYTES], const uint8_t programme_sk[OFR_SK_BYTES],
+    const struct cert_info *info)
+{
+	return sign_cert(CERT_CONTEXT, CERT_CONTEXT_BYTES, cert, programme_sk,
+	    info);
+}
+
+int
+cert_verify(struct cert_info *info, const uint8_t cert[CERT_BYTES],
+    const uint8_t programme_pk[OFR_PK_BYTES], const uint8_t *counsellor_pk,
+    int64_t now)
+{
+	return verify_cert(CERT_CONTEXT, CERT_CONTEXT_BYTES, info, cert,
+	    programme_pk, counsellor_pk, now);
+}
+
+int
+admin_cert_sign(uint8_t cert[CERT_BYTES],
+    const uint8_t programme_sk[OFR_SK_BYTES], const struct cert_info *info)
+{
+	return sign_cert(ADMIN_CERT_CONTEXT, ADMIN_CERT_CONTEXT_BYTES, cert,
+	    programme_sk, info);
+}
+
+int
+admin_cert_verify(struct cert_info *info, const uint8_t cert[CERT_BYTES],
+    const uint8_t programme_pk[OFR_PK_BYTES], const uint8_t *admin_pk,
+    int64_t now)
+{
+	return verify_cert(ADMIN_CERT_CONTEXT, ADMIN_CERT_CONTEXT_BYTES, info,
+	    cert, programme_pk, admin_pk, now);
 }
 
 /* --- rotations --- */

@@ -50,6 +50,21 @@ int cert_verify(struct cert_info *info, const uint8_t cert[CERT_BYTES],
     int64_t now);
 
 /*
+ * Admin certificate: the same body as a certificate, signed by the
+ * programme key under its own context, so that neither can pass for the
+ * other. It says "this key is an admin of the programme": clients seal
+ * anonymous feedback text to the admins it names (CRYPTO.md, "Feedback").
+ * Codes as cert_sign and cert_verify; info->counsellor_pk is the admin's.
+ */
+#define ADMIN_CERT_CONTEXT	"offramp-admin-cert-v1"	/* 21 bytes */
+#define ADMIN_CERT_CONTEXT_BYTES 21
+int admin_cert_sign(uint8_t cert[CERT_BYTES],
+    const uint8_t programme_sk[OFR_SK_BYTES], const struct cert_info *info);
+int admin_cert_verify(struct cert_info *info, const uint8_t cert[CERT_BYTES],
+    const uint8_t programme_pk[OFR_PK_BYTES], const uint8_t *admin_pk,
+    int64_t now);
+
+/*
  * Rotation statement (ROTATION_BYTES), signed by the OLD key:
  *   version (1) || programme id || old pk (32) || new pk (32) || issued
  * A client that trusts the old key follows it to the new one.

@@ -269,6 +269,12 @@ stats_one(void *arg, const struct counsellor *c)
 	return 0;
 }
 
+json_t *
+figure_count(int64_t n)
+{
+	return n >= FIGURES_MIN ? json_integer(n) : json_null();
+}
+
 /* The value at fraction q of sorted values (nearest rank). */
 static int64_t
 quantile(const int64_t *v, size_t n, int percent)
@@ -304,14 +310,16 @@ admin_pool_stats(struct session *s, struct frame_in *in)
 		json_decref(arr);
 		return rc ? rc : OFR_E_NOMEM;
 	}
-	json_object_set_new(fr, "cases", json_integer((json_int_t)n));
-	json_object_set_new(fr, "median", n ? json_integer(quantile(secs, n,
-	    50)) : json_null());
-	json_object_set_new(fr, "p90", n ? json_integer(quantile(secs, n,
-	    90)) : json_null());
+	/* too few cases: neither their number nor their times */
+	json_object_set_new(fr, "cases", figure_count((int64_t)n));
+	json_object_set_new(fr, "median", n >= FIGURES_MIN ?
+	    json_integer(quantile(secs, n, 50)) : json_null());
+	json_object_set_new(fr, "p90", n >= FIGURES_MIN ?
+	    json_integer(quantile(secs, n, 90)) : json_null());
 	free(secs);
+	json_object_set_new(f, "min_count", json_integer(FIGURES_MIN));
 	json_object_set_new(f, "counsellors", arr);
-	json_object_set_new(f, "queue", json_integer(queue));
+	json_object_set_new(f, "queue", figure_count(queue));
 	json_object_set_new(f, "first_response", fr);
 	session_reply(s, f);
 	return 0;

@@ -80,6 +80,8 @@ static const struct opt table[] = {
 	    "delete an invite this long after its use or expiry (7d)" },
 	{ "keep-audit", K_DURATION, 1, JOBS_KEEP_MAX, OFF(keep_audit), 1,
 	    "delete audit entries this old (365d)" },
+	{ "keep-feedback", K_DURATION, 1, JOBS_KEEP_MAX, OFF(keep_feedback),
+	    1, "delete feedback of weeks this long past (365d)" },
 	{ "log-level", K_LEVEL, 0, 0, OFF(log_level), 1,
 	    "error, warn, info or debug (info)" },
 	{ "metrics", K_STR, 0, 0, OFF(metrics), 1,
@@ -510,6 +512,7 @@ config_load(struct settings *s, int argc, char **argv)
 	s->keep_unacked = 30 * 86400;
 	s->keep_invites = 7 * 86400;
 	s->keep_audit = 365 * 86400;
+	s->keep_feedback = 365 * 86400;
 	s->log_level = "info";
 	for (size_t i = 0; i < NOPTS; i++) {
 		snprintf(source[i], CONFIG_SOURCE_MAX, "default");

@@ -34,6 +34,7 @@ struct settings {
 	int keep_unacked;
 	int keep_invites;
 	int keep_audit;
+	int keep_feedback;
 	const char *log_level;		/* error, warn, info, debug */
 	const char *metrics;		/* NULL (off), or ADDR:PORT */
 	/* metrics parsed by config_load: a loopback address literal (""

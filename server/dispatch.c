@@ -73,6 +73,10 @@ static const struct handler {
 	{ "counsellor.enable",	R_ADMIN,		admin_counsellor_enable, 0 },
 	{ "pool.stats",		R_ADMIN,		admin_pool_stats, 0 },
 	{ "audit.list",		R_ADMIN,		admin_audit_list, 0 },
+	{ "feedback.keys",	R_CLIENT,		feedback_keys, 0 },
+	{ "feedback.send",	R_CLIENT,		feedback_send, 0 },
+	{ "feedback.list",	R_ADMIN,		feedback_list, 0 },
+	{ "admin.certify",	R_ADMIN,		feedback_admin_cert, 0 },
 	{ "programme.set",	R_ADMIN,		admin_programme_set, 0 },
 	{ "programme.list",	R_USER,			admin_programme_list, 0 },
 };

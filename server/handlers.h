@@ -91,6 +91,18 @@ int admin_audit(struct session *s, const char *action, int64_t target,
 /* A programme's public profile object. New reference, NULL on OOM. */
 json_t *admin_programme_json(const struct programme *p);
 
+/* Programme figures: a count of people under FIGURES_MIN is never given
+ * exactly (PROTOCOL.md, "Figures"). figure_count gives n, or null for
+ * 0..FIGURES_MIN-1 (admin.c). New reference. */
+#define FIGURES_MIN	5
+json_t *figure_count(int64_t n);
+
+/* feedback.c */
+int feedback_keys(struct session *s, struct frame_in *in);
+int feedback_send(struct session *s, struct frame_in *in);
+int feedback_list(struct session *s, struct frame_in *in);
+int feedback_admin_cert(struct session *s, struct frame_in *in);
+
 /* keys.c */
 int keys_upload(struct session *s, struct frame_in *in);
 int keys_get(struct session *s, struct frame_in *in);

@@ -49,12 +49,13 @@ static struct retention keep;
 /* Deletes what is past its time (PRIVACY.md, "Retention"): closed cases
  * through casework, which keeps the pool in step; then clients left with
  * no case and idle, copies never acked and the message records left
- * with none, used and expired invites, and the oldest audit entries. */
+ * with none, used and expired invites, the oldest audit entries, and
+ * feedback of weeks long past. */
 static int
 retain(struct server *srv)
 {
 	size_t cases = 0, clients = 0, copies = 0, records = 0, invites = 0,
-	    audit = 0;
+	    audit = 0, feedback = 0;
 	int64_t now = srv->now;
 	int rc;
 
@@ -69,13 +70,16 @@ retain(struct server *srv)
 	    (rc = store_invites_drop(srv->st, now - keep.invites,
 	    RETAIN_ROWS, &invites)) != 0 ||
 	    (rc = store_audit_trim(srv->st, now - keep.audit, RETAIN_ROWS,
-	    &audit)) != 0)
+	    &audit)) != 0 ||
+	    (rc = store_feedback_drop(srv->st, now - keep.feedback,
+	    RETAIN_ROWS, &feedback)) != 0)
 		return rc;
-	if (cases + clients + copies + records + invites + audit > 0)
+	if (cases + clients + copies + records + invites + audit +
+	    feedback > 0)
 		log_info("retention: deleted %zu closed cases, %zu idle "
 		    "clients, %zu unacked copies, %zu message records, %zu "
-		    "invites, %zu audit entries", cases, clients, copies,
-		    records, invites, audit);
+		    "invites, %zu audit entries, %zu feedback entries", cases,
+		    clients, copies, records, invites, audit, feedback);
 	return 0;
 }
 
@@ -115,6 +119,7 @@ jobs_config_init(struct jobs_config *cfg)
 	cfg->keep.unacked = 30 * 86400;
 	cfg->keep.invites = 7 * 86400;
 	cfg->keep.audit = 365 * 86400;
+	cfg->keep.feedback = 365 * 86400;
 }
 
 static int
@@ -167,7 +172,7 @@ jobs_start(struct server *srv, const struct jobs_config *cfg)
 
 	if (!keep_ok(k->closed) || !keep_ok(k->idle_client) ||
 	    !keep_ok(k->unacked) || !keep_ok(k->invites) ||
-	    !keep_ok(k->audit))
+	    !keep_ok(k->audit) || !keep_ok(k->feedback))
 		return OFR_E_USAGE;
 	keep = *k;
 	for (int j = 0; j < JOB_COUNT; j++) {

@@ -33,6 +33,7 @@ struct retention {
 	int unacked;		/* a copy never acked, after it was sent */
 	int invites;		/* an invite, after its use or expiry */
 	int audit;		/* an audit entry, after it was written */
+	int feedback;		/* feedback, after the end of its week */
 };
 
 /* Seconds between two runs of each job, 1..JOBS_PERIOD_MAX, and what the

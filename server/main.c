@@ -240,16 +240,19 @@ static void
 log_retention(const struct settings *set)
 {
 	char closed[16], idle[16], unacked[16], invites[16], audit[16];
+	char feedback[16];
 
 	config_duration(set->keep_closed, closed, sizeof(closed));
 	config_duration(set->keep_idle_client, idle, sizeof(idle));
 	config_duration(set->keep_unacked, unacked, sizeof(unacked));
 	config_duration(set->keep_invites, invites, sizeof(invites));
 	config_duration(set->keep_audit, audit, sizeof(audit));
+	config_duration(set->keep_feedback, feedback, sizeof(feedback));
 	log_info("retention: closed cases %s after close, clients with no "
 	    "case %s after their last login, unacked copies %s, used or "
-	    "expired invites %s, audit entries %s; checked every %d s",
-	    closed, idle, unacked, invites, audit, set->retention_period);
+	    "expired invites %s, audit entries %s, feedback %s after its "
+	    "week; checked every %d s", closed, idle, unacked, invites, audit,
+	    feedback, set->retention_period);
 }
 
 int
@@ -309,6 +312,7 @@ main(int argc, char **argv)
 	jobs.keep.unacked = set.keep_unacked;
 	jobs.keep.invites = set.keep_invites;
 	jobs.keep.audit = set.keep_audit;
+	jobs.keep.feedback = set.keep_feedback;
 
 	umask(077);
 	signal(SIGPIPE, SIG_IGN);

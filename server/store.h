@@ -380,4 +380,37 @@ int store_queue_each(struct store *st,
 int store_first_responses(struct store *st, int64_t programme, int64_t since,
     int64_t *secs, size_t max, size_t *n);
 
+/* Anonymous feedback (store_feedback.c; PRIVACY.md, "Feedback"). */
+#define STORE_FEEDBACK_SEALED_MAX	(8 * (32 + 1072))
+struct feedback_row {
+	int64_t week;		/* Unix time of its Monday, 00:00 UTC */
+	int helpful;		/* 1 yes, 0 no, -1 not said */
+	int recommend;		/* as helpful */
+	uint8_t sealed[STORE_FEEDBACK_SEALED_MAX];	/* (admin key ||
+							 * sealed box) each */
+	size_t sealed_len;	/* 0: no text */
+};
+/* The start (Monday 00:00 UTC, Unix time) of the week t is in. */
+int64_t store_week_of(int64_t t);
+/* In one call: marks closed case_id as given feedback, and adds a row
+ * with no link to it (programme, the week of now, a random id, the
+ * ratings, -1: not said, the sealed text, sealed_len 0: none). 0;
+ * OFR_E_LIMIT when the case is not closed or was given feedback already
+ * (nothing changed); OFR_E_INTERNAL. */
+int store_feedback_add(struct store *st, int64_t case_id, int64_t programme,
+    int64_t now, int helpful, int recommend, const uint8_t *sealed,
+    size_t sealed_len);
+/* Feedback of programme, newest week first, at most max rows; fn
+ * returning non-zero stops the walk and is returned. */
+int store_feedback_each(struct store *st, int64_t programme, size_t max,
+    int (*fn)(void *arg, const struct feedback_row *r), void *arg);
+/* Deletes at most max rows of weeks that ended before `before`. */
+int store_feedback_drop(struct store *st, int64_t before, size_t max,
+    size_t *n);
+/* The keys and certificates of programme's admins that have one and are
+ * not disabled, at most max. */
+int store_admin_certs_each(struct store *st, int64_t programme, size_t max,
+    int (*fn)(void *arg, const uint8_t key[OFR_PK_BYTES],
+    const uint8_t cert[CERT_BYTES]), void *arg);
+
 #endif

@@ -361,6 +361,29 @@ static const char *const migrations[] = {
 	"  OR OLD.id = (SELECT max(id) FROM audit)"
 	"  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: it is"
 	" trimmed from its oldest entry, never to nothing'); END;",
+
+	/*
+	 * 10: anonymous feedback (PRIVACY.md, "Feedback"). cases.feedback
+	 * is 1 once the case's client gave feedback: it goes with the case.
+	 * A feedback row names no case and no account, and keeps its time
+	 * only as its week (the Unix time of its Monday, 00:00 UTC; the
+	 * CHECK holds it to a Monday). Its id is random and the table has
+	 * no rowid: rows are kept, and read, in the order of (programme,
+	 * week, random id), never in the order they came. sealed is the
+	 * text sealed to each admin, (admin key || sealed box) per admin,
+	 * or NULL without text.
+	 */
+	"ALTER TABLE cases ADD COLUMN feedback INTEGER NOT NULL DEFAULT 0"
+	"  CHECK (feedback IN (0, 1));"
+	"CREATE TABLE feedback ("
+	"  programme_id INTEGER NOT NULL REFERENCES programmes(id),"
+	"  week INTEGER NOT NULL CHECK (week % 604800 = 345600),"
+	"  id BLOB NOT NULL CHECK (length(id) = 16),"
+	"  helpful INTEGER CHECK (helpful IN (0, 1)),"
+	"  recommend INTEGER CHECK (recommend IN (0, 1)),"
+	"  sealed BLOB,"
+	"  PRIMARY KEY (programme_id, week, id)"
+	") WITHOUT ROWID;",
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(*migrations)))
 
@@ -395,6 +418,7 @@ static const char *const *const sql_tables[] = {
 	store_keys_sql,
 	store_programmes_sql,
 	store_audit_sql,
+	store_feedback_sql,
 };
 
 /* The SQL of statement id: NULL unless exactly one table has it. */

@@ -141,6 +141,12 @@ enum stmt_id {
 	S_AUDIT_INSERT,
 	S_AUDIT,
 	S_AUDIT_TRIM,
+	/* store_feedback.c */
+	S_CASE_FEEDBACK_MARK,
+	S_FEEDBACK_INSERT,
+	S_FEEDBACK_EACH,
+	S_FEEDBACK_DROP,
+	S_ADMIN_CERTS,
 	S_COUNT
 };
 
@@ -152,6 +158,7 @@ extern const char *const store_messages_sql[S_COUNT];
 extern const char *const store_keys_sql[S_COUNT];
 extern const char *const store_programmes_sql[S_COUNT];
 extern const char *const store_audit_sql[S_COUNT];
+extern const char *const store_feedback_sql[S_COUNT];
 
 struct store {
 	sqlite3 *db;

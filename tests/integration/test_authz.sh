@@ -80,6 +80,10 @@ body() {
 	counsellor.disable|counsellor.enable|counsellor.delete)
 		echo "\"key\":\"$K\"" ;;
 	audit.list) echo '"limit":10' ;;
+	feedback.keys) echo "\"case\":$CASE" ;;
+	feedback.send) echo "\"case\":$CASE,\"helpful\":true" ;;
+	feedback.list) echo '"limit":10' ;;
+	admin.certify) echo "\"cert\":\"$FAKE_CERT\"" ;;
 	*) return 1 ;;
 	esac
 }

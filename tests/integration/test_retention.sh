@@ -11,7 +11,8 @@
 # never its newest.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-KEYS="keep-closed keep-idle-client keep-unacked keep-invites keep-audit"
+KEYS="keep-closed keep-idle-client keep-unacked keep-invites keep-audit
+	keep-feedback"
 
 step "zero, negative and unit-less retention settings are refused"
 for k in $KEYS; do
@@ -33,7 +34,8 @@ assert_contains "  the error names the file, line and key" "$err" \
 	"$T/bad.conf:3: keep-audit must be a duration"
 out=$("$OFFRAMP_SERVER_BIN" --data "$T/refused" --check-config)
 for kv in "keep-closed = 30d" "keep-idle-client = 30d" "keep-unacked = 30d" \
-	"keep-invites = 7d" "keep-audit = 365d" "retention-period = 600"; do
+	"keep-invites = 7d" "keep-audit = 365d" "keep-feedback = 365d" \
+	"retention-period = 600"; do
 	assert_contains "the default $kv" "$out" "$kv	# default"
 done
 out=$("$OFFRAMP_SERVER_BIN" --data "$T/refused" --keep-closed 90m \
@@ -58,7 +60,7 @@ step "the server logs its retention settings at start"
 start_server --retention-period 1 --keep-closed 2s --keep-idle-client 4s \
 	--keep-unacked 12s --keep-invites 1h --keep-audit 1h
 assert_contains "one line with every setting" "$(cat "$SERVER_ERR")" \
-	"retention: closed cases 2s after close, clients with no case 4s after their last login, unacked copies 12s, used or expired invites 1h, audit entries 1h; checked every 1 s"
+	"retention: closed cases 2s after close, clients with no case 4s after their last login, unacked copies 12s, used or expired invites 1h, audit entries 1h, feedback 365d after its week; checked every 1 s"
 setup_pool			# Sam: en, leaving
 
 step "a client who only logged in has an account and prekeys"

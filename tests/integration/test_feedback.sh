@@ -1,0 +1,103 @@
+# test_feedback.sh: anonymous feedback at the end of a case and the small
+# counts of programme figures (PRIVACY.md, "Feedback" and "Figures";
+# PROTOCOL.md, "Feedback"). The admin certifies its own key as an admin
+# (programme-key admin-cert); a client rates its closed case once, with a
+# text sealed to that admin, who reads it decrypted; feedback on an open
+# case, a second time, on someone else's case and by a counsellor is
+# refused with its code and changes nothing; the stored row names no case
+# and no account and keeps a Monday as its week. pool.stats says "fewer
+# than 5" for 1..4 waiting cases and the number from 5.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+start_server
+setup_pool			# Ada (admin), Sam (counsellor, connected)
+
+step "the admin certifies its own key as the programme's admin"
+# shellcheck disable=SC2046
+out=$(cli admin programme-key admin-cert $(signing admin))
+assert_eq "admin-cert signed and stored" "admin-cert: 365 days" "$out"
+
+step "a case with Sam, answered"
+keygen eve
+out=$(cli eve request --language en --topic leaving)
+CASE=$(field "$out" case)
+assert_eq "Eve's case is active with Sam" active "$(field "$out" status)"
+cli couns send "$CASE" "hello Eve" >/dev/null
+
+step "refused: an open case, a counsellor, someone else's case"
+before=$(table_counts)
+clirun eve feedback "$CASE" --helpful yes
+assert_eq "open case: exit 1" 1 "$RC"
+assert_contains "open case: bad_state" "$ERR" "offramp: bad_state"
+clirun couns feedback "$CASE" --helpful yes
+assert_contains "a counsellor: forbidden" "$ERR" "offramp: forbidden"
+cli eve close "$CASE" >/dev/null
+keygen olga
+clirun olga feedback "$CASE" --helpful no
+assert_contains "someone else's case: not_found" "$ERR" "offramp: not_found"
+clirun eve feedback "$CASE" --helpful maybe
+assert_eq "a rating that is not yes or no: usage" 2 "$RC"
+clirun eve raw --login --count 2 <<<"{\"v\":1,\"type\":\"feedback.send\",\"id\":5,\"case\":$CASE,\"helpful\":\"yes\"}"
+assert_contains "a rating that is not a boolean: bad_field" "$OUT" '"field":"helpful"'
+clirun eve raw --login --count 2 <<<"{\"v\":1,\"type\":\"feedback.send\",\"id\":5,\"case\":$CASE,\"text\":[{\"to\":\"$KEY_couns\",\"ct\":\"$(b64_random 1072)\"}]}"
+assert_contains "text to a key that is not an admin's: bad_field" "$OUT" '"field":"text"'
+after=$(table_counts)
+assert_eq "no refused request stored feedback" \
+	"$(printf '%s' "$before" | grep -o 'feedback=[0-9]*')" \
+	"$(printf '%s' "$after" | grep -o 'feedback=[0-9]*')"
+assert_eq "the case is not marked" 0 "$(sql "SELECT feedback FROM cases WHERE id = $CASE")"
+
+step "the client gives feedback once, after the close"
+MARK="feedback-marker-$RANDOM$RANDOM"
+out=$(cli eve feedback "$CASE" --helpful yes --recommend no --text "thanks: $MARK")
+assert_eq "sent" sent "$(field "$out" feedback)"
+assert_eq "the text is sealed to the admin" "sealed to the programme's admins" "$(field "$out" text)"
+clirun eve feedback "$CASE" --helpful no
+assert_contains "a second time: limit" "$ERR" "offramp: limit"
+assert_eq "one row" 1 "$(sql "SELECT count(*) FROM feedback")"
+assert_eq "the case is marked, nothing more" 1 "$(sql "SELECT feedback FROM cases WHERE id = $CASE")"
+
+step "the stored row: no case, no account, a week"
+assert_eq "its columns" "helpful id programme_id recommend sealed week" \
+	"$(sql "SELECT group_concat(name, ' ') FROM (SELECT name FROM pragma_table_info('feedback') ORDER BY name)")"
+EVE=$(account_id eve)
+assert_eq "no value of the row is the case id or Eve's account" 0 \
+	"$(sql "SELECT count(*) FROM feedback WHERE programme_id IN ($CASE, $EVE) AND programme_id != 1
+	    OR week IN ($CASE, $EVE) OR helpful IN ($CASE, $EVE) OR recommend IN ($CASE, $EVE)")"
+NOW=$(date +%s)
+assert_eq "the week starts on a Monday, 00:00 UTC" "Mon 00:00:00" \
+	"$(date -u -d "@$(sql "SELECT week FROM feedback")" '+%a %H:%M:%S')"
+assert_eq "and holds now" 1 "$(sql "SELECT week <= $NOW AND $NOW < week + 604800 FROM feedback")"
+assert_eq "ratings as given" "1 0" "$(sql "SELECT helpful || ' ' || recommend FROM feedback")"
+assert_eq "the text is not in the database" 0 \
+	"$(sql "SELECT count(*) FROM feedback WHERE instr(CAST(sealed AS TEXT), '$MARK') > 0")"
+assert_eq "one sealed copy: key and sealed box" 1104 "$(sql "SELECT length(sealed) FROM feedback")"
+
+step "the admin reads it, decrypted; small totals withheld"
+out=$(cli admin feedback)
+assert_contains "totals under 5 are withheld" "$out" \
+	"totals: entries=fewer than 5 helpful=fewer than 5/fewer than 5 recommend=fewer than 5/fewer than 5"
+assert_match "the entry: its week, ratings and text" "$out" \
+	"^week=$(date -u +%G-W%V) helpful=yes recommend=no text: thanks: $MARK\$"
+clirun couns feedback
+assert_eq "a counsellor does not read feedback" 1 "$RC"
+
+step "stats: fewer than 5 from 1 to 4, the number from 5"
+cli couns profile --presence away >/dev/null
+for c in w1 w2 w3 w4; do
+	keygen "$c"
+	cli "$c" request --language en >/dev/null
+done
+out=$(cli admin stats)
+assert_eq "four wait: fewer than 5" "queue: fewer than 5" "$(printf '%s\n' "$out" | head -n1)"
+assert_eq "one first response: withheld with its times" \
+	"first-response: cases=fewer than 5 median=- p90=-" "$(printf '%s\n' "$out" | sed -n 2p)"
+keygen w5
+cli w5 request --language en >/dev/null
+out=$(cli admin stats)
+assert_eq "five wait: the number" "queue: 5" "$(printf '%s\n' "$out" | head -n1)"
+clirun admin raw --login --count 1 <<<'{"v":1,"type":"pool.stats","id":3}'
+assert_contains "on the wire: null, and the threshold" "$OUT" '"min_count":5'
+assert_match "first_response cases null" "$OUT" '"cases": *null'
+
+finish
