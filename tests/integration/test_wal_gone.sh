@@ -177,7 +177,9 @@ for i in "${!CTS[@]}"; do
 done
 assert_eq "none of the ${#CTS[@]} ciphertexts is on disk" 0 "$n"
 out=$(cli couns notes "$CASE")
-assert_match "the notes still read back" "$out" " note $MARKER"$'\n'".* a longer note x{900}\$"
+assert_eq "the notes still read back, two" 2 "$(wc -l <<<"$out")"
+assert_match "  the short one" "$(head -n1 <<<"$out")" " note $MARKER\$"
+assert_match "  and the long one" "$(tail -n1 <<<"$out")" " a longer note x{900}\$"
 
 step "a burst of large messages: the -wal stays within 4 MiB"
 big=$(head -c 6000 /dev/urandom | base64 -w0)
