@@ -594,6 +594,42 @@ rows_of_case() {
 	    + (SELECT count(*) FROM case_notes WHERE case_id = $1)"
 }
 
+# traces_of_case CASE: what of case CASE stands in the database, one
+# string a line, to look for later with db_traces: its id, its messages'
+# mids, and the first 32 bytes of each of its copies' and notes'
+# ciphertexts, in hex.
+traces_of_case() {
+	echo "$1"
+	sql "SELECT hex(mid) FROM messages WHERE case_id = $1;
+	    SELECT hex(substr(d.ct, 1, 32)) FROM deliveries d
+	    JOIN messages m ON m.id = d.message_id WHERE m.case_id = $1;
+	    SELECT hex(substr(ct, 1, 32)) FROM case_notes WHERE case_id = $1"
+}
+
+# traces_of_account NAME: identity NAME's public key, in hex, and the
+# name its account has.
+traces_of_account() {
+	sql "SELECT hex(key) FROM accounts WHERE id = $(account_id "$1");
+	    SELECT name FROM accounts WHERE id = $(account_id "$1")"
+}
+
+# db_traces: the lines of standard input (from traces_of_*) found anywhere
+# in the database, one a line: every row of every table as sqlite3's .dump
+# writes it (blobs as hex), numbers as whole words, letters of any case.
+db_traces() {
+	local dump t
+	dump=$(sql .dump)
+	while IFS= read -r t; do
+		[ -n "$t" ] || continue
+		if [[ "$t" =~ ^[0-9]+$ ]]; then
+			grep -qw -- "$t" <<<"$dump" && echo "$t"
+		else
+			grep -qiF -- "$t" <<<"$dump" && echo "$t"
+		fi
+	done
+	return 0
+}
+
 # data_files: the database files of the data directory that exist now.
 data_files() {
 	local f

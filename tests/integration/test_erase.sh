@@ -92,6 +92,12 @@ clirun eve erase </dev/null
 assert_eq "erase without --yes and no terminal: usage error" 2 "$RC"
 assert_eq "  nothing changed" "$before" "$(table_counts)"
 
+# what of Eve and her case the database holds: her key and pseudonym,
+# the case id, its mids, the first bytes of its copy and its note
+TRACES=$(traces_of_case "$CASE"; traces_of_account eve)
+assert_eq "eight traces of Eve and her case, all found in the database" \
+	"8 8" "$(wc -l <<<"$TRACES") $(db_traces <<<"$TRACES" | wc -l)"
+
 step "Eve erases herself; Sam hears the case closed, not why"
 watch_start couns
 clirun eve erase --yes
@@ -114,6 +120,8 @@ assert_eq "no prekey of Eve" 0 \
 	"$(sql "SELECT (SELECT count(*) FROM signed_prekeys WHERE account_id = $EVE)
 	    + (SELECT count(*) FROM one_time_prekeys WHERE account_id = $EVE)")"
 assert_eq "no account with Eve's key" "" "$(account_id eve)"
+assert_eq "no trace of Eve or her case in any row of any table" "" \
+	"$(db_traces <<<"$TRACES")"
 assert_not_contains "Sam's case list has no case $CASE" "$(cli couns cases)" "$CASE"
 
 step "Sam's other case is untouched"

@@ -103,6 +103,9 @@ SEQ=$(sql "SELECT d.seq FROM deliveries d JOIN messages m ON m.id = d.message_id
 assert_match "its copy waits" "$SEQ" '^[0-9]+$'
 OPEN_MSG=$(sql "SELECT message_id FROM deliveries WHERE seq = $SEQ")
 
+TRACES=$(traces_of_case "$CASE"; traces_of_account client)
+assert_eq "traces of the client and its case, all found in the database" \
+	"$(wc -l <<<"$TRACES")" "$(db_traces <<<"$TRACES" | wc -l)"
 out=$(cli couns close "$CASE")
 assert_eq "the first case is closed" closed "$(field "$out" status)"
 
@@ -136,6 +139,8 @@ wait_for "the idle client to be deleted" 20 _account_gone "$IDLE" &&
 	pass "the client who only logged in is gone, and its prekeys"
 wait_for "the first client to be deleted" 20 _account_gone "$CLIENT" &&
 	pass "the client whose case was deleted is gone, and its prekeys"
+assert_eq "no trace of that client or its case in any row of any table" "" \
+	"$(db_traces <<<"$TRACES")"
 assert_eq "the client with an open case stays" 1 \
 	"$(sql "SELECT count(*) FROM accounts WHERE id = $OTHER")"
 assert_eq "  with its signed prekey" 1 \
