@@ -126,6 +126,12 @@ static const char usage_text[] =
 "  history CASE                              print the case's stored messages\n"
 "  forget CASE                               remove the case's history, keys\n"
 "                                            and sessions from the key file\n"
+"  history-keep [DAYS|off]                   keep history DAYS days (1-3650):\n"
+"                                            older messages are removed from\n"
+"                                            the key file whenever it is\n"
+"                                            opened or saved; off (the\n"
+"                                            default): kept until forgotten;\n"
+"                                            no argument: show the setting\n"
 "\n"
 "programme signing key (admins; SIGN: --signing-key FILE\n"
 "  [--signing-passphrase-file F], the key's own file and passphrase):\n"
@@ -235,6 +241,7 @@ static const struct {
 	{ "daemon", cmd_daemon, NO_JSON },
 	{ "erase", cmd_erase, OWN_JSON },
 	{ "forget", cmd_forget, OWN_JSON },
+	{ "history-keep", cmd_history_keep, OWN_JSON },
 };
 
 daemon_cmd_fn *
