@@ -110,6 +110,7 @@ static const char usage_text[] =
 "  [--presence online|away|offline] [--available yes|no]\n"
 "  [--hours \"0:9-17,1:9-17\"] (working hours in UTC, day 0 = Monday;\n"
 "  \"\" means any time). The capacity is the admin's to set.\n"
+"  NAME, N: shown to clients and admins; a pseudonym, never a real name.\n"
 "\n"
 "others:\n"
 "  safety CASE                               print safety numbers of the\n"
