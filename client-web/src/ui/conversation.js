@@ -116,7 +116,8 @@ export function conversationScreen(state, intents) {
 						onclick: () => { if (Date.now() - askedAt >= ERASE_SETTLE_MS) intents.eraseAccount(); } },
 					s.busy ? t('erase_account_busy') : t('erase_account_yes'))));
 		}
-		if (err) parts.push(h('p', { class: 'alert', role: 'alert' }, t(err)));
+		// said here too, near the buttons; the alert at the top is the one read out
+		if (err) parts.push(h('p', { class: 'alert' }, t(err)));
 		fill(erase, parts);
 	}
 
