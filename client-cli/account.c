@@ -277,6 +277,10 @@ one_of(const char *s, const char *const *names)
 static const char *const age_bands[] = { "18-29", "30-44", "45-59",
     "60-plus", NULL };
 static const char *const backgrounds[] = { "peer", "professional", NULL };
+/* Said whenever a name is set: the server takes any (PRIVACY.md). */
+#define PSEUDONYM_NOTICE "offramp: the display name is shown to clients " \
+	"and admins: use a pseudonym,\nnever a real name (the server does " \
+	"not check it)\n"
 static const char *const formats[] = { "chat", "in-person", "phone-video",
     NULL };
 static const char *const presences[] = { "online", "away", "offline",
@@ -295,6 +299,7 @@ account_profile_fields(json_t *req, const struct account_profile *p)
 			return cli_usage("a name is 1..%d bytes of UTF-8 "
 			    "without control characters", OFR_NAME_MAX);
 		json_object_set_new(req, "name", json_string(p->name));
+		fputs(PSEUDONYM_NOTICE, stderr);
 	}
 	if (p->languages != NULL) {
 		if ((rc = cli_token_list(p->languages, "languages",

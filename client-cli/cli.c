@@ -399,6 +399,10 @@ cli_load_key(struct cli *cli)
 		cli_unlock(cli);
 	switch (rc) {
 	case 0:
+		/* history-keep: what is past it goes now, and from the file
+		 * at the next save */
+		if (keyfile_history_expire(cli->key, (int64_t)time(NULL)) > 0)
+			cli->dirty = 1;
 		return 0;
 	case OFR_E_PASSPHRASE:
 		return cli_fail(rc, "wrong passphrase or damaged key file %s",

@@ -15,8 +15,9 @@
  * it logs in again and the server sends the unacknowledged messages
  * again), answers prekeys.low itself, and when the connection is lost
  * connects again with a growing pause (DAEMON_RETRY_MIN_MS doubling up to
- * DAEMON_RETRY_MAX_MS). It never forks and never writes the key file but
- * through cli_save.
+ * DAEMON_RETRY_MAX_MS). Every DAEMON_EXPIRE_MS it drops the history past
+ * history-keep (every save does too). It never forks and never writes the
+ * key file but through cli_save.
  */
 #define _GNU_SOURCE	/* SO_PEERCRED, struct ucred, accept4 */
 #include <sys/socket.h>
@@ -43,10 +44,12 @@
 #include "conn.h"
 #include "daemon.h"
 #include "e2e.h"
+#include "keyfile.h"
 
 #define DAEMON_RETRY_MIN_MS	500
 #define DAEMON_RETRY_MAX_MS	30000
 #define DAEMON_IDLE_MS		1000
+#define DAEMON_EXPIRE_MS	(60 * 60 * 1000)	/* history-keep */
 
 struct daemon {
 	struct cli *cli;
@@ -58,6 +61,7 @@ struct daemon {
 	int long_client;		/* its caller's socket, or -1 */
 	int retry_ms;
 	int64_t next_try;		/* when to connect again (ms) */
+	int64_t next_expire;		/* when to expire history (ms) */
 };
 
 static volatile sig_atomic_t stopping;
@@ -429,6 +433,25 @@ idle_pushes(struct daemon *d)
 		json_decref(f);
 }
 
+/* A job of the loop: the history past history-keep goes, hourly, also
+ * when nothing else saves the key file. */
+static void
+expire_history(struct daemon *d)
+{
+	struct cli *cli = d->cli;
+	int64_t t = cli_now_ms();
+	size_t n;
+
+	if (t < d->next_expire)
+		return;
+	d->next_expire = t + DAEMON_EXPIRE_MS;
+	if ((n = keyfile_history_expire(cli->key, (int64_t)time(NULL))) == 0)
+		return;
+	cli->dirty = 1;
+	if (cli_save(cli) == 0)
+		logf_(d, "history-keep: %zu older messages removed", n);
+}
+
 /* The daemon's loop, until SIGTERM or SIGINT. */
 static void
 loop(struct daemon *d)
@@ -439,6 +462,7 @@ loop(struct daemon *d)
 	int rc, ms;
 
 	while (!stopping) {
+		expire_history(d);
 		if (cli->conn != NULL && (conn_is_closed(cli->conn) ||
 		    conn_dropped(cli->conn))) {
 			logf_(d, "connection lost (%s); connecting again",

@@ -4,7 +4,9 @@
  * everything it holds about it (account.delete), then destroys the local
  * key file: overwritten with zeros, synced, unlinked, with its lock file
  * and its daemon's socket directory. offramp forget CASE removes one
- * case's history and session state from the key file. It never destroys
+ * case's history and session state from the key file; offramp
+ * history-keep DAYS|off sets how long the history is kept (the key file
+ * drops older entries whenever it is opened or saved). It never destroys
  * the key file unless the server said the account is gone, and never runs
  * inside offramp daemon (which would log in again, as a new account).
  */
@@ -12,10 +14,12 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "proto/err.h"
@@ -187,5 +191,68 @@ cmd_forget(struct cli *cli, int argc, char **argv)
 		    "case", (json_int_t)id, "messages", (json_int_t)f.messages,
 		    "contacts", (json_int_t)f.contacts, "sessions",
 		    (json_int_t)f.sessions));
+	return 0;
+}
+
+/* "off" or a whole number of days 1..KS_KEEP_DAYS_MAX into *days (0:
+ * off). 0 or OFR_E_USAGE (not printed). */
+static int
+parse_keep(const char *s, uint32_t *days)
+{
+	unsigned long v;
+	char *end;
+
+	if (strcmp(s, "off") == 0) {
+		*days = 0;
+		return 0;
+	}
+	if (s[0] < '0' || s[0] > '9')
+		return OFR_E_USAGE;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 1 || v > KS_KEEP_DAYS_MAX)
+		return OFR_E_USAGE;
+	*days = (uint32_t)v;
+	return 0;
+}
+
+int
+cmd_history_keep(struct cli *cli, int argc, char **argv)
+{
+	const struct cli_opt opts[] = { { NULL, NULL, NULL } };
+	struct ks_state *s;
+	char *pos[1];
+	uint32_t days = 0;
+	size_t removed = 0;
+	int npos, rc;
+
+	if ((rc = cli_parse(cli, argc, argv, opts, pos, 1, &npos)) != 0)
+		return rc;
+	if (npos == 1 && parse_keep(pos[0], &days) != 0)
+		return cli_usage("history-keep DAYS|off: DAYS a whole number "
+		    "from 1 to %d", KS_KEEP_DAYS_MAX);
+	if ((rc = cli_load_key(cli)) != 0)
+		return rc;
+	s = keyfile_state(cli->key);
+	if (npos == 1) {
+		s->keep_days = days;
+		removed = keyfile_history_expire(cli->key,
+		    (int64_t)time(NULL));
+		cli->dirty = 1;
+		if ((rc = cli_save(cli)) != 0)
+			return rc;
+	}
+	if (s->keep_days == 0)
+		printf("history-keep: off (messages are kept until you "
+		    "forget their case)\n");
+	else
+		printf("history-keep: %u days (older messages are removed "
+		    "from %s)\n", (unsigned)s->keep_days, cli->key_path);
+	if (npos == 1)
+		printf("removed: %zu\n", removed);
+	if (cli_json_on())
+		cli_json(json_pack("{s:s,s:I,s:I}", "type", "history-keep.ok",
+		    "days", (json_int_t)s->keep_days, "removed",
+		    (json_int_t)removed));
 	return 0;
 }

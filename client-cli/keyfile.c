@@ -317,6 +317,7 @@ store(const struct keyfile *k, const char *path, int replace)
 int
 keyfile_save(struct keyfile *k, const char *path)
 {
+	(void)keyfile_history_expire(k, (int64_t)time(NULL));
 	return store(k, path, 1);
 }
 static int

@@ -18,8 +18,12 @@
  * Version 1 (113 bytes): plaintext = role byte || Ed25519 seed.
  * Version 2: plaintext = role || seed || records, each
  *   type (1) || length (u32 big-endian) || payload; see keyfile_state.c.
- * Version 3 (written now): as version 2, with one more record type (the
- *   first messages answered, SEEN); versions 1 and 2 still load.
+ * Version 3: as version 2, with one more record type (the first
+ *   messages answered, SEEN).
+ * Version 4: and the trust anchors, the server's key, the programmes
+ *   asked for (ANCHOR, SERVER, ASKED).
+ * Version 5 (written now): and how long the history is kept (KEEP);
+ *   versions 1 to 4 still load.
  * A fresh random nonce is used at every save; saves go through a
  * temporary file in the same directory (mode 0600), fsync and rename.
  */
@@ -50,6 +54,7 @@
 #define KS_HISTORY_CASE		1000	/* messages kept per case */
 #define KS_SEEN_MAX		4096	/* first messages remembered in all */
 #define KS_SEEN_PEER		64	/* ...and per peer */
+#define KS_KEEP_DAYS_MAX	3650	/* history-keep: at most ten years */
 
 enum key_role {
 	KEY_ROLE_CLIENT = 0,
@@ -178,6 +183,9 @@ struct ks_state {
 	struct ks_msg *msgs;
 	size_t n_seen, cap_seen;	/* oldest first */
 	struct ks_seen *seen;		/* malloc'd */
+	uint32_t keep_days;		/* history older than this many days
+					 * goes (keyfile_history_expire); 0:
+					 * kept until forgotten */
 };
 
 struct keyfile;
@@ -214,7 +222,9 @@ int keyfile_load(struct keyfile **out, const char *path, const char *pass,
 /*
  * Seals k with its state again under the key derived at create or load
  * time (same passphrase, salt and cost; a fresh nonce) and replaces the
- * file at path atomically. 0, OFR_E_NOMEM, OFR_E_IO (errno set).
+ * file at path atomically; first drops the history past the state's
+ * keep_days (keyfile_history_expire). 0, OFR_E_NOMEM, OFR_E_IO (errno
+ * set).
  */
 int keyfile_save(struct keyfile *k, const char *path);
 
@@ -240,6 +250,14 @@ int keyfile_contact_add(struct keyfile *k, int64_t case_id, int role,
  * oldest of that case past KS_HISTORY_CASE. 0 or OFR_E_NOMEM. */
 int keyfile_history_add(struct keyfile *k, int64_t case_id, int64_t ts,
     int sent, const char *name, const char *text, size_t len);
+
+/*
+ * Removes, wiped, every history entry older than the state's keep_days
+ * days before now (entries of exactly that age stay; nothing when
+ * keep_days is 0). Returns how many went. keyfile_save calls it with the
+ * time of the save, so an expired entry is never written again.
+ */
+size_t keyfile_history_expire(struct keyfile *k, int64_t now);
 
 /* What keyfile_forget_case() removed. */
 struct ks_forgot {

@@ -19,7 +19,8 @@
 #define VERSION_1	1
 #define VERSION_2	2	/* records 1..8 */
 #define VERSION_3	3	/* and SEEN */
-#define VERSION		4	/* and ANCHOR, SERVER, ASKED */
+#define VERSION_4	4	/* and ANCHOR, SERVER, ASKED */
+#define VERSION		5	/* and KEEP */
 #define SALT_BYTES	crypto_pwhash_SALTBYTES
 #define KEY_BYTES	crypto_secretbox_KEYBYTES
 #define SEED_BYTES	crypto_sign_SEEDBYTES

@@ -1,7 +1,7 @@
 /*
  * keyfile_state.c: the plaintext of the key file (keyfile_int.h): the
  * role, the identity seed and the records of the state, and the state's
- * bounded lists (history, first messages answered). Every record's
+ * bounded lists (history and its expiry, first messages answered). Every record's
  * layout is stated once, in the table records[], which the writer and the
  * parser both walk; the table is the format, so a row never changes
  * within a file version (test_cli_keyfile holds a golden file). Nothing
@@ -33,6 +33,7 @@ enum rec_type {
 	REC_ANCHOR = 10,
 	REC_SERVER = 11,
 	REC_ASKED = 12,
+	REC_KEEP = 13,
 };
 #define REC_HDR		(1 + 4)	/* type, length */
 
@@ -75,6 +76,7 @@ struct record {
 };
 
 #define U8(name, max)	{ name, F_UINT, 1, max }
+#define U16(name, max)	{ name, F_UINT, 2, max }
 #define U32(name)	{ name, F_UINT, 4, UINT32_MAX }
 #define U64(name)	{ name, F_UINT, 8, UINT64_MAX }
 #define BYTES(name, n)	{ name, F_BYTES, n, 0 }
@@ -111,14 +113,16 @@ static const struct record records[] = {
 	    BYTES("peer", OFR_PK_BYTES) } },
 	{ REC_PROGSK, VERSION_2,
 	    { U64("programme"), BYTES("seed", SEED_BYTES) } },
-	{ REC_ANCHOR, VERSION,		/* its newest revocation list, or
+	{ REC_ANCHOR, VERSION_4,	/* its newest revocation list, or
 					 * none (0 bytes) */
 	    { BYTES("key", OFR_PK_BYTES), U8("how", KS_ANCHOR_RETIRED),
 	    NAME("name"), TEXT("revoked") } },
-	{ REC_SERVER, VERSION,
+	{ REC_SERVER, VERSION_4,
 	    { BYTES("key", OFR_PK_BYTES) } },
-	{ REC_ASKED, VERSION,		/* oldest first */
+	{ REC_ASKED, VERSION_4,		/* oldest first */
 	    { U64("case"), U64("programme") } },
+	{ REC_KEEP, VERSION,		/* only when history-keep is set */
+	    { U16("days", KS_KEEP_DAYS_MAX) } },
 };
 
 /* A field's value on its way between the state and the bytes. */
@@ -238,6 +242,8 @@ count_of(const struct keyfile *k, uint8_t type)
 		return s->has_server_key ? 1 : 0;
 	case REC_ASKED:
 		return s->n_asked;
+	case REC_KEEP:
+		return s->keep_days != 0 ? 1 : 0;
 	default:
 		return 0;
 	}
@@ -313,6 +319,9 @@ values_of(const struct keyfile *k, uint8_t type, size_t i, struct value *v)
 	case REC_ASKED:
 		v[0].u = (uint64_t)s->asked[i].case_id;
 		v[1].u = (uint64_t)s->asked[i].programme;
+		break;
+	case REC_KEEP:
+		v[0].u = s->keep_days;
 		break;
 	}
 }
@@ -428,6 +437,11 @@ add_values(struct keyfile *k, uint8_t type, const struct value *v)
 		s->asked[s->n_asked].case_id = (int64_t)v[0].u;
 		s->asked[s->n_asked].programme = (int64_t)v[1].u;
 		s->n_asked++;
+		return 0;
+	case REC_KEEP:			/* once, never 0 (not written) */
+		if (s->keep_days != 0 || v[0].u == 0)
+			return OFR_E_PASSPHRASE;
+		s->keep_days = (uint32_t)v[0].u;
 		return 0;
 	default:
 		return OFR_E_PASSPHRASE;
@@ -679,6 +693,28 @@ keyfile_history_add(struct keyfile *k, int64_t case_id, int64_t ts,
 		s->n_msgs--;
 	}
 	return 0;
+}
+
+size_t
+keyfile_history_expire(struct keyfile *k, int64_t now)
+{
+	struct ks_state *s = &k->st;
+	int64_t oldest;
+	size_t i, j;
+
+	if (s->keep_days == 0)
+		return 0;
+	oldest = now - (int64_t)s->keep_days * 86400;
+	for (i = 0, j = 0; i < s->n_msgs; i++) {
+		if (s->msgs[i].ts < oldest) {
+			msg_clear(&s->msgs[i]);
+			continue;
+		}
+		s->msgs[j++] = s->msgs[i];
+	}
+	i = s->n_msgs - j;
+	s->n_msgs = j;
+	return i;
 }
 
 const struct ks_seen *

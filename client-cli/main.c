@@ -118,6 +118,7 @@ static const char usage_text[] =
 "  [--presence online|away|offline] [--available yes|no]\n"
 "  [--hours \"0:9-17,1:9-17\"] (working hours in UTC, day 0 = Monday;\n"
 "  \"\" means any time). The capacity is the admin's to set.\n"
+"  NAME, N: shown to clients and admins; a pseudonym, never a real name.\n"
 "\n"
 "others:\n"
 "  safety CASE                               print safety numbers of the\n"
@@ -134,6 +135,12 @@ static const char usage_text[] =
 "  history CASE                              print the case's stored messages\n"
 "  forget CASE                               remove the case's history, keys\n"
 "                                            and sessions from the key file\n"
+"  history-keep [DAYS|off]                   keep history DAYS days (1-3650):\n"
+"                                            older messages are removed from\n"
+"                                            the key file whenever it is\n"
+"                                            opened or saved; off (the\n"
+"                                            default): kept until forgotten;\n"
+"                                            no argument: show the setting\n"
 "\n"
 "programme signing key (admins; SIGN: --signing-key FILE\n"
 "  [--signing-passphrase-file F], the key's own file and passphrase):\n"
@@ -250,6 +257,7 @@ static const struct {
 	{ "erase", cmd_erase, OWN_JSON },
 	{ "forget", cmd_forget, OWN_JSON },
 	{ "feedback", cmd_feedback, NO_JSON },
+	{ "history-keep", cmd_history_keep, OWN_JSON },
 };
 
 daemon_cmd_fn *

@@ -563,6 +563,22 @@ export class Core extends Emitter {
 		return e ? e.messages.map((m) => { const c = { ...m }; delete c.sealed; return c; }) : [];
 	}
 
+	/**
+	 * Forgets the messages kept per case that are older than before
+	 * (seconds since the epoch), but none waiting in an outbox: the page's
+	 * history expiry ("Keep on this device"). Emits no event: the caller
+	 * saves and redraws. @param {number} before @returns {number} how many went
+	 */
+	expireHistory(before) {
+		let gone = 0;
+		for (const [, e] of this.cs) {
+			const kept = e.messages.filter((m) => !(typeof m.ts === 'number' && m.ts < before) || e.outbox.includes(m));
+			gone += e.messages.length - kept.length;
+			e.messages = kept;
+		}
+		return gone;
+	}
+
 	/** Marks a case's messages read (resets unread). @param {number} id */
 	markRead(id) {
 		const e = this.cs.get(id);

@@ -1,5 +1,6 @@
 // requests.js: the core's requests that are one frame and its answer:
-// the programmes, a client's intake (case.request) and reassign, a
+// the programmes, a client's intake (case.request), reassign and
+// self-erasure (account.delete), a
 // counsellor's queue, take, pause, resume, reopen, presence, profile and
 // notes. Mixed into Core (core.js), whose ask(), move(), entry(),
 // caseUpdate(), chain() and e2e they use.
@@ -70,6 +71,25 @@ export const requests = {
 	 */
 	async reassign(id) {
 		return this.move('case.reassign', id);
+	},
+
+	/**
+	 * Deletes this client's account and everything the server holds about
+	 * it (account.delete, PROTOCOL.md): its cases with their messages and
+	 * notes, its prekeys, its account; the counsellor of an open case is
+	 * told it closed, not why. Resolves once the server has committed it;
+	 * the core is then logged out for good (the server closes the
+	 * connection, and a new login would make a new, empty account). Sent
+	 * only while online, once, never retried.
+	 * @returns {Promise<void>}
+	 * @throws {OfframpError} "connection" (offline: nothing was sent, or
+	 *   the connection went before the answer), "timeout", "forbidden"
+	 *   (not a client)
+	 */
+	async deleteAccount() {
+		if (this.conn.state !== 'online') throw new OfframpError(ERR.CONN, 'offline: nothing was sent');
+		await this.ask({ type: 'account.delete' });
+		this.logout();
 	},
 
 	// --- counsellors ---

@@ -275,7 +275,10 @@ test('core: strangers, garbage, replays and duplicates are shown as such and ack
 	assert.deepEqual(c2.trustedProgrammes(), c.trustedProgrammes());
 	assert.equal(c2.trustedProgrammes().length, 2);
 	for (const bad of [new Uint8Array([1, 2, 3]), 'not json', JSON.stringify({ v: 9 }), rec.subarray(0, rec.length - 1)])
-		await assert.rejects(createCore({ url: f.url, WebSocket, state: bad }), { code: 'bad_field' });
+		await assert.rejects(createCore({ url: f.url, WebSocket, state: bad }), { code: 'bad_field' });	// history expiry: the pushes of 2023 go, the answer of now stays
+	assert.equal(c2.expireHistory(Math.floor(Date.now() / 1000) - 3600), 4);
+	assert.deepEqual(c2.messages(77).map((x) => x.text), ['answer']);
+	assert.equal(c2.expireHistory(Math.floor(Date.now() / 1000) - 3600), 0);
 });
 
 test('core: an unreadable message resets the session and the peer gets a report before the ack; a report received is shown', async () => {

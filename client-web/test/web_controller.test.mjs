@@ -58,6 +58,11 @@ class FakeCore {
 	async trustProgramme(key, name, id) { (this.trusted ||= []).push(key); this.trustedAs = [key, name, id]; }
 	verify(id, key, number) { this.verified = [id, key, number]; return []; }
 	logout() { this.loggedOut = true; }
+	async deleteAccount() {
+		if (this.deleteFails) throw Object.assign(new Error(this.deleteFails), { code: this.deleteFails });
+		this.deleted = true;
+		this.logout();
+	}
 }
 
 function setup() {
@@ -119,6 +124,36 @@ test('quick exit in leave-no-trace mode: the core is let go, the state forgotten
 	assert.deepEqual(store.state.cases, {});
 	assert.equal(store.state.me, null);
 	assert.ok(!JSON.stringify(store.state).includes('secret text'));
+	await tick();
+});
+
+test('deleting the account: nothing changes while the server does not confirm; then everything is forgotten', async () => {
+	const { store, intents, core } = setup();
+	intents.setLanguage('de');
+	await intents.startClient();
+	intents.send(7, 'secret text');
+	const c = core();
+	for (const [code, key] of [['connection', 'err_erase_offline'], ['timeout', 'err_erase_offline'], ['forbidden', 'err_erase_refused']]) {
+		c.deleteFails = code;
+		await intents.eraseAccount();
+		assert.equal(store.state.error.key, key, code);
+		assert.equal(store.state.screen, 'conversation');
+		assert.equal(store.state.busy, false);
+		assert.equal(c.loggedOut, false);
+		assert.ok(JSON.stringify(store.state).includes('secret text'));
+	}
+	c.deleteFails = null;
+	await intents.eraseAccount();
+	assert.equal(c.deleted, true);
+	assert.equal(c.loggedOut, true);
+	assert.equal(store.state.screen, 'start');
+	assert.equal(store.state.notice.key, 'notice_account_erased');
+	assert.equal(store.state.error, null);
+	assert.equal(store.state.me, null);
+	assert.equal(store.state.lang, 'de');
+	assert.ok(!JSON.stringify(store.state).includes('secret text'));
+	assert.equal(intents._core(), null);
+	intents.setLanguage('en');
 	await tick();
 });
 

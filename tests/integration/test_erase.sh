@@ -6,7 +6,8 @@
 # untouched, and the key file, its lock and the daemon directory are gone.
 # A counsellor's account.delete is forbidden, a client's account.delete
 # naming a key is bad_field, and neither changes a table. `forget CASE`
-# empties a case's local history. An admin deletes a counsellor: its
+# empties a case's local history; `history-keep DAYS|off` is kept in the
+# key file (its expiry by age is test_cli_store's, with given times). An admin deletes a counsellor: its
 # profile, prekeys and account go, its closed case goes, its open case
 # waits in the queue again, and no row names it.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -146,6 +147,24 @@ assert_match "forget says what went" "$out" "^Case $OPEN is forgotten here: [1-9
 clirun olga history "$OPEN"
 assert_eq "history prints nothing" "" "$OUT"
 assert_contains "  and says so" "$ERR" "no messages kept for this case"
+
+step "history-keep DAYS|off: a setting of the key file"
+out=$(cli olga history-keep)
+assert_contains "off by default" "$out" "history-keep: off"
+clirun olga history-keep 0
+assert_eq "0 days: usage error" 2 "$RC"
+clirun olga history-keep 3651
+assert_eq "over ten years: usage error" 2 "$RC"
+out=$(cli olga history-keep 30)
+assert_contains "set to 30 days" "$out" "history-keep: 30 days"
+assert_contains "  nothing of today went" "$out" "removed: 0"
+assert_contains "the setting stays in the key file" "$(cli olga history-keep)" "history-keep: 30 days"
+cli olga send "$OPEN" "new and kept" >/dev/null
+assert_contains "a message Olga sends now is in her history (older ones: test_cli_store)" \
+	"$(cli olga history "$OPEN")" "new and kept"
+out=$(cli olga --json history-keep off)
+assert_contains "off again, --json" "$out" '"type":"history-keep.ok"'
+assert_contains "  days 0" "$out" '"days":0'
 
 step "an admin deletes a counsellor"
 cli couns profile --presence away >/dev/null	# new cases wait

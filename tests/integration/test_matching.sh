@@ -5,7 +5,10 @@
 # unmet, never blocking; ties go to the lower caseload ratio, then to the
 # least recently assigned; the queue is served by urgency, then by time;
 # counsellors take waiting cases themselves; reassign and disable move
-# cases. Each part uses its own language, so the parts do not meet.
+# cases. A client's answers (its case, case list, programmes, prekeys)
+# carry none of its counsellor's gender, age band, background or region,
+# only which of its own preferences were met. Each part uses its own
+# language, so the parts do not meet.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 start_server
@@ -213,6 +216,40 @@ request c_pf --language pf --format phone-video --region x
 assert_eq "unmet format and region: still active" active "$STATUS"
 assert_eq "format and region unmet" "format,region" "$UNMET"
 close_case c_pf "$CASE"
+
+step "a client never receives its counsellor's gender, age band, background or region"
+inv=$(cli admin invite --role counsellor | tail -n1)
+keygen pz
+clirun pz redeem "$inv" --name Zed --languages zq --gender gz-hidden \
+	--age-band 45-59 --background professional --region rz-hidden
+assert_eq "Zed redeems with a full profile" 0 "$RC"
+assert_contains "  the CLI says the name must be a pseudonym" "$ERR" \
+	"use a pseudonym,"
+counsellor_up pz
+certify_pending Zed
+out=$(cli admin --json counsellors | grep '"name":"Zed"')
+for v in '"gender":"gz-hidden"' '"age_band":"45-59"' '"background":"professional"' '"region":"rz-hidden"'; do
+	assert_contains "  the admin sees Zed's $v" "$out" "$v"
+done
+keygen c_zq
+seen=$(cli c_zq --json request --language zq --gender gz-hidden --region elsewhere)
+assert_contains "the client's case is with Zed" "$seen" '"name":"Zed"'
+assert_contains "  its preferences: gender met, region unmet" "$seen" \
+	'"preferences":{"asked":["gender","region"],"met":["gender"],"unmet":["region"]}'
+seen+=$(cli c_zq --json cases)
+seen+=$(cli c_zq raw --login --idle 1 <<EOF2
+{"v":1,"type":"case.list","id":2}
+{"v":1,"type":"programme.list","id":3}
+{"v":1,"type":"prekeys.get","id":4,"key":"$KEY_pz"}
+EOF2
+)
+assert_contains "  (the raw view has the answers)" "$seen" '"type":"prekeys.get.ok"'
+assert_no_match "no answer to the client names an age band" "$seen" '45-59|age_band"?:"'
+assert_no_match "  nor a background" "$seen" 'professional|"background":"'
+assert_no_match "  nor Zed's region" "$seen" 'rz-hidden|"region":"'
+assert_no_match "  nor a gender value (the one it asked for included)" "$seen" 'gz-hidden|"gender":"'
+close_case c_zq "$(sed -n 's/.*"case":{"id":\([0-9]*\).*/\1/p' <<<"$seen" | head -n1)"
+
 step "a heavier preference wins over a lighter one (format 16 > region 1)"
 out=$(cli pa_pr profile --formats in-person)
 request c_pr --language pr --format in-person --region de-be

@@ -9,7 +9,9 @@
  * survive save and load, are bounded per peer and in all, go with their
  * signed prekey; files of versions 1 and 2, sealed here by hand as the
  * format says, still load, and a version 2 file with a SEEN record is
- * refused. Uses the "min" cost level so it runs fast.
+ * refused. Version 5 adds how long the history is kept (KEEP): entries
+ * older than that, by times given to the test, go; the setting survives
+ * save and load. Uses the "min" cost level so it runs fast.
  */
 #include <sys/stat.h>
 
@@ -18,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -273,12 +276,12 @@ test_roundtrip(void)
 		    s2->msgs[2].case_id == 98);
 	}
 
-	/* the plaintext is nowhere in the file; it is of version 4 */
+	/* the plaintext is nowhere in the file; it is of version 5 */
 	{
 		uint8_t *buf = read_all(path, &n);
 
 		CHECK(buf != NULL);
-		CHECK(buf != NULL && n > 6 && buf[6] == 4);
+		CHECK(buf != NULL && n > 6 && buf[6] == 5);
 		for (size_t i = 0; buf != NULL && i + 7 <= n; i++)
 			CHECK(memcmp(buf + i, "welcome", 7) != 0);
 		free(buf);
@@ -528,7 +531,7 @@ test_old_versions(void)
 		{
 			uint8_t *buf = read_all(old, &n);
 
-			CHECK(buf != NULL && buf[6] == 4);
+			CHECK(buf != NULL && buf[6] == 5);
 			free(buf);
 		}
 	}
@@ -554,11 +557,11 @@ test_old_versions(void)
 		CHECK_EQ_INT(keyfile_state(k)->n_seen, 1);
 	}
 	keyfile_free(k);
-	/* a SEEN record of the wrong length, and a version 5 file */
+	/* a SEEN record of the wrong length, and a version 6 file */
 	plain[33 + 4] = 0x43;
 	CHECK_EQ_INT(seal_by_hand(old, 3, plain, n - 1), 0);
 	CHECK_EQ_INT(load_rc(old, PASS), OFR_E_PASSPHRASE);
-	CHECK_EQ_INT(seal_by_hand(old, 5, plain, 33), 0);
+	CHECK_EQ_INT(seal_by_hand(old, 6, plain, 33), 0);
 	CHECK_EQ_INT(load_rc(old, PASS), OFR_E_PASSPHRASE);
 	/* an ANCHOR (key, how 1, name "P", no list): refused in version 3,
 	 * loaded in version 4; a name over OFR_NAME_MAX is refused */
@@ -593,6 +596,119 @@ test_old_versions(void)
 	sodium_memzero(sk, sizeof(sk));
 	sodium_memzero(seed, sizeof(seed));
 	unlink(old);
+}
+
+/*
+ * history-keep: with keep_days set, the entries older than that many days
+ * before the time given go, the rest (of that age or younger, and of every
+ * case) stay; off (0) nothing goes. The setting survives save and load
+ * (a KEEP record, version 5), a save drops what is past it by the clock,
+ * and a KEEP record is refused in version 4, as 0, over the maximum, or
+ * twice.
+ */
+static void
+test_history_expire(void)
+{
+	const int64_t now = (int64_t)time(NULL), day = 86400;
+	char exp_path[320];
+	struct keyfile *k = NULL;
+	struct ks_state *s;
+	uint8_t plain[33 + 2 * 7], seed[32], pk[32], sk[64];
+	size_t n;
+
+	snprintf(exp_path, sizeof(exp_path), "%s/expire", dir);
+	CHECK_EQ_INT(keyfile_create(&k, exp_path, PASS, strlen(PASS),
+	    KEY_KDF_MIN), 0);
+	if (k == NULL)
+		return;
+	s = keyfile_state(k);
+	CHECK_EQ_INT(s->keep_days, 0);
+	CHECK_EQ_INT(keyfile_history_add(k, 1, now - 40 * day, 0, "C",
+	    "forty days", 10), 0);
+	CHECK_EQ_INT(keyfile_history_add(k, 2, now - 8 * day, 1, "me",
+	    "eight days", 10), 0);
+	CHECK_EQ_INT(keyfile_history_add(k, 1, now - 7 * day, 1, "me",
+	    "seven days", 10), 0);
+	CHECK_EQ_INT(keyfile_history_add(k, 1, now - 60, 0, "C",
+	    "a minute", 8), 0);
+	/* off: nothing goes, however old */
+	CHECK_EQ_INT(keyfile_history_expire(k, now), 0);
+	CHECK_EQ_INT(s->n_msgs, 4);
+	s->keep_days = 7;
+	CHECK_EQ_INT(keyfile_history_expire(k, now), 2);
+	CHECK_EQ_INT(s->n_msgs, 2);
+	CHECK(strcmp(s->msgs[0].text, "seven days") == 0 &&
+	    s->msgs[0].case_id == 1 && s->msgs[0].sent == 1);
+	CHECK(strcmp(s->msgs[1].text, "a minute") == 0);
+	CHECK_EQ_INT(keyfile_history_expire(k, now), 0);
+	/* a day later the seven-day one goes too */
+	CHECK_EQ_INT(keyfile_history_expire(k, now + day), 1);
+	CHECK_EQ_INT(s->n_msgs, 1);
+
+	/* saved and loaded, the setting stays; the save expires by the
+	 * clock: an entry of today stays, one of last year goes */
+	CHECK_EQ_INT(keyfile_history_add(k, 3, now - 365 * day, 0, "C",
+	    "last year", 9), 0);
+	CHECK_EQ_INT(keyfile_history_add(k, 3, now, 1, "me", "today", 5), 0);
+	CHECK_EQ_INT(keyfile_save(k, exp_path), 0);
+	keyfile_free(k);
+	k = NULL;
+	CHECK_EQ_INT(keyfile_load(&k, exp_path, PASS, strlen(PASS)), 0);
+	if (k != NULL) {
+		s = keyfile_state(k);
+		CHECK_EQ_INT(s->keep_days, 7);
+		CHECK_EQ_INT(s->n_msgs, 2);
+		CHECK(strcmp(s->msgs[s->n_msgs - 1].text, "today") == 0);
+		for (size_t i = 0; i < s->n_msgs; i++)
+			CHECK(strcmp(s->msgs[i].text, "last year") != 0);
+		/* off again: no KEEP record is written, nothing goes */
+		s->keep_days = 0;
+		CHECK_EQ_INT(keyfile_history_add(k, 3, 1, 0, "C", "1970", 4),
+		    0);
+		CHECK_EQ_INT(keyfile_save(k, exp_path), 0);
+		keyfile_free(k);
+		k = NULL;
+		CHECK_EQ_INT(keyfile_load(&k, exp_path, PASS, strlen(PASS)),
+		    0);
+		CHECK(k != NULL && keyfile_state(k)->keep_days == 0 &&
+		    keyfile_state(k)->n_msgs == 3);
+	}
+	keyfile_free(k);
+	unlink(exp_path);
+
+	/* KEEP by hand: 30 days loads in version 5 only; 0, 3651 and two
+	 * records are refused */
+	randombytes_buf(seed, sizeof(seed));
+	crypto_sign_seed_keypair(pk, sk, seed);
+	plain[0] = KEY_ROLE_CLIENT;
+	memcpy(plain + 1, seed, 32);
+	n = 33;
+	memcpy(plain + n, "\x0d\0\0\0\x02\0\x1e", 7);
+	n += 7;
+	CHECK_EQ_INT(seal_by_hand(exp_path, 4, plain, n), 0);
+	CHECK_EQ_INT(load_rc(exp_path, PASS), OFR_E_PASSPHRASE);
+	CHECK_EQ_INT(seal_by_hand(exp_path, 5, plain, n), 0);
+	k = NULL;
+	CHECK_EQ_INT(keyfile_load(&k, exp_path, PASS, strlen(PASS)), 0);
+	CHECK(k != NULL && keyfile_state(k)->keep_days == 30);
+	keyfile_free(k);
+	memcpy(plain + n, "\x0d\0\0\0\x02\0\x1e", 7);
+	CHECK_EQ_INT(seal_by_hand(exp_path, 5, plain, n + 7), 0);
+	CHECK_EQ_INT(load_rc(exp_path, PASS), OFR_E_PASSPHRASE);
+	plain[n - 2] = 0x0e;		/* 3614: fits */
+	plain[n - 1] = 0x1e;
+	CHECK_EQ_INT(seal_by_hand(exp_path, 5, plain, n), 0);
+	CHECK_EQ_INT(load_rc(exp_path, PASS), 0);
+	plain[n - 1] = 0x43;		/* 3651 */
+	CHECK_EQ_INT(seal_by_hand(exp_path, 5, plain, n), 0);
+	CHECK_EQ_INT(load_rc(exp_path, PASS), OFR_E_PASSPHRASE);
+	plain[n - 2] = 0;
+	plain[n - 1] = 0;
+	CHECK_EQ_INT(seal_by_hand(exp_path, 5, plain, n), 0);
+	CHECK_EQ_INT(load_rc(exp_path, PASS), OFR_E_PASSPHRASE);
+	sodium_memzero(sk, sizeof(sk));
+	sodium_memzero(seed, sizeof(seed));
+	unlink(exp_path);
 }
 
 static void
@@ -632,6 +748,7 @@ main(void)
 	test_history_bound();
 	test_seen();
 	test_old_versions();
+	test_history_expire();
 	test_lock();
 
 	unlink(path);

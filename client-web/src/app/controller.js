@@ -10,6 +10,7 @@
 import { encodeRecovery, decodeRecovery } from './recovery.js';
 import * as storage from './storage.js';
 import { quickExit } from './exit.js';
+import { HISTORY_DAYS } from './store.js';
 import { setLanguage, t } from '../i18n/index.js';
 
 const TOKEN = /^[a-z0-9][a-z0-9-]{0,31}$/;
@@ -80,7 +81,9 @@ export function createController({ store, createCore, sodium, config }) {
 	let queueTimer = null;
 	let calmTimer = null;
 	const WS = watchedSocket(config.WebSocket, (code) => {
-		if (code === 1011 || code === 1008) {
+		// no core: the page let go of it (an erased account's connection,
+		// which the server closes with 1008 after account.delete.ok)
+		if (core && (code === 1011 || code === 1008)) {
 			clearTimeout(calmTimer);
 			set((s) => { s.error = { key: code === 1011 ? 'err_server_failed' : 'err_refused_often' }; });
 		}
@@ -230,16 +233,27 @@ export function createController({ store, createCore, sodium, config }) {
 		const s = S();
 		const json = JSON.stringify({
 			v: 1,
-			app: { role, lang: s.lang, idleMinutes: s.idleMinutes },
+			app: { role, lang: s.lang, idleMinutes: s.idleMinutes, historyDays: s.historyDays },
 			core: core.exportState({ as: 'json' }),
 		});
 		return sodium.from_string(json);
 	}
 
-	/* Writes the sealed state now, in "keep on this device" mode; throws
-	 * when it cannot. The core awaits it before each ack (beforeAck). */
+	/* Drops the messages older than the setting historyDays (device mode),
+	 * from the core and from what the views show. */
+	function expireHistory() {
+		const days = S().historyDays;
+		if (!core || !days) return;
+		const gone = core.expireHistory(Math.floor(Date.now() / 1000) - days * 86400);
+		if (gone) for (const c of core.cases()) syncMessages(c.id);
+	}
+
+	/* Writes the sealed state now, in "keep on this device" mode, without
+	 * the history past historyDays; throws when it cannot. The core awaits
+	 * it before each ack (beforeAck). */
 	async function keepNow() {
 		if (!vk || !core || S().mode !== 'device') return;
+		expireHistory();
 		clearTimeout(saveTimer);
 		saveTimer = null;
 		await storage.vaultWrite(storage.seal(sodium, vk, vaultPlain()), idb);
@@ -356,9 +370,11 @@ export function createController({ store, createCore, sodium, config }) {
 				set((st) => {
 					st.mode = 'device';
 					if (saved.app && typeof saved.app.idleMinutes === 'number') st.idleMinutes = saved.app.idleMinutes;
+					if (saved.app && HISTORY_DAYS.includes(saved.app.historyDays)) st.historyDays = saved.app.historyDays;
 				});
 				if (saved.app && saved.app.lang) intents.setLanguage(saved.app.lang);
 				await makeCore(saved.core);
+				expireHistory();	// gone from the device at the next seal
 				const account = await core.login();
 				role = account.role;
 				set((st) => { st.me = account; });
@@ -377,6 +393,49 @@ export function createController({ store, createCore, sodium, config }) {
 			} catch (e) {
 				fail('err_save');
 			}
+		},
+
+		/*
+		 * A client deletes its account: the server first (account.delete:
+		 * its cases, messages, keys; the counsellor hears the case closed,
+		 * not why), then everything here: memory, and the vault in "keep
+		 * on this device" mode. Back to the start with a notice. When the
+		 * server does not confirm (offline, refused, no answer), nothing
+		 * here changes and the error says so. The view asks first.
+		 */
+		async eraseAccount() {
+			const s = S();
+			if (s.busy || !core || role !== 'client') return;
+			set((st) => { st.busy = true; st.error = null; st.notice = null; });
+			try {
+				await core.deleteAccount();
+			} catch (e) {
+				const key = e && (e.code === 'connection' || e.code === 'timeout') ? 'err_erase_offline'
+					: e && e.code === 'rate_limited' ? 'err_rate_limited' : 'err_erase_refused';
+				return fail(key);
+			}
+			const device = s.mode === 'device', lang = s.lang;
+			wipe();
+			let left = false;
+			if (device) {
+				try {
+					await storage.vaultErase(idb);
+				} catch {
+					left = true;
+				}
+			}
+			set((st) => {
+				st.lang = lang;
+				st.vaultExists = device && !left ? false : st.vaultExists;
+				st.notice = { key: 'notice_account_erased' };
+				if (left) st.error = { key: 'err_erase_device_left' };
+			});
+		},
+
+		setHistoryDays(n) {
+			if (!HISTORY_DAYS.includes(n)) return;
+			set((s) => { s.historyDays = n; });
+			scheduleSave();
 		},
 
 		/* A counsellor redeems an invite; the keys are made here. */

@@ -2,6 +2,11 @@
 // it; intents (controller.js) change it through update(), which tells the
 // subscribers once per task, however many updates the task made.
 
+/* "Keep on this device": the choices of how long messages are kept, in
+ * days (0: as long as the vault). Older ones go when the vault is sealed
+ * or opened (controller.js). */
+export const HISTORY_DAYS = [0, 7, 30, 90];	// each has its catalogue key history_keep_N
+
 export function initialState() {
 	return {
 		screen: 'start',	// start | restore | unlock | conversation | join | inbox
@@ -20,6 +25,8 @@ export function initialState() {
 		newCases: [],		// counsellor: ids of cases that arrived and were not opened yet
 		presence: 'online',	// counsellor: online | away
 		idleMinutes: 10,	// counsellor: away after this long without input
+		historyDays: 0,		// device mode: messages older than this many days are
+					// dropped when the vault is sealed or opened; 0: kept
 		drafts: {},		// case id (or "new") -> text typed and not yet sent
 		recovery: null,		// "Leave no trace": the recovery code, when shown
 		wishes: {},		// the client's choices on the start screen

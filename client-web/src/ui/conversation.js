@@ -1,12 +1,19 @@
 // conversation.js: the client's conversation, from waiting to closed. It
 // shows who is in the case (every participant, with roles), the messages
 // with their time and state, the counsellor's safety number, what to do in
-// an emergency, and how this conversation is kept. The client can write at
-// once: while the case waits, the core keeps the text in its outbox.
+// an emergency, and how this conversation is kept (on this device: for
+// how long). The client can write at once: while the case waits, the core
+// keeps the text in its outbox. At the end, apart from the rest, the client
+// can delete its account: one button, then one confirmation.
 
-import { h, fill } from './dom.js';
+import { h, fill, uid } from './dom.js';
 import { t, formatTime } from '../i18n/index.js';
+import { HISTORY_DAYS } from '../app/store.js';
 import { messageLog, composer, participantList, safetyPanel } from './parts.js';
+
+/* A tap on "delete" that lands this soon after the question appeared is
+ * the second half of a double tap, not an answer. */
+const ERASE_SETTLE_MS = 800;
 
 export function conversationScreen(state, intents) {
 	const title = h('h1', { id: 'conv-h' });
@@ -27,20 +34,29 @@ export function conversationScreen(state, intents) {
 	const safety = safetyPanel((key, number) => intents.verify(currentId, key, number));
 	const keep = h('section', { class: 'card', 'aria-labelledby': 'keep-h' });
 	const actions = h('div', { class: 'row' });
+	const erase = h('section', { class: 'card erase', 'aria-labelledby': 'erase-h' });
 	let confirmClose = false;
 	let keepSig = '';
+	let askErase = false, askedAt = 0, eraseSig = '';
 
 	const el = h('section', { 'aria-labelledby': 'conv-h' },
 		title, status, waiting, peopleCard,
 		h('h2', { class: 'sr-only' }, t('messages_label')), log.el, comp.el,
-		safety.el, keep, emergency, actions);
+		safety.el, keep, emergency, actions, erase);
 
 	function paintKeep(s) {
-		const sig = `${s.mode}|${s.recovery}`;
+		const sig = `${s.mode}|${s.recovery}|${s.historyDays}`;
 		if (sig === keepSig) return;
 		keepSig = sig;
 		if (s.mode === 'device') {
-			fill(keep, h('h2', { id: 'keep-h' }, t('mode_device')), h('p', { class: 'small' }, t('kept_device')));
+			const id = uid('history');
+			const sel = h('select', { id, 'aria-describedby': `${id}-h`,
+				onchange: (e) => intents.setHistoryDays(Number(e.target.value)) },
+			HISTORY_DAYS.map((d) => h('option', { value: String(d), selected: d === s.historyDays },
+				t(`history_keep_${d}`))));
+			fill(keep, h('h2', { id: 'keep-h' }, t('mode_device')), h('p', { class: 'small' }, t('kept_device')),
+				h('div', { class: 'field' }, h('label', { for: id }, t('history_keep')),
+					h('span', { class: 'hint', id: `${id}-h` }, t('history_keep_hint')), sel));
 			return;
 		}
 		const parts = [h('h2', { id: 'keep-h' }, t('mode_trace')), h('p', { class: 'small' }, t('kept_trace'))];
@@ -71,6 +87,38 @@ export function conversationScreen(state, intents) {
 				: h('button', { type: 'button', onclick: () => { confirmClose = true; paintActions(c); actions.querySelector('button:last-child').focus(); } }, t('close_case')));
 		}
 		fill(actions, btns);
+	}
+
+	function paintErase(s) {
+		const err = s.error && s.error.key.startsWith('err_erase') ? s.error.key : '';
+		const sig = `${askErase}|${s.busy}|${s.mode}|${err}`;
+		if (sig === eraseSig) return;
+		eraseSig = sig;
+		const parts = [h('h2', { id: 'erase-h' }, t('erase_account_title')),
+			h('p', { class: 'small' }, t(s.mode === 'device' ? 'erase_account_text_device' : 'erase_account_text'))];
+		if (!askErase) {
+			parts.push(h('button', { type: 'button', class: 'danger', id: 'erase-account',
+				onclick: () => {
+					askErase = true;
+					askedAt = Date.now();
+					intents.dismiss();
+					eraseSig = '';
+					paintErase(s);
+					erase.querySelector('#erase-ask').focus();
+				} }, t('erase_account')));
+		} else {
+			parts.push(h('p', { class: 'ask', id: 'erase-ask', tabindex: '-1' }, t('erase_account_ask')),
+				h('div', { class: 'row' },
+					h('button', { type: 'button', id: 'erase-no', disabled: s.busy,
+						onclick: () => { askErase = false; eraseSig = ''; paintErase(s); erase.querySelector('#erase-account').focus(); } },
+					t('erase_account_no')),
+					h('button', { type: 'button', class: 'danger go', id: 'erase-yes', disabled: s.busy,
+						onclick: () => { if (Date.now() - askedAt >= ERASE_SETTLE_MS) intents.eraseAccount(); } },
+					s.busy ? t('erase_account_busy') : t('erase_account_yes'))));
+		}
+		// said here too, near the buttons; the alert at the top is the one read out
+		if (err) parts.push(h('p', { class: 'alert' }, t(err)));
+		fill(erase, parts);
 	}
 
 	let statusSig = '';
@@ -112,6 +160,7 @@ export function conversationScreen(state, intents) {
 			safety.el.hidden = !counsellor;
 			safety.update(entry.safety || []);
 			paintKeep(s);
+			paintErase(s);
 		},
 	};
 }

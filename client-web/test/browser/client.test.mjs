@@ -3,7 +3,9 @@
 // (sent encrypted once Sam comes), Sam's reply decrypted in the page, the
 // safety number equal to the CLI's, an undecryptable message shown and not
 // dropped, "leave no trace" writing nothing to the device, the recovery
-// code, quick exit, and coming back with the code.
+// code, quick exit, and coming back with the code. A client keeping its
+// conversation on the device deletes its account from the page: the
+// server forgets the case, the device its vault.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import * as H from './harness.mjs';
@@ -171,4 +173,34 @@ test('later, on another device, the recovery code brings the conversation back',
 	assert.deepEqual(again.foreign, []);
 	assert.deepEqual(again.errors.filter((e) => !/WebSocket/.test(e)), []);
 	await again.context().close();
+});
+
+test('a client deletes its account from the page: the case is gone on the server, the vault on the device', async () => {
+	const page = await H.newPage(env);
+	await page.goto(env.url);
+	await page.getByLabel('Keep on this device').check();
+	await page.getByLabel('Passphrase', { exact: true }).fill('erase me soon 1');
+	await page.getByRole('button', { name: 'Start a conversation' }).click();
+	await H.expectHeading(page, 'Talking with Sam');
+	const line = H.cliCases(env, 'couns').find((l) => / active /.test(l));
+	assert.ok(line, 'Sam has the active case');
+	const caseId = line.split(' ')[0];
+	await H.waitFor('the vault to be written', async () => Number(await page.locator('main').getAttribute('data-saves')) > 0);
+	assert.deepEqual(await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name)), ['offramp']);
+	// the history setting of "keep on this device" is there, off by default
+	assert.equal(await page.getByLabel('Keep messages on this device').inputValue(), '0');
+
+	await page.getByRole('button', { name: 'Delete my account…' }).click();
+	await page.getByText('Delete everything for good?').waitFor();
+	await H.axe(page, 'delete account: asked');
+	await H.shot(page, '13-erase-ask');
+	// the page ignores a tap this soon after the question (a double tap)
+	await page.waitForTimeout(900);
+	await page.getByRole('button', { name: 'Yes, delete everything' }).click();
+	await H.expectHeading(page, 'Talk to someone who understands');
+	await page.getByText('Your account, your conversations and everything the server kept about you are deleted').waitFor();
+	assert.deepEqual(await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name)), [], 'no database left');
+	assert.ok(!H.cliOk(env, 'couns', ['cases']).includes(caseId), 'the server deleted the case');
+	assert.deepEqual(page.errors.filter((e) => !/WebSocket/.test(e)), []);
+	await page.context().close();
 });
