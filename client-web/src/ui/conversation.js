@@ -12,7 +12,8 @@ import { HISTORY_DAYS } from '../app/store.js';
 import { messageLog, composer, participantList, safetyPanel } from './parts.js';
 
 /* A tap on "delete" that lands this soon after the question appeared is
- * the second half of a double tap, not an answer. */
+ * the second half of a double tap, not an answer: the button is disabled
+ * until then. */
 const ERASE_SETTLE_MS = 800;
 
 export function conversationScreen(state, intents) {
@@ -37,7 +38,7 @@ export function conversationScreen(state, intents) {
 	const erase = h('section', { class: 'card erase', 'aria-labelledby': 'erase-h' });
 	let confirmClose = false;
 	let keepSig = '';
-	let askErase = false, askedAt = 0, eraseSig = '';
+	let askErase = false, eraseSettled = false, eraseAsks = 0, eraseSig = '', eraseState = null;
 
 	const el = h('section', { 'aria-labelledby': 'conv-h' },
 		title, status, waiting, peopleCard,
@@ -91,7 +92,9 @@ export function conversationScreen(state, intents) {
 
 	function paintErase(s) {
 		const err = s.error && s.error.key.startsWith('err_erase') ? s.error.key : '';
-		const sig = `${askErase}|${s.busy}|${s.mode}|${err}`;
+		const settled = askErase && eraseSettled;
+		const sig = `${askErase}|${settled}|${s.busy}|${s.mode}|${err}`;
+		eraseState = s;
 		if (sig === eraseSig) return;
 		eraseSig = sig;
 		const parts = [h('h2', { id: 'erase-h' }, t('erase_account_title')),
@@ -99,8 +102,14 @@ export function conversationScreen(state, intents) {
 		if (!askErase) {
 			parts.push(h('button', { type: 'button', class: 'danger', id: 'erase-account',
 				onclick: () => {
+					const ask = ++eraseAsks;
 					askErase = true;
-					askedAt = Date.now();
+					eraseSettled = false;
+					setTimeout(() => {
+						if (ask !== eraseAsks || !askErase) return;
+						eraseSettled = true;
+						paintErase(eraseState);
+					}, ERASE_SETTLE_MS);
 					intents.dismiss();
 					eraseSig = '';
 					paintErase(s);
@@ -112,8 +121,8 @@ export function conversationScreen(state, intents) {
 					h('button', { type: 'button', id: 'erase-no', disabled: s.busy,
 						onclick: () => { askErase = false; eraseSig = ''; paintErase(s); erase.querySelector('#erase-account').focus(); } },
 					t('erase_account_no')),
-					h('button', { type: 'button', class: 'danger go', id: 'erase-yes', disabled: s.busy,
-						onclick: () => { if (Date.now() - askedAt >= ERASE_SETTLE_MS) intents.eraseAccount(); } },
+					h('button', { type: 'button', class: 'danger go', id: 'erase-yes', disabled: s.busy || !settled,
+						onclick: () => { if (eraseSettled) intents.eraseAccount(); } },
 					s.busy ? t('erase_account_busy') : t('erase_account_yes'))));
 		}
 		// said here too, near the buttons; the alert at the top is the one read out

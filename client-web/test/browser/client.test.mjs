@@ -194,8 +194,8 @@ test('a client deletes its account from the page: the case is gone on the server
 	await page.getByText('Delete everything for good?').waitFor();
 	await H.axe(page, 'delete account: asked');
 	await H.shot(page, '13-erase-ask');
-	// the page ignores a tap this soon after the question (a double tap)
-	await page.waitForTimeout(900);
+	// "yes" is disabled for a moment after the question (a double tap);
+	// click() waits until it is enabled
 	await page.getByRole('button', { name: 'Yes, delete everything' }).click();
 	await H.expectHeading(page, 'Talk to someone who understands');
 	await page.getByText('Your account, your conversations and everything the server kept about you are deleted').waitFor();
