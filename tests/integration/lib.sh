@@ -566,15 +566,16 @@ hexkey() {
 	printf '%s' "$1" | base64 -d | od -An -tx1 -v | tr -d ' \n'
 }
 
-# table_counts: "table=rows" for every table of the database, one line
-# (two sqlite3 processes, whatever the number of tables).
+# table_counts: "table=rows" for every table of the database, one line.
+# The query is made once a test, in $T/table_counts.sql (the schema is the
+# server's, migrated at its first start): one sqlite3 process a call.
 table_counts() {
-	local q
-	q=$(sql "SELECT group_concat(x, ' UNION ALL ') FROM (SELECT
+	local q="$T/table_counts.sql"
+	[ -s "$q" ] || sql "SELECT group_concat(x, ' UNION ALL ') FROM (SELECT
 	    'SELECT ''' || name || '='' || count(*) FROM \"' || name || '\"' AS x
 	    FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
-	    ORDER BY name)")
-	sql "$q" | tr '\n' ' '
+	    ORDER BY name)" >"$q"
+	sql "$(cat "$q")" | tr '\n' ' '
 	echo
 }
 
