@@ -205,7 +205,10 @@ feedback_read(struct cli *cli)
 			sodium_memzero(text, sizeof(text));
 		}
 	}
-	cli_none(json_object_get(resp, "entries"), "no feedback");
+	/* totals.entries is null under 5, and then no entry is given */
+	cli_none(json_object_get(resp, "entries"),
+	    json_is_null(json_object_get(t, "entries")) ?
+	    "fewer than 5 entries: none shown" : "no feedback");
 	json_decref(resp);
 	return 0;
 }

@@ -242,6 +242,10 @@ feedback_list(struct session *s, struct frame_in *in)
 	json_object_set_new(t, "recommend_no", figure_count(l.recommend[0]));
 	json_object_set_new(f, "min_count", json_integer(FIGURES_MIN));
 	json_object_set_new(f, "totals", t);
+	/* fewer than FIGURES_MIN entries are withheld too: each would be one
+	 * person's, told apart by its week */
+	if (l.n < FIGURES_MIN)
+		json_array_clear(l.arr);
 	json_object_set_new(f, "entries", l.arr);
 	session_reply(s, f);
 	return 0;

@@ -76,11 +76,24 @@ assert_eq "the text is not in the database" 0 \
 	"$(sql "SELECT count(*) FROM feedback WHERE instr(CAST(sealed AS TEXT), '$MARK') > 0")"
 assert_eq "one sealed copy: key and sealed box" 1104 "$(sql "SELECT length(sealed) FROM feedback")"
 
-step "the admin reads it, decrypted; small totals withheld"
+step "one entry: its totals and itself withheld"
+clirun admin feedback
+assert_eq "totals under 5 are withheld" \
+	"totals: entries=fewer than 5 helpful=fewer than 5/fewer than 5 recommend=fewer than 5/fewer than 5" "$OUT"
+assert_eq "  and the entry too" "(fewer than 5 entries: none shown)" "$ERR"
+
+step "five entries: the admin reads them, the text decrypted"
+# four more of the same week, ratings only, as four more clients would
+# leave them (written while the server is stopped)
+stop_server
+sql_rw "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4)
+    INSERT INTO feedback (programme_id, week, id, helpful, recommend)
+    SELECT programme_id, week, randomblob(16), 1, NULL FROM feedback, n"
+start_server
 out=$(cli admin feedback)
-assert_contains "totals under 5 are withheld" "$out" \
-	"totals: entries=fewer than 5 helpful=fewer than 5/fewer than 5 recommend=fewer than 5/fewer than 5"
-assert_match "the entry: its week, ratings and text" "$out" \
+assert_eq "five entries" 5 "$(grep -c '^week=' <<<"$out")"
+assert_contains "totals from 5: the number" "$out" "totals: entries=5 helpful="
+assert_match "the client's entry: its week, ratings and text" "$out" \
 	"^week=($WEEK0|$WEEK1) helpful=yes recommend=no text: thanks: $MARK\$"
 clirun couns feedback
 assert_eq "a counsellor does not read feedback" 1 "$RC"
