@@ -42,7 +42,9 @@ import {
 } from './proto/envelope.js';
 import { Conn, Emitter } from './conn.js';
 import { E2E, participantRole } from './e2e.js';
-import { Trust } from './trust.js';
+import { Trust, refusal } from './trust.js';
+import { ADMIN_CERT_CONTEXT } from './proto/cert.js';
+import { feedbackSeal, FEEDBACK_ADMINS_MAX, FEEDBACK_TEXT_MAX } from './proto/feedback.js';
 import { copy, isId, textBytes, usage, utf8, utf8d } from './util.js';
 import { requests } from './requests.js';
 import { keys } from './keys.js';
@@ -63,6 +65,8 @@ export const CASES_MAX = 1000;
 const RECOVERY_MAGIC = ascii('OFRR');
 const RECOVERY_VERSION = 2;	// 1: keys pinned on first use (dropped when read)
 const ROLE_CODES = ['client', 'counsellor', 'admin'];
+/* What became of a case's feedback form: given, or declined (kept per case). */
+const FEEDBACK_DONE = ['sent', 'dismissed'];
 
 /**
  * Makes a core: loads libsodium, then the identity from options.state, or
@@ -207,6 +211,7 @@ export class Core extends Emitter {
 			}
 			e.unread = Number.isSafeInteger(c.unread) ? c.unread : 0;
 			if (isId(c.asked)) e.asked = c.asked;
+			if (FEEDBACK_DONE.includes(c.feedback)) e.feedback = c.feedback;
 		}
 	}
 
@@ -243,6 +248,7 @@ export class Core extends Emitter {
 				case: e.kase,
 				unread: e.unread,
 				asked: e.asked,
+				feedback: e.feedback,
 				outbox: e.outbox.map((m) => ({ ...m })),
 				messages: history ? e.messages.map((m) => ({ ...m, sealed: undefined })) : undefined,
 			});
@@ -469,6 +475,7 @@ export class Core extends Emitter {
 			waitingSince: k.status === 'waiting' ? k.updated ?? k.created : null,
 			queuePosition: k.status === 'waiting' && isId(k.queue_position) ? k.queue_position : null,
 			outbox: e.outbox.length,
+			feedback: e.feedback || null,
 		};
 	}
 
@@ -928,6 +935,109 @@ export class Core extends Emitter {
 	 */
 	async closeCase(id) {
 		return this.move('case.close', id);
+	}
+
+	/**
+	 * Anonymous feedback on a closed case of this client's, once
+	 * (PROTOCOL.md and CRYPTO.md, "Feedback"; as the CLI's offramp
+	 * feedback): helpful and recommend true, false or null (not given), and
+	 * a text (or null) sealed with crypto_box_seal, padded, to each admin
+	 * of the case's programme whose admin certificate a trusted programme
+	 * key signed (trust.js: a live anchor, its rotations followed, not
+	 * revoked; never a partner's, never asked about). With no such admin
+	 * only the ratings go. Afterwards the case's feedback is "sent" (also
+	 * when the server says it has one: "limit"); see dismissFeedback().
+	 * @param {number} id
+	 * @param {{helpful?: boolean|null, recommend?: boolean|null, text?: string|null}} fb
+	 * @returns {Promise<{text: 'none'|'sealed'|'not_sent'}>} what became of the text
+	 * @throws {OfframpError} "usage" (nothing given; a text not of 1..1000
+	 *   bytes of UTF-8, or with a NUL), "crypto" with reason "no_admin"
+	 *   (only a text, and nobody it could be sealed to: nothing was sent),
+	 *   "limit" (given before), "bad_state" (not closed), "not_found",
+	 *   "connection", "timeout"
+	 */
+	async sendFeedback(id, { helpful = null, recommend = null, text = null } = {}) {
+		const e = this.cs.get(id);
+		if (!isId(id) || !e) throw usage('case id');
+		for (const v of [helpful, recommend]) if (v !== null && typeof v !== 'boolean') throw usage('a rating is true, false or null');
+		if (text !== null && typeof text !== 'string') throw usage('text');
+		if (text === '') text = null;
+		if (helpful === null && recommend === null && text === null) throw usage('give at least one');
+		let bytes = null;
+		if (text !== null) {
+			try {
+				bytes = textBytes(text, FEEDBACK_TEXT_MAX);
+			} catch {
+				bytes = null;
+			}
+			if (!bytes || bytes.includes(0)) throw usage(`the text must be 1 to ${FEEDBACK_TEXT_MAX} bytes, no NUL`);
+		}
+		const f = { type: 'feedback.send', case: id };
+		if (helpful !== null) f.helpful = helpful;
+		if (recommend !== null) f.recommend = recommend;
+		let fate = 'none';
+		try {
+			if (bytes) {
+				const copies = await this.feedbackCopies(id, bytes);
+				if (copies.length > 0) {
+					f.text = copies;
+					fate = 'sealed';
+				} else {
+					fate = 'not_sent';
+					if (helpful === null && recommend === null)
+						throw refusal('no_admin', 'no admin of the programme has a key certified by a programme key trusted here');
+				}
+			}
+			await this.ask(f);
+		} catch (err) {
+			if (err.code === ERR.LIMIT) this.feedbackDone(e, 'sent');
+			throw err;
+		} finally {
+			if (bytes) bytes.fill(0);
+		}
+		this.feedbackDone(e, 'sent');
+		return { text: fate };
+	}
+
+	/* The sealed copies of the text (UTF-8 bytes) for the trusted admins
+	 * of case id's programme (feedback.keys): [{to, ct}], maybe none. */
+	async feedbackCopies(id, bytes) {
+		const ask = (fr) => this.ask(fr);
+		const a = await this.ask({ type: 'feedback.keys', case: id });
+		const copies = [];
+		for (const adm of (Array.isArray(a.admins) ? a.admins : []).slice(0, FEEDBACK_ADMINS_MAX)) {
+			let key;
+			try {
+				key = b64Decode(adm?.key, 32, 32, 'key');
+			} catch {
+				continue;
+			}
+			if (copies.some((c) => c.to === adm.key)) continue;
+			try {
+				await this.trust.checkCert(key, adm.cert, a.programme, null, ask, ADMIN_CERT_CONTEXT);
+			} catch (err) {
+				if (err.reason) continue;	// not an admin we can trust
+				throw err;
+			}
+			copies.push({ to: adm.key, ct: b64Encode(feedbackSeal(key, bytes)) });
+		}
+		return copies;
+	}
+
+	/**
+	 * The client declines to give feedback on case id: its feedback is
+	 * "dismissed" (nothing is sent). @param {number} id
+	 */
+	dismissFeedback(id) {
+		const e = this.cs.get(id);
+		if (e && !e.feedback) this.feedbackDone(e, 'dismissed');
+	}
+
+	feedbackDone(e, how) {
+		const previous = this.view(e);
+		e.feedback = how;
+		this.changed();
+		this.emit('case', { case: this.view(e), previous });
 	}
 
 	/**

@@ -5,7 +5,8 @@
 // after comparing their fingerprint), follows an anchor's rotations,
 // accepts partners an anchor vouches for (one step), keeps the newest
 // revocation list seen per trusted key, and checks counsellors'
-// certificates against all of that. It never trusts a key because the
+// certificates against all of that, and admins' certificates (to whom a
+// client seals feedback) against the anchors alone: no partner's word. It never trusts a key because the
 // server names it: a key it cannot reach from an anchor is refused with
 // reason "untrusted_programme" and the programme's name, key and
 // fingerprint, for the page to ask the user. It makes no session and
@@ -19,7 +20,7 @@ import { OfframpError, ERR } from './proto/err.js';
 import { bytesEqual } from './proto/bytes.js';
 import { b64Decode, b64Encode } from './proto/frame.js';
 import {
-	certVerify, CERT_BYTES, partnerVerify, PARTNER_BYTES, revocationVerify, REVOCATION_BYTES_MAX,
+	ADMIN_CERT_CONTEXT, CERT_BYTES, CERT_CONTEXT, certVerifier, partnerVerify, PARTNER_BYTES, revocationVerify, REVOCATION_BYTES_MAX,
 	rotationVerify, ROTATION_BYTES,
 } from './proto/cert.js';
 import { keyFingerprint } from './proto/safety.js';
@@ -249,13 +250,13 @@ export class Trust {
 	/**
 	 * The trusted key of programme as the server names it (programme.get
 	 * through ask): an anchor's, one reached by its rotations (followed
-	 * now), or a partner's an anchor vouches for. Keeps a newer revocation
-	 * list. Throws "crypto" with reason "no_programme_key" (none set),
-	 * "untrusted_programme" (with .programme {id, name, key, fingerprint});
-	 * errors of ask pass through.
+	 * now), or (unless partners is false) a partner's an anchor vouches
+	 * for. Keeps a newer revocation list. Throws "crypto" with reason
+	 * "no_programme_key" (none set), "untrusted_programme" (with .programme
+	 * {id, name, key, fingerprint}); errors of ask pass through.
 	 * @returns {Promise<Uint8Array>}
 	 */
-	async programmeKey(programme, ask) {
+	async programmeKey(programme, ask, { partners = true } = {}) {
 		const a = await this.get(programme, ask);
 		const p = a?.programme;
 		let key;
@@ -265,7 +266,8 @@ export class Trust {
 			throw refusal('no_programme_key', `programme ${programme} has no signing key`);
 		}
 		// rotations, revoked and vouched_by come inside the programme object
-		if (!this.anchorOf(key) && !this.follow(programme, key, p.rotations) && !this.vouched(programme, key, p.vouched_by)) {
+		if (!this.anchorOf(key) && !this.follow(programme, key, p.rotations) &&
+		    !(partners && this.vouched(programme, key, p.vouched_by))) {
 			throw refusal('untrusted_programme', `programme ${programme}: a key not trusted here`, {
 				programme: { id: programme, name: nameOf(p?.name), key: b64(key), fingerprint: keyFingerprint(key) },
 			});
@@ -282,13 +284,19 @@ export class Trust {
 	 * certificate, or throws "crypto" with reason "wrong_programme",
 	 * "no_programme_key", "untrusted_programme", "uncertified" or
 	 * "revoked"; errors of ask pass through: then nothing was decided.
+	 *
+	 * context ADMIN_CERT_CONTEXT checks an admin's certificate instead
+	 * (CRYPTO.md, "Feedback"): the same, but under a live anchor only (its
+	 * rotations followed), never a key a partner vouches for.
 	 */
-	async checkCert(key, certB64, programme, want, ask) {
+	async checkCert(key, certB64, programme, want, ask, context = CERT_CONTEXT) {
+		const verify = certVerifier(context);
+		const admin = context === ADMIN_CERT_CONTEXT;
 		if (want != null && programme !== want)
 			throw refusal('wrong_programme', `a counsellor of programme ${programme}, not of ${want}`);
 		if (!isSafeId(programme)) throw refusal('uncertified', 'no programme');
 		// the programme first: its newest revocation list is kept whatever the certificate
-		const pk = await this.programmeKey(programme, ask);
+		const pk = await this.programmeKey(programme, ask, { partners: !admin });
 		let cert = null;
 		try {
 			if (typeof certB64 === 'string') cert = b64Decode(certB64, CERT_BYTES, CERT_BYTES, 'cert');
@@ -298,7 +306,7 @@ export class Trust {
 		if (!cert) throw refusal('uncertified', 'no certificate');
 		let info;
 		try {
-			info = certVerify(cert, pk, key, this.now());
+			info = verify(cert, pk, key, this.now());
 		} catch {
 			info = null;
 		}
@@ -306,7 +314,7 @@ export class Trust {
 			throw refusal('uncertified', 'the key is not certified by a trusted programme key');
 		const l = this.lists.get(b64(pk));
 		if (l && l.programme === programme && l.keys.some((k) => bytesEqual(k, key)))
-			throw refusal('revoked', 'the programme revoked this counsellor');
+			throw refusal('revoked', `the programme revoked this ${admin ? 'admin' : 'counsellor'}`);
 		return info;
 	}
 }

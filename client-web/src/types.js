@@ -71,6 +71,8 @@
  *   case's place in the queue as the server last told it (1: next;
  *   PROTOCOL.md "queue_position"), else null
  * @property {number} outbox  own messages not yet acknowledged by the server
+ * @property {'sent'|'dismissed'|null} feedback  a client's anonymous feedback
+ *   on the case (sendFeedback, dismissFeedback), or null: not yet
  */
 
 /**
@@ -130,7 +132,7 @@
  * Events (core.on(name, fn); fn gets one object):
  * - "connection"   {state: 'connecting'|'online'|'reconnecting'|'offline', attempt, delayMs}
  * - "case"         {case, previous}: a case appeared or changed (status,
- *                  counsellor, participants); previous is the Case before, or null
+ *                  counsellor, participants, feedback); previous is the Case before, or null
  * - "newcase"      {case}: counsellors: a case was assigned to us (matched or taken)
  * - "message"      {caseId, message}: a message arrived (any state of theirs)
  * - "message-state" {caseId, message, to?}: one of ours changed state, or

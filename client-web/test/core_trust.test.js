@@ -5,7 +5,9 @@
 // statement not signed by a trusted key, a counsellor's key swapped
 // between showing the safety number and verify, another server key. Each
 // is refused and told; what the user accepted, or a real rotation, is
-// followed.
+// followed. An admin to seal feedback to needs an admin certificate under
+// a live anchor (never a counsellor's, never a partner's); the sealed text
+// is padded as proto/feedback.c pads it.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -311,4 +313,62 @@ test('states and recovery codes of before: read, their keys pinned on first use 
 	const many = JSON.parse(c.exportState({ as: 'json' }));
 	many.trust.anchors = Array.from({ length: 65 }, () => ({ key: b64(sodium.randombytes_buf(32)), name: null, programme: null, origin: 'user', left: [] }));
 	await assert.rejects(createCore({ url: f.url, WebSocket, state: JSON.stringify(many) }), { code: 'bad_field' });
+});
+
+test('an admin to seal feedback to: only an admin certificate, under a live anchor, not revoked, never a partner\'s word', async () => {
+	const { Trust } = await import('../src/trust.js');
+	const anchor = sodium.crypto_sign_keypair(), next = sodium.crypto_sign_keypair(), partner = sodium.crypto_sign_keypair();
+	const admin = sodium.crypto_sign_keypair(), other = sodium.crypto_sign_keypair();
+	const info = (pk, id = 1) => ({ counsellorPk: pk, programmeId: id, notBefore: NOW - 60, notAfter: NOW + 3600 });
+	const progs = {};
+	const ask = async (fr) => ({ programme: { id: fr.programme, name: 'P', ...progs[fr.programme] } });
+	const t = new Trust({ bundle: [[1, anchor.publicKey]], now: () => NOW });
+	const check = (key, cert, id = 1) => t.checkCert(key, b64(cert), id, null, ask, P.ADMIN_CERT_CONTEXT);
+	progs[1] = { key: b64(anchor.publicKey), rotations: [], revoked: null, vouched_by: [] };
+
+	assert.equal((await check(admin.publicKey, P.adminCertSign(anchor.privateKey, info(admin.publicKey)))).programmeId, 1);
+	// a counsellor's certificate makes nobody an admin, and the other way round
+	await assert.rejects(check(admin.publicKey, P.certSign(anchor.privateKey, info(admin.publicKey))), { reason: 'uncertified' });
+	await assert.rejects(t.checkCert(admin.publicKey, b64(P.adminCertSign(anchor.privateKey, info(admin.publicKey))), 1, null, ask),
+		{ reason: 'uncertified' });
+	// of another key, or another programme
+	await assert.rejects(check(other.publicKey, P.adminCertSign(anchor.privateKey, info(admin.publicKey))), { reason: 'uncertified' });
+	progs[2] = progs[1];
+	await assert.rejects(check(admin.publicKey, P.adminCertSign(anchor.privateKey, info(admin.publicKey)), 2), { reason: 'uncertified' });
+	// a partner the anchor vouches for: enough for a counsellor, not for an admin
+	progs[3] = { key: b64(partner.publicKey), rotations: [], revoked: null, vouched_by: [{ programme: 1,
+		statement: b64(P.partnerSign(anchor.privateKey, { programmeId: 1, partnerId: 3, partnerPk: partner.publicKey,
+			notBefore: NOW - 60, notAfter: NOW + 3600 })) }] };
+	await t.checkCert(other.publicKey, b64(P.certSign(partner.privateKey, info(other.publicKey, 3))), 3, null, ask);
+	await assert.rejects(check(admin.publicKey, P.adminCertSign(partner.privateKey, info(admin.publicKey, 3)), 3),
+		{ reason: 'untrusted_programme' });
+	// the anchor's rotation is followed; its revocation list holds
+	t.fresh.clear();
+	progs[1] = { key: b64(next.publicKey), rotations: [b64(P.rotationSign(anchor.privateKey,
+		{ programmeId: 1, oldPk: anchor.publicKey, newPk: next.publicKey, issued: NOW }))], revoked: null, vouched_by: [] };
+	await check(admin.publicKey, P.adminCertSign(next.privateKey, info(admin.publicKey)));
+	await assert.rejects(check(admin.publicKey, P.adminCertSign(anchor.privateKey, info(admin.publicKey))), { reason: 'uncertified' });
+	t.fresh.clear();
+	progs[1].revoked = b64(P.revocationSign(next.privateKey, 1, NOW, [admin.publicKey]));
+	await assert.rejects(check(admin.publicKey, P.adminCertSign(next.privateKey, info(admin.publicKey))), { reason: 'revoked' });
+});
+
+test('a feedback text: padded to 1024 bytes, sealed to the admin\'s X25519 key (1072), opened with its secret key', () => {
+	const admin = sodium.crypto_sign_keypair();
+	const text = new TextEncoder().encode('danke — شكرا');
+	const sealed = P.feedbackSeal(admin.publicKey, text);
+	assert.equal(sealed.length, P.FEEDBACK_SEALED_BYTES);
+	assert.equal(P.FEEDBACK_SEALED_BYTES, 1072);
+	assert.deepEqual(P.feedbackOpen(sealed, admin.privateKey), text);
+	// the plaintext is the text, then zeros, whatever its length
+	const xsk = sodium.crypto_sign_ed25519_sk_to_curve25519(admin.privateKey);
+	const plain = sodium.crypto_box_seal_open(sealed, sodium.crypto_scalarmult_base(xsk), xsk);
+	assert.equal(plain.length, 1024);
+	assert.deepEqual(plain.subarray(0, text.length), text);
+	assert.ok(plain.subarray(text.length).every((b) => b === 0));
+	assert.throws(() => P.feedbackOpen(sealed, sodium.crypto_sign_keypair().privateKey), { code: 'crypto' });
+	assert.throws(() => P.feedbackSeal(admin.publicKey, new Uint8Array(0)), { code: 'usage' });
+	assert.throws(() => P.feedbackSeal(admin.publicKey, new Uint8Array(1001).fill(65)), { code: 'usage' });
+	assert.throws(() => P.feedbackSeal(admin.publicKey, Uint8Array.of(65, 0, 66)), { code: 'usage' });
+	assert.equal(P.feedbackSeal(admin.publicKey, new Uint8Array(1000).fill(65)).length, 1072);
 });

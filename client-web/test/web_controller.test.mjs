@@ -58,6 +58,12 @@ class FakeCore {
 	async trustProgramme(key, name, id) { (this.trusted ||= []).push(key); this.trustedAs = [key, name, id]; }
 	verify(id, key, number) { this.verified = [id, key, number]; return []; }
 	logout() { this.loggedOut = true; }
+	async sendFeedback(id, fb) {
+		this.feedbackGiven = fb;
+		if (this.feedbackFails) throw Object.assign(new Error(this.feedbackFails), { code: this.feedbackFails, reason: this.feedbackReason });
+		return { text: this.feedbackText || 'sealed' };
+	}
+	dismissFeedback(id) { this.dismissed = id; }
 	async deleteAccount() {
 		if (this.deleteFails) throw Object.assign(new Error(this.deleteFails), { code: this.deleteFails });
 		this.deleted = true;
@@ -155,6 +161,37 @@ test('deleting the account: nothing changes while the server does not confirm; t
 	assert.equal(intents._core(), null);
 	intents.setLanguage('en');
 	await tick();
+});
+
+test('feedback: nothing given is not sent; an error keeps the form\'s draft; sent, "limit" and "No thanks" end it', async () => {
+	const { store, intents, core } = setup();
+	await intents.startClient();
+	const c = core();
+	await intents.sendFeedback(7, { helpful: null, recommend: null, text: '  ' });
+	assert.equal(store.state.error.key, 'err_feedback_empty');
+	assert.equal(c.feedbackGiven, undefined, 'nothing asked of the core');
+	intents.feedbackDraft(7, { helpful: true, recommend: null, text: 'kind words' });
+	for (const [code, reason, key] of [['connection', undefined, 'err_feedback_offline'], ['crypto', 'no_admin', 'err_feedback_no_admin'],
+		['bad_state', undefined, 'err_feedback_refused']]) {
+		c.feedbackFails = code;
+		c.feedbackReason = reason;
+		await intents.sendFeedback(7, { helpful: true, recommend: null, text: 'kind words' });
+		assert.equal(store.state.error.key, key, code);
+		assert.equal(store.state.busy, false);
+		assert.equal(store.state.feedbackDrafts[7].text, 'kind words', 'what was typed stays');
+	}
+	c.feedbackFails = null;
+	c.feedbackText = 'not_sent';
+	await intents.sendFeedback(7, { helpful: true, recommend: false, text: 'kind words' });
+	assert.deepEqual(c.feedbackGiven, { helpful: true, recommend: false, text: 'kind words' });
+	assert.deepEqual(store.state.feedbackSaid, { id: 7, key: 'feedback_sent_no_text' });
+	assert.equal(store.state.feedbackDrafts[7], undefined);
+	c.feedbackFails = 'limit';
+	await intents.sendFeedback(7, { helpful: false });
+	assert.deepEqual(store.state.feedbackSaid, { id: 7, key: 'feedback_already' });
+	assert.equal(store.state.error, null);
+	intents.skipFeedback(8);
+	assert.equal(c.dismissed, 8);
 });
 
 test('a bad region or a short passphrase is refused before anything is made', async () => {

@@ -432,6 +432,57 @@ export function createController({ store, createCore, sodium, config }) {
 			});
 		},
 
+		/*
+		 * Anonymous feedback on the client's closed case id (the view's
+		 * form): fb {helpful, recommend: true|false|null, text}. Sent once;
+		 * the server's "limit" means it was given before: said so, and
+		 * the form goes as after a send. With no admin key the page can
+		 * trust, the ratings go and the text does not, and the page says
+		 * so. Otherwise what was entered stays, with the error.
+		 */
+		async sendFeedback(id, fb) {
+			if (S().busy || !core || role !== 'client') return;
+			const text = typeof fb.text === 'string' && fb.text.trim() ? fb.text : null;
+			const given = { helpful: fb.helpful ?? null, recommend: fb.recommend ?? null, text };
+			if (given.helpful === null && given.recommend === null && text === null) return fail('err_feedback_empty');
+			set((st) => { st.busy = true; st.error = null; st.notice = null; });
+			let said;
+			try {
+				const r = await core.sendFeedback(id, given);
+				said = r.text === 'not_sent' ? 'feedback_sent_no_text' : 'feedback_sent';
+			} catch (e) {
+				const code = e && e.code;
+				if (code !== 'limit') {
+					return fail(code === 'connection' || code === 'timeout' ? 'err_feedback_offline'
+						: e.reason === 'no_admin' ? 'err_feedback_no_admin'
+							: code === 'usage' ? 'err_feedback_text'
+								: code === 'rate_limited' ? 'err_rate_limited' : 'err_feedback_refused');
+				}
+				said = 'feedback_already';
+			}
+			set((st) => {
+				st.busy = false;
+				delete st.feedbackDrafts[id];
+				st.feedbackSaid = { id, key: said };
+			});
+			syncCases();
+		},
+		/* No thanks: the form goes for that case, nothing is sent. */
+		skipFeedback(id) {
+			if (!core) return;
+			core.dismissFeedback(id);
+			set((st) => {
+				delete st.feedbackDrafts[id];
+				if (st.error && st.error.key.startsWith('err_feedback')) st.error = null;
+			});
+			syncCases();
+		},
+		/* What the form holds so far (kept while the page lives: a new
+		 * language mounts the view again). */
+		feedbackDraft(id, fb) {
+			set((st) => { st.feedbackDrafts[id] = { helpful: fb.helpful ?? null, recommend: fb.recommend ?? null, text: fb.text || '' }; });
+		},
+
 		setHistoryDays(n) {
 			if (!HISTORY_DAYS.includes(n)) return;
 			set((s) => { s.historyDays = n; });

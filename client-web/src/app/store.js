@@ -28,6 +28,8 @@ export function initialState() {
 		historyDays: 0,		// device mode: messages older than this many days are
 					// dropped when the vault is sealed or opened; 0: kept
 		drafts: {},		// case id (or "new") -> text typed and not yet sent
+		feedbackDrafts: {},	// case id -> {helpful, recommend, text}: the feedback form, not yet sent
+		feedbackSaid: null,	// {id, key}: what became of the feedback just sent (said in its place)
 		recovery: null,		// "Leave no trace": the recovery code, when shown
 		wishes: {},		// the client's choices on the start screen
 		lastAnnounce: '',	// text for the live region

@@ -1,5 +1,6 @@
 // cert.js: mirror of proto/cert.c: what a programme's signing key signs
-// (CRYPTO.md, "Programme keys"): certificates of counsellor identity keys,
+// (CRYPTO.md, "Programme keys"): certificates of counsellor identity keys
+// (and of admins' keys, under their own context),
 // rotations of the programme key, revocation lists and partner statements.
 // Each is body || Ed25519 signature over context || body; the signature is
 // checked before any field is trusted.
@@ -13,12 +14,8 @@ export const CERT_CONTEXT = 'offramp-cert-v1';
 export const CERT_BODY_BYTES = 57;
 export const CERT_BYTES = CERT_BODY_BYTES + 64;	// 121
 
-/**
- * Signs info {counsellorPk (32 bytes), programmeId, notBefore, notAfter}
- * (integers or BigInts) with the programme's 64-byte secret key: the
- * 121-byte certificate. Throws "usage" when notAfter <= notBefore.
- */
-export function certSign(programmeSk, info) {
+/* A certificate under context ctx (a counsellor's or an admin's). */
+function signCert(ctx, programmeSk, info) {
 	if (BigInt(info.notAfter) <= BigInt(info.notBefore))
 		throw new OfframpError(ERR.USAGE, 'empty validity');
 	if (!(info.counsellorPk instanceof Uint8Array) || info.counsellorPk.length !== 32)
@@ -29,18 +26,11 @@ export function certSign(programmeSk, info) {
 	be64Put(body, 33, info.programmeId);
 	be64Put(body, 41, info.notBefore);
 	be64Put(body, 49, info.notAfter);
-	const sig = sodium.crypto_sign_detached(concat(ascii(CERT_CONTEXT), body), programmeSk);
+	const sig = sodium.crypto_sign_detached(concat(ascii(ctx), body), programmeSk);
 	return concat(body, sig);
 }
 
-/**
- * Checks cert against the pinned programme key at time now (seconds) and,
- * when counsellorPk is given, that it certifies that key. Returns
- * {counsellorPk, programmeId, notBefore, notAfter} (Numbers); throws
- * "bad_field" (malformed), "bad_signature" (signature, or another key),
- * "crypto" (outside its validity).
- */
-export function certVerify(cert, programmePk, counsellorPk, now) {
+function verifyCert(ctx, cert, programmePk, counsellorPk, now) {
 	if (!(cert instanceof Uint8Array) || cert.length !== CERT_BYTES)
 		throw new OfframpError(ERR.BAD_FIELD, 'certificate size');
 	if (!(programmePk instanceof Uint8Array) || programmePk.length !== 32)
@@ -49,7 +39,7 @@ export function certVerify(cert, programmePk, counsellorPk, now) {
 	let ok = false;
 	try {
 		ok = sodium.crypto_sign_verify_detached(cert.subarray(CERT_BODY_BYTES),
-			concat(ascii(CERT_CONTEXT), body), programmePk);
+			concat(ascii(ctx), body), programmePk);
 	} catch {
 		ok = false;
 	}
@@ -62,6 +52,51 @@ export function certVerify(cert, programmePk, counsellorPk, now) {
 	const t = BigInt(now);
 	if (t < nb || t >= na) throw new OfframpError(ERR.CRYPTO, 'certificate not valid now');
 	return { counsellorPk: pk, programmeId: Number(be64Get(cert, 33)), notBefore: Number(nb), notAfter: Number(na) };
+}
+
+/**
+ * Signs info {counsellorPk (32 bytes), programmeId, notBefore, notAfter}
+ * (integers or BigInts) with the programme's 64-byte secret key: the
+ * 121-byte certificate. Throws "usage" when notAfter <= notBefore.
+ */
+export function certSign(programmeSk, info) {
+	return signCert(CERT_CONTEXT, programmeSk, info);
+}
+
+/**
+ * Checks cert against the pinned programme key at time now (seconds) and,
+ * when counsellorPk is given, that it certifies that key. Returns
+ * {counsellorPk, programmeId, notBefore, notAfter} (Numbers); throws
+ * "bad_field" (malformed), "bad_signature" (signature, or another key),
+ * "crypto" (outside its validity).
+ */
+export function certVerify(cert, programmePk, counsellorPk, now) {
+	return verifyCert(CERT_CONTEXT, cert, programmePk, counsellorPk, now);
+}
+
+/*
+ * Admin certificate (CRYPTO.md, "Feedback"): the same body, signed under
+ * its own context, so that neither passes for the other. It says "this
+ * key is an admin of the programme": clients seal anonymous feedback text
+ * to the admins it names. As certSign and certVerify; counsellorPk is the
+ * admin's key.
+ */
+export const ADMIN_CERT_CONTEXT = 'offramp-admin-cert-v1';
+
+export function adminCertSign(programmeSk, info) {
+	return signCert(ADMIN_CERT_CONTEXT, programmeSk, info);
+}
+
+export function adminCertVerify(cert, programmePk, adminPk, now) {
+	return verifyCert(ADMIN_CERT_CONTEXT, cert, programmePk, adminPk, now);
+}
+
+/** The check of a certificate under context ctx (CERT_CONTEXT or
+ * ADMIN_CERT_CONTEXT); "usage" for another context. */
+export function certVerifier(ctx) {
+	if (ctx === CERT_CONTEXT) return certVerify;
+	if (ctx === ADMIN_CERT_CONTEXT) return adminCertVerify;
+	throw new OfframpError(ERR.USAGE, 'certificate context');
 }
 
 const SIG_BYTES = 64;

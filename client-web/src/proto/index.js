@@ -10,5 +10,6 @@ export * from './pad.js';
 export * from './envelope.js';
 export * from './safety.js';
 export * from './cert.js';
+export * from './feedback.js';
 export * from './x3dh.js';
 export * from './ratchet.js';

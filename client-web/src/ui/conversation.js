@@ -3,18 +3,24 @@
 // with their time and state, the counsellor's safety number, what to do in
 // an emergency, and how this conversation is kept (on this device: for
 // how long). The client can write at once: while the case waits, the core
-// keeps the text in its outbox. At the end, apart from the rest, the client
-// can delete its account: one button, then one confirmation.
+// keeps the text in its outbox. Once the case is closed, a small optional
+// form asks for anonymous feedback (two ratings and a text for the
+// programme's admins), until it is sent or declined. At the end, apart
+// from the rest, the client can delete its account: one button, then one
+// confirmation.
 
 import { h, fill, uid } from './dom.js';
 import { t, formatTime } from '../i18n/index.js';
 import { HISTORY_DAYS } from '../app/store.js';
+import { FEEDBACK_TEXT_MAX } from '../proto/feedback.js';
 import { messageLog, composer, participantList, safetyPanel } from './parts.js';
 
 /* A tap on "delete" that lands this soon after the question appeared is
  * the second half of a double tap, not an answer: the button is disabled
  * until then. */
 const ERASE_SETTLE_MS = 800;
+
+const utf8Length = (text) => new TextEncoder().encode(text).length;
 
 export function conversationScreen(state, intents) {
 	const title = h('h1', { id: 'conv-h' });
@@ -36,13 +42,15 @@ export function conversationScreen(state, intents) {
 	const keep = h('section', { class: 'card', 'aria-labelledby': 'keep-h' });
 	const actions = h('div', { class: 'row' });
 	const erase = h('section', { class: 'card erase', 'aria-labelledby': 'erase-h' });
+	const feedback = h('section', { class: 'card feedback', 'aria-labelledby': 'fb-h', id: 'feedback' });
 	let confirmClose = false;
 	let keepSig = '';
 	let askErase = false, eraseSettled = false, eraseAsks = 0, eraseSig = '', eraseState = null;
+	let fbSig = '';
 
 	const el = h('section', { 'aria-labelledby': 'conv-h' },
 		title, status, waiting, peopleCard,
-		h('h2', { class: 'sr-only' }, t('messages_label')), log.el, comp.el,
+		h('h2', { class: 'sr-only' }, t('messages_label')), log.el, comp.el, feedback,
 		safety.el, keep, emergency, actions, erase);
 
 	function paintKeep(s) {
@@ -130,6 +138,74 @@ export function conversationScreen(state, intents) {
 		fill(erase, parts);
 	}
 
+	/* The feedback form of closed case c (one that had a counsellor), until
+	 * it is sent or declined; then what became of it, while this view lives.
+	 * What is entered goes to the state as a draft (intents.feedbackDraft). */
+	function paintFeedback(s, c) {
+		const open = c.status === 'closed' && !c.feedback && c.participants.some((p) => p.role === 'counsellor');
+		const said = s.feedbackSaid && s.feedbackSaid.id === c.id ? s.feedbackSaid.key : '';
+		const err = open && s.error && s.error.key.startsWith('err_feedback') ? s.error.key : '';
+		const sig = `${c.id}|${open}|${said}|${err}`;
+		if (sig !== fbSig) {
+			const hadFocus = feedback.contains(document.activeElement);
+			fbSig = sig;
+			feedback.hidden = !open && !said;
+			if (open) fill(feedback, feedbackForm(s, c.id, err));
+			else fill(feedback, said ? h('p', { role: 'status', id: 'fb-said' }, t(said)) : null);
+			if (hadFocus) (open ? feedback.querySelector('#fb-send') : el.querySelector('h1')).focus();
+		}
+		const send = feedback.querySelector('#fb-send');
+		if (send) {
+			send.disabled = s.busy;
+			feedback.querySelector('#fb-skip').disabled = s.busy;
+			send.textContent = s.busy ? t('feedback_sending') : t('feedback_send');
+		}
+	}
+
+	function feedbackForm(s, id, err) {
+		const d = { helpful: null, recommend: null, text: '', ...s.feedbackDrafts[id] };
+		const keep = () => intents.feedbackDraft(id, d);
+		const rating = (name, q) => {
+			const opts = [['yes', true], ['no', false], ['skip', null]].map(([v, val]) => {
+				const rid = uid(`fb-${name}`);
+				return h('span', { class: 'opt' },
+					h('input', { type: 'radio', name: `fb-${name}-${id}`, id: rid, value: v, checked: d[name] === val,
+						onchange: () => { d[name] = val; keep(); } }),
+					h('label', { for: rid }, t(`feedback_opt_${v}`)));
+			});
+			return h('fieldset', null, h('legend', null, t(q)), h('div', { class: 'opts' }, opts));
+		};
+		const tid = uid('fb-text');
+		const counter = h('span', { class: 'counter', id: `${tid}-n` });
+		const box = h('textarea', { id: tid, dir: 'auto', rows: '3', maxlength: String(FEEDBACK_TEXT_MAX), autocomplete: 'off',
+			'aria-describedby': `${tid}-h ${tid}-n`,
+			oninput: () => { d.text = box.value; count(); keep(); } });
+		// bytes of UTF-8, as the protocol counts them
+		function count() {
+			const left = FEEDBACK_TEXT_MAX - utf8Length(box.value);
+			counter.textContent = left >= 0 ? t('feedback_text_left', { n: left }) : t('feedback_text_over', { n: -left });
+			counter.classList.toggle('over', left < 0);
+		}
+		box.value = d.text;
+		count();
+		return [
+			h('h2', { id: 'fb-h' }, t('feedback_title')),
+			h('p', { class: 'small' }, t('feedback_lead')),
+			rating('helpful', 'feedback_helpful'),
+			rating('recommend', 'feedback_recommend'),
+			h('div', { class: 'field' },
+				h('label', { for: tid }, t('feedback_text')),
+				h('span', { class: 'hint', id: `${tid}-h` }, t('feedback_text_hint', { n: FEEDBACK_TEXT_MAX })),
+				box, counter),
+			h('div', { class: 'row' },
+				h('button', { type: 'button', class: 'go', id: 'fb-send',
+					onclick: () => intents.sendFeedback(id, { ...d, text: box.value }) }, t('feedback_send')),
+				h('button', { type: 'button', id: 'fb-skip', onclick: () => intents.skipFeedback(id) }, t('feedback_no_thanks'))),
+			// said here too, near the buttons; the alert at the top is the one read out
+			err ? h('p', { class: 'alert' }, t(err)) : null,
+		];
+	}
+
 	let statusSig = '';
 	return {
 		el,
@@ -168,6 +244,7 @@ export function conversationScreen(state, intents) {
 			});
 			safety.el.hidden = !counsellor;
 			safety.update(entry.safety || []);
+			paintFeedback(s, c);
 			paintKeep(s);
 			paintErase(s);
 		},

@@ -3,11 +3,13 @@
 // (sent encrypted once Sam comes), Sam's reply decrypted in the page, the
 // safety number equal to the CLI's, an undecryptable message shown and not
 // dropped, "leave no trace" writing nothing to the device, the recovery
-// code, quick exit, and coming back with the code. A client keeping its
+// code, quick exit, and coming back with the code; after the close, the
+// feedback form, read by the CLI admin. A client keeping its
 // conversation on the device deletes its account from the page: the
 // server forgets the case, the device its vault.
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import * as H from './harness.mjs';
 
 let env;
@@ -169,6 +171,29 @@ test('later, on another device, the recovery code brings the conversation back',
 	assert.equal(await again.getByLabel('Your message').isDisabled(), true);
 	await H.axe(again, 'closed');
 	await H.shot(again, '11-closed');
+
+	// the feedback form after the close: sealed to the admin, read by the CLI
+	H.cliOk(env, 'admin', ['programme-key', 'admin-cert', '--signing-key', path.join(env.ids, 'admin.pkey'),
+		'--signing-passphrase-file', path.join(env.ids, 'admin.ppass')]);
+	const fb = again.locator('#feedback');
+	await fb.getByRole('group', { name: 'Was this helpful?' }).getByLabel('Yes').check();
+	await fb.getByRole('group', { name: 'Would you recommend it?' }).getByLabel('No').check();
+	const note = `thank you Sam ${Date.now()} — شكرا`;
+	await fb.getByLabel('Anything else you want to tell them?').fill(note);
+	assert.equal(await fb.locator('.counter').innerText(), `${1000 - Buffer.byteLength(note)} left`, 'the limit, in bytes');
+	await fb.scrollIntoViewIfNeeded();
+	await H.axe(again, 'feedback');
+	await H.shot(again, '14-feedback');
+	await again.getByLabel('Language of this page').selectOption('ar');
+	assert.equal(await again.locator('#feedback textarea').inputValue(), note, 'the text survives a new language');
+	await again.locator('#feedback').scrollIntoViewIfNeeded();
+	await H.shot(again, '15-feedback-ar');
+	await again.getByLabel('لغة هذه الصفحة').selectOption('en');
+	await fb.getByRole('button', { name: 'Send feedback' }).click();
+	await again.getByText('Thank you. Your feedback was sent.').waitFor();
+	assert.equal(await again.locator('#feedback fieldset').count(), 0, 'the form is gone');
+	const read = H.cliOk(env, 'admin', ['feedback']);
+	assert.match(read, new RegExp(`^week=\\S+ helpful=yes recommend=no text: ${note}$`, 'm'), read);
 	await assertNoTrace(again);
 	assert.deepEqual(again.foreign, []);
 	assert.deepEqual(again.errors.filter((e) => !/WebSocket/.test(e)), []);
