@@ -4,7 +4,8 @@
 //  (a) the admin certifies its own key (programme-key admin-cert); a web
 //      client rates its closed case with a text, which the core seals to
 //      that admin (its admin certificate checked under the page's anchor);
-//      `offramp feedback` as the admin prints the ratings and the text,
+//      from the fifth entry on (four more clients rate), `offramp feedback`
+//      as the admin prints the ratings and the text,
 //      opened; a second feedback is refused with "limit" and the case
 //      stays "sent";
 //  (b) a web client that trusts no programme key: the ratings go, the
@@ -54,7 +55,14 @@ test('the web core seals the text to the certified admin, the CLI admin reads it
 	const text = `thank you, ${MARK} — شكرا ✓`;
 	assert.deepEqual(await core.sendFeedback(id, { helpful: true, recommend: false, text }), { text: 'sealed' });
 	assert.equal(core.caseOf(id).feedback, 'sent');
+	// the admin is shown entries only from 5 on: four more clients rate
+	assert.match(await cliOk(srv, 'admin', ['feedback']), /^totals: entries=fewer than 5 /);
+	for (let i = 0; i < 4; i++) {
+		const more = await webCore(srv, [[1, srv.programmeKey]]);
+		assert.deepEqual(await more.sendFeedback(await closedCase(more), { helpful: true }), { text: 'none' });
+	}
 	const out = await cliOk(srv, 'admin', ['feedback']);
+	assert.match(out, /^totals: entries=5 /, out);
 	assert.match(out, new RegExp(`^week=\\d{4}-W\\d{2} helpful=yes recommend=no text: ${text}$`, 'm'), out);
 	await assert.rejects(core.sendFeedback(id, { helpful: false }), { code: 'limit' });
 	assert.equal(core.caseOf(id).feedback, 'sent');
