@@ -40,6 +40,11 @@
 #define WS_BYTE_RATE	(1024 * 1024)	/* payload bytes per second */
 #define WS_BYTE_BURST	(4 * 1024 * 1024)
 
+/* A frame that makes its message too big is read to its end (and the peer,
+ * done sending it, reads the too_big) when at most this much of it is
+ * still to come; else it is refused at once. */
+#define WS_DRAIN_MAX	(2 * OFR_FRAME_MAX)
+
 struct pss {
 	struct session *s;
 	char *rx;			/* a message being reassembled */
@@ -48,6 +53,7 @@ struct pss {
 	int rx_binary;
 	int rx_in_frame;		/* a frame's payload is under way */
 	int rx_over;			/* over budget: dropped to its end */
+	int rx_drain;			/* too big: read to its frame's end */
 	int refused;			/* too big: too_big, then 1009 */
 	double frames, bytes;		/* the budget's buckets */
 	int64_t budget_us;		/* when they were filled; 0: never */
@@ -82,6 +88,7 @@ rx_reset(struct pss *p)
 	p->rx_len = p->rx_cap = p->rx_seen = 0;
 	p->rx_binary = 0;
 	p->rx_over = 0;
+	p->rx_drain = 0;
 }
 
 /* Appends len bytes to the message being reassembled (its size already
@@ -147,25 +154,23 @@ budget_take(struct pss *p, size_t cost)
 
 /*
  * A message announces more than OFR_FRAME_MAX (in a frame's header, or by
- * adding a frame): too_big, and the connection closes with 1009 once it
- * is written; reading stops at once. Anything read after that closes it
- * with 1009 straight away. 0, or -1 to close now.
+ * adding a frame), and that frame is read to its end when little of it
+ * is left (WS_DRAIN_MAX): too_big, and the connection closes with 1009
+ * once that is written, at the end of this turn. Reading stops; what is
+ * read all the same (session.c resumes reading as its queue drains) is
+ * dropped. Should the close not go out (the peer does not read), the
+ * connection is cut 5 s later.
  */
-static int
+static void
 refuse_oversize(struct lws *wsi, struct pss *p)
 {
-	static unsigned char reason[] = "message too big";
-
 	rx_reset(p);
-	if (p->refused || p->s->close_code != 0) {
-		lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
-		    reason, sizeof(reason) - 1);
-		return -1;
-	}
+	if (p->refused)
+		return;
 	p->refused = 1;
 	dispatch_oversize(p->s);
 	lws_rx_flow_control(wsi, 0);
-	return 0;
+	lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, 5);
 }
 
 /*
@@ -181,16 +186,26 @@ on_receive(struct lws *wsi, struct pss *p, void *in, size_t len)
 	size_t left = lws_remaining_packet_payload(wsi);
 	int frame_start = !p->rx_in_frame;
 
-	if (p->refused)
-		return refuse_oversize(wsi, p);
 	p->rx_in_frame = left != 0;
+	if (p->refused)
+		return 0;
 	if (lws_is_first_fragment(wsi) && frame_start) {
 		rx_reset(p);
 		p->rx_binary = lws_frame_is_binary(wsi);
 	}
-	if (len > OFR_FRAME_MAX - p->rx_seen ||
-	    left > OFR_FRAME_MAX - p->rx_seen - len)
-		return refuse_oversize(wsi, p);
+	if (!p->rx_drain && (len > OFR_FRAME_MAX - p->rx_seen ||
+	    left > OFR_FRAME_MAX - p->rx_seen - len)) {
+		if (left > WS_DRAIN_MAX) {
+			refuse_oversize(wsi, p);
+			return 0;
+		}
+		p->rx_drain = 1;
+	}
+	if (p->rx_drain) {
+		if (left == 0)
+			refuse_oversize(wsi, p);
+		return 0;
+	}
 	p->rx_seen += len;
 	if (frame_start && !budget_take(p, len + left)) {
 		if (!p->rx_over) {
