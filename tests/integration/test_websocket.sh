@@ -13,7 +13,7 @@ start_server
 CASES=(close-code:1005 close-code:999 close-code:1004 close-code:1006
 	close-code:1015 close-code:1016 close-code:2999 close-code:1000
 	close-code:3000 bad-utf8 bad-utf8-split bad-utf8-long close-1byte
-	huge message-over:1024 frames:3000 frames:6000 bytes:100000
+	huge message-over:1024 frames:3000 frames:10000 bytes:100000
 	unmasked nonminimal16 nonminimal64)
 ALL=$(timeout -k 2 120 python3 "$WSRAW" "$PORT" "$CERT" --then-ping "${CASES[@]}" 2>&1) || true
 
@@ -51,6 +51,22 @@ closed_with() {
 answered() {
 	assert_contains "$1: answered" "$WS" '"type":"ping.ok"'
 	assert_eq "$1: not closed" open "$WS_CLOSE"
+	serving
+}
+
+# struck_out DESC: 16 rate_limited strikes closed the connection (1008).
+# The client is still sending then, and the server's close of a socket
+# with bytes unread sends a TCP reset, which may reach the client before
+# the last frames it sent: then it sees the connection end (eof, reset)
+# after 15 rate_limited frames instead.
+struck_out() {
+	local n
+	n=$(grep -c '"code":"rate_limited"' <<<"$WS" || true)
+	case "$WS_CLOSE:$n" in
+	1008:16) pass "$1: 16 rate_limited, closed with 1008" ;;
+	eof:1[56] | reset:1[56]) pass "$1: $n rate_limited, then the connection ended ($WS_CLOSE: the reset raced the close frame)" ;;
+	*) fail "$1: expected 16 rate_limited and close 1008, got $n and [$WS_CLOSE]" ;;
+	esac
 	serving
 }
 
@@ -101,11 +117,11 @@ sent_below "endless continuation" 1048576
 ws "a message of 3000 one-byte frames (within the frame budget)" frames:3000
 answered "3000 frames of one message"
 
-ws "a message of 6000 one-byte frames: continuation frames count" frames:6000
-assert_contains "6000 frames: rate_limited" "$WS" '"code":"rate_limited"'
-assert_not_contains "6000 frames: the message was dropped" "$WS" '"type":"ping.ok"'
+ws "a message of 10000 one-byte frames: continuation frames count" frames:10000
+assert_contains "10000 frames: rate_limited" "$WS" '"code":"rate_limited"'
+assert_not_contains "10000 frames: the message was dropped" "$WS" '"type":"ping.ok"'
 # 16 frames over budget are 16 strikes: the connection is closed (1008)
-closed_with "frames over budget, 16 strikes" 1008
+struck_out "frames over budget"
 
 ws "100000-byte requests as fast as they go: the byte budget" bytes:100000
 n_ok=$(grep -c '"type":"ping.ok"' <<<"$WS" || true)
@@ -115,7 +131,7 @@ else
 	fail "a burst of about 4 MiB should pass: $n_ok requests of 100000 bytes did"
 fi
 assert_contains "past the burst: rate_limited" "$WS" '"code":"rate_limited"'
-closed_with "bytes over budget, 16 strikes" 1008
+struck_out "bytes over budget"
 sent_below "the byte budget" 16777216
 
 # ------------------------------------------- what lws 4.1 lets through

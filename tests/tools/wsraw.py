@@ -99,9 +99,11 @@ def frames_of(case, arg):
             yield frame(0, b" " * arg, fin=False)
     elif case == "frames":
         # arg frames of one message, one byte each, then its end
+        # (in batches of 500: as fast as the server reads them)
         yield frame(1, b"{", fin=False)
-        for _ in range(arg):
-            yield frame(0, b" ", fin=False)
+        for i in range(0, arg, 500):
+            yield b"".join(frame(0, b" ", fin=False)
+                           for _ in range(min(500, arg - i)))
         yield frame(0, b'"v":1,"type":"ping","id":1}')
     elif case == "bytes":
         # ping requests of arg bytes each, endless
