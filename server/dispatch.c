@@ -219,3 +219,12 @@ dispatch_oversize(struct session *s)
 	session_reply(s, frame_error(0, OFR_E_TOO_BIG, NULL));
 	s->close_code = 1009;
 }
+
+void
+dispatch_over_budget(struct session *s)
+{
+	metrics_frame();
+	if (s->close_code != 0)
+		return;
+	reply_error(s, 0, OFR_E_RATE_LIMITED, NULL);
+}

@@ -21,5 +21,8 @@ void dispatch_frame(struct session *s, const char *buf, size_t len,
     int binary);
 /* The peer sent a frame over OFR_FRAME_MAX: too_big, then close. */
 void dispatch_oversize(struct session *s);
+/* The transport dropped a frame of s over its budget of frames or bytes:
+ * rate_limited, a strike as for any error. */
+void dispatch_over_budget(struct session *s);
 
 #endif

@@ -14,6 +14,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libwebsockets.h>
 
@@ -26,14 +27,37 @@
 #include "session.h"
 #include "ws.h"
 
+/*
+ * The transport's budget of each connection, beside dispatch.c's rate of
+ * requests: every WebSocket frame of a message (continuation frames too)
+ * takes a frame, and its payload bytes take bytes, from two token buckets.
+ * A frame over either budget drops its message with rate_limited (a
+ * strike, dispatch_over_budget); it is charged all the same, down to a
+ * debt of one burst, so that dropped frames are not free.
+ */
+#define WS_FRAME_RATE	2000		/* frames per second, on average */
+#define WS_FRAME_BURST	4000
+#define WS_BYTE_RATE	(1024 * 1024)	/* payload bytes per second */
+#define WS_BYTE_BURST	(4 * 1024 * 1024)
+
+/* A frame that makes its message too big is read to its end (and the peer,
+ * done sending it, reads the too_big) when at most this much of it is
+ * still to come; else it is refused at once. */
+#define WS_DRAIN_MAX	(2 * OFR_FRAME_MAX)
+
 struct pss {
 	struct session *s;
-	char *rx;			/* a frame being reassembled */
+	char *rx;			/* a message being reassembled */
 	size_t rx_len, rx_cap;
+	size_t rx_seen;			/* its bytes so far, kept or not */
 	int rx_binary;
-	int rx_drop;			/* over the cap: drop to its end */
+	int rx_in_frame;		/* a frame's payload is under way */
+	int rx_over;			/* over budget: dropped to its end */
+	int rx_drain;			/* too big: read to its frame's end */
+	int refused;			/* too big: too_big, then 1009 */
+	double frames, bytes;		/* the budget's buckets */
+	int64_t budget_us;		/* when they were filled; 0: never */
 };
-
 /* One HTTP connection of the metrics listener, for one request at a
  * time. */
 struct hpss {
@@ -61,13 +85,14 @@ rx_reset(struct pss *p)
 {
 	free(p->rx);
 	p->rx = NULL;
-	p->rx_len = p->rx_cap = 0;
+	p->rx_len = p->rx_cap = p->rx_seen = 0;
 	p->rx_binary = 0;
-	p->rx_drop = 0;
+	p->rx_over = 0;
+	p->rx_drain = 0;
 }
 
-/* Appends len bytes to the frame being reassembled; 0, or -1 when the
- * frame is over the cap. */
+/* Appends len bytes to the message being reassembled (its size already
+ * checked); 0, or -1 when out of memory. */
 static int
 rx_append(struct pss *p, const void *in, size_t len)
 {
@@ -76,8 +101,6 @@ rx_append(struct pss *p, const void *in, size_t len)
 
 	if (len == 0)
 		return 0;	/* an empty frame, or an empty fragment */
-	if (len > OFR_FRAME_MAX - p->rx_len)
-		return -1;
 	if (p->rx_len + len > p->rx_cap) {
 		cap = p->rx_cap ? p->rx_cap : 1024;
 		while (cap < p->rx_len + len)
@@ -94,25 +117,118 @@ rx_append(struct pss *p, const void *in, size_t len)
 	return 0;
 }
 
+/* Takes one frame of cost payload bytes from the budget: 1 when it had
+ * them, else 0 (and the frame is charged anyway, down to the floor). */
+static int
+budget_take(struct pss *p, size_t cost)
+{
+	struct timespec ts;
+	int64_t t;
+	double dt;
+	int ok;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	if (p->budget_us == 0) {	/* the first frame: full buckets */
+		p->frames = WS_FRAME_BURST;
+		p->bytes = WS_BYTE_BURST;
+		p->budget_us = t;
+	}
+	dt = (double)(t - p->budget_us) / 1e6;
+	p->budget_us = t;
+	p->frames += dt * WS_FRAME_RATE;
+	if (p->frames > WS_FRAME_BURST)
+		p->frames = WS_FRAME_BURST;
+	p->bytes += dt * WS_BYTE_RATE;
+	if (p->bytes > WS_BYTE_BURST)
+		p->bytes = WS_BYTE_BURST;
+	ok = p->frames >= 1.0 && p->bytes >= (double)cost;
+	p->frames -= 1.0;
+	if (p->frames < -WS_FRAME_BURST)
+		p->frames = -WS_FRAME_BURST;
+	p->bytes -= (double)cost;
+	if (p->bytes < -WS_BYTE_BURST)
+		p->bytes = -WS_BYTE_BURST;
+	return ok;
+}
+
+/*
+ * A message announces more than OFR_FRAME_MAX (in a frame's header, or by
+ * adding a frame), and that frame is read to its end when little of it
+ * is left (WS_DRAIN_MAX): too_big, and the connection closes with 1009
+ * once that is written, at the end of this turn. Reading stops; what is
+ * read all the same (session.c resumes reading as its queue drains) is
+ * dropped. Should the close not go out (the peer does not read), the
+ * connection is cut 5 s later.
+ */
 static void
+refuse_oversize(struct lws *wsi, struct pss *p)
+{
+	rx_reset(p);
+	if (p->refused)
+		return;
+	p->refused = 1;
+	dispatch_oversize(p->s);
+	lws_rx_flow_control(wsi, 0);
+	lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, 5);
+}
+
+/*
+ * A piece of a frame: lws hands a frame over in pieces of at most the
+ * protocol's rx_buffer_size, and lws_remaining_packet_payload() is what
+ * the frame's header announced and has not come yet. So the size of a
+ * message is known at its frame's first piece, and a frame begins where
+ * the piece before ended one.
+ */
+static int
 on_receive(struct lws *wsi, struct pss *p, void *in, size_t len)
 {
-	if (lws_is_first_fragment(wsi))
+	size_t left = lws_remaining_packet_payload(wsi);
+	int frame_start = !p->rx_in_frame;
+
+	p->rx_in_frame = left != 0;
+	if (p->refused)
+		return 0;
+	if (lws_is_first_fragment(wsi) && frame_start) {
+		rx_reset(p);
 		p->rx_binary = lws_frame_is_binary(wsi);
-	if (!p->rx_drop && rx_append(p, in, len) != 0) {
-		free(p->rx);
-		p->rx = NULL;
-		p->rx_len = p->rx_cap = 0;
-		p->rx_drop = 1;
 	}
-	if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
-		return;
-	if (p->rx_drop)
-		dispatch_oversize(p->s);
-	else
+	if (!p->rx_drain && (len > OFR_FRAME_MAX - p->rx_seen ||
+	    left > OFR_FRAME_MAX - p->rx_seen - len)) {
+		if (left > WS_DRAIN_MAX) {
+			refuse_oversize(wsi, p);
+			return 0;
+		}
+		p->rx_drain = 1;
+	}
+	if (p->rx_drain) {
+		if (left == 0)
+			refuse_oversize(wsi, p);
+		return 0;
+	}
+	p->rx_seen += len;
+	if (frame_start && !budget_take(p, len + left)) {
+		if (!p->rx_over) {
+			free(p->rx);
+			p->rx = NULL;
+			p->rx_len = p->rx_cap = 0;
+			p->rx_over = 1;
+		}
+		dispatch_over_budget(p->s);
+	}
+	if (!p->rx_over && rx_append(p, in, len) != 0) {
+		/* out of memory: the message is lost, the peer told why */
+		lws_close_reason(wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
+		    NULL, 0);
+		return -1;
+	}
+	if (!lws_is_final_fragment(wsi) || left != 0)
+		return 0;
+	if (!p->rx_over)
 		dispatch_frame(p->s, p->rx ? p->rx : "", p->rx_len,
 		    p->rx_binary);
 	rx_reset(p);
+	return 0;
 }
 
 static int
@@ -154,11 +270,18 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		session_touch(p->s);
 		return 0;
 	case LWS_CALLBACK_RECEIVE:
-		if (p->s != NULL)
-			on_receive(wsi, p, in, len);
-		return 0;
+		return p->s != NULL ? on_receive(wsi, p, in, len) : 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		return p->s != NULL ? on_writeable(wsi, p) : 0;
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		/* A close frame's body is empty or starts with a code
+		 * (RFC 6455, 5.5.1); lws 4.1 echoes a 1-byte body. */
+		if (len == 1) {
+			lws_close_reason(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR,
+			    NULL, 0);
+			return -1;
+		}
+		return 0;
 	case LWS_CALLBACK_CLOSED:
 		if (p->s != NULL)
 			metrics_connection(p->s->acct.role, -1);
@@ -446,7 +569,9 @@ ws_start(struct server *server, const struct ws_config *cfg)
 	lws_set_log_level(cfg->verbose ? (LLL_ERR | LLL_WARN) : LLL_ERR,
 	    lws_log_emit);
 	memset(&info, 0, sizeof(info));
-	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | tls;
+	/* lws 4.1 reads this option from the context, not the vhost */
+	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
+	    LWS_SERVER_OPTION_VALIDATE_UTF8 | tls;
 	info.max_http_header_data = 2048;
 	if ((ctx = lws_create_context(&info)) == NULL) {
 		log_err("ws: cannot create the context");
@@ -458,8 +583,9 @@ ws_start(struct server *server, const struct ws_config *cfg)
 	info.iface = cfg->listen;
 	info.protocols = protocols;
 	info.retry_and_idle_policy = &keepalive;
-	/* UTF-8 is checked by the JSON parser, which answers bad_json. */
-	info.options = ip_option(cfg->listen) | tls;
+	/* Text that is not UTF-8 is closed with 1007 (RFC 6455, 8.1). */
+	info.options = ip_option(cfg->listen) |
+	    LWS_SERVER_OPTION_VALIDATE_UTF8 | tls;
 	if (cfg->cert != NULL) {
 		info.ssl_cert_filepath = cfg->cert;
 		info.ssl_private_key_filepath = cfg->key;

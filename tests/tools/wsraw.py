@@ -1,0 +1,274 @@
+#!/usr/bin/env python3
+"""wsraw.py: a raw WebSocket client for tests/integration/test_websocket.sh.
+
+    wsraw.py PORT CAFILE [--then-ping] CASE[:ARG]...
+
+For each case, one connection over TLS to 127.0.0.1:PORT (the test's
+self-signed certificate as CA), upgraded with subprotocol offramp.v1, on
+which it sends the hand-made frames of the case (frames_of), reading
+between sends. Prints "== CASE", then what came back, one a line:
+
+    text: <the first 200 bytes of a text frame>
+    close: <the close code>  ("close: none": a close frame without one)
+    open                     (a ping.ok ended the case, the connection open)
+    eof / reset / blocked / timeout  (it ended without a close frame, the
+                             server stopped reading, or nothing ended it)
+    sent: <bytes written after the upgrade, headers included>
+
+Every case is bounded in bytes and seconds (LIMITS). With --then-ping, a
+ping on a new connection follows each case ("-- ping"). It only ever
+talks to 127.0.0.1. Standard library only.
+"""
+import argparse
+import base64
+import os
+import select
+import socket
+import ssl
+import struct
+import sys
+import time
+
+PING = b'{"v":1,"type":"ping","id":1}'
+
+
+def header(opcode, length, fin=True, masked=True, form=None):
+    """The header of a frame; form 16 or 64 forces that length encoding
+    (a non-minimal one for a short payload)."""
+    b0 = (0x80 if fin else 0) | opcode
+    m = 0x80 if masked else 0
+    if form is None:
+        form = 7 if length < 126 else 16 if length < 65536 else 64
+    if form == 7:
+        return struct.pack("!BB", b0, m | length)
+    if form == 16:
+        return struct.pack("!BBH", b0, m | 126, length)
+    return struct.pack("!BBQ", b0, m | 127, length)
+
+
+def frame(opcode, payload, fin=True, masked=True, form=None):
+    h = header(opcode, len(payload), fin, masked, form)
+    if not masked:
+        return h + payload
+    key = os.urandom(4)
+    n = len(payload)
+    k = (key * (n // 4 + 1))[:n]
+    body = (int.from_bytes(payload, "big") ^ int.from_bytes(k, "big")) \
+        .to_bytes(n, "big") if n else b""
+    return h + key + body
+
+
+def padded_ping(size):
+    """A ping request of exactly size bytes (size >= 40)."""
+    head = b'{"v":1,"type":"ping","id":1,"pad":"'
+    return head + b"a" * (size - len(head) - 2) + b'"}'
+
+
+def frames_of(case, arg):
+    """The frames (bytes) of a case, lazily; may be endless."""
+    if case == "ping":
+        yield frame(1, PING)
+    elif case == "unmasked":
+        yield frame(1, PING, masked=False)
+    elif case == "nonminimal16":
+        yield frame(1, PING, form=16)
+    elif case == "nonminimal64":
+        yield frame(1, PING, form=64)
+    elif case == "bad-utf8":
+        yield frame(1, b'{"v":1,"type":"ping","id":1,"x":"\xc3\x28"}')
+    elif case == "bad-utf8-split":
+        # a character cut between two frames, never completed
+        yield frame(1, b'{"v":1,"type":"ping","id":1,"x":"\xe2\x82', fin=False)
+        yield frame(0, b'"}')
+    elif case == "bad-utf8-long":
+        # a frame of 65536 bytes, bad UTF-8 in its first 100
+        yield frame(1, b"{" + b"\xff" * 99 + b" " * (65536 - 100))
+    elif case == "close-code":
+        yield frame(8, struct.pack("!H", arg) + b"bye")
+    elif case == "close-1byte":
+        yield frame(8, b"\x03")
+    elif case == "huge":
+        # announces 2^32 bytes, then sends spaces (a zero mask key)
+        yield header(1, 1 << 32) + b"\0\0\0\0"
+        while True:
+            yield b" " * 1024
+    elif case == "message-over":
+        # a message of frames of arg bytes each, never final
+        yield frame(1, b"{" + b" " * (arg - 1), fin=False)
+        while True:
+            yield frame(0, b" " * arg, fin=False)
+    elif case == "frames":
+        # arg frames of one message, one byte each, then its end
+        # (in batches of 500: as fast as the server reads them)
+        yield frame(1, b"{", fin=False)
+        for i in range(0, arg, 500):
+            yield b"".join(frame(0, b" ", fin=False)
+                           for _ in range(min(500, arg - i)))
+        yield frame(0, b'"v":1,"type":"ping","id":1}')
+    elif case == "bytes":
+        # ping requests of arg bytes each, endless
+        while True:
+            yield frame(1, padded_ping(arg))
+    else:
+        raise SystemExit("wsraw: unknown case " + case)
+
+
+class Conn:
+    def __init__(self, port, cafile):
+        ctx = ssl.create_default_context(cafile=cafile)
+        ctx.check_hostname = False
+        raw = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self.s = ctx.wrap_socket(raw)
+        self.buf = b""
+        self.sent = 0
+        self.until_ok = False
+        key = base64.b64encode(os.urandom(16)).decode()
+        req = ("GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+               "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+               "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
+               "Sec-WebSocket-Protocol: offramp.v1\r\n\r\n" % (port, key))
+        self.s.sendall(req.encode())
+        while b"\r\n\r\n" not in self.buf:
+            d = self.s.recv(4096)
+            if not d:
+                raise SystemExit("wsraw: no upgrade")
+            self.buf += d
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        if b" 101 " not in head.split(b"\r\n")[0]:
+            raise SystemExit("wsraw: upgrade refused: %r" % head[:80])
+
+    def readable(self, wait):
+        if self.s.pending():
+            return True
+        return bool(select.select([self.s], [], [], wait)[0])
+
+    def read_some(self, wait):
+        """Reads what is there (waiting up to wait s); False at the end."""
+        if not self.readable(wait):
+            return True
+        try:
+            d = self.s.recv(65536)
+        except (ConnectionResetError, BrokenPipeError):
+            print("reset")
+            return False
+        except ssl.SSLError:
+            print("reset")
+            return False
+        if not d:
+            print("eof")
+            return False
+        self.buf += d
+        return self.parse()
+
+    def parse(self):
+        """Prints the whole frames in buf; False after a close frame."""
+        while len(self.buf) >= 2:
+            b0, b1 = self.buf[0], self.buf[1]
+            n, off = b1 & 0x7f, 2
+            if n == 126:
+                if len(self.buf) < 4:
+                    return True
+                n, off = struct.unpack("!H", self.buf[2:4])[0], 4
+            elif n == 127:
+                if len(self.buf) < 10:
+                    return True
+                n, off = struct.unpack("!Q", self.buf[2:10])[0], 10
+            if len(self.buf) < off + n:
+                return True
+            payload, self.buf = self.buf[off:off + n], self.buf[off + n:]
+            op = b0 & 0x0f
+            if op == 1:
+                print("text: " + payload[:200].decode("utf-8", "replace"))
+                if self.until_ok and b'"type":"ping.ok"' in payload:
+                    print("open")
+                    return False
+            elif op == 8:
+                if len(payload) >= 2:
+                    print("close: %d" % struct.unpack("!H", payload[:2])[0])
+                else:
+                    print("close: none")
+                return False
+        return True
+
+    def send(self, data):
+        self.s.sendall(data)
+        self.sent += len(data)
+
+
+def drain(c):
+    """Reads what is left after a failed send, up to a close or an end."""
+    try:
+        c.s.settimeout(1)
+        while c.read_some(1):
+            if not c.readable(1):
+                print("reset")
+                return
+    except OSError:
+        print("reset")
+
+
+# Per case: bytes to send at most, seconds in all, and whether a ping.ok
+# ends it (the frame was taken; the connection is left open).
+LIMITS = {
+    "huge": (4 << 20, 5, False),
+    "message-over": (4 << 20, 5, False),
+    "bytes": (16 << 20, 10, False),
+    "frames": (1 << 20, 8, False),
+}
+ANSWERED = ("ping", "unmasked", "nonminimal16", "nonminimal64")
+
+
+def run(port, cafile, spec):
+    """Runs one case ("name" or "name:arg") on a connection of its own."""
+    name, _, arg = spec.partition(":")
+    max_bytes, secs, _ = LIMITS.get(name, (1 << 20, 5, False))
+    until_ok = name in ANSWERED or (name == "frames" and int(arg) < 4000)
+    end = time.monotonic() + secs
+    c = Conn(port, cafile)
+    c.until_ok = until_ok
+    open_ = True
+    out = frames_of(name, int(arg) if arg else 0)
+    pending = b""
+    try:
+        while open_ and time.monotonic() < end and c.sent < max_bytes:
+            if not pending:
+                pending = next(out, None)
+                if pending is None:
+                    break
+            w = select.select([], [c.s], [], 0.05)[1]
+            if w:
+                chunk, pending = pending[:16384], pending[16384:]
+                c.send(chunk)
+            open_ = c.read_some(0)
+        while open_ and time.monotonic() < end:
+            open_ = c.read_some(0.05)
+        if open_:
+            print("timeout")
+    except socket.timeout:
+        print("blocked")
+    except (ConnectionResetError, BrokenPipeError, ssl.SSLError):
+        # the server is gone; what it sent before may still be queued
+        drain(c)
+    print("sent: %d" % c.sent)
+    c.s.close()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("port", type=int)
+    ap.add_argument("cafile")
+    ap.add_argument("case", nargs="+", help="name or name:arg")
+    ap.add_argument("--then-ping", action="store_true",
+                    help="after each case, a ping on a new connection")
+    a = ap.parse_args()
+    for spec in a.case:
+        print("== " + spec)
+        run(a.port, a.cafile, spec)
+        if a.then_ping:
+            print("-- ping")
+            run(a.port, a.cafile, "ping")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
