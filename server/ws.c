@@ -22,16 +22,14 @@
 #include "log.h"
 #include "metrics.h"
 #include "proto/frame.h"
+#include "rxbuf.h"
 #include "server.h"
 #include "session.h"
 #include "ws.h"
 
 struct pss {
 	struct session *s;
-	char *rx;			/* a frame being reassembled */
-	size_t rx_len, rx_cap;
-	int rx_binary;
-	int rx_drop;			/* over the cap: drop to its end */
+	struct rxbuf rx;		/* a frame being reassembled */
 };
 
 /* One HTTP connection of the metrics listener, for one request at a
@@ -57,62 +55,19 @@ static void (*timer_fn)(void *);
 static void *timer_arg;
 
 static void
-rx_reset(struct pss *p)
-{
-	free(p->rx);
-	p->rx = NULL;
-	p->rx_len = p->rx_cap = 0;
-	p->rx_binary = 0;
-	p->rx_drop = 0;
-}
-
-/* Appends len bytes to the frame being reassembled; 0, or -1 when the
- * frame is over the cap. */
-static int
-rx_append(struct pss *p, const void *in, size_t len)
-{
-	size_t cap;
-	char *nb;
-
-	if (len == 0)
-		return 0;	/* an empty frame, or an empty fragment */
-	if (len > OFR_FRAME_MAX - p->rx_len)
-		return -1;
-	if (p->rx_len + len > p->rx_cap) {
-		cap = p->rx_cap ? p->rx_cap : 1024;
-		while (cap < p->rx_len + len)
-			cap *= 2;
-		if (cap > OFR_FRAME_MAX)
-			cap = OFR_FRAME_MAX;
-		if ((nb = realloc(p->rx, cap)) == NULL)
-			return -1;
-		p->rx = nb;
-		p->rx_cap = cap;
-	}
-	memcpy(p->rx + p->rx_len, in, len);
-	p->rx_len += len;
-	return 0;
-}
-
-static void
 on_receive(struct lws *wsi, struct pss *p, void *in, size_t len)
 {
-	if (lws_is_first_fragment(wsi))
-		p->rx_binary = lws_frame_is_binary(wsi);
-	if (!p->rx_drop && rx_append(p, in, len) != 0) {
-		free(p->rx);
-		p->rx = NULL;
-		p->rx_len = p->rx_cap = 0;
-		p->rx_drop = 1;
-	}
-	if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
-		return;
-	if (p->rx_drop)
+	int rc = rxbuf_feed(&p->rx, in, len, lws_is_first_fragment(wsi),
+	    lws_frame_is_binary(wsi), lws_is_final_fragment(wsi) &&
+	    !lws_remaining_packet_payload(wsi));
+
+	if (rc == RXBUF_OVERSIZE)
 		dispatch_oversize(p->s);
-	else
-		dispatch_frame(p->s, p->rx ? p->rx : "", p->rx_len,
-		    p->rx_binary);
-	rx_reset(p);
+	else if (rc == RXBUF_MESSAGE)
+		dispatch_frame(p->s, p->rx.buf ? p->rx.buf : "", p->rx.len,
+		    p->rx.binary);
+	if (rc != RXBUF_MORE)
+		rxbuf_reset(&p->rx);
 }
 
 static int
@@ -164,7 +119,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			metrics_connection(p->s->acct.role, -1);
 		session_free(p->s);
 		p->s = NULL;
-		rx_reset(p);
+		rxbuf_reset(&p->rx);
 		return 0;
 	default:
 		return lws_callback_http_dummy(wsi, reason, user, in, len);
