@@ -35,6 +35,7 @@ getters(struct frame_in *in, const char *key)
 	if (frame_bin(in, key, 32, 32, 1, bin, &n) == 0)
 		FUZZ_CHECK(n == 32);
 	(void)frame_array(in, key, OFR_COPIES_MAX, 0, &arr);
+	list[0] = '\0';		/* left alone when the key is absent */
 	if (frame_token_list(in, key, 0, list, sizeof(list)) == 0 &&
 	    list[0] != '\0')
 		FUZZ_CHECK(list[0] == ',' && list[strlen(list) - 1] == ',');
