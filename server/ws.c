@@ -23,40 +23,18 @@
 #include "log.h"
 #include "metrics.h"
 #include "proto/frame.h"
+#include "rxbuf.h"
 #include "server.h"
 #include "session.h"
 #include "ws.h"
 
-/*
- * The transport's budget of each connection, beside dispatch.c's rate of
- * requests: every WebSocket frame of a message (continuation frames too)
- * takes a frame, and its payload bytes take bytes, from two token buckets.
- * A frame over either budget drops its message with rate_limited (a
- * strike, dispatch_over_budget); it is charged all the same, down to a
- * debt of one burst, so that dropped frames are not free.
- */
-#define WS_FRAME_RATE	2000		/* frames per second, on average */
-#define WS_FRAME_BURST	4000
-#define WS_BYTE_RATE	(1024 * 1024)	/* payload bytes per second */
-#define WS_BYTE_BURST	(4 * 1024 * 1024)
-
-/* A frame that makes its message too big is read to its end (and the peer,
- * done sending it, reads the too_big) when at most this much of it is
- * still to come; else it is refused at once. */
-#define WS_DRAIN_MAX	(2 * OFR_FRAME_MAX)
+/* The transport's budget of each connection (rxbuf.h), beside
+ * dispatch.c's rate of requests: a frame over it drops its message with
+ * rate_limited (a strike, dispatch_over_budget). */
 
 struct pss {
 	struct session *s;
-	char *rx;			/* a message being reassembled */
-	size_t rx_len, rx_cap;
-	size_t rx_seen;			/* its bytes so far, kept or not */
-	int rx_binary;
-	int rx_in_frame;		/* a frame's payload is under way */
-	int rx_over;			/* over budget: dropped to its end */
-	int rx_drain;			/* too big: read to its frame's end */
-	int refused;			/* too big: too_big, then 1009 */
-	double frames, bytes;		/* the budget's buckets */
-	int64_t budget_us;		/* when they were filled; 0: never */
+	struct rxbuf rx;		/* the message being received */
 };
 /* One HTTP connection of the metrics listener, for one request at a
  * time. */
@@ -80,82 +58,10 @@ static lws_sorted_usec_list_t timer_sul;	/* the loop's one timer */
 static void (*timer_fn)(void *);
 static void *timer_arg;
 
-static void
-rx_reset(struct pss *p)
-{
-	free(p->rx);
-	p->rx = NULL;
-	p->rx_len = p->rx_cap = p->rx_seen = 0;
-	p->rx_binary = 0;
-	p->rx_over = 0;
-	p->rx_drain = 0;
-}
-
-/* Appends len bytes to the message being reassembled (its size already
- * checked); 0, or -1 when out of memory. */
-static int
-rx_append(struct pss *p, const void *in, size_t len)
-{
-	size_t cap;
-	char *nb;
-
-	if (len == 0)
-		return 0;	/* an empty frame, or an empty fragment */
-	if (p->rx_len + len > p->rx_cap) {
-		cap = p->rx_cap ? p->rx_cap : 1024;
-		while (cap < p->rx_len + len)
-			cap *= 2;
-		if (cap > OFR_FRAME_MAX)
-			cap = OFR_FRAME_MAX;
-		if ((nb = realloc(p->rx, cap)) == NULL)
-			return -1;
-		p->rx = nb;
-		p->rx_cap = cap;
-	}
-	memcpy(p->rx + p->rx_len, in, len);
-	p->rx_len += len;
-	return 0;
-}
-
-/* Takes one frame of cost payload bytes from the budget: 1 when it had
- * them, else 0 (and the frame is charged anyway, down to the floor). */
-static int
-budget_take(struct pss *p, size_t cost)
-{
-	struct timespec ts;
-	int64_t t;
-	double dt;
-	int ok;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	t = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-	if (p->budget_us == 0) {	/* the first frame: full buckets */
-		p->frames = WS_FRAME_BURST;
-		p->bytes = WS_BYTE_BURST;
-		p->budget_us = t;
-	}
-	dt = (double)(t - p->budget_us) / 1e6;
-	p->budget_us = t;
-	p->frames += dt * WS_FRAME_RATE;
-	if (p->frames > WS_FRAME_BURST)
-		p->frames = WS_FRAME_BURST;
-	p->bytes += dt * WS_BYTE_RATE;
-	if (p->bytes > WS_BYTE_BURST)
-		p->bytes = WS_BYTE_BURST;
-	ok = p->frames >= 1.0 && p->bytes >= (double)cost;
-	p->frames -= 1.0;
-	if (p->frames < -WS_FRAME_BURST)
-		p->frames = -WS_FRAME_BURST;
-	p->bytes -= (double)cost;
-	if (p->bytes < -WS_BYTE_BURST)
-		p->bytes = -WS_BYTE_BURST;
-	return ok;
-}
-
 /*
  * A message announces more than OFR_FRAME_MAX (in a frame's header, or by
  * adding a frame), and that frame is read to its end when little of it
- * is left (WS_DRAIN_MAX): too_big, and the connection closes with 1009
+ * is left (RXBUF_DRAIN_MAX): too_big, and the connection closes with 1009
  * once that is written, at the end of this turn. Reading stops; what is
  * read all the same (session.c resumes reading as its queue drains) is
  * dropped. Should the close not go out (the peer does not read), the
@@ -164,70 +70,39 @@ budget_take(struct pss *p, size_t cost)
 static void
 refuse_oversize(struct lws *wsi, struct pss *p)
 {
-	rx_reset(p);
-	if (p->refused)
-		return;
-	p->refused = 1;
 	dispatch_oversize(p->s);
 	lws_rx_flow_control(wsi, 0);
 	lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, 5);
 }
 
-/*
- * A piece of a frame: lws hands a frame over in pieces of at most the
- * protocol's rx_buffer_size, and lws_remaining_packet_payload() is what
- * the frame's header announced and has not come yet. So the size of a
- * message is known at its frame's first piece, and a frame begins where
- * the piece before ended one.
- */
+/* A piece of a frame, as lws hands it over (rxbuf.h). */
 static int
 on_receive(struct lws *wsi, struct pss *p, void *in, size_t len)
 {
-	size_t left = lws_remaining_packet_payload(wsi);
-	int frame_start = !p->rx_in_frame;
+	struct timespec ts;
 
-	p->rx_in_frame = left != 0;
-	if (p->refused)
-		return 0;
-	if (lws_is_first_fragment(wsi) && frame_start) {
-		rx_reset(p);
-		p->rx_binary = lws_frame_is_binary(wsi);
-	}
-	if (!p->rx_drain && (len > OFR_FRAME_MAX - p->rx_seen ||
-	    left > OFR_FRAME_MAX - p->rx_seen - len)) {
-		if (left > WS_DRAIN_MAX) {
-			refuse_oversize(wsi, p);
-			return 0;
-		}
-		p->rx_drain = 1;
-	}
-	if (p->rx_drain) {
-		if (left == 0)
-			refuse_oversize(wsi, p);
-		return 0;
-	}
-	p->rx_seen += len;
-	if (frame_start && !budget_take(p, len + left)) {
-		if (!p->rx_over) {
-			free(p->rx);
-			p->rx = NULL;
-			p->rx_len = p->rx_cap = 0;
-			p->rx_over = 1;
-		}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	switch (rxbuf_feed(&p->rx, in, len, lws_is_first_fragment(wsi),
+	    lws_frame_is_binary(wsi), lws_is_final_fragment(wsi),
+	    lws_remaining_packet_payload(wsi),
+	    (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000)) {
+	case RXBUF_MESSAGE:
+		dispatch_frame(p->s, p->rx.buf ? p->rx.buf : "", p->rx.len,
+		    p->rx.binary);
+		rxbuf_reset(&p->rx);
+		break;
+	case RXBUF_OVERSIZE:
+		refuse_oversize(wsi, p);
+		break;
+	case RXBUF_OVER_BUDGET:
 		dispatch_over_budget(p->s);
-	}
-	if (!p->rx_over && rx_append(p, in, len) != 0) {
-		/* out of memory: the message is lost, the peer told why */
+		break;
+	case RXBUF_NOMEM:
+		/* the message is lost, the peer told why */
 		lws_close_reason(wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
 		    NULL, 0);
 		return -1;
 	}
-	if (!lws_is_final_fragment(wsi) || left != 0)
-		return 0;
-	if (!p->rx_over)
-		dispatch_frame(p->s, p->rx ? p->rx : "", p->rx_len,
-		    p->rx_binary);
-	rx_reset(p);
 	return 0;
 }
 
@@ -287,7 +162,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			metrics_connection(p->s->acct.role, -1);
 		session_free(p->s);
 		p->s = NULL;
-		rx_reset(p);
+		rxbuf_reset(&p->rx);
 		return 0;
 	default:
 		return lws_callback_http_dummy(wsi, reason, user, in, len);
