@@ -72,6 +72,8 @@ const char *const store_accounts_sql[S_COUNT] = {
 	    "DELETE FROM signed_prekeys WHERE account_id = ?1",
 	[S_OTK_DROP] =
 	    "DELETE FROM one_time_prekeys WHERE account_id = ?1",
+	[S_SENT_DROP] =
+	    "DELETE FROM sent WHERE sender_id = ?1",
 	/* Clients and counsellors; an admin's account is never dropped. */
 	[S_ACCOUNT_DROP] =
 	    "DELETE FROM accounts WHERE id = ?1 AND role IN (1, 2)",
@@ -487,13 +489,14 @@ store_account_seen(struct store *st, int64_t account, int64_t now)
 	return db_write(st, S_ACCOUNT_SEEN, key, nitems(key), NULL, __func__);
 }
 
-/* Deletes account's prekeys, counsellor profile (if any) and account row,
- * inside the caller's db_call_begin(). */
+/* Deletes account's records of sends, prekeys, counsellor profile (if
+ * any) and account row, inside the caller's db_call_begin(). */
 static int
 account_drop(struct store *st, int64_t account)
 {
 	static const enum stmt_id steps[] = {
-		S_OTK_DROP, S_SPK_DROP, S_PROFILE_DROP, S_ACCOUNT_DROP,
+		S_SENT_DROP, S_OTK_DROP, S_SPK_DROP, S_PROFILE_DROP,
+		S_ACCOUNT_DROP,
 	};
 	int rc = 0;
 

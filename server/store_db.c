@@ -63,7 +63,9 @@
  * - Indexes are those the store's statements use, and no more: each one
  *   costs every insert (EXPLAIN QUERY PLAN shows which one serves which).
  * - messages hold no content, only (sender, mid) for dedup; the copies in
- *   deliveries are deleted as their recipients ack them. AUTOINCREMENT
+ *   deliveries are deleted as their recipients ack them (since version
+ *   11 the dedup record is sent's, and a message goes with its last
+ *   copy). AUTOINCREMENT
  *   keeps a seq from ever being reused after a delete.
  * - A case is open while waiting (1), active (2) or paused (4); every
  *   statement that means "open" says status IN (1, 2, 4), the very words
@@ -384,6 +386,30 @@ static const char *const migrations[] = {
 	"  sealed BLOB,"
 	"  PRIMARY KEY (programme_id, week, id)"
 	") WITHOUT ROWID;",
+
+	/*
+	 * 11: the record of a send (sent: sender, mid, time) for the dedup
+	 * of a retried send, apart from the message (messages: its case, for
+	 * its copies), so that dedup keeps no link to a case (PRIVACY.md).
+	 * A message now goes with its last copy (the trigger), whoever
+	 * deletes that copy: an ack, expiry, a case or an account deleted;
+	 * its record of the send stays a day (the purge job). Existing
+	 * records move over, and messages with no copy left go.
+	 */
+	"CREATE TABLE sent ("
+	"  sender_id INTEGER NOT NULL REFERENCES accounts(id),"
+	"  mid BLOB NOT NULL CHECK (length(mid) = 16),"
+	"  created INTEGER NOT NULL,"
+	"  PRIMARY KEY (sender_id, mid)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX sent_created ON sent(created);"
+	"INSERT INTO sent SELECT sender_id, mid, created FROM messages;"
+	"DELETE FROM messages WHERE NOT EXISTS"
+	"  (SELECT 1 FROM deliveries d WHERE d.message_id = messages.id);"
+	"CREATE TRIGGER messages_last_copy AFTER DELETE ON deliveries"
+	"  WHEN NOT EXISTS (SELECT 1 FROM deliveries d"
+	"  WHERE d.message_id = OLD.message_id)"
+	"  BEGIN DELETE FROM messages WHERE id = OLD.message_id; END;",
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(*migrations)))
 

@@ -1,7 +1,8 @@
 /*
  * store_messages.c: messages in transit: one copy per recipient until the
- * recipient acks it, and a record of each (sender, mid) for dedup, kept
- * after its last copy is gone until store_messages_purge() drops it. A
+ * recipient acks it, the message (its case) until its last copy goes (a
+ * trigger of the schema), and a record of each send, (sender, mid) with
+ * no case, for dedup, until store_messages_purge() drops it a day on. A
  * message is stored with all its copies or not at all. This file must
  * never keep message content (a copy's ciphertext is opaque bytes,
  * deleted on ack; a message row keeps only ids), and never give a
@@ -13,6 +14,10 @@
 #include "store_int.h"
 
 const char *const store_messages_sql[S_COUNT] = {
+	/* The record of the send first: none made means sent before. */
+	[S_SENT_INSERT] =
+	    "INSERT INTO sent(sender_id, mid, created)"
+	    " VALUES (?2, ?3, ?4) ON CONFLICT(sender_id, mid) DO NOTHING",
 	[S_MESSAGE_INSERT] =
 	    "INSERT INTO messages(case_id, sender_id, mid, created)"
 	    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT(sender_id, mid) DO NOTHING",
@@ -25,7 +30,7 @@ const char *const store_messages_sql[S_COUNT] = {
 	    " WHEN first_response IS NULL AND counsellor_id = ?3 THEN ?2"
 	    " ELSE first_response END WHERE id = ?1",
 	[S_MESSAGE_SEEN] =
-	    "SELECT 1 FROM messages WHERE sender_id = ?1 AND mid = ?2",
+	    "SELECT 1 FROM sent WHERE sender_id = ?1 AND mid = ?2",
 	[S_DELIVERIES] =
 	    "SELECT d.seq, m.case_id, m.mid, a.key, m.created, d.ct"
 	    " FROM deliveries d JOIN messages m ON m.id = d.message_id"
@@ -39,8 +44,7 @@ const char *const store_messages_sql[S_COUNT] = {
 	    " FROM deliveries d JOIN messages m ON m.id = d.message_id"
 	    " WHERE d.seq = ?1 AND d.recipient_id = ?2",
 	[S_MESSAGES_PURGE] =
-	    "DELETE FROM messages WHERE created < ?1 AND NOT EXISTS"
-	    " (SELECT 1 FROM deliveries d WHERE d.message_id = messages.id)",
+	    "DELETE FROM sent WHERE created < ?1",
 	/* messages_created finds the old ones. */
 	[S_COPIES_EXPIRE] =
 	    "DELETE FROM deliveries WHERE seq IN (SELECT d.seq"
@@ -72,18 +76,21 @@ store_message_insert(struct store *st, int64_t case_id, int64_t sender,
 			return OFR_E_BAD_FIELD;
 	if ((rc = db_call_begin(st)) != 0)
 		return rc;
-	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, sender) != SQLITE_OK ||
-	    db_bind_blob(s, 3, mid, OFR_MID_BYTES) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 4, now) != SQLITE_OK) {
-		rc = db_fail(st, s, __func__);
-		goto out;
-	}
-	if ((rc = db_exec(st, s, __func__)) != 0)
-		goto out;
-	if (sqlite3_changes(st->db) == 0) {
-		*dup = 1;	/* sent before: its copies are stored */
-		goto out;
+	for (int i = 0; i < 2; i++) {
+		s = st->s[i == 0 ? S_SENT_INSERT : S_MESSAGE_INSERT];
+		if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK ||
+		    sqlite3_bind_int64(s, 2, sender) != SQLITE_OK ||
+		    db_bind_blob(s, 3, mid, OFR_MID_BYTES) != SQLITE_OK ||
+		    sqlite3_bind_int64(s, 4, now) != SQLITE_OK) {
+			rc = db_fail(st, s, __func__);
+			goto out;
+		}
+		if ((rc = db_exec(st, s, __func__)) != 0)
+			goto out;
+		if (sqlite3_changes(st->db) == 0) {
+			*dup = 1;	/* sent before: its copies are stored */
+			goto out;
+		}
 	}
 	message = sqlite3_last_insert_rowid(st->db);
 	s = st->s[S_DELIVERY_INSERT];

@@ -596,22 +596,24 @@ rows_of_case() {
 }
 
 # traces_of_case CASE: what of case CASE stands in the database, one
-# string a line, to look for later with db_traces: its id, its messages'
-# mids, and the first 32 bytes of each of its copies' and notes'
-# ciphertexts, in hex.
+# string a line, to look for later with db_traces: its id, and the first
+# 32 bytes of each of its waiting copies' and its notes' ciphertexts, in
+# hex.
 traces_of_case() {
 	echo "$1"
-	sql "SELECT hex(mid) FROM messages WHERE case_id = $1;
-	    SELECT hex(substr(d.ct, 1, 32)) FROM deliveries d
+	sql "SELECT hex(substr(d.ct, 1, 32)) FROM deliveries d
 	    JOIN messages m ON m.id = d.message_id WHERE m.case_id = $1;
 	    SELECT hex(substr(ct, 1, 32)) FROM case_notes WHERE case_id = $1"
 }
 
-# traces_of_account NAME: identity NAME's public key, in hex, and the
-# name its account has.
+# traces_of_account NAME: identity NAME's public key, in hex, the name
+# its account has, and the mids of its sends on record, in hex.
 traces_of_account() {
-	sql "SELECT hex(key) FROM accounts WHERE id = $(account_id "$1");
-	    SELECT name FROM accounts WHERE id = $(account_id "$1")"
+	local id
+	id=$(account_id "$1")
+	sql "SELECT hex(key) FROM accounts WHERE id = $id;
+	    SELECT name FROM accounts WHERE id = $id;
+	    SELECT hex(mid) FROM sent WHERE sender_id = $id"
 }
 
 # db_traces: the lines of standard input (from traces_of_*) found anywhere

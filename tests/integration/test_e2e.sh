@@ -325,7 +325,7 @@ assert_eq "the server now names the attacker's key as Sam's" "$KEY_mallory" \
 	"$(participant_key "$out" counsellor)"
 
 step "a client that talked to Sam sees the change and refuses to send"
-msgs_before=$(sql "SELECT count(*) FROM messages")
+msgs_before=$(sql "SELECT count(*) FROM sent")
 clirun client send "$CASE" "are you still there? $MARKER"
 assert_eq "send exits 1" 1 "$RC"
 assert_contains "it warns" "$ERR" "warning: the key of $COUNS_NAME in case $CASE changed"
@@ -362,13 +362,13 @@ assert_eq "recv delivers the message now: refused, not certified" \
 assert_contains "  with a warning" "$ERR" "$COUNS_NAME's key is refused: no programme key you trust certified it"
 assert_eq "  and acknowledges it: it can never be accepted" 0 "$(deliveries)"
 assert_not_contains "nothing of it is in the history" "$(cli client history "$CASE")" "attacker as Sam"
-msgs_before=$(sql "SELECT count(*) FROM messages")
+msgs_before=$(sql "SELECT count(*) FROM sent")
 clirun client send "$CASE" "after verify $MARKER"
 assert_eq "send exits 1" 1 "$RC"
 assert_eq "  refused: not certified" \
 	"offramp: crypto: $COUNS_NAME's key is refused: no programme key you trust certified it" "$ERR"
 assert_eq "nothing was sent" 0 "$(sql "SELECT count(*) FROM deliveries")"
-assert_eq "no message was stored" "$msgs_before" "$(sql "SELECT count(*) FROM messages")"
+assert_eq "no send was recorded" "$msgs_before" "$(sql "SELECT count(*) FROM sent")"
 
 step "a new client (given the real programme key) is refused"
 keygen newbie

@@ -47,7 +47,9 @@ assert_contains "Eve reads the answer" "$(cli eve recv --count 1)" "hello from S
 cli couns send "$CASE" "Eve never reads this" >/dev/null
 cli couns note "$CASE" "a note on Eve's case" >/dev/null
 MIDS=$(sql "SELECT group_concat(id) FROM messages WHERE case_id = $CASE")
-assert_eq "three message records, one copy waiting, a note" "3 1 1" \
+# a message goes with its last copy: the two read are gone, their
+# records of the send (sent) are not linked to the case
+assert_eq "one message waiting, with its copy, and a note" "1 1 1" \
 	"$(sql "SELECT (SELECT count(*) FROM messages WHERE case_id = $CASE)
 	    || ' ' || (SELECT count(*) FROM deliveries WHERE message_id IN ($MIDS))
 	    || ' ' || (SELECT count(*) FROM case_notes WHERE case_id = $CASE)")"
@@ -93,11 +95,12 @@ clirun eve erase </dev/null
 assert_eq "erase without --yes and no terminal: usage error" 2 "$RC"
 assert_eq "  nothing changed" "$before" "$(table_counts)"
 
-# what of Eve and her case the database holds: her key and pseudonym,
-# the case id, its mids, the first bytes of its copy and its note
+# what of Eve and her case the database holds: her key, pseudonym and
+# the mid of her send, the case id, the first bytes of its waiting copy
+# and of its note
 TRACES=$(traces_of_case "$CASE"; traces_of_account eve)
-assert_eq "eight traces of Eve and her case, all found in the database" \
-	"8 8" "$(wc -l <<<"$TRACES") $(db_traces <<<"$TRACES" | wc -l)"
+assert_eq "six traces of Eve and her case, all found in the database" \
+	"6 6" "$(wc -l <<<"$TRACES") $(db_traces <<<"$TRACES" | wc -l)"
 
 step "Eve erases herself; Sam hears the case closed, not why"
 watch_start couns
