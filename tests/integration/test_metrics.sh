@@ -357,11 +357,12 @@ if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && command -v nsenter >/d
 	SMALL="$T/small"
 	mkdir -p "$SMALL"
 	# server-small ARGS...: the server with ARGS, in a mount namespace of
-	# its own with a 4 MiB tmpfs on $SMALL holding a copy of $DATA.
+	# its own with a 32 MiB tmpfs on $SMALL (room for the server's 8 MiB
+	# spare file, offramp.spare, twice over) holding a copy of $DATA.
 	{
 		echo '#!/usr/bin/env bash'
 		printf 'exec unshare -m --propagation private sh -c %q _ %q %q %q "$@"\n' \
-			'mount -t tmpfs -o size=4m,mode=0700 tmpfs "$1" && cp -a "$2" "$1/data" || exit 1
+			'mount -t tmpfs -o size=32m,mode=0700 tmpfs "$1" && cp -a "$2" "$1/data" || exit 1
 server=$3
 shift 3
 exec "$server" "$@"' "$SMALL" "$DATA" "$OFFRAMP_SERVER_BIN"
