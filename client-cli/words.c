@@ -81,6 +81,12 @@ static const struct words table[] = {
 	    "later; if it goes on, tell the server's operator." },
 	{ "bad_state", NULL, "The conversation is not in a state that allows "
 	    "this (offramp cases shows its status)." },
+	{ "storage_full", NULL, "The server's disk is full: nothing was "
+	    "changed; try again later (reading and acknowledging your messages "
+	    "frees room)." },
+	{ "recipient_full", NULL, "The recipient has too many messages "
+	    "waiting on the server: nothing was sent; try again once they "
+	    "have read some." },
 	{ "timeout", NULL, "The server did not answer in time: check the "
 	    "connection and try again (--timeout SEC waits longer)." },
 	{ "connection", NULL, "The connection to the server failed: check "

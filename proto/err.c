@@ -33,6 +33,8 @@ static const struct {
 	{ OFR_E_LIMIT, "limit" },
 	{ OFR_E_INTERNAL, "internal" },
 	{ OFR_E_BAD_STATE, "bad_state" },
+	{ OFR_E_STORAGE_FULL, "storage_full" },
+	{ OFR_E_RECIPIENT_FULL, "recipient_full" },
 	{ OFR_E_NOMEM, "no_memory" },
 	{ OFR_E_IO, "io" },
 	{ OFR_E_CRYPTO, "crypto" },

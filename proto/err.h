@@ -32,6 +32,8 @@ enum ofr_err {
 	OFR_E_LIMIT = -20,		/* a count limit of the server is reached */
 	OFR_E_INTERNAL = -21,		/* the server failed; nothing changed */
 	OFR_E_BAD_STATE = -22,		/* the case's status does not allow it */
+	OFR_E_STORAGE_FULL = -23,	/* the disk is full; nothing changed */
+	OFR_E_RECIPIENT_FULL = -24,	/* a recipient's stored queue is full */
 	/* local errors: never on the wire */
 	OFR_E_NOMEM = -40,
 	OFR_E_IO = -41,

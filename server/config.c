@@ -82,10 +82,22 @@ static const struct opt table[] = {
 	    "delete audit entries this old (365d)" },
 	{ "keep-feedback", K_DURATION, 1, JOBS_KEEP_MAX, OFF(keep_feedback),
 	    1, "delete feedback of weeks this long past (365d)" },
+	{ "connections-per-account", K_NUM, 1, 1000,
+	    OFF(connections_per_account), 1,
+	    "logged-in connections one account may have at once (8)" },
+	{ "queue-copies", K_NUM, 1, 1000000, OFF(queue_copies), 1,
+	    "copies stored for one recipient, not yet acked (5000)" },
+	{ "queue-mib", K_NUM, 1, 65536, OFF(queue_mib), 1,
+	    "MiB of copies stored for one recipient, not yet acked (64)" },
+	{ "prekey-fetches", K_NUM, 1, 100000, OFF(prekey_fetches), 1,
+	    "prekeys.get of one account for one key in an hour (20)" },
 	{ "log-level", K_LEVEL, 0, 0, OFF(log_level), 1,
 	    "error, warn, info or debug (info)" },
 	{ "metrics", K_STR, 0, 0, OFF(metrics), 1,
 	    "serve /metrics and /healthz on loopback ADDR:PORT (off)" },
+	{ "init", K_BOOL, 0, 1, OFF(init), 0,
+	    "start with a new, empty database even though server.key "
+	    "exists (every account is gone)" },
 	{ "new-programme", K_STR, 0, 0, OFF(new_programme), 0,
 	    "add a programme, print an invite for its first admin, exit" },
 	{ "config", K_PATH, 0, 0, OFF(config), 0,
@@ -513,6 +525,10 @@ config_load(struct settings *s, int argc, char **argv)
 	s->keep_invites = 7 * 86400;
 	s->keep_audit = 365 * 86400;
 	s->keep_feedback = 365 * 86400;
+	s->connections_per_account = 8;
+	s->queue_copies = 5000;
+	s->queue_mib = 64;
+	s->prekey_fetches = 20;
 	s->log_level = "info";
 	for (size_t i = 0; i < NOPTS; i++) {
 		snprintf(source[i], CONFIG_SOURCE_MAX, "default");

@@ -35,6 +35,11 @@ struct settings {
 	int keep_invites;
 	int keep_audit;
 	int keep_feedback;
+	/* limits of the protocol's limits table */
+	int connections_per_account;	/* logged-in, at once */
+	int queue_copies;		/* copies waiting for one recipient */
+	int queue_mib;			/* their bytes, MiB */
+	int prekey_fetches;		/* per requester and key, an hour */
 	const char *log_level;		/* error, warn, info, debug */
 	const char *metrics;		/* NULL (off), or ADDR:PORT */
 	/* metrics parsed by config_load: a loopback address literal (""
@@ -44,6 +49,8 @@ struct settings {
 	/* command line only */
 	const char *config;		/* the file read, or NULL */
 	int check;			/* --check-config */
+	int init;			/* --init: a new database beside an
+					 * existing server.key */
 	int help, version;
 };
 

@@ -5,6 +5,9 @@
  * certificates with which a programme vouches for its counsellors' keys.
  * The server only stores and checks public keys and signatures: it holds no
  * secret that opens a session, and it cannot certify a key itself.
+ * Fetches are counted per requester and owner, in memory only, so that no
+ * case participant takes all of another's one-time prekeys
+ * (srv->prekey_fetches an hour).
  */
 #include <string.h>
 
@@ -20,6 +23,54 @@
 #define OTK_LOW		10	/* below this the owner is told */
 #define PENDING_MAX	100
 #define PARTNERS_MAX	16	/* partner statements served per programme */
+#define FETCH_SLOTS	4096	/* (requester, owner) pairs counted; 2^n */
+#define FETCH_PROBE	16	/* slots looked at for one pair */
+#define FETCH_WINDOW	3600	/* seconds a count lasts */
+
+/* prekeys.get counts: the window of a pair starts at its first fetch. */
+static struct fetch {
+	int64_t requester, owner;	/* 0: a free slot */
+	int64_t since;
+	int n;
+} fetches[FETCH_SLOTS];
+
+/*
+ * Counts a prekeys.get of owner's bundle by requester: 0, or OFR_E_LIMIT
+ * when requester had srv->prekey_fetches of them in the window already.
+ * With every slot of its probe taken by live pairs, the oldest is
+ * forgotten (the count errs towards letting a fetch through).
+ */
+static int
+count_fetch(struct server *srv, int64_t requester, int64_t owner)
+{
+	uint64_t h = ((uint64_t)requester * 0x9e3779b97f4a7c15ULL) ^
+	    ((uint64_t)owner * 0xc2b2ae3d27d4eb4fULL);
+	struct fetch *f = NULL, *spare = NULL;
+
+	for (size_t i = 0; i < FETCH_PROBE; i++) {
+		struct fetch *e = &fetches[(h + i) & (FETCH_SLOTS - 1)];
+
+		if (e->requester == requester && e->owner == owner) {
+			f = e;
+			break;
+		}
+		if (spare == NULL || e->since < spare->since)
+			spare = e;	/* a free slot's since is 0 */
+	}
+	if (f != NULL && srv->now - f->since >= FETCH_WINDOW)
+		f->n = 0, f->since = srv->now;
+	if (f == NULL) {
+		f = spare;
+		f->requester = requester;
+		f->owner = owner;
+		f->since = srv->now;
+		f->n = 0;
+	}
+	if (srv->prekey_fetches > 0 && f->n >= srv->prekey_fetches)
+		return OFR_E_LIMIT;
+	f->n++;
+	return 0;
+}
 
 /* Pushes prekeys.low to the owner's sessions when its stock is low. */
 static void
@@ -117,6 +168,8 @@ keys_get(struct session *s, struct frame_in *in)
 		return rc;
 	if (!shares || a.id == s->acct.id)
 		return OFR_E_NOT_FOUND;
+	if ((rc = count_fetch(s->srv, s->acct.id, a.id)) != 0)
+		return rc;
 
 	memset(&b, 0, sizeof(b));
 	memcpy(b.ik, a.key, OFR_PK_BYTES);

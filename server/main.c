@@ -156,6 +156,46 @@ backup_command(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * Opens the store of dir. Beside an existing server.key the database must
+ * exist and hold offramp's schema: a missing or empty one is not a first
+ * start (that would silently begin again, every account gone, with a new
+ * bootstrap token) unless the operator says --init. A damaged one (PRAGMA
+ * quick_check) is refused. Exits 2 on either, saying why.
+ */
+static void
+open_store(struct server *srv, const char *dir, int init)
+{
+	char path[4096];
+	int rc, known;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/server.key", dir) >=
+	    sizeof(path))
+		fatal("data directory path too long");
+	known = access(path, F_OK) == 0;
+	rc = store_open(&srv->st, dir, !known || init);
+	if (rc == OFR_E_NOT_FOUND) {
+		fprintf(stderr, "offramp-server: %s has a server.key but its "
+		    "database (offramp.db) is missing or empty: refusing to "
+		    "start over with no accounts. Restore a backup "
+		    "(offramp-server restore), or start once with --init to "
+		    "begin with an empty database\n", dir);
+		exit(2);
+	}
+	if (rc == OFR_E_BAD_FIELD) {
+		fprintf(stderr, "offramp-server: the database %s/offramp.db "
+		    "fails its integrity check (PRAGMA quick_check; see the "
+		    "log line above): refusing to start. Restore a backup "
+		    "(offramp-server restore)\n", dir);
+		exit(2);
+	}
+	if (rc != 0)
+		fatal("cannot open the store in %s: %s", dir, err_str(rc));
+	if (known && init)
+		log_warn("--init: a new database beside the existing "
+		    "server.key");
+}
+
 /* Loads dir/server.key, or makes it (0600) on first start. */
 static void
 load_server_key(const char *dir, uint8_t pk[OFR_PK_BYTES])
@@ -303,6 +343,10 @@ main(int argc, char **argv)
 	cfg.verbose = strcmp(set.log_level, "debug") == 0;
 	srv.login_timeout = set.login_timeout;
 	srv.idle_away = set.idle_away;
+	srv.conns_per_account = set.connections_per_account;
+	srv.queue_copies = set.queue_copies;
+	srv.queue_bytes = (int64_t)set.queue_mib << 20;
+	srv.prekey_fetches = set.prekey_fetches;
 	jobs_config_init(&jobs);
 	jobs.period[JOB_REMATCH] = set.rematch_period;
 	jobs.period[JOB_PURGE] = set.purge_period;
@@ -319,8 +363,7 @@ main(int argc, char **argv)
 	if (ocrypto_init() != 0)
 		fatal("libsodium failed to start");
 	lock_data(data);
-	if ((rc = store_open(&srv.st, data)) != 0)
-		fatal("cannot open the store in %s: %s", data, err_str(rc));
+	open_store(&srv, data, set.init);
 	load_server_key(data, srv.pk);
 	srv.now = time(NULL);
 	if (set.new_programme != NULL) {
@@ -379,7 +422,8 @@ main(int argc, char **argv)
 		}
 		session_turn_end(&srv);
 		if (ws_health_wanted())
-			ws_health_answer(store_probe(srv.st) == 0);
+			ws_health_answer(store_probe(srv.st) == 0 &&
+			    !store_full(srv.st));
 	}
 	log_info("offramp-server stopping");
 	session_turn_end(&srv);

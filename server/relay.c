@@ -5,6 +5,9 @@
  * the recipient, from the store, within a bounded window; a copy is deleted
  * when its recipient acks it, and its sender is told (msg.delivered, one
  * push per copy deleted, never stored). It never looks inside a ciphertext.
+ * What waits for one recipient is bounded (srv->queue_copies and
+ * srv->queue_bytes: a send over it is refused whole, recipient_full), and
+ * a full disk refuses sends (storage_full) while acks go on freeing room.
  */
 #include <string.h>
 
@@ -55,6 +58,27 @@ reply_sent(struct session *s, struct frame_in *in,
 	return 0;
 }
 
+/* OFR_E_RECIPIENT_FULL when a copy would take a recipient's stored queue
+ * over srv->queue_copies copies or srv->queue_bytes bytes. */
+static int
+check_room(struct server *srv, const int64_t *recipients,
+    const size_t *ct_len, size_t n)
+{
+	int64_t copies, bytes;
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = store_recipient_queue(srv->st, recipients[i],
+		    &copies, &bytes)) != 0)
+			return rc;
+		if ((srv->queue_copies > 0 && copies + 1 > srv->queue_copies) ||
+		    (srv->queue_bytes > 0 &&
+		    bytes + (int64_t)ct_len[i] > srv->queue_bytes))
+			return OFR_E_RECIPIENT_FULL;
+	}
+	return 0;
+}
+
 int
 relay_send(struct session *s, struct frame_in *in)
 {
@@ -78,6 +102,9 @@ relay_send(struct session *s, struct frame_in *in)
 		return rc;
 	if (dup)
 		return reply_sent(s, in, mid, 1);
+	/* The room left on a full disk is for acks (store_full). */
+	if (store_full(srv->st))
+		return OFR_E_STORAGE_FULL;
 	if ((rc = cases_own(s, in, &c)) != 0)
 		return rc;
 	if (c.status == CASE_CLOSED)
@@ -104,6 +131,8 @@ relay_send(struct session *s, struct frame_in *in)
 	/* Every other participant, exactly once: nobody is left out. */
 	if (ncopies != np - 1)
 		return OFR_E_BAD_RECIPIENTS;
+	if ((rc = check_room(srv, recipients, ct_len, ncopies)) != 0)
+		return rc;
 
 	if ((rc = store_message_insert(srv->st, c.id, s->acct.id, mid,
 	    srv->now, recipients, ct, ct_len, ncopies, &dup)) != 0)
@@ -183,14 +212,15 @@ relay_ack(struct session *s, struct frame_in *in)
 		    (rc = tell_delivered(s, &src)) != 0)
 			return rc;
 		acked += deleted;
-		if (seqs[i] <= s->cursor && s->inflight > 0)
-			s->inflight--;
 	}
 	if ((f = frame_new("msg.ack.ok", in->id)) == NULL)
 		return OFR_E_NOMEM;
 	json_object_set_new(f, "acked", json_integer(acked));
 	session_reply(s, f);
 	metrics_delivered((size_t)acked);
+	/* The window opens by what is gone from the store after the
+	 * commit (relay_pump counts it), never by the seqs named: one seq
+	 * named 256 times frees one place at most. */
 	s->want_pump = 1;
 	session_touch(s);
 	return 0;
@@ -222,10 +252,24 @@ push_one(void *arg, const struct delivery *d)
 void
 relay_pump(struct session *s)
 {
-	size_t room = SESSION_INFLIGHT_MAX - s->inflight;
-	int64_t before = s->cursor;
-	unsigned sent_before = s->inflight;
+	size_t room;
+	int64_t before = s->cursor, left;
+	unsigned sent_before;
 
+	/* In flight: the copies pushed here (seq up to the cursor) still
+	 * stored, whoever acked the others (any connection of the account,
+	 * or the retention job). */
+	if (s->cursor > 0) {
+		if (store_deliveries_upto(s->srv->st, s->acct.id, s->cursor,
+		    &left) != 0) {
+			log_err("relay: cannot count the copies in flight");
+			return;
+		}
+		s->inflight = left > SESSION_INFLIGHT_MAX ?
+		    SESSION_INFLIGHT_MAX : (unsigned)left;
+	}
+	room = SESSION_INFLIGHT_MAX - s->inflight;
+	sent_before = s->inflight;
 	if (s->inflight >= SESSION_INFLIGHT_MAX || s->out_bytes >
 	    SESSION_OUT_HIGH)
 		return;			/* an ack or a drained queue calls again */

@@ -24,6 +24,10 @@ struct server {
 	int login_timeout;			/* seconds */
 	int idle_away;				/* seconds; 0: never idle */
 	int64_t now;				/* seconds, per request or job */
+	/* Limits (config.h) */
+	int conns_per_account;			/* logged-in connections */
+	int64_t queue_copies, queue_bytes;	/* waiting for one recipient */
+	int prekey_fetches;			/* per requester, key, hour */
 	struct match_index *pool;		/* pool.c */
 	/* The tables that join the layers, filled by main.c: no module
 	 * calls one above it by name. */

@@ -4,7 +4,10 @@
  * depends on: every frame queued during a turn is held until
  * session_turn_end() has committed. It reaches the transport only through
  * srv->conn (conn.h) and the relay only through srv->pump; it never calls
- * a handler, the dispatch or ws.c by name, and never runs SQL.
+ * a handler, the dispatch or ws.c by name, and never runs SQL. When the
+ * commit fails, every answer held for it becomes an error frame of its
+ * own request (storage_full or internal): each request still gets its one
+ * answer, nothing uncommitted is acknowledged, and the connection stays.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,14 +17,25 @@
 #include "casework.h"
 #include "conn.h"
 #include "log.h"
+#include "metrics.h"
 #include "proto/err.h"
 #include "session.h"
 
 #define ONLINE_BUCKETS	16384	/* power of two */
 
+/* What becomes of a held frame when the turn's commit fails. */
+enum held_kind {
+	HELD_PUSH,			/* dropped: it told of the lost writes */
+	HELD_ANSWER,			/* replaced by an error for its re */
+	HELD_KEEP,			/* sent: an error or a challenge, true
+					 * whatever the commit does */
+};
+
 struct outframe {
 	struct outframe *next;
 	size_t len;
+	int64_t re;			/* the request answered; 0: a push */
+	enum held_kind kind;
 	unsigned char buf[];		/* conn->pre bytes, then the payload */
 };
 
@@ -84,32 +98,48 @@ free_frames(struct outframe *f)
 	}
 }
 
-/* Appends a frame of the serialised text to the held queue, or straight
- * to the write queue when it depends on nothing uncommitted. */
-static void
-queue_text(struct session *s, const char *text, size_t len, int held)
+/* A new frame of the serialised text (counted in s->out_bytes), or NULL
+ * when the queue is over its hard limit or memory is out: then the
+ * session closes. */
+static struct outframe *
+frame_of(struct session *s, const char *text, size_t len, int64_t re,
+    enum held_kind kind)
 {
 	const struct conn_ops *conn = s->srv->conn;
 	struct outframe *o;
 
-	if (s->close_code != 0)
-		return;
 	if (s->out_bytes + len > SESSION_OUT_HARD) {
 		/* A reader this slow resynchronises after reconnecting. */
 		log_warn("session: output queue full, closing");
 		s->close_code = 1008;
 		conn->want_write(s->conn);
-		return;
+		return NULL;
 	}
 	if ((o = malloc(sizeof(*o) + conn->pre + len)) == NULL) {
 		s->close_code = 1011;
 		conn->want_write(s->conn);
-		return;
+		return NULL;
 	}
 	o->next = NULL;
 	o->len = len;
+	o->re = re;
+	o->kind = kind;
 	memcpy(o->buf + conn->pre, text, len);
 	s->out_bytes += len;
+	return o;
+}
+
+/* Appends a frame of the serialised text to the held queue, or straight
+ * to the write queue when it depends on nothing uncommitted. */
+static void
+queue_text(struct session *s, const char *text, size_t len, int held,
+    int64_t re, enum held_kind kind)
+{
+	struct outframe *o;
+
+	if (s->close_code != 0 ||
+	    (o = frame_of(s, text, len, re, kind)) == NULL)
+		return;
 	if (!held) {
 		if (s->out_tail != NULL)
 			s->out_tail->next = o;
@@ -129,13 +159,18 @@ queue_text(struct session *s, const char *text, size_t len, int held)
 static void
 queue_json(struct session *s, json_t *f, int held)
 {
+	const char *type = json_string_value(json_object_get(f, "type"));
+	int64_t re = json_integer_value(json_object_get(f, "re"));
 	char *text;
 
 	if (f == NULL)
 		return;
 	text = json_dumps(f, JSON_COMPACT);
 	if (text != NULL) {
-		queue_text(s, text, strlen(text), held);
+		queue_text(s, text, strlen(text), held, re,
+		    type != NULL && (strcmp(type, "error") == 0 ||
+		    strcmp(type, "challenge") == 0) ? HELD_KEEP :
+		    re > 0 ? HELD_ANSWER : HELD_PUSH);
 		free(text);
 	}
 }
@@ -181,7 +216,7 @@ session_push_account(int64_t account, json_t *f, const struct session *except)
 	for (struct session *s = online[bucket(account)]; s != NULL;
 	    s = s->online_next)
 		if (s->acct.id == account && s != except)
-			queue_text(s, text, strlen(text), 1);
+			queue_text(s, text, strlen(text), 1, 0, HELD_PUSH);
 	free(text);
 }
 
@@ -223,21 +258,28 @@ session_new(struct server *srv, void *conn)
 	return s;
 }
 
+/* Takes s out of the register of online accounts. */
+static void
+unregister(struct session *s)
+{
+	struct session **pp = &online[bucket(s->acct.id)];
+
+	while (*pp != NULL && *pp != s)
+		pp = &(*pp)->online_next;
+	if (*pp == s)
+		*pp = s->online_next;
+	s->online_next = NULL;
+	if (s->acct.role == ROLE_COUNSELLOR)
+		casework_disconnected(s->srv, s->acct.id);
+}
+
 void
 session_free(struct session *s)
 {
 	if (s == NULL)
 		return;
-	if (s->acct.id != 0) {
-		struct session **pp = &online[bucket(s->acct.id)];
-
-		while (*pp != NULL && *pp != s)
-			pp = &(*pp)->online_next;
-		if (*pp == s)
-			*pp = s->online_next;
-		if (s->acct.role == ROLE_COUNSELLOR)
-			casework_disconnected(s->srv, s->acct.id);
-	}
+	if (s->acct.id != 0)
+		unregister(s);
 	untouch(s);
 	free_frames(s->out_head);
 	free_frames(s->held_head);
@@ -249,8 +291,13 @@ int
 session_login(struct session *s, const struct account *a)
 {
 	size_t b = bucket(a->id);
-	int rc;
+	int rc, n = 0;
 
+	for (struct session *o = online[b]; o != NULL; o = o->online_next)
+		if (o->acct.id == a->id && o->close_code == 0)
+			n++;
+	if (s->srv->conns_per_account > 0 && n >= s->srv->conns_per_account)
+		return OFR_E_LIMIT;	/* connections-per-account */
 	if (a->role == ROLE_COUNSELLOR &&
 	    (rc = casework_connected(s->srv, a->id)) != 0)
 		return rc;
@@ -260,6 +307,7 @@ session_login(struct session *s, const struct account *a)
 	s->cursor = 0;
 	s->inflight = 0;
 	s->want_pump = 1;
+	s->login_turn = 1;
 	session_touch(s);
 	s->srv->conn->deadline(s->conn, 0);
 	return 0;
@@ -312,26 +360,82 @@ release(struct session *s)
 	}
 }
 
+/*
+ * The turn's commit failed with err: nothing of it was kept, and nobody
+ * is told it was. Each held answer becomes an error frame for its request
+ * (in its place: answers stay in order), pushes go, errors and challenges
+ * stay. A login of this turn is undone: its account may not exist.
+ */
+static void
+unwind(struct session *s, int err)
+{
+	struct outframe *o = s->held_head, *next, *e;
+	char *text;
+
+	s->held_head = s->held_tail = NULL;
+	for (; o != NULL; o = next) {
+		next = o->next;
+		o->next = NULL;
+		e = o;
+		if (o->kind != HELD_KEEP) {
+			s->out_bytes -= o->len;
+			e = NULL;
+		}
+		if (o->kind == HELD_ANSWER && s->close_code == 0) {
+			json_t *f = frame_error(o->re, err, NULL);
+
+			metrics_error(err);
+			text = f != NULL ? json_dumps(f, JSON_COMPACT) : NULL;
+			json_decref(f);
+			if (text == NULL)
+				s->close_code = 1011;
+			else
+				e = frame_of(s, text, strlen(text), o->re,
+				    HELD_KEEP);
+			free(text);
+		}
+		if (e != o)
+			free(o);
+		if (e == NULL)
+			continue;
+		if (s->held_tail != NULL)
+			s->held_tail->next = e;
+		else
+			s->held_head = e;
+		s->held_tail = e;
+	}
+	if (s->login_turn && s->acct.id != 0) {
+		unregister(s);
+		memset(&s->acct, 0, sizeof(s->acct));
+		s->cursor = 0;
+		s->inflight = 0;
+		s->want_pump = 0;
+		session_challenge(s);
+		s->srv->conn->deadline(s->conn, s->srv->login_timeout);
+	}
+}
+
 void
 session_turn_end(struct server *srv)
 {
 	struct session *s, *next;
 	int rc = casework_commit(srv);
 
+	if (rc != 0) {
+		log_warn("session: the commit failed (%s): every request of "
+		    "the turn is answered with an error", err_str(rc));
+		if (rc != OFR_E_STORAGE_FULL)
+			rc = OFR_E_INTERNAL;
+	}
 	for (s = dirty_head; s != NULL; s = next) {
 		next = s->dirty_next;
 		untouch(s);
-		if (rc != 0) {
-			/* Nothing of this turn was kept: tell nobody it was. */
-			free_frames(s->held_head);
-			s->held_head = s->held_tail = NULL;
-			s->close_code = 1011;
-		} else {
-			release(s);
-			if (s->want_pump && s->acct.id != 0 &&
-			    s->close_code == 0)
-				srv->pump(s);
-		}
+		if (rc != 0)
+			unwind(s, rc);
+		s->login_turn = 0;
+		release(s);
+		if (s->want_pump && s->acct.id != 0 && s->close_code == 0)
+			srv->pump(s);
 		if (s->out_head != NULL || s->close_code != 0)
 			srv->conn->want_write(s->conn);
 	}

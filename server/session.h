@@ -41,6 +41,7 @@ struct session {
 	int64_t cursor;				/* last seq pushed */
 	unsigned inflight;
 	int want_pump;
+	int login_turn;				/* logged in this turn */
 
 	double tokens;				/* rate limit (dispatch.c) */
 	int64_t tokens_ms;			/* 0: no frame yet */
@@ -92,15 +93,19 @@ void session_touch(struct session *s);
 /* Registers s as logged in as *a; cancels the login deadline. A
  * counsellor is there now (casework_connected: waiting cases may be
  * matched to it), inside the login's unit of work. 0, or an error and
- * s stays logged out. */
+ * s stays logged out: OFR_E_LIMIT when the account has
+ * srv->conns_per_account connections logged in already. Should the
+ * turn's commit fail, s is logged out again (session_turn_end). */
 int session_login(struct session *s, const struct account *a);
 
 /*
  * Ends a turn of the event loop: commits the turn's writes, of requests and
  * jobs alike (casework_commit: one fsync), then releases held frames and
  * pumps messages (srv->pump) to the sessions that wait for them. If the
- * commit fails, the turn's frames are dropped and their sessions closed:
- * nothing was acknowledged.
+ * commit fails, every answer held for it is replaced by an error frame
+ * for the same request (storage_full when the disk is full, else
+ * internal), its pushes are dropped, logins of the turn are undone, and
+ * the connections stay open: nothing uncommitted was acknowledged.
  */
 void session_turn_end(struct server *srv);
 

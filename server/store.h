@@ -27,12 +27,22 @@ struct store;
 
 /*
  * Opens (creating when missing) the directory dir with mode 0700 and the
- * database dir/offramp.db with mode 0600, sets WAL and synchronous=FULL,
- * migrates the schema to the newest PRAGMA user_version, and prepares every
- * statement. *out is owned by the caller: store_close() it.
- * Returns 0, OFR_E_IO (directory or file) or OFR_E_INTERNAL.
+ * database dir/offramp.db with mode 0600, checks it (PRAGMA quick_check:
+ * O(size)), sets WAL and synchronous=FULL, migrates the schema to the
+ * newest PRAGMA user_version, prepares every statement, and makes the
+ * spare file dir/offramp.spare (room kept for acks on a full disk; with no
+ * room for it the store starts full: store_full). With create 0 a missing
+ * database, or one with no schema yet, is refused (OFR_E_NOT_FOUND) and
+ * none is made. *out is owned by the caller: store_close() it. Returns 0,
+ * OFR_E_IO (directory or file), OFR_E_NOT_FOUND, OFR_E_BAD_FIELD (the
+ * integrity check fails) or OFR_E_INTERNAL.
  */
-int store_open(struct store **out, const char *dir);
+int store_open(struct store **out, const char *dir, int create);
+/* 1 while the disk is full: SQLite said so, or less room is left than
+ * the spare file holds; the spare is then given up, and made again once
+ * there is room for it twice over (tried here and after each commit: a
+ * statvfs). msg.send refuses with OFR_E_STORAGE_FULL meanwhile. */
+int store_full(struct store *st);
 /* Rolls back an open transaction, finalizes statements, closes. NULL is
  * harmless. */
 /*
@@ -49,8 +59,9 @@ int store_backup(const char *dir, const char *to);
 int store_restore(const char *from, const char *dir);
 void store_close(struct store *st);
 
-/* Commits the open transaction, if any (fsync). 0, or OFR_E_INTERNAL after
- * rolling it back. Each commit's time, or its failure, is counted
+/* Commits the open transaction, if any (fsync). 0, or after rolling it
+ * back OFR_E_STORAGE_FULL (SQLite said the disk is full) or
+ * OFR_E_INTERNAL. Each commit's time, or its failure, is counted
  * (metrics.h). */
 int store_commit(struct store *st);
 /*
@@ -183,6 +194,13 @@ int store_deliveries_each(struct store *st, int64_t recipient, int64_t after,
 /* Deletes recipient's copy seq; *deleted is 1 when there was one. */
 int store_delivery_ack(struct store *st, int64_t recipient, int64_t seq,
     int *deleted);
+/* The copies stored for recipient, not yet acked, and their bytes. */
+int store_recipient_queue(struct store *st, int64_t recipient,
+    int64_t *copies, int64_t *bytes);
+/* How many of recipient's copies up to seq are still stored: of those
+ * pushed to a connection, the ones not acked yet. */
+int store_deliveries_upto(struct store *st, int64_t recipient, int64_t seq,
+    int64_t *n);
 /* The message of recipient's copy seq (its sender, case and mid), read
  * before store_delivery_ack() deletes it. OFR_E_NOT_FOUND when recipient
  * has no copy seq. */

@@ -17,6 +17,7 @@
  * which never waits for a reader and never runs inside a transaction.
  */
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +36,19 @@
 #include "store_int.h"
 
 #define DB_NAME		"offramp.db"
+/*
+ * The spare file: SPARE_BYTES of disk held at <dir>/offramp.spare while
+ * there is room, and given up (deleted) the moment SQLite says the disk is
+ * full, or before a commit when less room than it holds is left (one
+ * statvfs), so that acks, which delete copies, can still commit (a delete
+ * writes to the -wal too: secure_delete zeroes each freed page, up to
+ * ~4.5 MiB for one msg.ack of 256 copies of 16 KiB). From then on the
+ * store is full (store_full): msg.send is refused with storage_full, so
+ * that the room goes to acks, until the spare can be made again after a
+ * commit.
+ */
+#define SPARE_NAME	"offramp.spare"
+#define SPARE_BYTES	(8 * 1024 * 1024)
 #define BUSY_MS		5000
 /* What a deleted copy leaves on disk (README, "Deleted means gone"): the
  * -wal is emptied by a TRUNCATE checkpoint after each commit that deleted
@@ -463,6 +477,83 @@ sql_of(int id)
 	return text;
 }
 
+/* Makes the spare file (SPARE_BYTES, allocated and synced): 0, or -1
+ * with none left behind (no room). */
+static int
+spare_make(struct store *st)
+{
+	int fd = open(st->spare, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+
+	if (fd < 0)
+		return -1;
+	if (posix_fallocate(fd, 0, SPARE_BYTES) == 0 && fsync(fd) == 0) {
+		close(fd);
+		return 0;
+	}
+	close(fd);
+	(void)unlink(st->spare);
+	return -1;
+}
+
+/* The disk is full: the spare goes, its room is for acks (SPARE_NAME). */
+static void
+spare_give_up(struct store *st)
+{
+	if (st->full)
+		return;
+	st->full = 1;
+	if (unlink(st->spare) != 0 && errno != ENOENT)
+		log_warn("store: cannot remove %s: %s", st->spare,
+		    strerror(errno));
+	log_warn("store: the disk is full: %s is given up so that acks can "
+	    "free room; msg.send is refused (storage_full) until there is "
+	    "room for it again", st->spare);
+}
+
+/* The bytes free on the data directory's file system (UINT64_MAX when
+ * unknown). */
+static uint64_t
+room(const struct store *st)
+{
+	struct statvfs vfs;
+
+	if (statvfs(st->dir, &vfs) != 0)
+		return UINT64_MAX;
+	return (uint64_t)vfs.f_bavail * vfs.f_frsize;
+}
+
+/* Before a write can fail: with less room than the spare holds, the disk
+ * is as good as full, and the spare goes now. */
+static void
+spare_check(struct store *st)
+{
+	if (!st->full && room(st) < SPARE_BYTES)
+		spare_give_up(st);
+}
+
+/* After a commit: while full, makes the spare again once the disk has
+ * room for it twice over (else the next write would fill it at once, and
+ * the next ack find no room). */
+static void
+spare_retry(struct store *st)
+{
+	if (!st->full || room(st) < 2 * (uint64_t)SPARE_BYTES ||
+	    spare_make(st) != 0)
+		return;
+	st->full = 0;
+	log_info("store: room on the disk again: %s is back, msg.send is "
+	    "taken again", st->spare);
+}
+
+int
+store_full(struct store *st)
+{
+	spare_check(st);
+	spare_retry(st);	/* one statvfs while there is no room */
+	return st->full;
+}
+
 /* The helpers of store_int.h (their contracts are there). */
 
 void
@@ -475,12 +566,18 @@ db_done(sqlite3_stmt *s)
 int
 db_fail(struct store *st, sqlite3_stmt *s, const char *what)
 {
+	int full = (sqlite3_errcode(st->db) & 0xff) == SQLITE_FULL;
+
 	if (s != NULL)
 		db_done(s);
 	log_err("store: %s: %s", what, sqlite3_errmsg(st->db));
 	if (st->tx && sqlite3_get_autocommit(st->db))
 		st->broken = 1;
-	return OFR_E_INTERNAL;
+	if (!full)
+		return OFR_E_INTERNAL;
+	st->full_seen = 1;
+	spare_give_up(st);
+	return OFR_E_STORAGE_FULL;
 }
 
 int
@@ -920,6 +1017,31 @@ pragma(struct store *st, const char *text, int64_t *v, char *buf,
 	return 0;
 }
 
+/*
+ * PRAGMA quick_check of the database open on db (file path): 0 when it
+ * says "ok"; else its first finding is logged and OFR_E_BAD_FIELD. It
+ * reads every page: O(size), about a second per GB on an SSD.
+ */
+static int
+quick_check(sqlite3 *db, const char *path)
+{
+	sqlite3_stmt *s = NULL;
+	const unsigned char *ok = NULL;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &s, NULL) ==
+	    SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+		ok = sqlite3_column_text(s, 0);
+	if (ok == NULL || strcmp((const char *)ok, "ok") != 0) {
+		log_err("store: %s fails its integrity check (PRAGMA "
+		    "quick_check): %s", path, ok != NULL ? (const char *)ok :
+		    sqlite3_errmsg(db));
+		sqlite3_finalize(s);
+		return OFR_E_BAD_FIELD;
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
 static int
 migrate(struct store *st)
 {
@@ -950,10 +1072,11 @@ migrate(struct store *st)
 }
 
 static int
-open_db(struct store *st, const char *path)
+open_db(struct store *st, const char *path, int create)
 {
 	char mode[16], probe[64];
-	int64_t fk, secure, limit, autockpt;
+	int64_t fk, secure, limit, autockpt, version;
+	int rc;
 
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
@@ -964,6 +1087,9 @@ open_db(struct store *st, const char *path)
 	sqlite3_busy_timeout(st->db, BUSY_MS);
 	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	sqlite3_db_config(st->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+	/* A damaged database is refused here, not found out by a request. */
+	if ((rc = quick_check(st->db, path)) != 0)
+		return rc;
 	if (pragma(st, "PRAGMA journal_mode = WAL", NULL, mode,
 	    sizeof(mode)) != 0)
 		return OFR_E_INTERNAL;
@@ -994,6 +1120,12 @@ open_db(struct store *st, const char *path)
 		    (long long)limit, (long long)autockpt);
 		return OFR_E_INTERNAL;
 	}
+	if (pragma(st, "PRAGMA user_version", &version, NULL, 0) != 0)
+		return OFR_E_INTERNAL;
+	if (version == 0 && !create) {
+		log_err("store: %s holds no offramp database", path);
+		return OFR_E_NOT_FOUND;
+	}
 	if (migrate(st) != 0)
 		return OFR_E_INTERNAL;
 	for (int i = 0; i < S_COUNT; i++) {
@@ -1020,7 +1152,7 @@ open_db(struct store *st, const char *path)
 }
 
 int
-store_open(struct store **out, const char *dir)
+store_open(struct store **out, const char *dir, int create)
 {
 	char path[PATH_MAX];
 	struct store *st;
@@ -1038,15 +1170,27 @@ store_open(struct store **out, const char *dir)
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return OFR_E_NOMEM;
 	if ((size_t)snprintf(st->wal, sizeof(st->wal), "%s-wal", path) >=
-	    sizeof(st->wal)) {
+	    sizeof(st->wal) || (size_t)snprintf(st->spare, sizeof(st->spare),
+	    "%s/%s", dir, SPARE_NAME) >= sizeof(st->spare) ||
+	    (size_t)snprintf(st->dir, sizeof(st->dir), "%s", dir) >=
+	    sizeof(st->dir)) {
 		log_err("store: the data directory's path is too long");
 		free(st);
 		return OFR_E_IO;
 	}
 	/* The -wal and -shm files SQLite makes must be ours alone too. */
 	old = umask(077);
-	if ((rc = make_dir(dir)) == 0 && (rc = make_file(path)) == 0)
-		rc = open_db(st, path);
+	if ((rc = make_dir(dir)) == 0 && !create && access(path, F_OK) != 0) {
+		log_err("store: %s is missing", path);
+		rc = OFR_E_NOT_FOUND;
+	}
+	if (rc == 0 && (rc = make_file(path)) == 0)
+		rc = open_db(st, path, create);
+	if (rc == 0 && spare_make(st) != 0) {
+		log_warn("store: no room for %s (%d MiB)", st->spare,
+		    SPARE_BYTES >> 20);
+		spare_give_up(st);
+	}
 	umask(old);
 	if (rc != 0) {
 		store_close(st);
@@ -1079,6 +1223,20 @@ rollback_all(struct store *st)
 	st->tx = 0;
 	st->broken = 0;
 	st->mark_open = 0;
+	st->full_seen = 0;
+}
+
+/* A commit that cannot be: counted, rolled back; OFR_E_STORAGE_FULL when
+ * SQLite said the disk is full during the transaction, else
+ * OFR_E_INTERNAL. */
+static int
+commit_lost(struct store *st)
+{
+	int rc = st->full_seen ? OFR_E_STORAGE_FULL : OFR_E_INTERNAL;
+
+	metrics_commit(0, 0);
+	rollback_all(st);
+	return rc;
 }
 
 /*
@@ -1130,29 +1288,24 @@ store_commit(struct store *st)
 	if (st->broken) {
 		log_err("store: commit: the transaction was lost; nothing of "
 		    "it is kept");
-		metrics_commit(0, 0);
-		rollback_all(st);
-		return OFR_E_INTERNAL;
+		return commit_lost(st);
 	}
 	if (st->mark_open) {
 		/* A request still in flight: its writes go with this commit. */
-		if (db_exec(st, st->s[S_MARK_RELEASE], "release mark") != 0) {
-			metrics_commit(0, 0);
-			rollback_all(st);
-			return OFR_E_INTERNAL;
-		}
+		if (db_exec(st, st->s[S_MARK_RELEASE], "release mark") != 0)
+			return commit_lost(st);
 		st->mark_open = 0;
 	}
+	spare_check(st);
 	start = now_usec();
-	if (db_exec(st, st->s[S_COMMIT], "commit") != 0) {
-		metrics_commit(0, 0);
-		rollback_all(st);
-		return OFR_E_INTERNAL;
-	}
+	if (db_exec(st, st->s[S_COMMIT], "commit") != 0)
+		return commit_lost(st);
 	metrics_commit(now_usec() - start, 1);
 	st->tx = 0;
+	st->full_seen = 0;
 	if (st->scrub)
 		checkpoint(st);
+	spare_retry(st);
 	return 0;
 }
 
@@ -1280,7 +1433,6 @@ static int
 open_checked(const char *path, sqlite3 **db)
 {
 	sqlite3_stmt *s = NULL;
-	const unsigned char *ok;
 	int version = -1;
 
 	*db = NULL;
@@ -1291,15 +1443,8 @@ open_checked(const char *path, sqlite3 **db)
 		goto bad;
 	}
 	sqlite3_busy_timeout(*db, 5000);
-	if (sqlite3_prepare_v2(*db, "PRAGMA quick_check", -1, &s, NULL) !=
-	    SQLITE_OK || sqlite3_step(s) != SQLITE_ROW ||
-	    (ok = sqlite3_column_text(s, 0)) == NULL ||
-	    strcmp((const char *)ok, "ok") != 0) {
-		log_err("store: %s fails its integrity check", path);
+	if (quick_check(*db, path) != 0)
 		goto bad;
-	}
-	sqlite3_finalize(s);
-	s = NULL;
 	if (sqlite3_prepare_v2(*db, "PRAGMA user_version", -1, &s, NULL) ==
 	    SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
 		version = sqlite3_column_int(s, 0);

@@ -111,6 +111,8 @@ enum stmt_id {
 	S_SENT_INSERT,
 	S_DELIVERIES,
 	S_DELIVERY_ACK,
+	S_RECIPIENT_QUEUE,
+	S_DELIVERIES_UPTO,
 	S_DELIVERY_SOURCE,
 	S_MESSAGES_PURGE,
 	S_COPIES_EXPIRE,
@@ -173,6 +175,11 @@ struct store {
 	char wal[PATH_MAX];	/* the write-ahead log file */
 	int scrub;		/* copies were deleted: a TRUNCATE checkpoint
 				 * is due after the commit (store_checkpoint) */
+	int full_seen;		/* SQLITE_FULL since the transaction began */
+	int full;		/* the disk filled up: the spare is given up
+				 * and not made again yet (store_full) */
+	char dir[PATH_MAX];	/* the data directory */
+	char spare[PATH_MAX];	/* the spare file (store_db.c) */
 };
 
 /*
@@ -186,7 +193,8 @@ void db_done(sqlite3_stmt *s);
  * Logs a failure of what, resets s (when not NULL) and notes whether
  * SQLite rolled back the whole transaction on its own (it does on some
  * I/O, full-disk and out-of-memory errors): then the writes of this turn
- * are gone and store_commit() must not report success. OFR_E_INTERNAL.
+ * are gone and store_commit() must not report success. OFR_E_STORAGE_FULL
+ * when SQLite says the disk is full (SQLITE_FULL), else OFR_E_INTERNAL.
  */
 int db_fail(struct store *st, sqlite3_stmt *s, const char *what);
 

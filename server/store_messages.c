@@ -39,6 +39,14 @@ const char *const store_messages_sql[S_COUNT] = {
 	    " ORDER BY d.seq LIMIT ?3",
 	[S_DELIVERY_ACK] =
 	    "DELETE FROM deliveries WHERE seq = ?1 AND recipient_id = ?2",
+	/* What waits for a recipient (deliveries_recipient finds it;
+	 * length() reads a blob's size from its row, not its pages). */
+	[S_RECIPIENT_QUEUE] =
+	    "SELECT count(*), coalesce(sum(length(ct)), 0) FROM deliveries"
+	    " WHERE recipient_id = ?1",
+	[S_DELIVERIES_UPTO] =
+	    "SELECT count(*) FROM deliveries"
+	    " WHERE recipient_id = ?1 AND seq <= ?2",
 	[S_DELIVERY_SOURCE] =
 	    "SELECT m.sender_id, m.case_id, m.mid"
 	    " FROM deliveries d JOIN messages m ON m.id = d.message_id"
@@ -190,6 +198,40 @@ store_delivery_ack(struct store *st, int64_t recipient, int64_t seq,
 	if (*deleted)
 		st->scrub = 1;	/* the copy's old frames: gone after commit */
 	return 0;
+}
+
+/* Reads S_RECIPIENT_QUEUE's row: two counts. */
+static int
+queue_cols(sqlite3_stmt *s, void *row)
+{
+	int64_t *v = row;
+
+	v[0] = sqlite3_column_int64(s, 0);
+	v[1] = sqlite3_column_int64(s, 1);
+	return 0;
+}
+
+int
+store_recipient_queue(struct store *st, int64_t recipient, int64_t *copies,
+    int64_t *bytes)
+{
+	const int64_t key[] = { recipient };
+	int64_t v[2] = { 0, 0 };
+	int rc = db_get_row(st, S_RECIPIENT_QUEUE, key, nitems(key),
+	    queue_cols, v, __func__);
+
+	*copies = v[0];
+	*bytes = v[1];
+	return rc == OFR_E_NOT_FOUND ? db_fail(st, NULL, __func__) : rc;
+}
+
+int
+store_deliveries_upto(struct store *st, int64_t recipient, int64_t seq,
+    int64_t *n)
+{
+	const int64_t key[] = { recipient, seq };
+
+	return db_count(st, S_DELIVERIES_UPTO, key, nitems(key), n, __func__);
 }
 
 /* Reads S_DELIVERY_SOURCE's row into a struct copy_source. */

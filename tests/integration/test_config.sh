@@ -19,7 +19,7 @@ check() {
 
 step "the shipped file documents every key the server takes"
 keys=$("$OFFRAMP_SERVER_BIN" --help | sed -n 's/^  --\([a-z-]*\).*/\1/p' |
-	grep -vxE 'config|check-config|new-programme|help|version')
+	grep -vxE 'config|check-config|new-programme|init|help|version')
 for k in $keys; do
 	assert_match "deploy/offramp.conf has $k" "$(cat "$SHIPPED")" "^#? ?$k = "
 done

@@ -147,15 +147,15 @@ test_open(void)
 
 	/* A parent that is missing, and a "directory" that is a file. */
 	snprintf(path, sizeof(path), "%s/no/such", root);
-	CHECK_EQ_INT(store_open(&st, path), OFR_E_IO);
+	CHECK_EQ_INT(store_open(&st, path, 1), OFR_E_IO);
 	CHECK(st == NULL);
 	snprintf(file, sizeof(file), "%s/file", root);
 	fclose(fopen(file, "w"));
-	CHECK_EQ_INT(store_open(&st, file), OFR_E_IO);
+	CHECK_EQ_INT(store_open(&st, file, 1), OFR_E_IO);
 
 	/* A lax umask must not make lax files. */
 	umask(022);
-	CHECK_EQ_INT(store_open(&st, dir), 0);
+	CHECK_EQ_INT(store_open(&st, dir, 1), 0);
 	CHECK(st != NULL);
 	CHECK_EQ_INT(mode_of(dir), 0700);
 	CHECK_EQ_INT(mode_of(dbpath), 0600);
@@ -184,7 +184,7 @@ test_open(void)
 	/* An existing directory is made 0700. */
 	snprintf(path, sizeof(path), "%s/lax", root);
 	CHECK_EQ_INT(mkdir(path, 0755), 0);
-	CHECK_EQ_INT(store_open(&st, path), 0);
+	CHECK_EQ_INT(store_open(&st, path, 1), 0);
 	CHECK_EQ_INT(mode_of(path), 0700);
 	store_close(st);
 }
@@ -885,7 +885,7 @@ test_transactions(struct store **stp)
 	    1);
 	store_close(st);
 	*stp = st = NULL;
-	CHECK_EQ_INT(store_open(&st, dir), 0);
+	CHECK_EQ_INT(store_open(&st, dir, 1), 0);
 	*stp = st;
 	if (st == NULL)
 		return;
@@ -2048,7 +2048,7 @@ main(void)
 	    dir);
 
 	test_open();
-	CHECK_EQ_INT(store_open(&st, dir), 0);
+	CHECK_EQ_INT(store_open(&st, dir, 1), 0);
 	if (st != NULL) {
 		test_programmes_accounts(st);
 		test_invites(st);

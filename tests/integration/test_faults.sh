@@ -1,0 +1,211 @@
+# test_faults.sh: faults are answered (issue 10, points 5 and 2). On a
+# full disk every request still gets its one answer (storage_full), the
+# connection stays, acks still free room, and msg.send works again once
+# there is room; a stored queue has a cap (recipient_full, nothing
+# stored); duplicate seqs in one msg.ack open the push window by one at
+# most; prekey fetches and connections per account have caps; a missing or
+# empty database beside server.key, or a damaged one, is refused at start.
+#
+# As root the whole test runs in a mount namespace of its own, with the
+# server's data directory on a small tmpfs (filled with dd for a real
+# full disk); otherwise the full-disk steps are skipped.
+if [ "$(id -u)" = 0 ] && [ -z "${FAULTS_NS:-}" ] &&
+   command -v unshare >/dev/null && unshare -m true 2>/dev/null; then
+	FAULTS_NS=1 exec unshare -m --propagation private bash "$0" "$@"
+fi
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+SMALL=""
+if [ -n "${FAULTS_NS:-}" ]; then
+	SMALL="$T/small"
+	mkdir -p "$SMALL"
+	mount -t tmpfs -o size=32m,mode=0700 tmpfs "$SMALL"
+	trap 'umount "$SMALL" 2>/dev/null; _on_exit' EXIT
+	DATA="$SMALL/data"
+fi
+
+# raw_ok NAME FRAMES: NAME's raw connection sends FRAMES, one a line, and
+# waits for every answer; OUT holds what came back.
+raw() {
+	local who=$1
+	shift
+	OUT=$(printf '%s\n' "$@" | cli "$who" raw --login --answered)
+}
+# answer_to ID: the frame of OUT answering request ID.
+answer_to() {
+	grep -E "\"re\":$1[,}]" <<<"$OUT" | head -n1
+}
+send_frame() {	# ID: a msg.send from the client to Sam in $CASE
+	printf '{"v":1,"type":"msg.send","id":%d,"case":%s,"mid":"%s","copies":[{"to":"%s","ct":"%s"}]}' \
+		"$1" "$CASE" "${2:-$(b64_random 16)}" "$KEY_couns" "$(b64_random 48)"
+}
+copies_for_sam() {
+	sql "SELECT count(*) FROM deliveries WHERE recipient_id = $(account_id couns)"
+}
+
+start_server --queue-copies 261 --prekey-fetches 3 --connections-per-account 2
+setup_pool
+keygen client
+CASE=$(field "$(cli client request --language en --topic leaving)" case)
+assert_match "the client has an active case with Sam" "$(cli client cases)" "^$CASE active "
+counsellor_down couns		# Sam's copies stay stored: nobody acks them
+
+step "connections per account: the n+1th login is refused with limit"
+mkfifo "$T/hold1" "$T/hold2"
+exec 5<>"$T/hold1" 6<>"$T/hold2"
+cli client raw --login --answered <"$T/hold1" >"$T/hold1.out" 5>&- 6>&- &
+h1=$!
+cli client raw --login --answered <"$T/hold2" >"$T/hold2.out" 5>&- 6>&- &
+h2=$!
+echo '{"v":1,"type":"ping","id":1}' >&5
+echo '{"v":1,"type":"ping","id":1}' >&6
+wait_for "two connections of the client to be logged in" 20 \
+	eval 'grep -q ping.ok "$T/hold1.out" && grep -q ping.ok "$T/hold2.out"'
+clirun client raw --login --answered <<<'{"v":1,"type":"ping","id":2}'
+assert_ne "a third connection is refused" 0 "$RC"
+assert_match "  with limit" "$ERR" 'limit'
+exec 5>&-
+wait "$h1" || true
+login_works() {
+	clirun client raw --login --answered <<<'{"v":1,"type":"ping","id":3}'
+	[ "$RC" = 0 ]
+}
+wait_for "a login to work again with one connection closed" 20 login_works &&
+	pass "with one closed, a login works again"
+exec 6>&-
+wait "$h2" || true
+
+step "duplicate seqs in one msg.ack free one place of the push window, not 256"
+for half in 0 130; do	# --answered waits for 256 answers at most
+	frames=()
+	for i in $(seq 1 130); do frames+=("$(send_frame $((100 + half + i)))"); done
+	raw client "${frames[@]}"
+done
+assert_eq "260 messages stored for Sam" 260 "$(copies_for_sam)"
+mkfifo "$T/sam.in"
+exec 7<>"$T/sam.in"
+cli couns raw --login --answered <"$T/sam.in" >"$T/sam.out" 7>&- &
+sam=$!
+wait_for "Sam to get the window of 256 pushes" 20 \
+	eval '[ "$(grep -c "\"type\":\"msg\"" "$T/sam.out")" -ge 256 ]'
+seq1=$(grep -m1 '"type":"msg"' "$T/sam.out" | grep -o '"seq":[0-9]*' | cut -d: -f2)
+dups=$(printf "$seq1,%.0s" $(seq 1 256))
+echo "{\"v\":1,\"type\":\"msg.ack\",\"id\":1,\"seqs\":[${dups%,}]}" >&7
+wait_for "the ack's answer" 20 grep -q '"type":"msg.ack.ok"' "$T/sam.out"
+assert_match "  it deleted one copy" "$(grep msg.ack.ok "$T/sam.out")" '"acked":1'
+echo '{"v":1,"type":"ping","id":2}' >&7
+wait_for "the ping after it" 20 grep -q '"type":"ping.ok"' "$T/sam.out"
+assert_eq "one more push came, not four" 257 "$(grep -c '"type":"msg"' "$T/sam.out")"
+exec 7>&-
+wait "$sam" || true
+
+step "a recipient's stored queue is capped: recipient_full, nothing stored"
+raw client "$(send_frame 401)" "$(send_frame 402)"
+assert_eq "Sam's queue is at its cap (261)" 261 "$(copies_for_sam)"
+mid=$(b64_random 16)
+raw client "$(send_frame 403 "$mid")" '{"v":1,"type":"ping","id":404}'
+assert_match "a send over the cap: recipient_full" "$(answer_to 403)" '"code":"recipient_full"'
+assert_match "  the connection goes on" "$(answer_to 404)" '"type":"ping.ok"'
+assert_eq "  nothing was stored" 261 "$(copies_for_sam)"
+raw couns "{\"v\":1,\"type\":\"msg.ack\",\"id\":1,\"seqs\":[$((seq1 + 1))]}"
+raw client "$(send_frame 405 "$mid")"
+assert_match "after an ack, the same mid goes through" "$(answer_to 405)" '"dup":false'
+
+step "prekey fetches per requester and key are capped (3 an hour)"
+frames=()
+for i in 1 2 3 4 5; do
+	frames+=("{\"v\":1,\"type\":\"prekeys.get\",\"id\":$((500 + i)),\"key\":\"$KEY_couns\"}")
+done
+raw client "${frames[@]}"
+assert_match "the 5th fetch: limit" "$(answer_to 505)" '"code":"limit"'
+ok=$(grep -c '"type":"prekeys.get.ok"' <<<"$OUT" || true)
+[ "$ok" -le 3 ] && pass "  at most 3 fetches answered ($ok)" || fail "$ok fetches answered"
+
+step "a full disk: every request answered, the connection stays, acks free room"
+if [ -n "$SMALL" ]; then
+	assert_eq "the data directory is on the small tmpfs" tmpfs "$(stat -f -c %T "$DATA")"
+	[ -f "$DATA/offramp.spare" ] && pass "the server keeps its spare file" ||
+		fail "no $DATA/offramp.spare"
+	# A client and Sam stay connected: a login writes too.
+	mkfifo "$T/c.in" "$T/s.in"
+	exec {cfd}<>"$T/c.in" {sfd}<>"$T/s.in"
+	cli client raw --login --answered <"$T/c.in" >"$T/c.out" {cfd}>&- {sfd}>&- &
+	cpid=$!
+	cli couns raw --login --answered <"$T/s.in" >"$T/s.out" {cfd}>&- {sfd}>&- &
+	spid=$!
+	echo '{"v":1,"type":"ping","id":1}' >&"$cfd"
+	echo '{"v":1,"type":"ping","id":1}' >&"$sfd"
+	wait_for "the client and Sam to be logged in" 20 \
+		eval 'grep -q ping.ok "$T/c.out" && grep -q ping.ok "$T/s.out"'
+	# answered FILE ID: FILE has the answer to request ID (printed).
+	answered() { grep -E "\"re\":$2[,}]" "$1"; }
+	dd if=/dev/zero of="$SMALL/fill" bs=64k 2>/dev/null || true
+	assert_eq "the disk is full" 0 "$(df --output=avail -B1 "$SMALL" | tail -n1 | tr -d ' ')"
+	before=$(copies_for_sam)
+	printf '%s\n' "$(send_frame 601)" '{"v":1,"type":"ping","id":602}' >&"$cfd"
+	wait_for "the answers" 20 answered "$T/c.out" 602 >/dev/null
+	assert_match "msg.send: storage_full" "$(answered "$T/c.out" 601)" '"code":"storage_full"'
+	assert_match "  the ping after it is answered" "$(answered "$T/c.out" 602)" '"type":"ping.ok"'
+	assert_eq "  nothing was stored" "$before" "$(copies_for_sam)"
+	[ ! -e "$DATA/offramp.spare" ] && pass "  the spare file is given up for acks" ||
+		fail "the spare file is still there"
+
+	# Someone else takes that room too: now a commit itself fails.
+	dd if=/dev/zero of="$SMALL/fill2" bs=64k 2>/dev/null || true
+	printf '%s\n' "{\"v\":1,\"type\":\"case.close\",\"id\":603,\"case\":$CASE}" \
+		'{"v":1,"type":"ping","id":604}' >&"$cfd"
+	wait_for "the answers" 20 answered "$T/c.out" 604 >/dev/null
+	assert_match "a write whose commit fails: storage_full" "$(answered "$T/c.out" 603)" '"code":"storage_full"'
+	assert_match "  the connection stays: the ping is answered" "$(answered "$T/c.out" 604)" '"type":"ping.ok"'
+	assert_eq "  the case is still active" 2 "$(sql "SELECT status FROM cases WHERE id = $CASE")"
+	assert_eq "  the server runs" 0 "$(kill -0 "$SERVER_PID"; echo $?)"
+	assert_match "  the log says why" "$(cat "$SERVER_ERR")" 'the commit failed \(storage_full\)'
+
+	rm -f "$SMALL/fill2"	# the disk full but for the spare's room
+	seqs=$(grep '"type":"msg"' "$T/s.out" | head -n 200 | grep -o '"seq":[0-9]*' | cut -d: -f2 | paste -sd,)
+	echo "{\"v\":1,\"type\":\"msg.ack\",\"id\":2,\"seqs\":[$seqs]}" >&"$sfd"
+	wait_for "the ack's answer" 20 answered "$T/s.out" 2 >/dev/null
+	assert_match "an ack on the full disk: msg.ack.ok" "$(answered "$T/s.out" 2)" '"acked":200'
+	assert_eq "  200 copies gone" $((before - 200)) "$(copies_for_sam)"
+	echo "$(send_frame 605)" >&"$cfd"
+	wait_for "the answer" 20 answered "$T/c.out" 605 >/dev/null
+	assert_match "msg.send while the disk stays full: storage_full" "$(answered "$T/c.out" 605)" '"code":"storage_full"'
+	rm -f "$SMALL/fill"
+	echo "$(send_frame 606)" >&"$cfd"
+	wait_for "the answer" 20 answered "$T/c.out" 606 >/dev/null
+	assert_match "room again: msg.send works" "$(answered "$T/c.out" 606)" '"type":"msg.send.ok"'
+	[ -f "$DATA/offramp.spare" ] && pass "  the spare file is back" || fail "no spare file"
+	exec {cfd}>&- {sfd}>&-
+	wait "$cpid" "$spid" || true
+else
+	echo "   (skipped: a small tmpfs needs root and unshare)"
+fi
+stop_server
+
+step "server.key beside a missing or empty database: refused without --init"
+DATA="$T/data2"
+start_server
+stop_server
+refused() {
+	local rc=0
+	timeout 20 "$OFFRAMP_SERVER_BIN" --data "$DATA" --port 0 "$@" \
+		>"$T/refused.out" 2>"$T/refused.err" </dev/null || rc=$?
+	echo "$rc"
+}
+rm -f "$DATA/offramp.db" "$DATA/offramp.db-wal" "$DATA/offramp.db-shm"
+assert_eq "a missing database: exit 2" 2 "$(refused)"
+assert_match "  naming --init" "$(cat "$T/refused.err")" 'missing or empty.*--init'
+[ ! -e "$DATA/offramp.db" ] && pass "  and no database was made" || fail "a database was made"
+: >"$DATA/offramp.db"
+assert_eq "an empty database: exit 2" 2 "$(refused)"
+start_server --init
+need_token && pass "--init: a new database, a new bootstrap token"
+stop_server
+
+step "a damaged database is refused at start (PRAGMA quick_check)"
+pages=$(sql "PRAGMA page_count")
+dd if=/dev/urandom of="$DATA/offramp.db" bs=4096 seek=$((pages - 1)) count=1 conv=notrunc 2>/dev/null
+assert_eq "a damaged last page: exit 2" 2 "$(refused)"
+assert_match "  saying so" "$(cat "$T/refused.err")" 'fails its integrity check'
+
+finish
