@@ -269,6 +269,8 @@ export default {
 	err_account_disabled: 'Dieses Konto ist gesperrt.',
 	err_limit: 'Eine Grenze ist erreicht (zum Beispiel zu viele wartende Nachrichten). Bitte warte ein wenig.',
 	err_internal: 'Der Server konnte das gerade nicht speichern (zum Beispiel, weil sein Speicher voll ist). Nichts wurde geändert, und was du geschrieben hast, bleibt erhalten. Bitte versuch es später noch einmal.',
+	err_storage_full: 'Der Server hat gerade keinen Platz mehr. Nichts wurde geändert, und was du geschrieben hast, bleibt erhalten. Bitte versuch es später noch einmal.',
+	err_recipient_full: 'Zu viele Nachrichten warten darauf, gelesen zu werden. Nichts wurde gesendet, und was du geschrieben hast, bleibt erhalten. Bitte versuch es später noch einmal.',
 	err_server_failed: 'Der Server konnte das eben Gesendete nicht speichern (zum Beispiel, weil sein Speicher voll ist) und hat nichts davon behalten. Was du geschrieben hast, bleibt hier und wird gesendet, sobald der Server es annehmen kann.',
 	err_refused_often: 'Der Server hat die Verbindung beendet, weil er mehrmals abgelehnt hat, was die Seite gesendet hat. Was du geschrieben hast, bleibt erhalten; wir versuchen es weiter.',
 	err_bad_state: 'Das geht im jetzigen Zustand dieses Gesprächs nicht.',

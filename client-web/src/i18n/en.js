@@ -270,6 +270,8 @@ export default {
 	err_account_disabled: 'This account is disabled.',
 	err_limit: 'A limit was reached (for example, too many messages waiting). Please wait a little.',
 	err_internal: 'The server could not save this just now (for example, its disk is full). Nothing was changed and what you typed is kept. Please try again later.',
+	err_storage_full: 'The server is out of room just now. Nothing was changed and what you typed is kept. Please try again later.',
+	err_recipient_full: 'Too many messages are waiting for the other side to read them. Nothing was sent and what you typed is kept. Please try again later.',
 	err_server_failed: 'The server could not save what was just sent (for example, its disk is full) and kept none of it. What you typed is kept here and sent as soon as the server can take it.',
 	err_refused_often: 'The server closed the connection because it refused what the page sent several times. What you typed is kept; we try again.',
 	err_bad_state: 'That cannot be done in this conversation’s current state.',

@@ -27,6 +27,8 @@ export const ERR = Object.freeze({
 	LIMIT: 'limit',
 	INTERNAL: 'internal',
 	BAD_STATE: 'bad_state',
+	STORAGE_FULL: 'storage_full',
+	RECIPIENT_FULL: 'recipient_full',
 	// local errors: never on the wire
 	NOMEM: 'no_memory',
 	IO: 'io',
