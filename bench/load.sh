@@ -273,13 +273,13 @@ for kw in "${RELAY[@]}"; do
 	echo "| $1, $2 | $od | $oa | $md | $(ratio "$od" "$md") |"
 done
 echo
-echo "| pairs K, window W | offramp CPU | Mosquitto CPU | offramp not yet delivered at the end | generator CPU (max) |"
+echo "| pairs K, window W | offramp CPU | Mosquitto CPU | offramp copies stored, not yet acked, at the end | generator CPU (max) |"
 echo "|---|---|---|---|---|"
 for kw in "${RELAY[@]}"; do
 	set -- $kw
 	echo "| $1, $2 | $(pick server_cpu mode=relay target=offramp "pairs=$1" "window=$2" | median)" \
 		"| $(pick server_cpu mode=relay target=mosquitto "pairs=$1" "window=$2" | median)" \
-		"| $(pick undelivered_end mode=relay target=offramp "pairs=$1" "window=$2" | median)" \
+		"| $(pick store_backlog_end mode=relay target=offramp "pairs=$1" "window=$2" | median)" \
 		"| $(pick gen_cpu mode=relay "pairs=$1" "window=$2" | maxof) |"
 done
 

@@ -92,6 +92,10 @@ static int nall, capall;
 /* counters of the whole run; snapshots mark the measured seconds */
 static uint64_t n_sent, n_acked, n_deliv, n_errors, n_logins, n_receipts;
 static uint64_t n_leftover, t_run0;	/* copies sent before this run */
+/* copies the recipients' msg.ack deleted; the store's backlog is what was
+ * committed (answered or pushed: a push leaves after the commit, so the
+ * larger count) less what was deleted */
+static uint64_t n_deleted;
 static int measuring;
 static uint32_t *lat_ack, *lat_del;	/* microseconds, while measuring */
 static size_t nlat_ack, nlat_del, caplat_ack, caplat_del;
@@ -559,6 +563,7 @@ on_ofr_text(struct conn *c, const char *p, size_t n)
 		return;
 	}
 	if (jtype_is(p, n, "msg.ack.ok")) {
+		n_deleted += jnum(p, n, "acked");
 		c->ack_inflight = 0;
 		ack_flush(c);
 		return;
@@ -1116,7 +1121,7 @@ open_pairs(void)
 /* ------------------------------------------------------ measuring */
 
 struct snap {
-	uint64_t	t, sent, acked, deliv, receipts;
+	uint64_t	t, sent, acked, deliv, receipts, deleted;
 	double		cpu, srv;
 };
 
@@ -1128,6 +1133,7 @@ snap(struct snap *s)
 	s->acked = n_acked;
 	s->deliv = n_deliv;
 	s->receipts = n_receipts;
+	s->deleted = n_deleted;
 	s->cpu = cpu_self();
 	s->srv = cpu_pid(server_pid);
 }
@@ -1220,13 +1226,15 @@ mode_relay(void)
 	dt = (double)(b.t - a.t) / 1e9;
 	printf("result mode=%s target=%s pairs=%d window=%d rate=%.0f "
 	    "secs=%.2f sent_per_s=%.0f acked_per_s=%.0f delivered_per_s=%.0f "
-	    "receipts_per_s=%.0f undelivered_end=%" PRId64 " undelivered_drained=%"
+	    "receipts_per_s=%.0f store_backlog_end=%" PRId64 " undelivered_end=%" PRId64 " undelivered_drained=%"
 	    PRId64 " leftover=%" PRIu64 " skipped=%" PRIu64 " errors=%" PRIu64
 	    " gen_cpu=%.2f server_cpu=%.2f", mode,
 	    target == T_OFR ? "offramp" : "mosquitto", pairs, window, r, dt,
 	    (double)(b.sent - a.sent) / dt, (double)(b.acked - a.acked) / dt,
 	    (double)(b.deliv - a.deliv) / dt,
 	    (double)(b.receipts - a.receipts) / dt,
+	    target == T_OFR ? (int64_t)(b.acked > b.deliv ? b.acked : b.deliv) -
+	    ((int64_t)b.deleted - (int64_t)n_leftover) : 0,
 	    (int64_t)b.sent - (int64_t)b.deliv,
 	    (int64_t)n_sent - (int64_t)n_deliv, n_leftover, n_skipped,
 	    n_errors, (b.cpu - a.cpu) / dt, (b.srv - a.srv) / dt);
