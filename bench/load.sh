@@ -10,8 +10,9 @@
 #   bench/load.sh           the whole benchmark (about 4 minutes)
 #   bench/load.sh --quick   a sanity run of every mode (about 30 s)
 #
-# Needs root (unshare -n), Debian's mosquitto (apt-get install mosquitto;
-# its service need not run, and this script does not use it) and ip(8).
+# Needs root (unshare -n); installs what it needs with
+# deploy/install-deps.sh --bench (Debian's mosquitto, never started as a
+# service, and ip(8)).
 # BUILD=DIR: the build directory (default: build/ of the repository).
 #
 # Both servers are measured over ws:// on 127.0.0.1 (offramp-server
@@ -42,17 +43,12 @@ elif [ $# -gt 0 ]; then
 fi
 
 if [ -z "${LOADBENCH_NETNS:-}" ]; then
-	for tool in mosquitto unshare ip cmake; do
-		if ! command -v "$tool" >/dev/null 2>&1; then
-			echo "load.sh: $tool not found (Debian: apt-get install" \
-				"mosquitto iproute2 util-linux cmake)" >&2
-			exit 1
-		fi
-	done
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "load.sh: needs root for unshare -n" >&2
 		exit 1
 	fi
+	# Debian's mosquitto (never started as a service), ip, unshare
+	bash "$(dirname "${BASH_SOURCE[0]}")/../deploy/install-deps.sh" --bench
 	echo "== building offramp-server and offramp-loadgen in $BUILD"
 	cmake -S "$REPO" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	make -C "$BUILD" -j2 offramp-server offramp-loadgen >/dev/null

@@ -10,13 +10,17 @@
 #            tor and curl (test_proxy checks the site and the torrc of
 #            deploy/ with `nginx -t` and `tor --verify-config`, runs that
 #            nginx on a loopback port and fetches through it)
-# Installing nginx or tor must not start them: Debian's nginx would listen
-# on port 80 of every address, and tor would connect to the Tor network.
+#   --bench  also what bench/load.sh needs: Debian's mosquitto (the peer it
+#            measures offramp against) and iproute2 (ip, in its network
+#            namespace)
+# Installing nginx, tor or mosquitto must not start them: Debian's nginx
+# would listen on port 80 of every address, tor would connect to the Tor
+# network, and mosquitto would listen on port 1883 of every address.
 # While it installs them the script puts a /usr/sbin/policy-rc.d that
 # answers 101 ("action forbidden") in place, which invoke-rc.d and
 # deb-systemd-invoke obey, unless one is there already (as in Debian's
 # container images), and removes only the one it made. It also disables
-# the two services it has just installed (systemctl disable), so that they
+# the services it has just installed (systemctl disable), so that they
 # do not start at the next boot. Then it checks that neither runs (unless a
 # program of that name ran before), and fails if one does.
 # Node.js (for building the web client) comes from Debian's nodejs and npm
@@ -29,9 +33,10 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1 ||
    [ "$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)" -lt 18 ]; then
 	pkgs+=(nodejs npm)
 fi
-if [ "${1:-}" = "--test" ]; then
-	pkgs+=(chromium python3 groff-base tmux nginx tor curl)
-fi
+case "${1:-}" in
+--test)	pkgs+=(chromium python3 groff-base tmux nginx tor curl) ;;
+--bench) pkgs+=(mosquitto iproute2 util-linux) ;;
+esac
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
 	echo "install-deps: no dpkg-query: this script knows Debian 12 only." >&2
@@ -78,7 +83,7 @@ services=()
 before=()
 for p in "${missing[@]}"; do
 	case $p in
-	nginx|tor)
+	nginx|tor|mosquitto)
 		services+=("$p")
 		if runs "$p"; then before+=("$p"); fi
 		;;
