@@ -101,6 +101,15 @@ ocrypto_box_open(uint8_t *pt, const uint8_t *ct, size_t len,
 }
 
 void
+ocrypto_invite_new(uint8_t token[OFR_INVITE_BYTES])
+{
+	/* base64url's '-' is 62, the first character the top 6 bits */
+	do
+		randombytes_buf(token, OFR_INVITE_BYTES);
+	while (token[0] >> 2 == 62);
+}
+
+void
 ocrypto_invite_encode(char out[OFR_INVITE_STR_MAX],
     const uint8_t token[OFR_INVITE_BYTES])
 {

@@ -58,6 +58,10 @@ int ocrypto_box_open(uint8_t *pt, const uint8_t *ct, size_t len,
 
 /* An invite token as text: base64url of OFR_INVITE_BYTES random bytes,
  * no padding, into out (capacity OFR_INVITE_STR_MAX). */
+/* A fresh random invite token whose text (ocrypto_invite_encode) does not
+ * begin with '-', which a command line would take for an option. */
+void ocrypto_invite_new(uint8_t token[OFR_INVITE_BYTES]);
+
 void ocrypto_invite_encode(char out[OFR_INVITE_STR_MAX],
     const uint8_t token[OFR_INVITE_BYTES]);
 /* 0, or OFR_E_BAD_INVITE when s is not an encoded token. */

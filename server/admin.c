@@ -65,7 +65,7 @@ admin_invite_create(struct session *s, struct frame_in *in)
 	if (pending >= INVITES_PENDING_MAX)
 		return OFR_E_LIMIT;
 
-	randombytes_buf(token, sizeof(token));
+	ocrypto_invite_new(token);
 	crypto_generichash(hash, sizeof(hash), token, sizeof(token), NULL, 0);
 	if ((rc = store_invite_create(st, hash, s->acct.programme, role,
 	    s->srv->now + ttl, s->acct.id, s->srv->now)) != 0 ||

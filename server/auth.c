@@ -282,7 +282,7 @@ admin_invite(struct server *srv, int64_t programme, int64_t created_by,
 	uint8_t token[OFR_INVITE_BYTES], hash[32];
 	int rc;
 
-	randombytes_buf(token, sizeof(token));
+	ocrypto_invite_new(token);
 	crypto_generichash(hash, sizeof(hash), token, sizeof(token), NULL, 0);
 	if ((rc = store_invite_create(srv->st, hash, programme, ROLE_ADMIN,
 	    srv->now + BOOTSTRAP_TTL, created_by, srv->now)) != 0 ||

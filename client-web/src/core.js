@@ -56,6 +56,11 @@ export { OfframpError };
 
 /** The version of exportState()'s JSON (1: before trust.js; still read). */
 export const CORE_STATE_VERSION = 2;
+/* Refusals of msg.send after which the server stored nothing and asks to
+ * try again later (PROTOCOL.md, error codes): the message waits. */
+const RETRYABLE = new Set([ERR.STORAGE_FULL, ERR.RECIPIENT_FULL, ERR.INTERNAL, ERR.RATE_LIMITED]);
+const RETRY_MAX_MS = 16000;
+
 /** Messages kept per case (the oldest go first; the outbox never). */
 export const HISTORY_CASE = 1000;
 /** Own messages waiting per case (send() then throws "limit"). */
@@ -361,6 +366,10 @@ export class Core extends Emitter {
 		this.conn.stop();
 		clearTimeout(this.ackTimer);
 		this.ackTimer = null;
+		for (const e of this.cs.values()) {
+			clearTimeout(e.retryTimer);
+			e.retryTimer = null;
+		}
 	}
 
 	// every (re)login: who we are, prekeys, cases, then the outboxes;
@@ -643,6 +652,17 @@ export class Core extends Emitter {
 		this.emit('message-state', { caseId: m.caseId, message: c });
 	}
 
+	/* After a retryable refusal of msg.send: flush case e again in 2 s,
+	 * doubling up to RETRY_MAX_MS while the server keeps refusing. */
+	retryLater(e) {
+		if (e.retryTimer) return;
+		e.retryMs = Math.min(e.retryMs ? e.retryMs * 2 : 2000, RETRY_MAX_MS);
+		e.retryTimer = setTimeout(() => {
+			e.retryTimer = null;
+			this.flush(e.kase.id);
+		}, e.retryMs);
+	}
+
 	/* Sends what waits in the outbox of case id, in order, one at a time. */
 	flush(id) {
 		const e = this.cs.get(id);
@@ -698,6 +718,14 @@ export class Core extends Emitter {
 					this.setMsg(e, m, 'queued');
 					return;
 				}
+				if (RETRYABLE.has(err.code)) {
+					// nothing was stored: the same copies (the same mid) go
+					// again a little later, until the server takes them
+					this.setMsg(e, m, 'queued', err.code);
+					this.fail(err, 'msg.send');
+					this.retryLater(e);
+					return;
+				}
 				delete m.sealed;
 				if ((err.code === ERR.BAD_RECIPIENTS || err.code === ERR.CASE_WAITING) && (m.reseals = (m.reseals || 0) + 1) <= 3) {
 					// the participants changed: seal again for the new ones
@@ -712,6 +740,7 @@ export class Core extends Emitter {
 			}
 			e.outbox.shift();
 			delete m.sealed;
+			e.retryMs = 0;
 			// a receipt may have come before the answer was read
 			this.setMsg(e, m, this.allDelivered(e, m) ? 'delivered' : 'sent');
 		}
