@@ -35,6 +35,10 @@ struct settings {
 	int keep_invites;
 	int keep_audit;
 	int keep_feedback;
+	/* intake: proof of work (bits) and the life of a waiting case
+	 * whose client is gone (seconds) */
+	int pow_bits, pow_step, pow_max_bits;
+	int keep_waiting;
 	const char *log_level;		/* error, warn, info, debug */
 	const char *metrics;		/* NULL (off), or ADDR:PORT */
 	/* metrics parsed by config_load: a loopback address literal (""

@@ -22,6 +22,7 @@
 #include "casework.h"
 #include "config.h"
 #include "handlers.h"
+#include "intake.h"
 #include "jobs.h"
 #include "log.h"
 #include "metrics.h"
@@ -303,6 +304,8 @@ main(int argc, char **argv)
 	cfg.verbose = strcmp(set.log_level, "debug") == 0;
 	srv.login_timeout = set.login_timeout;
 	srv.idle_away = set.idle_away;
+	intake_configure(&(struct intake_config){ set.pow_bits, set.pow_step,
+	    set.pow_max_bits, set.keep_waiting }, time(NULL));
 	jobs_config_init(&jobs);
 	jobs.period[JOB_REMATCH] = set.rematch_period;
 	jobs.period[JOB_PURGE] = set.purge_period;

@@ -384,6 +384,14 @@ static const char *const migrations[] = {
 	"  sealed BLOB,"
 	"  PRIMARY KEY (programme_id, week, id)"
 	") WITHOUT ROWID;",
+
+	/*
+	 * 11: a programme's intake code (PROTOCOL.md, "Intake codes"),
+	 * kept as its keyed BLAKE2b hash (intake.c), never in the clear;
+	 * NULL: the programme asks for none.
+	 */
+	"ALTER TABLE programmes ADD COLUMN intake_hash BLOB"
+	"  CHECK (intake_hash IS NULL OR length(intake_hash) = 32);",
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(*migrations)))
 
