@@ -27,6 +27,9 @@ export const ERR = Object.freeze({
 	LIMIT: 'limit',
 	INTERNAL: 'internal',
 	BAD_STATE: 'bad_state',
+	POW_REQUIRED: 'pow_required',
+	INTAKE_CODE_REQUIRED: 'intake_code_required',
+	BAD_INTAKE_CODE: 'bad_intake_code',
 	// local errors: never on the wire
 	NOMEM: 'no_memory',
 	IO: 'io',
