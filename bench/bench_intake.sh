@@ -11,17 +11,18 @@ bin=${BUILD:-$here/build}
 secs=${1:-60}
 workers=${2:-2}
 tmp=$(mktemp -d)
+pid=
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
 run() {	# LABEL SERVER-ARGS...
 	local label=$1 port
 	shift
-	rm -rf "$tmp/data"
+	rm -rf "$tmp/data" "$tmp/out"
 	"$bin/server/offramp-server" --data "$tmp/data" --port 0 \
 		--log-level warn "$@" >"$tmp/out" 2>"$tmp/err" &
 	pid=$!
 	for _ in $(seq 100); do
-		port=$(sed -n 's/^offramp-server: listening on port \([0-9]*\).*/\1/p' "$tmp/out")
+		port=$(sed -n 's/^offramp-server: listening on port \([0-9]*\).*/\1/p' "$tmp/out" 2>/dev/null || true)
 		[ -z "$port" ] || break
 		sleep 0.1
 	done
