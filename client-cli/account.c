@@ -15,6 +15,7 @@
 #include "proto/err.h"
 #include "proto/frame.h"
 #include "proto/ocrypto.h"
+#include "proto/pow.h"
 #include "account.h"
 #include "cli.h"
 #include "passphrase.h"
@@ -47,6 +48,49 @@ signed_frame(struct cli *cli, const char *type)
 		return NULL;
 	}
 	return f;
+}
+
+#define POW_SLOW_MS	2000	/* a solve this long is said on stderr */
+#define POW_CHUNK	65536	/* hashes between two looks at the clock */
+#define POW_TRIES	3	/* pow_required answers taken in a row */
+
+int
+account_pow(struct cli *cli, enum ofr_pow_purpose purpose, json_t *req)
+{
+	int bits = conn_pow_bits(cli->conn), told = 0;
+	int64_t t0 = cli_now_ms();
+	uint64_t pow = 0, start = 0;
+
+	if (bits <= 0)
+		return 0;
+	while (ofr_pow_search(purpose, conn_nonce(cli->conn),
+	    keyfile_pk(cli->key), bits, start, POW_CHUNK, &pow) != 0) {
+		start += POW_CHUNK;
+		if (!told && cli_now_ms() - t0 > POW_SLOW_MS) {
+			fprintf(stderr, "offramp: the server asks for a proof "
+			    "of work (%d bits): a few seconds more...\n", bits);
+			told = 1;
+		}
+	}
+	return json_object_set_new(req, "pow", json_integer((json_int_t)pow))
+	    ? OFR_E_NOMEM : 0;
+}
+
+int
+account_pow_again(struct cli *cli)
+{
+	json_t *f = json_object(), *resp = NULL;
+	int rc;
+
+	/* the fresh challenge came after the error: a ping's answer comes
+	 * after it, so it is taken once the ping is answered */
+	if (f == NULL || json_object_set_new(f, "type", json_string("ping"))) {
+		json_decref(f);
+		return OFR_E_NOMEM;
+	}
+	rc = conn_request(cli->conn, f, &resp, cli->timeout_ms);
+	json_decref(resp);
+	return rc;
 }
 
 /* The prekey upkeep after a login or redeem (e2e_after_login): 0 or an
@@ -82,13 +126,28 @@ account_login(struct cli *cli)
 	if ((rc = cli_load_key(cli)) != 0 || (rc = cli_connect(cli)) != 0 ||
 	    (rc = trust_server_key(cli, 0)) != 0)
 		return rc;
-	f = signed_frame(cli, "login");
-	if (f == NULL || json_object_set_new(f, "role", json_string(
-	    keyfile_role_name(keyfile_role(cli->key))))) {
-		json_decref(f);
-		rc = OFR_E_NOMEM;
-	} else {
-		rc = conn_request(cli->conn, f, &resp, cli->timeout_ms);
+	/* A new client pays a proof of work, a known key nothing: try
+	 * without, and pay when the server says so (a fresh challenge
+	 * follows its pow_required). */
+	for (int tries = 0, pay = 0; ; tries++) {
+		f = signed_frame(cli, "login");
+		if (f == NULL || json_object_set_new(f, "role", json_string(
+		    keyfile_role_name(keyfile_role(cli->key)))) ||
+		    (pay && account_pow(cli, OFR_POW_LOGIN, f) != 0)) {
+			json_decref(f);
+			rc = OFR_E_NOMEM;
+		} else {
+			rc = conn_request(cli->conn, f, &resp,
+			    cli->timeout_ms);
+		}
+		if (rc != OFR_E_POW_REQUIRED || tries >= POW_TRIES ||
+		    cli->no_pow)
+			break;
+		json_decref(resp);
+		resp = NULL;
+		if ((rc = account_pow_again(cli)) != 0)
+			break;
+		pay = 1;
 	}
 	if (rc != 0) {
 		rc = cli_fail_request(cli, rc, resp, "login");

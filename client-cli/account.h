@@ -8,6 +8,8 @@
 
 #include <jansson.h>
 
+#include "proto/pow.h"
+
 struct cli;
 
 /*
@@ -17,6 +19,13 @@ struct cli;
  * or an error code (printed).
  */
 int account_login(struct cli *cli);
+/* Solves the proof of work of purpose that the connection's latest
+ * challenge asks for (none: nothing) and puts it in req as "pow"; says so
+ * on stderr when it takes more than 2 s. 0 or OFR_E_NOMEM. */
+int account_pow(struct cli *cli, enum ofr_pow_purpose purpose, json_t *req);
+/* After a pow_required: waits until the fresh challenge that follows it
+ * is taken (a ping's round trip). 0 or as conn_request. */
+int account_pow_again(struct cli *cli);
 
 /* The profile options of profile, redeem and counsellor-update, as given
  * (NULL: not given). */

@@ -13,6 +13,7 @@
 #include "account.h"
 #include "cases.h"
 #include "cli.h"
+#include "conn.h"
 #include "keyfile.h"
 #include "text.h"
 #include "trust.h"
@@ -213,6 +214,41 @@ is_one_of(const char *s, const char *const *names)
 	return 0;
 }
 
+/* Sends case.request req (taken) with the proof of work the server asks
+ * for, again with a fresh one after a pow_required: as cli_request. */
+static int
+request_paid(struct cli *cli, json_t *req, json_t **resp)
+{
+	int rc;
+
+	for (int tries = 0; ; tries++) {
+		json_object_del(req, "pow");
+		if ((rc = account_pow(cli, OFR_POW_CASE, req)) != 0) {
+			json_decref(req);
+			return cli_fail(rc, "case.request");
+		}
+		rc = conn_request(cli->conn, json_incref(req), resp,
+		    cli->timeout_ms);
+		if (rc != OFR_E_POW_REQUIRED || tries >= 3)
+			break;
+		json_decref(*resp);
+		*resp = NULL;
+		if ((rc = account_pow_again(cli)) != 0)
+			break;
+	}
+	json_decref(req);
+	if (rc == 0) {
+		if (cli->json_type != NULL &&
+		    strcmp(cli->json_type, "case.request") == 0)
+			cli_json(json_incref(*resp));
+		return 0;
+	}
+	rc = cli_fail_request(cli, rc, *resp, "case.request");
+	json_decref(*resp);
+	*resp = NULL;
+	return rc;
+}
+
 int
 cmd_request(struct cli *cli, int argc, char **argv)
 {
@@ -281,7 +317,7 @@ cmd_request(struct cli *cli, int argc, char **argv)
 		json_object_set_new(req, "region", json_string(region));
 	if (urgency != NULL)
 		json_object_set_new(req, "urgency", json_string(urgency));
-	if ((rc = cli_request(cli, req, &resp)) != 0)
+	if ((rc = request_paid(cli, req, &resp)) != 0)
 		return rc;
 	/* remembered before any counsellor is checked: one of another
 	 * programme is refused, now and later */

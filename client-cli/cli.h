@@ -43,6 +43,7 @@ struct cli {
 					 * stored when first used */
 	const char *trust_file;		/* --trust-file: anchors read each
 					 * run, not stored */
+	int no_pow;		/* raw --no-pow: never pay a proof of work */
 
 	struct keyfile *key;	/* after cli_load_key: the local store */
 	int lock_fd;		/* the store's lock, or -1 */

@@ -35,6 +35,7 @@
 #include "proto/err.h"
 #include "proto/frame.h"
 #include "proto/ocrypto.h"
+#include "proto/pow.h"
 #include "conn.h"
 
 #define HOST_MAX	255
@@ -91,6 +92,7 @@ struct conn {
 	/* the login challenge */
 	uint8_t server_key[OFR_PK_BYTES];
 	uint8_t nonce[OFR_CHALLENGE_BYTES];
+	int pow_bits;			/* the proof of work it asks for */
 	int have_challenge;
 	char *challenge_text;
 
@@ -588,6 +590,7 @@ take_challenge(struct conn *c, json_t *f)
 	struct frame_in in;
 	uint8_t key[OFR_PK_BYTES], nonce[OFR_CHALLENGE_BYTES];
 	size_t n1 = 0, n2 = 0;
+	int64_t bits = 0;
 	int rc;
 
 	memset(&in, 0, sizeof(in));
@@ -597,6 +600,8 @@ take_challenge(struct conn *c, json_t *f)
 	if (rc == 0)
 		rc = frame_bin(&in, "nonce", OFR_CHALLENGE_BYTES,
 		    OFR_CHALLENGE_BYTES, 1, nonce, &n2);
+	if (rc == 0)
+		rc = frame_int(&in, "pow", 0, OFR_POW_BITS_MAX, 0, &bits);
 	if (rc != 0) {
 		set_err(c, "the server sent a bad challenge (%s)",
 		    in.bad_field);
@@ -609,6 +614,7 @@ take_challenge(struct conn *c, json_t *f)
 	}
 	memcpy(c->server_key, key, sizeof(key));
 	memcpy(c->nonce, nonce, sizeof(nonce));
+	c->pow_bits = (int)bits;
 	c->have_challenge = 1;
 	return 0;
 }
@@ -858,6 +864,12 @@ const uint8_t *
 conn_nonce(const struct conn *c)
 {
 	return c->nonce;
+}
+
+int
+conn_pow_bits(const struct conn *c)
+{
+	return c->pow_bits;
 }
 
 const char *

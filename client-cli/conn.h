@@ -79,6 +79,8 @@ const uint8_t *conn_server_key(const struct conn *c);
  * by c: what a login signs, with the server's key. */
 const uint8_t *conn_nonce(const struct conn *c);
 
+/* The proof of work of the latest challenge, in bits (0: none). */
+int conn_pow_bits(const struct conn *c);
 /* The text of the first challenge frame, as received; owned by c. */
 const char *conn_challenge_text(const struct conn *c);
 

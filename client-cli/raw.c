@@ -45,10 +45,36 @@ struct raw {
 	int answered;		/* --answered */
 	int64_t count;		/* 0: none */
 	int idle_ms;		/* < 0: not given */
+	int no_pow;		/* --no-pow */
 	int64_t printed;
 	size_t nwait;		/* --answered: ids sent, not yet answered */
 	json_int_t wait[RAW_WAIT_MAX];
 };
+
+/* A logged-in case.request line without "pow" gets the proof of work the
+ * server asks for (unless --no-pow): into *out (caller frees), or NULL
+ * to send the line as it is. */
+static char *
+with_pow(struct cli *cli, const struct raw *r, const char *data, size_t len)
+{
+	json_t *f;
+	const char *t;
+	char *out = NULL;
+
+	if (r->no_pow || cli->account == NULL ||
+	    conn_pow_bits(cli->conn) <= 0)
+		return NULL;
+	if ((f = json_loadb(data, len, JSON_REJECT_DUPLICATES, NULL)) == NULL)
+		return NULL;
+	t = json_string_value(json_object_get(f, "type"));
+	if (json_is_object(f) && t != NULL &&
+	    strcmp(t, "case.request") == 0 &&
+	    json_object_get(f, "pow") == NULL &&
+	    account_pow(cli, OFR_POW_CASE, f) == 0)
+		out = json_dumps(f, JSON_COMPACT);
+	json_decref(f);
+	return out;
+}
 
 /* The integer "id" (or "re", by name) of the JSON object in data, into
  * *v: 1, or 0 when there is none. */
@@ -107,6 +133,7 @@ raw_loop(struct cli *cli, struct raw *r)
 	struct conn_event ev;
 	int64_t deadline = 0;
 	int eof = 0, rc, flags, wait;
+	char *paid = NULL;
 	int idle = r->idle_ms >= 0 ? r->idle_ms : 2000;
 	int by_count = (r->count > 0 || r->answered) && r->idle_ms < 0;
 
@@ -149,8 +176,14 @@ raw_loop(struct cli *cli, struct raw *r)
 				conn_event_clear(&ev);
 				return rc;
 			}
-			if ((rc = conn_send_raw(cli->conn, ev.data, ev.len,
-			    r->binary)) != 0) {
+			paid = r->binary ? NULL : with_pow(cli, r, ev.data,
+			    ev.len);
+			rc = paid != NULL ? conn_send_raw(cli->conn, paid,
+			    strlen(paid), 0) : conn_send_raw(cli->conn, ev.data,
+			    ev.len, r->binary);
+			free(paid);
+			paid = NULL;
+			if (rc != 0) {
 				conn_event_clear(&ev);
 				if (rc == OFR_E_CONN)
 					continue;	/* report "closed" */
@@ -175,9 +208,10 @@ int
 cmd_raw(struct cli *cli, int argc, char **argv)
 {
 	const char *count_s = NULL, *idle_s = NULL;
-	int login = 0, binary = 0, answered = 0, npos, rc;
+	int login = 0, binary = 0, answered = 0, no_pow = 0, npos, rc;
 	const struct cli_opt opts[] = {
 		{ "--login", NULL, &login },
+		{ "--no-pow", NULL, &no_pow },
 		{ "--binary", NULL, &binary },
 		{ "--answered", NULL, &answered },
 		{ "--count", &count_s, NULL },
@@ -198,6 +232,8 @@ cmd_raw(struct cli *cli, int argc, char **argv)
 		return cli_usage("--answered and --count do not go together");
 	r.binary = binary;
 	r.answered = answered;
+	r.no_pow = no_pow;
+	cli->no_pow = no_pow;
 	if (login)
 		rc = account_login(cli);
 	else

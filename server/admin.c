@@ -14,6 +14,7 @@
 
 #include "casework.h"
 #include "handlers.h"
+#include "intake.h"
 #include "log.h"
 #include "profile.h"
 #include "proto/err.h"
@@ -378,6 +379,8 @@ admin_programme_json(const struct programme *p)
 	json_object_set_new(o, "topics", profile_list_json(p->topics));
 	json_object_set_new(o, "regions", profile_list_json(p->regions));
 	json_object_set_new(o, "formats", profile_formats_json(p->formats));
+	/* whether a direct request needs the code; never the code's hash */
+	json_object_set_new(o, "intake_code", json_boolean(p->has_intake));
 	if (p->has_key)
 		frame_set_bin(o, "key", p->key, OFR_PK_BYTES);
 	else
@@ -393,11 +396,29 @@ admin_programme_set(struct session *s, struct frame_in *in)
 	char languages[MODEL_LIST_BYTES] = "", topics[MODEL_LIST_BYTES] = "";
 	char regions[MODEL_LIST_BYTES] = "";
 	struct programme p;
-	json_t *f, *o;
+	json_t *f, *o, *code;
 	int rc, formats = -1;
 
 	if ((rc = store_programme_get(st, s->acct.programme, &p)) != 0)
 		return rc;
+	/* "": no code any more; a code: 4..64 of [A-Za-z0-9-] */
+	code = json_object_get(in->root, "intake_code");
+	if (code != NULL && !json_is_null(code)) {
+		if (!json_is_string(code)) {
+			in->bad_field = "intake_code";
+			return OFR_E_BAD_FIELD;
+		}
+		if (json_string_length(code) == 0) {
+			p.has_intake = 0;
+			memset(p.intake, 0, sizeof(p.intake));
+		} else if (intake_code_hash(p.id, json_string_value(code),
+		    p.intake) != 0) {
+			in->bad_field = "intake_code";
+			return OFR_E_BAD_FIELD;
+		} else {
+			p.has_intake = 1;
+		}
+	}
 	if ((rc = frame_str(in, "name", OFR_NAME_MAX, 0, &name)) != 0 ||
 	    (rc = frame_str(in, "description", MODEL_DESCRIPTION_MAX, 0,
 	    &description)) != 0 ||

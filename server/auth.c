@@ -11,7 +11,9 @@
 #include <sodium.h>
 
 #include "casework.h"
+#include "conn.h"
 #include "handlers.h"
+#include "intake.h"
 #include "log.h"
 #include "metrics.h"
 #include "proto/cert.h"
@@ -154,6 +156,31 @@ reply_account(struct session *s, struct frame_in *in, const char *type,
 }
 
 int
+auth_pow(struct session *s, struct frame_in *in,
+    enum ofr_pow_purpose purpose, const uint8_t key[OFR_PK_BYTES])
+{
+	int64_t pow = -1;
+	int bits = intake_bits(s->srv->now) - 1, rc;
+
+	/* what was announced with the nonce, unless the load has risen
+	 * by more than a bit since */
+	if (bits < s->pow_bits)
+		bits = s->pow_bits;
+	if (bits <= 0)
+		return 0;
+	if ((rc = frame_int(in, "pow", 0, OFR_POW_MAX, 0, &pow)) != 0)
+		return rc;
+	if (pow >= 0 && ofr_pow_check(purpose, s->challenge, key,
+	    (uint64_t)pow, bits))
+		return 0;
+	s->rechallenge = 1;
+	if (s->acct.id == 0)
+		s->srv->conn->deadline(s->conn, s->srv->login_timeout +
+		    INTAKE_SOLVE_SECS);
+	return OFR_E_POW_REQUIRED;
+}
+
+int
 auth_ping(struct session *s, struct frame_in *in)
 {
 	session_reply(s, frame_new("ping.ok", in->id));
@@ -211,6 +238,9 @@ auth_login(struct session *s, struct frame_in *in)
 	if (rc == OFR_E_NOT_FOUND) {
 		if (role != ROLE_CLIENT)
 			return OFR_E_UNKNOWN_KEY;
+		/* A new account costs a proof of work; a known one nothing. */
+		if ((rc = auth_pow(s, in, OFR_POW_LOGIN, key)) != 0)
+			return rc;
 		memset(&a, 0, sizeof(a));
 		memcpy(a.key, key, OFR_PK_BYTES);
 		a.role = ROLE_CLIENT;
@@ -218,6 +248,7 @@ auth_login(struct session *s, struct frame_in *in)
 		pseudonym(a.name, sizeof(a.name));
 		if ((rc = store_account_create(st, &a)) != 0)
 			return rc;
+		intake_count(s->srv->now);
 		created = 1;
 	} else if (rc != 0) {
 		return rc;

@@ -11,8 +11,11 @@
  */
 #include <string.h>
 
+#include <sodium.h>
+
 #include "casework.h"
 #include "handlers.h"
+#include "intake.h"
 #include "log.h"
 #include "profile.h"
 #include "proto/err.h"
@@ -203,7 +206,7 @@ on_queued(struct server *srv, const struct case_info *c, int64_t position)
 }
 
 const struct casework_notify cases_notify = { on_changed, on_left,
-    on_queued };
+    on_queued, session_account_online };
 
 /* The intake of case.request: everything optional but the language. */
 static int
@@ -232,24 +235,58 @@ read_intake(struct frame_in *in, const char **language, const char **topic,
 	return 0;
 }
 
+/* A direct request to programme p carries its intake code, if it has
+ * one: 0, OFR_E_INTAKE_CODE_REQUIRED or OFR_E_BAD_INTAKE_CODE. */
+static int
+code_check(const struct programme *p, const char *code)
+{
+	uint8_t got[INTAKE_HASH_BYTES];
+
+	if (!p->has_intake)
+		return 0;
+	if (code == NULL)
+		return OFR_E_INTAKE_CODE_REQUIRED;
+	if (intake_code_hash(p->id, code, got) != 0 ||
+	    sodium_memcmp(got, p->intake, sizeof(got)) != 0)
+		return OFR_E_BAD_INTAKE_CODE;
+	return 0;
+}
+
 int
 cases_request(struct session *s, struct frame_in *in)
 {
 	struct cases_answer a = { s, in, "case.request.ok" };
-	const char *language = NULL, *topic = NULL;
+	const char *language = NULL, *topic = NULL, *code = NULL;
 	struct case_prefs prefs;
 	struct programme prog;
-	int rc;
+	int rc, paid;
 
-	if ((rc = read_intake(in, &language, &topic, &prefs)) != 0)
+	if ((rc = read_intake(in, &language, &topic, &prefs)) != 0 ||
+	    (rc = frame_str(in, "intake_code", INTAKE_CODE_MAX, 0,
+	    &code)) != 0)
 		return rc;
 	if (prefs.programme != 0 &&
 	    store_programme_get(s->srv->st, prefs.programme, &prog) != 0) {
 		in->bad_field = "programme";
 		return OFR_E_BAD_FIELD;
 	}
-	return casework_request(s->srv, s->acct.id, language,
-	    topic ? topic : "", &prefs, &a);
+	/* The proof first: each guess of an intake code costs one. */
+	paid = s->pow_bits > 0 || intake_bits(s->srv->now) > 1;
+	if ((rc = auth_pow(s, in, OFR_POW_CASE, s->acct.key)) != 0)
+		return rc;
+	if (paid)
+		s->rechallenge = 1;	/* the nonce is spent, come what may */
+	if (prefs.programme != 0 && (rc = code_check(&prog, code)) != 0)
+		return rc;
+	if ((rc = casework_request(s->srv, s->acct.id, language,
+	    topic ? topic : "", &prefs, &a)) != 0)
+		return rc;
+	intake_count(s->srv->now);
+	if (paid) {
+		s->rechallenge = 0;
+		session_challenge(s);	/* after the answer: the next nonce */
+	}
+	return 0;
 }
 
 struct list_ctx {

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "casework.h"
+#include "intake.h"
 #include "log.h"
 #include "match.h"
 #include "pool.h"
@@ -347,6 +348,35 @@ casework_announce_queue(struct server *srv)
 		srv->notify->queued(srv, &c, (int64_t)i + 1);
 	}
 	return 0;
+}
+
+int
+casework_expire_waiting(struct server *srv, size_t *n)
+{
+	int64_t ids[QUEUE_SCAN];
+	struct case_info c;
+	size_t found;
+	int rc = 0, gone;
+
+	*n = 0;
+	if ((rc = store_case_waiting(srv->st, ids, QUEUE_SCAN, &found)) != 0)
+		return rc;
+	intake_waiting_begin();
+	for (size_t i = 0; i < found && rc == 0; i++) {
+		if ((rc = store_case_get(srv->st, ids[i], &c)) != 0)
+			break;
+		gone = intake_waiting_seen(c.id, srv->notify->online(c.client),
+		    c.updated, srv->now);
+		if (gone < 0) {
+			rc = gone;
+			break;
+		}
+		if (gone && (rc = casework_close(srv, &c, NULL)) == 0)
+			(*n)++;
+	}
+	if (rc == 0)
+		intake_waiting_end();
+	return rc;
 }
 
 int

@@ -45,6 +45,8 @@ struct casework_notify {
 	 * its client (casework_announce_queue). */
 	void (*queued)(struct server *srv, const struct case_info *c,
 	    int64_t position);
+	/* 1 if account has a logged-in connection now, else 0. */
+	int (*online)(int64_t account);
 };
 
 /* The unit of work. */
@@ -112,6 +114,11 @@ int casework_queue_position(struct server *srv, int64_t case_id,
 /* Tells queued for each waiting case, in queue order, at most the
  * first 1000: the rematch job's announcement of places. */
 int casework_announce_queue(struct server *srv);
+/* Closes the waiting cases whose client has had no connection for
+ * intake_keep_waiting() seconds (looked at once a rematch: from the
+ * first pass that finds it gone, or from when it began to wait). *n
+ * gets how many. 0 or a negative code. */
+int casework_expire_waiting(struct server *srv, size_t *n);
 /* The preferences an intake states, as PREF_ bits. */
 unsigned casework_asked(const struct case_prefs *p);
 

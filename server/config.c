@@ -18,6 +18,7 @@
 #include "config.h"
 #include "jobs.h"
 #include "proto/limits.h"
+#include "proto/pow.h"
 
 enum kind {
 	K_STR,		/* a string */
@@ -91,6 +92,18 @@ static const struct opt table[] = {
 	    "MiB of copies stored for one recipient, not yet acked (64)" },
 	{ "prekey-fetches", K_NUM, 1, 100000, OFF(prekey_fetches), 1,
 	    "prekeys.get of one account for one key in an hour (20)" },
+	/* intake (PROTOCOL.md, "Proof of work", "Waiting cases") */
+	{ "pow-bits", K_NUM, 0, OFR_POW_BITS_MAX, OFF(pow_bits), 1,
+	    "proof of work of a new client or a case request, in bits (20; "
+	    "0: none)" },
+	{ "pow-step", K_NUM, 1, 100000, OFF(pow_step), 1,
+	    "one bit more for each N new clients and case requests in the "
+	    "last minute (30)" },
+	{ "pow-max-bits", K_NUM, 0, OFR_POW_BITS_MAX, OFF(pow_max_bits), 1,
+	    "the most bits ever asked (24)" },
+	{ "keep-waiting", K_DURATION, 1, JOBS_KEEP_MAX, OFF(keep_waiting),
+	    1, "close a waiting case whose client has been gone this long "
+	    "(30m)" },
 	{ "log-level", K_LEVEL, 0, 0, OFF(log_level), 1,
 	    "error, warn, info or debug (info)" },
 	{ "metrics", K_STR, 0, 0, OFF(metrics), 1,
@@ -529,6 +542,10 @@ config_load(struct settings *s, int argc, char **argv)
 	s->queue_copies = 5000;
 	s->queue_mib = 64;
 	s->prekey_fetches = 20;
+	s->pow_bits = 20;
+	s->pow_step = 30;
+	s->pow_max_bits = 24;
+	s->keep_waiting = 30 * 60;
 	s->log_level = "info";
 	for (size_t i = 0; i < NOPTS; i++) {
 		snprintf(source[i], CONFIG_SOURCE_MAX, "default");

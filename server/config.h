@@ -40,6 +40,10 @@ struct settings {
 	int queue_copies;		/* copies waiting for one recipient */
 	int queue_mib;			/* their bytes, MiB */
 	int prekey_fetches;		/* per requester and key, an hour */
+	/* intake: proof of work (bits) and the life of a waiting case
+	 * whose client is gone (seconds) */
+	int pow_bits, pow_step, pow_max_bits;
+	int keep_waiting;
 	const char *log_level;		/* error, warn, info, debug */
 	const char *metrics;		/* NULL (off), or ADDR:PORT */
 	/* metrics parsed by config_load: a loopback address literal (""

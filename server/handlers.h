@@ -13,10 +13,19 @@
 #define OFFRAMP_HANDLERS_H
 
 #include "proto/frame.h"
+#include "proto/pow.h"
 #include "session.h"
 
 /* auth.c */
 int auth_ping(struct session *s, struct frame_in *in);
+/* Checks the proof of work of purpose for key (field "pow") against the
+ * session's nonce and the difficulty announced with it (at least the
+ * difficulty now less one bit): 0 when it is enough, or none is asked.
+ * Else OFR_E_POW_REQUIRED (a fresh challenge follows the error, with the
+ * difficulty now; a connection not logged in gets INTAKE_SOLVE_SECS
+ * more to log in), or OFR_E_BAD_FIELD ("pow" not an integer 0..2^53-1). */
+int auth_pow(struct session *s, struct frame_in *in,
+    enum ofr_pow_purpose purpose, const uint8_t key[OFR_PK_BYTES]);
 int auth_login(struct session *s, struct frame_in *in);
 int auth_redeem(struct session *s, struct frame_in *in);
 int auth_account_delete(struct session *s, struct frame_in *in);

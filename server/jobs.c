@@ -18,14 +18,21 @@
 
 #define DEDUP_KEEP	86400	/* message records outlive their copies */
 
-/* Presence ages (idle counsellors are matched no more) and working hours
- * begin: look at the whole queue; then tell the clients still waiting
- * their places. */
+/* Waiting cases whose clients are gone leave the queue; presence ages
+ * (idle counsellors are matched no more) and working hours begin: look
+ * at the whole queue; then tell the clients still waiting their
+ * places. */
 static int
 rematch(struct server *srv)
 {
+	size_t expired = 0;
 	int rc;
 
+	if ((rc = casework_expire_waiting(srv, &expired)) != 0)
+		return rc;
+	if (expired > 0)
+		log_info("rematch: %zu waiting cases expired (their clients "
+		    "were gone)", expired);
 	casework_age(srv, srv->idle_away);
 	rc = casework_rematch(srv, 0);
 

@@ -22,6 +22,7 @@
 #include "casework.h"
 #include "config.h"
 #include "handlers.h"
+#include "intake.h"
 #include "jobs.h"
 #include "log.h"
 #include "metrics.h"
@@ -347,6 +348,8 @@ main(int argc, char **argv)
 	srv.queue_copies = set.queue_copies;
 	srv.queue_bytes = (int64_t)set.queue_mib << 20;
 	srv.prekey_fetches = set.prekey_fetches;
+	intake_configure(&(struct intake_config){ set.pow_bits, set.pow_step,
+	    set.pow_max_bits, set.keep_waiting }, time(NULL));
 	jobs_config_init(&jobs);
 	jobs.period[JOB_REMATCH] = set.rematch_period;
 	jobs.period[JOB_PURGE] = set.purge_period;

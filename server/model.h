@@ -140,6 +140,8 @@ struct programme {
 	char topics[MODEL_LIST_BYTES];
 	char regions[MODEL_LIST_BYTES];
 	int formats;
+	uint8_t intake[32];	/* hash of its intake code, when has_intake */
+	int has_intake;
 };
 
 /* A counsellor as the matching index and the admin tools see it. */

@@ -11,11 +11,13 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
 #include "casework.h"
 #include "conn.h"
+#include "intake.h"
 #include "log.h"
 #include "metrics.h"
 #include "proto/err.h"
@@ -231,15 +233,27 @@ session_wake_account(int64_t account)
 		}
 }
 
+int
+session_account_online(int64_t account)
+{
+	for (struct session *s = online[bucket(account)]; s != NULL;
+	    s = s->online_next)
+		if (s->acct.id == account)
+			return 1;
+	return 0;
+}
+
 void
 session_challenge(struct session *s)
 {
 	json_t *f = frame_new("challenge", 0);
 
 	randombytes_buf(s->challenge, sizeof(s->challenge));
+	s->pow_bits = intake_bits(time(NULL));
 	if (f != NULL && frame_set_bin(f, "nonce", s->challenge,
 	    sizeof(s->challenge)) == 0 &&
-	    frame_set_bin(f, "server_key", s->srv->pk, OFR_PK_BYTES) == 0)
+	    frame_set_bin(f, "server_key", s->srv->pk, OFR_PK_BYTES) == 0 &&
+	    json_object_set_new(f, "pow", json_integer(s->pow_bits)) == 0)
 		queue_json(s, f, 1);
 	json_decref(f);
 }

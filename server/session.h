@@ -31,6 +31,7 @@ struct session {
 	struct account acct;			/* acct.id 0 until login */
 	uint8_t challenge[OFR_CHALLENGE_BYTES];
 	int rechallenge;			/* send a fresh challenge */
+	int pow_bits;				/* its proof of work (intake.h) */
 
 	struct outframe *out_head, *out_tail;	/* ready to write */
 	struct outframe *held_head, *held_tail;	/* wait for the commit */
@@ -60,8 +61,12 @@ struct session *session_new(struct server *srv, void *conn);
  * counsellor's last session gone, it is matched no more
  * (casework_disconnected). */
 void session_free(struct session *s);
-/* Queues a fresh login challenge (the last one was spent). */
+/* Queues a fresh challenge (the last one was spent), with the nonce of
+ * login and of the proof of work, and the difficulty (intake_bits) that
+ * a proof for this nonce must meet, kept in s->pow_bits. */
 void session_challenge(struct session *s);
+/* 1 if account has a logged-in connection, else 0. */
+int session_account_online(int64_t account);
 
 /* The next frame to write, or NULL. *len is the payload length; the buffer
  * has srv->conn->pre bytes of headroom before the payload. Call

@@ -424,6 +424,14 @@ static const char *const migrations[] = {
 	"  WHEN NOT EXISTS (SELECT 1 FROM deliveries d"
 	"  WHERE d.message_id = OLD.message_id)"
 	"  BEGIN DELETE FROM messages WHERE id = OLD.message_id; END;",
+
+	/*
+	 * 12: a programme's intake code (PROTOCOL.md, "Intake codes"),
+	 * kept as its keyed BLAKE2b hash (intake.c), never in the clear;
+	 * NULL: the programme asks for none.
+	 */
+	"ALTER TABLE programmes ADD COLUMN intake_hash BLOB"
+	"  CHECK (intake_hash IS NULL OR length(intake_hash) = 32);",
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(*migrations)))
 

@@ -12,7 +12,7 @@
 
 /* Column list, in the order programme_cols() takes it. */
 #define PROGRAMME_COLS	"id, name, signing_key, description, " \
-			"languages, topics, regions, formats"
+			"languages, topics, regions, formats, intake_hash"
 
 const char *const store_programmes_sql[S_COUNT] = {
 	[S_PROGRAMME_INSERT] =
@@ -26,7 +26,8 @@ const char *const store_programmes_sql[S_COUNT] = {
 	    " WHERE id = ?1 AND signing_key IS NULL",
 	[S_PROGRAMME_SET_PROFILE] =
 	    "UPDATE programmes SET name = ?2, description = ?3,"
-	    " languages = ?4, topics = ?5, regions = ?6, formats = ?7"
+	    " languages = ?4, topics = ?5, regions = ?6, formats = ?7,"
+	    " intake_hash = ?8"
 	    " WHERE id = ?1",
 	[S_PROGRAMME_EACH] =
 	    "SELECT " PROGRAMME_COLS " FROM programmes ORDER BY id LIMIT ?1",
@@ -87,6 +88,11 @@ programme_cols(sqlite3_stmt *s, void *row)
 		out->has_key = 1;
 	}
 	out->formats = sqlite3_column_int(s, 7);
+	if (sqlite3_column_type(s, 8) != SQLITE_NULL) {
+		if (db_col_blob(s, 8, out->intake, sizeof(out->intake)) != 0)
+			return -1;
+		out->has_intake = 1;
+	}
 	return 0;
 }
 
@@ -165,7 +171,10 @@ store_programme_set_profile(struct store *st, const struct programme *p)
 	    db_bind_text(s, 4, p->languages) != SQLITE_OK ||
 	    db_bind_text(s, 5, p->topics) != SQLITE_OK ||
 	    db_bind_text(s, 6, p->regions) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 7, p->formats) != SQLITE_OK)
+	    sqlite3_bind_int(s, 7, p->formats) != SQLITE_OK ||
+	    (p->has_intake ? sqlite3_bind_blob(s, 8, p->intake,
+	    sizeof(p->intake), SQLITE_STATIC) : sqlite3_bind_null(s, 8)) !=
+	    SQLITE_OK)
 		return db_fail(st, s, __func__);
 	return db_exec_one(st, s, OFR_E_NOT_FOUND, __func__);
 }

@@ -209,18 +209,24 @@ export class Conn extends Emitter {
 		this.challenged = false;
 		this.loggingIn = null;
 		// no challenge (or no login answer) in time: try again
-		const guard = this.later(() => {
-			if (this.ws === ws && this.state !== 'online') this.drop(ws, 'login timeout');
-		}, this.timeoutMs);
+		this.armGuard(ws, this.timeoutMs);
 		ws.onopen = () => {
 			if (ws.protocol && ws.protocol !== SUBPROTOCOL) this.drop(ws, 'subprotocol');
 		};
 		ws.onmessage = (ev) => this.received(ws, ev.data);
 		ws.onerror = () => { /* onclose follows */ };
 		ws.onclose = () => {
-			this.clear(guard);
+			this.clear(ws.offrampGuard);
 			if (this.ws === ws) this.dropped(new OfframpError(ERR.CONN, 'closed'));
 		};
+	}
+
+	// the login deadline of ws: ms from now
+	armGuard(ws, ms) {
+		this.clear(ws.offrampGuard);
+		ws.offrampGuard = this.later(() => {
+			if (this.ws === ws && this.state !== 'online') this.drop(ws, 'login timeout');
+		}, ms);
 	}
 
 	drop(ws, why) {
@@ -351,7 +357,12 @@ export class Conn extends Emitter {
 		try {
 			const nonce = b64Decode(f.nonce, 32, 32, 'nonce');
 			const serverKey = b64Decode(f.server_key, 32, 32, 'server_key');
-			frame = await this.auth({ nonce, serverKey });
+			// the nonce and difficulty of a proof of work (PROTOCOL.md)
+			this.nonce = nonce;
+			this.powBits = Number.isSafeInteger(f.pow) && f.pow > 0 && f.pow <= 40 ? f.pow : 0;
+			// logged in: a fresh nonce for the next request that pays
+			if (this.state === 'online') return;
+			frame = await this.auth({ nonce, serverKey, pow: this.powBits, needPow: this.needPow });
 		} catch (e) {
 			// a server we must not log in to (pinned key), or a broken challenge
 			this.wanted = false;
@@ -374,6 +385,13 @@ export class Conn extends Emitter {
 		if (f.type === 'error') {
 			const err = errorOf(f);
 			if (err.code === ERR.BAD_SIGNATURE) return;	// a new challenge follows
+			if (err.code === ERR.POW_REQUIRED) {
+				// a new key: a new challenge follows, with the work to do,
+				// and the server waits a minute more for it
+				this.needPow = true;
+				this.armGuard(ws, this.timeoutMs + 60000);
+				return;
+			}
 			if (FATAL_LOGIN.has(err.code)) {
 				this.wanted = false;
 				this.settleLogin(null, err);
@@ -383,6 +401,7 @@ export class Conn extends Emitter {
 			return;
 		}
 		this.attempt = 0;
+		this.needPow = false;
 		this.setState('online');
 		// answer first: the caller learns the account before any push
 		this.emit('login', { answer: f });

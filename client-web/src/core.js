@@ -36,6 +36,7 @@ import { OfframpError, ERR } from './proto/err.js';
 import { ascii, bytesEqual } from './proto/bytes.js';
 import { b64Decode, b64Encode, frameIsName, OFR_CT_MAX, OFR_ACKS_MAX, OFR_MID_BYTES } from './proto/frame.js';
 import { ocryptoInit, ocryptoInviteDecode, ocryptoLoginSign } from './proto/ocrypto.js';
+import { powSolve, POW_LOGIN, POW_CASE } from './proto/pow.js';
 import {
 	envelopeNothing, envelopeParse, envelopeReport, envelopeText,
 	ENVELOPE_NOTHING, ENVELOPE_REPORT, ENVELOPE_TEXT, ENVELOPE_TEXT_MAX,
@@ -295,7 +296,7 @@ export class Core extends Emitter {
 	// --- connection ---
 
 	authFrame(frame) {
-		return ({ nonce, serverKey }) => {
+		return async ({ nonce, serverKey, pow, needPow }) => {
 			const want = this.serverKey || this.seenServer;
 			if (want && !bytesEqual(serverKey, want)) {
 				const err = new OfframpError(ERR.CRYPTO, 'the server is not the one this identity knows');
@@ -306,7 +307,12 @@ export class Core extends Emitter {
 				this.seenServer = serverKey.slice();
 				this.changed();
 			}
-			return { ...frame(), key: this.e2e.key, sig: b64Encode(ocryptoLoginSign(this.e2e.sk, serverKey, nonce)) };
+			const f = { ...frame(), key: this.e2e.key, sig: b64Encode(ocryptoLoginSign(this.e2e.sk, serverKey, nonce)) };
+			// a new client account costs a proof of work, a known one
+			// nothing: paid when the server asked, or before the first login
+			if (f.type === 'login' && pow > 0 && (needPow || !this.acct))
+				f.pow = await powSolve(POW_LOGIN, nonce, b64Decode(this.e2e.key, 32, 32, 'key'), pow);
+			return f;
 		};
 	}
 
@@ -419,6 +425,24 @@ export class Core extends Emitter {
 
 	ask(frame, opts) {
 		return this.conn.request(frame, opts);
+	}
+
+	/** Asks frame with the proof of work of purpose that the latest
+	 * challenge asks for, and again with a fresh one after pow_required
+	 * (the challenge that follows it is taken before a ping's answer). */
+	async askPaid(frame, purpose = POW_CASE) {
+		for (let tries = 0; ; tries++) {
+			const f = { ...frame };
+			const bits = this.conn.powBits || 0;
+			if (bits > 0 && this.conn.nonce)
+				f.pow = await powSolve(purpose, this.conn.nonce, b64Decode(this.e2e.key, 32, 32, 'key'), bits);
+			try {
+				return await this.ask(f);
+			} catch (e) {
+				if (e?.code !== ERR.POW_REQUIRED || tries >= 3) throw e;
+				await this.ask({ type: 'ping' });
+			}
+		}
 	}
 
 	async upload(n) {

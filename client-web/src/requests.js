@@ -34,9 +34,13 @@ export const requests = {
 	 * @param {{language: string, topic?: string, programme?: number,
 	 *   gender?: string, age_band?: string, background?: 'peer'|'professional',
 	 *   format?: 'chat'|'in-person'|'phone-video', region?: string,
-	 *   urgency?: 'low'|'normal'|'high'}} intake
+	 *   urgency?: 'low'|'normal'|'high', intake_code?: string}} intake
+	 *   (intake_code: the programme's, for a direct request to a
+	 *   programme that asks for one). The proof of work the server asks
+	 *   for is done here, in chunks that leave the page responsive.
 	 * @returns {Promise<Case>}
-	 * @throws {OfframpError} "case_open", "bad_field" (with field)
+	 * @throws {OfframpError} "case_open", "bad_field" (with field),
+	 *   "intake_code_required", "bad_intake_code"
 	 */
 	async requestCase(intake) {
 		const f = { type: 'case.request' };
@@ -48,13 +52,15 @@ export const requests = {
 				if (!INTAKE_ENUMS[k].includes(v)) throw new OfframpError(ERR.BAD_FIELD, k, k);
 			} else if (k === 'programme') {
 				if (!isId(v)) throw new OfframpError(ERR.BAD_FIELD, k, k);
+			} else if (k === 'intake_code') {
+				if (typeof v !== 'string' || !/^[A-Za-z0-9-]{1,64}$/.test(v)) throw new OfframpError(ERR.BAD_FIELD, k, k);
 			} else {
 				throw new OfframpError(ERR.BAD_FIELD, k, k);	// nothing else is asked
 			}
 			f[k] = v;
 		}
 		if (!f.language) throw new OfframpError(ERR.BAD_FIELD, 'language', 'language');
-		const a = await this.ask(f);
+		const a = await this.askPaid(f);
 		if (f.programme && isId(a.case?.id)) {
 			// held to whatever the server does with the case from now on
 			this.entry(a.case.id, a.case).asked = f.programme;

@@ -41,7 +41,7 @@ export async function waitFor(cond, ms, desc) {
 export async function startServer({ again, args = [] } = {}) {
 	const dir = again ? again.dir : fs.mkdtempSync(path.join(os.tmpdir(), 'offramp-live-'));
 	const proc = spawn(SERVER_BIN, ['--data', path.join(dir, 'data'), '--listen', '127.0.0.1',
-		'--port', again ? String(again.port) : '0', ...args],
+		'--port', again ? String(again.port) : '0', '--pow-bits', '8', '--pow-max-bits', '12', ...args],
 		{ stdio: ['ignore', 'pipe', 'pipe'] });
 	servers.push(proc);
 	let out = '';

@@ -227,7 +227,8 @@ _server_up_or_gone() {
 # start_server [ARGS...]: starts offramp-server with TLS on 127.0.0.1, a
 # port chosen by the OS (the port of the last server again when that one
 # has stopped, so that running daemons find it) and the data directory
-# $DATA, plus ARGS (SERVER_TLS=0: no --cert/--key; SERVER_LISTEN: another
+# $DATA, a proof of work of 8 to 12 bits (a millisecond or two), plus
+# ARGS (which may override it) (SERVER_TLS=0: no --cert/--key; SERVER_LISTEN: another
 # --listen address). Waits for its "listening on port" line; sets
 # SERVER_PID, PORT, and TOKEN (the bootstrap token when printed at once,
 # else empty: see need_token).
@@ -249,6 +250,7 @@ start_server() {
 	while true; do
 		"$OFFRAMP_SERVER_BIN" --data "$DATA" \
 			--listen "${SERVER_LISTEN:-127.0.0.1}" --port "$port" \
+			--pow-bits 8 --pow-max-bits 12 \
 			"${tls[@]}" "$@" \
 			>"$SERVER_OUT" 2>"$SERVER_ERR" </dev/null &
 		SERVER_PID=$!

@@ -274,6 +274,8 @@ export default {
 	err_server_failed: 'Der Server konnte das eben Gesendete nicht speichern (zum Beispiel, weil sein Speicher voll ist) und hat nichts davon behalten. Was du geschrieben hast, bleibt hier und wird gesendet, sobald der Server es annehmen kann.',
 	err_refused_often: 'Der Server hat die Verbindung beendet, weil er mehrmals abgelehnt hat, was die Seite gesendet hat. Was du geschrieben hast, bleibt erhalten; wir versuchen es weiter.',
 	err_bad_state: 'Das geht im jetzigen Zustand dieses Gesprächs nicht.',
+	err_intake_code_required: 'Dieses Programm fragt nach seinem Zugangscode (auf seinem Flyer, oder von der Person, die Ihnen diesen Link gegeben hat).',
+	err_bad_intake_code: 'Dieser Zugangscode stimmt nicht. Bitte prüfen Sie ihn.',
 	err_crypto: 'Eine Sicherheitsprüfung ist fehlgeschlagen, deshalb wurde nichts gesendet oder angenommen.',
 	err_timeout: 'Der Server hat nicht rechtzeitig geantwortet. Was du geschrieben hast, bleibt erhalten; wir versuchen es weiter.',
 	err_connection: 'Keine Verbindung zum Server. Was du geschrieben hast, bleibt erhalten; wir versuchen es weiter.',

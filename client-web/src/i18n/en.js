@@ -275,6 +275,8 @@ export default {
 	err_server_failed: 'The server could not save what was just sent (for example, its disk is full) and kept none of it. What you typed is kept here and sent as soon as the server can take it.',
 	err_refused_often: 'The server closed the connection because it refused what the page sent several times. What you typed is kept; we try again.',
 	err_bad_state: 'That cannot be done in this conversation’s current state.',
+	err_intake_code_required: 'This programme asks for its intake code (on its flyer, or from the person who gave you this link).',
+	err_bad_intake_code: 'That intake code is not right. Please check it.',
 	err_crypto: 'A security check failed, so nothing was sent or accepted.',
 	err_timeout: 'The server did not answer in time. What you typed is kept; we try again.',
 	err_connection: 'There is no connection to the server. What you typed is kept; we try again.',

@@ -13,3 +13,4 @@ export * from './cert.js';
 export * from './feedback.js';
 export * from './x3dh.js';
 export * from './ratchet.js';
+export * from './pow.js';

@@ -84,7 +84,7 @@ export function tmpDir(name) {
 /* Starts offramp-server on data dir; resolves {proc, port, token, out}. */
 export async function startServer(data, port = 0, web = DIST) {
 	const proc = spawn(SERVER_BIN, ['--data', data, '--listen', '127.0.0.1', '--port', String(port),
-		'--web', web], { stdio: ['ignore', 'pipe', 'pipe'] });
+		'--web', web, '--pow-bits', '8', '--pow-max-bits', '12'], { stdio: ['ignore', 'pipe', 'pipe'] });
 	const srv = { proc, port: 0, token: '', out: '', err: '', exited: false };
 	proc.stdout.on('data', (d) => (srv.out += d));
 	proc.stderr.on('data', (d) => (srv.err += d));
