@@ -8,7 +8,8 @@
 # "static" tests run no binary of the build (the web client's JavaScript
 # tests, the module graph), so only in ./build; "browser" tests spend their
 # time in Chromium, so only in ./build-asan, where the server they drive
-# is checked by the sanitizers.
+# is checked by the sanitizers. "live" (fuzz/short: a minute of live
+# fuzzing) is left out; tests/fuzz/run.sh or `ctest -L live` runs it.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -56,7 +57,7 @@ status=0
 
 echo "== ctest: ./build"
 set +e
-(cd build && ctest --output-on-failure --no-tests=error -j"$test_jobs" -LE browser) 2>&1 | tee "$logdir/normal.log"
+(cd build && ctest --output-on-failure --no-tests=error -j"$test_jobs" -LE 'browser|live') 2>&1 | tee "$logdir/normal.log"
 rc_normal=${PIPESTATUS[0]}
 
 echo "== ctest: ./build-asan"
