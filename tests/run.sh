@@ -8,8 +8,12 @@
 # "static" tests run no binary of the build (the web client's JavaScript
 # tests, the module graph), so only in ./build; "browser" tests spend their
 # time in Chromium, so only in ./build-asan, where the server they drive
-# is checked by the sanitizers. "live" (fuzz/short: a minute of live
-# fuzzing) is left out; tests/fuzz/run.sh or `ctest -L live` runs it.
+# is checked by the sanitizers; "once" (web/interop: the web client's
+# JavaScript against the C programs, which the integration and browser
+# tests run sanitized) only in ./build. "live" (fuzz/short: a minute of
+# live fuzzing) is left out; tests/fuzz/run.sh or `ctest -L live` runs it.
+# Under the sanitizers, lib.sh's one-shot CLI commands skip the leak scan
+# at exit (the server, the daemons and the unit tests keep it).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -64,7 +68,7 @@ echo "== ctest: ./build-asan"
 (cd build-asan && \
 	ASAN_OPTIONS="detect_leaks=$leaks" \
 	UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
-	ctest --output-on-failure --no-tests=error -j"$test_jobs" -LE static) 2>&1 | tee "$logdir/asan.log"
+	ctest --output-on-failure --no-tests=error -j"$test_jobs" -LE 'static|once') 2>&1 | tee "$logdir/asan.log"
 rc_asan=${PIPESTATUS[0]}
 set -e
 
