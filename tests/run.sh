@@ -3,15 +3,22 @@
 # chromium, the web client's npm packages with npm ci), builds the web
 # client, ./build (RelWithDebInfo) and ./build-asan (Debug, AddressSanitizer +
 # UndefinedBehaviorSanitizer), runs ctest in both, prints both summaries,
-# and exits non-zero if either run failed. Every test that runs our C code
-# runs in both, but two kinds once (ctest labels, tests/CMakeLists.txt):
-# "static" tests run no binary of the build (the web client's JavaScript
-# tests, the module graph), so only in ./build; "browser" tests spend their
-# time in Chromium, so only in ./build-asan, where the server they drive
-# is checked by the sanitizers; "once" (web/interop: the web client's
-# JavaScript against the C programs, which the integration and browser
-# tests run sanitized) only in ./build. "live" (fuzz/short: a minute of
-# live fuzzing) is left out; tests/fuzz/run.sh or `ctest -L live` runs it.
+# and exits non-zero if either run failed. ctest labels (tests/CMakeLists.txt)
+# say where a test runs:
+# - the unit tests and the fuzz corpora's replays run in both;
+# - the integration tests run sanitized ("asan-only"), but for those about
+#   the release build itself (the package, the README's walk-through, kill
+#   -9 durability), which run in both: ASan+UBSan at -O1 finds what the
+#   release build would and more, and a test of the shell's thousands of
+#   processes run twice did not fit the ten minutes;
+# - "static" tests run no binary of the build (the web client's
+#   JavaScript tests, the module graph): ./build only;
+# - "once" (web/interop: the web client's JavaScript against the C
+#   programs): ./build only, the release server and CLI;
+# - "browser" tests (Chromium): ./build-asan only, the sanitizers watching
+#   the server they drive;
+# - "live" (fuzz/short, a minute of live fuzzing) is left out:
+#   tests/fuzz/run.sh or `ctest -L live` runs it.
 # Under the sanitizers, lib.sh's one-shot CLI commands skip the leak scan
 # at exit (the server, the daemons and the unit tests keep it).
 set -euo pipefail
@@ -61,7 +68,7 @@ status=0
 
 echo "== ctest: ./build"
 set +e
-(cd build && ctest --output-on-failure --no-tests=error -j"$test_jobs" -LE 'browser|live') 2>&1 | tee "$logdir/normal.log"
+(cd build && ctest --output-on-failure --no-tests=error -j"$test_jobs" -LE 'browser|live|asan-only') 2>&1 | tee "$logdir/normal.log"
 rc_normal=${PIPESTATUS[0]}
 
 echo "== ctest: ./build-asan"
