@@ -385,6 +385,19 @@ cli() {
 	return "$rc"
 }
 
+# assert_error DESC CODE [FIELD]: $OUT (from clirun ... raw) holds an
+# error frame with CODE (and "field": FIELD when given).
+assert_error() {
+	local line
+	line=$(grep -E '"type": *"error"' <<<"$OUT" | grep -E "\"code\": *\"$2\"" | head -n1 || true)
+	if [ -z "$line" ]; then
+		fail "$1: no error $2 in: $(head -c 400 <<<"$OUT") ${ERR:-}"
+		return
+	fi
+	pass "$1: error $2"
+	[ -z "${3:-}" ] || assert_match "$1: field $3" "$line" "\"field\": *\"$3\""
+}
+
 # clirun NAME ARGS...: as cli, but never stops the test: sets OUT (stdout),
 # ERR (stderr) and RC (exit status). Standard input is passed on.
 clirun() {

@@ -228,17 +228,6 @@ PROG=$(sql "SELECT programme_id FROM accounts WHERE key = X'$(hexkey "$KEY_admin
 keygen client2
 cli client2 login >/dev/null
 
-# expect_code DESC CODE [FIELD]: OUT has an error frame with CODE.
-expect_code() {
-	local line
-	line=$(grep -E '"type": *"error"' <<<"$OUT" | grep -E "\"code\": *\"$2\"" | head -n1 || true)
-	if [ -z "$line" ]; then
-		fail "$1: no error $2 in: $(head -c 300 <<<"$OUT")"
-		return
-	fi
-	pass "$1: error $2"
-	[ -z "${3:-}" ] || assert_match "$1: field $3" "$line" "\"field\": *\"$3\""
-}
 
 # try_raw DESC WHO FRAME CODE [FIELD]: one frame on a logged-in raw
 # connection; the error, and no table changed.
@@ -249,7 +238,7 @@ try_raw() {
 	clirun "$2" raw --login --count 1 --idle 5 <<<"$3"
 	assert_eq "$1: raw printed only the answer (the login-time push was taken)" 1 \
 		"$(grep -c . <<<"$OUT")"
-	expect_code "$1" "$4" "${5:-}"
+	assert_error "$1" "$4" "${5:-}"
 	assert_eq "$1: nothing changed" "$before" "$(table_counts)"
 }
 

@@ -12,18 +12,6 @@ start_server --pow-bits 16 --pow-max-bits 18 --pow-step 3 \
 	--keep-waiting 3s --rematch-period 1
 setup_pool			# Sam speaks en: requests in fr wait
 
-# error_in DESC CODE [FIELD]: OUT holds an error frame with CODE.
-error_in() {
-	local line
-	line=$(grep -E '"type": *"error"' <<<"$OUT" | grep -E "\"code\": *\"$2\"" | head -n1 || true)
-	if [ -z "$line" ]; then
-		fail "$1: no error $2 in: $(head -c 400 <<<"$OUT") $ERR"
-		return
-	fi
-	pass "$1: error $2"
-	[ -z "${3:-}" ] || assert_match "$1: field $3" "$line" "\"field\": *\"$3\""
-}
-
 # challenge_bits NAME: the difficulty of a fresh connection's challenge.
 challenge_bits() {
 	cli "$1" raw --idle 0.2 </dev/null | grep -m1 '"challenge"' |
@@ -61,11 +49,11 @@ clirun c1 raw --login --no-pow --answered <<'EOF'
 {"v":1,"type":"case.request","id":4,"language":"fr","pow":"12345"}
 {"v":1,"type":"case.request","id":5,"language":"fr","pow":-1}
 EOF
-error_in "no proof" pow_required
+assert_error "no proof" pow_required
 assert_match "  a wrong proof: pow_required too" "$OUT" '"re": *3[,}].*pow_required|pow_required.*"re": *3[,}]'
 assert_match "  a fresh challenge follows each, with its difficulty" \
 	"$(grep -c '"challenge"' <<<"$OUT")" '^[2-9]$'
-error_in "a proof that is not a number" bad_field pow
+assert_error "a proof that is not a number" bad_field pow
 assert_eq "nothing changed" "$before" "$(table_counts)"
 
 step "case.request with a proof opens the case"
@@ -106,11 +94,11 @@ step "an intake code: set by the admin, kept as a hash"
 PROG=$(sql "SELECT id FROM programmes ORDER BY id LIMIT 1")
 before=$(table_counts)
 clirun admin raw --login --answered <<<'{"v":1,"type":"programme.set","id":2,"intake_code":"ab"}'
-error_in "a code of 2 characters" bad_field intake_code
+assert_error "a code of 2 characters" bad_field intake_code
 clirun admin raw --login --answered <<<'{"v":1,"type":"programme.set","id":2,"intake_code":"no spaces"}'
-error_in "a code with a space" bad_field intake_code
+assert_error "a code with a space" bad_field intake_code
 clirun admin raw --login --answered <<<'{"v":1,"type":"programme.set","id":2,"intake_code":7}'
-error_in "a code that is no string" bad_field intake_code
+assert_error "a code that is no string" bad_field intake_code
 assert_eq "nothing changed" "$before" "$(table_counts)"
 assert_eq "  no code stored" "" "$(sql "SELECT intake_hash FROM programmes WHERE id = $PROG")"
 clirun admin raw --login --answered <<<'{"v":1,"type":"programme.set","id":2,"intake_code":"Flyer-42"}'
@@ -127,11 +115,11 @@ keygen c3
 cli c3 raw --login --count 1 <<<'{"v":1,"type":"ping","id":1}' >/dev/null
 before=$(table_counts)
 clirun c3 raw --login --answered <<<"{\"v\":1,\"type\":\"case.request\",\"id\":2,\"language\":\"fr\",\"programme\":$PROG}"
-error_in "no code" intake_code_required
+assert_error "no code" intake_code_required
 clirun c3 raw --login --answered <<<"{\"v\":1,\"type\":\"case.request\",\"id\":2,\"language\":\"fr\",\"programme\":$PROG,\"intake_code\":\"flyer-43\"}"
-error_in "a wrong code" bad_intake_code
+assert_error "a wrong code" bad_intake_code
 clirun c3 raw --login --answered <<<"{\"v\":1,\"type\":\"case.request\",\"id\":2,\"language\":\"fr\",\"programme\":$PROG,\"intake_code\":\"x\"}"
-error_in "a code out of form" bad_intake_code
+assert_error "a code out of form" bad_intake_code
 assert_eq "nothing changed" "$before" "$(table_counts)"
 clirun c3 raw --login --answered <<<"{\"v\":1,\"type\":\"case.request\",\"id\":2,\"language\":\"fr\",\"programme\":$PROG,\"intake_code\":\"FLYER-42\"}"
 assert_contains "the code (in any case) opens the case" "$OUT" '"case.request.ok"'
