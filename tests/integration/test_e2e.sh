@@ -228,7 +228,6 @@ PROG=$(sql "SELECT programme_id FROM accounts WHERE key = X'$(hexkey "$KEY_admin
 keygen client2
 cli client2 login >/dev/null
 
-
 # try_raw DESC WHO FRAME CODE [FIELD]: one frame on a logged-in raw
 # connection; the error, and no table changed.
 try_raw() {
