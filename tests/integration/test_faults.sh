@@ -162,7 +162,7 @@ if [ -n "$SMALL" ]; then
 	assert_match "  the log says why" "$(cat "$SERVER_ERR")" 'the commit failed \(storage_full\)'
 
 	rm -f "$SMALL/fill2"	# the disk full but for the spare's room
-	seqs=$(grep '"type":"msg"' "$T/s.out" | head -n 200 | grep -o '"seq":[0-9]*' | cut -d: -f2 | paste -sd,)
+	seqs=$(grep -m 200 '"type":"msg"' "$T/s.out" | grep -o '"seq":[0-9]*' | cut -d: -f2 | paste -sd,)
 	echo "{\"v\":1,\"type\":\"msg.ack\",\"id\":2,\"seqs\":[$seqs]}" >&"$sfd"
 	wait_for "the ack's answer" 20 answered "$T/s.out" 2 >/dev/null
 	assert_match "an ack on the full disk: msg.ack.ok" "$(answered "$T/s.out" 2)" '"acked":200'
