@@ -70,7 +70,11 @@ struck_out() {
 	serving
 }
 
-# sent_below DESC BYTES: the client could send fewer than BYTES.
+# sent_below DESC BYTES: the client could send fewer than BYTES. What the
+# client sends before it sees the close includes what loopback's socket
+# buffers take while the server reads no more (several MiB on a busy
+# machine): the bound says the stream stops, not where (the issue saw
+# 264 MB go on).
 sent_below() {
 	if [ "$WS_SENT" -ge 0 ] && [ "$WS_SENT" -lt "$2" ]; then
 		pass "$1: $WS_SENT bytes sent before the close (< $2)"
@@ -106,12 +110,12 @@ closed_with "a 1-byte close body" 1002
 ws "a frame announcing 2^32 bytes, its payload trickling in" huge
 assert_contains "2^32 announced: too_big" "$WS" '"code":"too_big"'
 closed_with "2^32 announced" 1009
-sent_below "2^32 announced" 1048576
+sent_below "2^32 announced" 16777216
 
 ws "a text message of endless 1024-byte continuation frames" message-over:1024
 assert_contains "endless continuation: too_big" "$WS" '"code":"too_big"'
 closed_with "a message past 131072 bytes" 1009
-sent_below "endless continuation" 1048576
+sent_below "endless continuation" 16777216
 
 # ----------------------------------------------------------------- budgets
 ws "a message of 3000 one-byte frames (within the frame budget)" frames:3000
