@@ -255,6 +255,7 @@ cmd_request(struct cli *cli, int argc, char **argv)
 	const char *language = NULL, *topic = NULL, *programme = NULL;
 	const char *gender = NULL, *age_band = NULL, *background = NULL;
 	const char *format = NULL, *region = NULL, *urgency = NULL;
+	const char *intake_code = NULL;
 	const struct cli_opt opts[] = {
 		{ "--language", &language, NULL },
 		{ "--topic", &topic, NULL },
@@ -265,6 +266,7 @@ cmd_request(struct cli *cli, int argc, char **argv)
 		{ "--format", &format, NULL },
 		{ "--region", &region, NULL },
 		{ "--urgency", &urgency, NULL },
+		{ "--intake-code", &intake_code, NULL },
 		{ NULL, NULL, NULL }
 	};
 	json_t *req, *resp = NULL;
@@ -295,6 +297,10 @@ cmd_request(struct cli *cli, int argc, char **argv)
 		    "phone-video");
 	if (urgency != NULL && !is_one_of(urgency, urgencies))
 		return cli_usage("--urgency is low, normal or high");
+	if (intake_code != NULL && (prog == 0 ||
+	    !frame_is_intake_code(intake_code)))
+		return cli_usage("--intake-code goes with --programme: 4..64 "
+		    "of A-Z, a-z, 0-9, - (as the programme printed it)");
 	if ((rc = account_login(cli)) != 0)
 		return rc;
 	if ((rc = cli_new_request("case.request", &req)) != 0)
@@ -317,6 +323,9 @@ cmd_request(struct cli *cli, int argc, char **argv)
 		json_object_set_new(req, "region", json_string(region));
 	if (urgency != NULL)
 		json_object_set_new(req, "urgency", json_string(urgency));
+	if (intake_code != NULL)
+		json_object_set_new(req, "intake_code",
+		    json_string(intake_code));
 	if ((rc = request_paid(cli, req, &resp)) != 0)
 		return rc;
 	/* remembered before any counsellor is checked: one of another

@@ -390,6 +390,7 @@ cmd_programme_set(struct cli *cli, int argc, char **argv)
 {
 	const char *name = NULL, *description = NULL, *languages = NULL;
 	const char *topics = NULL, *regions = NULL, *formats = NULL;
+	const char *intake_code = NULL;
 	const struct cli_opt opts[] = {
 		{ "--name", &name, NULL },
 		{ "--description", &description, NULL },
@@ -397,6 +398,7 @@ cmd_programme_set(struct cli *cli, int argc, char **argv)
 		{ "--topics", &topics, NULL },
 		{ "--regions", &regions, NULL },
 		{ "--formats", &formats, NULL },
+		{ "--intake-code", &intake_code, NULL },
 		{ NULL, NULL, NULL }
 	};
 	const struct {
@@ -430,6 +432,18 @@ cmd_programme_set(struct cli *cli, int argc, char **argv)
 		json_object_set_new(req, "description",
 		    json_string(description));
 	}
+	if (intake_code != NULL) {
+		/* "": no code asked any more */
+		if (*intake_code != '\0' &&
+		    !frame_is_intake_code(intake_code)) {
+			json_decref(req);
+			return cli_usage("an intake code is %d..%d of A-Z, "
+			    "a-z, 0-9, - (\"\" for none)", OFR_INTAKE_CODE_MIN,
+			    OFR_INTAKE_CODE_MAX);
+		}
+		json_object_set_new(req, "intake_code",
+		    json_string(intake_code));
+	}
 	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
 		if (*lists[i].val == NULL)
 			continue;
@@ -457,7 +471,8 @@ cmd_programme_set(struct cli *cli, int argc, char **argv)
 		printf("\n%s: ", lists[i].field);
 		text_put_list(stdout, json_object_get(p, lists[i].field), ",");
 	}
-	fputc('\n', stdout);
+	printf("\nintake_code: %s\n", json_is_true(json_object_get(p,
+	    "intake_code")) ? "asked" : "none");
 	json_decref(resp);
 	return 0;
 }

@@ -144,6 +144,22 @@ frame_is_token(const char *s)
 }
 
 int
+frame_is_intake_code(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < OFR_INTAKE_CODE_MIN || n > OFR_INTAKE_CODE_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+int
 frame_token(struct frame_in *in, const char *key, int required,
     const char **out)
 {

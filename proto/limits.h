@@ -20,9 +20,14 @@
 #define OFR_ACKS_MAX		256		/* seqs in one msg.ack */
 #define OFR_LIST_MAX		16		/* languages or topics in a list */
 #define OFR_DEPTH_MAX		4		/* nesting of JSON values */
+#define OFR_INTAKE_CODE_MIN	4		/* a programme's intake code: */
+#define OFR_INTAKE_CODE_MAX	64		/* [A-Za-z0-9-], any case */
 
 /* A token: 1..OFR_TOKEN_MAX of [a-z0-9-], starting with a letter or digit,
  * as frame_token() reads one (frame.c). 1 if s is one, 0 if not. */
 int frame_is_token(const char *s);
+/* An intake code (PROTOCOL.md, "Intake codes"): OFR_INTAKE_CODE_MIN..MAX
+ * of [A-Za-z0-9-]. 1 if s is one, 0 if not. */
+int frame_is_intake_code(const char *s);
 
 #endif

@@ -83,15 +83,10 @@ intake_code_hash(int64_t programme, const char *code,
 	crypto_generichash_state h;
 	size_t n = strlen(code);
 
-	if (n < INTAKE_CODE_MIN || n > INTAKE_CODE_MAX)
+	if (!frame_is_intake_code(code))
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)code[i];
-
-		if (!isascii(ch) || !(isalnum(ch) || ch == '-'))
-			return -1;
-		low[i] = (char)tolower(ch);
-	}
+	for (size_t i = 0; i < n; i++)
+		low[i] = (char)tolower((unsigned char)code[i]);
 	for (int i = 0; i < 8; i++)
 		id[i] = (uint8_t)((uint64_t)programme >> (56 - 8 * i));
 	crypto_generichash_init(&h, key, sizeof(key) - 1, INTAKE_HASH_BYTES);

@@ -14,10 +14,10 @@
 
 #include <stdint.h>
 
+#include "proto/limits.h"
 #include "proto/pow.h"
 
-#define INTAKE_CODE_MIN		4	/* characters of an intake code */
-#define INTAKE_CODE_MAX		64
+#define INTAKE_CODE_MAX		OFR_INTAKE_CODE_MAX
 #define INTAKE_HASH_BYTES	32
 #define INTAKE_SOLVE_SECS	60	/* more login time once PoW is asked */
 

@@ -101,8 +101,9 @@ clirun admin raw --login --answered <<<'{"v":1,"type":"programme.set","id":2,"in
 assert_error "a code that is no string" bad_field intake_code
 assert_eq "nothing changed" "$before" "$(table_counts)"
 assert_eq "  no code stored" "" "$(sql "SELECT intake_hash FROM programmes WHERE id = $PROG")"
-clirun admin raw --login --answered <<<'{"v":1,"type":"programme.set","id":2,"intake_code":"Flyer-42"}'
-assert_match "programme.set takes a code" "$OUT" '"intake_code": *true'
+clirun admin programme-set --intake-code Flyer-42
+assert_eq "offramp programme-set --intake-code sets a code" 0 "$RC"
+assert_eq "  and says one is asked" asked "$(field "$OUT" intake_code)"
 assert_eq "the database holds a 32-byte hash" 32 \
 	"$(sql "SELECT length(intake_hash) FROM programmes WHERE id = $PROG")"
 assert_eq "  not the code" 0 "$(sql "SELECT count(*) FROM programmes
@@ -121,8 +122,12 @@ assert_error "a wrong code" bad_intake_code
 clirun c3 raw --login --answered <<<"{\"v\":1,\"type\":\"case.request\",\"id\":2,\"language\":\"fr\",\"programme\":$PROG,\"intake_code\":\"x\"}"
 assert_error "a code out of form" bad_intake_code
 assert_eq "nothing changed" "$before" "$(table_counts)"
-clirun c3 raw --login --answered <<<"{\"v\":1,\"type\":\"case.request\",\"id\":2,\"language\":\"fr\",\"programme\":$PROG,\"intake_code\":\"FLYER-42\"}"
-assert_contains "the code (in any case) opens the case" "$OUT" '"case.request.ok"'
+clirun c3 request --language fr --programme "$PROG" --intake-code x
+assert_match "offramp request checks the code's form itself" "$ERR" 'intake-code'
+assert_eq "  nothing changed" "$before" "$(table_counts)"
+clirun c3 request --language fr --programme "$PROG" --intake-code FLYER-42
+assert_eq "the code (in any case) opens the case: offramp request --intake-code" 0 "$RC"
+assert_eq "  the case waits" waiting "$(field "$OUT" status)"
 
 step "a request for any programme needs no code"
 keygen c4
@@ -131,8 +136,8 @@ assert_eq "offramp request without a programme works" 0 "$RC"
 assert_eq "  the case waits" waiting "$(field "$OUT" status)"
 
 step "the admin removes the code"
-clirun admin raw --login --answered <<<'{"v":1,"type":"programme.set","id":2,"intake_code":""}'
-assert_match "programme.set with an empty code" "$OUT" '"intake_code": *false'
+clirun admin programme-set --intake-code ''
+assert_eq "offramp programme-set --intake-code '' removes the code" none "$(field "$OUT" intake_code)"
 assert_eq "the hash is gone" "" "$(sql "SELECT intake_hash FROM programmes WHERE id = $PROG")"
 
 finish
