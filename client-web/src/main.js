@@ -1,12 +1,13 @@
 // main.js: the page's entry. It loads libsodium, picks the language, makes
 // the one store and the controller, mounts the views and the quick exit.
+// A link's fragment "#programme=N" fills in a programme's number.
 // Build-time settings (__OFFRAMP_PINS__, __OFFRAMP_EXIT_URL__) come from
 // build.mjs.
 
 import sodium from 'libsodium-wrappers-sumo';
 import { createCore } from './core.js';
 import { createStore } from './app/store.js';
-import { createController } from './app/controller.js';
+import { createController, programmeOfFragment } from './app/controller.js';
 import { installEscapeExit } from './app/exit.js';
 import { vaultMayExist } from './app/storage.js';
 import { pickLanguage, setLanguage } from './i18n/index.js';
@@ -19,7 +20,14 @@ const EXIT_URL = typeof __OFFRAMP_EXIT_URL__ !== 'undefined' ? __OFFRAMP_EXIT_UR
 async function main() {
 	const store = createStore();
 	const lang = setLanguage(pickLanguage(navigator.languages || [navigator.language]));
-	store.update((s) => { s.lang = lang; });
+	// a programme's link (#programme=N, on its flyer): the number is filled
+	// in, and the fragment leaves the address bar and the device's history
+	const programme = programmeOfFragment(location.hash);
+	if (location.hash) history.replaceState(null, '', location.pathname + location.search);
+	store.update((s) => {
+		s.lang = lang;
+		if (programme) s.wishes.programme = programme;
+	});
 	let intents = null;
 	// quick exit works from the first moment, even before libsodium is ready
 	installEscapeExit({ url: EXIT_URL, wipe: () => intents && intents._wipe && intents._wipe() });

@@ -5,7 +5,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import sodium from 'libsodium-wrappers-sumo';
 import { createStore } from '../src/app/store.js';
-import { createController } from '../src/app/controller.js';
+import { createController, intakeOf, programmeOfFragment } from '../src/app/controller.js';
 import { decodeRecovery } from '../src/app/recovery.js';
 
 await sodium.ready;
@@ -204,6 +204,48 @@ test('a bad region or a short passphrase is refused before anything is made', as
 	await intents.startClient({ passphrase: 'short' });
 	assert.equal(store.state.error.key, 'err_passphrase_short');
 	assert.equal(core(), undefined, 'no core, no key made');
+});
+
+test('a programme number and intake code from the start screen: checked, then in the intake', async () => {
+	assert.deepEqual(intakeOf({ programme: ' 12 ', intake_code: ' Flyer-42 ' }, 'de'),
+		{ language: 'de', programme: 12, intake_code: 'Flyer-42' });
+	assert.deepEqual(intakeOf({ programme: '12' }, 'en'), { language: 'en', programme: 12 }, 'a programme asking no code');
+	const bad = (w) => { try { intakeOf(w, 'en'); } catch (e) { return e.code; } return null; };
+	assert.equal(bad({ programme: '1x' }), 'err_programme_number');
+	assert.equal(bad({ programme: '012' }), 'err_programme_number');
+	assert.equal(bad({ programme: '99999999999999999' }), 'err_programme_number', 'beyond 2^53');
+	assert.equal(bad({ intake_code: 'Flyer-42' }), 'err_code_without_programme');
+	assert.equal(bad({ programme: '3', intake_code: 'no spaces' }), 'err_bad_intake_code');
+	assert.equal(bad({ programme: '3', intake_code: 'x'.repeat(65) }), 'err_bad_intake_code');
+
+	const { store, intents, core } = setup();
+	intents.setWish('intake_code', 'Flyer-42');
+	await intents.startClient();
+	assert.equal(store.state.error.key, 'err_code_without_programme');
+	assert.equal(core(), undefined, 'refused before any key is made');
+	intents.setWish('programme', '3');
+	await intents.startClient();
+	assert.deepEqual(core().intake, { language: 'en', programme: 3, intake_code: 'Flyer-42' });
+});
+
+test('a link fragment gives a programme number, nothing else', () => {
+	assert.equal(programmeOfFragment('#programme=12'), '12');
+	for (const h of ['', '#', '#programme=', '#programme=0', '#programme=12&code=x', '#code=x', '#programme=1e3', null])
+		assert.equal(programmeOfFragment(h), null, String(h));
+});
+
+test('a waiting request that closes: expired, unless this page closed it', async () => {
+	const { store, intents, core } = setup();
+	await intents.startClient();
+	const c = core();
+	c.list[0].status = 'closed';
+	c.emit('case', { case: { ...c.list[0] }, previous: { status: 'waiting' } });
+	await tick();
+	assert.equal(store.state.lastAnnounce, 'Your request has ended', 'the screen reader hears it');
+	assert.deepEqual(store.state.closedHere, []);
+	c.closeCase = async () => {};
+	await intents.closeCase(7);
+	assert.deepEqual(store.state.closedHere, [7], 'closed here: not expired');
 });
 
 test('a programme key offered: asked about, "Not now" hides it, "Trust" passes what was shown to the core', async () => {

@@ -14,10 +14,12 @@ import { HISTORY_DAYS } from './store.js';
 import { setLanguage, t } from '../i18n/index.js';
 
 const TOKEN = /^[a-z0-9][a-z0-9-]{0,31}$/;
+const PROGRAMME_NUMBER = /^[1-9][0-9]{0,15}$/;
+const INTAKE_CODE = /^[A-Za-z0-9-]{1,64}$/;	// as the server takes it (PROTOCOL.md, "Intake codes")
 const KNOWN_ERRORS = new Set(['bad_json', 'too_big', 'bad_field', 'not_logged_in', 'bad_signature',
 	'unknown_key', 'bad_invite', 'wrong_role', 'forbidden', 'not_found', 'case_open', 'case_closed',
 	'case_waiting', 'rate_limited', 'account_disabled', 'limit', 'internal', 'bad_state', 'storage_full',
-	'recipient_full', 'crypto',
+	'recipient_full', 'crypto', 'intake_code_required', 'bad_intake_code', 'pow_required',
 	'timeout', 'connection', 'passphrase', 'usage', 'io']);
 
 /* Errors that are over once the connection works again. */
@@ -31,6 +33,8 @@ const KNOWN_REASONS = new Set(['server_key_changed', 'safety_mismatch', 'wrong_p
 export function errorKey(e) {
 	const code = e && typeof e.code === 'string' ? e.code : '';
 	if (e && KNOWN_REASONS.has(e.reason)) return `err_${e.reason}`;
+	// case.request names a programme this server does not have
+	if (code === 'bad_field' && e.field === 'programme') return 'err_programme_unknown';
 	return KNOWN_ERRORS.has(code) ? `err_${code}` : 'err_generic';
 }
 
@@ -42,10 +46,31 @@ export function intakeOf(wishes, uiLang) {
 	}
 	const region = (wishes.region || '').trim().toLowerCase().replace(/\s+/g, '-');
 	if (region) {
-		if (!TOKEN.test(region)) throw Object.assign(new Error('region'), { code: 'bad_region' });
+		if (!TOKEN.test(region)) throw Object.assign(new Error('region'), { code: 'err_region' });
 		intake.region = region;
 	}
+	// a direct request: the programme's number, and its code when it asks for one
+	const programme = String(wishes.programme || '').trim();
+	const code = String(wishes.intake_code || '').trim();
+	if (programme) {
+		if (!PROGRAMME_NUMBER.test(programme) || !Number.isSafeInteger(Number(programme)))
+			throw Object.assign(new Error('programme'), { code: 'err_programme_number' });
+		intake.programme = Number(programme);
+	}
+	if (code) {
+		if (!programme) throw Object.assign(new Error('intake_code'), { code: 'err_code_without_programme' });
+		if (!INTAKE_CODE.test(code)) throw Object.assign(new Error('intake_code'), { code: 'err_bad_intake_code' });
+		intake.intake_code = code;
+	}
 	return intake;
+}
+
+/* The programme number of a link's fragment ("#programme=12"), or null.
+ * The fragment never reaches the server; the page drops it from the
+ * address bar (main.js), so the device's history does not keep it. */
+export function programmeOfFragment(hash) {
+	const m = /^#programme=([1-9][0-9]{0,15})$/.exec(typeof hash === 'string' ? hash : '');
+	return m && Number.isSafeInteger(Number(m[1])) ? m[1] : null;
 }
 
 /*
@@ -172,7 +197,9 @@ export function createController({ store, createCore, sodium, config }) {
 		});
 		on('case', ({ case: c, previous }) => {
 			syncCases();
-			if (role === 'client' && previous && previous.status === 'waiting' && c.status !== 'waiting') {
+			if (role === 'client' && previous && previous.status === 'waiting' && c.status === 'closed') {
+				if (!S().closedHere.includes(c.id)) set((s) => { s.lastAnnounce = t('expired_title'); });
+			} else if (role === 'client' && previous && previous.status === 'waiting' && c.status !== 'waiting') {
 				const who = c.participants.find((p) => p.role === 'counsellor');
 				set((s) => { s.lastAnnounce = t('announce_joined', { name: who ? who.name : '' }); });
 			}
@@ -305,8 +332,8 @@ export function createController({ store, createCore, sodium, config }) {
 			let intake;
 			try {
 				intake = intakeOf(s.wishes, s.lang);
-			} catch {
-				return fail('err_region');
+			} catch (e) {
+				return fail(e.code);
 			}
 			if (s.mode === 'device' && passphrase.length < storage.PASSPHRASE_MIN)
 				return fail('err_passphrase_short', { n: storage.PASSPHRASE_MIN });
@@ -580,6 +607,10 @@ export function createController({ store, createCore, sodium, config }) {
 		},
 
 		async closeCase(id) {
+			// a closed request without a counsellor that this page did not
+			// close has expired (PROTOCOL.md, "Waiting cases"); said before
+			// the server's push of the close can arrive
+			set((s) => { if (!s.closedHere.includes(id)) s.closedHere.push(id); });
 			await act(() => core.closeCase(id));
 		},
 		async reassign(id) {
@@ -590,8 +621,8 @@ export function createController({ store, createCore, sodium, config }) {
 			let intake;
 			try {
 				intake = intakeOf(S().wishes, S().lang);
-			} catch {
-				return fail('err_region');
+			} catch (e) {
+				return fail(e.code);
 			}
 			set((s) => { s.current = null; });
 			try {

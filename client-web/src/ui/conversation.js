@@ -5,7 +5,10 @@
 // how long). The client can write at once: while the case waits, the core
 // keeps the text in its outbox. Once the case is closed, a small optional
 // form asks for anonymous feedback (two ratings and a text for the
-// programme's admins), until it is sent or declined. At the end, apart
+// programme's admins), until it is sent or declined. A request that closed
+// without a counsellor, and not from this page, expired: the page says so
+// (the server closes a waiting case whose client stayed away, PROTOCOL.md
+// "Waiting cases"). At the end, apart
 // from the rest, the client can delete its account: one button, then one
 // confirmation.
 
@@ -218,7 +221,9 @@ export function conversationScreen(state, intents) {
 			const c = entry.case;
 			currentId = c.id;
 			const counsellor = c.participants.find((p) => p.role === 'counsellor');
-			const sig = `${c.id}|${c.status}|${counsellor ? counsellor.name : ''}|${c.blocked}|${c.queuePosition}|${s.lang}`;
+			// a request that closed without a counsellor, and not from here, expired
+			const expired = c.status === 'closed' && !counsellor && !s.closedHere.includes(c.id);
+			const sig = `${c.id}|${c.status}|${counsellor ? counsellor.name : ''}|${c.blocked}|${c.queuePosition}|${expired}|${s.lang}`;
 			if (sig !== statusSig) {
 				statusSig = sig;
 				title.textContent = c.status === 'waiting' ? t('conv_waiting_title')
@@ -226,8 +231,9 @@ export function conversationScreen(state, intents) {
 						: t('conv_with', { name: counsellor ? counsellor.name : '' });
 				fill(status, h('span', { class: `badge ${c.status}` }, t(`status_${c.status}`)),
 					counsellor && counsellor.certified ? h('span', { class: 'small muted' }, t('counsellor_certified')) : null);
-				waiting.hidden = c.status !== 'waiting';
-				fill(waiting, h('h2', null, t('waiting_title')),
+				waiting.hidden = c.status !== 'waiting' && !expired;
+				if (expired) fill(waiting, h('h2', null, t('expired_title')), h('p', { id: 'expired' }, t('expired_text')));
+				else fill(waiting, h('h2', null, t('waiting_title')),
 					c.queuePosition ? h('p', { id: 'queue-position' }, t('queue_position', { n: c.queuePosition })) : null,
 					h('p', null, t('waiting_since', { time: formatTime(c.created) })),
 					c.urgency === 'high' ? h('p', null, t('waiting_urgent')) : null,

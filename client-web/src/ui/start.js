@@ -1,7 +1,9 @@
 // start.js: the client's first screen. Everything on it is optional but the
 // one button: the conversation's language, a topic, wishes for the
-// counsellor ("no preference" by default), and how the conversation is
-// kept on this device. Nothing here is read by the server but the wishes.
+// counsellor ("no preference" by default), a programme's number and
+// intake code from its flyer (a link may carry the number: #programme=N),
+// and how the conversation is kept on this device. Nothing here is read by
+// the server but the wishes and the code.
 
 import { h, uid } from './dom.js';
 import { t, language } from '../i18n/index.js';
@@ -56,6 +58,27 @@ export function startScreen(state, intents) {
 				h('label', { for: id }, t('wish_urgent')));
 		})());
 
+	// a programme's own door: its number and the code on its flyer
+	const flyer = h('details', { class: 'card', id: 'flyer', open: Boolean(w.programme || w.intake_code) },
+		h('summary', null, t('flyer_title')),
+		h('p', { class: 'muted small' }, t('flyer_hint')),
+		h('div', { class: 'grid2' },
+			(() => {
+				const id = uid('programme');
+				return h('div', { class: 'field' },
+					h('label', { for: id }, t('flyer_programme')),
+					h('input', { id, type: 'text', name: 'programme', value: w.programme || '', maxlength: '16',
+						inputmode: 'numeric', autocomplete: 'off', spellcheck: 'false', oninput: set('programme') }));
+			})(),
+			(() => {
+				const id = uid('code');
+				return h('div', { class: 'field' },
+					h('label', { for: id }, t('flyer_code')), h('span', { class: 'hint', id: `${id}-h` }, t('flyer_code_hint')),
+					h('input', { id, type: 'text', name: 'intake_code', value: w.intake_code || '', maxlength: '64',
+						autocomplete: 'off', autocapitalize: 'off', spellcheck: 'false', 'aria-describedby': `${id}-h`,
+						oninput: set('intake_code') }));
+			})()));
+
 	const passId = uid('pass');
 	const pass = h('input', { id: passId, type: 'password', autocomplete: 'new-password',
 		'aria-describedby': `${passId}-h` });
@@ -78,7 +101,7 @@ export function startScreen(state, intents) {
 			e.preventDefault();
 			intents.startClient({ passphrase: pass.value });
 		},
-	}, langField, wishes, keep, go);
+	}, langField, wishes, flyer, keep, go);
 
 	const unlockLink = h('button', { type: 'button', class: 'link', onclick: () => intents.go('unlock') }, t('link_unlock'));
 	const el = h('section', { 'aria-labelledby': 'start-h' },

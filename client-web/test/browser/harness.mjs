@@ -81,10 +81,11 @@ export function tmpDir(name) {
 	return fs.mkdtempSync(path.join(os.tmpdir(), `offramp-web-${name}-`));
 }
 
-/* Starts offramp-server on data dir; resolves {proc, port, token, out}. */
-export async function startServer(data, port = 0, web = DIST) {
+/* Starts offramp-server on data dir, with more options args; resolves
+ * {proc, port, token, out}. */
+export async function startServer(data, port = 0, web = DIST, args = []) {
 	const proc = spawn(SERVER_BIN, ['--data', data, '--listen', '127.0.0.1', '--port', String(port),
-		'--web', web, '--pow-bits', '8', '--pow-max-bits', '12'], { stdio: ['ignore', 'pipe', 'pipe'] });
+		'--web', web, '--pow-bits', '8', '--pow-max-bits', '12', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
 	const srv = { proc, port: 0, token: '', out: '', err: '', exited: false };
 	proc.stdout.on('data', (d) => (srv.out += d));
 	proc.stderr.on('data', (d) => (srv.err += d));
@@ -149,10 +150,10 @@ export const field = (text, name) => {
  * without it the page asks the user before it trusts the key. Resolves
  * env {dir, data, ids, srv, url, programmeKey}.
  */
-export async function setupPool(name, { counsellor = true, tmpfs = null, pinned = true } = {}) {
+export async function setupPool(name, { counsellor = true, tmpfs = null, pinned = true, serverArgs = [] } = {}) {
 	ensureBuilt();
 	const dir = tmpDir(name);
-	const env = { dir, data: path.join(dir, 'data'), ids: path.join(dir, 'id') };
+	const env = { dir, data: path.join(dir, 'data'), ids: path.join(dir, 'id'), serverArgs };
 	fs.mkdirSync(env.ids);
 	if (tmpfs) {
 		// a small file system of its own for the data: a disk that can be filled
@@ -164,7 +165,7 @@ export async function setupPool(name, { counsellor = true, tmpfs = null, pinned 
 		}
 		env.mounted = true;
 	}
-	env.srv = await startServer(env.data);
+	env.srv = await startServer(env.data, 0, DIST, serverArgs);
 	env.url = `http://127.0.0.1:${env.srv.port}/`;
 	assert.ok(env.srv.token, 'the server printed a bootstrap token');
 	cliOk(env, 'admin', ['keygen', '--kdf', 'min']);
@@ -233,7 +234,7 @@ export async function restartServer(env) {
 	const logs = (env.daemonLogs || []).map((f) => [f, connections(f)]);
 	for (;;) {
 		try {
-			env.srv = await startServer(env.data, env.srv.port, env.web);
+			env.srv = await startServer(env.data, env.srv.port, env.web, env.serverArgs);
 			break;
 		} catch (e) {
 			if (Date.now() > end) throw e;	// the port may linger a moment
