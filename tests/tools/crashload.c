@@ -25,7 +25,9 @@
  * usage: crashload --url URL [--ca PEM] --dir DIR --couns KEYFILE,PASS
  *            --pair KEYFILE,PASS,CASE... [--window W] [--inject WHAT]
  * DIR gets acked-I (sender I: "A num" per acknowledged message, then
- * "E made resent reconnects refused"), which a test may count.
+ * "E made resent reconnects refused") and progress-I (one line: how many
+ * of sender I's messages are acknowledged so far, rewritten in place, for
+ * a test to watch the load).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -36,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -227,11 +230,15 @@ sender(uint32_t p)
 	uint32_t next = 0;
 	struct conn *c = NULL;
 	struct conn_event ev;
-	char path[4096];
-	int npend = 0, fd, i, rc;
+	uint64_t nacked = 0;
+	char path[4096], prog[32];
+	int npend = 0, fd, pfd, i, rc;
 
 	snprintf(path, sizeof(path), "%s/acked-%u", dir, p);
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600)) < 0)
+		die("cannot create %s", path);
+	snprintf(path, sizeof(path), "%s/progress-%u", dir, p);
+	if ((pfd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0)
 		die("cannot create %s", path);
 	while (!stopping || npend > 0) {
 		if (c == NULL) {
@@ -273,6 +280,11 @@ sender(uint32_t p)
 				;
 			if (i < npend && strcmp(type, "msg.send.ok") == 0) {
 				logf_line(fd, "A %u\n", pend[i].num);
+				/* fixed width: a reader never sees a mix */
+				snprintf(prog, sizeof(prog), "%20" PRIu64 "\n",
+				    ++nacked);
+				if (pwrite(pfd, prog, 21, 0) != 21)
+					die("cannot write %s", path);
 				memmove(&pend[i], &pend[i + 1],
 				    (size_t)(npend - i - 1) * sizeof(*pend));
 				npend--;
@@ -298,6 +310,7 @@ sender(uint32_t p)
 	logf_line(fd, "E %u %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", next,
 	    resent, reconnects, refused);
 	close(fd);
+	close(pfd);
 	conn_free(c);
 }
 
@@ -696,6 +709,8 @@ main(int argc, char **argv)
 		if ((kids[i] = fork()) < 0)
 			die("fork: %s", strerror(errno));
 		if (kids[i] == 0) {
+			/* no sender outlives the check (a killed test) */
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			sender((uint32_t)i);
 			_exit(0);
 		}
