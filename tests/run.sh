@@ -13,8 +13,10 @@
 #   processes run twice did not fit the ten minutes;
 # - "static" tests run no binary of the build (the web client's
 #   JavaScript tests, the module graph): ./build only;
-# - "once" (web/interop: the web client's JavaScript against the C
-#   programs): ./build only, the release server and CLI;
+# - "once": ./build only, the release server and CLI: web/interop (the
+#   web client's JavaScript against the C programs) and test_crash_scale
+#   (50 kill -9 rounds under load: the binary that ships, and too slow
+#   sanitized);
 # - "browser" tests (Chromium): ./build-asan only, the sanitizers watching
 #   the server they drive;
 # - "live" (fuzz/short, a minute of live fuzzing) is left out:
