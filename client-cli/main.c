@@ -257,7 +257,7 @@ static const struct {
 	{ "partner", cmd_partner, "programme.partner" },
 	{ "partnership", cmd_partnership, OWN_JSON },
 	{ "directory", cmd_directory, "partner.directory" },
-	{ "external", cmd_external, "partner.external.set" },
+	{ "external", cmd_external, OWN_JSON },
 	{ "trust", cmd_trust, OWN_JSON },
 	{ "whoami", cmd_whoami, OWN_JSON },
 	{ "safety", cmd_safety, OWN_JSON },

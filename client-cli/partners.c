@@ -167,10 +167,13 @@ cmd_external(struct cli *cli, int argc, char **argv)
 	}
 	if ((rc = cli_request(cli, req, &resp)) != 0)
 		return rc;
-	if (strcmp(pos[0], "remove") == 0)
+	if (strcmp(pos[0], "remove") == 0) {
 		printf("removed: %lld\n", (long long)id);
-	else
+		cli_json(json_pack("{s:I}", "removed", (json_int_t)id));
+	} else {
 		put_external(json_object_get(resp, "external"));
+		cli_json(json_incref(json_object_get(resp, "external")));
+	}
 	json_decref(resp);
 	return 0;
 }

@@ -165,8 +165,8 @@ for c in "5 name a name of 65 bytes" "6 contact a contact of 257 bytes" \
 	assert_match "  naming $f" "$line" "\"field\": *\"$f\""
 done
 assert_eq "nothing changed" "$before" "$(table_counts)"
-out=$(cli admin external remove "$Y")
-assert_eq "Ada removes Gone Soon" "removed: $Y" "$out"
+out=$(cli admin external remove "$Y" --json)
+assert_match "Ada removes Gone Soon (--json)" "$out" "^\\{\"removed\": *$Y\\}$"
 assert_not_contains "  gone from the directory" "$(cli couns directory)" "Gone Soon"
 
 step "Bea ends the partnership: nothing is vouched for any more"
@@ -181,6 +181,8 @@ assert_match "  and keeps Exit Nord" "$out" "^external $X Exit Nord "
 assert_eq "Lou's directory is empty" "" "$(cli couns2 directory)"
 out=$(cli admin partnership list)
 assert_match "Ada's list says it ended" "$out" "^$P ended to $B Second Path$"
+out=$(cli admin partnership list --json)
+assert_match "  and so does its --json" "$out" "\"id\": *$P,.*\"status\": *\"ended\""
 
 step "after the end: a new client of A refuses Lou again"
 keygen late
