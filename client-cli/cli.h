@@ -91,6 +91,7 @@ cli_cmd cmd_send, cmd_recv, cmd_chat, cmd_history;	/* messages.c */
 cli_cmd cmd_inbox;					/* inbox.c */
 cli_cmd cmd_trust, cmd_whoami, cmd_safety, cmd_verify;	/* trust.c */
 cli_cmd cmd_programme_key, cmd_certify, cmd_revoke, cmd_partner;
+cli_cmd cmd_partnership, cmd_directory, cmd_external;
 							/* progkey.c */
 cli_cmd cmd_bundle;					/* e2e.c */
 cli_cmd cmd_counsellors, cmd_counsellor_update, cmd_disable, cmd_enable;

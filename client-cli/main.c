@@ -159,8 +159,29 @@ static const char usage_text[] =
 "  certify SIGN [--days N] NAME-or-FPR...    certify those (default 90 days)\n"
 "  certify SIGN --renew [NAME-or-FPR...]     renew certified ones\n"
 "  revoke SIGN NAME-or-FPR...                add to the revocation list\n"
-"  partner SIGN PROGRAMME KEY [--days N]     vouch for a partner's key\n"
+"  partner SIGN PROGRAMME KEY [--days N]     vouch for a partner's key, on\n"
+"                                            your side only\n"
+"  partnership list                          proposals and partnerships of\n"
+"                                            your programme\n"
+"  partnership propose SIGN PROGRAMME KEY [--days N]\n"
+"                                            propose a partnership, vouching\n"
+"                                            for its KEY (given out of band)\n"
+"  partnership accept SIGN ID KEY [--days N] accept proposal ID: its KEY\n"
+"                                            (given out of band) must have\n"
+"                                            signed it; you vouch for KEY\n"
+"  partnership end ID                        end it (either side): neither\n"
+"                                            key is vouched for any more\n"
 "  (--new-passphrase-file F: the new file's passphrase)\n"
+"\n"
+"partner directory:\n"
+"  directory                                 your programme's partners\n"
+"                                            (counsellors and admins)\n"
+"  external add NAME --contact C [--regions R] [--formats F] [--topics T]\n"
+"                                            an external partner (admins;\n"
+"                                            not on this server)\n"
+"  external set ID [--name N] [--contact C] [--regions R] [--formats F]\n"
+"      [--topics T]                          change it\n"
+"  external remove ID                        remove it\n"
 "\n"
 "session:\n"
 "  daemon [--detach]                         hold the key file (passphrase\n"
@@ -236,6 +257,9 @@ static const struct {
 	{ "certify", cmd_certify, "counsellor.certify" },
 	{ "revoke", cmd_revoke, "programme.revoke" },
 	{ "partner", cmd_partner, "programme.partner" },
+	{ "partnership", cmd_partnership, OWN_JSON },
+	{ "directory", cmd_directory, "partner.directory" },
+	{ "external", cmd_external, OWN_JSON },
 	{ "trust", cmd_trust, OWN_JSON },
 	{ "whoami", cmd_whoami, OWN_JSON },
 	{ "safety", cmd_safety, OWN_JSON },

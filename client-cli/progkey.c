@@ -5,7 +5,7 @@
  * programme's seed; its identity is unused), never in the admin's
  * everyday key file and never on the server. Commands: programme-key
  * (new, export, rotate), certify (a list, then only the counsellors
- * named), revoke and partner.
+ * named), revoke, partner and partnership (propose, accept, end, list).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -675,5 +675,199 @@ cmd_partner(struct cli *cli, int argc, char **argv)
 	    sizeof(st))) != 0)
 		return rc;
 	printf("partner: %lld\n", (long long)pi.partner_id);
+	return 0;
+}
+
+/* Prints a partnership object: "partnership: ID" and its fields, one a
+ * line, or one JSON line. */
+static void
+print_partnership(json_t *p)
+{
+	json_t *ended = json_object_get(p, "ended");
+
+	printf("partnership: %lld\nstatus: ", (long long)json_integer_value(
+	    json_object_get(p, "id")));
+	text_puts(stdout, json_string_value(json_object_get(p, "status")));
+	printf("\nproposer: %lld\npartner: %lld\nname: ",
+	    (long long)json_integer_value(json_object_get(p, "proposer")),
+	    (long long)json_integer_value(json_object_get(p, "partner")));
+	text_puts(stdout, json_string_value(json_object_get(p, "name")));
+	fputc('\n', stdout);
+	if (json_is_integer(ended)) {
+		fputs("ended: ", stdout);
+		text_put_time(stdout, json_integer_value(ended));
+		printf(" by programme %lld\n", (long long)json_integer_value(
+		    json_object_get(p, "ended_by")));
+	}
+	cli_json(json_incref(p));
+}
+
+/* Signs this programme's partner statement for programme partner's key
+ * pk, valid for days, into st. 0 or an error code (printed). */
+static int
+sign_partner(struct cli *cli, const struct pk_opts *o, int64_t prog,
+    int64_t partner, const uint8_t pk[OFR_PK_BYTES], int64_t days,
+    uint8_t st[PARTNER_BYTES])
+{
+	uint8_t sk[OFR_SK_BYTES];
+	struct partner_info pi;
+	int rc;
+
+	memset(&pi, 0, sizeof(pi));
+	pi.programme_id = prog;
+	pi.partner_id = partner;
+	memcpy(pi.partner_pk, pk, OFR_PK_BYTES);
+	pi.not_before = (int64_t)time(NULL) - 300;
+	pi.not_after = pi.not_before + 300 + days * DAY;
+	if ((rc = secret_key(cli, o, prog, sk)) != 0)
+		return rc;
+	rc = partner_sign(st, sk, &pi);
+	sodium_memzero(sk, sizeof(sk));
+	if (rc != 0)
+		return cli_usage("a programme is not its own partner");
+	return 0;
+}
+
+/* Sends a partnership request: type with "partnership": id (when > 0)
+ * and "statement" (when st is not NULL); prints the answer's
+ * partnership. */
+static int
+partnership_send(struct cli *cli, const char *type, int64_t id,
+    const uint8_t *st)
+{
+	json_t *req, *resp = NULL;
+	int rc;
+
+	if ((rc = cli_new_request(type, &req)) != 0)
+		return rc;
+	if (id > 0)
+		json_object_set_new(req, "partnership", json_integer(id));
+	if (st != NULL)
+		frame_set_bin(req, "statement", st, PARTNER_BYTES);
+	if ((rc = cli_request(cli, req, &resp)) != 0)
+		return rc;
+	print_partnership(json_object_get(resp, "partnership"));
+	json_decref(resp);
+	return 0;
+}
+
+/*
+ * partnership accept: the proposal must carry the proposer's statement,
+ * signed by key (given out of band, as for partner), for this
+ * programme's key; only then is the proposer's key signed in turn.
+ */
+static int
+partnership_accept(struct cli *cli, const struct pk_opts *o, int64_t prog,
+    int64_t id, const uint8_t key[OFR_PK_BYTES], int64_t days)
+{
+	uint8_t st[PARTNER_BYTES], own[OFR_PK_BYTES], mine[PARTNER_BYTES];
+	struct partner_info pi;
+	json_t *req, *resp = NULL, *p, *found = NULL;
+	const char *b64;
+	int64_t proposer = 0;
+	size_t i, n;
+	int has, rc;
+
+	if ((rc = server_key(cli, prog, own, &has, NULL)) != 0)
+		return rc;
+	if (!has)
+		return cli_fail(OFR_E_FORBIDDEN, "your programme has no key");
+	if ((rc = cli_new_request("partnership.list", &req)) != 0 ||
+	    (rc = cli_request(cli, req, &resp)) != 0)
+		return rc;
+	json_array_foreach(json_object_get(resp, "partnerships"), i, p)
+		if (json_integer_value(json_object_get(p, "id")) == id)
+			found = p;
+	b64 = json_string_value(json_object_get(found, "proposer_statement"));
+	proposer = json_integer_value(json_object_get(found, "proposer"));
+	if (found == NULL || proposer == prog) {
+		json_decref(resp);
+		return cli_fail(OFR_E_NOT_FOUND, "no proposal %lld to your "
+		    "programme", (long long)id);
+	}
+	if (b64 == NULL || b64_decode(st, sizeof(st), &n, b64,
+	    strlen(b64)) != 0 || n != PARTNER_BYTES ||
+	    partner_verify(&pi, st, key, (int64_t)time(NULL)) != 0 ||
+	    pi.programme_id != proposer || pi.partner_id != prog ||
+	    memcmp(pi.partner_pk, own, OFR_PK_BYTES) != 0) {
+		json_decref(resp);
+		return cli_fail(OFR_E_CRYPTO, "the proposal is not signed by "
+		    "the key you gave for programme %lld, or not for your "
+		    "programme's key: nothing signed", (long long)proposer);
+	}
+	json_decref(resp);
+	if ((rc = sign_partner(cli, o, prog, proposer, key, days,
+	    mine)) != 0)
+		return rc;
+	return partnership_send(cli, "partnership.accept", id, mine);
+}
+
+int
+cmd_partnership(struct cli *cli, int argc, char **argv)
+{
+	struct pk_opts o = { 0 };
+	const struct cli_opt opts[] = { PK_OPTS(o), { NULL, NULL, NULL } };
+	const char *usage = "partnership list | propose SIGN PROGRAMME KEY | "
+	    "accept SIGN ID KEY | end ID";
+	uint8_t key[OFR_PK_BYTES], st[PARTNER_BYTES];
+	json_t *req, *resp = NULL, *p;
+	char *pos[4];
+	int64_t prog, id = 0, days;
+	size_t i, n;
+	int npos, rc;
+
+	if ((rc = cli_parse(cli, argc, argv, opts, pos, 4, &npos)) != 0)
+		return rc;
+	if (npos == 0)
+		return cli_usage("%s", usage);
+	if ((strcmp(pos[0], "list") == 0 && npos != 1) ||
+	    (strcmp(pos[0], "end") == 0 && npos != 2) ||
+	    ((strcmp(pos[0], "propose") == 0 ||
+	    strcmp(pos[0], "accept") == 0) && npos != 3))
+		return cli_usage("%s", usage);
+	if (npos >= 2 && cli_parse_id(pos[1], &id) != 0)
+		return cli_usage("%s: a programme or partnership id", usage);
+	if (npos == 3 && (b64_decode(key, OFR_PK_BYTES, &n, pos[2],
+	    strlen(pos[2])) != 0 || n != OFR_PK_BYTES))
+		return cli_usage("KEY: the base64 of the other programme's key, "
+		    "as it gave it to you");
+	if ((rc = parse_days(o.days, PARTNER_DAYS_DEFAULT, 3 * 365,
+	    &days)) != 0)
+		return rc;
+	if (strcmp(pos[0], "list") != 0 && strcmp(pos[0], "end") != 0 &&
+	    strcmp(pos[0], "propose") != 0 && strcmp(pos[0], "accept") != 0)
+		return cli_usage("%s", usage);
+	if ((rc = admin_login(cli, &prog)) != 0)
+		return rc;
+	if (strcmp(pos[0], "end") == 0)
+		return partnership_send(cli, "partnership.end", id, NULL);
+	if (strcmp(pos[0], "accept") == 0)
+		return partnership_accept(cli, &o, prog, id, key, days);
+	if (strcmp(pos[0], "propose") == 0) {
+		if ((rc = sign_partner(cli, &o, prog, id, key, days, st)) != 0)
+			return rc;
+		return partnership_send(cli, "partnership.propose", 0, st);
+	}
+	if ((rc = cli_new_request("partnership.list", &req)) != 0 ||
+	    (rc = cli_request(cli, req, &resp)) != 0)
+		return rc;
+	cli_none(json_object_get(resp, "partnerships"), "no partnerships");
+	json_array_foreach(json_object_get(resp, "partnerships"), i, p) {
+		int64_t proposer = json_integer_value(json_object_get(p,
+		    "proposer"));
+
+		printf("%lld ", (long long)json_integer_value(
+		    json_object_get(p, "id")));
+		text_puts(stdout, json_string_value(json_object_get(p,
+		    "status")));
+		printf(" %s %lld ", proposer == prog ? "to" : "from",
+		    (long long)(proposer == prog ? json_integer_value(
+		    json_object_get(p, "partner")) : proposer));
+		text_puts(stdout, json_string_value(json_object_get(p,
+		    "name")));
+		fputc('\n', stdout);
+		cli_json(json_incref(p));
+	}
+	json_decref(resp);
 	return 0;
 }

@@ -79,6 +79,13 @@ static const struct handler {
 	{ "admin.certify",	R_ADMIN,		feedback_admin_cert, 0 },
 	{ "programme.set",	R_ADMIN,		admin_programme_set, 0 },
 	{ "programme.list",	R_USER,			admin_programme_list, 0 },
+	{ "partnership.propose", R_ADMIN,		partners_propose, 0 },
+	{ "partnership.accept",	R_ADMIN,		partners_accept, 0 },
+	{ "partnership.end",	R_ADMIN,		partners_end, 0 },
+	{ "partnership.list",	R_ADMIN,		partners_list, 0 },
+	{ "partner.directory",	R_COUNSELLOR | R_ADMIN,	partners_directory, W },
+	{ "partner.external.set", R_ADMIN,		partners_external_set, 0 },
+	{ "partner.external.remove", R_ADMIN,		partners_external_remove, 0 },
 };
 
 static int64_t

@@ -1,8 +1,8 @@
 /*
  * handlers.h: one function per request type of PROTOCOL.md, grouped by area
- * (auth.c, cases.c, caseload.c, relay.c, admin.c, keys.c) and dispatched
- * from the table in dispatch.c, which has already checked the caller's
- * role. A handler checks every field before it changes anything, leaves
+ * (auth.c, cases.c, caseload.c, relay.c, admin.c, keys.c, partners.c) and
+ * dispatched from the table in dispatch.c, which has already checked the
+ * caller's role. A handler checks every field before it changes anything, leaves
  * what a change of cases or counsellors does to casework.c, queues its
  * answer with session_reply() (or through struct cases_answer, when
  * casework reports the change) and returns 0, or returns a negative code of
@@ -111,6 +111,15 @@ int feedback_keys(struct session *s, struct frame_in *in);
 int feedback_send(struct session *s, struct frame_in *in);
 int feedback_list(struct session *s, struct frame_in *in);
 int feedback_admin_cert(struct session *s, struct frame_in *in);
+
+/* partners.c */
+int partners_propose(struct session *s, struct frame_in *in);
+int partners_accept(struct session *s, struct frame_in *in);
+int partners_end(struct session *s, struct frame_in *in);
+int partners_list(struct session *s, struct frame_in *in);
+int partners_directory(struct session *s, struct frame_in *in);
+int partners_external_set(struct session *s, struct frame_in *in);
+int partners_external_remove(struct session *s, struct frame_in *in);
 
 /* keys.c */
 int keys_upload(struct session *s, struct frame_in *in);

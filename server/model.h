@@ -1,7 +1,7 @@
 /*
  * model.h: the server's domain types: roles, case states, counsellor
- * profiles, intake preferences, cases, participants, programmes, notes,
- * audit entries and stored message copies, with the enumerations and sizes
+ * profiles, intake preferences, cases, participants, programmes, their
+ * partnerships and external partners, notes, audit entries and stored message copies, with the enumerations and sizes
  * they use. Store, matcher, domain layer and handlers all speak in these
  * types; this header declares no function and includes no storage or
  * transport API.
@@ -142,6 +142,40 @@ struct programme {
 	int formats;
 	uint8_t intake[32];	/* hash of its intake code, when has_intake */
 	int has_intake;
+};
+
+/* A partnership of two programmes (PROTOCOL.md, "Partnerships"). */
+enum partnership_status {
+	PARTNERSHIP_PROPOSED = 0,
+	PARTNERSHIP_ACTIVE = 1,
+	PARTNERSHIP_ENDED = 2,
+};
+
+struct partnership {
+	int64_t id;
+	int64_t proposer;		/* programme ids */
+	int64_t partner;
+	int status;
+	int64_t created;
+	int64_t ended;			/* 0 while not ended */
+	int64_t ended_by;		/* the programme that ended it; 0 */
+	uint8_t proposer_st[PARTNER_BYTES];	/* vouches for the partner */
+	uint8_t partner_st[PARTNER_BYTES];	/* when has_partner_st */
+	int has_partner_st;
+};
+
+/* A partner of a programme that runs no account on this server: a
+ * directory entry its admin keeps. */
+#define MODEL_CONTACT_MAX	256
+#define MODEL_EXTERNALS_MAX	100	/* per programme */
+struct external_partner {
+	int64_t id;
+	int64_t programme;
+	char name[OFR_NAME_MAX + 1];
+	char regions[MODEL_LIST_BYTES];
+	char topics[MODEL_LIST_BYTES];
+	int formats;
+	char contact[MODEL_CONTACT_MAX + 1];
 };
 
 /* A counsellor as the matching index and the admin tools see it. */

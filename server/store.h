@@ -249,6 +249,57 @@ int store_partner_set(struct store *st, int64_t programme, int64_t partner,
 int store_partner_each(struct store *st, int64_t partner, size_t max,
     int (*fn)(void *arg, int64_t programme, const uint8_t *p, size_t n),
     void *arg);
+
+/*
+ * Partnerships (PROTOCOL.md, "Partnerships"); statements are checked by
+ * the caller. At most STORE_PARTNERSHIPS_MAX proposed or active ones per
+ * programme.
+ */
+#define STORE_PARTNERSHIPS_MAX	100
+/* Records proposer's proposal to partner with its statement for partner's
+ * key: 0 and *id; OFR_E_BAD_FIELD when they are the same programme,
+ * OFR_E_BAD_STATE when the pair has a proposed or active partnership
+ * already (whoever proposed it), OFR_E_LIMIT at the bound. */
+int store_partnership_propose(struct store *st, int64_t proposer,
+    int64_t partner, const uint8_t statement[PARTNER_BYTES], int64_t now,
+    int64_t *id);
+/* OFR_E_NOT_FOUND when no partnership has this id. */
+int store_partnership_get(struct store *st, int64_t id,
+    struct partnership *out);
+/* Makes proposal p active with the partner's statement for the
+ * proposer's key; both statements are then served (programme_partners).
+ * OFR_E_BAD_STATE (nothing written) when p is no longer a proposal. */
+int store_partnership_accept(struct store *st, const struct partnership *p,
+    const uint8_t statement[PARTNER_BYTES]);
+/* Ends p (a proposal or an active one) as programme by at now: no
+ * statement between the two programmes is served any more, either way
+ * (one-sided ones of programme.partner too); the record of an earlier
+ * end of the pair goes. OFR_E_BAD_STATE when p has ended already. */
+int store_partnership_end(struct store *st, const struct partnership *p,
+    int64_t by, int64_t now);
+/* Calls fn for each partnership programme is part of, newest first, at
+ * most max. */
+int store_partnership_each(struct store *st, int64_t programme, size_t max,
+    int (*fn)(void *arg, const struct partnership *p), void *arg);
+/* Calls fn for each programme in an active partnership with programme,
+ * by id, at most max. fn may not walk partners again. */
+int store_partner_programme_each(struct store *st, int64_t programme,
+    size_t max, int (*fn)(void *arg, const struct programme *p), void *arg);
+
+/* External partners of e->programme (at most MODEL_EXTERNALS_MAX): adds e
+ * when e->id is 0 (and sets it), else replaces the one with e->id.
+ * OFR_E_BAD_FIELD (nothing written) when a field is out of bounds (name
+ * empty or over OFR_NAME_MAX, contact over MODEL_CONTACT_MAX, a list not
+ * ",tok,...,", formats not 0..7), OFR_E_LIMIT at the bound,
+ * OFR_E_NOT_FOUND when e->id is not one of the programme's. */
+int store_external_set(struct store *st, struct external_partner *e);
+/* OFR_E_NOT_FOUND when programme has no external partner id. */
+int store_external_get(struct store *st, int64_t programme, int64_t id,
+    struct external_partner *out);
+int store_external_remove(struct store *st, int64_t programme, int64_t id);
+/* Calls fn for each external partner of programme, by id, at most max. */
+int store_external_each(struct store *st, int64_t programme, size_t max,
+    int (*fn)(void *arg, const struct external_partner *e), void *arg);
 /* Stores (replaces) an account's certificate; the caller has checked it. */
 int store_account_set_cert(struct store *st, int64_t account,
     const uint8_t cert[CERT_BYTES]);

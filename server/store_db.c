@@ -432,6 +432,51 @@ static const char *const migrations[] = {
 	 */
 	"ALTER TABLE programmes ADD COLUMN intake_hash BLOB"
 	"  CHECK (intake_hash IS NULL OR length(intake_hash) = 32);",
+
+	/* 13: held for a change made alongside 14; nothing here. */
+	"SELECT 1;",
+
+	/*
+	 * 14: partnerships between programmes (PROTOCOL.md,
+	 * "Partnerships"). A proposal keeps the proposer's signed partner
+	 * statement; acceptance adds the partner's, and both go to
+	 * programme_partners, which is what programme.get serves. At most one
+	 * proposed or active partnership per pair of programmes, whichever
+	 * proposed (partnerships_open). An ended one keeps when and by whom
+	 * (the newest of a pair only). External partners are a programme's
+	 * directory entries for partners not on this server: no client data.
+	 */
+	"CREATE TABLE partnerships ("
+	"  id INTEGER PRIMARY KEY,"
+	"  proposer_id INTEGER NOT NULL REFERENCES programmes(id),"
+	"  partner_id INTEGER NOT NULL REFERENCES programmes(id),"
+	"  status INTEGER NOT NULL CHECK (status IN (0, 1, 2)),"
+	"  proposer_statement BLOB NOT NULL"
+	"    CHECK (length(proposer_statement) = 129),"
+	"  partner_statement BLOB"
+	"    CHECK (partner_statement IS NULL OR"
+	"    length(partner_statement) = 129),"
+	"  created INTEGER NOT NULL,"
+	"  ended INTEGER,"
+	"  ended_by INTEGER REFERENCES programmes(id),"
+	"  CHECK (proposer_id != partner_id)"
+	");"
+	"CREATE UNIQUE INDEX partnerships_open ON partnerships("
+	"  min(proposer_id, partner_id), max(proposer_id, partner_id))"
+	"  WHERE status < 2;"
+	"CREATE INDEX partnerships_proposer ON partnerships(proposer_id);"
+	"CREATE INDEX partnerships_partner ON partnerships(partner_id);"
+	"CREATE TABLE external_partners ("
+	"  id INTEGER PRIMARY KEY,"
+	"  programme_id INTEGER NOT NULL REFERENCES programmes(id),"
+	"  name TEXT NOT NULL,"
+	"  regions TEXT NOT NULL,"
+	"  formats INTEGER NOT NULL CHECK (formats BETWEEN 0 AND 7),"
+	"  topics TEXT NOT NULL,"
+	"  contact TEXT NOT NULL"
+	");"
+	"CREATE INDEX external_partners_programme"
+	"  ON external_partners(programme_id, id);",
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(*migrations)))
 

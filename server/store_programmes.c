@@ -1,7 +1,8 @@
 /*
  * store_programmes.c: programmes: their names, public profiles, the
  * public half of their signing keys and what those keys signed
- * (rotations, revocation lists, partner statements). This file must never
+ * (rotations, revocation lists, partner statements), their partnerships
+ * and the external partners of their directories. This file must never
  * hold the secret half of a signing key, and replaces a signing key only
  * by a rotation that the old key signed (checked by the caller).
  */
@@ -13,6 +14,11 @@
 /* Column list, in the order programme_cols() takes it. */
 #define PROGRAMME_COLS	"id, name, signing_key, description, " \
 			"languages, topics, regions, formats, intake_hash"
+/* ... partnership_cols()'s, and external_cols()'s */
+#define PARTNERSHIP_COLS "id, proposer_id, partner_id, status, created, " \
+			"ended, ended_by, proposer_statement, partner_statement"
+#define EXTERNAL_COLS	"id, programme_id, name, regions, formats, topics, " \
+			"contact"
 
 const char *const store_programmes_sql[S_COUNT] = {
 	[S_PROGRAMME_INSERT] =
@@ -65,6 +71,61 @@ const char *const store_programmes_sql[S_COUNT] = {
 	[S_PARTNER_EACH] =
 	    "SELECT programme_id, statement FROM programme_partners"
 	    " WHERE partner_id = ?1 ORDER BY programme_id LIMIT ?2",
+	/* both directions of a pair */
+	[S_PARTNER_DROP] =
+	    "DELETE FROM programme_partners"
+	    " WHERE (programme_id = ?1 AND partner_id = ?2)"
+	    " OR (programme_id = ?2 AND partner_id = ?1)",
+	[S_PARTNERSHIP_OPEN_PAIR] =
+	    "SELECT 1 FROM partnerships WHERE status < 2"
+	    " AND min(proposer_id, partner_id) = min(?1, ?2)"
+	    " AND max(proposer_id, partner_id) = max(?1, ?2)",
+	[S_PARTNERSHIP_OPEN_COUNT] =
+	    "SELECT count(*) FROM partnerships WHERE status < 2"
+	    " AND (proposer_id = ?1 OR partner_id = ?1)",
+	[S_PARTNERSHIP_INSERT] =
+	    "INSERT INTO partnerships(proposer_id, partner_id, status,"
+	    " proposer_statement, created) VALUES (?1, ?2, 0, ?3, ?4)",
+	[S_PARTNERSHIP_GET] =
+	    "SELECT " PARTNERSHIP_COLS " FROM partnerships WHERE id = ?1",
+	[S_PARTNERSHIP_ACCEPT] =
+	    "UPDATE partnerships SET status = 1, partner_statement = ?2"
+	    " WHERE id = ?1 AND status = 0",
+	[S_PARTNERSHIP_END] =
+	    "UPDATE partnerships SET status = 2, ended = ?2, ended_by = ?3"
+	    " WHERE id = ?1 AND status < 2",
+	/* the ended ones of the pair of ?1 but ?1 */
+	[S_PARTNERSHIP_TRIM] =
+	    "DELETE FROM partnerships WHERE status = 2 AND id != ?1"
+	    " AND min(proposer_id, partner_id) = min(?2, ?3)"
+	    " AND max(proposer_id, partner_id) = max(?2, ?3)",
+	[S_PARTNERSHIP_EACH] =
+	    "SELECT " PARTNERSHIP_COLS " FROM partnerships"
+	    " WHERE proposer_id = ?1 OR partner_id = ?1"
+	    " ORDER BY id DESC LIMIT ?2",
+	[S_PARTNER_PROGRAMMES] =
+	    "SELECT " PROGRAMME_COLS " FROM programmes WHERE id IN"
+	    " (SELECT CASE WHEN proposer_id = ?1 THEN partner_id"
+	    " ELSE proposer_id END FROM partnerships WHERE status = 1"
+	    " AND (proposer_id = ?1 OR partner_id = ?1))"
+	    " ORDER BY id LIMIT ?2",
+	[S_EXTERNAL_INSERT] =
+	    "INSERT INTO external_partners(programme_id, name, regions,"
+	    " formats, topics, contact) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_EXTERNAL_UPDATE] =
+	    "UPDATE external_partners SET name = ?2, regions = ?3,"
+	    " formats = ?4, topics = ?5, contact = ?6"
+	    " WHERE programme_id = ?1 AND id = ?7",
+	[S_EXTERNAL_DELETE] =
+	    "DELETE FROM external_partners WHERE programme_id = ?1 AND id = ?2",
+	[S_EXTERNAL_COUNT] =
+	    "SELECT count(*) FROM external_partners WHERE programme_id = ?1",
+	[S_EXTERNAL_GET] =
+	    "SELECT " EXTERNAL_COLS " FROM external_partners"
+	    " WHERE programme_id = ?1 AND id = ?2",
+	[S_EXTERNAL_EACH] =
+	    "SELECT " EXTERNAL_COLS " FROM external_partners"
+	    " WHERE programme_id = ?1 ORDER BY id LIMIT ?2",
 };
 
 /* Reads PROGRAMME_COLS into a struct programme. */
@@ -371,4 +432,273 @@ store_partner_each(struct store *st, int64_t partner, size_t max,
 
 	return db_each_row(st, S_PARTNER_EACH, key, nitems(key), blob_visit,
 	    &f, __func__);
+}
+
+/* --- partnerships --- */
+
+/* Reads PARTNERSHIP_COLS into a struct partnership. */
+static int
+partnership_cols(sqlite3_stmt *s, void *row)
+{
+	struct partnership *out = row;
+
+	memset(out, 0, sizeof(*out));
+	out->id = sqlite3_column_int64(s, 0);
+	out->proposer = sqlite3_column_int64(s, 1);
+	out->partner = sqlite3_column_int64(s, 2);
+	out->status = sqlite3_column_int(s, 3);
+	out->created = sqlite3_column_int64(s, 4);
+	out->ended = sqlite3_column_int64(s, 5);
+	out->ended_by = sqlite3_column_int64(s, 6);
+	if (db_col_blob(s, 7, out->proposer_st, PARTNER_BYTES) != 0)
+		return -1;
+	if (sqlite3_column_type(s, 8) != SQLITE_NULL) {
+		if (db_col_blob(s, 8, out->partner_st, PARTNER_BYTES) != 0)
+			return -1;
+		out->has_partner_st = 1;
+	}
+	return 0;
+}
+
+int
+store_partnership_propose(struct store *st, int64_t proposer,
+    int64_t partner, const uint8_t statement[PARTNER_BYTES], int64_t now,
+    int64_t *id)
+{
+	const int64_t pair[] = { proposer, partner };
+	sqlite3_stmt *s = st->s[S_PARTNERSHIP_INSERT];
+	int64_t n;
+	int rc, open;
+
+	if (proposer == partner)
+		return OFR_E_BAD_FIELD;
+	if ((rc = db_exists(st, S_PARTNERSHIP_OPEN_PAIR, pair, nitems(pair),
+	    &open, __func__)) != 0)
+		return rc;
+	if (open)
+		return OFR_E_BAD_STATE;
+	if ((rc = db_count(st, S_PARTNERSHIP_OPEN_COUNT, &proposer, 1, &n,
+	    __func__)) != 0)
+		return rc;
+	if (n >= STORE_PARTNERSHIPS_MAX)
+		return OFR_E_LIMIT;
+	if ((rc = db_write_begin(st)) != 0)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, proposer) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, partner) != SQLITE_OK ||
+	    db_bind_blob(s, 3, statement, PARTNER_BYTES) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 4, now) != SQLITE_OK)
+		return db_fail(st, s, __func__);
+	if ((rc = db_exec(st, s, __func__)) != 0)
+		return rc;
+	*id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+int
+store_partnership_get(struct store *st, int64_t id, struct partnership *out)
+{
+	return db_get_row(st, S_PARTNERSHIP_GET, &id, 1, partnership_cols,
+	    out, __func__);
+}
+
+int
+store_partnership_accept(struct store *st, const struct partnership *p,
+    const uint8_t statement[PARTNER_BYTES])
+{
+	sqlite3_stmt *s = st->s[S_PARTNERSHIP_ACCEPT];
+	int rc;
+
+	if ((rc = db_write_begin(st)) != 0 || (rc = db_call_begin(st)) != 0)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, p->id) != SQLITE_OK ||
+	    db_bind_blob(s, 2, statement, PARTNER_BYTES) != SQLITE_OK)
+		rc = db_fail(st, s, __func__);
+	else
+		rc = db_exec_one(st, s, OFR_E_BAD_STATE, __func__);
+	if (rc == 0)
+		rc = store_partner_set(st, p->proposer, p->partner,
+		    p->proposer_st, PARTNER_BYTES);
+	if (rc == 0)
+		rc = store_partner_set(st, p->partner, p->proposer, statement,
+		    PARTNER_BYTES);
+	return db_call_end(st, rc);
+}
+
+int
+store_partnership_end(struct store *st, const struct partnership *p,
+    int64_t by, int64_t now)
+{
+	const int64_t end[] = { p->id, now, by };
+	const int64_t pair[] = { p->proposer, p->partner };
+	const int64_t trim[] = { p->id, p->proposer, p->partner };
+	int64_t n;
+	int rc;
+
+	if ((rc = db_write_begin(st)) != 0 || (rc = db_call_begin(st)) != 0)
+		return rc;
+	rc = db_write(st, S_PARTNERSHIP_END, end, nitems(end), &n, __func__);
+	if (rc == 0 && n != 1)
+		rc = OFR_E_BAD_STATE;
+	if (rc == 0)
+		rc = db_write(st, S_PARTNER_DROP, pair, nitems(pair), NULL,
+		    __func__);
+	if (rc == 0)
+		rc = db_write(st, S_PARTNERSHIP_TRIM, trim, nitems(trim),
+		    NULL, __func__);
+	return db_call_end(st, rc);
+}
+
+/* store_partnership_each()'s callback. */
+struct partnership_fn {
+	int (*fn)(void *arg, const struct partnership *p);
+	void *arg;
+};
+
+static int
+partnership_visit(sqlite3_stmt *s, void *ctx, int *rc)
+{
+	struct partnership_fn *f = ctx;
+	struct partnership p;
+
+	if (partnership_cols(s, &p) != 0)
+		return -1;
+	*rc = f->fn(f->arg, &p);
+	return 0;
+}
+
+int
+store_partnership_each(struct store *st, int64_t programme, size_t max,
+    int (*fn)(void *arg, const struct partnership *p), void *arg)
+{
+	const int64_t key[] = { programme, db_limit(max) };
+	struct partnership_fn f = { fn, arg };
+
+	return db_each_row(st, S_PARTNERSHIP_EACH, key, nitems(key),
+	    partnership_visit, &f, __func__);
+}
+
+int
+store_partner_programme_each(struct store *st, int64_t programme,
+    size_t max, int (*fn)(void *arg, const struct programme *p), void *arg)
+{
+	const int64_t key[] = { programme, db_limit(max) };
+	struct programme_fn f = { fn, arg };
+
+	return db_each_row(st, S_PARTNER_PROGRAMMES, key, nitems(key),
+	    programme_visit, &f, __func__);
+}
+
+/* --- external partners --- */
+
+/* Reads EXTERNAL_COLS into a struct external_partner. */
+static int
+external_cols(sqlite3_stmt *s, void *row)
+{
+	struct external_partner *out = row;
+
+	memset(out, 0, sizeof(*out));
+	out->id = sqlite3_column_int64(s, 0);
+	out->programme = sqlite3_column_int64(s, 1);
+	out->formats = sqlite3_column_int(s, 4);
+	if (db_col_text(s, 2, out->name, sizeof(out->name)) != 0 ||
+	    db_col_text(s, 3, out->regions, sizeof(out->regions)) != 0 ||
+	    db_col_text(s, 5, out->topics, sizeof(out->topics)) != 0 ||
+	    db_col_text(s, 6, out->contact, sizeof(out->contact)) != 0)
+		return -1;
+	return 0;
+}
+
+int
+store_external_set(struct store *st, struct external_partner *e)
+{
+	sqlite3_stmt *s;
+	int64_t n;
+	int rc;
+
+	if (strnlen(e->name, sizeof(e->name)) == sizeof(e->name) ||
+	    e->name[0] == '\0' ||
+	    strnlen(e->contact, sizeof(e->contact)) == sizeof(e->contact) ||
+	    !db_list_ok(e->regions, sizeof(e->regions)) ||
+	    !db_list_ok(e->topics, sizeof(e->topics)) ||
+	    e->formats < 0 || e->formats > (FORMAT_CHAT | FORMAT_IN_PERSON |
+	    FORMAT_PHONE_VIDEO))
+		return OFR_E_BAD_FIELD;
+	if (e->id == 0) {
+		if ((rc = db_count(st, S_EXTERNAL_COUNT, &e->programme, 1, &n,
+		    __func__)) != 0)
+			return rc;
+		if (n >= MODEL_EXTERNALS_MAX)
+			return OFR_E_LIMIT;
+	}
+	s = st->s[e->id == 0 ? S_EXTERNAL_INSERT : S_EXTERNAL_UPDATE];
+	if ((rc = db_write_begin(st)) != 0)
+		return rc;
+	if (sqlite3_bind_int64(s, 1, e->programme) != SQLITE_OK ||
+	    db_bind_text(s, 2, e->name) != SQLITE_OK ||
+	    db_bind_text(s, 3, e->regions) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 4, e->formats) != SQLITE_OK ||
+	    db_bind_text(s, 5, e->topics) != SQLITE_OK ||
+	    db_bind_text(s, 6, e->contact) != SQLITE_OK ||
+	    (e->id != 0 && sqlite3_bind_int64(s, 7, e->id) != SQLITE_OK))
+		return db_fail(st, s, __func__);
+	if (e->id != 0)
+		return db_exec_one(st, s, OFR_E_NOT_FOUND, __func__);
+	if ((rc = db_exec(st, s, __func__)) != 0)
+		return rc;
+	e->id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+int
+store_external_get(struct store *st, int64_t programme, int64_t id,
+    struct external_partner *out)
+{
+	const int64_t key[] = { programme, id };
+
+	return db_get_row(st, S_EXTERNAL_GET, key, nitems(key), external_cols,
+	    out, __func__);
+}
+
+int
+store_external_remove(struct store *st, int64_t programme, int64_t id)
+{
+	const int64_t key[] = { programme, id };
+	int64_t n;
+	int rc;
+
+	if ((rc = db_write_begin(st)) != 0 ||
+	    (rc = db_write(st, S_EXTERNAL_DELETE, key, nitems(key), &n,
+	    __func__)) != 0)
+		return rc;
+	return n == 1 ? 0 : OFR_E_NOT_FOUND;
+}
+
+/* store_external_each()'s callback. */
+struct external_fn {
+	int (*fn)(void *arg, const struct external_partner *e);
+	void *arg;
+};
+
+static int
+external_visit(sqlite3_stmt *s, void *ctx, int *rc)
+{
+	struct external_fn *f = ctx;
+	struct external_partner e;
+
+	if (external_cols(s, &e) != 0)
+		return -1;
+	*rc = f->fn(f->arg, &e);
+	return 0;
+}
+
+int
+store_external_each(struct store *st, int64_t programme, size_t max,
+    int (*fn)(void *arg, const struct external_partner *e), void *arg)
+{
+	const int64_t key[] = { programme, db_limit(max) };
+	struct external_fn f = { fn, arg };
+
+	return db_each_row(st, S_EXTERNAL_EACH, key, nitems(key),
+	    external_visit, &f, __func__);
 }

@@ -5,7 +5,10 @@
 # cell is sent, well-formed, by `offramp raw` for each role (and before
 # login), and must get its exact error code and change no table. Then the
 # programme boundaries: an admin of a second programme sees and touches
-# nothing of the first, and counsellors cannot act on each other's cases.
+# nothing of the first, and counsellors cannot act on each other's cases;
+# a partnership is acted on only by its two programmes' admins, and a
+# counsellor of a programme that is no partner (yet, or any more) sees
+# nothing of the other's directory.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PROTOCOL="$REPO_ROOT/proto/PROTOCOL.md"
@@ -52,7 +55,8 @@ FAKE_CERT=$(b64_random 121)
 body() {
 	case "$1" in
 	ping|case.list|case.queue|programme.list|counsellor.pending|\
-	counsellor.list|pool.stats|account.delete)
+	counsellor.list|pool.stats|account.delete|partnership.list|\
+	partner.directory)
 		echo '' ;;
 	login)	echo "\"role\":\"client\",\"key\":\"$B64_32\",\"sig\":\"$B64_64\"" ;;
 	redeem)	echo "\"invite\":\"$INVITE\",\"key\":\"$B64_32\",\"sig\":\"$B64_64\",\"name\":\"Eve\"" ;;
@@ -84,6 +88,12 @@ body() {
 	feedback.send) echo "\"case\":$CASE,\"helpful\":true" ;;
 	feedback.list) echo '"limit":10' ;;
 	admin.certify) echo "\"cert\":\"$FAKE_CERT\"" ;;
+	partnership.propose) echo "\"statement\":\"$(b64_random 129)\"" ;;
+	partnership.accept)
+		echo "\"partnership\":1,\"statement\":\"$(b64_random 129)\"" ;;
+	partnership.end) echo '"partnership":1' ;;
+	partner.external.set) echo '"name":"Taken over","contact":"x"' ;;
+	partner.external.remove) echo '"external":1' ;;
 	*) return 1 ;;
 	esac
 }
@@ -240,6 +250,40 @@ assert_no_match "Bea's stats lack Sam" "$out" '^counsellor Sam '
 out=$(cli admin stats)
 assert_match "Ada's stats list Sam with his case" "$out" '^counsellor Sam open=1 capacity=5 presence=online$'
 assert_no_match "Ada's stats lack Lou" "$out" '^counsellor Lou '
+
+step "partnerships: a counsellor of a programme that is no partner sees nothing of it"
+out=$(cli admin external add "Exit Nord" --contact "phone 0000")
+X=$(printf '%s\n' "$out" | sed -n 's/^external \([0-9]*\) .*/\1/p')
+assert_match "Ada keeps an external partner" "$X" '^[0-9]+$'
+out=$(cli admin partnership propose $(signing admin) "$P2" "$PKEY_admin2")
+PSHIP=$(field "$out" partnership)
+assert_eq "Ada proposes a partnership with Second Path" proposed "$(field "$out" status)"
+assert_eq "Lou (programme 2, not a partner yet) sees nothing" "" "$(cli couns2 directory)"
+before=$(table_counts)
+clirun admin2 raw --login --count 2 <<<"{\"v\":1,\"type\":\"partner.external.remove\",\"id\":5,\"external\":$X}
+{\"v\":1,\"type\":\"partner.external.set\",\"id\":6,\"external\":$X,\"name\":\"Owned\"}"
+assert_eq "Bea: programme 1's external partner: not_found, twice" 2 "$(grep -c '"code": *"not_found"' <<<"$OUT")"
+clirun admin raw --login --count 1 <<<"{\"v\":1,\"type\":\"partnership.accept\",\"id\":5,\"partnership\":$PSHIP,\"statement\":\"$(b64_random 129)\"}"
+assert_error "Ada accepting her own proposal" forbidden
+assert_eq "nothing changed" "$before" "$(table_counts)"
+out=$(cli admin2 partnership accept $(signing admin2) "$PSHIP" "$PROGRAMME_KEY")
+assert_eq "Bea accepts" active "$(field "$out" status)"
+out=$(cli couns2 directory)
+assert_match "Lou sees programme 1, a partner now" "$out" '^partner 1 '
+assert_not_contains "  but not its external partners" "$out" "Exit Nord"
+
+step "partnerships: a partner after the partnership ended"
+out=$(cli admin2 partnership end "$PSHIP")
+assert_eq "Bea ends it" ended "$(field "$out" status)"
+assert_eq "Lou sees nothing again" "" "$(cli couns2 directory)"
+assert_no_match "Sam's directory lacks Second Path" "$(cli couns directory)" '^partner '
+before=$(table_counts)
+clirun admin2 raw --login --count 3 <<<"{\"v\":1,\"type\":\"partnership.accept\",\"id\":5,\"partnership\":$PSHIP,\"statement\":\"$(b64_random 129)\"}
+{\"v\":1,\"type\":\"partnership.end\",\"id\":6,\"partnership\":$PSHIP}
+{\"v\":1,\"type\":\"partner.external.remove\",\"id\":7,\"external\":$X}"
+assert_eq "Bea: accept and end of the ended one: bad_state" 2 "$(grep -c '"code": *"bad_state"' <<<"$OUT")"
+assert_error "Bea: programme 1's external partner still" not_found
+assert_eq "nothing changed" "$before" "$(table_counts)"
 
 step "a counsellor cannot act on another counsellor's case"
 before=$(table_counts)

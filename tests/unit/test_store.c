@@ -163,7 +163,7 @@ test_open(void)
 	CHECK_EQ_INT(mode_of(path), 0600);
 	snprintf(path, sizeof(path), "%s-shm", dbpath);
 	CHECK_EQ_INT(mode_of(path), 0600);
-	CHECK_EQ_INT(peek("PRAGMA user_version"), 12);
+	CHECK_EQ_INT(peek("PRAGMA user_version"), 14);
 	CHECK_EQ_INT(peek("SELECT count(*) FROM sqlite_schema WHERE "
 	    "type = 'table' AND name = 'deliveries'"), 1);
 	CHECK_EQ_INT(peek("SELECT count(*) FROM sqlite_schema WHERE "
@@ -889,7 +889,7 @@ test_transactions(struct store **stp)
 	*stp = st;
 	if (st == NULL)
 		return;
-	CHECK_EQ_INT(peek("PRAGMA user_version"), 12);
+	CHECK_EQ_INT(peek("PRAGMA user_version"), 14);
 	CHECK_EQ_INT(store_account_by_id(st, id, &a), 0);
 	CHECK(strcmp(a.name, "kept") == 0);
 	key_of(a.key, 706);
@@ -1986,6 +1986,125 @@ answered_case(struct store *st, int n, int64_t co, int64_t t, int64_t after)
 }
 
 /* Seconds to the first response, by the counsellor's programme. */
+/* store_partner_each() and store_partner_programme_each() callbacks:
+ * count what they see. */
+static int
+count_blob(void *arg, int64_t signer, const uint8_t *p, size_t n)
+{
+	(void)signer;
+	(void)p;
+	(*(int *)arg) += n == PARTNER_BYTES;
+	return 0;
+}
+
+static int
+count_programme(void *arg, const struct programme *p)
+{
+	(void)p;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* Partnerships: one open per pair, whoever proposed; accept serves both
+ * statements, end serves none and keeps one record of the pair; external
+ * partners are bounded and their programme's own. */
+static void
+test_partnerships(struct store *st)
+{
+	uint8_t sa[PARTNER_BYTES], sb[PARTNER_BYTES];
+	struct partnership p;
+	struct external_partner e, g;
+	int64_t a, b, c, id, id2;
+	int n;
+
+	memset(sa, 0xa1, sizeof(sa));
+	memset(sb, 0xb2, sizeof(sb));
+	CHECK_EQ_INT(store_programme_create(st, "PA", 1600, &a), 0);
+	CHECK_EQ_INT(store_programme_create(st, "PB", 1600, &b), 0);
+	CHECK_EQ_INT(store_programme_create(st, "PC", 1600, &c), 0);
+	CHECK_EQ_INT(store_partnership_propose(st, a, a, sa, 1601, &id),
+	    OFR_E_BAD_FIELD);
+	CHECK_EQ_INT(store_partnership_propose(st, a, b, sa, 1601, &id), 0);
+	CHECK_EQ_INT(store_partnership_propose(st, a, b, sa, 1602, &id2),
+	    OFR_E_BAD_STATE);
+	CHECK_EQ_INT(store_partnership_propose(st, b, a, sb, 1602, &id2),
+	    OFR_E_BAD_STATE);
+	CHECK_EQ_INT(store_partnership_get(st, id, &p), 0);
+	CHECK_EQ_INT(p.status, PARTNERSHIP_PROPOSED);
+	CHECK_EQ_INT(p.proposer, a);
+	CHECK_EQ_INT(p.has_partner_st, 0);
+	n = 0;
+	CHECK_EQ_INT(store_partner_each(st, b, 16, count_blob, &n), 0);
+	CHECK_EQ_INT(n, 0);		/* nothing served while proposed */
+
+	CHECK_EQ_INT(store_partnership_accept(st, &p, sb), 0);
+	CHECK_EQ_INT(store_partnership_accept(st, &p, sb), OFR_E_BAD_STATE);
+	n = 0;
+	CHECK_EQ_INT(store_partner_each(st, b, 16, count_blob, &n), 0);
+	CHECK_EQ_INT(store_partner_each(st, a, 16, count_blob, &n), 0);
+	CHECK_EQ_INT(n, 2);
+	n = 0;
+	CHECK_EQ_INT(store_partner_programme_each(st, a, 100,
+	    count_programme, &n), 0);
+	CHECK_EQ_INT(n, 1);
+	n = 0;
+	CHECK_EQ_INT(store_partner_programme_each(st, c, 100,
+	    count_programme, &n), 0);
+	CHECK_EQ_INT(n, 0);
+
+	CHECK_EQ_INT(store_partnership_get(st, id, &p), 0);
+	CHECK_EQ_INT(store_partnership_end(st, &p, b, 1700), 0);
+	CHECK_EQ_INT(store_partnership_end(st, &p, b, 1701), OFR_E_BAD_STATE);
+	CHECK_EQ_INT(store_partnership_get(st, id, &p), 0);
+	CHECK_EQ_INT(p.status, PARTNERSHIP_ENDED);
+	CHECK_EQ_INT(p.ended, 1700);
+	CHECK_EQ_INT(p.ended_by, b);
+	n = 0;
+	CHECK_EQ_INT(store_partner_each(st, b, 16, count_blob, &n), 0);
+	CHECK_EQ_INT(store_partner_each(st, a, 16, count_blob, &n), 0);
+	CHECK_EQ_INT(n, 0);
+	n = 0;
+	CHECK_EQ_INT(store_partner_programme_each(st, a, 100,
+	    count_programme, &n), 0);
+	CHECK_EQ_INT(n, 0);
+	/* proposed again, and withdrawn: one record of the pair stays */
+	CHECK_EQ_INT(store_partnership_propose(st, b, a, sb, 1800, &id2), 0);
+	CHECK_EQ_INT(store_partnership_get(st, id2, &p), 0);
+	CHECK_EQ_INT(store_partnership_end(st, &p, b, 1801), 0);
+	CHECK_EQ_INT(store_partnership_get(st, id, &p), OFR_E_NOT_FOUND);
+	CHECK_EQ_INT(store_commit(st), 0);	/* peek reads what is committed */
+	CHECK_EQ_INT(peek("SELECT count(*) FROM partnerships"), 1);
+
+	memset(&e, 0, sizeof(e));
+	e.programme = a;
+	snprintf(e.name, sizeof(e.name), "Exit Nord");
+	snprintf(e.regions, sizeof(e.regions), ",hamburg,");
+	snprintf(e.topics, sizeof(e.topics), ",");
+	snprintf(e.contact, sizeof(e.contact), "phone 0000");
+	e.formats = 8;
+	CHECK_EQ_INT(store_external_set(st, &e), OFR_E_BAD_FIELD);
+	e.formats = FORMAT_IN_PERSON;
+	CHECK_EQ_INT(store_external_set(st, &e), 0);
+	CHECK(e.id > 0);
+	CHECK_EQ_INT(store_external_get(st, b, e.id, &g), OFR_E_NOT_FOUND);
+	CHECK_EQ_INT(store_external_remove(st, b, e.id), OFR_E_NOT_FOUND);
+	g = e;
+	g.programme = b;
+	CHECK_EQ_INT(store_external_set(st, &g), OFR_E_NOT_FOUND);
+	CHECK_EQ_INT(store_external_get(st, a, e.id, &g), 0);
+	CHECK(strcmp(g.regions, ",hamburg,") == 0);
+	CHECK_EQ_INT(g.formats, FORMAT_IN_PERSON);
+	for (int i = 1; i < MODEL_EXTERNALS_MAX; i++) {
+		g.id = 0;
+		CHECK_EQ_INT(store_external_set(st, &g), 0);
+	}
+	g.id = 0;
+	CHECK_EQ_INT(store_external_set(st, &g), OFR_E_LIMIT);
+	CHECK_EQ_INT(store_external_remove(st, a, e.id), 0);
+	CHECK_EQ_INT(store_external_get(st, a, e.id, &g), OFR_E_NOT_FOUND);
+	CHECK_EQ_INT(store_commit(st), 0);
+}
+
 static void
 test_first_responses(struct store *st)
 {
@@ -2062,6 +2181,7 @@ main(void)
 		test_erasure(st);
 		test_programme_profiles(st);
 		test_first_responses(st);
+		test_partnerships(st);
 		test_transactions(&st);
 		/* and everything of before is still there after a reopen */
 		if (st != NULL) {
