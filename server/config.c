@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "faultvfs.h"
 #include "jobs.h"
 #include "proto/limits.h"
 #include "proto/pow.h"
@@ -513,6 +514,9 @@ config_usage(FILE *out)
 	    "\"key = value\" (flags: yes or no); the command line "
 	    "overrides it. The bootstrap admin token (while no admin\n"
 	    "exists) is written to DIR/bootstrap-token (0600).\n", out);
+#ifdef OFFRAMP_FAULTS
+	fputs(FAULTVFS_HELP, out);
+#endif
 }
 
 int

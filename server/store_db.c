@@ -30,6 +30,7 @@
 
 #include <sodium.h>
 
+#include "faultvfs.h"
 #include "log.h"
 #include "metrics.h"
 #include "proto/err.h"
@@ -1084,10 +1085,17 @@ open_db(struct store *st, const char *path, int create)
 {
 	char mode[16], probe[64];
 	int64_t fk, secure, limit, autockpt, version;
+	const char *vfs = NULL;
 	int rc;
 
+#ifdef OFFRAMP_FAULTS
+	/* A test build: the database's writes go through faultvfs.c. */
+	if (faultvfs_register(st->dir) != 0)
+		return OFR_E_INTERNAL;
+	vfs = FAULTVFS_NAME;
+#endif
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, vfs) != SQLITE_OK) {
 		log_err("store: cannot open the database: %s",
 		    st->db != NULL ? sqlite3_errmsg(st->db) : "out of memory");
 		return OFR_E_INTERNAL;

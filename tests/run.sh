@@ -41,7 +41,7 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 make -C build -j"$jobs" --no-print-directory
 
 echo "== build: ./build-asan (Debug, ASan + UBSan)"
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DOFFRAMP_SANITIZE=ON >/dev/null
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DOFFRAMP_SANITIZE=ON -DOFFRAMP_FAULTS=ON >/dev/null
 make -C build-asan -j"$jobs" --no-print-directory
 
 # LeakSanitizer needs to stop the process to scan it (ptrace-like); some
