@@ -11,9 +11,11 @@
  * inode, size or time: write a new file and rename it over), it is read
  * again and its counts start from zero. It holds one line:
  *
- *   write N [K]    the Nth write to the database or the -wal from now, and
- *                  the K-1 after it (K is 1 if left out), fail with
- *                  SQLITE_IOERR_WRITE, nothing written; then no fault.
+ *   write N [K]    the Nth write to the -wal from now (the frames of
+ *                  commits and the -wal's header; a checkpoint's writes to
+ *                  the database are not counted), and the K-1 after it (K
+ *                  is 1 if left out), fail with SQLITE_IOERR_WRITE,
+ *                  nothing written; then no fault.
  *   commit N [K]   the sync of the -wal that ends the Nth commit from now
  *                  (a sync with frames written since the last one; a
  *                  checkpoint's sync is not counted), and of the K-1 after
@@ -160,7 +162,8 @@ f_write(sqlite3_file *file, const void *buf, int n, sqlite3_int64 off)
 			log_warn("faults: a write fails (SQLITE_FULL)");
 			return SQLITE_FULL;
 		}
-		if (spec.mode == FAULT_WRITE && hit(++spec.writes)) {
+		if (spec.mode == FAULT_WRITE && f->wal &&
+		    hit(++spec.writes)) {
 			log_warn("faults: write %lld fails "
 			    "(SQLITE_IOERR_WRITE)", spec.writes);
 			return SQLITE_IOERR_WRITE;

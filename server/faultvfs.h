@@ -18,7 +18,7 @@
 #define FAULTVFS_HELP \
 	"This build injects faults in the store (OFFRAMP_FAULTS): " \
 	"DIR/" FAULTVFS_FILE " holds one line,\n" \
-	"\"write N [K]\" (writes N..N+K-1 from now fail, SQLITE_IOERR_WRITE), " \
+	"\"write N [K]\" (-wal writes N..N+K-1 from now fail, SQLITE_IOERR_WRITE), " \
 	"\"commit N [K]\" (the WAL syncs of\n" \
 	"commits N..N+K-1 fail, SQLITE_IOERR_FSYNC) or \"full\" (every " \
 	"write fails with SQLITE_FULL);\n" \

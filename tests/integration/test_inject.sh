@@ -1,0 +1,248 @@
+# test_inject.sh: faults injected in the store under load (issue 10, point
+# 6), by the build's fault-injection VFS (OFFRAMP_FAULTS, server/faultvfs.c;
+# tests/run.sh builds ./build-asan with it, and this test fails on a server
+# built without it). Three clients, each on a connection of its own, send
+# their messages at once while the store fails: at the Nth write of the
+# -wal, at the Nth commit's sync of the -wal (the frames written, commit
+# frame included, never made durable), and on every write (SQLITE_FULL).
+# Each fault then clears. It shows, for each:
+# - every msg.send gets exactly one answer: msg.send.ok, or an error
+#   internal or storage_full, and the fault did fail some of them;
+# - every acknowledged message is in the store, and no refused one is,
+#   before and after kill -9 of the server (a failed commit's frames are
+#   not brought back by WAL recovery);
+# - once it clears the server serves on: each refused message sent again
+#   with its mid is taken (dup false: it was not kept), new sends too;
+# - at the end the counsellor gets every acknowledged message, each once,
+#   and the server, stopped, exits cleanly (no sanitizer report).
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+CLIENTS=(c1 c2 c3)
+PER=25			# messages per client and round: 3 x 3 x 25 < 256,
+			# the counsellor's push window, so all come at once
+
+step "the server is built with fault injection"
+if "$OFFRAMP_SERVER_BIN" --help | grep -q 'offramp\.faults'; then
+	pass "its --help tells of DIR/offramp.faults"
+else
+	fail "$OFFRAMP_SERVER_BIN has no fault injection: build it with -DOFFRAMP_FAULTS=ON"
+	finish
+fi
+
+start_server --queue-copies 10000
+setup_pool
+declare -A CASE_OF
+for c in "${CLIENTS[@]}"; do
+	keygen "$c"
+	CASE_OF[$c]=$(field "$(cli "$c" request --language en --topic leaving)" case)
+	assert_match "$c has an active case with Sam" "$(cli "$c" cases)" "^${CASE_OF[$c]} active "
+done
+counsellor_down couns		# Sam's copies stay stored: nobody acks them
+: >"$T/acked"			# "b64 hex" of every acknowledged message
+
+# fault SPEC: the control file says SPEC (renamed over it: a new inode, so
+# the server reads it again); fault "": no file, no fault.
+fault() {
+	if [ -z "$1" ]; then
+		rm -f "$DATA/offramp.faults"
+		return
+	fi
+	printf '%s\n' "$1" >"$DATA/offramp.faults.new"
+	mv "$DATA/offramp.faults.new" "$DATA/offramp.faults"
+}
+
+# send_frame ID CLIENT MID: a msg.send from CLIENT to Sam.
+CT=$(b64_random 48)
+send_frame() {
+	printf '{"v":1,"type":"msg.send","id":%d,"case":%s,"mid":"%s","copies":[{"to":"%s","ct":"%s"}]}\n' \
+		"$1" "${CASE_OF[$2]}" "$3" "$KEY_couns" "$CT"
+}
+
+# connect: each client logs in on a raw connection of its own, fed by a
+# fifo ($T/in.CLIENT, fd IN_FD[CLIENT]), its answers in $T/out.CLIENT.
+declare -A IN_FD RAW_PID
+CONN=0
+connect() {
+	local c fd
+	CONN=$((CONN + 1))
+	for c in "${CLIENTS[@]}"; do
+		rm -f "$T/in.$c"
+		mkfifo "$T/in.$c"
+		exec {fd}<>"$T/in.$c"
+		IN_FD[$c]=$fd
+	done
+	for c in "${CLIENTS[@]}"; do
+		(	# none of the fifos' write ends: each sees its end
+			for fd in "${IN_FD[@]}"; do exec {fd}>&-; done
+			cli "$c" raw --login --answered <"$T/in.$c" >"$T/out.$c.$CONN"
+		) &
+		RAW_PID[$c]=$!
+		echo '{"v":1,"type":"ping","id":1}' >&"${IN_FD[$c]}"
+	done
+	for c in "${CLIENTS[@]}"; do
+		wait_for "$c to be logged in" 30 grep -q ping.ok "$T/out.$c.$CONN"
+	done
+}
+disconnect() {
+	local c fd
+	for c in "${CLIENTS[@]}"; do
+		fd=${IN_FD[$c]}
+		exec {fd}>&-
+	done
+	for c in "${CLIENTS[@]}"; do
+		wait "${RAW_PID[$c]}" || true
+	done
+}
+
+# answer OUT ID: the answers to request ID in file OUT.
+answer() {
+	grep -E "\"re\": *$2[,}]" "$1" || true
+}
+has_answer() {	# OUT ID: request ID is answered
+	grep -qE "\"re\": *$2[,}]" "$1"
+}
+# all_answered FIRST LAST: every client's requests FIRST..LAST are.
+all_answered() {
+	local c
+	for c in "${CLIENTS[@]}"; do
+		[ "$(grep -oE '"re": *[0-9]+' "$T/out.$c.$CONN" | grep -oE '[0-9]+$' |
+			awk -v a="$1" -v b="$2" '$1 >= a && $1 <= b' | sort -u | wc -l)" \
+			= $(($2 - $1 + 1)) ] || return 1
+	done
+}
+
+# new_mid: "b64 hex" of 16 random bytes.
+new_mid() {
+	head -c 16 /dev/urandom >"$T/mid"
+	echo "$(base64 -w0 "$T/mid") $(od -An -tx1 -v "$T/mid" | tr -d ' \n')"
+}
+
+# stored: the hex of every message in the store, sorted.
+stored() {
+	sql "SELECT lower(hex(mid)) FROM messages" | sort
+}
+
+# in_store_check WHAT: every acknowledged message of all rounds is in the
+# store, and none of $T/failed (refused, not sent again yet) is.
+in_store_check() {
+	local missing kept
+	stored >"$T/stored"
+	missing=$(cut -d' ' -f2 "$T/acked" | sort | comm -23 - "$T/stored" | wc -l)
+	assert_eq "$1: every acknowledged message ($(wc -l <"$T/acked")) is stored" 0 "$missing"
+	kept=$(cut -d' ' -f3 "$T/failed" | sort | comm -12 - "$T/stored" | wc -l)
+	assert_eq "$1: no refused message ($(wc -l <"$T/failed")) is stored" 0 "$kept"
+}
+
+sanitizers_quiet() {
+	if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error' "$SERVER_ERR"; then
+		fail "a sanitizer report in $SERVER_ERR"
+	else
+		pass "no sanitizer report from the server"
+	fi
+}
+
+# round NAME SPEC FIRST: the clients send PER messages each (ids FIRST..)
+# while the store fails as SPEC says; then the fault clears and the
+# answers and the store are checked, across kill -9 and a restart, and
+# the refused messages are sent again.
+round() {
+	local name=$1 spec=$2 first=$3 last=$(($3 + PER - 1)) c id a ok=0 bad=0 n
+	step "$name: $spec, under load"
+	connect
+	: >"$T/failed"
+	fault "$spec"
+	for c in "${CLIENTS[@]}"; do
+		: >"$T/mids.$c"
+		for id in $(seq "$first" "$last"); do
+			echo "$id $(new_mid)" >>"$T/mids.$c"
+		done
+	done
+	local senders=()
+	for c in "${CLIENTS[@]}"; do
+		while read -r id b64 _; do
+			send_frame "$id" "$c" "$b64"
+		done <"$T/mids.$c" >&"${IN_FD[$c]}" &
+		senders+=($!)
+	done
+	wait_for "every msg.send of the round to be answered" 60 \
+		all_answered "$first" "$last"
+	wait "${senders[@]}"
+	fault ""
+	for c in "${CLIENTS[@]}"; do
+		while read -r id b64 hex; do
+			a=$(answer "$T/out.$c.$CONN" "$id")
+			n=$(grep -c . <<<"$a" || true)
+			if [ "$n" != 1 ]; then
+				fail "$c's request $id got $n answers: $a"
+			elif grep -qE '"type": *"msg\.send\.ok"' <<<"$a"; then
+				echo "$b64 $hex" >>"$T/acked"
+				ok=$((ok + 1))
+			elif grep -qE '"code": *"(internal|storage_full)"' <<<"$a"; then
+				echo "$c $b64 $hex" >>"$T/failed"
+				bad=$((bad + 1))
+			else
+				fail "$c's request $id: neither ok nor internal/storage_full: $a"
+			fi
+		done <"$T/mids.$c"
+	done
+	assert_eq "each of the $((3 * PER)) sends got one answer, ok or a server error" \
+		$((3 * PER)) $((ok + bad))
+	[ "$bad" -gt 0 ] && pass "the fault refused $bad sends ($ok acknowledged)" ||
+		fail "no send was refused: the fault did not hit"
+	assert_match "the server logged the fault" "$(cat "$SERVER_ERR")" 'faults: .*fails'
+	in_store_check "after the fault"
+	disconnect
+	sanitizers_quiet
+	kill9_server
+	start_server --queue-copies 10000
+	in_store_check "after kill -9 and a restart"
+
+	connect
+	id=$((last + 1))
+	while read -r c b64 hex; do
+		send_frame "$id" "$c" "$b64" >&"${IN_FD[$c]}"
+		wait_for "the answer to $c's $id" 30 has_answer "$T/out.$c.$CONN" "$id"
+		a=$(answer "$T/out.$c.$CONN" "$id")
+		if grep -qE '"type": *"msg\.send\.ok".*"dup": *false' <<<"$a"; then
+			echo "$b64 $hex" >>"$T/acked"
+		else
+			fail "$c's refused message sent again: $a"
+		fi
+		id=$((id + 1))
+	done <"$T/failed"
+	pass "the server serves on: the $bad refused messages sent again were taken, not dups"
+	: >"$T/failed"
+	disconnect
+}
+
+round "the Nth write of the -wal fails" "write 9" 100
+round "the Nth commit's sync fails" "commit 4" 200
+round "the disk is full" "full" 300
+
+step "new sends go through, and Sam gets every acknowledged message once"
+connect
+for c in "${CLIENTS[@]}"; do
+	read -r b64 hex < <(new_mid)
+	send_frame 900 "$c" "$b64" >&"${IN_FD[$c]}"
+	wait_for "$c's new send to be answered" 30 has_answer "$T/out.$c.$CONN" 900
+	assert_match "  $c: msg.send.ok" "$(answer "$T/out.$c.$CONN" 900)" '"type": *"msg\.send\.ok"'
+	echo "$b64 $hex" >>"$T/acked"
+done
+disconnect
+total=$(wc -l <"$T/acked")
+mkfifo "$T/sam.in"
+exec {sfd}<>"$T/sam.in"
+cli couns raw --login --answered <"$T/sam.in" >"$T/sam.out" {sfd}>&- &
+sam=$!
+wait_for "Sam to get $total pushes" 60 \
+	eval '[ "$(grep -c "\"type\": *\"msg\"" "$T/sam.out")" -ge "$total" ]'
+grep -E '"type": *"msg"' "$T/sam.out" | grep -oE '"mid": *"[^"]*"' |
+	sed -E 's/.*"([^"]*)"$/\1/' | sort >"$T/pushed"
+assert_eq "Sam got $total pushes, each message once" "$total" "$(sort -u "$T/pushed" | wc -l)"
+assert_eq "  and they are the acknowledged messages" "" \
+	"$(cut -d' ' -f1 "$T/acked" | sort | comm -3 - "$T/pushed")"
+exec {sfd}>&-
+wait "$sam" || true
+sanitizers_quiet
+stop_server
+finish
