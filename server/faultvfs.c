@@ -164,8 +164,9 @@ f_write(sqlite3_file *file, const void *buf, int n, sqlite3_int64 off)
 		}
 		if (spec.mode == FAULT_WRITE && f->wal &&
 		    hit(++spec.writes)) {
-			log_warn("faults: write %lld fails "
-			    "(SQLITE_IOERR_WRITE)", spec.writes);
+			log_warn("faults: write %lld fails (%d bytes at "
+			    "%lld of the -wal; SQLITE_IOERR_WRITE)",
+			    spec.writes, n, (long long)off);
 			return SQLITE_IOERR_WRITE;
 		}
 	}

@@ -35,7 +35,7 @@ declare -A CASE_OF
 for c in "${CLIENTS[@]}"; do
 	keygen "$c"
 	CASE_OF[$c]=$(field "$(cli "$c" request --language en --topic leaving)" case)
-	assert_match "$c has an active case with Sam" "$(cli "$c" cases)" "^${CASE_OF[$c]} active "
+	assert_match "$c has a case" "${CASE_OF[$c]}" '^[0-9]+$'
 done
 counsellor_down couns		# Sam's copies stay stored: nobody acks them
 : >"$T/acked"			# "b64 hex" of every acknowledged message
@@ -101,20 +101,39 @@ answer() {
 has_answer() {	# OUT ID: request ID is answered
 	grep -qE "\"re\": *$2[,}]" "$1"
 }
-# all_answered FIRST LAST: every client's requests FIRST..LAST are.
-all_answered() {
+# answered FIRST LAST N: N requests of ids FIRST..LAST are answered, on
+# all the clients' connections together.
+answered() {
 	local c
 	for c in "${CLIENTS[@]}"; do
-		[ "$(grep -oE '"re": *[0-9]+' "$T/out.$c.$CONN" | grep -oE '[0-9]+$' |
-			awk -v a="$1" -v b="$2" '$1 >= a && $1 <= b' | sort -u | wc -l)" \
-			= $(($2 - $1 + 1)) ] || return 1
-	done
+		grep -oE '"re": *[0-9]+' "$T/out.$c.$CONN" | grep -oE '[0-9]+$' |
+			awk -v a="$1" -v b="$2" '$1 >= a && $1 <= b' | sort -u
+	done | wc -l | grep -qx "$3"
 }
 
-# new_mid: "b64 hex" of 16 random bytes.
-new_mid() {
-	head -c 16 /dev/urandom >"$T/mid"
-	echo "$(base64 -w0 "$T/mid") $(od -An -tx1 -v "$T/mid" | tr -d ' \n')"
+# mids N: N lines "b64 hex", each of 16 random bytes (one awk for all).
+mids() {
+	head -c $((16 * $1)) /dev/urandom | od -An -v -tx1 -w16 | tr -d ' ' |
+		awk 'BEGIN {
+			b = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+			h = "0123456789abcdef"
+		}
+		{
+			n = 0
+			for (i = 1; i <= 32; i += 2)
+				v[n++] = 16 * (index(h, substr($0, i, 1)) - 1) \
+					+ index(h, substr($0, i + 1, 1)) - 1
+			out = ""
+			for (i = 0; i < 15; i += 3) {
+				x = v[i] * 65536 + v[i + 1] * 256 + v[i + 2]
+				out = out substr(b, int(x / 262144) + 1, 1) \
+					substr(b, int(x / 4096) % 64 + 1, 1) \
+					substr(b, int(x / 64) % 64 + 1, 1) substr(b, x % 64 + 1, 1)
+			}
+			x = v[15] * 16	# the 16th byte: two characters and ==
+			out = out substr(b, int(x / 64) + 1, 1) substr(b, x % 64 + 1, 1) "=="
+			print out, $0
+		}'
 }
 
 # stored: the hex of every message in the store, sorted.
@@ -146,16 +165,15 @@ sanitizers_quiet() {
 # answers and the store are checked, across kill -9 and a restart, and
 # the refused messages are sent again.
 round() {
-	local name=$1 spec=$2 first=$3 last=$(($3 + PER - 1)) c id a ok=0 bad=0 n
+	local name=$1 spec=$2 first=$3 last=$(($3 + PER - 1)) c id a ok bad n
+	local acked_before
 	step "$name: $spec, under load"
 	connect
 	: >"$T/failed"
+	acked_before=$(wc -l <"$T/acked")
 	fault "$spec"
 	for c in "${CLIENTS[@]}"; do
-		: >"$T/mids.$c"
-		for id in $(seq "$first" "$last"); do
-			echo "$id $(new_mid)" >>"$T/mids.$c"
-		done
+		mids "$PER" | awk -v id="$first" '{ print id++, $0 }' >"$T/mids.$c"
 	done
 	local senders=()
 	for c in "${CLIENTS[@]}"; do
@@ -165,31 +183,47 @@ round() {
 		senders+=($!)
 	done
 	wait_for "every msg.send of the round to be answered" 60 \
-		all_answered "$first" "$last"
+		answered "$first" "$last" $((3 * PER))
 	wait "${senders[@]}"
 	fault ""
 	for c in "${CLIENTS[@]}"; do
-		while read -r id b64 hex; do
-			a=$(answer "$T/out.$c.$CONN" "$id")
-			n=$(grep -c . <<<"$a" || true)
-			if [ "$n" != 1 ]; then
-				fail "$c's request $id got $n answers: $a"
-			elif grep -qE '"type": *"msg\.send\.ok"' <<<"$a"; then
-				echo "$b64 $hex" >>"$T/acked"
-				ok=$((ok + 1))
-			elif grep -qE '"code": *"(internal|storage_full)"' <<<"$a"; then
-				echo "$c $b64 $hex" >>"$T/failed"
-				bad=$((bad + 1))
-			else
-				fail "$c's request $id: neither ok nor internal/storage_full: $a"
-			fi
-		done <"$T/mids.$c"
+		# "id kind" for each answer: ok, err (internal or storage_full)
+		# or other; then, per request, how it went.
+		sed -nE 's/.*"re": *([0-9]+)[,}].*/\1 &/p' "$T/out.$c.$CONN" |
+			awk '{ k = "other"
+				if ($0 ~ /"type": *"msg\.send\.ok"/) k = "ok"
+				else if ($0 ~ /"code": *"(internal|storage_full)"/) k = "err"
+				print $1, k }' >"$T/kinds"
+		awk -v c="$c" -v acked="$T/acked" -v failed="$T/failed" '
+			NR == FNR { n[$1]++; k[$1] = $2; next }
+			n[$1] != 1 { print "request " $1 " got " n[$1] + 0 " answers"; next }
+			k[$1] == "ok" { print $2, $3 >>acked; next }
+			k[$1] == "err" { print c, $2, $3 >>failed; next }
+			{ print "request " $1 ": neither ok nor internal/storage_full" }
+		' "$T/kinds" "$T/mids.$c" >"$T/wrong"
+		[ ! -s "$T/wrong" ] || fail "$c: $(head -n 3 "$T/wrong")"
 	done
+	ok=$(($(wc -l <"$T/acked") - acked_before))
+	bad=$(wc -l <"$T/failed")
 	assert_eq "each of the $((3 * PER)) sends got one answer, ok or a server error" \
 		$((3 * PER)) $((ok + bad))
 	[ "$bad" -gt 0 ] && pass "the fault refused $bad sends ($ok acknowledged)" ||
 		fail "no send was refused: the fault did not hit"
 	assert_match "the server logged the fault" "$(cat "$SERVER_ERR")" 'faults: .*fails'
+	if [ "${spec%% *}" = commit ]; then
+		# The commit kill -9 follows: SQLite rolled it back, but its
+		# frames are all in the -wal, and WAL recovery would bring it
+		# back unless the server wrote over them.
+		read -r b64 hex < <(mids 1)
+		fault "commit 1"
+		send_frame 999 c1 "$b64" >&"${IN_FD[c1]}"
+		wait_for "the answer to the last send" 30 has_answer "$T/out.c1.$CONN" 999
+		fault ""
+		assert_match "  the last send's commit fails: internal" \
+			"$(answer "$T/out.c1.$CONN" 999)" '"code": *"internal"'
+		echo "c1 $b64 $hex" >>"$T/failed"
+		bad=$((bad + 1))
+	fi
 	in_store_check "after the fault"
 	disconnect
 	sanitizers_quiet
@@ -198,31 +232,39 @@ round() {
 	in_store_check "after kill -9 and a restart"
 
 	connect
-	id=$((last + 1))
-	while read -r c b64 hex; do
+	id=1000
+	while read -r c b64 _; do
+		id=$((id + 1))
 		send_frame "$id" "$c" "$b64" >&"${IN_FD[$c]}"
-		wait_for "the answer to $c's $id" 30 has_answer "$T/out.$c.$CONN" "$id"
+	done <"$T/failed"
+	wait_for "the answers to the messages sent again" 60 \
+		answered 1001 "$id" "$bad"
+	id=1000
+	n=0
+	while read -r c b64 hex; do
+		id=$((id + 1))
 		a=$(answer "$T/out.$c.$CONN" "$id")
 		if grep -qE '"type": *"msg\.send\.ok".*"dup": *false' <<<"$a"; then
 			echo "$b64 $hex" >>"$T/acked"
+			n=$((n + 1))
 		else
-			fail "$c's refused message sent again: $a"
+			fail "$c's refused message $id sent again: $a"
 		fi
-		id=$((id + 1))
 	done <"$T/failed"
-	pass "the server serves on: the $bad refused messages sent again were taken, not dups"
+	assert_eq "the server serves on: the refused messages sent again are taken, none a dup" \
+		"$bad" "$n"
 	: >"$T/failed"
 	disconnect
 }
 
-round "the Nth write of the -wal fails" "write 9" 100
+round "the Nth write of the -wal fails" "write 9 3" 100
 round "the Nth commit's sync fails" "commit 4" 200
 round "the disk is full" "full" 300
 
 step "new sends go through, and Sam gets every acknowledged message once"
 connect
 for c in "${CLIENTS[@]}"; do
-	read -r b64 hex < <(new_mid)
+	read -r b64 hex < <(mids 1)
 	send_frame 900 "$c" "$b64" >&"${IN_FD[$c]}"
 	wait_for "$c's new send to be answered" 30 has_answer "$T/out.$c.$CONN" 900
 	assert_match "  $c: msg.send.ok" "$(answer "$T/out.$c.$CONN" 900)" '"type": *"msg\.send\.ok"'
