@@ -4,8 +4,9 @@
 # there is room, and nothing acknowledged is lost (every stored copy is
 # there after kill -9 and a restart); a stored queue has a cap
 # (recipient_full, nothing stored); duplicate seqs in one msg.ack open
-# the push window by one at most; prekey fetches and connections per account have caps; a missing or
-# empty database beside server.key, or a damaged one, is refused at start.
+# the push window by one at most; prekey fetches and connections per
+# account have caps; a missing or empty database beside server.key, or a
+# damaged one, is refused at start.
 #
 # As root the whole test runs in a mount namespace of its own, with the
 # server's data directory on a small tmpfs (filled with dd for a real
