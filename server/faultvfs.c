@@ -18,7 +18,9 @@
  *                  nothing written; then no fault.
  *   commit N [K]   the sync of the -wal that ends the Nth commit from now
  *                  (a sync with frames written since the last one; a
- *                  checkpoint's sync is not counted), and of the K-1 after
+ *                  checkpoint's sync is not counted; a commit that starts
+ *                  the -wal over syncs its new header first, and that
+ *                  sync counts too), and of the K-1 after
  *                  it, fail with SQLITE_IOERR_FSYNC without syncing: the
  *                  frames, commit frame included, are in the -wal (in the
  *                  page cache) but were never made durable. Then no fault.
