@@ -7,7 +7,8 @@
 # frame included, never made durable), and on every write (SQLITE_FULL).
 # Each fault then clears. It shows, for each:
 # - every msg.send gets exactly one answer: msg.send.ok, or an error
-#   internal or storage_full, and the fault did fail some of them;
+#   internal (an I/O error) or storage_full (a full disk), and the fault
+#   did fail some of them;
 # - every acknowledged message is in the store, and no refused one is,
 #   before and after kill -9 of the server (a failed commit's frames are
 #   not brought back by WAL recovery);
@@ -160,12 +161,12 @@ sanitizers_quiet() {
 	fi
 }
 
-# round NAME SPEC FIRST: the clients send PER messages each (ids FIRST..)
-# while the store fails as SPEC says; then the fault clears and the
+# round NAME SPEC CODE FIRST: the clients send PER messages each (ids
+# FIRST..) while the store fails as SPEC says, each refused with CODE; then the fault clears and the
 # answers and the store are checked, across kill -9 and a restart, and
 # the refused messages are sent again.
 round() {
-	local name=$1 spec=$2 first=$3 last=$(($3 + PER - 1)) c id a ok bad n
+	local name=$1 spec=$2 code=$3 first=$4 last=$(($4 + PER - 1)) c id a ok bad n
 	local acked_before
 	step "$name: $spec, under load"
 	connect
@@ -187,25 +188,26 @@ round() {
 	wait "${senders[@]}"
 	fault ""
 	for c in "${CLIENTS[@]}"; do
-		# "id kind" for each answer: ok, err (internal or storage_full)
-		# or other; then, per request, how it went.
+		# "id kind" for each answer: ok, internal, storage_full or
+		# other; then, per request, how it went.
 		sed -nE 's/.*"re": *([0-9]+)[,}].*/\1 &/p' "$T/out.$c.$CONN" |
 			awk '{ k = "other"
 				if ($0 ~ /"type": *"msg\.send\.ok"/) k = "ok"
-				else if ($0 ~ /"code": *"(internal|storage_full)"/) k = "err"
+				else if ($0 ~ /"code": *"internal"/) k = "internal"
+				else if ($0 ~ /"code": *"storage_full"/) k = "storage_full"
 				print $1, k }' >"$T/kinds"
-		awk -v c="$c" -v acked="$T/acked" -v failed="$T/failed" '
+		awk -v c="$c" -v code="$code" -v acked="$T/acked" -v failed="$T/failed" '
 			NR == FNR { n[$1]++; k[$1] = $2; next }
 			n[$1] != 1 { print "request " $1 " got " n[$1] + 0 " answers"; next }
 			k[$1] == "ok" { print $2, $3 >>acked; next }
-			k[$1] == "err" { print c, $2, $3 >>failed; next }
-			{ print "request " $1 ": neither ok nor internal/storage_full" }
+			k[$1] == code { print c, $2, $3 >>failed; next }
+			{ print "request " $1 ": neither ok nor " code " but " k[$1] }
 		' "$T/kinds" "$T/mids.$c" >"$T/wrong"
 		[ ! -s "$T/wrong" ] || fail "$c: $(head -n 3 "$T/wrong")"
 	done
 	ok=$(($(wc -l <"$T/acked") - acked_before))
 	bad=$(wc -l <"$T/failed")
-	assert_eq "each of the $((3 * PER)) sends got one answer, ok or a server error" \
+	assert_eq "each of the $((3 * PER)) sends got one answer, ok or $code" \
 		$((3 * PER)) $((ok + bad))
 	[ "$bad" -gt 0 ] && pass "the fault refused $bad sends ($ok acknowledged)" ||
 		fail "no send was refused: the fault did not hit"
@@ -257,9 +259,9 @@ round() {
 	disconnect
 }
 
-round "the Nth write of the -wal fails" "write 9 3" 100
-round "the Nth commit's sync fails" "commit 4" 200
-round "the disk is full" "full" 300
+round "the Nth write of the -wal fails" "write 9 3" internal 100
+round "the Nth commit's sync fails" "commit 4" internal 200
+round "the disk is full" "full" storage_full 300
 
 step "new sends go through, and Sam gets every acknowledged message once"
 connect
