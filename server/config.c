@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "faultvfs.h"
+#include "store_faults.h"
 #include "jobs.h"
 #include "proto/limits.h"
 #include "proto/pow.h"
@@ -515,7 +515,7 @@ config_usage(FILE *out)
 	    "overrides it. The bootstrap admin token (while no admin\n"
 	    "exists) is written to DIR/bootstrap-token (0600).\n", out);
 #ifdef OFFRAMP_FAULTS
-	fputs(FAULTVFS_HELP, out);
+	fputs(STORE_FAULTS_HELP, out);
 #endif
 }
 

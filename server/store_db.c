@@ -30,7 +30,7 @@
 
 #include <sodium.h>
 
-#include "faultvfs.h"
+#include "store_faults.h"
 #include "log.h"
 #include "metrics.h"
 #include "proto/err.h"
@@ -1089,10 +1089,10 @@ open_db(struct store *st, const char *path, int create)
 	int rc;
 
 #ifdef OFFRAMP_FAULTS
-	/* A test build: the database's writes go through faultvfs.c. */
-	if (faultvfs_register(st->dir) != 0)
+	/* A test build: the database's writes go through store_faults.c. */
+	if (store_faults_register(st->dir) != 0)
 		return OFR_E_INTERNAL;
-	vfs = FAULTVFS_NAME;
+	vfs = STORE_FAULTS_VFS;
 #endif
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, vfs) != SQLITE_OK) {

@@ -1,7 +1,7 @@
 # test_inject.sh: faults injected in the store under load (issue 10, point
-# 6), by the build's fault-injection VFS (OFFRAMP_FAULTS, server/faultvfs.c;
-# tests/run.sh builds ./build-asan with it, and this test fails on a server
-# built without it). Three clients, each on a connection of its own, send
+# 6), by the build's fault-injection VFS (OFFRAMP_FAULTS,
+# server/store_faults.c; tests/run.sh builds ./build-asan with it, and this
+# test fails on a server built without it). Three clients, each on a connection of its own, send
 # their messages at once while the store fails: at the Nth write of the
 # -wal, at the Nth commit's sync of the -wal (the frames written, commit
 # frame included, never made durable), and on every write (SQLITE_FULL).
@@ -162,9 +162,9 @@ sanitizers_quiet() {
 }
 
 # round NAME SPEC CODE FIRST: the clients send PER messages each (ids
-# FIRST..) while the store fails as SPEC says, each refused with CODE; then the fault clears and the
-# answers and the store are checked, across kill -9 and a restart, and
-# the refused messages are sent again.
+# FIRST..) while the store fails as SPEC says, each refused with CODE;
+# then the fault clears and the answers and the store are checked, across
+# kill -9 and a restart, and the refused messages are sent again.
 round() {
 	local name=$1 spec=$2 code=$3 first=$4 last=$(($4 + PER - 1)) c id a ok bad n
 	local acked_before

@@ -1,12 +1,12 @@
 /*
- * faultvfs.c: fault injection in the store, for tests (issue 10): a SQLite
- * VFS that wraps the default one (unix) and makes the writes and syncs of
- * the database and its -wal fail as a control file says. It is compiled
- * only with the CMake option OFFRAMP_FAULTS, which a release build refuses;
- * it must never be in a binary that ships, and never touches a file but
- * the database, its -wal and the control file.
+ * store_faults.c: fault injection in the store, for tests (issue 10): a
+ * SQLite VFS that wraps the default one (unix) and makes the writes and
+ * syncs of the database and its -wal fail as a control file says. It is
+ * compiled only with the CMake option OFFRAMP_FAULTS, which a release
+ * build refuses; it must never be in a binary that ships, and never
+ * touches a file but the database, its -wal and the control file.
  *
- * The control file is <data dir>/offramp.faults (FAULTVFS_FILE). Before
+ * The control file is <data dir>/offramp.faults (STORE_FAULTS_FILE). Before
  * every write and sync the shim stats it; when it has changed (another
  * inode, size or time: write a new file and rename it over), it is read
  * again and its counts start from zero. It holds one line:
@@ -42,7 +42,7 @@
 
 #include <sqlite3.h>
 
-#include "faultvfs.h"
+#include "store_faults.h"
 #include "log.h"
 
 enum fault_mode {
@@ -433,10 +433,10 @@ v_current_time_int64(sqlite3_vfs *vfs, sqlite3_int64 *t)
 }
 
 int
-faultvfs_register(const char *dir)
+store_faults_register(const char *dir)
 {
 	if ((size_t)snprintf(ctl_path, sizeof(ctl_path), "%s/%s", dir,
-	    FAULTVFS_FILE) >= sizeof(ctl_path)) {
+	    STORE_FAULTS_FILE) >= sizeof(ctl_path)) {
 		log_err("faults: the data directory's path is too long");
 		return -1;
 	}
@@ -453,7 +453,7 @@ faultvfs_register(const char *dir)
 		.iVersion = 2,
 		.szOsFile = (int)sizeof(struct ffile) + real_vfs->szOsFile,
 		.mxPathname = real_vfs->mxPathname,
-		.zName = FAULTVFS_NAME,
+		.zName = STORE_FAULTS_VFS,
 		.xOpen = v_open,
 		.xDelete = v_delete,
 		.xAccess = v_access,
