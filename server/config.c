@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "store_faults.h"
 #include "jobs.h"
 #include "proto/limits.h"
 #include "proto/pow.h"
@@ -513,6 +514,9 @@ config_usage(FILE *out)
 	    "\"key = value\" (flags: yes or no); the command line "
 	    "overrides it. The bootstrap admin token (while no admin\n"
 	    "exists) is written to DIR/bootstrap-token (0600).\n", out);
+#ifdef OFFRAMP_FAULTS
+	fputs(STORE_FAULTS_HELP, out);
+#endif
 }
 
 int

@@ -30,6 +30,7 @@
 
 #include <sodium.h>
 
+#include "store_faults.h"
 #include "log.h"
 #include "metrics.h"
 #include "proto/err.h"
@@ -1129,10 +1130,17 @@ open_db(struct store *st, const char *path, int create)
 {
 	char mode[16], probe[64];
 	int64_t fk, secure, limit, autockpt, version;
+	const char *vfs = NULL;
 	int rc;
 
+#ifdef OFFRAMP_FAULTS
+	/* A test build: the database's writes go through store_faults.c. */
+	if (store_faults_register(st->dir) != 0)
+		return OFR_E_INTERNAL;
+	vfs = STORE_FAULTS_VFS;
+#endif
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, vfs) != SQLITE_OK) {
 		log_err("store: cannot open the database: %s",
 		    st->db != NULL ? sqlite3_errmsg(st->db) : "out of memory");
 		return OFR_E_INTERNAL;
@@ -1293,6 +1301,34 @@ commit_lost(struct store *st)
 }
 
 /*
+ * After a COMMIT that failed on an I/O error. Its frames may all be in the
+ * -wal, commit frame included (a failed fsync: written, never made
+ * durable): SQLite rolled the transaction back and no reader sees it, and
+ * the next commit writes over it, but should the server stop before that,
+ * WAL recovery at the next open would bring back a transaction whose
+ * requests were all answered with an error. So a commit is made at once
+ * (the probe's write, page 1 unchanged), over the first of those frames,
+ * which breaks their checksum chain. When that fails too, the frames stay
+ * until the next commit that succeeds; nothing is acknowledged meanwhile.
+ * Outside any transaction only.
+ */
+static void
+wal_overwrite(struct store *st)
+{
+	if (db_exec(st, st->s[S_BEGIN], "begin") == 0 &&
+	    db_exec(st, st->probe, "probe") == 0 &&
+	    db_exec(st, st->s[S_COMMIT], "commit") == 0) {
+		log_info("store: a commit was made over the failed one's "
+		    "frames in the -wal");
+		return;
+	}
+	if (!sqlite3_get_autocommit(st->db))
+		db_exec(st, st->s[S_ROLLBACK], "rollback");
+	log_warn("store: the failed commit's frames stay in the -wal until "
+	    "a commit succeeds");
+}
+
+/*
  * Copies the -wal into the database and empties it (TRUNCATE), so that
  * the frames of deleted copies are gone from disk too. Outside any
  * transaction only. It never waits: while a reader (a backup, the sqlite3
@@ -1351,8 +1387,14 @@ store_commit(struct store *st)
 	}
 	spare_check(st);
 	start = now_usec();
-	if (db_exec(st, st->s[S_COMMIT], "commit") != 0)
-		return commit_lost(st);
+	if (db_exec(st, st->s[S_COMMIT], "commit") != 0) {
+		int io = (sqlite3_errcode(st->db) & 0xff) == SQLITE_IOERR;
+		int rc = commit_lost(st);
+
+		if (io)
+			wal_overwrite(st);
+		return rc;
+	}
 	metrics_commit(now_usec() - start, 1);
 	st->tx = 0;
 	st->full_seen = 0;

@@ -1,10 +1,12 @@
 # test_faults.sh: faults are answered (issue 10, points 5 and 2). On a
 # full disk every request still gets its one answer (storage_full), the
-# connection stays, acks still free room, and msg.send works again once
-# there is room; a stored queue has a cap (recipient_full, nothing
-# stored); duplicate seqs in one msg.ack open the push window by one at
-# most; prekey fetches and connections per account have caps; a missing or
-# empty database beside server.key, or a damaged one, is refused at start.
+# connection stays, acks still free room, msg.send works again once
+# there is room, and nothing acknowledged is lost (every stored copy is
+# there after kill -9 and a restart); a stored queue has a cap
+# (recipient_full, nothing stored); duplicate seqs in one msg.ack open
+# the push window by one at most; prekey fetches and connections per
+# account have caps; a missing or empty database beside server.key, or a
+# damaged one, is refused at start.
 #
 # As root the whole test runs in a mount namespace of its own, with the
 # server's data directory on a small tmpfs (filled with dd for a real
@@ -177,6 +179,17 @@ if [ -n "$SMALL" ]; then
 	[ -f "$DATA/offramp.spare" ] && pass "  the spare file is back" || fail "no spare file"
 	exec {cfd}>&- {sfd}>&-
 	wait "$cpid" "$spid" || true
+	# Nothing acknowledged was lost on the way: every stored copy (the
+	# sends acknowledged before, during and after the full disk, less
+	# those acked) is there after kill -9 and a restart.
+	copies=$(sql "SELECT group_concat(seq) FROM (SELECT seq FROM deliveries ORDER BY seq)")
+	sent_mid=$(grep -oE '"mid": *"[^"]*"' <<<"$(answered "$T/c.out" 606)" | cut -d'"' -f4)
+	kill9_server
+	start_server --queue-copies 261
+	assert_eq "after kill -9 and a restart, every stored copy is there" \
+		"$copies" "$(sql "SELECT group_concat(seq) FROM (SELECT seq FROM deliveries ORDER BY seq)")"
+	assert_eq "  the send acknowledged after the room came back too" 1 \
+		"$(sql "SELECT count(*) FROM messages WHERE mid = X'$(hexkey "$sent_mid")'")"
 else
 	echo "   (skipped: a small tmpfs needs root and unshare)"
 fi

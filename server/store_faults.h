@@ -1,0 +1,36 @@
+/*
+ * store_faults.h: fault injection in the store (tests only). Compiled in
+ * only with the CMake option OFFRAMP_FAULTS (never in a release build):
+ * without it neither this header's functions nor store_faults.c are in
+ * the binary.
+ */
+#ifndef OFFRAMP_STORE_FAULTS_H
+#define OFFRAMP_STORE_FAULTS_H
+
+#ifdef OFFRAMP_FAULTS
+
+/* The name of the VFS store_open() gives SQLite for the database. */
+#define STORE_FAULTS_VFS	"offramp-faults"
+/* The control file, in the data directory (store_faults.c says what it
+ * holds). */
+#define STORE_FAULTS_FILE	"offramp.faults"
+
+/* What --help says of it. */
+#define STORE_FAULTS_HELP \
+	"This build injects faults in the store (OFFRAMP_FAULTS): " \
+	"DIR/" STORE_FAULTS_FILE " holds one line,\n" \
+	"\"write N [K]\" (-wal writes N..N+K-1 from now fail, SQLITE_IOERR_WRITE), " \
+	"\"commit N [K]\" (the WAL syncs of\n" \
+	"commits N..N+K-1 fail, SQLITE_IOERR_FSYNC) or \"full\" (every " \
+	"write fails with SQLITE_FULL);\n" \
+	"it is read again whenever it changes; removed or empty, no fault.\n"
+
+/*
+ * Registers (once; again just moves the control file) the VFS
+ * STORE_FAULTS_VFS, a shim over SQLite's default VFS that reads its faults
+ * from dir/STORE_FAULTS_FILE. 0, or -1 (logged) when it cannot.
+ */
+int store_faults_register(const char *dir);
+
+#endif
+#endif
