@@ -3,7 +3,7 @@
  * accounts. It owns the rule that nothing leaves before the commit it
  * depends on: every frame queued during a turn is held until
  * session_turn_end() has committed, and then until the store thread has
- * synced that commit (store_durable). It reaches the transport only through
+ * synced that commit (casework_durable). It reaches the transport only through
  * srv->conn (conn.h) and the relay only through srv->pump; it never calls
  * a handler, the dispatch or ws.c by name, and never runs SQL. When the
  * commit fails, every answer held for it becomes an error frame of its
@@ -227,7 +227,7 @@ queue_text(struct session *s, const char *text, size_t len, int held,
 	    (o = frame_of(s, text, len, re, kind)) == NULL)
 		return;
 	if (!held) {
-		append_committed(s, o, o, store_commit_seq(s->srv->st));
+		append_committed(s, o, o, casework_commit_seq(s->srv));
 		return;
 	}
 	if (s->held_tail != NULL)
@@ -529,8 +529,8 @@ session_turn_end(struct server *srv)
 			rc = OFR_E_INTERNAL;
 	}
 	/* What this turn read or wrote depends on commit gen at most. */
-	gen = store_commit_seq(srv->st);
-	if (store_durable(srv->st, &durable) != 0)
+	gen = casework_commit_seq(srv);
+	if (casework_durable(srv, &durable) != 0)
 		fatal("session: the store cannot sync its log: what was "
 		    "committed since commit %lld may not be on disk; stopping "
 		    "without acknowledging it", (long long)durable);

@@ -99,7 +99,7 @@ void store_rollback(struct store *st);
 int store_in_tx(const struct store *st);
 /*
  * Whether the store can still commit: a tiny write (the schema version,
- * rewritten unchanged) committed with its fsync, as store_commit() does.
+ * rewritten unchanged) committed as store_commit() does.
  * Call it between turns: OFR_E_USAGE while a transaction is open. 0, or
  * OFR_E_INTERNAL (logged) when it cannot, e.g. on a full disk or a
  * read-only file system.
