@@ -1,13 +1,13 @@
 # test_durability_load.sh: kill -9 in the middle of a stream of sends.
 # Commits are synced by the store thread while the loop goes on reading;
 # an answer leaves only after the sync of its commit. Each round pipelines
-# a few hundred msg.send on one connection, kills the server with SIGKILL
+# a few thousand msg.send on one connection, kills the server with SIGKILL
 # once some are acknowledged, restarts it, and checks that every mid
 # acknowledged before the kill is stored (and that the round did kill the
 # server mid-stream: some of its sends were never answered).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-N=400
+N=3000
 
 start_server
 setup_pool
@@ -31,11 +31,15 @@ n_acked() {
 
 for round in 1 2 3; do
 	step "round $round: $N sends pipelined, kill -9 once some are acknowledged"
-	ct=$(b64_random 48)
-	for i in $(seq 1 "$N"); do
-		printf '{"v":1,"type":"msg.send","id":%d,"case":%s,"mid":"%s","copies":[{"to":"%s","ct":"%s"}]}\n' \
-			"$((i + 1))" "$CASE" "$(b64_random 16)" "$ckey" "$ct"
-	done >"$T/sends$round"
+	python3 - "$N" "$CASE" "$ckey" >"$T/sends$round" <<-'PY'
+	import base64, os, sys
+	n, case, to = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+	ct = base64.b64encode(os.urandom(48)).decode()
+	for i in range(n):
+	    mid = base64.b64encode(os.urandom(16)).decode()
+	    print('{"v":1,"type":"msg.send","id":%d,"case":%d,"mid":"%s",'
+	          '"copies":[{"to":"%s","ct":"%s"}]}' % (i + 2, case, mid, to, ct))
+	PY
 	cli client raw --login --count "$N" --idle 20 <"$T/sends$round" \
 		>"$T/answers$round" 2>/dev/null &
 	raw_pid=$!
