@@ -67,6 +67,18 @@ casework_commit(struct server *srv)
 	return rc;
 }
 
+int64_t
+casework_commit_seq(const struct server *srv)
+{
+	return store_commit_seq(srv->st);
+}
+
+int
+casework_durable(struct server *srv, int64_t *seq)
+{
+	return store_durable(srv->st, seq);
+}
+
 unsigned
 casework_asked(const struct case_prefs *p)
 {

@@ -60,10 +60,16 @@ void casework_begin(struct server *srv);
 /* Ends it: keep 1 keeps its writes; keep 0 undoes them and reads the
  * counsellors it changed back into the pool. */
 void casework_end(struct server *srv, int keep);
-/* Commits the turn's writes with one fsync; when that fails nothing of
- * the turn was kept, and the pool is read back from the store. 0, or the
+/* Commits the turn's writes (store_commit: the store thread syncs them);
+ * when that fails nothing of the turn was kept, and the pool is read back from the store. 0, or the
  * store's code. */
 int casework_commit(struct server *srv);
+/* The number of the newest commit made (store_commit_seq): what was read
+ * or written so far depends on it at most. */
+int64_t casework_commit_seq(const struct server *srv);
+/* *seq: the newest commit on disk (store_durable). 0, or OFR_E_IO when a
+ * sync failed: the server must stop without sending what waits. */
+int casework_durable(struct server *srv, int64_t *seq);
 
 /* Cases. c is the case as the caller read it (and checked that it may act
  * on it); on success it is updated to the case as it is now. */

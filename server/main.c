@@ -390,6 +390,10 @@ main(int argc, char **argv)
 
 	if ((port = ws_start(&srv, &cfg)) < 0)
 		fatal("cannot listen");
+	/* From here commits do not wait for the disk: the store thread
+	 * wakes the loop after each sync, and session_turn_end() releases
+	 * what the synced commits held. */
+	store_on_durable(srv.st, ws_wake);
 	if ((rc = jobs_start(&srv, &jobs)) != 0)
 		fatal("cannot start the periodic jobs: %s", err_str(rc));
 	memset(&sa, 0, sizeof(sa));
@@ -430,6 +434,7 @@ main(int argc, char **argv)
 	}
 	log_info("offramp-server stopping");
 	session_turn_end(&srv);
+	store_on_durable(srv.st, NULL);
 	ws_stop();
 	if (casework_commit(&srv) != 0)
 		log_warn("offramp-server: the last commit failed");

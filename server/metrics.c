@@ -260,7 +260,8 @@ render(FILE *f)
 		    "%lld\n", programme_label(m.queue[i].programme, id,
 		    sizeof(id)), (long long)m.queue[i].oldest);
 	head(f, "offramp_commit_duration_seconds", "histogram",
-	    "Time of each commit of the store (one fsync) that succeeded.");
+	    "Time of each commit of the store that succeeded (written to "
+	    "the WAL; the store thread syncs it apart).");
 	for (i = 0; i < NBUCKETS; i++) {
 		cumulative += m.commit_bucket[i];
 		fprintf(f, "offramp_commit_duration_seconds_bucket{le=\"%s\"} "

@@ -2,7 +2,8 @@
  * session.c: sessions, their outgoing queues and the register of online
  * accounts. It owns the rule that nothing leaves before the commit it
  * depends on: every frame queued during a turn is held until
- * session_turn_end() has committed. It reaches the transport only through
+ * session_turn_end() has committed, and then until the store thread has
+ * synced that commit (casework_durable). It reaches the transport only through
  * srv->conn (conn.h) and the relay only through srv->pump; it never calls
  * a handler, the dispatch or ws.c by name, and never runs SQL. When the
  * commit fails, every answer held for it becomes an error frame of its
@@ -37,12 +38,16 @@ struct outframe {
 	struct outframe *next;
 	size_t len;
 	int64_t re;			/* the request answered; 0: a push */
+	int64_t gen;			/* waits for this commit's sync */
 	enum held_kind kind;
 	unsigned char buf[];		/* conn->pre bytes, then the payload */
 };
 
 static struct session *online[ONLINE_BUCKETS];
 static struct session *dirty_head;
+static struct session *wait_head;	/* sessions with frames waiting */
+static int64_t durable;			/* the newest commit synced, as
+					 * the last turn's end read it */
 
 static size_t
 bucket(int64_t account)
@@ -91,6 +96,84 @@ untouch(struct session *s)
 }
 
 static void
+wait_link(struct session *s)
+{
+	if (s->waiting)
+		return;
+	s->waiting = 1;
+	s->wait_prev = NULL;
+	s->wait_next = wait_head;
+	if (wait_head != NULL)
+		wait_head->wait_prev = s;
+	wait_head = s;
+}
+
+static void
+wait_unlink(struct session *s)
+{
+	if (!s->waiting)
+		return;
+	if (s->wait_prev != NULL)
+		s->wait_prev->wait_next = s->wait_next;
+	else
+		wait_head = s->wait_next;
+	if (s->wait_next != NULL)
+		s->wait_next->wait_prev = s->wait_prev;
+	s->waiting = 0;
+	s->wait_prev = s->wait_next = NULL;
+}
+
+/* Appends the frames head .. tail, of commit gen, to the write queue when
+ * nothing waits before them and gen is synced, else to the frames that
+ * wait for a sync. */
+static void
+append_committed(struct session *s, struct outframe *head,
+    struct outframe *tail, int64_t gen)
+{
+	struct outframe *o;
+
+	if (head == NULL)
+		return;
+	if (s->wait_head == NULL && gen <= durable) {
+		if (s->out_tail != NULL)
+			s->out_tail->next = head;
+		else
+			s->out_head = head;
+		s->out_tail = tail;
+		return;
+	}
+	for (o = head; o != NULL; o = o->next)
+		o->gen = gen;
+	if (s->wait_tail != NULL)
+		s->wait_tail->next = head;
+	else
+		s->wait_head = head;
+	s->wait_tail = tail;
+	wait_link(s);
+}
+
+/* Moves the frames whose commit is synced to the write queue. */
+static void
+settle(struct session *s)
+{
+	struct outframe *o;
+
+	while ((o = s->wait_head) != NULL && o->gen <= durable) {
+		s->wait_head = o->next;
+		o->next = NULL;
+		if (s->out_tail != NULL)
+			s->out_tail->next = o;
+		else
+			s->out_head = o;
+		s->out_tail = o;
+	}
+	if (s->wait_head == NULL) {
+		s->wait_tail = NULL;
+		wait_unlink(s);
+	}
+}
+
+static void
 free_frames(struct outframe *f)
 {
 	while (f != NULL) {
@@ -125,6 +208,7 @@ frame_of(struct session *s, const char *text, size_t len, int64_t re,
 	o->next = NULL;
 	o->len = len;
 	o->re = re;
+	o->gen = 0;
 	o->kind = kind;
 	memcpy(o->buf + conn->pre, text, len);
 	s->out_bytes += len;
@@ -143,11 +227,7 @@ queue_text(struct session *s, const char *text, size_t len, int held,
 	    (o = frame_of(s, text, len, re, kind)) == NULL)
 		return;
 	if (!held) {
-		if (s->out_tail != NULL)
-			s->out_tail->next = o;
-		else
-			s->out_head = o;
-		s->out_tail = o;
+		append_committed(s, o, o, casework_commit_seq(s->srv));
 		return;
 	}
 	if (s->held_tail != NULL)
@@ -295,8 +375,10 @@ session_free(struct session *s)
 	if (s->acct.id != 0)
 		unregister(s);
 	untouch(s);
+	wait_unlink(s);
 	free_frames(s->out_head);
 	free_frames(s->held_head);
+	free_frames(s->wait_head);
 	sodium_memzero(s, sizeof(*s));
 	free(s);
 }
@@ -336,6 +418,13 @@ session_peek(struct session *s, size_t *len)
 	return s->out_head->buf;
 }
 
+int
+session_closing(const struct session *s)
+{
+	return s->close_code != 0 && s->held_head == NULL &&
+	    s->wait_head == NULL;
+}
+
 void
 session_wrote(struct session *s)
 {
@@ -356,17 +445,14 @@ session_wrote(struct session *s)
 		session_touch(s);
 }
 
-/* Moves the held frames to the write queue. */
+/* Moves the held frames, which depend on commit gen at most, on to wait
+ * for its sync (or to the write queue, when it is synced). */
 static void
-release(struct session *s)
+release(struct session *s, int64_t gen)
 {
 	if (s->held_head == NULL)
 		return;
-	if (s->out_tail != NULL)
-		s->out_tail->next = s->held_head;
-	else
-		s->out_head = s->held_head;
-	s->out_tail = s->held_tail;
+	append_committed(s, s->held_head, s->held_tail, gen);
 	s->held_head = s->held_tail = NULL;
 	if (!s->rx_paused && s->out_bytes > SESSION_OUT_HIGH) {
 		s->rx_paused = 1;
@@ -433,6 +519,7 @@ void
 session_turn_end(struct server *srv)
 {
 	struct session *s, *next;
+	int64_t gen;
 	int rc = casework_commit(srv);
 
 	if (rc != 0) {
@@ -441,17 +528,29 @@ session_turn_end(struct server *srv)
 		if (rc != OFR_E_STORAGE_FULL)
 			rc = OFR_E_INTERNAL;
 	}
+	/* What this turn read or wrote depends on commit gen at most. */
+	gen = casework_commit_seq(srv);
+	if (casework_durable(srv, &durable) != 0)
+		fatal("session: the store cannot sync its log: what was "
+		    "committed since commit %lld may not be on disk; stopping "
+		    "without acknowledging it", (long long)durable);
 	for (s = dirty_head; s != NULL; s = next) {
 		next = s->dirty_next;
 		untouch(s);
 		if (rc != 0)
 			unwind(s, rc);
 		s->login_turn = 0;
-		release(s);
+		release(s, gen);
 		if (s->want_pump && s->acct.id != 0 && s->close_code == 0)
 			srv->pump(s);
 		if (s->out_head != NULL || s->close_code != 0)
 			srv->conn->want_write(s->conn);
 	}
 	/* The pump may leave a session dirty for the next turn. */
+	for (s = wait_head; s != NULL; s = next) {
+		next = s->wait_next;
+		settle(s);
+		if (s->out_head != NULL)
+			srv->conn->want_write(s->conn);
+	}
 }

@@ -5,6 +5,9 @@
  * of the event loop are held until that turn's commit (session_turn_end),
  * so nothing that depends on a write leaves before the write is on disk.
  * Handlers queue their answers here; dispatch.c hands them the frames.
+ * A commit is on disk only once the store thread has synced it
+ * (store_durable): until then what it held waits, and so does whatever
+ * was queued after it, in order.
  */
 #ifndef OFFRAMP_SESSION_H
 #define OFFRAMP_SESSION_H
@@ -35,6 +38,8 @@ struct session {
 
 	struct outframe *out_head, *out_tail;	/* ready to write */
 	struct outframe *held_head, *held_tail;	/* wait for the commit */
+	struct outframe *wait_head, *wait_tail;	/* committed, wait for the
+						 * sync (store_durable) */
 	size_t out_bytes;
 	int rx_paused;
 	int close_code;				/* close after the queue drains */
@@ -51,6 +56,8 @@ struct session {
 	struct session *online_next;		/* same hash bucket */
 	struct session *dirty_prev, *dirty_next;
 	int dirty;
+	struct session *wait_prev, *wait_next;	/* frames wait for a sync */
+	int waiting;
 };
 
 /* A new session for a fresh connection conn of the transport srv->conn;
@@ -73,6 +80,9 @@ int session_account_online(int64_t account);
  * session_wrote() after writing it. */
 unsigned char *session_peek(struct session *s, size_t *len);
 void session_wrote(struct session *s);
+/* 1 when s is to be closed (with s->close_code) now that its write queue
+ * is empty: nothing held or waiting for a sync is left to go first. */
+int session_closing(const struct session *s);
 
 /* Queues f (reference stolen) for s, held until the turn's commit. */
 void session_reply(struct session *s, json_t *f);
@@ -80,8 +90,9 @@ void session_reply(struct session *s, json_t *f);
  * OFR_E_NOMEM). 0 or OFR_E_NOMEM. */
 int session_reply_list(struct session *s, int64_t re, const char *type,
     const char *key, json_t *arr);
-/* Queues f (reference stolen) for s at once: only for frames that depend
- * on nothing uncommitted (stored messages, after the commit). */
+/* Queues f (reference stolen) for s after the commits made so far are on
+ * disk (at once when they are): only for frames that depend on nothing
+ * uncommitted (stored messages, after the commit). */
 void session_send_committed(struct session *s, json_t *f);
 /* Queues a copy of f (reference kept) to every session of the account but
  * except (NULL: none), held until the commit. */
@@ -105,8 +116,11 @@ int session_login(struct session *s, const struct account *a);
 
 /*
  * Ends a turn of the event loop: commits the turn's writes, of requests and
- * jobs alike (casework_commit: one fsync), then releases held frames and
- * pumps messages (srv->pump) to the sessions that wait for them. If the
+ * jobs alike (casework_commit), pumps messages (srv->pump) to the sessions
+ * that wait for them, and releases every frame whose commit the store
+ * thread has synced since (it wakes the loop after each sync: a turn with
+ * nothing else to do). A failed sync stops the server: what it held is
+ * never sent (store_durable). If the
  * commit fails, every answer held for it is replaced by an error frame
  * for the same request (storage_full when the disk is full, else
  * internal), its pushes are dropped, logins of the turn are undone, and

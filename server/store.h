@@ -4,10 +4,14 @@
  * opens the database. One connection, one writer.
  *
  * Transactions: the first write after a commit opens a transaction
- * (BEGIN IMMEDIATE); store_commit() ends it with an fsync (WAL,
- * synchronous=FULL). The server calls store_commit() once per turn of its
- * event loop, so many writes share one fsync, and sends nothing that depends
- * on a write before that commit returned 0. Reads see the open transaction.
+ * (BEGIN IMMEDIATE); store_commit() ends it (WAL, synchronous=NORMAL: the
+ * commit is written to the -wal, not synced). A store thread makes commits
+ * durable: it fdatasyncs the -wal, one sync covering every commit made
+ * while the one before ran (group commit), and runs the checkpoints. Until
+ * store_on_durable() is called every store_commit() waits for its sync;
+ * after, the caller (the event loop) numbers its commits
+ * (store_commit_seq) and sends nothing that depends on commit n before
+ * store_durable() reaches n. Reads see the open transaction.
  *
  * All functions return 0 or a negative code of proto/err.h: OFR_E_NOT_FOUND
  * for a missing row where said, OFR_E_INTERNAL for any SQLite failure (after
@@ -28,7 +32,7 @@ struct store;
 /*
  * Opens (creating when missing) the directory dir with mode 0700 and the
  * database dir/offramp.db with mode 0600, checks it (PRAGMA quick_check:
- * O(size)), sets WAL and synchronous=FULL, migrates the schema to the
+ * O(size)), sets WAL and synchronous=NORMAL, migrates the schema to the
  * newest PRAGMA user_version, prepares every statement, and makes the
  * spare file dir/offramp.spare (room kept for acks on a full disk; with no
  * room for it the store starts full: store_full). With create 0 a missing
@@ -59,19 +63,34 @@ int store_backup(const char *dir, const char *to);
 int store_restore(const char *from, const char *dir);
 void store_close(struct store *st);
 
-/* Commits the open transaction, if any (fsync). 0, or after rolling it
- * back OFR_E_STORAGE_FULL (SQLite said the disk is full) or
- * OFR_E_INTERNAL. Each commit's time, or its failure, is counted
- * (metrics.h). */
+/* Commits the open transaction, if any, and asks the store thread to sync
+ * it; before store_on_durable() it also waits for that sync. 0, or after
+ * rolling it back OFR_E_STORAGE_FULL (SQLite said the disk is full) or
+ * OFR_E_INTERNAL; OFR_E_IO when the sync it waited for failed. Each
+ * commit's time, or its failure, is counted (metrics.h). */
 int store_commit(struct store *st);
+/* The number of the newest commit made (0: none since store_open). What
+ * was read after commit n may depend on it: it waits for n's sync. */
+int64_t store_commit_seq(const struct store *st);
+/* *seq: the newest commit known to be on disk. 0, or OFR_E_IO when a sync
+ * of the -wal failed: the commits after *seq are visible but may not be on
+ * disk, and never will be known to be; the caller must stop. */
+int store_durable(struct store *st, int64_t *seq);
+/* From now on store_commit() does not wait for its sync: the store thread
+ * calls wake() (from its own thread, under its lock: it must not block)
+ * after each sync, and the caller reads store_durable(). NULL: commits wait
+ * again, and once this returns wake is called no more. */
+void store_on_durable(struct store *st, void (*wake)(void));
+/* Waits until every commit made is on disk. 0 or OFR_E_IO. */
+int store_sync(struct store *st);
 /*
  * Asks for a TRUNCATE checkpoint: the -wal copied into the database and
  * emptied, so that what deletes zeroed (secure_delete) is gone from the
- * -wal too. Done at once when no transaction is open, else right after the
- * commit that ends it; never inside a transaction, never waiting for a
- * reader (one that holds an old snapshot defers it to the next commit or
- * call, logged at debug). A commit that deleted message copies asks for
- * one by itself.
+ * -wal too. The store thread runs it, on a connection of its own, after
+ * the sync of the newest commit; it never waits for a reader or for the
+ * loop's open transaction (either defers it to the next commit or call,
+ * logged at debug). A commit that deleted message copies asks for one by
+ * itself.
  */
 void store_checkpoint(struct store *st);
 /* Rolls back the open transaction, if any. */
@@ -80,7 +99,7 @@ void store_rollback(struct store *st);
 int store_in_tx(const struct store *st);
 /*
  * Whether the store can still commit: a tiny write (the schema version,
- * rewritten unchanged) committed with its fsync, as store_commit() does.
+ * rewritten unchanged) committed as store_commit() does.
  * Call it between turns: OFR_E_USAGE while a transaction is open. 0, or
  * OFR_E_INTERNAL (logged) when it cannot, e.g. on a full disk or a
  * read-only file system.

@@ -5,9 +5,11 @@
  * the noun files' tables and finalized in store_close(), the transactions
  * (store_commit, store_rollback, store_mark, store_unmark), and the helpers
  * of store_int.h that the noun files share: binding with explicit lengths,
- * stepping, reading rows, the one re-entrancy guard. Writes are grouped:
+ * stepping, reading rows, the one re-entrancy guard, and the store thread
+ * that makes commits durable ("Durability" below). Writes are grouped:
  * the first write after a commit opens a transaction, store_commit() ends
- * it with one fsync, and every call that writes more than one row does so
+ * it, one fdatasync of the thread covers every commit made while the one
+ * before ran, and every call that writes more than one row does so
  * all or nothing (a savepoint). This file must never edit a migration that
  * has shipped, never give a table a column for a network address, and
  * never let a failed call leave half its writes behind or let a lost
@@ -16,6 +18,7 @@
  * message copies is followed by a TRUNCATE checkpoint (store_checkpoint),
  * which never waits for a reader and never runs inside a transaction.
  */
+#include <pthread.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
@@ -56,9 +59,21 @@
  * copies and every 30 s (jobs.c); between, a passive checkpoint runs once
  * it holds WAL_AUTO_PAGES pages (2 MiB of 4 KiB pages) and the next
  * commit starts it over, and it is cut back to WAL_LIMIT_BYTES whenever
- * it is reset. */
+ * it is reset. The store thread runs both kinds (CKPT_*). */
 #define WAL_LIMIT_BYTES	4194304		/* 4 MiB */
 #define WAL_AUTO_PAGES	512
+/* The VFS of the database's connections: SQLite's default, or in a test
+ * build the fault-injecting shim over it (store_faults.h). */
+#ifdef OFFRAMP_FAULTS
+#define DB_VFS		STORE_FAULTS_VFS
+#else
+#define DB_VFS		NULL
+#endif
+#define CKPT_PASSIVE	1
+#define CKPT_TRUNCATE	2
+
+static int sync_start(struct store *st, const char *path);
+static void sync_stop(struct store *st);
 #define STR(x)		STR_(x)
 #define STR_(x)		#x
 
@@ -1125,22 +1140,32 @@ migrate(struct store *st)
 	return 0;
 }
 
+/* After each commit of the loop's connection: the -wal's length. */
+static int
+wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct store *st = arg;
+
+	(void)db;
+	(void)name;
+	st->wal_frames = frames;
+	return SQLITE_OK;
+}
+
 static int
 open_db(struct store *st, const char *path, int create)
 {
 	char mode[16], probe[64];
 	int64_t fk, secure, limit, autockpt, version;
-	const char *vfs = NULL;
 	int rc;
 
 #ifdef OFFRAMP_FAULTS
 	/* A test build: the database's writes go through store_faults.c. */
 	if (store_faults_register(st->dir) != 0)
 		return OFR_E_INTERNAL;
-	vfs = STORE_FAULTS_VFS;
 #endif
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, vfs) != SQLITE_OK) {
+	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, DB_VFS) != SQLITE_OK) {
 		log_err("store: cannot open the database: %s",
 		    st->db != NULL ? sqlite3_errmsg(st->db) : "out of memory");
 		return OFR_E_INTERNAL;
@@ -1158,7 +1183,10 @@ open_db(struct store *st, const char *path, int create)
 		log_err("store: the database cannot use WAL (mode %s)", mode);
 		return OFR_E_INTERNAL;
 	}
-	if (open_exec(st, "PRAGMA synchronous = FULL") != 0 ||
+	/* NORMAL: a commit writes the -wal and does not sync it; the store
+	 * thread does ("Durability"). Checkpoints still sync the -wal before
+	 * and the database after. */
+	if (open_exec(st, "PRAGMA synchronous = NORMAL") != 0 ||
 	    open_exec(st, "PRAGMA foreign_keys = ON") != 0 ||
 	    pragma(st, "PRAGMA foreign_keys", &fk, NULL, 0) != 0)
 		return OFR_E_INTERNAL;
@@ -1170,17 +1198,19 @@ open_db(struct store *st, const char *path, int create)
 	if (pragma(st, "PRAGMA secure_delete = ON", &secure, NULL, 0) != 0 ||
 	    pragma(st, "PRAGMA journal_size_limit = " STR(WAL_LIMIT_BYTES),
 	    &limit, NULL, 0) != 0 ||
-	    pragma(st, "PRAGMA wal_autocheckpoint = " STR(WAL_AUTO_PAGES),
-	    &autockpt, NULL, 0) != 0)
+	    pragma(st, "PRAGMA wal_autocheckpoint = 0", &autockpt, NULL,
+	    0) != 0)
 		return OFR_E_INTERNAL;
-	if (secure != 1 || limit != WAL_LIMIT_BYTES ||
-	    autockpt != WAL_AUTO_PAGES) {
+	if (secure != 1 || limit != WAL_LIMIT_BYTES || autockpt != 0) {
 		log_err("store: deleted data cannot be overwritten "
 		    "(secure_delete %lld, journal_size_limit %lld, "
 		    "wal_autocheckpoint %lld)", (long long)secure,
 		    (long long)limit, (long long)autockpt);
 		return OFR_E_INTERNAL;
 	}
+	/* The loop's connection never checkpoints: the store thread does,
+	 * told by this hook how long the -wal has grown. */
+	sqlite3_wal_hook(st->db, wal_hook, st);
 	if (pragma(st, "PRAGMA user_version", &version, NULL, 0) != 0)
 		return OFR_E_INTERNAL;
 	if (version == 0 && !create) {
@@ -1230,6 +1260,10 @@ store_open(struct store **out, const char *dir, int create)
 	}
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return OFR_E_NOMEM;
+	st->wal_fd = -1;
+	pthread_mutex_init(&st->sync_mu, NULL);
+	pthread_cond_init(&st->sync_cv, NULL);
+	pthread_cond_init(&st->done_cv, NULL);
 	if ((size_t)snprintf(st->wal, sizeof(st->wal), "%s-wal", path) >=
 	    sizeof(st->wal) || (size_t)snprintf(st->spare, sizeof(st->spare),
 	    "%s/%s", dir, SPARE_NAME) >= sizeof(st->spare) ||
@@ -1245,8 +1279,9 @@ store_open(struct store **out, const char *dir, int create)
 		log_err("store: %s is missing", path);
 		rc = OFR_E_NOT_FOUND;
 	}
-	if (rc == 0 && (rc = make_file(path)) == 0)
-		rc = open_db(st, path, create);
+	if (rc == 0 && (rc = make_file(path)) == 0 &&
+	    (rc = open_db(st, path, create)) == 0)
+		rc = sync_start(st, path);
 	if (rc == 0 && spare_make(st) != 0) {
 		log_warn("store: no room for %s (%d MiB)", st->spare,
 		    SPARE_BYTES >> 20);
@@ -1268,11 +1303,15 @@ store_close(struct store *st)
 		return;
 	if (st->db != NULL && !sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	sync_stop(st);
 	for (int i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(st->s[i]);
 	sqlite3_finalize(st->probe);
 	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
 		log_err("store: close: %s", sqlite3_errmsg(st->db));
+	pthread_cond_destroy(&st->done_cv);
+	pthread_cond_destroy(&st->sync_cv);
+	pthread_mutex_destroy(&st->sync_mu);
 	free(st);
 }
 
@@ -1301,9 +1340,9 @@ commit_lost(struct store *st)
 }
 
 /*
- * After a COMMIT that failed on an I/O error. Its frames may all be in the
- * -wal, commit frame included (a failed fsync: written, never made
- * durable): SQLite rolled the transaction back and no reader sees it, and
+ * After a COMMIT that failed on an I/O error. Frames of it may be in the
+ * -wal, and should the commit frame be among them (a failure after it was
+ * written), SQLite rolled the transaction back and no reader sees it, and
  * the next commit writes over it, but should the server stop before that,
  * WAL recovery at the next open would bring back a transaction whose
  * requests were all answered with an error. So a commit is made at once
@@ -1329,32 +1368,249 @@ wal_overwrite(struct store *st)
 }
 
 /*
- * Copies the -wal into the database and empties it (TRUNCATE), so that
- * the frames of deleted copies are gone from disk too. Outside any
- * transaction only. It never waits: while a reader (a backup, the sqlite3
- * shell) holds an older snapshot it stops short, and st->scrub stays set
- * for the next commit or store_checkpoint().
+ * Durability. The loop's connection commits with synchronous=NORMAL: the
+ * commit's frames are written to the -wal and not synced, so the loop
+ * never waits for the disk. The store thread makes them durable: it
+ * fdatasyncs the -wal through a descriptor of its own (fsync acts on the
+ * file, whichever descriptor names it), and every commit made before that
+ * sync began is then on disk. Commits are numbered (st->commits); the
+ * thread takes the newest number asked for (st->want), syncs, publishes it
+ * (st->durable) and calls st->on_durable, which wakes the loop; the loop
+ * releases what each commit up to it held (session.c). One sync covers
+ * every commit made while the one before ran: the group commit.
+ *
+ * The cases:
+ * - A checkpoint (the thread's, on its own connection ckpt_db) syncs the
+ *   -wal before it copies and the database after, as SQLite does under any
+ *   synchronous but OFF; what it copied is durable in the database.
+ * - A reset of the -wal (the loop's next write after a whole checkpoint)
+ *   rewrites the same file from its start: the same inode, still ours.
+ * - The -wal is never replaced while a connection holds it open: SQLite
+ *   opens it once per connection, and ours were open before the thread's
+ *   descriptor (store_open); were the file unlinked, SQLite would go on
+ *   writing the unlinked inode, which our descriptor names too.
+ * - A failed fdatasync: the commits since the last sync are visible but
+ *   may not be on disk (Linux may drop the dirty pages and report the
+ *   error once). Nothing they held may be released, and no later sync can
+ *   vouch for them: st->sync_errno stays, store_durable() fails, and the
+ *   server stops (session.c), as PostgreSQL does.
+ * - A full disk fails the commit's write: store_commit() rolls back as
+ *   before, and nothing of it is held for the thread.
+ * - The loop's answers to reads of a later turn, and its pushes, wait for
+ *   the newest commit made when they were queued (store_commit_seq).
+ * Deleted copies: a commit that deleted some asks for a TRUNCATE
+ * checkpoint (st->scrub). The thread runs a passive checkpoint first,
+ * which takes no lock the loop needs, then the TRUNCATE, which needs the
+ * writer's lock for an instant and is deferred, never waited for, while
+ * the loop holds it or a reader an old snapshot.
  */
-static void
-checkpoint(struct store *st)
+
+/* The thread's checkpoint of kind what (CKPT_*). 1 when a TRUNCATE was
+ * asked for and could not be done (try again later), else 0. */
+static int
+ckpt_run(struct store *st, int what)
 {
 	int rc, frames = -1, copied = -1;
 
-	if (st->tx || !sqlite3_get_autocommit(st->db))
-		return;
-	sqlite3_busy_timeout(st->db, 0);
-	rc = sqlite3_wal_checkpoint_v2(st->db, NULL,
+	rc = sqlite3_wal_checkpoint_v2(st->ckpt_db, NULL,
+	    SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+		log_warn("store: checkpoint: %s", sqlite3_errmsg(st->ckpt_db));
+	if (!(what & CKPT_TRUNCATE))
+		return 0;
+	rc = sqlite3_wal_checkpoint_v2(st->ckpt_db, NULL,
 	    SQLITE_CHECKPOINT_TRUNCATE, &frames, &copied);
-	sqlite3_busy_timeout(st->db, BUSY_MS);
 	if (rc == SQLITE_OK) {
-		st->scrub = 0;
 		log_debug("store: checkpoint: the WAL is empty");
-	} else if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
-		log_debug("store: checkpoint: a reader holds the WAL (%d of "
-		    "%d frames copied); trying again later", copied, frames);
-	} else {
-		log_warn("store: checkpoint: %s", sqlite3_errmsg(st->db));
+		return 0;
 	}
+	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		log_debug("store: checkpoint: a reader holds the WAL, or a "
+		    "write (%d of %d frames copied); trying again later",
+		    copied, frames);
+	else
+		log_warn("store: checkpoint: %s", sqlite3_errmsg(st->ckpt_db));
+	return 1;
+}
+
+/* The store thread's sync of the -wal: fdatasync, unless a test build's
+ * fault says it fails (store_faults.c, "commit N"). */
+static int
+wal_sync(int fd)
+{
+#ifdef OFFRAMP_FAULTS
+	if (store_faults_sync_fails()) {
+		errno = EIO;
+		return -1;
+	}
+#endif
+	return fdatasync(fd);
+}
+
+static void *
+sync_main(void *arg)
+{
+	struct store *st = arg;
+	int truncate_due = 0;
+
+	pthread_mutex_lock(&st->sync_mu);
+	for (;;) {
+		int64_t target;
+		int what, rc, err;
+
+		while (!st->stopping && st->ckpt_want == 0 &&
+		    (st->sync_errno != 0 || st->want <= st->durable))
+			pthread_cond_wait(&st->sync_cv, &st->sync_mu);
+		if (st->sync_errno == 0 && st->want > st->durable) {
+			target = st->want;
+			pthread_mutex_unlock(&st->sync_mu);
+			rc = wal_sync(st->wal_fd);
+			err = errno;
+			pthread_mutex_lock(&st->sync_mu);
+			if (rc != 0) {
+				st->sync_errno = err != 0 ? err : EIO;
+				log_err("store: cannot sync the WAL: %s",
+				    strerror(st->sync_errno));
+			} else {
+				st->durable = target;
+			}
+			pthread_cond_broadcast(&st->done_cv);
+			/* under the lock: once store_on_durable(st, NULL)
+			 * returns, wake is called no more */
+			if (st->on_durable != NULL)
+				st->on_durable();
+			continue;	/* the answers first, then checkpoints */
+		}
+		if (st->ckpt_want != 0 && st->sync_errno == 0) {
+			what = st->ckpt_want | (truncate_due ? CKPT_TRUNCATE : 0);
+			st->ckpt_want = 0;
+			pthread_mutex_unlock(&st->sync_mu);
+			truncate_due = ckpt_run(st, what);
+			pthread_mutex_lock(&st->sync_mu);
+			continue;
+		}
+		st->ckpt_want = 0;
+		if (st->stopping)
+			break;
+	}
+	pthread_mutex_unlock(&st->sync_mu);
+	return NULL;
+}
+
+/* Opens the thread's descriptor and connection and starts it. 0, or
+ * OFR_E_INTERNAL (logged). */
+static int
+sync_start(struct store *st, const char *path)
+{
+	if (!sqlite3_threadsafe()) {
+		log_err("store: SQLite is built without threads");
+		return OFR_E_INTERNAL;
+	}
+	st->wal_fd = open(st->wal, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (st->wal_fd < 0) {
+		log_err("store: cannot open %s: %s", st->wal, strerror(errno));
+		return OFR_E_INTERNAL;
+	}
+	if (sqlite3_open_v2(path, &st->ckpt_db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, DB_VFS) != SQLITE_OK ||
+	    sqlite3_exec(st->ckpt_db, "PRAGMA synchronous = FULL", NULL, NULL,
+	    NULL) != SQLITE_OK) {
+		log_err("store: cannot open the checkpoint connection: %s",
+		    st->ckpt_db != NULL ? sqlite3_errmsg(st->ckpt_db) :
+		    "out of memory");
+		return OFR_E_INTERNAL;
+	}
+	sqlite3_busy_timeout(st->ckpt_db, 0);
+	if (pthread_create(&st->sync_thread, NULL, sync_main, st) != 0) {
+		log_err("store: cannot start the store thread");
+		return OFR_E_INTERNAL;
+	}
+	st->sync_started = 1;
+	return 0;
+}
+
+/* Syncs what is left, stops the thread, closes what it had. */
+static void
+sync_stop(struct store *st)
+{
+	if (st->sync_started) {
+		(void)store_sync(st);
+		pthread_mutex_lock(&st->sync_mu);
+		st->stopping = 1;
+		pthread_cond_signal(&st->sync_cv);
+		pthread_mutex_unlock(&st->sync_mu);
+		pthread_join(st->sync_thread, NULL);
+		st->sync_started = 0;
+	}
+	if (st->ckpt_db != NULL && sqlite3_close(st->ckpt_db) != SQLITE_OK)
+		log_err("store: close: %s", sqlite3_errmsg(st->ckpt_db));
+	st->ckpt_db = NULL;
+	if (st->wal_fd >= 0)
+		close(st->wal_fd);
+	st->wal_fd = -1;
+}
+
+/* Asks the thread for the sync of every commit made, and the checkpoints
+ * due. */
+static void
+sync_ask(struct store *st)
+{
+	int what = (st->scrub ? CKPT_TRUNCATE : 0) |
+	    (st->wal_frames >= WAL_AUTO_PAGES ? CKPT_PASSIVE : 0);
+
+	if (!st->sync_started)
+		return;
+	st->scrub = 0;
+	if (what != 0)
+		st->wal_frames = 0;
+	pthread_mutex_lock(&st->sync_mu);
+	if (st->want < st->commits)
+		st->want = st->commits;
+	st->ckpt_want |= what;
+	pthread_cond_signal(&st->sync_cv);
+	pthread_mutex_unlock(&st->sync_mu);
+}
+
+int64_t
+store_commit_seq(const struct store *st)
+{
+	return st->commits;
+}
+
+int
+store_durable(struct store *st, int64_t *seq)
+{
+	int err;
+
+	pthread_mutex_lock(&st->sync_mu);
+	*seq = st->durable;
+	err = st->sync_errno;
+	pthread_mutex_unlock(&st->sync_mu);
+	return err != 0 ? OFR_E_IO : 0;
+}
+
+void
+store_on_durable(struct store *st, void (*wake)(void))
+{
+	pthread_mutex_lock(&st->sync_mu);
+	st->on_durable = wake;
+	pthread_mutex_unlock(&st->sync_mu);
+}
+
+int
+store_sync(struct store *st)
+{
+	int err;
+
+	if (!st->sync_started)
+		return 0;
+	sync_ask(st);
+	pthread_mutex_lock(&st->sync_mu);
+	while (st->sync_errno == 0 && st->durable < st->commits)
+		pthread_cond_wait(&st->done_cv, &st->sync_mu);
+	err = st->sync_errno;
+	pthread_mutex_unlock(&st->sync_mu);
+	return err != 0 ? OFR_E_IO : 0;
 }
 
 /* A monotonic clock, in microseconds. */
@@ -1371,9 +1627,13 @@ int
 store_commit(struct store *st)
 {
 	int64_t start;
+	int waits;
 
-	if (!st->tx)
+	if (!st->tx) {
+		if (st->scrub)
+			sync_ask(st);
 		return 0;
+	}
 	if (st->broken) {
 		log_err("store: commit: the transaction was lost; nothing of "
 		    "it is kept");
@@ -1398,9 +1658,14 @@ store_commit(struct store *st)
 	metrics_commit(now_usec() - start, 1);
 	st->tx = 0;
 	st->full_seen = 0;
-	if (st->scrub)
-		checkpoint(st);
+	st->commits++;
+	pthread_mutex_lock(&st->sync_mu);
+	waits = st->on_durable == NULL;
+	pthread_mutex_unlock(&st->sync_mu);
 	spare_retry(st);
+	if (waits)
+		return store_sync(st);
+	sync_ask(st);
 	return 0;
 }
 
@@ -1409,7 +1674,7 @@ store_checkpoint(struct store *st)
 {
 	st->scrub = 1;
 	if (!st->tx)
-		checkpoint(st);
+		sync_ask(st);
 }
 
 void

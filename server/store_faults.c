@@ -16,14 +16,14 @@
  *                  the database are not counted), and the K-1 after it (K
  *                  is 1 if left out), fail with SQLITE_IOERR_WRITE,
  *                  nothing written; then no fault.
- *   commit N [K]   the sync of the -wal that ends the Nth commit from now
- *                  (a sync with frames written since the last one; a
- *                  checkpoint's sync is not counted; a commit that starts
- *                  the -wal over syncs its new header first, and that
- *                  sync counts too), and of the K-1 after
- *                  it, fail with SQLITE_IOERR_FSYNC without syncing: the
- *                  frames, commit frame included, are in the -wal (in the
- *                  page cache) but were never made durable. Then no fault.
+ *   commit N [K]   the store thread's Nth sync of the -wal from now (the
+ *                  one that makes the commits made since the one before
+ *                  durable, store_db.c "Durability"; a checkpoint's sync is
+ *                  not counted), and the K-1 after it, fail with EIO
+ *                  without syncing: the commits are in the -wal (in the
+ *                  page cache) but never known to be on disk, and the
+ *                  server stops without acknowledging them. Then no
+ *                  fault.
  *   full           every write to the database or the -wal fails with
  *                  SQLITE_FULL, nothing written, until the file changes.
  *
@@ -35,6 +35,7 @@
 #include <sys/stat.h>
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -58,14 +59,15 @@ struct ffile {
 	sqlite3_file *real;
 	int counted;		/* the database or its -wal */
 	int wal;
-	int wal_written;	/* frames written since the last sync */
 };
 
 static sqlite3_vfs fault_vfs;
 static sqlite3_vfs *real_vfs;
 static char ctl_path[PATH_MAX];
 
-/* The spec in force, and what identifies the control file it came from. */
+/* The spec in force, and what identifies the control file it came from:
+ * under lock, for the store thread's connection and syncs count too. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
 	int present;
 	dev_t dev;
@@ -159,23 +161,24 @@ f_write(sqlite3_file *file, const void *buf, int n, sqlite3_int64 off)
 	int rc;
 
 	if (f->counted) {
+		rc = SQLITE_OK;
+		pthread_mutex_lock(&lock);
 		spec_check();
 		if (spec.mode == FAULT_FULL) {
 			log_warn("faults: a write fails (SQLITE_FULL)");
-			return SQLITE_FULL;
-		}
-		if (spec.mode == FAULT_WRITE && f->wal &&
+			rc = SQLITE_FULL;
+		} else if (spec.mode == FAULT_WRITE && f->wal &&
 		    hit(++spec.writes)) {
 			log_warn("faults: write %lld fails (%d bytes at "
 			    "%lld of the -wal; SQLITE_IOERR_WRITE)",
 			    spec.writes, n, (long long)off);
-			return SQLITE_IOERR_WRITE;
+			rc = SQLITE_IOERR_WRITE;
 		}
+		pthread_mutex_unlock(&lock);
+		if (rc != SQLITE_OK)
+			return rc;
 	}
-	rc = f->real->pMethods->xWrite(f->real, buf, n, off);
-	if (rc == SQLITE_OK && f->wal)
-		f->wal_written = 1;
-	return rc;
+	return f->real->pMethods->xWrite(f->real, buf, n, off);
 }
 
 static int
@@ -191,15 +194,6 @@ f_sync(sqlite3_file *file, int flags)
 {
 	struct ffile *f = (struct ffile *)file;
 
-	if (f->wal && f->wal_written) {
-		f->wal_written = 0;
-		spec_check();
-		if (spec.mode == FAULT_COMMIT && hit(++spec.commits)) {
-			log_warn("faults: the sync of commit %lld fails "
-			    "(SQLITE_IOERR_FSYNC)", spec.commits);
-			return SQLITE_IOERR_FSYNC;
-		}
-	}
 	return f->real->pMethods->xSync(f->real, flags);
 }
 
@@ -433,6 +427,21 @@ v_current_time_int64(sqlite3_vfs *vfs, sqlite3_int64 *t)
 }
 
 int
+store_faults_sync_fails(void)
+{
+	int fails;
+
+	pthread_mutex_lock(&lock);
+	spec_check();
+	fails = spec.mode == FAULT_COMMIT && hit(++spec.commits);
+	if (fails)
+		log_warn("faults: the store thread's sync %lld of the -wal "
+		    "fails (EIO)", spec.commits);
+	pthread_mutex_unlock(&lock);
+	return fails;
+}
+
+int
 store_faults_register(const char *dir)
 {
 	if ((size_t)snprintf(ctl_path, sizeof(ctl_path), "%s/%s", dir,
@@ -440,7 +449,9 @@ store_faults_register(const char *dir)
 		log_err("faults: the data directory's path is too long");
 		return -1;
 	}
+	pthread_mutex_lock(&lock);
 	memset(&spec, 0, sizeof(spec));
+	pthread_mutex_unlock(&lock);
 	if (real_vfs != NULL)
 		return 0;
 	if ((real_vfs = sqlite3_vfs_find(NULL)) == NULL ||

@@ -20,8 +20,8 @@
 	"This build injects faults in the store (OFFRAMP_FAULTS): " \
 	"DIR/" STORE_FAULTS_FILE " holds one line,\n" \
 	"\"write N [K]\" (-wal writes N..N+K-1 from now fail, SQLITE_IOERR_WRITE), " \
-	"\"commit N [K]\" (the WAL syncs of\n" \
-	"commits N..N+K-1 fail, SQLITE_IOERR_FSYNC) or \"full\" (every " \
+	"\"commit N [K]\" (the store thread's\n" \
+	"syncs N..N+K-1 of the -wal fail, EIO: the server stops) or \"full\" (every " \
 	"write fails with SQLITE_FULL);\n" \
 	"it is read again whenever it changes; removed or empty, no fault.\n"
 
@@ -31,6 +31,9 @@
  * from dir/STORE_FAULTS_FILE. 0, or -1 (logged) when it cannot.
  */
 int store_faults_register(const char *dir);
+/* Whether the store thread's sync of the -wal, about to be made, fails (a
+ * "commit" fault; counted). Any thread. */
+int store_faults_sync_fails(void);
 
 #endif
 #endif

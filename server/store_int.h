@@ -13,6 +13,7 @@
 #define OFFRAMP_STORE_INT_H
 
 #include <limits.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -191,6 +192,23 @@ struct store {
 	char wal[PATH_MAX];	/* the write-ahead log file */
 	int scrub;		/* copies were deleted: a TRUNCATE checkpoint
 				 * is due after the commit (store_checkpoint) */
+	int wal_frames;		/* the -wal's frames after the last commit */
+	int64_t commits;	/* commits made (store_commit_seq) */
+	/* The store thread (store_db.c, "Durability"): it alone syncs the
+	 * -wal and checkpoints. The fields below sync_mu are under it. */
+	pthread_t sync_thread;
+	int sync_started;
+	int wal_fd;		/* the thread's own descriptor of the -wal */
+	sqlite3 *ckpt_db;	/* the thread's own connection: checkpoints */
+	void (*on_durable)(void); /* called by the thread after each sync */
+	pthread_mutex_t sync_mu;
+	pthread_cond_t sync_cv;	/* the thread waits for work on it */
+	pthread_cond_t done_cv;	/* store_sync() waits on it */
+	int64_t want;		/* the newest commit to make durable */
+	int64_t durable;	/* the newest commit known to be on disk */
+	int ckpt_want;		/* CKPT_PASSIVE | CKPT_TRUNCATE */
+	int sync_errno;		/* a sync failed: nothing later is durable */
+	int stopping;
 	int full_seen;		/* SQLITE_FULL since the transaction began */
 	int full;		/* the disk filled up: the spare is given up
 				 * and not made again yet (store_full) */

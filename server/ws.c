@@ -1,8 +1,8 @@
 /*
  * ws.c: the WebSocket transport, on libwebsockets 4.1. It owns the lws
  * context, reassembles fragmented frames under the OFR_FRAME_MAX cap, hands
- * whole frames to dispatch.c, writes one queued frame per writable
- * callback, and fills the transport's table (conn.h), the loop's timer
+ * whole frames to dispatch.c, writes the queued frames the socket takes
+ * in each writable callback, and fills the transport's table (conn.h), the loop's timer
  * included. With a web directory it also serves the built web client as
  * static files on the same port, every response with the headers below.
  * On a second vhost, plain HTTP on a loopback address, it may serve the
@@ -106,13 +106,18 @@ on_receive(struct lws *wsi, struct pss *p, void *in, size_t len)
 	return 0;
 }
 
+/* Writes every queued frame the socket takes without blocking (lws
+ * buffers what a partial write leaves, and says choked until it is out),
+ * then asks again if frames are left; closes once nothing is left and
+ * nothing waits for a commit's sync (session_closing). */
 static int
 on_writeable(struct lws *wsi, struct pss *p)
 {
 	unsigned char *buf;
 	size_t len;
 
-	if ((buf = session_peek(p->s, &len)) != NULL) {
+	while ((buf = session_peek(p->s, &len)) != NULL &&
+	    !lws_send_pipe_choked(wsi)) {
 		if (lws_write(wsi, buf + LWS_PRE, len, LWS_WRITE_TEXT) <
 		    (int)len)
 			return -1;
@@ -122,7 +127,7 @@ on_writeable(struct lws *wsi, struct pss *p)
 		lws_callback_on_writable(wsi);
 		return 0;
 	}
-	if (p->s->close_code != 0) {
+	if (session_closing(p->s)) {
 		lws_close_reason(wsi, (enum lws_close_status)p->s->close_code,
 		    NULL, 0);
 		return -1;

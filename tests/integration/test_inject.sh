@@ -1,21 +1,27 @@
 # test_inject.sh: faults injected in the store under load (issue 10, point
 # 6), by the build's fault-injection VFS (OFFRAMP_FAULTS,
 # server/store_faults.c; tests/run.sh builds ./build-asan with it, and this
-# test fails on a server built without it). Three clients, each on a connection of its own, send
-# their messages at once while the store fails: at the Nth write of the
-# -wal, at the Nth commit's sync of the -wal (the frames written, commit
-# frame included, never made durable), and on every write (SQLITE_FULL).
-# Each fault then clears. It shows, for each:
+# test fails on a server built without it). Three clients, each on a
+# connection of its own, send their messages at once while the store
+# fails: at the Nth write of the -wal, on every write (SQLITE_FULL), and at
+# the store thread's Nth sync of the -wal (store_db.c, "Durability").
+# Each fault then clears. It shows, for the write faults:
 # - every msg.send gets exactly one answer: msg.send.ok, or an error
 #   internal (an I/O error) or storage_full (a full disk), and the fault
 #   did fail some of them;
 # - every acknowledged message is in the store, and no refused one is,
-#   before and after kill -9 of the server (a failed commit's frames are
-#   not brought back by WAL recovery);
+#   before and after kill -9 of the server;
 # - once it clears the server serves on: each refused message sent again
-#   with its mid is taken (dup false: it was not kept), new sends too;
-# - at the end the counsellor gets every acknowledged message, each once,
-#   and the server, stopped, exits cleanly (no sanitizer report).
+#   with its mid is taken (dup false: it was not kept), new sends too.
+# For the failed sync: the commits it was to make durable are visible but
+# never known to be on disk, so the server stops (as PostgreSQL does) and
+# acknowledges none of them: every answer given was msg.send.ok, the
+# sends of those commits got none, and after a restart every
+# acknowledged message is there and the unanswered ones, sent again with
+# their mids, are taken (stored once, whether the stopped server's
+# commits came back from the -wal or not).
+# At the end the counsellor gets every acknowledged message, each once,
+# and the server, stopped, exits cleanly (no sanitizer report).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 CLIENTS=(c1 c2 c3)
@@ -212,20 +218,6 @@ round() {
 	[ "$bad" -gt 0 ] && pass "the fault refused $bad sends ($ok acknowledged)" ||
 		fail "no send was refused: the fault did not hit"
 	assert_match "the server logged the fault" "$(cat "$SERVER_ERR")" 'faults: .*fails'
-	if [ "${spec%% *}" = commit ]; then
-		# The commit kill -9 follows: SQLite rolled it back, but its
-		# frames are all in the -wal, and WAL recovery would bring it
-		# back unless the server wrote over them.
-		read -r b64 hex < <(mids 1)
-		fault "commit 1"
-		send_frame 999 c1 "$b64" >&"${IN_FD[c1]}"
-		wait_for "the answer to the last send" 30 has_answer "$T/out.c1.$CONN" 999
-		fault ""
-		assert_match "  the last send's commit fails: internal" \
-			"$(answer "$T/out.c1.$CONN" 999)" '"code": *"internal"'
-		echo "c1 $b64 $hex" >>"$T/failed"
-		bad=$((bad + 1))
-	fi
 	in_store_check "after the fault"
 	disconnect
 	sanitizers_quiet
@@ -260,8 +252,72 @@ round() {
 }
 
 round "the Nth write of the -wal fails" "write 9 3" internal 100
-round "the Nth commit's sync fails" "commit 4" internal 200
 round "the disk is full" "full" storage_full 300
+
+step "the store thread's sync of the -wal fails, under load: the server stops"
+connect
+: >"$T/failed"
+acked_before=$(wc -l <"$T/acked")
+fault "commit 3"
+senders=()
+for c in "${CLIENTS[@]}"; do
+	mids "$PER" | awk '{ print id++ + 200, $0 }' >"$T/mids.$c"
+	while read -r id b64 _; do
+		send_frame "$id" "$c" "$b64"
+	done <"$T/mids.$c" >&"${IN_FD[$c]}" &
+	senders+=($!)
+done
+wait_for "the server to stop" 60 _server_gone
+wait "${senders[@]}" 2>/dev/null || true
+rc=0
+wait "$SERVER_PID" 2>/dev/null || rc=$?
+assert_ne "the server stopped with an error status" 0 "$rc"
+assert_match "  it says why: the sync failed" "$(cat "$SERVER_ERR")" 'store: cannot sync the WAL'
+assert_match "  and that it acknowledges nothing after it" "$(cat "$SERVER_ERR")" 'stopping without acknowledging'
+fault ""
+disconnect
+for c in "${CLIENTS[@]}"; do
+	sed -nE 's/.*"re": *([0-9]+)[,}].*/\1 &/p' "$T/out.$c.$CONN" |
+		awk '{ print $1, ($0 ~ /"type": *"msg\.send\.ok"/) ? "ok" : "other" }' >"$T/kinds"
+	awk -v c="$c" -v acked="$T/acked" -v failed="$T/failed" '
+		NR == FNR { n[$1]++; k[$1] = $2; next }
+		n[$1] > 1 { print "request " $1 " got " n[$1] " answers"; next }
+		n[$1] == 0 { print c, $2, $3 >>failed; next }
+		k[$1] == "ok" { print $2, $3 >>acked; next }
+		{ print "request " $1 " got another answer than msg.send.ok" }
+	' "$T/kinds" "$T/mids.$c" >"$T/wrong"
+	[ ! -s "$T/wrong" ] || fail "$c: $(head -n 3 "$T/wrong")"
+done
+ok=$(($(wc -l <"$T/acked") - acked_before))
+bad=$(wc -l <"$T/failed")
+[ "$bad" -gt 0 ] && pass "the failed sync left $bad sends unanswered ($ok acknowledged before it)" ||
+	fail "every send was answered: the fault did not hit"
+sanitizers_quiet
+start_server --queue-copies 10000
+stored >"$T/stored"
+assert_eq "after the restart every acknowledged message ($(wc -l <"$T/acked")) is stored" 0 \
+	"$(cut -d' ' -f2 "$T/acked" | sort | comm -23 - "$T/stored" | wc -l)"
+connect
+id=1000
+while read -r c b64 _; do
+	id=$((id + 1))
+	send_frame "$id" "$c" "$b64" >&"${IN_FD[$c]}"
+done <"$T/failed"
+wait_for "the answers to the unanswered messages sent again" 60 answered 1001 "$id" "$bad"
+id=1000
+n=0
+while read -r c b64 hex; do
+	id=$((id + 1))
+	if grep -qE '"type": *"msg\.send\.ok"' <<<"$(answer "$T/out.$c.$CONN" "$id")"; then
+		echo "$b64 $hex" >>"$T/acked"
+		n=$((n + 1))
+	else
+		fail "$c's unanswered message $id sent again: $(answer "$T/out.$c.$CONN" "$id")"
+	fi
+done <"$T/failed"
+assert_eq "the server serves again: every unanswered message sent again is taken" "$bad" "$n"
+: >"$T/failed"
+disconnect
 
 step "new sends go through, and Sam gets every acknowledged message once"
 connect

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# ab.sh: two builds of offramp-server side by side under the same relay
+# load, interleaved (A, B, B, A, ...), so that a busy machine's noise falls
+# on both alike. For a change's before and after; figures only.
+#
+#   bench/ab.sh BUILD_A BUILD_B [ROUNDS]
+#
+# Each BUILD is a build directory holding server/offramp-server and
+# bench/offramp-loadgen (BUILD_B's generator drives both). Modes (see
+# loadgen.c): relay saturation at K=50 W=1 and K=200 W=8, and the fixed-rate
+# latency at K=50 and RATE msg/s (default 300). The data directories are
+# under TMPDIR (default /tmp): a disk, not tmpfs, for figures that mean
+# anything. Traffic stays on 127.0.0.1.
+set -euo pipefail
+
+[ $# -ge 2 ] || { echo "usage: bench/ab.sh BUILD_A BUILD_B [ROUNDS]" >&2; exit 2; }
+A=$1 B=$2 ROUNDS=${3:-3}
+RATE=${RATE:-300}
+SECS=${SECS:-3}
+GEN=$B/bench/offramp-loadgen
+T=$(mktemp -d "${TMPDIR:-/tmp}/offramp-ab.XXXXXX")
+PIDS=()
+
+cleanup() {
+	local pid
+	for pid in "${PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+# start NAME BUILD: an offramp-server of BUILD on a free port; sets PORT_NAME
+# and PID_NAME.
+start() {
+	local name=$1 build=$2 i
+	"$build/server/offramp-server" --data "$T/$name" --listen 127.0.0.1 \
+		--port 0 --pow-bits 0 --pow-max-bits 0 \
+		>"$T/$name.out" 2>"$T/$name.err" </dev/null &
+	PIDS+=($!)
+	eval "PID_$name=$!"
+	for i in $(seq 1 600); do
+		grep -q '^offramp-server: listening on port' "$T/$name.out" && break
+		sleep 0.05
+	done
+	eval "PORT_$name=$(sed -n 's/^offramp-server: listening on port \([0-9]*\).*/\1/p' "$T/$name.out" | head -n1)"
+	"$GEN" --port "$(eval echo "\$PORT_$name")" setup \
+		--token "$(head -n1 "$T/$name/bootstrap-token")" \
+		--state "$T/$name.pairs" --pairs 200 2>>"$T/gen.err" >/dev/null
+}
+
+# gen NAME MODE ARGS...
+gen() {
+	local name=$1
+	shift
+	timeout -k 5 120 "$GEN" --target offramp --port "$(eval echo "\$PORT_$name")" \
+		--pid "$(eval echo "\$PID_$name")" "$@" --state "$T/$name.pairs" \
+		2>>"$T/gen.err" | sed -n "s/^result /$name /p" | tee -a "$T/res"
+}
+
+# summary KEY...: per build and measurement, the median of each KEY.
+summary() {
+	awk -v keys="$*" '{ n = split(keys, k, " ");
+	  for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+	  for (j = 1; j <= n; j++)
+	    print $2, $4, $5, $1, j, k[j], f[k[j]] }' "$T/res" |
+	sort -k1,1 -k2,2 -k3,3 -k4,4 -k5,5n -k7,7g |
+	awk '{ g = $1 " " $2 " " $3 " " $4; c = g " " $6 }
+	  c != last { flush(); last = c; m = 0 }
+	  { v[++m] = $7; grp = g; key = $6 }
+	  function flush() { if (m == 0) return;
+	    if (grp != lastg) { if (line != "") print line; line = grp; lastg = grp }
+	    line = line " " key "=" v[int((m + 1) / 2)] }
+	  END { flush(); if (line != "") print line }'
+}
+
+start A "$A"
+start B "$B"
+echo "== A: $A (port $PORT_A), B: $B (port $PORT_B); $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+for ((r = 1; r <= ROUNDS; r++)); do
+	if [ $((r % 2)) = 1 ]; then order="A B"; else order="B A"; fi
+	for who in $order; do
+		gen "$who" relay --pairs 50 --window 1 --secs "$SECS"
+		gen "$who" relay --pairs 200 --window 8 --secs "$SECS"
+		gen "$who" latency --pairs 50 --rate "$RATE" --secs "$SECS"
+	done
+done
+echo "== load at the end $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== medians of $ROUNDS"
+summary delivered_per_s acked_per_s store_backlog_end ack_p50 ack_p99 \
+	deliv_p50 deliv_p99
