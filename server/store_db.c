@@ -449,11 +449,8 @@ static const char *const migrations[] = {
 	"ALTER TABLE programmes ADD COLUMN intake_hash BLOB"
 	"  CHECK (intake_hash IS NULL OR length(intake_hash) = 32);",
 
-	/* 13: held for a change made alongside 14; nothing here. */
-	"SELECT 1;",
-
 	/*
-	 * 14: partnerships between programmes (PROTOCOL.md,
+	 * 13: partnerships between programmes (PROTOCOL.md,
 	 * "Partnerships"). A proposal keeps the proposer's signed partner
 	 * statement; acceptance adds the partner's, and both go to
 	 * programme_partners, which is what programme.get serves. At most one
