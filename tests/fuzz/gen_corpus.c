@@ -388,6 +388,19 @@ gen_keyfile(const struct fixture *f)
 	put_plain("v4-full", 3, k);
 	s->keep_days = 30;
 	put_plain("v5-full", 4, k);
+	{
+		static const uint8_t item[] = { 4, 2, 0, 0, 0x10, 0x92, 0,
+		    0, 0, 0, 0x69, 0x57, 0x25, 0x80, 0, 0, 0, 0 };
+		uint8_t peer[OFR_PK_BYTES];
+
+		memset(peer, 0x70, sizeof(peer));
+		if (keyfile_bind_set(k, 17, peer, 5, 1767225600) != 0 ||
+		    keyfile_bind_set(k, 17, k->pk, 3, 1767225601) != 0 ||
+		    keyfile_item_add(k, 17, 1767225600, 0, "Anna", item,
+		    sizeof(item)) != 0)
+			die("keyfile v6");
+	}
+	put_plain("v6-full", 5, k);
 	keyfile_state_clear(s);
 	sodium_free(k);
 }
