@@ -345,6 +345,21 @@ envelope_parse(struct envelope *e, const uint8_t *pt, size_t len)
 	return 0;
 }
 
+int
+envelope_parse_kind(struct envelope *e, const uint8_t *kb, size_t len)
+{
+	memset(e, 0, sizeof(*e));
+	if (len < 1 || len > ENVELOPE_MAX_BYTES - ENVELOPE_V2_HDR_BYTES + 1)
+		return OFR_E_BAD_FIELD;
+	e->version = ENVELOPE_VERSION;
+	e->kind = kb[0];
+	if (parse_body(e, kb + 1, len - 1, ENVELOPE_TEXT_MAX) != 0) {
+		memset(e, 0, sizeof(*e));
+		return OFR_E_BAD_FIELD;
+	}
+	return 0;
+}
+
 unsigned
 envelope_check(const struct envelope *e, int64_t case_id, uint32_t last_seq,
     int64_t last_time, int64_t now)

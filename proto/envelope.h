@@ -161,6 +161,14 @@ int envelope_write(uint8_t *out, size_t cap, size_t *out_len,
  */
 int envelope_parse(struct envelope *e, const uint8_t *pt, size_t len);
 
+/*
+ * Parses kb (len bytes): the kind byte and body of a version 2 envelope
+ * without its binding, as a client keeps a message it read, into e
+ * (version 2, case id, running number and time 0). 0 or OFR_E_BAD_FIELD,
+ * as envelope_parse.
+ */
+int envelope_parse_kind(struct envelope *e, const uint8_t *kb, size_t len);
+
 /* What envelope_check found: a set of these bits. */
 enum envelope_finding {
 	ENVELOPE_MOVED = 1,	/* bound to another case: refuse it */
