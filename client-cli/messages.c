@@ -281,6 +281,25 @@ reset_find(const uint8_t peer[OFR_PK_BYTES])
 }
 
 /*
+ * Forgets the running numbers seen from peer in every case: its sessions
+ * start again because this store could not read it (its state is older
+ * than the peer's), so what it kept of the peer's numbers is too; the
+ * next message starts the sequence (CRYPTO.md, "Plaintext envelope").
+ */
+static void
+bind_restart(struct cli *cli, const uint8_t peer[OFR_PK_BYTES])
+{
+	struct ks_state *s = keyfile_state(cli->key);
+
+	for (size_t i = 0; i < s->n_binds; i++)
+		if (memcmp(s->binds[i].peer, peer, OFR_PK_BYTES) == 0) {
+			s->binds[i].seq = 0;
+			s->binds[i].time = 0;
+			cli->dirty = 1;
+		}
+}
+
+/*
  * A message of case case_id from peer could not be read for reason: the
  * first time in this run its sessions are dropped and a report is owed;
  * later, while the report has not left, it is counted. 1 when the
@@ -309,6 +328,7 @@ unreadable(struct cli *cli, int64_t case_id, const uint8_t peer[OFR_PK_BYTES],
 	r->reason = (uint8_t)reason;
 	r->sent = 0;
 	e2e_reset(cli, peer);
+	bind_restart(cli, peer);
 	return 1;
 }
 
@@ -431,6 +451,10 @@ check_binding(struct cli *cli, json_t *f, const char *name,
 	if (e->version < ENVELOPE_VERSION)
 		return 0;
 	keyfile_bind_get(cli->key, case_id, o->from, &last, &last_t);
+	/* a report comes in a new session: the sender's state was lost or
+	 * rolled back, its numbers start again from here */
+	if (e->kind == ENVELOPE_REPORT)
+		last = 0, last_t = 0;
 	found = envelope_check(e, case_id, last, last_t, (int64_t)time(NULL));
 	if (found & ENVELOPE_MOVED) {
 		o->mark = REFUSED_MOVED;
