@@ -38,7 +38,10 @@ import { b64Decode, b64Encode, frameIsName, OFR_CT_MAX, OFR_ACKS_MAX, OFR_MID_BY
 import { ocryptoInit, ocryptoInviteDecode, ocryptoLoginSign } from './proto/ocrypto.js';
 import { powSolve, POW_LOGIN, POW_CASE } from './proto/pow.js';
 import {
-	envelopeNothing, envelopeParse, envelopeReport, envelopeText,
+	envelopeNothing, envelopeParse, envelopeReport, envelopeText, envelopeCheck,
+	ENVELOPE_MEETING, ENVELOPE_AGREEMENT, ENVELOPE_MOVED, ENVELOPE_REPLAYED,
+	ENVELOPE_HELD_BACK, ENVELOPE_FUTURE, ENVELOPE_EARLIER, MEETING_ACTIONS,
+	AGREEMENT_ACTIONS, AGREEMENT_FIELDS,
 	ENVELOPE_NOTHING, ENVELOPE_REPORT, ENVELOPE_TEXT, ENVELOPE_TEXT_MAX,
 } from './proto/envelope.js';
 import { Conn, Emitter } from './conn.js';
@@ -216,6 +219,9 @@ export class Core extends Emitter {
 				e.outbox.push(msg);
 			}
 			e.unread = Number.isSafeInteger(c.unread) ? c.unread : 0;
+			e.binds = {};
+			for (const [k, b] of Object.entries(c.binds || {}))
+				if (Number.isSafeInteger(b?.seq) && Number.isSafeInteger(b?.time)) e.binds[k] = { seq: b.seq, time: b.time };
 			if (isId(c.asked)) e.asked = c.asked;
 			if (FEEDBACK_DONE.includes(c.feedback)) e.feedback = c.feedback;
 		}
@@ -238,6 +244,32 @@ export class Core extends Emitter {
 	}
 
 	/**
+	 * Checks the binding of the version 2 envelope env of msg push f in
+	 * case entry e (CRYPTO.md, "Plaintext envelope"): moved to another
+	 * case, m is refused (true); replayed, held back or misdated, m.warn
+	 * names them; the sender's running number is kept unless replayed. A
+	 * report starts its sender's sequence again.
+	 */
+	bindingRefused(e, f, env, m) {
+		e.binds ||= {};
+		const last = env.kind === ENVELOPE_REPORT ? null : e.binds[f.from];
+		const found = envelopeCheck(env, f.case, last?.seq ?? 0, last?.time ?? 0, this.now());
+		if (found & ENVELOPE_MOVED) {
+			m.state = 'refused';
+			m.reason = 'moved';
+			return true;
+		}
+		const warn = [];
+		if (found & ENVELOPE_REPLAYED) warn.push('replayed');
+		if (found & ENVELOPE_HELD_BACK) warn.push('held_back');
+		if (found & ENVELOPE_FUTURE) warn.push('future');
+		if (found & ENVELOPE_EARLIER) warn.push('earlier');
+		if (warn.length) m.warn = warn;
+		if (!(found & ENVELOPE_REPLAYED)) e.binds[f.from] = { seq: env.seq, time: Math.max(env.time, last?.time ?? 0) };
+		return false;
+	}
+
+	/**
 	 * The whole state: identity, prekey secrets, sessions, the programme
 	 * keys trusted (with rotations followed and revocation lists kept), the
 	 * server's key, keys seen per case and their verification, the outbox, and (unless
@@ -253,6 +285,7 @@ export class Core extends Emitter {
 			cases.push({
 				case: e.kase,
 				unread: e.unread,
+				binds: e.binds,
 				asked: e.asked,
 				feedback: e.feedback,
 				outbox: e.outbox.map((m) => ({ ...m })),
@@ -845,7 +878,19 @@ export class Core extends Emitter {
 				try {
 					const env = envelopeParse(pt);
 					kind = env.kind;
-					if (kind === ENVELOPE_TEXT) m.text = utf8d.decode(env.text);
+					if (env.version === 2 && this.bindingRefused(e, f, env, m)) kind = ENVELOPE_TEXT;
+					else if (kind === ENVELOPE_TEXT) m.text = utf8d.decode(env.text);
+					else if (kind === ENVELOPE_MEETING) {
+						const x = env.meeting;
+						m.meeting = { action: MEETING_ACTIONS[x.action], id: x.id, time: x.time,
+							place: utf8d.decode(x.place), recognise: utf8d.decode(x.recognise) };
+						m.text = '';
+					} else if (kind === ENVELOPE_AGREEMENT) {
+						const x = env.agreement;
+						m.agreement = { action: AGREEMENT_ACTIONS[x.action], version: x.version };
+						AGREEMENT_FIELDS.forEach((name, i) => { m.agreement[name] = utf8d.decode(x.fields[i]); });
+						m.text = '';
+					}
 					if (kind === ENVELOPE_REPORT) {
 						// it came in the new session: the old ones are dead
 						this.e2e.keepLatest(from);

@@ -312,7 +312,7 @@ test('core: an unreadable message resets the session and the peer gets a report 
 	assert.equal(copy.to, sc.peer.key);
 	const raw = P.b64Decode(copy.ct, 1, P.OFR_CT_MAX);
 	assert.equal(P.ratchetMsgParse(raw).hasInit, true, 'in a new session');
-	assert.deepEqual(P.envelopeParse(sc.peer.open(P.b64Decode(c.key, 32, 32), raw)), { kind: P.ENVELOPE_REPORT, count: 2, reason: P.ENVELOPE_R_CRYPTO });
+	assert.deepEqual(P.envelopeParse(sc.peer.open(P.b64Decode(c.key, 32, 32), raw)), { version: 1, kind: P.ENVELOPE_REPORT, count: 2, reason: P.ENVELOPE_R_CRYPTO });
 	// another unreadable one in this page load: told, no second reset or report
 	const ct4 = P.b64Decode(await sealed('broken again'), 1, P.OFR_CT_MAX);
 	ct4[ct4.length - 1] ^= 1;
