@@ -403,6 +403,7 @@ struct opened {
 	int64_t time;		/* version 2: the sender's time */
 	int64_t bound_case;	/* REFUSED_MOVED: the case it named */
 	int replayed;		/* not past the sender's last number */
+	int new_session;	/* it made a new session */
 };
 
 /* The binding warnings of envelope e from name in case case_id (found:
@@ -451,9 +452,10 @@ check_binding(struct cli *cli, json_t *f, const char *name,
 	if (e->version < ENVELOPE_VERSION)
 		return 0;
 	keyfile_bind_get(cli->key, case_id, o->from, &last, &last_t);
-	/* a report comes in a new session: the sender's state was lost or
-	 * rolled back, its numbers start again from here */
-	if (e->kind == ENVELOPE_REPORT)
+	/* a report, or any message that makes a new session: the sender's
+	 * state may have been lost or rolled back, its numbers start again
+	 * from here */
+	if (e->kind == ENVELOPE_REPORT || o->new_session)
 		last = 0, last_t = 0;
 	found = envelope_check(e, case_id, last, last_t, (int64_t)time(NULL));
 	if (found & ENVELOPE_MOVED) {
@@ -574,6 +576,7 @@ open_message(struct cli *cli, json_t *kase, json_t *f, const char *name,
 	}
 	rc = e2e_open(cli, o->from, ct, ctlen, &pt, &ptlen, &why);
 	if (rc == 0) {
+		o->new_session = why == E2E_NEW_SESSION;
 		fate = open_envelope(cli, f, name, pt, ptlen, o);
 		sodium_memzero(pt, ptlen);
 		free(pt);
