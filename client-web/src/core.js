@@ -38,11 +38,11 @@ import { b64Decode, b64Encode, frameIsName, OFR_CT_MAX, OFR_ACKS_MAX, OFR_MID_BY
 import { ocryptoInit, ocryptoInviteDecode, ocryptoLoginSign } from './proto/ocrypto.js';
 import { powSolve, POW_LOGIN, POW_CASE } from './proto/pow.js';
 import {
-	envelopeNothing, envelopeParse, envelopeReport, envelopeText, envelopeCheck,
+	envelopeParse, envelopeCheck,
 	ENVELOPE_MEETING, ENVELOPE_AGREEMENT, ENVELOPE_MOVED, ENVELOPE_REPLAYED,
 	ENVELOPE_HELD_BACK, ENVELOPE_FUTURE, ENVELOPE_EARLIER, MEETING_ACTIONS,
 	AGREEMENT_ACTIONS, AGREEMENT_FIELDS,
-	ENVELOPE_NOTHING, ENVELOPE_REPORT, ENVELOPE_TEXT, ENVELOPE_TEXT_MAX,
+	ENVELOPE_NOTHING, ENVELOPE_REPORT, ENVELOPE_TEXT, ENVELOPE_V2_TEXT_MAX, envelopeWrite,
 } from './proto/envelope.js';
 import { Conn, Emitter } from './conn.js';
 import { E2E, participantRole } from './e2e.js';
@@ -219,6 +219,8 @@ export class Core extends Emitter {
 				e.outbox.push(msg);
 			}
 			e.unread = Number.isSafeInteger(c.unread) ? c.unread : 0;
+			if (Number.isSafeInteger(c.bindOut?.seq) && Number.isSafeInteger(c.bindOut?.time))
+				e.bindOut = { seq: c.bindOut.seq, time: c.bindOut.time };
 			e.binds = {};
 			for (const [k, b] of Object.entries(c.binds || {}))
 				if (Number.isSafeInteger(b?.seq) && Number.isSafeInteger(b?.time)) e.binds[k] = { seq: b.seq, time: b.time };
@@ -241,6 +243,15 @@ export class Core extends Emitter {
 			// version 1 held keys pinned on first use: not trusted for that
 			if (b[4] === RECOVERY_VERSION) this.trust.add(b64Encode(b.slice(p + 8, p + 40)), null, id || null);
 		}
+	}
+
+	/* The binding of my next message in case k (entry e): its id, my next
+	 * running number there (kept, saved with the sessions before the
+	 * message leaves) and my clock, never before my previous one. */
+	bindOut(e, k) {
+		const last = e.bindOut || { seq: 0, time: 0 };
+		e.bindOut = { seq: last.seq + 1, time: Math.max(this.now(), last.time) };
+		return { caseId: k.id, ...e.bindOut };
 	}
 
 	/**
@@ -286,6 +297,7 @@ export class Core extends Emitter {
 				case: e.kase,
 				unread: e.unread,
 				binds: e.binds,
+				bindOut: e.bindOut,
 				asked: e.asked,
 				feedback: e.feedback,
 				outbox: e.outbox.map((m) => ({ ...m })),
@@ -675,13 +687,13 @@ export class Core extends Emitter {
 	 * state "queued"; it goes out when the case has a counsellor and no
 	 * changed key, and is re-sent with the same mid across reconnects until
 	 * the server acknowledges it ("message-state" events follow).
-	 * @param {number} id @param {string} text  1..16125 bytes of UTF-8
+	 * @param {number} id @param {string} text  1..16105 bytes of UTF-8
 	 * @returns {Message}
 	 * @throws {OfframpError} "usage" (empty, too long), "not_found",
 	 *   "case_closed", "limit" (the outbox is full: 100 per case)
 	 */
 	send(id, text) {
-		const bytes = textBytes(text, ENVELOPE_TEXT_MAX);
+		const bytes = textBytes(text, ENVELOPE_V2_TEXT_MAX);
 		const e = this.cs.get(id);
 		if (!e) throw new OfframpError(ERR.NOT_FOUND, 'no such case');
 		if (e.kase.status === 'closed') throw new OfframpError(ERR.CASE_CLOSED, 'the case is closed');
@@ -754,7 +766,7 @@ export class Core extends Emitter {
 				if (m.reason) this.setMsg(e, m, 'queued');
 				const copies = [];
 				try {
-					const bytes = envelopeText(utf8.encode(m.text));
+					const bytes = envelopeWrite({ ...this.bindOut(e, k), kind: ENVELOPE_TEXT, text: utf8.encode(m.text) });
 					for (const p of others) copies.push(await this.e2e.seal(p, bytes, ask));
 				} catch (err) {
 					if (err.reason) {	// uncertified, bad bundle: waits, told
@@ -955,9 +967,11 @@ export class Core extends Emitter {
 				if (!k || (k.status !== 'active' && k.status !== 'paused')) throw new OfframpError(ERR.CASE_CLOSED, 'the case is not open');
 				const others = (k.participants || []).filter((p) => !this.me(p));
 				if (!others.some((p) => p.key === peer)) throw new OfframpError(ERR.NOT_FOUND, 'not a participant');
-				const copies = [];
+				const copies = [], b = this.bindOut(e, k);
+				const report = envelopeWrite({ ...b, kind: ENVELOPE_REPORT, count: r.count, reason: r.reason });
+				const nothing = envelopeWrite({ ...b, kind: ENVELOPE_NOTHING });
 				for (const p of others)
-					copies.push(await this.e2e.seal(p, p.key === peer ? envelopeReport(r.count, r.reason) : envelopeNothing(), (f) => this.ask(f)));
+					copies.push(await this.e2e.seal(p, p.key === peer ? report : nothing, (f) => this.ask(f)));
 				await this.ask({ type: 'msg.send', case: k.id, mid: b64Encode(sodium.randombytes_buf(OFR_MID_BYTES)), copies }, { retry: true });
 			} catch (err) {
 				this.fail(err instanceof OfframpError ? err : new OfframpError(ERR.INTERNAL, 'report'), 'msg.send');
