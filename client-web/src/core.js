@@ -100,6 +100,21 @@ function parsePins(pins) {
 }
 
 /** The client. Make one with createCore(). */
+/* The kind and body of an envelope for message m of the outbox: a text,
+ * or an answer to a meeting or an agreement (answer). */
+function envelopeBody(m) {
+	if (m.meeting) {
+		const x = m.meeting;
+		return { kind: ENVELOPE_MEETING, meeting: { action: MEETING_ACTIONS.indexOf(x.action), id: x.id, time: x.time,
+			place: utf8.encode(x.place), recognise: utf8.encode(x.recognise) } };
+	}
+	if (m.agreement) {
+		return { kind: ENVELOPE_AGREEMENT, agreement: { action: AGREEMENT_ACTIONS.indexOf(m.agreement.action),
+			version: m.agreement.version, fields: AGREEMENT_FIELDS.map(() => new Uint8Array(0)) } };
+	}
+	return { kind: ENVELOPE_TEXT, text: utf8.encode(m.text) };
+}
+
 export class Core extends Emitter {
 	/** @param {CoreOptions} options @returns {Promise<Core>} */
 	static async create(options) {
@@ -711,6 +726,37 @@ export class Core extends Emitter {
 		return { ...m };
 	}
 
+	/**
+	 * Answers the meeting or agreement message mid received in case id:
+	 * accepts or declines a meeting proposed or rescheduled (the time it
+	 * names), accepts an agreement proposed or revised (its version). It
+	 * goes as send's texts go. @param {'accept'|'decline'} action
+	 * @returns {Message} @throws {OfframpError} "not_found", "usage",
+	 *   "case_closed", "limit"
+	 */
+	answer(id, mid, action) {
+		const e = this.cs.get(id);
+		const r = e?.messages.find((x) => !x.mine && x.mid === mid && (x.meeting || x.agreement));
+		if (!r) throw new OfframpError(ERR.NOT_FOUND, 'no such meeting or agreement');
+		if (e.kase.status === 'closed') throw new OfframpError(ERR.CASE_CLOSED, 'the case is closed');
+		if (e.outbox.length >= OUTBOX_CASE) throw new OfframpError(ERR.LIMIT, 'the outbox is full');
+		const open = r.meeting ? ['propose', 'reschedule'].includes(r.meeting.action) : ['propose', 'revise'].includes(r.agreement.action);
+		if (!open || !['accept', 'decline'].includes(action) || (r.agreement && action !== 'accept'))
+			throw new OfframpError(ERR.USAGE, 'not an answer to that');
+		const m = {
+			mid: b64Encode(sodium.randombytes_buf(OFR_MID_BYTES)), caseId: id, from: this.e2e.key,
+			name: this.acct?.name || '', mine: true, text: '', ts: this.now(), state: 'queued',
+		};
+		if (r.meeting) m.meeting = { action, id: r.meeting.id, time: r.meeting.time, place: '', recognise: '' };
+		else m.agreement = { action, version: r.agreement.version };
+		this.keep(e, m);
+		e.outbox.push(m);
+		this.changed();
+		this.emit('message-state', { caseId: id, message: { ...m } });
+		this.flush(id);
+		return { ...m };
+	}
+
 	setMsg(e, m, state, reason) {
 		m.state = state;
 		if (reason) m.reason = reason;
@@ -766,7 +812,7 @@ export class Core extends Emitter {
 				if (m.reason) this.setMsg(e, m, 'queued');
 				const copies = [];
 				try {
-					const bytes = envelopeWrite({ ...this.bindOut(e, k), kind: ENVELOPE_TEXT, text: utf8.encode(m.text) });
+					const bytes = envelopeWrite({ ...this.bindOut(e, k), ...envelopeBody(m) });
 					for (const p of others) copies.push(await this.e2e.seal(p, bytes, ask));
 				} catch (err) {
 					if (err.reason) {	// uncertified, bad bundle: waits, told

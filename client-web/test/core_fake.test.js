@@ -476,4 +476,13 @@ test('core: version 2 read: a meeting and an agreement shown as such, a message 
 	const copy = sc.sent.find((x) => x.case === 77).copies.find((x) => x.to === sc.peer.key);
 	const env = P.envelopeParse(sc.peer.open(P.b64Decode(c.key, 32, 32), P.b64Decode(copy.ct, 1, P.OFR_CT_MAX)));
 	assert.deepEqual([env.version, env.caseId, env.seq, env.kind], [2, 77, 1, P.ENVELOPE_TEXT]);
+	// the meeting accepted, the agreement accepted: numbers 2 and 3
+	assert.throws(() => c.answer(77, msgs[1].mid, 'decline'), { code: 'usage' }, 'an agreement is accepted or revised');
+	c.answer(77, msgs[0].mid, 'accept');
+	c.answer(77, msgs[1].mid, 'accept');
+	await waitFor(() => sc.sent.filter((x) => x.case === 77).length === 3, 3000, 'the answers');
+	const [m2, m3] = sc.sent.filter((x) => x.case === 77).slice(1).map((fr) => P.envelopeParse(sc.peer.open(P.b64Decode(c.key, 32, 32),
+		P.b64Decode(fr.copies.find((x) => x.to === sc.peer.key).ct, 1, P.OFR_CT_MAX))));
+	assert.deepEqual([m2.seq, m2.kind, m2.meeting.action, m2.meeting.id, m2.meeting.time, m2.meeting.place.length], [2, P.ENVELOPE_MEETING, 2, 42, now + 86400, 0]);
+	assert.deepEqual([m3.seq, m3.kind, m3.agreement.action, m3.agreement.version], [3, P.ENVELOPE_AGREEMENT, 2, 1]);
 });
