@@ -810,13 +810,23 @@ print_message(struct cli *cli, json_t *kase, json_t *f, int recv_format)
 		fputs(m.mark, stdout);
 	fputc('\n', stdout);
 	fflush(stdout);
-	if (cli_json_on())
-		cli_json(m.text != NULL ? json_pack("{s:I,s:s,s:s,s:s%}",
+	if (cli_json_on()) {
+		json_t *j = m.text != NULL ? json_pack("{s:I,s:s,s:s,s:s%}",
 		    "case", (json_int_t)m.case_id, "from", m.from, "name",
 		    m.name, "text", m.text, m.len) :
 		    json_pack("{s:I,s:s,s:s,s:s}", "case",
 		    (json_int_t)m.case_id, "from", m.from, "name", m.name,
-		    "refused", m.mark));
+		    "refused", m.mark);
+
+		/* a meeting or an agreement: its text is the readable line */
+		if (j != NULL && (m.kind == ENVELOPE_MEETING ||
+		    m.kind == ENVELOPE_AGREEMENT))
+			json_object_set_new(j, "kind", json_string(m.kind ==
+			    ENVELOPE_MEETING ? "meeting" : "agreement"));
+		if (j != NULL && m.replayed)
+			json_object_set_new(j, "replayed", json_true());
+		cli_json(j);
+	}
 	messages_warn(&m);
 	messages_in_clear(&m);
 	return fate;

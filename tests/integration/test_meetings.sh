@@ -75,8 +75,9 @@ clirun client agreement revise "$CASE" "$OBJ2" "chat, in person" "every two week
 assert_eq "the client revises it" 0 "$RC"
 clirun client agreement accept "$CASE"
 assert_eq "nobody accepts their own version" 2 "$RC"
-recv_one couns
+clirun couns --json recv --count 1
 assert_contains "the counsellor reads version 2" "$OUT" "[agreement version 2 revised: objectives: $OBJ2; "
+assert_contains "  --json says it is an agreement" "$OUT" '"kind":"agreement"'
 clirun couns agreement accept "$CASE"
 assert_eq "the counsellor accepts it" 0 "$RC"
 recv_one client
