@@ -25,8 +25,8 @@
 #include "proto/envelope.h"
 
 /* The longest message text: the longest padded plaintext (pad.h) less
- * the envelope's two bytes (envelope.h), whose ratchet message still fits
- * OFR_CT_MAX. */
+ * the 22 bytes of a version 2 envelope's header (envelope.h), whose
+ * ratchet message still fits OFR_CT_MAX. */
 #define CLI_TEXT_MAX	ENVELOPE_TEXT_MAX
 
 struct keyfile;
@@ -89,6 +89,7 @@ cli_cmd cmd_queue, cmd_take, cmd_pause, cmd_resume, cmd_reopen;
 cli_cmd cmd_note, cmd_notes;				/* caseload.c */
 cli_cmd cmd_send, cmd_recv, cmd_chat, cmd_history;	/* messages.c */
 cli_cmd cmd_inbox;					/* inbox.c */
+cli_cmd cmd_meeting, cmd_meetings, cmd_agreement;	/* meetings.c */
 cli_cmd cmd_trust, cmd_whoami, cmd_safety, cmd_verify;	/* trust.c */
 cli_cmd cmd_programme_key, cmd_certify, cmd_revoke, cmd_partner;
 cli_cmd cmd_partnership, cmd_directory, cmd_external;

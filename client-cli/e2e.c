@@ -544,6 +544,8 @@ e2e_open(struct cli *cli, const uint8_t from[OFR_PK_BYTES],
 	 * most recently successful first */
 	if (rc != 0 && m.has_init && !tried_any(tried, s->n_sessions)) {
 		rc = respond(cli, &m, from, msg, msglen, pt, &ptlen, why);
+		if (rc == 0)
+			*why = E2E_NEW_SESSION;
 	} else if (rc != 0 && !m.has_init) {
 		for (;;) {
 			struct ks_session *best = NULL;

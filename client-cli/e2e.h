@@ -27,13 +27,15 @@ int e2e_after_login(struct cli *cli, json_t **resp, const char **what);
  * prekeys. 0 or an error code (printed). */
 int e2e_replenish(struct cli *cli, json_t *push);
 /* Why a message did not open (e2e_open). The reportable ones have the
- * values of the report's reasons (proto/envelope.h). */
+ * values of the report's reasons (proto/envelope.h). E2E_NEW_SESSION is
+ * the one value on success: the message made a new session. */
 enum e2e_why {
 	E2E_LIMIT = 1,		/* too many skipped messages */
 	E2E_NO_SESSION = 2,	/* no session for it, prekey secrets gone */
 	E2E_CRYPTO = 3,		/* did not decrypt in the peer's sessions */
 	E2E_REPLAY = 100,	/* a replay or a repeated counter: refused */
 	E2E_MALFORMED = 101,	/* does not parse, or a foreign first message */
+	E2E_NEW_SESSION = 200,	/* opened, as the responder of a new session */
 };
 
 /*
@@ -49,7 +51,8 @@ int e2e_seal(struct cli *cli, json_t *p, const uint8_t *pt, size_t len,
  * session of that peer, or as the responder of a new one (X3DH fields,
  * the prekey secrets named there; the one-time secret is deleted, and the
  * first message remembered against replays). 0 with *pt (malloc'd, one
- * NUL byte past *len; wipe and free) and *len, the store marked dirty; or
+ * NUL byte past *len; wipe and free) and *len, the store marked dirty,
+ * *why E2E_NEW_SESSION when it made a new session; or
  * OFR_E_CRYPTO when it does not decrypt, with *why saying why;
  * OFR_E_NOMEM. Prints nothing. Skipped keys that expired are deleted
  * first (the store then marked dirty).

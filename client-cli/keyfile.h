@@ -22,8 +22,10 @@
  *   messages answered, SEEN).
  * Version 4: and the trust anchors, the server's key, the programmes
  *   asked for (ANCHOR, SERVER, ASKED).
- * Version 5 (written now): and how long the history is kept (KEEP);
- *   versions 1 to 4 still load.
+ * Version 5: and how long the history is kept (KEEP).
+ * Version 6 (written now): and the running numbers of the plaintext
+ *   envelope (BIND) and the meetings and agreements of cases (ITEM);
+ *   versions 1 to 5 still load.
  * A fresh random nonce is used at every save; saves go through a
  * temporary file in the same directory (mode 0600), fsync and rename.
  */
@@ -55,6 +57,9 @@
 #define KS_SEEN_MAX		4096	/* first messages remembered in all */
 #define KS_SEEN_PEER		64	/* ...and per peer */
 #define KS_KEEP_DAYS_MAX	3650	/* history-keep: at most ten years */
+#define KS_BINDS_MAX		4096	/* running numbers kept in all */
+#define KS_ITEMS_CASE		200	/* meeting and agreement messages
+					 * kept per case */
 
 enum key_role {
 	KEY_ROLE_CLIENT = 0,
@@ -150,6 +155,32 @@ struct ks_msg {
 };
 
 /*
+ * A sender's place in a case (CRYPTO.md, "Plaintext envelope"): the last
+ * running number and time accepted from peer in case_id, or, with my own
+ * key as peer, the last running number I sent there.
+ */
+struct ks_bind {
+	int64_t case_id;
+	uint8_t peer[OFR_PK_BYTES];
+	uint32_t seq;
+	int64_t time;
+};
+
+/*
+ * A meeting or agreement message of a case, sent or received: body is
+ * its envelope from the kind byte on (kind || body, envelope.h), so that
+ * the current meetings and agreement can be read again from it.
+ */
+struct ks_item {
+	int64_t case_id;
+	int64_t ts;			/* the sender's time */
+	uint8_t sent;			/* 1: mine */
+	char *name;			/* the sender's name; malloc'd */
+	uint8_t *body;			/* malloc'd */
+	size_t len;
+};
+
+/*
  * The state kept with the identity. Secret parts (spk, opk, progsk) are
  * inside the sodium_malloc'd struct keyfile; sessions are sodium_malloc'd
  * by ratchet_new; contacts and history are malloc'd arrays, wiped when
@@ -183,6 +214,10 @@ struct ks_state {
 	struct ks_msg *msgs;
 	size_t n_seen, cap_seen;	/* oldest first */
 	struct ks_seen *seen;		/* malloc'd */
+	size_t n_binds, cap_binds;	/* oldest first */
+	struct ks_bind *binds;		/* malloc'd */
+	size_t n_items, cap_items;	/* oldest first */
+	struct ks_item *items;		/* malloc'd */
 	uint32_t keep_days;		/* history older than this many days
 					 * goes (keyfile_history_expire); 0:
 					 * kept until forgotten */
@@ -252,18 +287,35 @@ int keyfile_history_add(struct keyfile *k, int64_t case_id, int64_t ts,
     int sent, const char *name, const char *text, size_t len);
 
 /*
- * Removes, wiped, every history entry older than the state's keep_days
+ * Removes, wiped, every history entry (and meeting or agreement
+ * message) older than the state's keep_days
  * days before now (entries of exactly that age stay; nothing when
  * keep_days is 0). Returns how many went. keyfile_save calls it with the
  * time of the save, so an expired entry is never written again.
  */
 size_t keyfile_history_expire(struct keyfile *k, int64_t now);
 
+/* The last running number and time kept for peer in case_id into *seq
+ * and *time; 0 and 0 when none is kept. */
+void keyfile_bind_get(struct keyfile *k, int64_t case_id,
+    const uint8_t peer[OFR_PK_BYTES], uint32_t *seq, int64_t *time);
+/* Keeps seq and time for peer in case_id (the oldest other goes past
+ * KS_BINDS_MAX). 0 or OFR_E_NOMEM. */
+int keyfile_bind_set(struct keyfile *k, int64_t case_id,
+    const uint8_t peer[OFR_PK_BYTES], uint32_t seq, int64_t time);
+
+/* Appends a meeting or agreement message of case_id (copies name and
+ * body: kind || body of its envelope), dropping the oldest of that case
+ * past KS_ITEMS_CASE. 0 or OFR_E_NOMEM. */
+int keyfile_item_add(struct keyfile *k, int64_t case_id, int64_t ts,
+    int sent, const char *name, const uint8_t *body, size_t len);
+
 /* What keyfile_forget_case() removed. */
 struct ks_forgot {
 	size_t messages, contacts, sessions;
 };
-/* Forgets case_id: its history, the keys seen in it, the programme asked
+/* Forgets case_id: its history, meetings and agreement, running
+ * numbers, the keys seen in it, the programme asked
  * for it, and the sessions with its participants who are in no other
  * case (wiped). Call keyfile_save to make it last; *out says what went. */
 void keyfile_forget_case(struct keyfile *k, int64_t case_id,

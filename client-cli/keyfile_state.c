@@ -34,6 +34,8 @@ enum rec_type {
 	REC_SERVER = 11,
 	REC_ASKED = 12,
 	REC_KEEP = 13,
+	REC_BIND = 14,
+	REC_ITEM = 15,
 };
 #define REC_HDR		(1 + 4)	/* type, length */
 
@@ -45,6 +47,20 @@ msg_clear(struct ks_msg *m)
 		free(m->text);
 	}
 	free(m->name);
+	memset(m, 0, sizeof(*m));
+}
+
+static void
+item_clear(struct ks_item *m)
+{
+	if (m->body != NULL) {
+		sodium_memzero(m->body, m->len);
+		free(m->body);
+	}
+	if (m->name != NULL) {
+		sodium_memzero(m->name, strlen(m->name));
+		free(m->name);
+	}
 	memset(m, 0, sizeof(*m));
 }
 
@@ -121,8 +137,14 @@ static const struct record records[] = {
 	    { BYTES("key", OFR_PK_BYTES) } },
 	{ REC_ASKED, VERSION_4,		/* oldest first */
 	    { U64("case"), U64("programme") } },
-	{ REC_KEEP, VERSION,		/* only when history-keep is set */
+	{ REC_KEEP, VERSION_5,		/* only when history-keep is set */
 	    { U16("days", KS_KEEP_DAYS_MAX) } },
+	{ REC_BIND, VERSION,		/* oldest first */
+	    { U64("case"), BYTES("peer", OFR_PK_BYTES), U32("seq"),
+	    U64("time") } },
+	{ REC_ITEM, VERSION,		/* oldest first */
+	    { U64("case"), U64("ts"), U8("sent", 1), NAME("name"),
+	    TEXT("body") } },
 };
 
 /* A field's value on its way between the state and the bytes. */
@@ -211,6 +233,60 @@ seen_grow(struct ks_state *s)
 	return 0;
 }
 
+static int
+bind_append(struct ks_state *s, const struct ks_bind *b)
+{
+	if (s->n_binds == s->cap_binds) {
+		size_t ncap = s->cap_binds ? 2 * s->cap_binds : 16;
+		struct ks_bind *n;
+
+		if (ncap > KS_BINDS_MAX)
+			ncap = KS_BINDS_MAX;
+		if (s->n_binds >= ncap)
+			return OFR_E_PASSPHRASE;
+		if ((n = realloc(s->binds, ncap * sizeof(*n))) == NULL)
+			return OFR_E_NOMEM;
+		s->binds = n;
+		s->cap_binds = ncap;
+	}
+	s->binds[s->n_binds++] = *b;
+	return 0;
+}
+
+static int
+item_append(struct ks_state *s, int64_t case_id, int64_t ts, int sent,
+    const char *name, size_t nlen, const uint8_t *body, size_t len)
+{
+	struct ks_item *m;
+
+	if (s->n_items == s->cap_items) {
+		size_t ncap = s->cap_items ? 2 * s->cap_items : 16;
+		struct ks_item *n = realloc(s->items, ncap * sizeof(*n));
+
+		if (n == NULL)
+			return OFR_E_NOMEM;
+		s->items = n;
+		s->cap_items = ncap;
+	}
+	m = &s->items[s->n_items];
+	memset(m, 0, sizeof(*m));
+	if (len == 0 || (m->name = malloc(nlen + 1)) == NULL ||
+	    (m->body = malloc(len)) == NULL) {
+		free(m->name);
+		m->name = NULL;
+		return len == 0 ? OFR_E_PASSPHRASE : OFR_E_NOMEM;
+	}
+	memcpy(m->name, name, nlen);
+	m->name[nlen] = '\0';
+	memcpy(m->body, body, len);
+	m->len = len;
+	m->case_id = case_id;
+	m->ts = ts;
+	m->sent = sent ? 1 : 0;
+	s->n_items++;
+	return 0;
+}
+
 /* How many records of type the state of k holds, to be written. */
 static size_t
 count_of(const struct keyfile *k, uint8_t type)
@@ -244,6 +320,10 @@ count_of(const struct keyfile *k, uint8_t type)
 		return s->n_asked;
 	case REC_KEEP:
 		return s->keep_days != 0 ? 1 : 0;
+	case REC_BIND:
+		return s->n_binds;
+	case REC_ITEM:
+		return s->n_items;
 	default:
 		return 0;
 	}
@@ -323,6 +403,21 @@ values_of(const struct keyfile *k, uint8_t type, size_t i, struct value *v)
 	case REC_KEEP:
 		v[0].u = s->keep_days;
 		break;
+	case REC_BIND:
+		v[0].u = (uint64_t)s->binds[i].case_id;
+		v[1].p = s->binds[i].peer;
+		v[2].u = s->binds[i].seq;
+		v[3].u = (uint64_t)s->binds[i].time;
+		break;
+	case REC_ITEM:
+		v[0].u = (uint64_t)s->items[i].case_id;
+		v[1].u = (uint64_t)s->items[i].ts;
+		v[2].u = s->items[i].sent;
+		v[3].p = (const uint8_t *)s->items[i].name;
+		v[3].n = strlen(s->items[i].name);
+		v[4].p = s->items[i].body;
+		v[4].n = s->items[i].len;
+		break;
 	}
 }
 
@@ -339,6 +434,7 @@ add_values(struct keyfile *k, uint8_t type, const struct value *v)
 	struct ks_session *ss;
 	struct ks_seen e;
 	struct ks_anchor *a;
+	struct ks_bind b;
 	uint8_t pk[OFR_PK_BYTES];
 
 	switch (type) {
@@ -443,6 +539,15 @@ add_values(struct keyfile *k, uint8_t type, const struct value *v)
 			return OFR_E_PASSPHRASE;
 		s->keep_days = (uint32_t)v[0].u;
 		return 0;
+	case REC_BIND:
+		b.case_id = (int64_t)v[0].u;
+		memcpy(b.peer, v[1].p, OFR_PK_BYTES);
+		b.seq = (uint32_t)v[2].u;
+		b.time = (int64_t)v[3].u;
+		return bind_append(s, &b);
+	case REC_ITEM:
+		return item_append(s, (int64_t)v[0].u, (int64_t)v[1].u,
+		    (int)v[2].u, (const char *)v[3].p, v[3].n, v[4].p, v[4].n);
 	default:
 		return OFR_E_PASSPHRASE;
 	}
@@ -646,6 +751,10 @@ keyfile_state_clear(struct ks_state *s)
 	for (size_t i = 0; i < s->n_msgs; i++)
 		msg_clear(&s->msgs[i]);
 	free(s->msgs);
+	for (size_t i = 0; i < s->n_items; i++)
+		item_clear(&s->items[i]);
+	free(s->items);
+	free(s->binds);
 	free(s->seen);
 	if (s->contacts != NULL) {
 		sodium_memzero(s->contacts, s->cap_contacts *
@@ -714,6 +823,17 @@ keyfile_history_expire(struct keyfile *k, int64_t now)
 	}
 	i = s->n_msgs - j;
 	s->n_msgs = j;
+	for (j = 0; j < s->n_items;) {
+		if (s->items[j].ts >= oldest) {
+			j++;
+			continue;
+		}
+		item_clear(&s->items[j]);
+		memmove(&s->items[j], &s->items[j + 1],
+		    (s->n_items - j - 1) * sizeof(*s->items));
+		s->n_items--;
+		i++;
+	}
 	return i;
 }
 
@@ -855,4 +975,92 @@ keyfile_forget_case(struct keyfile *k, int64_t case_id,
 		if (s->asked[i].case_id != case_id)
 			s->asked[j++] = s->asked[i];
 	s->n_asked = j;
+	for (i = 0, j = 0; i < s->n_items; i++) {
+		if (s->items[i].case_id == case_id) {
+			item_clear(&s->items[i]);
+			out->messages++;
+			continue;
+		}
+		s->items[j++] = s->items[i];
+	}
+	s->n_items = j;
+	for (i = 0, j = 0; i < s->n_binds; i++)
+		if (s->binds[i].case_id != case_id)
+			s->binds[j++] = s->binds[i];
+	s->n_binds = j;
+}
+
+void
+keyfile_bind_get(struct keyfile *k, int64_t case_id,
+    const uint8_t peer[OFR_PK_BYTES], uint32_t *seq, int64_t *time)
+{
+	const struct ks_state *s = &k->st;
+
+	*seq = 0;
+	*time = 0;
+	for (size_t i = 0; i < s->n_binds; i++)
+		if (s->binds[i].case_id == case_id &&
+		    memcmp(s->binds[i].peer, peer, OFR_PK_BYTES) == 0) {
+			*seq = s->binds[i].seq;
+			*time = s->binds[i].time;
+			return;
+		}
+}
+
+int
+keyfile_bind_set(struct keyfile *k, int64_t case_id,
+    const uint8_t peer[OFR_PK_BYTES], uint32_t seq, int64_t time)
+{
+	struct ks_state *s = &k->st;
+	struct ks_bind b;
+	size_t i;
+
+	for (i = 0; i < s->n_binds; i++)
+		if (s->binds[i].case_id == case_id &&
+		    memcmp(s->binds[i].peer, peer, OFR_PK_BYTES) == 0)
+			break;
+	/* the newest last: the oldest goes first when full */
+	if (i < s->n_binds) {
+		memmove(&s->binds[i], &s->binds[i + 1],
+		    (s->n_binds - i - 1) * sizeof(*s->binds));
+		s->n_binds--;
+	} else if (s->n_binds == KS_BINDS_MAX) {
+		memmove(&s->binds[0], &s->binds[1],
+		    (s->n_binds - 1) * sizeof(*s->binds));
+		s->n_binds--;
+	}
+	memset(&b, 0, sizeof(b));
+	b.case_id = case_id;
+	memcpy(b.peer, peer, OFR_PK_BYTES);
+	b.seq = seq;
+	b.time = time;
+	return bind_append(s, &b);
+}
+
+int
+keyfile_item_add(struct keyfile *k, int64_t case_id, int64_t ts, int sent,
+    const char *name, const uint8_t *body, size_t len)
+{
+	struct ks_state *s = &k->st;
+	size_t nlen = strlen(name), count = 0, first = 0;
+	int rc;
+
+	if (nlen > 255)
+		nlen = 255;
+	if ((rc = item_append(s, case_id, ts, sent, name, nlen, body,
+	    len)) != 0)
+		return rc;
+	for (size_t i = s->n_items; i-- > 0;) {
+		if (s->items[i].case_id != case_id)
+			continue;
+		count++;
+		first = i;
+	}
+	if (count > KS_ITEMS_CASE) {
+		item_clear(&s->items[first]);
+		memmove(&s->items[first], &s->items[first + 1],
+		    (s->n_items - first - 1) * sizeof(*s->items));
+		s->n_items--;
+	}
+	return 0;
 }

@@ -136,6 +136,20 @@ static const char usage_text[] =
 "  trust server [--accept]                   the server's key, pinned at the\n"
 "                                            first login (accept a new one)\n"
 "  history CASE                              print the case's stored messages\n"
+"  meeting propose CASE WHEN PLACE [RECOGNISE]\n"
+"                                            propose an in-person meeting\n"
+"                                            (WHEN: YYYY-MM-DD HH:MM in UTC,\n"
+"                                            or @SECONDS); prints its ID\n"
+"  meeting reschedule CASE ID WHEN PLACE [RECOGNISE]\n"
+"                                            a new time and place for it\n"
+"  meeting accept|decline|cancel CASE ID     answer or call off a meeting\n"
+"  meetings CASE                             ID WHEN STATUS PLACE RECOGNISE\n"
+"                                            of the case's meetings, from\n"
+"                                            the key file\n"
+"  agreement propose|revise CASE OBJECTIVES FORMATS HOW-OFTEN CRISIS\n"
+"                                            the counselling agreement\n"
+"  agreement accept CASE                     accept its latest version\n"
+"  agreement show CASE                       the agreement and who accepted\n"
 "  forget CASE                               remove the case's history, keys\n"
 "                                            and sessions from the key file\n"
 "  history-keep [DAYS|off]                   keep history DAYS days (1-3650):\n"
@@ -265,6 +279,9 @@ static const struct {
 	{ "safety", cmd_safety, OWN_JSON },
 	{ "verify", cmd_verify, OWN_JSON },
 	{ "history", cmd_history, OWN_JSON },
+	{ "meeting", cmd_meeting, "msg.send" },
+	{ "meetings", cmd_meetings, NO_JSON },
+	{ "agreement", cmd_agreement, "msg.send" },
 	{ "bundle", cmd_bundle, NO_JSON },
 	{ "reassign", cmd_reassign, "case.reassign" },
 	{ "programmes", cmd_programmes, "programme.list" },

@@ -39,6 +39,7 @@
 #include "conn.h"
 #include "e2e.h"
 #include "keyfile.h"
+#include "meetings.h"
 #include "messages.h"
 #include "text.h"
 #include "trust.h"
@@ -86,6 +87,7 @@ static const char REFUSED_USED[] = "[refused: replayed or repeated message]";
 static const char UNREADABLE[] = "[could not be read]";
 static const char MALFORMED[] = "[cannot decrypt: malformed]";
 static const char BAD_ENVELOPE[] = "[unreadable: unknown message format]";
+static const char REFUSED_MOVED[] = "[refused: sent in another case]";
 
 static int
 left_ms(int64_t deadline)
@@ -122,23 +124,70 @@ case_sendable(struct cli *cli, json_t *kase)
 }
 
 /*
- * A msg.send for case kase: the envelope pt (len bytes) encrypted with
- * the session of each participant but me; when to is not NULL, only the
- * participant with that key gets pt, the others the envelope "nothing".
- * 0 with *out, or an error code (printed). The sessions advanced: the
- * caller saves the store before sending.
+ * Binds e (its kind and body set) to case kase: the case id, my next
+ * running number there and my clock (CRYPTO.md, "Plaintext envelope"),
+ * and keeps the number (cli->dirty). 0 or an error code (printed).
+ */
+static int
+bind_envelope(struct cli *cli, json_t *kase, struct envelope *e)
+{
+	int64_t id = json_integer_value(json_object_get(kase, "id")), last_t;
+	uint32_t last;
+
+	keyfile_bind_get(cli->key, id, keyfile_pk(cli->key), &last, &last_t);
+	if (last == UINT32_MAX)
+		return cli_fail(OFR_E_LIMIT, "case %lld: no running numbers "
+		    "left", (long long)id);
+	e->case_id = id;
+	e->seq = last + 1;
+	e->time = (int64_t)time(NULL);
+	if (e->time < last_t)
+		e->time = last_t;	/* my clock went back: not before */
+	if (keyfile_bind_set(cli->key, id, keyfile_pk(cli->key), e->seq,
+	    e->time) != 0)
+		return cli_fail(OFR_E_NOMEM, "msg.send");
+	cli->dirty = 1;
+	return 0;
+}
+
+/*
+ * A msg.send for case kase: the envelope e (kind and body set; bound here
+ * to the case, my next running number and my clock) encrypted with the
+ * session of each participant but me; when to is not NULL, only the
+ * participant with that key gets e, the others the envelope "nothing"
+ * with the same binding. 0 with *out, or an error code (printed). The
+ * sessions and my running number advanced: the caller saves the store
+ * before sending.
  */
 static int
 seal_envelope(struct cli *cli, json_t *kase, const uint8_t mid[OFR_MID_BYTES],
-    const uint8_t *pt, size_t len, const uint8_t *to, json_t **out)
+    struct envelope *e, const uint8_t *to, json_t **out)
 {
 	json_t *f = json_object(), *copies = json_array(), *p;
-	uint8_t pk[OFR_PK_BYTES], nothing[ENVELOPE_HDR_BYTES];
-	size_t i, nlen;
+	uint8_t pk[OFR_PK_BYTES], nothing[ENVELOPE_V2_HDR_BYTES];
+	uint8_t *pt = malloc(ENVELOPE_MAX_BYTES);
+	struct envelope n;
+	size_t i, nlen = 0, len = 0;
 	int rc;
 
 	*out = NULL;
-	(void)envelope_nothing(nothing, sizeof(nothing), &nlen);
+	if (pt == NULL) {
+		rc = cli_fail(OFR_E_NOMEM, "msg.send");
+		goto fail;
+	}
+	if ((rc = bind_envelope(cli, kase, e)) != 0)
+		goto fail;
+	n = *e;
+	n.kind = ENVELOPE_NOTHING;
+	if ((rc = envelope_write(pt, ENVELOPE_MAX_BYTES, &len, e)) != 0 ||
+	    (rc = envelope_write(nothing, sizeof(nothing), &nlen, &n)) != 0) {
+		if (rc == OFR_E_TOO_BIG)
+			rc = cli_fail(rc, "a message is at most %d bytes",
+			    CLI_TEXT_MAX);
+		else
+			rc = cli_fail(rc, "not a message that can be sent");
+		goto fail;
+	}
 	if (f == NULL || copies == NULL ||
 	    json_object_set_new(f, "type", json_string("msg.send")) ||
 	    json_object_set(f, "case", json_object_get(kase, "id")) ||
@@ -162,12 +211,18 @@ seal_envelope(struct cli *cli, json_t *kase, const uint8_t mid[OFR_MID_BYTES],
 			goto fail;
 	}
 	if (json_object_set_new(f, "copies", copies) == 0) {
+		sodium_memzero(pt, ENVELOPE_MAX_BYTES);
+		free(pt);
 		*out = f;
 		return 0;
 	}
 	copies = NULL;
 	rc = cli_fail(OFR_E_NOMEM, "msg.send");
 fail:
+	if (pt != NULL) {
+		sodium_memzero(pt, ENVELOPE_MAX_BYTES);
+		free(pt);
+	}
 	json_decref(copies);
 	json_decref(f);
 	return rc;
@@ -179,22 +234,13 @@ static int
 seal_message(struct cli *cli, json_t *kase, const uint8_t mid[OFR_MID_BYTES],
     const char *text, size_t len, json_t **out)
 {
-	uint8_t *env = malloc(ENVELOPE_MAX_BYTES);
-	size_t elen = 0;
-	int rc;
+	struct envelope e;
 
-	*out = NULL;
-	if (env == NULL)
-		return cli_fail(OFR_E_NOMEM, "msg.send");
-	if ((rc = envelope_text(env, ENVELOPE_MAX_BYTES, &elen,
-	    (const uint8_t *)text, len)) != 0)
-		rc = cli_fail(rc, "a message is at most %d bytes",
-		    CLI_TEXT_MAX);
-	else
-		rc = seal_envelope(cli, kase, mid, env, elen, NULL, out);
-	sodium_memzero(env, ENVELOPE_MAX_BYTES);
-	free(env);
-	return rc;
+	memset(&e, 0, sizeof(e));
+	e.kind = ENVELOPE_TEXT;
+	e.text = (const uint8_t *)text;
+	e.text_len = len;
+	return seal_envelope(cli, kase, mid, &e, NULL, out);
 }
 
 int
@@ -235,6 +281,25 @@ reset_find(const uint8_t peer[OFR_PK_BYTES])
 }
 
 /*
+ * Forgets the running numbers seen from peer in every case: its sessions
+ * start again because this store could not read it (its state is older
+ * than the peer's), so what it kept of the peer's numbers is too; the
+ * next message starts the sequence (CRYPTO.md, "Plaintext envelope").
+ */
+static void
+bind_restart(struct cli *cli, const uint8_t peer[OFR_PK_BYTES])
+{
+	struct ks_state *s = keyfile_state(cli->key);
+
+	for (size_t i = 0; i < s->n_binds; i++)
+		if (memcmp(s->binds[i].peer, peer, OFR_PK_BYTES) == 0) {
+			s->binds[i].seq = 0;
+			s->binds[i].time = 0;
+			cli->dirty = 1;
+		}
+}
+
+/*
  * A message of case case_id from peer could not be read for reason: the
  * first time in this run its sessions are dropped and a report is owed;
  * later, while the report has not left, it is counted. 1 when the
@@ -263,6 +328,7 @@ unreadable(struct cli *cli, int64_t case_id, const uint8_t peer[OFR_PK_BYTES],
 	r->reason = (uint8_t)reason;
 	r->sent = 0;
 	e2e_reset(cli, peer);
+	bind_restart(cli, peer);
 	return 1;
 }
 
@@ -277,11 +343,11 @@ static int send_with_retries(struct cli *cli, json_t *f);
 static void
 reports_send(struct cli *cli, json_t *cases)
 {
-	uint8_t mid[OFR_MID_BYTES], env[ENVELOPE_REPORT_BYTES];
+	uint8_t mid[OFR_MID_BYTES];
+	struct envelope e;
 	json_t *kase, *f;
 	const char *name;
 	char b64[OFR_B64_LEN(OFR_PK_BYTES)];
-	size_t len;
 
 	for (size_t i = 0; i < n_resets; i++) {
 		struct reset *r = &resets[i];
@@ -293,10 +359,13 @@ reports_send(struct cli *cli, json_t *cases)
 		kase = cases_find(cases, r->case_id);
 		name = cases_key_name(kase, b64);
 		randombytes_buf(mid, sizeof(mid));
+		memset(&e, 0, sizeof(e));
+		e.kind = ENVELOPE_REPORT;
+		e.count = r->count;
+		e.reason = r->reason;
 		if (kase == NULL || name == NULL ||
-		    envelope_report(env, sizeof(env), &len, r->count,
-		    r->reason) != 0 || case_sendable(cli, kase) != 0 ||
-		    seal_envelope(cli, kase, mid, env, len, r->peer, &f) != 0) {
+		    case_sendable(cli, kase) != 0 ||
+		    seal_envelope(cli, kase, mid, &e, r->peer, &f) != 0) {
 			fputs("warning: could not tell ", stderr);
 			text_puts(stderr, name != NULL ? name : "?");
 			fputs(" that their messages could not be read\n",
@@ -327,11 +396,90 @@ struct opened {
 	unsigned reason;	/* UNREADABLE: enum envelope_reason */
 	int reset;		/* UNREADABLE: sessions dropped, report owed */
 	uint8_t from[OFR_PK_BYTES];
+	uint8_t kind;		/* a text: enum envelope_kind */
+	uint8_t *item;		/* a meeting or agreement: kind || body
+				 * (malloc'd), to keep */
+	size_t item_len;
+	int64_t time;		/* version 2: the sender's time */
+	int64_t bound_case;	/* REFUSED_MOVED: the case it named */
+	int replayed;		/* not past the sender's last number */
+	int new_session;	/* it made a new session */
 };
 
+/* The binding warnings of envelope e from name in case case_id (found:
+ * envelope_check's bits; last: the sender's last running number), on
+ * stderr. */
+static void
+bind_warn(const char *name, int64_t case_id, const struct envelope *e,
+    unsigned found, uint32_t last)
+{
+	if (found == 0)
+		return;
+	fprintf(stderr, "warning: a message in case %lld from ",
+	    (long long)case_id);
+	text_puts(stderr, name);
+	fputs(":", stderr);
+	if (found & ENVELOPE_REPLAYED)
+		fprintf(stderr, " replayed or repeated (its number %lu, %lu "
+		    "seen before)", (unsigned long)e->seq,
+		    (unsigned long)last);
+	if (found & ENVELOPE_HELD_BACK)
+		fprintf(stderr, " %lu message(s) before it held back or lost",
+		    (unsigned long)(e->seq - last - 1));
+	if (found & ENVELOPE_FUTURE)
+		fputs(" dated in the future", stderr);
+	if (found & ENVELOPE_EARLIER)
+		fputs(" dated before the sender's previous message", stderr);
+	fputc('\n', stderr);
+}
+
 /*
- * Reads the envelope pt (len bytes) from peer into o: a text, a report
- * (told on stderr; the peer's other sessions dropped), or nothing.
+ * Checks the binding of the version 2 envelope e from o->from, come in
+ * the case of f (CRYPTO.md, "Plaintext envelope"): moved to another case
+ * is refused (o->mark, 1 returned); replayed, held back and misdated
+ * ones are told on stderr and go on (0), the sender's running number
+ * kept unless it was replayed.
+ */
+static int
+check_binding(struct cli *cli, json_t *f, const char *name,
+    const struct envelope *e, struct opened *o)
+{
+	int64_t case_id = json_integer_value(json_object_get(f, "case"));
+	int64_t last_t;
+	uint32_t last;
+	unsigned found;
+
+	if (e->version < ENVELOPE_VERSION)
+		return 0;
+	keyfile_bind_get(cli->key, case_id, o->from, &last, &last_t);
+	/* a report, or any message that makes a new session: the sender's
+	 * state may have been lost or rolled back, its numbers start again
+	 * from here */
+	if (e->kind == ENVELOPE_REPORT || o->new_session)
+		last = 0, last_t = 0;
+	found = envelope_check(e, case_id, last, last_t, (int64_t)time(NULL));
+	if (found & ENVELOPE_MOVED) {
+		o->mark = REFUSED_MOVED;
+		o->bound_case = e->case_id;
+		return 1;
+	}
+	bind_warn(name, case_id, e, found, last);
+	o->time = e->time;
+	if (found & ENVELOPE_REPLAYED) {
+		o->replayed = 1;
+		return 0;
+	}
+	if (keyfile_bind_set(cli->key, case_id, o->from, e->seq,
+	    e->time > last_t ? e->time : last_t) == 0)
+		cli->dirty = 1;
+	return 0;
+}
+
+/*
+ * Reads the envelope pt (len bytes) from peer into o, after the checks
+ * of its binding: a text, a meeting or agreement (shown as a text, kept
+ * as an item), a report (told on stderr; the peer's other sessions
+ * dropped), or nothing.
  */
 static enum msg_fate
 open_envelope(struct cli *cli, json_t *f, const char *name,
@@ -343,7 +491,23 @@ open_envelope(struct cli *cli, json_t *f, const char *name,
 		o->mark = BAD_ENVELOPE;
 		return MSG_ACK;
 	}
+	if (check_binding(cli, f, name, &e, o) != 0)
+		return MSG_ACK;
+	o->kind = e.kind;
 	switch (e.kind) {
+	case ENVELOPE_MEETING:
+	case ENVELOPE_AGREEMENT:
+		if (meetings_render(&e, &o->text, &o->len) != 0 ||
+		    (o->item = malloc(len - ENVELOPE_V2_HDR_BYTES + 1)) ==
+		    NULL) {
+			free(o->text);
+			o->text = NULL;
+			o->mark = BAD_ENVELOPE;
+			return MSG_ACK;
+		}
+		o->item_len = len - ENVELOPE_V2_HDR_BYTES + 1;
+		memcpy(o->item, pt + ENVELOPE_V2_HDR_BYTES - 1, o->item_len);
+		return MSG_ACK;
 	case ENVELOPE_TEXT:
 		if ((o->text = malloc(e.text_len + 1)) == NULL) {
 			o->mark = BAD_ENVELOPE;
@@ -412,6 +576,7 @@ open_message(struct cli *cli, json_t *kase, json_t *f, const char *name,
 	}
 	rc = e2e_open(cli, o->from, ct, ctlen, &pt, &ptlen, &why);
 	if (rc == 0) {
+		o->new_session = why == E2E_NEW_SESSION;
 		fate = open_envelope(cli, f, name, pt, ptlen, o);
 		sodium_memzero(pt, ptlen);
 		free(pt);
@@ -540,13 +705,25 @@ messages_take(struct cli *cli, json_t *kase, json_t *f, struct msg_in *m)
 	m->mark = o.mark;
 	m->refused = o.mark == REFUSED_CHANGED || o.mark == REFUSED_CERT ||
 	    o.mark == REFUSED_REPLAY || o.mark == REFUSED_STRANGER ||
-	    o.mark == REFUSED_USED;
+	    o.mark == REFUSED_USED || o.mark == REFUSED_MOVED;
 	m->reason = o.reason;
 	m->reset = o.reset;
-	if (o.text != NULL && kase != NULL &&
+	m->kind = o.kind;
+	m->bound_case = o.bound_case;
+	m->replayed = o.replayed;
+	/* a replayed message is shown (warned of), not kept again */
+	if (o.text != NULL && kase != NULL && !o.replayed &&
 	    keyfile_history_add(cli->key, m->case_id, m->ts, 0, m->name,
 	    o.text, o.len) == 0)
 		cli->dirty = 1;
+	if (o.item != NULL && kase != NULL && !o.replayed &&
+	    keyfile_item_add(cli->key, m->case_id, o.time, 0, m->name,
+	    o.item, o.item_len) == 0)
+		cli->dirty = 1;
+	if (o.item != NULL) {
+		sodium_memzero(o.item, o.item_len);
+		free(o.item);
+	}
 	return fate;
 }
 
@@ -567,9 +744,14 @@ messages_warn(const struct msg_in *m)
 		    "not certified by a programme you trust" :
 		    mark == REFUSED_REPLAY ? "a replayed first message" :
 		    mark == REFUSED_USED ? "a replayed or repeated message" :
+		    mark == REFUSED_MOVED ? "it was sent in another case: "
+		    "moved" :
 		    "its sender is not in the case", mark == REFUSED_CHANGED ?
 		    "; it stays on "
 		    "the server until offramp verify" : "");
+		if (mark == REFUSED_MOVED)
+			fprintf(stderr, "warning:   it names case %lld, not "
+			    "%lld\n", (long long)m->bound_case, case_id);
 	} else if (mark == UNREADABLE) {
 		fprintf(stderr, "warning: a message in case %lld from ",
 		    case_id);
@@ -628,13 +810,23 @@ print_message(struct cli *cli, json_t *kase, json_t *f, int recv_format)
 		fputs(m.mark, stdout);
 	fputc('\n', stdout);
 	fflush(stdout);
-	if (cli_json_on())
-		cli_json(m.text != NULL ? json_pack("{s:I,s:s,s:s,s:s%}",
+	if (cli_json_on()) {
+		json_t *j = m.text != NULL ? json_pack("{s:I,s:s,s:s,s:s%}",
 		    "case", (json_int_t)m.case_id, "from", m.from, "name",
 		    m.name, "text", m.text, m.len) :
 		    json_pack("{s:I,s:s,s:s,s:s}", "case",
 		    (json_int_t)m.case_id, "from", m.from, "name", m.name,
-		    "refused", m.mark));
+		    "refused", m.mark);
+
+		/* a meeting or an agreement: its text is the readable line */
+		if (j != NULL && (m.kind == ENVELOPE_MEETING ||
+		    m.kind == ENVELOPE_AGREEMENT))
+			json_object_set_new(j, "kind", json_string(m.kind ==
+			    ENVELOPE_MEETING ? "meeting" : "agreement"));
+		if (j != NULL && m.replayed)
+			json_object_set_new(j, "replayed", json_true());
+		cli_json(j);
+	}
 	messages_warn(&m);
 	messages_in_clear(&m);
 	return fate;
@@ -778,11 +970,68 @@ send_with_retries(struct cli *cli, json_t *f)
 }
 
 int
+messages_send(struct cli *cli, int64_t case_id, struct envelope *e,
+    const char *text, size_t len)
+{
+	uint8_t mid[OFR_MID_BYTES], *item = NULL;
+	char b64[OFR_B64_LEN(OFR_MID_BYTES)];
+	json_t *cases = NULL, *kase, *f = NULL;
+	size_t ilen = 0;
+	int rc;
+
+	if ((rc = account_login(cli)) != 0 ||
+	    (rc = cases_list(cli, &cases)) != 0)
+		goto out;
+	if ((kase = cases_find(cases, case_id)) == NULL) {
+		rc = cli_fail(OFR_E_NOT_FOUND, "case %lld is not one of yours",
+		    (long long)case_id);
+		goto out;
+	}
+	randombytes_buf(mid, sizeof(mid));
+	if ((rc = case_sendable(cli, kase)) != 0 ||
+	    (rc = seal_envelope(cli, kase, mid, e, NULL, &f)) != 0)
+		goto out;
+	if (e->kind == ENVELOPE_MEETING || e->kind == ENVELOPE_AGREEMENT) {
+		/* kind || body, as it left (the writer gives one encoding) */
+		if ((item = malloc(ENVELOPE_MAX_BYTES)) == NULL ||
+		    envelope_write(item, ENVELOPE_MAX_BYTES, &ilen, e) != 0) {
+			json_decref(f);
+			rc = cli_fail(OFR_E_NOMEM, "msg.send");
+			goto out;
+		}
+	}
+	/* the sessions moved on: durable before anything leaves */
+	if ((rc = cli_save(cli)) != 0) {
+		json_decref(f);
+		goto out;
+	}
+	if ((rc = send_with_retries(cli, f)) != 0)
+		goto out;
+	if (keyfile_history_add(cli->key, case_id, (int64_t)time(NULL), 1,
+	    "me", text, len) == 0)
+		cli->dirty = 1;
+	if (item != NULL && keyfile_item_add(cli->key, case_id, e->time, 1,
+	    "me", item + ENVELOPE_V2_HDR_BYTES - 1,
+	    ilen - ENVELOPE_V2_HDR_BYTES + 1) == 0)
+		cli->dirty = 1;
+	if ((rc = cli_save(cli)) != 0)
+		goto out;
+	b64_encode(b64, sizeof(b64), mid, sizeof(mid));
+	printf("sent: %s\n", b64);
+out:
+	if (item != NULL) {
+		sodium_memzero(item, ENVELOPE_MAX_BYTES);
+		free(item);
+	}
+	json_decref(cases);
+	return rc;
+}
+
+int
 cmd_send(struct cli *cli, int argc, char **argv)
 {
-	uint8_t mid[OFR_MID_BYTES];
-	char b64[OFR_B64_LEN(OFR_MID_BYTES)], *text;
-	json_t *cases = NULL, *kase, *f = NULL;
+	struct envelope e;
+	char *text;
 	size_t len = 0;
 	int64_t id;
 	int rc;
@@ -795,34 +1044,13 @@ cmd_send(struct cli *cli, int argc, char **argv)
 	if ((text = malloc(CLI_TEXT_MAX + 1)) == NULL)
 		return cli_fail(OFR_E_NOMEM, "send");
 	if ((rc = message_text(argc, argv, text, CLI_TEXT_MAX + 1,
-	    &len)) != 0 || (rc = account_login(cli)) != 0 ||
-	    (rc = cases_list(cli, &cases)) != 0)
-		goto out;
-	if ((kase = cases_find(cases, id)) == NULL) {
-		rc = cli_fail(OFR_E_NOT_FOUND, "case %lld is not one of yours",
-		    (long long)id);
-		goto out;
+	    &len)) == 0) {
+		memset(&e, 0, sizeof(e));
+		e.kind = ENVELOPE_TEXT;
+		e.text = (const uint8_t *)text;
+		e.text_len = len;
+		rc = messages_send(cli, id, &e, text, len);
 	}
-	randombytes_buf(mid, sizeof(mid));
-	if ((rc = case_sendable(cli, kase)) != 0 ||
-	    (rc = seal_message(cli, kase, mid, text, len, &f)) != 0)
-		goto out;
-	/* the sessions moved on: durable before anything leaves */
-	if ((rc = cli_save(cli)) != 0) {
-		json_decref(f);
-		goto out;
-	}
-	if ((rc = send_with_retries(cli, f)) != 0)
-		goto out;
-	if (keyfile_history_add(cli->key, id, (int64_t)time(NULL), 1, "me",
-	    text, len) == 0)
-		cli->dirty = 1;
-	if ((rc = cli_save(cli)) != 0)
-		goto out;
-	b64_encode(b64, sizeof(b64), mid, sizeof(mid));
-	printf("sent: %s\n", b64);
-out:
-	json_decref(cases);
 	sodium_memzero(text, CLI_TEXT_MAX + 1);
 	free(text);
 	return rc;

@@ -18,6 +18,7 @@
 #include "proto/ocrypto.h"
 
 struct cli;
+struct envelope;
 
 /* What became of a msg push (messages_take). */
 enum msg_fate {
@@ -42,6 +43,11 @@ struct msg_in {
 	int refused;		/* mark is a refusal (the sender's key) */
 	unsigned reason;	/* an unreadable one: enum envelope_reason */
 	int reset;		/* an unreadable one: sessions dropped */
+	uint8_t kind;		/* a text: the envelope's kind (a meeting or
+				 * an agreement is shown as a text) */
+	int64_t bound_case;	/* refused as moved: the case it named */
+	int replayed;		/* shown, but its number was not new: not
+				 * kept (warned of on stderr) */
 };
 
 /*
@@ -69,6 +75,17 @@ void messages_in_clear(struct msg_in *m);
 int messages_seal(struct cli *cli, json_t *kase,
     const uint8_t mid[OFR_MID_BYTES], const char *text, size_t len,
     json_t **out);
+
+/*
+ * Sends the envelope e (kind and body set; messages_seal binds it) in
+ * case case_id after the checks before sending, as offramp send does:
+ * login, the case from case.list, sealed, the store saved, sent (with
+ * retries), then text (len bytes, what the history keeps) in the history
+ * and, for a meeting or an agreement, the item; prints "sent: MID".
+ * 0 or an error code (printed).
+ */
+int messages_send(struct cli *cli, int64_t case_id, struct envelope *e,
+    const char *text, size_t len);
 
 /* Seqs received and shown, not yet acknowledged. */
 struct msg_acks {

@@ -38,8 +38,11 @@ import { b64Decode, b64Encode, frameIsName, OFR_CT_MAX, OFR_ACKS_MAX, OFR_MID_BY
 import { ocryptoInit, ocryptoInviteDecode, ocryptoLoginSign } from './proto/ocrypto.js';
 import { powSolve, POW_LOGIN, POW_CASE } from './proto/pow.js';
 import {
-	envelopeNothing, envelopeParse, envelopeReport, envelopeText,
-	ENVELOPE_NOTHING, ENVELOPE_REPORT, ENVELOPE_TEXT, ENVELOPE_TEXT_MAX,
+	envelopeParse, envelopeCheck,
+	ENVELOPE_MEETING, ENVELOPE_AGREEMENT, ENVELOPE_MOVED, ENVELOPE_REPLAYED,
+	ENVELOPE_HELD_BACK, ENVELOPE_FUTURE, ENVELOPE_EARLIER, MEETING_ACTIONS,
+	AGREEMENT_ACTIONS, AGREEMENT_FIELDS,
+	ENVELOPE_NOTHING, ENVELOPE_REPORT, ENVELOPE_TEXT, ENVELOPE_V2_TEXT_MAX, envelopeWrite,
 } from './proto/envelope.js';
 import { Conn, Emitter } from './conn.js';
 import { E2E, participantRole } from './e2e.js';
@@ -97,6 +100,21 @@ function parsePins(pins) {
 }
 
 /** The client. Make one with createCore(). */
+/* The kind and body of an envelope for message m of the outbox: a text,
+ * or an answer to a meeting or an agreement (answer). */
+function envelopeBody(m) {
+	if (m.meeting) {
+		const x = m.meeting;
+		return { kind: ENVELOPE_MEETING, meeting: { action: MEETING_ACTIONS.indexOf(x.action), id: x.id, time: x.time,
+			place: utf8.encode(x.place), recognise: utf8.encode(x.recognise) } };
+	}
+	if (m.agreement) {
+		return { kind: ENVELOPE_AGREEMENT, agreement: { action: AGREEMENT_ACTIONS.indexOf(m.agreement.action),
+			version: m.agreement.version, fields: AGREEMENT_FIELDS.map(() => new Uint8Array(0)) } };
+	}
+	return { kind: ENVELOPE_TEXT, text: utf8.encode(m.text) };
+}
+
 export class Core extends Emitter {
 	/** @param {CoreOptions} options @returns {Promise<Core>} */
 	static async create(options) {
@@ -216,6 +234,11 @@ export class Core extends Emitter {
 				e.outbox.push(msg);
 			}
 			e.unread = Number.isSafeInteger(c.unread) ? c.unread : 0;
+			if (Number.isSafeInteger(c.bindOut?.seq) && Number.isSafeInteger(c.bindOut?.time))
+				e.bindOut = { seq: c.bindOut.seq, time: c.bindOut.time };
+			e.binds = {};
+			for (const [k, b] of Object.entries(c.binds || {}))
+				if (Number.isSafeInteger(b?.seq) && Number.isSafeInteger(b?.time)) e.binds[k] = { seq: b.seq, time: b.time };
 			if (isId(c.asked)) e.asked = c.asked;
 			if (FEEDBACK_DONE.includes(c.feedback)) e.feedback = c.feedback;
 		}
@@ -237,6 +260,41 @@ export class Core extends Emitter {
 		}
 	}
 
+	/* The binding of my next message in case k (entry e): its id, my next
+	 * running number there (kept, saved with the sessions before the
+	 * message leaves) and my clock, never before my previous one. */
+	bindOut(e, k) {
+		const last = e.bindOut || { seq: 0, time: 0 };
+		e.bindOut = { seq: last.seq + 1, time: Math.max(this.now(), last.time) };
+		return { caseId: k.id, ...e.bindOut };
+	}
+
+	/**
+	 * Checks the binding of the version 2 envelope env of msg push f in
+	 * case entry e (CRYPTO.md, "Plaintext envelope"): moved to another
+	 * case, m is refused (true); replayed, held back or misdated, m.warn
+	 * names them; the sender's running number is kept unless replayed. A
+	 * report starts its sender's sequence again.
+	 */
+	bindingRefused(e, f, env, m) {
+		e.binds ||= {};
+		const last = env.kind === ENVELOPE_REPORT ? null : e.binds[f.from];
+		const found = envelopeCheck(env, f.case, last?.seq ?? 0, last?.time ?? 0, this.now());
+		if (found & ENVELOPE_MOVED) {
+			m.state = 'refused';
+			m.reason = 'moved';
+			return true;
+		}
+		const warn = [];
+		if (found & ENVELOPE_REPLAYED) warn.push('replayed');
+		if (found & ENVELOPE_HELD_BACK) warn.push('held_back');
+		if (found & ENVELOPE_FUTURE) warn.push('future');
+		if (found & ENVELOPE_EARLIER) warn.push('earlier');
+		if (warn.length) m.warn = warn;
+		if (!(found & ENVELOPE_REPLAYED)) e.binds[f.from] = { seq: env.seq, time: Math.max(env.time, last?.time ?? 0) };
+		return false;
+	}
+
 	/**
 	 * The whole state: identity, prekey secrets, sessions, the programme
 	 * keys trusted (with rotations followed and revocation lists kept), the
@@ -253,6 +311,8 @@ export class Core extends Emitter {
 			cases.push({
 				case: e.kase,
 				unread: e.unread,
+				binds: e.binds,
+				bindOut: e.bindOut,
 				asked: e.asked,
 				feedback: e.feedback,
 				outbox: e.outbox.map((m) => ({ ...m })),
@@ -642,13 +702,13 @@ export class Core extends Emitter {
 	 * state "queued"; it goes out when the case has a counsellor and no
 	 * changed key, and is re-sent with the same mid across reconnects until
 	 * the server acknowledges it ("message-state" events follow).
-	 * @param {number} id @param {string} text  1..16125 bytes of UTF-8
+	 * @param {number} id @param {string} text  1..16105 bytes of UTF-8
 	 * @returns {Message}
 	 * @throws {OfframpError} "usage" (empty, too long), "not_found",
 	 *   "case_closed", "limit" (the outbox is full: 100 per case)
 	 */
 	send(id, text) {
-		const bytes = textBytes(text, ENVELOPE_TEXT_MAX);
+		const bytes = textBytes(text, ENVELOPE_V2_TEXT_MAX);
 		const e = this.cs.get(id);
 		if (!e) throw new OfframpError(ERR.NOT_FOUND, 'no such case');
 		if (e.kase.status === 'closed') throw new OfframpError(ERR.CASE_CLOSED, 'the case is closed');
@@ -658,6 +718,37 @@ export class Core extends Emitter {
 			mid: b64Encode(sodium.randombytes_buf(OFR_MID_BYTES)), caseId: id, from: this.e2e.key,
 			name: this.acct?.name || '', mine: true, text, ts: this.now(), state: 'queued',
 		};
+		this.keep(e, m);
+		e.outbox.push(m);
+		this.changed();
+		this.emit('message-state', { caseId: id, message: { ...m } });
+		this.flush(id);
+		return { ...m };
+	}
+
+	/**
+	 * Answers the meeting or agreement message mid received in case id:
+	 * accepts or declines a meeting proposed or rescheduled (the time it
+	 * names), accepts an agreement proposed or revised (its version). It
+	 * goes as send's texts go. @param {'accept'|'decline'} action
+	 * @returns {Message} @throws {OfframpError} "not_found", "usage",
+	 *   "case_closed", "limit"
+	 */
+	answer(id, mid, action) {
+		const e = this.cs.get(id);
+		const r = e?.messages.find((x) => !x.mine && x.mid === mid && (x.meeting || x.agreement));
+		if (!r) throw new OfframpError(ERR.NOT_FOUND, 'no such meeting or agreement');
+		if (e.kase.status === 'closed') throw new OfframpError(ERR.CASE_CLOSED, 'the case is closed');
+		if (e.outbox.length >= OUTBOX_CASE) throw new OfframpError(ERR.LIMIT, 'the outbox is full');
+		const open = r.meeting ? ['propose', 'reschedule'].includes(r.meeting.action) : ['propose', 'revise'].includes(r.agreement.action);
+		if (!open || !['accept', 'decline'].includes(action) || (r.agreement && action !== 'accept'))
+			throw new OfframpError(ERR.USAGE, 'not an answer to that');
+		const m = {
+			mid: b64Encode(sodium.randombytes_buf(OFR_MID_BYTES)), caseId: id, from: this.e2e.key,
+			name: this.acct?.name || '', mine: true, text: '', ts: this.now(), state: 'queued',
+		};
+		if (r.meeting) m.meeting = { action, id: r.meeting.id, time: r.meeting.time, place: '', recognise: '' };
+		else m.agreement = { action, version: r.agreement.version };
 		this.keep(e, m);
 		e.outbox.push(m);
 		this.changed();
@@ -721,7 +812,7 @@ export class Core extends Emitter {
 				if (m.reason) this.setMsg(e, m, 'queued');
 				const copies = [];
 				try {
-					const bytes = envelopeText(utf8.encode(m.text));
+					const bytes = envelopeWrite({ ...this.bindOut(e, k), ...envelopeBody(m) });
 					for (const p of others) copies.push(await this.e2e.seal(p, bytes, ask));
 				} catch (err) {
 					if (err.reason) {	// uncertified, bad bundle: waits, told
@@ -845,7 +936,19 @@ export class Core extends Emitter {
 				try {
 					const env = envelopeParse(pt);
 					kind = env.kind;
-					if (kind === ENVELOPE_TEXT) m.text = utf8d.decode(env.text);
+					if (env.version === 2 && this.bindingRefused(e, f, env, m)) kind = ENVELOPE_TEXT;
+					else if (kind === ENVELOPE_TEXT) m.text = utf8d.decode(env.text);
+					else if (kind === ENVELOPE_MEETING) {
+						const x = env.meeting;
+						m.meeting = { action: MEETING_ACTIONS[x.action], id: x.id, time: x.time,
+							place: utf8d.decode(x.place), recognise: utf8d.decode(x.recognise) };
+						m.text = '';
+					} else if (kind === ENVELOPE_AGREEMENT) {
+						const x = env.agreement;
+						m.agreement = { action: AGREEMENT_ACTIONS[x.action], version: x.version };
+						AGREEMENT_FIELDS.forEach((name, i) => { m.agreement[name] = utf8d.decode(x.fields[i]); });
+						m.text = '';
+					}
 					if (kind === ENVELOPE_REPORT) {
 						// it came in the new session: the old ones are dead
 						this.e2e.keepLatest(from);
@@ -910,9 +1013,11 @@ export class Core extends Emitter {
 				if (!k || (k.status !== 'active' && k.status !== 'paused')) throw new OfframpError(ERR.CASE_CLOSED, 'the case is not open');
 				const others = (k.participants || []).filter((p) => !this.me(p));
 				if (!others.some((p) => p.key === peer)) throw new OfframpError(ERR.NOT_FOUND, 'not a participant');
-				const copies = [];
+				const copies = [], b = this.bindOut(e, k);
+				const report = envelopeWrite({ ...b, kind: ENVELOPE_REPORT, count: r.count, reason: r.reason });
+				const nothing = envelopeWrite({ ...b, kind: ENVELOPE_NOTHING });
 				for (const p of others)
-					copies.push(await this.e2e.seal(p, p.key === peer ? envelopeReport(r.count, r.reason) : envelopeNothing(), (f) => this.ask(f)));
+					copies.push(await this.e2e.seal(p, p.key === peer ? report : nothing, (f) => this.ask(f)));
 				await this.ask({ type: 'msg.send', case: k.id, mid: b64Encode(sodium.randombytes_buf(OFR_MID_BYTES)), copies }, { retry: true });
 			} catch (err) {
 				this.fail(err instanceof OfframpError ? err : new OfframpError(ERR.INTERNAL, 'report'), 'msg.send');

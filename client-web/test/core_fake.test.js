@@ -312,7 +312,8 @@ test('core: an unreadable message resets the session and the peer gets a report 
 	assert.equal(copy.to, sc.peer.key);
 	const raw = P.b64Decode(copy.ct, 1, P.OFR_CT_MAX);
 	assert.equal(P.ratchetMsgParse(raw).hasInit, true, 'in a new session');
-	assert.deepEqual(P.envelopeParse(sc.peer.open(P.b64Decode(c.key, 32, 32), raw)), { kind: P.ENVELOPE_REPORT, count: 2, reason: P.ENVELOPE_R_CRYPTO });
+	const rep = P.envelopeParse(sc.peer.open(P.b64Decode(c.key, 32, 32), raw));
+	assert.deepEqual({ ...rep, time: undefined }, { version: 2, caseId: 77, seq: 1, time: undefined, kind: P.ENVELOPE_REPORT, count: 2, reason: P.ENVELOPE_R_CRYPTO }, 'a version 2 report, bound to the case');
 	// another unreadable one in this page load: told, no second reset or report
 	const ct4 = P.b64Decode(await sealed('broken again'), 1, P.OFR_CT_MAX);
 	ct4[ct4.length - 1] ^= 1;
@@ -435,4 +436,53 @@ test('core: an ack leaves only after beforeAck kept the state; when keeping fail
 	await c.request({ type: 'ping' });
 	assert.ok(!acks().includes(2), 'a copy the device could not keep is not acked');
 	assert.deepEqual(order, ['keep', 'keep']);
+});
+
+test('core: version 2 read: a meeting and an agreement shown as such, a message moved to another case refused, one out of order warned of; its own are version 2', async () => {
+	const { f, sc, c } = await withCounsellor();
+	const msgs = [];
+	c.on('message', (ev) => msgs.push(ev.message));
+	const clientP = sc.kase(c.key).participants[0];
+	const askPeer = async (fr) => {
+		if (fr.type === 'prekeys.get') return { bundle: b64(await upBundle(f, c.key)) };
+		throw new Error(fr.type);
+	};
+	const now = Math.floor(Date.now() / 1000);
+	const push = (seq, ct) => f.push({ type: 'msg', seq, case: 77, mid: b64(sodium.randombytes_buf(16)), from: sc.peer.key, ts: now, ct });
+	const sealed = async (e) => (await sc.peer.seal(clientP, P.envelopeWrite({ caseId: 77, time: now, ...e }), askPeer)).ct;
+	push(1, await sealed({ seq: 1, kind: P.ENVELOPE_MEETING, meeting: { action: 1, id: 42, time: now + 86400, place: te.encode('Café Nord'), recognise: te.encode('') } }));
+	await waitFor(() => msgs.length === 1, 3000, 'the meeting');
+	assert.deepEqual(msgs[0].meeting, { action: 'propose', id: 42, time: now + 86400, place: 'Café Nord', recognise: '' });
+	assert.equal(msgs[0].warn, undefined);
+	const a = { action: 1, version: 1, fields: ['goals', 'chat', 'weekly', 'call 112'].map((x) => te.encode(x)) };
+	const late = await sealed({ seq: 2, kind: P.ENVELOPE_TEXT, text: te.encode('second') });
+	push(2, await sealed({ seq: 3, kind: P.ENVELOPE_AGREEMENT, agreement: a }));
+	await waitFor(() => msgs.length === 2, 3000, 'the agreement');
+	assert.equal(msgs[1].agreement.objectives, 'goals');
+	assert.equal(msgs[1].agreement.crisis, 'call 112');
+	assert.deepEqual(msgs[1].warn, ['held_back'], 'number 2 was skipped');
+	push(3, late);
+	await waitFor(() => msgs.length === 3, 3000, 'the late one');
+	assert.equal(msgs[2].text, 'second');
+	assert.deepEqual(msgs[2].warn, ['replayed'], 'shown, and warned of');
+	push(4, (await sc.peer.seal(clientP, P.envelopeWrite({ caseId: 78, seq: 4, time: now, kind: P.ENVELOPE_TEXT, text: te.encode('elsewhere') }), askPeer)).ct);
+	await waitFor(() => msgs.length === 4, 3000, 'the moved one');
+	assert.equal(msgs[3].state, 'refused');
+	assert.equal(msgs[3].reason, 'moved');
+	assert.equal(msgs[3].text, null);
+	// what this page sends is version 2, bound to the case, numbered from 1
+	c.send(77, 'mine');
+	await waitFor(() => sc.sent.some((x) => x.case === 77), 3000, 'the send');
+	const copy = sc.sent.find((x) => x.case === 77).copies.find((x) => x.to === sc.peer.key);
+	const env = P.envelopeParse(sc.peer.open(P.b64Decode(c.key, 32, 32), P.b64Decode(copy.ct, 1, P.OFR_CT_MAX)));
+	assert.deepEqual([env.version, env.caseId, env.seq, env.kind], [2, 77, 1, P.ENVELOPE_TEXT]);
+	// the meeting accepted, the agreement accepted: numbers 2 and 3
+	assert.throws(() => c.answer(77, msgs[1].mid, 'decline'), { code: 'usage' }, 'an agreement is accepted or revised');
+	c.answer(77, msgs[0].mid, 'accept');
+	c.answer(77, msgs[1].mid, 'accept');
+	await waitFor(() => sc.sent.filter((x) => x.case === 77).length === 3, 3000, 'the answers');
+	const [m2, m3] = sc.sent.filter((x) => x.case === 77).slice(1).map((fr) => P.envelopeParse(sc.peer.open(P.b64Decode(c.key, 32, 32),
+		P.b64Decode(fr.copies.find((x) => x.to === sc.peer.key).ct, 1, P.OFR_CT_MAX))));
+	assert.deepEqual([m2.seq, m2.kind, m2.meeting.action, m2.meeting.id, m2.meeting.time, m2.meeting.place.length], [2, P.ENVELOPE_MEETING, 2, 42, now + 86400, 0]);
+	assert.deepEqual([m3.seq, m3.kind, m3.agreement.action, m3.agreement.version], [3, P.ENVELOPE_AGREEMENT, 2, 1]);
 });

@@ -428,6 +428,99 @@ def main():
           "bad": [h(b""), h(b"\x01"), h(b"\x00\x01hi"), h(b"\x02\x01hi"), h(env(0)), h(env(4)),
                   h(env(255, b"x")), h(env(2, be32(0) + b"\x02")), h(env(2, be32(1) + b"\x00")),
                   h(env(2, be32(1))), h(env(2, be32(1) + b"\x02\x00")), h(env(3, b"\x00"))]}
+    # Version 2: version 2 || case id (i64) || running number (u32) ||
+    # time (i64) || kind || body
+    def env2(case, seq, t, kind, body=b""):
+        return bytes([2]) + case.to_bytes(8, "big") + be32(seq) + t.to_bytes(8, "big") + bytes([kind]) + body
+    def fld(b):
+        return len(b).to_bytes(2, "big") + b
+    def meeting(action, mid, t, place=b"", recog=b""):
+        return bytes([action]) + be32(mid) + t.to_bytes(8, "big") + fld(place) + fld(recog)
+    def agreement(action, version, fields=(b"", b"", b"", b"")):
+        return bytes([action]) + be32(version) + b"".join(fld(f) for f in fields)
+    T = 1767225600              # 2026-01-01T00:00:00Z
+    place = "Caf\u00e9 am Markt, Eingang Nord".encode()
+    recog = "rote M\u00fctze, Zeitung \u0627\u0644\u064a\u0648\u0645".encode()
+    agr = ("Arbeit an einem Ausstieg".encode(), "Chat und Treffen".encode(),
+           "w\u00f6chentlich".encode(), "Notruf 112, dann Beratungsstelle".encode())
+    cases = []
+    def add(case, seq, t, kind, body, **kw):
+        e = env2(case, seq, t, kind, body)
+        d = {"case_id": case, "seq": seq, "time": t, "kind": kind}
+        d.update(kw)
+        d["envelope"] = h(e)
+        d["padded"] = h(pad(e, OVERHEAD_LATER))
+        cases.append(d)
+    add(17, 1, T, 1, b"hello", text=h(b"hello"))
+    add(17, 2, T + 5, 1, b"", text="")
+    add(2**63 - 1, M32, 2**63 - 1, 1, "Gr\u00fc\u00dfe".encode(), text=h("Gr\u00fc\u00dfe".encode()))
+    add(17, 3, T + 6, 2, be32(2) + b"\x02", count=2, reason=2)
+    add(17, 4, T + 7, 3, b"")
+    add(17, 5, T + 60, 4, meeting(1, 4242, T + 86400, place, recog),
+        action=1, id=4242, meeting_time=T + 86400, place=h(place), recognise=h(recog))
+    add(17, 6, T + 61, 4, meeting(5, 4242, T + 2 * 86400, place, b""),
+        action=5, id=4242, meeting_time=T + 2 * 86400, place=h(place), recognise="")
+    for a in (2, 3, 4):
+        add(17, 5 + a, T + 60 + a, 4, meeting(a, 4242, T + 2 * 86400),
+            action=a, id=4242, meeting_time=T + 2 * 86400, place="", recognise="")
+    add(17, 10, T + 100, 5, agreement(1, 1, agr), action=1, version=1,
+        objectives=h(agr[0]), formats=h(agr[1]), frequency=h(agr[2]), crisis=h(agr[3]))
+    add(17, 11, T + 101, 5, agreement(3, 2, (agr[0], b"", b"", b"")), action=3, version=2,
+        objectives=h(agr[0]), formats="", frequency="", crisis="")
+    add(17, 12, T + 102, 5, agreement(2, 2), action=2, version=2,
+        objectives="", formats="", frequency="", crisis="")
+    good_m = meeting(1, 1, T, b"x")
+    bad2 = [env2(17, 1, T, 1)[:21], env2(0, 1, T, 1), env2(17, 0, T, 1),
+            env2(17, 1, -1 & (2**64 - 1), 1)[:0] + bytes([2]) + (17).to_bytes(8, "big") + be32(1) + b"\xff" * 8 + b"\x01",
+            env2(17, 1, T, 0), env2(17, 1, T, 6), env2(17, 1, T, 3, b"\x00"),
+            env2(17, 1, T, 2, be32(0) + b"\x01"), env2(17, 1, T, 2, be32(1)),
+            env2(17, 1, T, 4, good_m[:-1]), env2(17, 1, T, 4, good_m + b"\x00"),
+            env2(17, 1, T, 4, meeting(0, 1, T, b"x")), env2(17, 1, T, 4, meeting(6, 1, T, b"x")),
+            env2(17, 1, T, 4, meeting(1, 0, T, b"x")), env2(17, 1, T, 4, meeting(1, 1, 0, b"x")),
+            env2(17, 1, T, 4, meeting(1, 1, T)), env2(17, 1, T, 4, meeting(2, 1, T, b"x")),
+            env2(17, 1, T, 4, meeting(3, 1, T, b"", b"y")),
+            env2(17, 1, T, 4, meeting(1, 1, T, b"\xc3\x28")), env2(17, 1, T, 4, meeting(1, 1, T, b"\xc0\xaf")),
+            env2(17, 1, T, 4, meeting(1, 1, T, b"\xed\xa0\x80")), env2(17, 1, T, 4, meeting(1, 1, T, b"x", b"\xf4\x90\x80\x80")),
+            env2(17, 1, T, 4, meeting(1, 1, T, b"x" * 513)), env2(17, 1, T, 4, meeting(1, 1, T, b"x", b"y" * 513)),
+            env2(17, 1, T, 4, meeting(1, 1, T, b"x")[:13] + b"\x00\x05x"),
+            env2(17, 1, T, 5, agreement(1, 2, (b"o", b"", b"", b""))), env2(17, 1, T, 5, agreement(3, 1, (b"o", b"", b"", b""))),
+            env2(17, 1, T, 5, agreement(1, 1)), env2(17, 1, T, 5, agreement(2, 1, (b"o", b"", b"", b""))),
+            env2(17, 1, T, 5, agreement(2, 0)), env2(17, 1, T, 5, agreement(4, 1, (b"o", b"", b"", b""))),
+            env2(17, 1, T, 5, agreement(1, 1, (b"o", b"", b"", b"\xff"))),
+            env2(17, 1, T, 5, agreement(1, 1, (b"o" * 2049, b"", b"", b""))),
+            env2(17, 1, T, 5, agreement(1, 1, (b"o", b"", b"", b""))[:-1]),
+            env2(17, 1, T, 5, agreement(1, 1, (b"o", b"", b"", b"")) + b"\x00"),
+            env(4, good_m), env(5, agreement(2, 1)),
+            env2(17, 1, T, 1, b"x" * (PT_MAX - 22 + 1))]
+    first = cases[0]["envelope"]
+    checks = [
+        {"case_id": 17, "last_seq": 0, "last_time": 0, "now": T, "found": []},
+        {"case_id": 17, "last_seq": 0, "last_time": 0, "now": T - 600, "found": []},
+        {"case_id": 17, "last_seq": 0, "last_time": 0, "now": T - 601, "found": ["future"]},
+        {"case_id": 18, "last_seq": 0, "last_time": 0, "now": T, "found": ["moved"]},
+        {"case_id": 17, "last_seq": 1, "last_time": T, "now": T, "found": ["replayed"]},
+        {"case_id": 17, "last_seq": 5, "last_time": T - 9, "now": T, "found": ["replayed"]},
+        {"case_id": 17, "last_seq": 1, "last_time": T + 1, "now": T, "found": ["replayed", "earlier"]},
+        {"case_id": 18, "last_seq": 3, "last_time": T + 1, "now": T - 700, "found": ["moved", "replayed", "future", "earlier"]},
+    ]
+    for c in checks:
+        c["envelope"] = first
+    sixth = cases[5]["envelope"]    # seq 5, time T + 60
+    checks += [
+        {"envelope": sixth, "case_id": 17, "last_seq": 4, "last_time": T + 60, "now": T + 60, "found": []},
+        {"envelope": sixth, "case_id": 17, "last_seq": 2, "last_time": T, "now": T + 60, "found": ["held_back"]},
+        {"envelope": sixth, "case_id": 17, "last_seq": 4, "last_time": T + 61, "now": T + 60, "found": ["earlier"]},
+        {"envelope": cases[2]["envelope"], "case_id": 2**63 - 1, "last_seq": 1, "last_time": 0, "now": 0,
+         "found": ["held_back", "future"]},
+        {"envelope": h(env(1, b"hi")), "case_id": 18, "last_seq": 9, "last_time": T, "now": 0, "found": []},
+    ]
+    ev["v2"] = {"version": 2, "header_bytes": 22, "text_max": PT_MAX - 22, "future_max": 600,
+                "kinds": {"text": 1, "report": 2, "nothing": 3, "meeting": 4, "agreement": 5},
+                "meeting_actions": {"propose": 1, "accept": 2, "decline": 3, "cancel": 4, "reschedule": 5},
+                "agreement_actions": {"propose": 1, "accept": 2, "revise": 3},
+                "place_max": 512, "recognise_max": 512, "agreement_field_max": 2048,
+                "findings": {"moved": 1, "replayed": 2, "held_back": 4, "future": 8, "earlier": 16},
+                "cases": cases, "bad": [h(b) for b in bad2], "checks": checks}
     out["envelope"] = ev
 
     for name, v in out.items():

@@ -7,8 +7,8 @@
  * them). What it takes must write back (keyfile_plain_write) to bytes
  * that read again and write the same.
  *
- * Input: version (1; the file's, taken mod 5 plus 1) || plaintext. The
- * seeds are plaintexts of a version 1 file and of version 5 files with
+ * Input: version (1; the file's, taken mod VERSION plus 1) || plaintext. The
+ * seeds are plaintexts of a version 1 file and of version 5 and 6 files with
  * every kind of record, written by keyfile_plain_write.
  */
 #include <string.h>

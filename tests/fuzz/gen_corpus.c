@@ -18,6 +18,7 @@
 #include "proto/bytes.h"
 #include "proto/cert.h"
 #include "proto/csprng.h"
+#include "proto/envelope.h"
 #include "proto/frame.h"
 #include "proto/ratchet.h"
 #include "proto/x3dh.h"
@@ -387,8 +388,94 @@ gen_keyfile(const struct fixture *f)
 	put_plain("v4-full", 3, k);
 	s->keep_days = 30;
 	put_plain("v5-full", 4, k);
+	{
+		static const uint8_t item[] = { 4, 2, 0, 0, 0x10, 0x92, 0,
+		    0, 0, 0, 0x69, 0x57, 0x25, 0x80, 0, 0, 0, 0 };
+		uint8_t peer[OFR_PK_BYTES];
+
+		memset(peer, 0x70, sizeof(peer));
+		if (keyfile_bind_set(k, 17, peer, 5, 1767225600) != 0 ||
+		    keyfile_bind_set(k, 17, k->pk, 3, 1767225601) != 0 ||
+		    keyfile_item_add(k, 17, 1767225600, 0, "Anna", item,
+		    sizeof(item)) != 0)
+			die("keyfile v6");
+	}
+	put_plain("v6-full", 5, k);
 	keyfile_state_clear(s);
 	sodium_free(k);
+}
+
+/* Envelopes of each version and kind, after the prefix of
+ * fuzz_envelope.c (now, case id, last running number, last time). */
+static void
+put_envelope(const char *name, const struct envelope *e, int v1)
+{
+	static uint8_t buf[28 + ENVELOPE_MAX_BYTES];
+	size_t n = 0;
+	int rc;
+
+	be64_put(buf, 1767225600);
+	be64_put(buf + 8, 17);
+	be32_put(buf + 16, 4);
+	be64_put(buf + 20, 1767225500);
+	if (!v1)
+		rc = envelope_write(buf + 28, ENVELOPE_MAX_BYTES, &n, e);
+	else if (e->kind == ENVELOPE_TEXT)
+		rc = envelope_text(buf + 28, ENVELOPE_MAX_BYTES, &n, e->text,
+		    e->text_len);
+	else if (e->kind == ENVELOPE_REPORT)
+		rc = envelope_report(buf + 28, ENVELOPE_MAX_BYTES, &n,
+		    e->count, e->reason);
+	else
+		rc = envelope_nothing(buf + 28, ENVELOPE_MAX_BYTES, &n);
+	if (rc != 0)
+		die("envelope");
+	put("envelope", name, buf, 28 + n);
+}
+
+static void
+gen_envelope(void)
+{
+	static const char place[] = "Caf\xc3\xa9 am Markt", recog[] =
+	    "rote M\xc3\xbctze", obj[] = "Ausstieg", fmt[] = "Chat";
+	struct envelope e;
+
+	memset(&e, 0, sizeof(e));
+	e.kind = ENVELOPE_TEXT;
+	e.text = (const uint8_t *)"hello";
+	e.text_len = 5;
+	put_envelope("v1-text", &e, 1);
+	e.case_id = 17, e.seq = 5, e.time = 1767225600;
+	put_envelope("v2-text", &e, 0);
+	e.kind = ENVELOPE_REPORT, e.count = 2, e.reason = 3;
+	put_envelope("v1-report", &e, 1);
+	put_envelope("v2-report", &e, 0);
+	e.kind = ENVELOPE_NOTHING;
+	put_envelope("v1-nothing", &e, 1);
+	put_envelope("v2-nothing", &e, 0);
+	e.kind = ENVELOPE_MEETING;
+	e.meeting.action = ENVELOPE_M_PROPOSE;
+	e.meeting.id = 4242;
+	e.meeting.time = 1767312000;
+	e.meeting.place = (const uint8_t *)place;
+	e.meeting.place_len = strlen(place);
+	e.meeting.recognise = (const uint8_t *)recog;
+	e.meeting.recognise_len = strlen(recog);
+	put_envelope("v2-meeting-propose", &e, 0);
+	e.meeting.action = ENVELOPE_M_ACCEPT;
+	e.meeting.place_len = e.meeting.recognise_len = 0;
+	put_envelope("v2-meeting-accept", &e, 0);
+	e.kind = ENVELOPE_AGREEMENT;
+	e.agreement.action = ENVELOPE_A_REVISE;
+	e.agreement.version = 2;
+	e.agreement.field[0] = (const uint8_t *)obj;
+	e.agreement.len[0] = strlen(obj);
+	e.agreement.field[1] = (const uint8_t *)fmt;
+	e.agreement.len[1] = strlen(fmt);
+	put_envelope("v2-agreement-revise", &e, 0);
+	e.agreement.action = ENVELOPE_A_ACCEPT;
+	e.agreement.len[0] = e.agreement.len[1] = 0;
+	put_envelope("v2-agreement-accept", &e, 0);
 }
 
 int
@@ -411,6 +498,7 @@ main(int argc, char **argv)
 	gen_statements(&f);
 	gen_ratchet(&f);
 	gen_keyfile(&f);
+	gen_envelope();
 	fixture_free(&f);
 	return 0;
 }

@@ -115,7 +115,7 @@ assert_eq "a line from stdin arrives (its newline dropped)" \
 printf 'two\nlines\n' | cli client send "$CASE" - >/dev/null
 recv_one couns
 assert_eq "two lines arrive as one text" "$CASE"$'\t'"$CLIENT_NAME"$'\t'"two lines" "$OUT"
-max=16125
+max=16105
 long=$(head -c "$max" /dev/zero | tr '\0' 'a')
 clirun client send "$CASE" - < <(printf '%s\n' "$long")
 assert_eq "a text of $max bytes from stdin is sent" 0 "$RC"

@@ -188,6 +188,12 @@ test_roundtrip(void)
 	CHECK_EQ_INT(keyfile_history_add(k, 99, 1, 1, "me", "hello", 5), 0);
 	CHECK_EQ_INT(keyfile_history_add(k, 99, 2, 0, "Sam", "welcome", 7), 0);
 	CHECK_EQ_INT(keyfile_history_add(k, 98, 3, 0, "Kim", "other", 5), 0);
+	/* running numbers (set twice: the newest kept) and a meeting */
+	CHECK_EQ_INT(keyfile_bind_set(k, 99, bob.pk, 4, 40), 0);
+	CHECK_EQ_INT(keyfile_bind_set(k, 98, bob.pk, 1, 10), 0);
+	CHECK_EQ_INT(keyfile_bind_set(k, 99, bob.pk, 5, 50), 0);
+	CHECK_EQ_INT(keyfile_item_add(k, 99, 7, 0, "Sam",
+	    (const uint8_t *)"\x04meeting", 8), 0);
 	/* first messages answered */
 	memset(pt, 0x51, 32);
 	CHECK_EQ_INT(keyfile_seen_add(k, 2, pt, bob.pk), 0);
@@ -275,13 +281,29 @@ test_roundtrip(void)
 		CHECK(strcmp(s2->msgs[2].text, "other") == 0 &&
 		    s2->msgs[2].case_id == 98);
 	}
+	{
+		uint32_t seq;
+		int64_t t;
 
-	/* the plaintext is nowhere in the file; it is of version 5 */
+		CHECK_EQ_INT(s2->n_binds, 2);
+		keyfile_bind_get(k2, 99, bob.pk, &seq, &t);
+		CHECK(seq == 5 && t == 50);
+		keyfile_bind_get(k2, 98, bob.pk, &seq, &t);
+		CHECK(seq == 1 && t == 10);
+		keyfile_bind_get(k2, 97, bob.pk, &seq, &t);
+		CHECK(seq == 0 && t == 0);
+		CHECK(s2->n_items == 1 && s2->items[0].case_id == 99 &&
+		    s2->items[0].ts == 7 && s2->items[0].len == 8 &&
+		    memcmp(s2->items[0].body, "\x04meeting", 8) == 0 &&
+		    strcmp(s2->items[0].name, "Sam") == 0);
+	}
+
+	/* the plaintext is nowhere in the file; it is of version 6 */
 	{
 		uint8_t *buf = read_all(path, &n);
 
 		CHECK(buf != NULL);
-		CHECK(buf != NULL && n > 6 && buf[6] == 5);
+		CHECK(buf != NULL && n > 6 && buf[6] == 6);
 		for (size_t i = 0; buf != NULL && i + 7 <= n; i++)
 			CHECK(memcmp(buf + i, "welcome", 7) != 0);
 		free(buf);
@@ -531,7 +553,7 @@ test_old_versions(void)
 		{
 			uint8_t *buf = read_all(old, &n);
 
-			CHECK(buf != NULL && buf[6] == 5);
+			CHECK(buf != NULL && buf[6] == 6);
 			free(buf);
 		}
 	}
@@ -557,11 +579,11 @@ test_old_versions(void)
 		CHECK_EQ_INT(keyfile_state(k)->n_seen, 1);
 	}
 	keyfile_free(k);
-	/* a SEEN record of the wrong length, and a version 6 file */
+	/* a SEEN record of the wrong length, and a version 7 file */
 	plain[33 + 4] = 0x43;
 	CHECK_EQ_INT(seal_by_hand(old, 3, plain, n - 1), 0);
 	CHECK_EQ_INT(load_rc(old, PASS), OFR_E_PASSPHRASE);
-	CHECK_EQ_INT(seal_by_hand(old, 6, plain, 33), 0);
+	CHECK_EQ_INT(seal_by_hand(old, 7, plain, 33), 0);
 	CHECK_EQ_INT(load_rc(old, PASS), OFR_E_PASSPHRASE);
 	/* an ANCHOR (key, how 1, name "P", no list): refused in version 3,
 	 * loaded in version 4; a name over OFR_NAME_MAX is refused */

@@ -562,7 +562,7 @@ test_padding(void)
 static void
 test_sizes(void)
 {
-	static uint8_t text[ENVELOPE_TEXT_MAX + 1], env[PAD_MAX_BYTES];
+	static uint8_t text[ENVELOPE_V1_TEXT_MAX + 1], env[PAD_MAX_BYTES];
 	static const size_t shorts[] = { 0, 2, 40, 200,
 	    PAD_SHORT_PLAINTEXT_MAX - ENVELOPE_HDR_BYTES };
 	struct pair p;
@@ -573,7 +573,7 @@ test_sizes(void)
 	CHECK_EQ_INT(RATCHET_MSG_MAX, 42 + 72 + 24 + 16128 + 16);
 	CHECK_EQ_INT(RATCHET_PT_MAX, 16200);
 	CHECK(RATCHET_MSG_MAX <= 16384);	/* PROTOCOL.md's copy limit */
-	CHECK_EQ_INT(ENVELOPE_TEXT_MAX, 16125);
+	CHECK_EQ_INT(ENVELOPE_V1_TEXT_MAX, 16125);
 	memset(text, 'x', sizeof(text));
 	pair_new(&p);
 	/* A still sends X3DH fields (it has read nothing from B), B not. */
@@ -594,10 +594,10 @@ test_sizes(void)
 		    PAD_SHORT_PLAINTEXT_MAX - 1), 0);
 		send_is(from, to, env, n, 16282, !who);
 		CHECK_EQ_INT(envelope_text(env, sizeof(env), &n, text,
-		    ENVELOPE_TEXT_MAX), 0);
+		    ENVELOPE_V1_TEXT_MAX), 0);
 		send_is(from, to, env, n, 16282, !who);
 		CHECK_EQ_INT(envelope_text(env, sizeof(env), &n, text,
-		    ENVELOPE_TEXT_MAX + 1), OFR_E_TOO_BIG);
+		    ENVELOPE_V1_TEXT_MAX + 1), OFR_E_TOO_BIG);
 		/* So A has read B: its next messages are later ones. */
 	}
 	CHECK_EQ_INT(envelope_text(env, sizeof(env), &n, text, 2), 0);

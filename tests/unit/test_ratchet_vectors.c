@@ -436,8 +436,8 @@ test_envelope(void)
 
 	if (j == NULL)
 		return;
-	CHECK_EQ_INT(intf(j, "version"), ENVELOPE_VERSION);
-	CHECK_EQ_INT(intf(j, "text_max"), ENVELOPE_TEXT_MAX);
+	CHECK_EQ_INT(intf(j, "version"), ENVELOPE_VERSION_1);
+	CHECK_EQ_INT(intf(j, "text_max"), ENVELOPE_V1_TEXT_MAX);
 	/* "padded": as in a later message */
 	CHECK_EQ_INT(intf(j, "padded_overhead"), RATCHET_OVERHEAD_MIN);
 	json_array_foreach(json_object_get(j, "text"), i, c) {
@@ -481,17 +481,196 @@ test_envelope(void)
 	}
 	CHECK(i >= 10);
 	/* the longest text fits, one byte more does not */
-	memset(text, 'x', ENVELOPE_TEXT_MAX + 1);
+	memset(text, 'x', ENVELOPE_V1_TEXT_MAX + 1);
 	CHECK_EQ_INT(envelope_text(got, sizeof(got), &n, text,
-	    ENVELOPE_TEXT_MAX), 0);
+	    ENVELOPE_V1_TEXT_MAX), 0);
 	CHECK_EQ_INT(pad_size(n, RATCHET_OVERHEAD_MAX) + RATCHET_OVERHEAD_MAX,
 	    RATCHET_MSG_MAX);
 	CHECK_EQ_INT(pad_size(n, RATCHET_OVERHEAD_MIN) + RATCHET_OVERHEAD_MIN,
 	    RATCHET_MSG_MAX);
 	CHECK_EQ_INT(envelope_text(got, sizeof(got), &n, text,
-	    ENVELOPE_TEXT_MAX + 1), OFR_E_TOO_BIG);
+	    ENVELOPE_V1_TEXT_MAX + 1), OFR_E_TOO_BIG);
 	CHECK_EQ_INT(envelope_report(got, sizeof(got), &n, 0, 1), OFR_E_USAGE);
 	CHECK_EQ_INT(envelope_report(got, 6, &n, 1, 1), OFR_E_USAGE);
+	json_decref(j);
+}
+
+/* A v2 case's hex field key into buf (static per slot); its length. */
+static size_t
+hexs(json_t *c, const char *key, uint8_t *buf, size_t cap)
+{
+	const char *v = json_string_value(json_object_get(c, key));
+
+	if (v != NULL && *v == '\0')
+		return 0;
+	return hexf(c, key, buf, cap);
+}
+
+/* The findings named in the array a, as envelope_check's bits. */
+static unsigned
+findings(json_t *names, json_t *a)
+{
+	json_t *n;
+	unsigned f = 0;
+	size_t i;
+
+	json_array_foreach(a, i, n)
+		f |= (unsigned)json_integer_value(json_object_get(names,
+		    json_string_value(n)));
+	return f;
+}
+
+/* Version 2 (CRYPTO.md, "Plaintext envelope"): every kind written as
+ * the vectors say and parsed back, the bad ones refused, the checks of
+ * the binding. */
+static void
+test_envelope_v2(void)
+{
+	static const char *afields[ENVELOPE_AGREEMENT_FIELDS] = {
+	    "objectives", "formats", "frequency", "crisis" };
+	static uint8_t want[PAD_MAX_BYTES], got[PAD_MAX_BYTES],
+	    f[6][PAD_MAX_BYTES];
+	json_t *j = load("envelope.json"), *v, *c;
+	struct envelope e, w;
+	size_t i, k, n, wl, fl[6];
+	unsigned kinds = 0;
+
+	if (j == NULL)
+		return;
+	v = json_object_get(j, "v2");
+	CHECK_EQ_INT(intf(v, "version"), ENVELOPE_VERSION);
+	CHECK_EQ_INT(intf(v, "header_bytes"), ENVELOPE_V2_HDR_BYTES);
+	CHECK_EQ_INT(intf(v, "text_max"), ENVELOPE_TEXT_MAX);
+	CHECK_EQ_INT(intf(v, "future_max"), ENVELOPE_FUTURE_MAX);
+	CHECK_EQ_INT(intf(v, "place_max"), ENVELOPE_PLACE_MAX);
+	CHECK_EQ_INT(intf(v, "recognise_max"), ENVELOPE_RECOGNISE_MAX);
+	CHECK_EQ_INT(intf(v, "agreement_field_max"),
+	    ENVELOPE_AGREEMENT_FIELD_MAX);
+	json_array_foreach(json_object_get(v, "cases"), i, c) {
+		memset(&w, 0, sizeof(w));
+		w.case_id = (int64_t)intf(c, "case_id");
+		w.seq = (uint32_t)intf(c, "seq");
+		w.time = (int64_t)intf(c, "time");
+		w.kind = (uint8_t)intf(c, "kind");
+		kinds |= 1u << w.kind;
+		switch (w.kind) {
+		case ENVELOPE_TEXT:
+			w.text = f[0];
+			w.text_len = hexs(c, "text", f[0], sizeof(f[0]));
+			break;
+		case ENVELOPE_REPORT:
+			w.count = (uint32_t)intf(c, "count");
+			w.reason = (uint8_t)intf(c, "reason");
+			break;
+		case ENVELOPE_MEETING:
+			w.meeting.action = (uint8_t)intf(c, "action");
+			w.meeting.id = (uint32_t)intf(c, "id");
+			w.meeting.time = (int64_t)intf(c, "meeting_time");
+			w.meeting.place = f[0];
+			w.meeting.place_len = hexs(c, "place", f[0],
+			    sizeof(f[0]));
+			w.meeting.recognise = f[1];
+			w.meeting.recognise_len = hexs(c, "recognise", f[1],
+			    sizeof(f[1]));
+			break;
+		case ENVELOPE_AGREEMENT:
+			w.agreement.action = (uint8_t)intf(c, "action");
+			w.agreement.version = (uint32_t)intf(c, "version");
+			for (k = 0; k < ENVELOPE_AGREEMENT_FIELDS; k++) {
+				fl[k] = hexs(c, afields[k], f[k],
+				    sizeof(f[k]));
+				w.agreement.field[k] = f[k];
+				w.agreement.len[k] = fl[k];
+			}
+			break;
+		}
+		wl = hexf(c, "envelope", want, sizeof(want));
+		CHECK_EQ_INT(envelope_write(got, sizeof(got), &n, &w), 0);
+		CHECK(n == wl && memcmp(got, want, n) == 0);
+		check_padded(c, got, n);
+		CHECK_EQ_INT(envelope_parse(&e, want, wl), 0);
+		CHECK(e.version == 2 && e.case_id == w.case_id &&
+		    e.seq == w.seq && e.time == w.time && e.kind == w.kind);
+		switch (w.kind) {
+		case ENVELOPE_TEXT:
+			CHECK(e.text_len == w.text_len &&
+			    memcmp(e.text, w.text, w.text_len) == 0);
+			break;
+		case ENVELOPE_REPORT:
+			CHECK(e.count == w.count && e.reason == w.reason);
+			break;
+		case ENVELOPE_MEETING:
+			CHECK(e.meeting.action == w.meeting.action &&
+			    e.meeting.id == w.meeting.id &&
+			    e.meeting.time == w.meeting.time &&
+			    e.meeting.place_len == w.meeting.place_len &&
+			    memcmp(e.meeting.place, w.meeting.place,
+			    w.meeting.place_len) == 0 &&
+			    e.meeting.recognise_len ==
+			    w.meeting.recognise_len &&
+			    memcmp(e.meeting.recognise, w.meeting.recognise,
+			    w.meeting.recognise_len) == 0);
+			break;
+		case ENVELOPE_AGREEMENT:
+			CHECK(e.agreement.action == w.agreement.action &&
+			    e.agreement.version == w.agreement.version);
+			for (k = 0; k < ENVELOPE_AGREEMENT_FIELDS; k++)
+				CHECK(e.agreement.len[k] == fl[k] &&
+				    memcmp(e.agreement.field[k], f[k],
+				    fl[k]) == 0);
+			break;
+		}
+	}
+	CHECK_EQ_INT(kinds, 0x3e);	/* every kind */
+	json_array_foreach(json_object_get(v, "bad"), i, c) {
+		const char *s = json_string_value(c);
+
+		CHECK(s != NULL && sodium_hex2bin(want, sizeof(want), s,
+		    strlen(s), NULL, &wl, NULL) == 0);
+		if (envelope_parse(&e, want, wl) != OFR_E_BAD_FIELD)
+			fprintf(stderr, "bad v2 envelope %zu parsed\n", i);
+		CHECK_EQ_INT(envelope_parse(&e, want, wl), OFR_E_BAD_FIELD);
+	}
+	CHECK(i >= 30);
+	json_array_foreach(json_object_get(v, "checks"), i, c) {
+		wl = hexf(c, "envelope", want, sizeof(want));
+		CHECK_EQ_INT(envelope_parse(&e, want, wl), 0);
+		CHECK_EQ_INT(envelope_check(&e, (int64_t)intf(c, "case_id"),
+		    (uint32_t)intf(c, "last_seq"),
+		    (int64_t)intf(c, "last_time"), (int64_t)intf(c, "now")),
+		    findings(json_object_get(v, "findings"),
+		    json_object_get(c, "found")));
+	}
+	CHECK(i >= 10);
+	/* the longest text fits, one byte more does not */
+	memset(&w, 0, sizeof(w));
+	memset(f[0], 'x', ENVELOPE_TEXT_MAX + 1);
+	w.case_id = 1, w.seq = 1, w.kind = ENVELOPE_TEXT, w.text = f[0];
+	w.text_len = ENVELOPE_TEXT_MAX;
+	CHECK_EQ_INT(envelope_write(got, sizeof(got), &n, &w), 0);
+	CHECK_EQ_INT(n, PAD_PLAINTEXT_MAX);
+	CHECK_EQ_INT(envelope_parse(&e, got, n), 0);
+	w.text_len++;
+	CHECK_EQ_INT(envelope_write(got, sizeof(got), &n, &w), OFR_E_TOO_BIG);
+	w.text_len--;
+	CHECK_EQ_INT(envelope_write(got, n - 1, &n, &w), OFR_E_USAGE);
+	w.seq = 0;
+	CHECK_EQ_INT(envelope_write(got, sizeof(got), &n, &w),
+	    OFR_E_BAD_FIELD);
+	/* a meeting or an agreement the parser would refuse is not written */
+	memset(&w, 0, sizeof(w));
+	w.case_id = 1, w.seq = 1, w.kind = ENVELOPE_MEETING;
+	w.meeting.action = ENVELOPE_M_PROPOSE, w.meeting.id = 1;
+	w.meeting.time = 1;
+	CHECK_EQ_INT(envelope_write(got, sizeof(got), &n, &w),
+	    OFR_E_BAD_FIELD);
+	w.meeting.place = f[0], w.meeting.place_len = ENVELOPE_PLACE_MAX + 1;
+	CHECK_EQ_INT(envelope_write(got, sizeof(got), &n, &w), OFR_E_TOO_BIG);
+	w.kind = ENVELOPE_AGREEMENT;
+	w.agreement.action = ENVELOPE_A_ACCEPT, w.agreement.version = 1;
+	w.agreement.field[1] = f[0], w.agreement.len[1] = 1;
+	CHECK_EQ_INT(envelope_write(got, sizeof(got), &n, &w),
+	    OFR_E_BAD_FIELD);
 	json_decref(j);
 }
 
@@ -681,6 +860,7 @@ main(void)
 	test_ratchet();
 	test_pad();
 	test_envelope();
+	test_envelope_v2();
 	test_safety();
 	test_cert();
 	test_statements();

@@ -548,6 +548,18 @@ export function createController({ store, createCore, sodium, config }) {
 			set((s) => { s.drafts[id] = text; });
 		},
 
+		/* Accepts or declines the meeting, or accepts the agreement, of
+		 * message mid. */
+		answer(id, mid, action) {
+			try {
+				core.answer(id, mid, action);
+			} catch (e) {
+				fail(e);
+				return;
+			}
+			syncMessages(id);
+		},
+
 		/* Returns true when the text is in the outbox (the composer may clear). */
 		send(id, text) {
 			if (!text.trim()) return false;

@@ -34,7 +34,8 @@ export function conversationScreen(state, intents) {
 	const people = participantList();
 	const peopleCard = h('section', { class: 'people-line', 'aria-labelledby': 'people-h' },
 		h('h2', { id: 'people-h' }, t('people_title')), people.el);
-	const log = messageLog(t('messages_label'), (text) => intents.send(currentId, text));
+	const log = messageLog(t('messages_label'), (text) => intents.send(currentId, text),
+		(mid, action) => intents.answer(currentId, mid, action));
 	let currentId = null;
 	const comp = composer({
 		label: t('compose_label'),

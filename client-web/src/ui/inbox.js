@@ -53,7 +53,8 @@ export function inboxScreen(state, intents) {
 	const caseStatus = h('p', { class: 'status-line' });
 	const people = participantList();
 	const actions = h('div', { class: 'row', id: 'case-actions' });
-	const log = messageLog(t('messages_label'), (text) => intents.send(currentId, text));
+	const log = messageLog(t('messages_label'), (text) => intents.send(currentId, text),
+		(mid, action) => intents.answer(currentId, mid, action));
 	const comp = composer({
 		label: t('reply_label'),
 		onSend: (text) => intents.send(currentId, text),

@@ -10,8 +10,30 @@ const MARK = { queued: 'state_queued', sending: 'state_sending', sent: 'state_se
  * word after them is). */
 const TICKS = { sent: '✓', delivered: '✓✓' };
 
+/* The words of a meeting or an agreement message (CRYPTO.md, kinds
+ * meeting and agreement); the fields as they came, set as text. */
+function structured(m) {
+	if (m.meeting) {
+		const x = m.meeting;
+		let s = t(`meeting_${x.action}`, { id: x.id, when: formatTime(x.time, 0) });
+		if (x.place) s += ` ${t('meeting_place', { place: x.place })}`;
+		if (x.recognise) s += ` ${t('meeting_recognise', { recognise: x.recognise })}`;
+		return s;
+	}
+	const a = m.agreement;
+	let s = t(`agreement_${a.action}`, { version: a.version });
+	if (a.action !== 'accept')
+		for (const f of ['objectives', 'formats', 'frequency', 'crisis']) s += `\n${t(`agreement_${f}`)}: ${a[f]}`;
+	return s;
+}
+
+/* What a message's painting depends on. */
+function sigOf(m) {
+	return `${m.state}|${m.text === null}|${m.reason || ''}|${m.ts}|${m.count || ''}|${m.reset || ''}|${(m.warn || []).join()}`;
+}
+
 /* The messages of one case, keyed by mid; a role=log live region. */
-export function messageLog(label, onRetry) {
+export function messageLog(label, onRetry, onAnswer) {
 	const list = h('ol', { class: 'log' });
 	const el = h('div', { role: 'log', 'aria-live': 'polite', 'aria-label': label }, list);
 	const empty = h('li', { class: 'empty' }, t('no_messages'));
@@ -32,7 +54,8 @@ export function messageLog(label, onRetry) {
 	function paint(li, m) {
 		const bad = m.state === 'undecryptable' || m.state === 'refused' || m.state === 'report' || (!m.mine && m.text === null);
 		li._parts.text.textContent = m.state === 'report' ? t('msg_report', { name: m.name, count: m.count })
-			: bad ? t(m.state === 'refused' ? 'msg_refused' : 'msg_undecryptable') : m.text;
+			: bad ? t(m.state === 'refused' ? 'msg_refused' : 'msg_undecryptable')
+				: m.meeting || m.agreement ? structured(m) : m.text;
 		li.className = m.mine ? 'mine' : bad ? 'bad' : '';
 		li.dataset.state = m.state;
 		const time = h('time', { datetime: new Date(m.ts * 1000).toISOString() }, formatTime(m.ts));
@@ -46,7 +69,16 @@ export function messageLog(label, onRetry) {
 			parts.push(' · ', t(`reason_${m.reason}`) !== `reason_${m.reason}` ? t(`reason_${m.reason}`) : t(`err_${m.reason}`));
 		if (bad && m.reason) parts.push(' · ', t(`reason_${m.reason}`) === `reason_${m.reason}` ? m.reason : t(`reason_${m.reason}`));
 		if (m.state === 'undecryptable' && m.reset) parts.push(' · ', t('msg_reset'));
+		for (const w of m.warn || []) parts.push(' · ', h('span', { class: 'warn' }, t(`bind_${w}`)));
 		if (m.mine && m.state === 'failed' && m.reason) parts.push(' · ', t(`err_${m.reason}`) === `err_${m.reason}` ? t('err_generic') : t(`err_${m.reason}`));
+		const open = !m.mine && m.state === 'received' && onAnswer && !li._answered &&
+			(m.meeting ? ['propose', 'reschedule'].includes(m.meeting.action) : ['propose', 'revise'].includes(m.agreement?.action));
+		for (const action of open ? (m.meeting ? ['accept', 'decline'] : ['accept']) : [])
+			parts.push(' ', h('button', { type: 'button', class: 'link answer', onclick: () => {
+				li._answered = true;
+				onAnswer(m.mid, action);
+				paint(li, m);
+			} }, t(`${m.meeting ? 'meeting' : 'agreement'}_do_${action}`)));
 		if (m.mine && m.state === 'failed' && onRetry && !li._retried)
 			parts.push(' ', h('button', { type: 'button', class: 'link retry', onclick: (e) => {
 				if (onRetry(m.text)) {
@@ -55,7 +87,7 @@ export function messageLog(label, onRetry) {
 				}
 			} }, t('send_again')));
 		fill(li._parts.meta, parts);
-		li._sig = `${m.state}|${m.text === null}|${m.reason || ''}|${m.ts}|${m.count || ''}|${m.reset || ''}`;
+		li._sig = sigOf(m);
 	}
 	return {
 		el,
@@ -73,8 +105,7 @@ export function messageLog(label, onRetry) {
 					items.set(m.mid, li);
 					list.append(li);
 				}
-				const sig = `${m.state}|${m.text === null}|${m.reason || ''}|${m.ts}|${m.count || ''}|${m.reset || ''}`;
-				if (li._sig !== sig) paint(li, m);
+				if (li._sig !== sigOf(m)) paint(li, m);
 			}
 		},
 	};

@@ -1,0 +1,169 @@
+# test_meetings.sh: in-person meetings and the counselling agreement go
+# inside the encryption (CRYPTO.md, "Plaintext envelope", version 2): a
+# meeting proposed, rescheduled and accepted; an agreement proposed,
+# revised and accepted; both sides show the state from their key files.
+# Every message is bound to its case, its sender's running number and
+# time: a server that holds a message back and delivers it late is seen
+# (held back, then replayed), and one that moves a message into another
+# case of the same two people gets it refused. Neither the server's
+# database nor the key files hold the meeting's place or the agreement's
+# text in the clear.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+MARK="mt$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+PLACE1="Café Nordstern $MARK-p1"
+PLACE2="Stadtbibliothek, Lesesaal $MARK-p2"
+RECOG="grüner Schirm $MARK-r"
+OBJ1="leave the group safely $MARK-o1"
+OBJ2="leave the group safely, find work $MARK-o2"
+echo "   (marker $MARK)"
+
+start_server
+setup_pool
+keygen client
+CLIENT_NAME=$(field "$(cli client login)" name)
+CASE=$(field "$(cli client request --language en --topic leaving)" case)
+assert_match "the client has a case" "$CASE" '^[0-9]+$'
+# Sam's store is read and edited below without a daemon holding it
+counsellor_down couns
+
+# recv_one WHO: one message line of WHO's recv into OUT, stderr into ERR.
+recv_one() {
+	clirun "$1" recv --count 1
+}
+
+step "a meeting proposed, rescheduled, accepted"
+clirun client meeting propose "$CASE" "2030-05-04 15:30" "$PLACE1" "$RECOG"
+assert_eq "propose exits 0" 0 "$RC"
+MID=$(field "$OUT" meeting)
+assert_match "  and prints the meeting's id" "$MID" '^[0-9]+$'
+assert_match "  and is acknowledged" "$OUT" '^sent: '
+recv_one couns
+assert_eq "the counsellor reads the proposal" \
+	"$CASE"$'\t'"$CLIENT_NAME"$'\t'"[meeting $MID proposed: 2030-05-04 15:30 UTC; place: $PLACE1; recognise: $RECOG]" "$OUT"
+assert_eq "  with no warning" "" "$ERR"
+clirun couns meeting reschedule "$CASE" "$MID" "2030-05-05T10:00" "$PLACE2"
+assert_eq "the counsellor reschedules it" 0 "$RC"
+recv_one client
+assert_eq "the client reads the new time and place" \
+	"$CASE"$'\t'"$COUNS_NAME"$'\t'"[meeting $MID rescheduled: 2030-05-05 10:00 UTC; place: $PLACE2]" "$OUT"
+clirun client meeting accept "$CASE" "$MID"
+assert_eq "the client accepts it" 0 "$RC"
+recv_one couns
+assert_eq "the counsellor reads the acceptance of the new time" \
+	"$CASE"$'\t'"$CLIENT_NAME"$'\t'"[meeting $MID accepted: 2030-05-05 10:00 UTC]" "$OUT"
+assert_eq "the client's meetings: accepted by me, at the new place" \
+	"$MID"$'\t'"2030-05-05 10:00 UTC"$'\t'"accepted by me"$'\t'"$PLACE2"$'\t' \
+	"$(cli client meetings "$CASE")"
+assert_eq "the counsellor's: accepted by the client" \
+	"$MID"$'\t'"2030-05-05 10:00 UTC"$'\t'"accepted by $CLIENT_NAME"$'\t'"$PLACE2"$'\t' \
+	"$(cli couns meetings "$CASE")"
+clirun client meeting decline "$CASE" 4242424
+assert_eq "an unknown meeting cannot be answered" 1 "$RC"
+assert_contains "  it says so" "$ERR" "no meeting 4242424 in case $CASE"
+clirun client meeting propose "$CASE" "tomorrow" "$PLACE1"
+assert_ne "a time that is no time is refused" 0 "$RC"
+assert_contains "  with the form it takes" "$ERR" "YYYY-MM-DD HH:MM"
+
+step "an agreement proposed, revised, accepted"
+clirun couns agreement propose "$CASE" "$OBJ1" "chat" "weekly" "call 112"
+assert_eq "the counsellor proposes it" 0 "$RC"
+recv_one client
+assert_eq "the client reads it" \
+	"$CASE"$'\t'"$COUNS_NAME"$'\t'"[agreement version 1 proposed: objectives: $OBJ1; formats: chat; how often: weekly; in a crisis: call 112]" "$OUT"
+clirun client agreement revise "$CASE" "$OBJ2" "chat, in person" "every two weeks" "call 112, then Sam"
+assert_eq "the client revises it" 0 "$RC"
+clirun client agreement accept "$CASE"
+assert_eq "nobody accepts their own version" 2 "$RC"
+clirun couns --json recv --count 1
+assert_contains "the counsellor reads version 2" "$OUT" "[agreement version 2 revised: objectives: $OBJ2; "
+assert_contains "  --json says it is an agreement" "$OUT" '"kind":"agreement"'
+clirun couns agreement accept "$CASE"
+assert_eq "the counsellor accepts it" 0 "$RC"
+recv_one client
+assert_eq "the client reads the acceptance" \
+	"$CASE"$'\t'"$COUNS_NAME"$'\t'"[agreement version 2 accepted]" "$OUT"
+out=$(cli client agreement show "$CASE")
+assert_eq "the client's agreement: version 2, accepted by Sam" \
+	"version 2 by me, accepted by $COUNS_NAME" "$(sed -n 1p <<<"$out")"
+assert_eq "  its objectives" "objectives: $OBJ2" "$(sed -n 2p <<<"$out")"
+assert_eq "  what happens in a crisis" "in a crisis: call 112, then Sam" "$(sed -n 5p <<<"$out")"
+out=$(cli couns agreement show "$CASE")
+assert_eq "the counsellor's: the same" \
+	"version 2 by $CLIENT_NAME, accepted by me" "$(sed -n 1p <<<"$out")"
+clirun couns agreement propose "$CASE" "again" "" "" ""
+assert_ne "a second proposal is refused: revise it" 0 "$RC"
+out=$(cli client history "$CASE")
+assert_contains "the history shows the meeting" "$out" "me: [meeting $MID accepted: 2030-05-05 10:00 UTC]"
+
+step "a message held back and delivered late is seen as such"
+for w in one two three; do
+	cli client send "$CASE" "late $w" >/dev/null
+done
+stop_server
+A=$(sql "SELECT d.seq FROM deliveries d JOIN messages m ON m.id = d.message_id
+    WHERE m.case_id = $CASE ORDER BY d.seq LIMIT 1 OFFSET 1")
+B=$(sql "SELECT d.seq FROM deliveries d JOIN messages m ON m.id = d.message_id
+    WHERE m.case_id = $CASE ORDER BY d.seq LIMIT 1 OFFSET 2")
+assert_match "the three copies wait on the server" "$A $B" '^[0-9]+ [0-9]+$'
+# the server swaps the second and third: the third comes first
+sql_rw "CREATE TEMP TABLE t AS SELECT seq, ct FROM deliveries WHERE seq IN ($A, $B);
+    UPDATE deliveries SET ct = (SELECT ct FROM t WHERE t.seq = $A + $B - deliveries.seq)
+    WHERE seq IN ($A, $B);"
+start_server
+recv_one couns
+assert_eq "the first arrives" "$CASE"$'\t'"$CLIENT_NAME"$'\t'"late one" "$OUT"
+assert_eq "  with no warning" "" "$ERR"
+recv_one couns
+assert_eq "the third is shown" "$CASE"$'\t'"$CLIENT_NAME"$'\t'"late three" "$OUT"
+assert_contains "  with a warning: one message before it held back" "$ERR" \
+	"1 message(s) before it held back or lost"
+recv_one couns
+assert_eq "the second, late, is shown" "$CASE"$'\t'"$CLIENT_NAME"$'\t'"late two" "$OUT"
+assert_contains "  with a warning: replayed or repeated" "$ERR" "replayed or repeated"
+out=$(cli couns history "$CASE")
+assert_not_contains "  and not kept as if it were new" "$out" "late two"
+assert_contains "  (the others are kept)" "$out" "late three"
+
+step "a message moved into another case of the same two people is refused"
+cli client send "$CASE" "meant for case $CASE $MARK" >/dev/null
+cli client close "$CASE" >/dev/null
+CASE2=$(field "$(cli client request --language en --topic leaving)" case)
+assert_match "the client has a second case" "$CASE2" '^[0-9]+$'
+clirun couns take "$CASE2"	# unless Sam got it already
+assert_eq "  Sam's" "$(account_id couns)" "$(sql "SELECT counsellor_id FROM cases WHERE id = $CASE2")"
+stop_server
+sql_rw "UPDATE messages SET case_id = $CASE2 WHERE case_id = $CASE AND id IN
+    (SELECT message_id FROM deliveries)"
+assert_eq "the server moved the waiting message" 1 \
+	"$(sql "SELECT count(*) FROM messages WHERE case_id = $CASE2")"
+start_server
+recv_one couns
+assert_eq "the counsellor refuses it" "$CASE2"$'\t'"$CLIENT_NAME"$'\t'"[refused: sent in another case]" "$OUT"
+assert_contains "  and says where it was sent" "$ERR" "it names case $CASE, not $CASE2"
+assert_eq "  it was acknowledged: nothing waits" 0 "$(sql "SELECT count(*) FROM deliveries")"
+assert_no_match "  nor kept" "$(cli couns history "$CASE2")" "meant for case"
+cli client send "$CASE2" "in the second case" >/dev/null
+recv_one couns
+assert_eq "the next message in the second case reads" "$CASE2"$'\t'"$CLIENT_NAME"$'\t'"in the second case" "$OUT"
+assert_eq "  with no warning" "" "$ERR"
+
+step "no plaintext of the meeting or the agreement on the server or in the key files"
+files=()
+mapfile -t files < <(data_files)
+if grep -a -q -F -- "$MARK" "${files[@]}" "${SERVER_LOGS[@]}"; then
+	fail "the marker is in the server's files"
+else
+	pass "no place, sign or agreement text in the database files or logs"
+fi
+assert_ne "the check can fail: the marker is in this script's text" "" \
+	"$(printf '%s\n' "$PLACE1" | grep -a -F -- "$MARK" || true)"
+for who in client couns; do
+	if grep -a -q -F -e "$MARK" -e "Nordstern" -e "Lesesaal" "$IDS/$who.key"; then
+		fail "the $who's key file holds them in the clear"
+	else
+		pass "the $who's key file holds none of them in the clear"
+	fi
+done
+
+finish
