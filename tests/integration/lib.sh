@@ -170,9 +170,24 @@ trap _on_exit EXIT
 
 # ------------------------------------------------------------------ waiting
 
-# now_ms: milliseconds since the epoch.
+# now_ms: milliseconds since the epoch. _now_ms sets NOW_MS to it, for
+# the loops below: no process (EPOCHREALTIME's microseconds, whatever the
+# locale's decimal point).
 now_ms() {
-	echo $(($(date +%s%N) / 1000000))
+	_now_ms
+	echo "$NOW_MS"
+}
+_now_ms() {
+	NOW_MS=$(( ${EPOCHREALTIME//[!0-9]/} / 1000 ))
+}
+
+# nap SECONDS: sleeps, without a process: a read with a timeout on a FIFO
+# of this shell's own that nothing ever writes (the polling loops run
+# hundreds of times a test). Not a wait for an event: a retry interval.
+mkfifo "$T/nap"
+exec {NAP_FD}<>"$T/nap"
+nap() {
+	read -r -t "$1" -u "$NAP_FD" _ || true
 }
 
 # wait_for DESC TIMEOUT_SEC CMD...: runs CMD until it succeeds, at most
@@ -181,7 +196,9 @@ now_ms() {
 wait_for() {
 	local desc=$1 timeout=$2
 	shift 2
-	local deadline=$(($(now_ms) + timeout * 1000)) t0=$EPOCHREALTIME
+	local deadline t0=$EPOCHREALTIME
+	_now_ms
+	deadline=$((NOW_MS + timeout * 1000))
 	while true; do
 		if "$@" >/dev/null 2>&1; then
 			[ -z "${OFFRAMP_TEST_PROFILE:-}" ] ||
@@ -190,22 +207,25 @@ wait_for() {
 					"$TEST_NAME" "${BASH_LINENO[0]}" "$desc" >>"$OFFRAMP_TEST_PROFILE"
 			return 0
 		fi
-		if [ "$(now_ms)" -ge "$deadline" ]; then
+		_now_ms
+		if [ "$NOW_MS" -ge "$deadline" ]; then
 			fail "timed out after ${timeout}s waiting for: $desc"
 			return 1
 		fi
-		sleep 0.05
+		nap 0.05
 	done
 }
 
 # holds MS CMD...: CMD succeeds every time it is run for MS milliseconds
 # (an observation window: what must not change does not).
 holds() {
-	local until=$(($(now_ms) + $1))
+	local until
+	_now_ms
+	until=$((NOW_MS + $1))
 	shift
-	while [ "$(now_ms)" -lt "$until" ]; do
+	while _now_ms && [ "$NOW_MS" -lt "$until" ]; do
 		"$@" || return 1
-		sleep 0.1
+		nap 0.1
 	done
 }
 
@@ -404,12 +424,20 @@ clirun() {
 	local errf="$T/clirun.err"
 	RC=0
 	OUT=$(cli "$@" 2>"$errf") || RC=$?
-	ERR=$(cat "$errf")
+	IFS= read -r -d '' ERR <"$errf" || true
+	# as $(cat) has it: no newline at the end
+	[[ "$ERR" == *[!$'\n']* ]] && ERR=${ERR%"${ERR##*[!$'\n']}"} || ERR=""
 }
 
 # field TEXT NAME: the value of the first "NAME: value" line of TEXT.
 field() {
-	printf '%s\n' "$1" | sed -n "s/^$2: //p" | head -n1
+	local line
+	while IFS= read -r line; do
+		if [[ "$line" == "$2: "* ]]; then
+			printf '%s\n' "${line#"$2: "}"
+			return 0
+		fi
+	done <<<"$1"
 }
 
 # keygen NAME: makes identity NAME; sets KEY_<NAME> to its public key.
@@ -427,8 +455,9 @@ keygen() {
 
 # json_str JSON_TEXT KEY: the first string value of KEY in the JSON text.
 json_str() {
-	printf '%s\n' "$1" | grep -o "\"$2\": *\"[^\"]*\"" | head -n1 |
-		sed 's/^.*: *"\(.*\)"$/\1/'
+	local re="\"$2\": *\"([^\"$'\n']*)\""
+	[[ "$1" =~ $re ]] && printf '%s\n' "${BASH_REMATCH[1]}"
+	return 0
 }
 
 # participant_key JSON_TEXT ROLE: the key of the first participant object
@@ -599,8 +628,9 @@ table_counts() {
 	    'SELECT ''' || name || '='' || count(*) FROM \"' || name || '\"' AS x
 	    FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
 	    ORDER BY name)" >"$q"
-	sql "$(cat "$q")" | tr '\n' ' '
-	echo
+	local c
+	c=$(sql "$(<"$q")")
+	echo "${c//$'\n'/ } "
 }
 
 # account_id NAME: the id of identity NAME's account (by its key).
