@@ -266,7 +266,7 @@ add_counsellor admin t2 T2 --languages tq
 certify_pending T1 T2
 cli admin counsellor-update "$KEY_t1" --capacity 2 >/dev/null
 cli admin counsellor-update "$KEY_t2" --capacity 4 >/dev/null
-for c in tc1 tc2 tc3; do keygen "$c"; done
+keygen tc1 tc2 tc3
 request tc1 --language tq
 assert_eq "both empty: the older account, T1" T1 "$COUNS"
 request tc2 --language tq
@@ -299,7 +299,7 @@ step "the queue: urgency first, then time of request"
 add_counsellor admin q Quinn --languages qo
 certify_pending Quinn
 cli admin counsellor-update "$KEY_q" --capacity 0 >/dev/null
-for c in qa qb qc; do keygen "$c"; done
+keygen qa qb qc
 request qa --language qo
 QA=$CASE
 assert_eq "qa (normal) waits" waiting "$STATUS"
@@ -409,8 +409,7 @@ add_counsellor admin d1 D1 --languages dd
 add_counsellor admin d2 D2 --languages dd
 certify_pending D1 D2
 cli d2 profile --presence away >/dev/null
-keygen dc1
-keygen dc2
+keygen dc1 dc2
 request dc1 --language dd
 DC1=$CASE
 assert_eq "dc1 with D1" D1 "$COUNS"
