@@ -476,9 +476,26 @@ participant_key() {
 	json_str "$obj" key
 }
 
-# b64_random N: base64 of N random bytes.
+# b64_random N: base64 of N random bytes (no newline). Up to 3072 bytes
+# without a process: each 32-bit SRANDOM (getrandom(2)) gives 3 bytes,
+# written as 4 characters of 6 random bits each; a last byte or two gives
+# 2 or 3 characters whose unused low bits are 0, and the padding.
+B64_ALPHABET=ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/
 b64_random() {
-	head -c "$1" /dev/urandom | base64 -w0
+	local n=$1 a=$B64_ALPHABET out="" r i
+	if [ "$n" -gt 3072 ]; then
+		head -c "$n" /dev/urandom | base64 -w0
+		return
+	fi
+	for ((i = 0; i + 3 <= n; i += 3)); do
+		r=$SRANDOM
+		out+=${a:r&63:1}${a:r>>6&63:1}${a:r>>12&63:1}${a:r>>18&63:1}
+	done
+	case $((n - i)) in
+	1) r=$SRANDOM; out+=${a:r&63:1}${a:(r>>6&3)*16:1}== ;;
+	2) r=$SRANDOM; out+=${a:r&63:1}${a:r>>6&63:1}${a:(r>>12&15)*4:1}= ;;
+	esac
+	printf '%s' "$out"
 }
 
 # setup_pool: a server must run. The admin redeems the bootstrap token
