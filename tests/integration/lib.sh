@@ -727,14 +727,16 @@ file_mode() {
 # ------------------------------------------------------ pools and pushes
 
 # add_counsellor ADMIN ID NAME [PROFILE OPTIONS...]: ADMIN invites a
-# counsellor, identity ID (made here) redeems it as NAME with the options
+# counsellor, identity ID (made here, unless keygen made it before)
+# redeems it as NAME with the options
 # and starts its daemon (counsellor_up; not with COUNS_DAEMON=0). It is
 # not certified yet (see certify_pending).
 add_counsellor() {
 	local admin=$1 id=$2 name=$3 inv out
 	shift 3
 	inv=$(cli "$admin" invite --role counsellor | tail -n1)
-	keygen "$id"
+	local made="KEY_$id"
+	[ -n "${!made:-}" ] || keygen "$id"
 	out=$(cli "$id" redeem "$inv" --name "$name" "$@")
 	assert_eq "$name redeemed a counsellor invite" counsellor "$(field "$out" role)"
 	[ "${COUNS_DAEMON:-1}" = 0 ] || counsellor_up "$id"

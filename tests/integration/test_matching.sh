@@ -13,16 +13,19 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 start_server
 setup_pool				# Ada, Sam (en, leaving)
+# every identity of the test, made at once (keygen: one process)
+keygen admin2 lou client0 kit hc hc2 una \
+	pa_pg pb_pg c_pg pa_pa pb_pa c_pa pa_pb pb_pb c_pb pa_pf pb_pf c_pf \
+	pa_pr pb_pr c_pr pz c_zq t1 t2 tc1 tc2 tc3 l1 l2 lc q qa qb qc qd qe \
+	r1 r2 rc w1 wc w2 d1 d2 dc1 dc2 tk1 tk2 tkc
 
 step "a second programme with a counsellor, Lou (language hp)"
 new_programme "Second Path"
-keygen admin2
 out=$(cli admin2 redeem "$PROG_TOKEN" --name Bea)
 assert_eq "Bea is programme 2's admin" admin "$(field "$out" role)"
 programme_key admin2
 add_counsellor admin2 lou Lou --languages hp --topics leaving
 certify_pending Lou --by admin2
-keygen client0
 P2=$(cli client0 programmes | sed -n 's/^\([0-9]*\) Second Path .*/\1/p')
 assert_match "programmes lists Second Path with an id" "$P2" '^[0-9]+$'
 
@@ -78,7 +81,6 @@ _later_than() {
 step "hard constraints: Kit (language hc, topic family) and one client"
 add_counsellor admin kit Kit --languages hc --topics family
 certify_pending Kit
-keygen hc
 
 step "language: a case in hc2 waits; Kit learns hc2 and gets it at once"
 request hc --language hc2
@@ -145,7 +147,6 @@ assert_eq "Kit's capacity is 1" 1 "$(field "$out" capacity)"
 request hc --language hc
 assert_eq "first case goes to Kit" Kit "$COUNS"
 C1=$CASE
-keygen hc2
 request hc2 --language hc
 assert_eq "second case waits: Kit is full" waiting "$STATUS"
 C2=$CASE
@@ -188,7 +189,6 @@ pref_pair() {
 	add_counsellor admin "$a" "A-$lang" --languages "$lang" "$opt" "$va"
 	add_counsellor admin "$b" "B-$lang" --languages "$lang" "$opt" "$vb"
 	certify_pending "A-$lang" "B-$lang"
-	keygen "c_$lang"
 	request "c_$lang" --language "$lang" "--$pref" "$vb"
 	assert_eq "$pref=$vb: B-$lang (who has it) is chosen" "B-$lang" "$COUNS"
 	assert_eq "$pref is met" "$pref" "$MET"
@@ -219,7 +219,6 @@ close_case c_pf "$CASE"
 
 step "a client never receives its counsellor's gender, age band, background or region"
 inv=$(cli admin invite --role counsellor | tail -n1)
-keygen pz
 clirun pz redeem "$inv" --name Zed --languages zq --gender gz-hidden \
 	--age-band 45-59 --background professional --region rz-hidden
 assert_eq "Zed redeems with a full profile" 0 "$RC"
@@ -231,7 +230,6 @@ out=$(cli admin --json counsellors | grep '"name":"Zed"')
 for v in '"gender":"gz-hidden"' '"age_band":"45-59"' '"background":"professional"' '"region":"rz-hidden"'; do
 	assert_contains "  the admin sees Zed's $v" "$out" "$v"
 done
-keygen c_zq
 seen=$(cli c_zq --json request --language zq --gender gz-hidden --region elsewhere)
 assert_contains "the client's case is with Zed" "$seen" '"name":"Zed"'
 assert_contains "  its preferences: gender met, region unmet" "$seen" \
@@ -266,7 +264,6 @@ add_counsellor admin t2 T2 --languages tq
 certify_pending T1 T2
 cli admin counsellor-update "$KEY_t1" --capacity 2 >/dev/null
 cli admin counsellor-update "$KEY_t2" --capacity 4 >/dev/null
-keygen tc1 tc2 tc3
 request tc1 --language tq
 assert_eq "both empty: the older account, T1" T1 "$COUNS"
 request tc2 --language tq
@@ -278,7 +275,6 @@ step "ties: then the least recently assigned (never assigned first)"
 add_counsellor admin l1 L1 --languages lr
 add_counsellor admin l2 L2 --languages lr
 certify_pending L1 L2
-keygen lc
 cli l1 profile --presence away >/dev/null
 request lc --language lr
 assert_eq "L1 away: L2" L2 "$COUNS"
@@ -299,7 +295,6 @@ step "the queue: urgency first, then time of request"
 add_counsellor admin q Quinn --languages qo
 certify_pending Quinn
 cli admin counsellor-update "$KEY_q" --capacity 0 >/dev/null
-keygen qa qb qc
 request qa --language qo
 QA=$CASE
 assert_eq "qa (normal) waits" waiting "$STATUS"
@@ -336,13 +331,11 @@ fi
 expect_case "qb is active with Quinn" qb "$QB" active Quinn
 cli q profile --presence away >/dev/null
 cli admin counsellor-update "$KEY_q" --capacity 4 >/dev/null
-keygen qd
 request qd --language qo
 assert_eq "Quinn away: the case waits" waiting "$STATUS"
 out=$(cli q take "$CASE")
 assert_eq "away Quinn takes it from the queue" active "$(field "$out" status)"
 expect_case "the client sees Quinn" qd "$CASE" active Quinn
-keygen qe
 request qe --language qz
 before=$(table_counts)
 clirun q take "$CASE"
@@ -356,7 +349,6 @@ step "reassign: the client moves from R1 to R2; R1 is told and loses it"
 add_counsellor admin r1 R1 --languages rr
 add_counsellor admin r2 R2 --languages rr
 certify_pending R1 R2
-keygen rc
 request rc --language rr
 assert_eq "R1 first" R1 "$COUNS"
 RCASE=$CASE
@@ -382,7 +374,6 @@ assert_match "R2 lists it" "$(cli r2 cases)" "^$RCASE active rr "
 step "reassign with nobody else: the case waits; W1 never gets it back"
 add_counsellor admin w1 W1 --languages rw
 certify_pending W1
-keygen wc
 request wc --language rw
 assert_eq "W1 has it" W1 "$COUNS"
 WCASE=$CASE
@@ -409,7 +400,6 @@ add_counsellor admin d1 D1 --languages dd
 add_counsellor admin d2 D2 --languages dd
 certify_pending D1 D2
 cli d2 profile --presence away >/dev/null
-keygen dc1 dc2
 request dc1 --language dd
 DC1=$CASE
 assert_eq "dc1 with D1" D1 "$COUNS"
@@ -463,7 +453,6 @@ for r in $(seq 1 9); do
 done
 clirun tk2 profile --languages tk,newlang
 assert_eq "another counsellor can still add a language" 0 "$RC"
-keygen tkc
 request tkc --language newlang
 assert_eq "and is matched for it" TK2 "$COUNS"
 
