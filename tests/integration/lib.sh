@@ -462,7 +462,8 @@ keygen() {
 
 # json_str JSON_TEXT KEY: the first string value of KEY in the JSON text.
 json_str() {
-	local re="\"$2\": *\"([^\"$'\n']*)\""
+	local nl=$'\n'
+	local re="\"$2\": *\"([^\"$nl]*)\""
 	[[ "$1" =~ $re ]] && printf '%s\n' "${BASH_REMATCH[1]}"
 	return 0
 }
