@@ -170,9 +170,24 @@ trap _on_exit EXIT
 
 # ------------------------------------------------------------------ waiting
 
-# now_ms: milliseconds since the epoch.
+# now_ms: milliseconds since the epoch. _now_ms sets NOW_MS to it, for
+# the loops below: no process (EPOCHREALTIME's microseconds, whatever the
+# locale's decimal point).
 now_ms() {
-	echo $(($(date +%s%N) / 1000000))
+	_now_ms
+	echo "$NOW_MS"
+}
+_now_ms() {
+	NOW_MS=$(( ${EPOCHREALTIME//[!0-9]/} / 1000 ))
+}
+
+# nap SECONDS: sleeps, without a process: a read with a timeout on a FIFO
+# of this shell's own that nothing ever writes (the polling loops run
+# hundreds of times a test). Not a wait for an event: a retry interval.
+mkfifo "$T/nap"
+exec {NAP_FD}<>"$T/nap"
+nap() {
+	read -r -t "$1" -u "$NAP_FD" _ || true
 }
 
 # wait_for DESC TIMEOUT_SEC CMD...: runs CMD until it succeeds, at most
@@ -181,7 +196,9 @@ now_ms() {
 wait_for() {
 	local desc=$1 timeout=$2
 	shift 2
-	local deadline=$(($(now_ms) + timeout * 1000)) t0=$EPOCHREALTIME
+	local deadline t0=$EPOCHREALTIME
+	_now_ms
+	deadline=$((NOW_MS + timeout * 1000))
 	while true; do
 		if "$@" >/dev/null 2>&1; then
 			[ -z "${OFFRAMP_TEST_PROFILE:-}" ] ||
@@ -190,22 +207,25 @@ wait_for() {
 					"$TEST_NAME" "${BASH_LINENO[0]}" "$desc" >>"$OFFRAMP_TEST_PROFILE"
 			return 0
 		fi
-		if [ "$(now_ms)" -ge "$deadline" ]; then
+		_now_ms
+		if [ "$NOW_MS" -ge "$deadline" ]; then
 			fail "timed out after ${timeout}s waiting for: $desc"
 			return 1
 		fi
-		sleep 0.05
+		nap 0.05
 	done
 }
 
 # holds MS CMD...: CMD succeeds every time it is run for MS milliseconds
 # (an observation window: what must not change does not).
 holds() {
-	local until=$(($(now_ms) + $1))
+	local until
+	_now_ms
+	until=$((NOW_MS + $1))
 	shift
-	while [ "$(now_ms)" -lt "$until" ]; do
+	while _now_ms && [ "$NOW_MS" -lt "$until" ]; do
 		"$@" || return 1
-		sleep 0.1
+		nap 0.1
 	done
 }
 
@@ -404,31 +424,48 @@ clirun() {
 	local errf="$T/clirun.err"
 	RC=0
 	OUT=$(cli "$@" 2>"$errf") || RC=$?
-	ERR=$(cat "$errf")
+	IFS= read -r -d '' ERR <"$errf" || true
+	# as $(cat) has it: no newline at the end
+	[[ "$ERR" == *[!$'\n']* ]] && ERR=${ERR%"${ERR##*[!$'\n']}"} || ERR=""
 }
 
 # field TEXT NAME: the value of the first "NAME: value" line of TEXT.
 field() {
-	printf '%s\n' "$1" | sed -n "s/^$2: //p" | head -n1
+	local line
+	while IFS= read -r line; do
+		if [[ "$line" == "$2: "* ]]; then
+			printf '%s\n' "${line#"$2: "}"
+			return 0
+		fi
+	done <<<"$1"
 }
 
-# keygen NAME: makes identity NAME; sets KEY_<NAME> to its public key.
+# keygen NAME...: makes identities NAME... (key files $IDS/NAME.key, as
+# `offramp keygen --kdf min` makes them, with the CLI's own code, but in
+# one process for all: tests/tools/keygen_batch); sets KEY_<NAME> to each
+# public key. The CLI's keygen command has tests of its own (test_perms,
+# test_trust, test_readme).
 keygen() {
-	local out
-	out=$(cli "$1" keygen --kdf min)
-	local k
-	k=$(field "$out" key)
-	if [ -z "$k" ]; then
-		fail "keygen $1 printed no 'key:' line: $out"
+	: "${OFFRAMP_KEYGEN_BATCH_BIN:?set OFFRAMP_KEYGEN_BATCH_BIN to tests/tools/keygen_batch}"
+	local out name k made=0
+	out=$("$OFFRAMP_KEYGEN_BATCH_BIN" "$IDS" "$@")
+	while read -r name k; do
+		[ -n "$k" ] || continue
+		printf -v "KEY_$name" '%s' "$k"
+		made=$((made + 1))
+	done <<<"$out"
+	if [ "$made" -ne $# ]; then
+		fail "keygen $* made $made keys: $out"
 		return 1
 	fi
-	printf -v "KEY_$1" '%s' "$k"
 }
 
 # json_str JSON_TEXT KEY: the first string value of KEY in the JSON text.
 json_str() {
-	printf '%s\n' "$1" | grep -o "\"$2\": *\"[^\"]*\"" | head -n1 |
-		sed 's/^.*: *"\(.*\)"$/\1/'
+	local nl=$'\n'
+	local re="\"$2\": *\"([^\"$nl]*)\""
+	[[ "$1" =~ $re ]] && printf '%s\n' "${BASH_REMATCH[1]}"
+	return 0
 }
 
 # participant_key JSON_TEXT ROLE: the key of the first participant object
@@ -440,9 +477,26 @@ participant_key() {
 	json_str "$obj" key
 }
 
-# b64_random N: base64 of N random bytes.
+# b64_random N: base64 of N random bytes (no newline). Up to 3072 bytes
+# without a process: each 32-bit SRANDOM (getrandom(2)) gives 3 bytes,
+# written as 4 characters of 6 random bits each; a last byte or two gives
+# 2 or 3 characters whose unused low bits are 0, and the padding.
+B64_ALPHABET=ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/
 b64_random() {
-	head -c "$1" /dev/urandom | base64 -w0
+	local n=$1 a=$B64_ALPHABET out="" r i
+	if [ "$n" -gt 3072 ]; then
+		head -c "$n" /dev/urandom | base64 -w0
+		return
+	fi
+	for ((i = 0; i + 3 <= n; i += 3)); do
+		r=$SRANDOM
+		out+=${a:r&63:1}${a:r>>6&63:1}${a:r>>12&63:1}${a:r>>18&63:1}
+	done
+	case $((n - i)) in
+	1) r=$SRANDOM; out+=${a:r&63:1}${a:(r>>6&3)*16:1}== ;;
+	2) r=$SRANDOM; out+=${a:r&63:1}${a:r>>6&63:1}${a:(r>>12&15)*4:1}= ;;
+	esac
+	printf '%s' "$out"
 }
 
 # setup_pool: a server must run. The admin redeems the bootstrap token
@@ -454,7 +508,7 @@ b64_random() {
 # ADMIN_NAME, COUNS_NAME, KEY_admin, KEY_couns, PROGRAMME_KEY.
 setup_pool() {
 	need_token
-	keygen admin
+	keygen admin couns
 	local out
 	out=$(cli admin redeem "$TOKEN" --name Ada)
 	ADMIN_NAME=$(field "$out" name)
@@ -469,7 +523,6 @@ setup_pool() {
 		fail "admin invite printed no token"
 		return 1
 	fi
-	keygen couns
 	out=$(cli couns redeem "$inv" --name Sam --languages en --topics leaving)
 	COUNS_NAME=$(field "$out" name)
 	assert_eq "counsellor invite redeemed as counsellor" counsellor "$(field "$out" role)"
@@ -599,8 +652,9 @@ table_counts() {
 	    'SELECT ''' || name || '='' || count(*) FROM \"' || name || '\"' AS x
 	    FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
 	    ORDER BY name)" >"$q"
-	sql "$(cat "$q")" | tr '\n' ' '
-	echo
+	local c
+	c=$(sql "$(<"$q")")
+	echo "${c//$'\n'/ } "
 }
 
 # account_id NAME: the id of identity NAME's account (by its key).
@@ -674,14 +728,16 @@ file_mode() {
 # ------------------------------------------------------ pools and pushes
 
 # add_counsellor ADMIN ID NAME [PROFILE OPTIONS...]: ADMIN invites a
-# counsellor, identity ID (made here) redeems it as NAME with the options
+# counsellor, identity ID (made here, unless keygen made it before)
+# redeems it as NAME with the options
 # and starts its daemon (counsellor_up; not with COUNS_DAEMON=0). It is
 # not certified yet (see certify_pending).
 add_counsellor() {
 	local admin=$1 id=$2 name=$3 inv out
 	shift 3
 	inv=$(cli "$admin" invite --role counsellor | tail -n1)
-	keygen "$id"
+	local made="KEY_$id"
+	[ -n "${!made:-}" ] || keygen "$id"
 	out=$(cli "$id" redeem "$inv" --name "$name" "$@")
 	assert_eq "$name redeemed a counsellor invite" counsellor "$(field "$out" role)"
 	[ "${COUNS_DAEMON:-1}" = 0 ] || counsellor_up "$id"

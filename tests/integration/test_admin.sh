@@ -48,8 +48,8 @@ out=$(cli admin stats)
 assert_eq "nothing waits: fewer than 5 (PROTOCOL.md, Figures)" "queue: fewer than 5" "$(printf '%s\n' "$out" | head -n1)"
 assert_eq "no first responses yet" "first-response: cases=fewer than 5 median=- p90=-" "$(printf '%s\n' "$out" | sed -n 2p)"
 cli couns profile --presence away >/dev/null
+keygen c1 c2 c3 c4 c5
 for c in c1 c2 c3 c4 c5; do
-	keygen "$c"
 	out=$(cli "$c" request --language en)
 	printf -v "CASE_$c" '%s' "$(field "$out" case)"
 	assert_eq "$c waits (Sam is away)" waiting "$(field "$out" status)"

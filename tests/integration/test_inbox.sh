@@ -96,8 +96,7 @@ start_server
 setup_pool
 
 step "two clients, two cases of Sam, a message waiting in each"
-keygen cla
-keygen clb
+keygen cla clb
 out=$(cli cla request --language en --topic leaving)
 CASE_A=$(field "$out" case)
 out=$(cli clb request --language en --topic leaving)

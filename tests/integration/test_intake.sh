@@ -83,8 +83,8 @@ wait_for "c2's case to expire once c2 is gone" 20 closed "$CASE2" &&
 	pass "c2's case closed once c2 went away"
 
 step "the difficulty rises after a burst of new clients"
+keygen burst1 burst2 burst3 burst4 burst5 burst6
 for i in 1 2 3 4 5 6; do
-	keygen "burst$i"
 	cli "burst$i" raw --login --count 1 <<<'{"v":1,"type":"ping","id":1}' >/dev/null
 done
 bits=$(challenge_bits c1)

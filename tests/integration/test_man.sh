@@ -8,11 +8,15 @@ MAN="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/deploy/man"
 # roff NAME: NAME as the man page writes it (each "-" as "\-");
 # roff_re NAME: the same as an extended regular expression.
 roff() {
-	printf '%s' "$1" | sed 's/-/\\-/g'
+	printf '%s' "${1//-/\\-}"
 }
 roff_re() {
-	roff "$1" | sed 's/\\/\\\\/g'
+	local r=${1//-/\\-}
+	printf '%s' "${r//\\/\\\\}"
 }
+# the pages, read once
+MAN1=$(<"$MAN/offramp.1")
+MAN8=$(<"$MAN/offramp-server.8")
 
 step "every command of offramp is in --help and in offramp(1)"
 help=$("$OFFRAMP_CLI_BIN" --help)
@@ -21,21 +25,21 @@ cmds=$(sed -n 's/^\t{ "\([a-z-]*\)", cmd_.*/\1/p' "$SRC")
 assert_ne "the command table has commands" "" "$cmds"
 for c in $cmds; do
 	assert_match "--help has the command $c" "$help" "^  ([a-z-]+ .*\\| )?$c( |$)"
-	assert_match "offramp.1 has the command $c" "$(cat "$MAN/offramp.1")" "^\\.B[IR]? $(roff_re "$c")( |$)"
+	assert_match "offramp.1 has the command $c" "$MAN1" "^\\.B[IR]? $(roff_re "$c")( |$)"
 done
 opts=$(printf '%s\n' "$help" | sed -n '1,/^$/p' | grep -o '\[--[a-z-]*' | tr -d '[' | sort -u)
 for o in $opts; do
-	assert_contains "offramp.1 has the option $o" "$(cat "$MAN/offramp.1")" "$(roff "$o")"
+	assert_contains "offramp.1 has the option $o" "$MAN1" "$(roff "$o")"
 done
 
 step "offramp-server(8) has every option of offramp-server --help"
 sopts=$("$OFFRAMP_SERVER_BIN" --help | sed -n 's/^  --\([a-z-]*\).*/\1/p')
 assert_ne "--help lists options" "" "$sopts"
 for o in $sopts; do
-	assert_match "offramp-server.8 has --$o" "$(cat "$MAN/offramp-server.8")" "^\\.BI? $(roff_re "--$o")( |$)"
+	assert_match "offramp-server.8 has --$o" "$MAN8" "^\\.BI? $(roff_re "--$o")( |$)"
 done
 for c in backup restore; do
-	assert_match "offramp-server.8 has the command $c" "$(cat "$MAN/offramp-server.8")" "^\\.B $c$"
+	assert_match "offramp-server.8 has the command $c" "$MAN8" "^\\.B $c$"
 done
 
 step "both render without a warning"

@@ -26,9 +26,11 @@ print(r.getheader("content-type") or "")
 sys.stdout.write(r.read().decode())
 PY
 ) || return 0
-	HTTP_STATUS=$(sed -n 1p <<<"$out")
-	HTTP_TYPE=$(sed -n 2p <<<"$out")
-	HTTP_BODY=$(sed '1,2d' <<<"$out")
+	# the first line, the second, the rest
+	HTTP_STATUS=${out%%$'\n'*}
+	[[ "$out" == *$'\n'* ]] && out=${out#*$'\n'} || out=""
+	HTTP_TYPE=${out%%$'\n'*}
+	[[ "$out" == *$'\n'* ]] && HTTP_BODY=${out#*$'\n'} || HTTP_BODY=""
 }
 
 # scrape: GET /metrics of the running server into M.
@@ -39,7 +41,13 @@ scrape() {
 
 # val NAME{LABELS}: its value in M ("" when absent).
 val() {
-	awk -v k="$1" '$1 == k { print $2; exit }' <<<"$M"
+	local k v
+	while read -r k v _; do
+		if [ "$k" = "$1" ]; then
+			printf '%s\n' "$v"
+			return 0
+		fi
+	done <<<"$M"
 }
 
 # val_now NAME{LABELS}: scrapes, then val. In $(...) the scrape stays in
@@ -153,6 +161,14 @@ scrape
 assert_eq "GET /metrics: 200" 200 "$HTTP_STATUS"
 assert_eq "  of version 0.0.4" "text/plain; version=0.0.4; charset=utf-8" "$HTTP_TYPE"
 families=$(sed -n 's/^# TYPE \([a-z_]*\) \(counter\|gauge\|histogram\)$/\1/p' <<<"$M")
+# is_family NAME: NAME, or NAME less a _bucket, _sum or _count at its
+# end, is one of the families (a whole line of $families).
+is_family() {
+	local base=$1
+	[[ "$1" =~ ^(.*)_(bucket|sum|count)$ ]] && base=${BASH_REMATCH[1]}
+	[[ $'\n'"$families"$'\n' == *$'\n'"$1"$'\n'* ||
+	   $'\n'"$families"$'\n' == *$'\n'"$base"$'\n'* ]]
+}
 for f in offramp_connections offramp_logins_total offramp_frames_total \
 	offramp_requests_total offramp_errors_total offramp_messages_stored_total \
 	offramp_copies_stored_total offramp_copies_delivered_total \
@@ -166,8 +182,7 @@ bad=$(grep -v '^#' <<<"$M" | grep -vE '^[a-z_]+(\{[a-z]+="[^"\\]*"(,[a-z]+="[^"\
 assert_eq "every sample line is NAME{LABELS} VALUE" "" "$bad"
 untyped=""
 for name in $(grep -v '^#' <<<"$M" | sed 's/[{ ].*//' | sort -u); do
-	base=$(sed -E 's/_(bucket|sum|count)$//' <<<"$name")
-	grep -qx "$name" <<<"$families" || grep -qx "$base" <<<"$families" || untyped+="$name "
+	is_family "$name" || untyped+="$name "
 done
 assert_eq "every sample belongs to a family with a # TYPE" "" "$untyped"
 assert_eq "logins of clients: none yet" 0 "$(val 'offramp_logins_total{role="client"}')"
@@ -301,8 +316,9 @@ programmes=$(sql "SELECT id FROM programmes" | paste -sd'|')
 assert_eq "label values are roles, request types, codes, programme ids and bounds only" "" \
 	"$(grep -vE "^(role=\"(none|client|counsellor|admin)\"|type=\"[a-z]+(\.[a-z]+)*\"|code=\"($codes)\"|programme=\"(any|$programmes)\"|le=\"([0-9.]+|\+Inf)\")$" <<<"$labels" || true)"
 types=$(sed -n 's/^type="\(.*\)"$/\1/p' <<<"$labels")
+dispatch=$(<"$ROOT/server/dispatch.c")
 for t in $types; do
-	grep -q "{ \"$t\"," "$ROOT/server/dispatch.c" || fail "type $t is not a request type of the dispatch table"
+	[[ "$dispatch" == *"{ \"$t\","* ]] || fail "type $t is not a request type of the dispatch table"
 done
 pass "every type label is a request type of the dispatch table"
 secrets=("$KEY_admin" "$KEY_couns" "$KEY_client" "$KEY_waiter" "$KEY_waiter2"
@@ -341,8 +357,7 @@ assert_eq "POST /metrics: 404" 404 "$out"
 step "the metrics in the docs are the server's"
 for f in deploy/alerts.yml README.md deploy/man/offramp-server.8 deploy/offramp.conf; do
 	for name in $(grep -oE 'offramp_[a-z_]+' "$ROOT/$f" | sort -u); do
-		base=$(sed -E 's/_(bucket|sum|count)$//' <<<"$name")
-		grep -qx "$name" <<<"$families" || grep -qx "$base" <<<"$families" ||
+		is_family "$name" ||
 			fail "$f names $name, which the server does not serve"
 	done
 done

@@ -34,7 +34,7 @@ assert_match "--version" "$("$OFFRAMP_SERVER_BIN" --version)" '^offramp-server [
 
 step "CLI key file"
 umask 022			# the CLI must not rely on the umask
-keygen client
+KEY_client=$(field "$(cli client keygen --kdf min)" key)	# the CLI's own keygen
 kf="$IDS/client.key"
 assert_eq "key file mode" 600 "$(file_mode "$kf")"
 pk_hex=$(printf '%s' "$KEY_client" | base64 -d 2>/dev/null | od -An -tx1 | tr -d ' \n')

@@ -53,7 +53,7 @@ assert_eq "still one msg.delivered" 1 "$(grep -c '"msg.delivered"' "$T/watch-cli
 watch_stop client
 
 step "queue: three waiting clients see their place, urgency first"
-for w in w1 w2 w3; do keygen "$w"; done
+keygen w1 w2 w3
 out=$(raw_as w1 '{"v":1,"type":"case.request","id":1,"language":"de"}')
 C1=$(printf '%s\n' "$out" | grep -o '"case.request.ok".*' | grep -o '"id":[0-9]*' | head -n1 | cut -d: -f2)
 assert_match "w1 waits at place 1" "$out" '"case.request.ok".*"queue_position":1[,}]'
