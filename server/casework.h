@@ -81,6 +81,26 @@ int casework_close(struct server *srv, struct case_info *c, void *origin);
  * tells it (left), matches c again without it, or leaves it waiting, and
  * tells changed. */
 int casework_reassign(struct server *srv, struct case_info *c, void *origin);
+/* Co-counselling (PROTOCOL.md, "Co-counselling"). inviter, the assigned
+ * counsellor of active or paused c (else OFR_E_FORBIDDEN, or
+ * OFR_E_BAD_STATE), brings colleague, a counsellor of its programme
+ * (else OFR_E_NOT_FOUND), certified and enabled (else OFR_E_FORBIDDEN),
+ * into c as kind (enum member_kind, not MEMBER_OWN: else
+ * OFR_E_BAD_FIELD); it joins at a new membership version and is joining
+ * until every other participant's client confirmed it
+ * (casework_seen). Tells changed. */
+int casework_invite(struct server *srv, struct case_info *c, int64_t inviter,
+    int64_t colleague, int kind, void *origin);
+/* Takes colleague member out of c, asked by c's client or counsellor
+ * (LEFT_REMOVED) or by member itself (LEFT_LEFT); OFR_E_NOT_FOUND when
+ * member is not in c, OFR_E_FORBIDDEN when it is the client or the
+ * counsellor, or asker may not. Tells left, then changed. */
+int casework_remove(struct server *srv, struct case_info *c, int64_t asker,
+    int64_t member, void *origin);
+/* account's client has shown c's membership up to version (at most
+ * c->members: else OFR_E_BAD_FIELD). Tells changed. */
+int casework_seen(struct server *srv, struct case_info *c, int64_t account,
+    int64_t version, void *origin);
 /* Active c to paused, paused c to active; else OFR_E_BAD_STATE. Tell
  * changed. */
 int casework_pause(struct server *srv, struct case_info *c, void *origin);

@@ -163,7 +163,7 @@ test_open(void)
 	CHECK_EQ_INT(mode_of(path), 0600);
 	snprintf(path, sizeof(path), "%s-shm", dbpath);
 	CHECK_EQ_INT(mode_of(path), 0600);
-	CHECK_EQ_INT(peek("PRAGMA user_version"), 12);
+	CHECK_EQ_INT(peek("PRAGMA user_version"), 15);
 	CHECK_EQ_INT(peek("SELECT count(*) FROM sqlite_schema WHERE "
 	    "type = 'table' AND name = 'deliveries'"), 1);
 	CHECK_EQ_INT(peek("SELECT count(*) FROM sqlite_schema WHERE "
@@ -889,7 +889,7 @@ test_transactions(struct store **stp)
 	*stp = st;
 	if (st == NULL)
 		return;
-	CHECK_EQ_INT(peek("PRAGMA user_version"), 12);
+	CHECK_EQ_INT(peek("PRAGMA user_version"), 15);
 	CHECK_EQ_INT(store_account_by_id(st, id, &a), 0);
 	CHECK(strcmp(a.name, "kept") == 0);
 	key_of(a.key, 706);
@@ -1181,7 +1181,7 @@ test_intake(struct store *st)
 	CHECK_EQ_INT(g.status, CASE_PAUSED);
 
 	/* unassign: the case waits again, without its counsellor */
-	CHECK_EQ_INT(store_case_unassign(st, c.id, 1130), 0);
+	CHECK_EQ_INT(store_case_unassign(st, c.id, LEFT_REASSIGNED, 1130), 0);
 	CHECK_EQ_INT(store_case_get(st, c.id, &g), 0);
 	CHECK_EQ_INT(g.status, CASE_WAITING);
 	CHECK_EQ_INT(g.counsellor, 0);
@@ -1201,8 +1201,8 @@ test_intake(struct store *st)
 	CHECK_EQ_INT(n, 0);
 	CHECK_EQ_INT(store_case_open_of_client(st, cl, &g), 0);
 	CHECK_EQ_INT(g.id, c.id);
-	CHECK_EQ_INT(store_case_unassign(st, c.id, 1131), OFR_E_NOT_FOUND);
-	CHECK_EQ_INT(store_case_unassign(st, 12345, 1131), OFR_E_NOT_FOUND);
+	CHECK_EQ_INT(store_case_unassign(st, c.id, LEFT_REASSIGNED, 1131), OFR_E_NOT_FOUND);
+	CHECK_EQ_INT(store_case_unassign(st, 12345, LEFT_REASSIGNED, 1131), OFR_E_NOT_FOUND);
 	CHECK_EQ_INT(store_case_get(st, c.id, &g), 0);
 	CHECK_EQ_INT(g.updated, 1130);
 	/* and another counsellor can take it */
@@ -1216,7 +1216,7 @@ test_intake(struct store *st)
 	 * no other open case */
 	CHECK_EQ_INT(store_case_set_status(st, c.id, CASE_CLOSED, 1141), 0);
 	CHECK_EQ_INT(open_count(st, co2), 0);
-	CHECK_EQ_INT(store_case_unassign(st, c.id, 1142), OFR_E_NOT_FOUND);
+	CHECK_EQ_INT(store_case_unassign(st, c.id, LEFT_REASSIGNED, 1142), OFR_E_NOT_FOUND);
 	CHECK_EQ_INT(store_case_participants(st, c.id, pp,
 	    MODEL_PARTICIPANTS_MAX, &n), 0);
 	CHECK_EQ_INT(n, 2);
@@ -1286,7 +1286,7 @@ test_intake(struct store *st)
 	CHECK_EQ_INT(got[0], q[4]);
 	CHECK_EQ_INT(store_queue_count(st, p1, &n64), 0);
 	CHECK_EQ_INT(n64, before1 + 3);
-	CHECK_EQ_INT(store_case_unassign(st, q[2], 1161), 0);
+	CHECK_EQ_INT(store_case_unassign(st, q[2], LEFT_REASSIGNED, 1161), 0);
 	CHECK_EQ_INT(store_case_waiting(st, got, 2, &n), 0);
 	CHECK_EQ_INT(got[0], q[2]);
 	CHECK_EQ_INT(got[1], q[4]);
