@@ -370,6 +370,76 @@ casework_take(struct server *srv, int64_t counsellor, int64_t case_id,
 	return srv->notify->changed(srv, &c, origin);
 }
 
+/* 1 when waiting case c is for programme's counsellors: it chose that
+ * programme, or none. */
+static int
+for_programme(const struct case_info *c, int64_t programme)
+{
+	return c->prefs.programme == 0 || c->prefs.programme == programme;
+}
+
+int
+casework_waiting(struct server *srv, int64_t programme, size_t max,
+    int (*fn)(void *arg, const struct case_info *c), void *arg)
+{
+	int64_t ids[QUEUE_SCAN];
+	struct case_info c;
+	size_t n, listed = 0;
+	int rc;
+
+	if ((rc = store_case_waiting(srv->st, ids, QUEUE_SCAN, &n)) != 0)
+		return rc;
+	for (size_t i = 0; i < n && listed < max; i++) {
+		if ((rc = store_case_get(srv->st, ids[i], &c)) != 0)
+			return rc;
+		if (!for_programme(&c, programme))
+			continue;
+		if ((rc = fn(arg, &c)) != 0)
+			return rc;
+		listed++;
+	}
+	return 0;
+}
+
+int
+casework_admin_assign(struct server *srv, int64_t programme,
+    int64_t case_id, int64_t counsellor, void *origin)
+{
+	const struct match_profile *me = match_get(srv->pool, counsellor);
+	struct counsellor them;
+	struct match_request rq;
+	struct case_info c;
+	unsigned met = 0;
+	int rc, why;
+
+	if ((rc = store_case_get(srv->st, case_id, &c)) != 0)
+		return rc;
+	if (!for_programme(&c, programme))
+		return OFR_E_NOT_FOUND;	/* others' cases do not exist here */
+	if (c.status != CASE_WAITING)
+		return OFR_E_BAD_STATE;
+	rc = store_counsellor_get(srv->st, counsellor, &them);
+	if (rc == OFR_E_NOT_FOUND || (rc == 0 &&
+	    them.acct.programme != programme))
+		return OFR_E_NOT_FOUND;
+	if (rc != 0)
+		return rc;
+	if (!them.certified || them.acct.disabled || me == NULL)
+		return OFR_E_FORBIDDEN;
+	/* Never back to a counsellor its client asked to leave. */
+	if ((rc = store_member_last_why(srv->st, c.id, counsellor,
+	    &why)) != 0)
+		return rc;
+	if (why == LEFT_REASSIGNED || why == LEFT_REMOVED)
+		return OFR_E_FORBIDDEN;
+	/* Room or not: the admin decides. */
+	if (pool_case_request(srv, &c, &rq) == 0)
+		(void)match_score(me, &rq, &met);
+	if ((rc = assign(srv, &c, counsellor, met)) != 0)
+		return rc;
+	return srv->notify->changed(srv, &c, origin);
+}
+
 int
 casework_queue(struct server *srv, int64_t counsellor, size_t max,
     int (*fn)(void *arg, const struct case_info *c), void *arg)

@@ -116,6 +116,19 @@ int casework_reopen(struct server *srv, struct case_info *c, void *origin);
  * caseload is full. Tells changed. */
 int casework_take(struct server *srv, int64_t counsellor, int64_t case_id,
     void *origin);
+/* Calls fn for the waiting cases that chose programme or no programme,
+ * in queue order, at most max; fn returning non-zero stops and is
+ * returned. */
+int casework_waiting(struct server *srv, int64_t programme, size_t max,
+    int (*fn)(void *arg, const struct case_info *c), void *arg);
+/* An admin of programme gives waiting case case_id (one that chose
+ * programme or none: else OFR_E_NOT_FOUND, as for no such case; not
+ * waiting: OFR_E_BAD_STATE) to counsellor, of programme (else
+ * OFR_E_NOT_FOUND), certified and enabled (else OFR_E_FORBIDDEN), and not
+ * one the client asked to leave (OFR_E_FORBIDDEN); with room or not.
+ * Tells changed. */
+int casework_admin_assign(struct server *srv, int64_t programme,
+    int64_t case_id, int64_t counsellor, void *origin);
 /* Calls fn for the waiting cases counsellor fits (presence, hours and room
  * aside), in queue order, at most max; fn returning non-zero stops and is
  * returned. None when it is no counsellor of the pool. */

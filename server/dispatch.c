@@ -73,6 +73,8 @@ static const struct handler {
 	{ "counsellor.update",	R_ADMIN,		admin_counsellor_update, 0 },
 	{ "counsellor.disable",	R_ADMIN,		admin_counsellor_disable, 0 },
 	{ "counsellor.delete",	R_ADMIN,		admin_counsellor_delete, 0 },
+	{ "case.waiting",	R_ADMIN,		admin_case_waiting, 0 },
+	{ "case.assign",	R_ADMIN,		admin_case_assign, 0 },
 	{ "counsellor.enable",	R_ADMIN,		admin_counsellor_enable, 0 },
 	{ "pool.stats",		R_ADMIN,		admin_pool_stats, 0 },
 	{ "audit.list",		R_ADMIN,		admin_audit_list, 0 },

@@ -94,6 +94,11 @@ int admin_counsellor_update(struct session *s, struct frame_in *in);
 int admin_counsellor_disable(struct session *s, struct frame_in *in);
 int admin_counsellor_delete(struct session *s, struct frame_in *in);
 int admin_counsellor_enable(struct session *s, struct frame_in *in);
+/* An admin's view of its programme's waiting queue, and assigning a
+ * waiting case to one of its counsellors (PROTOCOL.md, "No stranded
+ * case"). */
+int admin_case_waiting(struct session *s, struct frame_in *in);
+int admin_case_assign(struct session *s, struct frame_in *in);
 int admin_pool_stats(struct session *s, struct frame_in *in);
 int admin_audit_list(struct session *s, struct frame_in *in);
 int admin_programme_set(struct session *s, struct frame_in *in);

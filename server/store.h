@@ -178,6 +178,10 @@ int store_member_drop(struct store *st, int64_t case_id, int64_t account,
     int why, int64_t now);
 int store_case_seen(struct store *st, int64_t case_id, int64_t account,
     int64_t version);
+/* Why account last left the case (enum member_why); 0 when it never
+ * did. */
+int store_member_last_why(struct store *st, int64_t case_id,
+    int64_t account, int *why);
 /* The colleagues (kind not MEMBER_OWN) in a case, at most max; the cases
  * account is a colleague in, at most max. */
 int store_case_colleagues(struct store *st, int64_t case_id, int64_t *ids,

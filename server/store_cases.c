@@ -141,6 +141,10 @@ const char *const store_cases_sql[S_COUNT] = {
 	[S_COLLEAGUES] =
 	    "SELECT account_id FROM case_participants"
 	    " WHERE case_id = ?1 AND kind != 0 ORDER BY joined LIMIT ?2",
+	[S_MEMBER_LAST_WHY] =
+	    "SELECT why FROM case_members WHERE case_id = ?1"
+	    " AND account_id = ?2 AND left_at IS NOT NULL"
+	    " ORDER BY id DESC LIMIT 1",
 	[S_COLLEAGUE_CASES] =
 	    "SELECT case_id FROM case_participants"
 	    " WHERE account_id = ?1 AND kind != 0 ORDER BY case_id LIMIT ?2",
@@ -745,6 +749,20 @@ store_case_participants(struct store *st, int64_t case_id,
 	*n = 0;
 	return db_each_row(st, S_PARTICIPANTS, &case_id, 1,
 	    participant_list_add, &l, __func__);
+}
+
+/* 0 in *why when account never left the case. */
+int
+store_member_last_why(struct store *st, int64_t case_id, int64_t account,
+    int *why)
+{
+	const int64_t key[] = { case_id, account };
+	int64_t v = 0;
+	int rc = db_get_row(st, S_MEMBER_LAST_WHY, key, nitems(key),
+	    db_int64_col, &v, __func__);
+
+	*why = (int)v;
+	return rc == OFR_E_NOT_FOUND ? 0 : rc;
 }
 
 /* At most max: the latest stays that ended. */
