@@ -124,14 +124,6 @@ cases_json(struct server *srv, const struct case_info *c, int64_t viewer)
 		json_decref(o);
 		return NULL;
 	}
-	if ((former = json_array()) == NULL ||
-	    json_object_set_new(o, "former", former) != 0 ||
-	    participants_json(former, old, nold) != 0) {
-		json_decref(o);
-		json_decref(arr);
-		return NULL;
-	}
-	json_object_set_new(o, "members", json_integer(c->members));
 	json_object_set_new(o, "id", json_integer(c->id));
 	json_object_set_new(o, "status", json_string(status_name(c->status)));
 	json_object_set_new(o, "language", json_string(c->language));
@@ -168,7 +160,11 @@ cases_json(struct server *srv, const struct case_info *c, int64_t viewer)
 		json_object_set_new(o, "queue_position", json_integer(pos));
 	}
 	json_object_set_new(o, "participants", arr);
-	if (participants_json(arr, p, n) != 0) {
+	json_object_set_new(o, "members", json_integer(c->members));
+	if (participants_json(arr, p, n) != 0 ||
+	    (former = json_array()) == NULL ||
+	    json_object_set_new(o, "former", former) != 0 ||
+	    participants_json(former, old, nold) != 0) {
 		json_decref(o);
 		return NULL;
 	}
