@@ -28,7 +28,6 @@
 #define COUNSELLORS_LIST_MAX	1000
 #define STATS_WINDOW		(90 * 86400)
 #define STATS_MAX		10000
-#define WAITING_LIST_MAX	100
 
 int
 admin_audit(struct session *s, const char *action, int64_t target,
@@ -483,58 +482,4 @@ admin_programme_list(struct session *s, struct frame_in *in)
 	}
 	return session_reply_list(s, in->id, "programme.list.ok",
 	    "programmes", arr);
-}
-
-/* case.waiting: a waiting case as case.queue shows it, with how long it
- * has waited. */
-struct waiting_ctx {
-	struct server *srv;
-	json_t *arr;
-};
-
-static int
-waiting_one(void *arg, const struct case_info *c)
-{
-	struct waiting_ctx *w = arg;
-	json_t *o = cases_json(w->srv, c, 0);
-
-	if (o == NULL)
-		return OFR_E_INTERNAL;
-	json_object_set_new(o, "waiting", json_integer(w->srv->now -
-	    c->updated));
-	json_array_append_new(w->arr, o);
-	return 0;
-}
-
-int
-admin_case_waiting(struct session *s, struct frame_in *in)
-{
-	struct waiting_ctx w = { s->srv, json_array() };
-	int rc;
-
-	if (w.arr == NULL)
-		return OFR_E_NOMEM;
-	if ((rc = casework_waiting(s->srv, s->acct.programme,
-	    WAITING_LIST_MAX, waiting_one, &w)) != 0) {
-		json_decref(w.arr);
-		return rc;
-	}
-	return session_reply_list(s, in->id, "case.waiting.ok", "cases",
-	    w.arr);
-}
-
-int
-admin_case_assign(struct session *s, struct frame_in *in)
-{
-	struct cases_answer a = { s, in, "case.assign.ok" };
-	struct account c;
-	int64_t id;
-	int rc;
-
-	/* The entry first: the answer goes with the change. */
-	if ((rc = frame_int(in, "case", 1, OFR_ID_MAX, 1, &id)) != 0 ||
-	    (rc = own_counsellor(s, in, &c)) != 0 ||
-	    (rc = admin_audit(s, "case.assign", c.id, NULL)) != 0)
-		return rc;
-	return casework_admin_assign(s->srv, s->acct.programme, id, c.id, &a);
 }

@@ -1,7 +1,9 @@
 /*
  * cases.c: cases, the conversations between a client and a counsellor, on
  * the wire. The requests of a client's intake, listing, closing and
- * reassigning a case, the case object of PROTOCOL.md, and the `case`
+ * reassigning a case, co-counselling (a colleague brought in, confirmed,
+ * removed), an admin's waiting queue and assignment, the case object of
+ * PROTOCOL.md with its present and former participants, and the `case`
  * pushes by which every participant hears of each change casework.c
  * reports (cases_notify), and the queue pushes that tell a waiting
  * client its place. It reads frames and writes answers; what a
@@ -22,6 +24,7 @@
 #include "store.h"
 
 #define CASES_FORMER_MAX	16	/* former participants in a case object */
+#define CASES_WAITING_MAX	100	/* cases in a case.waiting answer */
 
 static const char *
 status_name(int status)
@@ -422,7 +425,7 @@ cases_reassign(struct session *s, struct frame_in *in)
 	return casework_reassign(s->srv, &c, &a);
 }
 
-/* The participant of case c with key field "key" of in into *account;
+/* The account whose key is field "key" of in, into *account;
  * OFR_E_NOT_FOUND when no account has it. */
 static int
 read_account(struct session *s, struct frame_in *in, int64_t *account)
@@ -494,4 +497,61 @@ cases_seen(struct session *s, struct frame_in *in)
 		return OFR_E_BAD_FIELD;
 	}
 	return casework_seen(s->srv, &c, s->acct.id, version, &a);
+}
+
+/* case.waiting: a waiting case as case.queue shows it, with how long it
+ * has waited. */
+struct waiting_ctx {
+	struct server *srv;
+	json_t *arr;
+};
+
+static int
+waiting_one(void *arg, const struct case_info *c)
+{
+	struct waiting_ctx *w = arg;
+	json_t *o = cases_json(w->srv, c, 0);
+
+	if (o == NULL)
+		return OFR_E_INTERNAL;
+	json_object_set_new(o, "waiting", json_integer(w->srv->now -
+	    c->updated));
+	json_array_append_new(w->arr, o);
+	return 0;
+}
+
+int
+cases_waiting(struct session *s, struct frame_in *in)
+{
+	struct waiting_ctx w = { s->srv, json_array() };
+	int rc;
+
+	if (w.arr == NULL)
+		return OFR_E_NOMEM;
+	if ((rc = casework_waiting(s->srv, s->acct.programme,
+	    CASES_WAITING_MAX, waiting_one, &w)) != 0) {
+		json_decref(w.arr);
+		return rc;
+	}
+	return session_reply_list(s, in->id, "case.waiting.ok", "cases",
+	    w.arr);
+}
+
+/* An admin's assignment is written to its programme's audit log, as
+ * admin.c writes the admin's other actions. */
+int
+cases_assign(struct session *s, struct frame_in *in)
+{
+	struct cases_answer a = { s, in, "case.assign.ok" };
+	int64_t id, counsellor;
+	int rc;
+
+	/* The entry first: the answer goes with the change. */
+	if ((rc = frame_int(in, "case", 1, OFR_ID_MAX, 1, &id)) != 0 ||
+	    (rc = read_account(s, in, &counsellor)) != 0 ||
+	    (rc = store_audit_add(s->srv->st, s->acct.programme, s->acct.id,
+	    "case.assign", counsellor, "", s->srv->now)) != 0)
+		return rc;
+	return casework_admin_assign(s->srv, s->acct.programme, id,
+	    counsellor, &a);
 }

@@ -51,6 +51,11 @@ int cases_reassign(struct session *s, struct frame_in *in);
 int cases_invite(struct session *s, struct frame_in *in);
 int cases_remove(struct session *s, struct frame_in *in);
 int cases_seen(struct session *s, struct frame_in *in);
+/* An admin's view of its programme's waiting queue, and assigning a
+ * waiting case to one of its counsellors (PROTOCOL.md, "No stranded
+ * case"). */
+int cases_waiting(struct session *s, struct frame_in *in);
+int cases_assign(struct session *s, struct frame_in *in);
 /* A request that asks casework to change a case passes one of these as the
  * origin: when the case has changed, the caller is answered with a frame
  * of type type, with the case, and the other participants are told. */
@@ -94,11 +99,6 @@ int admin_counsellor_update(struct session *s, struct frame_in *in);
 int admin_counsellor_disable(struct session *s, struct frame_in *in);
 int admin_counsellor_delete(struct session *s, struct frame_in *in);
 int admin_counsellor_enable(struct session *s, struct frame_in *in);
-/* An admin's view of its programme's waiting queue, and assigning a
- * waiting case to one of its counsellors (PROTOCOL.md, "No stranded
- * case"). */
-int admin_case_waiting(struct session *s, struct frame_in *in);
-int admin_case_assign(struct session *s, struct frame_in *in);
 int admin_pool_stats(struct session *s, struct frame_in *in);
 int admin_audit_list(struct session *s, struct frame_in *in);
 int admin_programme_set(struct session *s, struct frame_in *in);
