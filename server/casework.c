@@ -23,6 +23,7 @@
 
 #define QUEUE_SCAN	1000	/* waiting cases looked at in one pass */
 #define MOVE_MAX	256	/* open cases of one counsellor */
+#define CASE_STAYS_MAX	64	/* a case's history, for case.invite */
 
 int
 casework_load(struct server *srv)
@@ -208,8 +209,10 @@ int
 casework_invite(struct server *srv, struct case_info *c, int64_t inviter,
     int64_t colleague, int kind, void *origin)
 {
+	struct participant p[MODEL_PARTICIPANTS_MAX];
 	struct counsellor me, them;
-	int64_t version;
+	int64_t version, stays;
+	size_t n;
 	int rc;
 
 	if (!colleague_kind(kind))
@@ -228,6 +231,14 @@ casework_invite(struct server *srv, struct case_info *c, int64_t inviter,
 		return rc;
 	if (!them.certified || them.acct.disabled)
 		return OFR_E_FORBIDDEN;
+	/* Bounded: the participants (one copy each in msg.send), and the
+	 * history that invitations could grow. */
+	if ((rc = store_case_participants(srv->st, c->id, p,
+	    MODEL_PARTICIPANTS_MAX, &n)) != 0 ||
+	    (rc = store_case_stays(srv->st, c->id, &stays)) != 0)
+		return rc;
+	if (n >= MODEL_PARTICIPANTS_MAX || stays >= CASE_STAYS_MAX)
+		return OFR_E_LIMIT;
 	if ((rc = store_member_add(srv->st, c->id, inviter, colleague, kind,
 	    srv->now, &version)) != 0 ||
 	    (rc = store_case_get(srv->st, c->id, c)) != 0)

@@ -178,6 +178,8 @@ int store_member_drop(struct store *st, int64_t case_id, int64_t account,
     int why, int64_t now);
 int store_case_seen(struct store *st, int64_t case_id, int64_t account,
     int64_t version);
+/* The stays in the case's history (present and former participants). */
+int store_case_stays(struct store *st, int64_t case_id, int64_t *n);
 /* Why account last left the case (enum member_why); 0 when it never
  * did. */
 int store_member_last_why(struct store *st, int64_t case_id,

@@ -141,6 +141,8 @@ const char *const store_cases_sql[S_COUNT] = {
 	[S_COLLEAGUES] =
 	    "SELECT account_id FROM case_participants"
 	    " WHERE case_id = ?1 AND kind != 0 ORDER BY joined LIMIT ?2",
+	[S_MEMBERS_COUNT] =
+	    "SELECT count(*) FROM case_members WHERE case_id = ?1",
 	[S_MEMBER_LAST_WHY] =
 	    "SELECT why FROM case_members WHERE case_id = ?1"
 	    " AND account_id = ?2 AND left_at IS NOT NULL"
@@ -749,6 +751,12 @@ store_case_participants(struct store *st, int64_t case_id,
 	*n = 0;
 	return db_each_row(st, S_PARTICIPANTS, &case_id, 1,
 	    participant_list_add, &l, __func__);
+}
+
+int
+store_case_stays(struct store *st, int64_t case_id, int64_t *n)
+{
+	return db_count(st, S_MEMBERS_COUNT, &case_id, 1, n, __func__);
 }
 
 /* 0 in *why when account never left the case. */
