@@ -105,20 +105,56 @@ cases_participant_name(json_t *p)
 	return n != NULL ? n : "?";
 }
 
+int
+cases_is_colleague(json_t *p)
+{
+	const char *as = json_string_value(json_object_get(p, "as"));
+
+	return as != NULL && strcmp(as, "client") != 0 &&
+	    strcmp(as, "counsellor") != 0;
+}
+
+int
+cases_is_joining(json_t *p)
+{
+	const char *s = json_string_value(json_object_get(p, "state"));
+
+	return s != NULL && strcmp(s, "joining") == 0;
+}
+
+json_t *
+cases_former(json_t *kase, const uint8_t key[OFR_PK_BYTES])
+{
+	uint8_t pk[OFR_PK_BYTES];
+	json_t *p;
+	size_t i;
+
+	json_array_foreach(json_object_get(kase, "former"), i, p)
+		if (cases_participant_key(p, pk) == 0 &&
+		    memcmp(pk, key, sizeof(pk)) == 0)
+			return p;
+	return NULL;
+}
+
+/* A message of someone who has left is named as it was. */
 const char *
 cases_key_name(json_t *kase, const char *key)
 {
+	static const char *const lists[] = { "participants", "former" };
 	json_t *p;
 	size_t i;
 
 	if (kase == NULL || key == NULL)
 		return NULL;
-	json_array_foreach(json_object_get(kase, "participants"), i, p) {
-		const char *k = json_string_value(json_object_get(p, "key"));
+	for (size_t l = 0; l < 2; l++)
+		json_array_foreach(json_object_get(kase, lists[l]), i, p) {
+			const char *k = json_string_value(json_object_get(p,
+			    "key"));
 
-		if (k != NULL && strcmp(k, key) == 0)
-			return json_string_value(json_object_get(p, "name"));
-	}
+			if (k != NULL && strcmp(k, key) == 0)
+				return json_string_value(json_object_get(p,
+				    "name"));
+		}
 	return NULL;
 }
 

@@ -35,5 +35,19 @@ int cases_is_counsellor(json_t *p);
 int cases_participant_key(json_t *p, uint8_t key[OFR_PK_BYTES]);
 /* The "name" of participant object p, or "?"; borrowed. */
 const char *cases_participant_name(json_t *p);
+/* 1 if participant object p is a colleague brought into the case (its
+ * "as" is neither client nor counsellor), else 0. */
+int cases_is_colleague(json_t *p);
+/* 1 if participant object p is still joining (PROTOCOL.md,
+ * "Co-counselling"): nothing may be sent to it. */
+int cases_is_joining(json_t *p);
+/* The former participant of kase with key, or NULL; borrowed. */
+json_t *cases_former(json_t *kase, const uint8_t key[OFR_PK_BYTES]);
+
+/* cocounsel.c: why a former participant left, in words ("left: ..."),
+ * from its "reason"; and case.seen of kase's membership, once it was
+ * shown (0 or an error code, printed). */
+const char *cocounsel_reason_words(const char *reason);
+int cocounsel_confirm(struct cli *cli, json_t *kase);
 
 #endif

@@ -95,6 +95,8 @@ cli_cmd cmd_programme_key, cmd_certify, cmd_revoke, cmd_partner;
 cli_cmd cmd_partnership, cmd_directory, cmd_external;
 							/* progkey.c */
 cli_cmd cmd_bundle;					/* e2e.c */
+cli_cmd cmd_bring, cmd_members, cmd_remove, cmd_waiting, cmd_assign;
+							/* cocounsel.c */
 cli_cmd cmd_counsellors, cmd_counsellor_update, cmd_disable, cmd_enable;
 cli_cmd cmd_stats, cmd_audit, cmd_programme_set;	/* pool.c */
 cli_cmd cmd_raw;					/* raw.c */

@@ -73,6 +73,14 @@ static const char usage_text[] =
 "                                            server has it, \u2713\u2713 delivered;\n"
 "                                            /help inside; /quit or Ctrl-D\n"
 "  close CASE                                close a case\n"
+"  members CASE                              who is in the case (joining or\n"
+"                                            in it) and who left, and why;\n"
+"                                            confirms to the server you were\n"
+"                                            told (a newcomer reads nothing\n"
+"                                            before every participant did)\n"
+"  remove CASE WHO                           take a colleague out of a case\n"
+"                                            (WHO: its name, as members\n"
+"                                            shows it); a colleague: itself\n"
 "\n"
 "counsellors:\n"
 "  profile [PROFILE]                         set your profile\n"
@@ -84,6 +92,9 @@ static const char usage_text[] =
 "                                            yourself (the server sees\n"
 "                                            ciphertext only)\n"
 "  notes CASE                                print your notes: TIME TEXT\n"
+"  bring CASE KEY --as supervisor|co-counsellor|language-helper\n"
+"                                            bring a colleague of your\n"
+"                                            programme into your case\n"
 "\n"
 "admins (own programme):\n"
 "  invite [--role counsellor|admin] [--ttl SEC]  make an invite:\n"
@@ -98,6 +109,11 @@ static const char usage_text[] =
 "  counsellor-delete WHO                     delete a counsellor: its open\n"
 "                                            cases go back to matching, its\n"
 "                                            profile and account go\n"
+"  waiting                                   cases waiting for your\n"
+"                                            programme or any: ID LANG\n"
+"                                            TOPIC URGENCY waiting=Ns\n"
+"  assign CASE WHO                           give a waiting case to a\n"
+"                                            counsellor, with room or not\n"
 "  stats                                     queue:, first-response:, and a\n"
 "                                            line per counsellor; a count\n"
 "                                            under 5: fewer than 5\n"
@@ -305,6 +321,11 @@ static const struct {
 	{ "forget", cmd_forget, OWN_JSON },
 	{ "feedback", cmd_feedback, NO_JSON },
 	{ "history-keep", cmd_history_keep, OWN_JSON },
+	{ "bring", cmd_bring, "case.invite" },
+	{ "members", cmd_members, "case.seen" },
+	{ "remove", cmd_remove, "case.remove" },
+	{ "waiting", cmd_waiting, "case.waiting" },
+	{ "assign", cmd_assign, "case.assign" },
 };
 
 daemon_cmd_fn *

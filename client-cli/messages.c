@@ -201,7 +201,9 @@ seal_envelope(struct cli *cli, json_t *kase, const uint8_t mid[OFR_MID_BYTES],
 			    "a key");
 			goto fail;
 		}
-		if (sodium_memcmp(pk, keyfile_pk(cli->key), sizeof(pk)) == 0)
+		/* nobody is written to before everyone was told of it */
+		if (sodium_memcmp(pk, keyfile_pk(cli->key), sizeof(pk)) == 0 ||
+		    cases_is_joining(p))
 			continue;
 		if (to == NULL || memcmp(pk, to, sizeof(pk)) == 0)
 			rc = e2e_seal(cli, p, pt, len, copies);
@@ -652,6 +654,59 @@ case_update(json_t *cases, json_t *push)
 	json_array_insert(cases, 0, kase);
 }
 
+/* 1 if former participant f of a case is in the former list old (the
+ * same key, left at the same time). */
+static int
+known_former(json_t *old, json_t *f)
+{
+	json_t *o;
+	size_t i;
+
+	json_array_foreach(old, i, o)
+		if (json_equal(json_object_get(o, "key"),
+		    json_object_get(f, "key")) &&
+		    json_equal(json_object_get(o, "left"),
+		    json_object_get(f, "left")))
+			return 1;
+	return 0;
+}
+
+/* "notice: case ID: NAME (AS) joins ..." for each participant joining,
+ * and "notice: case ID: NAME (AS) left: WHY" for each who left since the
+ * case as cases had it, on stderr. */
+static void
+member_notices(json_t *cases, json_t *kase)
+{
+	json_t *old = cases != NULL ? cases_find(cases, json_integer_value(
+	    json_object_get(kase, "id"))) : NULL, *p;
+	long long id = (long long)json_integer_value(json_object_get(kase,
+	    "id"));
+	size_t i;
+
+	json_array_foreach(json_object_get(kase, "participants"), i, p) {
+		if (!cases_is_joining(p))
+			continue;
+		fprintf(stderr, "notice: case %lld: ", id);
+		text_puts(stderr, cases_participant_name(p));
+		fputs(" (", stderr);
+		text_puts(stderr, json_string_value(json_object_get(p, "as")));
+		fprintf(stderr, ") joins; see and confirm with offramp members "
+		    "%lld\n", id);
+	}
+	json_array_foreach(json_object_get(kase, "former"), i, p) {
+		if (known_former(json_object_get(old, "former"), p))
+			continue;
+		fprintf(stderr, "notice: case %lld: ", id);
+		text_puts(stderr, cases_participant_name(p));
+		fputs(" (", stderr);
+		text_puts(stderr, json_string_value(json_object_get(p, "as")));
+		fputs(") ", stderr);
+		text_puts(stderr, cocounsel_reason_words(json_string_value(
+		    json_object_get(p, "reason"))));
+		fputc('\n', stderr);
+	}
+}
+
 /*
  * A "case" push: "notice: case ID STATUS[ counsellor NAME]" on stderr,
  * the keys of its participants checked (warnings of changed ones), and
@@ -668,7 +723,8 @@ case_notice(struct cli *cli, json_t *cases, json_t *push)
 		return;
 	json_array_foreach(json_object_get(kase, "participants"), i, p) {
 		role = json_string_value(json_object_get(p, "role"));
-		if (role != NULL && strcmp(role, "counsellor") == 0)
+		if (role != NULL && strcmp(role, "counsellor") == 0 &&
+		    !cases_is_colleague(p))
 			name = json_string_value(json_object_get(p, "name"));
 	}
 	fprintf(stderr, "notice: case %lld ", (long long)json_integer_value(
@@ -679,6 +735,7 @@ case_notice(struct cli *cli, json_t *cases, json_t *push)
 		text_puts(stderr, name);
 	}
 	fputc('\n', stderr);
+	member_notices(cases, kase);
 	if (cases != NULL && may_list(cli))
 		(void)trust_check_case(cli, kase);
 	case_update(cases, push);

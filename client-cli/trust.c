@@ -72,8 +72,11 @@ trust_check_case(struct cli *cli, json_t *kase)
 	int changed = 0, role;
 
 	json_array_foreach(json_object_get(kase, "participants"), i, p) {
+		/* a colleague is one of several counsellors: its
+		 * certificate vouches for it, not a key pinned by role */
 		if (cases_participant_key(p, key) != 0 ||
 		    cases_participant_role(p, &role) != 0 ||
+		    cases_is_colleague(p) ||
 		    sodium_memcmp(key, keyfile_pk(cli->key), sizeof(key)) == 0)
 			continue;
 		if ((c = contact_find(s, id, role)) == NULL) {
@@ -739,14 +742,24 @@ trust_check_message(struct cli *cli, json_t *kase,
 	int rc;
 
 	*refusal = TRUST_OK;
-	if (kase == NULL || (p = participant_of(kase, from)) == NULL) {
-		/* Nobody this client knows in the case: the server relays only
-		 * participants' messages, so this one is injected (or from a
-		 * counsellor who has left). Never a session with it. */
+	if (kase != NULL && (p = participant_of(kase, from)) == NULL &&
+	    (p = cases_former(kase, from)) != NULL) {
+		/* Sent while it was in the case (the server keeps who was):
+		 * a counsellor's certificate vouches for it, as for a
+		 * colleague. */
+		if (!cases_is_counsellor(p)) {
+			*refusal = TRUST_STRANGER;
+			return 0;
+		}
+	} else if (kase == NULL || p == NULL) {
+		/* Nobody this client knows in the case, then or now: the
+		 * server relays only participants' messages, so this one is
+		 * injected. Never a session with it. */
 		*refusal = TRUST_STRANGER;
 		return 0;
 	}
-	if (key_changed(cli, kase, p)) {
+	if (!cases_is_colleague(p) && participant_of(kase, from) != NULL &&
+	    key_changed(cli, kase, p)) {
 		*refusal = TRUST_CHANGED;
 		return 0;
 	}
@@ -755,8 +768,11 @@ trust_check_message(struct cli *cli, json_t *kase,
 		*refusal = TRUST_UNCERTIFIED;
 		return 0;
 	}
-	if (!cases_is_counsellor(p) ||
-	    ratchet_msg_parse(&m, ct, ctlen) != 0 || !m.has_init)
+	/* a colleague's or a former participant's certificate is checked
+	 * for every message, not only a first one */
+	if (!cases_is_counsellor(p) || ((!cases_is_colleague(p) &&
+	    participant_of(kase, from) != NULL) &&
+	    (ratchet_msg_parse(&m, ct, ctlen) != 0 || !m.has_init)))
 		return 0;
 	/* a first message: the counsellor's key must be certified before
 	 * any session is made with it */

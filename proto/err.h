@@ -34,6 +34,8 @@ enum ofr_err {
 	OFR_E_BAD_STATE = -22,		/* the case's status does not allow it */
 	OFR_E_STORAGE_FULL = -23,	/* the disk is full; nothing changed */
 	OFR_E_RECIPIENT_FULL = -24,	/* a recipient's stored queue is full */
+	/* co-counselling (numbered apart, as intake's) */
+	OFR_E_NOT_TOLD = -35,		/* a participant others were not told of */
 	/* intake (numbered apart, so that other additions do not collide) */
 	OFR_E_POW_REQUIRED = -30,	/* no proof of work, or not enough */
 	OFR_E_INTAKE_CODE_REQUIRED = -31, /* the programme asks for its code */

@@ -1,7 +1,9 @@
 /*
  * cases.c: cases, the conversations between a client and a counsellor, on
  * the wire. The requests of a client's intake, listing, closing and
- * reassigning a case, the case object of PROTOCOL.md, and the `case`
+ * reassigning a case, co-counselling (a colleague brought in, confirmed,
+ * removed), an admin's waiting queue and assignment, the case object of
+ * PROTOCOL.md with its present and former participants, and the `case`
  * pushes by which every participant hears of each change casework.c
  * reports (cases_notify), and the queue pushes that tell a waiting
  * client its place. It reads frames and writes answers; what a
@@ -21,6 +23,9 @@
 #include "proto/err.h"
 #include "store.h"
 
+#define CASES_FORMER_MAX	16	/* former participants in a case object */
+#define CASES_WAITING_MAX	100	/* cases in a case.waiting answer */
+
 static const char *
 status_name(int status)
 {
@@ -36,15 +41,87 @@ status_name(int status)
 	}
 }
 
+/* The names of enum member_kind (MEMBER_OWN: by role) and of enum
+ * member_why, as PROTOCOL.md spells them. */
+static const char *const kind_names[] = {
+	NULL, "supervisor", "co-counsellor", "language-helper",
+};
+static const char *const why_names[] = {
+	NULL, "reassigned", "disabled", "removed", "left", "referral",
+};
+
+/* The kind named s (not MEMBER_OWN), or -1. */
+static int
+kind_parse(const char *s)
+{
+	for (int i = MEMBER_SUPERVISOR; i <= MEMBER_LANGUAGE_HELPER; i++)
+		if (strcmp(s, kind_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* A participant (or a former one, when p->left_at) of the case object.
+ * New reference, NULL on OOM. */
+static json_t *
+participant_json(const struct participant *p)
+{
+	json_t *e = json_object();
+
+	if (e == NULL || frame_set_bin(e, "key", p->key, OFR_PK_BYTES) != 0) {
+		json_decref(e);
+		return NULL;
+	}
+	json_object_set_new(e, "role", json_string(auth_role_name(p->role)));
+	json_object_set_new(e, "name", json_string(p->name));
+	if (p->role == ROLE_COUNSELLOR) {
+		json_object_set_new(e, "programme",
+		    json_integer(p->programme));
+		if (p->has_cert)
+			frame_set_bin(e, "cert", p->cert, CERT_BYTES);
+		else
+			json_object_set_new(e, "cert", json_null());
+	}
+	json_object_set_new(e, "as", json_string(p->kind > MEMBER_OWN &&
+	    p->kind <= MEMBER_LANGUAGE_HELPER ? kind_names[p->kind] :
+	    auth_role_name(p->role)));
+	json_object_set_new(e, "joined", json_integer(p->joined_at));
+	if (p->left_at != 0) {
+		json_object_set_new(e, "left", json_integer(p->left_at));
+		json_object_set_new(e, "reason", json_string(p->why >= 1 &&
+		    p->why <= LEFT_REFERRAL ? why_names[p->why] : "left"));
+	} else {
+		json_object_set_new(e, "since", json_integer(p->since));
+		json_object_set_new(e, "state", json_string(p->joining ?
+		    "joining" : "joined"));
+	}
+	return e;
+}
+
+/* Appends the participants p[0..n) to arr; -1 on OOM. */
+static int
+participants_json(json_t *arr, const struct participant *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		json_t *e = participant_json(&p[i]);
+
+		if (e == NULL || json_array_append_new(arr, e) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 json_t *
 cases_json(struct server *srv, const struct case_info *c, int64_t viewer)
 {
 	struct participant p[MODEL_PARTICIPANTS_MAX];
-	json_t *o, *arr;
-	size_t n;
+	struct participant old[CASES_FORMER_MAX];
+	json_t *o, *arr, *former;
+	size_t n, nold;
 
 	if (store_case_participants(srv->st, c->id, p,
-	    MODEL_PARTICIPANTS_MAX, &n) != 0)
+	    MODEL_PARTICIPANTS_MAX, &n) != 0 ||
+	    store_case_former(srv->st, c->id, old, CASES_FORMER_MAX,
+	    &nold) != 0)
 		return NULL;
 	if ((o = json_object()) == NULL || (arr = json_array()) == NULL) {
 		json_decref(o);
@@ -86,28 +163,13 @@ cases_json(struct server *srv, const struct case_info *c, int64_t viewer)
 		json_object_set_new(o, "queue_position", json_integer(pos));
 	}
 	json_object_set_new(o, "participants", arr);
-	for (size_t i = 0; i < n; i++) {
-		json_t *e = json_object();
-
-		if (e == NULL || frame_set_bin(e, "key", p[i].key,
-		    OFR_PK_BYTES) != 0) {
-			json_decref(e);
-			json_decref(o);
-			return NULL;
-		}
-		json_object_set_new(e, "role",
-		    json_string(auth_role_name(p[i].role)));
-		json_object_set_new(e, "name", json_string(p[i].name));
-		if (p[i].role == ROLE_COUNSELLOR) {
-			json_object_set_new(e, "programme",
-			    json_integer(p[i].programme));
-			if (p[i].has_cert)
-				frame_set_bin(e, "cert", p[i].cert,
-				    CERT_BYTES);
-			else
-				json_object_set_new(e, "cert", json_null());
-		}
-		json_array_append_new(arr, e);
+	json_object_set_new(o, "members", json_integer(c->members));
+	if (participants_json(arr, p, n) != 0 ||
+	    (former = json_array()) == NULL ||
+	    json_object_set_new(o, "former", former) != 0 ||
+	    participants_json(former, old, nold) != 0) {
+		json_decref(o);
+		return NULL;
 	}
 	return o;
 }
@@ -361,4 +423,135 @@ cases_reassign(struct session *s, struct frame_in *in)
 	if ((rc = cases_own(s, in, &c)) != 0)
 		return rc;
 	return casework_reassign(s->srv, &c, &a);
+}
+
+/* The account whose key is field "key" of in, into *account;
+ * OFR_E_NOT_FOUND when no account has it. */
+static int
+read_account(struct session *s, struct frame_in *in, int64_t *account)
+{
+	uint8_t key[OFR_PK_BYTES];
+	struct account a;
+	size_t n;
+	int rc;
+
+	if ((rc = frame_bin(in, "key", OFR_PK_BYTES, OFR_PK_BYTES, 1, key,
+	    &n)) != 0)
+		return rc;
+	if ((rc = store_account_by_key(s->srv->st, key, &a)) != 0)
+		return rc;
+	*account = a.id;
+	return 0;
+}
+
+int
+cases_invite(struct session *s, struct frame_in *in)
+{
+	struct cases_answer a = { s, in, "case.invite.ok" };
+	struct case_info c;
+	const char *as = NULL;
+	int64_t colleague;
+	int rc, kind;
+
+	if ((rc = cases_own(s, in, &c)) != 0 ||
+	    (rc = frame_token(in, "as", 1, &as)) != 0)
+		return rc;
+	if ((kind = kind_parse(as)) < 0) {
+		in->bad_field = "as";
+		return OFR_E_BAD_FIELD;
+	}
+	if ((rc = read_account(s, in, &colleague)) != 0)
+		return rc;
+	return casework_invite(s->srv, &c, s->acct.id, colleague, kind, &a);
+}
+
+int
+cases_remove(struct session *s, struct frame_in *in)
+{
+	struct cases_answer a = { s, in, "case.remove.ok" };
+	struct case_info c;
+	int64_t member;
+	int rc;
+
+	if ((rc = cases_own(s, in, &c)) != 0 ||
+	    (rc = read_account(s, in, &member)) != 0)
+		return rc;
+	if (c.status == CASE_CLOSED)
+		return OFR_E_CASE_CLOSED;
+	return casework_remove(s->srv, &c, s->acct.id, member, &a);
+}
+
+int
+cases_seen(struct session *s, struct frame_in *in)
+{
+	struct cases_answer a = { s, in, "case.seen.ok" };
+	struct case_info c;
+	int64_t version;
+	int rc;
+
+	if ((rc = cases_own(s, in, &c)) != 0 ||
+	    (rc = frame_int(in, "members", 0, OFR_ID_MAX, 1, &version)) != 0)
+		return rc;
+	if (version > c.members) {
+		in->bad_field = "members";
+		return OFR_E_BAD_FIELD;
+	}
+	return casework_seen(s->srv, &c, s->acct.id, version, &a);
+}
+
+/* case.waiting: a waiting case as case.queue shows it, with how long it
+ * has waited. */
+struct waiting_ctx {
+	struct server *srv;
+	json_t *arr;
+};
+
+static int
+waiting_one(void *arg, const struct case_info *c)
+{
+	struct waiting_ctx *w = arg;
+	json_t *o = cases_json(w->srv, c, 0);
+
+	if (o == NULL)
+		return OFR_E_INTERNAL;
+	json_object_set_new(o, "waiting", json_integer(w->srv->now -
+	    c->updated));
+	json_array_append_new(w->arr, o);
+	return 0;
+}
+
+int
+cases_waiting(struct session *s, struct frame_in *in)
+{
+	struct waiting_ctx w = { s->srv, json_array() };
+	int rc;
+
+	if (w.arr == NULL)
+		return OFR_E_NOMEM;
+	if ((rc = casework_waiting(s->srv, s->acct.programme,
+	    CASES_WAITING_MAX, waiting_one, &w)) != 0) {
+		json_decref(w.arr);
+		return rc;
+	}
+	return session_reply_list(s, in->id, "case.waiting.ok", "cases",
+	    w.arr);
+}
+
+/* An admin's assignment is written to its programme's audit log, as
+ * admin.c writes the admin's other actions. */
+int
+cases_assign(struct session *s, struct frame_in *in)
+{
+	struct cases_answer a = { s, in, "case.assign.ok" };
+	int64_t id, counsellor;
+	int rc;
+
+	/* The entry first: the answer goes with the change. */
+	if ((rc = frame_int(in, "case", 1, OFR_ID_MAX, 1, &id)) != 0 ||
+	    (rc = read_account(s, in, &counsellor)) != 0 ||
+	    (rc = store_audit_add(s->srv->st, s->acct.programme, s->acct.id,
+	    "case.assign", counsellor, "", s->srv->now)) != 0)
+		return rc;
+	return casework_admin_assign(s->srv, s->acct.programme, id,
+	    counsellor, &a);
 }

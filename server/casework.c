@@ -23,6 +23,7 @@
 
 #define QUEUE_SCAN	1000	/* waiting cases looked at in one pass */
 #define MOVE_MAX	256	/* open cases of one counsellor */
+#define CASE_STAYS_MAX	64	/* a case's history, for case.invite */
 
 int
 casework_load(struct server *srv)
@@ -161,14 +162,37 @@ casework_close(struct server *srv, struct case_info *c, void *origin)
 	return casework_rematch(srv, c->counsellor) < 0 ? OFR_E_INTERNAL : 0;
 }
 
-/* Takes the counsellor out of c and matches c again without it. */
+/* Takes colleague out of c for why and tells it (left). */
 static int
-move(struct server *srv, struct case_info *c, void *origin)
+drop_colleague(struct server *srv, struct case_info *c, int64_t colleague,
+    int why, void *origin)
 {
-	int64_t old = c->counsellor;
 	int rc;
 
-	if ((rc = store_case_unassign(srv->st, c->id, srv->now)) != 0 ||
+	if ((rc = store_member_drop(srv->st, c->id, colleague, why,
+	    srv->now)) != 0 ||
+	    (rc = store_case_get(srv->st, c->id, c)) != 0)
+		return rc;
+	srv->notify->left(srv, c, colleague, origin);
+	return 0;
+}
+
+/* Takes the counsellor out of c for why (enum member_why), and the
+ * colleagues it brought in with it, and matches c again without it. */
+static int
+move(struct server *srv, struct case_info *c, int why, void *origin)
+{
+	int64_t old = c->counsellor, ids[MODEL_PARTICIPANTS_MAX];
+	size_t n;
+	int rc;
+
+	if ((rc = store_case_colleagues(srv->st, c->id, ids,
+	    MODEL_PARTICIPANTS_MAX, &n)) != 0)
+		return rc;
+	for (size_t i = 0; i < n; i++)
+		if ((rc = drop_colleague(srv, c, ids[i], why, origin)) != 0)
+			return rc;
+	if ((rc = store_case_unassign(srv->st, c->id, why, srv->now)) != 0 ||
 	    (rc = store_case_get(srv->st, c->id, c)) != 0 ||
 	    (rc = pool_refresh(srv, old)) != 0)
 		return rc;
@@ -183,7 +207,96 @@ casework_reassign(struct server *srv, struct case_info *c, void *origin)
 {
 	if (c->status != CASE_ACTIVE && c->status != CASE_PAUSED)
 		return OFR_E_BAD_STATE;
-	return move(srv, c, origin);
+	return move(srv, c, LEFT_REASSIGNED, origin);
+}
+
+/* 1 when kind is a colleague's. */
+static int
+colleague_kind(int kind)
+{
+	return kind > MEMBER_OWN && kind <= MEMBER_LANGUAGE_HELPER;
+}
+
+int
+casework_invite(struct server *srv, struct case_info *c, int64_t inviter,
+    int64_t colleague, int kind, void *origin)
+{
+	struct participant p[MODEL_PARTICIPANTS_MAX];
+	struct counsellor me, them;
+	int64_t version, stays;
+	size_t n;
+	int rc;
+
+	if (!colleague_kind(kind))
+		return OFR_E_BAD_FIELD;
+	if (c->counsellor != inviter)
+		return OFR_E_FORBIDDEN;		/* the assigned counsellor only */
+	if (c->status != CASE_ACTIVE && c->status != CASE_PAUSED)
+		return OFR_E_BAD_STATE;
+	if ((rc = store_counsellor_get(srv->st, inviter, &me)) != 0)
+		return rc;
+	rc = store_counsellor_get(srv->st, colleague, &them);
+	if (rc == OFR_E_NOT_FOUND || (rc == 0 &&
+	    them.acct.programme != me.acct.programme))
+		return OFR_E_NOT_FOUND;	/* others' counsellors do not exist */
+	if (rc != 0)
+		return rc;
+	if (!them.certified || them.acct.disabled)
+		return OFR_E_FORBIDDEN;
+	/* Bounded: the participants (one copy each in msg.send), and the
+	 * history that invitations could grow. */
+	if ((rc = store_case_participants(srv->st, c->id, p,
+	    MODEL_PARTICIPANTS_MAX, &n)) != 0 ||
+	    (rc = store_case_stays(srv->st, c->id, &stays)) != 0)
+		return rc;
+	if (n >= MODEL_PARTICIPANTS_MAX || stays >= CASE_STAYS_MAX)
+		return OFR_E_LIMIT;
+	if ((rc = store_member_add(srv->st, c->id, inviter, colleague, kind,
+	    srv->now, &version)) != 0 ||
+	    (rc = store_case_get(srv->st, c->id, c)) != 0)
+		return rc;
+	return srv->notify->changed(srv, c, origin);
+}
+
+int
+casework_remove(struct server *srv, struct case_info *c, int64_t asker,
+    int64_t member, void *origin)
+{
+	struct participant p[MODEL_PARTICIPANTS_MAX];
+	const struct participant *m = NULL;
+	size_t n;
+	int rc;
+
+	if ((rc = store_case_participants(srv->st, c->id, p,
+	    MODEL_PARTICIPANTS_MAX, &n)) != 0)
+		return rc;
+	for (size_t i = 0; i < n; i++)
+		if (p[i].account == member)
+			m = &p[i];
+	if (m == NULL)
+		return OFR_E_NOT_FOUND;
+	if (!colleague_kind(m->kind))
+		return OFR_E_FORBIDDEN;	/* the counsellor: case.reassign */
+	/* The client, the counsellor, or the colleague itself. */
+	if (asker != c->client && asker != c->counsellor && asker != member)
+		return OFR_E_FORBIDDEN;
+	if ((rc = drop_colleague(srv, c, member, asker == member ? LEFT_LEFT :
+	    LEFT_REMOVED, origin)) != 0)
+		return rc;
+	return srv->notify->changed(srv, c, origin);
+}
+
+int
+casework_seen(struct server *srv, struct case_info *c, int64_t account,
+    int64_t version, void *origin)
+{
+	int rc;
+
+	if (version < 0 || version > c->members)
+		return OFR_E_BAD_FIELD;
+	if ((rc = store_case_seen(srv->st, c->id, account, version)) != 0)
+		return rc;
+	return srv->notify->changed(srv, c, origin);
 }
 
 /* Moves c from status from to status to, for its counsellor. */
@@ -275,6 +388,76 @@ casework_take(struct server *srv, int64_t counsellor, int64_t case_id,
 	if ((rc = pool_case_request(srv, &c, &rq)) != 0)
 		return rc;
 	(void)match_score(me, &rq, &met);
+	if ((rc = assign(srv, &c, counsellor, met)) != 0)
+		return rc;
+	return srv->notify->changed(srv, &c, origin);
+}
+
+/* 1 when waiting case c is for programme's counsellors: it chose that
+ * programme, or none. */
+static int
+for_programme(const struct case_info *c, int64_t programme)
+{
+	return c->prefs.programme == 0 || c->prefs.programme == programme;
+}
+
+int
+casework_waiting(struct server *srv, int64_t programme, size_t max,
+    int (*fn)(void *arg, const struct case_info *c), void *arg)
+{
+	int64_t ids[QUEUE_SCAN];
+	struct case_info c;
+	size_t n, listed = 0;
+	int rc;
+
+	if ((rc = store_case_waiting(srv->st, ids, QUEUE_SCAN, &n)) != 0)
+		return rc;
+	for (size_t i = 0; i < n && listed < max; i++) {
+		if ((rc = store_case_get(srv->st, ids[i], &c)) != 0)
+			return rc;
+		if (!for_programme(&c, programme))
+			continue;
+		if ((rc = fn(arg, &c)) != 0)
+			return rc;
+		listed++;
+	}
+	return 0;
+}
+
+int
+casework_admin_assign(struct server *srv, int64_t programme,
+    int64_t case_id, int64_t counsellor, void *origin)
+{
+	const struct match_profile *me = match_get(srv->pool, counsellor);
+	struct counsellor them;
+	struct match_request rq;
+	struct case_info c;
+	unsigned met = 0;
+	int rc, why;
+
+	if ((rc = store_case_get(srv->st, case_id, &c)) != 0)
+		return rc;
+	if (!for_programme(&c, programme))
+		return OFR_E_NOT_FOUND;	/* others' cases do not exist here */
+	if (c.status != CASE_WAITING)
+		return OFR_E_BAD_STATE;
+	rc = store_counsellor_get(srv->st, counsellor, &them);
+	if (rc == OFR_E_NOT_FOUND || (rc == 0 &&
+	    them.acct.programme != programme))
+		return OFR_E_NOT_FOUND;
+	if (rc != 0)
+		return rc;
+	if (!them.certified || them.acct.disabled || me == NULL)
+		return OFR_E_FORBIDDEN;
+	/* Never back to a counsellor its client asked to leave. */
+	if ((rc = store_member_last_why(srv->st, c.id, counsellor,
+	    &why)) != 0)
+		return rc;
+	if (why == LEFT_REASSIGNED || why == LEFT_REMOVED)
+		return OFR_E_FORBIDDEN;
+	/* Room or not: the admin decides. */
+	if (pool_case_request(srv, &c, &rq) == 0)
+		(void)match_score(me, &rq, &met);
 	if ((rc = assign(srv, &c, counsellor, met)) != 0)
 		return rc;
 	return srv->notify->changed(srv, &c, origin);
@@ -546,7 +729,17 @@ casework_disable(struct server *srv, int64_t counsellor)
 	/* Its clients go back to matching, and are told. */
 	for (size_t i = 0; i < n; i++)
 		if ((rc = store_case_get(srv->st, ids[i], &c)) != 0 ||
-		    (rc = move(srv, &c, NULL)) != 0)
+		    (rc = move(srv, &c, LEFT_DISABLED, NULL)) != 0)
+			return rc;
+	/* It leaves the cases it was brought into, and they are told. */
+	if ((rc = store_colleague_cases(srv->st, counsellor, ids, MOVE_MAX,
+	    &n)) != 0)
+		return rc;
+	for (size_t i = 0; i < n; i++)
+		if ((rc = store_case_get(srv->st, ids[i], &c)) != 0 ||
+		    (rc = drop_colleague(srv, &c, counsellor, LEFT_DISABLED,
+		    NULL)) != 0 ||
+		    (rc = srv->notify->changed(srv, &c, NULL)) != 0)
 			return rc;
 	return 0;
 }

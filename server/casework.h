@@ -87,6 +87,26 @@ int casework_close(struct server *srv, struct case_info *c, void *origin);
  * tells it (left), matches c again without it, or leaves it waiting, and
  * tells changed. */
 int casework_reassign(struct server *srv, struct case_info *c, void *origin);
+/* Co-counselling (PROTOCOL.md, "Co-counselling"). inviter, the assigned
+ * counsellor of active or paused c (else OFR_E_FORBIDDEN, or
+ * OFR_E_BAD_STATE), brings colleague, a counsellor of its programme
+ * (else OFR_E_NOT_FOUND), certified and enabled (else OFR_E_FORBIDDEN),
+ * into c as kind (enum member_kind, not MEMBER_OWN: else
+ * OFR_E_BAD_FIELD); it joins at a new membership version and is joining
+ * until every other participant's client confirmed it
+ * (casework_seen). Tells changed. */
+int casework_invite(struct server *srv, struct case_info *c, int64_t inviter,
+    int64_t colleague, int kind, void *origin);
+/* Takes colleague member out of c, asked by c's client or counsellor
+ * (LEFT_REMOVED) or by member itself (LEFT_LEFT); OFR_E_NOT_FOUND when
+ * member is not in c, OFR_E_FORBIDDEN when it is the client or the
+ * counsellor, or asker may not. Tells left, then changed. */
+int casework_remove(struct server *srv, struct case_info *c, int64_t asker,
+    int64_t member, void *origin);
+/* account's client has shown c's membership up to version (at most
+ * c->members: else OFR_E_BAD_FIELD). Tells changed. */
+int casework_seen(struct server *srv, struct case_info *c, int64_t account,
+    int64_t version, void *origin);
 /* Active c to paused, paused c to active; else OFR_E_BAD_STATE. Tell
  * changed. */
 int casework_pause(struct server *srv, struct case_info *c, void *origin);
@@ -102,6 +122,19 @@ int casework_reopen(struct server *srv, struct case_info *c, void *origin);
  * caseload is full. Tells changed. */
 int casework_take(struct server *srv, int64_t counsellor, int64_t case_id,
     void *origin);
+/* Calls fn for the waiting cases that chose programme or no programme,
+ * in queue order, at most max; fn returning non-zero stops and is
+ * returned. */
+int casework_waiting(struct server *srv, int64_t programme, size_t max,
+    int (*fn)(void *arg, const struct case_info *c), void *arg);
+/* An admin of programme gives waiting case case_id (one that chose
+ * programme or none: else OFR_E_NOT_FOUND, as for no such case; not
+ * waiting: OFR_E_BAD_STATE) to counsellor, of programme (else
+ * OFR_E_NOT_FOUND), certified and enabled (else OFR_E_FORBIDDEN), and not
+ * one the client asked to leave (OFR_E_FORBIDDEN); with room or not.
+ * Tells changed. */
+int casework_admin_assign(struct server *srv, int64_t programme,
+    int64_t case_id, int64_t counsellor, void *origin);
 /* Calls fn for the waiting cases counsellor fits (presence, hours and room
  * aside), in queue order, at most max; fn returning non-zero stops and is
  * returned. None when it is no counsellor of the pool. */

@@ -47,6 +47,15 @@ int cases_request(struct session *s, struct frame_in *in);
 int cases_list(struct session *s, struct frame_in *in);
 int cases_close(struct session *s, struct frame_in *in);
 int cases_reassign(struct session *s, struct frame_in *in);
+/* Co-counselling (PROTOCOL.md, "Co-counselling"). */
+int cases_invite(struct session *s, struct frame_in *in);
+int cases_remove(struct session *s, struct frame_in *in);
+int cases_seen(struct session *s, struct frame_in *in);
+/* An admin's view of its programme's waiting queue, and assigning a
+ * waiting case to one of its counsellors (PROTOCOL.md, "No stranded
+ * case"). */
+int cases_waiting(struct session *s, struct frame_in *in);
+int cases_assign(struct session *s, struct frame_in *in);
 /* A request that asks casework to change a case passes one of these as the
  * origin: when the case has changed, the caller is answered with a frame
  * of type type, with the case, and the other participants are told. */

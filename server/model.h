@@ -118,6 +118,25 @@ struct case_info {
 	int64_t left;				/* the counsellor the client
 						 * left (never matched back),
 						 * 0: none */
+	int64_t members;			/* membership version: one
+						 * up per join or leave */
+};
+
+/* Why a participant is in a case beside its client and counsellor. */
+enum member_kind {
+	MEMBER_OWN = 0,			/* the client, the assigned counsellor */
+	MEMBER_SUPERVISOR = 1,
+	MEMBER_CO_COUNSELLOR = 2,
+	MEMBER_LANGUAGE_HELPER = 3,
+};
+
+/* Why a participant left a case. */
+enum member_why {
+	LEFT_REASSIGNED = 1,		/* the client asked for another */
+	LEFT_DISABLED = 2,		/* an admin disabled the counsellor */
+	LEFT_REMOVED = 3,		/* a participant asked (case.remove) */
+	LEFT_LEFT = 4,			/* it left by itself */
+	LEFT_REFERRAL = 5,		/* reserved: a referral */
 };
 
 struct participant {
@@ -128,6 +147,12 @@ struct participant {
 	int64_t programme;		/* 0: none */
 	uint8_t cert[CERT_BYTES];	/* when has_cert */
 	int has_cert;
+	int kind;			/* enum member_kind */
+	int64_t since;			/* membership version it joined at */
+	int joining;			/* 1: not every other participant has
+					 * confirmed it was told */
+	int64_t joined_at, left_at;	/* times; left_at 0: still in */
+	int why;			/* enum member_why, when left */
 };
 
 struct programme {

@@ -20,7 +20,8 @@
 #define PUMP_BATCH	64
 
 /* Reads copy i of the copies array into the server's scratch buffer and
- * finds its recipient among the participants. */
+ * finds its recipient among the participants: OFR_E_NOT_TOLD for one
+ * still joining (PROTOCOL.md, "Co-counselling"). */
 static int
 read_copy(struct server *srv, json_t *e, size_t i,
     const struct participant *p, size_t np, int64_t sender,
@@ -38,7 +39,7 @@ read_copy(struct server *srv, json_t *e, size_t i,
 		if (p[j].account != sender &&
 		    memcmp(p[j].key, to, OFR_PK_BYTES) == 0) {
 			*recipient = p[j].account;
-			return 0;
+			return p[j].joining ? OFR_E_NOT_TOLD : 0;
 		}
 	return OFR_E_BAD_RECIPIENTS;
 }
@@ -86,7 +87,7 @@ relay_send(struct session *s, struct frame_in *in)
 	struct participant p[MODEL_PARTICIPANTS_MAX];
 	int64_t recipients[OFR_COPIES_MAX];
 	const uint8_t *ct[OFR_COPIES_MAX];
-	size_t ct_len[OFR_COPIES_MAX], np, ncopies, n;
+	size_t ct_len[OFR_COPIES_MAX], np, ncopies, n, told = 0;
 	uint8_t mid[OFR_MID_BYTES];
 	struct case_info c;
 	json_t *copies, *e;
@@ -114,6 +115,12 @@ relay_send(struct session *s, struct frame_in *in)
 	if ((rc = store_case_participants(srv->st, c.id, p,
 	    MODEL_PARTICIPANTS_MAX, &np)) != 0)
 		return rc;
+	/* Nobody writes to, or as, a participant not everyone was told of. */
+	for (size_t j = 0; j < np; j++) {
+		if (p[j].joining && p[j].account == s->acct.id)
+			return OFR_E_NOT_TOLD;
+		told += !p[j].joining && p[j].account != s->acct.id;
+	}
 
 	ncopies = json_array_size(copies);
 	json_array_foreach(copies, n, e) {
@@ -128,8 +135,9 @@ relay_send(struct session *s, struct frame_in *in)
 				return OFR_E_BAD_RECIPIENTS;
 		ct[n] = srv->copies[n];
 	}
-	/* Every other participant, exactly once: nobody is left out. */
-	if (ncopies != np - 1)
+	/* Every other participant told of, exactly once: nobody is left
+	 * out. */
+	if (ncopies != told)
 		return OFR_E_BAD_RECIPIENTS;
 	if ((rc = check_room(srv, recipients, ct_len, ncopies)) != 0)
 		return rc;

@@ -182,6 +182,33 @@ int store_case_close(struct store *st, int64_t case_id, int64_t now);
 /* The participants of a case, in the order they joined; *n set. */
 int store_case_participants(struct store *st, int64_t case_id,
     struct participant *out, size_t max, size_t *n);
+/* The participants who have left the case (enum member_why, times), the
+ * latest first, at most max. */
+int store_case_former(struct store *st, int64_t case_id,
+    struct participant *out, size_t max, size_t *n);
+/* Membership (PROTOCOL.md, "Co-counselling"): a colleague joins the case
+ * as kind at a new membership version (*version), which it and inviter
+ * have seen; a participant leaves it for why (enum member_why); a
+ * participant's client confirms it has shown the membership up to
+ * version. */
+int store_member_add(struct store *st, int64_t case_id, int64_t inviter,
+    int64_t account, int kind, int64_t now, int64_t *version);
+int store_member_drop(struct store *st, int64_t case_id, int64_t account,
+    int why, int64_t now);
+int store_case_seen(struct store *st, int64_t case_id, int64_t account,
+    int64_t version);
+/* The stays in the case's history (present and former participants). */
+int store_case_stays(struct store *st, int64_t case_id, int64_t *n);
+/* Why account last left the case (enum member_why); 0 when it never
+ * did. */
+int store_member_last_why(struct store *st, int64_t case_id,
+    int64_t account, int *why);
+/* The colleagues (kind not MEMBER_OWN) in a case, at most max; the cases
+ * account is a colleague in, at most max. */
+int store_case_colleagues(struct store *st, int64_t case_id, int64_t *ids,
+    size_t max, size_t *n);
+int store_colleague_cases(struct store *st, int64_t account, int64_t *ids,
+    size_t max, size_t *n);
 /* 1 in *yes when account participates in the case. */
 int store_case_has_participant(struct store *st, int64_t case_id,
     int64_t account, int *yes);
@@ -368,7 +395,8 @@ int store_case_set_status(struct store *st, int64_t case_id, int status,
 /* Takes the counsellor out of a case: it leaves the participants, the
  * case waits again (asked/met cleared), and the case remembers it as the
  * counsellor left (case_info.left). */
-int store_case_unassign(struct store *st, int64_t case_id, int64_t now);
+int store_case_unassign(struct store *st, int64_t case_id, int why,
+    int64_t now);
 /* The open cases (waiting, active, paused) of a counsellor, at most max. */
 int store_case_open_of_counsellor(struct store *st, int64_t counsellor,
     int64_t *ids, size_t max, size_t *n);

@@ -93,6 +93,8 @@ const char *const store_accounts_sql[S_COUNT] = {
 	    "DELETE FROM case_notes WHERE author_id = ?1",
 	[S_SCRUB_PARTICIPANT] =
 	    "DELETE FROM case_participants WHERE account_id = ?1",
+	[S_SCRUB_MEMBERS] =
+	    "DELETE FROM case_members WHERE account_id = ?1",
 	[S_SCRUB_LEFT] =
 	    "UPDATE cases SET left_counsellor = NULL"
 	    " WHERE left_counsellor = ?1",
@@ -520,6 +522,7 @@ store_account_drop(struct store *st, int64_t account)
 	static const enum stmt_id scrub[] = {
 		S_SCRUB_COPIES_TO, S_SCRUB_COPIES_FROM, S_SCRUB_MESSAGES,
 		S_SCRUB_NOTES, S_SCRUB_PARTICIPANT, S_SCRUB_LEFT,
+		S_SCRUB_MEMBERS,
 	};
 	struct account a;
 	int rc;

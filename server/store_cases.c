@@ -30,7 +30,7 @@
 			"c.pref_background, c.pref_format, " \
 			"coalesce(c.pref_region, ''), c.asked, c.met, " \
 			"coalesce(c.first_response, 0), " \
-			"coalesce(c.left_counsellor, 0)"
+			"coalesce(c.left_counsellor, 0), c.members"
 
 const char *const store_cases_sql[S_COUNT] = {
 	/* A taken id inserts nothing and is retried with another. */
@@ -88,17 +88,68 @@ const char *const store_cases_sql[S_COUNT] = {
 	    "SELECT count(*) FROM deliveries d"
 	    " JOIN messages m ON m.id = d.message_id"
 	    " WHERE d.recipient_id = ?2 AND m.case_id = ?1",
-	/* The participant's role is its account's; joined counts up. */
+	/* The participant's role is its account's; joined counts up; it
+	 * has seen the membership it joined (since). */
 	[S_PARTICIPANT_INSERT] =
-	    "INSERT INTO case_participants(case_id, account_id, role, joined)"
+	    "INSERT INTO case_participants(case_id, account_id, role, joined,"
+	    " kind, since, seen)"
 	    " SELECT ?1, a.id, a.role, (SELECT coalesce(max(joined), 0) + 1"
-	    "  FROM case_participants WHERE case_id = ?1)"
+	    "  FROM case_participants WHERE case_id = ?1), ?3, ?4, ?4"
 	    " FROM accounts a WHERE a.id = ?2",
+	/* Joining: another participant has not confirmed the version it
+	 * joined at. */
 	[S_PARTICIPANTS] =
 	    "SELECT p.account_id, a.key, p.role, a.name,"
-	    " coalesce(a.programme_id, 0), a.cert"
+	    " coalesce(a.programme_id, 0), a.cert, p.kind, p.since,"
+	    " EXISTS (SELECT 1 FROM case_participants o"
+	    "  WHERE o.case_id = p.case_id AND o.account_id != p.account_id"
+	    "  AND o.seen < p.since),"
+	    " coalesce((SELECT max(m.joined_at) FROM case_members m"
+	    "  WHERE m.case_id = p.case_id AND m.account_id = p.account_id"
+	    "  AND m.left_at IS NULL), 0), 0, 0"
 	    " FROM case_participants p JOIN accounts a ON a.id = p.account_id"
 	    " WHERE p.case_id = ?1 ORDER BY p.joined",
+	/* Who has left, the latest first. */
+	[S_FORMER] =
+	    "SELECT m.account_id, a.key, a.role, a.name,"
+	    " coalesce(a.programme_id, 0), a.cert, m.kind, 0, 0,"
+	    " m.joined_at, m.left_at, m.why"
+	    " FROM case_members m JOIN accounts a ON a.id = m.account_id"
+	    " WHERE m.case_id = ?1 AND m.left_at IS NOT NULL"
+	    " ORDER BY m.left_at DESC, m.id DESC LIMIT ?2",
+	[S_MEMBERS_BUMP] =
+	    "UPDATE cases SET members = members + 1 WHERE id = ?1"
+	    " RETURNING members",
+	[S_MEMBER_INSERT] =
+	    "INSERT INTO case_members(case_id, account_id, kind, joined_at)"
+	    " VALUES (?1, ?2, ?3, ?4)",
+	[S_MEMBER_LEAVE] =
+	    "UPDATE case_members SET left_at = ?3, why = ?4"
+	    " WHERE case_id = ?1 AND account_id = ?2 AND left_at IS NULL",
+	/* Before S_PARTICIPANT_DROP_COUNSELLOR. */
+	[S_MEMBER_LEAVE_COUNSELLOR] =
+	    "UPDATE case_members SET left_at = ?2, why = ?3"
+	    " WHERE case_id = ?1 AND left_at IS NULL AND account_id ="
+	    " (SELECT counsellor_id FROM cases WHERE id = ?1"
+	    "  AND status IN (1, 2, 4))",
+	[S_PARTICIPANT_DROP] =
+	    "DELETE FROM case_participants WHERE case_id = ?1"
+	    " AND account_id = ?2",
+	[S_PARTICIPANT_SEEN] =
+	    "UPDATE case_participants SET seen = max(seen, ?3)"
+	    " WHERE case_id = ?1 AND account_id = ?2",
+	[S_COLLEAGUES] =
+	    "SELECT account_id FROM case_participants"
+	    " WHERE case_id = ?1 AND kind != 0 ORDER BY joined LIMIT ?2",
+	[S_MEMBERS_COUNT] =
+	    "SELECT count(*) FROM case_members WHERE case_id = ?1",
+	[S_MEMBER_LAST_WHY] =
+	    "SELECT why FROM case_members WHERE case_id = ?1"
+	    " AND account_id = ?2 AND left_at IS NOT NULL"
+	    " ORDER BY id DESC LIMIT 1",
+	[S_COLLEAGUE_CASES] =
+	    "SELECT case_id FROM case_participants"
+	    " WHERE account_id = ?1 AND kind != 0 ORDER BY case_id LIMIT ?2",
 	[S_PARTICIPANT_HAS] =
 	    "SELECT 1 FROM case_participants"
 	    " WHERE case_id = ?1 AND account_id = ?2",
@@ -155,6 +206,8 @@ const char *const store_cases_sql[S_COUNT] = {
 	    "DELETE FROM case_notes WHERE case_id = ?1",
 	[S_CASE_DROP_PARTICIPANTS] =
 	    "DELETE FROM case_participants WHERE case_id = ?1",
+	[S_CASE_DROP_MEMBERS] =
+	    "DELETE FROM case_members WHERE case_id = ?1",
 	[S_CASE_DROP] =
 	    "DELETE FROM cases WHERE id = ?1",
 	[S_FIRST_RESPONSES] =
@@ -194,20 +247,52 @@ case_cols(sqlite3_stmt *s, void *row)
 	out->met = (unsigned)sqlite3_column_int(s, 16);
 	out->first_response = sqlite3_column_int64(s, 17);
 	out->left = sqlite3_column_int64(s, 18);
+	out->members = sqlite3_column_int64(s, 19);
 	return 0;
 }
 
-/* Adds account to the case, after those already in it. */
+/* Adds account to the case, after those already in it, as kind at
+ * membership version since, and begins its stay in the history. */
 static int
 participant_add(struct store *st, int64_t case_id, int64_t account,
-    const char *what)
+    int kind, int64_t since, int64_t now, const char *what)
 {
 	sqlite3_stmt *s = st->s[S_PARTICIPANT_INSERT];
+	int rc;
 
 	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, account) != SQLITE_OK)
+	    sqlite3_bind_int64(s, 2, account) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 3, kind) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 4, since) != SQLITE_OK)
 		return db_fail(st, s, what);
-	return db_exec_one(st, s, OFR_E_NOT_FOUND, what);
+	if ((rc = db_exec_one(st, s, OFR_E_NOT_FOUND, what)) != 0)
+		return rc;
+	s = st->s[S_MEMBER_INSERT];
+	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, account) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 3, kind) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 4, now) != SQLITE_OK)
+		return db_fail(st, s, what);
+	return db_exec(st, s, what);
+}
+
+/* One up the case's membership version, into *version. */
+static int
+members_bump(struct store *st, int64_t case_id, int64_t *version,
+    const char *what)
+{
+	sqlite3_stmt *s = st->s[S_MEMBERS_BUMP];
+	int rc;
+
+	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK)
+		return db_fail(st, s, what);
+	if ((rc = db_row(st, s, what)) < 0)
+		return rc;
+	if (rc == 0)
+		return OFR_E_NOT_FOUND;
+	*version = sqlite3_column_int64(s, 0);
+	db_done(s);		/* the update is done with the first step */
+	return 0;
 }
 
 /* A random case id in 1..2^53-1. */
@@ -266,7 +351,8 @@ store_case_create(struct store *st, int64_t client, const char *language,
 		rc = OFR_E_INTERNAL;
 		goto out;
 	}
-	if ((rc = participant_add(st, id, client, __func__)) != 0)
+	if ((rc = participant_add(st, id, client, MEMBER_OWN, 0, now,
+	    __func__)) != 0)
 		goto out;
 	memset(out, 0, sizeof(*out));
 	out->id = id;
@@ -368,7 +454,8 @@ store_case_assign(struct store *st, int64_t case_id, int64_t counsellor,
 		rc = OFR_E_NOT_FOUND;
 		goto out;
 	}
-	rc = participant_add(st, case_id, counsellor, __func__);
+	rc = participant_add(st, case_id, counsellor, MEMBER_OWN, 0, now,
+	    __func__);
 out:
 	return db_call_end(st, rc);
 }
@@ -485,13 +572,22 @@ store_case_set_status(struct store *st, int64_t case_id, int status,
  * cleared, updated is now. OFR_E_NOT_FOUND (nothing changes) when no open
  * case with a counsellor has this id. */
 int
-store_case_unassign(struct store *st, int64_t case_id, int64_t now)
+store_case_unassign(struct store *st, int64_t case_id, int why,
+    int64_t now)
 {
+	const int64_t leave[] = { case_id, now, why };
 	sqlite3_stmt *s = st->s[S_PARTICIPANT_DROP_COUNSELLOR];
+	int64_t version;
 	int rc;
 
+	if (why < LEFT_REASSIGNED || why > LEFT_REFERRAL)
+		return OFR_E_BAD_FIELD;
 	if ((rc = db_call_begin(st)) != 0)
 		return rc;
+	if ((rc = db_write(st, S_MEMBER_LEAVE_COUNSELLOR, leave,
+	    nitems(leave), NULL, __func__)) != 0 ||
+	    (rc = members_bump(st, case_id, &version, __func__)) != 0)
+		goto out;
 	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK) {
 		rc = db_fail(st, s, __func__);
 		goto out;
@@ -513,6 +609,95 @@ out:
 }
 
 /* Participants. */
+
+/* account joins the case as kind (not MEMBER_OWN), at a new membership
+ * version, which it has seen, and which inviter has seen too (it asked).
+ * OFR_E_BAD_STATE when account is in the case already. */
+int
+store_member_add(struct store *st, int64_t case_id, int64_t inviter,
+    int64_t account, int kind, int64_t now, int64_t *version)
+{
+	int rc, yes = 0;
+
+	if (kind <= MEMBER_OWN || kind > MEMBER_LANGUAGE_HELPER)
+		return OFR_E_BAD_FIELD;
+	if ((rc = store_case_has_participant(st, case_id, account,
+	    &yes)) != 0)
+		return rc;
+	if (yes)
+		return OFR_E_BAD_STATE;
+	if ((rc = db_call_begin(st)) != 0)
+		return rc;
+	if ((rc = members_bump(st, case_id, version, __func__)) != 0 ||
+	    (rc = participant_add(st, case_id, account, kind, *version, now,
+	    __func__)) != 0)
+		goto out;
+	rc = store_case_seen(st, case_id, inviter, *version);
+out:
+	return db_call_end(st, rc);
+}
+
+/* account leaves the case for why, at a new membership version; its stay
+ * ends in the history. OFR_E_NOT_FOUND when it is not in the case. */
+int
+store_member_drop(struct store *st, int64_t case_id, int64_t account,
+    int why, int64_t now)
+{
+	const int64_t key[] = { case_id, account, now, why };
+	int64_t version, changed = 0;
+	int rc;
+
+	if (why < LEFT_REASSIGNED || why > LEFT_REFERRAL)
+		return OFR_E_BAD_FIELD;
+	if ((rc = db_call_begin(st)) != 0)
+		return rc;
+	if ((rc = db_write(st, S_PARTICIPANT_DROP, key, 2, &changed,
+	    __func__)) != 0)
+		goto out;
+	if (changed != 1) {
+		rc = OFR_E_NOT_FOUND;
+		goto out;
+	}
+	if ((rc = db_write(st, S_MEMBER_LEAVE, key, nitems(key), NULL,
+	    __func__)) != 0)
+		goto out;
+	rc = members_bump(st, case_id, &version, __func__);
+out:
+	return db_call_end(st, rc);
+}
+
+int
+store_case_seen(struct store *st, int64_t case_id, int64_t account,
+    int64_t version)
+{
+	const int64_t key[] = { case_id, account, version };
+	int rc;
+
+	if ((rc = db_write_begin(st)) != 0)
+		return rc;
+	return db_write(st, S_PARTICIPANT_SEEN, key, nitems(key), NULL,
+	    __func__);
+}
+
+int
+store_case_colleagues(struct store *st, int64_t case_id, int64_t *ids,
+    size_t max, size_t *n)
+{
+	const int64_t key[] = { case_id, db_limit(max) };
+
+	return db_ints(st, S_COLLEAGUES, key, nitems(key), ids, max, n,
+	    __func__);
+}
+
+int
+store_colleague_cases(struct store *st, int64_t account, int64_t *ids,
+    size_t max, size_t *n)
+{
+	const int64_t key[] = { account, db_limit(max) };
+
+	return db_ints(st, S_COLLEAGUE_CASES, key, nitems(key), ids, max, n,
+	    __func__);
+}
 
 /* Where store_case_participants() puts the participants. */
 struct participant_list {
@@ -545,6 +730,12 @@ participant_list_add(sqlite3_stmt *s, void *ctx, int *rc)
 			return -1;
 		p->has_cert = 1;
 	}
+	p->kind = sqlite3_column_int(s, 6);
+	p->since = sqlite3_column_int64(s, 7);
+	p->joining = sqlite3_column_int(s, 8);
+	p->joined_at = sqlite3_column_int64(s, 9);
+	p->left_at = sqlite3_column_int64(s, 10);
+	p->why = sqlite3_column_int(s, 11);
 	(*l->n)++;
 	return 0;
 }
@@ -559,6 +750,39 @@ store_case_participants(struct store *st, int64_t case_id,
 
 	*n = 0;
 	return db_each_row(st, S_PARTICIPANTS, &case_id, 1,
+	    participant_list_add, &l, __func__);
+}
+
+int
+store_case_stays(struct store *st, int64_t case_id, int64_t *n)
+{
+	return db_count(st, S_MEMBERS_COUNT, &case_id, 1, n, __func__);
+}
+
+/* 0 in *why when account never left the case. */
+int
+store_member_last_why(struct store *st, int64_t case_id, int64_t account,
+    int *why)
+{
+	const int64_t key[] = { case_id, account };
+	int64_t v = 0;
+	int rc = db_get_row(st, S_MEMBER_LAST_WHY, key, nitems(key),
+	    db_int64_col, &v, __func__);
+
+	*why = (int)v;
+	return rc == OFR_E_NOT_FOUND ? 0 : rc;
+}
+
+/* At most max: the latest stays that ended. */
+int
+store_case_former(struct store *st, int64_t case_id,
+    struct participant *out, size_t max, size_t *n)
+{
+	const int64_t key[] = { case_id, db_limit(max) };
+	struct participant_list l = { out, max, n };
+
+	*n = 0;
+	return db_each_row(st, S_FORMER, key, nitems(key),
 	    participant_list_add, &l, __func__);
 }
 
@@ -741,7 +965,8 @@ store_case_drop(struct store *st, int64_t case_id)
 {
 	static const enum stmt_id steps[] = {
 		S_CASE_DROP_DELIVERIES, S_CASE_DROP_MESSAGES,
-		S_CASE_DROP_NOTES, S_CASE_DROP_PARTICIPANTS, S_CASE_DROP,
+		S_CASE_DROP_NOTES, S_CASE_DROP_PARTICIPANTS,
+		S_CASE_DROP_MEMBERS, S_CASE_DROP,
 	};
 	int rc;
 

@@ -490,6 +490,42 @@ static const char *const migrations[] = {
 	");"
 	"CREATE INDEX external_partners_programme"
 	"  ON external_partners(programme_id, id);",
+
+	/*
+	 * 14: a case's membership (PROTOCOL.md, "Co-counselling").
+	 * cases.members is the membership version, one up per join or
+	 * leave. A participant's kind (0: the client or the assigned
+	 * counsellor; 1 supervisor, 2 co-counsellor, 3 language helper),
+	 * since (the version it joined at: 0 for the case's own) and seen
+	 * (the version its client confirmed it has shown): a participant
+	 * whose since is above another's seen is still joining, and
+	 * nothing may be sent to it. case_members is the history, one row
+	 * per stay (times, and why it ended: member_why), so that a message
+	 * of a participant who has left is still checked by its recipients;
+	 * it goes with its case, or with its account. Those in cases now
+	 * are its first rows.
+	 */
+	"ALTER TABLE cases ADD COLUMN members INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE case_participants ADD COLUMN kind INTEGER NOT NULL"
+	"  DEFAULT 0 CHECK (kind BETWEEN 0 AND 3);"
+	"ALTER TABLE case_participants ADD COLUMN since INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"ALTER TABLE case_participants ADD COLUMN seen INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"CREATE TABLE case_members ("
+	"  id INTEGER PRIMARY KEY,"
+	"  case_id INTEGER NOT NULL REFERENCES cases(id),"
+	"  account_id INTEGER NOT NULL REFERENCES accounts(id),"
+	"  kind INTEGER NOT NULL CHECK (kind BETWEEN 0 AND 3),"
+	"  joined_at INTEGER NOT NULL,"
+	"  left_at INTEGER,"
+	"  why INTEGER CHECK (why IS NULL OR why BETWEEN 1 AND 5)"
+	");"
+	"CREATE INDEX case_members_case ON case_members(case_id, left_at);"
+	"CREATE INDEX case_members_account ON case_members(account_id);"
+	"INSERT INTO case_members(case_id, account_id, kind, joined_at)"
+	"  SELECT p.case_id, p.account_id, 0, c.created"
+	"  FROM case_participants p JOIN cases c ON c.id = p.case_id;",
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(*migrations)))
 

@@ -90,6 +90,12 @@ export async function createCore(options) {
 }
 
 
+/* false while p is joining (PROTOCOL.md, "Co-counselling"): nothing is
+ * sealed for it until every participant was told of it. */
+function told(p) {
+	return p?.state !== 'joining';
+}
+
 function parsePins(pins) {
 	const m = [];
 	for (const item of pins || []) {
@@ -559,11 +565,17 @@ export class Core extends Emitter {
 			refused: p.role === 'counsellor' && typeof e.certOk.get(p.key) === 'string' ? e.certOk.get(p.key) : null,
 			changed: !this.me(p) && this.e2e.keyChanged(k, p),
 			verified: !this.me(p) && this.e2e.isVerified(k, p),
+			as: typeof p.as === 'string' ? p.as : p.role, joining: !told(p),
+		}));
+		const former = (Array.isArray(k.former) ? k.former : []).map((p) => ({
+			key: p.key, role: p.role, name: p.name, as: typeof p.as === 'string' ? p.as : p.role,
+			left: p.left, reason: typeof p.reason === 'string' ? p.reason : 'left',
 		}));
 		return {
 			id: k.id, status: k.status, language: k.language, topic: k.topic ?? null,
 			urgency: k.urgency, created: k.created, updated: k.updated,
-			preferences: copy(k.preferences) ?? null, participants, unread: e.unread,
+			preferences: copy(k.preferences) ?? null, participants, former, unread: e.unread,
+			members: isId(k.members) || k.members === 0 ? k.members : 0,
 			blocked: participants.some((p) => p.changed),
 			waitingSince: k.status === 'waiting' ? k.updated ?? k.created : null,
 			queuePosition: k.status === 'waiting' && isId(k.queue_position) ? k.queue_position : null,
@@ -801,7 +813,7 @@ export class Core extends Emitter {
 		while (e.outbox.length > 0 && this.conn.state === 'online') {
 			const k = e.kase, m = e.outbox[0];
 			if (!m.sealed) {
-				const others = (k.participants || []).filter((p) => !this.me(p));
+				const others = (k.participants || []).filter((p) => !this.me(p) && told(p));
 				const why = k.status !== 'active' && k.status !== 'paused' ? (k.status === 'closed' ? ERR.CASE_CLOSED : ERR.CASE_WAITING)
 					: others.length === 0 || !(k.participants || []).some((p) => p.role === 'counsellor') ? ERR.CASE_WAITING
 					: others.some((p) => this.e2e.keyChanged(k, p)) ? 'key_changed' : null;
@@ -888,7 +900,10 @@ export class Core extends Emitter {
 			ack();	// delivered again (our ack was lost): shown already
 			return;
 		}
-		const p = (k.participants || []).find((x) => x.key === f.from);
+		// one who has left is looked up among the former: its message,
+		// sent while it was in the case, is checked by its certificate
+		const former = (k.former || []).find((x) => x.key === f.from && participantRole(x) === 'counsellor');
+		const p = (k.participants || []).find((x) => x.key === f.from) || former;
 		m.name = typeof p?.name === 'string' ? p.name : '?';
 		let from, ct, fate = 'ack';
 		try {
@@ -905,7 +920,8 @@ export class Core extends Emitter {
 			m.state = 'refused';
 			m.reason = 'key_changed';
 			fate = 'keep';
-		} else if (m.state === 'received' && participantRole(p) === 'counsellor' && E2E.isFirst(ct)) {
+		} else if (m.state === 'received' && participantRole(p) === 'counsellor' &&
+		    (E2E.isFirst(ct) || p === former || E2E.isColleague(p))) {
 			try {
 				await this.e2e.checkCounsellor(p, (fr) => this.ask(fr));
 			} catch (err) {
@@ -1011,7 +1027,7 @@ export class Core extends Emitter {
 			try {
 				const k = e?.kase;
 				if (!k || (k.status !== 'active' && k.status !== 'paused')) throw new OfframpError(ERR.CASE_CLOSED, 'the case is not open');
-				const others = (k.participants || []).filter((p) => !this.me(p));
+				const others = (k.participants || []).filter((p) => !this.me(p) && told(p));
 				if (!others.some((p) => p.key === peer)) throw new OfframpError(ERR.NOT_FOUND, 'not a participant');
 				const copies = [], b = this.bindOut(e, k);
 				const report = envelopeWrite({ ...b, kind: ENVELOPE_REPORT, count: r.count, reason: r.reason });
@@ -1044,7 +1060,7 @@ export class Core extends Emitter {
 	}
 
 	allDelivered(e, m) {
-		const others = (e.kase.participants || []).filter((p) => !this.me(p));
+		const others = (e.kase.participants || []).filter((p) => !this.me(p) && told(p));
 		return others.length > 0 && others.every((p) => (m.deliveredTo || []).includes(p.key));
 	}
 

@@ -264,6 +264,13 @@ export class E2E {
 		return this.contacts.find((c) => c.caseId === caseId && c.role === role) || null;
 	}
 
+	/** true when p is a colleague brought into a case (PROTOCOL.md,
+	 * "Co-counselling"): one of several counsellors, vouched for by its
+	 * certificate, not by a key pinned for its role. */
+	static isColleague(p) {
+		return typeof p?.as === 'string' && p.as !== 'client' && p.as !== 'counsellor';
+	}
+
 	/**
 	 * Checks the other participants of case kase against the keys first
 	 * seen (or last verified) for their role in that case, recording new
@@ -274,7 +281,7 @@ export class E2E {
 		let dirty = false;
 		for (const p of Array.isArray(kase?.participants) ? kase.participants : []) {
 			const key = participantKey(p), role = participantRole(p);
-			if (!key || !role || bytesEqual(key, this.pk)) continue;
+			if (!key || !role || bytesEqual(key, this.pk) || E2E.isColleague(p)) continue;
 			const c = this.contactOf(kase.id, role);
 			if (!c) {
 				if (this.contacts.length >= CONTACTS_MAX) this.contacts.shift();
@@ -291,7 +298,7 @@ export class E2E {
 	/** true when participant p of kase has another key than the one recorded for its role. */
 	keyChanged(kase, p) {
 		const key = participantKey(p), role = participantRole(p);
-		if (!key || !role) return false;
+		if (!key || !role || E2E.isColleague(p) || p?.left !== undefined) return false;
 		const c = this.contactOf(kase.id, role);
 		return c !== null && !bytesEqual(c.key, key);
 	}

@@ -80,6 +80,31 @@ export const requests = {
 	},
 
 	/**
+	 * Tells the server this user was shown the case's participants as
+	 * they are now (case.seen): a colleague joining reads nothing before
+	 * every participant's client said so. @param {number} id
+	 * @returns {Promise<Case>}
+	 */
+	async confirmMembers(id) {
+		const e = this.cs.get(id);
+		if (!isId(id) || !e) throw usage('case id');
+		const a = await this.ask({ type: 'case.seen', case: id, members: e.kase.members ?? 0 });
+		await this.chain(() => this.caseUpdate(a.case));
+		return this.caseOf(id);
+	},
+
+	/**
+	 * Asks for a colleague's removal from the case (case.remove).
+	 * @param {number} id @param {string} key @returns {Promise<Case>}
+	 */
+	async removeColleague(id, key) {
+		if (!isId(id) || typeof key !== 'string') throw usage('case id and key');
+		const a = await this.ask({ type: 'case.remove', case: id, key });
+		await this.chain(() => this.caseUpdate(a.case));
+		return this.caseOf(id);
+	},
+
+	/**
 	 * Deletes this client's account and everything the server holds about
 	 * it (account.delete, PROTOCOL.md): its cases with their messages and
 	 * notes, its prekeys, its account; the counsellor of an open case is

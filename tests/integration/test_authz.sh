@@ -94,6 +94,10 @@ body() {
 	partnership.end) echo '"partnership":1' ;;
 	partner.external.set) echo '"name":"Taken over","contact":"x"' ;;
 	partner.external.remove) echo '"external":1' ;;
+	case.invite) echo "\"case\":$CASE,\"key\":\"$K\",\"as\":\"supervisor\"" ;;
+	case.seen) echo "\"case\":$CASE,\"members\":0" ;;
+	case.remove|case.assign) echo "\"case\":$CASE,\"key\":\"$K\"" ;;
+	case.waiting) echo '' ;;
 	*) return 1 ;;
 	esac
 }
@@ -332,6 +336,80 @@ clirun client2 close "$CASE"
 assert_match "client2: close of client's case: not_found" "$ERR" '^offramp: not_found: case\.close'
 clirun client2 reassign "$CASE"
 assert_match "client2: reassign of client's case: not_found" "$ERR" '^offramp: not_found: case\.reassign'
+
+# ------------------------------------ co-counselling and the admin's queue
+
+# req WHO TYPE FIELDS: one request of TYPE by WHO, raw; sets OUT.
+req() {
+	clirun "$1" raw --login --count 1 <<<"{\"v\":1,\"type\":\"$2\",\"id\":5,$3}"
+}
+
+step "co-counselling: who may bring whom in, remove, confirm"
+add_counsellor admin kim Kim --languages de --topics leaving
+certify_pending Kim
+before=$(table_counts)
+req couns case.invite "\"case\":$CASE,\"key\":\"$KEY_couns2\",\"as\":\"supervisor\""
+assert_error "Sam: a counsellor of another programme invited" not_found
+req client case.invite "\"case\":$CASE,\"key\":\"$KEY_kim\",\"as\":\"supervisor\""
+assert_error "the client inviting" forbidden
+req couns2 case.invite "\"case\":$CASE,\"key\":\"$KEY_couns2\",\"as\":\"supervisor\""
+assert_error "Lou: invite into a case he is not in" not_found
+req couns2 case.remove "\"case\":$CASE,\"key\":\"$KEY_couns\""
+assert_error "Lou: remove in a case he is not in" not_found
+req couns2 case.seen "\"case\":$CASE,\"members\":0"
+assert_error "Lou: case.seen of a case he is not in" not_found
+req couns case.invite "\"case\":$CASE,\"key\":\"$KEY_kim\",\"as\":\"boss\""
+assert_error "Sam: an unknown kind" bad_field as
+req client case.remove "\"case\":$CASE,\"key\":\"$KEY_couns\""
+assert_error "the client: removing the assigned counsellor" forbidden
+assert_eq "nothing changed" "$before" "$(table_counts)"
+
+out=$(cli couns bring "$CASE" "$KEY_kim" --as supervisor)
+assert_match "Sam brought Kim in" "$out" '^member Kim \(supervisor\) joining'
+before=$(table_counts)
+req kim case.invite "\"case\":$CASE,\"key\":\"$KEY_kim\",\"as\":\"co-counsellor\""
+assert_error "Kim, a colleague, inviting" forbidden
+req kim case.remove "\"case\":$CASE,\"key\":\"$KEY_client\""
+assert_error "Kim removing the client" forbidden
+req client case.seen "\"case\":$CASE,\"members\":9"
+assert_error "the client: a membership version not reached" bad_field members
+req couns case.invite "\"case\":$CASE,\"key\":\"$KEY_kim\",\"as\":\"supervisor\""
+assert_error "Sam: Kim again" bad_state
+assert_eq "nothing changed" "$before" "$(table_counts)"
+
+out=$(cli client remove "$CASE" Kim)
+assert_match "the client had Kim removed" "$out" '^former Kim \(supervisor\) left: removed'
+before=$(table_counts)
+req kim msg.send "\"case\":$CASE,\"mid\":\"$(b64_random 16)\",\"copies\":[{\"to\":\"$KEY_client\",\"ct\":\"$(b64_random 64)\"},{\"to\":\"$KEY_couns\",\"ct\":\"$(b64_random 64)\"}]"
+assert_error "Kim, removed, sending" not_found
+req kim case.seen "\"case\":$CASE,\"members\":2"
+assert_error "Kim, removed, confirming" not_found
+req kim case.remove "\"case\":$CASE,\"key\":\"$KEY_kim\""
+assert_error "Kim, removed, leaving again" not_found
+req kim case.close "\"case\":$CASE"
+assert_error "Kim, removed, closing" not_found
+assert_not_contains "Kim, removed, does not see the case" "$(cli kim cases)" "$CASE"
+assert_eq "nothing changed" "$before" "$(table_counts)"
+
+step "the waiting queue: each admin its programme's, and assigns only its own"
+keygen client3
+out=$(cli client3 request --language en --topic leaving --programme 1)
+CASE3=$(field "$out" case)
+assert_eq "a programme-1 case waits (Sam is away)" waiting "$(field "$out" status)"
+assert_match "Ada sees it" "$(cli admin waiting)" "^$CASE3 en leaving "
+assert_not_contains "Bea does not" "$(cli admin2 waiting)" "$CASE3"
+before=$(table_counts)
+req admin2 case.assign "\"case\":$CASE3,\"key\":\"$KEY_couns2\""
+assert_error "Bea: assigning a programme-1 case to Lou" not_found
+req admin2 case.assign "\"case\":$CASE3,\"key\":\"$KEY_couns\""
+assert_error "Bea: assigning to Sam" not_found
+req admin case.assign "\"case\":$CASE3,\"key\":\"$KEY_couns2\""
+assert_error "Ada: assigning to Lou" not_found
+req admin case.assign "\"case\":$CASE,\"key\":\"$KEY_couns\""
+assert_error "Ada: assigning a case that does not wait" bad_state
+assert_eq "nothing changed" "$before" "$(table_counts)"
+out=$(cli admin assign "$CASE3" Sam)
+assert_eq "Ada gives it to Sam, away or not" active "$(field "$out" status)"
 
 stop_server
 finish

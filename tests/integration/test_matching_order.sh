@@ -124,7 +124,9 @@ watch_expect "R1 is told (a case push without it)" r1 "\"type\":\"case\".*\"id\"
 watch_expect "the client's other connection is told: R2" rc "\"type\":\"case\".*\"id\":$RCASE.*\"name\":\"R2\""
 watch_stop r1
 watch_stop rc
-assert_no_match "R1 was not in the push it got" "$(grep "\"id\":$RCASE" "$T/watch-r1.out")" '"name":"R1"'
+# (R1 is in its "former" list, with why it left: not a participant)
+assert_no_match "R1 was not in the push it got" "$(grep "\"id\":$RCASE" "$T/watch-r1.out" | grep -o '"participants":\[[^]]*\]')" '"name":"R1"'
+assert_match "  but among the former, reassigned" "$(grep "\"id\":$RCASE" "$T/watch-r1.out")" '"former":\[\{[^]]*"name":"R1"[^]]*"reason":"reassigned"'
 assert_no_match "R1 is not told who took over" "$(grep "\"id\":$RCASE" "$T/watch-r1.out")" '"name":"R2"'
 out=$(cli r1 cases)
 assert_not_contains "R1 no longer lists the case" "$out" "$RCASE"

@@ -163,7 +163,7 @@ test_open(void)
 	CHECK_EQ_INT(mode_of(path), 0600);
 	snprintf(path, sizeof(path), "%s-shm", dbpath);
 	CHECK_EQ_INT(mode_of(path), 0600);
-	CHECK_EQ_INT(peek("PRAGMA user_version"), 13);
+	CHECK_EQ_INT(peek("PRAGMA user_version"), 14);
 	CHECK_EQ_INT(peek("SELECT count(*) FROM sqlite_schema WHERE "
 	    "type = 'table' AND name = 'deliveries'"), 1);
 	CHECK_EQ_INT(peek("SELECT count(*) FROM sqlite_schema WHERE "
@@ -889,7 +889,7 @@ test_transactions(struct store **stp)
 	*stp = st;
 	if (st == NULL)
 		return;
-	CHECK_EQ_INT(peek("PRAGMA user_version"), 13);
+	CHECK_EQ_INT(peek("PRAGMA user_version"), 14);
 	CHECK_EQ_INT(store_account_by_id(st, id, &a), 0);
 	CHECK(strcmp(a.name, "kept") == 0);
 	key_of(a.key, 706);
@@ -1053,6 +1053,80 @@ open_count(struct store *st, int64_t counsellor)
 	return c.open;
 }
 
+/* Membership: a colleague joins at a new version, joining until every
+ * other participant confirmed it; it leaves with a reason, into the
+ * history; the counsellor's leave is recorded too. */
+static void
+test_membership(struct store *st)
+{
+	struct participant pp[MODEL_PARTICIPANTS_MAX];
+	struct case_info c, g;
+	int64_t p1, co, co2, cl, v = 0, stays = 0;
+	size_t n = 99;
+	int why = -1;
+
+	CHECK_EQ_INT(store_programme_create(st, "Members", 3000, &p1), 0);
+	co = counsellor(st, 3001, p1, ",mm,", ",", 5, PRESENCE_ONLINE, 0);
+	co2 = counsellor(st, 3002, p1, ",mm,", ",", 5, PRESENCE_ONLINE, 0);
+	cl = account(st, 3003, ROLE_CLIENT, 0, "mem-a", 0);
+	CHECK_EQ_INT(store_case_create(st, cl, "mm", "", 3010, &c), 0);
+	CHECK_EQ_INT(store_case_assign(st, c.id, co, 3011), 0);
+	CHECK_EQ_INT(store_member_add(st, c.id, co, co2, MEMBER_OWN, 3012, &v),
+	    OFR_E_BAD_FIELD);
+	CHECK_EQ_INT(store_member_add(st, c.id, co, co2, MEMBER_SUPERVISOR,
+	    3012, &v), 0);
+	CHECK_EQ_INT(v, 1);
+	CHECK_EQ_INT(store_member_add(st, c.id, co, co2, MEMBER_SUPERVISOR,
+	    3012, &v), OFR_E_BAD_STATE);
+	CHECK_EQ_INT(store_case_get(st, c.id, &g), 0);
+	CHECK_EQ_INT(g.members, 1);
+	CHECK_EQ_INT(store_case_participants(st, c.id, pp,
+	    MODEL_PARTICIPANTS_MAX, &n), 0);
+	CHECK_EQ_INT(n, 3);
+	CHECK_EQ_INT(pp[2].account, co2);
+	CHECK_EQ_INT(pp[2].kind, MEMBER_SUPERVISOR);
+	CHECK_EQ_INT(pp[2].since, 1);
+	CHECK_EQ_INT(pp[2].joining, 1);		/* the client was not told */
+	CHECK_EQ_INT(pp[2].joined_at, 3012);
+	CHECK_EQ_INT(pp[0].joining, 0);
+	CHECK_EQ_INT(store_case_seen(st, c.id, cl, 1), 0);
+	CHECK_EQ_INT(store_case_participants(st, c.id, pp,
+	    MODEL_PARTICIPANTS_MAX, &n), 0);
+	CHECK_EQ_INT(pp[2].joining, 0);
+	CHECK_EQ_INT(store_case_seen(st, c.id, cl, 0), 0);	/* never back */
+	CHECK_EQ_INT(store_case_participants(st, c.id, pp,
+	    MODEL_PARTICIPANTS_MAX, &n), 0);
+	CHECK_EQ_INT(pp[2].joining, 0);
+
+	CHECK_EQ_INT(store_member_drop(st, c.id, co2, 0, 3020),
+	    OFR_E_BAD_FIELD);
+	CHECK_EQ_INT(store_member_drop(st, c.id, co2, LEFT_REMOVED, 3020), 0);
+	CHECK_EQ_INT(store_member_drop(st, c.id, co2, LEFT_REMOVED, 3021),
+	    OFR_E_NOT_FOUND);
+	CHECK_EQ_INT(store_case_former(st, c.id, pp, MODEL_PARTICIPANTS_MAX,
+	    &n), 0);
+	CHECK_EQ_INT(n, 1);
+	CHECK_EQ_INT(pp[0].account, co2);
+	CHECK_EQ_INT(pp[0].left_at, 3020);
+	CHECK_EQ_INT(pp[0].why, LEFT_REMOVED);
+	CHECK_EQ_INT(store_member_last_why(st, c.id, co2, &why), 0);
+	CHECK_EQ_INT(why, LEFT_REMOVED);
+	CHECK_EQ_INT(store_member_last_why(st, c.id, co, &why), 0);
+	CHECK_EQ_INT(why, 0);
+
+	CHECK_EQ_INT(store_case_unassign(st, c.id, LEFT_DISABLED, 3030), 0);
+	CHECK_EQ_INT(store_member_last_why(st, c.id, co, &why), 0);
+	CHECK_EQ_INT(why, LEFT_DISABLED);
+	CHECK_EQ_INT(store_case_get(st, c.id, &g), 0);
+	CHECK_EQ_INT(g.members, 3);
+	CHECK_EQ_INT(store_case_stays(st, c.id, &stays), 0);
+	CHECK_EQ_INT(stays, 3);
+	CHECK_EQ_INT(store_case_drop(st, c.id), 0);
+	CHECK_EQ_INT(store_case_stays(st, c.id, &stays), 0);
+	CHECK_EQ_INT(stays, 0);
+	CHECK_EQ_INT(store_commit(st), 0);
+}
+
 /* Intake, status changes, unassign, the queue. */
 static void
 test_intake(struct store *st)
@@ -1181,7 +1255,7 @@ test_intake(struct store *st)
 	CHECK_EQ_INT(g.status, CASE_PAUSED);
 
 	/* unassign: the case waits again, without its counsellor */
-	CHECK_EQ_INT(store_case_unassign(st, c.id, 1130), 0);
+	CHECK_EQ_INT(store_case_unassign(st, c.id, LEFT_REASSIGNED, 1130), 0);
 	CHECK_EQ_INT(store_case_get(st, c.id, &g), 0);
 	CHECK_EQ_INT(g.status, CASE_WAITING);
 	CHECK_EQ_INT(g.counsellor, 0);
@@ -1201,8 +1275,8 @@ test_intake(struct store *st)
 	CHECK_EQ_INT(n, 0);
 	CHECK_EQ_INT(store_case_open_of_client(st, cl, &g), 0);
 	CHECK_EQ_INT(g.id, c.id);
-	CHECK_EQ_INT(store_case_unassign(st, c.id, 1131), OFR_E_NOT_FOUND);
-	CHECK_EQ_INT(store_case_unassign(st, 12345, 1131), OFR_E_NOT_FOUND);
+	CHECK_EQ_INT(store_case_unassign(st, c.id, LEFT_REASSIGNED, 1131), OFR_E_NOT_FOUND);
+	CHECK_EQ_INT(store_case_unassign(st, 12345, LEFT_REASSIGNED, 1131), OFR_E_NOT_FOUND);
 	CHECK_EQ_INT(store_case_get(st, c.id, &g), 0);
 	CHECK_EQ_INT(g.updated, 1130);
 	/* and another counsellor can take it */
@@ -1216,7 +1290,7 @@ test_intake(struct store *st)
 	 * no other open case */
 	CHECK_EQ_INT(store_case_set_status(st, c.id, CASE_CLOSED, 1141), 0);
 	CHECK_EQ_INT(open_count(st, co2), 0);
-	CHECK_EQ_INT(store_case_unassign(st, c.id, 1142), OFR_E_NOT_FOUND);
+	CHECK_EQ_INT(store_case_unassign(st, c.id, LEFT_REASSIGNED, 1142), OFR_E_NOT_FOUND);
 	CHECK_EQ_INT(store_case_participants(st, c.id, pp,
 	    MODEL_PARTICIPANTS_MAX, &n), 0);
 	CHECK_EQ_INT(n, 2);
@@ -1286,7 +1360,7 @@ test_intake(struct store *st)
 	CHECK_EQ_INT(got[0], q[4]);
 	CHECK_EQ_INT(store_queue_count(st, p1, &n64), 0);
 	CHECK_EQ_INT(n64, before1 + 3);
-	CHECK_EQ_INT(store_case_unassign(st, q[2], 1161), 0);
+	CHECK_EQ_INT(store_case_unassign(st, q[2], LEFT_REASSIGNED, 1161), 0);
 	CHECK_EQ_INT(store_case_waiting(st, got, 2, &n), 0);
 	CHECK_EQ_INT(got[0], q[2]);
 	CHECK_EQ_INT(got[1], q[4]);
@@ -2175,6 +2249,7 @@ main(void)
 		test_messages(st);
 		test_keys(st);
 		test_intake(st);
+		test_membership(st);
 		test_counsellors(st);
 		test_unread_notes(st);
 		test_audit(st);

@@ -19,7 +19,7 @@ const INTAKE_CODE = /^[A-Za-z0-9-]{1,64}$/;	// as the server takes it (PROTOCOL.
 const KNOWN_ERRORS = new Set(['bad_json', 'too_big', 'bad_field', 'not_logged_in', 'bad_signature',
 	'unknown_key', 'bad_invite', 'wrong_role', 'forbidden', 'not_found', 'case_open', 'case_closed',
 	'case_waiting', 'rate_limited', 'account_disabled', 'limit', 'internal', 'bad_state', 'storage_full',
-	'recipient_full', 'crypto', 'intake_code_required', 'bad_intake_code', 'pow_required',
+	'recipient_full', 'not_told', 'crypto', 'intake_code_required', 'bad_intake_code', 'pow_required',
 	'timeout', 'connection', 'passphrase', 'usage', 'io']);
 
 /* Errors that are over once the connection works again. */
@@ -627,6 +627,13 @@ export function createController({ store, createCore, sodium, config }) {
 		},
 		async reassign(id) {
 			await act(() => core.reassign(id));
+		},
+		/* The user saw who joins: the server may let them read. */
+		async confirmMembers(id) {
+			await act(() => core.confirmMembers(id));
+		},
+		async removeColleague(id, key) {
+			await act(() => core.removeColleague(id, key));
 		},
 		/* The client's case is closed: a new request with the same wishes. */
 		async newRequest() {

@@ -31,7 +31,7 @@ export function conversationScreen(state, intents) {
 	const waiting = h('div', { class: 'card warn', id: 'waiting' });
 	const emergency = h('div', { class: 'card small' },
 		h('h2', null, t('emergency_title')), h('p', null, t('emergency_text')));
-	const people = participantList();
+	const people = participantList(intents);
 	const peopleCard = h('section', { class: 'people-line', 'aria-labelledby': 'people-h' },
 		h('h2', { id: 'people-h' }, t('people_title')), people.el);
 	const log = messageLog(t('messages_label'), (text) => intents.send(currentId, text),

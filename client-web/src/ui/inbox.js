@@ -51,7 +51,7 @@ export function inboxScreen(state, intents) {
 	let currentId = null;
 	const caseTitle = h('h2', { id: 'case-h', tabindex: '-1' });
 	const caseStatus = h('p', { class: 'status-line' });
-	const people = participantList();
+	const people = participantList(intents);
 	const actions = h('div', { class: 'row', id: 'case-actions' });
 	const log = messageLog(t('messages_label'), (text) => intents.send(currentId, text),
 		(mid, action) => intents.answer(currentId, mid, action));

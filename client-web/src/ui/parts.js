@@ -154,22 +154,44 @@ export function composer({ label, onSend, onDraft }) {
 	};
 }
 
-/* Who is in the case: every participant with its role; nobody invisible. */
-export function participantList() {
-	const el = h('ul', { class: 'people' });
+const COLLEAGUES = ['supervisor', 'co-counsellor', 'language-helper'];
+const REASONS = ['reassigned', 'disabled', 'removed', 'left', 'referral'];
+
+/*
+ * Who is in the case: every participant with its role, a colleague with
+ * what it is there for and whether it is still joining; who has left and
+ * why; nobody invisible. intents (optional): confirmMembers(id) once the
+ * user has seen a colleague joining, removeColleague(id, key).
+ */
+export function participantList(intents) {
+	const el = h('div', { class: 'people' });
 	let sig = '';
+	const as = (p) => (COLLEAGUES.includes(p.as) ? ` (${t(`as_${p.as.replace(/-/g, '_')}`)})` : '');
 	return {
 		el,
 		update(c) {
-			const s = JSON.stringify(c.participants.map((p) => [p.key, p.name, p.role, p.certified, p.refused, p.changed, p.verified]));
+			const former = c.former || [];
+			const s = JSON.stringify([c.id, c.members, c.participants.map((p) => [p.key, p.name, p.role, p.certified, p.refused, p.changed, p.verified, p.as, p.joining]),
+				former.map((p) => [p.key, p.left, p.reason])]);
 			if (s === sig) return;
 			sig = s;
-			fill(el, c.participants.map((p) => h('li', { 'data-key': p.key, 'data-role': p.role },
-				h('strong', null, p.me ? t('you') : p.name), ' — ', t(p.role === 'client' && !p.me ? 'role_client_other' : `role_${p.role}`),
+			const me = c.participants.find((p) => p.me);
+			const mayRemove = me && !COLLEAGUES.includes(me.as);
+			const list = h('ul', null, ...c.participants.map((p) => h('li', { 'data-key': p.key, 'data-role': p.role, 'data-state': p.joining ? 'joining' : 'joined' },
+				h('strong', null, p.me ? t('you') : p.name), ' — ', t(p.role === 'client' && !p.me ? 'role_client_other' : `role_${p.role}`), as(p),
+				p.joining ? h('strong', null, ` · ${t('member_joining')}`) : '',
 				p.role === 'counsellor' && p.certified ? ` · ${t('certified')}` : '',
 				p.role === 'counsellor' && p.refused ? h('strong', null, ` · ${t(`refused_${p.refused}`)}`) : '',
 				p.changed ? h('strong', null, ` · ${t('key_changed')}`) : '',
-				p.verified ? ` · ${t('verified')}` : '')));
+				p.verified ? ` · ${t('verified')}` : '',
+				intents && mayRemove && !p.me && COLLEAGUES.includes(p.as)
+					? h('button', { type: 'button', class: 'link', onclick: () => intents.removeColleague(c.id, p.key) }, t('member_remove')) : '')));
+			const gone = former.map((p) => h('li', { 'data-key': p.key, 'data-state': 'left', 'data-reason': p.reason },
+				h('strong', null, p.name), as(p), ' — ', t(`member_left_${REASONS.includes(p.reason) ? p.reason : 'left'}`)));
+			const joining = c.participants.some((p) => p.joining);
+			fill(el, list, gone.length > 0 ? h('ul', { class: 'former' }, ...gone) : '',
+				joining && intents ? h('p', { class: 'card warn', role: 'status' }, t('member_joining_notice'), ' ',
+					h('button', { type: 'button', onclick: () => intents.confirmMembers(c.id) }, t('member_confirm'))) : '');
 		},
 	};
 }

@@ -1,0 +1,134 @@
+# test_cocounsel.sh: co-counselling and moves that lose nothing
+# (PROTOCOL.md, "Co-counselling", "No stranded case"). Sam brings Kim, a
+# supervisor, into a client's case; Kim is listed at once as joining, and
+# nothing goes to or from Kim (not_told, nothing stored) until the
+# client's CLI has shown it and confirmed; then messages go three ways,
+# each readable by both others. The client has Kim removed; a message Kim
+# sent before still reads for the client, Kim gets nothing sent after,
+# and cannot send. Then Sam is disabled and enabled: the case is not
+# stranded, the admin sees it waiting and gives it back to Sam.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+start_server
+setup_pool
+# Kim speaks German only: the client's case (English) is never matched
+# to her; she comes in as Sam's supervisor.
+add_counsellor admin kim Kim --languages de --topics leaving
+certify_pending Kim
+keygen client
+out=$(cli client request --language en --topic leaving)
+CASE=$(field "$out" case)
+assert_eq "the client's case is active with Sam" Sam "$(field "$out" counsellor)"
+KIM_ID=$(account_id kim)
+
+# raw_send WHO TO...: msg.send by WHO of one made-up copy per key TO
+# (only the server's checks are tried: nothing is stored either way).
+raw_send() {
+	local who=$1 copies="" k
+	shift
+	for k in "$@"; do
+		copies+="${copies:+,}{\"to\":\"$k\",\"ct\":\"$(b64_random 64)\"}"
+	done
+	clirun "$who" raw --login --count 1 <<<"{\"v\":1,\"type\":\"msg.send\",\"id\":5,\"case\":$CASE,\"mid\":\"$(b64_random 16)\",\"copies\":[$copies]}"
+}
+
+step "Sam and the client talk, two of them"
+cli couns send "$CASE" "hello from Sam" >/dev/null
+assert_contains "the client reads Sam" "$(cli client recv --count 1)" "hello from Sam"
+
+step "Sam brings Kim in as supervisor: listed at once, joining"
+out=$(cli couns bring "$CASE" "$KEY_kim" --as supervisor)
+assert_match "Kim is listed as a joining supervisor" "$out" '^member Kim \(supervisor\) joining'
+assert_eq "the membership version is 1" 1 "$(field "$out" members)"
+out=$(cli couns cases)
+assert_match "Sam's case lists the client, Sam and Kim" "$out" "^$CASE active en leaving [^ ]+,Sam,Kim"
+
+# stored: the messages, their copies and records of sends (a CLI that
+# tries may take prekeys for its sessions first: not a message).
+stored() {
+	sql "SELECT (SELECT count(*) FROM messages) || ' ' ||
+	    (SELECT count(*) FROM deliveries) || ' ' || (SELECT count(*) FROM sent)"
+}
+
+step "nothing to or from Kim before the client was told: not_told, nothing stored"
+before=$(stored)
+raw_send couns "$KEY_client" "$KEY_kim"
+assert_error "Sam: a copy for Kim before the client was told" not_told
+raw_send kim "$KEY_client" "$KEY_couns"
+assert_error "Kim: a message before the client was told" not_told
+clirun kim send "$CASE" "too early"
+assert_eq "Kim's send exits 1" 1 "$RC"
+assert_match "Kim's send: not_told" "$ERR" 'not_told'
+assert_eq "nothing stored" "$before" "$(stored)"
+# Sam's own client leaves Kim out while she joins: the message goes.
+cli couns send "$CASE" "only for the client" >/dev/null
+assert_contains "the client reads it" "$(cli client recv --count 1)" "only for the client"
+assert_eq "no copy was stored for Kim" 0 "$(sql "SELECT count(*) FROM deliveries WHERE recipient_id = $KIM_ID")"
+
+step "the client's CLI shows Kim and confirms: Kim joins"
+out=$(cli client members "$CASE")
+assert_match "the client sees Kim joining" "$out" '^member Kim \(supervisor\) joining'
+assert_match "and Sam in the case" "$out" '^member Sam \(counsellor\) in the case$'
+assert_eq "the client confirmed version 1" "confirmed: members=1" "$(tail -n1 <<<"$out")"
+out=$(cli couns members "$CASE")
+assert_match "Sam sees Kim in the case now" "$out" '^member Kim \(supervisor\) in the case$'
+
+step "three ways: each message readable by both others"
+cli couns send "$CASE" "Sam to both" >/dev/null
+assert_contains "the client reads Sam" "$(cli client recv --count 1)" "Sam to both"
+assert_contains "Kim reads Sam" "$(cli kim recv --count 1)" "Sam to both"
+cli kim send "$CASE" "Kim to both" >/dev/null
+assert_contains "the client reads Kim" "$(cli client recv --count 1)" "Kim to both"
+assert_contains "Sam reads Kim" "$(cli couns recv --count 1)" "Kim to both"
+cli client send "$CASE" "client to both" >/dev/null
+assert_contains "Sam reads the client" "$(cli couns recv --count 1)" "client to both"
+assert_contains "Kim reads the client" "$(cli kim recv --count 1)" "client to both"
+
+step "Kim writes, then the client has her removed: the message still reads"
+cli kim send "$CASE" "Kim before her removal" >/dev/null
+out=$(cli client remove "$CASE" Kim)
+assert_match "Kim is a former participant, removed" "$out" '^former Kim \(supervisor\) left: removed from the case at a participant.s request'
+assert_eq "the membership version is 2" 2 "$(field "$out" members)"
+assert_contains "the client reads Kim's message sent before" \
+	"$(cli client recv --count 1)" "Kim before her removal"
+assert_contains "so does Sam" "$(cli couns recv --count 1)" \
+	"Kim before her removal"
+
+step "a removed participant gets nothing and cannot send"
+cli couns send "$CASE" "after Kim left" >/dev/null
+assert_contains "the client reads Sam" "$(cli client recv --count 1)" "after Kim left"
+assert_eq "nothing stored for Kim" 0 "$(sql "SELECT count(*) FROM deliveries WHERE recipient_id = $KIM_ID")"
+before=$(table_counts)
+raw_send kim "$KEY_client" "$KEY_couns"
+assert_error "Kim: a message after her removal" not_found
+clirun kim raw --login --count 1 <<<"{\"v\":1,\"type\":\"case.seen\",\"id\":5,\"case\":$CASE,\"members\":2}"
+assert_error "Kim: case.seen after her removal" not_found
+assert_eq "nothing changed" "$before" "$(table_counts)"
+assert_not_contains "Kim's cases lack it" "$(cli kim cases)" "$CASE"
+raw_send couns "$KEY_client" "$KEY_kim"
+assert_error "Sam: a copy for Kim after her removal" bad_recipients
+
+step "the history keeps who was in the case, and why each left"
+assert_eq "Kim's stay ended, removed (3)" "1|3" \
+	"$(sql "SELECT count(*), why FROM case_members WHERE case_id = $CASE AND account_id = $KIM_ID AND left_at IS NOT NULL")"
+
+step "Sam disabled, then enabled: the case is not stranded"
+out=$(cli admin disable Sam)
+out=$(cli client cases)
+assert_match "the case waits (nobody else speaks English)" "$out" "^$CASE waiting "
+out=$(cli client members "$CASE")
+assert_match "the client is told Sam left because he was disabled" "$out" \
+	"^former Sam \\(counsellor\\) left: the programme's admin disabled the counsellor's account"
+out=$(cli admin waiting)
+assert_match "the admin sees it waiting" "$out" "^$CASE en leaving normal waiting=[0-9]+s$"
+cli admin enable Sam >/dev/null
+out=$(cli admin waiting)
+assert_match "enabled, Sam does not get it back by himself: it still waits" "$out" "^$CASE "
+out=$(cli admin assign "$CASE" Sam)
+assert_eq "the admin gives it back to Sam" active "$(field "$out" status)"
+out=$(cli client cases)
+assert_match "the client's case is active with Sam again" "$out" "^$CASE active en leaving [^ ]+,Sam$"
+assert_eq "nothing waits any more" "" "$(cli admin waiting 2>/dev/null | grep -E "^$CASE " || true)"
+
+stop_server
+finish
