@@ -716,5 +716,8 @@ main(int argc, char **argv)
 		}
 	}
 	recipient(kids);
+	keyfile_free(couns.k);
+	for (i = 0; i < npairs; i++)
+		keyfile_free(pair_id[i].k);
 	return 0;
 }
