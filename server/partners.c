@@ -322,13 +322,23 @@ partners_directory(struct session *s, struct frame_in *in)
 	return 0;
 }
 
+/* case.referred: the frame names the case and nothing else (a partner's
+ * name or a card's text is refused, never kept). */
 int
 partners_case_referred(struct session *s, struct frame_in *in)
 {
 	struct case_info c;
-	json_t *f;
+	const char *k;
+	json_t *f, *v;
 	int rc;
 
+	json_object_foreach(in->root, k, v) {
+		if (strcmp(k, "v") != 0 && strcmp(k, "type") != 0 &&
+		    strcmp(k, "id") != 0 && strcmp(k, "case") != 0) {
+			in->bad_field = k;
+			return OFR_E_BAD_FIELD;
+		}
+	}
 	if ((rc = cases_own(s, in, &c)) != 0)
 		return rc;
 	if (c.counsellor != s->acct.id)
