@@ -792,7 +792,7 @@ export class Core extends Emitter {
 		};
 		if (item.meeting) {
 			const x = item.meeting;
-			m.meeting = { action: 'propose', id: 1 + sodium.randombytes_uniform(0xfffffffe), time: x.time,
+			m.meeting = { action: 'propose', id: 1 + sodium.randombytes_uniform(0x7fffffff), time: x.time,
 				place: x.place || '', recognise: x.recognise || '' };
 		} else if (item.agreement) {
 			const latest = e.messages.reduce((v, x) => Math.max(v, x.agreement?.version || 0), 0);
