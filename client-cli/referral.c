@@ -67,7 +67,7 @@ card_field(struct envelope_referral *r, int i, const char *what,
 int
 cmd_refer_external(struct cli *cli, int argc, char **argv)
 {
-	const char *expect = NULL, *say = NULL, *name, *contact;
+	const char *expect = NULL, *say = NULL, *name = NULL, *contact = NULL;
 	const struct cli_opt opts[] = {
 		{ "--expect", &expect, NULL },
 		{ "--say", &say, NULL },
@@ -77,7 +77,7 @@ cmd_refer_external(struct cli *cli, int argc, char **argv)
 	json_t *req, *resp = NULL, *ans = NULL;
 	char *pos[2], *text = NULL;
 	int64_t case_id, ext;
-	size_t len;
+	size_t len = 0;
 	int npos, rc;
 
 	if ((rc = cli_parse(cli, argc, argv, opts, pos, 2, &npos)) != 0)
