@@ -90,6 +90,7 @@ cli_cmd cmd_note, cmd_notes;				/* caseload.c */
 cli_cmd cmd_send, cmd_recv, cmd_chat, cmd_history;	/* messages.c */
 cli_cmd cmd_inbox;					/* inbox.c */
 cli_cmd cmd_meeting, cmd_meetings, cmd_agreement;	/* meetings.c */
+cli_cmd cmd_refer_external;				/* referral.c */
 cli_cmd cmd_trust, cmd_whoami, cmd_safety, cmd_verify;	/* trust.c */
 cli_cmd cmd_programme_key, cmd_certify, cmd_revoke, cmd_partner;
 cli_cmd cmd_partnership, cmd_directory, cmd_external;

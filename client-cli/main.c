@@ -212,6 +212,13 @@ static const char usage_text[] =
 "  external set ID [--name N] [--contact C] [--regions R] [--formats F]\n"
 "      [--topics T]                          change it\n"
 "  external remove ID                        remove it\n"
+"  refer-external CASE EXTERNAL-ID [--expect TEXT] [--say TEXT]\n"
+"                                            send the client a referral card\n"
+"                                            for an external partner (its\n"
+"                                            name and contact from the\n"
+"                                            directory), encrypted; then tell\n"
+"                                            the server only that the case\n"
+"                                            was referred (counsellors)\n"
 "\n"
 "session:\n"
 "  daemon [--detach]                         hold the key file (passphrase\n"
@@ -290,6 +297,7 @@ static const struct {
 	{ "partnership", cmd_partnership, OWN_JSON },
 	{ "directory", cmd_directory, "partner.directory" },
 	{ "external", cmd_external, OWN_JSON },
+	{ "refer-external", cmd_refer_external, "case.referred" },
 	{ "trust", cmd_trust, OWN_JSON },
 	{ "whoami", cmd_whoami, OWN_JSON },
 	{ "safety", cmd_safety, OWN_JSON },

@@ -2,7 +2,7 @@
  * meetings.c: the commands meeting (propose, accept, decline, cancel,
  * reschedule), meetings (the case's meetings as the key file kept them)
  * and agreement (propose, revise, accept, show), and the readable form
- * of both kinds. What a case's meetings and agreement are now is read
+ * of both kinds and of a referral card (referral.c). What a case's meetings and agreement are now is read
  * again, each time, from the meeting and agreement messages the key
  * file kept (ks_item, sent and received, oldest first); the server never
  * sees them: they are envelopes like texts (messages_send).
@@ -31,6 +31,10 @@ static const char *const agreement_verb[] = {
 };
 static const char *const agreement_label[ENVELOPE_AGREEMENT_FIELDS] = {
 	"objectives", "formats", "how often", "in a crisis",
+};
+static const char *const referral_label[ENVELOPE_REFERRAL_FIELDS] = {
+	"[referral to ", "; contact: ", "; what to expect: ",
+	"; what to say: ",
 };
 
 /* A growing string. */
@@ -123,6 +127,14 @@ meetings_render(const struct envelope *e, char **out, size_t *len)
 			puts_(&b, agreement_label[i]);
 			puts_(&b, ": ");
 			put(&b, a->field[i], a->len[i]);
+		}
+		puts_(&b, "]");
+	} else if (e->kind == ENVELOPE_REFERRAL) {
+		for (size_t i = 0; i < ENVELOPE_REFERRAL_FIELDS; i++) {
+			if (e->referral.len[i] == 0)
+				continue;	/* what to expect, to say */
+			puts_(&b, referral_label[i]);
+			put(&b, e->referral.field[i], e->referral.len[i]);
 		}
 		puts_(&b, "]");
 	} else {

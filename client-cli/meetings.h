@@ -13,8 +13,10 @@
 struct envelope;
 
 /*
- * The readable line of the meeting or agreement e, e.g. "[meeting 42
- * proposed: 2026-01-02 10:00 UTC; place: ...; recognise: ...]", into
+ * The readable line of the meeting, agreement or referral card e, e.g.
+ * "[meeting 42 proposed: 2026-01-02 10:00 UTC; place: ...; recognise:
+ * ...]" or "[referral to NAME; contact: ...; what to expect: ...; what
+ * to say: ...]", into
  * *out (malloc'd, NUL-terminated; the fields as they came: print it with
  * text_put), *len its length. 0, OFR_E_NOMEM, or OFR_E_BAD_FIELD for
  * another kind.

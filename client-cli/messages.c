@@ -499,6 +499,7 @@ open_envelope(struct cli *cli, json_t *f, const char *name,
 	switch (e.kind) {
 	case ENVELOPE_MEETING:
 	case ENVELOPE_AGREEMENT:
+	case ENVELOPE_REFERRAL:
 		if (meetings_render(&e, &o->text, &o->len) != 0 ||
 		    (o->item = malloc(len - ENVELOPE_V2_HDR_BYTES + 1)) ==
 		    NULL) {
@@ -875,11 +876,14 @@ print_message(struct cli *cli, json_t *kase, json_t *f, int recv_format)
 		    (json_int_t)m.case_id, "from", m.from, "name", m.name,
 		    "refused", m.mark);
 
-		/* a meeting or an agreement: its text is the readable line */
+		/* a meeting, an agreement or a referral card: its text is
+		 * the readable line */
 		if (j != NULL && (m.kind == ENVELOPE_MEETING ||
-		    m.kind == ENVELOPE_AGREEMENT))
+		    m.kind == ENVELOPE_AGREEMENT ||
+		    m.kind == ENVELOPE_REFERRAL))
 			json_object_set_new(j, "kind", json_string(m.kind ==
-			    ENVELOPE_MEETING ? "meeting" : "agreement"));
+			    ENVELOPE_MEETING ? "meeting" : m.kind ==
+			    ENVELOPE_AGREEMENT ? "agreement" : "referral"));
 		if (j != NULL && m.replayed)
 			json_object_set_new(j, "replayed", json_true());
 		cli_json(j);
@@ -1048,7 +1052,8 @@ messages_send(struct cli *cli, int64_t case_id, struct envelope *e,
 	if ((rc = case_sendable(cli, kase)) != 0 ||
 	    (rc = seal_envelope(cli, kase, mid, e, NULL, &f)) != 0)
 		goto out;
-	if (e->kind == ENVELOPE_MEETING || e->kind == ENVELOPE_AGREEMENT) {
+	if (e->kind == ENVELOPE_MEETING || e->kind == ENVELOPE_AGREEMENT ||
+	    e->kind == ENVELOPE_REFERRAL) {
 		/* kind || body, as it left (the writer gives one encoding) */
 		if ((item = malloc(ENVELOPE_MAX_BYTES)) == NULL ||
 		    envelope_write(item, ENVELOPE_MAX_BYTES, &ilen, e) != 0) {

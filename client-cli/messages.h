@@ -81,7 +81,8 @@ int messages_seal(struct cli *cli, json_t *kase,
  * case case_id after the checks before sending, as offramp send does:
  * login, the case from case.list, sealed, the store saved, sent (with
  * retries), then text (len bytes, what the history keeps) in the history
- * and, for a meeting or an agreement, the item; prints "sent: MID".
+ * and, for a meeting, an agreement or a referral card, the item; prints
+ * "sent: MID".
  * 0 or an error code (printed).
  */
 int messages_send(struct cli *cli, int64_t case_id, struct envelope *e,

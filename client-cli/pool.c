@@ -309,6 +309,9 @@ cmd_stats(struct cli *cli, int argc, char **argv)
 	put_secs("median", json_object_get(fr, "median"));
 	put_secs("p90", json_object_get(fr, "p90"));
 	fputc('\n', stdout);
+	fputs("referred-external: ", stdout);
+	pool_put_count(json_object_get(resp, "referred_external"));
+	fputc('\n', stdout);
 	json_array_foreach(json_object_get(resp, "counsellors"), i, c) {
 		fputs("counsellor ", stdout);
 		text_puts(stdout, json_string_value(json_object_get(c,

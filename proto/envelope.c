@@ -1,8 +1,8 @@
 /*
  * envelope.c: the plaintext envelope of envelope.h. It checks lengths
  * before every copy; it never looks inside a text (the client checks and
- * escapes it when it shows it), but the fields of a meeting and an
- * agreement must be UTF-8 within their bounds.
+ * escapes it when it shows it), but the fields of a meeting, an
+ * agreement and a referral card must be UTF-8 within their bounds.
  */
 #include <string.h>
 
@@ -12,6 +12,12 @@
 
 #define MEETING_FIXED	(1 + 4 + 8 + 2 + 2)	/* with both lengths */
 #define AGREEMENT_FIXED	(1 + 4 + 2 * ENVELOPE_AGREEMENT_FIELDS)
+#define REFERRAL_FIXED	(2 * ENVELOPE_REFERRAL_FIELDS)
+
+static const size_t referral_max[ENVELOPE_REFERRAL_FIELDS] = {
+	ENVELOPE_REFERRAL_NAME_MAX, ENVELOPE_REFERRAL_CONTACT_MAX,
+	ENVELOPE_REFERRAL_NOTE_MAX, ENVELOPE_REFERRAL_NOTE_MAX,
+};
 
 int
 envelope_utf8_ok(const uint8_t *s, size_t len)
@@ -138,6 +144,23 @@ agreement_ok(const struct envelope_agreement *a)
 	return 0;
 }
 
+/* As meeting_ok, for a referral card. */
+static int
+referral_ok(const struct envelope_referral *r)
+{
+	size_t i;
+
+	for (i = 0; i < ENVELOPE_REFERRAL_FIELDS; i++) {
+		if (r->len[i] > referral_max[i])
+			return OFR_E_TOO_BIG;
+		if (!envelope_utf8_ok(r->field[i], r->len[i]))
+			return OFR_E_BAD_FIELD;
+	}
+	if (r->len[ENVELOPE_RF_NAME] == 0 || r->len[ENVELOPE_RF_CONTACT] == 0)
+		return OFR_E_BAD_FIELD;
+	return 0;
+}
+
 /* A u16 length, then its bytes. */
 static uint8_t *
 put_field(uint8_t *p, const uint8_t *s, size_t len)
@@ -155,6 +178,7 @@ envelope_write(uint8_t *out, size_t cap, size_t *out_len,
 {
 	const struct envelope_meeting *m = &e->meeting;
 	const struct envelope_agreement *a = &e->agreement;
+	const struct envelope_referral *r = &e->referral;
 	size_t body, i;
 	uint8_t *p;
 	int rc;
@@ -186,6 +210,13 @@ envelope_write(uint8_t *out, size_t cap, size_t *out_len,
 		body = AGREEMENT_FIXED;
 		for (i = 0; i < ENVELOPE_AGREEMENT_FIELDS; i++)
 			body += a->len[i];
+		break;
+	case ENVELOPE_REFERRAL:
+		if ((rc = referral_ok(r)) != 0)
+			return rc;
+		body = REFERRAL_FIXED;
+		for (i = 0; i < ENVELOPE_REFERRAL_FIELDS; i++)
+			body += r->len[i];
 		break;
 	default:
 		return OFR_E_BAD_FIELD;
@@ -220,6 +251,10 @@ envelope_write(uint8_t *out, size_t cap, size_t *out_len,
 		p += 5;
 		for (i = 0; i < ENVELOPE_AGREEMENT_FIELDS; i++)
 			p = put_field(p, a->field[i], a->len[i]);
+		break;
+	case ENVELOPE_REFERRAL:
+		for (i = 0; i < ENVELOPE_REFERRAL_FIELDS; i++)
+			p = put_field(p, r->field[i], r->len[i]);
 		break;
 	}
 	*out_len = ENVELOPE_V2_HDR_BYTES + body;
@@ -276,6 +311,17 @@ parse_agreement(struct envelope_agreement *a, const uint8_t *p, size_t left)
 	return 0;
 }
 
+static int
+parse_referral(struct envelope_referral *r, const uint8_t *p, size_t left)
+{
+	for (size_t i = 0; i < ENVELOPE_REFERRAL_FIELDS; i++)
+		if (get_field(&p, &left, &r->field[i], &r->len[i]) != 0)
+			return OFR_E_BAD_FIELD;
+	if (left != 0 || referral_ok(r) != 0)
+		return OFR_E_BAD_FIELD;
+	return 0;
+}
+
 /* The body of kind (len bytes at p, at most max for a text) into e. */
 static int
 parse_body(struct envelope *e, const uint8_t *p, size_t len, size_t max)
@@ -305,6 +351,10 @@ parse_body(struct envelope *e, const uint8_t *p, size_t len, size_t max)
 		if (e->version < 2)
 			return OFR_E_BAD_FIELD;
 		return parse_agreement(&e->agreement, p, len);
+	case ENVELOPE_REFERRAL:
+		if (e->version < 2)
+			return OFR_E_BAD_FIELD;
+		return parse_referral(&e->referral, p, len);
 	default:
 		return OFR_E_BAD_FIELD;
 	}

@@ -10,8 +10,9 @@
  * why; a new session has begun), nothing (no body; filler for the copies
  * of a message that concerns another participant), and in version 2
  * meeting (an in-person meeting proposed, accepted, declined, cancelled or
- * rescheduled) and agreement (the counselling agreement proposed,
- * accepted or revised). No clock, no memory: it writes and checks bytes,
+ * rescheduled), agreement (the counselling agreement proposed,
+ * accepted or revised) and referral (a card for an external partner:
+ * whom to contact, how, what to expect and what to say). No clock, no memory: it writes and checks bytes,
  * and envelope_check compares a binding with what the caller kept.
  */
 #ifndef OFFRAMP_PROTO_ENVELOPE_H
@@ -40,6 +41,10 @@
 #define ENVELOPE_RECOGNISE_MAX	512
 #define ENVELOPE_AGREEMENT_FIELD_MAX	2048
 #define ENVELOPE_AGREEMENT_FIELDS	4
+#define ENVELOPE_REFERRAL_NAME_MAX	128
+#define ENVELOPE_REFERRAL_CONTACT_MAX	512
+#define ENVELOPE_REFERRAL_NOTE_MAX	2048	/* what to expect, to say */
+#define ENVELOPE_REFERRAL_FIELDS	4
 
 /* How far a sender's time may be ahead of the receiver's clock. */
 #define ENVELOPE_FUTURE_MAX	600	/* seconds */
@@ -50,6 +55,7 @@ enum envelope_kind {
 	ENVELOPE_NOTHING = 3,
 	ENVELOPE_MEETING = 4,		/* version 2 only */
 	ENVELOPE_AGREEMENT = 5,		/* version 2 only */
+	ENVELOPE_REFERRAL = 9,		/* version 2 only */
 };
 
 /* Why a report's messages could not be read; a client shows others as
@@ -82,6 +88,14 @@ enum envelope_agreement_field {
 	ENVELOPE_A_CRISIS = 3,
 };
 
+/* The fields of a referral card, in their order. */
+enum envelope_referral_field {
+	ENVELOPE_RF_NAME = 0,		/* the partner's name */
+	ENVELOPE_RF_CONTACT = 1,	/* how to reach it */
+	ENVELOPE_RF_EXPECT = 2,		/* what to expect there */
+	ENVELOPE_RF_SAY = 3,		/* what to say when calling */
+};
+
 /* A meeting: proposed or rescheduled with a time and a place (and how to
  * recognise each other, may be empty); accepted, declined or cancelled
  * with the time it is about and no place. */
@@ -105,6 +119,13 @@ struct envelope_agreement {
 	size_t		 len[ENVELOPE_AGREEMENT_FIELDS];
 };
 
+/* A referral card to an external partner: name and contact not empty,
+ * what to expect and what to say may be empty. */
+struct envelope_referral {
+	const uint8_t	*field[ENVELOPE_REFERRAL_FIELDS];
+	size_t		 len[ENVELOPE_REFERRAL_FIELDS];
+};
+
 /* A parsed envelope (or one to write: envelope_write); pointers point
  * into the buffer given to envelope_parse. */
 struct envelope {
@@ -121,6 +142,7 @@ struct envelope {
 	uint8_t		 reason;	/* ENVELOPE_REPORT: 1..255 */
 	struct envelope_meeting meeting;	/* ENVELOPE_MEETING */
 	struct envelope_agreement agreement;	/* ENVELOPE_AGREEMENT */
+	struct envelope_referral referral;	/* ENVELOPE_REFERRAL */
 };
 
 /* Writes a version 1 text envelope of text (len bytes) into out
@@ -156,7 +178,8 @@ int envelope_write(uint8_t *out, size_t cap, size_t *out_len,
  * ENVELOPE_V1_TEXT_MAX), report (5 bytes, count and reason not 0) or
  * nothing (no body); or version 2 with case id and running number not 0,
  * time not negative, and one of those kinds (a text up to
- * ENVELOPE_TEXT_MAX) or a meeting or an agreement as CRYPTO.md states
+ * ENVELOPE_TEXT_MAX) or a meeting, an agreement or a referral card as
+ * CRYPTO.md states
  * (every length exact, every field within its bound and UTF-8).
  */
 int envelope_parse(struct envelope *e, const uint8_t *pt, size_t len);

@@ -289,7 +289,7 @@ int
 admin_pool_stats(struct session *s, struct frame_in *in)
 {
 	struct server *srv = s->srv;
-	int64_t *secs, queue;
+	int64_t *secs, queue, referred;
 	json_t *arr = json_array(), *f, *fr;
 	size_t n;
 	int rc;
@@ -305,6 +305,8 @@ admin_pool_stats(struct session *s, struct frame_in *in)
 	    (rc = store_queue_count(srv->st, s->acct.programme, &queue)) != 0 ||
 	    (rc = store_first_responses(srv->st, s->acct.programme,
 	    srv->now - STATS_WINDOW, secs, STATS_MAX, &n)) != 0 ||
+	    (rc = store_referred_count(srv->st, s->acct.programme,
+	    srv->now - STATS_WINDOW, &referred)) != 0 ||
 	    (f = frame_new("pool.stats.ok", in->id)) == NULL ||
 	    (fr = json_object()) == NULL) {
 		free(secs);
@@ -322,6 +324,7 @@ admin_pool_stats(struct session *s, struct frame_in *in)
 	json_object_set_new(f, "counsellors", arr);
 	json_object_set_new(f, "queue", figure_count(queue));
 	json_object_set_new(f, "first_response", fr);
+	json_object_set_new(f, "referred_external", figure_count(referred));
 	session_reply(s, f);
 	return 0;
 }

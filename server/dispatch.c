@@ -89,6 +89,7 @@ static const struct handler {
 	{ "partnership.end",	R_ADMIN,		partners_end, 0 },
 	{ "partnership.list",	R_ADMIN,		partners_list, 0 },
 	{ "partner.directory",	R_COUNSELLOR | R_ADMIN,	partners_directory, W },
+	{ "case.referred",	R_COUNSELLOR,		partners_case_referred, W },
 	{ "partner.external.set", R_ADMIN,		partners_external_set, 0 },
 	{ "partner.external.remove", R_ADMIN,		partners_external_remove, 0 },
 };

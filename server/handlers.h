@@ -127,6 +127,7 @@ int partners_accept(struct session *s, struct frame_in *in);
 int partners_end(struct session *s, struct frame_in *in);
 int partners_list(struct session *s, struct frame_in *in);
 int partners_directory(struct session *s, struct frame_in *in);
+int partners_case_referred(struct session *s, struct frame_in *in);
 int partners_external_set(struct session *s, struct frame_in *in);
 int partners_external_remove(struct session *s, struct frame_in *in);
 

@@ -7,7 +7,9 @@
  * Either side ends it, and then neither statement is served. A programme's
  * directory lists its active partners' public profiles and the external
  * partners its admin keeps. Every action is the caller's programme's own
- * and goes to its audit log. The server checks every statement but signs
+ * and goes to its audit log. A counsellor who sent a client a referral
+ * card for an external partner says so (case.referred): the case keeps
+ * only that it was referred, for the programme's figures, never to whom. The server checks every statement but signs
  * nothing: the signing keys stay with the admins.
  */
 #include <stdio.h>
@@ -316,6 +318,38 @@ partners_directory(struct session *s, struct frame_in *in)
 	}
 	json_object_set_new(f, "partners", partners);
 	json_object_set_new(f, "external", external);
+	session_reply(s, f);
+	return 0;
+}
+
+/* case.referred: the frame names the case and nothing else (a partner's
+ * name or a card's text is refused, never kept). */
+int
+partners_case_referred(struct session *s, struct frame_in *in)
+{
+	struct case_info c;
+	const char *k;
+	json_t *f, *v;
+	int rc;
+
+	json_object_foreach(in->root, k, v) {
+		if (strcmp(k, "v") != 0 && strcmp(k, "type") != 0 &&
+		    strcmp(k, "id") != 0 && strcmp(k, "case") != 0) {
+			in->bad_field = k;
+			return OFR_E_BAD_FIELD;
+		}
+	}
+	if ((rc = cases_own(s, in, &c)) != 0)
+		return rc;
+	if (c.counsellor != s->acct.id)
+		return OFR_E_FORBIDDEN;		/* a colleague of the case */
+	if (c.status == CASE_CLOSED)
+		return OFR_E_CASE_CLOSED;
+	if ((rc = store_case_referred(s->srv->st, c.id)) != 0)
+		return rc;
+	if ((f = frame_new("case.referred.ok", in->id)) == NULL)
+		return OFR_E_NOMEM;
+	json_object_set_new(f, "case", json_integer(c.id));
 	session_reply(s, f);
 	return 0;
 }

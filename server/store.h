@@ -490,6 +490,13 @@ int store_queue_count(struct store *st, int64_t programme, int64_t *n);
 int store_queue_each(struct store *st,
     int (*fn)(void *arg, int64_t programme, int64_t waiting, int64_t since),
     void *arg);
+/* Marks a case as referred to an external partner (PROTOCOL.md,
+ * case.referred); once is enough, again changes nothing. */
+int store_case_referred(struct store *st, int64_t case_id);
+/* How many of programme's cases (by their counsellor's programme) created
+ * since were referred externally, into *n. */
+int store_referred_count(struct store *st, int64_t programme, int64_t since,
+    int64_t *n);
 /* Seconds from request to first counsellor message, for programme's cases
  * (by their counsellor's programme) created since, ascending, at most max
  * values into secs. */

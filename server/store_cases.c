@@ -215,6 +215,13 @@ const char *const store_cases_sql[S_COUNT] = {
 	    " JOIN accounts a ON a.id = c.counsellor_id"
 	    " WHERE a.programme_id = ?1 AND c.created >= ?2"
 	    " AND c.first_response IS NOT NULL ORDER BY 1 LIMIT ?3",
+	[S_CASE_REFERRED] =
+	    "UPDATE cases SET referred_external = 1 WHERE id = ?1",
+	[S_REFERRED_COUNT] =
+	    "SELECT count(*) FROM cases c"
+	    " JOIN accounts a ON a.id = c.counsellor_id"
+	    " WHERE a.programme_id = ?1 AND c.created >= ?2"
+	    " AND c.referred_external = 1",
 };
 
 /* Reads CASE_COLS into a struct case_info. */
@@ -948,6 +955,21 @@ store_first_responses(struct store *st, int64_t programme, int64_t since,
 
 	return db_ints(st, S_FIRST_RESPONSES, key, nitems(key), secs, max, n,
 	    __func__);
+}
+
+int
+store_case_referred(struct store *st, int64_t case_id)
+{
+	return db_write(st, S_CASE_REFERRED, &case_id, 1, NULL, __func__);
+}
+
+int
+store_referred_count(struct store *st, int64_t programme, int64_t since,
+    int64_t *n)
+{
+	const int64_t key[] = { programme, since };
+
+	return db_count(st, S_REFERRED_COUNT, key, nitems(key), n, __func__);
 }
 
 int

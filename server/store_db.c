@@ -526,6 +526,17 @@ static const char *const migrations[] = {
 	"INSERT INTO case_members(case_id, account_id, kind, joined_at)"
 	"  SELECT p.case_id, p.account_id, 0, c.created"
 	"  FROM case_participants p JOIN cases c ON c.id = p.case_id;",
+
+	/* 15: kept for another change. */
+	"",
+
+	/*
+	 * 16: a case its counsellor referred to an external partner
+	 * (PROTOCOL.md, `case.referred`): only that it was, for the
+	 * programme's figures; to whom is in the encrypted card alone.
+	 */
+	"ALTER TABLE cases ADD COLUMN referred_external INTEGER NOT NULL"
+	"  DEFAULT 0 CHECK (referred_external IN (0, 1));",
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(*migrations)))
 

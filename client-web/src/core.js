@@ -41,7 +41,7 @@ import {
 	envelopeParse, envelopeCheck,
 	ENVELOPE_MEETING, ENVELOPE_AGREEMENT, ENVELOPE_MOVED, ENVELOPE_REPLAYED,
 	ENVELOPE_HELD_BACK, ENVELOPE_FUTURE, ENVELOPE_EARLIER, MEETING_ACTIONS,
-	AGREEMENT_ACTIONS, AGREEMENT_FIELDS,
+	AGREEMENT_ACTIONS, AGREEMENT_FIELDS, ENVELOPE_REFERRAL, REFERRAL_FIELDS,
 	ENVELOPE_NOTHING, ENVELOPE_REPORT, ENVELOPE_TEXT, ENVELOPE_V2_TEXT_MAX, envelopeWrite,
 } from './proto/envelope.js';
 import { Conn, Emitter } from './conn.js';
@@ -107,7 +107,8 @@ function parsePins(pins) {
 
 /** The client. Make one with createCore(). */
 /* The kind and body of an envelope for message m of the outbox: a text,
- * or an answer to a meeting or an agreement (answer). */
+ * a meeting or an agreement proposed (propose) or answered (answer), or
+ * a referral card (propose). */
 function envelopeBody(m) {
 	if (m.meeting) {
 		const x = m.meeting;
@@ -116,8 +117,9 @@ function envelopeBody(m) {
 	}
 	if (m.agreement) {
 		return { kind: ENVELOPE_AGREEMENT, agreement: { action: AGREEMENT_ACTIONS.indexOf(m.agreement.action),
-			version: m.agreement.version, fields: AGREEMENT_FIELDS.map(() => new Uint8Array(0)) } };
+			version: m.agreement.version, fields: AGREEMENT_FIELDS.map((f) => utf8.encode(m.agreement[f] || '')) } };
 	}
+	if (m.referral) return { kind: ENVELOPE_REFERRAL, referral: { fields: REFERRAL_FIELDS.map((f) => utf8.encode(m.referral[f] || '')) } };
 	return { kind: ENVELOPE_TEXT, text: utf8.encode(m.text) };
 }
 
@@ -769,6 +771,67 @@ export class Core extends Emitter {
 		return { ...m };
 	}
 
+	/**
+	 * Proposes something structured in case id, sent as send's texts go:
+	 * a meeting {meeting: {time (seconds), place, recognise}} (a new id),
+	 * the counselling agreement {agreement: {objectives, formats,
+	 * frequency, crisis}} (version 1, or a revision of the latest one
+	 * kept), or a referral card {referral: {name, contact, expect, say}}
+	 * (CRYPTO.md, "Plaintext envelope"). @returns {Message}
+	 * @throws {OfframpError} "bad_field", "too_big" (what the envelope
+	 *   refuses), "not_found", "case_closed", "limit"
+	 */
+	propose(id, item) {
+		const e = this.cs.get(id);
+		if (!e) throw new OfframpError(ERR.NOT_FOUND, 'no such case');
+		if (e.kase.status === 'closed') throw new OfframpError(ERR.CASE_CLOSED, 'the case is closed');
+		if (e.outbox.length >= OUTBOX_CASE) throw new OfframpError(ERR.LIMIT, 'the outbox is full');
+		const m = {
+			mid: b64Encode(sodium.randombytes_buf(OFR_MID_BYTES)), caseId: id, from: this.e2e.key,
+			name: this.acct?.name || '', mine: true, text: '', ts: this.now(), state: 'queued',
+		};
+		if (item.meeting) {
+			const x = item.meeting;
+			m.meeting = { action: 'propose', id: 1 + sodium.randombytes_uniform(0x7fffffff), time: x.time,
+				place: x.place || '', recognise: x.recognise || '' };
+		} else if (item.agreement) {
+			const latest = e.messages.reduce((v, x) => Math.max(v, x.agreement?.version || 0), 0);
+			m.agreement = { action: latest ? 'revise' : 'propose', version: latest + 1 };
+			for (const f of AGREEMENT_FIELDS) m.agreement[f] = item.agreement[f] || '';
+		} else if (item.referral) {
+			m.referral = {};
+			for (const f of REFERRAL_FIELDS) m.referral[f] = item.referral[f] || '';
+		} else {
+			throw new OfframpError(ERR.USAGE, 'nothing to propose');
+		}
+		envelopeWrite({ caseId: 1, seq: 1, time: 0, ...envelopeBody(m) });	// throws what a peer would refuse
+		this.keep(e, m);
+		e.outbox.push(m);
+		this.changed();
+		this.emit('message-state', { caseId: id, message: { ...m } });
+		this.flush(id);
+		return { ...m };
+	}
+
+	/**
+	 * Refers case id to an external partner (PROTOCOL.md, case.referred):
+	 * the referral card (propose) first; once the server has taken it,
+	 * the server is told only that the case was referred. Resolves with
+	 * the answer; rejects when the card failed.
+	 * @param {{name, contact, expect, say}} card
+	 */
+	async refer(id, card) {
+		const sent = this.propose(id, { referral: card });
+		await new Promise((resolve, reject) => {
+			const off = this.on('message-state', ({ message }) => {
+				if (message.mid !== sent.mid) return;
+				if (message.state === 'sent' || message.state === 'delivered') resolve(off());
+				else if (message.state === 'failed') reject(new OfframpError(message.reason || ERR.INTERNAL, 'the card was not sent'), off());
+			});
+		});
+		return this.ask({ type: 'case.referred', case: id });
+	}
+
 	setMsg(e, m, state, reason) {
 		m.state = state;
 		if (reason) m.reason = reason;
@@ -963,6 +1026,10 @@ export class Core extends Emitter {
 						const x = env.agreement;
 						m.agreement = { action: AGREEMENT_ACTIONS[x.action], version: x.version };
 						AGREEMENT_FIELDS.forEach((name, i) => { m.agreement[name] = utf8d.decode(x.fields[i]); });
+						m.text = '';
+					} else if (kind === ENVELOPE_REFERRAL) {
+						m.referral = {};
+						REFERRAL_FIELDS.forEach((name, i) => { m.referral[name] = utf8d.decode(env.referral.fields[i]); });
 						m.text = '';
 					}
 					if (kind === ENVELOPE_REPORT) {

@@ -118,6 +118,10 @@ test('envelope.json v2: every kind written and parsed, bad ones refused, the bin
 	assert.equal(v.future_max, P.ENVELOPE_FUTURE_MAX);
 	assert.equal(v.place_max, P.ENVELOPE_PLACE_MAX);
 	assert.equal(v.agreement_field_max, P.ENVELOPE_AGREEMENT_FIELD_MAX);
+	assert.equal(v.referral_name_max, P.ENVELOPE_REFERRAL_NAME_MAX);
+	assert.equal(v.referral_contact_max, P.ENVELOPE_REFERRAL_CONTACT_MAX);
+	assert.equal(v.referral_note_max, P.ENVELOPE_REFERRAL_NOTE_MAX);
+	assert.equal(v.kinds.referral, P.ENVELOPE_REFERRAL);
 	assert.deepEqual(v.findings, { moved: P.ENVELOPE_MOVED, replayed: P.ENVELOPE_REPLAYED,
 		held_back: P.ENVELOPE_HELD_BACK, future: P.ENVELOPE_FUTURE, earlier: P.ENVELOPE_EARLIER });
 	// this client deals in ids and times below 2^53: the vector at 2^63 - 1 is left out
@@ -129,6 +133,7 @@ test('envelope.json v2: every kind written and parsed, bad ones refused, the bin
 		if (c.kind === P.ENVELOPE_REPORT) Object.assign(e, { count: c.count, reason: c.reason });
 		if (c.kind === P.ENVELOPE_MEETING) e.meeting = { action: c.action, id: c.id, time: c.meeting_time, place: hex(c.place), recognise: hex(c.recognise) };
 		if (c.kind === P.ENVELOPE_AGREEMENT) e.agreement = { action: c.action, version: c.version, fields: P.AGREEMENT_FIELDS.map((f) => hex(c[f === 'frequency' ? 'frequency' : f])) };
+		if (c.kind === P.ENVELOPE_REFERRAL) e.referral = { fields: P.REFERRAL_FIELDS.map((f) => hex(c[f])) };
 		kinds.add(c.kind);
 		const w = P.envelopeWrite(e);
 		assert.equal(toHex(w), c.envelope);
@@ -138,7 +143,7 @@ test('envelope.json v2: every kind written and parsed, bad ones refused, the bin
 		assert.equal(toHex(P.envelopeWrite(got)), c.envelope);
 		assert.deepEqual([got.caseId, got.seq, got.time, got.kind], [c.case_id, c.seq, c.time, c.kind]);
 	}
-	assert.deepEqual([...kinds].sort(), [1, 2, 3, 4, 5]);
+	assert.deepEqual([...kinds].sort(), [1, 2, 3, 4, 5, 9]);
 	assert.ok(v.bad.length >= 30);
 	for (const b of v.bad) assert.throws(() => P.envelopeParse(hex(b)), { code: 'bad_field' }, b);
 	let n = 0;
@@ -154,6 +159,10 @@ test('envelope.json v2: every kind written and parsed, bad ones refused, the bin
 	assert.equal(P.envelopeWrite({ caseId: 1, seq: 1, time: 0, kind: 1, text: long.subarray(1) }).length, P.PAD_PLAINTEXT_MAX);
 	assert.throws(() => P.envelopeWrite({ caseId: 1, seq: 1, time: 0, kind: 1, text: long }), { code: 'too_big' });
 	assert.throws(() => P.envelopeWrite({ caseId: 1, seq: 0, time: 0, kind: 3 }), { code: 'bad_field' });
+	const card = (name, contact) => ({ caseId: 1, seq: 1, time: 0, kind: P.ENVELOPE_REFERRAL,
+		referral: { fields: [name, contact, new Uint8Array(0), new Uint8Array(0)] } });
+	assert.throws(() => P.envelopeWrite(card(long.subarray(0, 1), new Uint8Array(0))), { code: 'bad_field' });
+	assert.throws(() => P.envelopeWrite(card(long.subarray(0, P.ENVELOPE_REFERRAL_NAME_MAX + 1), long.subarray(0, 1))), { code: 'too_big' });
 });
 
 test('safety.json: the same number both ways', () => {

@@ -438,6 +438,8 @@ def main():
         return bytes([action]) + be32(mid) + t.to_bytes(8, "big") + fld(place) + fld(recog)
     def agreement(action, version, fields=(b"", b"", b"", b"")):
         return bytes([action]) + be32(version) + b"".join(fld(f) for f in fields)
+    def referral(fields):
+        return b"".join(fld(f) for f in fields)
     T = 1767225600              # 2026-01-01T00:00:00Z
     place = "Caf\u00e9 am Markt, Eingang Nord".encode()
     recog = "rote M\u00fctze, Zeitung \u0627\u0644\u064a\u0648\u0645".encode()
@@ -469,6 +471,12 @@ def main():
         objectives=h(agr[0]), formats="", frequency="", crisis="")
     add(17, 12, T + 102, 5, agreement(2, 2), action=2, version=2,
         objectives="", formats="", frequency="", crisis="")
+    ref = ("Beratungsstelle Nord".encode(), "+49 30 1234567, Mo\u2013Fr 9\u201317 Uhr".encode(),
+           "Ein Erstgespr\u00e4ch, anonym, ohne Akten".encode(), "\u201eIch komme von offramp.\u201c \u0645\u0631\u062d\u0628\u0627".encode())
+    add(17, 13, T + 200, 9, referral(ref), name=h(ref[0]), contact=h(ref[1]),
+        expect=h(ref[2]), say=h(ref[3]))
+    add(17, 14, T + 201, 9, referral((b"N", b"c", b"", b"")), name=h(b"N"), contact=h(b"c"),
+        expect="", say="")
     good_m = meeting(1, 1, T, b"x")
     bad2 = [env2(17, 1, T, 1)[:21], env2(0, 1, T, 1), env2(17, 0, T, 1),
             env2(17, 1, -1 & (2**64 - 1), 1)[:0] + bytes([2]) + (17).to_bytes(8, "big") + be32(1) + b"\xff" * 8 + b"\x01",
@@ -491,6 +499,16 @@ def main():
             env2(17, 1, T, 5, agreement(1, 1, (b"o", b"", b"", b""))[:-1]),
             env2(17, 1, T, 5, agreement(1, 1, (b"o", b"", b"", b"")) + b"\x00"),
             env(4, good_m), env(5, agreement(2, 1)),
+            env(9, referral((b"N", b"c", b"", b""))),
+            env2(17, 1, T, 9, referral((b"", b"c", b"", b""))), env2(17, 1, T, 9, referral((b"N", b"", b"", b""))),
+            env2(17, 1, T, 9, referral((b"N" * 129, b"c", b"", b""))),
+            env2(17, 1, T, 9, referral((b"N", b"c" * 513, b"", b""))),
+            env2(17, 1, T, 9, referral((b"N", b"c", b"e" * 2049, b""))),
+            env2(17, 1, T, 9, referral((b"N", b"c", b"", b"s" * 2049))),
+            env2(17, 1, T, 9, referral((b"N", b"c", b"", b"\xc3\x28"))),
+            env2(17, 1, T, 9, referral((b"N", b"c", b"", b""))[:-1]),
+            env2(17, 1, T, 9, referral((b"N", b"c", b"", b"")) + b"\x00"),
+            env2(17, 1, T, 9, referral((b"N", b"c", b""))),
             env2(17, 1, T, 1, b"x" * (PT_MAX - 22 + 1))]
     first = cases[0]["envelope"]
     checks = [
@@ -515,10 +533,11 @@ def main():
         {"envelope": h(env(1, b"hi")), "case_id": 18, "last_seq": 9, "last_time": T, "now": 0, "found": []},
     ]
     ev["v2"] = {"version": 2, "header_bytes": 22, "text_max": PT_MAX - 22, "future_max": 600,
-                "kinds": {"text": 1, "report": 2, "nothing": 3, "meeting": 4, "agreement": 5},
+                "kinds": {"text": 1, "report": 2, "nothing": 3, "meeting": 4, "agreement": 5, "referral": 9},
                 "meeting_actions": {"propose": 1, "accept": 2, "decline": 3, "cancel": 4, "reschedule": 5},
                 "agreement_actions": {"propose": 1, "accept": 2, "revise": 3},
                 "place_max": 512, "recognise_max": 512, "agreement_field_max": 2048,
+                "referral_name_max": 128, "referral_contact_max": 512, "referral_note_max": 2048,
                 "findings": {"moved": 1, "replayed": 2, "held_back": 4, "future": 8, "earlier": 16},
                 "cases": cases, "bad": [h(b) for b in bad2], "checks": checks}
     out["envelope"] = ev

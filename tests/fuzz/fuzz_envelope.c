@@ -38,7 +38,7 @@ check_v1(const struct envelope *e, const uint8_t *pt, size_t len)
 		rc = envelope_nothing(out, sizeof(out), &n);
 		break;
 	default:
-		FUZZ_CHECK(0);	/* meeting and agreement are version 2 */
+		FUZZ_CHECK(0);	/* meeting, agreement, referral: version 2 */
 		return;
 	}
 	FUZZ_CHECK(rc == 0 && n == len && memcmp(out, pt, n) == 0);
@@ -50,6 +50,7 @@ check_v2(const struct envelope *e, const uint8_t *pt, size_t len)
 	static uint8_t out[ENVELOPE_MAX_BYTES];
 	const struct envelope_meeting *m = &e->meeting;
 	const struct envelope_agreement *a = &e->agreement;
+	const struct envelope_referral *r = &e->referral;
 	size_t n = 0;
 
 	FUZZ_CHECK(e->case_id > 0 && e->seq > 0 && e->time >= 0);
@@ -72,6 +73,17 @@ check_v2(const struct envelope *e, const uint8_t *pt, size_t len)
 		for (size_t i = 0; i < ENVELOPE_AGREEMENT_FIELDS; i++)
 			FUZZ_CHECK(a->len[i] <= ENVELOPE_AGREEMENT_FIELD_MAX &&
 			    envelope_utf8_ok(a->field[i], a->len[i]));
+	}
+	if (e->kind == ENVELOPE_REFERRAL) {
+		FUZZ_CHECK(r->len[ENVELOPE_RF_NAME] > 0 &&
+		    r->len[ENVELOPE_RF_NAME] <= ENVELOPE_REFERRAL_NAME_MAX &&
+		    r->len[ENVELOPE_RF_CONTACT] > 0 &&
+		    r->len[ENVELOPE_RF_CONTACT] <=
+		    ENVELOPE_REFERRAL_CONTACT_MAX &&
+		    r->len[ENVELOPE_RF_EXPECT] <= ENVELOPE_REFERRAL_NOTE_MAX &&
+		    r->len[ENVELOPE_RF_SAY] <= ENVELOPE_REFERRAL_NOTE_MAX);
+		for (size_t i = 0; i < ENVELOPE_REFERRAL_FIELDS; i++)
+			FUZZ_CHECK(envelope_utf8_ok(r->field[i], r->len[i]));
 	}
 	/* one byte less or more is another envelope or none, never the
 	 * same one: lengths are exact */

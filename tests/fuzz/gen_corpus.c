@@ -437,7 +437,8 @@ static void
 gen_envelope(void)
 {
 	static const char place[] = "Caf\xc3\xa9 am Markt", recog[] =
-	    "rote M\xc3\xbctze", obj[] = "Ausstieg", fmt[] = "Chat";
+	    "rote M\xc3\xbctze", obj[] = "Ausstieg", fmt[] = "Chat",
+	    name[] = "Beratung Nord", contact[] = "+49 30 1234567";
 	struct envelope e;
 
 	memset(&e, 0, sizeof(e));
@@ -476,6 +477,14 @@ gen_envelope(void)
 	e.agreement.action = ENVELOPE_A_ACCEPT;
 	e.agreement.len[0] = e.agreement.len[1] = 0;
 	put_envelope("v2-agreement-accept", &e, 0);
+	e.kind = ENVELOPE_REFERRAL;
+	e.referral.field[ENVELOPE_RF_NAME] = (const uint8_t *)name;
+	e.referral.len[ENVELOPE_RF_NAME] = strlen(name);
+	e.referral.field[ENVELOPE_RF_CONTACT] = (const uint8_t *)contact;
+	e.referral.len[ENVELOPE_RF_CONTACT] = strlen(contact);
+	e.referral.field[ENVELOPE_RF_SAY] = (const uint8_t *)obj;
+	e.referral.len[ENVELOPE_RF_SAY] = strlen(obj);
+	put_envelope("v2-referral", &e, 0);
 }
 
 int

@@ -98,6 +98,8 @@ body() {
 	case.seen) echo "\"case\":$CASE,\"members\":0" ;;
 	case.remove|case.assign) echo "\"case\":$CASE,\"key\":\"$K\"" ;;
 	case.waiting) echo '' ;;
+	# external referral
+	case.referred) echo "\"case\":$CASE" ;;
 	*) return 1 ;;
 	esac
 }

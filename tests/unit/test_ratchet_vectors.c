@@ -528,6 +528,8 @@ test_envelope_v2(void)
 {
 	static const char *afields[ENVELOPE_AGREEMENT_FIELDS] = {
 	    "objectives", "formats", "frequency", "crisis" };
+	static const char *rfields[ENVELOPE_REFERRAL_FIELDS] = {
+	    "name", "contact", "expect", "say" };
 	static uint8_t want[PAD_MAX_BYTES], got[PAD_MAX_BYTES],
 	    f[6][PAD_MAX_BYTES];
 	json_t *j = load("envelope.json"), *v, *c;
@@ -546,6 +548,10 @@ test_envelope_v2(void)
 	CHECK_EQ_INT(intf(v, "recognise_max"), ENVELOPE_RECOGNISE_MAX);
 	CHECK_EQ_INT(intf(v, "agreement_field_max"),
 	    ENVELOPE_AGREEMENT_FIELD_MAX);
+	CHECK_EQ_INT(intf(v, "referral_name_max"), ENVELOPE_REFERRAL_NAME_MAX);
+	CHECK_EQ_INT(intf(v, "referral_contact_max"),
+	    ENVELOPE_REFERRAL_CONTACT_MAX);
+	CHECK_EQ_INT(intf(v, "referral_note_max"), ENVELOPE_REFERRAL_NOTE_MAX);
 	json_array_foreach(json_object_get(v, "cases"), i, c) {
 		memset(&w, 0, sizeof(w));
 		w.case_id = (int64_t)intf(c, "case_id");
@@ -581,6 +587,14 @@ test_envelope_v2(void)
 				    sizeof(f[k]));
 				w.agreement.field[k] = f[k];
 				w.agreement.len[k] = fl[k];
+			}
+			break;
+		case ENVELOPE_REFERRAL:
+			for (k = 0; k < ENVELOPE_REFERRAL_FIELDS; k++) {
+				fl[k] = hexs(c, rfields[k], f[k],
+				    sizeof(f[k]));
+				w.referral.field[k] = f[k];
+				w.referral.len[k] = fl[k];
 			}
 			break;
 		}
@@ -619,9 +633,15 @@ test_envelope_v2(void)
 				    memcmp(e.agreement.field[k], f[k],
 				    fl[k]) == 0);
 			break;
+		case ENVELOPE_REFERRAL:
+			for (k = 0; k < ENVELOPE_REFERRAL_FIELDS; k++)
+				CHECK(e.referral.len[k] == fl[k] &&
+				    memcmp(e.referral.field[k], f[k],
+				    fl[k]) == 0);
+			break;
 		}
 	}
-	CHECK_EQ_INT(kinds, 0x3e);	/* every kind */
+	CHECK_EQ_INT(kinds, 0x23e);	/* every kind */
 	json_array_foreach(json_object_get(v, "bad"), i, c) {
 		const char *s = json_string_value(c);
 
@@ -671,6 +691,18 @@ test_envelope_v2(void)
 	w.agreement.field[1] = f[0], w.agreement.len[1] = 1;
 	CHECK_EQ_INT(envelope_write(got, sizeof(got), &n, &w),
 	    OFR_E_BAD_FIELD);
+	/* nor a referral card without a contact, or with a name too long */
+	memset(&w, 0, sizeof(w));
+	w.case_id = 1, w.seq = 1, w.kind = ENVELOPE_REFERRAL;
+	w.referral.field[ENVELOPE_RF_NAME] = f[0];
+	w.referral.len[ENVELOPE_RF_NAME] = 1;
+	CHECK_EQ_INT(envelope_write(got, sizeof(got), &n, &w),
+	    OFR_E_BAD_FIELD);
+	w.referral.field[ENVELOPE_RF_CONTACT] = f[0];
+	w.referral.len[ENVELOPE_RF_CONTACT] = 1;
+	CHECK_EQ_INT(envelope_write(got, sizeof(got), &n, &w), 0);
+	w.referral.len[ENVELOPE_RF_NAME] = ENVELOPE_REFERRAL_NAME_MAX + 1;
+	CHECK_EQ_INT(envelope_write(got, sizeof(got), &n, &w), OFR_E_TOO_BIG);
 	json_decref(j);
 }
 

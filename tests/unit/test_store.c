@@ -163,7 +163,7 @@ test_open(void)
 	CHECK_EQ_INT(mode_of(path), 0600);
 	snprintf(path, sizeof(path), "%s-shm", dbpath);
 	CHECK_EQ_INT(mode_of(path), 0600);
-	CHECK_EQ_INT(peek("PRAGMA user_version"), 14);
+	CHECK_EQ_INT(peek("PRAGMA user_version"), 16);
 	CHECK_EQ_INT(peek("SELECT count(*) FROM sqlite_schema WHERE "
 	    "type = 'table' AND name = 'deliveries'"), 1);
 	CHECK_EQ_INT(peek("SELECT count(*) FROM sqlite_schema WHERE "
@@ -889,7 +889,7 @@ test_transactions(struct store **stp)
 	*stp = st;
 	if (st == NULL)
 		return;
-	CHECK_EQ_INT(peek("PRAGMA user_version"), 14);
+	CHECK_EQ_INT(peek("PRAGMA user_version"), 16);
 	CHECK_EQ_INT(store_account_by_id(st, id, &a), 0);
 	CHECK(strcmp(a.name, "kept") == 0);
 	key_of(a.key, 706);
@@ -2183,7 +2183,7 @@ static void
 test_first_responses(struct store *st)
 {
 	struct case_info g;
-	int64_t pa, pb, coa, coa2, cob, secs[8], id;
+	int64_t pa, pb, coa, coa2, cob, secs[8], id, ref;
 	size_t n = 99;
 
 	CHECK_EQ_INT(store_programme_create(st, "Resp A", 1600, &pa), 0);
@@ -2219,6 +2219,17 @@ test_first_responses(struct store *st)
 	CHECK_EQ_INT(secs[0], 50);
 	CHECK_EQ_INT(store_first_responses(st, pa, 7001, secs, 8, &n), 0);
 	CHECK_EQ_INT(n, 0);
+	/* cases referred externally: a flag, counted per programme */
+	CHECK_EQ_INT(store_referred_count(st, pa, 0, &ref), 0);
+	CHECK_EQ_INT(ref, 0);
+	CHECK_EQ_INT(store_case_referred(st, id), 0);
+	CHECK_EQ_INT(store_case_referred(st, id), 0);	/* once is enough */
+	CHECK_EQ_INT(store_referred_count(st, pa, 0, &ref), 0);
+	CHECK_EQ_INT(ref, 1);
+	CHECK_EQ_INT(store_referred_count(st, pa, 5001, &ref), 0);
+	CHECK_EQ_INT(ref, 0);
+	CHECK_EQ_INT(store_referred_count(st, pb, 0, &ref), 0);
+	CHECK_EQ_INT(ref, 0);
 	CHECK_EQ_INT(store_commit(st), 0);
 }
 

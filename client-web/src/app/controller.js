@@ -560,6 +560,43 @@ export function createController({ store, createCore, sodium, config }) {
 			syncMessages(id);
 		},
 
+		/* Proposes a meeting or the agreement, or sends a referral card
+		 * (core.propose); true when it is in the outbox. */
+		propose(id, item) {
+			try {
+				core.propose(id, item);
+			} catch (e) {
+				fail(e);
+				return false;
+			}
+			clearError();
+			syncMessages(id);
+			return true;
+		},
+
+		/* The external partners of the counsellor's programme
+		 * (partner.directory), or null when it could not be read. */
+		async externalPartners() {
+			try {
+				const r = await core.request({ type: 'partner.directory' });
+				return r.external || [];
+			} catch (e) {
+				fail(e);
+				return null;
+			}
+		},
+
+		/* Refers case id to an external partner: the card, then
+		 * case.referred (core.refer); true when both went through. */
+		async refer(id, card) {
+			const p = core.refer(id, card);
+			syncMessages(id);
+			const r = await act(() => p);
+			syncMessages(id);
+			if (r) set((s) => { s.notice = { key: 'tool_referred' }; });
+			return !!r;
+		},
+
 		/* Returns true when the text is in the outbox (the composer may clear). */
 		send(id, text) {
 			if (!text.trim()) return false;

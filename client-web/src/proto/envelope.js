@@ -5,7 +5,8 @@
 // read. Kinds: text (the UTF-8 text), report (how many of the peer's
 // messages the sender could not read, and why; a new session has begun),
 // nothing (no body; filler for the other participants' copies of a
-// message that concerns one), and in version 2 meeting and agreement.
+// message that concerns one), and in version 2 meeting, agreement and
+// referral (a card for an external partner).
 
 import { OfframpError, ERR } from './err.js';
 import { be32Get, be32Put } from './bytes.js';
@@ -22,6 +23,13 @@ export const ENVELOPE_AGREEMENT = 5;
 export const ENVELOPE_PLACE_MAX = 512;
 export const ENVELOPE_RECOGNISE_MAX = 512;
 export const ENVELOPE_AGREEMENT_FIELD_MAX = 2048;
+export const ENVELOPE_REFERRAL = 9;
+export const ENVELOPE_REFERRAL_NAME_MAX = 128;
+export const ENVELOPE_REFERRAL_CONTACT_MAX = 512;
+export const ENVELOPE_REFERRAL_NOTE_MAX = 2048;	// what to expect, what to say
+export const REFERRAL_FIELDS = ['name', 'contact', 'expect', 'say'];
+const REFERRAL_MAX = [ENVELOPE_REFERRAL_NAME_MAX, ENVELOPE_REFERRAL_CONTACT_MAX,
+	ENVELOPE_REFERRAL_NOTE_MAX, ENVELOPE_REFERRAL_NOTE_MAX];
 export const ENVELOPE_FUTURE_MAX = 600;	// seconds
 export const MEETING_ACTIONS = ['', 'propose', 'accept', 'decline', 'cancel', 'reschedule'];
 export const AGREEMENT_ACTIONS = ['', 'propose', 'accept', 'revise'];
@@ -124,6 +132,15 @@ function agreementOk(a) {
 	return null;
 }
 
+function referralOk(r) {
+	for (let i = 0; i < 4; i++) {
+		if (r.fields[i].length > REFERRAL_MAX[i]) return 'big';
+		if (!envelopeUtf8Ok(r.fields[i])) return 'bad';
+	}
+	if (r.fields[0].length === 0 || r.fields[1].length === 0) return 'bad';
+	return null;
+}
+
 // The body of kind (bytes b) for version v into an object; throws "bad_field".
 function parseBody(v, kind, b, max) {
 	if (kind === ENVELOPE_TEXT) {
@@ -160,6 +177,16 @@ function parseBody(v, kind, b, max) {
 		if (o !== b.length || agreementOk(a)) throw bad();
 		return { kind, agreement: a };
 	}
+	if (kind === ENVELOPE_REFERRAL && v === 2) {
+		const r = { fields: [] };
+		let o = 0, f;
+		for (let i = 0; i < 4; i++) {
+			[f, o] = getField(b, o);
+			r.fields.push(f);
+		}
+		if (o !== b.length || referralOk(r)) throw bad();
+		return { kind, referral: r };
+	}
 	throw bad();
 }
 
@@ -167,7 +194,8 @@ function parseBody(v, kind, b, max) {
  * Parses a plaintext: {version, kind, ...}: a text {text} (a view into
  * pt), a report {count, reason}, nothing, and in version 2 also
  * {caseId, seq, time} and a meeting {meeting: {action, id, time, place,
- * recognise}} or an agreement {agreement: {action, version, fields[4]}}
+ * recognise}}, an agreement {agreement: {action, version, fields[4]}}
+ * or a referral card {referral: {fields[4]: name, contact, expect, say}}
  * (fields as views into pt). Throws "bad_field" unless it is an envelope
  * as CRYPTO.md states.
  */
@@ -223,6 +251,11 @@ export function envelopeWrite(e) {
 		be32Put(h, 1, a.version);
 		parts.push(h);
 		for (const f of a.fields) u16(f);
+	} else if (e.kind === ENVELOPE_REFERRAL) {
+		const r = e.referral, why = r.fields.length === 4 ? referralOk(r) : 'bad';
+		if (why === 'big') throw new OfframpError(ERR.TOO_BIG, 'referral');
+		if (why) throw bad();
+		for (const f of r.fields) u16(f);
 	} else if (e.kind !== ENVELOPE_NOTHING) {
 		throw bad();
 	}

@@ -1,7 +1,9 @@
 // inbox.js: the counsellor's tab for the whole day. Every case in one list
 // (unread badges, new cases announced live), the waiting queue with "take",
 // and the open case: its people, messages and reply, pause / resume /
-// close / reopen, encrypted notes and safety numbers. Presence is online
+// close / reopen, encrypted notes, safety numbers and the tools: propose
+// a meeting, propose or revise the counselling agreement, refer to an
+// external partner of the directory. Presence is online
 // while connected and "away" after the chosen idle time.
 
 import { h, fill, uid } from './dom.js';
@@ -26,6 +28,74 @@ function refill(el, children) {
 		const again = el.querySelector(`[data-focus="${CSS.escape(key)}"]`);
 		if (again) again.focus();
 	}
+}
+
+/* A labelled field: [label, control]. */
+function field(label, control) {
+	return [h('label', { for: control.id }, label), control];
+}
+
+/* The counsellor's tools for the open case (getId gives it): each a small
+ * form that sends an encrypted message (a meeting, the agreement, a
+ * referral card). */
+function toolsPanel(getId, intents) {
+	const input = (key, attrs = {}) => h(attrs.rows ? 'textarea' : 'input', { id: uid(key), dir: 'auto', ...attrs });
+	const status = h('p', { class: 'small', role: 'status' });
+	const done = (ok) => { status.textContent = ok ? t('tool_sent') : ''; };
+
+	const when = input('when', { type: 'datetime-local', required: true });
+	const place = input('place', { maxlength: '512', required: true });
+	const recog = input('recognise', { maxlength: '512' });
+	const meeting = h('form', { id: 'tool-meeting', onsubmit: (e) => {
+		e.preventDefault();
+		const time = Math.floor(new Date(when.value).getTime() / 1000);
+		if (!(time > 0) || !place.value.trim()) return;
+		const ok = intents.propose(getId(), { meeting: { time, place: place.value, recognise: recog.value } });
+		if (ok) place.value = recog.value = '';
+		done(ok);
+	} }, h('h3', null, t('tool_meeting')), ...field(t('tool_when'), when), ...field(t('tool_place'), place),
+	...field(t('tool_recognise'), recog), h('div', { class: 'row' }, h('button', { type: 'submit' }, t('tool_meeting_send'))));
+
+	const agr = {};
+	for (const f of ['objectives', 'formats', 'frequency', 'crisis'])
+		agr[f] = input(`agr-${f}`, { rows: '2', maxlength: '2048', required: f === 'objectives' });
+	const agreement = h('form', { id: 'tool-agreement', onsubmit: (e) => {
+		e.preventDefault();
+		const item = {};
+		for (const f in agr) item[f] = agr[f].value;
+		if (!item.objectives.trim()) return;
+		done(intents.propose(getId(), { agreement: item }));
+	} }, h('h3', null, t('tool_agreement')),
+	...Object.keys(agr).flatMap((f) => field(t(`agreement_${f}`), agr[f])),
+	h('div', { class: 'row' }, h('button', { type: 'submit' }, t('tool_agreement_send'))));
+
+	const partner = h('select', { id: uid('partner'), required: true });
+	const expect = input('expect', { rows: '2', maxlength: '2048' });
+	const say = input('say', { rows: '2', maxlength: '2048' });
+	const none = h('p', { class: 'small muted', hidden: true }, t('tool_no_partners'));
+	let partners = [];
+	const load = async () => {
+		const list = await intents.externalPartners();
+		if (!list) return;
+		partners = list;
+		fill(partner, list.map((p) => h('option', { value: String(p.id) }, `${p.name} (${p.contact})`)));
+		none.hidden = list.length > 0;
+	};
+	const referral = h('form', { id: 'tool-referral', onsubmit: async (e) => {
+		e.preventDefault();
+		const p = partners.find((x) => String(x.id) === partner.value);
+		if (!p) return;
+		status.textContent = '';
+		if (await intents.refer(getId(), { name: p.name, contact: p.contact, expect: expect.value, say: say.value }))
+			expect.value = say.value = '';
+	} }, h('h3', null, t('tool_referral')),
+	h('div', { class: 'row' }, h('button', { type: 'button', id: 'tool-partners-load', onclick: load }, t('tool_partners_load'))),
+	none, ...field(t('tool_partner'), partner), ...field(t('referral_expect'), expect), ...field(t('referral_say'), say),
+	h('div', { class: 'row' }, h('button', { type: 'submit' }, t('tool_referral_send'))));
+
+	const el = h('details', { class: 'card tools', id: 'tools-panel', ontoggle: (e) => { if (e.target.open) load(); } },
+		h('summary', null, t('tools_title')), meeting, agreement, referral, status);
+	return { el };
 }
 
 export function inboxScreen(state, intents) {
@@ -73,8 +143,9 @@ export function inboxScreen(state, intents) {
 		}, h('label', { for: noteId }, t('note_label')), noteBox,
 		h('div', { class: 'row' }, h('button', { type: 'submit' }, t('note_add')))));
 	const safety = safetyPanel((key, number) => intents.verify(currentId, key, number));
+	const tools = toolsPanel(() => currentId, intents);
 	const back = h('button', { type: 'button', class: 'link back', onclick: () => intents.closeView() }, t('back_to_list'));
-	const caseBody = h('div', null, caseStatus, people.el, actions, log.el, comp.el, notes, safety.el);
+	const caseBody = h('div', null, caseStatus, people.el, actions, log.el, comp.el, tools.el, notes, safety.el);
 	const empty = h('p', { class: 'muted' }, t('inbox_pick'));
 	const casePane = h('section', { class: 'case-pane', 'aria-labelledby': 'case-h' }, back, caseTitle, caseBody, empty);
 

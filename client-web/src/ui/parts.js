@@ -10,9 +10,17 @@ const MARK = { queued: 'state_queued', sending: 'state_sending', sent: 'state_se
  * word after them is). */
 const TICKS = { sent: '✓', delivered: '✓✓' };
 
-/* The words of a meeting or an agreement message (CRYPTO.md, kinds
- * meeting and agreement); the fields as they came, set as text. */
+/* The words of a meeting, an agreement or a referral card message
+ * (CRYPTO.md, kinds meeting, agreement and referral); the fields as they
+ * came, set as text. */
 function structured(m) {
+	if (m.referral) {
+		const r = m.referral;
+		let s = `${t('referral_title', { name: r.name })}\n${t('referral_contact')}: ${r.contact}`;
+		if (r.expect) s += `\n${t('referral_expect')}: ${r.expect}`;
+		if (r.say) s += `\n${t('referral_say')}: ${r.say}`;
+		return s;
+	}
 	if (m.meeting) {
 		const x = m.meeting;
 		let s = t(`meeting_${x.action}`, { id: x.id, when: formatTime(x.time, 0) });
@@ -55,7 +63,7 @@ export function messageLog(label, onRetry, onAnswer) {
 		const bad = m.state === 'undecryptable' || m.state === 'refused' || m.state === 'report' || (!m.mine && m.text === null);
 		li._parts.text.textContent = m.state === 'report' ? t('msg_report', { name: m.name, count: m.count })
 			: bad ? t(m.state === 'refused' ? 'msg_refused' : 'msg_undecryptable')
-				: m.meeting || m.agreement ? structured(m) : m.text;
+				: m.meeting || m.agreement || m.referral ? structured(m) : m.text;
 		li.className = m.mine ? 'mine' : bad ? 'bad' : '';
 		li.dataset.state = m.state;
 		const time = h('time', { datetime: new Date(m.ts * 1000).toISOString() }, formatTime(m.ts));
