@@ -9,6 +9,9 @@
 #
 #   bench/load.sh           the whole benchmark (about 4 minutes)
 #   bench/load.sh --quick   a sanity run of every mode (about 30 s)
+#   bench/load.sh --tls     idle connections only, both servers over
+#                           wss:// with one self-signed certificate
+#                           (deploy/gen-cert.sh)
 #
 # Needs root (unshare -n); installs what it needs with
 # deploy/install-deps.sh --bench (Debian's mosquitto, never started as a
@@ -35,10 +38,13 @@ set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$REPO/build}
 QUICK=0
+TLS=0
 if [ "${1:-}" = --quick ]; then
 	QUICK=1
+elif [ "${1:-}" = --tls ]; then
+	TLS=1
 elif [ $# -gt 0 ]; then
-	echo "usage: bench/load.sh [--quick]" >&2
+	echo "usage: bench/load.sh [--quick | --tls]" >&2
 	exit 2
 fi
 
@@ -103,6 +109,8 @@ else
 	LAT_PAIRS=50
 	LOGIN_SECS=2
 fi
+# --tls: the levels where the issue measured (a TLS login costs more)
+[ "$TLS" = 0 ] || IDLE=1000,2000
 MAXPAIRS=0
 for kw in "${RELAY[@]}"; do
 	set -- $kw
@@ -126,9 +134,21 @@ port_open() {
 
 # The relay is measured, not intake: no proof of work for the load's new
 # clients and cases (bench/bench_intake.sh measures that).
+# --tls: one certificate for both, readable by Mosquitto's user (a
+# benchmark's throwaway key in a temporary directory)
+TLS_ARGS=()
+GEN_TLS=()
+if [ "$TLS" = 1 ]; then
+	bash "$REPO/deploy/gen-cert.sh" "$T/tls" >/dev/null
+	chmod 755 "$T/tls"
+	chmod 644 "$T/tls/key.pem"
+	TLS_ARGS=(--cert "$T/tls/cert.pem" --key "$T/tls/key.pem")
+	GEN_TLS=(--tls)
+fi
+
 start_offramp() {
 	"$SERVER" --data "$T/offramp" --listen 127.0.0.1 --port 0 --pow-bits 0 \
-		--pow-max-bits 0 \
+		--pow-max-bits 0 "${TLS_ARGS[@]}" \
 		>"$T/offramp.out" 2>"$T/offramp.err" </dev/null &
 	OFR_PID=$!
 	if ! wait_until 30 grep -q '^offramp-server: listening on port' "$T/offramp.out"; then
@@ -149,6 +169,7 @@ start_mosquitto() {
 	listener 18831 127.0.0.1
 	listener $MQ_PORT
 	protocol websockets
+	$([ "$TLS" = 1 ] && printf 'certfile %s\nkeyfile %s' "$T/tls/cert.pem" "$T/tls/key.pem")
 	allow_anonymous true
 	persistence false
 	log_dest stderr
@@ -174,7 +195,7 @@ gen() {
 	else
 		port=$MQ_PORT pid=$MQ_PID
 	fi
-	timeout -k 5 180 "$GEN" --target "$who" --port "$port" --pid "$pid" "$@" \
+	timeout -k 5 300 "$GEN" --target "$who" --port "$port" --pid "$pid" "${GEN_TLS[@]}" "$@" \
 		2>>"$T/gen.err" | grep '^result ' | tee -a "$RES" |
 		sed 's/^result /   /' | cut -c1-160
 }
@@ -216,6 +237,23 @@ echo "== offramp-server (pid $OFR_PID, port $OFR_PORT) and mosquitto" \
 echo "== idle connections, fresh servers: $IDLE"
 gen offramp idle --conns "$IDLE" --conc 128
 gen mosquitto idle --conns "$IDLE" --conc 128
+
+if [ "$TLS" = 1 ]; then
+	echo
+	echo "Idle connections: server RSS rise per connection (bytes), fresh servers, wss://"
+	echo
+	echo "| connections | offramp | Mosquitto | ratio |"
+	echo "|---|---|---|---|"
+	for n in ${IDLE//,/ }; do
+		o=$(pick bytes_per_conn mode=idle target=offramp "conns=$n" | median)
+		m=$(pick bytes_per_conn mode=idle target=mosquitto "conns=$n" | median)
+		echo "| $n | $o | $m | $(ratio "$o" "$m") |"
+	done
+	echo "Errors seen by the generator: $(pick errors | awk '{ s += $1 } END { print s + 0 }')"
+	[ ! -s "$T/gen.err" ] || head -n 20 "$T/gen.err"
+	echo "== $((SECONDS - START)) s in the namespace"
+	exit 0
+fi
 
 echo "== setup: $MAXPAIRS counsellors, clients and cases on offramp"
 "$GEN" --port "$OFR_PORT" setup --token "$(head -n1 "$T/offramp/bootstrap-token")" \

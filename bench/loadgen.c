@@ -1,8 +1,9 @@
 /*
  * loadgen.c: the load generator of bench/load.sh (issue 16). One thread,
  * one epoll loop, many non-blocking connections, and its own RFC 6455
- * client (handshake, masked frames; no TLS: both servers are measured over
- * ws:// on loopback). It speaks offramp's protocol (text frames of JSON,
+ * client (handshake, masked frames), over TCP or, with --tls, over TLS
+ * with OpenSSL (wss://; the certificate is not checked: loopback, a
+ * benchmark). It speaks offramp's protocol (text frames of JSON,
  * login by a signed challenge) or MQTT 3.1.1 over WebSocket (binary
  * frames, QoS 1), so that the same work runs against offramp-server and
  * Mosquitto. It owns the sockets it opens and nothing else: it never
@@ -33,6 +34,8 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <sodium.h>
 
 #include "proto/cert.h"
@@ -52,6 +55,8 @@ enum role { R_NONE, R_ADMIN, R_COUNS, R_CLIENT, R_IDLE, R_LOGIN };
 
 struct conn {
 	int		fd;
+	SSL		*ssl;		/* --tls: NULL until connected */
+	int		tls_up;		/* its handshake is done */
 	enum state	state;
 	enum role	role;
 	int		idx;		/* pair, or slot */
@@ -105,6 +110,7 @@ static uint8_t mid_prefix[8];
 static uint64_t mid_ctr;
 static int quiet_errors;
 static int n_ready[R_LOGIN + 1], n_failed;
+static SSL_CTX *tls_ctx;	/* --tls */
 
 static void
 set_ready(struct conn *c)
@@ -283,6 +289,8 @@ conn_close(struct conn *c)
 {
 	if (c->state == S_CLOSED)
 		return;
+	SSL_free(c->ssl);
+	c->ssl = NULL;
 	close(c->fd);
 	c->state = S_CLOSED;
 }
@@ -367,13 +375,82 @@ ws_send(struct conn *c, int op, const void *payload, size_t len)
 		conn_writable(c);
 }
 
+/* read(2) and write(2), or their TLS counterparts: what was moved, 0 at
+ * the end of the stream, or -1 with errno (EAGAIN: try when the socket
+ * says so). */
+static ssize_t
+tls_result(struct conn *c, int n)
+{
+	switch (SSL_get_error(c->ssl, n)) {
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	default:
+		ERR_clear_error();
+		errno = ECONNRESET;
+		return -1;
+	}
+}
+
+static ssize_t
+io_read(struct conn *c, void *buf, size_t n)
+{
+	int r;
+
+	if (c->ssl == NULL)
+		return read(c->fd, buf, n);
+	r = SSL_read(c->ssl, buf, n > INT32_MAX ? INT32_MAX : (int)n);
+	return r > 0 ? r : tls_result(c, r);
+}
+
+static ssize_t
+io_write(struct conn *c, const void *buf, size_t n)
+{
+	int r;
+
+	if (c->ssl == NULL)
+		return write(c->fd, buf, n);
+	r = SSL_write(c->ssl, buf, n > INT32_MAX ? INT32_MAX : (int)n);
+	return r > 0 ? r : tls_result(c, r);
+}
+
+/* --tls: the connection is up; starts or goes on with the handshake.
+ * 1 once it is done, 0 while it goes on, -1 (c failed). */
+static int
+tls_step(struct conn *c)
+{
+	int r;
+
+	if (c->tls_up)
+		return 1;
+	if (c->ssl == NULL) {
+		if ((c->ssl = SSL_new(tls_ctx)) == NULL ||
+		    SSL_set_fd(c->ssl, c->fd) != 1)
+			die("SSL_new");
+		SSL_set_connect_state(c->ssl);
+	}
+	if ((r = SSL_do_handshake(c->ssl)) == 1) {
+		c->tls_up = 1;
+		return 1;
+	}
+	if (tls_result(c, r) < 0 && errno == EAGAIN)
+		return 0;
+	conn_fail(c, "TLS handshake failed");
+	return -1;
+}
+
 static void
 conn_writable(struct conn *c)
 {
 	ssize_t n;
 
+	if (tls_ctx != NULL && !c->tls_up)
+		return;
 	while (c->txoff < c->txlen) {
-		n = write(c->fd, c->tx + c->txoff, c->txlen - c->txoff);
+		n = io_write(c, c->tx + c->txoff, c->txlen - c->txoff);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				return;
@@ -864,7 +941,7 @@ conn_readable(struct conn *c)
 
 	for (;;) {
 		grow(&c->rx, &c->rxcap, c->rxlen + 65536);
-		n = read(c->fd, c->rx + c->rxlen, c->rxcap - c->rxlen);
+		n = io_read(c, c->rx + c->rxlen, c->rxcap - c->rxlen);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				break;
@@ -911,6 +988,12 @@ loop_once(int timeout_ms)
 		    !(ev[i].events & EPOLLIN)) {
 			conn_fail(c, "socket error");
 			continue;
+		}
+		if (tls_ctx != NULL && c->state != S_CONNECTING &&
+		    !c->tls_up) {
+			if (tls_step(c) != 1)
+				continue;
+			conn_writable(c);	/* the upgrade request */
 		}
 		if (ev[i].events & EPOLLOUT)
 			conn_writable(c);
@@ -1511,6 +1594,7 @@ usage(void)
 	    "  idle    --conns N[,N...] --pid PID [--conc C]\n"
 	    "  logins  --conc C --secs S\n"
 	    "  --pid PID: the server's, for its CPU share and RSS\n"
+	    "  --tls: wss:// (idle, logins), the certificate unchecked\n"
 	    "  --warm S: seconds run before measuring (default 1)\n", stderr);
 	exit(2);
 }
@@ -1527,6 +1611,14 @@ main(int argc, char **argv)
 
 		if (a[0] != '-') {
 			mode = a;
+			continue;
+		}
+		if (strcmp(a, "--tls") == 0) {
+			if ((tls_ctx = SSL_CTX_new(TLS_client_method())) == NULL)
+				die("SSL_CTX_new");
+			SSL_CTX_set_verify(tls_ctx, SSL_VERIFY_NONE, NULL);
+			/* the generator's own memory, at 20,000 connections */
+			SSL_CTX_set_mode(tls_ctx, SSL_MODE_RELEASE_BUFFERS);
 			continue;
 		}
 		if (v == NULL)

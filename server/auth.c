@@ -257,7 +257,8 @@ auth_login(struct session *s, struct frame_in *in)
 	} else if (a.disabled) {
 		return OFR_E_DISABLED;
 	} else if (role == ROLE_CLIENT &&
-	    (rc = store_account_seen(st, a.id, s->srv->now)) != 0) {
+	    (rc = store_account_seen(st, a.id, s->srv->now,
+	    s->srv->seen_grain)) != 0) {
 		return rc;	/* the retention of idle clients counts from it */
 	}
 	return reply_account(s, in, "login.ok", &a, created);

@@ -344,6 +344,12 @@ main(int argc, char **argv)
 	cfg.verbose = strcmp(set.log_level, "debug") == 0;
 	srv.login_timeout = set.login_timeout;
 	srv.idle_away = set.idle_away;
+	/* A client's last login counts only for the retention of idle
+	 * clients: kept to 1/720 of that period, at most an hour (30 days:
+	 * an hour), so that most returning logins write nothing. */
+	srv.seen_grain = set.keep_idle_client > 0 &&
+	    set.keep_idle_client / 720 < 3600 ? set.keep_idle_client / 720 :
+	    3600;
 	srv.conns_per_account = set.connections_per_account;
 	srv.queue_copies = set.queue_copies;
 	srv.queue_bytes = (int64_t)set.queue_mib << 20;

@@ -23,6 +23,8 @@ struct server {
 	uint8_t pk[OFR_PK_BYTES];		/* server identity */
 	int login_timeout;			/* seconds */
 	int idle_away;				/* seconds; 0: never idle */
+	int seen_grain;				/* seconds: a client's last
+						 * login is kept to this */
 	int64_t now;				/* seconds, per request or job */
 	/* Limits (config.h) */
 	int conns_per_account;			/* logged-in connections */

@@ -442,8 +442,12 @@ int store_audit_each(struct store *st, int64_t programme, int64_t before,
  * and sets *n to how many it deleted; call again while *n == max.
  */
 #define STORE_RETAIN_BATCH	500
-/* Records a client's login at now (other roles: nothing). */
-int store_account_seen(struct store *st, int64_t account, int64_t now);
+/* Records a client's login at now (other roles: nothing), unless the
+ * login recorded is less than grain seconds old: then nothing is written,
+ * so that a returning login commits nothing and its answer waits for no
+ * sync. */
+int store_account_seen(struct store *st, int64_t account, int64_t now,
+    int grain);
 /* Deletes client accounts with no login since before that nothing names
  * (no case, message or copy), with their prekeys. */
 int store_clients_idle_drop(struct store *st, int64_t before, size_t max,

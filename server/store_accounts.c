@@ -53,6 +53,9 @@ const char *const store_accounts_sql[S_COUNT] = {
 	/* A client's login: the time, for store_clients_idle_drop(). */
 	[S_ACCOUNT_SEEN] =
 	    "UPDATE accounts SET seen = ?2 WHERE id = ?1 AND role = 1",
+	[S_ACCOUNT_SEEN_AT] =
+	    "SELECT coalesce(seen, created) FROM accounts"
+	    " WHERE id = ?1 AND role = 1",
 	/* Clients with no login since ?1 and nothing that names them: no
 	 * case of theirs (their own case always lists them as a
 	 * participant), no message, no copy for them. */
@@ -484,10 +487,21 @@ store_uncertified_each(struct store *st, int64_t programme, size_t max,
 }
 
 int
-store_account_seen(struct store *st, int64_t account, int64_t now)
+store_account_seen(struct store *st, int64_t account, int64_t now,
+    int grain)
 {
 	const int64_t key[] = { account, now };
+	int64_t at = 0;
+	size_t n = 0;
+	int rc;
 
+	if (grain > 0) {
+		if ((rc = db_ints(st, S_ACCOUNT_SEEN_AT, key, 1, &at, 1, &n,
+		    __func__)) != 0)
+			return rc;
+		if (n == 0 || (at <= now && now - at < grain))
+			return 0;	/* not a client, or seen lately */
+	}
 	return db_write(st, S_ACCOUNT_SEEN, key, nitems(key), NULL, __func__);
 }
 

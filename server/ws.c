@@ -12,11 +12,19 @@
  * never asks for, stores or logs a peer's address: lws's own log lines
  * pass through log_redact().
  */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <netinet/in.h>
 
 #include <libwebsockets.h>
+#include <openssl/ssl.h>
 
 #include "conn.h"
 #include "dispatch.h"
@@ -57,6 +65,24 @@ static struct hpss *health_waiting;
 static lws_sorted_usec_list_t timer_sul;	/* the loop's one timer */
 static void (*timer_fn)(void *);
 static void *timer_arg;
+
+/*
+ * Out of descriptors. At EMFILE or ENFILE lws 4.1 logs "accept: errno 24"
+ * and returns, leaves the connection waiting in the listener's queue, and
+ * its poll() finds the listener readable again at once: a log line per
+ * turn, turn after turn. ws.c keeps one spare descriptor (/dev/null) for
+ * that moment: it gives it up, accepts what waits on its listeners and
+ * closes each at once (the peer sees its connection closed, not a hang),
+ * and takes the spare again; the loop goes quiet until a connection comes
+ * again. One line when it starts refusing, one when lws accepts again (a
+ * descriptor freed), with the count refused meanwhile.
+ */
+#define LISTEN_MAX	2	/* the default and the metrics listeners */
+#define REFUSE_BATCH	64	/* connections refused in one go, at most */
+static int listen_fds[LISTEN_MAX], nlisten;
+static int spare_fd = -1;
+static int refusing;
+static unsigned long refused;
 
 /*
  * A message announces more than OFR_FRAME_MAX (in a frame's header, or by
@@ -135,6 +161,55 @@ on_writeable(struct lws *wsi, struct pss *p)
 	return 0;
 }
 
+/* Takes the spare descriptor, if it is not held. */
+static void
+spare_take(void)
+{
+	if (spare_fd < 0)
+		spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+/* lws could not accept for want of descriptors (err): refuses what waits
+ * on the listeners with the spare descriptor. */
+static void
+out_of_fds(int err)
+{
+	int i, n, fd;
+
+	if (!refusing) {
+		refusing = 1;
+		refused = 0;
+		log_warn("ws: out of file descriptors (%s): new connections "
+		    "are closed at once until one frees", strerror(err));
+	}
+	if (spare_fd < 0)
+		return;		/* lost: lws tries again, quietly */
+	close(spare_fd);
+	spare_fd = -1;
+	for (i = 0; i < nlisten; i++) {
+		for (n = 0; n < REFUSE_BATCH; n++) {
+			fd = accept(listen_fds[i], NULL, NULL);
+			if (fd < 0)
+				break;
+			close(fd);
+			refused++;
+		}
+	}
+	spare_take();
+}
+
+/* lws accepted a connection: descriptors are there again. */
+static void
+accepting(void)
+{
+	if (refusing) {
+		refusing = 0;
+		log_warn("ws: accepting connections again (%lu refused "
+		    "meanwhile)", refused);
+	}
+	spare_take();
+}
+
 static int
 callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
@@ -142,6 +217,17 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	struct pss *p = user;
 
 	switch (reason) {
+	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+		accepting();
+		return 0;
+	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+		/* the listener's SSL_CTX (user), once: OpenSSL may free a
+		 * connection's record buffers (about 34 kB) while they are
+		 * empty, as most are. With OpenSSL 3.0 and lws 4.1, idle
+		 * logged-in connections measured the same with it and
+		 * without (bench/load.sh --tls): kept for other versions. */
+		SSL_CTX_set_mode((SSL_CTX *)user, SSL_MODE_RELEASE_BUFFERS);
+		return 0;
 	case LWS_CALLBACK_ESTABLISHED:
 		memset(p, 0, sizeof(*p));
 		if ((p->s = session_new(srv, wsi)) == NULL)
@@ -288,6 +374,9 @@ http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	struct hpss *h = user;
 
 	switch (reason) {
+	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+		accepting();
+		return 0;
 	case LWS_CALLBACK_HTTP:
 		return h != NULL ? on_http(wsi, h, in) : -1;
 	case LWS_CALLBACK_HTTP_BODY:
@@ -424,12 +513,57 @@ metrics_start(const struct ws_config *cfg)
 	return 0;
 }
 
+/* The listening socket on port: made non-blocking and remembered for
+ * out_of_fds() (lws 4.1 does not hand it out). 0, or -1. */
+static int
+listen_fd_remember(int port)
+{
+	DIR *d;
+	struct dirent *e;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd, on, found = -1;
+	socklen_t ol;
+
+	if (nlisten == LISTEN_MAX || (d = opendir("/proc/self/fd")) == NULL)
+		return -1;
+	while (found < 0 && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		fd = atoi(e->d_name);
+		on = 0;
+		ol = sizeof(on);
+		sl = sizeof(ss);
+		if (fd == dirfd(d) ||
+		    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &ol) != 0 ||
+		    !on || getsockname(fd, (struct sockaddr *)&ss, &sl) != 0)
+			continue;
+		if ((ss.ss_family == AF_INET && ntohs(((struct sockaddr_in *)
+		    &ss)->sin_port) == port) || (ss.ss_family == AF_INET6 &&
+		    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) == port))
+			found = fd;
+	}
+	closedir(d);
+	if (found < 0)
+		return -1;
+	fcntl(found, F_SETFL, fcntl(found, F_GETFL) | O_NONBLOCK);
+	listen_fds[nlisten++] = found;
+	return 0;
+}
+
 static void
 lws_log_emit(int level, const char *line)
 {
 	char buf[1024];
 	size_t n;
+	int err;
 
+	/* lws's line at each failed accept (above) */
+	if (sscanf(line, "accept: errno %d", &err) == 1 &&
+	    (err == EMFILE || err == ENFILE)) {
+		out_of_fds(err);
+		return;
+	}
 	snprintf(buf, sizeof(buf), "lws: %s", line);
 	n = strlen(buf);
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
@@ -483,6 +617,12 @@ ws_start(struct server *server, const struct ws_config *cfg)
 	}
 	if (cfg->metrics_listen != NULL && metrics_start(cfg) != 0)
 		return -1;
+	spare_take();
+	if (spare_fd < 0 ||
+	    listen_fd_remember(lws_get_vhost_listen_port(vh)) != 0 ||
+	    (metrics_vh != NULL && listen_fd_remember(ws_metrics_port()) != 0))
+		log_warn("ws: no spare descriptor: at the limit of open "
+		    "files, waiting connections are left to wait");
 	return lws_get_vhost_listen_port(vh);
 }
 
@@ -553,6 +693,11 @@ ws_stop(void)
 	ctx = NULL;
 	metrics_vh = NULL;
 	health_waiting = NULL;
+	if (spare_fd >= 0)
+		close(spare_fd);
+	spare_fd = -1;
+	nlisten = 0;
+	refusing = 0;
 }
 
 static void

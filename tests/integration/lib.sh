@@ -249,7 +249,8 @@ _server_up_or_gone() {
 # has stopped, so that running daemons find it) and the data directory
 # $DATA, a proof of work of 8 to 12 bits (a millisecond or two), plus
 # ARGS (which may override it) (SERVER_TLS=0: no --cert/--key; SERVER_LISTEN: another
-# --listen address). Waits for its "listening on port" line; sets
+# --listen address; SERVER_WRAP: a command, split at spaces, that runs the
+# server, e.g. "prlimit --nofile=64:64 --"). Waits for its "listening on port" line; sets
 # SERVER_PID, PORT, and TOKEN (the bootstrap token when printed at once,
 # else empty: see need_token).
 start_server() {
@@ -268,7 +269,7 @@ start_server() {
 	fi
 	local tries=0
 	while true; do
-		"$OFFRAMP_SERVER_BIN" --data "$DATA" \
+		${SERVER_WRAP:-} "$OFFRAMP_SERVER_BIN" --data "$DATA" \
 			--listen "${SERVER_LISTEN:-127.0.0.1}" --port "$port" \
 			--pow-bits 8 --pow-max-bits 12 \
 			"${tls[@]}" "$@" \

@@ -218,6 +218,36 @@ full_profile(struct profile *p)
 	p->hours[20] = 0x80;
 }
 
+/* A client's last login is kept to the grain: a login within it writes
+ * nothing (no transaction, nothing to commit); one past it, or with no
+ * grain, writes; other roles never. */
+static void
+test_seen_grain(struct store *st)
+{
+	int64_t c = account(st, 9001, ROLE_CLIENT, 0, "seen", 0);
+	int64_t k = account(st, 9002, ROLE_COUNSELLOR, 0, "seen-c", 0);
+	int64_t created = 1000 + 9001;
+
+	CHECK(c > 0 && k > 0);
+	CHECK_EQ_INT(store_commit(st), 0);
+	CHECK_EQ_INT(store_account_seen(st, c, created + 3599, 3600), 0);
+	CHECK_EQ_INT(store_in_tx(st), 0);
+	CHECK_EQ_INT(store_account_seen(st, k, created + 9000, 3600), 0);
+	CHECK_EQ_INT(store_in_tx(st), 0);
+	CHECK_EQ_INT(store_account_seen(st, c, created + 3600, 3600), 0);
+	CHECK_EQ_INT(store_in_tx(st), 1);
+	CHECK_EQ_INT(store_commit(st), 0);
+	/* counted from the login written, not from the creation */
+	CHECK_EQ_INT(store_account_seen(st, c, created + 7000, 3600), 0);
+	CHECK_EQ_INT(store_in_tx(st), 0);
+	CHECK_EQ_INT(store_account_seen(st, c, created + 7200, 3600), 0);
+	CHECK_EQ_INT(store_in_tx(st), 1);
+	CHECK_EQ_INT(store_commit(st), 0);
+	CHECK_EQ_INT(store_account_seen(st, c, created + 7201, 0), 0);
+	CHECK_EQ_INT(store_in_tx(st), 1);
+	CHECK_EQ_INT(store_commit(st), 0);
+}
+
 static void
 test_programmes_accounts(struct store *st)
 {
@@ -2268,6 +2298,7 @@ main(void)
 		test_programme_profiles(st);
 		test_first_responses(st);
 		test_partnerships(st);
+		test_seen_grain(st);
 		test_transactions(&st);
 		/* and everything of before is still there after a reopen */
 		if (st != NULL) {
