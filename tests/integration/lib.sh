@@ -477,26 +477,36 @@ participant_key() {
 	json_str "$obj" key
 }
 
-# b64_random N: base64 of N random bytes (no newline). Up to 3072 bytes
+# b64_random [-v VAR] N: base64 of N random bytes (no newline), printed
+# or, with -v, put in VAR (no subshell: for loops). Up to 3072 bytes
 # without a process: each 32-bit SRANDOM (getrandom(2)) gives 3 bytes,
 # written as 4 characters of 6 random bits each; a last byte or two gives
 # 2 or 3 characters whose unused low bits are 0, and the padding.
 B64_ALPHABET=ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/
 b64_random() {
-	local n=$1 a=$B64_ALPHABET out="" r i
-	if [ "$n" -gt 3072 ]; then
-		head -c "$n" /dev/urandom | base64 -w0
-		return
+	local var="" n a=$B64_ALPHABET out="" r i
+	if [ "$1" = -v ]; then
+		var=$2
+		shift 2
 	fi
-	for ((i = 0; i + 3 <= n; i += 3)); do
-		r=$SRANDOM
-		out+=${a:r&63:1}${a:r>>6&63:1}${a:r>>12&63:1}${a:r>>18&63:1}
-	done
-	case $((n - i)) in
-	1) r=$SRANDOM; out+=${a:r&63:1}${a:(r>>6&3)*16:1}== ;;
-	2) r=$SRANDOM; out+=${a:r&63:1}${a:r>>6&63:1}${a:(r>>12&15)*4:1}= ;;
-	esac
-	printf '%s' "$out"
+	n=$1
+	if [ "$n" -gt 3072 ]; then
+		out=$(head -c "$n" /dev/urandom | base64 -w0)
+	else
+		for ((i = 0; i + 3 <= n; i += 3)); do
+			r=$SRANDOM
+			out+=${a:r&63:1}${a:r>>6&63:1}${a:r>>12&63:1}${a:r>>18&63:1}
+		done
+		case $((n - i)) in
+		1) r=$SRANDOM; out+=${a:r&63:1}${a:(r>>6&3)*16:1}== ;;
+		2) r=$SRANDOM; out+=${a:r&63:1}${a:r>>6&63:1}${a:(r>>12&15)*4:1}= ;;
+		esac
+	fi
+	if [ -n "$var" ]; then
+		printf -v "$var" '%s' "$out"
+	else
+		printf '%s' "$out"
+	fi
 }
 
 # setup_pool: a server must run. The admin redeems the bootstrap token
