@@ -648,9 +648,34 @@ sql_rw() {
 	sqlite3 -batch -cmd '.timeout 5000' "$DATA/offramp.db" "$1"
 }
 
-# hexkey B64: the hex of a base64 value.
+# hexkey [-v VAR] B64: the hex of a base64 value, printed or, with -v, put
+# in VAR; without a process (six bits a character, a byte out at every
+# eight). Fails on a character outside the alphabet, as base64 -d would.
 hexkey() {
-	printf '%s' "$1" | base64 -d | od -An -tx1 -v | tr -d ' \n'
+	local var="" s c i v=0 bits=0 pre out="" h
+	if [ "$1" = -v ]; then
+		var=$2
+		shift 2
+	fi
+	s=${1%%=*}
+	for ((i = 0; i < ${#s}; i++)); do
+		c=${s:i:1}
+		pre=${B64_ALPHABET%%"$c"*}
+		[ ${#pre} -lt 64 ] || return 1
+		v=$(((v << 6) | ${#pre}))
+		bits=$((bits + 6))
+		if [ "$bits" -ge 8 ]; then
+			bits=$((bits - 8))
+			printf -v h '%02x' $(((v >> bits) & 255))
+			out+=$h
+			v=$((v & ((1 << bits) - 1)))
+		fi
+	done
+	if [ -n "$var" ]; then
+		printf -v "$var" '%s' "$out"
+	else
+		printf '%s' "$out"
+	fi
 }
 
 # table_counts: "table=rows" for every table of the database, one line.
