@@ -99,9 +99,20 @@ assert_not_contains() {
 	fi
 }
 
+# some_line_matches HAYSTACK ERE: some line of HAYSTACK matches ERE, as
+# grep -Eq would say, without a process (bash's =~ anchors ^ and $ at the
+# ends of the string: one line at a time).
+some_line_matches() {
+	local l re=$2
+	while IFS= read -r l; do
+		[[ "$l" =~ $re ]] && return 0
+	done <<<"$1"
+	return 1
+}
+
 # assert_match DESC HAYSTACK ERE: some line of HAYSTACK matches ERE.
 assert_match() {
-	if grep -Eq -- "$3" <<<"$2"; then
+	if some_line_matches "$2" "$3"; then
 		pass "$1"
 	else
 		fail "$1: no line matches /$3/ in:"
@@ -111,7 +122,7 @@ assert_match() {
 
 # assert_no_match DESC HAYSTACK ERE: no line of HAYSTACK matches ERE.
 assert_no_match() {
-	if ! grep -Eq -- "$3" <<<"$2"; then
+	if ! some_line_matches "$2" "$3"; then
 		pass "$1"
 	else
 		fail "$1: a line matches /$3/:"
@@ -405,13 +416,27 @@ cli() {
 	return "$rc"
 }
 
+# error_line CODE: ERROR_LINE is the first line of $OUT that is an error
+# frame with CODE (an extended regular expression), or "" (no process).
+error_line() {
+	local l t='"type": *"error"' c="\"code\": *\"$1\""
+	ERROR_LINE=""
+	while IFS= read -r l; do
+		if [[ "$l" =~ $t && "$l" =~ $c ]]; then
+			ERROR_LINE=$l
+			return 0
+		fi
+	done <<<"$OUT"
+}
+
 # assert_error DESC CODE [FIELD]: $OUT (from clirun ... raw) holds an
 # error frame with CODE (and "field": FIELD when given).
 assert_error() {
 	local line
-	line=$(grep -E '"type": *"error"' <<<"$OUT" | grep -E "\"code\": *\"$2\"" | head -n1 || true)
+	error_line "$2"
+	line=$ERROR_LINE
 	if [ -z "$line" ]; then
-		fail "$1: no error $2 in: $(head -c 400 <<<"$OUT") ${ERR:-}"
+		fail "$1: no error $2 in: ${OUT:0:400} ${ERR:-}"
 		return
 	fi
 	pass "$1: error $2"
