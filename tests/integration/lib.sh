@@ -99,9 +99,20 @@ assert_not_contains() {
 	fi
 }
 
+# some_line_matches HAYSTACK ERE: some line of HAYSTACK matches ERE, as
+# grep -Eq would say, without a process (bash's =~ anchors ^ and $ at the
+# ends of the string: one line at a time).
+some_line_matches() {
+	local l re=$2
+	while IFS= read -r l; do
+		[[ "$l" =~ $re ]] && return 0
+	done <<<"$1"
+	return 1
+}
+
 # assert_match DESC HAYSTACK ERE: some line of HAYSTACK matches ERE.
 assert_match() {
-	if grep -Eq -- "$3" <<<"$2"; then
+	if some_line_matches "$2" "$3"; then
 		pass "$1"
 	else
 		fail "$1: no line matches /$3/ in:"
@@ -111,7 +122,7 @@ assert_match() {
 
 # assert_no_match DESC HAYSTACK ERE: no line of HAYSTACK matches ERE.
 assert_no_match() {
-	if ! grep -Eq -- "$3" <<<"$2"; then
+	if ! some_line_matches "$2" "$3"; then
 		pass "$1"
 	else
 		fail "$1: a line matches /$3/:"
@@ -406,13 +417,27 @@ cli() {
 	return "$rc"
 }
 
+# error_line CODE: ERROR_LINE is the first line of $OUT that is an error
+# frame with CODE (an extended regular expression), or "" (no process).
+error_line() {
+	local l t='"type": *"error"' c="\"code\": *\"$1\""
+	ERROR_LINE=""
+	while IFS= read -r l; do
+		if [[ "$l" =~ $t && "$l" =~ $c ]]; then
+			ERROR_LINE=$l
+			return 0
+		fi
+	done <<<"$OUT"
+}
+
 # assert_error DESC CODE [FIELD]: $OUT (from clirun ... raw) holds an
 # error frame with CODE (and "field": FIELD when given).
 assert_error() {
 	local line
-	line=$(grep -E '"type": *"error"' <<<"$OUT" | grep -E "\"code\": *\"$2\"" | head -n1 || true)
+	error_line "$2"
+	line=$ERROR_LINE
 	if [ -z "$line" ]; then
-		fail "$1: no error $2 in: $(head -c 400 <<<"$OUT") ${ERR:-}"
+		fail "$1: no error $2 in: ${OUT:0:400} ${ERR:-}"
 		return
 	fi
 	pass "$1: error $2"
@@ -478,26 +503,36 @@ participant_key() {
 	json_str "$obj" key
 }
 
-# b64_random N: base64 of N random bytes (no newline). Up to 3072 bytes
+# b64_random [-v VAR] N: base64 of N random bytes (no newline), printed
+# or, with -v, put in VAR (no subshell: for loops). Up to 3072 bytes
 # without a process: each 32-bit SRANDOM (getrandom(2)) gives 3 bytes,
 # written as 4 characters of 6 random bits each; a last byte or two gives
 # 2 or 3 characters whose unused low bits are 0, and the padding.
 B64_ALPHABET=ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/
 b64_random() {
-	local n=$1 a=$B64_ALPHABET out="" r i
-	if [ "$n" -gt 3072 ]; then
-		head -c "$n" /dev/urandom | base64 -w0
-		return
+	local var="" n a=$B64_ALPHABET out="" r i
+	if [ "$1" = -v ]; then
+		var=$2
+		shift 2
 	fi
-	for ((i = 0; i + 3 <= n; i += 3)); do
-		r=$SRANDOM
-		out+=${a:r&63:1}${a:r>>6&63:1}${a:r>>12&63:1}${a:r>>18&63:1}
-	done
-	case $((n - i)) in
-	1) r=$SRANDOM; out+=${a:r&63:1}${a:(r>>6&3)*16:1}== ;;
-	2) r=$SRANDOM; out+=${a:r&63:1}${a:r>>6&63:1}${a:(r>>12&15)*4:1}= ;;
-	esac
-	printf '%s' "$out"
+	n=$1
+	if [ "$n" -gt 3072 ]; then
+		out=$(head -c "$n" /dev/urandom | base64 -w0)
+	else
+		for ((i = 0; i + 3 <= n; i += 3)); do
+			r=$SRANDOM
+			out+=${a:r&63:1}${a:r>>6&63:1}${a:r>>12&63:1}${a:r>>18&63:1}
+		done
+		case $((n - i)) in
+		1) r=$SRANDOM; out+=${a:r&63:1}${a:(r>>6&3)*16:1}== ;;
+		2) r=$SRANDOM; out+=${a:r&63:1}${a:r>>6&63:1}${a:(r>>12&15)*4:1}= ;;
+		esac
+	fi
+	if [ -n "$var" ]; then
+		printf -v "$var" '%s' "$out"
+	else
+		printf '%s' "$out"
+	fi
 }
 
 # setup_pool: a server must run. The admin redeems the bootstrap token
@@ -639,9 +674,34 @@ sql_rw() {
 	sqlite3 -batch -cmd '.timeout 5000' "$DATA/offramp.db" "$1"
 }
 
-# hexkey B64: the hex of a base64 value.
+# hexkey [-v VAR] B64: the hex of a base64 value, printed or, with -v, put
+# in VAR; without a process (six bits a character, a byte out at every
+# eight). Fails on a character outside the alphabet, as base64 -d would.
 hexkey() {
-	printf '%s' "$1" | base64 -d | od -An -tx1 -v | tr -d ' \n'
+	local var="" s c i v=0 bits=0 pre out="" h
+	if [ "$1" = -v ]; then
+		var=$2
+		shift 2
+	fi
+	s=${1%%=*}
+	for ((i = 0; i < ${#s}; i++)); do
+		c=${s:i:1}
+		pre=${B64_ALPHABET%%"$c"*}
+		[ ${#pre} -lt 64 ] || return 1
+		v=$(((v << 6) | ${#pre}))
+		bits=$((bits + 6))
+		if [ "$bits" -ge 8 ]; then
+			bits=$((bits - 8))
+			printf -v h '%02x' $(((v >> bits) & 255))
+			out+=$h
+			v=$((v & ((1 << bits) - 1)))
+		fi
+	done
+	if [ -n "$var" ]; then
+		printf -v "$var" '%s' "$out"
+	else
+		printf '%s' "$out"
+	fi
 }
 
 # table_counts: "table=rows" for every table of the database, one line.

@@ -18,7 +18,8 @@ KEY_stranger=$(b64_random 32)
 expect_error() {
 	local desc=$1 code=$2 fld=${3:-} re=${4:-}
 	local line
-	line=$(grep -E '"type": *"error"' <<<"$OUT" | grep -E "\"code\": *\"$code\"" | head -n1 || true)
+	error_line "$code"
+	line=$ERROR_LINE
 	if [ -z "$line" ]; then
 		fail "$desc: no error frame with code $code; got:"
 		printf '%s\n' "$OUT" | cut -c1-300 | head -n 20 | sed 's/^/        | /'

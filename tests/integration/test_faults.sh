@@ -37,9 +37,18 @@ raw() {
 answer_to() {
 	grep -E "\"re\":$1[,}]" <<<"$OUT" | head -n1
 }
-send_frame() {	# ID: a msg.send from the client to Sam in $CASE
-	printf '{"v":1,"type":"msg.send","id":%d,"case":%s,"mid":"%s","copies":[{"to":"%s","ct":"%s"}]}' \
-		"$1" "$CASE" "${2:-$(b64_random 16)}" "$KEY_couns" "$(b64_random 48)"
+# make_frame ID [MID]: a msg.send from the client to Sam in $CASE, into
+# FRAME (no subshell: for the loop of 260); send_frame prints it.
+make_frame() {
+	local mid=${2:-} ct
+	[ -n "$mid" ] || b64_random -v mid 16
+	b64_random -v ct 48
+	printf -v FRAME '{"v":1,"type":"msg.send","id":%d,"case":%s,"mid":"%s","copies":[{"to":"%s","ct":"%s"}]}' \
+		"$1" "$CASE" "$mid" "$KEY_couns" "$ct"
+}
+send_frame() {
+	make_frame "$@"
+	printf '%s' "$FRAME"
 }
 copies_for_sam() {
 	sql "SELECT count(*) FROM deliveries WHERE recipient_id = $(account_id couns)"
@@ -80,7 +89,10 @@ wait "$h2" || true
 step "duplicate seqs in one msg.ack free one place of the push window, not 256"
 for half in 0 130; do	# --answered waits for 256 answers at most
 	frames=()
-	for i in $(seq 1 130); do frames+=("$(send_frame $((100 + half + i)))"); done
+	for ((i = 1; i <= 130; i++)); do
+		make_frame $((100 + half + i))
+		frames+=("$FRAME")
+	done
 	raw client "${frames[@]}"
 done
 assert_eq "260 messages stored for Sam" 260 "$(copies_for_sam)"
@@ -91,8 +103,9 @@ sam=$!
 wait_for "Sam to get the window of 256 pushes" 20 \
 	eval '[ "$(grep -c "\"type\":\"msg\"" "$T/sam.out")" -ge 256 ]'
 seq1=$(grep -m1 '"type":"msg"' "$T/sam.out" | grep -o '"seq":[0-9]*' | cut -d: -f2)
-dups=$(printf "$seq1,%.0s" $(seq 1 256))
-echo "{\"v\":1,\"type\":\"msg.ack\",\"id\":1,\"seqs\":[${dups%,}]}" >&7
+dups=$seq1
+for ((i = 1; i < 256; i++)); do dups+=",$seq1"; done
+echo "{\"v\":1,\"type\":\"msg.ack\",\"id\":1,\"seqs\":[$dups]}" >&7
 wait_for "the ack's answer" 20 grep -q '"type":"msg.ack.ok"' "$T/sam.out"
 assert_match "  it deleted one copy" "$(grep msg.ack.ok "$T/sam.out")" '"acked":1'
 echo '{"v":1,"type":"ping","id":2}' >&7

@@ -11,26 +11,43 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
-# http_get HOST PORT PATH: a GET over plain HTTP; sets HTTP_STATUS (none
-# when it failed), HTTP_TYPE and HTTP_BODY.
-http_get() {
-	local out
+# http_request METHOD HOST PORT PATH [BODY]: one HTTP/1.1 request over
+# bash's /dev/tcp (no process started); sets HTTP_STATUS (none when it
+# failed), HTTP_TYPE and HTTP_BODY (read to its Content-Length, less its
+# trailing newlines).
+http_request() {
+	local fd line len="" LC_ALL=C
 	HTTP_STATUS=none HTTP_TYPE="" HTTP_BODY=""
-	out=$(python3 - "$1" "$2" "$3" <<'PY'
-import http.client, sys
-c = http.client.HTTPConnection(sys.argv[1], int(sys.argv[2]), timeout=10)
-c.request("GET", sys.argv[3])
-r = c.getresponse()
-print(r.status)
-print(r.getheader("content-type") or "")
-sys.stdout.write(r.read().decode())
-PY
-) || return 0
-	# the first line, the second, the rest
-	HTTP_STATUS=${out%%$'\n'*}
-	[[ "$out" == *$'\n'* ]] && out=${out#*$'\n'} || out=""
-	HTTP_TYPE=${out%%$'\n'*}
-	[[ "$out" == *$'\n'* ]] && HTTP_BODY=${out#*$'\n'} || HTTP_BODY=""
+	{ exec {fd}<>"/dev/tcp/$2/$3"; } 2>/dev/null || return 0
+	printf '%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n' "$1" "$4" "$2" >&"$fd"
+	if [ $# -ge 5 ]; then
+		printf 'Content-Length: %d\r\n\r\n%s' "${#5}" "$5" >&"$fd"
+	else
+		printf '\r\n' >&"$fd"
+	fi
+	if IFS= read -r -t 10 line <&"$fd" && [[ "$line" =~ ^HTTP/1\.[01]\ ([0-9]{3})\  ]]; then
+		HTTP_STATUS=${BASH_REMATCH[1]}
+		while IFS= read -r -t 10 line <&"$fd" && [ "$line" != $'\r' ]; do
+			line=${line%$'\r'}
+			case ${line,,} in
+			content-type:*) HTTP_TYPE=${line#*:} HTTP_TYPE=${HTTP_TYPE# } ;;
+			content-length:*) len=${line#*:} len=${len// /} ;;
+			esac
+		done
+		if [[ "$len" =~ ^[0-9]+$ ]] && [ "$len" -gt 0 ]; then
+			IFS= read -r -N "$len" -t 10 HTTP_BODY <&"$fd" || true
+		fi
+		# less its trailing newlines, as $(...) would
+		while [[ "$HTTP_BODY" == *$'\n' ]]; do
+			HTTP_BODY=${HTTP_BODY%$'\n'}
+		done
+	fi
+	exec {fd}>&-
+}
+
+# http_get HOST PORT PATH: http_request GET.
+http_get() {
+	http_request GET "$@"
 }
 
 # scrape: GET /metrics of the running server into M.
@@ -345,14 +362,8 @@ for p in / /metrics/ /healthz/x /index.html; do
 	http_get 127.0.0.1 "$MPORT" "$p"
 	assert_eq "GET $p: 404" 404 "$HTTP_STATUS"
 done
-out=$(python3 - "$MPORT" <<'PY'
-import http.client, sys
-c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=10)
-c.request("POST", "/metrics", body="x")
-print(c.getresponse().status)
-PY
-)
-assert_eq "POST /metrics: 404" 404 "$out"
+http_request POST 127.0.0.1 "$MPORT" /metrics x
+assert_eq "POST /metrics: 404" 404 "$HTTP_STATUS"
 
 step "the metrics in the docs are the server's"
 for f in deploy/alerts.yml README.md deploy/man/offramp-server.8 deploy/offramp.conf; do
