@@ -223,7 +223,8 @@ def run(port, cafile, spec):
     name, _, arg = spec.partition(":")
     max_bytes, secs, _ = LIMITS.get(name, (1 << 20, 5, False))
     until_ok = name in ANSWERED or (name == "frames" and int(arg) < 4000)
-    end = time.monotonic() + secs
+    start = time.monotonic()
+    end = start + secs
     c = Conn(port, cafile)
     c.until_ok = until_ok
     open_ = True
@@ -250,6 +251,7 @@ def run(port, cafile, spec):
         # the server is gone; what it sent before may still be queued
         drain(c)
     print("sent: %d" % c.sent)
+    print("elapsed_ms: %d" % ((time.monotonic() - start) * 1000))
     c.s.close()
 
 
