@@ -115,7 +115,8 @@ cases_json(struct server *srv, const struct case_info *c, int64_t viewer)
 {
 	struct participant p[MODEL_PARTICIPANTS_MAX];
 	struct participant old[CASES_FORMER_MAX];
-	json_t *o, *arr, *former;
+	json_t *o, *arr, *former, *ref;
+	int64_t receiver = 0;
 	size_t n, nold;
 
 	if (store_case_participants(srv->st, c->id, p,
@@ -167,10 +168,18 @@ cases_json(struct server *srv, const struct case_info *c, int64_t viewer)
 	if (participants_json(arr, p, n) != 0 ||
 	    (former = json_array()) == NULL ||
 	    json_object_set_new(o, "former", former) != 0 ||
-	    participants_json(former, old, nold) != 0) {
+	    participants_json(former, old, nold) != 0 ||
+	    (ref = referrals_json(srv, c, &receiver)) == NULL) {
 		json_decref(o);
 		return NULL;
 	}
+	json_object_set_new(o, "referral", ref);
+	/* The partner's counsellor of an accepted referral is there as
+	 * what it is. */
+	for (size_t i = 0; i < n; i++)
+		if (p[i].account == receiver && p[i].kind != MEMBER_OWN)
+			json_object_set_new(json_array_get(arr, i), "as",
+			    json_string("referral"));
 	return o;
 }
 

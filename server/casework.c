@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "casework.h"
+#include "handover.h"
 #include "intake.h"
 #include "log.h"
 #include "match.h"
@@ -517,7 +518,8 @@ casework_rematch(struct server *srv, int64_t trigger)
 		if (rc == 1)
 			(void)srv->notify->changed(srv, &c, NULL);
 	}
-	return 0;
+	/* Accepted referrals wait for a partner's counsellor too. */
+	return handover_rematch(srv);
 }
 
 int

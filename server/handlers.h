@@ -130,6 +130,20 @@ int partners_directory(struct session *s, struct frame_in *in);
 int partners_external_set(struct session *s, struct frame_in *in);
 int partners_external_remove(struct session *s, struct frame_in *in);
 
+/* referrals.c (PROTOCOL.md, "Referrals") */
+int referrals_propose(struct session *s, struct frame_in *in);
+int referrals_answer(struct session *s, struct frame_in *in);
+int referrals_withdraw(struct session *s, struct frame_in *in);
+int referrals_approve(struct session *s, struct frame_in *in);
+int referrals_summary(struct session *s, struct frame_in *in);
+int referrals_complete(struct session *s, struct frame_in *in);
+int referrals_stats(struct session *s, struct frame_in *in);
+/* The referral object of case c (its newest referral; JSON null when it
+ * has none), and in *receiver the partner's counsellor while the
+ * referral is accepted (0: none). New reference, NULL on OOM. */
+json_t *referrals_json(struct server *srv, const struct case_info *c,
+    int64_t *receiver);
+
 /* keys.c */
 int keys_upload(struct session *s, struct frame_in *in);
 int keys_get(struct session *s, struct frame_in *in);
