@@ -174,7 +174,7 @@ show(struct cli *cli, json_t *kase)
 static int
 simple(struct cli *cli, const char *type, int64_t id, json_t *extra)
 {
-	json_t *req, *resp = NULL, *cases = NULL, *kase;
+	json_t *req, *resp = NULL;
 	int rc;
 
 	if ((rc = account_login(cli)) != 0 ||
@@ -188,11 +188,10 @@ simple(struct cli *cli, const char *type, int64_t id, json_t *extra)
 	json_decref(extra);
 	if ((rc = cli_request(cli, req, &resp)) != 0)
 		return rc;
+	/* the case as the answer gives it (after a handover, the caller
+	 * may no longer be in it) */
+	rc = show(cli, json_object_get(resp, "case"));
 	json_decref(resp);
-	if ((rc = load(cli, id, &cases, &kase)) != 0)
-		return rc;
-	rc = show(cli, kase);
-	json_decref(cases);
 	return rc;
 }
 
@@ -459,6 +458,15 @@ cmd_referral(struct cli *cli, int argc, char **argv)
 		rc = show(cli, kase);
 		json_decref(cases);
 		return rc;
+	}
+	if (strcmp(argv[0], "accept") == 0) {
+		/* the partner is a programme this client asked for in this
+		 * case now: its counsellor is not refused there */
+		if ((rc = load(cli, id, &cases, &kase)) != 0)
+			return rc;
+		trust_asked(cli, id, json_integer_value(json_object_get(
+		    json_object_get(kase, "referral"), "partner")));
+		json_decref(cases);
 	}
 	if (strcmp(argv[0], "accept") == 0 || strcmp(argv[0], "decline") == 0) {
 		extra = json_object();
