@@ -110,6 +110,47 @@ participants_json(json_t *arr, const struct participant *p, size_t n)
 	return 0;
 }
 
+/* The names of enum referral_status. */
+static const char *const referral_status_names[] = {
+	"proposed", "accepted", "declined", "withdrawn", "cancelled",
+	"completed",
+};
+
+json_t *
+cases_referral_json(struct server *srv, const struct case_info *c,
+    int64_t *receiver)
+{
+	struct referral r;
+	struct account a;
+	json_t *o;
+
+	*receiver = 0;
+	if (store_referral_last(srv->st, c->id, &r) != 0)
+		return json_null();
+	if ((o = json_object()) == NULL)
+		return NULL;
+	json_object_set_new(o, "id", json_integer(r.id));
+	json_object_set_new(o, "from", json_integer(r.from));
+	json_object_set_new(o, "partner", json_integer(r.to));
+	json_object_set_new(o, "status", json_string(referral_status_names[r.status]));
+	json_object_set_new(o, "proposed", json_integer(r.proposed));
+	if (r.receiver != 0 && store_account_by_id(srv->st, r.receiver,
+	    &a) == 0) {
+		frame_set_bin(o, "counsellor", a.key, OFR_PK_BYTES);
+		if (r.status == REFERRAL_ACCEPTED)
+			*receiver = r.receiver;
+	} else
+		json_object_set_new(o, "counsellor", json_null());
+	if (r.approved)
+		frame_set_bin(o, "approved", r.digest, sizeof(r.digest));
+	else
+		json_object_set_new(o, "approved", json_null());
+	json_object_set_new(o, "summary_sent", json_boolean(r.summary_sent));
+	if (r.completed != 0)
+		json_object_set_new(o, "ended", json_integer(r.completed));
+	return o;
+}
+
 json_t *
 cases_json(struct server *srv, const struct case_info *c, int64_t viewer)
 {
@@ -169,7 +210,7 @@ cases_json(struct server *srv, const struct case_info *c, int64_t viewer)
 	    (former = json_array()) == NULL ||
 	    json_object_set_new(o, "former", former) != 0 ||
 	    participants_json(former, old, nold) != 0 ||
-	    (ref = referrals_json(srv, c, &receiver)) == NULL) {
+	    (ref = cases_referral_json(srv, c, &receiver)) == NULL) {
 		json_decref(o);
 		return NULL;
 	}

@@ -4,58 +4,18 @@
  * consent, approval and withdrawal, the summary's one copy, the handover,
  * the referral object inside a case object, and a programme's referral
  * figures. It reads frames and writes answers; what a referral does to a
- * case is handover.c's. It never sees a reason, an offer or a summary in
+ * case is casework_referral.c's. It never sees a reason, an offer or a summary in
  * plaintext: they travel encrypted between the clients.
  */
 #include <string.h>
 
 #include "handlers.h"
-#include "handover.h"
+#include "casework.h"
 #include "metrics.h"
 #include "proto/err.h"
 #include "store.h"
 
 #define FIGURES_DAYS	365	/* the figures' window */
-
-static const char *const status_names[] = {
-	"proposed", "accepted", "declined", "withdrawn", "cancelled",
-	"completed",
-};
-
-json_t *
-referrals_json(struct server *srv, const struct case_info *c,
-    int64_t *receiver)
-{
-	struct referral r;
-	struct account a;
-	json_t *o;
-
-	*receiver = 0;
-	if (store_referral_last(srv->st, c->id, &r) != 0)
-		return json_null();
-	if ((o = json_object()) == NULL)
-		return NULL;
-	json_object_set_new(o, "id", json_integer(r.id));
-	json_object_set_new(o, "from", json_integer(r.from));
-	json_object_set_new(o, "partner", json_integer(r.to));
-	json_object_set_new(o, "status", json_string(status_names[r.status]));
-	json_object_set_new(o, "proposed", json_integer(r.proposed));
-	if (r.receiver != 0 && store_account_by_id(srv->st, r.receiver,
-	    &a) == 0) {
-		frame_set_bin(o, "counsellor", a.key, OFR_PK_BYTES);
-		if (r.status == REFERRAL_ACCEPTED)
-			*receiver = r.receiver;
-	} else
-		json_object_set_new(o, "counsellor", json_null());
-	if (r.approved)
-		frame_set_bin(o, "approved", r.digest, sizeof(r.digest));
-	else
-		json_object_set_new(o, "approved", json_null());
-	json_object_set_new(o, "summary_sent", json_boolean(r.summary_sent));
-	if (r.completed != 0)
-		json_object_set_new(o, "ended", json_integer(r.completed));
-	return o;
-}
 
 int
 referrals_propose(struct session *s, struct frame_in *in)
@@ -68,7 +28,7 @@ referrals_propose(struct session *s, struct frame_in *in)
 	if ((rc = cases_own(s, in, &c)) != 0 ||
 	    (rc = frame_int(in, "partner", 1, OFR_ID_MAX, 1, &partner)) != 0)
 		return rc;
-	return handover_propose(s->srv, &c, s->acct.id, partner, &a);
+	return casework_referral_propose(s->srv, &c, s->acct.id, partner, &a);
 }
 
 int
@@ -83,7 +43,7 @@ referrals_answer(struct session *s, struct frame_in *in)
 		return rc;
 	if (c.client != s->acct.id)
 		return OFR_E_FORBIDDEN;
-	return handover_answer(s->srv, &c, accept, &a);
+	return casework_referral_answer(s->srv, &c, accept, &a);
 }
 
 int
@@ -95,7 +55,7 @@ referrals_withdraw(struct session *s, struct frame_in *in)
 
 	if ((rc = cases_own(s, in, &c)) != 0)
 		return rc;
-	return handover_withdraw(s->srv, &c, s->acct.id, &a);
+	return casework_referral_withdraw(s->srv, &c, s->acct.id, &a);
 }
 
 int
@@ -113,7 +73,7 @@ referrals_approve(struct session *s, struct frame_in *in)
 		return rc;
 	if (c.client != s->acct.id)
 		return OFR_E_FORBIDDEN;
-	return handover_approve(s->srv, &c, digest, &a);
+	return casework_referral_approve(s->srv, &c, digest, &a);
 }
 
 int
@@ -145,7 +105,7 @@ referrals_summary(struct session *s, struct frame_in *in)
 	if (rc != 0)
 		return rc;
 	recipient[0] = them.id;
-	if ((rc = handover_summary(srv, &c, s->acct.id, them.id)) != 0 ||
+	if ((rc = casework_referral_summary(srv, &c, s->acct.id, them.id)) != 0 ||
 	    (rc = store_message_insert(srv->st, c.id, s->acct.id, mid,
 	    srv->now, recipient, ct, ct_len, 1, &dup)) != 0)
 		return rc;
@@ -169,7 +129,7 @@ referrals_complete(struct session *s, struct frame_in *in)
 
 	if ((rc = cases_own(s, in, &c)) != 0)
 		return rc;
-	return handover_complete(s->srv, &c, s->acct.id, &a);
+	return casework_referral_complete(s->srv, &c, s->acct.id, &a);
 }
 
 /* One side's figures: counts under FIGURES_MIN are null. */

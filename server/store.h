@@ -523,6 +523,8 @@ int store_referral_receiver(struct store *st, int64_t id, int64_t receiver);
  * oldest first, at most max. */
 int store_referrals_waiting(struct store *st, int64_t *ids, size_t max,
     size_t *n);
+/* Erasure of counsellor account: no referral names it any more. */
+int store_referrals_forget(struct store *st, int64_t account);
 /* The client approved the summary of this digest (again, until it is
  * sent: the newest approval holds). */
 int store_referral_approve(struct store *st, int64_t id,

@@ -41,6 +41,8 @@ const char *const store_referrals_sql[S_COUNT] = {
 	    "UPDATE referrals SET summary_sent = 1"
 	    " WHERE id = ?1 AND status = 1 AND digest IS NOT NULL"
 	    " AND summary_sent = 0",
+	[S_REFERRALS_FORGET] =
+	    "UPDATE referrals SET receiver_id = NULL WHERE receiver_id = ?1",
 	[S_REFERRALS_WAITING] =
 	    "SELECT case_id FROM referrals"
 	    " WHERE status = 1 AND receiver_id IS NULL"
@@ -229,4 +231,14 @@ store_referrals_waiting(struct store *st, int64_t *ids, size_t max,
 
 	return db_ints(st, S_REFERRALS_WAITING, key, nitems(key), ids, max, n,
 	    __func__);
+}
+
+int
+store_referrals_forget(struct store *st, int64_t account)
+{
+	int rc;
+
+	if ((rc = db_write_begin(st)) != 0)
+		return rc;
+	return db_write(st, S_REFERRALS_FORGET, &account, 1, NULL, __func__);
 }

@@ -1,5 +1,7 @@
 /*
- * handover.c: referrals and the warm handover (handover.h). It owns the
+ * casework_referral.c: referrals and the warm handover, the part of the
+ * domain layer (casework.h, "Referrals") that casework.c's rematch calls
+ * through casework_int.h. It owns the
  * rules of a referral's life: one open referral per case, only to a
  * programme in an active partnership, nothing moves without the client's
  * yes, the partner's counsellor joins as a participant everyone is told
@@ -11,7 +13,7 @@
 #include <string.h>
 
 #include "casework.h"
-#include "handover.h"
+#include "casework_int.h"
 #include "match.h"
 #include "pool.h"
 #include "proto/err.h"
@@ -70,7 +72,7 @@ reread(struct server *srv, struct case_info *c)
 }
 
 int
-handover_propose(struct server *srv, struct case_info *c,
+casework_referral_propose(struct server *srv, struct case_info *c,
     int64_t counsellor, int64_t partner, void *origin)
 {
 	int64_t mine, id;
@@ -128,7 +130,7 @@ intake(struct server *srv, struct case_info *c, const struct referral *r,
 }
 
 int
-handover_intake(struct server *srv, struct case_info *c, int *joined,
+casework_referral_intake(struct server *srv, struct case_info *c, int *joined,
     void *origin)
 {
 	struct referral r;
@@ -143,7 +145,7 @@ handover_intake(struct server *srv, struct case_info *c, int *joined,
 }
 
 int
-handover_rematch(struct server *srv)
+casework_referral_rematch(struct server *srv)
 {
 	int64_t ids[INTAKE_BATCH];
 	struct case_info c;
@@ -155,14 +157,14 @@ handover_rematch(struct server *srv)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
 		if ((rc = store_case_get(srv->st, ids[i], &c)) != 0 ||
-		    (rc = handover_intake(srv, &c, &joined, NULL)) != 0)
+		    (rc = casework_referral_intake(srv, &c, &joined, NULL)) != 0)
 			return rc;
 	}
 	return 0;
 }
 
 int
-handover_answer(struct server *srv, struct case_info *c, int accept,
+casework_referral_answer(struct server *srv, struct case_info *c, int accept,
     void *origin)
 {
 	struct referral r;
@@ -184,7 +186,7 @@ handover_answer(struct server *srv, struct case_info *c, int accept,
 }
 
 int
-handover_withdraw(struct server *srv, struct case_info *c, int64_t asker,
+casework_referral_withdraw(struct server *srv, struct case_info *c, int64_t asker,
     void *origin)
 {
 	struct referral r;
@@ -236,7 +238,7 @@ accepted(struct server *srv, const struct case_info *c, struct referral *r)
 }
 
 int
-handover_approve(struct server *srv, struct case_info *c,
+casework_referral_approve(struct server *srv, struct case_info *c,
     const uint8_t digest[REFERRAL_DIGEST_BYTES], void *origin)
 {
 	struct referral r;
@@ -252,7 +254,7 @@ handover_approve(struct server *srv, struct case_info *c,
 }
 
 int
-handover_summary(struct server *srv, const struct case_info *c,
+casework_referral_summary(struct server *srv, const struct case_info *c,
     int64_t sender, int64_t to)
 {
 	struct referral r;
@@ -274,7 +276,7 @@ handover_summary(struct server *srv, const struct case_info *c,
 }
 
 int
-handover_complete(struct server *srv, struct case_info *c,
+casework_referral_complete(struct server *srv, struct case_info *c,
     int64_t counsellor, void *origin)
 {
 	int64_t ids[MODEL_PARTICIPANTS_MAX], old = c->counsellor;
