@@ -347,7 +347,7 @@ with_text(struct cli *cli, const char *what, int argc, char **argv)
 	char b64[OFR_B64_LEN(crypto_generichash_BYTES)];
 	json_t *cases = NULL, *kase, *r, *extra;
 	char *text = NULL;
-	size_t len;
+	size_t len = 0;
 	int64_t id;
 	int rc;
 

@@ -170,6 +170,8 @@ casework_referral_answer(struct server *srv, struct case_info *c, int accept,
 	struct referral r;
 	int rc, joined;
 
+	if (c->status != CASE_ACTIVE && c->status != CASE_PAUSED)
+		return OFR_E_BAD_STATE;		/* closed, or waiting again */
 	rc = store_referral_open(srv->st, c->id, &r);
 	if (rc == OFR_E_NOT_FOUND || (rc == 0 &&
 	    r.status != REFERRAL_PROPOSED))
@@ -224,6 +226,8 @@ accepted(struct server *srv, const struct case_info *c, struct referral *r)
 	size_t n;
 	int rc;
 
+	if (c->status != CASE_ACTIVE && c->status != CASE_PAUSED)
+		return OFR_E_BAD_STATE;
 	rc = store_referral_open(srv->st, c->id, r);
 	if (rc == OFR_E_NOT_FOUND || (rc == 0 &&
 	    (r->status != REFERRAL_ACCEPTED || r->receiver == 0)))
