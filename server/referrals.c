@@ -97,7 +97,11 @@ referrals_summary(struct session *s, struct frame_in *in)
 	    (rc = frame_bin(in, "ct", 1, OFR_CT_MAX, 1, srv->copies[0],
 	    &ct_len[0])) != 0)
 		return rc;
-	if (store_full(srv->st))
+	/* A retry of the stored summary is answered as one (as msg.send):
+	 * the sender must not think it was lost. */
+	if ((rc = store_message_seen(srv->st, s->acct.id, mid, &dup)) != 0)
+		return rc;
+	if (!dup && store_full(srv->st))
 		return OFR_E_STORAGE_FULL;
 	rc = store_account_by_key(srv->st, to, &them);
 	if (rc == OFR_E_NOT_FOUND)
@@ -105,16 +109,20 @@ referrals_summary(struct session *s, struct frame_in *in)
 	if (rc != 0)
 		return rc;
 	recipient[0] = them.id;
-	if ((rc = casework_referral_summary(srv, &c, s->acct.id, them.id)) != 0 ||
+	if (!dup && ((rc = casework_referral_summary(srv, &c, s->acct.id,
+	    them.id)) != 0 ||
 	    (rc = store_message_insert(srv->st, c.id, s->acct.id, mid,
-	    srv->now, recipient, ct, ct_len, 1, &dup)) != 0)
+	    srv->now, recipient, ct, ct_len, 1, &dup)) != 0))
 		return rc;
 	if ((f = frame_new("referral.summary.ok", in->id)) == NULL ||
 	    frame_set_bin(f, "mid", mid, OFR_MID_BYTES) != 0) {
 		json_decref(f);
 		return OFR_E_NOMEM;
 	}
+	json_object_set_new(f, "dup", json_boolean(dup));
 	session_reply(s, f);
+	if (dup)
+		return 0;
 	metrics_stored(1);
 	session_wake_account(them.id);
 	return 0;

@@ -134,13 +134,18 @@ REQ_COUNT=2 req lou referral.approve "\"case\":$CASE,\"digest\":\"$(b64_random 3
 assert_error "an approval by Lou" forbidden
 assert_eq "nothing changed" "$before" "$(table_counts)"
 LOU_ID=$(account_id lou)
-cli couns referral summary "$CASE" "$SUMMARY" >/dev/null
+out=$(cli couns referral summary "$CASE" "$SUMMARY")
+MID=$(field "$out" sent)
 assert_eq "one copy stored, Lou's" "1|1" \
 	"$(sql "SELECT count(*), sum(recipient_id = $LOU_ID) FROM deliveries
 	    WHERE message_id = (SELECT max(id) FROM messages)")"
 assert_contains "Lou reads the summary" "$(cli lou recv --count 1)" "$SUMMARY"
 req couns referral.summary "\"case\":$CASE,\"mid\":\"$(b64_random 16)\",\"to\":\"$KEY_lou\",\"ct\":\"$(b64_random 64)\""
 assert_error "a second summary" bad_state
+before=$(table_counts)
+req couns referral.summary "\"case\":$CASE,\"mid\":\"$MID\",\"to\":\"$KEY_lou\",\"ct\":\"$(b64_random 64)\""
+assert_match "a retry of the summary is answered as stored" "$OUT" '"type": *"referral.summary.ok".*"dup": *true'
+assert_eq "  and stores nothing" "$before" "$(table_counts)"
 
 step "no plaintext of the summary or the reason on the server's disk"
 for f in $(data_files); do
