@@ -104,6 +104,7 @@ cli_cmd cmd_raw;					/* raw.c */
 cli_cmd cmd_counsellor_delete;				/* pool.c */
 cli_cmd cmd_erase, cmd_forget, cmd_history_keep;		/* erase.c */
 cli_cmd cmd_feedback;					/* feedback.c */
+cli_cmd cmd_referral;					/* referral.c */
 
 /* --- options --- */
 

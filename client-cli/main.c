@@ -220,6 +220,25 @@ static const char usage_text[] =
 "                                            the server only that the case\n"
 "                                            was referred (counsellors)\n"
 "\n"
+"referrals to a partner programme:\n"
+"  referral propose CASE PARTNER [--reason TEXT] [--offer TEXT]\n"
+"                                            propose (the case's counsellor);\n"
+"                                            reason and offer go to the\n"
+"                                            client alone, encrypted\n"
+"  referral show CASE                        the referral, the partner's\n"
+"                                            profile and its counsellor\n"
+"  referral accept|decline CASE              the client's answer\n"
+"  referral withdraw CASE                    the client takes it back, or the\n"
+"                                            counsellor cancels it\n"
+"  referral draft CASE TEXT...               the handover summary, to the\n"
+"                                            client alone (TEXT - : stdin)\n"
+"  referral approve CASE TEXT...             the client approves the summary\n"
+"                                            it read (its digest)\n"
+"  referral summary CASE TEXT...             the approved summary, to the\n"
+"                                            partner's counsellor alone\n"
+"  referral complete CASE                    hand over: you leave the case\n"
+"  referral stats                            your programme's figures (admins)\n"
+"\n"
 "session:\n"
 "  daemon [--detach]                         hold the key file (passphrase\n"
 "                                            asked once) and a connection;\n"
@@ -334,6 +353,7 @@ static const struct {
 	{ "remove", cmd_remove, "case.remove" },
 	{ "waiting", cmd_waiting, "case.waiting" },
 	{ "assign", cmd_assign, "case.assign" },
+	{ "referral", cmd_referral, NO_JSON },
 };
 
 daemon_cmd_fn *

@@ -161,7 +161,7 @@ bind_envelope(struct cli *cli, json_t *kase, struct envelope *e)
  */
 static int
 seal_envelope(struct cli *cli, json_t *kase, const uint8_t mid[OFR_MID_BYTES],
-    struct envelope *e, const uint8_t *to, json_t **out)
+    struct envelope *e, const uint8_t *to, int only, json_t **out)
 {
 	json_t *f = json_object(), *copies = json_array(), *p;
 	uint8_t pk[OFR_PK_BYTES], nothing[ENVELOPE_V2_HDR_BYTES];
@@ -207,6 +207,8 @@ seal_envelope(struct cli *cli, json_t *kase, const uint8_t mid[OFR_MID_BYTES],
 			continue;
 		if (to == NULL || memcmp(pk, to, sizeof(pk)) == 0)
 			rc = e2e_seal(cli, p, pt, len, copies);
+		else if (only)
+			continue;	/* one copy, to one participant */
 		else
 			rc = e2e_seal(cli, p, nothing, nlen, copies);
 		if (rc != 0)
@@ -242,7 +244,7 @@ seal_message(struct cli *cli, json_t *kase, const uint8_t mid[OFR_MID_BYTES],
 	e.kind = ENVELOPE_TEXT;
 	e.text = (const uint8_t *)text;
 	e.text_len = len;
-	return seal_envelope(cli, kase, mid, &e, NULL, out);
+	return seal_envelope(cli, kase, mid, &e, NULL, 0, out);
 }
 
 int
@@ -367,7 +369,7 @@ reports_send(struct cli *cli, json_t *cases)
 		e.reason = r->reason;
 		if (kase == NULL || name == NULL ||
 		    case_sendable(cli, kase) != 0 ||
-		    seal_envelope(cli, kase, mid, &e, r->peer, &f) != 0) {
+		    seal_envelope(cli, kase, mid, &e, r->peer, 0, &f) != 0) {
 			fputs("warning: could not tell ", stderr);
 			text_puts(stderr, name != NULL ? name : "?");
 			fputs(" that their messages could not be read\n",
@@ -1034,6 +1036,30 @@ int
 messages_send(struct cli *cli, int64_t case_id, struct envelope *e,
     const char *text, size_t len)
 {
+	return messages_send_to(cli, case_id, e, text, len, NULL, 0);
+}
+
+/* Makes msg.send f, of one copy, a referral.summary: its copy's to and
+ * ct at the top. */
+static int
+as_summary(json_t *f)
+{
+	json_t *c = json_array_get(json_object_get(f, "copies"), 0);
+
+	if (c == NULL || json_array_size(json_object_get(f, "copies")) != 1)
+		return cli_fail(OFR_E_NOT_FOUND, "the partner's counsellor is "
+		    "not in the case, or not joined yet");
+	json_object_set(f, "to", json_object_get(c, "to"));
+	json_object_set(f, "ct", json_object_get(c, "ct"));
+	json_object_del(f, "copies");
+	json_object_set_new(f, "type", json_string("referral.summary"));
+	return 0;
+}
+
+int
+messages_send_to(struct cli *cli, int64_t case_id, struct envelope *e,
+    const char *text, size_t len, const uint8_t *to, int summary)
+{
 	uint8_t mid[OFR_MID_BYTES], *item = NULL;
 	char b64[OFR_B64_LEN(OFR_MID_BYTES)];
 	json_t *cases = NULL, *kase, *f = NULL;
@@ -1050,8 +1076,12 @@ messages_send(struct cli *cli, int64_t case_id, struct envelope *e,
 	}
 	randombytes_buf(mid, sizeof(mid));
 	if ((rc = case_sendable(cli, kase)) != 0 ||
-	    (rc = seal_envelope(cli, kase, mid, e, NULL, &f)) != 0)
+	    (rc = seal_envelope(cli, kase, mid, e, to, summary, &f)) != 0)
 		goto out;
+	if (summary && (rc = as_summary(f)) != 0) {
+		json_decref(f);
+		goto out;
+	}
 	if (e->kind == ENVELOPE_MEETING || e->kind == ENVELOPE_AGREEMENT ||
 	    e->kind == ENVELOPE_REFERRAL) {
 		/* kind || body, as it left (the writer gives one encoding) */

@@ -88,6 +88,15 @@ int messages_seal(struct cli *cli, json_t *kase,
 int messages_send(struct cli *cli, int64_t case_id, struct envelope *e,
     const char *text, size_t len);
 
+/*
+ * messages_send, but the text goes to participant to alone (when not
+ * NULL): the others get a "nothing" copy (a msg.send must name every
+ * joined participant); with summary, to gets the only copy, sent as a
+ * referral.summary (PROTOCOL.md, "Referrals").
+ */
+int messages_send_to(struct cli *cli, int64_t case_id, struct envelope *e,
+    const char *text, size_t len, const uint8_t *to, int summary);
+
 /* Seqs received and shown, not yet acknowledged. */
 struct msg_acks {
 	int64_t seqs[OFR_ACKS_MAX];

@@ -1,12 +1,14 @@
 /*
- * referral.c: the command refer-external, by which a counsellor refers a
- * case to an external partner (PROTOCOL.md, case.referred). The card
- * (CRYPTO.md, "Plaintext envelope", kind referral) is made from the
- * partner's entry in the programme's directory (partner.directory: its
- * name and contact) and what the counsellor adds (what to expect, what
- * to say), and sent end-to-end encrypted like a text (messages_send);
- * only then is the server told that the case was referred, and nothing
- * of the card. Its readable form is meetings_render's.
+ * referral.c: referrals to a partner programme and the warm handover from
+ * the command line (PROTOCOL.md, "Referrals"). A counsellor proposes,
+ * telling the client the reason and the offer in an encrypted message to
+ * the client alone; the client sees the proposal with the partner's
+ * public profile and answers; the partner's counsellor is shown as what
+ * it is only after its certificate checks out through the partner
+ * statement of a programme this user trusts; the summary draft goes to
+ * the client alone, the client approves the text it read (its digest),
+ * and the approved text, and no other, goes to the partner's counsellor
+ * alone; then the handover. A programme's figures for its admin.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,112 +18,465 @@
 
 #include "proto/envelope.h"
 #include "proto/err.h"
+#include "proto/frame.h"
 #include "account.h"
+#include "cases.h"
 #include "cli.h"
-#include "meetings.h"
 #include "messages.h"
 #include "text.h"
+#include "trust.h"
 
-#define REFER_USAGE \
-	"refer-external CASE EXTERNAL-ID [--expect TEXT] [--say TEXT]"
+#define REFERRAL_USAGE \
+	"referral propose CASE PARTNER [--reason TEXT] [--offer TEXT] | " \
+	"show CASE | accept CASE | decline CASE | withdraw CASE | " \
+	"draft CASE TEXT... | approve CASE TEXT... | summary CASE TEXT... | " \
+	"complete CASE | stats"
 
-/* The external partner id of the directory into *name and *contact
- * (pointers into resp). 0 or OFR_E_NOT_FOUND (printed). */
+/* Logs in and finds case id among the caller's: 0 with *cases (caller
+ * owns) and *kase (borrowed). */
 static int
-find_external(json_t *resp, int64_t id, const char **name,
-    const char **contact)
+load(struct cli *cli, int64_t id, json_t **cases, json_t **kase)
 {
-	json_t *e;
-	size_t i;
+	int rc;
 
-	json_array_foreach(json_object_get(resp, "external"), i, e) {
-		if (json_integer_value(json_object_get(e, "id")) != id)
-			continue;
-		*name = json_string_value(json_object_get(e, "name"));
-		*contact = json_string_value(json_object_get(e, "contact"));
-		if (*name == NULL || *contact == NULL)
-			break;
-		return 0;
+	if ((rc = account_login(cli)) != 0 ||
+	    (rc = cases_list(cli, cases)) != 0)
+		return rc;
+	if ((*kase = cases_find(*cases, id)) == NULL) {
+		json_decref(*cases);
+		return cli_fail(OFR_E_NOT_FOUND, "case %lld is not one of "
+		    "yours", (long long)id);
 	}
-	return cli_fail(OFR_E_NOT_FOUND, "no external partner %lld in your "
-	    "programme's directory (offramp directory)", (long long)id);
-}
-
-/* A field of the card: UTF-8 within max bytes. */
-static int
-card_field(struct envelope_referral *r, int i, const char *what,
-    const char *s, size_t max)
-{
-	size_t n = s != NULL ? strlen(s) : 0;
-
-	if (n > max)
-		return cli_fail(OFR_E_TOO_BIG, "%s: at most %zu bytes", what,
-		    max);
-	if (n > 0 && !text_utf8_ok(s, n))
-		return cli_usage("%s: not UTF-8 text", what);
-	r->field[i] = (const uint8_t *)s;
-	r->len[i] = n;
 	return 0;
 }
 
-int
-cmd_refer_external(struct cli *cli, int argc, char **argv)
+/* The public profile of programme id (programme.list): a new reference,
+ * or NULL. */
+static json_t *
+programme_of(struct cli *cli, int64_t id)
 {
-	const char *expect = NULL, *say = NULL, *name = NULL, *contact = NULL;
+	json_t *resp = NULL, *p, *out = NULL;
+	size_t i;
+
+	if (cli_ask(cli, "programme.list", 0, &resp) != 0)
+		return NULL;
+	json_array_foreach(json_object_get(resp, "programmes"), i, p)
+		if (json_integer_value(json_object_get(p, "id")) == id)
+			out = json_incref(p);
+	json_decref(resp);
+	return out;
+}
+
+static const char *
+name_of(json_t *prog)
+{
+	const char *n = json_string_value(json_object_get(prog, "name"));
+
+	return n != NULL ? n : "?";
+}
+
+/* Prints "KEY a,b" for list field key of o. */
+static void
+print_list(json_t *o, const char *key)
+{
+	json_t *v;
+	size_t i;
+
+	printf("%s: ", key);
+	json_array_foreach(json_object_get(o, key), i, v) {
+		if (i > 0)
+			fputc(',', stdout);
+		text_puts(stdout, json_string_value(v));
+	}
+	if (json_array_size(json_object_get(o, key)) == 0)
+		fputc('-', stdout);
+	fputc('\n', stdout);
+}
+
+/* The participant of kase whose key is key, or NULL. */
+static json_t *
+participant(json_t *kase, const char *key)
+{
+	json_t *p;
+	size_t i;
+
+	json_array_foreach(json_object_get(kase, "participants"), i, p)
+		if (key != NULL && json_is_string(json_object_get(p, "key")) &&
+		    strcmp(json_string_value(json_object_get(p, "key")),
+		    key) == 0)
+			return p;
+	return NULL;
+}
+
+/* Prints the referral of kase: its state, the partner's profile, and
+ * the partner's counsellor once its certificate checked out. */
+static int
+show(struct cli *cli, json_t *kase)
+{
+	json_t *r = json_object_get(kase, "referral"), *prog, *from, *p;
+	const char *status, *ckey;
+	int rc = 0;
+
+	if (!json_is_object(r)) {
+		printf("referral: none\n");
+		return 0;
+	}
+	status = json_string_value(json_object_get(r, "status"));
+	prog = programme_of(cli, json_integer_value(json_object_get(r,
+	    "partner")));
+	from = programme_of(cli, json_integer_value(json_object_get(r,
+	    "from")));
+	printf("referral: ");
+	text_puts(stdout, status != NULL ? status : "?");
+	printf("\npartner: %lld ", (long long)json_integer_value(
+	    json_object_get(r, "partner")));
+	text_puts(stdout, name_of(prog));
+	fputc('\n', stdout);
+	if (prog != NULL) {
+		const char *d = json_string_value(json_object_get(prog,
+		    "description"));
+
+		printf("description: ");
+		text_puts(stdout, d != NULL && *d ? d : "-");
+		fputc('\n', stdout);
+		print_list(prog, "languages");
+		print_list(prog, "topics");
+		print_list(prog, "regions");
+		print_list(prog, "formats");
+	}
+	printf("summary: %s\n", json_is_true(json_object_get(r,
+	    "summary_sent")) ? "sent" : json_is_string(json_object_get(r,
+	    "approved")) ? "approved" : "-");
+	ckey = json_string_value(json_object_get(r, "counsellor"));
+	if ((p = participant(kase, ckey)) != NULL) {
+		/* a key only the server vouches for is not shown as the
+		 * partner's counsellor */
+		if ((rc = trust_check_counsellor(cli, p)) == 0) {
+			printf("counsellor: ");
+			text_puts(stdout, cases_participant_name(p));
+			printf(": new counsellor from partner programme ");
+			text_puts(stdout, name_of(prog));
+			printf(", certified by ");
+			text_puts(stdout, name_of(prog));
+			fputs(", ", stdout);
+			text_puts(stdout, name_of(prog));
+			printf(" endorsed by ");
+			text_puts(stdout, name_of(from));
+			fputc('\n', stdout);
+		}
+	}
+	json_decref(prog);
+	json_decref(from);
+	return rc;
+}
+
+/* A request of type about case id alone; prints the referral after. */
+static int
+simple(struct cli *cli, const char *type, int64_t id, json_t *extra)
+{
+	json_t *req, *resp = NULL;
+	int rc;
+
+	if ((rc = account_login(cli)) != 0 ||
+	    (rc = cli_new_request(type, &req)) != 0) {
+		json_decref(extra);
+		return rc;
+	}
+	json_object_set_new(req, "case", json_integer(id));
+	if (extra != NULL)
+		json_object_update(req, extra);
+	json_decref(extra);
+	if ((rc = cli_request(cli, req, &resp)) != 0)
+		return rc;
+	/* the case as the answer gives it (after a handover, the caller
+	 * may no longer be in it) */
+	rc = show(cli, json_object_get(resp, "case"));
+	json_decref(resp);
+	return rc;
+}
+
+/* The text of words (or stdin for "-") into a new buffer *text. */
+static int
+read_text(int n, char **words, char **text, size_t *len)
+{
+	size_t used = 0, w;
+
+	if ((*text = malloc(CLI_TEXT_MAX + 1)) == NULL)
+		return cli_fail(OFR_E_NOMEM, "referral");
+	if (n == 1 && strcmp(words[0], "-") == 0) {
+		used = fread(*text, 1, CLI_TEXT_MAX + 1, stdin);
+		while (used > 0 && ((*text)[used - 1] == '\n' ||
+		    (*text)[used - 1] == '\r'))
+			used--;
+	} else {
+		for (int i = 0; i < n; i++) {
+			w = strlen(words[i]);
+			if (used + (i > 0) + w > CLI_TEXT_MAX) {
+				used = CLI_TEXT_MAX + 1;
+				break;
+			}
+			if (i > 0)
+				(*text)[used++] = ' ';
+			memcpy(*text + used, words[i], w);
+			used += w;
+		}
+	}
+	if (used > CLI_TEXT_MAX) {
+		free(*text);
+		*text = NULL;
+		return cli_fail(OFR_E_TOO_BIG, "a text is at most %d bytes",
+		    CLI_TEXT_MAX);
+	}
+	(*text)[used] = '\0';
+	*len = used;
+	return 0;
+}
+
+static void
+text_free(char *text)
+{
+	if (text != NULL) {
+		sodium_memzero(text, CLI_TEXT_MAX + 1);
+		free(text);
+	}
+}
+
+/* Sends text in case id to the participant of key b64 (summary: as the
+ * referral's one summary copy). */
+static int
+send_text(struct cli *cli, int64_t id, const char *text, size_t len,
+    const char *b64, int summary)
+{
+	uint8_t to[OFR_PK_BYTES];
+	struct envelope e;
+	size_t n;
+
+	if (b64 == NULL || b64_decode(to, sizeof(to), &n, b64, strlen(b64)) != 0 ||
+	    n != sizeof(to))
+		return cli_fail(OFR_E_NOT_FOUND, "nobody to send it to");
+	memset(&e, 0, sizeof(e));
+	e.kind = ENVELOPE_TEXT;
+	e.text = (const uint8_t *)text;
+	e.text_len = len;
+	return messages_send_to(cli, id, &e, text, len, to, summary);
+}
+
+/* The key (base64) of kase's client. */
+static const char *
+client_key(json_t *kase)
+{
+	json_t *p;
+	size_t i;
+
+	json_array_foreach(json_object_get(kase, "participants"), i, p) {
+		const char *role = json_string_value(json_object_get(p,
+		    "role"));
+
+		if (role != NULL && strcmp(role, "client") == 0)
+			return json_string_value(json_object_get(p, "key"));
+	}
+	return NULL;
+}
+
+static int
+propose(struct cli *cli, int argc, char **argv)
+{
+	const char *reason = NULL, *offer = NULL;
 	const struct cli_opt opts[] = {
-		{ "--expect", &expect, NULL },
-		{ "--say", &say, NULL },
+		{ "--reason", &reason, NULL },
+		{ "--offer", &offer, NULL },
 		{ NULL, NULL, NULL }
 	};
-	struct envelope e;
-	json_t *req, *resp = NULL, *ans = NULL;
-	char *pos[2], *text = NULL;
-	int64_t case_id, ext;
-	size_t len = 0;
+	json_t *req, *resp = NULL, *cases = NULL, *kase;
+	char *pos[2] = { NULL, NULL }, *text = NULL;
+	int64_t id, partner;
 	int npos, rc;
 
 	if ((rc = cli_parse(cli, argc, argv, opts, pos, 2, &npos)) != 0)
 		return rc;
-	if (npos != 2 || cli_parse_id(pos[0], &case_id) != 0 ||
-	    cli_parse_id(pos[1], &ext) != 0)
-		return cli_usage(REFER_USAGE);
-	memset(&e, 0, sizeof(e));
-	e.kind = ENVELOPE_REFERRAL;
-	if ((rc = card_field(&e.referral, ENVELOPE_RF_EXPECT, "--expect",
-	    expect, ENVELOPE_REFERRAL_NOTE_MAX)) != 0 ||
-	    (rc = card_field(&e.referral, ENVELOPE_RF_SAY, "--say", say,
-	    ENVELOPE_REFERRAL_NOTE_MAX)) != 0)
-		return rc;
+	if (npos != 2 || cli_parse_id(pos[0], &id) != 0 ||
+	    cli_parse_id(pos[1], &partner) != 0)
+		return cli_usage("referral propose CASE PARTNER [--reason "
+		    "TEXT] [--offer TEXT]");
 	if ((rc = account_login(cli)) != 0 ||
-	    (rc = cli_new_request("partner.directory", &req)) != 0 ||
-	    (rc = cli_request(cli, req, &resp)) != 0)
+	    (rc = cli_new_request("referral.propose", &req)) != 0)
 		return rc;
-	if ((rc = find_external(resp, ext, &name, &contact)) != 0 ||
-	    (rc = card_field(&e.referral, ENVELOPE_RF_NAME, "the name",
-	    name, ENVELOPE_REFERRAL_NAME_MAX)) != 0 ||
-	    (rc = card_field(&e.referral, ENVELOPE_RF_CONTACT, "the contact",
-	    contact, ENVELOPE_REFERRAL_CONTACT_MAX)) != 0)
-		goto out;
-	if ((rc = meetings_render(&e, &text, &len)) != 0) {
-		rc = cli_fail(rc, "render");
-		goto out;
+	json_object_set_new(req, "case", json_integer(id));
+	json_object_set_new(req, "partner", json_integer(partner));
+	if ((rc = cli_request(cli, req, &resp)) != 0)
+		return rc;
+	kase = json_object_get(resp, "case");
+	/* The reason and the offer are the client's to read, not the
+	 * server's: an encrypted message to the client alone. */
+	if (reason != NULL || offer != NULL) {
+		size_t cap = CLI_TEXT_MAX + 1;
+		int n;
+
+		if ((text = malloc(cap)) == NULL) {
+			json_decref(resp);
+			return cli_fail(OFR_E_NOMEM, "referral");
+		}
+		n = snprintf(text, cap, "Referral proposed to programme "
+		    "%lld.%s%s%s%s", (long long)partner,
+		    reason != NULL ? " Reason: " : "", reason != NULL ?
+		    reason : "", offer != NULL ? " What they offer: " : "",
+		    offer != NULL ? offer : "");
+		if (n < 0 || (size_t)n >= cap)
+			rc = cli_fail(OFR_E_TOO_BIG, "the reason and the offer "
+			    "are at most %d bytes", CLI_TEXT_MAX);
+		else
+			rc = send_text(cli, id, text, (size_t)n,
+			    client_key(kase), 0);
+		text_free(text);
 	}
-	/* the card first: the server hears of the referral only once the
-	 * client has it */
-	if ((rc = messages_send(cli, case_id, &e, text, len)) != 0)
-		goto out;
-	if ((rc = cli_new_request("case.referred", &req)) != 0)
-		goto out;
-	json_object_set_new(req, "case", json_integer(case_id));
-	if ((rc = cli_request(cli, req, &ans)) != 0)
-		goto out;
-	printf("referred: %lld\n", (long long)case_id);
-out:
-	if (text != NULL) {
-		sodium_memzero(text, len);
-		free(text);
-	}
-	json_decref(ans);
 	json_decref(resp);
+	if (rc != 0)
+		return rc;
+	if ((rc = load(cli, id, &cases, &kase)) != 0)
+		return rc;
+	rc = show(cli, kase);
+	json_decref(cases);
 	return rc;
+}
+
+/* draft, approve, summary: CASE TEXT... */
+static int
+with_text(struct cli *cli, const char *what, int argc, char **argv)
+{
+	uint8_t digest[crypto_generichash_BYTES];
+	char b64[OFR_B64_LEN(crypto_generichash_BYTES)];
+	json_t *cases = NULL, *kase, *r, *extra;
+	char *text = NULL;
+	size_t len = 0;
+	int64_t id;
+	int rc;
+
+	if (argc < 2 || cli_parse_id(argv[0], &id) != 0)
+		return cli_usage("referral %s CASE TEXT... (TEXT - : stdin)",
+		    what);
+	if ((rc = read_text(argc - 1, argv + 1, &text, &len)) != 0)
+		return rc;
+	crypto_generichash(digest, sizeof(digest), (const uint8_t *)text,
+	    len, NULL, 0);
+	b64_encode(b64, sizeof(b64), digest, sizeof(digest));
+	if (strcmp(what, "approve") == 0) {
+		text_free(text);
+		extra = json_object();
+		json_object_set_new(extra, "digest", json_string(b64));
+		return simple(cli, "referral.approve", id, extra);
+	}
+	if ((rc = load(cli, id, &cases, &kase)) != 0) {
+		text_free(text);
+		return rc;
+	}
+	r = json_object_get(kase, "referral");
+	if (strcmp(what, "draft") == 0) {
+		/* to the client alone: the partner reads nothing before the
+		 * client approved it */
+		rc = send_text(cli, id, text, len, client_key(kase), 0);
+	} else if (!json_is_string(json_object_get(r, "approved")) ||
+	    strcmp(json_string_value(json_object_get(r, "approved")),
+	    b64) != 0) {
+		rc = cli_fail(OFR_E_BAD_STATE, "not the summary the client "
+		    "approved: nothing sent");
+	} else {
+		rc = send_text(cli, id, text, len, json_string_value(
+		    json_object_get(r, "counsellor")), 1);
+	}
+	text_free(text);
+	json_decref(cases);
+	return rc;
+}
+
+/* Prints one side of the figures: counts under min_count as "<5". */
+static void
+print_side(const char *name, json_t *o, long long min)
+{
+	static const char *const keys[] = { "proposed", "accepted",
+	    "declined", "completed", "median" };
+
+	printf("%s", name);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		json_t *v = json_object_get(o, keys[i]);
+
+		if (json_is_integer(v))
+			printf(" %s=%lld%s", keys[i], (long long)
+			    json_integer_value(v), i == 4 ? "s" : "");
+		else if (i == 4)
+			printf(" %s=-", keys[i]);
+		else
+			printf(" %s=<%lld", keys[i], min);
+	}
+	fputc('\n', stdout);
+}
+
+static int
+stats(struct cli *cli)
+{
+	json_t *resp = NULL;
+	long long min;
+	int rc;
+
+	if ((rc = account_login(cli)) != 0 ||
+	    (rc = cli_ask(cli, "referral.stats", 0, &resp)) != 0)
+		return rc;
+	min = (long long)json_integer_value(json_object_get(resp,
+	    "min_count"));
+	print_side("sent", json_object_get(resp, "sent"), min);
+	print_side("received", json_object_get(resp, "received"), min);
+	json_decref(resp);
+	return 0;
+}
+
+int
+cmd_referral(struct cli *cli, int argc, char **argv)
+{
+	static const struct {
+		const char *verb, *type;
+	} simple_verbs[] = {
+		{ "withdraw", "referral.withdraw" },
+		{ "complete", "referral.complete" },
+	};
+	json_t *cases = NULL, *kase, *extra;
+	int64_t id;
+	int rc;
+
+	if (argc < 1)
+		return cli_usage(REFERRAL_USAGE);
+	if (strcmp(argv[0], "propose") == 0)
+		return propose(cli, argc - 1, argv + 1);
+	if (strcmp(argv[0], "stats") == 0 && argc == 1)
+		return stats(cli);
+	if (strcmp(argv[0], "draft") == 0 || strcmp(argv[0], "approve") == 0 ||
+	    strcmp(argv[0], "summary") == 0)
+		return with_text(cli, argv[0], argc - 1, argv + 1);
+	if (argc != 2 || cli_parse_id(argv[1], &id) != 0)
+		return cli_usage(REFERRAL_USAGE);
+	if (strcmp(argv[0], "show") == 0) {
+		if ((rc = load(cli, id, &cases, &kase)) != 0)
+			return rc;
+		rc = show(cli, kase);
+		json_decref(cases);
+		return rc;
+	}
+	if (strcmp(argv[0], "accept") == 0) {
+		/* the partner is a programme this client asked for in this
+		 * case now: its counsellor is not refused there */
+		if ((rc = load(cli, id, &cases, &kase)) != 0)
+			return rc;
+		trust_asked(cli, id, json_integer_value(json_object_get(
+		    json_object_get(kase, "referral"), "partner")));
+		json_decref(cases);
+	}
+	if (strcmp(argv[0], "accept") == 0 || strcmp(argv[0], "decline") == 0) {
+		extra = json_object();
+		json_object_set_new(extra, "accept", json_boolean(
+		    strcmp(argv[0], "accept") == 0));
+		return simple(cli, "referral.answer", id, extra);
+	}
+	for (size_t i = 0; i < sizeof(simple_verbs) / sizeof(simple_verbs[0]);
+	    i++)
+		if (strcmp(argv[0], simple_verbs[i].verb) == 0)
+			return simple(cli, simple_verbs[i].type, id, NULL);
+	return cli_usage(REFERRAL_USAGE);
 }

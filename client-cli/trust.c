@@ -60,6 +60,56 @@ trust_forget_role(struct cli *cli, int64_t case_id, int role)
 	}
 }
 
+/* 1 when this client asked for programme in case case_id (its request,
+ * or a referral it accepted: trust_asked). */
+static int
+asked_for(struct cli *cli, int64_t case_id, int64_t programme)
+{
+	struct ks_state *s = keyfile_state(cli->key);
+
+	for (size_t i = 0; i < s->n_asked; i++)
+		if (s->asked[i].case_id == case_id &&
+		    s->asked[i].programme == programme)
+			return 1;
+	return 0;
+}
+
+/*
+ * 1 when key, the counsellor of kase now, took it over by a referral
+ * this client accepted (PROTOCOL.md, "Referrals"): the referral is
+ * completed to its key, the counsellor pinned before left for the
+ * referral, and the partner is a programme the client itself said yes
+ * to in this case. Then the new key is a handover, not a changed key;
+ * its certificate is checked as every counsellor's is.
+ */
+static int
+handed_over(struct cli *cli, json_t *kase, const uint8_t old[OFR_PK_BYTES],
+    const uint8_t key[OFR_PK_BYTES])
+{
+	json_t *r = json_object_get(kase, "referral"), *p;
+	const char *status = json_string_value(json_object_get(r, "status"));
+	const char *to = json_string_value(json_object_get(r, "counsellor"));
+	uint8_t k[OFR_PK_BYTES];
+	size_t i, n;
+
+	if (status == NULL || strcmp(status, "completed") != 0 ||
+	    to == NULL || b64_decode(k, sizeof(k), &n, to, strlen(to)) != 0 ||
+	    n != sizeof(k) || memcmp(k, key, sizeof(k)) != 0 ||
+	    !asked_for(cli, json_integer_value(json_object_get(kase, "id")),
+	    json_integer_value(json_object_get(r, "partner"))))
+		return 0;
+	json_array_foreach(json_object_get(kase, "former"), i, p) {
+		const char *why = json_string_value(json_object_get(p,
+		    "reason"));
+
+		if (cases_participant_key(p, k) == 0 &&
+		    memcmp(k, old, sizeof(k)) == 0 && why != NULL &&
+		    strcmp(why, "referral") == 0)
+			return 1;
+	}
+	return 0;
+}
+
 int
 trust_check_case(struct cli *cli, json_t *kase)
 {
@@ -82,6 +132,12 @@ trust_check_case(struct cli *cli, json_t *kase)
 		if ((c = contact_find(s, id, role)) == NULL) {
 			if (keyfile_contact_add(cli->key, id, role, key) == 0)
 				cli->dirty = 1;
+			continue;
+		}
+		if (memcmp(c->key, key, sizeof(key)) != 0 &&
+		    handed_over(cli, kase, c->key, key)) {
+			memcpy(c->key, key, sizeof(key));	/* carried over */
+			cli->dirty = 1;
 			continue;
 		}
 		if (memcmp(c->key, key, sizeof(key)) != 0) {
@@ -628,12 +684,14 @@ trust_asked(struct cli *cli, int64_t case_id, int64_t programme)
 }
 
 /* 0, or OFR_E_CRYPTO (printed) when counsellor participant p of case
- * case_id is not of the programme the client asked for there. */
+ * case_id is of none of the programmes the client asked for there (the
+ * one of its request, and a partner it accepted a referral to). */
 static int
 check_asked(struct cli *cli, int64_t case_id, json_t *p)
 {
 	struct ks_state *s = keyfile_state(cli->key);
 	json_t *prog = json_object_get(p, "programme");
+	int asked = 0;
 
 	for (size_t i = s->n_asked; i-- > 0;) {
 		if (s->asked[i].case_id != case_id)
@@ -641,10 +699,10 @@ check_asked(struct cli *cli, int64_t case_id, json_t *p)
 		if (json_is_integer(prog) &&
 		    json_integer_value(prog) == s->asked[i].programme)
 			return 0;
-		return refuse(cases_participant_name(p), "not of the "
-		    "programme you asked for");
+		asked = 1;
 	}
-	return 0;
+	return asked ? refuse(cases_participant_name(p), "not of the "
+	    "programme you asked for") : 0;
 }
 
 int
@@ -729,7 +787,8 @@ key_changed(struct cli *cli, json_t *kase, json_t *p)
 	    cases_participant_key(p, key) != 0 ||
 	    (c = contact_find(keyfile_state(cli->key), id, role)) == NULL)
 		return 0;
-	return memcmp(c->key, key, sizeof(key)) != 0;
+	return memcmp(c->key, key, sizeof(key)) != 0 &&
+	    !handed_over(cli, kase, c->key, key);
 }
 
 int

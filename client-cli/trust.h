@@ -64,8 +64,9 @@ int trust_anchor_add(struct cli *cli, const uint8_t key[OFR_PK_BYTES],
  * login; a changed one is refused unless accept. 0 or OFR_E_CRYPTO
  * (printed). */
 int trust_server_key(struct cli *cli, int accept);
-/* Remembers that the client asked for programme in case case_id: a
- * counsellor of another programme is refused there. */
+/* Remembers that the client asked for programme in case case_id (its
+ * request, or a referral it accepts): a counsellor of a programme it did
+ * not ask for there is refused. */
 void trust_asked(struct cli *cli, int64_t case_id, int64_t programme);
 /* trust_check_cert of a counsellor participant object (key, cert,
  * programme), as it returns. */

@@ -110,12 +110,54 @@ participants_json(json_t *arr, const struct participant *p, size_t n)
 	return 0;
 }
 
+/* The names of enum referral_status. */
+static const char *const referral_status_names[] = {
+	"proposed", "accepted", "declined", "withdrawn", "cancelled",
+	"completed",
+};
+
+json_t *
+cases_referral_json(struct server *srv, const struct case_info *c,
+    int64_t *receiver)
+{
+	struct referral r;
+	struct account a;
+	json_t *o;
+
+	*receiver = 0;
+	if (store_referral_last(srv->st, c->id, &r) != 0)
+		return json_null();
+	if ((o = json_object()) == NULL)
+		return NULL;
+	json_object_set_new(o, "id", json_integer(r.id));
+	json_object_set_new(o, "from", json_integer(r.from));
+	json_object_set_new(o, "partner", json_integer(r.to));
+	json_object_set_new(o, "status", json_string(referral_status_names[r.status]));
+	json_object_set_new(o, "proposed", json_integer(r.proposed));
+	if (r.receiver != 0 && store_account_by_id(srv->st, r.receiver,
+	    &a) == 0) {
+		frame_set_bin(o, "counsellor", a.key, OFR_PK_BYTES);
+		if (r.status == REFERRAL_ACCEPTED)
+			*receiver = r.receiver;
+	} else
+		json_object_set_new(o, "counsellor", json_null());
+	if (r.approved)
+		frame_set_bin(o, "approved", r.digest, sizeof(r.digest));
+	else
+		json_object_set_new(o, "approved", json_null());
+	json_object_set_new(o, "summary_sent", json_boolean(r.summary_sent));
+	if (r.completed != 0)
+		json_object_set_new(o, "ended", json_integer(r.completed));
+	return o;
+}
+
 json_t *
 cases_json(struct server *srv, const struct case_info *c, int64_t viewer)
 {
 	struct participant p[MODEL_PARTICIPANTS_MAX];
 	struct participant old[CASES_FORMER_MAX];
-	json_t *o, *arr, *former;
+	json_t *o, *arr, *former, *ref;
+	int64_t receiver = 0;
 	size_t n, nold;
 
 	if (store_case_participants(srv->st, c->id, p,
@@ -167,10 +209,18 @@ cases_json(struct server *srv, const struct case_info *c, int64_t viewer)
 	if (participants_json(arr, p, n) != 0 ||
 	    (former = json_array()) == NULL ||
 	    json_object_set_new(o, "former", former) != 0 ||
-	    participants_json(former, old, nold) != 0) {
+	    participants_json(former, old, nold) != 0 ||
+	    (ref = cases_referral_json(srv, c, &receiver)) == NULL) {
 		json_decref(o);
 		return NULL;
 	}
+	json_object_set_new(o, "referral", ref);
+	/* The partner's counsellor of an accepted referral is there as
+	 * what it is. */
+	for (size_t i = 0; i < n; i++)
+		if (p[i].account == receiver && p[i].kind != MEMBER_OWN)
+			json_object_set_new(json_array_get(arr, i), "as",
+			    json_string("referral"));
 	return o;
 }
 

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "casework.h"
+#include "casework_int.h"
 #include "intake.h"
 #include "log.h"
 #include "match.h"
@@ -517,7 +518,8 @@ casework_rematch(struct server *srv, int64_t trigger)
 		if (rc == 1)
 			(void)srv->notify->changed(srv, &c, NULL);
 	}
-	return 0;
+	/* Accepted referrals wait for a partner's counsellor too. */
+	return casework_referral_rematch(srv);
 }
 
 int
@@ -651,6 +653,7 @@ casework_counsellor_erase(struct server *srv, int64_t counsellor)
 
 	if ((rc = casework_disable(srv, counsellor)) != 0 ||
 	    (rc = drop_cases_of(srv, counsellor)) != 0 ||
+	    (rc = store_referrals_forget(srv->st, counsellor)) != 0 ||
 	    (rc = store_account_drop(srv->st, counsellor)) != 0)
 		return rc;
 	return pool_refresh(srv, counsellor);	/* gone: out of the pool */

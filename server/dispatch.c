@@ -92,6 +92,13 @@ static const struct handler {
 	{ "case.referred",	R_COUNSELLOR,		partners_case_referred, W },
 	{ "partner.external.set", R_ADMIN,		partners_external_set, 0 },
 	{ "partner.external.remove", R_ADMIN,		partners_external_remove, 0 },
+	{ "referral.propose",	R_COUNSELLOR,		referrals_propose, W },
+	{ "referral.answer",	R_CLIENT,		referrals_answer, 0 },
+	{ "referral.withdraw",	R_CLIENT | R_COUNSELLOR, referrals_withdraw, W },
+	{ "referral.approve",	R_CLIENT,		referrals_approve, 0 },
+	{ "referral.summary",	R_COUNSELLOR,		referrals_summary, W },
+	{ "referral.complete",	R_COUNSELLOR,		referrals_complete, W },
+	{ "referral.stats",	R_ADMIN,		referrals_stats, 0 },
 };
 
 static int64_t

@@ -75,6 +75,11 @@ int cases_own(struct session *s, struct frame_in *in, struct case_info *c);
  * sees it. New reference, NULL on failure. */
 json_t *cases_json(struct server *srv, const struct case_info *c,
     int64_t viewer);
+/* The referral object of case c (its newest referral; JSON null when it
+ * has none), and in *receiver the partner's counsellor while the
+ * referral is accepted (0: none). New reference, NULL on OOM. */
+json_t *cases_referral_json(struct server *srv, const struct case_info *c,
+    int64_t *receiver);
 
 /* caseload.c */
 int caseload_pause(struct session *s, struct frame_in *in);
@@ -130,6 +135,15 @@ int partners_directory(struct session *s, struct frame_in *in);
 int partners_case_referred(struct session *s, struct frame_in *in);
 int partners_external_set(struct session *s, struct frame_in *in);
 int partners_external_remove(struct session *s, struct frame_in *in);
+
+/* referrals.c (PROTOCOL.md, "Referrals") */
+int referrals_propose(struct session *s, struct frame_in *in);
+int referrals_answer(struct session *s, struct frame_in *in);
+int referrals_withdraw(struct session *s, struct frame_in *in);
+int referrals_approve(struct session *s, struct frame_in *in);
+int referrals_summary(struct session *s, struct frame_in *in);
+int referrals_complete(struct session *s, struct frame_in *in);
+int referrals_stats(struct session *s, struct frame_in *in);
 
 /* keys.c */
 int keys_upload(struct session *s, struct frame_in *in);

@@ -176,6 +176,40 @@ enum partnership_status {
 	PARTNERSHIP_ENDED = 2,
 };
 
+/* A referral of a case to a partner programme (PROTOCOL.md,
+ * "Referrals"). */
+enum referral_status {
+	REFERRAL_PROPOSED = 0,		/* waits for the client's answer */
+	REFERRAL_ACCEPTED = 1,		/* the client said yes: intake at B */
+	REFERRAL_DECLINED = 2,		/* the client said no */
+	REFERRAL_WITHDRAWN = 3,		/* the client took its yes back */
+	REFERRAL_CANCELLED = 4,		/* the proposing counsellor did */
+	REFERRAL_COMPLETED = 5,		/* handed over: the case is B's */
+};
+#define REFERRAL_DIGEST_BYTES	32	/* BLAKE2b-256 of the summary */
+
+struct referral {
+	int64_t id;
+	int64_t case_id;
+	int64_t from;			/* programme ids */
+	int64_t to;
+	int64_t receiver;		/* B's counsellor; 0 until chosen */
+	int status;			/* enum referral_status */
+	int64_t proposed;
+	int64_t answered;		/* 0 until answered */
+	int64_t completed;		/* 0 until it ended */
+	int approved;			/* the client approved a summary */
+	uint8_t digest[REFERRAL_DIGEST_BYTES];	/* of that summary */
+	int summary_sent;
+};
+
+/* A programme's referral figures, one side (as proposer or receiver). */
+struct referral_figures {
+	int64_t proposed, accepted, declined, completed;
+	int64_t median;			/* proposal to handover, seconds;
+					 * -1 when under 5 completed */
+};
+
 struct partnership {
 	int64_t id;
 	int64_t proposer;		/* programme ids */

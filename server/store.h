@@ -507,6 +507,54 @@ int store_referred_count(struct store *st, int64_t programme, int64_t since,
 int store_first_responses(struct store *st, int64_t programme, int64_t since,
     int64_t *secs, size_t max, size_t *n);
 
+/*
+ * Referrals (store_referrals.c; PROTOCOL.md, "Referrals"). A write whose
+ * row is not in the status it needs changes nothing and returns
+ * OFR_E_BAD_STATE.
+ */
+/* Records a proposal of case_id from programme from to programme to:
+ * *id; OFR_E_BAD_STATE when the case has a proposed or accepted one. */
+int store_referral_propose(struct store *st, int64_t case_id, int64_t from,
+    int64_t to, int64_t now, int64_t *id);
+/* The case's proposed or accepted referral; OFR_E_NOT_FOUND when none. */
+int store_referral_open(struct store *st, int64_t case_id,
+    struct referral *out);
+/* The case's newest referral, whatever its status; OFR_E_NOT_FOUND. */
+int store_referral_last(struct store *st, int64_t case_id,
+    struct referral *out);
+/* A proposed referral to status REFERRAL_ACCEPTED or REFERRAL_DECLINED. */
+int store_referral_answer(struct store *st, int64_t id, int status,
+    int64_t now);
+/* An open referral ends: withdrawn, cancelled or completed at now. */
+int store_referral_end(struct store *st, int64_t id, int status,
+    int64_t now);
+/* The accepted referral's partner counsellor. */
+int store_referral_receiver(struct store *st, int64_t id, int64_t receiver);
+/* The cases of accepted referrals with no partner counsellor yet, the
+ * oldest first, at most max. */
+int store_referrals_waiting(struct store *st, int64_t *ids, size_t max,
+    size_t *n);
+/* Erasure of counsellor account: no referral names it any more. */
+int store_referrals_forget(struct store *st, int64_t account);
+/* The client approved the summary of this digest (again, until it is
+ * sent: the newest approval holds). */
+int store_referral_approve(struct store *st, int64_t id,
+    const uint8_t digest[REFERRAL_DIGEST_BYTES]);
+/* The approved summary went to the partner's counsellor (once). */
+int store_referral_summary_sent(struct store *st, int64_t id);
+/* programme's referrals proposed since, as proposer (receiver 0) or as
+ * receiver (1): the counts, and the median time to handover (-1 under 5
+ * completed). Exact: the caller hides small counts. */
+int store_referral_figures(struct store *st, int64_t programme, int receiver,
+    int64_t since, struct referral_figures *out);
+/* The handover (store_cases.c): case_id's counsellor leaves it (why
+ * LEFT_REFERRAL), receiver, a participant, becomes its counsellor, and
+ * the case is programme's; one membership version up.
+ * OFR_E_BAD_STATE when the case is not active or paused, or receiver
+ * is not a colleague in it. */
+int store_case_handover(struct store *st, int64_t case_id, int64_t receiver,
+    int64_t programme, int64_t now);
+
 /* Anonymous feedback (store_feedback.c; PRIVACY.md, "Feedback"). */
 #define STORE_FEEDBACK_SEALED_MAX	(8 * (32 + 1072))
 struct feedback_row {

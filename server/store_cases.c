@@ -208,8 +208,17 @@ const char *const store_cases_sql[S_COUNT] = {
 	    "DELETE FROM case_participants WHERE case_id = ?1",
 	[S_CASE_DROP_MEMBERS] =
 	    "DELETE FROM case_members WHERE case_id = ?1",
+	[S_CASE_DROP_REFERRALS] =
+	    "DELETE FROM referrals WHERE case_id = ?1",
 	[S_CASE_DROP] =
 	    "DELETE FROM cases WHERE id = ?1",
+	/* A referral's handover (store_case_handover). */
+	[S_CASE_HANDOVER] =
+	    "UPDATE cases SET counsellor_id = ?2, programme_id = ?3,"
+	    " updated = ?4 WHERE id = ?1 AND status IN (2, 4)",
+	[S_PARTICIPANT_OWN] =
+	    "UPDATE case_participants SET kind = 0"
+	    " WHERE case_id = ?1 AND account_id = ?2 AND kind != 0",
 	[S_FIRST_RESPONSES] =
 	    "SELECT c.first_response - c.created FROM cases c"
 	    " JOIN accounts a ON a.id = c.counsellor_id"
@@ -644,6 +653,45 @@ out:
 	return db_call_end(st, rc);
 }
 
+int
+store_case_handover(struct store *st, int64_t case_id, int64_t receiver,
+    int64_t programme, int64_t now)
+{
+	const int64_t leave[] = { case_id, now, LEFT_REFERRAL };
+	const int64_t take[] = { case_id, receiver, programme, now };
+	int64_t version, changed = 0;
+	int rc;
+
+	if ((rc = db_call_begin(st)) != 0)
+		return rc;
+	if ((rc = db_write(st, S_MEMBER_LEAVE_COUNSELLOR, leave,
+	    nitems(leave), NULL, __func__)) != 0 ||
+	    (rc = db_write(st, S_PARTICIPANT_DROP_COUNSELLOR, &case_id, 1,
+	    &changed, __func__)) != 0)
+		goto out;
+	if (changed != 1) {
+		rc = OFR_E_BAD_STATE;
+		goto out;
+	}
+	if ((rc = db_write(st, S_CASE_HANDOVER, take, nitems(take), &changed,
+	    __func__)) != 0)
+		goto out;
+	if (changed != 1) {
+		rc = OFR_E_BAD_STATE;
+		goto out;
+	}
+	if ((rc = db_write(st, S_PARTICIPANT_OWN, take, 2, &changed,
+	    __func__)) != 0)
+		goto out;
+	if (changed != 1) {
+		rc = OFR_E_BAD_STATE;
+		goto out;
+	}
+	rc = members_bump(st, case_id, &version, __func__);
+out:
+	return db_call_end(st, rc);
+}
+
 /* account leaves the case for why, at a new membership version; its stay
  * ends in the history. OFR_E_NOT_FOUND when it is not in the case. */
 int
@@ -988,7 +1036,7 @@ store_case_drop(struct store *st, int64_t case_id)
 	static const enum stmt_id steps[] = {
 		S_CASE_DROP_DELIVERIES, S_CASE_DROP_MESSAGES,
 		S_CASE_DROP_NOTES, S_CASE_DROP_PARTICIPANTS,
-		S_CASE_DROP_MEMBERS, S_CASE_DROP,
+		S_CASE_DROP_MEMBERS, S_CASE_DROP_REFERRALS, S_CASE_DROP,
 	};
 	int rc;
 

@@ -527,8 +527,36 @@ static const char *const migrations[] = {
 	"  SELECT p.case_id, p.account_id, 0, c.created"
 	"  FROM case_participants p JOIN cases c ON c.id = p.case_id;",
 
-	/* 15: kept for another change. */
-	"",
+	/*
+	 * 15: referrals to a partner programme (PROTOCOL.md, "Referrals").
+	 * One row per proposal: the case, the two programmes, the partner's
+	 * counsellor once chosen, the status (enum referral_status), its
+	 * times, and the BLAKE2b-256 digest of the handover summary the
+	 * client approved (the summary itself is only ever ciphertext).
+	 * No reason, no offer: those go to the client encrypted. At most
+	 * one proposed or accepted referral per case (referrals_open). The
+	 * rows go with their case.
+	 */
+	"CREATE TABLE referrals ("
+	"  id INTEGER PRIMARY KEY,"
+	"  case_id INTEGER NOT NULL REFERENCES cases(id),"
+	"  from_programme INTEGER NOT NULL REFERENCES programmes(id),"
+	"  to_programme INTEGER NOT NULL REFERENCES programmes(id),"
+	"  receiver_id INTEGER,"
+	"  status INTEGER NOT NULL CHECK (status BETWEEN 0 AND 5),"
+	"  proposed INTEGER NOT NULL,"
+	"  answered INTEGER,"
+	"  completed INTEGER,"
+	"  digest BLOB CHECK (digest IS NULL OR length(digest) = 32),"
+	"  summary_sent INTEGER NOT NULL DEFAULT 0,"
+	"  CHECK (from_programme != to_programme)"
+	");"
+	"CREATE UNIQUE INDEX referrals_open ON referrals(case_id)"
+	"  WHERE status < 2;"
+	"CREATE INDEX referrals_from ON referrals(from_programme, proposed);"
+	"CREATE INDEX referrals_to ON referrals(to_programme, proposed);"
+	"CREATE INDEX referrals_waiting ON referrals(proposed)"
+	"  WHERE status = 1 AND receiver_id IS NULL;",
 
 	/*
 	 * 16: a case its counsellor referred to an external partner
@@ -572,6 +600,7 @@ static const char *const *const sql_tables[] = {
 	store_programmes_sql,
 	store_audit_sql,
 	store_feedback_sql,
+	store_referrals_sql,
 };
 
 /* The SQL of statement id: NULL unless exactly one table has it. */

@@ -184,6 +184,23 @@ enum stmt_id {
 	S_FEEDBACK_EACH,
 	S_FEEDBACK_DROP,
 	S_ADMIN_CERTS,
+	/* store_referrals.c */
+	S_REFERRAL_INSERT,
+	S_REFERRAL_OPEN,
+	S_REFERRAL_LAST,
+	S_REFERRAL_ANSWER,
+	S_REFERRAL_END,
+	S_REFERRAL_RECEIVER,
+	S_REFERRAL_APPROVE,
+	S_REFERRAL_SUMMARY_SENT,
+	S_REFERRAL_COUNTS,
+	S_REFERRAL_DURATIONS,
+	S_REFERRALS_WAITING,
+	S_REFERRALS_FORGET,
+	/* store_cases.c: the handover of a referral */
+	S_CASE_DROP_REFERRALS,
+	S_CASE_HANDOVER,
+	S_PARTICIPANT_OWN,
 	S_COUNT
 };
 
@@ -196,6 +213,7 @@ extern const char *const store_keys_sql[S_COUNT];
 extern const char *const store_programmes_sql[S_COUNT];
 extern const char *const store_audit_sql[S_COUNT];
 extern const char *const store_feedback_sql[S_COUNT];
+extern const char *const store_referrals_sql[S_COUNT];
 
 struct store {
 	sqlite3 *db;

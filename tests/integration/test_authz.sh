@@ -100,6 +100,13 @@ body() {
 	case.waiting) echo '' ;;
 	# external referral
 	case.referred) echo "\"case\":$CASE" ;;
+	referral.propose) echo "\"case\":$CASE,\"partner\":2" ;;
+	referral.answer) echo "\"case\":$CASE,\"accept\":true" ;;
+	referral.withdraw|referral.complete) echo "\"case\":$CASE" ;;
+	referral.approve) echo "\"case\":$CASE,\"digest\":\"$B64_32\"" ;;
+	referral.summary)
+		echo "\"case\":$CASE,\"mid\":\"$(b64_random 16)\",\"to\":\"$K\",\"ct\":\"$(b64_random 64)\"" ;;
+	referral.stats) echo '' ;;
 	*) return 1 ;;
 	esac
 }
@@ -412,6 +419,50 @@ assert_error "Ada: assigning a case that does not wait" bad_state
 assert_eq "nothing changed" "$before" "$(table_counts)"
 out=$(cli admin assign "$CASE3" Sam)
 assert_eq "Ada gives it to Sam, away or not" active "$(field "$out" status)"
+
+# ------------------------------------------------------------ referrals
+
+step "referrals: a programme that is no partner, or no longer one"
+before=$(table_counts)
+req couns referral.propose "\"case\":$CASE,\"partner\":$P2"
+assert_error "Sam: to programme 2 after the partnership ended" not_found
+req couns2 referral.propose "\"case\":$CASE,\"partner\":1"
+assert_error "Lou (no partner): proposing in Sam's case" not_found
+req kim referral.propose "\"case\":$CASE,\"partner\":$P2"
+assert_error "Kim, removed from the case, proposing" not_found
+assert_eq "nothing changed" "$before" "$(table_counts)"
+
+step "referrals: a partner, a pending referral, who may answer"
+new_programme "Third Way"
+keygen admin3
+out=$(cli admin3 redeem "$PROG_TOKEN" --name Cid)
+programme_key admin3
+P3=$(sql "SELECT id FROM programmes WHERE name = 'Third Way'")
+out=$(cli admin partnership propose $(signing admin) "$P3" "$PKEY_admin3")
+out=$(cli admin3 partnership accept $(signing admin3) "$(field "$out" partnership)" "$PKEY_admin")
+assert_eq "A and programme 3 are partners" active "$(field "$out" status)"
+out=$(cli couns referral propose "$CASE" "$P3")
+assert_match "Sam proposes programme 3" "$out" '^referral: proposed$'
+before=$(table_counts)
+req couns referral.propose "\"case\":$CASE,\"partner\":$P3"
+assert_error "Sam: a second referral while one is pending" bad_state
+req client2 referral.answer "\"case\":$CASE,\"accept\":true"
+assert_error "another client consenting" not_found
+req kim referral.withdraw "\"case\":$CASE"
+assert_error "Kim, removed, withdrawing" not_found
+req couns2 referral.withdraw "\"case\":$CASE"
+assert_error "Lou (no partner) withdrawing" not_found
+req couns referral.approve "\"case\":$CASE,\"digest\":\"$B64_32\""
+assert_error "Sam approving for the client" forbidden
+req client referral.approve "\"case\":$CASE,\"digest\":\"$B64_32\""
+assert_error "the client approving before anyone joined" bad_state
+req couns referral.complete "\"case\":$CASE"
+assert_error "Sam completing a referral not accepted" bad_state
+clirun admin3 raw --login --count 1 <<<'{"v":1,"type":"referral.stats","id":5}'
+assert_match "Cid's figures: counts under 5 are null" "$OUT" '"received": *\{[^}]*"proposed": *null'
+assert_eq "nothing changed" "$before" "$(table_counts)"
+out=$(cli client referral decline "$CASE")
+assert_match "the client declines" "$out" '^referral: declined$'
 
 stop_server
 finish

@@ -1158,6 +1158,80 @@ test_membership(struct store *st)
 }
 
 /* Intake, status changes, unassign, the queue. */
+/* Referrals: one open per case, answers and ends once, the handover,
+ * and the figures (exact here: the handler hides small counts). */
+static void
+test_referrals(struct store *st)
+{
+	struct referral_figures f;
+	struct case_info c, g;
+	struct referral r;
+	uint8_t digest[REFERRAL_DIGEST_BYTES];
+	int64_t pa, pb, co, cob, cl, id, id2, v = 0;
+
+	memset(digest, 7, sizeof(digest));
+	CHECK_EQ_INT(store_programme_create(st, "Ref A", 4000, &pa), 0);
+	CHECK_EQ_INT(store_programme_create(st, "Ref B", 4000, &pb), 0);
+	co = counsellor(st, 4001, pa, ",rr,", ",", 50, PRESENCE_ONLINE, 0);
+	cob = counsellor(st, 4002, pb, ",rr,", ",", 50, PRESENCE_ONLINE, 0);
+	for (int i = 0; i < 6; i++) {
+		cl = account(st, 4010 + i, ROLE_CLIENT, 0, "ref", 0);
+		CHECK_EQ_INT(store_case_create(st, cl, "rr", "", 4100, &c), 0);
+		CHECK_EQ_INT(store_case_assign(st, c.id, co, 4101), 0);
+		CHECK_EQ_INT(store_referral_propose(st, c.id, pa, pb,
+		    4100 + i, &id), 0);
+		CHECK_EQ_INT(store_referral_propose(st, c.id, pa, pb, 4100,
+		    &id2), OFR_E_BAD_STATE);	/* one open per case */
+		CHECK_EQ_INT(store_referral_approve(st, id, digest),
+		    OFR_E_BAD_STATE);		/* not accepted yet */
+		CHECK_EQ_INT(store_referral_answer(st, id, REFERRAL_ACCEPTED,
+		    4200), 0);
+		CHECK_EQ_INT(store_referral_answer(st, id, REFERRAL_DECLINED,
+		    4200), OFR_E_BAD_STATE);	/* answered once */
+		CHECK_EQ_INT(store_referral_receiver(st, id, cob), 0);
+		CHECK_EQ_INT(store_member_add(st, c.id, co, cob,
+		    MEMBER_CO_COUNSELLOR, 4201, &v), 0);
+		CHECK_EQ_INT(store_referral_summary_sent(st, id),
+		    OFR_E_BAD_STATE);		/* not approved */
+		CHECK_EQ_INT(store_referral_approve(st, id, digest), 0);
+		CHECK_EQ_INT(store_referral_summary_sent(st, id), 0);
+		CHECK_EQ_INT(store_referral_summary_sent(st, id),
+		    OFR_E_BAD_STATE);		/* once */
+		CHECK_EQ_INT(store_case_handover(st, c.id, cob, pb, 4300), 0);
+		CHECK_EQ_INT(store_referral_end(st, id, REFERRAL_COMPLETED,
+		    4300 + 10 * i), 0);
+		CHECK_EQ_INT(store_referral_end(st, id, REFERRAL_WITHDRAWN,
+		    4400), OFR_E_BAD_STATE);	/* ended already */
+		CHECK_EQ_INT(store_case_get(st, c.id, &g), 0);
+		CHECK_EQ_INT(g.counsellor, cob);
+		CHECK_EQ_INT(g.prefs.programme, pb);
+		CHECK_EQ_INT(store_referral_last(st, c.id, &r), 0);
+		CHECK_EQ_INT(r.status, REFERRAL_COMPLETED);
+		CHECK_EQ_INT(r.approved, 1);
+		CHECK_EQ_INT(store_referral_open(st, c.id, &r),
+		    OFR_E_NOT_FOUND);
+	}
+	/* the handover of a case whose newcomer is no colleague: refused */
+	CHECK_EQ_INT(store_case_handover(st, c.id, co, pb, 4500),
+	    OFR_E_BAD_STATE);
+	CHECK_EQ_INT(store_referral_figures(st, pa, 0, 0, &f), 0);
+	CHECK_EQ_INT(f.proposed, 6);
+	CHECK_EQ_INT(f.accepted, 6);
+	CHECK_EQ_INT(f.declined, 0);
+	CHECK_EQ_INT(f.completed, 6);
+	/* durations 200, 209, ..., 245: the upper median of six */
+	CHECK_EQ_INT(f.median, 200 + 9 * 3);
+	CHECK_EQ_INT(store_referral_figures(st, pb, 1, 0, &f), 0);
+	CHECK_EQ_INT(f.completed, 6);
+	CHECK_EQ_INT(store_referral_figures(st, pb, 0, 0, &f), 0);
+	CHECK_EQ_INT(f.proposed, 0);
+	CHECK_EQ_INT(f.median, -1);
+	CHECK_EQ_INT(store_referrals_forget(st, cob), 0);
+	CHECK_EQ_INT(store_referral_last(st, c.id, &r), 0);
+	CHECK_EQ_INT(r.receiver, 0);
+	CHECK_EQ_INT(store_commit(st), 0);
+}
+
 static void
 test_intake(struct store *st)
 {
@@ -2291,6 +2365,7 @@ main(void)
 		test_keys(st);
 		test_intake(st);
 		test_membership(st);
+		test_referrals(st);
 		test_counsellors(st);
 		test_unread_notes(st);
 		test_audit(st);

@@ -1,0 +1,322 @@
+/*
+ * casework_referral.c: referrals and the warm handover, the part of the
+ * domain layer (casework.h, "Referrals") that casework.c's rematch calls
+ * through casework_int.h. It owns the
+ * rules of a referral's life: one open referral per case, only to a
+ * programme in an active partnership, nothing moves without the client's
+ * yes, the partner's counsellor joins as a participant everyone is told
+ * of, the summary goes once, after the client's approval, to that
+ * counsellor alone, and the handover is one unit of work. Like
+ * casework.c it speaks in model types only, keeps the pool in step with
+ * what it changes, and tells the layer above through srv->notify.
+ */
+#include <string.h>
+
+#include "casework.h"
+#include "casework_int.h"
+#include "match.h"
+#include "pool.h"
+#include "proto/err.h"
+#include "server.h"
+#include "store.h"
+
+#define PARTNERS_SCAN	100	/* a programme's partners looked at */
+#define INTAKE_BATCH	100	/* waiting referrals matched in one pass */
+
+struct find_partner {
+	int64_t want;
+	int found;
+};
+
+static int
+is_partner(void *arg, const struct programme *p)
+{
+	struct find_partner *f = arg;
+
+	if (p->id == f->want)
+		f->found = 1;
+	return 0;
+}
+
+/* 1 in *yes when a and b are in an active partnership. */
+static int
+partners(struct server *srv, int64_t a, int64_t b, int *yes)
+{
+	struct find_partner f = { b, 0 };
+	int rc;
+
+	if ((rc = store_partner_programme_each(srv->st, a, PARTNERS_SCAN,
+	    is_partner, &f)) != 0)
+		return rc;
+	*yes = f.found;
+	return 0;
+}
+
+/* The programme of counsellor. */
+static int
+programme_of(struct server *srv, int64_t counsellor, int64_t *programme)
+{
+	struct counsellor me;
+	int rc;
+
+	if ((rc = store_counsellor_get(srv->st, counsellor, &me)) != 0)
+		return rc;
+	*programme = me.acct.programme;
+	return 0;
+}
+
+static int
+reread(struct server *srv, struct case_info *c)
+{
+	return store_case_get(srv->st, c->id, c) == 0 ? 0 : OFR_E_INTERNAL;
+}
+
+int
+casework_referral_propose(struct server *srv, struct case_info *c,
+    int64_t counsellor, int64_t partner, void *origin)
+{
+	int64_t mine, id;
+	int rc, yes = 0;
+
+	if (c->counsellor != counsellor)
+		return OFR_E_FORBIDDEN;		/* a colleague, not its own */
+	if (c->status != CASE_ACTIVE && c->status != CASE_PAUSED)
+		return OFR_E_BAD_STATE;
+	if ((rc = programme_of(srv, counsellor, &mine)) != 0)
+		return rc;
+	if (partner == mine)
+		return OFR_E_NOT_FOUND;		/* no partner of itself */
+	if ((rc = partners(srv, mine, partner, &yes)) != 0)
+		return rc;
+	if (!yes)
+		return OFR_E_NOT_FOUND;		/* as a programme unknown */
+	if ((rc = store_referral_propose(srv->st, c->id, mine, partner,
+	    srv->now, &id)) != 0)
+		return rc;
+	return srv->notify->changed(srv, c, origin);
+}
+
+/* Matches accepted referral r of c: the partner's best counsellor joins
+ * c. *joined 1 when one did. */
+static int
+intake(struct server *srv, struct case_info *c, const struct referral *r,
+    int *joined)
+{
+	struct match_request rq;
+	struct match_result m;
+	int64_t version;
+	int rc, yes = 0;
+
+	*joined = 0;
+	if (r->status != REFERRAL_ACCEPTED || r->receiver != 0 ||
+	    c->counsellor == 0)
+		return 0;
+	/* A partnership that ended since takes nobody in. */
+	if ((rc = partners(srv, r->from, r->to, &yes)) != 0 || !yes)
+		return rc;
+	if (pool_case_request(srv, c, &rq) != 0)
+		return 0;
+	rq.programme = r->to;			/* the partner's counsellors */
+	rq.exclude = c->counsellor;
+	if (match_best(srv->pool, &rq, srv->now, &m) != 0)
+		return 0;			/* it waits */
+	if ((rc = store_member_add(srv->st, c->id, c->counsellor,
+	    m.counsellor, MEMBER_CO_COUNSELLOR, srv->now, &version)) != 0 ||
+	    (rc = store_referral_receiver(srv->st, r->id, m.counsellor)) != 0 ||
+	    (rc = reread(srv, c)) != 0)
+		return rc;
+	*joined = 1;
+	return 0;
+}
+
+int
+casework_referral_intake(struct server *srv, struct case_info *c, int *joined,
+    void *origin)
+{
+	struct referral r;
+	int rc;
+
+	*joined = 0;
+	if ((rc = store_referral_open(srv->st, c->id, &r)) != 0)
+		return rc == OFR_E_NOT_FOUND ? 0 : rc;
+	if ((rc = intake(srv, c, &r, joined)) != 0)
+		return rc;
+	return *joined ? srv->notify->changed(srv, c, origin) : 0;
+}
+
+int
+casework_referral_rematch(struct server *srv)
+{
+	int64_t ids[INTAKE_BATCH];
+	struct case_info c;
+	size_t n;
+	int rc, joined;
+
+	if ((rc = store_referrals_waiting(srv->st, ids, INTAKE_BATCH,
+	    &n)) != 0)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = store_case_get(srv->st, ids[i], &c)) != 0 ||
+		    (rc = casework_referral_intake(srv, &c, &joined, NULL)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+casework_referral_answer(struct server *srv, struct case_info *c, int accept,
+    void *origin)
+{
+	struct referral r;
+	int rc, joined;
+
+	if (c->status != CASE_ACTIVE && c->status != CASE_PAUSED)
+		return OFR_E_BAD_STATE;		/* closed, or waiting again */
+	rc = store_referral_open(srv->st, c->id, &r);
+	if (rc == OFR_E_NOT_FOUND || (rc == 0 &&
+	    r.status != REFERRAL_PROPOSED))
+		return OFR_E_BAD_STATE;
+	if (rc != 0)
+		return rc;
+	if ((rc = store_referral_answer(srv->st, r.id, accept ?
+	    REFERRAL_ACCEPTED : REFERRAL_DECLINED, srv->now)) != 0)
+		return rc;
+	r.status = accept ? REFERRAL_ACCEPTED : REFERRAL_DECLINED;
+	if (accept && (rc = intake(srv, c, &r, &joined)) != 0)
+		return rc;
+	return srv->notify->changed(srv, c, origin);
+}
+
+int
+casework_referral_withdraw(struct server *srv, struct case_info *c, int64_t asker,
+    void *origin)
+{
+	struct referral r;
+	int rc, yes = 0;
+
+	if (asker != c->client && asker != c->counsellor)
+		return OFR_E_FORBIDDEN;
+	rc = store_referral_open(srv->st, c->id, &r);
+	if (rc == OFR_E_NOT_FOUND)
+		return OFR_E_BAD_STATE;
+	if (rc != 0)
+		return rc;
+	if ((rc = store_referral_end(srv->st, r.id, asker == c->client ?
+	    REFERRAL_WITHDRAWN : REFERRAL_CANCELLED, srv->now)) != 0)
+		return rc;
+	if (r.receiver != 0 && (rc = store_case_has_participant(srv->st,
+	    c->id, r.receiver, &yes)) != 0)
+		return rc;
+	if (yes) {
+		if ((rc = store_member_drop(srv->st, c->id, r.receiver,
+		    LEFT_REMOVED, srv->now)) != 0 ||
+		    (rc = reread(srv, c)) != 0)
+			return rc;
+		srv->notify->left(srv, c, r.receiver, origin);
+	}
+	return srv->notify->changed(srv, c, origin);
+}
+
+/* The open referral of c in status accepted with its partner counsellor
+ * in c, joined (else OFR_E_BAD_STATE). */
+static int
+accepted(struct server *srv, const struct case_info *c, struct referral *r)
+{
+	struct participant p[MODEL_PARTICIPANTS_MAX];
+	size_t n;
+	int rc;
+
+	if (c->status != CASE_ACTIVE && c->status != CASE_PAUSED)
+		return OFR_E_BAD_STATE;
+	rc = store_referral_open(srv->st, c->id, r);
+	if (rc == OFR_E_NOT_FOUND || (rc == 0 &&
+	    (r->status != REFERRAL_ACCEPTED || r->receiver == 0)))
+		return OFR_E_BAD_STATE;
+	if (rc != 0 || (rc = store_case_participants(srv->st, c->id, p,
+	    MODEL_PARTICIPANTS_MAX, &n)) != 0)
+		return rc;
+	for (size_t i = 0; i < n; i++)
+		if (p[i].account == r->receiver)
+			return p[i].joining ? OFR_E_BAD_STATE : 0;
+	return OFR_E_BAD_STATE;			/* it was removed */
+}
+
+int
+casework_referral_approve(struct server *srv, struct case_info *c,
+    const uint8_t digest[REFERRAL_DIGEST_BYTES], void *origin)
+{
+	struct referral r;
+	int rc;
+
+	if ((rc = accepted(srv, c, &r)) != 0)
+		return rc;
+	if (r.summary_sent)
+		return OFR_E_BAD_STATE;
+	if ((rc = store_referral_approve(srv->st, r.id, digest)) != 0)
+		return rc;
+	return srv->notify->changed(srv, c, origin);
+}
+
+int
+casework_referral_summary(struct server *srv, const struct case_info *c,
+    int64_t sender, int64_t to)
+{
+	struct referral r;
+	int rc;
+
+	if (sender != c->counsellor)
+		return OFR_E_FORBIDDEN;
+	rc = store_referral_open(srv->st, c->id, &r);
+	if (rc == OFR_E_NOT_FOUND || (rc == 0 && (!r.approved ||
+	    r.summary_sent || r.status != REFERRAL_ACCEPTED)))
+		return OFR_E_BAD_STATE;
+	if (rc != 0)
+		return rc;
+	if (to != r.receiver)
+		return OFR_E_BAD_RECIPIENTS;	/* the partner's alone */
+	if ((rc = accepted(srv, c, &r)) != 0)
+		return rc;
+	return store_referral_summary_sent(srv->st, r.id);
+}
+
+int
+casework_referral_complete(struct server *srv, struct case_info *c,
+    int64_t counsellor, void *origin)
+{
+	int64_t ids[MODEL_PARTICIPANTS_MAX], old = c->counsellor;
+	struct referral r;
+	size_t n;
+	int rc;
+
+	if (counsellor != c->counsellor)
+		return OFR_E_FORBIDDEN;
+	if (c->status != CASE_ACTIVE && c->status != CASE_PAUSED)
+		return OFR_E_BAD_STATE;
+	if ((rc = accepted(srv, c, &r)) != 0)
+		return rc;
+	if (!r.summary_sent)
+		return OFR_E_BAD_STATE;
+	/* The colleagues A's counsellor brought leave with it. */
+	if ((rc = store_case_colleagues(srv->st, c->id, ids,
+	    MODEL_PARTICIPANTS_MAX, &n)) != 0)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		if (ids[i] == r.receiver)
+			continue;
+		if ((rc = store_member_drop(srv->st, c->id, ids[i],
+		    LEFT_REFERRAL, srv->now)) != 0 ||
+		    (rc = reread(srv, c)) != 0)
+			return rc;
+		srv->notify->left(srv, c, ids[i], origin);
+	}
+	if ((rc = store_case_handover(srv->st, c->id, r.receiver, r.to,
+	    srv->now)) != 0 ||
+	    (rc = store_referral_end(srv->st, r.id, REFERRAL_COMPLETED,
+	    srv->now)) != 0 ||
+	    (rc = reread(srv, c)) != 0 ||
+	    (rc = pool_refresh(srv, old)) != 0 ||
+	    (rc = pool_refresh(srv, r.receiver)) != 0)
+		return rc;
+	srv->notify->left(srv, c, old, origin);
+	return srv->notify->changed(srv, c, origin);
+}

@@ -1,0 +1,213 @@
+# test_referral.sh: a referral to a partner programme with the client's
+# consent and the warm handover (PROTOCOL.md, "Referrals"). Programmes A
+# (Ada, Sam) and B (Bea, Lou) are partners; C is none. Sam proposes to
+# refer his client's case to B, the reason and the offer going to the
+# client alone, encrypted; the client sees B's profile and accepts; Lou
+# is matched in B's pool, joins (shown as B's counsellor, endorsed by A,
+# through A's statement), and the three talk, each message readable by
+# the two others. Sam's summary draft goes to the client alone; the
+# client approves the text it read; only that text goes to Lou alone;
+# the database holds no plaintext of it, nor of the reason. Then Sam
+# hands over: he is a former participant (referral), the case is Lou's
+# and B's. A declined and a withdrawn referral, the bad requests, and
+# the figures with counts under 5 hidden.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+start_server
+setup_pool			# A: Ada, its key (in the trust file), Sam
+A=$(sql "SELECT id FROM programmes ORDER BY id LIMIT 1")
+ANAME=$(sql "SELECT name FROM programmes WHERE id = $A")
+
+step "programme B (Bea, Lou) a partner of A; programme C none"
+new_programme "Second Path"
+keygen admin2
+out=$(cli admin2 redeem "$PROG_TOKEN" --name Bea)
+assert_eq "B's admin" admin "$(field "$out" role)"
+programme_key admin2
+add_counsellor admin2 lou Lou --languages en --topics leaving
+certify_pending Lou --by admin2
+out=$(cli admin2 programme-set --languages en,de --formats chat,in-person \
+	--regions berlin --topics leaving,family)
+new_programme "Third Way"
+B=$(sql "SELECT id FROM programmes WHERE name = 'Second Path'")
+C=$(sql "SELECT id FROM programmes WHERE name = 'Third Way'")
+out=$(cli admin partnership propose $(signing admin) "$B" "$PKEY_admin2")
+P=$(field "$out" partnership)
+out=$(cli admin2 partnership accept $(signing admin2) "$P" "$PKEY_admin")
+assert_eq "A and B are partners" active "$(field "$out" status)"
+# a client of A was given A's key only
+printf '%s programme A\n' "$PKEY_admin" >"$T/trust-a"
+export TRUST_FILE="$T/trust-a"
+
+keygen client
+out=$(cli client request --language en --topic leaving --programme "$A")
+CASE=$(field "$out" case)
+assert_eq "the client's case is Sam's" Sam "$(field "$out" counsellor)"
+cli couns send "$CASE" "hello from Sam" >/dev/null
+assert_contains "the client reads Sam" "$(cli client recv --count 1)" "hello from Sam"
+
+# req WHO TYPE FIELDS: one raw request; sets OUT.
+req() {
+	clirun "$1" raw --login --count "${REQ_COUNT:-1}" <<<"{\"v\":1,\"type\":\"$2\",\"id\":5,$3}"
+}
+
+step "bad proposals change nothing"
+before=$(table_counts)
+req couns referral.propose "\"case\":$CASE,\"partner\":$C"
+assert_error "Sam: a programme that is no partner" not_found
+req couns referral.propose "\"case\":$CASE,\"partner\":$A"
+assert_error "Sam: his own programme" not_found
+req lou referral.propose "\"case\":$CASE,\"partner\":$A"
+assert_error "Lou: a case he is not in" not_found
+req client referral.answer "\"case\":$CASE,\"accept\":true"
+assert_error "the client: nothing proposed to answer" bad_state
+assert_eq "nothing changed" "$before" "$(table_counts)"
+
+step "Sam proposes B; the reason and the offer go to the client alone"
+REASON="REASON-MARKER-$RANDOM family pressure"
+out=$(cli couns referral propose "$CASE" "$B" --reason "$REASON" --offer "family counselling in Berlin")
+assert_match "proposed" "$out" '^referral: proposed$'
+assert_match "to B" "$out" "^partner: $B Second Path$"
+got=$(cli client recv --count 1)
+assert_contains "the client reads the reason" "$got" "$REASON"
+assert_contains "  and the offer" "$got" "family counselling in Berlin"
+before=$(table_counts)
+req couns referral.propose "\"case\":$CASE,\"partner\":$B"
+assert_error "a second referral while one is pending" bad_state
+req couns referral.answer "\"case\":$CASE,\"accept\":true"
+assert_error "consent from the counsellor" forbidden
+req admin referral.answer "\"case\":$CASE,\"accept\":true"
+assert_error "consent from an admin" forbidden
+assert_eq "nothing changed" "$before" "$(table_counts)"
+
+step "the client sees the proposal and B's profile"
+out=$(cli client referral show "$CASE")
+assert_match "proposed" "$out" '^referral: proposed$'
+assert_match "B's name" "$out" "^partner: $B Second Path$"
+assert_match "B's regions" "$out" '^regions: berlin$'
+assert_match "B's formats" "$out" '^formats: chat,in-person$'
+
+step "the client accepts: Lou, matched in B's pool, joins"
+out=$(cli client referral accept "$CASE")
+assert_match "accepted" "$out" '^referral: accepted$'
+assert_match "Lou, shown as B's, endorsed by A" "$out" \
+	"^counsellor: Lou: new counsellor from partner programme Second Path, certified by Second Path, Second Path endorsed by $ANAME$"
+assert_eq "Lou is the referral's counsellor" "$(account_id lou)" \
+	"$(sql "SELECT receiver_id FROM referrals WHERE case_id = $CASE")"
+out=$(cli client members "$CASE")
+assert_match "Lou joins as the referral's counsellor" "$out" '^member Lou \(referral\) joining'
+assert_match "the client confirmed" "$out" '^confirmed: members=1$'
+out=$(cli couns members "$CASE")
+assert_match "Sam sees Lou in the case" "$out" '^member Lou \(referral\) in the case$'
+
+step "three ways: each message readable by both others"
+cli couns send "$CASE" "Sam to both" >/dev/null
+assert_contains "the client reads Sam" "$(cli client recv --count 1)" "Sam to both"
+assert_contains "Lou reads Sam" "$(cli lou recv --count 1)" "Sam to both"
+cli lou send "$CASE" "Lou to both" >/dev/null
+assert_contains "the client reads Lou" "$(cli client recv --count 1)" "Lou to both"
+assert_contains "Sam reads Lou" "$(cli couns recv --count 1)" "Lou to both"
+cli client send "$CASE" "client to both" >/dev/null
+assert_contains "Sam reads the client" "$(cli couns recv --count 1)" "client to both"
+assert_contains "Lou reads the client" "$(cli lou recv --count 1)" "client to both"
+
+step "the summary: drafted to the client alone, approved, sent to Lou alone"
+SUMMARY="SUMMARY-MARKER-$RANDOM wants to leave, family pressure, prefers chat"
+req couns referral.complete "\"case\":$CASE"
+assert_error "a handover before the summary" bad_state
+cli couns referral draft "$CASE" "$SUMMARY" >/dev/null
+assert_contains "the client reads the draft" "$(cli client recv --count 1)" "$SUMMARY"
+clirun couns referral summary "$CASE" "$SUMMARY"
+assert_eq "no summary before the client's approval: exits 1" 1 "$RC"
+out=$(cli client referral approve "$CASE" "$SUMMARY")
+assert_match "approved" "$out" '^summary: approved$'
+clirun couns referral summary "$CASE" "$SUMMARY, and more"
+assert_eq "a text the client did not approve: exits 1" 1 "$RC"
+assert_contains "  refused by Sam's CLI" "$ERR" "not the summary the client approved"
+before=$(table_counts)
+req couns referral.summary "\"case\":$CASE,\"mid\":\"$(b64_random 16)\",\"to\":\"$KEY_client\",\"ct\":\"$(b64_random 64)\""
+assert_error "a summary copy to the client" bad_recipients
+# Lou has the draft's "nothing" copy waiting: one frame more
+REQ_COUNT=2 req lou referral.summary "\"case\":$CASE,\"mid\":\"$(b64_random 16)\",\"to\":\"$KEY_lou\",\"ct\":\"$(b64_random 64)\""
+assert_error "a summary from Lou" forbidden
+REQ_COUNT=2 req lou referral.approve "\"case\":$CASE,\"digest\":\"$(b64_random 32)\""
+assert_error "an approval by Lou" forbidden
+assert_eq "nothing changed" "$before" "$(table_counts)"
+LOU_ID=$(account_id lou)
+out=$(cli couns referral summary "$CASE" "$SUMMARY")
+MID=$(field "$out" sent)
+assert_eq "one copy stored, Lou's" "1|1" \
+	"$(sql "SELECT count(*), sum(recipient_id = $LOU_ID) FROM deliveries
+	    WHERE message_id = (SELECT max(id) FROM messages)")"
+assert_contains "Lou reads the summary" "$(cli lou recv --count 1)" "$SUMMARY"
+req couns referral.summary "\"case\":$CASE,\"mid\":\"$(b64_random 16)\",\"to\":\"$KEY_lou\",\"ct\":\"$(b64_random 64)\""
+assert_error "a second summary" bad_state
+before=$(table_counts)
+req couns referral.summary "\"case\":$CASE,\"mid\":\"$MID\",\"to\":\"$KEY_lou\",\"ct\":\"$(b64_random 64)\""
+assert_match "a retry of the summary is answered as stored" "$OUT" '"type": *"referral.summary.ok".*"dup": *true'
+assert_eq "  and stores nothing" "$before" "$(table_counts)"
+
+step "no plaintext of the summary or the reason on the server's disk"
+for f in $(data_files); do
+	assert_eq "$(basename "$f") has no summary" 0 "$(grep -acF "SUMMARY-MARKER" "$f" || true)"
+	assert_eq "$(basename "$f") has no reason" 0 "$(grep -acF "REASON-MARKER" "$f" || true)"
+done
+assert_eq "the database dump neither" "" "$(printf 'SUMMARY-MARKER\nREASON-MARKER\n' | db_traces)"
+
+step "Sam hands over: he leaves, visibly; the case is Lou's and B's"
+req client referral.complete "\"case\":$CASE"
+assert_error "the client completing" forbidden
+out=$(cli couns referral complete "$CASE")
+assert_match "completed" "$out" '^referral: completed$'
+out=$(cli client members "$CASE")
+assert_match "Sam is former, referred" "$out" '^former Sam \(counsellor\) left: the case was referred'
+assert_match "Lou is the counsellor" "$out" '^member Lou \(counsellor\) in the case$'
+assert_eq "the case is B's" "$B|$LOU_ID" "$(sql "SELECT programme_id, counsellor_id FROM cases WHERE id = $CASE")"
+assert_eq "Sam's stay ended for a referral (5)" 5 \
+	"$(sql "SELECT why FROM case_members WHERE case_id = $CASE AND account_id = $(account_id couns)")"
+assert_not_contains "Sam no longer sees the case" "$(cli couns cases)" "$CASE"
+assert_match "Lou has it" "$(cli lou cases)" "^$CASE active "
+cli lou send "$CASE" "Lou, now your counsellor" >/dev/null
+assert_contains "the client reads Lou" "$(cli client recv --count 1)" "Lou, now your counsellor"
+req couns referral.withdraw "\"case\":$CASE"
+assert_error "Sam, gone, cancelling" not_found
+
+step "declined: nothing moves"
+keygen client2
+out=$(cli client2 request --language en --topic leaving --programme "$A")
+CASE2=$(field "$out" case)
+cli couns referral propose "$CASE2" "$B" >/dev/null
+out=$(cli client2 referral decline "$CASE2")
+assert_match "declined" "$out" '^referral: declined$'
+assert_match "the case is still Sam's alone" "$(cli client2 members "$CASE2")" '^member Sam \(counsellor\) in the case$'
+assert_eq "nobody joined" 2 "$(sql "SELECT count(*) FROM case_participants WHERE case_id = $CASE2")"
+
+step "withdrawn after the yes: Lou leaves again"
+keygen client3
+out=$(cli client3 request --language en --topic leaving --programme "$A")
+CASE3=$(field "$out" case)
+cli couns referral propose "$CASE3" "$B" >/dev/null
+out=$(cli client3 referral accept "$CASE3")
+assert_match "Lou joins" "$out" '^counsellor: Lou: '
+out=$(cli client3 referral withdraw "$CASE3")
+assert_match "withdrawn" "$out" '^referral: withdrawn$'
+out=$(cli client3 members "$CASE3")
+assert_match "Lou left" "$out" '^former Lou \(co-counsellor\) left: removed'
+assert_eq "the case is still A's Sam's" "$(account_id couns)" "$(sql "SELECT counsellor_id FROM cases WHERE id = $CASE3")"
+req client3 referral.withdraw "\"case\":$CASE3"
+assert_error "withdrawing again" bad_state
+out=$(cli couns referral propose "$CASE3" "$B")
+assert_match "a new proposal once none is pending" "$out" '^referral: proposed$'
+out=$(cli couns referral withdraw "$CASE3")
+assert_match "Sam cancels his proposal" "$out" '^referral: cancelled$'
+
+step "figures: counts under 5 are not given"
+out=$(cli admin referral stats)
+assert_eq "A's as proposer" "sent proposed=<5 accepted=<5 declined=<5 completed=<5 median=-" "$(grep '^sent ' <<<"$out")"
+clirun admin2 raw --login --count 1 <<<'{"v":1,"type":"referral.stats","id":5}'
+assert_match "B's received counts are null" "$OUT" '"received": *\{[^}]*"proposed": *null'
+assert_match "  with min_count 5" "$OUT" '"min_count": *5'
+assert_eq "the store counts them all" "4|2|1|1" "$(sql "SELECT count(*), sum(answered IS NOT NULL AND status != 2), sum(status = 2), sum(status = 5) FROM referrals WHERE from_programme = $A")"
+
+stop_server
+finish
