@@ -20,7 +20,7 @@ const char *const store_messages_sql[S_COUNT] = {
 	    " VALUES (?2, ?3, ?4) ON CONFLICT(sender_id, mid) DO NOTHING",
 	[S_MESSAGE_INSERT] =
 	    "INSERT INTO messages(case_id, sender_id, mid, created)"
-	    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT(sender_id, mid) DO NOTHING",
+	    " VALUES (?1, ?2, ?3, ?4)",
 	[S_DELIVERY_INSERT] =
 	    "INSERT INTO deliveries(message_id, recipient_id, ct)"
 	    " VALUES (?1, ?2, ?3)",
@@ -51,8 +51,12 @@ const char *const store_messages_sql[S_COUNT] = {
 	    "SELECT m.sender_id, m.case_id, m.mid"
 	    " FROM deliveries d JOIN messages m ON m.id = d.message_id"
 	    " WHERE d.seq = ?1 AND d.recipient_id = ?2",
+	/* A record stays while its message has copies: those messages are
+	 * as old as their records (one time for both), and few
+	 * (messages_created finds them). */
 	[S_MESSAGES_PURGE] =
-	    "DELETE FROM sent WHERE created < ?1",
+	    "DELETE FROM sent WHERE created < ?1 AND (sender_id, mid)"
+	    " NOT IN (SELECT sender_id, mid FROM messages WHERE created < ?1)",
 	/* messages_created finds the old ones. */
 	[S_COPIES_EXPIRE] =
 	    "DELETE FROM deliveries WHERE seq IN (SELECT d.seq"
