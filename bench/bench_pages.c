@@ -82,7 +82,7 @@ run(struct store *st, int64_t case_id, int64_t from, int64_t to,
 
 		randombytes_buf(mid, sizeof(mid));
 		if (store_message_insert(st, case_id, from, mid, 2000, &to,
-		    cts, len, 1, &dup) != 0)
+		    cts, len, 1, &dup, NULL) != 0)
 			return -1;
 		if ((i + 1) % batch == 0 && store_commit(st) != 0)
 			return -1;

@@ -76,7 +76,8 @@ const char *const store_messages_sql[S_COUNT] = {
 int
 store_message_insert(struct store *st, int64_t case_id, int64_t sender,
     const uint8_t mid[OFR_MID_BYTES], int64_t now, const int64_t *recipients,
-    const uint8_t *const *ct, const size_t *ct_len, size_t n, int *dup)
+    const uint8_t *const *ct, const size_t *ct_len, size_t n, int *dup,
+    int64_t *seqs)
 {
 	sqlite3_stmt *s = st->s[S_MESSAGE_INSERT];
 	int64_t message;
@@ -111,8 +112,9 @@ store_message_insert(struct store *st, int64_t case_id, int64_t sender,
 		    sqlite3_bind_int64(s, 2, recipients[i]) != SQLITE_OK ||
 		    db_bind_blob(s, 3, ct[i], ct_len[i]) != SQLITE_OK)
 			rc = db_fail(st, s, __func__);
-		else
-			rc = db_exec(st, s, __func__);
+		else if ((rc = db_exec(st, s, __func__)) == 0 &&
+		    seqs != NULL)
+			seqs[i] = sqlite3_last_insert_rowid(st->db);
 	}
 	if (rc != 0)
 		goto out;
