@@ -309,6 +309,7 @@ session_wake_account(int64_t account)
 	    s = s->online_next)
 		if (s->acct.id == account) {
 			s->want_pump = 1;
+			s->caught_up = 0;	/* the store has more */
 			session_touch(s);
 		}
 }

@@ -105,7 +105,7 @@ void session_send_committed(struct session *s, json_t *f);
 void session_push_account(int64_t account, json_t *f,
     const struct session *except);
 /* Marks every session of the account to fetch its new messages after the
- * commit. */
+ * commit, from the store (none is caught up until then). */
 void session_wake_account(int64_t account);
 /* Calls fn(s, arg) for every session of the account logged in and not
  * closing. fn must not free s. */
