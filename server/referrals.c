@@ -112,7 +112,7 @@ referrals_summary(struct session *s, struct frame_in *in)
 	if (!dup && ((rc = casework_referral_summary(srv, &c, s->acct.id,
 	    them.id)) != 0 ||
 	    (rc = store_message_insert(srv->st, c.id, s->acct.id, mid,
-	    srv->now, recipient, ct, ct_len, 1, &dup)) != 0))
+	    srv->now, recipient, ct, ct_len, 1, &dup, NULL)) != 0))
 		return rc;
 	if ((f = frame_new("referral.summary.ok", in->id)) == NULL ||
 	    frame_set_bin(f, "mid", mid, OFR_MID_BYTES) != 0) {

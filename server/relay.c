@@ -2,7 +2,9 @@
  * relay.c: the durable relay of opaque ciphertext. A message is stored as
  * one copy per recipient; the sender's answer waits for the turn's commit
  * (session.c holds it); copies go out in seq order to every connection of
- * the recipient, from the store, within a bounded window; a copy is deleted
+ * the recipient within a bounded window: from memory, right after their
+ * commit, to a connection that has everything before them (push_fresh),
+ * else from the store (relay_pump); a copy is deleted
  * when its recipient acks it, and its sender is told (msg.delivered, one
  * push per copy deleted, never stored). It never looks inside a ciphertext.
  * What waits for one recipient is bounded (srv->queue_copies and
@@ -80,12 +82,77 @@ check_room(struct server *srv, const int64_t *recipients,
 	return 0;
 }
 
+/* The msg push of copy d, or NULL (out of memory). */
+static json_t *
+msg_frame(const struct delivery *d)
+{
+	json_t *f = frame_new("msg", 0);
+
+	if (f == NULL)
+		return NULL;
+	json_object_set_new(f, "seq", json_integer(d->seq));
+	json_object_set_new(f, "case", json_integer(d->case_id));
+	json_object_set_new(f, "ts", json_integer(d->ts));
+	if (frame_set_bin(f, "mid", d->mid, OFR_MID_BYTES) != 0 ||
+	    frame_set_bin(f, "from", d->from_key, OFR_PK_BYTES) != 0 ||
+	    frame_set_bin(f, "ct", d->ct, d->ct_len) != 0) {
+		json_decref(f);
+		return NULL;
+	}
+	return f;
+}
+
+/* A copy read from the store: pushed as committed. */
+static int
+push_one(void *arg, const struct delivery *d)
+{
+	struct session *s = arg;
+	json_t *f = msg_frame(d);
+
+	if (f == NULL)
+		return OFR_E_NOMEM;
+	session_send_committed(s, f);
+	s->cursor = d->seq;
+	s->inflight++;
+	return 0;
+}
+
+/*
+ * A copy just stored, d, for session s of its recipient: pushed from
+ * memory when s has everything stored before it (caught up) and room in
+ * its window, held like an answer until the commit and its sync (dropped
+ * with the commit, which undoes the cursor: session.c, unwind); else s
+ * fetches it from the store after the commit (relay_pump).
+ */
+static void
+push_fresh(struct session *s, void *arg)
+{
+	const struct delivery *d = arg;
+	json_t *f;
+
+	if (!s->caught_up || s->inflight >= SESSION_INFLIGHT_MAX ||
+	    s->out_bytes > SESSION_OUT_HIGH || (f = msg_frame(d)) == NULL) {
+		s->caught_up = 0;
+		s->want_pump = 1;
+		session_touch(s);
+		return;
+	}
+	if (!s->fresh_turn) {
+		s->fresh_turn = 1;
+		s->cursor_undo = s->cursor;
+		s->inflight_undo = s->inflight;
+	}
+	session_reply(s, f);
+	s->cursor = d->seq;
+	s->inflight++;
+}
+
 int
 relay_send(struct session *s, struct frame_in *in)
 {
 	struct server *srv = s->srv;
 	struct participant p[MODEL_PARTICIPANTS_MAX];
-	int64_t recipients[OFR_COPIES_MAX];
+	int64_t recipients[OFR_COPIES_MAX], seqs[OFR_COPIES_MAX];
 	const uint8_t *ct[OFR_COPIES_MAX];
 	size_t ct_len[OFR_COPIES_MAX], np, ncopies, n, told = 0;
 	uint8_t mid[OFR_MID_BYTES];
@@ -143,15 +210,22 @@ relay_send(struct session *s, struct frame_in *in)
 		return rc;
 
 	if ((rc = store_message_insert(srv->st, c.id, s->acct.id, mid,
-	    srv->now, recipients, ct, ct_len, ncopies, &dup)) != 0)
+	    srv->now, recipients, ct, ct_len, ncopies, &dup, seqs)) != 0)
 		return rc;
 	if ((rc = reply_sent(s, in, mid, dup)) != 0)
 		return rc;
 	if (dup)
 		return 0;
 	metrics_stored(ncopies);
-	for (size_t i = 0; i < ncopies; i++)
-		session_wake_account(recipients[i]);
+	for (size_t i = 0; i < ncopies; i++) {
+		struct delivery d = {
+			.seq = seqs[i], .case_id = c.id, .mid = mid,
+			.from_key = s->acct.key, .ts = srv->now, .ct = ct[i],
+			.ct_len = ct_len[i],
+		};
+
+		session_each_account(recipients[i], push_fresh, &d);
+	}
 	return 0;
 }
 
@@ -234,28 +308,6 @@ relay_ack(struct session *s, struct frame_in *in)
 	return 0;
 }
 
-static int
-push_one(void *arg, const struct delivery *d)
-{
-	struct session *s = arg;
-	json_t *f = frame_new("msg", 0);
-
-	if (f == NULL)
-		return OFR_E_NOMEM;
-	json_object_set_new(f, "seq", json_integer(d->seq));
-	json_object_set_new(f, "case", json_integer(d->case_id));
-	json_object_set_new(f, "ts", json_integer(d->ts));
-	if (frame_set_bin(f, "mid", d->mid, OFR_MID_BYTES) != 0 ||
-	    frame_set_bin(f, "from", d->from_key, OFR_PK_BYTES) != 0 ||
-	    frame_set_bin(f, "ct", d->ct, d->ct_len) != 0) {
-		json_decref(f);
-		return OFR_E_NOMEM;
-	}
-	session_send_committed(s, f);
-	s->cursor = d->seq;
-	s->inflight++;
-	return 0;
-}
 
 void
 relay_pump(struct session *s)
@@ -264,6 +316,7 @@ relay_pump(struct session *s)
 	int64_t before = s->cursor, left;
 	unsigned sent_before;
 
+	s->caught_up = 0;		/* until the store says so */
 	/* In flight: the copies pushed here (seq up to the cursor) still
 	 * stored, whoever acked the others (any connection of the account,
 	 * or the retention job). */
@@ -290,6 +343,7 @@ relay_pump(struct session *s)
 	}
 	if (s->inflight - sent_before < room) {
 		s->want_pump = 0;	/* caught up */
+		s->caught_up = 1;
 	} else if (s->cursor != before) {
 		session_touch(s);	/* more may wait: next turn */
 	}

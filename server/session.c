@@ -309,8 +309,22 @@ session_wake_account(int64_t account)
 	    s = s->online_next)
 		if (s->acct.id == account) {
 			s->want_pump = 1;
+			s->caught_up = 0;	/* the store has more */
 			session_touch(s);
 		}
+}
+
+void
+session_each_account(int64_t account,
+    void (*fn)(struct session *s, void *arg), void *arg)
+{
+	struct session *s, *next;
+
+	for (s = online[bucket(account)]; s != NULL; s = next) {
+		next = s->online_next;
+		if (s->acct.id == account && s->close_code == 0)
+			fn(s, arg);
+	}
 }
 
 int
@@ -403,6 +417,7 @@ session_login(struct session *s, const struct account *a)
 	s->cursor = 0;
 	s->inflight = 0;
 	s->want_pump = 1;
+	s->caught_up = 0;
 	s->login_turn = 1;
 	session_touch(s);
 	s->srv->conn->deadline(s->conn, 0);
@@ -504,12 +519,21 @@ unwind(struct session *s, int err)
 			s->held_head = e;
 		s->held_tail = e;
 	}
+	/* The copies pushed from memory were dropped with the pushes: the
+	 * store serves what is there. */
+	if (s->fresh_turn) {
+		s->cursor = s->cursor_undo;
+		s->inflight = s->inflight_undo;
+		s->caught_up = 0;
+		s->want_pump = 1;
+	}
 	if (s->login_turn && s->acct.id != 0) {
 		unregister(s);
 		memset(&s->acct, 0, sizeof(s->acct));
 		s->cursor = 0;
 		s->inflight = 0;
 		s->want_pump = 0;
+		s->caught_up = 0;
 		session_challenge(s);
 		s->srv->conn->deadline(s->conn, s->srv->login_timeout);
 	}
@@ -540,6 +564,7 @@ session_turn_end(struct server *srv)
 		if (rc != 0)
 			unwind(s, rc);
 		s->login_turn = 0;
+		s->fresh_turn = 0;
 		release(s, gen);
 		if (s->want_pump && s->acct.id != 0 && s->close_code == 0)
 			srv->pump(s);

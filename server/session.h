@@ -47,6 +47,12 @@ struct session {
 	int64_t cursor;				/* last seq pushed */
 	unsigned inflight;
 	int want_pump;
+	int caught_up;				/* nothing stored after cursor
+						 * but what was pushed */
+	int fresh_turn;				/* pushed from memory this turn:
+						 * held, and undone with it */
+	int64_t cursor_undo;			/* cursor and inflight before */
+	unsigned inflight_undo;
 	int login_turn;				/* logged in this turn */
 
 	double tokens;				/* rate limit (dispatch.c) */
@@ -99,8 +105,12 @@ void session_send_committed(struct session *s, json_t *f);
 void session_push_account(int64_t account, json_t *f,
     const struct session *except);
 /* Marks every session of the account to fetch its new messages after the
- * commit. */
+ * commit, from the store (none is caught up until then). */
 void session_wake_account(int64_t account);
+/* Calls fn(s, arg) for every session of the account logged in and not
+ * closing. fn must not free s. */
+void session_each_account(int64_t account,
+    void (*fn)(struct session *s, void *arg), void *arg);
 /* Closes every connection of the account after the turn's commit (its
  * account was disabled). */
 void session_drop_account(int64_t account);

@@ -224,11 +224,13 @@ int store_case_queue_position(struct store *st, int64_t case_id,
 /*
  * Stores message mid of sender in case_id with one copy per recipient
  * (ct[i] of ct_len[i] bytes for recipients[i]). When sender has sent this
- * mid before, stores nothing and sets *dup to 1.
+ * mid before, stores nothing and sets *dup to 1. Else, when seqs is not
+ * NULL, seqs[i] is copy i's seq (n of them, caller-allocated).
  */
 int store_message_insert(struct store *st, int64_t case_id, int64_t sender,
     const uint8_t mid[OFR_MID_BYTES], int64_t now, const int64_t *recipients,
-    const uint8_t *const *ct, const size_t *ct_len, size_t n, int *dup);
+    const uint8_t *const *ct, const size_t *ct_len, size_t n, int *dup,
+    int64_t *seqs);
 /* 1 in *yes when sender has sent mid before (its record is kept a day
  * after its copies are gone). */
 int store_message_seen(struct store *st, int64_t sender,

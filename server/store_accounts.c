@@ -58,7 +58,8 @@ const char *const store_accounts_sql[S_COUNT] = {
 	    " WHERE id = ?1 AND role = 1",
 	/* Clients with no login since ?1 and nothing that names them: no
 	 * case of theirs (their own case always lists them as a
-	 * participant), no message, no copy for them. */
+	 * participant, and a client's messages are in its cases), no copy
+	 * for them. */
 	[S_CLIENTS_IDLE] =
 	    "SELECT a.id FROM accounts a WHERE a.role = 1"
 	    " AND coalesce(a.seen, a.created) < ?1"
@@ -66,8 +67,6 @@ const char *const store_accounts_sql[S_COUNT] = {
 	    "  AND c.status IN (1, 2, 4))"
 	    " AND NOT EXISTS (SELECT 1 FROM case_participants p"
 	    "  WHERE p.account_id = a.id)"
-	    " AND NOT EXISTS (SELECT 1 FROM messages m"
-	    "  WHERE m.sender_id = a.id)"
 	    " AND NOT EXISTS (SELECT 1 FROM deliveries d"
 	    "  WHERE d.recipient_id = a.id)"
 	    " ORDER BY a.id LIMIT ?2",

@@ -565,6 +565,55 @@ static const char *const migrations[] = {
 	 */
 	"ALTER TABLE cases ADD COLUMN referred_external INTEGER NOT NULL"
 	"  DEFAULT 0 CHECK (referred_external IN (0, 1));",
+
+	/*
+	 * 17: fewer pages written per message (issue 16; bench_pages
+	 * counts them). messages loses UNIQUE (sender_id, mid): sent's key
+	 * already makes a retried send a dup before its message is
+	 * inserted (store_message_insert), and that index put each random
+	 * mid on a random page, on insert and again on the last copy's
+	 * delete. SQLite cannot drop a table's constraint, so both tables
+	 * are made again (deliveries first, which refers to messages), rows,
+	 * indexes, trigger and the seq counter carried over: AUTOINCREMENT
+	 * stays, for a seq is never reused, not even after a restart, while
+	 * a client may still ack it or hold a cursor past it.
+	 */
+	"CREATE TABLE messages_17 ("
+	"  id INTEGER PRIMARY KEY,"
+	"  case_id INTEGER NOT NULL REFERENCES cases(id),"
+	"  sender_id INTEGER NOT NULL REFERENCES accounts(id),"
+	"  mid BLOB NOT NULL CHECK (length(mid) = 16),"
+	"  created INTEGER NOT NULL"
+	");"
+	"INSERT INTO messages_17 SELECT id, case_id, sender_id, mid, created"
+	"  FROM messages;"
+	"CREATE TABLE deliveries_17 ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  message_id INTEGER NOT NULL REFERENCES messages_17(id),"
+	"  recipient_id INTEGER NOT NULL REFERENCES accounts(id),"
+	"  ct BLOB NOT NULL"
+	");"
+	"INSERT INTO deliveries_17 SELECT seq, message_id, recipient_id, ct"
+	"  FROM deliveries;"
+	"INSERT INTO sqlite_sequence(name, seq) SELECT 'deliveries_17', seq"
+	"  FROM sqlite_sequence WHERE name = 'deliveries'"
+	"  AND NOT EXISTS (SELECT 1 FROM sqlite_sequence"
+	"  WHERE name = 'deliveries_17');"
+	"UPDATE sqlite_sequence SET seq = max(seq, (SELECT seq"
+	"  FROM sqlite_sequence WHERE name = 'deliveries'))"
+	"  WHERE name = 'deliveries_17';"
+	"DROP TABLE deliveries;"
+	"DROP TABLE messages;"
+	"ALTER TABLE messages_17 RENAME TO messages;"
+	"ALTER TABLE deliveries_17 RENAME TO deliveries;"
+	"CREATE INDEX messages_created ON messages(created);"
+	"CREATE INDEX messages_case ON messages(case_id);"
+	"CREATE INDEX deliveries_recipient ON deliveries(recipient_id, seq);"
+	"CREATE INDEX deliveries_message ON deliveries(message_id);"
+	"CREATE TRIGGER messages_last_copy AFTER DELETE ON deliveries"
+	"  WHEN NOT EXISTS (SELECT 1 FROM deliveries d"
+	"  WHERE d.message_id = OLD.message_id)"
+	"  BEGIN DELETE FROM messages WHERE id = OLD.message_id; END;",
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(*migrations)))
 

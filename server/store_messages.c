@@ -20,7 +20,7 @@ const char *const store_messages_sql[S_COUNT] = {
 	    " VALUES (?2, ?3, ?4) ON CONFLICT(sender_id, mid) DO NOTHING",
 	[S_MESSAGE_INSERT] =
 	    "INSERT INTO messages(case_id, sender_id, mid, created)"
-	    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT(sender_id, mid) DO NOTHING",
+	    " VALUES (?1, ?2, ?3, ?4)",
 	[S_DELIVERY_INSERT] =
 	    "INSERT INTO deliveries(message_id, recipient_id, ct)"
 	    " VALUES (?1, ?2, ?3)",
@@ -51,8 +51,12 @@ const char *const store_messages_sql[S_COUNT] = {
 	    "SELECT m.sender_id, m.case_id, m.mid"
 	    " FROM deliveries d JOIN messages m ON m.id = d.message_id"
 	    " WHERE d.seq = ?1 AND d.recipient_id = ?2",
+	/* A record stays while its message has copies: those messages are
+	 * as old as their records (one time for both), and few
+	 * (messages_created finds them). */
 	[S_MESSAGES_PURGE] =
-	    "DELETE FROM sent WHERE created < ?1",
+	    "DELETE FROM sent WHERE created < ?1 AND (sender_id, mid)"
+	    " NOT IN (SELECT sender_id, mid FROM messages WHERE created < ?1)",
 	/* messages_created finds the old ones. */
 	[S_COPIES_EXPIRE] =
 	    "DELETE FROM deliveries WHERE seq IN (SELECT d.seq"
@@ -72,7 +76,8 @@ const char *const store_messages_sql[S_COUNT] = {
 int
 store_message_insert(struct store *st, int64_t case_id, int64_t sender,
     const uint8_t mid[OFR_MID_BYTES], int64_t now, const int64_t *recipients,
-    const uint8_t *const *ct, const size_t *ct_len, size_t n, int *dup)
+    const uint8_t *const *ct, const size_t *ct_len, size_t n, int *dup,
+    int64_t *seqs)
 {
 	sqlite3_stmt *s = st->s[S_MESSAGE_INSERT];
 	int64_t message;
@@ -107,8 +112,9 @@ store_message_insert(struct store *st, int64_t case_id, int64_t sender,
 		    sqlite3_bind_int64(s, 2, recipients[i]) != SQLITE_OK ||
 		    db_bind_blob(s, 3, ct[i], ct_len[i]) != SQLITE_OK)
 			rc = db_fail(st, s, __func__);
-		else
-			rc = db_exec(st, s, __func__);
+		else if ((rc = db_exec(st, s, __func__)) == 0 &&
+		    seqs != NULL)
+			seqs[i] = sqlite3_last_insert_rowid(st->db);
 	}
 	if (rc != 0)
 		goto out;

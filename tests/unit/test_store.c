@@ -163,7 +163,7 @@ test_open(void)
 	CHECK_EQ_INT(mode_of(path), 0600);
 	snprintf(path, sizeof(path), "%s-shm", dbpath);
 	CHECK_EQ_INT(mode_of(path), 0600);
-	CHECK_EQ_INT(peek("PRAGMA user_version"), 16);
+	CHECK_EQ_INT(peek("PRAGMA user_version"), 17);
 	CHECK_EQ_INT(peek("SELECT count(*) FROM sqlite_schema WHERE "
 	    "type = 'table' AND name = 'deliveries'"), 1);
 	CHECK_EQ_INT(peek("SELECT count(*) FROM sqlite_schema WHERE "
@@ -690,7 +690,7 @@ test_messages(struct store *st)
 	uint8_t key[OFR_PK_BYTES], big[OFR_CT_MAX + 1];
 	const uint8_t *ct[2];
 	size_t len[2];
-	int64_t prog, cl, co, su, rc2[2], bogus[2], cid;
+	int64_t prog, cl, co, su, rc2[2], bogus[2], cid, seqs[2];
 	struct case_info c;
 	struct seen s, t;
 	int dup = -1, del = -1;
@@ -714,10 +714,11 @@ test_messages(struct store *st)
 	ct[1] = (const uint8_t *)"copy-for-su!";
 	len[1] = 12;
 	CHECK_EQ_INT(store_message_insert(st, cid, cl, mid1, 510, rc2, ct, len,
-	    2, &dup), 0);
+	    2, &dup, seqs), 0);
 	CHECK_EQ_INT(dup, 0);
 	deliveries(st, co, 0, 10, &s);
 	CHECK_EQ_INT(s.n, 1);
+	CHECK_EQ_INT(s.seq[0], seqs[0]);	/* the seqs it gave */
 	CHECK_EQ_INT(s.case_id[0], cid);
 	CHECK(memcmp(s.mid[0], mid1, OFR_MID_BYTES) == 0);
 	key_of(key, 600);
@@ -727,6 +728,7 @@ test_messages(struct store *st)
 	CHECK(memcmp(s.ct[0], "copy-for-co", 11) == 0);
 	deliveries(st, su, 0, 10, &t);
 	CHECK_EQ_INT(t.n, 1);
+	CHECK_EQ_INT(t.seq[0], seqs[1]);
 	CHECK_EQ_INT(t.ct_len[0], 12);
 	CHECK(memcmp(t.ct[0], "copy-for-su!", 12) == 0);
 	CHECK(t.seq[0] != s.seq[0]);
@@ -741,7 +743,7 @@ test_messages(struct store *st)
 	ct[0] = (const uint8_t *)"other";
 	len[0] = 5;
 	CHECK_EQ_INT(store_message_insert(st, cid, cl, mid1, 511, rc2, ct, len,
-	    2, &dup), 0);
+	    2, &dup, NULL), 0);
 	CHECK_EQ_INT(dup, 1);
 	deliveries(st, co, 0, 10, &t);
 	CHECK_EQ_INT(t.n, 1);
@@ -750,7 +752,7 @@ test_messages(struct store *st)
 	CHECK_EQ_INT(c.updated, 510);	/* a duplicate changes nothing */
 	/* ...but another sender may use it */
 	CHECK_EQ_INT(store_message_insert(st, cid, co, mid1, 512, &cl, ct, len,
-	    1, &dup), 0);
+	    1, &dup, NULL), 0);
 	CHECK_EQ_INT(dup, 0);
 	/* the counsellor's first message is the first response */
 	CHECK_EQ_INT(store_case_get(st, cid, &c), 0);
@@ -763,9 +765,9 @@ test_messages(struct store *st)
 
 	/* order, after, max */
 	CHECK_EQ_INT(store_message_insert(st, cid, cl, mid2, 513, rc2, ct, len,
-	    1, &dup), 0);
+	    1, &dup, NULL), 0);
 	CHECK_EQ_INT(store_message_insert(st, cid, cl, mid3, 514, rc2, ct, len,
-	    1, &dup), 0);
+	    1, &dup, NULL), 0);
 	CHECK_EQ_INT(store_case_get(st, cid, &c), 0);
 	CHECK_EQ_INT(c.updated, 514);
 	CHECK_EQ_INT(c.first_response, 512);	/* the first stays */
@@ -814,19 +816,19 @@ test_messages(struct store *st)
 	ct[0] = big;
 	len[0] = sizeof(big);
 	CHECK_EQ_INT(store_message_insert(st, cid, su, mid1, 515, &cl, ct, len,
-	    1, &dup), OFR_E_BAD_FIELD);
+	    1, &dup, NULL), OFR_E_BAD_FIELD);
 	bogus[0] = cl;
 	bogus[1] = 999999;	/* no such account */
 	ct[0] = ct[1] = (const uint8_t *)"z";
 	len[0] = len[1] = 1;
 	CHECK_EQ_INT(store_message_insert(st, cid, su, mid1, 515, bogus, ct,
-	    len, 2, &dup), OFR_E_INTERNAL);
+	    len, 2, &dup, NULL), OFR_E_INTERNAL);
 	deliveries(st, cl, 0, 10, &t);
 	CHECK_EQ_INT(t.n, 1);	/* only co's copy from before */
 	CHECK_EQ_INT(store_case_get(st, cid, &c), 0);
 	CHECK_EQ_INT(c.updated, 514);	/* nor the case's time */
 	CHECK_EQ_INT(store_message_insert(st, cid, su, mid1, 515, bogus, ct,
-	    len, 1, &dup), 0);
+	    len, 1, &dup, NULL), 0);
 	CHECK_EQ_INT(dup, 0);	/* the failed one stored no record */
 	CHECK_EQ_INT(store_case_get(st, cid, &c), 0);
 	CHECK_EQ_INT(c.updated, 515);
@@ -839,16 +841,16 @@ test_messages(struct store *st)
 	CHECK_EQ_INT(del, 1);
 	CHECK_EQ_INT(store_messages_purge(st, 510), 0);	/* not older */
 	CHECK_EQ_INT(store_message_insert(st, cid, cl, mid1, 520, rc2, ct, len,
-	    1, &dup), 0);
+	    1, &dup, NULL), 0);
 	CHECK_EQ_INT(dup, 1);
 	CHECK_EQ_INT(store_messages_purge(st, 600), 0);
 	/* mid2 and mid3 still have co's copies: still known */
 	CHECK_EQ_INT(store_message_insert(st, cid, cl, mid2, 520, rc2, ct, len,
-	    1, &dup), 0);
+	    1, &dup, NULL), 0);
 	CHECK_EQ_INT(dup, 1);
 	/* mid1 had none left: forgotten, so it is new again */
 	CHECK_EQ_INT(store_message_insert(st, cid, cl, mid1, 520, rc2, ct, len,
-	    1, &dup), 0);
+	    1, &dup, NULL), 0);
 	CHECK_EQ_INT(dup, 0);
 	CHECK_EQ_INT(store_commit(st), 0);
 }
@@ -919,7 +921,7 @@ test_transactions(struct store **stp)
 	*stp = st;
 	if (st == NULL)
 		return;
-	CHECK_EQ_INT(peek("PRAGMA user_version"), 16);
+	CHECK_EQ_INT(peek("PRAGMA user_version"), 17);
 	CHECK_EQ_INT(store_account_by_id(st, id, &a), 0);
 	CHECK(strcmp(a.name, "kept") == 0);
 	key_of(a.key, 706);
@@ -1722,13 +1724,13 @@ test_unread_notes(struct store *st)
 	for (int i = 0; i < 3; i++) {
 		memset(mid, 0x60 + i, sizeof(mid));
 		CHECK_EQ_INT(store_message_insert(st, c1.id, cl1, mid, 1320,
-		    &co, ct, len, 1, &dup), 0);
+		    &co, ct, len, 1, &dup, NULL), 0);
 	}
 	memset(mid, 0x70, sizeof(mid));
 	CHECK_EQ_INT(store_message_insert(st, c2.id, cl2, mid, 1321, &co, ct,
-	    len, 1, &dup), 0);
+	    len, 1, &dup, NULL), 0);
 	CHECK_EQ_INT(store_message_insert(st, c1.id, co, mid, 1322, &cl1, ct,
-	    len, 1, &dup), 0);
+	    len, 1, &dup, NULL), 0);
 	CHECK_EQ_INT(store_case_unread(st, c1.id, co, &n), 0);
 	CHECK_EQ_INT(n, 3);
 	CHECK_EQ_INT(store_case_unread(st, c2.id, co, &n), 0);
@@ -2151,12 +2153,12 @@ answered_case(struct store *st, int n, int64_t co, int64_t t, int64_t after)
 	mid[1] = (uint8_t)(n >> 8);
 	/* the client's own message first: not a response */
 	if (store_message_insert(st, c.id, cl, mid, t + 1, NULL, NULL, NULL,
-	    0, &dup) != 0)
+	    0, &dup, NULL) != 0)
 		return -1;
 	if (after >= 0 && (store_message_insert(st, c.id, co, mid, t + after,
-	    NULL, NULL, NULL, 0, &dup) != 0 ||
+	    NULL, NULL, NULL, 0, &dup, NULL) != 0 ||
 	    store_message_insert(st, c.id, co, (uint8_t[OFR_MID_BYTES]){ 1 },
-	    t + after + 50, NULL, NULL, NULL, 0, &dup) != 0))
+	    t + after + 50, NULL, NULL, NULL, 0, &dup, NULL) != 0))
 		return -1;
 	if (store_case_close(st, c.id, t + 1000) != 0)
 		return -1;
