@@ -19,6 +19,7 @@
 #include "proto/frame.h"
 #include "proto/pad.h"
 #include "account.h"
+#include "cases.h"
 #include "cli.h"
 #include "keyfile.h"
 #include "text.h"
@@ -102,8 +103,7 @@ cmd_reopen(struct cli *cli, int argc, char **argv)
 int
 cmd_queue(struct cli *cli, int argc, char **argv)
 {
-	json_t *resp = NULL, *c;
-	size_t i;
+	json_t *resp = NULL;
 	int npos, rc;
 
 	if ((rc = cli_parse(cli, argc, argv, NULL, NULL, 0, &npos)) != 0 ||
@@ -111,24 +111,8 @@ cmd_queue(struct cli *cli, int argc, char **argv)
 		return rc;
 	if ((rc = cli_ask(cli, "case.queue", 0, &resp)) != 0)
 		return rc;
-	cli_none(json_object_get(resp, "cases"), "no waiting case you could "
-	    "take");
-	json_array_foreach(json_object_get(resp, "cases"), i, c) {
-		const char *topic = json_string_value(json_object_get(c,
-		    "topic"));
-
-		printf("%lld ", (long long)json_integer_value(
-		    json_object_get(c, "id")));
-		text_puts(stdout, json_string_value(json_object_get(c,
-		    "language")));
-		fputc(' ', stdout);
-		text_puts(stdout, topic != NULL ? topic : "-");
-		fputc(' ', stdout);
-		text_puts(stdout, json_string_value(json_object_get(c,
-		    "urgency")));
-		printf(" waiting=%llds\n", (long long)json_integer_value(
-		    json_object_get(c, "waiting")));
-	}
+	cases_print_waiting(json_object_get(resp, "cases"),
+	    "no waiting case you could take");
 	json_decref(resp);
 	return 0;
 }

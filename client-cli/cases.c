@@ -67,6 +67,47 @@ cases_find(json_t *cases, int64_t id)
 }
 
 int
+cases_load(struct cli *cli, int64_t id, json_t **cases, json_t **kase)
+{
+	int rc;
+
+	if ((rc = account_login(cli)) != 0 ||
+	    (rc = cases_list(cli, cases)) != 0)
+		return rc;
+	if ((*kase = cases_find(*cases, id)) == NULL) {
+		json_decref(*cases);
+		return cli_fail(OFR_E_NOT_FOUND, "case %lld is not one of "
+		    "yours", (long long)id);
+	}
+	return 0;
+}
+
+void
+cases_print_waiting(json_t *list, const char *none)
+{
+	json_t *c;
+	size_t i;
+
+	cli_none(list, none);
+	json_array_foreach(list, i, c) {
+		const char *topic = json_string_value(json_object_get(c,
+		    "topic"));
+
+		printf("%lld ", (long long)json_integer_value(
+		    json_object_get(c, "id")));
+		text_puts(stdout, json_string_value(json_object_get(c,
+		    "language")));
+		fputc(' ', stdout);
+		text_puts(stdout, topic != NULL ? topic : "-");
+		fputc(' ', stdout);
+		text_puts(stdout, json_string_value(json_object_get(c,
+		    "urgency")));
+		printf(" waiting=%llds\n", (long long)json_integer_value(
+		    json_object_get(c, "waiting")));
+	}
+}
+
+int
 cases_participant_role(json_t *p, int *role)
 {
 	const char *r = json_string_value(json_object_get(p, "role"));

@@ -19,6 +19,13 @@ struct cli;
 int cases_list(struct cli *cli, json_t **cases);
 /* The case object with id in cases, or NULL; borrowed. */
 json_t *cases_find(json_t *cases, int64_t id);
+/* Logs in and finds case id among the caller's: 0 with *cases (caller
+ * owns) and *kase (borrowed), or an error code (printed; not_found for a
+ * case that is not the caller's). */
+int cases_load(struct cli *cli, int64_t id, json_t **cases, json_t **kase);
+/* Prints a list of waiting cases (case.queue, case.waiting), a line each:
+ * ID LANGUAGE TOPIC URGENCY waiting=Ns; none: what to say when empty. */
+void cases_print_waiting(json_t *list, const char *none);
 /* The object of array list whose "key" equals key (a participant, a
  * counsellor entry), or NULL; borrowed. */
 json_t *cases_with_key(json_t *list, json_t *key);

@@ -82,24 +82,6 @@ print_members(json_t *kase)
 	}
 }
 
-/* Logs in and gets case id of the caller's cases: 0 with *cases (caller
- * owns) and *kase (borrowed). */
-static int
-load(struct cli *cli, int64_t id, json_t **cases, json_t **kase)
-{
-	int rc;
-
-	if ((rc = account_login(cli)) != 0 ||
-	    (rc = cases_list(cli, cases)) != 0)
-		return rc;
-	if ((*kase = cases_find(*cases, id)) == NULL) {
-		json_decref(*cases);
-		return cli_fail(OFR_E_NOT_FOUND, "case %lld is not one of "
-		    "yours", (long long)id);
-	}
-	return 0;
-}
-
 int
 cocounsel_confirm(struct cli *cli, json_t *kase)
 {
@@ -124,7 +106,7 @@ cmd_members(struct cli *cli, int argc, char **argv)
 	int rc;
 
 	if ((rc = cli_one_case(cli, argc, argv, "members CASE", &id)) != 0 ||
-	    (rc = load(cli, id, &cases, &kase)) != 0)
+	    (rc = cases_load(cli, id, &cases, &kase)) != 0)
 		return rc;
 	/* every counsellor's certificate first: a key only the server
 	 * vouches for is neither shown as a member nor confirmed */
@@ -200,7 +182,7 @@ cmd_remove(struct cli *cli, int argc, char **argv)
 	if (npos != 2 || cli_parse_id(pos[0], &id) != 0)
 		return cli_usage("remove CASE WHO (a colleague's name, "
 		    "fingerprint or key, as offramp members shows it)");
-	if ((rc = load(cli, id, &cases, &kase)) != 0)
+	if ((rc = cases_load(cli, id, &cases, &kase)) != 0)
 		return rc;
 	if ((rc = pool_find_named(json_object_get(kase, "participants"),
 	    pos[1], &p)) != 0 ||
@@ -221,32 +203,15 @@ cmd_remove(struct cli *cli, int argc, char **argv)
 int
 cmd_waiting(struct cli *cli, int argc, char **argv)
 {
-	json_t *resp = NULL, *c;
-	size_t i;
+	json_t *resp = NULL;
 	int npos, rc;
 
 	if ((rc = cli_parse(cli, argc, argv, NULL, NULL, 0, &npos)) != 0 ||
 	    (rc = account_login(cli)) != 0 ||
 	    (rc = cli_ask(cli, "case.waiting", 0, &resp)) != 0)
 		return rc;
-	cli_none(json_object_get(resp, "cases"), "no case waits for your "
-	    "programme");
-	json_array_foreach(json_object_get(resp, "cases"), i, c) {
-		const char *topic = json_string_value(json_object_get(c,
-		    "topic"));
-
-		printf("%lld ", (long long)json_integer_value(
-		    json_object_get(c, "id")));
-		text_puts(stdout, json_string_value(json_object_get(c,
-		    "language")));
-		fputc(' ', stdout);
-		text_puts(stdout, topic != NULL ? topic : "-");
-		fputc(' ', stdout);
-		text_puts(stdout, json_string_value(json_object_get(c,
-		    "urgency")));
-		printf(" waiting=%llds\n", (long long)json_integer_value(
-		    json_object_get(c, "waiting")));
-	}
+	cases_print_waiting(json_object_get(resp, "cases"),
+	    "no case waits for your programme");
 	json_decref(resp);
 	return 0;
 }

@@ -32,24 +32,6 @@
 	"draft CASE TEXT... | approve CASE TEXT... | summary CASE TEXT... | " \
 	"complete CASE | stats"
 
-/* Logs in and finds case id among the caller's: 0 with *cases (caller
- * owns) and *kase (borrowed). */
-static int
-load(struct cli *cli, int64_t id, json_t **cases, json_t **kase)
-{
-	int rc;
-
-	if ((rc = account_login(cli)) != 0 ||
-	    (rc = cases_list(cli, cases)) != 0)
-		return rc;
-	if ((*kase = cases_find(*cases, id)) == NULL) {
-		json_decref(*cases);
-		return cli_fail(OFR_E_NOT_FOUND, "case %lld is not one of "
-		    "yours", (long long)id);
-	}
-	return 0;
-}
-
 /* The public profile of programme id (programme.list): a new reference,
  * or NULL. */
 static json_t *
@@ -332,7 +314,7 @@ propose(struct cli *cli, int argc, char **argv)
 	json_decref(resp);
 	if (rc != 0)
 		return rc;
-	if ((rc = load(cli, id, &cases, &kase)) != 0)
+	if ((rc = cases_load(cli, id, &cases, &kase)) != 0)
 		return rc;
 	rc = show(cli, kase);
 	json_decref(cases);
@@ -365,7 +347,7 @@ with_text(struct cli *cli, const char *what, int argc, char **argv)
 		json_object_set_new(extra, "digest", json_string(b64));
 		return simple(cli, "referral.approve", id, extra);
 	}
-	if ((rc = load(cli, id, &cases, &kase)) != 0) {
+	if ((rc = cases_load(cli, id, &cases, &kase)) != 0) {
 		text_free(text);
 		return rc;
 	}
@@ -453,7 +435,7 @@ cmd_referral(struct cli *cli, int argc, char **argv)
 	if (argc != 2 || cli_parse_id(argv[1], &id) != 0)
 		return cli_usage(REFERRAL_USAGE);
 	if (strcmp(argv[0], "show") == 0) {
-		if ((rc = load(cli, id, &cases, &kase)) != 0)
+		if ((rc = cases_load(cli, id, &cases, &kase)) != 0)
 			return rc;
 		rc = show(cli, kase);
 		json_decref(cases);
@@ -462,7 +444,7 @@ cmd_referral(struct cli *cli, int argc, char **argv)
 	if (strcmp(argv[0], "accept") == 0) {
 		/* the partner is a programme this client asked for in this
 		 * case now: its counsellor is not refused there */
-		if ((rc = load(cli, id, &cases, &kase)) != 0)
+		if ((rc = cases_load(cli, id, &cases, &kase)) != 0)
 			return rc;
 		trust_asked(cli, id, json_integer_value(json_object_get(
 		    json_object_get(kase, "referral"), "partner")));
