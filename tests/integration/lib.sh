@@ -821,6 +821,18 @@ new_programme() {
 	start_server
 }
 
+# new_programme_admin NAME ADMIN ADMIN_NAME: a new programme NAME (as
+# new_programme), its admin ADMIN (display name ADMIN_NAME) by its token,
+# and its programme key (as programme_key ADMIN).
+new_programme_admin() {
+	local out
+	new_programme "$1" || return 1
+	keygen "$2"
+	out=$(cli "$2" redeem "$PROG_TOKEN" --name "$3")
+	assert_eq "$3 is the admin of $1" admin "$(field "$out" role)"
+	programme_key "$2"
+}
+
 # watch_start NAME: identity NAME logs in with `offramp raw --login` in the
 # background and records every frame it receives in $T/watch-NAME.out,
 # until watch_stop NAME. Returns once the login is done.

@@ -208,11 +208,7 @@ assert_match "counsellor: note.list of its case answered" "$OUT" '"type":"note.l
 # ---------------------------------------------------- programme boundaries
 
 step "a second programme, made by the operator, with its own admin"
-new_programme "Second Path"
-keygen admin2
-out=$(cli admin2 redeem "$PROG_TOKEN" --name Bea)
-assert_eq "programme 2's token made an admin" admin "$(field "$out" role)"
-programme_key admin2
+new_programme_admin "Second Path" admin2 Bea
 assert_match "Bea made programme 2's key" "$PKEY_admin2" '^[A-Za-z0-9+/]{43}=$'
 add_counsellor admin2 couns2 Lou --languages en --topics leaving
 certify_pending Lou --by admin2
@@ -433,10 +429,7 @@ assert_error "Kim, removed from the case, proposing" not_found
 assert_eq "nothing changed" "$before" "$(table_counts)"
 
 step "referrals: a partner, a pending referral, who may answer"
-new_programme "Third Way"
-keygen admin3
-out=$(cli admin3 redeem "$PROG_TOKEN" --name Cid)
-programme_key admin3
+new_programme_admin "Third Way" admin3 Cid
 P3=$(sql "SELECT id FROM programmes WHERE name = 'Third Way'")
 out=$(cli admin partnership propose $(signing admin) "$P3" "$PKEY_admin3")
 out=$(cli admin3 partnership accept $(signing admin3) "$(field "$out" partnership)" "$PKEY_admin")

@@ -22,18 +22,10 @@ A=$(sql "SELECT id FROM programmes ORDER BY id LIMIT 1")
 ANAME=$(sql "SELECT name FROM programmes WHERE id = $A")
 
 step "programmes B and C, each with its admin, key and a counsellor"
-new_programme "Second Path"
-keygen admin2
-out=$(cli admin2 redeem "$PROG_TOKEN" --name Bea)
-assert_eq "B's admin" admin "$(field "$out" role)"
-programme_key admin2
+new_programme_admin "Second Path" admin2 Bea
 add_counsellor admin2 couns2 Lou --languages de --topics leaving
 certify_pending Lou --by admin2
-new_programme "Third Way"
-keygen admin3
-out=$(cli admin3 redeem "$PROG_TOKEN" --name Cid)
-assert_eq "C's admin" admin "$(field "$out" role)"
-programme_key admin3
+new_programme_admin "Third Way" admin3 Cid
 add_counsellor admin3 couns3 Kim --languages de --topics leaving
 certify_pending Kim --by admin3
 B=$(sql "SELECT id FROM programmes WHERE name = 'Second Path'")

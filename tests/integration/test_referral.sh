@@ -19,11 +19,7 @@ A=$(sql "SELECT id FROM programmes ORDER BY id LIMIT 1")
 ANAME=$(sql "SELECT name FROM programmes WHERE id = $A")
 
 step "programme B (Bea, Lou) a partner of A; programme C none"
-new_programme "Second Path"
-keygen admin2
-out=$(cli admin2 redeem "$PROG_TOKEN" --name Bea)
-assert_eq "B's admin" admin "$(field "$out" role)"
-programme_key admin2
+new_programme_admin "Second Path" admin2 Bea
 add_counsellor admin2 lou Lou --languages en --topics leaving
 certify_pending Lou --by admin2
 out=$(cli admin2 programme-set --languages en,de --formats chat,in-person \
