@@ -82,13 +82,17 @@ export const requests = {
 	/**
 	 * Tells the server this user was shown the case's participants as
 	 * they are now (case.seen): a colleague joining reads nothing before
-	 * every participant's client said so. @param {number} id
-	 * @returns {Promise<Case>}
+	 * every participant's client said so. shown is the membership version
+	 * the user was shown (default: the case's now); a later one is never
+	 * confirmed, so a colleague brought in while the user looked is not.
+	 * @param {number} id @param {number} [shown] @returns {Promise<Case>}
 	 */
-	async confirmMembers(id) {
+	async confirmMembers(id, shown) {
 		const e = this.cs.get(id);
 		if (!isId(id) || !e) throw usage('case id');
-		const a = await this.ask({ type: 'case.seen', case: id, members: e.kase.members ?? 0 });
+		const now = e.kase.members ?? 0;
+		const members = Number.isSafeInteger(shown) && shown >= 0 ? Math.min(shown, now) : now;
+		const a = await this.ask({ type: 'case.seen', case: id, members });
 		await this.chain(() => this.caseUpdate(a.case));
 		return this.caseOf(id);
 	},

@@ -665,9 +665,9 @@ export function createController({ store, createCore, sodium, config }) {
 		async reassign(id) {
 			await act(() => core.reassign(id));
 		},
-		/* The user saw who joins: the server may let them read. */
-		async confirmMembers(id) {
-			await act(() => core.confirmMembers(id));
+		/* The user saw who joins (members: the version shown): the server may let them read. */
+		async confirmMembers(id, members) {
+			await act(() => core.confirmMembers(id, members));
 		},
 		async removeColleague(id, key) {
 			await act(() => core.removeColleague(id, key));
