@@ -672,6 +672,20 @@ export function createController({ store, createCore, sodium, config }) {
 		async removeColleague(id, key) {
 			await act(() => core.removeColleague(id, key));
 		},
+		/* The counsellor brings a colleague in (case.invite); true when listed. */
+		async inviteColleague(id, key, as) {
+			const why = { bad_field: 'err_colleague_key', not_found: 'err_colleague_unknown', bad_state: 'err_colleague_state' };
+			try {
+				await core.inviteColleague(id, key, as);
+				clearError();
+				return true;
+			} catch (e) {
+				fail(why[e?.code] || e);
+				return false;
+			} finally {
+				syncCases();
+			}
+		},
 		/* The client's case is closed: a new request with the same wishes. */
 		async newRequest() {
 			let intake;

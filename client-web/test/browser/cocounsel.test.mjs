@@ -122,3 +122,54 @@ test('a colleague joins, is removed at the client\'s request, and the counsellor
 	assert.deepEqual(page.errors, [], 'no page errors');
 	await page.context().close();
 });
+
+test('a web counsellor brings a colleague in, sees her joining, and removes her', async () => {
+	// Sam is disabled since the first test: the next English case is Rae's
+	const page = await H.newPage(env);
+	await H.webJoin(page, env);
+	assert.match(H.certify(env, 'Rae'), /certified: Rae/);
+	H.cliOk(env, 'c2', ['keygen', '--kdf', 'min']);
+	const out = H.cliOk(env, 'c2', ['request', '--language', 'en', '--topic', 'leaving']);
+	assert.equal(H.field(out, 'counsellor'), 'Rae');
+	const caseId = H.field(out, 'case');
+	const item = page.locator(`#caselist button[data-case="${caseId}"]`);
+	await item.waitFor({ timeout: 20000 });
+	await item.click();
+
+	await page.getByText('Bring in a colleague', { exact: true }).click();
+	const own = (await page.locator('#own-key').innerText()).trim();
+	assert.match(own, /^[A-Za-z0-9+/]{43}=$/, 'the page shows the counsellor its own key');
+	assert.match(H.cliOk(env, 'c2', ['members', caseId]), new RegExp(`Rae \\(counsellor\\) in the case`));
+	// a key out of form is refused in the page; then Kim's, as language helper
+	const keyBox = page.getByLabel('Or their key');
+	await keyBox.fill('not a key');
+	await page.getByRole('button', { name: 'Bring them in' }).click();
+	await H.waitFor('a bad key to be refused', async () => /not in the right form/.test(await page.locator('#alert').innerText()));
+	await keyBox.fill(kimKey);
+	await page.getByLabel('Joins as').selectOption('language-helper');
+	await page.getByRole('button', { name: 'Bring them in' }).click();
+	const kim = page.locator('.people li[data-role="counsellor"]', { hasText: 'Kim' });
+	await kim.waitFor({ timeout: 20000 });
+	assert.equal(await kim.getAttribute('data-state'), 'joining');
+	assert.match(await kim.innerText(), /Kim — counsellor \(language helper\) · joining/);
+	await page.locator('#members-panel p[role="status"]', { hasText: 'Listed as joining' }).waitFor();
+	await H.axe(page, 'a counsellor brings a colleague in');
+	await kim.scrollIntoViewIfNeeded();
+	await H.shot(page, '33-inbox-colleague-joining');
+
+	// the CLI client is told and confirms: Rae's page shows Kim in the case
+	assert.match(H.cliOk(env, 'c2', ['members', caseId]), /^member Kim \(language-helper\) joining/m);
+	await H.waitFor('Kim to be in the case in Rae\'s page', async () => (await kim.getAttribute('data-state')) === 'joined', 20000);
+	// bringing her twice is refused, and says why
+	await keyBox.fill(kimKey);
+	await page.getByRole('button', { name: 'Bring them in' }).click();
+	await H.waitFor('a second invitation to be refused', async () => /in this conversation already/.test(await page.locator('#alert').innerText()));
+
+	// Rae removes her
+	await kim.getByRole('button', { name: 'ask to remove' }).click();
+	const gone = page.locator('.people .former li', { hasText: 'Kim' });
+	await gone.waitFor({ timeout: 20000 });
+	assert.equal(await gone.getAttribute('data-reason'), 'removed');
+	assert.match(H.cliOk(env, 'c2', ['members', caseId]), /^former Kim \(language-helper\) left: removed/m);
+	assert.deepEqual(page.foreign, [], 'no third-party origin');
+});
