@@ -93,6 +93,7 @@ export const requests = {
 		const now = e.kase.members ?? 0;
 		const members = Number.isSafeInteger(shown) && shown >= 0 ? Math.min(shown, now) : now;
 		const a = await this.ask({ type: 'case.seen', case: id, members });
+		e.seen = Math.max(e.seen || 0, members);
 		await this.chain(() => this.caseUpdate(a.case));
 		return this.caseOf(id);
 	},
@@ -110,6 +111,9 @@ export const requests = {
 		b64Decode(key, 32, 32, 'key');
 		if (!['supervisor', 'co-counsellor', 'language-helper'].includes(as)) throw usage('as');
 		const a = await this.ask({ type: 'case.invite', case: id, key, as });
+		// the inviter confirmed the new version by inviting (PROTOCOL.md)
+		const e = this.cs.get(id);
+		if (e && Number.isSafeInteger(a.case?.members)) e.seen = Math.max(e.seen || 0, a.case.members);
 		await this.chain(() => this.caseUpdate(a.case));
 		return this.caseOf(id);
 	},

@@ -382,4 +382,5 @@ export default {
 	err_colleague_unknown: 'Kein bestätigter Berater und keine bestätigte Beraterin deines Programms hat diesen Schlüssel.',
 	err_colleague_state: 'Die Person ist schon in diesem Gespräch, oder es ist nicht offen.',
 	colleague_own_key: 'Dein eigener Schlüssel, für Kolleginnen und Kollegen, die dich in ein Gespräch holen:',
+	member_joining_wait: 'Jemand Neues tritt bei. Diese Person kann nichts lesen, bevor alle in diesem Gespräch davon erfahren haben.',
 };

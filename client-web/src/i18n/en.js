@@ -383,4 +383,5 @@ export default {
 	err_colleague_unknown: 'No certified counsellor of your programme has that key.',
 	err_colleague_state: 'They are in this conversation already, or it is not open.',
 	colleague_own_key: 'Your own key, for a colleague who brings you into a conversation:',
+	member_joining_wait: 'Someone new is joining. They can read nothing until everyone in this conversation has been told.',
 };

@@ -180,7 +180,7 @@ export function participantList(intents) {
 		el,
 		update(c) {
 			const former = c.former || [];
-			const s = JSON.stringify([c.id, c.members, c.participants.map((p) => [p.key, p.name, p.role, p.certified, p.refused, p.changed, p.verified, p.as, p.joining]),
+			const s = JSON.stringify([c.id, c.members, c.seen, c.participants.map((p) => [p.key, p.name, p.role, p.certified, p.refused, p.changed, p.verified, p.as, p.joining]),
 				former.map((p) => [p.key, p.left, p.reason])]);
 			if (s === sig) return;
 			sig = s;
@@ -197,10 +197,14 @@ export function participantList(intents) {
 					? [' ', h('button', { type: 'button', class: 'link', onclick: () => intents.removeColleague(c.id, p.key) }, t('member_remove'))] : '')));
 			const gone = former.map((p) => h('li', { 'data-key': p.key, 'data-state': 'left', 'data-reason': p.reason },
 				h('strong', null, p.name), as(p), ' — ', t(`member_left_${REASONS.includes(p.reason) ? p.reason : 'left'}`)));
-			const joining = c.participants.some((p) => p.joining);
+			// someone else joining: the user confirms having seen it, unless
+			// this page confirmed this version already (or invited them)
+			const joining = c.participants.some((p) => p.joining && !p.me);
 			fill(el, list, gone.length > 0 ? h('ul', { class: 'former' }, ...gone) : '',
-				joining && intents ? h('p', { class: 'card warn', role: 'status' }, t('member_joining_notice'), ' ',
-					h('button', { type: 'button', onclick: () => intents.confirmMembers(c.id, c.members) }, t('member_confirm'))) : '');
+				!joining || !intents ? ''
+					: (c.seen ?? 0) < c.members ? h('p', { class: 'card warn', role: 'status' }, t('member_joining_notice'), ' ',
+						h('button', { type: 'button', onclick: () => intents.confirmMembers(c.id, c.members) }, t('member_confirm')))
+						: h('p', { class: 'card', role: 'status' }, t('member_joining_wait')));
 		},
 	};
 }

@@ -5,7 +5,9 @@
 // what it writes after she does); the client has Kim removed, and she is
 // listed as former, with why; a message she sent while in the case still
 // reads in the page after she left; Sam disabled by the admin shows as
-// what it is.
+// what it is. Then a web counsellor, Rae, brings Kim into a CLI client's
+// case by her key, sees her joining, in the case once the client was
+// told, and removes her.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import * as H from './harness.mjs';
@@ -153,6 +155,9 @@ test('a web counsellor brings a colleague in, sees her joining, and removes her'
 	assert.equal(await kim.getAttribute('data-state'), 'joining');
 	assert.match(await kim.innerText(), /Kim — counsellor \(language helper\) · joining/);
 	await page.locator('#members-panel p[role="status"]', { hasText: 'Listed as joining' }).waitFor();
+	// Rae confirmed by inviting: she is told that the others are waited for, not asked
+	assert.match(await page.locator('.people p[role="status"]').innerText(), /until everyone in this conversation has been told/);
+	assert.equal(await page.getByRole('button', { name: 'I have seen who joins' }).count(), 0, 'nothing for the inviter to confirm');
 	await H.axe(page, 'a counsellor brings a colleague in');
 	await kim.scrollIntoViewIfNeeded();
 	await H.shot(page, '33-inbox-colleague-joining');
