@@ -378,7 +378,7 @@ export default {
 	colleague_bring: 'Hinzuziehen',
 	colleague_brought: 'Als beitretend angezeigt. Lesen kann die Person, sobald alle davon erfahren haben.',
 	colleague_none_chosen: 'Bitte wähle eine Person aus oder gib ihren Schlüssel ein.',
-	err_colleague_key: 'Dieser Schlüssel hat nicht die richtige Form: 44 Zeichen, wie sie das Konto der Person zeigt.',
+	err_colleague_key: 'Dieser Schlüssel hat nicht die richtige Form: 44 Zeichen, wie ihn die Seite der Person zeigt.',
 	err_colleague_unknown: 'Kein bestätigter Berater und keine bestätigte Beraterin deines Programms hat diesen Schlüssel.',
 	err_colleague_state: 'Die Person ist schon in diesem Gespräch, oder es ist nicht offen.',
 	colleague_own_key: 'Dein eigener Schlüssel, für Kolleginnen und Kollegen, die dich in ein Gespräch holen:',

@@ -379,7 +379,7 @@ export default {
 	colleague_bring: 'Bring them in',
 	colleague_brought: 'Listed as joining. They can read once everyone has been told.',
 	colleague_none_chosen: 'Please choose a colleague or enter their key.',
-	err_colleague_key: 'That key is not in the right form: 44 characters, as the colleague’s account shows it.',
+	err_colleague_key: 'That key is not in the right form: 44 characters, as the colleague’s page shows it.',
 	err_colleague_unknown: 'No certified counsellor of your programme has that key.',
 	err_colleague_state: 'They are in this conversation already, or it is not open.',
 	colleague_own_key: 'Your own key, for a colleague who brings you into a conversation:',
