@@ -578,6 +578,7 @@ export class Core extends Emitter {
 			urgency: k.urgency, created: k.created, updated: k.updated,
 			preferences: copy(k.preferences) ?? null, participants, former, unread: e.unread,
 			members: isId(k.members) || k.members === 0 ? k.members : 0,
+			seen: e.seen || 0,	// the membership version this page confirmed (requests.js)
 			blocked: participants.some((p) => p.changed),
 			waitingSince: k.status === 'waiting' ? k.updated ?? k.created : null,
 			queuePosition: k.status === 'waiting' && isId(k.queue_position) ? k.queue_position : null,

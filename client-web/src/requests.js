@@ -2,11 +2,11 @@
 // the programmes, a client's intake (case.request), reassign and
 // self-erasure (account.delete), a
 // counsellor's queue, take, pause, resume, reopen, presence, profile and
-// notes. Mixed into Core (core.js), whose ask(), move(), entry(),
+// notes; the members of a case (case.invite, case.seen, case.remove). Mixed into Core (core.js), whose ask(), move(), entry(),
 // caseUpdate(), chain() and e2e they use.
 
 import { OfframpError, ERR } from './proto/err.js';
-import { frameIsToken, OFR_CT_MAX } from './proto/frame.js';
+import { b64Decode, frameIsToken, OFR_CT_MAX } from './proto/frame.js';
 import { isId, textBytes, usage, utf8d } from './util.js';
 
 const INTAKE_TOKENS = ['language', 'topic', 'gender', 'region'];
@@ -82,13 +82,38 @@ export const requests = {
 	/**
 	 * Tells the server this user was shown the case's participants as
 	 * they are now (case.seen): a colleague joining reads nothing before
-	 * every participant's client said so. @param {number} id
-	 * @returns {Promise<Case>}
+	 * every participant's client said so. shown is the membership version
+	 * the user was shown (default: the case's now); a later one is never
+	 * confirmed, so a colleague brought in while the user looked is not.
+	 * @param {number} id @param {number} [shown] @returns {Promise<Case>}
 	 */
-	async confirmMembers(id) {
+	async confirmMembers(id, shown) {
 		const e = this.cs.get(id);
 		if (!isId(id) || !e) throw usage('case id');
-		const a = await this.ask({ type: 'case.seen', case: id, members: e.kase.members ?? 0 });
+		const now = e.kase.members ?? 0;
+		const members = Number.isSafeInteger(shown) && shown >= 0 ? Math.min(shown, now) : now;
+		const a = await this.ask({ type: 'case.seen', case: id, members });
+		e.seen = Math.max(e.seen || 0, members);
+		await this.chain(() => this.caseUpdate(a.case));
+		return this.caseOf(id);
+	},
+
+	/**
+	 * Brings the counsellor with key, a colleague of this counsellor's
+	 * programme, into case id as `as` (case.invite): it is listed at once,
+	 * joining, and reads nothing until every other participant's client
+	 * has shown it (case.seen). @param {number} id @param {string} key
+	 * @param {'supervisor'|'co-counsellor'|'language-helper'} as
+	 * @returns {Promise<Case>}
+	 */
+	async inviteColleague(id, key, as) {
+		if (!isId(id) || !this.cs.get(id)) throw usage('case id');
+		b64Decode(key, 32, 32, 'key');
+		if (!['supervisor', 'co-counsellor', 'language-helper'].includes(as)) throw usage('as');
+		const a = await this.ask({ type: 'case.invite', case: id, key, as });
+		// the inviter confirmed the new version by inviting (PROTOCOL.md)
+		const e = this.cs.get(id);
+		if (e && Number.isSafeInteger(a.case?.members)) e.seen = Math.max(e.seen || 0, a.case.members);
 		await this.chain(() => this.caseUpdate(a.case));
 		return this.caseOf(id);
 	},

@@ -665,12 +665,26 @@ export function createController({ store, createCore, sodium, config }) {
 		async reassign(id) {
 			await act(() => core.reassign(id));
 		},
-		/* The user saw who joins: the server may let them read. */
-		async confirmMembers(id) {
-			await act(() => core.confirmMembers(id));
+		/* The user saw who joins (members: the version shown): the server may let them read. */
+		async confirmMembers(id, members) {
+			await act(() => core.confirmMembers(id, members));
 		},
 		async removeColleague(id, key) {
 			await act(() => core.removeColleague(id, key));
+		},
+		/* The counsellor brings a colleague in (case.invite); true when listed. */
+		async inviteColleague(id, key, as) {
+			const why = { bad_field: 'err_colleague_key', not_found: 'err_colleague_unknown', bad_state: 'err_colleague_state' };
+			try {
+				await core.inviteColleague(id, key, as);
+				clearError();
+				return true;
+			} catch (e) {
+				fail(why[e?.code] || e);
+				return false;
+			} finally {
+				syncCases();
+			}
 		},
 		/* The client's case is closed: a new request with the same wishes. */
 		async newRequest() {

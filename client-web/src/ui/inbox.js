@@ -1,14 +1,15 @@
 // inbox.js: the counsellor's tab for the whole day. Every case in one list
 // (unread badges, new cases announced live), the waiting queue with "take",
-// and the open case: its people, messages and reply, pause / resume /
-// close / reopen, encrypted notes, safety numbers and the tools: propose
-// a meeting, propose or revise the counselling agreement, refer to an
-// external partner of the directory. Presence is online
-// while connected and "away" after the chosen idle time.
+// and the open case: its people (and a colleague brought in: members.js),
+// messages and reply, pause / resume / close / reopen, encrypted notes,
+// safety numbers and the tools: propose a meeting, propose or revise the
+// counselling agreement, refer to an external partner of the directory.
+// Presence is online while connected and "away" after the chosen idle time.
 
 import { h, fill, uid } from './dom.js';
 import { t, formatTime } from '../i18n/index.js';
 import { messageLog, composer, participantList, safetyPanel } from './parts.js';
+import { membersPanel } from './members.js';
 
 const IDLE_CHOICES = [5, 10, 15, 30, 60];
 
@@ -144,8 +145,9 @@ export function inboxScreen(state, intents) {
 		h('div', { class: 'row' }, h('button', { type: 'submit' }, t('note_add')))));
 	const safety = safetyPanel((key, number) => intents.verify(currentId, key, number));
 	const tools = toolsPanel(() => currentId, intents);
+	const members = membersPanel(() => currentId, intents);
 	const back = h('button', { type: 'button', class: 'link back', onclick: () => intents.closeView() }, t('back_to_list'));
-	const caseBody = h('div', null, caseStatus, people.el, actions, log.el, comp.el, tools.el, notes, safety.el);
+	const caseBody = h('div', null, caseStatus, people.el, members.el, actions, log.el, comp.el, tools.el, notes, safety.el);
 	const empty = h('p', { class: 'muted' }, t('inbox_pick'));
 	const casePane = h('section', { class: 'case-pane', 'aria-labelledby': 'case-h' }, back, caseTitle, caseBody, empty);
 
@@ -233,6 +235,7 @@ export function inboxScreen(state, intents) {
 				refill(actions, list);
 			}
 			people.update(c);
+			members.update(s, c);
 			log.update(c.id, entry.messages);
 			comp.update({
 				draft: s.drafts[c.id] || '',

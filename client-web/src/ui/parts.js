@@ -168,8 +168,9 @@ const REASONS = ['reassigned', 'disabled', 'removed', 'left', 'referral'];
 /*
  * Who is in the case: every participant with its role, a colleague with
  * what it is there for and whether it is still joining; who has left and
- * why; nobody invisible. intents (optional): confirmMembers(id) once the
- * user has seen a colleague joining, removeColleague(id, key).
+ * why; nobody invisible. intents (optional): confirmMembers(id, members)
+ * once the user has seen a colleague joining (members: the membership
+ * version shown), removeColleague(id, key).
  */
 export function participantList(intents) {
 	const el = h('div', { class: 'people' });
@@ -179,7 +180,7 @@ export function participantList(intents) {
 		el,
 		update(c) {
 			const former = c.former || [];
-			const s = JSON.stringify([c.id, c.members, c.participants.map((p) => [p.key, p.name, p.role, p.certified, p.refused, p.changed, p.verified, p.as, p.joining]),
+			const s = JSON.stringify([c.id, c.members, c.seen, c.participants.map((p) => [p.key, p.name, p.role, p.certified, p.refused, p.changed, p.verified, p.as, p.joining]),
 				former.map((p) => [p.key, p.left, p.reason])]);
 			if (s === sig) return;
 			sig = s;
@@ -193,13 +194,17 @@ export function participantList(intents) {
 				p.changed ? h('strong', null, ` · ${t('key_changed')}`) : '',
 				p.verified ? ` · ${t('verified')}` : '',
 				intents && mayRemove && !p.me && COLLEAGUES.includes(p.as)
-					? h('button', { type: 'button', class: 'link', onclick: () => intents.removeColleague(c.id, p.key) }, t('member_remove')) : '')));
+					? [' ', h('button', { type: 'button', class: 'link', onclick: () => intents.removeColleague(c.id, p.key) }, t('member_remove'))] : '')));
 			const gone = former.map((p) => h('li', { 'data-key': p.key, 'data-state': 'left', 'data-reason': p.reason },
 				h('strong', null, p.name), as(p), ' — ', t(`member_left_${REASONS.includes(p.reason) ? p.reason : 'left'}`)));
-			const joining = c.participants.some((p) => p.joining);
+			// someone else joining: the user confirms having seen it, unless
+			// this page confirmed this version already (or invited them)
+			const joining = c.participants.some((p) => p.joining && !p.me);
 			fill(el, list, gone.length > 0 ? h('ul', { class: 'former' }, ...gone) : '',
-				joining && intents ? h('p', { class: 'card warn', role: 'status' }, t('member_joining_notice'), ' ',
-					h('button', { type: 'button', onclick: () => intents.confirmMembers(c.id) }, t('member_confirm'))) : '');
+				!joining || !intents ? ''
+					: (c.seen ?? 0) < c.members ? h('p', { class: 'card warn', role: 'status' }, t('member_joining_notice'), ' ',
+						h('button', { type: 'button', onclick: () => intents.confirmMembers(c.id, c.members) }, t('member_confirm')))
+						: h('p', { class: 'card', role: 'status' }, t('member_joining_wait')));
 		},
 	};
 }
