@@ -111,7 +111,7 @@ cmd_queue(struct cli *cli, int argc, char **argv)
 		return rc;
 	if ((rc = cli_ask(cli, "case.queue", 0, &resp)) != 0)
 		return rc;
-	cases_print_waiting(json_object_get(resp, "cases"),
+	cases_print_waiting(cli, json_object_get(resp, "cases"),
 	    "no waiting case you could take");
 	json_decref(resp);
 	return 0;

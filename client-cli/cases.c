@@ -82,16 +82,31 @@ cases_load(struct cli *cli, int64_t id, json_t **cases, json_t **kase)
 	return 0;
 }
 
-void
-cases_print_waiting(json_t *list, const char *none)
+/* The name of programme id in programmes (programme.list's), or "?". */
+static const char *
+programme_name(json_t *programmes, int64_t id)
 {
-	json_t *c;
+	const char *n = NULL;
+	json_t *p;
+	size_t i;
+
+	json_array_foreach(programmes, i, p)
+		if (json_integer_value(json_object_get(p, "id")) == id)
+			n = json_string_value(json_object_get(p, "name"));
+	return n != NULL ? n : "?";
+}
+
+void
+cases_print_waiting(struct cli *cli, json_t *list, const char *none)
+{
+	json_t *c, *resp = NULL;
 	size_t i;
 
 	cli_none(list, none);
 	json_array_foreach(list, i, c) {
 		const char *topic = json_string_value(json_object_get(c,
 		    "topic"));
+		json_t *from = json_object_get(c, "referred_by");
 
 		printf("%lld ", (long long)json_integer_value(
 		    json_object_get(c, "id")));
@@ -102,9 +117,21 @@ cases_print_waiting(json_t *list, const char *none)
 		fputc(' ', stdout);
 		text_puts(stdout, json_string_value(json_object_get(c,
 		    "urgency")));
-		printf(" waiting=%llds\n", (long long)json_integer_value(
+		printf(" waiting=%llds", (long long)json_integer_value(
 		    json_object_get(c, "waiting")));
+		if (json_is_integer(from)) {
+			/* The programmes' names, once for the list. */
+			if (resp == NULL && cli_ask(cli, "programme.list", 0,
+			    &resp) != 0)
+				resp = NULL;
+			printf(" referred by partner programme %lld ",
+			    (long long)json_integer_value(from));
+			text_puts(stdout, programme_name(json_object_get(resp,
+			    "programmes"), json_integer_value(from)));
+		}
+		fputc('\n', stdout);
 	}
+	json_decref(resp);
 }
 
 int

@@ -24,8 +24,10 @@ json_t *cases_find(json_t *cases, int64_t id);
  * case that is not the caller's). */
 int cases_load(struct cli *cli, int64_t id, json_t **cases, json_t **kase);
 /* Prints a list of waiting cases (case.queue, case.waiting), a line each:
- * ID LANGUAGE TOPIC URGENCY waiting=Ns; none: what to say when empty. */
-void cases_print_waiting(json_t *list, const char *none);
+ * ID LANGUAGE TOPIC URGENCY waiting=Ns, and for a referral waiting at the
+ * caller's programme "referred by partner programme ID NAME" (the names
+ * asked of cli once); none: what to say when empty. */
+void cases_print_waiting(struct cli *cli, json_t *list, const char *none);
 /* The object of array list whose "key" equals key (a participant, a
  * counsellor entry), or NULL; borrowed. */
 json_t *cases_with_key(json_t *list, json_t *key);

@@ -210,7 +210,7 @@ cmd_waiting(struct cli *cli, int argc, char **argv)
 	    (rc = account_login(cli)) != 0 ||
 	    (rc = cli_ask(cli, "case.waiting", 0, &resp)) != 0)
 		return rc;
-	cases_print_waiting(json_object_get(resp, "cases"),
+	cases_print_waiting(cli, json_object_get(resp, "cases"),
 	    "no case waits for your programme");
 	json_decref(resp);
 	return 0;

@@ -62,15 +62,13 @@ struct queue_ctx {
 };
 
 static int
-queue_one(void *arg, const struct case_info *c)
+queue_one(void *arg, const struct case_info *c, const struct referral *r)
 {
 	struct queue_ctx *q = arg;
-	json_t *o = cases_json(q->srv, c, 0);
+	json_t *o = cases_queue_json(q->srv, c, r, c->created);
 
 	if (o == NULL)
 		return OFR_E_INTERNAL;
-	json_object_set_new(o, "waiting",
-	    json_integer(q->srv->now - c->created));
 	json_array_append_new(q->arr, o);
 	return 0;
 }

@@ -224,6 +224,36 @@ cases_json(struct server *srv, const struct case_info *c, int64_t viewer)
 	return o;
 }
 
+json_t *
+cases_queue_json(struct server *srv, const struct case_info *c,
+    const struct referral *r, int64_t since)
+{
+	json_t *o;
+
+	if (r == NULL) {
+		if ((o = cases_json(srv, c, 0)) != NULL)
+			json_object_set_new(o, "waiting",
+			    json_integer(srv->now - since));
+		return o;
+	}
+	/* A referral: its request, as the partner's intake matches it. */
+	if ((o = json_object()) == NULL)
+		return NULL;
+	json_object_set_new(o, "id", json_integer(c->id));
+	json_object_set_new(o, "language", json_string(c->language));
+	json_object_set_new(o, "topic", c->topic[0] ? json_string(c->topic) :
+	    json_null());
+	json_object_set_new(o, "urgency",
+	    json_string(profile_urgency_name(c->prefs.urgency)));
+	json_object_set_new(o, "created", json_integer(c->created));
+	json_object_set_new(o, "preferences",
+	    profile_prefs_json(casework_asked(&c->prefs), 0, 0));
+	json_object_set_new(o, "referred_by", json_integer(r->from));
+	json_object_set_new(o, "waiting", json_integer(srv->now -
+	    r->answered));
+	return o;
+}
+
 /* Pushes the case, as it is now, to account (but not session except). */
 static void
 push_to(struct server *srv, const struct case_info *c, int64_t account,
@@ -557,15 +587,13 @@ struct waiting_ctx {
 };
 
 static int
-waiting_one(void *arg, const struct case_info *c)
+waiting_one(void *arg, const struct case_info *c, const struct referral *r)
 {
 	struct waiting_ctx *w = arg;
-	json_t *o = cases_json(w->srv, c, 0);
+	json_t *o = cases_queue_json(w->srv, c, r, c->updated);
 
 	if (o == NULL)
 		return OFR_E_INTERNAL;
-	json_object_set_new(o, "waiting", json_integer(w->srv->now -
-	    c->updated));
 	json_array_append_new(w->arr, o);
 	return 0;
 }

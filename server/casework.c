@@ -25,6 +25,7 @@
 #define QUEUE_SCAN	1000	/* waiting cases looked at in one pass */
 #define MOVE_MAX	256	/* open cases of one counsellor */
 #define CASE_STAYS_MAX	64	/* a case's history, for case.invite */
+#define QUEUE_REFERRALS	100	/* waiting referrals in one listing */
 
 int
 casework_load(struct server *srv)
@@ -347,24 +348,56 @@ casework_reopen(struct server *srv, struct case_info *c, void *origin)
 	return set_status(srv, c, CASE_CLOSED, CASE_ACTIVE, origin);
 }
 
-/* 1 when counsellor me fits waiting case c, presence and hours aside (a
+/* 1 when counsellor me fits request rq, presence and hours aside (a
  * counsellor taking a case itself is at work and there) and room aside
  * (case.take checks it). */
 static int
-fits_case(struct server *srv, const struct match_profile *me,
-    const struct case_info *c)
+fits(struct server *srv, const struct match_profile *me,
+    const struct match_request *rq)
 {
 	struct match_profile p = *me;
-	struct match_request rq;
 
-	if (pool_case_request(srv, c, &rq) != 0)
-		return 0;
 	p.presence = PRESENCE_ONLINE;
 	p.there = 1;
 	memset(p.hours, 0, sizeof(p.hours));
 	p.open = 0;
 	p.capacity = 1;
-	return match_fits(&p, &rq, srv->now);
+	return match_fits(&p, rq, srv->now);
+}
+
+/* 1 when counsellor me fits waiting case c, as fits() says. */
+static int
+fits_case(struct server *srv, const struct match_profile *me,
+    const struct case_info *c)
+{
+	struct match_request rq;
+
+	return pool_case_request(srv, c, &rq) == 0 && fits(srv, me, &rq);
+}
+
+/* 1 when counsellor me fits referral r of c waiting at its programme, as
+ * fits() says. */
+static int
+fits_referral(struct server *srv, const struct match_profile *me,
+    const struct case_info *c, const struct referral *r)
+{
+	struct match_request rq;
+
+	return casework_referral_request(srv, c, r, &rq) == 0 &&
+	    fits(srv, me, &rq);
+}
+
+/* Counsellor me takes referral r of c waiting at its programme: it joins
+ * c as r's counsellor. */
+static int
+take_referral(struct server *srv, const struct match_profile *me,
+    struct case_info *c, const struct referral *r, void *origin)
+{
+	if (!me->eligible || !fits_referral(srv, me, c, r))
+		return OFR_E_FORBIDDEN;
+	if (me->open >= me->capacity)
+		return OFR_E_LIMIT;
+	return casework_referral_join(srv, c, r, me->id, origin);
 }
 
 int
@@ -374,14 +407,23 @@ casework_take(struct server *srv, int64_t counsellor, int64_t case_id,
 	const struct match_profile *me = match_get(srv->pool, counsellor);
 	struct match_request rq;
 	struct case_info c;
+	struct referral r;
 	unsigned met;
-	int rc;
+	int rc, yes = 0;
 
 	if ((rc = store_case_get(srv->st, case_id, &c)) != 0)
 		return rc;
+	if (c.status != CASE_WAITING && c.counsellor == counsellor)
+		return OFR_E_BAD_STATE;
+	/* A referral waiting at its programme is in its queue. */
+	if (c.status != CASE_WAITING && me != NULL &&
+	    (rc = casework_referral_waiting_at(srv, &c, me->programme, &r,
+	    &yes)) != 0)
+		return rc;
+	if (yes)
+		return take_referral(srv, me, &c, &r, origin);
 	if (c.status != CASE_WAITING)	/* others' cases do not exist here */
-		return c.counsellor == counsellor ? OFR_E_BAD_STATE :
-		    OFR_E_NOT_FOUND;
+		return OFR_E_NOT_FOUND;
 	if (me == NULL || !me->eligible || !fits_case(srv, me, &c))
 		return OFR_E_FORBIDDEN;
 	if (me->open >= me->capacity)
@@ -402,27 +444,121 @@ for_programme(const struct case_info *c, int64_t programme)
 	return c->prefs.programme == 0 || c->prefs.programme == programme;
 }
 
-int
-casework_waiting(struct server *srv, int64_t programme, size_t max,
-    int (*fn)(void *arg, const struct case_info *c), void *arg)
-{
-	int64_t ids[QUEUE_SCAN];
-	struct case_info c;
-	size_t n, listed = 0;
-	int rc;
+/* A listing of the queue as programme's people see it: for counsellor me
+ * the waiting cases and referrals it fits, for an admin (me NULL) those
+ * for programme; fn is told each, at most max. */
+struct queue_walk {
+	struct server *srv;
+	int64_t programme;
+	const struct match_profile *me;
+	size_t max, listed;
+	int (*fn)(void *arg, const struct case_info *c,
+	    const struct referral *r);
+	void *arg;
+};
 
-	if ((rc = store_case_waiting(srv->st, ids, QUEUE_SCAN, &n)) != 0)
+/* A referral waiting at the walk's programme, in the walk's order. */
+struct queued_referral {
+	int64_t case_id;
+	int urgency;
+};
+
+/* The referrals waiting at w's programme that w lists, at most
+ * QUEUE_REFERRALS, by urgency (high first), then as they were proposed. */
+static int
+queued_referrals(struct queue_walk *w, struct queued_referral *q, size_t *n)
+{
+	int64_t ids[QUEUE_REFERRALS];
+	struct case_info c;
+	struct referral r;
+	size_t found;
+	int rc, yes;
+
+	*n = 0;
+	if ((rc = store_referrals_waiting(w->srv->st, w->programme, ids,
+	    QUEUE_REFERRALS, &found)) != 0)
 		return rc;
-	for (size_t i = 0; i < n && listed < max; i++) {
-		if ((rc = store_case_get(srv->st, ids[i], &c)) != 0)
+	for (size_t i = 0; i < found; i++) {
+		size_t j;
+
+		if ((rc = store_case_get(w->srv->st, ids[i], &c)) != 0 ||
+		    (rc = casework_referral_waiting_at(w->srv, &c,
+		    w->programme, &r, &yes)) != 0)
 			return rc;
-		if (!for_programme(&c, programme))
+		if (!yes || (w->me != NULL &&
+		    !fits_referral(w->srv, w->me, &c, &r)))
 			continue;
-		if ((rc = fn(arg, &c)) != 0)
-			return rc;
-		listed++;
+		/* Stable: after those of its urgency or higher. */
+		for (j = *n; j > 0 && q[j - 1].urgency < c.prefs.urgency; j--)
+			q[j] = q[j - 1];
+		q[j].case_id = c.id;
+		q[j].urgency = c.prefs.urgency;
+		(*n)++;
 	}
 	return 0;
+}
+
+/* Tells w's fn of the referral waiting in c, read again. */
+static int
+list_referral(struct queue_walk *w, int64_t case_id)
+{
+	struct case_info c;
+	struct referral r;
+	int rc, yes;
+
+	if ((rc = store_case_get(w->srv->st, case_id, &c)) != 0 ||
+	    (rc = casework_referral_waiting_at(w->srv, &c, w->programme, &r,
+	    &yes)) != 0)
+		return rc;
+	if (!yes || w->listed >= w->max)
+		return 0;
+	w->listed++;
+	return w->fn(w->arg, &c, &r);
+}
+
+/* The walk: the waiting cases in queue order, each referral waiting at
+ * the programme after the waiting cases of its urgency. */
+static int
+walk_queue(struct queue_walk *w)
+{
+	int64_t ids[QUEUE_SCAN];
+	struct queued_referral q[QUEUE_REFERRALS];
+	struct case_info c;
+	size_t n, nq, next = 0;
+	int rc;
+
+	if ((rc = queued_referrals(w, q, &nq)) != 0 ||
+	    (rc = store_case_waiting(w->srv->st, ids, QUEUE_SCAN, &n)) != 0)
+		return rc;
+	for (size_t i = 0; i < n && w->listed < w->max; i++) {
+		if ((rc = store_case_get(w->srv->st, ids[i], &c)) != 0)
+			return rc;
+		if (w->me != NULL ? !fits_case(w->srv, w->me, &c) :
+		    !for_programme(&c, w->programme))
+			continue;
+		for (; next < nq && q[next].urgency > c.prefs.urgency; next++)
+			if ((rc = list_referral(w, q[next].case_id)) != 0)
+				return rc;
+		if (w->listed >= w->max)
+			break;
+		w->listed++;
+		if ((rc = w->fn(w->arg, &c, NULL)) != 0)
+			return rc;
+	}
+	for (; next < nq; next++)
+		if ((rc = list_referral(w, q[next].case_id)) != 0)
+			return rc;
+	return 0;
+}
+
+int
+casework_waiting(struct server *srv, int64_t programme, size_t max,
+    int (*fn)(void *arg, const struct case_info *c, const struct referral *r),
+    void *arg)
+{
+	struct queue_walk w = { srv, programme, NULL, max, 0, fn, arg };
+
+	return walk_queue(&w);
 }
 
 int
@@ -433,14 +569,19 @@ casework_admin_assign(struct server *srv, int64_t programme,
 	struct counsellor them;
 	struct match_request rq;
 	struct case_info c;
+	struct referral r;
 	unsigned met = 0;
-	int rc, why;
+	int rc, why, referral = 0;
 
 	if ((rc = store_case_get(srv->st, case_id, &c)) != 0)
 		return rc;
-	if (!for_programme(&c, programme))
+	/* A referral waiting at the programme is in its queue. */
+	if (c.status != CASE_WAITING && (rc = casework_referral_waiting_at(srv,
+	    &c, programme, &r, &referral)) != 0)
+		return rc;
+	if (!referral && !for_programme(&c, programme))
 		return OFR_E_NOT_FOUND;	/* others' cases do not exist here */
-	if (c.status != CASE_WAITING)
+	if (!referral && c.status != CASE_WAITING)
 		return OFR_E_BAD_STATE;
 	rc = store_counsellor_get(srv->st, counsellor, &them);
 	if (rc == OFR_E_NOT_FOUND || (rc == 0 &&
@@ -456,6 +597,8 @@ casework_admin_assign(struct server *srv, int64_t programme,
 		return rc;
 	if (why == LEFT_REASSIGNED || why == LEFT_REMOVED)
 		return OFR_E_FORBIDDEN;
+	if (referral)			/* it joins, as a matched one */
+		return casework_referral_join(srv, &c, &r, counsellor, origin);
 	/* Room or not: the admin decides. */
 	if (pool_case_request(srv, &c, &rq) == 0)
 		(void)match_score(me, &rq, &met);
@@ -466,26 +609,16 @@ casework_admin_assign(struct server *srv, int64_t programme,
 
 int
 casework_queue(struct server *srv, int64_t counsellor, size_t max,
-    int (*fn)(void *arg, const struct case_info *c), void *arg)
+    int (*fn)(void *arg, const struct case_info *c, const struct referral *r),
+    void *arg)
 {
 	const struct match_profile *me = match_get(srv->pool, counsellor);
-	int64_t ids[QUEUE_SCAN];
-	struct case_info c;
-	size_t n, listed = 0;
-	int rc;
+	struct queue_walk w = { srv, 0, me, max, 0, fn, arg };
 
-	if ((rc = store_case_waiting(srv->st, ids, QUEUE_SCAN, &n)) != 0)
-		return rc;
-	for (size_t i = 0; me != NULL && i < n && listed < max; i++) {
-		if ((rc = store_case_get(srv->st, ids[i], &c)) != 0)
-			return rc;
-		if (!fits_case(srv, me, &c))
-			continue;
-		if ((rc = fn(arg, &c)) != 0)
-			return rc;
-		listed++;
-	}
-	return 0;
+	if (me == NULL)
+		return 0;
+	w.programme = me->programme;
+	return walk_queue(&w);
 }
 
 int

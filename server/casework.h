@@ -119,27 +119,35 @@ int casework_reopen(struct server *srv, struct case_info *c, void *origin);
  * is no such waiting case (OFR_E_BAD_STATE when it is already the
  * counsellor's), OFR_E_FORBIDDEN when the counsellor may not take cases or
  * does not fit it (presence and hours aside), OFR_E_LIMIT when its
- * caseload is full. Tells changed. */
+ * caseload is full. A case whose referral waits at the counsellor's
+ * programme is taken as the referral's counsellor: it joins the case
+ * (casework_referral_intake's way). Tells changed. */
 int casework_take(struct server *srv, int64_t counsellor, int64_t case_id,
     void *origin);
 /* Calls fn for the waiting cases that chose programme or no programme,
- * in queue order, at most max; fn returning non-zero stops and is
- * returned. */
+ * and the cases whose accepted referral waits at programme for its
+ * counsellor (r that referral; NULL for a waiting case), in queue order
+ * (a referral after the waiting cases of its urgency), at most max; fn
+ * returning non-zero stops and is returned. */
 int casework_waiting(struct server *srv, int64_t programme, size_t max,
-    int (*fn)(void *arg, const struct case_info *c), void *arg);
+    int (*fn)(void *arg, const struct case_info *c, const struct referral *r),
+    void *arg);
 /* An admin of programme gives waiting case case_id (one that chose
  * programme or none: else OFR_E_NOT_FOUND, as for no such case; not
  * waiting: OFR_E_BAD_STATE) to counsellor, of programme (else
  * OFR_E_NOT_FOUND), certified and enabled (else OFR_E_FORBIDDEN), and not
- * one the client asked to leave (OFR_E_FORBIDDEN); with room or not.
- * Tells changed. */
+ * one the client asked to leave (OFR_E_FORBIDDEN); with room or not. A
+ * case whose referral waits at programme: the counsellor joins it as the
+ * referral's counsellor. Tells changed. */
 int casework_admin_assign(struct server *srv, int64_t programme,
     int64_t case_id, int64_t counsellor, void *origin);
-/* Calls fn for the waiting cases counsellor fits (presence, hours and room
- * aside), in queue order, at most max; fn returning non-zero stops and is
- * returned. None when it is no counsellor of the pool. */
+/* Calls fn for the waiting cases and the referrals waiting at its
+ * programme that counsellor fits (presence, hours and room aside), as
+ * casework_waiting does; fn returning non-zero stops and is returned.
+ * None when it is no counsellor of the pool. */
 int casework_queue(struct server *srv, int64_t counsellor, size_t max,
-    int (*fn)(void *arg, const struct case_info *c), void *arg);
+    int (*fn)(void *arg, const struct case_info *c, const struct referral *r),
+    void *arg);
 /* Matches waiting cases in queue order and tells changed (origin NULL) for
  * each one matched; when trigger is a counsellor's id, only the cases that
  * counsellor could take now (it got room or became available). */

@@ -6,11 +6,33 @@
 #ifndef OFFRAMP_CASEWORK_INT_H
 #define OFFRAMP_CASEWORK_INT_H
 
+#include <stdint.h>
+
+#include "model.h"
+
 struct server;
 
 /* Matches every accepted referral waiting for a partner counsellor (at
  * most a batch), as the rematch does for waiting cases
  * (casework_referral.c). 0 or a negative code. */
 int casework_referral_rematch(struct server *srv);
+
+struct match_request;
+
+/* 1 in *yes when c's open referral is accepted to programme and waits
+ * there for its counsellor: c active or paused, nobody chosen, the
+ * partnership still active; r filled then. 0 or a negative code. */
+int casework_referral_waiting_at(struct server *srv, const struct case_info *c,
+    int64_t programme, struct referral *r, int *yes);
+/* The request the partner's counsellors of waiting referral r of c are
+ * matched by: c's language, topic and stated preferences, r's partner
+ * programme, never c's counsellor. */
+int casework_referral_request(struct server *srv, const struct case_info *c,
+    const struct referral *r, struct match_request *rq);
+/* counsellor, of r's partner programme, joins c as waiting referral r's
+ * counsellor, joining until everyone confirmed it, as a matched one
+ * does; c read back. Tells changed. */
+int casework_referral_join(struct server *srv, struct case_info *c,
+    const struct referral *r, int64_t counsellor, void *origin);
 
 #endif

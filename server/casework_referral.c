@@ -96,34 +96,86 @@ casework_referral_propose(struct server *srv, struct case_info *c,
 	return srv->notify->changed(srv, c, origin);
 }
 
+int
+casework_referral_waiting_at(struct server *srv, const struct case_info *c,
+    int64_t programme, struct referral *r, int *yes)
+{
+	int rc;
+
+	*yes = 0;
+	if (c->status != CASE_ACTIVE && c->status != CASE_PAUSED)
+		return 0;
+	rc = store_referral_open(srv->st, c->id, r);
+	if (rc == OFR_E_NOT_FOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	if (r->status != REFERRAL_ACCEPTED || r->receiver != 0 ||
+	    r->to != programme || c->counsellor == 0)
+		return 0;
+	/* A partnership that ended since takes nobody in. */
+	return partners(srv, r->from, r->to, yes);
+}
+
+int
+casework_referral_request(struct server *srv, const struct case_info *c,
+    const struct referral *r, struct match_request *rq)
+{
+	int rc;
+
+	if ((rc = pool_case_request(srv, c, rq)) != 0)
+		return rc;
+	rq->programme = r->to;			/* the partner's counsellors */
+	rq->exclude = c->counsellor;
+	return 0;
+}
+
+/* counsellor joins c as r's partner counsellor; c read back. */
+static int
+join(struct server *srv, struct case_info *c, const struct referral *r,
+    int64_t counsellor)
+{
+	int64_t version;
+	int rc;
+
+	if ((rc = store_member_add(srv->st, c->id, c->counsellor,
+	    counsellor, MEMBER_CO_COUNSELLOR, srv->now, &version)) != 0 ||
+	    (rc = store_referral_receiver(srv->st, r->id, counsellor)) != 0)
+		return rc;
+	return reread(srv, c);
+}
+
+int
+casework_referral_join(struct server *srv, struct case_info *c,
+    const struct referral *r, int64_t counsellor, void *origin)
+{
+	int rc;
+
+	if ((rc = join(srv, c, r, counsellor)) != 0)
+		return rc;
+	return srv->notify->changed(srv, c, origin);
+}
+
 /* Matches accepted referral r of c: the partner's best counsellor joins
- * c. *joined 1 when one did. */
+ * c. *joined 1 when one did, 0 when it waits. */
 static int
 intake(struct server *srv, struct case_info *c, const struct referral *r,
     int *joined)
 {
 	struct match_request rq;
 	struct match_result m;
-	int64_t version;
+	struct referral now;
 	int rc, yes = 0;
 
 	*joined = 0;
-	if (r->status != REFERRAL_ACCEPTED || r->receiver != 0 ||
-	    c->counsellor == 0)
-		return 0;
-	/* A partnership that ended since takes nobody in. */
-	if ((rc = partners(srv, r->from, r->to, &yes)) != 0 || !yes)
+	if ((rc = casework_referral_waiting_at(srv, c, r->to, &now,
+	    &yes)) != 0 || !yes)
 		return rc;
-	if (pool_case_request(srv, c, &rq) != 0)
+	if (casework_referral_request(srv, c, &now, &rq) != 0)
 		return 0;
-	rq.programme = r->to;			/* the partner's counsellors */
-	rq.exclude = c->counsellor;
 	if (match_best(srv->pool, &rq, srv->now, &m) != 0)
 		return 0;			/* it waits */
-	if ((rc = store_member_add(srv->st, c->id, c->counsellor,
-	    m.counsellor, MEMBER_CO_COUNSELLOR, srv->now, &version)) != 0 ||
-	    (rc = store_referral_receiver(srv->st, r->id, m.counsellor)) != 0 ||
-	    (rc = reread(srv, c)) != 0)
+	if ((rc = join(srv, c, &now, m.counsellor)) != 0)
 		return rc;
 	*joined = 1;
 	return 0;
@@ -152,7 +204,7 @@ casework_referral_rematch(struct server *srv)
 	size_t n;
 	int rc, joined;
 
-	if ((rc = store_referrals_waiting(srv->st, ids, INTAKE_BATCH,
+	if ((rc = store_referrals_waiting(srv->st, 0, ids, INTAKE_BATCH,
 	    &n)) != 0)
 		return rc;
 	for (size_t i = 0; i < n; i++) {

@@ -75,6 +75,14 @@ int cases_own(struct session *s, struct frame_in *in, struct case_info *c);
  * sees it. New reference, NULL on failure. */
 json_t *cases_json(struct server *srv, const struct case_info *c,
     int64_t viewer);
+/* An entry of a queue (case.queue, case.waiting): waiting case c (r
+ * NULL) as cases_json shows it to anyone, with "waiting", now - since;
+ * or the case of referral r waiting at the caller's programme, of which
+ * the entry shows only what the queue shows of a waiting case's request,
+ * "referred_by" and "waiting" since the client accepted. New reference,
+ * NULL on failure. */
+json_t *cases_queue_json(struct server *srv, const struct case_info *c,
+    const struct referral *r, int64_t since);
 /* The referral object of case c (its newest referral; JSON null when it
  * has none), and in *receiver the partner's counsellor while the
  * referral is accepted (0: none). New reference, NULL on OOM. */

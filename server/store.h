@@ -532,10 +532,10 @@ int store_referral_end(struct store *st, int64_t id, int status,
     int64_t now);
 /* The accepted referral's partner counsellor. */
 int store_referral_receiver(struct store *st, int64_t id, int64_t receiver);
-/* The cases of accepted referrals with no partner counsellor yet, the
- * oldest first, at most max. */
-int store_referrals_waiting(struct store *st, int64_t *ids, size_t max,
-    size_t *n);
+/* The cases of accepted referrals to programme (0: to any) with no
+ * partner counsellor yet, the oldest first, at most max. */
+int store_referrals_waiting(struct store *st, int64_t programme, int64_t *ids,
+    size_t max, size_t *n);
 /* Erasure of counsellor account: no referral names it any more. */
 int store_referrals_forget(struct store *st, int64_t account);
 /* The client approved the summary of this digest (again, until it is

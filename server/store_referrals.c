@@ -46,6 +46,7 @@ const char *const store_referrals_sql[S_COUNT] = {
 	[S_REFERRALS_WAITING] =
 	    "SELECT case_id FROM referrals"
 	    " WHERE status = 1 AND receiver_id IS NULL"
+	    " AND (?2 = 0 OR to_programme = ?2)"
 	    " ORDER BY proposed LIMIT ?1",
 	/* ?2: 0 as proposer, 1 as receiver; ?3: since. */
 	[S_REFERRAL_COUNTS] =
@@ -224,10 +225,10 @@ store_referral_figures(struct store *st, int64_t programme, int receiver,
 }
 
 int
-store_referrals_waiting(struct store *st, int64_t *ids, size_t max,
-    size_t *n)
+store_referrals_waiting(struct store *st, int64_t programme, int64_t *ids,
+    size_t max, size_t *n)
 {
-	const int64_t key[] = { db_limit(max) };
+	const int64_t key[] = { db_limit(max), programme };
 
 	return db_ints(st, S_REFERRALS_WAITING, key, nitems(key), ids, max, n,
 	    __func__);

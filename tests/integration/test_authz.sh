@@ -457,5 +457,59 @@ assert_eq "nothing changed" "$before" "$(table_counts)"
 out=$(cli client referral decline "$CASE")
 assert_match "the client declines" "$out" '^referral: declined$'
 
+# -------------------------------------- a referral waiting at the partner
+
+step "a referral waiting at programme 3: only programme 3 takes or assigns it"
+COUNS_DAEMON=0 add_counsellor admin3 cy Cy --languages en --topics leaving
+certify_pending Cy --by admin3
+out=$(cli admin3 counsellor-update Cy --presence away)
+assert_eq "Cid set Cy away: nobody is matched" away "$(field "$out" presence)"
+# refer3: Sam refers the case to programme 3 and the client accepts.
+refer3() {
+	cli couns referral propose "$CASE" "$P3" >/dev/null
+	out=$(cli client referral accept "$CASE")
+	assert_match "the client accepts programme 3" "$out" '^referral: accepted$'
+	assert_match "Cy's queue has it" "$(cli cy queue)" "^$CASE .* referred by partner programme 1 "
+}
+refer3
+out=$(cli kim profile --languages en,de)
+before=$(table_counts)
+req kim case.take "\"case\":$CASE"
+assert_error "Kim (programme 1, fitting) taking it" not_found
+req couns case.take "\"case\":$CASE"
+assert_error "Sam, its counsellor, taking it" bad_state
+req couns2 case.take "\"case\":$CASE"
+assert_error "Lou (no partner) taking it" not_found
+req admin case.assign "\"case\":$CASE,\"key\":\"$KEY_cy\""
+assert_error "Ada assigning it to Cy" bad_state
+req admin case.assign "\"case\":$CASE,\"key\":\"$KEY_kim\""
+assert_error "Ada assigning it to Kim" bad_state
+assert_eq "nothing changed" "$before" "$(table_counts)"
+assert_not_contains "Kim's queue lacks it" "$(cli kim queue)" "$CASE"
+assert_not_contains "Ada's waiting list lacks it" "$(cli admin waiting)" "$CASE"
+
+step "a waiting referral withdrawn, or its partnership ended, is in no queue"
+out=$(cli client referral withdraw "$CASE")
+assert_match "the client withdraws" "$out" '^referral: withdrawn$'
+assert_not_contains "Cy's queue lacks it" "$(cli cy queue)" "$CASE"
+before=$(table_counts)
+req cy case.take "\"case\":$CASE"
+assert_error "Cy taking it after the withdrawal" not_found
+req admin3 case.assign "\"case\":$CASE,\"key\":\"$KEY_cy\""
+assert_error "Cid assigning it after the withdrawal" bad_state
+assert_eq "nothing changed" "$before" "$(table_counts)"
+refer3
+P13=$(sql "SELECT id FROM partnerships WHERE partner_id = $P3")
+out=$(cli admin3 partnership end "$P13")
+assert_eq "Cid ends the partnership" ended "$(field "$out" status)"
+assert_not_contains "Cy's queue lacks it" "$(cli cy queue)" "$CASE"
+assert_not_contains "Cid's waiting list lacks it" "$(cli admin3 waiting)" "$CASE"
+before=$(table_counts)
+req cy case.take "\"case\":$CASE"
+assert_error "Cy taking it after the partnership ended" not_found
+req admin3 case.assign "\"case\":$CASE,\"key\":\"$KEY_cy\""
+assert_error "Cid assigning it after the partnership ended" bad_state
+assert_eq "nothing changed" "$before" "$(table_counts)"
+
 stop_server
 finish

@@ -1,0 +1,102 @@
+# test_referral_queue.sh: an accepted referral that finds no counsellor
+# at the partner waits in the partner's queues (PROTOCOL.md, "Referrals",
+# `case.queue`, `case.waiting`). Programmes A (Ada, Sam) and B (Bea, Lou,
+# Kim) are partners; B's counsellors are away, so nobody is matched. The
+# referral is in Lou's queue and Bea's waiting list, marked as referred by
+# A and showing the client's request only, and in no queue of A's; Lou
+# takes it, joins as the referral's counsellor, and the three talk. A
+# second referral Bea gives to Kim.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+start_server
+setup_pool			# A: Ada, its key (in the trust file), Sam
+A=$(sql "SELECT id FROM programmes ORDER BY id LIMIT 1")
+ANAME=$(sql "SELECT name FROM programmes WHERE id = $A")
+
+step "programme B (Bea; Lou and Kim, away) a partner of A"
+new_programme_admin "Second Path" admin2 Bea
+COUNS_DAEMON=0 add_counsellor admin2 lou Lou --languages en --topics leaving
+COUNS_DAEMON=0 add_counsellor admin2 kim Kim --languages en --topics leaving
+certify_pending Lou Kim --by admin2
+for who in Lou Kim; do
+	out=$(cli admin2 counsellor-update "$who" --presence away)
+	assert_eq "Bea set $who away: never matched" away "$(field "$out" presence)"
+done
+B=$(sql "SELECT id FROM programmes WHERE name = 'Second Path'")
+out=$(cli admin partnership propose $(signing admin) "$B" "$PKEY_admin2")
+out=$(cli admin2 partnership accept $(signing admin2) "$(field "$out" partnership)" "$PKEY_admin")
+assert_eq "A and B are partners" active "$(field "$out" status)"
+printf '%s programme A\n' "$PKEY_admin" >"$T/trust-a"
+export TRUST_FILE="$T/trust-a"
+
+# referred CLIENT: CLIENT's case with Sam, referred to B, accepted; nobody
+# of B is matched. Sets CASE.
+referred() {
+	keygen "$1"
+	out=$(cli "$1" request --language en --topic leaving --format chat --programme "$A")
+	CASE=$(field "$out" case)
+	assert_eq "$1's case is Sam's" Sam "$(field "$out" counsellor)"
+	cli couns referral propose "$CASE" "$B" >/dev/null
+	out=$(cli "$1" referral accept "$CASE")
+	assert_match "$1 accepts" "$out" '^referral: accepted$'
+	assert_eq "  nobody of B is matched" "" \
+		"$(sql "SELECT receiver_id FROM referrals WHERE case_id = $CASE")"
+}
+
+step "the waiting referral is in B's queues, as referred by A"
+referred client
+LINE="^$CASE en leaving normal waiting=[0-9]+s referred by partner programme $A $ANAME\$"
+assert_match "Lou's queue has it" "$(cli lou queue)" "$LINE"
+assert_match "Bea's waiting list has it" "$(cli admin2 waiting)" "$LINE"
+clirun lou raw --login --count 1 <<<'{"v":1,"type":"case.queue","id":5}'
+assert_match "the entry: referred_by A" "$OUT" "\"referred_by\": *$A"
+assert_match "  the stated preferences" "$OUT" '"asked": *\[ *"format" *\]'
+assert_no_match "  nobody in the case named" "$OUT" 'participants|"name"|"key"'
+assert_not_contains "Sam's queue lacks it" "$(cli couns queue)" "$CASE"
+assert_not_contains "Ada's waiting list lacks it" "$(cli admin waiting)" "$CASE"
+
+step "Lou takes it: he joins as the referral's counsellor, and the three talk"
+out=$(cli lou take "$CASE")
+assert_eq "the case stays active" active "$(field "$out" status)"
+assert_eq "Lou is the referral's counsellor" "$(account_id lou)" \
+	"$(sql "SELECT receiver_id FROM referrals WHERE case_id = $CASE")"
+assert_eq "the case is still Sam's and A's" "$(account_id couns)|$A" \
+	"$(sql "SELECT counsellor_id, programme_id FROM cases WHERE id = $CASE")"
+out=$(cli client members "$CASE")
+assert_match "Lou joins as the referral's counsellor" "$out" '^member Lou \(referral\) joining'
+assert_not_contains "the queue no longer has it" "$(cli kim queue)" "$CASE"
+req() {
+	clirun "$1" raw --login --count 1 <<<"{\"v\":1,\"type\":\"$2\",\"id\":5,$3}"
+}
+req kim case.take "\"case\":$CASE"
+assert_error "Kim taking it too" not_found
+cli couns send "$CASE" "Sam to both" >/dev/null
+assert_contains "the client reads Sam" "$(cli client recv --count 1)" "Sam to both"
+assert_contains "Lou reads Sam" "$(cli lou recv --count 1)" "Sam to both"
+cli lou send "$CASE" "Lou to both" >/dev/null
+assert_contains "the client reads Lou" "$(cli client recv --count 1)" "Lou to both"
+assert_contains "Sam reads Lou" "$(cli couns recv --count 1)" "Lou to both"
+cli client send "$CASE" "client to both" >/dev/null
+assert_contains "Sam reads the client" "$(cli couns recv --count 1)" "client to both"
+assert_contains "Lou reads the client" "$(cli lou recv --count 1)" "client to both"
+
+step "Bea assigns a second waiting referral to Kim"
+referred client2
+before=$(table_counts)
+req admin case.assign "\"case\":$CASE,\"key\":\"$KEY_kim\""
+assert_error "Ada: the case does not wait at A" bad_state
+req admin2 case.assign "\"case\":$CASE,\"key\":\"$KEY_couns\""
+assert_error "Bea: to Sam, not of B" not_found
+assert_eq "nothing changed" "$before" "$(table_counts)"
+out=$(cli admin2 assign "$CASE" Kim)
+assert_eq "the case stays active" active "$(field "$out" status)"
+out=$(cli client2 members "$CASE")
+assert_match "Kim joins as the referral's counsellor" "$out" '^member Kim \(referral\) joining'
+assert_eq "Bea's assignment is in B's audit log" 1 \
+	"$(sql "SELECT count(*) FROM audit WHERE programme_id = $B AND action = 'case.assign'")"
+cli kim send "$CASE" "Kim to both" >/dev/null
+assert_contains "the client reads Kim" "$(cli client2 recv --count 1)" "Kim to both"
+assert_contains "Sam reads Kim" "$(cli couns recv --count 1)" "Kim to both"
+
+stop_server
+finish
