@@ -52,6 +52,7 @@ import { feedbackSeal, FEEDBACK_ADMINS_MAX, FEEDBACK_TEXT_MAX } from './proto/fe
 import { copy, isId, textBytes, usage, utf8, utf8d } from './util.js';
 import { requests } from './requests.js';
 import { keys } from './keys.js';
+import { referrals, acceptedOf } from './referral.js';
 
 // The shapes the core takes and gives (CoreOptions, Account, Participant,
 // Case, Message, Safety, CoreEvent) are described in types.js.
@@ -248,6 +249,7 @@ export class Core extends Emitter {
 			for (const [k, b] of Object.entries(c.binds || {}))
 				if (Number.isSafeInteger(b?.seq) && Number.isSafeInteger(b?.time)) e.binds[k] = { seq: b.seq, time: b.time };
 			if (isId(c.asked)) e.asked = c.asked;
+			e.accepted = acceptedOf(c.accepted);
 			if (FEEDBACK_DONE.includes(c.feedback)) e.feedback = c.feedback;
 		}
 	}
@@ -322,6 +324,7 @@ export class Core extends Emitter {
 				binds: e.binds,
 				bindOut: e.bindOut,
 				asked: e.asked,
+				accepted: e.accepted,
 				feedback: e.feedback,
 				outbox: e.outbox.map((m) => ({ ...m })),
 				messages: history ? e.messages.map((m) => ({ ...m, sealed: undefined })) : undefined,
@@ -583,6 +586,7 @@ export class Core extends Emitter {
 			queuePosition: k.status === 'waiting' && isId(k.queue_position) ? k.queue_position : null,
 			outbox: e.outbox.length,
 			feedback: e.feedback || null,
+			referral: this.referralView(e, participants),
 		};
 	}
 
@@ -628,8 +632,9 @@ export class Core extends Emitter {
 		for (const p of Array.isArray(k.participants) ? k.participants : []) {
 			// the programme the user asked for, which every check holds to
 			if (p && typeof p === 'object') delete p.asked_programme;
-			if (p?.role === 'counsellor' && e.asked) p.asked_programme = e.asked;
+			if (p?.role === 'counsellor' && this.wantOf(e, p)) p.asked_programme = this.wantOf(e, p);
 		}
+		this.handOver(e, k);
 		for (const p of this.e2e.checkCase(k)) {
 			const tag = `${p.role}:${p.key}`;
 			if (e.announced.has(tag)) continue;
@@ -1292,5 +1297,6 @@ export class Core extends Emitter {
 }
 
 // the requests that are one frame and its answer (requests.js), and
-// safety numbers, verification and programme keys (keys.js)
-Object.assign(Core.prototype, requests, keys);
+// safety numbers, verification and programme keys (keys.js), and a
+// client's referrals (referral.js)
+Object.assign(Core.prototype, requests, keys, referrals);
