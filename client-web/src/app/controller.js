@@ -155,6 +155,20 @@ export function createController({ store, createCore, sodium, config }) {
 				if (open) s.current = open.id;
 			}
 		});
+		referralProgrammes(list);
+	}
+
+	/* The public profiles of the programmes of the cases' referrals
+	 * (programme.list), asked for once per programme missing. */
+	const profilesAsked = new Set();
+	function referralProgrammes(list) {
+		const want = list.flatMap((c) => (c.referral ? [c.referral.partner, c.referral.from] : []))
+			.filter((id) => !S().programmes?.[id] && !profilesAsked.has(id));
+		if (!want.length) return;
+		for (const id of want) profilesAsked.add(id);
+		core.programmes().then((all) => {
+			set((s) => { for (const p of all) if (p && Number.isSafeInteger(p.id)) (s.programmes ||= {})[p.id] = p; });
+		}).catch(() => { for (const id of want) profilesAsked.delete(id); });
 	}
 
 	function safeSafety(id) {
@@ -202,6 +216,12 @@ export function createController({ store, createCore, sodium, config }) {
 			} else if (role === 'client' && previous && previous.status === 'waiting' && c.status !== 'waiting') {
 				const who = c.participants.find((p) => p.role === 'counsellor');
 				set((s) => { s.lastAnnounce = t('announce_joined', { name: who ? who.name : '' }); });
+			}
+			// a referral's every step is said as what it is
+			const r = c.referral;
+			if (role === 'client' && r && (!previous || previous.referral?.status !== r.status)) {
+				const partner = S().programmes?.[r.partner]?.name || t('referral_programme_n', { id: r.partner });
+				set((s) => { s.lastAnnounce = t(`referral_h_${r.status}`, { partner }); });
 			}
 			if (role === 'counsellor') refreshQueue();
 		});
@@ -671,6 +691,20 @@ export function createController({ store, createCore, sodium, config }) {
 		},
 		async removeColleague(id, key) {
 			await act(() => core.removeColleague(id, key));
+		},
+		/* The client's yes or no to a proposed referral. */
+		async referralAnswer(id, accept) {
+			set((s) => { s.busy = true; });
+			await act(() => core.referralAnswer(id, accept));
+			set((s) => { s.busy = false; });
+		},
+		/* The client withdraws its yes (the counsellor cancels its proposal). */
+		async referralWithdraw(id) {
+			await act(() => core.referralWithdraw(id));
+		},
+		/* The client approves the summary draft it read (text, as shown). */
+		async approveSummary(id, text) {
+			await act(() => core.referralApprove(id, text));
 		},
 		/* The client's case is closed: a new request with the same wishes. */
 		async newRequest() {
