@@ -14,7 +14,9 @@
 // when the referral is completed to exactly that key, the counsellor
 // pinned before left for "referral", and the partner is one the user
 // accepted in that case. The client approves the summary draft it read
-// by its BLAKE2b-256 digest; the server never reads the text.
+// by its BLAKE2b-256 digest; the server never reads the text. A
+// counsellor proposes, sends the draft to the client alone, the approved
+// text (and no other) to the partner's counsellor alone, and hands over.
 
 import sodium from 'libsodium-wrappers-sumo';
 import { b64Encode } from './proto/frame.js';
@@ -22,6 +24,8 @@ import { bytesEqual } from './proto/bytes.js';
 import { E2E, participantKey, participantRole } from './e2e.js';
 import { isId, textBytes, usage } from './util.js';
 import { OFR_CT_MAX } from './proto/frame.js';
+import { OfframpError, ERR } from './proto/err.js';
+import { ENVELOPE_V2_TEXT_MAX } from './proto/envelope.js';
 
 /** Partners remembered per case as accepted (the oldest go). */
 export const ACCEPTED_MAX = 8;
@@ -104,6 +108,69 @@ export const referrals = {
 			this.changed();
 		}
 		const a = await this.ask({ type: 'referral.answer', case: id, accept });
+		await this.chain(() => this.caseUpdate(a.case));
+		return this.caseOf(id);
+	},
+
+	// --- the counsellor's side (as client-cli/referral.c) ---
+
+	/** The programmes in an active partnership with the counsellor's
+	 * (partner.directory's partners). @returns {Promise<object[]>} */
+	async partners() {
+		const a = await this.ask({ type: 'partner.directory' });
+		return Array.isArray(a.partners) ? a.partners : [];
+	},
+
+	/* The key (base64) of case entry e's client. */
+	clientOf(e) {
+		return (e.kase.participants || []).find((p) => p?.role === 'client')?.key || null;
+	},
+
+	/**
+	 * Proposes to refer case id to partner (referral.propose); the reason
+	 * and the offer, when given, go to the client alone, encrypted, in the
+	 * words the CLI uses (ui/referral.js reads them). @param {number} id
+	 * @param {number} partner @param {{reason?: string, offer?: string}} [why]
+	 * @returns {Promise<Case>}
+	 */
+	async referralPropose(id, partner, { reason = '', offer = '' } = {}) {
+		if (!isId(id) || !isId(partner)) throw usage('case id and partner');
+		let text = null;
+		if (reason || offer) {
+			text = `Referral proposed to programme ${partner}.${reason ? ` Reason: ${reason}` : ''}${offer ? ` What they offer: ${offer}` : ''}`;
+			textBytes(text, ENVELOPE_V2_TEXT_MAX);	// too long: nothing proposed
+		}
+		const a = await this.ask({ type: 'referral.propose', case: id, partner });
+		await this.chain(() => this.caseUpdate(a.case));
+		if (text) this.send(id, text, { to: this.clientOf(this.cs.get(id)) });
+		return this.caseOf(id);
+	},
+
+	/** The summary draft text of case id, to its client alone (as often as
+	 * it is revised). @returns {Message} */
+	referralDraft(id, text) {
+		const e = this.cs.get(id);
+		if (!e) throw usage('case id');
+		return this.send(id, text, { to: this.clientOf(e) });
+	},
+
+	/**
+	 * The approved summary of case id, to the partner's counsellor alone:
+	 * only the text whose digest the client approved (else "bad_state",
+	 * nothing sent), as the CLI refuses any other. @returns {Message}
+	 */
+	referralSummary(id, text) {
+		const r = this.cs.get(id)?.kase.referral;
+		if (!r || typeof r.counsellor !== 'string') throw new OfframpError(ERR.BAD_STATE, 'no partner counsellor yet');
+		if (typeof r.approved !== 'string' || summaryDigest(text) !== r.approved)
+			throw new OfframpError(ERR.BAD_STATE, 'not the summary the client approved: nothing sent');
+		return this.send(id, text, { to: r.counsellor, summary: true });
+	},
+
+	/** The handover (referral.complete). @returns {Promise<Case>} */
+	async referralComplete(id) {
+		if (!isId(id)) throw usage('case id');
+		const a = await this.ask({ type: 'referral.complete', case: id });
 		await this.chain(() => this.caseUpdate(a.case));
 		return this.caseOf(id);
 	},

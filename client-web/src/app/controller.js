@@ -617,6 +617,28 @@ export function createController({ store, createCore, sodium, config }) {
 			return !!r;
 		},
 
+		/* The counsellor's referral to a partner programme (referral.js). */
+		async partners() {
+			try {
+				return await core.partners();
+			} catch (e) {
+				fail(e);
+				return null;
+			}
+		},
+		async referralPropose(id, partner, why) {
+			const r = await act(() => core.referralPropose(id, partner, why));
+			syncMessages(id);
+			return !!r;
+		},
+		referralDraft(id, text) {
+			return sendAlone(id, () => core.referralDraft(id, text));
+		},
+		referralSummary(id, text) {
+			return sendAlone(id, () => core.referralSummary(id, text));
+		},
+		referralComplete: (id) => act(() => core.referralComplete(id)),
+
 		/* Returns true when the text is in the outbox (the composer may clear). */
 		send(id, text) {
 			if (!text.trim()) return false;
@@ -773,6 +795,19 @@ export function createController({ store, createCore, sodium, config }) {
 			quickExit({ url: config.exitUrl, win, wipe: () => wipe() });
 		},
 	};
+
+	/* A text to one participant alone (fn queues it): true when queued. */
+	function sendAlone(id, fn) {
+		try {
+			fn();
+		} catch (e) {
+			fail(e);
+			return false;
+		}
+		clearError();
+		syncMessages(id);
+		return true;
+	}
 
 	async function act(fn) {
 		try {

@@ -134,3 +134,77 @@ export function referralPanel(intents) {
 		},
 	};
 }
+
+/*
+ * The counsellor's referral to a partner programme, in the tools panel
+ * of the open case (getId gives it): propose (a partner of the
+ * directory, the reason and the offer for the client alone), cancel;
+ * once the partner's counsellor joined, the summary draft to the client
+ * alone, the text the client approved to the partner's counsellor alone,
+ * then the handover. intents: partners(), referralPropose(id, partner,
+ * why), referralWithdraw(id), referralDraft(id, text),
+ * referralSummary(id, text), referralComplete(id).
+ */
+export function referralTool(getId, intents) {
+	const field = (label, control) => [h('label', { for: control.id }, label), control];
+	const select = h('select', { id: 'tool-ref-partner' });
+	const reason = h('textarea', { id: 'tool-ref-reason', dir: 'auto', rows: '2', maxlength: '4000' });
+	const offer = h('textarea', { id: 'tool-ref-offer', dir: 'auto', rows: '2', maxlength: '4000' });
+	const summary = h('textarea', { id: 'tool-ref-summary', dir: 'auto', rows: '4', maxlength: '8000' });
+	const state = h('p', { class: 'small', role: 'status', id: 'tool-ref-state' });
+	const none = h('p', { class: 'small muted', hidden: true }, t('tool_ref_no_partners'));
+	const propose = h('div', null, none, ...field(t('tool_ref_partner'), select), ...field(t('tool_ref_reason'), reason),
+		...field(t('tool_ref_offer'), offer),
+		h('div', { class: 'row' }, h('button', { type: 'button', id: 'tool-ref-propose', onclick: async () => {
+			const partner = Number(select.value);
+			if (!Number.isSafeInteger(partner) || partner <= 0) return;
+			if (await intents.referralPropose(getId(), partner, { reason: reason.value.trim(), offer: offer.value.trim() }))
+				reason.value = offer.value = '';
+		} }, t('tool_ref_propose'))));
+	const cancel = h('button', { type: 'button', id: 'tool-ref-cancel', onclick: () => intents.referralWithdraw(getId()) }, t('tool_ref_cancel'));
+	const draftBtn = h('button', { type: 'button', id: 'tool-ref-draft', onclick: () => intents.referralDraft(getId(), summary.value) }, t('tool_ref_draft'));
+	const sendBtn = h('button', { type: 'button', id: 'tool-ref-send', onclick: () => intents.referralSummary(getId(), summary.value) });
+	const completeBtn = h('button', { type: 'button', id: 'tool-ref-complete', onclick: () => intents.referralComplete(getId()) }, t('tool_ref_complete'));
+	const handover = h('div', null, ...field(t('tool_ref_summary'), summary), h('div', { class: 'row' }, draftBtn, sendBtn));
+	const el = h('section', { id: 'tool-partner-referral' }, h('h3', null, t('tool_ref_title')), state, propose, handover,
+		h('div', { class: 'row' }, cancel, completeBtn));
+	let partners = [];
+	let loaded = false;
+
+	function paint(s, c) {
+		const r = c?.referral;
+		const open = r && (r.status === 'proposed' || r.status === 'accepted');
+		const name = (id) => partners.find((p) => p.id === id)?.name || s.programmes?.[id]?.name || t('referral_programme_n', { id });
+		const who = r?.counsellor;
+		const vars = r ? { partner: name(r.partner), name: who ? who.name : '' } : {};
+		propose.hidden = !!open || !c || (c.status !== 'active' && c.status !== 'paused');
+		cancel.hidden = !open;
+		const joined = r?.status === 'accepted' && who && !who.joining;
+		handover.hidden = !joined || r.summarySent;
+		completeBtn.hidden = !(joined && r.summarySent);
+		sendBtn.textContent = t('tool_ref_send', vars);
+		state.textContent = !r ? '' : r.status !== 'accepted' ? t(`tool_ref_state_${r.status}`, vars)
+			: !who ? t('tool_ref_state_waiting', vars) : who.joining ? t('tool_ref_state_joining', vars)
+				: r.summarySent ? t('tool_ref_state_sent', vars) : r.approved ? t('tool_ref_state_approved', vars) : t('tool_ref_state_accepted', vars);
+	}
+
+	let last = [null, null];
+	return {
+		el,
+		/* Loads the directory's partners (once the panel opens). */
+		async load() {
+			if (loaded) return;
+			const list = await intents.partners();
+			if (!list) return;
+			loaded = true;
+			partners = list;
+			fill(select, list.map((p) => h('option', { value: String(p.id) }, p.name)));
+			none.hidden = list.length > 0;
+			paint(...last);
+		},
+		update(s, c) {
+			last = [s, c];
+			paint(s, c);
+		},
+	};
+}

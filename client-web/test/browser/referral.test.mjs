@@ -8,7 +8,10 @@
 // client approves the summary draft it read, which goes to Lou alone;
 // after the handover Lou is its counsellor, not a changed key. Another
 // client declines, and nothing moves; Sam cancels a proposal; a third
-// client (in German) withdraws its yes, and Lou leaves again.
+// client (in German) withdraws its yes, and Lou leaves again. A web
+// counsellor of A does the counsellor's side for a CLI client: proposes
+// a partner of the directory, shows the draft to the client alone, sends
+// only the approved text to Lou alone, and hands over.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -158,5 +161,52 @@ test('withdrawn after the yes: the partner\'s counsellor leaves again (de)', asy
 	await state(page, 'withdrawn');
 	await page.locator('.people li[data-state="left"][data-reason="removed"]', { hasText: 'Lou' }).waitFor({ timeout: 20000 });
 	assert.match(await page.locator('#ref-h').innerText(), /Du hast deine Zustimmung zu Second Path zurückgezogen/);
+	assert.deepEqual(page.errors, []);
+});
+
+test('the web counsellor: proposes a partner of the directory, shows the draft, sends the approved summary alone, hands over', async () => {
+	H.cliOk(env, 'couns', ['profile', '--presence', 'away']);	// so that the case is Rae's
+	const page = await H.newPage(env);
+	await H.webJoin(page, env, { name: 'Rae' });
+	assert.match(H.certify(env, 'Rae'), /certified: Rae/);
+	H.cliOk(env, 'c9', ['keygen', '--kdf', 'min']);
+	const out = H.cliOk(env, 'c9', ['request', '--language', 'en', '--topic', 'leaving', '--programme', '1']);
+	assert.equal(H.field(out, 'counsellor'), 'Rae');
+	const id = H.field(out, 'case');
+	const item = page.locator(`#caselist button[data-case="${id}"]`);
+	await item.waitFor({ timeout: 20000 });
+	await item.click();
+	await page.getByText('Meeting, agreement, referral', { exact: true }).click();
+	await page.locator('#tool-ref-partner option', { hasText: 'Second Path' }).waitFor({ state: 'attached', timeout: 20000 });
+	await page.getByLabel('Why (for the client alone, encrypted)').fill('family questions');
+	await page.getByLabel('What they offer (for the client alone, encrypted)').fill('counselling in Berlin');
+	await page.locator('#tool-ref-propose').click();
+	await page.locator('#tool-ref-state', { hasText: 'Proposed to Second Path' }).waitFor({ timeout: 20000 });
+	assert.match(H.cliOk(env, 'c9', ['recv', '--count', '1', '--wait', '20']),
+		/Referral proposed to programme 2\. Reason: family questions What they offer: counselling in Berlin/);
+	assert.match(H.cliOk(env, 'c9', ['referral', 'accept', id]),
+		/^counsellor: Lou: new counsellor from partner programme Second Path, certified by Second Path, Second Path endorsed by /m);
+	// Rae sees Lou joining, and says she saw him
+	await page.getByRole('button', { name: 'I have seen who joins' }).click();
+	H.cliOk(env, 'c9', ['members', id]);
+	await page.locator('#tool-ref-state', { hasText: 'Lou of Second Path is in the case' }).waitFor({ timeout: 30000 });
+
+	const summary = 'wants to leave, from the web';
+	await page.getByLabel('Handover summary').fill(summary);
+	await page.locator('#tool-ref-draft').click();
+	assert.match(H.cliOk(env, 'c9', ['recv', '--count', '1', '--wait', '20']), /wants to leave, from the web/);
+	assert.doesNotMatch(H.cli(env, 'lou', ['recv', '--wait', '3']).out, /from the web/, 'the draft is the client\'s alone');
+	// not approved: the page sends nothing
+	await page.locator('#tool-ref-send').click();
+	await page.locator('#alert', { hasText: 'current state' }).waitFor({ timeout: 20000 });
+	H.cliOk(env, 'c9', ['referral', 'approve', id, summary]);
+	await page.locator('#tool-ref-state', { hasText: 'The client approved a summary' }).waitFor({ timeout: 30000 });
+	await page.locator('#tool-ref-send').click();
+	await recv('lou', summary);
+	await page.locator('#tool-ref-state', { hasText: 'The summary went to Lou' }).waitFor({ timeout: 30000 });
+	await H.axe(page, 'case (partner referral)');
+	await page.locator('#tool-ref-complete').click();
+	await H.waitFor('the handover', () => /^former Rae \(counsellor\) left: the case was referred/m.test(H.cliOk(env, 'c9', ['members', id])), 30000);
+	assert.match(H.cliOk(env, 'c9', ['members', id]), /^member Lou \(counsellor\) in the case$/m);
 	assert.deepEqual(page.errors, []);
 });
