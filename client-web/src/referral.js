@@ -163,7 +163,7 @@ export const referrals = {
 		const r = this.cs.get(id)?.kase.referral;
 		if (!r || typeof r.counsellor !== 'string') throw new OfframpError(ERR.BAD_STATE, 'no partner counsellor yet');
 		if (typeof r.approved !== 'string' || summaryDigest(text) !== r.approved)
-			throw new OfframpError(ERR.BAD_STATE, 'not the summary the client approved: nothing sent');
+			throw Object.assign(new OfframpError(ERR.BAD_STATE, 'not the summary the client approved: nothing sent'), { reason: 'not_approved' });
 		return this.send(id, text, { to: r.counsellor, summary: true });
 	},
 

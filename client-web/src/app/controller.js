@@ -27,7 +27,7 @@ const TRANSIENT = new Set(['err_server_failed', 'err_refused_often', 'err_connec
 	'err_internal', 'err_rate_limited', 'err_storage_full', 'err_recipient_full']);
 
 /* Reasons of the core's refusals that say more than their code. */
-const KNOWN_REASONS = new Set(['server_key_changed', 'safety_mismatch', 'wrong_programme', 'revoked']);
+const KNOWN_REASONS = new Set(['server_key_changed', 'safety_mismatch', 'wrong_programme', 'revoked', 'not_approved']);
 
 /* The catalogue key for an error (an OfframpError, or anything thrown). */
 export function errorKey(e) {
@@ -219,7 +219,7 @@ export function createController({ store, createCore, sodium, config }) {
 			}
 			// a referral's every step is said as what it is
 			const r = c.referral;
-			if (role === 'client' && r && (!previous || previous.referral?.status !== r.status)) {
+			if (role === 'client' && r && previous && previous.referral?.status !== r.status) {
 				const partner = S().programmes?.[r.partner]?.name || t('referral_programme_n', { id: r.partner });
 				set((s) => { s.lastAnnounce = t(`referral_h_${r.status}`, { partner }); });
 			}

@@ -410,6 +410,7 @@ export default {
 	referral_changes: 'طلب تعديلات',
 	referral_changes_prefix: 'بخصوص الملخص، أرجو تعديل: ',
 	tool_ref_title: 'الإحالة إلى برنامج شريك',
+	err_not_approved: 'لم يوافق العميل على هذا النص، لذلك لم يُرسل شيء. اعرض عليه هذه المسودة أولًا.',
 	tool_ref_partner: 'البرنامج الشريك',
 	tool_ref_reason: 'السبب (للعميل وحده، مشفّر)',
 	tool_ref_offer: 'ما يقدمونه (للعميل وحده، مشفّر)',

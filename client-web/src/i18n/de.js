@@ -410,6 +410,7 @@ export default {
 	referral_changes: 'Um Änderungen bitten',
 	referral_changes_prefix: 'Zur Zusammenfassung, bitte ändere: ',
 	tool_ref_title: 'An ein Partnerprogramm weitervermitteln',
+	err_not_approved: 'Die Klient*in hat diesen Text nicht freigegeben, darum wurde nichts gesendet. Zeig ihr zuerst diesen Entwurf.',
 	tool_ref_partner: 'Partnerprogramm',
 	tool_ref_reason: 'Warum (nur für die Klient*in, verschlüsselt)',
 	tool_ref_offer: 'Was sie anbieten (nur für die Klient*in, verschlüsselt)',

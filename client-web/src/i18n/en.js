@@ -411,6 +411,7 @@ export default {
 	referral_changes: 'Ask for changes',
 	referral_changes_prefix: 'About the summary, please change: ',
 	tool_ref_title: 'Refer to a partner programme',
+	err_not_approved: 'The client has not approved this text, so nothing was sent. Show them this draft first.',
 	tool_ref_partner: 'Partner programme',
 	tool_ref_reason: 'Why (for the client alone, encrypted)',
 	tool_ref_offer: 'What they offer (for the client alone, encrypted)',

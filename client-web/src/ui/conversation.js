@@ -45,7 +45,8 @@ export function conversationScreen(state, intents) {
 	});
 	// a referral: asking for changes to the summary is a message to the counsellor
 	const referral = referralPanel({ ...intents, askChanges: (id) => {
-		intents.draft(id, t('referral_changes_prefix'));
+		comp.box.value = t('referral_changes_prefix');
+		intents.draft(id, comp.box.value);
 		comp.box.focus();
 		comp.box.setSelectionRange(comp.box.value.length, comp.box.value.length);
 	} });

@@ -203,6 +203,7 @@ export function referralTool(getId, intents) {
 			paint(...last);
 		},
 		update(s, c) {
+			if (c?.id !== last[1]?.id) reason.value = offer.value = summary.value = '';
 			last = [s, c];
 			paint(s, c);
 		},

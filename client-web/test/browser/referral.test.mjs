@@ -108,7 +108,16 @@ test('accepted: the proposal with the partner\'s profile, three-party talk, the 
 	const summary = 'wants to leave, family pressure, prefers chat';
 	H.cliOk(env, 'couns', ['referral', 'draft', id, summary]);
 	await page.locator('#ref-draft', { hasText: summary }).waitFor({ timeout: 30000 });
+	await page.evaluate(() => {
+		document.getElementById('referral').scrollIntoView({ block: 'start' });
+		window.scrollBy(0, -document.querySelector('header').getBoundingClientRect().height - 8);
+	});
+	await H.shot(page, '33-client-referral-summary');
 	assert.equal(H.cli(env, 'couns', ['referral', 'summary', id, summary]).code, 1, 'nothing goes before the approval');
+	// asking for changes is a message to the counsellor, begun in the composer
+	await page.locator('#ref-changes').click();
+	assert.equal(await page.getByRole('textbox', { name: 'Your message' }).inputValue(), 'About the summary, please change: ');
+	await page.getByRole('textbox', { name: 'Your message' }).fill('');
 	await page.locator('#ref-approve').click();
 	await page.locator('#ref-summary-state', { hasText: 'You approved this summary. Only Lou will receive it.' }).waitFor({ timeout: 30000 });
 	H.cliOk(env, 'couns', ['referral', 'summary', id, summary]);
@@ -198,7 +207,7 @@ test('the web counsellor: proposes a partner of the directory, shows the draft, 
 	assert.doesNotMatch(H.cli(env, 'lou', ['recv', '--wait', '3']).out, /from the web/, 'the draft is the client\'s alone');
 	// not approved: the page sends nothing
 	await page.locator('#tool-ref-send').click();
-	await page.locator('#alert', { hasText: 'current state' }).waitFor({ timeout: 20000 });
+	await page.locator('#alert', { hasText: 'The client has not approved this text, so nothing was sent' }).waitFor({ timeout: 20000 });
 	H.cliOk(env, 'c9', ['referral', 'approve', id, summary]);
 	await page.locator('#tool-ref-state', { hasText: 'The client approved a summary' }).waitFor({ timeout: 30000 });
 	await page.locator('#tool-ref-send').click();
