@@ -52,6 +52,7 @@ import { feedbackSeal, FEEDBACK_ADMINS_MAX, FEEDBACK_TEXT_MAX } from './proto/fe
 import { copy, isId, textBytes, usage, utf8, utf8d } from './util.js';
 import { requests } from './requests.js';
 import { keys } from './keys.js';
+import { referrals, acceptedOf } from './referral.js';
 
 // The shapes the core takes and gives (CoreOptions, Account, Participant,
 // Case, Message, Safety, CoreEvent) are described in types.js.
@@ -248,6 +249,7 @@ export class Core extends Emitter {
 			for (const [k, b] of Object.entries(c.binds || {}))
 				if (Number.isSafeInteger(b?.seq) && Number.isSafeInteger(b?.time)) e.binds[k] = { seq: b.seq, time: b.time };
 			if (isId(c.asked)) e.asked = c.asked;
+			e.accepted = acceptedOf(c.accepted);
 			if (FEEDBACK_DONE.includes(c.feedback)) e.feedback = c.feedback;
 		}
 	}
@@ -322,6 +324,7 @@ export class Core extends Emitter {
 				binds: e.binds,
 				bindOut: e.bindOut,
 				asked: e.asked,
+				accepted: e.accepted,
 				feedback: e.feedback,
 				outbox: e.outbox.map((m) => ({ ...m })),
 				messages: history ? e.messages.map((m) => ({ ...m, sealed: undefined })) : undefined,
@@ -584,6 +587,7 @@ export class Core extends Emitter {
 			queuePosition: k.status === 'waiting' && isId(k.queue_position) ? k.queue_position : null,
 			outbox: e.outbox.length,
 			feedback: e.feedback || null,
+			referral: this.referralView(e, participants),
 		};
 	}
 
@@ -629,8 +633,9 @@ export class Core extends Emitter {
 		for (const p of Array.isArray(k.participants) ? k.participants : []) {
 			// the programme the user asked for, which every check holds to
 			if (p && typeof p === 'object') delete p.asked_programme;
-			if (p?.role === 'counsellor' && e.asked) p.asked_programme = e.asked;
+			if (p?.role === 'counsellor' && this.wantOf(e, p)) p.asked_programme = this.wantOf(e, p);
 		}
+		this.handOver(e, k);
 		for (const p of this.e2e.checkCase(k)) {
 			const tag = `${p.role}:${p.key}`;
 			if (e.announced.has(tag)) continue;
@@ -718,11 +723,15 @@ export class Core extends Emitter {
 	 * changed key, and is re-sent with the same mid across reconnects until
 	 * the server acknowledges it ("message-state" events follow).
 	 * @param {number} id @param {string} text  1..16105 bytes of UTF-8
+	 * @param {{to?: string, summary?: boolean}} [alone]  to: the one
+	 *   participant (base64 key) who reads it, the others get "nothing"
+	 *   (CRYPTO.md); summary: as a referral's summary, one copy to "to"
+	 *   alone (referral.summary; referral.js)
 	 * @returns {Message}
 	 * @throws {OfframpError} "usage" (empty, too long), "not_found",
 	 *   "case_closed", "limit" (the outbox is full: 100 per case)
 	 */
-	send(id, text) {
+	send(id, text, alone = {}) {
 		const bytes = textBytes(text, ENVELOPE_V2_TEXT_MAX);
 		const e = this.cs.get(id);
 		if (!e) throw new OfframpError(ERR.NOT_FOUND, 'no such case');
@@ -733,6 +742,8 @@ export class Core extends Emitter {
 			mid: b64Encode(sodium.randombytes_buf(OFR_MID_BYTES)), caseId: id, from: this.e2e.key,
 			name: this.acct?.name || '', mine: true, text, ts: this.now(), state: 'queued',
 		};
+		if (typeof alone.to === 'string') m.to = alone.to;
+		if (m.to && alone.summary === true) m.summary = true;
 		this.keep(e, m);
 		e.outbox.push(m);
 		this.changed();
@@ -885,11 +896,20 @@ export class Core extends Emitter {
 					for (const x of e.outbox) if (!x.sealed && x.reason !== why) this.setMsg(e, x, 'queued', why);
 					return;
 				}
+				if (m.to && !others.some((p) => p.key === m.to)) {	// the one it is for is not (or not yet) in the case
+					e.outbox.shift();
+					this.setMsg(e, m, 'failed', ERR.NOT_FOUND);
+					continue;
+				}
 				if (m.reason) this.setMsg(e, m, 'queued');
 				const copies = [];
 				try {
-					const bytes = envelopeWrite({ ...this.bindOut(e, k), ...envelopeBody(m) });
-					for (const p of others) copies.push(await this.e2e.seal(p, bytes, ask));
+					const bind = this.bindOut(e, k);
+					const bytes = envelopeWrite({ ...bind, ...envelopeBody(m) });
+					// to one alone: the others get "nothing"; a summary, no copy to them
+					const nothing = m.to ? envelopeWrite({ ...bind, kind: ENVELOPE_NOTHING }) : null;
+					for (const p of others)
+						if (!m.summary || p.key === m.to) copies.push(await this.e2e.seal(p, m.to && p.key !== m.to ? nothing : bytes, ask));
 				} catch (err) {
 					if (err.reason) {	// uncertified, bad bundle: waits, told
 						this.setMsg(e, m, 'queued', err.reason);
@@ -903,7 +923,9 @@ export class Core extends Emitter {
 			}
 			this.setMsg(e, m, 'sending');
 			try {
-				await this.ask({ type: 'msg.send', case: m.sealed.case, mid: m.mid, copies: m.sealed.copies }, { retry: true });
+				const [one] = m.sealed.copies;
+				await this.ask(m.summary ? { type: 'referral.summary', case: m.sealed.case, mid: m.mid, to: one.to, ct: one.ct }
+					: { type: 'msg.send', case: m.sealed.case, mid: m.mid, copies: m.sealed.copies }, { retry: true });
 			} catch (err) {
 				if (err.code === ERR.CONN || err.code === ERR.TIMEOUT) {
 					this.setMsg(e, m, 'queued');
@@ -932,6 +954,8 @@ export class Core extends Emitter {
 			e.outbox.shift();
 			delete m.sealed;
 			e.retryMs = 0;
+			// a referral's summary changes the case, which the server pushes to nobody
+			if (m.summary) await this.refreshCasesNow().catch(() => {});
 			// a receipt may have come before the answer was read
 			this.setMsg(e, m, this.allDelivered(e, m) ? 'delivered' : 'sent');
 		}
@@ -1293,5 +1317,6 @@ export class Core extends Emitter {
 }
 
 // the requests that are one frame and its answer (requests.js), and
-// safety numbers, verification and programme keys (keys.js)
-Object.assign(Core.prototype, requests, keys);
+// safety numbers, verification and programme keys (keys.js), and a
+// client's referrals (referral.js)
+Object.assign(Core.prototype, requests, keys, referrals);

@@ -73,6 +73,21 @@
  * @property {number} outbox  own messages not yet acknowledged by the server
  * @property {'sent'|'dismissed'|null} feedback  a client's anonymous feedback
  *   on the case (sendFeedback, dismissFeedback), or null: not yet
+ * @property {Referral|null} referral  its newest referral (referral.js)
+ */
+
+/**
+ * @typedef {object} Referral
+ * @property {number} from  the proposing programme
+ * @property {number} partner  the partner programme
+ * @property {'proposed'|'accepted'|'declined'|'withdrawn'|'cancelled'|'completed'} status
+ * @property {string|null} approved  the digest of the summary the client approved
+ * @property {boolean} summarySent
+ * @property {boolean} accepted  this user said yes to this partner in the case
+ * @property {{key: string, name: string, programme: number, joining: boolean,
+ *   certified: boolean, refused: string|null}|null} counsellor  the partner's
+ *   counsellor in the case; certified: under the partner's key, which a
+ *   trusted programme vouched for
  */
 
 /**

@@ -372,3 +372,81 @@ test('a feedback text: padded to 1024 bytes, sealed to the admin\'s X25519 key (
 	assert.throws(() => P.feedbackSeal(admin.publicKey, Uint8Array.of(65, 0, 66)), { code: 'usage' });
 	assert.equal(P.feedbackSeal(admin.publicKey, new Uint8Array(1000).fill(65)).length, 1072);
 });
+
+test('a referral: the partner the client accepted is not refused, only under the partner\'s key a trusted programme vouched for; the handover it consented to is no changed key', async () => {
+	const f = await fake();
+	const a = sodium.crypto_sign_keypair(), b = sodium.crypto_sign_keypair(), c3 = sodium.crypto_sign_keypair();
+	const vouch = (id, key) => ({ programme: 1, statement: P.partnerSign(a.privateKey,
+		{ programmeId: 1, partnerId: id, partnerPk: key.publicKey, notBefore: NOW - 60, notAfter: NOW + 3600 }) });
+	const sam = counsellor(1, a.privateKey), lou = counsellor(2, b.privateKey);
+	const sc = scene(f, sam, { 1: { key: a.publicKey }, 2: { key: b.publicKey, vouched_by: [vouch(2, b)] },
+		3: { key: c3.publicKey, vouched_by: [vouch(3, c3)] } });
+	const who = (x, as) => ({ key: x.peer.key, role: 'counsellor', name: x === lou ? 'Lou' : 'Sam', programme: x.id, cert: b64(x.cert), as });
+	/* case 77 at a step of its referral (status, with the partner's
+	 * counsellor x as a participant, or handed over) */
+	const at = (clientKey, status, x = null, done = false) => {
+		const k = sc.kase(clientKey);
+		k.referral = { id: 5, from: 1, partner: x ? x.id : 2, status, proposed: NOW, counsellor: x ? x.peer.key : null,
+			approved: null, summary_sent: done, ended: null };
+		if (done) {
+			k.participants = [k.participants[0], who(x, 'counsellor')];
+			k.former = [{ ...who(sam, 'counsellor'), left: NOW, reason: 'referral' }];
+		} else if (x) {
+			k.participants.push(who(x, 'referral'));
+		}
+		return k;
+	};
+	f.handlers['case.list'] = () => ({ cases: [] });
+	f.handlers['case.request'] = (fr, s) => ({ case: sc.kase(s.clientKey) });
+	const pins = [[1, b64(a.publicKey)]];
+	const c = await core(f, { pins });
+	await c.login();
+	await c.requestCase({ language: 'en', programme: 1 });
+	f.push({ type: 'case', case: at(c.key, 'proposed') });
+	await waitFor(() => c.caseOf(77).referral?.status === 'proposed', 3000, 'the proposal');
+	assert.equal(c.caseOf(77).referral.accepted, false);
+	f.handlers['referral.answer'] = (fr, s) => (fr.accept ? { case: at(s.clientKey, 'accepted', lou) } : { error: 'bad_state' });
+	const got = await c.referralAnswer(77, true);
+	assert.equal(f.seen.find((x) => x.type === 'referral.answer').accept, true);
+	assert.deepEqual([got.referral.accepted, got.referral.counsellor.certified, got.referral.counsellor.refused], [true, true, null],
+		'the partner\'s counsellor: certified by the partner, the partner vouched for by the programme asked for');
+	assert.equal(got.blocked, false);
+	// the approval is the digest of the text the client read
+	f.handlers['referral.approve'] = (fr, s) => ({ case: at(s.clientKey, 'accepted', lou) });
+	await c.referralApprove(77, 'a summary, ünïcode');
+	assert.equal(f.seen.find((x) => x.type === 'referral.approve').digest,
+		b64(sodium.crypto_generichash(32, new TextEncoder().encode('a summary, ünïcode'), null)));
+	// the handover it consented to: the new counsellor in the old one's place
+	f.push({ type: 'case', case: at(c.key, 'completed', lou, true) });
+	await waitFor(() => c.caseOf(77).referral?.status === 'completed', 3000, 'the handover');
+	const now = c.caseOf(77);
+	assert.deepEqual([now.blocked, counsellorOf(c).key, counsellorOf(c).certified, counsellorOf(c).changed], [false, lou.peer.key, true, false]);
+	// kept across a reload: the accepted partner with the case
+	const d = await core(f, { pins, state: c.exportState() });
+	await d.login();
+	assert.equal(JSON.parse(d.exportState({ as: 'json' })).cases[0].accepted[0], 2);
+
+	// another client, which never said yes: the same handover is a changed key,
+	// and the partner's counsellor is not of the programme it asked for
+	const e = await core(f, { pins });
+	await e.login();
+	await e.requestCase({ language: 'en', programme: 1 });
+	f.push({ type: 'case', case: at(e.key, 'accepted', lou) });
+	await waitFor(() => e.caseOf(77).referral?.counsellor?.refused === 'wrong_programme', 3000, 'not asked for');
+	f.push({ type: 'case', case: at(e.key, 'completed', lou, true) });
+	await waitFor(() => e.caseOf(77).blocked === true, 3000, 'a changed key');
+
+	// a partner's key only the server vouches for: refused, though accepted
+	sc.progs[2].vouched_by = [];
+	const g = await core(f, { pins });
+	await g.login();
+	await g.requestCase({ language: 'en', programme: 1 });
+	f.push({ type: 'case', case: at(g.key, 'proposed') });
+	await waitFor(() => g.caseOf(77).referral?.status === 'proposed', 3000, 'the proposal');
+	const r = await g.referralAnswer(77, true);
+	assert.deepEqual([r.referral.counsellor.certified, r.referral.counsellor.refused], [false, 'untrusted_programme']);
+	// and a counsellor of a programme it did not accept, though vouched for
+	const other = counsellor(3, c3.privateKey);
+	f.push({ type: 'case', case: at(g.key, 'accepted', other) });
+	await waitFor(() => g.caseOf(77).referral?.counsellor?.refused === 'wrong_programme', 3000, 'not accepted there');
+});

@@ -27,7 +27,7 @@ const TRANSIENT = new Set(['err_server_failed', 'err_refused_often', 'err_connec
 	'err_internal', 'err_rate_limited', 'err_storage_full', 'err_recipient_full']);
 
 /* Reasons of the core's refusals that say more than their code. */
-const KNOWN_REASONS = new Set(['server_key_changed', 'safety_mismatch', 'wrong_programme', 'revoked']);
+const KNOWN_REASONS = new Set(['server_key_changed', 'safety_mismatch', 'wrong_programme', 'revoked', 'not_approved']);
 
 /* The catalogue key for an error (an OfframpError, or anything thrown). */
 export function errorKey(e) {
@@ -155,6 +155,20 @@ export function createController({ store, createCore, sodium, config }) {
 				if (open) s.current = open.id;
 			}
 		});
+		referralProgrammes(list);
+	}
+
+	/* The public profiles of the programmes of the cases' referrals
+	 * (programme.list), asked for once per programme missing. */
+	const profilesAsked = new Set();
+	function referralProgrammes(list) {
+		const want = list.flatMap((c) => (c.referral ? [c.referral.partner, c.referral.from] : []))
+			.filter((id) => !S().programmes?.[id] && !profilesAsked.has(id));
+		if (!want.length) return;
+		for (const id of want) profilesAsked.add(id);
+		core.programmes().then((all) => {
+			set((s) => { for (const p of all) if (p && Number.isSafeInteger(p.id)) (s.programmes ||= {})[p.id] = p; });
+		}).catch(() => { for (const id of want) profilesAsked.delete(id); });
 	}
 
 	function safeSafety(id) {
@@ -202,6 +216,12 @@ export function createController({ store, createCore, sodium, config }) {
 			} else if (role === 'client' && previous && previous.status === 'waiting' && c.status !== 'waiting') {
 				const who = c.participants.find((p) => p.role === 'counsellor');
 				set((s) => { s.lastAnnounce = t('announce_joined', { name: who ? who.name : '' }); });
+			}
+			// a referral's every step is said as what it is
+			const r = c.referral;
+			if (role === 'client' && r && previous && previous.referral?.status !== r.status) {
+				const partner = S().programmes?.[r.partner]?.name || t('referral_programme_n', { id: r.partner });
+				set((s) => { s.lastAnnounce = t(`referral_h_${r.status}`, { partner }); });
 			}
 			if (role === 'counsellor') refreshQueue();
 		});
@@ -597,6 +617,28 @@ export function createController({ store, createCore, sodium, config }) {
 			return !!r;
 		},
 
+		/* The counsellor's referral to a partner programme (referral.js). */
+		async partners() {
+			try {
+				return await core.partners();
+			} catch (e) {
+				fail(e);
+				return null;
+			}
+		},
+		async referralPropose(id, partner, why) {
+			const r = await act(() => core.referralPropose(id, partner, why));
+			syncMessages(id);
+			return !!r;
+		},
+		referralDraft(id, text) {
+			return sendAlone(id, () => core.referralDraft(id, text));
+		},
+		referralSummary(id, text) {
+			return sendAlone(id, () => core.referralSummary(id, text));
+		},
+		referralComplete: (id) => act(() => core.referralComplete(id)),
+
 		/* Returns true when the text is in the outbox (the composer may clear). */
 		send(id, text) {
 			if (!text.trim()) return false;
@@ -686,6 +728,20 @@ export function createController({ store, createCore, sodium, config }) {
 				syncCases();
 			}
 		},
+		/* The client's yes or no to a proposed referral. */
+		async referralAnswer(id, accept) {
+			set((s) => { s.busy = true; });
+			await act(() => core.referralAnswer(id, accept));
+			set((s) => { s.busy = false; });
+		},
+		/* The client withdraws its yes (the counsellor cancels its proposal). */
+		async referralWithdraw(id) {
+			await act(() => core.referralWithdraw(id));
+		},
+		/* The client approves the summary draft it read (text, as shown). */
+		async approveSummary(id, text) {
+			await act(() => core.referralApprove(id, text));
+		},
 		/* The client's case is closed: a new request with the same wishes. */
 		async newRequest() {
 			let intake;
@@ -753,6 +809,19 @@ export function createController({ store, createCore, sodium, config }) {
 			quickExit({ url: config.exitUrl, win, wipe: () => wipe() });
 		},
 	};
+
+	/* A text to one participant alone (fn queues it): true when queued. */
+	function sendAlone(id, fn) {
+		try {
+			fn();
+		} catch (e) {
+			fail(e);
+			return false;
+		}
+		clearError();
+		syncMessages(id);
+		return true;
+	}
 
 	async function act(fn) {
 		try {

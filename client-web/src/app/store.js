@@ -32,6 +32,7 @@ export function initialState() {
 		feedbackSaid: null,	// {id, key}: what became of the feedback just sent (said in its place)
 		recovery: null,		// "Leave no trace": the recovery code, when shown
 		wishes: {},		// the client's choices on the start screen
+		programmes: {},		// programme id -> public profile (programme.list), for a referral
 		closedHere: [],		// case ids this page closed (a waiting one that closed otherwise expired)
 		lastAnnounce: '',	// text for the live region
 		saves: 0,		// device mode: vault writes done (shown as main[data-saves])

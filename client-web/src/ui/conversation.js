@@ -17,6 +17,7 @@ import { t, formatTime } from '../i18n/index.js';
 import { HISTORY_DAYS } from '../app/store.js';
 import { FEEDBACK_TEXT_MAX } from '../proto/feedback.js';
 import { messageLog, composer, participantList, safetyPanel } from './parts.js';
+import { referralPanel } from './referral.js';
 
 /* A tap on "delete" that lands this soon after the question appeared is
  * the second half of a double tap, not an answer: the button is disabled
@@ -42,6 +43,13 @@ export function conversationScreen(state, intents) {
 		onSend: (text) => intents.send(currentId, text),
 		onDraft: (text) => intents.draft(currentId, text),
 	});
+	// a referral: asking for changes to the summary is a message to the counsellor
+	const referral = referralPanel({ ...intents, askChanges: (id) => {
+		comp.box.value = t('referral_changes_prefix');
+		intents.draft(id, comp.box.value);
+		comp.box.focus();
+		comp.box.setSelectionRange(comp.box.value.length, comp.box.value.length);
+	} });
 	const safety = safetyPanel((key, number) => intents.verify(currentId, key, number));
 	const keep = h('section', { class: 'card', 'aria-labelledby': 'keep-h' });
 	const actions = h('div', { class: 'row' });
@@ -53,7 +61,7 @@ export function conversationScreen(state, intents) {
 	let fbSig = '';
 
 	const el = h('section', { 'aria-labelledby': 'conv-h' },
-		title, status, waiting, peopleCard,
+		title, status, waiting, referral.el, peopleCard,
 		h('h2', { class: 'sr-only' }, t('messages_label')), log.el, comp.el, feedback,
 		safety.el, keep, emergency, actions, erase);
 
@@ -242,6 +250,7 @@ export function conversationScreen(state, intents) {
 				paintActions(c);
 			}
 			people.update(c);
+			referral.update(s, c, entry.messages);
 			log.update(c.id, entry.messages);
 			comp.update({
 				draft: s.drafts[c.id] || '',

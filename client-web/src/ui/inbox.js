@@ -10,6 +10,7 @@ import { h, fill, uid } from './dom.js';
 import { t, formatTime } from '../i18n/index.js';
 import { messageLog, composer, participantList, safetyPanel } from './parts.js';
 import { membersPanel } from './members.js';
+import { referralTool } from './referral.js';
 
 const IDLE_CHOICES = [5, 10, 15, 30, 60];
 
@@ -38,8 +39,9 @@ function field(label, control) {
 
 /* The counsellor's tools for the open case (getId gives it): each a small
  * form that sends an encrypted message (a meeting, the agreement, a
- * referral card). */
-function toolsPanel(getId, intents) {
+ * referral card), and partnerTool, the referral to a partner programme
+ * (ui/referral.js). */
+function toolsPanel(getId, intents, partnerTool) {
 	const input = (key, attrs = {}) => h(attrs.rows ? 'textarea' : 'input', { id: uid(key), dir: 'auto', ...attrs });
 	const status = h('p', { class: 'small', role: 'status' });
 	const done = (ok) => { status.textContent = ok ? t('tool_sent') : ''; };
@@ -94,8 +96,11 @@ function toolsPanel(getId, intents) {
 	none, ...field(t('tool_partner'), partner), ...field(t('referral_expect'), expect), ...field(t('referral_say'), say),
 	h('div', { class: 'row' }, h('button', { type: 'submit' }, t('tool_referral_send'))));
 
-	const el = h('details', { class: 'card tools', id: 'tools-panel', ontoggle: (e) => { if (e.target.open) load(); } },
-		h('summary', null, t('tools_title')), meeting, agreement, referral, status);
+	const el = h('details', { class: 'card tools', id: 'tools-panel', ontoggle: (e) => {
+		if (!e.target.open) return;
+		load();
+		partnerTool.load();
+	} }, h('summary', null, t('tools_title')), meeting, agreement, partnerTool.el, referral, status);
 	return { el };
 }
 
@@ -144,8 +149,9 @@ export function inboxScreen(state, intents) {
 		}, h('label', { for: noteId }, t('note_label')), noteBox,
 		h('div', { class: 'row' }, h('button', { type: 'submit' }, t('note_add')))));
 	const safety = safetyPanel((key, number) => intents.verify(currentId, key, number));
-	const tools = toolsPanel(() => currentId, intents);
 	const members = membersPanel(() => currentId, intents);
+	const partnerTool = referralTool(() => currentId, intents);
+	const tools = toolsPanel(() => currentId, intents, partnerTool);
 	const back = h('button', { type: 'button', class: 'link back', onclick: () => intents.closeView() }, t('back_to_list'));
 	const caseBody = h('div', null, caseStatus, people.el, members.el, actions, log.el, comp.el, tools.el, notes, safety.el);
 	const empty = h('p', { class: 'muted' }, t('inbox_pick'));
@@ -236,6 +242,7 @@ export function inboxScreen(state, intents) {
 			}
 			people.update(c);
 			members.update(s, c);
+			partnerTool.update(s, c);
 			log.update(c.id, entry.messages);
 			comp.update({
 				draft: s.drafts[c.id] || '',

@@ -175,7 +175,7 @@ const REASONS = ['reassigned', 'disabled', 'removed', 'left', 'referral'];
 export function participantList(intents) {
 	const el = h('div', { class: 'people' });
 	let sig = '';
-	const as = (p) => (COLLEAGUES.includes(p.as) ? ` (${t(`as_${p.as.replace(/-/g, '_')}`)})` : '');
+	const as = (p) => (COLLEAGUES.includes(p.as) || p.as === 'referral' ? ` (${t(`as_${p.as.replace(/-/g, '_')}`)})` : '');
 	return {
 		el,
 		update(c) {

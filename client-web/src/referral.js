@@ -1,0 +1,197 @@
+// referral.js: a referral of a case to a partner programme as the web
+// client sees and answers it (PROTOCOL.md, "Referrals"; CRYPTO.md, "A
+// referral's trust"), the web mirror of client-cli/referral.c and of the
+// referral part of client-cli/trust.c. Mixed into Core (core.js), whose
+// ask(), entry(), caseUpdate(), chain() and e2e it uses.
+//
+// It keeps, per case, the partners its user said yes to there
+// (e.accepted): a counsellor of such a partner is not refused as "not the
+// programme you asked for", and its certificate is still checked under
+// the partner's key, which trust.js takes only through the partner
+// statement of a programme this device trusts (never because the server
+// names it). After a handover the user consented to, the new counsellor's
+// key takes the old one's place in the case, not as a changed key: only
+// when the referral is completed to exactly that key, the counsellor
+// pinned before left for "referral", and the partner is one the user
+// accepted in that case. The client approves the summary draft it read
+// by its BLAKE2b-256 digest; the server never reads the text. A
+// counsellor proposes, sends the draft to the client alone, the approved
+// text (and no other) to the partner's counsellor alone, and hands over.
+
+import sodium from 'libsodium-wrappers-sumo';
+import { b64Encode } from './proto/frame.js';
+import { bytesEqual } from './proto/bytes.js';
+import { E2E, participantKey, participantRole } from './e2e.js';
+import { isId, textBytes, usage } from './util.js';
+import { OFR_CT_MAX } from './proto/frame.js';
+import { OfframpError, ERR } from './proto/err.js';
+import { ENVELOPE_V2_TEXT_MAX } from './proto/envelope.js';
+
+/** Partners remembered per case as accepted (the oldest go). */
+export const ACCEPTED_MAX = 8;
+/** The BLAKE2b digest of an approved summary, in bytes. */
+export const SUMMARY_DIGEST_BYTES = 32;
+const STATUSES = ['proposed', 'accepted', 'declined', 'withdrawn', 'cancelled', 'completed'];
+
+/** The digest (base64) the client approves for summary text. */
+export function summaryDigest(text) {
+	const b = textBytes(text, OFR_CT_MAX);
+	try {
+		return b64Encode(sodium.crypto_generichash(SUMMARY_DIGEST_BYTES, b, null));
+	} finally {
+		b.fill(0);
+	}
+}
+
+/* The accepted partners kept in a case's saved state, bounded. */
+export function acceptedOf(list) {
+	return Array.isArray(list) ? list.filter(isId).slice(-ACCEPTED_MAX) : [];
+}
+
+export const referrals = {
+	/* The programme a counsellor participant p of case entry e must be
+	 * of: a partner the user accepted a referral to there, else the one
+	 * of the request (or null: none asked). */
+	wantOf(e, p) {
+		if (isId(p?.programme) && (e.accepted || []).includes(p.programme)) return p.programme;
+		return e.asked || null;
+	},
+
+	/* The handover of case object k (entry e): the pinned counsellor's
+	 * key gives way to the new one when the user consented to it. */
+	handOver(e, k) {
+		const r = k.referral;
+		if (!r || r.status !== 'completed' || typeof r.counsellor !== 'string' ||
+		    !(e.accepted || []).includes(r.partner))
+			return;
+		const now = (k.participants || []).find((p) => p?.key === r.counsellor && participantRole(p) === 'counsellor' &&
+			!E2E.isColleague(p));
+		const pinned = this.e2e.contactOf(k.id, 'counsellor');
+		if (!now || !pinned || bytesEqual(pinned.key, participantKey(now))) return;
+		const left = (k.former || []).some((x) => x?.reason === 'referral' && participantRole(x) === 'counsellor' &&
+			participantKey(x) && bytesEqual(participantKey(x), pinned.key));
+		if (left) this.e2e.forgetRole(k.id, 'counsellor');	// first seen now: pinned in checkCase
+	},
+
+	/* The referral of case entry e as the page shows it, or null;
+	 * participants: the view's. */
+	referralView(e, participants) {
+		const r = e.kase.referral;
+		if (!r || typeof r !== 'object' || !isId(r.partner) || !STATUSES.includes(r.status)) return null;
+		const p = participants.find((x) => typeof r.counsellor === 'string' && x.key === r.counsellor);
+		return {
+			id: r.id, from: r.from, partner: r.partner, status: r.status, proposed: r.proposed ?? null,
+			ended: r.ended ?? null, approved: typeof r.approved === 'string' ? r.approved : null,
+			summarySent: r.summary_sent === true,
+			accepted: (e.accepted || []).includes(r.partner),
+			// the partner's counsellor, once in the case: certified by the
+			// partner under its key, which a trusted programme vouched for
+			counsellor: p ? {
+				key: p.key, name: p.name, programme: p.programme, joining: p.joining,
+				certified: p.certified && p.programme === r.partner, refused: p.refused,
+			} : null,
+		};
+	},
+
+	/**
+	 * The client's answer to the referral proposed in case id
+	 * (referral.answer). A yes first remembers the partner as one this
+	 * user asked for in this case, so its counsellor is not refused
+	 * there. @param {number} id @param {boolean} accept @returns {Promise<Case>}
+	 */
+	async referralAnswer(id, accept) {
+		const e = this.cs.get(id);
+		if (!isId(id) || !e || typeof accept !== 'boolean') throw usage('case id and answer');
+		const partner = e.kase.referral?.partner;
+		if (accept && isId(partner) && !(e.accepted ||= []).includes(partner)) {
+			e.accepted = acceptedOf([...e.accepted, partner]);
+			this.changed();
+		}
+		const a = await this.ask({ type: 'referral.answer', case: id, accept });
+		await this.chain(() => this.caseUpdate(a.case));
+		return this.caseOf(id);
+	},
+
+	// --- the counsellor's side (as client-cli/referral.c) ---
+
+	/** The programmes in an active partnership with the counsellor's
+	 * (partner.directory's partners). @returns {Promise<object[]>} */
+	async partners() {
+		const a = await this.ask({ type: 'partner.directory' });
+		return Array.isArray(a.partners) ? a.partners : [];
+	},
+
+	/* The key (base64) of case entry e's client. */
+	clientOf(e) {
+		return (e.kase.participants || []).find((p) => p?.role === 'client')?.key || null;
+	},
+
+	/**
+	 * Proposes to refer case id to partner (referral.propose); the reason
+	 * and the offer, when given, go to the client alone, encrypted, in the
+	 * words the CLI uses (ui/referral.js reads them). @param {number} id
+	 * @param {number} partner @param {{reason?: string, offer?: string}} [why]
+	 * @returns {Promise<Case>}
+	 */
+	async referralPropose(id, partner, { reason = '', offer = '' } = {}) {
+		if (!isId(id) || !isId(partner)) throw usage('case id and partner');
+		let text = null;
+		if (reason || offer) {
+			text = `Referral proposed to programme ${partner}.${reason ? ` Reason: ${reason}` : ''}${offer ? ` What they offer: ${offer}` : ''}`;
+			textBytes(text, ENVELOPE_V2_TEXT_MAX);	// too long: nothing proposed
+		}
+		const a = await this.ask({ type: 'referral.propose', case: id, partner });
+		await this.chain(() => this.caseUpdate(a.case));
+		if (text) this.send(id, text, { to: this.clientOf(this.cs.get(id)) });
+		return this.caseOf(id);
+	},
+
+	/** The summary draft text of case id, to its client alone (as often as
+	 * it is revised). @returns {Message} */
+	referralDraft(id, text) {
+		const e = this.cs.get(id);
+		if (!e) throw usage('case id');
+		return this.send(id, text, { to: this.clientOf(e) });
+	},
+
+	/**
+	 * The approved summary of case id, to the partner's counsellor alone:
+	 * only the text whose digest the client approved (else "bad_state",
+	 * nothing sent), as the CLI refuses any other. @returns {Message}
+	 */
+	referralSummary(id, text) {
+		const r = this.cs.get(id)?.kase.referral;
+		if (!r || typeof r.counsellor !== 'string') throw new OfframpError(ERR.BAD_STATE, 'no partner counsellor yet');
+		if (typeof r.approved !== 'string' || summaryDigest(text) !== r.approved)
+			throw Object.assign(new OfframpError(ERR.BAD_STATE, 'not the summary the client approved: nothing sent'), { reason: 'not_approved' });
+		return this.send(id, text, { to: r.counsellor, summary: true });
+	},
+
+	/** The handover (referral.complete). @returns {Promise<Case>} */
+	async referralComplete(id) {
+		if (!isId(id)) throw usage('case id');
+		const a = await this.ask({ type: 'referral.complete', case: id });
+		await this.chain(() => this.caseUpdate(a.case));
+		return this.caseOf(id);
+	},
+
+	/** Withdraws (client) or cancels (counsellor) the open referral of case id. @returns {Promise<Case>} */
+	async referralWithdraw(id) {
+		if (!isId(id)) throw usage('case id');
+		const a = await this.ask({ type: 'referral.withdraw', case: id });
+		await this.chain(() => this.caseUpdate(a.case));
+		return this.caseOf(id);
+	},
+
+	/**
+	 * The client approves text, the summary draft it read, as what goes
+	 * to the partner's counsellor (referral.approve with its digest).
+	 * @param {number} id @param {string} text @returns {Promise<Case>}
+	 */
+	async referralApprove(id, text) {
+		if (!isId(id)) throw usage('case id');
+		const a = await this.ask({ type: 'referral.approve', case: id, digest: summaryDigest(text) });
+		await this.chain(() => this.caseUpdate(a.case));
+		return this.caseOf(id);
+	},
+};
