@@ -13,8 +13,9 @@
  * Below that, backpressure: a send that leaves more than PACE_COPIES
  * copies waiting for a connected recipient is stored, but its answer is
  * paced (session_reply_paced): it goes once that recipient's acks bring
- * its copies back to PACE_COPIES, or at a deadline, so that senders go
- * no faster than their recipients read.
+ * its copies back to PACE_COPIES, or at a deadline (5 s without an ack
+ * from it, 30 s at most), so that senders go no faster than their
+ * recipients read.
  */
 #include <string.h>
 
@@ -271,8 +272,9 @@ tell_delivered(struct session *s, const struct copy_source *src)
 }
 
 /* The senders paced for s's account go once its acks have brought what
- * waits for it back to PACE_COPIES copies (a store that cannot count
- * leaves them to their deadline). */
+ * waits for it back to PACE_COPIES copies; until then each ack gives
+ * them more time (a store that cannot count leaves them to their
+ * deadline). */
 static void
 unpace(struct session *s)
 {
@@ -285,6 +287,8 @@ unpace(struct session *s)
 		log_err("relay: cannot count the copies waiting");
 	else if (copies <= PACE_COPIES)
 		session_unpark(s->acct.id);
+	else
+		session_paced_progress(s->acct.id);
 }
 
 int

@@ -203,7 +203,8 @@ park_start(struct session *s, int64_t recipient)
 	    !session_account_online(recipient))
 		return 0;
 	s->park_on = recipient;
-	s->park_until = time(NULL) + SESSION_PACE_SECS;
+	s->park_since = time(NULL);
+	s->park_until = s->park_since + SESSION_PACE_SECS;
 	s->park_next = NULL;
 	s->park_prev = park_tail;
 	if (park_tail != NULL)
@@ -217,21 +218,25 @@ park_start(struct session *s, int64_t recipient)
 	return 1;
 }
 
-/* The deadline of the first paced session came: what has waited
- * SESSION_PACE_SECS goes. */
+/* A deadline came: what is due goes; the timer is set for the next. */
 static void
 park_tick(void *arg)
 {
 	struct server *srv = arg;
-	int64_t now = time(NULL);
+	struct session *s, *next;
+	int64_t now = time(NULL), first = 0;
 
-	while (park_head != NULL && park_head->park_until <= now) {
-		metrics_paced(1);
-		unpark(park_head);
+	for (s = park_head; s != NULL; s = next) {
+		next = s->park_next;
+		if (s->park_until <= now) {
+			metrics_paced(1);
+			unpark(s);
+		} else if (first == 0 || s->park_until < first) {
+			first = s->park_until;
+		}
 	}
-	if (park_head != NULL)
-		srv->conn->timer((int)(park_head->park_until - now), park_tick,
-		    srv);
+	if (first != 0)
+		srv->conn->timer((int)(first - now), park_tick, srv);
 }
 
 /* Appends the frames head .. tail, of commit gen, to s's queues: to its
@@ -279,6 +284,21 @@ session_paced_on(int64_t recipient)
 		if (s->park_on == recipient)
 			return 1;
 	return 0;
+}
+
+void
+session_paced_progress(int64_t recipient)
+{
+	int64_t now = time(NULL);
+
+	for (struct session *s = park_head; s != NULL; s = s->park_next)
+		if (s->park_on == recipient) {
+			s->park_until = now + SESSION_PACE_SECS;
+			if (s->park_until > s->park_since +
+			    SESSION_PACE_MAX_SECS)
+				s->park_until = s->park_since +
+				    SESSION_PACE_MAX_SECS;
+		}
 }
 
 void
