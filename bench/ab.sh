@@ -8,7 +8,10 @@
 # Each BUILD is a build directory holding server/offramp-server and
 # bench/offramp-loadgen (BUILD_B's generator drives both). Modes (see
 # loadgen.c): relay saturation at K=50 W=1 and K=200 W=8, and the fixed-rate
-# latency at K=50 and RATE msg/s (default 300). The data directories are
+# latency at K=50 and RATE msg/s (default 300); MODES (default "k50w1
+# k200w8 latency") picks some of them, SECS (default 3) the seconds of
+# each; mode k200w8slow is K=200 W=8 with recipients that read slowly
+# (each acks READ_RATE copies a second, default 4). The data directories are
 # under TMPDIR (default /tmp): a disk, not tmpfs, for figures that mean
 # anything. Traffic stays on 127.0.0.1.
 set -euo pipefail
@@ -17,6 +20,8 @@ set -euo pipefail
 A=$1 B=$2 ROUNDS=${3:-3}
 RATE=${RATE:-300}
 SECS=${SECS:-3}
+MODES=${MODES:-k50w1 k200w8 latency}
+READ_RATE=${READ_RATE:-4}
 GEN=$B/bench/offramp-loadgen
 T=$(mktemp -d "${TMPDIR:-/tmp}/offramp-ab.XXXXXX")
 PIDS=()
@@ -50,13 +55,19 @@ start() {
 		--state "$T/$name.pairs" --pairs 200 2>>"$T/gen.err" >/dev/null
 }
 
-# gen NAME MODE ARGS...
+# gen NAME MODE ARGS...: one measurement; its result line, with
+# stored_after: the copies in NAME's store once the generator has
+# stopped (after its drain), counted in the database.
 gen() {
-	local name=$1
+	local name=$1 line
 	shift
-	timeout -k 5 120 "$GEN" --target offramp --port "$(eval echo "\$PORT_$name")" \
+	line=$(timeout -k 5 120 "$GEN" --target offramp --port "$(eval echo "\$PORT_$name")" \
 		--pid "$(eval echo "\$PID_$name")" "$@" --state "$T/$name.pairs" \
-		2>>"$T/gen.err" | sed -n "s/^result /$name /p" | tee -a "$T/res"
+		2>>"$T/gen.err" | sed -n "s/^result /$name /p")
+	[ -n "$line" ] || return 0
+	line+=" stored_after=$(sqlite3 -readonly -cmd '.timeout 5000' \
+		"$T/$name/offramp.db" 'SELECT count(*) FROM deliveries')"
+	printf '%s\n' "$line" | tee -a "$T/res"
 }
 
 # summary KEY...: per build and measurement, the median of each KEY.
@@ -81,12 +92,19 @@ echo "== A: $A (port $PORT_A), B: $B (port $PORT_B); $(nproc) cores, load $(cut 
 for ((r = 1; r <= ROUNDS; r++)); do
 	if [ $((r % 2)) = 1 ]; then order="A B"; else order="B A"; fi
 	for who in $order; do
-		gen "$who" relay --pairs 50 --window 1 --secs "$SECS"
-		gen "$who" relay --pairs 200 --window 8 --secs "$SECS"
-		gen "$who" latency --pairs 50 --rate "$RATE" --secs "$SECS"
+		for m in $MODES; do
+			case $m in
+			k50w1) gen "$who" relay --pairs 50 --window 1 --secs "$SECS" ;;
+			k200w8) gen "$who" relay --pairs 200 --window 8 --secs "$SECS" ;;
+			k200w8slow) gen "$who" relay --pairs 200 --window 8 --secs "$SECS" \
+				--read-rate "$READ_RATE" ;;
+			latency) gen "$who" latency --pairs 50 --rate "$RATE" --secs "$SECS" ;;
+			*) echo "ab.sh: unknown mode $m" >&2; exit 2 ;;
+			esac
+		done
 	done
 done
 echo "== load at the end $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== medians of $ROUNDS"
-summary delivered_per_s acked_per_s store_backlog_end ack_p50 ack_p99 \
+summary delivered_per_s acked_per_s receipts_per_s store_backlog_end stored_after ack_p50 ack_p99 \
 	deliv_p50 deliv_p99

@@ -186,18 +186,24 @@ start_mosquitto() {
 }
 
 # gen offramp|mosquitto MODE ARGS...: one measurement; its result line
-# goes to $RES, and is shown.
+# goes to $RES, and is shown. offramp's gets stored_after: the copies in
+# its store once the generator has stopped, counted in the database.
 gen() {
-	local who=$1 port pid
+	local who=$1 port pid line
 	shift
 	if [ "$who" = offramp ]; then
 		port=$OFR_PORT pid=$OFR_PID
 	else
 		port=$MQ_PORT pid=$MQ_PID
 	fi
-	timeout -k 5 300 "$GEN" --target "$who" --port "$port" --pid "$pid" "${GEN_TLS[@]}" "$@" \
-		2>>"$T/gen.err" | grep '^result ' | tee -a "$RES" |
-		sed 's/^result /   /' | cut -c1-160
+	line=$(timeout -k 5 300 "$GEN" --target "$who" --port "$port" --pid "$pid" "${GEN_TLS[@]}" "$@" \
+		2>>"$T/gen.err" | grep '^result ' || true)
+	[ -n "$line" ] || return 0
+	if [ "$who" = offramp ] && [ -f "$T/offramp/offramp.db" ]; then
+		line+=" stored_after=$(sqlite3 -readonly -cmd '.timeout 5000' \
+			"$T/offramp/offramp.db" 'SELECT count(*) FROM deliveries')"
+	fi
+	printf '%s\n' "$line" | tee -a "$RES" | sed 's/^result /   /' | cut -c1-160
 }
 
 # pick KEY FILTER...: the values of KEY in the result lines that hold
@@ -310,13 +316,14 @@ for kw in "${RELAY[@]}"; do
 	echo "| $1, $2 | $od | $oa | $md | $(ratio "$od" "$md") |"
 done
 echo
-echo "| pairs K, window W | offramp CPU | Mosquitto CPU | offramp copies stored, not yet acked, at the end | generator CPU (max) |"
-echo "|---|---|---|---|---|"
+echo "| pairs K, window W | offramp CPU | Mosquitto CPU | offramp copies stored, not yet acked, at the end | the same, counted in its store after the drain | generator CPU (max) |"
+echo "|---|---|---|---|---|---|"
 for kw in "${RELAY[@]}"; do
 	set -- $kw
 	echo "| $1, $2 | $(pick server_cpu mode=relay target=offramp "pairs=$1" "window=$2" | median)" \
 		"| $(pick server_cpu mode=relay target=mosquitto "pairs=$1" "window=$2" | median)" \
 		"| $(pick store_backlog_end mode=relay target=offramp "pairs=$1" "window=$2" | median)" \
+		"| $(pick stored_after mode=relay target=offramp "pairs=$1" "window=$2" | median)" \
 		"| $(pick gen_cpu mode=relay "pairs=$1" "window=$2" | maxof) |"
 done
 

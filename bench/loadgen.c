@@ -78,6 +78,8 @@ struct conn {
 	uint64_t	reply_re;
 	uint32_t	seqs[WIN_MAX];
 	int		nseqs, ack_inflight;
+	double		ack_tokens;	/* --read-rate: copies it may ack */
+	uint64_t	ack_t;		/* when they were counted */
 	uint64_t	t_start;	/* connect time (logins) */
 };
 
@@ -87,6 +89,7 @@ static enum target target = T_OFR;
 static const char *host = "127.0.0.1";
 static int port, pairs = 1, window = 1, secs = 3, conc = 32;
 static double warm = 1.0, rate = 0;
+static double read_rate;	/* copies a recipient acks a second; 0: all */
 static int server_pid;
 static const char *token, *state_path, *conns_list = "1000";
 
@@ -574,21 +577,42 @@ on_challenge(struct conn *c, const char *p, size_t n)
 static void ofr_ready(struct conn *c);
 static void pump(struct conn *c);
 
+/* Acks what c has read, one msg.ack at a time; with --read-rate, no
+ * more than read_rate copies a second (a slow reader: run_for calls
+ * again for the rest). */
 static void
 ack_flush(struct conn *c)
 {
 	char buf[4096];
-	int i, n;
+	int i, k, n;
+	uint64_t t;
 
 	if (c->ack_inflight || c->nseqs == 0)
 		return;
+	k = c->nseqs;
+	if (read_rate > 0) {
+		t = now_ns();
+		if (c->ack_t == 0)
+			c->ack_t = t;
+		c->ack_tokens += (double)(t - c->ack_t) * read_rate / 1e9;
+		c->ack_t = t;
+		if (c->ack_tokens > WIN_MAX)
+			c->ack_tokens = WIN_MAX;
+		if (c->ack_tokens < 1)
+			return;
+		if (k > (int)c->ack_tokens)
+			k = (int)c->ack_tokens;
+		c->ack_tokens -= k;
+	}
 	n = snprintf(buf, sizeof(buf), "{\"v\":1,\"type\":\"msg.ack\",\"id\":%"
 	    PRIu64 ",\"seqs\":[", c->next_id++);
-	for (i = 0; i < c->nseqs; i++)
+	for (i = 0; i < k; i++)
 		n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%s%" PRIu32,
 		    i ? "," : "", c->seqs[i]);
 	n += snprintf(buf + n, sizeof(buf) - (size_t)n, "]}");
-	c->nseqs = 0;
+	memmove(c->seqs, c->seqs + k, (size_t)(c->nseqs - k) *
+	    sizeof(c->seqs[0]));
+	c->nseqs -= k;
 	c->ack_inflight = 1;
 	ofr_send(c, buf, (size_t)n);
 }
@@ -1248,6 +1272,8 @@ print_pct(const char *name, uint32_t *a, size_t n)
  * pair has WIN_MAX unanswered. */
 static uint64_t n_skipped;
 
+static void slow_acks(void);
+
 static void
 run_for(double s)
 {
@@ -1271,8 +1297,19 @@ run_for(double s)
 				send_one(c);
 			}
 		}
-		loop_once(paced ? 1 : 20);
+		loop_once(paced || read_rate > 0 ? 1 : 20);
+		slow_acks();
 	}
+}
+
+/* --read-rate: the slow readers ack what their rate allows by now. */
+static void
+slow_acks(void)
+{
+	if (read_rate > 0 && target == T_OFR)
+		for (int i = 0; i < pairs; i++)
+			if (pr[i].rcv != NULL)
+				ack_flush(pr[i].rcv);
 }
 
 static void
@@ -1304,15 +1341,18 @@ mode_relay(void)
 			busy += pr[i].snd->inflight > 0;
 		if (!busy && n_deliv >= n_sent)
 			break;
-		loop_once(20);
+		loop_once(read_rate > 0 ? 1 : 20);
+		slow_acks();
 	} while (now_ns() < drain_end);
 	dt = (double)(b.t - a.t) / 1e9;
 	printf("result mode=%s target=%s pairs=%d window=%d rate=%.0f "
+	    "read_rate=%.0f "
 	    "secs=%.2f sent_per_s=%.0f acked_per_s=%.0f delivered_per_s=%.0f "
 	    "receipts_per_s=%.0f store_backlog_end=%" PRId64 " undelivered_end=%" PRId64 " undelivered_drained=%"
 	    PRId64 " leftover=%" PRIu64 " skipped=%" PRIu64 " errors=%" PRIu64
 	    " gen_cpu=%.2f server_cpu=%.2f", mode,
-	    target == T_OFR ? "offramp" : "mosquitto", pairs, window, r, dt,
+	    target == T_OFR ? "offramp" : "mosquitto", pairs, window, r,
+	    read_rate, dt,
 	    (double)(b.sent - a.sent) / dt, (double)(b.acked - a.acked) / dt,
 	    (double)(b.deliv - a.deliv) / dt,
 	    (double)(b.receipts - a.receipts) / dt,
@@ -1595,7 +1635,10 @@ usage(void)
 	    "  logins  --conc C --secs S\n"
 	    "  --pid PID: the server's, for its CPU share and RSS\n"
 	    "  --tls: wss:// (idle, logins), the certificate unchecked\n"
-	    "  --warm S: seconds run before measuring (default 1)\n", stderr);
+	    "  --warm S: seconds run before measuring (default 1)\n"
+	    "  --read-rate N: (relay, offramp) each recipient acks at most N\n"
+	    "    copies a second, a slow reader (default: all it reads)\n",
+	    stderr);
 	exit(2);
 }
 
@@ -1640,6 +1683,8 @@ main(int argc, char **argv)
 			warm = atof(v);
 		else if (strcmp(a, "--rate") == 0)
 			rate = atof(v);
+		else if (strcmp(a, "--read-rate") == 0)
+			read_rate = atof(v);
 		else if (strcmp(a, "--conns") == 0)
 			conns_list = v;
 		else if (strcmp(a, "--conc") == 0)

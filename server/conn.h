@@ -22,10 +22,11 @@ struct conn_ops {
 	/* Sets (secs > 0) or cancels (0) the deadline by which conn must log
 	 * in; past it the transport closes conn. */
 	void (*deadline)(void *conn, int secs);
-	/* The loop's one timer: calls fn(arg) once, from the loop, secs
-	 * seconds from now (0: at the next turn), replacing any call set
-	 * before. The turn in which fn runs ends as every turn does:
-	 * session_turn_end() commits what fn wrote. */
+	/* A timer of the loop: calls fn(arg) once, from the loop, secs
+	 * seconds from now (0: at the next turn), replacing any call of fn
+	 * set before (each function has a timer of its own; a few
+	 * functions at most). The turn in which fn runs ends as every turn
+	 * does: session_turn_end() commits what fn wrote. */
 	void (*timer)(int secs, void (*fn)(void *arg), void *arg);
 };
 

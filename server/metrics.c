@@ -57,6 +57,7 @@ static struct {
 	uint64_t requests_other;	/* past TYPES_MAX types: never */
 	uint64_t errors[ERRS_MAX];	/* by -code */
 	uint64_t messages, copies_stored, copies_delivered;
+	uint64_t paced, paced_late;
 	uint64_t commit_bucket[NBUCKETS];	/* not cumulative here */
 	uint64_t commit_count, commit_failures;
 	int64_t commit_usec;
@@ -130,6 +131,15 @@ void
 metrics_delivered(size_t copies)
 {
 	m.copies_delivered += copies;
+}
+
+void
+metrics_paced(int late)
+{
+	if (late)
+		m.paced_late++;
+	else
+		m.paced++;
 }
 
 void
@@ -245,6 +255,16 @@ render(FILE *f)
 	    "Copies acknowledged by their recipient, and deleted.");
 	fprintf(f, "offramp_copies_delivered_total %llu\n",
 	    (unsigned long long)m.copies_delivered);
+	head(f, "offramp_answers_paced_total", "counter",
+	    "msg.send answers held while a connected recipient had more "
+	    "than the pacing bound waiting.");
+	fprintf(f, "offramp_answers_paced_total %llu\n",
+	    (unsigned long long)m.paced);
+	head(f, "offramp_answers_paced_late_total", "counter",
+	    "Held msg.send answers sent at their deadline, the recipient "
+	    "still behind.");
+	fprintf(f, "offramp_answers_paced_late_total %llu\n",
+	    (unsigned long long)m.paced_late);
 	head(f, "offramp_queue_waiting", "gauge",
 	    "Cases waiting for a counsellor, by the programme chosen "
 	    "(any: none chosen).");

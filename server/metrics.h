@@ -34,6 +34,9 @@ void metrics_error(int err);
 void metrics_stored(size_t copies);
 /* copies copies were acknowledged by their recipient (and deleted). */
 void metrics_delivered(size_t copies);
+/* A msg.send answer was held for a slow recipient (late 0), or sent at
+ * its deadline with the recipient still behind (late 1). */
+void metrics_paced(int late);
 /* A commit took usec microseconds; ok 0 when it failed. */
 void metrics_commit(int64_t usec, int ok);
 

@@ -10,6 +10,12 @@
  * What waits for one recipient is bounded (srv->queue_copies and
  * srv->queue_bytes: a send over it is refused whole, recipient_full), and
  * a full disk refuses sends (storage_full) while acks go on freeing room.
+ * Below that, backpressure: a send that leaves more than PACE_COPIES
+ * copies waiting for a connected recipient is stored, but its answer is
+ * paced (session_reply_paced): it goes once that recipient's acks bring
+ * its copies back to PACE_COPIES, or at a deadline (5 s without an ack
+ * from it, 30 s at most), so that senders go no faster than their
+ * recipients read.
  */
 #include <string.h>
 
@@ -20,6 +26,8 @@
 #include "store.h"
 
 #define PUMP_BATCH	64
+#define PACE_COPIES	32	/* copies waiting for a connected recipient
+				 * past which its senders are paced */
 
 /* Reads copy i of the copies array into the server's scratch buffer and
  * finds its recipient among the participants: OFR_E_NOT_TOLD for one
@@ -46,9 +54,10 @@ read_copy(struct server *srv, json_t *e, size_t i,
 	return OFR_E_BAD_RECIPIENTS;
 }
 
+/* The answer to a send, paced for recipient pace_on (0: not paced). */
 static int
 reply_sent(struct session *s, struct frame_in *in,
-    const uint8_t mid[OFR_MID_BYTES], int dup)
+    const uint8_t mid[OFR_MID_BYTES], int dup, int64_t pace_on)
 {
 	json_t *f = frame_new("msg.send.ok", in->id);
 
@@ -57,19 +66,21 @@ reply_sent(struct session *s, struct frame_in *in,
 		return OFR_E_NOMEM;
 	}
 	json_object_set_new(f, "dup", json_boolean(dup));
-	session_reply(s, f);
+	session_reply_paced(s, f, pace_on);
 	return 0;
 }
 
 /* OFR_E_RECIPIENT_FULL when a copy would take a recipient's stored queue
- * over srv->queue_copies copies or srv->queue_bytes bytes. */
+ * over srv->queue_copies copies or srv->queue_bytes bytes. *pace_on: the
+ * first connected recipient it takes over PACE_COPIES, or 0. */
 static int
 check_room(struct server *srv, const int64_t *recipients,
-    const size_t *ct_len, size_t n)
+    const size_t *ct_len, size_t n, int64_t *pace_on)
 {
 	int64_t copies, bytes;
 	int rc;
 
+	*pace_on = 0;
 	for (size_t i = 0; i < n; i++) {
 		if ((rc = store_recipient_queue(srv->st, recipients[i],
 		    &copies, &bytes)) != 0)
@@ -78,6 +89,9 @@ check_room(struct server *srv, const int64_t *recipients,
 		    (srv->queue_bytes > 0 &&
 		    bytes + (int64_t)ct_len[i] > srv->queue_bytes))
 			return OFR_E_RECIPIENT_FULL;
+		if (*pace_on == 0 && copies + 1 > PACE_COPIES &&
+		    session_account_online(recipients[i]))
+			*pace_on = recipients[i];
 	}
 	return 0;
 }
@@ -152,7 +166,7 @@ relay_send(struct session *s, struct frame_in *in)
 {
 	struct server *srv = s->srv;
 	struct participant p[MODEL_PARTICIPANTS_MAX];
-	int64_t recipients[OFR_COPIES_MAX], seqs[OFR_COPIES_MAX];
+	int64_t recipients[OFR_COPIES_MAX], seqs[OFR_COPIES_MAX], pace_on;
 	const uint8_t *ct[OFR_COPIES_MAX];
 	size_t ct_len[OFR_COPIES_MAX], np, ncopies, n, told = 0;
 	uint8_t mid[OFR_MID_BYTES];
@@ -169,7 +183,7 @@ relay_send(struct session *s, struct frame_in *in)
 	if ((rc = store_message_seen(srv->st, s->acct.id, mid, &dup)) != 0)
 		return rc;
 	if (dup)
-		return reply_sent(s, in, mid, 1);
+		return reply_sent(s, in, mid, 1, 0);
 	/* The room left on a full disk is for acks (store_full). */
 	if (store_full(srv->st))
 		return OFR_E_STORAGE_FULL;
@@ -206,13 +220,14 @@ relay_send(struct session *s, struct frame_in *in)
 	 * out. */
 	if (ncopies != told)
 		return OFR_E_BAD_RECIPIENTS;
-	if ((rc = check_room(srv, recipients, ct_len, ncopies)) != 0)
+	if ((rc = check_room(srv, recipients, ct_len, ncopies,
+	    &pace_on)) != 0)
 		return rc;
 
 	if ((rc = store_message_insert(srv->st, c.id, s->acct.id, mid,
 	    srv->now, recipients, ct, ct_len, ncopies, &dup, seqs)) != 0)
 		return rc;
-	if ((rc = reply_sent(s, in, mid, dup)) != 0)
+	if ((rc = reply_sent(s, in, mid, dup, dup ? 0 : pace_on)) != 0)
 		return rc;
 	if (dup)
 		return 0;
@@ -254,6 +269,26 @@ tell_delivered(struct session *s, const struct copy_source *src)
 	session_push_account(src->sender, f, NULL);
 	json_decref(f);
 	return 0;
+}
+
+/* The senders paced for s's account go once its acks have brought what
+ * waits for it back to PACE_COPIES copies; until then each ack gives
+ * them more time (a store that cannot count leaves them to their
+ * deadline). */
+static void
+unpace(struct session *s)
+{
+	int64_t copies, bytes;
+
+	if (!session_paced_on(s->acct.id))
+		return;
+	if (store_recipient_queue(s->srv->st, s->acct.id, &copies,
+	    &bytes) != 0)
+		log_err("relay: cannot count the copies waiting");
+	else if (copies <= PACE_COPIES)
+		session_unpark(s->acct.id);
+	else
+		session_paced_progress(s->acct.id);
 }
 
 int
@@ -300,6 +335,8 @@ relay_ack(struct session *s, struct frame_in *in)
 	json_object_set_new(f, "acked", json_integer(acked));
 	session_reply(s, f);
 	metrics_delivered((size_t)acked);
+	if (acked > 0)
+		unpace(s);
 	/* The window opens by what is gone from the store after the
 	 * commit (relay_pump counts it), never by the seqs named: one seq
 	 * named 256 times frees one place at most. */

@@ -40,6 +40,8 @@ struct outframe {
 	int64_t re;			/* the request answered; 0: a push */
 	int64_t gen;			/* waits for this commit's sync */
 	enum held_kind kind;
+	int64_t pace_on;		/* paced for this recipient; 0: not */
+	int bypass;			/* a msg push: passes a paced answer */
 	unsigned char buf[];		/* conn->pre bytes, then the payload */
 };
 
@@ -48,6 +50,8 @@ static struct session *dirty_head;
 static struct session *wait_head;	/* sessions with frames waiting */
 static int64_t durable;			/* the newest commit synced, as
 					 * the last turn's end read it */
+static struct session *park_head, *park_tail;	/* paced, by deadline */
+static size_t parked_bytes;		/* in every session's park lane */
 
 static size_t
 bucket(int64_t account)
@@ -127,7 +131,7 @@ wait_unlink(struct session *s)
  * nothing waits before them and gen is synced, else to the frames that
  * wait for a sync. */
 static void
-append_committed(struct session *s, struct outframe *head,
+committed(struct session *s, struct outframe *head,
     struct outframe *tail, int64_t gen)
 {
 	struct outframe *o;
@@ -150,6 +154,163 @@ append_committed(struct session *s, struct outframe *head,
 		s->wait_head = head;
 	s->wait_tail = tail;
 	wait_link(s);
+}
+
+static void park_tick(void *arg);
+
+/* Takes s out of the list of paced sessions. */
+static void
+park_unlink(struct session *s)
+{
+	if (s->park_on == 0)
+		return;
+	if (s->park_prev != NULL)
+		s->park_prev->park_next = s->park_next;
+	else
+		park_head = s->park_next;
+	if (s->park_next != NULL)
+		s->park_next->park_prev = s->park_prev;
+	else
+		park_tail = s->park_prev;
+	s->park_prev = s->park_next = NULL;
+	s->park_on = 0;
+}
+
+/* Sends what waits in s's park lane, in order, as it would have gone. */
+static void
+unpark(struct session *s)
+{
+	struct outframe *o = s->park_head, *next;
+
+	park_unlink(s);
+	s->park_head = s->park_tail = NULL;
+	parked_bytes -= s->parked_bytes;
+	s->parked = s->parked_bytes = 0;
+	for (; o != NULL; o = next) {
+		next = o->next;
+		o->next = NULL;
+		committed(s, o, o, o->gen);
+	}
+	if (s->out_head != NULL || s->close_code != 0)
+		s->srv->conn->want_write(s->conn);
+}
+
+/* Starts pacing s for recipient: 1, or 0 when it may not. */
+static int
+park_start(struct session *s, int64_t recipient)
+{
+	if (parked_bytes >= SESSION_PARK_BYTES ||
+	    !session_account_online(recipient))
+		return 0;
+	s->park_on = recipient;
+	s->park_since = time(NULL);
+	s->park_until = s->park_since + SESSION_PACE_SECS;
+	s->park_next = NULL;
+	s->park_prev = park_tail;
+	if (park_tail != NULL)
+		park_tail->park_next = s;
+	else
+		park_head = s;
+	park_tail = s;
+	if (park_head == s)
+		s->srv->conn->timer(SESSION_PACE_SECS, park_tick, s->srv);
+	metrics_paced(0);
+	return 1;
+}
+
+/* A deadline came: what is due goes; the timer is set for the next. */
+static void
+park_tick(void *arg)
+{
+	struct server *srv = arg;
+	struct session *s, *next;
+	int64_t now = time(NULL), first = 0;
+
+	for (s = park_head; s != NULL; s = next) {
+		next = s->park_next;
+		if (s->park_until <= now) {
+			metrics_paced(1);
+			unpark(s);
+		} else if (first == 0 || s->park_until < first) {
+			first = s->park_until;
+		}
+	}
+	if (first != 0)
+		srv->conn->timer((int)(first - now), park_tick, srv);
+}
+
+/* Appends the frames head .. tail, of commit gen, to s's queues: to its
+ * park lane while a paced answer waits (but msg pushes), else as
+ * committed() does; a paced answer starts a lane. */
+static void
+append_committed(struct session *s, struct outframe *head,
+    struct outframe *tail, int64_t gen)
+{
+	struct outframe *o, *next;
+
+	for (o = head; o != NULL && s->park_on == 0 && o->pace_on == 0;
+	    o = o->next)
+		;
+	if (o == NULL) {
+		committed(s, head, tail, gen);	/* nothing paced */
+		return;
+	}
+	for (o = head; o != NULL; o = next) {
+		next = o->next;
+		o->next = NULL;
+		if ((s->park_on == 0 && (o->pace_on == 0 ||
+		    !park_start(s, o->pace_on))) || o->bypass) {
+			committed(s, o, o, gen);
+			continue;
+		}
+		o->gen = gen;
+		if (s->park_tail != NULL)
+			s->park_tail->next = o;
+		else
+			s->park_head = o;
+		s->park_tail = o;
+		s->parked++;
+		s->parked_bytes += o->len;
+		parked_bytes += o->len;
+		if (s->parked > SESSION_PARK_MAX)
+			unpark(s);	/* a client this eager is not paced */
+	}
+}
+
+int
+session_paced_on(int64_t recipient)
+{
+	for (struct session *s = park_head; s != NULL; s = s->park_next)
+		if (s->park_on == recipient)
+			return 1;
+	return 0;
+}
+
+void
+session_paced_progress(int64_t recipient)
+{
+	int64_t now = time(NULL);
+
+	for (struct session *s = park_head; s != NULL; s = s->park_next)
+		if (s->park_on == recipient) {
+			s->park_until = now + SESSION_PACE_SECS;
+			if (s->park_until > s->park_since +
+			    SESSION_PACE_MAX_SECS)
+				s->park_until = s->park_since +
+				    SESSION_PACE_MAX_SECS;
+		}
+}
+
+void
+session_unpark(int64_t recipient)
+{
+	struct session *s, *next;
+
+	for (s = park_head; s != NULL; s = next) {
+		next = s->park_next;
+		if (s->park_on == recipient)
+			unpark(s);
+	}
 }
 
 /* Moves the frames whose commit is synced to the write queue. */
@@ -210,6 +371,8 @@ frame_of(struct session *s, const char *text, size_t len, int64_t re,
 	o->re = re;
 	o->gen = 0;
 	o->kind = kind;
+	o->pace_on = 0;
+	o->bypass = 0;
 	memcpy(o->buf + conn->pre, text, len);
 	s->out_bytes += len;
 	return o;
@@ -219,13 +382,15 @@ frame_of(struct session *s, const char *text, size_t len, int64_t re,
  * to the write queue when it depends on nothing uncommitted. */
 static void
 queue_text(struct session *s, const char *text, size_t len, int held,
-    int64_t re, enum held_kind kind)
+    int64_t re, enum held_kind kind, int64_t pace_on, int bypass)
 {
 	struct outframe *o;
 
 	if (s->close_code != 0 ||
 	    (o = frame_of(s, text, len, re, kind)) == NULL)
 		return;
+	o->pace_on = pace_on;
+	o->bypass = bypass;
 	if (!held) {
 		append_committed(s, o, o, casework_commit_seq(s->srv));
 		return;
@@ -239,7 +404,7 @@ queue_text(struct session *s, const char *text, size_t len, int held,
 }
 
 static void
-queue_json(struct session *s, json_t *f, int held)
+queue_json(struct session *s, json_t *f, int held, int64_t pace_on)
 {
 	const char *type = json_string_value(json_object_get(f, "type"));
 	int64_t re = json_integer_value(json_object_get(f, "re"));
@@ -252,7 +417,8 @@ queue_json(struct session *s, json_t *f, int held)
 		queue_text(s, text, strlen(text), held, re,
 		    type != NULL && (strcmp(type, "error") == 0 ||
 		    strcmp(type, "challenge") == 0) ? HELD_KEEP :
-		    re > 0 ? HELD_ANSWER : HELD_PUSH);
+		    re > 0 ? HELD_ANSWER : HELD_PUSH, pace_on,
+		    type != NULL && strcmp(type, "msg") == 0);
 		free(text);
 	}
 }
@@ -260,7 +426,14 @@ queue_json(struct session *s, json_t *f, int held)
 void
 session_reply(struct session *s, json_t *f)
 {
-	queue_json(s, f, 1);
+	queue_json(s, f, 1, 0);
+	json_decref(f);
+}
+
+void
+session_reply_paced(struct session *s, json_t *f, int64_t recipient)
+{
+	queue_json(s, f, 1, recipient);
 	json_decref(f);
 }
 
@@ -284,7 +457,7 @@ session_reply_list(struct session *s, int64_t re, const char *type,
 void
 session_send_committed(struct session *s, json_t *f)
 {
-	queue_json(s, f, 0);
+	queue_json(s, f, 0, 0);
 	json_decref(f);
 }
 
@@ -298,7 +471,8 @@ session_push_account(int64_t account, json_t *f, const struct session *except)
 	for (struct session *s = online[bucket(account)]; s != NULL;
 	    s = s->online_next)
 		if (s->acct.id == account && s != except)
-			queue_text(s, text, strlen(text), 1, 0, HELD_PUSH);
+			queue_text(s, text, strlen(text), 1, 0, HELD_PUSH,
+			    0, 0);
 	free(text);
 }
 
@@ -348,7 +522,7 @@ session_challenge(struct session *s)
 	    sizeof(s->challenge)) == 0 &&
 	    frame_set_bin(f, "server_key", s->srv->pk, OFR_PK_BYTES) == 0 &&
 	    json_object_set_new(f, "pow", json_integer(s->pow_bits)) == 0)
-		queue_json(s, f, 1);
+		queue_json(s, f, 1, 0);
 	json_decref(f);
 }
 
@@ -386,10 +560,18 @@ session_free(struct session *s)
 {
 	if (s == NULL)
 		return;
-	if (s->acct.id != 0)
+	if (s->acct.id != 0) {
 		unregister(s);
+		/* Nobody waits for a recipient gone (PROTOCOL.md,
+		 * "msg.send"). */
+		if (!session_account_online(s->acct.id))
+			session_unpark(s->acct.id);
+	}
 	untouch(s);
 	wait_unlink(s);
+	park_unlink(s);
+	parked_bytes -= s->parked_bytes;
+	free_frames(s->park_head);
 	free_frames(s->out_head);
 	free_frames(s->held_head);
 	free_frames(s->wait_head);
@@ -437,7 +619,7 @@ int
 session_closing(const struct session *s)
 {
 	return s->close_code != 0 && s->held_head == NULL &&
-	    s->wait_head == NULL;
+	    s->wait_head == NULL && s->park_head == NULL;
 }
 
 void
@@ -566,6 +748,8 @@ session_turn_end(struct server *srv)
 		s->login_turn = 0;
 		s->fresh_turn = 0;
 		release(s, gen);
+		if (s->close_code != 0 && s->park_head != NULL)
+			unpark(s);	/* its answers go before it closes */
 		if (s->want_pump && s->acct.id != 0 && s->close_code == 0)
 			srv->pump(s);
 		if (s->out_head != NULL || s->close_code != 0)

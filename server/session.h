@@ -25,6 +25,11 @@
 #define SESSION_OUT_HIGH	(1024 * 1024)	/* pause reading above this */
 #define SESSION_OUT_LOW		(256 * 1024)	/* resume below this */
 #define SESSION_OUT_HARD	(4 * 1024 * 1024) /* close above this */
+#define SESSION_PACE_SECS	5	/* a paced answer waits this long
+					 * for its recipient's next ack */
+#define SESSION_PACE_MAX_SECS	30	/* and this long in all, at most */
+#define SESSION_PARK_MAX	256	/* frames behind a paced answer */
+#define SESSION_PARK_BYTES	(16 * 1024 * 1024) /* of all sessions */
 
 struct outframe;
 
@@ -54,6 +59,15 @@ struct session {
 	int64_t cursor_undo;			/* cursor and inflight before */
 	unsigned inflight_undo;
 	int login_turn;				/* logged in this turn */
+
+	/* A paced answer (session_reply_paced) and the frames committed
+	 * after it, msg pushes aside, wait here for their recipient. */
+	struct outframe *park_head, *park_tail;
+	size_t parked, parked_bytes;
+	int64_t park_on;			/* that recipient; 0: none */
+	int64_t park_since, park_until;		/* time(NULL): paced since,
+						 * and until */
+	struct session *park_prev, *park_next;	/* in order of deadline */
 
 	double tokens;				/* rate limit (dispatch.c) */
 	int64_t tokens_ms;			/* 0: no frame yet */
@@ -92,6 +106,28 @@ int session_closing(const struct session *s);
 
 /* Queues f (reference stolen) for s, held until the turn's commit. */
 void session_reply(struct session *s, json_t *f);
+/*
+ * Queues f (reference stolen), the answer to a msg.send whose copy for
+ * recipient went over the relay's pacing bound, like session_reply; once
+ * committed it waits, and every frame of s committed after it but msg
+ * pushes waits behind it (answers stay in order), until
+ * session_unpark(recipient), or recipient has no connection left, or
+ * SESSION_PACE_SECS pass without session_paced_progress(recipient)
+ * (SESSION_PACE_MAX_SECS in all at most), or SESSION_PARK_MAX frames
+ * wait behind it; then they go as they would have. Not paced (sent at once) when
+ * recipient has no connection at the commit, or when the frames waiting
+ * so in all sessions take SESSION_PARK_BYTES. recipient 0: a plain
+ * session_reply.
+ */
+void session_reply_paced(struct session *s, json_t *f, int64_t recipient);
+/* 1 when a session waits for recipient (session_reply_paced), else 0. */
+int session_paced_on(int64_t recipient);
+/* recipient acked copies, but still has too many waiting: the sessions
+ * paced for it wait SESSION_PACE_SECS more from now (a slow reader
+ * paces its senders, one that stopped reading does not stall them). */
+void session_paced_progress(int64_t recipient);
+/* Sends what waits for recipient in every session. */
+void session_unpark(int64_t recipient);
 /* Answers request re with {type, key: arr} (arr stolen; NULL is
  * OFR_E_NOMEM). 0 or OFR_E_NOMEM. */
 int session_reply_list(struct session *s, int64_t re, const char *type,

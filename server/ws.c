@@ -2,7 +2,7 @@
  * ws.c: the WebSocket transport, on libwebsockets 4.1. It owns the lws
  * context, reassembles fragmented frames under the OFR_FRAME_MAX cap, hands
  * whole frames to dispatch.c, writes the queued frames the socket takes
- * in each writable callback, and fills the transport's table (conn.h), the loop's timer
+ * in each writable callback, and fills the transport's table (conn.h), the loop's timers
  * included. With a web directory it also serves the built web client as
  * static files on the same port, every response with the headers below.
  * On a second vhost, plain HTTP on a loopback address, it may serve the
@@ -62,9 +62,14 @@ static struct server *srv;
 static struct lws_vhost *metrics_vh;
 static char *(*metrics_text)(size_t pre, size_t *len);
 static struct hpss *health_waiting;
-static lws_sorted_usec_list_t timer_sul;	/* the loop's one timer */
-static void (*timer_fn)(void *);
-static void *timer_arg;
+/* The loop's timers, one per function that sets one (conn.h). */
+#define TIMERS_MAX	4
+static struct timer_slot {
+	lws_sorted_usec_list_t sul;
+	void (*owner)(void *);		/* the function the slot is for */
+	void (*fn)(void *);		/* NULL: not armed */
+	void *arg;
+} timers[TIMERS_MAX];
 
 /*
  * Out of descriptors. At EMFILE or ENFILE lws 4.1 logs "accept: errno 24"
@@ -719,27 +724,35 @@ deadline(void *conn, int secs)
 	    NO_PENDING_TIMEOUT, secs);
 }
 
-/* The timer is due: runs its function, then wakes the loop (lws runs a
+/* A timer is due: runs its function, then wakes the loop (lws runs a
  * timer before it polls), so that the turn ends and commits what the
  * function wrote. */
 static void
 on_timer(lws_sorted_usec_list_t *sul)
 {
-	void (*fn)(void *) = timer_fn;
+	struct timer_slot *t = lws_container_of(sul, struct timer_slot, sul);
+	void (*fn)(void *) = t->fn;
 
-	(void)sul;
-	timer_fn = NULL;
+	t->fn = NULL;
 	if (fn != NULL)
-		fn(timer_arg);
+		fn(t->arg);
 	lws_cancel_service(ctx);
 }
 
 static void
 timer(int secs, void (*fn)(void *arg), void *arg)
 {
-	timer_fn = fn;
-	timer_arg = arg;
-	lws_sul_schedule(ctx, 0, &timer_sul, on_timer,
+	struct timer_slot *t = NULL;
+
+	for (size_t i = 0; i < TIMERS_MAX && t == NULL; i++)
+		if (timers[i].owner == fn || timers[i].owner == NULL)
+			t = &timers[i];
+	if (t == NULL)
+		fatal("ws: more than %d timer functions", TIMERS_MAX);
+	t->owner = fn;
+	t->fn = fn;
+	t->arg = arg;
+	lws_sul_schedule(ctx, 0, &t->sul, on_timer,
 	    (lws_usec_t)secs * LWS_US_PER_SEC);
 }
 
