@@ -1,5 +1,5 @@
 /*
- * jobs.c: the table of periodic jobs and the one timer that runs them
+ * jobs.c: the table of periodic jobs and the loop timer that runs them
  * (jobs.h). It owns when periodic work happens, not what it does: each job
  * calls the module that owns its data (casework.c for the queue, the store
  * for message records). It must never commit, sleep, or call the transport

@@ -1,7 +1,7 @@
 /*
  * jobs.h: the server's periodic work, in one table of jobs, each with a
  * name, a function and a period from the configuration. jobs.c runs each
- * job when it is due, from the loop's one timer (srv->conn->timer), as one
+ * job when it is due, from a timer of the loop (srv->conn->timer), as one
  * unit of work of casework (all its writes, or none); the turn's commit
  * (session_turn_end) makes those writes durable and releases the frames
  * they queued, as it does for any request. A job must never commit, wait,
