@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # ab.sh: two builds of offramp-server side by side under the same relay
-# load, interleaved (A, B, B, A, ...), so that a busy machine's noise falls
-# on both alike. For a change's before and after; figures only.
+# load (or logins), interleaved (A, B, B, A, ...), so that a busy machine's
+# noise falls on both alike. For a change's before and after; figures only.
 #
 #   bench/ab.sh BUILD_A BUILD_B [ROUNDS]
+#   MODE=logins bench/ab.sh BUILD_A BUILD_B [ROUNDS]
 #
 # Each BUILD is a build directory holding server/offramp-server and
 # bench/offramp-loadgen (BUILD_B's generator drives both). Modes (see
 # loadgen.c): relay saturation at K=50 W=1 and K=200 W=8, and the fixed-rate
-# latency at K=50 and RATE msg/s (default 300). The data directories are
+# latency at K=50 and RATE msg/s (default 300); MODE=logins: connections
+# that log in and close, CONC (default 32) at a time, new accounts then
+# returning ones, with the server's CPU time per login (server_us_*: on a
+# busy machine steadier than the rates). The data directories are
 # under TMPDIR (default /tmp): a disk, not tmpfs, for figures that mean
 # anything. Traffic stays on 127.0.0.1.
 set -euo pipefail
@@ -16,6 +20,8 @@ set -euo pipefail
 [ $# -ge 2 ] || { echo "usage: bench/ab.sh BUILD_A BUILD_B [ROUNDS]" >&2; exit 2; }
 A=$1 B=$2 ROUNDS=${3:-3}
 RATE=${RATE:-300}
+MODE=${MODE:-relay}
+CONC=${CONC:-32}
 SECS=${SECS:-3}
 GEN=$B/bench/offramp-loadgen
 T=$(mktemp -d "${TMPDIR:-/tmp}/offramp-ab.XXXXXX")
@@ -45,6 +51,7 @@ start() {
 		sleep 0.05
 	done
 	eval "PORT_$name=$(sed -n 's/^offramp-server: listening on port \([0-9]*\).*/\1/p' "$T/$name.out" | head -n1)"
+	[ "$MODE" = relay ] || return 0
 	"$GEN" --port "$(eval echo "\$PORT_$name")" setup \
 		--token "$(head -n1 "$T/$name/bootstrap-token")" \
 		--state "$T/$name.pairs" --pairs 200 2>>"$T/gen.err" >/dev/null
@@ -63,8 +70,9 @@ gen() {
 summary() {
 	awk -v keys="$*" '{ n = split(keys, k, " ");
 	  for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+	  w = $5 ~ /^window=/ ? $5 : "-"
 	  for (j = 1; j <= n; j++)
-	    print $2, $4, $5, $1, j, k[j], f[k[j]] }' "$T/res" |
+	    print $2, $4, w, $1, j, k[j], f[k[j]] }' "$T/res" |
 	sort -k1,1 -k2,2 -k3,3 -k4,4 -k5,5n -k7,7g |
 	awk '{ g = $1 " " $2 " " $3 " " $4; c = g " " $6 }
 	  c != last { flush(); last = c; m = 0 }
@@ -81,6 +89,10 @@ echo "== A: $A (port $PORT_A), B: $B (port $PORT_B); $(nproc) cores, load $(cut 
 for ((r = 1; r <= ROUNDS; r++)); do
 	if [ $((r % 2)) = 1 ]; then order="A B"; else order="B A"; fi
 	for who in $order; do
+		if [ "$MODE" = logins ]; then
+			gen "$who" logins --conc "$CONC" --secs "$SECS"
+			continue
+		fi
 		gen "$who" relay --pairs 50 --window 1 --secs "$SECS"
 		gen "$who" relay --pairs 200 --window 8 --secs "$SECS"
 		gen "$who" latency --pairs 50 --rate "$RATE" --secs "$SECS"
@@ -88,5 +100,10 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 echo "== load at the end $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== medians of $ROUNDS"
-summary delivered_per_s acked_per_s store_backlog_end ack_p50 ack_p99 \
-	deliv_p50 deliv_p99
+if [ "$MODE" = logins ]; then
+	summary new_per_s returning_per_s server_us_new server_us_returning \
+		server_cpu_new server_cpu_returning gen_cpu
+else
+	summary delivered_per_s acked_per_s store_backlog_end ack_p50 ack_p99 \
+		deliv_p50 deliv_p99
+fi
