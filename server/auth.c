@@ -85,16 +85,20 @@ auth_account_json(const struct account *a)
 	return o;
 }
 
+/* One random draw (one getrandom call, not three): both lists hold 32
+ * words, so 5 bits pick each without bias; the number's bias over 90 is
+ * below 1e-7 (a pseudonym is a name to tell clients apart, not a
+ * secret). */
 static void
 pseudonym(char *out, size_t outsz)
 {
-	size_t na = sizeof(adjectives) / sizeof(adjectives[0]);
-	size_t nn = sizeof(nouns) / sizeof(nouns[0]);
+	uint32_t r[2];
 
-	snprintf(out, outsz, "%s-%s-%u",
-	    adjectives[randombytes_uniform((uint32_t)na)],
-	    nouns[randombytes_uniform((uint32_t)nn)],
-	    10 + randombytes_uniform(90));
+	_Static_assert(sizeof(adjectives) / sizeof(adjectives[0]) == 32 &&
+	    sizeof(nouns) / sizeof(nouns[0]) == 32, "32 words a list");
+	randombytes_buf(r, sizeof(r));
+	snprintf(out, outsz, "%s-%s-%u", adjectives[r[0] & 31],
+	    nouns[(r[0] >> 5) & 31], 10 + r[1] % 90);
 }
 
 /* Reads key and sig and checks the signature of this session's challenge.
@@ -151,7 +155,7 @@ reply_account(struct session *s, struct frame_in *in, const char *type,
 	}
 	metrics_login(a->role);
 	session_reply(s, f);
-	keys_after_login(s);
+	keys_after_login(s, created == 1);
 	return 0;
 }
 
