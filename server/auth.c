@@ -227,6 +227,7 @@ auth_login(struct session *s, struct frame_in *in)
 	uint8_t key[OFR_PK_BYTES];
 	struct account a;
 	const char *role_name;
+	int64_t seen = 0;
 	int role, rc, created = 0;
 
 	if ((rc = frame_str(in, "role", 16, 1, &role_name)) != 0)
@@ -238,7 +239,7 @@ auth_login(struct session *s, struct frame_in *in)
 	if ((rc = read_proof(s, in, key)) != 0)
 		return rc;
 
-	rc = store_account_by_key(st, key, &a);
+	rc = store_account_login(st, key, &a, &seen);
 	if (rc == OFR_E_NOT_FOUND) {
 		if (role != ROLE_CLIENT)
 			return OFR_E_UNKNOWN_KEY;
@@ -261,7 +262,7 @@ auth_login(struct session *s, struct frame_in *in)
 	} else if (a.disabled) {
 		return OFR_E_DISABLED;
 	} else if (role == ROLE_CLIENT &&
-	    (rc = store_account_seen(st, a.id, s->srv->now,
+	    (rc = store_account_seen_since(st, a.id, seen, s->srv->now,
 	    s->srv->seen_grain)) != 0) {
 		return rc;	/* the retention of idle clients counts from it */
 	}
