@@ -31,8 +31,11 @@
 			" ON p.account_id = a.id"
 
 const char *const store_accounts_sql[S_COUNT] = {
+	/* then the last login of a client (its creation if none), for
+	 * store_account_login() */
 	[S_ACCOUNT_BY_KEY] =
-	    "SELECT " ACCOUNT_COLS " FROM accounts a WHERE a.key = ?1",
+	    "SELECT " ACCOUNT_COLS ", coalesce(a.seen, a.created)"
+	    " FROM accounts a WHERE a.key = ?1",
 	[S_ACCOUNT_BY_ID] =
 	    "SELECT " ACCOUNT_COLS " FROM accounts a WHERE a.id = ?1",
 	/* A new id is never one the audit log names (a deleted
@@ -169,6 +172,36 @@ store_account_by_key(struct store *st, const uint8_t key[OFR_PK_BYTES],
 		return db_fail(st, s, __func__);
 	return db_get_row(st, S_ACCOUNT_BY_KEY, NULL, 0, account_cols, out,
 	    __func__);
+}
+
+struct account_seen {
+	struct account *a;
+	int64_t *seen;
+};
+
+/* Reads ACCOUNT_COLS and then the last login. */
+static int
+account_seen_cols(sqlite3_stmt *s, void *row)
+{
+	struct account_seen *r = row;
+
+	if (account_cols(s, r->a) != 0)
+		return -1;
+	*r->seen = sqlite3_column_int64(s, ACCOUNT_NCOLS);
+	return 0;
+}
+
+int
+store_account_login(struct store *st, const uint8_t key[OFR_PK_BYTES],
+    struct account *out, int64_t *seen)
+{
+	sqlite3_stmt *s = st->s[S_ACCOUNT_BY_KEY];
+	struct account_seen r = { out, seen };
+
+	if (db_bind_blob(s, 1, key, OFR_PK_BYTES) != SQLITE_OK)
+		return db_fail(st, s, __func__);
+	return db_get_row(st, S_ACCOUNT_BY_KEY, NULL, 0, account_seen_cols,
+	    &r, __func__);
 }
 
 int
@@ -486,10 +519,21 @@ store_uncertified_each(struct store *st, int64_t programme, size_t max,
 }
 
 int
+store_account_seen_since(struct store *st, int64_t account, int64_t at,
+    int64_t now, int grain)
+{
+	const int64_t key[] = { account, now };
+
+	if (grain > 0 && at <= now && now - at < grain)
+		return 0;	/* seen lately */
+	return db_write(st, S_ACCOUNT_SEEN, key, nitems(key), NULL, __func__);
+}
+
+int
 store_account_seen(struct store *st, int64_t account, int64_t now,
     int grain)
 {
-	const int64_t key[] = { account, now };
+	const int64_t key[] = { account };
 	int64_t at = 0;
 	size_t n = 0;
 	int rc;
@@ -498,10 +542,10 @@ store_account_seen(struct store *st, int64_t account, int64_t now,
 		if ((rc = db_ints(st, S_ACCOUNT_SEEN_AT, key, 1, &at, 1, &n,
 		    __func__)) != 0)
 			return rc;
-		if (n == 0 || (at <= now && now - at < grain))
-			return 0;	/* not a client, or seen lately */
+		if (n == 0)
+			return 0;	/* not a client */
 	}
-	return db_write(st, S_ACCOUNT_SEEN, key, nitems(key), NULL, __func__);
+	return store_account_seen_since(st, account, at, now, grain);
 }
 
 /* Deletes account's records of sends, prekeys, counsellor profile (if
