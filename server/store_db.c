@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include <sodium.h>
+#include <sqlite3.h>
 
 #include "store_faults.h"
 #include "log.h"

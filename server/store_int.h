@@ -20,9 +20,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <sqlite3.h>	/* until store_accounts.c and store_messages.c
-			 * use the db_ helpers alone */
-
 #include "store.h"
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
@@ -220,7 +217,6 @@ extern const char *const store_feedback_sql[S_COUNT];
 extern const char *const store_referrals_sql[S_COUNT];
 
 /* A prepared statement; what it is belongs to store_db.c. */
-#define db_stmt sqlite3_stmt	/* until the last noun file is converted */
 struct db_stmt;
 struct sqlite3;
 
