@@ -101,9 +101,9 @@ const char *const store_cases_sql[S_COUNT] = {
 	[S_PARTICIPANTS] =
 	    "SELECT p.account_id, a.key, p.role, a.name,"
 	    " coalesce(a.programme_id, 0), a.cert, p.kind, p.since,"
-	    " EXISTS (SELECT 1 FROM case_participants o"
+	    " CASE WHEN EXISTS (SELECT 1 FROM case_participants o"
 	    "  WHERE o.case_id = p.case_id AND o.account_id != p.account_id"
-	    "  AND o.seen < p.since),"
+	    "  AND o.seen < p.since) THEN 1 ELSE 0 END,"
 	    " coalesce((SELECT max(m.joined_at) FROM case_members m"
 	    "  WHERE m.case_id = p.case_id AND m.account_id = p.account_id"
 	    "  AND m.left_at IS NULL), 0), 0, 0"
@@ -136,7 +136,8 @@ const char *const store_cases_sql[S_COUNT] = {
 	    "DELETE FROM case_participants WHERE case_id = ?1"
 	    " AND account_id = ?2",
 	[S_PARTICIPANT_SEEN] =
-	    "UPDATE case_participants SET seen = max(seen, ?3)"
+	    "UPDATE case_participants"
+	    " SET seen = CASE WHEN seen > ?3 THEN seen ELSE ?3 END"
 	    " WHERE case_id = ?1 AND account_id = ?2",
 	[S_COLLEAGUES] =
 	    "SELECT account_id FROM case_participants"

@@ -67,8 +67,10 @@ const char *const store_programmes_sql[S_COUNT] = {
 	    " SET issued = excluded.issued, list = excluded.list"
 	    " WHERE excluded.issued > programme_revocations.issued",
 	[S_PARTNER_SET] =
-	    "INSERT OR REPLACE INTO programme_partners(programme_id,"
-	    " partner_id, statement) VALUES (?1, ?2, ?3)",
+	    "INSERT INTO programme_partners(programme_id, partner_id,"
+	    " statement) VALUES (?1, ?2, ?3)"
+	    " ON CONFLICT(partner_id, programme_id) DO UPDATE"
+	    " SET statement = excluded.statement",
 	[S_PARTNER_EACH] =
 	    "SELECT programme_id, statement FROM programme_partners"
 	    " WHERE partner_id = ?1 ORDER BY programme_id LIMIT ?2",
@@ -77,10 +79,11 @@ const char *const store_programmes_sql[S_COUNT] = {
 	    "DELETE FROM programme_partners"
 	    " WHERE (programme_id = ?1 AND partner_id = ?2)"
 	    " OR (programme_id = ?2 AND partner_id = ?1)",
+	/* the pair either way round */
 	[S_PARTNERSHIP_OPEN_PAIR] =
 	    "SELECT 1 FROM partnerships WHERE status < 2"
-	    " AND min(proposer_id, partner_id) = min(?1, ?2)"
-	    " AND max(proposer_id, partner_id) = max(?1, ?2)",
+	    " AND ((proposer_id = ?1 AND partner_id = ?2)"
+	    " OR (proposer_id = ?2 AND partner_id = ?1))",
 	[S_PARTNERSHIP_OPEN_COUNT] =
 	    "SELECT count(*) FROM partnerships WHERE status < 2"
 	    " AND (proposer_id = ?1 OR partner_id = ?1)",
@@ -99,8 +102,8 @@ const char *const store_programmes_sql[S_COUNT] = {
 	/* the ended ones of the pair of ?1 but ?1 */
 	[S_PARTNERSHIP_TRIM] =
 	    "DELETE FROM partnerships WHERE status = 2 AND id != ?1"
-	    " AND min(proposer_id, partner_id) = min(?2, ?3)"
-	    " AND max(proposer_id, partner_id) = max(?2, ?3)",
+	    " AND ((proposer_id = ?2 AND partner_id = ?3)"
+	    " OR (proposer_id = ?3 AND partner_id = ?2))",
 	[S_PARTNERSHIP_EACH] =
 	    "SELECT " PARTNERSHIP_COLS " FROM partnerships"
 	    " WHERE proposer_id = ?1 OR partner_id = ?1"

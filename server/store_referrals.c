@@ -51,8 +51,10 @@ const char *const store_referrals_sql[S_COUNT] = {
 	/* ?2: 0 as proposer, 1 as receiver; ?3: since. */
 	[S_REFERRAL_COUNTS] =
 	    "SELECT count(*),"
-	    " coalesce(sum(answered IS NOT NULL AND status != 2), 0),"
-	    " coalesce(sum(status = 2), 0), coalesce(sum(status = 5), 0)"
+	    " coalesce(sum(CASE WHEN answered IS NOT NULL AND status != 2"
+	    "  THEN 1 ELSE 0 END), 0),"
+	    " coalesce(sum(CASE WHEN status = 2 THEN 1 ELSE 0 END), 0),"
+	    " coalesce(sum(CASE WHEN status = 5 THEN 1 ELSE 0 END), 0)"
 	    " FROM referrals WHERE CASE ?2 WHEN 0 THEN from_programme"
 	    " ELSE to_programme END = ?1 AND proposed >= ?3",
 	[S_REFERRAL_DURATIONS] =
