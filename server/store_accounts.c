@@ -26,7 +26,7 @@
 #define PROFILE_NCOLS	10
 /* A counsellor: account, profile, then certified, open, last_assigned. */
 #define COUNSELLOR_COLS	ACCOUNT_COLS ", " PROFILE_COLS ", " \
-			"a.cert IS NOT NULL, "
+			"CASE WHEN a.cert IS NULL THEN 0 ELSE 1 END, "
 #define COUNSELLOR_FROM	" FROM accounts a JOIN counsellor_profiles p" \
 			" ON p.account_id = a.id"
 
@@ -40,8 +40,9 @@ const char *const store_accounts_sql[S_COUNT] = {
 	 * audit target (audit_target; actors are admins, never deleted). */
 	[S_ACCOUNT_INSERT] =
 	    "INSERT INTO accounts(id, key, role, programme_id, name, disabled,"
-	    " created) VALUES (max(coalesce((SELECT max(id) FROM accounts),"
-	    " 0), coalesce((SELECT max(target_id) FROM audit), 0)) + 1,"
+	    " created) VALUES (coalesce((SELECT max(n) FROM"
+	    " (SELECT max(id) AS n FROM accounts UNION ALL"
+	    " SELECT max(target_id) FROM audit) AS m), 0) + 1,"
 	    " ?1, ?2, ?3, ?4, ?5, ?6)"
 	    " ON CONFLICT(key) DO NOTHING RETURNING id",
 	[S_ACCOUNT_SET_NAME] =
