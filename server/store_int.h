@@ -11,6 +11,28 @@
  * sqlite3_stmt), and neither this header nor the noun files include
  * sqlite3.h; store_db.c (SQLite's side of the helpers) and store_faults.c
  * do.
+ *
+ * SQL that a second backend must give its own text for. The noun files'
+ * statements are in the subset SQLite 3.40 and PostgreSQL 15 share
+ * (?N parameters aside, which a PostgreSQL layer rewrites to $N); what
+ * is left is store_db.c's:
+ *   S_BEGIN	BEGIN IMMEDIATE takes SQLite's write lock at once.
+ *   S_PAGE_COUNT, S_PAGE_SIZE	PRAGMAs (store_size: the file's size).
+ *   the probe and the schema version	PRAGMA user_version.
+ * and what a layer must do for the noun files' text to mean the same:
+ *   - Give each parameter its type at prepare (int8, bytea, text, as
+ *     db_bind_* bind it). PostgreSQL infers one from its context: int4
+ *     in "?4 - ?4 % 60" (too narrow for the times), none for ?3 and ?4
+ *     of S_PARTICIPANT_INSERT (a SELECT's columns) or for ?1 of
+ *     S_SENT_INSERT, which its SQL does not use (S_MESSAGE_INSERT's
+ *     binding loop binds it).
+ *   - Run a statement that a constraint may refuse while the
+ *     transaction goes on (db_exec_or(), db_insert() with a
+ *     constraint: S_CASE_INSERT, S_CASE_SET_PREFS, S_CASE_SET_STATUS,
+ *     S_REFERRAL_INSERT) inside a savepoint of its own: a refused
+ *     statement aborts PostgreSQL's whole transaction.
+ *   - Keep db_each_row()'s re-entrancy guard (sqlite3_stmt_busy()
+ *     here) and db_changes() (sqlite3_changes64()) of its own.
  */
 #ifndef OFFRAMP_STORE_INT_H
 #define OFFRAMP_STORE_INT_H
@@ -299,7 +321,7 @@ int db_exec_one(struct store *st, struct db_stmt *s, int none_code,
 /* The kinds of constraint that db_exec_or() and db_insert() tell apart. */
 enum db_constraint {
 	DB_NONE,		/* none: every refusal is a failure */
-	DB_UNIQUE,		/* UNIQUE or PRIMARY KEY */
+	DB_UNIQUE,		/* a UNIQUE constraint or index */
 	DB_FOREIGN_KEY
 };
 /*
