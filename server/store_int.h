@@ -14,17 +14,23 @@
  *
  * SQL that a second backend must give its own text for. The noun files'
  * statements are in the subset SQLite 3.40 and PostgreSQL 15 share
- * (?N parameters aside, which a PostgreSQL layer rewrites to $N); what
- * is left is store_db.c's:
+ * (?N parameters aside, which a PostgreSQL layer rewrites to $N): each
+ * prepares on PostgreSQL 15, on the schema with bigint for INTEGER and
+ * bytea for BLOB, once its parameters' types are given. What is left is
+ * store_db.c's:
  *   S_BEGIN	BEGIN IMMEDIATE takes SQLite's write lock at once.
  *   S_PAGE_COUNT, S_PAGE_SIZE	PRAGMAs (store_size: the file's size).
  *   the probe and the schema version	PRAGMA user_version.
  * and what a layer must do for the noun files' text to mean the same:
  *   - Give each parameter its type at prepare (int8, bytea, text, as
- *     db_bind_* bind it). PostgreSQL infers one from its context: int4
- *     in "?4 - ?4 % 60" (too narrow for the times), none for ?3 and ?4
- *     of S_PARTICIPANT_INSERT (a SELECT's columns) or for ?1 of
- *     S_SENT_INSERT, which its SQL does not use (S_MESSAGE_INSERT's
+ *     db_bind_* bind it). PostgreSQL infers one from its context, and
+ *     wrongly here: int4, too narrow for an int64, for a time rounded
+ *     as "?4 - ?4 % 60" (S_NOTE_INSERT, S_INVITE_INSERT,
+ *     S_PROGRAMME_INSERT, S_SPK_SET) and for an id in "?1 = 0 OR .."
+ *     (S_COUNSELLOR_EACH, S_REFERRALS_WAITING); text for ?2 of
+ *     "CASE ?2 WHEN 0" (S_REFERRAL_COUNTS, S_REFERRAL_DURATIONS);
+ *     none for ?2 of "?2 IS NULL OR key = ?2" (S_CERT_DROP) or for ?1
+ *     of S_SENT_INSERT, which its SQL does not use (S_MESSAGE_INSERT's
  *     binding loop binds it).
  *   - Run a statement that a constraint may refuse while the
  *     transaction goes on (db_exec_or(), db_insert() with a
