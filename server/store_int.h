@@ -246,7 +246,7 @@ extern const char *const store_referrals_sql[S_COUNT];
 
 /* A prepared statement; what it is belongs to store_db.c. */
 struct db_stmt;
-struct sqlite3;
+struct sqlite3;		/* SQLite's connection, for store_db.c */
 
 struct store {
 	struct sqlite3 *db;
@@ -312,6 +312,7 @@ int db_bind_text_or_null(struct db_stmt *s, int i, const char *t);
 int db_bind_ref(struct db_stmt *s, int i, int64_t id);
 /* Binds n bytes at p (n 0: an empty blob, never NULL). */
 int db_bind_blob(struct db_stmt *s, int i, const void *p, size_t n);
+/* Binds an integer, or NULL. */
 int db_bind_int64(struct db_stmt *s, int i, int64_t v);
 int db_bind_int(struct db_stmt *s, int i, int v);
 int db_bind_null(struct db_stmt *s, int i);
@@ -375,8 +376,8 @@ int db_int64_col(struct db_stmt *s, void *out);
  * caller may have bound other parameters), steps it once and reads the row
  * into out with read (NULL: only whether there is one); the statement is
  * reset in every case. Returns 0, OFR_E_NOT_FOUND when there is no row,
- * or OFR_E_INTERNAL on a failure of the database or a row that breaks the
- * schema's promises.
+ * or OFR_E_INTERNAL on a failure of the database or a row that breaks
+ * the schema's promises.
  */
 int db_get_row(struct store *st, enum stmt_id id, const int64_t *params,
     size_t n, db_reader *read, void *out, const char *what);
@@ -397,8 +398,8 @@ typedef int db_visitor(struct db_stmt *s, void *ctx, int *rc);
  * logs and returns OFR_E_INTERNAL. Else binds params to ?1..?n, calls
  * visit for each row until it sets *rc, and resets the statement.
  * Returns 0 at the end of the rows, the *rc that stopped the walk, or
- * OFR_E_INTERNAL on a failure of the database or a row that breaks the schema's
- * promises.
+ * OFR_E_INTERNAL on a failure of the database or a row that breaks the
+ * schema's promises.
  */
 int db_each_row(struct store *st, enum stmt_id id, const int64_t *params,
     size_t n, db_visitor *visit, void *ctx, const char *what);
