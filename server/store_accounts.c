@@ -182,13 +182,13 @@ struct account_seen {
 
 /* Reads ACCOUNT_COLS and then the last login. */
 static int
-account_seen_cols(sqlite3_stmt *s, void *row)
+account_seen_cols(struct db_stmt *s, void *row)
 {
 	struct account_seen *r = row;
 
 	if (account_cols(s, r->a) != 0)
 		return -1;
-	*r->seen = sqlite3_column_int64(s, ACCOUNT_NCOLS);
+	*r->seen = db_col_int64(s, ACCOUNT_NCOLS);
 	return 0;
 }
 
@@ -196,10 +196,10 @@ int
 store_account_login(struct store *st, const uint8_t key[OFR_PK_BYTES],
     struct account *out, int64_t *seen)
 {
-	sqlite3_stmt *s = st->s[S_ACCOUNT_BY_KEY];
+	struct db_stmt *s = st->s[S_ACCOUNT_BY_KEY];
 	struct account_seen r = { out, seen };
 
-	if (db_bind_blob(s, 1, key, OFR_PK_BYTES) != SQLITE_OK)
+	if (db_bind_blob(s, 1, key, OFR_PK_BYTES) != DB_OK)
 		return db_fail(st, s, __func__);
 	return db_get_row(st, S_ACCOUNT_BY_KEY, NULL, 0, account_seen_cols,
 	    &r, __func__);
