@@ -435,6 +435,18 @@ error_line() {
 	done <<<"$OUT"
 }
 
+# reply_line ID: REPLY_LINE is the lines of $OUT (from clirun ... raw)
+# that answer request ID ("re":ID, as the server writes it), or ""; no
+# process.
+reply_line() {
+	local l re="\"re\":$1[,}]"
+	REPLY_LINE=""
+	while IFS= read -r l; do
+		[[ "$l" =~ $re ]] && REPLY_LINE+=${REPLY_LINE:+$'\n'}$l
+	done <<<"$OUT"
+	return 0
+}
+
 # assert_error DESC CODE [FIELD]: $OUT (from clirun ... raw) holds an
 # error frame with CODE (and "field": FIELD when given).
 assert_error() {
