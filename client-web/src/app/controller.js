@@ -738,6 +738,12 @@ export function createController({ store, createCore, sodium, config }) {
 		async referralWithdraw(id) {
 			await act(() => core.referralWithdraw(id));
 		},
+		/* The client's request for changes to the summary draft, to the
+		 * counsellor who wrote it (key) alone: true when queued. */
+		askChanges(id, key, text) {
+			if (!text.trim()) return false;
+			return sendAlone(id, () => core.send(id, text, { to: key }));
+		},
 		/* The client approves the summary draft it read (text, as shown). */
 		async approveSummary(id, text) {
 			await act(() => core.referralApprove(id, text));

@@ -43,13 +43,7 @@ export function conversationScreen(state, intents) {
 		onSend: (text) => intents.send(currentId, text),
 		onDraft: (text) => intents.draft(currentId, text),
 	});
-	// a referral: asking for changes to the summary is a message to the counsellor
-	const referral = referralPanel({ ...intents, askChanges: (id) => {
-		comp.box.value = t('referral_changes_prefix');
-		intents.draft(id, comp.box.value);
-		comp.box.focus();
-		comp.box.setSelectionRange(comp.box.value.length, comp.box.value.length);
-	} });
+	const referral = referralPanel(intents);
 	const safety = safetyPanel((key, number) => intents.verify(currentId, key, number));
 	const keep = h('section', { class: 'card', 'aria-labelledby': 'keep-h' });
 	const actions = h('div', { class: 'row' });
@@ -251,7 +245,7 @@ export function conversationScreen(state, intents) {
 			}
 			people.update(c);
 			referral.update(s, c, entry.messages);
-			log.update(c.id, entry.messages);
+			log.update(c.id, entry.messages, (key) => c.participants.find((p) => p.key === key)?.name);
 			comp.update({
 				draft: s.drafts[c.id] || '',
 				disabled: c.status === 'closed',

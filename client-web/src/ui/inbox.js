@@ -243,7 +243,7 @@ export function inboxScreen(state, intents) {
 			people.update(c);
 			members.update(s, c);
 			partnerTool.update(s, c);
-			log.update(c.id, entry.messages);
+			log.update(c.id, entry.messages, (key) => c.participants.find((p) => p.key === key)?.name);
 			comp.update({
 				draft: s.drafts[c.id] || '',
 				disabled: c.status === 'closed',

@@ -37,10 +37,12 @@ function structured(m) {
 
 /* What a message's painting depends on. */
 function sigOf(m) {
-	return `${m.state}|${m.text === null}|${m.reason || ''}|${m.ts}|${m.count || ''}|${m.reset || ''}|${(m.warn || []).join()}`;
+	return `${m.state}|${m.text === null}|${m.reason || ''}|${m.ts}|${m.count || ''}|${m.reset || ''}|${(m.warn || []).join()}|${m.to || ''}`;
 }
 
-/* The messages of one case, keyed by mid; a role=log live region. */
+/* The messages of one case, keyed by mid; a role=log live region.
+ * update(id, messages, nameOf): nameOf(key) names a participant (for a
+ * text sent to one alone). */
 export function messageLog(label, onRetry, onAnswer) {
 	const list = h('ol', { class: 'log' });
 	const el = h('div', { role: 'log', 'aria-live': 'polite', 'aria-label': label }, list);
@@ -59,6 +61,7 @@ export function messageLog(label, onRetry, onAnswer) {
 		li._parts = { text, meta };
 		return li;
 	}
+	let nameOf = () => undefined;
 	function paint(li, m) {
 		const bad = m.state === 'undecryptable' || m.state === 'refused' || m.state === 'report' || (!m.mine && m.text === null);
 		li._parts.text.textContent = m.state === 'report' ? t('msg_report', { name: m.name, count: m.count })
@@ -73,6 +76,8 @@ export function messageLog(label, onRetry, onAnswer) {
 				TICKS[m.state] ? h('span', { class: 'ticks', 'aria-hidden': 'true' }, `${TICKS[m.state]} `) : null,
 				t(MARK[m.state])));
 		}
+		// a text for one participant alone says so
+		if (m.mine && m.to) parts.push(' · ', h('span', { class: 'alone' }, t('msg_to_alone', { name: nameOf(m.to) || '?' })));
 		if (m.mine && m.state === 'queued' && m.reason && m.reason !== 'case_waiting')
 			parts.push(' · ', t(`reason_${m.reason}`) !== `reason_${m.reason}` ? t(`reason_${m.reason}`) : t(`err_${m.reason}`));
 		if (bad && m.reason) parts.push(' · ', t(`reason_${m.reason}`) === `reason_${m.reason}` ? m.reason : t(`reason_${m.reason}`));
@@ -99,7 +104,8 @@ export function messageLog(label, onRetry, onAnswer) {
 	}
 	return {
 		el,
-		update(id, messages) {
+		update(id, messages, names) {
+			if (names) nameOf = names;
 			if (id !== caseId) {
 				caseId = id;
 				items.clear();

@@ -5,7 +5,8 @@
 // B's profile, says yes; Lou joins and is shown as B's counsellor endorsed
 // by A (his certificate checked under B's key, taken through A's partner
 // statement), not refused as "another programme"; the three talk; the
-// client approves the summary draft it read, which goes to Lou alone;
+// client asks Sam alone for changes to the summary draft (Lou never gets
+// the request), then approves the draft it read, which goes to Lou alone;
 // after the handover Lou is its counsellor, not a changed key. Another
 // client declines, and nothing moves; Sam cancels a proposal; a third
 // client (in German) withdraws its yes, and Lou leaves again. A web
@@ -114,14 +115,26 @@ test('accepted: the proposal with the partner\'s profile, three-party talk, the 
 	});
 	await H.shot(page, '33-client-referral-summary');
 	assert.equal(H.cli(env, 'couns', ['referral', 'summary', id, summary]).code, 1, 'nothing goes before the approval');
-	// asking for changes is a message to the counsellor, begun in the composer
+	// asking for changes: a message to Sam alone, never to Lou
 	await page.locator('#ref-changes').click();
-	assert.equal(await page.getByRole('textbox', { name: 'Your message' }).inputValue(), 'About the summary, please change: ');
-	await page.getByRole('textbox', { name: 'Your message' }).fill('');
+	const ask = page.getByRole('textbox', { name: 'What should Sam change? Only Sam reads this, not Lou.' });
+	assert.equal(await ask.inputValue(), 'About the summary, please change: ');
+	await ask.fill('About the summary, please change: say less about my family');
+	await page.getByRole('button', { name: 'Send to Sam alone' }).click();
+	await page.locator('#ref-changes-state', { hasText: 'Your request for changes went to Sam alone. Lou does not see it.' }).waitFor({ timeout: 20000 });
+	await page.locator('.log li.mine', { hasText: 'say less about my family' }).locator('.alone', { hasText: 'to Sam alone' })
+		.waitFor({ timeout: 20000 });
+	await recv('couns', 'say less about my family');
+	H.cliOk(env, 'couns', ['send', id, 'changes noted']);	// Lou's copy of the request would come before this
+	await recv('lou', 'changes noted');
+	assert.doesNotMatch(H.cliOk(env, 'lou', ['history', id]), /say less about my family/, 'the request is Sam\'s alone');
+	const revised = 'wants to leave, prefers chat';
+	H.cliOk(env, 'couns', ['referral', 'draft', id, revised]);
+	await page.locator('#ref-draft', { hasText: revised }).waitFor({ timeout: 30000 });
 	await page.locator('#ref-approve').click();
 	await page.locator('#ref-summary-state', { hasText: 'You approved this summary. Only Lou will receive it.' }).waitFor({ timeout: 30000 });
-	H.cliOk(env, 'couns', ['referral', 'summary', id, summary]);
-	await recv('lou', summary);
+	H.cliOk(env, 'couns', ['referral', 'summary', id, revised]);
+	await recv('lou', revised);
 
 	// the handover: Sam leaves, visibly; Lou is the counsellor, no changed key
 	H.cliOk(env, 'couns', ['referral', 'complete', id]);
