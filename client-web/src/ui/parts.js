@@ -40,10 +40,11 @@ function sigOf(m) {
 	return `${m.state}|${m.text === null}|${m.reason || ''}|${m.ts}|${m.count || ''}|${m.reset || ''}|${(m.warn || []).join()}|${m.to || ''}`;
 }
 
-/* The messages of one case, keyed by mid; a role=log live region.
+/* The messages of one case, keyed by mid; a role=log live region. A
+ * meeting or the agreement is answered in its card (ui/meetings.js).
  * update(id, messages, nameOf): nameOf(key) names a participant (for a
  * text sent to one alone). */
-export function messageLog(label, onRetry, onAnswer) {
+export function messageLog(label, onRetry) {
 	const list = h('ol', { class: 'log' });
 	const el = h('div', { role: 'log', 'aria-live': 'polite', 'aria-label': label }, list);
 	const empty = h('li', { class: 'empty' }, t('no_messages'));
@@ -84,14 +85,6 @@ export function messageLog(label, onRetry, onAnswer) {
 		if (m.state === 'undecryptable' && m.reset) parts.push(' · ', t('msg_reset'));
 		for (const w of m.warn || []) parts.push(' · ', h('span', { class: 'warn' }, t(`bind_${w}`)));
 		if (m.mine && m.state === 'failed' && m.reason) parts.push(' · ', t(`err_${m.reason}`) === `err_${m.reason}` ? t('err_generic') : t(`err_${m.reason}`));
-		const open = !m.mine && m.state === 'received' && onAnswer && !li._answered &&
-			(m.meeting ? ['propose', 'reschedule'].includes(m.meeting.action) : ['propose', 'revise'].includes(m.agreement?.action));
-		for (const action of open ? (m.meeting ? ['accept', 'decline'] : ['accept']) : [])
-			parts.push(' ', h('button', { type: 'button', class: 'link answer', onclick: () => {
-				li._answered = true;
-				onAnswer(m.mid, action);
-				paint(li, m);
-			} }, t(`${m.meeting ? 'meeting' : 'agreement'}_do_${action}`)));
 		if (m.mine && m.state === 'failed' && onRetry && !li._retried)
 			parts.push(' ', h('button', { type: 'button', class: 'link retry', onclick: (e) => {
 				if (onRetry(m.text)) {
