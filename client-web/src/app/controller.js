@@ -160,10 +160,15 @@ export function createController({ store, createCore, sodium, config }) {
 
 	/* The public profiles of the programmes of the cases' referrals
 	 * (programme.list), asked for once per programme missing. */
-	const profilesAsked = new Set();
 	function referralProgrammes(list) {
-		const want = list.flatMap((c) => (c.referral ? [c.referral.partner, c.referral.from] : []))
-			.filter((id) => !S().programmes?.[id] && !profilesAsked.has(id));
+		askProgrammes(list.flatMap((c) => (c.referral ? [c.referral.partner, c.referral.from] : [])));
+	}
+
+	/* The public profiles of programmes ids into state.programmes
+	 * (programme.list), asked for once per programme missing. */
+	const profilesAsked = new Set();
+	function askProgrammes(ids) {
+		const want = ids.filter((id) => Number.isSafeInteger(id) && !S().programmes?.[id] && !profilesAsked.has(id));
 		if (!want.length) return;
 		for (const id of want) profilesAsked.add(id);
 		core.programmes().then((all) => {
@@ -899,6 +904,8 @@ export function createController({ store, createCore, sodium, config }) {
 		try {
 			const q = await core.queue();
 			set((s) => { s.queue = q; });
+			// a referral from a partner programme is shown with its name
+			askProgrammes(q.map((x) => x.referred_by));
 		} catch { /* shown when it matters: a take that fails */ }
 	}
 

@@ -322,6 +322,7 @@ export default {
 	queue_title: 'قائمة الانتظار',
 	queue_empty: 'لا أحد ينتظر.',
 	waiting_for: 'ينتظر منذ {n} دقيقة',
+	queue_referred_by: 'أحاله برنامج الشريك {name}',
 	take: 'تولَّ الحالة',
 	refresh: 'تحديث',
 	inbox_pick: 'اختر حالة من القائمة.',

@@ -322,6 +322,7 @@ export default {
 	queue_title: 'Warteschlange',
 	queue_empty: 'Niemand wartet.',
 	waiting_for: 'wartet seit {n} Min.',
+	queue_referred_by: 'weitervermittelt vom Partnerprogramm {name}',
 	take: 'Übernehmen',
 	refresh: 'Aktualisieren',
 	inbox_pick: 'Wähle einen Fall aus der Liste.',

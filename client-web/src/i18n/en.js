@@ -323,6 +323,7 @@ export default {
 	queue_title: 'Waiting queue',
 	queue_empty: 'Nobody is waiting.',
 	waiting_for: 'waiting {n} min',
+	queue_referred_by: 'referred by partner programme {name}',
 	take: 'Take',
 	refresh: 'Refresh',
 	inbox_pick: 'Choose a case from the list.',

@@ -1,5 +1,6 @@
 // inbox.js: the counsellor's tab for the whole day. Every case in one list
-// (unread badges, new cases announced live), the waiting queue with "take",
+// (unread badges, new cases announced live), the waiting queue with "take"
+// (a referral from a partner programme marked with the partner's name),
 // and the open case: its people (and a colleague brought in: members.js),
 // messages and reply, pause / resume / close / reopen, encrypted notes,
 // safety numbers and the tools: the meetings and the counselling agreement
@@ -177,12 +178,16 @@ export function inboxScreen(state, intents) {
 			}
 
 			/* the queue */
-			const qsig = JSON.stringify([s.queue.map((q) => [q.id, Math.floor((q.waiting || 0) / 60)]), s.lang]);
+			// a referral from a partner programme says so (PROTOCOL.md, "A referral in the partner's queues")
+			const from = (q) => (Number.isSafeInteger(q.referred_by)
+				? t('queue_referred_by', { name: s.programmes?.[q.referred_by]?.name || t('referral_programme_n', { id: q.referred_by }) }) : null);
+			const qsig = JSON.stringify([s.queue.map((q) => [q.id, Math.floor((q.waiting || 0) / 60), from(q)]), s.lang]);
 			if (qsig !== queueSig) {
 				queueSig = qsig;
-				refill(queueList, s.queue.length ? s.queue.map((q) => h('li', { 'data-queue': String(q.id) },
+				refill(queueList, s.queue.length ? s.queue.map((q) => h('li', { 'data-queue': String(q.id),
+					'data-referred-by': Number.isSafeInteger(q.referred_by) ? String(q.referred_by) : null },
 					h('span', null, [named('lang', q.language), q.topic ? named('topic', q.topic) : null, q.urgency === 'high' ? t('urgent') : null,
-						t('waiting_for', { n: Math.max(1, Math.round((q.waiting || 0) / 60)) })].filter(Boolean).join(' · ')),
+						t('waiting_for', { n: Math.max(1, Math.round((q.waiting || 0) / 60)) }), from(q)].filter(Boolean).join(' · ')),
 					h('button', { type: 'button', 'data-focus': `q${q.id}`, onclick: () => intents.take(q.id) }, t('take')))) : [h('li', { class: 'muted' }, t('queue_empty'))]);
 			}
 
