@@ -322,9 +322,9 @@ export async function shot(page, name) {
 		await page.screenshot({ path: path.join(SHOTS, `${name}-full.png`), fullPage: true });
 }
 
-/* A counsellor joins in the page with an invite; resolves when the inbox shows. */
-export async function webJoin(page, env, { name = 'Rae', languages = 'en', topics = 'leaving', pass = 'counsellor pass 1' } = {}) {
-	const invite = newInvite(env);
+/* A counsellor joins in the page with an invite (by default the first
+ * programme's admin's); resolves when the inbox shows. */
+export async function webJoin(page, env, { name = 'Rae', languages = 'en', topics = 'leaving', pass = 'counsellor pass 1', invite = newInvite(env) } = {}) {
 	await page.goto(env.url);
 	await page.getByRole('button', { name: 'I am a counsellor' }).click();
 	await page.getByRole('textbox', { name: 'Invite', exact: true }).fill(invite);
