@@ -9,7 +9,9 @@
 # nothing of the first, and counsellors cannot act on each other's cases;
 # a partnership is acted on only by its two programmes' admins, and a
 # counsellor of a programme that is no partner (yet, or any more) sees
-# nothing of the other's directory.
+# nothing of the other's directory. Last, a handover under way: who of
+# those in the case, or of the partner, may act on it, and the summary's
+# one copy.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PROTOCOL="$REPO_ROOT/proto/PROTOCOL.md"
@@ -510,6 +512,79 @@ req cy case.take "\"case\":$CASE"
 assert_error "Cy taking it after the partnership ended" not_found
 req admin3 case.assign "\"case\":$CASE,\"key\":\"$KEY_cy\""
 assert_error "Cid assigning it after the partnership ended" bad_state
+assert_eq "nothing changed" "$before" "$(table_digest)"
+
+# --------------------------------- a handover: who may act, and to whom
+
+# ask WHO TYPE FIELDS: as req, reading until the answer (pushes aside).
+ask() {
+	clirun "$1" raw --login --answered <<<"{\"v\":1,\"type\":\"$2\",\"id\":5,$3}"
+}
+# summary_to WHO KEY: WHO sends a referral.summary copy to KEY.
+summary_to() {
+	ask "$1" referral.summary "\"case\":$CASE,\"mid\":\"$(b64_random 16)\",\"to\":\"$2\",\"ct\":\"$B64_64\""
+}
+
+step "a handover under way: Sam's colleague Mo present, Cy of programme 3 chosen"
+out=$(cli admin partnership propose $(signing admin) "$P3" "$PKEY_admin3")
+out=$(cli admin3 partnership accept $(signing admin3) "$(field "$out" partnership)" "$PKEY_admin")
+assert_eq "A and programme 3 are partners again" active "$(field "$out" status)"
+COUNS_DAEMON=0 add_counsellor admin3 dee Dee --languages fr --topics leaving
+certify_pending Dee --by admin3
+COUNS_DAEMON=0 add_counsellor admin mo Mo --languages en --topics leaving
+certify_pending Mo
+out=$(cli couns bring "$CASE" "$KEY_mo" --as co-counsellor)
+assert_match "Sam brings Mo in" "$out" '^member Mo \(co-counsellor\) joining'
+before=$(table_digest)
+ask couns msg.send "\"case\":$CASE,\"mid\":\"$(b64_random 16)\",\"copies\":[{\"to\":\"$KEY_client\",\"ct\":\"$B64_64\"},{\"to\":\"$KEY_mo\",\"ct\":\"$B64_64\"}]"
+assert_error "Sam: a copy for Mo, joining, before the client was told" not_told
+assert_eq "nothing changed" "$before" "$(table_digest)"
+# seen WHO: WHO's client confirms the case's membership as it is now.
+seen() {
+	ask "$1" case.seen "\"case\":$CASE,\"members\":$(sql "SELECT members FROM cases WHERE id = $CASE")"
+	assert_match "$1 confirms the membership" "$OUT" '"type": *"case.seen.ok"'
+}
+seen client				# the client is told of Mo
+cli couns referral propose "$CASE" "$P3" >/dev/null
+ask client referral.answer "\"case\":$CASE,\"accept\":true"
+assert_match "the client accepts programme 3" "$OUT" '"type": *"referral.answer.ok"'
+out=$(cli admin3 assign "$CASE" Cy)
+assert_eq "Cid gives the waiting referral to Cy" active "$(field "$out" status)"
+seen client				# everyone is told of Cy
+seen mo
+ask client referral.approve "\"case\":$CASE,\"digest\":\"$B64_32\""
+assert_match "the client approves a summary" "$OUT" '"type": *"referral.approve.ok"'
+
+step "a handover: the refused cells of Mo, Cy, Dee (not chosen) and the summary's copy"
+before=$(table_digest)
+ask mo referral.propose "\"case\":$CASE,\"partner\":$P3"
+assert_error "Mo, Sam's colleague, proposing" forbidden
+ask mo referral.withdraw "\"case\":$CASE"
+assert_error "Mo cancelling" forbidden
+summary_to mo "$KEY_cy"
+assert_error "Mo sending the summary" forbidden
+ask mo referral.complete "\"case\":$CASE"
+assert_error "Mo completing" forbidden
+ask cy referral.propose "\"case\":$CASE,\"partner\":1"
+assert_error "Cy, the partner's counsellor, proposing" forbidden
+ask cy referral.withdraw "\"case\":$CASE"
+assert_error "Cy cancelling" forbidden
+ask cy referral.complete "\"case\":$CASE"
+assert_error "Cy completing" forbidden
+ask dee referral.propose "\"case\":$CASE,\"partner\":1"
+assert_error "Dee, of programme 3 but not chosen, proposing" not_found
+ask dee referral.withdraw "\"case\":$CASE"
+assert_error "Dee cancelling" not_found
+summary_to dee "$KEY_cy"
+assert_error "Dee sending the summary" not_found
+ask dee referral.complete "\"case\":$CASE"
+assert_error "Dee completing" not_found
+summary_to couns "$KEY_client"
+assert_error "Sam: the summary's copy to the client" bad_recipients
+summary_to couns "$KEY_mo"
+assert_error "Sam: the summary's copy to Mo, a colleague" bad_recipients
+summary_to couns "$B64_32"
+assert_error "Sam: the summary's copy to an unknown key" bad_recipients
 assert_eq "nothing changed" "$before" "$(table_digest)"
 
 stop_server
