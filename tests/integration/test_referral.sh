@@ -10,7 +10,9 @@
 # the database holds no plaintext of it, nor of the reason. Then Sam
 # hands over: he is a former participant (referral), the case is Lou's
 # and B's. A declined and a withdrawn referral, the bad requests, and
-# the figures with counts under 5 hidden.
+# the figures with counts under 5 hidden. Then B's pool matches a
+# referral by the client's stated preferences, and at 5 referrals and
+# more the figures are exact, with a median.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 start_server
@@ -210,6 +212,55 @@ clirun admin2 raw --login --count 1 <<<'{"v":1,"type":"referral.stats","id":5}'
 assert_match "B's received counts are null" "$OUT" '"received": *\{[^}]*"proposed": *null'
 assert_match "  with min_count 5" "$OUT" '"min_count": *5'
 assert_eq "the store counts them all" "4|2|1|1" "$(sql "SELECT count(*), sum(answered IS NOT NULL AND status != 2), sum(status = 2), sum(status = 5) FROM referrals WHERE from_programme = $A")"
+
+# handover CLIENT RECEIVER [PREFERENCE...]: a new case of CLIENT at A,
+# stating PREFERENCE, referred to B and handed over: the client accepts,
+# confirms the partner's counsellor and approves the summary (raw
+# frames), Sam sends it and hands over (his CLI). The partner's
+# counsellor matched must be RECEIVER ("-": any).
+handover() {
+	local who=$1 to=$2 c m text digest
+	shift 2
+	keygen "$who"
+	c=$(field "$(cli "$who" request --language en --topic leaving --programme "$A" "$@")" case)
+	cli couns referral propose "$c" "$B" >/dev/null
+	m=$(sql "SELECT members + 1 FROM cases WHERE id = $c")
+	text="summary of case $c"
+	digest=$(printf '%s' "$text" | b2sum -l 256 | cut -d' ' -f1 | xxd -r -p | base64 -w0)
+	clirun "$who" raw --login --answered <<<"{\"v\":1,\"type\":\"referral.answer\",\"id\":5,\"case\":$c,\"accept\":true}
+{\"v\":1,\"type\":\"case.seen\",\"id\":6,\"case\":$c,\"members\":$m}
+{\"v\":1,\"type\":\"referral.approve\",\"id\":7,\"case\":$c,\"digest\":\"$digest\"}"
+	assert_match "$who accepts, confirms and approves" "$OUT" '"type": *"referral.approve.ok"'
+	[ "$to" = - ] || assert_eq "  the partner's counsellor is $to" "$(account_id "$to")" \
+		"$(sql "SELECT receiver_id FROM referrals WHERE case_id = $c")"
+	cli couns referral summary "$c" "$text" >/dev/null
+	out=$(cli couns referral complete "$c")
+	assert_match "  handed over" "$out" '^referral: completed$'
+}
+
+step "matching in B's pool keeps the client's preferences"
+add_counsellor admin2 pia Pia --languages en --topics leaving --background peer
+certify_pending Pia --by admin2
+out=$(cli lou profile --background professional)
+assert_eq "Lou has a case, Pia none: a tie would go to Pia" "1|0" \
+	"$(sql "SELECT sum(counsellor_id = $LOU_ID), sum(counsellor_id = $(account_id pia))
+	    FROM cases WHERE status != 3")"
+handover client4 lou --background professional
+handover client5 pia --background peer
+
+step "figures at 5 and more: exact counts and a median"
+handover client6 -
+handover client7 -
+out=$(cli admin referral stats)
+assert_match "A's as proposer" "$(grep '^sent ' <<<"$out")" \
+	'^sent proposed=8 accepted=6 declined=<5 completed=5 median=[0-9]+s$'
+out=$(cli admin2 referral stats)
+assert_match "B's as partner" "$(grep '^received ' <<<"$out")" \
+	'^received proposed=8 accepted=6 declined=<5 completed=5 median=[0-9]+s$'
+assert_eq "  the median, as the store has it" \
+	"$(sql "SELECT completed - proposed FROM referrals WHERE status = 5
+	    ORDER BY 1 LIMIT 1 OFFSET 2")s" \
+	"$(sed -n 's/.* median=\([0-9]*s\)$/\1/p' <<<"$(grep '^received ' <<<"$out")")"
 
 stop_server
 finish
