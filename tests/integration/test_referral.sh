@@ -137,6 +137,9 @@ req lou referral.summary "\"case\":$CASE,\"mid\":\"$(b64_random 16)\",\"to\":\"$
 assert_error "a summary from Lou" forbidden
 req lou referral.approve "\"case\":$CASE,\"digest\":\"$(b64_random 32)\""
 assert_error "an approval by Lou" forbidden
+LOU_MID=$(sql "SELECT hex(mid) FROM sent WHERE sender_id = $LOU_ID LIMIT 1" | xxd -r -p | base64 -w0)
+req lou referral.summary "\"case\":$CASE,\"mid\":\"$LOU_MID\",\"to\":\"$KEY_lou\",\"ct\":\"$(b64_random 64)\""
+assert_error "a summary from Lou with a mid he used: still no dup" forbidden
 assert_eq "nothing changed" "$before" "$(table_counts)"
 out=$(cli couns referral summary "$CASE" "$SUMMARY")
 MID=$(field "$out" sent)
@@ -175,6 +178,10 @@ cli lou send "$CASE" "Lou, now your counsellor" >/dev/null
 assert_contains "the client reads Lou" "$(cli client recv --count 1)" "Lou, now your counsellor"
 req couns referral.withdraw "\"case\":$CASE"
 assert_error "Sam, gone, cancelling" not_found
+before=$(table_counts)
+req couns msg.send "\"case\":$CASE,\"mid\":\"$MID\",\"copies\":[{\"to\":\"$KEY_client\",\"ct\":\"$(b64_random 64)\"},{\"to\":\"$KEY_lou\",\"ct\":\"$(b64_random 64)\"}]"
+assert_error "Sam, gone, sending with the summary's mid: no dup" not_found
+assert_eq "  nothing stored" "$before" "$(table_counts)"
 
 step "declined: nothing moves"
 keygen client2
