@@ -232,7 +232,7 @@ casework_referral_answer(struct server *srv, struct case_info *c, int accept,
 		return OFR_E_BAD_STATE;
 	if (rc != 0)
 		return rc;
-	if (accept) {			/* only into an active partnership */
+	if (accept) {		/* only into an active partnership */
 		if ((rc = partners(srv, r.from, r.to, &yes)) != 0)
 			return rc;
 		if (!yes)
@@ -306,7 +306,7 @@ accepted(struct server *srv, const struct case_info *c, struct referral *r)
 	if (rc != 0 || (rc = partners(srv, r->from, r->to, &yes)) != 0)
 		return rc;
 	if (!yes)
-		return OFR_E_BAD_STATE;		/* the partnership ended */
+		return OFR_E_BAD_STATE;	/* the partnership ended */
 	if ((rc = store_case_participants(srv->st, c->id, p,
 	    MODEL_PARTICIPANTS_MAX, &n)) != 0)
 		return rc;

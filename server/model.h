@@ -137,7 +137,7 @@ enum member_why {
 	LEFT_REMOVED = 3,		/* a participant asked (case.remove) */
 	LEFT_LEFT = 4,			/* it left by itself */
 	LEFT_REFERRAL = 5,		/* the case was handed over */
-	LEFT_PARTNERSHIP = 6,		/* its referral's partnership ended */
+	LEFT_PARTNERSHIP = 6,		/* its partnership ended */
 };
 #define LEFT_WHY_MAX	LEFT_PARTNERSHIP
 
