@@ -36,6 +36,8 @@ cocounsel_reason_words(const char *reason)
 		    "request" },
 		{ "left", "left the case by itself" },
 		{ "referral", "left: the case was referred" },
+		{ "partnership", "left: the partnership between the programmes "
+		    "ended" },
 	};
 
 	for (size_t i = 0; reason != NULL && i < sizeof(w) / sizeof(w[0]);

@@ -48,6 +48,7 @@ static const char *const kind_names[] = {
 };
 static const char *const why_names[] = {
 	NULL, "reassigned", "disabled", "removed", "left", "referral",
+	"partnership",
 };
 
 /* The kind named s (not MEMBER_OWN), or -1. */
@@ -88,7 +89,7 @@ participant_json(const struct participant *p)
 	if (p->left_at != 0) {
 		json_object_set_new(e, "left", json_integer(p->left_at));
 		json_object_set_new(e, "reason", json_string(p->why >= 1 &&
-		    p->why <= LEFT_REFERRAL ? why_names[p->why] : "left"));
+		    p->why <= LEFT_WHY_MAX ? why_names[p->why] : "left"));
 	} else {
 		json_object_set_new(e, "since", json_integer(p->since));
 		json_object_set_new(e, "state", json_string(p->joining ?

@@ -215,6 +215,14 @@ int casework_referral_summary(struct server *srv, const struct case_info *c,
  * belongs to the partner programme. Tells left, then changed. */
 int casework_referral_complete(struct server *srv, struct case_info *c,
     int64_t counsellor, void *origin);
+/* The partnership of programmes a and b ended (store_partnership_end):
+ * every referral still open between them, either way, is cancelled, and
+ * its partner counsellor, if it joined, leaves (partnership). Tells left,
+ * then changed, of each case (origin NULL). The referral checks above
+ * refuse, once a referral's partnership is not active, an acceptance,
+ * an approval, the summary and the handover (OFR_E_BAD_STATE). */
+int casework_referral_partnership_ended(struct server *srv, int64_t a,
+    int64_t b);
 
 /* Retention: deletes cases closed before before (a closed case's time
  * is when it closed), with everything of theirs (store_case_drop), at

@@ -22,6 +22,8 @@
 
 #define PARTNERS_SCAN	100	/* a programme's partners looked at */
 #define INTAKE_BATCH	100	/* waiting referrals matched in one pass */
+#define CANCEL_BATCH	100	/* referrals a partnership's end cancels
+				   in one pass */
 
 struct find_partner {
 	int64_t want;
@@ -220,7 +222,7 @@ casework_referral_answer(struct server *srv, struct case_info *c, int accept,
     void *origin)
 {
 	struct referral r;
-	int rc, joined;
+	int rc, joined, yes = 0;
 
 	if (c->status != CASE_ACTIVE && c->status != CASE_PAUSED)
 		return OFR_E_BAD_STATE;		/* closed, or waiting again */
@@ -230,6 +232,12 @@ casework_referral_answer(struct server *srv, struct case_info *c, int accept,
 		return OFR_E_BAD_STATE;
 	if (rc != 0)
 		return rc;
+	if (accept) {		/* only into an active partnership */
+		if ((rc = partners(srv, r.from, r.to, &yes)) != 0)
+			return rc;
+		if (!yes)
+			return OFR_E_BAD_STATE;
+	}
 	if ((rc = store_referral_answer(srv->st, r.id, accept ?
 	    REFERRAL_ACCEPTED : REFERRAL_DECLINED, srv->now)) != 0)
 		return rc;
@@ -239,12 +247,35 @@ casework_referral_answer(struct server *srv, struct case_info *c, int accept,
 	return srv->notify->changed(srv, c, origin);
 }
 
+/* Open referral r of c ends in status; its partner counsellor, if it
+ * joined, leaves for why. Tells left, then changed. */
+static int
+end_open(struct server *srv, struct case_info *c, const struct referral *r,
+    int status, int why, void *origin)
+{
+	int rc, yes = 0;
+
+	if ((rc = store_referral_end(srv->st, r->id, status, srv->now)) != 0)
+		return rc;
+	if (r->receiver != 0 && (rc = store_case_has_participant(srv->st,
+	    c->id, r->receiver, &yes)) != 0)
+		return rc;
+	if (yes) {
+		if ((rc = store_member_drop(srv->st, c->id, r->receiver, why,
+		    srv->now)) != 0 ||
+		    (rc = reread(srv, c)) != 0)
+			return rc;
+		srv->notify->left(srv, c, r->receiver, origin);
+	}
+	return srv->notify->changed(srv, c, origin);
+}
+
 int
 casework_referral_withdraw(struct server *srv, struct case_info *c, int64_t asker,
     void *origin)
 {
 	struct referral r;
-	int rc, yes = 0;
+	int rc;
 
 	if (asker != c->client && asker != c->counsellor)
 		return OFR_E_FORBIDDEN;
@@ -253,30 +284,18 @@ casework_referral_withdraw(struct server *srv, struct case_info *c, int64_t aske
 		return OFR_E_BAD_STATE;
 	if (rc != 0)
 		return rc;
-	if ((rc = store_referral_end(srv->st, r.id, asker == c->client ?
-	    REFERRAL_WITHDRAWN : REFERRAL_CANCELLED, srv->now)) != 0)
-		return rc;
-	if (r.receiver != 0 && (rc = store_case_has_participant(srv->st,
-	    c->id, r.receiver, &yes)) != 0)
-		return rc;
-	if (yes) {
-		if ((rc = store_member_drop(srv->st, c->id, r.receiver,
-		    LEFT_REMOVED, srv->now)) != 0 ||
-		    (rc = reread(srv, c)) != 0)
-			return rc;
-		srv->notify->left(srv, c, r.receiver, origin);
-	}
-	return srv->notify->changed(srv, c, origin);
+	return end_open(srv, c, &r, asker == c->client ? REFERRAL_WITHDRAWN :
+	    REFERRAL_CANCELLED, LEFT_REMOVED, origin);
 }
 
 /* The open referral of c in status accepted with its partner counsellor
- * in c, joined (else OFR_E_BAD_STATE). */
+ * in c, joined, and its partnership active (else OFR_E_BAD_STATE). */
 static int
 accepted(struct server *srv, const struct case_info *c, struct referral *r)
 {
 	struct participant p[MODEL_PARTICIPANTS_MAX];
 	size_t n;
-	int rc;
+	int rc, yes = 0;
 
 	if (c->status != CASE_ACTIVE && c->status != CASE_PAUSED)
 		return OFR_E_BAD_STATE;
@@ -284,7 +303,11 @@ accepted(struct server *srv, const struct case_info *c, struct referral *r)
 	if (rc == OFR_E_NOT_FOUND || (rc == 0 &&
 	    (r->status != REFERRAL_ACCEPTED || r->receiver == 0)))
 		return OFR_E_BAD_STATE;
-	if (rc != 0 || (rc = store_case_participants(srv->st, c->id, p,
+	if (rc != 0 || (rc = partners(srv, r->from, r->to, &yes)) != 0)
+		return rc;
+	if (!yes)
+		return OFR_E_BAD_STATE;	/* the partnership ended */
+	if ((rc = store_case_participants(srv->st, c->id, p,
 	    MODEL_PARTICIPANTS_MAX, &n)) != 0)
 		return rc;
 	for (size_t i = 0; i < n; i++)
@@ -371,4 +394,29 @@ casework_referral_complete(struct server *srv, struct case_info *c,
 		return rc;
 	srv->notify->left(srv, c, old, origin);
 	return srv->notify->changed(srv, c, origin);
+}
+
+int
+casework_referral_partnership_ended(struct server *srv, int64_t a, int64_t b)
+{
+	int64_t ids[CANCEL_BATCH];
+	struct case_info c;
+	struct referral r;
+	size_t n;
+	int rc;
+
+	/* Each pass cancels what it read: the next reads the rest. */
+	do {
+		if ((rc = store_referrals_of_pair(srv->st, a, b, ids,
+		    CANCEL_BATCH, &n)) != 0)
+			return rc;
+		for (size_t i = 0; i < n; i++)
+			if ((rc = store_case_get(srv->st, ids[i], &c)) != 0 ||
+			    (rc = store_referral_open(srv->st, c.id,
+			    &r)) != 0 ||
+			    (rc = end_open(srv, &c, &r, REFERRAL_CANCELLED,
+			    LEFT_PARTNERSHIP, NULL)) != 0)
+				return rc;
+	} while (n == CANCEL_BATCH);
+	return 0;
 }

@@ -136,8 +136,10 @@ enum member_why {
 	LEFT_DISABLED = 2,		/* an admin disabled the counsellor */
 	LEFT_REMOVED = 3,		/* a participant asked (case.remove) */
 	LEFT_LEFT = 4,			/* it left by itself */
-	LEFT_REFERRAL = 5,		/* reserved: a referral */
+	LEFT_REFERRAL = 5,		/* the case was handed over */
+	LEFT_PARTNERSHIP = 6,		/* its partnership ended */
 };
+#define LEFT_WHY_MAX	LEFT_PARTNERSHIP
 
 struct participant {
 	int64_t account;

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "handlers.h"
+#include "casework.h"
 #include "profile.h"
 #include "proto/cert.h"
 #include "proto/err.h"
@@ -218,6 +219,8 @@ partners_end(struct session *s, struct frame_in *in)
 	    p.proposer));
 	if ((rc = store_partnership_end(s->srv->st, &p, s->acct.programme,
 	    s->srv->now)) != 0 ||
+	    (rc = casework_referral_partnership_ended(s->srv, p.proposer,
+	    p.partner)) != 0 ||
 	    (rc = admin_audit(s, "partnership.end", 0, detail)) != 0)
 		return rc;
 	return reply_partnership(s, in, "partnership.end.ok", p.id);

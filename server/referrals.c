@@ -97,6 +97,9 @@ referrals_summary(struct session *s, struct frame_in *in)
 	    (rc = frame_bin(in, "ct", 1, OFR_CT_MAX, 1, srv->copies[0],
 	    &ct_len[0])) != 0)
 		return rc;
+	/* Who sends first: a mid is no way past a refusal. */
+	if (c.counsellor != s->acct.id)
+		return OFR_E_FORBIDDEN;
 	/* A retry of the stored summary is answered as one (as msg.send):
 	 * the sender must not think it was lost. */
 	if ((rc = store_message_seen(srv->st, s->acct.id, mid, &dup)) != 0)

@@ -178,6 +178,9 @@ relay_send(struct session *s, struct frame_in *in)
 	    &n)) != 0 ||
 	    (rc = frame_array(in, "copies", OFR_COPIES_MAX, 1, &copies)) != 0)
 		return rc;
+	/* Who sends first: a mid is no way past a refusal. */
+	if ((rc = cases_own(s, in, &c)) != 0)
+		return rc;
 	/* A retry of a stored message is answered as one, whatever became
 	 * of the case since: the sender must not think it was lost. */
 	if ((rc = store_message_seen(srv->st, s->acct.id, mid, &dup)) != 0)
@@ -187,8 +190,6 @@ relay_send(struct session *s, struct frame_in *in)
 	/* The room left on a full disk is for acks (store_full). */
 	if (store_full(srv->st))
 		return OFR_E_STORAGE_FULL;
-	if ((rc = cases_own(s, in, &c)) != 0)
-		return rc;
 	if (c.status == CASE_CLOSED)
 		return OFR_E_CASE_CLOSED;
 	if (c.status == CASE_WAITING)

@@ -544,6 +544,10 @@ int store_referral_receiver(struct store *st, int64_t id, int64_t receiver);
  * partner counsellor yet, the oldest first, at most max. */
 int store_referrals_waiting(struct store *st, int64_t programme, int64_t *ids,
     size_t max, size_t *n);
+/* The cases of the open referrals between programmes a and b, either way
+ * round, the oldest first, at most max. */
+int store_referrals_of_pair(struct store *st, int64_t a, int64_t b,
+    int64_t *ids, size_t max, size_t *n);
 /* Erasure of counsellor account: no referral names it any more. */
 int store_referrals_forget(struct store *st, int64_t account);
 /* The client approved the summary of this digest (again, until it is

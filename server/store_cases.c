@@ -597,7 +597,7 @@ store_case_unassign(struct store *st, int64_t case_id, int why,
 	int64_t version;
 	int rc;
 
-	if (why < LEFT_REASSIGNED || why > LEFT_REFERRAL)
+	if (why < LEFT_REASSIGNED || why > LEFT_WHY_MAX)
 		return OFR_E_BAD_FIELD;
 	if ((rc = db_call_begin(st)) != 0)
 		return rc;
@@ -703,7 +703,7 @@ store_member_drop(struct store *st, int64_t case_id, int64_t account,
 	int64_t version, changed = 0;
 	int rc;
 
-	if (why < LEFT_REASSIGNED || why > LEFT_REFERRAL)
+	if (why < LEFT_REASSIGNED || why > LEFT_WHY_MAX)
 		return OFR_E_BAD_FIELD;
 	if ((rc = db_call_begin(st)) != 0)
 		return rc;

@@ -615,6 +615,28 @@ static const char *const migrations[] = {
 	"  WHEN NOT EXISTS (SELECT 1 FROM deliveries d"
 	"  WHERE d.message_id = OLD.message_id)"
 	"  BEGIN DELETE FROM messages WHERE id = OLD.message_id; END;",
+
+	/*
+	 * 18: a participant's stay may end because the partnership of its
+	 * referral ended (member_why LEFT_PARTNERSHIP, 6). SQLite cannot
+	 * change a CHECK: case_members is made again, rows and indexes
+	 * carried over.
+	 */
+	"CREATE TABLE case_members_18 ("
+	"  id INTEGER PRIMARY KEY,"
+	"  case_id INTEGER NOT NULL REFERENCES cases(id),"
+	"  account_id INTEGER NOT NULL REFERENCES accounts(id),"
+	"  kind INTEGER NOT NULL CHECK (kind BETWEEN 0 AND 3),"
+	"  joined_at INTEGER NOT NULL,"
+	"  left_at INTEGER,"
+	"  why INTEGER CHECK (why IS NULL OR why BETWEEN 1 AND 6)"
+	");"
+	"INSERT INTO case_members_18 SELECT id, case_id, account_id, kind,"
+	"  joined_at, left_at, why FROM case_members;"
+	"DROP TABLE case_members;"
+	"ALTER TABLE case_members_18 RENAME TO case_members;"
+	"CREATE INDEX case_members_case ON case_members(case_id, left_at);"
+	"CREATE INDEX case_members_account ON case_members(account_id);",
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(*migrations)))
 

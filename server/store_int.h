@@ -225,6 +225,7 @@ enum stmt_id {
 	S_REFERRAL_COUNTS,
 	S_REFERRAL_DURATIONS,
 	S_REFERRALS_WAITING,
+	S_REFERRALS_OF_PAIR,
 	S_REFERRALS_FORGET,
 	/* store_cases.c: the handover of a referral */
 	S_CASE_DROP_REFERRALS,

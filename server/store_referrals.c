@@ -48,6 +48,12 @@ const char *const store_referrals_sql[S_COUNT] = {
 	    " WHERE status = 1 AND receiver_id IS NULL"
 	    " AND (?2 = 0 OR to_programme = ?2)"
 	    " ORDER BY proposed LIMIT ?1",
+	/* the pair either way round */
+	[S_REFERRALS_OF_PAIR] =
+	    "SELECT case_id FROM referrals WHERE status < 2"
+	    " AND ((from_programme = ?2 AND to_programme = ?3)"
+	    " OR (from_programme = ?3 AND to_programme = ?2))"
+	    " ORDER BY id LIMIT ?1",
 	/* ?2: 0 as proposer, 1 as receiver; ?3: since. */
 	[S_REFERRAL_COUNTS] =
 	    "SELECT count(*),"
@@ -229,6 +235,16 @@ store_referrals_waiting(struct store *st, int64_t programme, int64_t *ids,
 	const int64_t key[] = { db_limit(max), programme };
 
 	return db_ints(st, S_REFERRALS_WAITING, key, nitems(key), ids, max, n,
+	    __func__);
+}
+
+int
+store_referrals_of_pair(struct store *st, int64_t a, int64_t b, int64_t *ids,
+    size_t max, size_t *n)
+{
+	const int64_t key[] = { db_limit(max), a, b };
+
+	return db_ints(st, S_REFERRALS_OF_PAIR, key, nitems(key), ids, max, n,
 	    __func__);
 }
 

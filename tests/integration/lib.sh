@@ -735,6 +735,26 @@ table_counts() {
 	echo "${c//$'\n'/ } "
 }
 
+# table_digest: the SHA-256 of every row of every table of the database,
+# each table's rows in order, every column quoted: a refused request that
+# changed a value (a status, a digest) changes it, where table_counts
+# would not see it. Left out: accounts.seen, which a client's login moves
+# (the day it was last seen). The query is made once a test, as
+# table_counts' is: one sqlite3 process (and sha256sum) a call.
+table_digest() {
+	local q="$T/table_digest.sql" h
+	[ -s "$q" ] || sql "SELECT group_concat(x, ';' || char(10)) FROM (
+	    SELECT 'SELECT ''' || m.name || ''', ' || group_concat('quote(\"'
+	    || p.name || '\")', ', ') || ' FROM \"' || m.name || '\" ORDER BY '
+	    || group_concat('\"' || p.name || '\"', ', ') AS x
+	    FROM sqlite_master m, pragma_table_info(m.name) p
+	    WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'
+	    AND NOT (m.name = 'accounts' AND p.name = 'seen')
+	    GROUP BY m.name ORDER BY m.name)" >"$q"
+	h=$(sql "$(<"$q")" | sha256sum)
+	echo "${h%% *}"
+}
+
 # account_id NAME: the id of identity NAME's account (by its key).
 account_id() {
 	local v="KEY_$1"

@@ -3,12 +3,15 @@
 # table itself, so a type added to the protocol without a row here (or a
 # row without a well-formed request here) fails this test. Every refused
 # cell is sent, well-formed, by `offramp raw` for each role (and before
-# login), and must get its exact error code and change no table. Then the
+# login), and must get its exact error code and change no row of any
+# table (table_digest). Then the
 # programme boundaries: an admin of a second programme sees and touches
 # nothing of the first, and counsellors cannot act on each other's cases;
 # a partnership is acted on only by its two programmes' admins, and a
 # counsellor of a programme that is no partner (yet, or any more) sees
-# nothing of the other's directory.
+# nothing of the other's directory. Last, a handover under way: who of
+# those in the case, or of the partner, may act on it, and the summary's
+# one copy.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PROTOCOL="$REPO_ROOT/proto/PROTOCOL.md"
@@ -171,7 +174,7 @@ check_role() {
 	done <<<"$cells"
 	step "$label: $n refused types"
 	local before
-	before=$(table_counts)
+	before=$(table_digest)
 	if [ -n "$who" ]; then
 		clirun "$who" raw --login --count $((2 * n)) <<<"${input%$'\n'}"
 	else
@@ -191,7 +194,7 @@ check_role() {
 		id=$((id + 2))
 	done <<<"$cells"
 	assert_not_contains "$label: the connection stayed open" "$OUT" "closed"
-	assert_eq "$label: no table changed" "$before" "$(table_counts)"
+	assert_eq "$label: no table changed" "$before" "$(table_digest)"
 }
 
 check_role "before login" 2
@@ -234,7 +237,7 @@ assert_not_contains "Ada's list lacks Lou" "$out" "$KEY_couns2"
 assert_contains "Ada's list has Sam" "$out" "$KEY_couns Sam open=1 "
 
 step "Bea cannot touch programme 1's counsellor: not_found, nothing changes"
-before=$(table_counts)
+before=$(table_digest)
 sam_before=$(cli admin counsellors | grep "^$KEY_couns ")
 for c in "counsellor-update $KEY_couns --capacity 0" "counsellor-update $KEY_couns --name Owned" \
     "disable $KEY_couns" "enable $KEY_couns" "counsellor-delete $KEY_couns"; do
@@ -245,7 +248,7 @@ for c in "counsellor-update $KEY_couns --capacity 0" "counsellor-update $KEY_cou
 done
 clirun admin2 raw --login --count 1 <<<"{\"v\":1,\"type\":\"counsellor.certify\",\"id\":5,\"key\":\"$KEY_couns\",\"cert\":\"$FAKE_CERT\"}"
 assert_match "Bea: counsellor.certify of Sam: not_found" "$OUT" '"re":5,.*"code":"not_found"|"code":"not_found".*"re":5[,}]'
-assert_eq "nothing changed in the database" "$before" "$(table_counts)"
+assert_eq "nothing changed in the database" "$before" "$(table_digest)"
 assert_eq "Sam as Ada sees him is unchanged" "$sam_before" "$(cli admin counsellors | grep "^$KEY_couns ")"
 clirun couns login
 assert_eq "Sam can still log in" 0 "$RC"
@@ -274,13 +277,13 @@ out=$(cli admin partnership propose $(signing admin) "$P2" "$PKEY_admin2")
 PSHIP=$(field "$out" partnership)
 assert_eq "Ada proposes a partnership with Second Path" proposed "$(field "$out" status)"
 assert_eq "Lou (programme 2, not a partner yet) sees nothing" "" "$(cli couns2 directory)"
-before=$(table_counts)
+before=$(table_digest)
 clirun admin2 raw --login --count 2 <<<"{\"v\":1,\"type\":\"partner.external.remove\",\"id\":5,\"external\":$X}
 {\"v\":1,\"type\":\"partner.external.set\",\"id\":6,\"external\":$X,\"name\":\"Owned\"}"
 assert_eq "Bea: programme 1's external partner: not_found, twice" 2 "$(grep -c '"code": *"not_found"' <<<"$OUT")"
 clirun admin raw --login --count 1 <<<"{\"v\":1,\"type\":\"partnership.accept\",\"id\":5,\"partnership\":$PSHIP,\"statement\":\"$(b64_random 129)\"}"
 assert_error "Ada accepting her own proposal" forbidden
-assert_eq "nothing changed" "$before" "$(table_counts)"
+assert_eq "nothing changed" "$before" "$(table_digest)"
 out=$(cli admin2 partnership accept $(signing admin2) "$PSHIP" "$PROGRAMME_KEY")
 assert_eq "Bea accepts" active "$(field "$out" status)"
 out=$(cli couns2 directory)
@@ -292,16 +295,16 @@ out=$(cli admin2 partnership end "$PSHIP")
 assert_eq "Bea ends it" ended "$(field "$out" status)"
 assert_eq "Lou sees nothing again" "" "$(cli couns2 directory)"
 assert_no_match "Sam's directory lacks Second Path" "$(cli couns directory)" '^partner '
-before=$(table_counts)
+before=$(table_digest)
 clirun admin2 raw --login --count 3 <<<"{\"v\":1,\"type\":\"partnership.accept\",\"id\":5,\"partnership\":$PSHIP,\"statement\":\"$(b64_random 129)\"}
 {\"v\":1,\"type\":\"partnership.end\",\"id\":6,\"partnership\":$PSHIP}
 {\"v\":1,\"type\":\"partner.external.remove\",\"id\":7,\"external\":$X}"
 assert_eq "Bea: accept and end of the ended one: bad_state" 2 "$(grep -c '"code": *"bad_state"' <<<"$OUT")"
 assert_error "Bea: programme 1's external partner still" not_found
-assert_eq "nothing changed" "$before" "$(table_counts)"
+assert_eq "nothing changed" "$before" "$(table_digest)"
 
 step "a counsellor cannot act on another counsellor's case"
-before=$(table_counts)
+before=$(table_digest)
 clirun couns2 note "$CASE" "not my case"
 assert_match "Lou: note on Sam's case: not_found" "$ERR" '^offramp: not_found: note\.add'
 clirun couns2 notes "$CASE"
@@ -317,7 +320,7 @@ assert_eq "Lou: take of Sam's active case exits 1" 1 "$RC"
 assert_match "Lou: take of Sam's active case: not_found" "$ERR" '^offramp: not_found: case\.take'
 clirun couns take "$CASE"
 assert_match "Sam: take of his own active case: bad_state" "$ERR" '^offramp: bad_state: case\.take'
-assert_eq "nothing changed" "$before" "$(table_counts)"
+assert_eq "nothing changed" "$before" "$(table_digest)"
 out=$(cli couns cases)
 assert_match "the case is still Sam's and active" "$out" "^$CASE active en leaving "
 
@@ -330,11 +333,11 @@ CASE2=$(field "$out" case)
 assert_eq "the programme-1 case waits" waiting "$(field "$out" status)"
 out=$(cli couns2 queue)
 assert_not_contains "Lou's queue lacks the programme-1 case" "$out" "$CASE2"
-before=$(table_counts)
+before=$(table_digest)
 clirun couns2 take "$CASE2"
 assert_eq "Lou: take exits 1" 1 "$RC"
 assert_match "Lou: take of a programme-1 case: forbidden" "$ERR" '^offramp: forbidden: case\.take'
-assert_eq "nothing changed" "$before" "$(table_counts)"
+assert_eq "nothing changed" "$before" "$(table_digest)"
 out=$(cli client2 cases)
 assert_match "the case still waits" "$out" "^$CASE2 waiting en leaving "
 out=$(cli couns queue)
@@ -358,7 +361,7 @@ req() {
 step "co-counselling: who may bring whom in, remove, confirm"
 add_counsellor admin kim Kim --languages de --topics leaving
 certify_pending Kim
-before=$(table_counts)
+before=$(table_digest)
 req couns case.invite "\"case\":$CASE,\"key\":\"$KEY_couns2\",\"as\":\"supervisor\""
 assert_error "Sam: a counsellor of another programme invited" not_found
 req client case.invite "\"case\":$CASE,\"key\":\"$KEY_kim\",\"as\":\"supervisor\""
@@ -373,11 +376,11 @@ req couns case.invite "\"case\":$CASE,\"key\":\"$KEY_kim\",\"as\":\"boss\""
 assert_error "Sam: an unknown kind" bad_field as
 req client case.remove "\"case\":$CASE,\"key\":\"$KEY_couns\""
 assert_error "the client: removing the assigned counsellor" forbidden
-assert_eq "nothing changed" "$before" "$(table_counts)"
+assert_eq "nothing changed" "$before" "$(table_digest)"
 
 out=$(cli couns bring "$CASE" "$KEY_kim" --as supervisor)
 assert_match "Sam brought Kim in" "$out" '^member Kim \(supervisor\) joining'
-before=$(table_counts)
+before=$(table_digest)
 req kim case.invite "\"case\":$CASE,\"key\":\"$KEY_kim\",\"as\":\"co-counsellor\""
 assert_error "Kim, a colleague, inviting" forbidden
 req kim case.remove "\"case\":$CASE,\"key\":\"$KEY_client\""
@@ -386,11 +389,11 @@ req client case.seen "\"case\":$CASE,\"members\":9"
 assert_error "the client: a membership version not reached" bad_field members
 req couns case.invite "\"case\":$CASE,\"key\":\"$KEY_kim\",\"as\":\"supervisor\""
 assert_error "Sam: Kim again" bad_state
-assert_eq "nothing changed" "$before" "$(table_counts)"
+assert_eq "nothing changed" "$before" "$(table_digest)"
 
 out=$(cli client remove "$CASE" Kim)
 assert_match "the client had Kim removed" "$out" '^former Kim \(supervisor\) left: removed'
-before=$(table_counts)
+before=$(table_digest)
 req kim msg.send "\"case\":$CASE,\"mid\":\"$(b64_random 16)\",\"copies\":[{\"to\":\"$KEY_client\",\"ct\":\"$(b64_random 64)\"},{\"to\":\"$KEY_couns\",\"ct\":\"$(b64_random 64)\"}]"
 assert_error "Kim, removed, sending" not_found
 req kim case.seen "\"case\":$CASE,\"members\":2"
@@ -400,7 +403,7 @@ assert_error "Kim, removed, leaving again" not_found
 req kim case.close "\"case\":$CASE"
 assert_error "Kim, removed, closing" not_found
 assert_not_contains "Kim, removed, does not see the case" "$(cli kim cases)" "$CASE"
-assert_eq "nothing changed" "$before" "$(table_counts)"
+assert_eq "nothing changed" "$before" "$(table_digest)"
 
 step "the waiting queue: each admin its programme's, and assigns only its own"
 keygen client3
@@ -409,7 +412,7 @@ CASE3=$(field "$out" case)
 assert_eq "a programme-1 case waits (Sam is away)" waiting "$(field "$out" status)"
 assert_match "Ada sees it" "$(cli admin waiting)" "^$CASE3 en leaving "
 assert_not_contains "Bea does not" "$(cli admin2 waiting)" "$CASE3"
-before=$(table_counts)
+before=$(table_digest)
 req admin2 case.assign "\"case\":$CASE3,\"key\":\"$KEY_couns2\""
 assert_error "Bea: assigning a programme-1 case to Lou" not_found
 req admin2 case.assign "\"case\":$CASE3,\"key\":\"$KEY_couns\""
@@ -418,21 +421,21 @@ req admin case.assign "\"case\":$CASE3,\"key\":\"$KEY_couns2\""
 assert_error "Ada: assigning to Lou" not_found
 req admin case.assign "\"case\":$CASE,\"key\":\"$KEY_couns\""
 assert_error "Ada: assigning a case that does not wait" bad_state
-assert_eq "nothing changed" "$before" "$(table_counts)"
+assert_eq "nothing changed" "$before" "$(table_digest)"
 out=$(cli admin assign "$CASE3" Sam)
 assert_eq "Ada gives it to Sam, away or not" active "$(field "$out" status)"
 
 # ------------------------------------------------------------ referrals
 
 step "referrals: a programme that is no partner, or no longer one"
-before=$(table_counts)
+before=$(table_digest)
 req couns referral.propose "\"case\":$CASE,\"partner\":$P2"
 assert_error "Sam: to programme 2 after the partnership ended" not_found
 req couns2 referral.propose "\"case\":$CASE,\"partner\":1"
 assert_error "Lou (no partner): proposing in Sam's case" not_found
 req kim referral.propose "\"case\":$CASE,\"partner\":$P2"
 assert_error "Kim, removed from the case, proposing" not_found
-assert_eq "nothing changed" "$before" "$(table_counts)"
+assert_eq "nothing changed" "$before" "$(table_digest)"
 
 step "referrals: a partner, a pending referral, who may answer"
 new_programme_admin "Third Way" admin3 Cid
@@ -442,7 +445,7 @@ out=$(cli admin3 partnership accept $(signing admin3) "$(field "$out" partnershi
 assert_eq "A and programme 3 are partners" active "$(field "$out" status)"
 out=$(cli couns referral propose "$CASE" "$P3")
 assert_match "Sam proposes programme 3" "$out" '^referral: proposed$'
-before=$(table_counts)
+before=$(table_digest)
 req couns referral.propose "\"case\":$CASE,\"partner\":$P3"
 assert_error "Sam: a second referral while one is pending" bad_state
 req client2 referral.answer "\"case\":$CASE,\"accept\":true"
@@ -459,7 +462,7 @@ req couns referral.complete "\"case\":$CASE"
 assert_error "Sam completing a referral not accepted" bad_state
 clirun admin3 raw --login --count 1 <<<'{"v":1,"type":"referral.stats","id":5}'
 assert_match "Cid's figures: counts under 5 are null" "$OUT" '"received": *\{[^}]*"proposed": *null'
-assert_eq "nothing changed" "$before" "$(table_counts)"
+assert_eq "nothing changed" "$before" "$(table_digest)"
 out=$(cli client referral decline "$CASE")
 assert_match "the client declines" "$out" '^referral: declined$'
 
@@ -479,7 +482,7 @@ refer3() {
 }
 refer3
 out=$(cli kim profile --languages en,de)
-before=$(table_counts)
+before=$(table_digest)
 req kim case.take "\"case\":$CASE"
 assert_error "Kim (programme 1, fitting) taking it" not_found
 req couns case.take "\"case\":$CASE"
@@ -490,7 +493,7 @@ req admin case.assign "\"case\":$CASE,\"key\":\"$KEY_cy\""
 assert_error "Ada assigning it to Cy" bad_state
 req admin case.assign "\"case\":$CASE,\"key\":\"$KEY_kim\""
 assert_error "Ada assigning it to Kim" bad_state
-assert_eq "nothing changed" "$before" "$(table_counts)"
+assert_eq "nothing changed" "$before" "$(table_digest)"
 assert_not_contains "Kim's queue lacks it" "$(cli kim queue)" "$CASE"
 assert_not_contains "Ada's waiting list lacks it" "$(cli admin waiting)" "$CASE"
 
@@ -498,24 +501,97 @@ step "a waiting referral withdrawn, or its partnership ended, is in no queue"
 out=$(cli client referral withdraw "$CASE")
 assert_match "the client withdraws" "$out" '^referral: withdrawn$'
 assert_not_contains "Cy's queue lacks it" "$(cli cy queue)" "$CASE"
-before=$(table_counts)
+before=$(table_digest)
 req cy case.take "\"case\":$CASE"
 assert_error "Cy taking it after the withdrawal" not_found
 req admin3 case.assign "\"case\":$CASE,\"key\":\"$KEY_cy\""
 assert_error "Cid assigning it after the withdrawal" bad_state
-assert_eq "nothing changed" "$before" "$(table_counts)"
+assert_eq "nothing changed" "$before" "$(table_digest)"
 refer3
 P13=$(sql "SELECT id FROM partnerships WHERE partner_id = $P3")
 out=$(cli admin3 partnership end "$P13")
 assert_eq "Cid ends the partnership" ended "$(field "$out" status)"
 assert_not_contains "Cy's queue lacks it" "$(cli cy queue)" "$CASE"
 assert_not_contains "Cid's waiting list lacks it" "$(cli admin3 waiting)" "$CASE"
-before=$(table_counts)
+before=$(table_digest)
 req cy case.take "\"case\":$CASE"
 assert_error "Cy taking it after the partnership ended" not_found
 req admin3 case.assign "\"case\":$CASE,\"key\":\"$KEY_cy\""
 assert_error "Cid assigning it after the partnership ended" bad_state
-assert_eq "nothing changed" "$before" "$(table_counts)"
+assert_eq "nothing changed" "$before" "$(table_digest)"
+
+# --------------------------------- a handover: who may act, and to whom
+
+# ask WHO TYPE FIELDS: as req, reading until the answer (pushes aside).
+ask() {
+	clirun "$1" raw --login --answered <<<"{\"v\":1,\"type\":\"$2\",\"id\":5,$3}"
+}
+# summary_to WHO KEY: WHO sends a referral.summary copy to KEY.
+summary_to() {
+	ask "$1" referral.summary "\"case\":$CASE,\"mid\":\"$(b64_random 16)\",\"to\":\"$2\",\"ct\":\"$B64_64\""
+}
+
+step "a handover under way: Sam's colleague Mo present, Cy of programme 3 chosen"
+out=$(cli admin partnership propose $(signing admin) "$P3" "$PKEY_admin3")
+out=$(cli admin3 partnership accept $(signing admin3) "$(field "$out" partnership)" "$PKEY_admin")
+assert_eq "A and programme 3 are partners again" active "$(field "$out" status)"
+COUNS_DAEMON=0 add_counsellor admin3 dee Dee --languages fr --topics leaving
+certify_pending Dee --by admin3
+COUNS_DAEMON=0 add_counsellor admin mo Mo --languages en --topics leaving
+certify_pending Mo
+out=$(cli couns bring "$CASE" "$KEY_mo" --as co-counsellor)
+assert_match "Sam brings Mo in" "$out" '^member Mo \(co-counsellor\) joining'
+before=$(table_digest)
+ask couns msg.send "\"case\":$CASE,\"mid\":\"$(b64_random 16)\",\"copies\":[{\"to\":\"$KEY_client\",\"ct\":\"$B64_64\"},{\"to\":\"$KEY_mo\",\"ct\":\"$B64_64\"}]"
+assert_error "Sam: a copy for Mo, joining, before the client was told" not_told
+assert_eq "nothing changed" "$before" "$(table_digest)"
+# seen WHO: WHO's client confirms the case's membership as it is now.
+seen() {
+	ask "$1" case.seen "\"case\":$CASE,\"members\":$(sql "SELECT members FROM cases WHERE id = $CASE")"
+	assert_match "$1 confirms the membership" "$OUT" '"type": *"case.seen.ok"'
+}
+seen client				# the client is told of Mo
+cli couns referral propose "$CASE" "$P3" >/dev/null
+ask client referral.answer "\"case\":$CASE,\"accept\":true"
+assert_match "the client accepts programme 3" "$OUT" '"type": *"referral.answer.ok"'
+out=$(cli admin3 assign "$CASE" Cy)
+assert_eq "Cid gives the waiting referral to Cy" active "$(field "$out" status)"
+seen client				# everyone is told of Cy
+seen mo
+ask client referral.approve "\"case\":$CASE,\"digest\":\"$B64_32\""
+assert_match "the client approves a summary" "$OUT" '"type": *"referral.approve.ok"'
+
+step "a handover: the refused cells of Mo, Cy, Dee (not chosen) and the summary's copy"
+before=$(table_digest)
+ask mo referral.propose "\"case\":$CASE,\"partner\":$P3"
+assert_error "Mo, Sam's colleague, proposing" forbidden
+ask mo referral.withdraw "\"case\":$CASE"
+assert_error "Mo cancelling" forbidden
+summary_to mo "$KEY_cy"
+assert_error "Mo sending the summary" forbidden
+ask mo referral.complete "\"case\":$CASE"
+assert_error "Mo completing" forbidden
+ask cy referral.propose "\"case\":$CASE,\"partner\":1"
+assert_error "Cy, the partner's counsellor, proposing" forbidden
+ask cy referral.withdraw "\"case\":$CASE"
+assert_error "Cy cancelling" forbidden
+ask cy referral.complete "\"case\":$CASE"
+assert_error "Cy completing" forbidden
+ask dee referral.propose "\"case\":$CASE,\"partner\":1"
+assert_error "Dee, of programme 3 but not chosen, proposing" not_found
+ask dee referral.withdraw "\"case\":$CASE"
+assert_error "Dee cancelling" not_found
+summary_to dee "$KEY_cy"
+assert_error "Dee sending the summary" not_found
+ask dee referral.complete "\"case\":$CASE"
+assert_error "Dee completing" not_found
+summary_to couns "$KEY_client"
+assert_error "Sam: the summary's copy to the client" bad_recipients
+summary_to couns "$KEY_mo"
+assert_error "Sam: the summary's copy to Mo, a colleague" bad_recipients
+summary_to couns "$B64_32"
+assert_error "Sam: the summary's copy to an unknown key" bad_recipients
+assert_eq "nothing changed" "$before" "$(table_digest)"
 
 stop_server
 finish

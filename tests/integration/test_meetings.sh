@@ -1,6 +1,7 @@
 # test_meetings.sh: in-person meetings and the counselling agreement go
 # inside the encryption (CRYPTO.md, "Plaintext envelope", version 2): a
-# meeting proposed, rescheduled and accepted; an agreement proposed,
+# meeting proposed, rescheduled and accepted, one declined and one
+# cancelled, each seen by the other side; an agreement proposed,
 # revised and accepted; both sides show the state from their key files.
 # Every message is bound to its case, its sender's running number and
 # time: a server that holds a message back and delivers it late is seen
@@ -64,6 +65,30 @@ assert_contains "  it says so" "$ERR" "no meeting 4242424 in case $CASE"
 clirun client meeting propose "$CASE" "tomorrow" "$PLACE1"
 assert_ne "a time that is no time is refused" 0 "$RC"
 assert_contains "  with the form it takes" "$ERR" "YYYY-MM-DD HH:MM"
+
+step "a meeting declined, another cancelled: the other side sees each"
+clirun couns meeting propose "$CASE" "2030-06-01 09:00" "$PLACE1"
+M2=$(field "$OUT" meeting)
+recv_one client
+assert_contains "the client reads Sam's proposal" "$OUT" "[meeting $M2 proposed: 2030-06-01 09:00 UTC; place: $PLACE1]"
+clirun client meeting decline "$CASE" "$M2"
+assert_eq "the client declines it" 0 "$RC"
+recv_one couns
+assert_eq "Sam reads the refusal" \
+	"$CASE"$'\t'"$CLIENT_NAME"$'\t'"[meeting $M2 declined: 2030-06-01 09:00 UTC]" "$OUT"
+assert_contains "Sam's meetings: declined by the client" "$(cli couns meetings "$CASE")" \
+	"$M2"$'\t'"2030-06-01 09:00 UTC"$'\t'"declined by $CLIENT_NAME"$'\t'
+clirun client meeting propose "$CASE" "2030-06-02 09:00" "$PLACE2"
+M3=$(field "$OUT" meeting)
+recv_one couns
+assert_contains "Sam reads the client's proposal" "$OUT" "[meeting $M3 proposed: 2030-06-02 09:00 UTC"
+clirun client meeting cancel "$CASE" "$M3"
+assert_eq "the client calls it off" 0 "$RC"
+recv_one couns
+assert_eq "Sam reads the cancellation" \
+	"$CASE"$'\t'"$CLIENT_NAME"$'\t'"[meeting $M3 cancelled: 2030-06-02 09:00 UTC]" "$OUT"
+assert_contains "Sam's meetings: cancelled by the client" "$(cli couns meetings "$CASE")" \
+	"$M3"$'\t'"2030-06-02 09:00 UTC"$'\t'"cancelled by $CLIENT_NAME"$'\t'
 
 step "an agreement proposed, revised, accepted"
 clirun couns agreement propose "$CASE" "$OBJ1" "chat" "weekly" "call 112"

@@ -10,7 +10,9 @@
 # the database holds no plaintext of it, nor of the reason. Then Sam
 # hands over: he is a former participant (referral), the case is Lou's
 # and B's. A declined and a withdrawn referral, the bad requests, and
-# the figures with counts under 5 hidden.
+# the figures with counts under 5 hidden. Then B's pool matches a
+# referral by the client's stated preferences, and at 5 referrals and
+# more the figures are exact, with a median.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 start_server
@@ -111,8 +113,16 @@ step "the summary: drafted to the client alone, approved, sent to Lou alone"
 SUMMARY="SUMMARY-MARKER-$RANDOM wants to leave, family pressure, prefers chat"
 req couns referral.complete "\"case\":$CASE"
 assert_error "a handover before the summary" bad_state
+LOU_ID=$(account_id lou)
 cli couns referral draft "$CASE" "$SUMMARY" >/dev/null
 assert_contains "the client reads the draft" "$(cli client recv --count 1)" "$SUMMARY"
+assert_eq "Lou has a copy of the draft waiting" 1 \
+	"$(sql "SELECT count(*) FROM deliveries WHERE recipient_id = $LOU_ID")"
+clirun lou recv --wait 3
+assert_eq "Lou's recv exits 0" 0 "$RC"
+assert_eq "  his copy was delivered and acknowledged" 0 \
+	"$(sql "SELECT count(*) FROM deliveries WHERE recipient_id = $LOU_ID")"
+assert_not_contains "  and it was not the draft (\"nothing\")" "$OUT" "$SUMMARY"
 clirun couns referral summary "$CASE" "$SUMMARY"
 assert_eq "no summary before the client's approval: exits 1" 1 "$RC"
 out=$(cli client referral approve "$CASE" "$SUMMARY")
@@ -123,13 +133,14 @@ assert_contains "  refused by Sam's CLI" "$ERR" "not the summary the client appr
 before=$(table_counts)
 req couns referral.summary "\"case\":$CASE,\"mid\":\"$(b64_random 16)\",\"to\":\"$KEY_client\",\"ct\":\"$(b64_random 64)\""
 assert_error "a summary copy to the client" bad_recipients
-# Lou has the draft's "nothing" copy waiting: one frame more
-REQ_COUNT=2 req lou referral.summary "\"case\":$CASE,\"mid\":\"$(b64_random 16)\",\"to\":\"$KEY_lou\",\"ct\":\"$(b64_random 64)\""
+req lou referral.summary "\"case\":$CASE,\"mid\":\"$(b64_random 16)\",\"to\":\"$KEY_lou\",\"ct\":\"$(b64_random 64)\""
 assert_error "a summary from Lou" forbidden
-REQ_COUNT=2 req lou referral.approve "\"case\":$CASE,\"digest\":\"$(b64_random 32)\""
+req lou referral.approve "\"case\":$CASE,\"digest\":\"$(b64_random 32)\""
 assert_error "an approval by Lou" forbidden
+LOU_MID=$(sql "SELECT hex(mid) FROM sent WHERE sender_id = $LOU_ID LIMIT 1" | xxd -r -p | base64 -w0)
+req lou referral.summary "\"case\":$CASE,\"mid\":\"$LOU_MID\",\"to\":\"$KEY_lou\",\"ct\":\"$(b64_random 64)\""
+assert_error "a summary from Lou with a mid he used: still no dup" forbidden
 assert_eq "nothing changed" "$before" "$(table_counts)"
-LOU_ID=$(account_id lou)
 out=$(cli couns referral summary "$CASE" "$SUMMARY")
 MID=$(field "$out" sent)
 assert_eq "one copy stored, Lou's" "1|1" \
@@ -167,6 +178,10 @@ cli lou send "$CASE" "Lou, now your counsellor" >/dev/null
 assert_contains "the client reads Lou" "$(cli client recv --count 1)" "Lou, now your counsellor"
 req couns referral.withdraw "\"case\":$CASE"
 assert_error "Sam, gone, cancelling" not_found
+before=$(table_counts)
+req couns msg.send "\"case\":$CASE,\"mid\":\"$MID\",\"copies\":[{\"to\":\"$KEY_client\",\"ct\":\"$(b64_random 64)\"},{\"to\":\"$KEY_lou\",\"ct\":\"$(b64_random 64)\"}]"
+assert_error "Sam, gone, sending with the summary's mid: no dup" not_found
+assert_eq "  nothing stored" "$before" "$(table_counts)"
 
 step "declined: nothing moves"
 keygen client2
@@ -204,6 +219,55 @@ clirun admin2 raw --login --count 1 <<<'{"v":1,"type":"referral.stats","id":5}'
 assert_match "B's received counts are null" "$OUT" '"received": *\{[^}]*"proposed": *null'
 assert_match "  with min_count 5" "$OUT" '"min_count": *5'
 assert_eq "the store counts them all" "4|2|1|1" "$(sql "SELECT count(*), sum(answered IS NOT NULL AND status != 2), sum(status = 2), sum(status = 5) FROM referrals WHERE from_programme = $A")"
+
+# handover CLIENT RECEIVER [PREFERENCE...]: a new case of CLIENT at A,
+# stating PREFERENCE, referred to B and handed over: the client accepts,
+# confirms the partner's counsellor and approves the summary (raw
+# frames), Sam sends it and hands over (his CLI). The partner's
+# counsellor matched must be RECEIVER ("-": any).
+handover() {
+	local who=$1 to=$2 c m text digest
+	shift 2
+	keygen "$who"
+	c=$(field "$(cli "$who" request --language en --topic leaving --programme "$A" "$@")" case)
+	cli couns referral propose "$c" "$B" >/dev/null
+	m=$(sql "SELECT members + 1 FROM cases WHERE id = $c")
+	text="summary of case $c"
+	digest=$(printf '%s' "$text" | b2sum -l 256 | cut -d' ' -f1 | xxd -r -p | base64 -w0)
+	clirun "$who" raw --login --answered <<<"{\"v\":1,\"type\":\"referral.answer\",\"id\":5,\"case\":$c,\"accept\":true}
+{\"v\":1,\"type\":\"case.seen\",\"id\":6,\"case\":$c,\"members\":$m}
+{\"v\":1,\"type\":\"referral.approve\",\"id\":7,\"case\":$c,\"digest\":\"$digest\"}"
+	assert_match "$who accepts, confirms and approves" "$OUT" '"type": *"referral.approve.ok"'
+	[ "$to" = - ] || assert_eq "  the partner's counsellor is $to" "$(account_id "$to")" \
+		"$(sql "SELECT receiver_id FROM referrals WHERE case_id = $c")"
+	cli couns referral summary "$c" "$text" >/dev/null
+	out=$(cli couns referral complete "$c")
+	assert_match "  handed over" "$out" '^referral: completed$'
+}
+
+step "matching in B's pool keeps the client's preferences"
+add_counsellor admin2 pia Pia --languages en --topics leaving --background peer
+certify_pending Pia --by admin2
+out=$(cli lou profile --background professional)
+assert_eq "Lou has a case, Pia none: a tie would go to Pia" "1|0" \
+	"$(sql "SELECT sum(counsellor_id = $LOU_ID), sum(counsellor_id = $(account_id pia))
+	    FROM cases WHERE status != 3")"
+handover client4 lou --background professional
+handover client5 pia --background peer
+
+step "figures at 5 and more: exact counts and a median"
+handover client6 -
+handover client7 -
+out=$(cli admin referral stats)
+assert_match "A's as proposer" "$(grep '^sent ' <<<"$out")" \
+	'^sent proposed=8 accepted=6 declined=<5 completed=5 median=[0-9]+s$'
+out=$(cli admin2 referral stats)
+assert_match "B's as partner" "$(grep '^received ' <<<"$out")" \
+	'^received proposed=8 accepted=6 declined=<5 completed=5 median=[0-9]+s$'
+assert_eq "  the median, as the store has it" \
+	"$(sql "SELECT completed - proposed FROM referrals WHERE status = 5
+	    ORDER BY 1 LIMIT 1 OFFSET 2")s" \
+	"$(sed -n 's/.* median=\([0-9]*s\)$/\1/p' <<<"$(grep '^received ' <<<"$out")")"
 
 stop_server
 finish

@@ -5,7 +5,9 @@
 # referral is in Lou's queue and Bea's waiting list, marked as referred by
 # A and showing the client's request only, and in no queue of A's; Lou
 # takes it, joins as the referral's counsellor, and the three talk. A
-# second referral Bea gives to Kim.
+# second referral Bea gives to Kim. Then B's admin ends the partnership:
+# the referrals still open are cancelled, Kim leaves for it, visibly, and
+# nothing of a referral goes on.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 start_server
@@ -97,6 +99,36 @@ assert_eq "Bea's assignment is in B's audit log" 1 \
 cli kim send "$CASE" "Kim to both" >/dev/null
 assert_contains "the client reads Kim" "$(cli client2 recv --count 1)" "Kim to both"
 assert_contains "Sam reads Kim" "$(cli couns recv --count 1)" "Kim to both"
+
+step "the partnership ends: the open referrals are cancelled, Kim leaves"
+keygen client3
+out=$(cli client3 request --language en --topic leaving --format chat --programme "$A")
+CASE3=$(field "$out" case)
+cli couns referral propose "$CASE3" "$B" >/dev/null
+P=$(sql "SELECT id FROM partnerships WHERE status = 1")
+out=$(cli admin2 partnership end "$P")
+assert_eq "Bea ends it" ended "$(field "$out" status)"
+assert_eq "no referral open between A and B: all cancelled" "0|3" \
+	"$(sql "SELECT sum(status < 2), sum(status = 4) FROM referrals")"
+out=$(cli client2 members "$CASE")
+assert_match "Kim left, visibly, for the partnership" "$out" \
+	'^former Kim \(co-counsellor\) left: the partnership between the programmes ended'
+assert_eq "  stored as such (6)" 6 \
+	"$(sql "SELECT why FROM case_members WHERE case_id = $CASE AND account_id = $(account_id kim)")"
+assert_eq "the case is still Sam's and A's" "$(account_id couns)|$A" \
+	"$(sql "SELECT counsellor_id, programme_id FROM cases WHERE id = $CASE")"
+out=$(cli client2 referral show "$CASE")
+assert_match "the client sees it cancelled" "$out" '^referral: cancelled$'
+before=$(table_counts)
+req client3 referral.answer "\"case\":$CASE3,\"accept\":true"
+assert_error "accepting the cancelled proposal" bad_state
+req couns referral.complete "\"case\":$CASE"
+assert_error "Sam completing" bad_state
+req couns referral.summary "\"case\":$CASE,\"mid\":\"$(b64_random 16)\",\"to\":\"$KEY_kim\",\"ct\":\"$(b64_random 64)\""
+assert_error "Sam's summary to Kim" bad_state
+req couns referral.propose "\"case\":$CASE,\"partner\":$B"
+assert_error "Sam proposing B again: no partner, not blocked" not_found
+assert_eq "nothing changed" "$before" "$(table_counts)"
 
 stop_server
 finish

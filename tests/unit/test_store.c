@@ -163,7 +163,7 @@ test_open(void)
 	CHECK_EQ_INT(mode_of(path), 0600);
 	snprintf(path, sizeof(path), "%s-shm", dbpath);
 	CHECK_EQ_INT(mode_of(path), 0600);
-	CHECK_EQ_INT(peek("PRAGMA user_version"), 17);
+	CHECK_EQ_INT(peek("PRAGMA user_version"), 18);
 	CHECK_EQ_INT(peek("SELECT count(*) FROM sqlite_schema WHERE "
 	    "type = 'table' AND name = 'deliveries'"), 1);
 	CHECK_EQ_INT(peek("SELECT count(*) FROM sqlite_schema WHERE "
@@ -943,7 +943,7 @@ test_transactions(struct store **stp)
 	*stp = st;
 	if (st == NULL)
 		return;
-	CHECK_EQ_INT(peek("PRAGMA user_version"), 17);
+	CHECK_EQ_INT(peek("PRAGMA user_version"), 18);
 	CHECK_EQ_INT(store_account_by_id(st, id, &a), 0);
 	CHECK(strcmp(a.name, "kept") == 0);
 	key_of(a.key, 706);
