@@ -443,11 +443,20 @@ cmd_referral(struct cli *cli, int argc, char **argv)
 	}
 	if (strcmp(argv[0], "accept") == 0) {
 		/* the partner is a programme this client asked for in this
-		 * case now: its counsellor is not refused there */
+		 * case now: its counsellor is not refused there. A request
+		 * that named no programme took the proposing counsellor's:
+		 * it is asked for too, or its counsellor would be refused
+		 * from now on */
+		json_t *r;
+
 		if ((rc = cases_load(cli, id, &cases, &kase)) != 0)
 			return rc;
-		trust_asked(cli, id, json_integer_value(json_object_get(
-		    json_object_get(kase, "referral"), "partner")));
+		r = json_object_get(kase, "referral");
+		if (!trust_asked_any(cli, id))
+			trust_asked(cli, id, json_integer_value(
+			    json_object_get(r, "from")));
+		trust_asked(cli, id, json_integer_value(json_object_get(r,
+		    "partner")));
 		json_decref(cases);
 	}
 	if (strcmp(argv[0], "accept") == 0 || strcmp(argv[0], "decline") == 0) {

@@ -666,6 +666,17 @@ trust_admin_cert(struct cli *cli, const uint8_t key[OFR_PK_BYTES],
 
 /* --- the programme a client asked for --- */
 
+int
+trust_asked_any(struct cli *cli, int64_t case_id)
+{
+	struct ks_state *s = keyfile_state(cli->key);
+
+	for (size_t i = 0; i < s->n_asked; i++)
+		if (s->asked[i].case_id == case_id)
+			return 1;
+	return 0;
+}
+
 void
 trust_asked(struct cli *cli, int64_t case_id, int64_t programme)
 {

@@ -68,6 +68,8 @@ int trust_server_key(struct cli *cli, int accept);
  * request, or a referral it accepts): a counsellor of a programme it did
  * not ask for there is refused. */
 void trust_asked(struct cli *cli, int64_t case_id, int64_t programme);
+/* 1 when the client asked for some programme in case case_id. */
+int trust_asked_any(struct cli *cli, int64_t case_id);
 /* trust_check_cert of a counsellor participant object (key, cert,
  * programme), as it returns. */
 int trust_check_counsellor(struct cli *cli, json_t *participant);

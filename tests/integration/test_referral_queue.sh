@@ -31,11 +31,14 @@ assert_eq "A and B are partners" active "$(field "$out" status)"
 printf '%s programme A\n' "$PKEY_admin" >"$T/trust-a"
 export TRUST_FILE="$T/trust-a"
 
-# referred CLIENT: CLIENT's case with Sam, referred to B, accepted; nobody
-# of B is matched. Sets CASE.
+# referred CLIENT [any]: CLIENT's case with Sam (any: its request names
+# no programme), referred to B, accepted; nobody of B is matched. Sets
+# CASE.
 referred() {
 	keygen "$1"
-	out=$(cli "$1" request --language en --topic leaving --format chat --programme "$A")
+	local prog=(--programme "$A")
+	[ "${2:-}" != any ] || prog=()
+	out=$(cli "$1" request --language en --topic leaving --format chat "${prog[@]}")
 	CASE=$(field "$out" case)
 	assert_eq "$1's case is Sam's" Sam "$(field "$out" counsellor)"
 	cli couns referral propose "$CASE" "$B" >/dev/null
@@ -62,8 +65,8 @@ out=$(cli lou take "$CASE")
 assert_eq "the case stays active" active "$(field "$out" status)"
 assert_eq "Lou is the referral's counsellor" "$(account_id lou)" \
 	"$(sql "SELECT receiver_id FROM referrals WHERE case_id = $CASE")"
-assert_eq "the case is still Sam's and A's" "$(account_id couns)|$A" \
-	"$(sql "SELECT counsellor_id, programme_id FROM cases WHERE id = $CASE")"
+assert_eq "the case is still Sam's, not B's" "$(account_id couns)|1" \
+	"$(sql "SELECT counsellor_id, coalesce(programme_id, 0) != $B FROM cases WHERE id = $CASE")"
 out=$(cli client members "$CASE")
 assert_match "Lou joins as the referral's counsellor" "$out" '^member Lou \(referral\) joining'
 assert_not_contains "the queue no longer has it" "$(cli kim queue)" "$CASE"
@@ -83,7 +86,7 @@ assert_contains "Sam reads the client" "$(cli couns recv --count 1)" "client to 
 assert_contains "Lou reads the client" "$(cli lou recv --count 1)" "client to both"
 
 step "Bea assigns a second waiting referral to Kim"
-referred client2
+referred client2 any	# its CLI goes on taking Sam, of A, after its yes to B
 before=$(table_counts)
 req admin case.assign "\"case\":$CASE,\"key\":\"$KEY_kim\""
 assert_error "Ada: the case does not wait at A" bad_state
@@ -99,6 +102,9 @@ assert_eq "Bea's assignment is in B's audit log" 1 \
 cli kim send "$CASE" "Kim to both" >/dev/null
 assert_contains "the client reads Kim" "$(cli client2 recv --count 1)" "Kim to both"
 assert_contains "Sam reads Kim" "$(cli couns recv --count 1)" "Kim to both"
+cli couns send "$CASE" "Sam after the yes" >/dev/null
+assert_contains "the client, whose request named no programme, still reads Sam" \
+	"$(cli client2 recv --count 1)" "Sam after the yes"
 
 step "the partnership ends: the open referrals are cancelled, Kim leaves"
 keygen client3
@@ -115,8 +121,8 @@ assert_match "Kim left, visibly, for the partnership" "$out" \
 	'^former Kim \(co-counsellor\) left: the partnership between the programmes ended'
 assert_eq "  stored as such (6)" 6 \
 	"$(sql "SELECT why FROM case_members WHERE case_id = $CASE AND account_id = $(account_id kim)")"
-assert_eq "the case is still Sam's and A's" "$(account_id couns)|$A" \
-	"$(sql "SELECT counsellor_id, programme_id FROM cases WHERE id = $CASE")"
+assert_eq "the case is still Sam's, not B's" "$(account_id couns)|1" \
+	"$(sql "SELECT counsellor_id, coalesce(programme_id, 0) != $B FROM cases WHERE id = $CASE")"
 out=$(cli client2 referral show "$CASE")
 assert_match "the client sees it cancelled" "$out" '^referral: cancelled$'
 before=$(table_counts)
