@@ -105,6 +105,7 @@ export default {
 	member_left_removed: 'غادر: أُزيل بطلب أحد المشاركين',
 	member_left_left: 'غادر المحادثة',
 	member_left_referral: 'غادر: أُحيلت الحالة',
+	member_left_partnership: 'غادر: انتهت الشراكة بين البرنامجين',
 	messages_label: 'الرسائل',
 	no_messages: 'لا توجد رسائل بعد. يمكنك كتابة الأولى.',
 	compose_label: 'رسالتك',

@@ -105,6 +105,7 @@ export default {
 	member_left_removed: 'gegangen: auf Wunsch einer beteiligten Person entfernt',
 	member_left_left: 'hat das Gespräch verlassen',
 	member_left_referral: 'gegangen: der Fall wurde weitervermittelt',
+	member_left_partnership: 'gegangen: die Partnerschaft der Programme endete',
 	messages_label: 'Nachrichten',
 	no_messages: 'Noch keine Nachrichten. Du kannst die erste schreiben.',
 	compose_label: 'Deine Nachricht',

@@ -106,6 +106,7 @@ export default {
 	member_left_removed: 'left: removed at a participant’s request',
 	member_left_left: 'left the conversation',
 	member_left_referral: 'left: the case was referred',
+	member_left_partnership: 'left: the partnership between the programmes ended',
 	messages_label: 'Messages',
 	no_messages: 'No messages yet. You can write the first one.',
 	compose_label: 'Your message',

@@ -162,7 +162,7 @@ export function composer({ label, onSend, onDraft }) {
 }
 
 const COLLEAGUES = ['supervisor', 'co-counsellor', 'language-helper'];
-const REASONS = ['reassigned', 'disabled', 'removed', 'left', 'referral'];
+const REASONS = ['reassigned', 'disabled', 'removed', 'left', 'referral', 'partnership'];
 
 /*
  * Who is in the case: every participant with its role, a colleague with
