@@ -462,6 +462,12 @@ session_send_committed(struct session *s, json_t *f)
 }
 
 void
+session_push_msg(struct session *s, const char *text, size_t len, int held)
+{
+	queue_text(s, text, len, held, 0, HELD_PUSH, 0, 1);
+}
+
+void
 session_push_account(int64_t account, json_t *f, const struct session *except)
 {
 	char *text;

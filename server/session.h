@@ -136,6 +136,12 @@ int session_reply_list(struct session *s, int64_t re, const char *type,
  * disk (at once when they are): only for frames that depend on nothing
  * uncommitted (stored messages, after the commit). */
 void session_send_committed(struct session *s, json_t *f);
+/* Queues a msg push, already serialised (text, len bytes: copied), for
+ * s: held until the turn's commit when held, else as
+ * session_send_committed() does. It passes a paced answer, as every msg
+ * push does. */
+void session_push_msg(struct session *s, const char *text, size_t len,
+    int held);
 /* Queues a copy of f (reference kept) to every session of the account but
  * except (NULL: none), held until the commit. */
 void session_push_account(int64_t account, json_t *f,
