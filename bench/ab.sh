@@ -106,5 +106,5 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 echo "== load at the end $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== medians of $ROUNDS"
-summary delivered_per_s acked_per_s receipts_per_s store_backlog_end stored_after ack_p50 ack_p99 \
+summary delivered_per_s acked_per_s receipts_per_s server_us_per_msg store_backlog_end stored_after ack_p50 ack_p99 \
 	deliv_p50 deliv_p99
