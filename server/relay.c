@@ -281,29 +281,37 @@ relay_send(struct session *s, struct frame_in *in)
 }
 
 /* The receipt of a copy s's account acked: a msg.delivered push to the
- * sender's sessions, held until the ack's commit. A sender no longer in
- * the case (a counsellor who left it) learns nothing. */
+ * sender's sessions, held until the ack's commit, written as text at once
+ * (one per copy acked, the relay's second most frequent push). A sender
+ * no longer in the case (a counsellor who left it) learns nothing. */
 static int
 tell_delivered(struct session *s, const struct copy_source *src)
 {
-	json_t *f;
-	int rc, yes = 0;
+	char text[160 + B64_LEN(OFR_MID_BYTES) + B64_LEN(OFR_PK_BYTES)];
+	size_t n;
+	int rc, k, yes = 0;
 
 	if ((rc = store_case_has_participant(s->srv->st, src->case_id,
 	    src->sender, &yes)) != 0)
 		return rc;
 	if (!yes)
 		return 0;
-	if ((f = frame_new("msg.delivered", 0)) == NULL)
-		return OFR_E_NOMEM;
-	json_object_set_new(f, "case", json_integer(src->case_id));
-	if (frame_set_bin(f, "mid", src->mid, OFR_MID_BYTES) != 0 ||
-	    frame_set_bin(f, "to", s->acct.key, OFR_PK_BYTES) != 0) {
-		json_decref(f);
-		return OFR_E_NOMEM;
-	}
-	session_push_account(src->sender, f, NULL);
-	json_decref(f);
+	k = snprintf(text, sizeof(text), "{\"v\":%d,\"type\":"
+	    "\"msg.delivered\",\"case\":%" PRId64 ",\"mid\":\"",
+	    OFR_PROTO_VERSION, src->case_id);
+	if (k < 0 || (size_t)k >= sizeof(text))
+		return OFR_E_INTERNAL;
+	n = (size_t)k;
+	sodium_bin2base64(text + n, sizeof(text) - n, src->mid, OFR_MID_BYTES,
+	    sodium_base64_VARIANT_ORIGINAL);
+	n += B64_LEN(OFR_MID_BYTES) - 1;
+	memcpy(text + n, "\",\"to\":\"", 8);
+	n += 8;
+	sodium_bin2base64(text + n, sizeof(text) - n, s->acct.key,
+	    OFR_PK_BYTES, sodium_base64_VARIANT_ORIGINAL);
+	n += B64_LEN(OFR_PK_BYTES) - 1;
+	memcpy(text + n, "\"}", 2);
+	session_push_account_text(src->sender, text, n + 2, NULL);
 	return 0;
 }
 

@@ -146,6 +146,10 @@ void session_push_msg(struct session *s, const char *text, size_t len,
  * except (NULL: none), held until the commit. */
 void session_push_account(int64_t account, json_t *f,
     const struct session *except);
+/* The same for a push already serialised (text, len bytes: copied; not
+ * a msg push). */
+void session_push_account_text(int64_t account, const char *text,
+    size_t len, const struct session *except);
 /* Marks every session of the account to fetch its new messages after the
  * commit, from the store (none is caught up until then). */
 void session_wake_account(int64_t account);
