@@ -160,19 +160,21 @@ push_one(void *arg, const struct delivery *d)
 	return 0;
 }
 
-/*
- * A copy just stored, d, for session s of its recipient: pushed from
- * memory when s has everything stored before it (caught up) and room in
- * its window, held like an answer until the commit and its sync (dropped
- * with the commit, which undoes the cursor: session.c, unwind); else s
- * fetches it from the store after the commit (relay_pump).
- */
+/* A copy just stored, and its msg push once written (one text for
+ * every connection of its recipient). */
 struct fresh {
 	const struct delivery *d;
 	size_t len;			/* of its text in msg_text; 0: not
 					 * written yet */
 };
 
+/*
+ * A copy just stored, fr->d, for session s of its recipient: pushed from
+ * memory when s has everything stored before it (caught up) and room in
+ * its window, held like an answer until the commit and its sync (dropped
+ * with the commit, which undoes the cursor: session.c, unwind); else s
+ * fetches it from the store after the commit (relay_pump).
+ */
 static void
 push_fresh(struct session *s, void *arg)
 {

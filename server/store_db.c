@@ -1305,14 +1305,14 @@ open_db(struct store *st, const char *path, int create)
 		log_err("store: the database cannot use WAL (mode %s)", mode);
 		return OFR_E_INTERNAL;
 	}
-	/* NORMAL: a commit writes the -wal and does not sync it; the store
-	 * thread does ("Durability"). Checkpoints still sync the -wal before
-	 * and the database after. */
-	/* temp_store MEMORY: a request's savepoint keeps the pages it
-	 * changes in memory, not in a temporary file (two writes of each
-	 * page a request touches, ciphertext among them, on a disk).
-	 * cache_size: up to 32 MiB of pages kept (SQLite's default, 2 MiB,
-	 * reads a page from the files for most statements of the relay). */
+	/* synchronous NORMAL: a commit writes the -wal and does not sync
+	 * it; the store thread does ("Durability"). Checkpoints still sync
+	 * the -wal before and the database after. temp_store MEMORY: a
+	 * request's savepoint keeps the pages it changes in memory, not in
+	 * a temporary file (two writes of each page a request touches,
+	 * ciphertext among them, on a disk). cache_size: up to 32 MiB of
+	 * pages kept (with SQLite's default, 2 MiB, the relay's statements
+	 * read pages from the files). */
 	if (open_exec(st, "PRAGMA synchronous = NORMAL") != 0 ||
 	    open_exec(st, "PRAGMA temp_store = MEMORY") != 0 ||
 	    open_exec(st, "PRAGMA cache_size = -32768") != 0 ||
