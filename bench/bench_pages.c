@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <sodium.h>
+#include <sqlite3.h>
 
 #include "model.h"
 #include "store.h"

@@ -1462,6 +1462,7 @@ mode_logins(void)
 {
 	struct snap a, b;
 	double rate_new = 0, rate_ret = 0, cpu_new = 0, cpu_ret = 0;
+	double srv_new = 0, srv_ret = 0;
 	int phase, i;
 
 	capkeep = 200000;
@@ -1508,19 +1509,30 @@ mode_logins(void)
 		if (phase == 0) {
 			rate_new = (double)n_logins / dt;
 			cpu_new = (b.cpu - a.cpu) / dt;
+			srv_new = (b.srv - a.srv) / dt;
 		} else {
 			rate_ret = (double)n_logins / dt;
 			cpu_ret = (b.cpu - a.cpu) / dt;
+			srv_ret = (b.srv - a.srv) / dt;
 		}
 		for (i = 0; i < nall; i++)
 			conn_close(all[i]);
 		reap();
 	}
+	/* the server's CPU time per login (user + system, µs): on a busy
+	 * machine a steadier figure than the rate, which follows the CPU
+	 * share the server gets */
 	printf("result mode=logins target=%s conc=%d new_per_s=%.0f "
-	    "returning_per_s=%.0f errors=%" PRIu64 " gen_cpu=%.2f\n",
+	    "returning_per_s=%.0f errors=%" PRIu64 " gen_cpu=%.2f "
+	    "server_cpu_new=%.2f server_cpu_returning=%.2f "
+	    "server_us_new=%.0f server_us_returning=%.0f\n",
 	    target == T_OFR ? "offramp" : "mosquitto", conc, rate_new,
 	    target == T_OFR ? rate_ret : rate_new, n_errors,
-	    cpu_new > cpu_ret ? cpu_new : cpu_ret);
+	    cpu_new > cpu_ret ? cpu_new : cpu_ret, srv_new,
+	    target == T_OFR ? srv_ret : srv_new,
+	    rate_new > 0 ? srv_new * 1e6 / rate_new : 0,
+	    target == T_OFR ? (rate_ret > 0 ? srv_ret * 1e6 / rate_ret : 0) :
+	    (rate_new > 0 ? srv_new * 1e6 / rate_new : 0));
 }
 
 /* ------------------------------------------------------------- setup */

@@ -85,16 +85,20 @@ auth_account_json(const struct account *a)
 	return o;
 }
 
+/* One random draw (one getrandom call, not three): both lists hold 32
+ * words, so 5 bits pick each without bias; the number's bias over 90 is
+ * below 1e-7 (a pseudonym is a name to tell clients apart, not a
+ * secret). */
 static void
 pseudonym(char *out, size_t outsz)
 {
-	size_t na = sizeof(adjectives) / sizeof(adjectives[0]);
-	size_t nn = sizeof(nouns) / sizeof(nouns[0]);
+	uint32_t r[2];
 
-	snprintf(out, outsz, "%s-%s-%u",
-	    adjectives[randombytes_uniform((uint32_t)na)],
-	    nouns[randombytes_uniform((uint32_t)nn)],
-	    10 + randombytes_uniform(90));
+	_Static_assert(sizeof(adjectives) / sizeof(adjectives[0]) == 32 &&
+	    sizeof(nouns) / sizeof(nouns[0]) == 32, "32 words a list");
+	randombytes_buf(r, sizeof(r));
+	snprintf(out, outsz, "%s-%s-%u", adjectives[r[0] & 31],
+	    nouns[(r[0] >> 5) & 31], 10 + r[1] % 90);
 }
 
 /* Reads key and sig and checks the signature of this session's challenge.
@@ -151,7 +155,7 @@ reply_account(struct session *s, struct frame_in *in, const char *type,
 	}
 	metrics_login(a->role);
 	session_reply(s, f);
-	keys_after_login(s);
+	keys_after_login(s, created == 1);
 	return 0;
 }
 
@@ -223,6 +227,7 @@ auth_login(struct session *s, struct frame_in *in)
 	uint8_t key[OFR_PK_BYTES];
 	struct account a;
 	const char *role_name;
+	int64_t seen = 0;
 	int role, rc, created = 0;
 
 	if ((rc = frame_str(in, "role", 16, 1, &role_name)) != 0)
@@ -234,7 +239,7 @@ auth_login(struct session *s, struct frame_in *in)
 	if ((rc = read_proof(s, in, key)) != 0)
 		return rc;
 
-	rc = store_account_by_key(st, key, &a);
+	rc = store_account_login(st, key, &a, &seen);
 	if (rc == OFR_E_NOT_FOUND) {
 		if (role != ROLE_CLIENT)
 			return OFR_E_UNKNOWN_KEY;
@@ -257,7 +262,7 @@ auth_login(struct session *s, struct frame_in *in)
 	} else if (a.disabled) {
 		return OFR_E_DISABLED;
 	} else if (role == ROLE_CLIENT &&
-	    (rc = store_account_seen(st, a.id, s->srv->now,
+	    (rc = store_account_seen_since(st, a.id, seen, s->srv->now,
 	    s->srv->seen_grain)) != 0) {
 		return rc;	/* the retention of idle clients counts from it */
 	}

@@ -164,7 +164,8 @@ int keys_programme_partner(struct session *s, struct frame_in *in);
 int keys_pending(struct session *s, struct frame_in *in);
 int keys_certify(struct session *s, struct frame_in *in);
 /* Queues prekeys.low for a session that just logged in, when its stock of
- * prekeys is low. */
-void keys_after_login(struct session *s);
+ * prekeys is low (created: its account was made by this login, so it has
+ * none). */
+void keys_after_login(struct session *s, int created);
 
 #endif

@@ -72,22 +72,25 @@ count_fetch(struct server *srv, int64_t requester, int64_t owner)
 	return 0;
 }
 
-/* Pushes prekeys.low to the owner's sessions when its stock is low. */
+/* Pushes prekeys.low to the owner's sessions when its stock is low
+ * (empty, without asking the store, for an account made this turn). */
 static void
 tell_if_low(struct store *st, int64_t account, int after_login,
-    struct session *s)
+    int created, struct session *s)
 {
 	uint8_t spk[32], sig[OFR_SIG_BYTES];
 	uint32_t spk_id;
-	int64_t n;
-	int has_spk;
+	int64_t n = 0;
+	int has_spk = 0;
 	json_t *f;
 
-	if (store_otk_count(st, account, &n) != 0)
-		return;
-	has_spk = store_spk_get(st, account, &spk_id, spk, sig) == 0;
-	if (n >= OTK_LOW && has_spk)
-		return;
+	if (!created) {
+		if (store_otk_count(st, account, &n) != 0)
+			return;
+		has_spk = store_spk_get(st, account, &spk_id, spk, sig) == 0;
+		if (n >= OTK_LOW && has_spk)
+			return;
+	}
 	if ((f = frame_new("prekeys.low", 0)) == NULL)
 		return;
 	json_object_set_new(f, "one_time", json_integer(n));
@@ -101,9 +104,9 @@ tell_if_low(struct store *st, int64_t account, int after_login,
 }
 
 void
-keys_after_login(struct session *s)
+keys_after_login(struct session *s, int created)
 {
-	tell_if_low(s->srv->st, s->acct.id, 1, s);
+	tell_if_low(s->srv->st, s->acct.id, 1, created, s);
 }
 
 int
@@ -200,7 +203,7 @@ keys_get(struct session *s, struct frame_in *in)
 		json_object_set_new(f, "programme", json_integer(a.programme));
 	}
 	session_reply(s, f);
-	tell_if_low(st, a.id, 0, NULL);
+	tell_if_low(st, a.id, 0, 0, NULL);
 	return 0;
 }
 

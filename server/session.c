@@ -523,19 +523,39 @@ session_account_online(int64_t account)
 	return 0;
 }
 
-void
-session_challenge(struct session *s)
+/* A fresh challenge, held behind what the turn queued before it, or
+ * (first) written at once: a new connection's first frame depends on no
+ * commit, so it need not wait for the sync of the turn's writes. */
+static void
+challenge(struct session *s, int first)
 {
 	json_t *f = frame_new("challenge", 0);
+	struct outframe *o;
+	char *text;
 
 	randombytes_buf(s->challenge, sizeof(s->challenge));
 	s->pow_bits = intake_bits(time(NULL));
-	if (f != NULL && frame_set_bin(f, "nonce", s->challenge,
-	    sizeof(s->challenge)) == 0 &&
-	    frame_set_bin(f, "server_key", s->srv->pk, OFR_PK_BYTES) == 0 &&
-	    json_object_set_new(f, "pow", json_integer(s->pow_bits)) == 0)
+	if (f == NULL || frame_set_bin(f, "nonce", s->challenge,
+	    sizeof(s->challenge)) != 0 ||
+	    frame_set_bin(f, "server_key", s->srv->pk, OFR_PK_BYTES) != 0 ||
+	    json_object_set_new(f, "pow", json_integer(s->pow_bits)) != 0) {
+		json_decref(f);
+		return;
+	}
+	if (!first)
 		queue_json(s, f, 1, 0);
+	else if ((text = json_dumps(f, JSON_COMPACT)) != NULL) {
+		if ((o = frame_of(s, text, strlen(text), 0, HELD_KEEP)) != NULL)
+			append_committed(s, o, o, 0);
+		free(text);
+	}
 	json_decref(f);
+}
+
+void
+session_challenge(struct session *s)
+{
+	challenge(s, 0);
 }
 
 struct session *
@@ -547,7 +567,7 @@ session_new(struct server *srv, void *conn)
 		return NULL;
 	s->srv = srv;
 	s->conn = conn;
-	session_challenge(s);
+	challenge(s, 1);
 	srv->conn->deadline(conn, srv->login_timeout);
 	return s;
 }

@@ -127,6 +127,10 @@ int store_programme_first(struct store *st, int64_t *id);
 /* OFR_E_NOT_FOUND when no account has this key / id. */
 int store_account_by_key(struct store *st, const uint8_t key[OFR_PK_BYTES],
     struct account *out);
+/* store_account_by_key(), and in *seen the last login recorded of a
+ * client (its creation when none), for store_account_seen_since(). */
+int store_account_login(struct store *st, const uint8_t key[OFR_PK_BYTES],
+    struct account *out, int64_t *seen);
 int store_account_by_id(struct store *st, int64_t id, struct account *out);
 /* Inserts a with a->id ignored and set on return. OFR_E_FORBIDDEN when the
  * key has an account already. */
@@ -450,6 +454,10 @@ int store_audit_each(struct store *st, int64_t programme, int64_t before,
  * sync. */
 int store_account_seen(struct store *st, int64_t account, int64_t now,
     int grain);
+/* The same for a client whose last login recorded is at (read by
+ * store_account_login()), without reading it again. */
+int store_account_seen_since(struct store *st, int64_t account, int64_t at,
+    int64_t now, int grain);
 /* Deletes client accounts with no login since before that nothing names
  * (no case, message or copy), with their prekeys. */
 int store_clients_idle_drop(struct store *st, int64_t before, size_t max,

@@ -26,13 +26,16 @@
 #define PROFILE_NCOLS	10
 /* A counsellor: account, profile, then certified, open, last_assigned. */
 #define COUNSELLOR_COLS	ACCOUNT_COLS ", " PROFILE_COLS ", " \
-			"a.cert IS NOT NULL, "
+			"CASE WHEN a.cert IS NULL THEN 0 ELSE 1 END, "
 #define COUNSELLOR_FROM	" FROM accounts a JOIN counsellor_profiles p" \
 			" ON p.account_id = a.id"
 
 const char *const store_accounts_sql[S_COUNT] = {
+	/* then the last login of a client (its creation if none), for
+	 * store_account_login() */
 	[S_ACCOUNT_BY_KEY] =
-	    "SELECT " ACCOUNT_COLS " FROM accounts a WHERE a.key = ?1",
+	    "SELECT " ACCOUNT_COLS ", coalesce(a.seen, a.created)"
+	    " FROM accounts a WHERE a.key = ?1",
 	[S_ACCOUNT_BY_ID] =
 	    "SELECT " ACCOUNT_COLS " FROM accounts a WHERE a.id = ?1",
 	/* A new id is never one the audit log names (a deleted
@@ -40,10 +43,11 @@ const char *const store_accounts_sql[S_COUNT] = {
 	 * audit target (audit_target; actors are admins, never deleted). */
 	[S_ACCOUNT_INSERT] =
 	    "INSERT INTO accounts(id, key, role, programme_id, name, disabled,"
-	    " created) VALUES (max(coalesce((SELECT max(id) FROM accounts),"
-	    " 0), coalesce((SELECT max(target_id) FROM audit), 0)) + 1,"
+	    " created) VALUES (coalesce((SELECT max(n) FROM"
+	    " (SELECT max(id) AS n FROM accounts UNION ALL"
+	    " SELECT max(target_id) FROM audit) AS m), 0) + 1,"
 	    " ?1, ?2, ?3, ?4, ?5, ?6)"
-	    " ON CONFLICT(key) DO NOTHING",
+	    " ON CONFLICT(key) DO NOTHING RETURNING id",
 	[S_ACCOUNT_SET_NAME] =
 	    "UPDATE accounts SET name = ?2 WHERE id = ?1",
 	[S_ACCOUNT_SET_DISABLED] =
@@ -143,19 +147,19 @@ const char *const store_accounts_sql[S_COUNT] = {
 
 /* Reads ACCOUNT_COLS into a struct account. */
 static int
-account_cols(sqlite3_stmt *s, void *row)
+account_cols(struct db_stmt *s, void *row)
 {
 	struct account *out = row;
 
 	memset(out, 0, sizeof(*out));
-	out->id = sqlite3_column_int64(s, 0);
+	out->id = db_col_int64(s, 0);
 	if (db_col_blob(s, 1, out->key, OFR_PK_BYTES) != 0 ||
 	    db_col_text(s, 4, out->name, sizeof(out->name)) != 0)
 		return -1;
-	out->role = sqlite3_column_int(s, 2);
-	out->programme = sqlite3_column_int64(s, 3);
-	out->disabled = sqlite3_column_int(s, 5);
-	out->created = sqlite3_column_int64(s, 6);
+	out->role = db_col_int(s, 2);
+	out->programme = db_col_int64(s, 3);
+	out->disabled = db_col_int(s, 5);
+	out->created = db_col_int64(s, 6);
 	return 0;
 }
 
@@ -163,12 +167,42 @@ int
 store_account_by_key(struct store *st, const uint8_t key[OFR_PK_BYTES],
     struct account *out)
 {
-	sqlite3_stmt *s = st->s[S_ACCOUNT_BY_KEY];
+	struct db_stmt *s = st->s[S_ACCOUNT_BY_KEY];
 
-	if (db_bind_blob(s, 1, key, OFR_PK_BYTES) != SQLITE_OK)
+	if (db_bind_blob(s, 1, key, OFR_PK_BYTES) != DB_OK)
 		return db_fail(st, s, __func__);
 	return db_get_row(st, S_ACCOUNT_BY_KEY, NULL, 0, account_cols, out,
 	    __func__);
+}
+
+struct account_seen {
+	struct account *a;
+	int64_t *seen;
+};
+
+/* Reads ACCOUNT_COLS and then the last login. */
+static int
+account_seen_cols(struct db_stmt *s, void *row)
+{
+	struct account_seen *r = row;
+
+	if (account_cols(s, r->a) != 0)
+		return -1;
+	*r->seen = db_col_int64(s, ACCOUNT_NCOLS);
+	return 0;
+}
+
+int
+store_account_login(struct store *st, const uint8_t key[OFR_PK_BYTES],
+    struct account *out, int64_t *seen)
+{
+	struct db_stmt *s = st->s[S_ACCOUNT_BY_KEY];
+	struct account_seen r = { out, seen };
+
+	if (db_bind_blob(s, 1, key, OFR_PK_BYTES) != DB_OK)
+		return db_fail(st, s, __func__);
+	return db_get_row(st, S_ACCOUNT_BY_KEY, NULL, 0, account_seen_cols,
+	    &r, __func__);
 }
 
 int
@@ -181,8 +215,9 @@ store_account_by_id(struct store *st, int64_t id, struct account *out)
 int
 store_account_create(struct store *st, struct account *a)
 {
-	sqlite3_stmt *s = st->s[S_ACCOUNT_INSERT];
+	struct db_stmt *s = st->s[S_ACCOUNT_INSERT];
 	size_t namelen = strnlen(a->name, sizeof(a->name));
+	int64_t id;
 	int rc;
 
 	if (namelen == sizeof(a->name) || a->role < ROLE_CLIENT ||
@@ -190,28 +225,28 @@ store_account_create(struct store *st, struct account *a)
 		return OFR_E_BAD_FIELD;
 	if ((rc = db_call_begin(st)) != 0)
 		return rc;
-	if (db_bind_blob(s, 1, a->key, OFR_PK_BYTES) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 2, a->role) != SQLITE_OK ||
-	    db_bind_ref(s, 3, a->programme) != SQLITE_OK ||
-	    db_bind_text(s, 4, a->name) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 5, a->disabled != 0) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 6, a->created) != SQLITE_OK) {
+	if (db_bind_blob(s, 1, a->key, OFR_PK_BYTES) != DB_OK ||
+	    db_bind_int(s, 2, a->role) != DB_OK ||
+	    db_bind_ref(s, 3, a->programme) != DB_OK ||
+	    db_bind_text(s, 4, a->name) != DB_OK ||
+	    db_bind_int(s, 5, a->disabled != 0) != DB_OK ||
+	    db_bind_int64(s, 6, a->created) != DB_OK) {
 		rc = db_fail(st, s, __func__);
 		goto out;
 	}
-	if ((rc = db_exec(st, s, __func__)) != 0)
+	if ((rc = db_insert(st, s, DB_NONE, 0, &id, __func__)) != 0)
 		goto out;
-	if (sqlite3_changes(st->db) == 0) {
+	if (id == 0) {
 		rc = OFR_E_FORBIDDEN;	/* the key has an account */
 		goto out;
 	}
-	a->id = sqlite3_last_insert_rowid(st->db);
+	a->id = id;
 	if (a->role == ROLE_COUNSELLOR) {
 		s = st->s[S_PROFILE_INSERT];
-		if (sqlite3_bind_int64(s, 1, a->id) != SQLITE_OK ||
-		    sqlite3_bind_int(s, 2, PROFILE_CAPACITY) != SQLITE_OK ||
-		    sqlite3_bind_int(s, 3, PRESENCE_ONLINE) != SQLITE_OK ||
-		    sqlite3_bind_int(s, 4, FORMAT_CHAT) != SQLITE_OK) {
+		if (db_bind_int64(s, 1, a->id) != DB_OK ||
+		    db_bind_int(s, 2, PROFILE_CAPACITY) != DB_OK ||
+		    db_bind_int(s, 3, PRESENCE_ONLINE) != DB_OK ||
+		    db_bind_int(s, 4, FORMAT_CHAT) != DB_OK) {
 			rc = db_fail(st, s, __func__);
 			goto out;
 		}
@@ -224,15 +259,15 @@ out:
 int
 store_account_set_name(struct store *st, int64_t account, const char *name)
 {
-	sqlite3_stmt *s = st->s[S_ACCOUNT_SET_NAME];
+	struct db_stmt *s = st->s[S_ACCOUNT_SET_NAME];
 	int rc;
 
 	if (strnlen(name, OFR_NAME_MAX + 1) > OFR_NAME_MAX)
 		return OFR_E_BAD_FIELD;
 	if ((rc = db_write_begin(st)) != 0)
 		return rc;
-	if (sqlite3_bind_int64(s, 1, account) != SQLITE_OK ||
-	    db_bind_text(s, 2, name) != SQLITE_OK)
+	if (db_bind_int64(s, 1, account) != DB_OK ||
+	    db_bind_text(s, 2, name) != DB_OK)
 		return db_fail(st, s, __func__);
 	return db_exec_one(st, s, OFR_E_NOT_FOUND, __func__);
 }
@@ -241,13 +276,13 @@ store_account_set_name(struct store *st, int64_t account, const char *name)
 int
 store_account_set_disabled(struct store *st, int64_t account, int disabled)
 {
-	sqlite3_stmt *s = st->s[S_ACCOUNT_SET_DISABLED];
+	struct db_stmt *s = st->s[S_ACCOUNT_SET_DISABLED];
 	int rc;
 
 	if ((rc = db_write_begin(st)) != 0)
 		return rc;
-	if (sqlite3_bind_int64(s, 1, account) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 2, disabled != 0) != SQLITE_OK)
+	if (db_bind_int64(s, 1, account) != DB_OK ||
+	    db_bind_int(s, 2, disabled != 0) != DB_OK)
 		return db_fail(st, s, __func__);
 	return db_exec_one(st, s, OFR_E_NOT_FOUND, __func__);
 }
@@ -264,13 +299,13 @@ int
 store_account_set_cert(struct store *st, int64_t account,
     const uint8_t cert[CERT_BYTES])
 {
-	sqlite3_stmt *s = st->s[S_CERT_SET];
+	struct db_stmt *s = st->s[S_CERT_SET];
 	int rc;
 
 	if ((rc = db_write_begin(st)) != 0)
 		return rc;
-	if (sqlite3_bind_int64(s, 1, account) != SQLITE_OK ||
-	    db_bind_blob(s, 2, cert, CERT_BYTES) != SQLITE_OK)
+	if (db_bind_int64(s, 1, account) != DB_OK ||
+	    db_bind_blob(s, 2, cert, CERT_BYTES) != DB_OK)
 		return db_fail(st, s, __func__);
 	return db_exec_one(st, s, OFR_E_NOT_FOUND, __func__);
 }
@@ -282,11 +317,11 @@ struct cert_out {
 };
 
 static int
-cert_cols(sqlite3_stmt *s, void *row)
+cert_cols(struct db_stmt *s, void *row)
 {
 	struct cert_out *out = row;
 
-	if (sqlite3_column_type(s, 0) == SQLITE_NULL)
+	if (db_col_is_null(s, 0))
 		return 0;
 	if (db_col_blob(s, 0, out->cert, CERT_BYTES) != 0)
 		return -1;
@@ -310,7 +345,7 @@ store_account_cert(struct store *st, int64_t account,
 /* Reads PROFILE_COLS from column i on; -1 when a field breaks the
  * schema's promises. */
 static int
-profile_cols(sqlite3_stmt *s, int i, struct profile *out)
+profile_cols(struct db_stmt *s, int i, struct profile *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (db_col_text(s, i, out->languages, sizeof(out->languages)) != 0 ||
@@ -318,12 +353,12 @@ profile_cols(sqlite3_stmt *s, int i, struct profile *out)
 	    db_col_text(s, i + 4, out->gender, sizeof(out->gender)) != 0 ||
 	    db_col_text(s, i + 8, out->region, sizeof(out->region)) != 0)
 		return -1;
-	out->capacity = sqlite3_column_int(s, i + 2);
-	out->presence = sqlite3_column_int(s, i + 3);
-	out->age_band = sqlite3_column_int(s, i + 5);
-	out->background = sqlite3_column_int(s, i + 6);
-	out->formats = sqlite3_column_int(s, i + 7);
-	if (sqlite3_column_type(s, i + 9) != SQLITE_NULL &&
+	out->capacity = db_col_int(s, i + 2);
+	out->presence = db_col_int(s, i + 3);
+	out->age_band = db_col_int(s, i + 5);
+	out->background = db_col_int(s, i + 6);
+	out->formats = db_col_int(s, i + 7);
+	if (!db_col_is_null(s, i + 9) &&
 	    db_col_blob(s, i + 9, out->hours, MODEL_HOURS_BYTES) != 0)
 		return -1;
 	return 0;
@@ -331,7 +366,7 @@ profile_cols(sqlite3_stmt *s, int i, struct profile *out)
 
 /* Reads a row of S_PROFILE_GET into a struct profile. */
 static int
-profile_row(sqlite3_stmt *s, void *out)
+profile_row(struct db_stmt *s, void *out)
 {
 	return profile_cols(s, 0, out);
 }
@@ -361,7 +396,7 @@ all_zero(const uint8_t *p, size_t n)
 int
 store_profile_set(struct store *st, int64_t account, const struct profile *p)
 {
-	sqlite3_stmt *s = st->s[S_PROFILE_SET];
+	struct db_stmt *s = st->s[S_PROFILE_SET];
 	int rc, hours;
 
 	if (!db_list_ok(p->languages, sizeof(p->languages)) ||
@@ -378,18 +413,18 @@ store_profile_set(struct store *st, int64_t account, const struct profile *p)
 	hours = !all_zero(p->hours, sizeof(p->hours));
 	if ((rc = db_write_begin(st)) != 0)
 		return rc;
-	if (sqlite3_bind_int64(s, 1, account) != SQLITE_OK ||
-	    db_bind_text(s, 2, p->languages) != SQLITE_OK ||
-	    db_bind_text(s, 3, p->topics) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 4, p->capacity) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 5, p->presence) != SQLITE_OK ||
-	    db_bind_text_or_null(s, 6, p->gender) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 7, p->age_band) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 8, p->background) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 9, p->formats) != SQLITE_OK ||
-	    db_bind_text_or_null(s, 10, p->region) != SQLITE_OK ||
+	if (db_bind_int64(s, 1, account) != DB_OK ||
+	    db_bind_text(s, 2, p->languages) != DB_OK ||
+	    db_bind_text(s, 3, p->topics) != DB_OK ||
+	    db_bind_int(s, 4, p->capacity) != DB_OK ||
+	    db_bind_int(s, 5, p->presence) != DB_OK ||
+	    db_bind_text_or_null(s, 6, p->gender) != DB_OK ||
+	    db_bind_int(s, 7, p->age_band) != DB_OK ||
+	    db_bind_int(s, 8, p->background) != DB_OK ||
+	    db_bind_int(s, 9, p->formats) != DB_OK ||
+	    db_bind_text_or_null(s, 10, p->region) != DB_OK ||
 	    (hours ? db_bind_blob(s, 11, p->hours, sizeof(p->hours)) :
-	    sqlite3_bind_null(s, 11)) != SQLITE_OK)
+	    db_bind_null(s, 11)) != DB_OK)
 		return db_fail(st, s, __func__);
 	return db_exec_one(st, s, OFR_E_NOT_FOUND, __func__);
 }
@@ -399,7 +434,7 @@ store_profile_set(struct store *st, int64_t account, const struct profile *p)
 /* Reads COUNSELLOR_COLS and the two after them into a struct
  * counsellor. */
 static int
-counsellor_cols(sqlite3_stmt *s, void *row)
+counsellor_cols(struct db_stmt *s, void *row)
 {
 	struct counsellor *out = row;
 	int i = ACCOUNT_NCOLS + PROFILE_NCOLS;
@@ -408,9 +443,9 @@ counsellor_cols(sqlite3_stmt *s, void *row)
 	if (account_cols(s, &out->acct) != 0 ||
 	    profile_cols(s, ACCOUNT_NCOLS, &out->prof) != 0)
 		return -1;
-	out->certified = sqlite3_column_int(s, i);
-	out->open = sqlite3_column_int(s, i + 1);
-	out->last_assigned = sqlite3_column_int64(s, i + 2);
+	out->certified = db_col_int(s, i);
+	out->open = db_col_int(s, i + 1);
+	out->last_assigned = db_col_int64(s, i + 2);
 	return 0;
 }
 
@@ -428,7 +463,7 @@ struct counsellor_fn {
 };
 
 static int
-counsellor_visit(sqlite3_stmt *s, void *ctx, int *rc)
+counsellor_visit(struct db_stmt *s, void *ctx, int *rc)
 {
 	struct counsellor_fn *f = ctx;
 	struct counsellor c;
@@ -459,7 +494,7 @@ struct uncertified_fn {
 };
 
 static int
-uncertified_visit(sqlite3_stmt *s, void *ctx, int *rc)
+uncertified_visit(struct db_stmt *s, void *ctx, int *rc)
 {
 	struct uncertified_fn *f = ctx;
 	uint8_t key[OFR_PK_BYTES];
@@ -486,10 +521,21 @@ store_uncertified_each(struct store *st, int64_t programme, size_t max,
 }
 
 int
+store_account_seen_since(struct store *st, int64_t account, int64_t at,
+    int64_t now, int grain)
+{
+	const int64_t key[] = { account, now };
+
+	if (grain > 0 && at <= now && now - at < grain)
+		return 0;	/* seen lately */
+	return db_write(st, S_ACCOUNT_SEEN, key, nitems(key), NULL, __func__);
+}
+
+int
 store_account_seen(struct store *st, int64_t account, int64_t now,
     int grain)
 {
-	const int64_t key[] = { account, now };
+	const int64_t key[] = { account };
 	int64_t at = 0;
 	size_t n = 0;
 	int rc;
@@ -498,10 +544,10 @@ store_account_seen(struct store *st, int64_t account, int64_t now,
 		if ((rc = db_ints(st, S_ACCOUNT_SEEN_AT, key, 1, &at, 1, &n,
 		    __func__)) != 0)
 			return rc;
-		if (n == 0 || (at <= now && now - at < grain))
-			return 0;	/* not a client, or seen lately */
+		if (n == 0)
+			return 0;	/* not a client */
 	}
-	return db_write(st, S_ACCOUNT_SEEN, key, nitems(key), NULL, __func__);
+	return store_account_seen_since(st, account, at, now, grain);
 }
 
 /* Deletes account's records of sends, prekeys, counsellor profile (if

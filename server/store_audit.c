@@ -37,7 +37,7 @@ int
 store_audit_add(struct store *st, int64_t programme, int64_t actor,
     const char *action, int64_t target, const char *detail, int64_t now)
 {
-	sqlite3_stmt *s = st->s[S_AUDIT_INSERT];
+	struct db_stmt *s = st->s[S_AUDIT_INSERT];
 	struct audit_entry e;
 	size_t n = strnlen(action, OFR_TYPE_MAX + 1);
 	int rc;
@@ -49,13 +49,13 @@ store_audit_add(struct store *st, int64_t programme, int64_t actor,
 		return OFR_E_BAD_FIELD;
 	if ((rc = db_write_begin(st)) != 0)
 		return rc;
-	if (sqlite3_bind_int64(s, 1, programme) != SQLITE_OK ||
-	    db_bind_ref(s, 2, actor) != SQLITE_OK ||
-	    db_bind_text(s, 3, action) != SQLITE_OK ||
-	    db_bind_ref(s, 4, target) != SQLITE_OK ||
+	if (db_bind_int64(s, 1, programme) != DB_OK ||
+	    db_bind_ref(s, 2, actor) != DB_OK ||
+	    db_bind_text(s, 3, action) != DB_OK ||
+	    db_bind_ref(s, 4, target) != DB_OK ||
 
-	    db_bind_text(s, 5, detail) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 6, now) != SQLITE_OK)
+	    db_bind_text(s, 5, detail) != DB_OK ||
+	    db_bind_int64(s, 6, now) != DB_OK)
 		return db_fail(st, s, __func__);
 	return db_exec(st, s, __func__);
 }
@@ -67,16 +67,16 @@ struct audit_fn {
 };
 
 static int
-audit_visit(sqlite3_stmt *s, void *ctx, int *rc)
+audit_visit(struct db_stmt *s, void *ctx, int *rc)
 {
 	struct audit_fn *f = ctx;
 	struct audit_entry e;
 
 	memset(&e, 0, sizeof(e));
-	e.id = sqlite3_column_int64(s, 0);
-	e.ts = sqlite3_column_int64(s, 1);
-	e.actor = sqlite3_column_int64(s, 2);
-	e.target = sqlite3_column_int64(s, 5);
+	e.id = db_col_int64(s, 0);
+	e.ts = db_col_int64(s, 1);
+	e.actor = db_col_int64(s, 2);
+	e.target = db_col_int64(s, 5);
 	if (db_col_text(s, 3, e.actor_name, sizeof(e.actor_name)) != 0 ||
 	    db_col_text(s, 4, e.action, sizeof(e.action)) != 0 ||
 	    db_col_text(s, 6, e.target_name, sizeof(e.target_name)) != 0 ||

@@ -101,9 +101,9 @@ const char *const store_cases_sql[S_COUNT] = {
 	[S_PARTICIPANTS] =
 	    "SELECT p.account_id, a.key, p.role, a.name,"
 	    " coalesce(a.programme_id, 0), a.cert, p.kind, p.since,"
-	    " EXISTS (SELECT 1 FROM case_participants o"
+	    " CASE WHEN EXISTS (SELECT 1 FROM case_participants o"
 	    "  WHERE o.case_id = p.case_id AND o.account_id != p.account_id"
-	    "  AND o.seen < p.since),"
+	    "  AND o.seen < p.since) THEN 1 ELSE 0 END,"
 	    " coalesce((SELECT max(m.joined_at) FROM case_members m"
 	    "  WHERE m.case_id = p.case_id AND m.account_id = p.account_id"
 	    "  AND m.left_at IS NULL), 0), 0, 0"
@@ -136,7 +136,8 @@ const char *const store_cases_sql[S_COUNT] = {
 	    "DELETE FROM case_participants WHERE case_id = ?1"
 	    " AND account_id = ?2",
 	[S_PARTICIPANT_SEEN] =
-	    "UPDATE case_participants SET seen = max(seen, ?3)"
+	    "UPDATE case_participants"
+	    " SET seen = CASE WHEN seen > ?3 THEN seen ELSE ?3 END"
 	    " WHERE case_id = ?1 AND account_id = ?2",
 	[S_COLLEAGUES] =
 	    "SELECT account_id FROM case_participants"
@@ -165,7 +166,7 @@ const char *const store_cases_sql[S_COUNT] = {
 	/* created: to the minute, as its author is shown it (PRIVACY.md). */
 	[S_NOTE_INSERT] =
 	    "INSERT INTO case_notes(case_id, author_id, ct, created)"
-	    " VALUES (?1, ?2, ?3, ?4 - ?4 % 60)",
+	    " VALUES (?1, ?2, ?3, ?4 - ?4 % 60) RETURNING id",
 	[S_NOTES] =
 	    "SELECT id, created, ct FROM case_notes"
 	    " WHERE case_id = ?1 AND author_id = ?2 ORDER BY id LIMIT ?3",
@@ -235,35 +236,35 @@ const char *const store_cases_sql[S_COUNT] = {
 
 /* Reads CASE_COLS into a struct case_info. */
 static int
-case_cols(sqlite3_stmt *s, void *row)
+case_cols(struct db_stmt *s, void *row)
 {
 	struct case_info *out = row;
 
 	memset(out, 0, sizeof(*out));
-	out->id = sqlite3_column_int64(s, 0);
-	out->status = sqlite3_column_int(s, 1);
+	out->id = db_col_int64(s, 0);
+	out->status = db_col_int(s, 1);
 	if (db_col_text(s, 2, out->language, sizeof(out->language)) != 0 ||
 	    db_col_text(s, 3, out->topic, sizeof(out->topic)) != 0)
 		return -1;
-	out->client = sqlite3_column_int64(s, 4);
-	out->counsellor = sqlite3_column_int64(s, 5);
-	out->created = sqlite3_column_int64(s, 6);
-	out->updated = sqlite3_column_int64(s, 7);
-	out->prefs.urgency = sqlite3_column_int(s, 8);
-	out->prefs.programme = sqlite3_column_int64(s, 9);
+	out->client = db_col_int64(s, 4);
+	out->counsellor = db_col_int64(s, 5);
+	out->created = db_col_int64(s, 6);
+	out->updated = db_col_int64(s, 7);
+	out->prefs.urgency = db_col_int(s, 8);
+	out->prefs.programme = db_col_int64(s, 9);
 	if (db_col_text(s, 10, out->prefs.gender,
 	    sizeof(out->prefs.gender)) != 0 ||
 	    db_col_text(s, 14, out->prefs.region,
 	    sizeof(out->prefs.region)) != 0)
 		return -1;
-	out->prefs.age_band = sqlite3_column_int(s, 11);
-	out->prefs.background = sqlite3_column_int(s, 12);
-	out->prefs.format = sqlite3_column_int(s, 13);
-	out->asked = (unsigned)sqlite3_column_int(s, 15);
-	out->met = (unsigned)sqlite3_column_int(s, 16);
-	out->first_response = sqlite3_column_int64(s, 17);
-	out->left = sqlite3_column_int64(s, 18);
-	out->members = sqlite3_column_int64(s, 19);
+	out->prefs.age_band = db_col_int(s, 11);
+	out->prefs.background = db_col_int(s, 12);
+	out->prefs.format = db_col_int(s, 13);
+	out->asked = (unsigned)db_col_int(s, 15);
+	out->met = (unsigned)db_col_int(s, 16);
+	out->first_response = db_col_int64(s, 17);
+	out->left = db_col_int64(s, 18);
+	out->members = db_col_int64(s, 19);
 	return 0;
 }
 
@@ -273,21 +274,21 @@ static int
 participant_add(struct store *st, int64_t case_id, int64_t account,
     int kind, int64_t since, int64_t now, const char *what)
 {
-	sqlite3_stmt *s = st->s[S_PARTICIPANT_INSERT];
+	struct db_stmt *s = st->s[S_PARTICIPANT_INSERT];
 	int rc;
 
-	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, account) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 3, kind) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 4, since) != SQLITE_OK)
+	if (db_bind_int64(s, 1, case_id) != DB_OK ||
+	    db_bind_int64(s, 2, account) != DB_OK ||
+	    db_bind_int(s, 3, kind) != DB_OK ||
+	    db_bind_int64(s, 4, since) != DB_OK)
 		return db_fail(st, s, what);
 	if ((rc = db_exec_one(st, s, OFR_E_NOT_FOUND, what)) != 0)
 		return rc;
 	s = st->s[S_MEMBER_INSERT];
-	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, account) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 3, kind) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 4, now) != SQLITE_OK)
+	if (db_bind_int64(s, 1, case_id) != DB_OK ||
+	    db_bind_int64(s, 2, account) != DB_OK ||
+	    db_bind_int(s, 3, kind) != DB_OK ||
+	    db_bind_int64(s, 4, now) != DB_OK)
 		return db_fail(st, s, what);
 	return db_exec(st, s, what);
 }
@@ -297,16 +298,16 @@ static int
 members_bump(struct store *st, int64_t case_id, int64_t *version,
     const char *what)
 {
-	sqlite3_stmt *s = st->s[S_MEMBERS_BUMP];
+	struct db_stmt *s = st->s[S_MEMBERS_BUMP];
 	int rc;
 
-	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK)
+	if (db_bind_int64(s, 1, case_id) != DB_OK)
 		return db_fail(st, s, what);
 	if ((rc = db_row(st, s, what)) < 0)
 		return rc;
 	if (rc == 0)
 		return OFR_E_NOT_FOUND;
-	*version = sqlite3_column_int64(s, 0);
+	*version = db_col_int64(s, 0);
 	db_done(s);		/* the update is done with the first step */
 	return 0;
 }
@@ -334,7 +335,7 @@ int
 store_case_create(struct store *st, int64_t client, const char *language,
     const char *topic, int64_t now, struct case_info *out)
 {
-	sqlite3_stmt *s = st->s[S_CASE_INSERT];
+	struct db_stmt *s = st->s[S_CASE_INSERT];
 	int64_t id = 0;
 	int rc, tries;
 
@@ -347,18 +348,18 @@ store_case_create(struct store *st, int64_t client, const char *language,
 		return rc;
 	for (tries = 0; tries < CASE_ID_TRIES; tries++) {
 		id = random_case_id();
-		if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK ||
-		    sqlite3_bind_int64(s, 2, client) != SQLITE_OK ||
-		    db_bind_text(s, 3, language) != SQLITE_OK ||
-		    db_bind_text_or_null(s, 4, topic) != SQLITE_OK ||
-		    sqlite3_bind_int64(s, 5, now) != SQLITE_OK) {
+		if (db_bind_int64(s, 1, id) != DB_OK ||
+		    db_bind_int64(s, 2, client) != DB_OK ||
+		    db_bind_text(s, 3, language) != DB_OK ||
+		    db_bind_text_or_null(s, 4, topic) != DB_OK ||
+		    db_bind_int64(s, 5, now) != DB_OK) {
 			rc = db_fail(st, s, __func__);
 			goto out;
 		}
-		if ((rc = db_exec_or(st, s, SQLITE_CONSTRAINT_UNIQUE,
+		if ((rc = db_exec_or(st, s, DB_UNIQUE,
 		    OFR_E_CASE_OPEN, __func__)) != 0)	/* cases_one_open */
 			goto out;
-		if (sqlite3_changes(st->db) == 1)
+		if (db_changes(st) == 1)
 			break;
 	}
 	if (tries == CASE_ID_TRIES) {
@@ -403,7 +404,7 @@ struct case_list {
 };
 
 static int
-case_list_add(sqlite3_stmt *s, void *ctx, int *rc)
+case_list_add(struct db_stmt *s, void *ctx, int *rc)
 {
 	struct case_list *l = ctx;
 
@@ -441,32 +442,32 @@ int
 store_case_assign(struct store *st, int64_t case_id, int64_t counsellor,
     int64_t now)
 {
-	sqlite3_stmt *s = st->s[S_CASE_ASSIGN];
+	struct db_stmt *s = st->s[S_CASE_ASSIGN];
 	int rc;
 
 	if ((rc = db_call_begin(st)) != 0)
 		return rc;
-	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, counsellor) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 3, now) != SQLITE_OK) {
+	if (db_bind_int64(s, 1, case_id) != DB_OK ||
+	    db_bind_int64(s, 2, counsellor) != DB_OK ||
+	    db_bind_int64(s, 3, now) != DB_OK) {
 		rc = db_fail(st, s, __func__);
 		goto out;
 	}
 	if ((rc = db_exec(st, s, __func__)) != 0)
 		goto out;
-	if (sqlite3_changes(st->db) != 1) {
+	if (db_changes(st) != 1) {
 		rc = OFR_E_NOT_FOUND;
 		goto out;
 	}
 	s = st->s[S_PROFILE_ASSIGNED];
-	if (sqlite3_bind_int64(s, 1, counsellor) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, now) != SQLITE_OK) {
+	if (db_bind_int64(s, 1, counsellor) != DB_OK ||
+	    db_bind_int64(s, 2, now) != DB_OK) {
 		rc = db_fail(st, s, __func__);
 		goto out;
 	}
 	if ((rc = db_exec(st, s, __func__)) != 0)
 		goto out;
-	if (sqlite3_changes(st->db) != 1) {
+	if (db_changes(st) != 1) {
 		rc = OFR_E_NOT_FOUND;
 		goto out;
 	}
@@ -482,18 +483,18 @@ out:
 int
 store_case_close(struct store *st, int64_t case_id, int64_t now)
 {
-	sqlite3_stmt *s = st->s[S_CASE_CLOSE];
+	struct db_stmt *s = st->s[S_CASE_CLOSE];
 	struct case_info c;
 	int rc;
 
 	if ((rc = db_write_begin(st)) != 0)
 		return rc;
-	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, now) != SQLITE_OK)
+	if (db_bind_int64(s, 1, case_id) != DB_OK ||
+	    db_bind_int64(s, 2, now) != DB_OK)
 		return db_fail(st, s, __func__);
 	if ((rc = db_exec(st, s, __func__)) != 0)
 		return rc;
-	if (sqlite3_changes(st->db) == 1)
+	if (db_changes(st) == 1)
 		return 0;
 	if ((rc = store_case_get(st, case_id, &c)) != 0)
 		return rc;
@@ -508,7 +509,7 @@ int
 store_case_set_prefs(struct store *st, int64_t case_id,
     const struct case_prefs *p)
 {
-	sqlite3_stmt *s = st->s[S_CASE_SET_PREFS];
+	struct db_stmt *s = st->s[S_CASE_SET_PREFS];
 	int rc;
 
 	if (p->urgency < 0 || p->urgency > 2 || p->programme < 0 ||
@@ -523,19 +524,19 @@ store_case_set_prefs(struct store *st, int64_t case_id,
 		return OFR_E_BAD_FIELD;
 	if ((rc = db_write_begin(st)) != 0)
 		return rc;
-	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 2, p->urgency) != SQLITE_OK ||
-	    db_bind_ref(s, 3, p->programme) != SQLITE_OK ||
-	    db_bind_text_or_null(s, 4, p->gender) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 5, p->age_band) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 6, p->background) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 7, p->format) != SQLITE_OK ||
-	    db_bind_text_or_null(s, 8, p->region) != SQLITE_OK)
+	if (db_bind_int64(s, 1, case_id) != DB_OK ||
+	    db_bind_int(s, 2, p->urgency) != DB_OK ||
+	    db_bind_ref(s, 3, p->programme) != DB_OK ||
+	    db_bind_text_or_null(s, 4, p->gender) != DB_OK ||
+	    db_bind_int(s, 5, p->age_band) != DB_OK ||
+	    db_bind_int(s, 6, p->background) != DB_OK ||
+	    db_bind_int(s, 7, p->format) != DB_OK ||
+	    db_bind_text_or_null(s, 8, p->region) != DB_OK)
 		return db_fail(st, s, __func__);
-	if ((rc = db_exec_or(st, s, SQLITE_CONSTRAINT_FOREIGNKEY,
+	if ((rc = db_exec_or(st, s, DB_FOREIGN_KEY,
 	    OFR_E_NOT_FOUND, __func__)) != 0)
 		return rc;
-	return sqlite3_changes(st->db) == 1 ? 0 : OFR_E_NOT_FOUND;
+	return db_changes(st) == 1 ? 0 : OFR_E_NOT_FOUND;
 }
 
 /* OFR_E_BAD_FIELD when a bit is not a PREF_ bit or met is not a part of
@@ -544,16 +545,16 @@ int
 store_case_set_match(struct store *st, int64_t case_id, unsigned asked,
     unsigned met)
 {
-	sqlite3_stmt *s = st->s[S_CASE_SET_MATCH];
+	struct db_stmt *s = st->s[S_CASE_SET_MATCH];
 	int rc;
 
 	if ((asked & ~(unsigned)PREF_ALL) != 0 || (met & ~asked) != 0)
 		return OFR_E_BAD_FIELD;
 	if ((rc = db_write_begin(st)) != 0)
 		return rc;
-	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 2, (int)asked) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 3, (int)met) != SQLITE_OK)
+	if (db_bind_int64(s, 1, case_id) != DB_OK ||
+	    db_bind_int(s, 2, (int)asked) != DB_OK ||
+	    db_bind_int(s, 3, (int)met) != DB_OK)
 		return db_fail(st, s, __func__);
 	return db_exec_one(st, s, OFR_E_NOT_FOUND, __func__);
 }
@@ -566,21 +567,21 @@ int
 store_case_set_status(struct store *st, int64_t case_id, int status,
     int64_t now)
 {
-	sqlite3_stmt *s = st->s[S_CASE_SET_STATUS];
+	struct db_stmt *s = st->s[S_CASE_SET_STATUS];
 	int rc;
 
 	if (status < CASE_WAITING || status > CASE_PAUSED)
 		return OFR_E_BAD_FIELD;
 	if ((rc = db_write_begin(st)) != 0)
 		return rc;
-	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 2, status) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 3, now) != SQLITE_OK)
+	if (db_bind_int64(s, 1, case_id) != DB_OK ||
+	    db_bind_int(s, 2, status) != DB_OK ||
+	    db_bind_int64(s, 3, now) != DB_OK)
 		return db_fail(st, s, __func__);
-	if ((rc = db_exec_or(st, s, SQLITE_CONSTRAINT_UNIQUE, OFR_E_CASE_OPEN,
+	if ((rc = db_exec_or(st, s, DB_UNIQUE, OFR_E_CASE_OPEN,
 	    __func__)) != 0)	/* cases_one_open */
 		return rc;
-	return sqlite3_changes(st->db) == 1 ? 0 : OFR_E_NOT_FOUND;
+	return db_changes(st) == 1 ? 0 : OFR_E_NOT_FOUND;
 }
 
 /* All or nothing: the counsellor leaves the participants, the case has no
@@ -592,7 +593,7 @@ store_case_unassign(struct store *st, int64_t case_id, int why,
     int64_t now)
 {
 	const int64_t leave[] = { case_id, now, why };
-	sqlite3_stmt *s = st->s[S_PARTICIPANT_DROP_COUNSELLOR];
+	struct db_stmt *s = st->s[S_PARTICIPANT_DROP_COUNSELLOR];
 	int64_t version;
 	int rc;
 
@@ -604,21 +605,21 @@ store_case_unassign(struct store *st, int64_t case_id, int why,
 	    nitems(leave), NULL, __func__)) != 0 ||
 	    (rc = members_bump(st, case_id, &version, __func__)) != 0)
 		goto out;
-	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK) {
+	if (db_bind_int64(s, 1, case_id) != DB_OK) {
 		rc = db_fail(st, s, __func__);
 		goto out;
 	}
 	if ((rc = db_exec(st, s, __func__)) != 0)
 		goto out;
 	s = st->s[S_CASE_UNASSIGN];
-	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, now) != SQLITE_OK) {
+	if (db_bind_int64(s, 1, case_id) != DB_OK ||
+	    db_bind_int64(s, 2, now) != DB_OK) {
 		rc = db_fail(st, s, __func__);
 		goto out;
 	}
 	if ((rc = db_exec(st, s, __func__)) != 0)
 		goto out;
-	if (sqlite3_changes(st->db) != 1)
+	if (db_changes(st) != 1)
 		rc = OFR_E_NOT_FOUND;
 out:
 	return db_call_end(st, rc);
@@ -762,7 +763,7 @@ struct participant_list {
 };
 
 static int
-participant_list_add(sqlite3_stmt *s, void *ctx, int *rc)
+participant_list_add(struct db_stmt *s, void *ctx, int *rc)
 {
 	struct participant_list *l = ctx;
 	struct participant *p;
@@ -774,23 +775,23 @@ participant_list_add(sqlite3_stmt *s, void *ctx, int *rc)
 	}
 	p = &l->out[*l->n];
 	memset(p, 0, sizeof(*p));
-	p->account = sqlite3_column_int64(s, 0);
+	p->account = db_col_int64(s, 0);
 	if (db_col_blob(s, 1, p->key, OFR_PK_BYTES) != 0 ||
 	    db_col_text(s, 3, p->name, sizeof(p->name)) != 0)
 		return -1;
-	p->role = sqlite3_column_int(s, 2);
-	p->programme = sqlite3_column_int64(s, 4);
-	if (sqlite3_column_type(s, 5) != SQLITE_NULL) {
+	p->role = db_col_int(s, 2);
+	p->programme = db_col_int64(s, 4);
+	if (!db_col_is_null(s, 5)) {
 		if (db_col_blob(s, 5, p->cert, CERT_BYTES) != 0)
 			return -1;
 		p->has_cert = 1;
 	}
-	p->kind = sqlite3_column_int(s, 6);
-	p->since = sqlite3_column_int64(s, 7);
-	p->joining = sqlite3_column_int(s, 8);
-	p->joined_at = sqlite3_column_int64(s, 9);
-	p->left_at = sqlite3_column_int64(s, 10);
-	p->why = sqlite3_column_int(s, 11);
+	p->kind = db_col_int(s, 6);
+	p->since = db_col_int64(s, 7);
+	p->joining = db_col_int(s, 8);
+	p->joined_at = db_col_int64(s, 9);
+	p->left_at = db_col_int64(s, 10);
+	p->why = db_col_int(s, 11);
 	(*l->n)++;
 	return 0;
 }
@@ -905,22 +906,19 @@ int
 store_note_add(struct store *st, int64_t case_id, int64_t author,
     const uint8_t *ct, size_t len, int64_t now, int64_t *id)
 {
-	sqlite3_stmt *s = st->s[S_NOTE_INSERT];
+	struct db_stmt *s = st->s[S_NOTE_INSERT];
 	int rc;
 
 	if (len > OFR_CT_MAX)
 		return OFR_E_BAD_FIELD;
 	if ((rc = db_write_begin(st)) != 0)
 		return rc;
-	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, author) != SQLITE_OK ||
-	    db_bind_blob(s, 3, ct, len) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 4, now) != SQLITE_OK)
+	if (db_bind_int64(s, 1, case_id) != DB_OK ||
+	    db_bind_int64(s, 2, author) != DB_OK ||
+	    db_bind_blob(s, 3, ct, len) != DB_OK ||
+	    db_bind_int64(s, 4, now) != DB_OK)
 		return db_fail(st, s, __func__);
-	if ((rc = db_exec(st, s, __func__)) != 0)
-		return rc;
-	*id = sqlite3_last_insert_rowid(st->db);
-	return 0;
+	return db_insert(st, s, DB_NONE, 0, id, __func__);
 }
 
 /* store_note_each()'s callback. */
@@ -930,17 +928,17 @@ struct note_fn {
 };
 
 static int
-note_visit(sqlite3_stmt *s, void *ctx, int *rc)
+note_visit(struct db_stmt *s, void *ctx, int *rc)
 {
 	static const uint8_t empty[1];
 	struct note_fn *f = ctx;
 	struct note n;
 
 	memset(&n, 0, sizeof(n));
-	n.id = sqlite3_column_int64(s, 0);
-	n.ts = sqlite3_column_int64(s, 1);
-	n.ct = sqlite3_column_blob(s, 2);
-	n.ct_len = (size_t)sqlite3_column_bytes(s, 2);
+	n.id = db_col_int64(s, 0);
+	n.ts = db_col_int64(s, 1);
+	n.ct = db_col_data(s, 2);
+	n.ct_len = (size_t)db_col_bytes(s, 2);
 	if (n.ct == NULL)
 		n.ct = empty;
 	*rc = f->fn(f->arg, &n);
@@ -975,12 +973,12 @@ struct queue_fn {
 };
 
 static int
-queue_visit(sqlite3_stmt *s, void *ctx, int *rc)
+queue_visit(struct db_stmt *s, void *ctx, int *rc)
 {
 	struct queue_fn *f = ctx;
 
-	*rc = f->fn(f->arg, sqlite3_column_int64(s, 0),
-	    sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2));
+	*rc = f->fn(f->arg, db_col_int64(s, 0),
+	    db_col_int64(s, 1), db_col_int64(s, 2));
 	return 0;
 }
 

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include <sodium.h>
+#include <sqlite3.h>
 
 #include "store_faults.h"
 #include "log.h"
@@ -745,17 +746,26 @@ store_full(struct store *st)
 	return st->full;
 }
 
-/* The helpers of store_int.h (their contracts are there). */
+/*
+ * The helpers of store_int.h (their contracts are there). A struct
+ * db_stmt is an sqlite3_stmt: lite() is the one place that says so.
+ */
+
+static sqlite3_stmt *
+lite(struct db_stmt *s)
+{
+	return (sqlite3_stmt *)s;
+}
 
 void
-db_done(sqlite3_stmt *s)
+db_done(struct db_stmt *s)
 {
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
+	sqlite3_reset(lite(s));
+	sqlite3_clear_bindings(lite(s));
 }
 
 int
-db_fail(struct store *st, sqlite3_stmt *s, const char *what)
+db_fail(struct store *st, struct db_stmt *s, const char *what)
 {
 	int full = (sqlite3_errcode(st->db) & 0xff) == SQLITE_FULL;
 
@@ -772,35 +782,53 @@ db_fail(struct store *st, sqlite3_stmt *s, const char *what)
 }
 
 int
-db_bind_text(sqlite3_stmt *s, int i, const char *t)
+db_bind_text(struct db_stmt *s, int i, const char *t)
 {
 	size_t n = strlen(t);
 
 	if (n > INT_MAX)
 		return SQLITE_TOOBIG;
-	return sqlite3_bind_text(s, i, t, (int)n, SQLITE_STATIC);
+	return sqlite3_bind_text(lite(s), i, t, (int)n, SQLITE_STATIC);
 }
 
 int
-db_bind_text_or_null(sqlite3_stmt *s, int i, const char *t)
+db_bind_text_or_null(struct db_stmt *s, int i, const char *t)
 {
-	return t[0] != '\0' ? db_bind_text(s, i, t) : sqlite3_bind_null(s, i);
+	return t[0] != '\0' ? db_bind_text(s, i, t) : db_bind_null(s, i);
 }
 
 int
-db_bind_ref(sqlite3_stmt *s, int i, int64_t id)
+db_bind_ref(struct db_stmt *s, int i, int64_t id)
 {
-	return id != 0 ? sqlite3_bind_int64(s, i, id) : sqlite3_bind_null(s, i);
+	return id != 0 ? db_bind_int64(s, i, id) : db_bind_null(s, i);
 }
 
 int
-db_bind_blob(sqlite3_stmt *s, int i, const void *p, size_t n)
+db_bind_blob(struct db_stmt *s, int i, const void *p, size_t n)
 {
 	if (n > INT_MAX)
 		return SQLITE_TOOBIG;
 	if (n == 0)	/* a NULL pointer would bind NULL */
-		return sqlite3_bind_zeroblob(s, i, 0);
-	return sqlite3_bind_blob(s, i, p, (int)n, SQLITE_STATIC);
+		return sqlite3_bind_zeroblob(lite(s), i, 0);
+	return sqlite3_bind_blob(lite(s), i, p, (int)n, SQLITE_STATIC);
+}
+
+int
+db_bind_int64(struct db_stmt *s, int i, int64_t v)
+{
+	return sqlite3_bind_int64(lite(s), i, v);
+}
+
+int
+db_bind_int(struct db_stmt *s, int i, int v)
+{
+	return sqlite3_bind_int(lite(s), i, v);
+}
+
+int
+db_bind_null(struct db_stmt *s, int i)
+{
+	return sqlite3_bind_null(lite(s), i);
 }
 
 int64_t
@@ -809,37 +837,37 @@ db_limit(size_t max)
 	return max > (size_t)INT64_MAX ? INT64_MAX : (int64_t)max;
 }
 
-int
-db_exec(struct store *st, sqlite3_stmt *s, const char *what)
+/* The extended result code of a refusal by constraint c; 0 for none. */
+static int
+constraint_code(enum db_constraint c)
 {
-	if (sqlite3_step(s) != SQLITE_DONE)
-		return db_fail(st, s, what);
-	db_done(s);
+	switch (c) {
+	case DB_UNIQUE:
+		return SQLITE_CONSTRAINT_UNIQUE;
+	case DB_FOREIGN_KEY:
+		return SQLITE_CONSTRAINT_FOREIGNKEY;
+	case DB_NONE:
+		break;
+	}
 	return 0;
 }
 
-int
-db_exec_one(struct store *st, sqlite3_stmt *s, int none_code,
+/* Steps s once: 1 with a row, 0 at its end (s reset), code when
+ * constraint c refused it (s reset), or db_fail()'s code. */
+static int
+step_or(struct store *st, struct db_stmt *s, enum db_constraint c, int code,
     const char *what)
 {
-	int rc;
+	int ext = constraint_code(c);
+	int rc = sqlite3_step(lite(s));
 
-	if ((rc = db_exec(st, s, what)) != 0)
-		return rc;
-	return sqlite3_changes(st->db) == 1 ? 0 : none_code;
-}
-
-int
-db_exec_or(struct store *st, sqlite3_stmt *s, int ext, int code,
-    const char *what)
-{
-	int rc = sqlite3_step(s);
-
+	if (rc == SQLITE_ROW)
+		return 1;
 	if (rc == SQLITE_DONE) {
 		db_done(s);
 		return 0;
 	}
-	if (rc == SQLITE_CONSTRAINT &&
+	if (rc == SQLITE_CONSTRAINT && ext != 0 &&
 	    sqlite3_extended_errcode(st->db) == ext) {
 		db_done(s);
 		return code;
@@ -848,24 +876,61 @@ db_exec_or(struct store *st, sqlite3_stmt *s, int ext, int code,
 }
 
 int
-db_row(struct store *st, sqlite3_stmt *s, const char *what)
+db_exec(struct store *st, struct db_stmt *s, const char *what)
 {
-	int rc = sqlite3_step(s);
-
-	if (rc == SQLITE_ROW)
-		return 1;
-	if (rc == SQLITE_DONE) {
-		db_done(s);
-		return 0;
-	}
-	return db_fail(st, s, what);
+	return db_exec_or(st, s, DB_NONE, 0, what);
 }
 
 int
-db_col_text(sqlite3_stmt *s, int i, char *buf, size_t cap)
+db_exec_one(struct store *st, struct db_stmt *s, int none_code,
+    const char *what)
 {
-	const unsigned char *p = sqlite3_column_text(s, i);
-	size_t n = (size_t)sqlite3_column_bytes(s, i);
+	int rc;
+
+	if ((rc = db_exec(st, s, what)) != 0)
+		return rc;
+	return db_changes(st) == 1 ? 0 : none_code;
+}
+
+int
+db_exec_or(struct store *st, struct db_stmt *s, enum db_constraint c,
+    int code, const char *what)
+{
+	int rc = step_or(st, s, c, code, what);
+
+	return rc == 1 ? db_fail(st, s, what) : rc;
+}
+
+int
+db_insert(struct store *st, struct db_stmt *s, enum db_constraint c,
+    int code, int64_t *id, const char *what)
+{
+	int rc;
+
+	*id = 0;
+	if ((rc = step_or(st, s, c, code, what)) != 1)
+		return rc;
+	*id = db_col_int64(s, 0);
+	return db_exec(st, s, what);	/* one row: run on to the end */
+}
+
+int64_t
+db_changes(struct store *st)
+{
+	return sqlite3_changes64(st->db);
+}
+
+int
+db_row(struct store *st, struct db_stmt *s, const char *what)
+{
+	return step_or(st, s, DB_NONE, 0, what);
+}
+
+int
+db_col_text(struct db_stmt *s, int i, char *buf, size_t cap)
+{
+	const unsigned char *p = sqlite3_column_text(lite(s), i);
+	size_t n = (size_t)sqlite3_column_bytes(lite(s), i);
 
 	if (cap == 0 || n >= cap)
 		return -1;
@@ -878,19 +943,49 @@ db_col_text(sqlite3_stmt *s, int i, char *buf, size_t cap)
 }
 
 int
-db_col_blob(sqlite3_stmt *s, int i, uint8_t *buf, size_t n)
+db_col_blob(struct db_stmt *s, int i, uint8_t *buf, size_t n)
 {
-	const void *p = sqlite3_column_blob(s, i);
+	const void *p = db_col_data(s, i);
 
-	if (p == NULL || (size_t)sqlite3_column_bytes(s, i) != n)
+	if (p == NULL || (size_t)db_col_bytes(s, i) != n)
 		return -1;
 	memcpy(buf, p, n);
 	return 0;
 }
 
+int64_t
+db_col_int64(struct db_stmt *s, int i)
+{
+	return sqlite3_column_int64(lite(s), i);
+}
+
+int
+db_col_int(struct db_stmt *s, int i)
+{
+	return sqlite3_column_int(lite(s), i);
+}
+
+int
+db_col_is_null(struct db_stmt *s, int i)
+{
+	return sqlite3_column_type(lite(s), i) == SQLITE_NULL;
+}
+
+const void *
+db_col_data(struct db_stmt *s, int i)
+{
+	return sqlite3_column_blob(lite(s), i);
+}
+
+int
+db_col_bytes(struct db_stmt *s, int i)
+{
+	return sqlite3_column_bytes(lite(s), i);
+}
+
 /* A row of the database that breaks the schema's promises. */
 static int
-corrupt(struct store *st, sqlite3_stmt *s, const char *what)
+corrupt(struct store *st, struct db_stmt *s, const char *what)
 {
 	db_done(s);
 	log_err("store: %s: a stored row has a field of the wrong size", what);
@@ -898,14 +993,14 @@ corrupt(struct store *st, sqlite3_stmt *s, const char *what)
 	return OFR_E_INTERNAL;
 }
 
-/* Binds params[0..n-1] to ?1..?n of s: SQLITE_OK or SQLite's error. */
+/* Binds params[0..n-1] to ?1..?n of s: DB_OK or the backend's error. */
 static int
-bind_params(sqlite3_stmt *s, const int64_t *params, size_t n)
+bind_params(struct db_stmt *s, const int64_t *params, size_t n)
 {
-	int rc = SQLITE_OK;
+	int rc = DB_OK;
 
-	for (size_t i = 0; i < n && rc == SQLITE_OK; i++)
-		rc = sqlite3_bind_int64(s, (int)i + 1, params[i]);
+	for (size_t i = 0; i < n && rc == DB_OK; i++)
+		rc = db_bind_int64(s, (int)i + 1, params[i]);
 	return rc;
 }
 
@@ -913,10 +1008,10 @@ int
 db_get_row(struct store *st, enum stmt_id id, const int64_t *params, size_t n,
     db_reader *read, void *out, const char *what)
 {
-	sqlite3_stmt *s = st->s[id];
+	struct db_stmt *s = st->s[id];
 	int rc;
 
-	if (bind_params(s, params, n) != SQLITE_OK)
+	if (bind_params(s, params, n) != DB_OK)
 		return db_fail(st, s, what);
 	if ((rc = db_row(st, s, what)) <= 0)
 		return rc == 0 ? OFR_E_NOT_FOUND : rc;
@@ -927,9 +1022,9 @@ db_get_row(struct store *st, enum stmt_id id, const int64_t *params, size_t n,
 }
 
 int
-db_int64_col(sqlite3_stmt *s, void *out)
+db_int64_col(struct db_stmt *s, void *out)
 {
-	*(int64_t *)out = sqlite3_column_int64(s, 0);
+	*(int64_t *)out = db_col_int64(s, 0);
 	return 0;
 }
 
@@ -958,16 +1053,16 @@ int
 db_each_row(struct store *st, enum stmt_id id, const int64_t *params, size_t n,
     db_visitor *visit, void *ctx, const char *what)
 {
-	sqlite3_stmt *s = st->s[id];
+	struct db_stmt *s = st->s[id];
 	int rc = 0, step = SQLITE_DONE;
 
-	if (sqlite3_stmt_busy(s)) {
+	if (sqlite3_stmt_busy(lite(s))) {
 		log_err("store: %s: called from its own callback", what);
 		return OFR_E_INTERNAL;
 	}
-	if (bind_params(s, params, n) != SQLITE_OK)
+	if (bind_params(s, params, n) != DB_OK)
 		return db_fail(st, s, what);
-	while (rc == 0 && (step = sqlite3_step(s)) == SQLITE_ROW)
+	while (rc == 0 && (step = sqlite3_step(lite(s))) == SQLITE_ROW)
 		if (visit(s, ctx, &rc) != 0)
 			return corrupt(st, s, what);
 	if (rc == 0 && step != SQLITE_DONE)
@@ -980,17 +1075,17 @@ int
 db_write(struct store *st, enum stmt_id id, const int64_t *params, size_t n,
     int64_t *changed, const char *what)
 {
-	sqlite3_stmt *s = st->s[id];
+	struct db_stmt *s = st->s[id];
 	int rc;
 
 	if ((rc = db_write_begin(st)) != 0)
 		return rc;
-	if (bind_params(s, params, n) != SQLITE_OK)
+	if (bind_params(s, params, n) != DB_OK)
 		return db_fail(st, s, what);
 	if ((rc = db_exec(st, s, what)) != 0)
 		return rc;
 	if (changed != NULL)
-		*changed = sqlite3_changes64(st->db);
+		*changed = db_changes(st);
 	return 0;
 }
 
@@ -1002,12 +1097,12 @@ struct int_list {
 };
 
 static int
-int_list_add(sqlite3_stmt *s, void *ctx, int *rc)
+int_list_add(struct db_stmt *s, void *ctx, int *rc)
 {
 	struct int_list *l = ctx;
 
 	if (*l->n < l->max)
-		l->v[(*l->n)++] = sqlite3_column_int64(s, 0);
+		l->v[(*l->n)++] = db_col_int64(s, 0);
 	*rc = *l->n == l->max;	/* full: step no further */
 	return 0;
 }
@@ -1202,7 +1297,7 @@ pragma(struct store *st, const char *text, int64_t *v, char *buf,
 	}
 	if (v != NULL)
 		*v = sqlite3_column_int64(s, 0);
-	if (buf != NULL && db_col_text(s, 0, buf, cap) != 0)
+	if (buf != NULL && db_col_text((struct db_stmt *)s, 0, buf, cap) != 0)
 		buf[0] = '\0';
 	sqlite3_finalize(s);
 	return 0;
@@ -1278,6 +1373,7 @@ static int
 open_db(struct store *st, const char *path, int create)
 {
 	char mode[16], probe[64];
+	sqlite3_stmt *s;
 	int64_t fk, secure, limit, autockpt, version;
 	int rc;
 
@@ -1352,22 +1448,24 @@ open_db(struct store *st, const char *path, int create)
 		const char *text = sql_of(i);
 
 		if (text == NULL || sqlite3_prepare_v3(st->db, text, -1,
-		    SQLITE_PREPARE_PERSISTENT, &st->s[i], NULL) != SQLITE_OK) {
+		    SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK) {
 			log_err("store: cannot prepare statement %d: %s", i,
 			    sqlite3_errmsg(st->db));
 			return OFR_E_INTERNAL;
 		}
+		st->s[i] = (struct db_stmt *)s;
 	}
 	/* store_probe()'s write: the schema version, rewritten unchanged
 	 * (a pragma takes no parameter: its text is made here, once). */
 	snprintf(probe, sizeof(probe), "PRAGMA user_version = %d",
 	    SCHEMA_VERSION);
 	if (sqlite3_prepare_v3(st->db, probe, -1, SQLITE_PREPARE_PERSISTENT,
-	    &st->probe, NULL) != SQLITE_OK) {
+	    &s, NULL) != SQLITE_OK) {
 		log_err("store: cannot prepare the probe: %s",
 		    sqlite3_errmsg(st->db));
 		return OFR_E_INTERNAL;
 	}
+	st->probe = (struct db_stmt *)s;
 	return 0;
 }
 
@@ -1438,8 +1536,8 @@ store_close(struct store *st)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	sync_stop(st);
 	for (int i = 0; i < S_COUNT; i++)
-		sqlite3_finalize(st->s[i]);
-	sqlite3_finalize(st->probe);
+		sqlite3_finalize(lite(st->s[i]));
+	sqlite3_finalize(lite(st->probe));
 	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
 		log_err("store: close: %s", sqlite3_errmsg(st->db));
 	pthread_cond_destroy(&st->done_cv);

@@ -53,14 +53,14 @@ store_feedback_add(struct store *st, int64_t case_id, int64_t programme,
     int64_t now, int helpful, int recommend, const uint8_t *sealed,
     size_t sealed_len)
 {
-	sqlite3_stmt *m = st->s[S_CASE_FEEDBACK_MARK];
-	sqlite3_stmt *s = st->s[S_FEEDBACK_INSERT];
+	struct db_stmt *m = st->s[S_CASE_FEEDBACK_MARK];
+	struct db_stmt *s = st->s[S_FEEDBACK_INSERT];
 	uint8_t id[16];
 	int rc;
 
 	if ((rc = db_call_begin(st)) != 0)
 		return rc;
-	if (sqlite3_bind_int64(m, 1, case_id) != SQLITE_OK) {
+	if (db_bind_int64(m, 1, case_id) != DB_OK) {
 		rc = db_fail(st, m, __func__);
 		goto out;
 	}
@@ -68,15 +68,15 @@ store_feedback_add(struct store *st, int64_t case_id, int64_t programme,
 	if ((rc = db_exec_one(st, m, OFR_E_LIMIT, __func__)) != 0)
 		goto out;
 	randombytes_buf(id, sizeof(id));
-	if (sqlite3_bind_int64(s, 1, programme) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, store_week_of(now)) != SQLITE_OK ||
-	    db_bind_blob(s, 3, id, sizeof(id)) != SQLITE_OK ||
-	    (helpful < 0 ? sqlite3_bind_null(s, 4) :
-	    sqlite3_bind_int(s, 4, helpful)) != SQLITE_OK ||
-	    (recommend < 0 ? sqlite3_bind_null(s, 5) :
-	    sqlite3_bind_int(s, 5, recommend)) != SQLITE_OK ||
-	    (sealed_len == 0 ? sqlite3_bind_null(s, 6) :
-	    db_bind_blob(s, 6, sealed, sealed_len)) != SQLITE_OK) {
+	if (db_bind_int64(s, 1, programme) != DB_OK ||
+	    db_bind_int64(s, 2, store_week_of(now)) != DB_OK ||
+	    db_bind_blob(s, 3, id, sizeof(id)) != DB_OK ||
+	    (helpful < 0 ? db_bind_null(s, 4) :
+	    db_bind_int(s, 4, helpful)) != DB_OK ||
+	    (recommend < 0 ? db_bind_null(s, 5) :
+	    db_bind_int(s, 5, recommend)) != DB_OK ||
+	    (sealed_len == 0 ? db_bind_null(s, 6) :
+	    db_bind_blob(s, 6, sealed, sealed_len)) != DB_OK) {
 		rc = db_fail(st, s, __func__);
 		goto out;
 	}
@@ -91,24 +91,24 @@ struct feedback_walk {
 };
 
 static int
-feedback_visit(sqlite3_stmt *s, void *ctx, int *rc)
+feedback_visit(struct db_stmt *s, void *ctx, int *rc)
 {
 	struct feedback_walk *w = ctx;
 	struct feedback_row r;
 	int n;
 
 	memset(&r, 0, sizeof(r));
-	r.week = sqlite3_column_int64(s, 0);
-	r.helpful = sqlite3_column_type(s, 1) == SQLITE_NULL ? -1 :
-	    sqlite3_column_int(s, 1);
-	r.recommend = sqlite3_column_type(s, 2) == SQLITE_NULL ? -1 :
-	    sqlite3_column_int(s, 2);
-	if (sqlite3_column_type(s, 3) != SQLITE_NULL) {
-		n = sqlite3_column_bytes(s, 3);
+	r.week = db_col_int64(s, 0);
+	r.helpful = db_col_is_null(s, 1) ? -1 :
+	    db_col_int(s, 1);
+	r.recommend = db_col_is_null(s, 2) ? -1 :
+	    db_col_int(s, 2);
+	if (!db_col_is_null(s, 3)) {
+		n = db_col_bytes(s, 3);
 		if (n < 0 || (size_t)n > sizeof(r.sealed))
 			return -1;
 		if (n > 0)
-			memcpy(r.sealed, sqlite3_column_blob(s, 3), (size_t)n);
+			memcpy(r.sealed, db_col_data(s, 3), (size_t)n);
 		r.sealed_len = (size_t)n;
 	}
 	*rc = w->fn(w->arg, &r);
@@ -148,7 +148,7 @@ struct admin_walk {
 };
 
 static int
-admin_visit(sqlite3_stmt *s, void *ctx, int *rc)
+admin_visit(struct db_stmt *s, void *ctx, int *rc)
 {
 	struct admin_walk *w = ctx;
 	uint8_t key[OFR_PK_BYTES], cert[CERT_BYTES];

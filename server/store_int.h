@@ -6,8 +6,39 @@
  * them in store_close()), and declares the helpers of store_db.c that the
  * noun files share: one way to bind, to step, to read one row or every row
  * (with the one re-entrancy guard), and to open the transaction of a
- * write. It is the only header that includes sqlite3.h; store.h, the
- * public API, does not.
+ * write. The noun files reach the database through these helpers
+ * alone: a statement is an opaque struct db_stmt (for SQLite, the
+ * sqlite3_stmt), and neither this header nor the noun files include
+ * sqlite3.h; store_db.c (SQLite's side of the helpers) and store_faults.c
+ * do.
+ *
+ * SQL that a second backend must give its own text for. The noun files'
+ * statements are in the subset SQLite 3.40 and PostgreSQL 15 share
+ * (?N parameters aside, which a PostgreSQL layer rewrites to $N): each
+ * prepares on PostgreSQL 15, on the schema with bigint for INTEGER and
+ * bytea for BLOB, once its parameters' types are given. What is left is
+ * store_db.c's:
+ *   S_BEGIN	BEGIN IMMEDIATE takes SQLite's write lock at once.
+ *   S_PAGE_COUNT, S_PAGE_SIZE	PRAGMAs (store_size: the file's size).
+ *   the probe and the schema version	PRAGMA user_version.
+ * and what a layer must do for the noun files' text to mean the same:
+ *   - Give each parameter its type at prepare (int8, bytea, text, as
+ *     db_bind_* bind it). PostgreSQL infers one from its context, and
+ *     wrongly here: int4, too narrow for an int64, for a time rounded
+ *     as "?4 - ?4 % 60" (S_NOTE_INSERT, S_INVITE_INSERT,
+ *     S_PROGRAMME_INSERT, S_SPK_SET) and for an id in "?1 = 0 OR .."
+ *     (S_COUNSELLOR_EACH, S_REFERRALS_WAITING); text for ?2 of
+ *     "CASE ?2 WHEN 0" (S_REFERRAL_COUNTS, S_REFERRAL_DURATIONS);
+ *     none for ?2 of "?2 IS NULL OR key = ?2" (S_CERT_DROP) or for ?1
+ *     of S_SENT_INSERT, which its SQL does not use (S_MESSAGE_INSERT's
+ *     binding loop binds it).
+ *   - Run a statement that a constraint may refuse while the
+ *     transaction goes on (db_exec_or(), db_insert() with a
+ *     constraint: S_CASE_INSERT, S_CASE_SET_PREFS, S_CASE_SET_STATUS,
+ *     S_REFERRAL_INSERT) inside a savepoint of its own: a refused
+ *     statement aborts PostgreSQL's whole transaction.
+ *   - Keep db_each_row()'s re-entrancy guard (sqlite3_stmt_busy()
+ *     here) and db_changes() (sqlite3_changes64()) of its own.
  */
 #ifndef OFFRAMP_STORE_INT_H
 #define OFFRAMP_STORE_INT_H
@@ -16,8 +47,6 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include <sqlite3.h>
 
 #include "store.h"
 
@@ -215,14 +244,18 @@ extern const char *const store_audit_sql[S_COUNT];
 extern const char *const store_feedback_sql[S_COUNT];
 extern const char *const store_referrals_sql[S_COUNT];
 
+/* A prepared statement; what it is belongs to store_db.c. */
+struct db_stmt;
+struct sqlite3;		/* SQLite's connection, for store_db.c */
+
 struct store {
-	sqlite3 *db;
-	sqlite3_stmt *s[S_COUNT];
+	struct sqlite3 *db;
+	struct db_stmt *s[S_COUNT];
 	int tx;			/* a transaction of ours is open */
 	int broken;		/* SQLite dropped it, or an undo failed */
 	int marked;		/* inside store_mark() .. store_unmark() */
 	int mark_open;		/* the request's savepoint is open */
-	sqlite3_stmt *probe;	/* store_probe()'s write */
+	struct db_stmt *probe;	/* store_probe()'s write */
 	char wal[PATH_MAX];	/* the write-ahead log file */
 	int scrub;		/* copies were deleted: a TRUNCATE checkpoint
 				 * is due after the commit (store_checkpoint) */
@@ -233,7 +266,7 @@ struct store {
 	pthread_t sync_thread;
 	int sync_started;
 	int wal_fd;		/* the thread's own descriptor of the -wal */
-	sqlite3 *ckpt_db;	/* the thread's own connection: checkpoints */
+	struct sqlite3 *ckpt_db; /* the thread's own connection: checkpoints */
 	void (*on_durable)(void); /* called by the thread after each sync */
 	pthread_mutex_t sync_mu;
 	pthread_cond_t sync_cv;	/* the thread waits for work on it */
@@ -256,7 +289,7 @@ struct store {
  */
 
 /* Resets s and drops its bindings, which point into the caller's memory. */
-void db_done(sqlite3_stmt *s);
+void db_done(struct db_stmt *s);
 /*
  * Logs a failure of what, resets s (when not NULL) and notes whether
  * SQLite rolled back the whole transaction on its own (it does on some
@@ -264,56 +297,87 @@ void db_done(sqlite3_stmt *s);
  * are gone and store_commit() must not report success. OFR_E_STORAGE_FULL
  * when SQLite says the disk is full (SQLITE_FULL), else OFR_E_INTERNAL.
  */
-int db_fail(struct store *st, sqlite3_stmt *s, const char *what);
+int db_fail(struct store *st, struct db_stmt *s, const char *what);
 
-/* Binds with explicit lengths; SQLITE_OK or SQLite's error. The text and
+/* What the db_bind_* return when they bound (else the backend's error,
+ * which db_fail() logs). */
+#define DB_OK	0
+
+/* Binds with explicit lengths; DB_OK or the backend's error. The text and
  * blob are not copied: they must outlive the step (db_done() drops them). */
-int db_bind_text(sqlite3_stmt *s, int i, const char *t);
+int db_bind_text(struct db_stmt *s, int i, const char *t);
 /* Binds text t, or NULL when t is "". */
-int db_bind_text_or_null(sqlite3_stmt *s, int i, const char *t);
+int db_bind_text_or_null(struct db_stmt *s, int i, const char *t);
 /* Binds a row id, or NULL when it is 0 (none). */
-int db_bind_ref(sqlite3_stmt *s, int i, int64_t id);
+int db_bind_ref(struct db_stmt *s, int i, int64_t id);
 /* Binds n bytes at p (n 0: an empty blob, never NULL). */
-int db_bind_blob(sqlite3_stmt *s, int i, const void *p, size_t n);
+int db_bind_blob(struct db_stmt *s, int i, const void *p, size_t n);
+/* Binds an integer, or NULL. */
+int db_bind_int64(struct db_stmt *s, int i, int64_t v);
+int db_bind_int(struct db_stmt *s, int i, int v);
+int db_bind_null(struct db_stmt *s, int i);
 /* A row count as an SQL LIMIT. */
 int64_t db_limit(size_t max);
 
 /* Runs s to its end and resets it: a row is an error here. */
-int db_exec(struct store *st, sqlite3_stmt *s, const char *what);
+int db_exec(struct store *st, struct db_stmt *s, const char *what);
 /* db_exec() of a statement that must change exactly one row: 0 when it
  * did, none_code when it changed none (or more). */
-int db_exec_one(struct store *st, sqlite3_stmt *s, int none_code,
+int db_exec_one(struct store *st, struct db_stmt *s, int none_code,
     const char *what);
+/* The kinds of constraint that db_exec_or() and db_insert() tell apart. */
+enum db_constraint {
+	DB_NONE,		/* none: every refusal is a failure */
+	DB_UNIQUE,		/* a UNIQUE constraint or index */
+	DB_FOREIGN_KEY
+};
 /*
- * Like db_exec(), but when a constraint of kind ext (an extended result
- * code, e.g. SQLITE_CONSTRAINT_UNIQUE) refuses the statement, returns
- * code: the statement changed nothing, and the transaction goes on.
+ * Like db_exec(), but when a constraint of kind c refuses the statement,
+ * returns code: the statement changed nothing, and the transaction goes
+ * on.
  */
-int db_exec_or(struct store *st, sqlite3_stmt *s, int ext, int code,
-    const char *what);
+int db_exec_or(struct store *st, struct db_stmt *s, enum db_constraint c,
+    int code, const char *what);
+/*
+ * Runs s, an INSERT .. RETURNING id: *id is the id of the row it
+ * inserted, or 0 when it inserted none (ON CONFLICT DO NOTHING); when a
+ * constraint of kind c refuses it, returns code as db_exec_or() does.
+ */
+int db_insert(struct store *st, struct db_stmt *s, enum db_constraint c,
+    int code, int64_t *id, const char *what);
+/* The rows changed by the last INSERT, UPDATE or DELETE that ran. */
+int64_t db_changes(struct store *st);
 /* Steps a statement that gives at most one row: 1 with a row (the caller
  * reads it, then calls db_done()), 0 without (reset already), or
  * OFR_E_INTERNAL. db_get_row() is the way to read one row; this is for
  * a write that returns one. */
-int db_row(struct store *st, sqlite3_stmt *s, const char *what);
+int db_row(struct store *st, struct db_stmt *s, const char *what);
 
 /* Copies text column i into buf (capacity cap); -1 when it does not fit. */
-int db_col_text(sqlite3_stmt *s, int i, char *buf, size_t cap);
+int db_col_text(struct db_stmt *s, int i, char *buf, size_t cap);
 /* Copies blob column i into buf; -1 unless it is exactly n bytes. */
-int db_col_blob(sqlite3_stmt *s, int i, uint8_t *buf, size_t n);
+int db_col_blob(struct db_stmt *s, int i, uint8_t *buf, size_t n);
+/* Column i of the current row as it is. db_col_data() points into the
+ * statement until its next step or db_done(), NULL for NULL or an empty
+ * blob; call it before db_col_bytes(), its length. */
+int64_t db_col_int64(struct db_stmt *s, int i);
+int db_col_int(struct db_stmt *s, int i);
+int db_col_is_null(struct db_stmt *s, int i);
+const void *db_col_data(struct db_stmt *s, int i);
+int db_col_bytes(struct db_stmt *s, int i);
 
 /* Reads the current row of s into out; -1 when a field breaks the
  * schema's promises. */
-typedef int db_reader(sqlite3_stmt *s, void *out);
+typedef int db_reader(struct db_stmt *s, void *out);
 /* Reads column 0 into an int64_t. */
-int db_int64_col(sqlite3_stmt *s, void *out);
+int db_int64_col(struct db_stmt *s, void *out);
 /*
  * The one get-row helper: binds params to ?1..?n of statement id (the
  * caller may have bound other parameters), steps it once and reads the row
  * into out with read (NULL: only whether there is one); the statement is
  * reset in every case. Returns 0, OFR_E_NOT_FOUND when there is no row,
- * or OFR_E_INTERNAL on an SQLite failure or a row that breaks the
- * schema's promises.
+ * or OFR_E_INTERNAL on a failure of the database or a row that breaks
+ * the schema's promises.
  */
 int db_get_row(struct store *st, enum stmt_id id, const int64_t *params,
     size_t n, db_reader *read, void *out, const char *what);
@@ -326,7 +390,7 @@ int db_exists(struct store *st, enum stmt_id id, const int64_t *params,
 
 /* Reads the current row of s and hands it on as ctx says; setting *rc
  * non-zero stops the walk. -1 when a field breaks the schema's promises. */
-typedef int db_visitor(sqlite3_stmt *s, void *ctx, int *rc);
+typedef int db_visitor(struct db_stmt *s, void *ctx, int *rc);
 /*
  * The one each-row helper, and the store's one re-entrancy guard: when
  * statement id is being stepped already (the caller is a callback of a
@@ -334,8 +398,8 @@ typedef int db_visitor(sqlite3_stmt *s, void *ctx, int *rc);
  * logs and returns OFR_E_INTERNAL. Else binds params to ?1..?n, calls
  * visit for each row until it sets *rc, and resets the statement.
  * Returns 0 at the end of the rows, the *rc that stopped the walk, or
- * OFR_E_INTERNAL on an SQLite failure or a row that breaks the schema's
- * promises.
+ * OFR_E_INTERNAL on a failure of the database or a row that breaks the
+ * schema's promises.
  */
 int db_each_row(struct store *st, enum stmt_id id, const int64_t *params,
     size_t n, db_visitor *visit, void *ctx, const char *what);

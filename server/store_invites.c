@@ -35,17 +35,17 @@ store_invite_create(struct store *st, const uint8_t hash[32],
     int64_t programme, int role, int64_t expires, int64_t created_by,
     int64_t now)
 {
-	sqlite3_stmt *s = st->s[S_INVITE_INSERT];
+	struct db_stmt *s = st->s[S_INVITE_INSERT];
 	int rc;
 
 	if ((rc = db_write_begin(st)) != 0)
 		return rc;
-	if (db_bind_blob(s, 1, hash, 32) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, programme) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 3, role) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 4, expires) != SQLITE_OK ||
-	    db_bind_ref(s, 5, created_by) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 6, now) != SQLITE_OK)
+	if (db_bind_blob(s, 1, hash, 32) != DB_OK ||
+	    db_bind_int64(s, 2, programme) != DB_OK ||
+	    db_bind_int(s, 3, role) != DB_OK ||
+	    db_bind_int64(s, 4, expires) != DB_OK ||
+	    db_bind_ref(s, 5, created_by) != DB_OK ||
+	    db_bind_int64(s, 6, now) != DB_OK)
 		return db_fail(st, s, __func__);
 	return db_exec(st, s, __func__);
 }
@@ -54,23 +54,20 @@ int
 store_invite_take(struct store *st, const uint8_t hash[32], int64_t now,
     int64_t *programme, int *role)
 {
-	sqlite3_stmt *s = st->s[S_INVITE_TAKE];
+	struct db_stmt *s = st->s[S_INVITE_TAKE];
 	int rc;
 
 	if ((rc = db_write_begin(st)) != 0)
 		return rc;
-	if (db_bind_blob(s, 1, hash, 32) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, now) != SQLITE_OK)
+	if (db_bind_blob(s, 1, hash, 32) != DB_OK ||
+	    db_bind_int64(s, 2, now) != DB_OK)
 		return db_fail(st, s, __func__);
 	if ((rc = db_row(st, s, __func__)) <= 0)
 		return rc == 0 ? OFR_E_BAD_INVITE : rc;
-	*programme = sqlite3_column_int64(s, 0);
-	*role = sqlite3_column_int(s, 1);
+	*programme = db_col_int64(s, 0);
+	*role = db_col_int(s, 1);
 	/* hash is UNIQUE: one row. Run to the end so the update completes. */
-	if (sqlite3_step(s) != SQLITE_DONE)
-		return db_fail(st, s, __func__);
-	db_done(s);
-	return 0;
+	return db_exec(st, s, __func__);
 }
 
 int

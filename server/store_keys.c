@@ -37,16 +37,16 @@ int
 store_spk_set(struct store *st, int64_t account, uint32_t id,
     const uint8_t spk[32], const uint8_t sig[OFR_SIG_BYTES], int64_t now)
 {
-	sqlite3_stmt *s = st->s[S_SPK_SET];
+	struct db_stmt *s = st->s[S_SPK_SET];
 	int rc;
 
 	if ((rc = db_write_begin(st)) != 0)
 		return rc;
-	if (sqlite3_bind_int64(s, 1, account) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, id) != SQLITE_OK ||
-	    db_bind_blob(s, 3, spk, 32) != SQLITE_OK ||
-	    db_bind_blob(s, 4, sig, OFR_SIG_BYTES) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 5, now) != SQLITE_OK)
+	if (db_bind_int64(s, 1, account) != DB_OK ||
+	    db_bind_int64(s, 2, id) != DB_OK ||
+	    db_bind_blob(s, 3, spk, 32) != DB_OK ||
+	    db_bind_blob(s, 4, sig, OFR_SIG_BYTES) != DB_OK ||
+	    db_bind_int64(s, 5, now) != DB_OK)
 		return db_fail(st, s, __func__);
 	return db_exec(st, s, __func__);
 }
@@ -59,11 +59,11 @@ struct spk_out {
 };
 
 static int
-spk_cols(sqlite3_stmt *s, void *row)
+spk_cols(struct db_stmt *s, void *row)
 {
 	struct spk_out *out = row;
 
-	*out->id = (uint32_t)sqlite3_column_int64(s, 0);
+	*out->id = (uint32_t)db_col_int64(s, 0);
 	if (db_col_blob(s, 1, out->spk, 32) != 0 ||
 	    db_col_blob(s, 2, out->sig, OFR_SIG_BYTES) != 0)
 		return -1;
@@ -86,14 +86,14 @@ int
 store_otk_add(struct store *st, int64_t account, uint32_t id,
     const uint8_t pk[32])
 {
-	sqlite3_stmt *s = st->s[S_OTK_ADD];
+	struct db_stmt *s = st->s[S_OTK_ADD];
 	int rc;
 
 	if ((rc = db_write_begin(st)) != 0)
 		return rc;
-	if (sqlite3_bind_int64(s, 1, account) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, id) != SQLITE_OK ||
-	    db_bind_blob(s, 3, pk, 32) != SQLITE_OK)
+	if (db_bind_int64(s, 1, account) != DB_OK ||
+	    db_bind_int64(s, 2, id) != DB_OK ||
+	    db_bind_blob(s, 3, pk, 32) != DB_OK)
 		return db_fail(st, s, __func__);
 	return db_exec_one(st, s, OFR_E_BAD_FIELD, __func__);
 }
@@ -111,11 +111,11 @@ struct otk_out {
 };
 
 static int
-otk_cols(sqlite3_stmt *s, void *row)
+otk_cols(struct db_stmt *s, void *row)
 {
 	struct otk_out *out = row;
 
-	*out->id = (uint32_t)sqlite3_column_int64(s, 0);
+	*out->id = (uint32_t)db_col_int64(s, 0);
 	return db_col_blob(s, 1, out->pk, 32);
 }
 
@@ -124,7 +124,7 @@ int
 store_otk_take(struct store *st, int64_t account, uint32_t *id,
     uint8_t pk[32])
 {
-	sqlite3_stmt *d = st->s[S_OTK_DELETE];
+	struct db_stmt *d = st->s[S_OTK_DELETE];
 	struct otk_out out = { id, pk };
 	int rc;
 
@@ -133,8 +133,8 @@ store_otk_take(struct store *st, int64_t account, uint32_t *id,
 	if ((rc = db_get_row(st, S_OTK_FIRST, &account, 1, otk_cols, &out,
 	    __func__)) != 0)
 		return rc;
-	if (sqlite3_bind_int64(d, 1, account) != SQLITE_OK ||
-	    sqlite3_bind_int64(d, 2, *id) != SQLITE_OK)
+	if (db_bind_int64(d, 1, account) != DB_OK ||
+	    db_bind_int64(d, 2, *id) != DB_OK)
 		return db_fail(st, d, __func__);
 	return db_exec(st, d, __func__);
 }

@@ -20,10 +20,10 @@ const char *const store_messages_sql[S_COUNT] = {
 	    " VALUES (?2, ?3, ?4) ON CONFLICT(sender_id, mid) DO NOTHING",
 	[S_MESSAGE_INSERT] =
 	    "INSERT INTO messages(case_id, sender_id, mid, created)"
-	    " VALUES (?1, ?2, ?3, ?4)",
+	    " VALUES (?1, ?2, ?3, ?4) RETURNING id",
 	[S_DELIVERY_INSERT] =
 	    "INSERT INTO deliveries(message_id, recipient_id, ct)"
-	    " VALUES (?1, ?2, ?3)",
+	    " VALUES (?1, ?2, ?3) RETURNING seq",
 	/* A message: the case changed; the counsellor's first answers. */
 	[S_CASE_TOUCH] =
 	    "UPDATE cases SET updated = ?2, first_response = CASE"
@@ -79,8 +79,8 @@ store_message_insert(struct store *st, int64_t case_id, int64_t sender,
     const uint8_t *const *ct, const size_t *ct_len, size_t n, int *dup,
     int64_t *seqs)
 {
-	sqlite3_stmt *s = st->s[S_MESSAGE_INSERT];
-	int64_t message;
+	struct db_stmt *s = st->s[S_MESSAGE_INSERT];
+	int64_t message = 0, seq;
 	int rc;
 
 	*dup = 0;
@@ -91,37 +91,38 @@ store_message_insert(struct store *st, int64_t case_id, int64_t sender,
 		return rc;
 	for (int i = 0; i < 2; i++) {
 		s = st->s[i == 0 ? S_SENT_INSERT : S_MESSAGE_INSERT];
-		if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK ||
-		    sqlite3_bind_int64(s, 2, sender) != SQLITE_OK ||
-		    db_bind_blob(s, 3, mid, OFR_MID_BYTES) != SQLITE_OK ||
-		    sqlite3_bind_int64(s, 4, now) != SQLITE_OK) {
+		if (db_bind_int64(s, 1, case_id) != DB_OK ||
+		    db_bind_int64(s, 2, sender) != DB_OK ||
+		    db_bind_blob(s, 3, mid, OFR_MID_BYTES) != DB_OK ||
+		    db_bind_int64(s, 4, now) != DB_OK) {
 			rc = db_fail(st, s, __func__);
 			goto out;
 		}
-		if ((rc = db_exec(st, s, __func__)) != 0)
+		rc = i == 0 ? db_exec(st, s, __func__) :
+		    db_insert(st, s, DB_NONE, 0, &message, __func__);
+		if (rc != 0)
 			goto out;
-		if (sqlite3_changes(st->db) == 0) {
+		if (db_changes(st) == 0) {
 			*dup = 1;	/* sent before: its copies are stored */
 			goto out;
 		}
 	}
-	message = sqlite3_last_insert_rowid(st->db);
 	s = st->s[S_DELIVERY_INSERT];
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		if (sqlite3_bind_int64(s, 1, message) != SQLITE_OK ||
-		    sqlite3_bind_int64(s, 2, recipients[i]) != SQLITE_OK ||
-		    db_bind_blob(s, 3, ct[i], ct_len[i]) != SQLITE_OK)
+		if (db_bind_int64(s, 1, message) != DB_OK ||
+		    db_bind_int64(s, 2, recipients[i]) != DB_OK ||
+		    db_bind_blob(s, 3, ct[i], ct_len[i]) != DB_OK)
 			rc = db_fail(st, s, __func__);
-		else if ((rc = db_exec(st, s, __func__)) == 0 &&
-		    seqs != NULL)
-			seqs[i] = sqlite3_last_insert_rowid(st->db);
+		else if ((rc = db_insert(st, s, DB_NONE, 0, &seq,
+		    __func__)) == 0 && seqs != NULL)
+			seqs[i] = seq;
 	}
 	if (rc != 0)
 		goto out;
 	s = st->s[S_CASE_TOUCH];
-	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, now) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 3, sender) != SQLITE_OK) {
+	if (db_bind_int64(s, 1, case_id) != DB_OK ||
+	    db_bind_int64(s, 2, now) != DB_OK ||
+	    db_bind_int64(s, 3, sender) != DB_OK) {
 		rc = db_fail(st, s, __func__);
 		goto out;
 	}
@@ -134,10 +135,10 @@ int
 store_message_seen(struct store *st, int64_t sender,
     const uint8_t mid[OFR_MID_BYTES], int *yes)
 {
-	sqlite3_stmt *s = st->s[S_MESSAGE_SEEN];
+	struct db_stmt *s = st->s[S_MESSAGE_SEEN];
 
-	if (sqlite3_bind_int64(s, 1, sender) != SQLITE_OK ||
-	    db_bind_blob(s, 2, mid, OFR_MID_BYTES) != SQLITE_OK)
+	if (db_bind_int64(s, 1, sender) != DB_OK ||
+	    db_bind_blob(s, 2, mid, OFR_MID_BYTES) != DB_OK)
 		return db_fail(st, s, __func__);
 	return db_exists(st, S_MESSAGE_SEEN, NULL, 0, yes, __func__);
 }
@@ -149,24 +150,24 @@ struct delivery_fn {
 };
 
 static int
-delivery_visit(sqlite3_stmt *s, void *ctx, int *rc)
+delivery_visit(struct db_stmt *s, void *ctx, int *rc)
 {
 	static const uint8_t empty[1];
 	struct delivery_fn *f = ctx;
 	struct delivery d;
 
 	memset(&d, 0, sizeof(d));
-	d.seq = sqlite3_column_int64(s, 0);
-	d.case_id = sqlite3_column_int64(s, 1);
-	d.mid = sqlite3_column_blob(s, 2);
-	if (d.mid == NULL || sqlite3_column_bytes(s, 2) != OFR_MID_BYTES)
+	d.seq = db_col_int64(s, 0);
+	d.case_id = db_col_int64(s, 1);
+	d.mid = db_col_data(s, 2);
+	if (d.mid == NULL || db_col_bytes(s, 2) != OFR_MID_BYTES)
 		return -1;
-	d.from_key = sqlite3_column_blob(s, 3);
-	if (d.from_key == NULL || sqlite3_column_bytes(s, 3) != OFR_PK_BYTES)
+	d.from_key = db_col_data(s, 3);
+	if (d.from_key == NULL || db_col_bytes(s, 3) != OFR_PK_BYTES)
 		return -1;
-	d.ts = sqlite3_column_int64(s, 4);
-	d.ct = sqlite3_column_blob(s, 5);
-	d.ct_len = (size_t)sqlite3_column_bytes(s, 5);
+	d.ts = db_col_int64(s, 4);
+	d.ct = db_col_data(s, 5);
+	d.ct_len = (size_t)db_col_bytes(s, 5);
 	if (d.ct == NULL)
 		d.ct = empty;
 	*rc = f->fn(f->arg, &d);
@@ -189,18 +190,18 @@ int
 store_delivery_ack(struct store *st, int64_t recipient, int64_t seq,
     int *deleted)
 {
-	sqlite3_stmt *s = st->s[S_DELIVERY_ACK];
+	struct db_stmt *s = st->s[S_DELIVERY_ACK];
 	int rc;
 
 	*deleted = 0;
 	if ((rc = db_write_begin(st)) != 0)
 		return rc;
-	if (sqlite3_bind_int64(s, 1, seq) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, recipient) != SQLITE_OK)
+	if (db_bind_int64(s, 1, seq) != DB_OK ||
+	    db_bind_int64(s, 2, recipient) != DB_OK)
 		return db_fail(st, s, __func__);
 	if ((rc = db_exec(st, s, __func__)) != 0)
 		return rc;
-	*deleted = sqlite3_changes(st->db) == 1;
+	*deleted = db_changes(st) == 1;
 	if (*deleted)
 		st->scrub = 1;	/* the copy's old frames: gone after commit */
 	return 0;
@@ -208,12 +209,12 @@ store_delivery_ack(struct store *st, int64_t recipient, int64_t seq,
 
 /* Reads S_RECIPIENT_QUEUE's row: two counts. */
 static int
-queue_cols(sqlite3_stmt *s, void *row)
+queue_cols(struct db_stmt *s, void *row)
 {
 	int64_t *v = row;
 
-	v[0] = sqlite3_column_int64(s, 0);
-	v[1] = sqlite3_column_int64(s, 1);
+	v[0] = db_col_int64(s, 0);
+	v[1] = db_col_int64(s, 1);
 	return 0;
 }
 
@@ -242,12 +243,12 @@ store_deliveries_upto(struct store *st, int64_t recipient, int64_t seq,
 
 /* Reads S_DELIVERY_SOURCE's row into a struct copy_source. */
 static int
-source_cols(sqlite3_stmt *s, void *row)
+source_cols(struct db_stmt *s, void *row)
 {
 	struct copy_source *out = row;
 
-	out->sender = sqlite3_column_int64(s, 0);
-	out->case_id = sqlite3_column_int64(s, 1);
+	out->sender = db_col_int64(s, 0);
+	out->case_id = db_col_int64(s, 1);
 	return db_col_blob(s, 2, out->mid, OFR_MID_BYTES);
 }
 
@@ -264,12 +265,12 @@ store_delivery_source(struct store *st, int64_t recipient, int64_t seq,
 int
 store_messages_purge(struct store *st, int64_t before)
 {
-	sqlite3_stmt *s = st->s[S_MESSAGES_PURGE];
+	struct db_stmt *s = st->s[S_MESSAGES_PURGE];
 	int rc;
 
 	if ((rc = db_write_begin(st)) != 0)
 		return rc;
-	if (sqlite3_bind_int64(s, 1, before) != SQLITE_OK)
+	if (db_bind_int64(s, 1, before) != DB_OK)
 		return db_fail(st, s, __func__);
 	return db_exec(st, s, __func__);
 }

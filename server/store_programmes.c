@@ -22,7 +22,8 @@
 
 const char *const store_programmes_sql[S_COUNT] = {
 	[S_PROGRAMME_INSERT] =
-	    "INSERT INTO programmes(name, created) VALUES (?1, ?2 - ?2 % 86400)",
+	    "INSERT INTO programmes(name, created) VALUES (?1, ?2 - ?2 % 86400)"
+	    " RETURNING id",
 	[S_PROGRAMME_FIRST] =
 	    "SELECT id FROM programmes ORDER BY id LIMIT 1",
 	[S_PROGRAMME_GET] =
@@ -66,8 +67,10 @@ const char *const store_programmes_sql[S_COUNT] = {
 	    " SET issued = excluded.issued, list = excluded.list"
 	    " WHERE excluded.issued > programme_revocations.issued",
 	[S_PARTNER_SET] =
-	    "INSERT OR REPLACE INTO programme_partners(programme_id,"
-	    " partner_id, statement) VALUES (?1, ?2, ?3)",
+	    "INSERT INTO programme_partners(programme_id, partner_id,"
+	    " statement) VALUES (?1, ?2, ?3)"
+	    " ON CONFLICT(partner_id, programme_id) DO UPDATE"
+	    " SET statement = excluded.statement",
 	[S_PARTNER_EACH] =
 	    "SELECT programme_id, statement FROM programme_partners"
 	    " WHERE partner_id = ?1 ORDER BY programme_id LIMIT ?2",
@@ -76,16 +79,18 @@ const char *const store_programmes_sql[S_COUNT] = {
 	    "DELETE FROM programme_partners"
 	    " WHERE (programme_id = ?1 AND partner_id = ?2)"
 	    " OR (programme_id = ?2 AND partner_id = ?1)",
+	/* the pair either way round */
 	[S_PARTNERSHIP_OPEN_PAIR] =
 	    "SELECT 1 FROM partnerships WHERE status < 2"
-	    " AND min(proposer_id, partner_id) = min(?1, ?2)"
-	    " AND max(proposer_id, partner_id) = max(?1, ?2)",
+	    " AND ((proposer_id = ?1 AND partner_id = ?2)"
+	    " OR (proposer_id = ?2 AND partner_id = ?1))",
 	[S_PARTNERSHIP_OPEN_COUNT] =
 	    "SELECT count(*) FROM partnerships WHERE status < 2"
 	    " AND (proposer_id = ?1 OR partner_id = ?1)",
 	[S_PARTNERSHIP_INSERT] =
 	    "INSERT INTO partnerships(proposer_id, partner_id, status,"
-	    " proposer_statement, created) VALUES (?1, ?2, 0, ?3, ?4)",
+	    " proposer_statement, created) VALUES (?1, ?2, 0, ?3, ?4)"
+	    " RETURNING id",
 	[S_PARTNERSHIP_GET] =
 	    "SELECT " PARTNERSHIP_COLS " FROM partnerships WHERE id = ?1",
 	[S_PARTNERSHIP_ACCEPT] =
@@ -97,8 +102,8 @@ const char *const store_programmes_sql[S_COUNT] = {
 	/* the ended ones of the pair of ?1 but ?1 */
 	[S_PARTNERSHIP_TRIM] =
 	    "DELETE FROM partnerships WHERE status = 2 AND id != ?1"
-	    " AND min(proposer_id, partner_id) = min(?2, ?3)"
-	    " AND max(proposer_id, partner_id) = max(?2, ?3)",
+	    " AND ((proposer_id = ?2 AND partner_id = ?3)"
+	    " OR (proposer_id = ?3 AND partner_id = ?2))",
 	[S_PARTNERSHIP_EACH] =
 	    "SELECT " PARTNERSHIP_COLS " FROM partnerships"
 	    " WHERE proposer_id = ?1 OR partner_id = ?1"
@@ -111,7 +116,8 @@ const char *const store_programmes_sql[S_COUNT] = {
 	    " ORDER BY id LIMIT ?2",
 	[S_EXTERNAL_INSERT] =
 	    "INSERT INTO external_partners(programme_id, name, regions,"
-	    " formats, topics, contact) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	    " formats, topics, contact) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+	    " RETURNING id",
 	[S_EXTERNAL_UPDATE] =
 	    "UPDATE external_partners SET name = ?2, regions = ?3,"
 	    " formats = ?4, topics = ?5, contact = ?6"
@@ -130,12 +136,12 @@ const char *const store_programmes_sql[S_COUNT] = {
 
 /* Reads PROGRAMME_COLS into a struct programme. */
 static int
-programme_cols(sqlite3_stmt *s, void *row)
+programme_cols(struct db_stmt *s, void *row)
 {
 	struct programme *out = row;
 
 	memset(out, 0, sizeof(*out));
-	out->id = sqlite3_column_int64(s, 0);
+	out->id = db_col_int64(s, 0);
 	if (db_col_text(s, 1, out->name, sizeof(out->name)) != 0 ||
 	    db_col_text(s, 3, out->description,
 	    sizeof(out->description)) != 0 ||
@@ -143,13 +149,13 @@ programme_cols(sqlite3_stmt *s, void *row)
 	    db_col_text(s, 5, out->topics, sizeof(out->topics)) != 0 ||
 	    db_col_text(s, 6, out->regions, sizeof(out->regions)) != 0)
 		return -1;
-	if (sqlite3_column_type(s, 2) != SQLITE_NULL) {
+	if (!db_col_is_null(s, 2)) {
 		if (db_col_blob(s, 2, out->key, OFR_PK_BYTES) != 0)
 			return -1;
 		out->has_key = 1;
 	}
-	out->formats = sqlite3_column_int(s, 7);
-	if (sqlite3_column_type(s, 8) != SQLITE_NULL) {
+	out->formats = db_col_int(s, 7);
+	if (!db_col_is_null(s, 8)) {
 		if (db_col_blob(s, 8, out->intake, sizeof(out->intake)) != 0)
 			return -1;
 		out->has_intake = 1;
@@ -161,18 +167,15 @@ int
 store_programme_create(struct store *st, const char *name, int64_t now,
     int64_t *id)
 {
-	sqlite3_stmt *s = st->s[S_PROGRAMME_INSERT];
+	struct db_stmt *s = st->s[S_PROGRAMME_INSERT];
 	int rc;
 
 	if ((rc = db_write_begin(st)) != 0)
 		return rc;
-	if (db_bind_text(s, 1, name) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, now) != SQLITE_OK)
+	if (db_bind_text(s, 1, name) != DB_OK ||
+	    db_bind_int64(s, 2, now) != DB_OK)
 		return db_fail(st, s, __func__);
-	if ((rc = db_exec(st, s, __func__)) != 0)
-		return rc;
-	*id = sqlite3_last_insert_rowid(st->db);
-	return 0;
+	return db_insert(st, s, DB_NONE, 0, id, __func__);
 }
 
 int
@@ -194,13 +197,13 @@ int
 store_programme_set_key(struct store *st, int64_t id,
     const uint8_t key[OFR_PK_BYTES])
 {
-	sqlite3_stmt *s = st->s[S_PROGRAMME_SET_KEY];
+	struct db_stmt *s = st->s[S_PROGRAMME_SET_KEY];
 	int rc;
 
 	if ((rc = db_write_begin(st)) != 0)
 		return rc;
-	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK ||
-	    db_bind_blob(s, 2, key, OFR_PK_BYTES) != SQLITE_OK)
+	if (db_bind_int64(s, 1, id) != DB_OK ||
+	    db_bind_blob(s, 2, key, OFR_PK_BYTES) != DB_OK)
 		return db_fail(st, s, __func__);
 	return db_exec_one(st, s, OFR_E_FORBIDDEN, __func__);
 }
@@ -212,7 +215,7 @@ store_programme_set_key(struct store *st, int64_t id,
 int
 store_programme_set_profile(struct store *st, const struct programme *p)
 {
-	sqlite3_stmt *s = st->s[S_PROGRAMME_SET_PROFILE];
+	struct db_stmt *s = st->s[S_PROGRAMME_SET_PROFILE];
 	int rc;
 
 	if (strnlen(p->name, sizeof(p->name)) == sizeof(p->name) ||
@@ -226,16 +229,15 @@ store_programme_set_profile(struct store *st, const struct programme *p)
 		return OFR_E_BAD_FIELD;
 	if ((rc = db_write_begin(st)) != 0)
 		return rc;
-	if (sqlite3_bind_int64(s, 1, p->id) != SQLITE_OK ||
-	    db_bind_text(s, 2, p->name) != SQLITE_OK ||
-	    db_bind_text(s, 3, p->description) != SQLITE_OK ||
-	    db_bind_text(s, 4, p->languages) != SQLITE_OK ||
-	    db_bind_text(s, 5, p->topics) != SQLITE_OK ||
-	    db_bind_text(s, 6, p->regions) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 7, p->formats) != SQLITE_OK ||
-	    (p->has_intake ? sqlite3_bind_blob(s, 8, p->intake,
-	    sizeof(p->intake), SQLITE_STATIC) : sqlite3_bind_null(s, 8)) !=
-	    SQLITE_OK)
+	if (db_bind_int64(s, 1, p->id) != DB_OK ||
+	    db_bind_text(s, 2, p->name) != DB_OK ||
+	    db_bind_text(s, 3, p->description) != DB_OK ||
+	    db_bind_text(s, 4, p->languages) != DB_OK ||
+	    db_bind_text(s, 5, p->topics) != DB_OK ||
+	    db_bind_text(s, 6, p->regions) != DB_OK ||
+	    db_bind_int(s, 7, p->formats) != DB_OK ||
+	    (p->has_intake ? db_bind_blob(s, 8, p->intake,
+	    sizeof(p->intake)) : db_bind_null(s, 8)) != DB_OK)
 		return db_fail(st, s, __func__);
 	return db_exec_one(st, s, OFR_E_NOT_FOUND, __func__);
 }
@@ -247,7 +249,7 @@ struct programme_fn {
 };
 
 static int
-programme_visit(sqlite3_stmt *s, void *ctx, int *rc)
+programme_visit(struct db_stmt *s, void *ctx, int *rc)
 {
 	struct programme_fn *f = ctx;
 	struct programme p;
@@ -277,12 +279,12 @@ store_programme_rotate(struct store *st, int64_t id,
     const uint8_t old_key[OFR_PK_BYTES], const uint8_t new_key[OFR_PK_BYTES],
     const uint8_t *statement, size_t len)
 {
-	sqlite3_stmt *s = st->s[S_PROGRAMME_ROTATE_KEY];
+	struct db_stmt *s = st->s[S_PROGRAMME_ROTATE_KEY];
 	int64_t n;
 	int rc, had;
 
 	if (db_bind_blob(st->s[S_ROTATION_HAD_KEY], 2, new_key,
-	    OFR_PK_BYTES) != SQLITE_OK)
+	    OFR_PK_BYTES) != DB_OK)
 		return db_fail(st, st->s[S_ROTATION_HAD_KEY], __func__);
 	if ((rc = db_exists(st, S_ROTATION_HAD_KEY, &id, 1, &had,
 	    __func__)) != 0)
@@ -295,17 +297,17 @@ store_programme_rotate(struct store *st, int64_t id,
 		return OFR_E_LIMIT;
 	if ((rc = db_write_begin(st)) != 0)
 		return rc;
-	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK ||
-	    db_bind_blob(s, 2, old_key, OFR_PK_BYTES) != SQLITE_OK ||
-	    db_bind_blob(s, 3, new_key, OFR_PK_BYTES) != SQLITE_OK)
+	if (db_bind_int64(s, 1, id) != DB_OK ||
+	    db_bind_blob(s, 2, old_key, OFR_PK_BYTES) != DB_OK ||
+	    db_bind_blob(s, 3, new_key, OFR_PK_BYTES) != DB_OK)
 		return db_fail(st, s, __func__);
 	if ((rc = db_exec_one(st, s, OFR_E_BAD_SIGNATURE, __func__)) != 0)
 		return rc;
 	s = st->s[S_ROTATION_INSERT];
-	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, n + 1) != SQLITE_OK ||
-	    db_bind_blob(s, 3, new_key, OFR_PK_BYTES) != SQLITE_OK ||
-	    db_bind_blob(s, 4, statement, len) != SQLITE_OK)
+	if (db_bind_int64(s, 1, id) != DB_OK ||
+	    db_bind_int64(s, 2, n + 1) != DB_OK ||
+	    db_bind_blob(s, 3, new_key, OFR_PK_BYTES) != DB_OK ||
+	    db_bind_blob(s, 4, statement, len) != DB_OK)
 		return db_fail(st, s, __func__);
 	return db_exec(st, s, __func__);
 }
@@ -318,15 +320,15 @@ struct blob_fn {
 };
 
 static int
-blob_visit(sqlite3_stmt *s, void *ctx, int *rc)
+blob_visit(struct db_stmt *s, void *ctx, int *rc)
 {
 	struct blob_fn *f = ctx;
-	const void *p = sqlite3_column_blob(s, f->col);
-	int n = sqlite3_column_bytes(s, f->col);
+	const void *p = db_col_data(s, f->col);
+	int n = db_col_bytes(s, f->col);
 
 	if (p == NULL || n <= 0)
 		return -1;
-	*rc = f->fn(f->arg, f->col > 0 ? sqlite3_column_int64(s, 0) : 0, p,
+	*rc = f->fn(f->arg, f->col > 0 ? db_col_int64(s, 0) : 0, p,
 	    (size_t)n);
 	return 0;
 }
@@ -347,13 +349,13 @@ int
 store_cert_drop(struct store *st, int64_t programme,
     const uint8_t *key, int64_t *ids, size_t max, size_t *n)
 {
-	sqlite3_stmt *s = st->s[S_CERT_DROP];
+	struct db_stmt *s = st->s[S_CERT_DROP];
 	int rc;
 
 	if ((rc = db_write_begin(st)) != 0)
 		return rc;
 	if ((key != NULL ? db_bind_blob(s, 2, key, OFR_PK_BYTES) :
-	    sqlite3_bind_null(s, 2)) != SQLITE_OK)
+	    db_bind_null(s, 2)) != DB_OK)
 		return db_fail(st, s, __func__);
 	return db_ints(st, S_CERT_DROP, &programme, 1, ids, max, n, __func__);
 }
@@ -366,15 +368,15 @@ struct revocation_out {
 };
 
 static int
-revocation_cols(sqlite3_stmt *s, void *row)
+revocation_cols(struct db_stmt *s, void *row)
 {
 	struct revocation_out *o = row;
-	const void *p = sqlite3_column_blob(s, 1);
-	int n = sqlite3_column_bytes(s, 1);
+	const void *p = db_col_data(s, 1);
+	int n = db_col_bytes(s, 1);
 
 	if (p == NULL || n <= 0 || (size_t)n > o->cap)
 		return -1;
-	*o->issued = sqlite3_column_int64(s, 0);
+	*o->issued = db_col_int64(s, 0);
 	memcpy(o->buf, p, (size_t)n);
 	*o->len = (size_t)n;
 	return 0;
@@ -394,14 +396,14 @@ int
 store_revocation_set(struct store *st, int64_t programme, int64_t issued,
     const uint8_t *list, size_t len)
 {
-	sqlite3_stmt *s = st->s[S_REVOCATION_SET];
+	struct db_stmt *s = st->s[S_REVOCATION_SET];
 	int rc;
 
 	if ((rc = db_write_begin(st)) != 0)
 		return rc;
-	if (sqlite3_bind_int64(s, 1, programme) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, issued) != SQLITE_OK ||
-	    db_bind_blob(s, 3, list, len) != SQLITE_OK)
+	if (db_bind_int64(s, 1, programme) != DB_OK ||
+	    db_bind_int64(s, 2, issued) != DB_OK ||
+	    db_bind_blob(s, 3, list, len) != DB_OK)
 		return db_fail(st, s, __func__);
 	return db_exec_one(st, s, OFR_E_BAD_FIELD, __func__);
 }
@@ -410,14 +412,14 @@ int
 store_partner_set(struct store *st, int64_t programme, int64_t partner,
     const uint8_t *statement, size_t len)
 {
-	sqlite3_stmt *s = st->s[S_PARTNER_SET];
+	struct db_stmt *s = st->s[S_PARTNER_SET];
 	int rc;
 
 	if ((rc = db_write_begin(st)) != 0)
 		return rc;
-	if (sqlite3_bind_int64(s, 1, programme) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, partner) != SQLITE_OK ||
-	    db_bind_blob(s, 3, statement, len) != SQLITE_OK)
+	if (db_bind_int64(s, 1, programme) != DB_OK ||
+	    db_bind_int64(s, 2, partner) != DB_OK ||
+	    db_bind_blob(s, 3, statement, len) != DB_OK)
 		return db_fail(st, s, __func__);
 	return db_exec(st, s, __func__);
 }
@@ -438,21 +440,21 @@ store_partner_each(struct store *st, int64_t partner, size_t max,
 
 /* Reads PARTNERSHIP_COLS into a struct partnership. */
 static int
-partnership_cols(sqlite3_stmt *s, void *row)
+partnership_cols(struct db_stmt *s, void *row)
 {
 	struct partnership *out = row;
 
 	memset(out, 0, sizeof(*out));
-	out->id = sqlite3_column_int64(s, 0);
-	out->proposer = sqlite3_column_int64(s, 1);
-	out->partner = sqlite3_column_int64(s, 2);
-	out->status = sqlite3_column_int(s, 3);
-	out->created = sqlite3_column_int64(s, 4);
-	out->ended = sqlite3_column_int64(s, 5);
-	out->ended_by = sqlite3_column_int64(s, 6);
+	out->id = db_col_int64(s, 0);
+	out->proposer = db_col_int64(s, 1);
+	out->partner = db_col_int64(s, 2);
+	out->status = db_col_int(s, 3);
+	out->created = db_col_int64(s, 4);
+	out->ended = db_col_int64(s, 5);
+	out->ended_by = db_col_int64(s, 6);
 	if (db_col_blob(s, 7, out->proposer_st, PARTNER_BYTES) != 0)
 		return -1;
-	if (sqlite3_column_type(s, 8) != SQLITE_NULL) {
+	if (!db_col_is_null(s, 8)) {
 		if (db_col_blob(s, 8, out->partner_st, PARTNER_BYTES) != 0)
 			return -1;
 		out->has_partner_st = 1;
@@ -466,7 +468,7 @@ store_partnership_propose(struct store *st, int64_t proposer,
     int64_t *id)
 {
 	const int64_t pair[] = { proposer, partner };
-	sqlite3_stmt *s = st->s[S_PARTNERSHIP_INSERT];
+	struct db_stmt *s = st->s[S_PARTNERSHIP_INSERT];
 	int64_t n;
 	int rc, open;
 
@@ -484,15 +486,12 @@ store_partnership_propose(struct store *st, int64_t proposer,
 		return OFR_E_LIMIT;
 	if ((rc = db_write_begin(st)) != 0)
 		return rc;
-	if (sqlite3_bind_int64(s, 1, proposer) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, partner) != SQLITE_OK ||
-	    db_bind_blob(s, 3, statement, PARTNER_BYTES) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 4, now) != SQLITE_OK)
+	if (db_bind_int64(s, 1, proposer) != DB_OK ||
+	    db_bind_int64(s, 2, partner) != DB_OK ||
+	    db_bind_blob(s, 3, statement, PARTNER_BYTES) != DB_OK ||
+	    db_bind_int64(s, 4, now) != DB_OK)
 		return db_fail(st, s, __func__);
-	if ((rc = db_exec(st, s, __func__)) != 0)
-		return rc;
-	*id = sqlite3_last_insert_rowid(st->db);
-	return 0;
+	return db_insert(st, s, DB_NONE, 0, id, __func__);
 }
 
 int
@@ -506,13 +505,13 @@ int
 store_partnership_accept(struct store *st, const struct partnership *p,
     const uint8_t statement[PARTNER_BYTES])
 {
-	sqlite3_stmt *s = st->s[S_PARTNERSHIP_ACCEPT];
+	struct db_stmt *s = st->s[S_PARTNERSHIP_ACCEPT];
 	int rc;
 
 	if ((rc = db_write_begin(st)) != 0 || (rc = db_call_begin(st)) != 0)
 		return rc;
-	if (sqlite3_bind_int64(s, 1, p->id) != SQLITE_OK ||
-	    db_bind_blob(s, 2, statement, PARTNER_BYTES) != SQLITE_OK)
+	if (db_bind_int64(s, 1, p->id) != DB_OK ||
+	    db_bind_blob(s, 2, statement, PARTNER_BYTES) != DB_OK)
 		rc = db_fail(st, s, __func__);
 	else
 		rc = db_exec_one(st, s, OFR_E_BAD_STATE, __func__);
@@ -556,7 +555,7 @@ struct partnership_fn {
 };
 
 static int
-partnership_visit(sqlite3_stmt *s, void *ctx, int *rc)
+partnership_visit(struct db_stmt *s, void *ctx, int *rc)
 {
 	struct partnership_fn *f = ctx;
 	struct partnership p;
@@ -593,14 +592,14 @@ store_partner_programme_each(struct store *st, int64_t programme,
 
 /* Reads EXTERNAL_COLS into a struct external_partner. */
 static int
-external_cols(sqlite3_stmt *s, void *row)
+external_cols(struct db_stmt *s, void *row)
 {
 	struct external_partner *out = row;
 
 	memset(out, 0, sizeof(*out));
-	out->id = sqlite3_column_int64(s, 0);
-	out->programme = sqlite3_column_int64(s, 1);
-	out->formats = sqlite3_column_int(s, 4);
+	out->id = db_col_int64(s, 0);
+	out->programme = db_col_int64(s, 1);
+	out->formats = db_col_int(s, 4);
 	if (db_col_text(s, 2, out->name, sizeof(out->name)) != 0 ||
 	    db_col_text(s, 3, out->regions, sizeof(out->regions)) != 0 ||
 	    db_col_text(s, 5, out->topics, sizeof(out->topics)) != 0 ||
@@ -612,7 +611,7 @@ external_cols(sqlite3_stmt *s, void *row)
 int
 store_external_set(struct store *st, struct external_partner *e)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int64_t n;
 	int rc;
 
@@ -634,20 +633,17 @@ store_external_set(struct store *st, struct external_partner *e)
 	s = st->s[e->id == 0 ? S_EXTERNAL_INSERT : S_EXTERNAL_UPDATE];
 	if ((rc = db_write_begin(st)) != 0)
 		return rc;
-	if (sqlite3_bind_int64(s, 1, e->programme) != SQLITE_OK ||
-	    db_bind_text(s, 2, e->name) != SQLITE_OK ||
-	    db_bind_text(s, 3, e->regions) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 4, e->formats) != SQLITE_OK ||
-	    db_bind_text(s, 5, e->topics) != SQLITE_OK ||
-	    db_bind_text(s, 6, e->contact) != SQLITE_OK ||
-	    (e->id != 0 && sqlite3_bind_int64(s, 7, e->id) != SQLITE_OK))
+	if (db_bind_int64(s, 1, e->programme) != DB_OK ||
+	    db_bind_text(s, 2, e->name) != DB_OK ||
+	    db_bind_text(s, 3, e->regions) != DB_OK ||
+	    db_bind_int(s, 4, e->formats) != DB_OK ||
+	    db_bind_text(s, 5, e->topics) != DB_OK ||
+	    db_bind_text(s, 6, e->contact) != DB_OK ||
+	    (e->id != 0 && db_bind_int64(s, 7, e->id) != DB_OK))
 		return db_fail(st, s, __func__);
 	if (e->id != 0)
 		return db_exec_one(st, s, OFR_E_NOT_FOUND, __func__);
-	if ((rc = db_exec(st, s, __func__)) != 0)
-		return rc;
-	e->id = sqlite3_last_insert_rowid(st->db);
-	return 0;
+	return db_insert(st, s, DB_NONE, 0, &e->id, __func__);
 }
 
 int
@@ -681,7 +677,7 @@ struct external_fn {
 };
 
 static int
-external_visit(sqlite3_stmt *s, void *ctx, int *rc)
+external_visit(struct db_stmt *s, void *ctx, int *rc)
 {
 	struct external_fn *f = ctx;
 	struct external_partner e;

@@ -18,7 +18,7 @@
 const char *const store_referrals_sql[S_COUNT] = {
 	[S_REFERRAL_INSERT] =
 	    "INSERT INTO referrals(case_id, from_programme, to_programme,"
-	    " status, proposed) VALUES (?1, ?2, ?3, 0, ?4)",
+	    " status, proposed) VALUES (?1, ?2, ?3, 0, ?4) RETURNING id",
 	[S_REFERRAL_OPEN] =
 	    "SELECT " REFERRAL_COLS " FROM referrals"
 	    " WHERE case_id = ?1 AND status < 2",
@@ -51,8 +51,10 @@ const char *const store_referrals_sql[S_COUNT] = {
 	/* ?2: 0 as proposer, 1 as receiver; ?3: since. */
 	[S_REFERRAL_COUNTS] =
 	    "SELECT count(*),"
-	    " coalesce(sum(answered IS NOT NULL AND status != 2), 0),"
-	    " coalesce(sum(status = 2), 0), coalesce(sum(status = 5), 0)"
+	    " coalesce(sum(CASE WHEN answered IS NOT NULL AND status != 2"
+	    "  THEN 1 ELSE 0 END), 0),"
+	    " coalesce(sum(CASE WHEN status = 2 THEN 1 ELSE 0 END), 0),"
+	    " coalesce(sum(CASE WHEN status = 5 THEN 1 ELSE 0 END), 0)"
 	    " FROM referrals WHERE CASE ?2 WHEN 0 THEN from_programme"
 	    " ELSE to_programme END = ?1 AND proposed >= ?3",
 	[S_REFERRAL_DURATIONS] =
@@ -63,26 +65,26 @@ const char *const store_referrals_sql[S_COUNT] = {
 };
 
 static int
-referral_cols(sqlite3_stmt *s, void *row)
+referral_cols(struct db_stmt *s, void *row)
 {
 	struct referral *r = row;
 
 	memset(r, 0, sizeof(*r));
-	r->id = sqlite3_column_int64(s, 0);
-	r->case_id = sqlite3_column_int64(s, 1);
-	r->from = sqlite3_column_int64(s, 2);
-	r->to = sqlite3_column_int64(s, 3);
-	r->receiver = sqlite3_column_int64(s, 4);	/* NULL: 0 */
-	r->status = sqlite3_column_int(s, 5);
-	r->proposed = sqlite3_column_int64(s, 6);
-	r->answered = sqlite3_column_int64(s, 7);
-	r->completed = sqlite3_column_int64(s, 8);
-	if (sqlite3_column_type(s, 9) != SQLITE_NULL) {
+	r->id = db_col_int64(s, 0);
+	r->case_id = db_col_int64(s, 1);
+	r->from = db_col_int64(s, 2);
+	r->to = db_col_int64(s, 3);
+	r->receiver = db_col_int64(s, 4);	/* NULL: 0 */
+	r->status = db_col_int(s, 5);
+	r->proposed = db_col_int64(s, 6);
+	r->answered = db_col_int64(s, 7);
+	r->completed = db_col_int64(s, 8);
+	if (!db_col_is_null(s, 9)) {
 		if (db_col_blob(s, 9, r->digest, sizeof(r->digest)) != 0)
 			return -1;
 		r->approved = 1;
 	}
-	r->summary_sent = sqlite3_column_int(s, 10);
+	r->summary_sent = db_col_int(s, 10);
 	return r->status < REFERRAL_PROPOSED ||
 	    r->status > REFERRAL_COMPLETED ? -1 : 0;
 }
@@ -91,21 +93,17 @@ int
 store_referral_propose(struct store *st, int64_t case_id, int64_t from,
     int64_t to, int64_t now, int64_t *id)
 {
-	sqlite3_stmt *s = st->s[S_REFERRAL_INSERT];
+	struct db_stmt *s = st->s[S_REFERRAL_INSERT];
 	int rc;
 
 	if ((rc = db_write_begin(st)) != 0)
 		return rc;
-	if (sqlite3_bind_int64(s, 1, case_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, from) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 3, to) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 4, now) != SQLITE_OK)
+	if (db_bind_int64(s, 1, case_id) != DB_OK ||
+	    db_bind_int64(s, 2, from) != DB_OK ||
+	    db_bind_int64(s, 3, to) != DB_OK ||
+	    db_bind_int64(s, 4, now) != DB_OK)
 		return db_fail(st, s, __func__);
-	if ((rc = db_exec_or(st, s, SQLITE_CONSTRAINT_UNIQUE, OFR_E_BAD_STATE,
-	    __func__)) != 0)
-		return rc;
-	*id = sqlite3_last_insert_rowid(st->db);
-	return 0;
+	return db_insert(st, s, DB_UNIQUE, OFR_E_BAD_STATE, id, __func__);
 }
 
 int
@@ -170,13 +168,13 @@ int
 store_referral_approve(struct store *st, int64_t id,
     const uint8_t digest[REFERRAL_DIGEST_BYTES])
 {
-	sqlite3_stmt *s = st->s[S_REFERRAL_APPROVE];
+	struct db_stmt *s = st->s[S_REFERRAL_APPROVE];
 	int rc;
 
 	if ((rc = db_write_begin(st)) != 0)
 		return rc;
-	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK ||
-	    db_bind_blob(s, 2, digest, REFERRAL_DIGEST_BYTES) != SQLITE_OK)
+	if (db_bind_int64(s, 1, id) != DB_OK ||
+	    db_bind_blob(s, 2, digest, REFERRAL_DIGEST_BYTES) != DB_OK)
 		return db_fail(st, s, __func__);
 	return db_exec_one(st, s, OFR_E_BAD_STATE, __func__);
 }
@@ -188,14 +186,14 @@ store_referral_summary_sent(struct store *st, int64_t id)
 }
 
 static int
-counts_cols(sqlite3_stmt *s, void *row)
+counts_cols(struct db_stmt *s, void *row)
 {
 	struct referral_figures *f = row;
 
-	f->proposed = sqlite3_column_int64(s, 0);
-	f->accepted = sqlite3_column_int64(s, 1);
-	f->declined = sqlite3_column_int64(s, 2);
-	f->completed = sqlite3_column_int64(s, 3);
+	f->proposed = db_col_int64(s, 0);
+	f->accepted = db_col_int64(s, 1);
+	f->declined = db_col_int64(s, 2);
+	f->completed = db_col_int64(s, 3);
 	return 0;
 }
 

@@ -23,7 +23,8 @@
 # - "live" (fuzz/short, a minute of live fuzzing) is left out:
 #   tests/fuzz/run.sh or `ctest -L live` runs it.
 # Under the sanitizers, lib.sh's one-shot CLI commands skip the leak scan
-# at exit (the server, the daemons and the unit tests keep it).
+# at exit and keep no stack of each allocation (every bad access is still
+# caught; the server, the daemons and the unit tests keep both).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

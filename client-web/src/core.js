@@ -53,6 +53,7 @@ import { copy, isId, textBytes, usage, utf8, utf8d } from './util.js';
 import { requests } from './requests.js';
 import { keys } from './keys.js';
 import { referrals, acceptedOf } from './referral.js';
+import { meetingsOf } from './meetings.js';
 
 // The shapes the core takes and gives (CoreOptions, Account, Participant,
 // Case, Message, Safety, CoreEvent) are described in types.js.
@@ -786,6 +787,9 @@ export class Core extends Emitter {
 	/**
 	 * Proposes something structured in case id, sent as send's texts go:
 	 * a meeting {meeting: {time (seconds), place, recognise}} (a new id),
+	 * a new time and place for one {meeting: {action: 'reschedule', id,
+	 * time, place, recognise}} or its cancellation {meeting: {action:
+	 * 'cancel', id}} (the time it has; meetings.js),
 	 * the counselling agreement {agreement: {objectives, formats,
 	 * frequency, crisis}} (version 1, or a revision of the latest one
 	 * kept), or a referral card {referral: {name, contact, expect, say}}
@@ -804,8 +808,18 @@ export class Core extends Emitter {
 		};
 		if (item.meeting) {
 			const x = item.meeting;
-			m.meeting = { action: 'propose', id: 1 + sodium.randombytes_uniform(0x7fffffff), time: x.time,
-				place: x.place || '', recognise: x.recognise || '' };
+			const action = x.action || 'propose';
+			if (!['propose', 'reschedule', 'cancel'].includes(action)) throw new OfframpError(ERR.USAGE, 'no such meeting action');
+			if (action === 'propose') {
+				m.meeting = { action, id: 1 + sodium.randombytes_uniform(0x7fffffff), time: x.time,
+					place: x.place || '', recognise: x.recognise || '' };
+			} else {
+				const known = meetingsOf(e.messages).find((k) => k.id === x.id);
+				if (!known) throw new OfframpError(ERR.NOT_FOUND, 'no such meeting');
+				// a cancel names the time the meeting has
+				m.meeting = action === 'cancel' ? { action, id: known.id, time: known.time, place: '', recognise: '' }
+					: { action, id: known.id, time: x.time, place: x.place || '', recognise: x.recognise || '' };
+			}
 		} else if (item.agreement) {
 			const latest = e.messages.reduce((v, x) => Math.max(v, x.agreement?.version || 0), 0);
 			m.agreement = { action: latest ? 'revise' : 'propose', version: latest + 1 };

@@ -226,8 +226,11 @@ test_seen_grain(struct store *st)
 {
 	int64_t c = account(st, 9001, ROLE_CLIENT, 0, "seen", 0);
 	int64_t k = account(st, 9002, ROLE_COUNSELLOR, 0, "seen-c", 0);
-	int64_t created = 1000 + 9001;
+	int64_t created = 1000 + 9001, seen = 0;
+	uint8_t key[OFR_PK_BYTES];
+	struct account a;
 
+	key_of(key, 9001);
 	CHECK(c > 0 && k > 0);
 	CHECK_EQ_INT(store_commit(st), 0);
 	CHECK_EQ_INT(store_account_seen(st, c, created + 3599, 3600), 0);
@@ -246,6 +249,25 @@ test_seen_grain(struct store *st)
 	CHECK_EQ_INT(store_account_seen(st, c, created + 7201, 0), 0);
 	CHECK_EQ_INT(store_in_tx(st), 1);
 	CHECK_EQ_INT(store_commit(st), 0);
+	/* a login's read: the account and its last login, in one */
+	CHECK_EQ_INT(store_account_login(st, key, &a, &seen), 0);
+	CHECK_EQ_INT(a.id, c);
+	CHECK_EQ_INT(seen, created + 7201);
+	CHECK_EQ_INT(store_account_seen_since(st, c, seen, created + 7201 +
+	    3599, 3600), 0);
+	CHECK_EQ_INT(store_in_tx(st), 0);
+	CHECK_EQ_INT(store_account_seen_since(st, c, seen, created + 7201 +
+	    3600, 3600), 0);
+	CHECK_EQ_INT(store_in_tx(st), 1);
+	CHECK_EQ_INT(store_commit(st), 0);
+	CHECK_EQ_INT(store_account_login(st, key, &a, &seen), 0);
+	CHECK_EQ_INT(seen, created + 7201 + 3600);
+	/* never written: its creation */
+	key_of(key, 9002);
+	CHECK_EQ_INT(store_account_login(st, key, &a, &seen), 0);
+	CHECK_EQ_INT(seen, 1000 + 9002);
+	key_of(key, 9003);
+	CHECK_EQ_INT(store_account_login(st, key, &a, &seen), OFR_E_NOT_FOUND);
 }
 
 static void

@@ -160,10 +160,15 @@ export function createController({ store, createCore, sodium, config }) {
 
 	/* The public profiles of the programmes of the cases' referrals
 	 * (programme.list), asked for once per programme missing. */
-	const profilesAsked = new Set();
 	function referralProgrammes(list) {
-		const want = list.flatMap((c) => (c.referral ? [c.referral.partner, c.referral.from] : []))
-			.filter((id) => !S().programmes?.[id] && !profilesAsked.has(id));
+		askProgrammes(list.flatMap((c) => (c.referral ? [c.referral.partner, c.referral.from] : [])));
+	}
+
+	/* The public profiles of programmes ids into state.programmes
+	 * (programme.list), asked for once per programme missing. */
+	const profilesAsked = new Set();
+	function askProgrammes(ids) {
+		const want = ids.filter((id) => Number.isSafeInteger(id) && !S().programmes?.[id] && !profilesAsked.has(id));
 		if (!want.length) return;
 		for (const id of want) profilesAsked.add(id);
 		core.programmes().then((all) => {
@@ -738,6 +743,12 @@ export function createController({ store, createCore, sodium, config }) {
 		async referralWithdraw(id) {
 			await act(() => core.referralWithdraw(id));
 		},
+		/* The client's request for changes to the summary draft, to the
+		 * counsellor who wrote it (key) alone: true when queued. */
+		askChanges(id, key, text) {
+			if (!text.trim()) return false;
+			return sendAlone(id, () => core.send(id, text, { to: key }));
+		},
 		/* The client approves the summary draft it read (text, as shown). */
 		async approveSummary(id, text) {
 			await act(() => core.referralApprove(id, text));
@@ -893,6 +904,8 @@ export function createController({ store, createCore, sodium, config }) {
 		try {
 			const q = await core.queue();
 			set((s) => { s.queue = q; });
+			// a referral from a partner programme is shown with its name
+			askProgrammes(q.map((x) => x.referred_by));
 		} catch { /* shown when it matters: a take that fails */ }
 	}
 

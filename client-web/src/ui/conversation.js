@@ -1,7 +1,8 @@
 // conversation.js: the client's conversation, from waiting to closed. It
 // shows who is in the case (every participant, with roles), the messages
-// with their time and state, the counsellor's safety number, what to do in
-// an emergency, and how this conversation is kept (on this device: for
+// with their time and state, the meetings and the counselling agreement
+// (ui/meetings.js), the counsellor's safety number, what to do in an
+// emergency, and how this conversation is kept (on this device: for
 // how long). The client can write at once: while the case waits, the core
 // keeps the text in its outbox. Once the case is closed, a small optional
 // form asks for anonymous feedback (two ratings and a text for the
@@ -18,6 +19,7 @@ import { HISTORY_DAYS } from '../app/store.js';
 import { FEEDBACK_TEXT_MAX } from '../proto/feedback.js';
 import { messageLog, composer, participantList, safetyPanel } from './parts.js';
 import { referralPanel } from './referral.js';
+import { meetingsCard } from './meetings.js';
 
 /* A tap on "delete" that lands this soon after the question appeared is
  * the second half of a double tap, not an answer: the button is disabled
@@ -35,21 +37,15 @@ export function conversationScreen(state, intents) {
 	const people = participantList(intents);
 	const peopleCard = h('section', { class: 'people-line', 'aria-labelledby': 'people-h' },
 		h('h2', { id: 'people-h' }, t('people_title')), people.el);
-	const log = messageLog(t('messages_label'), (text) => intents.send(currentId, text),
-		(mid, action) => intents.answer(currentId, mid, action));
+	const log = messageLog(t('messages_label'), (text) => intents.send(currentId, text));
 	let currentId = null;
 	const comp = composer({
 		label: t('compose_label'),
 		onSend: (text) => intents.send(currentId, text),
 		onDraft: (text) => intents.draft(currentId, text),
 	});
-	// a referral: asking for changes to the summary is a message to the counsellor
-	const referral = referralPanel({ ...intents, askChanges: (id) => {
-		comp.box.value = t('referral_changes_prefix');
-		intents.draft(id, comp.box.value);
-		comp.box.focus();
-		comp.box.setSelectionRange(comp.box.value.length, comp.box.value.length);
-	} });
+	const referral = referralPanel(intents);
+	const meetings = meetingsCard(() => currentId, intents);
 	const safety = safetyPanel((key, number) => intents.verify(currentId, key, number));
 	const keep = h('section', { class: 'card', 'aria-labelledby': 'keep-h' });
 	const actions = h('div', { class: 'row' });
@@ -62,7 +58,7 @@ export function conversationScreen(state, intents) {
 
 	const el = h('section', { 'aria-labelledby': 'conv-h' },
 		title, status, waiting, referral.el, peopleCard,
-		h('h2', { class: 'sr-only' }, t('messages_label')), log.el, comp.el, feedback,
+		h('h2', { class: 'sr-only' }, t('messages_label')), log.el, comp.el, feedback, meetings.el,
 		safety.el, keep, emergency, actions, erase);
 
 	function paintKeep(s) {
@@ -251,7 +247,10 @@ export function conversationScreen(state, intents) {
 			}
 			people.update(c);
 			referral.update(s, c, entry.messages);
-			log.update(c.id, entry.messages);
+			log.update(c.id, entry.messages, (key) => c.participants.find((p) => p.key === key)?.name);
+			// meetings and the agreement, once there is a counsellor
+			meetings.el.hidden = !counsellor;
+			meetings.update(s, c, entry.messages);
 			comp.update({
 				draft: s.drafts[c.id] || '',
 				disabled: c.status === 'closed',

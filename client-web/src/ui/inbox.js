@@ -1,9 +1,11 @@
 // inbox.js: the counsellor's tab for the whole day. Every case in one list
-// (unread badges, new cases announced live), the waiting queue with "take",
+// (unread badges, new cases announced live), the waiting queue with "take"
+// (a referral from a partner programme marked with the partner's name),
 // and the open case: its people (and a colleague brought in: members.js),
 // messages and reply, pause / resume / close / reopen, encrypted notes,
-// safety numbers and the tools: propose a meeting, propose or revise the
-// counselling agreement, refer to an external partner of the directory.
+// safety numbers and the tools: the meetings and the counselling agreement
+// (ui/meetings.js), the referral to a partner programme, a referral card
+// for an external partner of the directory.
 // Presence is online while connected and "away" after the chosen idle time.
 
 import { h, fill, uid } from './dom.js';
@@ -11,6 +13,7 @@ import { t, formatTime } from '../i18n/index.js';
 import { messageLog, composer, participantList, safetyPanel } from './parts.js';
 import { membersPanel } from './members.js';
 import { referralTool } from './referral.js';
+import { meetingsCard } from './meetings.js';
 
 const IDLE_CHOICES = [5, 10, 15, 30, 60];
 
@@ -37,40 +40,13 @@ function field(label, control) {
 	return [h('label', { for: control.id }, label), control];
 }
 
-/* The counsellor's tools for the open case (getId gives it): each a small
- * form that sends an encrypted message (a meeting, the agreement, a
- * referral card), and partnerTool, the referral to a partner programme
- * (ui/referral.js). */
-function toolsPanel(getId, intents, partnerTool) {
+/* The counsellor's tools for the open case (getId gives it): the
+ * meetings and the agreement (meetingsCard, ui/meetings.js), partnerTool,
+ * the referral to a partner programme (ui/referral.js), and a small form
+ * that sends a referral card to an external partner. */
+function toolsPanel(getId, intents, meetTool, partnerTool) {
 	const input = (key, attrs = {}) => h(attrs.rows ? 'textarea' : 'input', { id: uid(key), dir: 'auto', ...attrs });
 	const status = h('p', { class: 'small', role: 'status' });
-	const done = (ok) => { status.textContent = ok ? t('tool_sent') : ''; };
-
-	const when = input('when', { type: 'datetime-local', required: true });
-	const place = input('place', { maxlength: '512', required: true });
-	const recog = input('recognise', { maxlength: '512' });
-	const meeting = h('form', { id: 'tool-meeting', onsubmit: (e) => {
-		e.preventDefault();
-		const time = Math.floor(new Date(when.value).getTime() / 1000);
-		if (!(time > 0) || !place.value.trim()) return;
-		const ok = intents.propose(getId(), { meeting: { time, place: place.value, recognise: recog.value } });
-		if (ok) place.value = recog.value = '';
-		done(ok);
-	} }, h('h3', null, t('tool_meeting')), ...field(t('tool_when'), when), ...field(t('tool_place'), place),
-	...field(t('tool_recognise'), recog), h('div', { class: 'row' }, h('button', { type: 'submit' }, t('tool_meeting_send'))));
-
-	const agr = {};
-	for (const f of ['objectives', 'formats', 'frequency', 'crisis'])
-		agr[f] = input(`agr-${f}`, { rows: '2', maxlength: '2048', required: f === 'objectives' });
-	const agreement = h('form', { id: 'tool-agreement', onsubmit: (e) => {
-		e.preventDefault();
-		const item = {};
-		for (const f in agr) item[f] = agr[f].value;
-		if (!item.objectives.trim()) return;
-		done(intents.propose(getId(), { agreement: item }));
-	} }, h('h3', null, t('tool_agreement')),
-	...Object.keys(agr).flatMap((f) => field(t(`agreement_${f}`), agr[f])),
-	h('div', { class: 'row' }, h('button', { type: 'submit' }, t('tool_agreement_send'))));
 
 	const partner = h('select', { id: uid('partner'), required: true });
 	const expect = input('expect', { rows: '2', maxlength: '2048' });
@@ -100,7 +76,7 @@ function toolsPanel(getId, intents, partnerTool) {
 		if (!e.target.open) return;
 		load();
 		partnerTool.load();
-	} }, h('summary', null, t('tools_title')), meeting, agreement, partnerTool.el, referral, status);
+	} }, h('summary', null, t('tools_title')), meetTool.el, partnerTool.el, referral, status);
 	return { el };
 }
 
@@ -129,8 +105,7 @@ export function inboxScreen(state, intents) {
 	const caseStatus = h('p', { class: 'status-line' });
 	const people = participantList(intents);
 	const actions = h('div', { class: 'row', id: 'case-actions' });
-	const log = messageLog(t('messages_label'), (text) => intents.send(currentId, text),
-		(mid, action) => intents.answer(currentId, mid, action));
+	const log = messageLog(t('messages_label'), (text) => intents.send(currentId, text));
 	const comp = composer({
 		label: t('reply_label'),
 		onSend: (text) => intents.send(currentId, text),
@@ -151,7 +126,8 @@ export function inboxScreen(state, intents) {
 	const safety = safetyPanel((key, number) => intents.verify(currentId, key, number));
 	const members = membersPanel(() => currentId, intents);
 	const partnerTool = referralTool(() => currentId, intents);
-	const tools = toolsPanel(() => currentId, intents, partnerTool);
+	const meetTool = meetingsCard(() => currentId, intents);
+	const tools = toolsPanel(() => currentId, intents, meetTool, partnerTool);
 	const back = h('button', { type: 'button', class: 'link back', onclick: () => intents.closeView() }, t('back_to_list'));
 	const caseBody = h('div', null, caseStatus, people.el, members.el, actions, log.el, comp.el, tools.el, notes, safety.el);
 	const empty = h('p', { class: 'muted' }, t('inbox_pick'));
@@ -202,12 +178,16 @@ export function inboxScreen(state, intents) {
 			}
 
 			/* the queue */
-			const qsig = JSON.stringify([s.queue.map((q) => [q.id, Math.floor((q.waiting || 0) / 60)]), s.lang]);
+			// a referral from a partner programme says so (PROTOCOL.md, "A referral in the partner's queues")
+			const from = (q) => (Number.isSafeInteger(q.referred_by)
+				? t('queue_referred_by', { name: s.programmes?.[q.referred_by]?.name || t('referral_programme_n', { id: q.referred_by }) }) : null);
+			const qsig = JSON.stringify([s.queue.map((q) => [q.id, Math.floor((q.waiting || 0) / 60), from(q)]), s.lang]);
 			if (qsig !== queueSig) {
 				queueSig = qsig;
-				refill(queueList, s.queue.length ? s.queue.map((q) => h('li', { 'data-queue': String(q.id) },
+				refill(queueList, s.queue.length ? s.queue.map((q) => h('li', { 'data-queue': String(q.id),
+					'data-referred-by': Number.isSafeInteger(q.referred_by) ? String(q.referred_by) : null },
 					h('span', null, [named('lang', q.language), q.topic ? named('topic', q.topic) : null, q.urgency === 'high' ? t('urgent') : null,
-						t('waiting_for', { n: Math.max(1, Math.round((q.waiting || 0) / 60)) })].filter(Boolean).join(' · ')),
+						t('waiting_for', { n: Math.max(1, Math.round((q.waiting || 0) / 60)) }), from(q)].filter(Boolean).join(' · ')),
 					h('button', { type: 'button', 'data-focus': `q${q.id}`, onclick: () => intents.take(q.id) }, t('take')))) : [h('li', { class: 'muted' }, t('queue_empty'))]);
 			}
 
@@ -243,7 +223,8 @@ export function inboxScreen(state, intents) {
 			people.update(c);
 			members.update(s, c);
 			partnerTool.update(s, c);
-			log.update(c.id, entry.messages);
+			meetTool.update(s, c, entry.messages);
+			log.update(c.id, entry.messages, (key) => c.participants.find((p) => p.key === key)?.name);
 			comp.update({
 				draft: s.drafts[c.id] || '',
 				disabled: c.status === 'closed',

@@ -37,11 +37,14 @@ function structured(m) {
 
 /* What a message's painting depends on. */
 function sigOf(m) {
-	return `${m.state}|${m.text === null}|${m.reason || ''}|${m.ts}|${m.count || ''}|${m.reset || ''}|${(m.warn || []).join()}`;
+	return `${m.state}|${m.text === null}|${m.reason || ''}|${m.ts}|${m.count || ''}|${m.reset || ''}|${(m.warn || []).join()}|${m.to || ''}`;
 }
 
-/* The messages of one case, keyed by mid; a role=log live region. */
-export function messageLog(label, onRetry, onAnswer) {
+/* The messages of one case, keyed by mid; a role=log live region. A
+ * meeting or the agreement is answered in its card (ui/meetings.js).
+ * update(id, messages, nameOf): nameOf(key) names a participant (for a
+ * text sent to one alone). */
+export function messageLog(label, onRetry) {
 	const list = h('ol', { class: 'log' });
 	const el = h('div', { role: 'log', 'aria-live': 'polite', 'aria-label': label }, list);
 	const empty = h('li', { class: 'empty' }, t('no_messages'));
@@ -59,6 +62,7 @@ export function messageLog(label, onRetry, onAnswer) {
 		li._parts = { text, meta };
 		return li;
 	}
+	let nameOf = () => undefined;
 	function paint(li, m) {
 		const bad = m.state === 'undecryptable' || m.state === 'refused' || m.state === 'report' || (!m.mine && m.text === null);
 		li._parts.text.textContent = m.state === 'report' ? t('msg_report', { name: m.name, count: m.count })
@@ -73,20 +77,14 @@ export function messageLog(label, onRetry, onAnswer) {
 				TICKS[m.state] ? h('span', { class: 'ticks', 'aria-hidden': 'true' }, `${TICKS[m.state]} `) : null,
 				t(MARK[m.state])));
 		}
+		// a text for one participant alone says so
+		if (m.mine && m.to) parts.push(' · ', h('span', { class: 'alone' }, t('msg_to_alone', { name: nameOf(m.to) || '?' })));
 		if (m.mine && m.state === 'queued' && m.reason && m.reason !== 'case_waiting')
 			parts.push(' · ', t(`reason_${m.reason}`) !== `reason_${m.reason}` ? t(`reason_${m.reason}`) : t(`err_${m.reason}`));
 		if (bad && m.reason) parts.push(' · ', t(`reason_${m.reason}`) === `reason_${m.reason}` ? m.reason : t(`reason_${m.reason}`));
 		if (m.state === 'undecryptable' && m.reset) parts.push(' · ', t('msg_reset'));
 		for (const w of m.warn || []) parts.push(' · ', h('span', { class: 'warn' }, t(`bind_${w}`)));
 		if (m.mine && m.state === 'failed' && m.reason) parts.push(' · ', t(`err_${m.reason}`) === `err_${m.reason}` ? t('err_generic') : t(`err_${m.reason}`));
-		const open = !m.mine && m.state === 'received' && onAnswer && !li._answered &&
-			(m.meeting ? ['propose', 'reschedule'].includes(m.meeting.action) : ['propose', 'revise'].includes(m.agreement?.action));
-		for (const action of open ? (m.meeting ? ['accept', 'decline'] : ['accept']) : [])
-			parts.push(' ', h('button', { type: 'button', class: 'link answer', onclick: () => {
-				li._answered = true;
-				onAnswer(m.mid, action);
-				paint(li, m);
-			} }, t(`${m.meeting ? 'meeting' : 'agreement'}_do_${action}`)));
 		if (m.mine && m.state === 'failed' && onRetry && !li._retried)
 			parts.push(' ', h('button', { type: 'button', class: 'link retry', onclick: (e) => {
 				if (onRetry(m.text)) {
@@ -99,7 +97,8 @@ export function messageLog(label, onRetry, onAnswer) {
 	}
 	return {
 		el,
-		update(id, messages) {
+		update(id, messages, names) {
+			if (names) nameOf = names;
 			if (id !== caseId) {
 				caseId = id;
 				items.clear();

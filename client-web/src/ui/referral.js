@@ -8,8 +8,9 @@
 // the partner's counsellor as what it is ("new counsellor from partner
 // programme B, certified by B, B endorsed by A", only once its
 // certificate checked out through A's partner statement: referral.js);
-// the summary draft to approve or to ask changes of; then the handover.
-// Every state in plain words.
+// the summary draft to approve or to ask changes of (a request that goes
+// to A's counsellor alone, never to B's); then the handover. Every state
+// in plain words.
 
 import { h, fill } from './dom.js';
 import { t } from '../i18n/index.js';
@@ -50,12 +51,17 @@ function digestOf(text) {
 /*
  * The referral card of the client's conversation. intents: referralAnswer(id,
  * accept), referralWithdraw(id), approveSummary(id, text),
- * askChanges(id).
+ * askChanges(id, key, text) (the request for changes to the counsellor
+ * of key alone; true when queued).
  */
 export function referralPanel(intents) {
 	const el = h('section', { class: 'card referral', id: 'referral', 'aria-labelledby': 'ref-h' });
 	let sig = '';
 	el.hidden = true;
+	// the request for changes: made once, so that what is typed survives a repaint
+	const changes = h('textarea', { id: 'ref-changes-text', dir: 'auto', rows: '3', maxlength: '8000' });
+	let asking = false, asked = null;	// asked: the draft's mid a request went about
+	let shownId = null;
 
 	const fmt = (f) => {
 		const key = `referral_format_${String(f).replace(/-/g, '_')}`;
@@ -76,6 +82,12 @@ export function referralPanel(intents) {
 		el,
 		update(s, c, messages) {
 			const r = c.referral;
+			if (c.id !== shownId) {
+				shownId = c.id;
+				asking = false;
+				asked = null;
+				changes.value = '';
+			}
 			const name = (id) => s.programmes?.[id]?.name || t('referral_programme_n', { id });
 			const first = c.participants.find((p) => p.role === 'counsellor' && p.as !== 'referral' && (!r?.counsellor || p.key !== r.counsellor.key));
 			const gone = (c.former || []).find((p) => p.reason === 'referral');
@@ -83,7 +95,7 @@ export function referralPanel(intents) {
 			const draft = r && r.status === 'accepted' && first ? draftOf(messages, first.key, proposal) : null;
 			const sum = draft ? digestOf(draft.text) : null;
 			const next = JSON.stringify([c.id, r, s.programmes?.[r?.partner], s.programmes?.[r?.from], proposal, draft && draft.mid,
-				first && first.name, gone && gone.name, s.busy, s.lang]);
+				first && first.name, gone && gone.name, s.busy, s.lang, asking, asked]);
 			if (next === sig) return;
 			sig = next;
 			el.hidden = !r;
@@ -120,7 +132,27 @@ export function referralPanel(intents) {
 						approved ? null : h('div', { class: 'row' },
 							h('button', { type: 'button', class: 'go', id: 'ref-approve', disabled: s.busy || !sum,
 								onclick: () => intents.approveSummary(c.id, draft.text) }, t('referral_approve')),
-							h('button', { type: 'button', id: 'ref-changes', onclick: () => intents.askChanges(c.id) }, t('referral_changes'))));
+							asking ? null : h('button', { type: 'button', id: 'ref-changes', onclick: () => {
+								asking = true;
+								if (!changes.value) changes.value = t('referral_changes_prefix');
+								sig = '';
+								this.update(s, c, messages);
+								changes.focus();
+							} }, t('referral_changes'))));
+					// the request for changes: to the counsellor who wrote the draft alone
+					if (!approved && asking) {
+						parts.push(h('label', { for: changes.id }, t('referral_changes_label', vars)), changes,
+							h('div', { class: 'row' }, h('button', { type: 'button', id: 'ref-changes-send', onclick: () => {
+								if (!changes.value.trim() || !intents.askChanges(c.id, first.key, changes.value)) return;
+								changes.value = '';
+								asking = false;
+								asked = draft.mid;
+								sig = '';
+								this.update(s, c, messages);
+							} }, t('referral_changes_send', vars))));
+					}
+					if (asked === draft.mid && !approved)
+						parts.push(h('p', { class: 'small', role: 'status', id: 'ref-changes-state' }, t('referral_changes_sent', vars)));
 				} else {
 					parts.push(h('p', { class: 'small', id: 'ref-summary-state' }, t('referral_draft_none', vars)));
 				}

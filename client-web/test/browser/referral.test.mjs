@@ -5,20 +5,22 @@
 // B's profile, says yes; Lou joins and is shown as B's counsellor endorsed
 // by A (his certificate checked under B's key, taken through A's partner
 // statement), not refused as "another programme"; the three talk; the
-// client approves the summary draft it read, which goes to Lou alone;
+// client asks Sam alone for changes to the summary draft (Lou never gets
+// the request), then approves the draft it read, which goes to Lou alone;
 // after the handover Lou is its counsellor, not a changed key. Another
 // client declines, and nothing moves; Sam cancels a proposal; a third
 // client (in German) withdraws its yes, and Lou leaves again. A web
 // counsellor of A does the counsellor's side for a CLI client: proposes
 // a partner of the directory, shows the draft to the client alone, sends
-// only the approved text to Lou alone, and hands over.
+// only the approved text to Lou alone, and hands over. A web counsellor
+// of B sees a referral waiting in B's queue marked with A's name.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import * as H from './harness.mjs';
 
-let env;
+let env, sign;
 const A_NAME = 'First Step';
 
 test.before(async () => {
@@ -30,7 +32,7 @@ test.before(async () => {
 	const token = /admin invite token: *(\S+)/.exec(`${made.stdout}${made.stderr}`)?.[1];
 	assert.ok(token, `programme B made: ${made.stderr}`);
 	await H.restartServer(env);
-	const sign = (who) => ['--signing-key', path.join(env.ids, `${who}.pkey`), '--signing-passphrase-file', path.join(env.ids, 'admin.ppass')];
+	sign = (who) => ['--signing-key', path.join(env.ids, `${who}.pkey`), '--signing-passphrase-file', path.join(env.ids, 'admin.ppass')];
 	H.cliOk(env, 'admin2', ['keygen', '--kdf', 'min']);
 	assert.equal(H.field(H.cliOk(env, 'admin2', ['redeem', token, '--name', 'Bea']), 'role'), 'admin');
 	const bKey = H.field(H.cliOk(env, 'admin2', ['programme-key', 'new', '--out', path.join(env.ids, 'admin2.pkey'),
@@ -114,14 +116,26 @@ test('accepted: the proposal with the partner\'s profile, three-party talk, the 
 	});
 	await H.shot(page, '33-client-referral-summary');
 	assert.equal(H.cli(env, 'couns', ['referral', 'summary', id, summary]).code, 1, 'nothing goes before the approval');
-	// asking for changes is a message to the counsellor, begun in the composer
+	// asking for changes: a message to Sam alone, never to Lou
 	await page.locator('#ref-changes').click();
-	assert.equal(await page.getByRole('textbox', { name: 'Your message' }).inputValue(), 'About the summary, please change: ');
-	await page.getByRole('textbox', { name: 'Your message' }).fill('');
+	const ask = page.getByRole('textbox', { name: 'What should Sam change? Only Sam reads this, not Lou.' });
+	assert.equal(await ask.inputValue(), 'About the summary, please change: ');
+	await ask.fill('About the summary, please change: say less about my family');
+	await page.getByRole('button', { name: 'Send to Sam alone' }).click();
+	await page.locator('#ref-changes-state', { hasText: 'Your request for changes went to Sam alone. Lou does not see it.' }).waitFor({ timeout: 20000 });
+	await page.locator('.log li.mine', { hasText: 'say less about my family' }).locator('.alone', { hasText: 'to Sam alone' })
+		.waitFor({ timeout: 20000 });
+	await recv('couns', 'say less about my family');
+	H.cliOk(env, 'couns', ['send', id, 'changes noted']);	// Lou's copy of the request would come before this
+	await recv('lou', 'changes noted');
+	assert.doesNotMatch(H.cliOk(env, 'lou', ['history', id]), /say less about my family/, 'the request is Sam\'s alone');
+	const revised = 'wants to leave, prefers chat';
+	H.cliOk(env, 'couns', ['referral', 'draft', id, revised]);
+	await page.locator('#ref-draft', { hasText: revised }).waitFor({ timeout: 30000 });
 	await page.locator('#ref-approve').click();
 	await page.locator('#ref-summary-state', { hasText: 'You approved this summary. Only Lou will receive it.' }).waitFor({ timeout: 30000 });
-	H.cliOk(env, 'couns', ['referral', 'summary', id, summary]);
-	await recv('lou', summary);
+	H.cliOk(env, 'couns', ['referral', 'summary', id, revised]);
+	await recv('lou', revised);
 
 	// the handover: Sam leaves, visibly; Lou is the counsellor, no changed key
 	H.cliOk(env, 'couns', ['referral', 'complete', id]);
@@ -172,6 +186,41 @@ test('withdrawn after the yes: the partner\'s counsellor leaves again (de)', asy
 	assert.match(await page.locator('#ref-h').innerText(), /Du hast deine Zustimmung zu Second Path zurückgezogen/);
 	assert.deepEqual(page.errors, []);
 });
+
+test('a web counsellor of the partner sees the waiting referral in its queue, with the proposing programme', async () => {
+	// nobody of B to match now: Lou and Kim away, so the referral waits in B's queue
+	H.cliOk(env, 'lou', ['profile', '--presence', 'away']);
+	try {
+		await partnerQueue();
+	} finally {
+		H.cliOk(env, 'lou', ['profile', '--presence', 'online']);	// Lou is back for what follows
+	}
+});
+
+async function partnerQueue() {
+	const page = await H.newPage(env);
+	await H.webJoin(page, env, { name: 'Kim', invite: H.cliOk(env, 'admin2', ['invite', '--role', 'counsellor']).trim().split('\n').pop() });
+	assert.match(H.cliOk(env, 'admin2', ['certify', ...sign('admin2'), 'Kim']), /certified: Kim/);
+	await page.getByRole('button', { name: 'Set away' }).click();
+	await page.getByRole('button', { name: 'Set online' }).waitFor({ timeout: 20000 });
+	H.cliOk(env, 'c8', ['keygen', '--kdf', 'min']);
+	const id = H.field(H.cliOk(env, 'c8', ['request', '--language', 'en', '--topic', 'leaving', '--programme', '1']), 'case');
+	H.cliOk(env, 'couns', ['referral', 'propose', id, '2']);
+	H.cliOk(env, 'c8', ['referral', 'accept', id]);
+	const entry = page.locator(`#queue li[data-queue="${id}"][data-referred-by="1"]`);
+	const refreshed = async (state) => {
+		await page.getByRole('button', { name: 'Refresh' }).click();
+		return entry.waitFor({ state, timeout: 1000 }).then(() => true, () => false);
+	};
+	await H.waitFor('the referral in Kim\'s queue', () => refreshed('attached'), 30000);
+	await entry.filter({ hasText: `referred by partner programme ${A_NAME}` }).waitFor({ timeout: 20000 });
+	await H.axe(page, 'inbox (a referral in the queue)');
+	// withdrawn, it is in no queue
+	H.cliOk(env, 'c8', ['referral', 'withdraw', id]);
+	await H.waitFor('the referral to leave Kim\'s queue', () => refreshed('detached'), 30000);
+	assert.deepEqual(page.errors, []);
+	await page.context().close();
+}
 
 test('the web counsellor: proposes a partner of the directory, shows the draft, sends the approved summary alone, hands over', async () => {
 	H.cliOk(env, 'couns', ['profile', '--presence', 'away']);	// so that the case is Rae's
