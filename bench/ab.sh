@@ -119,6 +119,6 @@ if [ "$MODES" = logins ]; then
 	summary new_per_s returning_per_s server_us_new server_us_returning \
 		server_cpu_new server_cpu_returning gen_cpu
 else
-	summary delivered_per_s acked_per_s receipts_per_s store_backlog_end stored_after ack_p50 ack_p99 \
-		deliv_p50 deliv_p99
+	summary delivered_per_s acked_per_s receipts_per_s server_us_per_msg \
+		store_backlog_end stored_after ack_p50 ack_p99 deliv_p50 deliv_p99
 fi

@@ -12,7 +12,10 @@
  *
  * Each measurement prints one line "result key=value ..." (load.sh reads
  * it), with gen_cpu, the generator's own CPU time over the measured
- * seconds as a share of one core, so a reader sees it is not the limit.
+ * seconds as a share of one core, so a reader sees it is not the limit,
+ * and (given --pid) the server's: server_cpu, a share of one core, and
+ * server_us_per_msg, its CPU microseconds per copy delivered, which a
+ * busy machine disturbs less than the rates.
  * Figures only: nothing here asserts anything about time.
  */
 #define _GNU_SOURCE
@@ -1350,7 +1353,7 @@ mode_relay(void)
 	    "secs=%.2f sent_per_s=%.0f acked_per_s=%.0f delivered_per_s=%.0f "
 	    "receipts_per_s=%.0f store_backlog_end=%" PRId64 " undelivered_end=%" PRId64 " undelivered_drained=%"
 	    PRId64 " leftover=%" PRIu64 " skipped=%" PRIu64 " errors=%" PRIu64
-	    " gen_cpu=%.2f server_cpu=%.2f", mode,
+	    " gen_cpu=%.2f server_cpu=%.2f server_us_per_msg=%.0f", mode,
 	    target == T_OFR ? "offramp" : "mosquitto", pairs, window, r,
 	    read_rate, dt,
 	    (double)(b.sent - a.sent) / dt, (double)(b.acked - a.acked) / dt,
@@ -1360,7 +1363,9 @@ mode_relay(void)
 	    ((int64_t)b.deleted - (int64_t)n_leftover) : 0,
 	    (int64_t)b.sent - (int64_t)b.deliv,
 	    (int64_t)n_sent - (int64_t)n_deliv, n_leftover, n_skipped,
-	    n_errors, (b.cpu - a.cpu) / dt, (b.srv - a.srv) / dt);
+	    n_errors, (b.cpu - a.cpu) / dt, (b.srv - a.srv) / dt,
+	    b.deliv > a.deliv ? (b.srv - a.srv) * 1e6 /
+	    (double)(b.deliv - a.deliv) : 0.0);
 	print_pct("ack", lat_ack, nlat_ack);
 	print_pct("deliv", lat_del, nlat_del);
 	printf("\n");

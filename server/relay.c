@@ -17,7 +17,11 @@
  * from it, 30 s at most), so that senders go no faster than their
  * recipients read.
  */
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "handlers.h"
 #include "log.h"
@@ -96,24 +100,49 @@ check_room(struct server *srv, const int64_t *recipients,
 	return 0;
 }
 
-/* The msg push of copy d, or NULL (out of memory). */
-static json_t *
-msg_frame(const struct delivery *d)
-{
-	json_t *f = frame_new("msg", 0);
+/* The text of a msg push, as frame_new() and json_dumps() would write it
+ * (the same keys in the same order), at most OFR_CT_MAX bytes of
+ * ciphertext in base64. */
+#define B64_LEN(n)	sodium_base64_ENCODED_LEN(n, \
+			    sodium_base64_VARIANT_ORIGINAL)
+#define MSG_TEXT_MAX	(160 + B64_LEN(OFR_MID_BYTES) + \
+			    B64_LEN(OFR_PK_BYTES) + B64_LEN(OFR_CT_MAX))
 
-	if (f == NULL)
-		return NULL;
-	json_object_set_new(f, "seq", json_integer(d->seq));
-	json_object_set_new(f, "case", json_integer(d->case_id));
-	json_object_set_new(f, "ts", json_integer(d->ts));
-	if (frame_set_bin(f, "mid", d->mid, OFR_MID_BYTES) != 0 ||
-	    frame_set_bin(f, "from", d->from_key, OFR_PK_BYTES) != 0 ||
-	    frame_set_bin(f, "ct", d->ct, d->ct_len) != 0) {
-		json_decref(f);
-		return NULL;
-	}
-	return f;
+static char msg_text[MSG_TEXT_MAX];
+
+/* Writes the msg push of copy d into msg_text, without building it as a
+ * JSON object (a push is the relay's most frequent frame, its ciphertext
+ * most of it). Its length, or 0 when d does not fit (it cannot: ct is
+ * checked against OFR_CT_MAX before it is stored). */
+static size_t
+msg_format(const struct delivery *d)
+{
+	size_t n, room = sizeof(msg_text);
+	int k;
+
+	if (d->ct_len > OFR_CT_MAX)
+		return 0;
+	k = snprintf(msg_text, room, "{\"v\":%d,\"type\":\"msg\","
+	    "\"seq\":%" PRId64 ",\"case\":%" PRId64 ",\"ts\":%" PRId64
+	    ",\"mid\":\"", OFR_PROTO_VERSION, d->seq, d->case_id, d->ts);
+	if (k < 0 || (size_t)k >= room)
+		return 0;
+	n = (size_t)k;
+	sodium_bin2base64(msg_text + n, room - n, d->mid, OFR_MID_BYTES,
+	    sodium_base64_VARIANT_ORIGINAL);
+	n += B64_LEN(OFR_MID_BYTES) - 1;
+	memcpy(msg_text + n, "\",\"from\":\"", 10);
+	n += 10;
+	sodium_bin2base64(msg_text + n, room - n, d->from_key, OFR_PK_BYTES,
+	    sodium_base64_VARIANT_ORIGINAL);
+	n += B64_LEN(OFR_PK_BYTES) - 1;
+	memcpy(msg_text + n, "\",\"ct\":\"", 8);
+	n += 8;
+	sodium_bin2base64(msg_text + n, room - n, d->ct, d->ct_len,
+	    sodium_base64_VARIANT_ORIGINAL);
+	n += B64_LEN(d->ct_len) - 1;
+	memcpy(msg_text + n, "\"}", 2);
+	return n + 2;
 }
 
 /* A copy read from the store: pushed as committed. */
@@ -121,18 +150,26 @@ static int
 push_one(void *arg, const struct delivery *d)
 {
 	struct session *s = arg;
-	json_t *f = msg_frame(d);
+	size_t len = msg_format(d);
 
-	if (f == NULL)
-		return OFR_E_NOMEM;
-	session_send_committed(s, f);
+	if (len == 0)
+		return OFR_E_INTERNAL;
+	session_push_msg(s, msg_text, len, 0);
 	s->cursor = d->seq;
 	s->inflight++;
 	return 0;
 }
 
+/* A copy just stored, and its msg push once written (one text for
+ * every connection of its recipient). */
+struct fresh {
+	const struct delivery *d;
+	size_t len;			/* of its text in msg_text; 0: not
+					 * written yet */
+};
+
 /*
- * A copy just stored, d, for session s of its recipient: pushed from
+ * A copy just stored, fr->d, for session s of its recipient: pushed from
  * memory when s has everything stored before it (caught up) and room in
  * its window, held like an answer until the commit and its sync (dropped
  * with the commit, which undoes the cursor: session.c, unwind); else s
@@ -141,11 +178,11 @@ push_one(void *arg, const struct delivery *d)
 static void
 push_fresh(struct session *s, void *arg)
 {
-	const struct delivery *d = arg;
-	json_t *f;
+	struct fresh *fr = arg;
 
 	if (!s->caught_up || s->inflight >= SESSION_INFLIGHT_MAX ||
-	    s->out_bytes > SESSION_OUT_HIGH || (f = msg_frame(d)) == NULL) {
+	    s->out_bytes > SESSION_OUT_HIGH ||
+	    (fr->len == 0 && (fr->len = msg_format(fr->d)) == 0)) {
 		s->caught_up = 0;
 		s->want_pump = 1;
 		session_touch(s);
@@ -156,8 +193,8 @@ push_fresh(struct session *s, void *arg)
 		s->cursor_undo = s->cursor;
 		s->inflight_undo = s->inflight;
 	}
-	session_reply(s, f);
-	s->cursor = d->seq;
+	session_push_msg(s, msg_text, fr->len, 1);
+	s->cursor = fr->d->seq;
 	s->inflight++;
 }
 
@@ -239,36 +276,45 @@ relay_send(struct session *s, struct frame_in *in)
 			.from_key = s->acct.key, .ts = srv->now, .ct = ct[i],
 			.ct_len = ct_len[i],
 		};
+		struct fresh fr = { &d, 0 };
 
-		session_each_account(recipients[i], push_fresh, &d);
+		session_each_account(recipients[i], push_fresh, &fr);
 	}
 	return 0;
 }
 
 /* The receipt of a copy s's account acked: a msg.delivered push to the
- * sender's sessions, held until the ack's commit. A sender no longer in
- * the case (a counsellor who left it) learns nothing. */
+ * sender's sessions, held until the ack's commit, written as text at once
+ * (one per copy acked, the relay's second most frequent push). A sender
+ * no longer in the case (a counsellor who left it) learns nothing. */
 static int
 tell_delivered(struct session *s, const struct copy_source *src)
 {
-	json_t *f;
-	int rc, yes = 0;
+	char text[160 + B64_LEN(OFR_MID_BYTES) + B64_LEN(OFR_PK_BYTES)];
+	size_t n;
+	int rc, k, yes = 0;
 
 	if ((rc = store_case_has_participant(s->srv->st, src->case_id,
 	    src->sender, &yes)) != 0)
 		return rc;
 	if (!yes)
 		return 0;
-	if ((f = frame_new("msg.delivered", 0)) == NULL)
-		return OFR_E_NOMEM;
-	json_object_set_new(f, "case", json_integer(src->case_id));
-	if (frame_set_bin(f, "mid", src->mid, OFR_MID_BYTES) != 0 ||
-	    frame_set_bin(f, "to", s->acct.key, OFR_PK_BYTES) != 0) {
-		json_decref(f);
-		return OFR_E_NOMEM;
-	}
-	session_push_account(src->sender, f, NULL);
-	json_decref(f);
+	k = snprintf(text, sizeof(text), "{\"v\":%d,\"type\":"
+	    "\"msg.delivered\",\"case\":%" PRId64 ",\"mid\":\"",
+	    OFR_PROTO_VERSION, src->case_id);
+	if (k < 0 || (size_t)k >= sizeof(text))
+		return OFR_E_INTERNAL;
+	n = (size_t)k;
+	sodium_bin2base64(text + n, sizeof(text) - n, src->mid, OFR_MID_BYTES,
+	    sodium_base64_VARIANT_ORIGINAL);
+	n += B64_LEN(OFR_MID_BYTES) - 1;
+	memcpy(text + n, "\",\"to\":\"", 8);
+	n += 8;
+	sodium_bin2base64(text + n, sizeof(text) - n, s->acct.key,
+	    OFR_PK_BYTES, sodium_base64_VARIANT_ORIGINAL);
+	n += B64_LEN(OFR_PK_BYTES) - 1;
+	memcpy(text + n, "\"}", 2);
+	session_push_account_text(src->sender, text, n + 2, NULL);
 	return 0;
 }
 

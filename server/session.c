@@ -462,17 +462,29 @@ session_send_committed(struct session *s, json_t *f)
 }
 
 void
+session_push_msg(struct session *s, const char *text, size_t len, int held)
+{
+	queue_text(s, text, len, held, 0, HELD_PUSH, 0, 1);
+}
+
+void
+session_push_account_text(int64_t account, const char *text, size_t len,
+    const struct session *except)
+{
+	for (struct session *s = online[bucket(account)]; s != NULL;
+	    s = s->online_next)
+		if (s->acct.id == account && s != except)
+			queue_text(s, text, len, 1, 0, HELD_PUSH, 0, 0);
+}
+
+void
 session_push_account(int64_t account, json_t *f, const struct session *except)
 {
 	char *text;
 
 	if (f == NULL || (text = json_dumps(f, JSON_COMPACT)) == NULL)
 		return;
-	for (struct session *s = online[bucket(account)]; s != NULL;
-	    s = s->online_next)
-		if (s->acct.id == account && s != except)
-			queue_text(s, text, strlen(text), 1, 0, HELD_PUSH,
-			    0, 0);
+	session_push_account_text(account, text, strlen(text), except);
 	free(text);
 }
 

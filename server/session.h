@@ -136,10 +136,20 @@ int session_reply_list(struct session *s, int64_t re, const char *type,
  * disk (at once when they are): only for frames that depend on nothing
  * uncommitted (stored messages, after the commit). */
 void session_send_committed(struct session *s, json_t *f);
+/* Queues a msg push, already serialised (text, len bytes: copied), for
+ * s: held until the turn's commit when held, else as
+ * session_send_committed() does. It passes a paced answer, as every msg
+ * push does. */
+void session_push_msg(struct session *s, const char *text, size_t len,
+    int held);
 /* Queues a copy of f (reference kept) to every session of the account but
  * except (NULL: none), held until the commit. */
 void session_push_account(int64_t account, json_t *f,
     const struct session *except);
+/* The same for a push already serialised (text, len bytes: copied; not
+ * a msg push). */
+void session_push_account_text(int64_t account, const char *text,
+    size_t len, const struct session *except);
 /* Marks every session of the account to fetch its new messages after the
  * commit, from the store (none is caught up until then). */
 void session_wake_account(int64_t account);
