@@ -1373,32 +1373,51 @@ mode_relay(void)
 
 /* --------------------------------------------------- idle and logins */
 
-/* Opens n connections of role, at most conc in progress at once, each
- * logging in with a new client key (offramp) or connecting (MQTT). */
-static void
+/* Opens connections of role until n are ready, at most conc in progress
+ * at once, each logging in with a new client key (offramp) or connecting
+ * (MQTT). A connection that fails is not replaced: 0 when n are ready,
+ * -1 when the failures leave fewer, or when none became ready for 30 s
+ * (the reason on stderr). */
+static int
 open_many(int n, enum role role)
 {
-	int opened = count_ready(role);
-	uint64_t end = now_ns() + 120000000000u;
+	static int opened;		/* over the levels of the run */
+	int last = count_ready(role);
+	uint64_t stall = now_ns() + 30000000000u;
 
 	while (count_ready(role) < n) {
-		while (opened < n && opened - count_ready(role) < conc) {
+		while (opened < n &&
+		    opened - count_ready(role) - n_failed < conc) {
 			struct conn *c = conn_open(role, opened++);
 
 			if (target == T_OFR)
 				fresh_keys(c);
 		}
-		if (now_ns() > end)
-			die("only %d of %d connections ready", count_ready(role),
-			    n);
+		if (opened - count_ready(role) - n_failed <= 0) {
+			fprintf(stderr, "loadgen: %d failed of %d opened: %d "
+			    "ready\n", n_failed, opened, count_ready(role));
+			return -1;
+		}
+		if (count_ready(role) != last) {
+			last = count_ready(role);
+			stall = now_ns() + 30000000000u;
+		} else if (now_ns() > stall) {
+			fprintf(stderr, "loadgen: none ready for 30 s: %d of %d "
+			    "ready, %d failed\n", last, n, n_failed);
+			return -1;
+		}
 		loop_once(1);
 	}
+	return 0;
 }
 
 /* Idle connections, logged in (offramp: new client accounts) or
  * connected (MQTT), held open: the server's RSS over its RSS before, per
  * connection, at each level of --conns (a list, rising: 1000,5000,10000),
- * read a second after the level is reached. The connections stay open
+ * read a second after the level is reached, over the connections held
+ * then (logged in and still open). Should connections fail, the level's
+ * line says how many were held and failed, and no higher level is tried.
+ * The connections stay open
  * from one level to the next: memory a server has freed is rarely given
  * back to the system, so only a rise from a fresh server is a fair
  * figure. */
@@ -1409,7 +1428,7 @@ mode_idle(void)
 	long before, after;
 	double t0, t1;
 	uint64_t w0, w1;
-	int level, had = 0;
+	int level, had = 0, rc, held, i;
 	char *e;
 
 	if (server_pid <= 0)
@@ -1422,19 +1441,26 @@ mode_idle(void)
 		p = *e == ',' ? e + 1 : e;
 		w0 = now_ns();
 		t0 = cpu_self();
-		open_many(level, R_IDLE);
+		rc = open_many(level, R_IDLE);
 		w1 = now_ns();
 		t1 = cpu_self();
 		run_for(1.0);		/* settle */
 		after = rss_kb(server_pid);
-		printf("result mode=idle target=%s conns=%d rss_before_kb=%ld "
-		    "rss_after_kb=%ld bytes_per_conn=%.0f connect_per_s=%.0f "
-		    "errors=%" PRIu64 " gen_cpu=%.2f\n",
-		    target == T_OFR ? "offramp" : "mosquitto", level, before,
-		    after, (double)(after - before) * 1024.0 / level,
-		    (level - had) / ((double)(w1 - w0) / 1e9), n_errors,
+		/* logged in (or CONNACKed) and still open: what is measured */
+		for (held = 0, i = 0; i < nall; i++)
+			held += all[i]->ready && all[i]->state != S_CLOSED;
+		printf("result mode=idle target=%s conns=%d held=%d failed=%d "
+		    "rss_before_kb=%ld rss_after_kb=%ld bytes_per_conn=%.0f "
+		    "connect_per_s=%.0f errors=%" PRIu64 " gen_cpu=%.2f\n",
+		    target == T_OFR ? "offramp" : "mosquitto", level, held,
+		    n_failed, before, after,
+		    held > 0 ? (double)(after - before) * 1024.0 / held : 0.0,
+		    (held - had) / ((double)(w1 - w0) / 1e9), n_errors,
 		    (t1 - t0) / ((double)(w1 - w0) / 1e9));
-		had = level;
+		fflush(stdout);
+		if (rc != 0 || held < level)
+			break;		/* the next level would not be fair */
+		had = held;
 	}
 	for (level = 0; level < nall; level++)
 		conn_close(all[level]);
