@@ -50,6 +50,10 @@ int store_open(struct store **out, const char *dir, int create);
  * (OFFRAMP_POSTGRES). */
 int store_open_url(struct store **out, const char *dir, const char *url,
     int create);
+/* url with its password left out ("***" for the user info's password and
+ * any password= parameter), into buf of cap bytes (cut to fit): what may
+ * be logged or printed of a store's URL. Returns buf. */
+const char *store_url_safe(const char *url, char *buf, size_t cap);
 /* 1 while the disk is full: SQLite said so, or less room is left than
  * the spare file holds; the spare is then given up, and made again once
  * there is room for it twice over (tried here and after each commit: a

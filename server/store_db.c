@@ -1617,6 +1617,43 @@ pg_open(struct store *st, const char *url, int create)
 }
 #endif
 
+const char *
+store_url_safe(const char *url, char *buf, size_t cap)
+{
+	const char *p = strstr(url, "://"), *at, *colon, *q;
+	size_t n = 0;
+
+	if (cap == 0)
+		return "";
+	buf[0] = '\0';
+	if (p == NULL) {
+		snprintf(buf, cap, "(not a URL)");
+		return buf;
+	}
+	p += 3;
+	at = strpbrk(p, "@/?");
+	colon = strchr(p, ':');
+	if (at != NULL && *at == '@' && colon != NULL && colon < at)
+		n = (size_t)snprintf(buf, cap, "%.*s:***%s",
+		    (int)(colon - url), url, at);
+	else
+		n = (size_t)snprintf(buf, cap, "%s", url);
+	if (n >= cap)
+		n = cap - 1;
+	/* "password=..." up to the next '&' */
+	while ((q = strstr(buf, "password=")) != NULL &&
+	    strncmp(q + 9, "***", 3) != 0) {
+		char *v = (char *)q + 9, *end = strchr(v, '&');
+		size_t tail = end != NULL ? strlen(end) : 0;
+
+		if ((size_t)(v - buf) + 3 + tail >= cap)
+			break;
+		memmove(v + 3, end != NULL ? end : v + strlen(v), tail + 1);
+		memcpy(v, "***", 3);
+	}
+	return buf;
+}
+
 /* 1 when url names a PostgreSQL database. */
 static int
 is_pg_url(const char *url)
