@@ -424,14 +424,15 @@ bad:
 static int
 check_store(const struct settings *s)
 {
+#ifndef OFFRAMP_POSTGRES
 	char safe[256];
 
+#endif
 	if (strncmp(s->store, "postgresql://", 13) != 0 &&
 	    strncmp(s->store, "postgres://", 11) != 0) {
 		fprintf(stderr, "offramp-server: %s: store takes a "
-		    "postgresql:// URL, not \"%s\" (without it, the store is "
-		    "SQLite in the data directory)\n", from("store"),
-		    store_url_safe(s->store, safe, sizeof(safe)));
+		    "postgresql:// URL (without it, the store is SQLite in "
+		    "the data directory)\n", from("store"));
 		return 2;
 	}
 #ifndef OFFRAMP_POSTGRES
