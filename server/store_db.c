@@ -1620,8 +1620,7 @@ pg_open(struct store *st, const char *url, int create)
 const char *
 store_url_safe(const char *url, char *buf, size_t cap)
 {
-	const char *p = strstr(url, "://"), *at, *colon, *q;
-	size_t n = 0;
+	const char *p = strstr(url, "://"), *at, *colon;
 
 	if (cap == 0)
 		return "";
@@ -1634,20 +1633,19 @@ store_url_safe(const char *url, char *buf, size_t cap)
 	at = strpbrk(p, "@/?");
 	colon = strchr(p, ':');
 	if (at != NULL && *at == '@' && colon != NULL && colon < at)
-		n = (size_t)snprintf(buf, cap, "%.*s:***%s",
-		    (int)(colon - url), url, at);
+		snprintf(buf, cap, "%.*s:***%s", (int)(colon - url), url, at);
 	else
-		n = (size_t)snprintf(buf, cap, "%s", url);
-	if (n >= cap)
-		n = cap - 1;
-	/* "password=..." up to the next '&' */
-	while ((q = strstr(buf, "password=")) != NULL &&
-	    strncmp(q + 9, "***", 3) != 0) {
-		char *v = (char *)q + 9, *end = strchr(v, '&');
+		snprintf(buf, cap, "%s", url);	/* cut to fit */
+	/* every "password=..." up to the next '&'; cut when "***" does not
+	 * fit */
+	for (char *v = buf; (v = strstr(v, "password=")) != NULL; v += 3) {
+		char *end = strchr(v += 9, '&');
 		size_t tail = end != NULL ? strlen(end) : 0;
 
-		if ((size_t)(v - buf) + 3 + tail >= cap)
+		if ((size_t)(v - buf) + 3 + tail >= cap) {
+			*v = '\0';
 			break;
+		}
 		memmove(v + 3, end != NULL ? end : v + strlen(v), tail + 1);
 		memcpy(v, "***", 3);
 	}

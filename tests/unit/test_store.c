@@ -2413,6 +2413,55 @@ test_first_responses(struct store *st)
 	CHECK_EQ_INT(store_commit(st), 0);
 }
 
+/* 1 when store_url_safe() makes url into want. */
+static int
+safe_is(const char *url, const char *want)
+{
+	char buf[256];
+
+	return strcmp(store_url_safe(url, buf, sizeof(buf)), want) == 0;
+}
+
+/* A store's URL: its password never shown; an unreachable or foreign
+ * one refused at open, nothing opened. */
+static void
+test_url(void)
+{
+	struct store *st = NULL;
+	char buf[256];
+
+	CHECK(safe_is("postgresql://bob:s3cret@db.example/off",
+	    "postgresql://bob:***@db.example/off"));
+	CHECK(safe_is("postgresql:///off?host=/run/pg&password=s3cret&user=bob",
+	    "postgresql:///off?host=/run/pg&password=***&user=bob"));
+	CHECK(safe_is("postgresql://bob@/off?password=s3cret",
+	    "postgresql://bob@/off?password=***"));
+	CHECK(safe_is("postgresql://h/off?password=a&sslmode=require&"
+	    "password=b", "postgresql://h/off?password=***&sslmode=require&"
+	    "password=***"));
+	CHECK(safe_is("postgresql://db.example:5433/off",
+	    "postgresql://db.example:5433/off"));
+	CHECK(strstr(store_url_safe("postgresql://bob:s3cret@h/off", buf, 12),
+	    "s3cret") == NULL);
+	CHECK(strcmp(store_url_safe("postgresql://h/o?password=s3cret", buf,
+	    30), "postgresql://h/o?password=***") == 0);
+	CHECK(strcmp(store_url_safe("postgresql://h/o?password=s3cret", buf,
+	    28), "postgresql://h/o?password=") == 0);
+	CHECK_EQ_INT(store_open_url(&st, dir, "mysql://h/off", 1),
+	    OFR_E_USAGE);
+	CHECK(st == NULL);
+#ifdef OFFRAMP_POSTGRES
+	/* a socket directory with no server in it */
+	snprintf(buf, sizeof(buf), "postgresql://bob:s3cret@/off?host=%.64s"
+	    "&connect_timeout=5", root);
+	CHECK_EQ_INT(store_open_url(&st, dir, buf, 1), OFR_E_IO);
+#else
+	CHECK_EQ_INT(store_open_url(&st, dir, "postgresql://h/off", 1),
+	    OFR_E_USAGE);
+#endif
+	CHECK(st == NULL);
+}
+
 int
 main(void)
 {
@@ -2441,6 +2490,7 @@ main(void)
 		return 1;
 	}
 #endif
+	test_url();
 	if (url == NULL)
 		test_open();	/* SQLite's file, its modes and its checks */
 	CHECK_EQ_INT(open_store(&st), 0);
