@@ -4,7 +4,9 @@
  * PRAGMA user_version), every statement prepared once in store_open() from
  * the noun files' tables and finalized in store_close(), the transactions
  * (store_commit, store_rollback, store_mark, store_unmark), and the helpers
- * of store_int.h that the noun files share: binding with explicit lengths,
+ * of store_int.h that the noun files share (through the backend's table,
+ * struct db_backend: SQLite's here, PostgreSQL's in store_pg.c, which
+ * store_open_url() picks by the URL): binding with explicit lengths,
  * stepping, reading rows, the one re-entrancy guard, and the store thread
  * that makes commits durable ("Durability" below). Writes are grouped:
  * the first write after a commit opens a transaction, store_commit() ends

@@ -814,7 +814,8 @@ add_counsellor() {
 new_programme() {
 	local out
 	stop_server
-	out=$("$OFFRAMP_SERVER_BIN" --data "$DATA" --new-programme "$1" 2>&1)
+	out=$("$OFFRAMP_SERVER_BIN" --data "$DATA" \
+		${STORE_URL:+--store "$STORE_URL"} --new-programme "$1" 2>&1)
 	PROG_TOKEN=$(printf '%s\n' "$out" |
 		sed -n 's/^offramp-server: programme ".*" created; its admin invite token: *\([^ ]*\).*/\1/p' |
 		head -n1)
