@@ -976,6 +976,18 @@ fail:
 	return OFR_E_INTERNAL;
 }
 
+/* 1 when the cluster syncs its commits (fsync on). */
+static int
+fsync_on(struct pg_store *pg)
+{
+	PGresult *res = PQexec(pg->conn, "SHOW fsync");
+	int on = PQresultStatus(res) == PGRES_TUPLES_OK &&
+	    PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "on") == 0;
+
+	PQclear(res);
+	return on;
+}
+
 /* Notices (NOTICE, WARNING) go to the log, at debug. */
 static void
 notice(void *arg, const char *msg)
@@ -1011,6 +1023,13 @@ pg_open(struct store *st, const char *url, int create)
 	if (run(pg, "SET synchronous_commit = on") != 0 ||
 	    run(pg, "SET client_min_messages = warning") != 0) {
 		log_err("store: %s: %s", safe, pg->err);
+		return OFR_E_INTERNAL;
+	}
+	/* an answer leaves after its commit is on disk: never on a cluster
+	 * that does not sync */
+	if (!fsync_on(pg)) {
+		log_err("store: %s: the cluster runs with fsync off (or cannot "
+		    "say): a commit would not be durable; refusing it", safe);
 		return OFR_E_INTERNAL;
 	}
 	if ((rc = migrate(pg, create)) != 0)
