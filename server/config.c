@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "store.h"
 #include "store_faults.h"
 #include "jobs.h"
 #include "proto/limits.h"
@@ -44,6 +45,9 @@ struct opt {
 static const struct opt table[] = {
 	{ "data", K_PATH, 0, 0, OFF(data), 1,
 	    "data directory (created 0700)" },
+	{ "store", K_STR, 0, 0, OFF(store), 1,
+	    "the store: a postgresql:// URL (default: SQLite in the data "
+	    "directory)" },
 	{ "listen", K_STR, 0, 0, OFF(listen), 1,
 	    "IP address to listen on (127.0.0.1)" },
 	{ "port", K_NUM, 0, 65535, OFF(port), 1,
@@ -415,6 +419,33 @@ bad:
 	return 2;
 }
 
+/* A store's URL: postgresql:// (or postgres://), in a build with
+ * PostgreSQL. */
+static int
+check_store(const struct settings *s)
+{
+#ifndef OFFRAMP_POSTGRES
+	char safe[256];
+
+#endif
+	if (strncmp(s->store, "postgresql://", 13) != 0 &&
+	    strncmp(s->store, "postgres://", 11) != 0) {
+		fprintf(stderr, "offramp-server: %s: store takes a "
+		    "postgresql:// URL (without it, the store is SQLite in "
+		    "the data directory)\n", from("store"));
+		return 2;
+	}
+#ifndef OFFRAMP_POSTGRES
+	fprintf(stderr, "offramp-server: %s: this offramp-server is built "
+	    "without PostgreSQL (cmake -DOFFRAMP_POSTGRES=ON): it cannot use "
+	    "the store %s\n", from("store"),
+	    store_url_safe(s->store, safe, sizeof(safe)));
+	return 2;
+#else
+	return 0;
+#endif
+}
+
 /* The checks across settings and of the paths they name. */
 static int
 check(struct settings *s)
@@ -422,6 +453,7 @@ check(struct settings *s)
 	char path[4096];
 	struct stat sb;
 	char *slash;
+	int rc;
 
 	if (s->data == NULL) {
 		fprintf(stderr, "offramp-server: no data directory: give "
@@ -450,6 +482,8 @@ check(struct settings *s)
 			return 2;
 		}
 	}
+	if (s->store != NULL && (rc = check_store(s)) != 0)
+		return rc;
 	if (strcmp(s->listen, "localhost") == 0)
 		s->listen = "127.0.0.1";
 	if (!is_address(s->listen)) {
@@ -622,7 +656,12 @@ config_print(const struct settings *s)
 		}
 		else if (o->kind == K_BOOL)
 			printf("%s = %s", o->key, *int_at(m, o) ? "yes" : "no");
-		else if (*str_at(m, o) != NULL)
+		else if (*str_at(m, o) != NULL && o->off == OFF(store)) {
+			char safe[VALUE_MAX];
+
+			printf("%s = %s", o->key, store_url_safe(*str_at(m, o),
+			    safe, sizeof(safe)));
+		} else if (*str_at(m, o) != NULL)
 			printf("%s = %s", o->key, *str_at(m, o));
 		else
 			printf("# %s (not set)", o->key);

@@ -16,6 +16,8 @@
 
 struct settings {
 	const char *data;		/* required */
+	const char *store;		/* NULL (SQLite in data), or a
+				 * postgresql:// URL */
 	const char *listen;		/* an IP address literal */
 	int port;
 	const char *cert, *key;		/* both or neither */

@@ -165,16 +165,39 @@ backup_command(int argc, char **argv)
  * quick_check) is refused. Exits 2 on either, saying why.
  */
 static void
-open_store(struct server *srv, const char *dir, int init)
+open_store(struct server *srv, const char *dir, const char *url, int init)
 {
-	char path[4096];
+	char path[4096], safe[256];
 	int rc, known;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/server.key", dir) >=
 	    sizeof(path))
 		fatal("data directory path too long");
 	known = access(path, F_OK) == 0;
-	rc = store_open(&srv->st, dir, !known || init);
+	rc = store_open_url(&srv->st, dir, url, !known || init);
+	if (url != NULL) {
+		store_url_safe(url, safe, sizeof(safe));
+		if (rc == OFR_E_NOT_FOUND) {
+			fprintf(stderr, "offramp-server: %s has a server.key "
+			    "but the database %s holds no offramp schema: "
+			    "refusing to start over with no accounts. Start "
+			    "once with --init to begin with an empty "
+			    "database\n", dir, safe);
+			exit(2);
+		}
+		if (rc == OFR_E_IO) {
+			fprintf(stderr, "offramp-server: cannot reach the "
+			    "store %s (see the log line above)\n", safe);
+			exit(2);
+		}
+		if (rc != 0)
+			fatal("cannot open the store %s: %s", safe,
+			    err_str(rc));
+		if (known && init)
+			log_warn("--init: a new database beside the "
+			    "existing server.key");
+		return;
+	}
 	if (rc == OFR_E_NOT_FOUND) {
 		fprintf(stderr, "offramp-server: %s has a server.key but its "
 		    "database (offramp.db) is missing or empty: refusing to "
@@ -372,7 +395,7 @@ main(int argc, char **argv)
 	if (ocrypto_init() != 0)
 		fatal("libsodium failed to start");
 	lock_data(data);
-	open_store(&srv, data, set.init);
+	open_store(&srv, data, set.store, set.init);
 	load_server_key(data, srv.pk);
 	srv.now = time(NULL);
 	if (set.new_programme != NULL) {

@@ -42,6 +42,18 @@ struct store;
  * integrity check fails) or OFR_E_INTERNAL.
  */
 int store_open(struct store **out, const char *dir, int create);
+/* store_open(), or with url not NULL, the PostgreSQL database it names
+ * (a postgresql:// URL; dir still holds the server's other files): its
+ * schema made when create, else it must hold offramp's (OFR_E_NOT_FOUND).
+ * OFR_E_IO when it cannot be reached (logged, the URL without its
+ * password); OFR_E_USAGE for another URL, or a build without PostgreSQL
+ * (OFFRAMP_POSTGRES). */
+int store_open_url(struct store **out, const char *dir, const char *url,
+    int create);
+/* url with its password left out ("***" for the user info's password and
+ * any password= parameter), into buf of cap bytes (cut to fit): what may
+ * be logged or printed of a store's URL. Returns buf. */
+const char *store_url_safe(const char *url, char *buf, size_t cap);
 /* 1 while the disk is full: SQLite said so, or less room is left than
  * the spare file holds; the spare is then given up, and made again once
  * there is room for it twice over (tried here and after each commit: a

@@ -4,7 +4,9 @@
  * PRAGMA user_version), every statement prepared once in store_open() from
  * the noun files' tables and finalized in store_close(), the transactions
  * (store_commit, store_rollback, store_mark, store_unmark), and the helpers
- * of store_int.h that the noun files share: binding with explicit lengths,
+ * of store_int.h that the noun files share (through the backend's table,
+ * struct db_backend: SQLite's here, PostgreSQL's in store_pg.c, which
+ * store_open_url() picks by the URL): binding with explicit lengths,
  * stepping, reading rows, the one re-entrancy guard, and the store thread
  * that makes commits durable ("Durability" below). Writes are grouped:
  * the first write after a commit opens a transaction, store_commit() ends
@@ -663,7 +665,7 @@ static const char *const db_sql[S_COUNT] = {
  * this list is where the tables are registered.
  */
 static const char *const *const sql_tables[] = {
-	db_sql,
+	db_sql,		/* the backend's own: store_pg.c has its own */
 	store_accounts_sql,
 	store_invites_sql,
 	store_cases_sql,
@@ -675,13 +677,12 @@ static const char *const *const sql_tables[] = {
 	store_referrals_sql,
 };
 
-/* The SQL of statement id: NULL unless exactly one table has it. */
-static const char *
-sql_of(int id)
+const char *
+db_sql_of(const char *const *own, int id)
 {
-	const char *text = NULL;
+	const char *text = own[id];
 
-	for (size_t t = 0; t < nitems(sql_tables); t++) {
+	for (size_t t = 1; t < nitems(sql_tables); t++) {
 		if (sql_tables[t][id] == NULL)
 			continue;
 		if (text != NULL)
@@ -760,8 +761,8 @@ spare_retry(struct store *st)
 	    "taken again", st->spare);
 }
 
-int
-store_full(struct store *st)
+static int
+lite_full(struct store *st)
 {
 	spare_check(st);
 	spare_retry(st);	/* one statvfs while there is no room */
@@ -769,25 +770,30 @@ store_full(struct store *st)
 }
 
 /*
- * The helpers of store_int.h (their contracts are there). A struct
- * db_stmt is an sqlite3_stmt: lite() is the one place that says so.
+ * SQLite's side of the helpers (struct db_backend): a struct db_stmt is
+ * the head of a lite_stmt, and lite() is the one place that says so.
  */
+
+struct lite_stmt {
+	struct db_stmt head;
+	sqlite3_stmt *s;
+};
 
 static sqlite3_stmt *
 lite(struct db_stmt *s)
 {
-	return (sqlite3_stmt *)s;
+	return s != NULL ? ((struct lite_stmt *)(void *)s)->s : NULL;
 }
 
-void
-db_done(struct db_stmt *s)
+static void
+lite_done(struct db_stmt *s)
 {
 	sqlite3_reset(lite(s));
 	sqlite3_clear_bindings(lite(s));
 }
 
-int
-db_fail(struct store *st, struct db_stmt *s, const char *what)
+static int
+lite_fail(struct store *st, struct db_stmt *s, const char *what)
 {
 	int full = (sqlite3_errcode(st->db) & 0xff) == SQLITE_FULL;
 
@@ -803,30 +809,16 @@ db_fail(struct store *st, struct db_stmt *s, const char *what)
 	return OFR_E_STORAGE_FULL;
 }
 
-int
-db_bind_text(struct db_stmt *s, int i, const char *t)
+static int
+lite_bind_text(struct db_stmt *s, int i, const char *t, size_t n)
 {
-	size_t n = strlen(t);
-
 	if (n > INT_MAX)
 		return SQLITE_TOOBIG;
 	return sqlite3_bind_text(lite(s), i, t, (int)n, SQLITE_STATIC);
 }
 
-int
-db_bind_text_or_null(struct db_stmt *s, int i, const char *t)
-{
-	return t[0] != '\0' ? db_bind_text(s, i, t) : db_bind_null(s, i);
-}
-
-int
-db_bind_ref(struct db_stmt *s, int i, int64_t id)
-{
-	return id != 0 ? db_bind_int64(s, i, id) : db_bind_null(s, i);
-}
-
-int
-db_bind_blob(struct db_stmt *s, int i, const void *p, size_t n)
+static int
+lite_bind_blob(struct db_stmt *s, int i, const void *p, size_t n)
 {
 	if (n > INT_MAX)
 		return SQLITE_TOOBIG;
@@ -835,28 +827,16 @@ db_bind_blob(struct db_stmt *s, int i, const void *p, size_t n)
 	return sqlite3_bind_blob(lite(s), i, p, (int)n, SQLITE_STATIC);
 }
 
-int
-db_bind_int64(struct db_stmt *s, int i, int64_t v)
+static int
+lite_bind_int64(struct db_stmt *s, int i, int64_t v)
 {
 	return sqlite3_bind_int64(lite(s), i, v);
 }
 
-int
-db_bind_int(struct db_stmt *s, int i, int v)
-{
-	return sqlite3_bind_int(lite(s), i, v);
-}
-
-int
-db_bind_null(struct db_stmt *s, int i)
+static int
+lite_bind_null(struct db_stmt *s, int i)
 {
 	return sqlite3_bind_null(lite(s), i);
-}
-
-int64_t
-db_limit(size_t max)
-{
-	return max > (size_t)INT64_MAX ? INT64_MAX : (int64_t)max;
 }
 
 /* The extended result code of a refusal by constraint c; 0 for none. */
@@ -874,10 +854,8 @@ constraint_code(enum db_constraint c)
 	return 0;
 }
 
-/* Steps s once: 1 with a row, 0 at its end (s reset), code when
- * constraint c refused it (s reset), or db_fail()'s code. */
 static int
-step_or(struct store *st, struct db_stmt *s, enum db_constraint c, int code,
+lite_step(struct store *st, struct db_stmt *s, enum db_constraint c, int code,
     const char *what)
 {
 	int ext = constraint_code(c);
@@ -895,6 +873,167 @@ step_or(struct store *st, struct db_stmt *s, enum db_constraint c, int code,
 		return code;
 	}
 	return db_fail(st, s, what);
+}
+
+static int
+lite_busy(struct db_stmt *s)
+{
+	return sqlite3_stmt_busy(lite(s));
+}
+
+static int64_t
+lite_changes(struct store *st)
+{
+	return sqlite3_changes64(st->db);
+}
+
+static int64_t
+lite_col_int64(struct db_stmt *s, int i)
+{
+	return sqlite3_column_int64(lite(s), i);
+}
+
+static int
+lite_col_is_null(struct db_stmt *s, int i)
+{
+	return sqlite3_column_type(lite(s), i) == SQLITE_NULL;
+}
+
+static const void *
+lite_col_data(struct db_stmt *s, int i)
+{
+	return sqlite3_column_blob(lite(s), i);
+}
+
+static int
+lite_col_bytes(struct db_stmt *s, int i)
+{
+	return sqlite3_column_bytes(lite(s), i);
+}
+
+static int
+lite_in_tx(struct store *st)
+{
+	return st->db != NULL && !sqlite3_get_autocommit(st->db);
+}
+
+static int lite_commit(struct store *st);
+static void lite_close(struct store *st);
+
+static const struct db_backend lite_backend = {
+	.name = "sqlite",
+	.done = lite_done,
+	.bind_text = lite_bind_text,
+	.bind_blob = lite_bind_blob,
+	.bind_int64 = lite_bind_int64,
+	.bind_null = lite_bind_null,
+	.step = lite_step,
+	.busy = lite_busy,
+	.changes = lite_changes,
+	.col_int64 = lite_col_int64,
+	.col_is_null = lite_col_is_null,
+	.col_data = lite_col_data,
+	.col_bytes = lite_col_bytes,
+	.fail = lite_fail,
+	.in_tx = lite_in_tx,
+	.commit = lite_commit,
+	.close = lite_close,
+	.full = lite_full,
+};
+
+/* A new statement of SQLite's around s (NULL: out of memory, s
+ * finalized). */
+static struct db_stmt *
+lite_wrap(sqlite3_stmt *s)
+{
+	struct lite_stmt *ls = malloc(sizeof(*ls));
+
+	if (ls == NULL) {
+		sqlite3_finalize(s);
+		return NULL;
+	}
+	ls->head.be = &lite_backend;
+	ls->s = s;
+	return &ls->head;
+}
+
+static void
+lite_free(struct db_stmt *s)
+{
+	sqlite3_finalize(lite(s));
+	free(s);
+}
+
+/* The helpers of store_int.h (their contracts are there), through the
+ * statement's backend. */
+
+void
+db_done(struct db_stmt *s)
+{
+	s->be->done(s);
+}
+
+int
+db_fail(struct store *st, struct db_stmt *s, const char *what)
+{
+	return st->be->fail(st, s, what);
+}
+
+int
+db_bind_text(struct db_stmt *s, int i, const char *t)
+{
+	return s->be->bind_text(s, i, t, strlen(t));
+}
+
+int
+db_bind_text_or_null(struct db_stmt *s, int i, const char *t)
+{
+	return t[0] != '\0' ? db_bind_text(s, i, t) : db_bind_null(s, i);
+}
+
+int
+db_bind_ref(struct db_stmt *s, int i, int64_t id)
+{
+	return id != 0 ? db_bind_int64(s, i, id) : db_bind_null(s, i);
+}
+
+int
+db_bind_blob(struct db_stmt *s, int i, const void *p, size_t n)
+{
+	return s->be->bind_blob(s, i, p, n);
+}
+
+int
+db_bind_int64(struct db_stmt *s, int i, int64_t v)
+{
+	return s->be->bind_int64(s, i, v);
+}
+
+int
+db_bind_int(struct db_stmt *s, int i, int v)
+{
+	return s->be->bind_int64(s, i, v);
+}
+
+int
+db_bind_null(struct db_stmt *s, int i)
+{
+	return s->be->bind_null(s, i);
+}
+
+int64_t
+db_limit(size_t max)
+{
+	return max > (size_t)INT64_MAX ? INT64_MAX : (int64_t)max;
+}
+
+/* Steps s once: 1 with a row, 0 at its end (s reset), code when
+ * constraint c refused it (s reset), or db_fail()'s code. */
+static int
+step_or(struct store *st, struct db_stmt *s, enum db_constraint c, int code,
+    const char *what)
+{
+	return s->be->step(st, s, c, code, what);
 }
 
 int
@@ -939,7 +1078,7 @@ db_insert(struct store *st, struct db_stmt *s, enum db_constraint c,
 int64_t
 db_changes(struct store *st)
 {
-	return sqlite3_changes64(st->db);
+	return st->be->changes(st);
 }
 
 int
@@ -951,8 +1090,8 @@ db_row(struct store *st, struct db_stmt *s, const char *what)
 int
 db_col_text(struct db_stmt *s, int i, char *buf, size_t cap)
 {
-	const unsigned char *p = sqlite3_column_text(lite(s), i);
-	size_t n = (size_t)sqlite3_column_bytes(lite(s), i);
+	const void *p = db_col_data(s, i);
+	size_t n = (size_t)db_col_bytes(s, i);
 
 	if (cap == 0 || n >= cap)
 		return -1;
@@ -978,31 +1117,31 @@ db_col_blob(struct db_stmt *s, int i, uint8_t *buf, size_t n)
 int64_t
 db_col_int64(struct db_stmt *s, int i)
 {
-	return sqlite3_column_int64(lite(s), i);
+	return s->be->col_int64(s, i);
 }
 
 int
 db_col_int(struct db_stmt *s, int i)
 {
-	return sqlite3_column_int(lite(s), i);
+	return (int)s->be->col_int64(s, i);
 }
 
 int
 db_col_is_null(struct db_stmt *s, int i)
 {
-	return sqlite3_column_type(lite(s), i) == SQLITE_NULL;
+	return s->be->col_is_null(s, i);
 }
 
 const void *
 db_col_data(struct db_stmt *s, int i)
 {
-	return sqlite3_column_blob(lite(s), i);
+	return s->be->col_data(s, i);
 }
 
 int
 db_col_bytes(struct db_stmt *s, int i)
 {
-	return sqlite3_column_bytes(lite(s), i);
+	return s->be->col_bytes(s, i);
 }
 
 /* A row of the database that breaks the schema's promises. */
@@ -1076,19 +1215,19 @@ db_each_row(struct store *st, enum stmt_id id, const int64_t *params, size_t n,
     db_visitor *visit, void *ctx, const char *what)
 {
 	struct db_stmt *s = st->s[id];
-	int rc = 0, step = SQLITE_DONE;
+	int rc = 0, step = 0;
 
-	if (sqlite3_stmt_busy(lite(s))) {
+	if (s->be->busy(s)) {
 		log_err("store: %s: called from its own callback", what);
 		return OFR_E_INTERNAL;
 	}
 	if (bind_params(s, params, n) != DB_OK)
 		return db_fail(st, s, what);
-	while (rc == 0 && (step = sqlite3_step(lite(s))) == SQLITE_ROW)
+	while (rc == 0 && (step = step_or(st, s, DB_NONE, 0, what)) == 1)
 		if (visit(s, ctx, &rc) != 0)
 			return corrupt(st, s, what);
-	if (rc == 0 && step != SQLITE_DONE)
-		return db_fail(st, s, what);
+	if (step < 0)
+		return step;	/* failed, and reset */
 	db_done(s);
 	return rc;
 }
@@ -1319,8 +1458,11 @@ pragma(struct store *st, const char *text, int64_t *v, char *buf,
 	}
 	if (v != NULL)
 		*v = sqlite3_column_int64(s, 0);
-	if (buf != NULL && db_col_text((struct db_stmt *)s, 0, buf, cap) != 0)
-		buf[0] = '\0';
+	if (buf != NULL) {
+		const unsigned char *t = sqlite3_column_text(s, 0);
+
+		snprintf(buf, cap, "%s", t != NULL ? (const char *)t : "");
+	}
 	sqlite3_finalize(s);
 	return 0;
 }
@@ -1467,7 +1609,7 @@ open_db(struct store *st, const char *path, int create)
 	if (migrate(st) != 0)
 		return OFR_E_INTERNAL;
 	for (int i = 0; i < S_COUNT; i++) {
-		const char *text = sql_of(i);
+		const char *text = db_sql_of(db_sql, i);
 
 		if (text == NULL || sqlite3_prepare_v3(st->db, text, -1,
 		    SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK) {
@@ -1475,7 +1617,8 @@ open_db(struct store *st, const char *path, int create)
 			    sqlite3_errmsg(st->db));
 			return OFR_E_INTERNAL;
 		}
-		st->s[i] = (struct db_stmt *)s;
+		if ((st->s[i] = lite_wrap(s)) == NULL)
+			return OFR_E_NOMEM;
 	}
 	/* store_probe()'s write: the schema version, rewritten unchanged
 	 * (a pragma takes no parameter: its text is made here, once). */
@@ -1487,12 +1630,76 @@ open_db(struct store *st, const char *path, int create)
 		    sqlite3_errmsg(st->db));
 		return OFR_E_INTERNAL;
 	}
-	st->probe = (struct db_stmt *)s;
+	if ((st->probe = lite_wrap(s)) == NULL)
+		return OFR_E_NOMEM;
 	return 0;
+}
+
+#ifndef OFFRAMP_POSTGRES
+int
+pg_open(struct store *st, const char *url, int create)
+{
+	(void)st;
+	(void)url;
+	(void)create;
+	log_err("store: this server is built without PostgreSQL (cmake "
+	    "-DOFFRAMP_POSTGRES=ON): a postgresql:// store cannot be opened");
+	return OFR_E_USAGE;
+}
+#endif
+
+const char *
+store_url_safe(const char *url, char *buf, size_t cap)
+{
+	const char *p = strstr(url, "://"), *at, *colon;
+
+	if (cap == 0)
+		return "";
+	buf[0] = '\0';
+	if (p == NULL) {
+		snprintf(buf, cap, "(not a URL)");
+		return buf;
+	}
+	p += 3;
+	at = strpbrk(p, "@/?");
+	colon = strchr(p, ':');
+	if (at != NULL && *at == '@' && colon != NULL && colon < at)
+		snprintf(buf, cap, "%.*s:***%s", (int)(colon - url), url, at);
+	else
+		snprintf(buf, cap, "%s", url);	/* cut to fit */
+	/* every "password=..." up to the next '&'; cut when "***" does not
+	 * fit */
+	for (char *v = buf; (v = strstr(v, "password=")) != NULL; v += 3) {
+		char *end = strchr(v += 9, '&');
+		size_t tail = end != NULL ? strlen(end) : 0;
+
+		if ((size_t)(v - buf) + 3 + tail >= cap) {
+			*v = '\0';
+			break;
+		}
+		memmove(v + 3, end != NULL ? end : v + strlen(v), tail + 1);
+		memcpy(v, "***", 3);
+	}
+	return buf;
+}
+
+/* 1 when url names a PostgreSQL database. */
+static int
+is_pg_url(const char *url)
+{
+	return strncmp(url, "postgresql://", 13) == 0 ||
+	    strncmp(url, "postgres://", 11) == 0;
 }
 
 int
 store_open(struct store **out, const char *dir, int create)
+{
+	return store_open_url(out, dir, NULL, create);
+}
+
+int
+store_open_url(struct store **out, const char *dir, const char *url,
+    int create)
 {
 	char path[PATH_MAX];
 	struct store *st;
@@ -1502,6 +1709,11 @@ store_open(struct store **out, const char *dir, int create)
 	*out = NULL;
 	if (sodium_init() < 0)
 		return OFR_E_INTERNAL;
+	if (url != NULL && !is_pg_url(url)) {
+		log_err("store: %.32s...: a store is a postgresql:// URL",
+		    url);
+		return OFR_E_USAGE;
+	}
 	/* Nothing reads SQLite's memory statistics: none kept, a global
 	 * lock less per allocation. It works only before SQLite starts
 	 * (the first store_open), and changes nothing after. */
@@ -1517,6 +1729,15 @@ store_open(struct store **out, const char *dir, int create)
 	pthread_mutex_init(&st->sync_mu, NULL);
 	pthread_cond_init(&st->sync_cv, NULL);
 	pthread_cond_init(&st->done_cv, NULL);
+	st->be = &lite_backend;
+	if (url != NULL) {
+		if ((rc = pg_open(st, url, create)) != 0) {
+			store_close(st);
+			return rc;
+		}
+		*out = st;
+		return 0;
+	}
 	if ((size_t)snprintf(st->wal, sizeof(st->wal), "%s-wal", path) >=
 	    sizeof(st->wal) || (size_t)snprintf(st->spare, sizeof(st->spare),
 	    "%s/%s", dir, SPARE_NAME) >= sizeof(st->spare) ||
@@ -1549,19 +1770,34 @@ store_open(struct store **out, const char *dir, int create)
 	return 0;
 }
 
+/* SQLite's close(): rolls back, stops the thread, finalizes, closes. */
+static void
+lite_close(struct store *st)
+{
+	if (st->db != NULL && !sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	sync_stop(st);
+	for (int i = 0; i < S_COUNT; i++)
+		if (st->s[i] != NULL)
+			lite_free(st->s[i]);
+	if (st->probe != NULL)
+		lite_free(st->probe);
+	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
+		log_err("store: close: %s", sqlite3_errmsg(st->db));
+}
+
+int
+store_full(struct store *st)
+{
+	return st->be->full(st);
+}
+
 void
 store_close(struct store *st)
 {
 	if (st == NULL)
 		return;
-	if (st->db != NULL && !sqlite3_get_autocommit(st->db))
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-	sync_stop(st);
-	for (int i = 0; i < S_COUNT; i++)
-		sqlite3_finalize(lite(st->s[i]));
-	sqlite3_finalize(lite(st->probe));
-	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
-		log_err("store: close: %s", sqlite3_errmsg(st->db));
+	st->be->close(st);
 	pthread_cond_destroy(&st->done_cv);
 	pthread_cond_destroy(&st->sync_cv);
 	pthread_mutex_destroy(&st->sync_mu);
@@ -1571,7 +1807,7 @@ store_close(struct store *st)
 static void
 rollback_all(struct store *st)
 {
-	if (!sqlite3_get_autocommit(st->db))
+	if (st->be->in_tx(st))
 		db_exec(st, st->s[S_ROLLBACK], "rollback");
 	st->tx = 0;
 	st->broken = 0;
@@ -1579,11 +1815,8 @@ rollback_all(struct store *st)
 	st->full_seen = 0;
 }
 
-/* A commit that cannot be: counted, rolled back; OFR_E_STORAGE_FULL when
- * SQLite said the disk is full during the transaction, else
- * OFR_E_INTERNAL. */
-static int
-commit_lost(struct store *st)
+int
+db_commit_lost(struct store *st)
 {
 	int rc = st->full_seen ? OFR_E_STORAGE_FULL : OFR_E_INTERNAL;
 
@@ -1879,9 +2112,6 @@ now_usec(void)
 int
 store_commit(struct store *st)
 {
-	int64_t start;
-	int waits;
-
 	if (!st->tx) {
 		if (st->scrub)
 			sync_ask(st);
@@ -1890,19 +2120,30 @@ store_commit(struct store *st)
 	if (st->broken) {
 		log_err("store: commit: the transaction was lost; nothing of "
 		    "it is kept");
-		return commit_lost(st);
+		return db_commit_lost(st);
 	}
 	if (st->mark_open) {
 		/* A request still in flight: its writes go with this commit. */
 		if (db_exec(st, st->s[S_MARK_RELEASE], "release mark") != 0)
-			return commit_lost(st);
+			return db_commit_lost(st);
 		st->mark_open = 0;
 	}
+	return st->be->commit(st);
+}
+
+/* SQLite's commit(): the -wal's sync is the store thread's, or waited
+ * for here when nobody is told of it (store_on_durable). */
+static int
+lite_commit(struct store *st)
+{
+	int64_t start;
+	int waits;
+
 	spare_check(st);
 	start = now_usec();
 	if (db_exec(st, st->s[S_COMMIT], "commit") != 0) {
 		int io = (sqlite3_errcode(st->db) & 0xff) == SQLITE_IOERR;
-		int rc = commit_lost(st);
+		int rc = db_commit_lost(st);
 
 		if (io)
 			wal_overwrite(st);

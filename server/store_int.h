@@ -7,10 +7,10 @@
  * noun files share: one way to bind, to step, to read one row or every row
  * (with the one re-entrancy guard), and to open the transaction of a
  * write. The noun files reach the database through these helpers
- * alone: a statement is an opaque struct db_stmt (for SQLite, the
- * sqlite3_stmt), and neither this header nor the noun files include
- * sqlite3.h; store_db.c (SQLite's side of the helpers) and store_faults.c
- * do.
+ * alone: a statement is a struct db_stmt, the head of its backend's own
+ * (struct db_backend: SQLite's in store_db.c, PostgreSQL's in
+ * store_pg.c), and neither this header nor the noun files include
+ * sqlite3.h or libpq-fe.h; store_db.c, store_pg.c and store_faults.c do.
  *
  * SQL that a second backend must give its own text for. The noun files'
  * statements are in the subset SQLite 3.40 and PostgreSQL 15 share
@@ -245,12 +245,75 @@ extern const char *const store_audit_sql[S_COUNT];
 extern const char *const store_feedback_sql[S_COUNT];
 extern const char *const store_referrals_sql[S_COUNT];
 
-/* A prepared statement; what it is belongs to store_db.c. */
-struct db_stmt;
+/* The kinds of constraint that db_exec_or() and db_insert() tell apart. */
+enum db_constraint {
+	DB_NONE,		/* none: every refusal is a failure */
+	DB_UNIQUE,		/* a UNIQUE constraint or index */
+	DB_FOREIGN_KEY
+};
+
+struct db_backend;
+
+/* A prepared statement: each backend's begins with this (store_db.c's
+ * SQLite statement, store_pg.c's PostgreSQL one); the rest is its own. */
+struct db_stmt {
+	const struct db_backend *be;
+};
 struct sqlite3;		/* SQLite's connection, for store_db.c */
+struct pg_store;	/* PostgreSQL's connection, for store_pg.c */
+
+/*
+ * A backend: what the helpers below ask of the database. store_db.c holds
+ * SQLite's table and the helpers themselves, which reach the database
+ * through it alone; store_pg.c holds PostgreSQL's. step() runs s once:
+ * 1 with a row, 0 at its end (s reset), code when a constraint of kind c
+ * refused it (s reset, nothing changed, the transaction goes on), or
+ * fail()'s code. fail() is db_fail()'s contract. in_tx(): the database
+ * has a transaction of ours open. commit() runs the COMMIT of an open
+ * transaction and what goes with it: 0, or db_commit_lost()'s code.
+ * close() closes what open gave (the statements too); full() is
+ * store_full()'s.
+ */
+struct db_backend {
+	const char *name;
+	void (*done)(struct db_stmt *s);
+	int (*bind_text)(struct db_stmt *s, int i, const char *t, size_t n);
+	int (*bind_blob)(struct db_stmt *s, int i, const void *p, size_t n);
+	int (*bind_int64)(struct db_stmt *s, int i, int64_t v);
+	int (*bind_null)(struct db_stmt *s, int i);
+	int (*step)(struct store *st, struct db_stmt *s, enum db_constraint c,
+	    int code, const char *what);
+	int (*busy)(struct db_stmt *s);
+	int64_t (*changes)(struct store *st);
+	int64_t (*col_int64)(struct db_stmt *s, int i);
+	int (*col_is_null)(struct db_stmt *s, int i);
+	const void *(*col_data)(struct db_stmt *s, int i);
+	int (*col_bytes)(struct db_stmt *s, int i);
+	int (*fail)(struct store *st, struct db_stmt *s, const char *what);
+	int (*in_tx)(struct store *st);
+	int (*commit)(struct store *st);
+	void (*close)(struct store *st);
+	int (*full)(struct store *st);
+};
+
+/* The SQL of statement id, from the backend's own table (its
+ * transactions and the rest of store_db.c's list above) or the noun
+ * files': NULL unless exactly one has it. */
+const char *db_sql_of(const char *const *own, int id);
+/* A commit that cannot be: counted, rolled back; OFR_E_STORAGE_FULL when
+ * the disk filled up during the transaction, else OFR_E_INTERNAL. */
+int db_commit_lost(struct store *st);
+/* store_pg.c: opens the PostgreSQL database at url (a postgresql:// or
+ * postgres:// URL) into st: connects, migrates (creating the schema when
+ * create), and prepares. 0, OFR_E_NOT_FOUND (no schema and not create),
+ * OFR_E_IO (unreachable: logged with the URL, its password left out) or
+ * OFR_E_INTERNAL. Without OFFRAMP_POSTGRES, store_db.c's refuses. */
+int pg_open(struct store *st, const char *url, int create);
 
 struct store {
+	const struct db_backend *be;
 	struct sqlite3 *db;
+	struct pg_store *pg;
 	struct db_stmt *s[S_COUNT];
 	int tx;			/* a transaction of ours is open */
 	int broken;		/* SQLite dropped it, or an undo failed */
@@ -326,12 +389,6 @@ int db_exec(struct store *st, struct db_stmt *s, const char *what);
  * did, none_code when it changed none (or more). */
 int db_exec_one(struct store *st, struct db_stmt *s, int none_code,
     const char *what);
-/* The kinds of constraint that db_exec_or() and db_insert() tell apart. */
-enum db_constraint {
-	DB_NONE,		/* none: every refusal is a failure */
-	DB_UNIQUE,		/* a UNIQUE constraint or index */
-	DB_FOREIGN_KEY
-};
 /*
  * Like db_exec(), but when a constraint of kind c refuses the statement,
  * returns code: the statement changed nothing, and the transaction goes

@@ -3,7 +3,8 @@
 # chromium, the web client's npm packages with npm ci), builds the web
 # client, ./build (RelWithDebInfo) and ./build-asan (Debug, AddressSanitizer +
 # UndefinedBehaviorSanitizer, and the store's fault injection of
-# OFFRAMP_FAULTS for test_inject), runs ctest in both, prints both summaries,
+# OFFRAMP_FAULTS for test_inject, and the PostgreSQL store of OFFRAMP_POSTGRES
+# for unit/test_store_pg), runs ctest in both, prints both summaries,
 # and exits non-zero if either run failed. ctest labels (tests/CMakeLists.txt)
 # say where a test runs:
 # - the unit tests and the fuzz corpora's replays run in both;
@@ -44,8 +45,9 @@ echo "== build: ./build (RelWithDebInfo)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 make -C build -j"$jobs" --no-print-directory
 
-echo "== build: ./build-asan (Debug, ASan + UBSan, fault injection)"
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DOFFRAMP_SANITIZE=ON -DOFFRAMP_FAULTS=ON >/dev/null
+echo "== build: ./build-asan (Debug, ASan + UBSan, fault injection, the PostgreSQL store)"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DOFFRAMP_SANITIZE=ON -DOFFRAMP_FAULTS=ON \
+	-DOFFRAMP_POSTGRES=ON >/dev/null
 make -C build-asan -j"$jobs" --no-print-directory
 
 # LeakSanitizer needs to stop the process to scan it (ptrace-like); some

@@ -20,6 +20,7 @@ TEST_NAME=$(basename "$0" .sh)
 # The CLI must see only what a test gives it.
 unset OFFRAMP_SERVER OFFRAMP_CA OFFRAMP_KEY OFFRAMP_PASSPHRASE
 
+STORE_URL=${STORE_URL:-${OFFRAMP_STORE_URL:-}}
 T=$(mktemp -d "${TMPDIR:-/tmp}/offramp-$TEST_NAME.XXXXXX")
 DATA="$T/data"			# the server's data directory
 TLS_DIR="$T/tls"		# cert.pem, key.pem for 127.0.0.1
@@ -262,7 +263,9 @@ _server_up_or_gone() {
 # $DATA, a proof of work of 8 to 12 bits (a millisecond or two), plus
 # ARGS (which may override it) (SERVER_TLS=0: no --cert/--key; SERVER_LISTEN: another
 # --listen address; SERVER_WRAP: a command, split at spaces, that runs the
-# server, e.g. "prlimit --nofile=64:64 --"). Waits for its "listening on port" line; sets
+# server, e.g. "prlimit --nofile=64:64 --"; STORE_URL, by default
+# $OFFRAMP_STORE_URL: the store, a postgresql:// URL, as
+# tests/tools/pg.sh run gives). Waits for its "listening on port" line; sets
 # SERVER_PID, PORT, and TOKEN (the bootstrap token when printed at once,
 # else empty: see need_token).
 start_server() {
@@ -272,8 +275,9 @@ start_server() {
 	SERVER_OUT="$T/server$n.stdout"
 	SERVER_ERR="$T/server$n.stderr"
 	SERVER_LOGS+=("$SERVER_OUT" "$SERVER_ERR")
-	local tls=(--cert "$CERT" --key "$CERT_KEY") port=0
+	local tls=(--cert "$CERT" --key "$CERT_KEY") port=0 store=()
 	[ "${SERVER_TLS:-1}" = 1 ] || tls=()
+	[ -z "${STORE_URL:-}" ] || store=(--store "$STORE_URL")
 	if [ -n "${PORT:-}" ] && [ -n "${SERVER_PID:-}" ] &&
 	   [ "${SERVER_DATA:-}" = "$DATA" ] &&
 	   ! kill -0 "$SERVER_PID" 2>/dev/null; then
@@ -284,7 +288,7 @@ start_server() {
 		${SERVER_WRAP:-} "$OFFRAMP_SERVER_BIN" --data "$DATA" \
 			--listen "${SERVER_LISTEN:-127.0.0.1}" --port "$port" \
 			--pow-bits 8 --pow-max-bits 12 \
-			"${tls[@]}" "$@" \
+			"${tls[@]}" "${store[@]}" "$@" \
 			>"$SERVER_OUT" 2>"$SERVER_ERR" </dev/null &
 		SERVER_PID=$!
 		SERVER_PIDS+=("$SERVER_PID")
@@ -847,7 +851,8 @@ add_counsellor() {
 new_programme() {
 	local out
 	stop_server
-	out=$("$OFFRAMP_SERVER_BIN" --data "$DATA" --new-programme "$1" 2>&1)
+	out=$("$OFFRAMP_SERVER_BIN" --data "$DATA" \
+		${STORE_URL:+--store "$STORE_URL"} --new-programme "$1" 2>&1)
 	PROG_TOKEN=$(printf '%s\n' "$out" |
 		sed -n 's/^offramp-server: programme ".*" created; its admin invite token: *\([^ ]*\).*/\1/p' |
 		head -n1)

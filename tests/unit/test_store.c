@@ -16,6 +16,9 @@
 
 #include <sodium.h>
 #include <sqlite3.h>
+#ifdef OFFRAMP_POSTGRES
+#include <libpq-fe.h>
+#endif
 
 #include "check.h"
 #include "log.h"
@@ -26,6 +29,16 @@
 static char root[PATH_MAX];	/* the temporary directory */
 static char dir[PATH_MAX];	/* the store's data directory in it */
 static char dbpath[PATH_MAX];
+/* $OFFRAMP_STORE_URL: the store on PostgreSQL, on an empty database
+ * (tests/tools/pg.sh run), in a build with it; NULL: SQLite in dir. */
+static const char *url;
+
+/* Opens the store under test: SQLite in dir, or PostgreSQL at url. */
+static int
+open_store(struct store **st)
+{
+	return store_open_url(st, dir, url, 1);
+}
 
 static void
 rm_tree(const char *path)
@@ -72,6 +85,18 @@ peek(const char *sql)
 	sqlite3_stmt *s = NULL;
 	long long v = -1;
 
+#ifdef OFFRAMP_POSTGRES
+	if (url != NULL) {
+		PGconn *c = PQconnectdb(url);
+		PGresult *r = PQexec(c, sql);
+
+		if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0)
+			v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		PQclear(r);
+		PQfinish(c);
+		return v;
+	}
+#endif
 	if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) ==
 	    SQLITE_OK && sqlite3_prepare_v2(db, sql, -1, &s, NULL) ==
 	    SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
@@ -939,11 +964,15 @@ test_transactions(struct store **stp)
 	    1);
 	store_close(st);
 	*stp = st = NULL;
-	CHECK_EQ_INT(store_open(&st, dir, 1), 0);
+	CHECK_EQ_INT(open_store(&st), 0);
 	*stp = st;
 	if (st == NULL)
 		return;
-	CHECK_EQ_INT(peek("PRAGMA user_version"), 18);
+	/* SQLite's version 17 is PostgreSQL's 1, 18 its 2 (store_pg.c) */
+	if (url != NULL)
+		CHECK_EQ_INT(peek("SELECT version FROM schema_version"), 2);
+	else
+		CHECK_EQ_INT(peek("PRAGMA user_version"), 18);
 	CHECK_EQ_INT(store_account_by_id(st, id, &a), 0);
 	CHECK(strcmp(a.name, "kept") == 0);
 	key_of(a.key, 706);
@@ -1867,6 +1896,28 @@ poke(const char *sql, char *msg, size_t cap)
 	int rc;
 
 	msg[0] = '\0';
+#ifdef OFFRAMP_POSTGRES
+	/* PostgreSQL's refusals (a constraint, class 23; a trigger's
+	 * exception, P0001) as SQLite's SQLITE_CONSTRAINT */
+	if (url != NULL) {
+		PGconn *c = PQconnectdb(url);
+		PGresult *r = PQexec(c, sql);
+		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+
+		if (PQresultStatus(r) == PGRES_COMMAND_OK ||
+		    PQresultStatus(r) == PGRES_TUPLES_OK)
+			rc = SQLITE_OK;
+		else if (state != NULL && (strncmp(state, "23", 2) == 0 ||
+		    strcmp(state, "P0001") == 0))
+			rc = SQLITE_CONSTRAINT;
+		else
+			rc = SQLITE_ERROR;
+		snprintf(msg, cap, "%s", PQresultErrorMessage(r));
+		PQclear(r);
+		PQfinish(c);
+		return rc;
+	}
+#endif
 	if ((rc = sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READWRITE, NULL)) ==
 	    SQLITE_OK) {
 		rc = sqlite3_exec(db, sql, NULL, NULL, &err);
@@ -1990,8 +2041,9 @@ test_audit(struct store *st)
 	CHECK_EQ_INT(peek("SELECT count(*) FROM audit"), n);
 	CHECK_EQ_INT(peek(q), 1);
 	/* (the check can fail: an ordinary table takes the same writes) */
-	CHECK_EQ_INT(poke("CREATE TEMP TABLE t(x); INSERT INTO t VALUES (1);"
-	    "UPDATE t SET x = 2; DELETE FROM t", msg, sizeof(msg)), SQLITE_OK);
+	CHECK_EQ_INT(poke("CREATE TEMP TABLE t(x bigint); INSERT INTO t "
+	    "VALUES (1); UPDATE t SET x = 2; DELETE FROM t", msg,
+	    sizeof(msg)), SQLITE_OK);
 }
 
 struct programmes_seen {
@@ -2361,6 +2413,55 @@ test_first_responses(struct store *st)
 	CHECK_EQ_INT(store_commit(st), 0);
 }
 
+/* 1 when store_url_safe() makes url into want. */
+static int
+safe_is(const char *url, const char *want)
+{
+	char buf[256];
+
+	return strcmp(store_url_safe(url, buf, sizeof(buf)), want) == 0;
+}
+
+/* A store's URL: its password never shown; an unreachable or foreign
+ * one refused at open, nothing opened. */
+static void
+test_url(void)
+{
+	struct store *st = NULL;
+	char buf[256];
+
+	CHECK(safe_is("postgresql://bob:s3cret@db.example/off",
+	    "postgresql://bob:***@db.example/off"));
+	CHECK(safe_is("postgresql:///off?host=/run/pg&password=s3cret&user=bob",
+	    "postgresql:///off?host=/run/pg&password=***&user=bob"));
+	CHECK(safe_is("postgresql://bob@/off?password=s3cret",
+	    "postgresql://bob@/off?password=***"));
+	CHECK(safe_is("postgresql://h/off?password=a&sslmode=require&"
+	    "password=b", "postgresql://h/off?password=***&sslmode=require&"
+	    "password=***"));
+	CHECK(safe_is("postgresql://db.example:5433/off",
+	    "postgresql://db.example:5433/off"));
+	CHECK(strstr(store_url_safe("postgresql://bob:s3cret@h/off", buf, 12),
+	    "s3cret") == NULL);
+	CHECK(strcmp(store_url_safe("postgresql://h/o?password=s3cret", buf,
+	    30), "postgresql://h/o?password=***") == 0);
+	CHECK(strcmp(store_url_safe("postgresql://h/o?password=s3cret", buf,
+	    28), "postgresql://h/o?password=") == 0);
+	CHECK_EQ_INT(store_open_url(&st, dir, "mysql://h/off", 1),
+	    OFR_E_USAGE);
+	CHECK(st == NULL);
+#ifdef OFFRAMP_POSTGRES
+	/* a socket directory with no server in it */
+	snprintf(buf, sizeof(buf), "postgresql://bob:s3cret@/off?host=%.64s"
+	    "&connect_timeout=5", root);
+	CHECK_EQ_INT(store_open_url(&st, dir, buf, 1), OFR_E_IO);
+#else
+	CHECK_EQ_INT(store_open_url(&st, dir, "postgresql://h/off", 1),
+	    OFR_E_USAGE);
+#endif
+	CHECK(st == NULL);
+}
+
 int
 main(void)
 {
@@ -2379,8 +2480,20 @@ main(void)
 	snprintf(dbpath, sizeof(dbpath), "%.*s/offramp.db", PATH_MAX - 32,
 	    dir);
 
-	test_open();
-	CHECK_EQ_INT(store_open(&st, dir, 1), 0);
+	url = getenv("OFFRAMP_STORE_URL");
+	if (url != NULL && url[0] == '\0')
+		url = NULL;
+#ifndef OFFRAMP_POSTGRES
+	if (url != NULL) {
+		fprintf(stderr, "test_store: OFFRAMP_STORE_URL is set but this "
+		    "build has no PostgreSQL (OFFRAMP_POSTGRES)\n");
+		return 1;
+	}
+#endif
+	test_url();
+	if (url == NULL)
+		test_open();	/* SQLite's file, its modes and its checks */
+	CHECK_EQ_INT(open_store(&st), 0);
 	if (st != NULL) {
 		test_programmes_accounts(st);
 		test_invites(st);
