@@ -65,6 +65,8 @@ assert_not_contains "Ada's waiting list lacks it" "$(cli admin waiting)" "$CASE"
 step "Lou takes it: he joins as the referral's counsellor, and the three talk"
 out=$(cli lou take "$CASE")
 assert_eq "the case stays active" active "$(field "$out" status)"
+assert_match "Lou is told it is a referral from A, and how he joins" "$out" \
+	"^referral: from partner programme $A $ANAME; you join as the referral's counsellor, joining until the others confirmed you\$"
 assert_eq "Lou is the referral's counsellor" "$(account_id lou)" \
 	"$(sql "SELECT receiver_id FROM referrals WHERE case_id = $CASE")"
 assert_eq "the case is still Sam's, not B's" "$(account_id couns)|1" \
