@@ -273,6 +273,9 @@ test('the web counsellor: proposes a partner of the directory, shows the draft, 
 
 // the last: A and B are partners no more after it
 test('the partnership ends: the referral is cancelled, and the card says so', async () => {
+	// the case is Sam's again, not Rae's
+	H.cliOk(env, 'admin', ['counsellor-update', 'Rae', '--presence', 'away']);
+	H.cliOk(env, 'couns', ['profile', '--presence', 'online']);
 	const [page, id] = await clientOfA();
 	H.cliOk(env, 'couns', ['referral', 'propose', id, '2']);
 	await state(page, 'proposed');
