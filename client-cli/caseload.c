@@ -42,7 +42,8 @@
 #endif
 
 /* A command that moves one case: prints "case:", "status:" and, when
- * there is one, "client:". */
+ * there is one, "client:", and "referral:" when the caller joins the case
+ * as the counsellor of its referral (a take of a waiting referral). */
 static int
 move_case(struct cli *cli, int argc, char **argv, const char *type,
     const char *usage)
@@ -71,6 +72,7 @@ move_case(struct cli *cli, int argc, char **argv, const char *type,
 			fputc('\n', stdout);
 		}
 	}
+	cases_print_referral_joined(cli, kase);
 	(void)trust_check_case(cli, kase);	/* records the client's key */
 	json_decref(resp);
 	return 0;

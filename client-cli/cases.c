@@ -134,6 +134,30 @@ cases_print_waiting(struct cli *cli, json_t *list, const char *none)
 	json_decref(resp);
 }
 
+void
+cases_print_referral_joined(struct cli *cli, json_t *kase)
+{
+	char me[OFR_B64_LEN(OFR_PK_BYTES)];
+	json_t *r = json_object_get(kase, "referral"), *resp = NULL;
+	const char *status = json_string_value(json_object_get(r, "status"));
+	const char *who = json_string_value(json_object_get(r, "counsellor"));
+	int64_t from = json_integer_value(json_object_get(r, "from"));
+
+	if (status == NULL || strcmp(status, "accepted") != 0 || who == NULL)
+		return;
+	b64_encode(me, sizeof(me), keyfile_pk(cli->key), OFR_PK_BYTES);
+	if (strcmp(who, me) != 0)
+		return;
+	if (cli_ask(cli, "programme.list", 0, &resp) != 0)
+		resp = NULL;
+	printf("referral: from partner programme %lld ", (long long)from);
+	text_puts(stdout, programme_name(json_object_get(resp, "programmes"),
+	    from));
+	fputs("; you join as the referral's counsellor, joining until the "
+	    "others confirmed you\n", stdout);
+	json_decref(resp);
+}
+
 int
 cases_participant_role(json_t *p, int *role)
 {

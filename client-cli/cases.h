@@ -28,6 +28,11 @@ int cases_load(struct cli *cli, int64_t id, json_t **cases, json_t **kase);
  * caller's programme "referred by partner programme ID NAME" (the names
  * asked of cli once); none: what to say when empty. */
 void cases_print_waiting(struct cli *cli, json_t *list, const char *none);
+/* When the caller is the partner counsellor of kase's accepted referral
+ * (it took or was given a waiting referral), prints "referral: from
+ * partner programme ID NAME; you join as the referral's counsellor,
+ * joining until the others confirmed you" (the names asked of cli). */
+void cases_print_referral_joined(struct cli *cli, json_t *kase);
 /* The object of array list whose "key" equals key (a participant, a
  * counsellor entry), or NULL; borrowed. */
 json_t *cases_with_key(json_t *list, json_t *key);

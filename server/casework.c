@@ -164,7 +164,10 @@ casework_close(struct server *srv, struct case_info *c, void *origin)
 	return casework_rematch(srv, c->counsellor) < 0 ? OFR_E_INTERNAL : 0;
 }
 
-/* Takes colleague out of c for why and tells it (left). */
+/* Takes colleague out of c for why and tells it (left). A referral's
+ * counsellor that nobody in the case sent away (disabled, deleted, or
+ * with the case's counsellor moved) gives the referral back to the
+ * partner's intake. */
 static int
 drop_colleague(struct server *srv, struct case_info *c, int64_t colleague,
     int why, void *origin)
@@ -173,6 +176,8 @@ drop_colleague(struct server *srv, struct case_info *c, int64_t colleague,
 
 	if ((rc = store_member_drop(srv->st, c->id, colleague, why,
 	    srv->now)) != 0 ||
+	    (why != LEFT_REMOVED && why != LEFT_LEFT &&
+	    (rc = casework_referral_release(srv, c, colleague)) != 0) ||
 	    (rc = store_case_get(srv->st, c->id, c)) != 0)
 		return rc;
 	srv->notify->left(srv, c, colleague, origin);

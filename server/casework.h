@@ -259,7 +259,9 @@ int casework_certify(struct server *srv, int64_t counsellor,
 int casework_uncertify(struct server *srv, int64_t programme,
     const uint8_t *key);
 /* Disables counsellor: its open cases go back to matching, each as
- * casework_reassign moves one (origin NULL). */
+ * casework_reassign moves one (origin NULL), and it leaves the cases it
+ * was brought into; a referral it was the partner counsellor of waits
+ * again at the partner's intake (casework_referral_release). */
 int casework_disable(struct server *srv, int64_t counsellor);
 /* Enables counsellor again and matches the queue for it. */
 int casework_enable(struct server *srv, int64_t counsellor);

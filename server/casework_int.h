@@ -34,5 +34,12 @@ int casework_referral_request(struct server *srv, const struct case_info *c,
  * does; c read back. Tells changed. */
 int casework_referral_join(struct server *srv, struct case_info *c,
     const struct referral *r, int64_t counsellor, void *origin);
+/* counsellor left c not by a choice of the case's people (disabled,
+ * deleted, or with c's counsellor moved): if it was the partner
+ * counsellor of c's accepted referral, the referral waits again at the
+ * partner's intake, and the approved summary may go, once, to the next
+ * one. 0 or a negative code. */
+int casework_referral_release(struct server *srv, const struct case_info *c,
+    int64_t counsellor);
 
 #endif

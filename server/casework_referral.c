@@ -158,6 +158,23 @@ casework_referral_join(struct server *srv, struct case_info *c,
 	return srv->notify->changed(srv, c, origin);
 }
 
+int
+casework_referral_release(struct server *srv, const struct case_info *c,
+    int64_t counsellor)
+{
+	struct referral r;
+	int rc;
+
+	rc = store_referral_open(srv->st, c->id, &r);
+	if (rc == OFR_E_NOT_FOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	if (r.status != REFERRAL_ACCEPTED || r.receiver != counsellor)
+		return 0;
+	return store_referral_release(srv->st, r.id, counsellor);
+}
+
 /* Matches accepted referral r of c: the partner's best counsellor joins
  * c. *joined 1 when one did, 0 when it waits. */
 static int

@@ -552,6 +552,10 @@ int store_referral_end(struct store *st, int64_t id, int status,
     int64_t now);
 /* The accepted referral's partner counsellor. */
 int store_referral_receiver(struct store *st, int64_t id, int64_t receiver);
+/* Accepted referral id's partner counsellor, receiver, is no longer
+ * chosen, and its summary not sent (the digest the client approved
+ * stays): it waits again at the partner's intake. */
+int store_referral_release(struct store *st, int64_t id, int64_t receiver);
 /* The cases of accepted referrals to programme (0: to any) with no
  * partner counsellor yet, the oldest first, at most max. */
 int store_referrals_waiting(struct store *st, int64_t programme, int64_t *ids,

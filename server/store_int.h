@@ -227,6 +227,7 @@ enum stmt_id {
 	S_REFERRALS_WAITING,
 	S_REFERRALS_OF_PAIR,
 	S_REFERRALS_FORGET,
+	S_REFERRAL_RELEASE,
 	/* store_cases.c: the handover of a referral */
 	S_CASE_DROP_REFERRALS,
 	S_CASE_HANDOVER,

@@ -43,6 +43,10 @@ const char *const store_referrals_sql[S_COUNT] = {
 	    " AND summary_sent = 0",
 	[S_REFERRALS_FORGET] =
 	    "UPDATE referrals SET receiver_id = NULL WHERE receiver_id = ?1",
+	/* the approval stands: the text goes again, to the next one */
+	[S_REFERRAL_RELEASE] =
+	    "UPDATE referrals SET receiver_id = NULL, summary_sent = 0"
+	    " WHERE id = ?1 AND status = 1 AND receiver_id = ?2",
 	[S_REFERRALS_WAITING] =
 	    "SELECT case_id FROM referrals"
 	    " WHERE status = 1 AND receiver_id IS NULL"
@@ -168,6 +172,14 @@ store_referral_receiver(struct store *st, int64_t id, int64_t receiver)
 	const int64_t p[] = { id, receiver };
 
 	return write_one(st, S_REFERRAL_RECEIVER, p, nitems(p), __func__);
+}
+
+int
+store_referral_release(struct store *st, int64_t id, int64_t receiver)
+{
+	const int64_t p[] = { id, receiver };
+
+	return write_one(st, S_REFERRAL_RELEASE, p, nitems(p), __func__);
 }
 
 int

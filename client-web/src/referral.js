@@ -43,6 +43,20 @@ export function summaryDigest(text) {
 	}
 }
 
+/**
+ * Why cancelled referral r (referralView's) was cancelled, as the case's
+ * former participants (former) tell: 'partnership' when its partner
+ * counsellor left with it because the partnership ended, 'counsellor'
+ * when it left because the counsellor cancelled (removed), else null:
+ * nobody of the partner had joined, and the case does not say which.
+ */
+export function cancelledWhy(r, former) {
+	if (!r || r.status !== 'cancelled' || !Number.isSafeInteger(r.ended)) return null;
+	const at = (Array.isArray(former) ? former : []).filter((p) => p?.left === r.ended);
+	if (at.some((p) => p.reason === 'partnership')) return 'partnership';
+	return at.some((p) => p.reason === 'removed') ? 'counsellor' : null;
+}
+
 /* The accepted partners kept in a case's saved state, bounded. */
 export function acceptedOf(list) {
 	return Array.isArray(list) ? list.filter(isId).slice(-ACCEPTED_MAX) : [];

@@ -4,8 +4,10 @@
 # Kim) are partners; B's counsellors are away, so nobody is matched. The
 # referral is in Lou's queue and Bea's waiting list, marked as referred by
 # A and showing the client's request only, and in no queue of A's; Lou
-# takes it, joins as the referral's counsellor, and the three talk. A
-# second referral Bea gives to Kim. Then B's admin ends the partnership:
+# takes it, joins as the referral's counsellor, and the three talk. Bea
+# disables Lou: the referral waits in her list again, with its approved
+# summary to go again, and she gives it to Kim. A second referral she
+# gives to Kim too. Then B's admin ends the partnership:
 # the referrals still open are cancelled, Kim leaves for it, visibly, and
 # nothing of a referral goes on.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -63,6 +65,8 @@ assert_not_contains "Ada's waiting list lacks it" "$(cli admin waiting)" "$CASE"
 step "Lou takes it: he joins as the referral's counsellor, and the three talk"
 out=$(cli lou take "$CASE")
 assert_eq "the case stays active" active "$(field "$out" status)"
+assert_match "Lou is told it is a referral from A, and how he joins" "$out" \
+	"^referral: from partner programme $A $ANAME; you join as the referral's counsellor, joining until the others confirmed you\$"
 assert_eq "Lou is the referral's counsellor" "$(account_id lou)" \
 	"$(sql "SELECT receiver_id FROM referrals WHERE case_id = $CASE")"
 assert_eq "the case is still Sam's, not B's" "$(account_id couns)|1" \
@@ -85,6 +89,38 @@ cli client send "$CASE" "client to both" >/dev/null
 assert_contains "Sam reads the client" "$(cli couns recv --count 1)" "client to both"
 assert_contains "Lou reads the client" "$(cli lou recv --count 1)" "client to both"
 
+step "Bea disables Lou: the referral waits again at B, its summary to go again"
+SUMMARY="summary for B $RANDOM"
+cli couns referral draft "$CASE" "$SUMMARY" >/dev/null
+assert_contains "the client reads the draft" "$(cli client recv --count 1)" "$SUMMARY"
+cli client referral approve "$CASE" "$SUMMARY" >/dev/null
+cli couns referral summary "$CASE" "$SUMMARY" >/dev/null
+assert_contains "Lou reads the summary" "$(cli lou recv --count 1)" "$SUMMARY"
+out=$(cli admin2 disable "$KEY_lou")
+assert_eq "Bea disables Lou" yes "$(field "$out" disabled)"
+assert_eq "nobody of B chosen, the summary to send, the approval kept" "|0|1" \
+	"$(sql "SELECT receiver_id, summary_sent, digest IS NOT NULL FROM referrals WHERE case_id = $CASE")"
+assert_match "Bea's waiting list has it again" "$(cli admin2 waiting)" "$LINE"
+assert_match "Kim's queue has it" "$(cli kim queue)" "$LINE"
+out=$(cli client members "$CASE")
+assert_match "the client sees Lou left, disabled" "$out" \
+	"^former Lou \(co-counsellor\) left: the programme's admin disabled the counsellor's account"
+assert_no_match "  and nobody as the referral's counsellor" "$out" '\(referral\)'
+out=$(cli client referral show "$CASE")
+assert_match "the referral is still accepted" "$out" '^referral: accepted$'
+out=$(cli admin2 assign "$CASE" Kim)
+assert_eq "Bea assigns it to Kim" active "$(field "$out" status)"
+out=$(cli client members "$CASE")
+assert_match "Kim joins as the referral's counsellor" "$out" '^member Kim \(referral\) joining'
+cli couns members "$CASE" >/dev/null
+req couns referral.complete "\"case\":$CASE"
+assert_error "no handover before the summary went to Kim" bad_state
+cli couns referral summary "$CASE" "$SUMMARY" >/dev/null
+assert_contains "Kim reads the summary the client approved" \
+	"$(cli kim recv --count 1)" "$SUMMARY"
+assert_eq "  sent once more" 1 \
+	"$(sql "SELECT summary_sent FROM referrals WHERE case_id = $CASE")"
+
 step "Bea assigns a second waiting referral to Kim"
 referred client2 any	# its CLI goes on taking Sam, of A, after its yes to B
 before=$(table_counts)
@@ -97,7 +133,7 @@ out=$(cli admin2 assign "$CASE" Kim)
 assert_eq "the case stays active" active "$(field "$out" status)"
 out=$(cli client2 members "$CASE")
 assert_match "Kim joins as the referral's counsellor" "$out" '^member Kim \(referral\) joining'
-assert_eq "Bea's assignment is in B's audit log" 1 \
+assert_eq "Bea's two assignments are in B's audit log" 2 \
 	"$(sql "SELECT count(*) FROM audit WHERE programme_id = $B AND action = 'case.assign'")"
 cli kim send "$CASE" "Kim to both" >/dev/null
 assert_contains "the client reads Kim" "$(cli client2 recv --count 1)" "Kim to both"

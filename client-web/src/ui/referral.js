@@ -14,7 +14,7 @@
 
 import { h, fill } from './dom.js';
 import { t } from '../i18n/index.js';
-import { summaryDigest } from '../referral.js';
+import { summaryDigest, cancelledWhy } from '../referral.js';
 
 /* The reason and the offer of the newest proposal message to partner in
  * messages (received, not mine), or null. */
@@ -94,8 +94,11 @@ export function referralPanel(intents) {
 			const proposal = r ? proposalOf(messages, r.partner) : null;
 			const draft = r && r.status === 'accepted' && first ? draftOf(messages, first.key, proposal) : null;
 			const sum = draft ? digestOf(draft.text) : null;
+			// a cancellation as what it was: the partnership's end, the counsellor, or not known
+			const why = cancelledWhy(r, c.former);
+			const state = r?.status !== 'cancelled' ? r?.status : why ? `cancelled_${why}` : 'cancelled_unknown';
 			const next = JSON.stringify([c.id, r, s.programmes?.[r?.partner], s.programmes?.[r?.from], proposal, draft && draft.mid,
-				first && first.name, gone && gone.name, s.busy, s.lang, asking, asked]);
+				first && first.name, gone && gone.name, s.busy, s.lang, asking, asked, state]);
 			if (next === sig) return;
 			sig = next;
 			el.hidden = !r;
@@ -103,7 +106,7 @@ export function referralPanel(intents) {
 			const vars = { partner: name(r.partner), from: name(r.from), counsellor: first ? first.name : gone ? gone.name : '',
 				name: r.counsellor ? r.counsellor.name : '' };
 			const parts = [h('h2', { id: 'ref-h' }, t(`referral_h_${r.status}`, vars)),
-				h('p', { class: 'status-line', role: 'status', id: 'ref-state', 'data-status': r.status }, t(`referral_state_${r.status}`, vars))];
+				h('p', { class: 'status-line', role: 'status', id: 'ref-state', 'data-status': r.status }, t(`referral_state_${state}`, vars))];
 			if (r.status === 'proposed') {
 				if (proposal?.reason) parts.push(h('p', null, h('strong', null, `${t('referral_reason')}: `), h('span', { dir: 'auto', id: 'ref-reason' }, proposal.reason)));
 				if (proposal?.offer) parts.push(h('p', null, h('strong', null, `${t('referral_offer')}: `), h('span', { dir: 'auto', id: 'ref-offer' }, proposal.offer)));

@@ -20,7 +20,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import * as H from './harness.mjs';
 
-let env, sign;
+let env, sign, partnership;
 const A_NAME = 'First Step';
 
 test.before(async () => {
@@ -43,8 +43,8 @@ test.before(async () => {
 	assert.match(H.cliOk(env, 'admin2', ['certify', ...sign('admin2'), 'Lou']), /certified: Lou/);
 	H.cliOk(env, 'admin2', ['programme-set', '--description', 'Family counselling, Berlin', '--languages', 'en,de',
 		'--formats', 'chat,in-person', '--regions', 'berlin', '--topics', 'leaving,family']);
-	const p = H.field(H.cliOk(env, 'admin', ['partnership', 'propose', ...sign('admin'), '2', bKey]), 'partnership');
-	assert.equal(H.field(H.cliOk(env, 'admin2', ['partnership', 'accept', ...sign('admin2'), p, env.programmeKey]), 'status'), 'active');
+	partnership = H.field(H.cliOk(env, 'admin', ['partnership', 'propose', ...sign('admin'), '2', bKey]), 'partnership');
+	assert.equal(H.field(H.cliOk(env, 'admin2', ['partnership', 'accept', ...sign('admin2'), partnership, env.programmeKey]), 'status'), 'active');
 	await H.counsellorUp(env, 'lou');
 	await H.launch(env);
 });
@@ -168,6 +168,8 @@ test('declined: nothing moves', async () => {
 	await state(page, 'proposed');
 	H.cliOk(env, 'couns', ['referral', 'withdraw', id]);
 	await state(page, 'cancelled');
+	// nobody of B had joined: the case does not say why, and the card does not guess
+	assert.match(await page.locator('#ref-state').innerText(), /^The referral was called off\. Nothing was handed over/);
 	assert.equal(await page.locator('#ref-accept').count(), 0, 'nothing left to answer');
 	assert.deepEqual(page.errors, []);
 });
@@ -266,5 +268,23 @@ test('the web counsellor: proposes a partner of the directory, shows the draft, 
 	await page.locator('#tool-ref-complete').click();
 	await H.waitFor('the handover', () => /^former Rae \(counsellor\) left: the case was referred/m.test(H.cliOk(env, 'c9', ['members', id])), 30000);
 	assert.match(H.cliOk(env, 'c9', ['members', id]), /^member Lou \(counsellor\) in the case$/m);
+	assert.deepEqual(page.errors, []);
+});
+
+// the last: A and B are partners no more after it
+test('the partnership ends: the referral is cancelled, and the card says so', async () => {
+	// the case is Sam's again, not Rae's
+	H.cliOk(env, 'admin', ['counsellor-update', 'Rae', '--presence', 'away']);
+	H.cliOk(env, 'couns', ['profile', '--presence', 'online']);
+	const [page, id] = await clientOfA();
+	H.cliOk(env, 'couns', ['referral', 'propose', id, '2']);
+	await state(page, 'proposed');
+	await page.locator('#ref-accept').click();
+	await page.locator('#ref-counsellor[data-certified="true"]').waitFor({ timeout: 60000 });
+	assert.equal(H.field(H.cliOk(env, 'admin2', ['partnership', 'end', partnership]), 'status'), 'ended');
+	await state(page, 'cancelled');
+	assert.match(await page.locator('#ref-state').innerText(),
+		new RegExp(`^The partnership between ${A_NAME} and Second Path ended, so the referral was cancelled`));
+	await page.locator('.people li[data-state="left"][data-reason="partnership"]', { hasText: 'Lou' }).waitFor({ timeout: 30000 });
 	assert.deepEqual(page.errors, []);
 });
