@@ -34,8 +34,9 @@ export OFFRAMP_FORGE_BIN=$build/tests/forge_cert
 export ASAN_OPTIONS=$run_asan UBSAN_OPTIONS=$run_ubsan
 command -v perf >/dev/null || { echo "cli-cost.sh: needs perf (linux-perf)" >&2; exit 2; }
 
-# lib.sh takes the name of the running script for its own
-# shellcheck source=../integration/lib.sh
+# lib.sh's server, identities and exit trap (which stops the server);
+# its reports go to stderr, the table alone to stdout
+# shellcheck source=tests/integration/lib.sh
 source "$root/tests/integration/lib.sh" >&2
 {
 	start_server
@@ -79,4 +80,5 @@ for i in "${!variants[@]}"; do
 		END { printf "%d %.0f\n", v[int((NR + 1) / 2)], s / NR }')
 	printf '%8s %8s %8s %8s  %s\n' "$mm" "$am" "$mp" "$ap" "${variants[$i]}"
 done
+# shellcheck disable=SC2034 # (lib.sh's exit trap: a run that finished)
 FINISHED=1
