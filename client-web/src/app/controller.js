@@ -588,15 +588,7 @@ export function createController({ store, createCore, sodium, config }) {
 		/* Proposes a meeting or the agreement, or sends a referral card
 		 * (core.propose); true when it is in the outbox. */
 		propose(id, item) {
-			try {
-				core.propose(id, item);
-			} catch (e) {
-				fail(e);
-				return false;
-			}
-			clearError();
-			syncMessages(id);
-			return true;
+			return queueSend(id, () => core.propose(id, item));
 		},
 
 		/* The external partners of the counsellor's programme
@@ -637,10 +629,10 @@ export function createController({ store, createCore, sodium, config }) {
 			return !!r;
 		},
 		referralDraft(id, text) {
-			return sendAlone(id, () => core.referralDraft(id, text));
+			return queueSend(id, () => core.referralDraft(id, text));
 		},
 		referralSummary(id, text) {
-			return sendAlone(id, () => core.referralSummary(id, text));
+			return queueSend(id, () => core.referralSummary(id, text));
 		},
 		referralComplete: (id) => act(() => core.referralComplete(id)),
 
@@ -747,7 +739,7 @@ export function createController({ store, createCore, sodium, config }) {
 		 * counsellor who wrote it (key) alone: true when queued. */
 		askChanges(id, key, text) {
 			if (!text.trim()) return false;
-			return sendAlone(id, () => core.send(id, text, { to: key }));
+			return queueSend(id, () => core.send(id, text, { to: key }));
 		},
 		/* The client approves the summary draft it read (text, as shown). */
 		async approveSummary(id, text) {
@@ -821,8 +813,9 @@ export function createController({ store, createCore, sodium, config }) {
 		},
 	};
 
-	/* A text to one participant alone (fn queues it): true when queued. */
-	function sendAlone(id, fn) {
+	/* Queues what fn puts in case id's outbox (a text to one participant
+	 * alone, a meeting, the agreement, a card): true when queued. */
+	function queueSend(id, fn) {
 		try {
 			fn();
 		} catch (e) {
