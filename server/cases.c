@@ -152,6 +152,20 @@ cases_referral_json(struct server *srv, const struct case_info *c,
 	return o;
 }
 
+/* The fields of case c that its request gave: id, language, topic,
+ * urgency and when it was made. */
+static void
+request_json(json_t *o, const struct case_info *c)
+{
+	json_object_set_new(o, "id", json_integer(c->id));
+	json_object_set_new(o, "language", json_string(c->language));
+	json_object_set_new(o, "topic", c->topic[0] ? json_string(c->topic) :
+	    json_null());
+	json_object_set_new(o, "urgency",
+	    json_string(profile_urgency_name(c->prefs.urgency)));
+	json_object_set_new(o, "created", json_integer(c->created));
+}
+
 json_t *
 cases_json(struct server *srv, const struct case_info *c, int64_t viewer)
 {
@@ -170,14 +184,8 @@ cases_json(struct server *srv, const struct case_info *c, int64_t viewer)
 		json_decref(o);
 		return NULL;
 	}
-	json_object_set_new(o, "id", json_integer(c->id));
+	request_json(o, c);
 	json_object_set_new(o, "status", json_string(status_name(c->status)));
-	json_object_set_new(o, "language", json_string(c->language));
-	json_object_set_new(o, "topic", c->topic[0] ? json_string(c->topic) :
-	    json_null());
-	json_object_set_new(o, "urgency",
-	    json_string(profile_urgency_name(c->prefs.urgency)));
-	json_object_set_new(o, "created", json_integer(c->created));
 	json_object_set_new(o, "updated", json_integer(c->updated));
 	/* Once matched, what was asked is the case's record of it (a
 	 * closed case keeps no stated preference). */
@@ -240,13 +248,7 @@ cases_queue_json(struct server *srv, const struct case_info *c,
 	/* A referral: its request, as the partner's intake matches it. */
 	if ((o = json_object()) == NULL)
 		return NULL;
-	json_object_set_new(o, "id", json_integer(c->id));
-	json_object_set_new(o, "language", json_string(c->language));
-	json_object_set_new(o, "topic", c->topic[0] ? json_string(c->topic) :
-	    json_null());
-	json_object_set_new(o, "urgency",
-	    json_string(profile_urgency_name(c->prefs.urgency)));
-	json_object_set_new(o, "created", json_integer(c->created));
+	request_json(o, c);
 	json_object_set_new(o, "preferences",
 	    profile_prefs_json(casework_asked(&c->prefs), 0, 0));
 	json_object_set_new(o, "referred_by", json_integer(r->from));
