@@ -691,6 +691,16 @@ sql_of(int id)
 	return text;
 }
 
+/* A monotonic clock, in microseconds. */
+static int64_t
+now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 /* Makes the spare file (SPARE_BYTES, allocated and synced): 0, or -1
  * with none left behind (no room). */
 static int
@@ -760,11 +770,21 @@ spare_retry(struct store *st)
 	    "taken again", st->spare);
 }
 
+/* store_full() looks at the disk at most once in ROOM_CHECK_US while
+ * there is room (every send would cost a statvfs), at every call while
+ * there is none; spare_check() before each commit looks every time. */
+#define ROOM_CHECK_US	10000
+
 int
 store_full(struct store *st)
 {
+	int64_t now = now_usec();
+
+	if (!st->full && st->room_at != 0 && now - st->room_at < ROOM_CHECK_US)
+		return 0;
 	spare_check(st);
 	spare_retry(st);	/* one statvfs while there is no room */
+	st->room_at = st->full ? 0 : now;
 	return st->full;
 }
 
@@ -1864,16 +1884,6 @@ store_sync(struct store *st)
 	err = st->sync_errno;
 	pthread_mutex_unlock(&st->sync_mu);
 	return err != 0 ? OFR_E_IO : 0;
-}
-
-/* A monotonic clock, in microseconds. */
-static int64_t
-now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 int

@@ -280,6 +280,8 @@ struct store {
 	int full_seen;		/* SQLITE_FULL since the transaction began */
 	int full;		/* the disk filled up: the spare is given up
 				 * and not made again yet (store_full) */
+	int64_t room_at;	/* when store_full() last found room (µs,
+				 * monotonic) */
 	char dir[PATH_MAX];	/* the data directory */
 	char spare[PATH_MAX];	/* the spare file (store_db.c) */
 };
