@@ -89,8 +89,9 @@ int store_sync(struct store *st);
  * -wal too. The store thread runs it, on a connection of its own, after
  * the sync of the newest commit; it never waits for a reader or for the
  * loop's open transaction (either defers it to the next commit or call,
- * logged at debug). A commit that deleted message copies asks for one by
- * itself.
+ * logged at debug), and runs at most one a second (a second ask within
+ * it is put off to its end). A commit that deleted message copies asks
+ * for one by itself.
  */
 void store_checkpoint(struct store *st);
 /* Rolls back the open transaction, if any. */

@@ -15,8 +15,9 @@
  * never let a failed call leave half its writes behind or let a lost
  * transaction pass for a committed one. Deleted means gone from disk:
  * secure_delete zeroes what a delete frees, and a commit that deleted
- * message copies is followed by a TRUNCATE checkpoint (store_checkpoint),
- * which never waits for a reader and never runs inside a transaction.
+ * message copies is followed, within a second, by a TRUNCATE checkpoint
+ * (store_checkpoint), which never waits for a reader and never runs
+ * inside a transaction.
  */
 #include <pthread.h>
 #include <sys/stat.h>
@@ -56,13 +57,16 @@
 #define SPARE_BYTES	(8 * 1024 * 1024)
 #define BUSY_MS		5000
 /* What a deleted copy leaves on disk (README, "Deleted means gone"): the
- * -wal is emptied by a TRUNCATE checkpoint after each commit that deleted
- * copies and every 30 s (jobs.c); between, a passive checkpoint runs once
- * it holds WAL_AUTO_PAGES pages (2 MiB of 4 KiB pages) and the next
- * commit starts it over, and it is cut back to WAL_LIMIT_BYTES whenever
- * it is reset. The store thread runs both kinds (CKPT_*). */
+ * -wal is emptied by a TRUNCATE checkpoint after a commit that deleted
+ * copies, at most one every SCRUB_GAP_US (each one costs syncs, and the
+ * loop's connection reads every page it needs again after it), and every
+ * 30 s (jobs.c); between, a passive checkpoint runs once it holds
+ * WAL_AUTO_PAGES pages (2 MiB of 4 KiB pages) and the next commit starts
+ * it over, and it is cut back to WAL_LIMIT_BYTES whenever it is reset.
+ * The store thread runs both kinds (CKPT_*). */
 #define WAL_LIMIT_BYTES	4194304		/* 4 MiB */
 #define WAL_AUTO_PAGES	512
+#define SCRUB_GAP_US	1000000		/* 1 s */
 /* The VFS of the database's connections: SQLite's default, or in a test
  * build the fault-injecting shim over it (store_faults.h). */
 #ifdef OFFRAMP_FAULTS
@@ -74,6 +78,7 @@
 #define CKPT_TRUNCATE	2
 
 static int sync_start(struct store *st, const char *path);
+static void cond_init_monotonic(pthread_cond_t *cv);
 static void sync_stop(struct store *st);
 #define STR(x)		STR_(x)
 #define STR_(x)		#x
@@ -1535,7 +1540,7 @@ store_open(struct store **out, const char *dir, int create)
 		return OFR_E_NOMEM;
 	st->wal_fd = -1;
 	pthread_mutex_init(&st->sync_mu, NULL);
-	pthread_cond_init(&st->sync_cv, NULL);
+	cond_init_monotonic(&st->sync_cv);
 	pthread_cond_init(&st->done_cv, NULL);
 	if ((size_t)snprintf(st->wal, sizeof(st->wal), "%s-wal", path) >=
 	    sizeof(st->wal) || (size_t)snprintf(st->spare, sizeof(st->spare),
@@ -1675,8 +1680,38 @@ wal_overwrite(struct store *st)
  * checkpoint (st->scrub). The thread runs a passive checkpoint first,
  * which takes no lock the loop needs, then the TRUNCATE, which needs the
  * writer's lock for an instant and is deferred, never waited for, while
- * the loop holds it or a reader an old snapshot.
+ * the loop holds it or a reader an old snapshot. One TRUNCATE covers the
+ * deleting commits of SCRUB_GAP_US: under load one a second, not one a
+ * commit.
  */
+
+/* A condition variable whose timed waits count on the monotonic clock. */
+static void
+cond_init_monotonic(pthread_cond_t *cv)
+{
+	pthread_condattr_t a;
+
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	pthread_cond_init(cv, &a);
+	pthread_condattr_destroy(&a);
+}
+
+/* Waits on cv (under mu) until signalled, or until the monotonic time
+ * until (µs; 0: no deadline). */
+static void
+cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t until)
+{
+	struct timespec ts;
+
+	if (until == 0) {
+		pthread_cond_wait(cv, mu);
+		return;
+	}
+	ts.tv_sec = (time_t)(until / 1000000);
+	ts.tv_nsec = (long)(until % 1000000) * 1000;
+	(void)pthread_cond_timedwait(cv, mu, &ts);
+}
 
 /* The thread's checkpoint of kind what (CKPT_*). 1 when a TRUNCATE was
  * asked for and could not be done (try again later), else 0. */
@@ -1720,20 +1755,30 @@ wal_sync(int fd)
 	return fdatasync(fd);
 }
 
+/*
+ * The store thread. Syncs first; then the checkpoints asked for: a
+ * passive one at once, a TRUNCATE once SCRUB_GAP_US have passed since
+ * the last one (owed meanwhile: the thread wakes for it at scrub_at).
+ * A TRUNCATE that could not be done is owed again at the next ask of
+ * any checkpoint (not retried on its own while a reader holds the WAL).
+ */
 static void *
 sync_main(void *arg)
 {
 	struct store *st = arg;
-	int truncate_due = 0;
+	int truncate_due = 0, owed = 0;
+	int64_t scrub_at = 0;
 
 	pthread_mutex_lock(&st->sync_mu);
 	for (;;) {
-		int64_t target;
+		int64_t target, now;
 		int what, rc, err;
 
 		while (!st->stopping && st->ckpt_want == 0 &&
-		    (st->sync_errno != 0 || st->want <= st->durable))
-			pthread_cond_wait(&st->sync_cv, &st->sync_mu);
+		    (st->sync_errno != 0 || st->want <= st->durable) &&
+		    !(owed && st->sync_errno == 0 && now_usec() >= scrub_at))
+			cond_wait_until(&st->sync_cv, &st->sync_mu,
+			    owed && st->sync_errno == 0 ? scrub_at : 0);
 		if (st->sync_errno == 0 && st->want > st->durable) {
 			target = st->want;
 			pthread_mutex_unlock(&st->sync_mu);
@@ -1754,15 +1799,27 @@ sync_main(void *arg)
 				st->on_durable();
 			continue;	/* the answers first, then checkpoints */
 		}
-		if (st->ckpt_want != 0 && st->sync_errno == 0) {
-			what = st->ckpt_want | (truncate_due ? CKPT_TRUNCATE : 0);
-			st->ckpt_want = 0;
+		if (st->ckpt_want != 0) {
+			if ((st->ckpt_want & CKPT_TRUNCATE) || truncate_due)
+				owed = 1;
+			truncate_due = 0;
+		}
+		what = st->ckpt_want & CKPT_PASSIVE;
+		st->ckpt_want = 0;
+		now = now_usec();
+		if (owed && (now >= scrub_at || st->stopping))
+			what |= CKPT_TRUNCATE;
+		if (what != 0 && st->sync_errno == 0) {
 			pthread_mutex_unlock(&st->sync_mu);
-			truncate_due = ckpt_run(st, what);
+			rc = ckpt_run(st, what);
 			pthread_mutex_lock(&st->sync_mu);
+			if (what & CKPT_TRUNCATE) {
+				owed = 0;
+				truncate_due = rc;
+				scrub_at = now + SCRUB_GAP_US;
+			}
 			continue;
 		}
-		st->ckpt_want = 0;
 		if (st->stopping)
 			break;
 	}
