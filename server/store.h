@@ -96,6 +96,13 @@ int store_sync(struct store *st);
 void store_checkpoint(struct store *st);
 /* Rolls back the open transaction, if any. */
 void store_rollback(struct store *st);
+/*
+ * The loop calls it before it waits for the network, after the turn's
+ * commit: it ends the read transaction that the turn's reads outside its
+ * write transaction share (store_db.c, read_begin), so that nothing is
+ * held while the loop waits. From its first call on, reads share one.
+ */
+void store_turn_end(struct store *st);
 /* 1 while a transaction is open. */
 int store_in_tx(const struct store *st);
 /*

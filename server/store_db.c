@@ -648,6 +648,8 @@ static const char *const migrations[] = {
 /* This file's statements: the transaction, and its savepoints. */
 static const char *const db_sql[S_COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
+	/* The reads of a turn outside its writes (read_begin). */
+	[S_READ_BEGIN] = "BEGIN",
 	[S_COMMIT] = "COMMIT",
 	[S_ROLLBACK] = "ROLLBACK",
 	/* One request (store_mark) and one call, nested inside it. */
@@ -1051,6 +1053,55 @@ bind_params(struct db_stmt *s, const int64_t *params, size_t n)
 	return rc;
 }
 
+/*
+ * The reads of a loop turn (from store_turn_end() to the next) that come
+ * before its first write, or after its commit (the pumps), share one read
+ * transaction: each read outside a transaction would take and drop
+ * SQLite's read lock of the -wal (two fcntl() each). It begins with the
+ * turn's first read (a deferred BEGIN: the read takes the lock) and ends
+ * before the turn's first write (read_end: the write's BEGIN IMMEDIATE
+ * takes the write lock, waiting for the store thread's TRUNCATE as
+ * before, which a deferred upgrade would not) or at store_turn_end(),
+ * before the loop waits: while it waits it holds no lock, and a
+ * TRUNCATE checkpoint can run. Only the loop writes the database, so the
+ * turn's reads see what a read of their own would. Before the first
+ * store_turn_end() (start-up, tools, the unit tests), each read is a
+ * transaction of its own.
+ */
+static int
+read_begin(struct store *st)
+{
+	if (st->tx || !st->turns)
+		return 0;
+	if (st->rtx && !sqlite3_get_autocommit(st->db))
+		return 0;
+	st->rtx = 0;
+	if (db_exec(st, st->s[S_READ_BEGIN], "begin read") != 0)
+		return OFR_E_INTERNAL;
+	st->rtx = 1;
+	return 0;
+}
+
+/* Ends the turn's read transaction, if one is open. */
+static void
+read_end(struct store *st)
+{
+	if (!st->rtx)
+		return;
+	st->rtx = 0;
+	if (!sqlite3_get_autocommit(st->db) &&
+	    db_exec(st, st->s[S_COMMIT], "end read") != 0 &&
+	    !sqlite3_get_autocommit(st->db))
+		(void)db_exec(st, st->s[S_ROLLBACK], "end read");
+}
+
+void
+store_turn_end(struct store *st)
+{
+	st->turns = 1;
+	read_end(st);
+}
+
 int
 db_get_row(struct store *st, enum stmt_id id, const int64_t *params, size_t n,
     db_reader *read, void *out, const char *what)
@@ -1058,6 +1109,8 @@ db_get_row(struct store *st, enum stmt_id id, const int64_t *params, size_t n,
 	struct db_stmt *s = st->s[id];
 	int rc;
 
+	if ((rc = read_begin(st)) != 0)
+		return rc;
 	if (bind_params(s, params, n) != DB_OK)
 		return db_fail(st, s, what);
 	if ((rc = db_row(st, s, what)) <= 0)
@@ -1107,6 +1160,8 @@ db_each_row(struct store *st, enum stmt_id id, const int64_t *params, size_t n,
 		log_err("store: %s: called from its own callback", what);
 		return OFR_E_INTERNAL;
 	}
+	if ((rc = read_begin(st)) != 0)
+		return rc;
 	if (bind_params(s, params, n) != DB_OK)
 		return db_fail(st, s, what);
 	while (rc == 0 && (step = sqlite3_step(lite(s))) == SQLITE_ROW)
@@ -1230,6 +1285,7 @@ db_write_begin(struct store *st)
 		return OFR_E_INTERNAL;
 	}
 	if (!st->tx) {
+		read_end(st);
 		if (db_exec(st, st->s[S_BEGIN], "begin") != 0)
 			return OFR_E_INTERNAL;
 		st->tx = 1;
@@ -1599,6 +1655,7 @@ rollback_all(struct store *st)
 	if (!sqlite3_get_autocommit(st->db))
 		db_exec(st, st->s[S_ROLLBACK], "rollback");
 	st->tx = 0;
+	st->rtx = 0;
 	st->broken = 0;
 	st->mark_open = 0;
 	st->full_seen = 0;

@@ -55,6 +55,7 @@
 enum stmt_id {
 	/* store_db.c: transactions and savepoints */
 	S_BEGIN,
+	S_READ_BEGIN,
 	S_COMMIT,
 	S_ROLLBACK,
 	S_MARK,
@@ -253,6 +254,8 @@ struct store {
 	struct sqlite3 *db;
 	struct db_stmt *s[S_COUNT];
 	int tx;			/* a transaction of ours is open */
+	int turns;		/* store_turn_end() ends the loop's turns */
+	int rtx;		/* the turn's read transaction is open */
 	int broken;		/* SQLite dropped it, or an undo failed */
 	int marked;		/* inside store_mark() .. store_unmark() */
 	int mark_open;		/* the request's savepoint is open */
@@ -432,7 +435,8 @@ int db_list_ok(const char *s, size_t cap);
 
 /*
  * Every write calls this first: it opens the turn's transaction when none
- * is open, and the request's savepoint when store_mark() asked for one.
+ * is open (ending the turn's read transaction, if one is), and the
+ * request's savepoint when store_mark() asked for one.
  */
 int db_write_begin(struct store *st);
 /* Opens the savepoint of a call that writes more than one row (after
