@@ -254,7 +254,8 @@ int store_deliveries_each(struct store *st, int64_t recipient, int64_t after,
 /* Deletes recipient's copy seq; *deleted is 1 when there was one. */
 int store_delivery_ack(struct store *st, int64_t recipient, int64_t seq,
     int *deleted);
-/* The copies stored for recipient, not yet acked, and their bytes. */
+/* The copies stored for recipient, not yet acked, and their bytes (bytes
+ * NULL: the copies alone, counted in an index without reading a row). */
 int store_recipient_queue(struct store *st, int64_t recipient,
     int64_t *copies, int64_t *bytes);
 /* How many of recipient's copies up to seq are still stored: of those
