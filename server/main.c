@@ -443,6 +443,8 @@ main(int argc, char **argv)
 	sodium_memzero(token, sizeof(token));
 
 	while (!stopping) {
+		/* No read transaction held while the loop waits. */
+		store_turn_end(srv.st);
 		if (ws_service() < 0)
 			break;
 		if (reload) {

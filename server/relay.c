@@ -76,7 +76,10 @@ reply_sent(struct session *s, struct frame_in *in,
 
 /* OFR_E_RECIPIENT_FULL when a copy would take a recipient's stored queue
  * over srv->queue_copies copies or srv->queue_bytes bytes. *pace_on: the
- * first connected recipient it takes over PACE_COPIES, or 0. */
+ * first connected recipient it takes over PACE_COPIES, or 0. The bytes
+ * are summed (every copy's row read) only when the copies, each of
+ * OFR_CT_MAX bytes at most, could be over srv->queue_bytes: with the
+ * defaults, past 4,095 copies. */
 static int
 check_room(struct server *srv, const int64_t *recipients,
     const size_t *ct_len, size_t n, int64_t *pace_on)
@@ -87,12 +90,16 @@ check_room(struct server *srv, const int64_t *recipients,
 	*pace_on = 0;
 	for (size_t i = 0; i < n; i++) {
 		if ((rc = store_recipient_queue(srv->st, recipients[i],
-		    &copies, &bytes)) != 0)
+		    &copies, NULL)) != 0)
 			return rc;
-		if ((srv->queue_copies > 0 && copies + 1 > srv->queue_copies) ||
-		    (srv->queue_bytes > 0 &&
-		    bytes + (int64_t)ct_len[i] > srv->queue_bytes))
+		if (srv->queue_copies > 0 && copies + 1 > srv->queue_copies)
 			return OFR_E_RECIPIENT_FULL;
+		if (srv->queue_bytes > 0 &&
+		    (copies + 1) * OFR_CT_MAX > srv->queue_bytes &&
+		    ((rc = store_recipient_queue(srv->st, recipients[i],
+		    &copies, &bytes)) != 0 ||
+		    bytes + (int64_t)ct_len[i] > srv->queue_bytes))
+			return rc != 0 ? rc : OFR_E_RECIPIENT_FULL;
 		if (*pace_on == 0 && copies + 1 > PACE_COPIES &&
 		    session_account_online(recipients[i]))
 			*pace_on = recipients[i];
@@ -325,12 +332,12 @@ tell_delivered(struct session *s, const struct copy_source *src)
 static void
 unpace(struct session *s)
 {
-	int64_t copies, bytes;
+	int64_t copies;
 
 	if (!session_paced_on(s->acct.id))
 		return;
 	if (store_recipient_queue(s->srv->st, s->acct.id, &copies,
-	    &bytes) != 0)
+	    NULL) != 0)
 		log_err("relay: cannot count the copies waiting");
 	else if (copies <= PACE_COPIES)
 		session_unpark(s->acct.id);

@@ -101,12 +101,20 @@ int store_sync(struct store *st);
  * -wal too. The store thread runs it, on a connection of its own, after
  * the sync of the newest commit; it never waits for a reader or for the
  * loop's open transaction (either defers it to the next commit or call,
- * logged at debug). A commit that deleted message copies asks for one by
- * itself.
+ * logged at debug), and runs at most one a second (a second ask within
+ * it is put off to its end). A commit that deleted message copies asks
+ * for one by itself.
  */
 void store_checkpoint(struct store *st);
 /* Rolls back the open transaction, if any. */
 void store_rollback(struct store *st);
+/*
+ * The loop calls it before it waits for the network, after the turn's
+ * commit: it ends the read transaction that the turn's reads outside its
+ * write transaction share (store_db.c, read_begin), so that nothing is
+ * held while the loop waits. From its first call on, reads share one.
+ */
+void store_turn_end(struct store *st);
 /* 1 while a transaction is open. */
 int store_in_tx(const struct store *st);
 /*
@@ -258,7 +266,8 @@ int store_deliveries_each(struct store *st, int64_t recipient, int64_t after,
 /* Deletes recipient's copy seq; *deleted is 1 when there was one. */
 int store_delivery_ack(struct store *st, int64_t recipient, int64_t seq,
     int *deleted);
-/* The copies stored for recipient, not yet acked, and their bytes. */
+/* The copies stored for recipient, not yet acked, and their bytes (bytes
+ * NULL: the copies alone, counted in an index without reading a row). */
 int store_recipient_queue(struct store *st, int64_t recipient,
     int64_t *copies, int64_t *bytes);
 /* How many of recipient's copies up to seq are still stored: of those

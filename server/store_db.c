@@ -17,8 +17,9 @@
  * never let a failed call leave half its writes behind or let a lost
  * transaction pass for a committed one. Deleted means gone from disk:
  * secure_delete zeroes what a delete frees, and a commit that deleted
- * message copies is followed by a TRUNCATE checkpoint (store_checkpoint),
- * which never waits for a reader and never runs inside a transaction.
+ * message copies is followed, within a second, by a TRUNCATE checkpoint
+ * (store_checkpoint), which never waits for a reader and never runs
+ * inside a transaction.
  */
 #include <pthread.h>
 #include <sys/stat.h>
@@ -58,13 +59,16 @@
 #define SPARE_BYTES	(8 * 1024 * 1024)
 #define BUSY_MS		5000
 /* What a deleted copy leaves on disk (README, "Deleted means gone"): the
- * -wal is emptied by a TRUNCATE checkpoint after each commit that deleted
- * copies and every 30 s (jobs.c); between, a passive checkpoint runs once
- * it holds WAL_AUTO_PAGES pages (2 MiB of 4 KiB pages) and the next
- * commit starts it over, and it is cut back to WAL_LIMIT_BYTES whenever
- * it is reset. The store thread runs both kinds (CKPT_*). */
+ * -wal is emptied by a TRUNCATE checkpoint after a commit that deleted
+ * copies, at most one every SCRUB_GAP_US (each one costs syncs, and the
+ * loop's connection reads every page it needs again after it), and every
+ * 30 s (jobs.c); between, a passive checkpoint runs once it holds
+ * WAL_AUTO_PAGES pages (2 MiB of 4 KiB pages) and the next commit starts
+ * it over, and it is cut back to WAL_LIMIT_BYTES whenever it is reset.
+ * The store thread runs both kinds (CKPT_*). */
 #define WAL_LIMIT_BYTES	4194304		/* 4 MiB */
 #define WAL_AUTO_PAGES	512
+#define SCRUB_GAP_US	1000000		/* 1 s */
 /* The VFS of the database's connections: SQLite's default, or in a test
  * build the fault-injecting shim over it (store_faults.h). */
 #ifdef OFFRAMP_FAULTS
@@ -76,6 +80,7 @@
 #define CKPT_TRUNCATE	2
 
 static int sync_start(struct store *st, const char *path);
+static void cond_init_monotonic(pthread_cond_t *cv);
 static void sync_stop(struct store *st);
 #define STR(x)		STR_(x)
 #define STR_(x)		#x
@@ -645,6 +650,8 @@ static const char *const migrations[] = {
 /* This file's statements: the transaction, and its savepoints. */
 static const char *const db_sql[S_COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
+	/* The reads of a turn outside its writes (read_begin). */
+	[S_READ_BEGIN] = "BEGIN",
 	[S_COMMIT] = "COMMIT",
 	[S_ROLLBACK] = "ROLLBACK",
 	/* One request (store_mark) and one call, nested inside it. */
@@ -690,6 +697,16 @@ db_sql_of(const char *const *own, int id)
 		text = sql_tables[t][id];
 	}
 	return text;
+}
+
+/* A monotonic clock, in microseconds. */
+static int64_t
+now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* Makes the spare file (SPARE_BYTES, allocated and synced): 0, or -1
@@ -761,11 +778,21 @@ spare_retry(struct store *st)
 	    "taken again", st->spare);
 }
 
+/* lite_full() looks at the disk at most once in ROOM_CHECK_US while
+ * there is room (every send would cost a statvfs), at every call while
+ * there is none; spare_check() before each commit looks every time. */
+#define ROOM_CHECK_US	10000
+
 static int
 lite_full(struct store *st)
 {
+	int64_t now = now_usec();
+
+	if (!st->full && st->room_at != 0 && now - st->room_at < ROOM_CHECK_US)
+		return 0;
 	spare_check(st);
 	spare_retry(st);	/* one statvfs while there is no room */
+	st->room_at = st->full ? 0 : now;
 	return st->full;
 }
 
@@ -1165,6 +1192,55 @@ bind_params(struct db_stmt *s, const int64_t *params, size_t n)
 	return rc;
 }
 
+/*
+ * The reads of a loop turn (from store_turn_end() to the next) that come
+ * before its first write, or after its commit (the pumps), share one read
+ * transaction: each read outside a transaction would take and drop
+ * SQLite's read lock of the -wal (two fcntl() each). It begins with the
+ * turn's first read (a deferred BEGIN: the read takes the lock) and ends
+ * before the turn's first write (read_end: the write's BEGIN IMMEDIATE
+ * takes the write lock, waiting for the store thread's TRUNCATE as
+ * before, which a deferred upgrade would not) or at store_turn_end(),
+ * before the loop waits: while it waits it holds no lock, and a
+ * TRUNCATE checkpoint can run. Only the loop writes the database, so the
+ * turn's reads see what a read of their own would. Before the first
+ * store_turn_end() (start-up, tools, the unit tests), each read is a
+ * transaction of its own.
+ */
+static int
+read_begin(struct store *st)
+{
+	if (st->be != &lite_backend || st->tx || !st->turns)
+		return 0;	/* PostgreSQL: a read of its own takes no lock */
+	if (st->rtx && !sqlite3_get_autocommit(st->db))
+		return 0;
+	st->rtx = 0;
+	if (db_exec(st, st->s[S_READ_BEGIN], "begin read") != 0)
+		return OFR_E_INTERNAL;
+	st->rtx = 1;
+	return 0;
+}
+
+/* Ends the turn's read transaction, if one is open. */
+static void
+read_end(struct store *st)
+{
+	if (st->be != &lite_backend || !st->rtx)
+		return;
+	st->rtx = 0;
+	if (!sqlite3_get_autocommit(st->db) &&
+	    db_exec(st, st->s[S_COMMIT], "end read") != 0 &&
+	    !sqlite3_get_autocommit(st->db))
+		(void)db_exec(st, st->s[S_ROLLBACK], "end read");
+}
+
+void
+store_turn_end(struct store *st)
+{
+	st->turns = 1;
+	read_end(st);
+}
+
 int
 db_get_row(struct store *st, enum stmt_id id, const int64_t *params, size_t n,
     db_reader *read, void *out, const char *what)
@@ -1172,6 +1248,8 @@ db_get_row(struct store *st, enum stmt_id id, const int64_t *params, size_t n,
 	struct db_stmt *s = st->s[id];
 	int rc;
 
+	if ((rc = read_begin(st)) != 0)
+		return rc;
 	if (bind_params(s, params, n) != DB_OK)
 		return db_fail(st, s, what);
 	if ((rc = db_row(st, s, what)) <= 0)
@@ -1221,6 +1299,8 @@ db_each_row(struct store *st, enum stmt_id id, const int64_t *params, size_t n,
 		log_err("store: %s: called from its own callback", what);
 		return OFR_E_INTERNAL;
 	}
+	if ((rc = read_begin(st)) != 0)
+		return rc;
 	if (bind_params(s, params, n) != DB_OK)
 		return db_fail(st, s, what);
 	while (rc == 0 && (step = step_or(st, s, DB_NONE, 0, what)) == 1)
@@ -1344,6 +1424,7 @@ db_write_begin(struct store *st)
 		return OFR_E_INTERNAL;
 	}
 	if (!st->tx) {
+		read_end(st);
 		if (db_exec(st, st->s[S_BEGIN], "begin") != 0)
 			return OFR_E_INTERNAL;
 		st->tx = 1;
@@ -1727,7 +1808,7 @@ store_open_url(struct store **out, const char *dir, const char *url,
 		return OFR_E_NOMEM;
 	st->wal_fd = -1;
 	pthread_mutex_init(&st->sync_mu, NULL);
-	pthread_cond_init(&st->sync_cv, NULL);
+	cond_init_monotonic(&st->sync_cv);
 	pthread_cond_init(&st->done_cv, NULL);
 	st->be = &lite_backend;
 	if (url != NULL) {
@@ -1810,6 +1891,7 @@ rollback_all(struct store *st)
 	if (st->be->in_tx(st))
 		db_exec(st, st->s[S_ROLLBACK], "rollback");
 	st->tx = 0;
+	st->rtx = 0;
 	st->broken = 0;
 	st->mark_open = 0;
 	st->full_seen = 0;
@@ -1888,8 +1970,38 @@ wal_overwrite(struct store *st)
  * checkpoint (st->scrub). The thread runs a passive checkpoint first,
  * which takes no lock the loop needs, then the TRUNCATE, which needs the
  * writer's lock for an instant and is deferred, never waited for, while
- * the loop holds it or a reader an old snapshot.
+ * the loop holds it or a reader an old snapshot. One TRUNCATE covers the
+ * deleting commits of SCRUB_GAP_US: under load one a second, not one a
+ * commit.
  */
+
+/* A condition variable whose timed waits count on the monotonic clock. */
+static void
+cond_init_monotonic(pthread_cond_t *cv)
+{
+	pthread_condattr_t a;
+
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	pthread_cond_init(cv, &a);
+	pthread_condattr_destroy(&a);
+}
+
+/* Waits on cv (under mu) until signalled, or until the monotonic time
+ * until (µs; 0: no deadline). */
+static void
+cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t until)
+{
+	struct timespec ts;
+
+	if (until == 0) {
+		pthread_cond_wait(cv, mu);
+		return;
+	}
+	ts.tv_sec = (time_t)(until / 1000000);
+	ts.tv_nsec = (long)(until % 1000000) * 1000;
+	(void)pthread_cond_timedwait(cv, mu, &ts);
+}
 
 /* The thread's checkpoint of kind what (CKPT_*). 1 when a TRUNCATE was
  * asked for and could not be done (try again later), else 0. */
@@ -1933,20 +2045,30 @@ wal_sync(int fd)
 	return fdatasync(fd);
 }
 
+/*
+ * The store thread. Syncs first; then the checkpoints asked for: a
+ * passive one at once, a TRUNCATE once SCRUB_GAP_US have passed since
+ * the last one (owed meanwhile: the thread wakes for it at scrub_at).
+ * A TRUNCATE that could not be done is owed again at the next ask of
+ * any checkpoint (not retried on its own while a reader holds the WAL).
+ */
 static void *
 sync_main(void *arg)
 {
 	struct store *st = arg;
-	int truncate_due = 0;
+	int truncate_due = 0, owed = 0;
+	int64_t scrub_at = 0;
 
 	pthread_mutex_lock(&st->sync_mu);
 	for (;;) {
-		int64_t target;
+		int64_t target, now;
 		int what, rc, err;
 
 		while (!st->stopping && st->ckpt_want == 0 &&
-		    (st->sync_errno != 0 || st->want <= st->durable))
-			pthread_cond_wait(&st->sync_cv, &st->sync_mu);
+		    (st->sync_errno != 0 || st->want <= st->durable) &&
+		    !(owed && st->sync_errno == 0 && now_usec() >= scrub_at))
+			cond_wait_until(&st->sync_cv, &st->sync_mu,
+			    owed && st->sync_errno == 0 ? scrub_at : 0);
 		if (st->sync_errno == 0 && st->want > st->durable) {
 			target = st->want;
 			pthread_mutex_unlock(&st->sync_mu);
@@ -1967,15 +2089,27 @@ sync_main(void *arg)
 				st->on_durable();
 			continue;	/* the answers first, then checkpoints */
 		}
-		if (st->ckpt_want != 0 && st->sync_errno == 0) {
-			what = st->ckpt_want | (truncate_due ? CKPT_TRUNCATE : 0);
-			st->ckpt_want = 0;
+		if (st->ckpt_want != 0) {
+			if ((st->ckpt_want & CKPT_TRUNCATE) || truncate_due)
+				owed = 1;
+			truncate_due = 0;
+		}
+		what = st->ckpt_want & CKPT_PASSIVE;
+		st->ckpt_want = 0;
+		now = now_usec();
+		if (owed && (now >= scrub_at || st->stopping))
+			what |= CKPT_TRUNCATE;
+		if (what != 0 && st->sync_errno == 0) {
 			pthread_mutex_unlock(&st->sync_mu);
-			truncate_due = ckpt_run(st, what);
+			rc = ckpt_run(st, what);
 			pthread_mutex_lock(&st->sync_mu);
+			if (what & CKPT_TRUNCATE) {
+				owed = 0;
+				truncate_due = rc;
+				scrub_at = now + SCRUB_GAP_US;
+			}
 			continue;
 		}
-		st->ckpt_want = 0;
 		if (st->stopping)
 			break;
 	}
@@ -2097,16 +2231,6 @@ store_sync(struct store *st)
 	err = st->sync_errno;
 	pthread_mutex_unlock(&st->sync_mu);
 	return err != 0 ? OFR_E_IO : 0;
-}
-
-/* A monotonic clock, in microseconds. */
-static int64_t
-now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 int

@@ -55,6 +55,7 @@
 enum stmt_id {
 	/* store_db.c: transactions and savepoints */
 	S_BEGIN,
+	S_READ_BEGIN,
 	S_COMMIT,
 	S_ROLLBACK,
 	S_MARK,
@@ -158,6 +159,7 @@ enum stmt_id {
 	S_DELIVERIES,
 	S_DELIVERY_ACK,
 	S_RECIPIENT_QUEUE,
+	S_RECIPIENT_COPIES,
 	S_DELIVERIES_UPTO,
 	S_DELIVERY_SOURCE,
 	S_MESSAGES_PURGE,
@@ -317,6 +319,8 @@ struct store {
 	struct pg_store *pg;
 	struct db_stmt *s[S_COUNT];
 	int tx;			/* a transaction of ours is open */
+	int turns;		/* store_turn_end() ends the loop's turns */
+	int rtx;		/* the turn's read transaction is open */
 	int broken;		/* SQLite dropped it, or an undo failed */
 	int marked;		/* inside store_mark() .. store_unmark() */
 	int mark_open;		/* the request's savepoint is open */
@@ -344,6 +348,8 @@ struct store {
 	int full_seen;		/* SQLITE_FULL since the transaction began */
 	int full;		/* the disk filled up: the spare is given up
 				 * and not made again yet (store_full) */
+	int64_t room_at;	/* when store_full() last found room (µs,
+				 * monotonic) */
 	char dir[PATH_MAX];	/* the data directory */
 	char spare[PATH_MAX];	/* the spare file (store_db.c) */
 };
@@ -488,7 +494,8 @@ int db_list_ok(const char *s, size_t cap);
 
 /*
  * Every write calls this first: it opens the turn's transaction when none
- * is open, and the request's savepoint when store_mark() asked for one.
+ * is open (ending the turn's read transaction, if one is), and the
+ * request's savepoint when store_mark() asked for one.
  */
 int db_write_begin(struct store *st);
 /* Opens the savepoint of a call that writes more than one row (after

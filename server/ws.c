@@ -137,22 +137,25 @@ on_receive(struct lws *wsi, struct pss *p, void *in, size_t len)
 	return 0;
 }
 
-/* Writes every queued frame the socket takes without blocking (lws
- * buffers what a partial write leaves, and says choked until it is out),
- * then asks again if frames are left; closes once nothing is left and
- * nothing waits for a commit's sync (session_closing). */
+/* Writes the queued frames until the socket takes one only in part (lws
+ * buffers the rest and says so: lws_partial_buffered(), never set when
+ * lws calls here), then asks again if frames are left; closes once
+ * nothing is left and nothing waits for a commit's sync
+ * (session_closing). lws_send_pipe_choked() would cost a poll() a frame
+ * in lws 4.1. */
 static int
 on_writeable(struct lws *wsi, struct pss *p)
 {
 	unsigned char *buf;
 	size_t len;
 
-	while ((buf = session_peek(p->s, &len)) != NULL &&
-	    !lws_send_pipe_choked(wsi)) {
+	while ((buf = session_peek(p->s, &len)) != NULL) {
 		if (lws_write(wsi, buf + LWS_PRE, len, LWS_WRITE_TEXT) <
 		    (int)len)
 			return -1;
 		session_wrote(p->s);
+		if (lws_partial_buffered(wsi))
+			break;
 	}
 	if (session_peek(p->s, &len) != NULL) {
 		lws_callback_on_writable(wsi);
