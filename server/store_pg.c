@@ -345,6 +345,9 @@ static const char *const pg_migrations[] = {
 /* This file's statements: store_db.c's, in PostgreSQL's words. */
 static const char *const pg_sql[S_COUNT] = {
 	[S_BEGIN] = "BEGIN",
+	/* a loop turn's reads share no transaction here (store_db.c's
+	 * read_begin is SQLite's): never run, prepared like the rest */
+	[S_READ_BEGIN] = "BEGIN",
 	[S_COMMIT] = "COMMIT",
 	[S_ROLLBACK] = "ROLLBACK",
 	[S_MARK] = "SAVEPOINT request",
