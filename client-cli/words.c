@@ -87,6 +87,9 @@ static const struct words table[] = {
 	{ "recipient_full", NULL, "The recipient has too many messages "
 	    "waiting on the server: nothing was sent; try again once they "
 	    "have read some." },
+	{ "unavailable", NULL, "The server cannot reach its database just "
+	    "now: try again in a moment (a message sent again is stored "
+	    "once)." },
 	{ "timeout", NULL, "The server did not answer in time: check the "
 	    "connection and try again (--timeout SEC waits longer)." },
 	{ "connection", NULL, "The connection to the server failed: check "

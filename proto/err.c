@@ -35,6 +35,7 @@ static const struct {
 	{ OFR_E_BAD_STATE, "bad_state" },
 	{ OFR_E_STORAGE_FULL, "storage_full" },
 	{ OFR_E_RECIPIENT_FULL, "recipient_full" },
+	{ OFR_E_UNAVAILABLE, "unavailable" },
 	{ OFR_E_NOT_TOLD, "not_told" },
 	{ OFR_E_POW_REQUIRED, "pow_required" },
 	{ OFR_E_INTAKE_CODE_REQUIRED, "intake_code_required" },

@@ -34,6 +34,7 @@ enum ofr_err {
 	OFR_E_BAD_STATE = -22,		/* the case's status does not allow it */
 	OFR_E_STORAGE_FULL = -23,	/* the disk is full; nothing changed */
 	OFR_E_RECIPIENT_FULL = -24,	/* a recipient's stored queue is full */
+	OFR_E_UNAVAILABLE = -25,	/* the store is out of reach for now */
 	/* co-counselling (numbered apart, as intake's) */
 	OFR_E_NOT_TOLD = -35,		/* a participant others were not told of */
 	/* intake (numbered apart, so that other additions do not collide) */

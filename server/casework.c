@@ -45,6 +45,8 @@ void
 casework_begin(struct server *srv)
 {
 	srv->now = time(NULL);
+	if (srv->pool_stale && pool_load(srv) == 0)
+		srv->pool_stale = 0;
 	store_mark(srv->st);
 	pool_request_begin(srv);
 }
@@ -64,9 +66,11 @@ casework_commit(struct server *srv)
 
 	if (!store_in_tx(srv->st))
 		return 0;
-	if ((rc = store_commit(srv->st)) != 0 && pool_load(srv) != 0)
+	if ((rc = store_commit(srv->st)) != 0 && pool_load(srv) != 0) {
 		log_err("casework: cannot reload the pool after a failed "
-		    "commit");
+		    "commit: it is read at the next request");
+		srv->pool_stale = 1;
+	}
 	return rc;
 }
 

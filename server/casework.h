@@ -61,8 +61,10 @@ void casework_begin(struct server *srv);
  * counsellors it changed back into the pool. */
 void casework_end(struct server *srv, int keep);
 /* Commits the turn's writes (store_commit: the store thread syncs them);
- * when that fails nothing of the turn was kept, and the pool is read back from the store. 0, or the
- * store's code. */
+ * when that fails nothing of the turn was kept (or, the database's
+ * connection lost during the commit, maybe all of it), and the pool is
+ * read back from the store, at once or, when it cannot be, at the next
+ * request or job (casework_begin). 0, or the store's code. */
 int casework_commit(struct server *srv);
 /* The number of the newest commit made (store_commit_seq): what was read
  * or written so far depends on it at most. */

@@ -118,7 +118,8 @@ reply_error(struct session *s, int64_t re, int err, const char *field)
 		err = OFR_E_INTERNAL;	/* local codes never reach the wire */
 	metrics_error(err);
 	session_reply(s, frame_error(re, err, field));
-	if (err == OFR_E_INTERNAL || err == OFR_E_STORAGE_FULL)
+	if (err == OFR_E_INTERNAL || err == OFR_E_STORAGE_FULL ||
+	    err == OFR_E_UNAVAILABLE)
 		return;		/* the server's fault: no strike */
 	if (++s->strikes >= STRIKES_MAX && s->close_code == 0) {
 		log_info("dispatch: closing a connection after %d errors",

@@ -31,6 +31,10 @@ struct server {
 	int64_t queue_copies, queue_bytes;	/* waiting for one recipient */
 	int prekey_fetches;			/* per requester, key, hour */
 	struct match_index *pool;		/* pool.c */
+	int pool_stale;				/* a commit failed and the
+						 * pool could not be read
+						 * back: read at the next
+						 * request or job */
 	/* The tables that join the layers, filled by main.c: no module
 	 * calls one above it by name. */
 	const struct conn_ops *conn;		/* the transport: ws.c */

@@ -7,7 +7,7 @@
  * srv->conn (conn.h) and the relay only through srv->pump; it never calls
  * a handler, the dispatch or ws.c by name, and never runs SQL. When the
  * commit fails, every answer held for it becomes an error frame of its
- * own request (storage_full or internal): each request still gets its one
+ * own request (storage_full, unavailable or internal): each request still gets its one
  * answer, nothing uncommitted is acknowledged, and the connection stays.
  */
 #include <stdlib.h>
@@ -763,7 +763,7 @@ session_turn_end(struct server *srv)
 	if (rc != 0) {
 		log_warn("session: the commit failed (%s): every request of "
 		    "the turn is answered with an error", err_str(rc));
-		if (rc != OFR_E_STORAGE_FULL)
+		if (rc != OFR_E_STORAGE_FULL && rc != OFR_E_UNAVAILABLE)
 			rc = OFR_E_INTERNAL;
 	}
 	/* What this turn read or wrote depends on commit gen at most. */

@@ -77,8 +77,10 @@ void store_close(struct store *st);
 
 /* Commits the open transaction, if any, and asks the store thread to sync
  * it; before store_on_durable() it also waits for that sync. 0, or after
- * rolling it back OFR_E_STORAGE_FULL (SQLite said the disk is full) or
- * OFR_E_INTERNAL; OFR_E_IO when the sync it waited for failed. Each
+ * rolling it back OFR_E_STORAGE_FULL (SQLite said the disk is full),
+ * OFR_E_UNAVAILABLE (PostgreSQL's connection was lost: when during the
+ * COMMIT, the commit may have been made) or OFR_E_INTERNAL; OFR_E_IO
+ * when the sync it waited for failed. Each
  * commit's time, or its failure, is counted (metrics.h). */
 int store_commit(struct store *st);
 /* The number of the newest commit made (0: none since store_open). What

@@ -1419,19 +1419,21 @@ db_drop_batch(struct store *st, enum stmt_id id, int64_t before,
 int
 db_write_begin(struct store *st)
 {
+	int rc;
+
 	if (st->broken) {
 		log_err("store: the transaction was lost; commit or roll back");
-		return OFR_E_INTERNAL;
+		return st->lost_seen ? OFR_E_UNAVAILABLE : OFR_E_INTERNAL;
 	}
 	if (!st->tx) {
 		read_end(st);
-		if (db_exec(st, st->s[S_BEGIN], "begin") != 0)
-			return OFR_E_INTERNAL;
+		if ((rc = db_exec(st, st->s[S_BEGIN], "begin")) != 0)
+			return rc == OFR_E_UNAVAILABLE ? rc : OFR_E_INTERNAL;
 		st->tx = 1;
 	}
 	if (st->marked && !st->mark_open) {
-		if (db_exec(st, st->s[S_MARK], "mark") != 0)
-			return OFR_E_INTERNAL;
+		if ((rc = db_exec(st, st->s[S_MARK], "mark")) != 0)
+			return rc == OFR_E_UNAVAILABLE ? rc : OFR_E_INTERNAL;
 		st->mark_open = 1;
 	}
 	return 0;
@@ -1895,12 +1897,14 @@ rollback_all(struct store *st)
 	st->broken = 0;
 	st->mark_open = 0;
 	st->full_seen = 0;
+	st->lost_seen = 0;
 }
 
 int
 db_commit_lost(struct store *st)
 {
-	int rc = st->full_seen ? OFR_E_STORAGE_FULL : OFR_E_INTERNAL;
+	int rc = st->full_seen ? OFR_E_STORAGE_FULL :
+	    st->lost_seen ? OFR_E_UNAVAILABLE : OFR_E_INTERNAL;
 
 	metrics_commit(0, 0);
 	rollback_all(st);

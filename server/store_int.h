@@ -304,7 +304,8 @@ struct db_backend {
  * files': NULL unless exactly one has it. */
 const char *db_sql_of(const char *const *own, int id);
 /* A commit that cannot be: counted, rolled back; OFR_E_STORAGE_FULL when
- * the disk filled up during the transaction, else OFR_E_INTERNAL. */
+ * the disk filled up during the transaction, OFR_E_UNAVAILABLE when the
+ * database's connection was lost during it, else OFR_E_INTERNAL. */
 int db_commit_lost(struct store *st);
 /* store_pg.c: opens the PostgreSQL database at url (a postgresql:// or
  * postgres:// URL) into st: connects, migrates (creating the schema when
@@ -346,6 +347,8 @@ struct store {
 	int sync_errno;		/* a sync failed: nothing later is durable */
 	int stopping;
 	int full_seen;		/* SQLITE_FULL since the transaction began */
+	int lost_seen;		/* the database's connection was lost since
+				 * the transaction began (PostgreSQL's) */
 	int full;		/* the disk filled up: the spare is given up
 				 * and not made again yet (store_full) */
 	int64_t room_at;	/* when store_full() last found room (µs,

@@ -29,6 +29,20 @@
  *   returns once the commit is on PostgreSQL's disk, so a commit is
  *   durable when store_commit() returns, and the loop waits for it (the
  *   store thread's group commit is SQLite's alone, for now).
+ * - A lost connection (PostgreSQL restarted or stopped, the network
+ *   gone) fails the statement with OFR_E_UNAVAILABLE, and the turn's
+ *   transaction with it (st->lost_seen: store_commit() answers
+ *   OFR_E_UNAVAILABLE, a retryable code). A connection lost during
+ *   COMMIT leaves the commit's outcome unknown: it is answered the same,
+ *   never with success; a retry of msg.send is idempotent by its mid,
+ *   and the loop reads its pool back from the store.
+ * - Then the connection is made again by the next statement outside a
+ *   transaction, after a backoff (PG_RETRY_MIN doubling to PG_RETRY_MAX);
+ *   until then every statement fails at once with OFR_E_UNAVAILABLE. A
+ *   connect waits PG_CONNECT_TIMEOUT at most, and TCP keepalives and
+ *   tcp_user_timeout bound a statement on a dead network: the loop is
+ *   never held long. The statements are prepared again on the new
+ *   connection (their names are the connection's).
  * This file must never log a password: a URL is logged through
  * store_url_safe() alone.
  */
@@ -40,6 +54,7 @@
 #include <time.h>
 
 #include <libpq-fe.h>
+#include <sodium.h>
 
 #include "log.h"
 #include "metrics.h"
@@ -53,6 +68,11 @@
 #define OID_BYTEA	17
 #define OID_INT8	20
 #define OID_TEXT	25
+/* Reconnecting: the first try's delay, and the most between two (usec);
+ * the longest a connect may take (seconds, libpq's connect_timeout). */
+#define PG_RETRY_MIN		100000
+#define PG_RETRY_MAX		5000000
+#define PG_CONNECT_TIMEOUT	"2"
 
 /*
  * The migrations: pg_migrations[i] takes schema_version.version from i to
@@ -364,6 +384,11 @@ static const char *const pg_sql[S_COUNT] = {
 /* The connection, and what the last statement left to read. */
 struct pg_store {
 	PGconn *conn;
+	char *url;		/* to connect again (holds the password) */
+	char safe[512];		/* the URL to log: no password */
+	int down;		/* the connection is lost */
+	int64_t retry_at;	/* the next try to connect (now_usec) */
+	int64_t backoff;	/* the wait after that one, if it fails */
 	int64_t changes;	/* db_changes() */
 	char sqlstate[6];	/* of the last failure */
 	char err[512];		/* its message, for db_fail() */
@@ -406,8 +431,12 @@ note_failure(struct pg_store *pg, const PGresult *res)
 
 	if (msg == NULL || msg[0] == '\0')
 		msg = PQerrorMessage(pg->conn);
+	/* A failure of libpq's own, without the server's word (no SQLSTATE:
+	 * "server closed the connection unexpectedly", before libpq has
+	 * marked the connection bad), is taken as the connection's: class
+	 * 08, connection_exception. */
 	snprintf(pg->sqlstate, sizeof(pg->sqlstate), "%s",
-	    state != NULL ? state : "");
+	    state != NULL ? state : "08000");
 	snprintf(pg->err, sizeof(pg->err), "%s", msg);
 	pg->err[strcspn(pg->err, "\n")] = '\0';
 }
@@ -425,6 +454,58 @@ run(struct pg_store *pg, const char *text)
 		note_failure(pg, res);
 	PQclear(res);
 	return ok ? 0 : -1;
+}
+
+static int64_t now_usec(void);
+static int reconnect(struct store *st);
+
+/* 1 when the last failure, or the connection's state, says the
+ * connection is gone: closed (CONNECTION_BAD), a connection exception
+ * (class 08), or the server shutting down (57P01..57P03). */
+static int
+gone(const struct pg_store *pg)
+{
+	return PQstatus(pg->conn) == CONNECTION_BAD ||
+	    strncmp(pg->sqlstate, "08", 2) == 0 ||
+	    strncmp(pg->sqlstate, "57P0", 4) == 0;
+}
+
+/* Notes that the connection is lost, with the turn's transaction if one
+ * is open: it must not commit, and its answers are unavailable. The
+ * first try to connect again is at the next statement. */
+static void
+lose(struct store *st)
+{
+	struct pg_store *pg = st->pg;
+
+	if (st->tx) {
+		st->broken = 1;
+		st->lost_seen = 1;
+	}
+	if (pg->down)
+		return;
+	log_warn("store: the connection to PostgreSQL at %s is lost: "
+	    "requests are answered unavailable until it is made again",
+	    pg->safe);
+	pg->down = 1;
+	pg->backoff = PG_RETRY_MIN;
+	pg->retry_at = now_usec();
+}
+
+/* 0 when a statement may run: the connection is up, or made again now.
+ * Else OFR_E_UNAVAILABLE at once: within the transaction the connection
+ * took with it, or before the backoff's time, or when the try fails. */
+static int
+ready(struct store *st)
+{
+	struct pg_store *pg = st->pg;
+
+	if (!pg->down && PQstatus(pg->conn) == CONNECTION_OK)
+		return 0;
+	lose(st);
+	if (st->tx || now_usec() < pg->retry_at)
+		return OFR_E_UNAVAILABLE;
+	return reconnect(st) == 0 ? 0 : OFR_E_UNAVAILABLE;
 }
 
 static void
@@ -455,18 +536,26 @@ static int
 pg_fail(struct store *st, struct db_stmt *s, const char *what)
 {
 	struct pg_store *pg = st->pg;
+	int rc;
 
 	if (s != NULL)
 		db_done(s);
 	log_err("store: %s: %s", what, pg->err[0] != '\0' ? pg->err :
 	    PQerrorMessage(pg->conn));
-	if (st->tx && (PQstatus(pg->conn) != CONNECTION_OK ||
-	    PQtransactionStatus(pg->conn) == PQTRANS_IDLE))
-		st->broken = 1;	/* the transaction is gone */
 	pg->err[0] = '\0';
-	/* 53100: disk_full */
-	return strcmp(pg->sqlstate, "53100") == 0 ? OFR_E_STORAGE_FULL :
-	    OFR_E_INTERNAL;
+	if (gone(pg)) {
+		lose(st);
+		rc = OFR_E_UNAVAILABLE;
+	} else {
+		if (st->tx && (PQstatus(pg->conn) != CONNECTION_OK ||
+		    PQtransactionStatus(pg->conn) == PQTRANS_IDLE))
+			st->broken = 1;	/* the transaction is gone */
+		/* 53100: disk_full */
+		rc = strcmp(pg->sqlstate, "53100") == 0 ? OFR_E_STORAGE_FULL :
+		    OFR_E_INTERNAL;
+	}
+	pg->sqlstate[0] = '\0';	/* a later bind's failure is not this */
+	return rc;
 }
 
 /* Slot i (1-based) of s, or NULL when out of range. */
@@ -622,6 +711,10 @@ pg_step(struct store *st, struct db_stmt *s, enum db_constraint c, int code,
 	struct pg_store *pg = st->pg;
 	int sp = 0, rc;
 
+	if (ps->res == NULL && (rc = ready(st)) != 0) {
+		db_done(s);
+		return rc;
+	}
 	if (ps->res == NULL) {
 		/* a refusal must leave the transaction going: a savepoint */
 		sp = c != DB_NONE &&
@@ -744,11 +837,19 @@ pg_col_bytes(struct db_stmt *s, int i)
 	return len > INT_MAX ? INT_MAX : (int)len;
 }
 
+/* A transaction is open on a working connection (a lost one took its
+ * transaction with it: nothing to roll back). */
 static int
 pg_in_tx(struct store *st)
 {
-	return st->pg != NULL && st->pg->conn != NULL &&
-	    PQtransactionStatus(st->pg->conn) != PQTRANS_IDLE;
+	PGTransactionStatusType ts;
+
+	if (st->pg == NULL || st->pg->conn == NULL || st->pg->down ||
+	    PQstatus(st->pg->conn) != CONNECTION_OK)
+		return 0;
+	ts = PQtransactionStatus(st->pg->conn);
+	return ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR ||
+	    ts == PQTRANS_ACTIVE;
 }
 
 /* A monotonic clock, in microseconds. */
@@ -775,6 +876,12 @@ pg_commit(struct store *st)
 	int64_t start = now_usec();
 	int ok;
 
+	if (pg->down || PQstatus(pg->conn) != CONNECTION_OK) {
+		lose(st);
+		log_err("store: commit: the connection to PostgreSQL was lost; "
+		    "nothing of the transaction is kept");
+		return db_commit_lost(st);
+	}
 	if (PQtransactionStatus(pg->conn) != PQTRANS_INTRANS) {
 		/* aborted: COMMIT would roll back and say "ROLLBACK" */
 		log_err("store: commit: the transaction was aborted by a "
@@ -790,11 +897,20 @@ pg_commit(struct store *st)
 		    PQcmdStatus(res));
 	}
 	PQclear(res);
+	if (!ok && gone(pg)) {
+		/* Made or not, nobody can tell: never answered as made. */
+		log_err("store: commit: the connection to PostgreSQL was lost "
+		    "during COMMIT: whether it was made is unknown; its "
+		    "requests are answered unavailable");
+		lose(st);
+	}
+	pg->sqlstate[0] = '\0';
 	if (!ok)
 		return db_commit_lost(st);
 	metrics_commit(now_usec() - start, 1);
 	st->tx = 0;
 	st->full_seen = 0;
+	st->lost_seen = 0;
 	st->commits++;
 	pthread_mutex_lock(&st->sync_mu);
 	st->want = st->durable = st->commits;
@@ -835,6 +951,10 @@ pg_close(struct store *st)
 		if (pg_in_tx(st))
 			(void)run(pg, "ROLLBACK");
 		PQfinish(pg->conn);
+	}
+	if (pg->url != NULL) {
+		sodium_memzero(pg->url, strlen(pg->url));
+		free(pg->url);
 	}
 	free(pg);
 	st->pg = NULL;
@@ -1004,10 +1124,101 @@ notice(void *arg, const char *msg)
 	log_debug("store: postgresql: %.*s", (int)strcspn(msg, "\n"), msg);
 }
 
+/*
+ * Connects to pg->url and sets the session up; pg->conn is the new
+ * connection (the old one closed), working or not. A connect waits
+ * PG_CONNECT_TIMEOUT at most (the URL cannot make it longer), and TCP
+ * keepalives and tcp_user_timeout end a connection whose network is gone
+ * within some 15 seconds. 0, OFR_E_IO (unreachable), OFR_E_NOMEM or
+ * OFR_E_INTERNAL; logged when loud, else at debug.
+ */
+static int
+connect_once(struct pg_store *pg, int loud)
+{
+	static const char *const keys[] = {
+		"dbname", "connect_timeout", "keepalives", "keepalives_idle",
+		"keepalives_interval", "keepalives_count", "tcp_user_timeout",
+		NULL
+	};
+	const char *values[] = {
+		pg->url, PG_CONNECT_TIMEOUT, "1", "5", "2", "3", "15000", NULL
+	};
+	int level = loud ? LOG_ERR : LOG_DEBUG;
+	PGconn *conn;
+
+	if ((conn = PQconnectdbParams(keys, values, 1)) == NULL) {
+		log_msg(level, "store: cannot connect to PostgreSQL: out of "
+		    "memory");
+		return OFR_E_NOMEM;
+	}
+	if (pg->conn != NULL)
+		PQfinish(pg->conn);
+	pg->conn = conn;
+	if (PQstatus(conn) != CONNECTION_OK) {
+		const char *why = PQerrorMessage(conn);
+
+		log_msg(level, "store: cannot connect to PostgreSQL at %s: %.*s",
+		    pg->safe, (int)strcspn(why, "\n"), why);
+		return OFR_E_IO;
+	}
+	PQsetNoticeProcessor(conn, notice, NULL);
+	/* A commit returns once it is on PostgreSQL's disk; fsync is the
+	 * cluster's, and without it nothing is. */
+	if (run(pg, "SET synchronous_commit = on") != 0 ||
+	    run(pg, "SET client_min_messages = warning") != 0) {
+		log_msg(level, "store: %s: %s", pg->safe, pg->err);
+		return OFR_E_INTERNAL;
+	}
+	/* an answer leaves after its commit is on disk: never on a cluster
+	 * that does not sync */
+	if (!fsync_on(pg)) {
+		log_err("store: %s: the cluster runs with fsync off (or cannot "
+		    "say): a commit would not be durable; refusing it",
+		    pg->safe);
+		return OFR_E_INTERNAL;
+	}
+	return 0;
+}
+
+/* Forgets that s was prepared: its name was the old connection's. */
+static void
+forget(struct db_stmt *s)
+{
+	struct pg_stmt *ps = pgs(s);
+
+	if (s == NULL)
+		return;
+	ps->name[0] = '\0';
+	memset(ps->types, 0, sizeof(ps->types));
+}
+
+/* Connects again after a loss (no transaction of ours open): 0, with
+ * every statement to be prepared again at its next run; else the next
+ * try is set after the backoff, which doubles up to PG_RETRY_MAX. */
+static int
+reconnect(struct store *st)
+{
+	struct pg_store *pg = st->pg;
+	int rc;
+
+	if ((rc = connect_once(pg, 0)) != 0) {
+		pg->retry_at = now_usec() + pg->backoff;
+		pg->backoff = pg->backoff >= PG_RETRY_MAX / 2 ? PG_RETRY_MAX :
+		    pg->backoff * 2;
+		return rc;
+	}
+	for (int i = 0; i < S_COUNT; i++)
+		forget(st->s[i]);
+	forget(st->probe);
+	pg->down = 0;
+	pg->sqlstate[0] = '\0';
+	log_info("store: connected to PostgreSQL at %s again", pg->safe);
+	return 0;
+}
+
 int
 pg_open(struct store *st, const char *url, int create)
 {
-	char safe[512];
 	struct pg_store *pg;
 	int rc;
 
@@ -1015,31 +1226,11 @@ pg_open(struct store *st, const char *url, int create)
 		return OFR_E_NOMEM;
 	st->pg = pg;
 	st->be = &pg_backend;
-	store_url_safe(url, safe, sizeof(safe));
-	pg->conn = PQconnectdb(url);
-	if (pg->conn == NULL || PQstatus(pg->conn) != CONNECTION_OK) {
-		const char *why = pg->conn != NULL ?
-		    PQerrorMessage(pg->conn) : "out of memory";
-
-		log_err("store: cannot connect to PostgreSQL at %s: %.*s",
-		    safe, (int)strcspn(why, "\n"), why);
-		return OFR_E_IO;
-	}
-	PQsetNoticeProcessor(pg->conn, notice, NULL);
-	/* A commit returns once it is on PostgreSQL's disk; fsync is the
-	 * cluster's, and without it nothing is. */
-	if (run(pg, "SET synchronous_commit = on") != 0 ||
-	    run(pg, "SET client_min_messages = warning") != 0) {
-		log_err("store: %s: %s", safe, pg->err);
-		return OFR_E_INTERNAL;
-	}
-	/* an answer leaves after its commit is on disk: never on a cluster
-	 * that does not sync */
-	if (!fsync_on(pg)) {
-		log_err("store: %s: the cluster runs with fsync off (or cannot "
-		    "say): a commit would not be durable; refusing it", safe);
-		return OFR_E_INTERNAL;
-	}
+	store_url_safe(url, pg->safe, sizeof(pg->safe));
+	if ((pg->url = strdup(url)) == NULL)
+		return OFR_E_NOMEM;
+	if ((rc = connect_once(pg, 1)) != 0)
+		return rc;
 	if ((rc = migrate(pg, create)) != 0)
 		return rc;
 	for (int i = 0; i < S_COUNT; i++) {
@@ -1055,7 +1246,7 @@ pg_open(struct store *st, const char *url, int create)
 	if ((st->probe = stmt_new(pg, S_COUNT, "UPDATE schema_version SET "
 	    "version = version")) == NULL)
 		return OFR_E_NOMEM;
-	log_info("store: PostgreSQL at %s (%s)", safe,
+	log_info("store: PostgreSQL at %s (%s)", pg->safe,
 	    PQparameterStatus(pg->conn, "server_version"));
 	return 0;
 }

@@ -10,6 +10,9 @@
 #   bash tests/tools/pg.sh start        prints DIR, then the URL
 #   bash tests/tools/pg.sh url DIR      prints the URL of DIR's cluster
 #   bash tests/tools/pg.sh stop DIR     stops it and removes DIR
+#   bash tests/tools/pg.sh halt DIR     stops it at once (-m immediate: a
+#                                       crash, its connections cut), DIR kept
+#   bash tests/tools/pg.sh resume DIR   starts DIR's cluster again
 #   bash tests/tools/pg.sh run CMD...   starts one, runs CMD with
 #                                       OFFRAMP_STORE_URL set, stops it
 #
@@ -51,6 +54,19 @@ stop() {
 	rm -rf -- "$dir"
 }
 
+# Starts the cluster of DIR (made by start), waiting until it is up.
+launch() {
+	local dir=$1
+
+	as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+	    -t "$wait_s" -o "-c listen_addresses='' -k $dir -c fsync=on \
+	    -c synchronous_commit=on -c full_page_writes=on" start \
+	    >/dev/null || {
+		cat "$dir/server.log" >&2
+		return 1
+	}
+}
+
 start() {
 	local dir
 
@@ -64,13 +80,7 @@ start() {
 		cat "$dir/initdb.log" >&2
 		return 1
 	}
-	as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-	    -t "$wait_s" -o "-c listen_addresses='' -k $dir -c fsync=on \
-	    -c synchronous_commit=on -c full_page_writes=on" start \
-	    >/dev/null || {
-		cat "$dir/server.log" >&2
-		return 1
-	}
+	launch "$dir" || return 1
 	as_owner "$bindir/createdb" -h "$dir" offramp
 	trap - EXIT
 	echo "$dir"
@@ -87,6 +97,13 @@ url)
 stop)
 	stop "${2:?pg.sh stop DIR}"
 	;;
+halt)
+	as_owner "$bindir/pg_ctl" -D "${2:?pg.sh halt DIR}/data" -m immediate \
+	    -w -t "$wait_s" stop >/dev/null
+	;;
+resume)
+	launch "${2:?pg.sh resume DIR}"
+	;;
 run)
 	shift
 	[ $# -gt 0 ] || { echo "pg.sh run CMD..." >&2; exit 2; }
@@ -97,7 +114,8 @@ run)
 	OFFRAMP_STORE_URL=$(echo "$out" | sed -n 2p) "$@"
 	;;
 *)
-	echo "usage: pg.sh start | url DIR | stop DIR | run CMD..." >&2
+	echo "usage: pg.sh start | url DIR | stop DIR | halt DIR |" \
+	    "resume DIR | run CMD..." >&2
 	exit 2
 	;;
 esac
