@@ -63,8 +63,10 @@ export { OfframpError };
 /** The version of exportState()'s JSON (1: before trust.js; still read). */
 export const CORE_STATE_VERSION = 2;
 /* Refusals of msg.send after which the server stored nothing and asks to
- * try again later (PROTOCOL.md, error codes): the message waits. */
-const RETRYABLE = new Set([ERR.STORAGE_FULL, ERR.RECIPIENT_FULL, ERR.INTERNAL, ERR.RATE_LIMITED]);
+ * try again later (PROTOCOL.md, error codes): the message waits. An
+ * `unavailable` cut in its commit may have stored it: the retry's same
+ * mid is then answered as a duplicate. */
+const RETRYABLE = new Set([ERR.STORAGE_FULL, ERR.RECIPIENT_FULL, ERR.INTERNAL, ERR.RATE_LIMITED, ERR.UNAVAILABLE]);
 const RETRY_MAX_MS = 16000;
 
 /** Messages kept per case (the oldest go first; the outbox never). */

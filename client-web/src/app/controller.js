@@ -19,12 +19,12 @@ const INTAKE_CODE = /^[A-Za-z0-9-]{1,64}$/;	// as the server takes it (PROTOCOL.
 const KNOWN_ERRORS = new Set(['bad_json', 'too_big', 'bad_field', 'not_logged_in', 'bad_signature',
 	'unknown_key', 'bad_invite', 'wrong_role', 'forbidden', 'not_found', 'case_open', 'case_closed',
 	'case_waiting', 'rate_limited', 'account_disabled', 'limit', 'internal', 'bad_state', 'storage_full',
-	'recipient_full', 'not_told', 'crypto', 'intake_code_required', 'bad_intake_code', 'pow_required',
+	'recipient_full', 'unavailable', 'not_told', 'crypto', 'intake_code_required', 'bad_intake_code', 'pow_required',
 	'timeout', 'connection', 'passphrase', 'usage', 'io']);
 
 /* Errors that are over once the connection works again. */
 const TRANSIENT = new Set(['err_server_failed', 'err_refused_often', 'err_connection', 'err_timeout',
-	'err_internal', 'err_rate_limited', 'err_storage_full', 'err_recipient_full']);
+	'err_internal', 'err_rate_limited', 'err_storage_full', 'err_recipient_full', 'err_unavailable']);
 
 /* Reasons of the core's refusals that say more than their code. */
 const KNOWN_REASONS = new Set(['server_key_changed', 'safety_mismatch', 'wrong_programme', 'revoked', 'not_approved']);

@@ -364,6 +364,7 @@ export default {
 	err_limit: 'Eine Grenze ist erreicht (zum Beispiel zu viele wartende Nachrichten). Bitte warte ein wenig.',
 	err_internal: 'Der Server konnte das gerade nicht speichern (zum Beispiel, weil sein Speicher voll ist). Nichts wurde geändert, und was du geschrieben hast, bleibt erhalten. Bitte versuch es später noch einmal.',
 	err_storage_full: 'Der Server hat gerade keinen Platz mehr. Nichts wurde geändert, und was du geschrieben hast, bleibt erhalten. Bitte versuch es später noch einmal.',
+	err_unavailable: 'Der Server erreicht seine Datenbank gerade nicht. Was du geschrieben hast, geht nicht verloren. Bitte versuch es gleich noch einmal.',
 	err_recipient_full: 'Zu viele Nachrichten warten darauf, gelesen zu werden. Nichts wurde gesendet, und was du geschrieben hast, bleibt erhalten. Bitte versuch es später noch einmal.',
 	err_not_told: 'Jemand Neues tritt bei, und noch nicht alle haben es gesehen. Nichts wurde gesendet; was du geschrieben hast, bleibt erhalten.',
 	err_server_failed: 'Der Server konnte das eben Gesendete nicht speichern (zum Beispiel, weil sein Speicher voll ist) und hat nichts davon behalten. Was du geschrieben hast, bleibt hier und wird gesendet, sobald der Server es annehmen kann.',

@@ -365,6 +365,7 @@ export default {
 	err_limit: 'A limit was reached (for example, too many messages waiting). Please wait a little.',
 	err_internal: 'The server could not save this just now (for example, its disk is full). Nothing was changed and what you typed is kept. Please try again later.',
 	err_storage_full: 'The server is out of room just now. Nothing was changed and what you typed is kept. Please try again later.',
+	err_unavailable: 'The server cannot reach its database just now. Nothing you typed is lost. Please try again in a moment.',
 	err_recipient_full: 'Too many messages are waiting for the other side to read them. Nothing was sent and what you typed is kept. Please try again later.',
 	err_not_told: 'Someone new is joining and not everyone has seen it yet. Nothing was sent; what you typed is kept.',
 	err_server_failed: 'The server could not save what was just sent (for example, its disk is full) and kept none of it. What you typed is kept here and sent as soon as the server can take it.',

@@ -29,6 +29,7 @@ export const ERR = Object.freeze({
 	BAD_STATE: 'bad_state',
 	STORAGE_FULL: 'storage_full',
 	RECIPIENT_FULL: 'recipient_full',
+	UNAVAILABLE: 'unavailable',
 	NOT_TOLD: 'not_told',
 	POW_REQUIRED: 'pow_required',
 	INTAKE_CODE_REQUIRED: 'intake_code_required',
