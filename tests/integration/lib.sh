@@ -778,6 +778,18 @@ _psql() {
 		<<<"$q;"
 }
 
+# blob_text COLUMN: an SQL expression of a blob column's bytes as text, to
+# look for letters in (SQLite's CAST AS TEXT; on PostgreSQL, the escape
+# encoding, where every byte outside printable ASCII is a backslash and
+# digits: a letter in it is a letter of the blob).
+blob_text() {
+	if on_pg; then
+		echo "encode($1, 'escape')"
+	else
+		echo "CAST($1 AS TEXT)"
+	fi
+}
+
 # sql QUERY: QUERY, read-only, on the server's database (sql .dump: every
 # row of every table, as db_traces reads it).
 sql() {

@@ -70,10 +70,10 @@ assert_eq "no value of the row is the case id or Eve's account" 0 \
 assert_eq "the week starts on a Monday, 00:00 UTC" "Mon 00:00:00" \
 	"$(date -u -d "@$(sql "SELECT week FROM feedback")" '+%a %H:%M:%S')"
 assert_eq "and holds the time it was sent" 1 \
-	"$(sql "SELECT week <= $T1 AND $T0 < week + 604800 FROM feedback")"
+	"$(sql "SELECT CAST(week <= $T1 AND $T0 < week + 604800 AS INTEGER) FROM feedback")"
 assert_eq "ratings as given" "1 0" "$(sql "SELECT helpful || ' ' || recommend FROM feedback")"
 assert_eq "the text is not in the database" 0 \
-	"$(sql "SELECT count(*) FROM feedback WHERE instr(CAST(sealed AS TEXT), '$MARK') > 0")"
+	"$(sql "SELECT count(*) FROM feedback WHERE instr($(blob_text sealed), '$MARK') > 0")"
 assert_eq "one sealed copy: key and sealed box" 1104 "$(sql "SELECT length(sealed) FROM feedback")"
 
 step "one entry: its totals and itself withheld"

@@ -319,7 +319,9 @@ assert_eq "no commit failed" 0 "$(val offramp_commit_failures_total)"
 
 step "the database's size"
 db=$(val offramp_db_size_bytes)
-page=$(sql "PRAGMA page_size")
+# PostgreSQL's size is pg_database_size(): in bytes, pages of one byte
+page=1
+on_pg || page=$(sql "PRAGMA page_size")
 [ "$db" -gt 0 ] && pass "the database has a size: $db bytes" || fail "database size $db"
 assert_eq "  a whole number of pages" 0 $((db % page))
 # 0 right after a TRUNCATE checkpoint (an ack's commit, or the job's)
