@@ -688,15 +688,17 @@ certify_pending() {
 # $DATA/offramp.db through the sqlite3 CLI, or, with STORE_URL set, the
 # PostgreSQL database it names through psql (-X -A -t, '|' between
 # columns, as sqlite3's list mode prints). On PostgreSQL a query runs with
-# the schema offramp_sqlite on its search_path, after public (PGOPTIONS: for the
-# test's psql sessions alone, never the server's), where pg_compat puts
-# the few SQLite functions the tests' SQL uses (hex, group_concat,
+# the schema offramp_sqlite on its search_path after public (PGOPTIONS:
+# the test's psql sessions alone, never the server's), where pg_compat
+# puts the few SQLite functions the tests' SQL uses (hex, group_concat,
 # randomblob, strftime('%s', 'now'), instr, last_insert_rowid,
-# pragma_table_info, sqlite_master), and a blob literal X'..' is
-# rewritten to PostgreSQL's '\x..'::bytea. The table schema_version
-# is left out of sqlite_master (SQLite keeps the version in a PRAGMA).
-# What has no common form has a
-# branch of its own (table_digest, db_traces' dump).
+# pragma_table_info, sqlite_master, and sum() of a comparison, a boolean
+# there; a comparison's own value is t or f there, 1 or 0 in SQLite:
+# CAST it AS INTEGER), and a blob literal X'..' is rewritten to
+# PostgreSQL's '\x..'::bytea. The table schema_version is left out of
+# sqlite_master (SQLite keeps the version in a PRAGMA). What has no
+# common form has a branch of its own (table_digest, db_traces' dump,
+# blob_text).
 
 # on_pg: the test's server runs on PostgreSQL.
 on_pg() {
@@ -750,6 +752,12 @@ DO $$ BEGIN
 	STYPE = text);
     CREATE AGGREGATE group_concat(anyelement, text) (SFUNC = gc_step,
 	STYPE = text);
+EXCEPTION WHEN duplicate_function THEN NULL; END $$;
+CREATE OR REPLACE FUNCTION sum_step(bigint, boolean) RETURNS bigint
+    LANGUAGE sql IMMUTABLE AS $$ SELECT CASE WHEN $2 IS NULL THEN $1
+    ELSE coalesce($1, 0) + $2::int END $$;
+DO $$ BEGIN
+    CREATE AGGREGATE sum(boolean) (SFUNC = sum_step, STYPE = bigint);
 EXCEPTION WHEN duplicate_function THEN NULL; END $$;
 CREATE OR REPLACE FUNCTION pragma_table_info(text) RETURNS TABLE(name text)
     LANGUAGE sql STABLE AS $$ SELECT column_name::text
