@@ -798,10 +798,11 @@ blob_text() {
 	fi
 }
 
-# sql QUERY: QUERY, read-only, on the server's database (sql .dump: every
-# row of every table, as db_traces reads it).
+# sql [QUERY]: QUERY (else standard input), read-only, on the server's
+# database (sql .dump: every row of every table, as db_traces reads it).
 sql() {
 	if on_pg; then
+		[ $# -gt 0 ] || set -- "$(cat)"
 		if [ "$1" = .dump ]; then
 			pg_dump --data-only --no-owner -d "$STORE_URL"
 			return
