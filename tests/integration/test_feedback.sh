@@ -62,7 +62,7 @@ assert_eq "the case is marked, nothing more" 1 "$(sql "SELECT feedback FROM case
 
 step "the stored row: no case, no account, a week"
 assert_eq "its columns" "helpful id programme_id recommend sealed week" \
-	"$(sql "SELECT group_concat(name, ' ') FROM (SELECT name FROM pragma_table_info('feedback') ORDER BY name)")"
+	"$(sql "SELECT group_concat(name, ' ') FROM (SELECT name FROM pragma_table_info('feedback') ORDER BY name) AS c")"
 EVE=$(account_id eve)
 assert_eq "no value of the row is the case id or Eve's account" 0 \
 	"$(sql "SELECT count(*) FROM feedback WHERE programme_id IN ($CASE, $EVE) AND programme_id != 1
