@@ -684,14 +684,142 @@ certify_pending() {
 
 # --------------------------------------------------------------------- data
 
-# sql QUERY...: the sqlite3 CLI, read-only, on the server's database.
+# The database helpers below work on either store: SQLite's file
+# $DATA/offramp.db through the sqlite3 CLI, or, with STORE_URL set, the
+# PostgreSQL database it names through psql (-X -A -t, '|' between
+# columns, as sqlite3's list mode prints). On PostgreSQL a query runs with
+# the schema offramp_sqlite on its search_path after public (PGOPTIONS:
+# the test's psql sessions alone, never the server's), where pg_compat
+# puts the few SQLite functions the tests' SQL uses (hex, group_concat,
+# randomblob, strftime('%s', 'now'), instr, last_insert_rowid,
+# pragma_table_info, sqlite_master, and sum() of a comparison, a boolean
+# there; a comparison's own value is t or f there, 1 or 0 in SQLite:
+# CAST it AS INTEGER), and a blob literal X'..' is rewritten to
+# PostgreSQL's '\x..'::bytea. The table schema_version is left out of
+# sqlite_master (SQLite keeps the version in a PRAGMA). What has no
+# common form has a branch of its own (table_digest, db_traces' dump,
+# blob_text).
+
+# on_pg: the test's server runs on PostgreSQL.
+on_pg() {
+	[ -n "${STORE_URL:-}" ]
+}
+
+# sqlite_only REASON: a test about SQLite's own files ends here on
+# PostgreSQL, saying why (exit status 77: ctest's SKIP_RETURN_CODE for the
+# PostgreSQL entries).
+sqlite_only() {
+	on_pg || return 0
+	echo "   skip $TEST_NAME on PostgreSQL: $*"
+	FINISHED=1
+	exit 77
+}
+
+# pg_compat: the schema offramp_sqlite, once a test (idempotent: a
+# cluster may serve several tests one after the other).
+pg_compat() {
+	[ ! -e "$T/pg_compat" ] || return 0
+	psql -X -q -v ON_ERROR_STOP=1 -d "$STORE_URL" >/dev/null <<'SQL'
+CREATE SCHEMA IF NOT EXISTS offramp_sqlite;
+SET search_path = offramp_sqlite;
+CREATE OR REPLACE FUNCTION hex(bytea) RETURNS text LANGUAGE sql IMMUTABLE
+    AS $$ SELECT upper(encode($1, 'hex')) $$;
+CREATE OR REPLACE FUNCTION hex(bigint) RETURNS text LANGUAGE sql IMMUTABLE
+    AS $$ SELECT upper(encode(convert_to($1::text, 'UTF8'), 'hex')) $$;
+CREATE OR REPLACE FUNCTION hex(text) RETURNS text LANGUAGE sql IMMUTABLE
+    AS $$ SELECT upper(encode(convert_to($1, 'UTF8'), 'hex')) $$;
+CREATE OR REPLACE FUNCTION instr(text, text) RETURNS int LANGUAGE sql
+    IMMUTABLE AS $$ SELECT strpos($1, $2) $$;
+CREATE OR REPLACE FUNCTION randomblob(int) RETURNS bytea LANGUAGE sql
+    VOLATILE AS $$ SELECT decode(string_agg(lpad(to_hex(
+    floor(random() * 256)::int), 2, '0'), ''), 'hex')
+    FROM generate_series(1, $1) $$;
+CREATE OR REPLACE FUNCTION strftime(text, text) RETURNS bigint
+    LANGUAGE plpgsql VOLATILE AS $$ BEGIN
+    IF $1 <> '%s' OR $2 <> 'now' THEN
+	RAISE EXCEPTION 'strftime(%, %): only (''%%s'', ''now'')', $1, $2;
+    END IF;
+    RETURN floor(extract(epoch FROM now()))::bigint; END $$;
+CREATE OR REPLACE FUNCTION last_insert_rowid() RETURNS bigint
+    LANGUAGE sql VOLATILE AS $$ SELECT lastval() $$;
+CREATE OR REPLACE FUNCTION gc_step(text, anyelement, text) RETURNS text
+    LANGUAGE sql IMMUTABLE AS $$ SELECT CASE WHEN $2 IS NULL THEN $1
+    WHEN $1 IS NULL THEN $2::text ELSE $1 || $3 || $2::text END $$;
+CREATE OR REPLACE FUNCTION gc_step(text, anyelement) RETURNS text
+    LANGUAGE sql IMMUTABLE AS $$ SELECT gc_step($1, $2, ',') $$;
+DO $$ BEGIN
+    CREATE AGGREGATE group_concat(anyelement) (SFUNC = gc_step,
+	STYPE = text);
+    CREATE AGGREGATE group_concat(anyelement, text) (SFUNC = gc_step,
+	STYPE = text);
+EXCEPTION WHEN duplicate_function THEN NULL; END $$;
+CREATE OR REPLACE FUNCTION sum_step(bigint, boolean) RETURNS bigint
+    LANGUAGE sql IMMUTABLE AS $$ SELECT CASE WHEN $2 IS NULL THEN $1
+    ELSE coalesce($1, 0) + $2::int END $$;
+DO $$ BEGIN
+    CREATE AGGREGATE sum(boolean) (SFUNC = sum_step, STYPE = bigint);
+EXCEPTION WHEN duplicate_function THEN NULL; END $$;
+CREATE OR REPLACE FUNCTION pragma_table_info(text) RETURNS TABLE(name text)
+    LANGUAGE sql STABLE AS $$ SELECT column_name::text
+    FROM information_schema.columns
+    WHERE table_schema = 'public' AND table_name = $1
+    ORDER BY ordinal_position $$;
+CREATE OR REPLACE VIEW sqlite_master AS SELECT 'table'::text AS type,
+    tablename::text AS name FROM pg_tables WHERE schemaname = 'public'
+    AND tablename <> 'schema_version';
+SQL
+	: >"$T/pg_compat"
+}
+
+# _psql [-w] QUERY: QUERY on PostgreSQL, read-only unless -w, with blob
+# literals rewritten; every statement's rows printed.
+_psql() {
+	local ro=on q
+	if [ "$1" = -w ]; then
+		ro=off
+		shift
+	fi
+	pg_compat
+	q=$(sed -E "s/(^|[^A-Za-z0-9_])[xX]'([0-9a-fA-F]*)'/\\1'\\\\x\\2'::bytea/g" <<<"$1")
+	PGOPTIONS="-c search_path=public,offramp_sqlite -c default_transaction_read_only=$ro -c lock_timeout=5000" \
+		psql -X -A -t -q -F '|' -v ON_ERROR_STOP=1 -d "$STORE_URL" \
+		<<<"$q;"
+}
+
+# blob_text COLUMN: an SQL expression of a blob column's bytes as text, to
+# look for letters in (SQLite's CAST AS TEXT; on PostgreSQL, the escape
+# encoding, where every byte outside printable ASCII is a backslash and
+# digits: a letter in it is a letter of the blob).
+blob_text() {
+	if on_pg; then
+		echo "encode($1, 'escape')"
+	else
+		echo "CAST($1 AS TEXT)"
+	fi
+}
+
+# sql [QUERY]: QUERY (else standard input), read-only, on the server's
+# database (sql .dump: every row of every table, as db_traces reads it).
 sql() {
+	if on_pg; then
+		[ $# -gt 0 ] || set -- "$(cat)"
+		if [ "$1" = .dump ]; then
+			pg_dump --data-only --no-owner -d "$STORE_URL"
+			return
+		fi
+		_psql "$1"
+		return
+	fi
 	sqlite3 -readonly -batch -noheader -cmd '.timeout 5000' \
 		"$DATA/offramp.db" "$@"
 }
 
-# sql_rw QUERY: the sqlite3 CLI, writable (the server must be stopped).
+# sql_rw QUERY: QUERY, writable (the server must be stopped).
 sql_rw() {
+	if on_pg; then
+		_psql -w "$1"
+		return
+	fi
 	sqlite3 -batch -cmd '.timeout 5000' "$DATA/offramp.db" "$1"
 }
 
@@ -733,7 +861,7 @@ table_counts() {
 	[ -s "$q" ] || sql "SELECT group_concat(x, ' UNION ALL ') FROM (SELECT
 	    'SELECT ''' || name || '='' || count(*) FROM \"' || name || '\"' AS x
 	    FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
-	    ORDER BY name)" >"$q"
+	    ORDER BY name) AS s" >"$q"
 	local c
 	c=$(sql "$(<"$q")")
 	echo "${c//$'\n'/ } "
@@ -744,9 +872,24 @@ table_counts() {
 # changed a value (a status, a digest) changes it, where table_counts
 # would not see it. Left out: accounts.seen, which a client's login moves
 # (the day it was last seen). The query is made once a test, as
-# table_counts' is: one sqlite3 process (and sha256sum) a call.
+# table_counts' is: one sqlite3 process (and sha256sum) a call. On
+# PostgreSQL, quote_nullable() for quote() (a digest is compared with
+# another of the same store only).
 table_digest() {
 	local q="$T/table_digest.sql" h
+	if on_pg && [ ! -s "$q" ]; then
+		sql "SELECT string_agg(x, ';' || chr(10) ORDER BY t) FROM (
+		    SELECT c.table_name AS t, 'SELECT ''' || c.table_name
+		    || ''', ' || string_agg('quote_nullable(\"' || c.column_name
+		    || '\")', ', ' ORDER BY c.ordinal_position) || ' FROM \"'
+		    || c.table_name || '\" ORDER BY ' || string_agg('\"'
+		    || c.column_name || '\"', ', ' ORDER BY c.ordinal_position)
+		    AS x FROM information_schema.columns c
+		    WHERE c.table_schema = 'public'
+		    AND c.table_name <> 'schema_version'
+		    AND NOT (c.table_name = 'accounts' AND c.column_name = 'seen')
+		    GROUP BY c.table_name) s" >"$q"
+	fi
 	[ -s "$q" ] || sql "SELECT group_concat(x, ';' || char(10)) FROM (
 	    SELECT 'SELECT ''' || m.name || ''', ' || group_concat('quote(\"'
 	    || p.name || '\")', ', ') || ' FROM \"' || m.name || '\" ORDER BY '

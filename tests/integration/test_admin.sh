@@ -140,15 +140,15 @@ stop_server
 step "nor in the database: UPDATE and DELETE on audit fail (writable)"
 audit_rows=$(sql "SELECT * FROM audit ORDER BY id")
 rc=0
-err=$(sqlite3 -batch "$DATA/offramp.db" "UPDATE audit SET detail = 'tampered'" 2>&1) || rc=$?
+err=$(sql_rw "UPDATE audit SET detail = 'tampered'" 2>&1) || rc=$?
 assert_ne "UPDATE on audit fails" 0 "$rc"
 assert_contains "the database says why" "$err" "append-only"
 rc=0
-err=$(sqlite3 -batch "$DATA/offramp.db" "DELETE FROM audit" 2>&1) || rc=$?
+err=$(sql_rw "DELETE FROM audit" 2>&1) || rc=$?
 assert_ne "DELETE on audit fails" 0 "$rc"
 assert_contains "the database says why" "$err" "append-only"
 rc=0
-sqlite3 -batch "$DATA/offramp.db" "CREATE TABLE probe_w(x); DROP TABLE probe_w;" || rc=$?
+sql_rw "CREATE TABLE probe_w(x INTEGER); DROP TABLE probe_w;" || rc=$?
 assert_eq "the connection was writable" 0 "$rc"
 assert_eq "the audit rows are as they were" "$audit_rows" "$(sql "SELECT * FROM audit ORDER BY id")"
 assert_not_contains "no entry was tampered with" "$audit_rows" "tampered"

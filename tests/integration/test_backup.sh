@@ -6,6 +6,7 @@
 # replaces a file, and on a full disk fails, leaving nothing behind and
 # the live database untouched.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+sqlite_only "--backup copies SQLite's database file"
 
 start_server
 setup_pool

@@ -8,6 +8,7 @@
 # sender's in its order. Last, the check itself is shown to fail on a
 # violation made by hand in its records.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+sqlite_only "it starts the server itself on the data directory's SQLite store, in the release build (kill -9 on PostgreSQL: test_durability)"
 
 : "${OFFRAMP_CRASHLOAD_BIN:?set OFFRAMP_CRASHLOAD_BIN to the crashload tool}"
 PAIRS=4

@@ -200,7 +200,7 @@ assert_eq "no account, profile or prekey of Kit" 0 \
 	    + (SELECT count(*) FROM signed_prekeys WHERE account_id = $KIT)
 	    + (SELECT count(*) FROM one_time_prekeys WHERE account_id = $KIT)")"
 assert_eq "Kit's open case waits in the queue again, with no counsellor" "1 -" \
-	"$(sql "SELECT status || ' ' || coalesce(counsellor_id, '-') FROM cases WHERE id = $C2")"
+	"$(sql "SELECT status || ' ' || coalesce(CAST(counsellor_id AS TEXT), '-') FROM cases WHERE id = $C2")"
 assert_eq "  its client is still a participant" 1 \
 	"$(sql "SELECT count(*) FROM case_participants WHERE case_id = $C2")"
 assert_eq "Kit's closed case is gone" 0 "$(sql "SELECT count(*) FROM cases WHERE id = $C1")"

@@ -62,7 +62,7 @@ assert_eq "the case is marked, nothing more" 1 "$(sql "SELECT feedback FROM case
 
 step "the stored row: no case, no account, a week"
 assert_eq "its columns" "helpful id programme_id recommend sealed week" \
-	"$(sql "SELECT group_concat(name, ' ') FROM (SELECT name FROM pragma_table_info('feedback') ORDER BY name)")"
+	"$(sql "SELECT group_concat(name, ' ') FROM (SELECT name FROM pragma_table_info('feedback') ORDER BY name) AS c")"
 EVE=$(account_id eve)
 assert_eq "no value of the row is the case id or Eve's account" 0 \
 	"$(sql "SELECT count(*) FROM feedback WHERE programme_id IN ($CASE, $EVE) AND programme_id != 1
@@ -70,10 +70,10 @@ assert_eq "no value of the row is the case id or Eve's account" 0 \
 assert_eq "the week starts on a Monday, 00:00 UTC" "Mon 00:00:00" \
 	"$(date -u -d "@$(sql "SELECT week FROM feedback")" '+%a %H:%M:%S')"
 assert_eq "and holds the time it was sent" 1 \
-	"$(sql "SELECT week <= $T1 AND $T0 < week + 604800 FROM feedback")"
+	"$(sql "SELECT CAST(week <= $T1 AND $T0 < week + 604800 AS INTEGER) FROM feedback")"
 assert_eq "ratings as given" "1 0" "$(sql "SELECT helpful || ' ' || recommend FROM feedback")"
 assert_eq "the text is not in the database" 0 \
-	"$(sql "SELECT count(*) FROM feedback WHERE instr(CAST(sealed AS TEXT), '$MARK') > 0")"
+	"$(sql "SELECT count(*) FROM feedback WHERE instr($(blob_text sealed), '$MARK') > 0")"
 assert_eq "one sealed copy: key and sealed box" 1104 "$(sql "SELECT length(sealed) FROM feedback")"
 
 step "one entry: its totals and itself withheld"

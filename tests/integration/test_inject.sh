@@ -23,6 +23,7 @@
 # At the end the counsellor gets every acknowledged message, each once,
 # and the server, stopped, exits cleanly (no sanitizer report).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+sqlite_only "the faults come from the fault-injection VFS under SQLite"
 
 CLIENTS=(c1 c2 c3)
 PER=25			# messages per client and round: 3 x 3 x 25 < 256,

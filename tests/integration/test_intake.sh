@@ -107,7 +107,7 @@ assert_eq "  and says one is asked" asked "$(field "$OUT" intake_code)"
 assert_eq "the database holds a 32-byte hash" 32 \
 	"$(sql "SELECT length(intake_hash) FROM programmes WHERE id = $PROG")"
 assert_eq "  not the code" 0 "$(sql "SELECT count(*) FROM programmes
-	WHERE instr(lower(CAST(intake_hash AS TEXT)), 'flyer') > 0")"
+	WHERE instr(lower($(blob_text intake_hash)), 'flyer') > 0")"
 clirun c1 raw --login --answered <<<'{"v":1,"type":"programme.list","id":2}'
 assert_match "programme.list says a code is asked" "$OUT" '"intake_code": *true'
 

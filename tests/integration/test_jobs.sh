@@ -43,7 +43,7 @@ stop_server
 
 step "the rematch of the first turn matches it, and its write is committed"
 # Behind the server's back, as a restore would: Sam is online again.
-sqlite3 -batch "$DATA/offramp.db" \
+sql_rw \
 	"UPDATE counsellor_profiles SET presence = 2"
 start_server --rematch-period 3600
 _case_active() {

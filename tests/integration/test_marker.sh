@@ -2,6 +2,7 @@
 # A random marker is sent both ways; then neither it (raw, base64, hex)
 # nor "127.0.0.1" may appear in the database files or the server's logs.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+sqlite_only "it looks for the marker in offramp.db and its -wal"
 
 MARKER="mrk$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 echo "   (marker $MARKER)"

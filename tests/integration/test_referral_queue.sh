@@ -70,7 +70,7 @@ assert_match "Lou is told it is a referral from A, and how he joins" "$out" \
 assert_eq "Lou is the referral's counsellor" "$(account_id lou)" \
 	"$(sql "SELECT receiver_id FROM referrals WHERE case_id = $CASE")"
 assert_eq "the case is still Sam's, not B's" "$(account_id couns)|1" \
-	"$(sql "SELECT counsellor_id, coalesce(programme_id, 0) != $B FROM cases WHERE id = $CASE")"
+	"$(sql "SELECT counsellor_id, CAST(coalesce(programme_id, 0) != $B AS INTEGER) FROM cases WHERE id = $CASE")"
 out=$(cli client members "$CASE")
 assert_match "Lou joins as the referral's counsellor" "$out" '^member Lou \(referral\) joining'
 assert_not_contains "the queue no longer has it" "$(cli kim queue)" "$CASE"
@@ -99,7 +99,7 @@ assert_contains "Lou reads the summary" "$(cli lou recv --count 1)" "$SUMMARY"
 out=$(cli admin2 disable "$KEY_lou")
 assert_eq "Bea disables Lou" yes "$(field "$out" disabled)"
 assert_eq "nobody of B chosen, the summary to send, the approval kept" "|0|1" \
-	"$(sql "SELECT receiver_id, summary_sent, digest IS NOT NULL FROM referrals WHERE case_id = $CASE")"
+	"$(sql "SELECT receiver_id, summary_sent, CAST(digest IS NOT NULL AS INTEGER) FROM referrals WHERE case_id = $CASE")"
 assert_match "Bea's waiting list has it again" "$(cli admin2 waiting)" "$LINE"
 assert_match "Kim's queue has it" "$(cli kim queue)" "$LINE"
 out=$(cli client members "$CASE")
@@ -158,7 +158,7 @@ assert_match "Kim left, visibly, for the partnership" "$out" \
 assert_eq "  stored as such (6)" 6 \
 	"$(sql "SELECT why FROM case_members WHERE case_id = $CASE AND account_id = $(account_id kim)")"
 assert_eq "the case is still Sam's, not B's" "$(account_id couns)|1" \
-	"$(sql "SELECT counsellor_id, coalesce(programme_id, 0) != $B FROM cases WHERE id = $CASE")"
+	"$(sql "SELECT counsellor_id, CAST(coalesce(programme_id, 0) != $B AS INTEGER) FROM cases WHERE id = $CASE")"
 out=$(cli client2 referral show "$CASE")
 assert_match "the client sees it cancelled" "$out" '^referral: cancelled$'
 before=$(table_counts)

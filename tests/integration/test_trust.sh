@@ -113,10 +113,12 @@ out=$(cli couns profile --presence online)
 step "certify lists the pending counsellors and certifies nobody"
 keygen intruder
 stop_server
-sql_rw "INSERT INTO accounts(key, role, programme_id, name, created)
-    VALUES (X'$(hexkey "$KEY_intruder")', 2, $PROG, 'Kim', strftime('%s','now'));
+sql_rw "INSERT INTO accounts(id, key, role, programme_id, name, created)
+    VALUES ((SELECT max(id) + 1 FROM accounts), X'$(hexkey "$KEY_intruder")',
+    2, $PROG, 'Kim', strftime('%s','now'));
 INSERT INTO counsellor_profiles(account_id, languages, topics)
-    VALUES (last_insert_rowid(), ',en,', ',leaving,');"
+    VALUES ((SELECT id FROM accounts WHERE key = X'$(hexkey "$KEY_intruder")'),
+    ',en,', ',leaving,');"
 start_server
 add_counsellor admin kim Kim --languages de --topics leaving
 out=$(cli admin certify)

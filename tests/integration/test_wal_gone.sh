@@ -8,6 +8,7 @@
 # a burst of large messages the -wal stays within the journal_size_limit
 # (4 MiB) and is emptied again.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+sqlite_only "it reads offramp.db, its -wal and -shm while the server runs"
 
 WAL_LIMIT=4194304	# store_db.c's journal_size_limit
 WAL="$DATA/offramp.db-wal"
