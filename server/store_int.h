@@ -29,9 +29,11 @@
  *     S_PROGRAMME_INSERT, S_SPK_SET) and for an id in "?1 = 0 OR .."
  *     (S_COUNSELLOR_EACH, S_REFERRALS_WAITING); text for ?2 of
  *     "CASE ?2 WHEN 0" (S_REFERRAL_COUNTS, S_REFERRAL_DURATIONS);
- *     none for ?2 of "?2 IS NULL OR key = ?2" (S_CERT_DROP) or for ?1
- *     of S_SENT_INSERT, which its SQL does not use (S_MESSAGE_INSERT's
- *     binding loop binds it).
+ *     none for ?1 of S_SENT_INSERT, which its SQL does not use
+ *     (S_MESSAGE_INSERT's binding loop binds it). A parameter first
+ *     bound NULL has no type to give: S_CERT_DROP names "key = ?2"
+ *     before "?2 IS NULL", so that PostgreSQL takes bytea from the
+ *     column (in the other order it cannot prepare it).
  *   - Run a statement that a constraint may refuse while the
  *     transaction goes on (db_exec_or(), db_insert() with a
  *     constraint: S_CASE_INSERT, S_CASE_SET_PREFS, S_CASE_SET_STATUS,

@@ -57,7 +57,7 @@ const char *const store_programmes_sql[S_COUNT] = {
 	[S_CERT_DROP] =
 	    "UPDATE accounts SET cert = NULL WHERE role = 2"
 	    " AND programme_id = ?1 AND cert IS NOT NULL"
-	    " AND (?2 IS NULL OR key = ?2) RETURNING id",
+	    " AND (key = ?2 OR ?2 IS NULL) RETURNING id",
 	[S_REVOCATION_GET] =
 	    "SELECT issued, list FROM programme_revocations"
 	    " WHERE programme_id = ?1",
