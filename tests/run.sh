@@ -21,6 +21,10 @@
 #   sanitized);
 # - "browser" tests (Chromium): ./build-asan only, the sanitizers watching
 #   the server they drive;
+# - the PostgreSQL store (the sanitized build has it): unit/test_store_pg,
+#   integration-pg/* (five integration tests) and test_pg_lost, each on a
+#   throwaway cluster of tests/tools/pg.sh, a Unix socket in a temporary
+#   directory;
 # - "live" (fuzz/short, a minute of live fuzzing) is left out:
 #   tests/fuzz/run.sh or `ctest -L live` runs it.
 # Under the sanitizers, lib.sh's one-shot CLI commands skip the leak scan
