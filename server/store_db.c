@@ -699,9 +699,8 @@ db_sql_of(const char *const *own, int id)
 	return text;
 }
 
-/* A monotonic clock, in microseconds. */
-static int64_t
-now_usec(void)
+int64_t
+db_now_usec(void)
 {
 	struct timespec ts;
 
@@ -786,7 +785,7 @@ spare_retry(struct store *st)
 static int
 lite_full(struct store *st)
 {
-	int64_t now = now_usec();
+	int64_t now = db_now_usec();
 
 	if (!st->full && st->room_at != 0 && now - st->room_at < ROOM_CHECK_US)
 		return 0;
@@ -2070,7 +2069,7 @@ sync_main(void *arg)
 
 		while (!st->stopping && st->ckpt_want == 0 &&
 		    (st->sync_errno != 0 || st->want <= st->durable) &&
-		    !(owed && st->sync_errno == 0 && now_usec() >= scrub_at))
+		    !(owed && st->sync_errno == 0 && db_now_usec() >= scrub_at))
 			cond_wait_until(&st->sync_cv, &st->sync_mu,
 			    owed && st->sync_errno == 0 ? scrub_at : 0);
 		if (st->sync_errno == 0 && st->want > st->durable) {
@@ -2100,7 +2099,7 @@ sync_main(void *arg)
 		}
 		what = st->ckpt_want & CKPT_PASSIVE;
 		st->ckpt_want = 0;
-		now = now_usec();
+		now = db_now_usec();
 		if (owed && (now >= scrub_at || st->stopping))
 			what |= CKPT_TRUNCATE;
 		if (what != 0 && st->sync_errno == 0) {
@@ -2268,7 +2267,7 @@ lite_commit(struct store *st)
 	int waits;
 
 	spare_check(st);
-	start = now_usec();
+	start = db_now_usec();
 	if (db_exec(st, st->s[S_COMMIT], "commit") != 0) {
 		int io = (sqlite3_errcode(st->db) & 0xff) == SQLITE_IOERR;
 		int rc = db_commit_lost(st);
@@ -2277,7 +2276,7 @@ lite_commit(struct store *st)
 			wal_overwrite(st);
 		return rc;
 	}
-	metrics_commit(now_usec() - start, 1);
+	metrics_commit(db_now_usec() - start, 1);
 	st->tx = 0;
 	st->full_seen = 0;
 	st->commits++;

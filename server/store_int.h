@@ -364,6 +364,9 @@ struct store {
  * callers pass __func__), and returns 0 or a negative code of proto/err.h.
  */
 
+/* A monotonic clock, in microseconds (store_db.c). */
+int64_t db_now_usec(void);
+
 /* Resets s and drops its bindings, which point into the caller's memory. */
 void db_done(struct db_stmt *s);
 /*

@@ -387,7 +387,7 @@ struct pg_store {
 	char *url;		/* to connect again (holds the password) */
 	char safe[512];		/* the URL to log: no password */
 	int down;		/* the connection is lost */
-	int64_t retry_at;	/* the next try to connect (now_usec) */
+	int64_t retry_at;	/* the next try to connect (db_now_usec) */
 	int64_t backoff;	/* the wait after that one, if it fails */
 	int64_t changes;	/* db_changes() */
 	char sqlstate[6];	/* of the last failure */
@@ -456,7 +456,6 @@ run(struct pg_store *pg, const char *text)
 	return ok ? 0 : -1;
 }
 
-static int64_t now_usec(void);
 static int reconnect(struct store *st);
 
 /* 1 when the last failure, or the connection's state, says the
@@ -489,7 +488,7 @@ lose(struct store *st)
 	    pg->safe);
 	pg->down = 1;
 	pg->backoff = PG_RETRY_MIN;
-	pg->retry_at = now_usec();
+	pg->retry_at = db_now_usec();
 }
 
 /* 0 when a statement may run: the connection is up, or made again now.
@@ -503,7 +502,7 @@ ready(struct store *st)
 	if (!pg->down && PQstatus(pg->conn) == CONNECTION_OK)
 		return 0;
 	lose(st);
-	if (st->tx || now_usec() < pg->retry_at)
+	if (st->tx || db_now_usec() < pg->retry_at)
 		return OFR_E_UNAVAILABLE;
 	return reconnect(st) == 0 ? 0 : OFR_E_UNAVAILABLE;
 }
@@ -852,16 +851,6 @@ pg_in_tx(struct store *st)
 	    ts == PQTRANS_ACTIVE;
 }
 
-/* A monotonic clock, in microseconds. */
-static int64_t
-now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /*
  * PostgreSQL's commit(): COMMIT returns once the commit is on disk
  * (synchronous_commit on), so it is durable at once: the commit's number
@@ -873,7 +862,7 @@ pg_commit(struct store *st)
 {
 	struct pg_store *pg = st->pg;
 	PGresult *res;
-	int64_t start = now_usec();
+	int64_t start = db_now_usec();
 	int ok;
 
 	if (pg->down || PQstatus(pg->conn) != CONNECTION_OK) {
@@ -907,7 +896,7 @@ pg_commit(struct store *st)
 	pg->sqlstate[0] = '\0';
 	if (!ok)
 		return db_commit_lost(st);
-	metrics_commit(now_usec() - start, 1);
+	metrics_commit(db_now_usec() - start, 1);
 	st->tx = 0;
 	st->full_seen = 0;
 	st->lost_seen = 0;
@@ -1202,7 +1191,7 @@ reconnect(struct store *st)
 	int rc;
 
 	if ((rc = connect_once(pg, 0)) != 0) {
-		pg->retry_at = now_usec() + pg->backoff;
+		pg->retry_at = db_now_usec() + pg->backoff;
 		pg->backoff = pg->backoff >= PG_RETRY_MAX / 2 ? PG_RETRY_MAX :
 		    pg->backoff * 2;
 		return rc;
