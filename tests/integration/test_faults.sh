@@ -166,7 +166,16 @@ if [ -n "$SMALL" ]; then
 	[ ! -e "$DATA/offramp.spare" ] && pass "  the spare file is given up for acks" ||
 		fail "the spare file is still there"
 
-	# Someone else takes that room too: now a commit itself fails.
+	# Someone else takes that room too: now a commit itself fails. Its
+	# frames must need new blocks: a -wal that a checkpoint has emptied
+	# but not truncated is written over in place, and a commit then finds
+	# room on a full disk. So the -wal is truncated first (the server
+	# holds no lock between its turns).
+	truncated() {
+		sql_rw 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null 2>&1 &&
+			[ "$(stat -c %s "$DATA/offramp.db-wal")" = 0 ]
+	}
+	wait_for "the -wal truncated" 20 truncated
 	dd if=/dev/zero of="$SMALL/fill2" bs=64k 2>/dev/null || true
 	printf '%s\n' "{\"v\":1,\"type\":\"case.close\",\"id\":603,\"case\":$CASE}" \
 		'{"v":1,"type":"ping","id":604}' >&"$cfd"
