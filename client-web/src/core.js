@@ -747,6 +747,13 @@ export class Core extends Emitter {
 		};
 		if (typeof alone.to === 'string') m.to = alone.to;
 		if (m.to && alone.summary === true) m.summary = true;
+		return this.enqueue(e, id, m);
+	}
+
+
+	/* Keeps message m of case entry e (case id) and puts it in the
+	 * outbox, told and sent as soon as the connection allows; a copy. */
+	enqueue(e, id, m) {
 		this.keep(e, m);
 		e.outbox.push(m);
 		this.changed();
@@ -754,7 +761,6 @@ export class Core extends Emitter {
 		this.flush(id);
 		return { ...m };
 	}
-
 	/**
 	 * Answers the meeting or agreement message mid received in case id:
 	 * accepts or declines a meeting proposed or rescheduled (the time it
@@ -778,12 +784,7 @@ export class Core extends Emitter {
 		};
 		if (r.meeting) m.meeting = { action, id: r.meeting.id, time: r.meeting.time, place: '', recognise: '' };
 		else m.agreement = { action, version: r.agreement.version };
-		this.keep(e, m);
-		e.outbox.push(m);
-		this.changed();
-		this.emit('message-state', { caseId: id, message: { ...m } });
-		this.flush(id);
-		return { ...m };
+		return this.enqueue(e, id, m);
 	}
 
 	/**
@@ -833,12 +834,7 @@ export class Core extends Emitter {
 			throw new OfframpError(ERR.USAGE, 'nothing to propose');
 		}
 		envelopeWrite({ caseId: 1, seq: 1, time: 0, ...envelopeBody(m) });	// throws what a peer would refuse
-		this.keep(e, m);
-		e.outbox.push(m);
-		this.changed();
-		this.emit('message-state', { caseId: id, message: { ...m } });
-		this.flush(id);
-		return { ...m };
+		return this.enqueue(e, id, m);
 	}
 
 	/**
