@@ -49,11 +49,14 @@ with synchronous replication; returns once the primary reports it "sync".
   --hba LINE          add LINE to the primary's pg_hba.conf if absent,
                       e.g. 'hostssl replication replicator 10.0.0.2/32
                       scram-sha-256' or, on one host, 'local replication
-                      postgres peer' (the primary's file must be writable
+                      postgres peer' (appended: an earlier line that
+                      matches wins; the primary's file must be writable
                       by this user: run on the primary's host)
   --create-role ROLE  create ROLE WITH REPLICATION LOGIN on the primary if
                       absent, its password from OFFRAMP_REPL_PASSWORD
-  --port N            the standby's port (default: the primary's setting)
+                      (in the server's log if log_statement logs DDL)
+  --port N            the standby's port (default: the copied
+                      postgresql.conf's, else 5432)
   --socket DIR        the standby's unix_socket_directories
   --listen ADDRS      the standby's listen_addresses ('' for none)
   --log FILE          the standby's server log (default DIR/../NAME.log)
@@ -167,15 +170,17 @@ setup() {
 	if [ -n "$role" ]; then
 		[ -n "${OFFRAMP_REPL_PASSWORD:-}" ] ||
 			die "--create-role needs OFFRAMP_REPL_PASSWORD"
-		# on standard input, not in psql's arguments
-		psql_at "$admin" >/dev/null <<-SQL
+		# on standard input, not in psql's arguments; psql's complaint
+		# left out, as it may quote the statement
+		psql_at "$admin" >/dev/null 2>&1 <<-SQL ||
 		\\set role $(q "$role")
 		\\set pw $(q "$OFFRAMP_REPL_PASSWORD")
 		SELECT format('CREATE ROLE %I WITH REPLICATION LOGIN PASSWORD %L',
-		    :role, :pw)
-		    WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :role)
+		    :'role', :'pw')
+		    WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role')
 		\\gexec
 		SQL
+			die "cannot create the role $role (--admin must be a superuser)"
 		echo "pg-standby.sh: the role $role can replicate"
 	fi
 	if [ -n "$hba" ]; then
