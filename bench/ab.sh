@@ -42,6 +42,7 @@ trap cleanup EXIT
 
 side_start A "$A"
 side_start B "$B"
+side_setups A B
 echo "== A: $A (port ${PORT[A]}), B: $B (port ${PORT[B]}); $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 side_rounds "$ROUNDS" A B
 echo "== load at the end $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -11,7 +11,7 @@
 # disk, not tmpfs: the figures mean nothing otherwise), MODES, SECS, RATE,
 # CONC, READ_RATE (see ab.sh), and calls side_stop at exit.
 
-declare -A PORT PORT2 PIDS URL PGPID
+declare -A PORT PORT2 PIDS URL PGPID TOKEN
 SIDE_PIDS=()
 
 # side_stop: stops every server side_start started.
@@ -53,8 +53,7 @@ side_node() {
 # (default 1; 2 at most) offramp-servers of BUILD on one store: SQLite in
 # T/NAME without URL, else the PostgreSQL database at URL (PG_PID: its
 # postmaster, for the CPU of its processes). The first node's data in
-# T/NAME, the second's in T/NAME.2. Unless MODES is logins alone, makes
-# the accounts and cases of the relay modes through the first node.
+# T/NAME, the second's in T/NAME.2. side_setups makes its accounts.
 side_start() {
 	local name=$1 build=$2 url=${3:-} nodes=${4:-1} token=$T/$1/bootstrap-token
 	side_node "$name" "$T/$name" "$build" "$url"
@@ -68,14 +67,28 @@ side_start() {
 		# exists: the last node's is the one
 		token=$T/$name.2/bootstrap-token
 	fi
-	[ "$MODES" = logins ] && return 0
-	"$GEN" --port "${PORT[$name]}" setup \
-		--token "$(head -n1 "$token")" \
-		--state "$T/$name.pairs" --pairs 200 2>>"$T/gen.err" >/dev/null || {
+	TOKEN[$name]=$token
+}
+
+# side_setups NAME...: unless MODES is logins alone, makes the accounts
+# and cases of the relay modes on each side, through its first node, all
+# sides at once; exits if one fails, saying why.
+side_setups() {
+	local name pids=() i=0
+	[ "$MODES" != logins ] || return 0
+	for name in "$@"; do
+		"$GEN" --port "${PORT[$name]}" setup \
+			--token "$(head -n1 "${TOKEN[$name]}")" \
+			--state "$T/$name.pairs" --pairs 200 \
+			2>"$T/$name.setup.err" >/dev/null &
+		pids+=($!)
+	done
+	for name in "$@"; do
+		wait "${pids[i++]}" && continue
 		echo "side.sh: the setup of $name failed:" >&2
-		tail -n 5 "$T/gen.err" "$T/$name.err" >&2
+		tail -n 5 "$T/$name.setup.err" "$T/$name.err" >&2
 		exit 1
-	}
+	done
 }
 
 # side_stored NAME: the copies in NAME's store now.

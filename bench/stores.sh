@@ -22,7 +22,7 @@
 # The modes (MODES, default "k50w1 k200w8 latency logins"; see ab.sh and
 # loadgen.c): relay saturation at K=50, W=1 and K=200, W=8, the fixed
 # rate (RATE msg/s, default 300, at K=50), and logins (CONC at a time,
-# default 32), SECS seconds each (default 3). Each table gives, per
+# default 32), SECS seconds each (default 2, after 1 s). Each table gives, per
 # side, the medians of: messages per second delivered and acked,
 # send-to-ack and send-to-delivery p50 / p99 (ms), the server's CPU
 # (the two nodes' summed) and PostgreSQL's (its processes' CPU time over
@@ -38,7 +38,7 @@ BUILD=${BUILD:-$REPO/build}
 ROUNDS=${1:-3}
 RATE=${RATE:-300}
 CONC=${CONC:-32}
-SECS=${SECS:-3}
+SECS=${SECS:-2}
 MODES=${MODES:-k50w1 k200w8 latency logins}
 READ_RATE=${READ_RATE:-4}
 PG_SH=$REPO/tests/tools/pg.sh
@@ -51,36 +51,44 @@ make -C "$BUILD" -j2 offramp-server offramp-loadgen >/dev/null
 
 GEN=$BUILD/bench/offramp-loadgen
 T=$(mktemp -d "${TMPDIR:-/tmp}/offramp-stores.XXXXXX")
-PG_DIRS=()
 # shellcheck source=bench/side.sh
 source "$REPO/bench/side.sh"
 
 cleanup() {
-	local d
+	local f
 	side_stop
-	for d in "${PG_DIRS[@]}"; do
-		bash "$PG_SH" stop "$d" || true
+	for f in "$T"/pg*.out; do
+		[ ! -s "$f" ] || bash "$PG_SH" stop "$(sed -n 1p "$f")" || true
 	done
 	rm -rf "$T"
 }
 trap cleanup EXIT
 
-# pg_cluster: a new cluster; sets PG_URL and PG_PID (its postmaster).
+# pg_cluster N: starts a new cluster in the background (pg.sh prints its
+# directory, then its URL, to T/pgN.out); pg_wait N waits for it and sets
+# PG_URL and PG_PID (its postmaster), or exits.
+declare -A PG_JOB
 pg_cluster() {
-	local out
-	out=$(bash "$PG_SH" start)
-	PG_DIRS+=("$(sed -n 1p <<<"$out")")
-	PG_URL=$(sed -n 2p <<<"$out")
-	PG_PID=$(head -n1 "${PG_DIRS[-1]}/data/postmaster.pid")
+	bash "$PG_SH" start >"$T/pg$1.out" &
+	PG_JOB[$1]=$!
+}
+pg_wait() {
+	wait "${PG_JOB[$1]}" || { echo "stores.sh: PostgreSQL did not start" >&2; exit 1; }
+	PG_URL=$(sed -n 2p "$T/pg$1.out")
+	PG_PID=$(head -n1 "$(sed -n 1p "$T/pg$1.out")/data/postmaster.pid")
 }
 
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "== $(nproc) cores, load $LOAD0; $ROUNDS rounds of: $MODES ($SECS s each)"
+pg_cluster 1
+pg_cluster 2
 side_start sqlite "$BUILD"
-pg_cluster
+pg_wait 1
 side_start pg "$BUILD" "$PG_URL" 1 "$PG_PID"
-pg_cluster
+pg_wait 2
 side_start pg2 "$BUILD" "$PG_URL" 2 "$PG_PID"
+echo "== started; $((SECONDS - START)) s"
+side_setups sqlite pg pg2
 echo "== sqlite: port ${PORT[sqlite]}; pg: port ${PORT[pg]}; pg2: ports" \
 	"${PORT[pg2]} and ${PORT2[pg2]}; $((SECONDS - START)) s"
 side_rounds "$ROUNDS" sqlite pg pg2
