@@ -157,7 +157,8 @@ done
 echo
 echo "Generator CPU, share of one core: at most $(sed -n 's/.* gen_cpu=\([^ ]*\).*/\1/p' \
 	"$T/res" | sort -g | tail -n1)"
-errs=$(sed -n 's/.* errors=\([^ ]*\).*/\1/p' "$T/res" | awk '{ s += $1 } END { print s + 0 }')
-echo "Errors seen by the generator: $errs"
+echo "Errors seen by the generator, over every run: $(for s in "${SIDES[@]}"; do
+	printf '%s %s; ' "$s" "$(sed -n "s/^$s .* errors=\([^ ]*\).*/\1/p" "$T/res" |
+		awk '{ n += $1 } END { print n + 0 }')"; done)"
 [ ! -s "$T/gen.err" ] || { echo "---- generator stderr (first 20 lines)"; head -n 20 "$T/gen.err"; }
 echo "== $((SECONDS - START)) s"
