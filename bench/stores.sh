@@ -157,8 +157,8 @@ done
 echo
 echo "Generator CPU, share of one core: at most $(sed -n 's/.* gen_cpu=\([^ ]*\).*/\1/p' \
 	"$T/res" | sort -g | tail -n1)"
-echo "Errors seen by the generator, over every run: $(for s in "${SIDES[@]}"; do
-	printf '%s %s; ' "$s" "$(sed -n "s/^$s .* errors=\([^ ]*\).*/\1/p" "$T/res" |
-		awk '{ n += $1 } END { print n + 0 }')"; done)"
+echo "Errors seen by the generator, over every run:" "$(for s in "${SIDES[@]}"; do
+	printf '%s %s\n' "$s" "$(sed -n "s/^$s .* errors=\([^ ]*\).*/\1/p" "$T/res" |
+		awk '{ n += $1 } END { print n + 0 }')"; done | paste -sd, | sed 's/,/, /g')"
 [ ! -s "$T/gen.err" ] || { echo "---- generator stderr (first 20 lines)"; head -n 20 "$T/gen.err"; }
 echo "== $((SECONDS - START)) s"
