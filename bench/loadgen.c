@@ -7,19 +7,23 @@
  * login by a signed challenge) or MQTT 3.1.1 over WebSocket (binary
  * frames, QoS 1), so that the same work runs against offramp-server and
  * Mosquitto. It owns the sockets it opens and nothing else: it never
- * reads a server's files, except /proc/PID for the RSS and CPU time of the
- * server it is told about.
+ * reads a server's files, except /proc for the RSS and CPU time of the
+ * servers it is told about (--pid; two nodes of one store with --port2)
+ * and of PostgreSQL's processes (--pg-pid).
  *
  * Each measurement prints one line "result key=value ..." (load.sh reads
  * it), with gen_cpu, the generator's own CPU time over the measured
  * seconds as a share of one core, so a reader sees it is not the limit,
  * and (given --pid) the server's: server_cpu, a share of one core, and
  * server_us_per_msg, its CPU microseconds per copy delivered, which a
- * busy machine disturbs less than the rates.
+ * busy machine disturbs less than the rates (server_us_per_ack: per
+ * message acked); given --pg-pid, the same of PostgreSQL's processes
+ * (pg_cpu, pg_us_per_ack).
  * Figures only: nothing here asserts anything about time.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -93,7 +97,10 @@ static const char *host = "127.0.0.1";
 static int port, pairs = 1, window = 1, secs = 3, conc = 32;
 static double warm = 1.0, rate = 0;
 static double read_rate;	/* copies a recipient acks a second; 0: all */
-static int server_pid;
+#define PIDS_MAX	8
+static int server_pids[PIDS_MAX], nserver_pids;	/* --pid: the nodes */
+static int pg_pid;		/* --pg-pid: PostgreSQL's postmaster */
+static int port2;		/* --port2: a second node of the same store */
 static const char *token, *state_path, *conns_list = "1000";
 
 static int ep;
@@ -191,27 +198,72 @@ cpu_self(void)
 	    ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
-static double
-cpu_pid(int pid)
+/* From /proc/PID/stat: the CPU seconds (user + system) of pid itself in
+ * *own, of its children it has waited for in *reaped, and its parent in
+ * *ppid. -1 when pid is gone. */
+static int
+proc_stat(int pid, double *own, double *reaped, int *ppid)
 {
 	char path[64], buf[1024], *p;
-	unsigned long ut = 0, st = 0;
+	unsigned long ut, st;
+	long cut, cst;
 	FILE *f;
 	size_t n;
 
-	if (pid <= 0)
-		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
 	if ((f = fopen(path, "r")) == NULL)
-		return 0;
+		return -1;
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';
 	if ((p = strrchr(buf, ')')) == NULL ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-	    &ut, &st) != 2)
+	    sscanf(p + 2, "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu "
+	    "%ld %ld", ppid, &ut, &st, &cut, &cst) != 5)
+		return -1;
+	*own = (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+	*reaped = (double)(cut + cst) / (double)sysconf(_SC_CLK_TCK);
+	return 0;
+}
+
+/* The CPU seconds of the servers of --pid (a list: the nodes, summed). */
+static double
+cpu_servers(void)
+{
+	double own, reaped, sum = 0;
+	int i, ppid;
+
+	for (i = 0; i < nserver_pids; i++)
+		if (proc_stat(server_pids[i], &own, &reaped, &ppid) == 0)
+			sum += own;
+	return sum;
+}
+
+/* The CPU seconds of the PostgreSQL cluster of --pg-pid (its postmaster):
+ * the postmaster's, those of its children now running (walwriter,
+ * checkpointer, one backend per connection of the servers...), and those
+ * of its children gone (reaped). 0 without --pg-pid. */
+static double
+cpu_pg(void)
+{
+	double own, reaped, sum;
+	struct dirent *e;
+	int pid, ppid;
+	DIR *d;
+
+	if (pg_pid <= 0 || proc_stat(pg_pid, &own, &reaped, &ppid) != 0)
 		return 0;
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+	sum = own + reaped;
+	if ((d = opendir("/proc")) == NULL)
+		return sum;
+	while ((e = readdir(d)) != NULL) {
+		if ((pid = atoi(e->d_name)) <= 0 || pid == pg_pid)
+			continue;
+		if (proc_stat(pid, &own, &reaped, &ppid) == 0 &&
+		    ppid == pg_pid)
+			sum += own + reaped;
+	}
+	closedir(d);
+	return sum;
 }
 
 /* VmRSS of pid in kB, or 0. */
@@ -244,10 +296,16 @@ conn_open(enum role role, int idx)
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLET };
 	uint8_t nonce[16];
 	char key[32], req[512];
-	int one = 1, n;
+	static int nlogins;
+	int one = 1, n, to = port;
 
 	if (c == NULL)
 		die("out of memory");
+	/* --port2: the recipients on the second node, the logins on both in
+	 * turn */
+	if (port2 > 0 && (role == R_COUNS ||
+	    (role == R_LOGIN && nlogins++ % 2 == 1)))
+		to = port2;
 	c->role = role;
 	c->idx = idx;
 	c->next_id = 1;
@@ -261,7 +319,7 @@ conn_open(enum role role, int idx)
 
 		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
 	}
-	sa.sin_port = htons((uint16_t)port);
+	sa.sin_port = htons((uint16_t)to);
 	inet_pton(AF_INET, host, &sa.sin_addr);
 	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 &&
 	    errno != EINPROGRESS)
@@ -273,7 +331,7 @@ conn_open(enum role role, int idx)
 	n = snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: %s:%d\r\n"
 	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
 	    "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
-	    "Sec-WebSocket-Protocol: %s\r\n\r\n", host, port, key,
+	    "Sec-WebSocket-Protocol: %s\r\n\r\n", host, to, key,
 	    target == T_OFR ? "offramp.v1" : "mqtt");
 	grow(&c->tx, &c->txcap, (size_t)n);
 	memcpy(c->tx, req, (size_t)n);
@@ -1232,7 +1290,7 @@ open_pairs(void)
 
 struct snap {
 	uint64_t	t, sent, acked, deliv, receipts, deleted;
-	double		cpu, srv;
+	double		cpu, srv, pg;
 };
 
 static void
@@ -1245,7 +1303,8 @@ snap(struct snap *s)
 	s->receipts = n_receipts;
 	s->deleted = n_deleted;
 	s->cpu = cpu_self();
-	s->srv = cpu_pid(server_pid);
+	s->srv = cpu_servers();
+	s->pg = cpu_pg();
 }
 
 static int
@@ -1366,6 +1425,12 @@ mode_relay(void)
 	    n_errors, (b.cpu - a.cpu) / dt, (b.srv - a.srv) / dt,
 	    b.deliv > a.deliv ? (b.srv - a.srv) * 1e6 /
 	    (double)(b.deliv - a.deliv) : 0.0);
+	/* per message acked (stored for good): with two nodes, before
+	 * delivery crosses from one to the other, few are delivered */
+	printf(" pg_cpu=%.2f server_us_per_ack=%.0f pg_us_per_ack=%.0f",
+	    (b.pg - a.pg) / dt, b.acked > a.acked ? (b.srv - a.srv) * 1e6 /
+	    (double)(b.acked - a.acked) : 0.0, b.acked > a.acked ?
+	    (b.pg - a.pg) * 1e6 / (double)(b.acked - a.acked) : 0.0);
 	print_pct("ack", lat_ack, nlat_ack);
 	print_pct("deliv", lat_del, nlat_del);
 	printf("\n");
@@ -1431,9 +1496,9 @@ mode_idle(void)
 	int level, had = 0, rc, held, i;
 	char *e;
 
-	if (server_pid <= 0)
-		die("idle needs --pid");
-	before = rss_kb(server_pid);
+	if (nserver_pids != 1)
+		die("idle needs --pid (one)");
+	before = rss_kb(server_pids[0]);
 	while (*p != '\0') {
 		level = (int)strtol(p, &e, 10);
 		if (e == p || level <= had)
@@ -1445,7 +1510,7 @@ mode_idle(void)
 		w1 = now_ns();
 		t1 = cpu_self();
 		run_for(1.0);		/* settle */
-		after = rss_kb(server_pid);
+		after = rss_kb(server_pids[0]);
 		/* logged in (or CONNACKed) and still open: what is measured */
 		for (held = 0, i = 0; i < nall; i++)
 			held += all[i]->ready && all[i]->state != S_CLOSED;
@@ -1488,7 +1553,7 @@ mode_logins(void)
 {
 	struct snap a, b;
 	double rate_new = 0, rate_ret = 0, cpu_new = 0, cpu_ret = 0;
-	double srv_new = 0, srv_ret = 0;
+	double srv_new = 0, srv_ret = 0, pg[2] = { 0, 0 };
 	int phase, i;
 
 	capkeep = 200000;
@@ -1541,6 +1606,7 @@ mode_logins(void)
 			cpu_ret = (b.cpu - a.cpu) / dt;
 			srv_ret = (b.srv - a.srv) / dt;
 		}
+		pg[phase] = (b.pg - a.pg) / dt;
 		for (i = 0; i < nall; i++)
 			conn_close(all[i]);
 		reap();
@@ -1551,7 +1617,7 @@ mode_logins(void)
 	printf("result mode=logins target=%s conc=%d new_per_s=%.0f "
 	    "returning_per_s=%.0f errors=%" PRIu64 " gen_cpu=%.2f "
 	    "server_cpu_new=%.2f server_cpu_returning=%.2f "
-	    "server_us_new=%.0f server_us_returning=%.0f\n",
+	    "server_us_new=%.0f server_us_returning=%.0f",
 	    target == T_OFR ? "offramp" : "mosquitto", conc, rate_new,
 	    target == T_OFR ? rate_ret : rate_new, n_errors,
 	    cpu_new > cpu_ret ? cpu_new : cpu_ret, srv_new,
@@ -1559,6 +1625,12 @@ mode_logins(void)
 	    rate_new > 0 ? srv_new * 1e6 / rate_new : 0,
 	    target == T_OFR ? (rate_ret > 0 ? srv_ret * 1e6 / rate_ret : 0) :
 	    (rate_new > 0 ? srv_new * 1e6 / rate_new : 0));
+	if (pg_pid > 0)
+		printf(" pg_cpu_new=%.2f pg_cpu_returning=%.2f pg_us_new=%.0f "
+		    "pg_us_returning=%.0f", pg[0], pg[1],
+		    rate_new > 0 ? pg[0] * 1e6 / rate_new : 0,
+		    rate_ret > 0 ? pg[1] * 1e6 / rate_ret : 0);
+	printf("\n");
 }
 
 /* ------------------------------------------------------------- setup */
@@ -1666,6 +1738,21 @@ mode_setup(void)
 
 /* --------------------------------------------------------------- main */
 
+/* --pid's list of server pids. */
+static void
+pid_list(const char *v)
+{
+	char *e;
+
+	for (nserver_pids = 0; *v != '\0'; v = *e == ',' ? e + 1 : e) {
+		if (nserver_pids == PIDS_MAX)
+			die("--pid: at most %d", PIDS_MAX);
+		server_pids[nserver_pids++] = (int)strtol(v, &e, 10);
+		if (e == v)
+			die("--pid: a list of pids");
+	}
+}
+
 static void
 usage(void)
 {
@@ -1676,7 +1763,12 @@ usage(void)
 	    "  latency --pairs K --rate R --secs S [--state FILE]\n"
 	    "  idle    --conns N[,N...] --pid PID [--conc C]\n"
 	    "  logins  --conc C --secs S\n"
-	    "  --pid PID: the server's, for its CPU share and RSS\n"
+	    "  --pid PID[,PID...]: the server's, for its CPU share and RSS;\n"
+	    "    the nodes' (summed) with --port2\n"
+	    "  --port2 P: a second node of the same store: relay's recipients\n"
+	    "    connect to it, logins go to both in turn\n"
+	    "  --pg-pid PID: PostgreSQL's postmaster, for the CPU share of its\n"
+	    "    processes (pg_cpu)\n"
 	    "  --tls: wss:// (idle, logins), the certificate unchecked\n"
 	    "  --warm S: seconds run before measuring (default 1)\n"
 	    "  --read-rate N: (relay, offramp) each recipient acks at most N\n"
@@ -1733,7 +1825,11 @@ main(int argc, char **argv)
 		else if (strcmp(a, "--conc") == 0)
 			conc = atoi(v);
 		else if (strcmp(a, "--pid") == 0)
-			server_pid = atoi(v);
+			pid_list(v);
+		else if (strcmp(a, "--pg-pid") == 0)
+			pg_pid = atoi(v);
+		else if (strcmp(a, "--port2") == 0)
+			port2 = atoi(v);
 		else if (strcmp(a, "--token") == 0)
 			token = v;
 		else if (strcmp(a, "--state") == 0)
