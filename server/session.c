@@ -9,6 +9,9 @@
  * commit fails, every answer held for it becomes an error frame of its
  * own request (storage_full, unavailable or internal): each request still gets its one
  * answer, nothing uncommitted is acknowledged, and the connection stays.
+ * When the store cannot make commits durable nor say they are (a sync of
+ * PostgreSQL's failed), what waits for them fails the same way
+ * (lose_waiting).
  */
 #include <stdlib.h>
 #include <string.h>

@@ -25,10 +25,30 @@
  * - Any other failure leaves the transaction aborted until a savepoint of
  *   the request or the call is rolled back to; a commit of an aborted
  *   transaction (which PostgreSQL turns into a rollback) is a lost one.
- * - A commit is PostgreSQL's COMMIT with synchronous_commit on: it
- *   returns once the commit is on PostgreSQL's disk, so a commit is
- *   durable when store_commit() returns, and the loop waits for it (the
- *   store thread's group commit is SQLite's alone, for now).
+ * - Durability, as on SQLite (store_db.c, "Durability"): the loop's
+ *   connection commits with synchronous_commit off, so its COMMIT returns
+ *   once the commit record is in PostgreSQL's WAL buffers, visible at
+ *   once but not yet on disk, and the loop never waits for the disk. The
+ *   store thread makes commits durable (pg_sync), on a connection of its
+ *   own with synchronous_commit on: a transaction that takes a
+ *   transaction id (pg_current_xact_id()) writes a commit record, and
+ *   its COMMIT returns once the WAL up to that record is flushed (and
+ *   replicated to synchronous standbys, when some are configured); the
+ *   WAL is flushed in order, so every commit of the loop's that returned
+ *   before is durable with it. One such transaction covers every commit
+ *   made while the one before ran: the group commit. Its cost: one
+ *   transaction id per sync, not per commit (their wraparound is
+ *   autovacuum's, as for any write), and three round trips (BEGIN,
+ *   the SELECT, COMMIT).
+ * - The same transaction checks that the loop's backend (its pid and
+ *   start, read when the loop connects) still runs: a crash of
+ *   PostgreSQL ends every backend, so a flush on a server restarted
+ *   since would vouch for commits it does not hold. Commits made on an
+ *   earlier connection of the loop are never vouched for. A sync that
+ *   fails, on a connection made again at once, or finds the loop's
+ *   backend gone, marks the commits not yet durable as possibly lost:
+ *   their answers become the retryable unavailable and their pushes go
+ *   (session.c), and nothing of them is released.
  * - A lost connection (PostgreSQL restarted or stopped, the network
  *   gone) fails the statement with OFR_E_UNAVAILABLE, and the turn's
  *   transaction with it (st->lost_seen: store_commit() answers
@@ -37,7 +57,8 @@
  *   never with success; a retry of msg.send is idempotent by its mid,
  *   and the loop reads its pool back from the store.
  * - Then the connection is made again by the next statement outside a
- *   transaction, after a backoff (PG_RETRY_MIN doubling to PG_RETRY_MAX);
+ *   transaction (the thread's by its next sync), after a backoff
+ *   (PG_RETRY_MIN doubling to PG_RETRY_MAX);
  *   until then every statement fails at once with OFR_E_UNAVAILABLE. A
  *   connect waits PG_CONNECT_TIMEOUT at most, and TCP keepalives and
  *   tcp_user_timeout bound a statement on a dead network: the loop is
