@@ -30,16 +30,20 @@
  *   once the commit record is in PostgreSQL's WAL buffers, visible at
  *   once but not yet on disk, and the loop never waits for the disk. The
  *   store thread makes commits durable (pg_sync), on a connection of its
- *   own with synchronous_commit on: a transaction that takes a
- *   transaction id (pg_current_xact_id()) writes a commit record, and
- *   its COMMIT returns once the WAL up to that record is flushed (and
- *   replicated to synchronous standbys, when some are configured); the
- *   WAL is flushed in order, so every commit of the loop's that returned
- *   before is durable with it. One such transaction covers every commit
- *   made while the one before ran: the group commit. Its cost: one
- *   transaction id per sync, not per commit (their wraparound is
- *   autovacuum's, as for any write), and three round trips (BEGIN,
- *   the SELECT, COMMIT).
+ *   own with synchronous_commit on: a transaction that writes a WAL
+ *   record (pg_logical_emit_message(true, 'offramp', ''), which any role
+ *   may run, at any wal_level; a transaction id alone is not enough:
+ *   PostgreSQL commits a transaction that wrote no WAL asynchronously)
+ *   writes a commit record, and its COMMIT returns once the WAL up to
+ *   that record is flushed (and replicated to synchronous standbys, when
+ *   some are configured); the WAL is flushed in order, so every commit of
+ *   the loop's that returned before is durable with it. One such
+ *   transaction covers every commit made while the one before ran: the
+ *   group commit. Its cost: one transaction id per sync, not per commit
+ *   (their wraparound is autovacuum's, as for any write), a few dozen
+ *   bytes of WAL (which a logical decoding plugin sees as a message of
+ *   prefix "offramp", and may ignore), and three round trips (BEGIN, the
+ *   SELECT, COMMIT).
  * - The same transaction checks that the loop's backend (its pid and
  *   start, read when the loop connects) still runs: a crash of
  *   PostgreSQL ends every backend, so a flush on a server restarted
@@ -955,8 +959,8 @@ sync_once(struct pg_store *pg, const char *const values[2], int *alive,
 
 	if (run_on(pg->sync_conn, "BEGIN", why, cap) != 0)
 		return -1;
-	res = PQexecParams(pg->sync_conn, "SELECT pg_current_xact_id(), "
-	    "coalesce((SELECT (extract(epoch FROM backend_start) * "
+	res = PQexecParams(pg->sync_conn, "SELECT pg_logical_emit_message("
+	    "true, 'offramp', ''), coalesce((SELECT (extract(epoch FROM backend_start) * "
 	    "1000000)::bigint FROM pg_stat_get_activity($1::int)) = "
 	    "$2::bigint, false)", 2, NULL, values, NULL, NULL, 0);
 	ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
@@ -982,10 +986,13 @@ sync_once(struct pg_store *pg, const char *const values[2], int *alive,
 
 /*
  * PostgreSQL's sync(), on the store thread's own connection: a
- * transaction that takes a transaction id, so that its COMMIT writes a
- * commit record, and, synchronous_commit on, returns once the WAL up to
- * that record is flushed (and, with synchronous standbys, replicated
- * there). The WAL is flushed in order: every commit record written
+ * transaction that writes a WAL record (a transactional logical message,
+ * which takes a transaction id), so that its COMMIT writes a commit record
+ * and, synchronous_commit on, returns once the WAL up to that record is
+ * flushed (and, with synchronous standbys, replicated there). A
+ * transaction id alone would not do: a transaction that wrote no WAL
+ * before its commit record commits asynchronously whatever
+ * synchronous_commit says (RecordTransactionCommit). The WAL is flushed in order: every commit record written
  * before it is durable too, those of the loop's COMMITs that returned
  * before this call among them. The same transaction checks that the
  * loop's backend still runs, with the start it had: a crash of
