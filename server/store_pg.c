@@ -992,9 +992,9 @@ sync_once(struct pg_store *pg, const char *const values[2], int *alive,
  * flushed (and, with synchronous standbys, replicated there). A
  * transaction id alone would not do: a transaction that wrote no WAL
  * before its commit record commits asynchronously whatever
- * synchronous_commit says (RecordTransactionCommit). The WAL is flushed in order: every commit record written
- * before it is durable too, those of the loop's COMMITs that returned
- * before this call among them. The same transaction checks that the
+ * synchronous_commit says (RecordTransactionCommit). The WAL is flushed
+ * in order: every commit record written before it is durable too, those
+ * of the loop's COMMITs that returned before this call among them. The same transaction checks that the
  * loop's backend still runs, with the start it had: a crash of
  * PostgreSQL ends every backend, so the server this flush ran on is the
  * one that holds those commits (not one restarted since without them).
