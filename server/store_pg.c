@@ -960,9 +960,10 @@ sync_once(struct pg_store *pg, const char *const values[2], int *alive,
 	if (run_on(pg->sync_conn, "BEGIN", why, cap) != 0)
 		return -1;
 	res = PQexecParams(pg->sync_conn, "SELECT pg_logical_emit_message("
-	    "true, 'offramp', ''), coalesce((SELECT (extract(epoch FROM backend_start) * "
-	    "1000000)::bigint FROM pg_stat_get_activity($1::int)) = "
-	    "$2::bigint, false)", 2, NULL, values, NULL, NULL, 0);
+	    "true, 'offramp', ''), coalesce((SELECT (extract(epoch FROM "
+	    "backend_start) * 1000000)::bigint FROM "
+	    "pg_stat_get_activity($1::int)) = $2::bigint, false)", 2, NULL,
+	    values, NULL, NULL, 0);
 	ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
 	if (ok)
 		*alive = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
@@ -985,25 +986,25 @@ sync_once(struct pg_store *pg, const char *const values[2], int *alive,
 }
 
 /*
- * PostgreSQL's sync(), on the store thread's own connection: a
- * transaction that writes a WAL record (a transactional logical message,
- * which takes a transaction id), so that its COMMIT writes a commit record
- * and, synchronous_commit on, returns once the WAL up to that record is
- * flushed (and, with synchronous standbys, replicated there). A
- * transaction id alone would not do: a transaction that wrote no WAL
- * before its commit record commits asynchronously whatever
- * synchronous_commit says (RecordTransactionCommit). The WAL is flushed
- * in order: every commit record written before it is durable too, those
- * of the loop's COMMITs that returned before this call among them. The same transaction checks that the
- * loop's backend still runs, with the start it had: a crash of
- * PostgreSQL ends every backend, so the server this flush ran on is the
- * one that holds those commits (not one restarted since without them).
- * That check, not this connection's age, is what vouches: a try that
- * fails on a connection made earlier (PostgreSQL restarted since, say)
- * is made again at once on a new one. Commits made on an earlier
- * connection of the loop are never vouched for. The connection is made
- * again with the loop's backoff; its statements touch nothing of the
- * loop's. 0, or OFR_E_UNAVAILABLE (logged).
+ * PostgreSQL's sync(), on the store thread's own connection: a transaction
+ * that writes a WAL record (a transactional logical message, which takes a
+ * transaction id), so that its COMMIT writes a commit record and,
+ * synchronous_commit on, returns once the WAL up to that record is flushed
+ * (and, with synchronous standbys, replicated there). A transaction id
+ * alone would not do: a transaction that wrote no WAL before its commit
+ * record commits asynchronously whatever synchronous_commit says
+ * (RecordTransactionCommit). The WAL is flushed in order: every commit
+ * record written before it is durable too, those of the loop's COMMITs that
+ * returned before this call among them. The same transaction checks that
+ * the loop's backend still runs, with the start it had: a crash of
+ * PostgreSQL ends every backend, so the server this flush ran on is the one
+ * that holds those commits (not one restarted since without them). That
+ * check, not this connection's age, is what vouches: a try that fails on a
+ * connection made earlier (PostgreSQL restarted since, say) is made again
+ * at once on a new one. Commits made on an earlier connection of the loop
+ * are never vouched for. The connection is made again with the loop's
+ * backoff; its statements touch nothing of the loop's. 0, or
+ * OFR_E_UNAVAILABLE (logged).
  */
 static int
 pg_sync(struct store *st)

@@ -18,7 +18,8 @@ fi
 PG_SH="$(dirname "${BASH_SOURCE[0]}")/../tools/pg.sh"
 # the cluster's directory: the URL's host (pg.sh's socket directory)
 PG_DIR=$(sed -n 's/.*[?&]host=\([^&]*\).*/\1/p' <<<"$STORE_URL")
-[ -d "$PG_DIR/data" ] || { echo "no cluster directory in $STORE_URL" >&2; exit 1; }
+[ -d "$PG_DIR/data" ] ||
+	{ echo "no cluster directory in $STORE_URL" >&2; exit 1; }
 
 N=1000
 
@@ -108,12 +109,13 @@ for round in 1 2 3 4; do
 		WHERE (SELECT count(*) FROM sent WHERE sent.mid = acked.mid) != 1
 		   OR (SELECT count(*) FROM messages m JOIN deliveries d
 		       ON d.message_id = m.id WHERE m.mid = acked.mid) != 1;")
-	assert_eq "round $round: every acknowledged send is stored, its copy queued" 0 "$lost"
+	assert_eq "round $round: every acknowledged send stored, its copy queued" \
+	    0 "$lost"
 done
-assert_match "the server logs the lost connection" "$(cat "$T"/server*.stderr)" \
+logs=$(cat "$T"/server*.stderr)
+assert_match "the server logs the lost connection" "$logs" \
     'connection to PostgreSQL at .* is lost'
-assert_match "and its new one" "$(cat "$T"/server*.stderr)" \
-    'connected to PostgreSQL at .* again'
+assert_match "and its new one" "$logs" 'connected to PostgreSQL at .* again'
 echo "   ($total sends acknowledged in all)"
 
 stop_server
