@@ -70,7 +70,9 @@ int casework_commit(struct server *srv);
  * or written so far depends on it at most. */
 int64_t casework_commit_seq(const struct server *srv);
 /* *seq: the newest commit on disk (store_durable). 0, or OFR_E_IO when a
- * sync failed: the server must stop without sending what waits. */
+ * sync failed: the server must stop without sending what waits; or
+ * OFR_E_UNAVAILABLE, once, when the commits after *seq may be lost:
+ * what waits for them is answered with that error. */
 int casework_durable(struct server *srv, int64_t *seq);
 
 /* Cases. c is the case as the caller read it (and checked that it may act

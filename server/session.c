@@ -9,6 +9,9 @@
  * commit fails, every answer held for it becomes an error frame of its
  * own request (storage_full, unavailable or internal): each request still gets its one
  * answer, nothing uncommitted is acknowledged, and the connection stays.
+ * When the store cannot make commits durable nor say they are (a sync of
+ * PostgreSQL's failed), what waits for them fails the same way
+ * (lose_waiting).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -690,27 +693,34 @@ release(struct session *s, int64_t gen)
 }
 
 /*
- * The turn's commit failed with err: nothing of it was kept, and nobody
- * is told it was. Each held answer becomes an error frame for its request
- * (in its place: answers stay in order), pushes go, errors and challenges
- * stay. A login of this turn is undone: its account may not exist.
+ * The frames from *head to *tail whose commit may be lost (gen > after)
+ * become what err says of them: each answer an error frame for its
+ * request (in its place: answers stay in order), pushes go, errors and
+ * challenges stay. Returns the pushes dropped.
  */
-static void
-unwind(struct session *s, int err)
+static int
+fail_frames(struct session *s, struct outframe **head,
+    struct outframe **tail, int64_t after, int err)
 {
-	struct outframe *o = s->held_head, *next, *e;
+	struct outframe *o = *head, *next, *e;
 	char *text;
+	int pushes = 0;
 
-	s->held_head = s->held_tail = NULL;
+	*head = *tail = NULL;
 	for (; o != NULL; o = next) {
 		next = o->next;
 		o->next = NULL;
 		e = o;
-		if (o->kind != HELD_KEEP) {
+		if (o->gen <= after) {
+			/* durable: stays as it is */
+		} else if (o->kind != HELD_KEEP) {
 			s->out_bytes -= o->len;
 			e = NULL;
 		}
-		if (o->kind == HELD_ANSWER && s->close_code == 0) {
+		if (o->gen > after && o->kind == HELD_PUSH)
+			pushes++;
+		if (o->gen > after && o->kind == HELD_ANSWER &&
+		    s->close_code == 0) {
 			json_t *f = frame_error(o->re, err, NULL);
 
 			metrics_error(err);
@@ -727,12 +737,24 @@ unwind(struct session *s, int err)
 			free(o);
 		if (e == NULL)
 			continue;
-		if (s->held_tail != NULL)
-			s->held_tail->next = e;
+		if (*tail != NULL)
+			(*tail)->next = e;
 		else
-			s->held_head = e;
-		s->held_tail = e;
+			*head = e;
+		*tail = e;
 	}
+	return pushes;
+}
+
+/*
+ * The turn's commit failed with err: nothing of it was kept, and nobody
+ * is told it was. The held frames fail (fail_frames). A login of this
+ * turn is undone: its account may not exist.
+ */
+static void
+unwind(struct session *s, int err)
+{
+	(void)fail_frames(s, &s->held_head, &s->held_tail, -1, err);
 	/* The copies pushed from memory were dropped with the pushes: the
 	 * store serves what is there. */
 	if (s->fresh_turn) {
@@ -753,6 +775,39 @@ unwind(struct session *s, int err)
 	}
 }
 
+/*
+ * The store could not make the commits after commit after durable, nor
+ * say they are (a sync of PostgreSQL's failed, store_durable): they may
+ * be lost. Whatever waits for them fails as a failed commit's frames do
+ * (the paced ones leave their lanes for it), and a session that lost
+ * pushes of them is pumped again from the start of its queue, as after a
+ * login: which copies it was told of is not known.
+ */
+static void
+lose_waiting(int64_t after)
+{
+	struct session *s, *next;
+
+	for (s = park_head; s != NULL; s = next) {
+		next = s->park_next;
+		for (struct outframe *o = s->park_head; o != NULL; o = o->next)
+			if (o->gen > after) {
+				unpark(s);
+				break;
+			}
+	}
+	for (s = wait_head; s != NULL; s = s->wait_next) {
+		if (fail_frames(s, &s->wait_head, &s->wait_tail, after,
+		    OFR_E_UNAVAILABLE) > 0 && s->acct.id != 0) {
+			s->cursor = s->cursor_undo = 0;
+			s->inflight = s->inflight_undo = 0;
+			s->caught_up = 0;
+			s->want_pump = 1;
+			session_touch(s);
+		}
+	}
+}
+
 void
 session_turn_end(struct server *srv)
 {
@@ -768,6 +823,15 @@ session_turn_end(struct server *srv)
 	}
 	/* What this turn read or wrote depends on commit gen at most. */
 	gen = casework_commit_seq(srv);
+	if (casework_durable(srv, &durable) == OFR_E_UNAVAILABLE) {
+		/* This turn's commit, and what it read, are among those. */
+		log_warn("session: the commits after commit %lld may be lost: "
+		    "every request that waits for them is answered "
+		    "unavailable", (long long)durable);
+		lose_waiting(durable);
+		if (rc == 0)
+			rc = OFR_E_UNAVAILABLE;
+	}
 	if (casework_durable(srv, &durable) != 0)
 		fatal("session: the store cannot sync its log: what was "
 		    "committed since commit %lld may not be on disk; stopping "

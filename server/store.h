@@ -88,14 +88,19 @@ int store_commit(struct store *st);
 int64_t store_commit_seq(const struct store *st);
 /* *seq: the newest commit known to be on disk. 0, or OFR_E_IO when a sync
  * of the -wal failed: the commits after *seq are visible but may not be on
- * disk, and never will be known to be; the caller must stop. */
+ * disk, and never will be known to be; the caller must stop. Or
+ * OFR_E_UNAVAILABLE, once, when PostgreSQL's sync could not be made: the
+ * commits after *seq may be lost, and nothing that waits for them may
+ * leave (their answers become that error); every commit made until now
+ * counts as durable from this call on (the next one says so). */
 int store_durable(struct store *st, int64_t *seq);
 /* From now on store_commit() does not wait for its sync: the store thread
  * calls wake() (from its own thread, under its lock: it must not block)
  * after each sync, and the caller reads store_durable(). NULL: commits wait
  * again, and once this returns wake is called no more. */
 void store_on_durable(struct store *st, void (*wake)(void));
-/* Waits until every commit made is on disk. 0 or OFR_E_IO. */
+/* Waits until every commit made is on disk. 0, OFR_E_IO or
+ * OFR_E_UNAVAILABLE (store_durable's). */
 int store_sync(struct store *st);
 /*
  * Asks for a TRUNCATE checkpoint: the -wal copied into the database and

@@ -81,7 +81,7 @@
 
 static int sync_start(struct store *st, const char *path);
 static void cond_init_monotonic(pthread_cond_t *cv);
-static void sync_stop(struct store *st);
+static int lite_sync(struct store *st);
 #define STR(x)		STR_(x)
 #define STR_(x)		#x
 
@@ -965,6 +965,7 @@ static const struct db_backend lite_backend = {
 	.commit = lite_commit,
 	.close = lite_close,
 	.full = lite_full,
+	.sync = lite_sync,
 };
 
 /* A new statement of SQLite's around s (NULL: out of memory, s
@@ -1858,7 +1859,7 @@ lite_close(struct store *st)
 {
 	if (st->db != NULL && !sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-	sync_stop(st);
+	db_sync_stop(st);
 	for (int i = 0; i < S_COUNT; i++)
 		if (st->s[i] != NULL)
 			lite_free(st->s[i]);
@@ -1939,18 +1940,27 @@ wal_overwrite(struct store *st)
 }
 
 /*
- * Durability. The loop's connection commits with synchronous=NORMAL: the
- * commit's frames are written to the -wal and not synced, so the loop
- * never waits for the disk. The store thread makes them durable: it
- * fdatasyncs the -wal through a descriptor of its own (fsync acts on the
- * file, whichever descriptor names it), and every commit made before that
- * sync began is then on disk. Commits are numbered (st->commits); the
- * thread takes the newest number asked for (st->want), syncs, publishes it
- * (st->durable) and calls st->on_durable, which wakes the loop; the loop
- * releases what each commit up to it held (session.c). One sync covers
- * every commit made while the one before ran: the group commit.
+ * Durability. The loop's connection commits without waiting for the disk
+ * (SQLite's synchronous=NORMAL: the commit's frames are written to the
+ * -wal and not synced; PostgreSQL's synchronous_commit off, store_pg.c),
+ * so the loop never waits for it. The store thread makes them durable
+ * through the backend's sync() step: here it fdatasyncs the -wal through
+ * a descriptor of its own (fsync acts on the file, whichever descriptor
+ * names it), and every commit made before that sync began is then on
+ * disk. Commits are numbered (st->commits); the thread takes the newest
+ * number asked for (st->want), syncs, publishes it (st->durable) and
+ * calls st->on_durable, which wakes the loop; the loop releases what each
+ * commit up to it held (session.c). One sync covers every commit made
+ * while the one before ran: the group commit. This thread, its numbers
+ * and its wake are both backends'; the checkpoints are SQLite's alone.
  *
- * The cases:
+ * A sync that cannot be made now (PostgreSQL's, its connection lost)
+ * sets st->sync_lost: the thread syncs nothing more until the loop has
+ * read it (store_durable), which counts every commit made so far as
+ * settled and tells the loop once that those after the last durable one
+ * may be lost; the loop answers what waited for them with an error.
+ *
+ * SQLite's cases:
  * - A checkpoint (the thread's, on its own connection ckpt_db) syncs the
  *   -wal before it copies and the database after, as SQLite does under any
  *   synchronous but OFF; what it copied is durable in the database.
@@ -2034,18 +2044,18 @@ ckpt_run(struct store *st, int what)
 	return 1;
 }
 
-/* The store thread's sync of the -wal: fdatasync, unless a test build's
- * fault says it fails (store_faults.c, "commit N"). */
+/* SQLite's sync(): fdatasync of the -wal, unless a test build's fault
+ * says it fails (store_faults.c, "commit N"). 0, or OFR_E_IO (errno). */
 static int
-wal_sync(int fd)
+lite_sync(struct store *st)
 {
 #ifdef OFFRAMP_FAULTS
 	if (store_faults_sync_fails()) {
 		errno = EIO;
-		return -1;
+		return OFR_E_IO;
 	}
 #endif
-	return fdatasync(fd);
+	return fdatasync(st->wal_fd) == 0 ? 0 : OFR_E_IO;
 }
 
 /*
@@ -2068,17 +2078,22 @@ sync_main(void *arg)
 		int what, rc, err;
 
 		while (!st->stopping && st->ckpt_want == 0 &&
-		    (st->sync_errno != 0 || st->want <= st->durable) &&
+		    (st->sync_errno != 0 || st->sync_lost ||
+		    st->want <= st->durable) &&
 		    !(owed && st->sync_errno == 0 && db_now_usec() >= scrub_at))
 			cond_wait_until(&st->sync_cv, &st->sync_mu,
 			    owed && st->sync_errno == 0 ? scrub_at : 0);
-		if (st->sync_errno == 0 && st->want > st->durable) {
+		if (st->sync_errno == 0 && !st->sync_lost &&
+		    st->want > st->durable) {
 			target = st->want;
 			pthread_mutex_unlock(&st->sync_mu);
-			rc = wal_sync(st->wal_fd);
+			errno = 0;
+			rc = st->be->sync(st);
 			err = errno;
 			pthread_mutex_lock(&st->sync_mu);
-			if (rc != 0) {
+			if (rc == OFR_E_UNAVAILABLE) {
+				st->sync_lost = 1;	/* logged by sync() */
+			} else if (rc != 0) {
 				st->sync_errno = err != 0 ? err : EIO;
 				log_err("store: cannot sync the WAL: %s",
 				    strerror(st->sync_errno));
@@ -2120,6 +2135,17 @@ sync_main(void *arg)
 	return NULL;
 }
 
+int
+db_sync_start(struct store *st)
+{
+	if (pthread_create(&st->sync_thread, NULL, sync_main, st) != 0) {
+		log_err("store: cannot start the store thread");
+		return OFR_E_INTERNAL;
+	}
+	st->sync_started = 1;
+	return 0;
+}
+
 /* Opens the thread's descriptor and connection and starts it. 0, or
  * OFR_E_INTERNAL (logged). */
 static int
@@ -2144,17 +2170,11 @@ sync_start(struct store *st, const char *path)
 		return OFR_E_INTERNAL;
 	}
 	sqlite3_busy_timeout(st->ckpt_db, 0);
-	if (pthread_create(&st->sync_thread, NULL, sync_main, st) != 0) {
-		log_err("store: cannot start the store thread");
-		return OFR_E_INTERNAL;
-	}
-	st->sync_started = 1;
-	return 0;
+	return db_sync_start(st);
 }
 
-/* Syncs what is left, stops the thread, closes what it had. */
-static void
-sync_stop(struct store *st)
+void
+db_sync_stop(struct store *st)
 {
 	if (st->sync_started) {
 		(void)store_sync(st);
@@ -2173,16 +2193,16 @@ sync_stop(struct store *st)
 	st->wal_fd = -1;
 }
 
-/* Asks the thread for the sync of every commit made, and the checkpoints
- * due. */
-static void
-sync_ask(struct store *st)
+void
+db_sync_ask(struct store *st)
 {
 	int what = (st->scrub ? CKPT_TRUNCATE : 0) |
 	    (st->wal_frames >= WAL_AUTO_PAGES ? CKPT_PASSIVE : 0);
 
 	if (!st->sync_started)
 		return;
+	if (st->ckpt_db == NULL)
+		what = 0;	/* PostgreSQL's: no checkpoint of ours */
 	st->scrub = 0;
 	if (what != 0)
 		st->wal_frames = 0;
@@ -2200,16 +2220,32 @@ store_commit_seq(const struct store *st)
 	return st->commits;
 }
 
+/* Under sync_mu: a lost sync read by the loop, once. Every commit made
+ * so far is settled (the loop fails what waited for those after
+ * *seq), and the thread may sync again. */
+static int
+lost_read(struct store *st)
+{
+	if (!st->sync_lost)
+		return 0;
+	st->sync_lost = 0;
+	if (st->want < st->commits)
+		st->want = st->commits;
+	st->durable = st->commits;
+	return 1;
+}
+
 int
 store_durable(struct store *st, int64_t *seq)
 {
-	int err;
+	int err, lost;
 
 	pthread_mutex_lock(&st->sync_mu);
 	*seq = st->durable;
 	err = st->sync_errno;
+	lost = err == 0 && lost_read(st);
 	pthread_mutex_unlock(&st->sync_mu);
-	return err != 0 ? OFR_E_IO : 0;
+	return err != 0 ? OFR_E_IO : lost ? OFR_E_UNAVAILABLE : 0;
 }
 
 void
@@ -2223,17 +2259,19 @@ store_on_durable(struct store *st, void (*wake)(void))
 int
 store_sync(struct store *st)
 {
-	int err;
+	int err, lost;
 
 	if (!st->sync_started)
 		return 0;
-	sync_ask(st);
+	db_sync_ask(st);
 	pthread_mutex_lock(&st->sync_mu);
-	while (st->sync_errno == 0 && st->durable < st->commits)
+	while (st->sync_errno == 0 && !st->sync_lost &&
+	    st->durable < st->commits)
 		pthread_cond_wait(&st->done_cv, &st->sync_mu);
 	err = st->sync_errno;
+	lost = err == 0 && lost_read(st);
 	pthread_mutex_unlock(&st->sync_mu);
-	return err != 0 ? OFR_E_IO : 0;
+	return err != 0 ? OFR_E_IO : lost ? OFR_E_UNAVAILABLE : 0;
 }
 
 int
@@ -2241,7 +2279,7 @@ store_commit(struct store *st)
 {
 	if (!st->tx) {
 		if (st->scrub)
-			sync_ask(st);
+			db_sync_ask(st);
 		return 0;
 	}
 	if (st->broken) {
@@ -2286,7 +2324,7 @@ lite_commit(struct store *st)
 	spare_retry(st);
 	if (waits)
 		return store_sync(st);
-	sync_ask(st);
+	db_sync_ask(st);
 	return 0;
 }
 
@@ -2295,7 +2333,7 @@ store_checkpoint(struct store *st)
 {
 	st->scrub = 1;
 	if (!st->tx)
-		sync_ask(st);
+		db_sync_ask(st);
 }
 
 void

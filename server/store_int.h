@@ -277,7 +277,13 @@ struct pg_store;	/* PostgreSQL's connection, for store_pg.c */
  * has a transaction of ours open. commit() runs the COMMIT of an open
  * transaction and what goes with it: 0, or db_commit_lost()'s code.
  * close() closes what open gave (the statements too); full() is
- * store_full()'s.
+ * store_full()'s. sync() is the store thread's step ("Durability" in
+ * store_db.c), called from that thread alone: it makes durable every
+ * commit whose store_commit() returned before the call. 0; OFR_E_IO when
+ * that can never be known (errno set: the server stops); or
+ * OFR_E_UNAVAILABLE when it is not known now: the commits not yet
+ * durable may be lost, and their frames become errors (store_durable),
+ * and a later call may succeed.
  */
 struct db_backend {
 	const char *name;
@@ -299,6 +305,7 @@ struct db_backend {
 	int (*commit)(struct store *st);
 	void (*close)(struct store *st);
 	int (*full)(struct store *st);
+	int (*sync)(struct store *st);
 };
 
 /* The SQL of statement id, from the backend's own table (its
@@ -315,6 +322,15 @@ int db_commit_lost(struct store *st);
  * OFR_E_IO (unreachable: logged with the URL, its password left out) or
  * OFR_E_INTERNAL. Without OFFRAMP_POSTGRES, store_db.c's refuses. */
 int pg_open(struct store *st, const char *url, int create);
+/* Starts the store thread of st, its backend ready for sync(): 0, or
+ * OFR_E_INTERNAL (logged). */
+int db_sync_start(struct store *st);
+/* Asks the store thread for the sync of every commit made (and SQLite's
+ * checkpoints due); returns at once. */
+void db_sync_ask(struct store *st);
+/* Syncs what is left and stops the thread db_sync_start() started (if it
+ * did); closes what SQLite's thread had. */
+void db_sync_stop(struct store *st);
 
 struct store {
 	const struct db_backend *be;
@@ -333,8 +349,9 @@ struct store {
 				 * is due after the commit (store_checkpoint) */
 	int wal_frames;		/* the -wal's frames after the last commit */
 	int64_t commits;	/* commits made (store_commit_seq) */
-	/* The store thread (store_db.c, "Durability"): it alone syncs the
-	 * -wal and checkpoints. The fields below sync_mu are under it. */
+	/* The store thread (store_db.c, "Durability"): it alone makes
+	 * commits durable (be->sync), and runs SQLite's checkpoints. The
+	 * fields below sync_mu are under it. */
 	pthread_t sync_thread;
 	int sync_started;
 	int wal_fd;		/* the thread's own descriptor of the -wal */
@@ -347,6 +364,9 @@ struct store {
 	int64_t durable;	/* the newest commit known to be on disk */
 	int ckpt_want;		/* CKPT_PASSIVE | CKPT_TRUNCATE */
 	int sync_errno;		/* a sync failed: nothing later is durable */
+	int sync_lost;		/* a sync could not be made: the commits
+				 * after durable may be lost (store_durable
+				 * tells the loop, once) */
 	int stopping;
 	int full_seen;		/* SQLITE_FULL since the transaction began */
 	int lost_seen;		/* the database's connection was lost since

@@ -25,10 +25,34 @@
  * - Any other failure leaves the transaction aborted until a savepoint of
  *   the request or the call is rolled back to; a commit of an aborted
  *   transaction (which PostgreSQL turns into a rollback) is a lost one.
- * - A commit is PostgreSQL's COMMIT with synchronous_commit on: it
- *   returns once the commit is on PostgreSQL's disk, so a commit is
- *   durable when store_commit() returns, and the loop waits for it (the
- *   store thread's group commit is SQLite's alone, for now).
+ * - Durability, as on SQLite (store_db.c, "Durability"): the loop's
+ *   connection commits with synchronous_commit off, so its COMMIT returns
+ *   once the commit record is in PostgreSQL's WAL buffers, visible at
+ *   once but not yet on disk, and the loop never waits for the disk. The
+ *   store thread makes commits durable (pg_sync), on a connection of its
+ *   own with synchronous_commit on: a transaction that writes a WAL
+ *   record (pg_logical_emit_message(true, 'offramp', ''), which any role
+ *   may run, at any wal_level; a transaction id alone is not enough:
+ *   PostgreSQL commits a transaction that wrote no WAL asynchronously)
+ *   writes a commit record, and its COMMIT returns once the WAL up to
+ *   that record is flushed (and replicated to synchronous standbys, when
+ *   some are configured); the WAL is flushed in order, so every commit of
+ *   the loop's that returned before is durable with it. One such
+ *   transaction covers every commit made while the one before ran: the
+ *   group commit. Its cost: one transaction id per sync, not per commit
+ *   (their wraparound is autovacuum's, as for any write), a few dozen
+ *   bytes of WAL (which a logical decoding plugin sees as a message of
+ *   prefix "offramp", and may ignore), and three round trips (BEGIN, the
+ *   SELECT, COMMIT).
+ * - The same transaction checks that the loop's backend (its pid and
+ *   start, read when the loop connects) still runs: a crash of
+ *   PostgreSQL ends every backend, so a flush on a server restarted
+ *   since would vouch for commits it does not hold. Commits made on an
+ *   earlier connection of the loop are never vouched for. A sync that
+ *   fails, on a connection made again at once, or finds the loop's
+ *   backend gone, marks the commits not yet durable as possibly lost:
+ *   their answers become the retryable unavailable and their pushes go
+ *   (session.c), and nothing of them is released.
  * - A lost connection (PostgreSQL restarted or stopped, the network
  *   gone) fails the statement with OFR_E_UNAVAILABLE, and the turn's
  *   transaction with it (st->lost_seen: store_commit() answers
@@ -37,7 +61,8 @@
  *   never with success; a retry of msg.send is idempotent by its mid,
  *   and the loop reads its pool back from the store.
  * - Then the connection is made again by the next statement outside a
- *   transaction, after a backoff (PG_RETRY_MIN doubling to PG_RETRY_MAX);
+ *   transaction (the thread's by its next sync), after a backoff
+ *   (PG_RETRY_MIN doubling to PG_RETRY_MAX);
  *   until then every statement fails at once with OFR_E_UNAVAILABLE. A
  *   connect waits PG_CONNECT_TIMEOUT at most, and TCP keepalives and
  *   tcp_user_timeout bound a statement on a dead network: the loop is
@@ -385,6 +410,16 @@ static const char *const pg_sql[S_COUNT] = {
 struct pg_store {
 	PGconn *conn;
 	char *url;		/* to connect again (holds the password) */
+	/* The store thread's own connection (pg_sync), and its backoff. */
+	PGconn *sync_conn;
+	int64_t sync_retry_at;
+	int64_t sync_backoff;
+	/* Under st->sync_mu: the loop's connection, as pg_sync checks it
+	 * (its backend's pid and start, µs since the epoch), and the first
+	 * commit made on it. */
+	int loop_pid;
+	int64_t loop_start;
+	int64_t loop_from;
 	char safe[512];		/* the URL to log: no password */
 	int down;		/* the connection is lost */
 	int64_t retry_at;	/* the next try to connect (db_now_usec) */
@@ -457,6 +492,9 @@ run(struct pg_store *pg, const char *text)
 }
 
 static int reconnect(struct store *st);
+static int dial(const struct pg_store *pg, const char *commit, int loud,
+    PGconn **out);
+static int run_on(PGconn *conn, const char *text, char *why, size_t cap);
 
 /* 1 when the last failure, or the connection's state, says the
  * connection is gone: closed (CONNECTION_BAD), a connection exception
@@ -852,10 +890,10 @@ pg_in_tx(struct store *st)
 }
 
 /*
- * PostgreSQL's commit(): COMMIT returns once the commit is on disk
- * (synchronous_commit on), so it is durable at once: the commit's number
- * is published as durable and whoever store_on_durable() names is told,
- * as the store thread does after a sync of SQLite's.
+ * PostgreSQL's commit(): COMMIT returns once the commit record is in
+ * PostgreSQL's WAL buffers (synchronous_commit off), not on its disk: the
+ * store thread makes it durable (pg_sync), as it syncs SQLite's -wal; or
+ * it is waited for here when nobody is told of it (store_on_durable).
  */
 static int
 pg_commit(struct store *st)
@@ -863,7 +901,7 @@ pg_commit(struct store *st)
 	struct pg_store *pg = st->pg;
 	PGresult *res;
 	int64_t start = db_now_usec();
-	int ok;
+	int ok, waits;
 
 	if (pg->down || PQstatus(pg->conn) != CONNECTION_OK) {
 		lose(st);
@@ -902,11 +940,139 @@ pg_commit(struct store *st)
 	st->lost_seen = 0;
 	st->commits++;
 	pthread_mutex_lock(&st->sync_mu);
-	st->want = st->durable = st->commits;
-	pthread_cond_broadcast(&st->done_cv);
-	if (st->on_durable != NULL)
-		st->on_durable();
+	waits = st->on_durable == NULL;
 	pthread_mutex_unlock(&st->sync_mu);
+	if (waits)
+		return store_sync(st);
+	db_sync_ask(st);
+	return 0;
+}
+
+/* One try of pg_sync() on pg->sync_conn: 0 with *alive, or -1 with why
+ * (cap bytes). */
+static int
+sync_once(struct pg_store *pg, const char *const values[2], int *alive,
+    char *why, size_t cap)
+{
+	PGresult *res;
+	int ok;
+
+	if (run_on(pg->sync_conn, "BEGIN", why, cap) != 0)
+		return -1;
+	res = PQexecParams(pg->sync_conn, "SELECT pg_logical_emit_message("
+	    "true, 'offramp', ''), coalesce((SELECT (extract(epoch FROM "
+	    "backend_start) * 1000000)::bigint FROM "
+	    "pg_stat_get_activity($1::int)) = $2::bigint, false)", 2, NULL,
+	    values, NULL, NULL, 0);
+	ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
+	if (ok)
+		*alive = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+	else
+		snprintf(why, cap, "%.*s",
+		    (int)strcspn(PQresultErrorMessage(res), "\n"),
+		    PQresultErrorMessage(res));
+	PQclear(res);
+	if (!ok)
+		return -1;
+	res = PQexec(pg->sync_conn, "COMMIT");
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK &&
+	    strcmp(PQcmdStatus(res), "COMMIT") == 0;
+	if (!ok)
+		snprintf(why, cap, "%.*s",
+		    (int)strcspn(PQresultErrorMessage(res), "\n"),
+		    PQresultErrorMessage(res));
+	PQclear(res);
+	return ok ? 0 : -1;
+}
+
+/*
+ * PostgreSQL's sync(), on the store thread's own connection: a transaction
+ * that writes a WAL record (a transactional logical message, which takes a
+ * transaction id), so that its COMMIT writes a commit record and,
+ * synchronous_commit on, returns once the WAL up to that record is flushed
+ * (and, with synchronous standbys, replicated there). A transaction id
+ * alone would not do: a transaction that wrote no WAL before its commit
+ * record commits asynchronously whatever synchronous_commit says
+ * (RecordTransactionCommit). The WAL is flushed in order: every commit
+ * record written before it is durable too, those of the loop's COMMITs that
+ * returned before this call among them. The same transaction checks that
+ * the loop's backend still runs, with the start it had: a crash of
+ * PostgreSQL ends every backend, so the server this flush ran on is the one
+ * that holds those commits (not one restarted since without them). That
+ * check, not this connection's age, is what vouches: a try that fails on a
+ * connection made earlier (PostgreSQL restarted since, say) is made again
+ * at once on a new one. Commits made on an earlier connection of the loop
+ * are never vouched for. The connection is made again with the loop's
+ * backoff; its statements touch nothing of the loop's. 0, or
+ * OFR_E_UNAVAILABLE (logged).
+ */
+static int
+pg_sync(struct store *st)
+{
+	struct pg_store *pg = st->pg;
+	char pid[16], start[24], why[512];
+	const char *const values[2] = { pid, start };
+	int64_t from, durable;
+	int fresh = 0, alive = 0;
+
+	pthread_mutex_lock(&st->sync_mu);
+	snprintf(pid, sizeof(pid), "%d", pg->loop_pid);
+	snprintf(start, sizeof(start), "%" PRId64, pg->loop_start);
+	from = pg->loop_from;
+	durable = st->durable;
+	pthread_mutex_unlock(&st->sync_mu);
+	if (from > durable + 1) {
+		log_warn("store: commits %lld to %lld were made on a "
+		    "connection to PostgreSQL that is lost: they may be lost, "
+		    "and are answered unavailable", (long long)durable + 1,
+		    (long long)from - 1);
+		return OFR_E_UNAVAILABLE;
+	}
+	for (;;) {
+		int64_t now = db_now_usec();
+
+		if (PQstatus(pg->sync_conn) != CONNECTION_OK) {
+			if (now < pg->sync_retry_at)
+				return OFR_E_UNAVAILABLE;
+			if (pg->sync_conn != NULL)
+				PQfinish(pg->sync_conn);
+			pg->sync_conn = NULL;
+			fresh = 1;
+			if (dial(pg, "on", 0, &pg->sync_conn) != 0) {
+				pg->sync_retry_at = now + pg->sync_backoff;
+				pg->sync_backoff =
+				    pg->sync_backoff >= PG_RETRY_MAX / 2 ?
+				    PG_RETRY_MAX : pg->sync_backoff * 2;
+				log_warn("store: cannot connect to PostgreSQL "
+				    "at %s to make the commits durable: those "
+				    "not yet durable may be lost, and are "
+				    "answered unavailable", pg->safe);
+				return OFR_E_UNAVAILABLE;
+			}
+			pg->sync_backoff = PG_RETRY_MIN;
+		}
+		why[0] = '\0';
+		if (sync_once(pg, values, &alive, why, sizeof(why)) == 0)
+			break;
+		PQfinish(pg->sync_conn);
+		pg->sync_conn = NULL;
+		pg->sync_retry_at = now;
+		if (fresh) {
+			log_warn("store: cannot make the commits durable on "
+			    "PostgreSQL at %s (%s): those not yet durable may "
+			    "be lost, and are answered unavailable", pg->safe,
+			    why[0] != '\0' ? why : "the connection is lost");
+			return OFR_E_UNAVAILABLE;
+		}
+		log_debug("store: the store thread's connection to "
+		    "PostgreSQL failed (%s): trying a new one", why);
+	}
+	if (!alive) {
+		log_warn("store: the loop's connection to PostgreSQL at %s "
+		    "is gone: its commits not yet durable may be lost, and "
+		    "are answered unavailable", pg->safe);
+		return OFR_E_UNAVAILABLE;
+	}
 	return 0;
 }
 
@@ -936,6 +1102,9 @@ pg_close(struct store *st)
 	st->probe = NULL;
 	if (pg == NULL)
 		return;
+	db_sync_stop(st);
+	if (pg->sync_conn != NULL)
+		PQfinish(pg->sync_conn);
 	if (pg->conn != NULL) {
 		if (pg_in_tx(st))
 			(void)run(pg, "ROLLBACK");
@@ -975,6 +1144,7 @@ static const struct db_backend pg_backend = {
 	.commit = pg_commit,
 	.close = pg_close,
 	.full = pg_full,
+	.sync = pg_sync,
 };
 
 /*
@@ -1057,6 +1227,7 @@ migrate(struct pg_store *pg, int create)
 	}
 	for (;;) {
 		if (run(pg, "BEGIN") != 0 ||
+		    run(pg, "SET LOCAL synchronous_commit = on") != 0 ||
 		    run(pg, "SELECT pg_advisory_xact_lock(7361646)") != 0 ||
 		    run(pg, "CREATE TABLE IF NOT EXISTS schema_version ("
 		    "  version bigint NOT NULL)") != 0)
@@ -1095,9 +1266,9 @@ fail:
 
 /* 1 when the cluster syncs its commits (fsync on). */
 static int
-fsync_on(struct pg_store *pg)
+fsync_on(PGconn *conn)
 {
-	PGresult *res = PQexec(pg->conn, "SHOW fsync");
+	PGresult *res = PQexec(conn, "SHOW fsync");
 	int on = PQresultStatus(res) == PGRES_TUPLES_OK &&
 	    PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "on") == 0;
 
@@ -1113,16 +1284,38 @@ notice(void *arg, const char *msg)
 	log_debug("store: postgresql: %.*s", (int)strcspn(msg, "\n"), msg);
 }
 
+/* Runs text on conn, with no parameters and no rows to read: 0, or -1
+ * with why (cap bytes) its failure. The store thread's run(). */
+static int
+run_on(PGconn *conn, const char *text, char *why, size_t cap)
+{
+	PGresult *res = PQexec(conn, text);
+	int ok = PQresultStatus(res) == PGRES_COMMAND_OK ||
+	    PQresultStatus(res) == PGRES_TUPLES_OK;
+
+	if (!ok) {
+		const char *msg = res != NULL ? PQresultErrorMessage(res) : "";
+
+		if (msg == NULL || msg[0] == '\0')
+			msg = PQerrorMessage(conn);
+		snprintf(why, cap, "%.*s", (int)strcspn(msg, "\n"), msg);
+	}
+	PQclear(res);
+	return ok ? 0 : -1;
+}
+
 /*
- * Connects to pg->url and sets the session up; pg->conn is the new
- * connection (the old one closed), working or not. A connect waits
- * PG_CONNECT_TIMEOUT at most (the URL cannot make it longer), and TCP
- * keepalives and tcp_user_timeout end a connection whose network is gone
- * within some 15 seconds. 0, OFR_E_IO (unreachable), OFR_E_NOMEM or
- * OFR_E_INTERNAL; logged when loud, else at debug.
+ * Connects to pg->url and sets the session up, with synchronous_commit
+ * as commit says ("on" or "off"); *out is the new connection, working or
+ * not (NULL: out of memory). A connect waits PG_CONNECT_TIMEOUT at most
+ * (the URL cannot make it longer), and TCP keepalives and
+ * tcp_user_timeout end a connection whose network is gone within some 15
+ * seconds. 0, OFR_E_IO (unreachable), OFR_E_NOMEM or OFR_E_INTERNAL;
+ * logged when loud, else at debug. The store thread's too: it touches
+ * nothing of pg but what it reads.
  */
 static int
-connect_once(struct pg_store *pg, int loud)
+dial(const struct pg_store *pg, const char *commit, int loud, PGconn **out)
 {
 	static const char *const keys[] = {
 		"dbname", "connect_timeout", "keepalives", "keepalives_idle",
@@ -1133,16 +1326,14 @@ connect_once(struct pg_store *pg, int loud)
 		pg->url, PG_CONNECT_TIMEOUT, "1", "5", "2", "3", "15000", NULL
 	};
 	int level = loud ? LOG_ERR : LOG_DEBUG;
+	char set[48], why[512];
 	PGconn *conn;
 
-	if ((conn = PQconnectdbParams(keys, values, 1)) == NULL) {
+	if ((*out = conn = PQconnectdbParams(keys, values, 1)) == NULL) {
 		log_msg(level, "store: cannot connect to PostgreSQL: out of "
 		    "memory");
 		return OFR_E_NOMEM;
 	}
-	if (pg->conn != NULL)
-		PQfinish(pg->conn);
-	pg->conn = conn;
 	if (PQstatus(conn) != CONNECTION_OK) {
 		const char *why = PQerrorMessage(conn);
 
@@ -1151,21 +1342,61 @@ connect_once(struct pg_store *pg, int loud)
 		return OFR_E_IO;
 	}
 	PQsetNoticeProcessor(conn, notice, NULL);
-	/* A commit returns once it is on PostgreSQL's disk; fsync is the
-	 * cluster's, and without it nothing is. */
-	if (run(pg, "SET synchronous_commit = on") != 0 ||
-	    run(pg, "SET client_min_messages = warning") != 0) {
-		log_msg(level, "store: %s: %s", pg->safe, pg->err);
+	/* The loop's commits return at once; the store thread's once they
+	 * are on PostgreSQL's disk, and with them every commit before
+	 * (pg_sync). fsync is the cluster's, and without it nothing is. */
+	snprintf(set, sizeof(set), "SET synchronous_commit = %s", commit);
+	if (run_on(conn, set, why, sizeof(why)) != 0 ||
+	    run_on(conn, "SET client_min_messages = warning", why,
+	    sizeof(why)) != 0) {
+		log_msg(level, "store: %s: %s", pg->safe, why);
 		return OFR_E_INTERNAL;
 	}
 	/* an answer leaves after its commit is on disk: never on a cluster
 	 * that does not sync */
-	if (!fsync_on(pg)) {
+	if (!fsync_on(conn)) {
 		log_err("store: %s: the cluster runs with fsync off (or cannot "
 		    "say): a commit would not be durable; refusing it",
 		    pg->safe);
 		return OFR_E_INTERNAL;
 	}
+	return 0;
+}
+
+/* Connects the loop's connection (dial(): pg->conn is the new one, the
+ * old one closed), and notes it for pg_sync: its backend, and that the
+ * commits before the next one were made on another. dial()'s codes. */
+static int
+connect_once(struct store *st, int loud)
+{
+	struct pg_store *pg = st->pg;
+	PGconn *conn = NULL;
+	PGresult *res;
+	int rc = dial(pg, "off", loud, &conn), ok;
+
+	if (pg->conn != NULL)
+		PQfinish(pg->conn);
+	pg->conn = conn;
+	if (rc != 0)
+		return rc;
+	res = PQexec(conn, "SELECT pg_backend_pid(), (extract(epoch FROM "
+	    "backend_start) * 1000000)::bigint FROM "
+	    "pg_stat_get_activity(pg_backend_pid())");
+	ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+	    !PQgetisnull(res, 0, 0) && !PQgetisnull(res, 0, 1);
+	if (!ok) {
+		note_failure(pg, res);
+		log_msg(loud ? LOG_ERR : LOG_DEBUG, "store: %s: cannot read "
+		    "the connection's backend: %s", pg->safe, pg->err);
+		PQclear(res);
+		return OFR_E_INTERNAL;
+	}
+	pthread_mutex_lock(&st->sync_mu);
+	pg->loop_pid = atoi(PQgetvalue(res, 0, 0));
+	pg->loop_start = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	pg->loop_from = st->commits + 1;
+	pthread_mutex_unlock(&st->sync_mu);
+	PQclear(res);
 	return 0;
 }
 
@@ -1190,7 +1421,7 @@ reconnect(struct store *st)
 	struct pg_store *pg = st->pg;
 	int rc;
 
-	if ((rc = connect_once(pg, 0)) != 0) {
+	if ((rc = connect_once(st, 0)) != 0) {
 		pg->retry_at = db_now_usec() + pg->backoff;
 		pg->backoff = pg->backoff >= PG_RETRY_MAX / 2 ? PG_RETRY_MAX :
 		    pg->backoff * 2;
@@ -1218,7 +1449,7 @@ pg_open(struct store *st, const char *url, int create)
 	store_url_safe(url, pg->safe, sizeof(pg->safe));
 	if ((pg->url = strdup(url)) == NULL)
 		return OFR_E_NOMEM;
-	if ((rc = connect_once(pg, 1)) != 0)
+	if ((rc = connect_once(st, 1)) != 0)
 		return rc;
 	if ((rc = migrate(pg, create)) != 0)
 		return rc;
@@ -1237,5 +1468,6 @@ pg_open(struct store *st, const char *url, int create)
 		return OFR_E_NOMEM;
 	log_info("store: PostgreSQL at %s (%s)", pg->safe,
 	    PQparameterStatus(pg->conn, "server_version"));
-	return 0;
+	pg->sync_backoff = PG_RETRY_MIN;
+	return db_sync_start(st);
 }
