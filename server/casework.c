@@ -19,12 +19,12 @@
  *     that another node gave first is left to it.
  *   - Presence: every NODES_PERIOD seconds (a timer of the loop through
  *     srv->conn, conn.h's table, as jobs.c's; armed by the first unit of
- *     work), nodes_sync() stores the counsellors
- *     there by a connection to this node, each until NODES_EXPIRY
- *     seconds from then, and reads those of the other nodes: a
- *     counsellor there on another node is there here too (presence.h),
- *     and one that became so is read into the pool and matched to the
- *     waiting cases. A node that stops, or is killed, stops refreshing
+ *     work), nodes_sync() stores the counsellors there by a connection
+ *     to this node, each until NODES_EXPIRY seconds from then, and reads
+ *     those of the other nodes: a counsellor there on another node is
+ *     there here too (presence.h), and one that became so is read into
+ *     the pool and matched to the waiting cases. A counsellor's
+ *     connections and idleness stay its node's own. A node that stops, or is killed, stops refreshing
  *     its rows: its counsellors are there no more within NODES_EXPIRY
  *     (and one period). Every NODES_RELOAD seconds the whole pool is
  *     read again, for what other nodes changed of profiles and
@@ -1058,8 +1058,9 @@ remote_seen(void *arg, int64_t id)
 
 /*
  * Several nodes: stores this node's counsellors that are there (until
- * NODES_EXPIRY from now), reads the other nodes' (casework.c's header),
- * and reloads the pool when NODES_RELOAD has passed. Those no longer
+ * NODES_EXPIRY from now; the idle first aged, as the rematch job does,
+ * which one node may run for all), reads the other nodes' (casework.c's
+ * header), and reloads the pool when NODES_RELOAD has passed. Those no longer
  * there anywhere are matched no more; those there anew are read into the
  * pool (they may be new to this node) and matched to the waiting cases.
  */
@@ -1073,6 +1074,8 @@ nodes_sync(struct server *srv)
 
 	if ((ns.ids = malloc(STORE_PRESENCE_MAX * sizeof(*ns.ids))) == NULL)
 		return OFR_E_NOMEM;
+	/* Idleness is this node's to see, whichever node runs the jobs. */
+	casework_age(srv, srv->idle_away);
 	if ((n = presence_here_all(ns.ids, STORE_PRESENCE_MAX)) >
 	    STORE_PRESENCE_MAX) {
 		log_warn("casework: more than %d counsellors here: the "
@@ -1108,9 +1111,10 @@ nodes_sync(struct server *srv)
 			rc = pool_refresh(srv, ns.ids[i]);
 		else
 			pool_there(srv, ns.ids[i]);
-		if (rc == 0)
-			rc = casework_rematch(srv, ns.ids[i]);
 	}
+	/* The queue once, for one counsellor or for many. */
+	if (rc == 0 && ns.n > 0)
+		rc = casework_rematch(srv, ns.n == 1 ? ns.ids[0] : 0);
 out:
 	free(ns.ids);
 	return rc;
@@ -1126,7 +1130,7 @@ nodes_tick(void *arg)
 	casework_begin(srv);
 	rc = nodes_sync(srv);
 	casework_end(srv, rc == 0);
-	if (rc != 0)
+	if (rc != 0 && rc != OFR_E_UNAVAILABLE)	/* the store says that */
 		log_warn("casework: the presence of the nodes: %s",
 		    err_str(rc));
 	if (nodes_armed)
