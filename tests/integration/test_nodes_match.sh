@@ -2,10 +2,11 @@
 # matching across them (casework.c, "Several nodes"): a client on node A
 # is matched to a counsellor logged in only on node B; clients racing
 # case requests at both nodes at once never get one counsellor's last
-# place twice (the counsellor's lock in the store); when node B is killed,
-# its counsellor is there no more once its stored presence expires
-# (10 s), and a new case on node A waits. PostgreSQL only: SQLite has one
-# node.
+# place twice (the counsellor's lock in the store), and a request that
+# cannot have that lock within 2 s is answered unavailable and leaves
+# nothing behind; when node B is killed, its counsellor is there no more
+# once its stored presence expires (10 s), and a new case on node A
+# waits. PostgreSQL only: SQLite has one node.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 if ! on_pg; then
@@ -69,6 +70,33 @@ assert_eq "node A matched c0 at once" Sam "$(field "$out" counsellor)"
 C0=$(field "$out" case)
 assert_eq "the store has c0's case with Sam" "2|$SAM" \
 	"$(sql "SELECT status, counsellor_id FROM cases WHERE id = $C0")"
+
+step "another holds Sam's lock: a request waits 2 s at most, then unavailable"
+mkfifo "$T/holder.in"
+PGAPPNAME=holder psql -X -q -v ON_ERROR_STOP=1 -d "$STORE_URL" \
+	<"$T/holder.in" >"$T/holder.out" 2>&1 &
+HOLDER=$!
+exec {hold}>"$T/holder.in"
+echo "BEGIN; SELECT 1 FROM counsellor_profiles WHERE account_id = $SAM
+    FOR UPDATE;" >&"$hold"
+wait_for "the holder to lock Sam's row" 10 eval '[ "$(sql "SELECT count(*)
+    FROM pg_stat_activity WHERE application_name = '"'holder'"'
+    AND state = '"'idle in transaction'"'")" = 1 ]'
+keygen cw
+cases=$(sql "SELECT count(*) FROM cases")
+clirun cw request --language en --topic leaving
+assert_match "the request is answered unavailable (not held)" "$ERR" \
+	'^offramp: unavailable: case\.request'
+assert_eq "nothing of it was kept: no new case" "$cases" \
+	"$(sql "SELECT count(*) FROM cases")"
+echo "COMMIT;" >&"$hold"
+exec {hold}>&-
+wait "$HOLDER"
+clirun cw request --language en --topic leaving
+assert_eq "once the lock is let go, the same request gets Sam" Sam \
+	"$(field "$OUT" counsellor)"
+out=$(cli cw close "$(field "$OUT" case)")
+assert_eq "cw closes it: Sam has one place again" closed "$(field "$out" status)"
 
 step "clients racing at both nodes: Sam's one place left is given once"
 RACERS=(r1 r2 r3 r4 r5 r6 r7 r8)
