@@ -7,12 +7,38 @@
  * in model types only: it must never build a frame, include jansson or a
  * session or transport header, or call the layers above by name; they
  * hear of each change through srv->notify.
+ *
+ * Several nodes on one database (store_shared(): PostgreSQL's). Each
+ * node has a pool of its own, and its own counsellors' connections.
+ *   - Assignment: the pool may be stale (another node assigned, closed,
+ *     changed a profile), so before a case is given to a counsellor
+ *     claim() locks that counsellor in the store until the commit and
+ *     reads it back under the lock: only if it still fits, with room,
+ *     is the case given; else the next best is tried (CLAIM_TRIES). Two
+ *     nodes thus never give one counsellor's last place twice. A case
+ *     that another node gave first is left to it.
+ *   - Presence: every NODES_PERIOD seconds (a timer of the loop through
+ *     srv->conn, conn.h's table, as jobs.c's; armed by the first unit of
+ *     work), nodes_sync() stores the counsellors there by a connection
+ *     to this node, each until NODES_EXPIRY seconds from then, and reads
+ *     those of the other nodes: a counsellor there on another node is
+ *     there here too (presence.h), and one that became so is read into
+ *     the pool and matched to the waiting cases. A counsellor's
+ *     connections and idleness stay its node's own. A node that stops, or is killed, stops refreshing
+ *     its rows: its counsellors are there no more within NODES_EXPIRY
+ *     (and one period). Every NODES_RELOAD seconds the whole pool is
+ *     read again, for what other nodes changed of profiles and
+ *     caseloads. Correctness never rests on these: a stale pool costs a
+ *     claim that fails, or a case that waits until a rematch.
+ * On SQLite (one node) none of this runs: the pool is the truth.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "casework.h"
 #include "casework_int.h"
+#include "conn.h"
 #include "intake.h"
 #include "log.h"
 #include "match.h"
@@ -26,6 +52,15 @@
 #define MOVE_MAX	256	/* open cases of one counsellor */
 #define CASE_STAYS_MAX	64	/* a case's history, for case.invite */
 #define QUEUE_REFERRALS	100	/* waiting referrals in one listing */
+#define CLAIM_TRIES	8	/* counsellors claimed for one case */
+#define NODES_PERIOD	2	/* seconds between two nodes_sync() */
+#define NODES_EXPIRY	10	/* seconds a stored presence lasts */
+#define NODES_RELOAD	10	/* seconds between two reloads of the pool */
+
+static int nodes_armed;			/* nodes_tick() is on the timer */
+static int64_t nodes_reload_at;		/* the next reload of the pool */
+
+static void nodes_tick(void *arg);
 
 int
 casework_load(struct server *srv)
@@ -36,6 +71,7 @@ casework_load(struct server *srv)
 void
 casework_unload(struct server *srv)
 {
+	nodes_armed = 0;
 	match_free(srv->pool);
 	srv->pool = NULL;
 	presence_clear();
@@ -47,6 +83,13 @@ casework_begin(struct server *srv)
 	srv->now = time(NULL);
 	if (srv->pool_stale && pool_load(srv) == 0)
 		srv->pool_stale = 0;
+	/* Several nodes: the first unit of work (the transport runs by
+	 * then) starts the presence of the nodes. */
+	if (!nodes_armed && srv->conn != NULL && store_shared(srv->st)) {
+		nodes_armed = 1;
+		nodes_reload_at = srv->now + NODES_RELOAD;
+		srv->conn->timer(0, nodes_tick, srv);
+	}
 	store_mark(srv->st);
 	pool_request_begin(srv);
 }
@@ -112,8 +155,34 @@ assign(struct server *srv, struct case_info *c, int64_t counsellor,
 	return store_case_get(srv->st, c->id, c) == 0 ? 0 : OFR_E_INTERNAL;
 }
 
+/*
+ * Several nodes: locks counsellor id in the store until the commit and
+ * reads it back into the pool, so that what the pool says of it is the
+ * store's, and stays so until this node's commit. 1 when it fits rq
+ * (rq NULL: when it has room), 0 when it no longer does, or a negative
+ * code (OFR_E_UNAVAILABLE: the lock was not had in time). On SQLite the
+ * pool is the truth: 1, with nothing read.
+ */
+static int
+claim(struct server *srv, int64_t id, const struct match_request *rq)
+{
+	const struct match_profile *p;
+	int rc;
+
+	if (!store_shared(srv->st))
+		return 1;
+	if ((rc = store_counsellor_lock(srv->st, id)) != 0 ||
+	    (rc = pool_refresh(srv, id)) != 0)
+		return rc;
+	if ((p = match_get(srv->pool, id)) == NULL)
+		return 0;
+	return rq != NULL ? match_fits(p, rq, srv->now) :
+	    p->open < p->capacity;
+}
+
 /* Gives waiting case c the best counsellor that fits (never the one its
- * client left). 1 if it got one, 0 if it waits, or a negative code. */
+ * client left), claimed (claim()). 1 if it got one, 0 if it waits (or
+ * another node gave it one: c read back), or a negative code. */
 static int
 match_case(struct server *srv, struct case_info *c)
 {
@@ -123,9 +192,21 @@ match_case(struct server *srv, struct case_info *c)
 
 	if (pool_case_request(srv, c, &rq) != 0)
 		return 0;
-	if (match_best(srv->pool, &rq, srv->now, &r) != 0)
-		return 0;
-	return (rc = assign(srv, c, r.counsellor, r.met)) != 0 ? rc : 1;
+	for (int i = 0; i < CLAIM_TRIES; i++) {
+		if (match_best(srv->pool, &rq, srv->now, &r) != 0)
+			return 0;
+		if ((rc = claim(srv, r.counsellor, &rq)) < 0)
+			return rc;
+		if (rc == 0)
+			continue;	/* stale here: the next best */
+		rc = assign(srv, c, r.counsellor, r.met);
+		if (rc == OFR_E_NOT_FOUND && store_shared(srv->st) &&
+		    store_case_get(srv->st, c->id, c) == 0 &&
+		    c->status != CASE_WAITING)
+			return 0;	/* another node matched it first */
+		return rc != 0 ? rc : 1;
+	}
+	return 0;
 }
 
 int
@@ -341,7 +422,7 @@ casework_resume(struct server *srv, struct case_info *c, void *origin)
 int
 casework_reopen(struct server *srv, struct case_info *c, void *origin)
 {
-	const struct match_profile *me = match_get(srv->pool, c->counsellor);
+	const struct match_profile *me;
 	struct case_info other;
 	int rc;
 
@@ -352,6 +433,9 @@ casework_reopen(struct server *srv, struct case_info *c, void *origin)
 		return OFR_E_CASE_OPEN;
 	if (rc != OFR_E_NOT_FOUND)
 		return rc;
+	if (c->counsellor != 0 && (rc = claim(srv, c->counsellor, NULL)) < 0)
+		return rc;
+	me = match_get(srv->pool, c->counsellor);
 	if (me == NULL || me->open >= me->capacity)
 		return OFR_E_LIMIT;
 	return set_status(srv, c, CASE_CLOSED, CASE_ACTIVE, origin);
@@ -413,13 +497,17 @@ int
 casework_take(struct server *srv, int64_t counsellor, int64_t case_id,
     void *origin)
 {
-	const struct match_profile *me = match_get(srv->pool, counsellor);
+	const struct match_profile *me;
 	struct match_request rq;
 	struct case_info c;
 	struct referral r;
 	unsigned met;
 	int rc, yes = 0;
 
+	/* its own caseload as the store has it, under its lock (claim) */
+	if ((rc = claim(srv, counsellor, NULL)) < 0)
+		return rc;
+	me = match_get(srv->pool, counsellor);
 	if ((rc = store_case_get(srv->st, case_id, &c)) != 0)
 		return rc;
 	if (c.status != CASE_WAITING && c.counsellor == counsellor)
@@ -652,6 +740,8 @@ casework_rematch(struct server *srv, int64_t trigger)
 		}
 		if ((rc = store_case_get(srv->st, ids[i], &c)) != 0)
 			return rc;
+		if (c.status != CASE_WAITING)
+			continue;	/* another node matched it meanwhile */
 		if (t != NULL && (pool_case_request(srv, &c, &rq) != 0 ||
 		    !match_fits(t, &rq, srv->now)))
 			continue;
@@ -947,6 +1037,104 @@ casework_age(struct server *srv, int64_t idle_after)
 	if (all > 0)
 		log_debug("casework: %zu counsellors idle: no new case until "
 		    "their next request", all);
+}
+
+/* The ids a pass of nodes_sync() found there anew on other nodes. */
+struct nodes_seen {
+	int64_t *ids;
+	size_t n, max;
+};
+
+static int
+remote_seen(void *arg, int64_t id)
+{
+	struct nodes_seen *ns = arg;
+	int rc = presence_remote_seen(id);
+
+	if (rc == 1 && ns->n < ns->max)
+		ns->ids[ns->n++] = id;
+	return rc < 0 ? rc : 0;
+}
+
+/*
+ * Several nodes: stores this node's counsellors that are there (until
+ * NODES_EXPIRY from now; the idle first aged, as the rematch job does,
+ * which one node may run for all), reads the other nodes' (casework.c's
+ * header), and reloads the pool when NODES_RELOAD has passed. Those no longer
+ * there anywhere are matched no more; those there anew are read into the
+ * pool (they may be new to this node) and matched to the waiting cases.
+ */
+static int
+nodes_sync(struct server *srv)
+{
+	struct nodes_seen ns = { NULL, 0, STORE_PRESENCE_MAX };
+	int64_t gone[MOVE_MAX];
+	size_t n, all;
+	int rc;
+
+	if ((ns.ids = malloc(STORE_PRESENCE_MAX * sizeof(*ns.ids))) == NULL)
+		return OFR_E_NOMEM;
+	/* Idleness is this node's to see, whichever node runs the jobs. */
+	casework_age(srv, srv->idle_away);
+	if ((n = presence_here_all(ns.ids, STORE_PRESENCE_MAX)) >
+	    STORE_PRESENCE_MAX) {
+		log_warn("casework: more than %d counsellors here: the "
+		    "others nodes see the first only", STORE_PRESENCE_MAX);
+		n = STORE_PRESENCE_MAX;
+	}
+	if ((rc = store_presence_publish(srv->st, ns.ids, n,
+	    NODES_EXPIRY)) != 0)
+		goto out;
+	if (srv->now >= nodes_reload_at) {
+		if ((rc = pool_load(srv)) != 0)
+			goto out;
+		nodes_reload_at = srv->now + NODES_RELOAD;
+	}
+	presence_remote_begin();
+	if ((rc = store_presence_each(srv->st, remote_seen, &ns)) != 0)
+		goto out;
+	all = 0;
+	do {
+		n = presence_remote_end(gone, MOVE_MAX);
+		for (size_t i = 0; i < n; i++)
+			pool_there(srv, gone[i]);
+		all += n;
+	} while (n == MOVE_MAX);
+	if (all > 0)
+		log_info("casework: %zu counsellors of other nodes there no "
+		    "more", all);
+	if (ns.n > 0)
+		log_info("casework: %zu counsellors there on other nodes anew",
+		    ns.n);
+	for (size_t i = 0; i < ns.n && rc == 0; i++) {
+		if (match_get(srv->pool, ns.ids[i]) == NULL)
+			rc = pool_refresh(srv, ns.ids[i]);
+		else
+			pool_there(srv, ns.ids[i]);
+	}
+	/* The queue once, for one counsellor or for many. */
+	if (rc == 0 && ns.n > 0)
+		rc = casework_rematch(srv, ns.n == 1 ? ns.ids[0] : 0);
+out:
+	free(ns.ids);
+	return rc;
+}
+
+/* The timer of nodes_sync(): one unit of work each NODES_PERIOD. */
+static void
+nodes_tick(void *arg)
+{
+	struct server *srv = arg;
+	int rc;
+
+	casework_begin(srv);
+	rc = nodes_sync(srv);
+	casework_end(srv, rc == 0);
+	if (rc != 0 && rc != OFR_E_UNAVAILABLE)	/* the store says that */
+		log_warn("casework: the presence of the nodes: %s",
+		    err_str(rc));
+	if (nodes_armed)
+		srv->conn->timer(NODES_PERIOD, nodes_tick, srv);
 }
 
 void

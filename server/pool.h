@@ -3,7 +3,10 @@
  * match.h, loaded from the store at start and kept in step with it by
  * casework.c, its only caller. The store stays the truth: every refresh
  * reads it back, and a request whose writes are undone has its
- * counsellors read back again.
+ * counsellors read back again. With several nodes on one database
+ * (store_shared()) other nodes write too: casework.c then reloads the
+ * whole index now and then, and reads a counsellor back under its lock
+ * before it gives it a case.
  */
 #ifndef OFFRAMP_POOL_H
 #define OFFRAMP_POOL_H

@@ -447,6 +447,34 @@ int store_counsellor_each(struct store *st, int64_t programme, size_t max,
 int store_account_set_disabled(struct store *st, int64_t account,
     int disabled);
 
+/*
+ * Several server nodes on one database (PostgreSQL). SQLite has one
+ * writer, this process: there store_shared() is 0, the lock is nothing
+ * and no presence is stored.
+ */
+/* 1 when other server processes may write this store too: the pool in
+ * memory may then be stale, and an assignment must lock its counsellor
+ * first (store_counsellor_lock). */
+int store_shared(const struct store *st);
+/* Locks counsellor id until the end of the transaction (opening it), so
+ * that its caseload read after this is the store's and stays so: another
+ * node's lock of it waits until this commit. 0 (nothing on SQLite), or
+ * OFR_E_UNAVAILABLE when the wait ran past its bound or met a deadlock
+ * (retryable: nothing of the request is kept), or another negative code. */
+int store_counsellor_lock(struct store *st, int64_t id);
+/* This node's counsellors that are there, ids[0..n-1] (at most
+ * STORE_PRESENCE_MAX), stored as this node's presence until expiry
+ * seconds from now by the database's clock; those this node stored
+ * before and not among them are taken out. 0 or a negative code. */
+#define STORE_PRESENCE_MAX	65536
+int store_presence_publish(struct store *st, const int64_t *ids, size_t n,
+    int expiry);
+/* Calls fn for each counsellor another node has stored as there and not
+ * expired (at most STORE_PRESENCE_MAX, no id twice), after deleting the
+ * expired; fn returning non-zero stops and is returned. */
+int store_presence_each(struct store *st,
+    int (*fn)(void *arg, int64_t id), void *arg);
+
 /* Programmes' public profiles. */
 int store_programme_set_profile(struct store *st, const struct programme *p);
 /* Every programme by id, at most max. */

@@ -7,13 +7,18 @@
  * and a counsellor the certificate the caller has checked), and never let
  * a profile in that the matching could not read (lists and tokens are
  * checked before they are written).
+ * With several server nodes on one database it also holds the
+ * counsellor's lock of an assignment and the stored presence (store.h),
+ * through hooks of the backend: nothing on SQLite.
  */
 #include <string.h>
 
+#include "log.h"
 #include "proto/err.h"
 #include "store_int.h"
 
 #define PROFILE_CAPACITY	5	/* the default of a new counsellor */
+#define ACCOUNT_ID_TRIES	8	/* ids taken by other nodes meanwhile */
 
 /* Column lists, in the order the *_cols() readers below take them. */
 #define ACCOUNT_COLS	"a.id, a.key, a.role, " \
@@ -225,16 +230,29 @@ store_account_create(struct store *st, struct account *a)
 		return OFR_E_BAD_FIELD;
 	if ((rc = db_call_begin(st)) != 0)
 		return rc;
-	if (db_bind_blob(s, 1, a->key, OFR_PK_BYTES) != DB_OK ||
-	    db_bind_int(s, 2, a->role) != DB_OK ||
-	    db_bind_ref(s, 3, a->programme) != DB_OK ||
-	    db_bind_text(s, 4, a->name) != DB_OK ||
-	    db_bind_int(s, 5, a->disabled != 0) != DB_OK ||
-	    db_bind_int64(s, 6, a->created) != DB_OK) {
-		rc = db_fail(st, s, __func__);
-		goto out;
+	/* The id is the next one: another node may take it first (its
+	 * insert commits, this one is refused by the primary key), and
+	 * then the next is tried. */
+	for (int tries = 0;; tries++) {
+		if (db_bind_blob(s, 1, a->key, OFR_PK_BYTES) != DB_OK ||
+		    db_bind_int(s, 2, a->role) != DB_OK ||
+		    db_bind_ref(s, 3, a->programme) != DB_OK ||
+		    db_bind_text(s, 4, a->name) != DB_OK ||
+		    db_bind_int(s, 5, a->disabled != 0) != DB_OK ||
+		    db_bind_int64(s, 6, a->created) != DB_OK) {
+			rc = db_fail(st, s, __func__);
+			goto out;
+		}
+		rc = db_insert(st, s, DB_UNIQUE, OFR_E_LIMIT, &id, __func__);
+		if (rc != OFR_E_LIMIT || tries == ACCOUNT_ID_TRIES)
+			break;
 	}
-	if ((rc = db_insert(st, s, DB_NONE, 0, &id, __func__)) != 0)
+	if (rc == OFR_E_LIMIT) {
+		log_err("store: %s: no free account id in %d tries", __func__,
+		    ACCOUNT_ID_TRIES + 1);
+		rc = OFR_E_INTERNAL;
+	}
+	if (rc != 0)
 		goto out;
 	if (id == 0) {
 		rc = OFR_E_FORBIDDEN;	/* the key has an account */
@@ -285,6 +303,50 @@ store_account_set_disabled(struct store *st, int64_t account, int disabled)
 	    db_bind_int(s, 2, disabled != 0) != DB_OK)
 		return db_fail(st, s, __func__);
 	return db_exec_one(st, s, OFR_E_NOT_FOUND, __func__);
+}
+
+/* Several nodes: the backend's hooks (store_int.h), none on SQLite. */
+
+int
+store_shared(const struct store *st)
+{
+	return st->be->shared;
+}
+
+int
+store_counsellor_lock(struct store *st, int64_t id)
+{
+	int rc;
+
+	if (st->be->lock == NULL)
+		return 0;
+	if ((rc = db_write_begin(st)) != 0)
+		return rc;
+	return st->be->lock(st, id);
+}
+
+int
+store_presence_publish(struct store *st, const int64_t *ids, size_t n,
+    int expiry)
+{
+	int rc;
+
+	if (st->be->presence_publish == NULL)
+		return 0;
+	if (n > STORE_PRESENCE_MAX || expiry < 1)
+		return OFR_E_LIMIT;
+	if ((rc = db_write_begin(st)) != 0)
+		return rc;
+	return st->be->presence_publish(st, ids, n, expiry);
+}
+
+int
+store_presence_each(struct store *st, int (*fn)(void *arg, int64_t id),
+    void *arg)
+{
+	if (st->be->presence_each == NULL)
+		return 0;
+	return st->be->presence_each(st, fn, arg);
 }
 
 int

@@ -337,7 +337,7 @@ store_case_create(struct store *st, int64_t client, const char *language,
 {
 	struct db_stmt *s = st->s[S_CASE_INSERT];
 	int64_t id = 0;
-	int rc, tries;
+	int rc, tries, open = 0;
 
 	if (topic == NULL)
 		topic = "";
@@ -356,8 +356,18 @@ store_case_create(struct store *st, int64_t client, const char *language,
 			rc = db_fail(st, s, __func__);
 			goto out;
 		}
-		if ((rc = db_exec_or(st, s, DB_UNIQUE,
-		    OFR_E_CASE_OPEN, __func__)) != 0)	/* cases_one_open */
+		rc = db_exec_or(st, s, DB_UNIQUE, OFR_E_CASE_OPEN,
+		    __func__);		/* cases_one_open, or queued */
+		/* Another node's new case took the next place in the queue
+		 * (its insert committed, queued refused this one): again,
+		 * after it. */
+		if (rc == OFR_E_CASE_OPEN && (rc = db_exists(st,
+		    S_CASE_OPEN_OF_CLIENT, &client, 1, &open,
+		    __func__)) == 0 && !open)
+			continue;
+		if (rc == 0 && open)
+			rc = OFR_E_CASE_OPEN;
+		if (rc != 0)
 			goto out;
 		if (db_changes(st) == 1)
 			break;

@@ -306,6 +306,17 @@ struct db_backend {
 	void (*close)(struct store *st);
 	int (*full)(struct store *st);
 	int (*sync)(struct store *st);
+	/* Several nodes on one database (store.h, store_shared() and
+	 * after): PostgreSQL's alone. SQLite has one writer: shared 0, the
+	 * hooks NULL (nothing to lock, no presence stored). lock() and
+	 * presence_publish() run inside the transaction db_write_begin()
+	 * opened; their SQL is the backend's own, not a noun file's. */
+	int shared;
+	int (*lock)(struct store *st, int64_t counsellor);
+	int (*presence_publish)(struct store *st, const int64_t *ids,
+	    size_t n, int expiry);
+	int (*presence_each)(struct store *st,
+	    int (*fn)(void *arg, int64_t id), void *arg);
 };
 
 /* The SQL of statement id, from the backend's own table (its

@@ -68,6 +68,12 @@
  *   tcp_user_timeout bound a statement on a dead network: the loop is
  *   never held long. The statements are prepared again on the new
  *   connection (their names are the connection's).
+ * - Several nodes may share the database (store_shared() is 1 here):
+ *   an assignment locks its counsellor's profile row first (pg_lock,
+ *   bounded by PG_LOCK_TIMEOUT; a lock timeout or a deadlock is
+ *   OFR_E_UNAVAILABLE, retryable), and each node stores which
+ *   counsellors it has there, under a random id of its own, in the
+ *   unlogged nodes.presence with an expiry (casework.c reads it).
  * This file must never log a password: a URL is logged through
  * store_url_safe() alone.
  */
@@ -98,6 +104,9 @@
 #define PG_RETRY_MIN		100000
 #define PG_RETRY_MAX		5000000
 #define PG_CONNECT_TIMEOUT	"2"
+/* The longest an assignment waits for another node's lock of its
+ * counsellor (pg_lock), the loop held meanwhile. */
+#define PG_LOCK_TIMEOUT		"2s"
 
 /*
  * The migrations: pg_migrations[i] takes schema_version.version from i to
@@ -384,6 +393,24 @@ static const char *const pg_migrations[] = {
 	"ALTER TABLE case_members DROP CONSTRAINT case_members_why_check;"
 	"ALTER TABLE case_members ADD CONSTRAINT case_members_why_check"
 	"  CHECK (why IS NULL OR why BETWEEN 1 AND 6);",
+	/* 3: several nodes (PostgreSQL's alone: SQLite has one node): the
+	 * counsellors each node has there (casework.c), a row per
+	 * counsellor and node until its expiry (seconds, the database's
+	 * clock), which its node moves on while it runs. A node's id is
+	 * random, made at its start; nothing of a client, no address. In
+	 * a schema of its own, apart from the data (public): it is the
+	 * nodes' state of the moment, not a record, and unlogged (no
+	 * write-ahead log, no sync for it; a crash of the cluster empties
+	 * it, and the nodes fill it again within a period). No foreign
+	 * key: an erased account never waits for a row that expires. */
+	"CREATE SCHEMA nodes;"
+	"CREATE UNLOGGED TABLE nodes.presence ("
+	"  account_id bigint NOT NULL,"
+	"  node bigint NOT NULL,"
+	"  expires bigint NOT NULL,"
+	"  PRIMARY KEY (account_id, node)"
+	");"
+	"CREATE INDEX presence_node ON nodes.presence(node);",
 };
 #define PG_SCHEMA_VERSION	((int)nitems(pg_migrations))
 
@@ -427,6 +454,8 @@ struct pg_store {
 	int64_t changes;	/* db_changes() */
 	char sqlstate[6];	/* of the last failure */
 	char err[512];		/* its message, for db_fail() */
+	int64_t node;		/* this node's id (random, > 0): its rows
+				 * of nodes.presence */
 };
 
 struct pg_stmt {
@@ -587,9 +616,16 @@ pg_fail(struct store *st, struct db_stmt *s, const char *what)
 		if (st->tx && (PQstatus(pg->conn) != CONNECTION_OK ||
 		    PQtransactionStatus(pg->conn) == PQTRANS_IDLE))
 			st->broken = 1;	/* the transaction is gone */
-		/* 53100: disk_full */
-		rc = strcmp(pg->sqlstate, "53100") == 0 ? OFR_E_STORAGE_FULL :
-		    OFR_E_INTERNAL;
+		/* 53100: disk_full; 55P03 lock_not_available (past
+		 * PG_LOCK_TIMEOUT), 40P01 deadlock_detected: another node
+		 * held what this request needed, try again */
+		if (strcmp(pg->sqlstate, "53100") == 0)
+			rc = OFR_E_STORAGE_FULL;
+		else if (strcmp(pg->sqlstate, "55P03") == 0 ||
+		    strcmp(pg->sqlstate, "40P01") == 0)
+			rc = OFR_E_UNAVAILABLE;
+		else
+			rc = OFR_E_INTERNAL;
 	}
 	pg->sqlstate[0] = '\0';	/* a later bind's failure is not this */
 	return rc;
@@ -1125,6 +1161,132 @@ pg_full(struct store *st)
 	return 0;	/* PostgreSQL's own disk: its errors say (53100) */
 }
 
+/*
+ * Several nodes on one database (store.h, from store_shared() on). The
+ * hooks' statements are this file's own, not a noun file's, and run with
+ * their parameters as text (PQexecParams, types from their context or
+ * cast): they run at an assignment and once a presence period, not per
+ * message, so they are not prepared.
+ */
+
+/* Runs text with the integers v[0..n-1] (n at most 2) as $1..$n and,
+ * when arr is not NULL, arr as $n+1; its rows into *out when out is not
+ * NULL (the caller clears them). 0, or pg_fail()'s code. */
+static int
+hook_run(struct store *st, const char *text, const int64_t *v, int n,
+    const char *arr, PGresult **out, const char *what)
+{
+	struct pg_store *pg = st->pg;
+	char nums[2][24];
+	const char *values[3];
+	ExecStatusType rs;
+	PGresult *res;
+	int rc, np = 0;
+
+	if (n < 0 || n > 2)
+		return OFR_E_INTERNAL;
+	if ((rc = ready(st)) != 0)
+		return rc;
+	for (; np < n; np++) {
+		snprintf(nums[np], sizeof(nums[np]), "%" PRId64, v[np]);
+		values[np] = nums[np];
+	}
+	if (arr != NULL)
+		values[np++] = arr;
+	res = PQexecParams(pg->conn, text, np, NULL, values, NULL, NULL, 0);
+	rs = PQresultStatus(res);
+	if (rs != PGRES_TUPLES_OK && rs != PGRES_COMMAND_OK) {
+		note_failure(pg, res);
+		PQclear(res);
+		return pg_fail(st, NULL, what);
+	}
+	if (out != NULL)
+		*out = res;
+	else
+		PQclear(res);
+	return 0;
+}
+
+/*
+ * The counsellor's row of counsellor_profiles, locked as an UPDATE of it
+ * locks it (FOR NO KEY UPDATE; an assignment updates it anyway) until the
+ * transaction ends: another node's assignment to it, or a change of its
+ * profile, waits for this commit, and what is read after this is
+ * committed. The wait is bounded (lock_timeout, for the rest of the
+ * transaction); past it, or at a deadlock (which PostgreSQL breaks within
+ * its deadlock_timeout), pg_fail() answers OFR_E_UNAVAILABLE, and the
+ * request's savepoint undoes the request alone.
+ */
+static int
+pg_lock(struct store *st, int64_t counsellor)
+{
+	int rc;
+
+	if ((rc = hook_run(st, "SET LOCAL lock_timeout = '" PG_LOCK_TIMEOUT
+	    "'", NULL, 0, NULL, NULL, "lock timeout")) != 0)
+		return rc;
+	return hook_run(st, "SELECT 1 FROM counsellor_profiles"
+	    " WHERE account_id = $1 FOR NO KEY UPDATE", &counsellor, 1, NULL,
+	    NULL, "lock counsellor");
+}
+
+/* The seconds of the database's clock, in SQL. */
+#define PG_EPOCH	"floor(extract(epoch FROM clock_timestamp()))::bigint"
+
+/* This node's rows of nodes.presence become ids, each until expiry
+ * seconds from now; the expired rows of any node go. */
+static int
+pg_presence_publish(struct store *st, const int64_t *ids, size_t n,
+    int expiry)
+{
+	int64_t v[2] = { st->pg->node, expiry };
+	size_t cap = n * 21 + 3, len = 0;
+	char *arr;
+	int rc;
+
+	if ((arr = malloc(cap)) == NULL)
+		return OFR_E_NOMEM;
+	arr[len++] = '{';
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(arr + len, cap - len, "%s%" PRId64,
+		    i > 0 ? "," : "", ids[i]);
+	arr[len++] = '}';
+	arr[len] = '\0';
+	if ((rc = hook_run(st, "DELETE FROM nodes.presence WHERE node = $1"
+	    " AND NOT (account_id = ANY ($2::bigint[]))", v, 1, arr, NULL,
+	    "presence publish")) == 0 &&
+	    (rc = hook_run(st, "INSERT INTO nodes.presence"
+	    " (account_id, node, expires) SELECT DISTINCT"
+	    " unnest($3::bigint[]), $1::bigint, " PG_EPOCH " + $2::bigint"
+	    " ON CONFLICT (account_id, node)"
+	    " DO UPDATE SET expires = excluded.expires", v, 2, arr, NULL,
+	    "presence publish")) == 0)
+		rc = hook_run(st, "DELETE FROM nodes.presence WHERE expires < "
+		    PG_EPOCH, NULL, 0, NULL, NULL, "presence expire");
+	free(arr);
+	return rc;
+}
+
+/* The counsellors other nodes have there, not expired. */
+static int
+pg_presence_each(struct store *st, int (*fn)(void *arg, int64_t id),
+    void *arg)
+{
+	int64_t v[2] = { st->pg->node, STORE_PRESENCE_MAX };
+	PGresult *res;
+	int rc;
+
+	if ((rc = hook_run(st, "SELECT DISTINCT account_id FROM nodes.presence"
+	    " WHERE node <> $1 AND expires >= " PG_EPOCH
+	    " ORDER BY account_id LIMIT $2", v, 2, NULL, &res,
+	    "presence each")) != 0)
+		return rc;
+	for (int i = 0; i < PQntuples(res) && rc == 0; i++)
+		rc = fn(arg, strtoll(PQgetvalue(res, i, 0), NULL, 10));
+	PQclear(res);
+	return rc;
+}
+
 static const struct db_backend pg_backend = {
 	.name = "postgresql",
 	.done = pg_done,
@@ -1145,6 +1307,10 @@ static const struct db_backend pg_backend = {
 	.close = pg_close,
 	.full = pg_full,
 	.sync = pg_sync,
+	.shared = 1,
+	.lock = pg_lock,
+	.presence_publish = pg_presence_publish,
+	.presence_each = pg_presence_each,
 };
 
 /*
@@ -1447,6 +1613,8 @@ pg_open(struct store *st, const char *url, int create)
 	st->pg = pg;
 	st->be = &pg_backend;
 	store_url_safe(url, pg->safe, sizeof(pg->safe));
+	randombytes_buf(&pg->node, sizeof(pg->node));
+	pg->node = (pg->node & INT64_MAX) | 1;	/* > 0 */
 	if ((pg->url = strdup(url)) == NULL)
 		return OFR_E_NOMEM;
 	if ((rc = connect_once(st, 1)) != 0)
