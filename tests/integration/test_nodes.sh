@@ -1,0 +1,138 @@
+# test_nodes.sh: two server nodes on one PostgreSQL database (its store
+# from tests/tools/pg.sh run; STORE_URL unset: skipped). A client on node
+# a and its counsellor on node b converse live both ways (each node wakes
+# the other through the database's LISTEN/NOTIFY), the sender on a is told
+# of a delivery on b, a recipient that connects to the other node gets
+# everything undelivered, and so does one that was offline; an account
+# disabled on a loses its connection on b; the periodic jobs run on one
+# node only, and on the other once that one is gone.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+if ! on_pg; then
+	echo "   skip $TEST_NAME: several nodes need a PostgreSQL store" \
+		"(STORE_URL, as tests/tools/pg.sh run gives)"
+	FINISHED=1
+	exit 77
+fi
+
+# start_node NAME: a node on data directory $T/data-NAME (the first
+# node's server key copied: one server, two nodes), the rematch job every
+# second, metrics on; sets PORT_NAME, PID_NAME, MPORT_NAME.
+start_node() {
+	local name=$1
+	DATA="$T/data-$name"
+	if [ -n "${DATA_FIRST:-}" ]; then
+		mkdir -p -m 700 "$DATA"
+		cp -p "$DATA_FIRST/server.key" "$DATA/"
+	fi
+	start_server --metrics 127.0.0.1:0 --rematch-period 1
+	DATA_FIRST=${DATA_FIRST:-$DATA}
+	printf -v "PORT_$name" '%s' "$PORT"
+	printf -v "PID_$name" '%s' "$SERVER_PID"
+	printf -v "MPORT_$name" '%s' "$(sed -n \
+		's/^offramp-server: metrics on 127\.0\.0\.1 port \([0-9][0-9]*\) .*/\1/p' \
+		"$SERVER_OUT" | head -n1)"
+}
+
+# jobs_run NAME: the periodic jobs' runs on node NAME so far (its
+# /metrics), or "" when it does not answer.
+jobs_run() {
+	local mport="MPORT_$1" fd line n=""
+	{ exec {fd}<>"/dev/tcp/127.0.0.1/${!mport}"; } 2>/dev/null || return 0
+	printf 'GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&"$fd"
+	while IFS= read -r -t 10 line <&"$fd"; do
+		case $line in
+		'offramp_jobs_run_total{outcome="ok"} '*) n=${line##* } n=${n%$'\r'} ;;
+		esac
+	done
+	exec {fd}>&-
+	echo "$n"
+}
+
+_jobs_ran() {
+	local n
+	n=$(jobs_run "$1")
+	[ -n "$n" ] && [ "$n" -gt "$2" ]
+}
+
+start_node a
+COUNS_DAEMON=0 setup_pool
+start_node b
+
+step "the counsellor works on node b, and the client's case is made there"
+PORT=$PORT_b
+counsellor_up couns
+keygen client
+CLIENT_NAME=$(field "$(cli client login)" name)
+CASE=$(field "$(cli client request --language en --topic leaving)" case)
+assert_match "the client has a case" "$CASE" '^[0-9]+$'
+
+step "client on node a -> counsellor on node b, live; the sender is told of the delivery"
+PORT=$PORT_a
+watch_start client
+text1="Hello from node a $RANDOM$RANDOM"
+out=$(cli client send "$CASE" "$text1")
+assert_match "node a stored the client's message" "$out" '^sent: '
+out=$(cli couns recv --count 1)
+assert_eq "the counsellor's daemon on node b got it" \
+	"$CASE"$'\t'"$CLIENT_NAME"$'\t'"$text1" "$out"
+watch_expect "the client's connection on node a is told it was delivered" \
+	client "\"type\": *\"msg.delivered\".*\"case\": *$CASE"
+
+step "counsellor on node b -> client on node a, live"
+text2="Hello from node b $RANDOM$RANDOM"
+out=$(cli couns send "$CASE" "$text2")
+assert_match "node b stored the counsellor's message" "$out" '^sent: '
+watch_expect "the client's connection on node a is pushed it" \
+	client "\"type\": *\"msg\".*\"case\": *$CASE"
+watch_stop client
+
+step "the client connects to node b: everything undelivered is there"
+PORT=$PORT_b
+out=$(cli client recv --count 1)
+assert_eq "the message pushed on node a (never acked) comes from node b" \
+	"$CASE"$'\t'"$COUNS_NAME"$'\t'"$text2" "$out"
+
+step "a message sent while the client is offline arrives at its next login, on node a"
+text3="While you were away $RANDOM$RANDOM"
+out=$(cli couns send "$CASE" "$text3")
+assert_match "node b stored it" "$out" '^sent: '
+PORT=$PORT_a
+out=$(cli client recv --count 1)
+assert_eq "the client gets it on node a" \
+	"$CASE"$'\t'"$COUNS_NAME"$'\t'"$text3" "$out"
+
+step "an account disabled on node a loses its connection on node b"
+inv=$(cli admin invite --role counsellor | tail -n1)
+keygen kim
+assert_eq "Kim is a counsellor" counsellor \
+	"$(field "$(cli kim redeem "$inv" --name Kim --languages en)" role)"
+PORT=$PORT_b
+watch_start kim
+PORT=$PORT_a
+out=$(cli admin disable "$KEY_kim")
+assert_eq "the admin on node a disabled Kim" yes "$(field "$out" disabled)"
+if wait_for "Kim's connection on node b to be closed" 20 _daemon_gone "$WATCH_PID_kim"; then
+	pass "Kim's connection on node b was closed"
+fi
+watch_stop kim
+
+step "the periodic jobs run on one node"
+wait_for "node a to run the jobs" 20 _jobs_ran a 2
+runs_b=$(jobs_run b)
+assert_eq "node b ran none of them (node a holds the lock)" 0 "$runs_b"
+assert_contains "node a says it runs them" "$(cat "$T/server0.stderr" "$T/server0.stdout")" \
+	"this node runs the periodic jobs"
+
+step "node a gone, node b runs them"
+SERVER_PID=$PID_a
+kill9_server
+if wait_for "node b to take the jobs over" 20 _jobs_ran b 0; then
+	pass "node b runs the jobs once node a is gone"
+fi
+PORT=$PORT_b
+out=$(cli couns send "$CASE" "After the failover $RANDOM")
+assert_match "node b still relays" "$out" '^sent: '
+
+SERVER_PID=$PID_b
+finish
