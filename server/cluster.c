@@ -10,7 +10,9 @@
  * its own in-memory pool. What one node's write means for a connection
  * held by another goes as a note, through PostgreSQL's LISTEN/NOTIFY on
  * the channel CHANNEL:
- *   m ACCOUNT			copies wait for ACCOUNT in the store: its
+ *   m ACCOUNT			copies wait for ACCOUNT in the store (a
+ *				message of the relay or a referral's
+ *				summary: session_wake_account): its
  *				sessions fetch them there (relay_pump,
  *				from each connection's cursor: nothing is
  *				sent twice to one connection)
@@ -19,7 +21,8 @@
  *				msg.delivered (never stored: lost with a
  *				lost note, as on one node with a lost
  *				connection)
- *   x ACCOUNT			ACCOUNT was disabled: its connections close
+ *   x ACCOUNT			ACCOUNT was disabled or erased: its
+ *				connections close
  * Ids only (internal account and case ids, a message id in hex), each
  * payload under STORE_NOTIFY_MAX bytes, headed by the node's own random
  * id (a node skips its own notes). The notes of a turn are sent inside
@@ -48,7 +51,10 @@
  * STORE_LOCK_DELIVERIES): turns that store messages commit one at a time
  * across the nodes, their seqs in commit order. The lock is held until
  * the holder's commit: a node waits for another's turn at most, or until
- * PostgreSQL ends a holder whose network is gone.
+ * PostgreSQL ends a holder whose network is gone. (A referral's summary,
+ * a message of referrals.c, is stored without it: one stored on one
+ * node while another stores a message for the same recipient may still
+ * reach that recipient's open connection only at its next login.)
  *
  * Jobs once. The thread takes the session-level advisory lock
  * STORE_LOCK_JOBS on its connection when it is free (pg_try_advisory_lock,

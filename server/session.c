@@ -493,6 +493,7 @@ session_push_account(int64_t account, json_t *f, const struct session *except)
 void
 session_wake_account(int64_t account)
 {
+	cluster_note_messages(account);	/* and on the other nodes */
 	for (struct session *s = online[bucket(account)]; s != NULL;
 	    s = s->online_next)
 		if (s->acct.id == account) {

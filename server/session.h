@@ -151,7 +151,8 @@ void session_push_account(int64_t account, json_t *f,
 void session_push_account_text(int64_t account, const char *text,
     size_t len, const struct session *except);
 /* Marks every session of the account to fetch its new messages after the
- * commit, from the store (none is caught up until then). */
+ * commit, from the store (none is caught up until then), on the other
+ * nodes too (cluster.c). */
 void session_wake_account(int64_t account);
 /* session_wake_account() for every account logged in here (another
  * node's notes were lost: cluster.c). */
