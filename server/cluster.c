@@ -49,7 +49,10 @@
  * appear behind a cursor that had passed it. A turn that stores a
  * message takes a transaction-level advisory lock first (store_lock,
  * STORE_LOCK_DELIVERIES): turns that store messages commit one at a time
- * across the nodes, their seqs in commit order. The lock is held until
+ * across the nodes, their seqs in commit order. And a node never pushes
+ * a copy it stored from memory (relay.c's push_fresh, cluster_enabled()):
+ * another node's copy of a lower seq may be committed and its note not
+ * here yet; the store, read after the commit, has both in order. The lock is held until
  * the holder's commit: a node waits for another's turn at most, or until
  * PostgreSQL ends a holder whose network is gone. (A referral's summary,
  * a message of referrals.c, is stored without it: one stored on one
@@ -579,6 +582,12 @@ cluster_drain(struct server *srv)
 }
 
 #endif
+
+int
+cluster_enabled(void)
+{
+	return enabled;
+}
 
 void
 cluster_note_messages(int64_t account)

@@ -45,6 +45,10 @@ int cluster_flush(struct server *srv);
  * from the store (session_wake_account), are closed
  * (session_drop_account), or are told of a delivery (msg.delivered). */
 void cluster_drain(struct server *srv);
+/* 1 when other nodes may share the store (a PostgreSQL store): a copy
+ * goes to a connection from the store, in seq order, never from memory
+ * (relay.c). */
+int cluster_enabled(void);
 /* 1 when this node runs the periodic jobs: it holds the jobs' lock, or
  * the store is SQLite's. */
 int cluster_leader(void);

@@ -4,7 +4,8 @@
  * (session.c holds it); copies go out in seq order to every connection of
  * the recipient within a bounded window: from memory, right after their
  * commit, to a connection that has everything before them (push_fresh),
- * else from the store (relay_pump); a copy is deleted
+ * else from the store (relay_pump; always, of several nodes on one
+ * database: cluster.c); a copy is deleted
  * when its recipient acks it, and its sender is told (msg.delivered, one
  * push per copy deleted, never stored). It never looks inside a ciphertext.
  * Other nodes of the same database are told of both (cluster.c): their
@@ -191,7 +192,11 @@ push_fresh(struct session *s, void *arg)
 {
 	struct fresh *fr = arg;
 
-	if (!s->caught_up || s->inflight >= SESSION_INFLIGHT_MAX ||
+	/* Of several nodes, another may have committed a copy for s
+	 * since s caught up, its note not here yet: caught_up says only
+	 * what this node stored, and the store serves them in order. */
+	if (cluster_enabled() || !s->caught_up ||
+	    s->inflight >= SESSION_INFLIGHT_MAX ||
 	    s->out_bytes > SESSION_OUT_HIGH ||
 	    (fr->len == 0 && (fr->len = msg_format(fr->d)) == 0)) {
 		s->caught_up = 0;

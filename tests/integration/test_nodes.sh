@@ -69,6 +69,27 @@ _listening_again() {
 		grep -q 'cluster: listening again' "$LOG_b"
 }
 
+# burst NAME N: N msg.send frames of the client to Sam, written at once
+# to NAME's raw connection (watch_start).
+burst() {
+	local fdv="WATCH_FD_$1" i mid out=""
+	for ((i = 1; i <= $2; i++)); do
+		b64_random -v mid 16
+		out+=$(printf '{"v":1,"type":"msg.send","id":%d,"case":%s,"mid":"%s","copies":[{"to":"%s","ct":"AAECAwQFBgc="}]}' \
+			"$((i + 10))" "$CASE" "$mid" "$KEY_couns")$'\n'
+	done
+	printf '%s' "$out" >&"${!fdv}"
+}
+
+# pushes NAME: the msg pushes NAME's raw connection has had.
+pushes() {
+	grep -c '"type":"msg"' "$T/watch-$1.out" || true
+}
+
+_pushed() {
+	[ "$(pushes "$1")" -ge "$2" ]
+}
+
 _send_after() {
 	clirun client send "$CASE" "$1"
 	[ "$RC" -eq 0 ]
@@ -150,6 +171,28 @@ WAIT_EVERY=0.5 wait_for "node a to store a message again" 30 _send_after "$text4
 out=$(cli couns recv --count 1)
 assert_eq "the counsellor's daemon on node b got it live" \
 	"$CASE"$'\t'"$CLIENT_NAME"$'\t'"$text4" "$out"
+
+step "the client sends from both nodes at once: Sam's connection gets every copy live, in order"
+counsellor_down couns
+PORT=$PORT_b
+watch_start couns
+cp "$IDS/client.key" "$IDS/client_b.key"	# a second connection of the client
+PASS_OVERRIDE=pass-client watch_start client_b
+PORT=$PORT_a
+watch_start client
+N=40
+burst client "$N" &
+burst_pid=$!
+burst client_b "$N"
+wait "$burst_pid"
+if wait_for "Sam's connection on node b to have $((2 * N)) copies" 30 _pushed couns $((2 * N)); then
+	pass "every copy reached Sam's connection live"
+fi
+seqs=$(grep '"type":"msg"' "$T/watch-couns.out" | grep -o '"seq":[0-9]*' | cut -d: -f2)
+assert_eq "each once, in seq order" "$(sort -nu <<<"$seqs")" "$seqs"
+watch_stop client
+watch_stop client_b
+watch_stop couns
 
 step "the periodic jobs run on one node"
 _jobs_sum_over 0 || true
