@@ -5,8 +5,10 @@
 # of a delivery on b, a recipient that connects to the other node gets
 # everything undelivered, and so does one that was offline; an account
 # disabled on a loses its connection on b; PostgreSQL restarted, both
-# nodes listen again by themselves; the periodic jobs run on one node
-# only, and on the other once that one is gone.
+# nodes listen again by themselves; a client sending from both nodes at
+# once reaches its counsellor's connection with every copy, live, in seq
+# order; the periodic jobs run on one node only, and on the other once
+# that one is gone.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 if ! on_pg; then
