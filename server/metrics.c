@@ -277,11 +277,13 @@ render(FILE *f)
 	    (unsigned long long)m.paced_late);
 	head(f, "offramp_jobs_run_total", "counter",
 	    "Runs of the periodic jobs (rematch, purge, retention, "
-	    "checkpoint) on this node, by outcome: of several nodes on one "
-	    "database, one runs them.");
-	fprintf(f, "offramp_jobs_run_total{outcome=\"ok\"} %llu\n",
+	    "checkpoint) on this node that succeeded: of several nodes on "
+	    "one database, one runs them.");
+	fprintf(f, "offramp_jobs_run_total %llu\n",
 	    (unsigned long long)m.jobs_run);
-	fprintf(f, "offramp_jobs_run_total{outcome=\"failed\"} %llu\n",
+	head(f, "offramp_jobs_failed_total", "counter",
+	    "Runs of the periodic jobs on this node that failed.");
+	fprintf(f, "offramp_jobs_failed_total %llu\n",
 	    (unsigned long long)m.jobs_failed);
 	head(f, "offramp_queue_waiting", "gauge",
 	    "Cases waiting for a counsellor, by the programme chosen "

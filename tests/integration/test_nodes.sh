@@ -46,7 +46,7 @@ jobs_run() {
 	printf 'GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&"$fd"
 	while IFS= read -r -t 10 line <&"$fd"; do
 		case $line in
-		'offramp_jobs_run_total{outcome="ok"} '*) n=${line##* } n=${n%$'\r'} ;;
+		'offramp_jobs_run_total '*) n=${line##* } n=${n%$'\r'} ;;
 		esac
 	done
 	exec {fd}>&-
