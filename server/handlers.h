@@ -103,6 +103,11 @@ int relay_send(struct session *s, struct frame_in *in);
 int relay_ack(struct session *s, struct frame_in *in);
 /* Queues s's stored messages after its cursor, within its window. */
 void relay_pump(struct session *s);
+/* Queues msg.delivered (case_id, mid, to: the recipient's key) to every
+ * session of sender, held until the commit: the relay's own, and another
+ * node's delivery (cluster.c). */
+void relay_tell_delivered(int64_t sender, int64_t case_id,
+    const uint8_t mid[OFR_MID_BYTES], const uint8_t to[OFR_PK_BYTES]);
 
 /* admin.c */
 int admin_invite_create(struct session *s, struct frame_in *in);

@@ -3,15 +3,19 @@
  * (jobs.h). It owns when periodic work happens, not what it does: each job
  * calls the module that owns its data (casework.c for the queue, the store
  * for message records). It must never commit, sleep, or call the transport
- * or a handler by name; it reaches the loop through srv->conn.
+ * or a handler by name; it reaches the loop through srv->conn. Of several
+ * nodes on one database, only the one that holds the jobs' lock runs
+ * them (cluster_leader()); the others skip each run that falls due.
  */
 #include <stdint.h>
 #include <time.h>
 
 #include "casework.h"
+#include "cluster.h"
 #include "conn.h"
 #include "jobs.h"
 #include "log.h"
+#include "metrics.h"
 #include "proto/err.h"
 #include "server.h"
 #include "store.h"
@@ -153,11 +157,15 @@ tick(void *arg)
 {
 	struct server *srv = arg;
 	int64_t now = time(NULL);
-	int rc;
+	int rc, lead = cluster_leader();	/* one node runs them */
 
 	for (int j = 0; j < JOB_COUNT; j++) {
 		if (due[j] > now)
 			continue;
+		if (!lead) {
+			due[j] = now + period[j];
+			continue;
+		}
 		casework_begin(srv);
 		rc = jobs[j].fn(srv);
 		casework_end(srv, rc == 0);
@@ -166,6 +174,7 @@ tick(void *arg)
 			    err_str(rc));
 		else
 			log_debug("jobs: %s ran", jobs[j].name);
+		metrics_job_run(rc == 0);
 		due[j] = now + period[j];
 	}
 	arm(srv, now);

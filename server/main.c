@@ -20,6 +20,7 @@
 #include <sodium.h>
 
 #include "casework.h"
+#include "cluster.h"
 #include "config.h"
 #include "handlers.h"
 #include "intake.h"
@@ -423,6 +424,10 @@ main(int argc, char **argv)
 	 * wakes the loop after each sync, and session_turn_end() releases
 	 * what the synced commits held. */
 	store_on_durable(srv.st, ws_wake);
+	/* Other nodes of the same database wake the loop too, and the one
+	 * that holds the jobs' lock runs the jobs (cluster.c). */
+	if ((rc = cluster_start(&srv, set.store, ws_wake)) != 0)
+		fatal("cannot listen to the other nodes: %s", err_str(rc));
 	if ((rc = jobs_start(&srv, &jobs)) != 0)
 		fatal("cannot start the periodic jobs: %s", err_str(rc));
 	memset(&sa, 0, sizeof(sa));
@@ -458,13 +463,21 @@ main(int argc, char **argv)
 				log_err("SIGHUP: cannot load %s and %s; the "
 				    "old certificate stays", cfg.cert, cfg.key);
 		}
+		cluster_drain(&srv);
+		/* The turn's notes to other nodes go with its commit. */
+		if ((rc = cluster_flush(&srv)) != 0)
+			log_warn("offramp-server: the notes to other nodes "
+			    "failed (%s): the turn's commit fails",
+			    err_str(rc));
 		session_turn_end(&srv);
 		if (ws_health_wanted())
 			ws_health_answer(store_probe(srv.st) == 0 &&
 			    !store_full(srv.st));
 	}
 	log_info("offramp-server stopping");
+	(void)cluster_flush(&srv);
 	session_turn_end(&srv);
+	cluster_stop();
 	store_on_durable(srv.st, NULL);
 	ws_stop();
 	if (casework_commit(&srv) != 0)

@@ -58,6 +58,7 @@ static struct {
 	uint64_t errors[ERRS_MAX];	/* by -code */
 	uint64_t messages, copies_stored, copies_delivered;
 	uint64_t paced, paced_late;
+	uint64_t jobs_run, jobs_failed;
 	uint64_t commit_bucket[NBUCKETS];	/* not cumulative here */
 	uint64_t commit_count, commit_failures;
 	int64_t commit_usec;
@@ -140,6 +141,15 @@ metrics_paced(int late)
 		m.paced_late++;
 	else
 		m.paced++;
+}
+
+void
+metrics_job_run(int ok)
+{
+	if (ok)
+		m.jobs_run++;
+	else
+		m.jobs_failed++;
 }
 
 void
@@ -265,6 +275,16 @@ render(FILE *f)
 	    "still behind.");
 	fprintf(f, "offramp_answers_paced_late_total %llu\n",
 	    (unsigned long long)m.paced_late);
+	head(f, "offramp_jobs_run_total", "counter",
+	    "Runs of the periodic jobs (rematch, purge, retention, "
+	    "checkpoint) on this node that succeeded: of several nodes on "
+	    "one database, one runs them.");
+	fprintf(f, "offramp_jobs_run_total %llu\n",
+	    (unsigned long long)m.jobs_run);
+	head(f, "offramp_jobs_failed_total", "counter",
+	    "Runs of the periodic jobs on this node that failed.");
+	fprintf(f, "offramp_jobs_failed_total %llu\n",
+	    (unsigned long long)m.jobs_failed);
 	head(f, "offramp_queue_waiting", "gauge",
 	    "Cases waiting for a counsellor, by the programme chosen "
 	    "(any: none chosen).");

@@ -37,6 +37,8 @@ void metrics_delivered(size_t copies);
 /* A msg.send answer was held for a slow recipient (late 0), or sent at
  * its deadline with the recipient still behind (late 1). */
 void metrics_paced(int late);
+/* A periodic job ran on this node: ok, or it failed. */
+void metrics_job_run(int ok);
 /* A commit took usec microseconds; ok 0 when it failed. */
 void metrics_commit(int64_t usec, int ok);
 

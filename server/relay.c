@@ -4,9 +4,13 @@
  * (session.c holds it); copies go out in seq order to every connection of
  * the recipient within a bounded window: from memory, right after their
  * commit, to a connection that has everything before them (push_fresh),
- * else from the store (relay_pump); a copy is deleted
+ * else from the store (relay_pump; always, of several nodes on one
+ * database: cluster.c); a copy is deleted
  * when its recipient acks it, and its sender is told (msg.delivered, one
  * push per copy deleted, never stored). It never looks inside a ciphertext.
+ * Other nodes of the same database are told of both (cluster.c): their
+ * connections of the recipient fetch the copy from the store, and the
+ * sender's there are told of its delivery.
  * What waits for one recipient is bounded (srv->queue_copies and
  * srv->queue_bytes: a send over it is refused whole, recipient_full), and
  * a full disk refuses sends (storage_full) while acks go on freeing room.
@@ -23,6 +27,7 @@
 
 #include <sodium.h>
 
+#include "cluster.h"
 #include "handlers.h"
 #include "log.h"
 #include "metrics.h"
@@ -187,7 +192,11 @@ push_fresh(struct session *s, void *arg)
 {
 	struct fresh *fr = arg;
 
-	if (!s->caught_up || s->inflight >= SESSION_INFLIGHT_MAX ||
+	/* Of several nodes, another may have committed a copy for s
+	 * since s caught up, its note not here yet: caught_up says only
+	 * what this node stored, and the store serves them in order. */
+	if (cluster_enabled() || !s->caught_up ||
+	    s->inflight >= SESSION_INFLIGHT_MAX ||
 	    s->out_bytes > SESSION_OUT_HIGH ||
 	    (fr->len == 0 && (fr->len = msg_format(fr->d)) == 0)) {
 		s->caught_up = 0;
@@ -265,6 +274,12 @@ relay_send(struct session *s, struct frame_in *in)
 	 * out. */
 	if (ncopies != told)
 		return OFR_E_BAD_RECIPIENTS;
+#ifdef OFFRAMP_POSTGRES
+	/* Across nodes, copies commit in the order of their seqs, and the
+	 * queue's bound counts every node's (cluster.c). */
+	if ((rc = store_lock(srv->st, STORE_LOCK_DELIVERIES)) != 0)
+		return rc;
+#endif
 	if ((rc = check_room(srv, recipients, ct_len, ncopies,
 	    &pace_on)) != 0)
 		return rc;
@@ -286,42 +301,56 @@ relay_send(struct session *s, struct frame_in *in)
 		struct fresh fr = { &d, 0 };
 
 		session_each_account(recipients[i], push_fresh, &fr);
+		cluster_note_messages(recipients[i]);
 	}
 	return 0;
 }
 
+void
+relay_tell_delivered(int64_t sender, int64_t case_id,
+    const uint8_t mid[OFR_MID_BYTES], const uint8_t to[OFR_PK_BYTES])
+{
+	char text[160 + B64_LEN(OFR_MID_BYTES) + B64_LEN(OFR_PK_BYTES)];
+	size_t n;
+	int k;
+
+	k = snprintf(text, sizeof(text), "{\"v\":%d,\"type\":"
+	    "\"msg.delivered\",\"case\":%" PRId64 ",\"mid\":\"",
+	    OFR_PROTO_VERSION, case_id);
+	if (k < 0 || (size_t)k >= sizeof(text))
+		return;
+	n = (size_t)k;
+	sodium_bin2base64(text + n, sizeof(text) - n, mid, OFR_MID_BYTES,
+	    sodium_base64_VARIANT_ORIGINAL);
+	n += B64_LEN(OFR_MID_BYTES) - 1;
+	memcpy(text + n, "\",\"to\":\"", 8);
+	n += 8;
+	sodium_bin2base64(text + n, sizeof(text) - n, to, OFR_PK_BYTES,
+	    sodium_base64_VARIANT_ORIGINAL);
+	n += B64_LEN(OFR_PK_BYTES) - 1;
+	memcpy(text + n, "\"}", 2);
+	session_push_account_text(sender, text, n + 2, NULL);
+}
+
 /* The receipt of a copy s's account acked: a msg.delivered push to the
  * sender's sessions, held until the ack's commit, written as text at once
- * (one per copy acked, the relay's second most frequent push). A sender
+ * (one per copy acked, the relay's second most frequent push), and a
+ * note for the sender's sessions on other nodes (cluster.c). A sender
  * no longer in the case (a counsellor who left it) learns nothing. */
 static int
 tell_delivered(struct session *s, const struct copy_source *src)
 {
-	char text[160 + B64_LEN(OFR_MID_BYTES) + B64_LEN(OFR_PK_BYTES)];
-	size_t n;
-	int rc, k, yes = 0;
+	int rc, yes = 0;
 
 	if ((rc = store_case_has_participant(s->srv->st, src->case_id,
 	    src->sender, &yes)) != 0)
 		return rc;
 	if (!yes)
 		return 0;
-	k = snprintf(text, sizeof(text), "{\"v\":%d,\"type\":"
-	    "\"msg.delivered\",\"case\":%" PRId64 ",\"mid\":\"",
-	    OFR_PROTO_VERSION, src->case_id);
-	if (k < 0 || (size_t)k >= sizeof(text))
-		return OFR_E_INTERNAL;
-	n = (size_t)k;
-	sodium_bin2base64(text + n, sizeof(text) - n, src->mid, OFR_MID_BYTES,
-	    sodium_base64_VARIANT_ORIGINAL);
-	n += B64_LEN(OFR_MID_BYTES) - 1;
-	memcpy(text + n, "\",\"to\":\"", 8);
-	n += 8;
-	sodium_bin2base64(text + n, sizeof(text) - n, s->acct.key,
-	    OFR_PK_BYTES, sodium_base64_VARIANT_ORIGINAL);
-	n += B64_LEN(OFR_PK_BYTES) - 1;
-	memcpy(text + n, "\"}", 2);
-	session_push_account_text(src->sender, text, n + 2, NULL);
+	relay_tell_delivered(src->sender, src->case_id, src->mid,
+	    s->acct.key);
+	cluster_note_delivered(src->sender, src->case_id, src->mid,
+	    s->acct.id);
 	return 0;
 }
 

@@ -20,6 +20,7 @@
 #include <sodium.h>
 
 #include "casework.h"
+#include "cluster.h"
 #include "conn.h"
 #include "intake.h"
 #include "log.h"
@@ -66,6 +67,7 @@ bucket(int64_t account)
 void
 session_drop_account(int64_t account)
 {
+	cluster_note_drop(account);	/* and on the other nodes */
 	for (struct session *s = online[bucket(account)]; s != NULL;
 	    s = s->online_next)
 		if (s->acct.id == account && s->close_code == 0) {
@@ -494,11 +496,24 @@ session_push_account(int64_t account, json_t *f, const struct session *except)
 void
 session_wake_account(int64_t account)
 {
+	cluster_note_messages(account);	/* and on the other nodes */
 	for (struct session *s = online[bucket(account)]; s != NULL;
 	    s = s->online_next)
 		if (s->acct.id == account) {
 			s->want_pump = 1;
 			s->caught_up = 0;	/* the store has more */
+			session_touch(s);
+		}
+}
+
+void
+session_wake_all(void)
+{
+	for (size_t b = 0; b < ONLINE_BUCKETS; b++)
+		for (struct session *s = online[b]; s != NULL;
+		    s = s->online_next) {
+			s->want_pump = 1;
+			s->caught_up = 0;
 			session_touch(s);
 		}
 }

@@ -151,14 +151,18 @@ void session_push_account(int64_t account, json_t *f,
 void session_push_account_text(int64_t account, const char *text,
     size_t len, const struct session *except);
 /* Marks every session of the account to fetch its new messages after the
- * commit, from the store (none is caught up until then). */
+ * commit, from the store (none is caught up until then), on the other
+ * nodes too (cluster.c). */
 void session_wake_account(int64_t account);
+/* session_wake_account() for every account logged in here (another
+ * node's notes were lost: cluster.c). */
+void session_wake_all(void);
 /* Calls fn(s, arg) for every session of the account logged in and not
  * closing. fn must not free s. */
 void session_each_account(int64_t account,
     void (*fn)(struct session *s, void *arg), void *arg);
 /* Closes every connection of the account after the turn's commit (its
- * account was disabled). */
+ * account was disabled), on the other nodes too (cluster.c). */
 void session_drop_account(int64_t account);
 /* Marks s dirty so session_turn_end() visits it. */
 void session_touch(struct session *s);

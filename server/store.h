@@ -59,6 +59,35 @@ const char *store_url_safe(const char *url, char *buf, size_t cap);
  * there is room for it twice over (tried here and after each commit: a
  * statvfs). msg.send refuses with OFR_E_STORAGE_FULL meanwhile. */
 int store_full(struct store *st);
+
+/*
+ * Several nodes on one PostgreSQL database (cluster.c). Advisory locks
+ * of offramp are of PostgreSQL's two-key kind, under STORE_LOCK_CLASS
+ * (the one-key kind, which migrations take, is a space of its own), one
+ * second key per use.
+ */
+#define STORE_LOCK_CLASS	0x6f6672	/* "ofr" */
+#define STORE_LOCK_DELIVERIES	1	/* the turn's copies: store_lock() */
+#define STORE_LOCK_JOBS		2	/* the periodic jobs (cluster.c, on
+					 * its own connection, session-long) */
+#define STORE_NOTIFY_MAX	7999	/* NOTIFY's payload, bytes: under
+					 * PostgreSQL's 8000 */
+#ifdef OFFRAMP_POSTGRES
+/* Inside the open transaction, PostgreSQL's NOTIFY of payload (text of
+ * at most STORE_NOTIFY_MAX bytes) on channel: every listener gets it
+ * when the transaction commits, and none unless it does. 0 at once for
+ * a SQLite store or with no transaction open (nothing was written);
+ * else 0 or the store's error (OFR_E_UNAVAILABLE, OFR_E_INTERNAL: the
+ * transaction is then aborted, and its commit fails). */
+int store_notify(struct store *st, const char *channel,
+    const char *payload);
+/* Begins the turn's transaction as a write does (inside the request's
+ * mark), and waits for the transaction-level advisory lock
+ * (STORE_LOCK_CLASS, key), held until the commit or rollback: the turns
+ * that take it commit one at a time on every node. 0 at once for a
+ * SQLite store (one node); else 0 or the store's error. */
+int store_lock(struct store *st, int key);
+#endif
 /* Rolls back an open transaction, finalizes statements, closes. NULL is
  * harmless. */
 /*

@@ -1602,6 +1602,52 @@ reconnect(struct store *st)
 	return 0;
 }
 
+/* Runs sql with its text parameters inside the transaction, for
+ * store_notify() and store_lock(): begun first when begin (as a write
+ * begins it), else nothing is run outside one. 0 (nothing run) for a
+ * SQLite store; else 0 or the store's error. */
+static int
+call_in_tx(struct store *st, int begin, const char *what, const char *sql,
+    int n, const char *const *values)
+{
+	PGresult *res;
+	int rc, ok;
+
+	if (st->pg == NULL || (!begin && !st->tx))
+		return 0;
+	if ((rc = db_write_begin(st)) != 0 || (rc = ready(st)) != 0)
+		return rc;
+	res = PQexecParams(st->pg->conn, sql, n, NULL, values, NULL, NULL, 0);
+	ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+	if (!ok)
+		note_failure(st->pg, res);
+	PQclear(res);
+	return ok ? 0 : pg_fail(st, NULL, what);
+}
+
+int
+store_notify(struct store *st, const char *channel, const char *payload)
+{
+	const char *values[2] = { channel, payload };
+
+	if (strlen(payload) > STORE_NOTIFY_MAX)
+		return OFR_E_INTERNAL;
+	return call_in_tx(st, 0, "notify", "SELECT pg_notify($1, $2)", 2,
+	    values);
+}
+
+int
+store_lock(struct store *st, int key)
+{
+	char k1[16], k2[16];
+	const char *values[2] = { k1, k2 };
+
+	snprintf(k1, sizeof(k1), "%d", STORE_LOCK_CLASS);
+	snprintf(k2, sizeof(k2), "%d", key);
+	return call_in_tx(st, 1, "advisory lock",
+	    "SELECT pg_advisory_xact_lock($1::int4, $2::int4)", 2, values);
+}
+
 int
 pg_open(struct store *st, const char *url, int create)
 {

@@ -1,0 +1,617 @@
+/*
+ * cluster.c: several server nodes on one PostgreSQL database. It owns
+ * what the nodes tell each other and which node runs the periodic jobs;
+ * it never carries content, and never holds the loop waiting.
+ *
+ * What is shared and what is not. The store is shared: every message,
+ * case and account is in PostgreSQL, and a recipient that logs in to any
+ * node is sent what waits for it from there (the login's pump). Each node
+ * keeps its own connections, their sessions and queues (session.c), and
+ * its own in-memory pool. What one node's write means for a connection
+ * held by another goes as a note, through PostgreSQL's LISTEN/NOTIFY on
+ * the channel CHANNEL:
+ *   m ACCOUNT			copies wait for ACCOUNT in the store (a
+ *				message of the relay or a referral's
+ *				summary: session_wake_account): its
+ *				sessions fetch them there (relay_pump,
+ *				from each connection's cursor: nothing is
+ *				sent twice to one connection)
+ *   d SENDER CASE RECIPIENT MID	RECIPIENT acked a copy of MID that
+ *				SENDER sent in CASE: SENDER's sessions get
+ *				msg.delivered (never stored: lost with a
+ *				lost note, as on one node with a lost
+ *				connection)
+ *   x ACCOUNT			ACCOUNT was disabled or erased: its
+ *				connections close
+ * Ids only (internal account and case ids, a message id in hex), each
+ * payload under STORE_NOTIFY_MAX bytes, headed by the node's own random
+ * id (a node skips its own notes). The notes of a turn are sent inside
+ * its transaction, just before its commit (cluster_flush): PostgreSQL
+ * delivers them when it commits, and only then, so a note never tells
+ * of a write that was lost.
+ *
+ * The listener is a thread with a connection of its own (the store's is
+ * the loop's, inside its turns' transactions): it LISTENs, waits on the
+ * socket (poll, CLUSTER_POLL_MS at most, and a pipe that stops it), keeps
+ * at most CLUSTER_RING notes for the loop and wakes it (wake(): the
+ * loop's cancel, thread-safe), and the loop acts on them
+ * (cluster_drain). A note that finds the ring full is dropped, and so
+ * are the notes of a connection lost: either way every session of this
+ * node then fetches from the store (a wake of all, which finds nothing
+ * new where nothing was missed). A lost connection is made again with a
+ * backoff (CLUSTER_RETRY_MIN_MS doubling to CLUSTER_RETRY_MAX_MS); each
+ * connect waits 2 s at most, and TCP keepalives end a connection whose
+ * network is gone.
+ *
+ * Copies in order on every node. A connection is sent copies in seq
+ * order from its cursor; seqs are given at insert, and two nodes'
+ * transactions could commit in the other order, so that a copy would
+ * appear behind a cursor that had passed it. A turn that stores a
+ * message takes a transaction-level advisory lock first (store_lock,
+ * STORE_LOCK_DELIVERIES): turns that store messages commit one at a time
+ * across the nodes, their seqs in commit order. And a node never pushes
+ * a copy it stored from memory (relay.c's push_fresh, cluster_enabled()):
+ * another node's copy of a lower seq may be committed and its note not
+ * here yet; the store, read after the commit, has both in order. The lock is held until
+ * the holder's commit: a node waits for another's turn at most, or until
+ * PostgreSQL ends a holder whose network is gone. (A referral's summary,
+ * a message of referrals.c, is stored without it: one stored on one
+ * node while another stores a message for the same recipient may still
+ * reach that recipient's open connection only at its next login.)
+ *
+ * Jobs once. The thread takes the session-level advisory lock
+ * STORE_LOCK_JOBS on its connection when it is free (pg_try_advisory_lock,
+ * at connect and then every CLUSTER_POLL_MS), and holds it for the
+ * connection's life: the node that holds it runs the periodic jobs
+ * (jobs.c asks cluster_leader()), the others skip them. When that node
+ * stops or dies its session ends, the lock is free, and another node
+ * takes it within CLUSTER_POLL_MS and runs the jobs from its next tick.
+ * A node that loses its connection stops running them at once; were its
+ * network cut without PostgreSQL noticing (the server's TCP keepalives),
+ * the lock would stay with its dead session until PostgreSQL does.
+ *
+ * On SQLite every note is dropped and this node runs the jobs: one node.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "cluster.h"
+#include "handlers.h"
+#include "log.h"
+#include "proto/err.h"
+#include "server.h"
+#include "session.h"
+#include "store.h"
+
+#ifdef OFFRAMP_POSTGRES
+#include <libpq-fe.h>
+#endif
+
+#define CHANNEL			"offramp_cluster"
+#define CLUSTER_RING		4096	/* notes received, not drained yet */
+#define CLUSTER_NOTES_MAX	512	/* notes of one turn; then sent */
+#define CLUSTER_POLL_MS		1000
+#define CLUSTER_RETRY_MIN_MS	100
+#define CLUSTER_RETRY_MAX_MS	5000
+#define NOTE_TEXT_MAX		(4 * 21 + 2 * OFR_MID_BYTES + 8)
+
+struct cnote {
+	char kind;			/* 'm', 'd' or 'x' */
+	int64_t a, b, c;		/* account; or sender, case, recipient */
+	uint8_t mid[OFR_MID_BYTES];
+};
+
+static int enabled;			/* a PostgreSQL store */
+static char node[17];			/* this node's id, hex */
+
+/* The turn's notes (the loop's alone). */
+static struct cnote notes[CLUSTER_NOTES_MAX];
+static size_t nnotes;
+static int draining;			/* notes of other nodes are acted on:
+					 * nothing to tell again */
+
+static struct server *server;		/* cluster_start()'s */
+
+/* Keeps n for the turn's commit; the turn's notes are sent at once
+ * (inside its transaction) when there are CLUSTER_NOTES_MAX already. */
+static void
+note_add(const struct cnote *n)
+{
+	if (!enabled || draining)
+		return;
+	if (nnotes > 0 && n->kind == 'm' && notes[nnotes - 1].kind == 'm' &&
+	    notes[nnotes - 1].a == n->a)
+		return;
+	if (nnotes == CLUSTER_NOTES_MAX && cluster_flush(server) != 0)
+		log_warn("cluster: cannot send the turn's notes: its commit "
+		    "fails");
+	notes[nnotes++] = *n;
+}
+
+#ifdef OFFRAMP_POSTGRES
+
+/* The thread's side, under mu: what it received for the loop. */
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static struct cnote ring[CLUSTER_RING];
+static size_t ring_head, ring_len;
+static int wake_all;			/* notes were lost: everyone fetches */
+static int leader;			/* the jobs' lock is held */
+
+static pthread_t thread;
+static int started;
+static int stop_pipe[2] = { -1, -1 };
+static char *url_copy;
+static char url_safe[512];
+static void (*wake_fn)(void);
+
+static void
+set_leader(int yes)
+{
+	pthread_mutex_lock(&mu);
+	if (leader != yes)
+		log_info("cluster: this node %s the periodic jobs", yes ?
+		    "runs" : "no longer runs");
+	leader = yes;
+	pthread_mutex_unlock(&mu);
+}
+
+/* Parses one line of a payload into n: 0, or -1 (not ours: skipped). */
+static int
+parse_note(const char *line, struct cnote *n)
+{
+	char hex[2 * OFR_MID_BYTES + 1];
+
+	memset(n, 0, sizeof(*n));
+	switch (line[0]) {
+	case 'm':
+	case 'x':
+		if (sscanf(line + 1, " %" SCNd64, &n->a) != 1)
+			return -1;
+		break;
+	case 'd':
+		if (sscanf(line + 1, " %" SCNd64 " %" SCNd64 " %" SCNd64
+		    " %32[0-9a-f]", &n->a, &n->b, &n->c, hex) != 4 ||
+		    sodium_hex2bin(n->mid, sizeof(n->mid), hex, strlen(hex),
+		    NULL, NULL, NULL) != 0)
+			return -1;
+		break;
+	default:
+		return -1;
+	}
+	n->kind = line[0];
+	return 0;
+}
+
+/* A payload received: its notes into the ring, unless it is this
+ * node's own. 1 when something is there for the loop. */
+static int
+receive(const char *payload)
+{
+	char line[NOTE_TEXT_MAX + 2];
+	const char *p = payload, *end;
+	struct cnote n;
+	int got = 0;
+
+	if (strncmp(p, "N ", 2) != 0 || strncmp(p + 2, node, 16) == 0)
+		return 0;
+	while ((p = strchr(p, '\n')) != NULL) {
+		p++;
+		end = strchr(p, '\n');
+		size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+
+		if (len == 0 || len >= sizeof(line))
+			continue;
+		memcpy(line, p, len);
+		line[len] = '\0';
+		if (parse_note(line, &n) != 0)
+			continue;
+		pthread_mutex_lock(&mu);
+		if (ring_len == CLUSTER_RING) {
+			wake_all = 1;
+		} else {
+			ring[(ring_head + ring_len) % CLUSTER_RING] = n;
+			ring_len++;
+		}
+		pthread_mutex_unlock(&mu);
+		got = 1;
+	}
+	return got;
+}
+
+/* Connects, LISTENs, and tries the jobs' lock: the connection, or NULL
+ * (logged at debug but the first time). */
+static PGconn *
+listen_connect(int loud)
+{
+	static const char *const keys[] = {
+		"dbname", "connect_timeout", "keepalives", "keepalives_idle",
+		"keepalives_interval", "keepalives_count", "tcp_user_timeout",
+		"application_name", NULL
+	};
+	const char *values[] = {
+		url_copy, "2", "1", "5", "2", "3", "15000", "offramp-cluster",
+		NULL
+	};
+	PGconn *conn = PQconnectdbParams(keys, values, 1);
+	PGresult *res;
+
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
+		const char *why = conn != NULL ? PQerrorMessage(conn) :
+		    "out of memory";
+
+		log_msg(loud ? LOG_WARN : LOG_DEBUG, "cluster: cannot "
+		    "connect to PostgreSQL at %s: %.*s", url_safe,
+		    (int)strcspn(why, "\n"), why);
+		PQfinish(conn);
+		return NULL;
+	}
+	res = PQexec(conn, "LISTEN " CHANNEL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		log_warn("cluster: LISTEN: %s", PQerrorMessage(conn));
+		PQclear(res);
+		PQfinish(conn);
+		return NULL;
+	}
+	PQclear(res);
+	return conn;
+}
+
+/* Tries the jobs' lock on conn: 0 (tried), or -1 (the connection
+ * failed). */
+static int
+try_lock(PGconn *conn)
+{
+	char sql[96];
+	PGresult *res;
+	int ok;
+
+	snprintf(sql, sizeof(sql), "SELECT pg_try_advisory_lock(%d, %d)",
+	    STORE_LOCK_CLASS, STORE_LOCK_JOBS);
+	res = PQexec(conn, sql);
+	ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
+	if (ok && strcmp(PQgetvalue(res, 0, 0), "t") == 0)
+		set_leader(1);
+	PQclear(res);
+	return ok ? 0 : -1;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits up to ms on the stop pipe (and fd, when >= 0): 1 when told to
+ * stop, else 0. */
+static int
+wait_on(int fd, int ms)
+{
+	struct pollfd p[2] = {
+		{ .fd = stop_pipe[0], .events = POLLIN },
+		{ .fd = fd, .events = POLLIN },
+	};
+
+	if (poll(p, fd >= 0 ? 2 : 1, ms) < 0 && errno != EINTR)
+		return 0;
+	return (p[0].revents & (POLLIN | POLLHUP)) != 0;
+}
+
+/* The listener: connected, it waits for notes (and for the jobs' lock
+ * while another node holds it); lost, it connects again after a
+ * backoff, and then every session fetches from the store (notes of the
+ * gap are lost). */
+static void *
+listener(void *arg)
+{
+	PGconn *conn = arg;
+	int backoff = CLUSTER_RETRY_MIN_MS, was_lost = 0;
+	int64_t tried = now_ms();	/* the lock: cluster_start() tried */
+
+	for (;;) {
+		if (conn == NULL) {
+			if (wait_on(-1, backoff))
+				break;
+			backoff = backoff >= CLUSTER_RETRY_MAX_MS / 2 ?
+			    CLUSTER_RETRY_MAX_MS : backoff * 2;
+			if ((conn = listen_connect(0)) == NULL)
+				continue;
+			log_info("cluster: listening again at %s", url_safe);
+			backoff = CLUSTER_RETRY_MIN_MS;
+			if (was_lost) {
+				pthread_mutex_lock(&mu);
+				wake_all = 1;
+				pthread_mutex_unlock(&mu);
+				wake_fn();
+			}
+		}
+		if (!cluster_leader() && now_ms() - tried >= CLUSTER_POLL_MS) {
+			tried = now_ms();
+			if (try_lock(conn) != 0)
+				goto lost;
+		}
+		if (wait_on(PQsocket(conn), CLUSTER_POLL_MS))
+			break;
+		if (!PQconsumeInput(conn))
+			goto lost;
+		{
+			PGnotify *n;
+			int got = 0;
+
+			while ((n = PQnotifies(conn)) != NULL) {
+				got |= receive(n->extra);
+				PQfreemem(n);
+			}
+			if (got)
+				wake_fn();
+		}
+		if (PQstatus(conn) == CONNECTION_OK)
+			continue;
+lost:
+		log_warn("cluster: the listening connection to PostgreSQL "
+		    "was lost: %.*s", (int)strcspn(PQerrorMessage(conn), "\n"),
+		    PQerrorMessage(conn));
+		set_leader(0);
+		PQfinish(conn);
+		conn = NULL;
+		was_lost = 1;
+	}
+	set_leader(0);
+	PQfinish(conn);
+	return NULL;
+}
+
+static int
+is_pg_url(const char *url)
+{
+	return url != NULL && (strncmp(url, "postgresql://", 13) == 0 ||
+	    strncmp(url, "postgres://", 11) == 0);
+}
+
+int
+cluster_start(struct server *srv, const char *url, void (*wake)(void))
+{
+	uint8_t id[8];
+	PGconn *conn;
+
+	if (!is_pg_url(url))
+		return 0;
+	server = srv;
+	randombytes_buf(id, sizeof(id));
+	sodium_bin2hex(node, sizeof(node), id, sizeof(id));
+	store_url_safe(url, url_safe, sizeof(url_safe));
+	if ((url_copy = strdup(url)) == NULL)
+		return OFR_E_NOMEM;
+	if (pipe(stop_pipe) != 0)
+		return OFR_E_INTERNAL;
+	wake_fn = wake;
+	enabled = 1;
+	/* The first connection now, so that the jobs' first tick knows
+	 * whether it is this node's; the thread makes it again if not. */
+	conn = listen_connect(1);
+	if (conn != NULL && try_lock(conn) != 0) {
+		PQfinish(conn);
+		conn = NULL;
+	}
+	if (pthread_create(&thread, NULL, listener, conn) != 0) {
+		PQfinish(conn);
+		enabled = 0;
+		return OFR_E_INTERNAL;
+	}
+	started = 1;
+	log_info("cluster: node %s listening for the other nodes' notes at "
+	    "%s", node, url_safe);
+	return 0;
+}
+
+void
+cluster_stop(void)
+{
+	if (!started)
+		return;
+	if (write(stop_pipe[1], "x", 1) != 1)
+		log_warn("cluster: cannot tell the listener to stop");
+	pthread_join(thread, NULL);
+	started = 0;
+	enabled = 0;
+	close(stop_pipe[0]);
+	close(stop_pipe[1]);
+	stop_pipe[0] = stop_pipe[1] = -1;
+	sodium_memzero(url_copy, strlen(url_copy));
+	free(url_copy);
+	url_copy = NULL;
+}
+
+int
+cluster_leader(void)
+{
+	int yes;
+
+	if (!enabled)
+		return 1;
+	pthread_mutex_lock(&mu);
+	yes = leader;
+	pthread_mutex_unlock(&mu);
+	return yes;
+}
+
+/* Writes note n as a line of text into buf (cap bytes): its length. */
+static size_t
+note_text(const struct cnote *n, char *buf, size_t cap)
+{
+	char hex[2 * OFR_MID_BYTES + 1];
+	int k;
+
+	if (n->kind == 'd') {
+		sodium_bin2hex(hex, sizeof(hex), n->mid, sizeof(n->mid));
+		k = snprintf(buf, cap, "\nd %" PRId64 " %" PRId64 " %" PRId64
+		    " %s", n->a, n->b, n->c, hex);
+	} else {
+		k = snprintf(buf, cap, "\n%c %" PRId64, n->kind, n->a);
+	}
+	return k > 0 && (size_t)k < cap ? (size_t)k : 0;
+}
+
+int
+cluster_flush(struct server *srv)
+{
+	char payload[STORE_NOTIFY_MAX + 1], line[NOTE_TEXT_MAX + 2];
+	size_t len = 0, n;
+	int rc = 0;
+
+	for (size_t i = 0; i < nnotes && rc == 0; i++) {
+		if (len == 0)
+			len = (size_t)snprintf(payload, sizeof(payload),
+			    "N %s", node);
+		n = note_text(&notes[i], line, sizeof(line));
+		if (len + n > STORE_NOTIFY_MAX) {
+			rc = store_notify(srv->st, CHANNEL, payload);
+			len = (size_t)snprintf(payload, sizeof(payload),
+			    "N %s", node);
+		}
+		memcpy(payload + len, line, n);
+		len += n;
+		payload[len] = '\0';
+	}
+	if (rc == 0 && len > 0)
+		rc = store_notify(srv->st, CHANNEL, payload);
+	nnotes = 0;
+	return rc;
+}
+
+/* A delivery another node took: msg.delivered to the sender's sessions
+ * here, with the recipient's key from the store. */
+static void
+delivered(struct server *srv, const struct cnote *n)
+{
+	struct account to;
+
+	if (!session_account_online(n->a))
+		return;
+	if (store_account_by_id(srv->st, n->c, &to) != 0)
+		return;		/* gone since: nobody to name */
+	relay_tell_delivered(n->a, n->b, n->mid, to.key);
+}
+
+void
+cluster_drain(struct server *srv)
+{
+	struct cnote n;
+	int all;
+
+	if (!enabled)
+		return;
+	draining = 1;
+	for (;;) {
+		pthread_mutex_lock(&mu);
+		all = wake_all;
+		wake_all = 0;
+		if (ring_len == 0) {
+			pthread_mutex_unlock(&mu);
+			break;
+		}
+		n = ring[ring_head];
+		ring_head = (ring_head + 1) % CLUSTER_RING;
+		ring_len--;
+		pthread_mutex_unlock(&mu);
+		if (all)
+			session_wake_all();
+		switch (n.kind) {
+		case 'm':
+			session_wake_account(n.a);
+			break;
+		case 'x':
+			session_drop_account(n.a);
+			break;
+		case 'd':
+			delivered(srv, &n);
+			break;
+		}
+	}
+	if (all)
+		session_wake_all();
+	draining = 0;
+}
+
+#else	/* a build without PostgreSQL: one node, always */
+
+int
+cluster_start(struct server *srv, const char *url, void (*wake)(void))
+{
+	(void)url;
+	(void)wake;
+	(void)node;
+	server = srv;
+	return 0;
+}
+
+void
+cluster_stop(void)
+{
+}
+
+int
+cluster_leader(void)
+{
+	return 1;
+}
+
+int
+cluster_flush(struct server *srv)
+{
+	(void)srv;
+	nnotes = 0;
+	return 0;
+}
+
+void
+cluster_drain(struct server *srv)
+{
+	(void)srv;
+}
+
+#endif
+
+int
+cluster_enabled(void)
+{
+	return enabled;
+}
+
+void
+cluster_note_messages(int64_t account)
+{
+	struct cnote n = { .kind = 'm', .a = account };
+
+	note_add(&n);
+}
+
+void
+cluster_note_drop(int64_t account)
+{
+	struct cnote n = { .kind = 'x', .a = account };
+
+	note_add(&n);
+}
+
+void
+cluster_note_delivered(int64_t sender, int64_t case_id,
+    const uint8_t mid[OFR_MID_BYTES], int64_t recipient)
+{
+	struct cnote n = { .kind = 'd', .a = sender, .b = case_id,
+	    .c = recipient };
+
+	memcpy(n.mid, mid, OFR_MID_BYTES);
+	note_add(&n);
+}

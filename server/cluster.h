@@ -1,0 +1,56 @@
+/*
+ * cluster.h: what one node tells the others of the same PostgreSQL
+ * database (cluster.c): that an account has copies waiting in the store,
+ * that a copy it sent was delivered, that it was disabled; and which node
+ * runs the periodic jobs. A note names internal ids and a kind, never
+ * content. On SQLite (one node by definition) every call is a no-op and
+ * this node runs the jobs.
+ */
+#ifndef OFFRAMP_CLUSTER_H
+#define OFFRAMP_CLUSTER_H
+
+#include <stdint.h>
+
+#include "proto/limits.h"
+
+struct server;
+
+/* Starts the cluster's listener when url is a PostgreSQL store's (NULL or
+ * another: nothing to do): a connection of its own, on a thread, that
+ * LISTENs for the other nodes' notes and holds the jobs' lock when it is
+ * free; wake() wakes the loop (thread-safe), which then calls
+ * cluster_drain(). 0, or OFR_E_NOMEM / OFR_E_INTERNAL (no thread); a
+ * database not reached now is tried again in the background. */
+int cluster_start(struct server *srv, const char *url, void (*wake)(void));
+/* Stops the thread and closes its connection (the jobs' lock with it).
+ * Harmless when not started. */
+void cluster_stop(void);
+
+/* Notes for the other nodes, sent inside the turn's transaction by
+ * cluster_flush(): account has copies waiting in the store; account was
+ * disabled (its connections go); the copy of message mid in case_id that
+ * sender sent was acked by recipient (msg.delivered). */
+void cluster_note_messages(int64_t account);
+void cluster_note_drop(int64_t account);
+void cluster_note_delivered(int64_t sender, int64_t case_id,
+    const uint8_t mid[OFR_MID_BYTES], int64_t recipient);
+/* Before the turn's commit: the turn's notes as NOTIFYs inside its
+ * transaction (PostgreSQL delivers them at the commit, and only if it
+ * commits). 0, or the store's error (the transaction is then aborted:
+ * its commit fails, and every request of the turn is answered with an
+ * error). The notes are forgotten either way. */
+int cluster_flush(struct server *srv);
+/* In the loop, after a wake: what other nodes noted, done for the
+ * accounts connected here: their sessions fetch what waits for them
+ * from the store (session_wake_account), are closed
+ * (session_drop_account), or are told of a delivery (msg.delivered). */
+void cluster_drain(struct server *srv);
+/* 1 when other nodes may share the store (a PostgreSQL store): a copy
+ * goes to a connection from the store, in seq order, never from memory
+ * (relay.c). */
+int cluster_enabled(void);
+/* 1 when this node runs the periodic jobs: it holds the jobs' lock, or
+ * the store is SQLite's. */
+int cluster_leader(void);
+
+#endif

@@ -1,0 +1,233 @@
+# test_nodes.sh: two server nodes on one PostgreSQL database (its store
+# from tests/tools/pg.sh run; STORE_URL unset: skipped). A client on node
+# a and its counsellor on node b converse live both ways (each node wakes
+# the other through the database's LISTEN/NOTIFY), the sender on a is told
+# of a delivery on b, a recipient that connects to the other node gets
+# everything undelivered, and so does one that was offline; an account
+# disabled on a loses its connection on b; PostgreSQL restarted, both
+# nodes listen again by themselves; a client sending from both nodes at
+# once reaches its counsellor's connection with every copy, live, in seq
+# order; the periodic jobs run on one node only, and on the other once
+# that one is gone.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+if ! on_pg; then
+	echo "   skip $TEST_NAME: several nodes need a PostgreSQL store" \
+		"(STORE_URL, as tests/tools/pg.sh run gives)"
+	FINISHED=1
+	exit 77
+fi
+
+# start_node NAME: a node on data directory $T/data-NAME (the first
+# node's server key copied: one server, two nodes), the rematch job every
+# second, metrics on; sets PORT_NAME, PID_NAME, MPORT_NAME.
+start_node() {
+	local name=$1
+	DATA="$T/data-$name"
+	if [ -n "${DATA_FIRST:-}" ]; then
+		mkdir -p -m 700 "$DATA"
+		cp -p "$DATA_FIRST/server.key" "$DATA/"
+	fi
+	start_server --metrics 127.0.0.1:0 --rematch-period 1
+	DATA_FIRST=${DATA_FIRST:-$DATA}
+	printf -v "PORT_$name" '%s' "$PORT"
+	printf -v "PID_$name" '%s' "$SERVER_PID"
+	printf -v "LOG_$name" '%s' "$SERVER_ERR"
+	printf -v "MPORT_$name" '%s' "$(sed -n \
+		's/^offramp-server: metrics on 127\.0\.0\.1 port \([0-9][0-9]*\) .*/\1/p' \
+		"$SERVER_OUT" | head -n1)"
+}
+
+# jobs_run NAME: the periodic jobs' runs on node NAME so far (its
+# /metrics), or "" when it does not answer.
+jobs_run() {
+	local mport="MPORT_$1" fd line n=""
+	{ exec {fd}<>"/dev/tcp/127.0.0.1/${!mport}"; } 2>/dev/null || return 0
+	printf 'GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&"$fd"
+	while IFS= read -r -t 10 line <&"$fd"; do
+		case $line in
+		'offramp_jobs_run_total '*) n=${line##* } n=${n%$'\r'} ;;
+		esac
+	done
+	exec {fd}>&-
+	echo "$n"
+}
+
+_jobs_ran() {
+	local n
+	n=$(jobs_run "$1")
+	[ -n "$n" ] && [ "$n" -gt "$2" ]
+}
+
+# _jobs_sum_over N: both nodes ran more than N jobs in all; RUNS_a and
+# RUNS_b their counts.
+_jobs_sum_over() {
+	RUNS_a=$(jobs_run a) RUNS_b=$(jobs_run b)
+	[ -n "$RUNS_a" ] && [ -n "$RUNS_b" ] && [ $((RUNS_a + RUNS_b)) -gt "$1" ]
+}
+
+_listening_again() {
+	grep -q 'cluster: listening again' "$LOG_a" &&
+		grep -q 'cluster: listening again' "$LOG_b"
+}
+
+# burst NAME N: N msg.send frames of the client to Sam, written at once
+# to NAME's raw connection (watch_start).
+burst() {
+	local fdv="WATCH_FD_$1" i mid out=""
+	for ((i = 1; i <= $2; i++)); do
+		b64_random -v mid 16
+		out+=$(printf '{"v":1,"type":"msg.send","id":%d,"case":%s,"mid":"%s","copies":[{"to":"%s","ct":"AAECAwQFBgc="}]}' \
+			"$((i + 10))" "$CASE" "$mid" "$KEY_couns")$'\n'
+	done
+	printf '%s' "$out" >&"${!fdv}"
+}
+
+# pushes NAME: the msg pushes NAME's raw connection has had.
+pushes() {
+	grep -c '"type":"msg"' "$T/watch-$1.out" || true
+}
+
+_pushed() {
+	[ "$(pushes "$1")" -ge "$2" ]
+}
+
+_send_after() {
+	clirun client send "$CASE" "$1"
+	[ "$RC" -eq 0 ]
+}
+
+start_node a
+COUNS_DAEMON=0 setup_pool
+start_node b
+
+step "the counsellor works on node b, and the client's case is made there"
+PORT=$PORT_b
+counsellor_up couns
+keygen client
+CLIENT_NAME=$(field "$(cli client login)" name)
+CASE=$(field "$(cli client request --language en --topic leaving)" case)
+assert_match "the client has a case" "$CASE" '^[0-9]+$'
+
+step "client on node a -> counsellor on node b, live; the sender is told of the delivery"
+PORT=$PORT_a
+watch_start client
+text1="Hello from node a $RANDOM$RANDOM"
+out=$(cli client send "$CASE" "$text1")
+assert_match "node a stored the client's message" "$out" '^sent: '
+out=$(cli couns recv --count 1)
+assert_eq "the counsellor's daemon on node b got it" \
+	"$CASE"$'\t'"$CLIENT_NAME"$'\t'"$text1" "$out"
+watch_expect "the client's connection on node a is told it was delivered" \
+	client "\"type\": *\"msg.delivered\".*\"case\": *$CASE"
+
+step "counsellor on node b -> client on node a, live"
+text2="Hello from node b $RANDOM$RANDOM"
+out=$(cli couns send "$CASE" "$text2")
+assert_match "node b stored the counsellor's message" "$out" '^sent: '
+watch_expect "the client's connection on node a is pushed it" \
+	client "\"type\": *\"msg\".*\"case\": *$CASE"
+watch_stop client
+
+step "the client connects to node b: everything undelivered is there"
+PORT=$PORT_b
+out=$(cli client recv --count 1)
+assert_eq "the message pushed on node a (never acked) comes from node b" \
+	"$CASE"$'\t'"$COUNS_NAME"$'\t'"$text2" "$out"
+
+step "a message sent while the client is offline arrives at its next login, on node a"
+text3="While you were away $RANDOM$RANDOM"
+out=$(cli couns send "$CASE" "$text3")
+assert_match "node b stored it" "$out" '^sent: '
+PORT=$PORT_a
+out=$(cli client recv --count 1)
+assert_eq "the client gets it on node a" \
+	"$CASE"$'\t'"$COUNS_NAME"$'\t'"$text3" "$out"
+
+step "an account disabled on node a loses its connection on node b"
+inv=$(cli admin invite --role counsellor | tail -n1)
+keygen kim
+assert_eq "Kim is a counsellor" counsellor \
+	"$(field "$(cli kim redeem "$inv" --name Kim --languages en)" role)"
+PORT=$PORT_b
+watch_start kim
+PORT=$PORT_a
+out=$(cli admin disable "$KEY_kim")
+assert_eq "the admin on node a disabled Kim" yes "$(field "$out" disabled)"
+if wait_for "Kim's connection on node b to be closed" 20 _daemon_gone "$WATCH_PID_kim"; then
+	pass "Kim's connection on node b was closed"
+fi
+watch_stop kim
+
+step "PostgreSQL restarted under both nodes: they listen again by themselves"
+PG_DIR=$(sed -n 's/.*[?&]host=\([^&]*\).*/\1/p' <<<"$STORE_URL")
+bash "$LIB_DIR/../tools/pg.sh" halt "$PG_DIR"
+bash "$LIB_DIR/../tools/pg.sh" resume "$PG_DIR"
+pass "the cluster stopped at once and started again"
+wait_for "both nodes to listen again" 40 _listening_again
+pass "both nodes listen again"
+text4="After the restart $RANDOM$RANDOM"
+# the first request after the restart may meet the lost connection or
+# its backoff (unavailable, nothing stored): retried as a client does
+WAIT_EVERY=0.5 wait_for "node a to store a message again" 30 _send_after "$text4"
+out=$(cli couns recv --count 1)
+assert_eq "the counsellor's daemon on node b got it live" \
+	"$CASE"$'\t'"$CLIENT_NAME"$'\t'"$text4" "$out"
+
+step "the client sends from both nodes at once: Sam's connection gets every copy live, in order"
+counsellor_down couns
+PORT=$PORT_b
+watch_start couns
+cp "$IDS/client.key" "$IDS/client_b.key"	# a second connection of the client
+PASS_OVERRIDE=pass-client watch_start client_b
+PORT=$PORT_a
+watch_start client
+N=40
+burst client "$N" &
+burst_pid=$!
+burst client_b "$N"
+wait "$burst_pid"
+if wait_for "Sam's connection on node b to have $((2 * N)) copies" 30 _pushed couns $((2 * N)); then
+	pass "every copy reached Sam's connection live"
+fi
+seqs=$(grep '"type":"msg"' "$T/watch-couns.out" | grep -o '"seq":[0-9]*' | cut -d: -f2)
+assert_eq "each once, in seq order" "$(sort -nu <<<"$seqs")" "$seqs"
+watch_stop client
+watch_stop client_b
+watch_stop couns
+
+step "the periodic jobs run on one node"
+_jobs_sum_over 0 || true
+a0=${RUNS_a:-0} b0=${RUNS_b:-0}
+wait_for "the nodes to run the jobs a few times" 30 _jobs_sum_over $((a0 + b0 + 3))
+da=$((RUNS_a - a0)) db=$((RUNS_b - b0))
+echo "   (runs meanwhile: node a $da, node b $db)"
+if [ "$da" -gt 0 ] && [ "$db" -eq 0 ]; then
+	lead=a other=b
+elif [ "$db" -gt 0 ] && [ "$da" -eq 0 ]; then
+	lead=b other=a
+else
+	fail "the jobs ran on both nodes, or on none: a $da, b $db"
+	lead=a other=b
+fi
+pass "the jobs ran on node $lead alone"
+log="LOG_$lead"
+assert_contains "node $lead says it runs them" "$(cat "${!log}")" \
+	"this node runs the periodic jobs"
+
+step "node $lead gone, node $other runs them"
+pid="PID_$lead"
+SERVER_PID=${!pid}
+ran=$(jobs_run "$other")
+kill9_server
+if wait_for "node $other to take the jobs over" 20 _jobs_ran "$other" "$ran"; then
+	pass "node $other runs the jobs once node $lead is gone"
+fi
+port="PORT_$other"
+PORT=${!port}
+WAIT_EVERY=0.5 wait_for "node $other to store a message" 30 _send_after "Later $RANDOM"
+pass "node $other still relays"
+
+pid="PID_$other"
+SERVER_PID=${!pid}
+finish
