@@ -63,7 +63,7 @@ static struct lws_vhost *metrics_vh;
 static char *(*metrics_text)(size_t pre, size_t *len);
 static struct hpss *health_waiting;
 /* The loop's timers, one per function that sets one (conn.h). */
-#define TIMERS_MAX	4
+#define TIMERS_MAX	8
 static struct timer_slot {
 	lws_sorted_usec_list_t sul;
 	void (*owner)(void *);		/* the function the slot is for */
