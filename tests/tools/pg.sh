@@ -139,7 +139,8 @@ admin_sql() {
 		args+=(-c "$q")
 	done
 	PGOPTIONS="-c client_min_messages=warning" \
-	    psql -X -q -v ON_ERROR_STOP=1 -d "$url" "${args[@]}" >/dev/null
+	    "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -d "$url" "${args[@]}" \
+	    >/dev/null
 }
 
 # in FILE CMD...: CMD on a database of its own in FILE's cluster.
