@@ -18,10 +18,10 @@
 #   authorisation, kill -9 durability, referral), which run sanitized
 #   instead: both stores under the sanitizers did not fit the ten minutes.
 #   The PostgreSQL runs of a ctest run share one cluster (the fixture
-#   pg/cluster-start .. pg/cluster-stop, tests/tools/pg.sh share: a Unix
-#   socket in a temporary directory, no TCP, no system service), each test
-#   on a database of its own; the tests of SQLite's own files skip there
-#   (exit status 77, their reason printed);
+#   pg/cluster-start .. pg/cluster-stop, tests/tools/pg.sh share: its
+#   files and its Unix socket in /dev/shm, no TCP, no system service), each
+#   test on a database of its own; the tests of SQLite's own files skip
+#   there (exit status 77, their reason printed);
 # - unit/test_store_pg and the tests that stop or kill PostgreSQL under the
 #   server (test_pg_lost and the like) each start a throwaway cluster of
 #   their own (pg.sh start/run), in both builds for the unit test, in the
