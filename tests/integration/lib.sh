@@ -700,6 +700,13 @@ certify_pending() {
 # common form has a branch of its own (table_digest, db_traces' dump,
 # blob_text).
 
+# PG_BIN: the directory of PostgreSQL's psql and pg_dump themselves (as
+# tests/tools/pg.sh finds its pg_ctl), not Debian's wrapper of the same
+# name in /usr/bin, a Perl program that costs a tenth of a second before
+# each call on a busy machine, and a test makes hundreds.
+PG_BIN=${PG_BINDIR:-$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null ||
+	dirname "$(command -v psql || echo /usr/bin/psql)")}
+
 # on_pg: the test's server runs on PostgreSQL.
 on_pg() {
 	[ -n "${STORE_URL:-}" ]
@@ -719,7 +726,7 @@ sqlite_only() {
 # cluster may serve several tests one after the other).
 pg_compat() {
 	[ ! -e "$T/pg_compat" ] || return 0
-	psql -X -q -v ON_ERROR_STOP=1 -d "$STORE_URL" >/dev/null <<'SQL'
+	"$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -d "$STORE_URL" >/dev/null <<'SQL'
 CREATE SCHEMA IF NOT EXISTS offramp_sqlite;
 SET search_path = offramp_sqlite;
 CREATE OR REPLACE FUNCTION hex(bytea) RETURNS text LANGUAGE sql IMMUTABLE
@@ -782,7 +789,8 @@ _psql() {
 	pg_compat
 	q=$(sed -E "s/(^|[^A-Za-z0-9_])[xX]'([0-9a-fA-F]*)'/\\1'\\\\x\\2'::bytea/g" <<<"$1")
 	PGOPTIONS="-c search_path=public,offramp_sqlite -c default_transaction_read_only=$ro -c lock_timeout=5000" \
-		psql -X -A -t -q -F '|' -v ON_ERROR_STOP=1 -d "$STORE_URL" \
+		"$PG_BIN/psql" -X -A -t -q -F '|' -v ON_ERROR_STOP=1 \
+		-d "$STORE_URL" \
 		<<<"$q;"
 }
 
@@ -804,7 +812,7 @@ sql() {
 	if on_pg; then
 		[ $# -gt 0 ] || set -- "$(cat)"
 		if [ "$1" = .dump ]; then
-			pg_dump --data-only --no-owner -d "$STORE_URL"
+			"$PG_BIN/pg_dump" --data-only --no-owner -d "$STORE_URL"
 			return
 		fi
 		_psql "$1"

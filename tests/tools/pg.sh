@@ -16,6 +16,32 @@
 #   bash tests/tools/pg.sh run CMD...   starts one, runs CMD with
 #                                       OFFRAMP_STORE_URL set, stops it
 #
+# One cluster shared by the tests of a ctest run (tests/CMakeLists.txt's
+# fixture pg_cluster), each test on a database of its own in it, so that
+# no test pays initdb:
+#
+#   bash tests/tools/pg.sh share FILE   starts one, writes DIR and URL
+#                                       to FILE (a cluster FILE names
+#                                       already, from a run cut short,
+#                                       is stopped first); in memory
+#                                       (/dev/shm, when there is one),
+#                                       where an fsync, still made at
+#                                       each commit, costs nothing: its
+#                                       tests kill servers, never the
+#                                       cluster or the machine, so none
+#                                       could tell, and on a busy disk
+#                                       fsync took a third of a test's
+#                                       time. The clusters stopped at
+#                                       once or killed (test_pg_lost
+#                                       and the like) are of pg.sh start
+#                                       or run, on disk.
+#   bash tests/tools/pg.sh unshare FILE stops FILE's cluster, removes FILE
+#   bash tests/tools/pg.sh in FILE CMD...
+#                                       runs CMD with OFFRAMP_STORE_URL
+#                                       naming a new database in FILE's
+#                                       cluster, dropped at CMD's end
+#                                       (its connections cut first)
+#
 # Every wait is bounded (PG_WAIT seconds, 60 by default); a start that
 # fails leaves nothing behind.
 set -euo pipefail
@@ -23,6 +49,9 @@ set -euo pipefail
 wait_s=${PG_WAIT:-60}
 bindir=${PG_BINDIR:-$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null ||
 	dirname "$(command -v pg_ctl)")}
+
+# where a cluster's directory goes (share: /dev/shm)
+base=${TMPDIR:-/tmp}
 
 # Runs a command as the cluster's owner.
 as_owner() {
@@ -33,8 +62,9 @@ as_owner() {
 	fi
 }
 
+# url_of DIR [DATABASE]: the URL of DATABASE (offramp by default).
 url_of() {
-	echo "postgresql:///offramp?host=$1&user=$(owner_name)"
+	echo "postgresql:///${2:-offramp}?host=$1&user=$(owner_name)"
 }
 
 owner_name() {
@@ -70,7 +100,7 @@ launch() {
 start() {
 	local dir
 
-	dir=$(mktemp -d "${TMPDIR:-/tmp}/offramp-pg.XXXXXX")
+	dir=$(mktemp -d "$base/offramp-pg.XXXXXX")
 	chmod 0700 "$dir"
 	[ "$(id -u)" -ne 0 ] || chown postgres: "$dir"
 	# shellcheck disable=SC2064
@@ -85,6 +115,54 @@ start() {
 	trap - EXIT
 	echo "$dir"
 	url_of "$dir"
+}
+
+# share FILE: a cluster for several tests, DIR and URL in FILE.
+share() {
+	local file=$1 out
+
+	[ ! -f "$file" ] || stop "$(sed -n 1p "$file")"
+	rm -f -- "$file"
+	[ ! -d /dev/shm ] || [ ! -w /dev/shm ] || base=/dev/shm
+	out=$(start)
+	echo "$out" >"$file.new"
+	mv -- "$file.new" "$file"
+	cat "$file"
+}
+
+# admin_sql URL STATEMENT...: each STATEMENT on its own (DROP DATABASE
+# and CREATE DATABASE refuse a transaction block), no notices.
+admin_sql() {
+	local url=$1 q args=()
+	shift
+	for q in "$@"; do
+		args+=(-c "$q")
+	done
+	PGOPTIONS="-c client_min_messages=warning" \
+	    "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -d "$url" "${args[@]}" \
+	    >/dev/null
+}
+
+# in FILE CMD...: CMD on a database of its own in FILE's cluster.
+in_shared() {
+	local file=$1 dir admin db rc=0
+	shift
+
+	[ -f "$file" ] || {
+		echo "pg.sh in: no cluster in $file (pg.sh share starts one)" >&2
+		return 1
+	}
+	dir=$(sed -n 1p "$file")
+	admin=$(url_of "$dir" postgres)
+	# unique among the tests running at once: this shell's pid
+	db=offramp_t$$
+	admin_sql "$admin" "DROP DATABASE IF EXISTS $db WITH (FORCE)" \
+	    "CREATE DATABASE $db"
+	# shellcheck disable=SC2064
+	trap "admin_sql '$admin' 'DROP DATABASE IF EXISTS $db WITH (FORCE)'" \
+	    EXIT INT TERM
+	OFFRAMP_STORE_URL=$(url_of "$dir" "$db") "$@" || rc=$?
+	return "$rc"
 }
 
 case ${1:-} in
@@ -104,6 +182,19 @@ halt)
 resume)
 	launch "${2:?pg.sh resume DIR}"
 	;;
+share)
+	share "${2:?pg.sh share FILE}"
+	;;
+unshare)
+	file=${2:?pg.sh unshare FILE}
+	[ ! -f "$file" ] || stop "$(sed -n 1p "$file")"
+	rm -f -- "$file"
+	;;
+in)
+	shift
+	[ $# -gt 1 ] || { echo "pg.sh in FILE CMD..." >&2; exit 2; }
+	in_shared "$@"
+	;;
 run)
 	shift
 	[ $# -gt 0 ] || { echo "pg.sh run CMD..." >&2; exit 2; }
@@ -115,7 +206,8 @@ run)
 	;;
 *)
 	echo "usage: pg.sh start | url DIR | stop DIR | halt DIR |" \
-	    "resume DIR | run CMD..." >&2
+	    "resume DIR | run CMD... | share FILE | unshare FILE |" \
+	    "in FILE CMD..." >&2
 	exit 2
 	;;
 esac
