@@ -17,15 +17,20 @@
 #   ("once"), but for four that cover most of store_pg.c (the relay,
 #   authorisation, kill -9 durability, referral), which run sanitized
 #   instead: both stores under the sanitizers did not fit the ten minutes.
+#   Of the release build's PostgreSQL runs, those labelled "pg-all" too
+#   (the longer ones, whose parts of the store the others reach) run only
+#   when asked: OFFRAMP_PG_ALL=1 bash tests/run.sh runs every integration
+#   test on both stores, which did not fit the ten minutes either.
 #   The PostgreSQL runs of a ctest run share one cluster (the fixture
 #   pg/cluster-start .. pg/cluster-stop, tests/tools/pg.sh share: its
 #   files and its Unix socket in /dev/shm, no TCP, no system service), each
 #   test on a database of its own; the tests of SQLite's own files skip
 #   there (exit status 77, their reason printed);
 # - unit/test_store_pg and the tests that stop or kill PostgreSQL under the
-#   server (test_pg_lost and the like) each start a throwaway cluster of
-#   their own (pg.sh start/run), in both builds for the unit test, in the
-#   sanitized one for the others;
+#   server, or run a standby or two nodes (test_pg_lost, test_pg_crash,
+#   test_failover, test_nodes*, test_pg_stall) each start a throwaway
+#   cluster of their own (pg.sh start/run): the unit test in both builds,
+#   test_pg_lost and test_nodes sanitized, the others in the release build;
 # - "static" tests run no binary of the build (the web client's
 #   JavaScript tests, the module graph): ./build only;
 # - "once": ./build only, the release server and CLI: web/interop (the
@@ -52,6 +57,8 @@ jobs=2
 # time, 290 s over 385 s; the cluster's own besides).
 test_jobs=3
 normal_jobs=4
+normal_skip='browser|live|asan-only|pg-all'
+[ "${OFFRAMP_PG_ALL:-0}" = 0 ] || normal_skip='browser|live|asan-only'
 logdir=$(mktemp -d "${TMPDIR:-/tmp}/offramp-tests.XXXXXX")
 trap 'rm -rf "$logdir"' EXIT
 
@@ -92,7 +99,7 @@ status=0
 
 echo "== ctest: ./build"
 set +e
-(cd build && ctest --output-on-failure --no-tests=error -j"$normal_jobs" -LE 'browser|live|asan-only') 2>&1 | tee "$logdir/normal.log"
+(cd build && ctest --output-on-failure --no-tests=error -j"$normal_jobs" -LE "$normal_skip") 2>&1 | tee "$logdir/normal.log"
 rc_normal=${PIPESTATUS[0]}
 
 echo "== ctest: ./build-asan"
