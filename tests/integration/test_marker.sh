@@ -1,8 +1,23 @@
 # test_marker.sh: the server never sees plaintext and stores or logs no IP.
 # A random marker is sent both ways; then neither it (raw, base64, hex)
 # nor "127.0.0.1" may appear in the database files or the server's logs.
+# The database files: on SQLite, offramp.db and its -wal and -shm; on
+# PostgreSQL, every file of the cluster's directory (OFFRAMP_PG_DIR, from
+# tests/tools/pg.sh in: base/ of every database, pg_wal/, global/, and
+# PostgreSQL's own log; a shared cluster holds other tests' databases
+# too, but the marker is this test's alone), and, for the address, a dump
+# of the test's database.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-sqlite_only "it looks for the marker in offramp.db and its -wal"
+
+PG_DIR=""
+if on_pg; then
+	PG_DIR=${OFFRAMP_PG_DIR:-}
+	if [ -z "$PG_DIR" ] || [ ! -d "$PG_DIR/data/pg_wal" ]; then
+		fail "OFFRAMP_PG_DIR names no cluster directory [$PG_DIR]" \
+		    "(tests/tools/pg.sh in sets it)"
+		finish
+	fi
+fi
 
 MARKER="mrk$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 echo "   (marker $MARKER)"
@@ -22,21 +37,41 @@ forms() {
 	done
 }
 
-# found_in NEEDLE FILES...: 0 when any form of NEEDLE is in the raw bytes
-# of any file.
+# found_in NEEDLE PATHS...: 0 when any form of NEEDLE is in the raw bytes
+# of any file of PATHS (a directory: every file under it).
 found_in() {
-	local needle=$1 f form
+	local needle=$1 p paths=() hit
 	shift
-	while read -r form; do
-		for f in "$@"; do
-			[ -e "$f" ] || continue
-			if grep -a -q -F -- "$form" "$f"; then
-				echo "   ($form found in $(basename "$f"))"
-				return 0
-			fi
-		done
-	done < <(forms "$needle")
-	return 1
+	for p in "$@"; do
+		[ ! -e "$p" ] || paths+=("$p")
+	done
+	[ ${#paths[@]} -gt 0 ] || return 1
+	forms "$needle" >"$T/forms"
+	hit=$(grep -a -r -o -H -F -f "$T/forms" -- "${paths[@]}" | head -n 1) ||
+		true
+	[ -n "$hit" ] || return 1
+	echo "   (${hit##*:} found in ${hit%:*})"
+}
+
+# bytes_in HEX PATHS...: 0 when the bytes of HEX (32 of them) are in any
+# file of PATHS (a directory: every file under it); either half is enough:
+# PostgreSQL's WAL puts a page header every 8 kB, which may cut a record
+# at any byte, and at most once in 32 bytes.
+bytes_in() {
+	local hex=$1 hit
+	shift
+	hit=$({ find "$@" -type f -print0 || true; } | perl -0 -e '
+	    my @n = map { pack("H*", $_) } @ARGV;
+	    while (defined(my $f = <STDIN>)) {
+		chomp $f;
+		open(my $h, "<:raw", $f) or next;
+		my $d = do { local $/; <$h> };
+		for my $n (@n) {
+			if (index($d, $n) >= 0) { print $f; exit 0; }
+		}
+	    }
+	    exit 1' "${hex:0:32}" "${hex:32:32}") || return 1
+	echo "   (found in $hit)"
 }
 
 step "the check can fail: it finds the marker where it was written"
@@ -72,21 +107,64 @@ assert_eq "client gets the marker" "$CASE"$'\t'"$COUNS_NAME"$'\t'"counsellor say
 cli client send "$CASE" "unread $MARKER" >/dev/null
 assert_eq "an unread copy is stored" 1 "$(sql "SELECT count(*) FROM deliveries")"
 
+# the store's files that hold this test's rows once committed: SQLite's
+# database and its WAL; PostgreSQL's WAL (its base/ is written at a
+# checkpoint)
+if on_pg; then
+	committed=("$PG_DIR/data/pg_wal")
+else
+	mapfile -t committed < <(data_files)
+fi
+CT_HEX=$(sql "SELECT hex(substr(ct, 1, 32)) FROM deliveries")
+assert_match "the unread copy's ciphertext starts with 32 bytes" \
+	"$CT_HEX" '^[0-9A-F]{64}$'
+
+step "the search can fail: it finds what the server stored, where it stored it"
+bytes_in "$CT_HEX" "${committed[@]}" &&
+	pass "the unread copy's ciphertext found in ${committed[*]##*/}" ||
+	fail "the unread copy's ciphertext not found in ${committed[*]##*/}"
+found_in "$CLIENT_NAME" "${committed[@]}" &&
+	pass "the client's pseudonym found in ${committed[*]##*/}" ||
+	fail "the client's pseudonym not found in ${committed[*]##*/}"
+NEVER_HEX=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+! bytes_in "$NEVER_HEX" "${committed[@]}" &&
+	! found_in "zz$MARKER" "${committed[@]}" &&
+	pass "bytes and a string never written are not found" ||
+	fail "the search finds what was never written"
+
+# check_files WHEN: the marker in no file of the store and in no log, no
+# loopback address in the database (SQLite's files; PostgreSQL's dump of
+# the test's database) or the logs (PostgreSQL's among them), no IPv4
+# address in the server's logs.
 check_files() {
 	local when=$1
-	local files=() logs=()
-	mapfile -t files < <(data_files)
+	local files=() logs=() plain=() f n
 	logs=("${SERVER_LOGS[@]}")
-	echo "   (data files $when: ${files[*]##*/})"
-	assert_ne "database files exist $when" 0 "${#files[@]}"
+	if on_pg; then
+		files=("$PG_DIR")
+		n=$({ find "$PG_DIR/data/base" "$PG_DIR/data/pg_wal" \
+		    "$PG_DIR/data/global" -type f || true; } | wc -l)
+		echo "   (the cluster's directory $when: $n files in base/," \
+		    "pg_wal/, global/)"
+		sql .dump >"$T/dump.sql"
+		plain=("$T/dump.sql" "$PG_DIR/server.log")
+		assert_ne "the test's database dumps to something $when" 0 \
+			"$(grep -c -F 'COPY public.' "$T/dump.sql" || true)"
+	else
+		mapfile -t files < <(data_files)
+		n=${#files[@]}
+		echo "   (data files $when: ${files[*]##*/})"
+		plain=("${files[@]}")
+	fi
+	assert_ne "database files exist $when" 0 "$n"
 	found_in "$MARKER" "${files[@]}" &&
 		fail "marker is in the database files $when" ||
 		pass "marker in no database file $when"
 	found_in "$MARKER" "${logs[@]}" &&
 		fail "marker is in the server's logs $when" ||
 		pass "marker in no server log $when"
-	local f
-	for f in "${files[@]}" "${logs[@]}"; do
+	for f in "${plain[@]}" "${logs[@]}"; do
+		[ -e "$f" ] || continue
 		if grep -a -q -F '127.0.0.1' "$f"; then
 			fail "127.0.0.1 appears in $(basename "$f") $when"
 			grep -a -n -F '127.0.0.1' "$f" | head -n 3 | cut -c1-200 | sed 's/^/        | /'
@@ -109,8 +187,19 @@ log_lines=$(cat "${SERVER_LOGS[@]}" | wc -l)
 assert_ne "the server logged something at debug level" 0 "$log_lines"
 check_files "while running"
 
-step "after a clean stop (WAL checkpointed)"
-stop_server
+if on_pg; then
+	step "after a clean stop and a checkpoint (the WAL's pages in base/)"
+	stop_server
+	"$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -d "$STORE_URL" -c CHECKPOINT
+	stored=("$PG_DIR/data/base")
+else
+	step "after a clean stop (WAL checkpointed)"
+	stop_server
+	stored=("$DATA/offramp.db")
+fi
+bytes_in "$CT_HEX" "${stored[@]}" &&
+	pass "the unread copy's ciphertext found in ${stored[*]##*/}" ||
+	fail "the unread copy's ciphertext not found in ${stored[*]##*/}"
 check_files "after stop"
 
 finish

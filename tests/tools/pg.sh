@@ -40,7 +40,10 @@
 #                                       runs CMD with OFFRAMP_STORE_URL
 #                                       naming a new database in FILE's
 #                                       cluster, dropped at CMD's end
-#                                       (its connections cut first)
+#                                       (its connections cut first), and
+#                                       OFFRAMP_PG_DIR naming the
+#                                       cluster's DIR (its data/ and
+#                                       server.log, PostgreSQL's log)
 #
 # Every wait is bounded (PG_WAIT seconds, 60 by default); a start that
 # fails leaves nothing behind.
@@ -161,7 +164,8 @@ in_shared() {
 	# shellcheck disable=SC2064
 	trap "admin_sql '$admin' 'DROP DATABASE IF EXISTS $db WITH (FORCE)'" \
 	    EXIT INT TERM
-	OFFRAMP_STORE_URL=$(url_of "$dir" "$db") "$@" || rc=$?
+	OFFRAMP_PG_DIR=$dir OFFRAMP_STORE_URL=$(url_of "$dir" "$db") "$@" ||
+	    rc=$?
 	return "$rc"
 }
 
