@@ -582,7 +582,8 @@ await(PGconn **conn, int sent)
 		if (flush == 0 && !PQisBusy(*conn)) {
 			if ((r = PQgetResult(*conn)) == NULL)
 				return res;
-			if (PQresultStatus(res) == PGRES_FATAL_ERROR) {
+			if (res != NULL &&
+			    PQresultStatus(res) == PGRES_FATAL_ERROR) {
 				PQclear(r);
 			} else {
 				PQclear(res);
