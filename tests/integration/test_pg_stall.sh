@@ -56,6 +56,11 @@ _stall_exit() {
 		kill -9 "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done
+	if [ "$rc" -ne 0 ] && [ -e "$T/answers" ]; then
+		echo "---- the stream's last answers, and its errors"
+		tail -n 5 "$T/answers"
+		tail -n 5 "$T/raw.err"
+	fi
 	if [ -n "$SB_DIR" ]; then
 		[ ! -f "$SB_DIR/data/postmaster.pid" ] ||
 			as_owner "$PG_BIN/pg_ctl" -D "$SB_DIR/data" -m immediate \
@@ -83,7 +88,8 @@ ckey=$(participant_key "$out" counsellor)
 assert_match "the counsellor's key is known" "$ckey" '^[A-Za-z0-9+/=]{44}$'
 # Sam's copies stay stored: no daemon takes them
 counsellors_down
-# one msg.send every 20 ms (a pace, not a wait) until $T/stop exists,
+# one msg.send every 50 ms (a pace, not a wait; raw --answered has room
+# for 256 unanswered) until $T/stop exists,
 # three minutes at most; each line also in $T/sent
 mkfifo "$T/stream"
 python3 - "$CASE" "$ckey" "$T/stop" "$T/sent" >"$T/stream" <<-'PY' &
@@ -101,10 +107,10 @@ with open(log, "w") as f:
         print(line, flush=True)
         f.write(line + "\n")
         f.flush()
-        time.sleep(0.02)
+        time.sleep(0.05)
 PY
 WRITER_PID=$!
-CLI_LIMIT=300 cli client raw --login --answered <"$T/stream" \
+CLI_LIMIT=300 cli client raw --login --answered --idle 60 <"$T/stream" \
 	>"$T/answers" 2>"$T/raw.err" &
 RAW_PID=$!
 
