@@ -8,8 +8,10 @@
 #   serves again by itself;
 # - a synchronous standby (deploy/pg-standby.sh) killed with SIGKILL while
 #   the primary lives: the sends are answered unavailable within the same
-#   bound, never ok; the primary's synchronous_standby_names emptied, and
-#   they are acknowledged again.
+#   bound, never ok (a wait for the standby cancelled from outside, which
+#   PostgreSQL ends with a WARNING and a COMMIT made on the primary alone,
+#   too); the primary's synchronous_standby_names emptied, and they are
+#   acknowledged again.
 # Every request gets exactly one answer, and every acknowledged message is
 # stored once, with its copy for the counsellor.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -154,7 +156,8 @@ pm=$(head -n1 "$PG_DIR/data/postmaster.pid")
 STOPPED="$pm $(pgrep -P "$pm" | tr '\n' ' ')"
 # shellcheck disable=SC2086
 kill -STOP $STOPPED
-at_stop=$(last_sent)
+# the first request sent to the stopped cluster
+at_stop=$(($(last_sent) + 1))
 count_answers
 unavail_at_stop=$UNAVAIL
 t0=$SECONDS
@@ -165,6 +168,9 @@ count_answers
 [ "$UNAVAIL" -gt "$unavail_at_stop" ] &&
 	pass "they are answered unavailable" ||
 	fail "no unavailable answer while PostgreSQL is stopped"
+[ "$LAST_OK" -lt "$at_stop" ] &&
+	pass "no send to the stopped cluster acknowledged" ||
+	fail "request $LAST_OK, sent to the stopped cluster, was acknowledged"
 wait_for "a ping answered while PostgreSQL is stopped" 15 ping_ok
 kill -0 "$SERVER_PID" && pass "the node runs on"
 later=$(last_sent)
@@ -205,7 +211,8 @@ _sb_gone() {
 	{ [ -z "$st" ] || [ "$st" = Z ]; } && [ -z "$(pgrep -P "$sb")" ]
 }
 wait_for "the standby's processes to be gone" 20 _sb_gone
-at_kill=$(last_sent)
+# the first request sent once the standby is gone
+at_kill=$(($(last_sent) + 1))
 count_answers
 unavail_at_kill=$UNAVAIL
 t0=$SECONDS
@@ -214,10 +221,22 @@ wait_for "the requests in flight answered within ${BOUND}s" "$BOUND" \
 	pass "answered within $((SECONDS - t0))s, the standby away"
 wait_for "sends answered unavailable" "$BOUND" unavail_above \
 	"$unavail_at_kill"
+# a wait for the standby cancelled from outside: PostgreSQL then returns
+# the COMMIT, committed on the primary alone, with a WARNING; the node
+# counts that sync as failed
+_cancel_syncrep() {
+	[ "$(psql -X -A -t -d "$PRIMARY" -c "SELECT count(*) FILTER (WHERE
+	    pg_cancel_backend(pid)) FROM pg_stat_activity
+	    WHERE wait_event = 'SyncRep'")" -gt 0 ]
+}
+_warned() { grep -q 'COMMIT came with a warning' "$SERVER_ERR"; }
+wait_for "a wait for the standby cancelled" "$BOUND" _cancel_syncrep
+wait_for "the node counts the warned COMMIT as a failed sync" "$BOUND" \
+	_warned
 later=$(last_sent)
 wait_for "the later requests answered too" "$BOUND" answered_to "$later"
 count_answers
-[ "$LAST_OK" -le "$at_kill" ] &&
+[ "$LAST_OK" -lt "$at_kill" ] &&
 	pass "no send after the kill acknowledged" ||
 	fail "request $LAST_OK, sent after the kill, was acknowledged"
 
