@@ -91,6 +91,7 @@
 #include "server.h"
 #include "session.h"
 #include "store.h"
+#include "store_int.h"
 
 #ifdef OFFRAMP_POSTGRES
 #include <libpq-fe.h>
@@ -232,16 +233,7 @@ receive(const char *payload)
 static PGconn *
 listen_connect(int loud)
 {
-	static const char *const keys[] = {
-		"dbname", "connect_timeout", "keepalives", "keepalives_idle",
-		"keepalives_interval", "keepalives_count", "tcp_user_timeout",
-		"application_name", NULL
-	};
-	const char *values[] = {
-		url_copy, "2", "1", "5", "2", "3", "15000", "offramp-cluster",
-		NULL
-	};
-	PGconn *conn = PQconnectdbParams(keys, values, 1);
+	PGconn *conn = pg_connect(url_copy, "offramp-cluster");
 	PGresult *res;
 
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {

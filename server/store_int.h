@@ -333,6 +333,13 @@ int db_commit_lost(struct store *st);
  * OFR_E_IO (unreachable: logged with the URL, its password left out) or
  * OFR_E_INTERNAL. Without OFFRAMP_POSTGRES, store_db.c's refuses. */
 int pg_open(struct store *st, const char *url, int create);
+/* store_pg.c: a new connection to the PostgreSQL database at url, as
+ * every connection of a node is made (the store's, cluster.c's): bounded
+ * connect, keepalives and tcp_user_timeout on both sides (the server's
+ * for the session: PostgreSQL ends a gone node's session, and its locks,
+ * within some 15 seconds), application_name app when not NULL. libpq's
+ * PGconn (PQstatus says whether it works), or NULL (out of memory). */
+struct pg_conn *pg_connect(const char *url, const char *app);
 /* Starts the store thread of st, its backend ready for sync(): 0, or
  * OFR_E_INTERNAL (logged). */
 int db_sync_start(struct store *st);

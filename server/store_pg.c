@@ -64,10 +64,23 @@
  *   transaction (the thread's by its next sync), after a backoff
  *   (PG_RETRY_MIN doubling to PG_RETRY_MAX);
  *   until then every statement fails at once with OFR_E_UNAVAILABLE. A
- *   connect waits PG_CONNECT_TIMEOUT at most, and TCP keepalives and
- *   tcp_user_timeout bound a statement on a dead network: the loop is
- *   never held long. The statements are prepared again on the new
- *   connection (their names are the connection's).
+ *   connect waits PG_CONNECT_TIMEOUT at most, and every command
+ *   PG_DEADLINE_MS at most (await: sent without blocking, its result
+ *   polled for), on a network gone and on a PostgreSQL that is there but
+ *   stalled alike (its processes stopped, its disk hung, a lock held by
+ *   something outside): past it the command is cancelled and the
+ *   connection lost, as above. The loop is never held long. The
+ *   statements are prepared again on the new connection (their names
+ *   are the connection's).
+ * - The store thread's sync is bounded the same: a sync past
+ *   PG_DEADLINE_MS (a synchronous standby away: the primary's COMMIT
+ *   waits for it), or whose COMMIT comes with a WARNING (a cancelled wait
+ *   for the standbys: committed on the primary alone), has failed, its
+ *   connection lost; its commits are answered unavailable, never ok.
+ * - Each session asks PostgreSQL for TCP keepalives of its own
+ *   (PG_SESSION_OPTIONS): a node whose network is gone loses its
+ *   sessions, and their locks (cluster.c's jobs' lock), within some 15
+ *   seconds, not the kernel's hours.
  * - Several nodes may share the database (store_shared() is 1 here):
  *   an assignment locks its counsellor's profile row first (pg_lock,
  *   bounded by PG_LOCK_TIMEOUT; a lock timeout or a deadlock is
@@ -78,7 +91,10 @@
  * store_url_safe() alone.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +123,26 @@
 /* The longest an assignment waits for another node's lock of its
  * counsellor (pg_lock), the loop held meanwhile. */
 #define PG_LOCK_TIMEOUT		"2s"
+/* The longest a command may take, from its send to its whole result
+ * (milliseconds), on every connection of this file: the loop's statements
+ * (bounded by LIMITs or by the schema, a lock wait by PG_LOCK_TIMEOUT or
+ * by another node's turn, which is bounded the same: they take
+ * milliseconds), a migration's, and the store thread's sync (a flush of
+ * the WAL, and the synchronous standbys' reply). Past it PostgreSQL is
+ * taken as stalled (its processes stopped, its disk hung, a lock held by
+ * something outside, a synchronous standby away): the command is
+ * cancelled and the connection lost (await). */
+#define PG_DEADLINE_MS		5000
+/* The session's own settings, each connection's (pg_connect): the
+ * server's TCP keepalives and tcp_user_timeout end the session of a node
+ * whose network is gone, and the locks it holds, within some 15 seconds
+ * (PostgreSQL's defaults are the kernel's: hours); and a backend running
+ * a command checks every second that its client is still there, so that
+ * a command given up at PG_DEADLINE_MS (its connection closed) ends soon
+ * after, whatever its cancel became. */
+#define PG_SESSION_OPTIONS	"-c tcp_keepalives_idle=5 " \
+	"-c tcp_keepalives_interval=2 -c tcp_keepalives_count=3 " \
+	"-c tcp_user_timeout=15000 -c client_connection_check_interval=1000"
 
 /*
  * The migrations: pg_migrations[i] takes schema_version.version from i to
@@ -441,6 +477,7 @@ struct pg_store {
 	PGconn *sync_conn;
 	int64_t sync_retry_at;
 	int64_t sync_backoff;
+	int sync_warned;	/* a WARNING came on it (notice) */
 	/* Under st->sync_mu: the loop's connection, as pg_sync checks it
 	 * (its backend's pid and start, µs since the epoch), and the first
 	 * commit made on it. */
@@ -485,6 +522,97 @@ pgs(struct db_stmt *s)
 	return (struct pg_stmt *)(void *)s;
 }
 
+static void *
+cancel_run(void *arg)
+{
+	char why[256];
+
+	(void)PQcancel(arg, why, sizeof(why));
+	PQfreeCancel(arg);
+	return NULL;
+}
+
+/* Asks PostgreSQL to cancel what conn runs, from a thread of its own and
+ * never waited for: the cancel is a connection to the postmaster, which
+ * may be stalled too (libpq 15's PQcancel waits for it without end). */
+static void
+cancel(PGconn *conn)
+{
+	PGcancel *c = PQgetCancel(conn);
+	pthread_attr_t attr;
+	pthread_t t;
+	int made = 0;
+
+	if (c == NULL)
+		return;
+	if (pthread_attr_init(&attr) == 0) {
+		made = pthread_attr_setdetachstate(&attr,
+		    PTHREAD_CREATE_DETACHED) == 0 &&
+		    pthread_create(&t, &attr, cancel_run, c) == 0;
+		pthread_attr_destroy(&attr);
+	}
+	if (!made)
+		PQfreeCancel(c);
+}
+
+/*
+ * The result of the command just sent on *conn (sent: what the PQsend*
+ * call returned; the connection is non-blocking, pg_connect), waited for
+ * PG_DEADLINE_MS at most: PQexec's result (the first failure, else the
+ * last result). NULL when nothing was sent or the connection failed (the
+ * failure in PQerrorMessage), or past the deadline: then the command is
+ * cancelled and the connection closed, *conn NULL (libpq takes a NULL
+ * connection as a bad one: the caller finds the connection lost).
+ */
+static PGresult *
+await(PGconn **conn, int sent)
+{
+	int64_t deadline = db_now_usec() + (int64_t)PG_DEADLINE_MS * 1000;
+	PGresult *res = NULL, *r;
+
+	if (!sent)
+		return NULL;
+	for (;;) {
+		int flush = PQflush(*conn);
+		struct pollfd p = { .fd = PQsocket(*conn), .events = POLLIN };
+		int64_t left = deadline - db_now_usec();
+
+		if (flush < 0)
+			break;
+		if (flush == 0 && !PQisBusy(*conn)) {
+			if ((r = PQgetResult(*conn)) == NULL)
+				return res;
+			if (res != NULL &&
+			    PQresultStatus(res) == PGRES_FATAL_ERROR) {
+				PQclear(r);
+			} else {
+				PQclear(res);
+				res = r;
+			}
+			continue;
+		}
+		if (left <= 0) {
+			log_warn("store: PostgreSQL gave no answer within %d ms: "
+			    "the command is cancelled, the connection closed",
+			    PG_DEADLINE_MS);
+			cancel(*conn);
+			PQfinish(*conn);
+			*conn = NULL;
+			break;
+		}
+		if (flush > 0)
+			p.events |= POLLOUT;
+		if (poll(&p, 1, (int)((left + 999) / 1000)) < 0 &&
+		    errno != EINTR)
+			break;
+		if ((p.revents & (POLLIN | POLLERR | POLLHUP)) != 0 &&
+		    !PQconsumeInput(*conn))
+			break;
+	}
+	PQclear(res);
+	return NULL;
+}
+
 /* Notes what res says of a failure, for db_fail(). */
 static void
 note_failure(struct pg_store *pg, const PGresult *res)
@@ -494,7 +622,8 @@ note_failure(struct pg_store *pg, const PGresult *res)
 	const char *msg = res != NULL ? PQresultErrorMessage(res) : "";
 
 	if (msg == NULL || msg[0] == '\0')
-		msg = PQerrorMessage(pg->conn);
+		msg = pg->conn != NULL ? PQerrorMessage(pg->conn) :
+		    "no answer in time: the connection is closed";
 	/* A failure of libpq's own, without the server's word (no SQLSTATE:
 	 * "server closed the connection unexpectedly", before libpq has
 	 * marked the connection bad), is taken as the connection's: class
@@ -510,7 +639,7 @@ note_failure(struct pg_store *pg, const PGresult *res)
 static int
 run(struct pg_store *pg, const char *text)
 {
-	PGresult *res = PQexec(pg->conn, text);
+	PGresult *res = await(&pg->conn, PQsendQuery(pg->conn, text));
 	int ok = PQresultStatus(res) == PGRES_COMMAND_OK ||
 	    PQresultStatus(res) == PGRES_TUPLES_OK;
 
@@ -521,9 +650,11 @@ run(struct pg_store *pg, const char *text)
 }
 
 static int reconnect(struct store *st);
-static int dial(const struct pg_store *pg, const char *commit, int loud,
-    PGconn **out);
-static int run_on(PGconn *conn, const char *text, char *why, size_t cap);
+static int dial(const struct pg_store *pg, const char *commit, int *warned,
+    int loud, PGconn **out);
+static void failure(PGconn *conn, const PGresult *res, char *why,
+    size_t cap);
+static int run_on(PGconn **conn, const char *text, char *why, size_t cap);
 
 /* 1 when the last failure, or the connection's state, says the
  * connection is gone: closed (CONNECTION_BAD), a connection exception
@@ -721,7 +852,8 @@ prepare(struct pg_stmt *ps, int n)
 	snprintf(ps->name, sizeof(ps->name), "s%d_%u", ps->id, ps->gen++);
 	for (int i = 0; i < PG_PARAMS_MAX; i++)
 		ps->types[i] = i < n ? ps->bound[i] : 0;
-	res = PQprepare(ps->pg->conn, ps->name, ps->text, n, ps->types);
+	res = await(&ps->pg->conn, PQsendPrepare(ps->pg->conn, ps->name,
+	    ps->text, n, ps->types));
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		note_failure(ps->pg, res);
 		PQclear(res);
@@ -758,8 +890,8 @@ execute(struct pg_stmt *ps)
 
 	if (prepare(ps, n) != 0)
 		return -1;
-	ps->res = PQexecPrepared(pg->conn, ps->name, n, ps->values,
-	    ps->lengths, ps->formats, 0);
+	ps->res = await(&pg->conn, PQsendQueryPrepared(pg->conn, ps->name, n,
+	    ps->values, ps->lengths, ps->formats, 0));
 	rs = PQresultStatus(ps->res);
 	if (rs != PGRES_TUPLES_OK && rs != PGRES_COMMAND_OK) {
 		note_failure(pg, ps->res);
@@ -951,7 +1083,7 @@ pg_commit(struct store *st)
 		    "failed statement; nothing of it is kept");
 		return db_commit_lost(st);
 	}
-	res = PQexec(pg->conn, "COMMIT");
+	res = await(&pg->conn, PQsendQuery(pg->conn, "COMMIT"));
 	ok = PQresultStatus(res) == PGRES_COMMAND_OK &&
 	    strcmp(PQcmdStatus(res), "COMMIT") == 0;
 	if (!ok) {
@@ -993,30 +1125,39 @@ sync_once(struct pg_store *pg, const char *const values[2], int *alive,
 	PGresult *res;
 	int ok;
 
-	if (run_on(pg->sync_conn, "BEGIN", why, cap) != 0)
+	if (run_on(&pg->sync_conn, "BEGIN", why, cap) != 0)
 		return -1;
-	res = PQexecParams(pg->sync_conn, "SELECT pg_logical_emit_message("
-	    "true, 'offramp', ''), coalesce((SELECT (extract(epoch FROM "
-	    "backend_start) * 1000000)::bigint FROM "
-	    "pg_stat_get_activity($1::int)) = $2::bigint, false)", 2, NULL,
-	    values, NULL, NULL, 0);
+	res = await(&pg->sync_conn, PQsendQueryParams(pg->sync_conn,
+	    "SELECT pg_logical_emit_message(true, 'offramp', ''), coalesce(("
+	    "SELECT (extract(epoch FROM backend_start) * 1000000)::bigint "
+	    "FROM pg_stat_get_activity($1::int)) = $2::bigint, false)", 2,
+	    NULL, values, NULL, NULL, 0));
 	ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
 	if (ok)
 		*alive = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
 	else
-		snprintf(why, cap, "%.*s",
-		    (int)strcspn(PQresultErrorMessage(res), "\n"),
-		    PQresultErrorMessage(res));
+		failure(pg->sync_conn, res, why, cap);
 	PQclear(res);
 	if (!ok)
 		return -1;
-	res = PQexec(pg->sync_conn, "COMMIT");
+	pg->sync_warned = 0;
+	res = await(&pg->sync_conn, PQsendQuery(pg->sync_conn, "COMMIT"));
 	ok = PQresultStatus(res) == PGRES_COMMAND_OK &&
 	    strcmp(PQcmdStatus(res), "COMMIT") == 0;
-	if (!ok)
-		snprintf(why, cap, "%.*s",
-		    (int)strcspn(PQresultErrorMessage(res), "\n"),
-		    PQresultErrorMessage(res));
+	if (!ok) {
+		failure(pg->sync_conn, res, why, cap);
+	} else if (pg->sync_warned) {
+		/* Committed here but not on the synchronous standbys (a
+		 * cancelled wait for them says so by a WARNING, and
+		 * COMMIT): not durable as configured. The connection
+		 * counts as lost: no retry on a new one, which would wait
+		 * for them as long. */
+		snprintf(why, cap, "COMMIT came with a warning: the wait for "
+		    "the synchronous standbys was cancelled");
+		PQfinish(pg->sync_conn);
+		pg->sync_conn = NULL;
+		ok = 0;
+	}
 	PQclear(res);
 	return ok ? 0 : -1;
 }
@@ -1049,7 +1190,7 @@ pg_sync(struct store *st)
 	char pid[16], start[24], why[512];
 	const char *const values[2] = { pid, start };
 	int64_t from, durable;
-	int fresh = 0, alive = 0;
+	int fresh = 0, alive = 0, stalled;
 
 	pthread_mutex_lock(&st->sync_mu);
 	snprintf(pid, sizeof(pid), "%d", pg->loop_pid);
@@ -1074,7 +1215,8 @@ pg_sync(struct store *st)
 				PQfinish(pg->sync_conn);
 			pg->sync_conn = NULL;
 			fresh = 1;
-			if (dial(pg, "on", 0, &pg->sync_conn) != 0) {
+			if (dial(pg, "on", &pg->sync_warned, 0,
+			    &pg->sync_conn) != 0) {
 				pg->sync_retry_at = now + pg->sync_backoff;
 				pg->sync_backoff =
 				    pg->sync_backoff >= PG_RETRY_MAX / 2 ?
@@ -1090,10 +1232,12 @@ pg_sync(struct store *st)
 		why[0] = '\0';
 		if (sync_once(pg, values, &alive, why, sizeof(why)) == 0)
 			break;
+		/* closed by sync_once: stalled (PG_DEADLINE_MS) or warned */
+		stalled = pg->sync_conn == NULL;
 		PQfinish(pg->sync_conn);
 		pg->sync_conn = NULL;
 		pg->sync_retry_at = now;
-		if (fresh) {
+		if (fresh || stalled) {
 			log_warn("store: cannot make the commits durable on "
 			    "PostgreSQL at %s (%s): those not yet durable may "
 			    "be lost, and are answered unavailable", pg->safe,
@@ -1193,7 +1337,8 @@ hook_run(struct store *st, const char *text, const int64_t *v, int n,
 	}
 	if (arr != NULL)
 		values[np++] = arr;
-	res = PQexecParams(pg->conn, text, np, NULL, values, NULL, NULL, 0);
+	res = await(&pg->conn, PQsendQueryParams(pg->conn, text, np, NULL,
+	    values, NULL, NULL, 0));
 	rs = PQresultStatus(res);
 	if (rs != PGRES_TUPLES_OK && rs != PGRES_COMMAND_OK) {
 		note_failure(pg, res);
@@ -1360,7 +1505,7 @@ stmt_new(struct pg_store *pg, int id, const char *text)
 static int
 query_int(struct pg_store *pg, const char *text, int64_t *v)
 {
-	PGresult *res = PQexec(pg->conn, text);
+	PGresult *res = await(&pg->conn, PQsendQuery(pg->conn, text));
 	int rc = 1;
 
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -1432,9 +1577,9 @@ fail:
 
 /* 1 when the cluster syncs its commits (fsync on). */
 static int
-fsync_on(PGconn *conn)
+fsync_on(PGconn **conn)
 {
-	PGresult *res = PQexec(conn, "SHOW fsync");
+	PGresult *res = await(conn, PQsendQuery(*conn, "SHOW fsync"));
 	int on = PQresultStatus(res) == PGRES_TUPLES_OK &&
 	    PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "on") == 0;
 
@@ -1442,60 +1587,88 @@ fsync_on(PGconn *conn)
 	return on;
 }
 
-/* Notices (NOTICE, WARNING) go to the log, at debug. */
+/* Notices (NOTICE, WARNING) go to the log, at debug; a WARNING sets
+ * *arg when arg is not NULL. */
 static void
-notice(void *arg, const char *msg)
+notice(void *arg, const PGresult *res)
 {
-	(void)arg;
+	const char *msg = PQresultErrorMessage(res);
+	const char *sev = PQresultErrorField(res,
+	    PG_DIAG_SEVERITY_NONLOCALIZED);
+
 	log_debug("store: postgresql: %.*s", (int)strcspn(msg, "\n"), msg);
+	if (arg != NULL && sev != NULL && strcmp(sev, "WARNING") == 0)
+		*(int *)arg = 1;
+}
+
+/* Writes why (cap bytes) the command that gave res failed on conn. */
+static void
+failure(PGconn *conn, const PGresult *res, char *why, size_t cap)
+{
+	const char *msg = res != NULL ? PQresultErrorMessage(res) : "";
+
+	if (msg == NULL || msg[0] == '\0')
+		msg = conn != NULL ? PQerrorMessage(conn) :
+		    "no answer in time: the connection is closed";
+	snprintf(why, cap, "%.*s", (int)strcspn(msg, "\n"), msg);
 }
 
 /* Runs text on conn, with no parameters and no rows to read: 0, or -1
  * with why (cap bytes) its failure. The store thread's run(). */
 static int
-run_on(PGconn *conn, const char *text, char *why, size_t cap)
+run_on(PGconn **conn, const char *text, char *why, size_t cap)
 {
-	PGresult *res = PQexec(conn, text);
+	PGresult *res = await(conn, PQsendQuery(*conn, text));
 	int ok = PQresultStatus(res) == PGRES_COMMAND_OK ||
 	    PQresultStatus(res) == PGRES_TUPLES_OK;
 
-	if (!ok) {
-		const char *msg = res != NULL ? PQresultErrorMessage(res) : "";
-
-		if (msg == NULL || msg[0] == '\0')
-			msg = PQerrorMessage(conn);
-		snprintf(why, cap, "%.*s", (int)strcspn(msg, "\n"), msg);
-	}
+	if (!ok)
+		failure(*conn, res, why, cap);
 	PQclear(res);
 	return ok ? 0 : -1;
 }
 
 /*
- * Connects to pg->url and sets the session up, with synchronous_commit
- * as commit says ("on" or "off"); *out is the new connection, working or
- * not (NULL: out of memory). A connect waits PG_CONNECT_TIMEOUT at most
- * (the URL cannot make it longer), and TCP keepalives and
- * tcp_user_timeout end a connection whose network is gone within some 15
- * seconds. 0, OFR_E_IO (unreachable), OFR_E_NOMEM or OFR_E_INTERNAL;
- * logged when loud, else at debug. The store thread's too: it touches
- * nothing of pg but what it reads.
+ * A connection to url (store_int.h): a connect waits PG_CONNECT_TIMEOUT at
+ * most (the URL cannot make it longer); TCP keepalives and
+ * tcp_user_timeout end it within some 15 seconds when its network is
+ * gone, on this side, and on PostgreSQL's (PG_SESSION_OPTIONS, which
+ * replace any options of the URL).
  */
-static int
-dial(const struct pg_store *pg, const char *commit, int loud, PGconn **out)
+struct pg_conn *
+pg_connect(const char *url, const char *app)
 {
 	static const char *const keys[] = {
 		"dbname", "connect_timeout", "keepalives", "keepalives_idle",
 		"keepalives_interval", "keepalives_count", "tcp_user_timeout",
-		NULL
+		"options", "application_name", NULL
 	};
 	const char *values[] = {
-		pg->url, PG_CONNECT_TIMEOUT, "1", "5", "2", "3", "15000", NULL
+		url, PG_CONNECT_TIMEOUT, "1", "5", "2", "3", "15000",
+		PG_SESSION_OPTIONS, app, NULL
 	};
+
+	return PQconnectdbParams(keys, values, 1);
+}
+
+/*
+ * Connects to pg->url (pg_connect) and sets the session up, with
+ * synchronous_commit as commit says ("on" or "off"), non-blocking (its
+ * commands wait in await(), PG_DEADLINE_MS at most), its WARNINGs setting
+ * *warned when warned is not NULL; *out is the new connection, working or
+ * not (NULL: out of memory). 0, OFR_E_IO (unreachable), OFR_E_NOMEM or
+ * OFR_E_INTERNAL; logged when loud, else at debug. The store thread's
+ * too: it touches nothing of pg but what it reads.
+ */
+static int
+dial(const struct pg_store *pg, const char *commit, int *warned, int loud,
+    PGconn **out)
+{
 	int level = loud ? LOG_ERR : LOG_DEBUG;
 	char set[48], why[512];
 	PGconn *conn;
 
-	if ((*out = conn = PQconnectdbParams(keys, values, 1)) == NULL) {
+	if ((*out = conn = pg_connect(pg->url, NULL)) == NULL) {
 		log_msg(level, "store: cannot connect to PostgreSQL: out of "
 		    "memory");
 		return OFR_E_NOMEM;
@@ -1507,20 +1680,25 @@ dial(const struct pg_store *pg, const char *commit, int loud, PGconn **out)
 		    pg->safe, (int)strcspn(why, "\n"), why);
 		return OFR_E_IO;
 	}
-	PQsetNoticeProcessor(conn, notice, NULL);
+	(void)PQsetNoticeReceiver(conn, notice, warned);
+	if (PQsetnonblocking(conn, 1) != 0) {
+		log_msg(level, "store: %s: cannot make the connection "
+		    "non-blocking", pg->safe);
+		return OFR_E_INTERNAL;
+	}
 	/* The loop's commits return at once; the store thread's once they
 	 * are on PostgreSQL's disk, and with them every commit before
 	 * (pg_sync). fsync is the cluster's, and without it nothing is. */
 	snprintf(set, sizeof(set), "SET synchronous_commit = %s", commit);
-	if (run_on(conn, set, why, sizeof(why)) != 0 ||
-	    run_on(conn, "SET client_min_messages = warning", why,
+	if (run_on(out, set, why, sizeof(why)) != 0 ||
+	    run_on(out, "SET client_min_messages = warning", why,
 	    sizeof(why)) != 0) {
 		log_msg(level, "store: %s: %s", pg->safe, why);
 		return OFR_E_INTERNAL;
 	}
 	/* an answer leaves after its commit is on disk: never on a cluster
 	 * that does not sync */
-	if (!fsync_on(conn)) {
+	if (!fsync_on(out)) {
 		log_err("store: %s: the cluster runs with fsync off (or cannot "
 		    "say): a commit would not be durable; refusing it",
 		    pg->safe);
@@ -1538,16 +1716,16 @@ connect_once(struct store *st, int loud)
 	struct pg_store *pg = st->pg;
 	PGconn *conn = NULL;
 	PGresult *res;
-	int rc = dial(pg, "off", loud, &conn), ok;
+	int rc = dial(pg, "off", NULL, loud, &conn), ok;
 
 	if (pg->conn != NULL)
 		PQfinish(pg->conn);
 	pg->conn = conn;
 	if (rc != 0)
 		return rc;
-	res = PQexec(conn, "SELECT pg_backend_pid(), (extract(epoch FROM "
-	    "backend_start) * 1000000)::bigint FROM "
-	    "pg_stat_get_activity(pg_backend_pid())");
+	res = await(&pg->conn, PQsendQuery(conn, "SELECT pg_backend_pid(), "
+	    "(extract(epoch FROM backend_start) * 1000000)::bigint FROM "
+	    "pg_stat_get_activity(pg_backend_pid())"));
 	ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
 	    !PQgetisnull(res, 0, 0) && !PQgetisnull(res, 0, 1);
 	if (!ok) {
@@ -1617,7 +1795,8 @@ call_in_tx(struct store *st, int begin, const char *what, const char *sql,
 		return 0;
 	if ((rc = db_write_begin(st)) != 0 || (rc = ready(st)) != 0)
 		return rc;
-	res = PQexecParams(st->pg->conn, sql, n, NULL, values, NULL, NULL, 0);
+	res = await(&st->pg->conn, PQsendQueryParams(st->pg->conn, sql, n,
+	    NULL, values, NULL, NULL, 0));
 	ok = PQresultStatus(res) == PGRES_TUPLES_OK;
 	if (!ok)
 		note_failure(st->pg, res);
