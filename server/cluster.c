@@ -71,12 +71,10 @@
  * across the nodes, their seqs in commit order. And a node never pushes
  * a copy it stored from memory (relay.c's push_fresh, cluster_enabled()):
  * another node's copy of a lower seq may be committed and its note not
- * here yet; the store, read after the commit, has both in order. The lock is held until
- * the holder's commit: a node waits for another's turn at most, or until
- * PostgreSQL ends a holder whose network is gone. (A referral's summary,
- * a message of referrals.c, is stored without it: one stored on one
- * node while another stores a message for the same recipient may still
- * reach that recipient's open connection only at its next login.)
+ * here yet; the store, read after the commit, has both in order. The
+ * lock is held until the holder's commit: a node waits for another's
+ * turn at most, or until PostgreSQL ends a holder whose network is gone.
+ * A referral's summary (referrals.c) is stored under it too.
  *
  * Jobs once. The thread takes the session-level advisory lock
  * STORE_LOCK_JOBS on its connection when it is free (pg_try_advisory_lock,
