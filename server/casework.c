@@ -13,10 +13,13 @@
  *   - Assignment: the pool may be stale (another node assigned, closed,
  *     changed a profile), so before a case is given to a counsellor
  *     casework_claim() locks that counsellor in the store until the
- *     commit and reads it back under the lock: only if it still fits, with room,
- *     is the case given; else the next best is tried (CLAIM_TRIES). Two
- *     nodes thus never give one counsellor's last place twice. A case
- *     that another node gave first is left to it.
+ *     commit and reads it back under the lock: only if it still fits,
+ *     with room, is the case given; else the next best is tried
+ *     (CASEWORK_CLAIM_TRIES). Two nodes thus never give one
+ *     counsellor's last place twice. A case that another node gave
+ *     first is left to it. A referral's partner counsellor is claimed
+ *     so before it joins, and a handover's receiver before the case
+ *     counts in its caseload (casework_referral.c).
  *   - Presence: every NODES_PERIOD seconds (a timer of the loop through
  *     srv->conn, conn.h's table, as jobs.c's; armed by the first unit of
  *     work), nodes_sync() stores the counsellors there by a connection

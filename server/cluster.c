@@ -37,10 +37,12 @@
  * headed by the node's own random id (a node skips its own notes). A
  * push too long for one note (over CLUSTER_FRAME_MAX bytes) goes as an
  * m note instead: the account's connections elsewhere fetch their
- * copies, and see the change itself at their next listing (cases). The notes of a turn are sent inside
- * its transaction, just before its commit (cluster_flush): PostgreSQL
- * delivers them when it commits, and only then, so a note never tells
- * of a write that was rolled back. It may tell of one that was lost:
+ * copies, and see the change itself at their next listing (cases).
+ *
+ * The notes of a turn are sent inside its transaction, just before its
+ * commit (cluster_flush): PostgreSQL delivers them when it commits, and
+ * only then, so a note never tells of a write that was rolled back. It
+ * may tell of one that was lost:
  * commits are made durable after they are seen (store_pg.c's
  * synchronous_commit off, then a sync), so a crash of PostgreSQL just
  * after a commit may undo a change another node already pushed. For an

@@ -4,8 +4,9 @@
  * that a copy it sent was delivered, that it was disabled, what was
  * pushed to it (a case event: its frame as built at the change); and
  * which node runs the periodic jobs. A note names internal ids and a
- * kind, or carries a push's frame; never message content. On SQLite (one node by definition) every call is a no-op and
- * this node runs the jobs.
+ * kind, or carries a push's frame; never message content. On SQLite (one
+ * node by definition) every call is a no-op and this node runs the
+ * jobs.
  */
 #ifndef OFFRAMP_CLUSTER_H
 #define OFFRAMP_CLUSTER_H
