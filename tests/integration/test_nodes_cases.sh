@@ -3,11 +3,14 @@
 # node a is matched to Sam, whose daemon and connection are on node b:
 # Sam's connection there is pushed the assignment live; Sam brings Kim in
 # from node a, and Kim and the client on node b are pushed it live; the
-# client closes the case on node a, and every participant on node b is
-# pushed the close live. Sam and the client each have a connection on
-# node a too: every case push on node b is byte for byte the one on node
-# a, in the same order (what a participant sees does not depend on its
-# node). PostgreSQL only: SQLite has one node.
+# client asks for another counsellor on node a, and Sam and Kim on node b
+# are pushed the case as they left it (without Lou, who takes it over on
+# node a), Lou on node b the case Lou now has; the client closes the case
+# on node a, and the participants on node b are pushed the close live.
+# Sam and the client each have a connection on node a too: every case
+# push on node b is byte for byte the one on node a, in the same order
+# (what a participant sees does not depend on its node). PostgreSQL
+# only: SQLite has one node.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 if ! on_pg; then
@@ -69,6 +72,9 @@ COUNS_DAEMON=0 setup_pool
 # Sam brings her in.
 COUNS_DAEMON=0 add_counsellor admin kim Kim --languages de --topics leaving
 certify_pending Kim
+# Lou, English too, comes to work (node a) once the client has Sam.
+COUNS_DAEMON=0 add_counsellor admin lou Lou --languages en --topics leaving
+certify_pending Lou
 start_node b
 
 step "Sam works on node b; its connections on both nodes listen"
@@ -78,6 +84,7 @@ wait_for "node a to see a counsellor there on another node" 20 \
 watch_on "$PORT_b" sam_b couns
 watch_on "$PORT_a" sam_a couns
 watch_on "$PORT_b" kim_b kim
+watch_on "$PORT_b" lou_b lou
 
 step "a client requests on node a: Sam's connection on node b is pushed the assignment live"
 keygen client
@@ -101,10 +108,21 @@ watch_expect "Kim's connection on node b is pushed the case she joins" kim_b \
 watch_expect "the client's connection on node b is pushed Kim joining" \
 	client_b "\"type\": *\"case\".*\"name\": *\"Kim\".*\"state\": *\"joining\""
 
-step "the client closes the case on node a: every participant on node b is pushed it live"
+step "the client asks for another on node a: Sam and Kim on node b are pushed the case as they left it"
+PORT=$PORT_a counsellor_up lou
+out=$(PORT=$PORT_a cli client reassign "$CASE")
+assert_eq "node a gave the case to Lou" Lou "$(field "$out" counsellor)"
+watch_expect "Lou's connection on node b is pushed the case, with Lou" lou_b \
+	"\"type\": *\"case\".*\"id\": *$CASE,.*\"name\": *\"Lou\""
+watch_expect "Sam's connection on node b is pushed the case he left, waiting" \
+	sam_b "\"type\": *\"case\".*\"id\": *$CASE,.*\"status\": *\"waiting\""
+watch_expect "Kim's connection on node b is pushed the case she left" kim_b \
+	"\"type\": *\"case\".*\"id\": *$CASE,.*\"name\": *\"Kim\",[^}]*\"left\":"
+
+step "the client closes the case on node a: the participants on node b are pushed it live"
 out=$(PORT=$PORT_a cli client close "$CASE")
 assert_eq "the client closed the case on node a" closed "$(field "$out" status)"
-for w in sam_b kim_b client_b; do
+for w in lou_b client_b; do
 	watch_expect "$w's connection on node b is pushed the close" "$w" \
 		"\"type\": *\"case\".*\"id\": *$CASE,.*\"status\": *\"closed\""
 done
@@ -114,11 +132,15 @@ wait_for "Sam's connections on both nodes to have three case pushes" 20 \
 	_frames_as_many sam_a 3 sam_b
 same_frames "Sam's connections on nodes a and b had the same case pushes" \
 	sam_a sam_b
-wait_for "the client's connections on both nodes to have three case pushes" \
-	20 _frames_as_many client_a 3 client_b
+wait_for "the client's connections on both nodes to have four case pushes" \
+	20 _frames_as_many client_a 4 client_b
 same_frames "the client's connections on nodes a and b had the same case pushes" \
 	client_a client_b
-for w in sam_a sam_b kim_b client_a client_b; do
+assert_eq "Sam and Kim were never told who took the case over (no Lou)" \
+	0 "$(cat "$T/watch-sam_b.out" "$T/watch-kim_b.out" | grep -c '"Lou"' || true)"
+# Lou's daemon, started after the watchers, holds their stdin open too
+counsellor_down lou
+for w in sam_a sam_b kim_b lou_b client_a client_b; do
 	watch_stop "$w"
 done
 
