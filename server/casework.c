@@ -12,11 +12,14 @@
  * node has a pool of its own, and its own counsellors' connections.
  *   - Assignment: the pool may be stale (another node assigned, closed,
  *     changed a profile), so before a case is given to a counsellor
- *     claim() locks that counsellor in the store until the commit and
- *     reads it back under the lock: only if it still fits, with room,
- *     is the case given; else the next best is tried (CLAIM_TRIES). Two
- *     nodes thus never give one counsellor's last place twice. A case
- *     that another node gave first is left to it.
+ *     casework_claim() locks that counsellor in the store until the
+ *     commit and reads it back under the lock: only if it still fits,
+ *     with room, is the case given; else the next best is tried
+ *     (CASEWORK_CLAIM_TRIES). Two nodes thus never give one
+ *     counsellor's last place twice. A case that another node gave
+ *     first is left to it. A referral's partner counsellor is claimed
+ *     so before it joins, and a handover's receiver before the case
+ *     counts in its caseload (casework_referral.c).
  *   - Presence: every NODES_PERIOD seconds (a timer of the loop through
  *     srv->conn, conn.h's table, as jobs.c's; armed by the first unit of
  *     work), nodes_sync() stores the counsellors there by a connection
@@ -52,7 +55,6 @@
 #define MOVE_MAX	256	/* open cases of one counsellor */
 #define CASE_STAYS_MAX	64	/* a case's history, for case.invite */
 #define QUEUE_REFERRALS	100	/* waiting referrals in one listing */
-#define CLAIM_TRIES	8	/* counsellors claimed for one case */
 #define NODES_PERIOD	2	/* seconds between two nodes_sync() */
 #define NODES_EXPIRY	10	/* seconds a stored presence lasts */
 #define NODES_RELOAD	10	/* seconds between two reloads of the pool */
@@ -155,16 +157,8 @@ assign(struct server *srv, struct case_info *c, int64_t counsellor,
 	return store_case_get(srv->st, c->id, c) == 0 ? 0 : OFR_E_INTERNAL;
 }
 
-/*
- * Several nodes: locks counsellor id in the store until the commit and
- * reads it back into the pool, so that what the pool says of it is the
- * store's, and stays so until this node's commit. 1 when it fits rq
- * (rq NULL: when it has room), 0 when it no longer does, or a negative
- * code (OFR_E_UNAVAILABLE: the lock was not had in time). On SQLite the
- * pool is the truth: 1, with nothing read.
- */
-static int
-claim(struct server *srv, int64_t id, const struct match_request *rq)
+int
+casework_claim(struct server *srv, int64_t id, const struct match_request *rq)
 {
 	const struct match_profile *p;
 	int rc;
@@ -181,8 +175,9 @@ claim(struct server *srv, int64_t id, const struct match_request *rq)
 }
 
 /* Gives waiting case c the best counsellor that fits (never the one its
- * client left), claimed (claim()). 1 if it got one, 0 if it waits (or
- * another node gave it one: c read back), or a negative code. */
+ * client left), claimed (casework_claim()). 1 if it got one, 0 if it
+ * waits (or another node gave it one: c read back), or a negative
+ * code. */
 static int
 match_case(struct server *srv, struct case_info *c)
 {
@@ -192,10 +187,10 @@ match_case(struct server *srv, struct case_info *c)
 
 	if (pool_case_request(srv, c, &rq) != 0)
 		return 0;
-	for (int i = 0; i < CLAIM_TRIES; i++) {
+	for (int i = 0; i < CASEWORK_CLAIM_TRIES; i++) {
 		if (match_best(srv->pool, &rq, srv->now, &r) != 0)
 			return 0;
-		if ((rc = claim(srv, r.counsellor, &rq)) < 0)
+		if ((rc = casework_claim(srv, r.counsellor, &rq)) < 0)
 			return rc;
 		if (rc == 0)
 			continue;	/* stale here: the next best */
@@ -433,7 +428,8 @@ casework_reopen(struct server *srv, struct case_info *c, void *origin)
 		return OFR_E_CASE_OPEN;
 	if (rc != OFR_E_NOT_FOUND)
 		return rc;
-	if (c->counsellor != 0 && (rc = claim(srv, c->counsellor, NULL)) < 0)
+	if (c->counsellor != 0 &&
+	    (rc = casework_claim(srv, c->counsellor, NULL)) < 0)
 		return rc;
 	me = match_get(srv->pool, c->counsellor);
 	if (me == NULL || me->open >= me->capacity)
@@ -504,8 +500,8 @@ casework_take(struct server *srv, int64_t counsellor, int64_t case_id,
 	unsigned met;
 	int rc, yes = 0;
 
-	/* its own caseload as the store has it, under its lock (claim) */
-	if ((rc = claim(srv, counsellor, NULL)) < 0)
+	/* its own caseload as the store has it, under its lock */
+	if ((rc = casework_claim(srv, counsellor, NULL)) < 0)
 		return rc;
 	me = match_get(srv->pool, counsellor);
 	if ((rc = store_case_get(srv->st, case_id, &c)) != 0)

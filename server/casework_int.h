@@ -19,6 +19,19 @@ int casework_referral_rematch(struct server *srv);
 
 struct match_request;
 
+#define CASEWORK_CLAIM_TRIES	8	/* counsellors claimed for one case */
+
+/*
+ * Several nodes: locks counsellor id in the store until the commit and
+ * reads it back into the pool, so that what the pool says of it is the
+ * store's, and stays so until this node's commit (casework.c). 1 when it
+ * fits rq (rq NULL: when it has room), 0 when it no longer does, or a
+ * negative code (OFR_E_UNAVAILABLE: the lock was not had in time). On
+ * SQLite the pool is the truth: 1, with nothing read.
+ */
+int casework_claim(struct server *srv, int64_t id,
+    const struct match_request *rq);
+
 /* 1 in *yes when c's open referral is accepted to programme and waits
  * there for its counsellor: c active or paused, nobody chosen, the
  * partnership still active; r filled then. 0 or a negative code. */
@@ -31,7 +44,8 @@ int casework_referral_request(struct server *srv, const struct case_info *c,
     const struct referral *r, struct match_request *rq);
 /* counsellor, of r's partner programme, joins c as waiting referral r's
  * counsellor, joining until everyone confirmed it, as a matched one
- * does; c read back. Tells changed. */
+ * does; c read back. Tells changed. The caller claimed counsellor
+ * (casework_claim: case.take), or an admin chose it. */
 int casework_referral_join(struct server *srv, struct case_info *c,
     const struct referral *r, int64_t counsellor, void *origin);
 /* counsellor left c not by a choice of the case's people (disabled,

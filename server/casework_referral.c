@@ -192,11 +192,20 @@ intake(struct server *srv, struct case_info *c, const struct referral *r,
 		return rc;
 	if (casework_referral_request(srv, c, &now, &rq) != 0)
 		return 0;
-	if (match_best(srv->pool, &rq, srv->now, &m) != 0)
-		return 0;			/* it waits */
-	if ((rc = join(srv, c, &now, m.counsellor)) != 0)
-		return rc;
-	*joined = 1;
+	/* As a case is matched: the best, claimed (locked and read back
+	 * under the lock), else the next best. */
+	for (int i = 0; i < CASEWORK_CLAIM_TRIES; i++) {
+		if (match_best(srv->pool, &rq, srv->now, &m) != 0)
+			return 0;		/* it waits */
+		if ((rc = casework_claim(srv, m.counsellor, &rq)) < 0)
+			return rc;
+		if (rc == 0)
+			continue;	/* stale here: the next best */
+		if ((rc = join(srv, c, &now, m.counsellor)) != 0)
+			return rc;
+		*joined = 1;
+		return 0;
+	}
 	return 0;
 }
 
@@ -388,6 +397,13 @@ casework_referral_complete(struct server *srv, struct case_info *c,
 		return rc;
 	if (!r.summary_sent)
 		return OFR_E_BAD_STATE;
+	/* The case counts in the receiver's caseload from now: its lock,
+	 * as for an assignment, so that no other node gives its places
+	 * meanwhile on a caseload read before this commit. The handover
+	 * itself is not refused for a full caseload (the receiver already
+	 * counsels the case). */
+	if ((rc = casework_claim(srv, r.receiver, NULL)) < 0)
+		return rc;
 	/* The colleagues A's counsellor brought leave with it. */
 	if ((rc = store_case_colleagues(srv->st, c->id, ids,
 	    MODEL_PARTICIPANTS_MAX, &n)) != 0)

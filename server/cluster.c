@@ -23,12 +23,33 @@
  *				connection)
  *   x ACCOUNT			ACCOUNT was disabled or erased: its
  *				connections close
- * Ids only (internal account and case ids, a message id in hex), each
- * payload under STORE_NOTIFY_MAX bytes, headed by the node's own random
- * id (a node skips its own notes). The notes of a turn are sent inside
- * its transaction, just before its commit (cluster_flush): PostgreSQL
- * delivers them when it commits, and only then, so a note never tells
- * of a write that was lost.
+ *   f ACCOUNT FRAME		a push to ACCOUNT (session_push_account: a
+ *				case event, a queue place, prekeys.low):
+ *				its connections here get FRAME, the
+ *				compact JSON text its connections on the
+ *				sending node got, as of the change (never
+ *				built again from the store, which may
+ *				since tell more: who took a case over)
+ * Ids (internal account and case ids, a message id in hex) and the
+ * frames of pushes, which carry no message content (a case's metadata,
+ * its participants' keys and names: what the store holds in its own
+ * rows, never a copy); each payload under STORE_NOTIFY_MAX bytes,
+ * headed by the node's own random id (a node skips its own notes). A
+ * push too long for one note (over CLUSTER_FRAME_MAX bytes) goes as an
+ * m note instead: the account's connections elsewhere fetch their
+ * copies, and see the change itself at their next listing (cases).
+ *
+ * The notes of a turn are sent inside its transaction, just before its
+ * commit (cluster_flush): PostgreSQL delivers them when it commits, and
+ * only then, so a note never tells of a write that was rolled back. It
+ * may tell of one that was lost:
+ * commits are made durable after they are seen (store_pg.c's
+ * synchronous_commit off, then a sync), so a crash of PostgreSQL just
+ * after a commit may undo a change another node already pushed. For an
+ * f note this is accepted: it carries no message and acknowledges
+ * nothing (the requester's own answer still waits for the sync, and
+ * fails), its frame names only who was in the case then, and the
+ * participant's next listing shows the store as it is.
  *
  * The listener is a thread with a connection of its own (the store's is
  * the loop's, inside its turns' transactions): it LISTENs, waits on the
@@ -52,12 +73,10 @@
  * across the nodes, their seqs in commit order. And a node never pushes
  * a copy it stored from memory (relay.c's push_fresh, cluster_enabled()):
  * another node's copy of a lower seq may be committed and its note not
- * here yet; the store, read after the commit, has both in order. The lock is held until
- * the holder's commit: a node waits for another's turn at most, or until
- * PostgreSQL ends a holder whose network is gone. (A referral's summary,
- * a message of referrals.c, is stored without it: one stored on one
- * node while another stores a message for the same recipient may still
- * reach that recipient's open connection only at its next login.)
+ * here yet; the store, read after the commit, has both in order. The
+ * lock is held until the holder's commit: a node waits for another's
+ * turn at most, or until PostgreSQL ends a holder whose network is gone.
+ * A referral's summary (referrals.c) is stored under it too.
  *
  * Jobs once. The thread takes the session-level advisory lock
  * STORE_LOCK_JOBS on its connection when it is free (pg_try_advisory_lock,
@@ -103,12 +122,20 @@
 #define CLUSTER_POLL_MS		1000
 #define CLUSTER_RETRY_MIN_MS	100
 #define CLUSTER_RETRY_MAX_MS	5000
-#define NOTE_TEXT_MAX		(4 * 21 + 2 * OFR_MID_BYTES + 8)
+#define NOTE_TEXT_MAX		(4 * 21 + 2 * OFR_MID_BYTES + 8)	/* but f's */
+#define CLUSTER_RING_BYTES	(4u << 20)	/* frames in the ring */
+#define NOTE_HEAD		(2 + 16)	/* "N " and the node's id */
+/* The longest frame of an f note: a payload of its own ("\nf ", the
+ * account, a space, the frame). */
+#define CLUSTER_FRAME_MAX	(STORE_NOTIFY_MAX - NOTE_HEAD - 3 - 20 - 1)
 
 struct cnote {
-	char kind;			/* 'm', 'd' or 'x' */
+	char kind;			/* 'm', 'd', 'x' or 'f' */
 	int64_t a, b, c;		/* account; or sender, case, recipient */
 	uint8_t mid[OFR_MID_BYTES];
+	char *text;			/* f: the frame (owned), len bytes and
+					 * a NUL */
+	size_t len;
 };
 
 static int enabled;			/* a PostgreSQL store */
@@ -122,13 +149,24 @@ static int draining;			/* notes of other nodes are acted on:
 
 static struct server *server;		/* cluster_start()'s */
 
-/* Keeps n for the turn's commit; the turn's notes are sent at once
- * (inside its transaction) when there are CLUSTER_NOTES_MAX already. */
+/* 1 when a note made now would be sent: a PostgreSQL store, and not
+ * acting on another node's notes (nothing to tell again). */
+static int
+noting(void)
+{
+	return enabled && !draining;
+}
+
+/* Keeps n (and its text) for the turn's commit; the turn's notes are
+ * sent at once (inside its transaction) when there are
+ * CLUSTER_NOTES_MAX already. */
 static void
 note_add(const struct cnote *n)
 {
-	if (!enabled || draining)
+	if (!noting()) {
+		free(n->text);
 		return;
+	}
 	if (nnotes > 0 && n->kind == 'm' && notes[nnotes - 1].kind == 'm' &&
 	    notes[nnotes - 1].a == n->a)
 		return;
@@ -144,6 +182,8 @@ note_add(const struct cnote *n)
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct cnote ring[CLUSTER_RING];
 static size_t ring_head, ring_len;
+static size_t ring_bytes;		/* the frames of the ring's f notes */
+static unsigned long lost_frames;	/* f notes the full ring dropped */
 static int wake_all;			/* notes were lost: everyone fetches */
 static int leader;			/* the jobs' lock is held */
 
@@ -165,30 +205,47 @@ set_leader(int yes)
 	pthread_mutex_unlock(&mu);
 }
 
-/* Parses one line of a payload into n: 0, or -1 (not ours: skipped). */
+/* Parses one line of a payload (len bytes, no NUL needed) into n: 0, or
+ * -1 (not ours, or no memory for its frame: skipped). */
 static int
-parse_note(const char *line, struct cnote *n)
+parse_note(const char *line, size_t len, struct cnote *n)
 {
-	char hex[2 * OFR_MID_BYTES + 1];
+	char head[NOTE_TEXT_MAX + 1], hex[2 * OFR_MID_BYTES + 1];
+	int used = 0;
 
 	memset(n, 0, sizeof(*n));
-	switch (line[0]) {
+	/* An f note's frame follows its head: only the head is copied. */
+	memcpy(head, line, len < sizeof(head) ? len : sizeof(head) - 1);
+	head[len < sizeof(head) ? len : sizeof(head) - 1] = '\0';
+	switch (head[0]) {
 	case 'm':
 	case 'x':
-		if (sscanf(line + 1, " %" SCNd64, &n->a) != 1)
+		if (len >= sizeof(head) ||
+		    sscanf(head + 1, " %" SCNd64, &n->a) != 1)
 			return -1;
 		break;
 	case 'd':
-		if (sscanf(line + 1, " %" SCNd64 " %" SCNd64 " %" SCNd64
+		if (len >= sizeof(head) ||
+		    sscanf(head + 1, " %" SCNd64 " %" SCNd64 " %" SCNd64
 		    " %32[0-9a-f]", &n->a, &n->b, &n->c, hex) != 4 ||
 		    sodium_hex2bin(n->mid, sizeof(n->mid), hex, strlen(hex),
 		    NULL, NULL, NULL) != 0)
 			return -1;
 		break;
+	case 'f':
+		if (sscanf(head + 1, " %" SCNd64 " %n", &n->a, &used) != 1 ||
+		    used == 0 || (size_t)used + 1 >= len)
+			return -1;
+		n->len = len - 1 - (size_t)used;
+		if ((n->text = malloc(n->len + 1)) == NULL)
+			return -1;
+		memcpy(n->text, line + 1 + used, n->len);
+		n->text[n->len] = '\0';
+		break;
 	default:
 		return -1;
 	}
-	n->kind = line[0];
+	n->kind = head[0];
 	return 0;
 }
 
@@ -197,7 +254,6 @@ parse_note(const char *line, struct cnote *n)
 static int
 receive(const char *payload)
 {
-	char line[NOTE_TEXT_MAX + 2];
 	const char *p = payload, *end;
 	struct cnote n;
 	int got = 0;
@@ -209,18 +265,18 @@ receive(const char *payload)
 		end = strchr(p, '\n');
 		size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
 
-		if (len == 0 || len >= sizeof(line))
-			continue;
-		memcpy(line, p, len);
-		line[len] = '\0';
-		if (parse_note(line, &n) != 0)
+		if (len == 0 || parse_note(p, len, &n) != 0)
 			continue;
 		pthread_mutex_lock(&mu);
-		if (ring_len == CLUSTER_RING) {
+		if (ring_len == CLUSTER_RING ||
+		    ring_bytes + n.len > CLUSTER_RING_BYTES) {
 			wake_all = 1;
+			lost_frames += n.kind == 'f';
+			free(n.text);
 		} else {
 			ring[(ring_head + ring_len) % CLUSTER_RING] = n;
 			ring_len++;
+			ring_bytes += n.len;
 		}
 		pthread_mutex_unlock(&mu);
 		got = 1;
@@ -438,7 +494,8 @@ cluster_leader(void)
 	return yes;
 }
 
-/* Writes note n as a line of text into buf (cap bytes): its length. */
+/* Writes note n as a line of text into buf (cap bytes): its length (0:
+ * it does not fit). */
 static size_t
 note_text(const struct cnote *n, char *buf, size_t cap)
 {
@@ -449,6 +506,13 @@ note_text(const struct cnote *n, char *buf, size_t cap)
 		sodium_bin2hex(hex, sizeof(hex), n->mid, sizeof(n->mid));
 		k = snprintf(buf, cap, "\nd %" PRId64 " %" PRId64 " %" PRId64
 		    " %s", n->a, n->b, n->c, hex);
+	} else if (n->kind == 'f') {
+		k = snprintf(buf, cap, "\nf %" PRId64 " ", n->a);
+		if (k < 0 || (size_t)k + n->len >= cap)
+			return 0;
+		memcpy(buf + k, n->text, n->len);
+		k += (int)n->len;
+		buf[k] = '\0';
 	} else {
 		k = snprintf(buf, cap, "\n%c %" PRId64, n->kind, n->a);
 	}
@@ -458,7 +522,7 @@ note_text(const struct cnote *n, char *buf, size_t cap)
 int
 cluster_flush(struct server *srv)
 {
-	char payload[STORE_NOTIFY_MAX + 1], line[NOTE_TEXT_MAX + 2];
+	char payload[STORE_NOTIFY_MAX + 1], line[STORE_NOTIFY_MAX + 1];
 	size_t len = 0, n;
 	int rc = 0;
 
@@ -466,7 +530,10 @@ cluster_flush(struct server *srv)
 		if (len == 0)
 			len = (size_t)snprintf(payload, sizeof(payload),
 			    "N %s", node);
-		n = note_text(&notes[i], line, sizeof(line));
+		n = note_text(&notes[i], line, STORE_NOTIFY_MAX + 1 -
+		    NOTE_HEAD);
+		if (n == 0)
+			continue;	/* cluster_note_frame() measured it */
 		if (len + n > STORE_NOTIFY_MAX) {
 			rc = store_notify(srv->st, CHANNEL, payload);
 			len = (size_t)snprintf(payload, sizeof(payload),
@@ -478,6 +545,8 @@ cluster_flush(struct server *srv)
 	}
 	if (rc == 0 && len > 0)
 		rc = store_notify(srv->st, CHANNEL, payload);
+	for (size_t i = 0; i < nnotes; i++)
+		free(notes[i].text);
 	nnotes = 0;
 	return rc;
 }
@@ -500,6 +569,7 @@ void
 cluster_drain(struct server *srv)
 {
 	struct cnote n;
+	unsigned long lost;
 	int all;
 
 	if (!enabled)
@@ -516,7 +586,14 @@ cluster_drain(struct server *srv)
 		n = ring[ring_head];
 		ring_head = (ring_head + 1) % CLUSTER_RING;
 		ring_len--;
+		ring_bytes -= n.len;
+		lost = lost_frames;
+		lost_frames = 0;
 		pthread_mutex_unlock(&mu);
+		if (lost > 0)
+			log_warn("cluster: %lu pushes of other nodes were "
+			    "dropped (too many at once): their accounts see "
+			    "those changes at their next listing", lost);
 		if (all)
 			session_wake_all();
 		switch (n.kind) {
@@ -528,6 +605,10 @@ cluster_drain(struct server *srv)
 			break;
 		case 'd':
 			delivered(srv, &n);
+			break;
+		case 'f':
+			session_push_account_text(n.a, n.text, n.len, NULL);
+			free(n.text);
 			break;
 		}
 	}
@@ -563,6 +644,8 @@ int
 cluster_flush(struct server *srv)
 {
 	(void)srv;
+	for (size_t i = 0; i < nnotes; i++)
+		free(notes[i].text);
 	nnotes = 0;
 	return 0;
 }
@@ -605,5 +688,28 @@ cluster_note_delivered(int64_t sender, int64_t case_id,
 	    .c = recipient };
 
 	memcpy(n.mid, mid, OFR_MID_BYTES);
+	note_add(&n);
+}
+
+void
+cluster_note_frame(int64_t account, const char *text, size_t len)
+{
+	struct cnote n = { .kind = 'f', .a = account, .len = len };
+
+	if (!noting())
+		return;
+	if (len > CLUSTER_FRAME_MAX || memchr(text, '\n', len) != NULL) {
+		log_warn("cluster: a push of %zu bytes is too long for a note: "
+		    "the account's connections on other nodes fetch their "
+		    "messages, and see the change at their next listing", len);
+		cluster_note_messages(account);
+		return;
+	}
+	if ((n.text = malloc(len + 1)) == NULL) {
+		cluster_note_messages(account);
+		return;
+	}
+	memcpy(n.text, text, len);
+	n.text[len] = '\0';
 	note_add(&n);
 }

@@ -1,10 +1,12 @@
 /*
  * cluster.h: what one node tells the others of the same PostgreSQL
  * database (cluster.c): that an account has copies waiting in the store,
- * that a copy it sent was delivered, that it was disabled; and which node
- * runs the periodic jobs. A note names internal ids and a kind, never
- * content. On SQLite (one node by definition) every call is a no-op and
- * this node runs the jobs.
+ * that a copy it sent was delivered, that it was disabled, what was
+ * pushed to it (a case event: its frame as built at the change); and
+ * which node runs the periodic jobs. A note names internal ids and a
+ * kind, or carries a push's frame; never message content. On SQLite (one
+ * node by definition) every call is a no-op and this node runs the
+ * jobs.
  */
 #ifndef OFFRAMP_CLUSTER_H
 #define OFFRAMP_CLUSTER_H
@@ -34,6 +36,12 @@ void cluster_note_messages(int64_t account);
 void cluster_note_drop(int64_t account);
 void cluster_note_delivered(int64_t sender, int64_t case_id,
     const uint8_t mid[OFR_MID_BYTES], int64_t recipient);
+/* The frame text (len bytes, compact JSON, no message content) pushed to
+ * account's connections here goes to its connections on the other nodes
+ * as it is, at the commit (copied: the caller keeps text). A frame too
+ * long for a note wakes account there instead (its messages are
+ * fetched; the change itself is seen at the next listing), logged. */
+void cluster_note_frame(int64_t account, const char *text, size_t len);
 /* Before the turn's commit: the turn's notes as NOTIFYs inside its
  * transaction (PostgreSQL delivers them at the commit, and only if it
  * commits). 0, or the store's error (the transaction is then aborted:
@@ -43,7 +51,8 @@ int cluster_flush(struct server *srv);
 /* In the loop, after a wake: what other nodes noted, done for the
  * accounts connected here: their sessions fetch what waits for them
  * from the store (session_wake_account), are closed
- * (session_drop_account), or are told of a delivery (msg.delivered). */
+ * (session_drop_account), are told of a delivery (msg.delivered), or are
+ * pushed a frame (held, as every push, until this node's turn ends). */
 void cluster_drain(struct server *srv);
 /* 1 when other nodes may share the store (a PostgreSQL store): a copy
  * goes to a connection from the store, in seq order, never from memory

@@ -112,6 +112,12 @@ referrals_summary(struct session *s, struct frame_in *in)
 	if (rc != 0)
 		return rc;
 	recipient[0] = them.id;
+#ifdef OFFRAMP_POSTGRES
+	/* Stored as msg.send stores: across nodes, copies commit in the
+	 * order of their seqs (cluster.c). */
+	if (!dup && (rc = store_lock(srv->st, STORE_LOCK_DELIVERIES)) != 0)
+		return rc;
+#endif
 	if (!dup && ((rc = casework_referral_summary(srv, &c, s->acct.id,
 	    them.id)) != 0 ||
 	    (rc = store_message_insert(srv->st, c.id, s->acct.id, mid,

@@ -490,6 +490,8 @@ session_push_account(int64_t account, json_t *f, const struct session *except)
 	if (f == NULL || (text = json_dumps(f, JSON_COMPACT)) == NULL)
 		return;
 	session_push_account_text(account, text, strlen(text), except);
+	/* and to its connections on the other nodes, as it is now */
+	cluster_note_frame(account, text, strlen(text));
 	free(text);
 }
 
