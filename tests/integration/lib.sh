@@ -257,9 +257,17 @@ _server_up_or_gone() {
 	return 1
 }
 
+# _pick_port: a random port below the OS's range of ephemeral ports
+# (32768-60999 on Linux), so that no client connection of this or another
+# test is ever given it as its local port while a server restarts on it.
+_pick_port() {
+	echo $((10000 + RANDOM % 22768))
+}
+
 # start_server [ARGS...]: starts offramp-server with TLS on 127.0.0.1, a
-# port chosen by the OS (the port of the last server again when that one
-# has stopped, so that running daemons find it) and the data directory
+# random free port below the ephemeral range (_pick_port; the port of the
+# last server again when that one has stopped, so that running daemons
+# find it) and the data directory
 # $DATA, a proof of work of 8 to 12 bits (a millisecond or two), plus
 # ARGS (which may override it) (SERVER_TLS=0: no --cert/--key; SERVER_LISTEN: another
 # --listen address; SERVER_WRAP: a command, split at spaces, that runs the
@@ -275,13 +283,16 @@ start_server() {
 	SERVER_OUT="$T/server$n.stdout"
 	SERVER_ERR="$T/server$n.stderr"
 	SERVER_LOGS+=("$SERVER_OUT" "$SERVER_ERR")
-	local tls=(--cert "$CERT" --key "$CERT_KEY") port=0 store=()
+	local tls=(--cert "$CERT" --key "$CERT_KEY") port store=() fresh=1
 	[ "${SERVER_TLS:-1}" = 1 ] || tls=()
 	[ -z "${STORE_URL:-}" ] || store=(--store "$STORE_URL")
 	if [ -n "${PORT:-}" ] && [ -n "${SERVER_PID:-}" ] &&
 	   [ "${SERVER_DATA:-}" = "$DATA" ] &&
 	   ! kill -0 "$SERVER_PID" 2>/dev/null; then
 		port=$PORT
+		fresh=0
+	else
+		port=$(_pick_port)
 	fi
 	local tries=0
 	while true; do
@@ -294,13 +305,17 @@ start_server() {
 		SERVER_PIDS+=("$SERVER_PID")
 		wait_for "offramp-server to print its port" 30 _server_up_or_gone || return 1
 		grep -q '^offramp-server: listening on port [0-9]' "$SERVER_OUT" && break
-		# the old port, taken meanwhile (another test's client or
-		# server got it from the OS): try again a few times
-		if [ "$port" != 0 ] && [ "$tries" -lt 25 ] &&
+		# the port is taken (by another test's server): a new one at a
+		# first start; the old one again a few times at a restart
+		if [ "$tries" -lt 25 ] &&
 		   grep -q 'ERROR on binding' "$SERVER_ERR"; then
 			tries=$((tries + 1))
 			wait "$SERVER_PID" 2>/dev/null || true
-			sleep 0.2	# a retry interval: no event tells the port is free
+			if [ "$fresh" = 1 ]; then
+				port=$(_pick_port)
+			else
+				sleep 0.2	# a retry interval: no event tells the port is free
+			fi
 			continue
 		fi
 		fail "offramp-server exited at start"
@@ -313,7 +328,7 @@ start_server() {
 		TOKEN=$(head -n1 "$DATA/bootstrap-token")
 	fi
 	echo "   (server $n: pid $SERVER_PID, port $PORT)"
-	[ "$port" = 0 ] || _daemons_back
+	[ "$fresh" = 1 ] || _daemons_back
 	SERVER_DATA=$DATA
 }
 

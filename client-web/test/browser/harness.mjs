@@ -6,6 +6,7 @@
 // playwright-core (nothing downloads a browser). Every wait has a deadline.
 
 import { spawn, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -82,8 +83,21 @@ export function tmpDir(name) {
 }
 
 /* Starts offramp-server on data dir, with more options args; resolves
- * {proc, port, token, out}. */
+ * {proc, port, token, out}. Port 0: a random free port below the OS's
+ * ephemeral range (32768-60999 on Linux), so that no client connection is
+ * ever given it as its local port while the server restarts on it. */
 export async function startServer(data, port = 0, web = DIST, args = []) {
+	if (port !== 0) return startOn(data, port, web, args);
+	for (let tries = 0; ; tries++) {
+		try {
+			return await startOn(data, 10000 + crypto.randomInt(22768), web, args);
+		} catch (e) {
+			if (tries >= 25 || !/server exited/.test(String(e.message))) throw e;	// the port taken, or its stderr not read yet
+		}
+	}
+}
+
+async function startOn(data, port, web, args) {
 	const proc = spawn(SERVER_BIN, ['--data', data, '--listen', '127.0.0.1', '--port', String(port),
 		'--web', web, '--pow-bits', '8', '--pow-max-bits', '12', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
 	const srv = { proc, port: 0, token: '', out: '', err: '', exited: false };
