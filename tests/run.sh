@@ -52,9 +52,10 @@ cd "$root"
 jobs=2
 # Most tests wait on sockets, processes and a browser more than they
 # compute, so one more runs at a time than there are cores; in the
-# release build two more: its PostgreSQL runs used three quarters of a
-# core of the two at -j4 (user + sys of the tests' processes over wall
-# time, 290 s over 385 s; the cluster's own besides).
+# release build, which runs beside the sanitized one, two more: its
+# PostgreSQL runs used three quarters of a core of the two at -j4 (user +
+# sys of the tests' processes over wall time, 290 s over 385 s; the
+# cluster's own besides).
 test_jobs=3
 normal_jobs=4
 normal_skip='browser|live|asan-only|pg-all'
@@ -97,17 +98,24 @@ echo "== $leak_note"
 
 status=0
 
-echo "== ctest: ./build"
+# The two runs go side by side: the release build's tests mostly wait
+# (its PostgreSQL runs used well under one core of the two), and the
+# sanitized ones fill the rest. The release run's output follows the
+# sanitized run's.
+echo "== ctest: ./build and ./build-asan, side by side"
 set +e
-(cd build && ctest --output-on-failure --no-tests=error -j"$normal_jobs" -LE "$normal_skip") 2>&1 | tee "$logdir/normal.log"
-rc_normal=${PIPESTATUS[0]}
-
-echo "== ctest: ./build-asan"
+(cd build && ctest --output-on-failure --no-tests=error -j"$normal_jobs" -LE "$normal_skip") \
+	>"$logdir/normal.log" 2>&1 &
+normal_pid=$!
 (cd build-asan && \
 	ASAN_OPTIONS="detect_leaks=$leaks" \
 	UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
 	ctest --output-on-failure --no-tests=error -j"$test_jobs" -LE 'static|once') 2>&1 | tee "$logdir/asan.log"
 rc_asan=${PIPESTATUS[0]}
+wait "$normal_pid"
+rc_normal=$?
+echo "== ctest: ./build"
+cat "$logdir/normal.log"
 set -e
 
 [ "$rc_normal" -eq 0 ] || status=1
