@@ -53,8 +53,10 @@
  * a copy it stored from memory (relay.c's push_fresh, cluster_enabled()):
  * another node's copy of a lower seq may be committed and its note not
  * here yet; the store, read after the commit, has both in order. The lock is held until
- * the holder's commit: a node waits for another's turn at most, or until
- * PostgreSQL ends a holder whose network is gone. (A referral's summary,
+ * the holder's commit: a node waits for another's turn, and a few seconds
+ * at most (store_pg.c's lock_timeout: the request is answered
+ * unavailable), until PostgreSQL ends a holder whose network is gone or
+ * that stalled inside its transaction. (A referral's summary,
  * a message of referrals.c, is stored without it: one stored on one
  * node while another stores a message for the same recipient may still
  * reach that recipient's open connection only at its next login.)
