@@ -239,12 +239,11 @@ listen_connect(int loud)
 	PGresult *res;
 
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
-		const char *why = conn != NULL ? PQerrorMessage(conn) :
-		    "out of memory";
+		char why[512];
 
 		log_msg(loud ? LOG_WARN : LOG_DEBUG, "cluster: cannot "
-		    "connect to PostgreSQL at %s: %.*s", url_safe,
-		    (int)strcspn(why, "\n"), why);
+		    "connect to PostgreSQL at %s: %s", url_safe,
+		    pg_conn_why(conn, url_copy, why, sizeof(why)));
 		PQfinish(conn);
 		return NULL;
 	}

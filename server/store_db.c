@@ -1793,8 +1793,8 @@ store_open_url(struct store **out, const char *dir, const char *url,
 	if (sodium_init() < 0)
 		return OFR_E_INTERNAL;
 	if (url != NULL && !is_pg_url(url)) {
-		log_err("store: %.32s...: a store is a postgresql:// URL",
-		    url);
+		log_err("store: the store is not a postgresql:// URL (nothing "
+		    "of it is logged: it could hold a password)");
 		return OFR_E_USAGE;
 	}
 	/* Nothing reads SQLite's memory statistics: none kept, a global

@@ -340,6 +340,11 @@ int pg_open(struct store *st, const char *url, int create);
  * within some 15 seconds), application_name app when not NULL. libpq's
  * PGconn (PQstatus says whether it works), or NULL (out of memory). */
 struct pg_conn *pg_connect(const char *url, const char *app);
+/* Why conn (pg_connect's, NULL: out of memory) could not connect to url,
+ * in buf (cap bytes): the first line of libpq's message, or a fixed text
+ * when it could quote the URL's password; never logged otherwise. */
+const char *pg_conn_why(struct pg_conn *conn, const char *url, char *buf,
+    size_t cap);
 /* Starts the store thread of st, its backend ready for sync(): 0, or
  * OFR_E_INTERNAL (logged). */
 int db_sync_start(struct store *st);

@@ -1667,6 +1667,33 @@ pg_connect(const char *url, const char *app)
 }
 
 /*
+ * Why conn could not connect to url, into buf (cap bytes): the first line
+ * of libpq's message, which names the host, the port, the user or the
+ * database, never the password, once the URL parses (pg_open checks that
+ * first: libpq's parse errors quote the URL or its token verbatim); were
+ * the URL's password in it all the same, a fixed text instead.
+ */
+const char *
+pg_conn_why(PGconn *conn, const char *url, char *buf, size_t cap)
+{
+	const char *msg = conn != NULL ? PQerrorMessage(conn) :
+	    "out of memory";
+	PQconninfoOption *opts = PQconninfoParse(url, NULL), *o;
+	int quoted = opts == NULL;
+
+	snprintf(buf, cap, "%.*s", (int)strcspn(msg, "\n"), msg);
+	for (o = opts; o != NULL && o->keyword != NULL; o++)
+		if (strcmp(o->keyword, "password") == 0 && o->val != NULL &&
+		    o->val[0] != '\0' && strstr(msg, o->val) != NULL)
+			quoted = 1;
+	PQconninfoFree(opts);
+	if (quoted)
+		snprintf(buf, cap, "libpq's message withheld: it could quote "
+		    "the URL's password");
+	return buf;
+}
+
+/*
  * Connects to pg->url (pg_connect) and sets the session up, with
  * synchronous_commit as commit says ("on" or "off"), non-blocking (its
  * commands wait in await(), PG_DEADLINE_MS at most), its WARNINGs setting
@@ -1689,10 +1716,8 @@ dial(const struct pg_store *pg, const char *commit, int *warned, int loud,
 		return OFR_E_NOMEM;
 	}
 	if (PQstatus(conn) != CONNECTION_OK) {
-		const char *why = PQerrorMessage(conn);
-
-		log_msg(level, "store: cannot connect to PostgreSQL at %s: %.*s",
-		    pg->safe, (int)strcspn(why, "\n"), why);
+		log_msg(level, "store: cannot connect to PostgreSQL at %s: %s",
+		    pg->safe, pg_conn_why(conn, pg->url, why, sizeof(why)));
 		return OFR_E_IO;
 	}
 	(void)PQsetNoticeReceiver(conn, notice, warned);
@@ -1845,6 +1870,7 @@ store_lock(struct store *st, int key)
 int
 pg_open(struct store *st, const char *url, int create)
 {
+	PQconninfoOption *opts;
 	struct pg_store *pg;
 	int rc;
 
@@ -1857,6 +1883,15 @@ pg_open(struct store *st, const char *url, int create)
 	pg->node = (pg->node & INT64_MAX) | 1;	/* > 0 */
 	if ((pg->url = strdup(url)) == NULL)
 		return OFR_E_NOMEM;
+	/* libpq's parse errors quote the URL, or the token, verbatim: the
+	 * password with them. None of their text is logged. */
+	if ((opts = PQconninfoParse(url, NULL)) == NULL) {
+		log_err("store: %s is not a PostgreSQL URL that libpq can "
+		    "read (a bracket, a percent-encoding or an option amiss)",
+		    pg->safe);
+		return OFR_E_IO;
+	}
+	PQconninfoFree(opts);
 	if ((rc = connect_once(st, 1)) != 0)
 		return rc;
 	if ((rc = migrate(pg, create)) != 0)
