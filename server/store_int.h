@@ -351,6 +351,10 @@ int db_sync_start(struct store *st);
 /* Asks the store thread for the sync of every commit made (and SQLite's
  * checkpoints due); returns at once. */
 void db_sync_ask(struct store *st);
+/* A statement of the loop's is about to run on a shared store: what it
+ * reads may be another node's commit, not durable yet (store_db.c,
+ * "Durability"). */
+void db_read_seen(struct store *st);
 /* Syncs what is left and stops the thread db_sync_start() started (if it
  * did); closes what SQLite's thread had. */
 void db_sync_stop(struct store *st);
@@ -371,7 +375,10 @@ struct store {
 	int scrub;		/* copies were deleted: a TRUNCATE checkpoint
 				 * is due after the commit (store_checkpoint) */
 	int wal_frames;		/* the -wal's frames after the last commit */
-	int64_t commits;	/* commits made (store_commit_seq) */
+	int64_t commits;	/* commits made (store_commit_seq), and on
+				 * PostgreSQL reads (db_read_seen) */
+	int64_t asked;		/* the newest commit asked a sync for (the
+				 * loop's own copy of want) */
 	/* The store thread (store_db.c, "Durability"): it alone makes
 	 * commits durable (be->sync), and runs SQLite's checkpoints. The
 	 * fields below sync_mu are under it. */

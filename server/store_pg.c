@@ -936,6 +936,7 @@ pg_step(struct store *st, struct db_stmt *s, enum db_constraint c, int code,
 		return rc;
 	}
 	if (ps->res == NULL) {
+		db_read_seen(st);
 		/* a refusal must leave the transaction going: a savepoint */
 		sp = c != DB_NONE &&
 		    PQtransactionStatus(pg->conn) == PQTRANS_INTRANS;
@@ -1352,6 +1353,7 @@ hook_run(struct store *st, const char *text, const int64_t *v, int n,
 	}
 	if (arr != NULL)
 		values[np++] = arr;
+	db_read_seen(st);
 	res = await(&pg->conn, PQsendQueryParams(pg->conn, text, np, NULL,
 	    values, NULL, NULL, 0));
 	rs = PQresultStatus(res);
