@@ -75,8 +75,10 @@
  * another node's copy of a lower seq may be committed and its note not
  * here yet; the store, read after the commit, has both in order. The
  * lock is held until the holder's commit: a node waits for another's
- * turn at most, or until PostgreSQL ends a holder whose network is gone.
- * A referral's summary (referrals.c) is stored under it too.
+ * turn, and a few seconds at most (store_pg.c's lock_timeout: the
+ * request is answered unavailable), until PostgreSQL ends a holder whose
+ * network is gone or that stalled inside its transaction. A referral's
+ * summary (referrals.c) is stored under it too.
  *
  * Jobs once. The thread takes the session-level advisory lock
  * STORE_LOCK_JOBS on its connection when it is free (pg_try_advisory_lock,
@@ -293,12 +295,11 @@ listen_connect(int loud)
 	PGresult *res;
 
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
-		const char *why = conn != NULL ? PQerrorMessage(conn) :
-		    "out of memory";
+		char why[512];
 
 		log_msg(loud ? LOG_WARN : LOG_DEBUG, "cluster: cannot "
-		    "connect to PostgreSQL at %s: %.*s", url_safe,
-		    (int)strcspn(why, "\n"), why);
+		    "connect to PostgreSQL at %s: %s", url_safe,
+		    pg_conn_why(conn, url_copy, why, sizeof(why)));
 		PQfinish(conn);
 		return NULL;
 	}

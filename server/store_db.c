@@ -1239,6 +1239,8 @@ store_turn_end(struct store *st)
 {
 	st->turns = 1;
 	read_end(st);
+	if (st->commits > st->asked)
+		db_sync_ask(st);	/* the turn's reads (db_read_seen) */
 }
 
 int
@@ -1793,8 +1795,8 @@ store_open_url(struct store **out, const char *dir, const char *url,
 	if (sodium_init() < 0)
 		return OFR_E_INTERNAL;
 	if (url != NULL && !is_pg_url(url)) {
-		log_err("store: %.32s...: a store is a postgresql:// URL",
-		    url);
+		log_err("store: the store is not a postgresql:// URL (nothing "
+		    "of it is logged: it could hold a password)");
 		return OFR_E_USAGE;
 	}
 	/* Nothing reads SQLite's memory statistics: none kept, a global
@@ -1979,6 +1981,18 @@ wal_overwrite(struct store *st)
  *   before, and nothing of it is held for the thread.
  * - The loop's answers to reads of a later turn, and its pushes, wait for
  *   the newest commit made when they were queued (store_commit_seq).
+ * PostgreSQL's (a shared store) besides: what the loop reads may be
+ * another node's commit, visible at once and not durable yet (that node
+ * killed before its sync, the retry of its msg.send on this one; its
+ * copy pushed from here), or one of this node's whose sync failed
+ * (lost_read settled it as lost, not as durable). So a statement of the
+ * loop's that runs after a sync was asked for counts as a commit of its
+ * own (db_read_seen: st->commits + 1, asked for at the turn's end at
+ * last), and what depends on it waits for a sync that began after it:
+ * that sync's flush covers all the WAL written before it, every
+ * session's. Reads coalesce as commits do: one sync covers every one
+ * made while the one before ran. SQLite's reads see only this loop's
+ * commits, numbered already.
  * Deleted copies: a commit that deleted some asks for a TRUNCATE
  * checkpoint (st->scrub). The thread runs a passive checkpoint first,
  * which takes no lock the loop needs, then the TRUNCATE, which needs the
@@ -2206,6 +2220,7 @@ db_sync_ask(struct store *st)
 	st->scrub = 0;
 	if (what != 0)
 		st->wal_frames = 0;
+	st->asked = st->commits;
 	pthread_mutex_lock(&st->sync_mu);
 	if (st->want < st->commits)
 		st->want = st->commits;
@@ -2220,6 +2235,13 @@ store_commit_seq(const struct store *st)
 	return st->commits;
 }
 
+void
+db_read_seen(struct store *st)
+{
+	if (st->sync_started && st->commits <= st->asked)
+		st->commits++;	/* asked for at the turn's end at last */
+}
+
 /* Under sync_mu: a lost sync read by the loop, once. Every commit made
  * so far is settled (the loop fails what waited for those after
  * *seq), and the thread may sync again. */
@@ -2231,7 +2253,7 @@ lost_read(struct store *st)
 	st->sync_lost = 0;
 	if (st->want < st->commits)
 		st->want = st->commits;
-	st->durable = st->commits;
+	st->durable = st->asked = st->commits;
 	return 1;
 }
 

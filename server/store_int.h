@@ -340,12 +340,21 @@ int pg_open(struct store *st, const char *url, int create);
  * within some 15 seconds), application_name app when not NULL. libpq's
  * PGconn (PQstatus says whether it works), or NULL (out of memory). */
 struct pg_conn *pg_connect(const char *url, const char *app);
+/* Why conn (pg_connect's, NULL: out of memory) could not connect to url,
+ * in buf (cap bytes): the first line of libpq's message, or a fixed text
+ * when it could quote the URL's password; never logged otherwise. */
+const char *pg_conn_why(struct pg_conn *conn, const char *url, char *buf,
+    size_t cap);
 /* Starts the store thread of st, its backend ready for sync(): 0, or
  * OFR_E_INTERNAL (logged). */
 int db_sync_start(struct store *st);
 /* Asks the store thread for the sync of every commit made (and SQLite's
  * checkpoints due); returns at once. */
 void db_sync_ask(struct store *st);
+/* A statement of the loop's is about to run on a shared store: what it
+ * reads may be another node's commit, not durable yet (store_db.c,
+ * "Durability"). */
+void db_read_seen(struct store *st);
 /* Syncs what is left and stops the thread db_sync_start() started (if it
  * did); closes what SQLite's thread had. */
 void db_sync_stop(struct store *st);
@@ -366,7 +375,10 @@ struct store {
 	int scrub;		/* copies were deleted: a TRUNCATE checkpoint
 				 * is due after the commit (store_checkpoint) */
 	int wal_frames;		/* the -wal's frames after the last commit */
-	int64_t commits;	/* commits made (store_commit_seq) */
+	int64_t commits;	/* commits made (store_commit_seq), and on
+				 * PostgreSQL reads (db_read_seen) */
+	int64_t asked;		/* the newest commit asked a sync for (the
+				 * loop's own copy of want) */
 	/* The store thread (store_db.c, "Durability"): it alone makes
 	 * commits durable (be->sync), and runs SQLite's checkpoints. The
 	 * fields below sync_mu are under it. */

@@ -80,7 +80,10 @@
  * - Each session asks PostgreSQL for TCP keepalives of its own
  *   (PG_SESSION_OPTIONS): a node whose network is gone loses its
  *   sessions, and their locks (cluster.c's jobs' lock), within some 15
- *   seconds, not the kernel's hours.
+ *   seconds, not the kernel's hours; one stalled inside a transaction
+ *   (its process stopped) loses that session, and the transaction's
+ *   locks, within PG_IDLE_TX_TIMEOUT; and a lock is waited for
+ *   PG_WAIT_TIMEOUT at most, answered OFR_E_UNAVAILABLE past it.
  * - Several nodes may share the database (store_shared() is 1 here):
  *   an assignment locks its counsellor's profile row first (pg_lock,
  *   bounded by PG_LOCK_TIMEOUT; a lock timeout or a deadlock is
@@ -126,23 +129,35 @@
 /* The longest a command may take, from its send to its whole result
  * (milliseconds), on every connection of this file: the loop's statements
  * (bounded by LIMITs or by the schema, a lock wait by PG_LOCK_TIMEOUT or
- * by another node's turn, which is bounded the same: they take
- * milliseconds), a migration's, and the store thread's sync (a flush of
+ * PG_WAIT_TIMEOUT: another node's turn takes milliseconds), a migration's, and the store thread's sync (a flush of
  * the WAL, and the synchronous standbys' reply). Past it PostgreSQL is
  * taken as stalled (its processes stopped, its disk hung, a lock held by
  * something outside, a synchronous standby away): the command is
  * cancelled and the connection lost (await). */
 #define PG_DEADLINE_MS		5000
-/* The session's own settings, each connection's (pg_connect): the
+/* The session's own settings, each connection's (pg_connect: the loop's,
+ * the store thread's, cluster.c's), and the one place they are set: the
  * server's TCP keepalives and tcp_user_timeout end the session of a node
  * whose network is gone, and the locks it holds, within some 15 seconds
- * (PostgreSQL's defaults are the kernel's: hours); and a backend running
+ * (PostgreSQL's defaults are the kernel's: hours); a backend running
  * a command checks every second that its client is still there, so that
  * a command given up at PG_DEADLINE_MS (its connection closed) ends soon
- * after, whatever its cancel became. */
+ * after, whatever its cancel became; a lock is waited for
+ * PG_WAIT_TIMEOUT at most (55P03: OFR_E_UNAVAILABLE, retryable), below
+ * PG_DEADLINE_MS, so that a node whose turn holds the deliveries lock and
+ * stalls (its network cut, its process stopped) costs the others a
+ * retryable answer, not their connection; and a session idle inside a
+ * transaction for PG_IDLE_TX_TIMEOUT is ended by PostgreSQL, so that such
+ * a node's locks are freed even while its TCP connection still answers
+ * (a process stopped, a machine paused). The loop's turns and the
+ * thread's syncs hold a transaction for milliseconds. */
+#define PG_WAIT_TIMEOUT		"3000"
+#define PG_IDLE_TX_TIMEOUT	"10000"
 #define PG_SESSION_OPTIONS	"-c tcp_keepalives_idle=5 " \
 	"-c tcp_keepalives_interval=2 -c tcp_keepalives_count=3 " \
-	"-c tcp_user_timeout=15000 -c client_connection_check_interval=1000"
+	"-c tcp_user_timeout=15000 -c client_connection_check_interval=1000 " \
+	"-c lock_timeout=" PG_WAIT_TIMEOUT " " \
+	"-c idle_in_transaction_session_timeout=" PG_IDLE_TX_TIMEOUT
 
 /*
  * The migrations: pg_migrations[i] takes schema_version.version from i to
@@ -921,6 +936,7 @@ pg_step(struct store *st, struct db_stmt *s, enum db_constraint c, int code,
 		return rc;
 	}
 	if (ps->res == NULL) {
+		db_read_seen(st);
 		/* a refusal must leave the transaction going: a savepoint */
 		sp = c != DB_NONE &&
 		    PQtransactionStatus(pg->conn) == PQTRANS_INTRANS;
@@ -1337,6 +1353,7 @@ hook_run(struct store *st, const char *text, const int64_t *v, int n,
 	}
 	if (arr != NULL)
 		values[np++] = arr;
+	db_read_seen(st);
 	res = await(&pg->conn, PQsendQueryParams(pg->conn, text, np, NULL,
 	    values, NULL, NULL, 0));
 	rs = PQresultStatus(res);
@@ -1652,6 +1669,33 @@ pg_connect(const char *url, const char *app)
 }
 
 /*
+ * Why conn could not connect to url, into buf (cap bytes): the first line
+ * of libpq's message, which names the host, the port, the user or the
+ * database, never the password, once the URL parses (pg_open checks that
+ * first: libpq's parse errors quote the URL or its token verbatim); were
+ * the URL's password in it all the same, a fixed text instead.
+ */
+const char *
+pg_conn_why(PGconn *conn, const char *url, char *buf, size_t cap)
+{
+	const char *msg = conn != NULL ? PQerrorMessage(conn) :
+	    "out of memory";
+	PQconninfoOption *opts = PQconninfoParse(url, NULL), *o;
+	int quoted = opts == NULL;
+
+	snprintf(buf, cap, "%.*s", (int)strcspn(msg, "\n"), msg);
+	for (o = opts; o != NULL && o->keyword != NULL; o++)
+		if (strcmp(o->keyword, "password") == 0 && o->val != NULL &&
+		    o->val[0] != '\0' && strstr(msg, o->val) != NULL)
+			quoted = 1;
+	PQconninfoFree(opts);
+	if (quoted)
+		snprintf(buf, cap, "libpq's message withheld: it could quote "
+		    "the URL's password");
+	return buf;
+}
+
+/*
  * Connects to pg->url (pg_connect) and sets the session up, with
  * synchronous_commit as commit says ("on" or "off"), non-blocking (its
  * commands wait in await(), PG_DEADLINE_MS at most), its WARNINGs setting
@@ -1674,10 +1718,8 @@ dial(const struct pg_store *pg, const char *commit, int *warned, int loud,
 		return OFR_E_NOMEM;
 	}
 	if (PQstatus(conn) != CONNECTION_OK) {
-		const char *why = PQerrorMessage(conn);
-
-		log_msg(level, "store: cannot connect to PostgreSQL at %s: %.*s",
-		    pg->safe, (int)strcspn(why, "\n"), why);
+		log_msg(level, "store: cannot connect to PostgreSQL at %s: %s",
+		    pg->safe, pg_conn_why(conn, pg->url, why, sizeof(why)));
 		return OFR_E_IO;
 	}
 	(void)PQsetNoticeReceiver(conn, notice, warned);
@@ -1830,6 +1872,7 @@ store_lock(struct store *st, int key)
 int
 pg_open(struct store *st, const char *url, int create)
 {
+	PQconninfoOption *opts;
 	struct pg_store *pg;
 	int rc;
 
@@ -1842,6 +1885,15 @@ pg_open(struct store *st, const char *url, int create)
 	pg->node = (pg->node & INT64_MAX) | 1;	/* > 0 */
 	if ((pg->url = strdup(url)) == NULL)
 		return OFR_E_NOMEM;
+	/* libpq's parse errors quote the URL, or the token, verbatim: the
+	 * password with them. None of their text is logged. */
+	if ((opts = PQconninfoParse(url, NULL)) == NULL) {
+		log_err("store: %s is not a PostgreSQL URL that libpq can "
+		    "read (a bracket, a percent-encoding or an option amiss)",
+		    pg->safe);
+		return OFR_E_IO;
+	}
+	PQconninfoFree(opts);
 	if ((rc = connect_once(st, 1)) != 0)
 		return rc;
 	if ((rc = migrate(pg, create)) != 0)

@@ -1,8 +1,10 @@
 # test_config.sh: one configuration file (deploy/offramp.conf documents
 # every key), flags that override it, --check-config that prints the
 # effective configuration or names the file, line and reason of an error
-# (an unknown key, a bad value, a path it cannot use), and a server that
-# starts from a configuration file and serves.
+# (an unknown key, a bad value, a path it cannot use), a server that
+# starts from a configuration file and serves, and a store URL it cannot
+# use (unreachable, or one libpq cannot parse): a clear error naming the
+# URL without its password, exit status 2.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SHIPPED="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/deploy/offramp.conf"
@@ -80,5 +82,40 @@ assert_eq "a client logs in" client "$(field "$(cli client login)" role)"
 assert_eq "the first programme has the file's name" "Exit North" \
 	"$(sql "SELECT name FROM programmes ORDER BY id LIMIT 1")"
 stop_server
+
+step "a store URL it cannot use: named without its password, exit 2"
+# store_try URL: a server started on the store URL (its data directory
+# new); sets RC and ERR (its output and its log: both go to the
+# terminal), 60 s at most
+store_try() {
+	RC=0
+	timeout 60 "$OFFRAMP_SERVER_BIN" --data "$T/data-url" --listen 127.0.0.1 \
+		--port 0 --store "$1" >"$T/url.out" 2>&1 </dev/null || RC=$?
+	ERR=$(cat "$T/url.out")
+	rm -rf -- "$T/data-url"
+}
+store_try "postgresql://u:sekrit0@/offramp?host=$T/no-such-dir"
+if [[ $ERR == *"-DOFFRAMP_POSTGRES=ON"* ]]; then
+	echo "   skip: this server is built without PostgreSQL"
+else
+	assert_eq "unreachable at start: exit 2" 2 "$RC"
+	assert_contains "  a clear error naming the URL without its password" \
+		"$ERR" "cannot reach the store postgresql://u:***@/offramp"
+	assert_not_contains "  the password in neither output nor log" \
+		"$ERR" sekrit0
+	# libpq's parse errors quote the URL, or the token, verbatim
+	store_try 'postgresql://u:sekrit1@[::1/offramp'
+	assert_eq "an unclosed bracket: exit 2" 2 "$RC"
+	assert_contains "  named without its password" "$ERR" \
+		'postgresql://u:***@[::1/offramp'
+	assert_not_contains "  the password in neither output nor log" \
+		"$ERR" sekrit1
+	store_try 'postgresql://u@localhost/offramp?password=sekrit2%zz'
+	assert_eq "a bad percent-encoding: exit 2" 2 "$RC"
+	assert_contains "  named without its password" "$ERR" \
+		'postgresql://u@localhost/offramp?password=***'
+	assert_not_contains "  the password in neither output nor log" \
+		"$ERR" sekrit2
+fi
 
 finish

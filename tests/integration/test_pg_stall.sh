@@ -11,7 +11,13 @@
 #   bound, never ok (a wait for the standby cancelled from outside, which
 #   PostgreSQL ends with a WARNING and a COMMIT made on the primary alone,
 #   too); the primary's synchronous_standby_names emptied, and they are
-#   acknowledged again.
+#   acknowledged again;
+# - the deliveries lock (relay.c's, store_lock) held from outside by a
+#   psql session idle in its transaction: a msg.send is answered
+#   unavailable at the node's lock_timeout (3 s), its connection to
+#   PostgreSQL kept, and the node answers other requests meanwhile; once
+#   PostgreSQL ends the holder (its idle_in_transaction_session_timeout)
+#   sends are acknowledged again.
 # Every request gets exactly one answer, and every acknowledged message is
 # stored once, with its copy for the counsellor.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -30,12 +36,14 @@ PG_DIR=$(sed -n 's/.*[?&]host=\([^&]*\).*/\1/p' <<<"$STORE_URL")
 	{ echo "no cluster directory in $STORE_URL" >&2; exit 1; }
 owner=$( [ "$(id -u)" -eq 0 ] && echo postgres || id -un)
 PRIMARY="host=$PG_DIR user=$owner dbname=offramp"
-# the node's deadline for a command (store_pg.c, PG_DEADLINE_MS), and
-# the margin on a loaded machine
-BOUND=$((5 + 15))
+# the node's deadline for a command (store_pg.c, PG_DEADLINE_MS), that
+# of the sync an answer waits for after it (the same), and the margin on
+# a loaded machine (11-12 s were seen at load 10)
+BOUND=$((5 + 5 + 20))
 SB_DIR=""
 WRITER_PID=""
 RAW_PID=""
+HOLDER_PID=""
 STOPPED=""
 
 as_owner() {
@@ -54,7 +62,7 @@ _stall_exit() {
 	set +e
 	# shellcheck disable=SC2086
 	[ -z "$STOPPED" ] || kill -CONT $STOPPED 2>/dev/null
-	for pid in $WRITER_PID $RAW_PID; do
+	for pid in $WRITER_PID $RAW_PID $HOLDER_PID; do
 		kill -9 "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done
@@ -280,6 +288,59 @@ lost=$(sql "WITH acked(mid) AS (VALUES $rows)
 	    JOIN deliveries d ON d.message_id = m.id
 	    WHERE m.mid = acked.mid) != 1")
 assert_eq "none lost, none stored twice ($OKS acknowledged)" 0 "$lost"
+
+step "the deliveries lock held from outside, by a session idle in its transaction"
+# its key: server/store.h, STORE_LOCK_CLASS ("ofr") and STORE_LOCK_DELIVERIES
+LOCK_CLASS=$((0x6f6672))
+# send_one: one msg.send on a connection of its own; its answer line
+send_one() {
+	local mid ct
+	mid=$(head -c 16 /dev/urandom | base64)
+	ct=$(head -c 48 /dev/urandom | base64)
+	printf '{"v":1,"type":"msg.send","id":2,"case":%d,"mid":"%s","copies":[{"to":"%s","ct":"%s"}]}\n' \
+		"$CASE" "$mid" "$ckey" "$ct" |
+		CLI_LIMIT=40 cli client raw --login --count 1 --idle 30 2>&1
+}
+_held() {
+	[ "$(psql -X -A -t -d "$PRIMARY" -c "SELECT count(*) FROM pg_locks
+	    WHERE locktype = 'advisory' AND classid = $LOCK_CLASS
+	    AND objid = 1 AND objsubid = 2 AND granted")" -gt 0 ]
+}
+_free() { ! _held; }
+mkfifo "$T/holder"
+# the holder's own timeout, short: PostgreSQL ends it, as it ends a
+# node's session stalled inside its turn (store_pg.c, PG_IDLE_TX_TIMEOUT)
+PGOPTIONS="-c idle_in_transaction_session_timeout=15000" \
+	psql -X -q -d "$PRIMARY" <"$T/holder" >"$T/holder.out" 2>&1 &
+HOLDER_PID=$!
+exec {hfd}>"$T/holder"
+printf 'BEGIN;\nSELECT pg_advisory_xact_lock(%d, 1);\n' "$LOCK_CLASS" >&"$hfd"
+wait_for "the lock held by psql" 10 _held
+stalls=$(grep -c 'no answer within' "$SERVER_ERR" || true)
+t0=$(now_ms)
+out=$(send_one)
+ms=$(($(now_ms) - t0))
+assert_match "the send is answered unavailable" "$out" \
+	'"re":2.*"code":"unavailable"|"code":"unavailable".*"re":2'
+[ "$ms" -lt $(((3 + 10) * 1000)) ] &&
+	pass "within $ms ms (the lock's bound: 3 s)" ||
+	fail "answered after $ms ms"
+assert_match "by the node's lock_timeout" "$(cat "$SERVER_ERR")" \
+	'advisory lock: .*lock timeout'
+assert_eq "not by the command's deadline" "$stalls" \
+	"$(grep -c 'no answer within' "$SERVER_ERR" || true)"
+_held && pass "the lock is still held" || fail "the holder is gone already"
+wait_for "a ping answered while the lock is held" 15 ping_ok &&
+	pass "a ping on another connection answered meanwhile"
+_held && pass "the lock still held then" || fail "the holder went first"
+wait_for "PostgreSQL ends the idle holder and frees the lock" 40 _free &&
+	pass "PostgreSQL ended the idle holder: the lock is free"
+exec {hfd}>&-
+wait "$HOLDER_PID" 2>/dev/null || true
+HOLDER_PID=""
+_sent_ok() { [[ $(send_one) == *'"msg.send.ok"'* ]]; }
+wait_for "sends acknowledged again" 30 _sent_ok &&
+	pass "sends acknowledged again"
 
 stop_server
 finish
