@@ -23,7 +23,10 @@
  *   - Presence: every NODES_PERIOD seconds (a timer of the loop through
  *     srv->conn, conn.h's table, as jobs.c's; armed by the first unit of
  *     work), nodes_sync() stores the counsellors there by a connection
- *     to this node, each until NODES_EXPIRY seconds from then, and reads
+ *     to this node, and the clients connected to it that have a waiting
+ *     case (whichever node runs the expiry of the waiting cases sees
+ *     them there: casework_expire_waiting()), each until NODES_EXPIRY
+ *     seconds from then, and reads
  *     those of the other nodes: a counsellor there on another node is
  *     there here too (presence.h), and one that became so is read into
  *     the pool and matched to the waiting cases. A counsellor's
@@ -781,7 +784,7 @@ casework_expire_waiting(struct server *srv, size_t *n)
 	int64_t ids[QUEUE_SCAN];
 	struct case_info c;
 	size_t found;
-	int rc = 0, gone;
+	int rc = 0, gone, there;
 
 	*n = 0;
 	if ((rc = store_case_waiting(srv->st, ids, QUEUE_SCAN, &found)) != 0)
@@ -790,8 +793,12 @@ casework_expire_waiting(struct server *srv, size_t *n)
 	for (size_t i = 0; i < found && rc == 0; i++) {
 		if ((rc = store_case_get(srv->st, ids[i], &c)) != 0)
 			break;
-		gone = intake_waiting_seen(c.id, srv->notify->online(c.client),
-		    c.updated, srv->now);
+		/* Connected here, or to another node (which stored it). */
+		if (!(there = srv->notify->online(c.client)) &&
+		    (rc = store_waiting_elsewhere(srv->st, c.client,
+		    &there)) != 0)
+			break;
+		gone = intake_waiting_seen(c.id, there, c.updated, srv->now);
 		if (gone < 0) {
 			rc = gone;
 			break;
@@ -1079,6 +1086,17 @@ nodes_sync(struct server *srv)
 		n = STORE_PRESENCE_MAX;
 	}
 	if ((rc = store_presence_publish(srv->st, ns.ids, n,
+	    NODES_EXPIRY)) != 0)
+		goto out;
+	/* The clients here, of which the store keeps those waiting: the
+	 * node that runs the jobs sees them there (casework_expire_waiting). */
+	if ((n = srv->notify->online_ids(ROLE_CLIENT, ns.ids,
+	    STORE_PRESENCE_MAX)) > STORE_PRESENCE_MAX) {
+		log_warn("casework: more than %d clients here: the others "
+		    "nodes see the first only as waiting", STORE_PRESENCE_MAX);
+		n = STORE_PRESENCE_MAX;
+	}
+	if ((rc = store_waiting_publish(srv->st, ns.ids, n,
 	    NODES_EXPIRY)) != 0)
 		goto out;
 	if (srv->now >= nodes_reload_at) {

@@ -503,6 +503,17 @@ int store_presence_publish(struct store *st, const int64_t *ids, size_t n,
  * expired; fn returning non-zero stops and is returned. */
 int store_presence_each(struct store *st,
     int (*fn)(void *arg, int64_t id), void *arg);
+/* Of ids[0..n-1] (at most STORE_PRESENCE_MAX), the clients connected
+ * to this node, those with a waiting case are stored as this node's
+ * until expiry seconds from now by the database's clock (nothing else of
+ * them); those this node stored before and not among them are taken out.
+ * 0 (nothing on SQLite) or a negative code. */
+int store_waiting_publish(struct store *st, const int64_t *ids, size_t n,
+    int expiry);
+/* 1 in *yes when another node has stored account as connected with a
+ * waiting case, not expired (store_waiting_publish), else 0 (always on
+ * SQLite). 0 or a negative code. */
+int store_waiting_elsewhere(struct store *st, int64_t account, int *yes);
 
 /* Programmes' public profiles. */
 int store_programme_set_profile(struct store *st, const struct programme *p);

@@ -86,7 +86,9 @@
  *   bounded by PG_LOCK_TIMEOUT; a lock timeout or a deadlock is
  *   OFR_E_UNAVAILABLE, retryable), and each node stores which
  *   counsellors it has there, under a random id of its own, in the
- *   unlogged nodes.presence with an expiry (casework.c reads it).
+ *   unlogged nodes.presence with an expiry (casework.c reads it), and
+ *   so the clients with a waiting case connected to it, in
+ *   nodes.waiting.
  * This file must never log a password: a URL is logged through
  * store_url_safe() alone.
  */
@@ -447,6 +449,18 @@ static const char *const pg_migrations[] = {
 	"  PRIMARY KEY (account_id, node)"
 	");"
 	"CREATE INDEX presence_node ON nodes.presence(node);",
+	/* 4: the clients with a waiting case that each node has a
+	 * connection of (casework.c: a waiting case outlives its client's
+	 * last connection to any node by keep-waiting), a row per client
+	 * and node until its expiry, as nodes.presence's: the account's id
+	 * alone, nothing else of it, no address. */
+	"CREATE UNLOGGED TABLE nodes.waiting ("
+	"  account_id bigint NOT NULL,"
+	"  node bigint NOT NULL,"
+	"  expires bigint NOT NULL,"
+	"  PRIMARY KEY (account_id, node)"
+	");"
+	"CREATE INDEX waiting_node ON nodes.waiting(node);",
 };
 #define PG_SCHEMA_VERSION	((int)nitems(pg_migrations))
 
@@ -1432,6 +1446,57 @@ pg_presence_each(struct store *st, int (*fn)(void *arg, int64_t id),
 	return rc;
 }
 
+/* This node's rows of nodes.waiting become those of ids (clients
+ * connected here) that have a waiting case, each until expiry seconds
+ * from now; the expired rows of any node go. */
+static int
+pg_waiting_publish(struct store *st, const int64_t *ids, size_t n,
+    int expiry)
+{
+	int64_t v[2] = { st->pg->node, expiry };
+	size_t cap = n * 21 + 3, len = 0;
+	char *arr;
+	int rc;
+
+	if ((arr = malloc(cap)) == NULL)
+		return OFR_E_NOMEM;
+	arr[len++] = '{';
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(arr + len, cap - len, "%s%" PRId64,
+		    i > 0 ? "," : "", ids[i]);
+	arr[len++] = '}';
+	arr[len] = '\0';
+	if ((rc = hook_run(st, "DELETE FROM nodes.waiting WHERE node = $1",
+	    v, 1, NULL, NULL, "waiting publish")) == 0 &&
+	    (rc = hook_run(st, "INSERT INTO nodes.waiting"
+	    " (account_id, node, expires) SELECT DISTINCT c.client_id,"
+	    " $1::bigint, " PG_EPOCH " + $2::bigint FROM cases c"
+	    " WHERE c.status = 1 AND c.client_id = ANY ($3::bigint[])",
+	    v, 2, arr, NULL, "waiting publish")) == 0)
+		rc = hook_run(st, "DELETE FROM nodes.waiting WHERE expires < "
+		    PG_EPOCH, NULL, 0, NULL, NULL, "waiting expire");
+	free(arr);
+	return rc;
+}
+
+/* 1 in *yes when another node has account in nodes.waiting, not
+ * expired. */
+static int
+pg_waiting_elsewhere(struct store *st, int64_t account, int *yes)
+{
+	int64_t v[2] = { st->pg->node, account };
+	PGresult *res;
+	int rc;
+
+	if ((rc = hook_run(st, "SELECT 1 FROM nodes.waiting WHERE node <> $1"
+	    " AND account_id = $2 AND expires >= " PG_EPOCH " LIMIT 1", v, 2,
+	    NULL, &res, "waiting elsewhere")) != 0)
+		return rc;
+	*yes = PQntuples(res) > 0;
+	PQclear(res);
+	return 0;
+}
+
 static const struct db_backend pg_backend = {
 	.name = "postgresql",
 	.done = pg_done,
@@ -1456,6 +1521,8 @@ static const struct db_backend pg_backend = {
 	.lock = pg_lock,
 	.presence_publish = pg_presence_publish,
 	.presence_each = pg_presence_each,
+	.waiting_publish = pg_waiting_publish,
+	.waiting_elsewhere = pg_waiting_elsewhere,
 };
 
 /*

@@ -8,7 +8,8 @@
 # nodes listen again by themselves; a client sending from both nodes at
 # once reaches its counsellor's connection with every copy, live, in seq
 # order; the periodic jobs run on one node only, and on the other once
-# that one is gone.
+# that one is gone; a waiting client connected to the node that does not
+# run them keeps its case past keep-waiting.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 if ! on_pg; then
@@ -20,7 +21,8 @@ fi
 
 # start_node NAME: a node on data directory $T/data-NAME (the first
 # node's server key copied: one server, two nodes), the rematch job every
-# second, metrics on; sets PORT_NAME, PID_NAME, MPORT_NAME.
+# second, a waiting case closed 3 s after its client is gone, metrics on;
+# sets PORT_NAME, PID_NAME, MPORT_NAME.
 start_node() {
 	local name=$1
 	DATA="$T/data-$name"
@@ -28,7 +30,7 @@ start_node() {
 		mkdir -p -m 700 "$DATA"
 		cp -p "$DATA_FIRST/server.key" "$DATA/"
 	fi
-	start_server --metrics 127.0.0.1:0 --rematch-period 1
+	start_server --metrics 127.0.0.1:0 --rematch-period 1 --keep-waiting 3s
 	DATA_FIRST=${DATA_FIRST:-$DATA}
 	printf -v "PORT_$name" '%s' "$PORT"
 	printf -v "PID_$name" '%s' "$SERVER_PID"
@@ -64,6 +66,10 @@ _jobs_ran() {
 _jobs_sum_over() {
 	RUNS_a=$(jobs_run a) RUNS_b=$(jobs_run b)
 	[ -n "$RUNS_a" ] && [ -n "$RUNS_b" ] && [ $((RUNS_a + RUNS_b)) -gt "$1" ]
+}
+
+_case_closed() {
+	[ "$(sql "SELECT status FROM cases WHERE id = $1")" = 3 ]
 }
 
 _listening_again() {
@@ -214,6 +220,27 @@ pass "the jobs ran on node $lead alone"
 log="LOG_$lead"
 assert_contains "node $lead says it runs them" "$(cat "${!log}")" \
 	"this node runs the periodic jobs"
+
+step "a waiting client connected to node $other only keeps its case past keep-waiting"
+port="PORT_$other"
+PORT=${!port}
+keygen waiter
+watch_start waiter
+out=$(cli waiter request --language de --topic leaving)
+WCASE=$(field "$out" case)
+assert_eq "the waiter's case waits (nobody speaks de)" 1 \
+	"$(sql "SELECT status FROM cases WHERE id = $WCASE")"
+ran=$(jobs_run "$lead")
+# the rematch job every second, keep-waiting 3 s: 8 runs on node $lead
+# are past the 3 s from the first that could find the waiter gone
+wait_for "node $lead to run the jobs 8 times more" 40 _jobs_ran "$lead" $((ran + 8))
+assert_eq "node $lead kept the waiting case of a client on node $other" 1 \
+	"$(sql "SELECT status FROM cases WHERE id = $WCASE")"
+watch_stop waiter
+if wait_for "the waiter's case to close once it is gone from every node" 40 \
+	_case_closed "$WCASE"; then
+	pass "the waiting case closed once its client was gone"
+fi
 
 step "node $lead gone, node $other runs them"
 pid="PID_$lead"
