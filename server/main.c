@@ -431,6 +431,7 @@ main(int argc, char **argv)
 		fatal("cannot listen to the other nodes: %s", err_str(rc));
 	if ((rc = jobs_start(&srv, &jobs)) != 0)
 		fatal("cannot start the periodic jobs: %s", err_str(rc));
+	nodes_start(&srv);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);

@@ -15,5 +15,10 @@ struct server;
  * every push, until this node's turn ends). When notes were lost, every
  * session fetches from the store. Nothing on SQLite. */
 void nodes_drain(struct server *srv);
+/* Once the loop runs (srv->conn set), on PostgreSQL: every few seconds
+ * the accounts connected here that another node disabled or erased are
+ * closed (a backstop of the x notes, which may be lost); so too when
+ * nodes_drain() finds that notes were lost. */
+void nodes_start(struct server *srv);
 
 #endif

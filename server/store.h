@@ -514,6 +514,13 @@ int store_waiting_publish(struct store *st, const int64_t *ids, size_t n,
  * waiting case, not expired (store_waiting_publish), else 0 (always on
  * SQLite). 0 or a negative code. */
 int store_waiting_elsewhere(struct store *st, int64_t account, int *yes);
+/* Of ids[0..n-1] (at most STORE_PRESENCE_MAX: the accounts connected to
+ * this node), calls fn for each that is disabled or gone (another node
+ * disabled or erased it), in one read; fn returning non-zero stops and
+ * is returned. Nothing on SQLite (one node: its own drops are seen at
+ * once). */
+int store_accounts_barred(struct store *st, const int64_t *ids, size_t n,
+    int (*fn)(void *arg, int64_t id), void *arg);
 
 /* Programmes' public profiles. */
 int store_programme_set_profile(struct store *st, const struct programme *p);

@@ -366,6 +366,17 @@ store_waiting_publish(struct store *st, const int64_t *ids, size_t n,
 }
 
 int
+store_accounts_barred(struct store *st, const int64_t *ids, size_t n,
+    int (*fn)(void *arg, int64_t id), void *arg)
+{
+	if (st->be->accounts_barred == NULL || n == 0)
+		return 0;
+	if (n > STORE_PRESENCE_MAX)
+		return OFR_E_LIMIT;
+	return st->be->accounts_barred(st, ids, n, fn, arg);
+}
+
+int
 store_waiting_elsewhere(struct store *st, int64_t account, int *yes)
 {
 	*yes = 0;

@@ -1497,6 +1497,38 @@ pg_waiting_elsewhere(struct store *st, int64_t account, int *yes)
 	return 0;
 }
 
+/* Of ids[0..n-1], those of no account or of a disabled one, each to
+ * fn. */
+static int
+pg_accounts_barred(struct store *st, const int64_t *ids, size_t n,
+    int (*fn)(void *arg, int64_t id), void *arg)
+{
+	size_t cap = n * 21 + 3, len = 0;
+	PGresult *res;
+	char *arr;
+	int rc;
+
+	if ((arr = malloc(cap)) == NULL)
+		return OFR_E_NOMEM;
+	arr[len++] = '{';
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(arr + len, cap - len, "%s%" PRId64,
+		    i > 0 ? "," : "", ids[i]);
+	arr[len++] = '}';
+	arr[len] = '\0';
+	rc = hook_run(st, "SELECT DISTINCT u.id FROM unnest($1::bigint[])"
+	    " AS u(id) LEFT JOIN accounts a ON a.id = u.id"
+	    " WHERE a.id IS NULL OR a.disabled <> 0", NULL, 0, arr, &res,
+	    "accounts barred");
+	free(arr);
+	if (rc != 0)
+		return rc;
+	for (int i = 0; i < PQntuples(res) && rc == 0; i++)
+		rc = fn(arg, strtoll(PQgetvalue(res, i, 0), NULL, 10));
+	PQclear(res);
+	return rc;
+}
+
 static const struct db_backend pg_backend = {
 	.name = "postgresql",
 	.done = pg_done,
@@ -1523,6 +1555,7 @@ static const struct db_backend pg_backend = {
 	.presence_each = pg_presence_each,
 	.waiting_publish = pg_waiting_publish,
 	.waiting_elsewhere = pg_waiting_elsewhere,
+	.accounts_barred = pg_accounts_barred,
 };
 
 /*

@@ -4,7 +4,8 @@
 # the other through the database's LISTEN/NOTIFY), the sender on a is told
 # of a delivery on b, a recipient that connects to the other node gets
 # everything undelivered, and so does one that was offline; an account
-# disabled on a loses its connection on b; PostgreSQL restarted, both
+# disabled on a loses its connection on b, even when b's listening
+# connection was ended and the note of it lost; PostgreSQL restarted, both
 # nodes listen again by themselves; a client sending from both nodes at
 # once reaches its counsellor's connection with every copy, live, in seq
 # order; the periodic jobs run on one node only, and on the other once
@@ -66,6 +67,11 @@ _jobs_ran() {
 _jobs_sum_over() {
 	RUNS_a=$(jobs_run a) RUNS_b=$(jobs_run b)
 	[ -n "$RUNS_a" ] && [ -n "$RUNS_b" ] && [ $((RUNS_a + RUNS_b)) -gt "$1" ]
+}
+
+# _backends_gone PIDS: none of the PostgreSQL backends PIDS (a,b,...) runs.
+_backends_gone() {
+	[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE pid IN ($1)")" = 0 ]
 }
 
 _case_closed() {
@@ -164,6 +170,31 @@ if wait_for "Kim's connection on node b to be closed" 20 _daemon_gone "$WATCH_PI
 	pass "Kim's connection on node b was closed"
 fi
 watch_stop kim
+
+step "a disable whose note node b missed still closes the account there"
+inv=$(cli admin invite --role counsellor | tail -n1)
+keygen jo
+assert_eq "Jo is a counsellor" counsellor \
+	"$(field "$(cli jo redeem "$inv" --name Jo --languages en)" role)"
+PORT=$PORT_b
+watch_start jo
+# node b held still while its listening connection is ended and Jo is
+# disabled: the note of the disable comes while b listens to nothing
+kill -STOP "$PID_b"
+listeners=$(sql "SELECT string_agg(pid::text, ',') FROM pg_stat_activity
+    WHERE application_name = 'offramp-cluster'")
+assert_match "the nodes' listening connections are there" "$listeners" '^[0-9,]+$'
+sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+    WHERE pid IN ($listeners)" >/dev/null
+wait_for "the listening connections to end" 20 _backends_gone "$listeners"
+PORT=$PORT_a
+out=$(cli admin disable "$KEY_jo")
+assert_eq "the admin on node a disabled Jo" yes "$(field "$out" disabled)"
+kill -CONT "$PID_b"
+if wait_for "Jo's connection on node b to be closed" 20 _daemon_gone "$WATCH_PID_jo"; then
+	pass "Jo's connection on node b was closed"
+fi
+watch_stop jo
 
 step "PostgreSQL restarted under both nodes: they listen again by themselves"
 PG_DIR=$(sed -n 's/.*[?&]host=\([^&]*\).*/\1/p' <<<"$STORE_URL")
