@@ -157,7 +157,10 @@ assign(struct server *srv, struct case_info *c, int64_t counsellor,
 	    casework_asked(&c->prefs), met)) != 0 ||
 	    (rc = pool_refresh(srv, counsellor)) != 0)
 		return rc;
-	return store_case_get(srv->st, c->id, c) == 0 ? 0 : OFR_E_INTERNAL;
+	/* Just written: not found breaks the store's promise; any other
+	 * code is the store's (unavailable: retryable). */
+	rc = store_case_get(srv->st, c->id, c);
+	return rc == OFR_E_NOT_FOUND ? OFR_E_INTERNAL : rc;
 }
 
 int
@@ -241,10 +244,13 @@ casework_close(struct server *srv, struct case_info *c, void *origin)
 		return rc;
 	if (c->counsellor != 0 && (rc = pool_refresh(srv, c->counsellor)) != 0)
 		return rc;
-	if ((rc = srv->notify->changed(srv, c, origin)) != 0)
+	/* The counsellor has room again. The rematch first, its code as
+	 * it is (a lock another node holds too long is unavailable:
+	 * retryable): a close it undoes is told to nobody, the requester
+	 * answered once, with that error. */
+	if ((rc = casework_rematch(srv, c->counsellor)) != 0)
 		return rc;
-	/* The counsellor has room again. */
-	return casework_rematch(srv, c->counsellor) < 0 ? OFR_E_INTERNAL : 0;
+	return srv->notify->changed(srv, c, origin);
 }
 
 /* Takes colleague out of c for why and tells it (left). A referral's
