@@ -29,7 +29,8 @@
  *     seconds from then, and reads
  *     those of the other nodes: a counsellor there on another node is
  *     there here too (presence.h), and one that became so is read into
- *     the pool and matched to the waiting cases. A counsellor's
+ *     the pool and, by the node that runs the jobs, matched to the
+ *     waiting cases (once, not on every node). A counsellor's
  *     connections and idleness stay its node's own. A node that stops, or is killed, stops refreshing
  *     its rows: its counsellors are there no more within NODES_EXPIRY
  *     (and one period). Every NODES_RELOAD seconds the whole pool is
@@ -44,6 +45,7 @@
 
 #include "casework.h"
 #include "casework_int.h"
+#include "cluster.h"
 #include "conn.h"
 #include "intake.h"
 #include "log.h"
@@ -1079,7 +1081,7 @@ nodes_sync(struct server *srv)
 	struct nodes_seen ns = { NULL, 0, STORE_PRESENCE_MAX };
 	int64_t gone[MOVE_MAX];
 	size_t n, all;
-	int rc;
+	int rc, got;
 
 	if ((ns.ids = malloc(STORE_PRESENCE_MAX * sizeof(*ns.ids))) == NULL)
 		return OFR_E_NOMEM;
@@ -1132,8 +1134,12 @@ nodes_sync(struct server *srv)
 		else
 			pool_there(srv, ns.ids[i]);
 	}
-	/* The queue once, for one counsellor or for many. */
-	if (rc == 0 && ns.n > 0)
+	/* The queue once, for one counsellor or for many: on one node (the
+	 * jobs' leader, which sees them anew too), under the rematch's
+	 * lock (the rematch job's: never two at once). */
+	if (rc == 0 && ns.n > 0 && cluster_leader() &&
+	    (rc = store_try_lock(srv->st, STORE_LOCK_REMATCH, &got)) == 0 &&
+	    got)
 		rc = casework_rematch(srv, ns.n == 1 ? ns.ids[0] : 0);
 out:
 	free(ns.ids);

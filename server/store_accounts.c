@@ -377,6 +377,19 @@ store_accounts_barred(struct store *st, const int64_t *ids, size_t n,
 }
 
 int
+store_try_lock(struct store *st, int key, int *got)
+{
+	int rc;
+
+	*got = 1;
+	if (st->be->try_lock == NULL)
+		return 0;
+	if ((rc = db_write_begin(st)) != 0)
+		return rc;
+	return st->be->try_lock(st, key, got);
+}
+
+int
 store_waiting_elsewhere(struct store *st, int64_t account, int *yes)
 {
 	*yes = 0;

@@ -323,6 +323,7 @@ struct db_backend {
 	    int *yes);
 	int (*accounts_barred)(struct store *st, const int64_t *ids,
 	    size_t n, int (*fn)(void *arg, int64_t id), void *arg);
+	int (*try_lock)(struct store *st, int key, int *got);
 };
 
 /* The SQL of statement id, from the backend's own table (its

@@ -1529,6 +1529,25 @@ pg_accounts_barred(struct store *st, const int64_t *ids, size_t n,
 	return rc;
 }
 
+/* Tries the transaction-level advisory lock (STORE_LOCK_CLASS, key):
+ * *got 1 when taken (until the transaction ends), 0 when another
+ * session holds it. */
+static int
+pg_try_lock(struct store *st, int key, int *got)
+{
+	int64_t v[2] = { STORE_LOCK_CLASS, key };
+	PGresult *res;
+	int rc;
+
+	*got = 0;
+	if ((rc = hook_run(st, "SELECT pg_try_advisory_xact_lock($1::int4,"
+	    " $2::int4)", v, 2, NULL, &res, "try lock")) != 0)
+		return rc;
+	*got = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return 0;
+}
+
 static const struct db_backend pg_backend = {
 	.name = "postgresql",
 	.done = pg_done,
@@ -1556,6 +1575,7 @@ static const struct db_backend pg_backend = {
 	.waiting_publish = pg_waiting_publish,
 	.waiting_elsewhere = pg_waiting_elsewhere,
 	.accounts_barred = pg_accounts_barred,
+	.try_lock = pg_try_lock,
 };
 
 /*
