@@ -1392,6 +1392,25 @@ pg_lock(struct store *st, int64_t counsellor)
 /* The seconds of the database's clock, in SQL. */
 #define PG_EPOCH	"floor(extract(epoch FROM clock_timestamp()))::bigint"
 
+/* ids[0..n-1] as a PostgreSQL array's text ({1,2,3}), malloc'd (the
+ * caller frees it); NULL when out of memory. */
+static char *
+id_array(const int64_t *ids, size_t n)
+{
+	size_t cap = n * 21 + 3, len = 0;
+	char *arr;
+
+	if ((arr = malloc(cap)) == NULL)
+		return NULL;
+	arr[len++] = '{';
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(arr + len, cap - len, "%s%" PRId64,
+		    i > 0 ? "," : "", ids[i]);
+	arr[len++] = '}';
+	arr[len] = '\0';
+	return arr;
+}
+
 /* This node's rows of nodes.presence become ids, each until expiry
  * seconds from now; the expired rows of any node go. */
 static int
@@ -1399,18 +1418,11 @@ pg_presence_publish(struct store *st, const int64_t *ids, size_t n,
     int expiry)
 {
 	int64_t v[2] = { st->pg->node, expiry };
-	size_t cap = n * 21 + 3, len = 0;
 	char *arr;
 	int rc;
 
-	if ((arr = malloc(cap)) == NULL)
+	if ((arr = id_array(ids, n)) == NULL)
 		return OFR_E_NOMEM;
-	arr[len++] = '{';
-	for (size_t i = 0; i < n; i++)
-		len += (size_t)snprintf(arr + len, cap - len, "%s%" PRId64,
-		    i > 0 ? "," : "", ids[i]);
-	arr[len++] = '}';
-	arr[len] = '\0';
 	if ((rc = hook_run(st, "DELETE FROM nodes.presence WHERE node = $1"
 	    " AND NOT (account_id = ANY ($2::bigint[]))", v, 1, arr, NULL,
 	    "presence publish")) == 0 &&
@@ -1454,18 +1466,11 @@ pg_waiting_publish(struct store *st, const int64_t *ids, size_t n,
     int expiry)
 {
 	int64_t v[2] = { st->pg->node, expiry };
-	size_t cap = n * 21 + 3, len = 0;
 	char *arr;
 	int rc;
 
-	if ((arr = malloc(cap)) == NULL)
+	if ((arr = id_array(ids, n)) == NULL)
 		return OFR_E_NOMEM;
-	arr[len++] = '{';
-	for (size_t i = 0; i < n; i++)
-		len += (size_t)snprintf(arr + len, cap - len, "%s%" PRId64,
-		    i > 0 ? "," : "", ids[i]);
-	arr[len++] = '}';
-	arr[len] = '\0';
 	if ((rc = hook_run(st, "DELETE FROM nodes.waiting WHERE node = $1",
 	    v, 1, NULL, NULL, "waiting publish")) == 0 &&
 	    (rc = hook_run(st, "INSERT INTO nodes.waiting"
@@ -1503,19 +1508,12 @@ static int
 pg_accounts_barred(struct store *st, const int64_t *ids, size_t n,
     int (*fn)(void *arg, int64_t id), void *arg)
 {
-	size_t cap = n * 21 + 3, len = 0;
 	PGresult *res;
 	char *arr;
 	int rc;
 
-	if ((arr = malloc(cap)) == NULL)
+	if ((arr = id_array(ids, n)) == NULL)
 		return OFR_E_NOMEM;
-	arr[len++] = '{';
-	for (size_t i = 0; i < n; i++)
-		len += (size_t)snprintf(arr + len, cap - len, "%s%" PRId64,
-		    i > 0 ? "," : "", ids[i]);
-	arr[len++] = '}';
-	arr[len] = '\0';
 	rc = hook_run(st, "SELECT DISTINCT u.id FROM unnest($1::bigint[])"
 	    " AS u(id) LEFT JOIN accounts a ON a.id = u.id"
 	    " WHERE a.id IS NULL OR a.disabled <> 0", NULL, 0, arr, &res,
