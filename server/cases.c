@@ -351,7 +351,7 @@ on_queued(struct server *srv, const struct case_info *c, int64_t position)
 }
 
 const struct casework_notify cases_notify = { on_changed, on_left,
-    on_queued, session_account_online };
+    on_queued, session_account_online, session_online_ids };
 
 /* The intake of case.request: everything optional but the language. */
 static int

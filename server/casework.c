@@ -23,10 +23,14 @@
  *   - Presence: every NODES_PERIOD seconds (a timer of the loop through
  *     srv->conn, conn.h's table, as jobs.c's; armed by the first unit of
  *     work), nodes_sync() stores the counsellors there by a connection
- *     to this node, each until NODES_EXPIRY seconds from then, and reads
+ *     to this node, and the clients connected to it that have a waiting
+ *     case (whichever node runs the expiry of the waiting cases sees
+ *     them there: casework_expire_waiting()), each until NODES_EXPIRY
+ *     seconds from then, and reads
  *     those of the other nodes: a counsellor there on another node is
  *     there here too (presence.h), and one that became so is read into
- *     the pool and matched to the waiting cases. A counsellor's
+ *     the pool and, by the node that runs the jobs, matched to the
+ *     waiting cases (once, not on every node). A counsellor's
  *     connections and idleness stay its node's own. A node that stops, or is killed, stops refreshing
  *     its rows: its counsellors are there no more within NODES_EXPIRY
  *     (and one period). Every NODES_RELOAD seconds the whole pool is
@@ -41,6 +45,7 @@
 
 #include "casework.h"
 #include "casework_int.h"
+#include "cluster.h"
 #include "conn.h"
 #include "intake.h"
 #include "log.h"
@@ -154,7 +159,10 @@ assign(struct server *srv, struct case_info *c, int64_t counsellor,
 	    casework_asked(&c->prefs), met)) != 0 ||
 	    (rc = pool_refresh(srv, counsellor)) != 0)
 		return rc;
-	return store_case_get(srv->st, c->id, c) == 0 ? 0 : OFR_E_INTERNAL;
+	/* Just written: not found breaks the store's promise; any other
+	 * code is the store's (unavailable: retryable). */
+	rc = store_case_get(srv->st, c->id, c);
+	return rc == OFR_E_NOT_FOUND ? OFR_E_INTERNAL : rc;
 }
 
 int
@@ -238,10 +246,13 @@ casework_close(struct server *srv, struct case_info *c, void *origin)
 		return rc;
 	if (c->counsellor != 0 && (rc = pool_refresh(srv, c->counsellor)) != 0)
 		return rc;
-	if ((rc = srv->notify->changed(srv, c, origin)) != 0)
+	/* The counsellor has room again. The rematch first, its code as
+	 * it is (a lock another node holds too long is unavailable:
+	 * retryable): a close it undoes is told to nobody, the requester
+	 * answered once, with that error. */
+	if ((rc = casework_rematch(srv, c->counsellor)) != 0)
 		return rc;
-	/* The counsellor has room again. */
-	return casework_rematch(srv, c->counsellor) < 0 ? OFR_E_INTERNAL : 0;
+	return srv->notify->changed(srv, c, origin);
 }
 
 /* Takes colleague out of c for why and tells it (left). A referral's
@@ -781,7 +792,7 @@ casework_expire_waiting(struct server *srv, size_t *n)
 	int64_t ids[QUEUE_SCAN];
 	struct case_info c;
 	size_t found;
-	int rc = 0, gone;
+	int rc = 0, gone, there;
 
 	*n = 0;
 	if ((rc = store_case_waiting(srv->st, ids, QUEUE_SCAN, &found)) != 0)
@@ -790,8 +801,12 @@ casework_expire_waiting(struct server *srv, size_t *n)
 	for (size_t i = 0; i < found && rc == 0; i++) {
 		if ((rc = store_case_get(srv->st, ids[i], &c)) != 0)
 			break;
-		gone = intake_waiting_seen(c.id, srv->notify->online(c.client),
-		    c.updated, srv->now);
+		/* Connected here, or to another node (which stored it). */
+		if (!(there = srv->notify->online(c.client)) &&
+		    (rc = store_waiting_elsewhere(srv->st, c.client,
+		    &there)) != 0)
+			break;
+		gone = intake_waiting_seen(c.id, there, c.updated, srv->now);
 		if (gone < 0) {
 			rc = gone;
 			break;
@@ -1066,7 +1081,7 @@ nodes_sync(struct server *srv)
 	struct nodes_seen ns = { NULL, 0, STORE_PRESENCE_MAX };
 	int64_t gone[MOVE_MAX];
 	size_t n, all;
-	int rc;
+	int rc, got;
 
 	if ((ns.ids = malloc(STORE_PRESENCE_MAX * sizeof(*ns.ids))) == NULL)
 		return OFR_E_NOMEM;
@@ -1079,6 +1094,17 @@ nodes_sync(struct server *srv)
 		n = STORE_PRESENCE_MAX;
 	}
 	if ((rc = store_presence_publish(srv->st, ns.ids, n,
+	    NODES_EXPIRY)) != 0)
+		goto out;
+	/* The clients here, of which the store keeps those waiting: the
+	 * node that runs the jobs sees them there (casework_expire_waiting). */
+	if ((n = srv->notify->online_ids(ROLE_CLIENT, ns.ids,
+	    STORE_PRESENCE_MAX)) > STORE_PRESENCE_MAX) {
+		log_warn("casework: more than %d clients here: the others "
+		    "nodes see the first only as waiting", STORE_PRESENCE_MAX);
+		n = STORE_PRESENCE_MAX;
+	}
+	if ((rc = store_waiting_publish(srv->st, ns.ids, n,
 	    NODES_EXPIRY)) != 0)
 		goto out;
 	if (srv->now >= nodes_reload_at) {
@@ -1108,8 +1134,12 @@ nodes_sync(struct server *srv)
 		else
 			pool_there(srv, ns.ids[i]);
 	}
-	/* The queue once, for one counsellor or for many. */
-	if (rc == 0 && ns.n > 0)
+	/* The queue once, for one counsellor or for many: on one node (the
+	 * jobs' leader, which sees them anew too), under the rematch's
+	 * lock (the rematch job's: never two at once). */
+	if (rc == 0 && ns.n > 0 && cluster_leader() &&
+	    (rc = store_try_lock(srv->st, STORE_LOCK_REMATCH, &got)) == 0 &&
+	    got)
 		rc = casework_rematch(srv, ns.n == 1 ? ns.ids[0] : 0);
 out:
 	free(ns.ids);

@@ -47,6 +47,9 @@ struct casework_notify {
 	    int64_t position);
 	/* 1 if account has a logged-in connection now, else 0. */
 	int (*online)(int64_t account);
+	/* The accounts of role (0: any) with a logged-in connection here,
+	 * at most max into ids: how many there were (maybe more). */
+	size_t (*online_ids)(int role, int64_t *ids, size_t max);
 };
 
 /* The unit of work. */
@@ -165,8 +168,9 @@ int casework_queue_position(struct server *srv, int64_t case_id,
 /* Tells queued for each waiting case, in queue order, at most the
  * first 1000: the rematch job's announcement of places. */
 int casework_announce_queue(struct server *srv);
-/* Closes the waiting cases whose client has had no connection for
- * intake_keep_waiting() seconds (looked at once a rematch: from the
+/* Closes the waiting cases whose client has had no connection (to this
+ * node or, several nodes on one database, to any: store_waiting_elsewhere)
+ * for intake_keep_waiting() seconds (looked at once a rematch: from the
  * first pass that finds it gone, or from when it began to wait). *n
  * gets how many. 0 or a negative code. */
 int casework_expire_waiting(struct server *srv, size_t *n);

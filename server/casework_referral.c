@@ -70,7 +70,11 @@ programme_of(struct server *srv, int64_t counsellor, int64_t *programme)
 static int
 reread(struct server *srv, struct case_info *c)
 {
-	return store_case_get(srv->st, c->id, c) == 0 ? 0 : OFR_E_INTERNAL;
+	int rc = store_case_get(srv->st, c->id, c);
+
+	/* Just written: not found breaks the store's promise; any other
+	 * code is the store's (unavailable: retryable). */
+	return rc == OFR_E_NOT_FOUND ? OFR_E_INTERNAL : rc;
 }
 
 int

@@ -1,7 +1,10 @@
 /*
  * cluster.c: several server nodes on one PostgreSQL database. It owns
- * what the nodes tell each other and which node runs the periodic jobs;
- * it never carries content, and never holds the loop waiting.
+ * the transport of what the nodes tell each other (the notes: sent,
+ * received, kept for the loop) and which node runs the periodic jobs;
+ * it never carries content, and never holds the loop waiting. It calls
+ * the store and below only: the loop acts on the notes it takes
+ * (cluster_take()) in nodes.c, which calls the sessions and the relay.
  *
  * What is shared and what is not. The store is shared: every message,
  * case and account is in PostgreSQL, and a recipient that logs in to any
@@ -56,7 +59,7 @@
  * socket (poll, CLUSTER_POLL_MS at most, and a pipe that stops it), keeps
  * at most CLUSTER_RING notes for the loop and wakes it (wake(): the
  * loop's cancel, thread-safe), and the loop acts on them
- * (cluster_drain). A note that finds the ring full is dropped, and so
+ * (nodes_drain(), through cluster_take()). A note that finds the ring full is dropped, and so
  * are the notes of a connection lost: either way every session of this
  * node then fetches from the store (a wake of all, which finds nothing
  * new where nothing was missed). A lost connection is made again with a
@@ -106,11 +109,9 @@
 #include <sodium.h>
 
 #include "cluster.h"
-#include "handlers.h"
 #include "log.h"
 #include "proto/err.h"
 #include "server.h"
-#include "session.h"
 #include "store.h"
 #include "store_int.h"
 
@@ -131,22 +132,13 @@
  * account, a space, the frame). */
 #define CLUSTER_FRAME_MAX	(STORE_NOTIFY_MAX - NOTE_HEAD - 3 - 20 - 1)
 
-struct cnote {
-	char kind;			/* 'm', 'd', 'x' or 'f' */
-	int64_t a, b, c;		/* account; or sender, case, recipient */
-	uint8_t mid[OFR_MID_BYTES];
-	char *text;			/* f: the frame (owned), len bytes and
-					 * a NUL */
-	size_t len;
-};
-
 static int enabled;			/* a PostgreSQL store */
 static char node[17];			/* this node's id, hex */
 
 /* The turn's notes (the loop's alone). */
-static struct cnote notes[CLUSTER_NOTES_MAX];
+static struct cluster_note notes[CLUSTER_NOTES_MAX];
 static size_t nnotes;
-static int draining;			/* notes of other nodes are acted on:
+static int quiet;			/* notes of other nodes are acted on:
 					 * nothing to tell again */
 
 static struct server *server;		/* cluster_start()'s */
@@ -156,14 +148,14 @@ static struct server *server;		/* cluster_start()'s */
 static int
 noting(void)
 {
-	return enabled && !draining;
+	return enabled && !quiet;
 }
 
 /* Keeps n (and its text) for the turn's commit; the turn's notes are
  * sent at once (inside its transaction) when there are
  * CLUSTER_NOTES_MAX already. */
 static void
-note_add(const struct cnote *n)
+note_add(const struct cluster_note *n)
 {
 	if (!noting()) {
 		free(n->text);
@@ -182,7 +174,7 @@ note_add(const struct cnote *n)
 
 /* The thread's side, under mu: what it received for the loop. */
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static struct cnote ring[CLUSTER_RING];
+static struct cluster_note ring[CLUSTER_RING];
 static size_t ring_head, ring_len;
 static size_t ring_bytes;		/* the frames of the ring's f notes */
 static unsigned long lost_frames;	/* f notes the full ring dropped */
@@ -210,7 +202,7 @@ set_leader(int yes)
 /* Parses one line of a payload (len bytes, no NUL needed) into n: 0, or
  * -1 (not ours, or no memory for its frame: skipped). */
 static int
-parse_note(const char *line, size_t len, struct cnote *n)
+parse_note(const char *line, size_t len, struct cluster_note *n)
 {
 	char head[NOTE_TEXT_MAX + 1], hex[2 * OFR_MID_BYTES + 1];
 	int used = 0;
@@ -257,7 +249,7 @@ static int
 receive(const char *payload)
 {
 	const char *p = payload, *end;
-	struct cnote n;
+	struct cluster_note n;
 	int got = 0;
 
 	if (strncmp(p, "N ", 2) != 0 || strncmp(p + 2, node, 16) == 0)
@@ -498,7 +490,7 @@ cluster_leader(void)
 /* Writes note n as a line of text into buf (cap bytes): its length (0:
  * it does not fit). */
 static size_t
-note_text(const struct cnote *n, char *buf, size_t cap)
+note_text(const struct cluster_note *n, char *buf, size_t cap)
 {
 	char hex[2 * OFR_MID_BYTES + 1];
 	int k;
@@ -552,70 +544,32 @@ cluster_flush(struct server *srv)
 	return rc;
 }
 
-/* A delivery another node took: msg.delivered to the sender's sessions
- * here, with the recipient's key from the store. */
-static void
-delivered(struct server *srv, const struct cnote *n)
+int
+cluster_take(struct cluster_note *n, int *lost)
 {
-	struct account to;
-
-	if (!session_account_online(n->a))
-		return;
-	if (store_account_by_id(srv->st, n->c, &to) != 0)
-		return;		/* gone since: nobody to name */
-	relay_tell_delivered(n->a, n->b, n->mid, to.key);
-}
-
-void
-cluster_drain(struct server *srv)
-{
-	struct cnote n;
-	unsigned long lost;
-	int all;
+	unsigned long frames;
+	int got = 0;
 
 	if (!enabled)
-		return;
-	draining = 1;
-	for (;;) {
-		pthread_mutex_lock(&mu);
-		all = wake_all;
-		wake_all = 0;
-		if (ring_len == 0) {
-			pthread_mutex_unlock(&mu);
-			break;
-		}
-		n = ring[ring_head];
+		return 0;
+	pthread_mutex_lock(&mu);
+	*lost |= wake_all;
+	wake_all = 0;
+	if (ring_len > 0) {
+		*n = ring[ring_head];
 		ring_head = (ring_head + 1) % CLUSTER_RING;
 		ring_len--;
-		ring_bytes -= n.len;
-		lost = lost_frames;
-		lost_frames = 0;
-		pthread_mutex_unlock(&mu);
-		if (lost > 0)
-			log_warn("cluster: %lu pushes of other nodes were "
-			    "dropped (too many at once): their accounts see "
-			    "those changes at their next listing", lost);
-		if (all)
-			session_wake_all();
-		switch (n.kind) {
-		case 'm':
-			session_wake_account(n.a);
-			break;
-		case 'x':
-			session_drop_account(n.a);
-			break;
-		case 'd':
-			delivered(srv, &n);
-			break;
-		case 'f':
-			session_push_account_text(n.a, n.text, n.len, NULL);
-			free(n.text);
-			break;
-		}
+		ring_bytes -= n->len;
+		got = 1;
 	}
-	if (all)
-		session_wake_all();
-	draining = 0;
+	frames = lost_frames;
+	lost_frames = 0;
+	pthread_mutex_unlock(&mu);
+	if (frames > 0)
+		log_warn("cluster: %lu pushes of other nodes were dropped "
+		    "(too many at once): their accounts see those changes at "
+		    "their next listing", frames);
+	return got;
 }
 
 #else	/* a build without PostgreSQL: one node, always */
@@ -651,10 +605,12 @@ cluster_flush(struct server *srv)
 	return 0;
 }
 
-void
-cluster_drain(struct server *srv)
+int
+cluster_take(struct cluster_note *n, int *lost)
 {
-	(void)srv;
+	(void)n;
+	(void)lost;
+	return 0;
 }
 
 #endif
@@ -666,9 +622,15 @@ cluster_enabled(void)
 }
 
 void
+cluster_quiet(int on)
+{
+	quiet = on;
+}
+
+void
 cluster_note_messages(int64_t account)
 {
-	struct cnote n = { .kind = 'm', .a = account };
+	struct cluster_note n = { .kind = 'm', .a = account };
 
 	note_add(&n);
 }
@@ -676,7 +638,7 @@ cluster_note_messages(int64_t account)
 void
 cluster_note_drop(int64_t account)
 {
-	struct cnote n = { .kind = 'x', .a = account };
+	struct cluster_note n = { .kind = 'x', .a = account };
 
 	note_add(&n);
 }
@@ -685,7 +647,7 @@ void
 cluster_note_delivered(int64_t sender, int64_t case_id,
     const uint8_t mid[OFR_MID_BYTES], int64_t recipient)
 {
-	struct cnote n = { .kind = 'd', .a = sender, .b = case_id,
+	struct cluster_note n = { .kind = 'd', .a = sender, .b = case_id,
 	    .c = recipient };
 
 	memcpy(n.mid, mid, OFR_MID_BYTES);
@@ -695,7 +657,7 @@ cluster_note_delivered(int64_t sender, int64_t case_id,
 void
 cluster_note_frame(int64_t account, const char *text, size_t len)
 {
-	struct cnote n = { .kind = 'f', .a = account, .len = len };
+	struct cluster_note n = { .kind = 'f', .a = account, .len = len };
 
 	if (!noting())
 		return;

@@ -11,6 +11,7 @@
 #ifndef OFFRAMP_CLUSTER_H
 #define OFFRAMP_CLUSTER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "proto/limits.h"
@@ -20,8 +21,8 @@ struct server;
 /* Starts the cluster's listener when url is a PostgreSQL store's (NULL or
  * another: nothing to do): a connection of its own, on a thread, that
  * LISTENs for the other nodes' notes and holds the jobs' lock when it is
- * free; wake() wakes the loop (thread-safe), which then calls
- * cluster_drain(). 0, or OFR_E_NOMEM / OFR_E_INTERNAL (no thread); a
+ * free; wake() wakes the loop (thread-safe), which then acts on the
+ * notes it takes (cluster_take(): nodes_drain()). 0, or OFR_E_NOMEM / OFR_E_INTERNAL (no thread); a
  * database not reached now is tried again in the background. */
 int cluster_start(struct server *srv, const char *url, void (*wake)(void));
 /* Stops the thread and closes its connection (the jobs' lock with it).
@@ -48,12 +49,32 @@ void cluster_note_frame(int64_t account, const char *text, size_t len);
  * its commit fails, and every request of the turn is answered with an
  * error). The notes are forgotten either way. */
 int cluster_flush(struct server *srv);
-/* In the loop, after a wake: what other nodes noted, done for the
- * accounts connected here: their sessions fetch what waits for them
- * from the store (session_wake_account), are closed
- * (session_drop_account), are told of a delivery (msg.delivered), or are
- * pushed a frame (held, as every push, until this node's turn ends). */
-void cluster_drain(struct server *srv);
+/* A note of another node, as the loop takes it: kind CLUSTER_NOTE_*;
+ * a the account (of d: the sender), b and c of d the case and the
+ * recipient, mid of d the message; text of f the frame (len bytes and a
+ * NUL, the taker's to free). */
+enum {
+	CLUSTER_NOTE_MESSAGES = 'm',	/* copies wait for a in the store */
+	CLUSTER_NOTE_DELIVERED = 'd',	/* c acked b's copy of mid */
+	CLUSTER_NOTE_DROP = 'x',	/* a was disabled or erased */
+	CLUSTER_NOTE_FRAME = 'f',	/* a push to a */
+};
+struct cluster_note {
+	char kind;
+	int64_t a, b, c;
+	uint8_t mid[OFR_MID_BYTES];
+	char *text;
+	size_t len;
+};
+/* In the loop, after a wake: the oldest note other nodes sent that is
+ * not taken yet: 1 (in *n), or 0 (none left). Sets *lost to 1 (never
+ * to 0) when notes were lost since the last take (a full ring, a
+ * listener that reconnected): whatever they told must then be read
+ * from the store. 0 always on SQLite. */
+int cluster_take(struct cluster_note *n, int *lost);
+/* On (1) while the loop acts on other nodes' notes: what it does then
+ * is noted to nobody (nothing to tell again); off (0) after. */
+void cluster_quiet(int on);
 /* 1 when other nodes may share the store (a PostgreSQL store): a copy
  * goes to a connection from the store, in seq order, never from memory
  * (relay.c). */

@@ -5,7 +5,10 @@
  * for message records). It must never commit, sleep, or call the transport
  * or a handler by name; it reaches the loop through srv->conn. Of several
  * nodes on one database, only the one that holds the jobs' lock runs
- * them (cluster_leader()); the others skip each run that falls due.
+ * them (cluster_leader()); the others skip each run that falls due. And
+ * each run holds a lock of its job in the store (store_try_lock) until
+ * its commit: a node that cannot have it skips the run, so that two
+ * nodes never run one job at once, even while a leader's flag is stale.
  */
 #include <stdint.h>
 #include <time.h>
@@ -157,7 +160,7 @@ tick(void *arg)
 {
 	struct server *srv = arg;
 	int64_t now = time(NULL);
-	int rc, lead = cluster_leader();	/* one node runs them */
+	int rc, got, lead = cluster_leader();	/* one node runs them */
 
 	for (int j = 0; j < JOB_COUNT; j++) {
 		if (due[j] > now)
@@ -166,9 +169,22 @@ tick(void *arg)
 			due[j] = now + period[j];
 			continue;
 		}
+		/* A leader that does not know yet that it lost the jobs'
+		 * lock (its listener's session ended) may meet the new one:
+		 * each run holds a lock of its job until its commit, and a
+		 * node that cannot have it skips the run. */
 		casework_begin(srv);
-		rc = jobs[j].fn(srv);
+		rc = store_try_lock(srv->st, j == JOB_REMATCH ?
+		    STORE_LOCK_REMATCH : STORE_LOCK_JOB + j, &got);
+		if (rc == 0 && got)
+			rc = jobs[j].fn(srv);
 		casework_end(srv, rc == 0);
+		if (rc == 0 && !got) {
+			log_debug("jobs: %s skipped: another node runs it",
+			    jobs[j].name);
+			due[j] = now + period[j];
+			continue;
+		}
 		if (rc != 0)
 			log_warn("jobs: %s failed: %s", jobs[j].name,
 			    err_str(rc));

@@ -27,6 +27,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "metrics.h"
+#include "nodes.h"
 #include "proto/err.h"
 #include "proto/ocrypto.h"
 #include "server.h"
@@ -430,6 +431,7 @@ main(int argc, char **argv)
 		fatal("cannot listen to the other nodes: %s", err_str(rc));
 	if ((rc = jobs_start(&srv, &jobs)) != 0)
 		fatal("cannot start the periodic jobs: %s", err_str(rc));
+	nodes_start(&srv);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
@@ -463,7 +465,7 @@ main(int argc, char **argv)
 				log_err("SIGHUP: cannot load %s and %s; the "
 				    "old certificate stays", cfg.cert, cfg.key);
 		}
-		cluster_drain(&srv);
+		nodes_drain(&srv);
 		/* The turn's notes to other nodes go with its commit. */
 		if ((rc = cluster_flush(&srv)) != 0)
 			log_warn("offramp-server: the notes to other nodes "

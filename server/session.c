@@ -543,6 +543,23 @@ session_account_online(int64_t account)
 	return 0;
 }
 
+size_t
+session_online_ids(int role, int64_t *ids, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t b = 0; b < ONLINE_BUCKETS; b++)
+		for (struct session *s = online[b]; s != NULL;
+		    s = s->online_next) {
+			if (role != 0 && s->acct.role != role)
+				continue;
+			if (n < max)
+				ids[n] = s->acct.id;
+			n++;
+		}
+	return n;
+}
+
 /* A fresh challenge, held behind what the turn queued before it, or
  * (first) written at once: a new connection's first frame depends on no
  * commit, so it need not wait for the sync of the turn's writes. */

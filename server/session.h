@@ -94,6 +94,10 @@ void session_free(struct session *s);
 void session_challenge(struct session *s);
 /* 1 if account has a logged-in connection, else 0. */
 int session_account_online(int64_t account);
+/* The accounts of role (0: any) with a logged-in connection here, at
+ * most max into ids (an account with several connections may come more
+ * than once): how many there were, which may be more than max. */
+size_t session_online_ids(int role, int64_t *ids, size_t max);
 
 /* The next frame to write, or NULL. *len is the payload length; the buffer
  * has srv->conn->pre bytes of headroom before the payload. Call

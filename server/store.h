@@ -70,6 +70,12 @@ int store_full(struct store *st);
 #define STORE_LOCK_DELIVERIES	1	/* the turn's copies: store_lock() */
 #define STORE_LOCK_JOBS		2	/* the periodic jobs (cluster.c, on
 					 * its own connection, session-long) */
+#define STORE_LOCK_REMATCH	3	/* a rematch of the whole queue: the
+					 * rematch job's, or one of a node
+					 * that saw counsellors anew
+					 * (store_try_lock) */
+#define STORE_LOCK_JOB		16	/* + a job's index (jobs.h): a run
+					 * of that job (store_try_lock) */
 #define STORE_NOTIFY_MAX	7999	/* NOTIFY's payload, bytes: under
 					 * PostgreSQL's 8000 */
 #ifdef OFFRAMP_POSTGRES
@@ -503,6 +509,30 @@ int store_presence_publish(struct store *st, const int64_t *ids, size_t n,
  * expired; fn returning non-zero stops and is returned. */
 int store_presence_each(struct store *st,
     int (*fn)(void *arg, int64_t id), void *arg);
+/* Of ids[0..n-1] (at most STORE_PRESENCE_MAX), the clients connected
+ * to this node, those with a waiting case are stored as this node's
+ * until expiry seconds from now by the database's clock (nothing else of
+ * them); those this node stored before and not among them are taken out.
+ * 0 (nothing on SQLite) or a negative code. */
+int store_waiting_publish(struct store *st, const int64_t *ids, size_t n,
+    int expiry);
+/* 1 in *yes when another node has stored account as connected with a
+ * waiting case, not expired (store_waiting_publish), else 0 (always on
+ * SQLite). 0 or a negative code. */
+int store_waiting_elsewhere(struct store *st, int64_t account, int *yes);
+/* Of ids[0..n-1] (at most STORE_PRESENCE_MAX: the accounts connected to
+ * this node), calls fn for each that is disabled or gone (another node
+ * disabled or erased it), in one read; fn returning non-zero stops and
+ * is returned. Nothing on SQLite (one node: its own drops are seen at
+ * once). */
+int store_accounts_barred(struct store *st, const int64_t *ids, size_t n,
+    int (*fn)(void *arg, int64_t id), void *arg);
+/* Begins the transaction as a write does and tries the
+ * transaction-level advisory lock (STORE_LOCK_CLASS, key), held until
+ * the commit or rollback: *got 1 when this node has it, 0 when another
+ * holds it (its work runs there now: skip it). 0 with *got 1 at once on
+ * SQLite (one node); else 0 or the store's error. */
+int store_try_lock(struct store *st, int key, int *got);
 
 /* Programmes' public profiles. */
 int store_programme_set_profile(struct store *st, const struct programme *p);

@@ -8,7 +8,8 @@
  * a profile in that the matching could not read (lists and tokens are
  * checked before they are written).
  * With several server nodes on one database it also holds the
- * counsellor's lock of an assignment and the stored presence (store.h),
+ * counsellor's lock of an assignment, the stored presence and the
+ * clients waiting on each node (store.h),
  * through hooks of the backend: nothing on SQLite.
  */
 #include <string.h>
@@ -347,6 +348,54 @@ store_presence_each(struct store *st, int (*fn)(void *arg, int64_t id),
 	if (st->be->presence_each == NULL)
 		return 0;
 	return st->be->presence_each(st, fn, arg);
+}
+
+int
+store_waiting_publish(struct store *st, const int64_t *ids, size_t n,
+    int expiry)
+{
+	int rc;
+
+	if (st->be->waiting_publish == NULL)
+		return 0;
+	if (n > STORE_PRESENCE_MAX || expiry < 1)
+		return OFR_E_LIMIT;
+	if ((rc = db_write_begin(st)) != 0)
+		return rc;
+	return st->be->waiting_publish(st, ids, n, expiry);
+}
+
+int
+store_accounts_barred(struct store *st, const int64_t *ids, size_t n,
+    int (*fn)(void *arg, int64_t id), void *arg)
+{
+	if (st->be->accounts_barred == NULL || n == 0)
+		return 0;
+	if (n > STORE_PRESENCE_MAX)
+		return OFR_E_LIMIT;
+	return st->be->accounts_barred(st, ids, n, fn, arg);
+}
+
+int
+store_try_lock(struct store *st, int key, int *got)
+{
+	int rc;
+
+	*got = 1;
+	if (st->be->try_lock == NULL)
+		return 0;
+	if ((rc = db_write_begin(st)) != 0)
+		return rc;
+	return st->be->try_lock(st, key, got);
+}
+
+int
+store_waiting_elsewhere(struct store *st, int64_t account, int *yes)
+{
+	*yes = 0;
+	if (st->be->waiting_elsewhere == NULL)
+		return 0;
+	return st->be->waiting_elsewhere(st, account, yes);
 }
 
 int

@@ -317,6 +317,13 @@ struct db_backend {
 	    size_t n, int expiry);
 	int (*presence_each)(struct store *st,
 	    int (*fn)(void *arg, int64_t id), void *arg);
+	int (*waiting_publish)(struct store *st, const int64_t *ids,
+	    size_t n, int expiry);
+	int (*waiting_elsewhere)(struct store *st, int64_t account,
+	    int *yes);
+	int (*accounts_barred)(struct store *st, const int64_t *ids,
+	    size_t n, int (*fn)(void *arg, int64_t id), void *arg);
+	int (*try_lock)(struct store *st, int key, int *got);
 };
 
 /* The SQL of statement id, from the backend's own table (its

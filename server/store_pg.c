@@ -89,7 +89,9 @@
  *   bounded by PG_LOCK_TIMEOUT; a lock timeout or a deadlock is
  *   OFR_E_UNAVAILABLE, retryable), and each node stores which
  *   counsellors it has there, under a random id of its own, in the
- *   unlogged nodes.presence with an expiry (casework.c reads it).
+ *   unlogged nodes.presence with an expiry (casework.c reads it), and
+ *   so the clients with a waiting case connected to it, in
+ *   nodes.waiting.
  * This file must never log a password: a URL is logged through
  * store_url_safe() alone.
  */
@@ -462,6 +464,18 @@ static const char *const pg_migrations[] = {
 	"  PRIMARY KEY (account_id, node)"
 	");"
 	"CREATE INDEX presence_node ON nodes.presence(node);",
+	/* 4: the clients with a waiting case that each node has a
+	 * connection of (casework.c: a waiting case outlives its client's
+	 * last connection to any node by keep-waiting), a row per client
+	 * and node until its expiry, as nodes.presence's: the account's id
+	 * alone, nothing else of it, no address. */
+	"CREATE UNLOGGED TABLE nodes.waiting ("
+	"  account_id bigint NOT NULL,"
+	"  node bigint NOT NULL,"
+	"  expires bigint NOT NULL,"
+	"  PRIMARY KEY (account_id, node)"
+	");"
+	"CREATE INDEX waiting_node ON nodes.waiting(node);",
 };
 #define PG_SCHEMA_VERSION	((int)nitems(pg_migrations))
 
@@ -1395,6 +1409,25 @@ pg_lock(struct store *st, int64_t counsellor)
 /* The seconds of the database's clock, in SQL. */
 #define PG_EPOCH	"floor(extract(epoch FROM clock_timestamp()))::bigint"
 
+/* ids[0..n-1] as a PostgreSQL array's text ({1,2,3}), malloc'd (the
+ * caller frees it); NULL when out of memory. */
+static char *
+id_array(const int64_t *ids, size_t n)
+{
+	size_t cap = n * 21 + 3, len = 0;
+	char *arr;
+
+	if ((arr = malloc(cap)) == NULL)
+		return NULL;
+	arr[len++] = '{';
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(arr + len, cap - len, "%s%" PRId64,
+		    i > 0 ? "," : "", ids[i]);
+	arr[len++] = '}';
+	arr[len] = '\0';
+	return arr;
+}
+
 /* This node's rows of nodes.presence become ids, each until expiry
  * seconds from now; the expired rows of any node go. */
 static int
@@ -1402,18 +1435,11 @@ pg_presence_publish(struct store *st, const int64_t *ids, size_t n,
     int expiry)
 {
 	int64_t v[2] = { st->pg->node, expiry };
-	size_t cap = n * 21 + 3, len = 0;
 	char *arr;
 	int rc;
 
-	if ((arr = malloc(cap)) == NULL)
+	if ((arr = id_array(ids, n)) == NULL)
 		return OFR_E_NOMEM;
-	arr[len++] = '{';
-	for (size_t i = 0; i < n; i++)
-		len += (size_t)snprintf(arr + len, cap - len, "%s%" PRId64,
-		    i > 0 ? "," : "", ids[i]);
-	arr[len++] = '}';
-	arr[len] = '\0';
 	if ((rc = hook_run(st, "DELETE FROM nodes.presence WHERE node = $1"
 	    " AND NOT (account_id = ANY ($2::bigint[]))", v, 1, arr, NULL,
 	    "presence publish")) == 0 &&
@@ -1449,6 +1475,94 @@ pg_presence_each(struct store *st, int (*fn)(void *arg, int64_t id),
 	return rc;
 }
 
+/* This node's rows of nodes.waiting become those of ids (clients
+ * connected here) that have a waiting case, each until expiry seconds
+ * from now; the expired rows of any node go. */
+static int
+pg_waiting_publish(struct store *st, const int64_t *ids, size_t n,
+    int expiry)
+{
+	int64_t v[2] = { st->pg->node, expiry };
+	char *arr;
+	int rc;
+
+	if ((arr = id_array(ids, n)) == NULL)
+		return OFR_E_NOMEM;
+	if ((rc = hook_run(st, "DELETE FROM nodes.waiting WHERE node = $1",
+	    v, 1, NULL, NULL, "waiting publish")) == 0 &&
+	    (rc = hook_run(st, "INSERT INTO nodes.waiting"
+	    " (account_id, node, expires) SELECT DISTINCT c.client_id,"
+	    " $1::bigint, " PG_EPOCH " + $2::bigint FROM cases c"
+	    " WHERE c.status = 1 AND c.client_id = ANY ($3::bigint[])",
+	    v, 2, arr, NULL, "waiting publish")) == 0)
+		rc = hook_run(st, "DELETE FROM nodes.waiting WHERE expires < "
+		    PG_EPOCH, NULL, 0, NULL, NULL, "waiting expire");
+	free(arr);
+	return rc;
+}
+
+/* 1 in *yes when another node has account in nodes.waiting, not
+ * expired. */
+static int
+pg_waiting_elsewhere(struct store *st, int64_t account, int *yes)
+{
+	int64_t v[2] = { st->pg->node, account };
+	PGresult *res;
+	int rc;
+
+	if ((rc = hook_run(st, "SELECT 1 FROM nodes.waiting WHERE node <> $1"
+	    " AND account_id = $2 AND expires >= " PG_EPOCH " LIMIT 1", v, 2,
+	    NULL, &res, "waiting elsewhere")) != 0)
+		return rc;
+	*yes = PQntuples(res) > 0;
+	PQclear(res);
+	return 0;
+}
+
+/* Of ids[0..n-1], those of no account or of a disabled one, each to
+ * fn. */
+static int
+pg_accounts_barred(struct store *st, const int64_t *ids, size_t n,
+    int (*fn)(void *arg, int64_t id), void *arg)
+{
+	PGresult *res;
+	char *arr;
+	int rc;
+
+	if ((arr = id_array(ids, n)) == NULL)
+		return OFR_E_NOMEM;
+	rc = hook_run(st, "SELECT DISTINCT u.id FROM unnest($1::bigint[])"
+	    " AS u(id) LEFT JOIN accounts a ON a.id = u.id"
+	    " WHERE a.id IS NULL OR a.disabled <> 0", NULL, 0, arr, &res,
+	    "accounts barred");
+	free(arr);
+	if (rc != 0)
+		return rc;
+	for (int i = 0; i < PQntuples(res) && rc == 0; i++)
+		rc = fn(arg, strtoll(PQgetvalue(res, i, 0), NULL, 10));
+	PQclear(res);
+	return rc;
+}
+
+/* Tries the transaction-level advisory lock (STORE_LOCK_CLASS, key):
+ * *got 1 when taken (until the transaction ends), 0 when another
+ * session holds it. */
+static int
+pg_try_lock(struct store *st, int key, int *got)
+{
+	int64_t v[2] = { STORE_LOCK_CLASS, key };
+	PGresult *res;
+	int rc;
+
+	*got = 0;
+	if ((rc = hook_run(st, "SELECT pg_try_advisory_xact_lock($1::int4,"
+	    " $2::int4)", v, 2, NULL, &res, "try lock")) != 0)
+		return rc;
+	*got = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return 0;
+}
+
 static const struct db_backend pg_backend = {
 	.name = "postgresql",
 	.done = pg_done,
@@ -1473,6 +1587,10 @@ static const struct db_backend pg_backend = {
 	.lock = pg_lock,
 	.presence_publish = pg_presence_publish,
 	.presence_each = pg_presence_each,
+	.waiting_publish = pg_waiting_publish,
+	.waiting_elsewhere = pg_waiting_elsewhere,
+	.accounts_barred = pg_accounts_barred,
+	.try_lock = pg_try_lock,
 };
 
 /*

@@ -4,11 +4,13 @@
 # the other through the database's LISTEN/NOTIFY), the sender on a is told
 # of a delivery on b, a recipient that connects to the other node gets
 # everything undelivered, and so does one that was offline; an account
-# disabled on a loses its connection on b; PostgreSQL restarted, both
+# disabled on a loses its connection on b, even when b's listening
+# connection was ended and the note of it lost; PostgreSQL restarted, both
 # nodes listen again by themselves; a client sending from both nodes at
 # once reaches its counsellor's connection with every copy, live, in seq
 # order; the periodic jobs run on one node only, and on the other once
-# that one is gone.
+# that one is gone; a waiting client connected to the node that does not
+# run them keeps its case past keep-waiting.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 if ! on_pg; then
@@ -20,7 +22,8 @@ fi
 
 # start_node NAME: a node on data directory $T/data-NAME (the first
 # node's server key copied: one server, two nodes), the rematch job every
-# second, metrics on; sets PORT_NAME, PID_NAME, MPORT_NAME.
+# second, a waiting case closed 3 s after its client is gone, metrics on;
+# sets PORT_NAME, PID_NAME, MPORT_NAME.
 start_node() {
 	local name=$1
 	DATA="$T/data-$name"
@@ -28,7 +31,7 @@ start_node() {
 		mkdir -p -m 700 "$DATA"
 		cp -p "$DATA_FIRST/server.key" "$DATA/"
 	fi
-	start_server --metrics 127.0.0.1:0 --rematch-period 1
+	start_server --metrics 127.0.0.1:0 --rematch-period 1 --keep-waiting 3s
 	DATA_FIRST=${DATA_FIRST:-$DATA}
 	printf -v "PORT_$name" '%s' "$PORT"
 	printf -v "PID_$name" '%s' "$SERVER_PID"
@@ -64,6 +67,15 @@ _jobs_ran() {
 _jobs_sum_over() {
 	RUNS_a=$(jobs_run a) RUNS_b=$(jobs_run b)
 	[ -n "$RUNS_a" ] && [ -n "$RUNS_b" ] && [ $((RUNS_a + RUNS_b)) -gt "$1" ]
+}
+
+# _backends_gone PIDS: none of the PostgreSQL backends PIDS (a,b,...) runs.
+_backends_gone() {
+	[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE pid IN ($1)")" = 0 ]
+}
+
+_case_closed() {
+	[ "$(sql "SELECT status FROM cases WHERE id = $1")" = 3 ]
 }
 
 _listening_again() {
@@ -159,6 +171,31 @@ if wait_for "Kim's connection on node b to be closed" 20 _daemon_gone "$WATCH_PI
 fi
 watch_stop kim
 
+step "a disable whose note node b missed still closes the account there"
+inv=$(cli admin invite --role counsellor | tail -n1)
+keygen jo
+assert_eq "Jo is a counsellor" counsellor \
+	"$(field "$(cli jo redeem "$inv" --name Jo --languages en)" role)"
+PORT=$PORT_b
+watch_start jo
+# node b held still while its listening connection is ended and Jo is
+# disabled: the note of the disable comes while b listens to nothing
+kill -STOP "$PID_b"
+listeners=$(sql "SELECT string_agg(pid::text, ',') FROM pg_stat_activity
+    WHERE application_name = 'offramp-cluster'")
+assert_match "the nodes' listening connections are there" "$listeners" '^[0-9,]+$'
+sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+    WHERE pid IN ($listeners)" >/dev/null
+wait_for "the listening connections to end" 20 _backends_gone "$listeners"
+PORT=$PORT_a
+out=$(cli admin disable "$KEY_jo")
+assert_eq "the admin on node a disabled Jo" yes "$(field "$out" disabled)"
+kill -CONT "$PID_b"
+if wait_for "Jo's connection on node b to be closed" 20 _daemon_gone "$WATCH_PID_jo"; then
+	pass "Jo's connection on node b was closed"
+fi
+watch_stop jo
+
 step "PostgreSQL restarted under both nodes: they listen again by themselves"
 PG_DIR=$(sed -n 's/.*[?&]host=\([^&]*\).*/\1/p' <<<"$STORE_URL")
 bash "$LIB_DIR/../tools/pg.sh" halt "$PG_DIR"
@@ -214,6 +251,27 @@ pass "the jobs ran on node $lead alone"
 log="LOG_$lead"
 assert_contains "node $lead says it runs them" "$(cat "${!log}")" \
 	"this node runs the periodic jobs"
+
+step "a waiting client connected to node $other only keeps its case past keep-waiting"
+port="PORT_$other"
+PORT=${!port}
+keygen waiter
+watch_start waiter
+out=$(cli waiter request --language de --topic leaving)
+WCASE=$(field "$out" case)
+assert_eq "the waiter's case waits (nobody speaks de)" 1 \
+	"$(sql "SELECT status FROM cases WHERE id = $WCASE")"
+ran=$(jobs_run "$lead")
+# the rematch job every second, keep-waiting 3 s: 8 runs on node $lead
+# are past the 3 s from the first that could find the waiter gone
+wait_for "node $lead to run the jobs 8 times more" 40 _jobs_ran "$lead" $((ran + 8))
+assert_eq "node $lead kept the waiting case of a client on node $other" 1 \
+	"$(sql "SELECT status FROM cases WHERE id = $WCASE")"
+watch_stop waiter
+if wait_for "the waiter's case to close once it is gone from every node" 40 \
+	_case_closed "$WCASE"; then
+	pass "the waiting case closed once its client was gone"
+fi
 
 step "node $lead gone, node $other runs them"
 pid="PID_$lead"

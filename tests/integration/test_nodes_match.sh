@@ -3,7 +3,8 @@
 # is matched to a counsellor logged in only on node B; clients racing
 # case requests at both nodes at once never get one counsellor's last
 # place twice (the counsellor's lock in the store), and a request that
-# cannot have that lock within 2 s is answered unavailable and leaves
+# cannot have that lock within 2 s (a case request, a close whose rematch
+# gives the counsellor's place again) is answered unavailable and leaves
 # nothing behind; when node B is killed, its counsellor is there no more
 # once its stored presence expires (10 s), and a new case on node A
 # waits. PostgreSQL only: SQLite has one node.
@@ -137,6 +138,33 @@ assert_eq "Sam has 2 open cases in the store (capacity 2)" 2 \
 	    AND status IN (1, 2, 4)")"
 assert_eq "the other racers wait" $((${#RACERS[@]} - 1)) \
 	"$(sql "SELECT count(*) FROM cases WHERE status = 1")"
+
+step "a close whose rematch cannot have Sam's lock is answered unavailable, and undone"
+mkfifo "$T/holder2.in"
+PGAPPNAME=holder psql -X -q -v ON_ERROR_STOP=1 -d "$STORE_URL" \
+	<"$T/holder2.in" >"$T/holder2.out" 2>&1 &
+HOLDER=$!
+exec {hold}>"$T/holder2.in"
+echo "BEGIN; SELECT 1 FROM counsellor_profiles WHERE account_id = $SAM
+    FOR UPDATE;" >&"$hold"
+wait_for "the holder to lock Sam's row" 10 eval '[ "$(sql "SELECT count(*)
+    FROM pg_stat_activity WHERE application_name = '"'holder'"'
+    AND state = '"'idle in transaction'"'")" = 1 ]'
+# c0's close gives Sam room: its rematch claims Sam for a waiting racer
+clirun c0 close "$C0"
+assert_match "the close is answered unavailable (retryable), not internal" \
+	"$ERR" '^offramp: unavailable: case\.close'
+assert_eq "nothing of it was kept: c0's case is still open with Sam" \
+	"2|$SAM" "$(sql "SELECT status, counsellor_id FROM cases WHERE id = $C0")"
+echo "COMMIT;" >&"$hold"
+exec {hold}>&-
+wait "$HOLDER"
+out=$(cli c0 close "$C0")
+assert_eq "retried once the lock is let go, the close is done" closed \
+	"$(field "$out" status)"
+assert_eq "and Sam took a waiting racer's case: 2 open again" 2 \
+	"$(sql "SELECT count(*) FROM cases WHERE counsellor_id = $SAM
+	    AND status IN (1, 2, 4)")"
 
 step "node B killed: Sam is there no more once its presence expires"
 kill -9 "$B_PID"

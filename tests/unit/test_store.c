@@ -968,10 +968,10 @@ test_transactions(struct store **stp)
 	*stp = st;
 	if (st == NULL)
 		return;
-	/* SQLite's version 17 is PostgreSQL's 1, 18 its 2; its 3 is its
-	 * own (nodes.presence: store_pg.c) */
+	/* SQLite's version 17 is PostgreSQL's 1, 18 its 2; its 3 and 4
+	 * are its own (nodes.presence, nodes.waiting: store_pg.c) */
 	if (url != NULL)
-		CHECK_EQ_INT(peek("SELECT version FROM schema_version"), 3);
+		CHECK_EQ_INT(peek("SELECT version FROM schema_version"), 4);
 	else
 		CHECK_EQ_INT(peek("PRAGMA user_version"), 18);
 	CHECK_EQ_INT(store_account_by_id(st, id, &a), 0);
