@@ -727,6 +727,89 @@ on_pg() {
 	[ -n "${STORE_URL:-}" ]
 }
 
+# pg_only REASON: a test that needs the PostgreSQL store (several nodes,
+# PostgreSQL's own crashes and standbys) ends here on SQLite, saying why
+# (exit status 77: ctest's SKIP_RETURN_CODE for its entry).
+pg_only() {
+	! on_pg || return 0
+	echo "   skip $TEST_NAME: $* (STORE_URL unset: tests/tools/pg.sh run)"
+	FINISHED=1
+	exit 77
+}
+
+# start_node NAME [ARGS...]: one more server node on the store of the
+# first (start_server with ARGS), on data directory $T/data-NAME with the
+# first node's server key copied (one server, several nodes); sets
+# PORT_NAME, PID_NAME, LOG_NAME (its stderr) and, when it serves
+# metrics, MPORT_NAME.
+start_node() {
+	local name=$1
+	shift
+	DATA="$T/data-$name"
+	if [ -n "${DATA_FIRST:-}" ]; then
+		mkdir -p -m 700 "$DATA"
+		cp -p "$DATA_FIRST/server.key" "$DATA/"
+	fi
+	start_server "$@"
+	DATA_FIRST=${DATA_FIRST:-$DATA}
+	printf -v "PORT_$name" '%s' "$PORT"
+	printf -v "PID_$name" '%s' "$SERVER_PID"
+	printf -v "LOG_$name" '%s' "$SERVER_ERR"
+	printf -v "MPORT_$name" '%s' "$(sed -n \
+		's/^offramp-server: metrics on 127\.0\.0\.1 port \([0-9][0-9]*\) .*/\1/p' \
+		"$SERVER_OUT" | head -n1)"
+}
+
+# case_kept: a client's case with Sam (setup_pool's counsellor, whose
+# daemons go down: nobody takes Sam's copies off the server, they stay
+# stored); sets CASE and CKEY, Sam's key in the case. After start_server.
+case_kept() {
+	local out
+	setup_pool
+	keygen client
+	cli client login >/dev/null
+	CASE=$(field "$(cli client request --language en --topic leaving)" case)
+	assert_match "the client has a case" "$CASE" '^[0-9]+$'
+	out=$(printf '%s\n' '{"v":1,"type":"case.list","id":1}' |
+		cli client raw --login --count 1 --idle 10)
+	CKEY=$(participant_key "$out" counsellor)
+	assert_match "the counsellor's key is known" "$CKEY" '^[A-Za-z0-9+/=]{44}$'
+	counsellors_down
+}
+
+# send_stream PACE [RAW_ARGS...]: one msg.send of random ciphertext for
+# Sam in the client's case (case_kept) every PACE seconds (a pace, not a
+# wait: raw --answered has room for 256 unanswered) on one raw connection
+# of the client, until $T/stop exists, three minutes at most; each request
+# also in $T/sent, the answers in $T/answers. Sets WRITER_PID, RAW_PID.
+send_stream() {
+	local pace=$1
+	shift
+	mkfifo "$T/stream"
+	python3 - "$CASE" "$CKEY" "$T/stop" "$T/sent" "$pace" >"$T/stream" <<-'PY' &
+	import base64, os, sys, time
+	case, to, stop, log = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+	pace = float(sys.argv[5])
+	end = time.monotonic() + 180
+	with open(log, "w") as f:
+	    i = 1
+	    while not os.path.exists(stop) and time.monotonic() < end:
+	        i += 1
+	        mid = base64.b64encode(os.urandom(16)).decode()
+	        ct = base64.b64encode(os.urandom(48)).decode()
+	        line = ('{"v":1,"type":"msg.send","id":%d,"case":%d,"mid":"%s",'
+	                '"copies":[{"to":"%s","ct":"%s"}]}' % (i, case, mid, to, ct))
+	        print(line, flush=True)
+	        f.write(line + "\n")
+	        f.flush()
+	        time.sleep(pace)
+	PY
+	WRITER_PID=$!
+	CLI_LIMIT=300 cli client raw --login --answered "$@" <"$T/stream" \
+		>"$T/answers" 2>"$T/raw.err" &
+	RAW_PID=$!
+}
+
 # sqlite_only REASON: a test about SQLite's own files ends here on
 # PostgreSQL, saying why (exit status 77: ctest's SKIP_RETURN_CODE for the
 # PostgreSQL entries).

@@ -76,45 +76,14 @@ assert_eq "the standby is in recovery" t \
 step "one node on both hosts, a client's case with Sam"
 STORE_URL="postgresql:///offramp?host=$PG_DIR,$SB_DIR&user=$owner&target_session_attrs=read-write"
 start_server
-setup_pool
-keygen client
-cli client login >/dev/null
-CASE=$(field "$(cli client request --language en --topic leaving)" case)
-assert_match "the client has a case" "$CASE" '^[0-9]+$'
-out=$(printf '%s\n' '{"v":1,"type":"case.list","id":1}' |
-	cli client raw --login --count 1 --idle 10)
-ckey=$(participant_key "$out" counsellor)
-assert_match "the counsellor's key is known" "$ckey" '^[A-Za-z0-9+/=]{44}$'
-# Sam's copies stay stored until Sam acks them: no daemon takes them
-counsellors_down
+case_kept
 out=$(cli couns send "$CASE" "before the failover")
 assert_match "Sam's message before the failover acknowledged" "$out" '^sent: '
 
 step "a stream of msg.send on one connection"
 # one msg.send every 20 ms (a pace, not a wait) until $T/stop exists,
 # three minutes at most; each line also in $T/sent
-mkfifo "$T/stream"
-python3 - "$CASE" "$ckey" "$T/stop" "$T/sent" >"$T/stream" <<-'PY' &
-import base64, os, sys, time
-case, to, stop, log = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-end = time.monotonic() + 180
-with open(log, "w") as f:
-    i = 1
-    while not os.path.exists(stop) and time.monotonic() < end:
-        i += 1
-        mid = base64.b64encode(os.urandom(16)).decode()
-        ct = base64.b64encode(os.urandom(48)).decode()
-        line = ('{"v":1,"type":"msg.send","id":%d,"case":%d,"mid":"%s",'
-                '"copies":[{"to":"%s","ct":"%s"}]}' % (i, case, mid, to, ct))
-        print(line, flush=True)
-        f.write(line + "\n")
-        f.flush()
-        time.sleep(0.02)
-PY
-WRITER_PID=$!
-CLI_LIMIT=300 cli client raw --login --answered <"$T/stream" \
-	>"$T/answers" 2>"$T/raw.err" &
-RAW_PID=$!
+send_stream 0.02
 
 # oks: OKS, the msg.send.ok answers so far; unavail: UNAVAIL, the
 # errors unavailable (no process)

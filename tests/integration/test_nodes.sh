@@ -13,33 +13,11 @@
 # run them keeps its case past keep-waiting.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-if ! on_pg; then
-	echo "   skip $TEST_NAME: several nodes need a PostgreSQL store" \
-		"(STORE_URL, as tests/tools/pg.sh run gives)"
-	FINISHED=1
-	exit 77
-fi
+pg_only "several nodes need a PostgreSQL store"
 
-# start_node NAME: a node on data directory $T/data-NAME (the first
-# node's server key copied: one server, two nodes), the rematch job every
-# second, a waiting case closed 3 s after its client is gone, metrics on;
-# sets PORT_NAME, PID_NAME, MPORT_NAME.
-start_node() {
-	local name=$1
-	DATA="$T/data-$name"
-	if [ -n "${DATA_FIRST:-}" ]; then
-		mkdir -p -m 700 "$DATA"
-		cp -p "$DATA_FIRST/server.key" "$DATA/"
-	fi
-	start_server --metrics 127.0.0.1:0 --rematch-period 1 --keep-waiting 3s
-	DATA_FIRST=${DATA_FIRST:-$DATA}
-	printf -v "PORT_$name" '%s' "$PORT"
-	printf -v "PID_$name" '%s' "$SERVER_PID"
-	printf -v "LOG_$name" '%s' "$SERVER_ERR"
-	printf -v "MPORT_$name" '%s' "$(sed -n \
-		's/^offramp-server: metrics on 127\.0\.0\.1 port \([0-9][0-9]*\) .*/\1/p' \
-		"$SERVER_OUT" | head -n1)"
-}
+# each node: the rematch job every second, a waiting case closed 3 s
+# after its client is gone, metrics on (start_node sets MPORT_NAME)
+NODE_ARGS=(--metrics 127.0.0.1:0 --rematch-period 1 --keep-waiting 3s)
 
 # jobs_run NAME: the periodic jobs' runs on node NAME so far (its
 # /metrics), or "" when it does not answer.
@@ -109,9 +87,9 @@ _send_after() {
 	[ "$RC" -eq 0 ]
 }
 
-start_node a
+start_node a "${NODE_ARGS[@]}"
 COUNS_DAEMON=0 setup_pool
-start_node b
+start_node b "${NODE_ARGS[@]}"
 
 step "the counsellor works on node b, and the client's case is made there"
 PORT=$PORT_b

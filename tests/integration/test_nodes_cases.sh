@@ -13,28 +13,7 @@
 # only: SQLite has one node.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-if ! on_pg; then
-	echo "   skip $TEST_NAME: several nodes need a PostgreSQL store" \
-		"(STORE_URL, as tests/tools/pg.sh run gives)"
-	FINISHED=1
-	exit 77
-fi
-
-# start_node NAME: a node on data directory $T/data-NAME (the first
-# node's server key copied: one server, two nodes); sets PORT_NAME and
-# LOG_NAME.
-start_node() {
-	local name=$1
-	DATA="$T/data-$name"
-	if [ -n "${DATA_FIRST:-}" ]; then
-		mkdir -p -m 700 "$DATA"
-		cp -p "$DATA_FIRST/server.key" "$DATA/"
-	fi
-	start_server
-	DATA_FIRST=${DATA_FIRST:-$DATA}
-	printf -v "PORT_$name" '%s' "$PORT"
-	printf -v "LOG_$name" '%s' "$SERVER_ERR"
-}
+pg_only "several nodes need a PostgreSQL store"
 
 # watch_on NODE NAME WHO: a raw connection of WHO's account (a copy of its
 # key file, as NAME) logged in on NODE, recording its frames (watch_start).

@@ -10,12 +10,7 @@
 # waits. PostgreSQL only: SQLite has one node.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-if ! on_pg; then
-	echo "   skip $TEST_NAME: several nodes share a PostgreSQL database" \
-		"(STORE_URL unset: run it with tests/tools/pg.sh run)"
-	FINISHED=1
-	exit 77
-fi
+pg_only "several nodes share a PostgreSQL database"
 
 # start_node_b: a second server node on the same database, with a data
 # directory and a port of its own; sets B_PID, B_PORT, B_URL, B_ERR.

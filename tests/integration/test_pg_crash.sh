@@ -9,12 +9,7 @@
 # in the counsellor's queue: an acknowledged message is never lost. The
 # server itself must live through PostgreSQL's crashes and reconnect.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-if ! on_pg; then
-	echo "   skip $TEST_NAME: it needs the PostgreSQL store (STORE_URL;" \
-	    "tests/tools/pg.sh run)"
-	FINISHED=1
-	exit 77
-fi
+pg_only "it needs the PostgreSQL store"
 PG_SH="$(dirname "${BASH_SOURCE[0]}")/../tools/pg.sh"
 # the cluster's directory: the URL's host (pg.sh's socket directory)
 PG_DIR=$(sed -n 's/.*[?&]host=\([^&]*\).*/\1/p' <<<"$STORE_URL")
@@ -24,17 +19,7 @@ PG_DIR=$(sed -n 's/.*[?&]host=\([^&]*\).*/\1/p' <<<"$STORE_URL")
 N=1000
 
 start_server
-setup_pool
-keygen client
-cli client login >/dev/null
-CASE=$(field "$(cli client request --language en --topic leaving)" case)
-assert_match "the client has a case" "$CASE" '^[0-9]+$'
-out=$(printf '%s\n' '{"v":1,"type":"case.list","id":1}' |
-	cli client raw --login --count 1 --idle 10)
-ckey=$(participant_key "$out" counsellor)
-assert_match "the counsellor's key is known" "$ckey" '^[A-Za-z0-9+/=]{44}$'
-# nobody takes the copies off the server: they stay in Sam's queue
-counsellors_down
+case_kept
 
 # acked FILE: the mids of the msg.send.ok answers in FILE, one a line.
 acked() {
@@ -58,7 +43,7 @@ for round in 1 2 3 4; do
 	4) what="PostgreSQL stopped at once, then the node killed" ;;
 	esac
 	step "round $round: $N sends pipelined; $what once some are acknowledged"
-	python3 - "$N" "$CASE" "$ckey" >"$T/sends$round" <<-'PY'
+	python3 - "$N" "$CASE" "$CKEY" >"$T/sends$round" <<-'PY'
 	import base64, os, sys
 	n, case, to = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 	ct = base64.b64encode(os.urandom(48)).decode()

@@ -21,12 +21,7 @@
 # Every request gets exactly one answer, and every acknowledged message is
 # stored once, with its copy for the counsellor.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-if ! on_pg; then
-	echo "   skip $TEST_NAME: it needs the PostgreSQL store (STORE_URL;" \
-	    "tests/tools/pg.sh run)"
-	FINISHED=1
-	exit 77
-fi
+pg_only "it needs the PostgreSQL store"
 STANDBY_SH="$REPO_ROOT/deploy/pg-standby.sh"
 PG_BIN=${PG_BINDIR:-$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null ||
 	dirname "$(command -v pg_ctl)")}
@@ -87,42 +82,9 @@ trap _stall_exit EXIT
 
 step "a client's case with Sam, and a stream of msg.send on one connection"
 start_server
-setup_pool
-keygen client
-cli client login >/dev/null
-CASE=$(field "$(cli client request --language en --topic leaving)" case)
-assert_match "the client has a case" "$CASE" '^[0-9]+$'
-out=$(printf '%s\n' '{"v":1,"type":"case.list","id":1}' |
-	cli client raw --login --count 1 --idle 10)
-ckey=$(participant_key "$out" counsellor)
-assert_match "the counsellor's key is known" "$ckey" '^[A-Za-z0-9+/=]{44}$'
-# Sam's copies stay stored: no daemon takes them
-counsellors_down
-# one msg.send every 50 ms (a pace, not a wait; raw --answered has room
-# for 256 unanswered) until $T/stop exists,
-# three minutes at most; each line also in $T/sent
-mkfifo "$T/stream"
-python3 - "$CASE" "$ckey" "$T/stop" "$T/sent" >"$T/stream" <<-'PY' &
-import base64, os, sys, time
-case, to, stop, log = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-end = time.monotonic() + 180
-with open(log, "w") as f:
-    i = 1
-    while not os.path.exists(stop) and time.monotonic() < end:
-        i += 1
-        mid = base64.b64encode(os.urandom(16)).decode()
-        ct = base64.b64encode(os.urandom(48)).decode()
-        line = ('{"v":1,"type":"msg.send","id":%d,"case":%d,"mid":"%s",'
-                '"copies":[{"to":"%s","ct":"%s"}]}' % (i, case, mid, to, ct))
-        print(line, flush=True)
-        f.write(line + "\n")
-        f.flush()
-        time.sleep(0.05)
-PY
-WRITER_PID=$!
-CLI_LIMIT=300 cli client raw --login --answered --idle 60 <"$T/stream" \
-	>"$T/answers" 2>"$T/raw.err" &
-RAW_PID=$!
+case_kept
+# one msg.send every 50 ms until $T/stop exists
+send_stream 0.05 --idle 60
 
 # count_answers: OKS, UNAVAIL, the answers so far; LAST_OK, the greatest
 # request id answered msg.send.ok
@@ -298,7 +260,7 @@ send_one() {
 	mid=$(head -c 16 /dev/urandom | base64)
 	ct=$(head -c 48 /dev/urandom | base64)
 	printf '{"v":1,"type":"msg.send","id":2,"case":%d,"mid":"%s","copies":[{"to":"%s","ct":"%s"}]}\n' \
-		"$CASE" "$mid" "$ckey" "$ct" |
+		"$CASE" "$mid" "$CKEY" "$ct" |
 		CLI_LIMIT=40 cli client raw --login --count 1 --idle 30 2>&1
 }
 _held() {
