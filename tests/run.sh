@@ -14,9 +14,9 @@
 #   in both: ASan+UBSan at -O1 finds what the release build would and more,
 #   and a test of the shell's thousands of processes run twice did not fit
 #   the ten minutes. On PostgreSQL (integration-pg/*) in the release build
-#   ("once"), but for four that cover most of store_pg.c (the relay,
-#   authorisation, kill -9 durability, referral), which run sanitized
-#   instead: both stores under the sanitizers did not fit the ten minutes.
+#   ("once"), but for two that cover much of store_pg.c (the relay, kill
+#   -9 durability), which run sanitized instead: both stores under the
+#   sanitizers did not fit the ten minutes.
 #   Of the release build's PostgreSQL runs, those labelled "pg-all" too
 #   (the longer ones, whose parts of the store the others reach) run only
 #   when asked: OFFRAMP_PG_ALL=1 bash tests/run.sh runs every integration
@@ -36,7 +36,7 @@
 # - "once": ./build only, the release server and CLI: web/interop (the
 #   web client's JavaScript against the C programs), test_crash_scale
 #   (50 kill -9 rounds under load: the binary that ships, and too slow
-#   sanitized) and integration-pg/* but the four above;
+#   sanitized) and integration-pg/* but the two above;
 # - "browser" tests (Chromium): ./build-asan only, the sanitizers watching
 #   the server they drive;
 # - "live" (fuzz/short, a minute of live fuzzing) is left out:
