@@ -124,6 +124,20 @@ casework_commit(struct server *srv)
 	return rc;
 }
 
+/* A node that stops takes its presence out of the store: its
+ * counsellors and waiting clients are there no more (a node that dies
+ * leaves them until they expire). The caller commits. */
+void
+casework_nodes_leave(struct server *srv)
+{
+	if (!store_shared(srv->st))
+		return;
+	if (store_presence_publish(srv->st, NULL, 0, 1) != 0 ||
+	    store_waiting_publish(srv->st, NULL, 0, 1) != 0)
+		log_warn("casework: this node's presence stays in the store "
+		    "until it expires");
+}
+
 int64_t
 casework_commit_seq(const struct server *srv)
 {

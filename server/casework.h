@@ -69,6 +69,9 @@ void casework_end(struct server *srv, int keep);
  * read back from the store, at once or, when it cannot be, at the next
  * request or job (casework_begin). 0, or the store's code. */
 int casework_commit(struct server *srv);
+/* Several nodes: this node's counsellors and waiting clients taken out
+ * of the store's presence, as the node stops (nothing on SQLite). */
+void casework_nodes_leave(struct server *srv);
 /* The number of the newest commit made (store_commit_seq): what was read
  * or written so far depends on it at most. */
 int64_t casework_commit_seq(const struct server *srv);

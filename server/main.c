@@ -477,6 +477,7 @@ main(int argc, char **argv)
 			    !store_full(srv.st));
 	}
 	log_info("offramp-server stopping");
+	casework_nodes_leave(&srv);
 	(void)cluster_flush(&srv);
 	session_turn_end(&srv);
 	cluster_stop();
