@@ -737,6 +737,16 @@ pg_only() {
 	exit 77
 }
 
+# as_owner CMD...: CMD as the owner of tests/tools/pg.sh's clusters (the
+# postgres user when root: initdb refuses root).
+as_owner() {
+	if [ "$(id -u)" -eq 0 ]; then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
+
 # start_node NAME [ARGS...]: one more server node on the store of the
 # first (start_server with ARGS), on data directory $T/data-NAME with the
 # first node's server key copied (one server, several nodes); sets

@@ -21,14 +21,6 @@ SB_DIR=""
 WRITER_PID=""
 RAW_PID=""
 
-# as pg.sh runs its clusters: as postgres when root (initdb refuses root)
-as_owner() {
-	if [ "$(id -u)" -eq 0 ]; then
-		runuser -u postgres -- "$@"
-	else
-		"$@"
-	fi
-}
 owner=$( [ "$(id -u)" -eq 0 ] && echo postgres || id -un)
 
 # at exit: the load, the standby, the primary; then lib.sh's exit trap

@@ -41,13 +41,6 @@ RAW_PID=""
 HOLDER_PID=""
 STOPPED=""
 
-as_owner() {
-	if [ "$(id -u)" -eq 0 ]; then
-		runuser -u postgres -- "$@"
-	else
-		"$@"
-	fi
-}
 
 # at exit: the cluster running again, the load, the standby; then
 # lib.sh's exit trap
