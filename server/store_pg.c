@@ -63,7 +63,9 @@
  * - Then the connection is made again by the next statement outside a
  *   transaction (the thread's by its next sync), after a backoff
  *   (PG_RETRY_MIN doubling to PG_RETRY_MAX);
- *   until then every statement fails at once with OFR_E_UNAVAILABLE. A
+ *   until then every statement fails at once with OFR_E_UNAVAILABLE. The
+ *   loop's connect runs in a thread of its own (struct pg_dial), its
+ *   statements answered unavailable at once meanwhile. A
  *   connect waits PG_CONNECT_TIMEOUT at most, and every command
  *   PG_DEADLINE_MS at most (await: sent without blocking, its result
  *   polled for), on a network gone and on a PostgreSQL that is there but
@@ -522,6 +524,7 @@ struct pg_store {
 	char err[512];		/* its message, for db_fail() */
 	int64_t node;		/* this node's id (random, > 0): its rows
 				 * of nodes.presence */
+	struct pg_dial *dial;	/* a connect of the loop's under way */
 };
 
 struct pg_stmt {
@@ -679,8 +682,9 @@ run(struct pg_store *pg, const char *text)
 }
 
 static int reconnect(struct store *st);
-static int dial(const struct pg_store *pg, const char *commit, int *warned,
-    int loud, PGconn **out);
+static void dial_put(struct pg_dial *d);
+static int dial(const char *url, const char *safe, const char *commit,
+    int *warned, int loud, PGconn **out);
 static void failure(PGconn *conn, const PGresult *res, char *why,
     size_t cap);
 static int run_on(PGconn **conn, const char *text, char *why, size_t cap);
@@ -1245,8 +1249,8 @@ pg_sync(struct store *st)
 				PQfinish(pg->sync_conn);
 			pg->sync_conn = NULL;
 			fresh = 1;
-			if (dial(pg, "on", &pg->sync_warned, 0,
-			    &pg->sync_conn) != 0) {
+			if (dial(pg->url, pg->safe, "on", &pg->sync_warned,
+			    0, &pg->sync_conn) != 0) {
 				pg->sync_retry_at = now + pg->sync_backoff;
 				pg->sync_backoff =
 				    pg->sync_backoff >= PG_RETRY_MAX / 2 ?
@@ -1313,6 +1317,8 @@ pg_close(struct store *st)
 	if (pg == NULL)
 		return;
 	db_sync_stop(st);
+	if (pg->dial != NULL)
+		dial_put(pg->dial);
 	if (pg->sync_conn != NULL)
 		PQfinish(pg->sync_conn);
 	if (pg->conn != NULL) {
@@ -1814,36 +1820,37 @@ pg_conn_why(PGconn *conn, const char *url, char *buf, size_t cap)
 }
 
 /*
- * Connects to pg->url (pg_connect) and sets the session up, with
- * synchronous_commit as commit says ("on" or "off"), non-blocking (its
- * commands wait in await(), PG_DEADLINE_MS at most), its WARNINGs setting
- * *warned when warned is not NULL; *out is the new connection, working or
- * not (NULL: out of memory). 0, OFR_E_IO (unreachable), OFR_E_NOMEM or
- * OFR_E_INTERNAL; logged when loud, else at debug. The store thread's
- * too: it touches nothing of pg but what it reads.
+ * Connects to url (pg_connect; safe is it to log) and sets the session
+ * up, with synchronous_commit as commit says ("on" or "off"), non-blocking
+ * (its commands wait in await(), PG_DEADLINE_MS at most), its WARNINGs
+ * setting *warned when warned is not NULL; *out is the new connection,
+ * working or not (NULL: out of memory). 0, OFR_E_IO (unreachable),
+ * OFR_E_NOMEM or OFR_E_INTERNAL; logged when loud, else at debug. Any
+ * thread's: the store thread's connection, and the loop's made again
+ * (dial_run).
  */
 static int
-dial(const struct pg_store *pg, const char *commit, int *warned, int loud,
-    PGconn **out)
+dial(const char *url, const char *safe, const char *commit, int *warned,
+    int loud, PGconn **out)
 {
 	int level = loud ? LOG_ERR : LOG_DEBUG;
 	char set[48], why[512];
 	PGconn *conn;
 
-	if ((*out = conn = pg_connect(pg->url, NULL)) == NULL) {
+	if ((*out = conn = pg_connect(url, NULL)) == NULL) {
 		log_msg(level, "store: cannot connect to PostgreSQL: out of "
 		    "memory");
 		return OFR_E_NOMEM;
 	}
 	if (PQstatus(conn) != CONNECTION_OK) {
 		log_msg(level, "store: cannot connect to PostgreSQL at %s: %s",
-		    pg->safe, pg_conn_why(conn, pg->url, why, sizeof(why)));
+		    safe, pg_conn_why(conn, url, why, sizeof(why)));
 		return OFR_E_IO;
 	}
 	(void)PQsetNoticeReceiver(conn, notice, warned);
 	if (PQsetnonblocking(conn, 1) != 0) {
 		log_msg(level, "store: %s: cannot make the connection "
-		    "non-blocking", pg->safe);
+		    "non-blocking", safe);
 		return OFR_E_INTERNAL;
 	}
 	/* The loop's commits return at once; the store thread's once they
@@ -1853,7 +1860,7 @@ dial(const struct pg_store *pg, const char *commit, int *warned, int loud,
 	if (run_on(out, set, why, sizeof(why)) != 0 ||
 	    run_on(out, "SET client_min_messages = warning", why,
 	    sizeof(why)) != 0) {
-		log_msg(level, "store: %s: %s", pg->safe, why);
+		log_msg(level, "store: %s: %s", safe, why);
 		return OFR_E_INTERNAL;
 	}
 	/* an answer leaves after its commit is on disk: never on a cluster
@@ -1861,22 +1868,22 @@ dial(const struct pg_store *pg, const char *commit, int *warned, int loud,
 	if (!fsync_on(out)) {
 		log_err("store: %s: the cluster runs with fsync off (or cannot "
 		    "say): a commit would not be durable; refusing it",
-		    pg->safe);
+		    safe);
 		return OFR_E_INTERNAL;
 	}
 	return 0;
 }
 
-/* Connects the loop's connection (dial(): pg->conn is the new one, the
- * old one closed), and notes it for pg_sync: its backend, and that the
- * commits before the next one were made on another. dial()'s codes. */
+/* Takes conn, dialled (dial()'s code rc), as the loop's connection
+ * (pg->conn; the old one closed), and notes it for pg_sync: its backend,
+ * and that the commits before the next one were made on another. 0, rc,
+ * or OFR_E_INTERNAL. */
 static int
-connect_once(struct store *st, int loud)
+adopt(struct store *st, PGconn *conn, int rc, int loud)
 {
 	struct pg_store *pg = st->pg;
-	PGconn *conn = NULL;
 	PGresult *res;
-	int rc = dial(pg, "off", NULL, loud, &conn), ok;
+	int ok;
 
 	if (pg->conn != NULL)
 		PQfinish(pg->conn);
@@ -1904,6 +1911,105 @@ connect_once(struct store *st, int loud)
 	return 0;
 }
 
+/*
+ * A connect of the loop's made again, run off the loop (reconnect): a
+ * PostgreSQL that is stalled, or a network that drops packets, holds a
+ * thread of its own for PG_CONNECT_TIMEOUT and the session's set-up, not
+ * the loop, which answers unavailable meanwhile. The loop and the thread
+ * share it, under mu; the last of them frees it (refs), so a store
+ * closed meanwhile leaves the thread nothing of its own to touch.
+ */
+struct pg_dial {
+	pthread_mutex_t mu;
+	int refs;
+	int done;		/* the thread is through: rc, conn */
+	int rc;
+	PGconn *conn;
+	char *url;		/* a copy (holds the password) */
+	char safe[512];
+};
+
+static void
+dial_put(struct pg_dial *d)
+{
+	int last;
+
+	pthread_mutex_lock(&d->mu);
+	last = --d->refs == 0;
+	pthread_mutex_unlock(&d->mu);
+	if (!last)
+		return;
+	if (d->conn != NULL)
+		PQfinish(d->conn);
+	sodium_memzero(d->url, strlen(d->url));
+	free(d->url);
+	pthread_mutex_destroy(&d->mu);
+	free(d);
+}
+
+static void *
+dial_run(void *arg)
+{
+	struct pg_dial *d = arg;
+	PGconn *conn = NULL;
+	int rc = dial(d->url, d->safe, "off", NULL, 0, &conn);
+
+	pthread_mutex_lock(&d->mu);
+	d->rc = rc;
+	d->conn = conn;
+	d->done = 1;
+	pthread_mutex_unlock(&d->mu);
+	dial_put(d);
+	return NULL;
+}
+
+/* Starts a connect of the loop's (dial_run) as pg->dial: 0, or
+ * OFR_E_NOMEM or OFR_E_INTERNAL (no thread). */
+static int
+dial_start(struct pg_store *pg)
+{
+	struct pg_dial *d;
+	pthread_attr_t attr;
+	pthread_t t;
+	int made = 0;
+
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return OFR_E_NOMEM;
+	if ((d->url = strdup(pg->url)) == NULL) {
+		free(d);
+		return OFR_E_NOMEM;
+	}
+	memcpy(d->safe, pg->safe, sizeof(d->safe));
+	d->refs = 2;
+	(void)pthread_mutex_init(&d->mu, NULL);
+	if (pthread_attr_init(&attr) == 0) {
+		made = pthread_attr_setdetachstate(&attr,
+		    PTHREAD_CREATE_DETACHED) == 0 &&
+		    pthread_create(&t, &attr, dial_run, d) == 0;
+		pthread_attr_destroy(&attr);
+	}
+	if (!made) {
+		d->refs = 1;
+		dial_put(d);
+		log_err("store: cannot start a thread to connect to "
+		    "PostgreSQL again");
+		return OFR_E_INTERNAL;
+	}
+	pg->dial = d;
+	return 0;
+}
+
+/* Connects the loop's connection, and waits for it (at start). */
+static int
+connect_once(struct store *st, int loud)
+{
+	struct pg_store *pg = st->pg;
+	PGconn *conn = NULL;
+	int rc = dial(pg->url, pg->safe, "off", NULL, loud, &conn);
+
+	return adopt(st, conn, rc, loud);
+}
+
 /* Forgets that s was prepared: its name was the old connection's. */
 static void
 forget(struct db_stmt *s)
@@ -1916,16 +2022,39 @@ forget(struct db_stmt *s)
 	memset(ps->types, 0, sizeof(ps->types));
 }
 
-/* Connects again after a loss (no transaction of ours open): 0, with
- * every statement to be prepared again at its next run; else the next
- * try is set after the backoff, which doubles up to PG_RETRY_MAX. */
+/* Connects again after a loss (no transaction of ours open), off the
+ * loop (struct pg_dial): the first call starts the connect, and each
+ * call until it is through is answered OFR_E_UNAVAILABLE at once. Then 0,
+ * with every statement to be prepared again at its next run; else the
+ * next try is set after the backoff, which doubles up to PG_RETRY_MAX. */
 static int
 reconnect(struct store *st)
 {
 	struct pg_store *pg = st->pg;
-	int rc;
+	struct pg_dial *d = pg->dial;
+	PGconn *conn;
+	int rc, done;
 
-	if ((rc = connect_once(st, 0)) != 0) {
+	if (d == NULL) {
+		rc = dial_start(pg);
+		if (rc == 0)
+			return OFR_E_UNAVAILABLE;
+		conn = NULL;
+	} else {
+		pthread_mutex_lock(&d->mu);
+		done = d->done;
+		conn = d->conn;
+		rc = d->rc;
+		if (done)
+			d->conn = NULL;
+		pthread_mutex_unlock(&d->mu);
+		if (!done)
+			return OFR_E_UNAVAILABLE;
+		pg->dial = NULL;
+		dial_put(d);
+		rc = adopt(st, conn, rc, 0);
+	}
+	if (rc != 0) {
 		pg->retry_at = db_now_usec() + pg->backoff;
 		pg->backoff = pg->backoff >= PG_RETRY_MAX / 2 ? PG_RETRY_MAX :
 		    pg->backoff * 2;
