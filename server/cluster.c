@@ -92,7 +92,13 @@
  * takes it within CLUSTER_POLL_MS and runs the jobs from its next tick.
  * A node that loses its connection stops running them at once; were its
  * network cut without PostgreSQL noticing (the server's TCP keepalives),
- * the lock would stay with its dead session until PostgreSQL does.
+ * the lock would stay with its dead session until PostgreSQL does. A
+ * node whose process stops (SIGSTOP, a hung machine whose kernel still
+ * answers) keeps its session: the listener's session ends when it has
+ * sent nothing for CLUSTER_IDLE_END (PostgreSQL's idle_session_timeout),
+ * and the leader sends a query every CLUSTER_POLL_MS, as the others try
+ * the lock, so that only a stopped node's session ends; its lock is free
+ * then, and the node, running again, finds its connection lost.
  *
  * On SQLite every note is dropped and this node runs the jobs: one node.
  */
@@ -123,6 +129,7 @@
 #define CLUSTER_RING		4096	/* notes received, not drained yet */
 #define CLUSTER_NOTES_MAX	512	/* notes of one turn; then sent */
 #define CLUSTER_POLL_MS		1000
+#define CLUSTER_IDLE_END	"10s"	/* a stopped node's session ends */
 #define CLUSTER_RETRY_MIN_MS	100
 #define CLUSTER_RETRY_MAX_MS	5000
 #define NOTE_TEXT_MAX		(4 * 21 + 2 * OFR_MID_BYTES + 8)	/* but f's */
@@ -295,6 +302,16 @@ listen_connect(int loud)
 		PQfinish(conn);
 		return NULL;
 	}
+	res = PQexec(conn, "SET idle_session_timeout = '" CLUSTER_IDLE_END
+	    "'");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		log_warn("cluster: idle_session_timeout: %s",
+		    PQerrorMessage(conn));
+		PQclear(res);
+		PQfinish(conn);
+		return NULL;
+	}
+	PQclear(res);
 	res = PQexec(conn, "LISTEN " CHANNEL);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		log_warn("cluster: LISTEN: %s", PQerrorMessage(conn));
@@ -306,8 +323,9 @@ listen_connect(int loud)
 	return conn;
 }
 
-/* Tries the jobs' lock on conn: 0 (tried), or -1 (the connection
- * failed). */
+/* Tries the jobs' lock on conn, or, held, sends a query that keeps
+ * the session from ending idle (CLUSTER_IDLE_END): 0, or -1 (the
+ * connection failed). */
 static int
 try_lock(PGconn *conn)
 {
@@ -315,8 +333,11 @@ try_lock(PGconn *conn)
 	PGresult *res;
 	int ok;
 
-	snprintf(sql, sizeof(sql), "SELECT pg_try_advisory_lock(%d, %d)",
-	    STORE_LOCK_CLASS, STORE_LOCK_JOBS);
+	if (cluster_leader())
+		snprintf(sql, sizeof(sql), "SELECT false");
+	else
+		snprintf(sql, sizeof(sql), "SELECT pg_try_advisory_lock(%d, "
+		    "%d)", STORE_LOCK_CLASS, STORE_LOCK_JOBS);
 	res = PQexec(conn, sql);
 	ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
 	if (ok && strcmp(PQgetvalue(res, 0, 0), "t") == 0)
@@ -377,7 +398,7 @@ listener(void *arg)
 				wake_fn();
 			}
 		}
-		if (!cluster_leader() && now_ms() - tried >= CLUSTER_POLL_MS) {
+		if (now_ms() - tried >= CLUSTER_POLL_MS) {
 			tried = now_ms();
 			if (try_lock(conn) != 0)
 				goto lost;

@@ -11,7 +11,9 @@
  * timer of the loop, through srv->conn), the accounts connected here
  * are read in one query of the store, and those disabled or gone are
  * dropped here as an x note drops them: within NODES_CHECK seconds,
- * whatever was lost.
+ * whatever was lost. The store's connection made again (its reads
+ * failed while it was being made, store_pg.c) counts as notes lost:
+ * every session here fetches again.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -121,6 +123,10 @@ nodes_drain(struct server *srv)
 		free(n.text);
 	}
 	cluster_quiet(0);
+	/* the store's connection made again: the reads of pushes failed
+	 * while it was lost, as if notes were */
+	if (store_reconnected(srv->st))
+		lost = 1;
 	if (lost) {
 		session_wake_all();
 		drop_barred(srv);

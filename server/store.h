@@ -491,6 +491,10 @@ int store_account_set_disabled(struct store *st, int64_t account,
  * memory may then be stale, and an assignment must lock its counsellor
  * first (store_counsellor_lock). */
 int store_shared(const struct store *st);
+/* 1, once, when the database's connection was made again since the last
+ * call (PostgreSQL's): reads failed meanwhile, and whatever they were for
+ * (a push to a connected recipient) is to be done again. */
+int store_reconnected(struct store *st);
 /* Locks counsellor id until the end of the transaction (opening it), so
  * that its caseload read after this is the store's and stays so: another
  * node's lock of it waits until this commit. 0 (nothing on SQLite), or

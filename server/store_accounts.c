@@ -315,6 +315,15 @@ store_shared(const struct store *st)
 }
 
 int
+store_reconnected(struct store *st)
+{
+	int yes = st->reconnected;
+
+	st->reconnected = 0;
+	return yes;
+}
+
+int
 store_counsellor_lock(struct store *st, int64_t id)
 {
 	int rc;

@@ -408,6 +408,8 @@ struct store {
 	int full_seen;		/* SQLITE_FULL since the transaction began */
 	int lost_seen;		/* the database's connection was lost since
 				 * the transaction began (PostgreSQL's) */
+	int reconnected;	/* made again since store_reconnected()
+				 * last said so (PostgreSQL's) */
 	int full;		/* the disk filled up: the spare is given up
 				 * and not made again yet (store_full) */
 	int64_t room_at;	/* when store_full() last found room (µs,

@@ -2065,6 +2065,7 @@ reconnect(struct store *st)
 	forget(st->probe);
 	pg->down = 0;
 	pg->sqlstate[0] = '\0';
+	st->reconnected = 1;
 	log_info("store: connected to PostgreSQL at %s again", pg->safe);
 	return 0;
 }

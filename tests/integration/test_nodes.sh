@@ -9,7 +9,8 @@
 # nodes listen again by themselves; a client sending from both nodes at
 # once reaches its counsellor's connection with every copy, live, in seq
 # order; the periodic jobs run on one node only, and on the other once
-# that one is gone; a waiting client connected to the node that does not
+# that one is stopped (SIGSTOP: its idle session ended) or gone (kill
+# -9); a waiting client connected to the node that does not
 # run them keeps its case past keep-waiting.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -54,6 +55,11 @@ _backends_gone() {
 
 _case_closed() {
 	[ "$(sql "SELECT status FROM cases WHERE id = $1")" = 3 ]
+}
+
+# _log_more FILE PATTERN N: FILE has more than N lines with PATTERN
+_log_more() {
+	[ "$(grep -c "$2" "$1" || true)" -gt "$3" ]
 }
 
 _listening_again() {
@@ -251,19 +257,40 @@ if wait_for "the waiter's case to close once it is gone from every node" 40 \
 	pass "the waiting case closed once its client was gone"
 fi
 
-step "node $lead gone, node $other runs them"
+step "node $lead stopped (SIGSTOP): its idle session ends, node $other takes the jobs over"
+# a stopped process keeps its connections open (its kernel answers):
+# PostgreSQL ends the listener's session once it has sent nothing for
+# cluster.c's CLUSTER_IDLE_END (10 s), and the jobs' lock with it
 pid="PID_$lead"
-SERVER_PID=${!pid}
+log="LOG_$lead"
+again=$(grep -c 'cluster: listening again' "${!log}" || true)
 ran=$(jobs_run "$other")
-kill9_server
-if wait_for "node $other to take the jobs over" 20 _jobs_ran "$other" "$ran"; then
-	pass "node $other runs the jobs once node $lead is gone"
+kill -STOP "${!pid}"	# (lib.sh's exit trap kills it, stopped or not)
+if wait_for "node $other to take the jobs over" 40 _jobs_ran "$other" "$ran"; then
+	pass "node $other runs the jobs while node $lead is stopped"
 fi
-port="PORT_$other"
-PORT=${!port}
-WAIT_EVERY=0.5 wait_for "node $other to store a message" 30 _send_after "Later $RANDOM"
-pass "node $other still relays"
+kill -CONT "${!pid}"
+if wait_for "node $lead, running again, to listen again" 30 	_log_more "${!log}" 'cluster: listening again' "$again"; then
+	pass "node $lead found its session ended and listens again"
+fi
+ran_lead=$(jobs_run "$lead")
+ran=$(jobs_run "$other")
+wait_for "node $other to run the jobs 3 times more" 30 _jobs_ran "$other" $((ran + 2))
+assert_eq "node $lead, running again, runs none" "$ran_lead" "$(jobs_run "$lead")"
 
+step "node $other gone (kill -9), node $lead runs them again"
 pid="PID_$other"
+SERVER_PID=${!pid}
+ran=$(jobs_run "$lead")
+kill9_server
+if wait_for "node $lead to take the jobs over" 20 _jobs_ran "$lead" "$ran"; then
+	pass "node $lead runs the jobs once node $other is gone"
+fi
+port="PORT_$lead"
+PORT=${!port}
+WAIT_EVERY=0.5 wait_for "node $lead to store a message" 30 _send_after "Later $RANDOM"
+pass "node $lead still relays"
+
+pid="PID_$lead"
 SERVER_PID=${!pid}
 finish
