@@ -64,8 +64,10 @@
  * node then fetches from the store (a wake of all, which finds nothing
  * new where nothing was missed). A lost connection is made again with a
  * backoff (CLUSTER_RETRY_MIN_MS doubling to CLUSTER_RETRY_MAX_MS); each
- * connect waits 2 s at most, and TCP keepalives end a connection whose
- * network is gone.
+ * connect waits 2 s at most, each query CLUSTER_DEADLINE_MS (a stalled
+ * PostgreSQL: the connection is dropped; and the thread hears the stop
+ * pipe meanwhile), and TCP keepalives end a connection whose network is
+ * gone.
  *
  * Copies in order on every node. A connection is sent copies in seq
  * order from its cursor; seqs are given at insert, and two nodes'
@@ -130,6 +132,7 @@
 #define CLUSTER_NOTES_MAX	512	/* notes of one turn; then sent */
 #define CLUSTER_POLL_MS		1000
 #define CLUSTER_IDLE_END	"10s"	/* a stopped node's session ends */
+#define CLUSTER_DEADLINE_MS	5000	/* a query of the listener's */
 #define CLUSTER_RETRY_MIN_MS	100
 #define CLUSTER_RETRY_MAX_MS	5000
 #define NOTE_TEXT_MAX		(4 * 21 + 2 * OFR_MID_BYTES + 8)	/* but f's */
@@ -285,67 +288,6 @@ receive(const char *payload)
 	return got;
 }
 
-/* Connects, LISTENs, and tries the jobs' lock: the connection, or NULL
- * (logged at debug but the first time). */
-static PGconn *
-listen_connect(int loud)
-{
-	PGconn *conn = pg_connect(url_copy, "offramp-cluster");
-	PGresult *res;
-
-	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
-		char why[512];
-
-		log_msg(loud ? LOG_WARN : LOG_DEBUG, "cluster: cannot "
-		    "connect to PostgreSQL at %s: %s", url_safe,
-		    pg_conn_why(conn, url_copy, why, sizeof(why)));
-		PQfinish(conn);
-		return NULL;
-	}
-	res = PQexec(conn, "SET idle_session_timeout = '" CLUSTER_IDLE_END
-	    "'");
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		log_warn("cluster: idle_session_timeout: %s",
-		    PQerrorMessage(conn));
-		PQclear(res);
-		PQfinish(conn);
-		return NULL;
-	}
-	PQclear(res);
-	res = PQexec(conn, "LISTEN " CHANNEL);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		log_warn("cluster: LISTEN: %s", PQerrorMessage(conn));
-		PQclear(res);
-		PQfinish(conn);
-		return NULL;
-	}
-	PQclear(res);
-	return conn;
-}
-
-/* Tries the jobs' lock on conn, or, held, sends a query that keeps
- * the session from ending idle (CLUSTER_IDLE_END): 0, or -1 (the
- * connection failed). */
-static int
-try_lock(PGconn *conn)
-{
-	char sql[96];
-	PGresult *res;
-	int ok;
-
-	if (cluster_leader())
-		snprintf(sql, sizeof(sql), "SELECT false");
-	else
-		snprintf(sql, sizeof(sql), "SELECT pg_try_advisory_lock(%d, "
-		    "%d)", STORE_LOCK_CLASS, STORE_LOCK_JOBS);
-	res = PQexec(conn, sql);
-	ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
-	if (ok && strcmp(PQgetvalue(res, 0, 0), "t") == 0)
-		set_leader(1);
-	PQclear(res);
-	return ok ? 0 : -1;
-}
-
 static int64_t
 now_ms(void)
 {
@@ -368,6 +310,113 @@ wait_on(int fd, int ms)
 	if (poll(p, fd >= 0 ? 2 : 1, ms) < 0 && errno != EINTR)
 		return 0;
 	return (p[0].revents & (POLLIN | POLLHUP)) != 0;
+}
+
+/* Runs sql on conn, waiting CLUSTER_DEADLINE_MS at most, and for the
+ * stop pipe: its last result, or NULL when the connection failed, gave
+ * no answer in time (a stalled PostgreSQL: the caller drops the
+ * connection) or the thread was told to stop (then *stop is 1). Notes
+ * that come meanwhile wait in libpq for PQnotifies(). */
+static PGresult *
+ask(PGconn *conn, const char *sql, int *stop)
+{
+	int64_t deadline = now_ms() + CLUSTER_DEADLINE_MS, left;
+	PGresult *res = NULL, *r;
+
+	if (!PQsendQuery(conn, sql))
+		return NULL;
+	for (;;) {
+		while (!PQisBusy(conn)) {
+			if ((r = PQgetResult(conn)) == NULL)
+				return res;
+			PQclear(res);
+			res = r;
+		}
+		if ((left = deadline - now_ms()) <= 0) {
+			log_warn("cluster: PostgreSQL gave no answer within %d "
+			    "ms: the listening connection is closed",
+			    CLUSTER_DEADLINE_MS);
+			break;
+		}
+		if (wait_on(PQsocket(conn), (int)left)) {
+			*stop = 1;
+			break;
+		}
+		if (!PQconsumeInput(conn))
+			break;
+	}
+	PQclear(res);
+	return NULL;
+}
+
+/* Connects, LISTENs, and tries the jobs' lock: the connection, or NULL
+ * (logged at debug but the first time). */
+static PGconn *
+listen_connect(int loud)
+{
+	PGconn *conn = pg_connect(url_copy, "offramp-cluster");
+	PGresult *res;
+	int stop = 0;
+
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
+		char why[512];
+
+		log_msg(loud ? LOG_WARN : LOG_DEBUG, "cluster: cannot "
+		    "connect to PostgreSQL at %s: %s", url_safe,
+		    pg_conn_why(conn, url_copy, why, sizeof(why)));
+		PQfinish(conn);
+		return NULL;
+	}
+	res = ask(conn, "SET idle_session_timeout = '" CLUSTER_IDLE_END "'",
+	    &stop);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK && !stop) {
+		log_warn("cluster: idle_session_timeout: %s",
+		    PQerrorMessage(conn));
+		PQclear(res);
+		PQfinish(conn);
+		return NULL;
+	}
+	PQclear(res);
+	if (stop) {
+		PQfinish(conn);
+		return NULL;
+	}
+	res = ask(conn, "LISTEN " CHANNEL, &stop);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK && !stop) {
+		log_warn("cluster: LISTEN: %s", PQerrorMessage(conn));
+		PQclear(res);
+		PQfinish(conn);
+		return NULL;
+	}
+	PQclear(res);
+	if (stop) {
+		PQfinish(conn);
+		return NULL;
+	}
+	return conn;
+}
+
+/* Tries the jobs' lock on conn, or, held, sends a query that keeps
+ * the session from ending idle (CLUSTER_IDLE_END): 0, or -1 (the
+ * connection failed or stalled: ask()). */
+static int
+try_lock(PGconn *conn)
+{
+	char sql[96];
+	PGresult *res;
+	int ok, stop = 0;
+
+	if (cluster_leader())
+		snprintf(sql, sizeof(sql), "SELECT false");
+	else
+		snprintf(sql, sizeof(sql), "SELECT pg_try_advisory_lock(%d, "
+		    "%d)", STORE_LOCK_CLASS, STORE_LOCK_JOBS);
+	res = ask(conn, sql, &stop);
+	ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
+	if (ok && strcmp(PQgetvalue(res, 0, 0), "t") == 0)
+		set_leader(1);
+	PQclear(res);
+	return ok || stop ? 0 : -1;	/* told to stop: the loop stops */
 }
 
 /* The listener: connected, it waits for notes (and for the jobs' lock

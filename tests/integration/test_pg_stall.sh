@@ -17,7 +17,10 @@
 #   unavailable at the node's lock_timeout (3 s), its connection to
 #   PostgreSQL kept, and the node answers other requests meanwhile; once
 #   PostgreSQL ends the holder (its idle_in_transaction_session_timeout)
-#   sends are acknowledged again.
+#   sends are acknowledged again;
+# - SIGTERM to the node while the cluster is stopped: it exits, and with
+#   status 0, within the same bound (its listener's queries wait a
+#   deadline too, and hear the stop).
 # Every request gets exactly one answer, and every acknowledged message is
 # stored once, with its copy for the counsellor.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -297,5 +300,21 @@ _sent_ok() { [[ $(send_one) == *'"msg.send.ok"'* ]]; }
 wait_for "sends acknowledged again" 30 _sent_ok &&
 	pass "sends acknowledged again"
 
-stop_server
+step "SIGTERM while PostgreSQL is stopped: the node stops all the same"
+# its last statements and its listener's query wait a deadline each
+# (5 s), the listener hears the stop meanwhile: the exit is bounded
+pm=$(head -n1 "$PG_DIR/data/postmaster.pid")
+STOPPED="$pm $(pgrep -P "$pm" | tr '\n' ' ')"
+# shellcheck disable=SC2086
+kill -STOP $STOPPED
+pid=$SERVER_PID
+kill -TERM "$pid"
+wait_for "the node to exit, PostgreSQL stopped" "$BOUND" _server_gone &&
+	pass "the node exited"
+rc=0
+wait "$pid" 2>/dev/null || rc=$?
+assert_eq "with status 0" 0 "$rc"
+# shellcheck disable=SC2086
+kill -CONT $STOPPED
+STOPPED=""
 finish
