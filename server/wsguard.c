@@ -86,6 +86,9 @@ wsguard_fault_str(int fault)
 		return "a frame length in a longer encoding than it needs";
 	case WSGUARD_LENGTH_TOP_BIT:
 		return "a 64-bit frame length with its top bit set";
+	case WSGUARD_EARLY:
+		return "bytes sent behind the upgrade request, before its "
+		    "answer";
 	}
 	return "unknown";
 }

@@ -24,6 +24,8 @@ enum wsguard_fault {
 	WSGUARD_LONG_LENGTH,	/* a length in a longer encoding than it
 				 * needs (5.2) */
 	WSGUARD_LENGTH_TOP_BIT,	/* a 64-bit length with its top bit set */
+	WSGUARD_EARLY,		/* bytes behind the upgrade request, before
+				 * its answer (4.1; set by rxtap.c) */
 };
 
 /* One connection's stream, from a frame's first byte on. All zero is a
