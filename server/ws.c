@@ -768,6 +768,10 @@ pause_rx(void *conn, int pause)
 static void
 deadline(void *conn, int secs)
 {
+	/* a connection closing for a bad frame (frame_fault) keeps its
+	 * 5 s, whatever the frames before it did (a login) */
+	if (rxtap_fault(lws_get_socket_fd(conn)) != WSGUARD_OK)
+		return;
 	lws_set_timeout(conn, secs > 0 ? PENDING_TIMEOUT_USER_OK :
 	    NO_PENDING_TIMEOUT, secs);
 }

@@ -61,6 +61,11 @@ wsguard_feed(struct wsguard *g, const void *in, size_t len)
 				g->fault = WSGUARD_UNMASKED;
 				return start;
 			}
+			/* an opcode from 8 up, its length past 7 bits */
+			if ((g->hdr[0] & 0x08) && (g->hdr[1] & 0x7f) > 125) {
+				g->fault = WSGUARD_CONTROL_LENGTH;
+				return start;
+			}
 			/* with the 4 bytes of the masking key */
 			g->need = (uint8_t)(2 + ext_bytes(g->hdr[1] & 0x7f) +
 			    4);
@@ -86,6 +91,8 @@ wsguard_fault_str(int fault)
 		return "a frame length in a longer encoding than it needs";
 	case WSGUARD_LENGTH_TOP_BIT:
 		return "a 64-bit frame length with its top bit set";
+	case WSGUARD_CONTROL_LENGTH:
+		return "a control frame of more than 125 bytes";
 	case WSGUARD_EARLY:
 		return "bytes sent behind the upgrade request, before its "
 		    "answer";

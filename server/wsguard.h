@@ -3,8 +3,9 @@
  * connection, followed in its byte stream, for the two checks RFC 6455
  * asks of a server that libwebsockets 4.1 does not make: every client
  * frame is masked (5.1), and its length is in the shortest of the three
- * encodings, a 64-bit one with its top bit clear (5.2). A violation is a
- * protocol error: close code 1002.
+ * encodings, a 64-bit one with its top bit clear (5.2), and at most 125
+ * for a control frame (5.5; lws 4.1 drops the connection without a
+ * close frame). A violation is a protocol error: close code 1002.
  *
  * It knows no socket and no library: rxtap.c feeds it the bytes lws reads
  * after the upgrade, and the fuzz target tests/fuzz/fuzz_wsguard.c drives
@@ -24,6 +25,8 @@ enum wsguard_fault {
 	WSGUARD_LONG_LENGTH,	/* a length in a longer encoding than it
 				 * needs (5.2) */
 	WSGUARD_LENGTH_TOP_BIT,	/* a 64-bit length with its top bit set */
+	WSGUARD_CONTROL_LENGTH,	/* a control frame of more than 125 bytes
+				 * (5.5) */
 	WSGUARD_EARLY,		/* bytes behind the upgrade request, before
 				 * its answer (4.1; set by rxtap.c) */
 };

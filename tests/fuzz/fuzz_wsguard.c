@@ -5,8 +5,9 @@
  * fed once whole and once in reads whose sizes come from cuts (1 to 64
  * bytes, and whole runs). Both must find the same fault as a model that
  * walks the stream frame by frame (the first frame unmasked, with a
- * length in a longer encoding than it needs, or with a 64-bit length's
- * top bit set), in the read that brings the byte that shows it, and hand
+ * length in a longer encoding than it needs, with a 64-bit length's top
+ * bit set, or a control frame longer than 125 bytes), in the read that
+ * brings the byte that shows it, and hand
  * on everything before the bad frame and nothing of that read past it.
  */
 #include <string.h>
@@ -32,6 +33,11 @@ model(const uint8_t *p, size_t size, int *fault, size_t *found)
 		if (!(p[off + 1] & 0x80)) {
 			*found = off + 1;
 			*fault = WSGUARD_UNMASKED;
+			return off;
+		}
+		if ((p[off] & 0x0f) >= 8 && len7 > 125) {
+			*found = off + 1;
+			*fault = WSGUARD_CONTROL_LENGTH;
 			return off;
 		}
 		if (size - off < 2 + ext)

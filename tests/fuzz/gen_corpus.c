@@ -225,6 +225,13 @@ gen_wsguard(void)
 		k += ws_frame(ws + k, 28, 7, 1);
 		put("wsguard", bad[i].name, ws, k);
 	}
+	/* a ping of 126 bytes: a control frame past 125 */
+	k = 0;
+	ws[k++] = 3;
+	k += ws_frame(ws + k, 28, 7, 1);
+	k += ws_frame(ws + k, 126, 16, 1);
+	ws[k - 126 - 8] = 0x89;		/* its header's first byte */
+	put("wsguard", "control-long", ws, k);
 }
 
 static void

@@ -77,6 +77,9 @@ def frames_of(case, arg):
     elif case == "top-bit":
         # a 64-bit length with its top bit set (RFC 6455, 5.2)
         yield header(1, 1 << 63) + b"\0\0\0\0" + PING
+    elif case == "long-ping":
+        # a control frame of 126 bytes (RFC 6455, 5.5: 125 at most)
+        yield frame(9, b"x" * 126)
     elif case == "unmasked-then-good":
         # a bad frame, then a good one, in one write
         yield frame(1, PING, masked=False) + frame(1, PING)

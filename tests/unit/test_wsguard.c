@@ -2,7 +2,8 @@
  * test_wsguard.c: server/wsguard.c, the frame-header checks of RFC 6455
  * libwebsockets 4.1 leaves out: masked frames and minimal lengths pass,
  * at every bound of the three encodings; an unmasked frame, a length in
- * a longer encoding, a 64-bit length with its top bit set are caught,
+ * a longer encoding, a 64-bit length with its top bit set, a control
+ * frame of more than 125 bytes are caught,
  * and what comes before them is taken, however the stream is cut into
  * reads.
  */
@@ -12,15 +13,17 @@
 #include "check.h"
 #include "wsguard.h"
 
-/* A frame's header: opcode text, FIN, the length n in the encoding of
- * form (7, 16 or 64 bits), masked or not, with a zero masking key. */
+/* A frame's header: FIN and opcode (text unless set), the length n in
+ * the encoding of form (7, 16 or 64 bits), masked or not, with a zero
+ * masking key. */
+static uint8_t opcode = 1;
 static size_t
 header(uint8_t *out, uint64_t n, int form, int masked)
 {
 	size_t k = 0;
 	uint8_t m = masked ? 0x80 : 0;
 
-	out[k++] = 0x81;
+	out[k++] = 0x80 | opcode;
 	if (form == 7) {
 		out[k++] = m | (uint8_t)n;
 	} else if (form == 16) {
@@ -69,7 +72,8 @@ feed_by(struct wsguard *g, const uint8_t *p, size_t len, size_t step)
 static uint8_t buf[3 * 70000];
 
 /* buf[0..len): good until bad_at (len: never), then fault, found at
- * its header's byte 2 (unmasked) or at its length's last byte: the same
+ * its header's byte 2 (unmasked, a control frame's length) or at its
+ * length's last byte: the same
  * answer whatever the size of the reads. What lws gets ends at the bad
  * frame, or at the read that brings that byte (its header's first bytes
  * went with the reads before: never the whole header). */
@@ -159,6 +163,20 @@ main(void)
 	memset(buf + k, 'a', 300 - (k - first));
 	k = first + 300;
 	check_stream(k, k, WSGUARD_OK);
+
+	/* control frames: up to 125 bytes (ping, pong, close) */
+	for (opcode = 8; opcode <= 10; opcode++) {
+		k = frame(buf, 125, 7, 1);
+		check_stream(k, k, WSGUARD_OK);
+		first = frame(buf, 2, 7, 1);
+		k = first + frame(buf + first, 126, 16, 1);
+		check_stream(k, first, WSGUARD_CONTROL_LENGTH);
+		k = frame(buf, 5, 16, 1);	/* short, but in 16 bits */
+		check_stream(k, 0, WSGUARD_CONTROL_LENGTH);
+		k = frame(buf, 70000, 64, 1);
+		check_stream(k, 0, WSGUARD_CONTROL_LENGTH);
+	}
+	opcode = 1;
 
 	CHECK(strcmp(wsguard_fault_str(WSGUARD_UNMASKED),
 	    "an unmasked client frame") == 0);
