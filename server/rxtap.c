@@ -5,7 +5,9 @@
  * threads too, libpq's reads among them: a chunk never moves); an
  * unmarked descriptor costs a lookup. It never keeps a byte of what is
  * read: the HTTP head is split on by peeking, a frame's payload skipped
- * by its length (wsguard.c).
+ * by its length (wsguard.c). In a sanitized build (ASan's runtime linked
+ * in statically), recv() here replaces ASan's interceptor, a weak
+ * definition: the buffers given to recv() are no longer checked by it.
  */
 #define _GNU_SOURCE		/* RTLD_NEXT */
 #include <dlfcn.h>
