@@ -8,6 +8,10 @@
  * On a second vhost, plain HTTP on a loopback address, it may serve the
  * operator's GET /metrics (text from main's function) and GET /healthz
  * (answered after main's probe of the store, between turns).
+ * The headers of a client's frames are checked before lws parses them
+ * (rxtap.c, wsguard.c: what RFC 6455 asks and lws 4.1 does not check);
+ * ws.c marks the descriptors to follow and closes a connection that
+ * breaks a rule with 1002.
  * It is the only file of the server that includes libwebsockets.h. It
  * never asks for, stores or logs a peer's address: lws's own log lines
  * pass through log_redact().
@@ -32,9 +36,11 @@
 #include "metrics.h"
 #include "proto/frame.h"
 #include "rxbuf.h"
+#include "rxtap.h"
 #include "server.h"
 #include "session.h"
 #include "ws.h"
+#include "wsguard.h"
 
 /* The transport's budget of each connection (rxbuf.h), beside
  * dispatch.c's rate of requests: a frame over it drops its message with
@@ -43,6 +49,7 @@
 struct pss {
 	struct session *s;
 	struct rxbuf rx;		/* the message being received */
+	int fd;				/* the socket, for rxtap.c */
 };
 /* One HTTP connection of the metrics listener, for one request at a
  * time. */
@@ -106,6 +113,25 @@ refuse_oversize(struct lws *wsi, struct pss *p)
 	lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, 5);
 }
 
+/*
+ * The client broke a framing rule lws 4.1 does not check (wsguard.h):
+ * called once, from inside lws's read of it, which hands lws only the
+ * bytes before the bad frame (and nothing of a later read). Those are
+ * handled (lws_rx_flow_control() here would keep them from lws), their
+ * answers written, then the connection closes with 1002 (on_writeable),
+ * or is cut 5 s later if the peer does not read.
+ */
+static void
+frame_fault(void *conn, int fault)
+{
+	struct lws *wsi = conn;
+
+	log_info("ws: %s: closing the connection (1002)",
+	    wsguard_fault_str(fault));
+	lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, 5);
+	lws_callback_on_writable(wsi);
+}
+
 /* A piece of a frame, as lws hands it over (rxbuf.h). */
 static int
 on_receive(struct lws *wsi, struct pss *p, void *in, size_t len)
@@ -160,6 +186,10 @@ on_writeable(struct lws *wsi, struct pss *p)
 	if (session_peek(p->s, &len) != NULL) {
 		lws_callback_on_writable(wsi);
 		return 0;
+	}
+	if (rxtap_fault(p->fd) != WSGUARD_OK) {
+		lws_close_reason(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, NULL, 0);
+		return -1;
 	}
 	if (session_closing(p->s)) {
 		lws_close_reason(wsi, (enum lws_close_status)p->s->close_code,
@@ -227,7 +257,9 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	switch (reason) {
 	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
 		accepting();
-		return 0;
+		/* user: the descriptor's lws_filter_network_conn_args */
+		return rxtap_accept(((struct lws_filter_network_conn_args *)
+		    user)->accept_fd);
 	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
 		/* the listener's SSL_CTX (user), once: OpenSSL may free a
 		 * connection's record buffers (about 34 kB) while they are
@@ -238,10 +270,22 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		return 0;
 	case LWS_CALLBACK_ESTABLISHED:
 		memset(p, 0, sizeof(*p));
+		/* its frames checked from here on (rxtap.h); lws 4.1 as
+		 * Debian builds it has no HTTP/2, the socket is this
+		 * connection's own */
+		p->fd = lws_get_socket_fd(wsi);
+		if (lws_get_network_wsi(wsi) != wsi ||
+		    rxtap_frames(p->fd, wsi) != 0) {
+			log_err("ws: an upgraded connection not seen accepted: "
+			    "closed");
+			return -1;
+		}
 		if ((p->s = session_new(srv, wsi)) == NULL)
 			return -1;
 		metrics_connection(ROLE_NONE, 1);
 		session_touch(p->s);
+		if (rxtap_fault(p->fd) != WSGUARD_OK)
+			frame_fault(wsi, rxtap_fault(p->fd));
 		return 0;
 	case LWS_CALLBACK_RECEIVE:
 		return p->s != NULL ? on_receive(wsi, p, in, len) : 0;
@@ -588,6 +632,7 @@ ws_start(struct server *server, const struct ws_config *cfg)
 	    LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0;
 
 	srv = server;
+	rxtap_on_fault(frame_fault);
 	lws_set_log_level(cfg->verbose ? (LLL_ERR | LLL_WARN) : LLL_ERR,
 	    lws_log_emit);
 	memset(&info, 0, sizeof(info));
@@ -723,6 +768,10 @@ pause_rx(void *conn, int pause)
 static void
 deadline(void *conn, int secs)
 {
+	/* a connection closing for a bad frame (frame_fault) keeps its
+	 * 5 s, whatever the frames before it did (a login) */
+	if (rxtap_fault(lws_get_socket_fd(conn)) != WSGUARD_OK)
+		return;
 	lws_set_timeout(conn, secs > 0 ? PENDING_TIMEOUT_USER_OK :
 	    NO_PENDING_TIMEOUT, secs);
 }

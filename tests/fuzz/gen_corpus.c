@@ -162,6 +162,78 @@ gen_frames(const struct fixture *f)
 	put("ws_rx", "oversize", ws, k);
 }
 
+/* wsguard: cuts (1) || a client's byte stream (see fuzz_wsguard.c):
+ * frames of each length encoding at its bounds, masked with a zero key,
+ * then each rule broken behind a good frame. */
+static size_t
+ws_frame(uint8_t *out, uint64_t n, int form, int masked)
+{
+	size_t k = 0;
+
+	out[k++] = 0x81;
+	if (form == 7) {
+		out[k++] = (uint8_t)((masked ? 0x80 : 0) | n);
+	} else if (form == 16) {
+		out[k++] = (uint8_t)((masked ? 0x80 : 0) | 126);
+		out[k++] = (uint8_t)(n >> 8);
+		out[k++] = (uint8_t)n;
+	} else {
+		out[k++] = (uint8_t)((masked ? 0x80 : 0) | 127);
+		for (int i = 7; i >= 0; i--)
+			out[k++] = (uint8_t)(n >> (8 * i));
+	}
+	if (masked) {
+		memset(out + k, 0, 4);
+		k += 4;
+	}
+	if (n < 70000) {
+		memset(out + k, ' ', (size_t)n);
+		k += (size_t)n;
+	}
+	return k;
+}
+
+static void
+gen_wsguard(void)
+{
+	static uint8_t ws[3 * 70000];
+	static const struct {
+		const char *name;
+		uint64_t n;
+		int form, masked;
+	} bad[] = {
+		{ "unmasked", 28, 7, 0 },
+		{ "nonminimal16", 28, 16, 1 },
+		{ "nonminimal64", 28, 64, 1 },
+		{ "nonminimal64-65535", 65535, 64, 1 },
+		{ "top-bit", (uint64_t)1 << 63, 64, 1 },
+	};
+	size_t k = 0;
+
+	ws[k++] = 7;
+	k += ws_frame(ws + k, 0, 7, 1);
+	k += ws_frame(ws + k, 125, 7, 1);
+	k += ws_frame(ws + k, 126, 16, 1);
+	k += ws_frame(ws + k, 65535, 16, 1);
+	k += ws_frame(ws + k, 65536, 64, 1);
+	put("wsguard", "minimal", ws, k);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		k = 0;
+		ws[k++] = (uint8_t)(i * 37 + 1);
+		k += ws_frame(ws + k, 28, 7, 1);
+		k += ws_frame(ws + k, bad[i].n, bad[i].form, bad[i].masked);
+		k += ws_frame(ws + k, 28, 7, 1);
+		put("wsguard", bad[i].name, ws, k);
+	}
+	/* a ping of 126 bytes: a control frame past 125 */
+	k = 0;
+	ws[k++] = 3;
+	k += ws_frame(ws + k, 28, 7, 1);
+	k += ws_frame(ws + k, 126, 16, 1);
+	ws[k - 126 - 8] = 0x89;		/* its header's first byte */
+	put("wsguard", "control-long", ws, k);
+}
+
 static void
 gen_bundles(const struct fixture *f)
 {
@@ -503,6 +575,7 @@ main(int argc, char **argv)
 	fixture_random_reset();
 	csprng_set_test_hook(fixture_random, NULL);
 	gen_frames(&f);
+	gen_wsguard();
 	gen_bundles(&f);
 	gen_statements(&f);
 	gen_ratchet(&f);

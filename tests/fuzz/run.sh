@@ -20,7 +20,7 @@ secs=${1:-60}
 shift || true
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
-	names=(frame ws_rx bundle cert ratchet keyfile envelope)
+	names=(frame ws_rx wsguard bundle cert ratchet keyfile envelope)
 fi
 build=${FUZZ_BUILD:-$root/build-fuzz}
 

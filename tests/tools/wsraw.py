@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """wsraw.py: a raw WebSocket client for tests/integration/test_websocket.sh.
 
-    wsraw.py PORT CAFILE [--then-ping] CASE[:ARG]...
+    wsraw.py PORT CAFILE [--plain] [--then-ping] CASE[:ARG]...
 
 For each case, one connection over TLS to 127.0.0.1:PORT (the test's
-self-signed certificate as CA), upgraded with subprotocol offramp.v1, on
-which it sends the hand-made frames of the case (frames_of), reading
-between sends. Prints "== CASE", then what came back, one a line:
+self-signed certificate as CA; with --plain, without TLS, CAFILE unused),
+upgraded with subprotocol offramp.v1, on which it sends the hand-made
+frames of the case (frames_of), reading between sends. Prints "== CASE", then what came back, one a line:
 
     text: <the first 200 bytes of a text frame>
     close: <the close code>  ("close: none": a close frame without one)
@@ -74,6 +74,21 @@ def frames_of(case, arg):
         yield frame(1, PING, form=16)
     elif case == "nonminimal64":
         yield frame(1, PING, form=64)
+    elif case == "top-bit":
+        # a 64-bit length with its top bit set (RFC 6455, 5.2)
+        yield header(1, 1 << 63) + b"\0\0\0\0" + PING
+    elif case == "long-ping":
+        # a control frame of 126 bytes (RFC 6455, 5.5: 125 at most)
+        yield frame(9, b"x" * 126)
+    elif case == "unmasked-then-good":
+        # a bad frame, then a good one, in one write
+        yield frame(1, PING, masked=False) + frame(1, PING)
+    elif case == "good-then-unmasked":
+        # a good frame, then a bad one, in one write
+        yield frame(1, PING) + frame(1, PING, masked=False)
+    elif case == "early":
+        # an unmasked frame sent with the upgrade request (Conn)
+        return
     elif case == "bad-utf8":
         yield frame(1, b'{"v":1,"type":"ping","id":1,"x":"\xc3\x28"}')
     elif case == "bad-utf8-split":
@@ -114,11 +129,16 @@ def frames_of(case, arg):
 
 
 class Conn:
-    def __init__(self, port, cafile):
-        ctx = ssl.create_default_context(cafile=cafile)
-        ctx.check_hostname = False
+    def __init__(self, port, cafile, plain=False, early=b""):
+        """Connects and upgrades; early: bytes sent in the same write as
+        the upgrade request, before its answer."""
         raw = socket.create_connection(("127.0.0.1", port), timeout=5)
-        self.s = ctx.wrap_socket(raw)
+        if plain:
+            self.s = raw
+        else:
+            ctx = ssl.create_default_context(cafile=cafile)
+            ctx.check_hostname = False
+            self.s = ctx.wrap_socket(raw)
         self.buf = b""
         self.sent = 0
         self.until_ok = False
@@ -127,7 +147,7 @@ class Conn:
                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
                "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
                "Sec-WebSocket-Protocol: offramp.v1\r\n\r\n" % (port, key))
-        self.s.sendall(req.encode())
+        self.s.sendall(req.encode() + early)
         while b"\r\n\r\n" not in self.buf:
             d = self.s.recv(4096)
             if not d:
@@ -138,7 +158,7 @@ class Conn:
             raise SystemExit("wsraw: upgrade refused: %r" % head[:80])
 
     def readable(self, wait):
-        if self.s.pending():
+        if isinstance(self.s, ssl.SSLSocket) and self.s.pending():
             return True
         return bool(select.select([self.s], [], [], wait)[0])
 
@@ -215,19 +235,20 @@ LIMITS = {
     "bytes": (16 << 20, 10, False),
     "frames": (1 << 20, 8, False),
 }
-ANSWERED = ("ping", "unmasked", "nonminimal16", "nonminimal64")
+ANSWERED = ("ping",)
 
 
-def run(port, cafile, spec):
+def run(port, cafile, spec, plain=False):
     """Runs one case ("name" or "name:arg") on a connection of its own."""
     name, _, arg = spec.partition(":")
     max_bytes, secs, _ = LIMITS.get(name, (1 << 20, 5, False))
     until_ok = name in ANSWERED or (name == "frames" and int(arg) < 4000)
     start = time.monotonic()
     end = start + secs
-    c = Conn(port, cafile)
+    c = Conn(port, cafile, plain,
+             frame(1, PING, masked=False) if name == "early" else b"")
     c.until_ok = until_ok
-    open_ = True
+    open_ = c.parse()   # what came with the upgrade's answer
     out = frames_of(name, int(arg) if arg else 0)
     pending = b""
     try:
@@ -262,13 +283,15 @@ def main():
     ap.add_argument("case", nargs="+", help="name or name:arg")
     ap.add_argument("--then-ping", action="store_true",
                     help="after each case, a ping on a new connection")
+    ap.add_argument("--plain", action="store_true",
+                    help="without TLS (CAFILE unused)")
     a = ap.parse_args()
     for spec in a.case:
         print("== " + spec)
-        run(a.port, a.cafile, spec)
+        run(a.port, a.cafile, spec, a.plain)
         if a.then_ping:
             print("-- ping")
-            run(a.port, a.cafile, "ping")
+            run(a.port, a.cafile, "ping", a.plain)
         sys.stdout.flush()
 
 

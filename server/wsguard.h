@@ -1,0 +1,55 @@
+/*
+ * wsguard.h: the headers of the frames a client sends on one WebSocket
+ * connection, followed in its byte stream, for the two checks RFC 6455
+ * asks of a server that libwebsockets 4.1 does not make: every client
+ * frame is masked (5.1), and its length is in the shortest of the three
+ * encodings, a 64-bit one with its top bit clear (5.2), and at most 125
+ * for a control frame (5.5; lws 4.1 drops the connection without a
+ * close frame). A violation is a protocol error: close code 1002.
+ *
+ * It knows no socket and no library: rxtap.c feeds it the bytes lws reads
+ * after the upgrade, and the fuzz target tests/fuzz/fuzz_wsguard.c drives
+ * it the same way. It never keeps a payload: it skips it by its length,
+ * and keeps at most the first 10 bytes of a header.
+ */
+#ifndef OFFRAMP_SERVER_WSGUARD_H
+#define OFFRAMP_SERVER_WSGUARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* What a client frame broke; WSGUARD_OK while none did. */
+enum wsguard_fault {
+	WSGUARD_OK = 0,
+	WSGUARD_UNMASKED,	/* the mask bit clear (5.1) */
+	WSGUARD_LONG_LENGTH,	/* a length in a longer encoding than it
+				 * needs (5.2) */
+	WSGUARD_LENGTH_TOP_BIT,	/* a 64-bit length with its top bit set */
+	WSGUARD_CONTROL_LENGTH,	/* a control frame of more than 125 bytes
+				 * (5.5) */
+	WSGUARD_EARLY,		/* bytes behind the upgrade request, before
+				 * its answer (4.1; set by rxtap.c) */
+};
+
+/* One connection's stream, from a frame's first byte on. All zero is a
+ * new one. */
+struct wsguard {
+	uint64_t left;		/* payload bytes of the frame still to come */
+	uint8_t hdr[10];	/* the header so far, up to its length */
+	uint8_t have;		/* header bytes seen; 0: none, or a payload */
+	uint8_t need;		/* the header's size, once byte 2 is seen */
+	uint8_t fault;		/* an enum wsguard_fault; once set, stays */
+};
+
+/*
+ * Follows len bytes of the stream. Returns how many of them come before
+ * the first frame that breaks a rule (len when none does; 0 when that
+ * frame began before these bytes, or a fault was found before): what
+ * may be handed to the frame parser. g->fault then says why.
+ */
+size_t wsguard_feed(struct wsguard *g, const void *in, size_t len);
+
+/* A short description of a fault, for a log line. */
+const char *wsguard_fault_str(int fault);
+
+#endif
