@@ -244,6 +244,40 @@ holds() {
 
 # --------------------------------------------------------------- the server
 
+# The transport: plain ws:// on loopback (the server started without
+# --cert/--key, the CLI and the daemons on ws://127.0.0.1:PORT), which
+# the server allows on a loopback address and the CLI to a loopback host
+# alone: above the transport the server runs the same code either way,
+# and a TLS handshake and its keys cost a one-shot CLI command a third of
+# its CPU (a login: 60 ms under the sanitizers over wss://, 38 over
+# ws://). TLS (wss://, the test's certificate as the CLI's only CA) for
+# the tests whose subject is the transport or the deployed path, and
+# where the traffic is heaviest or is cut by kills, so that TLS is
+# covered there:
+# - test_tls, test_websocket (RFC 6455 frames over TLS), test_proxy
+#   (nginx in front), test_fdlimit (descriptors of TLS connections),
+#   test_backpressure (flow control under TLS's own buffering);
+# - test_readme and test_package (the README's walk-through, the
+#   package: wss:// as deployed), test_config (a server from a
+#   configuration file that names its certificate: its own SERVER_TLS=1);
+# - test_relay (the relay both ways, chat), test_durability,
+#   test_durability_load (kill -9 mid-stream), and on PostgreSQL
+#   test_pg_crash, test_pg_lost, test_pg_stall, test_failover (PostgreSQL
+#   crashed or stalled under a stream of sends) and the several nodes'
+#   tests (test_nodes, test_nodes_cases, test_nodes_match).
+# test_crash_scale runs ws:// by its own choice (its 50 restarts' logins).
+# SERVER_TLS=1 (or 0) in the environment runs every test so; SERVER_TLS=0
+# (or 1) before a start_server call, that server.
+case $TEST_NAME in
+test_tls | test_websocket | test_proxy | test_fdlimit | test_backpressure | \
+test_readme | test_package | test_relay | test_durability | \
+test_durability_load | test_pg_crash | test_pg_lost | test_pg_stall | \
+test_failover | test_nodes | test_nodes_cases | test_nodes_match)
+	SERVER_TLS=${SERVER_TLS:-1} ;;
+*)	SERVER_TLS=${SERVER_TLS:-0} ;;
+esac
+WS_URL=""			# the last server's URL (start_server)
+
 # ensure_cert: the test's certificate for 127.0.0.1, made once.
 ensure_cert() {
 	if [ ! -f "$CERT" ]; then
@@ -264,27 +298,33 @@ _pick_port() {
 	echo $((10000 + RANDOM % 22768))
 }
 
-# start_server [ARGS...]: starts offramp-server with TLS on 127.0.0.1, a
+# start_server [ARGS...]: starts offramp-server on 127.0.0.1, a
 # random free port below the ephemeral range (_pick_port; the port of the
 # last server again when that one has stopped, so that running daemons
 # find it) and the data directory
 # $DATA, a proof of work of 8 to 12 bits (a millisecond or two), plus
-# ARGS (which may override it) (SERVER_TLS=0: no --cert/--key; SERVER_LISTEN: another
+# ARGS (which may override it) (SERVER_TLS=1: with the test's certificate,
+# --cert/--key, see above; SERVER_LISTEN: another
 # --listen address; SERVER_WRAP: a command, split at spaces, that runs the
 # server, e.g. "prlimit --nofile=64:64 --"; STORE_URL, by default
 # $OFFRAMP_STORE_URL: the store, a postgresql:// URL, as
 # tests/tools/pg.sh run gives). Waits for its "listening on port" line; sets
-# SERVER_PID, PORT, and TOKEN (the bootstrap token when printed at once,
-# else empty: see need_token).
+# SERVER_PID, PORT, WS_URL (wss:// or ws://127.0.0.1:PORT, the CLI's
+# server unless SERVER_URL says otherwise), and TOKEN (the bootstrap token
+# when printed at once, else empty: see need_token).
 start_server() {
-	ensure_cert
+	local scheme=ws
+	if [ "$SERVER_TLS" = 1 ]; then
+		ensure_cert
+		scheme=wss
+	fi
 	local n=$SERVER_COUNT
 	SERVER_COUNT=$((n + 1))
 	SERVER_OUT="$T/server$n.stdout"
 	SERVER_ERR="$T/server$n.stderr"
 	SERVER_LOGS+=("$SERVER_OUT" "$SERVER_ERR")
 	local tls=(--cert "$CERT" --key "$CERT_KEY") port store=() fresh=1
-	[ "${SERVER_TLS:-1}" = 1 ] || tls=()
+	[ "$SERVER_TLS" = 1 ] || tls=()
 	[ -z "${STORE_URL:-}" ] || store=(--store "$STORE_URL")
 	if [ -n "${PORT:-}" ] && [ -n "${SERVER_PID:-}" ] &&
 	   [ "${SERVER_DATA:-}" = "$DATA" ] &&
@@ -327,7 +367,8 @@ start_server() {
 	if _token_told; then
 		TOKEN=$(head -n1 "$DATA/bootstrap-token")
 	fi
-	echo "   (server $n: pid $SERVER_PID, port $PORT)"
+	WS_URL="$scheme://127.0.0.1:$PORT"
+	echo "   (server $n: pid $SERVER_PID, port $PORT, $scheme)"
 	[ "$fresh" = 1 ] || _daemons_back
 	SERVER_DATA=$DATA
 }
@@ -396,8 +437,8 @@ kill9_server() {
 # ---------------------------------------------------------------------- CLI
 
 # cli NAME ARGS...: the CLI as identity NAME (key file $IDS/NAME.key,
-# passphrase "pass-NAME"), talking to the running server over wss:// with
-# the test's certificate as CA, and trusting the programme keys of the
+# passphrase "pass-NAME"), talking to the running server ($WS_URL: over
+# wss:// with the test's certificate as CA, or ws://), and trusting the programme keys of the
 # test's trust file ($IDS/trust, as an operator publishes one; see
 # programme_key). Bounded by the CLI's --timeout and, should that fail, by
 # timeout(1).
@@ -430,7 +471,7 @@ cli() {
 	OFFRAMP_TRUST_FILE="${TRUST_FILE-$IDS/trust}" \
 	OFFRAMP_PASSPHRASE="${PASS_OVERRIDE:-pass-$who}" \
 	timeout -k 5 "${CLI_LIMIT:-90}" "$OFFRAMP_CLI_BIN" \
-		--server "${SERVER_URL:-wss://127.0.0.1:$PORT}" --ca "${CLI_CA:-$CERT}" \
+		--server "${SERVER_URL:-$WS_URL}" --ca "${CLI_CA:-$CERT}" \
 		--key "$key" --timeout "${CLI_TIMEOUT:-20}" "$@" || rc=$?
 	# OFFRAMP_TEST_PROFILE=FILE: one line per run, to find slow steps:
 	# milliseconds, test, caller's line, exit status, arguments
@@ -613,7 +654,7 @@ counsellor_up() {
 	printf 'pass-%s\n' "$who" >"$T/$who.dpass"
 	: >"$f"
 	OFFRAMP_TRUST_FILE="${TRUST_FILE-$IDS/trust}" timeout -k 5 1200 \
-		"$OFFRAMP_CLI_BIN" --server "${SERVER_URL:-wss://127.0.0.1:$PORT}" \
+		"$OFFRAMP_CLI_BIN" --server "${SERVER_URL:-$WS_URL}" \
 		--ca "${CLI_CA:-$CERT}" --key "$IDS/$who.key" \
 		--passphrase-file "$T/$who.dpass" --timeout 10 daemon \
 		2>"$f" </dev/null &
