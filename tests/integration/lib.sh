@@ -153,6 +153,7 @@ _on_exit() {
 		FAILED=$((FAILED + 1))
 	fi
 	local pid
+	! on_pg || _pg_close
 	for pid in "${DAEMON_PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null
 	done
@@ -928,19 +929,140 @@ SQL
 }
 
 # _psql [-w] QUERY: QUERY on PostgreSQL, read-only unless -w, with blob
-# literals rewritten; every statement's rows printed.
+# literals rewritten; every statement's rows printed; its status psql's
+# (non-zero at the first statement that fails: ON_ERROR_STOP), and
+# psql's messages on standard error.
 _psql() {
-	local ro=on q
+	local ro=on q out="" re="(^|[^A-Za-z0-9_])[xX]'([0-9a-fA-F]*)'"
 	if [ "$1" = -w ]; then
 		ro=off
 		shift
 	fi
 	pg_compat
-	q=$(sed -E "s/(^|[^A-Za-z0-9_])[xX]'([0-9a-fA-F]*)'/\\1'\\\\x\\2'::bytea/g" <<<"$1")
-	PGOPTIONS="-c search_path=public,offramp_sqlite -c default_transaction_read_only=$ro -c lock_timeout=5000" \
-		"$PG_BIN/psql" -X -A -t -q -F '|' -v ON_ERROR_STOP=1 \
-		-d "$STORE_URL" \
-		<<<"$q;"
+	q=$1
+	# X'..' to '\x..'::bytea, as sed -E 's/$re/\1'\''\\x\2'\''::bytea/g'
+	while [[ "$q" =~ $re ]]; do
+		out+=${q%%"${BASH_REMATCH[0]}"*}${BASH_REMATCH[1]}"'\\x${BASH_REMATCH[2]}'::bytea"
+		q=${q#*"${BASH_REMATCH[0]}"}
+	done
+	_pg_query "$ro" "$out$q;"
+}
+
+# The test's psql session: one psql process (and one backend) for every
+# query of the test, not one each (a process and a backend cost a
+# PostgreSQL test a third of its CPU). It reads the queries from the FIFO
+# $T/psql.in and writes each query's rows to $T/psql.rows (\o), then a
+# line of its own (\echo) to the FIFO $T/psql.out, which says the rows are
+# there; a line "__offramp_psql_exit STATUS" when it has ended (an error
+# under ON_ERROR_STOP, a lost connection). Its pid and URL in
+# $T/psql.pid, so that any shell of the test (a $(sql ...) subshell too)
+# uses it, or starts it again when it has ended or STORE_URL changed. One
+# query at a time: no sql from a background job of the test.
+
+# _pg_alive PID: PID runs (and is no zombie).
+_pg_alive() {
+	local s
+	[ -n "$1" ] && [ -r "/proc/$1/stat" ] &&
+		IFS= read -r s <"/proc/$1/stat" 2>/dev/null && [[ "$s" != *") Z "* ]]
+}
+
+# _pg_session: sets PG_SESSION to the pid of the test's psql session,
+# started here unless one runs on STORE_URL.
+_pg_session() {
+	local pid="" url="" fd
+	[ ! -e "$T/psql.pid" ] || read -r pid url <"$T/psql.pid" || true
+	if _pg_alive "$pid"; then
+		if [ "$url" = "$STORE_URL" ]; then
+			PG_SESSION=$pid
+			return 0
+		fi
+		kill -TERM "$pid" 2>/dev/null || true
+	fi
+	[ -p "$T/psql.in" ] || mkfifo "$T/psql.in" "$T/psql.out"
+	rm -f "$T/psql.pid"
+	(
+		# nothing of the caller's kept open (a $(...)'s pipe, a
+		# watcher's stdin, ...)
+		for fd in /proc/$BASHPID/fd/*; do
+			fd=${fd##*/}
+			[ "$fd" -le 2 ] || [ "$fd" = 255 ] || exec {fd}>&-
+		done
+		exec {fd}<>"$T/psql.out"
+		PGOPTIONS="-c search_path=public,offramp_sqlite -c default_transaction_read_only=on -c lock_timeout=5000" \
+			"$PG_BIN/psql" -X -A -t -q -F '|' -v ON_ERROR_STOP=1 \
+			-d "$STORE_URL" <>"$T/psql.in" 1<>"$T/psql.out" 2>>"$T/psql.err" &
+		echo "$! $STORE_URL" >"$T/psql.pid"
+		rc=0
+		wait "$!" || rc=$?
+		echo "__offramp_psql_exit $rc" >&"$fd"
+	) </dev/null >/dev/null 2>&1 &
+	while [ ! -s "$T/psql.pid" ]; do
+		nap 0.01
+	done
+	read -r PG_SESSION url <"$T/psql.pid"
+}
+
+# _pg_query on|off SQL: SQL (whole statements) in the test's psql
+# session, read-only (on) or not (off); prints its rows, passes on
+# psql's messages, returns psql's status. A session whose connection was
+# lost (PostgreSQL stopped or restarted under it) ends at the first
+# statement: the query runs again once on a new session, as it would
+# have on a psql of its own.
+_pg_query() {
+	local ro=$1 sql=$2 fi fo line rc tries=0 mark rows e
+	[ "$ro" = on ] || sql="SET default_transaction_read_only = off;
+$sql
+SET default_transaction_read_only = on;"
+	while true; do
+		_pg_session
+		: >"$T/psql.err"
+		: >"$T/psql.rows"
+		PG_SEQ=$((${PG_SEQ:-0} + 1))
+		mark="__offramp_psql_done $BASHPID $PG_SEQ"
+		exec {fi}<>"$T/psql.in" {fo}<>"$T/psql.out"
+		printf '\\o %s\n%s\n\\o\n\\echo %s\n' "$T/psql.rows" "$sql" "$mark" >&"$fi"
+		rc=""
+		while [ -z "$rc" ]; do
+			if IFS= read -r -t 2 -u "$fo" line; then
+				if [ "$line" = "$mark" ]; then
+					rc=0
+				elif [[ "$line" == "__offramp_psql_exit "* ]]; then
+					rc=${line##* }
+				fi
+			elif ! _pg_alive "$PG_SESSION"; then
+				rc=2
+			fi
+		done
+		exec {fi}>&- {fo}>&-
+		[ "$rc" = 0 ] || rc=$((rc == 0 ? 1 : rc))
+		e=""
+		[ ! -s "$T/psql.err" ] || IFS= read -r -d '' e <"$T/psql.err" || true
+		if [ "$rc" != 0 ] && [ "$tries" = 0 ] &&
+		   [[ "$e" == *"connection to server"* ||
+		      "$e" == *"server closed the connection"* ||
+		      "$e" == *"terminating connection"* ]]; then
+			tries=1
+			continue
+		fi
+		break
+	done
+	rows=""
+	IFS= read -r -d '' rows <"$T/psql.rows" || true
+	printf '%s' "$rows"
+	[ -z "$e" ] || printf '%s' "$e" >&2
+	return "$rc"
+}
+
+# _pg_close: ends the test's psql session (at exit), waiting 5 s at most.
+_pg_close() {
+	local pid url i
+	[ -e "$T/psql.pid" ] || return 0
+	read -r pid url <"$T/psql.pid" || return 0
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for ((i = 0; i < 100; i++)); do
+		_pg_alive "$pid" || return 0
+		nap 0.05
+	done
 }
 
 # blob_text COLUMN: an SQL expression of a blob column's bytes as text, to
@@ -959,7 +1081,13 @@ blob_text() {
 # database (sql .dump: every row of every table, as db_traces reads it).
 sql() {
 	if on_pg; then
-		[ $# -gt 0 ] || set -- "$(cat)"
+		if [ $# -eq 0 ]; then
+			# the query from standard input, as $(cat) has it
+			local q=""
+			IFS= read -r -d '' q || true
+			[[ "$q" == *[!$'\n']* ]] && q=${q%"${q##*[!$'\n']}"} || q=""
+			set -- "$q"
+		fi
 		if [ "$1" = .dump ]; then
 			"$PG_BIN/pg_dump" --data-only --no-owner -d "$STORE_URL"
 			return
