@@ -111,6 +111,38 @@ some_line_matches() {
 	return 1
 }
 
+# file_has FILE STRING: FILE exists and holds STRING (a fixed string), as
+# grep -qF would say, without a process (for the polls of wait_for).
+file_has() {
+	local c
+	[ -f "$1" ] || return 1
+	c=$(<"$1")
+	[[ "$c" == *"$2"* ]]
+}
+
+# file_matches FILE ERE: some line of FILE matches ERE, as grep -Eq would
+# say, without a process.
+file_matches() {
+	local c
+	[ -f "$1" ] || return 1
+	c=$(<"$1")
+	some_line_matches "$c" "$2"
+}
+
+# first_match TEXT ERE: FIRST_MATCH is the first group of ERE in the first
+# line of TEXT that matches it (as sed -n 's/ERE.*/\1/p' | head -n1), or "".
+first_match() {
+	local l re=$2
+	FIRST_MATCH=""
+	while IFS= read -r l; do
+		if [[ "$l" =~ $re ]]; then
+			FIRST_MATCH=${BASH_REMATCH[1]}
+			return 0
+		fi
+	done <<<"$1"
+	return 1
+}
+
 # assert_match DESC HAYSTACK ERE: some line of HAYSTACK matches ERE.
 assert_match() {
 	if some_line_matches "$2" "$3"; then
@@ -286,8 +318,12 @@ ensure_cert() {
 	fi
 }
 
+_server_up() {
+	file_matches "$SERVER_OUT" '^offramp-server: listening on port [0-9]'
+}
+
 _server_up_or_gone() {
-	grep -q '^offramp-server: listening on port [0-9]' "$SERVER_OUT" && return 0
+	_server_up && return 0
 	kill -0 "$SERVER_PID" 2>/dev/null || return 0
 	return 1
 }
@@ -345,11 +381,11 @@ start_server() {
 		SERVER_PID=$!
 		SERVER_PIDS+=("$SERVER_PID")
 		wait_for "offramp-server to print its port" 30 _server_up_or_gone || return 1
-		grep -q '^offramp-server: listening on port [0-9]' "$SERVER_OUT" && break
+		_server_up && break
 		# the port is taken (by another test's server): a new one at a
 		# first start; the old one again a few times at a restart
 		if [ "$tries" -lt 25 ] &&
-		   grep -q 'ERROR on binding' "$SERVER_ERR"; then
+		   file_has "$SERVER_ERR" 'ERROR on binding'; then
 			tries=$((tries + 1))
 			wait "$SERVER_PID" 2>/dev/null || true
 			if [ "$fresh" = 1 ]; then
@@ -362,11 +398,11 @@ start_server() {
 		fail "offramp-server exited at start"
 		return 1
 	done
-	PORT=$(sed -n 's/^offramp-server: listening on port \([0-9][0-9]*\).*/\1/p' \
-		"$SERVER_OUT" | head -n1)
+	first_match "$(<"$SERVER_OUT")" '^offramp-server: listening on port ([0-9]+)'
+	PORT=$FIRST_MATCH
 	TOKEN=""
 	if _token_told; then
-		TOKEN=$(head -n1 "$DATA/bootstrap-token")
+		IFS= read -r TOKEN <"$DATA/bootstrap-token" || true
 	fi
 	WS_URL="$scheme://127.0.0.1:$PORT"
 	echo "   (server $n: pid $SERVER_PID, port $PORT, $scheme)"
@@ -392,13 +428,19 @@ _daemons_back() {
 # started (its log has more "connected to" lines than then).
 _daemon_connected() {
 	local seen=DAEMON_SEEN_$1 n
-	n=$(grep -c 'connected to' "$T/daemon-$1.err" || true)
+	local l
+	n=0
+	while IFS= read -r l; do
+		[[ "$l" != *"connected to"* ]] || n=$((n + 1))
+	done <"$T/daemon-$1.err"
 	[ "$n" -gt "${!seen:-0}" ] || return 1
 	printf -v "$seen" '%s' "$n"
 }
 
 _token_told() {
-	grep -q "^offramp-server: bootstrap admin token in $DATA/bootstrap-token " "$SERVER_OUT"
+	local c
+	c=$'\n'$(<"$SERVER_OUT")
+	[[ "$c" == *$'\n'"offramp-server: bootstrap admin token in $DATA/bootstrap-token "* ]]
 }
 
 # need_token: sets TOKEN to the bootstrap token of the running server,
@@ -407,7 +449,7 @@ _token_told() {
 need_token() {
 	if [ -z "$TOKEN" ]; then
 		wait_for "the bootstrap admin token" 10 _token_told || return 1
-		TOKEN=$(head -n1 "$DATA/bootstrap-token")
+		IFS= read -r TOKEN <"$DATA/bootstrap-token" || true
 	fi
 	[ -n "$TOKEN" ]
 }
@@ -479,8 +521,22 @@ cli() {
 	[ -z "${OFFRAMP_TEST_PROFILE:-}" ] ||
 		printf '%d %s:%s %d %s\n' \
 			"$(( (${EPOCHREALTIME/./} - ${t0/./}) / 1000 ))" "$TEST_NAME" \
-			"${BASH_LINENO[0]},${BASH_LINENO[1]:-}" "$rc" "$who $*" | cut -c1-200 >>"$OFFRAMP_TEST_PROFILE"
+			"${BASH_LINENO[0]},${BASH_LINENO[1]:-},${BASH_LINENO[2]:-}" "$rc" "$who $*" | cut -c1-200 >>"$OFFRAMP_TEST_PROFILE"
 	return "$rc"
+}
+
+# cli_out VAR NAME ARGS...: as VAR=$(cli NAME ARGS...) (the command's
+# standard output without its last newlines, its exit status), without
+# the subshell (a fork of the test's shell costs a one-shot command a
+# tenth of its CPU).
+cli_out() {
+	local _co_var=$1 _co_rc=0 _co_f="$T/cli_out.$BASHPID" _co_s=""
+	shift
+	cli "$@" >"$_co_f" || _co_rc=$?
+	IFS= read -r -d '' _co_s <"$_co_f" || true
+	[[ "$_co_s" == *[!$'\n']* ]] && _co_s=${_co_s%"${_co_s##*[!$'\n']}"} || _co_s=""
+	printf -v "$_co_var" '%s' "$_co_s"
+	return "$_co_rc"
 }
 
 # error_line CODE: ERROR_LINE is the first line of $OUT that is an error
@@ -527,7 +583,7 @@ assert_error() {
 clirun() {
 	local errf="$T/clirun.err"
 	RC=0
-	OUT=$(cli "$@" 2>"$errf") || RC=$?
+	cli_out OUT "$@" 2>"$errf" || RC=$?
 	IFS= read -r -d '' ERR <"$errf" || true
 	# as $(cat) has it: no newline at the end
 	[[ "$ERR" == *[!$'\n']* ]] && ERR=${ERR%"${ERR##*[!$'\n']}"} || ERR=""
@@ -575,10 +631,16 @@ json_str() {
 # participant_key JSON_TEXT ROLE: the key of the first participant object
 # (a flat {...} holding "role":ROLE) in JSON_TEXT.
 participant_key() {
-	local obj
-	obj=$(printf '%s\n' "$1" | grep -o '{[^{}]*}' |
-		grep -E "\"role\": *\"$2\"" | head -n1)
-	json_str "$obj" key
+	local s=$1 obj re='\{[^{}]*\}' role="\"role\": *\"$2\""
+	while [[ "$s" =~ $re ]]; do
+		obj=${BASH_REMATCH[0]}
+		s=${s#*"$obj"}
+		if [[ "$obj" =~ $role ]]; then
+			json_str "$obj" key
+			return 0
+		fi
+	done
+	return 0
 }
 
 # b64_random [-v VAR] N: base64 of N random bytes (no newline), printed
@@ -624,7 +686,7 @@ setup_pool() {
 	need_token
 	keygen admin couns
 	local out
-	out=$(cli admin redeem "$TOKEN" --name Ada)
+	cli_out out admin redeem "$TOKEN" --name Ada
 	ADMIN_NAME=$(field "$out" name)
 	assert_eq "bootstrap token redeemed as admin" admin "$(field "$out" role)"
 	programme_key admin
@@ -632,12 +694,13 @@ setup_pool() {
 	assert_match "the admin made the programme key" "$PROGRAMME_KEY" '^[A-Za-z0-9+/]{43}=$'
 
 	local inv
-	inv=$(cli admin invite --role counsellor | tail -n1)
+	cli_out inv admin invite --role counsellor
+	inv=${inv##*$'\n'}
 	if [ -z "$inv" ]; then
 		fail "admin invite printed no token"
 		return 1
 	fi
-	out=$(cli couns redeem "$inv" --name Sam --languages en --topics leaving)
+	cli_out out couns redeem "$inv" --name Sam --languages en --topics leaving
 	COUNS_NAME=$(field "$out" name)
 	assert_eq "counsellor invite redeemed as counsellor" counsellor "$(field "$out" role)"
 	assert_eq "counsellor display name" Sam "$COUNS_NAME"
@@ -716,6 +779,24 @@ verify_shown() {
 	cli "$1" verify "$2" "$num" ${3:+--name "$3"}
 }
 
+# _sorted_words WORD...: the words in sort(1)'s order (LC_ALL=C), each
+# followed by a space, without a process (a handful of names).
+_sorted_words() {
+	local a=("$@") i j t out=""
+	for ((i = 1; i < ${#a[@]}; i++)); do
+		for ((j = i; j > 0; j--)); do
+			[[ "${a[j - 1]}" > "${a[j]}" ]] || break
+			t=${a[j]}
+			a[j]=${a[j - 1]}
+			a[j - 1]=$t
+		done
+	done
+	for t in "${a[@]}"; do
+		out+="$t "
+	done
+	printf '%s' "$out"
+}
+
 # certify_pending NAME... [--by ADMIN]: the admin (ADMIN, default admin)
 # lists the counsellors waiting for a certificate, which must be exactly
 # NAME..., and certifies them by name.
@@ -726,9 +807,13 @@ certify_pending() {
 		names+=("$1")
 		shift
 	done
-	out=$(cli "$by" certify)
-	got=$(printf '%s\n' "$out" | sed -n 's/^pending: \([^ ]*\) fingerprint=.*/\1/p' | sort | tr '\n' ' ')
-	want=$(printf '%s\n' "${names[@]}" | sort | tr '\n' ' ')
+	cli_out out "$by" certify
+	local l pending=()
+	while IFS= read -r l; do
+		[[ "$l" =~ ^pending:\ ([^ ]*)\ fingerprint= ]] && pending+=("${BASH_REMATCH[1]}")
+	done <<<"$out"
+	got=$(_sorted_words "${pending[@]}")
+	want=$(_sorted_words "${names[@]}")
 	assert_eq "waiting for a certificate: ${names[*]}" "$want" "$got"
 	want=""
 	for n in "${names[@]}"; do
@@ -1148,7 +1233,8 @@ table_counts() {
 	    FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
 	    ORDER BY name) AS s" >"$q"
 	local c
-	c=$(sql "$(<"$q")")
+	sql "$(<"$q")" >"$T/table_counts.out"
+	c=$(<"$T/table_counts.out")
 	echo "${c//$'\n'/ } "
 }
 
@@ -1157,9 +1243,11 @@ table_counts() {
 # changed a value (a status, a digest) changes it, where table_counts
 # would not see it. Left out: accounts.seen, which a client's login moves
 # (the day it was last seen). The query is made once a test, as
-# table_counts' is: one sqlite3 process (and sha256sum) a call. On
-# PostgreSQL, quote_nullable() for quote() (a digest is compared with
-# another of the same store only).
+# table_counts' is: one sqlite3 process a call, whose shell's sha3_query()
+# hashes the rows (SHA3-256 of every value with its type); on PostgreSQL,
+# quote_nullable() for quote(), and sha256sum over the rows as psql
+# prints them (a digest is compared with another of the same store
+# only).
 table_digest() {
 	local q="$T/table_digest.sql" h
 	if on_pg && [ ! -s "$q" ]; then
@@ -1183,8 +1271,15 @@ table_digest() {
 	    WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'
 	    AND NOT (m.name = 'accounts' AND p.name = 'seen')
 	    GROUP BY m.name ORDER BY m.name)" >"$q"
-	h=$(sql "$(<"$q")" | sha256sum)
-	echo "${h%% *}"
+	if on_pg; then
+		sql "$(<"$q")" >"$T/table_digest.rows"
+		sha256sum "$T/table_digest.rows" >"$T/table_digest.sum"
+		read -r h _ <"$T/table_digest.sum"
+		echo "$h"
+		return
+	fi
+	h=$(<"$q")
+	sql "SELECT lower(hex(sha3_query('${h//\'/\'\'}')))"
 }
 
 # account_id NAME: the id of identity NAME's account (by its key).
@@ -1265,10 +1360,11 @@ file_mode() {
 add_counsellor() {
 	local admin=$1 id=$2 name=$3 inv out
 	shift 3
-	inv=$(cli "$admin" invite --role counsellor | tail -n1)
+	cli_out inv "$admin" invite --role counsellor
+	inv=${inv##*$'\n'}
 	local made="KEY_$id"
 	[ -n "${!made:-}" ] || keygen "$id"
-	out=$(cli "$id" redeem "$inv" --name "$name" "$@")
+	cli_out out "$id" redeem "$inv" --name "$name" "$@"
 	assert_eq "$name redeemed a counsellor invite" counsellor "$(field "$out" role)"
 	[ "${COUNS_DAEMON:-1}" = 0 ] || counsellor_up "$id"
 }
@@ -1298,7 +1394,7 @@ new_programme_admin() {
 	local out
 	new_programme "$1" || return 1
 	keygen "$2"
-	out=$(cli "$2" redeem "$PROG_TOKEN" --name "$3")
+	cli_out out "$2" redeem "$PROG_TOKEN" --name "$3"
 	assert_eq "$3 is the admin of $1" admin "$(field "$out" role)"
 	programme_key "$2"
 }
@@ -1323,7 +1419,7 @@ watch_start() {
 	printf -v "WATCH_FD_$who" '%s' "$fd"
 	WATCH_FDS+=("$fd")
 	echo '{"v":1,"type":"ping","id":1}' >&"$fd"
-	wait_for "$who's watcher to log in" 30 grep -q '"ping.ok"' "$f"
+	wait_for "$who's watcher to log in" 30 file_has "$f" '"ping.ok"' 
 }
 WATCH_FDS=()
 
@@ -1331,7 +1427,7 @@ WATCH_FDS=()
 # NAME's watcher that matches ERE; one assertion.
 watch_expect() {
 	local desc=$1 f="$T/watch-$2.out"
-	if wait_for "$desc" 20 grep -Eq -- "$3" "$f"; then
+	if wait_for "$desc" 20 file_matches "$f" "$3"; then
 		pass "$desc"
 	fi
 }
