@@ -90,7 +90,7 @@ CASE=$(field "$(cli client request --language en --topic leaving)" case)
 assert_match "the client has a case" "$CASE" '^[0-9]+$'
 
 step "the counsellor keeps notes (kept, not deleted), padded like messages"
-out=$(cli couns note "$CASE" "note $MARKER")
+cli_out out couns note "$CASE" "note $MARKER"
 assert_match "the note is stored" "$out" '^note: [0-9]+$'
 cli couns note "$CASE" "a longer note $(printf 'x%.0s' $(seq 1 900))" >/dev/null
 # nonce (24) + padding + tag (16) is one of the two sizes of a message:
@@ -104,11 +104,11 @@ for i in 1 2 3; do
 	b="counsellor $i $MARKER $(head -c 24 /dev/urandom | base64 -w0)"
 	cli client send "$CASE" "$a" >/dev/null
 	capture_ct
-	out=$(cli couns recv --count 1)
+	cli_out out couns recv --count 1
 	assert_eq "round $i: the counsellor reads the client" "$CASE"$'\t'"$CLIENT_NAME"$'\t'"$a" "$out"
 	cli couns send "$CASE" "$b" >/dev/null
 	capture_ct
-	out=$(cli client recv --count 1)
+	cli_out out client recv --count 1
 	assert_eq "round $i: the client reads the counsellor" "$CASE"$'\t'"$COUNS_NAME"$'\t'"$b" "$out"
 done
 last="last word $MARKER $(head -c 24 /dev/urandom | base64 -w0)"
@@ -140,7 +140,7 @@ deferred() {
 }
 before=$(deferred)
 t0=$(now_ms)
-out=$(cli couns recv --count 1)
+cli_out out couns recv --count 1
 t1=$(now_ms)
 assert_eq "the counsellor reads the last message" "$CASE"$'\t'"$CLIENT_NAME"$'\t'"$last" "$out"
 wait_for "every copy acked" 20 test "$(sql "SELECT count(*) FROM deliveries")" = 0
@@ -160,7 +160,7 @@ wait "$reader_pid" 2>/dev/null || true
 again="after the reader $MARKER $(head -c 24 /dev/urandom | base64 -w0)"
 cli client send "$CASE" "$again" >/dev/null
 capture_ct
-out=$(cli couns recv --count 1)
+cli_out out couns recv --count 1
 assert_eq "the counsellor reads one more" "$CASE"$'\t'"$CLIENT_NAME"$'\t'"$again" "$out"
 wait_for "every copy acked" 20 test "$(sql "SELECT count(*) FROM deliveries")" = 0
 
@@ -180,7 +180,7 @@ for i in "${!CTS[@]}"; do
 	fi
 done
 assert_eq "none of the ${#CTS[@]} ciphertexts is on disk" 0 "$n"
-out=$(cli couns notes "$CASE")
+cli_out out couns notes "$CASE"
 assert_eq "the notes still read back, two" 2 "$(wc -l <<<"$out")"
 assert_match "  the short one" "$(head -n1 <<<"$out")" " note $MARKER\$"
 assert_match "  and the long one" "$(tail -n1 <<<"$out")" " a longer note x{900}\$"
