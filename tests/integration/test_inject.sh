@@ -110,13 +110,23 @@ has_answer() {	# OUT ID: request ID is answered
 	grep -qE "\"re\": *$2[,}]" "$1"
 }
 # answered FIRST LAST N: N requests of ids FIRST..LAST are answered, on
-# all the clients' connections together.
+# all the clients' connections together (each id counted once a
+# connection; one process a try of wait_for's).
 answered() {
-	local c
+	local c files=()
 	for c in "${CLIENTS[@]}"; do
-		grep -oE '"re": *[0-9]+' "$T/out.$c.$CONN" | grep -oE '[0-9]+$' |
-			awk -v a="$1" -v b="$2" '$1 >= a && $1 <= b' | sort -u
-	done | wc -l | grep -qx "$3"
+		files+=("$T/out.$c.$CONN")
+	done
+	awk -v a="$1" -v b="$2" -v n="$3" '{
+		s = $0
+		while (match(s, /"re": *[0-9]+/)) {
+			v = substr(s, RSTART, RLENGTH)
+			sub(/^"re": */, "", v)
+			if (v + 0 >= a && v + 0 <= b && !seen[FILENAME, v + 0]++)
+				k++
+			s = substr(s, RSTART + RLENGTH)
+		}
+	} END { exit !(k == n) }' "${files[@]}"
 }
 
 # mids N: N lines "b64 hex", each of 16 random bytes (one awk for all).
