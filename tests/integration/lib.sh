@@ -237,12 +237,14 @@ nap() {
 
 # wait_for DESC TIMEOUT_SEC CMD...: runs CMD until it succeeds, at most
 # TIMEOUT_SEC seconds. Returns 0 when it did, else records a failure and
-# returns 1. WAIT_EVERY=SECONDS (default 0.05) between tries: for a CMD
-# that costs a CLI command and a condition seconds away.
+# returns 1. Between tries 0.05 s, then 0.1, then 0.2 s for as long as it
+# takes (a CMD that runs a process each try, sqlite3 or a CLI command,
+# costs a long wait hundreds of them); WAIT_EVERY=SECONDS: that interval
+# every time.
 wait_for() {
 	local desc=$1 timeout=$2
 	shift 2
-	local deadline t0=$EPOCHREALTIME
+	local deadline t0=$EPOCHREALTIME every=${WAIT_EVERY:-0.05}
 	_now_ms
 	deadline=$((NOW_MS + timeout * 1000))
 	while true; do
@@ -258,7 +260,13 @@ wait_for() {
 			fail "timed out after ${timeout}s waiting for: $desc"
 			return 1
 		fi
-		nap "${WAIT_EVERY:-0.05}"
+		nap "$every"
+		if [ -z "${WAIT_EVERY:-}" ]; then
+			case $every in
+			0.05) every=0.1 ;;
+			*) every=0.2 ;;
+			esac
+		fi
 	done
 }
 
