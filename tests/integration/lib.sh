@@ -317,7 +317,7 @@ test_failover | test_nodes | test_nodes_cases | test_nodes_match)
 	SERVER_TLS=${SERVER_TLS:-1} ;;
 *)	SERVER_TLS=${SERVER_TLS:-0} ;;
 esac
-WS_URL=""			# the last server's URL (start_server)
+WS_SCHEME=ws			# the last server's: ws or wss (start_server)
 
 # ensure_cert: the test's certificate for 127.0.0.1, made once.
 ensure_cert() {
@@ -354,9 +354,10 @@ _pick_port() {
 # server, e.g. "prlimit --nofile=64:64 --"; STORE_URL, by default
 # $OFFRAMP_STORE_URL: the store, a postgresql:// URL, as
 # tests/tools/pg.sh run gives). Waits for its "listening on port" line; sets
-# SERVER_PID, PORT, WS_URL (wss:// or ws://127.0.0.1:PORT, the CLI's
-# server unless SERVER_URL says otherwise), and TOKEN (the bootstrap token
-# when printed at once, else empty: see need_token).
+# SERVER_PID, PORT, WS_SCHEME (wss or ws: the CLI's server is
+# $WS_SCHEME://127.0.0.1:$PORT unless SERVER_URL says otherwise), and
+# TOKEN (the bootstrap token when printed at once, else empty: see
+# need_token).
 start_server() {
 	local scheme=ws
 	if [ "$SERVER_TLS" = 1 ]; then
@@ -412,7 +413,7 @@ start_server() {
 	if _token_told; then
 		IFS= read -r TOKEN <"$DATA/bootstrap-token" || true
 	fi
-	WS_URL="$scheme://127.0.0.1:$PORT"
+	WS_SCHEME=$scheme
 	echo "   (server $n: pid $SERVER_PID, port $PORT, $scheme)"
 	[ "$fresh" = 1 ] || _daemons_back
 	SERVER_DATA=$DATA
@@ -488,9 +489,9 @@ kill9_server() {
 # ---------------------------------------------------------------------- CLI
 
 # cli NAME ARGS...: the CLI as identity NAME (key file $IDS/NAME.key,
-# passphrase "pass-NAME"), talking to the running server ($WS_URL: over
-# wss:// with the test's certificate as CA, or ws://), and trusting the programme keys of the
-# test's trust file ($IDS/trust, as an operator publishes one; see
+# passphrase "pass-NAME"), talking to the server on $PORT (over wss://
+# with the test's certificate as CA, or ws://: WS_SCHEME), and trusting
+# the programme keys of the test's trust file ($IDS/trust, as an operator publishes one; see
 # programme_key). Bounded by the CLI's --timeout and, should that fail, by
 # timeout(1).
 cli() {
@@ -522,7 +523,7 @@ cli() {
 	OFFRAMP_TRUST_FILE="${TRUST_FILE-$IDS/trust}" \
 	OFFRAMP_PASSPHRASE="${PASS_OVERRIDE:-pass-$who}" \
 	timeout -k 5 "${CLI_LIMIT:-90}" "$OFFRAMP_CLI_BIN" \
-		--server "${SERVER_URL:-$WS_URL}" --ca "${CLI_CA:-$CERT}" \
+		--server "${SERVER_URL:-$WS_SCHEME://127.0.0.1:$PORT}" --ca "${CLI_CA:-$CERT}" \
 		--key "$key" --timeout "${CLI_TIMEOUT:-20}" "$@" || rc=$?
 	# OFFRAMP_TEST_PROFILE=FILE: one line per run, to find slow steps:
 	# milliseconds, test, caller's line, exit status, arguments
@@ -726,7 +727,7 @@ counsellor_up() {
 	printf 'pass-%s\n' "$who" >"$T/$who.dpass"
 	: >"$f"
 	OFFRAMP_TRUST_FILE="${TRUST_FILE-$IDS/trust}" timeout -k 5 1200 \
-		"$OFFRAMP_CLI_BIN" --server "${SERVER_URL:-$WS_URL}" \
+		"$OFFRAMP_CLI_BIN" --server "${SERVER_URL:-$WS_SCHEME://127.0.0.1:$PORT}" \
 		--ca "${CLI_CA:-$CERT}" --key "$IDS/$who.key" \
 		--passphrase-file "$T/$who.dpass" --timeout 10 daemon \
 		2>"$f" </dev/null &

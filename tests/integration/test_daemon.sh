@@ -16,7 +16,7 @@ printf 'pass-couns\n' >"$T/couns.pass"
 daemon_start() {
 	: >"$T/daemon.err"
 	OFFRAMP_TRUST_FILE="$IDS/trust" timeout -k 5 120 "$OFFRAMP_CLI_BIN" \
-		--server "$WS_URL" --ca "$CERT" \
+		--server "$WS_SCHEME://127.0.0.1:$PORT" --ca "$CERT" \
 		--key "$IDS/couns.key" --passphrase-file "$T/couns.pass" \
 		--timeout 5 daemon 2>"$T/daemon.err" </dev/null &
 	DAEMON_PID=$!
@@ -29,7 +29,7 @@ daemon_gone() {
 # dcli ARGS...: Sam's CLI with no passphrase at all.
 dcli() {
 	OFFRAMP_TRUST_FILE="$IDS/trust" timeout -k 5 60 "$OFFRAMP_CLI_BIN" \
-		--server "$WS_URL" --ca "$CERT" \
+		--server "$WS_SCHEME://127.0.0.1:$PORT" --ca "$CERT" \
 		--key "$IDS/couns.key" --timeout 10 "$@"
 }
 dclirun() {
@@ -125,7 +125,7 @@ assert_contains "the client got it" "$out" "after the restart"
 
 step "bad input"
 RC=0
-OFFRAMP_TRUST_FILE="$IDS/trust" "$OFFRAMP_CLI_BIN" --server "$WS_URL" \
+OFFRAMP_TRUST_FILE="$IDS/trust" "$OFFRAMP_CLI_BIN" --server "$WS_SCHEME://127.0.0.1:$PORT" \
 	--ca "$CERT" --key "$IDS/couns.key" --passphrase-file "$T/couns.pass" daemon \
 	2>"$T/second.err" </dev/null || RC=$?
 assert_eq "a second daemon exits 1" 1 "$RC"

@@ -73,7 +73,7 @@ trap : INT	# Ctrl-C is the inbox's: this script goes on after it
 stty -a >"$T/$who.stty.before"
 OFFRAMP_TRUST_FILE="$IDS/trust" OFFRAMP_PASSPHRASE="pass-$who" \\
 timeout --foreground -k 5 120 "$OFFRAMP_CLI_BIN" \\
-	--server "$WS_URL" \\
+	--server "$WS_SCHEME://127.0.0.1:$PORT" \\
 	--ca "$CERT" --key "$IDS/$who.key" --timeout 20 $* inbox
 echo "exit=\$?" >"$T/$who.rc"
 stty -a >"$T/$who.stty.after"
@@ -207,7 +207,7 @@ add_counsellor admin lee Lee --languages en --topics leaving
 certify_pending Lee
 printf 'pass-%s\n' "$OPEN_CL" >"$T/$OPEN_CL.pass"
 OFFRAMP_TRUST_FILE="$IDS/trust" timeout -k 5 120 "$OFFRAMP_CLI_BIN" \
-	--server "$WS_URL" --ca "$CERT" --key "$IDS/$OPEN_CL.key" \
+	--server "$WS_SCHEME://127.0.0.1:$PORT" --ca "$CERT" --key "$IDS/$OPEN_CL.key" \
 	--passphrase-file "$T/$OPEN_CL.pass" --timeout 5 daemon 2>"$T/daemon.err" </dev/null &
 DAEMON_PID=$!
 wait_for "the daemon to connect" 20 grep -q 'connected to' "$T/daemon.err" || true
