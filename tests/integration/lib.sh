@@ -788,9 +788,12 @@ verify_shown() {
 	cli "$1" verify "$2" "$num" ${3:+--name "$3"}
 }
 
-# _sorted_words WORD...: the words in sort(1)'s order (LC_ALL=C), each
-# followed by a space, without a process (a handful of names).
+# _sorted_words VAR WORD...: VAR is the words in order (the locale's, as
+# sort(1) has it), each followed by a space; no process (a handful of
+# names).
 _sorted_words() {
+	local _sw_var=$1
+	shift
 	local a=("$@") i j t out=""
 	for ((i = 1; i < ${#a[@]}; i++)); do
 		for ((j = i; j > 0; j--)); do
@@ -803,7 +806,7 @@ _sorted_words() {
 	for t in "${a[@]}"; do
 		out+="$t "
 	done
-	printf '%s' "$out"
+	printf -v "$_sw_var" '%s' "$out"
 }
 
 # certify_pending NAME... [--by ADMIN]: the admin (ADMIN, default admin)
@@ -821,8 +824,8 @@ certify_pending() {
 	while IFS= read -r l; do
 		[[ "$l" =~ ^pending:\ ([^ ]*)\ fingerprint= ]] && pending+=("${BASH_REMATCH[1]}")
 	done <<<"$out"
-	got=$(_sorted_words "${pending[@]}")
-	want=$(_sorted_words "${names[@]}")
+	_sorted_words got "${pending[@]}"
+	_sorted_words want "${names[@]}"
 	assert_eq "waiting for a certificate: ${names[*]}" "$want" "$got"
 	want=""
 	for n in "${names[@]}"; do
