@@ -106,6 +106,11 @@ disconnect() {
 answer() {
 	grep -E "\"re\": *$2[,}]" "$1" || true
 }
+# answer_of OUT ID: ANSWER is answer's, one process (grep), no subshell.
+answer_of() {
+	answer "$@" >"$T/answer"
+	ANSWER=$(<"$T/answer")
+}
 has_answer() {	# OUT ID: request ID is answered
 	grep -qE "\"re\": *$2[,}]" "$1"
 }
@@ -248,8 +253,9 @@ round() {
 	n=0
 	while read -r c b64 hex; do
 		id=$((id + 1))
-		a=$(answer "$T/out.$c.$CONN" "$id")
-		if grep -qE '"type": *"msg\.send\.ok".*"dup": *false' <<<"$a"; then
+		answer_of "$T/out.$c.$CONN" "$id"
+		a=$ANSWER
+		if some_line_matches "$a" '"type": *"msg\.send\.ok".*"dup": *false'; then
 			echo "$b64 $hex" >>"$T/acked"
 			n=$((n + 1))
 		else
@@ -319,7 +325,8 @@ id=1000
 n=0
 while read -r c b64 hex; do
 	id=$((id + 1))
-	if grep -qE '"type": *"msg\.send\.ok"' <<<"$(answer "$T/out.$c.$CONN" "$id")"; then
+	answer_of "$T/out.$c.$CONN" "$id"
+	if some_line_matches "$ANSWER" '"type": *"msg\.send\.ok"'; then
 		echo "$b64 $hex" >>"$T/acked"
 		n=$((n + 1))
 	else
