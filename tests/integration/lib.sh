@@ -1075,7 +1075,7 @@ _pg_session() {
 		fi
 		kill -TERM "$pid" 2>/dev/null || true
 	fi
-	[ -p "$T/psql.in" ] || mkfifo "$T/psql.in" "$T/psql.out"
+	[ -p "$T/psql.in" ] || mkfifo "$T/psql.in" "$T/psql.out" "$T/psql.nap"
 	rm -f "$T/psql.pid"
 	(
 		# nothing of the caller's kept open (a $(...)'s pipe, a
@@ -1088,9 +1088,17 @@ _pg_session() {
 		PGOPTIONS="-c search_path=public,offramp_sqlite -c default_transaction_read_only=on -c lock_timeout=5000" \
 			"$PG_BIN/psql" -X -A -t -q -F '|' -v ON_ERROR_STOP=1 \
 			-d "$STORE_URL" <>"$T/psql.in" 1<>"$T/psql.out" 2>>"$T/psql.err" &
-		echo "$! $STORE_URL" >"$T/psql.pid"
+		psql=$!
+		echo "$psql $STORE_URL" >"$T/psql.pid"
+		# psql reads a FIFO it holds open itself: it ends with the
+		# test's shell ($$), however that ends (kill -9 too)
+		exec {nap}<>"$T/psql.nap"
+		while _pg_alive "$psql"; do
+			kill -0 $$ 2>/dev/null || kill -TERM "$psql" 2>/dev/null
+			read -r -t 0.2 -u "$nap" _ || true
+		done
 		rc=0
-		wait "$!" || rc=$?
+		wait "$psql" || rc=$?
 		echo "__offramp_psql_exit $rc" >&"$fd"
 	) </dev/null >/dev/null 2>&1 &
 	while [ ! -s "$T/psql.pid" ]; do
