@@ -349,14 +349,27 @@ ask(PGconn *conn, const char *sql, int *stop)
 	return NULL;
 }
 
+/* Runs sql, a command of the listener's set-up, on conn: 0, or -1
+ * (failed: logged; or told to stop). */
+static int
+set_up(PGconn *conn, const char *sql)
+{
+	int stop = 0;
+	PGresult *res = ask(conn, sql, &stop);
+	int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+
+	if (!ok && !stop)
+		log_warn("cluster: %s: %s", sql, PQerrorMessage(conn));
+	PQclear(res);
+	return ok && !stop ? 0 : -1;
+}
+
 /* Connects, LISTENs, and tries the jobs' lock: the connection, or NULL
  * (logged at debug but the first time). */
 static PGconn *
 listen_connect(int loud)
 {
 	PGconn *conn = pg_connect(url_copy, "offramp-cluster");
-	PGresult *res;
-	int stop = 0;
 
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
 		char why[512];
@@ -367,29 +380,8 @@ listen_connect(int loud)
 		PQfinish(conn);
 		return NULL;
 	}
-	res = ask(conn, "SET idle_session_timeout = '" CLUSTER_IDLE_END "'",
-	    &stop);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK && !stop) {
-		log_warn("cluster: idle_session_timeout: %s",
-		    PQerrorMessage(conn));
-		PQclear(res);
-		PQfinish(conn);
-		return NULL;
-	}
-	PQclear(res);
-	if (stop) {
-		PQfinish(conn);
-		return NULL;
-	}
-	res = ask(conn, "LISTEN " CHANNEL, &stop);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK && !stop) {
-		log_warn("cluster: LISTEN: %s", PQerrorMessage(conn));
-		PQclear(res);
-		PQfinish(conn);
-		return NULL;
-	}
-	PQclear(res);
-	if (stop) {
+	if (set_up(conn, "SET idle_session_timeout = '" CLUSTER_IDLE_END
+	    "'") != 0 || set_up(conn, "LISTEN " CHANNEL) != 0) {
 		PQfinish(conn);
 		return NULL;
 	}

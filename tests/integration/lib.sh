@@ -111,6 +111,38 @@ some_line_matches() {
 	return 1
 }
 
+# file_has FILE STRING: FILE exists and holds STRING (a fixed string), as
+# grep -qF would say, without a process (for the polls of wait_for).
+file_has() {
+	local c
+	[ -f "$1" ] || return 1
+	c=$(<"$1")
+	[[ "$c" == *"$2"* ]]
+}
+
+# file_matches FILE ERE: some line of FILE matches ERE, as grep -Eq would
+# say, without a process.
+file_matches() {
+	local c
+	[ -f "$1" ] || return 1
+	c=$(<"$1")
+	some_line_matches "$c" "$2"
+}
+
+# first_match TEXT ERE: FIRST_MATCH is the first group of ERE in the first
+# line of TEXT that matches it (as sed -n 's/ERE.*/\1/p' | head -n1), or "".
+first_match() {
+	local l re=$2
+	FIRST_MATCH=""
+	while IFS= read -r l; do
+		if [[ "$l" =~ $re ]]; then
+			FIRST_MATCH=${BASH_REMATCH[1]}
+			return 0
+		fi
+	done <<<"$1"
+	return 1
+}
+
 # assert_match DESC HAYSTACK ERE: some line of HAYSTACK matches ERE.
 assert_match() {
 	if some_line_matches "$2" "$3"; then
@@ -153,6 +185,7 @@ _on_exit() {
 		FAILED=$((FAILED + 1))
 	fi
 	local pid
+	! on_pg || _pg_close
 	for pid in "${DAEMON_PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null
 	done
@@ -204,12 +237,14 @@ nap() {
 
 # wait_for DESC TIMEOUT_SEC CMD...: runs CMD until it succeeds, at most
 # TIMEOUT_SEC seconds. Returns 0 when it did, else records a failure and
-# returns 1. WAIT_EVERY=SECONDS (default 0.05) between tries: for a CMD
-# that costs a CLI command and a condition seconds away.
+# returns 1. Between tries 0.05 s, then 0.1, then 0.2 s for as long as it
+# takes (a CMD that runs a process each try, sqlite3 or a CLI command,
+# costs a long wait hundreds of them); WAIT_EVERY=SECONDS: that interval
+# every time.
 wait_for() {
 	local desc=$1 timeout=$2
 	shift 2
-	local deadline t0=$EPOCHREALTIME
+	local deadline t0=$EPOCHREALTIME every=${WAIT_EVERY:-0.05}
 	_now_ms
 	deadline=$((NOW_MS + timeout * 1000))
 	while true; do
@@ -225,7 +260,13 @@ wait_for() {
 			fail "timed out after ${timeout}s waiting for: $desc"
 			return 1
 		fi
-		nap "${WAIT_EVERY:-0.05}"
+		nap "$every"
+		if [ -z "${WAIT_EVERY:-}" ]; then
+			case $every in
+			0.05) every=0.1 ;;
+			*) every=0.2 ;;
+			esac
+		fi
 	done
 }
 
@@ -244,6 +285,40 @@ holds() {
 
 # --------------------------------------------------------------- the server
 
+# The transport: plain ws:// on loopback (the server started without
+# --cert/--key, the CLI and the daemons on ws://127.0.0.1:PORT), which
+# the server allows on a loopback address and the CLI to a loopback host
+# alone: above the transport the server runs the same code either way,
+# and a TLS handshake and its keys cost a one-shot CLI command a third of
+# its CPU (a login: 60 ms under the sanitizers over wss://, 38 over
+# ws://). TLS (wss://, the test's certificate as the CLI's only CA) for
+# the tests whose subject is the transport or the deployed path, and
+# where the traffic is heaviest or is cut by kills, so that TLS is
+# covered there:
+# - test_tls, test_websocket (RFC 6455 frames over TLS), test_proxy
+#   (nginx in front), test_fdlimit (descriptors of TLS connections),
+#   test_backpressure (flow control under TLS's own buffering);
+# - test_readme and test_package (the README's walk-through, the
+#   package: wss:// as deployed), test_config (a server from a
+#   configuration file that names its certificate: its own SERVER_TLS=1);
+# - test_relay (the relay both ways, chat), test_durability,
+#   test_durability_load (kill -9 mid-stream), and on PostgreSQL
+#   test_pg_crash, test_pg_lost, test_pg_stall, test_failover (PostgreSQL
+#   crashed or stalled under a stream of sends) and the several nodes'
+#   tests (test_nodes, test_nodes_cases, test_nodes_match).
+# test_crash_scale runs ws:// by its own choice (its 50 restarts' logins).
+# SERVER_TLS=1 (or 0) in the environment runs every test so; SERVER_TLS=0
+# (or 1) before a start_server call, that server.
+case $TEST_NAME in
+test_tls | test_websocket | test_proxy | test_fdlimit | test_backpressure | \
+test_readme | test_package | test_relay | test_durability | \
+test_durability_load | test_pg_crash | test_pg_lost | test_pg_stall | \
+test_failover | test_nodes | test_nodes_cases | test_nodes_match)
+	SERVER_TLS=${SERVER_TLS:-1} ;;
+*)	SERVER_TLS=${SERVER_TLS:-0} ;;
+esac
+WS_SCHEME=ws			# the last server's: ws or wss (start_server)
+
 # ensure_cert: the test's certificate for 127.0.0.1, made once.
 ensure_cert() {
 	if [ ! -f "$CERT" ]; then
@@ -251,8 +326,12 @@ ensure_cert() {
 	fi
 }
 
+_server_up() {
+	file_matches "$SERVER_OUT" '^offramp-server: listening on port [0-9]'
+}
+
 _server_up_or_gone() {
-	grep -q '^offramp-server: listening on port [0-9]' "$SERVER_OUT" && return 0
+	_server_up && return 0
 	kill -0 "$SERVER_PID" 2>/dev/null || return 0
 	return 1
 }
@@ -264,27 +343,34 @@ _pick_port() {
 	echo $((10000 + RANDOM % 22768))
 }
 
-# start_server [ARGS...]: starts offramp-server with TLS on 127.0.0.1, a
+# start_server [ARGS...]: starts offramp-server on 127.0.0.1, a
 # random free port below the ephemeral range (_pick_port; the port of the
 # last server again when that one has stopped, so that running daemons
 # find it) and the data directory
 # $DATA, a proof of work of 8 to 12 bits (a millisecond or two), plus
-# ARGS (which may override it) (SERVER_TLS=0: no --cert/--key; SERVER_LISTEN: another
+# ARGS (which may override it) (SERVER_TLS=1: with the test's certificate,
+# --cert/--key, see above; SERVER_LISTEN: another
 # --listen address; SERVER_WRAP: a command, split at spaces, that runs the
 # server, e.g. "prlimit --nofile=64:64 --"; STORE_URL, by default
 # $OFFRAMP_STORE_URL: the store, a postgresql:// URL, as
 # tests/tools/pg.sh run gives). Waits for its "listening on port" line; sets
-# SERVER_PID, PORT, and TOKEN (the bootstrap token when printed at once,
-# else empty: see need_token).
+# SERVER_PID, PORT, WS_SCHEME (wss or ws: the CLI's server is
+# $WS_SCHEME://127.0.0.1:$PORT unless SERVER_URL says otherwise), and
+# TOKEN (the bootstrap token when printed at once, else empty: see
+# need_token).
 start_server() {
-	ensure_cert
+	local scheme=ws
+	if [ "$SERVER_TLS" = 1 ]; then
+		ensure_cert
+		scheme=wss
+	fi
 	local n=$SERVER_COUNT
 	SERVER_COUNT=$((n + 1))
 	SERVER_OUT="$T/server$n.stdout"
 	SERVER_ERR="$T/server$n.stderr"
 	SERVER_LOGS+=("$SERVER_OUT" "$SERVER_ERR")
 	local tls=(--cert "$CERT" --key "$CERT_KEY") port store=() fresh=1
-	[ "${SERVER_TLS:-1}" = 1 ] || tls=()
+	[ "$SERVER_TLS" = 1 ] || tls=()
 	[ -z "${STORE_URL:-}" ] || store=(--store "$STORE_URL")
 	if [ -n "${PORT:-}" ] && [ -n "${SERVER_PID:-}" ] &&
 	   [ "${SERVER_DATA:-}" = "$DATA" ] &&
@@ -304,11 +390,11 @@ start_server() {
 		SERVER_PID=$!
 		SERVER_PIDS+=("$SERVER_PID")
 		wait_for "offramp-server to print its port" 30 _server_up_or_gone || return 1
-		grep -q '^offramp-server: listening on port [0-9]' "$SERVER_OUT" && break
+		_server_up && break
 		# the port is taken (by another test's server): a new one at a
 		# first start; the old one again a few times at a restart
 		if [ "$tries" -lt 25 ] &&
-		   grep -q 'ERROR on binding' "$SERVER_ERR"; then
+		   file_has "$SERVER_ERR" 'ERROR on binding'; then
 			tries=$((tries + 1))
 			wait "$SERVER_PID" 2>/dev/null || true
 			if [ "$fresh" = 1 ]; then
@@ -321,13 +407,14 @@ start_server() {
 		fail "offramp-server exited at start"
 		return 1
 	done
-	PORT=$(sed -n 's/^offramp-server: listening on port \([0-9][0-9]*\).*/\1/p' \
-		"$SERVER_OUT" | head -n1)
+	first_match "$(<"$SERVER_OUT")" '^offramp-server: listening on port ([0-9]+)'
+	PORT=$FIRST_MATCH
 	TOKEN=""
 	if _token_told; then
-		TOKEN=$(head -n1 "$DATA/bootstrap-token")
+		IFS= read -r TOKEN <"$DATA/bootstrap-token" || true
 	fi
-	echo "   (server $n: pid $SERVER_PID, port $PORT)"
+	WS_SCHEME=$scheme
+	echo "   (server $n: pid $SERVER_PID, port $PORT, $scheme)"
 	[ "$fresh" = 1 ] || _daemons_back
 	SERVER_DATA=$DATA
 }
@@ -350,13 +437,19 @@ _daemons_back() {
 # started (its log has more "connected to" lines than then).
 _daemon_connected() {
 	local seen=DAEMON_SEEN_$1 n
-	n=$(grep -c 'connected to' "$T/daemon-$1.err" || true)
+	local l
+	n=0
+	while IFS= read -r l; do
+		[[ "$l" != *"connected to"* ]] || n=$((n + 1))
+	done <"$T/daemon-$1.err"
 	[ "$n" -gt "${!seen:-0}" ] || return 1
 	printf -v "$seen" '%s' "$n"
 }
 
 _token_told() {
-	grep -q "^offramp-server: bootstrap admin token in $DATA/bootstrap-token " "$SERVER_OUT"
+	local c
+	c=$'\n'$(<"$SERVER_OUT")
+	[[ "$c" == *$'\n'"offramp-server: bootstrap admin token in $DATA/bootstrap-token "* ]]
 }
 
 # need_token: sets TOKEN to the bootstrap token of the running server,
@@ -365,7 +458,7 @@ _token_told() {
 need_token() {
 	if [ -z "$TOKEN" ]; then
 		wait_for "the bootstrap admin token" 10 _token_told || return 1
-		TOKEN=$(head -n1 "$DATA/bootstrap-token")
+		IFS= read -r TOKEN <"$DATA/bootstrap-token" || true
 	fi
 	[ -n "$TOKEN" ]
 }
@@ -396,9 +489,9 @@ kill9_server() {
 # ---------------------------------------------------------------------- CLI
 
 # cli NAME ARGS...: the CLI as identity NAME (key file $IDS/NAME.key,
-# passphrase "pass-NAME"), talking to the running server over wss:// with
-# the test's certificate as CA, and trusting the programme keys of the
-# test's trust file ($IDS/trust, as an operator publishes one; see
+# passphrase "pass-NAME"), talking to the server on $PORT (over wss://
+# with the test's certificate as CA, or ws://: WS_SCHEME), and trusting
+# the programme keys of the test's trust file ($IDS/trust, as an operator publishes one; see
 # programme_key). Bounded by the CLI's --timeout and, should that fail, by
 # timeout(1).
 cli() {
@@ -430,15 +523,29 @@ cli() {
 	OFFRAMP_TRUST_FILE="${TRUST_FILE-$IDS/trust}" \
 	OFFRAMP_PASSPHRASE="${PASS_OVERRIDE:-pass-$who}" \
 	timeout -k 5 "${CLI_LIMIT:-90}" "$OFFRAMP_CLI_BIN" \
-		--server "${SERVER_URL:-wss://127.0.0.1:$PORT}" --ca "${CLI_CA:-$CERT}" \
+		--server "${SERVER_URL:-$WS_SCHEME://127.0.0.1:$PORT}" --ca "${CLI_CA:-$CERT}" \
 		--key "$key" --timeout "${CLI_TIMEOUT:-20}" "$@" || rc=$?
 	# OFFRAMP_TEST_PROFILE=FILE: one line per run, to find slow steps:
 	# milliseconds, test, caller's line, exit status, arguments
 	[ -z "${OFFRAMP_TEST_PROFILE:-}" ] ||
 		printf '%d %s:%s %d %s\n' \
 			"$(( (${EPOCHREALTIME/./} - ${t0/./}) / 1000 ))" "$TEST_NAME" \
-			"${BASH_LINENO[0]},${BASH_LINENO[1]:-}" "$rc" "$who $*" | cut -c1-200 >>"$OFFRAMP_TEST_PROFILE"
+			"${BASH_LINENO[0]},${BASH_LINENO[1]:-},${BASH_LINENO[2]:-}" "$rc" "$who $*" | cut -c1-200 >>"$OFFRAMP_TEST_PROFILE"
 	return "$rc"
+}
+
+# cli_out VAR NAME ARGS...: as VAR=$(cli NAME ARGS...) (the command's
+# standard output without its last newlines, its exit status), without
+# the subshell (a fork of the test's shell costs a one-shot command a
+# tenth of its CPU).
+cli_out() {
+	local _co_var=$1 _co_rc=0 _co_f="$T/cli_out.$BASHPID" _co_s=""
+	shift
+	cli "$@" >"$_co_f" || _co_rc=$?
+	IFS= read -r -d '' _co_s <"$_co_f" || true
+	[[ "$_co_s" == *[!$'\n']* ]] && _co_s=${_co_s%"${_co_s##*[!$'\n']}"} || _co_s=""
+	printf -v "$_co_var" '%s' "$_co_s"
+	return "$_co_rc"
 }
 
 # error_line CODE: ERROR_LINE is the first line of $OUT that is an error
@@ -485,7 +592,7 @@ assert_error() {
 clirun() {
 	local errf="$T/clirun.err"
 	RC=0
-	OUT=$(cli "$@" 2>"$errf") || RC=$?
+	cli_out OUT "$@" 2>"$errf" || RC=$?
 	IFS= read -r -d '' ERR <"$errf" || true
 	# as $(cat) has it: no newline at the end
 	[[ "$ERR" == *[!$'\n']* ]] && ERR=${ERR%"${ERR##*[!$'\n']}"} || ERR=""
@@ -533,10 +640,16 @@ json_str() {
 # participant_key JSON_TEXT ROLE: the key of the first participant object
 # (a flat {...} holding "role":ROLE) in JSON_TEXT.
 participant_key() {
-	local obj
-	obj=$(printf '%s\n' "$1" | grep -o '{[^{}]*}' |
-		grep -E "\"role\": *\"$2\"" | head -n1)
-	json_str "$obj" key
+	local s=$1 obj re='\{[^{}]*\}' role="\"role\": *\"$2\""
+	while [[ "$s" =~ $re ]]; do
+		obj=${BASH_REMATCH[0]}
+		s=${s#*"$obj"}
+		if [[ "$obj" =~ $role ]]; then
+			json_str "$obj" key
+			return 0
+		fi
+	done
+	return 0
 }
 
 # b64_random [-v VAR] N: base64 of N random bytes (no newline), printed
@@ -582,7 +695,7 @@ setup_pool() {
 	need_token
 	keygen admin couns
 	local out
-	out=$(cli admin redeem "$TOKEN" --name Ada)
+	cli_out out admin redeem "$TOKEN" --name Ada
 	ADMIN_NAME=$(field "$out" name)
 	assert_eq "bootstrap token redeemed as admin" admin "$(field "$out" role)"
 	programme_key admin
@@ -590,12 +703,13 @@ setup_pool() {
 	assert_match "the admin made the programme key" "$PROGRAMME_KEY" '^[A-Za-z0-9+/]{43}=$'
 
 	local inv
-	inv=$(cli admin invite --role counsellor | tail -n1)
+	cli_out inv admin invite --role counsellor
+	inv=${inv##*$'\n'}
 	if [ -z "$inv" ]; then
 		fail "admin invite printed no token"
 		return 1
 	fi
-	out=$(cli couns redeem "$inv" --name Sam --languages en --topics leaving)
+	cli_out out couns redeem "$inv" --name Sam --languages en --topics leaving
 	COUNS_NAME=$(field "$out" name)
 	assert_eq "counsellor invite redeemed as counsellor" counsellor "$(field "$out" role)"
 	assert_eq "counsellor display name" Sam "$COUNS_NAME"
@@ -613,7 +727,7 @@ counsellor_up() {
 	printf 'pass-%s\n' "$who" >"$T/$who.dpass"
 	: >"$f"
 	OFFRAMP_TRUST_FILE="${TRUST_FILE-$IDS/trust}" timeout -k 5 1200 \
-		"$OFFRAMP_CLI_BIN" --server "${SERVER_URL:-wss://127.0.0.1:$PORT}" \
+		"$OFFRAMP_CLI_BIN" --server "${SERVER_URL:-$WS_SCHEME://127.0.0.1:$PORT}" \
 		--ca "${CLI_CA:-$CERT}" --key "$IDS/$who.key" \
 		--passphrase-file "$T/$who.dpass" --timeout 10 daemon \
 		2>"$f" </dev/null &
@@ -674,6 +788,27 @@ verify_shown() {
 	cli "$1" verify "$2" "$num" ${3:+--name "$3"}
 }
 
+# _sorted_words VAR WORD...: VAR is the words in order (the locale's, as
+# sort(1) has it), each followed by a space; no process (a handful of
+# names).
+_sorted_words() {
+	local _sw_var=$1
+	shift
+	local a=("$@") i j t out=""
+	for ((i = 1; i < ${#a[@]}; i++)); do
+		for ((j = i; j > 0; j--)); do
+			[[ "${a[j - 1]}" > "${a[j]}" ]] || break
+			t=${a[j]}
+			a[j]=${a[j - 1]}
+			a[j - 1]=$t
+		done
+	done
+	for t in "${a[@]}"; do
+		out+="$t "
+	done
+	printf -v "$_sw_var" '%s' "$out"
+}
+
 # certify_pending NAME... [--by ADMIN]: the admin (ADMIN, default admin)
 # lists the counsellors waiting for a certificate, which must be exactly
 # NAME..., and certifies them by name.
@@ -684,9 +819,13 @@ certify_pending() {
 		names+=("$1")
 		shift
 	done
-	out=$(cli "$by" certify)
-	got=$(printf '%s\n' "$out" | sed -n 's/^pending: \([^ ]*\) fingerprint=.*/\1/p' | sort | tr '\n' ' ')
-	want=$(printf '%s\n' "${names[@]}" | sort | tr '\n' ' ')
+	cli_out out "$by" certify
+	local l pending=()
+	while IFS= read -r l; do
+		[[ "$l" =~ ^pending:\ ([^ ]*)\ fingerprint= ]] && pending+=("${BASH_REMATCH[1]}")
+	done <<<"$out"
+	_sorted_words got "${pending[@]}"
+	_sorted_words want "${names[@]}"
 	assert_eq "waiting for a certificate: ${names[*]}" "$want" "$got"
 	want=""
 	for n in "${names[@]}"; do
@@ -887,19 +1026,148 @@ SQL
 }
 
 # _psql [-w] QUERY: QUERY on PostgreSQL, read-only unless -w, with blob
-# literals rewritten; every statement's rows printed.
+# literals rewritten; every statement's rows printed; its status psql's
+# (non-zero at the first statement that fails: ON_ERROR_STOP), and
+# psql's messages on standard error.
 _psql() {
-	local ro=on q
+	local ro=on q out="" re="(^|[^A-Za-z0-9_])[xX]'([0-9a-fA-F]*)'"
 	if [ "$1" = -w ]; then
 		ro=off
 		shift
 	fi
 	pg_compat
-	q=$(sed -E "s/(^|[^A-Za-z0-9_])[xX]'([0-9a-fA-F]*)'/\\1'\\\\x\\2'::bytea/g" <<<"$1")
-	PGOPTIONS="-c search_path=public,offramp_sqlite -c default_transaction_read_only=$ro -c lock_timeout=5000" \
-		"$PG_BIN/psql" -X -A -t -q -F '|' -v ON_ERROR_STOP=1 \
-		-d "$STORE_URL" \
-		<<<"$q;"
+	q=$1
+	# X'..' to '\x..'::bytea, as sed -E 's/$re/\1'\''\\x\2'\''::bytea/g'
+	while [[ "$q" =~ $re ]]; do
+		out+=${q%%"${BASH_REMATCH[0]}"*}${BASH_REMATCH[1]}"'\\x${BASH_REMATCH[2]}'::bytea"
+		q=${q#*"${BASH_REMATCH[0]}"}
+	done
+	_pg_query "$ro" "$out$q;"
+}
+
+# The test's psql session: one psql process (and one backend) for every
+# query of the test, not one each (a process and a backend cost a
+# PostgreSQL test a third of its CPU). It reads the queries from the FIFO
+# $T/psql.in and writes each query's rows to $T/psql.rows (\o), then a
+# line of its own (\echo) to the FIFO $T/psql.out, which says the rows are
+# there; a line "__offramp_psql_exit STATUS" when it has ended (an error
+# under ON_ERROR_STOP, a lost connection). Its pid and URL in
+# $T/psql.pid, so that any shell of the test (a $(sql ...) subshell too)
+# uses it, or starts it again when it has ended or STORE_URL changed. One
+# query at a time: no sql from a background job of the test.
+
+# _pg_alive PID: PID runs (and is no zombie).
+_pg_alive() {
+	local s
+	[ -n "$1" ] && [ -r "/proc/$1/stat" ] &&
+		IFS= read -r s <"/proc/$1/stat" 2>/dev/null && [[ "$s" != *") Z "* ]]
+}
+
+# _pg_session: sets PG_SESSION to the pid of the test's psql session,
+# started here unless one runs on STORE_URL.
+_pg_session() {
+	local pid="" url="" fd
+	[ ! -e "$T/psql.pid" ] || read -r pid url <"$T/psql.pid" || true
+	if _pg_alive "$pid"; then
+		if [ "$url" = "$STORE_URL" ]; then
+			PG_SESSION=$pid
+			return 0
+		fi
+		kill -TERM "$pid" 2>/dev/null || true
+	fi
+	[ -p "$T/psql.in" ] || mkfifo "$T/psql.in" "$T/psql.out" "$T/psql.nap"
+	rm -f "$T/psql.pid"
+	(
+		# nothing of the caller's kept open (a $(...)'s pipe, a
+		# watcher's stdin, ...)
+		for fd in /proc/$BASHPID/fd/*; do
+			fd=${fd##*/}
+			[ "$fd" -le 2 ] || [ "$fd" = 255 ] || exec {fd}>&-
+		done
+		exec {fd}<>"$T/psql.out"
+		PGOPTIONS="-c search_path=public,offramp_sqlite -c default_transaction_read_only=on -c lock_timeout=5000" \
+			"$PG_BIN/psql" -X -A -t -q -F '|' -v ON_ERROR_STOP=1 \
+			-d "$STORE_URL" <>"$T/psql.in" 1<>"$T/psql.out" 2>>"$T/psql.err" &
+		psql=$!
+		echo "$psql $STORE_URL" >"$T/psql.pid"
+		# psql reads a FIFO it holds open itself: it ends with the
+		# test's shell ($$), however that ends (kill -9 too)
+		exec {nap}<>"$T/psql.nap"
+		while _pg_alive "$psql"; do
+			kill -0 $$ 2>/dev/null || kill -TERM "$psql" 2>/dev/null
+			read -r -t 0.2 -u "$nap" _ || true
+		done
+		rc=0
+		wait "$psql" || rc=$?
+		echo "__offramp_psql_exit $rc" >&"$fd"
+	) </dev/null >/dev/null 2>&1 &
+	while [ ! -s "$T/psql.pid" ]; do
+		nap 0.01
+	done
+	read -r PG_SESSION url <"$T/psql.pid"
+}
+
+# _pg_query on|off SQL: SQL (whole statements) in the test's psql
+# session, read-only (on) or not (off); prints its rows, passes on
+# psql's messages, returns psql's status. A session whose connection was
+# lost (PostgreSQL stopped or restarted under it) ends at the first
+# statement: the query runs again once on a new session, as it would
+# have on a psql of its own.
+_pg_query() {
+	local ro=$1 sql=$2 fi fo line rc tries=0 mark rows e
+	[ "$ro" = on ] || sql="SET default_transaction_read_only = off;
+$sql
+SET default_transaction_read_only = on;"
+	while true; do
+		_pg_session
+		: >"$T/psql.err"
+		: >"$T/psql.rows"
+		PG_SEQ=$((${PG_SEQ:-0} + 1))
+		mark="__offramp_psql_done $BASHPID $PG_SEQ"
+		exec {fi}<>"$T/psql.in" {fo}<>"$T/psql.out"
+		printf '\\o %s\n%s\n\\o\n\\echo %s\n' "$T/psql.rows" "$sql" "$mark" >&"$fi"
+		rc=""
+		while [ -z "$rc" ]; do
+			if IFS= read -r -t 2 -u "$fo" line; then
+				if [ "$line" = "$mark" ]; then
+					rc=0
+				elif [[ "$line" == "__offramp_psql_exit "* ]]; then
+					rc=${line##* }
+				fi
+			elif ! _pg_alive "$PG_SESSION"; then
+				rc=2
+			fi
+		done
+		exec {fi}>&- {fo}>&-
+		[ "$rc" = 0 ] || rc=$((rc == 0 ? 1 : rc))
+		e=""
+		[ ! -s "$T/psql.err" ] || IFS= read -r -d '' e <"$T/psql.err" || true
+		if [ "$rc" != 0 ] && [ "$tries" = 0 ] &&
+		   [[ "$e" == *"connection to server"* ||
+		      "$e" == *"server closed the connection"* ||
+		      "$e" == *"terminating connection"* ]]; then
+			tries=1
+			continue
+		fi
+		break
+	done
+	rows=""
+	IFS= read -r -d '' rows <"$T/psql.rows" || true
+	printf '%s' "$rows"
+	[ -z "$e" ] || printf '%s' "$e" >&2
+	return "$rc"
+}
+
+# _pg_close: ends the test's psql session (at exit), waiting 5 s at most.
+_pg_close() {
+	local pid url i
+	[ -e "$T/psql.pid" ] || return 0
+	read -r pid url <"$T/psql.pid" || return 0
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for ((i = 0; i < 100; i++)); do
+		_pg_alive "$pid" || return 0
+		nap 0.05
+	done
 }
 
 # blob_text COLUMN: an SQL expression of a blob column's bytes as text, to
@@ -918,7 +1186,13 @@ blob_text() {
 # database (sql .dump: every row of every table, as db_traces reads it).
 sql() {
 	if on_pg; then
-		[ $# -gt 0 ] || set -- "$(cat)"
+		if [ $# -eq 0 ]; then
+			# the query from standard input, as $(cat) has it
+			local q=""
+			IFS= read -r -d '' q || true
+			[[ "$q" == *[!$'\n']* ]] && q=${q%"${q##*[!$'\n']}"} || q=""
+			set -- "$q"
+		fi
 		if [ "$1" = .dump ]; then
 			"$PG_BIN/pg_dump" --data-only --no-owner -d "$STORE_URL"
 			return
@@ -979,7 +1253,8 @@ table_counts() {
 	    FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
 	    ORDER BY name) AS s" >"$q"
 	local c
-	c=$(sql "$(<"$q")")
+	sql "$(<"$q")" >"$T/table_counts.out"
+	c=$(<"$T/table_counts.out")
 	echo "${c//$'\n'/ } "
 }
 
@@ -988,9 +1263,11 @@ table_counts() {
 # changed a value (a status, a digest) changes it, where table_counts
 # would not see it. Left out: accounts.seen, which a client's login moves
 # (the day it was last seen). The query is made once a test, as
-# table_counts' is: one sqlite3 process (and sha256sum) a call. On
-# PostgreSQL, quote_nullable() for quote() (a digest is compared with
-# another of the same store only).
+# table_counts' is: one sqlite3 process a call, whose shell's sha3_query()
+# hashes the rows (SHA3-256 of every value with its type); on PostgreSQL,
+# quote_nullable() for quote(), and sha256sum over the rows as psql
+# prints them (a digest is compared with another of the same store
+# only).
 table_digest() {
 	local q="$T/table_digest.sql" h
 	if on_pg && [ ! -s "$q" ]; then
@@ -1014,8 +1291,15 @@ table_digest() {
 	    WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'
 	    AND NOT (m.name = 'accounts' AND p.name = 'seen')
 	    GROUP BY m.name ORDER BY m.name)" >"$q"
-	h=$(sql "$(<"$q")" | sha256sum)
-	echo "${h%% *}"
+	if on_pg; then
+		sql "$(<"$q")" >"$T/table_digest.rows"
+		sha256sum "$T/table_digest.rows" >"$T/table_digest.sum"
+		read -r h _ <"$T/table_digest.sum"
+		echo "$h"
+		return
+	fi
+	h=$(<"$q")
+	sql "SELECT lower(hex(sha3_query('${h//\'/\'\'}')))"
 }
 
 # account_id NAME: the id of identity NAME's account (by its key).
@@ -1096,10 +1380,11 @@ file_mode() {
 add_counsellor() {
 	local admin=$1 id=$2 name=$3 inv out
 	shift 3
-	inv=$(cli "$admin" invite --role counsellor | tail -n1)
+	cli_out inv "$admin" invite --role counsellor
+	inv=${inv##*$'\n'}
 	local made="KEY_$id"
 	[ -n "${!made:-}" ] || keygen "$id"
-	out=$(cli "$id" redeem "$inv" --name "$name" "$@")
+	cli_out out "$id" redeem "$inv" --name "$name" "$@"
 	assert_eq "$name redeemed a counsellor invite" counsellor "$(field "$out" role)"
 	[ "${COUNS_DAEMON:-1}" = 0 ] || counsellor_up "$id"
 }
@@ -1129,7 +1414,7 @@ new_programme_admin() {
 	local out
 	new_programme "$1" || return 1
 	keygen "$2"
-	out=$(cli "$2" redeem "$PROG_TOKEN" --name "$3")
+	cli_out out "$2" redeem "$PROG_TOKEN" --name "$3"
 	assert_eq "$3 is the admin of $1" admin "$(field "$out" role)"
 	programme_key "$2"
 }
@@ -1154,7 +1439,7 @@ watch_start() {
 	printf -v "WATCH_FD_$who" '%s' "$fd"
 	WATCH_FDS+=("$fd")
 	echo '{"v":1,"type":"ping","id":1}' >&"$fd"
-	wait_for "$who's watcher to log in" 30 grep -q '"ping.ok"' "$f"
+	wait_for "$who's watcher to log in" 30 file_has "$f" '"ping.ok"' 
 }
 WATCH_FDS=()
 
@@ -1162,7 +1447,7 @@ WATCH_FDS=()
 # NAME's watcher that matches ERE; one assertion.
 watch_expect() {
 	local desc=$1 f="$T/watch-$2.out"
-	if wait_for "$desc" 20 grep -Eq -- "$3" "$f"; then
+	if wait_for "$desc" 20 file_matches "$f" "$3"; then
 		pass "$desc"
 	fi
 }

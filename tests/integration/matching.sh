@@ -24,7 +24,7 @@ expect_case() {
 request() {
 	local who=$1 out
 	shift
-	out=$(cli "$who" request "$@")
+	cli_out out "$who" request "$@"
 	CASE=$(field "$out" case)
 	STATUS=$(field "$out" status)
 	COUNS=$(field "$out" counsellor)
@@ -34,7 +34,7 @@ request() {
 # close_case NAME CASE
 close_case() {
 	local out
-	out=$(cli "$1" close "$2")
+	cli_out out "$1" close "$2"
 	assert_eq "case $2 closed" closed "$(field "$out" status)"
 }
 # next_second: waits until the clock is on a later second than now.

@@ -10,18 +10,18 @@ start_server
 setup_pool			# Ada: programme-key, invite, certify Sam
 
 step "the counsellor list"
-out=$(cli admin counsellors)
+cli_out out admin counsellors
 assert_eq "one counsellor, Sam, as the list prints it" \
 	"$KEY_couns Sam open=0 capacity=5 presence=online certified=yes disabled=no connections=1 new-cases=yes" "$out"
 
 step "invite and redeem a second counsellor"
 add_counsellor admin kim Kim --languages de
 certify_pending Kim
-out=$(cli admin counsellors)
+cli_out out admin counsellors
 assert_eq "two counsellors, by account age" "Sam Kim" "$(printf '%s\n' "$out" | awk '{print $2}' | tr '\n' ' ' | sed 's/ $//')"
 
 step "update: the admin sets Sam's capacity"
-out=$(cli admin counsellor-update "$KEY_couns" --capacity 2 --gender male)
+cli_out out admin counsellor-update "$KEY_couns" --capacity 2 --gender male
 assert_eq "the answer names Sam's key" "$KEY_couns" "$(field "$out" key)"
 assert_eq "capacity 2" 2 "$(field "$out" capacity)"
 assert_eq "gender male" male "$(field "$out" gender)"
@@ -33,34 +33,34 @@ clirun admin counsellor-update "$KEY_couns" --capacity 101
 assert_eq "capacity over 100: usage error" 2 "$RC"
 
 step "disable and enable"
-out=$(cli admin disable "$KEY_kim")
+cli_out out admin disable "$KEY_kim"
 assert_eq "Kim disabled" yes "$(field "$out" disabled)"
 assert_contains "the list shows it" "$(cli admin counsellors)" "$KEY_kim Kim open=0 capacity=5 presence=online certified=yes disabled=yes"
 clirun kim login
 assert_match "Kim cannot log in" "$ERR" '^offramp: account_disabled: login'
-out=$(cli admin enable "$KEY_kim")
+cli_out out admin enable "$KEY_kim"
 assert_eq "Kim enabled" no "$(field "$out" disabled)"
 clirun kim login
 assert_eq "Kim logs in again" 0 "$RC"
 
 step "stats: the queue"
-out=$(cli admin stats)
+cli_out out admin stats
 assert_eq "nothing waits: fewer than 5 (PROTOCOL.md, Figures)" "queue: fewer than 5" "$(printf '%s\n' "$out" | head -n1)"
 assert_eq "no first responses yet" "first-response: cases=fewer than 5 median=- p90=-" "$(printf '%s\n' "$out" | sed -n 2p)"
 cli couns profile --presence away >/dev/null
 keygen c1 c2 c3 c4 c5
 for c in c1 c2 c3 c4 c5; do
-	out=$(cli "$c" request --language en)
+	cli_out out "$c" request --language en
 	printf -v "CASE_$c" '%s' "$(field "$out" case)"
 	assert_eq "$c waits (Sam is away)" waiting "$(field "$out" status)"
 done
-out=$(cli admin stats)
+cli_out out admin stats
 assert_eq "five wait" "queue: 5" "$(printf '%s\n' "$out" | head -n1)"
 assert_match "Sam's line: away, capacity 2" "$out" '^counsellor Sam open=0 capacity=2 presence=away$'
 assert_match "Kim's line" "$out" '^counsellor Kim open=0 capacity=5 presence=online$'
 cli admin counsellor-update "$KEY_couns" --capacity 5 >/dev/null
 cli couns profile --presence online >/dev/null
-out=$(cli admin stats)
+cli_out out admin stats
 assert_eq "Sam came online and took all five" "queue: fewer than 5" "$(printf '%s\n' "$out" | head -n1)"
 assert_match "Sam: open=5" "$out" '^counsellor Sam open=5 capacity=5 presence=online$'
 
@@ -69,9 +69,9 @@ for c in c1 c2 c3 c4 c5; do
 	v="CASE_$c"
 	cli "$c" send "${!v}" "hello, is anyone there?" >/dev/null
 done
-out=$(cli couns recv --count 5)
+cli_out out couns recv --count 5
 assert_eq "Sam got five messages" 5 "$(printf '%s\n' "$out" | grep -c 'hello, is anyone there?')"
-out=$(cli admin stats)
+cli_out out admin stats
 fr=$(printf '%s\n' "$out" | sed -n 2p)
 assert_eq "the clients' messages are not responses" "first-response: cases=fewer than 5 median=- p90=-" "$fr"
 for c in c1 c2 c3 c4 c5; do
@@ -79,7 +79,7 @@ for c in c1 c2 c3 c4 c5; do
 	cli couns send "${!v}" "I am here." >/dev/null
 done
 ELAPSED=$(($(date +%s) - T0 + 1))
-out=$(cli admin stats)
+cli_out out admin stats
 fr=$(printf '%s\n' "$out" | sed -n 2p)
 assert_match "five first responses with figures" "$fr" '^first-response: cases=5 median=[0-9]+s p90=[0-9]+s$'
 med=$(printf '%s\n' "$fr" | sed -n 's/.* median=\([0-9]*\)s .*/\1/p')
@@ -91,7 +91,7 @@ else
 	fail "implausible first-response figures: median=$med p90=$p90 (test age $ELAPSED s)"
 fi
 cli couns send "$CASE_c1" "a second reply" >/dev/null
-out=$(cli admin stats)
+cli_out out admin stats
 assert_match "a second reply is not another first response" "$out" '^first-response: cases=5 '
 
 step "programme-set"
@@ -99,11 +99,11 @@ out=$(cli admin programme-set --name "Exit North" --description "peer-led exit w
 	--languages en,de --formats chat,in-person)
 assert_eq "the programme's name" "Exit North" "$(field "$out" name)"
 assert_eq "its formats" "chat,in-person" "$(field "$out" formats)"
-out=$(cli c1 programmes)
+cli_out out c1 programmes
 assert_match "clients see it" "$out" '^1 Exit North en,de chat,in-person$'
 
 step "the audit log: every admin action, newest first"
-out=$(cli admin audit)
+cli_out out admin audit
 actions=$(printf '%s\n' "$out" | awk '{print $4 ":" $5}' | tac | tr '\n' ' ' | sed 's/ $//')
 assert_eq "the actions in order, with their targets" \
 	"programme.key.set:- invite.create:- counsellor.certify:Sam invite.create:- counsellor.certify:Kim counsellor.update:Sam counsellor.disable:Kim counsellor.enable:Kim counsellor.update:Sam programme.set:-" \
@@ -116,10 +116,10 @@ if [ "$(printf '%s\n' "$ids" | sort -rn)" = "$ids" ] && [ "$(printf '%s\n' "$ids
 else
 	fail "ids not strictly descending: $(echo $ids)"
 fi
-out2=$(cli admin audit --limit 3)
+cli_out out2 admin audit --limit 3
 assert_eq "--limit 3: the three newest" "$(printf '%s\n' "$out" | head -n3)" "$out2"
 third=$(printf '%s\n' "$out" | sed -n 3p | awk '{print $1}')
-out3=$(cli admin audit --before "$third" --limit 100)
+cli_out out3 admin audit --before "$third" --limit 100
 assert_eq "--before: the older ones" "$(printf '%s\n' "$out" | sed -n '4,$p')" "$out3"
 clirun admin audit --limit 101
 assert_eq "--limit over 100: usage error" 2 "$RC"
@@ -155,9 +155,9 @@ assert_not_contains "no entry was tampered with" "$audit_rows" "tampered"
 
 start_server
 step "counsellors by name or key prefix; an ambiguous name lists the candidates"
-out=$(cli admin counsellor-update Kim --capacity 5)
+cli_out out admin counsellor-update Kim --capacity 5
 assert_eq "by display name" "$KEY_kim" "$(field "$out" key)"
-out=$(cli admin disable "${KEY_kim:0:6}")
+cli_out out admin disable "${KEY_kim:0:6}"
 assert_eq "by a key prefix" yes "$(field "$out" disabled)"
 out=$(cli admin enable "$(cli kim whoami | sed -n 's/^fingerprint: //p')")
 assert_eq "by fingerprint" no "$(field "$out" disabled)"
@@ -171,7 +171,7 @@ clirun admin disable Nobody
 assert_eq "a name of nobody: not found" 1 "$RC"
 
 step "plain words: invite expiry, empty lists, an uncertified counsellor, --version"
-out=$(cli admin invite --role counsellor --ttl 3600)
+cli_out out admin invite --role counsellor --ttl 3600
 assert_match "invite prints its expiry first" "$(printf '%s\n' "$out" | head -n1)" \
 	'^expires: [0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}'
 assert_eq "  and the token last" 2 "$(printf '%s\n' "$out" | wc -l)"
@@ -188,10 +188,10 @@ assert_match "--version" "$(cli admin --version)" '^offramp [0-9]+\.[0-9]+\.[0-9
 
 
 step "--json: JSON lines for scripts, errors too"
-out=$(cli admin --json counsellors)
+cli_out out admin --json counsellors
 assert_eq "counsellors --json: one line, the server's answer" 1 "$(printf '%s\n' "$out" | wc -l)"
 assert_match "  counsellor.list.ok" "$out" '^\{"v":1,"type":"counsellor\.list\.ok",.*"counsellors":\[\{'
-out=$(cli kim2 --json whoami)
+cli_out out kim2 --json whoami
 assert_match "whoami --json: its own result" "$out" '^\{"key":"[A-Za-z0-9+/]{43}=","fingerprint":"[0-9a-f ]{24}"\}$'
 clirun admin --json take 1
 assert_eq "a refused request: exit 1" 1 "$RC"

@@ -42,7 +42,7 @@ if [ "$NROWS" -ge 30 ]; then pass "the matrix has $NROWS types"; else fail "only
 start_server
 setup_pool
 keygen client
-out=$(cli client request --language en --topic leaving)
+cli_out out client request --language en --topic leaving
 CASE=$(field "$out" case)
 assert_eq "the client's case is active with Sam" active "$(field "$out" status)"
 
@@ -222,17 +222,17 @@ assert_match "Bea made programme 2's key" "$PKEY_admin2" '^[A-Za-z0-9+/]{43}=$'
 add_counsellor admin2 couns2 Lou --languages en --topics leaving
 certify_pending Lou --by admin2
 out=$(cli admin2 invite --role counsellor)	# an audit entry of programme 2
-out=$(cli client programmes)
+cli_out out client programmes
 assert_match "the programme list has programme 1" "$out" '^1 '
 assert_match "the programme list has Second Path" "$out" '^[0-9]+ Second Path '
 P2=$(printf '%s\n' "$out" | sed -n 's/^\([0-9]*\) Second Path .*/\1/p')
 
 step "Bea sees only programme 2's counsellors"
-out=$(cli admin2 counsellors)
+cli_out out admin2 counsellors
 assert_contains "Bea's list has Lou" "$out" "$KEY_couns2 Lou open=0 "
 assert_not_contains "Bea's list lacks Sam" "$out" "$KEY_couns"
 assert_eq "Bea's list has one counsellor" 1 "$(printf '%s\n' "$out" | grep -c .)"
-out=$(cli admin counsellors)
+cli_out out admin counsellors
 assert_not_contains "Ada's list lacks Lou" "$out" "$KEY_couns2"
 assert_contains "Ada's list has Sam" "$out" "$KEY_couns Sam open=1 "
 
@@ -254,23 +254,23 @@ clirun couns login
 assert_eq "Sam can still log in" 0 "$RC"
 
 step "each admin's audit log and stats are its programme's only"
-out=$(cli admin2 audit)
+cli_out out admin2 audit
 assert_match "Bea's audit has her invite" "$out" '^[0-9]+ [0-9T:-]+Z Bea invite\.create - counsellor$'
 assert_match "Bea's audit has her certify of Lou" "$out" ' Bea counsellor\.certify Lou -$'
 assert_no_match "Bea's audit has nothing of Ada" "$out" ' Ada '
 assert_no_match "Bea's audit has no entry about Sam" "$out" ' Sam '
-out=$(cli admin audit)
+cli_out out admin audit
 assert_no_match "Ada's audit has nothing of Bea" "$out" ' Bea '
 assert_match "Ada's audit has her certify of Sam" "$out" ' Ada counsellor\.certify Sam -$'
-out=$(cli admin2 stats)
+cli_out out admin2 stats
 assert_match "Bea's stats list Lou" "$out" '^counsellor Lou open=0 capacity=5 presence=online$'
 assert_no_match "Bea's stats lack Sam" "$out" '^counsellor Sam '
-out=$(cli admin stats)
+cli_out out admin stats
 assert_match "Ada's stats list Sam with his case" "$out" '^counsellor Sam open=1 capacity=5 presence=online$'
 assert_no_match "Ada's stats lack Lou" "$out" '^counsellor Lou '
 
 step "partnerships: a counsellor of a programme that is no partner sees nothing of it"
-out=$(cli admin external add "Exit Nord" --contact "phone 0000")
+cli_out out admin external add "Exit Nord" --contact "phone 0000"
 X=$(printf '%s\n' "$out" | sed -n 's/^external \([0-9]*\) .*/\1/p')
 assert_match "Ada keeps an external partner" "$X" '^[0-9]+$'
 out=$(cli admin partnership propose $(signing admin) "$P2" "$PKEY_admin2")
@@ -286,12 +286,12 @@ assert_error "Ada accepting her own proposal" forbidden
 assert_eq "nothing changed" "$before" "$(table_digest)"
 out=$(cli admin2 partnership accept $(signing admin2) "$PSHIP" "$PROGRAMME_KEY")
 assert_eq "Bea accepts" active "$(field "$out" status)"
-out=$(cli couns2 directory)
+cli_out out couns2 directory
 assert_match "Lou sees programme 1, a partner now" "$out" '^partner 1 '
 assert_not_contains "  but not its external partners" "$out" "Exit Nord"
 
 step "partnerships: a partner after the partnership ended"
-out=$(cli admin2 partnership end "$PSHIP")
+cli_out out admin2 partnership end "$PSHIP"
 assert_eq "Bea ends it" ended "$(field "$out" status)"
 assert_eq "Lou sees nothing again" "" "$(cli couns2 directory)"
 assert_no_match "Sam's directory lacks Second Path" "$(cli couns directory)" '^partner '
@@ -321,28 +321,28 @@ assert_match "Lou: take of Sam's active case: not_found" "$ERR" '^offramp: not_f
 clirun couns take "$CASE"
 assert_match "Sam: take of his own active case: bad_state" "$ERR" '^offramp: bad_state: case\.take'
 assert_eq "nothing changed" "$before" "$(table_digest)"
-out=$(cli couns cases)
+cli_out out couns cases
 assert_match "the case is still Sam's and active" "$out" "^$CASE active en leaving "
 
 step "a waiting case that chose programme 1 is not Lou's to take: forbidden"
-out=$(cli admin counsellor-update "$KEY_couns" --presence away)
+cli_out out admin counsellor-update "$KEY_couns" --presence away
 assert_eq "Ada set Sam away" away "$(field "$out" presence)"
 keygen client2
-out=$(cli client2 request --language en --topic leaving --programme 1)
+cli_out out client2 request --language en --topic leaving --programme 1
 CASE2=$(field "$out" case)
 assert_eq "the programme-1 case waits" waiting "$(field "$out" status)"
-out=$(cli couns2 queue)
+cli_out out couns2 queue
 assert_not_contains "Lou's queue lacks the programme-1 case" "$out" "$CASE2"
 before=$(table_digest)
 clirun couns2 take "$CASE2"
 assert_eq "Lou: take exits 1" 1 "$RC"
 assert_match "Lou: take of a programme-1 case: forbidden" "$ERR" '^offramp: forbidden: case\.take'
 assert_eq "nothing changed" "$before" "$(table_digest)"
-out=$(cli client2 cases)
+cli_out out client2 cases
 assert_match "the case still waits" "$out" "^$CASE2 waiting en leaving "
-out=$(cli couns queue)
+cli_out out couns queue
 assert_match "Sam's queue has it" "$out" "^$CASE2 en leaving normal waiting=[0-9]+s$"
-out=$(cli couns take "$CASE2")
+cli_out out couns take "$CASE2"
 assert_eq "Sam takes it" active "$(field "$out" status)"
 
 step "a client cannot act on another client's case"
@@ -378,7 +378,7 @@ req client case.remove "\"case\":$CASE,\"key\":\"$KEY_couns\""
 assert_error "the client: removing the assigned counsellor" forbidden
 assert_eq "nothing changed" "$before" "$(table_digest)"
 
-out=$(cli couns bring "$CASE" "$KEY_kim" --as supervisor)
+cli_out out couns bring "$CASE" "$KEY_kim" --as supervisor
 assert_match "Sam brought Kim in" "$out" '^member Kim \(supervisor\) joining'
 before=$(table_digest)
 req kim case.invite "\"case\":$CASE,\"key\":\"$KEY_kim\",\"as\":\"co-counsellor\""
@@ -391,7 +391,7 @@ req couns case.invite "\"case\":$CASE,\"key\":\"$KEY_kim\",\"as\":\"supervisor\"
 assert_error "Sam: Kim again" bad_state
 assert_eq "nothing changed" "$before" "$(table_digest)"
 
-out=$(cli client remove "$CASE" Kim)
+cli_out out client remove "$CASE" Kim
 assert_match "the client had Kim removed" "$out" '^former Kim \(supervisor\) left: removed'
 before=$(table_digest)
 req kim msg.send "\"case\":$CASE,\"mid\":\"$(b64_random 16)\",\"copies\":[{\"to\":\"$KEY_client\",\"ct\":\"$(b64_random 64)\"},{\"to\":\"$KEY_couns\",\"ct\":\"$(b64_random 64)\"}]"
@@ -407,7 +407,7 @@ assert_eq "nothing changed" "$before" "$(table_digest)"
 
 step "the waiting queue: each admin its programme's, and assigns only its own"
 keygen client3
-out=$(cli client3 request --language en --topic leaving --programme 1)
+cli_out out client3 request --language en --topic leaving --programme 1
 CASE3=$(field "$out" case)
 assert_eq "a programme-1 case waits (Sam is away)" waiting "$(field "$out" status)"
 assert_match "Ada sees it" "$(cli admin waiting)" "^$CASE3 en leaving "
@@ -422,7 +422,7 @@ assert_error "Ada: assigning to Lou" not_found
 req admin case.assign "\"case\":$CASE,\"key\":\"$KEY_couns\""
 assert_error "Ada: assigning a case that does not wait" bad_state
 assert_eq "nothing changed" "$before" "$(table_digest)"
-out=$(cli admin assign "$CASE3" Sam)
+cli_out out admin assign "$CASE3" Sam
 assert_eq "Ada gives it to Sam, away or not" active "$(field "$out" status)"
 
 # ------------------------------------------------------------ referrals
@@ -443,7 +443,7 @@ P3=$(sql "SELECT id FROM programmes WHERE name = 'Third Way'")
 out=$(cli admin partnership propose $(signing admin) "$P3" "$PKEY_admin3")
 out=$(cli admin3 partnership accept $(signing admin3) "$(field "$out" partnership)" "$PKEY_admin")
 assert_eq "A and programme 3 are partners" active "$(field "$out" status)"
-out=$(cli couns referral propose "$CASE" "$P3")
+cli_out out couns referral propose "$CASE" "$P3"
 assert_match "Sam proposes programme 3" "$out" '^referral: proposed$'
 before=$(table_digest)
 req couns referral.propose "\"case\":$CASE,\"partner\":$P3"
@@ -463,7 +463,7 @@ assert_error "Sam completing a referral not accepted" bad_state
 clirun admin3 raw --login --count 1 <<<'{"v":1,"type":"referral.stats","id":5}'
 assert_match "Cid's figures: counts under 5 are null" "$OUT" '"received": *\{[^}]*"proposed": *null'
 assert_eq "nothing changed" "$before" "$(table_digest)"
-out=$(cli client referral decline "$CASE")
+cli_out out client referral decline "$CASE"
 assert_match "the client declines" "$out" '^referral: declined$'
 
 # -------------------------------------- a referral waiting at the partner
@@ -471,17 +471,17 @@ assert_match "the client declines" "$out" '^referral: declined$'
 step "a referral waiting at programme 3: only programme 3 takes or assigns it"
 COUNS_DAEMON=0 add_counsellor admin3 cy Cy --languages en --topics leaving
 certify_pending Cy --by admin3
-out=$(cli admin3 counsellor-update Cy --presence away)
+cli_out out admin3 counsellor-update Cy --presence away
 assert_eq "Cid set Cy away: nobody is matched" away "$(field "$out" presence)"
 # refer3: Sam refers the case to programme 3 and the client accepts.
 refer3() {
 	cli couns referral propose "$CASE" "$P3" >/dev/null
-	out=$(cli client referral accept "$CASE")
+	cli_out out client referral accept "$CASE"
 	assert_match "the client accepts programme 3" "$out" '^referral: accepted$'
 	assert_match "Cy's queue has it" "$(cli cy queue)" "^$CASE .* referred by partner programme 1 "
 }
 refer3
-out=$(cli kim profile --languages en,de)
+cli_out out kim profile --languages en,de
 before=$(table_digest)
 req kim case.take "\"case\":$CASE"
 assert_error "Kim (programme 1, fitting) taking it" not_found
@@ -498,7 +498,7 @@ assert_not_contains "Kim's queue lacks it" "$(cli kim queue)" "$CASE"
 assert_not_contains "Ada's waiting list lacks it" "$(cli admin waiting)" "$CASE"
 
 step "a waiting referral withdrawn, or its partnership ended, is in no queue"
-out=$(cli client referral withdraw "$CASE")
+cli_out out client referral withdraw "$CASE"
 assert_match "the client withdraws" "$out" '^referral: withdrawn$'
 assert_not_contains "Cy's queue lacks it" "$(cli cy queue)" "$CASE"
 before=$(table_digest)
@@ -509,7 +509,7 @@ assert_error "Cid assigning it after the withdrawal" bad_state
 assert_eq "nothing changed" "$before" "$(table_digest)"
 refer3
 P13=$(sql "SELECT id FROM partnerships WHERE partner_id = $P3")
-out=$(cli admin3 partnership end "$P13")
+cli_out out admin3 partnership end "$P13"
 assert_eq "Cid ends the partnership" ended "$(field "$out" status)"
 assert_not_contains "Cy's queue lacks it" "$(cli cy queue)" "$CASE"
 assert_not_contains "Cid's waiting list lacks it" "$(cli admin3 waiting)" "$CASE"
@@ -539,7 +539,7 @@ COUNS_DAEMON=0 add_counsellor admin3 dee Dee --languages fr --topics leaving
 certify_pending Dee --by admin3
 COUNS_DAEMON=0 add_counsellor admin mo Mo --languages en --topics leaving
 certify_pending Mo
-out=$(cli couns bring "$CASE" "$KEY_mo" --as co-counsellor)
+cli_out out couns bring "$CASE" "$KEY_mo" --as co-counsellor
 assert_match "Sam brings Mo in" "$out" '^member Mo \(co-counsellor\) joining'
 before=$(table_digest)
 ask couns msg.send "\"case\":$CASE,\"mid\":\"$(b64_random 16)\",\"copies\":[{\"to\":\"$KEY_client\",\"ct\":\"$B64_64\"},{\"to\":\"$KEY_mo\",\"ct\":\"$B64_64\"}]"
@@ -554,7 +554,7 @@ seen client				# the client is told of Mo
 cli couns referral propose "$CASE" "$P3" >/dev/null
 ask client referral.answer "\"case\":$CASE,\"accept\":true"
 assert_match "the client accepts programme 3" "$OUT" '"type": *"referral.answer.ok"'
-out=$(cli admin3 assign "$CASE" Cy)
+cli_out out admin3 assign "$CASE" Cy
 assert_eq "Cid gives the waiting referral to Cy" active "$(field "$out" status)"
 seen client				# everyone is told of Cy
 seen mo

@@ -16,7 +16,7 @@ MPORT=$(sed -n 's/^offramp-server: metrics on 127\.0\.0\.1 port \([0-9][0-9]*\) 
 assert_match "the server says where the metrics are" "$MPORT" '^[1-9][0-9]*$'
 setup_pool
 keygen client
-out=$(cli client request --language en --topic leaving)
+cli_out out client request --language en --topic leaving
 CASE=$(field "$out" case)
 assert_eq "the case is active" active "$(field "$out" status)"
 CLIENT_ID=$(account_id client)

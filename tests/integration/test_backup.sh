@@ -51,7 +51,7 @@ start_server
 held=$(sqlite3 -readonly "$T/backup.db" "SELECT count(*) FROM deliveries d
     JOIN accounts a ON a.id = d.recipient_id WHERE a.key = X'$(hexkey "$KEY_couns")'")
 assert_match "the backup holds Sam's ten copies or more" "$held" '^([1-9][0-9]+)$'
-out=$(cli couns recv --count "$held")
+cli_out out couns recv --count "$held"
 for i in $(seq 1 10); do
 	assert_contains "message $i acknowledged before the backup is there" "$out" "before the backup $i"
 done

@@ -9,20 +9,20 @@ start_server
 setup_pool			# Sam: en, leaving
 
 keygen client
-out=$(cli client request --language en --topic leaving)
+cli_out out client request --language en --topic leaving
 CASE=$(field "$out" case)
 assert_eq "the case is Sam's" Sam "$(field "$out" counsellor)"
 
 ISO='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z'
 
 step "the counsellor's cases: status, unread, last activity"
-out=$(cli couns cases)
+cli_out out couns cases
 assert_match "active, nothing unread, an ISO time" "$out" "^$CASE active en leaving .* unread=0 updated=$ISO$"
-out=$(cli client cases)
+cli_out out client cases
 assert_no_match "a client's list has no unread field" "$out" 'unread='
 cli client send "$CASE" "first" >/dev/null
 cli client send "$CASE" "second" >/dev/null
-out=$(cli couns cases)
+cli_out out couns cases
 assert_match "two unread" "$out" "^$CASE active en leaving .* unread=2 updated=$ISO$"
 upd=$(printf '%s\n' "$out" | sed -n 's/.* updated=\(.*\)$/\1/p')
 upd_s=$(date -u -d "$upd" +%s)
@@ -32,9 +32,9 @@ if [ "$upd_s" -le "$now" ] && [ "$upd_s" -ge $((now - 60)) ]; then
 else
 	fail "updated $upd is not within the last minute (now $(date -u +%FT%TZ))"
 fi
-out=$(cli couns recv --count 2)
+cli_out out couns recv --count 2
 assert_contains "Sam received the messages" "$out" "second"
-out=$(cli couns cases)
+cli_out out couns cases
 assert_match "after recv, nothing unread" "$out" "^$CASE active en leaving .* unread=0 "
 cli client send "$CASE" "third" >/dev/null
 assert_match "a new message: one unread" "$(cli couns cases)" "^$CASE active en leaving .* unread=1 "
@@ -44,7 +44,7 @@ clirun couns resume "$CASE"
 assert_match "resume of an active case: bad_state" "$ERR" '^offramp: bad_state: case\.resume'
 clirun couns reopen "$CASE"
 assert_match "reopen of an active case: bad_state" "$ERR" '^offramp: bad_state: case\.reopen'
-out=$(cli couns pause "$CASE")
+cli_out out couns pause "$CASE"
 assert_eq "paused" paused "$(field "$out" status)"
 assert_match "the client sees it paused" "$(cli client cases)" "^$CASE paused "
 assert_match "Sam's list says paused" "$(cli couns cases)" "^$CASE paused "
@@ -52,24 +52,24 @@ clirun couns pause "$CASE"
 assert_match "pause of a paused case: bad_state" "$ERR" '^offramp: bad_state: case\.pause'
 cli client send "$CASE" "still there?" >/dev/null
 assert_match "messages still flow while paused" "$(cli couns recv --count 2)" "still there?"
-out=$(cli couns resume "$CASE")
+cli_out out couns resume "$CASE"
 assert_eq "resumed" active "$(field "$out" status)"
-out=$(cli couns close "$CASE")
+cli_out out couns close "$CASE"
 assert_eq "closed" closed "$(field "$out" status)"
 clirun couns pause "$CASE"
 assert_match "pause of a closed case: bad_state" "$ERR" '^offramp: bad_state: case\.pause'
 clirun couns resume "$CASE"
 assert_match "resume of a closed case: bad_state" "$ERR" '^offramp: bad_state: case\.resume'
-out=$(cli couns reopen "$CASE")
+cli_out out couns reopen "$CASE"
 assert_eq "reopened" active "$(field "$out" status)"
 assert_match "the client sees it active again, with Sam" "$(cli client cases)" "^$CASE active en leaving .*Sam"
 
 step "case notes: encrypted to their author"
 MARK="note-marker-$(b64_random 9 | tr -dc 'a-zA-Z0-9')"
-out=$(cli couns note "$CASE" "client mentions family, $MARK")
+cli_out out couns note "$CASE" "client mentions family, $MARK"
 assert_match "note added" "$(field "$out" note)" '^[0-9]+$'
 cli couns note "$CASE" "second note" >/dev/null
-out=$(cli couns notes "$CASE")
+cli_out out couns notes "$CASE"
 assert_match "first note back, with its time" "$out" "^$ISO client mentions family, $MARK$"
 assert_eq "two notes, oldest first" "client mentions family, $MARK|second note" \
 	"$(printf '%s\n' "$out" | cut -d' ' -f2- | tr '\n' '|' | sed 's/|$//')"

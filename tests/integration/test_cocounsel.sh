@@ -16,7 +16,7 @@ setup_pool
 add_counsellor admin kim Kim --languages de --topics leaving
 certify_pending Kim
 keygen client
-out=$(cli client request --language en --topic leaving)
+cli_out out client request --language en --topic leaving
 CASE=$(field "$out" case)
 assert_eq "the client's case is active with Sam" Sam "$(field "$out" counsellor)"
 KIM_ID=$(account_id kim)
@@ -37,10 +37,10 @@ cli couns send "$CASE" "hello from Sam" >/dev/null
 assert_contains "the client reads Sam" "$(cli client recv --count 1)" "hello from Sam"
 
 step "Sam brings Kim in as supervisor: listed at once, joining"
-out=$(cli couns bring "$CASE" "$KEY_kim" --as supervisor)
+cli_out out couns bring "$CASE" "$KEY_kim" --as supervisor
 assert_match "Kim is listed as a joining supervisor" "$out" '^member Kim \(supervisor\) joining'
 assert_eq "the membership version is 1" 1 "$(field "$out" members)"
-out=$(cli couns cases)
+cli_out out couns cases
 assert_match "Sam's case lists the client, Sam and Kim" "$out" "^$CASE active en leaving [^ ]+,Sam,Kim"
 
 # stored: the messages, their copies and records of sends (a CLI that
@@ -66,11 +66,11 @@ assert_contains "the client reads it" "$(cli client recv --count 1)" "only for t
 assert_eq "no copy was stored for Kim" 0 "$(sql "SELECT count(*) FROM deliveries WHERE recipient_id = $KIM_ID")"
 
 step "the client's CLI shows Kim and confirms: Kim joins"
-out=$(cli client members "$CASE")
+cli_out out client members "$CASE"
 assert_match "the client sees Kim joining" "$out" '^member Kim \(supervisor\) joining'
 assert_match "and Sam in the case" "$out" '^member Sam \(counsellor\) in the case$'
 assert_eq "the client confirmed version 1" "confirmed: members=1" "$(tail -n1 <<<"$out")"
-out=$(cli couns members "$CASE")
+cli_out out couns members "$CASE"
 assert_match "Sam sees Kim in the case now" "$out" '^member Kim \(supervisor\) in the case$'
 
 step "three ways: each message readable by both others"
@@ -86,7 +86,7 @@ assert_contains "Kim reads the client" "$(cli kim recv --count 1)" "client to bo
 
 step "Kim writes, then the client has her removed: the message still reads"
 cli kim send "$CASE" "Kim before her removal" >/dev/null
-out=$(cli client remove "$CASE" Kim)
+cli_out out client remove "$CASE" Kim
 assert_match "Kim is a former participant, removed" "$out" '^former Kim \(supervisor\) left: removed from the case at a participant.s request'
 assert_eq "the membership version is 2" 2 "$(field "$out" members)"
 assert_contains "the client reads Kim's message sent before" \
@@ -113,20 +113,20 @@ assert_eq "Kim's stay ended, removed (3)" "1|3" \
 	"$(sql "SELECT count(*), max(why) FROM case_members WHERE case_id = $CASE AND account_id = $KIM_ID AND left_at IS NOT NULL")"
 
 step "Sam disabled, then enabled: the case is not stranded"
-out=$(cli admin disable Sam)
-out=$(cli client cases)
+cli_out out admin disable Sam
+cli_out out client cases
 assert_match "the case waits (nobody else speaks English)" "$out" "^$CASE waiting "
-out=$(cli client members "$CASE")
+cli_out out client members "$CASE"
 assert_match "the client is told Sam left because he was disabled" "$out" \
 	"^former Sam \\(counsellor\\) left: the programme's admin disabled the counsellor's account"
-out=$(cli admin waiting)
+cli_out out admin waiting
 assert_match "the admin sees it waiting" "$out" "^$CASE en leaving normal waiting=[0-9]+s$"
 cli admin enable Sam >/dev/null
-out=$(cli admin waiting)
+cli_out out admin waiting
 assert_match "enabled, Sam does not get it back by himself: it still waits" "$out" "^$CASE "
-out=$(cli admin assign "$CASE" Sam)
+cli_out out admin assign "$CASE" Sam
 assert_eq "the admin gives it back to Sam" active "$(field "$out" status)"
-out=$(cli client cases)
+cli_out out client cases
 assert_match "the client's case is active with Sam again" "$out" "^$CASE active en leaving [^ ]+,Sam$"
 assert_eq "nothing waits any more" "" "$(cli admin waiting 2>/dev/null | grep -E "^$CASE " || true)"
 

@@ -76,7 +76,7 @@ assert_eq "a missing configuration file: exit 2" 2 "$RC"
 assert_contains "  said" "$(cat "$T/check.err")" "cannot read the configuration file $T/none.conf"
 
 step "a server started from the file serves"
-start_server --config "$T/ok.conf"
+SERVER_TLS=1 start_server --config "$T/ok.conf"	# the file names the certificate
 keygen client
 assert_eq "a client logs in" client "$(field "$(cli client login)" role)"
 assert_eq "the first programme has the file's name" "Exit North" \

@@ -185,7 +185,7 @@ for what in lose dup order; do
 	out=$(cat "$T/inject-$what.out")
 	assert_eq "--inject $what: crashload exits 1" 1 "$LOAD_RC"
 	case $what in
-	lose) want='VIOLATION: sender 0: message [0-9]+ acknowledged, never delivered' ;;
+	lose) want='VIOLATION: sender [0-9]+: message [0-9]+ acknowledged, never delivered' ;;
 	dup) want='VIOLATION: sender [0-9]+: message [0-9]+ delivered with another mid' ;;
 	order) want='VIOLATION: sender [0-9]+: message [0-9]+ first delivered after message' ;;
 	esac

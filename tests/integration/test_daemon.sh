@@ -16,7 +16,7 @@ printf 'pass-couns\n' >"$T/couns.pass"
 daemon_start() {
 	: >"$T/daemon.err"
 	OFFRAMP_TRUST_FILE="$IDS/trust" timeout -k 5 120 "$OFFRAMP_CLI_BIN" \
-		--server "wss://127.0.0.1:$PORT" --ca "$CERT" \
+		--server "$WS_SCHEME://127.0.0.1:$PORT" --ca "$CERT" \
 		--key "$IDS/couns.key" --passphrase-file "$T/couns.pass" \
 		--timeout 5 daemon 2>"$T/daemon.err" </dev/null &
 	DAEMON_PID=$!
@@ -29,7 +29,7 @@ daemon_gone() {
 # dcli ARGS...: Sam's CLI with no passphrase at all.
 dcli() {
 	OFFRAMP_TRUST_FILE="$IDS/trust" timeout -k 5 60 "$OFFRAMP_CLI_BIN" \
-		--server "wss://127.0.0.1:$PORT" --ca "$CERT" \
+		--server "$WS_SCHEME://127.0.0.1:$PORT" --ca "$CERT" \
 		--key "$IDS/couns.key" --timeout 10 "$@"
 }
 dclirun() {
@@ -41,7 +41,7 @@ dclirun() {
 step "the daemon starts with the passphrase once; its socket is private"
 daemon_start
 keygen client
-out=$(cli client request --language en --topic leaving)
+cli_out out client request --language en --topic leaving
 CASE=$(field "$out" case)
 assert_eq "the client's case is active: Sam is connected" active "$(field "$out" status)"
 assert_eq "socket directory mode" 700 "$(file_mode "$IDS/couns.key.d")"
@@ -63,7 +63,7 @@ RC=0
 OUT=$(printf 'from stdin\n' | dcli send "$CASE" - 2>"$T/dcli.err") || RC=$?
 assert_eq "send CASE - exits 0" 0 "$RC"
 assert_match "send prints the mid" "$OUT" '^sent: '
-out=$(cli client recv --count 1)
+cli_out out client recv --count 1
 assert_contains "the client got the text from stdin" "$out" "from stdin"
 dclirun send "$CASE" "hello" "there"
 assert_eq "send exits 0" 0 "$RC"
@@ -80,7 +80,7 @@ dcli chat "$CASE" <"$T/chat.in" >"$T/chat.out" 2>"$T/chat.err" &
 CHAT_PID=$!
 exec {CHATFD}>"$T/chat.in"
 echo "line from chat" >&"$CHATFD"
-out=$(cli client recv --count 2)
+cli_out out client recv --count 2
 assert_contains "the chat's line arrived" "$out" "line from chat"
 dclirun cases
 assert_eq "cases during the chat exits 0" 0 "$RC"
@@ -105,7 +105,7 @@ dcli chat "$CASE" <"$T/chat2.in" >/dev/null 2>&1 &
 CHAT_PID=$!
 exec {CHATFD}>"$T/chat2.in"
 echo "second chat" >&"$CHATFD"
-out=$(cli client recv --count 1)
+cli_out out client recv --count 1
 assert_contains "the second chat runs" "$out" "second chat"
 kill -9 "$CHAT_PID"; wait "$CHAT_PID" 2>/dev/null || true
 exec {CHATFD}>&-
@@ -120,12 +120,12 @@ wait_for "the daemon to connect again" 30 bash -c "[ \$(grep -c 'connected to' '
 cli client recv >/dev/null
 dclirun send "$CASE" "after the restart"
 assert_eq "send after the restart exits 0" 0 "$RC"
-out=$(cli client recv --count 1)
+cli_out out client recv --count 1
 assert_contains "the client got it" "$out" "after the restart"
 
 step "bad input"
 RC=0
-OFFRAMP_TRUST_FILE="$IDS/trust" "$OFFRAMP_CLI_BIN" --server "wss://127.0.0.1:$PORT" \
+OFFRAMP_TRUST_FILE="$IDS/trust" "$OFFRAMP_CLI_BIN" --server "$WS_SCHEME://127.0.0.1:$PORT" \
 	--ca "$CERT" --key "$IDS/couns.key" --passphrase-file "$T/couns.pass" daemon \
 	2>"$T/second.err" </dev/null || RC=$?
 assert_eq "a second daemon exits 1" 1 "$RC"
@@ -187,7 +187,7 @@ cli couns chat "$CASE" <"$T/chat3.in" >/dev/null 2>&1 &
 CHAT_PID=$!
 exec {CHATFD}>"$T/chat3.in"
 echo "third chat" >&"$CHATFD"
-out=$(cli client recv --count 1)
+cli_out out client recv --count 1
 assert_contains "the chat without a daemon runs" "$out" "third chat"
 CLI_TIMEOUT=1 clirun couns cases
 assert_eq "cases during it fails" 1 "$RC"

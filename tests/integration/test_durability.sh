@@ -14,7 +14,7 @@ msgs=()
 for i in 1 2 3 4 5; do
 	m="durable $i $RANDOM$RANDOM"
 	msgs+=("$m")
-	out=$(cli client send "$CASE" "$m")
+	cli_out out client send "$CASE" "$m"
 	assert_match "message $i acknowledged" "$out" '^sent: '
 done
 kill9_server
@@ -25,7 +25,7 @@ old_port=$PORT
 start_server
 echo "   (old port $old_port, new port $PORT)"
 assert_eq "no bootstrap token once an admin exists" "" "$TOKEN"
-out=$(cli couns recv --count 5)
+cli_out out couns recv --count 5
 expected=""
 for m in "${msgs[@]}"; do
 	expected+="$CASE"$'\t'"$CLIENT_NAME"$'\t'"$m"$'\n'

@@ -65,19 +65,19 @@ assert_match "the client has a case" "$CASE" '^[0-9]+$'
 step "first messages both ways, sent at once: each goes through prekeys"
 m1="client first: $MARKER"
 m2="counsellor first, before reading $RANDOM"
-out=$(cli client send "$CASE" "$m1")
+cli_out out client send "$CASE" "$m1"
 assert_match "the client's first message is acknowledged" "$out" '^sent: '
 assert_eq "  it took one of the counsellor's one-time prekeys" 29 "$(otk_count "$KEY_couns")"
-out=$(cli couns send "$CASE" "$m2")
+cli_out out couns send "$CASE" "$m2"
 assert_match "the counsellor's first message is acknowledged" "$out" '^sent: '
 assert_eq "  it took one of the client's one-time prekeys" 29 "$(otk_count "$KEY_client")"
 assert_eq "two copies wait on the server" 2 "$(sql "SELECT count(*) FROM deliveries")"
 hdr=$(sql "SELECT hex(substr(ct, 1, 2)) FROM deliveries ORDER BY seq LIMIT 1")
 assert_match "a first message carries the X3DH fields with a one-time prekey" "$hdr" '^..03$'
-out=$(cli couns recv --count 1)
+cli_out out couns recv --count 1
 assert_eq "the counsellor decrypts the client's first message" \
 	"$CASE"$'\t'"$CLIENT_NAME"$'\t'"$m1" "$out"
-out=$(cli client recv --count 1)
+cli_out out client recv --count 1
 assert_eq "the client decrypts the counsellor's first message" \
 	"$CASE"$'\t'"$COUNS_NAME"$'\t'"$m2" "$out"
 
@@ -86,10 +86,10 @@ for i in 1 2; do
 	a="client says $i $MARKER"
 	b="counsellor answers $i $RANDOM"
 	cli client send "$CASE" "$a" >/dev/null
-	out=$(cli couns recv --count 1)
+	cli_out out couns recv --count 1
 	assert_eq "round $i: the counsellor reads the client" "$CASE"$'\t'"$CLIENT_NAME"$'\t'"$a" "$out"
 	cli couns send "$CASE" "$b" >/dev/null
-	out=$(cli client recv --count 1)
+	cli_out out client recv --count 1
 	assert_eq "round $i: the client reads the counsellor" "$CASE"$'\t'"$COUNS_NAME"$'\t'"$b" "$out"
 done
 assert_eq "no further one-time prekeys were used (client)" 29 "$(otk_count "$KEY_client")"
@@ -97,7 +97,7 @@ assert_eq "no further one-time prekeys were used (counsellor)" 29 "$(otk_count "
 hdr=$(printf '%s\n' "later $MARKER" | cli client send "$CASE" - >/dev/null;
 	sql "SELECT hex(substr(ct, 1, 2)) FROM deliveries ORDER BY seq DESC LIMIT 1")
 assert_match "a later message has no X3DH fields" "$hdr" '^..00$'
-out=$(cli couns recv --count 1)
+cli_out out couns recv --count 1
 assert_eq "  and decrypts" "$CASE"$'\t'"$CLIENT_NAME"$'\t'"later $MARKER" "$out"
 
 step "no plaintext on the server or in the local stores; history has it"
@@ -120,11 +120,11 @@ for who in client couns; do
 done
 assert_eq "no temporary files are left next to the stores" "" \
 	"$(find "$IDS" -name '*.tmp.*' -printf '%f\n')"
-out=$(cli client history "$CASE")
+cli_out out client history "$CASE"
 assert_eq "the client's history: first line, sent" "me: $m1" "$(sed -n 1p <<<"$out")"
 assert_eq "  second line, received" "$COUNS_NAME: $m2" "$(sed -n 2p <<<"$out")"
 assert_eq "  seven messages in all" 7 "$(wc -l <<<"$out")"
-out=$(cli couns history "$CASE")
+cli_out out couns history "$CASE"
 assert_eq "the counsellor's history starts with its own message" "me: $m2" "$(sed -n 1p <<<"$out")"
 assert_contains "  and holds the client's" "$out" "$CLIENT_NAME: $m1"
 
@@ -135,8 +135,8 @@ assert_match "the error names the passphrase" "$ERR" '^offramp: passphrase: wron
 assert_eq "nothing printed" "" "$OUT"
 
 step "safety numbers: the same on both sides; verify marks them"
-s1=$(cli client safety "$CASE")
-s2=$(cli couns safety "$CASE")
+cli_out s1 client safety "$CASE"
+cli_out s2 couns safety "$CASE"
 assert_match "the client sees Sam's number, unverified" "$s1" \
 	"^$COUNS_NAME ([0-9]{5} ){12}unverified$"
 assert_match "the counsellor sees the client's, unverified" "$s2" \
@@ -144,7 +144,7 @@ assert_match "the counsellor sees the client's, unverified" "$s2" \
 n1=$(grep -oE '([0-9]{5} ){11}[0-9]{5}' <<<"$s1")
 n2=$(grep -oE '([0-9]{5} ){11}[0-9]{5}' <<<"$s2")
 assert_eq "both print the same safety number" "$n1" "$n2"
-out=$(cli client verify "$CASE" "$n1" --name "$COUNS_NAME")
+cli_out out client verify "$CASE" "$n1" --name "$COUNS_NAME"
 assert_eq "verify names Sam" "verified: $COUNS_NAME" "$out"
 assert_match "the client's safety now says verified" "$(cli client safety "$CASE")" \
 	"^$COUNS_NAME $n1 verified$"
@@ -209,7 +209,7 @@ for i in 1 2 3 4 5; do
 	fi
 done
 counsellor_up couns
-out=$(cli couns recv --count 5)
+cli_out out couns recv --count 5
 assert_eq "the counsellor reads all five" 5 "$(grep -c "replay test [1-5] $MARKER\$" <<<"$out")"
 assert_eq "nothing waits" 0 "$(deliveries)"
 out=$(raw_as client "{\"v\":1,\"type\":\"msg.send\",\"id\":1,\"case\":$CASE,\"mid\":\"$(b64_random 16)\",\"copies\":[{\"to\":\"$KEY_couns\",\"ct\":\"$replay_ct\"}]}")
@@ -245,8 +245,8 @@ upload() {
 	printf '{"v":1,"type":"prekeys.upload","id":5,"bundle":"%s"}' "$1"
 }
 
-own=$(cli client bundle --dump)
-theirs=$(cli couns bundle --dump)
+cli_out own client bundle --dump
+cli_out theirs couns bundle --dump
 assert_eq "bundle --dump: 135 + 3 x 36 bytes" 243 "$(printf '%s' "$own" | base64 -d | wc -c)"
 try_raw "prekeys.upload of a bundle of another identity" client "$(upload "$theirs")" bad_signature
 flipped=$(printf '%s' "$own" | base64 -d | od -An -tx1 -v | tr -d ' \n' |
@@ -283,7 +283,7 @@ step "the operator swaps Sam's key and prekeys for an attacker's"
 # key file logs in as the counsellor account that gets its key
 inv=$(cli admin invite --role counsellor | tail -n1)
 keygen mallory
-out=$(cli mallory redeem "$inv" --name Mal)
+cli_out out mallory redeem "$inv" --name Mal
 assert_eq "the attacker redeemed a counsellor invite" counsellor "$(field "$out" role)"
 assert_eq "nothing waits for delivery" 0 "$(sql "SELECT count(*) FROM deliveries")"
 counsellor_down couns
@@ -328,7 +328,7 @@ assert_match "safety shows the new key unverified" "$(cli client safety "$CASE" 
 	"^$COUNS_NAME ([0-9]{5} ){12}unverified$"
 
 step "the attacker, logged in as Sam, sends first: recv refuses the changed key"
-out=$(cli mallory send "$CASE" "attacker as Sam A $MARKER")
+cli_out out mallory send "$CASE" "attacker as Sam A $MARKER"
 assert_match "the server relays the attacker's message" "$out" '^sent: '
 assert_eq "one copy waits for the client" 1 "$(deliveries)"
 for n in 1 2; do
@@ -372,7 +372,7 @@ assert_eq "nothing was sent (no deliveries row)" 0 "$(sql "SELECT count(*) FROM 
 assert_eq "no one-time prekey of the attacker was fetched" 30 "$(otk_count "$KEY_mallory")"
 
 step "the attacker, as Sam, sends first to a client that never talked to Sam"
-out=$(cli mallory send "$CASE_N" "attacker as Sam B $MARKER")
+cli_out out mallory send "$CASE_N" "attacker as Sam B $MARKER"
 assert_match "the server relays the attacker's first message" "$out" '^sent: '
 assert_eq "one copy waits for the new client" 1 "$(deliveries)"
 clirun newbie recv --count 1

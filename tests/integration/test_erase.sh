@@ -36,7 +36,7 @@ setup_pool			# Sam: en, leaving
 
 step "a client with an active case with Sam, messages both ways, a note"
 keygen eve
-out=$(cli eve request --language en --topic leaving)
+cli_out out eve request --language en --topic leaving
 CASE=$(field "$out" case)
 assert_eq "Eve's case is active with Sam" active "$(field "$out" status)"
 EVE=$(account_id eve)
@@ -57,7 +57,7 @@ assert_ne "rows name Eve" "" "$(rows_naming "$EVE")"
 
 step "another client's case with Sam"
 keygen olga
-out=$(cli olga request --language en --topic leaving)
+cli_out out olga request --language en --topic leaving
 OPEN=$(field "$out" case)
 assert_eq "Olga's case is active with Sam" active "$(field "$out" status)"
 cli olga send "$OPEN" "hello from Olga" >/dev/null
@@ -145,27 +145,27 @@ assert_ne "Eve's identity cannot be loaded" 0 "$RC"
 
 step "forget CASE removes the local history"
 assert_contains "Olga's history has the case" "$(cli olga history "$OPEN")" "hello Olga"
-out=$(cli olga forget "$OPEN")
+cli_out out olga forget "$OPEN"
 assert_match "forget says what went" "$out" "^Case $OPEN is forgotten here: [1-9][0-9]* messages"
 clirun olga history "$OPEN"
 assert_eq "history prints nothing" "" "$OUT"
 assert_contains "  and says so" "$ERR" "no messages kept for this case"
 
 step "history-keep DAYS|off: a setting of the key file"
-out=$(cli olga history-keep)
+cli_out out olga history-keep
 assert_contains "off by default" "$out" "history-keep: off"
 clirun olga history-keep 0
 assert_eq "0 days: usage error" 2 "$RC"
 clirun olga history-keep 3651
 assert_eq "over ten years: usage error" 2 "$RC"
-out=$(cli olga history-keep 30)
+cli_out out olga history-keep 30
 assert_contains "set to 30 days" "$out" "history-keep: 30 days"
 assert_contains "  nothing of today went" "$out" "removed: 0"
 assert_contains "the setting stays in the key file" "$(cli olga history-keep)" "history-keep: 30 days"
 cli olga send "$OPEN" "new and kept" >/dev/null
 assert_contains "a message Olga sends now is in her history (older ones: test_cli_store)" \
 	"$(cli olga history "$OPEN")" "new and kept"
-out=$(cli olga --json history-keep off)
+cli_out out olga --json history-keep off
 assert_contains "off again, --json" "$out" '"type":"history-keep.ok"'
 assert_contains "  days 0" "$out" '"days":0'
 
@@ -191,7 +191,7 @@ cli kit send "$C2" "Kit on the open case" >/dev/null
 assert_eq "Kit's second case is active with Kit" "2 $KIT" \
 	"$(sql "SELECT status || ' ' || counsellor_id FROM cases WHERE id = $C2")"
 assert_ne "rows name Kit" "" "$(rows_naming "$KIT")"
-out=$(cli admin counsellor-delete Kit)
+cli_out out admin counsellor-delete Kit
 assert_eq "counsellor-delete Kit" yes "$(field "$out" deleted)"
 assert_eq "  the key it deleted" "$KEY_kit" "$(field "$out" key)"
 assert_eq "no account, profile or prekey of Kit" 0 \

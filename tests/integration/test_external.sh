@@ -70,7 +70,7 @@ assert_eq "  usage without one" 2 "$RC"
 step "only the assigned counsellor, of a case that is open"
 add_counsellor admin kim Kim --languages en --topics leaving
 certify_pending Kim
-out=$(cli couns bring "$CASE" "$KEY_kim" --as supervisor)
+cli_out out couns bring "$CASE" "$KEY_kim" --as supervisor
 assert_match "Sam brought Kim in" "$out" '^member Kim \(supervisor\) joining'
 before=$(table_counts)
 flags=$(sql "SELECT group_concat(referred_external) FROM cases")

@@ -69,7 +69,7 @@ step "one node on both hosts, a client's case with Sam"
 STORE_URL="postgresql:///offramp?host=$PG_DIR,$SB_DIR&user=$owner&target_session_attrs=read-write"
 start_server
 case_kept
-out=$(cli couns send "$CASE" "before the failover")
+cli_out out couns send "$CASE" "before the failover"
 assert_match "Sam's message before the failover acknowledged" "$out" '^sent: '
 
 step "a stream of msg.send on one connection"
@@ -183,9 +183,9 @@ lost=$(STORE_URL=${STORE_URL/%read-write/primary} sql "WITH acked(mid) AS (VALUE
 assert_eq "none lost, none stored twice ($OKS acknowledged)" 0 "$lost"
 
 step "a conversation after the failover, without a restart"
-out=$(cli couns send "$CASE" "after the failover")
+cli_out out couns send "$CASE" "after the failover"
 assert_match "Sam's message after the failover acknowledged" "$out" '^sent: '
-out=$(cli client recv --count 2)
+cli_out out client recv --count 2
 assert_contains "the message from before delivered" "$out" "before the failover"
 assert_contains "the message from after delivered" "$out" "after the failover"
 assert_eq "one node all along" 1 "$SERVER_COUNT"

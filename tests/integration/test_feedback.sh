@@ -19,7 +19,7 @@ assert_eq "admin-cert signed and stored" "admin-cert: 365 days" "$out"
 
 step "a case with Sam, answered"
 keygen eve
-out=$(cli eve request --language en --topic leaving)
+cli_out out eve request --language en --topic leaving
 CASE=$(field "$out" case)
 assert_eq "Eve's case is active with Sam" active "$(field "$out" status)"
 cli couns send "$CASE" "hello Eve" >/dev/null
@@ -51,7 +51,7 @@ step "the client gives feedback once, after the close"
 MARK="feedback-marker-$RANDOM$RANDOM"
 # the week may turn while the test runs: the send's time is in [T0, T1]
 T0=$(date +%s) WEEK0=$(date -u +%G-W%V)
-out=$(cli eve feedback "$CASE" --helpful yes --recommend no --text "thanks: $MARK")
+cli_out out eve feedback "$CASE" --helpful yes --recommend no --text "thanks: $MARK"
 assert_eq "sent" sent "$(field "$out" feedback)"
 assert_eq "the text is sealed to the admin" "sealed to the programme's admins" "$(field "$out" text)"
 clirun eve feedback "$CASE" --helpful no
@@ -90,7 +90,7 @@ sql_rw "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i <
     INSERT INTO feedback (programme_id, week, id, helpful, recommend)
     SELECT programme_id, week, randomblob(16), 1, NULL FROM feedback, n"
 start_server
-out=$(cli admin feedback)
+cli_out out admin feedback
 assert_eq "five entries" 5 "$(grep -c '^week=' <<<"$out")"
 assert_contains "totals from 5: the number" "$out" "totals: entries=5 helpful="
 assert_match "the client's entry: its week, ratings and text" "$out" \
@@ -104,12 +104,12 @@ keygen w1 w2 w3 w4 w5
 for c in w1 w2 w3 w4; do
 	cli "$c" request --language en >/dev/null
 done
-out=$(cli admin stats)
+cli_out out admin stats
 assert_eq "four wait: fewer than 5" "queue: fewer than 5" "$(printf '%s\n' "$out" | head -n1)"
 assert_eq "one first response: withheld with its times" \
 	"first-response: cases=fewer than 5 median=- p90=-" "$(printf '%s\n' "$out" | sed -n 2p)"
 cli w5 request --language en >/dev/null
-out=$(cli admin stats)
+cli_out out admin stats
 assert_eq "five wait: the number" "queue: 5" "$(printf '%s\n' "$out" | head -n1)"
 clirun admin raw --login --count 1 <<<'{"v":1,"type":"pool.stats","id":3}'
 assert_contains "on the wire: null, and the threshold" "$OUT" '"min_count":5'

@@ -73,7 +73,7 @@ trap : INT	# Ctrl-C is the inbox's: this script goes on after it
 stty -a >"$T/$who.stty.before"
 OFFRAMP_TRUST_FILE="$IDS/trust" OFFRAMP_PASSPHRASE="pass-$who" \\
 timeout --foreground -k 5 120 "$OFFRAMP_CLI_BIN" \\
-	--server "wss://127.0.0.1:$PORT" \\
+	--server "$WS_SCHEME://127.0.0.1:$PORT" \\
 	--ca "$CERT" --key "$IDS/$who.key" --timeout 20 $* inbox
 echo "exit=\$?" >"$T/$who.rc"
 stty -a >"$T/$who.stty.after"
@@ -97,9 +97,9 @@ setup_pool
 
 step "two clients, two cases of Sam, a message waiting in each"
 keygen cla clb
-out=$(cli cla request --language en --topic leaving)
+cli_out out cla request --language en --topic leaving
 CASE_A=$(field "$out" case)
-out=$(cli clb request --language en --topic leaving)
+cli_out out clb request --language en --topic leaving
 CASE_B=$(field "$out" case)
 NAME_A=$(field "$(cli cla login)" name)
 NAME_B=$(field "$(cli clb login)" name)
@@ -146,7 +146,7 @@ type_in sam " and its end"
 enter sam
 expect_pane_match "Sam's message shows with its time and ✓" sam \
 	"^[0-9]{2}:[0-9]{2} me: half a sentence and its end ✓$"
-out=$(cli "$OPEN_CL" recv --count 1)
+cli_out out "$OPEN_CL" recv --count 1
 assert_eq "the client receives it" "$OPEN_CASE"$'\t'"Sam"$'\t'"half a sentence and its end" "$out"
 expect_pane_match "✓✓ once the client received it" sam \
 	"^[0-9]{2}:[0-9]{2} ✓✓ delivered: \"half a sentence and its end\"$"
@@ -159,7 +159,7 @@ type_in sam 'second line'
 enter sam
 expect_pane_match "the message shows on two lines" sam "^[0-9]{2}:[0-9]{2} me: first line$"
 expect_pane_match "  the second indented, with ✓" sam "^        second line ✓$"
-out=$(cli "$OPEN_CL" --json recv --count 1)
+cli_out out "$OPEN_CL" --json recv --count 1
 assert_contains "the client gets the line break" "$out" '"text":"first line\nsecond line"'
 printf 'one\ntwo\nthree' | cli "$OPEN_CL" send "$OPEN_CASE" - >/dev/null
 expect_pane_match "a client's multi-line message: first line" sam "^[0-9]{2}:[0-9]{2} $OPEN_NAME: one$"
@@ -185,7 +185,7 @@ expect_pane_match "back in the first case, Sam's message with ✓✓" sam \
 
 step "a new case comes live; a case closed is told"
 keygen clc
-out=$(cli clc request --language en --topic leaving)
+cli_out out clc request --language en --topic leaving
 CASE_C=$(field "$out" case)
 expect_pane_match "the new case is told as assigned" sam "^-- #[0-9]+ \([^)]*\) case $CASE_C: assigned to you"
 cli "$OTHER" close "$OTHER_CASE" >/dev/null
@@ -207,7 +207,7 @@ add_counsellor admin lee Lee --languages en --topics leaving
 certify_pending Lee
 printf 'pass-%s\n' "$OPEN_CL" >"$T/$OPEN_CL.pass"
 OFFRAMP_TRUST_FILE="$IDS/trust" timeout -k 5 120 "$OFFRAMP_CLI_BIN" \
-	--server "wss://127.0.0.1:$PORT" --ca "$CERT" --key "$IDS/$OPEN_CL.key" \
+	--server "$WS_SCHEME://127.0.0.1:$PORT" --ca "$CERT" --key "$IDS/$OPEN_CL.key" \
 	--passphrase-file "$T/$OPEN_CL.pass" --timeout 5 daemon 2>"$T/daemon.err" </dev/null &
 DAEMON_PID=$!
 wait_for "the daemon to connect" 20 grep -q 'connected to' "$T/daemon.err" || true

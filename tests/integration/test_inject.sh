@@ -106,17 +106,32 @@ disconnect() {
 answer() {
 	grep -E "\"re\": *$2[,}]" "$1" || true
 }
+# answer_of OUT ID: ANSWER is answer's, one process (grep), no subshell.
+answer_of() {
+	answer "$@" >"$T/answer"
+	ANSWER=$(<"$T/answer")
+}
 has_answer() {	# OUT ID: request ID is answered
 	grep -qE "\"re\": *$2[,}]" "$1"
 }
 # answered FIRST LAST N: N requests of ids FIRST..LAST are answered, on
-# all the clients' connections together.
+# all the clients' connections together (each id counted once a
+# connection; one process a try of wait_for's).
 answered() {
-	local c
+	local c files=()
 	for c in "${CLIENTS[@]}"; do
-		grep -oE '"re": *[0-9]+' "$T/out.$c.$CONN" | grep -oE '[0-9]+$' |
-			awk -v a="$1" -v b="$2" '$1 >= a && $1 <= b' | sort -u
-	done | wc -l | grep -qx "$3"
+		files+=("$T/out.$c.$CONN")
+	done
+	awk -v a="$1" -v b="$2" -v n="$3" '{
+		s = $0
+		while (match(s, /"re": *[0-9]+/)) {
+			v = substr(s, RSTART, RLENGTH)
+			sub(/^"re": */, "", v)
+			if (v + 0 >= a && v + 0 <= b && !seen[FILENAME, v + 0]++)
+				k++
+			s = substr(s, RSTART + RLENGTH)
+		}
+	} END { exit !(k == n) }' "${files[@]}"
 }
 
 # mids N: N lines "b64 hex", each of 16 random bytes (one awk for all).
@@ -238,8 +253,9 @@ round() {
 	n=0
 	while read -r c b64 hex; do
 		id=$((id + 1))
-		a=$(answer "$T/out.$c.$CONN" "$id")
-		if grep -qE '"type": *"msg\.send\.ok".*"dup": *false' <<<"$a"; then
+		answer_of "$T/out.$c.$CONN" "$id"
+		a=$ANSWER
+		if some_line_matches "$a" '"type": *"msg\.send\.ok".*"dup": *false'; then
 			echo "$b64 $hex" >>"$T/acked"
 			n=$((n + 1))
 		else
@@ -309,7 +325,8 @@ id=1000
 n=0
 while read -r c b64 hex; do
 	id=$((id + 1))
-	if grep -qE '"type": *"msg\.send\.ok"' <<<"$(answer "$T/out.$c.$CONN" "$id")"; then
+	answer_of "$T/out.$c.$CONN" "$id"
+	if some_line_matches "$ANSWER" '"type": *"msg\.send\.ok"'; then
 		echo "$b64 $hex" >>"$T/acked"
 		n=$((n + 1))
 	else

@@ -76,7 +76,7 @@ holds 4500 waiting "$CASE2" && pass "c2's case still waits after 4.5 s (keep-wai
 step "a waiting case whose client went away leaves the queue"
 closed() { [ "$(sql "SELECT status FROM cases WHERE id = $1")" = 3 ]; }
 wait_for "c1's case to expire" 20 closed "$CASE1" && pass "c1's case closed"
-out=$(cli c1 cases)
+cli_out out c1 cases
 assert_match "the client sees it closed when it comes back" "$out" "^$CASE1 closed "
 watch_stop c2
 wait_for "c2's case to expire once c2 is gone" 20 closed "$CASE2" &&

@@ -36,7 +36,7 @@ setup_pool			# Sam speaks en only
 step "a case waits while its only counsellor is away"
 cli couns profile --presence away >/dev/null
 keygen client
-out=$(cli client request --language en --topic leaving)
+cli_out out client request --language en --topic leaving
 CASE=$(field "$out" case)
 assert_eq "the case waits" waiting "$(field "$out" status)"
 stop_server
@@ -51,7 +51,7 @@ _case_active() {
 }
 wait_for "the case to be active on disk" 20 _case_active &&
 	pass "the case is active in the database"
-out=$(cli client cases)
+cli_out out client cases
 assert_match "the client sees Sam on the case" "$out" \
 	"^$CASE active en leaving "
 stop_server

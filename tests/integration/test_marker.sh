@@ -98,10 +98,10 @@ CASE=$(field "$(cli client request --language en --topic leaving)" case)
 
 step "the marker travels both ways"
 cli client send "$CASE" "client says $MARKER" >/dev/null
-out=$(cli couns recv --count 1)
+cli_out out couns recv --count 1
 assert_eq "counsellor gets the marker" "$CASE"$'\t'"$CLIENT_NAME"$'\t'"client says $MARKER" "$out"
 cli couns send "$CASE" "counsellor says $MARKER" >/dev/null
-out=$(cli client recv --count 1)
+cli_out out client recv --count 1
 assert_eq "client gets the marker" "$CASE"$'\t'"$COUNS_NAME"$'\t'"counsellor says $MARKER" "$out"
 # one more, left unread, so that a copy is stored when we look
 cli client send "$CASE" "unread $MARKER" >/dev/null

@@ -20,7 +20,7 @@ keygen admin2 lou client0 kit hc hc2 una \
 
 step "a second programme with a counsellor, Lou (language hp)"
 new_programme "Second Path"
-out=$(cli admin2 redeem "$PROG_TOKEN" --name Bea)
+cli_out out admin2 redeem "$PROG_TOKEN" --name Bea
 assert_eq "Bea is programme 2's admin" admin "$(field "$out" role)"
 programme_key admin2
 add_counsellor admin2 lou Lou --languages hp --topics leaving
@@ -38,7 +38,7 @@ step "language: a case in hc2 waits; Kit learns hc2 and gets it at once"
 request hc --language hc2
 assert_eq "hc2 waits" waiting "$STATUS"
 assert_eq "no counsellor line while waiting" "" "$COUNS"
-out=$(cli admin counsellor-update "$KEY_kit" --languages hc,hc2)
+cli_out out admin counsellor-update "$KEY_kit" --languages hc,hc2
 assert_eq "Ada gave Kit hc2" "hc,hc2" "$(field "$out" languages)"
 expect_case "the hc2 case went to Kit" hc "$CASE" active Kit
 close_case hc "$CASE"
@@ -46,20 +46,20 @@ close_case hc "$CASE"
 step "topic: a case on 'leaving' waits for Kit (family only)"
 request hc --language hc --topic leaving
 assert_eq "the leaving case waits" waiting "$STATUS"
-out=$(cli kit queue)
+cli_out out kit queue
 assert_no_match "Kit's queue lacks a case of a topic it does not take" "$out" "^$CASE "
-out=$(cli kit profile --topics family,leaving)
+cli_out out kit profile --topics family,leaving
 assert_eq "Kit takes leaving now" "family,leaving" "$(field "$out" topics)"
 expect_case "the leaving case went to Kit" hc "$CASE" active Kit
 close_case hc "$CASE"
 
 for pres in away offline; do
 	step "presence $pres: Kit is not matched, and is when online again"
-	out=$(cli kit profile --presence "$pres")
+	cli_out out kit profile --presence "$pres"
 	assert_eq "Kit is $pres" "$pres" "$(field "$out" presence)"
 	request hc --language hc --topic family
 	assert_eq "the case waits while Kit is $pres" waiting "$STATUS"
-	out=$(cli kit cases)
+	cli_out out kit cases
 	assert_not_contains "Kit ($pres) lacks the case" "$out" "$CASE"
 	cli kit profile --presence online >/dev/null
 	expect_case "Kit back online got the case" hc "$CASE" active Kit
@@ -70,31 +70,31 @@ step "working hours: outside them Kit is not matched"
 h=$(utc_hour)
 d=$(utc_weekday)
 if [ "$h" -ge 2 ]; then hours="$d:0-1"; else hours="$d:12-13"; fi
-out=$(cli kit profile --hours "$hours")
+cli_out out kit profile --hours "$hours"
 assert_eq "Kit works $hours (UTC, now day $d hour $h)" "$hours" "$(field "$out" hours)"
 request hc --language hc
 assert_eq "the case waits outside Kit's hours" waiting "$STATUS"
-out=$(cli kit profile --hours "")
+cli_out out kit profile --hours ""
 assert_eq "Kit's hours cleared: any time" "-" "$(field "$out" hours)"
 expect_case "Kit, at work any time now, got the case" hc "$CASE" active Kit
 close_case hc "$CASE"
 
 step "disabled: a disabled Kit is not matched and cannot log in"
-out=$(cli admin disable "$KEY_kit")
+cli_out out admin disable "$KEY_kit"
 assert_eq "Kit is disabled" yes "$(field "$out" disabled)"
 request hc --language hc
 assert_eq "the case waits while Kit is disabled" waiting "$STATUS"
 clirun kit login
 assert_eq "disabled Kit's login exits 1" 1 "$RC"
 assert_match "disabled Kit's login: account_disabled" "$ERR" '^offramp: account_disabled: login'
-out=$(cli admin enable "$KEY_kit")
+cli_out out admin enable "$KEY_kit"
 assert_eq "Kit is enabled" no "$(field "$out" disabled)"
 cli kit login >/dev/null	# Kit's daemon connects now (else at its next retry)
 expect_case "enabled Kit got the case" hc "$CASE" active Kit
 close_case hc "$CASE"
 
 step "capacity: full Kit is not matched; a closed case gives room"
-out=$(cli admin counsellor-update "$KEY_kit" --capacity 1)
+cli_out out admin counsellor-update "$KEY_kit" --capacity 1
 assert_eq "Kit's capacity is 1" 1 "$(field "$out" capacity)"
 request hc --language hc
 assert_eq "first case goes to Kit" Kit "$COUNS"
@@ -102,7 +102,7 @@ C1=$CASE
 request hc2 --language hc
 assert_eq "second case waits: Kit is full" waiting "$STATUS"
 C2=$CASE
-out=$(cli admin counsellors)
+cli_out out admin counsellors
 assert_contains "Kit: open=1 capacity=1" "$out" "$KEY_kit Kit open=1 capacity=1 presence=online certified=yes disabled=no"
 close_case hc "$C1"
 expect_case "with room again, Kit got the waiting case" hc2 "$C2" active Kit
@@ -120,7 +120,7 @@ close_case hc "$CASE"
 step "programme: a case for programme 1 never goes to Lou (programme 2)"
 request hc --language hp --programme 1
 assert_eq "hp for programme 1 waits" waiting "$STATUS"
-out=$(cli lou cases)
+cli_out out lou cases
 assert_not_contains "Lou lacks it" "$out" "$CASE"
 close_case hc "$CASE"
 request hc --language hp --programme "$P2"
@@ -182,7 +182,7 @@ out=$(cli admin --json counsellors | grep '"name":"Zed"')
 for v in '"gender":"gz-hidden"' '"age_band":"45-59"' '"background":"professional"' '"region":"rz-hidden"'; do
 	assert_contains "  the admin sees Zed's $v" "$out" "$v"
 done
-seen=$(cli c_zq --json request --language zq --gender gz-hidden --region elsewhere)
+cli_out seen c_zq --json request --language zq --gender gz-hidden --region elsewhere
 assert_contains "the client's case is with Zed" "$seen" '"name":"Zed"'
 assert_contains "  its preferences: gender met, region unmet" "$seen" \
 	'"preferences":{"asked":["gender","region"],"met":["gender"],"unmet":["region"]}'
@@ -201,7 +201,7 @@ assert_no_match "  nor a gender value (the one it asked for included)" "$seen" '
 close_case c_zq "$(sed -n 's/.*"case":{"id":\([0-9]*\).*/\1/p' <<<"$seen" | head -n1)"
 
 step "a heavier preference wins over a lighter one (format 16 > region 1)"
-out=$(cli pa_pr profile --formats in-person)
+cli_out out pa_pr profile --formats in-person
 request c_pr --language pr --format in-person --region de-be
 assert_eq "format beats region: A-pr" "A-pr" "$COUNS"
 assert_eq "format met" "format" "$MET"

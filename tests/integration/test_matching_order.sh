@@ -62,7 +62,7 @@ QB=$CASE
 request qc --language qo --urgency high
 QC=$CASE
 assert_eq "qc (high) waits too" waiting "$STATUS"
-out=$(cli q queue)
+cli_out out q queue
 assert_eq "Quinn's queue: high first, then by time" \
 	"$QC qo - high $QA qo - normal $QB qo - normal" \
 	"$(printf '%s\n' "$out" | sed 's/ waiting=[0-9]*s$//' | tr '\n' ' ' | sed 's/ $//')"
@@ -76,7 +76,7 @@ expect_case "room for another: the older normal case" qa "$QA" active Quinn
 assert_match "qb still waits" "$(case_line qb "$QB")" "^$QB waiting "
 
 step "a counsellor takes a waiting case itself; not one it does not fit"
-out=$(cli q queue)
+cli_out out q queue
 assert_match "qb is in Quinn's queue" "$out" "^$QB qo - normal waiting="
 clirun q take "$QB"
 assert_match "Quinn is full: take gives limit" "$ERR" '^offramp: limit: case\.take'
@@ -84,7 +84,7 @@ assert_contains "  in plain words" "$ERR" "You have as many open cases as your c
 cli admin counsellor-update "$KEY_q" --capacity 3 >/dev/null
 # the update rematches: qb may already be Quinn's; else Quinn takes it
 if ! _case_is qb "$QB" active Quinn; then
-	out=$(cli q take "$QB")
+	cli_out out q take "$QB"
 	assert_eq "Quinn took qb" active "$(field "$out" status)"
 fi
 expect_case "qb is active with Quinn" qb "$QB" active Quinn
@@ -92,7 +92,7 @@ cli q profile --presence away >/dev/null
 cli admin counsellor-update "$KEY_q" --capacity 4 >/dev/null
 request qd --language qo
 assert_eq "Quinn away: the case waits" waiting "$STATUS"
-out=$(cli q take "$CASE")
+cli_out out q take "$CASE"
 assert_eq "away Quinn takes it from the queue" active "$(field "$out" status)"
 expect_case "the client sees Quinn" qd "$CASE" active Quinn
 request qe --language qz
@@ -128,7 +128,7 @@ watch_stop rc
 assert_no_match "R1 was not in the push it got" "$(grep "\"id\":$RCASE" "$T/watch-r1.out" | grep -o '"participants":\[[^]]*\]')" '"name":"R1"'
 assert_match "  but among the former, reassigned" "$(grep "\"id\":$RCASE" "$T/watch-r1.out")" '"former":\[\{[^]]*"name":"R1"[^]]*"reason":"reassigned"'
 assert_no_match "R1 is not told who took over" "$(grep "\"id\":$RCASE" "$T/watch-r1.out")" '"name":"R2"'
-out=$(cli r1 cases)
+cli_out out r1 cases
 assert_not_contains "R1 no longer lists the case" "$out" "$RCASE"
 assert_match "R2 lists it" "$(cli r2 cases)" "^$RCASE active rr "
 
@@ -138,7 +138,7 @@ certify_pending W1
 request wc --language rw
 assert_eq "W1 has it" W1 "$COUNS"
 WCASE=$CASE
-out=$(cli wc reassign "$WCASE")
+cli_out out wc reassign "$WCASE"
 assert_eq "the case waits" waiting "$(field "$out" status)"
 assert_eq "no counsellor" "" "$(field "$out" counsellor)"
 assert_not_contains "W1 no longer lists it" "$(cli w1 cases)" "$WCASE"
@@ -170,7 +170,7 @@ assert_eq "dc2 with D1" D1 "$COUNS"
 cli d2 profile --presence online >/dev/null
 cli admin counsellor-update "$KEY_d2" --capacity 1 >/dev/null
 watch_start dc1
-out=$(cli admin disable "$KEY_d1")
+cli_out out admin disable "$KEY_d1"
 assert_eq "D1 disabled" yes "$(field "$out" disabled)"
 assert_eq "D1 has no open case" 0 "$(field "$out" open)"
 watch_expect "dc1 is told its case moved" dc1 "\"type\":\"case\".*\"id\":$DC1"

@@ -108,17 +108,17 @@ assert_eq "the counsellor accepts it" 0 "$RC"
 recv_one client
 assert_eq "the client reads the acceptance" \
 	"$CASE"$'\t'"$COUNS_NAME"$'\t'"[agreement version 2 accepted]" "$OUT"
-out=$(cli client agreement show "$CASE")
+cli_out out client agreement show "$CASE"
 assert_eq "the client's agreement: version 2, accepted by Sam" \
 	"version 2 by me, accepted by $COUNS_NAME" "$(sed -n 1p <<<"$out")"
 assert_eq "  its objectives" "objectives: $OBJ2" "$(sed -n 2p <<<"$out")"
 assert_eq "  what happens in a crisis" "in a crisis: call 112, then Sam" "$(sed -n 5p <<<"$out")"
-out=$(cli couns agreement show "$CASE")
+cli_out out couns agreement show "$CASE"
 assert_eq "the counsellor's: the same" \
 	"version 2 by $CLIENT_NAME, accepted by me" "$(sed -n 1p <<<"$out")"
 clirun couns agreement propose "$CASE" "again" "" "" ""
 assert_ne "a second proposal is refused: revise it" 0 "$RC"
-out=$(cli client history "$CASE")
+cli_out out client history "$CASE"
 assert_contains "the history shows the meeting" "$out" "me: [meeting $MID accepted: 2030-05-05 10:00 UTC]"
 
 step "a message held back and delivered late is seen as such"
@@ -146,7 +146,7 @@ assert_contains "  with a warning: one message before it held back" "$ERR" \
 recv_one couns
 assert_eq "the second, late, is shown" "$CASE"$'\t'"$CLIENT_NAME"$'\t'"late two" "$OUT"
 assert_contains "  with a warning: replayed or repeated" "$ERR" "replayed or repeated"
-out=$(cli couns history "$CASE")
+cli_out out couns history "$CASE"
 assert_not_contains "  and not kept as if it were new" "$out" "late two"
 assert_contains "  (the others are kept)" "$out" "late three"
 

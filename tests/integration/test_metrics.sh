@@ -256,7 +256,7 @@ scrape
 assert_eq "three messages sent: three stored" $((stored + 3)) "$(val offramp_messages_stored_total)"
 assert_eq "  one copy each (for Sam)" $((copies + 3)) "$(val offramp_copies_stored_total)"
 assert_eq "  none delivered yet" "$delivered" "$(val offramp_copies_delivered_total)"
-out=$(cli couns recv --count 3)
+cli_out out couns recv --count 3
 assert_contains "Sam read them" "$out" "hello 3"
 assert_eq "Sam's acks: three delivered" $((delivered + 3)) "$(val_now offramp_copies_delivered_total)"
 cli client send "$CASE" "hello 3" >/dev/null

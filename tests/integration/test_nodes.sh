@@ -109,9 +109,9 @@ step "client on node a -> counsellor on node b, live; the sender is told of the 
 PORT=$PORT_a
 watch_start client
 text1="Hello from node a $RANDOM$RANDOM"
-out=$(cli client send "$CASE" "$text1")
+cli_out out client send "$CASE" "$text1"
 assert_match "node a stored the client's message" "$out" '^sent: '
-out=$(cli couns recv --count 1)
+cli_out out couns recv --count 1
 assert_eq "the counsellor's daemon on node b got it" \
 	"$CASE"$'\t'"$CLIENT_NAME"$'\t'"$text1" "$out"
 watch_expect "the client's connection on node a is told it was delivered" \
@@ -119,7 +119,7 @@ watch_expect "the client's connection on node a is told it was delivered" \
 
 step "counsellor on node b -> client on node a, live"
 text2="Hello from node b $RANDOM$RANDOM"
-out=$(cli couns send "$CASE" "$text2")
+cli_out out couns send "$CASE" "$text2"
 assert_match "node b stored the counsellor's message" "$out" '^sent: '
 watch_expect "the client's connection on node a is pushed it" \
 	client "\"type\": *\"msg\".*\"case\": *$CASE"
@@ -127,16 +127,16 @@ watch_stop client
 
 step "the client connects to node b: everything undelivered is there"
 PORT=$PORT_b
-out=$(cli client recv --count 1)
+cli_out out client recv --count 1
 assert_eq "the message pushed on node a (never acked) comes from node b" \
 	"$CASE"$'\t'"$COUNS_NAME"$'\t'"$text2" "$out"
 
 step "a message sent while the client is offline arrives at its next login, on node a"
 text3="While you were away $RANDOM$RANDOM"
-out=$(cli couns send "$CASE" "$text3")
+cli_out out couns send "$CASE" "$text3"
 assert_match "node b stored it" "$out" '^sent: '
 PORT=$PORT_a
-out=$(cli client recv --count 1)
+cli_out out client recv --count 1
 assert_eq "the client gets it on node a" \
 	"$CASE"$'\t'"$COUNS_NAME"$'\t'"$text3" "$out"
 
@@ -148,7 +148,7 @@ assert_eq "Kim is a counsellor" counsellor \
 PORT=$PORT_b
 watch_start kim
 PORT=$PORT_a
-out=$(cli admin disable "$KEY_kim")
+cli_out out admin disable "$KEY_kim"
 assert_eq "the admin on node a disabled Kim" yes "$(field "$out" disabled)"
 if wait_for "Kim's connection on node b to be closed" 20 _daemon_gone "$WATCH_PID_kim"; then
 	pass "Kim's connection on node b was closed"
@@ -172,7 +172,7 @@ sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
     WHERE pid IN ($listeners)" >/dev/null
 wait_for "the listening connections to end" 20 _backends_gone "$listeners"
 PORT=$PORT_a
-out=$(cli admin disable "$KEY_jo")
+cli_out out admin disable "$KEY_jo"
 assert_eq "the admin on node a disabled Jo" yes "$(field "$out" disabled)"
 kill -CONT "$PID_b"
 if wait_for "Jo's connection on node b to be closed" 20 _daemon_gone "$WATCH_PID_jo"; then
@@ -191,7 +191,7 @@ text4="After the restart $RANDOM$RANDOM"
 # the first request after the restart may meet the lost connection or
 # its backoff (unavailable, nothing stored): retried as a client does
 WAIT_EVERY=0.5 wait_for "node a to store a message again" 30 _send_after "$text4"
-out=$(cli couns recv --count 1)
+cli_out out couns recv --count 1
 assert_eq "the counsellor's daemon on node b got it live" \
 	"$CASE"$'\t'"$CLIENT_NAME"$'\t'"$text4" "$out"
 
@@ -241,7 +241,7 @@ port="PORT_$other"
 PORT=${!port}
 keygen waiter
 watch_start waiter
-out=$(cli waiter request --language de --topic leaving)
+cli_out out waiter request --language de --topic leaving
 WCASE=$(field "$out" case)
 assert_eq "the waiter's case waits (nobody speaks de)" 1 \
 	"$(sql "SELECT status FROM cases WHERE id = $WCASE")"

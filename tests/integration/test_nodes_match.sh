@@ -51,7 +51,7 @@ start_server			# node A
 A_ERR=$SERVER_ERR
 COUNS_DAEMON=0 setup_pool	# Sam: en, leaving; not connected yet
 SAM=$(sql "SELECT id FROM accounts WHERE name = 'Sam'")
-out=$(cli admin counsellor-update "$KEY_couns" --capacity 2)
+cli_out out admin counsellor-update "$KEY_couns" --capacity 2
 assert_eq "Sam's capacity is 2" 2 "$(field "$out" capacity)"
 start_node_b
 
@@ -61,7 +61,7 @@ wait_for "Sam stored as there (node B)" 10 sam_stored
 wait_for "node A to see a counsellor there on another node" 15 \
 	logged "$A_ERR" 'counsellors there on other nodes anew'
 keygen c0
-out=$(cli c0 request --language en --topic leaving)
+cli_out out c0 request --language en --topic leaving
 assert_eq "node A matched c0 at once" Sam "$(field "$out" counsellor)"
 C0=$(field "$out" case)
 assert_eq "the store has c0's case with Sam" "2|$SAM" \
@@ -154,7 +154,7 @@ assert_eq "nothing of it was kept: c0's case is still open with Sam" \
 echo "COMMIT;" >&"$hold"
 exec {hold}>&-
 wait "$HOLDER"
-out=$(cli c0 close "$C0")
+cli_out out c0 close "$C0"
 assert_eq "retried once the lock is let go, the close is done" closed \
 	"$(field "$out" status)"
 assert_eq "and Sam took a waiting racer's case: 2 open again" 2 \
@@ -169,13 +169,13 @@ wait "$B_PID" 2>/dev/null || true
 wait_for "Sam's stored presence to expire" 14 eval '! sam_stored'
 wait_for "node A to see that counsellor gone" 6 \
 	logged "$A_ERR" 'counsellors of other nodes there no more'
-out=$(cli admin counsellor-update "$KEY_couns" --capacity 20)
+cli_out out admin counsellor-update "$KEY_couns" --capacity 20
 assert_eq "Sam's capacity is 20" 20 "$(field "$out" capacity)"
 assert_eq "Sam, gone, was given none of the waiting cases" 2 \
 	"$(sql "SELECT count(*) FROM cases WHERE counsellor_id = $SAM
 	    AND status IN (1, 2, 4)")"
 keygen c9
-out=$(cli c9 request --language en --topic leaving)
+cli_out out c9 request --language en --topic leaving
 assert_eq "a new case on node A waits" waiting "$(field "$out" status)"
 
 finish

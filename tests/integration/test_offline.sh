@@ -14,13 +14,13 @@ base=$(sql "SELECT count(*) FROM deliveries")
 assert_eq "no stored copies before sending" 0 "$base"
 msgs=("offline one $RANDOM" "offline two $RANDOM" "offline three $RANDOM")
 for m in "${msgs[@]}"; do
-	out=$(cli client send "$CASE" "$m")
+	cli_out out client send "$CASE" "$m"
 	assert_match "send acknowledged: $m" "$out" '^sent: '
 done
 assert_eq "three copies wait on the server" 3 "$(sql "SELECT count(*) FROM deliveries")"
 
 step "the counsellor's recv gets all three, in order"
-out=$(cli couns recv --count 3)
+cli_out out couns recv --count 3
 expected=""
 for m in "${msgs[@]}"; do
 	expected+="$CASE"$'\t'"$CLIENT_NAME"$'\t'"$m"$'\n'

@@ -50,9 +50,9 @@ assert_eq "it is proposed" proposed "$(field "$out" status)"
 assert_eq "  by A" "$A" "$(field "$out" proposer)"
 assert_eq "  to B" "$B" "$(field "$out" partner)"
 assert_eq "nothing is served yet" 0 "$(sql "SELECT count(*) FROM programme_partners")"
-out=$(cli admin2 partnership list)
+cli_out out admin2 partnership list
 assert_eq "Bea sees the proposal from A" "$P proposed from $A $ANAME" "$out"
-out=$(cli admin partnership list)
+cli_out out admin partnership list
 assert_match "Ada sees hers to B" "$out" "^$P proposed to $B Second Path$"
 assert_eq "Cid sees nothing of it" "" "$(cli admin3 partnership list)"
 
@@ -112,10 +112,10 @@ out=$(TRUST_FILE="$T/trust-a" cli client trust list)
 assert_not_contains "B's key did not become an anchor (no trust on first use)" "$out" "$PKEY_admin2"
 
 step "the directory lists the partner's profile, for counsellors of both sides"
-out=$(cli couns directory)
+cli_out out couns directory
 assert_match "Sam sees B with its profile" "$out" \
 	"^partner $B Second Path languages=de,en formats=chat,in-person regions=berlin,brandenburg topics=leaving,family fingerprint=([0-9a-f]{4} ){4}[0-9a-f]{4}$"
-out=$(cli couns2 directory)
+cli_out out couns2 directory
 assert_match "Lou sees A" "$out" "^partner $A "
 assert_eq "Kim (C is no partner) sees nothing" "" "$(cli couns3 directory)"
 clirun client raw --login --count 1 <<<'{"v":1,"type":"partner.directory","id":5}'
@@ -127,11 +127,11 @@ out=$(cli admin external add "Exit Nord" --contact "phone +49 40 0000 0000" \
 X=$(printf '%s\n' "$out" | sed -n 's/^external \([0-9]*\) .*/\1/p')
 assert_match "an external partner id" "$X" '^[0-9]+$'
 assert_eq "as added" "external $X Exit Nord regions=hamburg formats=in-person,phone-video topics=leaving contact=phone +49 40 0000 0000" "$out"
-out=$(cli admin external set "$X" --contact "mail nord@example.org" --topics leaving,family)
+cli_out out admin external set "$X" --contact "mail nord@example.org" --topics leaving,family
 assert_eq "changed" "external $X Exit Nord regions=hamburg formats=in-person,phone-video topics=leaving,family contact=mail nord@example.org" "$out"
-out=$(cli admin external add "Gone Soon" --contact "post box 1")
+cli_out out admin external add "Gone Soon" --contact "post box 1"
 Y=$(printf '%s\n' "$out" | sed -n 's/^external \([0-9]*\) .*/\1/p')
-out=$(cli couns directory)
+cli_out out couns directory
 assert_match "Sam's directory has Exit Nord" "$out" "^external $X Exit Nord .* contact=mail nord@example.org$"
 assert_match "  and Gone Soon" "$out" "^external $Y Gone Soon regions=- formats=- topics=- contact=post box 1$"
 assert_not_contains "Lou's directory lacks A's external partners" "$(cli couns2 directory)" "Exit Nord"
@@ -157,23 +157,23 @@ for c in "5 name a name of 65 bytes" "6 contact a contact of 257 bytes" \
 	assert_match "  naming $f" "$line" "\"field\": *\"$f\""
 done
 assert_eq "nothing changed" "$before" "$(table_counts)"
-out=$(cli admin external remove "$Y" --json)
+cli_out out admin external remove "$Y" --json
 assert_match "Ada removes Gone Soon (--json)" "$out" "^\\{\"removed\": *$Y\\}$"
 assert_not_contains "  gone from the directory" "$(cli couns directory)" "Gone Soon"
 
 step "Bea ends the partnership: nothing is vouched for any more"
-out=$(cli admin2 partnership end "$P")
+cli_out out admin2 partnership end "$P"
 assert_eq "it is ended" ended "$(field "$out" status)"
 assert_contains "  by B" "$out" "by programme $B"
 assert_eq "no statement between A and B is served" 0 "$(sql "SELECT count(*) FROM programme_partners
     WHERE (programme_id = $A AND partner_id = $B) OR (programme_id = $B AND partner_id = $A)")"
-out=$(cli couns directory)
+cli_out out couns directory
 assert_no_match "Sam's directory lacks B" "$out" "^partner "
 assert_match "  and keeps Exit Nord" "$out" "^external $X Exit Nord "
 assert_eq "Lou's directory is empty" "" "$(cli couns2 directory)"
-out=$(cli admin partnership list)
+cli_out out admin partnership list
 assert_match "Ada's list says it ended" "$out" "^$P ended to $B Second Path$"
-out=$(cli admin partnership list --json)
+cli_out out admin partnership list --json
 assert_match "  and so does its --json" "$out" "\"id\": *$P,.*\"status\": *\"ended\""
 
 step "after the end: a new client of A refuses Lou again"
@@ -196,13 +196,13 @@ step "a new proposal after the end; withdrawn, it keeps one record of the pair"
 out=$(cli admin2 partnership propose $(signing admin2) "$A" "$PKEY_admin")
 P2=$(field "$out" partnership)
 assert_eq "B proposes to A" proposed "$(field "$out" status)"
-out=$(cli admin2 partnership end "$P2")
+cli_out out admin2 partnership end "$P2"
 assert_eq "and withdraws it" ended "$(field "$out" status)"
 assert_eq "one ended record of the pair" 1 "$(sql "SELECT count(*) FROM partnerships")"
 
 step "each admin's audit log has its side"
 assert_match "Ada's: the proposal" "$(cli admin audit)" ' Ada partnership\.propose - programme '"$B"'$'
-out=$(cli admin2 audit)
+cli_out out admin2 audit
 assert_match "Bea's: the accept" "$out" ' Bea partnership\.accept - programme '"$A"'$'
 assert_match "Bea's: the end" "$out" ' Bea partnership\.end - programme '"$A"'$'
 

@@ -37,7 +37,7 @@ step "a conversation on PostgreSQL"
 for i in 1 2; do
 	send_one "before $i $RANDOM" || fail "send $i before the loss: $ERR"
 done
-out=$(cli couns send "$CASE" "from Sam")
+cli_out out couns send "$CASE" "from Sam"
 assert_match "the counsellor's message acknowledged" "$out" '^sent: '
 assert_eq "two sends acknowledged" 2 "${#acked[@]}"
 
@@ -83,11 +83,11 @@ assert_match "the server logs the new connection" "$(cat "$SERVER_ERR")" \
     'connected to PostgreSQL at .* again'
 
 step "every acknowledged message is delivered"
-out=$(cli couns recv --count "${#acked[@]}")
+cli_out out couns recv --count "${#acked[@]}"
 for m in "${acked[@]}"; do
 	assert_contains "delivered: $m" "$out" "$CASE"$'\t'"$CLIENT_NAME"$'\t'"$m"
 done
-out=$(cli client recv --count 1)
+cli_out out client recv --count 1
 assert_contains "the counsellor's message delivered" "$out" "from Sam"
 
 stop_server

@@ -44,7 +44,7 @@ wait_for "c1's case to become active" 10 active c1 "$C1" &&
 	pass "c1's case is active"
 assert_match "  with Sam" "$(cli c1 cases | grep "^$C1 ")" "[ ,]Sam([ ,]|$)"
 assert_contains "the admin sees Sam connected" "$(sam_line)" "connections=1 new-cases=yes"
-out=$(cli couns profile)
+cli_out out couns profile
 assert_eq "Sam's profile: one connection (the daemon's)" 1 "$(field "$out" connections)"
 assert_eq "  and new cases come" yes "$(field "$out" "new cases")"
 
@@ -66,7 +66,7 @@ step "what Sam chose still holds: away while connected takes no case"
 counsellor_up couns
 wait_for "c3's case to go to Sam, connected again" 10 active c3 "$C3" &&
 	pass "c3's case is active"
-out=$(cli couns profile --presence away)
+cli_out out couns profile --presence away
 assert_eq "Sam chose away" away "$(field "$out" presence)"
 assert_eq "  so no new cases, though connected" "no (away)" "$(field "$out" "new cases")"
 request c4
@@ -101,7 +101,7 @@ assert_contains "the admin sees Sam at work" "$(sam_line)" "new-cases=yes"
 wait_for "c5's case to go to Sam, back at work" 10 active c5 "$C5" &&
 	pass "a request of Sam's own (queue) brought Sam back, and c5's case to Sam"
 WAIT_EVERY=1 wait_for "Sam to be idle again" 30 idle && pass "idle again after --idle-away"
-out=$(cli couns profile)
+cli_out out couns profile
 assert_eq "Sam's own look at the profile counts as work" yes "$(field "$out" "new cases")"
 
 step "bad --idle-away values are refused at start"

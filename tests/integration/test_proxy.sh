@@ -307,13 +307,13 @@ SERVER_URL="wss://127.0.0.1:$NGX_PORT"
 CLI_CA=$NGX_CERT
 setup_pool
 keygen client
-out=$(cli client request --language en --topic leaving)
+cli_out out client request --language en --topic leaving
 CASE=$(field "$out" case)
 assert_eq "the client's case is active" active "$(field "$out" status)"
 assert_eq "  with Sam" Sam "$(field "$out" counsellor)"
 MSG="through nginx $(b64_random 9)"
 cli client send "$CASE" "$MSG" >/dev/null
-out=$(cli couns recv --count 1)
+cli_out out couns recv --count 1
 assert_eq "Sam reads the client's message" "$MSG" "$(cut -f3 <<<"$out")"
 cli couns send "$CASE" "first answer" >/dev/null
 cli client recv --count 2 >"$T/recv.out" 2>"$T/recv.err" &

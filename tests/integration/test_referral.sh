@@ -38,7 +38,7 @@ printf '%s programme A\n' "$PKEY_admin" >"$T/trust-a"
 export TRUST_FILE="$T/trust-a"
 
 keygen client
-out=$(cli client request --language en --topic leaving --programme "$A")
+cli_out out client request --language en --topic leaving --programme "$A"
 CASE=$(field "$out" case)
 assert_eq "the client's case is Sam's" Sam "$(field "$out" counsellor)"
 cli couns send "$CASE" "hello from Sam" >/dev/null
@@ -63,10 +63,10 @@ assert_eq "nothing changed" "$before" "$(table_counts)"
 
 step "Sam proposes B; the reason and the offer go to the client alone"
 REASON="REASON-MARKER-$RANDOM family pressure"
-out=$(cli couns referral propose "$CASE" "$B" --reason "$REASON" --offer "family counselling in Berlin")
+cli_out out couns referral propose "$CASE" "$B" --reason "$REASON" --offer "family counselling in Berlin"
 assert_match "proposed" "$out" '^referral: proposed$'
 assert_match "to B" "$out" "^partner: $B Second Path$"
-got=$(cli client recv --count 1)
+cli_out got client recv --count 1
 assert_contains "the client reads the reason" "$got" "$REASON"
 assert_contains "  and the offer" "$got" "family counselling in Berlin"
 before=$(table_counts)
@@ -79,23 +79,23 @@ assert_error "consent from an admin" forbidden
 assert_eq "nothing changed" "$before" "$(table_counts)"
 
 step "the client sees the proposal and B's profile"
-out=$(cli client referral show "$CASE")
+cli_out out client referral show "$CASE"
 assert_match "proposed" "$out" '^referral: proposed$'
 assert_match "B's name" "$out" "^partner: $B Second Path$"
 assert_match "B's regions" "$out" '^regions: berlin$'
 assert_match "B's formats" "$out" '^formats: chat,in-person$'
 
 step "the client accepts: Lou, matched in B's pool, joins"
-out=$(cli client referral accept "$CASE")
+cli_out out client referral accept "$CASE"
 assert_match "accepted" "$out" '^referral: accepted$'
 assert_match "Lou, shown as B's, endorsed by A" "$out" \
 	"^counsellor: Lou: new counsellor from partner programme Second Path, certified by Second Path, Second Path endorsed by $ANAME$"
 assert_eq "Lou is the referral's counsellor" "$(account_id lou)" \
 	"$(sql "SELECT receiver_id FROM referrals WHERE case_id = $CASE")"
-out=$(cli client members "$CASE")
+cli_out out client members "$CASE"
 assert_match "Lou joins as the referral's counsellor" "$out" '^member Lou \(referral\) joining'
 assert_match "the client confirmed" "$out" '^confirmed: members=1$'
-out=$(cli couns members "$CASE")
+cli_out out couns members "$CASE"
 assert_match "Sam sees Lou in the case" "$out" '^member Lou \(referral\) in the case$'
 
 step "three ways: each message readable by both others"
@@ -125,7 +125,7 @@ assert_eq "  his copy was delivered and acknowledged" 0 \
 assert_not_contains "  and it was not the draft (\"nothing\")" "$OUT" "$SUMMARY"
 clirun couns referral summary "$CASE" "$SUMMARY"
 assert_eq "no summary before the client's approval: exits 1" 1 "$RC"
-out=$(cli client referral approve "$CASE" "$SUMMARY")
+cli_out out client referral approve "$CASE" "$SUMMARY"
 assert_match "approved" "$out" '^summary: approved$'
 clirun couns referral summary "$CASE" "$SUMMARY, and more"
 assert_eq "a text the client did not approve: exits 1" 1 "$RC"
@@ -141,7 +141,7 @@ LOU_MID=$(sql "SELECT hex(mid) FROM sent WHERE sender_id = $LOU_ID LIMIT 1" | xx
 req lou referral.summary "\"case\":$CASE,\"mid\":\"$LOU_MID\",\"to\":\"$KEY_lou\",\"ct\":\"$(b64_random 64)\""
 assert_error "a summary from Lou with a mid he used: still no dup" forbidden
 assert_eq "nothing changed" "$before" "$(table_counts)"
-out=$(cli couns referral summary "$CASE" "$SUMMARY")
+cli_out out couns referral summary "$CASE" "$SUMMARY"
 MID=$(field "$out" sent)
 assert_eq "one copy stored, Lou's" "1|1" \
 	"$(sql "SELECT count(*), sum(recipient_id = $LOU_ID) FROM deliveries
@@ -164,9 +164,9 @@ assert_eq "the database dump neither" "" "$(printf 'SUMMARY-MARKER\nREASON-MARKE
 step "Sam hands over: he leaves, visibly; the case is Lou's and B's"
 req client referral.complete "\"case\":$CASE"
 assert_error "the client completing" forbidden
-out=$(cli couns referral complete "$CASE")
+cli_out out couns referral complete "$CASE"
 assert_match "completed" "$out" '^referral: completed$'
-out=$(cli client members "$CASE")
+cli_out out client members "$CASE"
 assert_match "Sam is former, referred" "$out" '^former Sam \(counsellor\) left: the case was referred'
 assert_match "Lou is the counsellor" "$out" '^member Lou \(counsellor\) in the case$'
 assert_eq "the case is B's" "$B|$LOU_ID" "$(sql "SELECT programme_id, counsellor_id FROM cases WHERE id = $CASE")"
@@ -185,35 +185,35 @@ assert_eq "  nothing stored" "$before" "$(table_counts)"
 
 step "declined: nothing moves"
 keygen client2
-out=$(cli client2 request --language en --topic leaving --programme "$A")
+cli_out out client2 request --language en --topic leaving --programme "$A"
 CASE2=$(field "$out" case)
 cli couns referral propose "$CASE2" "$B" >/dev/null
-out=$(cli client2 referral decline "$CASE2")
+cli_out out client2 referral decline "$CASE2"
 assert_match "declined" "$out" '^referral: declined$'
 assert_match "the case is still Sam's alone" "$(cli client2 members "$CASE2")" '^member Sam \(counsellor\) in the case$'
 assert_eq "nobody joined" 2 "$(sql "SELECT count(*) FROM case_participants WHERE case_id = $CASE2")"
 
 step "withdrawn after the yes: Lou leaves again"
 keygen client3
-out=$(cli client3 request --language en --topic leaving --programme "$A")
+cli_out out client3 request --language en --topic leaving --programme "$A"
 CASE3=$(field "$out" case)
 cli couns referral propose "$CASE3" "$B" >/dev/null
-out=$(cli client3 referral accept "$CASE3")
+cli_out out client3 referral accept "$CASE3"
 assert_match "Lou joins" "$out" '^counsellor: Lou: '
-out=$(cli client3 referral withdraw "$CASE3")
+cli_out out client3 referral withdraw "$CASE3"
 assert_match "withdrawn" "$out" '^referral: withdrawn$'
-out=$(cli client3 members "$CASE3")
+cli_out out client3 members "$CASE3"
 assert_match "Lou left" "$out" '^former Lou \(co-counsellor\) left: removed'
 assert_eq "the case is still A's Sam's" "$(account_id couns)" "$(sql "SELECT counsellor_id FROM cases WHERE id = $CASE3")"
 req client3 referral.withdraw "\"case\":$CASE3"
 assert_error "withdrawing again" bad_state
-out=$(cli couns referral propose "$CASE3" "$B")
+cli_out out couns referral propose "$CASE3" "$B"
 assert_match "a new proposal once none is pending" "$out" '^referral: proposed$'
-out=$(cli couns referral withdraw "$CASE3")
+cli_out out couns referral withdraw "$CASE3"
 assert_match "Sam cancels his proposal" "$out" '^referral: cancelled$'
 
 step "figures: counts under 5 are not given"
-out=$(cli admin referral stats)
+cli_out out admin referral stats
 assert_eq "A's as proposer" "sent proposed=<5 accepted=<5 declined=<5 completed=<5 median=-" "$(grep '^sent ' <<<"$out")"
 clirun admin2 raw --login --count 1 <<<'{"v":1,"type":"referral.stats","id":5}'
 assert_match "B's received counts are null" "$OUT" '"received": *\{[^}]*"proposed": *null'
@@ -241,14 +241,14 @@ handover() {
 	[ "$to" = - ] || assert_eq "  the partner's counsellor is $to" "$(account_id "$to")" \
 		"$(sql "SELECT receiver_id FROM referrals WHERE case_id = $c")"
 	cli couns referral summary "$c" "$text" >/dev/null
-	out=$(cli couns referral complete "$c")
+	cli_out out couns referral complete "$c"
 	assert_match "  handed over" "$out" '^referral: completed$'
 }
 
 step "matching in B's pool keeps the client's preferences"
 add_counsellor admin2 pia Pia --languages en --topics leaving --background peer
 certify_pending Pia --by admin2
-out=$(cli lou profile --background professional)
+cli_out out lou profile --background professional
 assert_eq "Lou has a case, Pia none: a tie would go to Pia" "1|0" \
 	"$(sql "SELECT sum(counsellor_id = $LOU_ID), sum(counsellor_id = $(account_id pia))
 	    FROM cases WHERE status != 3")"
@@ -258,10 +258,10 @@ handover client5 pia --background peer
 step "figures at 5 and more: exact counts and a median"
 handover client6 -
 handover client7 -
-out=$(cli admin referral stats)
+cli_out out admin referral stats
 assert_match "A's as proposer" "$(grep '^sent ' <<<"$out")" \
 	'^sent proposed=8 accepted=6 declined=<5 completed=5 median=[0-9]+s$'
-out=$(cli admin2 referral stats)
+cli_out out admin2 referral stats
 assert_match "B's as partner" "$(grep '^received ' <<<"$out")" \
 	'^received proposed=8 accepted=6 declined=<5 completed=5 median=[0-9]+s$'
 assert_eq "  the median, as the store has it" \

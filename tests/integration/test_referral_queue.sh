@@ -23,7 +23,7 @@ COUNS_DAEMON=0 add_counsellor admin2 lou Lou --languages en --topics leaving
 COUNS_DAEMON=0 add_counsellor admin2 kim Kim --languages en --topics leaving
 certify_pending Lou Kim --by admin2
 for who in Lou Kim; do
-	out=$(cli admin2 counsellor-update "$who" --presence away)
+	cli_out out admin2 counsellor-update "$who" --presence away
 	assert_eq "Bea set $who away: never matched" away "$(field "$out" presence)"
 done
 B=$(sql "SELECT id FROM programmes WHERE name = 'Second Path'")
@@ -40,11 +40,11 @@ referred() {
 	keygen "$1"
 	local prog=(--programme "$A")
 	[ "${2:-}" != any ] || prog=()
-	out=$(cli "$1" request --language en --topic leaving --format chat "${prog[@]}")
+	cli_out out "$1" request --language en --topic leaving --format chat "${prog[@]}"
 	CASE=$(field "$out" case)
 	assert_eq "$1's case is Sam's" Sam "$(field "$out" counsellor)"
 	cli couns referral propose "$CASE" "$B" >/dev/null
-	out=$(cli "$1" referral accept "$CASE")
+	cli_out out "$1" referral accept "$CASE"
 	assert_match "$1 accepts" "$out" '^referral: accepted$'
 	assert_eq "  nobody of B is matched" "" \
 		"$(sql "SELECT receiver_id FROM referrals WHERE case_id = $CASE")"
@@ -63,7 +63,7 @@ assert_not_contains "Sam's queue lacks it" "$(cli couns queue)" "$CASE"
 assert_not_contains "Ada's waiting list lacks it" "$(cli admin waiting)" "$CASE"
 
 step "Lou takes it: he joins as the referral's counsellor, and the three talk"
-out=$(cli lou take "$CASE")
+cli_out out lou take "$CASE"
 assert_eq "the case stays active" active "$(field "$out" status)"
 assert_match "Lou is told it is a referral from A, and how he joins" "$out" \
 	"^referral: from partner programme $A $ANAME; you join as the referral's counsellor, joining until the others confirmed you\$"
@@ -71,7 +71,7 @@ assert_eq "Lou is the referral's counsellor" "$(account_id lou)" \
 	"$(sql "SELECT receiver_id FROM referrals WHERE case_id = $CASE")"
 assert_eq "the case is still Sam's, not B's" "$(account_id couns)|1" \
 	"$(sql "SELECT counsellor_id, CAST(coalesce(programme_id, 0) != $B AS INTEGER) FROM cases WHERE id = $CASE")"
-out=$(cli client members "$CASE")
+cli_out out client members "$CASE"
 assert_match "Lou joins as the referral's counsellor" "$out" '^member Lou \(referral\) joining'
 assert_not_contains "the queue no longer has it" "$(cli kim queue)" "$CASE"
 req() {
@@ -96,21 +96,21 @@ assert_contains "the client reads the draft" "$(cli client recv --count 1)" "$SU
 cli client referral approve "$CASE" "$SUMMARY" >/dev/null
 cli couns referral summary "$CASE" "$SUMMARY" >/dev/null
 assert_contains "Lou reads the summary" "$(cli lou recv --count 1)" "$SUMMARY"
-out=$(cli admin2 disable "$KEY_lou")
+cli_out out admin2 disable "$KEY_lou"
 assert_eq "Bea disables Lou" yes "$(field "$out" disabled)"
 assert_eq "nobody of B chosen, the summary to send, the approval kept" "|0|1" \
 	"$(sql "SELECT receiver_id, summary_sent, CAST(digest IS NOT NULL AS INTEGER) FROM referrals WHERE case_id = $CASE")"
 assert_match "Bea's waiting list has it again" "$(cli admin2 waiting)" "$LINE"
 assert_match "Kim's queue has it" "$(cli kim queue)" "$LINE"
-out=$(cli client members "$CASE")
+cli_out out client members "$CASE"
 assert_match "the client sees Lou left, disabled" "$out" \
 	"^former Lou \(co-counsellor\) left: the programme's admin disabled the counsellor's account"
 assert_no_match "  and nobody as the referral's counsellor" "$out" '\(referral\)'
-out=$(cli client referral show "$CASE")
+cli_out out client referral show "$CASE"
 assert_match "the referral is still accepted" "$out" '^referral: accepted$'
-out=$(cli admin2 assign "$CASE" Kim)
+cli_out out admin2 assign "$CASE" Kim
 assert_eq "Bea assigns it to Kim" active "$(field "$out" status)"
-out=$(cli client members "$CASE")
+cli_out out client members "$CASE"
 assert_match "Kim joins as the referral's counsellor" "$out" '^member Kim \(referral\) joining'
 cli couns members "$CASE" >/dev/null
 req couns referral.complete "\"case\":$CASE"
@@ -129,9 +129,9 @@ assert_error "Ada: the case does not wait at A" bad_state
 req admin2 case.assign "\"case\":$CASE,\"key\":\"$KEY_couns\""
 assert_error "Bea: to Sam, not of B" not_found
 assert_eq "nothing changed" "$before" "$(table_counts)"
-out=$(cli admin2 assign "$CASE" Kim)
+cli_out out admin2 assign "$CASE" Kim
 assert_eq "the case stays active" active "$(field "$out" status)"
-out=$(cli client2 members "$CASE")
+cli_out out client2 members "$CASE"
 assert_match "Kim joins as the referral's counsellor" "$out" '^member Kim \(referral\) joining'
 assert_eq "Bea's two assignments are in B's audit log" 2 \
 	"$(sql "SELECT count(*) FROM audit WHERE programme_id = $B AND action = 'case.assign'")"
@@ -144,22 +144,22 @@ assert_contains "the client, whose request named no programme, still reads Sam" 
 
 step "the partnership ends: the open referrals are cancelled, Kim leaves"
 keygen client3
-out=$(cli client3 request --language en --topic leaving --format chat --programme "$A")
+cli_out out client3 request --language en --topic leaving --format chat --programme "$A"
 CASE3=$(field "$out" case)
 cli couns referral propose "$CASE3" "$B" >/dev/null
 P=$(sql "SELECT id FROM partnerships WHERE status = 1")
-out=$(cli admin2 partnership end "$P")
+cli_out out admin2 partnership end "$P"
 assert_eq "Bea ends it" ended "$(field "$out" status)"
 assert_eq "no referral open between A and B: all cancelled" "0|3" \
 	"$(sql "SELECT sum(status < 2), sum(status = 4) FROM referrals")"
-out=$(cli client2 members "$CASE")
+cli_out out client2 members "$CASE"
 assert_match "Kim left, visibly, for the partnership" "$out" \
 	'^former Kim \(co-counsellor\) left: the partnership between the programmes ended'
 assert_eq "  stored as such (6)" 6 \
 	"$(sql "SELECT why FROM case_members WHERE case_id = $CASE AND account_id = $(account_id kim)")"
 assert_eq "the case is still Sam's, not B's" "$(account_id couns)|1" \
 	"$(sql "SELECT counsellor_id, CAST(coalesce(programme_id, 0) != $B AS INTEGER) FROM cases WHERE id = $CASE")"
-out=$(cli client2 referral show "$CASE")
+cli_out out client2 referral show "$CASE"
 assert_match "the client sees it cancelled" "$out" '^referral: cancelled$'
 before=$(table_counts)
 req client3 referral.answer "\"case\":$CASE3,\"accept\":true"

@@ -8,7 +8,7 @@ setup_pool
 step "an invite works once; a client cannot invite"
 inv=$(cli admin invite --role counsellor --ttl 600 | tail -n1)
 keygen lee
-out=$(cli lee redeem "$inv" --name Lee --languages fr)
+cli_out out lee redeem "$inv" --name Lee --languages fr
 assert_eq "Lee redeems a fresh invite" counsellor "$(field "$out" role)"
 keygen mo
 before=$(table_counts)
@@ -21,16 +21,16 @@ assert_match "an unknown invite: bad_invite" "$ERR" '^offramp: bad_invite'
 
 step "client logs in and requests a case in en/leaving: active, with Sam"
 keygen client
-out=$(cli client login)
+cli_out out client login
 CLIENT_NAME=$(field "$out" name)
 assert_eq "client login role" client "$(field "$out" role)"
 assert_eq "client account created at first login" yes "$(field "$out" created)"
 assert_ne "client got a pseudonym" "" "$CLIENT_NAME"
-out=$(cli client login)
+cli_out out client login
 assert_eq "second login finds the account" no "$(field "$out" created)"
 assert_eq "pseudonym is stable" "$CLIENT_NAME" "$(field "$out" name)"
 
-out=$(cli client request --language en --topic leaving)
+cli_out out client request --language en --topic leaving
 CASE=$(field "$out" case)
 assert_match "request printed a case id" "$CASE" '^[0-9]+$'
 assert_eq "case is active" active "$(field "$out" status)"
@@ -38,27 +38,27 @@ assert_eq "case got the counsellor" "$COUNS_NAME" "$(field "$out" counsellor)"
 
 step "client -> counsellor: the exact text arrives"
 text1="Hello, I want out. Grüße – $RANDOM$RANDOM"
-out=$(cli client send "$CASE" "$text1")
+cli_out out client send "$CASE" "$text1"
 assert_match "send printed the message id" "$out" '^sent: [A-Za-z0-9+/=_-]+$'
-out=$(cli couns recv --count 1)
+cli_out out couns recv --count 1
 assert_eq "counsellor receives case, sender and text" \
 	"$CASE"$'\t'"$CLIENT_NAME"$'\t'"$text1" "$out"
 
 step "counsellor -> client: the reply arrives"
 text2="We are here to listen. $RANDOM$RANDOM"
-out=$(cli couns send "$CASE" "$text2")
+cli_out out couns send "$CASE" "$text2"
 assert_match "counsellor send acknowledged" "$out" '^sent: '
-out=$(cli client recv --count 1)
+cli_out out client recv --count 1
 assert_eq "client receives case, sender and text" \
 	"$CASE"$'\t'"$COUNS_NAME"$'\t'"$text2" "$out"
 
 step "both sides list the case"
-out=$(cli client cases)
+cli_out out client cases
 assert_match "client's cases show the active case" "$out" \
 	"^$CASE active en leaving .*"
 assert_contains "client's case names the counsellor" "$(grep "^$CASE " <<<"$out")" "$COUNS_NAME"
 assert_contains "client's case names the client" "$(grep "^$CASE " <<<"$out")" "$CLIENT_NAME"
-out=$(cli couns cases)
+cli_out out couns cases
 assert_match "counsellor's cases show the active case" "$out" \
 	"^$CASE active en leaving .*"
 assert_contains "counsellor's case names the client" "$(grep "^$CASE " <<<"$out")" "$CLIENT_NAME"
@@ -98,10 +98,10 @@ assert_contains "the daemon kept the push for recv" \
 	"$(cli couns recv --count 1)" "$live_text"
 
 step "close, then sending fails with case_closed"
-out=$(cli client close "$CASE")
+cli_out out client close "$CASE"
 assert_eq "close names the case" "$CASE" "$(field "$out" case)"
 assert_eq "case is closed" closed "$(field "$out" status)"
-out=$(cli couns cases)
+cli_out out couns cases
 assert_match "counsellor sees the case closed" "$out" "^$CASE closed en leaving "
 case_closed_pushed() {
 	grep -E '"type": *"case"' "$T/live.out" | grep -E '"status": *"closed"' >/dev/null
@@ -120,7 +120,7 @@ clirun client send "$CASE" "too late"
 assert_match "client send to a closed case: case_closed" "$ERR" '^offramp: case_closed'
 
 step "chat mode: two stdin lines arrive in order"
-out=$(cli client request --language en --topic leaving)
+cli_out out client request --language en --topic leaving
 CASE2=$(field "$out" case)
 assert_eq "a new case after the close is active" active "$(field "$out" status)"
 assert_ne "the new case has a new id" "$CASE" "$CASE2"
@@ -129,7 +129,7 @@ line2="second line: with  two spaces $RANDOM"
 rc=0
 printf '%s\n%s\n' "$line1" "$line2" | cli client chat "$CASE2" >"$T/chat.out" || rc=$?
 assert_eq "chat exits 0 after stdin EOF" 0 "$rc"
-out=$(cli couns recv --count 2)
+cli_out out couns recv --count 2
 expected="$CASE2"$'\t'"$CLIENT_NAME"$'\t'"$line1"$'\n'"$CASE2"$'\t'"$CLIENT_NAME"$'\t'"$line2"
 assert_eq "counsellor receives both chat lines in order" "$expected" "$out"
 

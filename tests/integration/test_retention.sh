@@ -106,7 +106,7 @@ OPEN_MSG=$(sql "SELECT message_id FROM deliveries WHERE seq = $SEQ")
 TRACES=$(traces_of_case "$CASE"; traces_of_account client)
 assert_eq "traces of the client and its case, all found in the database" \
 	"$(wc -l <<<"$TRACES")" "$(db_traces <<<"$TRACES" | wc -l)"
-out=$(cli couns close "$CASE")
+cli_out out couns close "$CASE"
 assert_eq "the first case is closed" closed "$(field "$out" status)"
 
 step "the closed case goes, with every row of it"
@@ -147,7 +147,7 @@ assert_eq "  with its signed prekey" 1 \
 	"$(sql "SELECT count(*) FROM signed_prekeys WHERE account_id = $OTHER")"
 assert_eq "counsellors and admins stay" 2 \
 	"$(sql "SELECT count(*) FROM accounts WHERE role IN (2, 3)")"
-out=$(cli idle login)
+cli_out out idle login
 assert_eq "an idle client who comes back is a new account" yes \
 	"$(field "$out" created)"
 

@@ -46,7 +46,7 @@ assert_ne "a CA file of another self-signed cert: the CLI fails" 0 "$RC"
 assert_ne "  and not as a usage error" 2 "$RC"
 assert_match "  with an offramp: error on stderr" "$ERR" '^offramp: '
 assert_eq "  and no account was made" "" "$(field "$OUT" role)"
-out=$(cli client login)
+cli_out out client login
 assert_eq "the right CA: login works" client "$(field "$out" role)"
 assert_eq "  and this is the account's first login" yes "$(field "$out" created)"
 SERVER_URL="ws://127.0.0.1:$PORT" clirun client login

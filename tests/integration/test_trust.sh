@@ -47,12 +47,12 @@ PROG=$(sql "SELECT id FROM programmes ORDER BY id LIMIT 1")
 
 step "a client given programme 1's key talks to Sam"
 keygen client
-out=$(cli client request --language en --topic leaving)
+cli_out out client request --language en --topic leaving
 CASE=$(field "$out" case)
 assert_eq "Sam is matched" "$COUNS_NAME" "$(field "$out" counsellor)"
 cli client send "$CASE" "hello $MARKER" >/dev/null
 assert_contains "Sam reads it" "$(cli couns recv --wait 5)" "hello $MARKER"
-out=$(cli client trust list)
+cli_out out client trust list
 assert_match "the trust file's key is an anchor, given" "$out" " given revoked=0 programme of admin$"
 
 # ------------------------------------------- a programme the operator made
@@ -60,7 +60,7 @@ assert_match "the trust file's key is an anchor, given" "$out" " given revoked=0
 step "the operator makes a programme of its own with a counsellor 'Sam'"
 new_programme "Helpline"
 keygen eve
-out=$(cli eve redeem "$PROG_TOKEN" --name Eve)
+cli_out out eve redeem "$PROG_TOKEN" --name Eve
 assert_eq "the operator's admin" admin "$(field "$out" role)"
 printf 'pass-eve-programme\n' >"$IDS/eve.ppass"
 out=$(TRUST_FILE="" cli eve programme-key new --out "$IDS/eve.pkey" --kdf min \
@@ -71,7 +71,7 @@ assert_match "its key is made (and not in anybody's trust file)" "$EVE_KEY" '^[A
 add_counsellor eve fake Sam --languages en --topics leaving
 cli eve certify --signing-key "$IDS/eve.pkey" --signing-passphrase-file "$IDS/eve.ppass" Sam >/dev/null
 EVE_PROG=$(sql "SELECT id FROM programmes WHERE name = 'Helpline'")
-out=$(cli couns profile --presence offline)
+cli_out out couns profile --presence offline
 assert_eq "the real Sam goes offline" offline "$(field "$out" presence)"
 
 step "the client asks again: the operator's Sam is refused, not pinned"
@@ -93,7 +93,7 @@ assert_no_match "the operator's key did not become an anchor" "$(cli client trus
 step "a counsellor of another programme than asked for is refused"
 keygen both
 cli both trust add "$EVE_KEY" "Helpline (trusted too)" >/dev/null
-out=$(cli both request --language en --topic leaving --programme "$PROG")
+cli_out out both request --language en --topic leaving --programme "$PROG"
 CASE3=$(field "$out" case)
 assert_match "asked for programme $PROG: waiting (its Sam is offline)" "$(field "$out" status)" '^waiting$'
 stop_server
@@ -106,7 +106,7 @@ assert_eq "the server put Helpline's Sam in: send exits 1" 1 "$RC"
 assert_contains "  refused" "$ERR" "Sam's key is refused: not of the programme you asked for"
 assert_eq "nothing was sent" 0 "$(deliveries)"
 cli client close "$CASE2" >/dev/null
-out=$(cli couns profile --presence online)
+cli_out out couns profile --presence online
 
 # ------------------------------------------------- certification is a decision
 
@@ -121,7 +121,7 @@ INSERT INTO counsellor_profiles(account_id, languages, topics)
     ',en,', ',leaving,');"
 start_server
 add_counsellor admin kim Kim --languages de --topics leaving
-out=$(cli admin certify)
+cli_out out admin certify
 assert_eq "two pending, both named Kim" 2 "$(grep -c '^pending: Kim fingerprint=' <<<"$out")"
 assert_eq "nobody was certified" 0 "$(sql "SELECT count(*) FROM accounts WHERE name = 'Kim' AND cert IS NOT NULL")"
 clirun admin certify $(signing admin) Kim
@@ -148,7 +148,7 @@ inv=$(cli admin invite --role admin | tail -n1)
 keygen admin2
 cli admin2 redeem "$inv" --name Bo >/dev/null
 add_counsellor admin lea Lea --languages fr --topics leaving
-out=$(cli admin2 certify --signing-key "$IDS/admin2.pkey" --signing-passphrase-file "$IDS/admin2.ppass" Lea)
+cli_out out admin2 certify --signing-key "$IDS/admin2.pkey" --signing-passphrase-file "$IDS/admin2.ppass" Lea
 assert_eq "the second admin certifies Lea" "certified: Lea" "$out"
 
 # ---------------------------------------------------- rotation
@@ -164,7 +164,7 @@ mv "$IDS/admin.new.pkey" "$IDS/admin.pkey"
 NEW_KEY=$(sql "SELECT hex(signing_key) FROM programmes WHERE id = $PROG")
 assert_ne "the server has the new key" "$(hexkey "$OLD_KEY" | tr a-f A-F)" "$NEW_KEY"
 keygen follower
-out=$(cli follower request --language en --topic leaving)
+cli_out out follower request --language en --topic leaving
 CASE4=$(field "$out" case)
 assert_eq "a client given only the old key: Sam is matched" "$COUNS_NAME" "$(field "$out" counsellor)"
 clirun follower send "$CASE4" "after the rotation $MARKER"
@@ -243,7 +243,7 @@ out=$(cli admin partner $(signing admin) "$EVE_PROG" "$EVE_KEY")
 assert_eq "programme 1 vouches for Helpline's key" "partner: $EVE_PROG" "$out"
 keygen partnered
 cli fake profile --languages hp >/dev/null
-out=$(cli partnered request --language hp --topic leaving)
+cli_out out partnered request --language hp --topic leaving
 assert_eq "Helpline's Sam is matched" Sam "$(field "$out" counsellor)"
 assert_eq "  and accepted through the partner statement" "" "$(cli partnered trust list | grep Helpline)"
 
@@ -257,7 +257,7 @@ start_server
 clirun client login
 assert_eq "login with a changed server key exits 1" 1 "$RC"
 assert_contains "  reported" "$ERR" "the server's key changed"
-out=$(cli client trust server --accept)
+cli_out out client trust server --accept
 assert_match "accepted on purpose" "$out" '^server: ([0-9a-f]{4} ){4}[0-9a-f]{4}$'
 clirun client login
 assert_eq "then login works" 0 "$RC"

@@ -8,12 +8,12 @@ setup_pool			# Sam speaks en only
 
 step "a request in a language nobody speaks waits"
 keygen client
-out=$(cli client request --language de)
+cli_out out client request --language de
 CASE=$(field "$out" case)
 assert_match "request printed a case id" "$CASE" '^[0-9]+$'
 assert_eq "the case waits" waiting "$(field "$out" status)"
 assert_eq "no counsellor line while waiting" "" "$(field "$out" counsellor)"
-out=$(cli client cases)
+cli_out out client cases
 assert_match "client's cases show it waiting" "$out" "^$CASE waiting de - "
 
 step "a second request is refused with case_open, and changes nothing"
@@ -32,34 +32,34 @@ assert_match "send to a waiting case: case_waiting" "$ERR" '^offramp: case_waiti
 assert_contains "  and in plain words" "$ERR" "  Nobody has joined this conversation yet, so there is nobody to send to"
 
 step "the en counsellor does not get the de case"
-out=$(cli couns cases)
+cli_out out couns cases
 assert_not_contains "Sam's cases lack the de case" "$out" "$CASE"
 
 step "a counsellor who speaks de appears and takes the case"
 inv=$(cli admin invite --role counsellor | tail -n1)
 keygen kim
-out=$(cli kim redeem "$inv" --name Kim --languages en,de --topics leaving,family)
+cli_out out kim redeem "$inv" --name Kim --languages en,de --topics leaving,family
 assert_eq "Kim is a counsellor" counsellor "$(field "$out" role)"
 counsellor_up kim		# Kim is connected from now on
 
 step "an uncertified counsellor is not matched: the case still waits"
-out=$(cli client cases)
+cli_out out client cases
 assert_match "the case still waits while Kim, connected, has no certificate" "$out" "^$CASE waiting de - "
-out=$(cli kim cases)
+cli_out out kim cases
 assert_not_contains "Kim's cases lack the case" "$out" "$CASE"
 
 step "the admin certifies Kim, who then takes the case"
 certify_pending Kim
-out=$(cli admin certify)
+cli_out out admin certify
 assert_eq "nothing left to certify: no output" "" "$out"
 case_active() {
 	cli client cases | grep "^$CASE active de - " >/dev/null
 }
 wait_for "the client's case to become active" 20 case_active && \
 	pass "client's case became active"
-out=$(cli client cases)
+cli_out out client cases
 assert_match "the case names Kim" "$(grep "^$CASE " <<<"$out")" 'Kim'
-out=$(cli kim cases)
+cli_out out kim cases
 assert_match "Kim's cases show the case" "$out" "^$CASE active de - "
 
 step "the client still has an open case: a new request is refused"

@@ -66,18 +66,27 @@ found() {
 	return 1
 }
 
-# wal_bytes: the size of the -wal now (0 when there is none).
+# wal_bytes: WAL_BYTES is the size of the -wal now (0 when there is
+# none); one process (stat), no subshell: the burst below samples it
+# in a loop.
 wal_bytes() {
-	[ -e "$WAL" ] && stat -c %s "$WAL" || echo 0
+	WAL_BYTES=0
+	if [ -e "$WAL" ] && stat -c %s "$WAL" >"$T/wal_bytes" 2>/dev/null; then
+		read -r WAL_BYTES <"$T/wal_bytes"
+	fi
 }
 
 # wal_empty_within SEC: waits until the -wal is empty, at most SEC
-# seconds; 0 when it was.
+# seconds; 0 when it was (empty: absent or of size 0, as [ -s ] tells
+# without a process).
 wal_empty_within() {
-	local deadline=$(($(now_ms) + $1 * 1000))
-	while [ "$(wal_bytes)" -ne 0 ]; do
-		[ "$(now_ms)" -lt "$deadline" ] || return 1
-		sleep 0.05
+	local deadline
+	_now_ms
+	deadline=$((NOW_MS + $1 * 1000))
+	while [ -s "$WAL" ]; do
+		_now_ms
+		[ "$NOW_MS" -lt "$deadline" ] || return 1
+		nap 0.05
 	done
 	return 0
 }
@@ -90,7 +99,7 @@ CASE=$(field "$(cli client request --language en --topic leaving)" case)
 assert_match "the client has a case" "$CASE" '^[0-9]+$'
 
 step "the counsellor keeps notes (kept, not deleted), padded like messages"
-out=$(cli couns note "$CASE" "note $MARKER")
+cli_out out couns note "$CASE" "note $MARKER"
 assert_match "the note is stored" "$out" '^note: [0-9]+$'
 cli couns note "$CASE" "a longer note $(printf 'x%.0s' $(seq 1 900))" >/dev/null
 # nonce (24) + padding + tag (16) is one of the two sizes of a message:
@@ -104,11 +113,11 @@ for i in 1 2 3; do
 	b="counsellor $i $MARKER $(head -c 24 /dev/urandom | base64 -w0)"
 	cli client send "$CASE" "$a" >/dev/null
 	capture_ct
-	out=$(cli couns recv --count 1)
+	cli_out out couns recv --count 1
 	assert_eq "round $i: the counsellor reads the client" "$CASE"$'\t'"$CLIENT_NAME"$'\t'"$a" "$out"
 	cli couns send "$CASE" "$b" >/dev/null
 	capture_ct
-	out=$(cli client recv --count 1)
+	cli_out out client recv --count 1
 	assert_eq "round $i: the client reads the counsellor" "$CASE"$'\t'"$COUNS_NAME"$'\t'"$b" "$out"
 done
 last="last word $MARKER $(head -c 24 /dev/urandom | base64 -w0)"
@@ -140,7 +149,7 @@ deferred() {
 }
 before=$(deferred)
 t0=$(now_ms)
-out=$(cli couns recv --count 1)
+cli_out out couns recv --count 1
 t1=$(now_ms)
 assert_eq "the counsellor reads the last message" "$CASE"$'\t'"$CLIENT_NAME"$'\t'"$last" "$out"
 wait_for "every copy acked" 20 test "$(sql "SELECT count(*) FROM deliveries")" = 0
@@ -160,7 +169,7 @@ wait "$reader_pid" 2>/dev/null || true
 again="after the reader $MARKER $(head -c 24 /dev/urandom | base64 -w0)"
 cli client send "$CASE" "$again" >/dev/null
 capture_ct
-out=$(cli couns recv --count 1)
+cli_out out couns recv --count 1
 assert_eq "the counsellor reads one more" "$CASE"$'\t'"$CLIENT_NAME"$'\t'"$again" "$out"
 wait_for "every copy acked" 20 test "$(sql "SELECT count(*) FROM deliveries")" = 0
 
@@ -168,7 +177,8 @@ step "all acked: the WAL is emptied, and no ciphertext is on disk"
 if wal_empty_within 45; then
 	pass "the -wal was emptied (TRUNCATE checkpoint)"
 else
-	fail "the -wal still holds $(wal_bytes) bytes 45 s after the last ack"
+	wal_bytes
+	fail "the -wal still holds $WAL_BYTES bytes 45 s after the last ack"
 fi
 snapshot "$T/acked"
 echo "   (copied: $(cd "$T/acked" && ls offramp.db* | grep -v hex | tr '\n' ' '))"
@@ -180,7 +190,7 @@ for i in "${!CTS[@]}"; do
 	fi
 done
 assert_eq "none of the ${#CTS[@]} ciphertexts is on disk" 0 "$n"
-out=$(cli couns notes "$CASE")
+cli_out out couns notes "$CASE"
 assert_eq "the notes still read back, two" 2 "$(wc -l <<<"$out")"
 assert_match "  the short one" "$(head -n1 <<<"$out")" " note $MARKER\$"
 assert_match "  and the long one" "$(tail -n1 <<<"$out")" " a longer note x{900}\$"
@@ -194,21 +204,25 @@ for i in $(seq 1 "$count"); do
 done | cli client chat "$CASE" >/dev/null &
 chat_pid=$!
 while kill -0 "$chat_pid" 2>/dev/null; do
-	b=$(wal_bytes)
-	[ "$b" -le "$max" ] || max=$b
-	sleep 0.05
+	wal_bytes
+	[ "$WAL_BYTES" -le "$max" ] || max=$WAL_BYTES
+	nap 0.05
 done
 wait "$chat_pid" && pass "the client sent the burst" || fail "the client's chat failed"
 assert_eq "the burst waits on the server" "$count" "$(sql "SELECT count(*) FROM deliveries")"
-b=$(wal_bytes)
-[ "$b" -le "$max" ] || max=$b
+wal_bytes
+[ "$WAL_BYTES" -le "$max" ] || max=$WAL_BYTES
 echo "   (largest -wal seen during the burst: $max bytes)"
 [ "$max" -le "$WAL_LIMIT" ] && pass "the -wal stayed within $WAL_LIMIT bytes" ||
 	fail "the -wal grew to $max bytes, over $WAL_LIMIT"
 cli couns recv --count "$count" >"$T/burst.out"
 assert_eq "the counsellor reads the burst" "$count" "$(wc -l <"$T/burst.out")"
 wait_for "every copy of the burst acked" 20 test "$(sql "SELECT count(*) FROM deliveries")" = 0
-wal_empty_within 45 && pass "the -wal is emptied after the burst is acked" ||
-	fail "the -wal still holds $(wal_bytes) bytes after the burst was acked"
+if wal_empty_within 45; then
+	pass "the -wal is emptied after the burst is acked"
+else
+	wal_bytes
+	fail "the -wal still holds $WAL_BYTES bytes after the burst was acked"
+fi
 
 finish

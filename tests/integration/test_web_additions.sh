@@ -19,17 +19,17 @@ raw_as() {
 # 1 away, 0 offline).
 step "receipts: the sender hears of each copy its recipient acked"
 keygen client
-out=$(cli client request --language en)
+cli_out out client request --language en
 CASE=$(field "$out" case)
 assert_eq "the client's case is active with Sam" active "$(field "$out" status)"
 add_counsellor admin kim Kim --languages fr --topics leaving
 certify_pending Kim
 watch_start client
 watch_start kim
-out=$(cli client send "$CASE" "hello Sam")
+cli_out out client send "$CASE" "hello Sam"
 MID=$(field "$out" sent)
 assert_match "the client's message was sent" "$MID" '^[A-Za-z0-9+/]{22}==$'
-out=$(cli couns recv)
+cli_out out couns recv
 assert_contains "Sam read the message" "$out" "hello Sam"
 watch_expect "the client got msg.delivered for its copy to Sam" client \
 	"\"type\":\"msg.delivered\".*\"case\":$CASE"
