@@ -1357,8 +1357,21 @@ db_traces() {
 }
 
 # data_files: the database files of the data directory that exist now.
+# On PostgreSQL, whose files are the cluster's: a dump of the test's
+# database (every row, $T/pg_rows.sql) and the cluster's WAL segments,
+# where every commit is written first (a shared cluster's hold other
+# tests' rows too; what a test looks for is its own).
 data_files() {
-	local f
+	local f dir
+	if on_pg; then
+		sql .dump >"$T/pg_rows.sql"
+		echo "$T/pg_rows.sql"
+		dir=${OFFRAMP_PG_DIR:-$(sed -n 's/.*[?&]host=\([^&]*\).*/\1/p' <<<"$STORE_URL")}
+		for f in "$dir"/data/pg_wal/0*; do
+			[ -f "$f" ] && echo "$f"
+		done
+		return 0
+	fi
 	for f in "$DATA/offramp.db" "$DATA/offramp.db-wal" "$DATA/offramp.db-shm"; do
 		[ -e "$f" ] && echo "$f"
 	done
