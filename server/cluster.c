@@ -411,6 +411,21 @@ try_lock(PGconn *conn)
 	return ok || stop ? 0 : -1;	/* told to stop: the loop stops */
 }
 
+/* Hands the notes libpq holds to the loop, and wakes it. */
+static void
+take_notes(PGconn *conn)
+{
+	PGnotify *n;
+	int got = 0;
+
+	while ((n = PQnotifies(conn)) != NULL) {
+		got |= receive(n->extra);
+		PQfreemem(n);
+	}
+	if (got)
+		wake_fn();
+}
+
 /* The listener: connected, it waits for notes (and for the jobs' lock
  * while another node holds it); lost, it connects again after a
  * backoff, and then every session fetches from the store (notes of the
@@ -444,21 +459,14 @@ listener(void *arg)
 			if (try_lock(conn) != 0)
 				goto lost;
 		}
+		/* notes read with a query's answer (set-up, the lock) wait
+		 * in libpq, not on the socket */
+		take_notes(conn);
 		if (wait_on(PQsocket(conn), CLUSTER_POLL_MS))
 			break;
 		if (!PQconsumeInput(conn))
 			goto lost;
-		{
-			PGnotify *n;
-			int got = 0;
-
-			while ((n = PQnotifies(conn)) != NULL) {
-				got |= receive(n->extra);
-				PQfreemem(n);
-			}
-			if (got)
-				wake_fn();
-		}
+		take_notes(conn);
 		if (PQstatus(conn) == CONNECTION_OK)
 			continue;
 lost:
