@@ -429,6 +429,17 @@ relay_ack(struct session *s, struct frame_in *in)
 }
 
 
+/* A read of the pump failed: the session keeps want_pump, and session.c
+ * pumps it again in a moment (nothing else might: no ack, no new copy).
+ * One line a retry, however many sessions failed. */
+static void
+pump_failed(struct session *s, const char *what)
+{
+	if (session_pump_again(s))
+		log_err("relay: cannot %s: tried again in %d s", what,
+		    SESSION_PUMP_RETRY_SECS);
+}
+
 void
 relay_pump(struct session *s)
 {
@@ -443,7 +454,7 @@ relay_pump(struct session *s)
 	if (s->cursor > 0) {
 		if (store_deliveries_upto(s->srv->st, s->acct.id, s->cursor,
 		    &left) != 0) {
-			log_err("relay: cannot count the copies in flight");
+			pump_failed(s, "count the copies in flight");
 			return;
 		}
 		s->inflight = left > SESSION_INFLIGHT_MAX ?
@@ -458,7 +469,7 @@ relay_pump(struct session *s)
 		room = PUMP_BATCH;
 	if (store_deliveries_each(s->srv->st, s->acct.id, s->cursor, room,
 	    push_one, s) < 0) {
-		log_err("relay: cannot read stored messages");
+		pump_failed(s, "read stored messages");
 		return;
 	}
 	if (s->inflight - sent_before < room) {

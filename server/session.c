@@ -520,6 +520,32 @@ session_wake_all(void)
 		}
 }
 
+static int pump_armed;		/* pump_tick is due */
+
+/* The retry's timer: every session whose pump failed is pumped again. */
+static void
+pump_tick(void *arg)
+{
+	(void)arg;
+	pump_armed = 0;
+	for (size_t b = 0; b < ONLINE_BUCKETS; b++)
+		for (struct session *s = online[b]; s != NULL;
+		    s = s->online_next)
+			if (s->want_pump)
+				session_touch(s);
+}
+
+int
+session_pump_again(struct session *s)
+{
+	s->want_pump = 1;
+	if (pump_armed)
+		return 0;
+	pump_armed = 1;
+	s->srv->conn->timer(SESSION_PUMP_RETRY_SECS, pump_tick, NULL);
+	return 1;
+}
+
 void
 session_each_account(int64_t account,
     void (*fn)(struct session *s, void *arg), void *arg)

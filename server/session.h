@@ -28,6 +28,7 @@
 #define SESSION_PACE_SECS	5	/* a paced answer waits this long
 					 * for its recipient's next ack */
 #define SESSION_PACE_MAX_SECS	30	/* and this long in all, at most */
+#define SESSION_PUMP_RETRY_SECS 1	/* a pump that failed, again after */
 #define SESSION_PARK_MAX	256	/* frames behind a paced answer */
 #define SESSION_PARK_BYTES	(16 * 1024 * 1024) /* of all sessions */
 
@@ -161,6 +162,11 @@ void session_wake_account(int64_t account);
 /* session_wake_account() for every account logged in here (another
  * node's notes were lost: cluster.c). */
 void session_wake_all(void);
+/* The pump of s could not read the store (it was lost, a lock timed
+ * out): s and every other session that still wants its pump are pumped
+ * again in SESSION_PUMP_RETRY_SECS. 1 when that retry is new (none was
+ * due), else 0. */
+int session_pump_again(struct session *s);
 /* Calls fn(s, arg) for every session of the account logged in and not
  * closing. fn must not free s. */
 void session_each_account(int64_t account,

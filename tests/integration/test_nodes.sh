@@ -6,7 +6,8 @@
 # everything undelivered, and so does one that was offline; an account
 # disabled on a loses its connection on b, even when b's listening
 # connection was ended and the note of it lost; PostgreSQL restarted, both
-# nodes listen again by themselves; a client sending from both nodes at
+# nodes listen again by themselves; a push whose read fails (a lock timed
+# out) is read again by itself; a client sending from both nodes at
 # once reaches its counsellor's connection with every copy, live, in seq
 # order; the periodic jobs run on one node only, and on the other once
 # that one is stopped (SIGSTOP: its idle session ended) or gone (kill
@@ -194,6 +195,44 @@ WAIT_EVERY=0.5 wait_for "node a to store a message again" 30 _send_after "$text4
 cli_out out couns recv --count 1
 assert_eq "the counsellor's daemon on node b got it live" \
 	"$CASE"$'\t'"$CLIENT_NAME"$'\t'"$text4" "$out"
+
+step "a read of node b's push that fails (a lock timed out) is tried again by itself"
+# node b held still while node a stores a copy for Sam and a session of
+# psql takes the copies' table; let go, b hears the note, and its read
+# waits for the table past its lock_timeout (3 s) and fails. Sam's
+# connection asks for nothing (a raw one): only b's retry brings it.
+counsellor_down couns
+PORT=$PORT_b
+watch_start couns
+_table_held() {
+	[ "$(sql "SELECT count(*) FROM pg_locks l JOIN pg_class c
+	    ON c.oid = l.relation WHERE c.relname = 'deliveries'
+	    AND l.mode = 'AccessExclusiveLock' AND l.granted")" -gt 0 ]
+}
+kill -STOP "$PID_b"
+PORT=$PORT_a
+text5="Read again $RANDOM$RANDOM"
+cli_out out client send "$CASE" "$text5"
+assert_match "node a stored it" "$out" '^sent: '
+mkfifo "$T/holder"
+"$PG_BIN/psql" -X -q -d "$STORE_URL" <"$T/holder" >"$T/holder.out" 2>&1 &
+holder_pid=$!
+exec {hfd}>"$T/holder"
+printf 'BEGIN;\nLOCK TABLE deliveries IN ACCESS EXCLUSIVE MODE;\n' >&"$hfd"
+wait_for "psql to hold the copies' table" 10 _table_held
+fails=$(grep -c 'relay: cannot' "$LOG_b" || true)
+kill -CONT "$PID_b"
+wait_for "node b's read of Sam's copies to fail" 20 \
+	_log_more "$LOG_b" 'relay: cannot' "$fails"
+exec {hfd}>&-			# psql ends, its transaction undone
+wait "$holder_pid" || true
+watch_expect "Sam's connection on node b is pushed it, having asked for nothing" \
+	couns "\"type\": *\"msg\".*\"case\": *$CASE"
+watch_stop couns
+PORT=$PORT_b
+counsellor_up couns
+cli_out out couns recv --count 1
+assert_eq "and it is Sam's to ack" "$CASE"$'\t'"$CLIENT_NAME"$'\t'"$text5" "$out"
 
 step "the client sends from both nodes at once: Sam's connection gets every copy live, in order"
 counsellor_down couns
