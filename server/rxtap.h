@@ -33,9 +33,11 @@ int rxtap_accept(int fd);
 /* The connection on fd (conn, the transport's handle) was upgraded to a
  * WebSocket: its frames are followed from the next read on. 0, or -1
  * when fd was not accepted through rxtap_accept() (it must be closed).
- * When bytes came behind the upgrade request in its read, before the
- * answer a client must wait for (RFC 6455, 4.1), its fault is at once
- * WSGUARD_EARLY, for the caller to act on (rxtap_fault). */
+ * When bytes came behind the upgrade request in its read (over TLS, in
+ * its TLS record: SSL_peek gives one record), before the answer a client
+ * must wait for (RFC 6455, 4.1), its fault is at once WSGUARD_EARLY, for
+ * the caller to act on (rxtap_fault); bytes that came in a read or a
+ * record of their own are not told from later ones. */
 int rxtap_frames(int fd, void *conn);
 
 /* The fault of the connection on fd: an enum wsguard_fault, 0 if none. */
