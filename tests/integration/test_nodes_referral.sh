@@ -1,19 +1,22 @@
 # test_nodes_referral.sh: referrals on two server nodes sharing one
 # PostgreSQL database (casework.c, "Several nodes"; PROTOCOL.md,
-# "Referrals"), each race's requests written at once on raw connections
-# already logged in at both nodes. Programmes A (Ada, Sam, on node a) and
-# B (Bea; Lou, capacity 1, working on node b; Kim and Max, never
-# connected) are partners.
+# "Referrals"), the requests of each race written at once on raw
+# connections logged in beforehand at both nodes. Programmes A (Ada; Sam,
+# on node a) and B (Bea; Lou, one place, working on node b; Kim and Max,
+# away) are partners.
 # - Four clients of Sam accept their referrals to B at once, two at each
-#   node: each is answered, each referral gets Lou, once (a join takes no
-#   place in Lou's caseload: PROTOCOL.md).
-# - Sam hands one over to Lou at node a while a new client of B asks for
-#   Lou's one place at node b: both are answered, and Lou's caseload in
-#   the store is the handed-over case plus the new one if it was given.
+#   node: each is answered, and each referral has Lou, in its case once
+#   (a join takes no place in Lou's caseload: PROTOCOL.md).
+# - Sam hands one over to Lou at node a, and a new client asks for Lou's
+#   one place at node b while the handover holds Lou's lock (a psql
+#   session's lock on the referral's row keeps it from its commit): the
+#   request waits for that lock, then finds no place; both are answered.
+#   Without the lock it got the place the handover had counted.
 # - Lou away, a fifth referral waits in B's queue; Lou and Max take it at
 #   node a while Kim takes it and Bea assigns it to Max at node b: one of
 #   them has it, the others are answered not_found (taken by another),
-#   and one counsellor of B is in the case.
+#   and one counsellor of B is in the case. It was two, one a node,
+#   before the referral's counsellor was set only while it had none.
 # PostgreSQL only: SQLite has one node.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -52,27 +55,27 @@ connect() {
 	done
 }
 
-# race NAME=FRAME...: each connection NAME (connect) writes its FRAME,
-# all at once (each with "id" 7), then waits for each one's answer (at
+# send NAME FRAME: connection NAME (connect) writes FRAME (its "id" 7).
+send() {
+	local fd=WATCH_FD_$1
+	printf '%s\n' "$2" >&"${!fd}"
+}
+
+# answers NAME...: waits for the answer to each connection's request (at
 # most 20 s); the connections end. ANSWER_NAME is the frames answering
 # NAME's, one a line.
-race() {
-	local a fd name
-	for a in "$@"; do
-		fd=WATCH_FD_${a%%=*}
-		printf '%s\n' "${a#*=}" >&"${!fd}"
+answers() {
+	local name fd
+	for name in "$@"; do
+		wait_for "$name's answer" 20 \
+			file_has "$T/watch-$name.out" '"re":7'
 	done
-	for a in "$@"; do
-		wait_for "${a%%=*}'s answer" 20 \
-			file_has "$T/watch-${a%%=*}.out" '"re":7'
-	done
-	for a in "$@"; do
-		fd=WATCH_FD_${a%%=*}
+	for name in "$@"; do
+		fd=WATCH_FD_$name
 		fd=${!fd}
 		exec {fd}>&-
 	done
-	for a in "$@"; do
-		name=${a%%=*}
+	for name in "$@"; do
 		fd=WATCH_PID_$name
 		wait "${!fd}" 2>/dev/null || true
 		OUT=$(<"$T/watch-$name.out")
@@ -80,6 +83,23 @@ race() {
 		printf -v "ANSWER_$name" '%s' "$REPLY_LINE"
 	done
 	WATCH_FDS=()
+}
+
+# race NAME=FRAME...: each connection NAME writes its FRAME, all at once,
+# then waits for their answers (answers).
+race() {
+	local a names=()
+	for a in "$@"; do
+		send "${a%%=*}" "${a#*=}"
+		names+=("${a%%=*}")
+	done
+	answers "${names[@]}"
+}
+
+# waiting N: N server sessions or more wait for a lock.
+waiting() {
+	[ "$(sql "SELECT count(DISTINCT pid) FROM pg_locks
+	    WHERE NOT granted")" -ge "$1" ]
 }
 
 # answered DESC NAME TYPE: NAME's request had one answer, of TYPE.
@@ -162,7 +182,7 @@ done
 assert_eq "Lou's caseload is still empty: a join takes no place" 0 \
 	"$(open_of "$LOU")"
 
-step "a handover to Lou at node a races a request for Lou's place at node b"
+step "a handover to Lou at node a, a request for Lou's one place at node b meanwhile"
 V=$(sql "SELECT members FROM cases WHERE id = $CASE_c1")
 for who in c1 couns; do
 	clirun "$who" raw --login --count 1 <<<"{\"v\":1,\"type\":\"case.seen\",\"id\":5,\"case\":$CASE_c1,\"members\":$V}"
@@ -172,23 +192,44 @@ clirun c1 raw --login --count 1 <<<"{\"v\":1,\"type\":\"referral.approve\",\"id\
 assert_match "c1 approves a summary" "$OUT" '"referral\.approve\.ok"'
 clirun couns raw --login --count 1 <<<"{\"v\":1,\"type\":\"referral.summary\",\"id\":5,\"case\":$CASE_c1,\"mid\":\"$(b64_random 16)\",\"to\":\"$KEY_lou\",\"ct\":\"$(b64_random 64)\"}"
 assert_match "Sam sends it to Lou" "$OUT" '"referral\.summary\.ok"'
+# The handover locks Lou (casework_claim) before the case counts in his
+# caseload; a lock on the referral's row (a psql session's) holds it
+# there, before its commit, until cb's request at node b waits for Lou's
+# lock too (or, were there no such lock, is answered). Each wait is
+# bounded at 2 s (lock_timeout): the holder lets go within it.
 connect a:sama:couns b:cbb:cb
-race sama="{\"v\":1,\"type\":\"referral.complete\",\"id\":7,\"case\":$CASE_c1}" \
-	cbb="{\"v\":1,\"type\":\"case.request\",\"id\":7,\"language\":\"en\",\"topic\":\"leaving\",\"programme\":$B}"
+mkfifo "$T/holder.in"
+(
+	for fd in "${WATCH_FDS[@]}"; do
+		exec {fd}>&-
+	done
+	exec env PGAPPNAME=holder psql -X -q -v ON_ERROR_STOP=1 \
+		-d "$STORE_URL" <"$T/holder.in" >"$T/holder.out" 2>&1
+) &
+HOLDER=$!
+exec {hold}>"$T/holder.in"
+echo "BEGIN; SELECT 1 FROM referrals WHERE case_id = $CASE_c1 FOR UPDATE;" >&"$hold"
+wait_for "the holder to lock the referral's row" 10 eval '[ "$(sql "SELECT
+    count(*) FROM pg_stat_activity WHERE application_name = '"'holder'"'
+    AND state = '"'idle in transaction'"'")" = 1 ]'
+send sama "{\"v\":1,\"type\":\"referral.complete\",\"id\":7,\"case\":$CASE_c1}"
+WAIT_EVERY=0.02 wait_for "the handover to wait for the referral's row" 10 \
+	waiting 1
+send cbb "{\"v\":1,\"type\":\"case.request\",\"id\":7,\"language\":\"en\",\"topic\":\"leaving\",\"programme\":$B}"
+WAIT_EVERY=0.02 wait_for "cb's request to wait for Lou's lock, or its answer" 10 \
+	eval 'waiting 2 || file_has "$T/watch-cbb.out" "\"re\":7"'
+echo "COMMIT;" >&"$hold"
+exec {hold}>&-
+wait "$HOLDER" || true
+answers sama cbb
 answered "Sam's handover answered" sama 'referral\.complete\.ok'
 assert_eq "  c1's case is Lou's and B's" "$LOU|$B" \
 	"$(sql "SELECT counsellor_id, programme_id FROM cases WHERE id = $CASE_c1")"
 answered "cb's request answered" cbb 'case\.request\.ok'
 CB=$(sql "SELECT id FROM cases WHERE client_id = $(account_id cb)")
-if [ "$(sql "SELECT counsellor_id FROM cases WHERE id = $CB")" = "$LOU" ]; then
-	echo "   (cb's request had Lou's place first)"
-	assert_eq "Lou has both: a handover is not refused for a full caseload" \
-		2 "$(open_of "$LOU")"
-else
-	echo "   (the handover had Lou's place first)"
-	assert_eq "cb waits" 1 "$(sql "SELECT status FROM cases WHERE id = $CB")"
-	assert_eq "Lou has the handed-over case alone" 1 "$(open_of "$LOU")"
-fi
+assert_eq "  cb waits: the handover had Lou's one place" 1 \
+	"$(sql "SELECT status FROM cases WHERE id = $CB")"
+assert_eq "Lou has the handed-over case alone" 1 "$(open_of "$LOU")"
 
 step "a referral waiting in B's queue: three take it and Bea assigns it at once"
 cli_out out admin2 counsellor-update Lou --capacity 5 --presence away
