@@ -715,8 +715,14 @@ casework_admin_assign(struct server *srv, int64_t programme,
 		return rc;
 	if (why == LEFT_REASSIGNED || why == LEFT_REMOVED)
 		return OFR_E_FORBIDDEN;
-	if (referral)			/* it joins, as a matched one */
-		return casework_referral_join(srv, &c, &r, counsellor, origin);
+	if (referral) {			/* it joins, as a matched one */
+		rc = casework_referral_join(srv, &c, &r, counsellor, origin);
+		/* taken meanwhile at another node: as a case that does not
+		 * wait */
+		if (rc == OFR_E_NOT_FOUND && for_programme(&c, programme))
+			return OFR_E_BAD_STATE;
+		return rc;
+	}
 	/* Room or not: the admin decides. */
 	if (pool_case_request(srv, &c, &rq) == 0)
 		(void)match_score(me, &rq, &met);

@@ -45,7 +45,9 @@ int casework_referral_request(struct server *srv, const struct case_info *c,
 /* counsellor, of r's partner programme, joins c as waiting referral r's
  * counsellor, joining until everyone confirmed it, as a matched one
  * does; c read back. Tells changed. The caller claimed counsellor
- * (casework_claim: case.take), or an admin chose it. */
+ * (casework_claim: case.take), or an admin chose it. OFR_E_NOT_FOUND,
+ * nothing written, when r waits no more (several nodes: another node
+ * gave it a counsellor, or ended it, since the caller read it). */
 int casework_referral_join(struct server *srv, struct case_info *c,
     const struct referral *r, int64_t counsellor, void *origin);
 /* counsellor left c not by a choice of the case's people (disabled,

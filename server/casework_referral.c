@@ -136,7 +136,11 @@ casework_referral_request(struct server *srv, const struct case_info *c,
 	return 0;
 }
 
-/* counsellor joins c as r's partner counsellor; c read back. */
+/* counsellor joins c as r's partner counsellor; c read back.
+ * OFR_E_NOT_FOUND, with nothing written, when r no longer waits: with
+ * several nodes, another node chose its counsellor (or ended it) since r
+ * was read. The counsellor's lock does not cover that (two nodes may
+ * choose two counsellors), the referral's row does: the receiver first. */
 static int
 join(struct server *srv, struct case_info *c, const struct referral *r,
     int64_t counsellor)
@@ -144,9 +148,11 @@ join(struct server *srv, struct case_info *c, const struct referral *r,
 	int64_t version;
 	int rc;
 
-	if ((rc = store_member_add(srv->st, c->id, c->counsellor,
-	    counsellor, MEMBER_CO_COUNSELLOR, srv->now, &version)) != 0 ||
-	    (rc = store_referral_receiver(srv->st, r->id, counsellor)) != 0)
+	rc = store_referral_receiver(srv->st, r->id, counsellor);
+	if (rc == OFR_E_BAD_STATE)
+		return OFR_E_NOT_FOUND;
+	if (rc != 0 || (rc = store_member_add(srv->st, c->id, c->counsellor,
+	    counsellor, MEMBER_CO_COUNSELLOR, srv->now, &version)) != 0)
 		return rc;
 	return reread(srv, c);
 }
@@ -205,8 +211,10 @@ intake(struct server *srv, struct case_info *c, const struct referral *r,
 			return rc;
 		if (rc == 0)
 			continue;	/* stale here: the next best */
+		/* not found: another node gave it one first; it is not
+		 * this intake's any more */
 		if ((rc = join(srv, c, &now, m.counsellor)) != 0)
-			return rc;
+			return rc == OFR_E_NOT_FOUND ? 0 : rc;
 		*joined = 1;
 		return 0;
 	}

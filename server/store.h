@@ -657,7 +657,9 @@ int store_referral_answer(struct store *st, int64_t id, int status,
 /* An open referral ends: withdrawn, cancelled or completed at now. */
 int store_referral_end(struct store *st, int64_t id, int status,
     int64_t now);
-/* The accepted referral's partner counsellor. */
+/* The accepted referral's partner counsellor, while it has none;
+ * OFR_E_BAD_STATE when it is no longer accepted or has one (with several
+ * nodes: another node chose it first). */
 int store_referral_receiver(struct store *st, int64_t id, int64_t receiver);
 /* Accepted referral id's partner counsellor, receiver, is no longer
  * chosen, and its summary not sent (the digest the client approved

@@ -31,9 +31,12 @@ const char *const store_referrals_sql[S_COUNT] = {
 	[S_REFERRAL_END] =
 	    "UPDATE referrals SET status = ?2, completed = ?3"
 	    " WHERE id = ?1 AND status < 2",
+	/* only while it has none: of two nodes that chose one at once,
+	 * the second's update waits for the first's commit and then
+	 * changes nothing (as S_CASE_ASSIGN's status) */
 	[S_REFERRAL_RECEIVER] =
 	    "UPDATE referrals SET receiver_id = ?2"
-	    " WHERE id = ?1 AND status = 1",
+	    " WHERE id = ?1 AND status = 1 AND receiver_id IS NULL",
 	[S_REFERRAL_APPROVE] =
 	    "UPDATE referrals SET digest = ?2"
 	    " WHERE id = ?1 AND status = 1 AND summary_sent = 0",

@@ -1,0 +1,268 @@
+# test_nodes_referral.sh: referrals on two server nodes sharing one
+# PostgreSQL database (casework.c, "Several nodes"; PROTOCOL.md,
+# "Referrals"), the requests of each race written at once on raw
+# connections logged in beforehand at both nodes. Programmes A (Ada; Sam,
+# on node a) and B (Bea; Lou, one place, working on node b; Kim and Max,
+# away) are partners.
+# - Four clients of Sam accept their referrals to B at once, two at each
+#   node: each is answered, and each referral has Lou, in its case once
+#   (a join takes no place in Lou's caseload: PROTOCOL.md).
+# - Sam hands one over to Lou at node a, and a new client asks for Lou's
+#   one place at node b while the handover holds Lou's lock (a psql
+#   session's lock on the referral's row keeps it from its commit): the
+#   request waits for that lock, then finds no place; both are answered.
+#   Without the lock it got the place the handover had counted.
+# - Lou away, a fifth referral waits in B's queue; Lou and Max take it at
+#   node a while Kim takes it and Bea assigns it to Max at node b: one of
+#   them has it, the others are answered not_found (taken by another),
+#   and one counsellor of B is in the case. It was two, one a node,
+#   before the referral's counsellor was set only while it had none.
+# PostgreSQL only: SQLite has one node.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+pg_only "several nodes share a PostgreSQL database"
+
+# connect NODE:NAME:WHO...: for each, a raw connection of WHO's account
+# (a copy of its key file, as NAME) logs in at node NODE (a or b),
+# recording its frames in $T/watch-NAME.out, as watch_start does, all at
+# once; returns once every one is logged in.
+connect() {
+	local a node name who port fd
+	for a in "$@"; do
+		IFS=: read -r node name who <<<"$a"
+		port=PORT_$node
+		cp "$IDS/$who.key" "$IDS/$name.key"
+		: >"$T/watch-$name.out"
+		mkfifo "$T/watch-$name.in"
+		(
+			for fd in "${WATCH_FDS[@]}"; do
+				exec {fd}>&-
+			done
+			PORT=${!port} PASS_OVERRIDE=pass-$who CLI_LIMIT=120 \
+				cli "$name" raw --login --idle 1 \
+				<"$T/watch-$name.in" >"$T/watch-$name.out" 2>&1
+		) &
+		printf -v "WATCH_PID_$name" '%s' "$!"
+		exec {fd}>"$T/watch-$name.in"
+		printf -v "WATCH_FD_$name" '%s' "$fd"
+		WATCH_FDS+=("$fd")
+		echo '{"v":1,"type":"ping","id":1}' >&"$fd"
+	done
+	for a in "$@"; do
+		IFS=: read -r node name who <<<"$a"
+		wait_for "$name to log in at node $node" 30 \
+			file_has "$T/watch-$name.out" '"ping.ok"'
+	done
+}
+
+# send NAME FRAME: connection NAME (connect) writes FRAME (its "id" 7).
+send() {
+	local fd=WATCH_FD_$1
+	printf '%s\n' "$2" >&"${!fd}"
+}
+
+# answers NAME...: waits for the answer to each connection's request (at
+# most 20 s); the connections end. ANSWER_NAME is the frames answering
+# NAME's, one a line.
+answers() {
+	local name fd
+	for name in "$@"; do
+		wait_for "$name's answer" 20 \
+			file_has "$T/watch-$name.out" '"re":7'
+	done
+	for name in "$@"; do
+		fd=WATCH_FD_$name
+		fd=${!fd}
+		exec {fd}>&-
+	done
+	for name in "$@"; do
+		fd=WATCH_PID_$name
+		wait "${!fd}" 2>/dev/null || true
+		OUT=$(<"$T/watch-$name.out")
+		reply_line 7
+		printf -v "ANSWER_$name" '%s' "$REPLY_LINE"
+	done
+	WATCH_FDS=()
+}
+
+# race NAME=FRAME...: each connection NAME writes its FRAME, all at once,
+# then waits for their answers (answers).
+race() {
+	local a names=()
+	for a in "$@"; do
+		send "${a%%=*}" "${a#*=}"
+		names+=("${a%%=*}")
+	done
+	answers "${names[@]}"
+}
+
+# waiting N: N server sessions or more wait for a lock.
+waiting() {
+	[ "$(sql "SELECT count(DISTINCT pid) FROM pg_locks
+	    WHERE NOT granted")" -ge "$1" ]
+}
+
+# answered DESC NAME TYPE: NAME's request had one answer, of TYPE.
+answered() {
+	local v=ANSWER_$2
+	local a=${!v} re="\"type\":\"$3\""
+	if [[ "$a" != *$'\n'* && "$a" =~ $re ]]; then
+		pass "$1"
+	else
+		fail "$1: not one $3: $a"
+	fi
+}
+
+# b_members CASE: the counsellors of B in CASE now.
+b_members() {
+	sql "SELECT count(*) FROM case_members m JOIN accounts a
+	    ON a.id = m.account_id WHERE m.case_id = $1
+	    AND a.programme_id = $B AND m.left_at IS NULL"
+}
+
+# open_of ID: the counsellor's open cases in the store.
+open_of() {
+	sql "SELECT count(*) FROM cases WHERE counsellor_id = $1
+	    AND status IN (1, 2, 4)"
+}
+
+start_node a
+setup_pool			# A: Ada, its key, Sam (daemon on node a)
+A=$(sql "SELECT id FROM programmes ORDER BY id LIMIT 1")
+cli admin counsellor-update "$KEY_couns" --capacity 20 >/dev/null
+new_programme_admin "Second Path" admin2 Bea
+LOG_a=$SERVER_ERR		# node a's log since that restart
+for who in lou:Lou kim:Kim max:Max; do
+	COUNS_DAEMON=0 add_counsellor admin2 "${who%%:*}" "${who#*:}" \
+		--languages en --topics leaving
+done
+certify_pending Lou Kim Max --by admin2
+cli_out out admin2 counsellor-update Lou --capacity 1
+assert_eq "Lou has one place" 1 "$(field "$out" capacity)"
+# Kim and Max only ever take (or are given) a referral: never matched
+for who in Kim Max; do
+	cli_out out admin2 counsellor-update "$who" --presence away
+	assert_eq "$who is away" away "$(field "$out" presence)"
+done
+B=$(sql "SELECT id FROM programmes WHERE name = 'Second Path'")
+LOU=$(account_id lou)
+out=$(cli admin partnership propose $(signing admin) "$B" "$PKEY_admin2")
+out=$(cli admin2 partnership accept $(signing admin2) "$(field "$out" partnership)" "$PKEY_admin")
+assert_eq "A and B are partners" active "$(field "$out" status)"
+keygen c1 c2 c3 c4 c5 cb
+for c in c1 c2 c3 c4 c5; do
+	cli_out out "$c" request --language en --topic leaving --programme "$A"
+	printf -v "CASE_$c" '%s' "$(field "$out" case)"
+	assert_eq "$c's case is Sam's" Sam "$(field "$out" counsellor)"
+	c=CASE_$c
+	cli couns referral propose "${!c}" "$B" >/dev/null
+done
+start_node b
+PORT=$PORT_a
+PORT=$PORT_b counsellor_up lou	# Lou works on node b
+wait_for "node a to see Lou there on node b" 15 \
+	file_has "$LOG_a" 'counsellors there on other nodes anew'
+
+# accept CASE: the client's yes to its referral, as a frame.
+accept() {
+	echo "{\"v\":1,\"type\":\"referral.answer\",\"id\":7,\"case\":$1,\"accept\":true}"
+}
+
+step "four accepts at once, two at each node: Lou joins each referral once"
+connect a:c1a:c1 b:c2b:c2 a:c3a:c3 b:c4b:c4
+race c1a="$(accept "$CASE_c1")" c2b="$(accept "$CASE_c2")" \
+	c3a="$(accept "$CASE_c3")" c4b="$(accept "$CASE_c4")"
+for c in c1a c2b c3a c4b; do
+	answered "$c's accept answered" "$c" 'referral\.answer\.ok'
+	k=CASE_${c%?}
+	assert_eq "  its referral is Lou's, and Lou is in its case once" \
+		"$LOU|1" "$(sql "SELECT receiver_id FROM referrals
+		    WHERE case_id = ${!k}")|$(b_members "${!k}")"
+done
+assert_eq "Lou's caseload is still empty: a join takes no place" 0 \
+	"$(open_of "$LOU")"
+
+step "a handover to Lou at node a, a request for Lou's one place at node b meanwhile"
+V=$(sql "SELECT members FROM cases WHERE id = $CASE_c1")
+for who in c1 couns; do
+	clirun "$who" raw --login --count 1 <<<"{\"v\":1,\"type\":\"case.seen\",\"id\":5,\"case\":$CASE_c1,\"members\":$V}"
+	assert_match "$who confirms Lou" "$OUT" '"case\.seen\.ok"'
+done
+clirun c1 raw --login --count 1 <<<"{\"v\":1,\"type\":\"referral.approve\",\"id\":5,\"case\":$CASE_c1,\"digest\":\"$(b64_random 32)\"}"
+assert_match "c1 approves a summary" "$OUT" '"referral\.approve\.ok"'
+clirun couns raw --login --count 1 <<<"{\"v\":1,\"type\":\"referral.summary\",\"id\":5,\"case\":$CASE_c1,\"mid\":\"$(b64_random 16)\",\"to\":\"$KEY_lou\",\"ct\":\"$(b64_random 64)\"}"
+assert_match "Sam sends it to Lou" "$OUT" '"referral\.summary\.ok"'
+# The handover locks Lou (casework_claim) before the case counts in his
+# caseload; a lock on the referral's row (a psql session's) holds it
+# there, before its commit, until cb's request at node b waits for Lou's
+# lock too (or, were there no such lock, is answered). Each wait is
+# bounded at 2 s (lock_timeout): the holder lets go within it.
+connect a:sama:couns b:cbb:cb
+mkfifo "$T/holder.in"
+(
+	for fd in "${WATCH_FDS[@]}"; do
+		exec {fd}>&-
+	done
+	exec env PGAPPNAME=holder psql -X -q -v ON_ERROR_STOP=1 \
+		-d "$STORE_URL" <"$T/holder.in" >"$T/holder.out" 2>&1
+) &
+HOLDER=$!
+exec {hold}>"$T/holder.in"
+echo "BEGIN; SELECT 1 FROM referrals WHERE case_id = $CASE_c1 FOR UPDATE;" >&"$hold"
+wait_for "the holder to lock the referral's row" 10 eval '[ "$(sql "SELECT
+    count(*) FROM pg_stat_activity WHERE application_name = '"'holder'"'
+    AND state = '"'idle in transaction'"'")" = 1 ]'
+send sama "{\"v\":1,\"type\":\"referral.complete\",\"id\":7,\"case\":$CASE_c1}"
+WAIT_EVERY=0.02 wait_for "the handover to wait for the referral's row" 10 \
+	waiting 1
+send cbb "{\"v\":1,\"type\":\"case.request\",\"id\":7,\"language\":\"en\",\"topic\":\"leaving\",\"programme\":$B}"
+WAIT_EVERY=0.02 wait_for "cb's request to wait for Lou's lock, or its answer" 10 \
+	eval 'waiting 2 || file_has "$T/watch-cbb.out" "\"re\":7"'
+echo "COMMIT;" >&"$hold"
+exec {hold}>&-
+wait "$HOLDER" || true
+answers sama cbb
+answered "Sam's handover answered" sama 'referral\.complete\.ok'
+assert_eq "  c1's case is Lou's and B's" "$LOU|$B" \
+	"$(sql "SELECT counsellor_id, programme_id FROM cases WHERE id = $CASE_c1")"
+answered "cb's request answered" cbb 'case\.request\.ok'
+CB=$(sql "SELECT id FROM cases WHERE client_id = $(account_id cb)")
+assert_eq "  cb waits: the handover had Lou's one place" 1 \
+	"$(sql "SELECT status FROM cases WHERE id = $CB")"
+assert_eq "Lou has the handed-over case alone" 1 "$(open_of "$LOU")"
+
+step "a referral waiting in B's queue: three take it and Bea assigns it at once"
+cli_out out admin2 counsellor-update Lou --capacity 5 --presence away
+assert_eq "Lou is away" away "$(field "$out" presence)"
+cli_out out c5 referral accept "$CASE_c5"
+assert_match "c5 accepts" "$out" '^referral: accepted$'
+assert_eq "  nobody of B is there: it waits" "|0" \
+	"$(sql "SELECT receiver_id FROM referrals WHERE case_id = $CASE_c5")|$(b_members "$CASE_c5")"
+connect a:loua:lou b:kimb:kim a:maxa:max b:beab:admin2
+take="{\"v\":1,\"type\":\"case.take\",\"id\":7,\"case\":$CASE_c5}"
+race loua="$take" kimb="$take" maxa="$take" \
+	beab="{\"v\":1,\"type\":\"case.assign\",\"id\":7,\"case\":$CASE_c5,\"key\":\"$KEY_max\"}"
+won=0 lost=0
+for r in loua kimb maxa beab; do
+	v=ANSWER_$r
+	a=${!v}
+	if [[ "$a" == *$'\n'* || -z "$a" ]]; then
+		fail "$r: not one answer: $a"
+	elif [[ "$a" =~ \"type\":\"case\.(take|assign)\.ok\" ]]; then
+		won=$((won + 1))
+		echo "   ($r had it)"
+	elif [[ "$a" =~ \"code\":\"not_found\" ]]; then
+		lost=$((lost + 1))
+	else
+		fail "$r: neither ok nor not_found: $a"
+	fi
+done
+assert_eq "one had it, three were told not_found" "1 3" "$won $lost"
+assert_eq "one counsellor of B is in c5's case, the referral's" \
+	"1|$(sql "SELECT receiver_id FROM referrals WHERE case_id = $CASE_c5")" \
+	"$(b_members "$CASE_c5")|$(sql "SELECT max(m.account_id)
+	    FROM case_members m JOIN accounts a ON a.id = m.account_id
+	    WHERE m.case_id = $CASE_c5 AND a.programme_id = $B
+	    AND m.left_at IS NULL")"
+
+finish
