@@ -187,7 +187,10 @@ on_writeable(struct lws *wsi, struct pss *p)
 		lws_callback_on_writable(wsi);
 		return 0;
 	}
-	if (rxtap_fault(p->fd) != WSGUARD_OK) {
+	/* the answers of the frames before the bad one go first, those
+	 * that wait for their commit's sync too (session_turn_end asks
+	 * for this callback again when they are released) */
+	if (rxtap_fault(p->fd) != WSGUARD_OK && session_settled(p->s)) {
 		lws_close_reason(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, NULL, 0);
 		return -1;
 	}
