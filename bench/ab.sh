@@ -15,7 +15,9 @@
 # (each acks READ_RATE copies a second, default 4); mode logins (or
 # MODE=logins): connections that log in and close, CONC (default 32) at a
 # time, new accounts then returning ones, with the server's CPU time per
-# login (server_us_*: on a busy machine steadier than the rates). The data directories are
+# login (server_us_*: on a busy machine steadier than the rates). IDLE=N:
+# the relay and latency modes hold N more connections meanwhile, logged
+# in and silent (new client accounts each run). The data directories are
 # under TMPDIR (default /tmp): a disk, not tmpfs, for figures that mean
 # anything. Traffic stays on 127.0.0.1. Servers are started and measured
 # by bench/side.sh, as bench/stores.sh does.

@@ -102,6 +102,7 @@ static int server_pids[PIDS_MAX], nserver_pids;	/* --pid: the nodes */
 static int pg_pid;		/* --pg-pid: PostgreSQL's postmaster */
 static int port2;		/* --port2: a second node of the same store */
 static const char *token, *state_path, *conns_list = "1000";
+static int idle_n;		/* --idle: relay and latency */
 
 static int ep;
 static struct conn **all;
@@ -1329,6 +1330,8 @@ print_pct(const char *name, uint32_t *a, size_t n)
 	    name, a[n - 1] / 1000.0);
 }
 
+static int open_many(int n, enum role role);
+
 /* Runs the loop for s seconds; in latency mode sends at the fixed rate,
  * round-robin over the pairs, a message skipped (and counted) when its
  * pair has WIN_MAX unanswered. */
@@ -1384,6 +1387,9 @@ mode_relay(void)
 	int i, busy;
 
 	t_run0 = now_ns();
+	/* --idle: connections held, logged in and silent, beside the pairs */
+	if (idle_n > 0 && open_many(idle_n, R_IDLE) != 0)
+		die("--idle: cannot hold the idle connections");
 	open_pairs();
 	paced = rate > 0;
 	for (i = 0; i < pairs; i++)
@@ -1408,13 +1414,13 @@ mode_relay(void)
 	} while (now_ns() < drain_end);
 	dt = (double)(b.t - a.t) / 1e9;
 	printf("result mode=%s target=%s pairs=%d window=%d rate=%.0f "
-	    "read_rate=%.0f "
+	    "read_rate=%.0f idle=%d "
 	    "secs=%.2f sent_per_s=%.0f acked_per_s=%.0f delivered_per_s=%.0f "
 	    "receipts_per_s=%.0f store_backlog_end=%" PRId64 " undelivered_end=%" PRId64 " undelivered_drained=%"
 	    PRId64 " leftover=%" PRIu64 " skipped=%" PRIu64 " errors=%" PRIu64
 	    " gen_cpu=%.2f server_cpu=%.2f server_us_per_msg=%.0f", mode,
 	    target == T_OFR ? "offramp" : "mosquitto", pairs, window, r,
-	    read_rate, dt,
+	    read_rate, idle_n, dt,
 	    (double)(b.sent - a.sent) / dt, (double)(b.acked - a.acked) / dt,
 	    (double)(b.deliv - a.deliv) / dt,
 	    (double)(b.receipts - a.receipts) / dt,
@@ -1772,7 +1778,9 @@ usage(void)
 	    "  --tls: wss:// (idle, logins), the certificate unchecked\n"
 	    "  --warm S: seconds run before measuring (default 1)\n"
 	    "  --read-rate N: (relay, offramp) each recipient acks at most N\n"
-	    "    copies a second, a slow reader (default: all it reads)\n",
+	    "    copies a second, a slow reader (default: all it reads)\n"
+	    "  --idle N: (relay, latency) N more connections, logged in (new\n"
+	    "    client accounts) or CONNACKed, held silent meanwhile\n",
 	    stderr);
 	exit(2);
 }
@@ -1822,6 +1830,8 @@ main(int argc, char **argv)
 			read_rate = atof(v);
 		else if (strcmp(a, "--conns") == 0)
 			conns_list = v;
+		else if (strcmp(a, "--idle") == 0)
+			idle_n = atoi(v);
 		else if (strcmp(a, "--conc") == 0)
 			conc = atoi(v);
 		else if (strcmp(a, "--pid") == 0)

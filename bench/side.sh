@@ -109,6 +109,7 @@ side_gen() {
 	shift
 	[ -z "${PORT2[$name]}" ] || args+=(--port2 "${PORT2[$name]}")
 	[ -z "${PGPID[$name]}" ] || args+=(--pg-pid "${PGPID[$name]}")
+	[ "${IDLE:-0}" = 0 ] || args+=(--idle "$IDLE")
 	line=$(timeout -k 5 120 "$GEN" "${args[@]}" "$@" --state "$T/$name.pairs" \
 		2>>"$T/gen.err" | sed -n "s/^result /$name /p")
 	[ -n "$line" ] || return 0

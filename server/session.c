@@ -711,10 +711,16 @@ session_peek(struct session *s, size_t *len)
 }
 
 int
+session_settled(const struct session *s)
+{
+	return s->held_head == NULL && s->wait_head == NULL &&
+	    s->park_head == NULL;
+}
+
+int
 session_closing(const struct session *s)
 {
-	return s->close_code != 0 && s->held_head == NULL &&
-	    s->wait_head == NULL && s->park_head == NULL;
+	return s->close_code != 0 && session_settled(s);
 }
 
 void

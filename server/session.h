@@ -105,6 +105,9 @@ size_t session_online_ids(int role, int64_t *ids, size_t max);
  * session_wrote() after writing it. */
 unsigned char *session_peek(struct session *s, size_t *len);
 void session_wrote(struct session *s);
+/* 1 when nothing of s is held or waits for a sync (or for its pace):
+ * once its write queue is empty too, nothing is left to go. */
+int session_settled(const struct session *s);
 /* 1 when s is to be closed (with s->close_code) now that its write queue
  * is empty: nothing held or waiting for a sync is left to go first. */
 int session_closing(const struct session *s);

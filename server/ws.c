@@ -27,6 +27,7 @@
 
 #include <netinet/in.h>
 
+#include <ev.h>
 #include <libwebsockets.h>
 #include <openssl/ssl.h>
 
@@ -65,6 +66,18 @@ struct hpss {
 };
 
 static struct lws_context *ctx;
+/* The loop lws runs on: libev's (epoll), ours, so that each turn of it
+ * ends with ours (ws_service); lws 4.1's own loop is a poll() over every
+ * descriptor at every turn. */
+static struct ev_loop *loop;
+/* lws 4.1's libev side runs its timers (lws_sul: its timeouts and
+ * keepalives, ours) when a descriptor's event came, and arms its own
+ * ev_timer only when that is not running already, so a timer set while a
+ * later one runs waited for the later one. tick wakes the loop every
+ * WS_TICK_SECS, each wake an event of lws's own: its timers are late by
+ * that at most. */
+#define WS_TICK_SECS	0.1
+static ev_timer tick;
 static struct server *srv;
 static struct lws_vhost *metrics_vh;
 static char *(*metrics_text)(size_t pre, size_t *len);
@@ -187,7 +200,10 @@ on_writeable(struct lws *wsi, struct pss *p)
 		lws_callback_on_writable(wsi);
 		return 0;
 	}
-	if (rxtap_fault(p->fd) != WSGUARD_OK) {
+	/* the answers of the frames before the bad one go first, those
+	 * that wait for their commit's sync too (session_turn_end asks
+	 * for this callback again when they are released) */
+	if (rxtap_fault(p->fd) != WSGUARD_OK && session_settled(p->s)) {
 		lws_close_reason(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, NULL, 0);
 		return -1;
 	}
@@ -623,11 +639,21 @@ lws_log_emit(int level, const char *line)
 	log_msg(level == LLL_ERR ? LOG_ERR : LOG_WARN, "%s", buf);
 }
 
+static void
+on_tick(struct ev_loop *l, ev_timer *w, int revents)
+{
+	(void)l;
+	(void)w;
+	(void)revents;
+	lws_cancel_service(ctx);
+}
+
 int
 ws_start(struct server *server, const struct ws_config *cfg)
 {
 	struct lws_context_creation_info info;
 	struct lws_vhost *vh;
+	static void *foreign[1];
 	uint64_t tls = cfg->cert != NULL ?
 	    LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0;
 
@@ -638,12 +664,20 @@ ws_start(struct server *server, const struct ws_config *cfg)
 	memset(&info, 0, sizeof(info));
 	/* lws 4.1 reads this option from the context, not the vhost */
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
-	    LWS_SERVER_OPTION_VALIDATE_UTF8 | tls;
+	    LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_LIBEV | tls;
 	info.max_http_header_data = 2048;
+	if ((loop = ev_loop_new(EVFLAG_AUTO)) == NULL) {
+		log_err("ws: cannot create the event loop");
+		return -1;
+	}
+	foreign[0] = loop;
+	info.foreign_loops = foreign;
 	if ((ctx = lws_create_context(&info)) == NULL) {
 		log_err("ws: cannot create the context");
 		return -1;
 	}
+	ev_timer_init(&tick, on_tick, WS_TICK_SECS, WS_TICK_SECS);
+	ev_timer_start(loop, &tick);
 	memset(&info, 0, sizeof(info));
 	info.vhost_name = "default";
 	info.port = cfg->port;
@@ -728,7 +762,8 @@ ws_reload_cert(const char *cert, const char *key)
 int
 ws_service(void)
 {
-	return lws_service(ctx, 0);
+	ev_run(loop, EVRUN_ONCE);
+	return 0;
 }
 
 void
@@ -744,6 +779,11 @@ ws_stop(void)
 	if (ctx != NULL)
 		lws_context_destroy(ctx);
 	ctx = NULL;
+	if (loop != NULL) {
+		ev_timer_stop(loop, &tick);
+		ev_loop_destroy(loop);
+	}
+	loop = NULL;
 	metrics_vh = NULL;
 	health_waiting = NULL;
 	if (spare_fd >= 0)
