@@ -1,5 +1,6 @@
 /*
- * ws.c: the WebSocket transport, on libwebsockets 4.1. It owns the lws
+ * ws.c: the WebSocket transport, on libwebsockets 4.1 run on a libev loop
+ * of its own (epoll; ws_service() is one turn of it). It owns the lws
  * context, reassembles fragmented frames under the OFR_FRAME_MAX cap, hands
  * whole frames to dispatch.c, writes the queued frames the socket takes
  * in each writable callback, and fills the transport's table (conn.h), the loop's timers
@@ -673,7 +674,8 @@ ws_start(struct server *server, const struct ws_config *cfg)
 	foreign[0] = loop;
 	info.foreign_loops = foreign;
 	if ((ctx = lws_create_context(&info)) == NULL) {
-		log_err("ws: cannot create the context");
+		log_err("ws: cannot create the context (lws's libev plugin is "
+		    "in the package libwebsockets-evlib-ev)");
 		return -1;
 	}
 	ev_timer_init(&tick, on_tick, WS_TICK_SECS, WS_TICK_SECS);
