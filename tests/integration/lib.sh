@@ -1436,6 +1436,15 @@ new_programme_admin() {
 # background and records every frame it receives in $T/watch-NAME.out,
 # until watch_stop NAME. Returns once the login is done.
 watch_start() {
+	watch_open "$1"
+	watch_wait "$1"
+}
+WATCH_FDS=()
+
+# watch_open NAME: watch_start without waiting for the login, so that
+# several connections log in at once (PORT and PASS_OVERRIDE as the
+# caller sets them); watch_wait NAME waits for it.
+watch_open() {
 	local who=$1 f="$T/watch-$1.out" fd
 	: >"$f"
 	mkfifo "$T/watch-$who.in"
@@ -1452,9 +1461,11 @@ watch_start() {
 	printf -v "WATCH_FD_$who" '%s' "$fd"
 	WATCH_FDS+=("$fd")
 	echo '{"v":1,"type":"ping","id":1}' >&"$fd"
-	wait_for "$who's watcher to log in" 30 file_has "$f" '"ping.ok"' 
 }
-WATCH_FDS=()
+watch_wait() {
+	wait_for "$1's watcher to log in" 30 file_has "$T/watch-$1.out" \
+		'"ping.ok"'
+}
 
 # watch_expect DESC NAME ERE: waits (at most 20 s) for a frame received by
 # NAME's watcher that matches ERE; one assertion.

@@ -27,31 +27,16 @@ pg_only "several nodes share a PostgreSQL database"
 # recording its frames in $T/watch-NAME.out, as watch_start does, all at
 # once; returns once every one is logged in.
 connect() {
-	local a node name who port fd
+	local a node name who port
 	for a in "$@"; do
 		IFS=: read -r node name who <<<"$a"
 		port=PORT_$node
 		cp "$IDS/$who.key" "$IDS/$name.key"
-		: >"$T/watch-$name.out"
-		mkfifo "$T/watch-$name.in"
-		(
-			for fd in "${WATCH_FDS[@]}"; do
-				exec {fd}>&-
-			done
-			PORT=${!port} PASS_OVERRIDE=pass-$who CLI_LIMIT=120 \
-				cli "$name" raw --login --idle 1 \
-				<"$T/watch-$name.in" >"$T/watch-$name.out" 2>&1
-		) &
-		printf -v "WATCH_PID_$name" '%s' "$!"
-		exec {fd}>"$T/watch-$name.in"
-		printf -v "WATCH_FD_$name" '%s' "$fd"
-		WATCH_FDS+=("$fd")
-		echo '{"v":1,"type":"ping","id":1}' >&"$fd"
+		PORT=${!port} PASS_OVERRIDE=pass-$who watch_open "$name"
 	done
 	for a in "$@"; do
 		IFS=: read -r node name who <<<"$a"
-		wait_for "$name to log in at node $node" 30 \
-			file_has "$T/watch-$name.out" '"ping.ok"'
+		watch_wait "$name"
 	done
 }
 
