@@ -123,13 +123,10 @@ update_profile(struct session *s, struct frame_in *in, int64_t id,
 int
 admin_profile_set(struct session *s, struct frame_in *in)
 {
-	struct account a;
 	int rc;
 
 	if ((rc = update_profile(s, in, s->acct.id, 0)) != 0)
 		return rc;
-	if (store_account_by_id(s->srv->st, s->acct.id, &a) == 0)
-		memcpy(s->acct.name, a.name, sizeof(a.name));
 	return reply_profile(s, in, "profile.set.ok", s->acct.id);
 }
 

@@ -103,7 +103,7 @@ rxbuf_feed(struct rxbuf *rx, const void *in, size_t len, int first,
 		return RXBUF_MORE;
 	if (first && frame_start) {
 		rxbuf_reset(rx);
-		rx->binary = binary;
+		rx->binary = binary != 0;
 	}
 	if (!rx->drain && (len > OFR_FRAME_MAX - rx->seen ||
 	    left > OFR_FRAME_MAX - rx->seen - len)) {

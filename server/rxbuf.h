@@ -34,13 +34,14 @@ struct rxbuf {
 	char *buf;			/* the message so far; NULL: empty */
 	size_t len, cap;
 	size_t seen;			/* its bytes so far, kept or not */
-	int binary;			/* its first frame said binary */
-	int in_frame;			/* a frame's payload is under way */
-	int over;			/* over budget: dropped to its end */
-	int drain;			/* too big: read to its frame's end */
-	int refused;			/* too big: nothing more is taken */
 	double frames, bytes;		/* the budget's buckets */
 	int64_t budget_us;		/* when they were filled; 0: never */
+	/* flags, 0 or 1 (one per open connection: kept small) */
+	unsigned char binary;		/* its first frame said binary */
+	unsigned char in_frame;		/* a frame's payload is under way */
+	unsigned char over;		/* over budget: dropped to its end */
+	unsigned char drain;		/* too big: read to its frame's end */
+	unsigned char refused;		/* too big: nothing more is taken */
 };
 
 enum rxbuf_result {

@@ -54,7 +54,7 @@ static struct session *dirty_head;
 static struct session *wait_head;	/* sessions with frames waiting */
 static int64_t durable;			/* the newest commit synced, as
 					 * the last turn's end read it */
-static struct session *park_head, *park_tail;	/* paced, by deadline */
+static struct session *paced_head, *paced_tail;	/* by deadline */
 static size_t parked_bytes;		/* in every session's park lane */
 
 static size_t
@@ -163,34 +163,37 @@ committed(struct session *s, struct outframe *head,
 
 static void park_tick(void *arg);
 
-/* Takes s out of the list of paced sessions. */
-static void
-park_unlink(struct session *s)
+/* Takes s out of the list of paced sessions and gives back its park:
+ * the lane's frames, which the caller now holds. */
+static struct outframe *
+park_end(struct session *s)
 {
-	if (s->park_on == 0)
-		return;
-	if (s->park_prev != NULL)
-		s->park_prev->park_next = s->park_next;
+	struct park *k = s->park;
+	struct outframe *lane;
+
+	if (k == NULL)
+		return NULL;
+	if (k->prev != NULL)
+		k->prev->park->next = k->next;
 	else
-		park_head = s->park_next;
-	if (s->park_next != NULL)
-		s->park_next->park_prev = s->park_prev;
+		paced_head = k->next;
+	if (k->next != NULL)
+		k->next->park->prev = k->prev;
 	else
-		park_tail = s->park_prev;
-	s->park_prev = s->park_next = NULL;
-	s->park_on = 0;
+		paced_tail = k->prev;
+	parked_bytes -= k->bytes;
+	lane = k->head;
+	free(k);
+	s->park = NULL;
+	return lane;
 }
 
 /* Sends what waits in s's park lane, in order, as it would have gone. */
 static void
 unpark(struct session *s)
 {
-	struct outframe *o = s->park_head, *next;
+	struct outframe *o = park_end(s), *next;
 
-	park_unlink(s);
-	s->park_head = s->park_tail = NULL;
-	parked_bytes -= s->parked_bytes;
-	s->parked = s->parked_bytes = 0;
 	for (; o != NULL; o = next) {
 		next = o->next;
 		o->next = NULL;
@@ -204,20 +207,23 @@ unpark(struct session *s)
 static int
 park_start(struct session *s, int64_t recipient)
 {
+	struct park *k;
+
 	if (parked_bytes >= SESSION_PARK_BYTES ||
-	    !session_account_online(recipient))
+	    !session_account_online(recipient) ||
+	    (k = calloc(1, sizeof(*k))) == NULL)
 		return 0;
-	s->park_on = recipient;
-	s->park_since = time(NULL);
-	s->park_until = s->park_since + SESSION_PACE_SECS;
-	s->park_next = NULL;
-	s->park_prev = park_tail;
-	if (park_tail != NULL)
-		park_tail->park_next = s;
+	k->on = recipient;
+	k->since = time(NULL);
+	k->until = k->since + SESSION_PACE_SECS;
+	k->prev = paced_tail;
+	if (paced_tail != NULL)
+		paced_tail->park->next = s;
 	else
-		park_head = s;
-	park_tail = s;
-	if (park_head == s)
+		paced_head = s;
+	paced_tail = s;
+	s->park = k;
+	if (paced_head == s)
 		s->srv->conn->timer(SESSION_PACE_SECS, park_tick, s->srv);
 	metrics_paced(0);
 	return 1;
@@ -231,13 +237,13 @@ park_tick(void *arg)
 	struct session *s, *next;
 	int64_t now = time(NULL), first = 0;
 
-	for (s = park_head; s != NULL; s = next) {
-		next = s->park_next;
-		if (s->park_until <= now) {
+	for (s = paced_head; s != NULL; s = next) {
+		next = s->park->next;
+		if (s->park->until <= now) {
 			metrics_paced(1);
 			unpark(s);
-		} else if (first == 0 || s->park_until < first) {
-			first = s->park_until;
+		} else if (first == 0 || s->park->until < first) {
+			first = s->park->until;
 		}
 	}
 	if (first != 0)
@@ -252,8 +258,9 @@ append_committed(struct session *s, struct outframe *head,
     struct outframe *tail, int64_t gen)
 {
 	struct outframe *o, *next;
+	struct park *k;
 
-	for (o = head; o != NULL && s->park_on == 0 && o->pace_on == 0;
+	for (o = head; o != NULL && s->park == NULL && o->pace_on == 0;
 	    o = o->next)
 		;
 	if (o == NULL) {
@@ -263,21 +270,22 @@ append_committed(struct session *s, struct outframe *head,
 	for (o = head; o != NULL; o = next) {
 		next = o->next;
 		o->next = NULL;
-		if ((s->park_on == 0 && (o->pace_on == 0 ||
+		if ((s->park == NULL && (o->pace_on == 0 ||
 		    !park_start(s, o->pace_on))) || o->bypass) {
 			committed(s, o, o, gen);
 			continue;
 		}
+		k = s->park;
 		o->gen = gen;
-		if (s->park_tail != NULL)
-			s->park_tail->next = o;
+		if (k->tail != NULL)
+			k->tail->next = o;
 		else
-			s->park_head = o;
-		s->park_tail = o;
-		s->parked++;
-		s->parked_bytes += o->len;
+			k->head = o;
+		k->tail = o;
+		k->frames++;
+		k->bytes += o->len;
 		parked_bytes += o->len;
-		if (s->parked > SESSION_PARK_MAX)
+		if (k->frames > SESSION_PARK_MAX)
 			unpark(s);	/* a client this eager is not paced */
 	}
 }
@@ -285,8 +293,8 @@ append_committed(struct session *s, struct outframe *head,
 int
 session_paced_on(int64_t recipient)
 {
-	for (struct session *s = park_head; s != NULL; s = s->park_next)
-		if (s->park_on == recipient)
+	for (struct session *s = paced_head; s != NULL; s = s->park->next)
+		if (s->park->on == recipient)
 			return 1;
 	return 0;
 }
@@ -295,15 +303,16 @@ void
 session_paced_progress(int64_t recipient)
 {
 	int64_t now = time(NULL);
+	struct park *k;
 
-	for (struct session *s = park_head; s != NULL; s = s->park_next)
-		if (s->park_on == recipient) {
-			s->park_until = now + SESSION_PACE_SECS;
-			if (s->park_until > s->park_since +
-			    SESSION_PACE_MAX_SECS)
-				s->park_until = s->park_since +
-				    SESSION_PACE_MAX_SECS;
+	for (struct session *s = paced_head; s != NULL; s = k->next) {
+		k = s->park;
+		if (k->on == recipient) {
+			k->until = now + SESSION_PACE_SECS;
+			if (k->until > k->since + SESSION_PACE_MAX_SECS)
+				k->until = k->since + SESSION_PACE_MAX_SECS;
 		}
+	}
 }
 
 void
@@ -311,9 +320,9 @@ session_unpark(int64_t recipient)
 {
 	struct session *s, *next;
 
-	for (s = park_head; s != NULL; s = next) {
-		next = s->park_next;
-		if (s->park_on == recipient)
+	for (s = paced_head; s != NULL; s = next) {
+		next = s->park->next;
+		if (s->park->on == recipient)
 			unpark(s);
 	}
 }
@@ -664,9 +673,7 @@ session_free(struct session *s)
 	}
 	untouch(s);
 	wait_unlink(s);
-	park_unlink(s);
-	parked_bytes -= s->parked_bytes;
-	free_frames(s->park_head);
+	free_frames(park_end(s));
 	free_frames(s->out_head);
 	free_frames(s->held_head);
 	free_frames(s->wait_head);
@@ -688,7 +695,10 @@ session_login(struct session *s, const struct account *a)
 	if (a->role == ROLE_COUNSELLOR &&
 	    (rc = casework_connected(s->srv, a->id)) != 0)
 		return rc;
-	s->acct = *a;
+	s->acct.id = a->id;
+	s->acct.programme = a->programme;
+	memcpy(s->acct.key, a->key, sizeof(s->acct.key));
+	s->acct.role = a->role;
 	s->online_next = online[b];
 	online[b] = s;
 	s->cursor = 0;
@@ -714,7 +724,7 @@ int
 session_settled(const struct session *s)
 {
 	return s->held_head == NULL && s->wait_head == NULL &&
-	    s->park_head == NULL;
+	    (s->park == NULL || s->park->head == NULL);
 }
 
 int
@@ -854,9 +864,10 @@ lose_waiting(int64_t after)
 {
 	struct session *s, *next;
 
-	for (s = park_head; s != NULL; s = next) {
-		next = s->park_next;
-		for (struct outframe *o = s->park_head; o != NULL; o = o->next)
+	for (s = paced_head; s != NULL; s = next) {
+		next = s->park->next;
+		for (struct outframe *o = s->park->head; o != NULL;
+		    o = o->next)
 			if (o->gen > after) {
 				unpark(s);
 				break;
@@ -910,7 +921,8 @@ session_turn_end(struct server *srv)
 		s->login_turn = 0;
 		s->fresh_turn = 0;
 		release(s, gen);
-		if (s->close_code != 0 && s->park_head != NULL)
+		if (s->close_code != 0 && s->park != NULL &&
+		    s->park->head != NULL)
 			unpark(s);	/* its answers go before it closes */
 		if (s->want_pump && s->acct.id != 0 && s->close_code == 0)
 			srv->pump(s);

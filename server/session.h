@@ -33,52 +33,72 @@
 #define SESSION_PARK_BYTES	(16 * 1024 * 1024) /* of all sessions */
 
 struct outframe;
+struct session;
+
+/* A paced answer (session_reply_paced) and the frames committed after it,
+ * msg pushes aside, wait in their session's park for their recipient:
+ * allocated while the session is paced, which few ever are. */
+struct park {
+	struct outframe *head, *tail;		/* the lane */
+	size_t frames, bytes;
+	int64_t on;				/* that recipient */
+	int64_t since, until;			/* time(NULL): paced since,
+						 * and until */
+	struct session *prev, *next;		/* paced sessions, in order of
+						 * deadline */
+};
+
+/* What a session keeps of its account (the rest is the store's): a
+ * connection costs its memory for as long as it is open (issue 16: 6 kB
+ * an idle one, libwebsockets' own 5.3 kB of it). */
+struct session_account {
+	int64_t id;			/* 0 until login */
+	int64_t programme;
+	uint8_t key[OFR_PK_BYTES];
+	int role;
+};
 
 struct session {
 	struct server *srv;
 	void *conn;				/* the transport's handle */
-	struct account acct;			/* acct.id 0 until login */
+	struct session_account acct;
 	uint8_t challenge[OFR_CHALLENGE_BYTES];
-	int rechallenge;			/* send a fresh challenge */
-	int pow_bits;				/* its proof of work (intake.h) */
 
 	struct outframe *out_head, *out_tail;	/* ready to write */
 	struct outframe *held_head, *held_tail;	/* wait for the commit */
 	struct outframe *wait_head, *wait_tail;	/* committed, wait for the
 						 * sync (store_durable) */
 	size_t out_bytes;
-	int rx_paused;
-	int close_code;				/* close after the queue drains */
 
 	int64_t cursor;				/* last seq pushed */
-	unsigned inflight;
-	int want_pump;
-	int caught_up;				/* nothing stored after cursor
-						 * but what was pushed */
-	int fresh_turn;				/* pushed from memory this turn:
-						 * held, and undone with it */
-	int64_t cursor_undo;			/* cursor and inflight before */
-	unsigned inflight_undo;
-	int login_turn;				/* logged in this turn */
+	int64_t cursor_undo;			/* cursor and inflight before
+						 * fresh_turn */
+	unsigned inflight, inflight_undo;
 
-	/* A paced answer (session_reply_paced) and the frames committed
-	 * after it, msg pushes aside, wait here for their recipient. */
-	struct outframe *park_head, *park_tail;
-	size_t parked, parked_bytes;
-	int64_t park_on;			/* that recipient; 0: none */
-	int64_t park_since, park_until;		/* time(NULL): paced since,
-						 * and until */
-	struct session *park_prev, *park_next;	/* in order of deadline */
+	struct park *park;			/* while paced; else NULL */
 
 	double tokens;				/* rate limit (dispatch.c) */
 	int64_t tokens_ms;			/* 0: no frame yet */
-	int strikes;
 
 	struct session *online_next;		/* same hash bucket */
 	struct session *dirty_prev, *dirty_next;
-	int dirty;
 	struct session *wait_prev, *wait_next;	/* frames wait for a sync */
-	int waiting;
+
+	int close_code;				/* close after the queue drains */
+	unsigned char pow_bits;			/* its proof of work (intake.h:
+						 * OFR_POW_BITS_MAX at most) */
+	unsigned char strikes;			/* to STRIKES_MAX (dispatch.c) */
+	/* flags, 0 or 1 */
+	unsigned char rechallenge;		/* send a fresh challenge */
+	unsigned char rx_paused;
+	unsigned char want_pump;
+	unsigned char caught_up;		/* nothing stored after cursor
+						 * but what was pushed */
+	unsigned char fresh_turn;		/* pushed from memory this turn:
+						 * held, and undone with it */
+	unsigned char login_turn;		/* logged in this turn */
+	unsigned char dirty;
+	unsigned char waiting;
 };
 
 /* A new session for a fresh connection conn of the transport srv->conn;
