@@ -49,6 +49,19 @@ struct outframe {
 	unsigned char buf[];		/* conn->pre bytes, then the payload */
 };
 
+/* A paced answer (session_reply_paced) and the frames committed after it,
+ * msg pushes aside, wait in their session's park for their recipient:
+ * allocated while the session is paced, which few ever are. */
+struct park {
+	struct outframe *head, *tail;		/* the lane */
+	size_t frames, bytes;
+	int64_t on;				/* that recipient */
+	int64_t since, until;			/* time(NULL): paced since,
+						 * and until */
+	struct session *prev, *next;		/* paced sessions, in order of
+						 * deadline */
+};
+
 static struct session *online[ONLINE_BUCKETS];
 static struct session *dirty_head;
 static struct session *wait_head;	/* sessions with frames waiting */
