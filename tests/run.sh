@@ -66,12 +66,12 @@ trap 'rm -rf "$logdir"' EXIT
 bash deploy/install-deps.sh --test
 bash deploy/build-web.sh
 
-echo "== build: ./build (RelWithDebInfo, the PostgreSQL store)"
+echo "== build: ./build (RelWithDebInfo, the PostgreSQL store), at $SECONDS s"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOFFRAMP_POSTGRES=ON \
 	>/dev/null
 make -C build -j"$jobs" --no-print-directory
 
-echo "== build: ./build-asan (Debug, ASan + UBSan, fault injection, the PostgreSQL store)"
+echo "== build: ./build-asan (Debug, ASan + UBSan, fault injection, the PostgreSQL store), at $SECONDS s"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DOFFRAMP_SANITIZE=ON -DOFFRAMP_FAULTS=ON \
 	-DOFFRAMP_POSTGRES=ON >/dev/null
 make -C build-asan -j"$jobs" --no-print-directory
@@ -102,9 +102,10 @@ status=0
 # (its PostgreSQL runs used well under one core of the two), and the
 # sanitized ones fill the rest. The release run's output follows the
 # sanitized run's.
-echo "== ctest: ./build and ./build-asan, side by side"
+echo "== ctest: ./build and ./build-asan, side by side, at $SECONDS s"
 set +e
-(cd build && ctest --output-on-failure --no-tests=error -j"$normal_jobs" -LE "$normal_skip") \
+(cd build && ctest --output-on-failure --no-tests=error -j"$normal_jobs" -LE "$normal_skip"
+	rc=$?; echo "$SECONDS" >"$logdir/normal.end"; exit "$rc") \
 	>"$logdir/normal.log" 2>&1 &
 normal_pid=$!
 (cd build-asan && \
@@ -112,8 +113,10 @@ normal_pid=$!
 	UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
 	ctest --output-on-failure --no-tests=error -j"$test_jobs" -LE 'static|once') 2>&1 | tee "$logdir/asan.log"
 rc_asan=${PIPESTATUS[0]}
+asan_end=$SECONDS
 wait "$normal_pid"
 rc_normal=$?
+normal_end=$(cat "$logdir/normal.end" 2>/dev/null || echo "?")
 echo "== ctest: ./build"
 cat "$logdir/normal.log"
 set -e
@@ -146,4 +149,5 @@ done
 read -r p1 f1 < <(counts "$logdir/normal.log")
 read -r p2 f2 < <(counts "$logdir/asan.log")
 echo "tests: $((p1 + p2)) passed, $((f1 + f2)) failed"
+echo "the run took $SECONDS s (the sanitized ctest ended at $asan_end s, the release one at $normal_end s)"
 exit "$status"
