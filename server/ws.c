@@ -71,14 +71,27 @@ static struct lws_context *ctx;
  * ends with ours (ws_service); lws 4.1's own loop is a poll() over every
  * descriptor at every turn. */
 static struct ev_loop *loop;
-/* lws 4.1's libev side runs its timers (lws_sul: its timeouts and
- * keepalives, ours) when a descriptor's event came, and arms its own
- * ev_timer only when that is not running already, so a timer set while a
- * later one runs waited for the later one. tick wakes the loop every
- * WS_TICK_SECS, each wake an event of lws's own: its timers are late by
- * that at most. */
+/*
+ * lws 4.1's libev side runs its timers (lws_sul: its timeouts and
+ * keepalives, ours) in two places: its ev_idle watcher, which libev runs
+ * only in a pass of the loop with no other event pending, and its own
+ * ev_timer, which it arms for the earliest timer when either runs, and
+ * does not move when an earlier timer is set. So:
+ * - tick wakes a quiet loop every WS_TICK_SECS with an event of lws's own
+ *   (lws_cancel_service), after which its idle watcher runs;
+ * - beat, a timer of lws's that sets itself again every WS_TICK_SECS,
+ *   keeps lws's ev_timer armed that soon at the latest, so that a busy
+ *   loop, whose passes all have an event and never run the idle watcher,
+ *   still runs every timer within WS_TICK_SECS of its time (without it,
+ *   a login deadline of 2 s came after 9.5 s under a saturating relay
+ *   load: test_loop_timers).
+ * What lws does in its idle watcher alone still waits for a quiet pass:
+ * its "forced service" (bytes already read and held while a connection's
+ * reading was paused, TLS records already decrypted).
+ */
 #define WS_TICK_SECS	0.1
 static ev_timer tick;
+static lws_sorted_usec_list_t beat;
 static struct server *srv;
 static struct lws_vhost *metrics_vh;
 static char *(*metrics_text)(size_t pre, size_t *len);
@@ -641,6 +654,13 @@ lws_log_emit(int level, const char *line)
 }
 
 static void
+on_beat(lws_sorted_usec_list_t *sul)
+{
+	lws_sul_schedule(ctx, 0, sul, on_beat,
+	    (lws_usec_t)(WS_TICK_SECS * LWS_US_PER_SEC));
+}
+
+static void
 on_tick(struct ev_loop *l, ev_timer *w, int revents)
 {
 	(void)l;
@@ -680,6 +700,7 @@ ws_start(struct server *server, const struct ws_config *cfg)
 	}
 	ev_timer_init(&tick, on_tick, WS_TICK_SECS, WS_TICK_SECS);
 	ev_timer_start(loop, &tick);
+	on_beat(&beat);
 	memset(&info, 0, sizeof(info));
 	info.vhost_name = "default";
 	info.port = cfg->port;
@@ -778,8 +799,10 @@ ws_wake(void)
 void
 ws_stop(void)
 {
-	if (ctx != NULL)
+	if (ctx != NULL) {
+		lws_sul_cancel(&beat);
 		lws_context_destroy(ctx);
+	}
 	ctx = NULL;
 	if (loop != NULL) {
 		ev_timer_stop(loop, &tick);

@@ -36,7 +36,9 @@
 # - "once": ./build only, the release server and CLI: web/interop (the
 #   web client's JavaScript against the C programs), test_crash_scale
 #   (50 kill -9 rounds under load: the binary that ships, and too slow
-#   sanitized) and integration-pg/* but the two above;
+#   sanitized), test_loop_timers (the loop's timers under the load of
+#   bench/offramp-loadgen, which only this build has) and
+#   integration-pg/* but the two above;
 # - "browser" tests (Chromium): ./build-asan only, the sanitizers watching
 #   the server they drive;
 # - "live" (fuzz/short, a minute of live fuzzing) is left out:

@@ -1,0 +1,63 @@
+# test_loop_timers.sh: the loop's timers keep their time while it is busy.
+# lws 4.1 on libev ran its timers (a login deadline among them) only in a
+# pass of the loop with no event pending, or at the time of the earliest
+# timer it had when it was last quiet (server/ws.c, "beat"): under a
+# saturating relay load a connection that never logged in, due to be
+# closed after 2 s, was closed after 9.5 s. Here bench/offramp-loadgen
+# saturates the release server (50 pairs, 8 messages each in flight)
+# while such a connection waits for its deadline.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+sqlite_only "the loop is the same on both stores; the load's progress is read from SQLite's own table"
+
+LOADGEN=${OFFRAMP_LOADGEN_BIN:-}
+if [ ! -x "$LOADGEN" ]; then
+	# the benchmarks are built in the release build only
+	echo "   skip $TEST_NAME: no offramp-loadgen in this build ($LOADGEN)"
+	FINISHED=1
+	exit 77
+fi
+
+# _relayed N: more than N copies stored since the start (AUTOINCREMENT's
+# counter: copies are deleted as they are acked).
+_relayed() {
+	local n
+	n=$(sql "SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'deliveries'")
+	[ "${n:-0}" -gt "$1" ]
+}
+
+step "a connection that never logs in, on a loop kept busy by a relay load"
+# the generator solves no proof of work: none asked (the last values win)
+start_server --login-timeout 2 --pow-bits 0 --pow-max-bits 0
+"$LOADGEN" --port "$PORT" setup --token "$TOKEN" --state "$T/pairs" \
+	--pairs 50 >"$T/setup.out" 2>"$T/setup.err" ||
+	fail "the generator's setup: $(tail -n 3 "$T/setup.err")"
+"$LOADGEN" --target offramp --port "$PORT" --pid "$SERVER_PID" relay \
+	--state "$T/pairs" --pairs 50 --window 8 --secs 8 \
+	>"$T/relay.out" 2>"$T/relay.err" &
+LOAD_PID=$!
+wait_for "the relay load to run" 30 _relayed 2000
+keygen client
+mkfifo "$T/hold"
+exec 7<>"$T/hold"		# stdin of raw stays open: no EOF
+t0=$(now_ms)
+clirun client raw --idle 10 <"$T/hold" 7>&-
+t1=$(now_ms)
+exec 7>&-
+echo "   (raw ended after $((t1 - t0)) ms)"
+assert_match "the challenge came" "$OUT" '"type": *"challenge"'
+assert_eq "the server closed the connection" closed "$(tail -n1 <<<"$OUT")"
+if kill -0 "$LOAD_PID" 2>/dev/null; then
+	pass "the load was still running when it closed"
+else
+	fail "the load ended before the deadline came: nothing was shown"
+fi
+if [ $((t1 - t0)) -lt 5000 ]; then
+	pass "closed within 5 s of a 2 s deadline, under load"
+else
+	fail "closed only after $((t1 - t0)) ms (the deadline was 2 s)"
+fi
+wait "$LOAD_PID" || fail "the generator failed: $(tail -n 3 "$T/relay.err")"
+assert_match "the generator relayed" "$(<"$T/relay.out")" 'delivered_per_s=[1-9]'
+stop_server
+
+finish
