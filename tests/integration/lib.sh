@@ -235,6 +235,21 @@ nap() {
 	read -r -t "$1" -u "$NAP_FD" _ || true
 }
 
+# raw_silent WHO: a raw connection of WHO, not logged in, that sends
+# nothing and holds its stdin open (a FIFO nobody closes) until the server
+# closes it, or raw's idle limit of 10 s; OUT (clirun) has what came, and
+# RAW_MS how long it lasted.
+raw_silent() {
+	local t0
+	[ -p "$T/hold" ] || mkfifo "$T/hold"
+	exec 7<>"$T/hold"
+	t0=$(now_ms)
+	clirun "$1" raw --idle 10 <"$T/hold" 7>&-
+	RAW_MS=$(($(now_ms) - t0))
+	exec 7>&-
+	echo "   (raw ended after $RAW_MS ms)"
+}
+
 # wait_for DESC TIMEOUT_SEC CMD...: runs CMD until it succeeds, at most
 # TIMEOUT_SEC seconds. Returns 0 when it did, else records a failure and
 # returns 1. Between tries 0.05 s, then 0.1, then 0.2 s for as long as it
