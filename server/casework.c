@@ -18,8 +18,8 @@
  *     (CASEWORK_CLAIM_TRIES). Two nodes thus never give one
  *     counsellor's last place twice. A case that another node gave
  *     first is left to it. A referral's partner counsellor is claimed
- *     so before it joins, and a handover's receiver before the case
- *     counts in its caseload (casework_referral.c).
+ *     so before it joins (the referral holds a place in its caseload
+ *     from then on: casework_referral.c).
  *   - Presence: every NODES_PERIOD seconds (a timer of the loop through
  *     srv->conn, conn.h's table, as jobs.c's; armed by the first unit of
  *     work), nodes_sync() stores the counsellors there by a connection
@@ -251,20 +251,26 @@ casework_request(struct server *srv, int64_t client, const char *language,
 int
 casework_close(struct server *srv, struct case_info *c, void *origin)
 {
+	int64_t receiver;
 	int rc;
 
 	if (c->status == CASE_CLOSED)
 		return OFR_E_CASE_CLOSED;
 	if ((rc = store_case_close(srv->st, c->id, srv->now)) != 0 ||
-	    (rc = store_case_get(srv->st, c->id, c)) != 0)
+	    (rc = store_case_get(srv->st, c->id, c)) != 0 ||
+	    (rc = casework_referral_receiver(srv, c, &receiver)) != 0)
 		return rc;
 	if (c->counsellor != 0 && (rc = pool_refresh(srv, c->counsellor)) != 0)
 		return rc;
-	/* The counsellor has room again. The rematch first, its code as
-	 * it is (a lock another node holds too long is unavailable:
-	 * retryable): a close it undoes is told to nobody, the requester
-	 * answered once, with that error. */
-	if ((rc = casework_rematch(srv, c->counsellor)) != 0)
+	if (receiver != 0 && (rc = pool_refresh(srv, receiver)) != 0)
+		return rc;
+	/* The counsellor has room again, and the partner counsellor of
+	 * its referral. The rematch first, its code as it is (a lock
+	 * another node holds too long is unavailable: retryable): a close
+	 * it undoes is told to nobody, the requester answered once, with
+	 * that error. */
+	if ((rc = casework_rematch(srv, c->counsellor)) != 0 ||
+	    (receiver != 0 && (rc = casework_rematch(srv, receiver)) != 0))
 		return rc;
 	return srv->notify->changed(srv, c, origin);
 }
@@ -411,18 +417,23 @@ casework_seen(struct server *srv, struct case_info *c, int64_t account,
 	return srv->notify->changed(srv, c, origin);
 }
 
-/* Moves c from status from to status to, for its counsellor. */
+/* Moves c from status from to status to, for its counsellor (and the
+ * partner counsellor of its referral: a case opened again holds its
+ * place again). */
 static int
 set_status(struct server *srv, struct case_info *c, int from, int to,
     void *origin)
 {
+	int64_t receiver;
 	int rc;
 
 	if (c->status != from)
 		return OFR_E_BAD_STATE;
 	if ((rc = store_case_set_status(srv->st, c->id, to, srv->now)) != 0 ||
 	    (rc = store_case_get(srv->st, c->id, c)) != 0 ||
-	    (rc = pool_refresh(srv, c->counsellor)) != 0)
+	    (rc = pool_refresh(srv, c->counsellor)) != 0 ||
+	    (rc = casework_referral_receiver(srv, c, &receiver)) != 0 ||
+	    (receiver != 0 && (rc = pool_refresh(srv, receiver)) != 0))
 		return rc;
 	return srv->notify->changed(srv, c, origin);
 }

@@ -57,5 +57,11 @@ int casework_referral_join(struct server *srv, struct case_info *c,
  * one. 0 or a negative code. */
 int casework_referral_release(struct server *srv, const struct case_info *c,
     int64_t counsellor);
+/* The partner counsellor of c's accepted referral in *receiver, 0 when
+ * c has none: it holds a place in that counsellor's caseload while c is
+ * open, so the pool reads it again when c closes or opens again. 0 or a
+ * negative code. */
+int casework_referral_receiver(struct server *srv, const struct case_info *c,
+    int64_t *receiver);
 
 #endif

@@ -8,7 +8,12 @@
  * of, the summary goes once, after the client's approval, to that
  * counsellor alone, and the handover is one unit of work. Like
  * casework.c it speaks in model types only, keeps the pool in step with
- * what it changes, and tells the layer above through srv->notify.
+ * what it changes, and tells the layer above through srv->notify. An
+ * accepted referral holds a place in its partner counsellor's caseload
+ * from the join on, while its case is open (store_accounts.c,
+ * COUNSELLOR_OPEN): the pool reads that counsellor again whenever one
+ * joins or leaves a referral, a referral ends, or its case closes or
+ * opens again, and a place given back is offered at once (the rematch).
  */
 #include <string.h>
 
@@ -136,11 +141,12 @@ casework_referral_request(struct server *srv, const struct case_info *c,
 	return 0;
 }
 
-/* counsellor joins c as r's partner counsellor; c read back.
- * OFR_E_NOT_FOUND, with nothing written, when r no longer waits: with
- * several nodes, another node chose its counsellor (or ended it) since r
- * was read. The counsellor's lock does not cover that (two nodes may
- * choose two counsellors), the referral's row does: the receiver first. */
+/* counsellor joins c as r's partner counsellor, a place of its
+ * caseload taken; c read back. OFR_E_NOT_FOUND, with nothing written,
+ * when r no longer waits: with several nodes, another node chose its
+ * counsellor (or ended it) since r was read. The counsellor's lock does
+ * not cover that (two nodes may choose two counsellors), the referral's
+ * row does: the receiver first. */
 static int
 join(struct server *srv, struct case_info *c, const struct referral *r,
     int64_t counsellor)
@@ -152,7 +158,8 @@ join(struct server *srv, struct case_info *c, const struct referral *r,
 	if (rc == OFR_E_BAD_STATE)
 		return OFR_E_NOT_FOUND;
 	if (rc != 0 || (rc = store_member_add(srv->st, c->id, c->counsellor,
-	    counsellor, MEMBER_CO_COUNSELLOR, srv->now, &version)) != 0)
+	    counsellor, MEMBER_CO_COUNSELLOR, srv->now, &version)) != 0 ||
+	    (rc = pool_refresh(srv, counsellor)) != 0)
 		return rc;
 	return reread(srv, c);
 }
@@ -182,7 +189,27 @@ casework_referral_release(struct server *srv, const struct case_info *c,
 		return rc;
 	if (r.status != REFERRAL_ACCEPTED || r.receiver != counsellor)
 		return 0;
-	return store_referral_release(srv->st, r.id, counsellor);
+	if ((rc = store_referral_release(srv->st, r.id, counsellor)) != 0)
+		return rc;
+	return pool_refresh(srv, counsellor);
+}
+
+int
+casework_referral_receiver(struct server *srv, const struct case_info *c,
+    int64_t *receiver)
+{
+	struct referral r;
+	int rc;
+
+	*receiver = 0;
+	rc = store_referral_open(srv->st, c->id, &r);
+	if (rc == OFR_E_NOT_FOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	if (r.status == REFERRAL_ACCEPTED)
+		*receiver = r.receiver;
+	return 0;
 }
 
 /* Matches accepted referral r of c: the partner's best counsellor joins
@@ -286,7 +313,7 @@ casework_referral_answer(struct server *srv, struct case_info *c, int accept,
 }
 
 /* Open referral r of c ends in status; its partner counsellor, if it
- * joined, leaves for why. Tells left, then changed. */
+ * joined, leaves for why, and has its place back. Tells left. */
 static int
 end_open(struct server *srv, struct case_info *c, const struct referral *r,
     int status, int why, void *origin)
@@ -295,8 +322,11 @@ end_open(struct server *srv, struct case_info *c, const struct referral *r,
 
 	if ((rc = store_referral_end(srv->st, r->id, status, srv->now)) != 0)
 		return rc;
-	if (r->receiver != 0 && (rc = store_case_has_participant(srv->st,
-	    c->id, r->receiver, &yes)) != 0)
+	if (r->receiver == 0)
+		return 0;
+	if ((rc = pool_refresh(srv, r->receiver)) != 0 ||
+	    (rc = store_case_has_participant(srv->st, c->id, r->receiver,
+	    &yes)) != 0)
 		return rc;
 	if (yes) {
 		if ((rc = store_member_drop(srv->st, c->id, r->receiver, why,
@@ -305,7 +335,7 @@ end_open(struct server *srv, struct case_info *c, const struct referral *r,
 			return rc;
 		srv->notify->left(srv, c, r->receiver, origin);
 	}
-	return srv->notify->changed(srv, c, origin);
+	return 0;
 }
 
 int
@@ -322,8 +352,15 @@ casework_referral_withdraw(struct server *srv, struct case_info *c, int64_t aske
 		return OFR_E_BAD_STATE;
 	if (rc != 0)
 		return rc;
-	return end_open(srv, c, &r, asker == c->client ? REFERRAL_WITHDRAWN :
-	    REFERRAL_CANCELLED, LEFT_REMOVED, origin);
+	if ((rc = end_open(srv, c, &r, asker == c->client ?
+	    REFERRAL_WITHDRAWN : REFERRAL_CANCELLED, LEFT_REMOVED,
+	    origin)) != 0)
+		return rc;
+	/* The partner counsellor has room again: the rematch before the
+	 * answer, as casework_close()'s. */
+	if (r.receiver != 0 && (rc = casework_rematch(srv, r.receiver)) != 0)
+		return rc;
+	return srv->notify->changed(srv, c, origin);
 }
 
 /* The open referral of c in status accepted with its partner counsellor
@@ -409,13 +446,8 @@ casework_referral_complete(struct server *srv, struct case_info *c,
 		return rc;
 	if (!r.summary_sent)
 		return OFR_E_BAD_STATE;
-	/* The case counts in the receiver's caseload from now: its lock,
-	 * as for an assignment, so that no other node gives its places
-	 * meanwhile on a caseload read before this commit. The handover
-	 * itself is not refused for a full caseload (the receiver already
-	 * counsels the case). */
-	if ((rc = casework_claim(srv, r.receiver, NULL)) < 0)
-		return rc;
+	/* The receiver's caseload keeps its size: the case held a place in
+	 * it since the join, as the referral's, and now as its own. */
 	/* The colleagues A's counsellor brought leave with it. */
 	if ((rc = store_case_colleagues(srv->st, c->id, ids,
 	    MODEL_PARTICIPANTS_MAX, &n)) != 0)
@@ -448,20 +480,24 @@ casework_referral_partnership_ended(struct server *srv, int64_t a, int64_t b)
 	struct case_info c;
 	struct referral r;
 	size_t n;
-	int rc;
+	int rc, room = 0;
 
 	/* Each pass cancels what it read: the next reads the rest. */
 	do {
 		if ((rc = store_referrals_of_pair(srv->st, a, b, ids,
 		    CANCEL_BATCH, &n)) != 0)
 			return rc;
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
 			if ((rc = store_case_get(srv->st, ids[i], &c)) != 0 ||
 			    (rc = store_referral_open(srv->st, c.id,
 			    &r)) != 0 ||
 			    (rc = end_open(srv, &c, &r, REFERRAL_CANCELLED,
-			    LEFT_PARTNERSHIP, NULL)) != 0)
+			    LEFT_PARTNERSHIP, NULL)) != 0 ||
+			    (rc = srv->notify->changed(srv, &c, NULL)) != 0)
 				return rc;
+			room |= r.receiver != 0;
+		}
 	} while (n == CANCEL_BATCH);
-	return 0;
+	/* Partner counsellors have room again: one rematch for them all. */
+	return room ? casework_rematch(srv, 0) : 0;
 }

@@ -644,6 +644,14 @@ static const char *const migrations[] = {
 	"ALTER TABLE case_members_18 RENAME TO case_members;"
 	"CREATE INDEX case_members_case ON case_members(case_id, left_at);"
 	"CREATE INDEX case_members_account ON case_members(account_id);",
+
+	/*
+	 * 19: an accepted referral holds a place in its partner
+	 * counsellor's caseload from the join on (store_accounts.c,
+	 * COUNSELLOR_OPEN): its referrals, found by this index.
+	 */
+	"CREATE INDEX referrals_receiver ON referrals(receiver_id)"
+	"  WHERE status = 1;",
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(*migrations)))
 

@@ -478,6 +478,10 @@ static const char *const pg_migrations[] = {
 	"  PRIMARY KEY (account_id, node)"
 	");"
 	"CREATE INDEX waiting_node ON nodes.waiting(node);",
+	/* 5: SQLite's 19: the accepted referrals of a partner counsellor,
+	 * which hold places in its caseload */
+	"CREATE INDEX referrals_receiver ON referrals(receiver_id)"
+	"  WHERE status = 1;",
 };
 #define PG_SCHEMA_VERSION	((int)nitems(pg_migrations))
 

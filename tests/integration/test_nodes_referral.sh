@@ -5,13 +5,12 @@
 # on node a) and B (Bea; Lou, one place, working on node b; Kim and Max,
 # away) are partners.
 # - Four clients of Sam accept their referrals to B at once, two at each
-#   node: each is answered, and each referral has Lou, in its case once
-#   (a join takes no place in Lou's caseload: PROTOCOL.md).
-# - Sam hands one over to Lou at node a, and a new client asks for Lou's
-#   one place at node b while the handover holds Lou's lock (a psql
-#   session's lock on the referral's row keeps it from its commit): the
-#   request waits for that lock, then finds no place; both are answered.
-#   Without the lock it got the place the handover had counted.
+#   node: each is answered, one referral has Lou, in its case once, and
+#   the three others wait (a join takes a place in Lou's caseload:
+#   PROTOCOL.md). Before, Lou joined all four at his one place.
+# - Sam hands that one over to Lou at node a while a new client asks for
+#   a place of B's at node b: both are answered, and the client waits
+#   (the handover moves Lou's place from the referral to his own case).
 # - Lou away, a fifth referral waits in B's queue; Lou and Max take it at
 #   node a while Kim takes it and Bea assigns it to Max at node b: one of
 #   them has it, the others are answered not_found (taken by another),
@@ -81,12 +80,6 @@ race() {
 	answers "${names[@]}"
 }
 
-# waiting N: N server sessions or more wait for a lock.
-waiting() {
-	[ "$(sql "SELECT count(DISTINCT pid) FROM pg_locks
-	    WHERE NOT granted")" -ge "$1" ]
-}
-
 # answered DESC NAME TYPE: NAME's request had one answer, of TYPE.
 answered() {
 	local v=ANSWER_$2
@@ -105,10 +98,14 @@ b_members() {
 	    AND a.programme_id = $B AND m.left_at IS NULL"
 }
 
-# open_of ID: the counsellor's open cases in the store.
+# open_of ID: the counsellor's open cases in the store, and the open
+# cases of the accepted referrals it joined (PROTOCOL.md, "A place in
+# the partner counsellor's caseload"): "LED+JOINED".
 open_of() {
-	sql "SELECT count(*) FROM cases WHERE counsellor_id = $1
-	    AND status IN (1, 2, 4)"
+	echo "$(sql "SELECT count(*) FROM cases WHERE counsellor_id = $1
+	    AND status IN (1, 2, 4)")+$(sql "SELECT count(*) FROM referrals r
+	    JOIN cases c ON c.id = r.case_id WHERE r.receiver_id = $1
+	    AND r.status = 1 AND c.status IN (1, 2, 4)")"
 }
 
 start_node a
@@ -153,68 +150,52 @@ accept() {
 	echo "{\"v\":1,\"type\":\"referral.answer\",\"id\":7,\"case\":$1,\"accept\":true}"
 }
 
-step "four accepts at once, two at each node: Lou joins each referral once"
+step "four accepts at once, two at each node: Lou, one place, joins one"
 connect a:c1a:c1 b:c2b:c2 a:c3a:c3 b:c4b:c4
 race c1a="$(accept "$CASE_c1")" c2b="$(accept "$CASE_c2")" \
 	c3a="$(accept "$CASE_c3")" c4b="$(accept "$CASE_c4")"
+JOINED= waits=0
 for c in c1a c2b c3a c4b; do
 	answered "$c's accept answered" "$c" 'referral\.answer\.ok'
 	k=CASE_${c%?}
-	assert_eq "  its referral is Lou's, and Lou is in its case once" \
-		"$LOU|1" "$(sql "SELECT receiver_id FROM referrals
-		    WHERE case_id = ${!k}")|$(b_members "${!k}")"
+	got="$(sql "SELECT receiver_id FROM referrals
+	    WHERE case_id = ${!k}")|$(b_members "${!k}")"
+	case $got in
+	"$LOU|1") [ -n "$JOINED" ] && fail "Lou joined ${c%?}'s too"
+		JOINED=${c%?} ;;
+	"|0") waits=$((waits + 1)) ;;
+	*) fail "${c%?}'s referral: neither Lou's, once, nor waiting: $got" ;;
+	esac
 done
-assert_eq "Lou's caseload is still empty: a join takes no place" 0 \
-	"$(open_of "$LOU")"
+assert_eq "one referral has Lou, in its case once; three wait" "1 3" \
+	"$([ -n "$JOINED" ] && echo 1 || echo 0) $waits"
+assert_eq "Lou's one place is the referral's" "0+1" "$(open_of "$LOU")"
+cli_out out admin2 counsellors
+assert_match "  as B's admin is told" "$out" "^$KEY_lou Lou open=1 capacity=1 "
 
-step "a handover to Lou at node a, a request for Lou's one place at node b meanwhile"
-V=$(sql "SELECT members FROM cases WHERE id = $CASE_c1")
-for who in c1 couns; do
-	clirun "$who" raw --login --count 1 <<<"{\"v\":1,\"type\":\"case.seen\",\"id\":5,\"case\":$CASE_c1,\"members\":$V}"
+step "a handover to Lou at node a, a request for a place of B's at node b meanwhile"
+CJ=CASE_$JOINED
+CJ=${!CJ}
+V=$(sql "SELECT members FROM cases WHERE id = $CJ")
+for who in "$JOINED" couns; do
+	clirun "$who" raw --login --count 1 <<<"{\"v\":1,\"type\":\"case.seen\",\"id\":5,\"case\":$CJ,\"members\":$V}"
 	assert_match "$who confirms Lou" "$OUT" '"case\.seen\.ok"'
 done
-clirun c1 raw --login --count 1 <<<"{\"v\":1,\"type\":\"referral.approve\",\"id\":5,\"case\":$CASE_c1,\"digest\":\"$(b64_random 32)\"}"
-assert_match "c1 approves a summary" "$OUT" '"referral\.approve\.ok"'
-clirun couns raw --login --count 1 <<<"{\"v\":1,\"type\":\"referral.summary\",\"id\":5,\"case\":$CASE_c1,\"mid\":\"$(b64_random 16)\",\"to\":\"$KEY_lou\",\"ct\":\"$(b64_random 64)\"}"
+clirun "$JOINED" raw --login --count 1 <<<"{\"v\":1,\"type\":\"referral.approve\",\"id\":5,\"case\":$CJ,\"digest\":\"$(b64_random 32)\"}"
+assert_match "$JOINED approves a summary" "$OUT" '"referral\.approve\.ok"'
+clirun couns raw --login --count 1 <<<"{\"v\":1,\"type\":\"referral.summary\",\"id\":5,\"case\":$CJ,\"mid\":\"$(b64_random 16)\",\"to\":\"$KEY_lou\",\"ct\":\"$(b64_random 64)\"}"
 assert_match "Sam sends it to Lou" "$OUT" '"referral\.summary\.ok"'
-# The handover locks Lou (casework_claim) before the case counts in his
-# caseload; a lock on the referral's row (a psql session's) holds it
-# there, before its commit, until cb's request at node b waits for Lou's
-# lock too (or, were there no such lock, is answered). Each wait is
-# bounded at 2 s (lock_timeout): the holder lets go within it.
 connect a:sama:couns b:cbb:cb
-mkfifo "$T/holder.in"
-(
-	for fd in "${WATCH_FDS[@]}"; do
-		exec {fd}>&-
-	done
-	exec env PGAPPNAME=holder psql -X -q -v ON_ERROR_STOP=1 \
-		-d "$STORE_URL" <"$T/holder.in" >"$T/holder.out" 2>&1
-) &
-HOLDER=$!
-exec {hold}>"$T/holder.in"
-echo "BEGIN; SELECT 1 FROM referrals WHERE case_id = $CASE_c1 FOR UPDATE;" >&"$hold"
-wait_for "the holder to lock the referral's row" 10 eval '[ "$(sql "SELECT
-    count(*) FROM pg_stat_activity WHERE application_name = '"'holder'"'
-    AND state = '"'idle in transaction'"'")" = 1 ]'
-send sama "{\"v\":1,\"type\":\"referral.complete\",\"id\":7,\"case\":$CASE_c1}"
-WAIT_EVERY=0.02 wait_for "the handover to wait for the referral's row" 10 \
-	waiting 1
-send cbb "{\"v\":1,\"type\":\"case.request\",\"id\":7,\"language\":\"en\",\"topic\":\"leaving\",\"programme\":$B}"
-WAIT_EVERY=0.02 wait_for "cb's request to wait for Lou's lock, or its answer" 10 \
-	eval 'waiting 2 || file_has "$T/watch-cbb.out" "\"re\":7"'
-echo "COMMIT;" >&"$hold"
-exec {hold}>&-
-wait "$HOLDER" || true
-answers sama cbb
+race sama="{\"v\":1,\"type\":\"referral.complete\",\"id\":7,\"case\":$CJ}" \
+	cbb="{\"v\":1,\"type\":\"case.request\",\"id\":7,\"language\":\"en\",\"topic\":\"leaving\",\"programme\":$B}"
 answered "Sam's handover answered" sama 'referral\.complete\.ok'
-assert_eq "  c1's case is Lou's and B's" "$LOU|$B" \
-	"$(sql "SELECT counsellor_id, programme_id FROM cases WHERE id = $CASE_c1")"
+assert_eq "  $JOINED's case is Lou's and B's" "$LOU|$B" \
+	"$(sql "SELECT counsellor_id, programme_id FROM cases WHERE id = $CJ")"
 answered "cb's request answered" cbb 'case\.request\.ok'
 CB=$(sql "SELECT id FROM cases WHERE client_id = $(account_id cb)")
-assert_eq "  cb waits: the handover had Lou's one place" 1 \
+assert_eq "  cb waits: Lou's one place is taken, before and after" 1 \
 	"$(sql "SELECT status FROM cases WHERE id = $CB")"
-assert_eq "Lou has the handed-over case alone" 1 "$(open_of "$LOU")"
+assert_eq "Lou has the handed-over case alone" "1+0" "$(open_of "$LOU")"
 
 step "a referral waiting in B's queue: three take it and Bea assigns it at once"
 cli_out out admin2 counsellor-update Lou --capacity 5 --presence away
