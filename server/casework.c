@@ -275,13 +275,13 @@ casework_close(struct server *srv, struct case_info *c, void *origin)
 	return srv->notify->changed(srv, c, origin);
 }
 
-/* Takes colleague out of c for why and tells it (left). A referral's
+/* Takes colleague out of c for why; c read back. A referral's
  * counsellor that nobody in the case sent away (disabled, deleted, or
  * with the case's counsellor moved) gives the referral back to the
- * partner's intake. */
+ * partner's intake; one removed or gone by itself keeps it, but not its
+ * place (it is no longer in c). */
 static int
-drop_colleague(struct server *srv, struct case_info *c, int64_t colleague,
-    int why, void *origin)
+take_out(struct server *srv, struct case_info *c, int64_t colleague, int why)
 {
 	int rc;
 
@@ -289,7 +289,19 @@ drop_colleague(struct server *srv, struct case_info *c, int64_t colleague,
 	    srv->now)) != 0 ||
 	    (why != LEFT_REMOVED && why != LEFT_LEFT &&
 	    (rc = casework_referral_release(srv, c, colleague)) != 0) ||
-	    (rc = store_case_get(srv->st, c->id, c)) != 0)
+	    (rc = pool_refresh(srv, colleague)) != 0)
+		return rc;
+	return store_case_get(srv->st, c->id, c);
+}
+
+/* take_out(), and tells it (left). */
+static int
+drop_colleague(struct server *srv, struct case_info *c, int64_t colleague,
+    int why, void *origin)
+{
+	int rc;
+
+	if ((rc = take_out(srv, c, colleague, why)) != 0)
 		return rc;
 	srv->notify->left(srv, c, colleague, origin);
 	return 0;
@@ -382,6 +394,7 @@ casework_remove(struct server *srv, struct case_info *c, int64_t asker,
 {
 	struct participant p[MODEL_PARTICIPANTS_MAX];
 	const struct participant *m = NULL;
+	int64_t receiver;
 	size_t n;
 	int rc;
 
@@ -398,9 +411,15 @@ casework_remove(struct server *srv, struct case_info *c, int64_t asker,
 	/* The client, the counsellor, or the colleague itself. */
 	if (asker != c->client && asker != c->counsellor && asker != member)
 		return OFR_E_FORBIDDEN;
-	if ((rc = drop_colleague(srv, c, member, asker == member ? LEFT_LEFT :
-	    LEFT_REMOVED, origin)) != 0)
+	if ((rc = casework_referral_receiver(srv, c, &receiver)) != 0 ||
+	    (rc = take_out(srv, c, member, asker == member ? LEFT_LEFT :
+	    LEFT_REMOVED)) != 0)
 		return rc;
+	/* A referral's counsellor has its place back: the rematch before
+	 * anyone is told, as casework_close()'s. */
+	if (receiver == member && (rc = casework_rematch(srv, member)) != 0)
+		return rc;
+	srv->notify->left(srv, c, member, origin);
 	return srv->notify->changed(srv, c, origin);
 }
 

@@ -10,10 +10,11 @@
  * casework.c it speaks in model types only, keeps the pool in step with
  * what it changes, and tells the layer above through srv->notify. An
  * accepted referral holds a place in its partner counsellor's caseload
- * from the join on, while its case is open (store_accounts.c,
- * COUNSELLOR_OPEN): the pool reads that counsellor again whenever one
- * joins or leaves a referral, a referral ends, or its case closes or
- * opens again, and a place given back is offered at once (the rematch).
+ * from the join on, while its case is open and that counsellor in it
+ * (store_accounts.c, COUNSELLOR_OPEN): the pool reads that counsellor
+ * again whenever one joins or leaves a referral or its case, a referral
+ * ends, or its case closes or opens again, and a place given back by a
+ * choice of the case's people is offered at once (the rematch).
  */
 #include <string.h>
 
@@ -175,6 +176,22 @@ casework_referral_join(struct server *srv, struct case_info *c,
 	return srv->notify->changed(srv, c, origin);
 }
 
+/* c's open referral in r, with r->receiver its partner counsellor when
+ * it is accepted and has one, else 0. 0 or a negative code. */
+static int
+joined_referral(struct server *srv, const struct case_info *c,
+    struct referral *r)
+{
+	int rc = store_referral_open(srv->st, c->id, r);
+
+	if (rc == OFR_E_NOT_FOUND || (rc == 0 &&
+	    r->status != REFERRAL_ACCEPTED)) {
+		r->receiver = 0;
+		return 0;
+	}
+	return rc;
+}
+
 int
 casework_referral_release(struct server *srv, const struct case_info *c,
     int64_t counsellor)
@@ -182,13 +199,9 @@ casework_referral_release(struct server *srv, const struct case_info *c,
 	struct referral r;
 	int rc;
 
-	rc = store_referral_open(srv->st, c->id, &r);
-	if (rc == OFR_E_NOT_FOUND)
-		return 0;
-	if (rc != 0)
+	if ((rc = joined_referral(srv, c, &r)) != 0 ||
+	    r.receiver == 0 || r.receiver != counsellor)
 		return rc;
-	if (r.status != REFERRAL_ACCEPTED || r.receiver != counsellor)
-		return 0;
 	if ((rc = store_referral_release(srv->st, r.id, counsellor)) != 0)
 		return rc;
 	return pool_refresh(srv, counsellor);
@@ -199,17 +212,10 @@ casework_referral_receiver(struct server *srv, const struct case_info *c,
     int64_t *receiver)
 {
 	struct referral r;
-	int rc;
+	int rc = joined_referral(srv, c, &r);
 
-	*receiver = 0;
-	rc = store_referral_open(srv->st, c->id, &r);
-	if (rc == OFR_E_NOT_FOUND)
-		return 0;
-	if (rc != 0)
-		return rc;
-	if (r.status == REFERRAL_ACCEPTED)
-		*receiver = r.receiver;
-	return 0;
+	*receiver = rc == 0 ? r.receiver : 0;
+	return rc;
 }
 
 /* Matches accepted referral r of c: the partner's best counsellor joins
@@ -313,29 +319,26 @@ casework_referral_answer(struct server *srv, struct case_info *c, int accept,
 }
 
 /* Open referral r of c ends in status; its partner counsellor, if it
- * joined, leaves for why, and has its place back. Tells left. */
+ * joined and is still in c, leaves for why (1 in *left: the caller
+ * tells left) and has its place back. */
 static int
 end_open(struct server *srv, struct case_info *c, const struct referral *r,
-    int status, int why, void *origin)
+    int status, int why, int *left)
 {
-	int rc, yes = 0;
+	int rc;
 
+	*left = 0;
 	if ((rc = store_referral_end(srv->st, r->id, status, srv->now)) != 0)
 		return rc;
 	if (r->receiver == 0)
 		return 0;
-	if ((rc = pool_refresh(srv, r->receiver)) != 0 ||
-	    (rc = store_case_has_participant(srv->st, c->id, r->receiver,
-	    &yes)) != 0)
+	if ((rc = store_case_has_participant(srv->st, c->id, r->receiver,
+	    left)) != 0)
 		return rc;
-	if (yes) {
-		if ((rc = store_member_drop(srv->st, c->id, r->receiver, why,
-		    srv->now)) != 0 ||
-		    (rc = reread(srv, c)) != 0)
-			return rc;
-		srv->notify->left(srv, c, r->receiver, origin);
-	}
-	return 0;
+	if (*left && ((rc = store_member_drop(srv->st, c->id, r->receiver,
+	    why, srv->now)) != 0 || (rc = reread(srv, c)) != 0))
+		return rc;
+	return pool_refresh(srv, r->receiver);
 }
 
 int
@@ -343,7 +346,7 @@ casework_referral_withdraw(struct server *srv, struct case_info *c, int64_t aske
     void *origin)
 {
 	struct referral r;
-	int rc;
+	int rc, left;
 
 	if (asker != c->client && asker != c->counsellor)
 		return OFR_E_FORBIDDEN;
@@ -354,12 +357,15 @@ casework_referral_withdraw(struct server *srv, struct case_info *c, int64_t aske
 		return rc;
 	if ((rc = end_open(srv, c, &r, asker == c->client ?
 	    REFERRAL_WITHDRAWN : REFERRAL_CANCELLED, LEFT_REMOVED,
-	    origin)) != 0)
+	    &left)) != 0)
 		return rc;
-	/* The partner counsellor has room again: the rematch before the
-	 * answer, as casework_close()'s. */
-	if (r.receiver != 0 && (rc = casework_rematch(srv, r.receiver)) != 0)
+	/* The partner counsellor has room again: the rematch before
+	 * anyone is told, as casework_close()'s (a withdrawal it undoes is
+	 * told to nobody). */
+	if (left && (rc = casework_rematch(srv, r.receiver)) != 0)
 		return rc;
+	if (left)
+		srv->notify->left(srv, c, r.receiver, origin);
 	return srv->notify->changed(srv, c, origin);
 }
 
@@ -480,7 +486,7 @@ casework_referral_partnership_ended(struct server *srv, int64_t a, int64_t b)
 	struct case_info c;
 	struct referral r;
 	size_t n;
-	int rc, room = 0;
+	int rc, left, room = 0;
 
 	/* Each pass cancels what it read: the next reads the rest. */
 	do {
@@ -492,12 +498,17 @@ casework_referral_partnership_ended(struct server *srv, int64_t a, int64_t b)
 			    (rc = store_referral_open(srv->st, c.id,
 			    &r)) != 0 ||
 			    (rc = end_open(srv, &c, &r, REFERRAL_CANCELLED,
-			    LEFT_PARTNERSHIP, NULL)) != 0 ||
-			    (rc = srv->notify->changed(srv, &c, NULL)) != 0)
+			    LEFT_PARTNERSHIP, &left)) != 0)
 				return rc;
-			room |= r.receiver != 0;
+			if (left)
+				srv->notify->left(srv, &c, r.receiver, NULL);
+			if ((rc = srv->notify->changed(srv, &c, NULL)) != 0)
+				return rc;
+			room |= left;
 		}
 	} while (n == CANCEL_BATCH);
-	/* Partner counsellors have room again: one rematch for them all. */
+	/* Partner counsellors have room again: one rematch for them all
+	 * (after the pushes of the cases, as a failure of the passes
+	 * after the first already was). */
 	return room ? casework_rematch(srv, 0) : 0;
 }

@@ -13,7 +13,10 @@
 # - The handover: the place becomes that of Lou's own case.
 # - Kim, given a referral by Bea, is full (a take refused); its case's
 #   client asks for another counsellor, Kim leaves with Sam and has room:
-#   the take goes through. The partnership ends: Kim's place back.
+#   the take goes through.
+# - Lou, removed from a referral's case by its client, keeps the referral
+#   but not the place: a waiting referral has it at once.
+# - The partnership ends: the places held by referrals come back.
 # Each count as Bea's `counsellors` gives it (the store's), each refusal
 # and match from the matching's pool.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -147,12 +150,28 @@ cli_out out kim take "$C5"
 assert_eq "Kim takes c5's referral" "$KIM" "$(receiver "$C5")"
 assert_eq "  it holds his place" 1 "$(open_of Kim)"
 
-step "the partnership ends: Kim's place back; Lou keeps his own case"
+step "Lou removed from a referral's case: the referral stays his, the place does not"
+cli_out out admin2 counsellor-update Lou --capacity 2
+assert_eq "Lou has two places" 2 "$(field "$out" capacity)"
+accepted c6
+C6=$CASE
+assert_eq "Lou joins c6's referral: his second place" "$LOU|2" \
+	"$(receiver "$C6")|$(open_of Lou)"
+accepted c7
+C7=$CASE
+assert_eq "c7's referral waits: Lou full, Kim away and full" "" "$(receiver "$C7")"
+cli_out out c6 remove "$C6" Lou
+assert_match "c6 removes Lou" "$(cli c6 members "$C6")" '^former Lou .* left: removed'
+assert_eq "c6's referral is still Lou's" "$LOU" "$(receiver "$C6")"
+assert_eq "c7's referral has Lou's place at once" "$LOU|2" \
+	"$(receiver "$C7")|$(open_of Lou)"
+
+step "the partnership ends: the places held by referrals come back"
 P=$(sql "SELECT id FROM partnerships WHERE status = 1")
 cli_out out admin2 partnership end "$P"
 assert_eq "Bea ends it" ended "$(field "$out" status)"
 assert_eq "Kim has no place held" 0 "$(open_of Kim)"
-assert_eq "Lou still has c3's case" 1 "$(open_of Lou)"
+assert_eq "Lou has c3's case alone" 1 "$(open_of Lou)"
 assert_eq "the store agrees: Lou leads one case, no referral holds a place" \
 	"1|0" "$(sql "SELECT count(*) FROM cases WHERE counsellor_id = $LOU
 	    AND status IN (1, 2, 4)")|$(sql "SELECT count(*) FROM referrals
