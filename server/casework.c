@@ -520,15 +520,17 @@ fits_case(struct server *srv, const struct match_profile *me,
 }
 
 /* 1 when counsellor me fits referral r of c waiting at its programme, as
- * fits() says. */
+ * fits() says, 0 when not, or a negative code. */
 static int
 fits_referral(struct server *srv, const struct match_profile *me,
     const struct case_info *c, const struct referral *r)
 {
-	struct match_request rq;
+	struct referral_request req;
+	int rc;
 
-	return casework_referral_request(srv, c, r, &rq) == 0 &&
-	    fits(srv, me, &rq);
+	if ((rc = casework_referral_request(srv, c, r, &req)) != 0)
+		return rc;
+	return fits(srv, me, &req.rq);
 }
 
 /* Counsellor me takes referral r of c waiting at its programme: it joins
@@ -537,8 +539,12 @@ static int
 take_referral(struct server *srv, const struct match_profile *me,
     struct case_info *c, const struct referral *r, void *origin)
 {
-	if (!me->eligible || !fits_referral(srv, me, c, r))
+	int rc;
+
+	if (!me->eligible)
 		return OFR_E_FORBIDDEN;
+	if ((rc = fits_referral(srv, me, c, r)) <= 0)
+		return rc < 0 ? rc : OFR_E_FORBIDDEN;
 	if (me->open >= me->capacity)
 		return OFR_E_LIMIT;
 	return casework_referral_join(srv, c, r, me->id, origin);
@@ -633,9 +639,14 @@ queued_referrals(struct queue_walk *w, struct queued_referral *q, size_t *n)
 		    (rc = casework_referral_waiting_at(w->srv, &c,
 		    w->programme, &r, &yes)) != 0)
 			return rc;
-		if (!yes || (w->me != NULL &&
-		    !fits_referral(w->srv, w->me, &c, &r)))
+		if (!yes)
 			continue;
+		if (w->me != NULL &&
+		    (rc = fits_referral(w->srv, w->me, &c, &r)) <= 0) {
+			if (rc < 0)
+				return rc;
+			continue;
+		}
 		/* Stable: after those of its urgency or higher. */
 		for (j = *n; j > 0 && q[j - 1].urgency < c.prefs.urgency; j--)
 			q[j] = q[j - 1];

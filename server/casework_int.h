@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "match.h"
 #include "model.h"
 
 struct server;
@@ -16,8 +17,6 @@ struct server;
  * most a batch), as the rematch does for waiting cases
  * (casework_referral.c). 0 or a negative code. */
 int casework_referral_rematch(struct server *srv);
-
-struct match_request;
 
 #define CASEWORK_CLAIM_TRIES	8	/* counsellors claimed for one case */
 
@@ -37,11 +36,22 @@ int casework_claim(struct server *srv, int64_t id,
  * partnership still active; r filled then. 0 or a negative code. */
 int casework_referral_waiting_at(struct server *srv, const struct case_info *c,
     int64_t programme, struct referral *r, int *yes);
+#define REFERRAL_SENT_AWAY_MAX	64	/* as a case's stays (casework.c) */
+
+/* A waiting referral's request, and the counsellors it never goes to. */
+struct referral_request {
+	struct match_request rq;	/* rq.banned points into sent_away */
+	int64_t sent_away[REFERRAL_SENT_AWAY_MAX];
+};
+
 /* The request the partner's counsellors of waiting referral r of c are
  * matched by: c's language, topic and stated preferences, r's partner
- * programme, never c's counsellor. */
+ * programme, never c's counsellor, nor one a participant removed from c
+ * or that the client asked to leave c as its counsellor
+ * (store_case_sent_away). Filled in place (out->rq points into out).
+ * 0 or a negative code. */
 int casework_referral_request(struct server *srv, const struct case_info *c,
-    const struct referral *r, struct match_request *rq);
+    const struct referral *r, struct referral_request *out);
 /* counsellor, of r's partner programme, joins c as waiting referral r's
  * counsellor, joining until everyone confirmed it, as a matched one
  * does; c read back. Tells changed. The caller claimed counsellor

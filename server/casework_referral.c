@@ -73,6 +73,28 @@ programme_of(struct server *srv, int64_t counsellor, int64_t *programme)
 	return 0;
 }
 
+/* 1 in *yes when referral r of c lives: its partnership is active and
+ * c's counsellor is of the programme that proposed it. A case that a
+ * counsellor of another programme leads (it was moved, and its request
+ * named no programme) carries a referral that nobody acts on but to end
+ * it, as one whose partnership ended, until one of that programme leads
+ * it again. */
+static int
+live(struct server *srv, const struct case_info *c, const struct referral *r,
+    int *yes)
+{
+	int64_t programme;
+	int rc;
+
+	*yes = 0;
+	if (c->counsellor == 0)
+		return 0;
+	rc = programme_of(srv, c->counsellor, &programme);
+	if (rc != 0 || programme != r->from)
+		return rc == OFR_E_NOT_FOUND ? 0 : rc;
+	return partners(srv, r->from, r->to, yes);
+}
+
 static int
 reread(struct server *srv, struct case_info *c)
 {
@@ -125,21 +147,25 @@ casework_referral_waiting_at(struct server *srv, const struct case_info *c,
 	if (r->status != REFERRAL_ACCEPTED || r->receiver != 0 ||
 	    r->to != programme || c->counsellor == 0)
 		return 0;
-	/* A partnership that ended since takes nobody in. */
-	return partners(srv, r->from, r->to, yes);
+	/* A partnership that ended since takes nobody in, nor a case led
+	 * by another programme's counsellor. */
+	return live(srv, c, r, yes);
 }
 
 int
 casework_referral_request(struct server *srv, const struct case_info *c,
-    const struct referral *r, struct match_request *rq)
+    const struct referral *r, struct referral_request *out)
 {
+	struct match_request *rq = &out->rq;
 	int rc;
 
 	if ((rc = pool_case_request(srv, c, rq)) != 0)
 		return rc;
 	rq->programme = r->to;			/* the partner's counsellors */
 	rq->exclude = c->counsellor;
-	return 0;
+	rq->banned = out->sent_away;
+	return store_case_sent_away(srv->st, c->id, out->sent_away,
+	    REFERRAL_SENT_AWAY_MAX, &rq->nbanned);
 }
 
 /* counsellor joins c as r's partner counsellor, a place of its
@@ -224,7 +250,8 @@ static int
 intake(struct server *srv, struct case_info *c, const struct referral *r,
     int *joined)
 {
-	struct match_request rq;
+	struct referral_request req;
+	const struct match_request *rq = &req.rq;
 	struct match_result m;
 	struct referral now;
 	int rc, yes = 0;
@@ -233,14 +260,14 @@ intake(struct server *srv, struct case_info *c, const struct referral *r,
 	if ((rc = casework_referral_waiting_at(srv, c, r->to, &now,
 	    &yes)) != 0 || !yes)
 		return rc;
-	if (casework_referral_request(srv, c, &now, &rq) != 0)
-		return 0;
+	if ((rc = casework_referral_request(srv, c, &now, &req)) != 0)
+		return rc;
 	/* As a case is matched: the best, claimed (locked and read back
 	 * under the lock), else the next best. */
 	for (int i = 0; i < CASEWORK_CLAIM_TRIES; i++) {
-		if (match_best(srv->pool, &rq, srv->now, &m) != 0)
+		if (match_best(srv->pool, rq, srv->now, &m) != 0)
 			return 0;		/* it waits */
-		if ((rc = casework_claim(srv, m.counsellor, &rq)) < 0)
+		if ((rc = casework_claim(srv, m.counsellor, rq)) < 0)
 			return rc;
 		if (rc == 0)
 			continue;	/* stale here: the next best */
@@ -304,7 +331,7 @@ casework_referral_answer(struct server *srv, struct case_info *c, int accept,
 	if (rc != 0)
 		return rc;
 	if (accept) {		/* only into an active partnership */
-		if ((rc = partners(srv, r.from, r.to, &yes)) != 0)
+		if ((rc = live(srv, c, &r, &yes)) != 0)
 			return rc;
 		if (!yes)
 			return OFR_E_BAD_STATE;
@@ -355,6 +382,13 @@ casework_referral_withdraw(struct server *srv, struct case_info *c, int64_t aske
 		return OFR_E_BAD_STATE;
 	if (rc != 0)
 		return rc;
+	/* The client's withdrawal before its yes is its no. */
+	if (asker == c->client && r.status == REFERRAL_PROPOSED) {
+		if ((rc = store_referral_answer(srv->st, r.id,
+		    REFERRAL_DECLINED, srv->now)) != 0)
+			return rc;
+		return srv->notify->changed(srv, c, origin);
+	}
 	if ((rc = end_open(srv, c, &r, asker == c->client ?
 	    REFERRAL_WITHDRAWN : REFERRAL_CANCELLED, LEFT_REMOVED,
 	    &left)) != 0)
@@ -370,7 +404,7 @@ casework_referral_withdraw(struct server *srv, struct case_info *c, int64_t aske
 }
 
 /* The open referral of c in status accepted with its partner counsellor
- * in c, joined, and its partnership active (else OFR_E_BAD_STATE). */
+ * in c, joined, and living (live(): else OFR_E_BAD_STATE). */
 static int
 accepted(struct server *srv, const struct case_info *c, struct referral *r)
 {
@@ -384,10 +418,11 @@ accepted(struct server *srv, const struct case_info *c, struct referral *r)
 	if (rc == OFR_E_NOT_FOUND || (rc == 0 &&
 	    (r->status != REFERRAL_ACCEPTED || r->receiver == 0)))
 		return OFR_E_BAD_STATE;
-	if (rc != 0 || (rc = partners(srv, r->from, r->to, &yes)) != 0)
+	if (rc != 0 || (rc = live(srv, c, r, &yes)) != 0)
 		return rc;
 	if (!yes)
-		return OFR_E_BAD_STATE;	/* the partnership ended */
+		return OFR_E_BAD_STATE;	/* the partnership ended, or the
+					   case is another programme's */
 	if ((rc = store_case_participants(srv->st, c->id, p,
 	    MODEL_PARTICIPANTS_MAX, &n)) != 0)
 		return rc;

@@ -196,12 +196,22 @@ in_hours(const struct match_profile *p, int64_t now)
 	return has_bit(p->hours, week_hour(now));
 }
 
+static int
+banned(const struct match_request *rq, int64_t id)
+{
+	for (size_t i = 0; i < rq->nbanned; i++)
+		if (rq->banned[i] == id)
+			return 1;
+	return 0;
+}
+
 int
 match_fits(const struct match_profile *p, const struct match_request *rq,
     int64_t now)
 {
 	return p->eligible && p->presence == PRESENCE_ONLINE && p->there &&
 	    p->open < p->capacity && p->id != rq->exclude &&
+	    !banned(rq, p->id) &&
 	    (rq->programme == 0 || p->programme == rq->programme) &&
 	    rq->language != 0 && has_bit(p->languages, rq->language) &&
 	    (rq->topic == 0 || has_bit(p->topics, rq->topic)) &&

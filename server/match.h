@@ -47,6 +47,8 @@ struct match_request {
 	uint8_t topic;
 	int64_t programme;
 	int64_t exclude;		/* a counsellor not to choose */
+	const int64_t *banned;		/* nbanned more, not to choose */
+	size_t nbanned;
 	uint8_t gender;
 	uint8_t region;
 	uint8_t age_band;

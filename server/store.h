@@ -269,6 +269,12 @@ int store_case_stays(struct store *st, int64_t case_id, int64_t *n);
  * did. */
 int store_member_last_why(struct store *st, int64_t case_id,
     int64_t account, int *why);
+/* The accounts whose last stay in the case ended because a participant
+ * removed them (LEFT_REMOVED) or, as its counsellor, because the client
+ * asked for another (LEFT_REASSIGNED; not the colleagues that left with
+ * it), at most max. */
+int store_case_sent_away(struct store *st, int64_t case_id, int64_t *ids,
+    size_t max, size_t *n);
 /* The colleagues (kind not MEMBER_OWN) in a case, at most max; the cases
  * account is a colleague in, at most max. */
 int store_case_colleagues(struct store *st, int64_t case_id, int64_t *ids,
@@ -673,7 +679,9 @@ int store_referrals_waiting(struct store *st, int64_t programme, int64_t *ids,
  * round, the oldest first, at most max. */
 int store_referrals_of_pair(struct store *st, int64_t a, int64_t b,
     int64_t *ids, size_t max, size_t *n);
-/* Erasure of counsellor account: no referral names it any more. */
+/* Erasure of counsellor account: no referral names it any more; an
+ * accepted one waits at the partner's intake again, its summary not sent
+ * (store_referral_release). */
 int store_referrals_forget(struct store *st, int64_t account);
 /* The client approved the summary of this digest (again, until it is
  * sent: the newest approval holds). */

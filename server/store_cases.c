@@ -139,6 +139,14 @@ const char *const store_cases_sql[S_COUNT] = {
 	    "UPDATE case_participants"
 	    " SET seen = CASE WHEN seen > ?3 THEN seen ELSE ?3 END"
 	    " WHERE case_id = ?1 AND account_id = ?2",
+	/* ?2: the limit */
+	[S_MEMBERS_SENT_AWAY] =
+	    "SELECT m.account_id FROM case_members m WHERE m.case_id = ?1"
+	    " AND (m.why = 3 OR (m.why = 1 AND m.kind = 0))"
+	    " AND m.id = (SELECT max(x.id)"
+	    " FROM case_members x WHERE x.case_id = ?1"
+	    " AND x.account_id = m.account_id)"
+	    " ORDER BY m.account_id LIMIT ?2",
 	[S_COLLEAGUES] =
 	    "SELECT account_id FROM case_participants"
 	    " WHERE case_id = ?1 AND kind != 0 ORDER BY joined LIMIT ?2",
@@ -752,6 +760,16 @@ store_case_colleagues(struct store *st, int64_t case_id, int64_t *ids,
 	const int64_t key[] = { case_id, db_limit(max) };
 
 	return db_ints(st, S_COLLEAGUES, key, nitems(key), ids, max, n,
+	    __func__);
+}
+
+int
+store_case_sent_away(struct store *st, int64_t case_id, int64_t *ids,
+    size_t max, size_t *n)
+{
+	const int64_t key[] = { case_id, db_limit(max) };
+
+	return db_ints(st, S_MEMBERS_SENT_AWAY, key, nitems(key), ids, max, n,
 	    __func__);
 }
 

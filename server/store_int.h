@@ -150,6 +150,7 @@ enum stmt_id {
 	S_COLLEAGUES,
 	S_COLLEAGUE_CASES,
 	S_MEMBER_LAST_WHY,
+	S_MEMBERS_SENT_AWAY,
 	S_MEMBERS_COUNT,
 	S_CASE_DROP,
 	/* store_messages.c */

@@ -44,8 +44,12 @@ const char *const store_referrals_sql[S_COUNT] = {
 	    "UPDATE referrals SET summary_sent = 1"
 	    " WHERE id = ?1 AND status = 1 AND digest IS NOT NULL"
 	    " AND summary_sent = 0",
+	/* an accepted one goes back to the partner's intake, its summary
+	 * to go again (as S_REFERRAL_RELEASE) */
 	[S_REFERRALS_FORGET] =
-	    "UPDATE referrals SET receiver_id = NULL WHERE receiver_id = ?1",
+	    "UPDATE referrals SET receiver_id = NULL,"
+	    " summary_sent = CASE WHEN status = 1 THEN 0 ELSE summary_sent END"
+	    " WHERE receiver_id = ?1",
 	/* the approval stands: the text goes again, to the next one */
 	[S_REFERRAL_RELEASE] =
 	    "UPDATE referrals SET receiver_id = NULL, summary_sent = 0"

@@ -1,0 +1,171 @@
+# test_referral_guard.sh: what a referral must not do (PROTOCOL.md,
+# "Referrals"), each found by probing the server from outside.
+# Programmes A (Ada, Sam), B (Bea; Lou, there; Kim and Pia, away) and C
+# (Cid; Max, away); A and B are partners, C is nobody's.
+# - A partner counsellor the client removed is not brought back into the
+#   case by a new referral's intake, nor by its own take, nor listed in
+#   its queue (as Bea's assignment already refused him). Before, the
+#   intake put him straight back.
+# - A partner counsellor that had the summary, left the case and was
+#   deleted gives the referral back with its summary to go again: no
+#   handover to the next one before it went. Before, the handover went
+#   to one that never had it.
+# - A referral of a case that a counsellor of C now leads (its request
+#   named no programme, and Sam was disabled) is inert: no yes to it, no
+#   partner counsellor for it, only its end. Before, C's counsellor
+#   handed A's client over to B.
+# - The client's withdrawal before its yes is its no (declined).
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+start_server
+setup_pool			# A: Ada, its key (in the trust file), Sam
+A=$(sql "SELECT id FROM programmes ORDER BY id LIMIT 1")
+
+step "programmes B (Bea; Lou there, Kim and Pia away) and C (Cid; Max, away)"
+new_programme_admin "Second Path" admin2 Bea
+add_counsellor admin2 lou Lou --languages en --topics leaving
+for who in kim:Kim pia:Pia; do
+	COUNS_DAEMON=0 add_counsellor admin2 "${who%%:*}" "${who#*:}" \
+		--languages en --topics leaving
+done
+certify_pending Lou Kim Pia --by admin2
+for who in Kim Pia; do
+	cli admin2 counsellor-update "$who" --presence away >/dev/null
+done
+new_programme_admin "Third Way" admin3 Cid
+COUNS_DAEMON=0 add_counsellor admin3 max Max --languages en --topics leaving
+certify_pending Max --by admin3
+cli_out out admin3 counsellor-update Max --presence away
+assert_eq "Max is away: never matched" away "$(field "$out" presence)"
+B=$(sql "SELECT id FROM programmes WHERE name = 'Second Path'")
+out=$(cli admin partnership propose $(signing admin) "$B" "$PKEY_admin2")
+out=$(cli admin2 partnership accept $(signing admin2) "$(field "$out" partnership)" "$PKEY_admin")
+assert_eq "A and B are partners" active "$(field "$out" status)"
+printf '%s programme A\n' "$PKEY_admin" >"$T/trust-a"
+export TRUST_FILE="$T/trust-a"
+LOU=$(account_id lou)
+
+req() {
+	clirun "$1" raw --login --count 1 <<<"{\"v\":1,\"type\":\"$2\",\"id\":5,$3}"
+}
+
+# receiver CASE: the partner counsellor of CASE's newest referral.
+receiver() {
+	sql "SELECT receiver_id FROM referrals WHERE case_id = $1
+	    ORDER BY id DESC LIMIT 1"
+}
+
+# summed CLIENT CASE: CLIENT confirms who is in CASE and approves a
+# summary; Sam sends it to the partner counsellor.
+summed() {
+	local m text digest
+	m=$(sql "SELECT members FROM cases WHERE id = $2")
+	text="summary of case $2"
+	digest=$(printf '%s' "$text" | b2sum -l 256 | cut -d' ' -f1 | xxd -r -p | base64 -w0)
+	clirun "$1" raw --login --answered <<<"{\"v\":1,\"type\":\"case.seen\",\"id\":6,\"case\":$2,\"members\":$m}
+{\"v\":1,\"type\":\"referral.approve\",\"id\":7,\"case\":$2,\"digest\":\"$digest\"}"
+	assert_match "$1 confirms and approves a summary" "$OUT" '"type": *"referral.approve.ok"'
+	cli couns referral summary "$2" "$text" >/dev/null
+	assert_eq "  Sam sent it" 1 "$(sql "SELECT summary_sent FROM referrals
+	    WHERE case_id = $2 ORDER BY id DESC LIMIT 1")"
+}
+
+step "c1 removes Lou; a new referral's intake does not bring him back"
+keygen c1
+cli_out out c1 request --language en --topic leaving --programme "$A"
+C1=$(field "$out" case)
+cli couns referral propose "$C1" "$B" >/dev/null
+cli_out out c1 referral accept "$C1"
+assert_eq "Lou joins c1's referral" "$LOU" "$(receiver "$C1")"
+cli c1 remove "$C1" Lou >/dev/null
+assert_match "c1 removed Lou" "$(cli c1 members "$C1")" '^former Lou .* left: removed'
+cli_out out c1 referral withdraw "$C1"
+assert_match "c1 withdraws" "$out" '^referral: withdrawn$'
+cli couns referral propose "$C1" "$B" >/dev/null
+cli_out out c1 referral accept "$C1"
+assert_match "c1 accepts again" "$out" '^referral: accepted$'
+assert_eq "  Lou is not matched: it waits (Kim and Pia away)" "" "$(receiver "$C1")"
+assert_not_contains "  nor in Lou's queue" "$(cli lou queue)" "$C1"
+assert_match "  but in Kim's" "$(cli kim queue)" "^$C1 "
+before=$(table_counts)
+req lou case.take "\"case\":$C1"
+assert_error "Lou taking it" forbidden
+req admin2 case.assign "\"case\":$C1,\"key\":\"$KEY_lou\""
+assert_error "Bea giving it to Lou" forbidden
+assert_eq "  nothing changed" "$before" "$(table_counts)"
+
+step "Kim, who had the summary, leaves and is deleted: the summary goes again"
+cli_out out admin2 assign "$C1" Kim
+assert_eq "Bea gives it to Kim" "$(account_id kim)" "$(receiver "$C1")"
+summed c1 "$C1"
+cli kim remove "$C1" Kim >/dev/null
+assert_match "Kim left by himself" "$(cli c1 members "$C1")" '^former Kim .* left the case by itself'
+cli_out out admin2 counsellor-delete Kim
+assert_eq "Bea deletes Kim; the referral waits, its summary to go again" "|0|1" \
+	"$(sql "SELECT receiver_id, summary_sent, CAST(digest IS NOT NULL AS INTEGER)
+	    FROM referrals WHERE case_id = $C1 AND status = 1")"
+cli_out out admin2 assign "$C1" Pia
+assert_eq "Bea gives it to Pia" "$(account_id pia)" "$(receiver "$C1")"
+cli c1 members "$C1" >/dev/null		# c1 confirms Pia
+before=$(table_counts)
+req couns referral.complete "\"case\":$C1"
+assert_error "no handover before the summary went to Pia" bad_state
+assert_eq "  nothing changed" "$before" "$(table_counts)"
+cli couns referral summary "$C1" "summary of case $C1" >/dev/null
+cli_out out couns referral complete "$C1"
+assert_match "after it went, the handover" "$out" '^referral: completed$'
+
+step "a case C's counsellor leads: its proposed referral takes no yes"
+cli_out out admin2 counsellor-update Lou --presence away
+assert_eq "Lou away: requests naming no programme go to Sam" away "$(field "$out" presence)"
+keygen c2
+cli_out out c2 request --language en --topic leaving
+C2=$(field "$out" case)
+assert_eq "c2's request names no programme: Sam has it" Sam "$(field "$out" counsellor)"
+cli couns referral propose "$C2" "$B" >/dev/null
+cli_out out admin disable "$KEY_couns"
+assert_eq "Ada disables Sam" yes "$(field "$out" disabled)"
+cli_out out admin3 assign "$C2" Max
+assert_eq "Cid gives c2's case to Max" "$(account_id max)" \
+	"$(sql "SELECT counsellor_id FROM cases WHERE id = $C2")"
+before=$(table_counts)
+req c2 referral.answer "\"case\":$C2,\"accept\":true"
+assert_error "c2 accepting A's referral to B" bad_state
+assert_eq "  nothing changed" "$before" "$(table_counts)"
+# (raw: c2's CLI trusts A's programme alone, and C's Max is in the case)
+req c2 referral.withdraw "\"case\":$C2"
+assert_match "c2 withdraws" "$OUT" '"type": *"referral.withdraw.ok"'
+assert_eq "  before its yes: its no (2, declined)" 2 \
+	"$(sql "SELECT status FROM referrals WHERE case_id = $C2")"
+
+step "a case C's counsellor leads: its accepted referral gets no partner counsellor, only its end"
+cli_out out admin enable "$KEY_couns"
+assert_eq "Ada enables Sam" no "$(field "$out" disabled)"
+counsellor_down couns
+counsellor_up couns		# Sam at work again
+keygen c3
+cli_out out c3 request --language en --topic leaving
+C3=$(field "$out" case)
+assert_eq "c3's request names no programme: Sam has it" Sam "$(field "$out" counsellor)"
+cli couns referral propose "$C3" "$B" >/dev/null
+cli_out out c3 referral accept "$C3"
+assert_eq "c3's referral waits: B's counsellors are away" "" "$(receiver "$C3")"
+cli_out out admin2 assign "$C3" Lou
+assert_eq "Bea gives it to Lou" "$LOU" "$(receiver "$C3")"
+cli admin disable "$KEY_couns" >/dev/null
+assert_eq "Sam disabled: Lou left with him, the referral released" "" "$(receiver "$C3")"
+cli_out out admin3 assign "$C3" Max
+assert_eq "Cid gives c3's case to Max" "$(account_id max)" \
+	"$(sql "SELECT counsellor_id FROM cases WHERE id = $C3")"
+assert_not_contains "the referral is not in Bea's waiting list" "$(cli admin2 waiting)" "$C3"
+before=$(table_counts)
+req admin2 case.assign "\"case\":$C3,\"key\":\"$KEY_lou\""
+assert_error "Bea giving it to Lou" bad_state
+req lou case.take "\"case\":$C3"
+assert_error "Lou taking it" not_found
+assert_eq "  nothing changed" "$before" "$(table_counts)"
+cli_out out max referral withdraw "$C3"
+assert_match "Max can end it" "$out" '^referral: cancelled$'
+
+stop_server
+finish
