@@ -1447,6 +1447,24 @@ new_programme_admin() {
 	programme_key "$2"
 }
 
+# partners_ab: programme "Second Path" (B, its admin admin2, as
+# new_programme_admin made it) and the first programme (A, its admin
+# admin) become partners: A proposes, B accepts. Sets B.
+partners_ab() {
+	local out
+	B=$(sql "SELECT id FROM programmes WHERE name = 'Second Path'")
+	out=$(cli admin partnership propose $(signing admin) "$B" "$PKEY_admin2")
+	out=$(cli admin2 partnership accept $(signing admin2) "$(field "$out" partnership)" "$PKEY_admin")
+	assert_eq "A and B are partners" active "$(field "$out" status)"
+}
+
+# trust_a_only: the clients' CLIs are given A's programme key alone (a
+# trust file of one line), as a client of A is.
+trust_a_only() {
+	printf '%s programme A\n' "$PKEY_admin" >"$T/trust-a"
+	export TRUST_FILE="$T/trust-a"
+}
+
 # watch_start NAME: identity NAME logs in with `offramp raw --login` in the
 # background and records every frame it receives in $T/watch-NAME.out,
 # until watch_stop NAME. Returns once the login is done.

@@ -126,11 +126,8 @@ for who in Kim Max; do
 	cli_out out admin2 counsellor-update "$who" --presence away
 	assert_eq "$who is away" away "$(field "$out" presence)"
 done
-B=$(sql "SELECT id FROM programmes WHERE name = 'Second Path'")
 LOU=$(account_id lou)
-out=$(cli admin partnership propose $(signing admin) "$B" "$PKEY_admin2")
-out=$(cli admin2 partnership accept $(signing admin2) "$(field "$out" partnership)" "$PKEY_admin")
-assert_eq "A and B are partners" active "$(field "$out" status)"
+partners_ab
 keygen c1 c2 c3 c4 c5 cb
 for c in c1 c2 c3 c4 c5; do
 	cli_out out "$c" request --language en --topic leaving --programme "$A"

@@ -27,15 +27,9 @@ certify_pending Lou --by admin2
 out=$(cli admin2 programme-set --languages en,de --formats chat,in-person \
 	--regions berlin --topics leaving,family)
 new_programme "Third Way"
-B=$(sql "SELECT id FROM programmes WHERE name = 'Second Path'")
 C=$(sql "SELECT id FROM programmes WHERE name = 'Third Way'")
-out=$(cli admin partnership propose $(signing admin) "$B" "$PKEY_admin2")
-P=$(field "$out" partnership)
-out=$(cli admin2 partnership accept $(signing admin2) "$P" "$PKEY_admin")
-assert_eq "A and B are partners" active "$(field "$out" status)"
-# a client of A was given A's key only
-printf '%s programme A\n' "$PKEY_admin" >"$T/trust-a"
-export TRUST_FILE="$T/trust-a"
+partners_ab
+trust_a_only
 
 keygen client
 cli_out out client request --language en --topic leaving --programme "$A"

@@ -37,12 +37,8 @@ COUNS_DAEMON=0 add_counsellor admin3 max Max --languages en --topics leaving
 certify_pending Max --by admin3
 cli_out out admin3 counsellor-update Max --presence away
 assert_eq "Max is away: never matched" away "$(field "$out" presence)"
-B=$(sql "SELECT id FROM programmes WHERE name = 'Second Path'")
-out=$(cli admin partnership propose $(signing admin) "$B" "$PKEY_admin2")
-out=$(cli admin2 partnership accept $(signing admin2) "$(field "$out" partnership)" "$PKEY_admin")
-assert_eq "A and B are partners" active "$(field "$out" status)"
-printf '%s programme A\n' "$PKEY_admin" >"$T/trust-a"
-export TRUST_FILE="$T/trust-a"
+partners_ab
+trust_a_only
 LOU=$(account_id lou)
 
 req() {

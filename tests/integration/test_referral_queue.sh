@@ -26,12 +26,8 @@ for who in Lou Kim; do
 	cli_out out admin2 counsellor-update "$who" --presence away
 	assert_eq "Bea set $who away: never matched" away "$(field "$out" presence)"
 done
-B=$(sql "SELECT id FROM programmes WHERE name = 'Second Path'")
-out=$(cli admin partnership propose $(signing admin) "$B" "$PKEY_admin2")
-out=$(cli admin2 partnership accept $(signing admin2) "$(field "$out" partnership)" "$PKEY_admin")
-assert_eq "A and B are partners" active "$(field "$out" status)"
-printf '%s programme A\n' "$PKEY_admin" >"$T/trust-a"
-export TRUST_FILE="$T/trust-a"
+partners_ab
+trust_a_only
 
 # referred CLIENT [any]: CLIENT's case with Sam (any: its request names
 # no programme), referred to B, accepted; nobody of B is matched. Sets

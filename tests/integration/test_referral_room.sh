@@ -36,14 +36,10 @@ assert_eq "Lou has one place" 1 "$(field "$out" capacity)"
 cli_out out admin2 counsellor-update Kim --capacity 1 --presence away
 assert_eq "Kim has one place, away: never matched" "1|away" \
 	"$(field "$out" capacity)|$(field "$out" presence)"
-B=$(sql "SELECT id FROM programmes WHERE name = 'Second Path'")
 LOU=$(account_id lou)
 KIM=$(account_id kim)
-out=$(cli admin partnership propose $(signing admin) "$B" "$PKEY_admin2")
-out=$(cli admin2 partnership accept $(signing admin2) "$(field "$out" partnership)" "$PKEY_admin")
-assert_eq "A and B are partners" active "$(field "$out" status)"
-printf '%s programme A\n' "$PKEY_admin" >"$T/trust-a"
-export TRUST_FILE="$T/trust-a"
+partners_ab
+trust_a_only
 
 # open_of NAME: NAME's open= in Bea's list of B's counsellors.
 open_of() {
