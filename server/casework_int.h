@@ -36,7 +36,7 @@ int casework_claim(struct server *srv, int64_t id,
  * partnership still active; r filled then. 0 or a negative code. */
 int casework_referral_waiting_at(struct server *srv, const struct case_info *c,
     int64_t programme, struct referral *r, int *yes);
-#define REFERRAL_SENT_AWAY_MAX	64	/* as a case's stays (casework.c) */
+#define REFERRAL_SENT_AWAY_MAX	64	/* of the partner's counsellors */
 
 /* A waiting referral's request, and the counsellors it never goes to. */
 struct referral_request {
@@ -46,9 +46,9 @@ struct referral_request {
 
 /* The request the partner's counsellors of waiting referral r of c are
  * matched by: c's language, topic and stated preferences, r's partner
- * programme, never c's counsellor, nor one a participant removed from c
- * or that the client asked to leave c as its counsellor
- * (store_case_sent_away). Filled in place (out->rq points into out).
+ * programme, never c's counsellor, nor one of the partner's that
+ * case.assign refuses: sent away from c (store_case_sent_away). Filled
+ * in place (out->rq points into out).
  * 0 or a negative code. */
 int casework_referral_request(struct server *srv, const struct case_info *c,
     const struct referral *r, struct referral_request *out);

@@ -164,7 +164,7 @@ casework_referral_request(struct server *srv, const struct case_info *c,
 	rq->programme = r->to;			/* the partner's counsellors */
 	rq->exclude = c->counsellor;
 	rq->banned = out->sent_away;
-	return store_case_sent_away(srv->st, c->id, out->sent_away,
+	return store_case_sent_away(srv->st, c->id, r->to, out->sent_away,
 	    REFERRAL_SENT_AWAY_MAX, &rq->nbanned);
 }
 

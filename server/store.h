@@ -269,12 +269,13 @@ int store_case_stays(struct store *st, int64_t case_id, int64_t *n);
  * did. */
 int store_member_last_why(struct store *st, int64_t case_id,
     int64_t account, int *why);
-/* The accounts whose last stay in the case ended because a participant
- * removed them (LEFT_REMOVED) or, as its counsellor, because the client
- * asked for another (LEFT_REASSIGNED; not the colleagues that left with
- * it), at most max. */
-int store_case_sent_away(struct store *st, int64_t case_id, int64_t *ids,
-    size_t max, size_t *n);
+/* The counsellors of programme whose last stay in the case ended because
+ * the client asked for another counsellor (LEFT_REASSIGNED: the one it
+ * left, and the colleagues that left with it) or a participant removed
+ * them (LEFT_REMOVED), at most max: those store_member_last_why() tells
+ * case.assign to refuse. */
+int store_case_sent_away(struct store *st, int64_t case_id,
+    int64_t programme, int64_t *ids, size_t max, size_t *n);
 /* The colleagues (kind not MEMBER_OWN) in a case, at most max; the cases
  * account is a colleague in, at most max. */
 int store_case_colleagues(struct store *st, int64_t case_id, int64_t *ids,

@@ -139,10 +139,11 @@ const char *const store_cases_sql[S_COUNT] = {
 	    "UPDATE case_participants"
 	    " SET seen = CASE WHEN seen > ?3 THEN seen ELSE ?3 END"
 	    " WHERE case_id = ?1 AND account_id = ?2",
-	/* ?2: the limit */
+	/* ?2: the limit, ?3: the programme */
 	[S_MEMBERS_SENT_AWAY] =
-	    "SELECT m.account_id FROM case_members m WHERE m.case_id = ?1"
-	    " AND (m.why = 3 OR (m.why = 1 AND m.kind = 0))"
+	    "SELECT m.account_id FROM case_members m JOIN accounts a"
+	    " ON a.id = m.account_id WHERE m.case_id = ?1"
+	    " AND a.programme_id = ?3 AND m.why IN (1, 3)"
 	    " AND m.id = (SELECT max(x.id)"
 	    " FROM case_members x WHERE x.case_id = ?1"
 	    " AND x.account_id = m.account_id)"
@@ -764,10 +765,10 @@ store_case_colleagues(struct store *st, int64_t case_id, int64_t *ids,
 }
 
 int
-store_case_sent_away(struct store *st, int64_t case_id, int64_t *ids,
-    size_t max, size_t *n)
+store_case_sent_away(struct store *st, int64_t case_id, int64_t programme,
+    int64_t *ids, size_t max, size_t *n)
 {
-	const int64_t key[] = { case_id, db_limit(max) };
+	const int64_t key[] = { case_id, db_limit(max), programme };
 
 	return db_ints(st, S_MEMBERS_SENT_AWAY, key, nitems(key), ids, max, n,
 	    __func__);
