@@ -493,6 +493,9 @@ cases_close(struct session *s, struct frame_in *in)
 
 	if ((rc = cases_own(s, in, &c)) != 0)
 		return rc;
+	/* the client and its counsellor: not a colleague they brought in */
+	if (s->acct.id != c.client && s->acct.id != c.counsellor)
+		return OFR_E_FORBIDDEN;
 	return casework_close(s->srv, &c, &a);
 }
 

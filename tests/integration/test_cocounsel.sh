@@ -60,6 +60,11 @@ clirun kim send "$CASE" "too early"
 assert_eq "Kim's send exits 1" 1 "$RC"
 assert_match "Kim's send: not_told" "$ERR" 'not_told'
 assert_eq "nothing stored" "$before" "$(stored)"
+before=$(table_counts)
+clirun kim raw --login --count 1 <<<"{\"v\":1,\"type\":\"case.close\",\"id\":5,\"case\":$CASE}"
+assert_error "Kim, a colleague, closing the case" forbidden
+assert_eq "  the case is still active (2), nothing changed" "2|$before" \
+	"$(sql "SELECT status FROM cases WHERE id = $CASE")|$(table_counts)"
 # Sam's own client leaves Kim out while she joins: the message goes.
 cli couns send "$CASE" "only for the client" >/dev/null
 assert_contains "the client reads it" "$(cli client recv --count 1)" "only for the client"
