@@ -903,6 +903,9 @@ export function createController({ store, createCore, sodium, config }) {
 	}
 
 	async function loadNotes(id) {
+		// notes are the case's own counsellor's: a colleague has none to ask for
+		const c = S().cases[id]?.case;
+		if (c && c.participants.find((p) => p.me)?.as !== 'counsellor') return;
 		try {
 			const notes = await core.notes(id);
 			set((s) => { if (s.cases[id]) s.cases[id].notes = notes; });

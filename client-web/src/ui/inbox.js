@@ -206,7 +206,9 @@ export function inboxScreen(state, intents) {
 			const switched = currentId !== c.id;
 			currentId = c.id;
 			const client = c.participants.find((p) => p.role === 'client');
-			const csig = JSON.stringify([c.id, c.status, client && client.name, s.lang]);
+			// the case's own counsellor changes it; a colleague only talks
+			const lead = c.participants.find((p) => p.me)?.as === 'counsellor';
+			const csig = JSON.stringify([c.id, c.status, client && client.name, s.lang, lead]);
 			if (csig !== caseSig) {
 				caseSig = csig;
 				caseTitle.textContent = client ? client.name : String(c.id);
@@ -214,10 +216,10 @@ export function inboxScreen(state, intents) {
 					h('span', { class: 'small muted' }, t('case_since', { time: formatTime(c.created) })));
 				const btn = (key, fn) => h('button', { type: 'button', 'data-focus': key, id: `act-${key}`, onclick: fn }, t(key));
 				const list = [];
-				if (c.status === 'active') list.push(btn('pause', () => intents.pause(c.id)));
-				if (c.status === 'paused') list.push(btn('resume', () => intents.resume(c.id)));
-				if (c.status === 'active' || c.status === 'paused') list.push(btn('close_case', () => intents.closeCase(c.id)));
-				if (c.status === 'closed') list.push(btn('reopen', () => intents.reopen(c.id)));
+				if (lead && c.status === 'active') list.push(btn('pause', () => intents.pause(c.id)));
+				if (lead && c.status === 'paused') list.push(btn('resume', () => intents.resume(c.id)));
+				if (lead && (c.status === 'active' || c.status === 'paused')) list.push(btn('close_case', () => intents.closeCase(c.id)));
+				if (lead && c.status === 'closed') list.push(btn('reopen', () => intents.reopen(c.id)));
 				refill(actions, list);
 			}
 			people.update(c);

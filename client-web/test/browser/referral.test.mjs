@@ -217,9 +217,17 @@ async function partnerQueue() {
 	await H.waitFor('the referral in Kim\'s queue', () => refreshed('attached'), 30000);
 	await entry.filter({ hasText: `referred by partner programme ${A_NAME}` }).waitFor({ timeout: 20000 });
 	await H.axe(page, 'inbox (a referral in the queue)');
-	// withdrawn, it is in no queue
+	// Kim takes it: he joins as the referral's counsellor, a colleague in
+	// Sam's case, which he neither pauses nor closes (case.close: forbidden)
+	await entry.getByRole('button', { name: 'Take' }).click();
+	// the case taken is open: its people are shown, Sam among them
+	await page.locator('.people li[data-role="counsellor"]', { hasText: 'Sam' }).waitFor({ timeout: 20000 });
+	// nor an error: it asks for no notes, which are its counsellor's alone
+	assert.equal((await page.locator('#alert').innerText()).trim(), '', 'no error on opening the case');
+	await H.shot(page, '35-counsellor-referral-colleague');
+	assert.equal(await page.locator('#act-pause, #act-resume, #act-close_case, #act-reopen').count(), 0,
+		'a colleague in the case has none of its counsellor\'s actions');
 	H.cliOk(env, 'c8', ['referral', 'withdraw', id]);
-	await H.waitFor('the referral to leave Kim\'s queue', () => refreshed('detached'), 30000);
 	assert.deepEqual(page.errors, []);
 	await page.context().close();
 }
