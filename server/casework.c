@@ -196,23 +196,41 @@ casework_claim(struct server *srv, int64_t id, const struct match_request *rq)
 	    p->open < p->capacity;
 }
 
-/* Gives waiting case c the best counsellor that fits (never the one its
- * client left), claimed (casework_claim()). 1 if it got one, 0 if it
+/* The request waiting case c is matched by (pool_case_request: never to
+ * the counsellor its client left last), and, once its client left one,
+ * never to any it left or that was removed from c either (as case.assign
+ * refuses them: store_case_sent_away). 0 or a negative code. */
+static int
+case_request(struct server *srv, const struct case_info *c,
+    struct case_request *out)
+{
+	struct match_request *rq = &out->rq;
+	int rc;
+
+	if ((rc = pool_case_request(srv, c, rq)) != 0 || c->left == 0)
+		return rc;
+	rq->banned = out->sent_away;
+	return store_case_sent_away(srv->st, c->id, 0, out->sent_away,
+	    CASE_SENT_AWAY_MAX, &rq->nbanned);
+}
+
+/* Gives waiting case c the best counsellor that fits (never one its
+ * client left: case_request()), claimed (casework_claim()). 1 if it got one, 0 if it
  * waits (or another node gave it one: c read back), or a negative
  * code. */
 static int
 match_case(struct server *srv, struct case_info *c)
 {
-	struct match_request rq;
+	struct case_request req;
 	struct match_result r;
 	int rc;
 
-	if (pool_case_request(srv, c, &rq) != 0)
-		return 0;
+	if ((rc = case_request(srv, c, &req)) != 0)
+		return rc;
 	for (int i = 0; i < CASEWORK_CLAIM_TRIES; i++) {
-		if (match_best(srv->pool, &rq, srv->now, &r) != 0)
+		if (match_best(srv->pool, &req.rq, srv->now, &r) != 0)
 			return 0;
-		if ((rc = casework_claim(srv, r.counsellor, &rq)) < 0)
+		if ((rc = casework_claim(srv, r.counsellor, &req.rq)) < 0)
 			return rc;
 		if (rc == 0)
 			continue;	/* stale here: the next best */
@@ -509,14 +527,18 @@ fits(struct server *srv, const struct match_profile *me,
 	return match_fits(&p, rq, srv->now);
 }
 
-/* 1 when counsellor me fits waiting case c, as fits() says. */
+/* 1 when counsellor me fits waiting case c, as fits() says, 0 when
+ * not, or a negative code. */
 static int
 fits_case(struct server *srv, const struct match_profile *me,
     const struct case_info *c)
 {
-	struct match_request rq;
+	struct case_request req;
+	int rc;
 
-	return pool_case_request(srv, c, &rq) == 0 && fits(srv, me, &rq);
+	if ((rc = case_request(srv, c, &req)) != 0)
+		return rc;
+	return fits(srv, me, &req.rq);
 }
 
 /* 1 when counsellor me fits referral r of c waiting at its programme, as
@@ -525,7 +547,7 @@ static int
 fits_referral(struct server *srv, const struct match_profile *me,
     const struct case_info *c, const struct referral *r)
 {
-	struct referral_request req;
+	struct case_request req;
 	int rc;
 
 	if ((rc = casework_referral_request(srv, c, r, &req)) != 0)
@@ -578,8 +600,10 @@ casework_take(struct server *srv, int64_t counsellor, int64_t case_id,
 		return take_referral(srv, me, &c, &r, origin);
 	if (c.status != CASE_WAITING)	/* others' cases do not exist here */
 		return OFR_E_NOT_FOUND;
-	if (me == NULL || !me->eligible || !fits_case(srv, me, &c))
+	if (me == NULL || !me->eligible)
 		return OFR_E_FORBIDDEN;
+	if ((rc = fits_case(srv, me, &c)) <= 0)
+		return rc < 0 ? rc : OFR_E_FORBIDDEN;
 	if (me->open >= me->capacity)
 		return OFR_E_LIMIT;
 	if ((rc = pool_case_request(srv, &c, &rq)) != 0)
@@ -692,9 +716,12 @@ walk_queue(struct queue_walk *w)
 	for (size_t i = 0; i < n && w->listed < w->max; i++) {
 		if ((rc = store_case_get(w->srv->st, ids[i], &c)) != 0)
 			return rc;
-		if (w->me != NULL ? !fits_case(w->srv, w->me, &c) :
-		    !for_programme(&c, w->programme))
+		if (w->me == NULL ? !for_programme(&c, w->programme) :
+		    (rc = fits_case(w->srv, w->me, &c)) <= 0) {
+			if (w->me != NULL && rc < 0)
+				return rc;
 			continue;
+		}
 		for (; next < nq && q[next].urgency > c.prefs.urgency; next++)
 			if ((rc = list_referral(w, q[next].case_id)) != 0)
 				return rc;
@@ -790,7 +817,7 @@ int
 casework_rematch(struct server *srv, int64_t trigger)
 {
 	int64_t ids[QUEUE_SCAN];
-	struct match_request rq;
+	struct case_request req;
 	struct case_info c;
 	size_t n;
 	int rc;
@@ -810,9 +837,12 @@ casework_rematch(struct server *srv, int64_t trigger)
 			return rc;
 		if (c.status != CASE_WAITING)
 			continue;	/* another node matched it meanwhile */
-		if (t != NULL && (pool_case_request(srv, &c, &rq) != 0 ||
-		    !match_fits(t, &rq, srv->now)))
-			continue;
+		if (t != NULL) {
+			if ((rc = case_request(srv, &c, &req)) != 0)
+				return rc;
+			if (!match_fits(t, &req.rq, srv->now))
+				continue;
+		}
 		if ((rc = match_case(srv, &c)) < 0)
 			return rc;
 		if (rc == 1)

@@ -36,12 +36,13 @@ int casework_claim(struct server *srv, int64_t id,
  * partnership still active; r filled then. 0 or a negative code. */
 int casework_referral_waiting_at(struct server *srv, const struct case_info *c,
     int64_t programme, struct referral *r, int *yes);
-#define REFERRAL_SENT_AWAY_MAX	64	/* of the partner's counsellors */
+#define CASE_SENT_AWAY_MAX	64	/* counsellors a request never goes to */
 
-/* A waiting referral's request, and the counsellors it never goes to. */
-struct referral_request {
+/* A waiting case's or referral's request, and the counsellors sent away
+ * from the case that it never goes to (store_case_sent_away). */
+struct case_request {
 	struct match_request rq;	/* rq.banned points into sent_away */
-	int64_t sent_away[REFERRAL_SENT_AWAY_MAX];
+	int64_t sent_away[CASE_SENT_AWAY_MAX];
 };
 
 /* The request the partner's counsellors of waiting referral r of c are
@@ -51,7 +52,7 @@ struct referral_request {
  * in place (out->rq points into out).
  * 0 or a negative code. */
 int casework_referral_request(struct server *srv, const struct case_info *c,
-    const struct referral *r, struct referral_request *out);
+    const struct referral *r, struct case_request *out);
 /* counsellor, of r's partner programme, joins c as waiting referral r's
  * counsellor, joining until everyone confirmed it, as a matched one
  * does; c read back. Tells changed. The caller claimed counsellor

@@ -154,7 +154,7 @@ casework_referral_waiting_at(struct server *srv, const struct case_info *c,
 
 int
 casework_referral_request(struct server *srv, const struct case_info *c,
-    const struct referral *r, struct referral_request *out)
+    const struct referral *r, struct case_request *out)
 {
 	struct match_request *rq = &out->rq;
 	int rc;
@@ -165,7 +165,7 @@ casework_referral_request(struct server *srv, const struct case_info *c,
 	rq->exclude = c->counsellor;
 	rq->banned = out->sent_away;
 	return store_case_sent_away(srv->st, c->id, r->to, out->sent_away,
-	    REFERRAL_SENT_AWAY_MAX, &rq->nbanned);
+	    CASE_SENT_AWAY_MAX, &rq->nbanned);
 }
 
 /* counsellor joins c as r's partner counsellor, a place of its
@@ -250,7 +250,7 @@ static int
 intake(struct server *srv, struct case_info *c, const struct referral *r,
     int *joined)
 {
-	struct referral_request req;
+	struct case_request req;
 	const struct match_request *rq = &req.rq;
 	struct match_result m;
 	struct referral now;

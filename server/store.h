@@ -269,7 +269,7 @@ int store_case_stays(struct store *st, int64_t case_id, int64_t *n);
  * did. */
 int store_member_last_why(struct store *st, int64_t case_id,
     int64_t account, int *why);
-/* The counsellors of programme whose last stay in the case ended because
+/* The counsellors of programme (0: any) whose last stay in the case ended because
  * the client asked for another counsellor (LEFT_REASSIGNED: the one it
  * left, and the colleagues that left with it) or a participant removed
  * them (LEFT_REMOVED), at most max: those store_member_last_why() tells

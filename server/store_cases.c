@@ -143,7 +143,7 @@ const char *const store_cases_sql[S_COUNT] = {
 	[S_MEMBERS_SENT_AWAY] =
 	    "SELECT m.account_id FROM case_members m JOIN accounts a"
 	    " ON a.id = m.account_id WHERE m.case_id = ?1"
-	    " AND a.programme_id = ?3 AND m.why IN (1, 3)"
+	    " AND (?3 = 0 OR a.programme_id = ?3) AND m.why IN (1, 3)"
 	    " AND m.id = (SELECT max(x.id)"
 	    " FROM case_members x WHERE x.case_id = ?1"
 	    " AND x.account_id = m.account_id)"

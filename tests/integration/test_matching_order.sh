@@ -132,6 +132,14 @@ cli_out out r1 cases
 assert_not_contains "R1 no longer lists the case" "$out" "$RCASE"
 assert_match "R2 lists it" "$(cli r2 cases)" "^$RCASE active rr "
 
+step "reassign again, from R2: R1, left before, never gets it back"
+cli_out out rc reassign "$RCASE"
+assert_eq "the case waits: R1 there, but left" waiting "$(field "$out" status)"
+assert_not_contains "not in R1's queue" "$(cli r1 queue)" "$RCASE"
+clirun r1 take "$RCASE"
+assert_match "R1 cannot take it back: forbidden" "$ERR" '^offramp: forbidden: case\.take'
+close_case rc "$RCASE"
+
 step "reassign with nobody else: the case waits; W1 never gets it back"
 add_counsellor admin w1 W1 --languages rw
 certify_pending W1
