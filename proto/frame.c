@@ -341,6 +341,15 @@ b64_decode(uint8_t *out, size_t maxlen, size_t *outlen, const char *s,
 	/* Reject early what cannot fit, so a huge string costs nothing. */
 	if (slen / 4 * 3 > maxlen + 2)
 		return OFR_E_BAD_FIELD;
+	/* libsodium 1.0.18 decodes a byte of 0x80 and up as '/' (its
+	 * comparisons see a negative char): only the alphabet passes. */
+	for (size_t i = 0; i < slen; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '='))
+			return OFR_E_BAD_FIELD;
+	}
 	if (sodium_base642bin(out, maxlen, s, slen, NULL, outlen, &end,
 	    sodium_base64_VARIANT_ORIGINAL) != 0 || end != s + slen)
 		return OFR_E_BAD_FIELD;

@@ -123,6 +123,15 @@ ocrypto_invite_decode(uint8_t token[OFR_INVITE_BYTES], const char *s)
 	size_t n, slen = strlen(s);
 	const char *end;
 
+	/* only the alphabet: libsodium 1.0.18 takes a byte of 0x80 and up
+	 * for one of it (proto/frame.c, b64_decode) */
+	for (size_t i = 0; i < slen; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return OFR_E_BAD_INVITE;
+	}
 	if (slen >= OFR_INVITE_STR_MAX ||
 	    sodium_base642bin(token, OFR_INVITE_BYTES, s, slen, NULL, &n, &end,
 	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||

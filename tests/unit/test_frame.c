@@ -395,6 +395,10 @@ test_bin(void)
 	CHECK_EQ_INT(b64_decode(out, 2, &n, "AQID", 4), OFR_E_BAD_FIELD);
 	CHECK_EQ_INT(b64_decode(out, 32, &n, "AQID====", 8), OFR_E_BAD_FIELD);
 	CHECK_EQ_INT(b64_decode(out, 32, &n, "AQ==", 4), 0);
+	/* bytes of 0x80 and up, which libsodium 1.0.18 takes for '/' */
+	CHECK_EQ_INT(b64_decode(out, 32, &n, "\xc3\x84\xc3\x96\xc3\x9c\xc3\xa9",
+	    8), OFR_E_BAD_FIELD);
+	CHECK_EQ_INT(b64_decode(out, 32, &n, "AQI\xff", 4), OFR_E_BAD_FIELD);
 	CHECK_EQ_INT(n, 1);
 	CHECK_EQ_INT(b64_decode(out, 32, &n, "AQ==", 3), OFR_E_BAD_FIELD);
 }
@@ -653,6 +657,8 @@ test_invite(void)
 	CHECK_EQ_INT(ocrypto_invite_decode(back, "!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
 	    "!!!!!!!!!!!!!!!"), OFR_E_BAD_INVITE);
 	snprintf(t, sizeof(t), "%.42s", s);		/* one short */
+	CHECK_EQ_INT(ocrypto_invite_decode(back, t), OFR_E_BAD_INVITE);
+	snprintf(t, sizeof(t), "%.41s\xc3\x84", s);	/* one not ASCII */
 	CHECK_EQ_INT(ocrypto_invite_decode(back, t), OFR_E_BAD_INVITE);
 	snprintf(t, sizeof(t), "%sA", s);		/* one long */
 	CHECK_EQ_INT(ocrypto_invite_decode(back, t), OFR_E_BAD_INVITE);
