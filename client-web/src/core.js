@@ -100,6 +100,31 @@ function told(p) {
 	return p?.state !== 'joining';
 }
 
+const COUNSELLOR_AS = new Set(['counsellor', 'supervisor', 'co-counsellor', 'language-helper', 'referral']);
+
+/* true when the participants of case object k are what the protocol
+ * allows: at most one client (this user itself when it is a client), every
+ * other a counsellor there as one the protocol knows (one of them the
+ * case's own at most), none marked as gone. A list the server made
+ * otherwise, one who reads and writes in the case without a certificate,
+ * say, gets nothing sealed, and nothing is read from it. */
+function participantsOk(k, isMe, myRole) {
+	let clients = 0, leads = 0;
+	for (const p of Array.isArray(k?.participants) ? k.participants : []) {
+		if (!p || typeof p !== 'object' || p.left !== undefined) return false;
+		if (p.role === 'client') {
+			if ((p.as !== undefined && p.as !== 'client') || ++clients > 1) return false;
+			if (myRole === 'client' && !isMe(p)) return false;
+		} else if (p.role === 'counsellor') {
+			const as = p.as === undefined ? 'counsellor' : p.as;
+			if (!COUNSELLOR_AS.has(as) || (as === 'counsellor' && ++leads > 1)) return false;
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
 function parsePins(pins) {
 	const m = [];
 	for (const item of pins || []) {
@@ -565,6 +590,10 @@ export class Core extends Emitter {
 		return p?.key === this.e2e.key;
 	}
 
+	participantsOk(k) {
+		return participantsOk(k, (p) => this.me(p), this.acct?.role || this.roleHint);
+	}
+
 	view(e) {
 		const k = e.kase;
 		const participants = (Array.isArray(k.participants) ? k.participants : []).map((p) => ({
@@ -633,8 +662,10 @@ export class Core extends Emitter {
 		if (!old && this.cs.size >= CASES_MAX) return;
 		const e = this.entry(k.id, k);
 		e.kase = k;
-		for (const p of Array.isArray(k.participants) ? k.participants : []) {
+		const former = Array.isArray(k.former) ? k.former : [];
+		for (const p of [...(Array.isArray(k.participants) ? k.participants : []), ...former]) {
 			// the programme the user asked for, which every check holds to
+			// (a former counsellor's messages too: checked as it was)
 			if (p && typeof p === 'object') delete p.asked_programme;
 			if (p?.role === 'counsellor' && this.wantOf(e, p)) p.asked_programme = this.wantOf(e, p);
 		}
@@ -902,6 +933,7 @@ export class Core extends Emitter {
 			if (!m.sealed) {
 				const others = (k.participants || []).filter((p) => !this.me(p) && told(p));
 				const why = k.status !== 'active' && k.status !== 'paused' ? (k.status === 'closed' ? ERR.CASE_CLOSED : ERR.CASE_WAITING)
+					: !this.participantsOk(k) ? 'bad_participants'
 					: others.length === 0 || !(k.participants || []).some((p) => p.role === 'counsellor') ? ERR.CASE_WAITING
 					: others.some((p) => this.e2e.keyChanged(k, p)) ? 'key_changed' : null;
 				if (why) {	// every message waiting says why
@@ -1016,6 +1048,10 @@ export class Core extends Emitter {
 		if (m.state === 'received' && !p) {
 			m.state = 'refused';
 			m.reason = 'stranger';
+		} else if (m.state === 'received' && !this.participantsOk(k)) {
+			m.state = 'refused';	// kept on the server: the list may be mended
+			m.reason = 'bad_participants';
+			fate = 'keep';
 		} else if (m.state === 'received' && this.e2e.keyChanged(k, p)) {
 			m.state = 'refused';
 			m.reason = 'key_changed';

@@ -65,6 +65,9 @@ if (NOTE_OVERHEAD > PAD_OVERHEAD_MAX) throw new Error("a note's overhead is over
 if (PAD_WIRE_LONG > OFR_CT_MAX) throw new Error('the largest padded note is over OFR_CT_MAX');
 
 const ROLES = new Set(['client', 'counsellor']);
+/* what a counsellor in a case other than its own counsellor is there as
+ * (PROTOCOL.md, "Co-counselling", "Referrals"): nothing else */
+const COLLEAGUE_AS = new Set(['supervisor', 'co-counsellor', 'language-helper', 'referral']);
 
 /** An OfframpError with a reason for people ("uncertified", "stranger"...). */
 export function refusal(code, reason, detail) {
@@ -268,7 +271,7 @@ export class E2E {
 	 * "Co-counselling"): one of several counsellors, vouched for by its
 	 * certificate, not by a key pinned for its role. */
 	static isColleague(p) {
-		return typeof p?.as === 'string' && p.as !== 'client' && p.as !== 'counsellor';
+		return p?.role === 'counsellor' && COLLEAGUE_AS.has(p?.as);
 	}
 
 	/**

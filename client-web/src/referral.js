@@ -192,7 +192,14 @@ export const referrals = {
 	/** Withdraws (client) or cancels (counsellor) the open referral of case id. @returns {Promise<Case>} */
 	async referralWithdraw(id) {
 		if (!isId(id)) throw usage('case id');
+		const e = this.cs.get(id), partner = e?.kase.referral?.partner;
 		const a = await this.ask({ type: 'referral.withdraw', case: id });
+		// the client's yes is taken back: the partner's counsellors are
+		// refused in this case again (as one of another programme)
+		if (e && isId(partner) && (e.accepted || []).includes(partner)) {
+			e.accepted = e.accepted.filter((x) => x !== partner);
+			this.changed();
+		}
 		await this.chain(() => this.caseUpdate(a.case));
 		return this.caseOf(id);
 	},

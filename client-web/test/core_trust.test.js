@@ -450,3 +450,100 @@ test('a referral: the partner the client accepted is not refused, only under the
 	f.push({ type: 'case', case: at(g.key, 'accepted', other) });
 	await waitFor(() => g.caseOf(77).referral?.counsellor?.refused === 'wrong_programme', 3000, 'not accepted there');
 });
+
+/* A message of peer (an E2E) to the core c in case 77, as the server
+ * would push it. */
+async function pushFrom(f, c, peer, text, seq) {
+	const cp = { key: c.key, role: 'client' };
+	const env = P.envelopeWrite({ caseId: 77, seq: 1, time: NOW, kind: 1, text: new TextEncoder().encode(text) });
+	// the client's prekeys, as it uploaded them
+	const up = [...f.seen].reverse().find((x) => x.type === 'prekeys.upload');
+	assert.ok(up, 'the client uploaded its prekeys');
+	const copy = await peer.seal(cp, env, async () => ({ bundle: up.bundle }));
+	f.push({ type: 'msg', seq, case: 77, mid: b64(sodium.randombytes_buf(16)), from: peer.key, ts: NOW, ct: copy.ct });
+}
+
+for (const role of ['client', 'observer', undefined]) {
+	test(`one the server adds to a client's case (role ${role}, named as its counsellor) gets nothing, and is not read`, async () => {
+		const f = await fake();
+		const p1 = sodium.crypto_sign_keypair();
+		const sc = scene(f, counsellor(1, p1.privateKey), { 1: { key: p1.publicKey } });
+		const eve = new E2E(), eveBundle = eve.makeBundle(2);
+		const base = sc.kase;
+		sc.kase = (ck, who) => {
+			const k = base(ck, who);
+			k.participants.push({ key: eve.key, role, name: 'Sam (your counsellor)', as: 'client', state: 'joined' });
+			return k;
+		};
+		f.handlers['case.list'] = (fr, s) => ({ cases: [sc.kase(s.clientKey)] });
+		const prekeys = f.handlers['prekeys.get'];
+		f.handlers['prekeys.get'] = (fr) => (fr.key === eve.key ? { bundle: b64(eveBundle) } : prekeys(fr));
+		const c = await core(f, { pins: [[1, b64(p1.publicKey)]] });
+		await c.login();
+		const m = c.send(77, 'I want out, my brother is still in the group');
+		await waitFor(() => c.messages(77).find((x) => x.mid === m.mid)?.reason === 'bad_participants', 3000, 'held back');
+		assert.equal(sc.sent.length, 0, 'no copy for anyone while the list is wrong');
+		await pushFrom(f, c, eve, 'Meet me at the station, come alone', 5);
+		await waitFor(() => c.messages(77).some((x) => !x.mine), 3000, 'its message');
+		const got = c.messages(77).find((x) => !x.mine);
+		assert.equal(got.state, 'refused');
+		assert.equal(got.text, null, 'not read');
+		c.logout();
+	});
+}
+
+for (const extra of [{ as: 'helper' }, { left: 0 }]) {
+	test(`a counsellor's client key swapped with ${JSON.stringify(extra)} is no colleague: the case is held, nothing to the new key`, async () => {
+		const f = await fake();
+		f.account = (key) => ({ key, role: 'counsellor', name: 'Sam', programme: 1 });
+		const real = new E2E(), eve = new E2E(), eb = eve.makeBundle(2);
+		let who = { key: real.key, role: 'client', name: 'quiet-heron-1' };
+		const kase = (ck) => ({ id: 77, status: 'active', language: 'en', created: NOW, updated: NOW,
+			participants: [who, { key: ck, role: 'counsellor', name: 'Sam', programme: 1 }] });
+		f.handlers['case.list'] = (fr, s) => ({ cases: [kase(s.clientKey)] });
+		f.handlers['prekeys.get'] = () => ({ bundle: b64(eb) });
+		const sent = [];
+		f.handlers['msg.send'] = (fr) => {
+			sent.push(fr);
+			return { mid: fr.mid, dup: false };
+		};
+		const c = await core(f);
+		await c.login();
+		who = { key: eve.key, role: 'client', name: 'quiet-heron-1', ...extra };
+		f.push({ type: 'case', case: kase(c.key) });
+		await waitFor(() => c.caseOf(77).participants.some((p) => p.key === eve.key), 3000, 'the swapped list');
+		const m = c.send(77, 'notes for the client');
+		await waitFor(() => ['bad_participants', 'key_changed'].includes(c.messages(77).find((x) => x.mid === m.mid)?.reason),
+			3000, 'held back');
+		assert.equal(sent.some((s) => s.copies.some((x) => x.to === eve.key)), false, 'nothing to the new key');
+		c.logout();
+	});
+}
+
+test('a former counsellor of another programme than the one asked for is not read, as a current one is not', async () => {
+	const f = await fake();
+	const p1 = sodium.crypto_sign_keypair(), p2 = sodium.crypto_sign_keypair();
+	const sam = counsellor(1, p1.privateKey), other = counsellor(2, p2.privateKey);
+	const sc = scene(f, sam, { 1: { key: p1.publicKey }, 2: { key: p2.publicKey } });
+	f.handlers['case.list'] = () => ({ cases: [] });
+	f.handlers['case.request'] = (fr, s) => ({ case: { ...sc.kase(s.clientKey), status: 'waiting',
+		participants: [{ key: s.clientKey, role: 'client', name: 'quiet-heron-1' }] } });
+	const c = await core(f, { pins: [[1, b64(p1.publicKey)], [2, b64(p2.publicKey)]] });
+	await c.login();
+	await c.requestCase({ language: 'en', programme: 1 });
+	const k = sc.kase(c.key);
+	k.former = [{ key: other.peer.key, role: 'counsellor', name: 'Sam', programme: 2, cert: b64(other.cert),
+		left: NOW - 10, reason: 'reassigned' }];
+	f.handlers['case.list'] = () => ({ cases: [k] });
+	f.handlers['prekeys.get'] = (fr) => (fr.key === sam.peer.key ? { bundle: b64(sam.bundle), cert: b64(sam.cert), programme: 1 }
+		: { error: 'not_found' });
+	f.push({ type: 'case', case: k });
+	await waitFor(() => counsellorOf(c)?.certified === true, 3000, 'Sam of programme 1');
+	await pushFrom(f, c, other.peer, 'Your case is being moved; reply with your city', 9);
+	await waitFor(() => c.messages(77).some((x) => !x.mine), 3000, 'its message');
+	const got = c.messages(77).find((x) => !x.mine);
+	assert.equal(got.state, 'refused');
+	assert.equal(got.reason, 'wrong_programme');
+	assert.equal(got.text, null);
+	c.logout();
+});

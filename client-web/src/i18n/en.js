@@ -127,6 +127,7 @@ export default {
 	reason_key_changed: 'the sender’s key changed',
 	reason_uncertified: 'the counsellor is not confirmed by a programme',
 	reason_stranger: 'the sender is not in this conversation',
+	reason_bad_participants: 'the server lists someone in this conversation that the protocol does not allow: nothing goes to it, nothing from it is read',
 	reason_replay: 'a repeated old message',
 	reason_crypto: 'damaged or sent to an old key',
 	msg_report: '{name} could not read {count} of your messages. A new secure session has started; you may want to send them again.',

@@ -47,6 +47,8 @@ export function t(key, vars) {
 /* A time as the user's language writes it (hours and minutes; date when not today). */
 export function formatTime(sec, now = Date.now()) {
 	const d = new Date(sec * 1000);
+	// a time past what a Date holds (a peer's or the server's) is no time
+	if (!Number.isFinite(d.getTime())) return '?';
 	const loc = current === 'ar' ? 'ar-u-nu-latn' : current;
 	const sameDay = new Date(now).toDateString() === d.toDateString();
 	const opts = sameDay ? { hour: '2-digit', minute: '2-digit' }

@@ -6,7 +6,9 @@ export function h(tag, attrs, ...children) {
 	if (attrs) {
 		for (const [k, v] of Object.entries(attrs)) {
 			if (v === undefined || v === null || v === false) continue;
-			if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+			if (k.startsWith('on')) {	// a handler, never an attribute
+				if (typeof v === 'function') el.addEventListener(k.slice(2), v);
+			}
 			else if (k === 'class') el.className = v;
 			else if (k === 'value') el.value = v;
 			else if (k === 'checked' || k === 'disabled' || k === 'hidden' || k === 'open' || k === 'selected') el[k] = true;

@@ -70,7 +70,8 @@ export function messageLog(label, onRetry) {
 				: m.meeting || m.agreement || m.referral ? structured(m) : m.text;
 		li.className = m.mine ? 'mine' : bad ? 'bad' : '';
 		li.dataset.state = m.state;
-		const time = h('time', { datetime: new Date(m.ts * 1000).toISOString() }, formatTime(m.ts));
+		const at = new Date(m.ts * 1000);
+		const time = h('time', { datetime: Number.isFinite(at.getTime()) ? at.toISOString() : null }, formatTime(m.ts));
 		const parts = [time];
 		if (m.mine && MARK[m.state]) {
 			parts.push(' · ', h('span', { class: 'mark' },

@@ -40,7 +40,7 @@ export function restoreScreen(state, intents) {
 
 export function unlockScreen(state, intents) {
 	const id = uid('pass');
-	const pass = h('input', { id, type: 'password', autocomplete: 'current-password', required: true });
+	const pass = h('input', { id, type: 'password', autocomplete: 'off', required: true });
 	const go = h('button', { type: 'submit', class: 'primary' });
 	let confirmErase = false;
 	const erase = h('button', { type: 'button', class: 'link' });

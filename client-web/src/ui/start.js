@@ -80,7 +80,9 @@ export function startScreen(state, intents) {
 			})()));
 
 	const passId = uid('pass');
-	const pass = h('input', { id: passId, type: 'password', autocomplete: 'new-password',
+	// not 'new-password': a browser that offers to keep the passphrase
+	// keeps it for whoever picks up the device next
+	const pass = h('input', { id: passId, type: 'password', autocomplete: 'off',
 		'aria-describedby': `${passId}-h` });
 	const passField = h('div', { class: 'field' },
 		h('label', { for: passId }, t('passphrase')), h('span', { class: 'hint', id: `${passId}-h` }, t('passphrase_hint')),
