@@ -118,10 +118,20 @@ frame_str(struct frame_in *in, const char *key, size_t maxlen, int required,
 		return bad(in, key);
 	s = (const unsigned char *)json_string_value(v);
 	/* C0, DEL, and C1 (U+0080..U+009F: 0xc2 0x80..0x9f in UTF-8,
-	 * which jansson has checked). */
+	 * which jansson has checked); and what turns text shown to others
+	 * around or breaks it (a name "\u202eevil" reads "live"): the line
+	 * and paragraph separators and the bidi embeddings and overrides
+	 * U+2028..U+202E (0xe2 0x80 0xa8..0xae), the bidi isolates
+	 * U+2066..U+2069 (0xe2 0x81 0xa6..0xa9), the byte order mark U+FEFF
+	 * (0xef 0xbb 0xbf). */
 	for (size_t i = 0; i < len; i++)
 		if (s[i] < 0x20 || s[i] == 0x7f || (s[i] == 0xc2 &&
-		    i + 1 < len && s[i + 1] >= 0x80 && s[i + 1] <= 0x9f))
+		    i + 1 < len && s[i + 1] >= 0x80 && s[i + 1] <= 0x9f) ||
+		    (s[i] == 0xe2 && i + 2 < len && ((s[i + 1] == 0x80 &&
+		    s[i + 2] >= 0xa8 && s[i + 2] <= 0xae) || (s[i + 1] == 0x81 &&
+		    s[i + 2] >= 0xa6 && s[i + 2] <= 0xa9))) ||
+		    (s[i] == 0xef && i + 2 < len && s[i + 1] == 0xbb &&
+		    s[i + 2] == 0xbf))
 			return bad(in, key);
 	*out = (const char *)s;
 	return 0;

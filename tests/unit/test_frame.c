@@ -241,6 +241,21 @@ test_str(void)
 	CHECK_EQ_INT(frame_str(&in, "del", 64, 1, &s), OFR_E_BAD_FIELD);
 	CHECK_EQ_INT(frame_str(&in, "c1", 64, 1, &s), OFR_E_BAD_FIELD);
 	CHECK(bad_field_is("c1"));
+	/* what turns text around: bidi overrides, isolates, separators,
+	 * the BOM; not the marks and joiners that scripts need */
+	frame_in_clear(&in);
+	CHECK(with("\"rlo\":\"\\u202eevil\",\"lrm\":\"a\\u200eb\","
+	    "\"iso\":\"\\u2067b\",\"bom\":\"\\ufeffb\",\"ls\":\"a\\u2028b\","
+	    "\"zwnj\":\"a\\u200cb\""));
+	CHECK_EQ_INT(frame_str(&in, "rlo", 64, 1, &s), OFR_E_BAD_FIELD);
+	CHECK(bad_field_is("rlo"));
+	CHECK_EQ_INT(frame_str(&in, "iso", 64, 1, &s), OFR_E_BAD_FIELD);
+	CHECK_EQ_INT(frame_str(&in, "bom", 64, 1, &s), OFR_E_BAD_FIELD);
+	CHECK_EQ_INT(frame_str(&in, "ls", 64, 1, &s), OFR_E_BAD_FIELD);
+	CHECK_EQ_INT(frame_str(&in, "lrm", 64, 1, &s), 0);
+	CHECK_EQ_INT(frame_str(&in, "zwnj", 64, 1, &s), 0);
+	frame_in_clear(&in);
+	CHECK(with("\"u\":\"Zo\\u00eb\""));
 	/* UTF-8 is fine; bounds are in bytes */
 	CHECK_EQ_INT(frame_str(&in, "u", 4, 1, &s), 0);
 	CHECK(strcmp(s, "Zo\xc3\xab") == 0);
