@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "proto/err.h"
 #include "proto/frame.h"
 #include "account.h"
@@ -197,13 +199,61 @@ cases_participant_name(json_t *p)
 	return n != NULL ? n : "?";
 }
 
+/* What a counsellor other than the case's own is there as (PROTOCOL.md,
+ * "Co-counselling", "Referrals"): nothing else. */
+static const char *const colleague_as[] = {
+	"supervisor", "co-counsellor", "language-helper", "referral",
+};
+
 int
 cases_is_colleague(json_t *p)
 {
 	const char *as = json_string_value(json_object_get(p, "as"));
 
-	return as != NULL && strcmp(as, "client") != 0 &&
-	    strcmp(as, "counsellor") != 0;
+	if (as == NULL || !cases_is_counsellor(p))
+		return 0;
+	for (size_t i = 0; i < sizeof(colleague_as) / sizeof(*colleague_as);
+	    i++)
+		if (strcmp(as, colleague_as[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int
+cases_participants_ok(json_t *kase, const uint8_t me[OFR_PK_BYTES],
+    int my_role)
+{
+	uint8_t key[OFR_PK_BYTES];
+	int clients = 0, leads = 0, role;
+	const char *as;
+	json_t *p;
+	size_t i;
+
+	json_array_foreach(json_object_get(kase, "participants"), i, p) {
+		if (!json_is_object(p) || json_object_get(p, "left") != NULL ||
+		    cases_participant_key(p, key) != 0 ||
+		    cases_participant_role(p, &role) != 0)
+			return 0;
+		as = json_string_value(json_object_get(p, "as"));
+		if (json_object_get(p, "as") != NULL && as == NULL)
+			return 0;
+		if (role == KEY_ROLE_CLIENT) {
+			if ((as != NULL && strcmp(as, "client") != 0) ||
+			    ++clients > 1 || (my_role == KEY_ROLE_CLIENT &&
+			    sodium_memcmp(key, me, sizeof(key)) != 0))
+				return 0;
+		} else if (role == KEY_ROLE_COUNSELLOR) {
+			if (as == NULL || strcmp(as, "counsellor") == 0) {
+				if (++leads > 1)
+					return 0;
+			} else if (!cases_is_colleague(p)) {
+				return 0;
+			}
+		} else {
+			return 0;	/* an admin is in no case */
+		}
+	}
+	return 1;
 }
 
 int

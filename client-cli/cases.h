@@ -49,9 +49,18 @@ int cases_is_counsellor(json_t *p);
 int cases_participant_key(json_t *p, uint8_t key[OFR_PK_BYTES]);
 /* The "name" of participant object p, or "?"; borrowed. */
 const char *cases_participant_name(json_t *p);
-/* 1 if participant object p is a colleague brought into the case (its
- * "as" is neither client nor counsellor), else 0. */
+/* 1 if participant object p is a colleague brought into the case (a
+ * counsellor there as supervisor, co-counsellor, language-helper or
+ * referral), else 0. */
 int cases_is_colleague(json_t *p);
+/* 1 if the participants of case object kase are what the protocol
+ * allows: at most one client (the user itself, key me, when my_role is
+ * KEY_ROLE_CLIENT), every other a counsellor there as one the protocol
+ * knows (the case's own at most once), none marked as gone; else 0. A
+ * list the server made otherwise gets nothing sealed, and nothing from it
+ * is read (trust.c). */
+int cases_participants_ok(json_t *kase, const uint8_t me[OFR_PK_BYTES],
+    int my_role);
 /* 1 if participant object p is still joining (PROTOCOL.md,
  * "Co-counselling"): nothing may be sent to it. */
 int cases_is_joining(json_t *p);

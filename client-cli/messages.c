@@ -88,6 +88,8 @@ static const char UNREADABLE[] = "[could not be read]";
 static const char MALFORMED[] = "[cannot decrypt: malformed]";
 static const char BAD_ENVELOPE[] = "[unreadable: unknown message format]";
 static const char REFUSED_MOVED[] = "[refused: sent in another case]";
+static const char REFUSED_LIST[] =
+    "[refused: the server lists someone the protocol does not allow]";
 
 static int
 left_ms(int64_t deadline)
@@ -575,9 +577,12 @@ open_message(struct cli *cli, json_t *kase, json_t *f, const char *name,
 	}
 	if (refusal != TRUST_OK) {
 		o->mark = refusal == TRUST_STRANGER ? REFUSED_STRANGER :
-		    refusal == TRUST_CHANGED ? REFUSED_CHANGED : REFUSED_CERT;
+		    refusal == TRUST_CHANGED ? REFUSED_CHANGED :
+		    refusal == TRUST_BAD_LIST ? REFUSED_LIST : REFUSED_CERT;
 		free(ct);
-		return refusal == TRUST_CHANGED ? MSG_KEEP : MSG_ACK;
+		/* kept on the server: a key verified, a list mended */
+		return refusal == TRUST_CHANGED || refusal == TRUST_BAD_LIST ?
+		    MSG_KEEP : MSG_ACK;
 	}
 	rc = e2e_open(cli, o->from, ct, ctlen, &pt, &ptlen, &why);
 	if (rc == 0) {
@@ -765,7 +770,8 @@ messages_take(struct cli *cli, json_t *kase, json_t *f, struct msg_in *m)
 	m->mark = o.mark;
 	m->refused = o.mark == REFUSED_CHANGED || o.mark == REFUSED_CERT ||
 	    o.mark == REFUSED_REPLAY || o.mark == REFUSED_STRANGER ||
-	    o.mark == REFUSED_USED || o.mark == REFUSED_MOVED;
+	    o.mark == REFUSED_USED || o.mark == REFUSED_MOVED ||
+	    o.mark == REFUSED_LIST;
 	m->reason = o.reason;
 	m->reset = o.reset;
 	m->kind = o.kind;
@@ -805,7 +811,8 @@ messages_warn(const struct msg_in *m)
 		    mark == REFUSED_REPLAY ? "a replayed first message" :
 		    mark == REFUSED_USED ? "a replayed or repeated message" :
 		    mark == REFUSED_MOVED ? "it was sent in another case: "
-		    "moved" :
+		    "moved" : mark == REFUSED_LIST ? "the server lists "
+		    "someone in the case that the protocol does not allow" :
 		    "its sender is not in the case", mark == REFUSED_CHANGED ?
 		    "; it stays on "
 		    "the server until offramp verify" : "");

@@ -22,6 +22,7 @@
 #include "account.h"
 #include "cases.h"
 #include "cli.h"
+#include "keyfile.h"
 #include "messages.h"
 #include "text.h"
 #include "trust.h"
@@ -416,7 +417,6 @@ cmd_referral(struct cli *cli, int argc, char **argv)
 	static const struct {
 		const char *verb, *type;
 	} simple_verbs[] = {
-		{ "withdraw", "referral.withdraw" },
 		{ "complete", "referral.complete" },
 	};
 	json_t *cases = NULL, *kase, *extra;
@@ -458,6 +458,22 @@ cmd_referral(struct cli *cli, int argc, char **argv)
 		trust_asked(cli, id, json_integer_value(json_object_get(r,
 		    "partner")));
 		json_decref(cases);
+	}
+	if (strcmp(argv[0], "withdraw") == 0) {
+		/* a client's yes taken back: the partner is asked for no
+		 * more, and its counsellors are refused in this case again */
+		int64_t partner;
+
+		if ((rc = cases_load(cli, id, &cases, &kase)) != 0)
+			return rc;		/* logged in from here */
+		partner = keyfile_role(cli->key) != KEY_ROLE_CLIENT ? 0 :
+		    json_integer_value(json_object_get(json_object_get(kase,
+		    "referral"), "partner"));
+		json_decref(cases);
+		if ((rc = simple(cli, "referral.withdraw", id, NULL)) == 0 &&
+		    partner > 0)
+			trust_unasked(cli, id, partner);
+		return rc;
 	}
 	if (strcmp(argv[0], "accept") == 0 || strcmp(argv[0], "decline") == 0) {
 		extra = json_object();

@@ -694,6 +694,23 @@ trust_asked(struct cli *cli, int64_t case_id, int64_t programme)
 	(void)cli_save(cli);
 }
 
+void
+trust_unasked(struct cli *cli, int64_t case_id, int64_t programme)
+{
+	struct ks_state *s = keyfile_state(cli->key);
+	size_t j = 0;
+
+	for (size_t i = 0; i < s->n_asked; i++)
+		if (s->asked[i].case_id != case_id ||
+		    s->asked[i].programme != programme)
+			s->asked[j++] = s->asked[i];
+	if (j == s->n_asked)
+		return;
+	s->n_asked = j;
+	cli->dirty = 1;
+	(void)cli_save(cli);
+}
+
 /* 0, or OFR_E_CRYPTO (printed) when counsellor participant p of case
  * case_id is of none of the programmes the client asked for there (the
  * one of its request, and a partner it accepted a referral to). */
@@ -757,6 +774,12 @@ trust_before_send(struct cli *cli, json_t *kase)
 	json_t *p;
 	size_t i;
 
+	if (!cases_participants_ok(kase, keyfile_pk(cli->key),
+	    keyfile_role(cli->key)))
+		return cli_fail(OFR_E_CRYPTO, "not sent: the server lists "
+		    "someone in case %lld that the protocol does not allow "
+		    "(a second client, an unknown role); nothing goes to it",
+		    (long long)id);
 	if (trust_check_case(cli, kase) != 0)
 		return cli_fail(OFR_E_CRYPTO, "not sent: a key in case %lld "
 		    "changed; compare safety numbers (offramp safety %lld), "
@@ -812,6 +835,11 @@ trust_check_message(struct cli *cli, json_t *kase,
 	int rc;
 
 	*refusal = TRUST_OK;
+	if (kase != NULL && !cases_participants_ok(kase, keyfile_pk(cli->key),
+	    keyfile_role(cli->key))) {
+		*refusal = TRUST_BAD_LIST;
+		return 0;
+	}
 	if (kase != NULL && (p = participant_of(kase, from)) == NULL &&
 	    (p = cases_former(kase, from)) != NULL) {
 		/* Sent while it was in the case (the server keeps who was):

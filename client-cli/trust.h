@@ -24,6 +24,9 @@ enum trust_refusal {
 	TRUST_UNCERTIFIED,	/* a counsellor's first message, its key not
 				 * certified by a trusted programme key, or
 				 * of another programme than asked for */
+	TRUST_BAD_LIST,		/* the server lists someone in the case the
+				 * protocol does not allow
+				 * (cases_participants_ok) */
 };
 
 /*
@@ -70,6 +73,9 @@ int trust_server_key(struct cli *cli, int accept);
 void trust_asked(struct cli *cli, int64_t case_id, int64_t programme);
 /* 1 when the client asked for some programme in case case_id. */
 int trust_asked_any(struct cli *cli, int64_t case_id);
+/* Takes programme out of those the client asked for in case case_id (a
+ * referral's yes withdrawn: its counsellors are refused there again). */
+void trust_unasked(struct cli *cli, int64_t case_id, int64_t programme);
 /* trust_check_cert of a counsellor participant object (key, cert,
  * programme), as it returns. */
 int trust_check_counsellor(struct cli *cli, json_t *participant);
