@@ -982,8 +982,12 @@ cmd_verify(struct cli *cli, int argc, char **argv)
 	json_array_foreach(json_object_get(kase, "participants"), i, p) {
 		const char *n = json_string_value(json_object_get(p, "name"));
 
+		/* a colleague's key is vouched for by its certificate: it
+		 * pins nothing (the key pinned by role is the case's own
+		 * counsellor's, or its client's) */
 		if (cases_participant_key(p, key) != 0 ||
 		    cases_participant_role(p, &role) != 0 ||
+		    cases_is_colleague(p) ||
 		    sodium_memcmp(key, keyfile_pk(cli->key), sizeof(key)) == 0)
 			continue;
 		if (name != NULL && (n == NULL || strcmp(n, name) != 0))

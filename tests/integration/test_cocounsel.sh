@@ -77,6 +77,14 @@ assert_match "and Sam in the case" "$out" '^member Sam \(counsellor\) in the cas
 assert_eq "the client confirmed version 1" "confirmed: members=1" "$(tail -n1 <<<"$out")"
 cli_out out couns members "$CASE"
 assert_match "Sam sees Kim in the case now" "$out" '^member Kim \(supervisor\) in the case$'
+# Kim's safety number pins nothing: her certificate vouches for her, and
+# the key pinned for the case's counsellor stays Sam's
+NUM=$(cli client safety "$CASE" | sed -n 's/^Kim \(\([0-9]\{5\} \)\{11\}[0-9]\{5\}\) .*/\1/p')
+assert_match "the client's safety numbers list Kim" "$NUM" '^([0-9]{5} ){11}[0-9]{5}$'
+clirun client verify "$CASE" "$NUM"
+assert_eq "verifying Kim, a colleague, verifies nothing: exits 1" 1 "$RC"
+assert_match "  Sam's key still the counsellor's: unverified, not changed" \
+	"$(cli client safety "$CASE")" '^Sam [0-9 ]+ unverified$'
 
 step "three ways: each message readable by both others"
 cli couns send "$CASE" "Sam to both" >/dev/null
