@@ -570,8 +570,7 @@ open_message(struct cli *cli, json_t *kase, json_t *f, const char *name,
 		free(ct);
 		return MSG_ACK;
 	}
-	if (trust_check_message(cli, kase, o->from, ct, ctlen,
-	    &refusal) != 0) {
+	if (trust_check_message(cli, kase, o->from, &refusal) != 0) {
 		free(ct);
 		return MSG_FAIL;	/* not checked (printed): it stays */
 	}

@@ -21,7 +21,6 @@
 #include "proto/cert.h"
 #include "proto/err.h"
 #include "proto/frame.h"
-#include "proto/ratchet.h"
 #include "proto/safety.h"
 #include "account.h"
 #include "cases.h"
@@ -827,10 +826,8 @@ key_changed(struct cli *cli, json_t *kase, json_t *p)
 
 int
 trust_check_message(struct cli *cli, json_t *kase,
-    const uint8_t from[OFR_PK_BYTES], const uint8_t *ct, size_t ctlen,
-    enum trust_refusal *refusal)
+    const uint8_t from[OFR_PK_BYTES], enum trust_refusal *refusal)
 {
-	struct ratchet_msg m;
 	json_t *p;
 	int rc;
 
@@ -866,14 +863,12 @@ trust_check_message(struct cli *cli, json_t *kase,
 		*refusal = TRUST_UNCERTIFIED;
 		return 0;
 	}
-	/* a colleague's or a former participant's certificate is checked
-	 * for every message, not only a first one */
-	if (!cases_is_counsellor(p) || ((!cases_is_colleague(p) &&
-	    participant_of(kase, from) != NULL) &&
-	    (ratchet_msg_parse(&m, ct, ctlen) != 0 || !m.has_init)))
+	/* a counsellor's certificate, and its programme's list of revoked
+	 * keys (programme.get, fresh for a while), are checked for every
+	 * message, not only a first one: a counsellor its programme revoked
+	 * is read no more, in a session made before too */
+	if (!cases_is_counsellor(p))
 		return 0;
-	/* a first message: the counsellor's key must be certified before
-	 * any session is made with it */
 	if ((rc = trust_check_counsellor(cli, p)) == 0)
 		return 0;
 	/* not checked (a bad --programme-key, no answer, the connection

@@ -86,15 +86,15 @@ int trust_check_counsellors(struct cli *cli, json_t *kase);
  * OFR_E_CRYPTO (printed, with what to do). */
 int trust_before_send(struct cli *cli, json_t *kase);
 /*
- * The checks before a message ct (ctlen bytes) from key from in case kase
- * (may be NULL) is opened: its sender must be in the case, with the key
- * first seen (or last verified); a counsellor's first message needs a
- * certified key. 0 with *refusal (TRUST_OK: open it), or the error code
- * (printed) of what kept the certificate from being checked at all (a bad
- * --programme-key, no answer, the connection gone).
+ * The checks before a message from key from in case kase (may be NULL) is
+ * opened: the case's participant list one the protocol allows; its
+ * sender in the case, with the key first seen (or last verified); a
+ * counsellor's key certified, and not revoked, at every message. 0 with
+ * *refusal (TRUST_OK: open it), or the error code (printed) of what kept
+ * the certificate from being checked at all (a bad --programme-key, no
+ * answer, the connection gone).
  */
 int trust_check_message(struct cli *cli, json_t *kase,
-    const uint8_t from[OFR_PK_BYTES], const uint8_t *ct, size_t ctlen,
-    enum trust_refusal *refusal);
+    const uint8_t from[OFR_PK_BYTES], enum trust_refusal *refusal);
 
 #endif

@@ -1056,8 +1056,10 @@ export class Core extends Emitter {
 			m.state = 'refused';
 			m.reason = 'key_changed';
 			fate = 'keep';
-		} else if (m.state === 'received' && participantRole(p) === 'counsellor' &&
-		    (E2E.isFirst(ct) || p === former || E2E.isColleague(p))) {
+		} else if (m.state === 'received' && participantRole(p) === 'counsellor') {
+			// at every message, not only a first one (the programme's
+			// answer is fresh for a while): a counsellor its programme
+			// revoked is read no more, in a session made before too
 			try {
 				await this.e2e.checkCounsellor(p, (fr) => this.ask(fr));
 			} catch (err) {

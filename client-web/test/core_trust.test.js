@@ -547,3 +547,32 @@ test('a former counsellor of another programme than the one asked for is not rea
 	assert.equal(got.text, null);
 	c.logout();
 });
+
+test('a counsellor revoked mid-case is read no more, in a session made before', async () => {
+	const f = await fake();
+	const prog = sodium.crypto_sign_keypair();
+	const c1 = counsellor(1, prog.privateKey, { notAfter: NOW + 86400 });
+	const sc = scene(f, c1, { 1: { key: prog.publicKey } });
+	let t = NOW;
+	const c = await core(f, { pins: [[1, b64(prog.publicKey)]], now: () => t });
+	await c.login();
+	// the client writes first: the counsellor's answers carry no first
+	// message's header, which alone had its certificate checked
+	c.send(77, 'hello');
+	await waitFor(() => sc.sent.length === 1, 3000, 'sent');
+	const copy = sc.sent[0].copies.find((x) => x.to === c1.peer.key);
+	c1.peer.open(P.b64Decode(c.key, 32, 32), P.b64Decode(copy.ct, 1, 1 << 20));
+	await pushFrom(f, c, c1.peer, 'before the revocation', 5);
+	await waitFor(() => c.messages(77).some((x) => !x.mine), 3000, 'its answer');
+	assert.equal(c.messages(77).find((x) => !x.mine).state, 'received');
+	// the programme revokes it; the client's programme answer goes stale
+	sc.progs[1].revoked = P.revocationSign(prog.privateKey, 1, NOW, [c1.peer.pk]);
+	t += 301;
+	await pushFrom(f, c, c1.peer, 'after the revocation', 6);
+	await waitFor(() => c.messages(77).filter((x) => !x.mine).length === 2, 3000, 'its next message');
+	const got = c.messages(77).filter((x) => !x.mine)[1];
+	assert.equal(got.state, 'refused');
+	assert.equal(got.reason, 'revoked');
+	assert.equal(got.text, null);
+	c.logout();
+});

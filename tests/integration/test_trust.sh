@@ -247,6 +247,27 @@ cli_out out partnered request --language hp --topic leaving
 assert_eq "Helpline's Sam is matched" Sam "$(field "$out" counsellor)"
 assert_eq "  and accepted through the partner statement" "" "$(cli partnered trust list | grep Helpline)"
 
+step "a counsellor revoked mid-case is read no more, in the session made before"
+add_counsellor admin rev Rev --languages rv --topics leaving
+assert_eq "Rev certified" "certified: Rev" "$(cli admin certify $(signing admin) Rev)"
+keygen revc
+cli_out out revc request --language rv --topic leaving
+REVCASE=$(field "$out" case)
+assert_eq "revc's case is Rev's" Rev "$(field "$out" counsellor)"
+# the client writes first: Rev's answers then carry no first message's
+# header, which alone had his certificate checked
+cli revc send "$REVCASE" "hello Rev" >/dev/null
+assert_contains "Rev reads revc" "$(cli rev recv --count 1)" "hello Rev"
+cli rev send "$REVCASE" "before the revocation" >/dev/null
+assert_contains "revc reads Rev" "$(cli revc recv --count 1)" "before the revocation"
+cli rev send "$REVCASE" "sent before the revocation, read after" >/dev/null
+assert_eq "Rev revoked" "revoked: Rev" "$(cli admin revoke $(signing admin) Rev)"
+cli rev send "$REVCASE" "after the revocation" >/dev/null
+clirun revc recv --wait 3
+assert_not_contains "revc does not read Rev any more" "$OUT" "read after"
+assert_not_contains "  nor what he sent after" "$OUT" "after the revocation"
+assert_contains "  and says why" "$OUT" "[refused: key not certified by a programme you trust]"
+
 # --------------------------------------------- the server's key
 
 step "the server's key is pinned at the first login; a change is reported"
