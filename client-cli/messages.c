@@ -942,9 +942,15 @@ messages_ack_flush(struct cli *cli, json_t *cases, struct msg_acks *a)
 	if (a->n == 0)
 		return 0;
 	reports_send(cli, cases);
-	/* only what is durable here is acknowledged */
+	/* only what is durable here is acknowledged, and only what was
+	 * printed: output that could not be written (a full disk, a reader
+	 * gone) leaves the copies on the server, and the command fails */
 	if ((rc = cli_save(cli)) != 0)
 		return rc;
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return cli_fail(OFR_E_IO, "the messages could not be written "
+		    "out: not acknowledged; what was read is in offramp "
+		    "history");
 	if ((rc = cli_request(cli, ack_frame(a), &resp)) != 0)
 		return rc;
 	json_decref(resp);

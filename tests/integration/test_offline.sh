@@ -60,5 +60,19 @@ else
 	fail "recv took $((t1 - t0)) ms with --timeout 2"
 fi
 
+step "a recv that cannot write what it read acknowledges nothing"
+FULL="to a full disk $RANDOM$RANDOM"
+cli couns send "$CASE" "$FULL" >/dev/null
+assert_eq "one copy waits for the client" 1 "$(sql "SELECT count(*) FROM deliveries")"
+rc=0
+cli client recv --wait 2 >/dev/full 2>"$T/full.err" || rc=$?
+assert_eq "recv into a full disk: exits 1" 1 "$rc"
+assert_contains "  and says why" "$(<"$T/full.err")" "could not be written out: not acknowledged"
+assert_eq "  the copy still waits" 1 "$(sql "SELECT count(*) FROM deliveries")"
+assert_contains "  what was read is in the client's history" "$(cli client history "$CASE")" "$FULL"
+clirun client recv --count 1
+assert_eq "the next recv acknowledges it (read already: a repeat)" 0 \
+	"$(sql "SELECT count(*) FROM deliveries")"
+
 stop_server
 finish
