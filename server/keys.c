@@ -444,6 +444,31 @@ keys_pending(struct session *s, struct frame_in *in)
 	    "counsellors", arr);
 }
 
+/* OFR_E_BAD_STATE when key is on the revocation list programme p keeps,
+ * under its key: clients refuse a listed counsellor, certified or not,
+ * so one certified again would be matched to clients that cannot use it.
+ * The programme publishes a list without it first. */
+static int
+revoked(struct store *st, const struct programme *p,
+    const uint8_t key[OFR_PK_BYTES])
+{
+	uint8_t list[REVOCATION_BYTES_MAX];
+	struct revocation r;
+	int64_t issued;
+	size_t len;
+	int rc;
+
+	rc = store_revocation_get(st, p->id, &issued, list, sizeof(list), &len);
+	if (rc == OFR_E_NOT_FOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	/* a list of a key the programme rotated away from: not this key's */
+	if (revocation_verify(&r, list, len, p->key) != 0)
+		return 0;
+	return revocation_has(&r, key) ? OFR_E_BAD_STATE : 0;
+}
+
 int
 keys_certify(struct session *s, struct frame_in *in)
 {
@@ -473,6 +498,8 @@ keys_certify(struct session *s, struct frame_in *in)
 	if (cert_verify(&info, cert, p.key, key, s->srv->now) != 0 ||
 	    info.programme_id != p.id)
 		return OFR_E_BAD_SIGNATURE;
+	if ((rc = revoked(st, &p, key)) != 0)
+		return rc;
 	if ((rc = casework_certify(s->srv, a.id, cert)) != 0 ||
 	    (rc = admin_audit(s, "counsellor.certify", a.id, NULL)) != 0)
 		return rc;

@@ -220,6 +220,11 @@ out=$(cli admin revoke $(signing admin) Lea)
 assert_eq "Lea revoked" "revoked: Lea" "$out"
 assert_eq "the server dropped Lea's certificate" "" \
 	"$(sql "SELECT hex(cert) FROM accounts WHERE key = X'$(hexkey "$KEY_lea")'")"
+clirun admin certify $(signing admin) Lea
+assert_eq "certifying Lea again, revoked: exits 1" 1 "$RC"
+assert_contains "  bad_state" "$ERR" "bad_state"
+assert_eq "  no certificate stored" "" \
+	"$(sql "SELECT hex(cert) FROM accounts WHERE key = X'$(hexkey "$KEY_lea")'")"
 clirun follower send "$CASE4" "after Lea's revocation $MARKER"
 assert_eq "the follower still talks to Sam" 0 "$RC"
 assert_match "  and keeps the list it was served" "$(cli follower trust list)" " given revoked=1 programme of admin$"
