@@ -478,8 +478,19 @@ need_token() {
 	[ -n "$TOKEN" ]
 }
 
+# pid_gone PID: no such process, or one that exited and waits to be
+# reaped (a zombie: kill -0 still finds it; a shell busy in a builtin,
+# nap's read, may reap its children late, and a wait on kill -0 alone
+# then ran out of time on a process long gone).
+pid_gone() {
+	local st
+	read -r st 2>/dev/null <"/proc/$1/stat" || return 0
+	st=${st##*) }
+	[ "${st%% *}" = Z ]
+}
+
 _server_gone() {
-	! kill -0 "$SERVER_PID" 2>/dev/null
+	pid_gone "$SERVER_PID"
 }
 
 # stop_server: SIGTERM, then waits (with a deadline) for a clean exit; the
@@ -754,7 +765,7 @@ counsellor_up() {
 DAEMON_PIDS=()
 
 _daemon_gone() {
-	! kill -0 "$1" 2>/dev/null
+	pid_gone "$1"
 }
 
 # counsellor_down NAME: stops NAME's daemon (its connection closes).

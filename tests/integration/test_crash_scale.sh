@@ -82,7 +82,7 @@ restart_server() {
 }
 
 _load_gone() {
-	! kill -0 "$LOAD_PID" 2>/dev/null
+	pid_gone "$LOAD_PID"
 }
 
 # load_start DIR [ARGS...]: crashload in the background, its output in
