@@ -100,8 +100,6 @@ function told(p) {
 	return p?.state !== 'joining';
 }
 
-const COUNSELLOR_AS = new Set(['counsellor', 'supervisor', 'co-counsellor', 'language-helper', 'referral']);
-
 /* true when the participants of case object k are what the protocol
  * allows: at most one client (this user itself when it is a client), every
  * other a counsellor there as one the protocol knows (one of them the
@@ -116,8 +114,12 @@ function participantsOk(k, isMe, myRole) {
 			if ((p.as !== undefined && p.as !== 'client') || ++clients > 1) return false;
 			if (myRole === 'client' && !isMe(p)) return false;
 		} else if (p.role === 'counsellor') {
-			const as = p.as === undefined ? 'counsellor' : p.as;
-			if (!COUNSELLOR_AS.has(as) || (as === 'counsellor' && ++leads > 1)) return false;
+			// the case's own once at most; any other a colleague the protocol knows
+			if (p.as === undefined || p.as === 'counsellor') {
+				if (++leads > 1) return false;
+			} else if (!E2E.isColleague(p)) {
+				return false;
+			}
 		} else {
 			return false;
 		}

@@ -1469,6 +1469,22 @@ partners_ab() {
 	assert_eq "A and B are partners" active "$(field "$out" status)"
 }
 
+# summed CLIENT CASE: CLIENT confirms who is in CASE and approves the
+# summary "summary of case CASE" (raw frames); Sam (couns) sends it to
+# the referral's partner counsellor.
+summed() {
+	local m text digest
+	m=$(sql "SELECT members FROM cases WHERE id = $2")
+	text="summary of case $2"
+	digest=$(printf '%s' "$text" | b2sum -l 256 | cut -d' ' -f1 | xxd -r -p | base64 -w0)
+	clirun "$1" raw --login --answered <<<"{\"v\":1,\"type\":\"case.seen\",\"id\":6,\"case\":$2,\"members\":$m}
+{\"v\":1,\"type\":\"referral.approve\",\"id\":7,\"case\":$2,\"digest\":\"$digest\"}"
+	assert_match "$1 confirms and approves a summary" "$OUT" '"type": *"referral.approve.ok"'
+	cli couns referral summary "$2" "$text" >/dev/null
+	assert_eq "  Sam sent it" 1 "$(sql "SELECT summary_sent FROM referrals
+	    WHERE case_id = $2 ORDER BY id DESC LIMIT 1")"
+}
+
 # trust_a_only: the clients' CLIs are given A's programme key alone (a
 # trust file of one line), as a client of A is.
 trust_a_only() {

@@ -51,21 +51,6 @@ receiver() {
 	    ORDER BY id DESC LIMIT 1"
 }
 
-# summed CLIENT CASE: CLIENT confirms who is in CASE and approves a
-# summary; Sam sends it to the partner counsellor.
-summed() {
-	local m text digest
-	m=$(sql "SELECT members FROM cases WHERE id = $2")
-	text="summary of case $2"
-	digest=$(printf '%s' "$text" | b2sum -l 256 | cut -d' ' -f1 | xxd -r -p | base64 -w0)
-	clirun "$1" raw --login --answered <<<"{\"v\":1,\"type\":\"case.seen\",\"id\":6,\"case\":$2,\"members\":$m}
-{\"v\":1,\"type\":\"referral.approve\",\"id\":7,\"case\":$2,\"digest\":\"$digest\"}"
-	assert_match "$1 confirms and approves a summary" "$OUT" '"type": *"referral.approve.ok"'
-	cli couns referral summary "$2" "$text" >/dev/null
-	assert_eq "  Sam sent it" 1 "$(sql "SELECT summary_sent FROM referrals
-	    WHERE case_id = $2 ORDER BY id DESC LIMIT 1")"
-}
-
 step "c1 removes Lou; a new referral's intake does not bring him back"
 keygen c1
 cli_out out c1 request --language en --topic leaving --programme "$A"
