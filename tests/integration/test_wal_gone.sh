@@ -31,11 +31,15 @@ capture_ct() {
 
 # snapshot DIR: copies offramp.db, -wal and -shm (those that exist) into
 # DIR, while the server runs, and writes the hex of each file X beside it
-# (X.hex, one line).
+# (X.hex, one line). The -wal first: a checkpoint that runs between two
+# copies (the store thread's TRUNCATE, up to a second after an ack) has
+# then either copied its pages into offramp.db before it is read, or
+# left them in the -wal read before it; with offramp.db first, a page
+# could be in neither copy.
 snapshot() {
 	local dir=$1 f
 	mkdir -p "$dir"
-	for f in "$DATA/offramp.db" "$DATA/offramp.db-wal" "$DATA/offramp.db-shm"; do
+	for f in "$DATA/offramp.db-wal" "$DATA/offramp.db-shm" "$DATA/offramp.db"; do
 		[ -e "$f" ] && cp "$f" "$dir/"
 	done
 	for f in "$dir"/offramp.db*; do
