@@ -38,11 +38,11 @@
 #   (50 kill -9 rounds under load: the binary that ships, and too slow
 #   sanitized), test_loop_timers (the loop's timers under the load of
 #   bench/offramp-loadgen, which only this build has) and
-#   integration-pg/* but the two above;
+#   integration-pg/* but the two above, and fuzz/short (a minute of
+#   libFuzzer for each target, with clang; at idle priority, so that it
+#   takes only the CPU the tests leave: tests/fuzz/CMakeLists.txt);
 # - "browser" tests (Chromium): ./build-asan only, the sanitizers watching
-#   the server they drive;
-# - "live" (fuzz/short, a minute of live fuzzing) is left out:
-#   tests/fuzz/run.sh or `ctest -L live` runs it.
+#   the server they drive.
 # Under the sanitizers, lib.sh's one-shot CLI commands skip the leak scan
 # at exit and keep no stack of each allocation (every bad access is still
 # caught; the server, the daemons and the unit tests keep both).
@@ -60,8 +60,8 @@ jobs=2
 # cluster's own besides).
 test_jobs=3
 normal_jobs=4
-normal_skip='browser|live|asan-only|pg-all'
-[ "${OFFRAMP_PG_ALL:-0}" = 0 ] || normal_skip='browser|live|asan-only'
+normal_skip='browser|asan-only|pg-all'
+[ "${OFFRAMP_PG_ALL:-0}" = 0 ] || normal_skip='browser|asan-only'
 logdir=$(mktemp -d "${TMPDIR:-/tmp}/offramp-tests.XXXXXX")
 trap 'rm -rf "$logdir"' EXIT
 

@@ -12,7 +12,12 @@
 #   e.g. tests/fuzz/run.sh 3600 keyfile    (a long run of one target)
 # Environment: FUZZ_ARGS, more libFuzzer flags (e.g. "-jobs=2 -workers=2");
 # FUZZ_BUILD, the build directory (default ./build-fuzz; ctest fuzz/short
-# uses its own).
+# uses its own); FUZZ_JOBS, how many targets fuzz at a time (default 1);
+# FUZZ_IDLE=1, the suite's way: the build at nice 19 and the fuzzing in
+# the idle scheduling class (chrt --idle), so that the minute of each
+# target takes only the CPU that the tests beside it leave (SECONDS are
+# wall seconds, as libFuzzer's -max_total_time counts them; the summary
+# says how many CPU seconds each target had).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -29,45 +34,72 @@ if ! command -v clang >/dev/null; then
 	exit 2
 fi
 
+jobs=${FUZZ_JOBS:-1}
+low=() idle=()
+if [ "${FUZZ_IDLE:-0}" = 1 ]; then
+	low=(nice -n 19)
+	if chrt --idle 0 true 2>/dev/null; then
+		idle=(chrt --idle 0)
+	else
+		idle=(nice -n 19)
+	fi
+fi
+
 start=$(date +%s)
-CC=clang cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+CC=clang "${low[@]}" cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	-DOFFRAMP_FUZZ=ON >/dev/null
 targets=()
 for n in "${names[@]}"; do
 	targets+=("fuzz_$n")
 done
-cmake --build "$build" -j2 --target "${targets[@]}" -- --no-print-directory \
+"${low[@]}" cmake --build "$build" -j2 --target "${targets[@]}" -- --no-print-directory \
 	>"$build/build.log" 2>&1 || { cat "$build/build.log"; exit 1; }
 echo "== built ${#targets[@]} targets in $(($(date +%s) - start)) s"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/offramp-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-status=0
-summary=()
-for n in "${names[@]}"; do
+
+# fuzz NAME: one target for $secs wall seconds on a copy of its corpus
+# and regressions; its log in $work/NAME.log, its exit status and CPU
+# seconds (user + system) in $work/NAME.rc.
+fuzz() {
+	local n=$1 rc=0 TIMEFORMAT='%U %S'
 	mkdir -p "$work/$n" "$build/artifacts/$n"
 	cp "$root/tests/fuzz/corpus/$n/"* "$work/$n/"
 	if [ -d "$root/tests/fuzz/regressions/$n" ]; then
 		find "$root/tests/fuzz/regressions/$n" -maxdepth 1 -type f \
 			! -name '.*' -exec cp {} "$work/$n/" \;
 	fi
-	echo "== fuzz_$n: $secs s"
-	set +e
 	# shellcheck disable=SC2086
-	"$build/tests/fuzz/fuzz_$n" -max_total_time="$secs" -timeout=10 \
-		-rss_limit_mb=2048 -print_final_stats=1 \
+	{ time "${idle[@]}" "$build/tests/fuzz/fuzz_$n" -max_total_time="$secs" \
+		-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
 		-artifact_prefix="$build/artifacts/$n/" ${FUZZ_ARGS:-} \
-		"$work/$n" >"$work/$n.log" 2>&1
-	rc=$?
-	set -e
+		"$work/$n" >"$work/$n.log" 2>&1 || rc=$?; } 2>"$work/$n.time"
+	echo "$rc $(awk '{ printf "%.1f", $1 + $2 }' "$work/$n.time")" >"$work/$n.rc"
+}
+
+echo "== fuzzing ${#names[@]} targets, $secs s each, $jobs at a time"
+running=0
+for n in "${names[@]}"; do
+	if [ "$running" -ge "$jobs" ]; then
+		wait -n || true
+		running=$((running - 1))
+	fi
+	fuzz "$n" &
+	running=$((running + 1))
+done
+wait
+
+status=0
+summary=()
+for n in "${names[@]}"; do
+	read -r rc cpu <"$work/$n.rc" || { rc=1 cpu=?; }
 	# The last status line: "#N DONE cov: C ft: F corp: K/S ... exec/s: E"
 	line=$(grep -E '^#[0-9]+' "$work/$n.log" | tail -n1 || true)
 	runs=$(sed -nE 's/^#([0-9]+).*/\1/p' <<<"$line")
 	cov=$(sed -nE 's/.* cov: ([0-9]+).*/\1/p' <<<"$line")
 	ft=$(sed -nE 's/.* ft: ([0-9]+).*/\1/p' <<<"$line")
 	corp=$(sed -nE 's/.* corp: ([0-9]+\/[0-9A-Za-z]+).*/\1/p' <<<"$line")
-	eps=$(grep -E '^stat::average_exec_per_sec:' "$work/$n.log" |
-		awk '{print $2}' || true)
 	if [ "$rc" -ne 0 ]; then
 		status=1
 		echo "!! fuzz_$n FAILED (exit $rc):"
@@ -75,12 +107,12 @@ for n in "${names[@]}"; do
 			"$work/$n.log" | head -n 20 || tail -n 40 "$work/$n.log"
 		summary+=("$(printf '%-8s FAILED  see %s' "$n" "$build/artifacts/$n/")")
 	else
-		summary+=("$(printf '%-8s ok      %8s runs  %6s execs/s  cov %5s  ft %5s  corpus %s' \
-			"$n" "${runs:-?}" "${eps:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}")")
+		summary+=("$(printf '%-8s ok  %9s runs in %5s CPU s  cov %5s  ft %5s  corpus %s' \
+			"$n" "${runs:-?}" "$cpu" "${cov:-?}" "${ft:-?}" "${corp:-?}")")
 	fi
 done
 
 echo
-echo "== summary ($secs s a target)"
+echo "== summary ($secs wall seconds a target, $jobs at a time)"
 printf '%s\n' "${summary[@]}"
 exit "$status"
