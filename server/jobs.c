@@ -21,6 +21,7 @@
 #include "metrics.h"
 #include "proto/err.h"
 #include "server.h"
+#include "session.h"
 #include "store.h"
 
 #define DEDUP_KEEP	86400	/* message records outlive their copies */
@@ -64,19 +65,27 @@ static struct retention keep;
  * through casework, which keeps the pool in step; then clients left with
  * no case and idle, copies never acked and the message records left
  * with none, used and expired invites, the oldest audit entries, and
- * feedback of weeks long past. */
+ * feedback of weeks long past. A client deleted while it is connected
+ * (it logged in long ago and stayed) is disconnected, on every node, as
+ * an erased one is: its connection must not act for an account that is
+ * gone, nor for the next one given its id. */
 static int
 retain(struct server *srv)
 {
+	static int64_t gone[RETAIN_ROWS];
 	size_t cases = 0, clients = 0, copies = 0, records = 0, invites = 0,
 	    audit = 0, feedback = 0;
 	int64_t now = srv->now;
 	int rc;
 
 	if ((rc = casework_drop_closed(srv, now - keep.closed, RETAIN_CASES,
-	    &cases)) != 0 ||
-	    (rc = store_clients_idle_drop(srv->st, now - keep.idle_client,
-	    RETAIN_ROWS, &clients)) != 0 ||
+	    &cases)) != 0)
+		return rc;
+	rc = store_clients_idle_drop(srv->st, now - keep.idle_client,
+	    RETAIN_ROWS, gone, &clients);
+	for (size_t i = 0; i < clients; i++)
+		session_drop_account(gone[i]);
+	if (rc != 0 ||
 	    (rc = store_copies_expire(srv->st, now - keep.unacked,
 	    RETAIN_ROWS, &copies)) != 0 ||
 	    (rc = store_messages_expire(srv->st, now - keep.unacked,

@@ -585,9 +585,10 @@ int store_account_seen(struct store *st, int64_t account, int64_t now,
 int store_account_seen_since(struct store *st, int64_t account, int64_t at,
     int64_t now, int grain);
 /* Deletes client accounts with no login since before that nothing names
- * (no case, message or copy), with their prekeys. */
+ * (no case, message or copy), with their prekeys; their ids into gone
+ * (room for max). */
 int store_clients_idle_drop(struct store *st, int64_t before, size_t max,
-    size_t *n);
+    int64_t *gone, size_t *n);
 /* Ids of cases closed before before (a closed case's updated is when it
  * closed), oldest first, at most max. */
 int store_cases_closed_before(struct store *st, int64_t before,

@@ -700,9 +700,10 @@ account_drop(struct store *st, int64_t account)
 /* All or nothing: each account goes with its prekeys. */
 int
 store_clients_idle_drop(struct store *st, int64_t before, size_t max,
-    size_t *n)
+    int64_t *gone, size_t *n)
 {
-	return db_drop_batch(st, S_CLIENTS_IDLE, before, max, account_drop, n,
+	return db_drop_batch(st, S_CLIENTS_IDLE, before, max, account_drop,
+	    gone, n,
 	    __func__);
 }
 

@@ -1403,8 +1403,8 @@ db_list_ok(const char *s, size_t cap)
 
 int
 db_drop_batch(struct store *st, enum stmt_id id, int64_t before,
-    size_t max, int (*drop)(struct store *st, int64_t id), size_t *n,
-    const char *what)
+    size_t max, int (*drop)(struct store *st, int64_t id), int64_t *gone,
+    size_t *n, const char *what)
 {
 	int64_t ids[STORE_RETAIN_BATCH], key[2];
 	int rc;
@@ -1423,6 +1423,8 @@ db_drop_batch(struct store *st, enum stmt_id id, int64_t before,
 		rc = drop(st, ids[i]);
 	if ((rc = db_call_end(st, rc)) != 0)
 		*n = 0;
+	else if (gone != NULL)
+		memcpy(gone, ids, *n * sizeof(*ids));
 	return rc;
 }
 

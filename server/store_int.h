@@ -543,10 +543,11 @@ int db_ints(struct store *st, enum stmt_id id, const int64_t *params,
 
 /* Retention's one shape: the ids statement id selects (bound to before
  * and a limit of max, at most STORE_RETAIN_BATCH) each go through drop,
- * all or none; *n is how many went. */
+ * all or none; *n is how many went, and their ids are in gone (when not
+ * NULL: room for max). */
 int db_drop_batch(struct store *st, enum stmt_id id, int64_t before,
-    size_t max, int (*drop)(struct store *st, int64_t id), size_t *n,
-    const char *what);
+    size_t max, int (*drop)(struct store *st, int64_t id), int64_t *gone,
+    size_t *n, const char *what);
 
 /* The one way to run a write of statement id bound to params (?1..?n),
  * after db_write_begin(): *changed (when not NULL) is the rows it

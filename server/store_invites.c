@@ -100,6 +100,6 @@ invite_drop(struct store *st, int64_t id)
 int
 store_invites_drop(struct store *st, int64_t before, size_t max, size_t *n)
 {
-	return db_drop_batch(st, S_INVITES_DONE, before, max, invite_drop, n,
+	return db_drop_batch(st, S_INVITES_DONE, before, max, invite_drop, NULL, n,
 	    __func__);
 }

@@ -68,6 +68,10 @@ keygen idle
 cli idle login >/dev/null
 IDLE=$(account_id idle)
 assert_match "the idle client has an account" "$IDLE" '^[0-9]+$'
+# one that logged in once and stays connected (its daemon), no case
+keygen stay
+counsellor_up stay
+STAY=$(account_id stay)
 assert_eq "  and a signed prekey" 1 \
 	"$(sql "SELECT count(*) FROM signed_prekeys WHERE account_id = $IDLE")"
 
@@ -139,6 +143,14 @@ wait_for "the idle client to be deleted" 20 _account_gone "$IDLE" &&
 	pass "the client who only logged in is gone, and its prekeys"
 wait_for "the first client to be deleted" 20 _account_gone "$CLIENT" &&
 	pass "the client whose case was deleted is gone, and its prekeys"
+wait_for "the connected idle client to be deleted" 20 _account_gone "$STAY" &&
+	pass "a client connected all along that has not logged in is deleted too"
+# its connection is closed with it (as an erased account's): it must not
+# act for an account that is gone, nor for the next one given its id; its
+# daemon logs in again, a new account
+wait_for "its daemon to be disconnected and to log in again" 20 \
+	_daemon_connected stay && pass "its connection was closed with the account"
+counsellor_down stay
 assert_eq "no trace of that client or its case in any row of any table" "" \
 	"$(db_traces <<<"$TRACES")"
 assert_eq "the client with an open case stays" 1 \
