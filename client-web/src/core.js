@@ -53,7 +53,7 @@ import { copy, isId, textBytes, usage, utf8, utf8d } from './util.js';
 import { requests } from './requests.js';
 import { keys } from './keys.js';
 import { referrals, acceptedOf } from './referral.js';
-import { meetingsOf } from './meetings.js';
+import { meetingsOf, sidesOf } from './meetings.js';
 
 // The shapes the core takes and gives (CoreOptions, Account, Participant,
 // Case, Message, Safety, CoreEvent) are described in types.js.
@@ -71,6 +71,9 @@ const RETRY_MAX_MS = 16000;
 
 /** Messages kept per case (the oldest go first; the outbox never). */
 export const HISTORY_CASE = 1000;
+/** Of those, messages not read (refused, not readable, reports): past
+ * this many the oldest of them goes first. */
+export const REFUSED_CASE = 50;
 /** Own messages waiting per case (send() then throws "limit"). */
 export const OUTBOX_CASE = 100;
 /** Cases kept. */
@@ -744,8 +747,16 @@ export class Core extends Emitter {
 		}
 	}
 
+	/* Keeps message m in case entry e: past HISTORY_CASE the oldest goes
+	 * (never one of the outbox); a message not read (refused, not
+	 * readable, a report) goes first once there are REFUSED_CASE of them,
+	 * so that what the server injects cannot push the case's meetings,
+	 * its agreement and its conversation out. */
 	keep(e, m) {
 		e.messages.push(m);
+		const unread = (x) => !x.mine && x.state !== 'received';
+		if (unread(m) && e.messages.filter(unread).length > REFUSED_CASE)
+			e.messages.splice(e.messages.findIndex(unread), 1);
 		while (e.messages.length > HISTORY_CASE) {
 			const i = e.messages.findIndex((x) => !e.outbox.includes(x));
 			e.messages.splice(i < 0 ? 0 : i, 1);
@@ -795,16 +806,18 @@ export class Core extends Emitter {
 		return { ...m };
 	}
 	/**
-	 * Answers the meeting or agreement message mid received in case id:
-	 * accepts or declines a meeting proposed or rescheduled (the time it
-	 * names), accepts an agreement proposed or revised (its version). It
-	 * goes as send's texts go. @param {'accept'|'decline'} action
+	 * Answers the meeting or agreement message mid that key from sent in
+	 * case id (a mid names a message of one sender only: the server
+	 * chooses what it pushes as the mid): accepts or declines a meeting
+	 * proposed or rescheduled (the time it names), accepts an agreement
+	 * proposed or revised (its version). It goes as send's texts go.
+	 * @param {'accept'|'decline'} action
 	 * @returns {Message} @throws {OfframpError} "not_found", "usage",
 	 *   "case_closed", "limit"
 	 */
-	answer(id, mid, action) {
+	answer(id, from, mid, action) {
 		const e = this.cs.get(id);
-		const r = e?.messages.find((x) => !x.mine && x.mid === mid && (x.meeting || x.agreement));
+		const r = e?.messages.find((x) => !x.mine && x.from === from && x.mid === mid && (x.meeting || x.agreement));
 		if (!r) throw new OfframpError(ERR.NOT_FOUND, 'no such meeting or agreement');
 		if (e.kase.status === 'closed') throw new OfframpError(ERR.CASE_CLOSED, 'the case is closed');
 		if (e.outbox.length >= OUTBOX_CASE) throw new OfframpError(ERR.LIMIT, 'the outbox is full');
@@ -850,7 +863,7 @@ export class Core extends Emitter {
 				m.meeting = { action, id: 1 + sodium.randombytes_uniform(0x7fffffff), time: x.time,
 					place: x.place || '', recognise: x.recognise || '' };
 			} else {
-				const known = meetingsOf(e.messages).find((k) => k.id === x.id);
+				const known = meetingsOf(e.messages, sidesOf(e.kase)).find((k) => k.id === x.id);
 				if (!known) throw new OfframpError(ERR.NOT_FOUND, 'no such meeting');
 				// a cancel names the time the meeting has
 				m.meeting = action === 'cancel' ? { action, id: known.id, time: known.time, place: '', recognise: '' }

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import sodium from 'libsodium-wrappers-sumo';
 import { Conn, PENDING_MAX } from '../src/conn.js';
-import { createCore } from '../src/core.js';
+import { createCore, HISTORY_CASE, REFUSED_CASE } from '../src/core.js';
 import { E2E, NOTE_TEXT_MAX } from '../src/e2e.js';
 import * as P from '../src/proto/index.js';
 import { waitFor } from './live.mjs';
@@ -252,6 +252,15 @@ test('core: strangers, garbage, replays and duplicates are shown as such and ack
 		const acked = new Set(f.seen.filter((x) => x.type === 'msg.ack').flatMap((x) => x.seqs));
 		return [1, 2, 3, 4, 5].every((s) => acked.has(s));
 	}, 3000, 'every seq acknowledged');
+	// what a server injects cannot push the case's history out: of the
+	// messages not read, the oldest go first past REFUSED_CASE
+	for (let seq = 6; seq < 6 + HISTORY_CASE; seq++) push(seq, stranger.key, first.ct);
+	await waitFor(() => {
+		const acked = new Set(f.seen.filter((x) => x.type === 'msg.ack').flatMap((x) => x.seqs));
+		return acked.has(5 + HISTORY_CASE);
+	}, 10000, 'the injected ones acknowledged');
+	assert.deepEqual(c.messages(77).filter((x) => x.state === 'received').map((x) => x.text), ['first'], 'the one read stays');
+	assert.equal(c.messages(77).length, 1 + REFUSED_CASE);
 	// the conversation goes on both ways
 	const m = c.send(77, 'answer');
 	await waitFor(() => sc.sent.length === 1, 3000, 'the answer sent');
@@ -276,7 +285,7 @@ test('core: strangers, garbage, replays and duplicates are shown as such and ack
 	assert.equal(c2.trustedProgrammes().length, 2);
 	for (const bad of [new Uint8Array([1, 2, 3]), 'not json', JSON.stringify({ v: 9 }), rec.subarray(0, rec.length - 1)])
 		await assert.rejects(createCore({ url: f.url, WebSocket, state: bad }), { code: 'bad_field' });	// history expiry: the pushes of 2023 go, the answer of now stays
-	assert.equal(c2.expireHistory(Math.floor(Date.now() / 1000) - 3600), 4);
+	assert.equal(c2.expireHistory(Math.floor(Date.now() / 1000) - 3600), 1 + REFUSED_CASE);
 	assert.deepEqual(c2.messages(77).map((x) => x.text), ['answer']);
 	assert.equal(c2.expireHistory(Math.floor(Date.now() / 1000) - 3600), 0);
 });
@@ -478,9 +487,11 @@ test('core: version 2 read: a meeting and an agreement shown as such, a message 
 	const env = P.envelopeParse(sc.peer.open(P.b64Decode(c.key, 32, 32), P.b64Decode(copy.ct, 1, P.OFR_CT_MAX)));
 	assert.deepEqual([env.version, env.caseId, env.seq, env.kind], [2, 77, 1, P.ENVELOPE_TEXT]);
 	// the meeting accepted, the agreement accepted: numbers 2 and 3
-	assert.throws(() => c.answer(77, msgs[1].mid, 'decline'), { code: 'usage' }, 'an agreement is accepted or revised');
-	c.answer(77, msgs[0].mid, 'accept');
-	c.answer(77, msgs[1].mid, 'accept');
+	assert.throws(() => c.answer(77, msgs[1].from, msgs[1].mid, 'decline'), { code: 'usage' }, 'an agreement is accepted or revised');
+	// a mid names one sender's message: under another key it is not that one
+	assert.throws(() => c.answer(77, c.key, msgs[0].mid, 'accept'), { code: 'not_found' }, 'the mid under another key');
+	c.answer(77, msgs[0].from, msgs[0].mid, 'accept');
+	c.answer(77, msgs[1].from, msgs[1].mid, 'accept');
 	await waitFor(() => sc.sent.filter((x) => x.case === 77).length === 3, 3000, 'the answers');
 	const [m2, m3] = sc.sent.filter((x) => x.case === 77).slice(1).map((fr) => P.envelopeParse(sc.peer.open(P.b64Decode(c.key, 32, 32),
 		P.b64Decode(fr.copies.find((x) => x.to === sc.peer.key).ct, 1, P.OFR_CT_MAX))));

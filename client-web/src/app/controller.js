@@ -574,10 +574,10 @@ export function createController({ store, createCore, sodium, config }) {
 		},
 
 		/* Accepts or declines the meeting, or accepts the agreement, of
-		 * message mid. */
-		answer(id, mid, action) {
+		 * message mid of key from. */
+		answer(id, from, mid, action) {
 			try {
-				core.answer(id, mid, action);
+				core.answer(id, from, mid, action);
 			} catch (e) {
 				fail(e);
 				return;

@@ -11,7 +11,7 @@
 
 import { h, fill, uid } from './dom.js';
 import { t, formatTime } from '../i18n/index.js';
-import { meetingsOf, agreementOf } from '../meetings.js';
+import { meetingsOf, agreementOf, sidesOf } from '../meetings.js';
 
 const FIELDS = ['objectives', 'formats', 'frequency', 'crisis'];
 const OPEN = ['propose', 'reschedule'];
@@ -34,7 +34,9 @@ const field = (label, control) => [h('label', { for: control.id }, label), contr
 
 /*
  * The card; getId gives the open case's id. intents: propose(id, item)
- * (true when queued), answer(id, mid, action). update(s, c, messages).
+ * (true when queued), answer(id, from, mid, action). update(s, c,
+ * messages). Only the two sides of the case act (meetings.js): a colleague
+ * sees the card and no action.
  */
 export function meetingsCard(getId, intents) {
 	const input = (key, attrs = {}) => h(attrs.rows ? 'textarea' : 'input', { id: uid(key), dir: 'auto', ...attrs });
@@ -100,10 +102,12 @@ export function meetingsCard(getId, intents) {
 	function paint() {
 		const { c, messages } = last;
 		if (!c) return;
-		const open = c.status !== 'closed';
-		const meetings = meetingsOf(messages);
-		const a = agreementOf(messages);
-		const next = JSON.stringify([c.id, open, meetings, a, moving, t('meet_title')]);
+		const sides = sidesOf(c);
+		const side = sides.get((c.participants || []).find((p) => p.me)?.key);
+		const open = c.status !== 'closed' && !!side;
+		const meetings = meetingsOf(messages, sides);
+		const a = agreementOf(messages, sides);
+		const next = JSON.stringify([c.id, open, side, meetings, a, moving, t('meet_title')]);
 		if (next === sig) return;
 		sig = next;
 		fill(list, meetings.length ? meetings.map((m) => h('li', { 'data-meeting': String(m.id), 'data-status': m.status },
@@ -111,9 +115,9 @@ export function meetingsCard(getId, intents) {
 			m.recognise ? h('div', { dir: 'auto' }, t('meeting_recognise', { recognise: m.recognise })) : null,
 			h('div', { class: 'small' }, t(`meet_status_${m.status}${m.mine ? '_me' : ''}`, { name: m.by })),
 			!open || m.status === 'cancel' ? null : h('div', { class: 'row' },
-				OPEN.includes(m.status) && !m.mine ? [
-					h('button', { type: 'button', class: 'go', onclick: () => intents.answer(getId(), m.mid, 'accept') }, t('meeting_do_accept')),
-					h('button', { type: 'button', onclick: () => intents.answer(getId(), m.mid, 'decline') }, t('meeting_do_decline'))] : null,
+				OPEN.includes(m.status) && m.side !== side ? [
+					h('button', { type: 'button', class: 'go', onclick: () => intents.answer(getId(), m.from, m.mid, 'accept') }, t('meeting_do_accept')),
+					h('button', { type: 'button', onclick: () => intents.answer(getId(), m.from, m.mid, 'decline') }, t('meeting_do_decline'))] : null,
 				h('button', { type: 'button', onclick: () => {
 					moving = m.id;
 					newWhen.value = localInput(m.time);
@@ -143,9 +147,9 @@ export function meetingsCard(getId, intents) {
 				h('p', { class: 'small', id: 'agreement-state', 'data-accepted': String(a.accepted) },
 					a.accepted ? (a.acceptedBy === null ? t('meet_agreement_accepted_me') : t('meet_agreement_accepted', { name: a.acceptedBy }))
 						: a.mine ? t('meet_agreement_waiting') : t('meet_agreement_open', { name: a.by })),
-				open && !a.accepted && !a.mine
+				open && !a.accepted && a.side !== side
 					? h('div', { class: 'row' }, h('button', { type: 'button', class: 'go', id: 'agreement-accept',
-						onclick: () => intents.answer(getId(), a.mid, 'accept') }, t('agreement_do_accept'))) : null]);
+						onclick: () => intents.answer(getId(), a.from, a.mid, 'accept') }, t('agreement_do_accept'))) : null]);
 	}
 
 	return {

@@ -37,10 +37,10 @@ function structured(m) {
 
 /* What a message's painting depends on. */
 function sigOf(m) {
-	return `${m.state}|${m.text === null}|${m.reason || ''}|${m.ts}|${m.count || ''}|${m.reset || ''}|${(m.warn || []).join()}|${m.to || ''}`;
+	return `${m.state}|${m.text === null}|${m.reason || ''}|${m.ts}|${m.count || ''}|${m.reset || ''}|${(m.warn || []).join()}|${m.to || ''}|${m.name}`;
 }
 
-/* The messages of one case, keyed by mid; a role=log live region. A
+/* The messages of one case, keyed by sender and mid; a role=log live region. A
  * meeting or the agreement is answered in its card (ui/meetings.js).
  * update(id, messages, nameOf): nameOf(key) names a participant (for a
  * text sent to one alone). */
@@ -55,16 +55,17 @@ export function messageLog(label, onRetry) {
 	function item(m) {
 		const bad = m.state === 'undecryptable' || m.state === 'refused' || m.state === 'report' || m.text === null;
 		const li = h('li', { class: m.mine ? 'mine' : bad ? 'bad' : '', 'data-mid': m.mid, 'data-state': m.state });
-		const who = h('div', { class: 'who' }, m.mine ? t('you') : m.name);
+		const who = h('div', { class: 'who' });
 		const text = h('div', { class: 'text', dir: 'auto' });
 		const meta = h('div', { class: 'meta' });
 		li.append(who, text, meta);
-		li._parts = { text, meta };
+		li._parts = { who, text, meta };
 		return li;
 	}
 	let nameOf = () => undefined;
 	function paint(li, m) {
 		const bad = m.state === 'undecryptable' || m.state === 'refused' || m.state === 'report' || (!m.mine && m.text === null);
+		li._parts.who.textContent = m.mine ? t('you') : m.name;
 		li._parts.text.textContent = m.state === 'report' ? t('msg_report', { name: m.name, count: m.count })
 			: bad ? t(m.state === 'refused' ? 'msg_refused' : 'msg_undecryptable')
 				: m.meeting || m.agreement || m.referral ? structured(m) : m.text;
@@ -107,10 +108,14 @@ export function messageLog(label, onRetry) {
 			}
 			empty.hidden = messages.length > 0;
 			for (const m of messages) {
-				let li = items.get(m.mid);
+				// a row a sender's message: the server chooses the mid it
+				// pushes, and may push another's message under one of mine
+				// or of a third's
+				const key = `${m.mine ? '' : m.from} ${m.mid}`;
+				let li = items.get(key);
 				if (!li) {
 					li = item(m);
-					items.set(m.mid, li);
+					items.set(key, li);
 					list.append(li);
 				}
 				if (li._sig !== sigOf(m)) paint(li, m);
