@@ -300,6 +300,37 @@ cases_key_name(json_t *kase, const char *key)
 	return NULL;
 }
 
+int
+cases_key_side(json_t *kase, const char *key)
+{
+	static const char *const lists[] = { "participants", "former" };
+	json_t *p;
+	size_t i;
+
+	if (kase == NULL || key == NULL)
+		return KS_ITEM_NO_SIDE;
+	for (size_t l = 0; l < 2; l++)
+		json_array_foreach(json_object_get(kase, lists[l]), i, p) {
+			const char *k = json_string_value(json_object_get(p,
+			    "key"));
+			const char *r = json_string_value(json_object_get(p,
+			    "role"));
+			const char *as = json_string_value(json_object_get(p,
+			    "as"));
+
+			if (k == NULL || r == NULL || as == NULL ||
+			    strcmp(k, key) != 0)
+				continue;
+			if (strcmp(r, "client") == 0 &&
+			    strcmp(as, "client") == 0)
+				return KS_ITEM_CLIENT;
+			if (strcmp(r, "counsellor") == 0 &&
+			    strcmp(as, "counsellor") == 0)
+				return KS_ITEM_COUNSELLOR;
+		}
+	return KS_ITEM_NO_SIDE;
+}
+
 /* The name of the case's participant with role, or NULL. */
 static const char *
 name_with_role(json_t *kase, const char *role)

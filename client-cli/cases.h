@@ -39,6 +39,11 @@ json_t *cases_with_key(json_t *list, json_t *key);
 /* The name of the participant with key (base64) in case kase (may be
  * NULL), or NULL; borrowed. */
 const char *cases_key_name(json_t *kase, const char *key);
+/* The side of the case kase that key (base64) is on, for its meetings
+ * and agreement (enum ks_item_from): KS_ITEM_CLIENT (the participant as
+ * "client"), KS_ITEM_COUNSELLOR (as "counsellor", in participants or
+ * former: the assigned one, now or before), else KS_ITEM_NO_SIDE. */
+int cases_key_side(json_t *kase, const char *key);
 
 /* The role of participant object p (enum key_role) into *role. 0 or
  * OFR_E_BAD_FIELD. */

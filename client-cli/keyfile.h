@@ -171,10 +171,22 @@ struct ks_bind {
  * its envelope from the kind byte on (kind || body, envelope.h), so that
  * the current meetings and agreement can be read again from it.
  */
+/* Who sent a kept meeting or agreement message (ks_item.sent): its side
+ * of the case (meetings.c), known by its key when it arrived. */
+enum ks_item_from {
+	KS_ITEM_THEIRS = 0,		/* another's, kept before sides were:
+					 * taken for the other side than mine */
+	KS_ITEM_MINE = 1,
+	KS_ITEM_CLIENT = 2,		/* the case's client */
+	KS_ITEM_COUNSELLOR = 3,		/* its assigned counsellor (or one
+					 * that was) */
+	KS_ITEM_NO_SIDE = 4,		/* a colleague: counts for nothing */
+};
+
 struct ks_item {
 	int64_t case_id;
 	int64_t ts;			/* the sender's time */
-	uint8_t sent;			/* 1: mine */
+	uint8_t sent;			/* enum ks_item_from */
 	char *name;			/* the sender's name; malloc'd */
 	uint8_t *body;			/* malloc'd */
 	size_t len;
@@ -304,9 +316,10 @@ void keyfile_bind_get(struct keyfile *k, int64_t case_id,
 int keyfile_bind_set(struct keyfile *k, int64_t case_id,
     const uint8_t peer[OFR_PK_BYTES], uint32_t seq, int64_t time);
 
-/* Appends a meeting or agreement message of case_id (copies name and
- * body: kind || body of its envelope), dropping the oldest of that case
- * past KS_ITEMS_CASE. 0 or OFR_E_NOMEM. */
+/* Appends a meeting or agreement message of case_id from sent (enum
+ * ks_item_from; copies name and body: kind || body of its envelope),
+ * dropping the oldest of that case past KS_ITEMS_CASE. 0 or
+ * OFR_E_NOMEM. */
 int keyfile_item_add(struct keyfile *k, int64_t case_id, int64_t ts,
     int sent, const char *name, const uint8_t *body, size_t len);
 

@@ -143,8 +143,8 @@ static const struct record records[] = {
 	    { U64("case"), BYTES("peer", OFR_PK_BYTES), U32("seq"),
 	    U64("time") } },
 	{ REC_ITEM, VERSION,		/* oldest first */
-	    { U64("case"), U64("ts"), U8("sent", 1), NAME("name"),
-	    TEXT("body") } },
+	    { U64("case"), U64("ts"), U8("sent", KS_ITEM_NO_SIDE),
+	    NAME("name"), TEXT("body") } },
 };
 
 /* A field's value on its way between the state and the bytes. */
@@ -282,7 +282,7 @@ item_append(struct ks_state *s, int64_t case_id, int64_t ts, int sent,
 	m->len = len;
 	m->case_id = case_id;
 	m->ts = ts;
-	m->sent = sent ? 1 : 0;
+	m->sent = (uint8_t)sent;
 	s->n_items++;
 	return 0;
 }

@@ -159,12 +159,14 @@ struct meeting {
 	const uint8_t *place, *recognise;
 	size_t place_len, recognise_len;
 	const char *by;			/* who did it ("me" or a name) */
+	int side;			/* of its last proposal or reschedule */
 };
 
 /* The agreement as the messages kept make it. */
 struct agreement {
 	uint32_t version;		/* 0: none */
 	const char *author;		/* of that version */
+	int side;			/* its author's */
 	const char *accepted_by;	/* NULL: not accepted by the other */
 	const uint8_t *field[ENVELOPE_AGREEMENT_FIELDS];
 	size_t len[ENVELOPE_AGREEMENT_FIELDS];
@@ -185,21 +187,56 @@ meeting_find(struct case_state *cs, uint32_t id)
 	return NULL;
 }
 
+/* My side: my role's. */
+static int
+my_side(struct keyfile *k)
+{
+	return keyfile_role(k) == KEY_ROLE_CLIENT ? KS_ITEM_CLIENT :
+	    KS_ITEM_COUNSELLOR;
+}
+
+/* The side of the case that sent item it (KS_ITEM_CLIENT or
+ * KS_ITEM_COUNSELLOR), or KS_ITEM_NO_SIDE; mine is my_side(). */
+static int
+item_side(const struct ks_item *it, int mine)
+{
+	switch (it->sent) {
+	case KS_ITEM_MINE:
+		return mine;
+	case KS_ITEM_THEIRS:		/* kept before sides were */
+		return mine == KS_ITEM_CLIENT ? KS_ITEM_COUNSELLOR :
+		    KS_ITEM_CLIENT;
+	case KS_ITEM_CLIENT:
+	case KS_ITEM_COUNSELLOR:
+		return it->sent;
+	default:
+		return KS_ITEM_NO_SIDE;
+	}
+}
+
 /* The meetings and agreement of case_id from the items of k, oldest
- * first (pointers into the items: valid until the state changes). */
+ * first (pointers into the items: valid until the state changes). They
+ * are between the case's two sides (CRYPTO.md): its client and its
+ * assigned counsellor; what anyone else sent counts for nothing. A
+ * proposal makes a meeting once (a reschedule moves it); an accept or a
+ * decline counts from the side that did not propose or reschedule it
+ * last, a cancel from either; an agreement's accept from the side that
+ * did not write its version. As client-web/src/meetings.js reads them. */
 static void
 case_state(struct keyfile *k, int64_t case_id, struct case_state *cs)
 {
 	struct ks_state *s = keyfile_state(k);
+	int mine = my_side(k);
 	struct envelope e;
 	struct meeting *m;
 
 	memset(cs, 0, sizeof(*cs));
 	for (size_t i = 0; i < s->n_items; i++) {
 		const struct ks_item *it = &s->items[i];
-		const char *by = it->sent ? "me" : it->name;
+		const char *by = it->sent == KS_ITEM_MINE ? "me" : it->name;
+		int side = item_side(it, mine);
 
-		if (it->case_id != case_id ||
+		if (it->case_id != case_id || side == KS_ITEM_NO_SIDE ||
 		    envelope_parse_kind(&e, it->body, it->len) != 0)
 			continue;
 		if (e.kind == ENVELOPE_MEETING) {
@@ -207,6 +244,9 @@ case_state(struct keyfile *k, int64_t case_id, struct case_state *cs)
 			if (m == NULL && (e.meeting.action !=
 			    ENVELOPE_M_PROPOSE || cs->n == KS_ITEMS_CASE))
 				continue;	/* nothing to act on */
+			if (m != NULL &&
+			    e.meeting.action == ENVELOPE_M_PROPOSE)
+				continue;	/* made already */
 			if (m == NULL) {
 				m = &cs->m[cs->n++];
 				m->id = e.meeting.id;
@@ -218,8 +258,12 @@ case_state(struct keyfile *k, int64_t case_id, struct case_state *cs)
 				m->place_len = e.meeting.place_len;
 				m->recognise = e.meeting.recognise;
 				m->recognise_len = e.meeting.recognise_len;
+				m->side = side;
 			} else if (e.meeting.time != m->time) {
 				continue;	/* about another time */
+			} else if (e.meeting.action != ENVELOPE_M_CANCEL &&
+			    side == m->side) {
+				continue;	/* the side that asked */
 			}
 			m->status = e.meeting.action;
 			m->by = by;
@@ -228,8 +272,7 @@ case_state(struct keyfile *k, int64_t case_id, struct case_state *cs)
 
 			if (e.agreement.action == ENVELOPE_A_ACCEPT) {
 				if (e.agreement.version == a->version &&
-				    a->author != NULL &&
-				    strcmp(a->author, by) != 0)
+				    a->author != NULL && side != a->side)
 					a->accepted_by = by;
 				continue;
 			}
@@ -237,6 +280,7 @@ case_state(struct keyfile *k, int64_t case_id, struct case_state *cs)
 				continue;	/* not newer */
 			a->version = e.agreement.version;
 			a->author = by;
+			a->side = side;
 			a->accepted_by = NULL;
 			for (size_t f = 0; f < ENVELOPE_AGREEMENT_FIELDS; f++) {
 				a->field[f] = e.agreement.field[f];
@@ -379,6 +423,12 @@ cmd_meeting(struct cli *cli, int argc, char **argv)
 		}
 		if (!full)
 			m->time = known->time;	/* what it is about */
+		if ((a == ENVELOPE_M_ACCEPT || a == ENVELOPE_M_DECLINE) &&
+		    known->side == my_side(cli->key)) {
+			free(cs);
+			return cli_usage("meeting %" PRIu32 " was proposed by "
+			    "your side: the other side answers it", m->id);
+		}
 		free(cs);
 	}
 	if ((rc = send_item(cli, id, &e)) == 0 && a == ENVELOPE_M_PROPOSE)
@@ -500,9 +550,9 @@ cmd_agreement(struct cli *cli, int argc, char **argv)
 		rc = cli_fail(OFR_E_NOT_FOUND, "no agreement in case %lld",
 		    (long long)id);
 	} else if (act == ENVELOPE_A_ACCEPT &&
-	    strcmp(cs->a.author, "me") == 0) {
-		rc = cli_usage("version %" PRIu32 " is yours: the other side "
-		    "accepts it", cs->a.version);
+	    cs->a.side == my_side(cli->key)) {
+		rc = cli_usage("version %" PRIu32 " is your side's: the other "
+		    "side accepts it", cs->a.version);
 	} else if (act == ENVELOPE_A_REVISE && cs->a.version == UINT32_MAX) {
 		rc = cli_fail(OFR_E_LIMIT, "no more versions");
 	} else {

@@ -782,8 +782,9 @@ messages_take(struct cli *cli, json_t *kase, json_t *f, struct msg_in *m)
 	    o.text, o.len) == 0)
 		cli->dirty = 1;
 	if (o.item != NULL && kase != NULL && !o.replayed &&
-	    keyfile_item_add(cli->key, m->case_id, o.time, 0, m->name,
-	    o.item, o.item_len) == 0)
+	    keyfile_item_add(cli->key, m->case_id, o.time,
+	    cases_key_side(kase, m->from), m->name, o.item,
+	    o.item_len) == 0)
 		cli->dirty = 1;
 	if (o.item != NULL) {
 		sodium_memzero(o.item, o.item_len);
@@ -1114,7 +1115,7 @@ messages_send_to(struct cli *cli, int64_t case_id, struct envelope *e,
 	if (keyfile_history_add(cli->key, case_id, (int64_t)time(NULL), 1,
 	    "me", text, len) == 0)
 		cli->dirty = 1;
-	if (item != NULL && keyfile_item_add(cli->key, case_id, e->time, 1,
+	if (item != NULL && keyfile_item_add(cli->key, case_id, e->time, KS_ITEM_MINE,
 	    "me", item + ENVELOPE_V2_HDR_BYTES - 1,
 	    ilen - ENVELOPE_V2_HDR_BYTES + 1) == 0)
 		cli->dirty = 1;

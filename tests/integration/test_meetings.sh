@@ -191,4 +191,55 @@ for who in client couns; do
 	fi
 done
 
+step "a colleague's meeting and accepts count for nothing; each side answers the other's"
+# (CRYPTO.md: the two sides are the client and its assigned counsellor)
+add_counsellor admin kim Kim --languages de --topics leaving
+certify_pending Kim
+cli couns bring "$CASE2" "$KEY_kim" --as supervisor >/dev/null
+cli_out out client members "$CASE2"
+assert_match "Kim, Sam's supervisor, is in the client's second case" "$out" '^member Kim \(supervisor\)'
+clirun client meeting propose "$CASE2" "2031-01-02 10:00" "Café am Markt"
+MK=$(field "$OUT" meeting)
+assert_match "the client proposes a meeting" "$MK" '^[0-9]+$'
+clirun client meeting accept "$CASE2" "$MK"
+assert_eq "  and cannot accept it for the counsellor: exits 2" 2 "$RC"
+clirun kim meeting propose "$CASE2" "2031-01-03 22:00" "Back alley"
+assert_eq "Kim proposes one of her own" 0 "$RC"
+KM=$(field "$OUT" meeting)
+recv_one client
+assert_contains "the client reads Kim's proposal" "$OUT" "[meeting $KM proposed: "
+clirun couns agreement propose "$CASE2" "$OBJ2, again" "chat" "weekly" "call 112"
+assert_eq "Sam proposes the agreement of this case" 0 "$RC"
+# drain: every message waiting for WHO
+drain() {
+	for i in 1 2 3 4 5 6; do
+		recv_one "$1"
+		[ -n "$OUT" ] || break
+	done
+}
+drain client
+clirun client agreement revise "$CASE2" "$OBJ2, our way" "chat" "weekly" "call 112"
+assert_eq "the client revises it: version 2" 0 "$RC"
+drain kim
+# Kim answers the client's meeting and version as if she were its
+# counsellor: the client's CLI counts neither
+clirun kim meeting accept "$CASE2" "$MK"
+assert_eq "Kim's CLI sends her accept of the client's meeting" 0 "$RC"
+clirun kim agreement accept "$CASE2"
+assert_eq "  and of the client's version" 0 "$RC"
+drain client
+cli_out out client meetings "$CASE2"
+assert_contains "the client's meeting is still only proposed" "$out" "$MK"$'\t'"2031-01-02 10:00 UTC"$'\t'"proposed by me"
+assert_not_contains "  and Kim's makes no meeting" "$out" "Back alley"
+cli_out out client agreement show "$CASE2"
+assert_eq "the agreement: the client's version 2, not accepted" \
+	"version 2 by me, not accepted yet" "$(sed -n 1p <<<"$out")"
+drain couns
+clirun couns agreement accept "$CASE2"
+assert_eq "Sam accepts it" 0 "$RC"
+drain client
+cli_out out client agreement show "$CASE2"
+assert_eq "  then it is accepted, by Sam" \
+	"version 2 by me, accepted by $COUNS_NAME" "$(sed -n 1p <<<"$out")"
+
 finish

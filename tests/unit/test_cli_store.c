@@ -192,7 +192,7 @@ test_roundtrip(void)
 	CHECK_EQ_INT(keyfile_bind_set(k, 99, bob.pk, 4, 40), 0);
 	CHECK_EQ_INT(keyfile_bind_set(k, 98, bob.pk, 1, 10), 0);
 	CHECK_EQ_INT(keyfile_bind_set(k, 99, bob.pk, 5, 50), 0);
-	CHECK_EQ_INT(keyfile_item_add(k, 99, 7, 0, "Sam",
+	CHECK_EQ_INT(keyfile_item_add(k, 99, 7, KS_ITEM_COUNSELLOR, "Sam",
 	    (const uint8_t *)"\x04meeting", 8), 0);
 	/* first messages answered */
 	memset(pt, 0x51, 32);
@@ -294,6 +294,7 @@ test_roundtrip(void)
 		CHECK(seq == 0 && t == 0);
 		CHECK(s2->n_items == 1 && s2->items[0].case_id == 99 &&
 		    s2->items[0].ts == 7 && s2->items[0].len == 8 &&
+		    s2->items[0].sent == KS_ITEM_COUNSELLOR &&
 		    memcmp(s2->items[0].body, "\x04meeting", 8) == 0 &&
 		    strcmp(s2->items[0].name, "Sam") == 0);
 	}
