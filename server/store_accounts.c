@@ -694,6 +694,8 @@ account_drop(struct store *st, int64_t account)
 
 	for (size_t i = 0; i < nitems(steps) && rc == 0; i++)
 		rc = db_write(st, steps[i], &account, 1, NULL, __func__);
+	if (rc == 0)
+		st->scrub = 1;	/* its old pages: out of offramp.db soon */
 	return rc;
 }
 

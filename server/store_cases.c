@@ -1071,6 +1071,8 @@ store_case_drop(struct store *st, int64_t case_id)
 		return rc;
 	for (size_t i = 0; i < nitems(steps) && rc == 0; i++)
 		rc = db_write(st, steps[i], &case_id, 1, NULL, __func__);
+	if (rc == 0)
+		st->scrub = 1;	/* its old pages: out of offramp.db soon */
 	return db_call_end(st, rc);
 }
 

@@ -17,9 +17,10 @@
  * never let a failed call leave half its writes behind or let a lost
  * transaction pass for a committed one. Deleted means gone from disk:
  * secure_delete zeroes what a delete frees, and a commit that deleted
- * message copies is followed, within a second, by a TRUNCATE checkpoint
- * (store_checkpoint), which never waits for a reader and never runs
- * inside a transaction.
+ * message copies (or an account, a case; or wrote feedback, which its
+ * commit alone links to its case) is followed, within a second, by a
+ * TRUNCATE checkpoint (store_checkpoint), which never waits for a
+ * reader and never runs inside a transaction.
  */
 #include <pthread.h>
 #include <sys/stat.h>

@@ -81,6 +81,10 @@ store_feedback_add(struct store *st, int64_t case_id, int64_t programme,
 		goto out;
 	}
 	rc = db_exec(st, s, __func__);
+	/* the commit links the case's mark and the row: the -wal that
+	 * holds it is emptied within a second (store_checkpoint) */
+	if (rc == 0)
+		st->scrub = 1;
 out:
 	return db_call_end(st, rc);
 }

@@ -380,8 +380,10 @@ struct store {
 	int mark_open;		/* the request's savepoint is open */
 	struct db_stmt *probe;	/* store_probe()'s write */
 	char wal[PATH_MAX];	/* the write-ahead log file */
-	int scrub;		/* copies were deleted: a TRUNCATE checkpoint
-				 * is due after the commit (store_checkpoint) */
+	int scrub;		/* copies, an account or a case were
+				 * deleted, feedback written: a TRUNCATE
+				 * checkpoint is due after the commit
+				 * (store_checkpoint) */
 	int wal_frames;		/* the -wal's frames after the last commit */
 	int64_t commits;	/* commits made (store_commit_seq), and on
 				 * PostgreSQL reads (db_read_seen) */

@@ -102,6 +102,23 @@ TRACES=$(traces_of_case "$CASE"; traces_of_account eve)
 assert_eq "six traces of Eve and her case, all found in the database" \
 	"6 6" "$(wc -l <<<"$TRACES") $(db_traces <<<"$TRACES" | wc -l)"
 
+# _eve_on_disk: Eve's public key is in the bytes of offramp.db or its
+# -wal (SQLite only: PostgreSQL's files are its own)
+_eve_on_disk() {
+	local f
+	for f in "$DATA/offramp.db" "$DATA/offramp.db-wal"; do
+		[ -e "$f" ] || continue
+		od -An -tx1 -v "$f" | tr -d ' \n' | grep -q -i -F -- "$EVE_HEX" && return 0
+	done
+	return 1
+}
+_eve_off_disk() {
+	! _eve_on_disk
+}
+EVE_HEX=$(hexkey "$KEY_eve")
+on_pg || { _eve_on_disk && pass "the check can fail: Eve's key is in the database's files"; } ||
+	fail "Eve's key is not found in the database's files before the erasure"
+
 step "Eve erases herself; Sam hears the case closed, not why"
 watch_start couns
 clirun eve erase --yes
@@ -115,6 +132,10 @@ watch_expect "Sam's connection gets the case push: closed" couns \
 push=$(grep -E "\"id\":$CASE" "$T/watch-couns.out" | grep closed | head -n1)
 assert_no_match "  the push says nothing about why" "$push" 'eras|delet|reason'
 watch_stop couns
+# the erasure's commit asks for the checkpoint that copies the zeroed
+# pages into offramp.db and empties the -wal (not the 30 s job's)
+on_pg || { wait_for "Eve's key to be gone from offramp.db and its -wal" 3 _eve_off_disk &&
+	pass "within seconds, no byte of the files holds Eve's key"; }
 
 step "no row of Eve or her case is left"
 assert_eq "no column of any table names Eve" "" "$(rows_naming "$EVE")"

@@ -54,6 +54,13 @@ T0=$(date +%s) WEEK0=$(date -u +%G-W%V)
 cli_out out eve feedback "$CASE" --helpful yes --recommend no --text "thanks: $MARK"
 assert_eq "sent" sent "$(field "$out" feedback)"
 assert_eq "the text is sealed to the admin" "sealed to the programme's admins" "$(field "$out" text)"
+# its commit links the case's mark and the row: the -wal holding it is
+# emptied within a second of it (SQLite; not the 30 s job's checkpoint)
+_wal_empty() {
+	[ ! -s "$DATA/offramp.db-wal" ]
+}
+on_pg || { wait_for "the -wal to be emptied after the feedback's commit" 3 _wal_empty &&
+	pass "the commit that links the feedback to its case leaves the -wal at once"; }
 clirun eve feedback "$CASE" --helpful no
 T1=$(date +%s) WEEK1=$(date -u +%G-W%V)
 assert_contains "a second time: limit" "$ERR" "offramp: limit"
