@@ -755,6 +755,7 @@ messages_take(struct cli *cli, json_t *kase, json_t *f, struct msg_in *m)
 	const char *name = cases_key_name(kase, from);
 	struct opened o;
 	enum msg_fate fate;
+	int64_t now;
 
 	memset(m, 0, sizeof(*m));
 	m->case_id = (int64_t)json_integer_value(json_object_get(f, "case"));
@@ -776,13 +777,17 @@ messages_take(struct cli *cli, json_t *kase, json_t *f, struct msg_in *m)
 	m->kind = o.kind;
 	m->bound_case = o.bound_case;
 	m->replayed = o.replayed;
-	/* a replayed message is shown (warned of), not kept again */
+	/* a replayed message is shown (warned of), not kept again; kept
+	 * under a time no later than now: one the server (its ts) or the
+	 * sender (its envelope's) put in the future would never expire
+	 * (history-keep) */
+	now = (int64_t)time(NULL);
 	if (o.text != NULL && kase != NULL && !o.replayed &&
-	    keyfile_history_add(cli->key, m->case_id, m->ts, 0, m->name,
-	    o.text, o.len) == 0)
+	    keyfile_history_add(cli->key, m->case_id, m->ts < now ? m->ts :
+	    now, 0, m->name, o.text, o.len) == 0)
 		cli->dirty = 1;
 	if (o.item != NULL && kase != NULL && !o.replayed &&
-	    keyfile_item_add(cli->key, m->case_id, o.time,
+	    keyfile_item_add(cli->key, m->case_id, o.time < now ? o.time : now,
 	    cases_key_side(kase, m->from), m->name, o.item,
 	    o.item_len) == 0)
 		cli->dirty = 1;

@@ -1032,7 +1032,9 @@ export class Core extends Emitter {
 		}
 		const m = {
 			mid: f.mid, caseId: f.case, from: f.from, name: '?', mine: false, text: null,
-			ts: Number.isSafeInteger(f.ts) ? f.ts : this.now(), state: 'received',
+			// no later than now: a time the server puts in the future would
+			// keep the message past the history's days
+			ts: Number.isSafeInteger(f.ts) && f.ts <= this.now() ? f.ts : this.now(), state: 'received',
 		};
 		const ack = () => this.ack(f.seq);
 		if (!e) {

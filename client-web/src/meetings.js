@@ -29,8 +29,9 @@ export function sidesOf(kase) {
 	return sides;
 }
 
-/* A message of mine that never went does not count. */
-const counts = (m) => !(m.mine && m.state === 'failed');
+/* A message of mine that never went does not count, nor one its
+ * sender's running number shows to be a replay (as the CLI keeps none). */
+const counts = (m) => !(m.mine && m.state === 'failed') && !(m.warn || []).includes('replayed');
 
 /**
  * The meetings of messages (a case's, oldest first), in the order they

@@ -75,6 +75,10 @@ test('the sides: the client and its counsellor act; a colleague, a stranger, the
 	assert.equal(agreementOf(log, sides).accepted, false, 'the same side');
 	log.push(mine('m', agr('accept', 1)));
 	assert.deepEqual([agreementOf(log, sides).accepted, agreementOf(log, sides).acceptedBy], [true, null]);
+	// a replay (its sender's running number says so) counts for nothing
+	log = [theirs('n', meet('propose', 5, 100, 'Café')), mine('o', meet('cancel', 5, 100)),
+		{ ...theirs('p', meet('reschedule', 5, 200, 'Park')), warn: ['replayed'] }];
+	assert.equal(meetingsOf(log, sides)[0].status, 'cancel');
 	// a key in no role of the case (a language helper, gone) counts for nothing
 	assert.equal(sidesOf({ participants: [{ key: 'X', role: 'client', as: 'supervisor' }] }).size, 0);
 });

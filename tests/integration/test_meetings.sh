@@ -191,6 +191,18 @@ for who in client couns; do
 	fi
 done
 
+step "a time the server puts in the future is kept as now: it would never expire"
+cli client send "$CASE2" "sent from the year 2100" >/dev/null
+stop_server
+sql_rw "UPDATE messages SET created = 4102444800 WHERE id IN (SELECT message_id FROM deliveries)"
+start_server
+recv_one couns
+assert_contains "Sam reads it" "$OUT" "sent from the year 2100"
+cli_out out couns --json history "$CASE2"
+ts=$(grep -F 'sent from the year 2100' <<<"$out" | sed -n 's/.*"ts": *\([0-9]*\).*/\1/p' | tail -n1)
+assert_match "  it is kept with a time" "$ts" '^[0-9]+$'
+assert_eq "  no later than now (not 2100)" 1 "$(( ${ts:-4102444800} <= $(date +%s) ))"
+
 step "a colleague's meeting and accepts count for nothing; each side answers the other's"
 # (CRYPTO.md: the two sides are the client and its assigned counsellor)
 add_counsellor admin kim Kim --languages de --topics leaving

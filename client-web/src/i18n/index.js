@@ -44,15 +44,17 @@ export function t(key, vars) {
 	return s;
 }
 
-/* A time as the user's language writes it (hours and minutes; date when not today). */
+/* A time as the user's language writes it (hours and minutes; the date
+ * when not today, and its year when not this year's). */
 export function formatTime(sec, now = Date.now()) {
 	const d = new Date(sec * 1000);
 	// a time past what a Date holds (a peer's or the server's) is no time
 	if (!Number.isFinite(d.getTime())) return '?';
 	const loc = current === 'ar' ? 'ar-u-nu-latn' : current;
 	const sameDay = new Date(now).toDateString() === d.toDateString();
+	const sameYear = new Date(now).getFullYear() === d.getFullYear();
 	const opts = sameDay ? { hour: '2-digit', minute: '2-digit' }
-		: { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' };
+		: { day: 'numeric', month: 'short', ...(sameYear ? {} : { year: 'numeric' }), hour: '2-digit', minute: '2-digit' };
 	try {
 		return new Intl.DateTimeFormat(loc, opts).format(d);
 	} catch {

@@ -15,13 +15,15 @@
 import { h, fill } from './dom.js';
 import { t } from '../i18n/index.js';
 import { summaryDigest, cancelledWhy } from '../referral.js';
+import { sidesOf } from '../meetings.js';
 
 /* The reason and the offer of the newest proposal message to partner in
- * messages (received, not mine), or null. */
-export function proposalOf(messages, partner) {
+ * messages (received, not mine) from the case's counsellor (sides:
+ * sidesOf the case; a colleague's text is no proposal), or null. */
+export function proposalOf(messages, partner, sides) {
 	const head = `Referral proposed to programme ${partner}.`;
 	const m = [...messages].reverse().find((x) => !x.mine && x.state === 'received' && typeof x.text === 'string' &&
-		x.text.startsWith(head));
+		sides.get(x.from) === 'counsellor' && x.text.startsWith(head));
 	if (!m) return null;
 	const rest = m.text.slice(head.length);
 	const ri = rest.indexOf(' Reason: '), oi = rest.indexOf(' What they offer: ');
@@ -89,9 +91,10 @@ export function referralPanel(intents) {
 				changes.value = '';
 			}
 			const name = (id) => s.programmes?.[id]?.name || t('referral_programme_n', { id });
-			const first = c.participants.find((p) => p.role === 'counsellor' && p.as !== 'referral' && (!r?.counsellor || p.key !== r.counsellor.key));
+			// the case's own counsellor, not a colleague: the draft is its
+			const first = c.participants.find((p) => p.role === 'counsellor' && p.as === 'counsellor' && (!r?.counsellor || p.key !== r.counsellor.key));
 			const gone = (c.former || []).find((p) => p.reason === 'referral');
-			const proposal = r ? proposalOf(messages, r.partner) : null;
+			const proposal = r ? proposalOf(messages, r.partner, sidesOf(c)) : null;
 			const draft = r && r.status === 'accepted' && first ? draftOf(messages, first.key, proposal) : null;
 			const sum = draft ? digestOf(draft.text) : null;
 			// a cancellation as what it was: the partnership's end, the counsellor, or not known
