@@ -78,6 +78,14 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DOFFRAMP_SANITIZE=ON -DOFFRAM
 	-DOFFRAMP_POSTGRES=ON >/dev/null
 make -C build-asan -j"$jobs" --no-print-directory
 
+# ctest fuzz/short's libFuzzer binaries (tests/fuzz/CMakeLists.txt), built
+# here and not in the test: beside seven tests it took 250 s of its own
+if command -v clang >/dev/null; then
+	echo "== build: ./build/fuzz-short (clang, libFuzzer, ASan + UBSan), at $SECONDS s"
+	rm -f build/fuzz-short/summary.txt
+	FUZZ_BUILD=build/fuzz-short bash tests/fuzz/run.sh --build
+fi
+
 # LeakSanitizer needs to stop the process to scan it (ptrace-like); some
 # sandboxes forbid that and LSan then dies with a fatal error instead of
 # reporting. Find out with a program that leaks on purpose, and say plainly
@@ -150,6 +158,7 @@ for run in normal asan; do
 done
 read -r p1 f1 < <(counts "$logdir/normal.log")
 read -r p2 f2 < <(counts "$logdir/asan.log")
+[ ! -f build/fuzz-short/summary.txt ] || cat build/fuzz-short/summary.txt
 echo "tests: $((p1 + p2)) passed, $((f1 + f2)) failed"
 echo "the run took $SECONDS s (the sanitized ctest ended at $asan_end s, the release one at $normal_end s)"
 exit "$status"

@@ -18,10 +18,18 @@
 # that the tests beside it leave (SECONDS are wall seconds, as
 # libFuzzer's -max_total_time counts them; the summary says how many CPU
 # seconds each target had). The build runs as the tests do: at nice 19
-# it took 413 s of a suite on a machine with no idle CPU.
+# it took 413 s of a suite on a machine with no idle CPU. The summary is
+# also written to <build>/summary.txt.
+#   tests/fuzz/run.sh --build    builds the targets only (tests/run.sh,
+#                                before the tests start)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+only_build=0
+if [ "${1:-}" = --build ]; then
+	only_build=1
+	shift
+fi
 secs=${1:-60}
 shift || true
 names=("$@")
@@ -55,6 +63,7 @@ done
 cmake --build "$build" -j2 --target "${targets[@]}" -- --no-print-directory \
 	>"$build/build.log" 2>&1 || { cat "$build/build.log"; exit 1; }
 echo "== built ${#targets[@]} targets in $(($(date +%s) - start)) s"
+[ "$only_build" = 0 ] || exit 0
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/offramp-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -113,6 +122,8 @@ for n in "${names[@]}"; do
 done
 
 echo
-echo "== summary ($secs wall seconds a target, $jobs at a time)"
-printf '%s\n' "${summary[@]}"
+{
+	echo "== fuzz summary ($secs wall seconds a target, $jobs at a time${idle:+, ${idle[*]}})"
+	printf '%s\n' "${summary[@]}"
+} | tee "$build/summary.txt"
 exit "$status"
