@@ -240,5 +240,16 @@ cli couns profile --presence online >/dev/null
 wait_for "the waiting case to go to Sam" 20 test "$(sql "SELECT status FROM cases WHERE id = $C2")" = 2 &&
 	pass "Sam gets Kit's former case"
 
+step "an erased account's id is never given again, not even the newest's"
+keygen zed amy
+cli zed login >/dev/null
+ZED=$(account_id zed)
+assert_eq "Zed is the newest account" "$ZED" "$(sql "SELECT max(id) FROM accounts")"
+clirun zed erase --yes
+assert_eq "Zed erases itself" 0 "$RC"
+cli amy login >/dev/null
+AMY=$(account_id amy)
+assert_eq "the next account gets the next id, not Zed's" "$((ZED + 1))" "$AMY"
+
 stop_server
 finish

@@ -188,7 +188,7 @@ test_open(void)
 	CHECK_EQ_INT(mode_of(path), 0600);
 	snprintf(path, sizeof(path), "%s-shm", dbpath);
 	CHECK_EQ_INT(mode_of(path), 0600);
-	CHECK_EQ_INT(peek("PRAGMA user_version"), 19);
+	CHECK_EQ_INT(peek("PRAGMA user_version"), 20);
 	CHECK_EQ_INT(peek("SELECT count(*) FROM sqlite_schema WHERE "
 	    "type = 'table' AND name = 'deliveries'"), 1);
 	CHECK_EQ_INT(peek("SELECT count(*) FROM sqlite_schema WHERE "
@@ -968,14 +968,19 @@ test_transactions(struct store **stp)
 	*stp = st;
 	if (st == NULL)
 		return;
-	/* SQLite's version 17 is PostgreSQL's 1, 18 its 2, 19 its 5; its
-	 * 3 and 4 are its own (nodes.presence, nodes.waiting: store_pg.c) */
+	/* SQLite's version 17 is PostgreSQL's 1, 18 its 2, 19 its 5, 20
+	 * its 6; its 3 and 4 are its own (nodes.presence, nodes.waiting:
+	 * store_pg.c) */
 	if (url != NULL)
-		CHECK_EQ_INT(peek("SELECT version FROM schema_version"), 5);
+		CHECK_EQ_INT(peek("SELECT version FROM schema_version"), 6);
 	else
-		CHECK_EQ_INT(peek("PRAGMA user_version"), 19);
+		CHECK_EQ_INT(peek("PRAGMA user_version"), 20);
 	CHECK_EQ_INT(store_account_by_id(st, id, &a), 0);
 	CHECK(strcmp(a.name, "kept") == 0);
+	/* the largest id given so far, kept (migration 20) */
+	CHECK(peek("SELECT last FROM account_ids") > 0 &&
+	    peek("SELECT last FROM account_ids") ==
+	    peek("SELECT max(id) FROM accounts"));
 	key_of(a.key, 706);
 	CHECK_EQ_INT(store_account_by_key(st, a.key, &a), 0);
 	key_of(a.key, 707);
