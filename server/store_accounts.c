@@ -55,11 +55,13 @@ const char *const store_accounts_sql[S_COUNT] = {
 	    "SELECT " ACCOUNT_COLS " FROM accounts a WHERE a.id = ?1",
 	/* A new id is never one given before, to an account deleted since
 	 * or named by the audit log (a deleted counsellor's): past the
-	 * largest ever given (account_ids, kept by a trigger: migration
-	 * 20). */
+	 * largest in use and the largest deleted (account_ids, kept by a
+	 * trigger of the delete: migration 20). */
 	[S_ACCOUNT_INSERT] =
 	    "INSERT INTO accounts(id, key, role, programme_id, name, disabled,"
-	    " created) VALUES ((SELECT last FROM account_ids) + 1,"
+	    " created) VALUES ((SELECT max(n) FROM"
+	    " (SELECT max(id) AS n FROM accounts UNION ALL"
+	    " SELECT last FROM account_ids) AS m) + 1,"
 	    " ?1, ?2, ?3, ?4, ?5, ?6)"
 	    " ON CONFLICT(key) DO NOTHING RETURNING id",
 	[S_ACCOUNT_SET_NAME] =

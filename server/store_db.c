@@ -657,16 +657,18 @@ static const char *const migrations[] = {
 	/*
 	 * 20: an account's id is never given again, not even the id of one
 	 * deleted while it was the newest (a client erased, or deleted by
-	 * retention): the largest id ever given, kept by a trigger
-	 * (store_accounts.c, S_ACCOUNT_INSERT). Whatever still knew the old
-	 * account (a connection, another node) never acts for a new one.
+	 * retention): the largest id of an account deleted, kept by a
+	 * trigger of the delete (a new login writes nothing more), and a new
+	 * id is past it and past every id in use (store_accounts.c,
+	 * S_ACCOUNT_INSERT). Whatever still knew the old account (a
+	 * connection, another node) never acts for a new one.
 	 */
 	"CREATE TABLE account_ids (last INTEGER NOT NULL);"
 	"INSERT INTO account_ids SELECT max("
 	"  coalesce((SELECT max(id) FROM accounts), 0),"
 	"  coalesce((SELECT max(target_id) FROM audit), 0));"
-	"CREATE TRIGGER accounts_last AFTER INSERT ON accounts BEGIN"
-	"  UPDATE account_ids SET last = NEW.id WHERE last < NEW.id;"
+	"CREATE TRIGGER accounts_last AFTER DELETE ON accounts BEGIN"
+	"  UPDATE account_ids SET last = OLD.id WHERE last < OLD.id;"
 	"END;",
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(*migrations)))

@@ -482,17 +482,17 @@ static const char *const pg_migrations[] = {
 	 * which hold places in its caseload */
 	"CREATE INDEX referrals_receiver ON referrals(receiver_id)"
 	"  WHERE status = 1;",
-	/* 6: SQLite's 20: the largest account id ever given, never given
-	 * again */
+	/* 6: SQLite's 20: the largest id of an account deleted, so that
+	 * no id is given again */
 	"CREATE TABLE account_ids (last bigint NOT NULL);"
 	"INSERT INTO account_ids SELECT greatest("
 	"  coalesce((SELECT max(id) FROM accounts), 0),"
 	"  coalesce((SELECT max(target_id) FROM audit), 0));"
 	"CREATE FUNCTION accounts_last() RETURNS trigger LANGUAGE plpgsql"
 	"  AS $$ BEGIN"
-	"  UPDATE account_ids SET last = NEW.id WHERE last < NEW.id;"
+	"  UPDATE account_ids SET last = OLD.id WHERE last < OLD.id;"
 	"  RETURN NULL; END $$;"
-	"CREATE TRIGGER accounts_last AFTER INSERT ON accounts"
+	"CREATE TRIGGER accounts_last AFTER DELETE ON accounts"
 	"  FOR EACH ROW EXECUTE FUNCTION accounts_last();",
 };
 #define PG_SCHEMA_VERSION	((int)nitems(pg_migrations))

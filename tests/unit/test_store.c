@@ -979,7 +979,7 @@ test_transactions(struct store **stp)
 	CHECK(strcmp(a.name, "kept") == 0);
 	/* the largest id given so far, kept (migration 20) */
 	CHECK(peek("SELECT last FROM account_ids") > 0 &&
-	    peek("SELECT last FROM account_ids") ==
+	    peek("SELECT last FROM account_ids") <=
 	    peek("SELECT max(id) FROM accounts"));
 	key_of(a.key, 706);
 	CHECK_EQ_INT(store_account_by_key(st, a.key, &a), 0);
