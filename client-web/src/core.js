@@ -45,7 +45,7 @@ import {
 	ENVELOPE_NOTHING, ENVELOPE_REPORT, ENVELOPE_TEXT, ENVELOPE_V2_TEXT_MAX, envelopeWrite,
 } from './proto/envelope.js';
 import { Conn, Emitter } from './conn.js';
-import { E2E, participantRole } from './e2e.js';
+import { E2E, participantRole, PARTICIPANTS_MAX } from './e2e.js';
 import { Trust, refusal } from './trust.js';
 import { ADMIN_CERT_CONTEXT } from './proto/cert.js';
 import { feedbackSeal, FEEDBACK_ADMINS_MAX, FEEDBACK_TEXT_MAX } from './proto/feedback.js';
@@ -53,7 +53,7 @@ import { copy, isId, textBytes, usage, utf8, utf8d } from './util.js';
 import { requests } from './requests.js';
 import { keys } from './keys.js';
 import { referrals, acceptedOf } from './referral.js';
-import { meetingsOf, sidesOf } from './meetings.js';
+import { meetingsOf, agreementOf, sidesOf } from './meetings.js';
 
 // The shapes the core takes and gives (CoreOptions, Account, Participant,
 // Case, Message, Safety, CoreEvent) are described in types.js.
@@ -104,13 +104,15 @@ function told(p) {
 }
 
 /* true when the participants of case object k are what the protocol
- * allows: at most one client (this user itself when it is a client), every
+ * allows: at most PARTICIPANTS_MAX, at most one client (this user itself
+ * when it is a client), every
  * other a counsellor there as one the protocol knows (one of them the
  * case's own at most), none marked as gone. A list the server made
  * otherwise, one who reads and writes in the case without a certificate,
  * say, gets nothing sealed, and nothing is read from it. */
 function participantsOk(k, isMe, myRole) {
 	let clients = 0, leads = 0;
+	if (Array.isArray(k?.participants) && k.participants.length > PARTICIPANTS_MAX) return false;
 	for (const p of Array.isArray(k?.participants) ? k.participants : []) {
 		if (!p || typeof p !== 'object' || p.left !== undefined) return false;
 		if (p.role === 'client') {
@@ -672,7 +674,8 @@ export class Core extends Emitter {
 			// the programme the user asked for, which every check holds to
 			// (a former counsellor's messages too: checked as it was)
 			if (p && typeof p === 'object') delete p.asked_programme;
-			if (p?.role === 'counsellor' && this.wantOf(e, p)) p.asked_programme = this.wantOf(e, p);
+			const want = p?.role === 'counsellor' ? this.wantOf(e, p) : null;
+			if (want != null) p.asked_programme = want;
 		}
 		this.handOver(e, k);
 		for (const p of this.e2e.checkCase(k)) {
@@ -798,6 +801,8 @@ export class Core extends Emitter {
 	/* Keeps message m of case entry e (case id) and puts it in the
 	 * outbox, told and sent as soon as the connection allows; a copy. */
 	enqueue(e, id, m) {
+		// a meeting's or the agreement's: from my side of the case, kept
+		if (m.meeting || m.agreement) m.side = sidesOf(e.kase).get(this.e2e.key) || null;
 		this.keep(e, m);
 		e.outbox.push(m);
 		this.changed();
@@ -819,6 +824,7 @@ export class Core extends Emitter {
 		const e = this.cs.get(id);
 		const r = e?.messages.find((x) => !x.mine && x.from === from && x.mid === mid && (x.meeting || x.agreement));
 		if (!r) throw new OfframpError(ERR.NOT_FOUND, 'no such meeting or agreement');
+		if (!sidesOf(e.kase).get(this.e2e.key)) throw new OfframpError(ERR.USAGE, 'only the client and its counsellor answer these');
 		if (e.kase.status === 'closed') throw new OfframpError(ERR.CASE_CLOSED, 'the case is closed');
 		if (e.outbox.length >= OUTBOX_CASE) throw new OfframpError(ERR.LIMIT, 'the outbox is full');
 		const open = r.meeting ? ['propose', 'reschedule'].includes(r.meeting.action) : ['propose', 'revise'].includes(r.agreement.action);
@@ -851,6 +857,8 @@ export class Core extends Emitter {
 		if (!e) throw new OfframpError(ERR.NOT_FOUND, 'no such case');
 		if (e.kase.status === 'closed') throw new OfframpError(ERR.CASE_CLOSED, 'the case is closed');
 		if (e.outbox.length >= OUTBOX_CASE) throw new OfframpError(ERR.LIMIT, 'the outbox is full');
+		if ((item.meeting || item.agreement) && !sidesOf(e.kase).get(this.e2e.key))
+			throw new OfframpError(ERR.USAGE, 'only the client and its counsellor propose these');
 		const m = {
 			mid: b64Encode(sodium.randombytes_buf(OFR_MID_BYTES)), caseId: id, from: this.e2e.key,
 			name: this.acct?.name || '', mine: true, text: '', ts: this.now(), state: 'queued',
@@ -870,7 +878,8 @@ export class Core extends Emitter {
 					: { action, id: known.id, time: x.time, place: x.place || '', recognise: x.recognise || '' };
 			}
 		} else if (item.agreement) {
-			const latest = e.messages.reduce((v, x) => Math.max(v, x.agreement?.version || 0), 0);
+			// the version in force (a colleague's numbers count for nothing)
+			const latest = agreementOf(e.messages, sidesOf(e.kase))?.version || 0;
 			m.agreement = { action: latest ? 'revise' : 'propose', version: latest + 1 };
 			for (const f of AGREEMENT_FIELDS) m.agreement[f] = item.agreement[f] || '';
 		} else if (item.referral) {
@@ -1119,7 +1128,11 @@ export class Core extends Emitter {
 						m.agreement = { action: AGREEMENT_ACTIONS[x.action], version: x.version };
 						AGREEMENT_FIELDS.forEach((name, i) => { m.agreement[name] = utf8d.decode(x.fields[i]); });
 						m.text = '';
-					} else if (kind === ENVELOPE_REFERRAL) {
+					}
+					// the side it came from, as the case is now (meetings.js):
+					// one who becomes the case's counsellor later (a partner's
+					// at the handover) did not send it as such
+					if (m.meeting || m.agreement) m.side = sidesOf(k).get(f.from) || null; else if (kind === ENVELOPE_REFERRAL) {
 						m.referral = {};
 						REFERRAL_FIELDS.forEach((name, i) => { m.referral[name] = utf8d.decode(env.referral.fields[i]); });
 						m.text = '';

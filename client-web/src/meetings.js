@@ -3,9 +3,10 @@
 // (CRYPTO.md, kinds meeting and agreement), oldest first, as
 // client-cli/meetings.c reads them from its key file. They are between
 // the two sides of the case (CRYPTO.md: "either side"), the client and
-// its assigned counsellor, known by their keys (sidesOf): what anyone
-// else sends (a colleague, a partner's counsellor before the handover)
-// counts for nothing. A meeting is made by its proposal (an id already
+// its assigned counsellor, known by their keys (sidesOf) when a message
+// came or went (its side, kept with it: core.js): what anyone else sends
+// (a colleague, a partner's counsellor before the handover) counts for
+// nothing, then or later. A meeting is made by its proposal (an id already
 // made is not made again); a reschedule gives it a new time and place;
 // an accept or a decline counts only from the side that did not propose
 // or reschedule it last, a cancel from either side, and each only when
@@ -14,20 +15,37 @@
 // version and comes from the other side than its author's. The server
 // never sees any of it. No DOM: node tests drive it.
 
+/* The side of participant object p: 'client' (as `client`),
+ * 'counsellor' (as `counsellor`, the one assigned), or null. Without an
+ * `as`, its role's, as participantsOk (core.js) takes it. */
+function sideOf(p) {
+	const as = p?.as === undefined ? p?.role : p.as;
+	if (p?.role === 'client' && as === 'client') return 'client';
+	if (p?.role === 'counsellor' && as === 'counsellor') return 'counsellor';
+	return null;
+}
+
 /**
- * The sides of case kase: a Map of key to 'client' (the participant as
- * `client`) or 'counsellor' (the one assigned, as `counsellor`; one who
- * was and has left, in `former`, too: what it sent while it was counts).
+ * The sides of case kase: a Map of key to 'client' or 'counsellor'
+ * (sideOf). A key in `participants` has the side it has there (none for a
+ * colleague: a `former` entry of the same key does not make it one);
+ * one that left, in `former`, the side it had.
  */
 export function sidesOf(kase) {
 	const sides = new Map();
-	for (const p of [...(Array.isArray(kase?.former) ? kase.former : []), ...(Array.isArray(kase?.participants) ? kase.participants : [])]) {
+	for (const p of Array.isArray(kase?.former) ? kase.former : [])
+		if (typeof p?.key === 'string' && sideOf(p)) sides.set(p.key, sideOf(p));
+	for (const p of Array.isArray(kase?.participants) ? kase.participants : []) {
 		if (typeof p?.key !== 'string') continue;
-		if (p.role === 'client' && p.as === 'client') sides.set(p.key, 'client');
-		else if (p.role === 'counsellor' && p.as === 'counsellor') sides.set(p.key, 'counsellor');
+		if (sideOf(p)) sides.set(p.key, sideOf(p));
+		else sides.delete(p.key);
 	}
 	return sides;
 }
+
+/* The side message m was sent from: the one kept with it when it came
+ * (or went), else its sender's in sides now (a message kept before). */
+const sideAt = (m, sides) => (m.side !== undefined ? m.side : sides.get(m.from)) || null;
 
 /* A message of mine that never went does not count, nor one its
  * sender's running number shows to be a replay (as the CLI keeps none). */
@@ -43,7 +61,7 @@ const counts = (m) => !(m.mine && m.state === 'failed') && !(m.warn || []).inclu
 export function meetingsOf(messages, sides) {
 	const list = [];
 	for (const m of messages) {
-		const x = m.meeting, side = sides.get(m.from);
+		const x = m.meeting, side = sideAt(m, sides);
 		if (!x || !side || !counts(m)) continue;
 		let k = list.find((y) => y.id === x.id);
 		if (!k && x.action !== 'propose') continue;	// nothing to act on
@@ -70,7 +88,7 @@ export function meetingsOf(messages, sides) {
 export function agreementOf(messages, sides) {
 	let a = null;
 	for (const m of messages) {
-		const x = m.agreement, side = sides.get(m.from);
+		const x = m.agreement, side = sideAt(m, sides);
 		if (!x || !side || !counts(m)) continue;
 		if (x.action === 'accept') {
 			if (a && x.version === a.version && side !== a.side) Object.assign(a, { accepted: true, acceptedBy: m.mine ? null : m.name });

@@ -64,9 +64,23 @@ export function acceptedOf(list) {
 
 export const referrals = {
 	/* The programme a counsellor participant p of case entry e must be
-	 * of: a partner the user accepted a referral to there, else the one
-	 * of the request (or null: none asked). */
+	 * of: a partner's counsellor in the case (as "referral"), the
+	 * referral's partner (for a client, only once it said yes to that
+	 * partner: else no programme fits, 0); a colleague (PROTOCOL.md: "a
+	 * colleague of its programme"), the programme of the case's
+	 * counsellor; else a partner the user accepted a referral to there,
+	 * else the one of the request (or null: none asked). A former
+	 * participant is held to the last two only. */
 	wantOf(e, p) {
+		const k = e.kase, now = Array.isArray(k?.participants) && k.participants.includes(p);
+		if (now && p?.as === 'referral') {
+			const partner = isId(k.referral?.partner) ? k.referral.partner : 0;
+			return this.acct?.role !== 'client' || (e.accepted || []).includes(partner) ? partner : 0;
+		}
+		if (now && E2E.isColleague(p)) {
+			const lead = k.participants.find((x) => x?.role === 'counsellor' && (x.as === undefined || x.as === 'counsellor'));
+			if (isId(lead?.programme)) return lead.programme;
+		}
 		if (isId(p?.programme) && (e.accepted || []).includes(p.programme)) return p.programme;
 		return e.asked || null;
 	},
@@ -174,8 +188,12 @@ export const referrals = {
 	 * nothing sent), as the CLI refuses any other. @returns {Message}
 	 */
 	referralSummary(id, text) {
-		const r = this.cs.get(id)?.kase.referral;
+		const k = this.cs.get(id)?.kase, r = k?.referral;
 		if (!r || typeof r.counsellor !== 'string') throw new OfframpError(ERR.BAD_STATE, 'no partner counsellor yet');
+		// the partner's counsellor, in the case as such (its certificate
+		// then held to the partner: wantOf), not any key the server names
+		if (!(k.participants || []).some((p) => p?.key === r.counsellor && p.role === 'counsellor' && p.as === 'referral'))
+			throw new OfframpError(ERR.BAD_STATE, 'the partner\'s counsellor is not in the case');
 		if (typeof r.approved !== 'string' || summaryDigest(text) !== r.approved)
 			throw Object.assign(new OfframpError(ERR.BAD_STATE, 'not the summary the client approved: nothing sent'), { reason: 'not_approved' });
 		return this.send(id, text, { to: r.counsellor, summary: true });

@@ -451,6 +451,69 @@ test('a referral: the partner the client accepted is not refused, only under the
 	await waitFor(() => g.caseOf(77).referral?.counsellor?.refused === 'wrong_programme', 3000, 'not accepted there');
 });
 
+test('a colleague is of the programme of the case\'s counsellor; a list longer than a case holds gets nothing', async () => {
+	const f = await fake();
+	const a = sodium.crypto_sign_keypair(), c3 = sodium.crypto_sign_keypair();
+	const sam = counsellor(1, a.privateKey), kim = counsellor(3, c3.privateKey);
+	const sc = scene(f, sam, { 1: { key: a.publicKey }, 3: { key: c3.publicKey } });
+	let extra = [];
+	const base = sc.kase;
+	sc.kase = (ck, who) => {
+		const k = base(ck, who);
+		k.participants[1].as = 'counsellor';
+		k.participants.push(...extra);
+		return k;
+	};
+	f.handlers['case.list'] = (fr, s) => ({ cases: [sc.kase(s.clientKey)] });
+	const prekeys = f.handlers['prekeys.get'];
+	f.handlers['prekeys.get'] = (fr) => (fr.key === kim.peer.key ? { bundle: b64(kim.bundle), cert: b64(kim.cert), programme: 3 } : prekeys(fr));
+	// both programmes trusted, none asked for: Kim, certified by programme 3,
+	// is brought in as Sam's supervisor (Sam is of programme 1)
+	const c = await core(f, { pins: [[1, b64(a.publicKey)], [3, b64(c3.publicKey)]] });
+	await c.login();
+	extra = [{ key: kim.peer.key, role: 'counsellor', name: 'Kim (your supervisor)', programme: 3, cert: b64(kim.cert), as: 'supervisor', state: 'joined' }];
+	f.push({ type: 'case', case: sc.kase(c.key) });
+	await waitFor(() => c.caseOf(77).participants.some((p) => p.key === kim.peer.key), 3000, 'Kim listed');
+	const m = c.send(77, 'only for the people of my programme');
+	await waitFor(() => c.messages(77).find((x) => x.mid === m.mid)?.reason === 'wrong_programme', 3000, 'held: Kim is not of Sam\'s programme');
+	assert.equal(sc.sent.length, 0, 'no copy for anyone');
+	// nine in the list (a case holds eight): nothing sealed, said so
+	extra = Array.from({ length: 7 }, (_, i) => ({ key: new E2E().key, role: 'counsellor', name: `C${i}`, programme: 1, cert: b64(sam.cert), as: 'co-counsellor', state: 'joined' }));
+	f.push({ type: 'case', case: sc.kase(c.key) });
+	await waitFor(() => c.messages(77).find((x) => x.mid === m.mid)?.reason === 'bad_participants', 3000, 'nine: held');
+	assert.equal(sc.sent.length, 0, 'still no copy');
+	assert.ok(c.safety(77).length <= 7, 'at most the others of a case that holds eight');
+	c.logout();
+});
+
+test('the approved summary goes only to the partner\'s counsellor in the case as such, never to a key the server names', async () => {
+	const f = await fake();
+	f.account = (key) => ({ key, role: 'counsellor', name: 'Sam', programme: 1 });
+	const client = new E2E(), kim = new E2E();
+	const text = 'the summary the client approved';
+	const kase = (ck, as) => ({ id: 77, status: 'active', language: 'en', created: NOW, updated: NOW,
+		participants: [{ key: client.key, role: 'client', name: 'quiet-heron-1', as: 'client' },
+			{ key: ck, role: 'counsellor', name: 'Sam', programme: 1, as: 'counsellor' },
+			{ key: kim.key, role: 'counsellor', name: 'Dana (Programme B)', programme: 1, as, state: 'joined' }],
+		referral: { id: 5, from: 1, partner: 2, status: 'accepted', proposed: NOW, counsellor: kim.key,
+			approved: b64(sodium.crypto_generichash(32, new TextEncoder().encode(text), null)), summary_sent: false, ended: null } });
+	let as = 'supervisor';
+	f.handlers['case.list'] = (fr, s) => ({ cases: [kase(s.clientKey, as)] });
+	const c = await core(f);
+	await c.login();
+	await waitFor(() => c.caseOf(77), 3000, 'the case');
+	// the server names Sam's supervisor as the partner's counsellor
+	assert.throws(() => c.referralSummary(77, text), { code: 'bad_state' });
+	assert.equal(c.messages(77).length, 0, 'nothing queued');
+	// in the case as the partner's counsellor: queued (its certificate is
+	// then held to the partner, programme 2, when it is sealed)
+	as = 'referral';
+	f.push({ type: 'case', case: kase(c.key, as) });
+	await waitFor(() => c.caseOf(77).participants.some((p) => p.as === 'referral'), 3000, 'as referral');
+	assert.equal(c.referralSummary(77, text).to, kim.key);
+	c.logout();
+});
+
 /* A message of peer (an E2E) to the core c in case 77, as the server
  * would push it. */
 async function pushFrom(f, c, peer, text, seq) {

@@ -79,6 +79,18 @@ test('the sides: the client and its counsellor act; a colleague, a stranger, the
 	log = [theirs('n', meet('propose', 5, 100, 'Café')), mine('o', meet('cancel', 5, 100)),
 		{ ...theirs('p', meet('reschedule', 5, 200, 'Park')), warn: ['replayed'] }];
 	assert.equal(meetingsOf(log, sides)[0].status, 'cancel');
+	// a key in the participants has its side there: a former entry the
+	// server made up for a colleague makes it no counsellor
+	assert.equal(sidesOf({ participants: kase.participants, former: [{ key: 'K', role: 'counsellor', as: 'counsellor' }] }).get('K'), undefined);
+	// without an `as`, the role's side (as core.js's participantsOk takes it)
+	assert.deepEqual([...sidesOf({ participants: [{ key: 'A', role: 'client' }, { key: 'B', role: 'counsellor' }] })], [['A', 'client'], ['B', 'counsellor']]);
+	// the side a message came from is kept with it: a partner's counsellor
+	// (no side then) that becomes the case's counsellor at the handover
+	// did not accept the client's agreement before it
+	log = [{ ...mine('q', agr('propose', 1, 'leave')), side: 'client' }, { ...kims('r', agr('accept', 1)), side: null }];
+	assert.equal(agreementOf(log, new Map([['C', 'client'], ['K', 'counsellor']])).accepted, false, 'no side when it came');
+	log[1] = { ...log[1], side: 'counsellor' };
+	assert.equal(agreementOf(log, new Map()).accepted, true, 'the side kept counts, whatever the case says now');
 	// a key in no role of the case (a language helper, gone) counts for nothing
 	assert.equal(sidesOf({ participants: [{ key: 'X', role: 'client', as: 'supervisor' }] }).size, 0);
 });

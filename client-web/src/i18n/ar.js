@@ -186,6 +186,7 @@ export default {
 	meet_agreement_h: 'اتفاق الاستشارة، النسخة {version}',
 	meet_agreement_open: 'اقترح {name} هذه النسخة. اقبلها، أو اقترح تعديلات أدناه.',
 	meet_agreement_waiting: 'أنت اقترحت هذه النسخة. تصبح سارية حين يقبلها الطرف الآخر.',
+	meet_agreement_pending: 'اقترح {name} هذه النسخة. تصبح سارية حين يقبلها الطرف الآخر.',
 	meet_agreement_accepted: 'سارٍ: قبله {name}.',
 	meet_agreement_accepted_me: 'سارٍ: أنت قبلته.',
 	meet_agreement_propose: 'اقتراح اتفاق استشارة',

@@ -186,6 +186,7 @@ export default {
 	meet_agreement_h: 'Beratungsvereinbarung, Version {version}',
 	meet_agreement_open: '{name} hat diese Version vorgeschlagen. Nimm sie an oder schlage unten Änderungen vor.',
 	meet_agreement_waiting: 'Du hast diese Version vorgeschlagen. Sie gilt, sobald die andere Seite sie annimmt.',
+	meet_agreement_pending: '{name} hat diese Version vorgeschlagen. Sie gilt, sobald die andere Seite sie annimmt.',
 	meet_agreement_accepted: 'Gilt: {name} hat sie angenommen.',
 	meet_agreement_accepted_me: 'Gilt: Du hast sie angenommen.',
 	meet_agreement_propose: 'Eine Beratungsvereinbarung vorschlagen',

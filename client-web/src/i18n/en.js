@@ -187,6 +187,7 @@ export default {
 	meet_agreement_h: 'Counselling agreement, version {version}',
 	meet_agreement_open: '{name} proposed this version. Accept it, or propose changes below.',
 	meet_agreement_waiting: 'You proposed this version. It is in force once the other side accepts it.',
+	meet_agreement_pending: '{name} proposed this version. It is in force once the other side accepts it.',
 	meet_agreement_accepted: 'In force: {name} accepted it.',
 	meet_agreement_accepted_me: 'In force: you accepted it.',
 	meet_agreement_propose: 'Propose a counselling agreement',

@@ -52,7 +52,7 @@ export function formatTime(sec, now = Date.now()) {
 	if (!Number.isFinite(d.getTime())) return '?';
 	const loc = current === 'ar' ? 'ar-u-nu-latn' : current;
 	const sameDay = new Date(now).toDateString() === d.toDateString();
-	const sameYear = new Date(now).getFullYear() === d.getFullYear();
+	const sameYear = new Date(now || Date.now()).getFullYear() === d.getFullYear();
 	const opts = sameDay ? { hour: '2-digit', minute: '2-digit' }
 		: { day: 'numeric', month: 'short', ...(sameYear ? {} : { year: 'numeric' }), hour: '2-digit', minute: '2-digit' };
 	try {

@@ -146,7 +146,9 @@ export function meetingsCard(getId, intents) {
 				h('dl', { class: 'profile' }, ...FIELDS.flatMap((f) => (a[f] ? [h('dt', null, t(`agreement_${f}`)), h('dd', { dir: 'auto' }, a[f])] : []))),
 				h('p', { class: 'small', id: 'agreement-state', 'data-accepted': String(a.accepted) },
 					a.accepted ? (a.acceptedBy === null ? t('meet_agreement_accepted_me') : t('meet_agreement_accepted', { name: a.acceptedBy }))
-						: a.mine ? t('meet_agreement_waiting') : t('meet_agreement_open', { name: a.by })),
+						: a.mine ? t('meet_agreement_waiting')
+							// the other side's to accept: mine (with its form), or not (a colleague, the same side)
+							: open && a.side !== side ? t('meet_agreement_open', { name: a.by }) : t('meet_agreement_pending', { name: a.by })),
 				open && !a.accepted && a.side !== side
 					? h('div', { class: 'row' }, h('button', { type: 'button', class: 'go', id: 'agreement-accept',
 						onclick: () => intents.answer(getId(), a.from, a.mid, 'accept') }, t('agreement_do_accept'))) : null]);

@@ -107,6 +107,13 @@ export function messageLog(label, onRetry) {
 				fill(list, empty);
 			}
 			empty.hidden = messages.length > 0;
+			// rows of messages no longer kept (past the history's bounds) go
+			const keep = new Set(messages.map((m) => `${m.mine ? '' : m.from} ${m.mid}`));
+			for (const [key, li] of items) {
+				if (keep.has(key)) continue;
+				li.remove();
+				items.delete(key);
+			}
 			for (const m of messages) {
 				// a row a sender's message: the server chooses the mid it
 				// pushes, and may push another's message under one of mine
