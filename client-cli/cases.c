@@ -309,6 +309,8 @@ cases_key_side(json_t *kase, const char *key)
 
 	if (kase == NULL || key == NULL)
 		return KS_ITEM_NO_SIDE;
+	/* a key in participants has the side it has there (a former entry
+	 * of the same key makes a colleague no counsellor) */
 	for (size_t l = 0; l < 2; l++)
 		json_array_foreach(json_object_get(kase, lists[l]), i, p) {
 			const char *k = json_string_value(json_object_get(p,
@@ -318,15 +320,18 @@ cases_key_side(json_t *kase, const char *key)
 			const char *as = json_string_value(json_object_get(p,
 			    "as"));
 
-			if (k == NULL || r == NULL || as == NULL ||
-			    strcmp(k, key) != 0)
+			if (k == NULL || r == NULL || strcmp(k, key) != 0)
 				continue;
+			if (as == NULL)
+				as = r;	/* its role's, as cases_participants_ok
+					 * takes it */
 			if (strcmp(r, "client") == 0 &&
 			    strcmp(as, "client") == 0)
 				return KS_ITEM_CLIENT;
 			if (strcmp(r, "counsellor") == 0 &&
 			    strcmp(as, "counsellor") == 0)
 				return KS_ITEM_COUNSELLOR;
+			return KS_ITEM_NO_SIDE;
 		}
 	return KS_ITEM_NO_SIDE;
 }

@@ -1120,10 +1120,26 @@ messages_send_to(struct cli *cli, int64_t case_id, struct envelope *e,
 	if (keyfile_history_add(cli->key, case_id, (int64_t)time(NULL), 1,
 	    "me", text, len) == 0)
 		cli->dirty = 1;
-	if (item != NULL && keyfile_item_add(cli->key, case_id, e->time, KS_ITEM_MINE,
-	    "me", item + ENVELOPE_V2_HDR_BYTES - 1,
-	    ilen - ENVELOPE_V2_HDR_BYTES + 1) == 0)
-		cli->dirty = 1;
+	if (item != NULL) {
+		int from = KS_ITEM_MINE;
+		char me[OFR_B64_LEN(OFR_PK_BYTES)];
+
+		/* a colleague's meeting or agreement counts for nothing, at
+		 * the others' and here (meetings.c) */
+		b64_encode(me, sizeof(me), keyfile_pk(cli->key), OFR_PK_BYTES);
+		if ((e->kind == ENVELOPE_MEETING ||
+		    e->kind == ENVELOPE_AGREEMENT) &&
+		    cases_key_side(kase, me) == KS_ITEM_NO_SIDE) {
+			from = KS_ITEM_NO_SIDE;
+			fputs("offramp: sent, but a colleague's meetings and "
+			    "agreement count for nothing: they are the client's "
+			    "and its counsellor's\n", stderr);
+		}
+		if (keyfile_item_add(cli->key, case_id, e->time, from, "me",
+		    item + ENVELOPE_V2_HDR_BYTES - 1,
+		    ilen - ENVELOPE_V2_HDR_BYTES + 1) == 0)
+			cli->dirty = 1;
+	}
 	if ((rc = cli_save(cli)) != 0)
 		goto out;
 	b64_encode(b64, sizeof(b64), mid, sizeof(mid));

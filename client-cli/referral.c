@@ -322,6 +322,26 @@ propose(struct cli *cli, int argc, char **argv)
 	return rc;
 }
 
+/* 1 when referral r's counsellor is a participant of kase as the
+ * partner's counsellor ("referral"), of the partner programme: the one
+ * the summary may go to (its certificate is checked for that programme
+ * when it is sealed), never any key the server names. */
+static int
+partner_counsellor(json_t *kase, json_t *r)
+{
+	json_t *p = cases_with_key(json_object_get(kase, "participants"),
+	    json_object_get(r, "counsellor"));
+	const char *role = json_string_value(json_object_get(p, "role"));
+	const char *as = json_string_value(json_object_get(p, "as"));
+	json_t *prog = json_object_get(p, "programme");
+
+	return p != NULL && role != NULL && as != NULL &&
+	    strcmp(role, "counsellor") == 0 && strcmp(as, "referral") == 0 &&
+	    json_is_integer(prog) && json_integer_value(prog) ==
+	    json_integer_value(json_object_get(r, "partner")) &&
+	    json_integer_value(prog) > 0;
+}
+
 /* draft, approve, summary: CASE TEXT... */
 static int
 with_text(struct cli *cli, const char *what, int argc, char **argv)
@@ -362,6 +382,9 @@ with_text(struct cli *cli, const char *what, int argc, char **argv)
 	    b64) != 0) {
 		rc = cli_fail(OFR_E_BAD_STATE, "not the summary the client "
 		    "approved: nothing sent");
+	} else if (!partner_counsellor(kase, r)) {
+		rc = cli_fail(OFR_E_BAD_STATE, "the partner's counsellor is "
+		    "not in the case: nothing sent");
 	} else {
 		rc = send_text(cli, id, text, len, json_string_value(
 		    json_object_get(r, "counsellor")), 1);

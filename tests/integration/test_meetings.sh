@@ -237,6 +237,10 @@ drain kim
 # counsellor: the client's CLI counts neither
 clirun kim meeting accept "$CASE2" "$MK"
 assert_eq "Kim's CLI sends her accept of the client's meeting" 0 "$RC"
+assert_contains "  and says a colleague's counts for nothing" "$ERR" "count for nothing"
+cli_out out kim meetings "$CASE2"
+assert_contains "  in Kim's own view too: the meeting is still only proposed" "$out" \
+	"$MK"$'\t'"2031-01-02 10:00 UTC"$'\t'"proposed by $CLIENT_NAME"
 clirun kim agreement accept "$CASE2"
 assert_eq "  and of the client's version" 0 "$RC"
 drain client
