@@ -79,13 +79,9 @@ retain(struct server *srv)
 	int rc;
 
 	if ((rc = casework_drop_closed(srv, now - keep.closed, RETAIN_CASES,
-	    &cases)) != 0)
-		return rc;
-	rc = store_clients_idle_drop(srv->st, now - keep.idle_client,
-	    RETAIN_ROWS, gone, &clients);
-	for (size_t i = 0; i < clients; i++)
-		session_drop_account(gone[i]);
-	if (rc != 0 ||
+	    &cases)) != 0 ||
+	    (rc = store_clients_idle_drop(srv->st, now - keep.idle_client,
+	    RETAIN_ROWS, gone, &clients)) != 0 ||
 	    (rc = store_copies_expire(srv->st, now - keep.unacked,
 	    RETAIN_ROWS, &copies)) != 0 ||
 	    (rc = store_messages_expire(srv->st, now - keep.unacked,
@@ -97,6 +93,11 @@ retain(struct server *srv)
 	    (rc = store_feedback_drop(srv->st, now - keep.feedback,
 	    RETAIN_ROWS, &feedback)) != 0)
 		return rc;
+	/* every step of the run done: the connections of the clients it
+	 * deleted close (should the commit still fail, one closed for
+	 * nothing logs in again) */
+	for (size_t i = 0; i < clients; i++)
+		session_drop_account(gone[i]);
 	if (cases + clients + copies + records + invites + audit +
 	    feedback > 0)
 		log_info("retention: deleted %zu closed cases, %zu idle "

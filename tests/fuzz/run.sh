@@ -42,10 +42,22 @@ if ! command -v clang >/dev/null; then
 	echo "run.sh: clang is needed (apt-get install clang)" >&2
 	exit 2
 fi
+# clang without libFuzzer's runtime (Debian's libclang-rt-14-dev): the
+# run is skipped (exit 77, ctest's SKIP_RETURN_CODE), saying why
+probe=$(mktemp -d "${TMPDIR:-/tmp}/offramp-fuzz-probe.XXXXXX")
+printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n)\n{ (void)d; (void)n; return 0; }\n' >"$probe/p.c"
+if ! clang -fsanitize=fuzzer "$probe/p.c" -o "$probe/p" 2>"$probe/err"; then
+	echo "run.sh: skipped: clang cannot link libFuzzer ($(head -n1 "$probe/err")); apt-get install libclang-rt-14-dev" >&2
+	rm -rf "$probe"
+	exit 77
+fi
+rm -rf "$probe"
 
 jobs=${FUZZ_JOBS:-1}
 idle=()
+timeout=10	# libFuzzer's limit on one input, in wall seconds
 if [ "${FUZZ_IDLE:-0}" = 1 ]; then
+	timeout=60	# starved beside the tests, one input may wait long
 	if chrt --idle 0 true 2>/dev/null; then
 		idle=(chrt --idle 0)
 	else
@@ -81,7 +93,7 @@ fuzz() {
 	fi
 	# shellcheck disable=SC2086
 	{ time "${idle[@]}" "$build/tests/fuzz/fuzz_$n" -max_total_time="$secs" \
-		-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+		-timeout="$timeout" -rss_limit_mb=2048 -print_final_stats=1 \
 		-artifact_prefix="$build/artifacts/$n/" ${FUZZ_ARGS:-} \
 		"$work/$n" >"$work/$n.log" 2>&1 || rc=$?; } 2>"$work/$n.time"
 	echo "$rc $(awk '{ printf "%.1f", $1 + $2 }' "$work/$n.time")" >"$work/$n.rc"
