@@ -103,6 +103,14 @@ function told(p) {
 	return p?.state !== 'joining';
 }
 
+/* true when participant p of case entry e joined at a membership
+ * version this page never confirmed (requests.js, confirmMembers): the
+ * server's word that everyone was told is not this page's, so nothing is
+ * sealed for anyone until the user was shown it and confirmed. */
+function unconfirmed(e, p) {
+	return Number.isSafeInteger(p?.since) && p.since > (e.seen || 0);
+}
+
 /* true when the participants of case object k are what the protocol
  * allows: at most PARTICIPANTS_MAX, at most one client (this user itself
  * when it is a client), every
@@ -278,6 +286,7 @@ export class Core extends Emitter {
 				e.outbox.push(msg);
 			}
 			e.unread = Number.isSafeInteger(c.unread) ? c.unread : 0;
+			e.seen = Number.isSafeInteger(c.seen) && c.seen >= 0 ? c.seen : 0;
 			if (Number.isSafeInteger(c.bindOut?.seq) && Number.isSafeInteger(c.bindOut?.time))
 				e.bindOut = { seq: c.bindOut.seq, time: c.bindOut.time };
 			e.binds = {};
@@ -361,6 +370,7 @@ export class Core extends Emitter {
 				asked: e.asked,
 				accepted: e.accepted,
 				feedback: e.feedback,
+				seen: e.seen || 0,
 				outbox: e.outbox.map((m) => ({ ...m })),
 				messages: history ? e.messages.map((m) => ({ ...m, sealed: undefined })) : undefined,
 			});
@@ -609,7 +619,7 @@ export class Core extends Emitter {
 			refused: p.role === 'counsellor' && typeof e.certOk.get(p.key) === 'string' ? e.certOk.get(p.key) : null,
 			changed: !this.me(p) && this.e2e.keyChanged(k, p),
 			verified: !this.me(p) && this.e2e.isVerified(k, p),
-			as: typeof p.as === 'string' ? p.as : p.role, joining: !told(p),
+			as: typeof p.as === 'string' ? p.as : p.role, joining: !told(p) || (!this.me(p) && unconfirmed(e, p)),
 		}));
 		const former = (Array.isArray(k.former) ? k.former : []).map((p) => ({
 			key: p.key, role: p.role, name: p.name, as: typeof p.as === 'string' ? p.as : p.role,
@@ -958,6 +968,7 @@ export class Core extends Emitter {
 				const others = (k.participants || []).filter((p) => !this.me(p) && told(p));
 				const why = k.status !== 'active' && k.status !== 'paused' ? (k.status === 'closed' ? ERR.CASE_CLOSED : ERR.CASE_WAITING)
 					: !this.participantsOk(k) ? 'bad_participants'
+					: others.some((p) => unconfirmed(e, p)) ? 'members_unconfirmed'
 					: others.length === 0 || !(k.participants || []).some((p) => p.role === 'counsellor') ? ERR.CASE_WAITING
 					: others.some((p) => this.e2e.keyChanged(k, p)) ? 'key_changed' : null;
 				if (why) {	// every message waiting says why
@@ -1201,6 +1212,12 @@ export class Core extends Emitter {
 				if (!k || (k.status !== 'active' && k.status !== 'paused')) throw new OfframpError(ERR.CASE_CLOSED, 'the case is not open');
 				const others = (k.participants || []).filter((p) => !this.me(p) && told(p));
 				if (!others.some((p) => p.key === peer)) throw new OfframpError(ERR.NOT_FOUND, 'not a participant');
+				// as a message goes (flushNow): to a list the protocol allows,
+				// each one this page was shown
+				if (!this.participantsOk(k) || others.some((p) => unconfirmed(e, p))) {
+					r.sent = false;	// owed still: sent once the list is mended
+					continue;
+				}
 				const copies = [], b = this.bindOut(e, k);
 				const report = envelopeWrite({ ...b, kind: ENVELOPE_REPORT, count: r.count, reason: r.reason });
 				const nothing = envelopeWrite({ ...b, kind: ENVELOPE_NOTHING });

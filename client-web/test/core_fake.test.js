@@ -253,12 +253,14 @@ test('core: strangers, garbage, replays and duplicates are shown as such and ack
 		return [1, 2, 3, 4, 5].every((s) => acked.has(s));
 	}, 3000, 'every seq acknowledged');
 	// what a server injects cannot push the case's history out: of the
-	// messages not read, the oldest go first past REFUSED_CASE
-	for (let seq = 6; seq < 6 + HISTORY_CASE; seq++) push(seq, stranger.key, first.ct);
+	// messages not read, the oldest go first past REFUSED_CASE (so that
+	// they never fill the HISTORY_CASE kept)
+	assert.ok(REFUSED_CASE < HISTORY_CASE / 10);
+	for (let seq = 6; seq < 16 + REFUSED_CASE; seq++) push(seq, stranger.key, first.ct);
 	await waitFor(() => {
 		const acked = new Set(f.seen.filter((x) => x.type === 'msg.ack').flatMap((x) => x.seqs));
-		return acked.has(5 + HISTORY_CASE);
-	}, 10000, 'the injected ones acknowledged');
+		return acked.has(15 + REFUSED_CASE);
+	}, 5000, 'the injected ones acknowledged');
 	assert.deepEqual(c.messages(77).filter((x) => x.state === 'received').map((x) => x.text), ['first'], 'the one read stays');
 	assert.equal(c.messages(77).length, 1 + REFUSED_CASE);
 	// a time in the future (year 2100) is kept as now: it would never expire

@@ -486,6 +486,42 @@ test('a colleague is of the programme of the case\'s counsellor; a list longer t
 	c.logout();
 });
 
+test('one the server lists as joined at a membership version this page never confirmed gets nothing until the user confirms', async () => {
+	const f = await fake();
+	const a = sodium.crypto_sign_keypair();
+	const sam = counsellor(1, a.privateKey), kim = counsellor(1, a.privateKey);
+	const sc = scene(f, sam, { 1: { key: a.publicKey } });
+	let extra = [], members = 0;
+	const base = sc.kase;
+	sc.kase = (ck, who) => {
+		const k = base(ck, who);
+		k.participants[0].since = 0;
+		k.participants[1].since = 0;
+		k.participants.push(...extra);
+		k.members = members;
+		return k;
+	};
+	f.handlers['case.list'] = (fr, s) => ({ cases: [sc.kase(s.clientKey)] });
+	const prekeys = f.handlers['prekeys.get'];
+	f.handlers['prekeys.get'] = (fr) => (fr.key === kim.peer.key ? { bundle: b64(kim.bundle), cert: b64(kim.cert), programme: 1 } : prekeys(fr));
+	f.handlers['case.seen'] = (fr, s) => ({ case: sc.kase(s.clientKey) });
+	const c = await core(f, { pins: [[1, b64(a.publicKey)]] });
+	await c.login();
+	// Kim, "joined" by the server's word, at version 1: never shown here
+	extra = [{ key: kim.peer.key, role: 'counsellor', name: 'Kim', programme: 1, cert: b64(kim.cert), as: 'supervisor', state: 'joined', since: 1 }];
+	members = 1;
+	f.push({ type: 'case', case: sc.kase(c.key) });
+	await waitFor(() => c.caseOf(77).participants.some((p) => p.key === kim.peer.key), 3000, 'Kim listed');
+	assert.equal(c.caseOf(77).participants.find((p) => p.key === kim.peer.key).joining, true, 'shown as joining');
+	const m = c.send(77, 'before I saw who is here');
+	await waitFor(() => c.messages(77).find((x) => x.mid === m.mid)?.reason === 'members_unconfirmed', 3000, 'held');
+	assert.equal(sc.sent.length, 0, 'no copy for anyone');
+	await c.confirmMembers(77, 1);
+	await waitFor(() => sc.sent.length === 1, 3000, 'sent once confirmed');
+	assert.deepEqual(sc.sent[0].copies.map((x) => x.to).sort(), [sam.peer.key, kim.peer.key].sort());
+	c.logout();
+});
+
 test('the approved summary goes only to the partner\'s counsellor in the case as such, never to a key the server names', async () => {
 	const f = await fake();
 	f.account = (key) => ({ key, role: 'counsellor', name: 'Sam', programme: 1 });

@@ -126,6 +126,7 @@ export default {
 	reason_key_changed: 'تغيّر مفتاح المرسل',
 	reason_uncertified: 'المستشار غير مؤكَّد من أي برنامج',
 	reason_stranger: 'المرسل ليس في هذه المحادثة',
+	reason_members_unconfirmed: 'في الانتظار: أكّد أولاً من في هذه المحادثة',
 	reason_bad_participants: 'يذكر الخادم في هذه المحادثة شخصًا لا يسمح به البروتوكول: لا يُرسل إليه شيء ولا يُقرأ منه شيء',
 	reason_replay: 'رسالة قديمة مكررة',
 	reason_crypto: 'تالفة أو مرسلة إلى مفتاح قديم',

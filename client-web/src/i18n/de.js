@@ -126,6 +126,7 @@ export default {
 	reason_key_changed: 'der Schlüssel des Absenders hat sich geändert',
 	reason_uncertified: 'die Beratung ist von keinem Programm bestätigt',
 	reason_stranger: 'der Absender ist nicht in diesem Gespräch',
+	reason_members_unconfirmed: 'wartet: bestätige zuerst, wer in diesem Gespräch ist',
 	reason_bad_participants: 'der Server nennt in diesem Gespräch jemanden, den das Protokoll nicht zulässt: nichts geht an ihn, nichts von ihm wird gelesen',
 	reason_replay: 'eine wiederholte alte Nachricht',
 	reason_crypto: 'beschädigt oder an einen alten Schlüssel gesendet',

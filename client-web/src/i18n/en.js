@@ -127,6 +127,7 @@ export default {
 	reason_key_changed: 'the sender’s key changed',
 	reason_uncertified: 'the counsellor is not confirmed by a programme',
 	reason_stranger: 'the sender is not in this conversation',
+	reason_members_unconfirmed: 'waiting: confirm who is in this conversation first',
 	reason_bad_participants: 'the server lists someone in this conversation that the protocol does not allow: nothing goes to it, nothing from it is read',
 	reason_replay: 'a repeated old message',
 	reason_crypto: 'damaged or sent to an old key',
