@@ -278,9 +278,10 @@ cases_former(json_t *kase, const uint8_t key[OFR_PK_BYTES])
 	return NULL;
 }
 
-/* A message of someone who has left is named as it was. */
-const char *
-cases_key_name(json_t *kase, const char *key)
+/* The entry of key (base64) in case kase: in its participants, else in
+ * its former ones; NULL when none. Borrowed. */
+static json_t *
+key_entry(json_t *kase, const char *key)
 {
 	static const char *const lists[] = { "participants", "former" };
 	json_t *p;
@@ -294,45 +295,36 @@ cases_key_name(json_t *kase, const char *key)
 			    "key"));
 
 			if (k != NULL && strcmp(k, key) == 0)
-				return json_string_value(json_object_get(p,
-				    "name"));
+				return p;
 		}
 	return NULL;
+}
+
+/* A message of someone who has left is named as it was. */
+const char *
+cases_key_name(json_t *kase, const char *key)
+{
+	return json_string_value(json_object_get(key_entry(kase, key),
+	    "name"));
 }
 
 int
 cases_key_side(json_t *kase, const char *key)
 {
-	static const char *const lists[] = { "participants", "former" };
-	json_t *p;
-	size_t i;
-
-	if (kase == NULL || key == NULL)
-		return KS_ITEM_NO_SIDE;
 	/* a key in participants has the side it has there (a former entry
 	 * of the same key makes a colleague no counsellor) */
-	for (size_t l = 0; l < 2; l++)
-		json_array_foreach(json_object_get(kase, lists[l]), i, p) {
-			const char *k = json_string_value(json_object_get(p,
-			    "key"));
-			const char *r = json_string_value(json_object_get(p,
-			    "role"));
-			const char *as = json_string_value(json_object_get(p,
-			    "as"));
+	json_t *p = key_entry(kase, key);
+	const char *r = json_string_value(json_object_get(p, "role"));
+	const char *as = json_string_value(json_object_get(p, "as"));
 
-			if (k == NULL || r == NULL || strcmp(k, key) != 0)
-				continue;
-			if (as == NULL)
-				as = r;	/* its role's, as cases_participants_ok
-					 * takes it */
-			if (strcmp(r, "client") == 0 &&
-			    strcmp(as, "client") == 0)
-				return KS_ITEM_CLIENT;
-			if (strcmp(r, "counsellor") == 0 &&
-			    strcmp(as, "counsellor") == 0)
-				return KS_ITEM_COUNSELLOR;
-			return KS_ITEM_NO_SIDE;
-		}
+	if (r == NULL)
+		return KS_ITEM_NO_SIDE;
+	if (as == NULL)
+		as = r;		/* its role's, as cases_participants_ok takes it */
+	if (strcmp(r, "client") == 0 && strcmp(as, "client") == 0)
+		return KS_ITEM_CLIENT;
+	if (strcmp(r, "counsellor") == 0 && strcmp(as, "counsellor") == 0)
+		return KS_ITEM_COUNSELLOR;
 	return KS_ITEM_NO_SIDE;
 }
 
