@@ -11,8 +11,8 @@
 #            deploy/ with `nginx -t` and `tor --verify-config`, runs that
 #            nginx on a loopback port and fetches through it), postgresql
 #            and libpq-dev (the PostgreSQL store and its throwaway
-#            clusters), clang and libclang-rt-14-dev (libFuzzer, for
-#            ctest fuzz/short's minute of fuzzing a target)
+#            clusters). The fuzzing (tests/fuzz/run.sh, ctest -L live)
+#            needs clang and libclang-rt-14-dev, not installed here
 #   --bench  also what bench/load.sh needs: Debian's mosquitto (the peer it
 #            measures offramp against) and iproute2 (ip, in its network
 #            namespace)
@@ -41,7 +41,7 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1 ||
 	pkgs+=(nodejs npm)
 fi
 case "${1:-}" in
---test)	pkgs+=(chromium python3 groff-base tmux nginx tor curl postgresql libpq-dev clang libclang-rt-14-dev) ;;
+--test)	pkgs+=(chromium python3 groff-base tmux nginx tor curl postgresql libpq-dev) ;;
 --bench) pkgs+=(mosquitto iproute2 util-linux) ;;
 esac
 

@@ -38,11 +38,13 @@
 #   (50 kill -9 rounds under load: the binary that ships, and too slow
 #   sanitized), test_loop_timers (the loop's timers under the load of
 #   bench/offramp-loadgen, which only this build has) and
-#   integration-pg/* but the two above, and fuzz/short (a minute of
-#   libFuzzer for each target, with clang; at idle priority, so that it
-#   takes only the CPU the tests leave: tests/fuzz/CMakeLists.txt);
+#   integration-pg/* but the two above;
 # - "browser" tests (Chromium): ./build-asan only, the sanitizers watching
-#   the server they drive.
+#   the server they drive;
+# - "live" (fuzz/short, a minute of live fuzzing a target) is left out:
+#   run inside the suite it took the suite past ten minutes and had
+#   little CPU (tests/fuzz/CMakeLists.txt); `ctest -L live` or
+#   tests/fuzz/run.sh runs it.
 # Under the sanitizers, lib.sh's one-shot CLI commands skip the leak scan
 # at exit and keep no stack of each allocation (every bad access is still
 # caught; the server, the daemons and the unit tests keep both).
@@ -60,8 +62,8 @@ jobs=2
 # cluster's own besides).
 test_jobs=3
 normal_jobs=4
-normal_skip='browser|asan-only|pg-all'
-[ "${OFFRAMP_PG_ALL:-0}" = 0 ] || normal_skip='browser|asan-only'
+normal_skip='browser|live|asan-only|pg-all'
+[ "${OFFRAMP_PG_ALL:-0}" = 0 ] || normal_skip='browser|live|asan-only'
 logdir=$(mktemp -d "${TMPDIR:-/tmp}/offramp-tests.XXXXXX")
 trap 'rm -rf "$logdir"' EXIT
 
@@ -78,15 +80,6 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DOFFRAMP_SANITIZE=ON -DOFFRAM
 	-DOFFRAMP_POSTGRES=ON >/dev/null
 make -C build-asan -j"$jobs" --no-print-directory
 
-# ctest fuzz/short's libFuzzer binaries (tests/fuzz/CMakeLists.txt), built
-# here and not in the test: beside seven tests it took 250 s of its own
-if command -v clang >/dev/null; then
-	echo "== build: ./build/fuzz-short (clang, libFuzzer, ASan + UBSan), at $SECONDS s"
-	rm -f build/fuzz-short/summary.txt
-	# a failure here is fuzz/short's to report, not a reason to run no test
-	FUZZ_BUILD=build/fuzz-short bash tests/fuzz/run.sh --build ||
-		echo "== the fuzz targets did not build (exit $?): ctest fuzz/short says why"
-fi
 
 # LeakSanitizer needs to stop the process to scan it (ptrace-like); some
 # sandboxes forbid that and LSan then dies with a fatal error instead of
@@ -160,7 +153,6 @@ for run in normal asan; do
 done
 read -r p1 f1 < <(counts "$logdir/normal.log")
 read -r p2 f2 < <(counts "$logdir/asan.log")
-[ ! -f build/fuzz-short/summary.txt ] || cat build/fuzz-short/summary.txt
 echo "tests: $((p1 + p2)) passed, $((f1 + f2)) failed"
 echo "the run took $SECONDS s (the sanitized ctest ended at $asan_end s, the release one at $normal_end s)"
 exit "$status"

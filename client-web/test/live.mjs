@@ -20,9 +20,14 @@ after(() => {
 	for (const s of servers) if (s.exitCode === null) s.kill('SIGKILL');
 });
 
-/** Polls cond() (sync or async) until it is truthy, at most ms; returns
- * its value, or throws naming desc. */
+/** Polls cond() (sync or async) until it is truthy, at most ms (but
+ * never less than WAIT_MIN_MS); returns its value, or throws naming desc.
+ * A deadline bounds how long a failure takes to show, it measures
+ * nothing: in the whole suite on two busy cores, 3 s for what takes
+ * milliseconds alone ran out. */
+const WAIT_MIN_MS = 15000;
 export async function waitFor(cond, ms, desc) {
+	ms = Math.max(ms, WAIT_MIN_MS);
 	const deadline = Date.now() + ms;
 	for (;;) {
 		const v = await cond();
