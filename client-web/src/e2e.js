@@ -341,7 +341,10 @@ export class E2E {
 		const done = [];
 		for (const p of kase.participants || []) {
 			const pk = participantKey(p), role = participantRole(p);
-			if (!pk || !role || bytesEqual(pk, this.pk) || (key && p.key !== key)) continue;
+			// a colleague has no key recorded (checkCase): its certificate
+			// is what it is held to; its number never stands in for the
+			// case's counsellor's
+			if (!pk || !role || bytesEqual(pk, this.pk) || (key && p.key !== key) || E2E.isColleague(p)) continue;
 			const c = this.contactOf(kase.id, role);
 			if (!c) continue;
 			c.key = pk;

@@ -5,7 +5,7 @@
 // (core.js).
 
 import { OfframpError, ERR } from './proto/err.js';
-import { participantKey, PARTICIPANTS_MAX } from './e2e.js';
+import { E2E, participantKey, PARTICIPANTS_MAX } from './e2e.js';
 import { usage } from './util.js';
 
 export const keys = {
@@ -21,6 +21,7 @@ export const keys = {
 		return this.view(e).participants.filter((p) => !p.me && participantKey(p)).slice(0, PARTICIPANTS_MAX - 1).map((p) => ({
 			key: p.key, name: p.name, role: p.role, number: this.e2e.safety(p.key),
 			verified: p.verified, changed: p.changed,
+			colleague: E2E.isColleague(p),	// held to its certificate; not verified here
 		}));
 	},
 

@@ -519,6 +519,15 @@ test('one the server lists as joined at a membership version this page never con
 	await c.confirmMembers(77, 1);
 	await waitFor(() => sc.sent.length === 1, 3000, 'sent once confirmed');
 	assert.deepEqual(sc.sent[0].copies.map((x) => x.to).sort(), [sam.peer.key, kim.peer.key].sort());
+	// a colleague's number is shown, not verified: it never stands in for
+	// the counsellor's key (one record a role and case)
+	const nums = c.safety(77);
+	assert.deepEqual(nums.map((x) => [x.key === kim.peer.key, x.colleague]).sort(), [[false, false], [true, true]]);
+	const samNum = nums.find((x) => x.key === sam.peer.key).number, kimNum = nums.find((x) => x.key === kim.peer.key).number;
+	c.verify(77, sam.peer.key, samNum);
+	assert.throws(() => c.verify(77, kim.peer.key, kimNum), { code: 'not_found' });
+	const now = c.caseOf(77).participants.find((p) => p.key === sam.peer.key);
+	assert.deepEqual([now.verified, now.changed, c.caseOf(77).blocked], [true, false, false], 'Sam still verified, nothing blocked');
 	c.logout();
 });
 

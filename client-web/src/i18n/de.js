@@ -222,6 +222,7 @@ export default {
 	safety_explain: 'Die Sicherheitsnummer beweist, dass sich niemand, nicht einmal der Server, zwischen dich und deine Beratung geschoben hat. Vergleicht sie auf einem anderen Weg (am Telefon oder persönlich): Seht ihr beide dieselben Ziffern, sprichst du wirklich mit dieser Person. Ändert sie sich einmal, sagen wir es dir.',
 	safety_with: 'Mit {name}',
 	safety_digits_label: 'Sicherheitsnummer mit {name}',
+	safety_colleague: 'Eine Kollegin oder ein Kollege der beratenden Person, geprüft über das Zertifikat ihres Programms: vergleiche die Nummer, wenn du möchtest.',
 	safety_unverified: 'Noch nicht geprüft.',
 	safety_verified: 'Du hast diese Nummer geprüft.',
 	safety_changed: 'Diese Nummer hat sich geändert. Vergleicht sie noch einmal, bevor du weiterschreibst.',

@@ -223,6 +223,7 @@ export default {
 	safety_explain: 'The safety number proves that nobody, not even the server, has put themselves between you and your counsellor. Compare it with your counsellor in another way (on the phone or in person): if both of you see the same digits, your conversation is really with them. If it ever changes, we tell you.',
 	safety_with: 'With {name}',
 	safety_digits_label: 'Safety number with {name}',
+	safety_colleague: 'A colleague of the counsellor, held to its programme’s certificate: compare the number if you wish.',
 	safety_unverified: 'Not checked yet.',
 	safety_verified: 'You checked this number.',
 	safety_changed: 'This number changed since you first saw it. Compare it again before you write more.',

@@ -241,9 +241,9 @@ export function safetyPanel(onVerify) {
 				h('h3', null, t('safety_with', { name: p.name })),
 				h('div', { class: 'safety-digits', 'aria-label': t('safety_digits_label', { name: p.name }), 'data-number': p.number },
 					p.number.split(/\s+/).map((g) => h('span', null, g))),
-				h('p', { class: 'small' }, p.changed ? h('strong', null, t('safety_changed'))
+				h('p', { class: 'small' }, p.colleague ? t('safety_colleague') : p.changed ? h('strong', null, t('safety_changed'))
 					: p.verified ? t('safety_verified') : t('safety_unverified')),
-				p.verified && !p.changed ? null
+				p.colleague || (p.verified && !p.changed) ? null
 					// the number shown is the one verified: the core checks it is this key's
 					: h('button', { type: 'button', onclick: () => onVerify(p.key, p.number) }, t('safety_mark_verified')))));
 		},
