@@ -44,14 +44,15 @@ if ! command -v clang >/dev/null; then
 fi
 # clang without libFuzzer's runtime (Debian's libclang-rt-14-dev): the
 # run is skipped (exit 77, ctest's SKIP_RETURN_CODE), saying why
-probe=$(mktemp -d "${TMPDIR:-/tmp}/offramp-fuzz-probe.XXXXXX")
-printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n)\n{ (void)d; (void)n; return 0; }\n' >"$probe/p.c"
-if ! clang -fsanitize=fuzzer "$probe/p.c" -o "$probe/p" 2>"$probe/err"; then
-	echo "run.sh: skipped: clang cannot link libFuzzer ($(head -n1 "$probe/err")); apt-get install libclang-rt-14-dev" >&2
-	rm -rf "$probe"
+# (a one-line target linked in a directory of its own)
+linkdir=$(mktemp -d "${TMPDIR:-/tmp}/offramp-fuzz-link.XXXXXX")
+printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n)\n{ (void)d; (void)n; return 0; }\n' >"$linkdir/t.c"
+if ! clang -fsanitize=fuzzer "$linkdir/t.c" -o "$linkdir/t" 2>"$linkdir/err"; then
+	echo "run.sh: skipped: clang cannot link libFuzzer ($(head -n1 "$linkdir/err")); apt-get install libclang-rt-14-dev" >&2
+	rm -rf "$linkdir"
 	exit 77
 fi
-rm -rf "$probe"
+rm -rf "$linkdir"
 
 jobs=${FUZZ_JOBS:-1}
 idle=()
