@@ -406,6 +406,13 @@ test('login signature and invites, base64 and frames', () => {
 	assert.throws(() => P.frameParse('{"v":1}'), { code: 'bad_field', field: 'type' });
 	assert.throws(() => P.frameParse('{"v":1,"type":"x","re":-1}'), { code: 'bad_field', field: 're' });
 	assert.throws(() => P.frameParse('"' + 'x'.repeat(P.OFR_FRAME_MAX) + '"'), { code: 'too_big' });
+	// what the server refuses in a string (frame_str) is shown as U+FFFD,
+	// at any depth: a name from a server that lies cannot turn text around
+	const bent = P.frameParse(JSON.stringify({ v: 1, type: 'case.list', cases: [{ participants: [
+		{ name: 'Sam\u202e\u2066x\u2028\u0007\u0085\ufeff', key: 'AAEC' }] }], note: 'ok \u00e9 \u0645' }));
+	assert.equal(bent.cases[0].participants[0].name, 'Sam\ufffd\ufffdx\ufffd\ufffd\ufffd\ufffd');
+	assert.equal(bent.cases[0].participants[0].key, 'AAEC');
+	assert.equal(bent.note, 'ok \u00e9 \u0645', 'letters of any script are kept');
 });
 
 const T0 = 1700000000;

@@ -67,10 +67,25 @@ export function frameNew(type, fields) {
 	return Object.assign({ v: OFR_PROTO_VERSION, type }, fields || {});
 }
 
+/*
+ * What the server refuses in every string it takes (proto/frame.c,
+ * frame_str): C0, DEL, C1, the line and paragraph separators, the bidi
+ * embeddings, overrides and isolates, the byte order mark. No string the
+ * server sends holds one unless the server was made to lie; such a
+ * character is shown as U+FFFD, so that a name cannot turn the text
+ * around it or hide in it.
+ */
+const UNSHOWN = /[\u0000-\u001f\u007f-\u009f\u2028-\u202e\u2066-\u2069\ufeff]/g;
+
+function unbend(key, v) {
+	return typeof v === 'string' ? v.replace(UNSHOWN, '\ufffd') : v;
+}
+
 /**
  * Parses one text frame from the server: a JSON object of at most
  * OFR_FRAME_MAX bytes with "v": 1, a string "type" of 1..32 bytes and, when
- * present, an integer "re". Returns the object; throws "too_big",
+ * present, an integer "re". Every string in it is as the server may send
+ * it (unbend). Returns the object; throws "too_big",
  * "bad_json", "bad_version" or "bad_field" (field type or re).
  */
 export function frameParse(text) {
@@ -82,7 +97,7 @@ export function frameParse(text) {
 		throw new OfframpError(ERR.TOO_BIG, 'frame');
 	let f;
 	try {
-		f = JSON.parse(text);
+		f = JSON.parse(text, unbend);
 	} catch {
 		throw new OfframpError(ERR.BAD_JSON, 'frame');
 	}
