@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CATALOGUES, pickLanguage, setLanguage, t, dir } from '../src/i18n/index.js';
+import { CATALOGUES, pickLanguage, setLanguage, t, dir, VAR_MAX } from '../src/i18n/index.js';
 
 const SRC = path.join(path.dirname(fileURLToPath(import.meta.url)), '../src');
 const vars = (s) => [...s.matchAll(/\{([a-z_]+)\}/g)].map((m) => m[1]).sort();
@@ -56,4 +56,20 @@ test('the language follows the browser, Arabic is right to left', () => {
 	assert.equal(t('send'), 'Senden');
 	assert.equal(t('conv_with', { name: 'Sam' }), 'Gespräch mit Sam');
 	setLanguage('en', null);
+});
+
+test('a value in a sentence is isolated: its direction and its controls stay inside; a long one is cut', () => {
+	setLanguage('en', null);
+	// a place from a peer that would turn the rest of the line around
+	const s = t('meet_when_where', { when: '6 Dec, 10:00', place: 'Caf\u00e9 \u202emiddle' });
+	assert.ok(s.includes('\u2068Caf\u00e9 \u202emiddle\u2069'), 'the place is between FSI and PDI');
+	// an Arabic name in an English sentence, a Latin one in an Arabic sentence
+	assert.equal(t('conv_with', { name: '\u0633\u0627\u0645 (2)' }), 'Talking with \u2068\u0633\u0627\u0645 (2)\u2069');
+	assert.equal(t('conv_with', { name: 'Sam' }), 'Talking with Sam', 'nothing to isolate: as it is');
+	setLanguage('ar', null);
+	assert.ok(t('conv_with', { name: 'Sam (2)' }).includes('\u2068Sam (2)\u2069'));
+	assert.equal(t('minutes', { n: 5 }).includes('\u2068'), false, 'a number goes in as it is');
+	setLanguage('en', null);
+	const long = t('conv_with', { name: 'x'.repeat(VAR_MAX + 100) });
+	assert.ok(long.endsWith(`${'x'.repeat(VAR_MAX)}\u2026`) && !long.includes('x'.repeat(VAR_MAX + 1)));
 });

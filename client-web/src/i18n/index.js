@@ -1,7 +1,7 @@
 // i18n: every string a user reads comes from these catalogues (en, de, ar).
 // t(key, vars) looks the key up in the current language, then in English;
 // "{name}" in a string is replaced by vars.name (as text: views put it in
-// textContent, never in HTML). The language follows navigator.languages
+// textContent, never in HTML; a string isolated, see isolate). The language follows navigator.languages
 // until the user picks one in the page.
 
 import en from './en.js';
@@ -40,8 +40,35 @@ export function t(key, vars) {
 	let s = CATALOGUES[current][key];
 	if (s === undefined) s = en[key];
 	if (s === undefined) return key;
-	if (vars) s = s.replace(/\{([a-z_]+)\}/g, (m, k) => (vars[k] !== undefined ? String(vars[k]) : m));
+	if (vars) s = s.replace(/\{([a-z_]+)\}/g, (m, k) => (vars[k] !== undefined ? isolate(vars[k]) : m));
 	return s;
+}
+
+/* The longest text put into a sentence, in UTF-16 units: more than any
+ * field the server or a peer may send there (a place: 512 bytes). */
+export const VAR_MAX = 600;
+
+/* A right-to-left letter (Hebrew to NKo and their presentation forms; the
+ * astral right-to-left blocks U+10800..U+10FFF and U+1E800..U+1EFFF) or a
+ * bidi control. */
+const BIDI = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]|[\ud802\ud803\ud83a\ud83b][\udc00-\udfff]/;
+
+/*
+ * A value as it goes into a sentence. A string (a name, a place, a time:
+ * from the server or a peer, in any script) is isolated between U+2068
+ * FIRST STRONG ISOLATE and U+2069 POP DIRECTIONAL ISOLATE, so that its
+ * direction cannot move the words around it, and the PDI ends any
+ * embedding or override it left open (UAX #9): a place that says
+ * "\u202e..." cannot turn "on Monday at 10" around. Where neither the
+ * sentence (the page's language) nor the value has anything right to
+ * left or a bidi control, the isolate would change nothing on the screen,
+ * and the text stays as it is (and can be found as it is). One longer
+ * than VAR_MAX is cut, with an ellipsis.
+ */
+function isolate(v) {
+	if (typeof v !== 'string') return String(v);
+	if (v.length > VAR_MAX) v = `${v.slice(0, VAR_MAX)}\u2026`;
+	return RTL.has(current) || BIDI.test(v) ? `\u2068${v}\u2069` : v;
 }
 
 /* A time as the user's language writes it (hours and minutes; the date
