@@ -78,6 +78,8 @@ export const REFUSED_CASE = 50;
 export const OUTBOX_CASE = 100;
 /** Cases kept. */
 export const CASES_MAX = 1000;
+/* The reasons a counsellor's certificate is refused (trust.js, checkCert). */
+const CERT_REFUSALS = new Set(['wrong_programme', 'no_programme_key', 'untrusted_programme', 'uncertified', 'revoked']);
 const RECOVERY_MAGIC = ascii('OFRR');
 const RECOVERY_VERSION = 2;	// 1: keys pinned on first use (dropped when read)
 const ROLE_CODES = ['client', 'counsellor', 'admin'];
@@ -715,6 +717,19 @@ export class Core extends Emitter {
 		this.flush(k.id);
 	}
 
+	/*
+	 * What a check of counsellor p's certificate found at a send or a
+	 * message (true, or why it was refused) is what the case shows of it
+	 * from then on: one its programme revoked after the case listed it as
+	 * certified is no longer shown so once a send or a message finds out.
+	 */
+	certFound(e, p, ok) {
+		if (!p || participantRole(p) !== 'counsellor' || this.me(p) || e.certOk.get(p.key) === ok) return;
+		const previous = this.view(e);
+		e.certOk.set(p.key, ok);
+		this.emit('case', { case: this.view(e), previous });
+	}
+
 	async move(type, id) {
 		const e = this.cs.get(id);
 		if (!isId(id)) throw usage('case id');
@@ -982,15 +997,21 @@ export class Core extends Emitter {
 				}
 				if (m.reason) this.setMsg(e, m, 'queued');
 				const copies = [];
+				let at = null;
 				try {
 					const bind = this.bindOut(e, k);
 					const bytes = envelopeWrite({ ...bind, ...envelopeBody(m) });
 					// to one alone: the others get "nothing"; a summary, no copy to them
 					const nothing = m.to ? envelopeWrite({ ...bind, kind: ENVELOPE_NOTHING }) : null;
-					for (const p of others)
-						if (!m.summary || p.key === m.to) copies.push(await this.e2e.seal(p, m.to && p.key !== m.to ? nothing : bytes, ask));
+					for (const p of others) {
+						if (m.summary && p.key !== m.to) continue;
+						at = p;
+						copies.push(await this.e2e.seal(p, m.to && p.key !== m.to ? nothing : bytes, ask));
+						this.certFound(e, p, true);
+					}
 				} catch (err) {
 					if (err.reason) {	// uncertified, bad bundle: waits, told
+						if (CERT_REFUSALS.has(err.reason)) this.certFound(e, at, err.reason);
 						this.setMsg(e, m, 'queued', err.reason);
 						this.fail(err, 'msg.send');
 					}
@@ -1099,8 +1120,10 @@ export class Core extends Emitter {
 			// revoked is read no more, in a session made before too
 			try {
 				await this.e2e.checkCounsellor(p, (fr) => this.ask(fr));
+				this.certFound(e, p, true);
 			} catch (err) {
 				if (!err.reason) throw err;	// not checked: it stays on the server
+				this.certFound(e, p, err.reason);
 				m.state = 'refused';
 				m.reason = err.reason;
 				if (err.programme) {	// kept on the server until the user decides

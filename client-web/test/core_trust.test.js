@@ -682,5 +682,32 @@ test('a counsellor revoked mid-case is read no more, in a session made before', 
 	assert.equal(got.state, 'refused');
 	assert.equal(got.reason, 'revoked');
 	assert.equal(got.text, null);
+	// and the case no longer shows it as certified
+	assert.equal(counsellorOf(c).certified, false);
+	assert.equal(counsellorOf(c).refused, 'revoked');
+	c.logout();
+});
+
+test('a counsellor revoked after the case listed it certified: the next send finds it, is held back, and the case shows it refused', async () => {
+	const f = await fake();
+	const prog = sodium.crypto_sign_keypair();
+	const c1 = counsellor(1, prog.privateKey, { notAfter: NOW + 86400 });
+	const sc = scene(f, c1, { 1: { key: prog.publicKey } });
+	let t = NOW;
+	const c = await core(f, { pins: [[1, b64(prog.publicKey)]], now: () => t });
+	await c.login();
+	c.send(77, 'hello');
+	await waitFor(() => sc.sent.length === 1, 3000, 'sent');
+	assert.equal(counsellorOf(c).certified, true);
+	const shown = [];
+	c.on('case', (ev) => shown.push(ev.case.participants.find((p) => p.role === 'counsellor')));
+	sc.progs[1].revoked = P.revocationSign(prog.privateKey, 1, NOW, [c1.peer.pk]);
+	t += 301;
+	const m = c.send(77, 'not to a revoked counsellor');
+	await waitFor(() => c.messages(77).find((x) => x.mid === m.mid)?.reason === 'revoked', 3000, 'held back');
+	assert.equal(sc.sent.length, 1);
+	assert.equal(counsellorOf(c).certified, false);
+	assert.equal(counsellorOf(c).refused, 'revoked');
+	assert.ok(shown.some((p) => p.refused === 'revoked'), 'the views were told');
 	c.logout();
 });
