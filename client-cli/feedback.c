@@ -187,8 +187,9 @@ feedback_read(struct cli *cli)
 	pool_put_count(json_object_get(t, "recommend_no"));
 	fputc('\n', stdout);
 	json_array_foreach(json_object_get(resp, "entries"), i, e) {
-		printf("week=%s helpful=%s recommend=%s",
-		    json_string_value(json_object_get(e, "week")),
+		fputs("week=", stdout);
+		text_puts(stdout, json_string_value(json_object_get(e, "week")));
+		printf(" helpful=%s recommend=%s",
 		    word(json_object_get(e, "helpful")),
 		    word(json_object_get(e, "recommend")));
 		ct = json_string_value(json_object_get(e, "text"));
