@@ -31,6 +31,7 @@ cases_list(struct cli *cli, json_t **cases)
 	    (rc = cli_request(cli, req, &resp)) != 0)
 		return rc;
 	*cases = json_incref(json_object_get(resp, "cases"));
+	cli->cases_more = json_is_true(json_object_get(resp, "more"));
 	json_decref(resp);
 	if (!json_is_array(*cases)) {
 		json_decref(*cases);
@@ -641,6 +642,10 @@ cmd_cases(struct cli *cli, int argc, char **argv)
 		}
 		fputc('\n', stdout);
 	}
+	if (cli->cases_more)
+		fprintf(stderr, "offramp: the server listed %zu cases, its "
+		    "open ones first: older closed ones are not shown\n",
+		    json_array_size(cases));
 	json_decref(cases);
 	return 0;
 }

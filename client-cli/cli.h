@@ -53,6 +53,8 @@ struct cli {
 	int created;		/* after account_login: a new account */
 	int uncertified;	/* after account_login: a counsellor whose
 				 * key its programme has not certified */
+	int cases_more;		/* the last case.list left cases out: a
+				 * case not in it may be the caller's */
 	const char *json_type;	/* --json: the request whose answers are
 				 * the command's JSON lines (NULL: the
 				 * command writes its own) */

@@ -90,6 +90,8 @@ static const char BAD_ENVELOPE[] = "[unreadable: unknown message format]";
 static const char REFUSED_MOVED[] = "[refused: sent in another case]";
 static const char REFUSED_LIST[] =
     "[refused: the server lists someone the protocol does not allow]";
+static const char KEPT_UNLISTED[] =
+    "[kept on the server: its case is past the server's list of yours]";
 
 static int
 left_ms(int64_t deadline)
@@ -570,6 +572,13 @@ open_message(struct cli *cli, json_t *kase, json_t *f, const char *name,
 		free(ct);
 		return MSG_ACK;
 	}
+	if (kase == NULL && cli->cases_more) {
+		/* the server's case.list left cases out: this may be one of
+		 * ours, not a stranger's message to delete */
+		o->mark = KEPT_UNLISTED;
+		free(ct);
+		return MSG_KEEP;
+	}
 	if (trust_check_message(cli, kase, o->from, &refusal) != 0) {
 		free(ct);
 		return MSG_FAIL;	/* not checked (printed): it stays */
@@ -837,6 +846,11 @@ messages_warn(const struct msg_in *m)
 			fputs("; the session was already started again in this "
 			    "run\n", stderr);
 		}
+	} else if (mark == KEPT_UNLISTED) {
+		fprintf(stderr, "warning: a message in case %lld is kept on "
+		    "the server: the server's list of your cases left that "
+		    "case out (open cases come first; a closed one past a "
+		    "hundred is not listed)\n", case_id);
 	} else {
 		fprintf(stderr, "warning: a message in case %lld from ",
 		    case_id);

@@ -437,35 +437,42 @@ cases_request(struct session *s, struct frame_in *in)
 struct list_ctx {
 	struct server *srv;
 	int64_t viewer;
-	json_t *arr;
+	struct reply_list l;
+	size_t seen;
 };
 
 static int
 list_one(void *arg, const struct case_info *c)
 {
 	struct list_ctx *lc = arg;
-	json_t *o = cases_json(lc->srv, c, lc->viewer);
+	json_t *o;
 
-	if (o == NULL)
+	lc->seen++;
+	if (lc->l.more)
+		return 0;
+	if ((o = cases_json(lc->srv, c, lc->viewer)) == NULL)
 		return OFR_E_INTERNAL;
-	json_array_append_new(lc->arr, o);
-	return 0;
+	return reply_list_add(&lc->l, o) < 0 ? OFR_E_NOMEM : 0;
 }
 
+/* The caller's open cases first, then its closed ones, as many as one
+ * frame holds; "more" when some were left out, or the store's list was
+ * full (there may be more). */
 int
 cases_list(struct session *s, struct frame_in *in)
 {
-	struct list_ctx lc = { s->srv, s->acct.id, json_array() };
+	struct list_ctx lc = { s->srv, s->acct.id, { NULL, 0, 0 }, 0 };
 	int rc;
 
-	if (lc.arr == NULL)
-		return OFR_E_NOMEM;
 	if ((rc = store_case_each_of(s->srv->st, s->acct.id, list_one,
 	    &lc)) != 0) {
-		json_decref(lc.arr);
+		json_decref(lc.l.arr);
 		return rc < 0 ? rc : OFR_E_INTERNAL;
 	}
-	return session_reply_list(s, in->id, "case.list.ok", "cases", lc.arr);
+	if (lc.seen == STORE_CASES_MAX)
+		lc.l.more = 1;
+	return session_reply_bounded(s, in->id, "case.list.ok", "cases",
+	    &lc.l);
 }
 
 int

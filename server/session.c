@@ -481,6 +481,47 @@ session_reply_list(struct session *s, int64_t re, const char *type,
 	return 0;
 }
 
+int
+reply_list_add(struct reply_list *l, json_t *o)
+{
+	size_t n;
+
+	if (o == NULL)
+		return OFR_E_NOMEM;
+	if (l->arr == NULL && (l->arr = json_array()) == NULL) {
+		json_decref(o);
+		return OFR_E_NOMEM;
+	}
+	n = json_dumpb(o, NULL, 0, JSON_COMPACT);
+	if (l->more || n == 0 || n + 1 > REPLY_LIST_BYTES - l->bytes) {
+		l->more = 1;
+		json_decref(o);
+		return n == 0 ? OFR_E_NOMEM : 1;
+	}
+	if (json_array_append_new(l->arr, o) != 0)
+		return OFR_E_NOMEM;
+	l->bytes += n + 1;	/* and its comma */
+	return 0;
+}
+
+int
+session_reply_bounded(struct session *s, int64_t re, const char *type,
+    const char *key, struct reply_list *l)
+{
+	json_t *f, *arr = l->arr != NULL ? l->arr : json_array();
+
+	l->arr = NULL;
+	if (arr == NULL || (f = frame_new(type, re)) == NULL) {
+		json_decref(arr);
+		return OFR_E_NOMEM;
+	}
+	json_object_set_new(f, key, arr);
+	if (l->more)
+		json_object_set_new(f, "more", json_true());
+	session_reply(s, f);
+	return 0;
+}
+
 void
 session_send_committed(struct session *s, json_t *f)
 {

@@ -144,6 +144,24 @@ int session_paced_on(int64_t recipient);
 void session_paced_progress(int64_t recipient);
 /* Sends what waits for recipient in every session. */
 void session_unpark(int64_t recipient);
+/*
+ * The items of a list answer, within one frame (PROTOCOL.md, "Limits"):
+ * reply_list_add appends o (stolen) while the answer stays within
+ * REPLY_LIST_BYTES, the frame's limit less room for the envelope and the
+ * answer's other fields; past it, o and every later item are left out and
+ * the list is marked "more". 0 added, 1 left out, OFR_E_NOMEM.
+ */
+#define REPLY_LIST_BYTES	(OFR_FRAME_MAX - 1024)
+struct reply_list {
+	json_t *arr;		/* NULL until the first item */
+	size_t bytes;
+	int more;
+};
+int reply_list_add(struct reply_list *l, json_t *o);
+/* Answers request re with {type, key: l's items, "more": true when some
+ * were left out}; l's items are taken. 0 or OFR_E_NOMEM. */
+int session_reply_bounded(struct session *s, int64_t re, const char *type,
+    const char *key, struct reply_list *l);
 /* Answers request re with {type, key: arr} (arr stolen; NULL is
  * OFR_E_NOMEM). 0 or OFR_E_NOMEM. */
 int session_reply_list(struct session *s, int64_t re, const char *type,

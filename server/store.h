@@ -236,7 +236,8 @@ int store_case_get(struct store *st, int64_t id, struct case_info *out);
  * when none. */
 int store_case_open_of_client(struct store *st, int64_t client,
     struct case_info *out);
-/* Calls fn for each case that account participates in, newest first, at
+/* Calls fn for each case that account participates in, its open cases
+ * first (a closed one is status 3, CASE_CLOSED), each newest first, at
  * most STORE_CASES_MAX; fn returning non-zero stops and is returned. */
 int store_case_each_of(struct store *st, int64_t account,
     int (*fn)(void *arg, const struct case_info *c), void *arg);

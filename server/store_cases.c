@@ -48,7 +48,7 @@ const char *const store_cases_sql[S_COUNT] = {
 	[S_CASE_EACH_OF] =
 	    "SELECT " CASE_COLS " FROM case_participants p"
 	    " JOIN cases c ON c.id = p.case_id WHERE p.account_id = ?1"
-	    " ORDER BY c.created DESC, c.id DESC LIMIT ?2",
+	    " ORDER BY c.status = 3, c.created DESC, c.id DESC LIMIT ?2",
 	[S_CASE_ASSIGN] =
 	    "UPDATE cases SET counsellor_id = ?2, status = 2, updated = ?3"
 	    " WHERE id = ?1 AND status = 1",

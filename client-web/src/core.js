@@ -669,6 +669,9 @@ export class Core extends Emitter {
 
 	async refreshCasesNow() {
 		const a = await this.ask({ type: 'case.list' });
+		// the server left cases out (past one frame, or its 100): a case
+		// not in the list may still be ours
+		this.casesMore = a.more === true;
 		for (const k of Array.isArray(a.cases) ? a.cases : []) await this.caseUpdate(k, true);
 	}
 
@@ -1078,6 +1081,11 @@ export class Core extends Emitter {
 			ts: Number.isSafeInteger(f.ts) && f.ts <= this.now() ? f.ts : this.now(), state: 'received',
 		};
 		const ack = () => this.ack(f.seq);
+		if (!e && this.casesMore) {
+			// not in the server's list of ours, which left some out: kept
+			// on the server (never acked as a stranger's), not shown
+			return;
+		}
 		if (!e) {
 			// nobody this client knows: injected, or from a case it left
 			this.emit('undecryptable', { caseId: f.case, message: { ...m, state: 'refused', reason: 'stranger' } });

@@ -297,6 +297,23 @@ test('core: strangers, garbage, replays and duplicates are shown as such and ack
 	assert.equal(c2.expireHistory(Math.floor(Date.now() / 1000) - 3600), 0);
 });
 
+test('core: a message of a case not in the server\'s list is acknowledged as a stranger\'s only when that list was whole', async () => {
+	const { f, sc } = await withCounsellor();
+	const acked = () => new Set(f.seen.filter((x) => x.type === 'msg.ack').flatMap((x) => x.seqs));
+	const push = (seq, kase) => f.push({ type: 'msg', seq, case: kase, mid: b64(sodium.randombytes_buf(16)),
+		from: sc.peer.key, ts: 1700000000 + seq, ct: b64(sodium.randombytes_buf(80)) });
+	// the whole list: case 91 is nobody's of ours, the message goes
+	push(1, 91);
+	await waitFor(() => acked().has(1), 3000, 'acknowledged');
+	// a list that left cases out (more): case 92 may be ours, it stays
+	const list = f.handlers['case.list'];
+	f.handlers['case.list'] = (fr, st) => ({ ...list(fr, st), more: true });
+	push(2, 92);
+	push(3, 77);	// and a case it has goes on as before (answered after 2)
+	await waitFor(() => acked().has(3), 3000, 'the next one acknowledged');
+	assert.equal(acked().has(2), false, 'kept on the server');
+});
+
 test('core: an unreadable message resets the session and the peer gets a report before the ack; a report received is shown', async () => {
 	const { f, sc, c } = await withCounsellor();
 	const msgs = [], undec = [];

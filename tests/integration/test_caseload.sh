@@ -2,7 +2,8 @@
 # CLI: the cases list with status, unread count and last activity; pause,
 # resume and reopen with their bad_state errors; and case notes, which
 # round-trip, reach the server only as ciphertext, and are their author's
-# alone.
+# alone; the list past a hundred cases: open ones first, and a message of
+# a case left out of it kept on the server, not deleted as a stranger's.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 start_server
@@ -94,5 +95,34 @@ done
 assert_eq "the note text is in no data file nor log" "" "$found"
 n=$(sql "SELECT count(*) FROM case_notes")
 assert_eq "two notes are stored" 2 "$n"
+
+step "a hundred newer closed cases: the open one is listed first, its messages are read"
+# copies of the case, closed, each a second newer (case.list gives 100)
+sql_rw "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100)
+	INSERT INTO cases (id, client_id, counsellor_id, status, language, topic, created, updated, queued)
+	SELECT 1000 + i, client_id, counsellor_id, 3, language, topic, created + i, updated + i, queued + 1000 + i
+	FROM cases, n WHERE id = $CASE"
+sql_rw "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100)
+	INSERT INTO case_participants (case_id, account_id, role, joined, kind, since, seen)
+	SELECT 1000 + i, account_id, role, joined, kind, since, seen FROM case_participants, n
+	WHERE case_id = $CASE"
+start_server
+clirun couns cases
+assert_match "the open case first" "$(head -n1 <<<"$OUT")" "^$CASE active "
+assert_eq "a hundred listed" 100 "$(wc -l <<<"$OUT")"
+assert_contains "told that older closed ones are left out" "$ERR" "older closed ones are not shown"
+cli client send "$CASE" "past the hundred" >/dev/null
+cli_out out couns recv --count 1
+assert_contains "Sam reads it" "$out" "past the hundred"
+
+step "a message of a closed case past the list stays on the server"
+SAM_ID=$(account_id couns)
+cli client send "$CASE" "sent before the close" >/dev/null
+cli client close "$CASE" >/dev/null
+clirun couns cases
+assert_no_match "the closed case is past the hundred" "$OUT" "^$CASE "
+cli_out out couns recv --count 1
+assert_contains "Sam is told it is kept" "$out" "[kept on the server: its case is past the server's list of yours]"
+assert_eq "its copy is not deleted" 1 "$(sql "SELECT count(*) FROM deliveries WHERE recipient_id = $SAM_ID")"
 
 finish
