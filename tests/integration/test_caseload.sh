@@ -2,8 +2,9 @@
 # CLI: the cases list with status, unread count and last activity; pause,
 # resume and reopen with their bad_state errors; and case notes, which
 # round-trip, reach the server only as ciphertext, and are their author's
-# alone; the list past a hundred cases: open ones first, and a message of
-# a case left out of it kept on the server, not deleted as a stranger's.
+# alone; the list past a hundred cases or one frame: open ones first, and
+# a message of a case left out of it kept on the server, not deleted as a
+# stranger's.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 start_server
@@ -124,5 +125,31 @@ assert_no_match "the closed case is past the hundred" "$OUT" "^$CASE "
 cli_out out couns recv --count 1
 assert_contains "Sam is told it is kept" "$out" "[kept on the server: its case is past the server's list of yours]"
 assert_eq "its copy is not deleted" 1 "$(sql "SELECT count(*) FROM deliveries WHERE recipient_id = $SAM_ID")"
+
+step "a hundred cases of seven: the list stops within one frame, and says so"
+# five certified colleagues in each closed case make it some 2 kB: a
+# hundred would be past the 131072 bytes of a frame
+COUNS_DAEMON=0
+names=()
+for n in 1 2 3 4 5; do
+	add_counsellor admin "col$n" "A-colleague-of-Sams-team-number-$n-of-five-in-every-case"
+	names+=("A-colleague-of-Sams-team-number-$n-of-five-in-every-case")
+done
+certify_pending "${names[@]}"
+stop_server
+sql_rw "INSERT INTO case_participants (case_id, account_id, role, joined, kind, since, seen)
+	SELECT c.id, a.id, a.role, c.created, 2, c.created, 0 FROM cases c, accounts a
+	WHERE c.id BETWEEN 1001 AND 1100 AND a.name LIKE 'A-colleague-of-Sams-team-%'"
+start_server
+clirun couns cases
+assert_eq "the list is answered" 0 "$RC"
+n=$(wc -l <<<"$OUT")
+if [ "$n" -gt 40 ] && [ "$n" -lt 100 ]; then
+	pass "as many cases as one frame holds ($n)"
+else
+	fail "$n cases listed, not between 40 and 100"
+fi
+assert_contains "told that older closed ones are left out" "$ERR" "older closed ones are not shown"
+assert_match "the newest first" "$(head -n1 <<<"$OUT")" "^1100 closed "
 
 finish
