@@ -265,28 +265,57 @@ out:
 	return rc;
 }
 
+/* The most note.list pages one `notes` asks for: a case holds at most
+ * 1000 notes of its counsellor, a page at least one. */
+#define NOTES_PAGES_MAX	1000
+
 int
 cmd_notes(struct cli *cli, int argc, char **argv)
 {
 	struct note_keys keys;
-	json_t *resp = NULL, *n;
-	int64_t id;
-	size_t i;
-	int rc, bad = 0;
+	json_t *req, *resp = NULL, *n, *notes;
+	int64_t id, after = 0, last;
+	size_t i, shown = 0;
+	int rc, bad = 0, more = 1;
 
 	if ((rc = cli_one_case(cli, argc, argv, "notes CASE", &id)) != 0)
 		return rc;
-	if ((rc = account_login(cli)) != 0 ||
-	    (rc = cli_ask(cli, "note.list", id, &resp)) != 0)
+	if ((rc = account_login(cli)) != 0)
 		return rc;
 	note_key(cli, NOTE_KEY_CONTEXT, keys.v2);
 	note_key(cli, NOTE_KEY_CONTEXT_V1, keys.v1);
-	cli_none(json_object_get(resp, "notes"), "no notes in this case");
-	json_array_foreach(json_object_get(resp, "notes"), i, n)
-		if (print_note(&keys, id, n) != 0)
-			bad++;
+	/* a page at a time: the server gives as many as one frame holds,
+	 * and "more" while the next ones wait (after the last id given) */
+	for (int page = 0; more && page < NOTES_PAGES_MAX; page++) {
+		if ((rc = cli_new_request("note.list", &req)) != 0)
+			break;
+		json_object_set_new(req, "case", json_integer(id));
+		if (after > 0)
+			json_object_set_new(req, "after", json_integer(after));
+		if ((rc = cli_request(cli, req, &resp)) != 0)
+			break;
+		notes = json_object_get(resp, "notes");
+		last = after;
+		json_array_foreach(notes, i, n) {
+			if (print_note(&keys, id, n) != 0)
+				bad++;
+			if (json_integer_value(json_object_get(n, "id")) > last)
+				last = json_integer_value(json_object_get(n,
+				    "id"));
+			shown++;
+		}
+		/* no step forward: whatever the server says, no more */
+		more = json_is_true(json_object_get(resp, "more")) &&
+		    last > after;
+		after = last;
+		json_decref(resp);
+		resp = NULL;
+	}
 	sodium_memzero(&keys, sizeof(keys));
-	json_decref(resp);
+	if (rc != 0)
+		return rc;
+	if (shown == 0)
+		cli_none(NULL, "no notes in this case");
 	if (bad > 0)
 		return cli_fail(OFR_E_CRYPTO, "%d note(s) of case %lld do not "
 		    "decrypt with this key", bad, (long long)id);

@@ -126,37 +126,51 @@ caseload_note_add(struct session *s, struct frame_in *in)
 	return 0;
 }
 
+struct notes_ctx {
+	struct reply_list l;
+	size_t seen;
+};
+
 static int
 note_one(void *arg, const struct note *n)
 {
-	json_t *e = json_object();
+	struct notes_ctx *nc = arg;
+	json_t *e;
 
-	if (e == NULL || frame_set_bin(e, "ct", n->ct, n->ct_len) != 0) {
+	nc->seen++;
+	if (nc->l.more)
+		return 0;
+	if ((e = json_object()) == NULL ||
+	    frame_set_bin(e, "ct", n->ct, n->ct_len) != 0) {
 		json_decref(e);
 		return OFR_E_NOMEM;
 	}
 	json_object_set_new(e, "id", json_integer(n->id));
 	json_object_set_new(e, "ts", json_integer(n->ts));
-	json_array_append_new(arg, e);
-	return 0;
+	return reply_list_add(&nc->l, e) < 0 ? OFR_E_NOMEM : 0;
 }
 
+/* The caller's notes of the case after note "after", oldest first, as
+ * many as one frame holds; "more" when the next ones wait for the next
+ * note.list (after the last id given). */
 int
 caseload_note_list(struct session *s, struct frame_in *in)
 {
+	struct notes_ctx nc = { { NULL, 0, 0 }, 0 };
 	struct case_info c;
-	json_t *arr;
+	int64_t after = 0;
 	int rc;
 
-	if ((rc = assigned_case(s, in, &c)) != 0)
+	if ((rc = assigned_case(s, in, &c)) != 0 ||
+	    (rc = frame_int(in, "after", 0, OFR_ID_MAX, 0, &after)) != 0)
 		return rc;
-	if ((arr = json_array()) == NULL)
-		return OFR_E_NOMEM;
-	if ((rc = store_note_each(s->srv->st, c.id, s->acct.id, note_one,
-	    arr)) != 0) {
-		json_decref(arr);
+	if ((rc = store_note_each(s->srv->st, c.id, s->acct.id, after,
+	    note_one, &nc)) != 0) {
+		json_decref(nc.l.arr);
 		return rc;
 	}
-	return session_reply_list(s, in->id, "note.list.ok",
-	    "notes", arr);
+	if (nc.seen == STORE_CASES_MAX)
+		nc.l.more = 1;
+	return session_reply_bounded(s, in->id, "note.list.ok", "notes",
+	    &nc.l);
 }

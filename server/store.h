@@ -552,12 +552,15 @@ int store_programme_set_profile(struct store *st, const struct programme *p);
 int store_programme_each(struct store *st, size_t max,
     int (*fn)(void *arg, const struct programme *p), void *arg);
 
-/* Notes: ciphertext only, given back to their author only. */
+/* Notes: ciphertext only, given back to their author only; at most
+ * STORE_NOTES_MAX of one author in a case (then OFR_E_LIMIT). */
+#define STORE_NOTES_MAX		1000
 int store_note_add(struct store *st, int64_t case_id, int64_t author,
     const uint8_t *ct, size_t len, int64_t now, int64_t *id);
-/* author's notes of case_id, oldest first, at most STORE_CASES_MAX. */
+/* author's notes of case_id after note id after (0: from the first),
+ * oldest first, at most STORE_CASES_MAX. */
 int store_note_each(struct store *st, int64_t case_id, int64_t author,
-    int (*fn)(void *arg, const struct note *n), void *arg);
+    int64_t after, int (*fn)(void *arg, const struct note *n), void *arg);
 
 /* The audit log: append-only (the database refuses updates, and deletes
  * but of the oldest entry: store_audit_trim). */

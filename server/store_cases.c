@@ -178,7 +178,10 @@ const char *const store_cases_sql[S_COUNT] = {
 	    " VALUES (?1, ?2, ?3, ?4 - ?4 % 60) RETURNING id",
 	[S_NOTES] =
 	    "SELECT id, created, ct FROM case_notes"
-	    " WHERE case_id = ?1 AND author_id = ?2 ORDER BY id LIMIT ?3",
+	    " WHERE case_id = ?1 AND author_id = ?2 AND id > ?3"
+	    " ORDER BY id LIMIT ?4",
+	[S_NOTE_COUNT] =
+	    "SELECT count(*) FROM case_notes WHERE case_id = ?1 AND author_id = ?2",
 	[S_QUEUE_COUNT] =
 	    "SELECT count(*) FROM cases WHERE status = 1"
 	    " AND (programme_id IS NULL OR programme_id = ?1)",
@@ -929,17 +932,25 @@ store_case_unread(struct store *st, int64_t case_id, int64_t recipient,
 
 /* Notes. */
 
-/* OFR_E_BAD_FIELD when the note is over OFR_CT_MAX bytes. The caller has
- * checked that author is the case's counsellor. */
+/* OFR_E_BAD_FIELD when the note is over OFR_CT_MAX bytes, OFR_E_LIMIT
+ * when author has STORE_NOTES_MAX in the case. The caller has checked
+ * that author is the case's counsellor. */
 int
 store_note_add(struct store *st, int64_t case_id, int64_t author,
     const uint8_t *ct, size_t len, int64_t now, int64_t *id)
 {
+	const int64_t key[] = { case_id, author };
 	struct db_stmt *s = st->s[S_NOTE_INSERT];
+	int64_t n;
 	int rc;
 
 	if (len > OFR_CT_MAX)
 		return OFR_E_BAD_FIELD;
+	if ((rc = db_count(st, S_NOTE_COUNT, key, nitems(key), &n,
+	    __func__)) != 0)
+		return rc;
+	if (n >= STORE_NOTES_MAX)
+		return OFR_E_LIMIT;
 	if ((rc = db_write_begin(st)) != 0)
 		return rc;
 	if (db_bind_int64(s, 1, case_id) != DB_OK ||
@@ -977,9 +988,9 @@ note_visit(struct db_stmt *s, void *ctx, int *rc)
 /* fn may call other store functions, but not store_note_each(). */
 int
 store_note_each(struct store *st, int64_t case_id, int64_t author,
-    int (*fn)(void *arg, const struct note *n), void *arg)
+    int64_t after, int (*fn)(void *arg, const struct note *n), void *arg)
 {
-	const int64_t key[] = { case_id, author, STORE_CASES_MAX };
+	const int64_t key[] = { case_id, author, after, STORE_CASES_MAX };
 	struct note_fn f = { fn, arg };
 
 	return db_each_row(st, S_NOTES, key, nitems(key), note_visit, &f,

@@ -10,6 +10,9 @@ import { b64Decode, frameIsToken, OFR_CT_MAX } from './proto/frame.js';
 import { isId, textBytes, usage, utf8d } from './util.js';
 
 const INTAKE_TOKENS = ['language', 'topic', 'gender', 'region'];
+/* The most note.list pages one notes() asks for: a case holds at most
+ * 1000 notes of its counsellor, a page at least one. */
+const NOTES_PAGES_MAX = 1000;
 const INTAKE_ENUMS = {
 	age_band: ['18-29', '30-44', '45-59', '60-plus'],
 	background: ['peer', 'professional'],
@@ -217,8 +220,19 @@ export const requests = {
 	 */
 	async notes(id) {
 		if (!isId(id)) throw usage('case id');
-		const a = await this.ask({ type: 'note.list', case: id });
-		return (Array.isArray(a.notes) ? a.notes : []).map((n) => {
+		// a page at a time: as many as one frame holds, "more" while the
+		// next ones wait after the last id given (at most 1000 a case)
+		const all = [];
+		let after = 0;
+		for (let page = 0; page < NOTES_PAGES_MAX; page++) {
+			const a = await this.ask({ type: 'note.list', case: id, ...(after > 0 ? { after } : {}) });
+			const got = Array.isArray(a.notes) ? a.notes : [];
+			all.push(...got);
+			const last = got.reduce((m, n) => (isId(n?.id) && n.id > m ? n.id : m), after);
+			if (a.more !== true || last <= after) break;	// no step forward: no more
+			after = last;
+		}
+		return all.map((n) => {
 			const b = this.e2e.noteOpen(id, n.ct);
 			let text = null;
 			try {

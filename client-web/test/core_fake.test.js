@@ -314,6 +314,22 @@ test('core: a message of a case not in the server\'s list is acknowledged as a s
 	assert.equal(acked().has(2), false, 'kept on the server');
 });
 
+test('core: notes come a page at a time, after the last id, while the server says more; a server that does not step forward is not followed', async () => {
+	const { f, c } = await withCounsellor();
+	const note = (id) => ({ id, ts: 1700000000, ct: b64(sodium.randombytes_buf(40)) });
+	f.handlers['note.list'] = (fr) => {
+		const after = fr.after ?? 0;
+		const ids = [];
+		for (let id = after + 1; id <= Math.min(after + 3, 7); id++) ids.push(id);
+		return { notes: ids.map(note), ...(ids.at(-1) < 7 ? { more: true } : {}) };
+	};
+	const got = await c.notes(77);
+	assert.deepEqual(got.map((n) => n.id), [1, 2, 3, 4, 5, 6, 7]);
+	assert.deepEqual(f.seen.filter((x) => x.type === 'note.list').map((x) => x.after ?? 0), [0, 3, 6]);
+	f.handlers['note.list'] = () => ({ notes: [note(1)], more: true });	// always "more", never a step
+	assert.equal((await c.notes(77)).length, 2, 'the first page and one that did not step forward');
+});
+
 test('core: an unreadable message resets the session and the peer gets a report before the ack; a report received is shown', async () => {
 	const { f, sc, c } = await withCounsellor();
 	const msgs = [], undec = [];

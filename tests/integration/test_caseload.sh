@@ -152,4 +152,16 @@ fi
 assert_contains "told that older closed ones are left out" "$ERR" "older closed ones are not shown"
 assert_match "the newest first" "$(head -n1 <<<"$OUT")" "^1100 closed "
 
+step "notes past one frame: read a page at a time"
+cli couns reopen "$CASE" >/dev/null
+# over 1024 bytes, each is padded to 16282 (some 21.7 kB in base64): seven
+# are past the 131072 bytes of a frame
+long=$(printf 'a long note 0123456789 %.0s' $(seq 1 60))
+for i in 1 2 3 4 5 6 7; do
+	cli couns note "$CASE" "$i $long" >/dev/null
+done
+cli_out out couns notes "$CASE"
+assert_eq "all nine notes" 9 "$(grep -cE "^$ISO " <<<"$out")"
+assert_match "the last one too, in its order" "$(tail -n1 <<<"$out")" "^$ISO 7 a long note "
+
 finish

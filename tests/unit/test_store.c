@@ -1725,6 +1725,7 @@ struct notes_seen {
 	uint8_t ct[4][16];
 	size_t len[4];
 	int stop_after;
+	int64_t last;		/* the last id seen */
 	struct store *nest;	/* when set: call store_note_each() */
 };
 
@@ -1737,8 +1738,9 @@ keep_note(void *arg, const struct note *n)
 		struct notes_seen inner;
 
 		memset(&inner, 0, sizeof(inner));
-		return store_note_each(ns->nest, 1, 1, keep_note, &inner);
+		return store_note_each(ns->nest, 1, 1, 0, keep_note, &inner);
 	}
+	ns->last = n->id;
 	if (ns->n < 4 && n->ct_len <= sizeof(ns->ct[0])) {
 		ns->id[ns->n] = n->id;
 		ns->ts[ns->n] = n->ts;
@@ -1818,7 +1820,7 @@ test_unread_notes(struct store *st)
 	    7, 1332, &id2), 0);
 	CHECK(id1 < id2);
 	memset(&ns, 0, sizeof(ns));
-	CHECK_EQ_INT(store_note_each(st, c1.id, co, keep_note, &ns), 0);
+	CHECK_EQ_INT(store_note_each(st, c1.id, co, 0, keep_note, &ns), 0);
 	CHECK_EQ_INT(ns.n, 2);
 	CHECK_EQ_INT(ns.id[0], id1);
 	CHECK_EQ_INT(ns.ts[0], 1320);		/* to the minute */
@@ -1829,26 +1831,26 @@ test_unread_notes(struct store *st)
 	CHECK_EQ_INT(ns.len[1], 7);
 	CHECK(memcmp(ns.ct[1], "second!", 7) == 0);
 	memset(&ns, 0, sizeof(ns));
-	CHECK_EQ_INT(store_note_each(st, c2.id, co, keep_note, &ns), 0);
+	CHECK_EQ_INT(store_note_each(st, c2.id, co, 0, keep_note, &ns), 0);
 	CHECK_EQ_INT(ns.n, 1);
 	CHECK(memcmp(ns.ct[0], "other", 5) == 0);
 	memset(&ns, 0, sizeof(ns));
-	CHECK_EQ_INT(store_note_each(st, c1.id, co2, keep_note, &ns), 0);
+	CHECK_EQ_INT(store_note_each(st, c1.id, co2, 0, keep_note, &ns), 0);
 	CHECK_EQ_INT(ns.n, 1);
 	CHECK(memcmp(ns.ct[0], "not co", 6) == 0);
 	memset(&ns, 0, sizeof(ns));
-	CHECK_EQ_INT(store_note_each(st, c1.id, cl1, keep_note, &ns), 0);
+	CHECK_EQ_INT(store_note_each(st, c1.id, cl1, 0, keep_note, &ns), 0);
 	CHECK_EQ_INT(ns.n, 0);
 	memset(&ns, 0, sizeof(ns));
-	CHECK_EQ_INT(store_note_each(st, c2.id, co2, keep_note, &ns), 0);
+	CHECK_EQ_INT(store_note_each(st, c2.id, co2, 0, keep_note, &ns), 0);
 	CHECK_EQ_INT(ns.n, 0);
 	memset(&ns, 0, sizeof(ns));
 	ns.stop_after = 1;
-	CHECK_EQ_INT(store_note_each(st, c1.id, co, keep_note, &ns), 3);
+	CHECK_EQ_INT(store_note_each(st, c1.id, co, 0, keep_note, &ns), 3);
 	CHECK_EQ_INT(ns.n, 1);
 	memset(&ns, 0, sizeof(ns));
 	ns.nest = st;
-	CHECK_EQ_INT(store_note_each(st, c1.id, co, keep_note, &ns),
+	CHECK_EQ_INT(store_note_each(st, c1.id, co, 0, keep_note, &ns),
 	    OFR_E_INTERNAL);
 	/* bounds: an empty note is kept, a big one refused */
 	CHECK_EQ_INT(store_note_add(st, c2.id, co, NULL, 0, 1333, &id), 0);
@@ -1857,7 +1859,7 @@ test_unread_notes(struct store *st)
 	CHECK_EQ_INT(store_note_add(st, c2.id, co, big, OFR_CT_MAX, 1334, &id),
 	    0);
 	memset(&ns, 0, sizeof(ns));
-	CHECK_EQ_INT(store_note_each(st, c2.id, co, keep_note, &ns), 0);
+	CHECK_EQ_INT(store_note_each(st, c2.id, co, 0, keep_note, &ns), 0);
 	CHECK_EQ_INT(ns.n, 3);
 	CHECK_EQ_INT(ns.len[1], 0);
 	/* at most STORE_CASES_MAX of them */
@@ -1865,9 +1867,25 @@ test_unread_notes(struct store *st)
 		CHECK_EQ_INT(store_note_add(st, c2.id, co2,
 		    (const uint8_t *)"n", 1, 1340 + i, &id), 0);
 	memset(&ns, 0, sizeof(ns));
-	CHECK_EQ_INT(store_note_each(st, c2.id, co2, keep_note, &ns), 0);
+	CHECK_EQ_INT(store_note_each(st, c2.id, co2, 0, keep_note, &ns), 0);
 	CHECK_EQ_INT(ns.n, STORE_CASES_MAX);
 	CHECK_EQ_INT(ns.ts[0], 1320);
+	/* the next ones after the last id given */
+	CHECK_EQ_INT(store_note_add(st, c2.id, co2, (const uint8_t *)"n", 1,
+	    1340, &id2), 0);
+	id = ns.last;
+	memset(&ns, 0, sizeof(ns));
+	CHECK_EQ_INT(store_note_each(st, c2.id, co2, id, keep_note, &ns), 0);
+	CHECK_EQ_INT(ns.n, 1);
+	CHECK_EQ_INT(ns.id[0], id2);
+	/* at most STORE_NOTES_MAX of one author in a case */
+	for (int i = STORE_CASES_MAX + 1; i < STORE_NOTES_MAX; i++)
+		CHECK_EQ_INT(store_note_add(st, c2.id, co2,
+		    (const uint8_t *)"n", 1, 1340, &id), 0);
+	CHECK_EQ_INT(store_note_add(st, c2.id, co2, (const uint8_t *)"n", 1,
+	    1340, &id), OFR_E_LIMIT);
+	CHECK_EQ_INT(store_note_add(st, c2.id, co, (const uint8_t *)"n", 1,
+	    1340, &id), 0);		/* another author's */
 	CHECK_EQ_INT(store_case_close(st, c1.id, 1350), 0);
 	CHECK_EQ_INT(store_case_close(st, c2.id, 1350), 0);
 	CHECK_EQ_INT(store_commit(st), 0);
