@@ -475,13 +475,17 @@ cases_list(struct session *s, struct frame_in *in)
 	    &lc.l);
 }
 
-int
-cases_own(struct session *s, struct frame_in *in, struct case_info *c)
+static int
+own(struct session *s, struct frame_in *in, struct case_info *c, int lock)
 {
 	int64_t id;
 	int rc, yes = 0;
 
 	if ((rc = frame_int(in, "case", 1, OFR_ID_MAX, 1, &id)) != 0)
+		return rc;
+	/* on several nodes, the case as it is once no other node's change
+	 * of it is under way (store_case_lock) */
+	if (lock && (rc = store_case_lock(s->srv->st, id)) != 0)
 		return rc;
 	if ((rc = store_case_get(s->srv->st, id, c)) != 0)
 		return rc;
@@ -489,6 +493,18 @@ cases_own(struct session *s, struct frame_in *in, struct case_info *c)
 	    &yes)) != 0)
 		return rc;
 	return yes ? 0 : OFR_E_NOT_FOUND;
+}
+
+int
+cases_own(struct session *s, struct frame_in *in, struct case_info *c)
+{
+	return own(s, in, c, 1);
+}
+
+int
+cases_own_read(struct session *s, struct frame_in *in, struct case_info *c)
+{
+	return own(s, in, c, 0);
 }
 
 int

@@ -1058,7 +1058,10 @@ casework_disable(struct server *srv, int64_t counsellor)
 	size_t n;
 	int rc;
 
-	if ((rc = store_account_set_disabled(srv->st, counsellor, 1)) != 0 ||
+	/* on several nodes: after an assignment to it under way at another
+	 * node (which holds the lock), whose case is then among those moved */
+	if ((rc = store_counsellor_lock(srv->st, counsellor)) != 0 ||
+	    (rc = store_account_set_disabled(srv->st, counsellor, 1)) != 0 ||
 	    (rc = pool_refresh(srv, counsellor)) != 0 ||
 	    (rc = store_case_open_of_counsellor(srv->st, counsellor, ids,
 	    MOVE_MAX, &n)) != 0)

@@ -69,8 +69,12 @@ struct cases_answer {
  * a counsellor who left a case is told, with the case as it left it. */
 extern const struct casework_notify cases_notify;
 /* Reads field "case" and gets that case if the caller participates in it;
- * OFR_E_NOT_FOUND if not (the same answer as for no such case). */
+ * OFR_E_NOT_FOUND if not (the same answer as for no such case). On
+ * several nodes the case is locked first (store_case_lock), for a request
+ * that may change it; cases_own_read reads it as it is (msg.send). */
 int cases_own(struct session *s, struct frame_in *in, struct case_info *c);
+int cases_own_read(struct session *s, struct frame_in *in,
+    struct case_info *c);
 /* The case object of PROTOCOL.md as viewer (an account id, 0: anyone)
  * sees it. New reference, NULL on failure. */
 json_t *cases_json(struct server *srv, const struct case_info *c,

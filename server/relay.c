@@ -231,8 +231,9 @@ relay_send(struct session *s, struct frame_in *in)
 	    &n)) != 0 ||
 	    (rc = frame_array(in, "copies", OFR_COPIES_MAX, 1, &copies)) != 0)
 		return rc;
-	/* Who sends first: a mid is no way past a refusal. */
-	if ((rc = cases_own(s, in, &c)) != 0)
+	/* Who sends first: a mid is no way past a refusal. The case is
+	 * not locked: a send changes no case, and is the hot path. */
+	if ((rc = cases_own_read(s, in, &c)) != 0)
 		return rc;
 	/* A retry of a stored message is answered as one, whatever became
 	 * of the case since: the sender must not think it was lost. */

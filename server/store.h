@@ -509,6 +509,12 @@ int store_reconnected(struct store *st);
  * OFR_E_UNAVAILABLE when the wait ran past its bound or met a deadlock
  * (retryable: nothing of the request is kept), or another negative code. */
 int store_counsellor_lock(struct store *st, int64_t id);
+/* Locks case id as store_counsellor_lock locks a counsellor: a request
+ * that changes a case reads it after this, so that it never decides on a
+ * case another node has changed meanwhile (a pause over a close, an
+ * invite by a counsellor just moved out). 0 (nothing on SQLite), or as
+ * store_counsellor_lock. */
+int store_case_lock(struct store *st, int64_t id);
 /* This node's counsellors that are there, ids[0..n-1] (at most
  * STORE_PRESENCE_MAX), stored as this node's presence until expiry
  * seconds from now by the database's clock; those this node stored

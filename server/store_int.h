@@ -315,6 +315,7 @@ struct db_backend {
 	 * opened; their SQL is the backend's own, not a noun file's. */
 	int shared;
 	int (*lock)(struct store *st, int64_t counsellor);
+	int (*case_lock)(struct store *st, int64_t id);
 	int (*presence_publish)(struct store *st, const int64_t *ids,
 	    size_t n, int expiry);
 	int (*presence_each)(struct store *st,

@@ -1428,6 +1428,21 @@ pg_lock(struct store *st, int64_t counsellor)
 	    NULL, "lock counsellor");
 }
 
+/* A case's row, locked as pg_lock locks a counsellor's, and bounded
+ * alike: another node's change of the case waits for this commit, and
+ * the case read after this is the committed one. */
+static int
+pg_case_lock(struct store *st, int64_t id)
+{
+	int rc;
+
+	if ((rc = hook_run(st, "SET LOCAL lock_timeout = '" PG_LOCK_TIMEOUT
+	    "'", NULL, 0, NULL, NULL, "lock timeout")) != 0)
+		return rc;
+	return hook_run(st, "SELECT 1 FROM cases WHERE id = $1"
+	    " FOR NO KEY UPDATE", &id, 1, NULL, NULL, "lock case");
+}
+
 /* The seconds of the database's clock, in SQL. */
 #define PG_EPOCH	"floor(extract(epoch FROM clock_timestamp()))::bigint"
 
@@ -1607,6 +1622,7 @@ static const struct db_backend pg_backend = {
 	.sync = pg_sync,
 	.shared = 1,
 	.lock = pg_lock,
+	.case_lock = pg_case_lock,
 	.presence_publish = pg_presence_publish,
 	.presence_each = pg_presence_each,
 	.waiting_publish = pg_waiting_publish,

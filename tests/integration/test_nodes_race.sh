@@ -1,0 +1,141 @@
+# test_nodes_race.sh: two server nodes on one PostgreSQL database, each
+# deciding on a case or a counsellor another node is changing at the same
+# moment. A psql session holds the case's row for under a second, so that
+# the first request waits for it before the second comes: the second is
+# then decided on what the first committed, as on one node. Found by a
+# probe of the two-node paths: a pause at node b over a close at node a
+# left the closed case paused; a counsellor moved out by a reassignment at
+# node a brought a colleague into the case at node b, and was answered
+# with the counsellor who took it over; a counsellor disabled at node a
+# was given a new case at node b, and kept it. PostgreSQL only.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+pg_only "several nodes need a PostgreSQL store"
+
+# watch_on NODE NAME WHO: a raw connection of WHO's account (a copy of its
+# key file, as NAME) logged in on NODE, recording its frames.
+watch_on() {
+	cp "$IDS/$3.key" "$IDS/$2.key"
+	PORT=$1 PASS_OVERRIDE=pass-$3 watch_start "$2"
+}
+
+# wsend NAME FRAME: FRAME on NAME's connection.
+wsend() {
+	local fd=WATCH_FD_$1
+	printf '%s\n' "$2" >&"${!fd}"
+}
+
+# answer NAME ID: the answer NAME's connection had to its request ID.
+answer() {
+	grep -E "\"re\": *$2[,}]" "$T/watch-$1.out" || true
+}
+_answered() { [ -n "$(answer "$1" "$2")" ]; }
+
+_waiting_locks() {
+	[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")" -ge "$1" ]
+}
+_holder_in() {
+	[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'holder' AND state = 'idle in transaction'")" = 1 ]
+}
+
+# race ID CASE NAME1 FRAME1 NAME2 FRAME2: a psql session locks CASE's
+# row; FRAME1 goes on NAME1's connection and waits for it, then FRAME2 on
+# NAME2's (FRAME2 may wait for the row or for FRAME1's turn); the session
+# commits; both are answered. Both frames' id is ID. With FRAME2 empty,
+# the caller's command RACE_SECOND starts the second request (in the
+# background) instead.
+race() {
+	local id=$1
+	shift
+	local hold holder
+	rm -f "$T/hold.in"
+	mkfifo "$T/hold.in"
+	PGAPPNAME=holder "$PG_BIN/psql" -X -q -d "$STORE_URL" <"$T/hold.in" \
+		>"$T/hold.out" 2>&1 &
+	holder=$!
+	exec {hold}>"$T/hold.in"
+	echo "BEGIN; SELECT 1 FROM cases WHERE id = $1 FOR UPDATE;" >&"$hold"
+	wait_for "the psql session to hold the case's row" 10 _holder_in
+	wsend "$2" "$3"
+	wait_for "the first request to wait for it" 10 _waiting_locks 1
+	if [ -n "$5" ]; then
+		wsend "$4" "$5"
+	else
+		eval "$RACE_SECOND"
+	fi
+	# it waits for the first one's commit, on the case's row or its
+	# counsellor's (before, it was answered at once, on what it read)
+	wait_for "the second request to wait for the first" 20 \
+		_waiting_locks 2
+	echo "COMMIT;" >&"$hold"
+	exec {hold}>&-
+	wait "$holder" || true
+	wait_for "the first request's answer" 20 _answered "$2" "$id"
+	[ -z "$5" ] || wait_for "the second request's answer" 20 _answered "$4" "$id"
+}
+
+start_node a
+COUNS_DAEMON=0 setup_pool
+COUNS_DAEMON=0 add_counsellor admin kim Kim --languages de --topics leaving
+certify_pending Kim
+COUNS_DAEMON=0 add_counsellor admin lou Lou --languages en --topics leaving
+certify_pending Lou
+start_node b
+SAM=$(account_id couns)
+KIM=$(account_id kim)
+watch_on "$PORT_a" sam_a couns
+watch_on "$PORT_b" sam_b couns
+
+step "a close at node a, a pause at node b: the case stays closed, the pause is bad_state"
+keygen c1
+out=$(PORT=$PORT_a cli c1 request --language en --topic leaving)
+CASE=$(field "$out" case)
+assert_eq "c1 has Sam" Sam "$(field "$out" counsellor)"
+watch_on "$PORT_a" c1_a c1
+race 7 "$CASE" c1_a "{\"v\":1,\"type\":\"case.close\",\"id\":7,\"case\":$CASE}" \
+	sam_b "{\"v\":1,\"type\":\"case.pause\",\"id\":7,\"case\":$CASE}"
+assert_match "the close is answered" "$(answer c1_a 7)" '"type": *"case.close.ok"'
+assert_match "the pause is refused: bad_state" "$(answer sam_b 7)" '"code": *"bad_state"'
+assert_eq "the case is closed" 3 "$(sql "SELECT status FROM cases WHERE id = $CASE")"
+watch_stop c1_a
+
+step "a reassignment at node a, Sam bringing Kim in at node b: Sam is out, Kim never in"
+keygen c2
+out=$(PORT=$PORT_a cli c2 request --language en --topic leaving)
+CASE=$(field "$out" case)
+assert_eq "c2 has Sam" Sam "$(field "$out" counsellor)"
+# Lou comes to work, to take the case over
+PORT=$PORT_a counsellor_up lou
+watch_on "$PORT_a" c2_a c2
+race 8 "$CASE" c2_a "{\"v\":1,\"type\":\"case.reassign\",\"id\":8,\"case\":$CASE}" \
+	sam_b "{\"v\":1,\"type\":\"case.invite\",\"id\":8,\"case\":$CASE,\"key\":\"$KEY_kim\",\"as\":\"supervisor\"}"
+assert_match "the reassignment is answered" "$(answer c2_a 8)" '"type": *"case.reassign.ok"'
+assert_match "Sam's invite is refused (not its case any more)" "$(answer sam_b 8)" '"code": *"(not_found|forbidden)"'
+assert_eq "Lou has the case" "$(account_id lou)" "$(sql "SELECT counsellor_id FROM cases WHERE id = $CASE")"
+assert_eq "Kim is not in it" 0 \
+	"$(sql "SELECT count(*) FROM case_participants WHERE case_id = $CASE AND account_id = $KIM")"
+assert_no_match "Sam's answer names nobody who took it over" "$(answer sam_b 8)" 'Lou'
+counsellor_down lou
+watch_stop c2_a
+
+step "Sam disabled at node a while a client is matched at node b: never Sam's"
+keygen c3 c4
+out=$(PORT=$PORT_a cli c3 request --language en --topic leaving)
+C3=$(field "$out" case)
+assert_eq "c3 has Sam" Sam "$(field "$out" counsellor)"
+watch_on "$PORT_a" adm_a admin
+# the disable moves c3's case, whose row the psql session holds: it waits
+# there, Sam locked and marked disabled, while c4 requests at node b
+RACE_SECOND='PORT=$PORT_b cli c4 request --language en --topic leaving >"$T/c4.out" 2>&1 & C4_PID=$!'
+race 9 "$C3" adm_a "{\"v\":1,\"type\":\"counsellor.disable\",\"id\":9,\"key\":\"$KEY_couns\"}" "" ""
+wait "$C4_PID" || true
+assert_match "the disable is answered" "$(answer adm_a 9)" '"type": *"counsellor.disable.ok"'
+assert_match "c4's request is answered" "$(cat "$T/c4.out")" '^case: '
+assert_ne "c4 is not given Sam" Sam "$(field "$(cat "$T/c4.out")" counsellor)"
+assert_eq "Sam, disabled, has no open case" 0 \
+	"$(sql "SELECT count(*) FROM cases WHERE counsellor_id = $SAM AND status IN (1, 2, 4)")"
+watch_stop adm_a
+
+watch_stop sam_a
+watch_stop sam_b
+finish
