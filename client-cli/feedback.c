@@ -210,6 +210,9 @@ feedback_read(struct cli *cli)
 	cli_none(json_object_get(resp, "entries"),
 	    json_is_null(json_object_get(t, "entries")) ?
 	    "fewer than 5 entries: none shown" : "no feedback");
+	if (json_is_true(json_object_get(resp, "more")))
+		fputs("offramp: more entries than one answer holds: those "
+		    "listed are the newest, and the totals theirs\n", stderr);
 	json_decref(resp);
 	return 0;
 }

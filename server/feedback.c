@@ -172,7 +172,7 @@ feedback_send(struct session *s, struct frame_in *in)
 
 struct list_ctx {
 	struct session *s;
-	json_t *arr;
+	struct reply_list l;	/* the entries, within one frame */
 	int64_t n, helpful[2], recommend[2];
 };
 
@@ -186,7 +186,12 @@ static int
 list_one(void *arg, const struct feedback_row *r)
 {
 	struct list_ctx *l = arg;
-	json_t *o = json_object();
+	json_t *o;
+	int rc;
+
+	if (l->l.more)
+		return 0;	/* past one frame: neither listed nor counted */
+	o = json_object();
 	char week[16];
 	time_t t = (time_t)r->week;
 	struct tm tm;
@@ -206,19 +211,20 @@ list_one(void *arg, const struct feedback_row *r)
 		if (memcmp(r->sealed + i, l->s->acct.key, OFR_PK_BYTES) == 0)
 			frame_set_bin(o, "text", r->sealed + i + OFR_PK_BYTES,
 			    FEEDBACK_SEALED_BYTES);
+	if ((rc = reply_list_add(&l->l, o)) != 0)
+		return rc < 0 ? rc : 0;
 	l->n++;
 	if (r->helpful >= 0)
 		l->helpful[r->helpful]++;
 	if (r->recommend >= 0)
 		l->recommend[r->recommend]++;
-	json_array_append_new(l->arr, o);
 	return 0;
 }
 
 int
 feedback_list(struct session *s, struct frame_in *in)
 {
-	struct list_ctx l = { s, NULL, 0, { 0, 0 }, { 0, 0 } };
+	struct list_ctx l = { s, { NULL, 0, 0 }, 0, { 0, 0 }, { 0, 0 } };
 	int64_t limit = 100;
 	json_t *f, *t;
 	int rc;
@@ -226,13 +232,13 @@ feedback_list(struct session *s, struct frame_in *in)
 	if ((rc = frame_int(in, "limit", 1, FEEDBACK_LIST_MAX, 0,
 	    &limit)) != 0)
 		return rc;
-	if ((l.arr = json_array()) == NULL)
+	if ((l.l.arr = json_array()) == NULL)
 		return OFR_E_NOMEM;
 	if ((rc = store_feedback_each(s->srv->st, s->acct.programme,
 	    (size_t)limit, list_one, &l)) != 0 ||
 	    (f = frame_new("feedback.list.ok", in->id)) == NULL ||
 	    (t = json_object()) == NULL) {
-		json_decref(l.arr);
+		json_decref(l.l.arr);
 		return rc ? rc : OFR_E_NOMEM;
 	}
 	json_object_set_new(t, "entries", figure_count(l.n));
@@ -245,8 +251,12 @@ feedback_list(struct session *s, struct frame_in *in)
 	/* fewer than FIGURES_MIN entries are withheld too: each would be one
 	 * person's, told apart by its week */
 	if (l.n < FIGURES_MIN)
-		json_array_clear(l.arr);
-	json_object_set_new(f, "entries", l.arr);
+		json_array_clear(l.l.arr);
+	json_object_set_new(f, "entries", l.l.arr);
+	/* more entries than one frame holds: the totals are the listed
+	 * ones' */
+	if (l.l.more)
+		json_object_set_new(f, "more", json_true());
 	session_reply(s, f);
 	return 0;
 }

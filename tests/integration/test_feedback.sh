@@ -105,6 +105,26 @@ assert_match "the client's entry: its week, ratings and text" "$out" \
 clirun couns feedback
 assert_eq "a counsellor does not read feedback" 1 "$RC"
 
+step "a hundred texts: as many as one answer holds, newest first, and said"
+# each text is sealed to the admin (some 1.5 kB listed): a hundred are
+# past the 131072 bytes of a frame
+stop_server
+sql_rw "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 99)
+    INSERT INTO feedback (programme_id, week, id, helpful, recommend, sealed)
+    SELECT programme_id, week, randomblob(16), helpful, recommend, sealed FROM feedback, n
+    WHERE sealed IS NOT NULL"
+start_server
+clirun admin feedback
+assert_eq "answered" 0 "$RC"
+n=$(grep -c '^week=' <<<"$OUT")
+if [ "$n" -gt 40 ] && [ "$n" -lt 100 ]; then
+	pass "as many as one frame holds ($n)"
+else
+	fail "$n entries listed, not between 40 and 100"
+fi
+assert_contains "the totals are theirs" "$OUT" "totals: entries=$n "
+assert_contains "told" "$ERR" "more entries than one answer holds"
+
 step "stats: fewer than 5 from 1 to 4, the number from 5"
 cli couns profile --presence away >/dev/null
 keygen w1 w2 w3 w4 w5
