@@ -104,6 +104,8 @@ cli_cmd cmd_counsellors, cmd_counsellor_update, cmd_disable, cmd_enable;
 cli_cmd cmd_stats, cmd_audit, cmd_programme_set;	/* pool.c */
 cli_cmd cmd_raw;					/* raw.c */
 cli_cmd cmd_counsellor_delete;				/* pool.c */
+cli_cmd cmd_admin_disable;				/* pool.c */
+cli_cmd cmd_admin_enable;				/* pool.c */
 cli_cmd cmd_erase, cmd_forget, cmd_history_keep;		/* erase.c */
 cli_cmd cmd_feedback;					/* feedback.c */
 cli_cmd cmd_referral;					/* referral.c */

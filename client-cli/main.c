@@ -112,6 +112,10 @@ static const char usage_text[] =
 "  counsellor-delete WHO                     delete a counsellor: its open\n"
 "                                            cases go back to matching, its\n"
 "                                            profile and account go\n"
+"  admin-disable KEY | admin-enable KEY      disable another admin of your\n"
+"                                            programme (it cannot log in,\n"
+"                                            feedback is no longer sealed\n"
+"                                            to it), or enable it again\n"
 "  waiting                                   cases waiting for your\n"
 "                                            programme or any: ID LANG\n"
 "                                            TOPIC URGENCY waiting=Ns\n"
@@ -345,6 +349,8 @@ static const struct {
 	{ "disable", cmd_disable, "counsellor.disable" },
 	{ "enable", cmd_enable, "counsellor.enable" },
 	{ "counsellor-delete", cmd_counsellor_delete, "counsellor.delete" },
+	{ "admin-disable", cmd_admin_disable, "admin.disable" },
+	{ "admin-enable", cmd_admin_enable, "admin.enable" },
 	{ "stats", cmd_stats, "pool.stats" },
 	{ "audit", cmd_audit, "audit.list" },
 	{ "programme-set", cmd_programme_set, "programme.set" },

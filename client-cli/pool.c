@@ -250,6 +250,39 @@ cmd_enable(struct cli *cli, int argc, char **argv)
 	    "enable COUNSELLOR (its name, fingerprint, key or key prefix)");
 }
 
+/* admin-disable and admin-enable: another admin of the programme, by
+ * its key (admins are in no list a name could be looked up in). */
+static int
+admin_command(struct cli *cli, int argc, char **argv, const char *type,
+    const char *usage)
+{
+	char key[OFR_B64_LEN(OFR_PK_BYTES)];
+	json_t *resp;
+	int rc;
+
+	if ((rc = key_request(cli, argc, argv, type, usage, key,
+	    &resp)) != 0)
+		return rc;
+	printf("key: %s\ndisabled: %s\n", key,
+	    json_is_true(json_object_get(resp, "disabled")) ? "yes" : "no");
+	json_decref(resp);
+	return 0;
+}
+
+int
+cmd_admin_disable(struct cli *cli, int argc, char **argv)
+{
+	return admin_command(cli, argc, argv, "admin.disable",
+	    "admin-disable KEY (another admin's key, base64)");
+}
+
+int
+cmd_admin_enable(struct cli *cli, int argc, char **argv)
+{
+	return admin_command(cli, argc, argv, "admin.enable",
+	    "admin-enable KEY (another admin's key, base64)");
+}
+
 int
 cmd_counsellor_delete(struct cli *cli, int argc, char **argv)
 {

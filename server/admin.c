@@ -214,6 +214,64 @@ admin_counsellor_enable(struct session *s, struct frame_in *in)
 	return reply_profile(s, in, "counsellor.enable.ok", a.id);
 }
 
+/* Another admin of the caller's programme, named by "key": not_found for
+ * any other account (as for none), forbidden for the caller itself. */
+static int
+other_admin(struct session *s, struct frame_in *in, struct account *a)
+{
+	uint8_t key[OFR_PK_BYTES];
+	size_t n;
+	int rc;
+
+	if ((rc = frame_bin(in, "key", OFR_PK_BYTES, OFR_PK_BYTES, 1, key,
+	    &n)) != 0 ||
+	    (rc = store_account_by_key(s->srv->st, key, a)) != 0)
+		return rc;
+	if (a->role != ROLE_ADMIN || a->programme != s->acct.programme)
+		return OFR_E_NOT_FOUND;
+	return a->id == s->acct.id ? OFR_E_FORBIDDEN : 0;
+}
+
+static int
+admin_set_disabled(struct session *s, struct frame_in *in, int disabled)
+{
+	const char *type = disabled ? "admin.disable" : "admin.enable";
+	char name[32];
+	struct account a;
+	json_t *f;
+	int rc;
+
+	if ((rc = other_admin(s, in, &a)) != 0 ||
+	    (rc = store_account_set_disabled(s->srv->st, a.id,
+	    disabled)) != 0 ||
+	    (rc = admin_audit(s, type, a.id, NULL)) != 0)
+		return rc;
+	if (disabled)
+		session_drop_account(a.id);	/* on every node */
+	snprintf(name, sizeof(name), "%s.ok", type);
+	if ((f = frame_new(name, in->id)) == NULL)
+		return OFR_E_NOMEM;
+	frame_set_bin(f, "key", a.key, OFR_PK_BYTES);
+	json_object_set_new(f, "disabled", json_boolean(disabled));
+	session_reply(s, f);
+	return 0;
+}
+
+/* An admin who leaves the programme: it cannot log in, its connections
+ * close, feedback is no longer sealed to it (feedback.keys lists enabled
+ * admins only), and it reads nothing more; enabled again, all as before. */
+int
+admin_admin_disable(struct session *s, struct frame_in *in)
+{
+	return admin_set_disabled(s, in, 1);
+}
+
+int
+admin_admin_enable(struct session *s, struct frame_in *in)
+{
+	return admin_set_disabled(s, in, 0);
+}
+
 static int
 list_one(void *arg, const struct counsellor *c)
 {

@@ -76,6 +76,8 @@ static const struct handler {
 	{ "case.waiting",	R_ADMIN,		cases_waiting, 0 },
 	{ "case.assign",	R_ADMIN,		cases_assign, 0 },
 	{ "counsellor.enable",	R_ADMIN,		admin_counsellor_enable, 0 },
+	{ "admin.disable",	R_ADMIN,		admin_admin_disable, 0 },
+	{ "admin.enable",	R_ADMIN,		admin_admin_enable, 0 },
 	{ "pool.stats",		R_ADMIN,		admin_pool_stats, 0 },
 	{ "audit.list",		R_ADMIN,		admin_audit_list, 0 },
 	{ "feedback.keys",	R_CLIENT,		feedback_keys, 0 },

@@ -121,6 +121,8 @@ int admin_counsellor_update(struct session *s, struct frame_in *in);
 int admin_counsellor_disable(struct session *s, struct frame_in *in);
 int admin_counsellor_delete(struct session *s, struct frame_in *in);
 int admin_counsellor_enable(struct session *s, struct frame_in *in);
+int admin_admin_disable(struct session *s, struct frame_in *in);
+int admin_admin_enable(struct session *s, struct frame_in *in);
 int admin_pool_stats(struct session *s, struct frame_in *in);
 int admin_audit_list(struct session *s, struct frame_in *in);
 int admin_programme_set(struct session *s, struct frame_in *in);

@@ -125,6 +125,36 @@ fi
 assert_contains "the totals are theirs" "$OUT" "totals: entries=$n "
 assert_contains "told" "$ERR" "more entries than one answer holds"
 
+step "an admin who leaves: disabled by another, it logs in no more, feedback is not sealed to it"
+inv=$(cli admin invite --role admin | tail -n1)
+keygen ann
+cli_out out ann redeem "$inv" --name Ann
+assert_eq "Ann is an admin" admin "$(field "$out" role)"
+# shellcheck disable=SC2046
+cli ann programme-key admin-cert $(signing admin) >/dev/null
+keys_of_case() {
+	clirun eve raw --login --count 2 <<<"{\"v\":1,\"type\":\"feedback.keys\",\"id\":5,\"case\":$CASE}"
+	printf '%s\n' "$OUT"
+}
+assert_contains "feedback is sealed to Ann too" "$(keys_of_case)" "$KEY_ann"
+cli_out out admin admin-disable "$KEY_ann"
+assert_eq "Ann disabled" yes "$(field "$out" disabled)"
+clirun ann feedback
+assert_eq "Ann cannot log in" 1 "$RC"
+assert_contains "  disabled" "$ERR" "disabled"
+assert_not_contains "feedback is no longer sealed to Ann" "$(keys_of_case)" "$KEY_ann"
+assert_contains "  but to Ada" "$(keys_of_case)" "$KEY_admin"
+clirun admin admin-disable "$KEY_admin"
+assert_contains "an admin does not disable itself: forbidden" "$ERR" "offramp: forbidden"
+clirun admin admin-disable "$KEY_couns"
+assert_contains "a counsellor is no admin: not_found" "$ERR" "offramp: not_found"
+assert_contains "in the audit log" "$(cli admin audit)" "admin.disable"
+cli_out out admin admin-enable "$KEY_ann"
+assert_eq "Ann enabled" no "$(field "$out" disabled)"
+clirun ann feedback
+assert_eq "Ann logs in again" 0 "$RC"
+assert_contains "feedback is sealed to Ann again" "$(keys_of_case)" "$KEY_ann"
+
 step "stats: fewer than 5 from 1 to 4, the number from 5"
 cli couns profile --presence away >/dev/null
 keygen w1 w2 w3 w4 w5
