@@ -234,8 +234,11 @@ feedback_list(struct session *s, struct frame_in *in)
 		return rc;
 	if ((l.l.arr = json_array()) == NULL)
 		return OFR_E_NOMEM;
+	/* the weeks that ended: an entry shows from the Monday after its
+	 * week, so that no admin polling the list tells one entry's time
+	 * more finely than its week */
 	if ((rc = store_feedback_each(s->srv->st, s->acct.programme,
-	    (size_t)limit, list_one, &l)) != 0 ||
+	    store_week_of(s->srv->now), (size_t)limit, list_one, &l)) != 0 ||
 	    (f = frame_new("feedback.list.ok", in->id)) == NULL ||
 	    (t = json_object()) == NULL) {
 		json_decref(l.l.arr);

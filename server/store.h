@@ -734,10 +734,11 @@ int64_t store_week_of(int64_t t);
 int store_feedback_add(struct store *st, int64_t case_id, int64_t programme,
     int64_t now, int helpful, int recommend, const uint8_t *sealed,
     size_t sealed_len);
-/* Feedback of programme, newest week first, at most max rows; fn
- * returning non-zero stops the walk and is returned. */
-int store_feedback_each(struct store *st, int64_t programme, size_t max,
-    int (*fn)(void *arg, const struct feedback_row *r), void *arg);
+/* Feedback of programme of the weeks before week `before` (a Monday),
+ * newest week first, at most max rows; fn returning non-zero stops the
+ * walk and is returned. */
+int store_feedback_each(struct store *st, int64_t programme, int64_t before,
+    size_t max, int (*fn)(void *arg, const struct feedback_row *r), void *arg);
 /* Deletes at most max rows of weeks that ended before `before`. */
 int store_feedback_drop(struct store *st, int64_t before, size_t max,
     size_t *n);

@@ -29,7 +29,8 @@ const char *const store_feedback_sql[S_COUNT] = {
 	 * arrival. */
 	[S_FEEDBACK_EACH] =
 	    "SELECT week, helpful, recommend, sealed FROM feedback"
-	    " WHERE programme_id = ?1 ORDER BY week DESC, id LIMIT ?2",
+	    " WHERE programme_id = ?1 AND week < ?3"
+	    " ORDER BY week DESC, id LIMIT ?2",
 	[S_FEEDBACK_DROP] =
 	    "DELETE FROM feedback WHERE (programme_id, week, id) IN"
 	    " (SELECT programme_id, week, id FROM feedback"
@@ -120,11 +121,11 @@ feedback_visit(struct db_stmt *s, void *ctx, int *rc)
 }
 
 int
-store_feedback_each(struct store *st, int64_t programme, size_t max,
-    int (*fn)(void *arg, const struct feedback_row *r), void *arg)
+store_feedback_each(struct store *st, int64_t programme, int64_t before,
+    size_t max, int (*fn)(void *arg, const struct feedback_row *r), void *arg)
 {
 	struct feedback_walk w = { fn, arg };
-	int64_t p[2] = { programme, db_limit(max) };
+	int64_t p[3] = { programme, db_limit(max), before };
 
 	return db_each_row(st, S_FEEDBACK_EACH, p, nitems(p), feedback_visit,
 	    &w, __func__);

@@ -5,7 +5,8 @@
 # text sealed to that admin, who reads it decrypted; feedback on an open
 # case, a second time, on someone else's case and by a counsellor is
 # refused with its code and changes nothing; the stored row names no case
-# and no account and keeps a Monday as its week. pool.stats says "fewer
+# and no account and keeps a Monday as its week, listed once that week has
+# ended; an admin who leaves is disabled by another. pool.stats says "fewer
 # than 5" for 1..4 waiting cases and the number from 5.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -89,7 +90,7 @@ assert_eq "totals under 5 are withheld" \
 	"totals: entries=fewer than 5 helpful=fewer than 5/fewer than 5 recommend=fewer than 5/fewer than 5" "$OUT"
 assert_eq "  and the entry too" "(fewer than 5 entries: none shown)" "$ERR"
 
-step "five entries: the admin reads them, the text decrypted"
+step "five entries of this week: none listed until the week has ended"
 # four more of the same week, ratings only, as four more clients would
 # leave them (written while the server is stopped)
 stop_server
@@ -98,10 +99,20 @@ sql_rw "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i <
     SELECT programme_id, week, randomblob(16), 1, NULL FROM feedback, n"
 start_server
 cli_out out admin feedback
+assert_eq "none listed: the week goes on (a poll would tell each new one)" 0 \
+	"$(grep -c '^week=' <<<"$out")"
+
+step "five entries of a week that ended: the admin reads them, the text decrypted"
+# the same five, a week older
+stop_server
+sql_rw "UPDATE feedback SET week = week - 604800"
+start_server
+WEEKP0=$(date -u -d "@$((T0 - 604800))" +%G-W%V) WEEKP1=$(date -u -d "@$((T1 - 604800))" +%G-W%V)
+cli_out out admin feedback
 assert_eq "five entries" 5 "$(grep -c '^week=' <<<"$out")"
 assert_contains "totals from 5: the number" "$out" "totals: entries=5 helpful="
 assert_match "the client's entry: its week, ratings and text" "$out" \
-	"^week=($WEEK0|$WEEK1) helpful=yes recommend=no text: thanks: $MARK\$"
+	"^week=($WEEKP0|$WEEKP1) helpful=yes recommend=no text: thanks: $MARK\$"
 clirun couns feedback
 assert_eq "a counsellor does not read feedback" 1 "$RC"
 
