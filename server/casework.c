@@ -877,6 +877,12 @@ casework_announce_queue(struct server *srv)
 	return 0;
 }
 
+void
+casework_jobs_here(int64_t now)
+{
+	intake_waiting_restart(now);
+}
+
 int
 casework_expire_waiting(struct server *srv, size_t *n)
 {

@@ -177,6 +177,12 @@ int casework_announce_queue(struct server *srv);
  * first pass that finds it gone, or from when it began to wait). *n
  * gets how many. 0 or a negative code. */
 int casework_expire_waiting(struct server *srv, size_t *n);
+/* This node runs the jobs from now (jobs.c: at its first tick as the one
+ * that runs them, at its start or when it took them over from another
+ * node): the waiting clients' absence counts from now here, as
+ * --keep-waiting says "from its last connection to any node" and this
+ * node did not watch them before. */
+void casework_jobs_here(int64_t now);
 /* The preferences an intake states, as PREF_ bits. */
 unsigned casework_asked(const struct case_prefs *p);
 

@@ -110,6 +110,20 @@ static struct waiting *table[BUCKETS];
 static unsigned pass;
 
 void
+intake_waiting_restart(int64_t now)
+{
+	started = now;
+	for (size_t b = 0; b < BUCKETS; b++) {
+		while (table[b] != NULL) {
+			struct waiting *w = table[b];
+
+			table[b] = w->next;
+			free(w);
+		}
+	}
+}
+
+void
 intake_waiting_begin(void)
 {
 	pass++;

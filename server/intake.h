@@ -50,6 +50,10 @@ int intake_code_hash(int64_t programme, const char *code,
  * then intake_waiting_end, which forgets cases not seen in the pass. 0,
  * or OFR_E_NOMEM (the case is then kept). */
 void intake_waiting_begin(void);
+/* This node runs the jobs from now on (at its start, or taken over from
+ * another node): what it knew of waiting clients is forgotten, and a case
+ * not seen since counts from now, as at a start. */
+void intake_waiting_restart(int64_t now);
 int intake_waiting_seen(int64_t case_id, int present, int64_t since,
     int64_t now);
 void intake_waiting_end(void);

@@ -129,6 +129,7 @@ static const struct {
 };
 
 static int period[JOB_COUNT];
+static int led;			/* this node ran them at its last tick */
 static int64_t due[JOB_COUNT];
 
 static void tick(void *arg);
@@ -172,6 +173,9 @@ tick(void *arg)
 	int64_t now = time(NULL);
 	int rc, got, lead = cluster_leader();	/* one node runs them */
 
+	if (lead && !led)
+		casework_jobs_here(now);
+	led = lead;
 	for (int j = 0; j < JOB_COUNT; j++) {
 		if (due[j] > now)
 			continue;

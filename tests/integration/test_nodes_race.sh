@@ -7,7 +7,9 @@
 # left the closed case paused; a counsellor moved out by a reassignment at
 # node a brought a colleague into the case at node b, and was answered
 # with the counsellor who took it over; a counsellor disabled at node a
-# was given a new case at node b, and kept it. PostgreSQL only.
+# was given a new case at node b, and kept it; and when the jobs moved to
+# the other node, it closed a waiting case whose client had gone a moment
+# before, counting from its own start. PostgreSQL only.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 pg_only "several nodes need a PostgreSQL store"
@@ -74,13 +76,16 @@ race() {
 	[ -z "$5" ] || wait_for "the second request's answer" 20 _answered "$4" "$id"
 }
 
-start_node a
+# waiting cases whose client has gone are closed after 5 s, looked at
+# every second (the last step)
+KW=5
+start_node a --rematch-period 1 --keep-waiting ${KW}s
 COUNS_DAEMON=0 setup_pool
 COUNS_DAEMON=0 add_counsellor admin kim Kim --languages de --topics leaving
 certify_pending Kim
 COUNS_DAEMON=0 add_counsellor admin lou Lou --languages en --topics leaving
 certify_pending Lou
-start_node b
+start_node b --rematch-period 1 --keep-waiting ${KW}s
 SAM=$(account_id couns)
 KIM=$(account_id kim)
 watch_on "$PORT_a" sam_a couns
@@ -138,4 +143,33 @@ watch_stop adm_a
 
 watch_stop sam_a
 watch_stop sam_b
+
+step "the jobs move to the other node: a waiting client gone a moment ago keeps its place"
+_jobs_at() { grep -q 'this node runs the periodic jobs' "$1"; }
+wait_for "a node to run the jobs" 20 eval '_jobs_at "$LOG_a" || _jobs_at "$LOG_b"'
+if _jobs_at "$LOG_a"; then lead=a other=b; else lead=b other=a; fi
+lport=PORT_$lead lpid=PID_$lead olog=LOG_$other
+keygen w
+watch_on "${!lport}" w_lead w
+out=$(PORT=${!lport} cli w request --language fr --topic leaving)
+WCASE=$(field "$out" case)
+assert_eq "w waits (nobody speaks French)" waiting "$(field "$out" status)"
+# connected all along at the node that runs the jobs, longer than the
+# keep-waiting time: kept
+t_req=$(date +%s)
+_past() { [ "$(date +%s)" -ge "$1" ]; }
+wait_for "the keep-waiting time to pass with w connected" $((KW + 20)) _past $((t_req + KW + 1))
+assert_eq "w's case waits while w is connected" 1 "$(sql "SELECT status FROM cases WHERE id = $WCASE")"
+watch_stop w_lead
+# its node stops (a restart, one node at a time): the other takes the jobs
+kill -TERM "${!lpid}"
+wait "${!lpid}" 2>/dev/null || true
+wait_for "node $other to take the jobs over" 20 _jobs_at "${!olog}"
+t_over=$(date +%s)
+wait_for "two of its rematch passes" 20 _past $((t_over + 2))
+assert_eq "w's case still waits: its absence counts from then, not from node $other's start" \
+	1 "$(sql "SELECT status FROM cases WHERE id = $WCASE")"
+_closed() { [ "$(sql "SELECT status FROM cases WHERE id = $WCASE")" = 3 ]; }
+wait_for "w's case to close once the keep-waiting time has passed" $((KW + 20)) _closed
+pass "w's case closed after the keep-waiting time"
 finish
