@@ -25,16 +25,19 @@
 _Static_assert(FEEDBACK_ADMINS_MAX * ENTRY_BYTES <= STORE_FEEDBACK_SEALED_MAX,
     "a feedback row holds a sealed text for every admin");
 
-/* The programme of case c's counsellor: the one its feedback goes to. */
+/* The programme of case c's counsellor (or of the one its client left
+ * last, when the case closed while it waited for another): the one its
+ * feedback goes to. */
 static int
 case_programme(struct session *s, const struct case_info *c, int64_t *prog)
 {
+	int64_t who = c->counsellor != 0 ? c->counsellor : c->left;
 	struct account a;
 	int rc;
 
-	if (c->counsellor == 0)
+	if (who == 0)
 		return OFR_E_BAD_STATE;	/* it never had a counsellor */
-	if ((rc = store_account_by_id(s->srv->st, c->counsellor, &a)) != 0)
+	if ((rc = store_account_by_id(s->srv->st, who, &a)) != 0)
 		return rc == OFR_E_NOT_FOUND ? OFR_E_BAD_STATE : rc;
 	*prog = a.programme;
 	return 0;
@@ -63,8 +66,14 @@ feedback_keys(struct session *s, struct frame_in *in)
 	json_t *arr, *f;
 	int rc;
 
-	if ((rc = cases_own(s, in, &c)) != 0 ||
-	    (rc = case_programme(s, &c, &prog)) != 0)
+	if ((rc = cases_own(s, in, &c)) != 0)
+		return rc;
+	/* its client only, once it closed (PRIVACY.md: the admins'
+	 * certificates go to the clients of closed cases) */
+	if (s->acct.id != c.client || c.status != CASE_CLOSED)
+		return c.status != CASE_CLOSED ? OFR_E_BAD_STATE :
+		    OFR_E_FORBIDDEN;
+	if ((rc = case_programme(s, &c, &prog)) != 0)
 		return rc;
 	if ((arr = json_array()) == NULL)
 		return OFR_E_NOMEM;

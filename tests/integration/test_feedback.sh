@@ -30,6 +30,8 @@ before=$(table_counts)
 clirun eve feedback "$CASE" --helpful yes
 assert_eq "open case: exit 1" 1 "$RC"
 assert_contains "open case: bad_state" "$ERR" "offramp: bad_state"
+clirun eve raw --login --count 2 <<<"{\"v\":1,\"type\":\"feedback.keys\",\"id\":5,\"case\":$CASE}"
+assert_contains "the admins' certificates: not for an open case" "$OUT" '"code":"bad_state"'
 clirun couns feedback "$CASE" --helpful yes
 assert_contains "a counsellor: forbidden" "$ERR" "offramp: forbidden"
 cli eve close "$CASE" >/dev/null
@@ -165,6 +167,18 @@ assert_eq "Ann enabled" no "$(field "$out" disabled)"
 clirun ann feedback
 assert_eq "Ann logs in again" 0 "$RC"
 assert_contains "feedback is sealed to Ann again" "$(keys_of_case)" "$KEY_ann"
+
+step "a client who left its counsellor, its case closed while it waited: feedback goes to that counsellor's programme"
+keygen rita
+cli_out out rita request --language en --topic leaving
+RCASE=$(field "$out" case)
+assert_eq "Rita has Sam" Sam "$(field "$out" counsellor)"
+cli_out out rita reassign "$RCASE"
+assert_eq "it waits (Sam is never matched back)" waiting "$(field "$out" status)"
+cli rita close "$RCASE" >/dev/null
+cli_out out rita feedback "$RCASE" --helpful no --text "I asked for another"
+assert_eq "sent" sent "$(field "$out" feedback)"
+assert_eq "  sealed to Sam's programme's admins" "sealed to the programme's admins" "$(field "$out" text)"
 
 step "stats: fewer than 5 from 1 to 4, the number from 5"
 cli couns profile --presence away >/dev/null
