@@ -13,13 +13,15 @@
 
 #define QUEUE_LIST_MAX	100
 
-/* The case named by "case" and assigned to the calling counsellor. */
+/* The case named by "case" and assigned to the calling counsellor;
+ * locked (cases_own) for a request that changes it. */
 static int
-assigned_case(struct session *s, struct frame_in *in, struct case_info *c)
+assigned_case(struct session *s, struct frame_in *in, struct case_info *c,
+    int lock)
 {
 	int rc;
 
-	if ((rc = cases_own(s, in, c)) != 0)
+	if ((rc = lock ? cases_own(s, in, c) : cases_own_read(s, in, c)) != 0)
 		return rc;
 	return c->counsellor == s->acct.id ? 0 : OFR_E_NOT_FOUND;
 }
@@ -33,7 +35,7 @@ change(struct session *s, struct frame_in *in, const char *type,
 	struct case_info c;
 	int rc;
 
-	if ((rc = assigned_case(s, in, &c)) != 0)
+	if ((rc = assigned_case(s, in, &c, 1)) != 0)
 		return rc;
 	return op(s->srv, &c, &a);
 }
@@ -111,7 +113,7 @@ caseload_note_add(struct session *s, struct frame_in *in)
 	json_t *f;
 	int rc;
 
-	if ((rc = assigned_case(s, in, &c)) != 0)
+	if ((rc = assigned_case(s, in, &c, 0)) != 0)
 		return rc;
 	if ((rc = frame_bin(in, "ct", 1, OFR_CT_MAX, 1, srv->copies[0],
 	    &len)) != 0)
@@ -161,7 +163,7 @@ caseload_note_list(struct session *s, struct frame_in *in)
 	int64_t after = 0;
 	int rc;
 
-	if ((rc = assigned_case(s, in, &c)) != 0 ||
+	if ((rc = assigned_case(s, in, &c, 0)) != 0 ||
 	    (rc = frame_int(in, "after", 0, OFR_ID_MAX, 0, &after)) != 0)
 		return rc;
 	if ((rc = store_note_each(s->srv->st, c.id, s->acct.id, after,

@@ -438,7 +438,6 @@ struct list_ctx {
 	struct server *srv;
 	int64_t viewer;
 	struct reply_list l;
-	size_t seen;
 };
 
 static int
@@ -447,7 +446,6 @@ list_one(void *arg, const struct case_info *c)
 	struct list_ctx *lc = arg;
 	json_t *o;
 
-	lc->seen++;
 	if (lc->l.more)
 		return 0;
 	if ((o = cases_json(lc->srv, c, lc->viewer)) == NULL)
@@ -456,20 +454,20 @@ list_one(void *arg, const struct case_info *c)
 }
 
 /* The caller's open cases first, then its closed ones, as many as one
- * frame holds; "more" when some were left out, or the store's list was
- * full (there may be more). */
+ * frame holds; "more" when some were left out (past the frame, or past
+ * the store's STORE_CASES_MAX). */
 int
 cases_list(struct session *s, struct frame_in *in)
 {
-	struct list_ctx lc = { s->srv, s->acct.id, { NULL, 0, 0 }, 0 };
-	int rc;
+	struct list_ctx lc = { s->srv, s->acct.id, { NULL, 0, 0 } };
+	int rc, more = 0;
 
 	if ((rc = store_case_each_of(s->srv->st, s->acct.id, list_one,
-	    &lc)) != 0) {
+	    &lc, &more)) != 0) {
 		json_decref(lc.l.arr);
 		return rc < 0 ? rc : OFR_E_INTERNAL;
 	}
-	if (lc.seen == STORE_CASES_MAX)
+	if (more)
 		lc.l.more = 1;
 	return session_reply_bounded(s, in->id, "case.list.ok", "cases",
 	    &lc.l);
@@ -483,14 +481,19 @@ own(struct session *s, struct frame_in *in, struct case_info *c, int lock)
 
 	if ((rc = frame_int(in, "case", 1, OFR_ID_MAX, 1, &id)) != 0)
 		return rc;
-	/* on several nodes, the case as it is once no other node's change
-	 * of it is under way (store_case_lock) */
-	if (lock && (rc = store_case_lock(s->srv->st, id)) != 0)
-		return rc;
-	if ((rc = store_case_get(s->srv->st, id, c)) != 0)
-		return rc;
 	if ((rc = store_case_has_participant(s->srv->st, id, s->acct.id,
 	    &yes)) != 0)
+		return rc;
+	if (!yes)
+		return OFR_E_NOT_FOUND;	/* as for no such case; never locked */
+	/* on several nodes, the case as it is once no other node's change
+	 * of it is under way (store_case_lock); the caller may have left
+	 * it meanwhile */
+	if (lock && ((rc = store_case_lock(s->srv->st, id)) != 0 ||
+	    (rc = store_case_has_participant(s->srv->st, id, s->acct.id,
+	    &yes)) != 0))
+		return rc;
+	if ((rc = store_case_get(s->srv->st, id, c)) != 0)
 		return rc;
 	return yes ? 0 : OFR_E_NOT_FOUND;
 }

@@ -1056,6 +1056,14 @@ casework_uncertify(struct server *srv, int64_t programme,
 	return 0;
 }
 
+static int
+id_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
 int
 casework_disable(struct server *srv, int64_t counsellor)
 {
@@ -1064,8 +1072,18 @@ casework_disable(struct server *srv, int64_t counsellor)
 	size_t n;
 	int rc;
 
-	/* on several nodes: after an assignment to it under way at another
-	 * node (which holds the lock), whose case is then among those moved */
+	/* On several nodes: after an assignment to it under way at another
+	 * node (which holds the lock), whose case is then among those moved.
+	 * Its open cases' rows first, in the order a request that changes
+	 * one and then matches (a close) takes them: a case's row, then a
+	 * counsellor's. */
+	if ((rc = store_case_open_of_counsellor(srv->st, counsellor, ids,
+	    MOVE_MAX, &n)) != 0)
+		return rc;
+	qsort(ids, n, sizeof(ids[0]), id_cmp);
+	for (size_t i = 0; i < n; i++)
+		if ((rc = store_case_lock(srv->st, ids[i])) != 0)
+			return rc;
 	if ((rc = store_counsellor_lock(srv->st, counsellor)) != 0 ||
 	    (rc = store_account_set_disabled(srv->st, counsellor, 1)) != 0 ||
 	    (rc = pool_refresh(srv, counsellor)) != 0 ||

@@ -66,7 +66,7 @@ feedback_keys(struct session *s, struct frame_in *in)
 	json_t *arr, *f;
 	int rc;
 
-	if ((rc = cases_own(s, in, &c)) != 0)
+	if ((rc = cases_own_read(s, in, &c)) != 0)
 		return rc;
 	/* its client only, once it closed (PRIVACY.md: the admins'
 	 * certificates go to the clients of closed cases) */
@@ -161,7 +161,7 @@ feedback_send(struct session *s, struct frame_in *in)
 
 	if ((rc = rating(in, "helpful", &helpful)) != 0 ||
 	    (rc = rating(in, "recommend", &recommend)) != 0 ||
-	    (rc = cases_own(s, in, &c)) != 0)
+	    (rc = cases_own_read(s, in, &c)) != 0)
 		return rc;
 	if (c.status != CASE_CLOSED)
 		return OFR_E_BAD_STATE;
@@ -235,7 +235,7 @@ feedback_list(struct session *s, struct frame_in *in)
 {
 	struct list_ctx l = { s, { NULL, 0, 0 }, 0, { 0, 0 }, { 0, 0 } };
 	int64_t limit = 100;
-	json_t *f, *t;
+	json_t *f = NULL, *t;
 	int rc;
 
 	if ((rc = frame_int(in, "limit", 1, FEEDBACK_LIST_MAX, 0,
@@ -251,6 +251,7 @@ feedback_list(struct session *s, struct frame_in *in)
 	    (f = frame_new("feedback.list.ok", in->id)) == NULL ||
 	    (t = json_object()) == NULL) {
 		json_decref(l.l.arr);
+		json_decref(f);
 		return rc ? rc : OFR_E_NOMEM;
 	}
 	json_object_set_new(t, "entries", figure_count(l.n));

@@ -89,7 +89,9 @@ referrals_summary(struct session *s, struct frame_in *in)
 	json_t *f;
 	int rc, dup = 0;
 
-	if ((rc = cases_own(s, in, &c)) != 0 ||
+	/* not locked: stored as msg.send stores, under the deliveries' lock,
+	 * which is taken before a case's row and never after */
+	if ((rc = cases_own_read(s, in, &c)) != 0 ||
 	    (rc = frame_bin(in, "mid", OFR_MID_BYTES, OFR_MID_BYTES, 1, mid,
 	    &n)) != 0 ||
 	    (rc = frame_bin(in, "to", OFR_PK_BYTES, OFR_PK_BYTES, 1, to,

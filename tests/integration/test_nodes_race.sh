@@ -45,7 +45,7 @@ _holder_in() {
 # NAME2's (FRAME2 may wait for the row or for FRAME1's turn); the session
 # commits; both are answered. Both frames' id is ID. With FRAME2 empty,
 # the caller's command RACE_SECOND starts the second request (in the
-# background) instead.
+# background) instead, and the race does not wait for it to wait.
 race() {
 	local id=$1
 	shift
@@ -62,13 +62,13 @@ race() {
 	wait_for "the first request to wait for it" 10 _waiting_locks 1
 	if [ -n "$5" ]; then
 		wsend "$4" "$5"
+		# it waits for the first one's commit, on the case's row
+		# (before, it was answered at once, on what it read)
+		wait_for "the second request to wait for the first" 20 \
+			_waiting_locks 2
 	else
 		eval "$RACE_SECOND"
 	fi
-	# it waits for the first one's commit, on the case's row or its
-	# counsellor's (before, it was answered at once, on what it read)
-	wait_for "the second request to wait for the first" 20 \
-		_waiting_locks 2
 	echo "COMMIT;" >&"$hold"
 	exec {hold}>&-
 	wait "$holder" || true
@@ -129,14 +129,18 @@ out=$(PORT=$PORT_a cli c3 request --language en --topic leaving)
 C3=$(field "$out" case)
 assert_eq "c3 has Sam" Sam "$(field "$out" counsellor)"
 watch_on "$PORT_a" adm_a admin
-# the disable moves c3's case, whose row the psql session holds: it waits
-# there, Sam locked and marked disabled, while c4 requests at node b
+# the disable locks Sam's open cases' rows first: it waits for c3's, which
+# the psql session holds, while c4 requests at node b and may be matched
+# to Sam; whatever c4 was answered, once the disable has committed c4's
+# case is not Sam's (before: the disable moved only the cases it had read
+# before c4's commit, and c4 kept Sam)
 RACE_SECOND='PORT=$PORT_b cli c4 request --language en --topic leaving >"$T/c4.out" 2>&1 & C4_PID=$!'
 race 9 "$C3" adm_a "{\"v\":1,\"type\":\"counsellor.disable\",\"id\":9,\"key\":\"$KEY_couns\"}" "" ""
 wait "$C4_PID" || true
 assert_match "the disable is answered" "$(answer adm_a 9)" '"type": *"counsellor.disable.ok"'
 assert_match "c4's request is answered" "$(cat "$T/c4.out")" '^case: '
-assert_ne "c4 is not given Sam" Sam "$(field "$(cat "$T/c4.out")" counsellor)"
+C4=$(field "$(cat "$T/c4.out")" case)
+assert_ne "c4's case is not Sam's" "$SAM" "$(sql "SELECT coalesce(counsellor_id, 0) FROM cases WHERE id = $C4")"
 assert_eq "Sam, disabled, has no open case" 0 \
 	"$(sql "SELECT count(*) FROM cases WHERE counsellor_id = $SAM AND status IN (1, 2, 4)")"
 watch_stop adm_a
