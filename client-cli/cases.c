@@ -644,7 +644,7 @@ cmd_cases(struct cli *cli, int argc, char **argv)
 	}
 	if (cli->cases_more)
 		fprintf(stderr, "offramp: the server listed %zu cases, its "
-		    "open ones first: older closed ones are not shown\n",
+		    "open ones first, newest first: more are not shown\n",
 		    json_array_size(cases));
 	json_decref(cases);
 	return 0;

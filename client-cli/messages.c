@@ -849,8 +849,8 @@ messages_warn(const struct msg_in *m)
 	} else if (mark == KEPT_UNLISTED) {
 		fprintf(stderr, "warning: a message in case %lld is kept on "
 		    "the server: the server's list of your cases left that "
-		    "case out (open cases come first; a closed one past a "
-		    "hundred is not listed)\n", case_id);
+		    "case out (it lists a hundred at most, open ones first, "
+		    "and no more than one answer holds)\n", case_id);
 	} else {
 		fprintf(stderr, "warning: a message in case %lld from ",
 		    case_id);

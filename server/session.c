@@ -468,17 +468,24 @@ int
 session_reply_list(struct session *s, int64_t re, const char *type,
     const char *key, json_t *arr)
 {
-	json_t *f;
+	struct reply_list l = { NULL, 0, 0 };
+	size_t i;
+	json_t *e;
+	int rc = 0;
 
 	if (arr == NULL)
 		return OFR_E_NOMEM;
-	if ((f = frame_new(type, re)) == NULL) {
-		json_decref(arr);
-		return OFR_E_NOMEM;
+	/* the items that fit in one frame, in their order */
+	json_array_foreach(arr, i, e) {
+		if ((rc = reply_list_add(&l, json_incref(e))) != 0)
+			break;
 	}
-	json_object_set_new(f, key, arr);
-	session_reply(s, f);
-	return 0;
+	json_decref(arr);
+	if (rc < 0) {
+		json_decref(l.arr);
+		return rc;
+	}
+	return session_reply_bounded(s, re, type, key, &l);
 }
 
 int

@@ -163,7 +163,8 @@ int reply_list_add(struct reply_list *l, json_t *o);
 int session_reply_bounded(struct session *s, int64_t re, const char *type,
     const char *key, struct reply_list *l);
 /* Answers request re with {type, key: arr} (arr stolen; NULL is
- * OFR_E_NOMEM). 0 or OFR_E_NOMEM. */
+ * OFR_E_NOMEM), as many of its items as one frame holds, with "more"
+ * when some were left out (reply_list_add). 0 or OFR_E_NOMEM. */
 int session_reply_list(struct session *s, int64_t re, const char *type,
     const char *key, json_t *arr);
 /* Queues f (reference stolen) for s after the commits made so far are on

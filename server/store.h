@@ -224,6 +224,8 @@ int store_invite_pending(struct store *st, int64_t programme, int64_t now,
     int64_t *n);
 /* Deletes every unused bootstrap invite (created_by 0). */
 int store_invite_drop_bootstrap(struct store *st);
+/* Deletes the unused invites admin created. */
+int store_invite_drop_of(struct store *st, int64_t admin);
 
 /* Cases. */
 /* Creates a waiting case of client with a fresh random id and the client as
@@ -238,9 +240,10 @@ int store_case_open_of_client(struct store *st, int64_t client,
     struct case_info *out);
 /* Calls fn for each case that account participates in, its open cases
  * first (a closed one is status 3, CASE_CLOSED), each newest first, at
- * most STORE_CASES_MAX; fn returning non-zero stops and is returned. */
+ * most STORE_CASES_MAX; fn returning non-zero stops and is returned.
+ * *more (when not NULL): 1 if it has more than STORE_CASES_MAX. */
 int store_case_each_of(struct store *st, int64_t account,
-    int (*fn)(void *arg, const struct case_info *c), void *arg);
+    int (*fn)(void *arg, const struct case_info *c), void *arg, int *more);
 /* Makes counsellor the counsellor and a participant of a waiting case,
  * status active; records now as the counsellor's last assignment. */
 int store_case_assign(struct store *st, int64_t case_id, int64_t counsellor,

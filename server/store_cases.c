@@ -423,6 +423,7 @@ store_case_open_of_client(struct store *st, int64_t client,
 struct case_list {
 	struct case_info *cases;
 	size_t n;
+	int more;		/* a row past STORE_CASES_MAX */
 };
 
 static int
@@ -430,9 +431,14 @@ case_list_add(struct db_stmt *s, void *ctx, int *rc)
 {
 	struct case_list *l = ctx;
 
+	if (l->n == STORE_CASES_MAX) {
+		l->more = 1;	/* full, and one more: step no further */
+		*rc = 1;
+		return 0;
+	}
 	if (case_cols(s, &l->cases[l->n]) != 0)
 		return -1;
-	*rc = ++l->n == STORE_CASES_MAX;	/* full: step no further */
+	l->n++;
 	return 0;
 }
 
@@ -440,10 +446,10 @@ case_list_add(struct db_stmt *s, void *ctx, int *rc)
  * store function. */
 int
 store_case_each_of(struct store *st, int64_t account,
-    int (*fn)(void *arg, const struct case_info *c), void *arg)
+    int (*fn)(void *arg, const struct case_info *c), void *arg, int *more)
 {
-	const int64_t key[] = { account, STORE_CASES_MAX };
-	struct case_list l = { NULL, 0 };
+	const int64_t key[] = { account, STORE_CASES_MAX + 1 };
+	struct case_list l = { NULL, 0, 0 };
 	int rc;
 
 	if ((l.cases = calloc(STORE_CASES_MAX, sizeof(*l.cases))) == NULL)
@@ -455,6 +461,8 @@ store_case_each_of(struct store *st, int64_t account,
 	for (size_t i = 0; i < l.n && rc == 0; i++)
 		rc = fn(arg, &l.cases[i]);
 	free(l.cases);
+	if (more != NULL)
+		*more = l.more;
 	return rc;
 }
 

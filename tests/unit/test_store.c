@@ -633,21 +633,21 @@ test_cases(struct store *st)
 	CHECK_EQ_INT(store_case_close(st, c3.id, 31), 0);
 	CHECK_EQ_INT(store_case_create(st, cl, "zz", "", 40, &c3), 0);
 	memset(&ids, 0, sizeof(ids));
-	CHECK_EQ_INT(store_case_each_of(st, cl, collect, &ids), 0);
+	CHECK_EQ_INT(store_case_each_of(st, cl, collect, &ids, NULL), 0);
 	CHECK_EQ_INT(ids.n, 3);
 	CHECK_EQ_INT(ids.id[0], c3.id);
 	CHECK_EQ_INT(ids.id[2], c.id);
 	CHECK(ids.id[1] != c.id && ids.id[1] != c3.id);
 	memset(&ids, 0, sizeof(ids));
-	CHECK_EQ_INT(store_case_each_of(st, co, collect, &ids), 0);
+	CHECK_EQ_INT(store_case_each_of(st, co, collect, &ids, NULL), 0);
 	CHECK_EQ_INT(ids.n, 1);
 	CHECK_EQ_INT(ids.id[0], c.id);
 	memset(&ids, 0, sizeof(ids));
 	ids.stop_after = 1;
-	CHECK_EQ_INT(store_case_each_of(st, cl, collect, &ids), 7);
+	CHECK_EQ_INT(store_case_each_of(st, cl, collect, &ids, NULL), 7);
 	CHECK_EQ_INT(ids.n, 1);
 	memset(&ids, 0, sizeof(ids));
-	CHECK_EQ_INT(store_case_each_of(st, 999999, collect, &ids), 0);
+	CHECK_EQ_INT(store_case_each_of(st, 999999, collect, &ids, NULL), 0);
 	CHECK_EQ_INT(ids.n, 0);
 
 	/* waiting: in order of arrival, also within one second */
@@ -1349,7 +1349,7 @@ test_intake(struct store *st)
 	CHECK_EQ_INT(g.prefs.urgency, 2);
 	CHECK(strcmp(g.prefs.region, "de-by") == 0);
 	memset(&cs, 0, sizeof(cs));
-	CHECK_EQ_INT(store_case_each_of(st, cl, keep_case, &cs), 0);
+	CHECK_EQ_INT(store_case_each_of(st, cl, keep_case, &cs, NULL), 0);
 	CHECK_EQ_INT(cs.n, 1);
 	CHECK_EQ_INT(cs.c[0].prefs.programme, p1);
 	CHECK(strcmp(cs.c[0].prefs.gender, "male") == 0);
