@@ -241,9 +241,12 @@ admin_set_disabled(struct session *s, struct frame_in *in, int disabled)
 	json_t *f;
 	int rc;
 
+	/* disabled, its unused invites go too: one made before it left
+	 * would bring it back as a new account */
 	if ((rc = other_admin(s, in, &a)) != 0 ||
 	    (rc = store_account_set_disabled(s->srv->st, a.id,
 	    disabled)) != 0 ||
+	    (disabled && (rc = store_invite_drop_of(s->srv->st, a.id)) != 0) ||
 	    (rc = admin_audit(s, type, a.id, NULL)) != 0)
 		return rc;
 	if (disabled)

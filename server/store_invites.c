@@ -22,6 +22,8 @@ const char *const store_invites_sql[S_COUNT] = {
 	    " WHERE programme_id = ?1 AND used_at IS NULL AND expires > ?2",
 	[S_INVITE_DROP_BOOTSTRAP] =
 	    "DELETE FROM invites WHERE created_by IS NULL AND used_at IS NULL",
+	[S_INVITE_DROP_OF] =
+	    "DELETE FROM invites WHERE created_by = ?1 AND used_at IS NULL",
 	/* Used, or expired unused, before ?1. */
 	[S_INVITES_DONE] =
 	    "SELECT id FROM invites WHERE coalesce(used_at, expires) < ?1"
@@ -87,6 +89,12 @@ store_invite_drop_bootstrap(struct store *st)
 	if ((rc = db_write_begin(st)) != 0)
 		return rc;
 	return db_exec(st, st->s[S_INVITE_DROP_BOOTSTRAP], __func__);
+}
+
+int
+store_invite_drop_of(struct store *st, int64_t admin)
+{
+	return db_write(st, S_INVITE_DROP_OF, &admin, 1, NULL, __func__);
 }
 
 static int

@@ -86,6 +86,7 @@ body() {
 	counsellor.update) echo "\"key\":\"$K\",\"capacity\":0" ;;
 	counsellor.disable|counsellor.enable|counsellor.delete)
 		echo "\"key\":\"$K\"" ;;
+	admin.disable|admin.enable) echo "\"key\":\"$B64_32\"" ;;
 	audit.list) echo '"limit":10' ;;
 	feedback.keys) echo "\"case\":$CASE" ;;
 	feedback.send) echo "\"case\":$CASE,\"helpful\":true" ;;
@@ -248,6 +249,10 @@ for c in "counsellor-update $KEY_couns --capacity 0" "counsellor-update $KEY_cou
 done
 clirun admin2 raw --login --count 1 <<<"{\"v\":1,\"type\":\"counsellor.certify\",\"id\":5,\"key\":\"$KEY_couns\",\"cert\":\"$FAKE_CERT\"}"
 assert_match "Bea: counsellor.certify of Sam: not_found" "$OUT" '"re":5,.*"code":"not_found"|"code":"not_found".*"re":5[,}]'
+for c in admin-disable admin-enable; do
+	clirun admin2 "$c" "$KEY_admin"
+	assert_match "Bea: $c of Ada, programme 1's admin: not_found" "$ERR" '^offramp: not_found: admin\.'
+done
 assert_eq "nothing changed in the database" "$before" "$(table_digest)"
 assert_eq "Sam as Ada sees him is unchanged" "$sam_before" "$(cli admin counsellors | grep "^$KEY_couns ")"
 clirun couns login

@@ -150,8 +150,19 @@ keys_of_case() {
 	printf '%s\n' "$OUT"
 }
 assert_contains "feedback is sealed to Ann too" "$(keys_of_case)" "$KEY_ann"
+# Ann, about to leave, makes an admin invite to come back with, and stays
+# connected
+back=$(cli ann invite --role admin | tail -n1)
+watch_start ann
 cli_out out admin admin-disable "$KEY_ann"
 assert_eq "Ann disabled" yes "$(field "$out" disabled)"
+if wait_for "Ann's connection to be closed" 20 _daemon_gone "$WATCH_PID_ann"; then
+	pass "Ann's connection was closed"
+fi
+watch_stop ann
+keygen ann2
+clirun ann2 redeem "$back" --name Ann2
+assert_eq "the invite Ann made before is gone" 1 "$RC"
 clirun ann feedback
 assert_eq "Ann cannot log in" 1 "$RC"
 assert_contains "  disabled" "$ERR" "disabled"
