@@ -4,8 +4,9 @@
 //  (a) the admin certifies its own key (programme-key admin-cert); a web
 //      client rates its closed case with a text, which the core seals to
 //      that admin (its admin certificate checked under the page's anchor);
-//      from the fifth entry on (four more clients rate), `offramp feedback`
-//      as the admin prints the ratings and the text,
+//      from the fifth entry on (four more clients rate), once their week
+//      has ended, `offramp feedback` as the admin prints the ratings and
+//      the text,
 //      opened; a second feedback is refused with "limit" and the case
 //      stays "sent";
 //  (b) a web client that trusts no programme key: the ratings go, the
@@ -15,9 +16,11 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import WebSocket from 'ws';
 import { createCore } from '../src/core.js';
-import { startServer, cliOk, setupAdmin, cliCounsellor, signing } from './live.mjs';
+import { startServer, cliOk, setupAdmin, cliCounsellor, signing, waitFor } from './live.mjs';
 
 const MARK = `fb${process.pid}x${Date.now() % 100000}`;
 const cores = [];
@@ -30,6 +33,16 @@ async function webCore(srv, pins) {
 	const core = await createCore({ url: srv.url, WebSocket, timeoutMs: 8000, reconnect: { minMs: 100, maxMs: 1000 }, pins });
 	cores.push(core);
 	return core;
+}
+
+/* The server lists a week's feedback once the week has ended: the rows
+ * so far are moved a week back (the server stopped meanwhile, then
+ * started again on its port and data; the cores connect again). */
+async function weekEnded(srv) {
+	srv.proc.kill('SIGTERM');
+	await waitFor(() => srv.proc.exitCode !== null || srv.proc.signalCode !== null, 20000, 'the server to stop');
+	execFileSync('sqlite3', [path.join(srv.dir, 'data', 'offramp.db'), 'UPDATE feedback SET week = week - 604800']);
+	return startServer({ again: srv });
 }
 
 /* A web client's case with Sam, closed by the client. */
@@ -46,7 +59,7 @@ async function closedCase(core) {
 
 test('the web core seals the text to the certified admin, the CLI admin reads it; untrusted: ratings only', async () => {
 	// (a)
-	const srv = await startServer();
+	let srv = await startServer();
 	await setupAdmin(srv);
 	await cliCounsellor(srv, 'sam', 'Sam', 'en');
 	assert.equal((await cliOk(srv, 'admin', ['programme-key', 'admin-cert', ...signing(srv.dir)])).trim(), 'admin-cert: 365 days');
@@ -61,6 +74,10 @@ test('the web core seals the text to the certified admin, the CLI admin reads it
 		const more = await webCore(srv, [[1, srv.programmeKey]]);
 		assert.deepEqual(await more.sendFeedback(await closedCase(more), { helpful: true }), { text: 'none' });
 	}
+	// not while the week goes on (a list read again and again would tell
+	// each new one)
+	assert.doesNotMatch(await cliOk(srv, 'admin', ['feedback']), /^week=/m);
+	srv = await weekEnded(srv);
 	const out = await cliOk(srv, 'admin', ['feedback']);
 	assert.match(out, /^totals: entries=5 /, out);
 	assert.match(out, new RegExp(`^week=\\d{4}-W\\d{2} helpful=yes recommend=no text: ${text}$`, 'm'), out);
@@ -75,6 +92,7 @@ test('the web core seals the text to the certified admin, the CLI admin reads it
 	await assert.rejects(other.sendFeedback(id2, { text: `only text ${MARK}` }), { code: 'crypto', reason: 'no_admin' });
 	assert.equal(other.caseOf(id2).feedback, null, 'nothing was sent');
 	assert.deepEqual(await other.sendFeedback(id2, { recommend: true, text: `never read ${MARK}` }), { text: 'not_sent' });
+	srv = await weekEnded(srv);
 	const out2 = await cliOk(srv, 'admin', ['feedback']);
 	assert.match(out2, /^week=\S+ helpful=- recommend=yes text: -$/m, out2);
 	assert.doesNotMatch(out2, /never read|only text/);

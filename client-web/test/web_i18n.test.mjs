@@ -62,7 +62,11 @@ test('a value in a sentence is isolated: its direction and its controls stay ins
 	setLanguage('en', null);
 	// a place from a peer that would turn the rest of the line around
 	const s = t('meet_when_where', { when: '6 Dec, 10:00', place: 'Caf\u00e9 \u202emiddle' });
-	assert.ok(s.includes('\u2068Caf\u00e9 \u202emiddle\u2069'), 'the place is between FSI and PDI');
+	assert.ok(s.includes('\u2068Caf\u00e9 \ufffdmiddle\u2069'), 'the place is between FSI and PDI, its override shown as U+FFFD');
+	// a PDI of its own would close the isolate early: the override after
+	// it would turn what follows
+	const early = t('meet_when_where', { when: '6 Dec, 10:00', place: 'x\u2069\u202ey' });
+	assert.equal(early.match(/[\u2066-\u2069\u202a-\u202e]/g).join(''), '\u2068\u2069', 'one FSI and one PDI, nothing else');
 	// an Arabic name in an English sentence, a Latin one in an Arabic sentence
 	assert.equal(t('conv_with', { name: '\u0633\u0627\u0645 (2)' }), 'Talking with \u2068\u0633\u0627\u0645 (2)\u2069');
 	assert.equal(t('conv_with', { name: 'Sam' }), 'Talking with Sam', 'nothing to isolate: as it is');

@@ -59,7 +59,10 @@ const BIDI = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\u061c\u200e\u200f\u202a-\
  * FIRST STRONG ISOLATE and U+2069 POP DIRECTIONAL ISOLATE, so that its
  * direction cannot move the words around it, and the PDI ends any
  * embedding or override it left open (UAX #9): a place that says
- * "\u202e..." cannot turn "on Monday at 10" around. Where neither the
+ * "\u202e..." cannot turn "on Monday at 10" around. The embeddings,
+ * overrides and isolates in the value itself are shown as U+FFFD (a PDI
+ * of its own would close the isolate early, and what follows it would
+ * be outside). Where neither the
  * sentence (the page's language) nor the value has anything right to
  * left or a bidi control, the isolate would change nothing on the screen,
  * and the text stays as it is (and can be found as it is). One longer
@@ -68,7 +71,8 @@ const BIDI = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\u061c\u200e\u200f\u202a-\
 function isolate(v) {
 	if (typeof v !== 'string') return String(v);
 	if (v.length > VAR_MAX) v = `${v.slice(0, VAR_MAX)}\u2026`;
-	return RTL.has(current) || BIDI.test(v) ? `\u2068${v}\u2069` : v;
+	if (!RTL.has(current) && !BIDI.test(v)) return v;
+	return `\u2068${v.replace(/[\u202a-\u202e\u2066-\u2069]/g, '\ufffd')}\u2069`;
 }
 
 /* A time as the user's language writes it (hours and minutes; the date
