@@ -1406,26 +1406,32 @@ hook_run(struct store *st, const char *text, const int64_t *v, int n,
 }
 
 /*
- * The counsellor's row of counsellor_profiles, locked as an UPDATE of it
- * locks it (FOR NO KEY UPDATE; an assignment updates it anyway) until the
- * transaction ends: another node's assignment to it, or a change of its
- * profile, waits for this commit, and what is read after this is
- * committed. The wait is bounded (lock_timeout, for the rest of the
+ * A row, locked by sql (FOR NO KEY UPDATE of the row whose id is $1) as
+ * an UPDATE of it locks it, until the transaction ends: another node's
+ * change of it waits for this commit, and what is read after this is
+ * committed (pg_lock: a counsellor's profile, which an assignment updates
+ * anyway; pg_case_lock: a case). The wait is bounded (lock_timeout, for the rest of the
  * transaction); past it, or at a deadlock (which PostgreSQL breaks within
  * its deadlock_timeout), pg_fail() answers OFR_E_UNAVAILABLE, and the
  * request's savepoint undoes the request alone.
  */
 static int
-pg_lock(struct store *st, int64_t counsellor)
+row_lock(struct store *st, const char *sql, int64_t id, const char *what)
 {
 	int rc;
 
 	if ((rc = hook_run(st, "SET LOCAL lock_timeout = '" PG_LOCK_TIMEOUT
 	    "'", NULL, 0, NULL, NULL, "lock timeout")) != 0)
 		return rc;
-	return hook_run(st, "SELECT 1 FROM counsellor_profiles"
-	    " WHERE account_id = $1 FOR NO KEY UPDATE", &counsellor, 1, NULL,
-	    NULL, "lock counsellor");
+	return hook_run(st, sql, &id, 1, NULL, NULL, what);
+}
+
+static int
+pg_lock(struct store *st, int64_t counsellor)
+{
+	return row_lock(st, "SELECT 1 FROM counsellor_profiles"
+	    " WHERE account_id = $1 FOR NO KEY UPDATE", counsellor,
+	    "lock counsellor");
 }
 
 /* A case's row, locked as pg_lock locks a counsellor's, and bounded
@@ -1434,13 +1440,8 @@ pg_lock(struct store *st, int64_t counsellor)
 static int
 pg_case_lock(struct store *st, int64_t id)
 {
-	int rc;
-
-	if ((rc = hook_run(st, "SET LOCAL lock_timeout = '" PG_LOCK_TIMEOUT
-	    "'", NULL, 0, NULL, NULL, "lock timeout")) != 0)
-		return rc;
-	return hook_run(st, "SELECT 1 FROM cases WHERE id = $1"
-	    " FOR NO KEY UPDATE", &id, 1, NULL, NULL, "lock case");
+	return row_lock(st, "SELECT 1 FROM cases WHERE id = $1"
+	    " FOR NO KEY UPDATE", id, "lock case");
 }
 
 /* The seconds of the database's clock, in SQL. */

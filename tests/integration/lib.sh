@@ -1499,6 +1499,13 @@ watch_start() {
 	watch_open "$1"
 	watch_wait "$1"
 }
+
+# watch_on PORT NAME WHO: a raw connection of WHO's account (a copy of its
+# key file, as NAME) logged in at PORT (a node's), recording its frames.
+watch_on() {
+	cp "$IDS/$3.key" "$IDS/$2.key"
+	PORT=$1 PASS_OVERRIDE=pass-$3 watch_start "$2"
+}
 WATCH_FDS=()
 
 # watch_open NAME: watch_start without waiting for the login, so that

@@ -15,13 +15,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 pg_only "several nodes need a PostgreSQL store"
 
-# watch_on NODE NAME WHO: a raw connection of WHO's account (a copy of its
-# key file, as NAME) logged in on NODE, recording its frames (watch_start).
-watch_on() {
-	cp "$IDS/$3.key" "$IDS/$2.key"
-	PORT=$1 PASS_OVERRIDE=pass-$3 watch_start "$2"
-}
-
 # case_frames NAME: the case pushes NAME's connection has had, one a line.
 case_frames() {
 	grep -E '"type": *"case"' "$T/watch-$1.out" || true

@@ -14,13 +14,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 pg_only "several nodes need a PostgreSQL store"
 
-# watch_on NODE NAME WHO: a raw connection of WHO's account (a copy of its
-# key file, as NAME) logged in on NODE, recording its frames.
-watch_on() {
-	cp "$IDS/$3.key" "$IDS/$2.key"
-	PORT=$1 PASS_OVERRIDE=pass-$3 watch_start "$2"
-}
-
 # wsend NAME FRAME: FRAME on NAME's connection.
 wsend() {
 	local fd=WATCH_FD_$1
