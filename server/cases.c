@@ -257,6 +257,16 @@ cases_queue_json(struct server *srv, const struct case_info *c,
 	return o;
 }
 
+/* The number of the case event about to be pushed (store_case_event), 0
+ * when the store cannot give one (the push then goes unnumbered). */
+static int64_t
+event_of(struct server *srv)
+{
+	int64_t ev = 0;
+
+	return store_case_event(srv->st, &ev) == 0 ? ev : 0;
+}
+
 /* Pushes the case, as it is now, to account (but not session except). */
 static void
 push_to(struct server *srv, const struct case_info *c, int64_t account,
@@ -266,7 +276,7 @@ push_to(struct server *srv, const struct case_info *c, int64_t account,
 
 	if (f != NULL && (o = cases_json(srv, c, 0)) != NULL) {
 		json_object_set_new(f, "case", o);
-		session_push_account(account, f, except);
+		session_push_case(account, c->id, event_of(srv), f, except);
 	}
 	json_decref(f);
 }
@@ -278,11 +288,13 @@ push_case(struct server *srv, const struct case_info *c,
     const struct session *except)
 {
 	struct participant p[MODEL_PARTICIPANTS_MAX];
+	int64_t ev;
 	size_t n;
 
 	if (store_case_participants(srv->st, c->id, p, MODEL_PARTICIPANTS_MAX,
 	    &n) != 0)
 		return;
+	ev = event_of(srv);
 	for (size_t i = 0; i < n; i++) {
 		json_t *f = frame_new("case", 0), *o;
 
@@ -292,7 +304,7 @@ push_case(struct server *srv, const struct case_info *c,
 			continue;
 		}
 		json_object_set_new(f, "case", o);
-		session_push_account(p[i].account, f, except);
+		session_push_case(p[i].account, c->id, ev, f, except);
 		json_decref(f);
 	}
 }

@@ -26,8 +26,10 @@
  *				connection)
  *   x ACCOUNT			ACCOUNT was disabled or erased: its
  *				connections close
- *   f ACCOUNT FRAME		a push to ACCOUNT (session_push_account: a
- *				case event, a queue place, prekeys.low):
+ *   f ACCOUNT CASE EVENT FRAME	a push to ACCOUNT (session_push_account: a
+ *				case event, a queue place, prekeys.low;
+ *				CASE and EVENT: the case and the number
+ *				of the event, store_case_event, or 0 0):
  *				its connections here get FRAME, the
  *				compact JSON text its connections on the
  *				sending node got, as of the change (never
@@ -139,8 +141,8 @@
 #define CLUSTER_RING_BYTES	(4u << 20)	/* frames in the ring */
 #define NOTE_HEAD		(2 + 16)	/* "N " and the node's id */
 /* The longest frame of an f note: a payload of its own ("\nf ", the
- * account, a space, the frame). */
-#define CLUSTER_FRAME_MAX	(STORE_NOTIFY_MAX - NOTE_HEAD - 3 - 20 - 1)
+ * account, the case and the event, each and a space, the frame). */
+#define CLUSTER_FRAME_MAX	(STORE_NOTIFY_MAX - NOTE_HEAD - 3 - 3 * 21)
 
 static int enabled;			/* a PostgreSQL store */
 static char node[17];			/* this node's id, hex */
@@ -237,7 +239,8 @@ parse_note(const char *line, size_t len, struct cluster_note *n)
 			return -1;
 		break;
 	case 'f':
-		if (sscanf(head + 1, " %" SCNd64 " %n", &n->a, &used) != 1 ||
+		if (sscanf(head + 1, " %" SCNd64 " %" SCNd64 " %" SCNd64 " %n",
+		    &n->a, &n->b, &n->c, &used) != 3 ||
 		    used == 0 || (size_t)used + 1 >= len)
 			return -1;
 		n->len = len - 1 - (size_t)used;
@@ -570,7 +573,8 @@ note_text(const struct cluster_note *n, char *buf, size_t cap)
 		k = snprintf(buf, cap, "\nd %" PRId64 " %" PRId64 " %" PRId64
 		    " %s", n->a, n->b, n->c, hex);
 	} else if (n->kind == 'f') {
-		k = snprintf(buf, cap, "\nf %" PRId64 " ", n->a);
+		k = snprintf(buf, cap, "\nf %" PRId64 " %" PRId64 " %" PRId64
+		    " ", n->a, n->b, n->c);
 		if (k < 0 || (size_t)k + n->len >= cap)
 			return 0;
 		memcpy(buf + k, n->text, n->len);
@@ -725,9 +729,11 @@ cluster_note_delivered(int64_t sender, int64_t case_id,
 }
 
 void
-cluster_note_frame(int64_t account, const char *text, size_t len)
+cluster_note_frame(int64_t account, int64_t case_id, int64_t event,
+    const char *text, size_t len)
 {
-	struct cluster_note n = { .kind = 'f', .a = account, .len = len };
+	struct cluster_note n = { .kind = 'f', .a = account, .b = case_id,
+	    .c = event, .len = len };
 
 	if (!noting())
 		return;

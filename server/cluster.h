@@ -41,8 +41,11 @@ void cluster_note_delivered(int64_t sender, int64_t case_id,
  * account's connections here goes to its connections on the other nodes
  * as it is, at the commit (copied: the caller keeps text). A frame too
  * long for a note wakes account there instead (its messages are
- * fetched; the change itself is seen at the next listing), logged. */
-void cluster_note_frame(int64_t account, const char *text, size_t len);
+ * fetched; the change itself is seen at the next listing), logged.
+ * case_id and event: the case and the number of the event it tells of
+ * (store_case_event), 0 and 0 for a push of no case event. */
+void cluster_note_frame(int64_t account, int64_t case_id, int64_t event,
+    const char *text, size_t len);
 /* Before the turn's commit: the turn's notes as NOTIFYs inside its
  * transaction (PostgreSQL delivers them at the commit, and only if it
  * commits). 0, or the store's error (the transaction is then aborted:

@@ -117,7 +117,7 @@ nodes_drain(struct server *srv)
 			delivered(srv, &n);
 			break;
 		case CLUSTER_NOTE_FRAME:
-			session_push_account_text(n.a, n.text, n.len, NULL);
+			session_push_case_text(n.a, n.b, n.c, n.text, n.len);
 			break;
 		}
 		free(n.text);

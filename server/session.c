@@ -552,17 +552,69 @@ session_push_account_text(int64_t account, const char *text, size_t len,
 			queue_text(s, text, len, 1, 0, HELD_PUSH, 0, 0);
 }
 
+/*
+ * The newest event of a case (store_case_event) pushed to an account's
+ * connections here, by (account, case): a push of an older event of that
+ * case to that account, come late from another node (whose commit was
+ * before the newer one's, its note after), is dropped, its newer state
+ * being there already. EVENTS_SEEN entries; one of another (account,
+ * case) that falls on the same entry takes it.
+ */
+#define EVENTS_SEEN	4096
+static struct {
+	int64_t account, case_id, event;
+} events_seen[EVENTS_SEEN];
+
+/* 1 when event of case_id is to be pushed to account (and noted as the
+ * newest), 0 when a newer one was pushed. */
+static int
+event_newer(int64_t account, int64_t case_id, int64_t event)
+{
+	size_t i;
+
+	if (case_id == 0 || event == 0)
+		return 1;
+	i = (size_t)(((uint64_t)account * 0x9e3779b97f4a7c15ull) ^
+	    (uint64_t)case_id) % EVENTS_SEEN;
+	if (events_seen[i].account == account &&
+	    events_seen[i].case_id == case_id && events_seen[i].event > event)
+		return 0;
+	events_seen[i].account = account;
+	events_seen[i].case_id = case_id;
+	events_seen[i].event = event;
+	return 1;
+}
+
 void
-session_push_account(int64_t account, json_t *f, const struct session *except)
+session_push_case(int64_t account, int64_t case_id, int64_t event, json_t *f,
+    const struct session *except)
 {
 	char *text;
 
 	if (f == NULL || (text = json_dumps(f, JSON_COMPACT)) == NULL)
 		return;
-	session_push_account_text(account, text, strlen(text), except);
+	if (event_newer(account, case_id, event))
+		session_push_account_text(account, text, strlen(text), except);
 	/* and to its connections on the other nodes, as it is now */
-	cluster_note_frame(account, text, strlen(text));
+	cluster_note_frame(account, case_id, event, text, strlen(text));
 	free(text);
+}
+
+void
+session_push_case_text(int64_t account, int64_t case_id, int64_t event,
+    const char *text, size_t len)
+{
+	if (event_newer(account, case_id, event))
+		session_push_account_text(account, text, len, NULL);
+	else
+		log_info("session: a push of an older event of a case, "
+		    "come late from another node: dropped");
+}
+
+void
+session_push_account(int64_t account, json_t *f, const struct session *except)
+{
+	session_push_case(account, 0, 0, f, except);
 }
 
 void

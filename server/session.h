@@ -178,9 +178,18 @@ void session_send_committed(struct session *s, json_t *f);
 void session_push_msg(struct session *s, const char *text, size_t len,
     int held);
 /* Queues a copy of f (reference kept) to every session of the account but
- * except (NULL: none), held until the commit. */
+ * except (NULL: none), held until the commit; on the other nodes too. */
 void session_push_account(int64_t account, json_t *f,
     const struct session *except);
+/* The same for a push of event (store_case_event) of case case_id: not
+ * here if a newer event of the case was pushed to the account here. */
+void session_push_case(int64_t account, int64_t case_id, int64_t event,
+    json_t *f, const struct session *except);
+/* A push of another node's (nodes.c): its text, to the account's
+ * sessions here, unless a newer event of case_id (not 0) was pushed to
+ * it here. */
+void session_push_case_text(int64_t account, int64_t case_id,
+    int64_t event, const char *text, size_t len);
 /* The same for a push already serialised (text, len bytes: copied; not
  * a msg push). */
 void session_push_account_text(int64_t account, const char *text,

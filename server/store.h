@@ -518,6 +518,14 @@ int store_counsellor_lock(struct store *st, int64_t id);
  * invite by a counsellor just moved out). 0 (nothing on SQLite), or as
  * store_counsellor_lock. */
 int store_case_lock(struct store *st, int64_t id);
+/* A number for an event of a case, greater than every one given before
+ * it on any node (PostgreSQL: the sequence case_events; SQLite, one node:
+ * a count in memory). Taken once the change is written, the case's row
+ * this transaction's: another node's change of the case, which waits for
+ * this commit, gets a greater one, so that a node can tell an older
+ * event's push that came late from a newer one (nodes.c). 0 or a
+ * negative code. */
+int store_case_event(struct store *st, int64_t *v);
 /* This node's counsellors that are there, ids[0..n-1] (at most
  * STORE_PRESENCE_MAX), stored as this node's presence until expiry
  * seconds from now by the database's clock; those this node stored

@@ -348,6 +348,18 @@ store_counsellor_lock(struct store *st, int64_t id)
 }
 
 int
+store_case_event(struct store *st, int64_t *v)
+{
+	static int64_t count;	/* one node: its own order */
+
+	if (st->be->case_event == NULL) {
+		*v = ++count;
+		return 0;
+	}
+	return st->be->case_event(st, v);
+}
+
+int
 store_case_lock(struct store *st, int64_t id)
 {
 	int rc;

@@ -494,6 +494,9 @@ static const char *const pg_migrations[] = {
 	"  RETURN NULL; END $$;"
 	"CREATE TRIGGER accounts_last AFTER DELETE ON accounts"
 	"  FOR EACH ROW EXECUTE FUNCTION accounts_last();",
+	/* 7: its own: the order of case events across the nodes
+	 * (store_case_event) */
+	"CREATE SEQUENCE case_events;",
 };
 #define PG_SCHEMA_VERSION	((int)nitems(pg_migrations))
 
@@ -1444,6 +1447,20 @@ pg_case_lock(struct store *st, int64_t id)
 	    " FOR NO KEY UPDATE", id, "lock case");
 }
 
+static int
+pg_case_event(struct store *st, int64_t *v)
+{
+	PGresult *res;
+	int rc;
+
+	if ((rc = hook_run(st, "SELECT nextval('case_events')", NULL, 0, NULL,
+	    &res, "case event")) != 0)
+		return rc;
+	*v = PQntuples(res) == 1 ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+	PQclear(res);
+	return *v > 0 ? 0 : OFR_E_INTERNAL;
+}
+
 /* The seconds of the database's clock, in SQL. */
 #define PG_EPOCH	"floor(extract(epoch FROM clock_timestamp()))::bigint"
 
@@ -1624,6 +1641,7 @@ static const struct db_backend pg_backend = {
 	.shared = 1,
 	.lock = pg_lock,
 	.case_lock = pg_case_lock,
+	.case_event = pg_case_event,
 	.presence_publish = pg_presence_publish,
 	.presence_each = pg_presence_each,
 	.waiting_publish = pg_waiting_publish,

@@ -7,8 +7,10 @@
 # left the closed case paused; a counsellor moved out by a reassignment at
 # node a brought a colleague into the case at node b, and was answered
 # with the counsellor who took it over; a counsellor disabled at node a
-# was given a new case at node b, and kept it; and when the jobs moved to
-# the other node, it closed a waiting case whose client had gone a moment
+# was given a new case at node b, and kept it; an invite at node a and a
+# close at node b left node b's connections told the case active after
+# closed (the invite's push came late); and when the jobs moved to the
+# other node, it closed a waiting case whose client had gone a moment
 # before, counting from its own start. PostgreSQL only.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -137,6 +139,49 @@ assert_ne "c4's case is not Sam's" "$SAM" "$(sql "SELECT coalesce(counsellor_id,
 assert_eq "Sam, disabled, has no open case" 0 \
 	"$(sql "SELECT count(*) FROM cases WHERE counsellor_id = $SAM AND status IN (1, 2, 4)")"
 watch_stop adm_a
+
+step "Sam brings Kim in at node a, the client closes at node b: once closed, no connection is told active"
+# at node a, whose pool then has Sam at once (node b reads it every 10 s)
+PORT=$PORT_a cli admin enable "$KEY_couns" >/dev/null
+watch_on "$PORT_a" sam_q couns		# Sam's requests; a connection, so it is matched
+keygen c5
+out=$(PORT=$PORT_a cli c5 request --language en --topic leaving)
+C5=$(field "$out" case)
+assert_eq "c5 has Sam" Sam "$(field "$out" counsellor)"
+watch_on "$PORT_b" c5_q c5			# c5's requests
+for w in sam2_a:a:couns sam2_b:b:couns c5_a:a:c5 c5_b:b:c5; do
+	IFS=: read -r name node who <<<"$w"
+	p=PORT_$node
+	watch_on "${!p}" "$name" "$who"
+done
+race 10 "$C5" sam_q "{\"v\":1,\"type\":\"case.invite\",\"id\":10,\"case\":$C5,\"key\":\"$KEY_kim\",\"as\":\"supervisor\"}" \
+	c5_q "{\"v\":1,\"type\":\"case.close\",\"id\":10,\"case\":$C5}"
+assert_match "the invite is answered" "$(answer sam_q 10)" '"type": *"case.invite.ok"'
+assert_match "the close is answered" "$(answer c5_q 10)" '"type": *"case.close.ok"'
+# the statuses of the case pushes NAME had, one a line
+statuses() {
+	grep -E '"type": *"case"' "$T/watch-$1.out" | grep -o '"status": *"[a-z]*"' |
+		sed 's/.*"\([a-z]*\)"$/\1/'
+}
+# told active after closed
+_reopened() { statuses "$1" | sed -n '/^closed$/,$p' | grep -q '^active$'; }
+# node b has the invite's note (from node a, committed first): dropped,
+# or (before) pushed after the close
+_invite_at_b() {
+	grep -q 'come late from another node: dropped' "$LOG_b" || _reopened c5_b
+}
+wait_for "the invite's note to reach node b" 20 _invite_at_b
+for w in sam2_a sam2_b c5_a c5_b; do
+	wait_for "$w to be told the case closed" 20 eval 'statuses "$w" | grep -q "^closed$"'
+	if _reopened "$w"; then
+		fail "$w was told the case active after closed: $(statuses "$w" | tr '\n' ' ')"
+	else
+		pass "$w: closed, and never active after ($(statuses "$w" | tr '\n' ' '))"
+	fi
+done
+for w in sam_q c5_q sam2_a sam2_b c5_a c5_b; do
+	watch_stop "$w"
+done
 
 watch_stop sam_a
 watch_stop sam_b
