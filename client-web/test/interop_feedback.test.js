@@ -17,6 +17,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { createCore } from '../src/core.js';
@@ -37,12 +38,18 @@ async function webCore(srv, pins) {
 
 /* The server lists a week's feedback once the week has ended: the rows
  * so far are moved a week back (the server stopped meanwhile, then
- * started again on its port and data; the cores connect again). */
+ * started again on its port and data; the cores and Sam's daemon connect
+ * again: this waits for the daemon, which new cases need). */
 async function weekEnded(srv) {
+	const log = path.join(srv.dir, 'sam.daemon.log');
+	const connects = () => (fs.readFileSync(log, 'utf8').match(/connected to/g) || []).length;
+	const before = connects();
 	srv.proc.kill('SIGTERM');
 	await waitFor(() => srv.proc.exitCode !== null || srv.proc.signalCode !== null, 20000, 'the server to stop');
 	execFileSync('sqlite3', [path.join(srv.dir, 'data', 'offramp.db'), 'UPDATE feedback SET week = week - 604800']);
-	return startServer({ again: srv });
+	const again = await startServer({ again: srv });
+	await waitFor(() => connects() > before, 20000, "Sam's daemon to connect again");
+	return again;
 }
 
 /* A web client's case with Sam, closed by the client. */
