@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sodium.h>
 
@@ -167,6 +168,48 @@ frame_is_intake_code(const char *s)
 			return 0;
 	}
 	return 1;
+}
+
+int
+frame_is_display_name(const char *s)
+{
+	size_t n = strlen(s);
+	const unsigned char *u = (const unsigned char *)s;
+
+	if (n == 0 || n > OFR_NAME_MAX || s[0] == ' ' || s[n - 1] == ' ')
+		return 0;
+	/* what a client shows for its own user's lines (the CLI's "me",
+	 * the web's "You"): nobody else's name */
+	if (strcasecmp(s, "me") == 0 || strcasecmp(s, "you") == 0)
+		return 0;
+	/* the invisible ones that make two names look alike: U+061C
+	 * (0xd8 0x9c), U+200B (0xe2 0x80 0x8b), U+200E and U+200F (0xe2
+	 * 0x80 0x8e..0x8f), U+2060..U+2064 (0xe2 0x81 0xa0..0xa4) */
+	for (size_t i = 0; i + 1 < n; i++)
+		if ((u[i] == 0xd8 && u[i + 1] == 0x9c) ||
+		    (u[i] == 0xe2 && i + 2 < n && ((u[i + 1] == 0x80 &&
+		    (u[i + 2] == 0x8b || u[i + 2] == 0x8e ||
+		    u[i + 2] == 0x8f)) || (u[i + 1] == 0x81 &&
+		    u[i + 2] >= 0xa0 && u[i + 2] <= 0xa4))))
+			return 0;
+	return 1;
+}
+
+int
+frame_name(struct frame_in *in, const char *key, int required,
+    const char **out)
+{
+	const char *s = NULL;
+	int rc;
+
+	if ((rc = frame_str(in, key, OFR_NAME_MAX, required, &s)) != 0)
+		return rc;
+	if (s == NULL)
+		return 0;
+	if (!frame_is_display_name(s))
+		return bad(in, key);
+	*out = s;
+	return 0;
 }
 
 int

@@ -45,6 +45,16 @@ int frame_str(struct frame_in *in, const char *key, size_t maxlen,
 /* A token: 1..OFR_TOKEN_MAX of [a-z0-9-], starting with a letter or digit. */
 int frame_token(struct frame_in *in, const char *key, int required,
     const char **out);
+/* A person's display name: frame_str of 1..OFR_NAME_MAX bytes, and
+ * frame_is_display_name. */
+int frame_name(struct frame_in *in, const char *key, int required,
+    const char **out);
+/* 1 if s may be a person's display name: no space at either end, not
+ * "me" or "you" in any case (what the clients show for their own user),
+ * none of the invisible characters that make two names look alike
+ * (U+061C, U+200B, U+200E, U+200F, U+2060..U+2064). frame_str's checks
+ * are the caller's. */
+int frame_is_display_name(const char *s);
 /* An integer in min..max. */
 int frame_int(struct frame_in *in, const char *key, int64_t min, int64_t max,
     int required, int64_t *out);

@@ -280,7 +280,7 @@ auth_redeem(struct session *s, struct frame_in *in)
 
 	if ((rc = frame_str(in, "invite", OFR_INVITE_STR_MAX - 1, 1,
 	    &invite)) != 0 ||
-	    (rc = frame_str(in, "name", OFR_NAME_MAX, 1, &name)) != 0)
+	    (rc = frame_name(in, "name", 1, &name)) != 0)
 		return rc;
 	if ((rc = read_proof(s, in, key)) != 0)
 		return rc;

@@ -210,7 +210,7 @@ profile_read(struct frame_in *in, struct profile *p, const char **name,
 	if ((v = json_object_get(in->root, "capacity")) != NULL &&
 	    !json_is_null(v) && !allow_capacity)
 		return OFR_E_FORBIDDEN;
-	if ((rc = frame_str(in, "name", OFR_NAME_MAX, 0, name)) != 0 ||
+	if ((rc = frame_name(in, "name", 0, name)) != 0 ||
 	    (rc = frame_token_list(in, "languages", 0, languages,
 	    sizeof(languages))) != 0 ||
 	    (rc = frame_token_list(in, "topics", 0, topics,

@@ -112,6 +112,12 @@ try "client does invite.create" client "--login --count 1" \
 	'{"v":1,"type":"invite.create","id":13,"role":"counsellor"}' forbidden "" 13
 try "client does profile.set" client "--login --count 1" \
 	'{"v":1,"type":"profile.set","id":14,"available":false}' forbidden "" 14
+# a name a client would show like its own user's, or that looks like
+# another's (an invisible character), or with a space at an end
+for name in 'me' 'YOU' ' Sam' 'Sam ' 'Sa\u200fm' 'Sa\u200bm' '\u061cSam' 'Sam\u2060'; do
+	try "a counsellor names itself \"$name\"" couns "--login --count 1" \
+		"{\"v\":1,\"type\":\"profile.set\",\"id\":14,\"name\":\"$name\"}" bad_field name 14
+done
 try "counsellor does case.request" couns "--login --count 1" \
 	'{"v":1,"type":"case.request","id":15,"language":"en"}' forbidden "" 15
 try "admin does msg.send" admin "--login --count 1" \
