@@ -112,12 +112,26 @@ try "client does invite.create" client "--login --count 1" \
 	'{"v":1,"type":"invite.create","id":13,"role":"counsellor"}' forbidden "" 13
 try "client does profile.set" client "--login --count 1" \
 	'{"v":1,"type":"profile.set","id":14,"available":false}' forbidden "" 14
-# a name a client would show like its own user's, or that looks like
-# another's (an invisible character), or with a space at an end
-for name in 'me' 'YOU' ' Sam' 'Sam ' 'Sa\u200fm' 'Sa\u200bm' '\u061cSam' 'Sam\u2060'; do
-	try "a counsellor names itself \"$name\"" couns "--login --count 1" \
-		"{\"v\":1,\"type\":\"profile.set\",\"id\":14,\"name\":\"$name\"}" bad_field name 14
+step "names a client would show like its own user's, that look like another's (an invisible character), or with a space at an end"
+# one connection, each followed by a ping (the errors stay under the
+# strikes that close it)
+names=('me' 'YOU' ' Sam' 'Sam ' 'Sa\u200fm' 'Sa\u200bm' '\u061cSam' 'Sam\u2060')
+input="" id=200
+for name in "${names[@]}"; do
+	input+="{\"v\":1,\"type\":\"profile.set\",\"id\":$id,\"name\":\"$name\"}"$'\n'
+	input+="{\"v\":1,\"type\":\"ping\",\"id\":$((id + 1))}"$'\n'
+	id=$((id + 2))
 done
+before=$(table_digest)
+clirun couns raw --login --count $((2 * ${#names[@]})) --idle 5 <<<"${input%$'\n'}"
+id=200
+for name in "${names[@]}"; do
+	reply_line "$id"
+	assert_match "a counsellor names itself \"$name\": bad_field name" "$REPLY_LINE" \
+		'"code": *"bad_field".*"field": *"name"|"field": *"name".*"code": *"bad_field"'
+	id=$((id + 2))
+done
+assert_eq "no name changed" "$before" "$(table_digest)"
 try "counsellor does case.request" couns "--login --count 1" \
 	'{"v":1,"type":"case.request","id":15,"language":"en"}' forbidden "" 15
 try "admin does msg.send" admin "--login --count 1" \
