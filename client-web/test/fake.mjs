@@ -100,11 +100,12 @@ export async function fake() {
 	return f;
 }
 
-/** A core on scripted server f (short timeouts, no heartbeat), logged out
- * after this file's tests; with account: true, f's sockets learn the
- * core's key at login. */
+/** A core on scripted server f (2 s timeouts: 400 ms ran out once for an
+ * answer the scripted server gave, under the suite's load; no heartbeat),
+ * logged out after this file's tests; with account: true, f's sockets
+ * learn the core's key at login. */
 export async function core(f, opts = {}, { account = false } = {}) {
-	const c = await createCore({ url: f.url, WebSocket, timeoutMs: 400, heartbeatMs: 0, reconnect: { minMs: 20, maxMs: 80 }, ...opts });
+	const c = await createCore({ url: f.url, WebSocket, timeoutMs: 2000, heartbeatMs: 0, reconnect: { minMs: 20, maxMs: 80 }, ...opts });
 	if (account) c.on('account', () => { for (const s of f.socks) s.clientKey = c.key; });
 	cores.push(c);
 	return c;
