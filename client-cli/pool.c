@@ -219,10 +219,30 @@ key_request(struct cli *cli, int argc, char **argv, const char *type,
 	return cli_request(cli, req, resp);
 }
 
+/* admin-disable and admin-enable print the key and whether it is
+ * disabled (an admin has no profile). */
+static int
+print_admin(json_t *resp, const char *type, const char *key)
+{
+	(void)type;
+	printf("key: %s\ndisabled: %s\n", key,
+	    json_is_true(json_object_get(resp, "disabled")) ? "yes" : "no");
+	return 0;
+}
+
 /* disable and enable: key_request, then the profile. */
 static int
+print_profile(json_t *resp, const char *type, const char *key)
+{
+	(void)key;
+	return account_print_profile(resp, type);
+}
+
+/* key_request, then print of its answer. */
+static int
 key_command(struct cli *cli, int argc, char **argv, const char *type,
-    const char *usage)
+    const char *usage,
+    int (*print)(json_t *resp, const char *type, const char *key))
 {
 	char key[OFR_B64_LEN(OFR_PK_BYTES)];
 	json_t *resp;
@@ -231,7 +251,7 @@ key_command(struct cli *cli, int argc, char **argv, const char *type,
 	if ((rc = key_request(cli, argc, argv, type, usage, key,
 	    &resp)) != 0)
 		return rc;
-	rc = account_print_profile(resp, type);
+	rc = print(resp, type, key);
 	json_decref(resp);
 	return rc;
 }
@@ -240,47 +260,32 @@ int
 cmd_disable(struct cli *cli, int argc, char **argv)
 {
 	return key_command(cli, argc, argv, "counsellor.disable",
-	    "disable COUNSELLOR (its name, fingerprint, key or key prefix)");
+	    "disable COUNSELLOR (its name, fingerprint, key or key prefix)",
+	    print_profile);
 }
 
 int
 cmd_enable(struct cli *cli, int argc, char **argv)
 {
 	return key_command(cli, argc, argv, "counsellor.enable",
-	    "enable COUNSELLOR (its name, fingerprint, key or key prefix)");
+	    "enable COUNSELLOR (its name, fingerprint, key or key prefix)",
+	    print_profile);
 }
 
 /* admin-disable and admin-enable: another admin of the programme, by
  * its key (admins are in no list a name could be looked up in). */
-static int
-admin_command(struct cli *cli, int argc, char **argv, const char *type,
-    const char *usage)
-{
-	char key[OFR_B64_LEN(OFR_PK_BYTES)];
-	json_t *resp;
-	int rc;
-
-	if ((rc = key_request(cli, argc, argv, type, usage, key,
-	    &resp)) != 0)
-		return rc;
-	printf("key: %s\ndisabled: %s\n", key,
-	    json_is_true(json_object_get(resp, "disabled")) ? "yes" : "no");
-	json_decref(resp);
-	return 0;
-}
-
 int
 cmd_admin_disable(struct cli *cli, int argc, char **argv)
 {
-	return admin_command(cli, argc, argv, "admin.disable",
-	    "admin-disable KEY (another admin's key, base64)");
+	return key_command(cli, argc, argv, "admin.disable",
+	    "admin-disable KEY (another admin's key, base64)", print_admin);
 }
 
 int
 cmd_admin_enable(struct cli *cli, int argc, char **argv)
 {
-	return admin_command(cli, argc, argv, "admin.enable",
-	    "admin-enable KEY (another admin's key, base64)");
+	return key_command(cli, argc, argv, "admin.enable",
+	    "admin-enable KEY (another admin's key, base64)", print_admin);
 }
 
 int

@@ -195,38 +195,38 @@ frame_is_display_name(const char *s)
 	return 1;
 }
 
-int
-frame_name(struct frame_in *in, const char *key, int required,
-    const char **out)
+/* frame_str of at most maxlen bytes that ok() accepts. */
+static int
+str_that(struct frame_in *in, const char *key, size_t maxlen, int required,
+    int (*ok)(const char *), const char **out)
 {
 	const char *s = NULL;
 	int rc;
 
-	if ((rc = frame_str(in, key, OFR_NAME_MAX, required, &s)) != 0)
+	if ((rc = frame_str(in, key, maxlen, required, &s)) != 0)
 		return rc;
 	if (s == NULL)
 		return 0;
-	if (!frame_is_display_name(s))
+	if (!ok(s))
 		return bad(in, key);
 	*out = s;
 	return 0;
 }
 
 int
+frame_name(struct frame_in *in, const char *key, int required,
+    const char **out)
+{
+	return str_that(in, key, OFR_NAME_MAX, required,
+	    frame_is_display_name, out);
+}
+
+int
 frame_token(struct frame_in *in, const char *key, int required,
     const char **out)
 {
-	const char *s = NULL;
-	int rc;
-
-	if ((rc = frame_str(in, key, OFR_TOKEN_MAX, required, &s)) != 0)
-		return rc;
-	if (s == NULL)
-		return 0;
-	if (!frame_is_token(s))
-		return bad(in, key);
-	*out = s;
-	return 0;
+	return str_that(in, key, OFR_TOKEN_MAX, required, frame_is_token,
+	    out);
 }
 
 int
