@@ -1013,7 +1013,15 @@ session_turn_end(struct server *srv)
 	}
 	/* What this turn read or wrote depends on commit gen at most. */
 	gen = casework_commit_seq(srv);
-	if (casework_durable(srv, &durable) == OFR_E_UNAVAILABLE) {
+	/*
+	 * Read once: the store thread may find its connection lost again
+	 * right after (a loss read here is settled; a later one is the next
+	 * turn's), and only a failed sync of SQLite's (OFR_E_IO) stops us.
+	 */
+	switch (casework_durable(srv, &durable)) {
+	case 0:
+		break;
+	case OFR_E_UNAVAILABLE:
 		/* This turn's commit, and what it read, are among those. */
 		log_warn("session: the commits after commit %lld may be lost: "
 		    "every request that waits for them is answered "
@@ -1021,11 +1029,12 @@ session_turn_end(struct server *srv)
 		lose_waiting(durable);
 		if (rc == 0)
 			rc = OFR_E_UNAVAILABLE;
-	}
-	if (casework_durable(srv, &durable) != 0)
+		break;
+	default:
 		fatal("session: the store cannot sync its log: what was "
 		    "committed since commit %lld may not be on disk; stopping "
 		    "without acknowledging it", (long long)durable);
+	}
 	for (s = dirty_head; s != NULL; s = next) {
 		next = s->dirty_next;
 		untouch(s);
