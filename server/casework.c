@@ -1045,14 +1045,20 @@ casework_uncertify(struct server *srv, int64_t programme,
 	size_t n;
 	int rc;
 
+	/* Each under its lock, in the order of the ids, as casework_claim
+	 * takes it at another node: an assignment under way there reads the
+	 * certificate after this commit, or ends before it. Those dropped
+	 * leave the holders: the next batch is the rest. */
 	do {
-		if ((rc = store_cert_drop(srv->st, programme, key, ids,
-		    sizeof(ids) / sizeof(ids[0]), &n)) != 0)
+		if ((rc = store_cert_holders(srv->st, programme, key, ids,
+		    MOVE_MAX, &n)) != 0)
 			return rc;
 		for (size_t i = 0; i < n; i++)
-			if ((rc = pool_refresh(srv, ids[i])) != 0)
+			if ((rc = store_counsellor_lock(srv->st, ids[i])) != 0 ||
+			    (rc = store_cert_drop(srv->st, ids[i])) != 0 ||
+			    (rc = pool_refresh(srv, ids[i])) != 0)
 				return rc;
-	} while (n == sizeof(ids) / sizeof(ids[0]));
+	} while (n == MOVE_MAX);
 	return 0;
 }
 

@@ -354,11 +354,13 @@ int store_programme_rotate(struct store *st, int64_t id,
 int store_rotation_each(struct store *st, int64_t id, size_t max,
     int (*fn)(void *arg, int64_t unused, const uint8_t *p, size_t n),
     void *arg);
-/* Drops the certificates of programme's counsellors (only the one with
- * key, when key is not NULL): at most max of them, their ids in ids,
- * *n set. Call again while *n == max. */
-int store_cert_drop(struct store *st, int64_t programme,
+/* The certified counsellors of programme (only the one with key, when
+ * key is not NULL), in the order of their ids: at most max of them into
+ * ids, *n set. */
+int store_cert_holders(struct store *st, int64_t programme,
     const uint8_t *key, int64_t *ids, size_t max, size_t *n);
+/* Drops counsellor's certificate (nothing when it has none). */
+int store_cert_drop(struct store *st, int64_t counsellor);
 /* The stored revocation list of programme into buf (capacity cap), *len
  * and *issued; OFR_E_NOT_FOUND when none. */
 int store_revocation_get(struct store *st, int64_t programme, int64_t *issued,

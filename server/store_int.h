@@ -31,8 +31,8 @@
  *     "CASE ?2 WHEN 0" (S_REFERRAL_COUNTS, S_REFERRAL_DURATIONS);
  *     none for ?1 of S_SENT_INSERT, which its SQL does not use
  *     (S_MESSAGE_INSERT's binding loop binds it). A parameter first
- *     bound NULL has no type to give: S_CERT_DROP names "key = ?2"
- *     before "?2 IS NULL", so that PostgreSQL takes bytea from the
+ *     bound NULL has no type to give: S_CERT_HOLDERS names "key = ?3"
+ *     before "?3 IS NULL", so that PostgreSQL takes bytea from the
  *     column (in the other order it cannot prepare it).
  *   - Run a statement that a constraint may refuse while the
  *     transaction goes on (db_exec_or(), db_insert() with a
@@ -189,6 +189,7 @@ enum stmt_id {
 	S_ROTATION_INSERT,
 	S_ROTATION_HAD_KEY,
 	S_ROTATION_EACH,
+	S_CERT_HOLDERS,
 	S_CERT_DROP,
 	S_REVOCATION_GET,
 	S_REVOCATION_SET,

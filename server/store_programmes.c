@@ -53,11 +53,14 @@ const char *const store_programmes_sql[S_COUNT] = {
 	[S_ROTATION_EACH] =
 	    "SELECT statement FROM programme_rotations WHERE programme_id = ?1"
 	    " ORDER BY seq LIMIT ?2",
-	/* ?2 NULL: every counsellor of the programme */
-	[S_CERT_DROP] =
-	    "UPDATE accounts SET cert = NULL WHERE role = 2"
+	/* ?3 NULL: every counsellor of the programme */
+	[S_CERT_HOLDERS] =
+	    "SELECT id FROM accounts WHERE role = 2"
 	    " AND programme_id = ?1 AND cert IS NOT NULL"
-	    " AND (key = ?2 OR ?2 IS NULL) RETURNING id",
+	    " AND (key = ?3 OR ?3 IS NULL) ORDER BY id LIMIT ?2",
+	[S_CERT_DROP] =
+	    "UPDATE accounts SET cert = NULL WHERE id = ?1 AND role = 2"
+	    " AND cert IS NOT NULL",
 	[S_REVOCATION_GET] =
 	    "SELECT issued, list FROM programme_revocations"
 	    " WHERE programme_id = ?1",
@@ -346,18 +349,29 @@ store_rotation_each(struct store *st, int64_t id, size_t max,
 }
 
 int
-store_cert_drop(struct store *st, int64_t programme,
-    const uint8_t *key, int64_t *ids, size_t max, size_t *n)
+store_cert_holders(struct store *st, int64_t programme, const uint8_t *key,
+    int64_t *ids, size_t max, size_t *n)
+{
+	struct db_stmt *s = st->s[S_CERT_HOLDERS];
+	const int64_t params[2] = { programme, (int64_t)max };
+
+	if ((key != NULL ? db_bind_blob(s, 3, key, OFR_PK_BYTES) :
+	    db_bind_null(s, 3)) != DB_OK)
+		return db_fail(st, s, __func__);
+	return db_ints(st, S_CERT_HOLDERS, params, 2, ids, max, n, __func__);
+}
+
+int
+store_cert_drop(struct store *st, int64_t counsellor)
 {
 	struct db_stmt *s = st->s[S_CERT_DROP];
 	int rc;
 
 	if ((rc = db_write_begin(st)) != 0)
 		return rc;
-	if ((key != NULL ? db_bind_blob(s, 2, key, OFR_PK_BYTES) :
-	    db_bind_null(s, 2)) != DB_OK)
+	if (db_bind_int64(s, 1, counsellor) != DB_OK)
 		return db_fail(st, s, __func__);
-	return db_ints(st, S_CERT_DROP, &programme, 1, ids, max, n, __func__);
+	return db_exec(st, s, __func__);
 }
 
 /* Where store_revocation_get() puts the row. */

@@ -1,13 +1,15 @@
 # test_nodes_race.sh: two server nodes on one PostgreSQL database, each
 # deciding on a case or a counsellor another node is changing at the same
-# moment. A psql session holds the case's row for under a second, so that
-# the first request waits for it before the second comes: the second is
-# then decided on what the first committed, as on one node. Found by a
+# moment. A psql session holds a case's row (or a counsellor's) for under
+# a second, so that the first request waits for it before the second
+# comes: the second is then decided on what the first committed, as on
+# one node. Found by a
 # probe of the two-node paths: a pause at node b over a close at node a
 # left the closed case paused; a counsellor moved out by a reassignment at
 # node a brought a colleague into the case at node b, and was answered
 # with the counsellor who took it over; a counsellor disabled at node a
-# was given a new case at node b, and kept it; an invite at node a and a
+# was given a new case at node b, and kept it, and so was one whose
+# certificate was revoked at node a; an invite at node a and a
 # close at node b left node b's connections told the case active after
 # closed (the invite's push came late); and when the jobs moved to the
 # other node, it closed a waiting case whose client had gone a moment
@@ -41,18 +43,28 @@ _holder_in() {
 # commits; both are answered. Both frames' id is ID. With FRAME2 empty,
 # the caller's command RACE_SECOND starts the second request (in the
 # background) instead, and the race does not wait for it to wait.
-race() {
-	local id=$1
-	shift
-	local hold holder
+# hold_row WHERE: a psql session locks the row of "SELECT 1 FROM WHERE"
+# until release_row.
+hold_row() {
 	rm -f "$T/hold.in"
 	mkfifo "$T/hold.in"
 	PGAPPNAME=holder "$PG_BIN/psql" -X -q -d "$STORE_URL" <"$T/hold.in" \
 		>"$T/hold.out" 2>&1 &
-	holder=$!
-	exec {hold}>"$T/hold.in"
-	echo "BEGIN; SELECT 1 FROM cases WHERE id = $1 FOR UPDATE;" >&"$hold"
-	wait_for "the psql session to hold the case's row" 10 _holder_in
+	HOLDER=$!
+	exec {HOLD}>"$T/hold.in"
+	echo "BEGIN; SELECT 1 FROM $1 FOR UPDATE;" >&"$HOLD"
+	wait_for "the psql session to hold the row" 10 _holder_in
+}
+release_row() {
+	echo "COMMIT;" >&"$HOLD"
+	exec {HOLD}>&-
+	wait "$HOLDER" || true
+}
+
+race() {
+	local id=$1
+	shift
+	hold_row "cases WHERE id = $1"
 	wsend "$2" "$3"
 	wait_for "the first request to wait for it" 10 _waiting_locks 1
 	if [ -n "$5" ]; then
@@ -64,9 +76,7 @@ race() {
 	else
 		eval "$RACE_SECOND"
 	fi
-	echo "COMMIT;" >&"$hold"
-	exec {hold}>&-
-	wait "$holder" || true
+	release_row
 	wait_for "the first request's answer" 20 _answered "$2" "$id"
 	[ -z "$5" ] || wait_for "the second request's answer" 20 _answered "$4" "$id"
 }
@@ -185,6 +195,32 @@ done
 
 watch_stop sam_a
 watch_stop sam_b
+
+step "Lou's certificate revoked at node a while node b assigns a client to Lou: never Lou's"
+LOU=$(account_id lou)
+PORT=$PORT_b counsellor_up lou
+keygen c6
+# the psql session holds Lou's row as an assignment to Lou under way at
+# another node does: the revocation waits for it (before, it went on, and
+# an assignment that had read Lou's certificate gave Lou the case after
+# it), then the assignment at node b, which reads it after the revocation
+hold_row "counsellor_profiles WHERE account_id = $LOU"
+PORT=$PORT_a cli admin revoke $(signing admin) Lou >"$T/revoke.out" 2>&1 &
+REVOKE_PID=$!
+wait_for "the revocation to wait for the assignment under way" 20 _waiting_locks 1
+PORT=$PORT_b cli c6 request --language en --topic leaving >"$T/c6.out" 2>&1 &
+C6_PID=$!
+wait_for "c6's match at node b to wait for Lou's row" 20 _waiting_locks 2
+release_row
+wait "$REVOKE_PID" || true
+wait "$C6_PID" || true
+assert_eq "Lou revoked" "revoked: Lou" "$(cat "$T/revoke.out")"
+assert_eq "Lou has no certificate" 0 \
+	"$(sql "SELECT count(*) FROM accounts WHERE id = $LOU AND cert IS NOT NULL")"
+assert_match "c6's request is answered" "$(cat "$T/c6.out")" '^case: '
+C6=$(field "$(cat "$T/c6.out")" case)
+assert_ne "c6's case is not Lou's" "$LOU" "$(sql "SELECT coalesce(counsellor_id, 0) FROM cases WHERE id = $C6")"
+counsellor_down lou
 
 step "the jobs move to the other node: a waiting client gone a moment ago keeps its place"
 _jobs_at() { grep -q 'this node runs the periodic jobs' "$1"; }

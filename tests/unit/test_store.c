@@ -1041,6 +1041,31 @@ test_keys(struct store *st)
 	CHECK_EQ_INT(pending, 0);
 	CHECK_EQ_INT(store_account_set_cert(st, 999999, cert),
 	    OFR_E_NOT_FOUND);
+	/* the certified ones, in the order of their ids, at most max, or
+	 * the one with a key; a drop takes one out, twice is nothing */
+	{
+		uint8_t k[OFR_PK_BYTES];
+		int64_t ids[4];
+		size_t nh;
+
+		CHECK_EQ_INT(store_account_set_cert(st, other, cert), 0);
+		CHECK_EQ_INT(store_cert_holders(st, prog, NULL, ids, 4, &nh),
+		    0);
+		CHECK(nh == 2 && ids[0] == co && ids[1] == other);
+		CHECK_EQ_INT(store_cert_holders(st, prog, NULL, ids, 1, &nh),
+		    0);
+		CHECK(nh == 1 && ids[0] == co);
+		key_of(k, 902);
+		CHECK_EQ_INT(store_cert_holders(st, prog, k, ids, 4, &nh), 0);
+		CHECK(nh == 1 && ids[0] == other);
+		CHECK_EQ_INT(store_cert_drop(st, other), 0);
+		CHECK_EQ_INT(store_cert_drop(st, other), 0);
+		CHECK_EQ_INT(store_cert_holders(st, prog, NULL, ids, 4, &nh),
+		    0);
+		CHECK(nh == 1 && ids[0] == co);
+		CHECK_EQ_INT(store_account_cert(st, other, cert2, &has), 0);
+		CHECK_EQ_INT(has, 0);
+	}
 
 	/* signed prekey: replaced, not added */
 	CHECK_EQ_INT(store_spk_get(st, co, &id, spk, sig), OFR_E_NOT_FOUND);
