@@ -232,6 +232,32 @@ other_admin(struct session *s, struct frame_in *in, struct account *a)
 	return a->id == s->acct.id ? OFR_E_FORBIDDEN : 0;
 }
 
+/*
+ * On several nodes: the caller's row and a's, in the order of their ids,
+ * then the caller read again. Two admins who disable each other at two
+ * nodes at once: the second, once the first has committed, is disabled
+ * itself and refused (forbidden), as on one node, where the first's
+ * disable closes the second's connection; one admin is always left.
+ */
+static int
+lock_both(struct session *s, const struct account *a)
+{
+	struct store *st = s->srv->st;
+	struct account me;
+	int64_t lo = a->id < s->acct.id ? a->id : s->acct.id;
+	int64_t hi = a->id < s->acct.id ? s->acct.id : a->id;
+	int rc;
+
+	if (!store_shared(st))
+		return 0;
+	if ((rc = store_account_lock(st, lo)) != 0 ||
+	    (rc = store_account_lock(st, hi)) != 0)
+		return rc;
+	if ((rc = store_account_by_key(st, s->acct.key, &me)) != 0)
+		return rc == OFR_E_NOT_FOUND ? OFR_E_FORBIDDEN : rc;
+	return me.disabled ? OFR_E_FORBIDDEN : 0;
+}
+
 static int
 admin_set_disabled(struct session *s, struct frame_in *in, int disabled)
 {
@@ -244,6 +270,7 @@ admin_set_disabled(struct session *s, struct frame_in *in, int disabled)
 	/* disabled, its unused invites go too: one made before it left
 	 * would bring it back as a new account */
 	if ((rc = other_admin(s, in, &a)) != 0 ||
+	    (rc = lock_both(s, &a)) != 0 ||
 	    (rc = store_account_set_disabled(s->srv->st, a.id,
 	    disabled)) != 0 ||
 	    (disabled && (rc = store_invite_drop_of(s->srv->st, a.id)) != 0) ||

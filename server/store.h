@@ -520,6 +520,8 @@ int store_counsellor_lock(struct store *st, int64_t id);
  * invite by a counsellor just moved out). 0 (nothing on SQLite), or as
  * store_counsellor_lock. */
 int store_case_lock(struct store *st, int64_t id);
+/* Locks account id's row as store_case_lock locks a case's. */
+int store_account_lock(struct store *st, int64_t id);
 /* A number for an event of a case, greater than every one given before
  * it on any node (PostgreSQL: the sequence case_events; SQLite, one node:
  * a count in memory). Taken once the change is written, the case's row

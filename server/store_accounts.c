@@ -372,6 +372,18 @@ store_case_lock(struct store *st, int64_t id)
 }
 
 int
+store_account_lock(struct store *st, int64_t id)
+{
+	int rc;
+
+	if (st->be->account_lock == NULL)
+		return 0;
+	if ((rc = db_write_begin(st)) != 0)
+		return rc;
+	return st->be->account_lock(st, id);
+}
+
+int
 store_presence_publish(struct store *st, const int64_t *ids, size_t n,
     int expiry)
 {

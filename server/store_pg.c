@@ -1413,7 +1413,7 @@ hook_run(struct store *st, const char *text, const int64_t *v, int n,
  * an UPDATE of it locks it, until the transaction ends: another node's
  * change of it waits for this commit, and what is read after this is
  * committed (pg_lock: a counsellor's profile, which an assignment updates
- * anyway; pg_case_lock: a case). The wait is bounded (lock_timeout, for the rest of the
+ * anyway; pg_case_lock: a case; pg_account_lock: an account). The wait is bounded (lock_timeout, for the rest of the
  * transaction); past it, or at a deadlock (which PostgreSQL breaks within
  * its deadlock_timeout), pg_fail() answers OFR_E_UNAVAILABLE, and the
  * request's savepoint undoes the request alone.
@@ -1445,6 +1445,15 @@ pg_case_lock(struct store *st, int64_t id)
 {
 	return row_lock(st, "SELECT 1 FROM cases WHERE id = $1"
 	    " FOR NO KEY UPDATE", id, "lock case");
+}
+
+/* An account's row, locked alike: admins of one programme that disable
+ * each other at two nodes at once (admin.c). */
+static int
+pg_account_lock(struct store *st, int64_t id)
+{
+	return row_lock(st, "SELECT 1 FROM accounts WHERE id = $1"
+	    " FOR NO KEY UPDATE", id, "lock account");
 }
 
 static int
@@ -1641,6 +1650,7 @@ static const struct db_backend pg_backend = {
 	.shared = 1,
 	.lock = pg_lock,
 	.case_lock = pg_case_lock,
+	.account_lock = pg_account_lock,
 	.case_event = pg_case_event,
 	.presence_publish = pg_presence_publish,
 	.presence_each = pg_presence_each,

@@ -9,7 +9,8 @@
 # node a brought a colleague into the case at node b, and was answered
 # with the counsellor who took it over; a counsellor disabled at node a
 # was given a new case at node b, and kept it, and so was one whose
-# certificate was revoked at node a; an invite at node a and a
+# certificate was revoked at node a; two admins who disabled each other
+# at two nodes at once were both disabled; an invite at node a and a
 # close at node b left node b's connections told the case active after
 # closed (the invite's push came late); and when the jobs moved to the
 # other node, it closed a waiting case whose client had gone a moment
@@ -221,6 +222,36 @@ assert_match "c6's request is answered" "$(cat "$T/c6.out")" '^case: '
 C6=$(field "$(cat "$T/c6.out")" case)
 assert_ne "c6's case is not Lou's" "$LOU" "$(sql "SELECT coalesce(counsellor_id, 0) FROM cases WHERE id = $C6")"
 counsellor_down lou
+
+step "two admins disable each other at two nodes at once: one is left"
+inv=$(PORT=$PORT_a cli admin invite --role admin | tail -n1)
+keygen ann
+PORT=$PORT_a cli ann redeem "$inv" --name Ann >/dev/null 2>&1
+ADMIN=$(account_id admin)
+ANN=$(account_id ann)
+watch_on "$PORT_a" adm_a admin
+watch_on "$PORT_b" ann_b ann
+# the psql session holds the lower of the two rows, as a third request
+# would: both disables wait for it, and the second then for the first
+# (before, each read only that it was not disabling itself, and both
+# were disabled: nobody left to run the programme)
+hold_row "accounts WHERE id = $(( ADMIN < ANN ? ADMIN : ANN ))"
+wsend adm_a "{\"v\":1,\"type\":\"admin.disable\",\"id\":11,\"key\":\"$KEY_ann\"}"
+wait_for "the first disable to wait" 20 _waiting_locks 1
+wsend ann_b "{\"v\":1,\"type\":\"admin.disable\",\"id\":11,\"key\":\"$KEY_admin\"}"
+wait_for "the second disable to wait" 20 _waiting_locks 2
+release_row
+_both_done() {
+	{ _answered adm_a 11 || ! kill -0 "$WATCH_PID_adm_a" 2>/dev/null; } &&
+		{ _answered ann_b 11 || ! kill -0 "$WATCH_PID_ann_b" 2>/dev/null; }
+}
+wait_for "both disables to be answered (or their connection closed)" 20 _both_done
+assert_eq "one of the two admins is still enabled" 1 \
+	"$(sql "SELECT count(*) FROM accounts WHERE id IN ($ADMIN, $ANN) AND disabled = 0")"
+assert_match "the first disable is answered" "$(answer adm_a 11)" '"type": *"admin.disable.ok"'
+assert_no_match "the second is not done" "$(answer ann_b 11)" '"type": *"admin.disable.ok"'
+watch_stop adm_a
+watch_stop ann_b
 
 step "the jobs move to the other node: a waiting client gone a moment ago keeps its place"
 _jobs_at() { grep -q 'this node runs the periodic jobs' "$1"; }
