@@ -272,11 +272,34 @@ function connections(log) {
 	return (fs.readFileSync(log, 'utf8').match(/connected to/g) || []).length;
 }
 
+/*
+ * Chromium 156's headless mode gives each context's window two omnibox
+ * popup pages (chrome://omnibox-popup.top-chrome/ and its AI mode page)
+ * in a renderer of their own, about a fifth of a browser test's CPU; these
+ * three features off, there are none. Chromium takes the last
+ * --disable-features alone, and Playwright passes its own list: ours is
+ * that list and these, the list read from the installed playwright-core
+ * (its lockfile's version), and a launch fails loudly if it is not found.
+ */
+const NO_POPUPS = ['WebUIOmniboxPopup', 'WebUIOmniboxAimPopup', 'WebUIOmniboxFullPopup'];
+let disabledFeatures = null;
+function disableFeatures() {
+	if (disabledFeatures) return disabledFeatures;
+	const src = fs.readFileSync(path.join(WEB_ROOT, 'node_modules/playwright-core/lib/coreBundle.js'), 'utf8');
+	const m = /\bdisabledFeatures = \[([^\]]*)\]\.filter\(Boolean\)/.exec(src);
+	if (!m) throw new Error('playwright-core: its list of disabled Chromium features is not where harness.mjs reads it');
+	const theirs = [...m[1].matchAll(/"([A-Za-z0-9]+)"/g)].map((x) => x[1]);
+	if (theirs.length === 0) throw new Error('playwright-core: its list of disabled Chromium features is empty');
+	disabledFeatures = `--disable-features=${[...theirs, ...NO_POPUPS].join(',')}`;
+	return disabledFeatures;
+}
+
 export async function launch(env) {
 	env.browser = await chromium.launch({
 		executablePath: '/usr/bin/chromium',
 		args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-			'--disable-background-networking', '--disable-component-update', '--disable-sync'],
+			'--disable-background-networking', '--disable-component-update', '--disable-sync',
+			disableFeatures()],
 	});
 	return env.browser;
 }
