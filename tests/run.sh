@@ -47,7 +47,12 @@
 #   tests/fuzz/run.sh runs it.
 # Under the sanitizers, lib.sh's one-shot CLI commands skip the leak scan
 # at exit and keep no stack of each allocation (every bad access is still
-# caught; the server, the daemons and the unit tests keep both).
+# caught; the server, the daemons and the unit tests keep both), and the
+# integration tests about the server drive it with ./build's CLI
+# (OFFRAMP_CLI_DRIVER_BIN): the sanitizers watch the server, and those
+# about the CLI (CLI_SANITIZED=1: its crypto, files and commands), every
+# daemon, chat and inbox, and the CLI's unit tests and fuzzers run it
+# sanitized.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -116,6 +121,7 @@ normal_pid=$!
 (cd build-asan && \
 	ASAN_OPTIONS="detect_leaks=$leaks" \
 	UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
+	OFFRAMP_CLI_DRIVER_BIN="$root/build/client-cli/offramp" \
 	ctest --output-on-failure --no-tests=error -j"$test_jobs" -LE 'static|once') 2>&1 | tee "$logdir/asan.log"
 rc_asan=${PIPESTATUS[0]}
 asan_end=$SECONDS

@@ -531,7 +531,7 @@ cli() {
 		cp "$key" "$T/raw-$who.key"
 		key="$T/raw-$who.key"
 	fi
-	local t0 rc=0 asan=${ASAN_OPTIONS:-}
+	local t0 rc=0 asan=${ASAN_OPTIONS:-} bin=$OFFRAMP_CLI_BIN
 	# Under the sanitizers (tests/run.sh), a command that exits at once
 	# skips LeakSanitizer's scan at exit (it cost a fifth of the sanitized
 	# run) and keeps no stack of each allocation and free
@@ -540,15 +540,25 @@ cli() {
 	# and reported with its own stack; only a report's "allocated/freed
 	# here" lines are left out. The server, the daemons, chat and inbox
 	# keep both, and so do the unit tests of the CLI's core.
+	# A test about the server drives it with the release build's CLI
+	# (OFFRAMP_CLI_DRIVER_BIN, set by tests/run.sh): the sanitizers
+	# watch the server; a sanitized process's start and exit cost about
+	# 20 ms of CPU more (ASan's mappings), a third of test_matching's
+	# CPU. A test about the CLI itself (CLI_SANITIZED=1 before sourcing
+	# lib.sh: its crypto, its files, its commands) keeps the sanitized
+	# one, and so do every daemon, chat and inbox.
 	case "${1:-}" in
 	daemon | chat | inbox) ;;
-	*) asan="${asan:+$asan:}detect_leaks=0:malloc_context_size=0" ;;
+	*)
+		asan="${asan:+$asan:}detect_leaks=0:malloc_context_size=0"
+		[ "${CLI_SANITIZED:-0}" = 1 ] || bin=${OFFRAMP_CLI_DRIVER_BIN:-$bin}
+		;;
 	esac
 	[ -z "${OFFRAMP_TEST_PROFILE:-}" ] || t0=$EPOCHREALTIME
 	ASAN_OPTIONS=$asan \
 	OFFRAMP_TRUST_FILE="${TRUST_FILE-$IDS/trust}" \
 	OFFRAMP_PASSPHRASE="${PASS_OVERRIDE:-pass-$who}" \
-	timeout -k 5 "${CLI_LIMIT:-90}" "$OFFRAMP_CLI_BIN" \
+	timeout -k 5 "${CLI_LIMIT:-90}" "$bin" \
 		--server "${SERVER_URL:-$WS_SCHEME://127.0.0.1:$PORT}" --ca "${CLI_CA:-$CERT}" \
 		--key "$key" --timeout "${CLI_TIMEOUT:-20}" "$@" || rc=$?
 	# OFFRAMP_TEST_PROFILE=FILE: one line per run, to find slow steps:

@@ -5,6 +5,8 @@
 # alone; the list past a hundred cases or one frame: open ones first, and
 # a message of a case left out of it kept on the server, not deleted as a
 # stranger's.
+# about the CLI too: its one-shot commands sanitized (lib.sh, cli)
+CLI_SANITIZED=1
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 start_server

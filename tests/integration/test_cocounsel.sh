@@ -7,6 +7,8 @@
 # sent before still reads for the client, Kim gets nothing sent after,
 # and cannot send. Then Sam is disabled and enabled: the case is not
 # stranded, the admin sees it waiting and gives it back to Sam.
+# about the CLI too: its one-shot commands sanitized (lib.sh, cli)
+CLI_SANITIZED=1
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 start_server

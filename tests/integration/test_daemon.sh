@@ -4,6 +4,8 @@
 # a chat runs; it connects again after the server restarts; and it refuses
 # a second daemon, another key file, a socket or directory that is not
 # private, and a request over its size bound.
+# about the CLI: its one-shot commands sanitized (lib.sh, cli)
+CLI_SANITIZED=1
 . "$(dirname "$0")/lib.sh"
 
 start_server

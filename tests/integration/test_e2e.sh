@@ -7,6 +7,8 @@
 # prekeys) is refused once its session is gone, and a compromised server
 # that swaps a counsellor's key (and even the programme key) is refused by
 # clients that pinned the real programme key, whoever sends first.
+# about the CLI too: its one-shot commands sanitized (lib.sh, cli)
+CLI_SANITIZED=1
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 : "${OFFRAMP_FORGE_BIN:?set OFFRAMP_FORGE_BIN to the forge_cert test tool}"

@@ -9,6 +9,8 @@
 # database nor its logs hold what the counsellor wrote on the card. Only
 # the case's assigned counsellor may say it referred a case, and not of a
 # closed one.
+# about the CLI too: its one-shot commands sanitized (lib.sh, cli)
+CLI_SANITIZED=1
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 MARK="rf$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"

@@ -7,6 +7,8 @@
 # come and a case close; a client's inbox under offramp daemon sees its
 # counsellor leave (disabled) and another join; /quit and Ctrl-C give the terminal
 # its settings back.
+# about the CLI: its one-shot commands sanitized (lib.sh, cli)
+CLI_SANITIZED=1
 . "$(dirname "$0")/lib.sh"
 
 command -v tmux >/dev/null || { fail "tmux is not installed (deploy/install-deps.sh --test)"; finish; }

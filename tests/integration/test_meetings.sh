@@ -9,6 +9,8 @@
 # case of the same two people gets it refused. Neither the server's
 # database nor the key files hold the meeting's place or the agreement's
 # text in the clear.
+# about the CLI too: its one-shot commands sanitized (lib.sh, cli)
+CLI_SANITIZED=1
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 MARK="mt$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"

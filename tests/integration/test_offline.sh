@@ -1,5 +1,7 @@
 # test_offline.sh: messages sent while the counsellor is offline wait on the
 # server, arrive in order at the next recv, and are deleted once acked.
+# about the CLI too: its one-shot commands sanitized (lib.sh, cli)
+CLI_SANITIZED=1
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 start_server

@@ -1,5 +1,7 @@
 # test_perms.sh: file modes of the data directory and the CLI key file; the
 # key file holds the secret key only encrypted; a wrong passphrase fails.
+# about the CLI too: its one-shot commands sanitized (lib.sh, cli)
+CLI_SANITIZED=1
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 start_server

@@ -19,6 +19,8 @@
 # - The partnership ends: the places held by referrals come back.
 # Each count as Bea's `counsellors` gives it (the store's), each refusal
 # and match from the matching's pool.
+# about the CLI too: its one-shot commands sanitized (lib.sh, cli)
+CLI_SANITIZED=1
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 start_server

@@ -7,6 +7,8 @@
 # and starts nothing. Also: a first message prints no error, and a text
 # comes from standard input ("send CASE -") within the same bounds as one
 # on the command line.
+# about the CLI too: its one-shot commands sanitized (lib.sh, cli)
+CLI_SANITIZED=1
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 start_server

@@ -9,6 +9,8 @@
 # a revoked or expired certificate is refused even when the server says
 # nothing; verify binds the safety number compared; partners are trusted
 # through a statement; a changed server key is reported.
+# about the CLI too: its one-shot commands sanitized (lib.sh, cli)
+CLI_SANITIZED=1
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 : "${OFFRAMP_FORGE_BIN:?set OFFRAMP_FORGE_BIN to the forge_cert test tool}"
