@@ -22,7 +22,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { createCore } from '../src/core.js';
-import { waitFor, startServer, cliOk, field, setupAdmin, cliCounsellor, signing } from './live.mjs';
+import { waitFor, startServer, cliOk, field, setupAdmin, cliCounsellor, signing, daemonLogins } from './live.mjs';
 
 const MARK = `w${process.pid}x${Date.now() % 100000}`;
 const cores = [];
@@ -246,7 +246,11 @@ test('(c) a changed counsellor key is detected; sending waits for verify(); a re
 	await webReads(w, `kim later ${MARK}`);
 
 	// the client asks for another counsellor: Sam again (enabled); not a key change
+	const logins = daemonLogins(srv, 'sam');
 	await cliOk(srv, 'admin', ['enable', samKey]);
+	// Sam's daemon, refused while Sam was disabled, logs in again after its
+	// pause (doubling up to 30 s): only then is Sam there to be matched
+	await waitFor(() => daemonLogins(srv, 'sam') > logins, 45000, "Sam's daemon to log in again");
 	const n = w.keychanges.length;
 	const r = await w.core.reassign(c.id);
 	// Kim is never matched again; Sam is (certificate checked again)

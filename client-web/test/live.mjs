@@ -115,6 +115,12 @@ export async function cliCounsellor(srv, who, name, langs) {
 	return key;
 }
 
+/* How many times counsellor who's daemon has logged in (its log's lines). */
+export function daemonLogins(srv, who) {
+	const log = path.join(srv.dir, `${who}.daemon.log`);
+	return (fs.readFileSync(log, 'utf8').match(/connected to/g) || []).length;
+}
+
 /**
  * Keeps CLI counsellor who connected, as a counsellor at work does: its
  * `offramp daemon --detach` (the server gives new cases only to a
