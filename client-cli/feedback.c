@@ -26,9 +26,10 @@
 static int
 yes_no(const char *s, const char *what, int *out)
 {
+	*out = -1;
 	if (s == NULL || strcmp(s, "skip") == 0)
-		*out = -1;
-	else if (strcmp(s, "yes") == 0)
+		return 0;
+	if (strcmp(s, "yes") == 0)
 		*out = 1;
 	else if (strcmp(s, "no") == 0)
 		*out = 0;

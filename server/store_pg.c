@@ -1382,6 +1382,8 @@ hook_run(struct store *st, const char *text, const int64_t *v, int n,
 	PGresult *res;
 	int rc, np = 0;
 
+	if (out != NULL)
+		*out = NULL;
 	if (n < 0 || n > 2)
 		return OFR_E_INTERNAL;
 	if ((rc = ready(st)) != 0)
