@@ -62,7 +62,7 @@ if [ -z "${LOADBENCH_NETNS:-}" ]; then
 	# Debian's mosquitto (never started as a service), ip, unshare
 	bash "$(dirname "${BASH_SOURCE[0]}")/../deploy/install-deps.sh" --bench
 	echo "== building offramp-server and offramp-loadgen in $BUILD"
-	cmake -S "$REPO" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake -S "$REPO" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
 	make -C "$BUILD" -j2 offramp-server offramp-loadgen >/dev/null
 	exec unshare -n env LOADBENCH_NETNS=1 BUILD="$BUILD" \
 		IDLE_TOP="${IDLE_TOP:-}" bash "$0" "$@"

@@ -8,8 +8,8 @@
 #                                  minutes on a busy 2-core machine)
 #
 # Builds offramp-server (with -DOFFRAMP_POSTGRES=ON) and offramp-loadgen
-# in BUILD (default build/ of the repository, RelWithDebInfo: the binary
-# that ships), starts two throwaway PostgreSQL clusters with
+# in BUILD (default build/ of the repository, Release: the binary that
+# ships), starts two throwaway PostgreSQL clusters with
 # tests/tools/pg.sh (a Unix socket in a temporary directory, fsync and
 # synchronous_commit on), one for each PostgreSQL side, and three sides
 # with bench/side.sh, as bench/ab.sh does:
@@ -45,7 +45,7 @@ PG_SH=$REPO/tests/tools/pg.sh
 START=$SECONDS
 
 echo "== building offramp-server and offramp-loadgen in $BUILD"
-cmake -S "$REPO" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+cmake -S "$REPO" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release \
 	-DOFFRAMP_POSTGRES=ON >/dev/null
 make -C "$BUILD" -j2 offramp-server offramp-loadgen >/dev/null
 

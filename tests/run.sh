@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # run.sh: the whole test suite. Installs the dependencies (Debian packages,
 # chromium, the web client's npm packages with npm ci), builds the web
-# client, ./build (RelWithDebInfo, the PostgreSQL store of OFFRAMP_POSTGRES)
-# and ./build-asan (Debug, AddressSanitizer + UndefinedBehaviorSanitizer,
+# client, ./build (Release, as deploy/run.sh builds it: -O3 warns where
+# -O2 does not, and -Werror makes that an error; and the PostgreSQL store
+# of OFFRAMP_POSTGRES) and ./build-asan (Debug, AddressSanitizer + UndefinedBehaviorSanitizer,
 # the store's fault injection of OFFRAMP_FAULTS for test_inject, and the
 # PostgreSQL store), runs ctest in both, prints both summaries, and exits
 # non-zero if either run failed. ctest labels (tests/CMakeLists.txt) say
@@ -75,8 +76,8 @@ trap 'rm -rf "$logdir"' EXIT
 bash deploy/install-deps.sh --test
 bash deploy/build-web.sh
 
-echo "== build: ./build (RelWithDebInfo, the PostgreSQL store), at $SECONDS s"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOFFRAMP_POSTGRES=ON \
+echo "== build: ./build (Release, the PostgreSQL store), at $SECONDS s"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DOFFRAMP_POSTGRES=ON \
 	>/dev/null
 make -C build -j"$jobs" --no-print-directory
 
