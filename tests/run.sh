@@ -11,8 +11,8 @@
 # - the unit tests and the fuzz corpora's replays run in both;
 # - the integration tests run on both stores. On SQLite (integration/*)
 #   sanitized ("asan-only"), but for those about the release build itself
-#   (the package, the README's walk-through, kill -9 durability), which run
-#   in both: ASan+UBSan at -O1 finds what the release build would and more,
+#   (the README's walk-through, kill -9 durability), which run in both, and
+#   the package, made of the release build ("once"): ASan+UBSan at -O1 finds what the release build would and more,
 #   and a test of the shell's thousands of processes run twice did not fit
 #   the ten minutes. On PostgreSQL (integration-pg/*) in the release build
 #   ("once"), but for two that cover much of store_pg.c (the relay, kill
