@@ -20,7 +20,7 @@ export default {
 	lang_de: 'Deutsch',
 	lang_ar: 'Arabisch (العربية)',
 	wishes_title: 'Wünsche an die Beratung (freiwillig)',
-	wishes_hint: 'Alles hier ist freiwillig. Wir versuchen, deine Wünsche zu erfüllen, aber du bekommst auf jeden Fall eine Antwort.',
+	wishes_hint: 'Alles hier ist freiwillig. Ein Thema grenzt ein, wer antworten kann: Gefragt werden nur Beratungspersonen, die es übernehmen; mit „Egal“ bekommst du am schnellsten eine Antwort. Deine anderen Wünsche versuchen wir zu erfüllen, aber du bekommst auf jeden Fall eine Antwort.',
 	no_preference: 'Egal',
 	wish_topic: 'Worum geht es?',
 	topic_leaving: 'Eine Gruppe verlassen',

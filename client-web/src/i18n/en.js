@@ -21,7 +21,7 @@ export default {
 	lang_de: 'German (Deutsch)',
 	lang_ar: 'Arabic (العربية)',
 	wishes_title: 'Wishes for your counsellor (optional)',
-	wishes_hint: 'Everything here is optional. We try to meet your wishes, but you will get an answer either way.',
+	wishes_hint: 'Everything here is optional. A topic narrows who can answer: only counsellors who take it are asked, so with “No preference” you are answered soonest. Your other wishes we try to meet, but you get an answer either way.',
 	no_preference: 'No preference',
 	wish_topic: 'What is it about?',
 	topic_leaving: 'Leaving a group',

@@ -55,7 +55,11 @@ export function mountShell(root, store, intents) {
 		// said only when it is not as it should be
 		conn.textContent = state.conn === 'reconnecting' || (state.conn === 'connecting' && state.me)
 			? t(`conn_${state.conn}`) : '';
-		alert.textContent = state.error ? t(state.error.key, state.error.vars) : '';
+		const error = state.error ? t(state.error.key, state.error.vars) : '';
+		if (alert.textContent !== error) {
+			alert.textContent = error;
+			if (error && mounted) shown(alert);
+		}
 		notice.textContent = state.notice ? t(state.notice.key, state.notice.vars) : '';
 		trust.update(state.screen === 'conversation' || state.screen === 'inbox' ? state.untrusted || [] : []);
 		if (live.textContent !== state.lastAnnounce) live.textContent = state.lastAnnounce;
@@ -81,4 +85,20 @@ export function mountShell(root, store, intents) {
 	}
 	store.subscribe(render);
 	render(store.state);
+}
+
+/*
+ * A new error is read out (role alert), and seen: on a phone the button
+ * pressed is far below the alert at the top of the screen, so the alert
+ * is scrolled into view (below the sticky bar: its scroll-margin); and
+ * where focus was lost (the button, disabled while busy, let it go to the
+ * body), it goes to the alert, so that the keyboard goes on from there.
+ */
+function shown(el) {
+	el.scrollIntoView({ block: 'nearest' });
+	const a = document.activeElement;
+	if (!a || a === document.body) {
+		el.setAttribute('tabindex', '-1');
+		el.focus({ preventScroll: true });
+	}
 }

@@ -37,6 +37,9 @@ test('keep on this device: sealed, back after a reload with the passphrase', asy
 	await page.getByLabel('Passphrase', { exact: true }).fill('short');
 	await page.getByRole('button', { name: 'Start a conversation' }).click();
 	await page.getByText('The passphrase needs at least 8 characters.').waitFor();
+	// on a phone the button is far below the alert: it is brought on screen
+	// (before, it stayed 600 px above it, and nothing seemed to happen)
+	await H.waitFor('the error on screen', () => H.inView(page, '#alert'));
 	await page.getByLabel('Passphrase', { exact: true }).fill(PASS);
 	await page.getByRole('button', { name: 'Start a conversation' }).click();
 	await H.expectHeading(page, 'Talking with Sam');
@@ -75,6 +78,9 @@ test('keep on this device: sealed, back after a reload with the passphrase', asy
 	await page.getByLabel('Passphrase').fill('not the passphrase');
 	await page.getByRole('button', { name: 'Open', exact: true }).click();
 	await page.getByText('That passphrase does not open what this device keeps.').waitFor({ timeout: 20000 });
+	// the Open button, disabled while it tried, let focus go: it is on the
+	// error, not lost on the page's body
+	assert.equal(await page.evaluate(() => document.activeElement?.id), 'alert');
 	await H.axe(page, 'unlock');
 	await H.shot(page, '08-unlock');
 	await page.getByLabel('Passphrase').fill(PASS);

@@ -336,6 +336,16 @@ export async function newPage(env, { locale = 'en-GB', allowExit = false } = {})
 	return page;
 }
 
+/* Whether the element matched is on screen: below the sticky bar, above
+ * the viewport's bottom. */
+export function inView(page, selector) {
+	return page.locator(selector).evaluate((el) => {
+		const r = el.getBoundingClientRect();
+		const bar = document.querySelector('header.sticky').getBoundingClientRect();
+		return r.height > 0 && r.top >= bar.bottom - 1 && r.bottom <= window.innerHeight + 1;
+	});
+}
+
 let axeSource = null;
 /*
  * Runs axe-core on the page and fails on any serious or critical
