@@ -1092,25 +1092,37 @@ casework_disable(struct server *srv, int64_t counsellor)
 			return rc;
 	if ((rc = store_counsellor_lock(srv->st, counsellor)) != 0 ||
 	    (rc = store_account_set_disabled(srv->st, counsellor, 1)) != 0 ||
-	    (rc = pool_refresh(srv, counsellor)) != 0 ||
-	    (rc = store_case_open_of_counsellor(srv->st, counsellor, ids,
-	    MOVE_MAX, &n)) != 0)
+	    (rc = pool_refresh(srv, counsellor)) != 0)
 		return rc;
-	/* Its clients go back to matching, and are told. */
-	for (size_t i = 0; i < n; i++)
-		if ((rc = store_case_get(srv->st, ids[i], &c)) != 0 ||
-		    (rc = move(srv, &c, LEFT_DISABLED, NULL)) != 0)
+	/* Its clients go back to matching, and are told; in batches, as
+	 * many as it has (an admin's case.assign gives past capacity): a
+	 * case moved leaves the list. Past the first batch a case's row is
+	 * locked after the counsellor's; were another node closing it at
+	 * that moment, PostgreSQL breaks the deadlock (unavailable, to be
+	 * tried again). */
+	do {
+		if ((rc = store_case_open_of_counsellor(srv->st, counsellor,
+		    ids, MOVE_MAX, &n)) != 0)
 			return rc;
-	/* It leaves the cases it was brought into, and they are told. */
-	if ((rc = store_colleague_cases(srv->st, counsellor, ids, MOVE_MAX,
-	    &n)) != 0)
-		return rc;
-	for (size_t i = 0; i < n; i++)
-		if ((rc = store_case_get(srv->st, ids[i], &c)) != 0 ||
-		    (rc = drop_colleague(srv, &c, counsellor, LEFT_DISABLED,
-		    NULL)) != 0 ||
-		    (rc = srv->notify->changed(srv, &c, NULL)) != 0)
+		for (size_t i = 0; i < n; i++)
+			if ((rc = store_case_lock(srv->st, ids[i])) != 0 ||
+			    (rc = store_case_get(srv->st, ids[i], &c)) != 0 ||
+			    (rc = move(srv, &c, LEFT_DISABLED, NULL)) != 0)
+				return rc;
+	} while (n == MOVE_MAX);
+	/* It leaves the cases it was brought into, and they are told; in
+	 * batches too, closed ones among them: one left leaves the list. */
+	do {
+		if ((rc = store_colleague_cases(srv->st, counsellor, ids,
+		    MOVE_MAX, &n)) != 0)
 			return rc;
+		for (size_t i = 0; i < n; i++)
+			if ((rc = store_case_get(srv->st, ids[i], &c)) != 0 ||
+			    (rc = drop_colleague(srv, &c, counsellor,
+			    LEFT_DISABLED, NULL)) != 0 ||
+			    (rc = srv->notify->changed(srv, &c, NULL)) != 0)
+				return rc;
+	} while (n == MOVE_MAX);
 	return 0;
 }
 

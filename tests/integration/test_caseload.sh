@@ -166,4 +166,43 @@ cli_out out couns notes "$CASE"
 assert_eq "all nine notes" 9 "$(grep -cE "^$ISO " <<<"$out")"
 assert_match "the last one too, in its order" "$(tail -n1 <<<"$out")" "^$ISO 7 a long note "
 
+step "a counsellor disabled with more cases than one batch: every one moved"
+# 300 more active cases of Sam (an admin's case.assign gives past
+# capacity), each of its own client, and the first colleague brought into
+# them too (after the hundred closed ones): before, the disable moved 256
+# of each and left the rest with a counsellor who cannot log in
+stop_server
+if on_pg; then kx="decode(md5(i::text) || md5((-i)::text), 'hex')"; else kx="randomblob(32)"; fi
+sql_rw "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300)
+	INSERT INTO accounts (id, key, role, programme_id, name, created)
+	SELECT 5000 + i, $kx, a.role, a.programme_id, a.name, a.created FROM accounts a, n
+	WHERE a.id = (SELECT client_id FROM cases WHERE id = $CASE)"
+sql_rw "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300)
+	INSERT INTO cases (id, client_id, counsellor_id, status, language, topic, created, updated, queued)
+	SELECT 2000 + i, 5000 + i, counsellor_id, 2, language, topic, created + i, updated + i, queued + 2000 + i
+	FROM cases, n WHERE id = $CASE"
+sql_rw "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300)
+	INSERT INTO case_participants (case_id, account_id, role, joined, kind, since, seen)
+	SELECT 2000 + i, CASE WHEN p.account_id = c.client_id THEN 5000 + i ELSE p.account_id END,
+	p.role, p.joined, p.kind, p.since, p.seen FROM case_participants p, cases c, n
+	WHERE p.case_id = $CASE AND c.id = $CASE AND p.kind = 0"
+sql_rw "INSERT INTO case_participants (case_id, account_id, role, joined, kind, since, seen)
+	SELECT c.id, a.id, a.role, c.created, 2, c.created, 0 FROM cases c, accounts a
+	WHERE c.id BETWEEN 2001 AND 2300 AND a.name = '${names[0]}'"
+start_server
+COL1=$(account_id col1)
+open_with() {
+	sql "SELECT count(*) FROM case_participants p JOIN cases c ON c.id = p.case_id
+		WHERE p.account_id = $1 AND c.status IN (1, 2, 4)"
+}
+assert_eq "the colleague is in 300 open cases" 300 "$(open_with "$COL1")"
+cli_out out admin disable "$KEY_col1"
+assert_eq "the colleague, disabled, is in no open case" 0 "$(open_with "$COL1")"
+assert_eq "Sam has 301 open cases" 301 \
+	"$(sql "SELECT count(*) FROM cases WHERE counsellor_id = $SAM_ID AND status IN (1, 2, 4)")"
+cli_out out admin disable "$KEY_couns"
+assert_eq "Sam, disabled, has no open case" 0 \
+	"$(sql "SELECT count(*) FROM cases WHERE counsellor_id = $SAM_ID AND status IN (1, 2, 4)")"
+assert_eq "nor is in one" 0 "$(open_with "$SAM_ID")"
+
 finish
