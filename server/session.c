@@ -1027,6 +1027,9 @@ session_turn_end(struct server *srv)
 		    "every request that waits for them is answered "
 		    "unavailable", (long long)durable);
 		lose_waiting(durable);
+		/* the store counted every commit so far as settled (this
+		 * turn's, gen, the newest): the errors go out now */
+		durable = gen;
 		if (rc == 0)
 			rc = OFR_E_UNAVAILABLE;
 		break;

@@ -10,6 +10,8 @@
 # key file (its expiry by age is test_cli_store's, with given times). An admin deletes a counsellor: its
 # profile, prekeys and account go, its closed case goes, its open case
 # waits in the queue again, and no row names it.
+# about the CLI too: its one-shot commands sanitized (lib.sh, cli)
+CLI_SANITIZED=1
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # rows_naming ID: "table.column=N" for every column of every table that

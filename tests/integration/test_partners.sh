@@ -14,6 +14,8 @@
 # directory. Either side ends the partnership: its statements are no
 # longer served, the directory drops the partner, a new client of A
 # refuses Lou again, and the ended partnership takes no accept or end.
+# about the CLI too: its one-shot commands sanitized (lib.sh, cli)
+CLI_SANITIZED=1
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 start_server
