@@ -373,7 +373,7 @@ casework_invite(struct server *srv, struct case_info *c, int64_t inviter,
 	struct counsellor me, them;
 	int64_t version, stays;
 	size_t n;
-	int rc;
+	int rc, why;
 
 	if (!colleague_kind(kind))
 		return OFR_E_BAD_FIELD;
@@ -390,6 +390,13 @@ casework_invite(struct server *srv, struct case_info *c, int64_t inviter,
 	if (rc != 0)
 		return rc;
 	if (!them.certified || them.acct.disabled)
+		return OFR_E_FORBIDDEN;
+	/* Never back to a counsellor its client asked to leave, as
+	 * case.assign and matching hold to (store_member_last_why). */
+	if ((rc = store_member_last_why(srv->st, c->id, colleague,
+	    &why)) != 0)
+		return rc;
+	if (why == LEFT_REASSIGNED || why == LEFT_REMOVED)
 		return OFR_E_FORBIDDEN;
 	/* Bounded: the participants (one copy each in msg.send), and the
 	 * history that invitations could grow. */

@@ -141,22 +141,22 @@ const char *const store_cases_sql[S_COUNT] = {
 	    " WHERE case_id = ?1 AND account_id = ?2",
 	/* ?2: the limit, ?3: the programme */
 	[S_MEMBERS_SENT_AWAY] =
-	    "SELECT m.account_id FROM case_members m JOIN accounts a"
+	    "SELECT DISTINCT m.account_id FROM case_members m JOIN accounts a"
 	    " ON a.id = m.account_id WHERE m.case_id = ?1"
 	    " AND (?3 = 0 OR a.programme_id = ?3) AND m.why IN (1, 3)"
-	    " AND m.id = (SELECT max(x.id)"
-	    " FROM case_members x WHERE x.case_id = ?1"
-	    " AND x.account_id = m.account_id)"
 	    " ORDER BY m.account_id LIMIT ?2",
 	[S_COLLEAGUES] =
 	    "SELECT account_id FROM case_participants"
 	    " WHERE case_id = ?1 AND kind != 0 ORDER BY joined LIMIT ?2",
 	[S_MEMBERS_COUNT] =
 	    "SELECT count(*) FROM case_members WHERE case_id = ?1",
+	/* a stay the client ended (1, 3) before any later one: a later stay
+	 * (invited back, then gone by itself) never hides it */
 	[S_MEMBER_LAST_WHY] =
 	    "SELECT why FROM case_members WHERE case_id = ?1"
 	    " AND account_id = ?2 AND left_at IS NOT NULL"
-	    " ORDER BY id DESC LIMIT 1",
+	    " ORDER BY CASE WHEN why IN (1, 3) THEN 0 ELSE 1 END, id DESC"
+	    " LIMIT 1",
 	[S_COLLEAGUE_CASES] =
 	    "SELECT case_id FROM case_participants"
 	    " WHERE account_id = ?1 AND kind != 0 ORDER BY case_id LIMIT ?2",

@@ -127,6 +127,13 @@ step "the history keeps who was in the case, and why each left"
 assert_eq "Kim's stay ended, removed (3)" "1|3" \
 	"$(sql "SELECT count(*), max(why) FROM case_members WHERE case_id = $CASE AND account_id = $KIM_ID AND left_at IS NOT NULL")"
 
+step "removed, never back: Sam cannot bring Kim into the case again"
+before=$(table_counts)
+clirun couns bring "$CASE" "$KEY_kim" --as supervisor
+assert_eq "bringing Kim back exits 1" 1 "$RC"
+assert_match "  forbidden (before, she was in again, as often as Sam liked)" "$ERR" 'forbidden'
+assert_eq "  nothing changed" "$before" "$(table_counts)"
+
 step "Sam disabled, then enabled: the case is not stranded"
 cli_out out admin disable Sam
 cli_out out client cases
