@@ -170,29 +170,113 @@ frame_is_intake_code(const char *s)
 	return 1;
 }
 
+/* The code point at s (valid UTF-8: jansson's), and its length in *n. */
+static uint32_t
+utf8_at(const unsigned char *s, size_t *n)
+{
+	if (s[0] < 0x80) {
+		*n = 1;
+		return s[0];
+	}
+	if ((s[0] & 0xe0) == 0xc0) {
+		*n = 2;
+		return (uint32_t)(s[0] & 0x1f) << 6 | (s[1] & 0x3f);
+	}
+	if ((s[0] & 0xf0) == 0xe0) {
+		*n = 3;
+		return (uint32_t)(s[0] & 0x0f) << 12 |
+		    (uint32_t)(s[1] & 0x3f) << 6 | (s[2] & 0x3f);
+	}
+	*n = 4;
+	return (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3f) << 12 |
+	    (uint32_t)(s[2] & 0x3f) << 6 | (s[3] & 0x3f);
+}
+
+/* A space, or a character that shows as one (Unicode's White_Space, the
+ * Braille blank and the Hangul fillers). */
+static int
+blank(uint32_t c)
+{
+	return c == 0x20 || (c >= 0x09 && c <= 0x0d) || c == 0x85 ||
+	    c == 0xa0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
+	    c == 0x2028 || c == 0x2029 || c == 0x202f || c == 0x205f ||
+	    c == 0x3000 || c == 0x2800 || c == 0x115f || c == 0x1160 ||
+	    c == 0x3164 || c == 0xffa0;
+}
+
+/* Shown as nothing at all, and of no use in a name (Unicode's
+ * Default_Ignorable_Code_Point, but for the joiners and variation
+ * selectors: joiner()). */
+static int
+invisible(uint32_t c)
+{
+	return c == 0xad || c == 0x34f || c == 0x61c || c == 0x17b4 ||
+	    c == 0x17b5 || (c >= 0x180b && c <= 0x180f) || c == 0x200b ||
+	    c == 0x200e || c == 0x200f || (c >= 0x202a && c <= 0x202e) ||
+	    (c >= 0x2060 && c <= 0x206f) || c == 0xfeff ||
+	    (c >= 0xfff0 && c <= 0xfff8) || (c >= 0x1bca0 && c <= 0x1bca3) ||
+	    (c >= 0x1d173 && c <= 0x1d17a) || (c >= 0xe0000 && c <= 0xe00ff) ||
+	    (c >= 0xe01f0 && c <= 0xe0fff);
+}
+
+/* The zero-width (non-)joiners and the variation selectors: invisible,
+ * but part of how Persian, Indic scripts and emoji are written; never
+ * after an ASCII character, where they only make two names differ. */
+static int
+joiner(uint32_t c)
+{
+	return c == 0x200c || c == 0x200d || (c >= 0xfe00 && c <= 0xfe0f) ||
+	    (c >= 0xe0100 && c <= 0xe01ef);
+}
+
+/* The ASCII letter c looks like in a name's skeleton (fullwidth forms,
+ * and the Cyrillic and Greek letters of "me" and "you"), or c. */
+static uint32_t
+look(uint32_t c)
+{
+	static const uint32_t alike[][2] = {
+		{ 0x415, 'E' }, { 0x41c, 'M' }, { 0x41e, 'O' }, { 0x423, 'Y' },
+		{ 0x435, 'e' }, { 0x43c, 'm' }, { 0x43e, 'o' }, { 0x443, 'y' },
+		{ 0x395, 'E' }, { 0x39c, 'M' }, { 0x39f, 'O' }, { 0x3a5, 'Y' },
+		{ 0x3bf, 'o' }, { 0x3c5, 'u' }, { 0x475, 'v' }, { 0x4af, 'y' },
+	};
+
+	if (c >= 0xff01 && c <= 0xff5e)
+		return c - 0xfee0;
+	for (size_t i = 0; i < sizeof(alike) / sizeof(alike[0]); i++)
+		if (alike[i][0] == c)
+			return alike[i][1];
+	return c;
+}
+
 int
 frame_is_display_name(const char *s)
 {
-	size_t n = strlen(s);
 	const unsigned char *u = (const unsigned char *)s;
+	size_t n = strlen(s), i, k, len = 0;
+	uint32_t c, prev = 0;
+	char skel[8];
 
-	if (n == 0 || n > OFR_NAME_MAX || s[0] == ' ' || s[n - 1] == ' ')
+	if (n == 0 || n > OFR_NAME_MAX)
 		return 0;
-	/* what a client shows for its own user's lines (the CLI's "me",
-	 * the web's "You"): nobody else's name */
-	if (strcasecmp(s, "me") == 0 || strcasecmp(s, "you") == 0)
-		return 0;
-	/* the invisible ones that make two names look alike: U+061C
-	 * (0xd8 0x9c), U+200B (0xe2 0x80 0x8b), U+200E and U+200F (0xe2
-	 * 0x80 0x8e..0x8f), U+2060..U+2064 (0xe2 0x81 0xa0..0xa4) */
-	for (size_t i = 0; i + 1 < n; i++)
-		if ((u[i] == 0xd8 && u[i + 1] == 0x9c) ||
-		    (u[i] == 0xe2 && i + 2 < n && ((u[i + 1] == 0x80 &&
-		    (u[i + 2] == 0x8b || u[i + 2] == 0x8e ||
-		    u[i + 2] == 0x8f)) || (u[i + 1] == 0x81 &&
-		    u[i + 2] >= 0xa0 && u[i + 2] <= 0xa4))))
+	for (i = 0; i < n; i += k, prev = c) {
+		c = utf8_at(u + i, &k);
+		if (k > n - i || invisible(c) ||
+		    (joiner(c) && (i == 0 || prev < 0x80 || i + k == n)) ||
+		    (blank(c) && (i == 0 || i + k == n)))
 			return 0;
-	return 1;
+		/* the skeleton, while it could be "me" or "you" */
+		if (!joiner(c) && len < sizeof(skel) - 1) {
+			uint32_t a = look(c);
+
+			skel[len++] = a < 0x80 ? (char)a : '?';
+		}
+	}
+	skel[len] = '\0';
+	/* what a client shows for its own user's lines (the CLI's "me",
+	 * the web's "You"): nobody else's name, nor one that looks like it */
+	return len >= sizeof(skel) - 1 ||
+	    (strcasecmp(skel, "me") != 0 && strcasecmp(skel, "you") != 0);
 }
 
 /* frame_str of at most maxlen bytes that ok() accepts. */

@@ -49,11 +49,15 @@ int frame_token(struct frame_in *in, const char *key, int required,
  * frame_is_display_name. */
 int frame_name(struct frame_in *in, const char *key, int required,
     const char **out);
-/* 1 if s may be a person's display name: no space at either end, not
- * "me" or "you" in any case (what the clients show for their own user),
- * none of the invisible characters that make two names look alike
- * (U+061C, U+200B, U+200E, U+200F, U+2060..U+2064). frame_str's checks
- * are the caller's. */
+/* 1 if s may be a person's display name: no space or blank-looking
+ * character at either end (Unicode's White_Space, U+2800, the Hangul
+ * fillers), none of the invisible characters that make two names look
+ * alike (Unicode's Default_Ignorable_Code_Point; the joiners and variation
+ * selectors only after a non-ASCII character, as Persian, Indic scripts
+ * and emoji use them, never at an end), and not "me" or "you" in any
+ * case, nor their look-alikes in fullwidth, Cyrillic or Greek letters
+ * (what the clients show for their own user). frame_str's checks are the
+ * caller's. */
 int frame_is_display_name(const char *s);
 /* An integer in min..max. */
 int frame_int(struct frame_in *in, const char *key, int64_t min, int64_t max,

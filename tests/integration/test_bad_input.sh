@@ -115,7 +115,10 @@ try "client does profile.set" client "--login --count 1" \
 step "names a client would show like its own user's, that look like another's (an invisible character), or with a space at an end"
 # one connection, each followed by a ping (the errors stay under the
 # strikes that close it)
-names=('me' 'YOU' ' Sam' 'Sam ' 'Sa\u200fm' 'Sa\u200bm' '\u061cSam' 'Sam\u2060')
+# (a no-break space at an end, a joiner by a Latin letter, a Cyrillic e:
+# accepted before)
+names=('me' 'YOU' ' Sam' 'Sam ' 'Sa\u200fm' 'Sa\u200bm' '\u061cSam' 'Sam\u2060'
+	'me\u00a0' 'S\u200dam' 'm\u0435')
 input="" id=200
 for name in "${names[@]}"; do
 	input+="{\"v\":1,\"type\":\"profile.set\",\"id\":$id,\"name\":\"$name\"}"$'\n'

@@ -263,6 +263,38 @@ test_str(void)
 	frame_in_clear(&in);
 }
 
+/* Display names: what a client shows for its own user, and characters
+ * that make two names look alike or a name end in a blank. */
+static void
+test_names(void)
+{
+	static const char *const ok[] = {
+		"Sam", "Sam Smith", "m e", "mee", "Aya", "\xd9\x85\xd9\x8a",
+		/* Persian with a zero-width non-joiner inside */
+		"\xd9\x85\xe2\x80\x8c\xd9\x8a",
+		/* an emoji and its presentation selector, then a letter */
+		"\xe2\x9d\xa4\xef\xb8\x8f Sam",
+		"Sam\xc2\xa0Smith",	/* a no-break space inside */
+	};
+	static const char *const bad[] = {
+		"me", "YOU", " Sam", "Sam ",
+		"me\xc2\xa0", "\xc2\xa0Sam", "Sam\xe3\x80\x80",	/* NBSP, U+3000 */
+		"Sam\xe2\x80\x83", "\xe2\xa0\x80Sam",		/* U+2003, U+2800 */
+		"Sa\xc2\xadm", "Sa\xcd\x8fm", "Sa\xe1\xa0\x8em",	/* U+00AD, 034F, 180E */
+		"S\xe2\x80\x8d" "am", "Sam\xe2\x80\x8c",		/* joiners by ASCII, at an end */
+		"Sa\xe2\x81\xa5m", "Sa\xe2\x81\xafm",		/* U+2065, U+206F */
+		"\xe3\x85\xa4", "Sa\xf3\xa0\x80\xa0m",	/* U+3164, a tag */
+		"Sa\xe2\x80\x8bm", "\xd8\x9cSam", "Sam\xe2\x81\xa0",
+		"m\xd0\xb5", "\xd0\x9c\xd0\x95", "y\xd0\xbeu",	/* Cyrillic */
+		"\xef\xbd\x8d\xef\xbd\x85", "\xce\x9c\xce\x95",	/* fullwidth, Greek */
+	};
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		CHECK(frame_is_display_name(ok[i]) == 1);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(frame_is_display_name(bad[i]) == 0);
+}
+
 static void
 test_token(void)
 {
@@ -701,6 +733,7 @@ main(void)
 	test_parse();
 	test_str();
 	test_token();
+	test_names();
 	test_int_bool();
 	test_bin();
 	test_array_list();
