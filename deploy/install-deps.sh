@@ -41,7 +41,8 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1 ||
 	pkgs+=(nodejs npm)
 fi
 case "${1:-}" in
---test)	pkgs+=(chromium python3 groff-base tmux nginx tor curl postgresql libpq-dev) ;;
+--test)	pkgs+=(chromium python3 groff-base tmux nginx tor curl postgresql libpq-dev
+	faketime) ;;
 --bench) pkgs+=(mosquitto iproute2 util-linux) ;;
 esac
 

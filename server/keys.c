@@ -348,6 +348,8 @@ keys_programme_rotate(struct session *s, struct frame_in *in)
 	return 0;
 }
 
+#define REVOCATION_SKEW	86400	/* seconds a list's issued may be ahead */
+
 int
 keys_programme_revoke(struct session *s, struct frame_in *in)
 {
@@ -365,6 +367,11 @@ keys_programme_revoke(struct session *s, struct frame_in *in)
 	if ((rc = revocation_verify(&r, list, n, p.key)) != 0)
 		return rc;
 	if (r.programme_id != p.id)
+		return OFR_E_BAD_FIELD;
+	/* Each list must be newer than the last: one dated far ahead (a
+	 * clock set wrong) would leave the programme no revocation until
+	 * then. A day of clock skew, no more. */
+	if (r.issued > s->srv->now + REVOCATION_SKEW)
 		return OFR_E_BAD_FIELD;
 	if ((rc = store_revocation_set(s->srv->st, p.id, r.issued, list,
 	    n)) != 0)

@@ -555,10 +555,12 @@ cli() {
 		;;
 	esac
 	[ -z "${OFFRAMP_TEST_PROFILE:-}" ] || t0=$EPOCHREALTIME
+	# CLI_WRAP: a command the CLI runs under (faketime's, say)
+	# shellcheck disable=SC2086
 	ASAN_OPTIONS=$asan \
 	OFFRAMP_TRUST_FILE="${TRUST_FILE-$IDS/trust}" \
 	OFFRAMP_PASSPHRASE="${PASS_OVERRIDE:-pass-$who}" \
-	timeout -k 5 "${CLI_LIMIT:-90}" "$bin" \
+	${CLI_WRAP:-} timeout -k 5 "${CLI_LIMIT:-90}" "$bin" \
 		--server "${SERVER_URL:-$WS_SCHEME://127.0.0.1:$PORT}" --ca "${CLI_CA:-$CERT}" \
 		--key "$key" --timeout "${CLI_TIMEOUT:-20}" "$@" || rc=$?
 	# OFFRAMP_TEST_PROFILE=FILE: one line per run, to find slow steps:

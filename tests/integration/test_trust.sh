@@ -216,6 +216,14 @@ sql_rw "UPDATE programmes SET signing_key = X'$NEW_KEY' WHERE id = $PROG;"
 start_server
 cli admin certify $(signing admin) --renew Lea >/dev/null
 
+step "a revocation list dated more than a day ahead is refused: it would block every newer one until then"
+revocations() { sql "SELECT count(*), coalesce(max(issued), 0) FROM programme_revocations"; }
+before=$(table_counts)/$(revocations)
+CLI_WRAP="faketime -f +2d" clirun admin revoke $(signing admin) Lea
+assert_eq "revoking with a clock two days ahead exits 1" 1 "$RC"
+assert_contains "  bad_field" "$ERR" "bad_field"
+assert_eq "  nothing stored" "$before" "$(table_counts)/$(revocations)"
+
 step "a revoked counsellor is refused, even when the server later says nothing"
 LEA_CERT=$(sql "SELECT hex(cert) FROM accounts WHERE key = X'$(hexkey "$KEY_lea")'")
 out=$(cli admin revoke $(signing admin) Lea)
