@@ -139,7 +139,9 @@ note_one(void *arg, const struct note *n)
 	struct notes_ctx *nc = arg;
 	json_t *e;
 
-	nc->seen++;
+	/* the one past a page: more wait */
+	if (++nc->seen > STORE_CASES_MAX)
+		nc->l.more = 1;
 	if (nc->l.more)
 		return 0;
 	if ((e = json_object()) == NULL ||
@@ -171,8 +173,6 @@ caseload_note_list(struct session *s, struct frame_in *in)
 		json_decref(nc.l.arr);
 		return rc;
 	}
-	if (nc.seen == STORE_CASES_MAX)
-		nc.l.more = 1;
 	return session_reply_bounded(s, in->id, "note.list.ok", "notes",
 	    &nc.l);
 }

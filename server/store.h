@@ -579,7 +579,8 @@ int store_programme_each(struct store *st, size_t max,
 int store_note_add(struct store *st, int64_t case_id, int64_t author,
     const uint8_t *ct, size_t len, int64_t now, int64_t *id);
 /* author's notes of case_id after note id after (0: from the first),
- * oldest first, at most STORE_CASES_MAX. */
+ * oldest first, at most STORE_CASES_MAX + 1 (a page, and one more to
+ * tell whether more wait). */
 int store_note_each(struct store *st, int64_t case_id, int64_t author,
     int64_t after, int (*fn)(void *arg, const struct note *n), void *arg);
 

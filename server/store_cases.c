@@ -998,7 +998,7 @@ int
 store_note_each(struct store *st, int64_t case_id, int64_t author,
     int64_t after, int (*fn)(void *arg, const struct note *n), void *arg)
 {
-	const int64_t key[] = { case_id, author, after, STORE_CASES_MAX };
+	const int64_t key[] = { case_id, author, after, STORE_CASES_MAX + 1 };
 	struct note_fn f = { fn, arg };
 
 	return db_each_row(st, S_NOTES, key, nitems(key), note_visit, &f,

@@ -189,7 +189,20 @@ sql_rw "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i <
 sql_rw "INSERT INTO case_participants (case_id, account_id, role, joined, kind, since, seen)
 	SELECT c.id, a.id, a.role, c.created, 2, c.created, 0 FROM cases c, accounts a
 	WHERE c.id BETWEEN 2001 AND 2300 AND a.name = '${names[0]}'"
+# and notes: a hundred of Sam's in case 1002, a hundred and one in 1003
+if on_pg; then nx="decode('00', 'hex')"; else nx="zeroblob(1)"; fi
+sql_rw "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 201)
+	INSERT INTO case_notes (case_id, author_id, ct, created)
+	SELECT CASE WHEN i <= 100 THEN 1002 ELSE 1003 END, $SAM_ID, $nx, i FROM n"
 start_server
+clirun couns raw --login --answered <<<'{"v":1,"type":"note.list","id":5,"case":1002}
+{"v":1,"type":"note.list","id":6,"case":1003}'
+page100=$(grep '"re": *5' <<<"$OUT" || true)
+page101=$(grep '"re": *6' <<<"$OUT" || true)
+assert_eq "a hundred notes: one page of a hundred" 100 "$(grep -o '"ct"' <<<"$page100" | wc -l)"
+assert_no_match "  and no more (before, more, and an empty page after)" "$page100" '"more"'
+assert_eq "a hundred and one: a page of a hundred" 100 "$(grep -o '"ct"' <<<"$page101" | wc -l)"
+assert_match "  and more" "$page101" '"more": *true'
 COL1=$(account_id col1)
 open_with() {
 	sql "SELECT count(*) FROM case_participants p JOIN cases c ON c.id = p.case_id
