@@ -228,6 +228,20 @@ test('a programme number and intake code from the start screen: checked, then in
 	assert.deepEqual(core().intake, { language: 'en', programme: 3, intake_code: 'Flyer-42' });
 });
 
+test('an active conversation that the counsellor ends, or leaves: said to the screen reader', async () => {
+	const { store, intents, core } = setup();
+	await intents.startClient();
+	const c = core();
+	c.list[0].status = 'closed';
+	c.emit('case', { case: { ...c.list[0] }, previous: { status: 'active' } });
+	await tick();
+	assert.equal(store.state.lastAnnounce, 'This conversation has ended');
+	c.list[0].status = 'waiting';
+	c.emit('case', { case: { ...c.list[0] }, previous: { status: 'active' } });
+	await tick();
+	assert.equal(store.state.lastAnnounce, 'Waiting for a counsellor', 'back in the queue (its counsellor left)');
+});
+
 test('a link fragment gives a programme number, nothing else', () => {
 	assert.equal(programmeOfFragment('#programme=12'), '12');
 	for (const h of ['', '#', '#programme=', '#programme=0', '#programme=12&code=x', '#code=x', '#programme=1e3', null])

@@ -221,6 +221,12 @@ export function createController({ store, createCore, sodium, config }) {
 			} else if (role === 'client' && previous && previous.status === 'waiting' && c.status !== 'waiting') {
 				const who = c.participants.find((p) => p.role === 'counsellor');
 				set((s) => { s.lastAnnounce = t('announce_joined', { name: who ? who.name : '' }); });
+			} else if (role === 'client' && previous && previous.status !== 'closed' && c.status === 'closed') {
+				// ended by the counsellor (or by the user elsewhere): said, not
+				// only shown in the heading
+				if (!S().closedHere.includes(c.id)) set((s) => { s.lastAnnounce = t('conv_closed_title'); });
+			} else if (role === 'client' && previous && previous.status !== 'waiting' && c.status === 'waiting') {
+				set((s) => { s.lastAnnounce = t('conv_waiting_title'); });
 			}
 			// a referral's every step is said as what it is
 			const r = c.referral;

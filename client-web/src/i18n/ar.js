@@ -108,6 +108,7 @@ export default {
 	member_left_partnership: 'غادر: انتهت الشراكة بين البرنامجين',
 	messages_label: 'الرسائل',
 	no_messages: 'لا توجد رسائل بعد. يمكنك كتابة الأولى.',
+	no_messages_closed: 'لا توجد رسائل.',
 	compose_label: 'رسالتك',
 	reply_label: 'ردّك',
 	compose_hint: 'Enter للإرسال، وShift+Enter لسطر جديد.',

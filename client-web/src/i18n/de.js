@@ -108,6 +108,7 @@ export default {
 	member_left_partnership: 'gegangen: die Partnerschaft der Programme endete',
 	messages_label: 'Nachrichten',
 	no_messages: 'Noch keine Nachrichten. Du kannst die erste schreiben.',
+	no_messages_closed: 'Keine Nachrichten.',
 	compose_label: 'Deine Nachricht',
 	reply_label: 'Deine Antwort',
 	compose_hint: 'Enter sendet, Umschalt+Enter macht eine neue Zeile.',

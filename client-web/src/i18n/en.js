@@ -109,6 +109,7 @@ export default {
 	member_left_partnership: 'left: the partnership between the programmes ended',
 	messages_label: 'Messages',
 	no_messages: 'No messages yet. You can write the first one.',
+	no_messages_closed: 'No messages.',
 	compose_label: 'Your message',
 	reply_label: 'Your reply',
 	compose_hint: 'Enter sends, Shift+Enter starts a new line.',

@@ -247,7 +247,7 @@ export function conversationScreen(state, intents) {
 			}
 			people.update(c);
 			referral.update(s, c, entry.messages);
-			log.update(c.id, entry.messages, (key) => c.participants.find((p) => p.key === key)?.name);
+			log.update(c.id, entry.messages, (key) => c.participants.find((p) => p.key === key)?.name, c.status === 'closed');
 			// meetings and the agreement, once there is a counsellor
 			meetings.el.hidden = !counsellor;
 			meetings.update(s, c, entry.messages);

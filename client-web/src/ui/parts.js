@@ -99,7 +99,7 @@ export function messageLog(label, onRetry) {
 	}
 	return {
 		el,
-		update(id, messages, names) {
+		update(id, messages, names, closed = false) {
 			if (names) nameOf = names;
 			if (id !== caseId) {
 				caseId = id;
@@ -107,6 +107,8 @@ export function messageLog(label, onRetry) {
 				fill(list, empty);
 			}
 			empty.hidden = messages.length > 0;
+			// nobody writes into a closed conversation
+			empty.textContent = t(closed ? 'no_messages_closed' : 'no_messages');
 			// rows of messages no longer kept (past the history's bounds) go
 			const keep = new Set(messages.map((m) => `${m.mine ? '' : m.from} ${m.mid}`));
 			for (const [key, li] of items) {
@@ -169,7 +171,15 @@ export function composer({ label, onSend, onDraft }) {
 			if (document.activeElement !== box && draft !== undefined && box.value !== draft) box.value = draft;
 			hint.textContent = hintText || '';
 			send.disabled = !!disabled;
+			// disabled under the cursor (the conversation closed while the
+			// user typed): focus goes to the hint that says why, not to the
+			// page's body
+			const had = document.activeElement === box;
 			box.disabled = !!disabled;
+			if (disabled && had) {
+				hint.setAttribute('tabindex', '-1');
+				hint.focus();
+			}
 		},
 	};
 }

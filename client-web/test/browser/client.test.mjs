@@ -166,11 +166,16 @@ test('later, on another device, the recovery code brings the conversation back',
 	await again.getByLabel('لغة هذه الصفحة').selectOption('en');
 	await H.expectHeading(again, 'Talking with Sam');
 
-	// the counsellor closes the case: said, and a new conversation offered
+	// the counsellor closes the case while the user types: said (the live
+	// region too), and a new conversation offered; the focus goes to the
+	// hint that says why the box is closed (before, to the page's body)
+	await again.getByLabel('Your message').focus();
 	H.cliOk(env, 'couns', ['close', caseId]);
 	await H.expectHeading(again, 'This conversation has ended');
 	assert.ok(await again.getByRole('button', { name: 'Start a new conversation' }).isVisible());
 	assert.equal(await again.getByLabel('Your message').isDisabled(), true);
+	assert.equal(await again.locator('#announce').innerText(), 'This conversation has ended');
+	assert.equal(await again.evaluate(() => document.activeElement?.textContent), 'This conversation is closed.');
 	await H.axe(again, 'closed');
 	await H.shot(again, '11-closed');
 
