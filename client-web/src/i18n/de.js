@@ -80,6 +80,7 @@ export default {
 	waiting_title: 'Du bist in der Warteschlange',
 	queue_position: 'Du bist Nummer {n} in der Warteschlange.',
 	waiting_since: 'Du wartest seit {time}. Sobald jemand frei ist, kommt die Person in dieses Gespräch.',
+	waiting_topic: 'Du hast ein Thema gewählt: Nur wer es übernimmt, kann antworten. Wenn niemand kommt, kannst du diese Anfrage beenden und mit „Egal“ neu fragen.',
 	waiting_urgent: 'Du hast „dringend“ gewählt: Dringende Anfragen werden zuerst beantwortet.',
 	waiting_write: 'Du kannst schon schreiben. Deine Nachrichten werden hier aufbewahrt und verschlüsselt gesendet, sobald jemand da ist.',
 	emergency_title: 'Im Notfall',

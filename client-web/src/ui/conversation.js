@@ -242,6 +242,9 @@ export function conversationScreen(state, intents) {
 					c.queuePosition ? h('p', { id: 'queue-position' }, t('queue_position', { n: c.queuePosition })) : null,
 					h('p', null, t('waiting_since', { time: formatTime(c.created) })),
 					c.urgency === 'high' ? h('p', null, t('waiting_urgent')) : null,
+					// a topic is a constraint (PROTOCOL.md, case.request): said,
+					// with the way out
+					c.topic ? h('p', { id: 'waiting-topic' }, t('waiting_topic')) : null,
 					h('p', null, t('waiting_write')));
 				paintActions(c);
 			}

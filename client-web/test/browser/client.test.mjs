@@ -44,8 +44,12 @@ test('a client: one button, typing while waiting, a reply, safety number, no tra
 	const start = page.getByRole('button', { name: 'Start a conversation' });
 	await start.waitFor();
 	const t1 = Date.now();
+	// a topic (Sam takes it): a constraint, said while waiting
+	await page.getByText('Wishes for your counsellor (optional)').click();
+	await page.locator('select[name="topic"]').selectOption('leaving');
 	await start.click();
 	await page.getByRole('heading', { name: 'Waiting for a counsellor' }).waitFor({ timeout: 20000 });
+	assert.match(await page.locator('#waiting-topic').innerText(), /^You chose a topic: only counsellors who take it can answer/);
 	const t2 = Date.now();
 	console.log(`start→waiting: ${t2 - t0} ms from opening the page (${t2 - t1} ms from the button) to a logged-in, waiting case`);
 	assert.ok(await page.getByText('You are in the queue').isVisible());
