@@ -239,6 +239,7 @@ export default {
 	recovery_hide: 'أخفِ الرمز',
 	recovery_file_head: 'رمز الاستعادة: احفظه في مكان آمن. افتح صفحة المحادثة واختر «لدي رمز استعادة» ثم أدخله.',
 	reassign: 'اطلب مستشاراً آخر',
+	reassign_confirm: 'نعم، شخص آخر (لن يعود هذا المستشار)',
 	close_case: 'أنهِ المحادثة',
 	close_confirm: 'نعم، أنهِها الآن',
 	new_conversation: 'ابدأ محادثة جديدة',

@@ -239,6 +239,7 @@ export default {
 	recovery_hide: 'Code verbergen',
 	recovery_file_head: 'Wiederherstellungscode: sicher aufbewahren. Öffne die Chat-Seite, wähle „Ich habe einen Wiederherstellungscode“ und gib ihn ein.',
 	reassign: 'Um eine andere Beratung bitten',
+	reassign_confirm: 'Ja, jemand anderes (diese Person kommt nicht zurück)',
 	close_case: 'Gespräch beenden',
 	close_confirm: 'Ja, jetzt beenden',
 	new_conversation: 'Neues Gespräch beginnen',

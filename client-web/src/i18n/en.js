@@ -240,6 +240,7 @@ export default {
 	recovery_hide: 'Hide the code',
 	recovery_file_head: 'Recovery code: keep it safe. Open the chat page, choose "I have a recovery code" and enter it.',
 	reassign: 'Ask for another counsellor',
+	reassign_confirm: 'Yes, someone else (this counsellor does not come back)',
 	close_case: 'End the conversation',
 	close_confirm: 'Yes, end it now',
 	new_conversation: 'Start a new conversation',

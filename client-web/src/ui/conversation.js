@@ -52,6 +52,7 @@ export function conversationScreen(state, intents) {
 	const erase = h('section', { class: 'card erase', 'aria-labelledby': 'erase-h' });
 	const feedback = h('section', { class: 'card feedback', 'aria-labelledby': 'fb-h', id: 'feedback' });
 	let confirmClose = false;
+	let confirmReassign = false;	// the counsellor left never comes back
 	let keepSig = '';
 	let askErase = false, eraseSettled = false, eraseAsks = 0, eraseSig = '', eraseState = null;
 	let fbSig = '';
@@ -98,7 +99,9 @@ export function conversationScreen(state, intents) {
 			btns.push(h('button', { type: 'button', onclick: () => intents.newRequest() }, t('new_conversation')));
 		} else {
 			if (c.status !== 'waiting')
-				btns.push(h('button', { type: 'button', onclick: () => intents.reassign(c.id) }, t('reassign')));
+				btns.push(confirmReassign
+					? h('button', { type: 'button', id: 'reassign-yes', onclick: () => { confirmReassign = false; intents.reassign(c.id); } }, t('reassign_confirm'))
+					: h('button', { type: 'button', onclick: () => { confirmReassign = true; paintActions(c); actions.querySelector('#reassign-yes').focus(); } }, t('reassign')));
 			btns.push(confirmClose
 				? h('button', { type: 'button', id: 'close-yes', onclick: () => { confirmClose = false; intents.closeCase(c.id); } }, t('close_confirm'))
 				: h('button', { type: 'button', onclick: () => { confirmClose = true; paintActions(c); actions.querySelector('button:last-child').focus(); } }, t('close_case')));

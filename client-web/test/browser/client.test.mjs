@@ -170,6 +170,14 @@ test('later, on another device, the recovery code brings the conversation back',
 	await again.getByLabel('لغة هذه الصفحة').selectOption('en');
 	await H.expectHeading(again, 'Talking with Sam');
 
+	// asking for another counsellor is asked again first (the one left
+	// never comes back): one tap does nothing yet
+	await again.getByRole('button', { name: 'Ask for another counsellor' }).click();
+	const sure = again.getByRole('button', { name: 'Yes, someone else (this counsellor does not come back)' });
+	await sure.waitFor();
+	assert.equal(await again.evaluate(() => document.activeElement?.id), 'reassign-yes');
+	await H.expectHeading(again, 'Talking with Sam');
+
 	// the counsellor closes the case while the user types: said (the live
 	// region too), and a new conversation offered; the focus goes to the
 	// hint that says why the box is closed (before, to the page's body)
