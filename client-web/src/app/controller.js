@@ -401,7 +401,12 @@ export function createController({ store, createCore, sodium, config }) {
 				role = account.role;
 				set((st) => { st.me = account; });
 				if (role === 'counsellor') await enterInbox();
-				else await openClientCase(null);
+				else {
+					await openClientCase(null);
+					// an empty conversation is not a lost one: this mode
+					// kept nothing of it on any device
+					set((st) => { st.notice = { key: 'notice_restored' }; });
+				}
 			} catch (e) {
 				fail(e);
 			}

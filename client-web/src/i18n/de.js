@@ -238,6 +238,7 @@ export default {
 	recovery_download: 'Als Datei speichern',
 	recovery_hide: 'Code verbergen',
 	recovery_file_head: 'Wiederherstellungscode: sicher aufbewahren. Öffne die Chat-Seite, wähle „Ich habe einen Wiederherstellungscode“ und gib ihn ein.',
+	notice_restored: 'Du bist zurück. Dieser Modus speichert nichts auf dem Gerät: Frühere Nachrichten können hier nicht angezeigt werden; neue erscheinen, sobald sie kommen.',
 	reassign: 'Um eine andere Beratung bitten',
 	reassign_confirm: 'Ja, jemand anderes (diese Person kommt nicht zurück)',
 	close_case: 'Gespräch beenden',

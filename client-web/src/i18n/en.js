@@ -239,6 +239,7 @@ export default {
 	recovery_download: 'Save as a file',
 	recovery_hide: 'Hide the code',
 	recovery_file_head: 'Recovery code: keep it safe. Open the chat page, choose "I have a recovery code" and enter it.',
+	notice_restored: 'You are back. This mode keeps nothing on the device: earlier messages cannot be shown here; new ones appear as they come.',
 	reassign: 'Ask for another counsellor',
 	reassign_confirm: 'Yes, someone else (this counsellor does not come back)',
 	close_case: 'End the conversation',

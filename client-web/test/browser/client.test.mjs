@@ -145,6 +145,8 @@ test('later, on another device, the recovery code brings the conversation back',
 	await again.getByRole('textbox', { name: 'Recovery code' }).fill(code.toLowerCase().replace(/-/g, ' '));
 	await again.getByRole('button', { name: 'Continue' }).click();
 	await H.expectHeading(again, 'Talking with Sam');
+	// said why the conversation looks empty (before: "No messages yet")
+	assert.match(await again.locator('#notice').innerText(), /^You are back\. This mode keeps nothing on the device/);
 	await again.getByLabel('Your message').fill('I am back');
 	await again.getByLabel('Your message').press('Enter');
 	await H.waitFor('the message after restore to be sent', async () =>
