@@ -335,16 +335,24 @@ store_reconnected(struct store *st)
 	return yes;
 }
 
-int
-store_counsellor_lock(struct store *st, int64_t id)
+/* Row id locked by the backend's lock (PostgreSQL's; SQLite has none), in
+ * the write transaction it opens. */
+static int
+lock_row(struct store *st, int (*lock)(struct store *, int64_t), int64_t id)
 {
 	int rc;
 
-	if (st->be->lock == NULL)
+	if (lock == NULL)
 		return 0;
 	if ((rc = db_write_begin(st)) != 0)
 		return rc;
-	return st->be->lock(st, id);
+	return lock(st, id);
+}
+
+int
+store_counsellor_lock(struct store *st, int64_t id)
+{
+	return lock_row(st, st->be->lock, id);
 }
 
 int
@@ -362,25 +370,13 @@ store_case_event(struct store *st, int64_t *v)
 int
 store_case_lock(struct store *st, int64_t id)
 {
-	int rc;
-
-	if (st->be->case_lock == NULL)
-		return 0;
-	if ((rc = db_write_begin(st)) != 0)
-		return rc;
-	return st->be->case_lock(st, id);
+	return lock_row(st, st->be->case_lock, id);
 }
 
 int
 store_account_lock(struct store *st, int64_t id)
 {
-	int rc;
-
-	if (st->be->account_lock == NULL)
-		return 0;
-	if ((rc = db_write_begin(st)) != 0)
-		return rc;
-	return st->be->account_lock(st, id);
+	return lock_row(st, st->be->account_lock, id);
 }
 
 int
