@@ -170,26 +170,28 @@ frame_is_intake_code(const char *s)
 	return 1;
 }
 
-/* The code point at s (valid UTF-8: jansson's), and its length in *n. */
+/* The code point at s (UTF-8, left bytes of it), and its length in *n:
+ * past left when the string ends inside it (never read). */
 static uint32_t
-utf8_at(const unsigned char *s, size_t *n)
+utf8_at(const unsigned char *s, size_t left, size_t *n)
 {
-	if (s[0] < 0x80) {
-		*n = 1;
+	*n = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 :
+	    (s[0] & 0xf0) == 0xe0 ? 3 : 4;
+	if (*n > left)
+		return 0;
+	switch (*n) {
+	case 1:
 		return s[0];
-	}
-	if ((s[0] & 0xe0) == 0xc0) {
-		*n = 2;
+	case 2:
 		return (uint32_t)(s[0] & 0x1f) << 6 | (s[1] & 0x3f);
-	}
-	if ((s[0] & 0xf0) == 0xe0) {
-		*n = 3;
+	case 3:
 		return (uint32_t)(s[0] & 0x0f) << 12 |
 		    (uint32_t)(s[1] & 0x3f) << 6 | (s[2] & 0x3f);
+	default:
+		return (uint32_t)(s[0] & 0x07) << 18 |
+		    (uint32_t)(s[1] & 0x3f) << 12 |
+		    (uint32_t)(s[2] & 0x3f) << 6 | (s[3] & 0x3f);
 	}
-	*n = 4;
-	return (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3f) << 12 |
-	    (uint32_t)(s[2] & 0x3f) << 6 | (s[3] & 0x3f);
 }
 
 /* A space, or a character that shows as one (Unicode's White_Space, the
@@ -260,7 +262,7 @@ frame_is_display_name(const char *s)
 	if (n == 0 || n > OFR_NAME_MAX)
 		return 0;
 	for (i = 0; i < n; i += k, prev = c) {
-		c = utf8_at(u + i, &k);
+		c = utf8_at(u + i, n - i, &k);
 		if (k > n - i || invisible(c) ||
 		    (joiner(c) && (i == 0 || prev < 0x80 || i + k == n)) ||
 		    (blank(c) && (i == 0 || i + k == n)))

@@ -287,6 +287,7 @@ test_names(void)
 		"Sa\xe2\x80\x8bm", "\xd8\x9cSam", "Sam\xe2\x81\xa0",
 		"m\xd0\xb5", "\xd0\x9c\xd0\x95", "y\xd0\xbeu",	/* Cyrillic */
 		"\xef\xbd\x8d\xef\xbd\x85", "\xce\x9c\xce\x95",	/* fullwidth, Greek */
+		"Sam\xf0", "Sam\xe2\x80",	/* cut inside a character: never read past */
 	};
 
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
