@@ -71,7 +71,13 @@ normal_jobs=4
 normal_skip='browser|live|asan-only|pg-all'
 [ "${OFFRAMP_PG_ALL:-0}" = 0 ] || normal_skip='browser|live|asan-only'
 logdir=$(mktemp -d "${TMPDIR:-/tmp}/offramp-tests.XXXXXX")
-trap 'rm -rf "$logdir"' EXIT
+# The PostgreSQL clusters of the run are copies of one initdb
+# (tests/tools/pg.sh); the cluster's owner, postgres as root, must reach
+# the directory.
+OFFRAMP_PG_TEMPLATE=$(mktemp -d "${TMPDIR:-/tmp}/offramp-pg-template.XXXXXX")
+chmod 0711 "$OFFRAMP_PG_TEMPLATE"
+export OFFRAMP_PG_TEMPLATE
+trap 'rm -rf "$logdir" "$OFFRAMP_PG_TEMPLATE"' EXIT
 
 bash deploy/install-deps.sh --test
 bash deploy/build-web.sh
