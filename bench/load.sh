@@ -63,7 +63,7 @@ if [ -z "${LOADBENCH_NETNS:-}" ]; then
 	bash "$(dirname "${BASH_SOURCE[0]}")/../deploy/install-deps.sh" --bench
 	echo "== building offramp-server and offramp-loadgen in $BUILD"
 	cmake -S "$REPO" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
-	make -C "$BUILD" -j2 offramp-server offramp-loadgen >/dev/null
+	cmake --build "$BUILD" -j2 --target offramp-server offramp-loadgen >/dev/null
 	exec unshare -n env LOADBENCH_NETNS=1 BUILD="$BUILD" \
 		IDLE_TOP="${IDLE_TOP:-}" bash "$0" "$@"
 fi

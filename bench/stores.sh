@@ -47,7 +47,7 @@ START=$SECONDS
 echo "== building offramp-server and offramp-loadgen in $BUILD"
 cmake -S "$REPO" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release \
 	-DOFFRAMP_POSTGRES=ON >/dev/null
-make -C "$BUILD" -j2 offramp-server offramp-loadgen >/dev/null
+cmake --build "$BUILD" -j2 --target offramp-server offramp-loadgen >/dev/null
 
 GEN=$BUILD/bench/offramp-loadgen
 T=$(mktemp -d "${TMPDIR:-/tmp}/offramp-stores.XXXXXX")

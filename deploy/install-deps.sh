@@ -33,7 +33,7 @@ set -euo pipefail
 # libev-dev and libwebsockets-evlib-ev come with libwebsockets-dev on
 # Debian 12; named here because server/ws.c needs them itself (ev.h, and
 # lws's libev plugin at run time).
-pkgs=(build-essential cmake pkg-config libwebsockets-dev libev-dev
+pkgs=(build-essential cmake ninja-build pkg-config libwebsockets-dev libev-dev
       libwebsockets-evlib-ev libsodium-dev
       libjansson-dev libsqlite3-dev libssl-dev openssl sqlite3 xxd)
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1 ||

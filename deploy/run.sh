@@ -12,8 +12,12 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
 bash deploy/install-deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
-make -C build -j2 --no-print-directory
+# Ninja for a new build directory (cmake keeps the generator of one
+# that exists); cmake --build drives either.
+gen=()
+[ -f build/CMakeCache.txt ] || gen=(-G Ninja)
+cmake "${gen[@]}" -S . -B build -DCMAKE_BUILD_TYPE=Release
+cmake --build build -j2
 bash deploy/build-web.sh
 
 data=${OFFRAMP_DATA:-./offramp-data}

@@ -13,7 +13,7 @@ cd "$root"
 bdir=build-cov
 
 cmake -S . -B "$bdir" -DCMAKE_BUILD_TYPE=Debug -DOFFRAMP_COVERAGE=ON >/dev/null
-make -C "$bdir" -j2 --no-print-directory >/dev/null
+cmake --build "$bdir" -j2 >/dev/null
 # Counts from an earlier run would add up; start from zero.
 find "$bdir" -name '*.gcda' -delete
 rc=0
