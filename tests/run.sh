@@ -49,11 +49,12 @@
 # Under the sanitizers, lib.sh's one-shot CLI commands skip the leak scan
 # at exit and keep no stack of each allocation (every bad access is still
 # caught; the server, the daemons and the unit tests keep both), and the
-# integration tests about the server drive it with ./build's CLI
-# (OFFRAMP_CLI_DRIVER_BIN): the sanitizers watch the server, and those
-# about the CLI (CLI_SANITIZED=1: its crypto, files and commands), every
-# daemon, chat and inbox, and the CLI's unit tests and fuzzers run it
-# sanitized.
+# integration tests about the server, and the browser tests' one-shot
+# commands, drive it with ./build's CLI (OFFRAMP_CLI_DRIVER_BIN; and
+# ./build's keygen_batch, OFFRAMP_KEYGEN_DRIVER_BIN): the sanitizers
+# watch the server, and those about the CLI (CLI_SANITIZED=1: its crypto,
+# files and commands), every daemon, chat and inbox, and the CLI's unit
+# tests and fuzzers run it sanitized.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -140,6 +141,7 @@ normal_pid=$!
 	ASAN_OPTIONS="detect_leaks=$leaks" \
 	UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
 	OFFRAMP_CLI_DRIVER_BIN="$root/build/client-cli/offramp" \
+	OFFRAMP_KEYGEN_DRIVER_BIN="$root/build/tests/keygen_batch" \
 	ctest --output-on-failure --no-tests=error -j"$test_jobs" -LE 'static|once') 2>&1 | tee "$logdir/asan.log"
 rc_asan=${PIPESTATUS[0]}
 asan_end=$SECONDS
