@@ -288,6 +288,12 @@ function connections(log) {
  * (its lockfile's version), and a launch fails loudly if it is not found.
  */
 const NO_POPUPS = ['WebUIOmniboxPopup', 'WebUIOmniboxAimPopup', 'WebUIOmniboxFullPopup'];
+/* Nor does a test need the spare renderer that Chromium starts beside each
+ * new context for its next site: the tests close a context rather than
+ * navigate it to another site, so it was started and never used (20
+ * contexts of a page each: 47 processes and 14.9 CPU s with it, 37 and
+ * 11.3 without, medians of 4 runs). */
+const NO_SPARE = ['SpareRendererForSitePerProcess'];
 let disabledFeatures = null;
 function disableFeatures() {
 	if (disabledFeatures) return disabledFeatures;
@@ -296,7 +302,7 @@ function disableFeatures() {
 	if (!m) throw new Error('playwright-core: its list of disabled Chromium features is not where harness.mjs reads it');
 	const theirs = [...m[1].matchAll(/"([A-Za-z0-9]+)"/g)].map((x) => x[1]);
 	if (theirs.length === 0) throw new Error('playwright-core: its list of disabled Chromium features is empty');
-	disabledFeatures = `--disable-features=${[...theirs, ...NO_POPUPS].join(',')}`;
+	disabledFeatures = `--disable-features=${[...theirs, ...NO_POPUPS, ...NO_SPARE].join(',')}`;
 	return disabledFeatures;
 }
 
