@@ -306,13 +306,17 @@ keys_programme_get(struct session *s, struct frame_in *in)
 }
 
 /* The caller's programme, which must have a signing key: 0 or
- * OFR_E_FORBIDDEN. */
+ * OFR_E_FORBIDDEN. Read under its lock (several nodes): what the request
+ * decides on its key and its revocation list stays so until its commit,
+ * and a certification, a revocation, a rotation or a partnership at
+ * another node comes before or after it. */
 static int
 own_programme(struct session *s, struct programme *p)
 {
 	int rc;
 
-	if ((rc = store_programme_get(s->srv->st, s->acct.programme,
+	if ((rc = store_programme_lock(s->srv->st, s->acct.programme)) != 0 ||
+	    (rc = store_programme_get(s->srv->st, s->acct.programme,
 	    p)) != 0)
 		return rc;
 	return p->has_key ? 0 : OFR_E_FORBIDDEN;
@@ -492,10 +496,11 @@ keys_certify(struct session *s, struct frame_in *in)
 	    (rc = frame_bin(in, "cert", CERT_BYTES, CERT_BYTES, 1, cert,
 	    &n)) != 0)
 		return rc;
-	if ((rc = store_programme_get(st, s->acct.programme, &p)) != 0)
+	/* the programme's key and list as they stay until the commit: a
+	 * revocation at another node after its list was read here dropped
+	 * no certificate, and this one came after it */
+	if ((rc = own_programme(s, &p)) != 0)
 		return rc;
-	if (!p.has_key)
-		return OFR_E_FORBIDDEN;
 	rc = store_account_by_key(st, key, &a);
 	if (rc == OFR_E_NOT_FOUND || (rc == 0 && (a.role != ROLE_COUNSELLOR ||
 	    a.programme != s->acct.programme)))

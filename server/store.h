@@ -522,6 +522,11 @@ int store_counsellor_lock(struct store *st, int64_t id);
 int store_case_lock(struct store *st, int64_t id);
 /* Locks account id's row as store_case_lock locks a case's. */
 int store_account_lock(struct store *st, int64_t id);
+/* Locks programme id's row alike: a request that reads its key or its
+ * revocation list to decide (a certification, a revocation, a rotation,
+ * a partnership) reads them after this, so that another node's change
+ * of either is decided on before or after it, never beside it. */
+int store_programme_lock(struct store *st, int64_t id);
 /* A number for an event of a case, greater than every one given before
  * it on any node (PostgreSQL: the sequence case_events; SQLite, one node:
  * a count in memory). Taken once the change is written, the case's row

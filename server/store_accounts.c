@@ -380,6 +380,12 @@ store_account_lock(struct store *st, int64_t id)
 }
 
 int
+store_programme_lock(struct store *st, int64_t id)
+{
+	return lock_row(st, st->be->programme_lock, id);
+}
+
+int
 store_presence_publish(struct store *st, const int64_t *ids, size_t n,
     int expiry)
 {

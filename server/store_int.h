@@ -319,6 +319,7 @@ struct db_backend {
 	int (*lock)(struct store *st, int64_t counsellor);
 	int (*case_lock)(struct store *st, int64_t id);
 	int (*account_lock)(struct store *st, int64_t id);
+	int (*programme_lock)(struct store *st, int64_t id);
 	int (*case_event)(struct store *st, int64_t *v);
 	int (*presence_publish)(struct store *st, const int64_t *ids,
 	    size_t n, int expiry);

@@ -1458,6 +1458,15 @@ pg_account_lock(struct store *st, int64_t id)
 	    " FOR NO KEY UPDATE", id, "lock account");
 }
 
+/* A programme's row, locked alike: a certification at one node and a
+ * revocation or a rotation at another (keys.c). */
+static int
+pg_programme_lock(struct store *st, int64_t id)
+{
+	return row_lock(st, "SELECT 1 FROM programmes WHERE id = $1"
+	    " FOR NO KEY UPDATE", id, "lock programme");
+}
+
 static int
 pg_case_event(struct store *st, int64_t *v)
 {
@@ -1653,6 +1662,7 @@ static const struct db_backend pg_backend = {
 	.lock = pg_lock,
 	.case_lock = pg_case_lock,
 	.account_lock = pg_account_lock,
+	.programme_lock = pg_programme_lock,
 	.case_event = pg_case_event,
 	.presence_publish = pg_presence_publish,
 	.presence_each = pg_presence_each,
