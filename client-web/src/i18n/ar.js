@@ -114,6 +114,8 @@ export default {
 	reply_label: 'ردّك',
 	compose_hint: 'Enter للإرسال، وShift+Enter لسطر جديد.',
 	compose_hint_waiting: 'تُرسَل بمجرد انضمام مستشار. Enter للإرسال، وShift+Enter لسطر جديد.',
+	compose_hint_touch: 'زر «إرسال» للإرسال، وEnter لسطر جديد.',
+	compose_hint_waiting_touch: 'تُرسَل بمجرد انضمام مستشار. زر «إرسال» للإرسال، وEnter لسطر جديد.',
 	compose_hint_blocked: 'تغيّر مفتاح في هذه المحادثة. تحقق من رقم الأمان أدناه قبل أن تكتب المزيد؛ تنتظر رسائلك حتى ذلك الحين.',
 	compose_hint_closed: 'هذه المحادثة مغلقة.',
 	send: 'إرسال',

@@ -114,6 +114,8 @@ export default {
 	reply_label: 'Deine Antwort',
 	compose_hint: 'Enter sendet, Umschalt+Enter macht eine neue Zeile.',
 	compose_hint_waiting: 'Sie wird gesendet, sobald jemand da ist. Enter sendet, Umschalt+Enter macht eine neue Zeile.',
+	compose_hint_touch: '„Senden“ sendet; Enter macht eine neue Zeile.',
+	compose_hint_waiting_touch: 'Sie wird gesendet, sobald jemand da ist. „Senden“ sendet; Enter macht eine neue Zeile.',
 	compose_hint_blocked: 'Ein Schlüssel in diesem Gespräch hat sich geändert. Prüfe unten die Sicherheitsnummer, bevor du weiterschreibst; deine Nachrichten warten so lange.',
 	compose_hint_closed: 'Dieses Gespräch ist beendet.',
 	send: 'Senden',

@@ -115,6 +115,8 @@ export default {
 	reply_label: 'Your reply',
 	compose_hint: 'Enter sends, Shift+Enter starts a new line.',
 	compose_hint_waiting: 'It is sent as soon as a counsellor joins. Enter sends, Shift+Enter starts a new line.',
+	compose_hint_touch: 'Send sends it; Enter starts a new line.',
+	compose_hint_waiting_touch: 'It is sent as soon as a counsellor joins. Send sends it; Enter starts a new line.',
 	compose_hint_blocked: 'A key in this conversation changed. Check the safety number below before you write more; your messages wait until then.',
 	compose_hint_closed: 'This conversation is closed.',
 	send: 'Send',

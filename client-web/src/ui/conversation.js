@@ -17,7 +17,7 @@ import { h, fill, uid } from './dom.js';
 import { t, formatTime } from '../i18n/index.js';
 import { HISTORY_DAYS } from '../app/store.js';
 import { FEEDBACK_TEXT_MAX } from '../proto/feedback.js';
-import { messageLog, composer, participantList, safetyPanel } from './parts.js';
+import { messageLog, composer, composeHint, participantList, safetyPanel } from './parts.js';
 import { referralPanel } from './referral.js';
 import { meetingsCard } from './meetings.js';
 
@@ -260,8 +260,8 @@ export function conversationScreen(state, intents) {
 			comp.update({
 				draft: s.drafts[c.id] || '',
 				disabled: c.status === 'closed',
-				hintText: c.status === 'waiting' ? t('compose_hint_waiting')
-					: c.blocked ? t('compose_hint_blocked') : c.status === 'closed' ? t('compose_hint_closed') : t('compose_hint'),
+				hintText: c.status === 'waiting' ? composeHint(true)
+					: c.blocked ? t('compose_hint_blocked') : c.status === 'closed' ? t('compose_hint_closed') : composeHint(false),
 			});
 			safety.el.hidden = !counsellor;
 			safety.update(entry.safety || []);

@@ -10,7 +10,7 @@
 
 import { h, fill, uid } from './dom.js';
 import { t, formatTime } from '../i18n/index.js';
-import { messageLog, composer, participantList, safetyPanel } from './parts.js';
+import { messageLog, composer, composeHint, participantList, safetyPanel } from './parts.js';
 import { membersPanel } from './members.js';
 import { referralTool } from './referral.js';
 import { meetingsCard } from './meetings.js';
@@ -230,7 +230,7 @@ export function inboxScreen(state, intents) {
 			comp.update({
 				draft: s.drafts[c.id] || '',
 				disabled: c.status === 'closed',
-				hintText: c.blocked ? t('compose_hint_blocked') : c.status === 'closed' ? t('compose_hint_closed') : t('compose_hint'),
+				hintText: c.blocked ? t('compose_hint_blocked') : c.status === 'closed' ? t('compose_hint_closed') : composeHint(false),
 			});
 			const nsig = JSON.stringify([c.id, entry.notes]);
 			if (nsig !== notesSig) {

@@ -134,9 +134,23 @@ export function messageLog(label, onRetry) {
 }
 
 /*
+ * Whether the page is used by touch (a phone, a tablet): there Enter
+ * starts a new line, as a phone's keyboard has no Shift+Enter, and the
+ * send button sends. Asked at each key and hint, as a tablet may get a
+ * keyboard and a mouse meanwhile.
+ */
+const byTouch = () => typeof matchMedia === 'function' && matchMedia('(pointer: coarse)').matches;
+
+/* The composer's hint for a conversation open (waiting: no counsellor yet). */
+export function composeHint(waiting) {
+	return t(`compose_hint${waiting ? '_waiting' : ''}${byTouch() ? '_touch' : ''}`);
+}
+
+/*
  * The composer: a labelled text box and a send button. Enter sends,
- * Shift+Enter starts a new line. The text stays in the box until onSend
- * returns true (the core took it into its outbox).
+ * Shift+Enter starts a new line; by touch, Enter starts a new line and
+ * the button sends. The text stays in the box until onSend returns true
+ * (the core took it into its outbox).
  */
 export function composer({ label, onSend, onDraft }) {
 	const id = uid('compose');
@@ -157,7 +171,7 @@ export function composer({ label, onSend, onDraft }) {
 		submit();
 	});
 	box.addEventListener('keydown', (e) => {
-		if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+		if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && !byTouch()) {
 			e.preventDefault();
 			submit();
 		}

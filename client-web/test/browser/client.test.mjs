@@ -6,7 +6,8 @@
 // code, quick exit, and coming back with the code; after the close, the
 // feedback form, read by the CLI admin. A client keeping its
 // conversation on the device deletes its account from the page: the
-// server forgets the case, the device its vault.
+// server forgets the case, the device its vault. On a phone, Enter
+// starts a new line and the Send button sends.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -253,5 +254,26 @@ test('a client deletes its account from the page: the case is gone on the server
 	assert.deepEqual(await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name)), [], 'no database left');
 	assert.ok(!H.cliOk(env, 'couns', ['cases']).includes(caseId), 'the server deleted the case');
 	assert.deepEqual(page.errors.filter((e) => !/WebSocket/.test(e)), []);
+	await page.context().close();
+});
+
+test('on a phone: Enter starts a new line, the Send button sends', async () => {
+	const page = await H.newPage(env, { touch: true });
+	await page.goto(env.url);
+	await page.getByRole('button', { name: 'Start a conversation' }).click();
+	await page.getByRole('heading', { name: 'Talking with Sam' }).waitFor({ timeout: 20000 });
+	assert.equal(await page.locator('.composer .hint').innerText(), 'Send sends it; Enter starts a new line.');
+	const box = page.getByLabel('Your message');
+	await box.fill('line one');
+	await box.press('Enter');
+	await box.pressSequentially('line two');
+	assert.equal(await box.inputValue(), 'line one\nline two', 'Enter made a new line');
+	assert.equal(await page.locator('.log li.mine').count(), 0, 'Enter sent nothing');
+	await page.getByRole('button', { name: 'Send', exact: true }).tap();
+	const mine = page.locator('.log li.mine', { hasText: 'line two' });
+	await mine.waitFor();
+	assert.equal(await box.inputValue(), '', 'the box is empty once sent');
+	const got = H.cliOk(env, 'couns', ['recv', '--count', '1', '--wait', '20']);
+	assert.match(got, /line one\s+line two/, 'Sam got both lines');
 	await page.context().close();
 });

@@ -317,13 +317,14 @@ export async function launch(env) {
 }
 
 /*
- * A new page of a new context at 360×740, with a guard that records every
+ * A new page of a new context at 360×740 (touch: used by touch, as a
+ * phone is: its primary pointer coarse), with a guard that records every
  * request to another origin than the server's (quick exit's neutral URL is
  * answered here by page.route, so no real outside request is made, but it
  * is still recorded as foreign unless allowExit).
  */
-export async function newPage(env, { locale = 'en-GB', allowExit = false } = {}) {
-	const ctx = await env.browser.newContext({ viewport: { width: 360, height: 740 }, locale });
+export async function newPage(env, { locale = 'en-GB', allowExit = false, touch = false } = {}) {
+	const ctx = await env.browser.newContext({ viewport: { width: 360, height: 740 }, locale, hasTouch: touch });
 	const page = await ctx.newPage();
 	page.foreign = [];
 	page.exits = [];
