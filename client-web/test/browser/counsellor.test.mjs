@@ -42,6 +42,12 @@ test('the inbox: redeem, a live case, reply, note, pause/resume/close/reopen, qu
 	await page.locator('.log li:not(.mine)', { hasText: 'hi from client one' }).waitFor();
 	await H.waitFor('the unread badge to go', async () =>
 		(await page.locator(`#caselist button[data-case="${caseId}"] [data-unread]`).count()) === 0);
+	// at 360 px the case's pane alone, under the page's h1 (it was hidden
+	// with the list: a page without an h1)
+	assert.ok(await page.getByRole('heading', { level: 1, name: 'Inbox' }).isVisible(), 'the h1 with a case open');
+	assert.ok(!(await page.locator('#caselist').isVisible()), 'the list of cases gives way to the case');
+	await page.evaluate(() => window.scrollTo(0, 0));
+	await H.shot(page, '22b-inbox-case-top');
 	await page.getByLabel('Your reply').fill('hello, I am Rae');
 	await page.getByLabel('Your reply').press('Enter');
 	assert.match(H.cliOk(env, 'c1', ['recv', '--count', '1', '--wait', '20']), /hello, I am Rae/);
