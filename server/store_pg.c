@@ -1418,7 +1418,14 @@ hook_run(struct store *st, const char *text, const int64_t *v, int n,
  * anyway; pg_case_lock: a case; pg_account_lock: an account). The wait is bounded (lock_timeout, for the rest of the
  * transaction); past it, or at a deadlock (which PostgreSQL breaks within
  * its deadlock_timeout), pg_fail() answers OFR_E_UNAVAILABLE, and the
- * request's savepoint undoes the request alone.
+ * request's savepoint undoes the request alone. Within a request the
+ * order is a programme's row, then accounts', cases', counsellors' and
+ * the deliveries lock; but a turn's transaction keeps the locks of its
+ * earlier requests, so a turn that sent (deliveries) or closed (a case,
+ * a counsellor) and then certifies (a programme) can meet another node's
+ * revocation that holds the programme and waits for that counsellor or
+ * for deliveries: a deadlock, broken so, one request of the two
+ * retryable, as between counsellors' and cases' rows.
  */
 static int
 row_lock(struct store *st, const char *sql, int64_t id, const char *what)
