@@ -73,7 +73,7 @@ targets=()
 for n in "${names[@]}"; do
 	targets+=("fuzz_$n")
 done
-cmake --build "$build" -j2 --target "${targets[@]}" -- --no-print-directory \
+cmake --build "$build" -j2 --target "${targets[@]}" \
 	>"$build/build.log" 2>&1 || { cat "$build/build.log"; exit 1; }
 echo "== built ${#targets[@]} targets in $(($(date +%s) - start)) s"
 [ "$only_build" = 0 ] || exit 0
