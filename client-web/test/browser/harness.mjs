@@ -219,7 +219,8 @@ export async function setupPool(name, { counsellor = true, tmpfs = null, pinned 
 		for (const pid of env.daemons || []) {
 			try { process.kill(pid, 'SIGTERM'); } catch { /* gone already */ }
 		}
-		if (env.browser) await env.browser.close().catch(() => {});
+		for (const ctx of env.contexts || []) await ctx.close().catch(() => {});
+		if (env.browser && !keep) await closeBrowser();
 		await stopServer(env.srv, 'SIGKILL').catch(() => {});
 		if (env.mounted) spawnSync('umount', [env.data]);
 		fs.rmSync(dir, { recursive: true, force: true });
@@ -309,14 +310,39 @@ function disableFeatures() {
 	return disabledFeatures;
 }
 
+/*
+ * One Chromium for the test files of a process: run.mjs runs a group of
+ * files in one process, each file's env with contexts of its own in it
+ * (each a fresh profile: storage, cache and cookies of its own); a launch
+ * cost some 1.5 CPU s, and each process's load of playwright-core 0.9.
+ * A file run alone (node --test FILE) closes it with its env.
+ */
+let browser = null;
+let keep = false;
+
 export async function launch(env) {
-	env.browser = await chromium.launch({
-		executablePath: '/usr/bin/chromium',
-		args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-			'--disable-background-networking', '--disable-component-update', '--disable-sync',
-			disableFeatures()],
-	});
-	return env.browser;
+	if (!browser || !browser.isConnected()) {
+		browser = await chromium.launch({
+			executablePath: '/usr/bin/chromium',
+			args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+				'--disable-background-networking', '--disable-component-update', '--disable-sync',
+				disableFeatures()],
+		});
+	}
+	env.browser = browser;
+	env.contexts = [];
+	return browser;
+}
+
+/* run.mjs: the browser stays open for the next file, until closeBrowser. */
+export function keepBrowser() {
+	keep = true;
+}
+
+export async function closeBrowser() {
+	const b = browser;
+	browser = null;
+	if (b) await b.close().catch(() => {});
 }
 
 /*
@@ -328,6 +354,7 @@ export async function launch(env) {
  */
 export async function newPage(env, { locale = 'en-GB', allowExit = false, touch = false } = {}) {
 	const ctx = await env.browser.newContext({ viewport: { width: 360, height: 740 }, locale, hasTouch: touch });
+	env.contexts.push(ctx);
 	const page = await ctx.newPage();
 	page.foreign = [];
 	page.exits = [];
