@@ -149,9 +149,14 @@ assert_match "a retry of the summary is answered as stored" "$OUT" '"type": *"re
 assert_eq "  and stores nothing" "$before" "$(table_counts)"
 
 step "no plaintext of the summary or the reason on the server's disk"
+# (a WAL segment of a shared PostgreSQL cluster may be recycled, renamed,
+# by another test's checkpoint between the listing and the reading: gone,
+# it holds nothing)
 for f in $(data_files); do
-	assert_eq "$(basename "$f") has no summary" 0 "$(grep -acF "SUMMARY-MARKER" "$f" || true)"
-	assert_eq "$(basename "$f") has no reason" 0 "$(grep -acF "REASON-MARKER" "$f" || true)"
+	n=$(grep -sacF "SUMMARY-MARKER" "$f" || true)
+	assert_eq "$(basename "$f") has no summary" 0 "${n:-0}"
+	n=$(grep -sacF "REASON-MARKER" "$f" || true)
+	assert_eq "$(basename "$f") has no reason" 0 "${n:-0}"
 done
 assert_eq "the database dump neither" "" "$(printf 'SUMMARY-MARKER\nREASON-MARKER\n' | db_traces)"
 
