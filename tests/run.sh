@@ -49,12 +49,13 @@
 # Under the sanitizers, lib.sh's one-shot CLI commands skip the leak scan
 # at exit and keep no stack of each allocation (every bad access is still
 # caught; the server, the daemons and the unit tests keep both), and the
-# integration tests about the server, and the browser tests' one-shot
-# commands, drive it with ./build's CLI (OFFRAMP_CLI_DRIVER_BIN; and
+# integration tests about the server, and the browser tests' set-up and
+# admin commands, drive it with ./build's CLI (OFFRAMP_CLI_DRIVER_BIN; and
 # ./build's keygen_batch, OFFRAMP_KEYGEN_DRIVER_BIN): the sanitizers
 # watch the server, and those about the CLI (CLI_SANITIZED=1: its crypto,
-# files and commands), every daemon, chat and inbox, and the CLI's unit
-# tests and fuzzers run it sanitized.
+# files and commands), the browser tests' commands that read what the
+# page wrote, every daemon, chat and inbox, and the CLI's unit tests and
+# fuzzers run it sanitized.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
