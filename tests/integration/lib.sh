@@ -951,6 +951,47 @@ start_node() {
 		"$SERVER_OUT" | head -n1)"
 }
 
+# Races of two nodes (test_nodes_race, test_nodes_locks): a psql session
+# holds a row, so that a request at one node waits for it while another
+# comes at the other node. wsend NAME FRAME: FRAME on NAME's connection
+# (watch_on); answer NAME ID: the answer NAME's connection had to its
+# request ID; _waiting_locks N: N sessions or more wait for a lock.
+wsend() {
+	local fd=WATCH_FD_$1
+	printf '%s\n' "$2" >&"${!fd}"
+}
+
+# answer NAME ID: the answer NAME's connection had to its request ID.
+answer() {
+	grep -E "\"re\": *$2[,}]" "$T/watch-$1.out" || true
+}
+_answered() { [ -n "$(answer "$1" "$2")" ]; }
+
+_waiting_locks() {
+	[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")" -ge "$1" ]
+}
+_holder_in() {
+	[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'holder' AND state = 'idle in transaction'")" = 1 ]
+}
+
+# hold_row WHERE: a psql session locks the row of "SELECT 1 FROM WHERE"
+# until release_row.
+hold_row() {
+	rm -f "$T/hold.in"
+	mkfifo "$T/hold.in"
+	PGAPPNAME=holder "$PG_BIN/psql" -X -q -d "$STORE_URL" <"$T/hold.in" \
+		>"$T/hold.out" 2>&1 &
+	HOLDER=$!
+	exec {HOLD}>"$T/hold.in"
+	echo "BEGIN; SELECT 1 FROM $1 FOR UPDATE;" >&"$HOLD"
+	wait_for "the psql session to hold the row" 10 _holder_in
+}
+release_row() {
+	echo "COMMIT;" >&"$HOLD"
+	exec {HOLD}>&-
+	wait "$HOLDER" || true
+}
+
 # case_kept: a client's case with Sam (setup_pool's counsellor, whose
 # daemons go down: nobody takes Sam's copies off the server, they stay
 # stored); sets CASE and CKEY, Sam's key in the case. After start_server.

@@ -21,43 +21,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 pg_only "several nodes need a PostgreSQL store"
 
-# wsend NAME FRAME: FRAME on NAME's connection.
-wsend() {
-	local fd=WATCH_FD_$1
-	printf '%s\n' "$2" >&"${!fd}"
-}
-
-# answer NAME ID: the answer NAME's connection had to its request ID.
-answer() {
-	grep -E "\"re\": *$2[,}]" "$T/watch-$1.out" || true
-}
-_answered() { [ -n "$(answer "$1" "$2")" ]; }
-
-_waiting_locks() {
-	[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")" -ge "$1" ]
-}
-_holder_in() {
-	[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'holder' AND state = 'idle in transaction'")" = 1 ]
-}
-
-# hold_row WHERE: a psql session locks the row of "SELECT 1 FROM WHERE"
-# until release_row.
-hold_row() {
-	rm -f "$T/hold.in"
-	mkfifo "$T/hold.in"
-	PGAPPNAME=holder "$PG_BIN/psql" -X -q -d "$STORE_URL" <"$T/hold.in" \
-		>"$T/hold.out" 2>&1 &
-	HOLDER=$!
-	exec {HOLD}>"$T/hold.in"
-	echo "BEGIN; SELECT 1 FROM $1 FOR UPDATE;" >&"$HOLD"
-	wait_for "the psql session to hold the row" 10 _holder_in
-}
-release_row() {
-	echo "COMMIT;" >&"$HOLD"
-	exec {HOLD}>&-
-	wait "$HOLDER" || true
-}
-
 # race ID CASE NAME1 FRAME1 NAME2 FRAME2: a psql session locks CASE's
 # row; FRAME1 goes on NAME1's connection and waits for it, then FRAME2 on
 # NAME2's (FRAME2 may wait for the row or for FRAME1's turn); the session
