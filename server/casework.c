@@ -383,6 +383,12 @@ casework_invite(struct server *srv, struct case_info *c, int64_t inviter,
 		return OFR_E_BAD_STATE;
 	if ((rc = store_counsellor_get(srv->st, inviter, &me)) != 0)
 		return rc;
+	/* On several nodes the colleague is read under its lock (after the
+	 * case's, as casework_disable takes them): a disable at another
+	 * node comes before this (it is refused) or after (the disable
+	 * finds it among the colleague's cases and takes it out). */
+	if ((rc = store_counsellor_lock(srv->st, colleague)) != 0)
+		return rc;
 	rc = store_counsellor_get(srv->st, colleague, &them);
 	if (rc == OFR_E_NOT_FOUND || (rc == 0 &&
 	    them.acct.programme != me.acct.programme))
@@ -758,7 +764,7 @@ int
 casework_admin_assign(struct server *srv, int64_t programme,
     int64_t case_id, int64_t counsellor, void *origin)
 {
-	const struct match_profile *me = match_get(srv->pool, counsellor);
+	const struct match_profile *me;
 	struct counsellor them;
 	struct match_request rq;
 	struct case_info c;
@@ -776,12 +782,22 @@ casework_admin_assign(struct server *srv, int64_t programme,
 		return OFR_E_NOT_FOUND;	/* others' cases do not exist here */
 	if (!referral && c.status != CASE_WAITING)
 		return OFR_E_BAD_STATE;
+	/* On several nodes the counsellor is read under its lock, as
+	 * matching reads it (casework_claim): a disable or a revocation at
+	 * another node comes before this (it is refused) or after (the
+	 * disable moves the case, as it moves those given before). */
+	if ((rc = store_counsellor_lock(srv->st, counsellor)) != 0)
+		return rc;
 	rc = store_counsellor_get(srv->st, counsellor, &them);
 	if (rc == OFR_E_NOT_FOUND || (rc == 0 &&
 	    them.acct.programme != programme))
 		return OFR_E_NOT_FOUND;
 	if (rc != 0)
 		return rc;
+	if (store_shared(srv->st) && them.acct.role == ROLE_COUNSELLOR &&
+	    (rc = pool_refresh(srv, counsellor)) != 0)
+		return rc;
+	me = match_get(srv->pool, counsellor);
 	if (!them.certified || them.acct.disabled || me == NULL)
 		return OFR_E_FORBIDDEN;
 	/* Never back to a counsellor its client asked to leave. */

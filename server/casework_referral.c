@@ -120,7 +120,11 @@ casework_referral_propose(struct server *srv, struct case_info *c,
 		return rc;
 	if (partner == mine)
 		return OFR_E_NOT_FOUND;		/* no partner of itself */
-	if ((rc = partners(srv, mine, partner, &yes)) != 0)
+	/* the partnership read under the programmes' locks, as its end
+	 * takes them (several nodes): an end at another node comes before
+	 * this (refused) or after (it cancels this one) */
+	if ((rc = store_programme_lock_pair(srv->st, mine, partner)) != 0 ||
+	    (rc = partners(srv, mine, partner, &yes)) != 0)
 		return rc;
 	if (!yes)
 		return OFR_E_NOT_FOUND;		/* as a programme unknown */
@@ -529,11 +533,22 @@ casework_referral_partnership_ended(struct server *srv, int64_t a, int64_t b)
 		    CANCEL_BATCH, &n)) != 0)
 			return rc;
 		for (size_t i = 0; i < n; i++) {
-			if ((rc = store_case_get(srv->st, ids[i], &c)) != 0 ||
-			    (rc = store_referral_open(srv->st, c.id,
-			    &r)) != 0 ||
-			    (rc = end_open(srv, &c, &r, REFERRAL_CANCELLED,
-			    LEFT_PARTNERSHIP, &left)) != 0)
+			/* under the case's lock (several nodes): an answer
+			 * under way at another node, which holds it, is
+			 * read once it is committed (its partner
+			 * counsellor in the case, to take out); one that
+			 * ended the referral meanwhile leaves nothing of
+			 * this pair open there */
+			if ((rc = store_case_lock(srv->st, ids[i])) != 0 ||
+			    (rc = store_case_get(srv->st, ids[i], &c)) != 0)
+				return rc;
+			rc = store_referral_open(srv->st, c.id, &r);
+			if (rc == OFR_E_NOT_FOUND || (rc == 0 &&
+			    !((r.from == a && r.to == b) ||
+			    (r.from == b && r.to == a))))
+				continue;
+			if (rc != 0 || (rc = end_open(srv, &c, &r,
+			    REFERRAL_CANCELLED, LEFT_PARTNERSHIP, &left)) != 0)
 				return rc;
 			if (left)
 				srv->notify->left(srv, &c, r.receiver, NULL);

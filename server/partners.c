@@ -177,7 +177,13 @@ partners_accept(struct session *s, struct frame_in *in)
 	char detail[32];
 	int rc;
 
-	if ((rc = own_partnership(s, in, &p)) != 0)
+	/* read again under both programmes' locks (several nodes): a key
+	 * rotated or the partnership ended at another node meanwhile is
+	 * decided on before this, or after */
+	if ((rc = own_partnership(s, in, &p)) != 0 ||
+	    (rc = store_programme_lock_pair(s->srv->st, p.proposer,
+	    p.partner)) != 0 ||
+	    (rc = own_partnership(s, in, &p)) != 0)
 		return rc;
 	if (p.partner != s->acct.programme)
 		return OFR_E_FORBIDDEN;	/* the proposer does not accept */
@@ -210,7 +216,13 @@ partners_end(struct session *s, struct frame_in *in)
 	char detail[32];
 	int rc;
 
-	if ((rc = own_partnership(s, in, &p)) != 0)
+	/* read again under both programmes' locks (several nodes), which a
+	 * referral's proposal along it takes too: one proposed at another
+	 * node meanwhile is among those the end cancels, or is refused */
+	if ((rc = own_partnership(s, in, &p)) != 0 ||
+	    (rc = store_programme_lock_pair(s->srv->st, p.proposer,
+	    p.partner)) != 0 ||
+	    (rc = own_partnership(s, in, &p)) != 0)
 		return rc;
 	if (p.status == PARTNERSHIP_ENDED)
 		return OFR_E_BAD_STATE;

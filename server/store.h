@@ -527,6 +527,10 @@ int store_account_lock(struct store *st, int64_t id);
  * a partnership) reads them after this, so that another node's change
  * of either is decided on before or after it, never beside it. */
 int store_programme_lock(struct store *st, int64_t id);
+/* Locks programmes a and b alike, the lower id first: a partnership's
+ * end, its acceptance and a referral's proposal along it read the
+ * partnership and the programmes' keys after this. */
+int store_programme_lock_pair(struct store *st, int64_t a, int64_t b);
 /* A number for an event of a case, greater than every one given before
  * it on any node (PostgreSQL: the sequence case_events; SQLite, one node:
  * a count in memory). Taken once the change is written, the case's row

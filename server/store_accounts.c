@@ -386,6 +386,16 @@ store_programme_lock(struct store *st, int64_t id)
 }
 
 int
+store_programme_lock_pair(struct store *st, int64_t a, int64_t b)
+{
+	int rc;
+
+	if ((rc = store_programme_lock(st, a < b ? a : b)) != 0 || a == b)
+		return rc;
+	return store_programme_lock(st, a < b ? b : a);
+}
+
+int
 store_presence_publish(struct store *st, const int64_t *ids, size_t n,
     int expiry)
 {

@@ -1,0 +1,162 @@
+# test_nodes_locks.sh: two server nodes on one PostgreSQL database; a
+# request that reads a counsellor or a partnership at one node while
+# another node changes it. A psql session holds a row, so that the first
+# request waits in the middle (as one under way at a third node makes it
+# wait) while the second comes. Found by a probe of the two-node paths:
+# an admin's case.assign at node b gave a case to a counsellor disabled
+# at node a meanwhile, and kept it; a colleague brought into a case at
+# node b stayed in it, disabled at node a; a client's acceptance of a
+# referral at node b left the partner's counsellor in the case after the
+# partnership's end at node a; and a referral proposed at node a along a
+# partnership ended at node b stayed open. Each request now reads what it
+# decides on under a lock the other takes too: the second waits for the
+# first, or the first's read is the second's result. A lock is waited
+# for 2 s at most: where the second came later than that (a busy
+# machine), the first was answered unavailable (retryable), and the step
+# sends it again. PostgreSQL only.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+pg_only "several nodes need a PostgreSQL store"
+
+# second_waits NAME ID: the second request waits for the first (a second
+# session waits for a lock), or was answered.
+_second_waits() {
+	_waiting_locks 2 || _answered "$1" "$2"
+}
+second_waits() {
+	WAIT_EVERY=0.05 wait_for "the second request to wait for the first, or be answered" 20 \
+		_second_waits "$1" "$2"
+}
+
+# again_if_unavailable NAME ID FRAME: FRAME once more (a new ID + 100)
+# when the answer to ID was unavailable; sets ANSWER to the last answer.
+again_if_unavailable() {
+	ANSWER=$(answer "$1" "$2")
+	if [[ "$ANSWER" == *'"unavailable"'* ]]; then
+		echo "   (request $2 at $1 gave up waiting; again)"
+		wsend "$1" "${3/\"id\":$2,/\"id\":$(($2 + 100)),}"
+		wait_for "the answer to the request sent again" 20 _answered "$1" $(($2 + 100))
+		ANSWER=$(answer "$1" $(($2 + 100)))
+	fi
+}
+
+start_node a
+setup_pool			# A: Ada, its key, Sam (daemon on node a)
+A=$(sql "SELECT id FROM programmes ORDER BY id LIMIT 1")
+cli admin counsellor-update "$KEY_couns" --capacity 20 >/dev/null
+for who in kim:Kim lou:Lou; do
+	COUNS_DAEMON=0 add_counsellor admin "${who%%:*}" "${who#*:}" --languages de --topics leaving
+	certify_pending "${who#*:}"
+done
+new_programme_admin "Second Path" admin2 Bea	# B (node a restarts)
+COUNS_DAEMON=0 add_counsellor admin2 rae Rae --languages en --topics leaving
+certify_pending Rae --by admin2
+start_node b
+PORT=$PORT_a
+SAM=$(account_id couns)
+KIM=$(account_id kim)
+LOU=$(account_id lou)
+watch_on "$PORT_a" adm_a admin
+watch_on "$PORT_b" adm_b admin
+watch_on "$PORT_b" sam_b couns
+
+step "an admin's case.assign to Kim at node b, Kim disabled at node a: Kim, disabled, keeps no case"
+keygen w1
+out=$(PORT=$PORT_a cli w1 request --language fr --topic leaving)
+W1=$(field "$out" case)
+assert_eq "w1 waits (nobody speaks French)" waiting "$(field "$out" status)"
+# the waiting case's row: the assignment waits for it to write the case,
+# after reading Kim (before, it read Kim enabled without Kim's lock, and
+# the disable, which found no case of Kim's to move, did not wait for it)
+hold_row "cases WHERE id = $W1"
+wsend adm_b "{\"v\":1,\"type\":\"case.assign\",\"id\":21,\"case\":$W1,\"key\":\"$KEY_kim\"}"
+wait_for "the assignment to wait" 10 _waiting_locks 1
+DISABLE="{\"v\":1,\"type\":\"counsellor.disable\",\"id\":21,\"key\":\"$KEY_kim\"}"
+wsend adm_a "$DISABLE"
+second_waits adm_a 21
+release_row
+wait_for "the assignment's answer" 20 _answered adm_b 21
+wait_for "the disable's answer" 20 _answered adm_a 21
+again_if_unavailable adm_a 21 "$DISABLE"
+assert_match "Kim disabled" "$ANSWER" '"type": *"counsellor.disable.ok"'
+assert_eq "Kim, disabled, has no open case" 0 \
+	"$(sql "SELECT count(*) FROM cases WHERE counsellor_id = $KIM AND status IN (1, 2, 4)")"
+assert_match "the assignment was answered" "$(answer adm_b 21)" '"type": *"case.assign.ok"|"code": *"(forbidden|unavailable)"'
+
+step "Sam brings Lou into a case at node b, Lou disabled at node a: Lou, disabled, is in no case"
+keygen w2
+out=$(PORT=$PORT_a cli w2 request --language en --topic leaving)
+W2=$(field "$out" case)
+assert_eq "w2's case is Sam's" Sam "$(field "$out" counsellor)"
+# Sam's participant row: the invite writes it last (Sam has seen the new
+# membership), after reading Lou and adding Lou (before, without Lou's
+# lock: the disable did not find this case among Lou's and did not wait)
+hold_row "case_participants WHERE case_id = $W2 AND account_id = $SAM"
+wsend sam_b "{\"v\":1,\"type\":\"case.invite\",\"id\":23,\"case\":$W2,\"key\":\"$KEY_lou\",\"as\":\"supervisor\"}"
+wait_for "the invite to wait" 10 _waiting_locks 1
+DISABLE="{\"v\":1,\"type\":\"counsellor.disable\",\"id\":23,\"key\":\"$KEY_lou\"}"
+wsend adm_a "$DISABLE"
+second_waits adm_a 23
+release_row
+wait_for "the invite's answer" 20 _answered sam_b 23
+wait_for "the disable's answer" 20 _answered adm_a 23
+again_if_unavailable adm_a 23 "$DISABLE"
+assert_match "Lou disabled" "$ANSWER" '"type": *"counsellor.disable.ok"'
+assert_eq "Lou, disabled, is no participant of w2's case" 0 \
+	"$(sql "SELECT count(*) FROM case_participants WHERE case_id = $W2 AND account_id = $LOU")"
+for w in adm_a adm_b sam_b; do watch_stop "$w"; done
+
+step "a referral accepted at node b, the partnership ended at node a: B's counsellor leaves the case"
+RAE=$(account_id rae)
+partners_ab
+keygen c1 c2
+for c in c1 c2; do
+	cli_out out "$c" request --language en --topic leaving --programme "$A"
+	printf -v "CASE_$c" '%s' "$(field "$out" case)"
+	assert_eq "$c's case is Sam's" Sam "$(field "$out" counsellor)"
+done
+cli couns referral propose "$CASE_c1" "$B" >/dev/null
+PORT=$PORT_b counsellor_up rae		# Rae works at node b
+watch_on "$PORT_a" ada_a admin
+watch_on "$PORT_b" ada_b admin
+watch_on "$PORT_b" c1_b c1
+watch_on "$PORT_a" sam_a couns
+P=$(sql "SELECT id FROM partnerships WHERE status = 1")
+# Rae's row: the acceptance waits for it in its intake, after writing
+# 'accepted' (before, the end read the referral proposed, with nobody of
+# B's in the case, and cancelled it leaving Rae in)
+hold_row "counsellor_profiles WHERE account_id = $RAE"
+wsend c1_b "{\"v\":1,\"type\":\"referral.answer\",\"id\":31,\"case\":$CASE_c1,\"accept\":true}"
+wait_for "the acceptance to wait" 10 _waiting_locks 1
+END="{\"v\":1,\"type\":\"partnership.end\",\"id\":31,\"partnership\":$P}"
+wsend ada_a "$END"
+second_waits ada_a 31
+release_row
+wait_for "the acceptance's answer" 20 _answered c1_b 31
+wait_for "the end's answer" 20 _answered ada_a 31
+again_if_unavailable ada_a 31 "$END"
+assert_match "the partnership ended" "$ANSWER" '"type": *"partnership.end.ok"'
+assert_eq "Rae (B's) is no participant of c1's case once the partnership ended" 0 \
+	"$(sql "SELECT count(*) FROM case_participants WHERE case_id = $CASE_c1 AND account_id = $RAE")"
+
+step "a referral proposed at node a, the partnership ended at node b: none stays open"
+partners_ab
+P=$(sql "SELECT id FROM partnerships WHERE status = 1")
+# B's programme row: the proposal waits for it (before, after reading the
+# partnership active, at the insert's reference to B; the end did not
+# wait for it, and the referral stayed open along an ended partnership)
+hold_row "programmes WHERE id = $B"
+wsend sam_a "{\"v\":1,\"type\":\"referral.propose\",\"id\":32,\"case\":$CASE_c2,\"partner\":$B}"
+wait_for "the proposal to wait" 10 _waiting_locks 1
+END="{\"v\":1,\"type\":\"partnership.end\",\"id\":32,\"partnership\":$P}"
+wsend ada_b "$END"
+second_waits ada_b 32
+release_row
+wait_for "the proposal's answer" 20 _answered sam_a 32
+wait_for "the end's answer" 20 _answered ada_b 32
+again_if_unavailable ada_b 32 "$END"
+assert_match "the partnership ended" "$ANSWER" '"type": *"partnership.end.ok"'
+assert_eq "no open referral of c2's case along the ended partnership" 0 \
+	"$(sql "SELECT count(*) FROM referrals WHERE case_id = $CASE_c2 AND status < 2")"
+for w in ada_a ada_b c1_b sam_a; do watch_stop "$w"; done
+finish
