@@ -18,25 +18,34 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 pg_only "several nodes need a PostgreSQL store"
 
-# second_waits NAME ID: the second request waits for the first (a second
-# session waits for a lock), or was answered.
+# race ROW NAME1 FRAME1 NAME2 FRAME2: a psql session holds ROW ("TABLE
+# WHERE ..."); FRAME1 goes on NAME1's connection and waits for it, then
+# FRAME2 on NAME2's, which waits for the first (a second session waits
+# for a lock) or is answered; the session commits; both are answered.
+# Both frames' id is RACE_ID. When the second was answered unavailable
+# (it waited past its bound), it is sent again (id RACE_ID + 100). Sets
+# ANSWER1 and ANSWER2 to their last answers.
 _second_waits() {
-	_waiting_locks 2 || _answered "$1" "$2"
+	_waiting_locks 2 || _answered "$1" "$RACE_ID"
 }
-second_waits() {
+race() {
+	local row=$1 n1=$2 f1=$3 n2=$4 f2=$5 again=$((RACE_ID + 100))
+	hold_row "$row"
+	wsend "$n1" "$f1"
+	wait_for "the first request to wait" 10 _waiting_locks 1
+	wsend "$n2" "$f2"
 	WAIT_EVERY=0.05 wait_for "the second request to wait for the first, or be answered" 20 \
-		_second_waits "$1" "$2"
-}
-
-# again_if_unavailable NAME ID FRAME: FRAME once more (a new ID + 100)
-# when the answer to ID was unavailable; sets ANSWER to the last answer.
-again_if_unavailable() {
-	ANSWER=$(answer "$1" "$2")
-	if [[ "$ANSWER" == *'"unavailable"'* ]]; then
-		echo "   (request $2 at $1 gave up waiting; again)"
-		wsend "$1" "${3/\"id\":$2,/\"id\":$(($2 + 100)),}"
-		wait_for "the answer to the request sent again" 20 _answered "$1" $(($2 + 100))
-		ANSWER=$(answer "$1" $(($2 + 100)))
+		_second_waits "$n2"
+	release_row
+	wait_for "the first request's answer" 20 _answered "$n1" "$RACE_ID"
+	wait_for "the second request's answer" 20 _answered "$n2" "$RACE_ID"
+	ANSWER1=$(answer "$n1" "$RACE_ID")
+	ANSWER2=$(answer "$n2" "$RACE_ID")
+	if [[ "$ANSWER2" == *'"unavailable"'* ]]; then
+		echo "   (the second request gave up waiting; again)"
+		wsend "$n2" "${f2/\"id\":$RACE_ID,/\"id\":$again,}"
+		wait_for "the answer to the request sent again" 20 _answered "$n2" "$again"
+		ANSWER2=$(answer "$n2" "$again")
 	fi
 }
 
@@ -68,20 +77,13 @@ assert_eq "w1 waits (nobody speaks French)" waiting "$(field "$out" status)"
 # the waiting case's row: the assignment waits for it to write the case,
 # after reading Kim (before, it read Kim enabled without Kim's lock, and
 # the disable, which found no case of Kim's to move, did not wait for it)
-hold_row "cases WHERE id = $W1"
-wsend adm_b "{\"v\":1,\"type\":\"case.assign\",\"id\":21,\"case\":$W1,\"key\":\"$KEY_kim\"}"
-wait_for "the assignment to wait" 10 _waiting_locks 1
-DISABLE="{\"v\":1,\"type\":\"counsellor.disable\",\"id\":21,\"key\":\"$KEY_kim\"}"
-wsend adm_a "$DISABLE"
-second_waits adm_a 21
-release_row
-wait_for "the assignment's answer" 20 _answered adm_b 21
-wait_for "the disable's answer" 20 _answered adm_a 21
-again_if_unavailable adm_a 21 "$DISABLE"
-assert_match "Kim disabled" "$ANSWER" '"type": *"counsellor.disable.ok"'
+RACE_ID=21 race "cases WHERE id = $W1" \
+	adm_b "{\"v\":1,\"type\":\"case.assign\",\"id\":21,\"case\":$W1,\"key\":\"$KEY_kim\"}" \
+	adm_a "{\"v\":1,\"type\":\"counsellor.disable\",\"id\":21,\"key\":\"$KEY_kim\"}"
+assert_match "Kim disabled" "$ANSWER2" '"type": *"counsellor.disable.ok"'
 assert_eq "Kim, disabled, has no open case" 0 \
 	"$(sql "SELECT count(*) FROM cases WHERE counsellor_id = $KIM AND status IN (1, 2, 4)")"
-assert_match "the assignment was answered" "$(answer adm_b 21)" '"type": *"case.assign.ok"|"code": *"(forbidden|unavailable)"'
+assert_match "the assignment was answered" "$ANSWER1" '"type": *"case.assign.ok"|"code": *"(forbidden|unavailable)"'
 
 step "Sam brings Lou into a case at node b, Lou disabled at node a: Lou, disabled, is in no case"
 keygen w2
@@ -91,17 +93,10 @@ assert_eq "w2's case is Sam's" Sam "$(field "$out" counsellor)"
 # Sam's participant row: the invite writes it last (Sam has seen the new
 # membership), after reading Lou and adding Lou (before, without Lou's
 # lock: the disable did not find this case among Lou's and did not wait)
-hold_row "case_participants WHERE case_id = $W2 AND account_id = $SAM"
-wsend sam_b "{\"v\":1,\"type\":\"case.invite\",\"id\":23,\"case\":$W2,\"key\":\"$KEY_lou\",\"as\":\"supervisor\"}"
-wait_for "the invite to wait" 10 _waiting_locks 1
-DISABLE="{\"v\":1,\"type\":\"counsellor.disable\",\"id\":23,\"key\":\"$KEY_lou\"}"
-wsend adm_a "$DISABLE"
-second_waits adm_a 23
-release_row
-wait_for "the invite's answer" 20 _answered sam_b 23
-wait_for "the disable's answer" 20 _answered adm_a 23
-again_if_unavailable adm_a 23 "$DISABLE"
-assert_match "Lou disabled" "$ANSWER" '"type": *"counsellor.disable.ok"'
+RACE_ID=23 race "case_participants WHERE case_id = $W2 AND account_id = $SAM" \
+	sam_b "{\"v\":1,\"type\":\"case.invite\",\"id\":23,\"case\":$W2,\"key\":\"$KEY_lou\",\"as\":\"supervisor\"}" \
+	adm_a "{\"v\":1,\"type\":\"counsellor.disable\",\"id\":23,\"key\":\"$KEY_lou\"}"
+assert_match "Lou disabled" "$ANSWER2" '"type": *"counsellor.disable.ok"'
 assert_eq "Lou, disabled, is no participant of w2's case" 0 \
 	"$(sql "SELECT count(*) FROM case_participants WHERE case_id = $W2 AND account_id = $LOU")"
 for w in adm_a adm_b sam_b; do watch_stop "$w"; done
@@ -125,17 +120,10 @@ P=$(sql "SELECT id FROM partnerships WHERE status = 1")
 # Rae's row: the acceptance waits for it in its intake, after writing
 # 'accepted' (before, the end read the referral proposed, with nobody of
 # B's in the case, and cancelled it leaving Rae in)
-hold_row "counsellor_profiles WHERE account_id = $RAE"
-wsend c1_b "{\"v\":1,\"type\":\"referral.answer\",\"id\":31,\"case\":$CASE_c1,\"accept\":true}"
-wait_for "the acceptance to wait" 10 _waiting_locks 1
-END="{\"v\":1,\"type\":\"partnership.end\",\"id\":31,\"partnership\":$P}"
-wsend ada_a "$END"
-second_waits ada_a 31
-release_row
-wait_for "the acceptance's answer" 20 _answered c1_b 31
-wait_for "the end's answer" 20 _answered ada_a 31
-again_if_unavailable ada_a 31 "$END"
-assert_match "the partnership ended" "$ANSWER" '"type": *"partnership.end.ok"'
+RACE_ID=31 race "counsellor_profiles WHERE account_id = $RAE" \
+	c1_b "{\"v\":1,\"type\":\"referral.answer\",\"id\":31,\"case\":$CASE_c1,\"accept\":true}" \
+	ada_a "{\"v\":1,\"type\":\"partnership.end\",\"id\":31,\"partnership\":$P}"
+assert_match "the partnership ended" "$ANSWER2" '"type": *"partnership.end.ok"'
 assert_eq "Rae (B's) is no participant of c1's case once the partnership ended" 0 \
 	"$(sql "SELECT count(*) FROM case_participants WHERE case_id = $CASE_c1 AND account_id = $RAE")"
 
@@ -145,17 +133,10 @@ P=$(sql "SELECT id FROM partnerships WHERE status = 1")
 # B's programme row: the proposal waits for it (before, after reading the
 # partnership active, at the insert's reference to B; the end did not
 # wait for it, and the referral stayed open along an ended partnership)
-hold_row "programmes WHERE id = $B"
-wsend sam_a "{\"v\":1,\"type\":\"referral.propose\",\"id\":32,\"case\":$CASE_c2,\"partner\":$B}"
-wait_for "the proposal to wait" 10 _waiting_locks 1
-END="{\"v\":1,\"type\":\"partnership.end\",\"id\":32,\"partnership\":$P}"
-wsend ada_b "$END"
-second_waits ada_b 32
-release_row
-wait_for "the proposal's answer" 20 _answered sam_a 32
-wait_for "the end's answer" 20 _answered ada_b 32
-again_if_unavailable ada_b 32 "$END"
-assert_match "the partnership ended" "$ANSWER" '"type": *"partnership.end.ok"'
+RACE_ID=32 race "programmes WHERE id = $B" \
+	sam_a "{\"v\":1,\"type\":\"referral.propose\",\"id\":32,\"case\":$CASE_c2,\"partner\":$B}" \
+	ada_b "{\"v\":1,\"type\":\"partnership.end\",\"id\":32,\"partnership\":$P}"
+assert_match "the partnership ended" "$ANSWER2" '"type": *"partnership.end.ok"'
 assert_eq "no open referral of c2's case along the ended partnership" 0 \
 	"$(sql "SELECT count(*) FROM referrals WHERE case_id = $CASE_c2 AND status < 2")"
 for w in ada_a ada_b c1_b sam_a; do watch_stop "$w"; done
