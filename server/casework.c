@@ -817,8 +817,10 @@ casework_admin_assign(struct server *srv, int64_t programme,
 	/* Room or not: the admin decides. */
 	if (pool_case_request(srv, &c, &rq) == 0)
 		(void)match_score(me, &rq, &met);
+	/* closed or taken meanwhile at another node (the write is of a
+	 * waiting case alone): as a case that does not wait */
 	if ((rc = assign(srv, &c, counsellor, met)) != 0)
-		return rc;
+		return rc == OFR_E_NOT_FOUND ? OFR_E_BAD_STATE : rc;
 	return srv->notify->changed(srv, &c, origin);
 }
 

@@ -8,7 +8,8 @@
 # node b stayed in it, disabled at node a; a client's acceptance of a
 # referral at node b left the partner's counsellor in the case after the
 # partnership's end at node a; and a referral proposed at node a along a
-# partnership ended at node b stayed open. Each request now reads what it
+# partnership ended at node b stayed open; an assignment of a case its
+# client closed meanwhile was answered not_found. Each request now reads what it
 # decides on under a lock the other takes too: the second waits for the
 # first, or the first's read is the second's result. A lock is waited
 # for 2 s at most: where the second came later than that (a busy
@@ -99,6 +100,23 @@ RACE_ID=23 race "case_participants WHERE case_id = $W2 AND account_id = $SAM" \
 assert_match "Lou disabled" "$ANSWER2" '"type": *"counsellor.disable.ok"'
 assert_eq "Lou, disabled, is no participant of w2's case" 0 \
 	"$(sql "SELECT count(*) FROM case_participants WHERE case_id = $W2 AND account_id = $LOU")"
+step "an admin's case.assign at node b, the client's close at node a: the case stays closed, the assignment is bad_state"
+keygen w3
+out=$(PORT=$PORT_a cli w3 request --language fr --topic leaving)
+W3=$(field "$out" case)
+assert_eq "w3 waits (nobody speaks French)" waiting "$(field "$out" status)"
+watch_on "$PORT_a" w3_a w3
+# Sam's row: the assignment waits for it after reading the case waiting;
+# the close comes meanwhile (before, the assignment's write found no
+# waiting case and was answered not_found, as for a case unknown)
+RACE_ID=25 race "counsellor_profiles WHERE account_id = $SAM" \
+	adm_b "{\"v\":1,\"type\":\"case.assign\",\"id\":25,\"case\":$W3,\"key\":\"$KEY_couns\"}" \
+	w3_a "{\"v\":1,\"type\":\"case.close\",\"id\":25,\"case\":$W3}"
+assert_match "the close is done" "$ANSWER2" '"type": *"case.close.ok"'
+assert_match "the assignment: bad_state (the case no longer waits)" "$ANSWER1" '"code": *"bad_state"'
+assert_eq "w3's case is closed, nobody's" "3|0" \
+	"$(sql "SELECT status || '|' || coalesce(counsellor_id, 0) FROM cases WHERE id = $W3")"
+watch_stop w3_a
 for w in adm_a adm_b sam_b; do watch_stop "$w"; done
 
 step "a referral accepted at node b, the partnership ended at node a: B's counsellor leaves the case"
