@@ -35,3 +35,10 @@ export function fill(el, ...children) {
 
 let seq = 0;
 export const uid = (p) => `${p}-${++seq}`;
+
+/*
+ * Whether the page is used by touch (a phone, a tablet; its primary
+ * pointer coarse): there Enter starts a new line in a message, and no
+ * key hint is shown. Asked each time, as a tablet may get a keyboard.
+ */
+export const byTouch = () => typeof matchMedia === 'function' && matchMedia('(pointer: coarse)').matches;

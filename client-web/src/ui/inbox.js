@@ -24,15 +24,29 @@ function named(prefix, v) {
 	return s === k ? v : s;
 }
 
-/* Rebuilds a list, keeping the focus on the element with the same data-focus. */
-function refill(el, children) {
+/* The first element of el (el itself included) that takes the focus. */
+function focusable(el) {
+	if (!el) return null;
+	if (el.matches('button:not([disabled]), a[href], input, select, textarea, [tabindex]')) return el;
+	return el.querySelector('button:not([disabled]), a[href], input, select, textarea, [tabindex]');
+}
+
+/*
+ * Rebuilds a list, keeping the focus on the element with the same
+ * data-focus; when it is gone (Pause became Resume, a case taken left
+ * the queue), on what now stands where it stood, else on fallback: never
+ * on the page's body, where a keyboard or a screen reader user is lost.
+ */
+function refill(el, children, fallback) {
 	const a = document.activeElement;
-	const key = a && el.contains(a) ? a.dataset.focus : null;
+	const had = a && el.contains(a);
+	const key = had ? a.dataset.focus : null;
+	const at = had ? [...el.children].findIndex((c) => c.contains(a)) : -1;
 	fill(el, children);
-	if (key) {
-		const again = el.querySelector(`[data-focus="${CSS.escape(key)}"]`);
-		if (again) again.focus();
-	}
+	if (!had) return;
+	const again = (key && el.querySelector(`[data-focus="${CSS.escape(key)}"]`)) ||
+		focusable(el.children[Math.min(at, el.children.length - 1)]) || fallback;
+	if (again) again.focus();
 }
 
 /* A labelled field: [label, control]. */
@@ -92,11 +106,12 @@ export function inboxScreen(state, intents) {
 		h('label', { for: idleId, class: 'small' }, t('away_after')), idleSel);
 	const caseList = h('ul', { class: 'caselist', id: 'caselist' });
 	const queueList = h('ul', { class: 'caselist queue', id: 'queue' });
+	const refreshBtn = h('button', { type: 'button', onclick: () => intents.refreshQueue() }, t('refresh'));
+	const listTitle = h('h1', { id: 'inbox-h', tabindex: '-1' }, t('inbox_title'));
 	const listPane = h('section', { class: 'list-pane', 'aria-labelledby': 'inbox-h' },
-		h('h1', { id: 'inbox-h' }, t('inbox_title')), presence,
+		listTitle, presence,
 		h('h2', null, t('cases_title')), caseList,
-		h('div', { class: 'row' }, h('h2', null, t('queue_title')),
-			h('button', { type: 'button', onclick: () => intents.refreshQueue() }, t('refresh'))),
+		h('div', { class: 'row' }, h('h2', null, t('queue_title')), refreshBtn),
 		queueList);
 
 	/* --- the case pane --- */
@@ -174,7 +189,7 @@ export function inboxScreen(state, intents) {
 					h('span', { class: 'sub' }, [named('lang', c.language), c.topic ? named('topic', c.topic) : null,
 						c.urgency === 'high' ? t('urgent') : null,
 						formatTime(c.updated)].filter(Boolean).join(' · '))));
-				}) : [h('li', { class: 'muted' }, t('no_cases'))]);
+				}) : [h('li', { class: 'muted' }, t('no_cases'))], listTitle);
 			}
 
 			/* the queue */
@@ -188,7 +203,7 @@ export function inboxScreen(state, intents) {
 					'data-referred-by': Number.isSafeInteger(q.referred_by) ? String(q.referred_by) : null },
 					h('span', null, [named('lang', q.language), q.topic ? named('topic', q.topic) : null, q.urgency === 'high' ? t('urgent') : null,
 						t('waiting_for', { n: Math.max(1, Math.round((q.waiting || 0) / 60)) }), from(q)].filter(Boolean).join(' · ')),
-					h('button', { type: 'button', 'data-focus': `q${q.id}`, onclick: () => intents.take(q.id) }, t('take')))) : [h('li', { class: 'muted' }, t('queue_empty'))]);
+					h('button', { type: 'button', 'data-focus': `q${q.id}`, onclick: () => intents.take(q.id) }, t('take')))) : [h('li', { class: 'muted' }, t('queue_empty'))], refreshBtn);
 			}
 
 			/* the open case */
@@ -196,6 +211,12 @@ export function inboxScreen(state, intents) {
 			el.classList.toggle('has-case', !!entry);
 			caseBody.hidden = !entry;
 			empty.hidden = !!entry;
+			// back to the list: the focus goes to the case left, in the
+			// list, not with the hidden button to the page's body
+			if (!entry && document.activeElement === back) {
+				back.hidden = true;
+				(caseList.querySelector(`[data-case="${currentId}"]`) || listTitle).focus();
+			}
 			back.hidden = !entry;
 			if (!entry) {
 				caseTitle.textContent = t('case_none');
@@ -220,7 +241,7 @@ export function inboxScreen(state, intents) {
 				if (lead && c.status === 'paused') list.push(btn('resume', () => intents.resume(c.id)));
 				if (lead && (c.status === 'active' || c.status === 'paused')) list.push(btn('close_case', () => intents.closeCase(c.id)));
 				if (lead && c.status === 'closed') list.push(btn('reopen', () => intents.reopen(c.id)));
-				refill(actions, list);
+				refill(actions, list, caseTitle);
 			}
 			people.update(c);
 			members.update(s, c);

@@ -2,7 +2,7 @@
 // inbox share: the message log, the composer, the participant list and the
 // safety numbers. Each is made once and updated in place.
 
-import { h, fill, uid } from './dom.js';
+import { h, fill, uid, byTouch } from './dom.js';
 import { t, formatTime } from '../i18n/index.js';
 
 const MARK = { queued: 'state_queued', sending: 'state_sending', sent: 'state_sent', delivered: 'state_delivered', failed: 'state_failed' };
@@ -132,14 +132,6 @@ export function messageLog(label, onRetry) {
 		},
 	};
 }
-
-/*
- * Whether the page is used by touch (a phone, a tablet): there Enter
- * starts a new line, as a phone's keyboard has no Shift+Enter, and the
- * send button sends. Asked at each key and hint, as a tablet may get a
- * keyboard and a mouse meanwhile.
- */
-const byTouch = () => typeof matchMedia === 'function' && matchMedia('(pointer: coarse)').matches;
 
 /* The composer's hint for a conversation open (waiting: no counsellor yet). */
 export function composeHint(waiting) {

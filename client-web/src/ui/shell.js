@@ -4,7 +4,7 @@
 // state's screen changes, then updated in place, so that what the user
 // types and where the focus is survive every update.
 
-import { h, fill } from './dom.js';
+import { h, fill, byTouch } from './dom.js';
 import { t, LANGUAGES } from '../i18n/index.js';
 import { startScreen } from './start.js';
 import { restoreScreen, unlockScreen } from './restore.js';
@@ -48,7 +48,8 @@ export function mountShell(root, store, intents) {
 			langLabel.textContent = t('language');
 			brand.textContent = t('brand');
 			skip.textContent = t('skip_to_content');
-			fill(exitBtn, t('quick_exit'), h('small', null, t('quick_exit_hint')));
+			// Escape three times, where there is a keyboard
+			fill(exitBtn, t('quick_exit'), byTouch() ? null : h('small', null, t('quick_exit_hint')));
 			// a screen's words change with the language: mount it again
 			screenName = null;
 		}

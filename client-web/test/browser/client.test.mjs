@@ -263,6 +263,7 @@ test('on a phone: Enter starts a new line, the Send button sends', async () => {
 	await page.getByRole('button', { name: 'Start a conversation' }).click();
 	await page.getByRole('heading', { name: 'Talking with Sam' }).waitFor({ timeout: 20000 });
 	assert.equal(await page.locator('.composer .hint').innerText(), 'Send sends it; Enter starts a new line.');
+	assert.equal((await page.getByRole('button', { name: /Quick exit/ }).innerText()).trim(), 'Quick exit', 'no Esc on a phone');
 	const box = page.getByLabel('Your message');
 	await box.fill('line one');
 	await box.press('Enter');

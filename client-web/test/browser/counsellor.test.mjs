@@ -62,16 +62,24 @@ test('the inbox: redeem, a live case, reply, note, pause/resume/close/reopen, qu
 	await H.axe(page, 'case');
 	await H.shot(page, '23-inbox-case');
 
-	// pause, resume, close, reopen
+	// pause, resume, close, reopen, by the keyboard: the focus stays on
+	// the case's actions (it fell to the page's body when the button
+	// pressed gave way to another)
 	const badge = page.locator('.case-pane .status-line .badge');
-	for (const [button, status] of [['Pause', 'Paused'], ['Resume', 'Active'], ['End the conversation', 'Closed'], ['Reopen', 'Active']]) {
-		await page.locator('#case-actions').getByRole('button', { name: button, exact: true }).click();
+	const focused = () => page.evaluate(() => document.activeElement.id || document.activeElement.tagName);
+	for (const [button, status, then] of [['Pause', 'Paused', 'act-resume'], ['Resume', 'Active', 'act-pause'],
+		['End the conversation', 'Closed', 'act-reopen'], ['Reopen', 'Active', 'act-pause']]) {
+		await page.locator('#case-actions').getByRole('button', { name: button, exact: true }).press('Enter');
 		await H.waitFor(`status ${status} after ${button}`, async () => (await badge.innerText()) === status);
+		await H.waitFor(`the focus on ${then} after ${button}`, async () => (await focused()) === then, 5000);
 	}
 	assert.match(H.cliOk(env, 'c1', ['cases']), new RegExp(`${caseId} active`));
 
-	// away: new cases wait in the queue; take one from it
-	await page.getByRole('button', { name: 'Back to the list' }).click();
+	// away: new cases wait in the queue; take one from it. Back to the
+	// list by the keyboard: the focus on the case left, in the list
+	await page.getByRole('button', { name: 'Back to the list' }).press('Enter');
+	await H.waitFor('the focus on the case in the list', async () =>
+		(await page.evaluate(() => document.activeElement.dataset.case || '')) === caseId, 5000);
 	await page.getByRole('button', { name: 'Set away' }).click();
 	await page.getByText('Away: no new cases').waitFor();
 	H.cliOk(env, 'c2', ['keygen', '--kdf', 'min']);
@@ -103,5 +111,6 @@ test('the inbox: redeem, a live case, reply, note, pause/resume/close/reopen, qu
 	await H.axe(page, 'inbox (wide)');
 	await page.screenshot({ path: `${H.SHOTS}/25-inbox-wide-1280.png` });
 	assert.deepEqual(page.foreign, []);
+	assert.deepEqual(page.errors, [], 'no console error (the key field\'s pattern was no valid expression)');
 	await page.context().close();
 });
