@@ -357,7 +357,7 @@ export function createController({ store, createCore, sodium, config }) {
 		dismiss: clearError,
 
 		/* The one button: account, case, conversation. */
-		async startClient({ passphrase = '' } = {}) {
+		async startClient({ passphrase = '', again = passphrase } = {}) {
 			const s = S();
 			if (s.busy) return;
 			let intake;
@@ -368,6 +368,7 @@ export function createController({ store, createCore, sodium, config }) {
 			}
 			if (s.mode === 'device' && passphrase.length < storage.PASSPHRASE_MIN)
 				return fail('err_passphrase_short', { n: storage.PASSPHRASE_MIN });
+			if (s.mode === 'device' && passphrase !== again) return fail('err_passphrase_mismatch');
 			// never overwrite what the device keeps: open it, or delete it first
 			if (s.mode === 'device' && await storage.vaultMayExist(idb).catch(() => null) !== false)
 				if (await storage.vaultRead(idb).catch(() => null)) return fail('err_vault_exists');

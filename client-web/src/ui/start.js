@@ -84,9 +84,13 @@ export function startScreen(state, intents) {
 	// keeps it for whoever picks up the device next
 	const pass = h('input', { id: passId, type: 'password', autocomplete: 'off',
 		'aria-describedby': `${passId}-h` });
+	// typed twice: this mode has no recovery code, and one slip of a
+	// phone's keyboard would lock the conversation away for good
+	const againId = uid('pass-again');
+	const again = h('input', { id: againId, type: 'password', autocomplete: 'off' });
 	const passField = h('div', { class: 'field' },
 		h('label', { for: passId }, t('passphrase')), h('span', { class: 'hint', id: `${passId}-h` }, t('passphrase_hint')),
-		pass);
+		pass, h('label', { for: againId }, t('passphrase_again')), again);
 	const mode = (value) => {
 		const id = uid(`mode-${value}`);
 		return h('div', { class: 'choice' },
@@ -101,7 +105,7 @@ export function startScreen(state, intents) {
 	const form = h('form', {
 		onsubmit: (e) => {
 			e.preventDefault();
-			intents.startClient({ passphrase: pass.value });
+			intents.startClient({ passphrase: pass.value, again: again.value });
 		},
 	}, langField, wishes, flyer, keep, go);
 
@@ -122,6 +126,7 @@ export function startScreen(state, intents) {
 		update(s) {
 			passField.hidden = s.mode !== 'device';
 			pass.required = s.mode === 'device';
+			again.required = s.mode === 'device';
 			go.disabled = s.busy;
 			go.textContent = s.busy ? t('starting') : t('start_button');
 			unlockLink.hidden = s.vaultExists === false;

@@ -232,6 +232,7 @@ test('a client deletes its account from the page: the case is gone on the server
 	await page.goto(env.url);
 	await page.getByLabel('Keep on this device').check();
 	await page.getByLabel('Passphrase', { exact: true }).fill('erase me soon 1');
+	await page.getByLabel('Type it again').fill('erase me soon 1');
 	await page.getByRole('button', { name: 'Start a conversation' }).click();
 	await H.expectHeading(page, 'Talking with Sam');
 	const line = H.cliCases(env, 'couns').find((l) => / active /.test(l));
