@@ -227,6 +227,13 @@ export function createController({ store, createCore, sodium, config }) {
 				if (!S().closedHere.includes(c.id)) set((s) => { s.lastAnnounce = t('conv_closed_title'); });
 			} else if (role === 'client' && previous && previous.status !== 'waiting' && c.status === 'waiting') {
 				set((s) => { s.lastAnnounce = t('conv_waiting_title'); });
+			} else if (role === 'client' && previous && previous.status !== 'paused' && c.status === 'paused') {
+				// paused by the counsellor: said, and what it means
+				set((s) => { s.lastAnnounce = t('announce_paused'); });
+			} else if (role === 'client' && previous && (previous.status === 'paused' || previous.status === 'closed') &&
+				c.status === 'active') {
+				// going on again (the live region held "ended" or "paused")
+				set((s) => { s.lastAnnounce = t('announce_active'); });
 			}
 			// a referral's every step is said as what it is
 			const r = c.referral;

@@ -119,6 +119,7 @@ export default {
 	compose_hint_waiting_touch: 'تُرسَل بمجرد انضمام مستشار. زر «إرسال» للإرسال، وEnter لسطر جديد.',
 	compose_hint_blocked: 'تغيّر مفتاح في هذه المحادثة. تحقق من رقم الأمان أدناه قبل أن تكتب المزيد؛ تنتظر رسائلك حتى ذلك الحين.',
 	compose_hint_closed: 'هذه المحادثة مغلقة.',
+	compose_hint_paused: 'متوقفة مؤقتًا: ما تكتبه يُحفظ ويُقرأ عند استئناف المحادثة.',
 	send: 'إرسال',
 	send_again: 'أعد الإرسال',
 	state_queued: 'بانتظار الإرسال',
@@ -249,6 +250,8 @@ export default {
 	new_conversation: 'ابدأ محادثة جديدة',
 	announce_joined: 'انضم {name} إلى المحادثة.',
 	announce_message_in: 'رسالة جديدة من {name}.',
+	announce_paused: 'أوقف مستشارك هذه المحادثة مؤقتًا. ما تكتبه يُحفظ ويُقرأ عند استئنافها.',
+	announce_active: 'تُستأنف المحادثة.',
 
 	restore_title: 'تابع برمز الاستعادة',
 	restore_lead: 'أدخل الرمز الذي احتفظت به، أو افتح الملف الذي حفظته.',

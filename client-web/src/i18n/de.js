@@ -119,6 +119,7 @@ export default {
 	compose_hint_waiting_touch: 'Sie wird gesendet, sobald jemand da ist. „Senden“ sendet; Enter macht eine neue Zeile.',
 	compose_hint_blocked: 'Ein Schlüssel in diesem Gespräch hat sich geändert. Prüfe unten die Sicherheitsnummer, bevor du weiterschreibst; deine Nachrichten warten so lange.',
 	compose_hint_closed: 'Dieses Gespräch ist beendet.',
+	compose_hint_paused: 'Pausiert: Was du schreibst, bleibt erhalten und wird gelesen, wenn das Gespräch weitergeht.',
 	send: 'Senden',
 	send_again: 'Erneut senden',
 	state_queued: 'wartet auf Versand',
@@ -249,6 +250,8 @@ export default {
 	new_conversation: 'Neues Gespräch beginnen',
 	announce_joined: '{name} ist dem Gespräch beigetreten.',
 	announce_message_in: 'Neue Nachricht von {name}.',
+	announce_paused: 'Deine Beraterin oder dein Berater hat dieses Gespräch pausiert. Was du schreibst, bleibt erhalten und wird gelesen, wenn es weitergeht.',
+	announce_active: 'Das Gespräch geht weiter.',
 
 	restore_title: 'Mit einem Wiederherstellungscode weitermachen',
 	restore_lead: 'Gib den Code ein, den du aufbewahrt hast, oder öffne die gespeicherte Datei.',

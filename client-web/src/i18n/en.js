@@ -120,6 +120,7 @@ export default {
 	compose_hint_waiting_touch: 'It is sent as soon as a counsellor joins. Send sends it; Enter starts a new line.',
 	compose_hint_blocked: 'A key in this conversation changed. Check the safety number below before you write more; your messages wait until then.',
 	compose_hint_closed: 'This conversation is closed.',
+	compose_hint_paused: 'Paused by your counsellor: what you write is kept and read when the conversation goes on.',
 	send: 'Send',
 	send_again: 'Send again',
 	state_queued: 'waiting to be sent',
@@ -250,6 +251,8 @@ export default {
 	new_conversation: 'Start a new conversation',
 	announce_joined: '{name} joined the conversation.',
 	announce_message_in: 'New message from {name}.',
+	announce_paused: 'Your counsellor paused this conversation. What you write is kept and read when it goes on.',
+	announce_active: 'The conversation goes on.',
 
 	restore_title: 'Continue with a recovery code',
 	restore_lead: 'Enter the code you kept, or open the file you saved.',

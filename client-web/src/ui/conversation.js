@@ -261,7 +261,8 @@ export function conversationScreen(state, intents) {
 				draft: s.drafts[c.id] || '',
 				disabled: c.status === 'closed',
 				hintText: c.status === 'waiting' ? composeHint(true)
-					: c.blocked ? t('compose_hint_blocked') : c.status === 'closed' ? t('compose_hint_closed') : composeHint(false),
+					: c.blocked ? t('compose_hint_blocked') : c.status === 'closed' ? t('compose_hint_closed')
+						: c.status === 'paused' ? `${t('compose_hint_paused')} ${composeHint(false)}` : composeHint(false),
 			});
 			safety.el.hidden = !counsellor;
 			safety.update(entry.safety || []);

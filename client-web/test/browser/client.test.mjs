@@ -258,7 +258,7 @@ test('a client deletes its account from the page: the case is gone on the server
 	await page.context().close();
 });
 
-test('on a phone: Enter starts a new line, the Send button sends', async () => {
+test('on a phone: Enter starts a new line, the Send button sends; a pause is said', async () => {
 	const page = await H.newPage(env, { touch: true });
 	await page.goto(env.url);
 	await page.getByRole('button', { name: 'Start a conversation' }).click();
@@ -277,5 +277,14 @@ test('on a phone: Enter starts a new line, the Send button sends', async () => {
 	assert.equal(await box.inputValue(), '', 'the box is empty once sent');
 	const got = H.cliOk(env, 'couns', ['recv', '--count', '1', '--wait', '20']);
 	assert.match(got, /line one\s+line two/, 'Sam got both lines');
+	// Sam pauses: said and explained to the client (it was a badge alone),
+	// and said again when it goes on
+	const caseId = got.split('\t')[0].trim();
+	H.cliOk(env, 'couns', ['pause', caseId]);
+	await H.waitFor('the pause announced', async () =>
+		/^Your counsellor paused this conversation/.test(await page.locator('#announce').innerText()));
+	assert.match(await page.locator('.composer .hint').innerText(), /^Paused by your counsellor: what you write is kept/);
+	H.cliOk(env, 'couns', ['resume', caseId]);
+	await H.waitFor('going on announced', async () => (await page.locator('#announce').innerText()) === 'The conversation goes on.');
 	await page.context().close();
 });
