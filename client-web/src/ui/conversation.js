@@ -56,6 +56,7 @@ export function conversationScreen(state, intents) {
 	let keepSig = '';
 	let askErase = false, eraseSettled = false, eraseAsks = 0, eraseSig = '', eraseState = null;
 	let fbSig = '';
+	let fbBusyFocus = false;	// the send button had the focus when it was disabled
 
 	const el = h('section', { 'aria-labelledby': 'conv-h' },
 		title, status, waiting, referral.el, peopleCard,
@@ -106,7 +107,15 @@ export function conversationScreen(state, intents) {
 				? h('button', { type: 'button', id: 'close-yes', onclick: () => { confirmClose = false; intents.closeCase(c.id); } }, t('close_confirm'))
 				: h('button', { type: 'button', onclick: () => { confirmClose = true; paintActions(c); actions.querySelector('button:last-child').focus(); } }, t('close_case')));
 		}
+		// the button pressed gives way (ended: "Start a new conversation"):
+		// the focus goes to the heading that says what happened, not with
+		// the button to the page's body
+		const had = actions.contains(document.activeElement);
 		fill(actions, btns);
+		if (had && !actions.contains(document.activeElement)) {
+			title.setAttribute('tabindex', '-1');
+			title.focus();
+		}
 	}
 
 	function paintErase(s) {
@@ -158,15 +167,28 @@ export function conversationScreen(state, intents) {
 		const err = open && s.error && s.error.key.startsWith('err_feedback') ? s.error.key : '';
 		const sig = `${c.id}|${open}|${said}|${err}`;
 		if (sig !== fbSig) {
-			const hadFocus = feedback.contains(document.activeElement);
+			const hadFocus = feedback.contains(document.activeElement) || fbBusyFocus;
+			fbBusyFocus = false;
 			fbSig = sig;
 			feedback.hidden = !open && !said;
 			if (open) fill(feedback, feedbackForm(s, c.id, err));
 			else fill(feedback, said ? h('p', { role: 'status', id: 'fb-said' }, t(said)) : null);
-			if (hadFocus) (open ? feedback.querySelector('#fb-send') : el.querySelector('h1')).focus();
+			if (hadFocus && open) feedback.querySelector('#fb-send').focus();
+			else if (hadFocus) {
+				title.setAttribute('tabindex', '-1');
+				title.focus();
+			}
 		}
 		const send = feedback.querySelector('#fb-send');
 		if (send) {
+			// disabled while it is sent, the button lets the focus go: it
+			// comes back to the form's answer, or to the button
+			if (s.busy && document.activeElement === send) fbBusyFocus = true;
+			if (!s.busy && fbBusyFocus) {
+				fbBusyFocus = false;
+				send.disabled = false;
+				send.focus();
+			}
 			send.disabled = s.busy;
 			feedback.querySelector('#fb-skip').disabled = s.busy;
 			send.textContent = s.busy ? t('feedback_sending') : t('feedback_send');

@@ -211,8 +211,12 @@ test('later, on another device, the recovery code brings the conversation back',
 	await again.locator('#feedback').scrollIntoViewIfNeeded();
 	await H.shot(again, '15-feedback-ar');
 	await again.getByLabel('لغة هذه الصفحة').selectOption('en');
-	await fb.getByRole('button', { name: 'Send feedback' }).click();
+	// by the keyboard: the focus goes to the heading once it is sent (the
+	// button, disabled while it was sent, had let it fall to the body)
+	await fb.getByRole('button', { name: 'Send feedback' }).press('Enter');
 	await again.getByText('Thank you. Your feedback was sent.').waitFor();
+	await H.waitFor('the focus on the heading', async () =>
+		(await again.evaluate(() => document.activeElement?.id)) === 'conv-h', 5000);
 	assert.equal(await again.locator('#feedback fieldset').count(), 0, 'the form is gone');
 	// one entry: the admin is shown none (its text is read by the CLI in
 	// web/interop); the server holds the ratings and one sealed copy
@@ -286,5 +290,12 @@ test('on a phone: Enter starts a new line, the Send button sends; a pause is sai
 	assert.match(await page.locator('.composer .hint').innerText(), /^Paused by your counsellor: what you write is kept/);
 	H.cliOk(env, 'couns', ['resume', caseId]);
 	await H.waitFor('going on announced', async () => (await page.locator('#announce').innerText()) === 'The conversation goes on.');
+	// the client ends it by the keyboard: the focus goes to the heading
+	// that says so (it fell to the body with the button)
+	await page.getByRole('button', { name: 'End the conversation' }).press('Enter');
+	await page.getByRole('button', { name: 'Yes, end it now' }).press('Enter');
+	await H.expectHeading(page, 'This conversation has ended');
+	await H.waitFor('the focus on the heading', async () =>
+		(await page.evaluate(() => document.activeElement?.id)) === 'conv-h', 5000);
 	await page.context().close();
 });
