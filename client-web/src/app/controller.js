@@ -798,7 +798,11 @@ export function createController({ store, createCore, sodium, config }) {
 			set((s) => { s.current = null; });
 		},
 		async take(id) {
-			const c = await act(() => core.take(id));
+			// one the queue still showed but another counsellor took, or its
+			// client ended meanwhile: said as such, not as "not yours"
+			const c = await act(() => core.take(id).catch((e) => {
+				throw (e && (e.code === 'not_found' || e.code === 'bad_state')) ? 'err_taken' : e;
+			}));
 			if (c) intents.openCase(c.id);
 			refreshQueue();
 		},

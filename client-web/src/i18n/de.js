@@ -370,6 +370,7 @@ export default {
 	err_wrong_role: 'Dieser Schlüssel gehört zu einer anderen Art von Konto.',
 	err_forbidden: 'Das ist nicht erlaubt.',
 	err_not_found: 'Dieses Gespräch wurde nicht gefunden oder gehört nicht dir.',
+	err_taken: 'Jemand anderes hat dieses Gespräch schon übernommen, oder es ist beendet. Die Warteschlange wird aktualisiert.',
 	err_case_open: 'Du hast schon ein offenes Gespräch.',
 	err_case_closed: 'Dieses Gespräch ist beendet; es kann nichts mehr gesendet werden.',
 	err_case_waiting: 'Es ist noch niemand da; deine Nachricht wartet.',

@@ -371,6 +371,7 @@ export default {
 	err_wrong_role: 'This key belongs to another kind of account.',
 	err_forbidden: 'That is not allowed.',
 	err_not_found: 'That conversation was not found, or it is not yours.',
+	err_taken: 'Someone else has taken this conversation already, or it has ended. The queue is brought up to date.',
 	err_case_open: 'You already have an open conversation.',
 	err_case_closed: 'This conversation is closed; nothing more can be sent.',
 	err_case_waiting: 'No counsellor has joined yet; your message waits.',

@@ -92,6 +92,18 @@ test('the inbox: redeem, a live case, reply, note, pause/resume/close/reopen, qu
 	assert.match(await queued.innerText(), /urgent/);
 	await H.axe(page, 'inbox (queue)');
 	await H.shot(page, '24-inbox-queue');
+	// one the queue still shows, ended meanwhile: said as such (before,
+	// "not found, or not yours"), and the focus stays in the queue
+	H.cliOk(env, 'c3', ['keygen', '--kdf', 'min']);
+	const case3 = H.field(H.cliOk(env, 'c3', ['request', '--language', 'en']), 'case');
+	await page.getByRole('button', { name: 'Refresh' }).click();
+	const gone = page.locator(`#queue li[data-queue="${case3}"]`);
+	await gone.waitFor({ timeout: 20000 });
+	H.cliOk(env, 'c3', ['close', case3]);
+	await gone.getByRole('button', { name: 'Take' }).press('Enter');
+	await page.locator('#alert', { hasText: 'Someone else has taken this conversation already, or it has ended.' }).waitFor({ timeout: 20000 });
+	await H.waitFor('the ended one to leave the queue', async () => (await gone.count()) === 0);
+	assert.notEqual(await page.evaluate(() => document.activeElement.tagName), 'BODY', 'the focus is not lost');
 	await queued.getByRole('button', { name: 'Take' }).click();
 	await H.waitFor('the taken case to open', async () =>
 		(await page.locator('#case-h').innerText()) !== '' && (await page.locator('.case-pane .status-line .badge').innerText()) === 'Active');
