@@ -800,7 +800,12 @@ export function createController({ store, createCore, sodium, config }) {
 		async take(id) {
 			// one the queue still showed but another counsellor took, or its
 			// client ended meanwhile: said as such, not as "not yours"
+			// (bad_state is also a case already this counsellor's, a second
+			// press or tab: opened then)
+			const mine = () => core.cases().find((x) => x.id === id && x.status !== 'closed' &&
+				x.participants.some((p) => p.me && p.as === 'counsellor'));
 			const c = await act(() => core.take(id).catch((e) => {
+				if (e && e.code === 'bad_state' && mine()) return mine();
 				throw (e && (e.code === 'not_found' || e.code === 'bad_state')) ? 'err_taken' : e;
 			}));
 			if (c) intents.openCase(c.id);

@@ -94,25 +94,34 @@ export function conversationScreen(state, intents) {
 		fill(keep, parts);
 	}
 
-	function paintActions(c) {
+	/*
+	 * The client's buttons; want: the one to focus (a confirmation just
+	 * asked for). Painted again at every change of the case (a place in
+	 * the queue): the focus stays on the button of the same id; when the
+	 * button pressed gave way (ended: "Start a new conversation"), it goes
+	 * to the heading that says what happened, not to the page's body.
+	 */
+	function paintActions(c, want) {
 		const btns = [];
 		if (c.status === 'closed') {
-			btns.push(h('button', { type: 'button', onclick: () => intents.newRequest() }, t('new_conversation')));
+			btns.push(h('button', { type: 'button', id: 'act-new', onclick: () => intents.newRequest() }, t('new_conversation')));
 		} else {
 			if (c.status !== 'waiting')
 				btns.push(confirmReassign
 					? h('button', { type: 'button', id: 'reassign-yes', onclick: () => { confirmReassign = false; intents.reassign(c.id); } }, t('reassign_confirm'))
-					: h('button', { type: 'button', onclick: () => { confirmReassign = true; paintActions(c); actions.querySelector('#reassign-yes').focus(); } }, t('reassign')));
+					: h('button', { type: 'button', id: 'act-reassign', onclick: () => { confirmReassign = true; paintActions(c, 'reassign-yes'); } }, t('reassign')));
 			btns.push(confirmClose
 				? h('button', { type: 'button', id: 'close-yes', onclick: () => { confirmClose = false; intents.closeCase(c.id); } }, t('close_confirm'))
-				: h('button', { type: 'button', onclick: () => { confirmClose = true; paintActions(c); actions.querySelector('button:last-child').focus(); } }, t('close_case')));
+				: h('button', { type: 'button', id: 'act-close', onclick: () => { confirmClose = true; paintActions(c, 'close-yes'); } }, t('close_case')));
 		}
-		// the button pressed gives way (ended: "Start a new conversation"):
-		// the focus goes to the heading that says what happened, not with
-		// the button to the page's body
-		const had = actions.contains(document.activeElement);
+		const a = document.activeElement;
+		const had = actions.contains(a) ? a.id : null;
 		fill(actions, btns);
-		if (had && !actions.contains(document.activeElement)) {
+		if (had === null && !want) return;
+		const key = want || had;
+		const next = key ? actions.querySelector(`#${CSS.escape(key)}`) : null;
+		if (next) next.focus();
+		else if (had !== null) {
 			title.setAttribute('tabindex', '-1');
 			title.focus();
 		}
@@ -167,7 +176,8 @@ export function conversationScreen(state, intents) {
 		const err = open && s.error && s.error.key.startsWith('err_feedback') ? s.error.key : '';
 		const sig = `${c.id}|${open}|${said}|${err}`;
 		if (sig !== fbSig) {
-			const hadFocus = feedback.contains(document.activeElement) || fbBusyFocus;
+			const lost = !document.activeElement || document.activeElement === document.body;
+			const hadFocus = feedback.contains(document.activeElement) || (fbBusyFocus && lost);
 			fbBusyFocus = false;
 			fbSig = sig;
 			feedback.hidden = !open && !said;
@@ -187,7 +197,8 @@ export function conversationScreen(state, intents) {
 			if (!s.busy && fbBusyFocus) {
 				fbBusyFocus = false;
 				send.disabled = false;
-				send.focus();
+				// unless the user went elsewhere meanwhile
+				if (!document.activeElement || document.activeElement === document.body) send.focus();
 			}
 			send.disabled = s.busy;
 			feedback.querySelector('#fb-skip').disabled = s.busy;

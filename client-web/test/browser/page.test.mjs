@@ -44,12 +44,14 @@ test('the start screen: no foreign request, no console error, accessible at 360 
 	for (const sel of ['topic', 'background', 'gender', 'age_band', 'format'])
 		assert.equal(await page.locator(`select[name="${sel}"]`).inputValue(), '', sel);
 	assert.equal(await page.locator('input[name="keep"][value="trace"]').isChecked(), true);
-	assert.equal(await page.locator('input[type="password"]').isVisible(), false);
+	assert.equal(await page.getByLabel('Passphrase', { exact: true }).isVisible(), false);
+	assert.equal(await page.getByLabel('Type it again').isVisible(), false);
 	await page.getByText('Wishes for your counsellor (optional)').click();
 	await H.axe(page, 'start');
 	await H.shot(page, '01-start');
 	await page.getByLabel('Keep on this device').check();
-	assert.equal(await page.locator('input[type="password"]').isVisible(), true);
+	assert.equal(await page.getByLabel('Passphrase', { exact: true }).isVisible(), true);
+	assert.equal(await page.getByLabel('Type it again').isVisible(), true);
 	await H.axe(page, 'start (keep on device)');
 	// landmarks, labels, a visible focus
 	assert.equal(await page.locator('header').count(), 1);
