@@ -383,10 +383,17 @@ casework_invite(struct server *srv, struct case_info *c, int64_t inviter,
 		return OFR_E_BAD_STATE;
 	if ((rc = store_counsellor_get(srv->st, inviter, &me)) != 0)
 		return rc;
-	/* On several nodes the colleague is read under its lock (after the
-	 * case's, as casework_disable takes them): a disable at another
-	 * node comes before this (it is refused) or after (the disable
-	 * finds it among the colleague's cases and takes it out). */
+	/* On several nodes the colleague is read under its lock: a disable
+	 * at another node comes before this (it is refused) or after (the
+	 * disable finds it among the colleague's cases and takes it out).
+	 * One in the case already is refused first, as store_member_add
+	 * refuses it: a disable taking it out of this case holds its lock
+	 * and then writes the case, which this request holds. */
+	if ((rc = store_case_has_participant(srv->st, c->id, colleague,
+	    &why)) != 0)
+		return rc;
+	if (why)
+		return OFR_E_BAD_STATE;
 	if ((rc = store_counsellor_lock(srv->st, colleague)) != 0)
 		return rc;
 	rc = store_counsellor_get(srv->st, colleague, &them);

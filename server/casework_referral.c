@@ -109,6 +109,7 @@ int
 casework_referral_propose(struct server *srv, struct case_info *c,
     int64_t counsellor, int64_t partner, void *origin)
 {
+	struct referral open;
 	int64_t mine, id;
 	int rc, yes = 0;
 
@@ -120,6 +121,14 @@ casework_referral_propose(struct server *srv, struct case_info *c,
 		return rc;
 	if (partner == mine)
 		return OFR_E_NOT_FOUND;		/* no partner of itself */
+	/* one referral open at a time (the store refuses a second): said
+	 * before the programmes' locks are taken, as this request holds the
+	 * case's, which a partnership's end takes after them */
+	rc = store_referral_open(srv->st, c->id, &open);
+	if (rc == 0)
+		return OFR_E_BAD_STATE;
+	if (rc != OFR_E_NOT_FOUND)
+		return rc;
 	/* the partnership read under the programmes' locks, as its end
 	 * takes them (several nodes): an end at another node comes before
 	 * this (refused) or after (it cancels this one) */

@@ -12,9 +12,8 @@
 # client closed meanwhile was answered not_found. Each request now reads what it
 # decides on under a lock the other takes too: the second waits for the
 # first, or the first's read is the second's result. A lock is waited
-# for 2 s at most: where the second came later than that (a busy
-# machine), the first was answered unavailable (retryable), and the step
-# sends it again. PostgreSQL only.
+# for 2 s at most: a request answered unavailable (retryable: a busy
+# machine) is sent again. PostgreSQL only.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 pg_only "several nodes need a PostgreSQL store"
@@ -23,9 +22,9 @@ pg_only "several nodes need a PostgreSQL store"
 # WHERE ..."); FRAME1 goes on NAME1's connection and waits for it, then
 # FRAME2 on NAME2's, which waits for the first (a second session waits
 # for a lock) or is answered; the session commits; both are answered.
-# Both frames' id is RACE_ID. When the second was answered unavailable
-# (it waited past its bound), it is sent again (id RACE_ID + 100). Sets
-# ANSWER1 and ANSWER2 to their last answers.
+# Both frames' id is RACE_ID. A request answered unavailable (it waited
+# past its bound) is sent again (id RACE_ID + 100). Sets ANSWER1 and
+# ANSWER2 to their last answers.
 _second_waits() {
 	_waiting_locks 2 || _answered "$1" "$RACE_ID"
 }
@@ -42,6 +41,14 @@ race() {
 	wait_for "the second request's answer" 20 _answered "$n2" "$RACE_ID"
 	ANSWER1=$(answer "$n1" "$RACE_ID")
 	ANSWER2=$(answer "$n2" "$RACE_ID")
+	# the first waited longest: past its bound on a busy machine, it is
+	# decided again after the second (no race then, said)
+	if [[ "$ANSWER1" == *'"unavailable"'* ]]; then
+		echo "   (the first request gave up waiting; again, after the second)"
+		wsend "$n1" "${f1/\"id\":$RACE_ID,/\"id\":$again,}"
+		wait_for "the answer to the first request sent again" 20 _answered "$n1" "$again"
+		ANSWER1=$(answer "$n1" "$again")
+	fi
 	if [[ "$ANSWER2" == *'"unavailable"'* ]]; then
 		echo "   (the second request gave up waiting; again)"
 		wsend "$n2" "${f2/\"id\":$RACE_ID,/\"id\":$again,}"
@@ -84,7 +91,7 @@ RACE_ID=21 race "cases WHERE id = $W1" \
 assert_match "Kim disabled" "$ANSWER2" '"type": *"counsellor.disable.ok"'
 assert_eq "Kim, disabled, has no open case" 0 \
 	"$(sql "SELECT count(*) FROM cases WHERE counsellor_id = $KIM AND status IN (1, 2, 4)")"
-assert_match "the assignment was answered" "$ANSWER1" '"type": *"case.assign.ok"|"code": *"(forbidden|unavailable)"'
+assert_match "the assignment was answered" "$ANSWER1" '"type": *"case.assign.ok"|"code": *"forbidden"'
 
 step "Sam brings Lou into a case at node b, Lou disabled at node a: Lou, disabled, is in no case"
 keygen w2

@@ -216,11 +216,19 @@ for r in loua kimb maxa beab; do
 		echo "   ($r had it)"
 	elif [[ "$a" =~ \"code\":\"not_found\" ]]; then
 		lost=$((lost + 1))
+	elif [[ "$a" =~ \"code\":\"unavailable\" ]]; then
+		# a deadlock between the turns of the two nodes (node b's turn
+		# holds the referral Kim took and waits for Max's row, which an
+		# assignment reads the counsellor under; node a's turn holds it
+		# and waits for the referral), broken by PostgreSQL: the
+		# retryable answer of a request that did not get it
+		lost=$((lost + 1))
+		echo "   ($r: unavailable, a deadlock broken)"
 	else
 		fail "$r: neither ok nor not_found: $a"
 	fi
 done
-assert_eq "one had it, three were told not_found" "1 3" "$won $lost"
+assert_eq "one had it, three were told not_found (or unavailable)" "1 3" "$won $lost"
 assert_eq "one counsellor of B is in c5's case, the referral's" \
 	"1|$(sql "SELECT receiver_id FROM referrals WHERE case_id = $CASE_c5")" \
 	"$(b_members "$CASE_c5")|$(sql "SELECT max(m.account_id)
