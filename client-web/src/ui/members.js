@@ -36,7 +36,7 @@ function colleaguesOf(s, c) {
 export function membersPanel(getId, intents) {
 	const pick = h('select', { id: uid('colleague') });
 	const keyBox = h('input', { id: uid('colleague-key'), type: 'text', autocomplete: 'off', spellcheck: 'false',
-		maxlength: '44', pattern: '[A-Za-z0-9+\\/]{43}=', dir: 'ltr' });
+		maxlength: '44', dir: 'ltr' });	// its form checked by the page, which says so in the page's language
 	const as = h('select', { id: uid('colleague-as') },
 		AS.map((a) => h('option', { value: a }, t(`as_${a.replace(/-/g, '_')}`))));
 	const status = h('p', { class: 'small', role: 'status' });
