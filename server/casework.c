@@ -373,7 +373,7 @@ casework_invite(struct server *srv, struct case_info *c, int64_t inviter,
 	struct counsellor me, them;
 	int64_t version, stays;
 	size_t n;
-	int rc, why;
+	int rc, why, there;
 
 	if (!colleague_kind(kind))
 		return OFR_E_BAD_FIELD;
@@ -390,9 +390,9 @@ casework_invite(struct server *srv, struct case_info *c, int64_t inviter,
 	 * refuses it: a disable taking it out of this case holds its lock
 	 * and then writes the case, which this request holds. */
 	if ((rc = store_case_has_participant(srv->st, c->id, colleague,
-	    &why)) != 0)
+	    &there)) != 0)
 		return rc;
-	if (why)
+	if (there)
 		return OFR_E_BAD_STATE;
 	if ((rc = store_counsellor_lock(srv->st, colleague)) != 0)
 		return rc;
