@@ -992,6 +992,74 @@ release_row() {
 	wait "$HOLDER" || true
 }
 
+# race ROW NAME1 FRAME1 NAME2 FRAME2: a psql session holds ROW ("TABLE
+# WHERE ..."); FRAME1 goes on NAME1's connection and waits for it, then
+# FRAME2 on NAME2's, which waits for the first (a second session waits
+# for a lock) or is answered; the session commits; both are answered.
+# Both frames' id is RACE_ID ("id":RACE_ID, in each). ANSWER1 and
+# ANSWER2 are their last answers. With FRAME2 empty, the caller's
+# command RACE_SECOND starts the second request (in the background)
+# instead, and the race does not wait for it to wait (ANSWER2 empty).
+# A lock is waited for 2 s at most (store_pg.c): a first request
+# answered unavailable before the second was sent (a busy machine; it
+# changed nothing) is sent again, the race run again, with id RACE_ID +
+# 100, + 200; one that gave up after the second came is sent again after
+# it (no race then, said), and so is a second that gave up.
+_first_waits() {
+	_waiting_locks 1 || _answered "$1" "$2"
+}
+_second_waits() {
+	_waiting_locks 2 || _answered "$1" "$3" || _answered "$2" "$3"
+}
+_race_again() {
+	local n=$1 f=$2 again=$3
+	wsend "$n" "${f/\"id\":$RACE_ID,/\"id\":$again,}"
+	wait_for "the answer to the request sent again" 20 _answered "$n" "$again"
+	RACE_AGAIN=$(answer "$n" "$again")
+}
+race() {
+	local row=$1 n1=$2 f1=$3 n2=$4 f2=$5 id=$RACE_ID try
+	for try in 1 2 3; do
+		hold_row "$row"
+		wsend "$n1" "${f1/\"id\":$RACE_ID,/\"id\":$id,}"
+		wait_for "the first request to wait" 10 _first_waits "$n1" "$id"
+		if [ "$try" -lt 3 ] && [[ "$(answer "$n1" "$id")" == *'"unavailable"'* ]]; then
+			echo "   (the first request gave up waiting before the second came; the race again)"
+			release_row
+			id=$((id + 100))
+			continue
+		fi
+		break
+	done
+	if [ -n "$f2" ]; then
+		wsend "$n2" "${f2/\"id\":$RACE_ID,/\"id\":$id,}"
+		WAIT_EVERY=0.05 wait_for "the second request to wait for the first, or be answered" 20 \
+			_second_waits "$n1" "$n2" "$id"
+	else
+		eval "$RACE_SECOND"
+	fi
+	release_row
+	wait_for "the first request's answer" 20 _answered "$n1" "$id"
+	ANSWER1=$(answer "$n1" "$id")
+	ANSWER2=""
+	if [ -n "$f2" ]; then
+		wait_for "the second request's answer" 20 _answered "$n2" "$id"
+		ANSWER2=$(answer "$n2" "$id")
+	fi
+	# the first waited longest: past its bound on a busy machine, it is
+	# decided again after the second (no race then, said)
+	if [[ "$ANSWER1" == *'"unavailable"'* ]]; then
+		echo "   (the first request gave up waiting; again, after the second)"
+		_race_again "$n1" "$f1" $((id + 1000))
+		ANSWER1=$RACE_AGAIN
+	fi
+	if [[ "$ANSWER2" == *'"unavailable"'* ]]; then
+		echo "   (the second request gave up waiting; again)"
+		_race_again "$n2" "$f2" $((id + 1000))
+		ANSWER2=$RACE_AGAIN
+	fi
+}
+
 # case_kept: a client's case with Sam (setup_pool's counsellor, whose
 # daemons go down: nobody takes Sam's copies off the server, they stay
 # stored); sets CASE and CKEY, Sam's key in the case. After start_server.

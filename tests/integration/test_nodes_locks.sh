@@ -18,44 +18,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 pg_only "several nodes need a PostgreSQL store"
 
-# race ROW NAME1 FRAME1 NAME2 FRAME2: a psql session holds ROW ("TABLE
-# WHERE ..."); FRAME1 goes on NAME1's connection and waits for it, then
-# FRAME2 on NAME2's, which waits for the first (a second session waits
-# for a lock) or is answered; the session commits; both are answered.
-# Both frames' id is RACE_ID. A request answered unavailable (it waited
-# past its bound) is sent again (id RACE_ID + 100). Sets ANSWER1 and
-# ANSWER2 to their last answers.
-_second_waits() {
-	_waiting_locks 2 || _answered "$1" "$RACE_ID"
-}
-race() {
-	local row=$1 n1=$2 f1=$3 n2=$4 f2=$5 again=$((RACE_ID + 100))
-	hold_row "$row"
-	wsend "$n1" "$f1"
-	wait_for "the first request to wait" 10 _waiting_locks 1
-	wsend "$n2" "$f2"
-	WAIT_EVERY=0.05 wait_for "the second request to wait for the first, or be answered" 20 \
-		_second_waits "$n2"
-	release_row
-	wait_for "the first request's answer" 20 _answered "$n1" "$RACE_ID"
-	wait_for "the second request's answer" 20 _answered "$n2" "$RACE_ID"
-	ANSWER1=$(answer "$n1" "$RACE_ID")
-	ANSWER2=$(answer "$n2" "$RACE_ID")
-	# the first waited longest: past its bound on a busy machine, it is
-	# decided again after the second (no race then, said)
-	if [[ "$ANSWER1" == *'"unavailable"'* ]]; then
-		echo "   (the first request gave up waiting; again, after the second)"
-		wsend "$n1" "${f1/\"id\":$RACE_ID,/\"id\":$again,}"
-		wait_for "the answer to the first request sent again" 20 _answered "$n1" "$again"
-		ANSWER1=$(answer "$n1" "$again")
-	fi
-	if [[ "$ANSWER2" == *'"unavailable"'* ]]; then
-		echo "   (the second request gave up waiting; again)"
-		wsend "$n2" "${f2/\"id\":$RACE_ID,/\"id\":$again,}"
-		wait_for "the answer to the request sent again" 20 _answered "$n2" "$again"
-		ANSWER2=$(answer "$n2" "$again")
-	fi
-}
+# race (lib.sh): the psql session holds a row, the first request waits
+# for it, the second comes; a request that gave up is sent again.
 
 start_node a
 setup_pool			# A: Ada, its key, Sam (daemon on node a)

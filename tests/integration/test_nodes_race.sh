@@ -21,31 +21,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 pg_only "several nodes need a PostgreSQL store"
 
-# race ID CASE NAME1 FRAME1 NAME2 FRAME2: a psql session locks CASE's
-# row; FRAME1 goes on NAME1's connection and waits for it, then FRAME2 on
-# NAME2's (FRAME2 may wait for the row or for FRAME1's turn); the session
-# commits; both are answered. Both frames' id is ID. With FRAME2 empty,
-# the caller's command RACE_SECOND starts the second request (in the
-# background) instead, and the race does not wait for it to wait.
-race() {
-	local id=$1
-	shift
-	hold_row "cases WHERE id = $1"
-	wsend "$2" "$3"
-	wait_for "the first request to wait for it" 10 _waiting_locks 1
-	if [ -n "$5" ]; then
-		wsend "$4" "$5"
-		# it waits for the first one's commit, on the case's row
-		# (before, it was answered at once, on what it read)
-		wait_for "the second request to wait for the first" 20 \
-			_waiting_locks 2
-	else
-		eval "$RACE_SECOND"
-	fi
-	release_row
-	wait_for "the first request's answer" 20 _answered "$2" "$id"
-	[ -z "$5" ] || wait_for "the second request's answer" 20 _answered "$4" "$id"
-}
+# race (lib.sh): a psql session holds a row, the first request waits for
+# it, the second comes; ANSWER1 and ANSWER2 their answers.
 
 # waiting cases whose client has gone are closed after 5 s, looked at
 # every second (the last step)
@@ -68,10 +45,10 @@ out=$(PORT=$PORT_a cli c1 request --language en --topic leaving)
 CASE=$(field "$out" case)
 assert_eq "c1 has Sam" Sam "$(field "$out" counsellor)"
 watch_on "$PORT_a" c1_a c1
-race 7 "$CASE" c1_a "{\"v\":1,\"type\":\"case.close\",\"id\":7,\"case\":$CASE}" \
+RACE_ID=7 race "cases WHERE id = $CASE" c1_a "{\"v\":1,\"type\":\"case.close\",\"id\":7,\"case\":$CASE}" \
 	sam_b "{\"v\":1,\"type\":\"case.pause\",\"id\":7,\"case\":$CASE}"
-assert_match "the close is answered" "$(answer c1_a 7)" '"type": *"case.close.ok"'
-assert_match "the pause is refused: bad_state" "$(answer sam_b 7)" '"code": *"bad_state"'
+assert_match "the close is answered" "$ANSWER1" '"type": *"case.close.ok"'
+assert_match "the pause is refused: bad_state" "$ANSWER2" '"code": *"bad_state"'
 assert_eq "the case is closed" 3 "$(sql "SELECT status FROM cases WHERE id = $CASE")"
 watch_stop c1_a
 
@@ -83,14 +60,14 @@ assert_eq "c2 has Sam" Sam "$(field "$out" counsellor)"
 # Lou comes to work, to take the case over
 PORT=$PORT_a counsellor_up lou
 watch_on "$PORT_a" c2_a c2
-race 8 "$CASE" c2_a "{\"v\":1,\"type\":\"case.reassign\",\"id\":8,\"case\":$CASE}" \
+RACE_ID=8 race "cases WHERE id = $CASE" c2_a "{\"v\":1,\"type\":\"case.reassign\",\"id\":8,\"case\":$CASE}" \
 	sam_b "{\"v\":1,\"type\":\"case.invite\",\"id\":8,\"case\":$CASE,\"key\":\"$KEY_kim\",\"as\":\"supervisor\"}"
-assert_match "the reassignment is answered" "$(answer c2_a 8)" '"type": *"case.reassign.ok"'
-assert_match "Sam's invite is refused (not its case any more)" "$(answer sam_b 8)" '"code": *"(not_found|forbidden)"'
+assert_match "the reassignment is answered" "$ANSWER1" '"type": *"case.reassign.ok"'
+assert_match "Sam's invite is refused (not its case any more)" "$ANSWER2" '"code": *"(not_found|forbidden)"'
 assert_eq "Lou has the case" "$(account_id lou)" "$(sql "SELECT counsellor_id FROM cases WHERE id = $CASE")"
 assert_eq "Kim is not in it" 0 \
 	"$(sql "SELECT count(*) FROM case_participants WHERE case_id = $CASE AND account_id = $KIM")"
-assert_no_match "Sam's answer names nobody who took it over" "$(answer sam_b 8)" 'Lou'
+assert_no_match "Sam's answer names nobody who took it over" "$ANSWER2" 'Lou'
 counsellor_down lou
 watch_stop c2_a
 
@@ -106,9 +83,9 @@ watch_on "$PORT_a" adm_a admin
 # case is not Sam's (before: the disable moved only the cases it had read
 # before c4's commit, and c4 kept Sam)
 RACE_SECOND='PORT=$PORT_b cli c4 request --language en --topic leaving >"$T/c4.out" 2>&1 & C4_PID=$!'
-race 9 "$C3" adm_a "{\"v\":1,\"type\":\"counsellor.disable\",\"id\":9,\"key\":\"$KEY_couns\"}" "" ""
+RACE_ID=9 race "cases WHERE id = $C3" adm_a "{\"v\":1,\"type\":\"counsellor.disable\",\"id\":9,\"key\":\"$KEY_couns\"}" "" ""
 wait "$C4_PID" || true
-assert_match "the disable is answered" "$(answer adm_a 9)" '"type": *"counsellor.disable.ok"'
+assert_match "the disable is answered" "$ANSWER1" '"type": *"counsellor.disable.ok"'
 assert_match "c4's request is answered" "$(cat "$T/c4.out")" '^case: '
 C4=$(field "$(cat "$T/c4.out")" case)
 assert_ne "c4's case is not Sam's" "$SAM" "$(sql "SELECT coalesce(counsellor_id, 0) FROM cases WHERE id = $C4")"
@@ -130,10 +107,10 @@ for w in sam2_a:a:couns sam2_b:b:couns c5_a:a:c5 c5_b:b:c5; do
 	p=PORT_$node
 	watch_on "${!p}" "$name" "$who"
 done
-race 10 "$C5" sam_q "{\"v\":1,\"type\":\"case.invite\",\"id\":10,\"case\":$C5,\"key\":\"$KEY_kim\",\"as\":\"supervisor\"}" \
+RACE_ID=10 race "cases WHERE id = $C5" sam_q "{\"v\":1,\"type\":\"case.invite\",\"id\":10,\"case\":$C5,\"key\":\"$KEY_kim\",\"as\":\"supervisor\"}" \
 	c5_q "{\"v\":1,\"type\":\"case.close\",\"id\":10,\"case\":$C5}"
-assert_match "the invite is answered" "$(answer sam_q 10)" '"type": *"case.invite.ok"'
-assert_match "the close is answered" "$(answer c5_q 10)" '"type": *"case.close.ok"'
+assert_match "the invite is answered" "$ANSWER1" '"type": *"case.invite.ok"'
+assert_match "the close is answered" "$ANSWER2" '"type": *"case.close.ok"'
 # the statuses of the case pushes NAME had, one a line
 statuses() {
 	grep -E '"type": *"case"' "$T/watch-$1.out" | grep -o '"status": *"[a-z]*"' |
