@@ -11,8 +11,9 @@
 #            deploy/ with `nginx -t` and `tor --verify-config`, runs that
 #            nginx on a loopback port and fetches through it), postgresql
 #            and libpq-dev (the PostgreSQL store and its throwaway
-#            clusters). The fuzzing (tests/fuzz/run.sh, ctest -L live)
-#            needs clang and libclang-rt-14-dev, not installed here
+#            clusters), clang and libclang-rt-14-dev (libFuzzer: the
+#            suite's minute of fuzzing a target, ctest fuzz/short, and
+#            tests/fuzz/run.sh)
 #   --bench  also what bench/load.sh needs: Debian's mosquitto (the peer it
 #            measures offramp against) and iproute2 (ip, in its network
 #            namespace)
@@ -42,7 +43,7 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1 ||
 fi
 case "${1:-}" in
 --test)	pkgs+=(chromium python3 groff-base tmux nginx tor curl postgresql libpq-dev
-	faketime) ;;
+	faketime clang libclang-rt-14-dev) ;;
 --bench) pkgs+=(mosquitto iproute2 util-linux) ;;
 esac
 

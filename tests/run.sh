@@ -42,10 +42,9 @@
 #   integration-pg/* but the two above;
 # - "browser" tests (Chromium): ./build-asan only, the sanitizers watching
 #   the server they drive;
-# - "live" (fuzz/short, a minute of live fuzzing a target) is left out:
-#   run inside the suite it took the suite past ten minutes and had
-#   little CPU (tests/fuzz/CMakeLists.txt); `ctest -L live` or
-#   tests/fuzz/run.sh runs it.
+# - "live" (fuzz/short, a minute of live fuzzing a target, two at a time,
+#   in the idle scheduling class: tests/fuzz/CMakeLists.txt): ./build
+#   only, first of its ctest.
 # Under the sanitizers, lib.sh's one-shot CLI commands skip the leak scan
 # at exit and keep no stack of each allocation (every bad access is still
 # caught; the server, the daemons and the unit tests keep both), and the
@@ -70,8 +69,8 @@ jobs=2
 # cluster's own besides).
 test_jobs=3
 normal_jobs=4
-normal_skip='browser|live|asan-only|pg-all'
-[ "${OFFRAMP_PG_ALL:-0}" = 0 ] || normal_skip='browser|live|asan-only'
+normal_skip='browser|asan-only|pg-all'
+[ "${OFFRAMP_PG_ALL:-0}" = 0 ] || normal_skip='browser|asan-only'
 logdir=$(mktemp -d "${TMPDIR:-/tmp}/offramp-tests.XXXXXX")
 # The PostgreSQL clusters of the run are copies of one initdb
 # (tests/tools/pg.sh); the cluster's owner, postgres as root, must reach

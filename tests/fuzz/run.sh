@@ -67,7 +67,12 @@ if [ "${FUZZ_IDLE:-0}" = 1 ]; then
 fi
 
 start=$(date +%s)
-CC=clang cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+# Ninja for a new build directory where it is installed (as
+# tests/run.sh: make runs cmake for each target's steps); one that exists
+# keeps its generator
+gen=()
+[ -f "$build/CMakeCache.txt" ] || ! command -v ninja >/dev/null || gen=(-G Ninja)
+CC=clang cmake "${gen[@]}" -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	-DOFFRAMP_FUZZ=ON >/dev/null
 targets=()
 for n in "${names[@]}"; do
