@@ -1393,12 +1393,13 @@ export class Core extends Emitter {
 		return { text: fate };
 	}
 
-	/* The sealed copies of the text (UTF-8 bytes) for the trusted admins
-	 * of case id's programme (feedback.keys): [{to, ct}], maybe none. */
-	async feedbackCopies(id, bytes) {
+	/* The admins of case id's programme whose admin certificate a
+	 * programme key trusted here signed (feedback.keys; sendFeedback's
+	 * rules): [{to, key}], the key in base64 and as bytes; maybe none. */
+	async feedbackAdmins(id) {
 		const ask = (fr) => this.ask(fr);
 		const a = await this.ask({ type: 'feedback.keys', case: id });
-		const copies = [];
+		const admins = [];
 		for (const adm of (Array.isArray(a.admins) ? a.admins : []).slice(0, FEEDBACK_ADMINS_MAX)) {
 			let key;
 			try {
@@ -1406,16 +1407,37 @@ export class Core extends Emitter {
 			} catch {
 				continue;
 			}
-			if (copies.some((c) => c.to === adm.key)) continue;
+			if (admins.some((c) => c.to === adm.key)) continue;
 			try {
 				await this.trust.checkCert(key, adm.cert, a.programme, null, ask, ADMIN_CERT_CONTEXT);
 			} catch (err) {
 				if (err.reason) continue;	// not an admin we can trust
 				throw err;
 			}
-			copies.push({ to: adm.key, ct: b64Encode(feedbackSeal(key, bytes)) });
+			admins.push({ to: adm.key, key });
 		}
-		return copies;
+		return admins;
+	}
+
+	/**
+	 * Whether a feedback text on closed case id could go: how many of its
+	 * programme's admins sendFeedback would seal it to (0: only the
+	 * ratings could go). Asked when the form opens, so that the page says
+	 * so before anything is written.
+	 * @param {number} id
+	 * @returns {Promise<number>}
+	 * @throws {OfframpError} "usage" (no such case here), "not_found",
+	 *   "connection", "timeout"
+	 */
+	async feedbackReach(id) {
+		if (!isId(id) || !this.cs.get(id)) throw usage('case id');
+		return (await this.feedbackAdmins(id)).length;
+	}
+
+	/* The sealed copies of the text (UTF-8 bytes) for the trusted admins
+	 * of case id's programme: [{to, ct}], maybe none. */
+	async feedbackCopies(id, bytes) {
+		return (await this.feedbackAdmins(id)).map((a) => ({ to: a.to, ct: b64Encode(feedbackSeal(a.key, bytes)) }));
 	}
 
 	/**

@@ -64,6 +64,11 @@ class FakeCore {
 		return { text: this.feedbackText || 'sealed' };
 	}
 	dismissFeedback(id) { this.dismissed = id; }
+	async feedbackReach(id) {
+		this.reachAsked = (this.reachAsked || 0) + 1;
+		if (this.reachFails) throw Object.assign(new Error('connection'), { code: 'connection' });
+		return this.admins ?? 1;
+	}
 	async deleteAccount() {
 		if (this.deleteFails) throw Object.assign(new Error(this.deleteFails), { code: this.deleteFails });
 		this.deleted = true;
@@ -192,6 +197,32 @@ test('feedback: nothing given is not sent; an error keeps the form\'s draft; sen
 	assert.equal(store.state.error, null);
 	intents.skipFeedback(8);
 	assert.equal(c.dismissed, 8);
+});
+
+test('feedback: whether a text could go is asked once the form opens, and again on entering the text when it could not', async () => {
+	const { store, intents, core } = setup();
+	await intents.startClient();
+	const c = core();
+	c.admins = 0;
+	c.list[0].status = 'closed';
+	c.list[0].participants.push({ key: 'S', role: 'counsellor', name: 'Sam' });
+	c.emit('connection', { state: 'online' });	// the cases synced: the form is open
+	await tick();
+	assert.equal(store.state.feedbackReach[7], 'no', 'no admin key the page can trust');
+	assert.equal(c.reachAsked, 1);
+	c.emit('connection', { state: 'online' });
+	await tick();
+	assert.equal(c.reachAsked, 1, 'a "no" is not asked again at each sync');
+	c.reachFails = true;
+	await intents.checkFeedback(7, true);
+	assert.equal(store.state.feedbackReach[7], 'no', 'no answer: the "no" stays said');
+	c.reachFails = false;
+	c.admins = 2;
+	await intents.checkFeedback(7, true);
+	assert.equal(store.state.feedbackReach[7], 'yes', 'asked again on entering the text: now it could go');
+	assert.equal(c.reachAsked, 3);
+	await intents.checkFeedback(7, true);
+	assert.equal(c.reachAsked, 3, 'a "yes" is not asked again');
 });
 
 test('a bad region or a short passphrase is refused before anything is made', async () => {

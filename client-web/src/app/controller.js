@@ -10,7 +10,7 @@
 import { encodeRecovery, decodeRecovery } from './recovery.js';
 import * as storage from './storage.js';
 import { quickExit } from './exit.js';
-import { HISTORY_DAYS } from './store.js';
+import { HISTORY_DAYS, feedbackOpen } from './store.js';
 import { setLanguage, t } from '../i18n/index.js';
 
 const TOKEN = /^[a-z0-9][a-z0-9-]{0,31}$/;
@@ -156,6 +156,7 @@ export function createController({ store, createCore, sodium, config }) {
 			}
 		});
 		referralProgrammes(list);
+		if (role === 'client') for (const c of list) if (feedbackOpen(c)) intents.checkFeedback(c.id);
 	}
 
 	/* The public profiles of the programmes of the cases' referrals
@@ -167,6 +168,8 @@ export function createController({ store, createCore, sodium, config }) {
 	/* The public profiles of programmes ids into state.programmes
 	 * (programme.list), asked for once per programme missing. */
 	const profilesAsked = new Set();
+	/* Cases whose feedback reach is being asked (intents.checkFeedback). */
+	const reachAsked = new Set();
 	function askProgrammes(ids) {
 		const want = ids.filter((id) => Number.isSafeInteger(id) && !S().programmes?.[id] && !profilesAsked.has(id));
 		if (!want.length) return;
@@ -538,6 +541,26 @@ export function createController({ store, createCore, sodium, config }) {
 				st.feedbackSaid = { id, key: said };
 			});
 			syncCases();
+		},
+		/* Whether the feedback text of closed case id could go (asked
+		 * when its form opens, and again, if it could not, when the text
+		 * field is entered: again true): 'no' when no admin of the
+		 * programme has a key this page can trust, so that the form says
+		 * so before anything is written. Not known (no answer: offline)
+		 * leaves the form as it is, and the send says what became of the
+		 * text. */
+		async checkFeedback(id, again = false) {
+			const was = S().feedbackReach[id];
+			if (!core || role !== 'client' || (was && !(again && was === 'no')) || reachAsked.has(id)) return;
+			reachAsked.add(id);
+			let reach;
+			try {
+				reach = (await core.feedbackReach(id)) > 0 ? 'yes' : 'no';
+			} catch {
+				reach = was || 'unknown';	// a 'no' stays said
+			}
+			reachAsked.delete(id);
+			set((st) => { st.feedbackReach[id] = reach; });
 		},
 		/* No thanks: the form goes for that case, nothing is sent. */
 		skipFeedback(id) {

@@ -7,6 +7,11 @@
  * or opened (controller.js). */
 export const HISTORY_DAYS = [0, 7, 30, 90];	// each has its catalogue key history_keep_N
 
+/* Whether closed case c (core's view of it) has its feedback form open:
+ * it had a counsellor, and its feedback was neither sent nor declined. */
+export const feedbackOpen = (c) => c.status === 'closed' && !c.feedback &&
+	c.participants.some((p) => p.role === 'counsellor');
+
 export function initialState() {
 	return {
 		screen: 'start',	// start | restore | unlock | conversation | join | inbox
@@ -30,6 +35,7 @@ export function initialState() {
 		drafts: {},		// case id (or "new") -> text typed and not yet sent
 		feedbackDrafts: {},	// case id -> {helpful, recommend, text}: the feedback form, not yet sent
 		feedbackSaid: null,	// {id, key}: what became of the feedback just sent (said in its place)
+		feedbackReach: {},	// case id -> 'yes' | 'no' | 'unknown': whether its feedback text could go (checkFeedback)
 		recovery: null,		// "Leave no trace": the recovery code, when shown
 		wishes: {},		// the client's choices on the start screen
 		programmes: {},		// programme id -> public profile (programme.list), for a referral

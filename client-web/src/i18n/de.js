@@ -299,6 +299,7 @@ export default {
 	feedback_sending: 'Wird gesendet …',
 	feedback_no_thanks: 'Nein danke',
 	feedback_sent: 'Danke. Deine Rückmeldung wurde gesendet.',
+	feedback_no_text: 'Ein Text kann hier nicht gesendet werden: Diese Seite konnte den Schlüssel keines Admins des Programms prüfen, und nur sie könnten ihn lesen. Deine Antworten auf die zwei Fragen kannst du senden.',
 	feedback_sent_no_text: 'Danke. Deine Antworten wurden gesendet, dein Text nicht: Diese Seite konnte den Schlüssel keines Admins des Programms prüfen.',
 	feedback_already: 'Für dieses Gespräch wurde schon eine Rückmeldung gesendet. Danke.',
 	err_feedback_empty: 'Wähle eine Antwort oder schreib etwas, oder wähle „Nein danke“.',

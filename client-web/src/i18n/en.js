@@ -300,6 +300,7 @@ export default {
 	feedback_sending: 'Sending…',
 	feedback_no_thanks: 'No thanks',
 	feedback_sent: 'Thank you. Your feedback was sent.',
+	feedback_no_text: 'A text cannot be sent here: this page could not check the key of any of the programme’s admins, who alone could read it. Your answers to the two questions can be sent.',
 	feedback_sent_no_text: 'Thank you. Your answers were sent, but not your text: this page could not check the key of any of the programme’s admins.',
 	feedback_already: 'Feedback for this conversation was sent already. Thank you.',
 	err_feedback_empty: 'Choose an answer or write something, or choose “No thanks”.',

@@ -15,7 +15,7 @@
 
 import { h, fill, uid } from './dom.js';
 import { t, formatTime } from '../i18n/index.js';
-import { HISTORY_DAYS } from '../app/store.js';
+import { HISTORY_DAYS, feedbackOpen } from '../app/store.js';
 import { FEEDBACK_TEXT_MAX } from '../proto/feedback.js';
 import { messageLog, composer, composeHint, participantList, safetyPanel } from './parts.js';
 import { referralPanel } from './referral.js';
@@ -171,7 +171,8 @@ export function conversationScreen(state, intents) {
 	 * it is sent or declined; then what became of it, while this view lives.
 	 * What is entered goes to the state as a draft (intents.feedbackDraft). */
 	function paintFeedback(s, c) {
-		const open = c.status === 'closed' && !c.feedback && c.participants.some((p) => p.role === 'counsellor');
+		const open = feedbackOpen(c);
+		const reach = open ? s.feedbackReach[c.id] || '' : '';
 		const said = s.feedbackSaid && s.feedbackSaid.id === c.id ? s.feedbackSaid.key : '';
 		const err = open && s.error && s.error.key.startsWith('err_feedback') ? s.error.key : '';
 		const sig = `${c.id}|${open}|${said}|${err}`;
@@ -188,6 +189,16 @@ export function conversationScreen(state, intents) {
 				title.setAttribute('tabindex', '-1');
 				title.focus();
 			}
+		}
+		// said before anything is written: a text could not go now (no
+		// admin key this page can trust; asked again when the text is
+		// entered, and the send says what became of it)
+		const noText = feedback.querySelector('#fb-no-text');
+		if (noText) {
+			noText.hidden = reach !== 'no';
+			const box = feedback.querySelector('textarea');
+			const by = `${box.id}-h ${box.id}-n`;
+			box.setAttribute('aria-describedby', reach === 'no' ? `fb-no-text ${by}` : by);
 		}
 		const send = feedback.querySelector('#fb-send');
 		if (send) {
@@ -223,7 +234,8 @@ export function conversationScreen(state, intents) {
 		const counter = h('span', { class: 'counter', id: `${tid}-n` });
 		const box = h('textarea', { id: tid, dir: 'auto', rows: '3', maxlength: String(FEEDBACK_TEXT_MAX), autocomplete: 'off',
 			'aria-describedby': `${tid}-h ${tid}-n`,
-			oninput: () => { d.text = box.value; count(); keep(); } });
+			oninput: () => { d.text = box.value; count(); keep(); },
+			onfocus: () => intents.checkFeedback(id, true) });
 		// bytes of UTF-8, as the protocol counts them
 		function count() {
 			const left = FEEDBACK_TEXT_MAX - utf8Length(box.value);
@@ -237,6 +249,7 @@ export function conversationScreen(state, intents) {
 			h('p', { class: 'small' }, t('feedback_lead')),
 			rating('helpful', 'feedback_helpful'),
 			rating('recommend', 'feedback_recommend'),
+			h('p', { class: 'notice', id: 'fb-no-text', hidden: true }, t('feedback_no_text')),
 			h('div', { class: 'field' },
 				h('label', { for: tid }, t('feedback_text')),
 				h('span', { class: 'hint', id: `${tid}-h` }, t('feedback_text_hint', { n: FEEDBACK_TEXT_MAX })),

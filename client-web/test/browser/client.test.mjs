@@ -194,10 +194,22 @@ test('later, on another device, the recovery code brings the conversation back',
 	await H.axe(again, 'closed');
 	await H.shot(again, '11-closed');
 
-	// the feedback form after the close: sealed to the admin, read by the CLI
+	// the feedback form after the close. No admin has a key the page can
+	// trust yet: said before anything is written (before, only after the
+	// send, and the text was gone); the ratings could still go
+	const fb = again.locator('#feedback');
+	const noText = fb.locator('#fb-no-text');
+	await noText.waitFor();
+	assert.match(await noText.innerText(), /^A text cannot be sent here: this page could not check the key/);
+	assert.match(await fb.getByLabel('Anything else you want to tell them?').getAttribute('aria-describedby'), /^fb-no-text /);
+	await fb.scrollIntoViewIfNeeded();
+	await H.shot(again, '13-feedback-no-text');
+	// the admin's key certified: entering the text field asks again, and
+	// the note goes; the text is sealed to the admin, read by the CLI
 	H.cliOk(env, 'admin', ['programme-key', 'admin-cert', '--signing-key', path.join(env.ids, 'admin.pkey'),
 		'--signing-passphrase-file', path.join(env.ids, 'admin.ppass')]);
-	const fb = again.locator('#feedback');
+	await fb.getByLabel('Anything else you want to tell them?').focus();
+	await noText.waitFor({ state: 'hidden' });
 	await fb.getByRole('group', { name: 'Was this helpful?' }).getByLabel('Yes').check();
 	await fb.getByRole('group', { name: 'Would you recommend it?' }).getByLabel('No').check();
 	const note = `thank you Sam ${Date.now()} — شكرا`;
