@@ -9,6 +9,7 @@ export default {
 	start_exit_tip: '„Schnell weg“ oben auf jeder Seite verlässt diese Seite sofort zu einer Wetterseite; auf einer Tastatur geht das auch mit 3× Esc.',
 	conn_connecting: 'Verbinde…',
 	conn_online: 'Verbunden',
+	conn_not_yet: 'Der Server ist noch nicht erreichbar. Neuer Versuch… die Seite macht von selbst weiter, sobald er antwortet.',
 	conn_reconnecting: 'Verbindung weg. Neuer Versuch… nichts, was du geschrieben hast, geht verloren.',
 	other_ways: 'Andere Wege hinein',
 	back: 'Zurück',

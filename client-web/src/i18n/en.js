@@ -10,6 +10,7 @@ export default {
 	start_exit_tip: 'Quick exit, at the top of every screen, leaves this page at once for a weather site; on a keyboard, pressing Esc 3 times does the same.',
 	conn_connecting: 'Connecting…',
 	conn_online: 'Connected',
+	conn_not_yet: 'The server cannot be reached yet. Trying again… this page goes on by itself as soon as it answers.',
 	conn_reconnecting: 'Connection lost. Trying again… nothing you typed is lost.',
 	other_ways: 'Other ways in',
 	back: 'Back',

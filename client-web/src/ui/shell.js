@@ -53,9 +53,10 @@ export function mountShell(root, store, intents) {
 			// a screen's words change with the language: mount it again
 			screenName = null;
 		}
-		// said only when it is not as it should be
-		conn.textContent = state.conn === 'reconnecting' || (state.conn === 'connecting' && state.me)
-			? t(`conn_${state.conn}`) : '';
+		// said only when it is not as it should be; before the first
+		// login (Start pressed, the server away) nothing was lost
+		conn.textContent = state.conn === 'reconnecting' && !state.me ? t('conn_not_yet')
+			: state.conn === 'reconnecting' || (state.conn === 'connecting' && state.me) ? t(`conn_${state.conn}`) : '';
 		const error = state.error ? t(state.error.key, state.error.vars) : '';
 		if (alert.textContent !== error) {
 			alert.textContent = error;
