@@ -159,9 +159,11 @@ feedback_send(struct session *s, struct frame_in *in)
 	size_t len;
 	int rc, helpful, recommend;
 
+	/* the case under its lock (cases_own): a reopen at another node
+	 * meanwhile is waited for, and answered bad_state here, not limit */
 	if ((rc = rating(in, "helpful", &helpful)) != 0 ||
 	    (rc = rating(in, "recommend", &recommend)) != 0 ||
-	    (rc = cases_own_read(s, in, &c)) != 0)
+	    (rc = cases_own(s, in, &c)) != 0)
 		return rc;
 	if (c.status != CASE_CLOSED)
 		return OFR_E_BAD_STATE;

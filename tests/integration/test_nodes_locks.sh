@@ -128,5 +128,19 @@ RACE_ID=32 race "programmes WHERE id = $B" \
 assert_match "the partnership ended" "$ANSWER2" '"type": *"partnership.end.ok"'
 assert_eq "no open referral of c2's case along the ended partnership" 0 \
 	"$(sql "SELECT count(*) FROM referrals WHERE case_id = $CASE_c2 AND status < 2")"
-for w in ada_a ada_b c1_b sam_a; do watch_stop "$w"; done
+
+step "Sam reopens c2's case at node a, c2 gives feedback at node b: the feedback is bad_state (the case is open again)"
+cli couns close "$CASE_c2" >/dev/null
+watch_on "$PORT_b" c2_b c2
+# the case's row: the reopen waits for it, the feedback comes meanwhile
+# and waits for the reopen (before, it read the case closed without its
+# lock, its mark of the case then found it open and it was answered
+# limit, as for feedback given twice)
+RACE_ID=33 race "cases WHERE id = $CASE_c2" \
+	sam_a "{\"v\":1,\"type\":\"case.reopen\",\"id\":33,\"case\":$CASE_c2}" \
+	c2_b "{\"v\":1,\"type\":\"feedback.send\",\"id\":33,\"case\":$CASE_c2,\"helpful\":true}"
+assert_match "the case reopened" "$ANSWER1" '"type": *"case.reopen.ok"'
+assert_match "the feedback: bad_state (the case is not closed)" "$ANSWER2" '"code": *"bad_state"'
+assert_eq "no feedback stored" 0 "$(sql "SELECT count(*) FROM feedback")"
+for w in ada_a ada_b c1_b sam_a c2_b; do watch_stop "$w"; done
 finish
