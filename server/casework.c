@@ -1103,6 +1103,18 @@ id_cmp(const void *a, const void *b)
 }
 
 int
+casework_lock_cases(struct server *srv, int64_t *ids, size_t n)
+{
+	int rc;
+
+	qsort(ids, n, sizeof(ids[0]), id_cmp);
+	for (size_t i = 0; i < n; i++)
+		if ((rc = store_case_lock(srv->st, ids[i])) != 0)
+			return rc;
+	return 0;
+}
+
+int
 casework_disable(struct server *srv, int64_t counsellor)
 {
 	int64_t ids[MOVE_MAX];
@@ -1116,12 +1128,9 @@ casework_disable(struct server *srv, int64_t counsellor)
 	 * one and then matches (a close) takes them: a case's row, then a
 	 * counsellor's. */
 	if ((rc = store_case_open_of_counsellor(srv->st, counsellor, ids,
-	    MOVE_MAX, &n)) != 0)
+	    MOVE_MAX, &n)) != 0 ||
+	    (rc = casework_lock_cases(srv, ids, n)) != 0)
 		return rc;
-	qsort(ids, n, sizeof(ids[0]), id_cmp);
-	for (size_t i = 0; i < n; i++)
-		if ((rc = store_case_lock(srv->st, ids[i])) != 0)
-			return rc;
 	if ((rc = store_counsellor_lock(srv->st, counsellor)) != 0 ||
 	    (rc = store_account_set_disabled(srv->st, counsellor, 1)) != 0 ||
 	    (rc = pool_refresh(srv, counsellor)) != 0)

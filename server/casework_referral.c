@@ -538,18 +538,18 @@ casework_referral_partnership_ended(struct server *srv, int64_t a, int64_t b)
 
 	/* Each pass cancels what it read: the next reads the rest. */
 	do {
+		/* under the cases' locks (several nodes), taken in the
+		 * order of their ids, as a disable takes them: an answer
+		 * under way at another node, which holds one, is read once
+		 * it is committed (its partner counsellor in the case, to
+		 * take out); one that ended the referral meanwhile leaves
+		 * nothing of this pair open there */
 		if ((rc = store_referrals_of_pair(srv->st, a, b, ids,
-		    CANCEL_BATCH, &n)) != 0)
+		    CANCEL_BATCH, &n)) != 0 ||
+		    (rc = casework_lock_cases(srv, ids, n)) != 0)
 			return rc;
 		for (size_t i = 0; i < n; i++) {
-			/* under the case's lock (several nodes): an answer
-			 * under way at another node, which holds it, is
-			 * read once it is committed (its partner
-			 * counsellor in the case, to take out); one that
-			 * ended the referral meanwhile leaves nothing of
-			 * this pair open there */
-			if ((rc = store_case_lock(srv->st, ids[i])) != 0 ||
-			    (rc = store_case_get(srv->st, ids[i], &c)) != 0)
+			if ((rc = store_case_get(srv->st, ids[i], &c)) != 0)
 				return rc;
 			rc = store_referral_open(srv->st, c.id, &r);
 			if (rc == OFR_E_NOT_FOUND || (rc == 0 &&

@@ -1004,7 +1004,9 @@ release_row() {
 # answered unavailable before the second was sent (a busy machine; it
 # changed nothing) is sent again, the race run again, with id RACE_ID +
 # 100, + 200; one that gave up after the second came is sent again after
-# it (no race then, said), and so is a second that gave up.
+# it (no race then, said), and so is a second that gave up. RACE_GAVE_UP
+# is 1 when a request gave up so (a lock waited for too long, or a
+# deadlock PostgreSQL broke), else 0.
 _first_waits() {
 	_waiting_locks 1 || _answered "$1" "$2"
 }
@@ -1019,12 +1021,14 @@ _race_again() {
 }
 race() {
 	local row=$1 n1=$2 f1=$3 n2=$4 f2=$5 id=$RACE_ID try
+	RACE_GAVE_UP=0
 	for try in 1 2 3; do
 		hold_row "$row"
 		wsend "$n1" "${f1/\"id\":$RACE_ID,/\"id\":$id,}"
 		wait_for "the first request to wait" 10 _first_waits "$n1" "$id"
 		if [ "$try" -lt 3 ] && [[ "$(answer "$n1" "$id")" == *'"unavailable"'* ]]; then
 			echo "   (the first request gave up waiting before the second came; the race again)"
+			RACE_GAVE_UP=1
 			release_row
 			id=$((id + 100))
 			continue
@@ -1050,11 +1054,13 @@ race() {
 	# decided again after the second (no race then, said)
 	if [[ "$ANSWER1" == *'"unavailable"'* ]]; then
 		echo "   (the first request gave up waiting; again, after the second)"
+		RACE_GAVE_UP=1
 		_race_again "$n1" "$f1" $((id + 1000))
 		ANSWER1=$RACE_AGAIN
 	fi
 	if [[ "$ANSWER2" == *'"unavailable"'* ]]; then
 		echo "   (the second request gave up waiting; again)"
+		RACE_GAVE_UP=1
 		_race_again "$n2" "$f2" $((id + 1000))
 		ANSWER2=$RACE_AGAIN
 	fi

@@ -142,5 +142,37 @@ RACE_ID=33 race "cases WHERE id = $CASE_c2" \
 assert_match "the case reopened" "$ANSWER1" '"type": *"case.reopen.ok"'
 assert_match "the feedback: bad_state (the case is not closed)" "$ANSWER2" '"code": *"bad_state"'
 assert_eq "no feedback stored" 0 "$(sql "SELECT count(*) FROM feedback")"
-for w in ada_a ada_b c1_b sam_a c2_b; do watch_stop "$w"; done
+
+step "the partnership ended at node a, Sam disabled at node b: both done, no deadlock"
+partners_ab
+P=$(sql "SELECT id FROM partnerships WHERE status = 1")
+keygen c3 c4
+for c in c3 c4; do
+	cli_out out "$c" request --language en --topic leaving --programme "$A"
+	printf -v "CASE_$c" '%s' "$(field "$out" case)"
+	assert_eq "$c's case is Sam's" Sam "$(field "$out" counsellor)"
+done
+# (case ids are random) referrals of the case of the higher id, then of
+# the lower: in the order of the referrals, the end would lock the
+# higher's row, then the lower's; the disable locks Sam's cases in the
+# order of their ids, the lower's first. The psql session holds the
+# lower's row: the disable waits for it, then the end comes. Before, the
+# end held the higher's and waited for the lower's, the disable then
+# held the lower's and waited for the higher's: a deadlock, which
+# PostgreSQL broke, one of them answered unavailable; now the end waits
+# for the lower's first, holding neither
+LO=$CASE_c3 HI=$CASE_c4
+[ "$LO" -lt "$HI" ] || { LO=$CASE_c4; HI=$CASE_c3; }
+cli couns referral propose "$HI" "$B" >/dev/null
+cli couns referral propose "$LO" "$B" >/dev/null
+watch_on "$PORT_b" adm_b admin
+RACE_ID=34 race "cases WHERE id = $LO" \
+	adm_b "{\"v\":1,\"type\":\"counsellor.disable\",\"id\":34,\"key\":\"$KEY_couns\"}" \
+	ada_a "{\"v\":1,\"type\":\"partnership.end\",\"id\":34,\"partnership\":$P}"
+assert_eq "neither gave up (no deadlock)" 0 "$RACE_GAVE_UP"
+assert_match "Sam disabled" "$ANSWER1" '"type": *"counsellor.disable.ok"'
+assert_match "the partnership ended" "$ANSWER2" '"type": *"partnership.end.ok"'
+assert_eq "no open referral of c3's or c4's case" 0 \
+	"$(sql "SELECT count(*) FROM referrals WHERE case_id IN ($CASE_c3, $CASE_c4) AND status < 2")"
+for w in ada_a ada_b c1_b sam_a c2_b adm_b; do watch_stop "$w"; done
 finish
