@@ -993,20 +993,25 @@ release_row() {
 }
 
 # race ROW NAME1 FRAME1 NAME2 FRAME2: a psql session holds ROW ("TABLE
-# WHERE ..."); FRAME1 goes on NAME1's connection and waits for it, then
+# WHERE ..."); FRAME1 goes on NAME1's connection and waits for it (one
+# answered at once fails the test: it no longer takes that lock), then
 # FRAME2 on NAME2's, which waits for the first (a second session waits
-# for a lock) or is answered; the session commits; both are answered.
-# Both frames' id is RACE_ID ("id":RACE_ID, in each). ANSWER1 and
-# ANSWER2 are their last answers. With FRAME2 empty, the caller's
-# command RACE_SECOND starts the second request (in the background)
-# instead, and the race does not wait for it to wait (ANSWER2 empty).
-# A lock is waited for 2 s at most (store_pg.c): a first request
-# answered unavailable before the second was sent (a busy machine; it
-# changed nothing) is sent again, the race run again, with id RACE_ID +
-# 100, + 200; one that gave up after the second came is sent again after
-# it (no race then, said), and so is a second that gave up. RACE_GAVE_UP
-# is 1 when a request gave up so (a lock waited for too long, or a
-# deadlock PostgreSQL broke), else 0.
+# for a lock) or is answered at once (decided on what it read); the
+# session commits; both are answered. Both frames' id is RACE_ID
+# ("id":RACE_ID, in each). ANSWER1 and ANSWER2 are their last answers.
+# With FRAME2 empty, the caller's command RACE_SECOND starts the second
+# request (in the background) instead, and the race does not wait for it
+# to wait (ANSWER2 empty).
+# A lock is waited for 2 s at most (store_pg.c). On a busy machine: a
+# first request seen waiting only a second or more after it was sent
+# would give up before the second's turn; it is let give up (answered
+# unavailable, having changed nothing), and the race run again, with id
+# RACE_ID + 100, + 200, three tries. One that gave up after the second
+# came all the same is sent again after it (the race did not happen:
+# said, and the caller's checks of the order fail), and so is a second
+# that gave up. RACE_GAVE_UP is 1 when a request gave up once both were
+# sent (a lock waited for too long, or a deadlock PostgreSQL broke),
+# else 0.
 _first_waits() {
 	_waiting_locks 1 || _answered "$1" "$2"
 }
@@ -1020,21 +1025,31 @@ _race_again() {
 	RACE_AGAIN=$(answer "$n" "$again")
 }
 race() {
-	local row=$1 n1=$2 f1=$3 n2=$4 f2=$5 id=$RACE_ID try
+	local row=$1 n1=$2 f1=$3 n2=$4 f2=$5 id=$RACE_ID try sent
 	RACE_GAVE_UP=0
 	for try in 1 2 3; do
 		hold_row "$row"
+		_now_ms
+		sent=$NOW_MS
 		wsend "$n1" "${f1/\"id\":$RACE_ID,/\"id\":$id,}"
 		wait_for "the first request to wait" 10 _first_waits "$n1" "$id"
+		_now_ms
+		# seen late: it gives up within 2 s of its wait's start
+		[ "$try" -eq 3 ] || _answered "$n1" "$id" || [ $((NOW_MS - sent)) -lt 1000 ] ||
+			wait_for "the first request, seen waiting late, to give up" 10 _answered "$n1" "$id"
 		if [ "$try" -lt 3 ] && [[ "$(answer "$n1" "$id")" == *'"unavailable"'* ]]; then
 			echo "   (the first request gave up waiting before the second came; the race again)"
-			RACE_GAVE_UP=1
 			release_row
 			id=$((id + 100))
 			continue
 		fi
 		break
 	done
+	if _answered "$n1" "$id" && [[ "$(answer "$n1" "$id")" != *'"unavailable"'* ]]; then
+		release_row
+		fail "the first request did not wait for the row held: $(answer "$n1" "$id")"
+		return 1
+	fi
 	if [ -n "$f2" ]; then
 		wsend "$n2" "${f2/\"id\":$RACE_ID,/\"id\":$id,}"
 		WAIT_EVERY=0.05 wait_for "the second request to wait for the first, or be answered" 20 \
@@ -1053,7 +1068,7 @@ race() {
 	# the first waited longest: past its bound on a busy machine, it is
 	# decided again after the second (no race then, said)
 	if [[ "$ANSWER1" == *'"unavailable"'* ]]; then
-		echo "   (the first request gave up waiting; again, after the second)"
+		echo "   (the first request gave up waiting after the second came: no race; again, after the second)"
 		RACE_GAVE_UP=1
 		_race_again "$n1" "$f1" $((id + 1000))
 		ANSWER1=$RACE_AGAIN
