@@ -546,21 +546,27 @@ export function createController({ store, createCore, sodium, config }) {
 		 * when its form opens, and again, if it could not, when the text
 		 * field is entered: again true): 'no' when no admin of the
 		 * programme has a key this page can trust, so that the form says
-		 * so before anything is written. Not known (no answer: offline)
-		 * leaves the form as it is, and the send says what became of the
-		 * text. */
+		 * so before anything is written. No answer (offline) leaves it
+		 * unknown, asked again at the next sync (a connection back) or
+		 * entry; the form stays as it is meanwhile, and the send says
+		 * what became of the text. */
 		async checkFeedback(id, again = false) {
 			const was = S().feedbackReach[id];
 			if (!core || role !== 'client' || (was && !(again && was === 'no')) || reachAsked.has(id)) return;
+			const asked = core;
 			reachAsked.add(id);
 			let reach;
 			try {
-				reach = (await core.feedbackReach(id)) > 0 ? 'yes' : 'no';
+				reach = (await asked.feedbackReach(id)) > 0 ? 'yes' : 'no';
 			} catch {
-				reach = was || 'unknown';	// a 'no' stays said
+				reach = was;	// a 'no' stays said
 			}
 			reachAsked.delete(id);
-			set((st) => { st.feedbackReach[id] = reach; });
+			if (asked !== core) return;	// another account since
+			set((st) => {
+				if (reach) st.feedbackReach[id] = reach;
+				else delete st.feedbackReach[id];
+			});
 		},
 		/* No thanks: the form goes for that case, nothing is sent. */
 		skipFeedback(id) {
