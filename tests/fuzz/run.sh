@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run.sh: builds the fuzz targets of tests/fuzz/ as libFuzzer binaries
-# (clang, -DOFFRAMP_FUZZ=ON, ASan + UBSan) in ./build-fuzz and runs each,
-# one after the other, for SECONDS (default 60) on a copy of its corpus
+# (clang, -DOFFRAMP_FUZZ=ON, ASan + UBSan) in ./build-fuzz and runs each
+# (FUZZ_JOBS at a time, one by default) for SECONDS (default 60) on a copy of its corpus
 # and regressions (the committed corpus stays as it is). Prints each
 # target's execs/s, coverage and corpus size, and exits non-zero when one
 # crashed, leaked, timed out or broke a FUZZ_CHECK; the input that did it
@@ -20,8 +20,7 @@
 # seconds each target had). The build runs as the tests do: at nice 19
 # it took 413 s of a suite on a machine with no idle CPU. The summary is
 # also written to <build>/summary.txt.
-#   tests/fuzz/run.sh --build    builds the targets only (tests/run.sh,
-#                                before the tests start)
+#   tests/fuzz/run.sh --build    builds the targets only
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -60,7 +59,8 @@ timeout=10	# libFuzzer's limit on one input, in wall seconds
 if [ "${FUZZ_IDLE:-0}" = 1 ]; then
 	# starved beside the tests (an idle-class task has a 340th of a
 	# normal one's share of a busy core), an input of 0.2 CPU s may take
-	# a minute: a hang is still found, and ctest's limit bounds the test
+	# a minute: a hang is still found (or ctest's limit of 600 s ends the
+	# test, failed, without its summary)
 	timeout=300
 	if chrt --idle 0 true 2>/dev/null; then
 		idle=(chrt --idle 0)
