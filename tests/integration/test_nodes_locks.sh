@@ -21,6 +21,18 @@ pg_only "several nodes need a PostgreSQL store"
 # race (lib.sh): the psql session holds a row, the first request waits
 # for it, the second comes; a request that gave up is sent again.
 
+# sams_cases NAME...: new clients NAME... each with a case of A, Sam's;
+# CASE_<NAME> its id
+sams_cases() {
+	local c out
+	keygen "$@"
+	for c in "$@"; do
+		cli_out out "$c" request --language en --topic leaving --programme "$A"
+		printf -v "CASE_$c" '%s' "$(field "$out" case)"
+		assert_eq "$c's case is Sam's" Sam "$(field "$out" counsellor)"
+	done
+}
+
 start_node a
 setup_pool			# A: Ada, its key, Sam (daemon on node a)
 A=$(sql "SELECT id FROM programmes ORDER BY id LIMIT 1")
@@ -93,12 +105,7 @@ for w in adm_a adm_b sam_b; do watch_stop "$w"; done
 step "a referral accepted at node b, the partnership ended at node a: B's counsellor leaves the case"
 RAE=$(account_id rae)
 partners_ab
-keygen c1 c2
-for c in c1 c2; do
-	cli_out out "$c" request --language en --topic leaving --programme "$A"
-	printf -v "CASE_$c" '%s' "$(field "$out" case)"
-	assert_eq "$c's case is Sam's" Sam "$(field "$out" counsellor)"
-done
+sams_cases c1 c2
 cli couns referral propose "$CASE_c1" "$B" >/dev/null
 PORT=$PORT_b counsellor_up rae		# Rae works at node b
 watch_on "$PORT_a" ada_a admin
@@ -146,12 +153,7 @@ assert_eq "no feedback stored" 0 "$(sql "SELECT count(*) FROM feedback")"
 step "the partnership ended at node a, Sam disabled at node b: both done, no deadlock"
 partners_ab
 P=$(sql "SELECT id FROM partnerships WHERE status = 1")
-keygen c3 c4
-for c in c3 c4; do
-	cli_out out "$c" request --language en --topic leaving --programme "$A"
-	printf -v "CASE_$c" '%s' "$(field "$out" case)"
-	assert_eq "$c's case is Sam's" Sam "$(field "$out" counsellor)"
-done
+sams_cases c3 c4
 # (case ids are random) referrals of the case of the higher id, then of
 # the lower: in the order of the referrals, the end would lock the
 # higher's row, then the lower's; the disable locks Sam's cases in the
