@@ -75,9 +75,10 @@ int casework_referral_release(struct server *srv, const struct case_info *c,
 int casework_referral_receiver(struct server *srv, const struct case_info *c,
     int64_t *receiver);
 /* Locks the rows of cases ids[0..n) (several nodes: store_case_lock) in
- * the order of their ids, which it sorts: two requests that lock several
- * cases each, at two nodes, never wait for each other in a circle. 0, or
- * the store's code. */
+ * the order of their ids, which it sorts: two requests that lock a batch
+ * of cases each, at two nodes, never wait for each other in a circle
+ * over them (past a batch, a request that reads the next in the order of
+ * the case ids keeps to it). 0, or the store's code. */
 int casework_lock_cases(struct server *srv, int64_t *ids, size_t n);
 
 #endif

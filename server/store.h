@@ -713,7 +713,8 @@ int store_referral_release(struct store *st, int64_t id, int64_t receiver);
 int store_referrals_waiting(struct store *st, int64_t programme, int64_t *ids,
     size_t max, size_t *n);
 /* The cases of the open referrals between programmes a and b, either way
- * round, the oldest first, at most max. */
+ * round, in the order of the case ids (the order their rows are locked
+ * in), at most max. */
 int store_referrals_of_pair(struct store *st, int64_t a, int64_t b,
     int64_t *ids, size_t max, size_t *n);
 /* Erasure of counsellor account: no referral names it any more; an

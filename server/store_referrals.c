@@ -64,7 +64,7 @@ const char *const store_referrals_sql[S_COUNT] = {
 	    "SELECT case_id FROM referrals WHERE status < 2"
 	    " AND ((from_programme = ?2 AND to_programme = ?3)"
 	    " OR (from_programme = ?3 AND to_programme = ?2))"
-	    " ORDER BY id LIMIT ?1",
+	    " ORDER BY case_id LIMIT ?1",
 	/* ?2: 0 as proposer, 1 as receiver; ?3: since. */
 	[S_REFERRAL_COUNTS] =
 	    "SELECT count(*),"

@@ -1001,7 +1001,8 @@ release_row() {
 # ("id":RACE_ID, in each). ANSWER1 and ANSWER2 are their last answers.
 # With FRAME2 empty, the caller's command RACE_SECOND starts the second
 # request (in the background) instead, and the race does not wait for it
-# to wait (ANSWER2 empty).
+# to wait (ANSWER2 empty). The caller's command RACE_HELD, when set, runs
+# while both wait, before the session commits.
 # A lock is waited for 2 s at most (store_pg.c). On a busy machine: a
 # first request seen waiting only a second or more after it was sent
 # would give up before the second's turn; it is let give up (answered
@@ -1009,9 +1010,7 @@ release_row() {
 # RACE_ID + 100, + 200, three tries. One that gave up after the second
 # came all the same is sent again after it (the race did not happen:
 # said, and the caller's checks of the order fail), and so is a second
-# that gave up. RACE_GAVE_UP is 1 when a request gave up once both were
-# sent (a lock waited for too long, or a deadlock PostgreSQL broke),
-# else 0.
+# that gave up.
 _first_waits() {
 	_waiting_locks 1 || _answered "$1" "$2"
 }
@@ -1026,7 +1025,6 @@ _race_again() {
 }
 race() {
 	local row=$1 n1=$2 f1=$3 n2=$4 f2=$5 id=$RACE_ID try sent
-	RACE_GAVE_UP=0
 	for try in 1 2 3; do
 		hold_row "$row"
 		_now_ms
@@ -1057,6 +1055,7 @@ race() {
 	else
 		eval "$RACE_SECOND"
 	fi
+	[ -z "${RACE_HELD:-}" ] || eval "$RACE_HELD"
 	release_row
 	wait_for "the first request's answer" 20 _answered "$n1" "$id"
 	ANSWER1=$(answer "$n1" "$id")
@@ -1069,13 +1068,11 @@ race() {
 	# decided again after the second (no race then, said)
 	if [[ "$ANSWER1" == *'"unavailable"'* ]]; then
 		echo "   (the first request gave up waiting after the second came: no race; again, after the second)"
-		RACE_GAVE_UP=1
 		_race_again "$n1" "$f1" $((id + 1000))
 		ANSWER1=$RACE_AGAIN
 	fi
 	if [[ "$ANSWER2" == *'"unavailable"'* ]]; then
 		echo "   (the second request gave up waiting; again)"
-		RACE_GAVE_UP=1
 		_race_again "$n2" "$f2" $((id + 1000))
 		ANSWER2=$RACE_AGAIN
 	fi
