@@ -66,7 +66,7 @@ class FakeCore {
 	dismissFeedback(id) { this.dismissed = id; }
 	async feedbackReach(id) {
 		this.reachAsked = (this.reachAsked || 0) + 1;
-		if (this.reachFails) throw Object.assign(new Error('connection'), { code: 'connection' });
+		if (this.reachFails) throw Object.assign(new Error(this.reachFails), { code: this.reachFails });
 		return this.admins ?? 1;
 	}
 	async deleteAccount() {
@@ -213,14 +213,14 @@ test('feedback: whether a text could go is asked once the form opens, and again 
 	c.emit('connection', { state: 'online' });
 	await tick();
 	assert.equal(c.reachAsked, 1, 'a "no" is not asked again at each sync');
-	c.reachFails = true;
+	c.reachFails = 'connection';
 	await intents.checkFeedback(7, true);
 	assert.equal(store.state.feedbackReach[7], 'no', 'no answer: the "no" stays said');
 	delete store.state.feedbackReach[7];
 	c.emit('connection', { state: 'online' });
 	await tick();
 	assert.equal(store.state.feedbackReach[7], undefined, 'no answer, nothing known before: nothing said');
-	c.reachFails = false;
+	c.reachFails = null;
 	c.emit('connection', { state: 'online' });	// back: asked again
 	await tick();
 	assert.equal(store.state.feedbackReach[7], 'no');
@@ -232,6 +232,16 @@ test('feedback: whether a text could go is asked once the form opens, and again 
 	c.emit('connection', { state: 'online' });
 	await tick();
 	assert.equal(c.reachAsked, asked, 'a "yes" is not asked again');
+	// a refusal (not a lost connection): not known, and not asked again
+	// at every sync
+	delete store.state.feedbackReach[7];
+	c.reachFails = 'rate_limited';
+	c.emit('connection', { state: 'online' });
+	await tick();
+	assert.equal(store.state.feedbackReach[7], 'unknown');
+	c.emit('connection', { state: 'online' });
+	await tick();
+	assert.equal(c.reachAsked, asked + 1);
 });
 
 test('a bad region or a short passphrase is refused before anything is made', async () => {

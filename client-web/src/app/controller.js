@@ -547,9 +547,10 @@ export function createController({ store, createCore, sodium, config }) {
 		 * field is entered: again true): 'no' when no admin of the
 		 * programme has a key this page can trust, so that the form says
 		 * so before anything is written. No answer (offline) leaves it
-		 * unknown, asked again at the next sync (a connection back) or
-		 * entry; the form stays as it is meanwhile, and the send says
-		 * what became of the text. */
+		 * not known, asked again at the next sync (a connection back);
+		 * another failure leaves it 'unknown', not asked again; the form
+		 * stays as it is meanwhile, and the send says what became of the
+		 * text. */
 		async checkFeedback(id, again = false) {
 			const was = S().feedbackReach[id];
 			if (!core || role !== 'client' || (was && !(again && was === 'no')) || reachAsked.has(id)) return;
@@ -558,8 +559,10 @@ export function createController({ store, createCore, sodium, config }) {
 			let reach;
 			try {
 				reach = (await asked.feedbackReach(id)) > 0 ? 'yes' : 'no';
-			} catch {
-				reach = was;	// a 'no' stays said
+			} catch (e) {
+				// no answer (offline): asked again; a refusal: not (the
+				// form stays as it is, the send says what became of the text)
+				reach = was || (e && (e.code === 'connection' || e.code === 'timeout') ? null : 'unknown');
 			}
 			reachAsked.delete(id);
 			if (asked !== core) return;	// another account since

@@ -35,7 +35,7 @@ export function initialState() {
 		drafts: {},		// case id (or "new") -> text typed and not yet sent
 		feedbackDrafts: {},	// case id -> {helpful, recommend, text}: the feedback form, not yet sent
 		feedbackSaid: null,	// {id, key}: what became of the feedback just sent (said in its place)
-		feedbackReach: {},	// case id -> 'yes' | 'no' (none: not known): whether its feedback text could go (checkFeedback)
+		feedbackReach: {},	// case id -> 'yes' | 'no' | 'unknown' (none: not asked, or no answer): whether its feedback text could go (checkFeedback)
 		recovery: null,		// "Leave no trace": the recovery code, when shown
 		wishes: {},		// the client's choices on the start screen
 		programmes: {},		// programme id -> public profile (programme.list), for a referral
