@@ -1067,7 +1067,7 @@ race() {
 	# the first waited longest: past its bound on a busy machine, it is
 	# decided again after the second (no race then, said)
 	if [[ "$ANSWER1" == *'"unavailable"'* ]]; then
-		echo "   (the first request gave up waiting after the second came: no race; again, after the second)"
+		echo "   (the first request gave up waiting (the third try: perhaps before the second came): no race; again, after the second)"
 		_race_again "$n1" "$f1" $((id + 1000))
 		ANSWER1=$RACE_AGAIN
 	fi
