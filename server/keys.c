@@ -128,7 +128,11 @@ keys_upload(struct session *s, struct frame_in *in)
 			in->bad_field = "bundle";
 		return rc == OFR_E_BAD_FIELD ? rc : OFR_E_BAD_SIGNATURE;
 	}
-	if ((rc = store_otk_count(st, s->acct.id, &stored)) != 0)
+	/* the account's row locked (PostgreSQL): an upload of the same
+	 * account at another node waits, so that the bound below holds for
+	 * both and their keys' order does not repeat */
+	if ((rc = store_account_lock(st, s->acct.id)) != 0 ||
+	    (rc = store_otk_count(st, s->acct.id, &stored)) != 0)
 		return rc;
 	if (stored + (int64_t)b.n_opk > OTK_STORED_MAX)
 		return OFR_E_LIMIT;

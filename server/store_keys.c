@@ -104,6 +104,10 @@ store_otk_count(struct store *st, int64_t account, int64_t *n)
 	return db_count(st, S_OTK_COUNT, &account, 1, n, __func__);
 }
 
+/* Reads of the oldest key that another node took first, before
+ * store_otk_take() gives none. */
+#define OTK_TAKE_TRIES	8
+
 /* Where store_otk_take() puts a row of S_OTK_FIRST. */
 struct otk_out {
 	uint32_t *id;
@@ -119,7 +123,14 @@ otk_cols(struct db_stmt *s, void *row)
 	return db_col_blob(s, 1, out->pk, 32);
 }
 
-/* Deletes and gives the account's oldest one-time prekey. */
+/*
+ * Deletes and gives the account's oldest one-time prekey. A key is given
+ * only by the delete that removed it: on PostgreSQL another node may read
+ * the same oldest key, and its delete, which waited for this one's
+ * commit, removes nothing; it reads again, then the next key (each
+ * statement sees what was committed before it). OFR_E_NOT_FOUND when none
+ * is left (X3DH goes on without one).
+ */
 int
 store_otk_take(struct store *st, int64_t account, uint32_t *id,
     uint8_t pk[32])
@@ -130,11 +141,17 @@ store_otk_take(struct store *st, int64_t account, uint32_t *id,
 
 	if ((rc = db_write_begin(st)) != 0)
 		return rc;
-	if ((rc = db_get_row(st, S_OTK_FIRST, &account, 1, otk_cols, &out,
-	    __func__)) != 0)
-		return rc;
-	if (db_bind_int64(d, 1, account) != DB_OK ||
-	    db_bind_int64(d, 2, *id) != DB_OK)
-		return db_fail(st, d, __func__);
-	return db_exec(st, d, __func__);
+	for (int tries = 0; tries < OTK_TAKE_TRIES; tries++) {
+		if ((rc = db_get_row(st, S_OTK_FIRST, &account, 1, otk_cols,
+		    &out, __func__)) != 0)
+			return rc;
+		if (db_bind_int64(d, 1, account) != DB_OK ||
+		    db_bind_int64(d, 2, *id) != DB_OK)
+			return db_fail(st, d, __func__);
+		if ((rc = db_exec(st, d, __func__)) != 0)
+			return rc;
+		if (db_changes(st) == 1)
+			return 0;
+	}
+	return OFR_E_NOT_FOUND;
 }

@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -901,6 +902,123 @@ test_messages(struct store *st)
 	CHECK_EQ_INT(dup, 0);
 	CHECK_EQ_INT(store_commit(st), 0);
 }
+
+/* Accepted referrals proposed in one second wait in the order they were
+ * proposed, whatever the order of their answers: on both stores. */
+static void
+test_referral_ties(struct store *st)
+{
+	struct case_info c;
+	int64_t pa, pb, cl, ref[4], cases[4], ids[8];
+	size_t n = 0;
+
+	CHECK_EQ_INT(store_programme_create(st, "Tie A", 2700, &pa), 0);
+	CHECK_EQ_INT(store_programme_create(st, "Tie B", 2700, &pb), 0);
+	for (int i = 0; i < 4; i++) {
+		cl = account(st, 2701 + i, ROLE_CLIENT, 0, "tie", 0);
+		CHECK_EQ_INT(store_case_create(st, cl, "tt", "", 2710, &c), 0);
+		cases[i] = c.id;
+		CHECK_EQ_INT(store_referral_propose(st, c.id, pa, pb, 2720,
+		    &ref[i]), 0);
+	}
+	for (int i = 3; i >= 0; i--)
+		CHECK_EQ_INT(store_referral_answer(st, ref[i],
+		    REFERRAL_ACCEPTED, 2730 + (3 - i)), 0);
+	CHECK_EQ_INT(store_commit(st), 0);
+	CHECK_EQ_INT(store_referrals_waiting(st, pb, ids, 8, &n), 0);
+	CHECK_EQ_INT((long long)n, 4);
+	for (size_t i = 0; i < n && i < 4; i++)
+		CHECK_EQ_INT(ids[i], cases[i]);
+	for (int i = 0; i < 4; i++)
+		CHECK_EQ_INT(store_referral_answer(st, ref[i],
+		    REFERRAL_DECLINED, 2740), OFR_E_BAD_STATE);
+}
+
+#ifdef OFFRAMP_POSTGRES
+/* Node b of test_otk_two_nodes: takes a key and commits. */
+struct otk_taker {
+	struct store *st;
+	int64_t account;
+	uint32_t id;
+	int rc, commit;
+};
+
+static void *
+otk_take_commit(void *arg)
+{
+	struct otk_taker *t = arg;
+	uint8_t pk[32];
+
+	t->rc = store_otk_take(t->st, t->account, &t->id, pk);
+	t->commit = store_commit(t->st);
+	return NULL;
+}
+
+/* Sessions of the database waiting for a lock, or -1. */
+static long long
+lock_waiters(void)
+{
+	return peek("SELECT count(*) FROM pg_stat_activity"
+	    " WHERE datname = current_database() AND wait_event_type = 'Lock'");
+}
+
+/*
+ * Two nodes (two stores on one database) answer prekeys.get for one
+ * account at once: node a has taken the oldest one-time prekey and not
+ * yet committed when node b reads the oldest; b's delete waits for a's
+ * commit. Each gets a key of its own, and both are gone.
+ */
+static void
+test_otk_two_nodes(void)
+{
+	char dir2[PATH_MAX];
+	struct store *a = NULL, *b = NULL;
+	struct otk_taker t;
+	uint8_t pk[32];
+	uint32_t id = 0;
+	int64_t prog, n = -1;
+	pthread_t th;
+	int waited = 0;
+
+	snprintf(dir2, sizeof(dir2), "%.*s/data-b", PATH_MAX - 32, root);
+	CHECK_EQ_INT(mkdir(dir2, 0700), 0);
+	CHECK_EQ_INT(store_open_url(&a, dir, url, 1), 0);
+	CHECK_EQ_INT(store_open_url(&b, dir2, url, 1), 0);
+	if (a == NULL || b == NULL)
+		goto out;
+	CHECK_EQ_INT(store_programme_create(a, "otk nodes", 2600, &prog), 0);
+	memset(&t, 0, sizeof(t));
+	t.st = b;
+	t.account = account(a, 2601, ROLE_COUNSELLOR, prog, "c", 0);
+	for (uint32_t i = 1; i <= 3; i++) {
+		memset(pk, (int)i, sizeof(pk));
+		CHECK_EQ_INT(store_otk_add(a, t.account, 700 + i, pk), 0);
+	}
+	CHECK_EQ_INT(store_commit(a), 0);
+	CHECK_EQ_INT(store_otk_take(a, t.account, &id, pk), 0);
+	CHECK_EQ_INT((long long)id, 701);
+	CHECK_EQ_INT(pthread_create(&th, NULL, otk_take_commit, &t), 0);
+	/* until b waits for a's row (10 s at most) */
+	for (int i = 0; i < 1000 && !waited; i++) {
+		if (lock_waiters() > 0)
+			waited = 1;
+		else
+			usleep(10000);
+	}
+	CHECK(waited);
+	CHECK_EQ_INT(store_commit(a), 0);
+	pthread_join(th, NULL);
+	CHECK_EQ_INT(t.rc, 0);
+	CHECK_EQ_INT(t.commit, 0);
+	CHECK_EQ_INT((long long)t.id, 702);	/* not a's 701 */
+	CHECK_EQ_INT(store_otk_count(a, t.account, &n), 0);
+	CHECK_EQ_INT(n, 1);
+	CHECK_EQ_INT(store_commit(a), 0);
+out:
+	store_close(b);
+	store_close(a);
+}
+#endif
 
 static void
 test_transactions(struct store **stp)
@@ -2552,6 +2670,7 @@ main(void)
 		test_intake(st);
 		test_membership(st);
 		test_referrals(st);
+		test_referral_ties(st);
 		test_counsellors(st);
 		test_unread_notes(st);
 		test_audit(st);
@@ -2561,6 +2680,10 @@ main(void)
 		test_partnerships(st);
 		test_seen_grain(st);
 		test_transactions(&st);
+#ifdef OFFRAMP_POSTGRES
+		if (url != NULL)
+			test_otk_two_nodes();
+#endif
 		/* and everything of before is still there after a reopen */
 		if (st != NULL) {
 			CHECK_EQ_INT(store_programme_first(st, &prog), 0);
