@@ -200,7 +200,7 @@ const char *const store_cases_sql[S_COUNT] = {
 	/* cases_closed gives this order. */
 	[S_CASES_CLOSED_BEFORE] =
 	    "SELECT id FROM cases WHERE status = 3 AND updated < ?1"
-	    " ORDER BY updated LIMIT ?2",
+	    " ORDER BY updated, id LIMIT ?2",
 	/* Every case of an account, as its client (always a participant of
 	 * its own cases: case_participants_account) or its counsellor
 	 * (cases_counsellor); no full scan of cases. */

@@ -58,7 +58,7 @@ const char *const store_referrals_sql[S_COUNT] = {
 	    "SELECT case_id FROM referrals"
 	    " WHERE status = 1 AND receiver_id IS NULL"
 	    " AND (?2 = 0 OR to_programme = ?2)"
-	    " ORDER BY proposed LIMIT ?1",
+	    " ORDER BY proposed, id LIMIT ?1",
 	/* the pair either way round */
 	[S_REFERRALS_OF_PAIR] =
 	    "SELECT case_id FROM referrals WHERE status < 2"
