@@ -363,7 +363,8 @@ on_queued(struct server *srv, const struct case_info *c, int64_t position)
 }
 
 const struct casework_notify cases_notify = { on_changed, on_left,
-    on_queued, session_account_online, session_online_ids };
+    on_queued, session_account_online, session_online_ids,
+    session_unit_begin, session_unit_undo };
 
 /* The intake of case.request: everything optional but the language. */
 static int

@@ -99,14 +99,22 @@ casework_begin(struct server *srv)
 	}
 	store_mark(srv->st);
 	pool_request_begin(srv);
+	cluster_unit_begin();
+	if (srv->notify != NULL && srv->notify->unit_begin != NULL)
+		srv->notify->unit_begin();
 }
 
 void
 casework_end(struct server *srv, int keep)
 {
 	store_unmark(srv->st, keep);
-	if (!keep)
-		pool_request_undone(srv);	/* read back what was undone */
+	if (keep)
+		return;
+	pool_request_undone(srv);	/* read back what was undone */
+	/* and what it would have told, here and at the other nodes */
+	cluster_unit_undo();
+	if (srv->notify != NULL && srv->notify->unit_undo != NULL)
+		srv->notify->unit_undo();
 }
 
 int

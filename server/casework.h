@@ -50,6 +50,9 @@ struct casework_notify {
 	/* The accounts of role (0: any) with a logged-in connection here,
 	 * at most max into ids: how many there were (maybe more). */
 	size_t (*online_ids)(int role, int64_t *ids, size_t max);
+	/* A unit of work begins; it ends undone: what it told goes. */
+	void (*unit_begin)(void);
+	void (*unit_undo)(void);
 };
 
 /* The unit of work. */
@@ -60,8 +63,10 @@ void casework_unload(struct server *srv);
 /* Begins one request or job: sets srv->now, marks the store, and starts
  * remembering the counsellors the work changes. */
 void casework_begin(struct server *srv);
-/* Ends it: keep 1 keeps its writes; keep 0 undoes them and reads the
- * counsellors it changed back into the pool. */
+/* Ends it: keep 1 keeps its writes; keep 0 undoes them, reads the
+ * counsellors it changed back into the pool, and takes back what it told
+ * (srv->notify's unit_undo: its pushes and answers; its notes to the
+ * other nodes). */
 void casework_end(struct server *srv, int keep);
 /* Commits the turn's writes (store_commit: the store thread syncs them);
  * when that fails nothing of the turn was kept (or, the database's

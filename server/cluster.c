@@ -182,6 +182,31 @@ note_add(const struct cluster_note *n)
 	notes[nnotes++] = *n;
 }
 
+/* The notes of the turn when its unit of work began, and the flushes
+ * (cluster_flush) by then. */
+static size_t unit_mark;
+static unsigned long flushes, unit_flushes;
+
+void
+cluster_unit_begin(void)
+{
+	unit_mark = nnotes;
+	unit_flushes = flushes;
+}
+
+/* The unit's notes go: they told of its writes, undone. Flushed inside
+ * the unit, its NOTIFYs went with its savepoint, and with them the notes
+ * of the turn's units before it (CLUSTER_NOTES_MAX notes in one turn). */
+void
+cluster_unit_undo(void)
+{
+	size_t from = flushes == unit_flushes ? unit_mark : 0;
+
+	for (size_t i = from; i < nnotes; i++)
+		free(notes[i].text);
+	nnotes = from;
+}
+
 #ifdef OFFRAMP_POSTGRES
 
 /* The thread's side, under mu: what it received for the loop. */
@@ -615,6 +640,7 @@ cluster_flush(struct server *srv)
 	for (size_t i = 0; i < nnotes; i++)
 		free(notes[i].text);
 	nnotes = 0;
+	flushes++;
 	return rc;
 }
 
@@ -676,6 +702,7 @@ cluster_flush(struct server *srv)
 	for (size_t i = 0; i < nnotes; i++)
 		free(notes[i].text);
 	nnotes = 0;
+	flushes++;
 	return 0;
 }
 

@@ -52,6 +52,10 @@ void cluster_note_frame(int64_t account, int64_t case_id, int64_t event,
  * its commit fails, and every request of the turn is answered with an
  * error). The notes are forgotten either way. */
 int cluster_flush(struct server *srv);
+/* A unit of work begins (casework_begin); it ends undone (casework_end):
+ * the notes it made are forgotten. */
+void cluster_unit_begin(void);
+void cluster_unit_undo(void);
 /* A note of another node, as the loop takes it: kind CLUSTER_NOTE_*;
  * a the account (of d: the sender), b and c of d the case and the
  * recipient, mid of d the message; text of f the frame (len bytes and a

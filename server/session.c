@@ -43,6 +43,9 @@ struct outframe {
 	size_t len;
 	int64_t re;			/* the request answered; 0: a push */
 	int64_t gen;			/* waits for this commit's sync */
+	int64_t unit;			/* held by this unit of work */
+	int64_t cursor_was;		/* a msg push: the session's cursor */
+	unsigned inflight_was;		/* and inflight before it */
 	enum held_kind kind;
 	int64_t pace_on;		/* paced for this recipient; 0: not */
 	int bypass;			/* a msg push: passes a paced answer */
@@ -69,6 +72,8 @@ static int64_t durable;			/* the newest commit synced, as
 					 * the last turn's end read it */
 static struct session *paced_head, *paced_tail;	/* by deadline */
 static size_t parked_bytes;		/* in every session's park lane */
+static int64_t unit;			/* the unit of work now, or the
+					 * last one (session_unit_begin) */
 
 static size_t
 bucket(int64_t account)
@@ -398,6 +403,9 @@ frame_of(struct session *s, const char *text, size_t len, int64_t re,
 	o->re = re;
 	o->gen = 0;
 	o->kind = kind;
+	o->unit = unit;
+	o->cursor_was = s->cursor;
+	o->inflight_was = s->inflight;
 	o->pace_on = 0;
 	o->bypass = 0;
 	memcpy(o->buf + conn->pre, text, len);
@@ -962,6 +970,52 @@ unwind(struct session *s, int err)
 		session_challenge(s);
 		s->srv->conn->deadline(s->conn, s->srv->login_timeout);
 	}
+}
+
+/*
+ * The units of work (casework_begin .. casework_end: a request, a job, a
+ * counsellor back at work) each undo their writes when they fail, and
+ * the turn's commit keeps the others'. What a unit undone held goes with
+ * its writes: its pushes told of them, and an answer it gave is replaced
+ * by the error its request gets (dispatch); a session it pushed copies to
+ * from memory has its cursor back from before them. Errors and
+ * challenges stay.
+ */
+void
+session_unit_begin(void)
+{
+	unit++;
+}
+
+static void
+drop_unit(struct session *s)
+{
+	struct outframe **p = &s->held_head, *o, *last = NULL;
+	int rewound = 0;
+
+	while ((o = *p) != NULL) {
+		if (o->unit != unit || o->kind == HELD_KEEP) {
+			last = o;
+			p = &o->next;
+			continue;
+		}
+		if (o->bypass && !rewound) {	/* its first copy's push */
+			s->cursor = o->cursor_was;
+			s->inflight = o->inflight_was;
+			rewound = 1;
+		}
+		*p = o->next;
+		s->out_bytes -= o->len;
+		free(o);
+	}
+	s->held_tail = last;
+}
+
+void
+session_unit_undo(void)
+{
+	for (struct session *s = dirty_head; s != NULL; s = s->dirty_next)
+		drop_unit(s);
 }
 
 /*

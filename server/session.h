@@ -237,4 +237,10 @@ int session_login(struct session *s, const struct account *a);
  */
 void session_turn_end(struct server *srv);
 
+/* A unit of work begins (casework_begin, through srv->notify). */
+void session_unit_begin(void);
+/* The unit of work ends undone (casework_end): the pushes and answers it
+ * held are dropped, and cursors of copies it pushed go back. */
+void session_unit_undo(void);
+
 #endif

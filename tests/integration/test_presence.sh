@@ -104,6 +104,30 @@ WAIT_EVERY=1 wait_for "Sam to be idle again" 30 idle && pass "idle again after -
 cli_out out couns profile
 assert_eq "Sam's own look at the profile counts as work" yes "$(field "$out" "new cases")"
 
+if on_pg; then
+	step "a matching undone part way is told to nobody (PostgreSQL: another session holds a case's row)"
+	# Sam, idle again, comes back to work: its unit of work gives c6's case
+	# to Sam, then waits for c7's row, which a psql session holds, and
+	# gives up (the lock wait's 2 s): undone, c6 was told nothing of it
+	WAIT_EVERY=1 wait_for "Sam to be idle once more" 30 idle
+	request c6
+	C6=$CASE
+	request c7
+	C7=$CASE
+	watch_start c6
+	hold_row "cases WHERE id = $C7"
+	cli couns queue >/dev/null	# back at work, and the rematch job
+	holds 3000 waits c6 "$C6" && pass "c6's case still waits in the store" ||
+		fail "c6's case did not wait"
+	assert_no_match "  and c6 was told of no counsellor" \
+		"$(<"$T/watch-c6.out")" '"type":"case".*"status":"active"'
+	release_row
+	wait_for "c6's case to go to Sam, the row released" 10 active c6 "$C6" &&
+		pass "released, c6's case is Sam's"
+	watch_expect "  and c6 is told so" c6 "\"type\":\"case\".*\"id\":$C6.*\"status\":\"active\""
+	watch_stop c6
+fi
+
 step "bad --idle-away values are refused at start"
 for bad in -1 86401 soon; do
 	RC=0
