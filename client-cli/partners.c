@@ -82,6 +82,10 @@ cmd_directory(struct cli *cli, int argc, char **argv)
 	}
 	json_array_foreach(json_object_get(resp, "external"), i, p)
 		put_external(p);
+	if (json_is_true(json_object_get(resp, "more")))
+		fputs("offramp: more entries than one answer holds: the "
+		    "external partners of the highest ids are not listed\n",
+		    stderr);
 	json_decref(resp);
 	return 0;
 }

@@ -291,50 +291,61 @@ external_json(const struct external_partner *e)
 	return o;
 }
 
+/* One item of a directory list (a struct reply_list): past the frame's
+ * room it is left out, and so is every later one ("more"). */
+static int
+directory_add(void *arg, json_t *o)
+{
+	int rc = reply_list_add(arg, o);
+
+	return rc < 0 ? rc : 0;
+}
+
 static int
 partner_one(void *arg, const struct programme *p)
 {
-	json_t *o = admin_programme_json(p);
-
-	if (o == NULL)
-		return OFR_E_NOMEM;
-	json_array_append_new(arg, o);
-	return 0;
+	return directory_add(arg, admin_programme_json(p));
 }
 
 static int
 external_one(void *arg, const struct external_partner *e)
 {
-	json_t *o = external_json(e);
-
-	if (o == NULL)
-		return OFR_E_NOMEM;
-	json_array_append_new(arg, o);
-	return 0;
+	return directory_add(arg, external_json(e));
 }
 
+/* Both lists in one frame: the external partners get the room the
+ * partners left; "more" when either was cut. */
 int
 partners_directory(struct session *s, struct frame_in *in)
 {
 	struct store *st = s->srv->st;
-	json_t *f = frame_new("partner.directory.ok", in->id);
-	json_t *partners = json_array(), *external = json_array();
-	int rc = OFR_E_NOMEM;
+	struct reply_list partners = { NULL, 0, 0 }, external = { NULL, 0, 0 };
+	json_t *f = NULL;
+	int rc;
 
-	if (f == NULL || partners == NULL || external == NULL ||
-	    (rc = store_partner_programme_each(st, s->acct.programme,
-	    DIRECTORY_MAX, partner_one, partners)) != 0 ||
-	    (rc = store_external_each(st, s->acct.programme,
-	    MODEL_EXTERNALS_MAX, external_one, external)) != 0) {
-		json_decref(f);
-		json_decref(partners);
-		json_decref(external);
-		return rc;
-	}
-	json_object_set_new(f, "partners", partners);
-	json_object_set_new(f, "external", external);
+	if ((rc = store_partner_programme_each(st, s->acct.programme,
+	    DIRECTORY_MAX, partner_one, &partners)) != 0)
+		goto out;
+	external.bytes = partners.bytes;
+	external.more = partners.more;
+	if ((rc = store_external_each(st, s->acct.programme,
+	    MODEL_EXTERNALS_MAX, external_one, &external)) != 0)
+		goto out;
+	rc = OFR_E_NOMEM;
+	if ((partners.arr == NULL && (partners.arr = json_array()) == NULL) ||
+	    (external.arr == NULL && (external.arr = json_array()) == NULL) ||
+	    (f = frame_new("partner.directory.ok", in->id)) == NULL)
+		goto out;
+	json_object_set_new(f, "partners", partners.arr);
+	json_object_set_new(f, "external", external.arr);
+	if (external.more)
+		json_object_set_new(f, "more", json_true());
 	session_reply(s, f);
 	return 0;
+out:
+	json_decref(partners.arr);
+	json_decref(external.arr);
+	return rc;
 }
 
 /* case.referred: the frame names the case and nothing else (a partner's

@@ -163,6 +163,31 @@ cli_out out admin external remove "$Y" --json
 assert_match "Ada removes Gone Soon (--json)" "$out" "^\\{\"removed\": *$Y\\}$"
 assert_not_contains "  gone from the directory" "$(cli couns directory)" "Gone Soon"
 
+step "a directory too big for one frame is cut, and says so"
+# C's 100 external partners (its limit), each field at its bound: some
+# 155 kB of entries, over the 131072 bytes of a frame
+toks=""
+for i in $(seq 10 25); do
+	toks+="${toks:+,}\"$(printf 'x%.0s' $(seq 30))$i\""
+done
+long=$(printf 'N%.0s' $(seq 64))
+contact=$(printf 'C%.0s' $(seq 256))
+frames=""
+for i in $(seq 1 100); do
+	frames+="{\"v\":1,\"type\":\"partner.external.set\",\"id\":$i,\"name\":\"$long\",\"contact\":\"$contact\",\"regions\":[$toks],\"topics\":[$toks],\"formats\":[\"chat\",\"in-person\",\"phone-video\"]}"$'\n'
+done
+clirun admin3 raw --login --answered <<<"${frames%$'\n'}"
+assert_eq "C's admin adds 100 external partners" 100 "$(grep -c '"partner.external.set.ok"' <<<"$OUT")"
+clirun couns3 directory
+assert_eq "Kim's directory: exit 0" 0 "$RC"
+n=$(grep -c "^external " <<<"$OUT" || true)
+if [ "$n" -gt 50 ] && [ "$n" -lt 100 ]; then
+	pass "  as many as one frame holds ($n of 100)"
+else
+	fail "  $n external partners listed, of 100"
+fi
+assert_contains "  and the CLI says more were left out" "$ERR" "more entries than one answer holds"
+
 step "Bea ends the partnership: nothing is vouched for any more"
 cli_out out admin2 partnership end "$P"
 assert_eq "it is ended" ended "$(field "$out" status)"
