@@ -344,10 +344,12 @@ keys_programme_rotate(struct session *s, struct frame_in *in)
 		return rc;
 	if (r.programme_id != p.id)
 		return OFR_E_BAD_FIELD;
-	in->bad_field = NULL;
+	/* a key the programme had before is refused there: "statement" */
 	if ((rc = store_programme_rotate(s->srv->st, p.id, p.key, r.new_pk,
-	    st, n)) != 0 ||
-	    (rc = casework_uncertify(s->srv, p.id, NULL)) != 0 ||
+	    st, n)) != 0)
+		return rc;
+	in->bad_field = NULL;
+	if ((rc = casework_uncertify(s->srv, p.id, NULL)) != 0 ||
 	    (rc = admin_audit(s, "programme.key.rotate", 0, NULL)) != 0)
 		return rc;
 	log_info("keys: programme %lld rotated its signing key",

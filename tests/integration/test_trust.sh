@@ -283,6 +283,23 @@ assert_not_contains "revc does not read Rev any more" "$OUT" "read after"
 assert_not_contains "  nor what he sent after" "$OUT" "after the revocation"
 assert_contains "  and says why" "$OUT" "[refused: key not certified by a programme you trust]"
 
+step "a rotation back to a key the programme had is refused, naming the statement"
+new_programme "Rotation Probe"
+keygen rotadm
+cli rotadm redeem "$PROG_TOKEN" --name Rota >/dev/null
+RP=$(sql "SELECT id FROM programmes WHERE name = 'Rotation Probe'")
+mapfile -t ROT < <("$OFFRAMP_FORGE_BIN" --rotation "$RP")
+clirun rotadm raw --login --answered <<EOF
+{"v":1,"type":"programme.key.set","id":1,"key":"${ROT[0]}"}
+{"v":1,"type":"programme.key.rotate","id":2,"statement":"${ROT[1]}"}
+{"v":1,"type":"programme.key.rotate","id":3,"statement":"${ROT[2]}"}
+EOF
+reply_line 2
+assert_contains "rotated from A to B" "$REPLY_LINE" '"programme.key.rotate.ok"'
+reply_line 3
+assert_match "back from B to A: bad_field" "$REPLY_LINE" '"code": *"bad_field"'
+assert_match "  naming the statement" "$REPLY_LINE" '"field": *"statement"'
+
 # --------------------------------------------- the server's key
 
 step "the server's key is pinned at the first login; a change is reported"

@@ -8,7 +8,14 @@
  *   forge_cert COUNSELLOR_KEY_B64 PROGRAMME_ID [FROM TO]
  *
  * prints one line: programme key base64, its hex, certificate base64, its
- * hex. For tests only: the secret key is thrown away.
+ * hex.
+ *
+ *   forge_cert --rotation PROGRAMME_ID
+ *
+ * makes two programme key pairs A and B and prints three lines: A's public
+ * key, the rotation statement (proto/cert.h) from A to B, and the one from
+ * B back to A, each base64. For tests only: the secret keys are thrown
+ * away.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +35,40 @@ hex(const uint8_t *b, size_t n)
 		printf("%02x", b[i]);
 }
 
+/* --rotation PROGRAMME_ID */
+static int
+rotations(const char *programme)
+{
+	uint8_t pa[OFR_PK_BYTES], sa[OFR_SK_BYTES], pb[OFR_PK_BYTES];
+	uint8_t sb[OFR_SK_BYTES], st[ROTATION_BYTES];
+	char b64[OFR_B64_LEN(ROTATION_BYTES)];
+	struct rotation r;
+
+	crypto_sign_keypair(pa, sa);
+	crypto_sign_keypair(pb, sb);
+	b64_encode(b64, sizeof(b64), pa, sizeof(pa));
+	printf("%s\n", b64);
+	memset(&r, 0, sizeof(r));
+	r.programme_id = strtoll(programme, NULL, 10);
+	r.issued = (int64_t)time(NULL);
+	memcpy(r.old_pk, pa, OFR_PK_BYTES);
+	memcpy(r.new_pk, pb, OFR_PK_BYTES);
+	if (rotation_sign(st, sa, &r) != 0)
+		return 1;
+	b64_encode(b64, sizeof(b64), st, sizeof(st));
+	printf("%s\n", b64);
+	memcpy(r.old_pk, pb, OFR_PK_BYTES);
+	memcpy(r.new_pk, pa, OFR_PK_BYTES);
+	r.issued++;
+	if (rotation_sign(st, sb, &r) != 0)
+		return 1;
+	b64_encode(b64, sizeof(b64), st, sizeof(st));
+	printf("%s\n", b64);
+	sodium_memzero(sa, sizeof(sa));
+	sodium_memzero(sb, sizeof(sb));
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -37,6 +78,8 @@ main(int argc, char **argv)
 	size_t n;
 	int64_t now = (int64_t)time(NULL);
 
+	if (argc == 3 && strcmp(argv[1], "--rotation") == 0)
+		return ocrypto_init() != 0 ? 1 : rotations(argv[2]);
 	if ((argc != 3 && argc != 5) || ocrypto_init() != 0) {
 		fprintf(stderr, "usage: forge_cert COUNSELLOR_KEY_B64 "
 		    "PROGRAMME_ID [FROM TO]\n");
