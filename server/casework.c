@@ -58,7 +58,6 @@
 
 #define QUEUE_SCAN	1000	/* waiting cases looked at in one pass */
 #define MOVE_MAX	256	/* open cases of one counsellor */
-#define CASE_STAYS_MAX	64	/* a case's history, for case.invite */
 #define QUEUE_REFERRALS	100	/* waiting referrals in one listing */
 #define NODES_PERIOD	2	/* seconds between two nodes_sync() */
 #define NODES_EXPIRY	10	/* seconds a stored presence lasts */
@@ -366,6 +365,27 @@ casework_reassign(struct server *srv, struct case_info *c, void *origin)
 	return move(srv, c, LEFT_REASSIGNED, origin);
 }
 
+int
+casework_room(struct server *srv, const struct case_info *c, int keep,
+    int *yes)
+{
+	struct participant p[MODEL_PARTICIPANTS_MAX];
+	int64_t stays;
+	size_t n;
+	int rc;
+
+	*yes = 0;
+	rc = store_case_participants(srv->st, c->id, p,
+	    MODEL_PARTICIPANTS_MAX, &n);
+	if (rc == OFR_E_LIMIT)
+		return 0;	/* over the bound already: no room */
+	if (rc != 0 || (rc = store_case_stays(srv->st, c->id, &stays)) != 0)
+		return rc;
+	*yes = n + (size_t)keep < MODEL_PARTICIPANTS_MAX &&
+	    stays + keep < CASE_STAYS_MAX;
+	return 0;
+}
+
 /* 1 when kind is a colleague's. */
 static int
 colleague_kind(int kind)
@@ -377,11 +397,9 @@ int
 casework_invite(struct server *srv, struct case_info *c, int64_t inviter,
     int64_t colleague, int kind, void *origin)
 {
-	struct participant p[MODEL_PARTICIPANTS_MAX];
 	struct counsellor me, them;
-	int64_t version, stays;
-	size_t n;
-	int rc, why, there;
+	int64_t version;
+	int rc, why, there, keep, room;
 
 	if (!colleague_kind(kind))
 		return OFR_E_BAD_FIELD;
@@ -419,13 +437,12 @@ casework_invite(struct server *srv, struct case_info *c, int64_t inviter,
 		return rc;
 	if (why == LEFT_REASSIGNED || why == LEFT_REMOVED)
 		return OFR_E_FORBIDDEN;
-	/* Bounded: the participants (one copy each in msg.send), and the
-	 * history that invitations could grow. */
-	if ((rc = store_case_participants(srv->st, c->id, p,
-	    MODEL_PARTICIPANTS_MAX, &n)) != 0 ||
-	    (rc = store_case_stays(srv->st, c->id, &stays)) != 0)
+	/* Bounded (casework_room()), with the place of a referral's
+	 * partner counsellor still to join kept. */
+	if ((rc = casework_referral_keeps_place(srv, c, &keep)) != 0 ||
+	    (rc = casework_room(srv, c, keep, &room)) != 0)
 		return rc;
-	if (n >= MODEL_PARTICIPANTS_MAX || stays >= CASE_STAYS_MAX)
+	if (!room)
 		return OFR_E_LIMIT;
 	if ((rc = store_member_add(srv->st, c->id, inviter, colleague, kind,
 	    srv->now, &version)) != 0 ||

@@ -109,7 +109,9 @@ int casework_reassign(struct server *srv, struct case_info *c, void *origin);
  * into c as kind (enum member_kind, not MEMBER_OWN: else
  * OFR_E_BAD_FIELD); it joins at a new membership version and is joining
  * until every other participant's client confirmed it
- * (casework_seen). Tells changed. */
+ * (casework_seen). OFR_E_LIMIT when c has no room for it (its bounds, a
+ * place kept for the partner counsellor of its referral yet to join).
+ * Tells changed. */
 int casework_invite(struct server *srv, struct case_info *c, int64_t inviter,
     int64_t colleague, int kind, void *origin);
 /* Takes colleague member out of c, asked by c's client or counsellor
@@ -136,7 +138,8 @@ int casework_reopen(struct server *srv, struct case_info *c, void *origin);
  * does not fit it (presence and hours aside), OFR_E_LIMIT when its
  * caseload is full. A case whose referral waits at the counsellor's
  * programme is taken as the referral's counsellor: it joins the case
- * (casework_referral_intake's way). Tells changed. */
+ * (casework_referral_intake's way; OFR_E_LIMIT when the case has no
+ * room for it). Tells changed. */
 int casework_take(struct server *srv, int64_t counsellor, int64_t case_id,
     void *origin);
 /* Calls fn for the waiting cases that chose programme or no programme,
@@ -153,7 +156,8 @@ int casework_waiting(struct server *srv, int64_t programme, size_t max,
  * OFR_E_NOT_FOUND), certified and enabled (else OFR_E_FORBIDDEN), and not
  * one the client asked to leave (OFR_E_FORBIDDEN); with room or not. A
  * case whose referral waits at programme: the counsellor joins it as the
- * referral's counsellor. Tells changed. */
+ * referral's counsellor (OFR_E_LIMIT when the case has no room for it).
+ * Tells changed. */
 int casework_admin_assign(struct server *srv, int64_t programme,
     int64_t case_id, int64_t counsellor, void *origin);
 /* Calls fn for the waiting cases and the referrals waiting at its
@@ -197,8 +201,9 @@ unsigned casework_asked(const struct case_prefs *p);
 /* counsellor, c's assigned counsellor (else OFR_E_FORBIDDEN), proposes to
  * refer active or paused c (else OFR_E_BAD_STATE) to partner, a programme
  * in an active partnership with its own (else OFR_E_NOT_FOUND);
- * OFR_E_BAD_STATE when c has a proposed or accepted referral. Tells
- * changed. */
+ * OFR_E_BAD_STATE when c has a proposed or accepted referral;
+ * OFR_E_LIMIT when c has no room for the partner's counsellor (its
+ * place is kept from then on). Tells changed. */
 int casework_referral_propose(struct server *srv, struct case_info *c,
     int64_t counsellor, int64_t partner, void *origin);
 /* c's client answers its proposed referral (none: OFR_E_BAD_STATE).

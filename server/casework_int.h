@@ -36,6 +36,20 @@ int casework_claim(struct server *srv, int64_t id,
  * partnership still active; r filled then. 0 or a negative code. */
 int casework_referral_waiting_at(struct server *srv, const struct case_info *c,
     int64_t programme, struct referral *r, int *yes);
+#define CASE_STAYS_MAX	64	/* stays in a case's history */
+
+/* 1 in *yes when one more participant fits in c with keep places kept
+ * (0 or 1): fewer than MODEL_PARTICIPANTS_MAX participants (one copy
+ * each in msg.send), and fewer than CASE_STAYS_MAX stays in its history
+ * (present and former participants, which joins could grow), after it.
+ * A case over the bound already has no room. 0 or a negative code. */
+int casework_room(struct server *srv, const struct case_info *c, int keep,
+    int *yes);
+/* 1 in *keep when c's open referral waits for its partner counsellor to
+ * join (proposed, or accepted with nobody chosen): the case keeps it a
+ * place (case.invite). 0 or a negative code. */
+int casework_referral_keeps_place(struct server *srv,
+    const struct case_info *c, int *keep);
 #define CASE_SENT_AWAY_MAX	64	/* counsellors a request never goes to */
 
 /* A waiting case's or referral's request, and the counsellors sent away

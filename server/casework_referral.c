@@ -137,6 +137,11 @@ casework_referral_propose(struct server *srv, struct case_info *c,
 		return rc;
 	if (!yes)
 		return OFR_E_NOT_FOUND;		/* as a programme unknown */
+	/* a place for the partner's counsellor, kept from now on */
+	if ((rc = casework_room(srv, c, 0, &yes)) != 0)
+		return rc;
+	if (!yes)
+		return OFR_E_LIMIT;
 	if ((rc = store_referral_propose(srv->st, c->id, mine, partner,
 	    srv->now, &id)) != 0)
 		return rc;
@@ -181,19 +186,43 @@ casework_referral_request(struct server *srv, const struct case_info *c,
 	    CASE_SENT_AWAY_MAX, &rq->nbanned);
 }
 
+int
+casework_referral_keeps_place(struct server *srv, const struct case_info *c,
+    int *keep)
+{
+	struct referral r;
+	int rc = store_referral_open(srv->st, c->id, &r);
+
+	*keep = 0;
+	if (rc == OFR_E_NOT_FOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	*keep = r.status == REFERRAL_PROPOSED || r.receiver == 0;
+	return 0;
+}
+
 /* counsellor joins c as r's partner counsellor, a place of its
- * caseload taken; c read back. OFR_E_NOT_FOUND, with nothing written,
- * when r no longer waits: with several nodes, another node chose its
- * counsellor (or ended it) since r was read. The counsellor's lock does
- * not cover that (two nodes may choose two counsellors), the referral's
- * row does: the receiver first. */
+ * caseload taken; c read back. OFR_E_LIMIT, with nothing written, when
+ * c has no room for it (casework_room(): the place kept for it since
+ * the proposal went to others meanwhile, as when a partner counsellor
+ * who left by itself is deleted and gives the referral back; or the
+ * history grew by moves): it waits until c has. OFR_E_NOT_FOUND, with
+ * nothing written, when r no longer waits: with several nodes, another
+ * node chose its counsellor (or ended it) since r was read. The
+ * counsellor's lock does not cover that (two nodes may choose two
+ * counsellors), the referral's row does: the receiver first. */
 static int
 join(struct server *srv, struct case_info *c, const struct referral *r,
     int64_t counsellor)
 {
 	int64_t version;
-	int rc;
+	int rc, room;
 
+	if ((rc = casework_room(srv, c, 0, &room)) != 0)
+		return rc;
+	if (!room)
+		return OFR_E_LIMIT;
 	rc = store_referral_receiver(srv->st, r->id, counsellor);
 	if (rc == OFR_E_BAD_STATE)
 		return OFR_E_NOT_FOUND;
@@ -258,7 +287,8 @@ casework_referral_receiver(struct server *srv, const struct case_info *c,
 }
 
 /* Matches accepted referral r of c: the partner's best counsellor joins
- * c. *joined 1 when one did, 0 when it waits. */
+ * c. *joined 1 when one did, 0 when it waits (also while c has no room
+ * for it: join()). */
 static int
 intake(struct server *srv, struct case_info *c, const struct referral *r,
     int *joined)
@@ -272,6 +302,9 @@ intake(struct server *srv, struct case_info *c, const struct referral *r,
 	*joined = 0;
 	if ((rc = casework_referral_waiting_at(srv, c, r->to, &now,
 	    &yes)) != 0 || !yes)
+		return rc;
+	/* no counsellor claimed for a case with no room */
+	if ((rc = casework_room(srv, c, 0, &yes)) != 0 || !yes)
 		return rc;
 	if ((rc = casework_referral_request(srv, c, &now, &req)) != 0)
 		return rc;
@@ -287,7 +320,8 @@ intake(struct server *srv, struct case_info *c, const struct referral *r,
 		/* not found: another node gave it one first; it is not
 		 * this intake's any more */
 		if ((rc = join(srv, c, &now, m.counsellor)) != 0)
-			return rc == OFR_E_NOT_FOUND ? 0 : rc;
+			return rc == OFR_E_NOT_FOUND ||
+			    rc == OFR_E_LIMIT ? 0 : rc;
 		*joined = 1;
 		return 0;
 	}

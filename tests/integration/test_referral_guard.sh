@@ -15,6 +15,14 @@
 #   partner counsellor for it, only its end. Before, C's counsellor
 #   handed A's client over to B.
 # - The client's withdrawal before its yes is its no (declined).
+# - A referral's partner counsellor never makes a 9th participant: the
+#   case keeps it a place from the proposal on (a colleague brought then
+#   is refused, limit), a proposal into a full case is refused (limit),
+#   and a referral given back to the partner while the case is full
+#   waits (the rematch joins nobody, a take or an assignment is limit)
+#   until a place is free. The join at the rematch is told to every
+#   participant. Before, the 9th joined, and every read of the case's
+#   participants failed: its case.list was internal, nobody told.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 start_server
@@ -147,6 +155,92 @@ assert_error "Lou taking it" not_found
 assert_eq "  nothing changed" "$before" "$(table_counts)"
 cli_out out max referral withdraw "$C3"
 assert_match "Max can end it" "$out" '^referral: cancelled$'
+
+step "a referral keeps its partner counsellor a place among the case's 8"
+for i in 1 2 3 4 5 6; do
+	COUNS_DAEMON=0 add_counsellor admin k$i K$i --languages en --topics leaving
+done
+certify_pending K1 K2 K3 K4 K5 K6
+cli admin enable "$KEY_couns" >/dev/null
+counsellor_down couns
+counsellor_up couns		# Sam at work again
+keygen c4
+cli_out out c4 request --language en --topic leaving --programme "$A"
+C4=$(field "$out" case)
+assert_eq "c4's case is Sam's" Sam "$(field "$out" counsellor)"
+# people CASE: how many are in CASE.
+people() {
+	sql "SELECT count(*) FROM case_participants WHERE case_id = $1"
+}
+# bring K...: Sam brings each into c4, one session; OUT the answers.
+bring() {
+	local frames="" k n=10
+	for k in "$@"; do
+		k=KEY_$k
+		frames+="{\"v\":1,\"type\":\"case.invite\",\"id\":$n,\"case\":$C4,\"key\":\"${!k}\",\"as\":\"co-counsellor\"}"$'\n'
+		n=$((n + 1))
+	done
+	clirun couns raw --login --answered <<<"${frames%$'\n'}"
+}
+bring k1 k2 k3 k4 k5
+assert_eq "Sam brings K1..K5: 7 in c4" "5|7" \
+	"$(grep -c '"case.invite.ok"' <<<"$OUT")|$(people "$C4")"
+cli couns referral propose "$C4" "$B" >/dev/null
+cli_out out c4 referral accept "$C4"
+assert_match "c4 accepts B" "$out" '^referral: accepted$'
+assert_eq "  it waits: B's counsellors are away" "" "$(receiver "$C4")"
+bring k6
+assert_error "K6 as the 8th: the place is the referral's" limit
+assert_eq "  still 7 in c4" 7 "$(people "$C4")"
+
+step "Lou online: the rematch joins him as the 8th, and everyone is told"
+watch_start c4
+watch_start k1
+cli_out out admin2 counsellor-update Lou --presence online
+assert_eq "Lou joins c4's referral" "$LOU" "$(receiver "$C4")"
+assert_eq "  8 in c4" 8 "$(people "$C4")"
+watch_expect "c4 is told Lou joined" c4 '"type": *"case".*"name": *"Lou"'
+watch_expect "K1 is told Lou joined" k1 '"type": *"case".*"name": *"Lou"'
+watch_stop c4
+watch_stop k1
+clirun c4 raw --login --count 1 <<<'{"v":1,"type":"case.list","id":5}'
+assert_match "c4 lists its cases" "$OUT" '"type": *"case.list.ok"'
+
+step "given back to B while c4 is full, the referral waits for a place"
+cli lou remove "$C4" Lou >/dev/null
+bring k6
+assert_match "Lou left by himself (he keeps the referral): K6 is the 8th" \
+	"$OUT" '"type": *"case.invite.ok"'
+counsellor_down lou
+cli_out out admin2 counsellor-delete Lou
+assert_eq "Bea deletes Lou: the referral waits at B again" "" "$(receiver "$C4")"
+counsellor_up pia
+cli_out out admin2 counsellor-update Pia --presence online
+assert_eq "Pia online: the rematch does not join her, c4 is full" "|8" \
+	"$(receiver "$C4")|$(people "$C4")"
+before=$(table_counts)
+# (answered: Pia has messages of c1 queued, sent first)
+clirun pia raw --login --answered <<<"{\"v\":1,\"type\":\"case.take\",\"id\":5,\"case\":$C4}"
+assert_error "Pia taking it" limit
+req admin2 case.assign "\"case\":$C4,\"key\":\"$KEY_pia\""
+assert_error "Bea giving it to Pia" limit
+assert_eq "  nothing changed" "$before" "$(table_counts)"
+clirun c4 raw --login --count 1 <<<'{"v":1,"type":"case.list","id":5}'
+assert_match "c4 lists its cases" "$OUT" '"type": *"case.list.ok"'
+cli k6 remove "$C4" K6 >/dev/null
+cli_out out pia take "$C4"
+assert_eq "K6 left: Pia takes it, the 8th" "$(account_id pia)|8" \
+	"$(receiver "$C4")|$(people "$C4")"
+
+step "no proposal into a case with no place for the partner's counsellor"
+cli c4 referral withdraw "$C4" >/dev/null
+bring k6
+assert_match "c4 withdrew, Pia left: K6 back as the 8th" "$OUT" \
+	'"type": *"case.invite.ok"'
+before=$(table_counts)
+req couns referral.propose "\"case\":$C4,\"partner\":$B"
+assert_error "Sam proposing B" limit
+assert_eq "  nothing changed" "$before" "$(table_counts)"
 
 stop_server
 finish
