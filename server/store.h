@@ -709,7 +709,9 @@ int store_referral_receiver(struct store *st, int64_t id, int64_t receiver);
  * stays): it waits again at the partner's intake. */
 int store_referral_release(struct store *st, int64_t id, int64_t receiver);
 /* The cases of accepted referrals to programme (0: to any) with no
- * partner counsellor yet, the oldest first, at most max. */
+ * partner counsellor yet, of an active or paused case led by a
+ * counsellor of the proposing programme (those of others wait for
+ * nobody), the oldest first, at most max. */
 int store_referrals_waiting(struct store *st, int64_t programme, int64_t *ids,
     size_t max, size_t *n);
 /* The cases of the open referrals between programmes a and b, either way

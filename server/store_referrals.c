@@ -54,11 +54,20 @@ const char *const store_referrals_sql[S_COUNT] = {
 	[S_REFERRAL_RELEASE] =
 	    "UPDATE referrals SET receiver_id = NULL, summary_sent = 0"
 	    " WHERE id = ?1 AND status = 1 AND receiver_id = ?2",
+	/* only those that wait for a partner counsellor: of an active or
+	 * paused case (2, 4) led by a counsellor of the proposing
+	 * programme (casework_referral_waiting_at()'s rule); those of cases
+	 * closed, waiting again or led by another programme's counsellor
+	 * stay open (reopened, or led by one of its own again, the case
+	 * waits again), and would fill the batch for good */
 	[S_REFERRALS_WAITING] =
-	    "SELECT case_id FROM referrals"
-	    " WHERE status = 1 AND receiver_id IS NULL"
-	    " AND (?2 = 0 OR to_programme = ?2)"
-	    " ORDER BY proposed, id LIMIT ?1",
+	    "SELECT r.case_id FROM referrals r"
+	    " JOIN cases c ON c.id = r.case_id"
+	    " JOIN accounts a ON a.id = c.counsellor_id"
+	    " WHERE r.status = 1 AND r.receiver_id IS NULL"
+	    " AND c.status IN (2, 4) AND a.programme_id = r.from_programme"
+	    " AND (?2 = 0 OR r.to_programme = ?2)"
+	    " ORDER BY r.proposed, r.id LIMIT ?1",
 	/* the pair either way round */
 	[S_REFERRALS_OF_PAIR] =
 	    "SELECT case_id FROM referrals WHERE status < 2"

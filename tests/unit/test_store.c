@@ -909,14 +909,16 @@ static void
 test_referral_ties(struct store *st)
 {
 	struct case_info c;
-	int64_t pa, pb, cl, ref[4], cases[4], ids[8];
+	int64_t pa, pb, co, cl, ref[4], cases[4], ids[8];
 	size_t n = 0;
 
 	CHECK_EQ_INT(store_programme_create(st, "Tie A", 2700, &pa), 0);
 	CHECK_EQ_INT(store_programme_create(st, "Tie B", 2700, &pb), 0);
+	co = counsellor(st, 2705, pa, ",tt,", ",", 50, PRESENCE_ONLINE, 0);
 	for (int i = 0; i < 4; i++) {
 		cl = account(st, 2701 + i, ROLE_CLIENT, 0, "tie", 0);
 		CHECK_EQ_INT(store_case_create(st, cl, "tt", "", 2710, &c), 0);
+		CHECK_EQ_INT(store_case_assign(st, c.id, co, 2711), 0);
 		cases[i] = c.id;
 		CHECK_EQ_INT(store_referral_propose(st, c.id, pa, pb, 2720,
 		    &ref[i]), 0);
@@ -932,6 +934,61 @@ test_referral_ties(struct store *st)
 	for (int i = 0; i < 4; i++)
 		CHECK_EQ_INT(store_referral_answer(st, ref[i],
 		    REFERRAL_DECLINED, 2740), OFR_E_BAD_STATE);
+}
+
+#define STALE_REFERRALS	102	/* past store_referrals_waiting's 100 */
+
+/*
+ * Accepted referrals with nobody chosen that wait for nobody are not
+ * read as waiting: of a case closed (100 of them), waiting again, or
+ * led by a counsellor of another programme than the proposing one.
+ * The one that waits, proposed after them all, is read; a closed case
+ * opened again waits again, in its place.
+ */
+static void
+test_referrals_stale(struct store *st)
+{
+	struct case_info c;
+	int64_t pa, pb, pc, co, other, cl, id, live = 0, first = 0, ids[100];
+	size_t n = 0;
+
+	CHECK_EQ_INT(store_programme_create(st, "Stale A", 5000, &pa), 0);
+	CHECK_EQ_INT(store_programme_create(st, "Stale B", 5000, &pb), 0);
+	CHECK_EQ_INT(store_programme_create(st, "Stale C", 5000, &pc), 0);
+	co = counsellor(st, 5001, pa, ",ss,", ",", 500, PRESENCE_ONLINE, 0);
+	other = counsellor(st, 5002, pc, ",ss,", ",", 50, PRESENCE_ONLINE, 0);
+	for (int i = 0; i <= STALE_REFERRALS; i++) {
+		cl = account(st, 5100 + i, ROLE_CLIENT, 0, "stale", 0);
+		CHECK_EQ_INT(store_case_create(st, cl, "ss", "", 5010, &c), 0);
+		CHECK_EQ_INT(store_case_assign(st, c.id, i == 1 ? other : co,
+		    5011), 0);
+		/* the last one proposed after all the others */
+		CHECK_EQ_INT(store_referral_propose(st, c.id, pa, pb,
+		    i == STALE_REFERRALS ? 5021 : 5020, &id), 0);
+		CHECK_EQ_INT(store_referral_answer(st, id, REFERRAL_ACCEPTED,
+		    5030), 0);
+		if (i == 0)
+			CHECK_EQ_INT(store_case_unassign(st, c.id,
+			    LEFT_REASSIGNED, 5040), 0);
+		else if (i == STALE_REFERRALS)
+			live = c.id;
+		else if (i > 1) {
+			CHECK_EQ_INT(store_case_close(st, c.id, 5040), 0);
+			if (first == 0)
+				first = c.id;
+		}
+	}
+	CHECK_EQ_INT(store_commit(st), 0);
+	CHECK_EQ_INT(store_referrals_waiting(st, pb, ids, 100, &n), 0);
+	CHECK_EQ_INT((long long)n, 1);
+	CHECK_EQ_INT(n > 0 ? ids[0] : 0, live);
+	/* the first closed one opened again (case.reopen) */
+	CHECK_EQ_INT(store_case_set_status(st, first, CASE_ACTIVE, 5050), 0);
+	CHECK_EQ_INT(store_commit(st), 0);
+	CHECK_EQ_INT(store_referrals_waiting(st, pb, ids, 100, &n), 0);
+	CHECK_EQ_INT((long long)n, 2);
+	CHECK_EQ_INT(n > 1 ? ids[0] : 0, first);
+	CHECK_EQ_INT(n > 1 ? ids[1] : 0, live);
 }
 
 #ifdef OFFRAMP_POSTGRES
@@ -2671,6 +2728,7 @@ main(void)
 		test_membership(st);
 		test_referrals(st);
 		test_referral_ties(st);
+		test_referrals_stale(st);
 		test_counsellors(st);
 		test_unread_notes(st);
 		test_audit(st);
