@@ -63,7 +63,7 @@ const char *const store_accounts_sql[S_COUNT] = {
 	    " (SELECT max(id) AS n FROM accounts UNION ALL"
 	    " SELECT last FROM account_ids) AS m) + 1,"
 	    " ?1, ?2, ?3, ?4, ?5, ?6)"
-	    " ON CONFLICT(key) DO NOTHING RETURNING id",
+	    " ON CONFLICT DO NOTHING RETURNING id",
 	[S_ACCOUNT_SET_NAME] =
 	    "UPDATE accounts SET name = ?2 WHERE id = ?1",
 	[S_ACCOUNT_SET_DISABLED] =
@@ -244,9 +244,12 @@ store_account_create(struct store *st, struct account *a)
 	if ((rc = db_call_begin(st)) != 0)
 		return rc;
 	/* The id is the next one: another node may take it first (its
-	 * insert commits, this one is refused by the primary key), and
-	 * then the next is tried. */
+	 * insert commits, this one inserts nothing), and then the next is
+	 * tried; a key that has an account inserts nothing either. Neither
+	 * is an error (PostgreSQL would log one, with the id). */
 	for (int tries = 0;; tries++) {
+		struct account had;
+
 		if (db_bind_blob(s, 1, a->key, OFR_PK_BYTES) != DB_OK ||
 		    db_bind_int(s, 2, a->role) != DB_OK ||
 		    db_bind_ref(s, 3, a->programme) != DB_OK ||
@@ -256,8 +259,18 @@ store_account_create(struct store *st, struct account *a)
 			rc = db_fail(st, s, __func__);
 			goto out;
 		}
-		rc = db_insert(st, s, DB_UNIQUE, OFR_E_LIMIT, &id, __func__);
-		if (rc != OFR_E_LIMIT || tries == ACCOUNT_ID_TRIES)
+		if ((rc = db_insert(st, s, DB_NONE, 0, &id, __func__)) != 0 ||
+		    id != 0)
+			break;
+		rc = store_account_by_key(st, a->key, &had);
+		if (rc == 0) {
+			rc = OFR_E_FORBIDDEN;	/* the key has an account */
+			break;
+		}
+		if (rc != OFR_E_NOT_FOUND)
+			break;
+		rc = OFR_E_LIMIT;
+		if (tries == ACCOUNT_ID_TRIES)
 			break;
 	}
 	if (rc == OFR_E_LIMIT) {
@@ -267,10 +280,6 @@ store_account_create(struct store *st, struct account *a)
 	}
 	if (rc != 0)
 		goto out;
-	if (id == 0) {
-		rc = OFR_E_FORBIDDEN;	/* the key has an account */
-		goto out;
-	}
 	a->id = id;
 	if (a->role == ROLE_COUNSELLOR) {
 		s = st->s[S_PROFILE_INSERT];

@@ -38,7 +38,7 @@ const char *const store_cases_sql[S_COUNT] = {
 	    "INSERT INTO cases(id, client_id, counsellor_id, status, language,"
 	    " topic, created, updated, queued) VALUES (?1, ?2, NULL, 1, ?3, ?4,"
 	    " ?5, ?5, (SELECT coalesce(max(queued), 0) + 1 FROM cases))"
-	    " ON CONFLICT(id) DO NOTHING",
+	    " ON CONFLICT DO NOTHING",
 	[S_CASE_GET] =
 	    "SELECT " CASE_COLS " FROM cases c WHERE c.id = ?1",
 	[S_CASE_OPEN_OF_CLIENT] =
@@ -73,8 +73,13 @@ const char *const store_cases_sql[S_COUNT] = {
 	    " pref_format = ?7, pref_region = ?8 WHERE id = ?1",
 	[S_CASE_SET_MATCH] =
 	    "UPDATE cases SET asked = ?2, met = ?3 WHERE id = ?1",
+	/* an open status only while the client has no other open case
+	 * (cases_one_open would refuse it: an error PostgreSQL logs) */
 	[S_CASE_SET_STATUS] =
-	    "UPDATE cases SET status = ?2, updated = ?3 WHERE id = ?1",
+	    "UPDATE cases SET status = ?2, updated = ?3 WHERE id = ?1"
+	    " AND (?2 NOT IN (1, 2, 4) OR NOT EXISTS (SELECT 1 FROM cases o"
+	    "  WHERE o.client_id = cases.client_id AND o.id != cases.id"
+	    "  AND o.status IN (1, 2, 4)))",
 	/* Only an open case with a counsellor: a closed one stays closed. */
 	[S_CASE_UNASSIGN] =
 	    "UPDATE cases SET left_counsellor = counsellor_id,"
@@ -368,21 +373,23 @@ store_case_create(struct store *st, int64_t client, const char *language,
 			rc = db_fail(st, s, __func__);
 			goto out;
 		}
-		rc = db_exec_or(st, s, DB_UNIQUE, OFR_E_CASE_OPEN,
-		    __func__);		/* cases_one_open, or queued */
-		/* Another node's new case took the next place in the queue
-		 * (its insert committed, queued refused this one): again,
-		 * after it. */
-		if (rc == OFR_E_CASE_OPEN && (rc = db_exists(st,
-		    S_CASE_OPEN_OF_CLIENT, &client, 1, &open,
-		    __func__)) == 0 && !open)
-			continue;
-		if (rc == 0 && open)
-			rc = OFR_E_CASE_OPEN;
-		if (rc != 0)
+		/* A refusal by a unique index inserts nothing, and is
+		 * no error (PostgreSQL would log one, with the client's
+		 * id: PRIVACY.md): the id taken, the client's open case
+		 * (cases_one_open), or the next place in the queue taken
+		 * by another node's new case (queued; its insert
+		 * committed): again, unless the client has an open case. */
+		if ((rc = db_exec(st, s, __func__)) != 0)
 			goto out;
 		if (db_changes(st) == 1)
 			break;
+		if ((rc = db_exists(st, S_CASE_OPEN_OF_CLIENT, &client, 1,
+		    &open, __func__)) != 0)
+			goto out;
+		if (open) {
+			rc = OFR_E_CASE_OPEN;
+			goto out;
+		}
 	}
 	if (tries == CASE_ID_TRIES) {
 		log_err("store: %s: no free case id in %d tries", __func__,
@@ -608,10 +615,16 @@ store_case_set_status(struct store *st, int64_t case_id, int status,
 	    db_bind_int(s, 2, status) != DB_OK ||
 	    db_bind_int64(s, 3, now) != DB_OK)
 		return db_fail(st, s, __func__);
+	/* cases_one_open: another node's open case of the client, not
+	 * yet committed when the guard read */
 	if ((rc = db_exec_or(st, s, DB_UNIQUE, OFR_E_CASE_OPEN,
-	    __func__)) != 0)	/* cases_one_open */
+	    __func__)) != 0)
 		return rc;
-	return db_changes(st) == 1 ? 0 : OFR_E_NOT_FOUND;
+	if (db_changes(st) == 1)
+		return 0;
+	/* the guard's refusal, or no such case */
+	rc = db_get_row(st, S_CASE_GET, &case_id, 1, NULL, NULL, __func__);
+	return rc == 0 ? OFR_E_CASE_OPEN : rc;
 }
 
 /* All or nothing: the counsellor leaves the participants, the case has no

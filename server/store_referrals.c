@@ -18,7 +18,8 @@
 const char *const store_referrals_sql[S_COUNT] = {
 	[S_REFERRAL_INSERT] =
 	    "INSERT INTO referrals(case_id, from_programme, to_programme,"
-	    " status, proposed) VALUES (?1, ?2, ?3, 0, ?4) RETURNING id",
+	    " status, proposed) VALUES (?1, ?2, ?3, 0, ?4)"
+	    " ON CONFLICT DO NOTHING RETURNING id",
 	[S_REFERRAL_OPEN] =
 	    "SELECT " REFERRAL_COLS " FROM referrals"
 	    " WHERE case_id = ?1 AND status < 2",
@@ -129,7 +130,11 @@ store_referral_propose(struct store *st, int64_t case_id, int64_t from,
 	    db_bind_int64(s, 3, to) != DB_OK ||
 	    db_bind_int64(s, 4, now) != DB_OK)
 		return db_fail(st, s, __func__);
-	return db_insert(st, s, DB_UNIQUE, OFR_E_BAD_STATE, id, __func__);
+	/* referrals_open refuses a second open one of the case: no row,
+	 * and no error (PostgreSQL would log one, with the case's id) */
+	if ((rc = db_insert(st, s, DB_NONE, 0, id, __func__)) != 0)
+		return rc;
+	return *id != 0 ? 0 : OFR_E_BAD_STATE;
 }
 
 int

@@ -163,9 +163,29 @@ assert_no_match() {
 	fi
 }
 
+# pg_keys_unlogged: on PostgreSQL, its log holds no refusal by a unique
+# or foreign key of the test's database: such an error's DETAIL names
+# the key's values (a client's account id, a case's id), and the log
+# outlives retention and erasure (PRIVACY.md). The store asks so that
+# an expected refusal is no error (ON CONFLICT DO NOTHING, a guard).
+pg_keys_unlogged() {
+	local dir db log
+	on_pg || return 0
+	dir=${OFFRAMP_PG_DIR:-$(sed -n 's/.*[?&]host=\([^&]*\).*/\1/p' <<<"$STORE_URL")}
+	db=$(sed -n 's|^postgresql://[^/]*/\([^?]*\).*|\1|p' <<<"$STORE_URL")
+	log="$dir/server.log"
+	if [ -z "$db" ] || [ ! -r "$log" ]; then
+		fail "PostgreSQL's log of database ${db:-?} not found ($log)"
+		return
+	fi
+	assert_eq "PostgreSQL logged no key of this test's rows" "" \
+		"$(grep -F " db=$db " "$log" | grep -F 'DETAIL:  Key (' | head -n 3 || true)"
+}
+
 # finish: the summary line; the exit status of the test.
 finish() {
 	FINISHED=1
+	pg_keys_unlogged
 	echo "integration: $PASSED passed, $FAILED failed"
 	if [ "$FAILED" -ne 0 ] || [ "$PASSED" -eq 0 ]; then
 		exit 1

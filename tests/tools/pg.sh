@@ -93,7 +93,8 @@ launch() {
 
 	as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
 	    -t "$wait_s" -o "-c listen_addresses='' -k $dir -c fsync=on \
-	    -c synchronous_commit=on -c full_page_writes=on" start \
+	    -c synchronous_commit=on -c full_page_writes=on \
+	    -c log_line_prefix='%m [%p] db=%d '" start \
 	    >/dev/null || {
 		cat "$dir/server.log" >&2
 		return 1

@@ -991,6 +991,84 @@ test_referrals_stale(struct store *st)
 	CHECK_EQ_INT(n > 1 ? ids[1] : 0, live);
 }
 
+/* PostgreSQL's log of the test's cluster (host= of url), its size now
+ * into *at; NULL on SQLite or when it cannot be read. */
+static FILE *
+pg_log_at(long *at)
+{
+	char path[PATH_MAX];
+	const char *h;
+	size_t n;
+	FILE *f;
+
+	if (url == NULL || (h = strstr(url, "host=")) == NULL)
+		return NULL;
+	h += 5;
+	n = strcspn(h, "&");
+	if ((size_t)snprintf(path, sizeof(path), "%.*s/server.log", (int)n,
+	    h) >= sizeof(path) || (f = fopen(path, "r")) == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) != 0 || (*at = ftell(f)) < 0) {
+		fclose(f);
+		return NULL;
+	}
+	return f;
+}
+
+/*
+ * The refusals a request can meet (a client's second open case, its
+ * case opened again beside another, a second referral of a case, a key
+ * that has an account) change nothing and are no errors of the database:
+ * on PostgreSQL an error's DETAIL names the key's values (a client's
+ * account id, a case's id) in its log, which outlives retention.
+ */
+static void
+test_refusals_unlogged(struct store *st)
+{
+	struct case_info c, c2;
+	struct account a;
+	int64_t prog, pb, co, cl, ref, ref2;
+	char line[1024];
+	long at = 0;
+	FILE *log = pg_log_at(&at);
+
+	CHECK(url == NULL || log != NULL);
+	CHECK_EQ_INT(store_programme_create(st, "Quiet", 2800, &prog), 0);
+	CHECK_EQ_INT(store_programme_create(st, "Quiet B", 2800, &pb), 0);
+	co = counsellor(st, 2801, prog, ",qq,", ",", 50, PRESENCE_ONLINE, 0);
+	cl = account(st, 2802, ROLE_CLIENT, 0, "quiet", 0);
+	CHECK_EQ_INT(store_case_create(st, cl, "qq", "", 2810, &c), 0);
+	CHECK_EQ_INT(store_case_create(st, cl, "qq", "", 2811, &c2),
+	    OFR_E_CASE_OPEN);
+	CHECK_EQ_INT(store_case_assign(st, c.id, co, 2812), 0);
+	CHECK_EQ_INT(store_referral_propose(st, c.id, prog, pb, 2813, &ref), 0);
+	CHECK_EQ_INT(store_referral_propose(st, c.id, prog, pb, 2814, &ref2),
+	    OFR_E_BAD_STATE);
+	CHECK_EQ_INT(store_case_close(st, c.id, 2815), 0);
+	CHECK_EQ_INT(store_case_create(st, cl, "qq", "", 2816, &c2), 0);
+	CHECK_EQ_INT(store_case_set_status(st, c.id, CASE_ACTIVE, 2817),
+	    OFR_E_CASE_OPEN);
+	CHECK_EQ_INT(store_case_set_status(st, c.id + 1, CASE_ACTIVE, 2817),
+	    OFR_E_NOT_FOUND);
+	memset(&a, 0, sizeof(a));
+	key_of(a.key, 2802);
+	a.role = ROLE_CLIENT;
+	a.created = 2818;
+	CHECK_EQ_INT(store_account_create(st, &a), OFR_E_FORBIDDEN);
+	CHECK_EQ_INT(store_commit(st), 0);
+	CHECK_EQ_INT(store_case_get(st, c.id, &c), 0);
+	CHECK_EQ_INT(c.status, CASE_CLOSED);
+	if (log == NULL)
+		return;
+	CHECK_EQ_INT(fseek(log, at, SEEK_SET), 0);
+	while (fgets(line, sizeof(line), log) != NULL)
+		if (strstr(line, "DETAIL:  Key (") != NULL) {
+			fprintf(stderr, "PostgreSQL logged: %s", line);
+			CHECK(0);
+		}
+	fclose(log);
+}
+
 #ifdef OFFRAMP_POSTGRES
 /* Node b of test_otk_two_nodes: takes a key and commits. */
 struct otk_taker {
@@ -2728,6 +2806,7 @@ main(void)
 		test_membership(st);
 		test_referrals(st);
 		test_referral_ties(st);
+		test_refusals_unlogged(st);
 		test_referrals_stale(st);
 		test_counsellors(st);
 		test_unread_notes(st);
