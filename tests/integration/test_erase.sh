@@ -105,7 +105,8 @@ assert_eq "six traces of Eve and her case, all found in the database" \
 	"6 6" "$(wc -l <<<"$TRACES") $(db_traces <<<"$TRACES" | wc -l)"
 
 # _eve_on_disk: Eve's public key is in the bytes of offramp.db or its
-# -wal (SQLite only: PostgreSQL's files are its own)
+# -wal (SQLite only: PostgreSQL keeps a deleted row in its files until
+# it writes over it, PRIVACY.md "On PostgreSQL")
 _eve_on_disk() {
 	local f
 	for f in "$DATA/offramp.db" "$DATA/offramp.db-wal"; do
