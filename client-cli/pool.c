@@ -362,6 +362,10 @@ cmd_stats(struct cli *cli, int argc, char **argv)
 		    "presence")));
 		fputc('\n', stdout);
 	}
+	if (json_is_true(json_object_get(resp, "more")))
+		fputs("offramp: more counsellors than one answer holds: "
+		    "those of the highest ids are not listed (offramp "
+		    "counsellors lists them)\n", stderr);
 	json_decref(resp);
 	return 0;
 }

@@ -339,6 +339,7 @@ static int
 stats_one(void *arg, const struct counsellor *c)
 {
 	json_t *e = json_object();
+	int rc;
 
 	if (e == NULL || frame_set_bin(e, "key", c->acct.key,
 	    OFR_PK_BYTES) != 0) {
@@ -351,8 +352,8 @@ stats_one(void *arg, const struct counsellor *c)
 	json_object_set_new(e, "presence",
 	    json_string(profile_presence_name(c->prof.presence)));
 	profile_now_json(e, c->acct.id);
-	json_array_append_new(arg, e);
-	return 0;
+	/* past the frame's room, left out ("more") */
+	return (rc = reply_list_add(arg, e)) < 0 ? rc : 0;
 }
 
 json_t *
@@ -374,19 +375,19 @@ int
 admin_pool_stats(struct session *s, struct frame_in *in)
 {
 	struct server *srv = s->srv;
+	struct reply_list l = { NULL, 0, 0 };
 	int64_t *secs, queue, referred;
-	json_t *arr = json_array(), *f, *fr;
+	json_t *arr, *f = NULL, *fr;
 	size_t n;
 	int rc;
 
-	if (arr == NULL)
+	if ((secs = malloc(STATS_MAX * sizeof(*secs))) == NULL)
 		return OFR_E_NOMEM;
-	if ((secs = malloc(STATS_MAX * sizeof(*secs))) == NULL) {
-		json_decref(arr);
-		return OFR_E_NOMEM;
-	}
-	if ((rc = store_counsellor_each(srv->st, s->acct.programme,
-	    COUNSELLORS_LIST_MAX, stats_one, arr)) != 0 ||
+	/* the counsellors that fit in one frame, its figures besides */
+	rc = store_counsellor_each(srv->st, s->acct.programme,
+	    COUNSELLORS_LIST_MAX, stats_one, &l);
+	arr = l.arr != NULL ? l.arr : json_array();
+	if (rc != 0 || arr == NULL ||
 	    (rc = store_queue_count(srv->st, s->acct.programme, &queue)) != 0 ||
 	    (rc = store_first_responses(srv->st, s->acct.programme,
 	    srv->now - STATS_WINDOW, secs, STATS_MAX, &n)) != 0 ||
@@ -396,6 +397,7 @@ admin_pool_stats(struct session *s, struct frame_in *in)
 	    (fr = json_object()) == NULL) {
 		free(secs);
 		json_decref(arr);
+		json_decref(f);
 		return rc ? rc : OFR_E_NOMEM;
 	}
 	/* too few cases: neither their number nor their times */
@@ -407,6 +409,8 @@ admin_pool_stats(struct session *s, struct frame_in *in)
 	free(secs);
 	json_object_set_new(f, "min_count", json_integer(FIGURES_MIN));
 	json_object_set_new(f, "counsellors", arr);
+	if (l.more)
+		json_object_set_new(f, "more", json_true());
 	json_object_set_new(f, "queue", figure_count(queue));
 	json_object_set_new(f, "first_response", fr);
 	json_object_set_new(f, "referred_external", figure_count(referred));

@@ -204,5 +204,30 @@ clirun lonely cases --json
 assert_eq "--json after the command" '' "$(grep -v '^{"v":1,"type":"case\.list\.ok"' <<<"$OUT")"
 clirun lonely --json chat 1
 assert_eq "chat has no --json: usage" 2 "$RC"
+
+step "figures of a pool too big for one frame: as many counsellors as fit, and more"
+# 700 counsellors of Ada's programme, written into the store (making
+# them one by one would take minutes): names of 64 bytes, some 160 kB of
+# entries, over the 131072 bytes of a frame
+P=$(sql "SELECT programme_id FROM accounts WHERE name = 'Ada'")
+key='randomblob(32)'
+! on_pg || key="decode(md5(n::text) || md5((n + 1000)::text), 'hex')"
+sql_rw "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 700)
+INSERT INTO accounts(id, key, role, programme_id, name, disabled, created)
+SELECT 900000 + n, $key, 2, $P,
+substr('Filler ' || n || '................................................................', 1, 64), 0, 0 FROM g" >/dev/null
+sql_rw "INSERT INTO counsellor_profiles(account_id) SELECT id FROM accounts WHERE id > 900000" >/dev/null
+clirun admin raw --login --count 1 <<<'{"v":1,"type":"pool.stats","id":3}'
+assert_contains "pool.stats answers" "$OUT" '"pool.stats.ok"'
+assert_match "  and says more" "$OUT" '"more": *true'
+clirun admin stats
+assert_eq "the CLI's stats: exit 0" 0 "$RC"
+n=$(grep -c "^counsellor " <<<"$OUT" || true)
+if [ "$n" -gt 300 ] && [ "$n" -lt 702 ]; then
+	pass "  as many counsellors as one frame holds ($n of 702)"
+else
+	fail "  $n counsellors listed, of 702"
+fi
+assert_contains "  and says the others are left out" "$ERR" "more counsellors than one answer holds"
 stop_server
 finish
