@@ -493,11 +493,14 @@ store_partnership_propose(struct store *st, int64_t proposer,
 		return rc;
 	if (open)
 		return OFR_E_BAD_STATE;
-	if ((rc = db_count(st, S_PARTNERSHIP_OPEN_COUNT, &proposer, 1, &n,
-	    __func__)) != 0)
-		return rc;
-	if (n >= STORE_PARTNERSHIPS_MAX)
-		return OFR_E_LIMIT;
+	/* the bound holds for both: the partner's proposals count too */
+	for (size_t i = 0; i < nitems(pair); i++) {
+		if ((rc = db_count(st, S_PARTNERSHIP_OPEN_COUNT, &pair[i], 1,
+		    &n, __func__)) != 0)
+			return rc;
+		if (n >= STORE_PARTNERSHIPS_MAX)
+			return OFR_E_LIMIT;
+	}
 	if ((rc = db_write_begin(st)) != 0)
 		return rc;
 	if (db_bind_int64(s, 1, proposer) != DB_OK ||

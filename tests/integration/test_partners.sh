@@ -233,5 +233,19 @@ cli_out out admin2 audit
 assert_match "Bea's: the accept" "$out" ' Bea partnership\.accept - programme '"$A"'$'
 assert_match "Bea's: the end" "$out" ' Bea partnership\.end - programme '"$A"'$'
 
+step "a programme with 100 partnerships proposed takes no more, whoever proposes"
+# 100 programmes (written into the store: making them one by one would
+# take minutes) each propose one to C
+blob='zeroblob(129)'
+! on_pg || blob="decode(repeat('00', 129), 'hex')"
+sql_rw "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 100)
+INSERT INTO programmes(id, name, created) SELECT 800000 + n, 'Filler ' || n, 0 FROM g" >/dev/null
+sql_rw "INSERT INTO partnerships(proposer_id, partner_id, status, proposer_statement, created)
+SELECT id, $C, 0, $blob, 0 FROM programmes WHERE id > 800000" >/dev/null
+before=$(table_counts)
+clirun admin partnership propose $(signing admin) "$C" "$PKEY_admin3"
+assert_match "Ada (none open) proposing to C: limit" "$ERR" '^offramp: limit: partnership\.propose'
+assert_eq "  and nothing changed" "$before" "$(table_counts)"
+
 stop_server
 finish
