@@ -54,6 +54,7 @@ import { requests } from './requests.js';
 import { keys } from './keys.js';
 import { referrals, acceptedOf } from './referral.js';
 import { meetingsOf, agreementOf, sidesOf } from './meetings.js';
+import { caseShapeOk } from './shape.js';
 
 // The shapes the core takes and gives (CoreOptions, Account, Participant,
 // Case, Message, Safety, CoreEvent) are described in types.js.
@@ -277,7 +278,13 @@ export class Core extends Emitter {
 			if (!c || !isId(c.case?.id) || !Array.isArray(c.outbox) || c.outbox.length > OUTBOX_CASE ||
 			    (c.messages !== undefined && (!Array.isArray(c.messages) || c.messages.length > HISTORY_CASE)))
 				throw new OfframpError(ERR.BAD_FIELD, 'state: case', 'state');
-			const e = this.entry(c.case.id, c.case);
+			// a case object that is not one (kept by a page of before
+			// shape.js): its id and status, nobody in it, until the
+			// server lists it again; its messages and outbox stay
+			const e = this.entry(c.case.id, caseShapeOk(c.case) ? c.case : {
+				id: c.case.id, status: ['waiting', 'active', 'paused'].includes(c.case.status) ? c.case.status : 'closed',
+				participants: [], former: [],
+			});
 			e.messages = (c.messages || []).map((m) => ({ ...m }));
 			for (const m of c.outbox) {
 				const have = e.messages.find((x) => x.mine && x.mid === m.mid);
@@ -675,10 +682,12 @@ export class Core extends Emitter {
 		for (const k of Array.isArray(a.cases) ? a.cases : []) await this.caseUpdate(k, true);
 	}
 
-	/* A case object from the server: stored, keys checked, certificates
-	 * checked, events; then its outbox may go. */
+	/* A case object from the server: its shape checked (shape.js; one
+	 * that is not a case object is dropped, and the case stays as it was),
+	 * stored, keys checked, certificates checked, events; then its outbox
+	 * may go. */
 	async caseUpdate(k, listed = false) {
-		if (!k || !isId(k.id)) return;
+		if (!caseShapeOk(k)) return;
 		const old = this.cs.get(k.id);
 		const previous = old ? this.view(old) : null;
 		if (!old && this.cs.size >= CASES_MAX) return;

@@ -8,6 +8,7 @@
 import { OfframpError, ERR } from './proto/err.js';
 import { b64Decode, frameIsToken, OFR_CT_MAX } from './proto/frame.js';
 import { isId, textBytes, usage, utf8d } from './util.js';
+import { caseShapeOk } from './shape.js';
 
 const INTAKE_TOKENS = ['language', 'topic', 'gender', 'region'];
 /* The most note.list pages one notes() asks for: a case holds at most
@@ -64,7 +65,7 @@ export const requests = {
 		}
 		if (!f.language) throw new OfframpError(ERR.BAD_FIELD, 'language', 'language');
 		const a = await this.askPaid(f);
-		if (f.programme && isId(a.case?.id)) {
+		if (f.programme && caseShapeOk(a.case)) {
 			// held to whatever the server does with the case from now on
 			this.entry(a.case.id, a.case).asked = f.programme;
 			this.changed();

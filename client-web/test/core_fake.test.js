@@ -538,3 +538,46 @@ test('core: version 2 read: a meeting and an agreement shown as such, a message 
 	assert.deepEqual([m2.seq, m2.kind, m2.meeting.action, m2.meeting.id, m2.meeting.time, m2.meeting.place.length], [2, P.ENVELOPE_MEETING, 2, 42, now + 86400, 0]);
 	assert.deepEqual([m3.seq, m3.kind, m3.agreement.action, m3.agreement.version], [3, P.ENVELOPE_AGREEMENT, 2, 1]);
 });
+
+test('core: a case object of another shape than PROTOCOL.md\'s is dropped whole: the case stays as it was, the page goes on, nothing of it is kept', async () => {
+	const { f, sc, c } = await withCounsellor();
+	const errors = [];
+	c.on('error', (e) => errors.push(e));
+	c.on('listener-error', (e) => errors.push(e));
+	const now = Math.floor(Date.now() / 1000);
+	const good = sc.kase(c.key);
+	const me = good.participants[0];
+	const bad = [
+		{ id: 5, status: 'active', participants: [me, null] },		// one participant null
+		{ ...good, former: [null] },					// a former one null (case 77 itself)
+		{ ...good, participants: [me, { ...good.participants[1], key: 'not a key' }] },
+		{ ...good, participants: { 0: me } },
+		{ ...good, status: 'active sr-only' },
+		{ ...good, former: Array.from({ length: 17 }, () => ({ key: new E2E().key, role: 'counsellor', left: now, reason: 'left' })) },
+		{ ...good, participants: [me, { ...good.participants[1], name: 'x'.repeat(65) }] },
+		{ ...good, referral: { status: 'accepted', counsellor: 42 } },
+		{ ...good, members: -1 },
+	];
+	for (const k of bad) f.push({ type: 'case', case: k });
+	// pushes are taken in order: once this one is in, the others were seen
+	f.push({ type: 'case', case: { ...good, id: 6, participants: [me] } });
+	await waitFor(() => c.caseOf(6), 3000, 'the well-formed case after them');
+	assert.deepEqual(errors, [], 'nothing failed');
+	assert.equal(c.caseOf(5), null, 'a case never seen is not kept');
+	assert.deepEqual(c.caseOf(77).participants.map((p) => p.key), good.participants.map((p) => p.key), 'case 77 as it was');
+	assert.deepEqual(c.caseOf(77).former, []);
+	assert.equal(c.caseOf(77).status, 'active');
+	assert.deepEqual(c.cases().map((x) => x.id).sort(), [6, 77]);
+	assert.ok(!c.exportState({ as: 'json' }).includes('null]'), 'nothing of them in the state');
+	// a state a page kept before this check (a case object with a null
+	// participant): it opens, the case keeps its messages, nobody is in it
+	// until the server lists it again
+	const m = c.send(77, 'kept');
+	await waitFor(() => c.messages(77).find((x) => x.mid === m.mid).state === 'sent', 3000, 'sent');
+	const st = JSON.parse(c.exportState({ as: 'json' }));
+	st.cases.find((x) => x.case.id === 77).case.participants.push(null);
+	const d = await core(f, { state: JSON.stringify(st) });
+	assert.deepEqual(d.caseOf(77).participants, []);
+	assert.deepEqual(d.messages(77).map((x) => x.text), ['kept']);
+	assert.equal(d.cases().length, 2);
+});

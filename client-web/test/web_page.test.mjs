@@ -1,0 +1,73 @@
+// web_page.test.mjs: the page's intents (controller.js) with the real core
+// on a scripted server (fake.mjs), and, for "Keep on this device", an
+// IndexedDB in memory (memidb.mjs): what a server that sends what the
+// real one would not does to the page, and what the device keeps when.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import WebSocket from 'ws';
+import sodium from 'libsodium-wrappers-sumo';
+import * as P from '../src/proto/index.js';
+import { createCore } from '../src/core.js';
+import { createStore } from '../src/app/store.js';
+import { createController } from '../src/app/controller.js';
+import { fake } from './fake.mjs';
+import { waitFor } from './live.mjs';
+
+before(async () => {
+	await P.ocryptoInit();
+	await sodium.ready;
+});
+
+const pages = [];
+after(() => {
+	for (const p of pages) p.intents._wipe();
+});
+
+const NOW = Math.floor(Date.now() / 1000);
+const win = { addEventListener() {}, removeEventListener() {}, location: { replace() {} }, document: { body: {}, title: '' } };
+
+/* A page (store and intents) on scripted server f whose sockets learn the
+ * core's key at login; page.core() is its core once made. */
+function page(f, config = {}) {
+	const store = createStore();
+	let c = null;
+	const intents = createController({
+		store, sodium,
+		createCore: async (o) => {
+			c = await createCore({ ...o, timeoutMs: 2000, heartbeatMs: 0 });
+			c.on('account', () => { for (const s of f.socks) s.clientKey = c.key; });
+			return c;
+		},
+		config: { url: f.url, WebSocket, pins: [], win, idb: null, ...config },
+	});
+	const p = { store, intents, core: () => c };
+	pages.push(p);	// let go of after this file's tests, failed or not
+	return p;
+}
+
+test('a malformed case object from the server is dropped: the page goes on following its case', async () => {
+	const f = await fake();
+	let clientKey = null;
+	const mine = (status) => ({ id: 7, status, language: 'en', created: NOW, updated: NOW,
+		participants: [{ key: clientKey, role: 'client', name: 'quiet-heron-1' }] });
+	f.handlers['case.request'] = (fr, s) => {
+		clientKey = s.clientKey;
+		return { case: mine('waiting') };
+	};
+	f.handlers['case.list'] = () => ({ cases: clientKey ? [mine('waiting')] : [] });
+	const p = page(f);
+	const failed = [];
+	await p.intents.startClient();
+	p.core().on('listener-error', (e) => failed.push(e.error.message));
+	assert.equal(p.store.state.screen, 'conversation');
+	assert.equal(p.store.state.cases[7].case.status, 'waiting');
+	// a case object with a null participant, then one with a null former one
+	f.push({ type: 'case', case: { ...mine('active'), id: 8, participants: [...mine('active').participants, null] } });
+	f.push({ type: 'case', case: { ...mine('active'), former: [null] } });
+	// then the client's own case closes
+	f.push({ type: 'case', case: mine('closed') });
+	await waitFor(() => p.store.state.cases[7].case.status === 'closed', 3000, 'the page shows the case closed');
+	assert.deepEqual(failed, []);
+	assert.equal(p.store.state.cases[8], undefined, 'the malformed case is not shown');
+});
