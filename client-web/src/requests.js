@@ -8,7 +8,7 @@
 import { OfframpError, ERR } from './proto/err.js';
 import { b64Decode, frameIsToken, OFR_CT_MAX } from './proto/frame.js';
 import { isId, textBytes, usage, utf8d } from './util.js';
-import { caseShapeOk } from './shape.js';
+import { caseShapeOk, queueShaped } from './shape.js';
 
 const INTAKE_TOKENS = ['language', 'topic', 'gender', 'region'];
 /* The most note.list pages one notes() asks for: a case holds at most
@@ -156,11 +156,12 @@ export const requests = {
 
 	/**
 	 * The waiting cases this counsellor could take, in queue order, each
-	 * with waiting (seconds). @returns {Promise<object[]>}
+	 * with waiting (seconds); at most 100, each of the shape of one
+	 * (shape.js: an entry that is not is left out). @returns {Promise<object[]>}
 	 */
 	async queue() {
 		const a = await this.ask({ type: 'case.queue' });
-		return Array.isArray(a.cases) ? a.cases : [];
+		return queueShaped(a.cases);
 	},
 
 	/** Takes a waiting case. @param {number} id @returns {Promise<Case>} */
