@@ -1240,8 +1240,10 @@ export class Core extends Emitter {
 
 	/* Sends every report owed, in a new session with its peer (the other
 	 * participants get the envelope "nothing"), before the unreadable
-	 * messages are acknowledged. A report that cannot go is told as an
-	 * "error" event and not tried again. */
+	 * messages are acknowledged; one whose case may not be sent to now (a
+	 * list to mend or confirm, a changed key) stays owed, and goes at a
+	 * later ack or once the key is verified. A report that cannot go is
+	 * told as an "error" event and not tried again. */
 	async sendReports() {
 		for (const [peer, r] of this.resets) {
 			if (r.sent) continue;
@@ -1253,9 +1255,11 @@ export class Core extends Emitter {
 				const others = (k.participants || []).filter((p) => !this.me(p) && told(p));
 				if (!others.some((p) => p.key === peer)) throw new OfframpError(ERR.NOT_FOUND, 'not a participant');
 				// as a message goes (flushNow): to a list the protocol allows,
-				// each one this page was shown
-				if (!this.participantsOk(k) || others.some((p) => unconfirmed(e, p))) {
-					r.sent = false;	// owed still: sent once the list is mended
+				// each one this page was shown, no key changed since the
+				// user last saw it (never a session with a key only the
+				// server vouches for)
+				if (!this.participantsOk(k) || others.some((p) => unconfirmed(e, p) || this.e2e.keyChanged(k, p))) {
+					r.sent = false;	// owed still: sent once the list is mended, or the key verified
 					continue;
 				}
 				const copies = [], b = this.bindOut(e, k);

@@ -55,6 +55,8 @@ export const keys = {
 		this.emit('case', { case: this.view(e), previous: null });
 		this.refetch(e, 'fetch the messages kept for verify');
 		this.flush(id);
+		// a report owed while the key had changed (else at the next ack)
+		if (this.conn.state === 'online') this.sendReports();
 		const keys = new Set(done.map((d) => d.key));
 		return this.safety(id).filter((x) => keys.has(x.key));
 	},

@@ -711,3 +711,46 @@ test('a counsellor revoked after the case listed it certified: the next send fin
 	assert.ok(shown.some((p) => p.refused === 'revoked'), 'the views were told');
 	c.logout();
 });
+
+test('a report owed while the counsellor\'s key changed waits for verify: no session with the new key before, nothing sealed to it', async () => {
+	const f = await fake();
+	const prog = sodium.crypto_sign_keypair();
+	const sam = counsellor(1, prog.privateKey), swapped = counsellor(1, prog.privateKey), kim = counsellor(1, prog.privateKey);
+	const sc = scene(f, sam, { 1: { key: prog.publicKey } });
+	const base = sc.kase;
+	sc.kase = (ck, who) => {
+		const k = base(ck, who);
+		k.participants.push({ key: kim.peer.key, role: 'counsellor', name: 'Kim', programme: 1, cert: b64(kim.cert), as: 'supervisor', state: 'joined' });
+		return k;
+	};
+	f.handlers['case.list'] = (fr, s) => ({ cases: [sc.kase(s.clientKey, sc.who)] });
+	const asked = [];
+	f.handlers['prekeys.get'] = (fr) => {
+		asked.push(fr.key);
+		const x = [sam, swapped, kim].find((y) => y.peer.key === fr.key);
+		return x ? { bundle: b64(x.bundle), cert: b64(x.cert), programme: 1 } : { error: 'not_found' };
+	};
+	const c = await core(f, { pins: [[1, b64(prog.publicKey)]] });
+	await c.login();
+	// the server swaps the counsellor's key: the case is blocked
+	sc.who = swapped;
+	f.push({ type: 'case', case: sc.kase(c.key, swapped) });
+	await waitFor(() => c.caseOf(77).blocked, 3000, 'the change shown');
+	// a message "from" the supervisor that opens in no session: a report is owed to it
+	const junk = new Uint8Array(1024);
+	junk[0] = 2;
+	junk.set(sodium.randombytes_buf(1000), 24);
+	f.push({ type: 'msg', seq: 1, case: 77, mid: b64(sodium.randombytes_buf(16)), from: kim.peer.key, ts: NOW, ct: b64(junk) });
+	await waitFor(() => f.seen.some((x) => x.type === 'msg.ack' && x.seqs.includes(1)), 3000, 'its ack');
+	assert.equal(c.messages(77).find((x) => !x.mine).reset, true, 'a report is owed');
+	assert.deepEqual(sc.sent, [], 'no report while the key is not verified');
+	assert.ok(!asked.includes(swapped.peer.key), 'no session with the changed key');
+	// the user compares the new key's number: the report goes, to both
+	const now = c.safety(77).find((x) => x.key === swapped.peer.key);
+	c.verify(77, now.key, now.number);
+	await waitFor(() => sc.sent.length === 1, 3000, 'the report');
+	const copies = sc.sent[0].copies;
+	assert.deepEqual(copies.map((x) => x.to).sort(), [swapped.peer.key, kim.peer.key].sort());
+	const rep = P.envelopeParse(kim.peer.open(P.b64Decode(c.key, 32, 32), P.b64Decode(copies.find((x) => x.to === kim.peer.key).ct, 1, P.OFR_CT_MAX)));
+	assert.equal(rep.kind, P.ENVELOPE_REPORT);
+});
