@@ -290,6 +290,8 @@ export class Core extends Emitter {
 				const have = e.messages.find((x) => x.mine && x.mid === m.mid);
 				const msg = have || { ...m, sealed: undefined };
 				msg.sealed = m.sealed;
+				msg.bind = m.bind;	// its binding, once taken (bindOut)
+				if (!(isId(msg.bind?.seq) && Number.isSafeInteger(msg.bind?.time) && msg.bind?.caseId === c.case.id)) delete msg.bind;
 				if (msg.state === 'sending') msg.state = 'queued';
 				if (!have) e.messages.push(msg);
 				e.outbox.push(msg);
@@ -325,7 +327,10 @@ export class Core extends Emitter {
 
 	/* The binding of my next message in case k (entry e): its id, my next
 	 * running number there (kept, saved with the sessions before the
-	 * message leaves) and my clock, never before my previous one. */
+	 * message leaves) and my clock, never before my previous one. A
+	 * message of the outbox takes one once (flushNow: m.bind) and keeps it
+	 * through failed seals and seals again: a number is never used up by
+	 * an attempt, which the peer would take for a message held back. */
 	bindOut(e, k) {
 		const last = e.bindOut || { seq: 0, time: 0 };
 		e.bindOut = { seq: last.seq + 1, time: Math.max(this.now(), last.time) };
@@ -759,7 +764,7 @@ export class Core extends Emitter {
 	 */
 	messages(id) {
 		const e = this.cs.get(id);
-		return e ? e.messages.map((m) => { const c = { ...m }; delete c.sealed; return c; }) : [];
+		return e ? e.messages.map((m) => { const c = { ...m }; delete c.sealed; delete c.bind; return c; }) : [];
 	}
 
 	/**
@@ -954,6 +959,7 @@ export class Core extends Emitter {
 		else delete m.reason;
 		const c = { ...m };
 		delete c.sealed;
+		delete c.bind;
 		this.changed();
 		this.emit('message-state', { caseId: m.caseId, message: c });
 	}
@@ -1011,7 +1017,7 @@ export class Core extends Emitter {
 				const copies = [];
 				let at = null;
 				try {
-					const bind = this.bindOut(e, k);
+					const bind = m.bind ||= this.bindOut(e, k);	// saved with the outbox
 					const bytes = envelopeWrite({ ...bind, ...envelopeBody(m) });
 					// to one alone: the others get "nothing"; a summary, no copy to them
 					const nothing = m.to ? envelopeWrite({ ...bind, kind: ENVELOPE_NOTHING }) : null;
@@ -1059,12 +1065,14 @@ export class Core extends Emitter {
 					continue;
 				}
 				e.outbox.shift();
+				delete m.bind;
 				this.setMsg(e, m, 'failed', err.code);
 				this.fail(err, 'msg.send');
 				continue;
 			}
 			e.outbox.shift();
 			delete m.sealed;
+			delete m.bind;
 			e.retryMs = 0;
 			// a referral's summary changes the case, which the server pushes to nobody
 			if (m.summary) await this.refreshCasesNow().catch(() => {});
@@ -1288,6 +1296,7 @@ export class Core extends Emitter {
 		if (m.state === 'sent' && this.allDelivered(e, m)) m.state = 'delivered';
 		const c = { ...m, deliveredTo: [...m.deliveredTo] };
 		delete c.sealed;
+		delete c.bind;
 		this.changed();
 		this.emit('message-state', { caseId: m.caseId, message: c, to: f.to });
 	}

@@ -581,3 +581,49 @@ test('core: a case object of another shape than PROTOCOL.md\'s is dropped whole:
 	assert.deepEqual(d.messages(77).map((x) => x.text), ['kept']);
 	assert.equal(d.cases().length, 2);
 });
+
+test('core: a message takes its running number once: seals that fail, and a seal again for new participants, use up none', async () => {
+	const { f, sc, c } = await withCounsellor();
+	const programme = f.handlers['programme.get'];
+	const asks = () => f.seen.filter((x) => x.type === 'programme.get').length;
+	c.send(77, 'first');
+	await waitFor(() => sc.sent.length === 1, 3000, 'the first');
+	// programme.get fails for a while (its answer kept in memory ran out):
+	// the second message is sealed three times in vain
+	f.handlers['programme.get'] = () => ({ error: 'internal' });
+	c.trust.fresh.clear();
+	c.send(77, 'second');
+	for (let i = 0; i < 2; i++) {
+		const n = asks();
+		await waitFor(() => asks() > n, 3000, 'an attempt');
+		f.push({ type: 'case', case: sc.kase(c.key) });	// each case push flushes again
+	}
+	const n = asks();
+	await waitFor(() => asks() > n, 3000, 'the third attempt');
+	await c.request({ type: 'ping' });
+	assert.equal(sc.sent.length, 1, 'nothing went meanwhile');
+	const kept = JSON.parse(c.exportState({ as: 'json' })).cases[0].outbox[0];
+	assert.equal(kept.bind.seq, 2, 'its number, saved with the outbox');
+	f.handlers['programme.get'] = programme;
+	f.push({ type: 'case', case: sc.kase(c.key) });
+	await waitFor(() => sc.sent.length === 2, 3000, 'the second');
+	// the third is refused once (bad_recipients: the participants changed) and sealed again
+	let refuse = true;
+	f.handlers['msg.send'] = (fr) => {
+		if (refuse) {
+			refuse = false;
+			return { error: 'bad_recipients' };
+		}
+		sc.sent.push(fr);
+		return { mid: fr.mid, dup: false };
+	};
+	c.send(77, 'third');
+	await waitFor(() => sc.sent.length === 3, 3000, 'the third');
+	// the counsellor reads 1, 2, 3: nothing held back
+	const from = P.b64Decode(c.key, 32, 32);
+	const got = sc.sent.map((fr) => P.envelopeParse(sc.peer.open(from, P.b64Decode(fr.copies[0].ct, 1, P.OFR_CT_MAX))));
+	assert.deepEqual(got.map((x) => [x.seq, new TextDecoder().decode(x.text)]), [[1, 'first'], [2, 'second'], [3, 'third']]);
+	for (let i = 1; i < got.length; i++)
+		assert.equal(P.envelopeCheck(got[i], 77, got[i - 1].seq, got[i - 1].time, got[i].time), 0, `no warning on ${i + 1}`);
+	assert.ok(c.messages(77).every((x) => x.bind === undefined), 'the binding is the core\'s own');
+});
