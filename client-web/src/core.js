@@ -286,6 +286,10 @@ export class Core extends Emitter {
 				participants: [], former: [],
 			});
 			e.messages = (c.messages || []).map((m) => ({ ...m }));
+			for (const m of e.messages) {	// receipts: participants' keys (delivered), kept by a page of before unchecked
+				if (m.deliveredTo !== undefined)
+					m.deliveredTo = (Array.isArray(m.deliveredTo) ? m.deliveredTo : []).filter((k) => typeof k === 'string' && k.length === 44).slice(0, PARTICIPANTS_MAX);
+			}
 			for (const m of c.outbox) {
 				const have = e.messages.find((x) => x.mine && x.mid === m.mid);
 				const msg = have || { ...m, sealed: undefined };
@@ -1284,14 +1288,17 @@ export class Core extends Emitter {
 
 	/* A msg.delivered push: the recipient "to" acknowledged its copy of
 	 * our message mid. One "message-state" event per receipt; the state
-	 * is "delivered" once every other participant's has come. */
+	 * is "delivered" once every other participant's has come. Only a
+	 * receipt of another participant of the case now is kept, at most
+	 * PARTICIPANTS_MAX a message: what the server names else is not one,
+	 * and would grow the saved state without end. */
 	async delivered(f) {
 		if (!isId(f.case) || typeof f.mid !== 'string' || typeof f.to !== 'string') return;
 		const e = this.cs.get(f.case);
 		const m = e && e.messages.find((x) => x.mine && x.mid === f.mid);
-		if (!m || this.me({ key: f.to })) return;
+		if (!m || this.me({ key: f.to }) || !e.kase.participants.some((p) => p.key === f.to)) return;
 		m.deliveredTo = m.deliveredTo || [];
-		if (m.deliveredTo.includes(f.to)) return;
+		if (m.deliveredTo.includes(f.to) || m.deliveredTo.length >= PARTICIPANTS_MAX) return;
 		m.deliveredTo.push(f.to);
 		if (m.state === 'sent' && this.allDelivered(e, m)) m.state = 'delivered';
 		const c = { ...m, deliveredTo: [...m.deliveredTo] };

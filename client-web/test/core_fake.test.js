@@ -11,7 +11,7 @@ import WebSocket from 'ws';
 import sodium from 'libsodium-wrappers-sumo';
 import { Conn, PENDING_MAX } from '../src/conn.js';
 import { createCore, HISTORY_CASE, REFUSED_CASE } from '../src/core.js';
-import { E2E, NOTE_TEXT_MAX } from '../src/e2e.js';
+import { E2E, NOTE_TEXT_MAX, PARTICIPANTS_MAX } from '../src/e2e.js';
 import * as P from '../src/proto/index.js';
 import { waitFor } from './live.mjs';
 import { fake, core } from './fake.mjs';
@@ -626,4 +626,32 @@ test('core: a message takes its running number once: seals that fail, and a seal
 	for (let i = 1; i < got.length; i++)
 		assert.equal(P.envelopeCheck(got[i], 77, got[i - 1].seq, got[i - 1].time, got[i].time), 0, `no warning on ${i + 1}`);
 	assert.ok(c.messages(77).every((x) => x.bind === undefined), 'the binding is the core\'s own');
+});
+
+test('core: receipts are kept only from the case\'s participants, at most a case\'s number: made-up ones do not grow the state', async () => {
+	const { f, sc, c } = await withCounsellor();
+	const m = c.send(77, 'hello');
+	await waitFor(() => c.messages(77).find((x) => x.mid === m.mid).state === 'sent', 3000, 'sent');
+	const before = c.exportState().length;
+	const states = [];
+	c.on('message-state', (ev) => states.push(ev));
+	const big = 'x'.repeat(100000);
+	for (let i = 0; i < 200; i++) f.push({ type: 'msg.delivered', case: 77, mid: m.mid, to: `${big}${i}` });
+	for (let i = 0; i < 20; i++) f.push({ type: 'msg.delivered', case: 77, mid: m.mid, to: new E2E().key });	// strangers
+	f.push({ type: 'msg.delivered', case: 77, mid: m.mid, to: c.key });	// itself
+	f.push({ type: 'msg.delivered', case: 77, mid: m.mid, to: sc.peer.key });	// its counsellor
+	await waitFor(() => states.length > 0, 3000, 'the receipt');
+	await c.request({ type: 'ping' });
+	assert.deepEqual(states.map((x) => x.to), [sc.peer.key], 'one receipt told');
+	const got = c.messages(77).find((x) => x.mid === m.mid);
+	assert.deepEqual(got.deliveredTo, [sc.peer.key]);
+	assert.equal(got.state, 'delivered');
+	assert.ok(c.exportState().length < before + 200, `the state grew by ${c.exportState().length - before} bytes`);
+	// a state a page kept before this check: its receipts are cut to keys, at most eight
+	const st = JSON.parse(c.exportState({ as: 'json' }));
+	st.cases[0].messages.find((x) => x.mid === m.mid).deliveredTo = [sc.peer.key, big, ...Array.from({ length: 20 }, () => new E2E().key)];
+	const d = await core(f, { state: JSON.stringify(st) });
+	const kept = d.messages(77).find((x) => x.mid === m.mid).deliveredTo;
+	assert.equal(kept.length, PARTICIPANTS_MAX);
+	assert.equal(kept[0], sc.peer.key);
 });
