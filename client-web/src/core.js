@@ -1039,9 +1039,19 @@ export class Core extends Emitter {
 					}
 					return;	// a network error: the next login tries again
 				}
-				// onChange ran in seal: the sessions are saved before this leaves
 				m.sealed = { case: k.id, copies };
 				this.changed();
+			}
+			// the sessions and the number that sealed it are kept before it
+			// leaves: else a device closed at once seals its next message
+			// with them again, which the peer refuses as a replay
+			try {
+				await this.keepBeforeSend();
+			} catch (err) {
+				this.setMsg(e, m, 'queued', err.code);
+				this.fail(err, 'msg.send');
+				this.retryLater(e);
+				return;
 			}
 			this.setMsg(e, m, 'sending');
 			try {
@@ -1279,6 +1289,12 @@ export class Core extends Emitter {
 				const nothing = envelopeWrite({ ...b, kind: ENVELOPE_NOTHING });
 				for (const p of others)
 					copies.push(await this.e2e.seal(p, p.key === peer ? report : nothing, (f) => this.ask(f)));
+				try {
+					await this.keepBeforeSend();	// as a message (flushNow)
+				} catch (err) {
+					r.sent = false;	// owed still
+					throw err;
+				}
 				await this.ask({ type: 'msg.send', case: k.id, mid: b64Encode(sodium.randombytes_buf(OFR_MID_BYTES)), copies }, { retry: true });
 			} catch (err) {
 				this.fail(err instanceof OfframpError ? err : new OfframpError(ERR.INTERNAL, 'report'), 'msg.send');
@@ -1320,6 +1336,17 @@ export class Core extends Emitter {
 		const previous = this.view(e);
 		e.kase = { ...e.kase, queue_position: f.queue_position };
 		this.emit('case', { case: this.view(e), previous });
+	}
+
+	/* Keeps the state through options.beforeSend() before a message
+	 * leaves; rejects with an OfframpError "io" when it could not. */
+	async keepBeforeSend() {
+		if (!this.opts.beforeSend) return;
+		try {
+			await this.opts.beforeSend();
+		} catch (e) {
+			throw e instanceof OfframpError ? e : new OfframpError(ERR.IO, 'keeping the state before sending');
+		}
 	}
 
 	ack(seq) {

@@ -24,6 +24,12 @@
  * @property {() => Promise<void>} [beforeAck]  keeps the state (the page's
  *   sealed store); awaited before every msg.ack, so that the server never
  *   deletes a copy the device has not kept; when it throws, nothing is acked
+ * @property {() => Promise<void>} [beforeSend]  keeps the state, as
+ *   beforeAck; awaited before every msg.send (and referral.summary, and a
+ *   report) leaves, so that the ratchet step and the running number that
+ *   sealed it are kept before the peer can have them: a device closed at
+ *   once never seals another message with them; when it throws, nothing
+ *   is sent and the message waits
  * @property {() => number} [now]  the clock in seconds (tests)
  */
 

@@ -655,3 +655,46 @@ test('core: receipts are kept only from the case\'s participants, at most a case
 	assert.equal(kept.length, PARTICIPANTS_MAX);
 	assert.equal(kept[0], sc.peer.key);
 });
+
+test('core: a message leaves only after beforeSend kept the state that sealed it; when keeping fails it waits', async () => {
+	const f = await fake();
+	const prog = sodium.crypto_sign_keypair();
+	const sc = counsellorScene(f, { certSk: prog.privateKey, progKey: prog.publicKey });
+	const keeping = [];	// the pending keeps, resolved by the test
+	let refuse = false;
+	const c = await core(f, {
+		pins: [[1, b64(prog.publicKey)]],
+		beforeSend: () => (refuse ? Promise.reject(new Error('disk full')) : new Promise((resolve) => keeping.push(resolve))),
+	}, { account: true });
+	const kept = async () => {
+		await waitFor(() => keeping.length > 0, 3000, 'beforeSend called');
+		keeping.shift()();
+	};
+	const errors = [];
+	c.on('error', (e) => errors.push(e));
+	await c.login();
+	const m = c.send(77, 'one');
+	await waitFor(() => keeping.length > 0, 3000, 'beforeSend called');
+	await c.request({ type: 'ping' });	// a send before keeping would be seen before this
+	assert.equal(sc.sent.length, 0, 'nothing leaves while the state is being kept');
+	const out = JSON.parse(c.exportState({ as: 'json' })).cases[0].outbox[0];
+	assert.ok(out.sealed && out.bind.seq === 1, 'what is kept is the message sealed, with its number');
+	await kept();
+	await waitFor(() => c.messages(77).find((x) => x.mid === m.mid).state === 'sent', 3000, 'sent after keeping');
+	assert.equal(sc.sent.length, 1);
+	refuse = true;
+	const m2 = c.send(77, 'two');
+	await waitFor(() => errors.some((e) => e.request === 'msg.send' && e.code === 'io'), 3000, 'the failure told');
+	await c.request({ type: 'ping' });
+	assert.equal(sc.sent.length, 1, 'not sent while the device cannot keep it');
+	const two = c.messages(77).find((x) => x.mid === m2.mid);
+	assert.deepEqual([two.state, two.reason], ['queued', 'io']);
+	refuse = false;
+	c.send(77, 'three');	// the device keeps again: both go, in order
+	await kept();
+	await kept();
+	await waitFor(() => sc.sent.length === 3, 3000, 'three sent');
+	const from = P.b64Decode(c.key, 32, 32);
+	assert.deepEqual(sc.sent.map((fr) => new TextDecoder().decode(P.envelopeParse(sc.peer.open(from, P.b64Decode(fr.copies[0].ct, 1, P.OFR_CT_MAX))).text)),
+		['one', 'two', 'three']);
+});

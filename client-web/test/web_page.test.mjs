@@ -14,6 +14,8 @@ import { createController } from '../src/app/controller.js';
 import { encodeRecovery } from '../src/app/recovery.js';
 import { fake } from './fake.mjs';
 import { waitFor } from './live.mjs';
+import { memIdb } from './memidb.mjs';
+import { E2E } from '../src/e2e.js';
 
 before(async () => {
 	await P.ocryptoInit();
@@ -95,4 +97,64 @@ test('a counsellor\'s queue keeps only entries of the shape of one: a null among
 	assert.deepEqual(q.map((x) => [x.id, x.waiting, x.referred_by ?? null]), [[11, 120, null], [12, 60, 2]]);
 	f.handlers['case.queue'] = () => ({ cases: Array.from({ length: 150 }, (_, i) => ({ ...referred, id: 100 + i })) });
 	assert.equal((await p.core().queue()).length, 100, 'at most 100 (PROTOCOL.md)');
+});
+
+test('keep on this device: what the server has is in the vault first; a tab closed at once, unlocked later, goes on the conversation', async () => {
+	const f = await fake();
+	const prog = sodium.crypto_sign_keypair();
+	const peer = new E2E();
+	const cert = P.certSign(prog.privateKey, { counsellorPk: peer.pk, programmeId: 1, notBefore: NOW - 60, notAfter: NOW + 3600 });
+	const bundle = peer.makeBundle(2);
+	let clientKey = null;
+	const kase = () => ({ id: 7, status: 'active', language: 'en', created: NOW, updated: NOW,
+		participants: [{ key: clientKey, role: 'client', name: 'quiet-heron-1' },
+			{ key: peer.key, role: 'counsellor', name: 'Sam', programme: 1, cert: P.b64Encode(cert) }] });
+	f.handlers['case.request'] = (fr, s) => {
+		clientKey = s.clientKey;
+		return { case: kase() };
+	};
+	f.handlers['case.list'] = () => ({ cases: clientKey ? [kase()] : [] });
+	f.handlers['programme.get'] = () => ({ programme: { id: 1, name: 'P', key: P.b64Encode(prog.publicKey) } });
+	f.handlers['prekeys.get'] = () => ({ bundle: P.b64Encode(bundle), cert: P.b64Encode(cert), programme: 1 });
+	const idb = memIdb();
+	const sent = [];
+	f.handlers['msg.send'] = (fr) => {
+		// a message sent again (the same mid) is a duplicate, as the real server says
+		if (sent.some((x) => x.fr.mid === fr.mid)) return { mid: fr.mid, dup: true };
+		// the device as it is when the server takes the message
+		sent.push({ fr, vault: idb.record('offramp', 'vault', 'v1')?.slice(), puts: idb.puts });
+		return { mid: fr.mid, dup: false };
+	};
+	const config = { pins: [[1, P.b64Encode(prog.publicKey)]], kdf: { ops: 1, memKiB: 8 } };
+	const a = page(f, { ...config, idb });
+	a.intents.setMode('device');
+	await a.intents.startClient({ passphrase: 'a long passphrase' });
+	assert.equal(a.store.state.screen, 'conversation');
+	a.intents.send(7, 'one');
+	await waitFor(() => sent.length === 1, 3000, 'one');
+	await waitFor(() => idb.puts > sent[0].puts, 3000, 'a save after it');
+	a.intents.send(7, 'two');
+	await waitFor(() => sent.length === 2, 3000, 'two');
+	// the tab is closed as the server takes "two": the device keeps what it had then
+	a.intents._wipe();
+	const idb2 = memIdb();
+	idb2.dbs.set('offramp', new Map([['vault', new Map([['v1', sent[1].vault]])]]));
+	const b = page(f, { ...config, idb: idb2 });
+	await b.intents.unlock('a long passphrase');
+	assert.equal(b.store.state.screen, 'conversation');
+	b.intents.send(7, 'three');
+	await waitFor(() => sent.length === 3, 3000, 'three');
+	// the counsellor reads all three, in order, none taken for a replay
+	const from = P.b64Decode(clientKey, 32, 32);
+	const read = (x) => {
+		try {
+			const env = P.envelopeParse(peer.open(from, P.b64Decode(x.fr.copies[0].ct, 1, P.OFR_CT_MAX)));
+			return `${env.seq}: ${new TextDecoder().decode(env.text)}`;
+		} catch (e) {
+			return `refused (${e.reason || e.code})`;
+		}
+	};
+	assert.deepEqual(sent.map(read), ['1: one', '2: two', '3: three']);
+	assert.deepEqual(b.store.state.cases[7].messages.map((m) => [m.text, m.state]), [['one', 'sent'], ['two', 'sent'], ['three', 'sent']],
+		'its own messages kept');
 });

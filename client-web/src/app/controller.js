@@ -291,7 +291,7 @@ export function createController({ store, createCore, sodium, config }) {
 
 	async function makeCore(state) {
 		if (core) return core;
-		core = await createCore({ url: config.url, WebSocket: WS, pins: config.pins, state, beforeAck: keepNow });
+		core = await createCore({ url: config.url, WebSocket: WS, pins: config.pins, state, beforeAck: keepNow, beforeSend: keepNow });
 		wire();
 		return core;
 	}
@@ -319,7 +319,8 @@ export function createController({ store, createCore, sodium, config }) {
 
 	/* Writes the sealed state now, in "keep on this device" mode, without
 	 * the history past historyDays; throws when it cannot. The core awaits
-	 * it before each ack (beforeAck). */
+	 * it before each ack (beforeAck) and before each message leaves
+	 * (beforeSend). */
 	async function keepNow() {
 		if (!vk || !core || S().mode !== 'device') return;
 		expireHistory();
