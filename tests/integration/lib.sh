@@ -169,17 +169,22 @@ assert_no_match() {
 # outlives retention and erasure (PRIVACY.md). The store asks so that
 # an expected refusal is no error (ON CONFLICT DO NOTHING, a guard).
 pg_keys_unlogged() {
-	local dir db log
+	local dirs db d logs=()
 	on_pg || return 0
-	dir=${OFFRAMP_PG_DIR:-$(sed -n 's/.*[?&]host=\([^&]*\).*/\1/p' <<<"$STORE_URL")}
+	# the cluster's directory, or each host of the URL (a primary and
+	# its standby: test_failover)
+	dirs=${OFFRAMP_PG_DIR:-$(sed -n 's/.*[?&]host=\([^&]*\).*/\1/p' <<<"$STORE_URL")}
 	db=$(sed -n 's|^postgresql://[^/]*/\([^?]*\).*|\1|p' <<<"$STORE_URL")
-	log="$dir/server.log"
-	if [ -z "$db" ] || [ ! -r "$log" ]; then
-		fail "PostgreSQL's log of database ${db:-?} not found ($log)"
+	IFS=, read -r -a dirs <<<"$dirs"
+	for d in "${dirs[@]}"; do
+		[ ! -r "$d/server.log" ] || logs+=("$d/server.log")
+	done
+	if [ -z "$db" ] || [ "${#logs[@]}" -eq 0 ]; then
+		fail "PostgreSQL's log of database ${db:-?} not found (${dirs[*]})"
 		return
 	fi
 	assert_eq "PostgreSQL logged no key of this test's rows" "" \
-		"$(grep -F " db=$db " "$log" | grep -F 'DETAIL:  Key (' | head -n 3 || true)"
+		"$(cat "${logs[@]}" | grep -F " db=$db " | grep -F 'DETAIL:  Key (' | head -n 3 || true)"
 }
 
 # finish: the summary line; the exit status of the test.
