@@ -96,9 +96,9 @@ casework_begin(struct server *srv)
 		nodes_reload_at = srv->now + NODES_RELOAD;
 		srv->conn->timer(0, nodes_tick, srv);
 	}
+	cluster_unit_begin();		/* before the unit's savepoint */
 	store_mark(srv->st);
 	pool_request_begin(srv);
-	cluster_unit_begin();
 	if (srv->notify != NULL && srv->notify->unit_begin != NULL)
 		srv->notify->unit_begin();
 }

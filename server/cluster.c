@@ -131,7 +131,8 @@
 
 #define CHANNEL			"offramp_cluster"
 #define CLUSTER_RING		4096	/* notes received, not drained yet */
-#define CLUSTER_NOTES_MAX	512	/* notes of one turn; then sent */
+#define CLUSTER_NOTES_MAX	512	/* notes of a turn sent before its
+					 * next unit of work */
 #define CLUSTER_POLL_MS		1000
 #define CLUSTER_IDLE_END	"10s"	/* a stopped node's session ends */
 #define CLUSTER_DEADLINE_MS	5000	/* a query of the listener's */
@@ -147,9 +148,9 @@
 static int enabled;			/* a PostgreSQL store */
 static char node[17];			/* this node's id, hex */
 
-/* The turn's notes (the loop's alone). */
-static struct cluster_note notes[CLUSTER_NOTES_MAX];
-static size_t nnotes;
+/* The turn's notes (the loop's alone): notes_cap of them allocated. */
+static struct cluster_note *notes;
+static size_t nnotes, notes_cap;
 static int quiet;			/* notes of other nodes are acted on:
 					 * nothing to tell again */
 
@@ -163,12 +164,28 @@ noting(void)
 	return enabled && !quiet;
 }
 
-/* Keeps n (and its text) for the turn's commit; the turn's notes are
- * sent at once (inside its transaction) when there are
- * CLUSTER_NOTES_MAX already. */
+static void
+flush_now(void)
+{
+	if (cluster_flush(server) != 0)
+		log_warn("cluster: cannot send the turn's notes: its commit "
+		    "fails");
+}
+
+/*
+ * Keeps n (and its text) for the turn's commit. The notes of a unit of
+ * work stay with it until it ends (a NOTIFY sent inside the unit would
+ * go with its savepoint were it undone, and with it those of the units
+ * before): the array grows, and the turn's notes are sent before its
+ * next unit once there are CLUSTER_NOTES_MAX (cluster_unit_begin). Out of
+ * memory they are sent at once.
+ */
 static void
 note_add(const struct cluster_note *n)
 {
+	struct cluster_note *more;
+	size_t cap;
+
 	if (!noting()) {
 		free(n->text);
 		return;
@@ -176,9 +193,19 @@ note_add(const struct cluster_note *n)
 	if (nnotes > 0 && n->kind == 'm' && notes[nnotes - 1].kind == 'm' &&
 	    notes[nnotes - 1].a == n->a)
 		return;
-	if (nnotes == CLUSTER_NOTES_MAX && cluster_flush(server) != 0)
-		log_warn("cluster: cannot send the turn's notes: its commit "
-		    "fails");
+	if (nnotes == notes_cap) {
+		cap = notes_cap != 0 ? 2 * notes_cap : CLUSTER_NOTES_MAX;
+		if ((more = realloc(notes, cap * sizeof(*notes))) != NULL) {
+			notes = more;
+			notes_cap = cap;
+		} else if (notes_cap != 0) {
+			flush_now();
+		} else {
+			log_warn("cluster: out of memory: a note is lost");
+			free(n->text);
+			return;
+		}
+	}
 	notes[nnotes++] = *n;
 }
 
@@ -187,16 +214,20 @@ note_add(const struct cluster_note *n)
 static size_t unit_mark;
 static unsigned long flushes, unit_flushes;
 
+/* Before the unit's savepoint (casework_begin): the turn's notes so far
+ * are sent there, outside it, once there are CLUSTER_NOTES_MAX. */
 void
 cluster_unit_begin(void)
 {
+	if (nnotes >= CLUSTER_NOTES_MAX)
+		flush_now();
 	unit_mark = nnotes;
 	unit_flushes = flushes;
 }
 
-/* The unit's notes go: they told of its writes, undone. Flushed inside
- * the unit, its NOTIFYs went with its savepoint, and with them the notes
- * of the turn's units before it (CLUSTER_NOTES_MAX notes in one turn). */
+/* The unit's notes go: they told of its writes, undone. Sent inside the
+ * unit (out of memory), its NOTIFYs went with its savepoint, and with
+ * them those of the turn's units before it. */
 void
 cluster_unit_undo(void)
 {

@@ -569,9 +569,23 @@ session_push_account_text(int64_t account, const char *text, size_t len,
  * case) that falls on the same entry takes it.
  */
 #define EVENTS_SEEN	4096
-static struct {
+struct event_seen {
 	int64_t account, case_id, event;
-} events_seen[EVENTS_SEEN];
+};
+static struct event_seen events_seen[EVENTS_SEEN];
+
+/* The entries the unit of work now changed, as they were: a unit undone
+ * puts them back (its pushes are not sent, and the events it numbered
+ * are not the newest any more). Past EVENTS_UNDO of them, an undone unit
+ * forgets every entry (a late older push is then sent, as before the
+ * first of the case). */
+#define EVENTS_UNDO	256
+static struct {
+	size_t i;
+	struct event_seen was;
+} events_undo[EVENTS_UNDO];
+static size_t nundo;
+static int undo_lost;
 
 /* 1 when event of case_id is to be pushed to account (and noted as the
  * newest), 0 when a newer one was pushed. */
@@ -587,6 +601,12 @@ event_newer(int64_t account, int64_t case_id, int64_t event)
 	if (events_seen[i].account == account &&
 	    events_seen[i].case_id == case_id && events_seen[i].event > event)
 		return 0;
+	if (nundo < EVENTS_UNDO) {
+		events_undo[nundo].i = i;
+		events_undo[nundo++].was = events_seen[i];
+	} else {
+		undo_lost = 1;
+	}
 	events_seen[i].account = account;
 	events_seen[i].case_id = case_id;
 	events_seen[i].event = event;
@@ -985,6 +1005,8 @@ void
 session_unit_begin(void)
 {
 	unit++;
+	nundo = 0;
+	undo_lost = 0;
 }
 
 static void
@@ -1016,6 +1038,16 @@ session_unit_undo(void)
 {
 	for (struct session *s = dirty_head; s != NULL; s = s->dirty_next)
 		drop_unit(s);
+	if (undo_lost)
+		memset(events_seen, 0, sizeof(events_seen));
+	else
+		while (nundo > 0) {
+			nundo--;
+			events_seen[events_undo[nundo].i] =
+			    events_undo[nundo].was;
+		}
+	nundo = 0;
+	undo_lost = 0;
 }
 
 /*
