@@ -367,7 +367,7 @@ casework_reassign(struct server *srv, struct case_info *c, void *origin)
 
 int
 casework_room(struct server *srv, const struct case_info *c, int keep,
-    int *yes)
+    int invited, int *yes)
 {
 	struct participant p[MODEL_PARTICIPANTS_MAX];
 	int64_t stays;
@@ -382,7 +382,7 @@ casework_room(struct server *srv, const struct case_info *c, int keep,
 	if (rc != 0 || (rc = store_case_stays(srv->st, c->id, &stays)) != 0)
 		return rc;
 	*yes = n + (size_t)keep < MODEL_PARTICIPANTS_MAX &&
-	    stays + keep < CASE_STAYS_MAX;
+	    (!invited || stays + keep < CASE_STAYS_MAX);
 	return 0;
 }
 
@@ -440,7 +440,7 @@ casework_invite(struct server *srv, struct case_info *c, int64_t inviter,
 	/* Bounded (casework_room()), with the place of a referral's
 	 * partner counsellor still to join kept. */
 	if ((rc = casework_referral_keeps_place(srv, c, &keep)) != 0 ||
-	    (rc = casework_room(srv, c, keep, &room)) != 0)
+	    (rc = casework_room(srv, c, keep, 1, &room)) != 0)
 		return rc;
 	if (!room)
 		return OFR_E_LIMIT;

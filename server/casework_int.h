@@ -40,11 +40,15 @@ int casework_referral_waiting_at(struct server *srv, const struct case_info *c,
 
 /* 1 in *yes when one more participant fits in c with keep places kept
  * (0 or 1): fewer than MODEL_PARTICIPANTS_MAX participants (one copy
- * each in msg.send), and fewer than CASE_STAYS_MAX stays in its history
- * (present and former participants, which joins could grow), after it.
- * A case over the bound already has no room. 0 or a negative code. */
+ * each in msg.send), after it; and, for one invited (invited 1), fewer
+ * than CASE_STAYS_MAX stays in its history (present and former
+ * participants, which invitations and removals could grow without end).
+ * A referral's partner counsellor (invited 0) joins once a referral, as
+ * a move brings one counsellor: the history does not hold it back (it
+ * would wait for ever: stays are never taken out). A case over the
+ * bound already has no room. 0 or a negative code. */
 int casework_room(struct server *srv, const struct case_info *c, int keep,
-    int *yes);
+    int invited, int *yes);
 /* 1 in *keep when c's open referral waits for its partner counsellor to
  * join (proposed, or accepted with nobody chosen): the case keeps it a
  * place (case.invite). 0 or a negative code. */

@@ -138,7 +138,7 @@ casework_referral_propose(struct server *srv, struct case_info *c,
 	if (!yes)
 		return OFR_E_NOT_FOUND;		/* as a programme unknown */
 	/* a place for the partner's counsellor, kept from now on */
-	if ((rc = casework_room(srv, c, 0, &yes)) != 0)
+	if ((rc = casework_room(srv, c, 0, 0, &yes)) != 0)
 		return rc;
 	if (!yes)
 		return OFR_E_LIMIT;
@@ -206,8 +206,8 @@ casework_referral_keeps_place(struct server *srv, const struct case_info *c,
  * caseload taken; c read back. OFR_E_LIMIT, with nothing written, when
  * c has no room for it (casework_room(): the place kept for it since
  * the proposal went to others meanwhile, as when a partner counsellor
- * who left by itself is deleted and gives the referral back; or the
- * history grew by moves): it waits until c has. OFR_E_NOT_FOUND, with
+ * who left by itself is deleted and gives the referral back): it waits
+ * until c has. OFR_E_NOT_FOUND, with
  * nothing written, when r no longer waits: with several nodes, another
  * node chose its counsellor (or ended it) since r was read. The
  * counsellor's lock does not cover that (two nodes may choose two
@@ -219,7 +219,7 @@ join(struct server *srv, struct case_info *c, const struct referral *r,
 	int64_t version;
 	int rc, room;
 
-	if ((rc = casework_room(srv, c, 0, &room)) != 0)
+	if ((rc = casework_room(srv, c, 0, 0, &room)) != 0)
 		return rc;
 	if (!room)
 		return OFR_E_LIMIT;
@@ -304,7 +304,7 @@ intake(struct server *srv, struct case_info *c, const struct referral *r,
 	    &yes)) != 0 || !yes)
 		return rc;
 	/* no counsellor claimed for a case with no room */
-	if ((rc = casework_room(srv, c, 0, &yes)) != 0 || !yes)
+	if ((rc = casework_room(srv, c, 0, 0, &yes)) != 0 || !yes)
 		return rc;
 	if ((rc = casework_referral_request(srv, c, &now, &req)) != 0)
 		return rc;

@@ -242,5 +242,29 @@ req couns referral.propose "\"case\":$C4,\"partner\":$B"
 assert_error "Sam proposing B" limit
 assert_eq "  nothing changed" "$before" "$(table_counts)"
 
+step "a long history bounds invitations, not a referral's partner counsellor"
+cli k6 remove "$C4" K6 >/dev/null
+# c4's history made 64 stays (written into the store: bringing K6 in and
+# out 25 times more would take half a minute)
+n=$(sql "SELECT count(*) FROM case_members WHERE case_id = $C4")
+sql_rw "WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < 64 - $n)
+INSERT INTO case_members(case_id, account_id, kind, joined_at, left_at, why)
+SELECT $C4, $(account_id k6), 1, 0, 1, 4 FROM g" >/dev/null
+assert_eq "7 in c4, 64 stays in its history" "7|64" \
+	"$(people "$C4")|$(sql "SELECT count(*) FROM case_members WHERE case_id = $C4")"
+bring k6
+assert_error "K6 brought in again: limit (the history)" limit
+cli_out out couns referral propose "$C4" "$B"
+assert_match "Sam proposes B all the same" "$out" '^referral: proposed'
+cli_out out c4 referral accept "$C4"
+assert_match "c4 accepts" "$out" '^referral: accepted$'
+COUNS_DAEMON=0 add_counsellor admin2 ray Ray --languages en --topics leaving
+cli admin2 counsellor-update Ray --presence away >/dev/null	# never matched by itself
+certify_pending Ray --by admin2
+counsellor_up ray
+cli ray take "$C4" >/dev/null
+assert_eq "Ray of B takes it: the 8th, the history's 65th stay" "$(account_id ray)|8|65" \
+	"$(receiver "$C4")|$(people "$C4")|$(sql "SELECT count(*) FROM case_members WHERE case_id = $C4")"
+
 stop_server
 finish
