@@ -611,6 +611,23 @@ cli_out() {
 	return "$_co_rc"
 }
 
+# cut_listing WHAT PREFIX MIN TOTAL: the last clirun, a CLI listing of
+# TOTAL entries (more than one frame of the server's holds), exited 0,
+# listed more than MIN and fewer than TOTAL lines starting PREFIX, and
+# said on stderr that the rest were left out.
+cut_listing() {
+	local n
+	assert_eq "$1: exit 0" 0 "$RC"
+	n=$(grep -c "^$2" <<<"$OUT" || true)
+	if [ "$n" -gt "$3" ] && [ "$n" -lt "$4" ]; then
+		pass "  as many as one frame holds ($n of $4)"
+	else
+		fail "  $n listed, of $4"
+	fi
+	assert_contains "  and says the rest were left out" "$ERR" \
+		"than one answer holds"
+}
+
 # error_line CODE: ERROR_LINE is the first line of $OUT that is an error
 # frame with CODE (an extended regular expression), or "" (no process).
 error_line() {
