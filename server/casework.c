@@ -643,8 +643,13 @@ casework_take(struct server *srv, int64_t counsellor, int64_t case_id,
 		return rc;
 	if (yes)
 		return take_referral(srv, me, &c, &r, origin);
+	/* Its own already: its request brought it back to work, and the
+	 * rematch gave it the case, or joined it to the referral, first. */
+	if (c.status != CASE_WAITING && (rc = store_case_has_participant(
+	    srv->st, c.id, counsellor, &yes)) != 0)
+		return rc;
 	if (c.status != CASE_WAITING)	/* others' cases do not exist here */
-		return OFR_E_NOT_FOUND;
+		return yes ? OFR_E_BAD_STATE : OFR_E_NOT_FOUND;
 	if (me == NULL || !me->eligible)
 		return OFR_E_FORBIDDEN;
 	if ((rc = fits_case(srv, me, &c)) <= 0)

@@ -259,11 +259,12 @@ assert_match "Sam proposes B all the same" "$out" '^referral: proposed'
 cli_out out c4 referral accept "$C4"
 assert_match "c4 accepts" "$out" '^referral: accepted$'
 COUNS_DAEMON=0 add_counsellor admin2 ray Ray --languages en --topics leaving
-cli admin2 counsellor-update Ray --presence away >/dev/null	# never matched by itself
 certify_pending Ray --by admin2
-counsellor_up ray
-cli ray take "$C4" >/dev/null
-assert_eq "Ray of B takes it: the 8th, the history's 65th stay" "$(account_id ray)|8|65" \
+# Ray, online and certified but not connected, asks to take it: his
+# request brings him to work, and the rematch joins him first
+clirun ray take "$C4"
+assert_match "Ray taking it: bad_state (he is in it already)" "$ERR" '^offramp: bad_state: case\.take'
+assert_eq "  Ray of B joined it: the 8th, the history's 65th stay" "$(account_id ray)|8|65" \
 	"$(receiver "$C4")|$(people "$C4")|$(sql "SELECT count(*) FROM case_members WHERE case_id = $C4")"
 
 stop_server
