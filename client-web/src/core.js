@@ -296,6 +296,9 @@ export class Core extends Emitter {
 				msg.sealed = m.sealed;
 				msg.bind = m.bind;	// its binding, once taken (bindOut)
 				if (!(isId(msg.bind?.seq) && Number.isSafeInteger(msg.bind?.time) && msg.bind?.caseId === c.case.id)) delete msg.bind;
+				// asked to store, no answer yet: it goes as it is (flushNow)
+				if (m.tried === true && msg.bind) msg.tried = true;
+				else delete msg.tried;
 				if (msg.state === 'sending') msg.state = 'queued';
 				if (!have) e.messages.push(msg);
 				e.outbox.push(msg);
@@ -334,11 +337,23 @@ export class Core extends Emitter {
 	 * message leaves) and my clock, never before my previous one. A
 	 * message of the outbox takes one once (flushNow: m.bind) and keeps it
 	 * through failed seals and seals again: a number is never used up by
-	 * an attempt, which the peer would take for a message held back. */
+	 * an attempt, which the peer would take for a message held back. A
+	 * report takes the next one too (report): a message that has not
+	 * left by then takes a new one after it (numberTaken). */
 	bindOut(e, k) {
 		const last = e.bindOut || { seq: 0, time: 0 };
 		e.bindOut = { seq: last.seq + 1, time: Math.max(this.now(), last.time) };
 		return { caseId: k.id, ...e.bindOut };
+	}
+
+	/* true when a report took a later number of case e than outbox
+	 * message m holds, and the server has not been asked to store m: m
+	 * would come after the report with a lower number (the peer's
+	 * "replayed"), so it takes the next one instead. One asked and not
+	 * answered (m.tried: the connection closed) may be stored: it keeps
+	 * its number and mid, and the server answers a retry "dup". */
+	numberTaken(e, m) {
+		return Boolean(m.bind && !m.tried && e.bindOut && m.bind.seq < e.bindOut.seq);
 	}
 
 	/**
@@ -768,7 +783,7 @@ export class Core extends Emitter {
 	 */
 	messages(id) {
 		const e = this.cs.get(id);
-		return e ? e.messages.map((m) => { const c = { ...m }; delete c.sealed; delete c.bind; return c; }) : [];
+		return e ? e.messages.map((m) => { const c = { ...m }; delete c.sealed; delete c.bind; delete c.tried; return c; }) : [];
 	}
 
 	/**
@@ -964,6 +979,7 @@ export class Core extends Emitter {
 		const c = { ...m };
 		delete c.sealed;
 		delete c.bind;
+		delete c.tried;
 		this.changed();
 		this.emit('message-state', { caseId: m.caseId, message: c });
 	}
@@ -1001,6 +1017,14 @@ export class Core extends Emitter {
 		const ask = (f) => this.ask(f);
 		while (e.outbox.length > 0 && this.conn.state === 'online') {
 			const k = e.kase, m = e.outbox[0];
+			if (e.reporting) {	// a report's number first: it leaves before
+				await e.reporting;
+				continue;
+			}
+			if (this.numberTaken(e, m)) {	// it takes the next one
+				delete m.sealed;
+				delete m.bind;
+			}
 			if (!m.sealed) {
 				const others = (k.participants || []).filter((p) => !this.me(p) && told(p));
 				const why = k.status !== 'active' && k.status !== 'paused' ? (k.status === 'closed' ? ERR.CASE_CLOSED : ERR.CASE_WAITING)
@@ -1039,6 +1063,8 @@ export class Core extends Emitter {
 					}
 					return;	// a network error: the next login tries again
 				}
+				// a report took the next number meanwhile: again
+				if (this.numberTaken(e, m)) continue;
 				m.sealed = { case: k.id, copies };
 				this.changed();
 			}
@@ -1053,6 +1079,11 @@ export class Core extends Emitter {
 				this.retryLater(e);
 				return;
 			}
+			// a report meanwhile: sealed again (nothing left yet)
+			if (e.reporting || !m.sealed || this.numberTaken(e, m)) continue;
+			// from here the server may have it: until it answers it keeps
+			// its number and mid (a retry is answered "dup")
+			m.tried = true;
 			this.setMsg(e, m, 'sending');
 			try {
 				const [one] = m.sealed.copies;
@@ -1063,9 +1094,11 @@ export class Core extends Emitter {
 					this.setMsg(e, m, 'queued');
 					return;
 				}
+				delete m.tried;	// refused: nothing was stored
 				if (RETRYABLE.has(err.code)) {
-					// nothing was stored: the same copies (the same mid) go
-					// again a little later, until the server takes them
+					// the same copies (the same mid) go again a little
+					// later, until the server takes them (sealed again if a
+					// report came meanwhile)
 					this.setMsg(e, m, 'queued', err.code);
 					this.fail(err, 'msg.send');
 					this.retryLater(e);
@@ -1087,6 +1120,7 @@ export class Core extends Emitter {
 			e.outbox.shift();
 			delete m.sealed;
 			delete m.bind;
+			delete m.tried;
 			e.retryMs = 0;
 			// a referral's summary changes the case, which the server pushes to nobody
 			if (m.summary) await this.refreshCasesNow().catch(() => {});
@@ -1284,21 +1318,46 @@ export class Core extends Emitter {
 					r.sent = false;	// owed still: sent once the list is mended, or the key verified
 					continue;
 				}
-				const copies = [], b = this.bindOut(e, k);
-				const report = envelopeWrite({ ...b, kind: ENVELOPE_REPORT, count: r.count, reason: r.reason });
-				const nothing = envelopeWrite({ ...b, kind: ENVELOPE_NOTHING });
-				for (const p of others)
-					copies.push(await this.e2e.seal(p, p.key === peer ? report : nothing, (f) => this.ask(f)));
-				try {
-					await this.keepBeforeSend();	// as a message (flushNow)
-				} catch (err) {
-					r.sent = false;	// owed still
-					throw err;
-				}
-				await this.ask({ type: 'msg.send', case: k.id, mid: b64Encode(sodium.randombytes_buf(OFR_MID_BYTES)), copies }, { retry: true });
+				await this.report(e, k, others, peer, r);
 			} catch (err) {
 				this.fail(err instanceof OfframpError ? err : new OfframpError(ERR.INTERNAL, 'report'), 'msg.send');
 			}
+		}
+	}
+
+	/* Seals and sends report r to peer in case e (k), "nothing" to the
+	 * others. Its number is the case's next; no message of e takes one, or
+	 * leaves, until the server answered (flushNow waits for e.reporting):
+	 * numbers go out in order. A report that did not go gives its number
+	 * back (a gap would tell the others that messages were held back). */
+	async report(e, k, others, peer, r) {
+		while (e.reporting) await e.reporting;	// another report of e
+		let done = null;
+		e.reporting = new Promise((resolve) => { done = resolve; });
+		const b = this.bindOut(e, k);
+		try {
+			const copies = [];
+			const report = envelopeWrite({ ...b, kind: ENVELOPE_REPORT, count: r.count, reason: r.reason });
+			const nothing = envelopeWrite({ ...b, kind: ENVELOPE_NOTHING });
+			for (const p of others)
+				copies.push(await this.e2e.seal(p, p.key === peer ? report : nothing, (f) => this.ask(f)));
+			try {
+				await this.keepBeforeSend();	// as a message (flushNow)
+			} catch (err) {
+				r.sent = false;	// owed still
+				throw err;
+			}
+			await this.ask({ type: 'msg.send', case: k.id, mid: b64Encode(sodium.randombytes_buf(OFR_MID_BYTES)), copies }, { retry: true });
+		} catch (err) {
+			// not stored (unless the connection closed before the answer)
+			if (err.code !== ERR.CONN && err.code !== ERR.TIMEOUT && e.bindOut?.seq === b.seq) {
+				e.bindOut = { seq: b.seq - 1, time: e.bindOut.time };
+				this.changed();
+			}
+			throw err;
+		} finally {
+			e.reporting = null;
+			done();
 		}
 	}
 
@@ -1320,6 +1379,7 @@ export class Core extends Emitter {
 		const c = { ...m, deliveredTo: [...m.deliveredTo] };
 		delete c.sealed;
 		delete c.bind;
+		delete c.tried;
 		this.changed();
 		this.emit('message-state', { caseId: m.caseId, message: c, to: f.to });
 	}

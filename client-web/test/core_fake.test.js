@@ -134,9 +134,18 @@ test('conn: bounded; backoff capped; a fatal login stops; a pinned server key is
 
 /* A case with the core as client and an E2E peer as counsellor of
  * programme 1 whose key the server names (realKey), certified by certSk. */
-function counsellorScene(f, { pins, certSk, progKey }) {
+/* fresh: each prekeys.get hands out the next one-time key (a session
+ * started again after a reset needs one of its own) */
+function counsellorScene(f, { pins, certSk, progKey, fresh = false }) {
 	const peer = new E2E();
-	const bundle = peer.makeBundle(2);
+	const full = peer.makeBundle(fresh ? 8 : 2);
+	let given = 0;
+	const nextBundle = () => {
+		if (!fresh) return full;
+		const b = P.x3dhBundleDecode(full);
+		b.opk = b.opk.slice(given, ++given);
+		return P.x3dhBundleEncode(b);
+	};
 	const now = Math.floor(Date.now() / 1000);
 	const cert = P.certSign(certSk, { counsellorPk: peer.pk, programmeId: 1, notBefore: now - 60, notAfter: now + 3600 });
 	const kase = (clientKey) => ({
@@ -147,7 +156,7 @@ function counsellorScene(f, { pins, certSk, progKey }) {
 	f.handlers['case.list'] = (fr, s) => ({ cases: [kase(s.clientKey)] });
 	f.handlers['programme.get'] = () => ({ programme: { id: 1, key: b64(progKey) } });
 	f.handlers['prekeys.get'] = (fr) => (fr.key === peer.key
-		? { bundle: b64(bundle), cert: b64(cert), programme: 1 } : { error: 'not_found' });
+		? { bundle: b64(nextBundle()), cert: b64(cert), programme: 1 } : { error: 'not_found' });
 	const sent = [];
 	f.handlers['msg.send'] = (fr) => {
 		sent.push(fr);
@@ -203,11 +212,11 @@ test('core: a key the server names instead of the bundle\'s is refused both ways
 
 /* A client core logged in to a scripted server whose counsellor of case
  * 77 is certified by a programme key built into the bundle. */
-async function withCounsellor() {
+async function withCounsellor({ fresh = false, opts = {} } = {}) {
 	const f = await fake();
 	const prog = sodium.crypto_sign_keypair();
-	const sc = counsellorScene(f, { certSk: prog.privateKey, progKey: prog.publicKey });
-	const c = await core(f, { pins: [[1, b64(prog.publicKey)]] }, { account: true });
+	const sc = counsellorScene(f, { certSk: prog.privateKey, progKey: prog.publicKey, fresh });
+	const c = await core(f, { pins: [[1, b64(prog.publicKey)]], ...opts }, { account: true });
 	await c.login();
 	return { f, prog, sc, c };
 }
@@ -697,4 +706,90 @@ test('core: a message leaves only after beforeSend kept the state that sealed it
 	const from = P.b64Decode(c.key, 32, 32);
 	assert.deepEqual(sc.sent.map((fr) => new TextDecoder().decode(P.envelopeParse(sc.peer.open(from, P.b64Decode(fr.copies[0].ct, 1, P.OFR_CT_MAX))).text)),
 		['one', 'two', 'three']);
+});
+
+/* The counsellor's client reading the copies the core sent, as
+ * received() does: opened; a report keeps the newest session and starts
+ * its sender's numbers again; else envelopeCheck against the sender's
+ * last number in that case. */
+function counsellorReads(sc, clientKey) {
+	const from = P.b64Decode(clientKey, 32, 32);
+	const last = new Map();		// case -> {seq, time}
+	return (fr) => {
+		const ct = P.b64Decode(fr.copies.find((x) => x.to === sc.peer.key).ct, 1, P.OFR_CT_MAX);
+		let env;
+		try {
+			env = P.envelopeParse(sc.peer.open(from, ct));
+		} catch (e) {
+			return { unreadable: e.reason || e.message };
+		}
+		const report = env.kind === P.ENVELOPE_REPORT;
+		const was = report ? null : last.get(fr.case);
+		const found = P.envelopeCheck(env, fr.case, was?.seq ?? 0, was?.time ?? 0, env.time + 1);
+		if (report) sc.peer.keepLatest(from);
+		const warn = [];
+		if (found & P.ENVELOPE_REPLAYED) warn.push('replayed');
+		if (found & P.ENVELOPE_HELD_BACK) warn.push('held_back');
+		if (found & P.ENVELOPE_EARLIER) warn.push('earlier');
+		if (!(found & P.ENVELOPE_REPLAYED)) last.set(fr.case, { seq: env.seq, time: Math.max(env.time, was?.time ?? 0) });
+		return report ? { case: fr.case, seq: env.seq, report: true, warn } : { case: fr.case, seq: env.seq, text: new TextDecoder().decode(env.text), warn };
+	};
+}
+
+/* A message from the counsellor in case id that does not authenticate
+ * (its last byte flipped): the core resets the sessions and owes a report. */
+async function pushUnreadable(f, sc, c, seq, id = 77) {
+	const clientP = sc.kase(c.key).participants[0];
+	const askPeer = async (fr) => {
+		if (fr.type === 'prekeys.get') return { bundle: b64(await upBundle(f, c.key)) };
+		throw new Error(fr.type);
+	};
+	const ct = P.b64Decode((await sc.peer.seal(clientP, P.envelopeText(te.encode('unreadable')), askPeer)).ct, 1, P.OFR_CT_MAX);
+	ct[ct.length - 1] ^= 1;
+	f.push({ type: 'msg', seq, case: id, mid: b64(sodium.randombytes_buf(16)), from: sc.peer.key, ts: Math.floor(Date.now() / 1000), ct: b64(ct) });
+}
+
+test('core: a report takes the case\'s next number: a message sealed again after it takes a later one (not read as a replay); a report refused gives its number back', async () => {
+	const { f, sc, c } = await withCounsellor({ fresh: true });
+	const read = counsellorReads(sc, c.key);
+	const got = [];		// what the counsellor reads, in the server's order
+	let refuse = null;
+	f.handlers['msg.send'] = (fr) => {
+		if (refuse) {
+			const error = refuse;
+			refuse = null;
+			return { error };
+		}
+		sc.sent.push(fr);
+		got.push(read(fr));
+		return { mid: fr.mid, dup: false };
+	};
+	c.send(77, 'first');
+	await waitFor(() => sc.sent.length === 1, 3000, 'the first');
+	// 'second' is refused once (bad_recipients), and the case.list the core
+	// then asks for is answered late; meanwhile a report goes
+	let held = null;
+	const list = f.handlers['case.list'];
+	f.handlers['case.list'] = (fr, s) => {
+		held = () => f.send(s, { type: 'case.list.ok', re: fr.id, ...list(fr, s) });
+		return null;
+	};
+	refuse = 'bad_recipients';
+	c.send(77, 'second');
+	await waitFor(() => held, 3000, 'case.list asked after bad_recipients');
+	await pushUnreadable(f, sc, c, 1);
+	await waitFor(() => sc.sent.length === 2, 3000, 'the report');
+	f.handlers['case.list'] = list;
+	held();
+	await waitFor(() => sc.sent.length === 3, 3000, 'the second, sealed again');
+	// the next report (another reset) is refused: not stored, its number is the next message's
+	c.resets.clear();
+	refuse = 'case_closed';
+	await pushUnreadable(f, sc, c, 2);
+	await waitFor(() => refuse === null, 3000, 'the report refused');
+	await c.request({ type: 'ping' });
+	c.send(77, 'third');
+	await waitFor(() => sc.sent.length === 4, 3000, 'the third');
+	assert.deepEqual(got.map((x) => [x.seq, x.text ?? 'report', x.warn]),
+		[[1, 'first', []], [3, 'report', []], [4, 'second', []], [5, 'third', []]], 'in order, no warning');
 });
