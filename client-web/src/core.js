@@ -200,6 +200,7 @@ export class Core extends Emitter {
 		// reset and one report per peer per page load (CRYPTO.md,
 		// "Undecryptable messages"). key -> {caseId, count, reason, sent}
 		this.resets = new Map();
+		this.resetsMade = 0;	// how many: a seal that saw one begin is done again
 		const trustOpts = {
 			bundle: this.pinned, now: this.now, onChange: () => this.changed(),
 			onRotate: (ev) => this.emit('programme-rotated', ev),
@@ -1043,6 +1044,7 @@ export class Core extends Emitter {
 				}
 				if (m.reason) this.setMsg(e, m, 'queued');
 				const copies = [];
+				const resets = this.resetsMade;
 				let at = null;
 				try {
 					const bind = m.bind ||= this.bindOut(e, k);	// saved with the outbox
@@ -1063,8 +1065,9 @@ export class Core extends Emitter {
 					}
 					return;	// a network error: the next login tries again
 				}
-				// a report took the next number meanwhile: again
-				if (this.numberTaken(e, m)) continue;
+				// a report took the next number meanwhile, or sessions were
+				// dropped (one of these copies may be in a dead one): again
+				if (this.resetsMade !== resets || this.numberTaken(e, m)) continue;
 				m.sealed = { case: k.id, copies };
 				this.changed();
 			}
@@ -1079,7 +1082,7 @@ export class Core extends Emitter {
 				this.retryLater(e);
 				return;
 			}
-			// a report meanwhile: sealed again (nothing left yet)
+			// a report or a reset meanwhile: sealed again (nothing left yet)
 			if (e.reporting || !m.sealed || this.numberTaken(e, m)) continue;
 			// from here the server may have it: until it answers it keeps
 			// its number and mid (a retry is answered "dup")
@@ -1098,7 +1101,7 @@ export class Core extends Emitter {
 				if (RETRYABLE.has(err.code)) {
 					// the same copies (the same mid) go again a little
 					// later, until the server takes them (sealed again if a
-					// report came meanwhile)
+					// report or a reset came meanwhile)
 					this.setMsg(e, m, 'queued', err.code);
 					this.fail(err, 'msg.send');
 					this.retryLater(e);
@@ -1291,6 +1294,19 @@ export class Core extends Emitter {
 		r = { caseId, count: 1, reason: reason === 'limit' ? 1 : reason === 'no_session' ? 2 : 3, sent: false };
 		this.resets.set(from, r);
 		this.e2e.reset(b64Decode(from, 32, 32, 'from'));
+		// a message sealed to it in a dropped session would come after the
+		// report, in a session the peer drops at the report: it is sealed
+		// again (its number kept; the same mid, so the server answers "dup"
+		// if it has the old copies); one being sealed now, too (flushNow)
+		this.resetsMade++;
+		for (const [, e] of this.cs) {
+			for (const m of e.outbox) {
+				if (m.sealed?.copies?.some((c) => c.to === from)) {
+					delete m.sealed;
+					this.changed();
+				}
+			}
+		}
 		return true;
 	}
 

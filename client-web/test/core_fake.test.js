@@ -793,3 +793,44 @@ test('core: a report takes the case\'s next number: a message sealed again after
 	assert.deepEqual(got.map((x) => [x.seq, x.text ?? 'report', x.warn]),
 		[[1, 'first', []], [3, 'report', []], [4, 'second', []], [5, 'third', []]], 'in order, no warning');
 });
+
+test('core: a message sealed before the counsellor\'s sessions were reset is sealed again in the new one, in the report\'s case and in another', async () => {
+	let failKeep = false;
+	const { f, sc, c } = await withCounsellor({ fresh: true, opts: {
+		beforeSend: async () => {
+			if (failKeep) throw new Error('disk full');
+		},
+	} });
+	const read = counsellorReads(sc, c.key);
+	const got = [];		// what the counsellor reads, in the server's order
+	f.handlers['msg.send'] = (fr) => {
+		sc.sent.push(fr);
+		got.push(read(fr));
+		return { mid: fr.mid, dup: false };
+	};
+	const other = (key) => ({ ...sc.kase(key), id: 78 });	// another case with the same counsellor
+	f.handlers['case.list'] = (fr, s) => ({ cases: [sc.kase(s.clientKey), other(s.clientKey)] });
+	f.push({ type: 'case', case: other(c.key) });
+	await waitFor(() => c.caseOf(78), 3000, 'the other case');
+	const state = (m) => c.messages(m.caseId).find((x) => x.mid === m.mid);
+	const m1 = c.send(77, 'first');
+	await waitFor(() => state(m1).state === 'sent', 3000, 'the first');
+	// sealed in the session of now, kept back: the device could not keep the state
+	failKeep = true;
+	const m77 = c.send(77, 'second');
+	const m78 = c.send(78, 'elsewhere');
+	await waitFor(() => [m77, m78].every((m) => state(m).reason === 'io'), 3000, 'both kept back');
+	failKeep = false;
+	// an unreadable message: the sessions are dropped, the report goes in a new one
+	await pushUnreadable(f, sc, c, 1);
+	await waitFor(() => sc.sent.length === 2, 3000, 'the report');
+	f.push({ type: 'case', case: sc.kase(c.key) });		// each case push flushes again
+	f.push({ type: 'case', case: other(c.key) });
+	await waitFor(() => sc.sent.length === 4, 3000, 'both sent');
+	// the report may go before 'second' or after it: read, in order, either way
+	assert.ok(got.every((x) => !x.unreadable && x.warn.length === 0), JSON.stringify(got));
+	const texts = (id) => got.filter((x) => x.case === id).map((x) => x.text ?? 'report');
+	assert.deepEqual(texts(77).filter((x) => x !== 'report'), ['first', 'second']);
+	assert.deepEqual(texts(78), ['elsewhere'], 'read, in the new session');
+	await waitFor(() => [m77, m78].every((m) => state(m).state === 'sent'), 3000, 'both shown sent');
+});
