@@ -75,7 +75,10 @@ function requestOk(k) {
  */
 export function caseShapeOk(k) {
 	return requestOk(k) && STATUSES.includes(k.status) && optional(k.updated, isTime) &&
-		optional(k.members, isTime) && optional(k.queue_position, isId) && optional(k.unread, isTime) &&
+		// queue_position 0: the case no longer waits in the store while the
+		// server's copy still did (S_CASE_QUEUE_POSITION; another node of
+		// a cluster matched it): no place is shown, the case is kept
+		optional(k.members, isTime) && optional(k.queue_position, isTime) && optional(k.unread, isTime) &&
 		Array.isArray(k.participants) && k.participants.length <= STAYS_MAX &&
 		k.participants.every((p) => participantOk(p, false)) &&
 		(k.former === undefined || (Array.isArray(k.former) && k.former.length <= FORMER_MAX &&
@@ -86,11 +89,14 @@ export function caseShapeOk(k) {
 /**
  * The entries of a case.queue answer that have the shape of one (a
  * waiting case's request, or a referral's: referred_by), at most
- * QUEUE_MAX; the others are left out.
+ * QUEUE_MAX; the others are left out. waiting below 0 (the server's
+ * clock minus a time another node's clock wrote, or a clock stepped back)
+ * is taken as 0.
  * @param {*} list
  * @returns {object[]}
  */
 export function queueShaped(list) {
-	return (Array.isArray(list) ? list : []).filter((q) => requestOk(q) && optional(q.waiting, isTime) &&
-		optional(q.referred_by, isId) && optional(q.status, (s) => STATUSES.includes(s))).slice(0, QUEUE_MAX);
+	return (Array.isArray(list) ? list : []).filter((q) => requestOk(q) && optional(q.waiting, Number.isSafeInteger) &&
+		optional(q.referred_by, isId) && optional(q.status, (s) => STATUSES.includes(s))).slice(0, QUEUE_MAX)
+		.map((q) => (q.waiting < 0 ? { ...q, waiting: 0 } : q));
 }

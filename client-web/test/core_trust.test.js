@@ -99,17 +99,20 @@ test('a programme key the server made up is never used silently: reported with i
 	assert.equal(counsellorOf(d).certified, true);
 });
 
-test('a client that asked for a programme refuses a counsellor of another, though certified by a trusted key', async () => {
+test('a client that asked for a programme refuses a counsellor of another, though certified by a trusted key (the request answered with queue_position 0)', async () => {
 	const f = await fake();
 	const p1 = sodium.crypto_sign_keypair(), p2 = sodium.crypto_sign_keypair();
 	const other = counsellor(2, p2.privateKey);
 	const sc = scene(f, other, { 1: { key: p1.publicKey }, 2: { key: p2.publicKey } });
 	f.handlers['case.list'] = () => ({ cases: [] });
-	f.handlers['case.request'] = (fr, s) => ({ case: { ...sc.kase(s.clientKey), status: 'waiting', participants: [{ key: s.clientKey, role: 'client', name: 'quiet-heron-1' }] } });
+	// queue_position 0: another node of a cluster matched the case as this
+	// one answered (S_CASE_QUEUE_POSITION counts no waiting case)
+	f.handlers['case.request'] = (fr, s) => ({ case: { ...sc.kase(s.clientKey), status: 'waiting', queue_position: 0, participants: [{ key: s.clientKey, role: 'client', name: 'quiet-heron-1' }] } });
 	const c = await core(f, { pins: [[1, b64(p1.publicKey)], [2, b64(p2.publicKey)]] });
 	await c.login();
-	await c.requestCase({ language: 'en', programme: 1 });
+	const asked = await c.requestCase({ language: 'en', programme: 1 });
 	assert.equal(f.seen.find((x) => x.type === 'case.request').programme, 1);
+	assert.deepEqual([asked?.status, asked?.queuePosition], ['waiting', null], 'kept, no place shown');
 	// the server assigns a counsellor of programme 2
 	f.handlers['case.list'] = (fr, s) => ({ cases: [sc.kase(s.clientKey)] });
 	f.push({ type: 'case', case: sc.kase(c.key) });

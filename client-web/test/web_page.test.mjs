@@ -75,13 +75,14 @@ test('a malformed case object from the server is dropped: the page goes on follo
 	assert.equal(p.store.state.cases[8], undefined, 'the malformed case is not shown');
 });
 
-test('a counsellor\'s queue keeps only entries of the shape of one: a null among them does not stop the inbox', async () => {
+test('a counsellor\'s queue keeps only entries of the shape of one: a null among them does not stop the inbox; a negative waiting (another node\'s clock) is 0', async () => {
 	const f = await fake();
 	f.account = (key) => ({ key, role: 'counsellor', name: 'Sam', programme: 1 });
 	const waiting = { id: 11, status: 'waiting', language: 'en', topic: null, urgency: 'normal', created: NOW, updated: NOW,
 		preferences: { asked: [], met: null, unmet: null }, participants: [], former: [], waiting: 120 };
 	const referred = { id: 12, language: 'de', topic: 'family', urgency: 'high', created: NOW, preferences: null, referred_by: 2, waiting: 60 };
-	f.handlers['case.queue'] = () => ({ cases: [null, waiting, { id: 'x' }, { ...referred, id: 13, referred_by: 'Programme 2' }, referred, 5] });
+	const ahead = { ...referred, id: 14, waiting: -40 };	// answered on a node whose clock runs ahead
+	f.handlers['case.queue'] = () => ({ cases: [null, waiting, { id: 'x' }, { ...referred, id: 13, referred_by: 'Programme 2' }, referred, 5, ahead, { ...ahead, id: 15, waiting: 1.5 }] });
 	f.handlers['presence.set'] = () => ({});
 	f.handlers['programme.get'] = (fr) => ({ programme: { id: fr.programme, name: 'Exit South', key: P.b64Encode(sodium.crypto_sign_keypair().publicKey) } });
 	// a counsellor's account, opened from its recovery code
@@ -90,11 +91,11 @@ test('a counsellor\'s queue keeps only entries of the shape of one: a null among
 	await p.intents.restore(encodeRecovery(sodium, seed.exportRecovery()));
 	assert.equal(p.store.state.screen, 'inbox');
 	await waitFor(() => p.store.state.queue.length > 0, 3000, 'the queue');
-	assert.deepEqual(p.store.state.queue.map((q) => q.id), [11, 12]);
+	assert.deepEqual(p.store.state.queue.map((q) => q.id), [11, 12, 14]);
 	assert.equal(p.core().account.role, 'counsellor');
 	// the core alone: what case.queue gave, shaped
 	const q = await p.core().queue();
-	assert.deepEqual(q.map((x) => [x.id, x.waiting, x.referred_by ?? null]), [[11, 120, null], [12, 60, 2]]);
+	assert.deepEqual(q.map((x) => [x.id, x.waiting, x.referred_by ?? null]), [[11, 120, null], [12, 60, 2], [14, 0, 2]]);
 	f.handlers['case.queue'] = () => ({ cases: Array.from({ length: 150 }, (_, i) => ({ ...referred, id: 100 + i })) });
 	assert.equal((await p.core().queue()).length, 100, 'at most 100 (PROTOCOL.md)');
 });
