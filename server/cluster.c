@@ -164,6 +164,18 @@ noting(void)
 	return enabled && !quiet;
 }
 
+/* Sent: an array a big unit grew goes back to nothing (the next note
+ * makes one of CLUSTER_NOTES_MAX). */
+static void
+notes_shrink(void)
+{
+	if (notes_cap > CLUSTER_NOTES_MAX) {
+		free(notes);
+		notes = NULL;
+		notes_cap = 0;
+	}
+}
+
 static void
 flush_now(void)
 {
@@ -672,6 +684,7 @@ cluster_flush(struct server *srv)
 		free(notes[i].text);
 	nnotes = 0;
 	flushes++;
+	notes_shrink();
 	return rc;
 }
 
@@ -734,6 +747,7 @@ cluster_flush(struct server *srv)
 		free(notes[i].text);
 	nnotes = 0;
 	flushes++;
+	notes_shrink();
 	return 0;
 }
 

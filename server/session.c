@@ -1124,6 +1124,11 @@ session_turn_end(struct server *srv)
 		    "committed since commit %lld may not be on disk; stopping "
 		    "without acknowledging it", (long long)durable);
 	}
+	/* The newest events its pushes noted were not told: forgotten
+	 * (a late older push of another node is then sent, as before the
+	 * first of its case) */
+	if (rc != 0)
+		memset(events_seen, 0, sizeof(events_seen));
 	for (s = dirty_head; s != NULL; s = next) {
 		next = s->dirty_next;
 		untouch(s);
