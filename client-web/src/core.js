@@ -308,6 +308,10 @@ export class Core extends Emitter {
 			e.seen = Number.isSafeInteger(c.seen) && c.seen >= 0 ? c.seen : 0;
 			if (Number.isSafeInteger(c.bindOut?.seq) && Number.isSafeInteger(c.bindOut?.time))
 				e.bindOut = { seq: c.bindOut.seq, time: c.bindOut.time };
+			const o = c.reportOut;	// a report that may be stored: it goes again, as it is (flushNow)
+			if (e.bindOut && isId(o?.seq) && o.seq <= e.bindOut.seq && typeof o.mid === 'string' && Array.isArray(o.copies) &&
+			    o.copies.length <= PARTICIPANTS_MAX && o.copies.every((x) => typeof x?.to === 'string' && typeof x?.ct === 'string'))
+				e.reportOut = { seq: o.seq, mid: o.mid, copies: o.copies.map((x) => ({ to: x.to, ct: x.ct })) };
 			e.binds = {};
 			for (const [k, b] of Object.entries(c.binds || {}))
 				if (Number.isSafeInteger(b?.seq) && Number.isSafeInteger(b?.time)) e.binds[k] = { seq: b.seq, time: b.time };
@@ -357,6 +361,39 @@ export class Core extends Emitter {
 		return Boolean(m.bind && !m.tried && e.bindOut && m.bind.seq < e.bindOut.seq);
 	}
 
+	/* true while case e holds a number that may be stored and whose
+	 * answer has not come: a report asked (e.reportOut), a message asked
+	 * (m.tried). A report takes no number until then (report): whatever
+	 * goes again goes with the number it may be stored with, and nothing
+	 * after it has taken a later one. */
+	unsettled(e) {
+		return Boolean(e.reportOut) || e.outbox.some((m) => m.tried);
+	}
+
+	/* A promise resolved once case e is settled (or the core logged out). */
+	settledOf(e) {
+		if (!e.settled) {
+			let done = null;
+			e.settled = new Promise((resolve) => { done = resolve; });
+			e.settled.done = done;
+		}
+		return e.settled;
+	}
+
+	/* Called where a number's outcome became known: wakes a report waiting. */
+	settle(e, force = false) {
+		if (e.settled && (force || !this.unsettled(e))) {
+			e.settled.done();
+			e.settled = null;
+		}
+	}
+
+	/* Drops m.tried (its outcome is known, or it was never asked). */
+	untried(e, m) {
+		delete m.tried;
+		this.settle(e);
+	}
+
 	/**
 	 * Checks the binding of the version 2 envelope env of msg push f in
 	 * case entry e (CRYPTO.md, "Plaintext envelope"): moved to another
@@ -401,6 +438,7 @@ export class Core extends Emitter {
 				unread: e.unread,
 				binds: e.binds,
 				bindOut: e.bindOut,
+				reportOut: e.reportOut,
 				asked: e.asked,
 				accepted: e.accepted,
 				feedback: e.feedback,
@@ -525,6 +563,7 @@ export class Core extends Emitter {
 		for (const e of this.cs.values()) {
 			clearTimeout(e.retryTimer);
 			e.retryTimer = null;
+			this.settle(e, true);	// a report waiting gives up (report)
 		}
 	}
 
@@ -1003,7 +1042,7 @@ export class Core extends Emitter {
 			e.again = true;
 			return;
 		}
-		if (!e || e.outbox.length === 0 || this.conn.state !== 'online' || !this.acct) return;
+		if (!e || (e.outbox.length === 0 && !e.reportOut) || this.conn.state !== 'online' || !this.acct) return;
 		this.flushing.add(id);
 		this.flushNow(e).catch((err) => this.fail(err, 'msg.send')).finally(() => {
 			this.flushing.delete(id);
@@ -1016,10 +1055,19 @@ export class Core extends Emitter {
 
 	async flushNow(e) {
 		const ask = (f) => this.ask(f);
-		while (e.outbox.length > 0 && this.conn.state === 'online') {
+		while ((e.outbox.length > 0 || e.reportOut) && this.conn.state === 'online') {
 			const k = e.kase, m = e.outbox[0];
 			if (e.reporting) {	// a report's number first: it leaves before
 				await e.reporting;
+				continue;
+			}
+			if (e.reportOut) {	// a report that may be stored goes again first, as it was
+				try {
+					await this.reportAgain(e);
+				} catch (err) {
+					if (err.code !== ERR.CONN) this.fail(err, 'msg.send');
+					if (e.reportOut) return;	// later (retryLater), or at the next login
+				}
 				continue;
 			}
 			if (this.numberTaken(e, m)) {	// it takes the next one
@@ -1071,22 +1119,31 @@ export class Core extends Emitter {
 				m.sealed = { case: k.id, copies };
 				this.changed();
 			}
+			// a report or a reset while it was sealed: sealed again
+			if (e.reporting || !m.sealed || this.numberTaken(e, m)) continue;
+			// from here the server may have it: until it answers it keeps
+			// its number and mid (a retry is answered "dup"), and no report
+			// takes a later one (unsettled); kept so, before it leaves, for
+			// a page loaded again (asked before, and not answered: it stays so)
+			const asked = m.tried === true;
+			m.tried = true;
 			// the sessions and the number that sealed it are kept before it
 			// leaves: else a device closed at once seals its next message
 			// with them again, which the peer refuses as a replay
 			try {
 				await this.keepBeforeSend();
 			} catch (err) {
+				if (!asked) this.untried(e, m);
 				this.setMsg(e, m, 'queued', err.code);
 				this.fail(err, 'msg.send');
 				this.retryLater(e);
 				return;
 			}
 			// a report or a reset meanwhile: sealed again (nothing left yet)
-			if (e.reporting || !m.sealed || this.numberTaken(e, m)) continue;
-			// from here the server may have it: until it answers it keeps
-			// its number and mid (a retry is answered "dup")
-			m.tried = true;
+			if (e.reporting || !m.sealed || this.numberTaken(e, m)) {
+				if (!asked) this.untried(e, m);
+				continue;
+			}
 			this.setMsg(e, m, 'sending');
 			try {
 				const [one] = m.sealed.copies;
@@ -1097,7 +1154,9 @@ export class Core extends Emitter {
 					this.setMsg(e, m, 'queued');
 					return;
 				}
-				delete m.tried;	// refused: nothing was stored
+				// refused: nothing was stored, but by an "unavailable"
+				// cut in its commit: that one keeps its number and mid
+				if (err.code !== ERR.UNAVAILABLE) this.untried(e, m);
 				if (RETRYABLE.has(err.code)) {
 					// the same copies (the same mid) go again a little
 					// later, until the server takes them (sealed again if a
@@ -1123,7 +1182,7 @@ export class Core extends Emitter {
 			e.outbox.shift();
 			delete m.sealed;
 			delete m.bind;
-			delete m.tried;
+			this.untried(e, m);
 			e.retryMs = 0;
 			// a referral's summary changes the case, which the server pushes to nobody
 			if (m.summary) await this.refreshCasesNow().catch(() => {});
@@ -1342,39 +1401,86 @@ export class Core extends Emitter {
 	}
 
 	/* Seals and sends report r to peer in case e (k), "nothing" to the
-	 * others. Its number is the case's next; no message of e takes one, or
-	 * leaves, until the server answered (flushNow waits for e.reporting):
-	 * numbers go out in order. A report that did not go gives its number
-	 * back (a gap would tell the others that messages were held back). */
+	 * others. Its number is the case's next, taken once no number of e
+	 * waits for its answer (unsettled); no message of e takes one, or
+	 * leaves, until the report is answered (flushNow waits for
+	 * e.reporting, then sends e.reportOut first): numbers go out in
+	 * order. A report that never left, or that the server refused, gives
+	 * its number back (a gap would tell the others that messages were
+	 * held back), and one that did not leave for the network stays owed;
+	 * one that may be stored (no answer, "unavailable") or that the server
+	 * asks to send again is kept (e.reportOut, saved) and goes again as it
+	 * is, the same mid, until answered (reportAgain). */
 	async report(e, k, others, peer, r) {
-		while (e.reporting) await e.reporting;	// another report of e
+		while (e.reporting || this.unsettled(e)) {
+			if (!this.acct || this.conn.state === 'offline') {
+				r.sent = false;	// owed still
+				throw new OfframpError(ERR.CONN, 'closed');
+			}
+			await (e.reporting || this.settledOf(e));
+		}
 		let done = null;
 		e.reporting = new Promise((resolve) => { done = resolve; });
 		const b = this.bindOut(e, k);
+		let asked = false;
 		try {
 			const copies = [];
 			const report = envelopeWrite({ ...b, kind: ENVELOPE_REPORT, count: r.count, reason: r.reason });
 			const nothing = envelopeWrite({ ...b, kind: ENVELOPE_NOTHING });
 			for (const p of others)
 				copies.push(await this.e2e.seal(p, p.key === peer ? report : nothing, (f) => this.ask(f)));
+			// kept before it leaves (as a message, flushNow): a page loaded
+			// again sends it, as it is
+			e.reportOut = { seq: b.seq, mid: b64Encode(sodium.randombytes_buf(OFR_MID_BYTES)), copies };
 			try {
-				await this.keepBeforeSend();	// as a message (flushNow)
+				await this.keepBeforeSend();
 			} catch (err) {
-				r.sent = false;	// owed still
+				delete e.reportOut;
 				throw err;
 			}
-			await this.ask({ type: 'msg.send', case: k.id, mid: b64Encode(sodium.randombytes_buf(OFR_MID_BYTES)), copies }, { retry: true });
+			asked = true;
+			await this.reportAgain(e);
 		} catch (err) {
-			// not stored (unless the connection closed before the answer)
-			if (err.code !== ERR.CONN && err.code !== ERR.TIMEOUT && e.bindOut?.seq === b.seq) {
-				e.bindOut = { seq: b.seq - 1, time: e.bindOut.time };
-				this.changed();
+			if (!asked) {	// nothing left: its number back; owed still when the network failed it
+				if (err.code === ERR.CONN || err.code === ERR.TIMEOUT || err.code === ERR.IO) r.sent = false;
+				if (e.bindOut?.seq === b.seq) {
+					e.bindOut = { seq: b.seq - 1, time: e.bindOut.time };
+					this.changed();
+				}
 			}
 			throw err;
 		} finally {
 			e.reporting = null;
 			done();
 		}
+	}
+
+	/* Sends e.reportOut (a report sealed, kept) and waits for the answer.
+	 * Stored (or "dup": stored before): done. Refused whole: nothing was
+	 * stored, its number is given back (nothing has taken a later one:
+	 * flushNow sends e.reportOut before it seals anything). No answer, or
+	 * an answer that asks to send again (RETRYABLE, "unavailable" may be
+	 * stored): it stays, and goes again as it is (flushNow, retryLater). */
+	async reportAgain(e) {
+		const o = e.reportOut;
+		try {
+			await this.ask({ type: 'msg.send', case: e.kase.id, mid: o.mid, copies: o.copies }, { retry: true });
+		} catch (err) {
+			if (err.code === ERR.CONN || err.code === ERR.TIMEOUT) throw err;
+			if (RETRYABLE.has(err.code)) {
+				this.retryLater(e);
+				throw err;
+			}
+			if (e.reportOut === o) delete e.reportOut;
+			if (e.bindOut?.seq === o.seq) e.bindOut = { seq: o.seq - 1, time: e.bindOut.time };
+			this.changed();
+			this.settle(e);
+			throw err;
+		}
+		if (e.reportOut === o) delete e.reportOut;
+		e.retryMs = 0;
+		this.changed();
+		this.settle(e);
 	}
 
 	/* A msg.delivered push: the recipient "to" acknowledged its copy of

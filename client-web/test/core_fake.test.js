@@ -834,3 +834,94 @@ test('core: a message sealed before the counsellor\'s sessions were reset is sea
 	assert.deepEqual(texts(78), ['elsewhere'], 'read, in the new session');
 	await waitFor(() => [m77, m78].every((m) => state(m).state === 'sent'), 3000, 'both shown sent');
 });
+
+/* A msg.send handler that stores as the server does, once per mid (a mid
+ * stored before is answered "dup"), whose answers the test can cut: the
+ * next one, after storing, is cut.shift() when set ("unavailable": the
+ * commit was cut off, and it was made). got: what the counsellor read. */
+function storedOnce(sc, c) {
+	const read = counsellorReads(sc, c.key);
+	const st = { got: [], mids: new Map(), cut: [] };
+	st.handler = (fr) => {
+		sc.sent.push(fr);
+		if (st.mids.has(fr.mid)) return { mid: fr.mid, dup: true };
+		st.mids.set(fr.mid, fr);
+		st.got.push(read(fr));
+		const error = st.cut.shift();
+		return error ? { error } : { mid: fr.mid, dup: false };
+	};
+	return st;
+}
+const seen = (got) => got.map((x) => [x.seq, x.text ?? 'report', x.warn]);
+
+test('core: a report answered "unavailable" (it may be stored) keeps its number and goes again, the same copies under the same mid', async () => {
+	const { f, sc, c } = await withCounsellor({ fresh: true });
+	const st = storedOnce(sc, c);
+	f.handlers['msg.send'] = st.handler;
+	c.send(77, 'first');
+	await waitFor(() => st.got.length === 1, 3000, 'the first');
+	st.cut.push('unavailable');	// the report is stored, the answer says unavailable
+	await pushUnreadable(f, sc, c, 1);
+	await waitFor(() => st.got.length === 2, 3000, 'the report');
+	const report = sc.sent[1];
+	await waitFor(() => JSON.parse(c.exportState({ as: 'json' })).cases[0].reportOut?.mid === report.mid, 3000, 'kept to go again');
+	c.send(77, 'second');
+	await waitFor(() => st.got.length === 3, 8000, 'the second');
+	const again = sc.sent.filter((x) => x.mid === report.mid);
+	assert.equal(again.length, 2, 'the report sent again before the second');
+	assert.deepEqual(again[1].copies, report.copies, 'as it was');
+	assert.ok(sc.sent.indexOf(again[1]) < sc.sent.findIndex((x) => x.mid === [...st.mids.keys()][2]));
+	assert.equal(JSON.parse(c.exportState({ as: 'json' })).cases[0].reportOut, undefined, 'answered: done');
+	assert.deepEqual(seen(st.got), [[1, 'first', []], [2, 'report', []], [3, 'second', []]], 'no number used twice');
+});
+
+test('core: a report whose seal fails (prekeys.get unanswered) gives its number back and stays owed', async () => {
+	const { f, sc, c } = await withCounsellor({ fresh: true });
+	const st = storedOnce(sc, c);
+	f.handlers['msg.send'] = st.handler;
+	const errors = [];
+	c.on('error', (e) => errors.push(e));
+	c.send(77, 'first');
+	await waitFor(() => st.got.length === 1, 3000, 'the first');
+	const pk = f.handlers['prekeys.get'];
+	f.handlers['prekeys.get'] = () => null;	// no answer: the report's seal times out
+	await pushUnreadable(f, sc, c, 1);
+	await waitFor(() => errors.some((e) => e.request === 'msg.send' && e.code === 'timeout'), 8000, 'the report failed');
+	f.handlers['prekeys.get'] = pk;
+	await waitFor(() => c.conn.state === 'online', 5000, 'online again');
+	assert.equal(JSON.parse(c.exportState({ as: 'json' })).cases[0].bindOut.seq, 1, 'its number given back');
+	assert.equal([...c.resets.values()][0].sent, false, 'owed still');
+	c.send(77, 'second');
+	await waitFor(() => st.got.length === 2, 5000, 'the second');
+	await c.sendReports();	// the report owed goes at the next ack
+	await waitFor(() => st.got.length === 3, 5000, 'the report');
+	assert.deepEqual(seen(st.got), [[1, 'first', []], [2, 'second', []], [3, 'report', []]]);
+});
+
+test('core: a message answered "unavailable" (it may be stored) keeps its number and mid: a report waits for its answer; "tried" is kept before it leaves', async () => {
+	const kept = [];	// the state kept before each message leaves
+	let c = null;
+	const { f, sc, c: d } = await withCounsellor({ fresh: true, opts: {
+		beforeSend: async () => { kept.push(JSON.parse(c.exportState({ as: 'json' }))); },
+	} });
+	c = d;
+	const st = storedOnce(sc, c);
+	f.handlers['msg.send'] = st.handler;
+	c.send(77, 'first');
+	await waitFor(() => st.got.length === 1, 3000, 'the first');
+	st.cut.push('unavailable');
+	const m = c.send(77, 'second');
+	await waitFor(() => st.got.length === 2, 3000, 'the second, cut');
+	const out = kept.at(-1).cases[0].outbox.find((x) => x.mid === m.mid);
+	assert.deepEqual([out.tried, out.bind.seq], [true, 2], 'asked: kept so before it left');
+	await pushUnreadable(f, sc, c, 1);
+	await waitFor(() => st.got.length === 3, 8000, 'the report');
+	c.send(77, 'third');
+	await waitFor(() => st.got.length === 4, 3000, 'the third');
+	const seconds = sc.sent.filter((x) => x.mid === m.mid);
+	// sent again under its mid (sealed again in the new session, its number kept): answered dup
+	assert.equal(seconds.length, 2, 'the second sent again, once');
+	assert.ok(sc.sent.indexOf(seconds[1]) < sc.sent.findIndex((x) => x.mid === [...st.mids.keys()][2]),
+		'before the report');
+	assert.deepEqual(seen(st.got), [[1, 'first', []], [2, 'second', []], [3, 'report', []], [4, 'third', []]]);
+});
