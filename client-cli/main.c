@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "daemon.h"
 #include "keyfile.h"
+#include "offramp_main.h"
 
 #define DEFAULT_SERVER		"wss://127.0.0.1:7443"
 #define DEFAULT_TIMEOUT_MS	10000
@@ -566,7 +567,7 @@ run(int argc, char **argv)
 }
 
 int
-main(int argc, char **argv)
+offramp_main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
 	return exit_status(run(argc, argv));

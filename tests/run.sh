@@ -50,7 +50,9 @@
 # caught; the server, the daemons and the unit tests keep both), and the
 # integration tests about the server, and the browser tests' set-up and
 # admin commands, drive it with ./build's CLI (OFFRAMP_CLI_DRIVER_BIN; and
-# ./build's keygen_batch, OFFRAMP_KEYGEN_DRIVER_BIN): the sanitizers
+# ./build's keygen_batch, OFFRAMP_KEYGEN_DRIVER_BIN, and its
+# cli_zygote, OFFRAMP_CLI_ZYGOTE_DRIVER_BIN, which runs the one-shot
+# commands, lib.sh's cli): the sanitizers
 # watch the server, and those about the CLI (CLI_SANITIZED=1: its crypto,
 # files and commands), the browser tests' commands that read what the
 # page wrote, every daemon, chat and inbox, and the CLI's unit tests and
@@ -142,6 +144,7 @@ normal_pid=$!
 	UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
 	OFFRAMP_CLI_DRIVER_BIN="$root/build/client-cli/offramp" \
 	OFFRAMP_KEYGEN_DRIVER_BIN="$root/build/tests/keygen_batch" \
+	OFFRAMP_CLI_ZYGOTE_DRIVER_BIN="$root/build/tests/cli_zygote" \
 	ctest --output-on-failure --no-tests=error -j"$test_jobs" -LE 'static|once') 2>&1 | tee "$logdir/asan.log"
 rc_asan=${PIPESTATUS[0]}
 asan_end=$SECONDS

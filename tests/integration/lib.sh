@@ -211,7 +211,7 @@ _on_exit() {
 	fi
 	local pid
 	! on_pg || _pg_close
-	for pid in "${DAEMON_PIDS[@]}"; do
+	for pid in "${DAEMON_PIDS[@]}" $ZYGOTE_PID; do
 		kill -TERM "$pid" 2>/dev/null
 	done
 	for pid in "${SERVER_PIDS[@]}"; do
@@ -572,22 +572,35 @@ cli() {
 	# CPU. A test about the CLI itself (CLI_SANITIZED=1 before sourcing
 	# lib.sh: its crypto, its files, its commands) keeps the sanitized
 	# one, and so do every daemon, chat and inbox.
+	local oneshot=0
 	case "${1:-}" in
 	daemon | chat | inbox) ;;
 	*)
+		oneshot=1
 		asan="${asan:+$asan:}detect_leaks=0:malloc_context_size=0"
 		[ "${CLI_SANITIZED:-0}" = 1 ] || bin=${OFFRAMP_CLI_DRIVER_BIN:-$bin}
 		;;
 	esac
 	[ -z "${OFFRAMP_TEST_PROFILE:-}" ] || t0=$EPOCHREALTIME
+	local args=(--server "${SERVER_URL:-$WS_SCHEME://127.0.0.1:$PORT}"
+		--ca "${CLI_CA:-$CERT}" --key "$key" --timeout "${CLI_TIMEOUT:-20}"
+		"$@")
+	# A one-shot command runs in the zygote (below) when there is one
+	# for its build, and not under a CLI_WRAP; else the binary itself.
 	# CLI_WRAP: a command the CLI runs under (faketime's, say)
-	# shellcheck disable=SC2086
-	ASAN_OPTIONS=$asan \
-	OFFRAMP_TRUST_FILE="${TRUST_FILE-$IDS/trust}" \
-	OFFRAMP_PASSPHRASE="${PASS_OVERRIDE:-pass-$who}" \
-	${CLI_WRAP:-} timeout -k 5 "${CLI_LIMIT:-90}" "$bin" \
-		--server "${SERVER_URL:-$WS_SCHEME://127.0.0.1:$PORT}" --ca "${CLI_CA:-$CERT}" \
-		--key "$key" --timeout "${CLI_TIMEOUT:-20}" "$@" || rc=$?
+	if [ "$oneshot" = 0 ] || [ -n "${CLI_WRAP:-}" ] ||
+		[ "$bin" != "${ZYGOTE_CLI:-}" ] ||
+		! _zygote_run "$who" "$bin" "${args[@]}"; then
+		rc=0
+		# shellcheck disable=SC2086
+		ASAN_OPTIONS=$asan \
+		OFFRAMP_TRUST_FILE="${TRUST_FILE-$IDS/trust}" \
+		OFFRAMP_PASSPHRASE="${PASS_OVERRIDE:-pass-$who}" \
+		${CLI_WRAP:-} timeout -k 5 "${CLI_LIMIT:-90}" "$bin" \
+			"${args[@]}" || rc=$?
+	else
+		rc=$ZYGOTE_RC
+	fi
 	# OFFRAMP_TEST_PROFILE=FILE: one line per run, to find slow steps:
 	# milliseconds, test, caller's line, exit status, arguments
 	[ -z "${OFFRAMP_TEST_PROFILE:-}" ] ||
@@ -595,6 +608,90 @@ cli() {
 			"$(( (${EPOCHREALTIME/./} - ${t0/./}) / 1000 ))" "$TEST_NAME" \
 			"${BASH_LINENO[0]},${BASH_LINENO[1]:-},${BASH_LINENO[2]:-}" "$rc" "$who $*" | cut -c1-200 >>"$OFFRAMP_TEST_PROFILE"
 	return "$rc"
+}
+
+# The zygote: a test's one-shot CLI commands (all but daemon, chat and
+# inbox) run in processes forked from one cli_zygote of the build whose
+# CLI they use (tests/tools/cli_zygote.c: the CLI's own offramp_main, in
+# a new process a command), asked over a loopback connection of this
+# shell's (/dev/tcp, no process here): no exec of the binary, no dynamic
+# loader, no timeout(1) a command. On the 2-core VM a fork and an exec
+# cost milliseconds of CPU each, and a one-shot command's start under
+# timeout more than most commands' work: test_matching's CPU (perf
+# stat's task-clock, every process of the test) fell from 5.4 to 3.8 s.
+# The command gets this shell's standard input, output and error
+# themselves (pidfd_getfd(2): the same open files and offsets; it needs
+# the right to ptrace this shell, as root has), its working directory,
+# umask and the environment the CLI reads, and its limit (CLI_LIMIT,
+# answered 124 as timeout(1) does); where the zygote cannot run it (no
+# such right), the binary runs as before. The binary itself runs in
+# test_readme (the README's commands as a shell runs them), test_man,
+# test_package, and as every daemon, chat and inbox.
+# ZYGOTE_CLI is the binary whose code the zygote runs
+# (OFFRAMP_CLI_DRIVER_BIN's zygote, OFFRAMP_CLI_ZYGOTE_DRIVER_BIN,
+# under tests/run.sh's sanitized run; this build's otherwise); ZYGOTE=0
+# in the environment: none.
+ZYGOTE_CLI=""
+ZYGOTE_PORT=""
+ZYGOTE_PID=""
+_zygote_start() {
+	local zbin=${OFFRAMP_CLI_ZYGOTE_BIN:-} cli=$OFFRAMP_CLI_BIN
+	[ "${ZYGOTE:-1}" = 1 ] || return 0
+	if [ "${CLI_SANITIZED:-0}" != 1 ] && [ -n "${OFFRAMP_CLI_DRIVER_BIN:-}" ]; then
+		zbin=${OFFRAMP_CLI_ZYGOTE_DRIVER_BIN:-}
+		cli=$OFFRAMP_CLI_DRIVER_BIN
+	fi
+	[ -n "$zbin" ] && [ -x "$zbin" ] || return 0
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0:malloc_context_size=0" \
+		"$zbin" "$T/zygote.port" </dev/null >/dev/null 2>>"$T/zygote.err" &
+	ZYGOTE_PID=$!
+	wait_for "the CLI's zygote" 30 test -s "$T/zygote.port" || return 0
+	read -r ZYGOTE_PORT <"$T/zygote.port"
+	ZYGOTE_CLI=$cli
+}
+
+# _zygote_run WHO ARGV...: runs ARGV in the zygote as cli would run it;
+# ZYGOTE_RC is its exit status. Returns 1 when the zygote could not run
+# it (nothing ran).
+_zygote_run() {
+	local who=$1 fd i o e n line req=()
+	shift
+	[ -n "$ZYGOTE_PORT" ] || return 1
+	{ exec {fd}<>"/dev/tcp/127.0.0.1/$ZYGOTE_PORT"; } 2>/dev/null || return 1
+	# copies of the standard streams, which printf's redirection below
+	# leaves as they are
+	exec {i}<&0 {o}>&1 {e}>&2
+	req=("P$BASHPID" "S$i,$o,$e" "C$PWD" "L${CLI_LIMIT:-90}"
+		"EOFFRAMP_TRUST_FILE=${TRUST_FILE-$IDS/trust}"
+		"EOFFRAMP_PASSPHRASE=${PASS_OVERRIDE:-pass-$who}")
+	# what else the CLI reads from its environment, as this shell has it
+	for n in HOME TZ OFFRAMP_SERVER OFFRAMP_CA OFFRAMP_KEY \
+		OFFRAMP_PROGRAMME_KEY OFFRAMP_SIGNING_PASSPHRASE OFFRAMP_DEBUG; do
+		if [[ -v $n && ${!n@a} == *x* ]]; then
+			req+=("E$n=${!n}")
+		else
+			req+=("X$n")
+		fi
+	done
+	for n in "$@"; do
+		req+=("A$n")
+	done
+	line=""
+	if printf '%s\0' "${req[@]}" "" >&"$fd" 2>/dev/null; then
+		IFS= read -r -u "$fd" line || true
+	else
+		line=E
+	fi
+	exec {fd}>&- {i}<&- {o}>&- {e}>&-
+	case $line in
+	E) return 1 ;;
+	"" | *[!0-9]*)
+		# it may have run: never again
+		echo "lib.sh: the CLI's zygote gave no answer" >&2
+		ZYGOTE_RC=125
+		;;
+	*) ZYGOTE_RC=$line ;;
+	esac
 }
 
 # cli_out VAR NAME ARGS...: as VAR=$(cli NAME ARGS...) (the command's
@@ -679,14 +776,27 @@ clirun() {
 }
 
 # field TEXT NAME: the value of the first "NAME: value" line of TEXT.
+# field_to VAR TEXT NAME: VAR is that value ("" when there is none), and
+# assert_field DESC WANT TEXT NAME asserts it: no subshell (a fork of the
+# test's shell costs milliseconds of CPU on the 2-core VM) and no read
+# of a here-string (a system call a byte): string matching alone.
+field_to() {
+	local _ft_t=$'\n'"$2" _ft_k=$'\n'"$3: " _ft_v=""
+	if [[ "$_ft_t" == *"$_ft_k"* ]]; then
+		_ft_v=${_ft_t#*"$_ft_k"}
+		_ft_v=${_ft_v%%$'\n'*}
+	fi
+	printf -v "$1" '%s' "$_ft_v"
+}
 field() {
-	local line
-	while IFS= read -r line; do
-		if [[ "$line" == "$2: "* ]]; then
-			printf '%s\n' "${line#"$2: "}"
-			return 0
-		fi
-	done <<<"$1"
+	local v
+	field_to v "$1" "$2"
+	[[ $'\n'"$1" != *$'\n'"$2: "* ]] || printf '%s\n' "$v"
+}
+assert_field() {
+	local v
+	field_to v "$3" "$4"
+	assert_eq "$1" "$2" "$v"
 }
 
 # keygen NAME...: makes identities NAME... (key files $IDS/NAME.key, as
@@ -780,8 +890,8 @@ setup_pool() {
 	keygen admin couns
 	local out
 	cli_out out admin redeem "$TOKEN" --name Ada
-	ADMIN_NAME=$(field "$out" name)
-	assert_eq "bootstrap token redeemed as admin" admin "$(field "$out" role)"
+	field_to ADMIN_NAME "$out" name
+	assert_field "bootstrap token redeemed as admin" admin "$out" role
 	programme_key admin
 	PROGRAMME_KEY=$PKEY_admin
 	assert_match "the admin made the programme key" "$PROGRAMME_KEY" '^[A-Za-z0-9+/]{43}=$'
@@ -794,8 +904,8 @@ setup_pool() {
 		return 1
 	fi
 	cli_out out couns redeem "$inv" --name Sam --languages en --topics leaving
-	COUNS_NAME=$(field "$out" name)
-	assert_eq "counsellor invite redeemed as counsellor" counsellor "$(field "$out" role)"
+	field_to COUNS_NAME "$out" name
+	assert_field "counsellor invite redeemed as counsellor" counsellor "$out" role
 	assert_eq "counsellor display name" Sam "$COUNS_NAME"
 	certify_pending Sam
 	[ "${COUNS_DAEMON:-1}" = 0 ] || counsellor_up couns
@@ -1609,7 +1719,7 @@ add_counsellor() {
 	local made="KEY_$id"
 	[ -n "${!made:-}" ] || keygen "$id"
 	cli_out out "$id" redeem "$inv" --name "$name" "$@"
-	assert_eq "$name redeemed a counsellor invite" counsellor "$(field "$out" role)"
+	assert_field "$name redeemed a counsellor invite" counsellor "$out" role
 	[ "${COUNS_DAEMON:-1}" = 0 ] || counsellor_up "$id"
 }
 
@@ -1639,7 +1749,7 @@ new_programme_admin() {
 	new_programme "$1" || return 1
 	keygen "$2"
 	cli_out out "$2" redeem "$PROG_TOKEN" --name "$3"
-	assert_eq "$3 is the admin of $1" admin "$(field "$out" role)"
+	assert_field "$3 is the admin of $1" admin "$out" role
 	programme_key "$2"
 }
 
@@ -1651,7 +1761,7 @@ partners_ab() {
 	B=$(sql "SELECT id FROM programmes WHERE name = 'Second Path'")
 	out=$(cli admin partnership propose $(signing admin) "$B" "$PKEY_admin2")
 	out=$(cli admin2 partnership accept $(signing admin2) "$(field "$out" partnership)" "$PKEY_admin")
-	assert_eq "A and B are partners" active "$(field "$out" status)"
+	assert_field "A and B are partners" active "$out" status
 }
 
 # summed CLIENT CASE: CLIENT confirms who is in CASE and approves the
@@ -1748,3 +1858,5 @@ utc_hour() {
 utc_weekday() {
 	echo $(($(date -u +%u) - 1))
 }
+
+_zygote_start
