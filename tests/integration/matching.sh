@@ -25,17 +25,17 @@ request() {
 	local who=$1 out
 	shift
 	cli_out out "$who" request "$@"
-	CASE=$(field "$out" case)
-	STATUS=$(field "$out" status)
-	COUNS=$(field "$out" counsellor)
-	MET=$(field "$out" met)
-	UNMET=$(field "$out" unmet)
+	field_to CASE "$out" case
+	field_to STATUS "$out" status
+	field_to COUNS "$out" counsellor
+	field_to MET "$out" met
+	field_to UNMET "$out" unmet
 }
 # close_case NAME CASE
 close_case() {
 	local out
 	cli_out out "$1" close "$2"
-	assert_eq "case $2 closed" closed "$(field "$out" status)"
+	assert_field "case $2 closed" closed "$out" status
 }
 # next_second: waits until the clock is on a later second than now.
 next_second() {

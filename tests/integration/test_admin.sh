@@ -22,9 +22,9 @@ assert_eq "two counsellors, by account age" "Sam Kim" "$(printf '%s\n' "$out" | 
 
 step "update: the admin sets Sam's capacity"
 cli_out out admin counsellor-update "$KEY_couns" --capacity 2 --gender male
-assert_eq "the answer names Sam's key" "$KEY_couns" "$(field "$out" key)"
-assert_eq "capacity 2" 2 "$(field "$out" capacity)"
-assert_eq "gender male" male "$(field "$out" gender)"
+assert_field "the answer names Sam's key" "$KEY_couns" "$out" key
+assert_field "capacity 2" 2 "$out" capacity
+assert_field "gender male" male "$out" gender
 assert_contains "the list shows capacity=2" "$(cli admin counsellors)" "$KEY_couns Sam open=0 capacity=2 "
 clirun couns profile --capacity 9
 assert_eq "a counsellor's own --capacity is a usage error" 2 "$RC"
@@ -34,12 +34,12 @@ assert_eq "capacity over 100: usage error" 2 "$RC"
 
 step "disable and enable"
 cli_out out admin disable "$KEY_kim"
-assert_eq "Kim disabled" yes "$(field "$out" disabled)"
+assert_field "Kim disabled" yes "$out" disabled
 assert_contains "the list shows it" "$(cli admin counsellors)" "$KEY_kim Kim open=0 capacity=5 presence=online certified=yes disabled=yes"
 clirun kim login
 assert_match "Kim cannot log in" "$ERR" '^offramp: account_disabled: login'
 cli_out out admin enable "$KEY_kim"
-assert_eq "Kim enabled" no "$(field "$out" disabled)"
+assert_field "Kim enabled" no "$out" disabled
 clirun kim login
 assert_eq "Kim logs in again" 0 "$RC"
 
@@ -52,7 +52,7 @@ keygen c1 c2 c3 c4 c5
 for c in c1 c2 c3 c4 c5; do
 	cli_out out "$c" request --language en
 	printf -v "CASE_$c" '%s' "$(field "$out" case)"
-	assert_eq "$c waits (Sam is away)" waiting "$(field "$out" status)"
+	assert_field "$c waits (Sam is away)" waiting "$out" status
 done
 cli_out out admin stats
 assert_eq "five wait" "queue: 5" "$(printf '%s\n' "$out" | head -n1)"
@@ -97,8 +97,8 @@ assert_match "a second reply is not another first response" "$out" '^first-respo
 step "programme-set"
 out=$(cli admin programme-set --name "Exit North" --description "peer-led exit work" \
 	--languages en,de --formats chat,in-person)
-assert_eq "the programme's name" "Exit North" "$(field "$out" name)"
-assert_eq "its formats" "chat,in-person" "$(field "$out" formats)"
+assert_field "the programme's name" "Exit North" "$out" name
+assert_field "its formats" "chat,in-person" "$out" formats
 cli_out out c1 programmes
 assert_match "clients see it" "$out" '^1 Exit North en,de chat,in-person$'
 
@@ -156,11 +156,11 @@ assert_not_contains "no entry was tampered with" "$audit_rows" "tampered"
 start_server
 step "counsellors by name or key prefix; an ambiguous name lists the candidates"
 cli_out out admin counsellor-update Kim --capacity 5
-assert_eq "by display name" "$KEY_kim" "$(field "$out" key)"
+assert_field "by display name" "$KEY_kim" "$out" key
 cli_out out admin disable "${KEY_kim:0:6}"
-assert_eq "by a key prefix" yes "$(field "$out" disabled)"
+assert_field "by a key prefix" yes "$out" disabled
 out=$(cli admin enable "$(cli kim whoami | sed -n 's/^fingerprint: //p')")
-assert_eq "by fingerprint" no "$(field "$out" disabled)"
+assert_field "by fingerprint" no "$out" disabled
 add_counsellor admin kim2 Kim --languages fr
 clirun admin counsellor-update Kim --capacity 4
 assert_eq "two named Kim: a usage error" 2 "$RC"

@@ -43,8 +43,8 @@ start_server
 setup_pool
 keygen client
 cli_out out client request --language en --topic leaving
-CASE=$(field "$out" case)
-assert_eq "the client's case is active with Sam" active "$(field "$out" status)"
+field_to CASE "$out" case
+assert_field "the client's case is active with Sam" active "$out" status
 
 K=$KEY_couns			# a real counsellor key of programme 1
 B64_32=$(b64_random 32)
@@ -279,8 +279,8 @@ cli_out out admin external add "Exit Nord" --contact "phone 0000"
 X=$(printf '%s\n' "$out" | sed -n 's/^external \([0-9]*\) .*/\1/p')
 assert_match "Ada keeps an external partner" "$X" '^[0-9]+$'
 out=$(cli admin partnership propose $(signing admin) "$P2" "$PKEY_admin2")
-PSHIP=$(field "$out" partnership)
-assert_eq "Ada proposes a partnership with Second Path" proposed "$(field "$out" status)"
+field_to PSHIP "$out" partnership
+assert_field "Ada proposes a partnership with Second Path" proposed "$out" status
 assert_eq "Lou (programme 2, not a partner yet) sees nothing" "" "$(cli couns2 directory)"
 before=$(table_digest)
 clirun admin2 raw --login --count 2 <<<"{\"v\":1,\"type\":\"partner.external.remove\",\"id\":5,\"external\":$X}
@@ -290,14 +290,14 @@ clirun admin raw --login --count 1 <<<"{\"v\":1,\"type\":\"partnership.accept\",
 assert_error "Ada accepting her own proposal" forbidden
 assert_eq "nothing changed" "$before" "$(table_digest)"
 out=$(cli admin2 partnership accept $(signing admin2) "$PSHIP" "$PROGRAMME_KEY")
-assert_eq "Bea accepts" active "$(field "$out" status)"
+assert_field "Bea accepts" active "$out" status
 cli_out out couns2 directory
 assert_match "Lou sees programme 1, a partner now" "$out" '^partner 1 '
 assert_not_contains "  but not its external partners" "$out" "Exit Nord"
 
 step "partnerships: a partner after the partnership ended"
 cli_out out admin2 partnership end "$PSHIP"
-assert_eq "Bea ends it" ended "$(field "$out" status)"
+assert_field "Bea ends it" ended "$out" status
 assert_eq "Lou sees nothing again" "" "$(cli couns2 directory)"
 assert_no_match "Sam's directory lacks Second Path" "$(cli couns directory)" '^partner '
 before=$(table_digest)
@@ -331,11 +331,11 @@ assert_match "the case is still Sam's and active" "$out" "^$CASE active en leavi
 
 step "a waiting case that chose programme 1 is not Lou's to take: forbidden"
 cli_out out admin counsellor-update "$KEY_couns" --presence away
-assert_eq "Ada set Sam away" away "$(field "$out" presence)"
+assert_field "Ada set Sam away" away "$out" presence
 keygen client2
 cli_out out client2 request --language en --topic leaving --programme 1
-CASE2=$(field "$out" case)
-assert_eq "the programme-1 case waits" waiting "$(field "$out" status)"
+field_to CASE2 "$out" case
+assert_field "the programme-1 case waits" waiting "$out" status
 cli_out out couns2 queue
 assert_not_contains "Lou's queue lacks the programme-1 case" "$out" "$CASE2"
 before=$(table_digest)
@@ -348,7 +348,7 @@ assert_match "the case still waits" "$out" "^$CASE2 waiting en leaving "
 cli_out out couns queue
 assert_match "Sam's queue has it" "$out" "^$CASE2 en leaving normal waiting=[0-9]+s$"
 cli_out out couns take "$CASE2"
-assert_eq "Sam takes it" active "$(field "$out" status)"
+assert_field "Sam takes it" active "$out" status
 
 step "a client cannot act on another client's case"
 clirun client2 close "$CASE"
@@ -413,8 +413,8 @@ assert_eq "nothing changed" "$before" "$(table_digest)"
 step "the waiting queue: each admin its programme's, and assigns only its own"
 keygen client3
 cli_out out client3 request --language en --topic leaving --programme 1
-CASE3=$(field "$out" case)
-assert_eq "a programme-1 case waits (Sam is away)" waiting "$(field "$out" status)"
+field_to CASE3 "$out" case
+assert_field "a programme-1 case waits (Sam is away)" waiting "$out" status
 assert_match "Ada sees it" "$(cli admin waiting)" "^$CASE3 en leaving "
 assert_not_contains "Bea does not" "$(cli admin2 waiting)" "$CASE3"
 before=$(table_digest)
@@ -428,7 +428,7 @@ req admin case.assign "\"case\":$CASE,\"key\":\"$KEY_couns\""
 assert_error "Ada: assigning a case that does not wait" bad_state
 assert_eq "nothing changed" "$before" "$(table_digest)"
 cli_out out admin assign "$CASE3" Sam
-assert_eq "Ada gives it to Sam, away or not" active "$(field "$out" status)"
+assert_field "Ada gives it to Sam, away or not" active "$out" status
 
 # ------------------------------------------------------------ referrals
 
@@ -447,7 +447,7 @@ new_programme_admin "Third Way" admin3 Cid
 P3=$(sql "SELECT id FROM programmes WHERE name = 'Third Way'")
 out=$(cli admin partnership propose $(signing admin) "$P3" "$PKEY_admin3")
 out=$(cli admin3 partnership accept $(signing admin3) "$(field "$out" partnership)" "$PKEY_admin")
-assert_eq "A and programme 3 are partners" active "$(field "$out" status)"
+assert_field "A and programme 3 are partners" active "$out" status
 cli_out out couns referral propose "$CASE" "$P3"
 assert_match "Sam proposes programme 3" "$out" '^referral: proposed$'
 before=$(table_digest)
@@ -477,7 +477,7 @@ step "a referral waiting at programme 3: only programme 3 takes or assigns it"
 COUNS_DAEMON=0 add_counsellor admin3 cy Cy --languages en --topics leaving
 certify_pending Cy --by admin3
 cli_out out admin3 counsellor-update Cy --presence away
-assert_eq "Cid set Cy away: nobody is matched" away "$(field "$out" presence)"
+assert_field "Cid set Cy away: nobody is matched" away "$out" presence
 # refer3: Sam refers the case to programme 3 and the client accepts.
 refer3() {
 	cli couns referral propose "$CASE" "$P3" >/dev/null
@@ -515,7 +515,7 @@ assert_eq "nothing changed" "$before" "$(table_digest)"
 refer3
 P13=$(sql "SELECT id FROM partnerships WHERE partner_id = $P3")
 cli_out out admin3 partnership end "$P13"
-assert_eq "Cid ends the partnership" ended "$(field "$out" status)"
+assert_field "Cid ends the partnership" ended "$out" status
 assert_not_contains "Cy's queue lacks it" "$(cli cy queue)" "$CASE"
 assert_not_contains "Cid's waiting list lacks it" "$(cli admin3 waiting)" "$CASE"
 before=$(table_digest)
@@ -539,7 +539,7 @@ summary_to() {
 step "a handover under way: Sam's colleague Mo present, Cy of programme 3 chosen"
 out=$(cli admin partnership propose $(signing admin) "$P3" "$PKEY_admin3")
 out=$(cli admin3 partnership accept $(signing admin3) "$(field "$out" partnership)" "$PKEY_admin")
-assert_eq "A and programme 3 are partners again" active "$(field "$out" status)"
+assert_field "A and programme 3 are partners again" active "$out" status
 COUNS_DAEMON=0 add_counsellor admin3 dee Dee --languages fr --topics leaving
 certify_pending Dee --by admin3
 COUNS_DAEMON=0 add_counsellor admin mo Mo --languages en --topics leaving
@@ -560,7 +560,7 @@ cli couns referral propose "$CASE" "$P3" >/dev/null
 ask client referral.answer "\"case\":$CASE,\"accept\":true"
 assert_match "the client accepts programme 3" "$OUT" '"type": *"referral.answer.ok"'
 cli_out out admin3 assign "$CASE" Cy
-assert_eq "Cid gives the waiting referral to Cy" active "$(field "$out" status)"
+assert_field "Cid gives the waiting referral to Cy" active "$out" status
 seen client				# everyone is told of Cy
 seen mo
 ask client referral.approve "\"case\":$CASE,\"digest\":\"$B64_32\""

@@ -17,8 +17,8 @@ assert_match "the server says where the metrics are" "$MPORT" '^[1-9][0-9]*$'
 setup_pool
 keygen client
 cli_out out client request --language en --topic leaving
-CASE=$(field "$out" case)
-assert_eq "the case is active" active "$(field "$out" status)"
+field_to CASE "$out" case
+assert_field "the case is active" active "$out" status
 CLIENT_ID=$(account_id client)
 
 # metric NAME: its value, read from GET /metrics.

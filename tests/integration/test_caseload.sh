@@ -14,8 +14,8 @@ setup_pool			# Sam: en, leaving
 
 keygen client
 cli_out out client request --language en --topic leaving
-CASE=$(field "$out" case)
-assert_eq "the case is Sam's" Sam "$(field "$out" counsellor)"
+field_to CASE "$out" case
+assert_field "the case is Sam's" Sam "$out" counsellor
 
 ISO='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z'
 
@@ -49,7 +49,7 @@ assert_match "resume of an active case: bad_state" "$ERR" '^offramp: bad_state: 
 clirun couns reopen "$CASE"
 assert_match "reopen of an active case: bad_state" "$ERR" '^offramp: bad_state: case\.reopen'
 cli_out out couns pause "$CASE"
-assert_eq "paused" paused "$(field "$out" status)"
+assert_field "paused" paused "$out" status
 assert_match "the client sees it paused" "$(cli client cases)" "^$CASE paused "
 assert_match "Sam's list says paused" "$(cli couns cases)" "^$CASE paused "
 clirun couns pause "$CASE"
@@ -57,15 +57,15 @@ assert_match "pause of a paused case: bad_state" "$ERR" '^offramp: bad_state: ca
 cli client send "$CASE" "still there?" >/dev/null
 assert_match "messages still flow while paused" "$(cli couns recv --count 2)" "still there?"
 cli_out out couns resume "$CASE"
-assert_eq "resumed" active "$(field "$out" status)"
+assert_field "resumed" active "$out" status
 cli_out out couns close "$CASE"
-assert_eq "closed" closed "$(field "$out" status)"
+assert_field "closed" closed "$out" status
 clirun couns pause "$CASE"
 assert_match "pause of a closed case: bad_state" "$ERR" '^offramp: bad_state: case\.pause'
 clirun couns resume "$CASE"
 assert_match "resume of a closed case: bad_state" "$ERR" '^offramp: bad_state: case\.resume'
 cli_out out couns reopen "$CASE"
-assert_eq "reopened" active "$(field "$out" status)"
+assert_field "reopened" active "$out" status
 assert_match "the client sees it active again, with Sam" "$(cli client cases)" "^$CASE active en leaving .*Sam"
 
 step "case notes: encrypted to their author"

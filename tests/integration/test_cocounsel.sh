@@ -19,8 +19,8 @@ add_counsellor admin kim Kim --languages de --topics leaving
 certify_pending Kim
 keygen client
 cli_out out client request --language en --topic leaving
-CASE=$(field "$out" case)
-assert_eq "the client's case is active with Sam" Sam "$(field "$out" counsellor)"
+field_to CASE "$out" case
+assert_field "the client's case is active with Sam" Sam "$out" counsellor
 KIM_ID=$(account_id kim)
 
 # raw_send WHO TO...: msg.send by WHO of one made-up copy per key TO
@@ -41,7 +41,7 @@ assert_contains "the client reads Sam" "$(cli client recv --count 1)" "hello fro
 step "Sam brings Kim in as supervisor: listed at once, joining"
 cli_out out couns bring "$CASE" "$KEY_kim" --as supervisor
 assert_match "Kim is listed as a joining supervisor" "$out" '^member Kim \(supervisor\) joining'
-assert_eq "the membership version is 1" 1 "$(field "$out" members)"
+assert_field "the membership version is 1" 1 "$out" members
 cli_out out couns cases
 assert_match "Sam's case lists the client, Sam and Kim" "$out" "^$CASE active en leaving [^ ]+,Sam,Kim"
 
@@ -103,7 +103,7 @@ step "Kim writes, then the client has her removed: the message still reads"
 cli kim send "$CASE" "Kim before her removal" >/dev/null
 cli_out out client remove "$CASE" Kim
 assert_match "Kim is a former participant, removed" "$out" '^former Kim \(supervisor\) left: removed from the case at a participant.s request'
-assert_eq "the membership version is 2" 2 "$(field "$out" members)"
+assert_field "the membership version is 2" 2 "$out" members
 assert_contains "the client reads Kim's message sent before" \
 	"$(cli client recv --count 1)" "Kim before her removal"
 assert_contains "so does Sam" "$(cli couns recv --count 1)" \
@@ -147,7 +147,7 @@ cli admin enable Sam >/dev/null
 cli_out out admin waiting
 assert_match "enabled, Sam does not get it back by himself: it still waits" "$out" "^$CASE "
 cli_out out admin assign "$CASE" Sam
-assert_eq "the admin gives it back to Sam" active "$(field "$out" status)"
+assert_field "the admin gives it back to Sam" active "$out" status
 cli_out out client cases
 assert_match "the client's case is active with Sam again" "$out" "^$CASE active en leaving [^ ]+,Sam$"
 assert_eq "nothing waits any more" "" "$(cli admin waiting 2>/dev/null | grep -E "^$CASE " || true)"

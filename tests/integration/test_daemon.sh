@@ -44,8 +44,8 @@ step "the daemon starts with the passphrase once; its socket is private"
 daemon_start
 keygen client
 cli_out out client request --language en --topic leaving
-CASE=$(field "$out" case)
-assert_eq "the client's case is active: Sam is connected" active "$(field "$out" status)"
+field_to CASE "$out" case
+assert_field "the client's case is active: Sam is connected" active "$out" status
 assert_eq "socket directory mode" 700 "$(file_mode "$IDS/couns.key.d")"
 assert_eq "socket mode" 600 "$(file_mode "$SOCK")"
 
@@ -55,7 +55,7 @@ assert_eq "cases exits 0" 0 "$RC"
 assert_match "cases lists the case" "$OUT" "^$CASE active"
 dclirun whoami
 assert_eq "whoami exits 0" 0 "$RC"
-assert_eq "whoami prints Sam's key" "$KEY_couns" "$(field "$OUT" key)"
+assert_field "whoami prints Sam's key" "$KEY_couns" "$OUT" key
 dclirun --json cases
 assert_match "--json through the daemon: the answer as a JSON line" "$OUT" \
 	'^\{"v":1,"type":"case\.list\.ok",'

@@ -286,7 +286,7 @@ step "the operator swaps Sam's key and prekeys for an attacker's"
 inv=$(cli admin invite --role counsellor | tail -n1)
 keygen mallory
 cli_out out mallory redeem "$inv" --name Mal
-assert_eq "the attacker redeemed a counsellor invite" counsellor "$(field "$out" role)"
+assert_field "the attacker redeemed a counsellor invite" counsellor "$out" role
 assert_eq "nothing waits for delivery" 0 "$(sql "SELECT count(*) FROM deliveries")"
 counsellor_down couns
 stop_server
@@ -363,7 +363,7 @@ assert_eq "no send was recorded" "$msgs_before" "$(sql "SELECT count(*) FROM sen
 step "a new client (given the real programme key) is refused"
 keygen newbie
 clirun newbie request --language en --topic leaving
-CASE_N=$(field "$OUT" case)
+field_to CASE_N "$OUT" case
 assert_eq "request exits 1" 1 "$RC"
 assert_eq "  refused: not certified" \
 	"offramp: crypto: $COUNS_NAME's key is refused: no programme key you trust certified it" "$ERR"
@@ -396,7 +396,7 @@ UPDATE accounts SET cert = X'$fc_hex' WHERE key = X'$M';"
 start_server
 keygen pinned
 clirun pinned --programme-key "$PROGRAMME_KEY" request --language en --topic leaving
-CASE_P=$(field "$OUT" case)
+field_to CASE_P "$OUT" case
 assert_eq "a client with --programme-key of the real programme: request exits 1" 1 "$RC"
 assert_contains "  the server's key is not used silently" "$ERR" \
 	"offramp: programme $PROG (First programme) has a key you were not given:"

@@ -39,8 +39,8 @@ setup_pool			# Sam: en, leaving
 step "a client with an active case with Sam, messages both ways, a note"
 keygen eve
 cli_out out eve request --language en --topic leaving
-CASE=$(field "$out" case)
-assert_eq "Eve's case is active with Sam" active "$(field "$out" status)"
+field_to CASE "$out" case
+assert_field "Eve's case is active with Sam" active "$out" status
 EVE=$(account_id eve)
 cli eve send "$CASE" "hello from Eve" >/dev/null
 assert_contains "Sam reads it" "$(cli couns recv --count 1)" "hello from Eve"
@@ -60,8 +60,8 @@ assert_ne "rows name Eve" "" "$(rows_naming "$EVE")"
 step "another client's case with Sam"
 keygen olga
 cli_out out olga request --language en --topic leaving
-OPEN=$(field "$out" case)
-assert_eq "Olga's case is active with Sam" active "$(field "$out" status)"
+field_to OPEN "$out" case
+assert_field "Olga's case is active with Sam" active "$out" status
 cli olga send "$OPEN" "hello from Olga" >/dev/null
 assert_contains "Sam reads Olga" "$(cli couns recv --count 1)" "hello from Olga"
 cli couns send "$OPEN" "hello Olga" >/dev/null
@@ -216,8 +216,8 @@ assert_eq "Kit's second case is active with Kit" "2 $KIT" \
 	"$(sql "SELECT status || ' ' || counsellor_id FROM cases WHERE id = $C2")"
 assert_ne "rows name Kit" "" "$(rows_naming "$KIT")"
 cli_out out admin counsellor-delete Kit
-assert_eq "counsellor-delete Kit" yes "$(field "$out" deleted)"
-assert_eq "  the key it deleted" "$KEY_kit" "$(field "$out" key)"
+assert_field "counsellor-delete Kit" yes "$out" deleted
+assert_field "  the key it deleted" "$KEY_kit" "$out" key
 assert_eq "no account, profile or prekey of Kit" 0 \
 	"$(sql "SELECT (SELECT count(*) FROM accounts WHERE id = $KIT)
 	    + (SELECT count(*) FROM counsellor_profiles WHERE account_id = $KIT)

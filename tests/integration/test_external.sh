@@ -50,7 +50,7 @@ assert_eq "the case is not referred yet" 0 "$(referred "$CASE")"
 clirun couns refer-external "$CASE" "$X" --expect "$EXPECT" --say "$SAY"
 assert_eq "refer-external exits 0" 0 "$RC"
 assert_match "  the card is sent" "$OUT" '^sent: '
-assert_eq "  and the server told" "$CASE" "$(field "$OUT" referred)"
+assert_field "  and the server told" "$CASE" "$OUT" referred
 assert_eq "the case is flagged" 1 "$(referred "$CASE")"
 CARD="[referral to Exit Nord; contact: phone +49 40 0000 0000; what to expect: $EXPECT; what to say: $SAY]"
 clirun client recv --count 1

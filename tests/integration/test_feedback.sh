@@ -23,8 +23,8 @@ assert_eq "admin-cert signed and stored" "admin-cert: 365 days" "$out"
 step "a case with Sam, answered"
 keygen eve
 cli_out out eve request --language en --topic leaving
-CASE=$(field "$out" case)
-assert_eq "Eve's case is active with Sam" active "$(field "$out" status)"
+field_to CASE "$out" case
+assert_field "Eve's case is active with Sam" active "$out" status
 cli couns send "$CASE" "hello Eve" >/dev/null
 
 step "refused: an open case, a counsellor, someone else's case"
@@ -57,8 +57,8 @@ MARK="feedback-marker-$RANDOM$RANDOM"
 # the week may turn while the test runs: the send's time is in [T0, T1]
 T0=$(date +%s) WEEK0=$(date -u +%G-W%V)
 cli_out out eve feedback "$CASE" --helpful yes --recommend no --text "thanks: $MARK"
-assert_eq "sent" sent "$(field "$out" feedback)"
-assert_eq "the text is sealed to the admin" "sealed to the programme's admins" "$(field "$out" text)"
+assert_field "sent" sent "$out" feedback
+assert_field "the text is sealed to the admin" "sealed to the programme's admins" "$out" text
 # its commit links the case's mark and the row: the -wal holding it is
 # emptied within a second of it (SQLite; not the 30 s job's checkpoint)
 _wal_empty() {
@@ -144,7 +144,7 @@ step "an admin who leaves: disabled by another, it logs in no more, feedback is 
 inv=$(cli admin invite --role admin | tail -n1)
 keygen ann
 cli_out out ann redeem "$inv" --name Ann
-assert_eq "Ann is an admin" admin "$(field "$out" role)"
+assert_field "Ann is an admin" admin "$out" role
 # shellcheck disable=SC2046
 cli ann programme-key admin-cert $(signing admin) >/dev/null
 keys_of_case() {
@@ -157,7 +157,7 @@ assert_contains "feedback is sealed to Ann too" "$(keys_of_case)" "$KEY_ann"
 back=$(cli ann invite --role admin | tail -n1)
 watch_start ann
 cli_out out admin admin-disable "$KEY_ann"
-assert_eq "Ann disabled" yes "$(field "$out" disabled)"
+assert_field "Ann disabled" yes "$out" disabled
 if wait_for "Ann's connection to be closed" 20 _daemon_gone "$WATCH_PID_ann"; then
 	pass "Ann's connection was closed"
 fi
@@ -176,7 +176,7 @@ clirun admin admin-disable "$KEY_couns"
 assert_contains "a counsellor is no admin: not_found" "$ERR" "offramp: not_found"
 assert_contains "in the audit log" "$(cli admin audit)" "admin.disable"
 cli_out out admin admin-enable "$KEY_ann"
-assert_eq "Ann enabled" no "$(field "$out" disabled)"
+assert_field "Ann enabled" no "$out" disabled
 clirun ann feedback
 assert_eq "Ann logs in again" 0 "$RC"
 assert_contains "feedback is sealed to Ann again" "$(keys_of_case)" "$KEY_ann"
@@ -184,14 +184,14 @@ assert_contains "feedback is sealed to Ann again" "$(keys_of_case)" "$KEY_ann"
 step "a client who left its counsellor, its case closed while it waited: feedback goes to that counsellor's programme"
 keygen rita
 cli_out out rita request --language en --topic leaving
-RCASE=$(field "$out" case)
-assert_eq "Rita has Sam" Sam "$(field "$out" counsellor)"
+field_to RCASE "$out" case
+assert_field "Rita has Sam" Sam "$out" counsellor
 cli_out out rita reassign "$RCASE"
-assert_eq "it waits (Sam is never matched back)" waiting "$(field "$out" status)"
+assert_field "it waits (Sam is never matched back)" waiting "$out" status
 cli rita close "$RCASE" >/dev/null
 cli_out out rita feedback "$RCASE" --helpful no --text "I asked for another"
-assert_eq "sent" sent "$(field "$out" feedback)"
-assert_eq "  sealed to Sam's programme's admins" "sealed to the programme's admins" "$(field "$out" text)"
+assert_field "sent" sent "$out" feedback
+assert_field "  sealed to Sam's programme's admins" "sealed to the programme's admins" "$out" text
 
 step "stats: fewer than 5 from 1 to 4, the number from 5"
 cli couns profile --presence away >/dev/null

@@ -100,9 +100,9 @@ setup_pool
 step "two clients, two cases of Sam, a message waiting in each"
 keygen cla clb
 cli_out out cla request --language en --topic leaving
-CASE_A=$(field "$out" case)
+field_to CASE_A "$out" case
 cli_out out clb request --language en --topic leaving
-CASE_B=$(field "$out" case)
+field_to CASE_B "$out" case
 NAME_A=$(field "$(cli cla login)" name)
 NAME_B=$(field "$(cli clb login)" name)
 assert_contains "case A is Sam's" "$(cli cla cases)" Sam
@@ -188,7 +188,7 @@ expect_pane_match "back in the first case, Sam's message with ✓✓" sam \
 step "a new case comes live; a case closed is told"
 keygen clc
 cli_out out clc request --language en --topic leaving
-CASE_C=$(field "$out" case)
+field_to CASE_C "$out" case
 expect_pane_match "the new case is told as assigned" sam "^-- #[0-9]+ \([^)]*\) case $CASE_C: assigned to you"
 cli "$OTHER" close "$OTHER_CASE" >/dev/null
 expect_pane "the closed case is told" sam "-- #$OTHER_NUM ($OTHER_NAME): case closed"

@@ -103,7 +103,7 @@ assert_eq "nothing changed" "$before" "$(table_counts)"
 assert_eq "  no code stored" "" "$(sql "SELECT intake_hash FROM programmes WHERE id = $PROG")"
 clirun admin programme-set --intake-code Flyer-42
 assert_eq "offramp programme-set --intake-code sets a code" 0 "$RC"
-assert_eq "  and says one is asked" asked "$(field "$OUT" intake_code)"
+assert_field "  and says one is asked" asked "$OUT" intake_code
 assert_eq "the database holds a 32-byte hash" 32 \
 	"$(sql "SELECT length(intake_hash) FROM programmes WHERE id = $PROG")"
 assert_eq "  not the code" 0 "$(sql "SELECT count(*) FROM programmes
@@ -127,17 +127,17 @@ assert_match "offramp request checks the code's form itself" "$ERR" 'intake-code
 assert_eq "  nothing changed" "$before" "$(table_counts)"
 clirun c3 request --language fr --programme "$PROG" --intake-code FLYER-42
 assert_eq "the code (in any case) opens the case: offramp request --intake-code" 0 "$RC"
-assert_eq "  the case waits" waiting "$(field "$OUT" status)"
+assert_field "  the case waits" waiting "$OUT" status
 
 step "a request for any programme needs no code"
 keygen c4
 clirun c4 request --language fr
 assert_eq "offramp request without a programme works" 0 "$RC"
-assert_eq "  the case waits" waiting "$(field "$OUT" status)"
+assert_field "  the case waits" waiting "$OUT" status
 
 step "the admin removes the code"
 clirun admin programme-set --intake-code ''
-assert_eq "offramp programme-set --intake-code '' removes the code" none "$(field "$OUT" intake_code)"
+assert_field "offramp programme-set --intake-code '' removes the code" none "$OUT" intake_code
 assert_eq "the hash is gone" "" "$(sql "SELECT intake_hash FROM programmes WHERE id = $PROG")"
 
 finish

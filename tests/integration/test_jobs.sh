@@ -37,8 +37,8 @@ step "a case waits while its only counsellor is away"
 cli couns profile --presence away >/dev/null
 keygen client
 cli_out out client request --language en --topic leaving
-CASE=$(field "$out" case)
-assert_eq "the case waits" waiting "$(field "$out" status)"
+field_to CASE "$out" case
+assert_field "the case waits" waiting "$out" status
 stop_server
 
 step "the rematch of the first turn matches it, and its write is committed"

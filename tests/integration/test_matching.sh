@@ -21,7 +21,7 @@ keygen admin2 lou client0 kit hc hc2 una \
 step "a second programme with a counsellor, Lou (language hp)"
 new_programme "Second Path"
 cli_out out admin2 redeem "$PROG_TOKEN" --name Bea
-assert_eq "Bea is programme 2's admin" admin "$(field "$out" role)"
+assert_field "Bea is programme 2's admin" admin "$out" role
 programme_key admin2
 add_counsellor admin2 lou Lou --languages hp --topics leaving
 certify_pending Lou --by admin2
@@ -39,7 +39,7 @@ request hc --language hc2
 assert_eq "hc2 waits" waiting "$STATUS"
 assert_eq "no counsellor line while waiting" "" "$COUNS"
 cli_out out admin counsellor-update "$KEY_kit" --languages hc,hc2
-assert_eq "Ada gave Kit hc2" "hc,hc2" "$(field "$out" languages)"
+assert_field "Ada gave Kit hc2" "hc,hc2" "$out" languages
 expect_case "the hc2 case went to Kit" hc "$CASE" active Kit
 close_case hc "$CASE"
 
@@ -49,14 +49,14 @@ assert_eq "the leaving case waits" waiting "$STATUS"
 cli_out out kit queue
 assert_no_match "Kit's queue lacks a case of a topic it does not take" "$out" "^$CASE "
 cli_out out kit profile --topics family,leaving
-assert_eq "Kit takes leaving now" "family,leaving" "$(field "$out" topics)"
+assert_field "Kit takes leaving now" "family,leaving" "$out" topics
 expect_case "the leaving case went to Kit" hc "$CASE" active Kit
 close_case hc "$CASE"
 
 for pres in away offline; do
 	step "presence $pres: Kit is not matched, and is when online again"
 	cli_out out kit profile --presence "$pres"
-	assert_eq "Kit is $pres" "$pres" "$(field "$out" presence)"
+	assert_field "Kit is $pres" "$pres" "$out" presence
 	request hc --language hc --topic family
 	assert_eq "the case waits while Kit is $pres" waiting "$STATUS"
 	cli_out out kit cases
@@ -71,31 +71,31 @@ h=$(utc_hour)
 d=$(utc_weekday)
 if [ "$h" -ge 2 ]; then hours="$d:0-1"; else hours="$d:12-13"; fi
 cli_out out kit profile --hours "$hours"
-assert_eq "Kit works $hours (UTC, now day $d hour $h)" "$hours" "$(field "$out" hours)"
+assert_field "Kit works $hours (UTC, now day $d hour $h)" "$hours" "$out" hours
 request hc --language hc
 assert_eq "the case waits outside Kit's hours" waiting "$STATUS"
 cli_out out kit profile --hours ""
-assert_eq "Kit's hours cleared: any time" "-" "$(field "$out" hours)"
+assert_field "Kit's hours cleared: any time" "-" "$out" hours
 expect_case "Kit, at work any time now, got the case" hc "$CASE" active Kit
 close_case hc "$CASE"
 
 step "disabled: a disabled Kit is not matched and cannot log in"
 cli_out out admin disable "$KEY_kit"
-assert_eq "Kit is disabled" yes "$(field "$out" disabled)"
+assert_field "Kit is disabled" yes "$out" disabled
 request hc --language hc
 assert_eq "the case waits while Kit is disabled" waiting "$STATUS"
 clirun kit login
 assert_eq "disabled Kit's login exits 1" 1 "$RC"
 assert_match "disabled Kit's login: account_disabled" "$ERR" '^offramp: account_disabled: login'
 cli_out out admin enable "$KEY_kit"
-assert_eq "Kit is enabled" no "$(field "$out" disabled)"
+assert_field "Kit is enabled" no "$out" disabled
 cli kit login >/dev/null	# Kit's daemon connects now (else at its next retry)
 expect_case "enabled Kit got the case" hc "$CASE" active Kit
 close_case hc "$CASE"
 
 step "capacity: full Kit is not matched; a closed case gives room"
 cli_out out admin counsellor-update "$KEY_kit" --capacity 1
-assert_eq "Kit's capacity is 1" 1 "$(field "$out" capacity)"
+assert_field "Kit's capacity is 1" 1 "$out" capacity
 request hc --language hc
 assert_eq "first case goes to Kit" Kit "$COUNS"
 C1=$CASE

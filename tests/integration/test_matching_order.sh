@@ -85,7 +85,7 @@ cli admin counsellor-update "$KEY_q" --capacity 3 >/dev/null
 # the update rematches: qb may already be Quinn's; else Quinn takes it
 if ! _case_is qb "$QB" active Quinn; then
 	cli_out out q take "$QB"
-	assert_eq "Quinn took qb" active "$(field "$out" status)"
+	assert_field "Quinn took qb" active "$out" status
 fi
 expect_case "qb is active with Quinn" qb "$QB" active Quinn
 cli q profile --presence away >/dev/null
@@ -93,7 +93,7 @@ cli admin counsellor-update "$KEY_q" --capacity 4 >/dev/null
 request qd --language qo
 assert_eq "Quinn away: the case waits" waiting "$STATUS"
 cli_out out q take "$CASE"
-assert_eq "away Quinn takes it from the queue" active "$(field "$out" status)"
+assert_field "away Quinn takes it from the queue" active "$out" status
 expect_case "the client sees Quinn" qd "$CASE" active Quinn
 request qe --language qz
 before=$(table_counts)
@@ -115,8 +115,8 @@ watch_start r1
 watch_start rc
 clirun rc reassign "$RCASE"
 out=$OUT
-assert_eq "reassign: the case is active" active "$(field "$out" status)"
-assert_eq "reassign: now with R2" R2 "$(field "$out" counsellor)"
+assert_field "reassign: the case is active" active "$out" status
+assert_field "reassign: now with R2" R2 "$out" counsellor
 assert_not_contains "the counsellor asked for is no changed key" "$ERR" "changed"
 clirun rc cases
 assert_not_contains "  nor later" "$ERR" "changed"
@@ -134,7 +134,7 @@ assert_match "R2 lists it" "$(cli r2 cases)" "^$RCASE active rr "
 
 step "reassign again, from R2: R1, left before, never gets it back"
 cli_out out rc reassign "$RCASE"
-assert_eq "the case waits: R1 there, but left" waiting "$(field "$out" status)"
+assert_field "the case waits: R1 there, but left" waiting "$out" status
 assert_not_contains "not in R1's queue" "$(cli r1 queue)" "$RCASE"
 clirun r1 take "$RCASE"
 assert_match "R1 cannot take it back: forbidden" "$ERR" '^offramp: forbidden: case\.take'
@@ -147,8 +147,8 @@ request wc --language rw
 assert_eq "W1 has it" W1 "$COUNS"
 WCASE=$CASE
 cli_out out wc reassign "$WCASE"
-assert_eq "the case waits" waiting "$(field "$out" status)"
-assert_eq "no counsellor" "" "$(field "$out" counsellor)"
+assert_field "the case waits" waiting "$out" status
+assert_field "no counsellor" "" "$out" counsellor
 assert_not_contains "W1 no longer lists it" "$(cli w1 cases)" "$WCASE"
 cli w1 profile --presence away >/dev/null
 cli w1 profile --presence online >/dev/null	# a rematch trigger
@@ -179,8 +179,8 @@ cli d2 profile --presence online >/dev/null
 cli admin counsellor-update "$KEY_d2" --capacity 1 >/dev/null
 watch_start dc1
 cli_out out admin disable "$KEY_d1"
-assert_eq "D1 disabled" yes "$(field "$out" disabled)"
-assert_eq "D1 has no open case" 0 "$(field "$out" open)"
+assert_field "D1 disabled" yes "$out" disabled
+assert_field "D1 has no open case" 0 "$out" open
 watch_expect "dc1 is told its case moved" dc1 "\"type\":\"case\".*\"id\":$DC1"
 watch_stop dc1
 a=$(case_line dc1 "$DC1")

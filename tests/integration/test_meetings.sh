@@ -38,7 +38,7 @@ recv_one() {
 step "a meeting proposed, rescheduled, accepted"
 clirun client meeting propose "$CASE" "2030-05-04 15:30" "$PLACE1" "$RECOG"
 assert_eq "propose exits 0" 0 "$RC"
-MID=$(field "$OUT" meeting)
+field_to MID "$OUT" meeting
 assert_match "  and prints the meeting's id" "$MID" '^[0-9]+$'
 assert_match "  and is acknowledged" "$OUT" '^sent: '
 recv_one couns
@@ -70,7 +70,7 @@ assert_contains "  with the form it takes" "$ERR" "YYYY-MM-DD HH:MM"
 
 step "a meeting declined, another cancelled: the other side sees each"
 clirun couns meeting propose "$CASE" "2030-06-01 09:00" "$PLACE1"
-M2=$(field "$OUT" meeting)
+field_to M2 "$OUT" meeting
 recv_one client
 assert_contains "the client reads Sam's proposal" "$OUT" "[meeting $M2 proposed: 2030-06-01 09:00 UTC; place: $PLACE1]"
 clirun client meeting decline "$CASE" "$M2"
@@ -81,7 +81,7 @@ assert_eq "Sam reads the refusal" \
 assert_contains "Sam's meetings: declined by the client" "$(cli couns meetings "$CASE")" \
 	"$M2"$'\t'"2030-06-01 09:00 UTC"$'\t'"declined by $CLIENT_NAME"$'\t'
 clirun client meeting propose "$CASE" "2030-06-02 09:00" "$PLACE2"
-M3=$(field "$OUT" meeting)
+field_to M3 "$OUT" meeting
 recv_one couns
 assert_contains "Sam reads the client's proposal" "$OUT" "[meeting $M3 proposed: 2030-06-02 09:00 UTC"
 clirun client meeting cancel "$CASE" "$M3"
@@ -213,13 +213,13 @@ cli couns bring "$CASE2" "$KEY_kim" --as supervisor >/dev/null
 cli_out out client members "$CASE2"
 assert_match "Kim, Sam's supervisor, is in the client's second case" "$out" '^member Kim \(supervisor\)'
 clirun client meeting propose "$CASE2" "2031-01-02 10:00" "Café am Markt"
-MK=$(field "$OUT" meeting)
+field_to MK "$OUT" meeting
 assert_match "the client proposes a meeting" "$MK" '^[0-9]+$'
 clirun client meeting accept "$CASE2" "$MK"
 assert_eq "  and cannot accept it for the counsellor: exits 2" 2 "$RC"
 clirun kim meeting propose "$CASE2" "2031-01-03 22:00" "Back alley"
 assert_eq "Kim proposes one of her own" 0 "$RC"
-KM=$(field "$OUT" meeting)
+field_to KM "$OUT" meeting
 recv_one client
 assert_contains "the client reads Kim's proposal" "$OUT" "[meeting $KM proposed: "
 clirun couns agreement propose "$CASE2" "$OBJ2, again" "chat" "weekly" "call 112"

@@ -156,7 +156,7 @@ PORT=$PORT_b
 watch_start kim
 PORT=$PORT_a
 cli_out out admin disable "$KEY_kim"
-assert_eq "the admin on node a disabled Kim" yes "$(field "$out" disabled)"
+assert_field "the admin on node a disabled Kim" yes "$out" disabled
 if wait_for "Kim's connection on node b to be closed" 20 _daemon_gone "$WATCH_PID_kim"; then
 	pass "Kim's connection on node b was closed"
 fi
@@ -180,7 +180,7 @@ sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
 wait_for "the listening connections to end" 20 _backends_gone "$listeners"
 PORT=$PORT_a
 cli_out out admin disable "$KEY_jo"
-assert_eq "the admin on node a disabled Jo" yes "$(field "$out" disabled)"
+assert_field "the admin on node a disabled Jo" yes "$out" disabled
 kill -CONT "$PID_b"
 if wait_for "Jo's connection on node b to be closed" 20 _daemon_gone "$WATCH_PID_jo"; then
 	pass "Jo's connection on node b was closed"
@@ -289,7 +289,7 @@ PORT=${!port}
 keygen waiter
 watch_start waiter
 cli_out out waiter request --language de --topic leaving
-WCASE=$(field "$out" case)
+field_to WCASE "$out" case
 assert_eq "the waiter's case waits (nobody speaks de)" 1 \
 	"$(sql "SELECT status FROM cases WHERE id = $WCASE")"
 ran=$(jobs_run "$lead")

@@ -63,8 +63,8 @@ keygen client
 watch_on "$PORT_b" client_b client
 watch_on "$PORT_a" client_a client
 out=$(PORT=$PORT_a cli client request --language en --topic leaving)
-assert_eq "node a matched the client to Sam" Sam "$(field "$out" counsellor)"
-CASE=$(field "$out" case)
+assert_field "node a matched the client to Sam" Sam "$out" counsellor
+field_to CASE "$out" case
 watch_expect "Sam's connection on node b is pushed the case, active" sam_b \
 	"\"type\": *\"case\".*\"id\": *$CASE,.*\"status\": *\"active\""
 watch_expect "the client's other connection, on node b, is pushed it too" \
@@ -83,7 +83,7 @@ watch_expect "the client's connection on node b is pushed Kim joining" \
 step "the client asks for another on node a: Sam and Kim on node b are pushed the case as they left it"
 PORT=$PORT_a counsellor_up lou
 out=$(PORT=$PORT_a cli client reassign "$CASE")
-assert_eq "node a gave the case to Lou" Lou "$(field "$out" counsellor)"
+assert_field "node a gave the case to Lou" Lou "$out" counsellor
 watch_expect "Lou's connection on node b is pushed the case, with Lou" lou_b \
 	"\"type\": *\"case\".*\"id\": *$CASE,.*\"name\": *\"Lou\""
 watch_expect "Sam's connection on node b is pushed the case he left, waiting" \
@@ -93,7 +93,7 @@ watch_expect "Kim's connection on node b is pushed the case she left" kim_b \
 
 step "the client closes the case on node a: the participants on node b are pushed it live"
 out=$(PORT=$PORT_a cli client close "$CASE")
-assert_eq "the client closed the case on node a" closed "$(field "$out" status)"
+assert_field "the client closed the case on node a" closed "$out" status
 for w in lou_b client_b; do
 	watch_expect "$w's connection on node b is pushed the close" "$w" \
 		"\"type\": *\"case\".*\"id\": *$CASE,.*\"status\": *\"closed\""

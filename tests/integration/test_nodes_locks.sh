@@ -29,7 +29,7 @@ sams_cases() {
 	for c in "$@"; do
 		cli_out out "$c" request --language en --topic leaving --programme "$A"
 		printf -v "CASE_$c" '%s' "$(field "$out" case)"
-		assert_eq "$c's case is Sam's" Sam "$(field "$out" counsellor)"
+		assert_field "$c's case is Sam's" Sam "$out" counsellor
 	done
 }
 
@@ -56,8 +56,8 @@ watch_on "$PORT_b" sam_b couns
 step "an admin's case.assign to Kim at node b, Kim disabled at node a: Kim, disabled, keeps no case"
 keygen w1
 out=$(PORT=$PORT_a cli w1 request --language fr --topic leaving)
-W1=$(field "$out" case)
-assert_eq "w1 waits (nobody speaks French)" waiting "$(field "$out" status)"
+field_to W1 "$out" case
+assert_field "w1 waits (nobody speaks French)" waiting "$out" status
 # the waiting case's row: the assignment waits for it to write the case,
 # after reading Kim (before, it read Kim enabled without Kim's lock, and
 # the disable, which found no case of Kim's to move, did not wait for it)
@@ -72,8 +72,8 @@ assert_match "the assignment was answered" "$ANSWER1" '"type": *"case.assign.ok"
 step "Sam brings Lou into a case at node b, Lou disabled at node a: Lou, disabled, is in no case"
 keygen w2
 out=$(PORT=$PORT_a cli w2 request --language en --topic leaving)
-W2=$(field "$out" case)
-assert_eq "w2's case is Sam's" Sam "$(field "$out" counsellor)"
+field_to W2 "$out" case
+assert_field "w2's case is Sam's" Sam "$out" counsellor
 # Sam's participant row: the invite writes it last (Sam has seen the new
 # membership), after reading Lou and adding Lou (before, without Lou's
 # lock: the disable did not find this case among Lou's and did not wait)
@@ -86,8 +86,8 @@ assert_eq "Lou, disabled, is no participant of w2's case" 0 \
 step "an admin's case.assign at node b, the client's close at node a: the case stays closed, the assignment is bad_state"
 keygen w3
 out=$(PORT=$PORT_a cli w3 request --language fr --topic leaving)
-W3=$(field "$out" case)
-assert_eq "w3 waits (nobody speaks French)" waiting "$(field "$out" status)"
+field_to W3 "$out" case
+assert_field "w3 waits (nobody speaks French)" waiting "$out" status
 watch_on "$PORT_a" w3_a w3
 # Sam's row: the assignment waits for it after reading the case waiting;
 # the close comes meanwhile (before, the assignment's write found no
@@ -194,7 +194,7 @@ step "A rotates its key at node a, B accepts A's proposal at node b: the accepta
 # most
 for attempt in 1 2 3; do
 	out=$(cli admin partnership propose $(signing admin) "$B" "$PKEY_admin2")
-	PROP=$(field "$out" partnership)
+	field_to PROP "$out" partnership
 	assert_match "A proposes" "$PROP" '^[0-9]+$'
 	hold_row "programmes WHERE id = $A"
 	rm -f "$IDS/admin.rot.pkey"	# the new key of a rotation given up

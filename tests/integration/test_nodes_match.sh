@@ -52,7 +52,7 @@ A_ERR=$SERVER_ERR
 COUNS_DAEMON=0 setup_pool	# Sam: en, leaving; not connected yet
 SAM=$(sql "SELECT id FROM accounts WHERE name = 'Sam'")
 cli_out out admin counsellor-update "$KEY_couns" --capacity 2
-assert_eq "Sam's capacity is 2" 2 "$(field "$out" capacity)"
+assert_field "Sam's capacity is 2" 2 "$out" capacity
 start_node_b
 
 step "a client on node A is matched to a counsellor only on node B"
@@ -62,8 +62,8 @@ wait_for "node A to see a counsellor there on another node" 15 \
 	logged "$A_ERR" 'counsellors there on other nodes anew'
 keygen c0
 cli_out out c0 request --language en --topic leaving
-assert_eq "node A matched c0 at once" Sam "$(field "$out" counsellor)"
-C0=$(field "$out" case)
+assert_field "node A matched c0 at once" Sam "$out" counsellor
+field_to C0 "$out" case
 assert_eq "the store has c0's case with Sam" "2|$SAM" \
 	"$(sql "SELECT status, counsellor_id FROM cases WHERE id = $C0")"
 
@@ -92,7 +92,7 @@ clirun cw request --language en --topic leaving
 assert_eq "once the lock is let go, the same request gets Sam" Sam \
 	"$(field "$OUT" counsellor)"
 out=$(cli cw close "$(field "$OUT" case)")
-assert_eq "cw closes it: Sam has one place again" closed "$(field "$out" status)"
+assert_field "cw closes it: Sam has one place again" closed "$out" status
 
 step "clients racing at both nodes: Sam's one place left is given once"
 RACERS=(r1 r2 r3 r4 r5 r6 r7 r8)
@@ -170,12 +170,12 @@ wait_for "Sam's stored presence to expire" 14 eval '! sam_stored'
 wait_for "node A to see that counsellor gone" 6 \
 	logged "$A_ERR" 'counsellors of other nodes there no more'
 cli_out out admin counsellor-update "$KEY_couns" --capacity 20
-assert_eq "Sam's capacity is 20" 20 "$(field "$out" capacity)"
+assert_field "Sam's capacity is 20" 20 "$out" capacity
 assert_eq "Sam, gone, was given none of the waiting cases" 2 \
 	"$(sql "SELECT count(*) FROM cases WHERE counsellor_id = $SAM
 	    AND status IN (1, 2, 4)")"
 keygen c9
 cli_out out c9 request --language en --topic leaving
-assert_eq "a new case on node A waits" waiting "$(field "$out" status)"
+assert_field "a new case on node A waits" waiting "$out" status
 
 finish

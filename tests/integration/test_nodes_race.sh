@@ -42,8 +42,8 @@ watch_on "$PORT_b" sam_b couns
 step "a close at node a, a pause at node b: the case stays closed, the pause is bad_state"
 keygen c1
 out=$(PORT=$PORT_a cli c1 request --language en --topic leaving)
-CASE=$(field "$out" case)
-assert_eq "c1 has Sam" Sam "$(field "$out" counsellor)"
+field_to CASE "$out" case
+assert_field "c1 has Sam" Sam "$out" counsellor
 watch_on "$PORT_a" c1_a c1
 RACE_ID=7 race "cases WHERE id = $CASE" c1_a "{\"v\":1,\"type\":\"case.close\",\"id\":7,\"case\":$CASE}" \
 	sam_b "{\"v\":1,\"type\":\"case.pause\",\"id\":7,\"case\":$CASE}"
@@ -55,8 +55,8 @@ watch_stop c1_a
 step "a reassignment at node a, Sam bringing Kim in at node b: Sam is out, Kim never in"
 keygen c2
 out=$(PORT=$PORT_a cli c2 request --language en --topic leaving)
-CASE=$(field "$out" case)
-assert_eq "c2 has Sam" Sam "$(field "$out" counsellor)"
+field_to CASE "$out" case
+assert_field "c2 has Sam" Sam "$out" counsellor
 # Lou comes to work, to take the case over
 PORT=$PORT_a counsellor_up lou
 watch_on "$PORT_a" c2_a c2
@@ -74,8 +74,8 @@ watch_stop c2_a
 step "Sam disabled at node a while a client is matched at node b: never Sam's"
 keygen c3 c4
 out=$(PORT=$PORT_a cli c3 request --language en --topic leaving)
-C3=$(field "$out" case)
-assert_eq "c3 has Sam" Sam "$(field "$out" counsellor)"
+field_to C3 "$out" case
+assert_field "c3 has Sam" Sam "$out" counsellor
 watch_on "$PORT_a" adm_a admin
 # the disable locks Sam's open cases' rows first: it waits for c3's, which
 # the psql session holds, while c4 requests at node b and may be matched
@@ -99,8 +99,8 @@ PORT=$PORT_a cli admin enable "$KEY_couns" >/dev/null
 watch_on "$PORT_a" sam_q couns		# Sam's requests; a connection, so it is matched
 keygen c5
 out=$(PORT=$PORT_a cli c5 request --language en --topic leaving)
-C5=$(field "$out" case)
-assert_eq "c5 has Sam" Sam "$(field "$out" counsellor)"
+field_to C5 "$out" case
+assert_field "c5 has Sam" Sam "$out" counsellor
 watch_on "$PORT_b" c5_q c5			# c5's requests
 for w in sam2_a:a:couns sam2_b:b:couns c5_a:a:c5 c5_b:b:c5; do
 	IFS=: read -r name node who <<<"$w"
@@ -256,8 +256,8 @@ lport=PORT_$lead lpid=PID_$lead olog=LOG_$other
 keygen w
 watch_on "${!lport}" w_lead w
 out=$(PORT=${!lport} cli w request --language fr --topic leaving)
-WCASE=$(field "$out" case)
-assert_eq "w waits (nobody speaks French)" waiting "$(field "$out" status)"
+field_to WCASE "$out" case
+assert_field "w waits (nobody speaks French)" waiting "$out" status
 # connected all along at the node that runs the jobs, longer than the
 # keep-waiting time: kept
 t_req=$(date +%s)

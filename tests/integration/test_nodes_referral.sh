@@ -120,11 +120,11 @@ for who in lou:Lou kim:Kim max:Max; do
 done
 certify_pending Lou Kim Max --by admin2
 cli_out out admin2 counsellor-update Lou --capacity 1
-assert_eq "Lou has one place" 1 "$(field "$out" capacity)"
+assert_field "Lou has one place" 1 "$out" capacity
 # Kim and Max only ever take (or are given) a referral: never matched
 for who in Kim Max; do
 	cli_out out admin2 counsellor-update "$who" --presence away
-	assert_eq "$who is away" away "$(field "$out" presence)"
+	assert_field "$who is away" away "$out" presence
 done
 LOU=$(account_id lou)
 partners_ab
@@ -132,7 +132,7 @@ keygen c1 c2 c3 c4 c5 cb
 for c in c1 c2 c3 c4 c5; do
 	cli_out out "$c" request --language en --topic leaving --programme "$A"
 	printf -v "CASE_$c" '%s' "$(field "$out" case)"
-	assert_eq "$c's case is Sam's" Sam "$(field "$out" counsellor)"
+	assert_field "$c's case is Sam's" Sam "$out" counsellor
 	c=CASE_$c
 	cli couns referral propose "${!c}" "$B" >/dev/null
 done
@@ -196,7 +196,7 @@ assert_eq "Lou has the handed-over case alone" "1+0" "$(open_of "$LOU")"
 
 step "a referral waiting in B's queue: three take it and Bea assigns it at once"
 cli_out out admin2 counsellor-update Lou --capacity 5 --presence away
-assert_eq "Lou is away" away "$(field "$out" presence)"
+assert_field "Lou is away" away "$out" presence
 cli_out out c5 referral accept "$CASE_c5"
 assert_match "c5 accepts" "$out" '^referral: accepted$'
 assert_eq "  nobody of B is there: it waits" "|0" \

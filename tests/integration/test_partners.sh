@@ -34,8 +34,8 @@ B=$(sql "SELECT id FROM programmes WHERE name = 'Second Path'")
 C=$(sql "SELECT id FROM programmes WHERE name = 'Third Way'")
 out=$(cli admin2 programme-set --languages de,en --formats chat,in-person \
 	--regions berlin,brandenburg --topics leaving,family)
-assert_eq "B's profile has its regions" "berlin,brandenburg" "$(field "$out" regions)"
-assert_eq "  and its formats" "chat,in-person" "$(field "$out" formats)"
+assert_field "B's profile has its regions" "berlin,brandenburg" "$out" regions
+assert_field "  and its formats" "chat,in-person" "$out" formats
 
 # only A's key, as a client of A was given it
 printf '%s programme A\n' "$PKEY_admin" >"$T/trust-a"
@@ -46,11 +46,11 @@ assert_eq "Lou's directory is empty" "" "$(cli couns2 directory)"
 
 step "Ada proposes a partnership with B, vouching for B's key"
 out=$(cli admin partnership propose $(signing admin) "$B" "$PKEY_admin2")
-P=$(field "$out" partnership)
+field_to P "$out" partnership
 assert_match "a partnership id" "$P" '^[0-9]+$'
-assert_eq "it is proposed" proposed "$(field "$out" status)"
-assert_eq "  by A" "$A" "$(field "$out" proposer)"
-assert_eq "  to B" "$B" "$(field "$out" partner)"
+assert_field "it is proposed" proposed "$out" status
+assert_field "  by A" "$A" "$out" proposer
+assert_field "  to B" "$B" "$out" partner
 assert_eq "nothing is served yet" 0 "$(sql "SELECT count(*) FROM programme_partners")"
 cli_out out admin2 partnership list
 assert_eq "Bea sees the proposal from A" "$P proposed from $A $ANAME" "$out"
@@ -61,7 +61,7 @@ assert_eq "Cid sees nothing of it" "" "$(cli admin3 partnership list)"
 step "a client given only A's key refuses Lou while B is only proposed"
 keygen early
 TRUST_FILE="$T/trust-a" clirun early request --language de --topic leaving --programme "$B"
-assert_eq "matched to Lou" Lou "$(field "$OUT" counsellor)"
+assert_field "matched to Lou" Lou "$OUT" counsellor
 assert_eq "  but refused: exits 1" 1 "$RC"
 assert_contains "  B's key is not trusted" "$ERR" "crypto"
 
@@ -97,7 +97,7 @@ assert_eq "  the partnership is still proposed" 0 "$(sql "SELECT status FROM par
 
 step "Bea accepts, vouching for A's key: both statements are served"
 out=$(cli admin2 partnership accept $(signing admin2) "$P" "$PKEY_admin")
-assert_eq "the partnership is active" active "$(field "$out" status)"
+assert_field "the partnership is active" active "$out" status
 assert_eq "both statements are served" 2 "$(sql "SELECT count(*) FROM programme_partners
     WHERE (programme_id = $A AND partner_id = $B) OR (programme_id = $B AND partner_id = $A)")"
 clirun admin2 partnership accept $(signing admin2) "$P" "$PKEY_admin"
@@ -106,7 +106,7 @@ assert_match "a second accept: refused" "$ERR" '^offramp: (not_found|bad_state)'
 step "a client given only A's key accepts Lou of B through A's statement"
 keygen client
 TRUST_FILE="$T/trust-a" clirun client request --language de --topic leaving --programme "$B"
-assert_eq "matched to Lou" Lou "$(field "$OUT" counsellor)"
+assert_field "matched to Lou" Lou "$OUT" counsellor
 assert_eq "  and accepted: exits 0" 0 "$RC"
 TRUST_FILE="$T/trust-a" clirun client send "$(field "$OUT" case)" "hello Lou"
 assert_eq "  a message goes to Lou" 0 "$RC"
@@ -183,7 +183,7 @@ cut_listing "Kim's directory" "external " 50 100
 
 step "Bea ends the partnership: nothing is vouched for any more"
 cli_out out admin2 partnership end "$P"
-assert_eq "it is ended" ended "$(field "$out" status)"
+assert_field "it is ended" ended "$out" status
 assert_contains "  by B" "$out" "by programme $B"
 assert_eq "no statement between A and B is served" 0 "$(sql "SELECT count(*) FROM programme_partners
     WHERE (programme_id = $A AND partner_id = $B) OR (programme_id = $B AND partner_id = $A)")"
@@ -199,7 +199,7 @@ assert_match "  and so does its --json" "$out" "\"id\": *$P,.*\"status\": *\"end
 step "after the end: a new client of A refuses Lou again"
 keygen late
 TRUST_FILE="$T/trust-a" clirun late request --language de --topic leaving --programme "$B"
-assert_eq "matched to Lou" Lou "$(field "$OUT" counsellor)"
+assert_field "matched to Lou" Lou "$OUT" counsellor
 assert_eq "  but refused: exits 1" 1 "$RC"
 assert_contains "  B's key is not trusted" "$ERR" "crypto"
 
@@ -214,10 +214,10 @@ assert_eq "nothing changed" "$before" "$(table_counts)"
 
 step "a new proposal after the end; withdrawn, it keeps one record of the pair"
 out=$(cli admin2 partnership propose $(signing admin2) "$A" "$PKEY_admin")
-P2=$(field "$out" partnership)
-assert_eq "B proposes to A" proposed "$(field "$out" status)"
+field_to P2 "$out" partnership
+assert_field "B proposes to A" proposed "$out" status
 cli_out out admin2 partnership end "$P2"
-assert_eq "and withdraws it" ended "$(field "$out" status)"
+assert_field "and withdraws it" ended "$out" status
 assert_eq "one ended record of the pair" 1 "$(sql "SELECT count(*) FROM partnerships")"
 
 step "each admin's audit log has its side"

@@ -45,8 +45,8 @@ wait_for "c1's case to become active" 10 active c1 "$C1" &&
 assert_match "  with Sam" "$(cli c1 cases | grep "^$C1 ")" "[ ,]Sam([ ,]|$)"
 assert_contains "the admin sees Sam connected" "$(sam_line)" "connections=1 new-cases=yes"
 cli_out out couns profile
-assert_eq "Sam's profile: one connection (the daemon's)" 1 "$(field "$out" connections)"
-assert_eq "  and new cases come" yes "$(field "$out" "new cases")"
+assert_field "Sam's profile: one connection (the daemon's)" 1 "$out" connections
+assert_field "  and new cases come" yes "$out" "new cases"
 
 step "any connection will do: the daemon stops, a second one stays"
 watch_start couns			# a second connection of Sam's account
@@ -67,8 +67,8 @@ counsellor_up couns
 wait_for "c3's case to go to Sam, connected again" 10 active c3 "$C3" &&
 	pass "c3's case is active"
 cli_out out couns profile --presence away
-assert_eq "Sam chose away" away "$(field "$out" presence)"
-assert_eq "  so no new cases, though connected" "no (away)" "$(field "$out" "new cases")"
+assert_field "Sam chose away" away "$out" presence
+assert_field "  so no new cases, though connected" "no (away)" "$out" "new cases"
 request c4
 C4=$CASE
 holds 2500 waits c4 "$C4" && pass "c4 waits while Sam is away" ||
@@ -102,7 +102,7 @@ wait_for "c5's case to go to Sam, back at work" 10 active c5 "$C5" &&
 	pass "a request of Sam's own (queue) brought Sam back, and c5's case to Sam"
 WAIT_EVERY=1 wait_for "Sam to be idle again" 30 idle && pass "idle again after --idle-away"
 cli_out out couns profile
-assert_eq "Sam's own look at the profile counts as work" yes "$(field "$out" "new cases")"
+assert_field "Sam's own look at the profile counts as work" yes "$out" "new cases"
 
 if on_pg; then
 	step "a matching undone part way is told to nobody (PostgreSQL: another session holds a case's row)"

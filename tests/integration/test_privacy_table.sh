@@ -50,7 +50,7 @@ step "a conversation: request, messages both ways, a note, close, reopen"
 keygen client
 out=$(cli client request --language en --topic leaving --age-band 30-44 \
 	--region de-by)
-CASE=$(field "$out" case)
+field_to CASE "$out" case
 assert_match "the client has a case" "$CASE" '^[0-9]+$'
 assert_eq "  and Sam has it" 2 "$(sql "SELECT status FROM cases WHERE id = $CASE")"
 cli client send "$CASE" "hello from the client" >/dev/null

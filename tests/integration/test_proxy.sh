@@ -308,9 +308,9 @@ CLI_CA=$NGX_CERT
 setup_pool
 keygen client
 cli_out out client request --language en --topic leaving
-CASE=$(field "$out" case)
-assert_eq "the client's case is active" active "$(field "$out" status)"
-assert_eq "  with Sam" Sam "$(field "$out" counsellor)"
+field_to CASE "$out" case
+assert_field "the client's case is active" active "$out" status
+assert_field "  with Sam" Sam "$out" counsellor
 MSG="through nginx $(b64_random 9)"
 cli client send "$CASE" "$MSG" >/dev/null
 cli_out out couns recv --count 1

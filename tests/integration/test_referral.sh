@@ -33,8 +33,8 @@ trust_a_only
 
 keygen client
 cli_out out client request --language en --topic leaving --programme "$A"
-CASE=$(field "$out" case)
-assert_eq "the client's case is Sam's" Sam "$(field "$out" counsellor)"
+field_to CASE "$out" case
+assert_field "the client's case is Sam's" Sam "$out" counsellor
 cli couns send "$CASE" "hello from Sam" >/dev/null
 assert_contains "the client reads Sam" "$(cli client recv --count 1)" "hello from Sam"
 
@@ -136,7 +136,7 @@ req lou referral.summary "\"case\":$CASE,\"mid\":\"$LOU_MID\",\"to\":\"$KEY_lou\
 assert_error "a summary from Lou with a mid he used: still no dup" forbidden
 assert_eq "nothing changed" "$before" "$(table_counts)"
 cli_out out couns referral summary "$CASE" "$SUMMARY"
-MID=$(field "$out" sent)
+field_to MID "$out" sent
 assert_eq "one copy stored, Lou's" "1|1" \
 	"$(sql "SELECT count(*), sum(recipient_id = $LOU_ID) FROM deliveries
 	    WHERE message_id = (SELECT max(id) FROM messages)")"
@@ -185,7 +185,7 @@ assert_eq "  nothing stored" "$before" "$(table_counts)"
 step "declined: nothing moves"
 keygen client2
 cli_out out client2 request --language en --topic leaving --programme "$A"
-CASE2=$(field "$out" case)
+field_to CASE2 "$out" case
 cli couns referral propose "$CASE2" "$B" >/dev/null
 cli_out out client2 referral decline "$CASE2"
 assert_match "declined" "$out" '^referral: declined$'
@@ -195,7 +195,7 @@ assert_eq "nobody joined" 2 "$(sql "SELECT count(*) FROM case_participants WHERE
 step "withdrawn after the yes: Lou leaves again"
 keygen client3
 cli_out out client3 request --language en --topic leaving --programme "$A"
-CASE3=$(field "$out" case)
+field_to CASE3 "$out" case
 cli couns referral propose "$CASE3" "$B" >/dev/null
 cli_out out client3 referral accept "$CASE3"
 assert_match "Lou joins" "$out" '^counsellor: Lou: '

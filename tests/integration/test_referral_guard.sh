@@ -44,7 +44,7 @@ new_programme_admin "Third Way" admin3 Cid
 COUNS_DAEMON=0 add_counsellor admin3 max Max --languages en --topics leaving
 certify_pending Max --by admin3
 cli_out out admin3 counsellor-update Max --presence away
-assert_eq "Max is away: never matched" away "$(field "$out" presence)"
+assert_field "Max is away: never matched" away "$out" presence
 partners_ab
 trust_a_only
 LOU=$(account_id lou)
@@ -62,7 +62,7 @@ receiver() {
 step "c1 removes Lou; a new referral's intake does not bring him back"
 keygen c1
 cli_out out c1 request --language en --topic leaving --programme "$A"
-C1=$(field "$out" case)
+field_to C1 "$out" case
 cli couns referral propose "$C1" "$B" >/dev/null
 cli_out out c1 referral accept "$C1"
 assert_eq "Lou joins c1's referral" "$LOU" "$(receiver "$C1")"
@@ -106,14 +106,14 @@ assert_match "after it went, the handover" "$out" '^referral: completed$'
 
 step "a case C's counsellor leads: its proposed referral takes no yes"
 cli_out out admin2 counsellor-update Lou --presence away
-assert_eq "Lou away: requests naming no programme go to Sam" away "$(field "$out" presence)"
+assert_field "Lou away: requests naming no programme go to Sam" away "$out" presence
 keygen c2
 cli_out out c2 request --language en --topic leaving
-C2=$(field "$out" case)
-assert_eq "c2's request names no programme: Sam has it" Sam "$(field "$out" counsellor)"
+field_to C2 "$out" case
+assert_field "c2's request names no programme: Sam has it" Sam "$out" counsellor
 cli couns referral propose "$C2" "$B" >/dev/null
 cli_out out admin disable "$KEY_couns"
-assert_eq "Ada disables Sam" yes "$(field "$out" disabled)"
+assert_field "Ada disables Sam" yes "$out" disabled
 cli_out out admin3 assign "$C2" Max
 assert_eq "Cid gives c2's case to Max" "$(account_id max)" \
 	"$(sql "SELECT counsellor_id FROM cases WHERE id = $C2")"
@@ -129,13 +129,13 @@ assert_eq "  before its yes: its no (2, declined)" 2 \
 
 step "a case C's counsellor leads: its accepted referral gets no partner counsellor, only its end"
 cli_out out admin enable "$KEY_couns"
-assert_eq "Ada enables Sam" no "$(field "$out" disabled)"
+assert_field "Ada enables Sam" no "$out" disabled
 counsellor_down couns
 counsellor_up couns		# Sam at work again
 keygen c3
 cli_out out c3 request --language en --topic leaving
-C3=$(field "$out" case)
-assert_eq "c3's request names no programme: Sam has it" Sam "$(field "$out" counsellor)"
+field_to C3 "$out" case
+assert_field "c3's request names no programme: Sam has it" Sam "$out" counsellor
 cli couns referral propose "$C3" "$B" >/dev/null
 cli_out out c3 referral accept "$C3"
 assert_eq "c3's referral waits: B's counsellors are away" "" "$(receiver "$C3")"
@@ -166,8 +166,8 @@ counsellor_down couns
 counsellor_up couns		# Sam at work again
 keygen c4
 cli_out out c4 request --language en --topic leaving --programme "$A"
-C4=$(field "$out" case)
-assert_eq "c4's case is Sam's" Sam "$(field "$out" counsellor)"
+field_to C4 "$out" case
+assert_field "c4's case is Sam's" Sam "$out" counsellor
 # people CASE: how many are in CASE.
 people() {
 	sql "SELECT count(*) FROM case_participants WHERE case_id = $1"

@@ -24,7 +24,7 @@ COUNS_DAEMON=0 add_counsellor admin2 kim Kim --languages en --topics leaving
 certify_pending Lou Kim --by admin2
 for who in Lou Kim; do
 	cli_out out admin2 counsellor-update "$who" --presence away
-	assert_eq "Bea set $who away: never matched" away "$(field "$out" presence)"
+	assert_field "Bea set $who away: never matched" away "$out" presence
 done
 partners_ab
 trust_a_only
@@ -37,8 +37,8 @@ referred() {
 	local prog=(--programme "$A")
 	[ "${2:-}" != any ] || prog=()
 	cli_out out "$1" request --language en --topic leaving --format chat "${prog[@]}"
-	CASE=$(field "$out" case)
-	assert_eq "$1's case is Sam's" Sam "$(field "$out" counsellor)"
+	field_to CASE "$out" case
+	assert_field "$1's case is Sam's" Sam "$out" counsellor
 	cli couns referral propose "$CASE" "$B" >/dev/null
 	cli_out out "$1" referral accept "$CASE"
 	assert_match "$1 accepts" "$out" '^referral: accepted$'
@@ -60,7 +60,7 @@ assert_not_contains "Ada's waiting list lacks it" "$(cli admin waiting)" "$CASE"
 
 step "Lou takes it: he joins as the referral's counsellor, and the three talk"
 cli_out out lou take "$CASE"
-assert_eq "the case stays active" active "$(field "$out" status)"
+assert_field "the case stays active" active "$out" status
 assert_match "Lou is told it is a referral from A, and how he joins" "$out" \
 	"^referral: from partner programme $A $ANAME; you join as the referral's counsellor, joining until the others confirmed you\$"
 assert_eq "Lou is the referral's counsellor" "$(account_id lou)" \
@@ -93,7 +93,7 @@ cli client referral approve "$CASE" "$SUMMARY" >/dev/null
 cli couns referral summary "$CASE" "$SUMMARY" >/dev/null
 assert_contains "Lou reads the summary" "$(cli lou recv --count 1)" "$SUMMARY"
 cli_out out admin2 disable "$KEY_lou"
-assert_eq "Bea disables Lou" yes "$(field "$out" disabled)"
+assert_field "Bea disables Lou" yes "$out" disabled
 assert_eq "nobody of B chosen, the summary to send, the approval kept" "|0|1" \
 	"$(sql "SELECT receiver_id, summary_sent, CAST(digest IS NOT NULL AS INTEGER) FROM referrals WHERE case_id = $CASE")"
 assert_match "Bea's waiting list has it again" "$(cli admin2 waiting)" "$LINE"
@@ -105,7 +105,7 @@ assert_no_match "  and nobody as the referral's counsellor" "$out" '\(referral\)
 cli_out out client referral show "$CASE"
 assert_match "the referral is still accepted" "$out" '^referral: accepted$'
 cli_out out admin2 assign "$CASE" Kim
-assert_eq "Bea assigns it to Kim" active "$(field "$out" status)"
+assert_field "Bea assigns it to Kim" active "$out" status
 cli_out out client members "$CASE"
 assert_match "Kim joins as the referral's counsellor" "$out" '^member Kim \(referral\) joining'
 cli couns members "$CASE" >/dev/null
@@ -126,7 +126,7 @@ req admin2 case.assign "\"case\":$CASE,\"key\":\"$KEY_couns\""
 assert_error "Bea: to Sam, not of B" not_found
 assert_eq "nothing changed" "$before" "$(table_counts)"
 cli_out out admin2 assign "$CASE" Kim
-assert_eq "the case stays active" active "$(field "$out" status)"
+assert_field "the case stays active" active "$out" status
 cli_out out client2 members "$CASE"
 assert_match "Kim joins as the referral's counsellor" "$out" '^member Kim \(referral\) joining'
 assert_eq "Bea's two assignments are in B's audit log" 2 \
@@ -141,11 +141,11 @@ assert_contains "the client, whose request named no programme, still reads Sam" 
 step "the partnership ends: the open referrals are cancelled, Kim leaves"
 keygen client3
 cli_out out client3 request --language en --topic leaving --format chat --programme "$A"
-CASE3=$(field "$out" case)
+field_to CASE3 "$out" case
 cli couns referral propose "$CASE3" "$B" >/dev/null
 P=$(sql "SELECT id FROM partnerships WHERE status = 1")
 cli_out out admin2 partnership end "$P"
-assert_eq "Bea ends it" ended "$(field "$out" status)"
+assert_field "Bea ends it" ended "$out" status
 assert_eq "no referral open between A and B: all cancelled" "0|3" \
 	"$(sql "SELECT sum(status < 2), sum(status = 4) FROM referrals")"
 cli_out out client2 members "$CASE"

@@ -34,7 +34,7 @@ add_counsellor admin2 lou Lou --languages en --topics leaving
 COUNS_DAEMON=0 add_counsellor admin2 kim Kim --languages en --topics leaving
 certify_pending Lou Kim --by admin2
 cli_out out admin2 counsellor-update Lou --capacity 1
-assert_eq "Lou has one place" 1 "$(field "$out" capacity)"
+assert_field "Lou has one place" 1 "$out" capacity
 cli_out out admin2 counsellor-update Kim --capacity 1 --presence away
 assert_eq "Kim has one place, away: never matched" "1|away" \
 	"$(field "$out" capacity)|$(field "$out" presence)"
@@ -61,8 +61,8 @@ receiver() {
 proposed() {
 	keygen "$1"
 	cli_out out "$1" request --language en --topic leaving --programme "$A"
-	CASE=$(field "$out" case)
-	assert_eq "$1's case is Sam's" Sam "$(field "$out" counsellor)"
+	field_to CASE "$out" case
+	assert_field "$1's case is Sam's" Sam "$out" counsellor
 	cli couns referral propose "$CASE" "$B" >/dev/null
 }
 
@@ -99,7 +99,7 @@ assert_eq "  one place held, c2's" 1 "$(open_of Lou)"
 
 step "c2's case closed: the place back, and c3's referral has it"
 cli_out out couns close "$C2"
-assert_eq "Sam closes c2's case" closed "$(field "$out" status)"
+assert_field "Sam closes c2's case" closed "$out" status
 assert_eq "Lou's place is free" 0 "$(open_of Lou)"
 accepted c3
 C3=$CASE
@@ -108,7 +108,7 @@ assert_eq "  one place held, c3's" 1 "$(open_of Lou)"
 
 step "c2's case reopened: its place held again, room or not; cancelled, given back"
 cli_out out couns reopen "$C2"
-assert_eq "Sam reopens it" active "$(field "$out" status)"
+assert_field "Sam reopens it" active "$out" status
 assert_eq "c2's referral is still Lou's" "$LOU" "$(receiver "$C2")"
 assert_eq "  Lou holds two places of one" 2 "$(open_of Lou)"
 cli_out out couns referral withdraw "$C2"
@@ -144,7 +144,7 @@ assert_eq "  it holds his place" 1 "$(open_of Kim)"
 
 step "Lou removed from a referral's case: the referral stays his, the place does not"
 cli_out out admin2 counsellor-update Lou --capacity 2
-assert_eq "Lou has two places" 2 "$(field "$out" capacity)"
+assert_field "Lou has two places" 2 "$out" capacity
 accepted c6
 C6=$CASE
 assert_eq "Lou joins c6's referral: his second place" "$LOU|2" \
@@ -161,7 +161,7 @@ assert_eq "c7's referral has Lou's place at once" "$LOU|2" \
 step "the partnership ends: the places held by referrals come back"
 P=$(sql "SELECT id FROM partnerships WHERE status = 1")
 cli_out out admin2 partnership end "$P"
-assert_eq "Bea ends it" ended "$(field "$out" status)"
+assert_field "Bea ends it" ended "$out" status
 assert_eq "Kim has no place held" 0 "$(open_of Kim)"
 assert_eq "Lou has c3's case alone" 1 "$(open_of Lou)"
 assert_eq "the store agrees: Lou leads one case, no referral holds a place" \

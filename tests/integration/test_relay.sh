@@ -9,7 +9,7 @@ step "an invite works once; a client cannot invite"
 inv=$(cli admin invite --role counsellor --ttl 600 | tail -n1)
 keygen lee
 cli_out out lee redeem "$inv" --name Lee --languages fr
-assert_eq "Lee redeems a fresh invite" counsellor "$(field "$out" role)"
+assert_field "Lee redeems a fresh invite" counsellor "$out" role
 keygen mo
 before=$(table_counts)
 clirun mo redeem "$inv" --name Mo
@@ -22,19 +22,19 @@ assert_match "an unknown invite: bad_invite" "$ERR" '^offramp: bad_invite'
 step "client logs in and requests a case in en/leaving: active, with Sam"
 keygen client
 cli_out out client login
-CLIENT_NAME=$(field "$out" name)
-assert_eq "client login role" client "$(field "$out" role)"
-assert_eq "client account created at first login" yes "$(field "$out" created)"
+field_to CLIENT_NAME "$out" name
+assert_field "client login role" client "$out" role
+assert_field "client account created at first login" yes "$out" created
 assert_ne "client got a pseudonym" "" "$CLIENT_NAME"
 cli_out out client login
-assert_eq "second login finds the account" no "$(field "$out" created)"
-assert_eq "pseudonym is stable" "$CLIENT_NAME" "$(field "$out" name)"
+assert_field "second login finds the account" no "$out" created
+assert_field "pseudonym is stable" "$CLIENT_NAME" "$out" name
 
 cli_out out client request --language en --topic leaving
-CASE=$(field "$out" case)
+field_to CASE "$out" case
 assert_match "request printed a case id" "$CASE" '^[0-9]+$'
-assert_eq "case is active" active "$(field "$out" status)"
-assert_eq "case got the counsellor" "$COUNS_NAME" "$(field "$out" counsellor)"
+assert_field "case is active" active "$out" status
+assert_field "case got the counsellor" "$COUNS_NAME" "$out" counsellor
 
 step "client -> counsellor: the exact text arrives"
 text1="Hello, I want out. Grüße – $RANDOM$RANDOM"
@@ -99,8 +99,8 @@ assert_contains "the daemon kept the push for recv" \
 
 step "close, then sending fails with case_closed"
 cli_out out client close "$CASE"
-assert_eq "close names the case" "$CASE" "$(field "$out" case)"
-assert_eq "case is closed" closed "$(field "$out" status)"
+assert_field "close names the case" "$CASE" "$out" case
+assert_field "case is closed" closed "$out" status
 cli_out out couns cases
 assert_match "counsellor sees the case closed" "$out" "^$CASE closed en leaving "
 case_closed_pushed() {
@@ -121,8 +121,8 @@ assert_match "client send to a closed case: case_closed" "$ERR" '^offramp: case_
 
 step "chat mode: two stdin lines arrive in order"
 cli_out out client request --language en --topic leaving
-CASE2=$(field "$out" case)
-assert_eq "a new case after the close is active" active "$(field "$out" status)"
+field_to CASE2 "$out" case
+assert_field "a new case after the close is active" active "$out" status
 assert_ne "the new case has a new id" "$CASE" "$CASE2"
 line1="first line from chat $RANDOM"
 line2="second line: with  two spaces $RANDOM"

@@ -111,7 +111,7 @@ TRACES=$(traces_of_case "$CASE"; traces_of_account client)
 assert_eq "traces of the client and its case, all found in the database" \
 	"$(wc -l <<<"$TRACES")" "$(db_traces <<<"$TRACES" | wc -l)"
 cli_out out couns close "$CASE"
-assert_eq "the first case is closed" closed "$(field "$out" status)"
+assert_field "the first case is closed" closed "$out" status
 
 step "the closed case goes, with every row of it"
 wait_for "the closed case's rows to be deleted" 20 _case_gone "$CASE" "$MIDS" &&

@@ -35,7 +35,7 @@ DATA="$T/d3"
 SERVER_TLS=0 start_server
 keygen plain
 out=$(SERVER_URL="ws://127.0.0.1:$PORT" cli plain login)
-assert_eq "login over ws:// on loopback" client "$(field "$out" role)"
+assert_field "login over ws:// on loopback" client "$out" role
 stop_server
 
 step "TLS: the CLI trusts the given CA only"
@@ -47,10 +47,10 @@ CLI_CA="$T/other/cert.pem" clirun client login
 assert_ne "a CA file of another self-signed cert: the CLI fails" 0 "$RC"
 assert_ne "  and not as a usage error" 2 "$RC"
 assert_match "  with an offramp: error on stderr" "$ERR" '^offramp: '
-assert_eq "  and no account was made" "" "$(field "$OUT" role)"
+assert_field "  and no account was made" "" "$OUT" role
 cli_out out client login
-assert_eq "the right CA: login works" client "$(field "$out" role)"
-assert_eq "  and this is the account's first login" yes "$(field "$out" created)"
+assert_field "the right CA: login works" client "$out" role
+assert_field "  and this is the account's first login" yes "$out" created
 SERVER_URL="ws://127.0.0.1:$PORT" clirun client login
 assert_ne "plain ws:// to the TLS server fails" 0 "$RC"
 stop_server

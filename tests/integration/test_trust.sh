@@ -50,8 +50,8 @@ PROG=$(sql "SELECT id FROM programmes ORDER BY id LIMIT 1")
 step "a client given programme 1's key talks to Sam"
 keygen client
 cli_out out client request --language en --topic leaving
-CASE=$(field "$out" case)
-assert_eq "Sam is matched" "$COUNS_NAME" "$(field "$out" counsellor)"
+field_to CASE "$out" case
+assert_field "Sam is matched" "$COUNS_NAME" "$out" counsellor
 cli client send "$CASE" "hello $MARKER" >/dev/null
 assert_contains "Sam reads it" "$(cli couns recv --wait 5)" "hello $MARKER"
 cli_out out client trust list
@@ -63,24 +63,24 @@ step "the operator makes a programme of its own with a counsellor 'Sam'"
 new_programme "Helpline"
 keygen eve
 cli_out out eve redeem "$PROG_TOKEN" --name Eve
-assert_eq "the operator's admin" admin "$(field "$out" role)"
+assert_field "the operator's admin" admin "$out" role
 printf 'pass-eve-programme\n' >"$IDS/eve.ppass"
 out=$(TRUST_FILE="" cli eve programme-key new --out "$IDS/eve.pkey" --kdf min \
 	--new-passphrase-file "$IDS/eve.ppass")
-EVE_KEY=$(field "$out" programme-key)
-EVE_FPR=$(field "$out" fingerprint)
+field_to EVE_KEY "$out" programme-key
+field_to EVE_FPR "$out" fingerprint
 assert_match "its key is made (and not in anybody's trust file)" "$EVE_KEY" '^[A-Za-z0-9+/]{43}=$'
 add_counsellor eve fake Sam --languages en --topics leaving
 cli eve certify --signing-key "$IDS/eve.pkey" --signing-passphrase-file "$IDS/eve.ppass" Sam >/dev/null
 EVE_PROG=$(sql "SELECT id FROM programmes WHERE name = 'Helpline'")
 cli_out out couns profile --presence offline
-assert_eq "the real Sam goes offline" offline "$(field "$out" presence)"
+assert_field "the real Sam goes offline" offline "$out" presence
 
 step "the client asks again: the operator's Sam is refused, not pinned"
 cli client close "$CASE" >/dev/null
 clirun client request --language en --topic leaving
-CASE2=$(field "$OUT" case)
-assert_eq "the server matched its own Sam" "Sam" "$(field "$OUT" counsellor)"
+field_to CASE2 "$OUT" case
+assert_field "the server matched its own Sam" "Sam" "$OUT" counsellor
 assert_eq "request exits 1" 1 "$RC"
 assert_contains "the key is not used silently" "$ERR" \
 	"offramp: programme $EVE_PROG (Helpline) has a key you were not given:"
@@ -96,7 +96,7 @@ step "a counsellor of another programme than asked for is refused"
 keygen both
 cli both trust add "$EVE_KEY" "Helpline (trusted too)" >/dev/null
 cli_out out both request --language en --topic leaving --programme "$PROG"
-CASE3=$(field "$out" case)
+field_to CASE3 "$out" case
 assert_match "asked for programme $PROG: waiting (its Sam is offline)" "$(field "$out" status)" '^waiting$'
 stop_server
 sql_rw "UPDATE cases SET status = 2, counsellor_id = $(account_id "$KEY_fake") WHERE id = $CASE3;
@@ -167,8 +167,8 @@ NEW_KEY=$(sql "SELECT hex(signing_key) FROM programmes WHERE id = $PROG")
 assert_ne "the server has the new key" "$(hexkey "$OLD_KEY" | tr a-f A-F)" "$NEW_KEY"
 keygen follower
 cli_out out follower request --language en --topic leaving
-CASE4=$(field "$out" case)
-assert_eq "a client given only the old key: Sam is matched" "$COUNS_NAME" "$(field "$out" counsellor)"
+field_to CASE4 "$out" case
+assert_field "a client given only the old key: Sam is matched" "$COUNS_NAME" "$out" counsellor
 clirun follower send "$CASE4" "after the rotation $MARKER"
 assert_eq "  and accepted: send exits 0" 0 "$RC"
 assert_match "  the rotation was followed, and told" "$(cli follower trust list)" " given revoked=0 programme of admin$"
@@ -245,7 +245,7 @@ start_server
 cli couns profile --presence offline >/dev/null
 cli follower close "$CASE4" >/dev/null
 clirun follower request --language fr --topic leaving
-assert_eq "the server, saying nothing of the list, matches Lea again" Lea "$(field "$OUT" counsellor)"
+assert_field "the server, saying nothing of the list, matches Lea again" Lea "$OUT" counsellor
 assert_eq "  the client refuses her: exits 1" 1 "$RC"
 assert_contains "  revoked" "$ERR" "Lea's key is refused: its programme revoked it"
 assert_eq "nothing was sent to Lea" 0 "$(sql "SELECT count(*) FROM deliveries d
@@ -259,7 +259,7 @@ assert_eq "programme 1 vouches for Helpline's key" "partner: $EVE_PROG" "$out"
 keygen partnered
 cli fake profile --languages hp >/dev/null
 cli_out out partnered request --language hp --topic leaving
-assert_eq "Helpline's Sam is matched" Sam "$(field "$out" counsellor)"
+assert_field "Helpline's Sam is matched" Sam "$out" counsellor
 assert_eq "  and accepted through the partner statement" "" "$(cli partnered trust list | grep Helpline)"
 
 step "a counsellor revoked mid-case is read no more, in the session made before"
@@ -267,8 +267,8 @@ add_counsellor admin rev Rev --languages rv --topics leaving
 assert_eq "Rev certified" "certified: Rev" "$(cli admin certify $(signing admin) Rev)"
 keygen revc
 cli_out out revc request --language rv --topic leaving
-REVCASE=$(field "$out" case)
-assert_eq "revc's case is Rev's" Rev "$(field "$out" counsellor)"
+field_to REVCASE "$out" case
+assert_field "revc's case is Rev's" Rev "$out" counsellor
 # the client writes first: Rev's answers then carry no first message's
 # header, which alone had his certificate checked
 cli revc send "$REVCASE" "hello Rev" >/dev/null

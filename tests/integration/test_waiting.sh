@@ -9,10 +9,10 @@ setup_pool			# Sam speaks en only
 step "a request in a language nobody speaks waits"
 keygen client
 cli_out out client request --language de
-CASE=$(field "$out" case)
+field_to CASE "$out" case
 assert_match "request printed a case id" "$CASE" '^[0-9]+$'
-assert_eq "the case waits" waiting "$(field "$out" status)"
-assert_eq "no counsellor line while waiting" "" "$(field "$out" counsellor)"
+assert_field "the case waits" waiting "$out" status
+assert_field "no counsellor line while waiting" "" "$out" counsellor
 cli_out out client cases
 assert_match "client's cases show it waiting" "$out" "^$CASE waiting de - "
 
@@ -39,7 +39,7 @@ step "a counsellor who speaks de appears and takes the case"
 inv=$(cli admin invite --role counsellor | tail -n1)
 keygen kim
 cli_out out kim redeem "$inv" --name Kim --languages en,de --topics leaving,family
-assert_eq "Kim is a counsellor" counsellor "$(field "$out" role)"
+assert_field "Kim is a counsellor" counsellor "$out" role
 counsellor_up kim		# Kim is connected from now on
 
 step "an uncertified counsellor is not matched: the case still waits"

@@ -20,14 +20,14 @@ raw_as() {
 step "receipts: the sender hears of each copy its recipient acked"
 keygen client
 cli_out out client request --language en
-CASE=$(field "$out" case)
-assert_eq "the client's case is active with Sam" active "$(field "$out" status)"
+field_to CASE "$out" case
+assert_field "the client's case is active with Sam" active "$out" status
 add_counsellor admin kim Kim --languages fr --topics leaving
 certify_pending Kim
 watch_start client
 watch_start kim
 cli_out out client send "$CASE" "hello Sam"
-MID=$(field "$out" sent)
+field_to MID "$out" sent
 assert_match "the client's message was sent" "$MID" '^[A-Za-z0-9+/]{22}==$'
 cli_out out couns recv
 assert_contains "Sam read the message" "$out" "hello Sam"
