@@ -633,6 +633,7 @@ cli() {
 # in the environment: none.
 ZYGOTE_CLI=""
 ZYGOTE_PORT=""
+ZYGOTE_KEY=""
 ZYGOTE_PID=""
 _zygote_start() {
 	local zbin=${OFFRAMP_CLI_ZYGOTE_BIN:-} cli=$OFFRAMP_CLI_BIN
@@ -645,8 +646,22 @@ _zygote_start() {
 	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0:malloc_context_size=0" \
 		"$zbin" "$T/zygote.port" </dev/null >/dev/null 2>>"$T/zygote.err" &
 	ZYGOTE_PID=$!
-	wait_for "the CLI's zygote" 30 test -s "$T/zygote.port" || return 0
-	read -r ZYGOTE_PORT <"$T/zygote.port"
+	# not a job of this shell's: a bare wait does not wait for it
+	disown "$ZYGOTE_PID"
+	# its port and key, or none (the binary then runs each command):
+	# no failure of the test's own
+	local until
+	_now_ms
+	until=$((NOW_MS + 30000))
+	while [ ! -s "$T/zygote.port" ]; do
+		_now_ms
+		if [ "$NOW_MS" -ge "$until" ] || ! kill -0 "$ZYGOTE_PID" 2>/dev/null; then
+			echo "   (no CLI zygote: $(cat "$T/zygote.err" 2>/dev/null))"
+			return 0
+		fi
+		nap 0.01
+	done
+	read -r ZYGOTE_PORT ZYGOTE_KEY <"$T/zygote.port"
 	ZYGOTE_CLI=$cli
 }
 
@@ -654,14 +669,27 @@ _zygote_start() {
 # ZYGOTE_RC is its exit status. Returns 1 when the zygote could not run
 # it (nothing ran).
 _zygote_run() {
-	local who=$1 fd i o e n line req=()
+	local who=$1 fd i="" o="" e="" n line req=() limit=${CLI_LIMIT:-90}
 	shift
 	[ -n "$ZYGOTE_PORT" ] || return 1
-	{ exec {fd}<>"/dev/tcp/127.0.0.1/$ZYGOTE_PORT"; } 2>/dev/null || return 1
+	# a limit in whole seconds (timeout(1) takes more forms: those run
+	# under it)
+	[[ "$limit" =~ ^[1-9][0-9]{0,4}$ ]] || return 1
+	if ! { exec {fd}<>"/dev/tcp/127.0.0.1/$ZYGOTE_PORT"; } 2>/dev/null; then
+		ZYGOTE_PORT=""	# gone: the binary from now on
+		return 1
+	fi
 	# copies of the standard streams, which printf's redirection below
-	# leaves as they are
-	exec {i}<&0 {o}>&1 {e}>&2
-	req=("P$BASHPID" "S$i,$o,$e" "C$PWD" "L${CLI_LIMIT:-90}"
+	# leaves as they are (none closed: else the binary runs it; the
+	# copy of 2 made outside the group that hides the others' errors)
+	if ! exec {e}>&2 || ! { exec {i}<&0 {o}>&1; } 2>/dev/null; then
+		exec {fd}>&-
+		[ -z "$e" ] || exec {e}>&-
+		[ -z "$i" ] || exec {i}<&-
+		[ -z "$o" ] || exec {o}>&-
+		return 1
+	fi
+	req=("K$ZYGOTE_KEY" "P$BASHPID" "S$i,$o,$e" "C$PWD" "L$limit"
 		"EOFFRAMP_TRUST_FILE=${TRUST_FILE-$IDS/trust}"
 		"EOFFRAMP_PASSPHRASE=${PASS_OVERRIDE:-pass-$who}")
 	# what else the CLI reads from its environment, as this shell has it
@@ -678,7 +706,10 @@ _zygote_run() {
 	done
 	line=""
 	if printf '%s\0' "${req[@]}" "" >&"$fd" 2>/dev/null; then
-		IFS= read -r -u "$fd" line || true
+		# the command's limit is the zygote's (its alarm), this read's
+		# a little longer: a command stopped or a zygote stuck ends
+		# here, the connection closed kills it
+		IFS= read -r -t $((limit + 10)) -u "$fd" line || true
 	else
 		line=E
 	fi
@@ -686,9 +717,10 @@ _zygote_run() {
 	case $line in
 	E) return 1 ;;
 	"" | *[!0-9]*)
-		# it may have run: never again
-		echo "lib.sh: the CLI's zygote gave no answer" >&2
-		ZYGOTE_RC=125
+		# it may have run: not again; and the binary from now on
+		echo "lib.sh: the CLI's zygote gave no answer in time" >&2
+		ZYGOTE_PORT=""
+		ZYGOTE_RC=124
 		;;
 	*) ZYGOTE_RC=$line ;;
 	esac

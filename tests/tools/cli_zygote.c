@@ -10,12 +10,16 @@
  *   cli_zygote PORTFILE
  *
  * Listens on 127.0.0.1, on a port of the kernel's choosing, which it
- * writes to PORTFILE (made aside, renamed into place), and stops when
- * its parent (the test's shell) does. A command is one connection (bash's
- * /dev/tcp): fields, each a tag byte, its value and a NUL, ended by an
- * empty field:
+ * writes to PORTFILE (mode 0600, made aside, renamed into place) with a
+ * random key, "PORT KEY", and stops when its parent (the test's shell)
+ * does. A command is one connection (bash's /dev/tcp): fields, each a tag
+ * byte, its value and a NUL, ended by an empty field:
  *
- *   P<pid>            the shell asking: the command gets its umask
+ *   K<key>            the key: a request without it is refused, so that
+ *                     only who can read PORTFILE is served
+ *   P<pid>            the shell asking, the zygote's parent or one of
+ *                     its descendants (else refused): the command gets
+ *                     its umask
  *   S<in>,<out>,<err> the shell's descriptors that the command gets as
  *                     its standard input, output and error: the same
  *                     open files, offsets and all (pidfd_getfd(2)); not
@@ -31,7 +35,9 @@
  * descriptors out of reach: pidfd_getfd needs the right to ptrace it, as
  * root has; a bad request; too many at once): the shell then runs the
  * binary itself. A connection closed before the answer kills the
- * command.
+ * command. A request is read to its end even when refused (a shell still
+ * writing it would die of SIGPIPE); no more than SLOTS are taken at once
+ * (the others wait in the listen queue).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -46,6 +52,7 @@
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -60,12 +67,16 @@
 struct slot {
 	int fd;			/* the connection, -1 when free */
 	pid_t pid;		/* its command, 0 before it starts */
+	int bad;		/* over REQ_MAX: read to its end, refused */
 	char *buf;
 	size_t len;
+	char last[2];		/* its last two bytes, for its end */
 };
 
 static struct slot slots[SLOTS];
 static int chld_pipe[2] = { -1, -1 };
+static char key[33];		/* hex of 16 random bytes */
+static pid_t parent;
 
 static void
 on_chld(int sig)
@@ -87,6 +98,7 @@ answer(struct slot *s, const char *text)
 	}
 	s->fd = -1;
 	s->pid = 0;
+	s->bad = 0;
 	free(s->buf);
 	s->buf = NULL;
 	s->len = 0;
@@ -113,15 +125,41 @@ umask_of(const char *pid)
 	return mask;
 }
 
+/* Whether process PID is the zygote's parent or one of its descendants
+ * (its /proc stat's parents, at most 64 up). */
+static int
+ours(pid_t pid)
+{
+	char path[64], line[512], *p;
+	FILE *f;
+	int depth;
+
+	for (depth = 0; depth < 64 && pid > 1; depth++) {
+		if (pid == parent)
+			return 1;
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		if ((f = fopen(path, "re")) == NULL)
+			return 0;
+		p = fgets(line, sizeof(line), f);
+		fclose(f);
+		/* pid (comm) state ppid: comm may hold spaces and parens */
+		if (p == NULL || (p = strrchr(line, ')')) == NULL ||
+		    sscanf(p + 1, " %*c %d", &pid) != 1)
+			return 0;
+	}
+	return 0;
+}
+
 /* Starts the command of slot S's complete request; 0, or -1 when it
  * cannot start here. */
 static int
 start(struct slot *s)
 {
 	char *argv[ARGS_MAX + 1], *set[ENV_MAX], *unset[ENV_MAX];
-	const char *dir = NULL, *pid = NULL, *std = NULL;
+	const char *dir = NULL, *pid = NULL, *std = NULL, *k = NULL;
 	int fds[3] = { -1, -1, -1 }, argc = 0, nset = 0, nunset = 0, i, mask;
 	int pfd, want[3];
+	pid_t zygote;
 	unsigned limit = 0;
 	char *p = s->buf, *end = s->buf + s->len;
 	pid_t child;
@@ -131,6 +169,7 @@ start(struct slot *s)
 
 		p += strlen(p) + 1;
 		switch (tag) {
+		case 'K': k = v; break;
 		case 'P': pid = v; break;
 		case 'C': dir = v; break;
 		case 'S': std = v; break;
@@ -155,8 +194,10 @@ start(struct slot *s)
 		}
 	}
 	argv[argc] = NULL;
-	if (argc == 0 || dir == NULL || pid == NULL || std == NULL ||
+	if (k == NULL || strcmp(k, key) != 0 || argc == 0 || dir == NULL ||
+	    pid == NULL || std == NULL ||
 	    sscanf(std, "%d,%d,%d", &want[0], &want[1], &want[2]) != 3 ||
+	    !ours((pid_t)strtol(pid, NULL, 10)) ||
 	    (mask = umask_of(pid)) < 0 ||
 	    (pfd = pidfd_open((pid_t)strtol(pid, NULL, 10), 0)) < 0)
 		return -1;
@@ -169,13 +210,21 @@ start(struct slot *s)
 		}
 	}
 	close(pfd);
+	zygote = getpid();
 	child = fork();
 	if (child == 0) {
 		sigset_t none;
+		int sig;
 
+		/* gone with the zygote, also if it went before the prctl */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		signal(SIGCHLD, SIG_DFL);
-		signal(SIGPIPE, SIG_DFL);
+		if (getppid() != zygote)
+			_exit(127);
+		/* every signal as exec leaves it in a new process (the
+		 * zygote, an async job of the shell, began with SIGINT and
+		 * SIGQUIT ignored) */
+		for (sig = 1; sig < NSIG; sig++)
+			signal(sig, SIG_DFL);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		for (i = 0; i < 3; i++) {
@@ -226,27 +275,35 @@ readable(struct slot *s)
 		}
 		return;
 	}
-	if (n <= 0 || s->len + (size_t)n > REQ_MAX) {
+	if (n <= 0) {
 		answer(s, "E\n");
 		return;
 	}
-	{
+	if (!s->bad && s->len + (size_t)n > REQ_MAX)
+		s->bad = 1;
+	if (!s->bad) {
 		char *nb = realloc(s->buf, s->len + (size_t)n);
 
 		if (nb == NULL) {
-			answer(s, "E\n");
-			return;
+			s->bad = 1;
+		} else {
+			s->buf = nb;
+			memcpy(s->buf + s->len, tmp, (size_t)n);
 		}
-		s->buf = nb;
 	}
-	memcpy(s->buf + s->len, tmp, (size_t)n);
-	s->len += (size_t)n;
 	/* complete: an empty field, at the start or after a NUL */
-	if ((s->len >= 1 && s->buf[0] == '\0') ||
-	    (s->len >= 2 && s->buf[s->len - 1] == '\0' &&
-	    s->buf[s->len - 2] == '\0')) {
-		if (start(s) != 0)
+	for (ssize_t i = 0; i < n; i++) {
+		int end = tmp[i] == '\0' && (s->len == 0 ||
+		    s->last[1] == '\0');
+
+		s->last[0] = s->last[1];
+		s->last[1] = tmp[i];
+		s->len++;
+		if (!end)
+			continue;
+		if (s->bad || (size_t)(i + 1) != (size_t)n || start(s) != 0)
 			answer(s, "E\n");
+		return;
 	}
 }
 
@@ -268,6 +325,7 @@ reap(void)
 			if (slots[i].pid == pid) {
 				if (slots[i].fd < 0) {
 					slots[i].pid = 0;
+					slots[i].bad = 0;
 					free(slots[i].buf);
 					slots[i].buf = NULL;
 					slots[i].len = 0;
@@ -288,9 +346,11 @@ main(int argc, char **argv)
 	struct pollfd pfd[SLOTS + 2];
 	struct sigaction sa;
 	char tmp[4096];
+	unsigned char rnd[16];
 	FILE *f;
-	int lfd, i, n, one = 1;
-	pid_t parent = getppid();
+	int lfd, i, n, one = 1, ffd;
+
+	parent = getppid();
 
 	if (argc != 2) {
 		fputs("usage: cli_zygote PORTFILE\n", stderr);
@@ -299,6 +359,10 @@ main(int argc, char **argv)
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != parent)
 		return 0;
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return 1;
+	for (i = 0; i < (int)sizeof(rnd); i++)
+		snprintf(key + 2 * i, 3, "%02x", rnd[i]);
 	if (pipe2(chld_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
 		return 1;
 	memset(&sa, 0, sizeof(sa));
@@ -322,8 +386,9 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (snprintf(tmp, sizeof(tmp), "%s.new", argv[1]) >= (int)sizeof(tmp) ||
-	    (f = fopen(tmp, "we")) == NULL ||
-	    fprintf(f, "%u\n", (unsigned)ntohs(a.sin_port)) < 0 ||
+	    (ffd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600)) < 0 || (f = fdopen(ffd, "w")) == NULL ||
+	    fprintf(f, "%u %s\n", (unsigned)ntohs(a.sin_port), key) < 0 ||
 	    fclose(f) != 0 || rename(tmp, argv[1]) != 0) {
 		perror("cli_zygote: port file");
 		return 1;
@@ -332,8 +397,13 @@ main(int argc, char **argv)
 	for (;;) {
 		int slot_of[SLOTS];
 
+		/* the listener only while a slot is free */
+		for (i = 0; i < SLOTS; i++) {
+			if (slots[i].fd < 0 && slots[i].pid == 0)
+				break;
+		}
 		n = 0;
-		pfd[n].fd = lfd;
+		pfd[n].fd = i < SLOTS ? lfd : -1;
 		pfd[n++].events = POLLIN;
 		pfd[n].fd = chld_pipe[0];
 		pfd[n++].events = POLLIN;
@@ -368,8 +438,7 @@ main(int argc, char **argv)
 				if (slots[i].fd < 0 && slots[i].pid == 0)
 					break;
 			}
-			if (i == SLOTS) {
-				(void)!write(c, "E\n", 2);
+			if (i == SLOTS) {	/* (not polled then) */
 				close(c);
 				continue;
 			}
