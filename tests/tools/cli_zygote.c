@@ -150,6 +150,16 @@ ours(pid_t pid)
 	return 0;
 }
 
+/* Whether DIR is a directory to run in (the shell's may be gone: the
+ * binary then runs there, as it would have). */
+static int
+is_dir(const char *dir)
+{
+	struct stat st;
+
+	return stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 /* Starts the command of slot S's complete request; 0, or -1 when it
  * cannot start here. */
 static int
@@ -198,7 +208,7 @@ start(struct slot *s)
 	    pid == NULL || std == NULL ||
 	    sscanf(std, "%d,%d,%d", &want[0], &want[1], &want[2]) != 3 ||
 	    !ours((pid_t)strtol(pid, NULL, 10)) ||
-	    (mask = umask_of(pid)) < 0 ||
+	    (mask = umask_of(pid)) < 0 || !is_dir(dir) ||
 	    (pfd = pidfd_open((pid_t)strtol(pid, NULL, 10), 0)) < 0)
 		return -1;
 	for (i = 0; i < 3; i++) {
