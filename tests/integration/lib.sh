@@ -588,14 +588,15 @@ cli() {
 	# A one-shot command runs in the zygote (below) when there is one
 	# for its build, and not under a CLI_WRAP; else the binary itself.
 	# CLI_WRAP: a command the CLI runs under (faketime's, say)
+	local trust=${TRUST_FILE-$IDS/trust} pass=${PASS_OVERRIDE:-pass-$who}
 	if [ "$oneshot" = 0 ] || [ -n "${CLI_WRAP:-}" ] ||
 		[ "$bin" != "${ZYGOTE_CLI:-}" ] ||
-		! _zygote_run "$who" "$bin" "${args[@]}"; then
+		! _zygote_run "$trust" "$pass" "$bin" "${args[@]}"; then
 		rc=0
 		# shellcheck disable=SC2086
 		ASAN_OPTIONS=$asan \
-		OFFRAMP_TRUST_FILE="${TRUST_FILE-$IDS/trust}" \
-		OFFRAMP_PASSPHRASE="${PASS_OVERRIDE:-pass-$who}" \
+		OFFRAMP_TRUST_FILE="$trust" \
+		OFFRAMP_PASSPHRASE="$pass" \
 		${CLI_WRAP:-} timeout -k 5 "${CLI_LIMIT:-90}" "$bin" \
 			"${args[@]}" || rc=$?
 	else
@@ -665,12 +666,13 @@ _zygote_start() {
 	ZYGOTE_CLI=$cli
 }
 
-# _zygote_run WHO ARGV...: runs ARGV in the zygote as cli would run it;
+# _zygote_run TRUST_FILE PASSPHRASE ARGV...: runs ARGV in the zygote as
+# cli would run it, with OFFRAMP_TRUST_FILE and OFFRAMP_PASSPHRASE so;
 # ZYGOTE_RC is its exit status. Returns 1 when the zygote could not run
 # it (nothing ran).
 _zygote_run() {
-	local who=$1 fd i="" o="" e="" n line req=() limit=${CLI_LIMIT:-90}
-	shift
+	local trust=$1 pass=$2 fd i="" o="" e="" n line req=() limit=${CLI_LIMIT:-90}
+	shift 2
 	[ -n "$ZYGOTE_PORT" ] || return 1
 	# a limit in whole seconds (timeout(1) takes more forms: those run
 	# under it)
@@ -690,8 +692,7 @@ _zygote_run() {
 		return 1
 	fi
 	req=("K$ZYGOTE_KEY" "P$BASHPID" "S$i,$o,$e" "C$PWD" "L$limit"
-		"EOFFRAMP_TRUST_FILE=${TRUST_FILE-$IDS/trust}"
-		"EOFFRAMP_PASSPHRASE=${PASS_OVERRIDE:-pass-$who}")
+		"EOFFRAMP_TRUST_FILE=$trust" "EOFFRAMP_PASSPHRASE=$pass")
 	# what else the CLI reads from its environment, as this shell has it
 	for n in HOME TZ OFFRAMP_SERVER OFFRAMP_CA OFFRAMP_KEY \
 		OFFRAMP_PROGRAMME_KEY OFFRAMP_SIGNING_PASSPHRASE OFFRAMP_DEBUG; do
