@@ -145,6 +145,8 @@ test('keep on this device: what the server has is in the vault first; a tab clos
 	assert.equal(b.store.state.screen, 'conversation');
 	b.intents.send(7, 'three');
 	await waitFor(() => sent.length === 3, 3000, 'three');
+	// the server's answer reaches the page a moment after the server took it
+	await waitFor(() => b.store.state.cases[7].messages.at(-1)?.state !== 'sending', 3000, 'three answered');
 	// the counsellor reads all three, in order, none taken for a replay
 	const from = P.b64Decode(clientKey, 32, 32);
 	const read = (x) => {
