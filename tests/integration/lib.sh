@@ -1155,8 +1155,11 @@ _answered() { [ -n "$(answer "$1" "$2")" ]; }
 _waiting_locks() {
 	[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")" -ge "$1" ]
 }
+# The holder is idle in its transaction once its BEGIN has run as well
+# as once its SELECT ... FOR UPDATE has: only the lock's statement, as its
+# last, says the row is held (psql sends the two one after the other).
 _holder_in() {
-	[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'holder' AND state = 'idle in transaction'")" = 1 ]
+	[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'holder' AND state = 'idle in transaction' AND query LIKE '%FOR UPDATE%'")" = 1 ]
 }
 
 # hold_row WHERE: a psql session locks the row of "SELECT 1 FROM WHERE"
