@@ -139,7 +139,15 @@ partners_propose(struct session *s, struct frame_in *in)
 	int64_t id;
 	int rc;
 
-	if ((rc = own_statement(s, in, 0, st, &pi)) != 0)
+	/* read again under both programmes' locks (several nodes): the
+	 * open partnerships of either are counted once another node's
+	 * proposal to it has committed, or before it begins (each took the
+	 * place of the last under the bound), and the keys are those of
+	 * now */
+	if ((rc = own_statement(s, in, 0, st, &pi)) != 0 ||
+	    (rc = store_programme_lock_pair(s->srv->st, s->acct.programme,
+	    pi.partner_id)) != 0 ||
+	    (rc = own_statement(s, in, 0, st, &pi)) != 0)
 		return rc;
 	snprintf(detail, sizeof(detail), "programme %lld",
 	    (long long)pi.partner_id);

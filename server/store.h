@@ -387,7 +387,9 @@ int store_partner_each(struct store *st, int64_t partner, size_t max,
 /* Records proposer's proposal to partner with its statement for partner's
  * key: 0 and *id; OFR_E_BAD_FIELD when they are the same programme,
  * OFR_E_BAD_STATE when the pair has a proposed or active partnership
- * already (whoever proposed it), OFR_E_LIMIT at the bound. */
+ * already (whoever proposed it), OFR_E_LIMIT at the bound. The bound
+ * holds across nodes once the caller holds both programmes' locks
+ * (store_programme_lock_pair). */
 int store_partnership_propose(struct store *st, int64_t proposer,
     int64_t partner, const uint8_t statement[PARTNER_BYTES], int64_t now,
     int64_t *id);
@@ -528,8 +530,9 @@ int store_account_lock(struct store *st, int64_t id);
  * of either is decided on before or after it, never beside it. */
 int store_programme_lock(struct store *st, int64_t id);
 /* Locks programmes a and b alike, the lower id first: a partnership's
- * end, its acceptance and a referral's proposal along it read the
- * partnership and the programmes' keys after this. */
+ * proposal, its acceptance, its end and a referral's proposal along it
+ * read the partnership (or the programmes' partnerships, counted) and the
+ * programmes' keys after this. */
 int store_programme_lock_pair(struct store *st, int64_t a, int64_t b);
 /* A number for an event of a case, greater than every one given before
  * it on any node (PostgreSQL: the sequence case_events; SQLite, one node:

@@ -42,6 +42,7 @@ for who in kim:Kim lou:Lou; do
 	certify_pending "${who#*:}"
 done
 new_programme_admin "Second Path" admin2 Bea	# B (node a restarts)
+new_programme_admin "Third Way" admin3 Cy	# C, again
 COUNS_DAEMON=0 add_counsellor admin2 rae Rae --languages en --topics leaving
 certify_pending Rae --by admin2
 start_node b
@@ -182,6 +183,45 @@ assert_match "the partnership ended" "$ANSWER2" '"type": *"partnership.end.ok"'
 assert_eq "no open referral of c3's or c4's case" 0 \
 	"$(sql "SELECT count(*) FROM referrals WHERE case_id IN ($CASE_c3, $CASE_c4) AND status < 2")"
 for w in ada_a ada_b c1_b sam_a c2_b adm_b; do watch_stop "$w"; done
+
+step "A proposes to C at node a, B to C at node b, one place left under C's bound: one is refused (limit)"
+C=$(sql "SELECT id FROM programmes WHERE name = 'Third Way'")
+# A's and B's statements for C, as the server keeps them, from a
+# proposal each, ended (raw frames: the race sends them)
+for who in admin:A admin2:B; do
+	out=$(cli "${who%%:*}" partnership propose $(signing "${who%%:*}") "$C" "$PKEY_admin3")
+	field_to P "$out" partnership
+	cli "${who%%:*}" partnership end "$P" >/dev/null
+	printf -v "ST_${who#*:}" '%s' "$(sql "SELECT replace(encode(proposer_statement, 'base64'), chr(10), '')
+	    FROM partnerships WHERE id = $P")"
+done
+# 99 programmes (written into the store) propose to C
+sql_rw "INSERT INTO programmes(id, name, created) SELECT 800000 + n, 'Filler ' || n, 0
+    FROM generate_series(1, 99) AS n" >/dev/null
+sql_rw "INSERT INTO partnerships(proposer_id, partner_id, status, proposer_statement, created)
+SELECT id, $C, 0, decode(repeat('00', 129), 'hex'), 0 FROM programmes WHERE id > 800000" >/dev/null
+watch_on "$PORT_a" ada_a admin
+watch_on "$PORT_b" bea_b admin2
+# C's row: each proposal counts C's partnerships under it (before, under
+# no lock, both counted 99 and C had 101)
+RACE_ID=41 race "programmes WHERE id = $C" \
+	ada_a "{\"v\":1,\"type\":\"partnership.propose\",\"id\":41,\"statement\":\"$ST_A\"}" \
+	bea_b "{\"v\":1,\"type\":\"partnership.propose\",\"id\":41,\"statement\":\"$ST_B\"}"
+verdict=""
+for a in "$ANSWER1" "$ANSWER2"; do
+	if [[ "$a" =~ \"type\":\ *\"partnership\.propose\.ok\" ]]; then
+		verdict+="ok "
+	elif [[ "$a" =~ \"code\":\ *\"limit\" ]]; then
+		verdict+="limit "
+	else
+		verdict+="other "
+	fi
+done
+assert_match "one proposal is taken, the other refused: limit ($ANSWER1 / $ANSWER2)" \
+	"$verdict" '^(ok limit|limit ok) $'
+assert_eq "C has 100 partnerships proposed or active, its bound" 100 \
+	"$(sql "SELECT count(*) FROM partnerships WHERE $C IN (proposer_id, partner_id) AND status < 2")"
+for w in ada_a bea_b; do watch_stop "$w"; done
 
 step "A rotates its key at node a, B accepts A's proposal at node b: the acceptance is refused (it vouches for the key rotated away)"
 # A's programme row: the rotation waits for it, the acceptance comes
