@@ -498,14 +498,15 @@ take_notes(PGconn *conn)
 }
 
 /* The listener: connected, it waits for notes (and for the jobs' lock
- * while another node holds it); lost, it connects again after a
- * backoff, and then every session fetches from the store (notes of the
- * gap are lost). */
+ * while another node holds it); lost, or not connected at the start, it
+ * connects after a backoff, and then every session fetches from the store
+ * (the notes sent while nobody listened are lost: sessions that logged in
+ * meanwhile would wait for them). */
 static void *
 listener(void *arg)
 {
 	PGconn *conn = arg;
-	int backoff = CLUSTER_RETRY_MIN_MS, was_lost = 0;
+	int backoff = CLUSTER_RETRY_MIN_MS, was_lost = conn == NULL;
 	int64_t tried = now_ms();	/* the lock: cluster_start() tried */
 
 	for (;;) {
@@ -592,8 +593,12 @@ cluster_start(struct server *srv, const char *url, void (*wake)(void))
 		return OFR_E_INTERNAL;
 	}
 	started = 1;
-	log_info("cluster: node %s listening for the other nodes' notes at "
-	    "%s", node, url_safe);
+	if (conn != NULL)	/* the thread's now: only its being said */
+		log_info("cluster: node %s listening for the other nodes' "
+		    "notes at %s", node, url_safe);
+	else
+		log_warn("cluster: node %s not yet listening for the other "
+		    "nodes' notes at %s: tries again", node, url_safe);
 	return 0;
 }
 
