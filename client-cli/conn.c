@@ -43,7 +43,8 @@
 #define STDIN_CHUNK	65536
 #define STDIN_PROTOCOL	"offramp-stdin"
 #define WATCH_PROTOCOL	"offramp-watch"
-#define KEPT_MAX	4096	/* pushes set aside for a later wait */
+#define KEPT_MAX	4096	/* frames set aside for a later wait */
+#define KEPT_BYTES_MAX	(16 << 20)	/* their text's bytes, at most */
 
 /* A queued frame (in or out) or line of stdin. */
 struct item {
@@ -81,6 +82,7 @@ struct conn {
 	struct queue in;	/* received, not looked at yet */
 	struct queue kept;	/* parsed, set aside by conn_wait_response */
 	size_t nkept;
+	size_t frame_len;	/* the text's bytes of next_frame's last frame */
 	int dropped;		/* a push was dropped: kept was full */
 	int64_t next_id;
 
@@ -686,6 +688,7 @@ next_frame(struct conn *c, json_t **f)
 		return fail(c, "the server sent a binary frame");
 	}
 	*f = parse_frame(it->data, it->len);
+	c->frame_len = it->len;
 	item_free(it);
 	if (*f == NULL)
 		return fail(c, "the server sent a frame that is not "
@@ -936,16 +939,33 @@ conn_send(struct conn *c, json_t *req, int64_t *idp)
 	return 0;
 }
 
-/* Sets a parsed frame aside for conn_wait(). */
+/*
+ * Sets frame f, next_frame's last, aside for conn_wait(): at most
+ * KEPT_MAX frames of KEPT_BYTES_MAX bytes in all (as the server sent
+ * them), whatever the server sends. An answer ("re") to no request of
+ * ours (its id never given; the raw command's ids are the user's) or one
+ * past the bounds ends the connection; a push past them is dropped.
+ */
 static int
 keep(struct conn *c, json_t *f)
 {
+	json_t *re = json_object_get(f, "re");
 	struct item *it;
 
-	if (c->nkept >= KEPT_MAX && json_object_get(f, "re") == NULL) {
+	if (re != NULL && !c->raw && (!json_is_integer(re) ||
+	    json_integer_value(re) < 1 ||
+	    json_integer_value(re) > c->next_id)) {
+		json_decref(f);
+		return fail(c, "the server sent an answer to no request");
+	}
+	if (c->nkept >= KEPT_MAX ||
+	    c->frame_len > KEPT_BYTES_MAX - c->kept.bytes) {
+		json_decref(f);
+		if (re != NULL)
+			return fail(c, "the server sent more answers than "
+			    "were waited for");
 		/* a push nobody took: the server sends it again at the next
 		 * login (conn_dropped) */
-		json_decref(f);
 		c->dropped = 1;
 		return 0;
 	}
@@ -954,6 +974,7 @@ keep(struct conn *c, json_t *f)
 		return OFR_E_NOMEM;
 	}
 	it->json = f;
+	it->len = c->frame_len;	/* counted, not held: the frame is parsed */
 	q_push(&c->kept, it);
 	c->nkept++;
 	return 0;

@@ -14,7 +14,10 @@
 
 #include "proto/ocrypto.h"
 
-#define OFR_POW_BITS_MAX	40	/* no difficulty above this is asked */
+/* No difficulty above this is asked, or paid: 2^28 hashes are minutes of a
+ * phone's time; a client given more by a server (a challenge out of
+ * bounds) refuses it at once instead of searching for days. */
+#define OFR_POW_BITS_MAX	28
 #define OFR_POW_MAX		9007199254740991LL	/* 2^53 - 1: a JSON-safe integer */
 
 enum ofr_pow_purpose {

@@ -14,6 +14,7 @@
 
 import { OfframpError, ERR } from './proto/err.js';
 import { b64Decode, frameParse, OFR_FRAME_MAX, OFR_ID_MAX } from './proto/frame.js';
+import { POW_BITS_MAX } from './proto/pow.js';
 
 export const SUBPROTOCOL = 'offramp.v1';
 export const PENDING_MAX = 256;		// requests waiting or in flight
@@ -359,7 +360,7 @@ export class Conn extends Emitter {
 			const serverKey = b64Decode(f.server_key, 32, 32, 'server_key');
 			// the nonce and difficulty of a proof of work (PROTOCOL.md)
 			this.nonce = nonce;
-			this.powBits = Number.isSafeInteger(f.pow) && f.pow > 0 && f.pow <= 40 ? f.pow : 0;
+			this.powBits = Number.isSafeInteger(f.pow) && f.pow > 0 && f.pow <= POW_BITS_MAX ? f.pow : 0;
 			// logged in: a fresh nonce for the next request that pays
 			if (this.state === 'online') return;
 			frame = await this.auth({ nonce, serverKey, pow: this.powBits, needPow: this.needPow });
