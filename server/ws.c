@@ -323,8 +323,11 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		return p->s != NULL ? on_writeable(wsi, p) : 0;
 	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
 		/* A close frame's body is empty or starts with a code
-		 * (RFC 6455, 5.5.1); lws 4.1 echoes a 1-byte body. */
-		if (len == 1) {
+		 * (RFC 6455, 5.5.1; 7.4.2: none above 4999); lws 4.1
+		 * echoes a 1-byte body, and any code past 4999. */
+		if (len == 1 || (len >= 2 && in != NULL &&
+		    (((const unsigned char *)in)[0] << 8 |
+		    ((const unsigned char *)in)[1]) > 4999)) {
 			lws_close_reason(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR,
 			    NULL, 0);
 			return -1;

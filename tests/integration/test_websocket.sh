@@ -14,7 +14,7 @@ start_server
 # ping on another.
 CASES=(close-code:1005 close-code:999 close-code:1004 close-code:1006
 	close-code:1015 close-code:1016 close-code:2999 close-code:1000
-	close-code:3000 bad-utf8 bad-utf8-split bad-utf8-long close-1byte
+	close-code:3000 close-code:4999 close-code:5000 close-code:65535 bad-utf8 bad-utf8-split bad-utf8-long close-1byte
 	huge message-over:1024 frames:3000 frames:10000 bytes:100000)
 # the frame headers lws 4.1 does not check (both runs)
 HEADER_CASES=(unmasked nonminimal16 nonminimal64 top-bit long-ping
@@ -99,6 +99,13 @@ ws "a close frame with code 1000" close-code:1000
 closed_with "close code 1000: echoed" 1000
 ws "a close frame with code 3000 (registered use)" close-code:3000
 closed_with "close code 3000: echoed" 3000
+ws "a close frame with code 4999 (private use)" close-code:4999
+closed_with "close code 4999: echoed" 4999
+# RFC 6455, 7.4.2: no code above 4999 (lws 4.1 echoed them)
+for code in 5000 65535; do
+	ws "a close frame with code $code (none such)" "close-code:$code"
+	closed_with "close code $code (none such)" 1002
+done
 
 ws "text that is not UTF-8" bad-utf8
 closed_with "bad UTF-8 in a text frame" 1007
