@@ -178,9 +178,14 @@ auth_pow(struct session *s, struct frame_in *in,
 	    (uint64_t)pow, bits))
 		return 0;
 	s->rechallenge = 1;
-	if (s->acct.id == 0)
+	/* once: a login refused for its proof again and again, each time
+	 * with the time to solve one more, kept a connection that never
+	 * paid open for ever */
+	if (s->acct.id == 0 && !s->solve_given && s->close_code == 0) {
+		s->solve_given = 1;
 		s->srv->conn->deadline(s->conn, s->srv->login_timeout +
 		    INTAKE_SOLVE_SECS);
+	}
 	return OFR_E_POW_REQUIRED;
 }
 

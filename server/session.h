@@ -78,6 +78,9 @@ struct session {
 	unsigned char strikes;			/* to STRIKES_MAX (dispatch.c) */
 	/* flags, 0 or 1 */
 	unsigned char rechallenge;		/* send a fresh challenge */
+	unsigned char solve_given;		/* the login deadline was
+						 * extended for a proof of
+						 * work (once a connection) */
 	unsigned char rx_paused;
 	unsigned char want_pump;
 	unsigned char caught_up;		/* nothing stored after cursor
