@@ -49,7 +49,6 @@
 /* A queued frame (in or out) or line of stdin. */
 struct item {
 	struct item *next;
-	json_t *json;		/* kept frames: parsed */
 	size_t len;
 	int binary;		/* frames: binary; lines: 1 = over the limit */
 	char data[];		/* out: LWS_PRE + len; in: len + NUL */
@@ -80,9 +79,9 @@ struct conn {
 
 	struct queue out;	/* to send */
 	struct queue in;	/* received, not looked at yet */
-	struct queue kept;	/* parsed, set aside by conn_wait_response */
+	struct queue kept;	/* set aside by conn_wait_response, as text */
 	size_t nkept;
-	size_t frame_len;	/* the text's bytes of next_frame's last frame */
+	struct item *last;	/* next_frame's last frame, its text */
 	int dropped;		/* a push was dropped: kept was full */
 	int64_t next_id;
 
@@ -170,7 +169,6 @@ item_free(struct item *it)
 {
 	if (it == NULL)
 		return;
-	json_decref(it->json);
 	free(it);
 }
 
@@ -688,8 +686,8 @@ next_frame(struct conn *c, json_t **f)
 		return fail(c, "the server sent a binary frame");
 	}
 	*f = parse_frame(it->data, it->len);
-	c->frame_len = it->len;
-	item_free(it);
+	item_free(c->last);	/* kept (keep) or not wanted */
+	c->last = it;
 	if (*f == NULL)
 		return fail(c, "the server sent a frame that is not "
 		    "protocol v1");
@@ -845,6 +843,7 @@ conn_free(struct conn *c)
 	q_clear(&c->in);
 	q_clear(&c->kept);
 	q_clear(&c->lines);
+	item_free(c->last);
 	free(c->rx);
 	free(c->lbuf);
 	free(c->challenge_text);
@@ -940,17 +939,19 @@ conn_send(struct conn *c, json_t *req, int64_t *idp)
 }
 
 /*
- * Sets frame f, next_frame's last, aside for conn_wait(): at most
- * KEPT_MAX frames of KEPT_BYTES_MAX bytes in all (as the server sent
- * them), whatever the server sends. An answer ("re") to no request of
- * ours (its id never given; the raw command's ids are the user's) or one
- * past the bounds ends the connection; a push past them is dropped.
+ * Sets frame f, next_frame's last, aside for conn_wait(), as the text
+ * the server sent (parsed again when it is handed out: parsed, a frame
+ * of a server's choosing can take 80 times its bytes): at most KEPT_MAX
+ * frames of KEPT_BYTES_MAX bytes in all, whatever the server sends. An
+ * answer ("re") to no request of ours (its id never given; the raw
+ * command's ids are the user's) or one past the bounds ends the
+ * connection; a push past them is dropped.
  */
 static int
 keep(struct conn *c, json_t *f)
 {
 	json_t *re = json_object_get(f, "re");
-	struct item *it;
+	struct item *it = c->last;
 
 	if (re != NULL && !c->raw && (!json_is_integer(re) ||
 	    json_integer_value(re) < 1 ||
@@ -958,8 +959,11 @@ keep(struct conn *c, json_t *f)
 		json_decref(f);
 		return fail(c, "the server sent an answer to no request");
 	}
-	if (c->nkept >= KEPT_MAX ||
-	    c->frame_len > KEPT_BYTES_MAX - c->kept.bytes) {
+	if (it == NULL) {	/* never: f is next_frame's last */
+		json_decref(f);
+		return OFR_E_INTERNAL;
+	}
+	if (c->nkept >= KEPT_MAX || it->len > KEPT_BYTES_MAX - c->kept.bytes) {
 		json_decref(f);
 		if (re != NULL)
 			return fail(c, "the server sent more answers than "
@@ -969,12 +973,8 @@ keep(struct conn *c, json_t *f)
 		c->dropped = 1;
 		return 0;
 	}
-	if ((it = item_new(0, NULL, 0)) == NULL) {
-		json_decref(f);
-		return OFR_E_NOMEM;
-	}
-	it->json = f;
-	it->len = c->frame_len;	/* counted, not held: the frame is parsed */
+	json_decref(f);
+	c->last = NULL;
 	q_push(&c->kept, it);
 	c->nkept++;
 	return 0;
@@ -1079,21 +1079,6 @@ conn_watch_stdin(struct conn *c, size_t line_max)
 	return 0;
 }
 
-/* A kept frame as a raw-mode event: its compact JSON. */
-static int
-kept_as_raw(struct item *it, struct conn_event *ev)
-{
-	char *s = json_dumps(it->json, JSON_COMPACT);
-
-	item_free(it);
-	if (s == NULL)
-		return OFR_E_NOMEM;
-	ev->kind = CONN_EV_FRAME;
-	ev->data = s;
-	ev->len = strlen(s);
-	return 0;
-}
-
 /* An item's bytes as ev->data: moved into a plain allocation. */
 static int
 item_to_event(struct item *it, struct conn_event *ev, int kind)
@@ -1193,12 +1178,14 @@ conn_wait(struct conn *c, struct conn_event *ev, int flags, int timeout_ms)
 		    (it = q_pop(&c->kept)) != NULL) {
 			c->nkept--;
 			if (c->raw) {
-				rc = kept_as_raw(it, ev);
+				rc = item_to_event(it, ev, CONN_EV_FRAME);
 				break;
 			}
 			ev->kind = CONN_EV_FRAME;
-			ev->frame = json_incref(it->json);
+			ev->frame = parse_frame(it->data, it->len);
 			item_free(it);
+			if (ev->frame == NULL)
+				rc = OFR_E_NOMEM;	/* it parsed once */
 			break;
 		}
 		if ((flags & CONN_WANT_STDIN) && (c->lines.head != NULL ||
@@ -1234,13 +1221,18 @@ conn_take_kept(struct conn *c, const char *type)
 	struct item *it, *prev = NULL;
 	json_t *f;
 
+	/* one frame parsed at a time */
 	for (it = c->kept.head; it != NULL; prev = it, it = it->next) {
-		const char *t = json_string_value(json_object_get(it->json,
-		    "type"));
+		const char *t;
 
-		if (t == NULL || strcmp(t, type) != 0 ||
-		    json_object_get(it->json, "re") != NULL)
+		if ((f = parse_frame(it->data, it->len)) == NULL)
 			continue;
+		t = json_string_value(json_object_get(f, "type"));
+		if (t == NULL || strcmp(t, type) != 0 ||
+		    json_object_get(f, "re") != NULL) {
+			json_decref(f);
+			continue;
+		}
 		if (prev == NULL)
 			c->kept.head = it->next;
 		else
@@ -1249,8 +1241,6 @@ conn_take_kept(struct conn *c, const char *type)
 			c->kept.tail = prev;
 		c->kept.bytes -= it->len;
 		c->nkept--;
-		f = it->json;
-		it->json = NULL;
 		item_free(it);
 		return f;
 	}

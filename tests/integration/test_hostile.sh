@@ -34,6 +34,40 @@ assert_match "  saying the challenge is bad" "$ERR" 'bad challenge \(pow\)'
 assert_eq "  at once, not after a search (${ms} ms)" 1 "$(( ms < 10000 ))"
 wait "$HOSTILE_PID" || true
 
+step "a flood of pushes, each many times its bytes once parsed: memory bounded"
+# what the CLI sets aside for a later wait is kept as the text the server
+# sent, at most 16 MiB of it (parsed, these 36 MB took 2.4 GB)
+cat >"$T/hwm.sh" <<'EOF2'
+#!/usr/bin/env bash
+# hwm.sh CMD...: runs CMD, writes the highest peak resident set (VmHWM,
+# kB) of it and its children (timeout(1)'s CLI) to $HWM_FILE, exits as
+# it did
+"$@" &
+p=$!
+max=0
+while kill -0 "$p" 2>/dev/null; do
+	for q in "$p" $(cat "/proc/$p/task/$p/children" 2>/dev/null); do
+		l=$(grep VmHWM "/proc/$q/status" 2>/dev/null) || continue
+		l=${l//[!0-9]/}
+		[ "$l" -le "$max" ] || max=$l
+	done
+	echo "$max" >"$HWM_FILE"
+	read -r -t 0.05 <> <(:) || true
+done
+wait "$p"
+EOF2
+chmod +x "$T/hwm.sh"
+hostile push-flood
+# (a sanitized CLI: ASan's quarantine of freed memory, 256 MB, would
+# count as resident; 8 MB of it here)
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=8" \
+	HWM_FILE=$T/hwm CLI_WRAP="$T/hwm.sh" CLI_LIMIT=60 clirun client login
+read -r hwm <"$T/hwm" || hwm=0
+echo "   (the CLI's peak resident set: $hwm kB)"
+assert_eq "the login goes through" 0 "$RC"
+assert_eq "  its peak resident set under 400 MB (${hwm} kB)" 1 "$(( hwm > 0 && hwm < 400000 ))"
+wait "$HOSTILE_PID" || true
+
 step "an answer to a request never made: the connection ends"
 hostile stray-answer
 CLI_LIMIT=20 clirun client login

@@ -16,6 +16,10 @@ sends a challenge (proof of work 0) and plays SCENARIO:
     stray-answer  the login is answered login.ok; before the answer to the
                   next request comes an answer ("re") to a request the
                   client never made, 100 kB long
+    push-flood    the login is answered login.ok; before the answer to the
+                  next request come 300 pushes of 120 kB each (36 MB),
+                  each an array of 30,000 empty objects: parsed, many
+                  times their bytes
 
 then answers every request with {"type": "pong"} until the client
 closes. Prints what it received, a line a frame, on stderr. Bounded: it
@@ -93,7 +97,7 @@ def next_request(c):
 
 def main():
     portfile, scenario = sys.argv[1], sys.argv[2]
-    if scenario not in ('pow-high', 'stray-answer'):
+    if scenario not in ('pow-high', 'stray-answer', 'push-flood'):
         sys.exit('hostile_server.py: unknown scenario %s' % scenario)
     s = socket.socket()
     s.bind(('127.0.0.1', 0))
@@ -132,8 +136,13 @@ def main():
         f = next_request(c)
         if f is None:
             return
-        send(c, {'v': 1, 'type': 'msg.send.ok', 're': 1000000,
-                 'pad': 'A' * 100000})
+        if scenario == 'stray-answer':
+            send(c, {'v': 1, 'type': 'msg.send.ok', 're': 1000000,
+                     'pad': 'A' * 100000})
+        else:
+            push = {'v': 1, 'type': 'msg', 'x': [{}] * 30000}
+            for _ in range(300):
+                send(c, push)
         send(c, {'v': 1, 'type': 'pong', 're': f.get('id')})
     while True:
         f = next_request(c)
