@@ -567,6 +567,7 @@ cluster_start(struct server *srv, const char *url, void (*wake)(void))
 {
 	uint8_t id[8];
 	PGconn *conn;
+	int listening;
 
 	if (!is_pg_url(url))
 		return 0;
@@ -587,13 +588,14 @@ cluster_start(struct server *srv, const char *url, void (*wake)(void))
 		PQfinish(conn);
 		conn = NULL;
 	}
+	listening = conn != NULL;	/* conn is the thread's from here */
 	if (pthread_create(&thread, NULL, listener, conn) != 0) {
 		PQfinish(conn);
 		enabled = 0;
 		return OFR_E_INTERNAL;
 	}
 	started = 1;
-	if (conn != NULL)	/* the thread's now: only its being said */
+	if (listening)
 		log_info("cluster: node %s listening for the other nodes' "
 		    "notes at %s", node, url_safe);
 	else

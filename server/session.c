@@ -988,6 +988,7 @@ unwind(struct session *s, int err)
 		s->want_pump = 0;
 		s->caught_up = 0;
 		session_challenge(s);
+		s->solve_given = 0;	/* logged out: as a new connection */
 		s->srv->conn->deadline(s->conn, s->srv->login_timeout);
 	}
 }
