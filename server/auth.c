@@ -181,7 +181,7 @@ auth_pow(struct session *s, struct frame_in *in,
 	/* once: a login refused for its proof again and again, each time
 	 * with the time to solve one more, kept a connection that never
 	 * paid open for ever */
-	if (s->acct.id == 0 && !s->solve_given && s->close_code == 0) {
+	if (s->acct.id == 0 && !s->solve_given) {
 		s->solve_given = 1;
 		s->srv->conn->deadline(s->conn, s->srv->login_timeout +
 		    INTAKE_SOLVE_SECS);
