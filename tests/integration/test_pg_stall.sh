@@ -230,6 +230,9 @@ echo "   ($sent sent: $OKS acknowledged, $UNAVAIL unavailable)"
 other=$(grep '"re":' "$T/answers" |
 	grep -c -v -E '"type":"msg\.send\.ok"|"code":"unavailable"' || true)
 assert_eq "no other answer" 0 "$other"
+[ "$other" -eq 0 ] || grep '"re":' "$T/answers" |
+	grep -v -E '"type":"msg\.send\.ok"|"code":"unavailable"' |
+	head -n 5 | sed 's/^/   other: /'
 assert_eq "one answer per request" "$sent" "$(grep -c '"re":' "$T/answers")"
 assert_eq "no request answered twice" "$sent" \
 	"$(sed -n 's/.*"re":\([0-9]*\).*/\1/p' "$T/answers" | sort -u | wc -l)"
