@@ -22,10 +22,12 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/sockios.h>
 #include <netinet/in.h>
 
 #include <ev.h>
@@ -52,6 +54,10 @@ struct pss {
 	struct session *s;
 	struct rxbuf rx;		/* the message being received */
 	int fd;				/* the socket, for rxtap.c */
+	lws_sorted_usec_list_t cut;	/* cut_at() */
+	int cut_secs;			/* its delay; 0: not armed */
+	int64_t cut_taken;		/* taken() when it was armed */
+	uint64_t written;		/* bytes given to lws_write() */
 };
 /* One HTTP connection of the metrics listener, for one request at a
  * time. */
@@ -124,6 +130,66 @@ static int refusing;
 static unsigned long refused;
 
 /*
+ * A peer that stops reading. lws 4.1 keeps its connection while its pongs
+ * come, and lws's own close (or a timeout's) first waits to write what
+ * lws holds for it, so a close frame queued behind answers the peer never
+ * takes would never go, nor the connection. A connection that closes (a
+ * bad frame, an oversized message, a close code of the session's) is cut
+ * after CUT_CLOSE_SECS, one whose reading is paused for its full queue
+ * (session.c, SESSION_OUT_HIGH) after CUT_STALL_SECS, unless the peer
+ * took CUT_RATE bytes a second meanwhile (then it gets as long again): a
+ * slow reader is not a stalled one. To cut, the socket is shut down under
+ * lws, whose next write fails and closes it; SO_LINGER 0 makes the close
+ * a reset, dropping what the kernel still holds for the peer.
+ */
+#define CUT_CLOSE_SECS	5
+#define CUT_STALL_SECS	60
+#define CUT_RATE	1024
+
+/* The bytes p's peer has taken: those written, less those the kernel
+ * still holds (with TLS, written counts what the records carry: near
+ * enough for CUT_RATE). */
+static int64_t
+taken(const struct pss *p)
+{
+	int outq = 0;
+
+	(void)ioctl(p->fd, SIOCOUTQ, &outq);
+	return (int64_t)p->written - outq;
+}
+
+static void
+on_cut(lws_sorted_usec_list_t *sul)
+{
+	struct pss *p = lws_container_of(sul, struct pss, cut);
+	struct linger l = { .l_onoff = 1, .l_linger = 0 };
+	int64_t now = taken(p);
+
+	if (now - p->cut_taken >= (int64_t)p->cut_secs * CUT_RATE) {
+		p->cut_taken = now;	/* reading: as long again */
+		lws_sul_schedule(ctx, 0, &p->cut, on_cut,
+		    (lws_usec_t)p->cut_secs * LWS_US_PER_SEC);
+		return;
+	}
+	log_info("ws: the peer took less than %d bytes a second for %d s: "
+	    "the connection is cut", CUT_RATE, p->cut_secs);
+	p->cut_secs = 0;
+	(void)setsockopt(p->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	(void)shutdown(p->fd, SHUT_RDWR);
+}
+
+/* Cuts p's connection in secs seconds (0: not) unless its peer reads,
+ * replacing the cut set before. */
+static void
+cut_at(struct pss *p, int secs)
+{
+	p->cut_secs = secs;
+	p->cut_taken = taken(p);
+	lws_sul_schedule(ctx, 0, &p->cut, on_cut, secs > 0 ?
+	    (lws_usec_t)secs * LWS_US_PER_SEC : LWS_SET_TIMER_USEC_CANCEL);
+}
+
+/*
  * A message announces more than OFR_FRAME_MAX (in a frame's header, or by
  * adding a frame), and that frame is read to its end when little of it
  * is left (RXBUF_DRAIN_MAX): too_big, and the connection closes with 1009
@@ -137,7 +203,7 @@ refuse_oversize(struct lws *wsi, struct pss *p)
 {
 	dispatch_oversize(p->s);
 	lws_rx_flow_control(wsi, 0);
-	lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, 5);
+	cut_at(p, CUT_CLOSE_SECS);
 }
 
 /*
@@ -155,7 +221,7 @@ frame_fault(void *conn, int fault)
 
 	log_info("ws: %s: closing the connection (1002)",
 	    wsguard_fault_str(fault));
-	lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, 5);
+	cut_at(lws_wsi_user(wsi), CUT_CLOSE_SECS);
 	lws_callback_on_writable(wsi);
 }
 
@@ -206,6 +272,7 @@ on_writeable(struct lws *wsi, struct pss *p)
 		if (lws_write(wsi, buf + LWS_PRE, len, LWS_WRITE_TEXT) <
 		    (int)len)
 			return -1;
+		p->written += len;
 		session_wrote(p->s);
 		if (lws_partial_buffered(wsi))
 			break;
@@ -334,6 +401,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		}
 		return 0;
 	case LWS_CALLBACK_CLOSED:
+		cut_at(p, 0);
 		if (p->s != NULL)
 			metrics_connection(p->s->acct.role, -1);
 		session_free(p->s);
@@ -824,22 +892,29 @@ ws_stop(void)
 static void
 want_write(void *conn)
 {
+	struct pss *p = lws_wsi_user(conn);
+
+	/* a session that closes: its close goes out in time, or it is cut */
+	if (p->s != NULL && p->s->close_code != 0 &&
+	    p->cut_secs != CUT_CLOSE_SECS)
+		cut_at(p, CUT_CLOSE_SECS);
 	lws_callback_on_writable(conn);
 }
 
 static void
 pause_rx(void *conn, int pause)
 {
+	struct pss *p = lws_wsi_user(conn);
+
+	/* a closing connection keeps its shorter time */
+	if (p->cut_secs != CUT_CLOSE_SECS)
+		cut_at(p, pause ? CUT_STALL_SECS : 0);
 	lws_rx_flow_control(conn, pause ? 0 : 1);
 }
 
 static void
 deadline(void *conn, int secs)
 {
-	/* a connection closing for a bad frame (frame_fault) keeps its
-	 * 5 s, whatever the frames before it did (a login) */
-	if (rxtap_fault(lws_get_socket_fd(conn)) != WSGUARD_OK)
-		return;
 	lws_set_timeout(conn, secs > 0 ? PENDING_TIMEOUT_USER_OK :
 	    NO_PENDING_TIMEOUT, secs);
 }

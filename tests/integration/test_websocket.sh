@@ -3,11 +3,25 @@
 # frames from a raw client (tests/tools/wsraw.py): each case gets the
 # exact close code, and the server serves the next connection after it.
 # The frame-header checks the server adds to lws 4.1 (server/rxtap.c)
-# run over TLS and, on a second server, without.
+# run over TLS and, on a second server, without. A client that stops
+# reading while its connection closes is cut (server/ws.c, cut_at), one
+# that reads slowly is not.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 WSRAW="$REPO_ROOT/tests/tools/wsraw.py"
 start_server
+
+# A peer that stops reading (wsraw.py's case "stall"), beside the others:
+# a programme's description of 512 bytes makes programme.list, which a
+# client may ask at will, the largest answer there is.
+need_token
+keygen admin
+clirun admin redeem "$TOKEN" --name Ada
+clirun admin programme-set --description "$(printf '%0512d' 0)"
+assert_eq "a description of 512 bytes set" 0 "$RC"
+timeout -k 2 90 python3 "$WSRAW" "$PORT" "$CERT" stall:6,12 \
+	>"$T/stall.out" 2>&1 &
+STALL_PID=$!
 
 # Every case runs in one wsraw.py process (a Python start is slow on a
 # busy machine), each case on a connection of its own and followed by a
@@ -193,6 +207,21 @@ header_cases() {
 	closed_with "a frame before the upgrade's answer" 1002
 }
 header_cases TLS
+
+step "a peer that stops reading, its connection closing behind answers it never takes"
+wait "$STALL_PID" || true
+STALL=$(cat "$T/stall.out")
+assert_contains "the account deleted on a second connection" "$STALL" \
+	'delete: account.delete.ok'
+# a reader of 4 kB/s is slow, not stalled (the floor: 1 kB/s)
+assert_contains "read slowly for 6 s: kept" "$STALL" 'slow: open'
+# lws 4.1 kept it for ever, pongs or none: its close waited for the
+# answers before it to be written
+assert_contains "then not read: reset by the server" "$STALL" 'stop: reset'
+assert_contains "and the log says why" "$(cat "$SERVER_ERR")" \
+	'ws: the peer took less than 1024 bytes a second for 5 s: the connection is cut'
+[ -n "$(grep -E '^(slow|stop):' <<<"$STALL")" ] ||
+	printf '%s\n' "$STALL" | tail -n 5 | sed 's/^/        | /'
 # one line a connection (three had an unmasked frame), no address in it
 assert_eq "the log says why, once a connection" 3 \
 	"$(grep -c 'ws: an unmasked client frame: closing' "$SERVER_ERR" || true)"

@@ -17,8 +17,25 @@ frames of the case (frames_of), reading between sends. Prints "== CASE", then wh
 
 Every case is bounded in bytes and seconds (LIMITS). With --then-ping, a
 ping on a new connection follows each case ("-- ping"). It only ever
-talks to 127.0.0.1. Standard library only.
+talks to 127.0.0.1. Standard library only, and libsodium through ctypes
+for the one case that logs in (stall, below).
+
+The case "stall" is a peer that stops reading: it logs in with a new
+client key, sends programme.list until the server stops reading its
+requests (its queue full), then deletes the account on a second
+connection, which makes the first close (1008) behind answers it has not
+read. It reads that first connection slowly (4 kB/s) for SLOW s, then
+not at all for STOP s, then all there is, and prints
+
+    slow: open               (the slow reading left it open; else what
+                             ended it)
+    stop: reset / open       (the server reset it within STOP s)
+    close: <code> / eof / reset  (how it ends when read to its end)
 """
+import ctypes
+import ctypes.util
+import hashlib
+import json
 import argparse
 import base64
 import os
@@ -129,10 +146,15 @@ def frames_of(case, arg):
 
 
 class Conn:
-    def __init__(self, port, cafile, plain=False, early=b""):
+    def __init__(self, port, cafile, plain=False, early=b"", rcvbuf=0):
         """Connects and upgrades; early: bytes sent in the same write as
-        the upgrade request, before its answer."""
-        raw = socket.create_connection(("127.0.0.1", port), timeout=5)
+        the upgrade request, before its answer; rcvbuf: the socket's
+        receive buffer, set before it connects (0: the system's)."""
+        raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf:
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        raw.settimeout(5)
+        raw.connect(("127.0.0.1", port))
         if plain:
             self.s = raw
         else:
@@ -214,6 +236,174 @@ class Conn:
         self.s.sendall(data)
         self.sent += len(data)
 
+    def take_raw(self):
+        """The first whole frame of buf, taken: (opcode, payload), or
+        None."""
+        if len(self.buf) < 2:
+            return None
+        n, off = self.buf[1] & 0x7f, 2
+        if n == 126:
+            if len(self.buf) < 4:
+                return None
+            n, off = struct.unpack("!H", self.buf[2:4])[0], 4
+        elif n == 127:
+            if len(self.buf) < 10:
+                return None
+            n, off = struct.unpack("!Q", self.buf[2:10])[0], 10
+        if len(self.buf) < off + n:
+            return None
+        op, payload = self.buf[0] & 0x0f, self.buf[off:off + n]
+        self.buf = self.buf[off + n:]
+        return op, payload
+
+    def take(self):
+        """The next whole text frame of buf, parsed, or None."""
+        while True:
+            f = self.take_raw()
+            if f is None:
+                return None
+            if f[0] == 1:
+                return json.loads(f[1])
+
+
+def next_text(c, wait=5):
+    """The next text frame of c, parsed (pings answered by the server's
+    rules are not ours to answer: lws sends none in this time)."""
+    end = time.monotonic() + wait
+    while time.monotonic() < end:
+        got = c.take()
+        if got is not None:
+            return got
+        if not c.readable(0.1):
+            continue
+        d = c.s.recv(65536)
+        if not d:
+            raise SystemExit("wsraw: closed while logging in")
+        c.buf += d
+    raise SystemExit("wsraw: no answer while logging in")
+
+
+def log_in(c, pk, sk, sodium):
+    """Logs c in as the client of key pk (a new account: its proof of
+    work); True once login.ok came."""
+    ch = next_text(c)
+    nonce = base64.b64decode(ch["nonce"])
+    msg = b"offramp-login-v1" + base64.b64decode(ch["server_key"]) + \
+        nonce + pk
+    sig = ctypes.create_string_buffer(64)
+    sodium.crypto_sign_detached(sig, None, msg, ctypes.c_ulonglong(len(msg)),
+                                sk)
+    pre, pow_ = b"offramp.pow.login" + nonce + pk, 0
+    while ch.get("pow", 0) > 0:
+        h = hashlib.blake2b(pre + struct.pack("<Q", pow_),
+                            digest_size=32).digest()
+        if 256 - int.from_bytes(h, "big").bit_length() >= ch["pow"]:
+            break
+        pow_ += 1
+    c.send(frame(1, json.dumps({
+        "v": 1, "type": "login", "id": 1, "role": "client",
+        "key": base64.b64encode(pk).decode(),
+        "sig": base64.b64encode(sig.raw).decode(), "pow": pow_}).encode()))
+    while True:
+        f = next_text(c)
+        if f.get("re") == 1:
+            return f.get("type") == "login.ok"
+
+
+def stall(port, cafile, plain, slow, stop):
+    """The case "stall" (the module's text)."""
+    sodium = ctypes.CDLL(ctypes.util.find_library("sodium"))
+    if sodium.sodium_init() < 0:
+        raise SystemExit("wsraw: no libsodium")
+    pk = ctypes.create_string_buffer(32)
+    sk = ctypes.create_string_buffer(64)
+    sodium.crypto_sign_keypair(pk, sk)
+    a = Conn(port, cafile, plain, rcvbuf=4096)
+    if not log_in(a, pk.raw, sk, sodium):
+        raise SystemExit("wsraw: login refused")
+    # 6,000 requests, 1,600 a second (the server's rate is 2,000), none
+    # of whose answers it reads: with a programme's description of 512
+    # bytes, 4 MB of answers, more than the server's socket holds
+    a.s.setblocking(False)
+    pending, sent, start = b"", 0, time.monotonic()
+    end = start + 30
+    while (sent < 6000 or pending) and time.monotonic() < end:
+        if not pending:
+            pause = start + sent / 1600 - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            pending = b"".join(frame(1, b'{"v":1,"type":"programme.list",'
+                                     b'"id":%d}' % (sent + i + 2))
+                               for i in range(80))
+            sent += 80
+        try:
+            n = a.s.send(pending[:16384])
+            pending = pending[n:]
+            a.sent += n
+        except (BlockingIOError, ssl.SSLWantWriteError):
+            time.sleep(0.02)
+    b = Conn(port, cafile, plain)
+    if not log_in(b, pk.raw, sk, sodium):
+        raise SystemExit("wsraw: second login refused")
+    b.send(frame(1, b'{"v":1,"type":"account.delete","id":2}'))
+    while True:
+        f = next_text(b)
+        if f.get("re") == 2:
+            print("delete: " + f.get("type", "?"))
+            break
+    b.s.close()
+    a.s.setblocking(True)
+    a.s.settimeout(1)
+    state, end = "open", time.monotonic() + slow
+    try:
+        while time.monotonic() < end:
+            d = a.s.recv(4096)
+            if not d:
+                state = "eof"
+                break
+            time.sleep(1)
+    except (ConnectionResetError, BrokenPipeError, ssl.SSLError):
+        state = "reset"
+    except socket.timeout:
+        pass
+    print("slow: " + state)
+    if state == "open":
+        # the socket's state, without reading: 7 is TCP_CLOSE (a reset)
+        end = time.monotonic() + stop
+        while time.monotonic() < end and \
+                a.s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0] != 7:
+            time.sleep(0.1)
+        print("stop: " + ("open" if time.monotonic() >= end else "reset"))
+        drain_to_end(a)
+    a.s.close()
+
+
+def drain_to_end(c):
+    """Reads c to its end, without printing its text frames: prints the
+    close code, or eof / reset."""
+    while True:
+        try:
+            if not c.readable(10):
+                print("timeout")
+                return
+            d = c.s.recv(65536)
+        except (ConnectionResetError, BrokenPipeError, ssl.SSLError,
+                OSError):
+            print("reset")
+            return
+        if not d:
+            print("eof")
+            return
+        c.buf += d
+        while True:
+            f = c.take_raw()
+            if f is None:
+                break
+            if f[0] == 8:
+                print("close: %d" % struct.unpack("!H", f[1][:2])[0]
+                      if len(f[1]) >= 2 else "close: none")
+                return
+
 
 def drain(c):
     """Reads what is left after a failed send, up to a close or an end."""
@@ -241,6 +431,10 @@ ANSWERED = ("ping",)
 def run(port, cafile, spec, plain=False):
     """Runs one case ("name" or "name:arg") on a connection of its own."""
     name, _, arg = spec.partition(":")
+    if name == "stall":
+        slow, _, stop = arg.partition(",")
+        stall(port, cafile, plain, float(slow or 6), float(stop or 12))
+        return
     max_bytes, secs, _ = LIMITS.get(name, (1 << 20, 5, False))
     until_ok = name in ANSWERED or (name == "frames" and int(arg) < 4000)
     start = time.monotonic()
