@@ -19,7 +19,7 @@ keygen admin
 clirun admin redeem "$TOKEN" --name Ada
 clirun admin programme-set --description "$(printf '%0512d' 0)"
 assert_eq "a description of 512 bytes set" 0 "$RC"
-timeout -k 2 90 python3 "$WSRAW" "$PORT" "$CERT" stall:6,12 \
+timeout -k 2 90 python3 "$WSRAW" "$PORT" "$CERT" stall:6,20 \
 	>"$T/stall.out" 2>&1 &
 STALL_PID=$!
 
