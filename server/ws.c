@@ -137,25 +137,26 @@ static unsigned long refused;
  * bad frame, an oversized message, a close code of the session's) is cut
  * after CUT_CLOSE_SECS, one whose reading is paused for its full queue
  * (session.c, SESSION_OUT_HIGH) after CUT_STALL_SECS, unless the peer
- * took CUT_RATE bytes a second meanwhile (then it gets as long again): a
- * slow reader is not a stalled one. To cut, the socket is shut down under
- * lws, whose next write fails and closes it; SO_LINGER 0 makes the close
- * a reset, dropping what the kernel still holds for the peer.
+ * took CUT_RATE bytes a second meanwhile, or the kernel held nothing for
+ * it then (then it gets as long again): a slow reader is not a stalled
+ * one, nor is a session whose answers wait for the store. To cut, the
+ * socket is shut down under lws, whose next write fails and closes it;
+ * SO_LINGER 0 makes the close a reset, dropping what the kernel still
+ * holds for the peer.
  */
 #define CUT_CLOSE_SECS	5
 #define CUT_STALL_SECS	60
 #define CUT_RATE	1024
 
 /* The bytes p's peer has taken: those written, less those the kernel
- * still holds (with TLS, written counts what the records carry: near
- * enough for CUT_RATE). */
+ * still holds, *outq (with TLS, written counts what the records carry:
+ * near enough for CUT_RATE). */
 static int64_t
-taken(const struct pss *p)
+taken(const struct pss *p, int *outq)
 {
-	int outq = 0;
-
-	(void)ioctl(p->fd, SIOCOUTQ, &outq);
-	return (int64_t)p->written - outq;
+	*outq = 0;
+	(void)ioctl(p->fd, SIOCOUTQ, outq);
+	return (int64_t)p->written - *outq;
 }
 
 static void
@@ -163,10 +164,14 @@ on_cut(lws_sorted_usec_list_t *sul)
 {
 	struct pss *p = lws_container_of(sul, struct pss, cut);
 	struct linger l = { .l_onoff = 1, .l_linger = 0 };
-	int64_t now = taken(p);
+	int outq;
+	int64_t now = taken(p, &outq);
 
-	if (now - p->cut_taken >= (int64_t)p->cut_secs * CUT_RATE) {
-		p->cut_taken = now;	/* reading: as long again */
+	/* reading, or nothing was there to read (the session's answers
+	 * wait for the store): as long again */
+	if (outq == 0 || now - p->cut_taken >= (int64_t)p->cut_secs *
+	    CUT_RATE) {
+		p->cut_taken = now;
 		lws_sul_schedule(ctx, 0, &p->cut, on_cut,
 		    (lws_usec_t)p->cut_secs * LWS_US_PER_SEC);
 		return;
@@ -183,8 +188,10 @@ on_cut(lws_sorted_usec_list_t *sul)
 static void
 cut_at(struct pss *p, int secs)
 {
+	int outq;
+
 	p->cut_secs = secs;
-	p->cut_taken = taken(p);
+	p->cut_taken = taken(p, &outq);
 	lws_sul_schedule(ctx, 0, &p->cut, on_cut, secs > 0 ?
 	    (lws_usec_t)secs * LWS_US_PER_SEC : LWS_SET_TIMER_USEC_CANCEL);
 }
