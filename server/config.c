@@ -63,6 +63,9 @@ static const struct opt table[] = {
 	    "name of the first programme" },
 	{ "login-timeout", K_NUM, 1, 3600, OFF(login_timeout), 1,
 	    "close connections not logged in after SEC (10)" },
+	{ "message-timeout", K_NUM, 1, 3600, OFF(message_timeout), 1,
+	    "close a logged-in connection that began a message and has not "
+	    "ended it after SEC (60)" },
 	{ "rematch-period", K_NUM, 1, JOBS_PERIOD_MAX, OFF(rematch_period),
 	    1, "match the waiting queue again every SEC (60)" },
 	{ "idle-away", K_NUM, 0, JOBS_PERIOD_MAX, OFF(idle_away), 1,
@@ -566,6 +569,7 @@ config_load(struct settings *s, int argc, char **argv)
 	s->port = 7443;
 	s->programme = "First programme";
 	s->login_timeout = 10;
+	s->message_timeout = 60;
 	s->rematch_period = 60;
 	s->idle_away = 1800;
 	s->purge_period = 600;

@@ -26,6 +26,7 @@ struct settings {
 	const char *programme;		/* name of the first programme */
 	const char *new_programme;	/* command line only: an action */
 	int login_timeout;
+	int message_timeout;
 	int rematch_period;
 	int idle_away;
 	int purge_period;

@@ -22,6 +22,8 @@ struct server {
 	struct store *st;
 	uint8_t pk[OFR_PK_BYTES];		/* server identity */
 	int login_timeout;			/* seconds */
+	int message_timeout;			/* seconds: a message under
+						 * way, once logged in (ws.c) */
 	int idle_away;				/* seconds; 0: never idle */
 	int seen_grain;				/* seconds: a client's last
 						 * login is kept to this */

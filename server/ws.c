@@ -234,7 +234,7 @@ frame_fault(void *conn, int fault)
 
 /* A piece of a frame, as lws hands it over (rxbuf.h). */
 static int
-on_receive(struct lws *wsi, struct pss *p, void *in, size_t len)
+on_piece(struct lws *wsi, struct pss *p, void *in, size_t len)
 {
 	struct timespec ts;
 
@@ -261,6 +261,27 @@ on_receive(struct lws *wsi, struct pss *p, void *in, size_t len)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * on_piece(), and a message under way: rxbuf.h keeps up to OFR_FRAME_MAX
+ * bytes of it until its last frame, so a logged-in connection that holds
+ * part of one for srv->message_timeout is closed (by lws's timeout, which
+ * the login's deadline no longer uses), or a peer could keep 128 KiB a
+ * connection with a message it never ends, and pongs. Before the login,
+ * its deadline is the bound.
+ */
+static int
+on_receive(struct lws *wsi, struct pss *p, void *in, size_t len)
+{
+	int held = p->rx.buf != NULL;
+	int rc = on_piece(wsi, p, in, len);
+
+	if (rc == 0 && p->s != NULL && p->s->acct.id != 0 &&
+	    held != (p->rx.buf != NULL))
+		lws_set_timeout(wsi, held ? NO_PENDING_TIMEOUT :
+		    PENDING_TIMEOUT_USER_OK, srv->message_timeout);
+	return rc;
 }
 
 /* Writes the queued frames until the socket takes one only in part (lws

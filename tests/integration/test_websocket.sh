@@ -5,7 +5,8 @@
 # The frame-header checks the server adds to lws 4.1 (server/rxtap.c)
 # run over TLS and, on a second server, without. A client that stops
 # reading while its connection closes is cut (server/ws.c, cut_at), one
-# that reads slowly is not.
+# that reads slowly is not; a message begun and never ended is not kept
+# past --message-timeout.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 WSRAW="$REPO_ROOT/tests/tools/wsraw.py"
@@ -231,9 +232,19 @@ stop_server
 
 # The same without TLS: the server's reads are recv(), not SSL_read().
 step "a server without TLS"
-SERVER_TLS=0 start_server
+SERVER_TLS=0 start_server --message-timeout 2
 ALL=$(timeout -k 2 120 python3 "$WSRAW" "$PORT" - --plain --then-ping \
-	"${HEADER_CASES[@]}" 2>&1) || true
+	"${HEADER_CASES[@]}" unfinished:12 2>&1) || true
 header_cases "without TLS"
+
+# A message begun and never ended keeps up to 128 KiB of the server's
+# memory: --message-timeout (2 s here) after its first frame, the
+# connection goes (it stayed, its pings answered, before)
+ws "a logged-in client begins a message and never ends it" unfinished:12
+case $(sed -n 's/^ended: //p' <<<"$WS") in
+[2-6]" s") pass "closed after $(sed -n 's/^ended: //p' <<<"$WS") (--message-timeout 2)" ;;
+*) fail "an unfinished message: expected the connection closed after 2 s, got: $(tail -n 3 <<<"$WS" | tr '\n' ' ')" ;;
+esac
+serving
 stop_server
 finish

@@ -18,7 +18,7 @@ frames of the case (frames_of), reading between sends. Prints "== CASE", then wh
 Every case is bounded in bytes and seconds (LIMITS). With --then-ping, a
 ping on a new connection follows each case ("-- ping"). It only ever
 talks to 127.0.0.1. Standard library only, and libsodium through ctypes
-for the one case that logs in (stall, below).
+for the cases that log in (stall, unfinished: below).
 
 The case "stall" is a peer that stops reading: it logs in with a new
 client key, sends programme.list until the server stops reading its
@@ -31,6 +31,11 @@ not at all for STOP s, then all there is, and prints
                              ended it)
     stop: reset / open       (the server reset it within STOP s)
     close: <code> / eof / reset  (how it ends when read to its end)
+
+The case "unfinished:SECS" logs in (a new client key), sends the first
+frame of a message (64 KiB, not final) and never its end, and waits SECS
+s, answering pings: "ended: N s" when the server closed the connection
+after N s, else "open".
 """
 import ctypes
 import ctypes.util
@@ -312,15 +317,7 @@ def log_in(c, pk, sk, sodium):
 
 def stall(port, cafile, plain, slow, stop):
     """The case "stall" (the module's text)."""
-    sodium = ctypes.CDLL(ctypes.util.find_library("sodium"))
-    if sodium.sodium_init() < 0:
-        raise SystemExit("wsraw: no libsodium")
-    pk = ctypes.create_string_buffer(32)
-    sk = ctypes.create_string_buffer(64)
-    sodium.crypto_sign_keypair(pk, sk)
-    a = Conn(port, cafile, plain, rcvbuf=4096)
-    if not log_in(a, pk.raw, sk, sodium):
-        raise SystemExit("wsraw: login refused")
+    a, pk, sk, sodium = new_client(port, cafile, plain, rcvbuf=4096)
     # 6,000 requests, 1,600 a second (the server's rate is 2,000), none
     # of whose answers it reads: with a programme's description of 512
     # bytes, 4 MB of answers, more than the server's socket holds
@@ -378,6 +375,50 @@ def stall(port, cafile, plain, slow, stop):
     a.s.close()
 
 
+def new_client(port, cafile, plain, rcvbuf=0):
+    """A connection logged in as a new client: (conn, pk, sk, sodium)."""
+    sodium = ctypes.CDLL(ctypes.util.find_library("sodium"))
+    if sodium.sodium_init() < 0:
+        raise SystemExit("wsraw: no libsodium")
+    pk = ctypes.create_string_buffer(32)
+    sk = ctypes.create_string_buffer(64)
+    sodium.crypto_sign_keypair(pk, sk)
+    c = Conn(port, cafile, plain, rcvbuf=rcvbuf)
+    if not log_in(c, pk.raw, sk, sodium):
+        raise SystemExit("wsraw: login refused")
+    return c, pk, sk, sodium
+
+
+def unfinished(port, cafile, plain, secs):
+    """The case "unfinished" (the module's text)."""
+    c = new_client(port, cafile, plain)[0]
+    c.send(frame(1, b"{" + b" " * 65535, fin=False))
+    start = time.monotonic()
+    c.s.settimeout(0.5)
+    try:
+        while time.monotonic() - start < secs:
+            try:
+                d = c.s.recv(65536)
+            except (socket.timeout, ssl.SSLWantReadError):
+                continue
+            if not d:
+                break
+            c.buf += d
+            while True:
+                f = c.take_raw()
+                if f is None:
+                    break
+                if f[0] == 9:
+                    c.send(frame(10, f[1]))
+                elif f[0] == 8:
+                    raise ConnectionResetError
+    except (ConnectionResetError, BrokenPipeError, ssl.SSLError, OSError):
+        pass
+    took = time.monotonic() - start
+    print("open" if took >= secs else "ended: %d s" % round(took))
+    c.s.close()
+
+
 def drain_to_end(c):
     """Reads c to its end, without printing its text frames: prints the
     close code, or eof / reset."""
@@ -433,7 +474,10 @@ def run(port, cafile, spec, plain=False):
     name, _, arg = spec.partition(":")
     if name == "stall":
         slow, _, stop = arg.partition(",")
-        stall(port, cafile, plain, float(slow or 6), float(stop or 12))
+        stall(port, cafile, plain, float(slow or 6), float(stop or 20))
+        return
+    if name == "unfinished":
+        unfinished(port, cafile, plain, float(arg or 10))
         return
     max_bytes, secs, _ = LIMITS.get(name, (1 << 20, 5, False))
     until_ok = name in ANSWERED or (name == "frames" and int(arg) < 4000)
