@@ -11,9 +11,10 @@ import { isId, textBytes, usage, utf8d } from './util.js';
 import { caseShapeOk, queueShaped } from './shape.js';
 
 const INTAKE_TOKENS = ['language', 'topic', 'gender', 'region'];
-/* The most note.list pages one notes() asks for: a case holds at most
- * 1000 notes of its counsellor, a page at least one. */
-const NOTES_PAGES_MAX = 1000;
+/* A case holds at most 1000 notes of its counsellor (PROTOCOL.md): one
+ * notes() keeps no more, and asks for no more pages (a page holds one at
+ * least), whatever a server says of more. */
+const NOTES_MAX = 1000;
 const INTAKE_ENUMS = {
 	age_band: ['18-29', '30-44', '45-59', '60-plus'],
 	background: ['peer', 'professional'],
@@ -226,9 +227,9 @@ export const requests = {
 		// next ones wait after the last id given (at most 1000 a case)
 		const all = [];
 		let after = 0;
-		for (let page = 0; page < NOTES_PAGES_MAX; page++) {
+		for (let page = 0; page < NOTES_MAX && all.length < NOTES_MAX; page++) {
 			const a = await this.ask({ type: 'note.list', case: id, ...(after > 0 ? { after } : {}) });
-			const got = Array.isArray(a.notes) ? a.notes : [];
+			const got = Array.isArray(a.notes) ? a.notes.slice(0, NOTES_MAX - all.length) : [];
 			all.push(...got);
 			const last = got.reduce((m, n) => (isId(n?.id) && n.id > m ? n.id : m), after);
 			if (a.more !== true || last <= after) break;	// no step forward: no more

@@ -33,6 +33,7 @@ export const ROTATIONS_MAX = 16;	// statements read from programme.get
 export const VOUCHED_MAX = 16;
 export const NAME_MAX = 64;		// characters of a programme's name
 export const FRESH_SECONDS = 300;	// programme.get answers reused this long
+export const FRESH_MAX = 64;		// and kept, at most (the oldest goes)
 
 const b64 = (b) => b64Encode(b);
 const unb64 = (s, n, field) => b64Decode(s, n, n, field);
@@ -160,12 +161,17 @@ export class Trust {
 		this.onChange();
 	}
 
-	/* programme.get, reused for FRESH_SECONDS. */
+	/* programme.get, reused for FRESH_SECONDS; FRESH_MAX answers kept,
+	 * whatever programmes a server names. */
 	async get(programme, ask) {
 		const f = this.fresh.get(programme);
 		const t = this.now();
 		if (f && t >= f.at && t - f.at < FRESH_SECONDS) return f.answer;
 		const a = await ask({ type: 'programme.get', programme });
+		this.fresh.delete(programme);	// set again: the newest, last
+		for (const [id, e] of this.fresh)
+			if (this.fresh.size >= FRESH_MAX || !(t >= e.at && t - e.at < FRESH_SECONDS))
+				this.fresh.delete(id);	// the oldest first (Map order)
 		this.fresh.set(programme, { at: t, answer: a });
 		return a;
 	}

@@ -337,6 +337,16 @@ test('core: notes come a page at a time, after the last id, while the server say
 	assert.deepEqual(f.seen.filter((x) => x.type === 'note.list').map((x) => x.after ?? 0), [0, 3, 6]);
 	f.handlers['note.list'] = () => ({ notes: [note(1)], more: true });	// always "more", never a step
 	assert.equal((await c.notes(77)).length, 2, 'the first page and one that did not step forward');
+	// a server that always has more: 1000 notes a case at most, kept and
+	// asked for (4,037,059 notes and 511 MB before)
+	let pages = 0;
+	f.handlers['note.list'] = (fr) => {
+		pages++;
+		const after = fr.after ?? 0;
+		return { notes: Array.from({ length: 300 }, (_, i) => ({ id: after + 1 + i, ts: 0, ct: '' })), more: true };
+	};
+	assert.equal((await c.notes(77)).length, 1000, 'no more than a case holds');
+	assert.equal(pages, 4, 'and no page asked past them');
 });
 
 test('core: an unreadable message resets the session and the peer gets a report before the ack; a report received is shown', async () => {

@@ -757,3 +757,21 @@ test('a report owed while the counsellor\'s key changed waits for verify: no ses
 	const rep = P.envelopeParse(kim.peer.open(P.b64Decode(c.key, 32, 32), P.b64Decode(copies.find((x) => x.to === kim.peer.key).ct, 1, P.OFR_CT_MAX)));
 	assert.equal(rep.kind, P.ENVELOPE_REPORT);
 });
+
+test('programme.get answers: reused for FRESH_SECONDS, FRESH_MAX kept whatever programmes a server names', async () => {
+	const { Trust, FRESH_MAX, FRESH_SECONDS } = await import('../src/trust.js');
+	let now = NOW, asked = 0;
+	const t = new Trust({ bundle: [], now: () => now });
+	const ask = async (fr) => { asked++; return { programme: { id: fr.programme } }; };
+	await t.get(1, ask);
+	await t.get(1, ask);
+	assert.equal(asked, 1, 'reused');
+	// a server naming a new programme each time (401 answers of 120 kB
+	// kept before, growing without end)
+	for (let id = 2; id <= 400; id++) await t.get(id, ask);
+	assert.equal(t.fresh.size, FRESH_MAX, 'no more kept than FRESH_MAX');
+	assert.ok(t.fresh.has(400) && !t.fresh.has(2), 'the newest kept, the oldest gone');
+	now += FRESH_SECONDS;
+	await t.get(400, ask);
+	assert.equal(t.fresh.size, 1, 'the expired ones go');
+});

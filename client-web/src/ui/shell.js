@@ -32,7 +32,10 @@ export function mountShell(root, store, intents) {
 	const brand = h('span', { class: 'brand' });
 	const conn = h('div', { class: 'conn', role: 'status' });
 	const exitBtn = h('button', { type: 'button', class: 'exit', id: 'quick-exit', onclick: () => intents.quickExit() });
-	const skip = h('a', { class: 'skip', href: '#main' });
+	// to the content without following #main: a fragment followed is a
+	// history entry, which the quick exit's location.replace would leave
+	// behind it (Back from the neutral site came to this page)
+	const skip = h('a', { class: 'skip', href: '#main', onclick: (e) => { e.preventDefault(); main.focus(); } });
 	const bar = h('header', { class: 'sticky' }, h('div', { class: 'bar' }, brand, langLabel, langSel, exitBtn), conn);
 	const alert = h('div', { class: 'alert', role: 'alert', id: 'alert' });
 	const notice = h('div', { class: 'notice', role: 'status', id: 'notice' });

@@ -114,6 +114,14 @@ test('quick exit: the button and Escape ×3 replace the page with the neutral si
 
 	await page.goto(env.url);
 	await page.getByRole('button', { name: 'Start a conversation' }).waitFor();
+	// the skip link takes the user to the content without a history
+	// entry (Back from the neutral site came back to this page)
+	const entries = await page.evaluate(() => history.length);
+	await page.keyboard.press('Tab');
+	await page.keyboard.press('Enter');
+	assert.equal(await page.evaluate(() => document.activeElement?.id), 'main', 'the skip link: the content has the focus');
+	assert.equal(await page.evaluate(() => history.length), entries, 'the skip link: no history entry');
+	assert.equal(new URL(page.url()).hash, '', 'and no fragment in the address');
 	await page.locator('select[name="topic"]').focus().catch(() => {});
 	await page.keyboard.press('Escape');
 	await page.keyboard.press('Escape');
