@@ -56,7 +56,13 @@ export const SEEN_PEER = 64;
 export const CONTACTS_MAX = 4096;
 /** A case's participants at most (PROTOCOL.md, "Co-counselling"). */
 export const PARTICIPANTS_MAX = 8;
-const SAFETY_KEPT = 64;			// safety numbers kept (E2E.safety)
+/* Safety numbers kept (E2E.safety): every other participant of as many
+ * cases as the core keeps (core.js, CASES_MAX), about 100 bytes each. The
+ * page asks for every case's numbers at each change of any case: fewer
+ * kept, and a server that lists more cases of distinct keys made the page
+ * compute them all again at each event (7 ms each: 16 s to load 100
+ * cases, a 0.55 s pause at each push after). */
+export const SAFETY_KEPT = 1000 * (PARTICIPANTS_MAX - 1);
 // v2 notes are padded like messages, to 1024 or 16282 bytes stored (notes of
 // the old buckets still read); v1 notes (before padding) are only read
 export const NOTE_KEY_CONTEXT = 'offramp-case-note-key-v2';

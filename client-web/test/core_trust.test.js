@@ -775,3 +775,18 @@ test('programme.get answers: reused for FRESH_SECONDS, FRESH_MAX kept whatever p
 	await t.get(400, ask);
 	assert.equal(t.fresh.size, 1, 'the expired ones go');
 });
+
+test('safety numbers: kept for every participant of as many cases as the core keeps, not made again at each change', async () => {
+	const { SAFETY_KEPT } = await import('../src/e2e.js');
+	const { CASES_MAX } = await import('../src/core.js');
+	assert.ok(SAFETY_KEPT >= CASES_MAX, 'one a case at least');
+	const e = new E2E();
+	const keys = Array.from({ length: 100 }, () => new E2E().key);
+	const first = keys.map((k) => e.safety(k));
+	// the page asks again for all of them at the next event: none made
+	// again (64 were kept before: a server listing 100 cases of distinct
+	// keys had the page make every number at every event)
+	assert.equal(e.numbers.size, 100);
+	assert.ok(keys.every((k) => e.numbers.has(k)), 'all kept');
+	assert.deepEqual(keys.map((k) => e.safety(k)), first);
+});
