@@ -50,7 +50,7 @@ import { Trust, refusal } from './trust.js';
 import { ADMIN_CERT_CONTEXT } from './proto/cert.js';
 import { feedbackSeal, FEEDBACK_ADMINS_MAX, FEEDBACK_TEXT_MAX } from './proto/feedback.js';
 import { copy, isId, textBytes, usage, utf8, utf8d } from './util.js';
-import { requests } from './requests.js';
+import { requests, SHOWN_MAX } from './requests.js';
 import { keys } from './keys.js';
 import { referrals, acceptedOf } from './referral.js';
 import { meetingsOf, agreementOf, sidesOf } from './meetings.js';
@@ -107,12 +107,20 @@ function told(p) {
 }
 
 /* true when participant p of case entry e joined at a membership
- * version this page never confirmed (requests.js, confirmMembers): the
- * server's word that everyone was told is not this page's, so nothing is
- * sealed for anyone until the user was shown it and confirmed. */
+ * version this page never confirmed (requests.js, confirmMembers), or is
+ * a colleague whose very key this page never confirmed (or invited): a
+ * colleague joins at a version (since) of 1 or more, and a server that
+ * lists one without it, or puts another key in a confirmed colleague's
+ * place, is not taken at its word. The server's word that everyone was
+ * told is not this page's, so nothing is sealed for anyone until the
+ * user was shown it and confirmed. */
 function unconfirmed(e, p) {
+	if (E2E.isColleague(p))
+		return !(Number.isSafeInteger(p.since) && p.since >= 1 && p.since <= (e.seen || 0) &&
+			(e.shown || []).includes(p.key));
 	return Number.isSafeInteger(p?.since) && p.since > (e.seen || 0);
 }
+
 
 /* true when the participants of case object k are what the protocol
  * allows: at most PARTICIPANTS_MAX, at most one client (this user itself
@@ -306,6 +314,7 @@ export class Core extends Emitter {
 			}
 			e.unread = Number.isSafeInteger(c.unread) ? c.unread : 0;
 			e.seen = Number.isSafeInteger(c.seen) && c.seen >= 0 ? c.seen : 0;
+			e.shown = Array.isArray(c.shown) ? c.shown.filter((x) => typeof x === 'string' && x.length === 44).slice(-SHOWN_MAX) : [];
 			if (Number.isSafeInteger(c.bindOut?.seq) && Number.isSafeInteger(c.bindOut?.time))
 				e.bindOut = { seq: c.bindOut.seq, time: c.bindOut.time };
 			const o = c.reportOut;	// a report that may be stored: it goes again, as it is (flushNow)
@@ -443,6 +452,7 @@ export class Core extends Emitter {
 				accepted: e.accepted,
 				feedback: e.feedback,
 				seen: e.seen || 0,
+				shown: e.shown || [],
 				outbox: e.outbox.map((m) => ({ ...m })),
 				messages: history ? e.messages.map((m) => ({ ...m, sealed: undefined })) : undefined,
 			});
@@ -704,6 +714,10 @@ export class Core extends Emitter {
 			preferences: copy(k.preferences) ?? null, participants, former, unread: e.unread,
 			members: isId(k.members) || k.members === 0 ? k.members : 0,
 			seen: e.seen || 0,	// the membership version this page confirmed (requests.js)
+			// someone this page has yet to show and confirm: a version
+			// not confirmed here, or one the server says all were told of
+			toConfirm: (e.seen || 0) < (isId(k.members) ? k.members : 0) ||
+				(Array.isArray(k.participants) ? k.participants : []).some((p) => !this.me(p) && told(p) && unconfirmed(e, p)),
 			blocked: participants.some((p) => p.changed),
 			waitingSince: k.status === 'waiting' ? k.updated ?? k.created : null,
 			queuePosition: k.status === 'waiting' && isId(k.queue_position) ? k.queue_position : null,

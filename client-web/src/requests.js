@@ -9,6 +9,10 @@ import { OfframpError, ERR } from './proto/err.js';
 import { b64Decode, frameIsToken, OFR_CT_MAX } from './proto/frame.js';
 import { isId, textBytes, usage, utf8d } from './util.js';
 import { caseShapeOk, queueShaped } from './shape.js';
+import { E2E } from './e2e.js';
+
+/* The colleagues' keys this page confirmed kept for a case, at most. */
+export const SHOWN_MAX = 64;
 
 const INTAKE_TOKENS = ['language', 'topic', 'gender', 'region'];
 /* A case holds at most 1000 notes of its counsellor (PROTOCOL.md): one
@@ -89,16 +93,26 @@ export const requests = {
 	 * they are now (case.seen): a colleague joining reads nothing before
 	 * every participant's client said so. shown is the membership version
 	 * the user was shown (default: the case's now); a later one is never
-	 * confirmed, so a colleague brought in while the user looked is not.
-	 * @param {number} id @param {number} [shown] @returns {Promise<Case>}
+	 * confirmed, so a colleague brought in while the user looked is not;
+	 * keys, the keys the user was shown (default: all), so that no other
+	 * key the server put in a colleague's place meanwhile is either. A
+	 * colleague is written to only once its key was confirmed so (or
+	 * invited from this page).
+	 * @param {number} id @param {number} [shown] @param {string[]} [keys]
+	 * @returns {Promise<Case>}
 	 */
-	async confirmMembers(id, shown) {
+	async confirmMembers(id, shown, keys) {
 		const e = this.cs.get(id);
 		if (!isId(id) || !e) throw usage('case id');
 		const now = e.kase.members ?? 0;
 		const members = Number.isSafeInteger(shown) && shown >= 0 ? Math.min(shown, now) : now;
+		// the colleagues' keys shown (keys: those the page put before the
+		// user, when it says), as they are at that version
+		const colleagues = (e.kase.participants || []).filter((p) => E2E.isColleague(p) && Number.isSafeInteger(p.since) &&
+			p.since >= 1 && p.since <= members && (!Array.isArray(keys) || keys.includes(p.key))).map((p) => p.key);
 		const a = await this.ask({ type: 'case.seen', case: id, members });
 		e.seen = Math.max(e.seen || 0, members);
+		e.shown = [...(e.shown || []).filter((k) => !colleagues.includes(k)), ...colleagues].slice(-SHOWN_MAX);
 		await this.chain(() => this.caseUpdate(a.case));
 		return this.caseOf(id);
 	},
@@ -119,6 +133,7 @@ export const requests = {
 		// the inviter confirmed the new version by inviting (PROTOCOL.md)
 		const e = this.cs.get(id);
 		if (e && Number.isSafeInteger(a.case?.members)) e.seen = Math.max(e.seen || 0, a.case.members);
+		if (e) e.shown = [...(e.shown || []).filter((k) => k !== key), key].slice(-SHOWN_MAX);
 		await this.chain(() => this.caseUpdate(a.case));
 		return this.caseOf(id);
 	},

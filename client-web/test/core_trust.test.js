@@ -465,18 +465,21 @@ test('a colleague is of the programme of the case\'s counsellor; a list longer t
 		const k = base(ck, who);
 		k.participants[1].as = 'counsellor';
 		k.participants.push(...extra);
+		k.members = 1;
 		return k;
 	};
 	f.handlers['case.list'] = (fr, s) => ({ cases: [sc.kase(s.clientKey)] });
+	f.handlers['case.seen'] = (fr, s) => ({ case: sc.kase(s.clientKey) });
 	const prekeys = f.handlers['prekeys.get'];
 	f.handlers['prekeys.get'] = (fr) => (fr.key === kim.peer.key ? { bundle: b64(kim.bundle), cert: b64(kim.cert), programme: 3 } : prekeys(fr));
 	// both programmes trusted, none asked for: Kim, certified by programme 3,
 	// is brought in as Sam's supervisor (Sam is of programme 1)
 	const c = await core(f, { pins: [[1, b64(a.publicKey)], [3, b64(c3.publicKey)]] });
 	await c.login();
-	extra = [{ key: kim.peer.key, role: 'counsellor', name: 'Kim (your supervisor)', programme: 3, cert: b64(kim.cert), as: 'supervisor', state: 'joined' }];
+	extra = [{ key: kim.peer.key, role: 'counsellor', name: 'Kim (your supervisor)', programme: 3, cert: b64(kim.cert), as: 'supervisor', state: 'joined', since: 1 }];
 	f.push({ type: 'case', case: sc.kase(c.key) });
 	await waitFor(() => c.caseOf(77).participants.some((p) => p.key === kim.peer.key), 3000, 'Kim listed');
+	await c.confirmMembers(77, 1);	// shown and confirmed: held to the programme still
 	const m = c.send(77, 'only for the people of my programme');
 	await waitFor(() => c.messages(77).find((x) => x.mid === m.mid)?.reason === 'wrong_programme', 3000, 'held: Kim is not of Sam\'s programme');
 	assert.equal(sc.sent.length, 0, 'no copy for anyone');
@@ -531,6 +534,65 @@ test('one the server lists as joined at a membership version this page never con
 	assert.throws(() => c.verify(77, kim.peer.key, kimNum), { code: 'not_found' });
 	const now = c.caseOf(77).participants.find((p) => p.key === sam.peer.key);
 	assert.deepEqual([now.verified, now.changed, c.caseOf(77).blocked], [true, false, false], 'Sam still verified, nothing blocked');
+	c.logout();
+});
+
+test('a colleague the server lists without a version, or puts in a confirmed colleague\'s place, gets nothing until the user confirms that key', async () => {
+	const f = await fake();
+	const a = sodium.crypto_sign_keypair();
+	const sam = counsellor(1, a.privateKey), kim = counsellor(1, a.privateKey), lee = counsellor(1, a.privateKey);
+	const sc = scene(f, sam, { 1: { key: a.publicKey } });
+	let extra = [], members = 0;
+	const base = sc.kase;
+	sc.kase = (ck, who) => {
+		const k = base(ck, who);
+		k.participants[0].since = 0;
+		k.participants[1].since = 0;
+		k.participants.push(...extra);
+		k.members = members;
+		return k;
+	};
+	f.handlers['case.list'] = (fr, s) => ({ cases: [sc.kase(s.clientKey)] });
+	const prekeys = f.handlers['prekeys.get'];
+	f.handlers['prekeys.get'] = (fr) => {
+		const x = [kim, lee].find((y) => y.peer.key === fr.key);
+		return x ? { bundle: b64(x.bundle), cert: b64(x.cert), programme: 1 } : prekeys(fr);
+	};
+	f.handlers['case.seen'] = (fr, s) => ({ case: sc.kase(s.clientKey) });
+	const c = await core(f, { pins: [[1, b64(a.publicKey)]] });
+	await c.login();
+	const held = async (m, what) => {
+		await waitFor(() => c.messages(77).find((x) => x.mid === m.mid)?.reason === 'members_unconfirmed', 3000, what);
+		assert.equal(sc.sent.length, sent, `${what}: no copy for anyone`);
+		assert.equal(c.caseOf(77).toConfirm, true, `${what}: the page asks the user to confirm`);
+	};
+	let sent = 0;
+	// Kim "joined" with no version, then at version 0 (a colleague joins
+	// at 1 or more): sealed to before, unshown
+	for (const since of [undefined, 0]) {
+		extra = [{ key: kim.peer.key, role: 'counsellor', name: 'Kim', programme: 1, cert: b64(kim.cert), as: 'supervisor', state: 'joined', since }];
+		f.push({ type: 'case', case: sc.kase(c.key) });
+		await waitFor(() => c.caseOf(77).participants.find((p) => p.key === kim.peer.key)?.joining === true, 3000, `Kim listed, since ${since}`);
+	}
+	await held(c.send(77, 'before I saw who is here'), 'Kim with no version');
+	// at version 1, shown and confirmed: it goes to Sam and Kim
+	extra[0].since = 1;
+	members = 1;
+	f.push({ type: 'case', case: sc.kase(c.key) });
+	await waitFor(() => c.caseOf(77).members === 1, 3000, 'at version 1');
+	await c.confirmMembers(77, 1, c.caseOf(77).participants.map((p) => p.key));
+	await waitFor(() => sc.sent.length === 1, 3000, 'sent once confirmed');
+	sent = 1;
+	assert.deepEqual(sc.sent[0].copies.map((x) => x.to).sort(), [sam.peer.key, kim.peer.key].sort());
+	// Lee in Kim's place, same name, same version: held until shown
+	extra = [{ ...extra[0], key: lee.peer.key, cert: b64(lee.cert) }];
+	f.push({ type: 'case', case: sc.kase(c.key) });
+	await waitFor(() => c.caseOf(77).participants.find((p) => p.key === lee.peer.key)?.joining === true, 3000, 'Lee shown as joining');
+	await held(c.send(77, 'to Sam and Kim, I believe'), 'Lee in Kim\'s place');
+	await c.confirmMembers(77, 1, c.caseOf(77).participants.map((p) => p.key));
+	await waitFor(() => sc.sent.length === 2, 3000, 'sent once Lee was confirmed');
+	assert.deepEqual(sc.sent[1].copies.map((x) => x.to).sort(), [sam.peer.key, lee.peer.key].sort());
+	assert.equal(c.caseOf(77).toConfirm, false, 'nothing left to confirm');
 	c.logout();
 });
 
@@ -723,10 +785,12 @@ test('a report owed while the counsellor\'s key changed waits for verify: no ses
 	const base = sc.kase;
 	sc.kase = (ck, who) => {
 		const k = base(ck, who);
-		k.participants.push({ key: kim.peer.key, role: 'counsellor', name: 'Kim', programme: 1, cert: b64(kim.cert), as: 'supervisor', state: 'joined' });
+		k.participants.push({ key: kim.peer.key, role: 'counsellor', name: 'Kim', programme: 1, cert: b64(kim.cert), as: 'supervisor', state: 'joined', since: 1 });
+		k.members = 1;
 		return k;
 	};
 	f.handlers['case.list'] = (fr, s) => ({ cases: [sc.kase(s.clientKey, sc.who)] });
+	f.handlers['case.seen'] = (fr, s) => ({ case: sc.kase(s.clientKey, sc.who) });
 	const asked = [];
 	f.handlers['prekeys.get'] = (fr) => {
 		asked.push(fr.key);
@@ -735,6 +799,8 @@ test('a report owed while the counsellor\'s key changed waits for verify: no ses
 	};
 	const c = await core(f, { pins: [[1, b64(prog.publicKey)]] });
 	await c.login();
+	await waitFor(() => c.caseOf(77), 3000, 'the case');
+	await c.confirmMembers(77, 1);	// Kim shown and confirmed
 	// the server swaps the counsellor's key: the case is blocked
 	sc.who = swapped;
 	f.push({ type: 'case', case: sc.kase(c.key, swapped) });

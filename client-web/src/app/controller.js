@@ -757,8 +757,8 @@ export function createController({ store, createCore, sodium, config }) {
 			await act(() => core.reassign(id));
 		},
 		/* The user saw who joins (members: the version shown): the server may let them read. */
-		async confirmMembers(id, members) {
-			await act(() => core.confirmMembers(id, members));
+		async confirmMembers(id, members, keys) {
+			await act(() => core.confirmMembers(id, members, keys));
 		},
 		async removeColleague(id, key) {
 			await act(() => core.removeColleague(id, key));

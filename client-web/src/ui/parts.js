@@ -208,7 +208,7 @@ export function participantList(intents) {
 		el,
 		update(c) {
 			const former = c.former || [];
-			const s = JSON.stringify([c.id, c.members, c.seen, c.participants.map((p) => [p.key, p.name, p.role, p.certified, p.refused, p.changed, p.verified, p.as, p.joining]),
+			const s = JSON.stringify([c.id, c.members, c.seen, c.toConfirm, c.participants.map((p) => [p.key, p.name, p.role, p.certified, p.refused, p.changed, p.verified, p.as, p.joining]),
 				former.map((p) => [p.key, p.left, p.reason])]);
 			if (s === sig) return;
 			sig = s;
@@ -230,8 +230,8 @@ export function participantList(intents) {
 			const joining = c.participants.some((p) => p.joining && !p.me);
 			fill(el, list, gone.length > 0 ? h('ul', { class: 'former' }, ...gone) : '',
 				!joining || !intents ? ''
-					: (c.seen ?? 0) < c.members ? h('p', { class: 'card warn', role: 'status' }, t('member_joining_notice'), ' ',
-						h('button', { type: 'button', onclick: () => intents.confirmMembers(c.id, c.members) }, t('member_confirm')))
+					: c.toConfirm ? h('p', { class: 'card warn', role: 'status' }, t('member_joining_notice'), ' ',
+						h('button', { type: 'button', onclick: () => intents.confirmMembers(c.id, c.members, c.participants.map((p) => p.key)) }, t('member_confirm')))
 						: h('p', { class: 'card', role: 'status' }, t('member_joining_wait')));
 		},
 	};
