@@ -63,6 +63,9 @@ static const struct opt table[] = {
 	    "name of the first programme" },
 	{ "login-timeout", K_NUM, 1, 3600, OFF(login_timeout), 1,
 	    "close connections not logged in after SEC (10)" },
+	{ "stall-timeout", K_NUM, 1, 3600, OFF(stall_timeout), 1,
+	    "cut a connection that takes less than 1 KiB a second of what "
+	    "waits for it (its close, or past 1 MiB) for SEC (60)" },
 	{ "message-timeout", K_NUM, 1, 3600, OFF(message_timeout), 1,
 	    "close a logged-in connection that began a message and has not "
 	    "ended it after SEC (60)" },
@@ -570,6 +573,7 @@ config_load(struct settings *s, int argc, char **argv)
 	s->programme = "First programme";
 	s->login_timeout = 10;
 	s->message_timeout = 60;
+	s->stall_timeout = 60;
 	s->rematch_period = 60;
 	s->idle_away = 1800;
 	s->purge_period = 600;

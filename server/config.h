@@ -27,6 +27,7 @@ struct settings {
 	const char *new_programme;	/* command line only: an action */
 	int login_timeout;
 	int message_timeout;
+	int stall_timeout;
 	int rematch_period;
 	int idle_away;
 	int purge_period;

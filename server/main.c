@@ -369,6 +369,7 @@ main(int argc, char **argv)
 	cfg.verbose = strcmp(set.log_level, "debug") == 0;
 	srv.login_timeout = set.login_timeout;
 	srv.message_timeout = set.message_timeout;
+	srv.stall_timeout = set.stall_timeout;
 	srv.idle_away = set.idle_away;
 	/* A client's last login counts only for the retention of idle
 	 * clients: kept to 1/720 of that period, at most an hour (30 days:

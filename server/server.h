@@ -24,6 +24,8 @@ struct server {
 	int login_timeout;			/* seconds */
 	int message_timeout;			/* seconds: a message under
 						 * way, once logged in (ws.c) */
+	int stall_timeout;			/* seconds: a peer that does
+						 * not read (ws.c, cut_at) */
 	int idle_away;				/* seconds; 0: never idle */
 	int seen_grain;				/* seconds: a client's last
 						 * login is kept to this */

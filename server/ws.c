@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include <linux/sockios.h>
+#include <linux/tcp.h>
 #include <netinet/in.h>
 
 #include <ev.h>
@@ -54,10 +55,9 @@ struct pss {
 	struct session *s;
 	struct rxbuf rx;		/* the message being received */
 	int fd;				/* the socket, for rxtap.c */
-	lws_sorted_usec_list_t cut;	/* cut_at() */
-	int cut_secs;			/* its delay; 0: not armed */
-	int64_t cut_taken;		/* taken() when it was armed */
-	uint64_t written;		/* bytes given to lws_write() */
+	lws_sorted_usec_list_t cut_sul; /* cut_at() */
+	uint64_t cut_acked;		/* acked() when it was last armed */
+	unsigned char cut;		/* CUT_NONE, CUT_STALLED, CUT_CLOSING */
 };
 /* One HTTP connection of the metrics listener, for one request at a
  * time. */
@@ -131,69 +131,75 @@ static unsigned long refused;
 
 /*
  * A peer that stops reading. lws 4.1 keeps its connection while its pongs
- * come, and lws's own close (or a timeout's) first waits to write what
- * lws holds for it, so a close frame queued behind answers the peer never
- * takes would never go, nor the connection. A connection that closes (a
- * bad frame, an oversized message, a close code of the session's) is cut
- * after CUT_CLOSE_SECS, one whose reading is paused for its full queue
- * (session.c, SESSION_OUT_HIGH) after CUT_STALL_SECS, unless the peer
- * took CUT_RATE bytes a second meanwhile, or the kernel held nothing for
- * it then (then it gets as long again): a slow reader is not a stalled
- * one, nor is a session whose answers wait for the store. To cut, the
- * socket is shut down under lws, whose next write fails and closes it;
- * SO_LINGER 0 makes the close a reset, dropping what the kernel still
- * holds for the peer.
+ * come, and its close waits for what is queued before it, so a close
+ * frame behind answers the peer never takes would never go, nor the
+ * connection. A connection the server has something to write to, and
+ * that closes (a bad frame, an oversized message, a close code of the
+ * session's) or whose reading is paused for its full queue (session.c,
+ * SESSION_OUT_HIGH), is cut once its peer took less than CUT_RATE bytes
+ * a second for srv->stall_timeout seconds: the bytes its TCP acked
+ * (TCP_INFO: what the wire carried, TLS records and all, counted by the
+ * kernel), checked once a period, the period started again while the
+ * peer keeps up, or while the kernel holds nothing for it (the session's
+ * answers wait for the store). To cut, the socket is shut down under
+ * lws, whose next write fails and closes it; SO_LINGER 0 makes the close
+ * a reset, dropping what the kernel still holds for the peer.
  */
-#define CUT_CLOSE_SECS	5
-#define CUT_STALL_SECS	60
+enum { CUT_NONE, CUT_STALLED, CUT_CLOSING };
 #define CUT_RATE	1024
 
-/* The bytes p's peer has taken: those written, less those the kernel
- * still holds, *outq (with TLS, written counts what the records carry:
- * near enough for CUT_RATE). */
-static int64_t
-taken(const struct pss *p, int *outq)
+/* The bytes p's peer acked so far; *outq, those the kernel holds for
+ * it. */
+static uint64_t
+acked(const struct pss *p, int *outq)
 {
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
 	*outq = 0;
 	(void)ioctl(p->fd, SIOCOUTQ, outq);
-	return (int64_t)p->written - *outq;
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(p->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
+		return 0;
+	return ti.tcpi_bytes_acked;
 }
 
 static void
 on_cut(lws_sorted_usec_list_t *sul)
 {
-	struct pss *p = lws_container_of(sul, struct pss, cut);
+	struct pss *p = lws_container_of(sul, struct pss, cut_sul);
 	struct linger l = { .l_onoff = 1, .l_linger = 0 };
 	int outq;
-	int64_t now = taken(p, &outq);
+	uint64_t now = acked(p, &outq);
 
-	/* reading, or nothing was there to read (the session's answers
-	 * wait for the store): as long again */
-	if (outq == 0 || now - p->cut_taken >= (int64_t)p->cut_secs *
-	    CUT_RATE) {
-		p->cut_taken = now;
-		lws_sul_schedule(ctx, 0, &p->cut, on_cut,
-		    (lws_usec_t)p->cut_secs * LWS_US_PER_SEC);
+	if (outq == 0 || now - p->cut_acked >=
+	    (uint64_t)srv->stall_timeout * CUT_RATE) {
+		p->cut_acked = now;
+		lws_sul_schedule(ctx, 0, &p->cut_sul, on_cut,
+		    (lws_usec_t)srv->stall_timeout * LWS_US_PER_SEC);
 		return;
 	}
 	log_info("ws: the peer took less than %d bytes a second for %d s: "
-	    "the connection is cut", CUT_RATE, p->cut_secs);
-	p->cut_secs = 0;
+	    "the connection is cut", CUT_RATE, srv->stall_timeout);
+	p->cut = CUT_NONE;
 	(void)setsockopt(p->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
 	(void)shutdown(p->fd, SHUT_RDWR);
 }
 
-/* Cuts p's connection in secs seconds (0: not) unless its peer reads,
- * replacing the cut set before. */
+/* p's connection is cut as above, for why (CUT_NONE: no more); a closing
+ * one stays so. */
 static void
-cut_at(struct pss *p, int secs)
+cut_at(struct pss *p, int why)
 {
 	int outq;
 
-	p->cut_secs = secs;
-	p->cut_taken = taken(p, &outq);
-	lws_sul_schedule(ctx, 0, &p->cut, on_cut, secs > 0 ?
-	    (lws_usec_t)secs * LWS_US_PER_SEC : LWS_SET_TIMER_USEC_CANCEL);
+	if (p->cut == CUT_CLOSING || p->cut == why)
+		return;
+	p->cut = (unsigned char)why;
+	p->cut_acked = acked(p, &outq);
+	lws_sul_schedule(ctx, 0, &p->cut_sul, on_cut, why != CUT_NONE ?
+	    (lws_usec_t)srv->stall_timeout * LWS_US_PER_SEC :
+	    LWS_SET_TIMER_USEC_CANCEL);
 }
 
 /*
@@ -203,14 +209,14 @@ cut_at(struct pss *p, int secs)
  * once that is written, at the end of this turn. Reading stops; what is
  * read all the same (session.c resumes reading as its queue drains) is
  * dropped. Should the close not go out (the peer does not read), the
- * connection is cut 5 s later.
+ * connection is cut (cut_at).
  */
 static void
 refuse_oversize(struct lws *wsi, struct pss *p)
 {
 	dispatch_oversize(p->s);
 	lws_rx_flow_control(wsi, 0);
-	cut_at(p, CUT_CLOSE_SECS);
+	cut_at(p, CUT_CLOSING);
 }
 
 /*
@@ -219,7 +225,7 @@ refuse_oversize(struct lws *wsi, struct pss *p)
  * bytes before the bad frame (and nothing of a later read). Those are
  * handled (lws_rx_flow_control() here would keep them from lws), their
  * answers written, then the connection closes with 1002 (on_writeable),
- * or is cut 5 s later if the peer does not read.
+ * or is cut if the peer does not read (cut_at).
  */
 static void
 frame_fault(void *conn, int fault)
@@ -228,7 +234,7 @@ frame_fault(void *conn, int fault)
 
 	log_info("ws: %s: closing the connection (1002)",
 	    wsguard_fault_str(fault));
-	cut_at(lws_wsi_user(wsi), CUT_CLOSE_SECS);
+	cut_at(lws_wsi_user(wsi), CUT_CLOSING);
 	lws_callback_on_writable(wsi);
 }
 
@@ -300,7 +306,6 @@ on_writeable(struct lws *wsi, struct pss *p)
 		if (lws_write(wsi, buf + LWS_PRE, len, LWS_WRITE_TEXT) <
 		    (int)len)
 			return -1;
-		p->written += len;
 		session_wrote(p->s);
 		if (lws_partial_buffered(wsi))
 			break;
@@ -429,7 +434,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		}
 		return 0;
 	case LWS_CALLBACK_CLOSED:
-		cut_at(p, 0);
+		lws_sul_cancel(&p->cut_sul);
 		if (p->s != NULL)
 			metrics_connection(p->s->acct.role, -1);
 		session_free(p->s);
@@ -923,9 +928,8 @@ want_write(void *conn)
 	struct pss *p = lws_wsi_user(conn);
 
 	/* a session that closes: its close goes out in time, or it is cut */
-	if (p->s != NULL && p->s->close_code != 0 &&
-	    p->cut_secs != CUT_CLOSE_SECS)
-		cut_at(p, CUT_CLOSE_SECS);
+	if (p->s != NULL && p->s->close_code != 0)
+		cut_at(p, CUT_CLOSING);
 	lws_callback_on_writable(conn);
 }
 
@@ -934,9 +938,7 @@ pause_rx(void *conn, int pause)
 {
 	struct pss *p = lws_wsi_user(conn);
 
-	/* a closing connection keeps its shorter time */
-	if (p->cut_secs != CUT_CLOSE_SECS)
-		cut_at(p, pause ? CUT_STALL_SECS : 0);
+	cut_at(p, pause ? CUT_STALLED : CUT_NONE);
 	lws_rx_flow_control(conn, pause ? 0 : 1);
 }
 

@@ -10,7 +10,8 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 WSRAW="$REPO_ROOT/tests/tools/wsraw.py"
-start_server
+# a peer that does not read is cut after 5 s here (60 by default)
+start_server --stall-timeout 5
 
 # A peer that stops reading (wsraw.py's case "stall"), beside the others:
 # a programme's description of 512 bytes makes programme.list, which a
@@ -20,7 +21,7 @@ keygen admin
 clirun admin redeem "$TOKEN" --name Ada
 clirun admin programme-set --description "$(printf '%0512d' 0)"
 assert_eq "a description of 512 bytes set" 0 "$RC"
-timeout -k 2 90 python3 "$WSRAW" "$PORT" "$CERT" stall:6,20 \
+timeout -k 2 90 python3 "$WSRAW" "$PORT" "$CERT" stall:11,20 \
 	>"$T/stall.out" 2>&1 &
 STALL_PID=$!
 
@@ -214,8 +215,9 @@ wait "$STALL_PID" || true
 STALL=$(cat "$T/stall.out")
 assert_contains "the account deleted on a second connection" "$STALL" \
 	'delete: account.delete.ok'
-# a reader of 4 kB/s is slow, not stalled (the floor: 1 kB/s)
-assert_contains "read slowly for 6 s: kept" "$STALL" 'slow: open'
+# a reader of 4 kB/s is slow, not stalled (the floor: 1 kB/s), over
+# more than two of its periods of 5 s
+assert_contains "read slowly for 11 s: kept" "$STALL" 'slow: open '
 # lws 4.1 kept it for ever, pongs or none: its close waited for the
 # answers before it to be written
 assert_contains "then not read: reset by the server" "$STALL" 'stop: reset'

@@ -351,19 +351,30 @@ def stall(port, cafile, plain, slow, stop):
     b.s.close()
     a.s.setblocking(True)
     a.s.settimeout(1)
-    state, end = "open", time.monotonic() + slow
+    # 4 kB a second (over TLS a recv gives one record's text at most,
+    # an answer's: as many as make 4 kB)
+    state, end, got = "open", time.monotonic() + slow, 0
     try:
         while time.monotonic() < end:
-            d = a.s.recv(4096)
-            if not d:
-                state = "eof"
-                break
-            time.sleep(1)
+            second = time.monotonic() + 1
+            n = 0
+            while n < 4096 and time.monotonic() < second:
+                try:
+                    d = a.s.recv(4096 - n)
+                except socket.timeout:
+                    continue
+                if not d:
+                    raise EOFError
+                n += len(d)
+            got += n
+            pause = second - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
     except (ConnectionResetError, BrokenPipeError, ssl.SSLError):
         state = "reset"
-    except socket.timeout:
-        pass
-    print("slow: " + state)
+    except EOFError:
+        state = "eof"
+    print("slow: %s (%d bytes read)" % (state, got))
     if state == "open":
         # the socket's state, without reading: 7 is TCP_CLOSE (a reset)
         end = time.monotonic() + stop
