@@ -112,7 +112,7 @@ export const requests = {
 			p.since >= 1 && p.since <= members && (!Array.isArray(keys) || keys.includes(p.key))).map((p) => p.key);
 		const a = await this.ask({ type: 'case.seen', case: id, members });
 		e.seen = Math.max(e.seen || 0, members);
-		e.shown = [...(e.shown || []).filter((k) => !colleagues.includes(k)), ...colleagues].slice(-SHOWN_MAX);
+		e.shown = colleagues.slice(-SHOWN_MAX);	// those in the case now: one gone is shown again when back
 		await this.chain(() => this.caseUpdate(a.case));
 		return this.caseOf(id);
 	},

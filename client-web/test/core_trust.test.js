@@ -593,6 +593,13 @@ test('a colleague the server lists without a version, or puts in a confirmed col
 	await waitFor(() => sc.sent.length === 2, 3000, 'sent once Lee was confirmed');
 	assert.deepEqual(sc.sent[1].copies.map((x) => x.to).sort(), [sam.peer.key, lee.peer.key].sort());
 	assert.equal(c.caseOf(77).toConfirm, false, 'nothing left to confirm');
+	// Kim, shown before and gone since, back at the old version without a
+	// word: shown again first
+	extra = [extra[0], { ...extra[0], key: kim.peer.key, cert: b64(kim.cert), name: 'Kim' }];
+	f.push({ type: 'case', case: sc.kase(c.key) });
+	await waitFor(() => c.caseOf(77).participants.find((p) => p.key === kim.peer.key)?.joining === true, 3000, 'Kim back, shown as joining');
+	sent = 2;
+	await held(c.send(77, 'to Sam and Lee'), 'Kim back unshown');
 	c.logout();
 });
 
