@@ -16,6 +16,7 @@
 #include "account.h"
 #include "cases.h"
 #include "cli.h"
+#include "keyfile.h"
 #include "pool.h"
 #include "text.h"
 #include "trust.h"
@@ -84,6 +85,24 @@ print_members(json_t *kase)
 	}
 }
 
+/* The colleagues of kase, as shown, become those whose keys are sealed
+ * to in it (keyfile_shown_set): a key not among them gets nothing. */
+static void
+keep_shown(struct cli *cli, json_t *kase)
+{
+	uint8_t keys[8][OFR_PK_BYTES];
+	size_t i, n = 0;
+	json_t *p;
+
+	json_array_foreach(json_object_get(kase, "participants"), i, p)
+		if (n < 8 && cases_is_colleague(p) &&
+		    cases_participant_key(p, keys[n]) == 0)
+			n++;
+	keyfile_shown_set(cli->key, json_integer_value(json_object_get(kase,
+	    "id")), (const uint8_t (*)[OFR_PK_BYTES])keys, n, 1);
+	cli->dirty = 1;
+}
+
 int
 cocounsel_confirm(struct cli *cli, json_t *kase)
 {
@@ -116,6 +135,8 @@ cmd_members(struct cli *cli, int argc, char **argv)
 		print_members(kase);
 		fflush(stdout);
 		if ((rc = cocounsel_confirm(cli, kase)) == 0)
+			keep_shown(cli, kase);
+		if (rc == 0)
 			printf("confirmed: members=%lld\n", (long long)
 			    json_integer_value(json_object_get(kase,
 			    "members")));
@@ -145,9 +166,11 @@ cmd_bring(struct cli *cli, int argc, char **argv)
 		{ NULL, NULL, NULL }
 	};
 	char key[OFR_B64_LEN(OFR_PK_BYTES)];
+	uint8_t pk[OFR_PK_BYTES];
 	char *pos[2] = { NULL, NULL };
 	json_t *req, *resp = NULL;
 	int64_t id;
+	size_t n;
 	int npos, rc, ok = 0;
 
 	if ((rc = cli_parse(cli, argc, argv, opts, pos, 2, &npos)) != 0)
@@ -166,6 +189,13 @@ cmd_bring(struct cli *cli, int argc, char **argv)
 	json_object_set_new(req, "as", json_string(as));
 	if ((rc = cli_request(cli, req, &resp)) != 0)
 		return rc;
+	/* brought in by this user: shown */
+	if (b64_decode(pk, sizeof(pk), &n, key, strlen(key)) == 0 &&
+	    n == sizeof(pk)) {
+		keyfile_shown_set(cli->key, id, (const uint8_t (*)
+		    [OFR_PK_BYTES])pk, 1, 0);
+		cli->dirty = 1;
+	}
 	print_answer(resp);
 	json_decref(resp);
 	return 0;

@@ -53,6 +53,8 @@
 					 * earlier versions: kept, not trusted */
 #define KS_ANCHORS_MAX		32	/* programme keys given out of band */
 #define KS_ASKED_MAX		256	/* programmes asked for, per case */
+#define KS_SHOWN_MAX		256	/* colleagues' keys confirmed, in all
+					 * (the oldest goes) */
 #define KS_HISTORY_CASE		1000	/* messages kept per case */
 #define KS_SEEN_MAX		4096	/* first messages remembered in all */
 #define KS_SEEN_PEER		64	/* ...and per peer */
@@ -123,6 +125,14 @@ struct ks_anchor {
 struct ks_asked {
 	int64_t case_id;
 	int64_t programme;
+};
+
+/* A colleague's key in a case, as the user was shown it and confirmed it
+ * (members) or brought it in (bring): nothing is sealed to a colleague's
+ * key not among them (messages.c). */
+struct ks_shown {
+	int64_t case_id;
+	uint8_t key[OFR_PK_BYTES];
 };
 
 /* A participant's key as first seen (or last verified) in a case. */
@@ -217,6 +227,8 @@ struct ks_state {
 	uint8_t server_key[OFR_PK_BYTES];
 	size_t n_asked;			/* oldest first */
 	struct ks_asked asked[KS_ASKED_MAX];
+	size_t n_shown;			/* oldest first */
+	struct ks_shown shown[KS_SHOWN_MAX];
 	int has_progsk;
 	int64_t prog_id;
 	uint8_t prog_sk[OFR_SK_BYTES];
@@ -327,6 +339,14 @@ int keyfile_item_add(struct keyfile *k, int64_t case_id, int64_t ts,
 struct ks_forgot {
 	size_t messages, contacts, sessions;
 };
+/* The colleagues' keys confirmed for case_id are now keys[0..n-1]
+ * (replace: 1) or have key[0] too (replace: 0); past KS_SHOWN_MAX in all,
+ * the oldest go. keyfile_shown_has: 1 when key is one of case_id's. */
+void keyfile_shown_set(struct keyfile *k, int64_t case_id,
+    const uint8_t (*keys)[OFR_PK_BYTES], size_t n, int replace);
+int keyfile_shown_has(struct keyfile *k, int64_t case_id,
+    const uint8_t key[OFR_PK_BYTES]);
+
 /* Forgets case_id: its history, meetings and agreement, running
  * numbers, the keys seen in it, the programme asked
  * for it, and the sessions with its participants who are in no other

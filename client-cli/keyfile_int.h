@@ -21,7 +21,8 @@
 #define VERSION_3	3	/* and SEEN */
 #define VERSION_4	4	/* and ANCHOR, SERVER, ASKED */
 #define VERSION_5	5	/* and KEEP */
-#define VERSION		6	/* and BIND, ITEM */
+#define VERSION_6	6	/* and BIND, ITEM */
+#define VERSION		7	/* and SHOWN */
 #define SALT_BYTES	crypto_pwhash_SALTBYTES
 #define KEY_BYTES	crypto_secretbox_KEYBYTES
 #define SEED_BYTES	crypto_sign_SEEDBYTES

@@ -36,6 +36,7 @@ enum rec_type {
 	REC_KEEP = 13,
 	REC_BIND = 14,
 	REC_ITEM = 15,
+	REC_SHOWN = 16,
 };
 #define REC_HDR		(1 + 4)	/* type, length */
 
@@ -139,12 +140,14 @@ static const struct record records[] = {
 	    { U64("case"), U64("programme") } },
 	{ REC_KEEP, VERSION_5,		/* only when history-keep is set */
 	    { U16("days", KS_KEEP_DAYS_MAX) } },
-	{ REC_BIND, VERSION,		/* oldest first */
+	{ REC_BIND, VERSION_6,		/* oldest first */
 	    { U64("case"), BYTES("peer", OFR_PK_BYTES), U32("seq"),
 	    U64("time") } },
-	{ REC_ITEM, VERSION,		/* oldest first */
+	{ REC_ITEM, VERSION_6,		/* oldest first */
 	    { U64("case"), U64("ts"), U8("sent", KS_ITEM_NO_SIDE),
 	    NAME("name"), TEXT("body") } },
+	{ REC_SHOWN, VERSION,		/* oldest first */
+	    { U64("case"), BYTES("key", OFR_PK_BYTES) } },
 };
 
 /* A field's value on its way between the state and the bytes. */
@@ -324,6 +327,8 @@ count_of(const struct keyfile *k, uint8_t type)
 		return s->n_binds;
 	case REC_ITEM:
 		return s->n_items;
+	case REC_SHOWN:
+		return s->n_shown;
 	default:
 		return 0;
 	}
@@ -417,6 +422,10 @@ values_of(const struct keyfile *k, uint8_t type, size_t i, struct value *v)
 		v[3].n = strlen(s->items[i].name);
 		v[4].p = s->items[i].body;
 		v[4].n = s->items[i].len;
+		break;
+	case REC_SHOWN:
+		v[0].u = (uint64_t)s->shown[i].case_id;
+		v[1].p = s->shown[i].key;
 		break;
 	}
 }
@@ -548,6 +557,13 @@ add_values(struct keyfile *k, uint8_t type, const struct value *v)
 	case REC_ITEM:
 		return item_append(s, (int64_t)v[0].u, (int64_t)v[1].u,
 		    (int)v[2].u, (const char *)v[3].p, v[3].n, v[4].p, v[4].n);
+	case REC_SHOWN:
+		if (s->n_shown >= KS_SHOWN_MAX)
+			return OFR_E_PASSPHRASE;
+		s->shown[s->n_shown].case_id = (int64_t)v[0].u;
+		memcpy(s->shown[s->n_shown].key, v[1].p, OFR_PK_BYTES);
+		s->n_shown++;
+		return 0;
 	default:
 		return OFR_E_PASSPHRASE;
 	}
@@ -923,6 +939,48 @@ contact_elsewhere(const struct ks_state *s, int64_t case_id,
 }
 
 void
+keyfile_shown_set(struct keyfile *k, int64_t case_id,
+    const uint8_t (*keys)[OFR_PK_BYTES], size_t n, int replace)
+{
+	struct ks_state *s = &k->st;
+	size_t i, j;
+
+	for (i = 0, j = 0; i < s->n_shown; i++) {
+		int again = 0;
+
+		for (size_t x = 0; x < n; x++)
+			again |= sodium_memcmp(s->shown[i].key, keys[x],
+			    OFR_PK_BYTES) == 0;
+		if (s->shown[i].case_id != case_id || (!replace && !again))
+			s->shown[j++] = s->shown[i];
+	}
+	s->n_shown = j;
+	for (i = 0; i < n; i++) {
+		if (s->n_shown == KS_SHOWN_MAX) {
+			memmove(&s->shown[0], &s->shown[1],
+			    (KS_SHOWN_MAX - 1) * sizeof(s->shown[0]));
+			s->n_shown--;
+		}
+		s->shown[s->n_shown].case_id = case_id;
+		memcpy(s->shown[s->n_shown].key, keys[i], OFR_PK_BYTES);
+		s->n_shown++;
+	}
+}
+
+int
+keyfile_shown_has(struct keyfile *k, int64_t case_id,
+    const uint8_t key[OFR_PK_BYTES])
+{
+	const struct ks_state *s = &k->st;
+
+	for (size_t i = 0; i < s->n_shown; i++)
+		if (s->shown[i].case_id == case_id &&
+		    sodium_memcmp(s->shown[i].key, key, OFR_PK_BYTES) == 0)
+			return 1;
+	return 0;
+}
+
+void
 keyfile_forget_case(struct keyfile *k, int64_t case_id,
     struct ks_forgot *out)
 {
@@ -975,6 +1033,7 @@ keyfile_forget_case(struct keyfile *k, int64_t case_id,
 		if (s->asked[i].case_id != case_id)
 			s->asked[j++] = s->asked[i];
 	s->n_asked = j;
+	keyfile_shown_set(k, case_id, NULL, 0, 1);
 	for (i = 0, j = 0; i < s->n_items; i++) {
 		if (s->items[i].case_id == case_id) {
 			item_clear(&s->items[i]);

@@ -209,6 +209,22 @@ seal_envelope(struct cli *cli, json_t *kase, const uint8_t mid[OFR_MID_BYTES],
 		if (sodium_memcmp(pk, keyfile_pk(cli->key), sizeof(pk)) == 0 ||
 		    cases_is_joining(p))
 			continue;
+		/* and no colleague's key this user was not shown (members)
+		 * or brought in (bring): the server's word that it joined is
+		 * not the user's. A referral's partner counsellor is held to
+		 * the partner programme's certificate instead (trust.c), the
+		 * programme the referral named. */
+		if (cases_is_colleague(p) && !cases_is_referral(p) &&
+		    !keyfile_shown_has(cli->key,
+		    json_integer_value(json_object_get(kase, "id")), pk)) {
+			rc = cli_fail(OFR_E_NOT_TOLD, "case %lld: a colleague "
+			    "in it was never shown here: see who is in it "
+			    "with offramp members %lld, then send again",
+			    (long long)json_integer_value(json_object_get(kase,
+			    "id")), (long long)json_integer_value(
+			    json_object_get(kase, "id")));
+			goto fail;
+		}
 		if (to == NULL || memcmp(pk, to, sizeof(pk)) == 0)
 			rc = e2e_seal(cli, p, pt, len, copies);
 		else if (only)

@@ -72,6 +72,17 @@ cli couns send "$CASE" "only for the client" >/dev/null
 assert_contains "the client reads it" "$(cli client recv --count 1)" "only for the client"
 assert_eq "no copy was stored for Kim" 0 "$(sql "SELECT count(*) FROM deliveries WHERE recipient_id = $KIM_ID")"
 
+step "a server that says the client was told of Kim: the client's CLI seals to no colleague it has not shown"
+# the server's word alone (a compromised server: the client's
+# confirmation written in its store): Kim is "in the case" for the client
+CLIENT_ID=$(account_id client)
+sql_rw "UPDATE case_participants SET seen = 1 WHERE case_id = $CASE AND account_id = $CLIENT_ID" >/dev/null
+clirun client send "$CASE" "for Sam, I believe"
+assert_eq "the client's send exits 1" 1 "$RC"
+assert_match "  not_told: Kim was never shown to this user" "$ERR" 'not_told: .*never shown here.*offramp members'
+assert_eq "  no copy for Kim (before, one was stored)" 0 "$(sql "SELECT count(*) FROM deliveries WHERE recipient_id = $KIM_ID")"
+sql_rw "UPDATE case_participants SET seen = 0 WHERE case_id = $CASE AND account_id = $CLIENT_ID" >/dev/null
+
 step "the client's CLI shows Kim and confirms: Kim joins"
 cli_out out client members "$CASE"
 assert_match "the client sees Kim joining" "$out" '^member Kim \(supervisor\) joining'

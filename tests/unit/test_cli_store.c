@@ -299,12 +299,12 @@ test_roundtrip(void)
 		    strcmp(s2->items[0].name, "Sam") == 0);
 	}
 
-	/* the plaintext is nowhere in the file; it is of version 6 */
+	/* the plaintext is nowhere in the file; it is of version 7 */
 	{
 		uint8_t *buf = read_all(path, &n);
 
 		CHECK(buf != NULL);
-		CHECK(buf != NULL && n > 6 && buf[6] == 6);
+		CHECK(buf != NULL && n > 6 && buf[6] == 7);
 		for (size_t i = 0; buf != NULL && i + 7 <= n; i++)
 			CHECK(memcmp(buf + i, "welcome", 7) != 0);
 		free(buf);
@@ -556,7 +556,7 @@ test_old_versions(void)
 		{
 			uint8_t *buf = read_all(old, &n);
 
-			CHECK(buf != NULL && buf[6] == 6);
+			CHECK(buf != NULL && buf[6] == 7);
 			free(buf);
 		}
 	}
@@ -582,11 +582,11 @@ test_old_versions(void)
 		CHECK_EQ_INT(keyfile_state(k)->n_seen, 1);
 	}
 	keyfile_free(k);
-	/* a SEEN record of the wrong length, and a version 7 file */
+	/* a SEEN record of the wrong length, and a version 8 file */
 	plain[33 + 4] = 0x43;
 	CHECK_EQ_INT(seal_by_hand(old, 3, plain, n - 1), 0);
 	CHECK_EQ_INT(load_rc(old, PASS), OFR_E_PASSPHRASE);
-	CHECK_EQ_INT(seal_by_hand(old, 7, plain, 33), 0);
+	CHECK_EQ_INT(seal_by_hand(old, 8, plain, 33), 0);
 	CHECK_EQ_INT(load_rc(old, PASS), OFR_E_PASSPHRASE);
 	/* an ANCHOR (key, how 1, name "P", no list): refused in version 3,
 	 * loaded in version 4; a name over OFR_NAME_MAX is refused */
@@ -618,6 +618,39 @@ test_old_versions(void)
 	memset(plain + n, 'x', 64);
 	CHECK_EQ_INT(seal_by_hand(old, 4, plain, n + 64), 0);
 	CHECK_EQ_INT(load_rc(old, PASS), OFR_E_PASSPHRASE);
+	/* a SHOWN record (case 77, a colleague's key): refused in version
+	 * 6, loaded in version 7 */
+	n = 33;
+	plain[n++] = 16;
+	memcpy(plain + n, "\0\0\0\x28", 4);
+	n += 4;
+	memcpy(plain + n, "\0\0\0\0\0\0\0\x4d", 8);
+	memset(plain + n + 8, 0x66, 32);
+	n += 40;
+	CHECK_EQ_INT(seal_by_hand(old, 6, plain, n), 0);
+	CHECK_EQ_INT(load_rc(old, PASS), OFR_E_PASSPHRASE);
+	CHECK_EQ_INT(seal_by_hand(old, 7, plain, n), 0);
+	CHECK_EQ_INT(keyfile_load(&k, old, PASS, strlen(PASS)), 0);
+	if (k != NULL) {
+		uint8_t key[32];
+
+		memset(key, 0x66, sizeof(key));
+		CHECK_EQ_INT(keyfile_shown_has(k, 77, key), 1);
+		CHECK_EQ_INT(keyfile_shown_has(k, 78, key), 0);
+		/* replaced by what a confirmation showed; gone with the case */
+		keyfile_shown_set(k, 77, NULL, 0, 1);
+		CHECK_EQ_INT(keyfile_shown_has(k, 77, key), 0);
+		keyfile_shown_set(k, 77, (const uint8_t (*)[32])key, 1, 0);
+		CHECK_EQ_INT(keyfile_shown_has(k, 77, key), 1);
+		{
+			struct ks_forgot f;
+
+			keyfile_forget_case(k, 77, &f);
+		}
+		CHECK_EQ_INT(keyfile_shown_has(k, 77, key), 0);
+	}
+	keyfile_free(k);
+	k = NULL;
 	sodium_memzero(sk, sizeof(sk));
 	sodium_memzero(seed, sizeof(seed));
 	unlink(old);
