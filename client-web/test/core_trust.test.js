@@ -492,30 +492,38 @@ test('a colleague is of the programme of the case\'s counsellor; a list longer t
 	c.logout();
 });
 
-test('one the server lists as joined at a membership version this page never confirmed gets nothing until the user confirms', async () => {
-	const f = await fake();
-	const a = sodium.crypto_sign_keypair();
-	const sam = counsellor(1, a.privateKey), kim = counsellor(1, a.privateKey);
-	const sc = scene(f, sam, { 1: { key: a.publicKey } });
-	let extra = [], members = 0;
+/* A scene whose case lists m.extra (colleagues) after its client and its
+ * counsellor (both at version 0), at membership version m.members; the
+ * fake answers case.seen with it. */
+function membersScene(f, sc) {
+	const m = { extra: [], members: 0 };
 	const base = sc.kase;
 	sc.kase = (ck, who) => {
 		const k = base(ck, who);
 		k.participants[0].since = 0;
 		k.participants[1].since = 0;
-		k.participants.push(...extra);
-		k.members = members;
+		k.participants.push(...m.extra);
+		k.members = m.members;
 		return k;
 	};
 	f.handlers['case.list'] = (fr, s) => ({ cases: [sc.kase(s.clientKey)] });
+	f.handlers['case.seen'] = (fr, s) => ({ case: sc.kase(s.clientKey) });
+	return m;
+}
+
+test('one the server lists as joined at a membership version this page never confirmed gets nothing until the user confirms', async () => {
+	const f = await fake();
+	const a = sodium.crypto_sign_keypair();
+	const sam = counsellor(1, a.privateKey), kim = counsellor(1, a.privateKey);
+	const sc = scene(f, sam, { 1: { key: a.publicKey } });
+	const ms = membersScene(f, sc);
 	const prekeys = f.handlers['prekeys.get'];
 	f.handlers['prekeys.get'] = (fr) => (fr.key === kim.peer.key ? { bundle: b64(kim.bundle), cert: b64(kim.cert), programme: 1 } : prekeys(fr));
-	f.handlers['case.seen'] = (fr, s) => ({ case: sc.kase(s.clientKey) });
 	const c = await core(f, { pins: [[1, b64(a.publicKey)]] });
 	await c.login();
 	// Kim, "joined" by the server's word, at version 1: never shown here
-	extra = [{ key: kim.peer.key, role: 'counsellor', name: 'Kim', programme: 1, cert: b64(kim.cert), as: 'supervisor', state: 'joined', since: 1 }];
-	members = 1;
+	ms.extra = [{ key: kim.peer.key, role: 'counsellor', name: 'Kim', programme: 1, cert: b64(kim.cert), as: 'supervisor', state: 'joined', since: 1 }];
+	ms.members = 1;
 	f.push({ type: 'case', case: sc.kase(c.key) });
 	await waitFor(() => c.caseOf(77).participants.some((p) => p.key === kim.peer.key), 3000, 'Kim listed');
 	assert.equal(c.caseOf(77).participants.find((p) => p.key === kim.peer.key).joining, true, 'shown as joining');
@@ -542,23 +550,12 @@ test('a colleague the server lists without a version, or puts in a confirmed col
 	const a = sodium.crypto_sign_keypair();
 	const sam = counsellor(1, a.privateKey), kim = counsellor(1, a.privateKey), lee = counsellor(1, a.privateKey);
 	const sc = scene(f, sam, { 1: { key: a.publicKey } });
-	let extra = [], members = 0;
-	const base = sc.kase;
-	sc.kase = (ck, who) => {
-		const k = base(ck, who);
-		k.participants[0].since = 0;
-		k.participants[1].since = 0;
-		k.participants.push(...extra);
-		k.members = members;
-		return k;
-	};
-	f.handlers['case.list'] = (fr, s) => ({ cases: [sc.kase(s.clientKey)] });
+	const ms = membersScene(f, sc);
 	const prekeys = f.handlers['prekeys.get'];
 	f.handlers['prekeys.get'] = (fr) => {
 		const x = [kim, lee].find((y) => y.peer.key === fr.key);
 		return x ? { bundle: b64(x.bundle), cert: b64(x.cert), programme: 1 } : prekeys(fr);
 	};
-	f.handlers['case.seen'] = (fr, s) => ({ case: sc.kase(s.clientKey) });
 	const c = await core(f, { pins: [[1, b64(a.publicKey)]] });
 	await c.login();
 	const held = async (m, what) => {
@@ -570,14 +567,14 @@ test('a colleague the server lists without a version, or puts in a confirmed col
 	// Kim "joined" with no version, then at version 0 (a colleague joins
 	// at 1 or more): sealed to before, unshown
 	for (const since of [undefined, 0]) {
-		extra = [{ key: kim.peer.key, role: 'counsellor', name: 'Kim', programme: 1, cert: b64(kim.cert), as: 'supervisor', state: 'joined', since }];
+		ms.extra = [{ key: kim.peer.key, role: 'counsellor', name: 'Kim', programme: 1, cert: b64(kim.cert), as: 'supervisor', state: 'joined', since }];
 		f.push({ type: 'case', case: sc.kase(c.key) });
 		await waitFor(() => c.caseOf(77).participants.find((p) => p.key === kim.peer.key)?.joining === true, 3000, `Kim listed, since ${since}`);
 	}
 	await held(c.send(77, 'before I saw who is here'), 'Kim with no version');
 	// at version 1, shown and confirmed: it goes to Sam and Kim
-	extra[0].since = 1;
-	members = 1;
+	ms.extra[0].since = 1;
+	ms.members = 1;
 	f.push({ type: 'case', case: sc.kase(c.key) });
 	await waitFor(() => c.caseOf(77).members === 1, 3000, 'at version 1');
 	await c.confirmMembers(77, 1, c.caseOf(77).participants.map((p) => p.key));
@@ -585,7 +582,7 @@ test('a colleague the server lists without a version, or puts in a confirmed col
 	sent = 1;
 	assert.deepEqual(sc.sent[0].copies.map((x) => x.to).sort(), [sam.peer.key, kim.peer.key].sort());
 	// Lee in Kim's place, same name, same version: held until shown
-	extra = [{ ...extra[0], key: lee.peer.key, cert: b64(lee.cert) }];
+	ms.extra = [{ ...ms.extra[0], key: lee.peer.key, cert: b64(lee.cert) }];
 	f.push({ type: 'case', case: sc.kase(c.key) });
 	await waitFor(() => c.caseOf(77).participants.find((p) => p.key === lee.peer.key)?.joining === true, 3000, 'Lee shown as joining');
 	await held(c.send(77, 'to Sam and Kim, I believe'), 'Lee in Kim\'s place');
@@ -595,7 +592,7 @@ test('a colleague the server lists without a version, or puts in a confirmed col
 	assert.equal(c.caseOf(77).toConfirm, false, 'nothing left to confirm');
 	// Kim, shown before and gone since, back at the old version without a
 	// word: shown again first
-	extra = [extra[0], { ...extra[0], key: kim.peer.key, cert: b64(kim.cert), name: 'Kim' }];
+	ms.extra = [ms.extra[0], { ...ms.extra[0], key: kim.peer.key, cert: b64(kim.cert), name: 'Kim' }];
 	f.push({ type: 'case', case: sc.kase(c.key) });
 	await waitFor(() => c.caseOf(77).participants.find((p) => p.key === kim.peer.key)?.joining === true, 3000, 'Kim back, shown as joining');
 	sent = 2;

@@ -209,21 +209,11 @@ class Conn:
 
     def parse(self):
         """Prints the whole frames in buf; False after a close frame."""
-        while len(self.buf) >= 2:
-            b0, b1 = self.buf[0], self.buf[1]
-            n, off = b1 & 0x7f, 2
-            if n == 126:
-                if len(self.buf) < 4:
-                    return True
-                n, off = struct.unpack("!H", self.buf[2:4])[0], 4
-            elif n == 127:
-                if len(self.buf) < 10:
-                    return True
-                n, off = struct.unpack("!Q", self.buf[2:10])[0], 10
-            if len(self.buf) < off + n:
+        while True:
+            f = self.take_raw()
+            if f is None:
                 return True
-            payload, self.buf = self.buf[off:off + n], self.buf[off + n:]
-            op = b0 & 0x0f
+            op, payload = f
             if op == 1:
                 print("text: " + payload[:200].decode("utf-8", "replace"))
                 if self.until_ok and b'"type":"ping.ok"' in payload:
@@ -235,7 +225,6 @@ class Conn:
                 else:
                     print("close: none")
                 return False
-        return True
 
     def send(self, data):
         self.s.sendall(data)
