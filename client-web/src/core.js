@@ -771,6 +771,9 @@ export class Core extends Emitter {
 		if (!old && this.cs.size >= CASES_MAX) return;
 		const e = this.entry(k.id, k);
 		e.kase = k;
+		// a colleague confirmed here and gone since is shown again first,
+		// however the server lists it when it comes back
+		if (e.shown?.length) e.shown = e.shown.filter((key) => (Array.isArray(k.participants) ? k.participants : []).some((p) => p?.key === key));
 		const former = Array.isArray(k.former) ? k.former : [];
 		for (const p of [...(Array.isArray(k.participants) ? k.participants : []), ...former]) {
 			// the programme the user asked for, which every check holds to

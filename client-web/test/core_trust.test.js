@@ -590,13 +590,25 @@ test('a colleague the server lists without a version, or puts in a confirmed col
 	await waitFor(() => sc.sent.length === 2, 3000, 'sent once Lee was confirmed');
 	assert.deepEqual(sc.sent[1].copies.map((x) => x.to).sort(), [sam.peer.key, lee.peer.key].sort());
 	assert.equal(c.caseOf(77).toConfirm, false, 'nothing left to confirm');
-	// Kim, shown before and gone since, back at the old version without a
-	// word: shown again first
+	// Kim, shown before and gone since (Lee took her place), back at the
+	// old version without a word: shown again first; and so after a
+	// removal of her own, whatever the page confirmed meanwhile
 	ms.extra = [ms.extra[0], { ...ms.extra[0], key: kim.peer.key, cert: b64(kim.cert), name: 'Kim' }];
 	f.push({ type: 'case', case: sc.kase(c.key) });
 	await waitFor(() => c.caseOf(77).participants.find((p) => p.key === kim.peer.key)?.joining === true, 3000, 'Kim back, shown as joining');
 	sent = 2;
 	await held(c.send(77, 'to Sam and Lee'), 'Kim back unshown');
+	await c.confirmMembers(77, 1, c.caseOf(77).participants.map((p) => p.key));
+	await waitFor(() => sc.sent.length === 3, 3000, 'sent once Kim was confirmed again');
+	ms.extra = [ms.extra[0]];	// Kim removed: nothing to confirm, no button
+	ms.members = 2;
+	f.push({ type: 'case', case: sc.kase(c.key) });
+	await waitFor(() => c.caseOf(77).members === 2 && !c.caseOf(77).participants.some((p) => p.key === kim.peer.key), 3000, 'Kim gone');
+	ms.extra = [ms.extra[0], { ...ms.extra[0], key: kim.peer.key, cert: b64(kim.cert), name: 'Kim' }];
+	f.push({ type: 'case', case: sc.kase(c.key) });	// back, at version 1, "joined"
+	await waitFor(() => c.caseOf(77).participants.find((p) => p.key === kim.peer.key)?.joining === true, 3000, 'Kim back after her removal: joining');
+	sent = 3;
+	await held(c.send(77, 'to Sam and Lee again'), 'Kim back after her removal');
 	c.logout();
 });
 
