@@ -121,7 +121,6 @@ function unconfirmed(e, p) {
 	return Number.isSafeInteger(p?.since) && p.since > (e.seen || 0);
 }
 
-
 /* true when the participants of case object k are what the protocol
  * allows: at most PARTICIPANTS_MAX, at most one client (this user itself
  * when it is a client), every
