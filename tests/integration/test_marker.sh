@@ -22,11 +22,16 @@ fi
 MARKER="mrk$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 echo "   (marker $MARKER)"
 
+# hex_of STRING: its bytes in hex
+hex_of() {
+	printf '%s' "$1" | od -An -tx1 | tr -d ' \n'
+}
+
 # forms NEEDLE: the strings that betray NEEDLE: itself, its hex, and its
 # base64 at each of the three alignments (a prefix of 0, 1, 2 bytes).
 forms() {
 	printf '%s\n' "$1"
-	printf '%s' "$1" | od -An -tx1 | tr -d ' \n'
+	hex_of "$1"
 	echo
 	local pre b
 	for pre in "" "a" "ab"; do
@@ -53,24 +58,30 @@ found_in() {
 	echo "   (${hit##*:} found in ${hit%:*})"
 }
 
-# bytes_in HEX PATHS...: 0 when the bytes of HEX (32 of them) are in any
-# file of PATHS (a directory: every file under it); either half is enough:
-# PostgreSQL's WAL puts a page header every 8 kB, which may cut a record
-# at any byte, and at most once in 32 bytes.
+# bytes_in HEX PATHS...: 0 when the bytes of HEX are in any file of PATHS
+# (a directory: every file under it). A PostgreSQL WAL segment is searched
+# without its pages' headers: one opens each 8 kB page (40 bytes on the
+# segment's first, 24 on the others) and may cut a record at any byte.
 bytes_in() {
 	local hex=$1 hit
 	shift
 	hit=$({ find "$@" -type f -print0 || true; } | perl -0 -e '
-	    my @n = map { pack("H*", $_) } @ARGV;
+	    my $n = pack("H*", $ARGV[0]);
 	    while (defined(my $f = <STDIN>)) {
 		chomp $f;
 		open(my $h, "<:raw", $f) or next;
 		my $d = do { local $/; <$h> };
-		for my $n (@n) {
-			if (index($d, $n) >= 0) { print $f; exit 0; }
+		if ($f =~ m{/pg_wal/[0-9A-F]{24}$}) {
+			my $j = "";
+			for (my $o = 0; $o < length($d); $o += 8192) {
+				my $hd = $o == 0 ? 40 : 24;
+				$j .= substr($d, $o + $hd, 8192 - $hd);
+			}
+			$d = $j;
 		}
+		if (index($d, $n) >= 0) { print $f; exit 0; }
 	    }
-	    exit 1' "${hex:0:32}" "${hex:32:32}") || return 1
+	    exit 1' "$hex") || return 1
 	echo "   (found in $hit)"
 }
 
@@ -123,7 +134,7 @@ step "the search can fail: it finds what the server stored, where it stored it"
 bytes_in "$CT_HEX" "${committed[@]}" &&
 	pass "the unread copy's ciphertext found in ${committed[*]##*/}" ||
 	fail "the unread copy's ciphertext not found in ${committed[*]##*/}"
-found_in "$CLIENT_NAME" "${committed[@]}" &&
+bytes_in "$(hex_of "$CLIENT_NAME")" "${committed[@]}" &&
 	pass "the client's pseudonym found in ${committed[*]##*/}" ||
 	fail "the client's pseudonym not found in ${committed[*]##*/}"
 NEVER_HEX=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
