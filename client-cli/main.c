@@ -65,6 +65,8 @@ static const char usage_text[] =
 "                                            also unread=N updated=TIME)\n"
 "  send CASE TEXT...                         send a message (TEXT - : stdin)\n"
 "  recv [--count N] [--wait SEC]             print and ack received messages\n"
+"                                            until none came for SEC (1); with\n"
+"                                            --count, N within SEC (--timeout)\n"
 "  chat CASE                                 talk in a case (stdin lines)\n"
 "  inbox                                     all your cases in one terminal:\n"
 "                                            unread counts, new cases and\n"

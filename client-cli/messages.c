@@ -1228,7 +1228,7 @@ cmd_recv(struct cli *cli, int argc, char **argv)
 	json_t *cases = NULL, *c;
 	int64_t count = 0, printed = 0, deadline = 0;
 	size_t i;
-	int npos, rc, wait_ms = 1000;
+	int npos, rc, wait_ms = 1000, bound_ms;
 	enum msg_fate fate;
 
 	if ((rc = cli_parse(cli, argc, argv, opts, NULL, 0, &npos)) != 0)
@@ -1245,7 +1245,10 @@ cmd_recv(struct cli *cli, int argc, char **argv)
 		return rc;
 	json_array_foreach(cases, i, c)
 		(void)trust_check_case(cli, c);	/* warns */
-	deadline = cli_now_ms() + cli->timeout_ms;
+	/* --count N: N messages within --wait, or --timeout without it;
+	 * else --wait is the quiet time that ends it */
+	bound_ms = count != 0 && wait_s != NULL ? wait_ms : cli->timeout_ms;
+	deadline = cli_now_ms() + bound_ms;
 	while (count == 0 || printed < count) {
 		if (acks.n > 0 && !conn_has_frames(cli->conn) &&
 		    (rc = messages_ack_flush(cli, cases, &acks)) != 0)
@@ -1258,7 +1261,7 @@ cmd_recv(struct cli *cli, int argc, char **argv)
 			(void)messages_ack_flush(cli, cases, &acks);
 			rc = rc == OFR_E_TIMEOUT ? cli_fail(rc, "%lld of %lld "
 			    "messages in %d ms", (long long)printed,
-			    (long long)count, cli->timeout_ms) :
+			    (long long)count, bound_ms) :
 			    cli_fail(rc, "%s", conn_error(cli->conn));
 			goto out;
 		}
