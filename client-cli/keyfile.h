@@ -346,6 +346,10 @@ void keyfile_shown_set(struct keyfile *k, int64_t case_id,
     const uint8_t (*keys)[OFR_PK_BYTES], size_t n, int replace);
 int keyfile_shown_has(struct keyfile *k, int64_t case_id,
     const uint8_t key[OFR_PK_BYTES]);
+/* Drops case_id's confirmed keys for which keep(key, arg) is 0; returns
+ * how many went. */
+size_t keyfile_shown_keep(struct keyfile *k, int64_t case_id,
+    int (*keep)(const uint8_t key[OFR_PK_BYTES], void *arg), void *arg);
 
 /* Forgets case_id: its history, meetings and agreement, running
  * numbers, the keys seen in it, the programme asked

@@ -980,6 +980,24 @@ keyfile_shown_has(struct keyfile *k, int64_t case_id,
 	return 0;
 }
 
+size_t
+keyfile_shown_keep(struct keyfile *k, int64_t case_id,
+    int (*keep)(const uint8_t key[OFR_PK_BYTES], void *arg), void *arg)
+{
+	struct ks_state *s = &k->st;
+	size_t i, j;
+
+	for (i = 0, j = 0; i < s->n_shown; i++)
+		if (s->shown[i].case_id != case_id || keep(s->shown[i].key, arg))
+			s->shown[j++] = s->shown[i];
+	if (j == s->n_shown)
+		return 0;
+	sodium_memzero(&s->shown[j], (s->n_shown - j) * sizeof(s->shown[0]));
+	i = s->n_shown - j;
+	s->n_shown = j;
+	return i;
+}
+
 void
 keyfile_forget_case(struct keyfile *k, int64_t case_id,
     struct ks_forgot *out)

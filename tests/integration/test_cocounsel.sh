@@ -134,6 +134,15 @@ assert_not_contains "Kim's cases lack it" "$(cli kim cases)" "$CASE"
 raw_send couns "$KEY_client" "$KEY_kim"
 assert_error "Sam: a copy for Kim after her removal" bad_recipients
 
+step "a server that lists Kim again, joined at the version the client saw her at: the client's CLI, which saw her gone, seals nothing to her"
+sql_rw "INSERT INTO case_participants(case_id, account_id, role, joined, kind, since, seen) SELECT $CASE, id, role, 10, 1, 1, 1 FROM accounts WHERE id = $KIM_ID" >/dev/null
+clirun client send "$CASE" "with Kim listed again"
+assert_eq "the client's send exits 1" 1 "$RC"
+assert_match "  not_told: Kim is to be shown again" "$ERR" 'not_told: .*never shown here.*offramp members'
+assert_eq "  nothing stored for Kim (a copy was, when the CLI kept her key)" 0 \
+	"$(sql "SELECT count(*) FROM deliveries WHERE recipient_id = $KIM_ID")"
+sql_rw "DELETE FROM case_participants WHERE case_id = $CASE AND account_id = $KIM_ID" >/dev/null
+
 step "the history keeps who was in the case, and why each left"
 assert_eq "Kim's stay ended, removed (3)" "1|3" \
 	"$(sql "SELECT count(*), max(why) FROM case_members WHERE case_id = $CASE AND account_id = $KIM_ID AND left_at IS NOT NULL")"

@@ -500,6 +500,14 @@ seal_by_hand(const char *p, uint8_t version, const uint8_t *plain,
 	return rc;
 }
 
+/* keep: every key but one of 0x67 bytes */
+static int
+not_67(const uint8_t key[32], void *arg)
+{
+	(void)arg;
+	return key[0] != 0x67;
+}
+
 /* Old files: version 1 (role || seed), version 2 with records; a SEEN
  * record only from version 3 on. */
 static void
@@ -642,6 +650,25 @@ test_old_versions(void)
 		CHECK_EQ_INT(keyfile_shown_has(k, 77, key), 0);
 		keyfile_shown_set(k, 77, (const uint8_t (*)[32])key, 1, 0);
 		CHECK_EQ_INT(keyfile_shown_has(k, 77, key), 1);
+		/* kept while in the case: one gone from it goes, in its
+		 * case alone */
+		{
+			uint8_t two[2][32];
+
+			memset(two[0], 0x67, 32);
+			memset(two[1], 0x68, 32);
+			keyfile_shown_set(k, 77, (const uint8_t (*)[32])two[0],
+			    1, 0);
+			keyfile_shown_set(k, 78, (const uint8_t (*)[32])two[1],
+			    1, 0);
+			CHECK_EQ_INT((int)keyfile_shown_keep(k, 77, not_67,
+			    NULL), 1);
+			CHECK_EQ_INT(keyfile_shown_has(k, 77, two[0]), 0);
+			CHECK_EQ_INT(keyfile_shown_has(k, 77, key), 1);
+			CHECK_EQ_INT((int)keyfile_shown_keep(k, 77, not_67,
+			    NULL), 0);
+			CHECK_EQ_INT(keyfile_shown_has(k, 78, two[1]), 1);
+		}
 		{
 			struct ks_forgot f;
 
