@@ -1483,9 +1483,13 @@ int
 db_call_end(struct store *st, int rc)
 {
 	if (rc == 0) {
-		if (db_exec(st, st->s[S_CALL_RELEASE], "release") == 0)
+		if ((rc = db_exec(st, st->s[S_CALL_RELEASE], "release")) == 0)
 			return 0;
-		rc = OFR_E_INTERNAL;
+		/* A connection lost at the release (PostgreSQL stalled or
+		 * gone: the call's writes go with the transaction) is the
+		 * retryable unavailable, as in db_write_begin(). */
+		if (rc != OFR_E_UNAVAILABLE)
+			rc = OFR_E_INTERNAL;
 	}
 	if (st->broken)
 		return rc;

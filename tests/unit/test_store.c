@@ -26,6 +26,7 @@
 #include "match.h"
 #include "proto/err.h"
 #include "store.h"
+#include "store_int.h"
 
 static char root[PATH_MAX];	/* the temporary directory */
 static char dir[PATH_MAX];	/* the store's data directory in it */
@@ -1151,6 +1152,47 @@ test_otk_two_nodes(void)
 	CHECK_EQ_INT(store_commit(a), 0);
 out:
 	store_close(b);
+	store_close(a);
+}
+
+/*
+ * PostgreSQL lost between a call's writes and its release (a backend
+ * stopped or ended then; test_pg_stall's SIGSTOP found it): the call
+ * ends unavailable, which a client retries, not internal.
+ */
+static void
+test_call_lost(void)
+{
+	char dir3[PATH_MAX];
+	struct store *a = NULL;
+	long long since, left = -1;
+
+	snprintf(dir3, sizeof(dir3), "%.*s/data-c", PATH_MAX - 32, root);
+	CHECK_EQ_INT(mkdir(dir3, 0700), 0);
+	since = peek("SELECT floor(extract(epoch FROM clock_timestamp())"
+	    " * 1000000) - 1");
+	CHECK_EQ_INT(store_open_url(&a, dir3, url, 1), 0);
+	if (a == NULL)
+		return;
+	CHECK_EQ_INT(db_call_begin(a), 0);
+	{
+		char q[512];
+
+		/* the sessions this store opened, ended from outside */
+		snprintf(q, sizeof(q), "SELECT count(pg_terminate_backend(pid))"
+		    " FROM pg_stat_activity WHERE datname = current_database()"
+		    " AND pid <> pg_backend_pid() AND backend_start >="
+		    " to_timestamp(%lld / 1000000.0)", since);
+		CHECK(peek(q) >= 1);
+		snprintf(q, sizeof(q), "SELECT count(*) FROM pg_stat_activity"
+		    " WHERE datname = current_database() AND pid <>"
+		    " pg_backend_pid() AND backend_start >="
+		    " to_timestamp(%lld / 1000000.0)", since);
+		for (int i = 0; i < 1000 && (left = peek(q)) != 0; i++)
+			usleep(10000);	/* 10 s at most */
+		CHECK_EQ_INT(left, 0);
+	}
+	CHECK_EQ_INT(db_call_end(a, 0), OFR_E_UNAVAILABLE);
 	store_close(a);
 }
 #endif
@@ -2818,8 +2860,10 @@ main(void)
 		test_seen_grain(st);
 		test_transactions(&st);
 #ifdef OFFRAMP_POSTGRES
-		if (url != NULL)
+		if (url != NULL) {
 			test_otk_two_nodes();
+			test_call_lost();
+		}
 #endif
 		/* and everything of before is still there after a reopen */
 		if (st != NULL) {
