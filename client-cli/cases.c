@@ -20,10 +20,26 @@
 #include "text.h"
 #include "trust.h"
 
+/* 1 when key is a participant's of the case arg. */
+static int
+in_case(const uint8_t key[OFR_PK_BYTES], void *arg)
+{
+	uint8_t k[OFR_PK_BYTES];
+	json_t *p;
+	size_t i;
+
+	json_array_foreach(json_object_get(arg, "participants"), i, p)
+		if (cases_participant_key(p, k) == 0 &&
+		    sodium_memcmp(k, key, sizeof(k)) == 0)
+			return 1;
+	return 0;
+}
+
 int
 cases_list(struct cli *cli, json_t **cases)
 {
-	json_t *req, *resp = NULL;
+	json_t *req, *resp = NULL, *c;
+	size_t i;
 	int rc;
 
 	*cases = NULL;
@@ -39,6 +55,15 @@ cases_list(struct cli *cli, json_t **cases)
 		return cli_fail(OFR_E_CONN, "case.list: no cases in the "
 		    "answer");
 	}
+	/* A colleague confirmed in a case and gone from it now is shown
+	 * again before anything is sealed to her, should she be listed
+	 * again. The listing, not a push: a push the daemon queued may be
+	 * older than what was confirmed since. */
+	json_array_foreach(*cases, i, c)
+		if (json_is_array(json_object_get(c, "participants")) &&
+		    keyfile_shown_keep(cli->key, json_integer_value(
+		    json_object_get(c, "id")), in_case, c) > 0)
+			cli->dirty = 1;
 	return 0;
 }
 

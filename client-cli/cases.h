@@ -15,7 +15,9 @@
 struct cli;
 
 /* Asks for case.list: 0 with *cases the array of case objects (caller
- * owns), or an error code (printed). */
+ * owns), or an error code (printed). Drops the colleagues' keys
+ * confirmed in a listed case that are no longer in it
+ * (keyfile_shown_keep). */
 int cases_list(struct cli *cli, json_t **cases);
 /* The case object with id in cases, or NULL; borrowed. */
 json_t *cases_find(json_t *cases, int64_t id);

@@ -109,21 +109,6 @@ handed_over(struct cli *cli, json_t *kase, const uint8_t old[OFR_PK_BYTES],
 	return 0;
 }
 
-/* 1 when key is a participant's of the case arg. */
-static int
-in_case(const uint8_t key[OFR_PK_BYTES], void *arg)
-{
-	uint8_t k[OFR_PK_BYTES];
-	json_t *p;
-	size_t i;
-
-	json_array_foreach(json_object_get(arg, "participants"), i, p)
-		if (cases_participant_key(p, k) == 0 &&
-		    sodium_memcmp(k, key, sizeof(k)) == 0)
-			return 1;
-	return 0;
-}
-
 int
 trust_check_case(struct cli *cli, json_t *kase)
 {
@@ -135,11 +120,6 @@ trust_check_case(struct cli *cli, json_t *kase)
 	size_t i;
 	int changed = 0, role;
 
-	/* a colleague confirmed here and gone from the case is shown again
-	 * before anything is sealed to her, should she be listed again */
-	if (json_is_array(json_object_get(kase, "participants")) &&
-	    keyfile_shown_keep(cli->key, id, in_case, kase) > 0)
-		cli->dirty = 1;
 	json_array_foreach(json_object_get(kase, "participants"), i, p) {
 		/* a colleague is one of several counsellors: its
 		 * certificate vouches for it, not a key pinned by role */

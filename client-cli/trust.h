@@ -33,9 +33,7 @@ enum trust_refusal {
  * Checks the keys of the other participants of case kase against those
  * the store saw first (recording new ones, marking the store dirty):
  * prints "warning: the key of NAME in case ID changed" for each that
- * differs; drops the colleagues' keys confirmed in it (keyfile_shown_set)
- * that are no longer among its participants. 0, or OFR_E_CRYPTO when one
- * did.
+ * differs. 0, or OFR_E_CRYPTO when one did.
  */
 int trust_check_case(struct cli *cli, json_t *kase);
 /* Forgets the keys recorded for role in case case_id: the user asked for

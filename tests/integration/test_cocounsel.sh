@@ -109,6 +109,12 @@ assert_contains "Sam reads Kim" "$(cli couns recv --count 1)" "Kim to both"
 cli client send "$CASE" "client to both" >/dev/null
 assert_contains "Sam reads the client" "$(cli couns recv --count 1)" "client to both"
 assert_contains "Kim reads the client" "$(cli kim recv --count 1)" "client to both"
+# Sam's recvs read the case pushes his daemon queued before Kim came:
+# older than what he confirmed, they drop nothing
+clirun couns send "$CASE" "Sam again, to both"
+assert_eq "Sam writes to both again: exit 0" 0 "$RC"
+assert_contains "  Kim reads it" "$(cli kim recv --count 1)" "Sam again, to both"
+assert_contains "  the client reads it" "$(cli client recv --count 1)" "Sam again, to both"
 
 step "Kim writes, then the client has her removed: the message still reads"
 cli kim send "$CASE" "Kim before her removal" >/dev/null
