@@ -232,15 +232,6 @@ static const char *const colleague_as[] = {
 };
 
 int
-cases_is_referral(json_t *p)
-{
-	const char *as = json_string_value(json_object_get(p, "as"));
-
-	return cases_is_counsellor(p) && as != NULL &&
-	    strcmp(as, "referral") == 0;
-}
-
-int
 cases_is_colleague(json_t *p)
 {
 	const char *as = json_string_value(json_object_get(p, "as"));

@@ -60,8 +60,6 @@ const char *cases_participant_name(json_t *p);
  * counsellor there as supervisor, co-counsellor, language-helper or
  * referral), else 0. */
 int cases_is_colleague(json_t *p);
-/* 1 when participant p is a referral's partner counsellor. */
-int cases_is_referral(json_t *p);
 /* 1 if the participants of case object kase are what the protocol
  * allows: at most one client (the user itself, key me, when my_role is
  * KEY_ROLE_CLIENT), every other a counsellor there as one the protocol

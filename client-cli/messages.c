@@ -210,12 +210,9 @@ seal_envelope(struct cli *cli, json_t *kase, const uint8_t mid[OFR_MID_BYTES],
 		    cases_is_joining(p))
 			continue;
 		/* and no colleague's key this user was not shown (members)
-		 * or brought in (bring): the server's word that it joined is
-		 * not the user's. A referral's partner counsellor is held to
-		 * the partner programme's certificate instead (trust.c), the
-		 * programme the referral named. */
-		if (cases_is_colleague(p) && !cases_is_referral(p) &&
-		    !keyfile_shown_has(cli->key,
+		 * or brought in (bring), a referral's partner counsellor
+		 * too: the server's word that it joined is not the user's */
+		if (cases_is_colleague(p) && !keyfile_shown_has(cli->key,
 		    json_integer_value(json_object_get(kase, "id")), pk)) {
 			rc = cli_fail(OFR_E_NOT_TOLD, "case %lld: a colleague "
 			    "in it was never shown here: see who is in it "

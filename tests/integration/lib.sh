@@ -1801,8 +1801,8 @@ partners_ab() {
 }
 
 # summed CLIENT CASE: CLIENT confirms who is in CASE and approves the
-# summary "summary of case CASE" (raw frames); Sam (couns) sends it to
-# the referral's partner counsellor.
+# summary "summary of case CASE" (raw frames); Sam (couns) sees who is
+# in it (members) and sends it to the referral's partner counsellor.
 summed() {
 	local m text digest
 	m=$(sql "SELECT members FROM cases WHERE id = $2")
@@ -1811,6 +1811,8 @@ summed() {
 	clirun "$1" raw --login --answered <<<"{\"v\":1,\"type\":\"case.seen\",\"id\":6,\"case\":$2,\"members\":$m}
 {\"v\":1,\"type\":\"referral.approve\",\"id\":7,\"case\":$2,\"digest\":\"$digest\"}"
 	assert_match "$1 confirms and approves a summary" "$OUT" '"type": *"referral.approve.ok"'
+	# Sam's CLI writes to no colleague it has not shown him
+	cli couns members "$2" >/dev/null
 	cli couns referral summary "$2" "$text" >/dev/null
 	assert_eq "  Sam sent it" 1 "$(sql "SELECT summary_sent FROM referrals
 	    WHERE case_id = $2 ORDER BY id DESC LIMIT 1")"

@@ -81,6 +81,20 @@ clirun client send "$CASE" "for Sam, I believe"
 assert_eq "the client's send exits 1" 1 "$RC"
 assert_match "  not_told: Kim was never shown to this user" "$ERR" 'not_told: .*never shown here.*offramp members'
 assert_eq "  no copy for Kim (before, one was stored)" 0 "$(sql "SELECT count(*) FROM deliveries WHERE recipient_id = $KIM_ID")"
+# and a referral made up in the store, to a made-up programme, Kim its
+# counsellor: listed as the referral's counsellor, Kim is still a
+# colleague the client was never shown
+PROG=$(sql "SELECT programme_id FROM accounts WHERE id = $KIM_ID")
+sql_rw "INSERT INTO programmes(id, name, created) VALUES (9001, 'Made up', 1)" >/dev/null
+sql_rw "INSERT INTO referrals(case_id, from_programme, to_programme, receiver_id, status, proposed, answered) VALUES ($CASE, $PROG, 9001, $KIM_ID, 1, 1, 1)" >/dev/null
+clirun client raw --login --count 1 <<<'{"v":1,"type":"case.list","id":5}'
+assert_match "  the server lists Kim as the referral's counsellor" "$OUT" '"as": *"referral"'
+clirun client send "$CASE" "for Sam, I believe"
+assert_eq "  the client's send exits 1" 1 "$RC"
+assert_match "  not_told" "$ERR" 'not_told: .*never shown here'
+assert_eq "  no copy for Kim (before, one was stored)" 0 "$(sql "SELECT count(*) FROM deliveries WHERE recipient_id = $KIM_ID")"
+sql_rw "DELETE FROM referrals WHERE case_id = $CASE" >/dev/null
+sql_rw "DELETE FROM programmes WHERE id = 9001" >/dev/null
 sql_rw "UPDATE case_participants SET seen = 0 WHERE case_id = $CASE AND account_id = $CLIENT_ID" >/dev/null
 
 step "the client's CLI shows Kim and confirms: Kim joins"

@@ -222,8 +222,8 @@ assert_eq "the store counts them all" "4|2|1|1" "$(sql "SELECT count(*), sum(ans
 # handover CLIENT RECEIVER [PREFERENCE...]: a new case of CLIENT at A,
 # stating PREFERENCE, referred to B and handed over: the client accepts,
 # confirms the partner's counsellor and approves the summary (raw
-# frames), Sam sends it and hands over (his CLI). The partner's
-# counsellor matched must be RECEIVER ("-": any).
+# frames), Sam sees who is in it (members), sends it and hands over (his
+# CLI). The partner's counsellor matched must be RECEIVER ("-": any).
 handover() {
 	local who=$1 to=$2 c m text digest
 	shift 2
@@ -239,6 +239,7 @@ handover() {
 	assert_match "$who accepts, confirms and approves" "$OUT" '"type": *"referral.approve.ok"'
 	[ "$to" = - ] || assert_eq "  the partner's counsellor is $to" "$(account_id "$to")" \
 		"$(sql "SELECT receiver_id FROM referrals WHERE case_id = $c")"
+	cli couns members "$c" >/dev/null
 	cli couns referral summary "$c" "$text" >/dev/null
 	cli_out out couns referral complete "$c"
 	assert_match "  handed over" "$out" '^referral: completed$'

@@ -100,6 +100,7 @@ before=$(table_counts)
 req couns referral.complete "\"case\":$C1"
 assert_error "no handover before the summary went to Pia" bad_state
 assert_eq "  nothing changed" "$before" "$(table_counts)"
+cli couns members "$C1" >/dev/null	# Sam sees Pia
 cli couns referral summary "$C1" "summary of case $C1" >/dev/null
 cli_out out couns referral complete "$C1"
 assert_match "after it went, the handover" "$out" '^referral: completed$'

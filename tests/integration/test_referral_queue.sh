@@ -75,6 +75,7 @@ req() {
 }
 req kim case.take "\"case\":$CASE"
 assert_error "Kim taking it too" not_found
+cli couns members "$CASE" >/dev/null
 cli couns send "$CASE" "Sam to both" >/dev/null
 assert_contains "the client reads Sam" "$(cli client recv --count 1)" "Sam to both"
 assert_contains "Lou reads Sam" "$(cli lou recv --count 1)" "Sam to both"
@@ -134,6 +135,7 @@ assert_eq "Bea's two assignments are in B's audit log" 2 \
 cli kim send "$CASE" "Kim to both" >/dev/null
 assert_contains "the client reads Kim" "$(cli client2 recv --count 1)" "Kim to both"
 assert_contains "Sam reads Kim" "$(cli couns recv --count 1)" "Kim to both"
+cli couns members "$CASE" >/dev/null		# Sam sees Kim
 cli couns send "$CASE" "Sam after the yes" >/dev/null
 assert_contains "the client, whose request named no programme, still reads Sam" \
 	"$(cli client2 recv --count 1)" "Sam after the yes"
