@@ -1340,7 +1340,8 @@ chat_send(struct chat *ch, const char *line, size_t len)
 		return;
 	}
 	randombytes_buf(mid, sizeof(mid));
-	if (seal_message(ch->cli, kase, mid, line, len, &f) != 0 ||
+	/* the case as the last push has it, checked as send checks it */
+	if (messages_seal(ch->cli, kase, mid, line, len, &f) != 0 ||
 	    cli_save(ch->cli) != 0) {
 		json_decref(f);
 		ch->failed = 1;

@@ -163,6 +163,32 @@ assert_eq "  nothing stored for Kim (a copy was, when the CLI kept her key)" 0 \
 	"$(sql "SELECT count(*) FROM deliveries WHERE recipient_id = $KIM_ID")"
 sql_rw "DELETE FROM case_participants WHERE case_id = $CASE AND account_id = $KIM_ID" >/dev/null
 
+step "the client in chat; the server lists a second client and pushes the case: chat sends nothing"
+keygen mal
+cli mal login >/dev/null
+MAL_ID=$(account_id mal)
+mkfifo "$T/chat.in"
+exec 7<>"$T/chat.in"
+cli client chat "$CASE" <"$T/chat.in" >"$T/chat.out" 2>"$T/chat.err" 7>&- &
+chat_pid=$!
+printf 'from chat, before\n' >&7
+assert_contains "Sam reads the chat's first line" "$(cli couns recv --count 1)" "from chat, before"
+sql_rw "INSERT INTO case_participants(case_id, account_id, role, joined, kind, since, seen) SELECT $CASE, id, role, 11, 0, 0, 1 FROM accounts WHERE id = $MAL_ID" >/dev/null
+cli couns pause "$CASE" >/dev/null
+cli couns resume "$CASE" >/dev/null
+chat_saw() { grep -q "^notice: case $CASE active" "$T/chat.err"; }
+wait_for "the chat to read the push" 20 chat_saw
+printf 'from chat, after\n' >&7
+chat_refused() { grep -q "not sent: the server lists someone" "$T/chat.err"; }
+wait_for "the chat to refuse the line" 20 chat_refused &&
+	pass "chat refuses the line: a second client listed" ||
+	fail "chat sent to a second client: $(cat "$T/chat.err")"
+exec 7>&-
+wait "$chat_pid" || true
+assert_eq "  nothing stored for Mal (a copy was before)" 0 \
+	"$(sql "SELECT count(*) FROM deliveries WHERE recipient_id = $MAL_ID")"
+sql_rw "DELETE FROM case_participants WHERE case_id = $CASE AND account_id = $MAL_ID" >/dev/null
+
 step "the history keeps who was in the case, and why each left"
 assert_eq "Kim's stay ended, removed (3)" "1|3" \
 	"$(sql "SELECT count(*), max(why) FROM case_members WHERE case_id = $CASE AND account_id = $KIM_ID AND left_at IS NOT NULL")"
