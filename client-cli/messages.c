@@ -155,6 +155,39 @@ bind_envelope(struct cli *cli, json_t *kase, struct envelope *e)
 }
 
 /*
+ * 0 when every participant of kase that a copy would go to (to and only
+ * as seal_envelope's) has a key and, a colleague, was shown to this user
+ * (members) or brought in by it (bring), a referral's partner counsellor
+ * too: the server's word that one joined is not the user's. Else an
+ * error code (printed), before anything of the send changed.
+ */
+static int
+all_shown(struct cli *cli, json_t *kase, const uint8_t *to, int only)
+{
+	int64_t id = json_integer_value(json_object_get(kase, "id"));
+	uint8_t pk[OFR_PK_BYTES];
+	json_t *p;
+	size_t i;
+
+	json_array_foreach(json_object_get(kase, "participants"), i, p) {
+		if (cases_participant_key(p, pk) != 0)
+			return cli_fail(OFR_E_BAD_FIELD, "a participant "
+			    "without a key");
+		if (sodium_memcmp(pk, keyfile_pk(cli->key), sizeof(pk)) == 0 ||
+		    cases_is_joining(p) || (only && to != NULL &&
+		    memcmp(pk, to, sizeof(pk)) != 0))
+			continue;	/* no copy */
+		if (cases_is_colleague(p) &&
+		    !keyfile_shown_has(cli->key, id, pk))
+			return cli_fail(OFR_E_NOT_TOLD, "case %lld: a "
+			    "colleague in it was never shown here: see who is "
+			    "in it with offramp members %lld, then send again",
+			    (long long)id, (long long)id);
+	}
+	return 0;
+}
+
+/*
  * A msg.send for case kase: the envelope e (kind and body set; bound here
  * to the case, my next running number and my clock) encrypted with the
  * session of each participant but me; when to is not NULL, only the
@@ -179,7 +212,8 @@ seal_envelope(struct cli *cli, json_t *kase, const uint8_t mid[OFR_MID_BYTES],
 		rc = cli_fail(OFR_E_NOMEM, "msg.send");
 		goto fail;
 	}
-	if ((rc = bind_envelope(cli, kase, e)) != 0)
+	if ((rc = all_shown(cli, kase, to, only)) != 0 ||
+	    (rc = bind_envelope(cli, kase, e)) != 0)
 		goto fail;
 	n = *e;
 	n.kind = ENVELOPE_NOTHING;
@@ -205,23 +239,11 @@ seal_envelope(struct cli *cli, json_t *kase, const uint8_t mid[OFR_MID_BYTES],
 			    "a key");
 			goto fail;
 		}
-		/* nobody is written to before everyone was told of it */
+		/* nobody is written to before everyone was told of it
+		 * (and no colleague unshown: all_shown) */
 		if (sodium_memcmp(pk, keyfile_pk(cli->key), sizeof(pk)) == 0 ||
 		    cases_is_joining(p))
 			continue;
-		/* and no colleague's key this user was not shown (members)
-		 * or brought in (bring), a referral's partner counsellor
-		 * too: the server's word that it joined is not the user's */
-		if (cases_is_colleague(p) && !keyfile_shown_has(cli->key,
-		    json_integer_value(json_object_get(kase, "id")), pk)) {
-			rc = cli_fail(OFR_E_NOT_TOLD, "case %lld: a colleague "
-			    "in it was never shown here: see who is in it "
-			    "with offramp members %lld, then send again",
-			    (long long)json_integer_value(json_object_get(kase,
-			    "id")), (long long)json_integer_value(
-			    json_object_get(kase, "id")));
-			goto fail;
-		}
 		if (to == NULL || memcmp(pk, to, sizeof(pk)) == 0)
 			rc = e2e_seal(cli, p, pt, len, copies);
 		else if (only)

@@ -77,8 +77,11 @@ step "a server that says the client was told of Kim: the client's CLI seals to n
 # confirmation written in its store): Kim is "in the case" for the client
 CLIENT_ID=$(account_id client)
 sql_rw "UPDATE case_participants SET seen = 1 WHERE case_id = $CASE AND account_id = $CLIENT_ID" >/dev/null
+keyfile_before=$(sha256sum <"$IDS/client.key")
 clirun client send "$CASE" "for Sam, I believe"
 assert_eq "the client's send exits 1" 1 "$RC"
+assert_eq "  its key file unchanged (no running number, no session spent)" \
+	"$keyfile_before" "$(sha256sum <"$IDS/client.key")"
 assert_match "  not_told: Kim was never shown to this user" "$ERR" 'not_told: .*never shown here.*offramp members'
 assert_eq "  no copy for Kim (before, one was stored)" 0 "$(sql "SELECT count(*) FROM deliveries WHERE recipient_id = $KIM_ID")"
 # and a referral made up in the store, to a made-up programme, Kim its
