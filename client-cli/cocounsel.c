@@ -96,8 +96,10 @@ keep_shown(struct cli *cli, json_t *kase)
 
 	json_array_foreach(json_object_get(kase, "participants"), i, p)
 		if (n < 8 && cases_is_colleague(p) &&
-		    cases_participant_key(p, keys[n]) == 0)
-			n++;
+		    cases_participant_key(p, keys[n]) == 0 &&
+		    memcmp(keys[n], keyfile_pk(cli->key),
+		    OFR_PK_BYTES) != 0)
+			n++;	/* a colleague, not this user */
 	keyfile_shown_set(cli->key, json_integer_value(json_object_get(kase,
 	    "id")), (const uint8_t (*)[OFR_PK_BYTES])keys, n, 1);
 	cli->dirty = 1;

@@ -954,6 +954,9 @@ keyfile_shown_set(struct keyfile *k, int64_t case_id,
 		if (s->shown[i].case_id != case_id || (!replace && !again))
 			s->shown[j++] = s->shown[i];
 	}
+	if (j < s->n_shown)
+		sodium_memzero(&s->shown[j], (s->n_shown - j) *
+		    sizeof(s->shown[0]));
 	s->n_shown = j;
 	for (i = 0; i < n; i++) {
 		if (s->n_shown == KS_SHOWN_MAX) {
