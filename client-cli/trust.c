@@ -59,17 +59,23 @@ trust_forget_role(struct cli *cli, int64_t case_id, int role)
 	}
 }
 
-/* 1 when this client asked for programme in case case_id (its request,
- * or a referral it accepted: trust_asked). */
+/* 1 when this client said yes to a referral of case case_id to
+ * programme: asked for after the case's first programme (trust_asked:
+ * its request's, or the proposing programme at its first yes), which is
+ * where the case began, never a referral's partner. */
 static int
-asked_for(struct cli *cli, int64_t case_id, int64_t programme)
+accepted_to(struct cli *cli, int64_t case_id, int64_t programme)
 {
 	struct ks_state *s = keyfile_state(cli->key);
+	int first = 1;
 
-	for (size_t i = 0; i < s->n_asked; i++)
-		if (s->asked[i].case_id == case_id &&
-		    s->asked[i].programme == programme)
+	for (size_t i = 0; i < s->n_asked; i++) {
+		if (s->asked[i].case_id != case_id)
+			continue;
+		if (!first && s->asked[i].programme == programme)
 			return 1;
+		first = 0;
+	}
 	return 0;
 }
 
@@ -78,7 +84,7 @@ asked_for(struct cli *cli, int64_t case_id, int64_t programme)
  * this client accepted (PROTOCOL.md, "Referrals"): the referral is
  * completed to its key, the counsellor pinned before left for the
  * referral, and the partner is a programme the client itself said yes
- * to in this case. Then the new key is a handover, not a changed key;
+ * to in this case (accepted_to: not the one it began at). Then the new key is a handover, not a changed key;
  * its certificate is checked as every counsellor's is.
  */
 static int
@@ -94,7 +100,7 @@ handed_over(struct cli *cli, json_t *kase, const uint8_t old[OFR_PK_BYTES],
 	if (status == NULL || strcmp(status, "completed") != 0 ||
 	    to == NULL || b64_decode(k, sizeof(k), &n, to, strlen(to)) != 0 ||
 	    n != sizeof(k) || memcmp(k, key, sizeof(k)) != 0 ||
-	    !asked_for(cli, json_integer_value(json_object_get(kase, "id")),
+	    !accepted_to(cli, json_integer_value(json_object_get(kase, "id")),
 	    json_integer_value(json_object_get(r, "partner"))))
 		return 0;
 	json_array_foreach(json_object_get(kase, "former"), i, p) {

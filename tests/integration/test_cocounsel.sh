@@ -221,5 +221,26 @@ cli_out out client cases
 assert_match "the client's case is active with Sam again" "$out" "^$CASE active en leaving [^ ]+,Sam$"
 assert_eq "nothing waits any more" "" "$(cli admin waiting 2>/dev/null | grep -E "^$CASE " || true)"
 
+step "a handover made up in the store, to the programme the client's request named: Kim's key is not taken for Sam's"
+keygen named
+cli_out out named request --language en --topic leaving --programme "$PROG"
+field_to NCASE "$out" case
+cli couns send "$NCASE" "hello from Sam" >/dev/null
+assert_contains "the client reads Sam (his key pinned)" "$(cli named recv --count 1)" "hello from Sam"
+SAM_ID=$(account_id couns)
+sql_rw "INSERT INTO programmes(id, name, created) VALUES (9002, 'Made up too', 1)" >/dev/null
+sql_rw "INSERT INTO referrals(case_id, from_programme, to_programme, receiver_id, status, proposed, answered, completed) VALUES ($NCASE, 9002, $PROG, $KIM_ID, 5, 1, 1, 2)" >/dev/null
+sql_rw "UPDATE case_members SET left_at = 3, why = 5 WHERE case_id = $NCASE AND account_id = $SAM_ID" >/dev/null
+sql_rw "DELETE FROM case_participants WHERE case_id = $NCASE AND account_id = $SAM_ID" >/dev/null
+sql_rw "INSERT INTO case_participants(case_id, account_id, role, joined, kind, since, seen) SELECT $NCASE, id, role, 4, 0, 0, 1 FROM accounts WHERE id = $KIM_ID" >/dev/null
+sql_rw "INSERT INTO case_members(case_id, account_id, kind, joined_at) VALUES ($NCASE, $KIM_ID, 0, 4)" >/dev/null
+sql_rw "UPDATE cases SET counsellor_id = $KIM_ID WHERE id = $NCASE" >/dev/null
+sql_rw "UPDATE case_participants SET seen = 1 WHERE case_id = $NCASE" >/dev/null
+clirun named send "$NCASE" "for Sam, I believe"
+assert_eq "the client's send exits 1" 1 "$RC"
+assert_contains "  the counsellor's key changed, it says" "$ERR" "changed"
+assert_eq "  nothing stored for Kim (a copy was: a handover to the programme it began at)" 0 \
+	"$(sql "SELECT count(*) FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE d.recipient_id = $KIM_ID AND m.case_id = $NCASE")"
+
 stop_server
 finish
