@@ -24,15 +24,7 @@
 static int
 in_case(const uint8_t key[OFR_PK_BYTES], void *arg)
 {
-	uint8_t k[OFR_PK_BYTES];
-	json_t *p;
-	size_t i;
-
-	json_array_foreach(json_object_get(arg, "participants"), i, p)
-		if (cases_participant_key(p, k) == 0 &&
-		    sodium_memcmp(k, key, sizeof(k)) == 0)
-			return 1;
-	return 0;
+	return cases_participant(arg, key) != NULL;
 }
 
 int
@@ -290,18 +282,31 @@ cases_is_joining(json_t *p)
 	return s != NULL && strcmp(s, "joining") == 0;
 }
 
-json_t *
-cases_former(json_t *kase, const uint8_t key[OFR_PK_BYTES])
+/* The one of kase's list (participants, former) with key, or NULL. */
+static json_t *
+member_of(json_t *kase, const char *list, const uint8_t key[OFR_PK_BYTES])
 {
 	uint8_t pk[OFR_PK_BYTES];
 	json_t *p;
 	size_t i;
 
-	json_array_foreach(json_object_get(kase, "former"), i, p)
+	json_array_foreach(json_object_get(kase, list), i, p)
 		if (cases_participant_key(p, pk) == 0 &&
 		    memcmp(pk, key, sizeof(pk)) == 0)
 			return p;
 	return NULL;
+}
+
+json_t *
+cases_participant(json_t *kase, const uint8_t key[OFR_PK_BYTES])
+{
+	return member_of(kase, "participants", key);
+}
+
+json_t *
+cases_former(json_t *kase, const uint8_t key[OFR_PK_BYTES])
+{
+	return member_of(kase, "former", key);
 }
 
 /* The entry of key (base64) in case kase: in its participants, else in

@@ -796,22 +796,6 @@ trust_before_send(struct cli *cli, json_t *kase)
 	return 0;
 }
 
-/* The participant of kase with key, or NULL; borrowed. */
-static json_t *
-participant_of(json_t *kase, const uint8_t key[OFR_PK_BYTES])
-{
-	uint8_t pk[OFR_PK_BYTES];
-	json_t *p;
-	size_t i;
-
-	json_array_foreach(json_object_get(kase, "participants"), i, p) {
-		if (cases_participant_key(p, pk) == 0 &&
-		    memcmp(pk, key, sizeof(pk)) == 0)
-			return p;
-	}
-	return NULL;
-}
-
 /* 1 when participant p of kase has another key than the one the store
  * saw first (or verified last) for its role in that case, else 0. */
 static int
@@ -843,7 +827,7 @@ trust_check_message(struct cli *cli, json_t *kase,
 		*refusal = TRUST_BAD_LIST;
 		return 0;
 	}
-	if (kase != NULL && (p = participant_of(kase, from)) == NULL &&
+	if (kase != NULL && (p = cases_participant(kase, from)) == NULL &&
 	    (p = cases_former(kase, from)) != NULL) {
 		/* Sent while it was in the case (the server keeps who was):
 		 * a counsellor's certificate vouches for it, as for a
@@ -859,7 +843,7 @@ trust_check_message(struct cli *cli, json_t *kase,
 		*refusal = TRUST_STRANGER;
 		return 0;
 	}
-	if (!cases_is_colleague(p) && participant_of(kase, from) != NULL &&
+	if (!cases_is_colleague(p) && cases_participant(kase, from) != NULL &&
 	    key_changed(cli, kase, p)) {
 		*refusal = TRUST_CHANGED;
 		return 0;
