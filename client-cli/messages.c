@@ -686,7 +686,9 @@ case_of(struct cli *cli, json_t **cases, json_t *f)
 	return kase;
 }
 
-/* Replaces or adds the case of a "case" push in *cases. */
+/* Replaces or adds the case of a "case" push in *cases; not for one of
+ * an older membership version than the case held (a push the daemon
+ * queued before a listing read since). */
 static void
 case_update(json_t *cases, json_t *push)
 {
@@ -698,7 +700,12 @@ case_update(json_t *cases, json_t *push)
 	json_array_foreach(cases, i, c) {
 		if (json_equal(json_object_get(c, "id"),
 		    json_object_get(kase, "id"))) {
-			json_array_set(cases, i, kase);
+			json_t *now = json_object_get(kase, "members");
+			json_t *had = json_object_get(c, "members");
+
+			if (!json_is_integer(now) || !json_is_integer(had) ||
+			    json_integer_value(now) >= json_integer_value(had))
+				json_array_set(cases, i, kase);
 			return;
 		}
 	}
