@@ -178,6 +178,49 @@ simple(struct cli *cli, const char *type, int64_t id, json_t *extra)
 	return rc;
 }
 
+/*
+ * referral accept CASE. Once the server took a client's yes to a
+ * proposed referral, the partner is a programme it asked for in this
+ * case: its counsellor is not refused there, and a handover to it is
+ * not a changed key (trust.c). A request that named no programme is
+ * first given the programme of the case's counsellor, where the case
+ * began, or that counsellor would be refused from then on. Nothing is
+ * kept on a refusal, nor for a partner that is where the case began.
+ */
+static int
+accept(struct cli *cli, int64_t id)
+{
+	json_t *cases = NULL, *kase, *r, *p, *extra = json_object();
+	const char *status;
+	int64_t partner, lead = 0;
+	size_t i;
+	int rc, proposed;
+
+	if ((rc = cases_load(cli, id, &cases, &kase)) != 0) {
+		json_decref(extra);
+		return rc;
+	}
+	r = json_object_get(kase, "referral");
+	status = json_string_value(json_object_get(r, "status"));
+	proposed = status != NULL && strcmp(status, "proposed") == 0;
+	partner = json_integer_value(json_object_get(r, "partner"));
+	json_array_foreach(json_object_get(kase, "participants"), i, p)
+		if (cases_is_counsellor(p) && !cases_is_colleague(p))
+			lead = json_integer_value(json_object_get(p,
+			    "programme"));
+	json_decref(cases);
+	json_object_set_new(extra, "accept", json_true());
+	if ((rc = simple(cli, "referral.answer", id, extra)) != 0 ||
+	    keyfile_role(cli->key) != KEY_ROLE_CLIENT || !proposed ||
+	    partner <= 0)
+		return rc;
+	if (!trust_asked_any(cli, id) && lead > 0)
+		trust_asked(cli, id, lead);
+	if (partner != lead && !trust_asked_first(cli, id, partner))
+		trust_asked(cli, id, partner);
+	return 0;
+}
+
 /* The text of words (or stdin for "-") into a new buffer *text. */
 static int
 read_text(int n, char **words, char **text, size_t *len)
@@ -464,24 +507,8 @@ cmd_referral(struct cli *cli, int argc, char **argv)
 		json_decref(cases);
 		return rc;
 	}
-	if (strcmp(argv[0], "accept") == 0) {
-		/* the partner is a programme this client asked for in this
-		 * case now: its counsellor is not refused there. A request
-		 * that named no programme took the proposing counsellor's:
-		 * it is asked for too, or its counsellor would be refused
-		 * from now on */
-		json_t *r;
-
-		if ((rc = cases_load(cli, id, &cases, &kase)) != 0)
-			return rc;
-		r = json_object_get(kase, "referral");
-		if (!trust_asked_any(cli, id))
-			trust_asked(cli, id, json_integer_value(
-			    json_object_get(r, "from")));
-		trust_asked(cli, id, json_integer_value(json_object_get(r,
-		    "partner")));
-		json_decref(cases);
-	}
+	if (strcmp(argv[0], "accept") == 0)
+		return accept(cli, id);
 	if (strcmp(argv[0], "withdraw") == 0) {
 		/* a client's yes taken back: the partner is asked for no
 		 * more, and its counsellors are refused in this case again */

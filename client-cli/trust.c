@@ -60,9 +60,8 @@ trust_forget_role(struct cli *cli, int64_t case_id, int role)
 }
 
 /* 1 when this client said yes to a referral of case case_id to
- * programme: asked for after the case's first programme (trust_asked:
- * its request's, or the proposing programme at its first yes), which is
- * where the case began, never a referral's partner. */
+ * programme: asked for after the case's first programme
+ * (trust_asked_first), never a referral's partner. */
 static int
 accepted_to(struct cli *cli, int64_t case_id, int64_t programme)
 {
@@ -679,6 +678,17 @@ trust_asked_any(struct cli *cli, int64_t case_id)
 	for (size_t i = 0; i < s->n_asked; i++)
 		if (s->asked[i].case_id == case_id)
 			return 1;
+	return 0;
+}
+
+int
+trust_asked_first(struct cli *cli, int64_t case_id, int64_t programme)
+{
+	struct ks_state *s = keyfile_state(cli->key);
+
+	for (size_t i = 0; i < s->n_asked; i++)
+		if (s->asked[i].case_id == case_id)
+			return s->asked[i].programme == programme;
 	return 0;
 }
 

@@ -229,7 +229,12 @@ cli couns send "$NCASE" "hello from Sam" >/dev/null
 assert_contains "the client reads Sam (his key pinned)" "$(cli named recv --count 1)" "hello from Sam"
 SAM_ID=$(account_id couns)
 sql_rw "INSERT INTO programmes(id, name, created) VALUES (9002, 'Made up too', 1)" >/dev/null
-sql_rw "INSERT INTO referrals(case_id, from_programme, to_programme, receiver_id, status, proposed, answered, completed) VALUES ($NCASE, 9002, $PROG, $KIM_ID, 5, 1, 1, 2)" >/dev/null
+# first a referral proposed to that very programme, which the client's
+# CLI answers: a yes the server refuses, or to where the case began,
+# makes no partner of it
+sql_rw "INSERT INTO referrals(case_id, from_programme, to_programme, status, proposed) VALUES ($NCASE, 9002, $PROG, 0, 1)" >/dev/null
+clirun named referral accept "$NCASE"
+sql_rw "UPDATE referrals SET receiver_id = $KIM_ID, status = 5, answered = 1, completed = 2 WHERE case_id = $NCASE" >/dev/null
 sql_rw "UPDATE case_members SET left_at = 3, why = 5 WHERE case_id = $NCASE AND account_id = $SAM_ID" >/dev/null
 sql_rw "DELETE FROM case_participants WHERE case_id = $NCASE AND account_id = $SAM_ID" >/dev/null
 sql_rw "INSERT INTO case_participants(case_id, account_id, role, joined, kind, since, seen) SELECT $NCASE, id, role, 4, 0, 0, 1 FROM accounts WHERE id = $KIM_ID" >/dev/null
