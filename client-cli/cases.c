@@ -27,6 +27,25 @@ in_case(const uint8_t key[OFR_PK_BYTES], void *arg)
 	return cases_participant(arg, key) != NULL;
 }
 
+void
+cases_keep_shown(struct cli *cli, json_t *kase)
+{
+	if (json_is_array(json_object_get(kase, "participants")) &&
+	    keyfile_shown_keep(cli->key, json_integer_value(
+	    json_object_get(kase, "id")), in_case, kase) > 0)
+		cli->dirty = 1;
+}
+
+int
+cases_current(json_t *held, json_t *kase)
+{
+	json_t *now = json_object_get(kase, "members");
+	json_t *had = json_object_get(held, "members");
+
+	return !json_is_integer(now) || !json_is_integer(had) ||
+	    json_integer_value(now) >= json_integer_value(had);
+}
+
 int
 cases_list(struct cli *cli, json_t **cases)
 {
@@ -47,15 +66,11 @@ cases_list(struct cli *cli, json_t **cases)
 		return cli_fail(OFR_E_CONN, "case.list: no cases in the "
 		    "answer");
 	}
-	/* A colleague confirmed in a case and gone from it now is shown
+	/* a colleague confirmed in a case and gone from it now is shown
 	 * again before anything is sealed to her, should she be listed
-	 * again. The listing, not a push: a push the daemon queued may be
-	 * older than what was confirmed since. */
+	 * again */
 	json_array_foreach(*cases, i, c)
-		if (json_is_array(json_object_get(c, "participants")) &&
-		    keyfile_shown_keep(cli->key, json_integer_value(
-		    json_object_get(c, "id")), in_case, c) > 0)
-			cli->dirty = 1;
+		cases_keep_shown(cli, c);
 	return 0;
 }
 

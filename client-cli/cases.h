@@ -17,8 +17,16 @@ struct cli;
 /* Asks for case.list: 0 with *cases the array of case objects (caller
  * owns), or an error code (printed). Drops the colleagues' keys
  * confirmed in a listed case that are no longer in it
- * (keyfile_shown_keep). */
+ * (cases_keep_shown). */
 int cases_list(struct cli *cli, json_t **cases);
+/* Drops the colleagues' keys confirmed in case object kase (a listing's,
+ * or a current push's) that are no longer among its participants
+ * (keyfile_shown_keep): one gone and listed again is shown again. */
+void cases_keep_shown(struct cli *cli, json_t *kase);
+/* 1 when case object kase, a push's, is no older than held, the object
+ * held for that case (or NULL): its membership version not below held's.
+ * A push the daemon queued may be older than a listing read since. */
+int cases_current(json_t *held, json_t *kase);
 /* The case object with id in cases, or NULL; borrowed. */
 json_t *cases_find(json_t *cases, int64_t id);
 /* Logs in and finds case id among the caller's: 0 with *cases (caller

@@ -708,9 +708,11 @@ case_push(struct inbox *ib, json_t *push)
 	struct icase *c;
 	size_t i;
 
-	if (!json_is_object(kase) || id <= 0)
-		return;
+	if (!json_is_object(kase) || id <= 0 ||
+	    !cases_current(cases_find(ib->cases, id), kase))
+		return;		/* older than the case held: left unread */
 	(void)trust_check_case(ib->cli, kase);	/* warns */
+	cases_keep_shown(ib->cli, kase);
 	/* the old object stays ours until the end: status points into it */
 	old = json_incref(cases_find(ib->cases, id));
 	if (old != NULL) {

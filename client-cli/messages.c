@@ -686,9 +686,7 @@ case_of(struct cli *cli, json_t **cases, json_t *f)
 	return kase;
 }
 
-/* Replaces or adds the case of a "case" push in *cases; not for one of
- * an older membership version than the case held (a push the daemon
- * queued before a listing read since). */
+/* Replaces or adds the case of a "case" push in *cases. */
 static void
 case_update(json_t *cases, json_t *push)
 {
@@ -700,12 +698,7 @@ case_update(json_t *cases, json_t *push)
 	json_array_foreach(cases, i, c) {
 		if (json_equal(json_object_get(c, "id"),
 		    json_object_get(kase, "id"))) {
-			json_t *now = json_object_get(kase, "members");
-			json_t *had = json_object_get(c, "members");
-
-			if (!json_is_integer(now) || !json_is_integer(had) ||
-			    json_integer_value(now) >= json_integer_value(had))
-				json_array_set(cases, i, kase);
+			json_array_set(cases, i, kase);
 			return;
 		}
 	}
@@ -779,6 +772,10 @@ case_notice(struct cli *cli, json_t *cases, json_t *push)
 
 	if (!json_is_object(kase))
 		return;
+	/* one older than the case held (cases_current): left unread */
+	if (!cases_current(cases_find(cases, json_integer_value(
+	    json_object_get(kase, "id"))), kase))
+		return;
 	json_array_foreach(json_object_get(kase, "participants"), i, p) {
 		role = json_string_value(json_object_get(p, "role"));
 		if (role != NULL && strcmp(role, "counsellor") == 0 &&
@@ -794,8 +791,10 @@ case_notice(struct cli *cli, json_t *cases, json_t *push)
 	}
 	fputc('\n', stderr);
 	member_notices(cases, kase);
-	if (cases != NULL && may_list(cli))
+	if (cases != NULL && may_list(cli)) {
 		(void)trust_check_case(cli, kase);
+		cases_keep_shown(cli, kase);
+	}
 	case_update(cases, push);
 }
 

@@ -192,6 +192,44 @@ assert_eq "  nothing stored for Mal (a copy was before)" 0 \
 	"$(sql "SELECT count(*) FROM deliveries WHERE recipient_id = $MAL_ID")"
 sql_rw "DELETE FROM case_participants WHERE case_id = $CASE AND account_id = $MAL_ID" >/dev/null
 
+step "the client in chat sees a colleague it confirmed leave, then listed again: chat writes nothing to her"
+kim_in() {
+	sql_rw "INSERT INTO case_participants(case_id, account_id, role, joined, kind, since, seen) SELECT $CASE, id, role, 12, 1, 1, 1 FROM accounts WHERE id = $KIM_ID" >/dev/null
+}
+kim_out() {
+	sql_rw "DELETE FROM case_participants WHERE case_id = $CASE AND account_id = $KIM_ID" >/dev/null
+}
+# pushed N: Sam pauses and resumes the case, and the chat has read the
+# N-th push of it active again
+pushed() {
+	cli couns pause "$CASE" >/dev/null
+	cli couns resume "$CASE" >/dev/null
+	_actives() { [ "$(grep -c "^notice: case $CASE active" "$T/chat2.err")" -ge "$1" ]; }
+	wait_for "the chat to read push $1" 20 _actives "$1"
+}
+kim_in
+cli client members "$CASE" >/dev/null	# the client shown Kim (made up)
+exec 8<>"$T/chat.in"
+cli client chat "$CASE" <"$T/chat.in" >"$T/chat2.out" 2>"$T/chat2.err" 8>&- &
+chat_pid=$!
+printf 'to Sam and Kim\n' >&8
+assert_contains "Sam reads the chat's line" "$(cli couns recv --count 1)" "to Sam and Kim"
+kim_copies=$(sql "SELECT count(*) FROM deliveries WHERE recipient_id = $KIM_ID")
+kim_out
+pushed 1
+kim_in
+pushed 2
+printf 'to Sam alone, I believe\n' >&8
+chat_told() { grep -q "not_told" "$T/chat2.err"; }
+wait_for "the chat to refuse the line" 20 chat_told &&
+	pass "chat refuses the line: Kim to be shown again" ||
+	fail "chat wrote to Kim: $(cat "$T/chat2.err")"
+exec 8>&-
+wait "$chat_pid" || true
+assert_eq "  no new copy for Kim (one was before)" "$kim_copies" \
+	"$(sql "SELECT count(*) FROM deliveries WHERE recipient_id = $KIM_ID")"
+kim_out
+
 step "the history keeps who was in the case, and why each left"
 assert_eq "Kim's stay ended, removed (3)" "1|3" \
 	"$(sql "SELECT count(*), max(why) FROM case_members WHERE case_id = $CASE AND account_id = $KIM_ID AND left_at IS NOT NULL")"
