@@ -118,6 +118,8 @@ case_sendable(struct cli *cli, json_t *kase)
 	    "status"));
 	int rc;
 
+	if (kase == NULL)	/* gone from the cases held */
+		return cli_fail(OFR_E_NOT_FOUND, "the case is gone: not sent");
 	if ((rc = trust_before_send(cli, kase)) != 0)
 		return rc;
 	if (status != NULL && strcmp(status, "waiting") == 0)
@@ -158,8 +160,9 @@ bind_envelope(struct cli *cli, json_t *kase, struct envelope *e)
  * 0 when every participant of kase that a copy would go to (to and only
  * as seal_envelope's) has a key and, a colleague, was shown to this user
  * (members) or brought in by it (bring), a referral's partner counsellor
- * too: the server's word that one joined is not the user's. Else an
- * error code (printed), before anything of the send changed.
+ * too: the server's word that one joined is not the user's; and, a
+ * counsellor, a certificate that holds. Else an error code (printed),
+ * before anything of the send changed.
  */
 static int
 all_shown(struct cli *cli, json_t *kase, const uint8_t *to, int only)
@@ -168,6 +171,7 @@ all_shown(struct cli *cli, json_t *kase, const uint8_t *to, int only)
 	uint8_t pk[OFR_PK_BYTES];
 	json_t *p;
 	size_t i;
+	int rc;
 
 	json_array_foreach(json_object_get(kase, "participants"), i, p) {
 		if (cases_participant_key(p, pk) != 0)
@@ -183,6 +187,11 @@ all_shown(struct cli *cli, json_t *kase, const uint8_t *to, int only)
 			    "colleague in it was never shown here: see who is "
 			    "in it with offramp members %lld, then send again",
 			    (long long)id, (long long)id);
+		/* and each counsellor's certificate (e2e_seal checks it
+		 * again) */
+		if (cases_is_counsellor(p) &&
+		    (rc = trust_check_counsellor(cli, p)) != 0)
+			return rc;
 	}
 	return 0;
 }
@@ -1357,11 +1366,6 @@ chat_send(struct chat *ch, const char *line, size_t len)
 
 	if (len == 0)
 		return;
-	if (kase == NULL) {
-		fprintf(stderr, "offramp: the case is gone: not sent\n");
-		ch->failed = 1;
-		return;
-	}
 	if (!text_utf8_ok(line, len)) {
 		fprintf(stderr, "offramp: not UTF-8 text: not sent\n");
 		ch->failed = 1;

@@ -87,9 +87,12 @@ assert_contains "the key is not used silently" "$ERR" \
 assert_contains "  its fingerprint is shown" "$ERR" "fingerprint: $EVE_FPR"
 assert_contains "  a command that is not interactive refuses" "$ERR" \
 	"not trusted; if it is the programme's key, add it with: offramp trust add $EVE_KEY NAME"
+keyfile_before=$(sha256sum <"$IDS/client.key")
 clirun client send "$CASE2" "secret $MARKER"
 assert_eq "send refuses too" 1 "$RC"
 assert_eq "nothing was sent to the operator" 0 "$(deliveries)"
+assert_eq "  the client's key file unchanged (no running number spent)" \
+	"$keyfile_before" "$(sha256sum <"$IDS/client.key")"
 assert_no_match "the operator's key did not become an anchor" "$(cli client trust list)" "Helpline"
 
 step "a counsellor of another programme than asked for is refused"
