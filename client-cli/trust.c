@@ -60,22 +60,25 @@ trust_forget_role(struct cli *cli, int64_t case_id, int role)
 }
 
 /* 1 when this client said yes to a referral of case case_id to
- * programme: asked for after the case's first programme
- * (trust_asked_first), never a referral's partner. */
+ * programme that no handover has used yet: asked for after the case's
+ * first programme (trust_asked_first, never a referral's partner), and
+ * not marked used since (-programme, by handed_over). */
 static int
 accepted_to(struct cli *cli, int64_t case_id, int64_t programme)
 {
 	struct ks_state *s = keyfile_state(cli->key);
-	int first = 1;
+	int first = 1, yes = 0;
 
 	for (size_t i = 0; i < s->n_asked; i++) {
 		if (s->asked[i].case_id != case_id)
 			continue;
 		if (!first && s->asked[i].programme == programme)
-			return 1;
+			yes = 1;
+		else if (s->asked[i].programme == -programme)
+			yes = 0;
 		first = 0;
 	}
-	return 0;
+	return yes && programme > 0;
 }
 
 /*
@@ -83,8 +86,11 @@ accepted_to(struct cli *cli, int64_t case_id, int64_t programme)
  * this client accepted (PROTOCOL.md, "Referrals"): the referral is
  * completed to its key, the counsellor pinned before left for the
  * referral, and the partner is a programme the client itself said yes
- * to in this case (accepted_to: not the one it began at). Then the new key is a handover, not a changed key;
- * its certificate is checked as every counsellor's is.
+ * to in this case (accepted_to: not the one it began at, nor a yes a
+ * handover used). Then the new key is a handover, not a changed key,
+ * and the yes is used (another counsellor of the partner put in later is
+ * a changed key, until the client says yes to another referral); its
+ * certificate is checked as every counsellor's is.
  */
 static int
 handed_over(struct cli *cli, json_t *kase, const uint8_t old[OFR_PK_BYTES],
@@ -108,8 +114,12 @@ handed_over(struct cli *cli, json_t *kase, const uint8_t old[OFR_PK_BYTES],
 
 		if (cases_participant_key(p, k) == 0 &&
 		    memcmp(k, old, sizeof(k)) == 0 && why != NULL &&
-		    strcmp(why, "referral") == 0)
+		    strcmp(why, "referral") == 0) {
+			trust_asked(cli, json_integer_value(json_object_get(
+			    kase, "id")), -json_integer_value(
+			    json_object_get(r, "partner")));
 			return 1;
+		}
 	}
 	return 0;
 }

@@ -269,5 +269,21 @@ assert_eq "  the median, as the store has it" \
 	    ORDER BY 1 LIMIT 1 OFFSET 2")s" \
 	"$(sed -n 's/.* median=\([0-9]*s\)$/\1/p' <<<"$(grep '^received ' <<<"$out")")"
 
+step "a second handover made up in the store, within B (Pia for Lou, the first case's): the client's yes was used by the first"
+PIA_ID=$(account_id pia)
+sql_rw "UPDATE referrals SET receiver_id = $PIA_ID WHERE case_id = $CASE" >/dev/null
+sql_rw "UPDATE case_members SET left_at = 30, why = 5 WHERE case_id = $CASE AND account_id = $LOU_ID AND left_at IS NULL" >/dev/null
+sql_rw "DELETE FROM case_participants WHERE case_id = $CASE AND account_id = $LOU_ID" >/dev/null
+sql_rw "INSERT INTO case_participants(case_id, account_id, role, joined, kind, since, seen) SELECT $CASE, id, role, 40, 0, 0, 1 FROM accounts WHERE id = $PIA_ID" >/dev/null
+sql_rw "INSERT INTO case_members(case_id, account_id, kind, joined_at) VALUES ($CASE, $PIA_ID, 0, 40)" >/dev/null
+sql_rw "UPDATE cases SET counsellor_id = $PIA_ID WHERE id = $CASE" >/dev/null
+sql_rw "UPDATE case_participants SET seen = 1 WHERE case_id = $CASE" >/dev/null
+before=$(sql "SELECT count(*) FROM deliveries WHERE recipient_id = $PIA_ID")
+clirun client send "$CASE" "for Lou, I believe"
+assert_eq "the client's send exits 1" 1 "$RC"
+assert_contains "  the counsellor's key changed, it says" "$ERR" "changed"
+assert_eq "  nothing stored for Pia (a copy was)" "$before" \
+	"$(sql "SELECT count(*) FROM deliveries WHERE recipient_id = $PIA_ID")"
+
 stop_server
 finish
