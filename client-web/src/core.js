@@ -325,6 +325,8 @@ export class Core extends Emitter {
 				if (Number.isSafeInteger(b?.seq) && Number.isSafeInteger(b?.time)) e.binds[k] = { seq: b.seq, time: b.time };
 			if (isId(c.asked)) e.asked = c.asked;
 			e.accepted = acceptedOf(c.accepted);
+			// a yes no handover used yet (a state of before: every accepted)
+			e.yes = acceptedOf(Array.isArray(c.yes) ? c.yes : c.accepted);
 			if (FEEDBACK_DONE.includes(c.feedback)) e.feedback = c.feedback;
 		}
 	}
@@ -449,6 +451,7 @@ export class Core extends Emitter {
 				reportOut: e.reportOut,
 				asked: e.asked,
 				accepted: e.accepted,
+				yes: e.yes,
 				feedback: e.feedback,
 				seen: e.seen || 0,
 				shown: e.shown || [],

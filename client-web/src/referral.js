@@ -13,7 +13,8 @@
 // key takes the old one's place in the case, not as a changed key: only
 // when the referral is completed to exactly that key, the counsellor
 // pinned before left for "referral", and the partner is one the user
-// accepted in that case. The client approves the summary draft it read
+// said yes to in that case, a yes no handover used yet (e.yes; kept only
+// once the server took it, and never for where the case began). The client approves the summary draft it read
 // by its BLAKE2b-256 digest; the server never reads the text. A
 // counsellor proposes, sends the draft to the client alone, the approved
 // text (and no other) to the partner's counsellor alone, and hands over.
@@ -86,11 +87,13 @@ export const referrals = {
 	},
 
 	/* The handover of case object k (entry e): the pinned counsellor's
-	 * key gives way to the new one when the user consented to it. */
+	 * key gives way to the new one when the user consented to it, once:
+	 * the yes (e.yes) is used, so another counsellor of the partner put
+	 * in later is a changed key until the user says yes again. */
 	handOver(e, k) {
 		const r = k.referral;
 		if (!r || r.status !== 'completed' || typeof r.counsellor !== 'string' ||
-		    !(e.accepted || []).includes(r.partner))
+		    !(e.yes || []).includes(r.partner))
 			return;
 		const now = (k.participants || []).find((p) => p?.key === r.counsellor && participantRole(p) === 'counsellor' &&
 			!E2E.isColleague(p));
@@ -98,7 +101,11 @@ export const referrals = {
 		if (!now || !pinned || bytesEqual(pinned.key, participantKey(now))) return;
 		const left = (k.former || []).some((x) => x?.reason === 'referral' && participantRole(x) === 'counsellor' &&
 			participantKey(x) && bytesEqual(participantKey(x), pinned.key));
-		if (left) this.e2e.forgetRole(k.id, 'counsellor');	// first seen now: pinned in checkCase
+		if (left) {
+			this.e2e.forgetRole(k.id, 'counsellor');	// first seen now: pinned in checkCase
+			e.yes = e.yes.filter((x) => x !== r.partner);
+			this.changed();
+		}
 	},
 
 	/* The referral of case entry e as the page shows it, or null;
@@ -123,19 +130,24 @@ export const referrals = {
 
 	/**
 	 * The client's answer to the referral proposed in case id
-	 * (referral.answer). A yes first remembers the partner as one this
-	 * user asked for in this case, so its counsellor is not refused
-	 * there. @param {number} id @param {boolean} accept @returns {Promise<Case>}
+	 * (referral.answer). Once the server took a yes to a proposed
+	 * referral, the partner is one this user asked for in this case
+	 * (e.accepted: its counsellor is not refused there) and one handover
+	 * to it is no changed key (e.yes); never the programme the case began
+	 * at (the request's, or its counsellor's). @param {number} id
+	 * @param {boolean} accept @returns {Promise<Case>}
 	 */
 	async referralAnswer(id, accept) {
 		const e = this.cs.get(id);
 		if (!isId(id) || !e || typeof accept !== 'boolean') throw usage('case id and answer');
-		const partner = e.kase.referral?.partner;
-		if (accept && isId(partner) && !(e.accepted ||= []).includes(partner)) {
-			e.accepted = acceptedOf([...e.accepted, partner]);
+		const r = e.kase.referral, partner = r?.partner;
+		const lead = (e.kase.participants || []).find((p) => participantRole(p) === 'counsellor' && !E2E.isColleague(p));
+		const a = await this.ask({ type: 'referral.answer', case: id, accept });
+		if (accept && r?.status === 'proposed' && isId(partner) && partner !== e.asked && partner !== lead?.programme) {
+			if (!(e.accepted ||= []).includes(partner)) e.accepted = acceptedOf([...e.accepted, partner]);
+			if (!(e.yes ||= []).includes(partner)) e.yes = acceptedOf([...e.yes, partner]);
 			this.changed();
 		}
-		const a = await this.ask({ type: 'referral.answer', case: id, accept });
 		await this.chain(() => this.caseUpdate(a.case));
 		return this.caseOf(id);
 	},
@@ -216,6 +228,7 @@ export const referrals = {
 		// refused in this case again (as one of another programme)
 		if (e && isId(partner) && (e.accepted || []).includes(partner)) {
 			e.accepted = e.accepted.filter((x) => x !== partner);
+			e.yes = (e.yes || []).filter((x) => x !== partner);
 			this.changed();
 		}
 		await this.chain(() => this.caseUpdate(a.case));

@@ -428,6 +428,42 @@ test('a referral: the partner the client accepted is not refused, only under the
 	const d = await core(f, { pins, state: c.exportState() });
 	await d.login();
 	assert.equal(JSON.parse(d.exportState({ as: 'json' })).cases[0].accepted[0], 2);
+	// the yes carried one key over: another counsellor of the partner in
+	// Lou's place, "handed over" by the same referral, is a changed key
+	const pia = counsellor(2, b.privateKey);
+	const again = at(c.key, 'completed', pia, true);
+	again.former = [{ ...who(lou, 'counsellor'), left: NOW + 1, reason: 'referral' }, ...again.former];
+	f.push({ type: 'case', case: again });
+	await waitFor(() => c.caseOf(77).blocked === true, 3000, 'a second handover within the partner: a changed key');
+	assert.equal(JSON.parse(c.exportState({ as: 'json' })).cases[0].yes.length, 0, 'the yes used');
+
+	// a yes the server refused keeps nothing: a handover then is a changed key
+	const h = await core(f, { pins });
+	await h.login();
+	await h.requestCase({ language: 'en', programme: 1 });
+	f.push({ type: 'case', case: at(h.key, 'proposed') });
+	await waitFor(() => h.caseOf(77).referral?.status === 'proposed', 3000, 'the proposal');
+	f.handlers['referral.answer'] = () => ({ error: 'bad_state' });
+	await assert.rejects(h.referralAnswer(77, true), { code: 'bad_state' });
+	f.push({ type: 'case', case: at(h.key, 'completed', lou, true) });
+	await waitFor(() => h.caseOf(77).blocked === true, 3000, 'a handover after a refused yes: a changed key');
+	// nor a yes to the programme the case began at: a "handover" to another of its counsellors is a changed key
+	const s2 = counsellor(1, a.privateKey);
+	const m = await core(f, { pins });
+	await m.login();
+	await m.requestCase({ language: 'en', programme: 1 });
+	const home = (status, x, done) => {
+		const k = at(m.key, status, x, done);
+		k.referral.partner = 1;
+		return k;
+	};
+	f.push({ type: 'case', case: home('proposed') });
+	await waitFor(() => m.caseOf(77).referral?.status === 'proposed', 3000, 'a proposal to programme 1');
+	f.handlers['referral.answer'] = (fr, s) => ({ case: home('accepted', s2) });
+	await m.referralAnswer(77, true);
+	f.push({ type: 'case', case: home('completed', s2, true) });
+	await waitFor(() => m.caseOf(77).blocked === true, 3000, 'a handover to where the case began: a changed key');
+	f.handlers['referral.answer'] = (fr, s) => ({ case: at(s.clientKey, 'accepted', lou) });
 
 	// another client, which never said yes: the same handover is a changed key,
 	// and the partner's counsellor is not of the programme it asked for
