@@ -183,9 +183,11 @@ simple(struct cli *cli, const char *type, int64_t id, json_t *extra)
  * proposed referral, the partner is a programme it asked for in this
  * case: its counsellor is not refused there, and a handover to it is
  * not a changed key (trust.c). A request that named no programme is
- * first given the programme of the case's counsellor, where the case
- * began, or that counsellor would be refused from then on. Nothing is
- * kept on a refusal, nor for a partner that is where the case began.
+ * first given the programme of the case's counsellor, or that
+ * counsellor would be refused from then on. Nothing is kept on a
+ * refusal, nor when the case's counsellor's certificate does not hold
+ * for the programme it is listed in (the server's word alone), nor for
+ * a partner that is that programme.
  */
 static int
 accept(struct cli *cli, int64_t id)
@@ -205,19 +207,19 @@ accept(struct cli *cli, int64_t id)
 	proposed = status != NULL && strcmp(status, "proposed") == 0;
 	partner = json_integer_value(json_object_get(r, "partner"));
 	json_array_foreach(json_object_get(kase, "participants"), i, p)
-		if (cases_is_counsellor(p) && !cases_is_colleague(p))
+		if (cases_is_counsellor(p) && !cases_is_colleague(p) &&
+		    trust_check_counsellor(cli, p) == 0)
 			lead = json_integer_value(json_object_get(p,
 			    "programme"));
 	json_decref(cases);
 	json_object_set_new(extra, "accept", json_true());
 	if ((rc = simple(cli, "referral.answer", id, extra)) != 0 ||
 	    keyfile_role(cli->key) != KEY_ROLE_CLIENT || !proposed ||
-	    partner <= 0)
+	    partner <= 0 || lead <= 0 || partner == lead)
 		return rc;
-	if (!trust_asked_any(cli, id) && lead > 0)
+	if (!trust_asked_any(cli, id))
 		trust_asked(cli, id, lead);
-	if (partner != lead && !trust_asked_first(cli, id, partner))
-		trust_asked(cli, id, partner);
+	trust_asked(cli, id, partner);
 	return 0;
 }
 

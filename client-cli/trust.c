@@ -61,14 +61,16 @@ trust_forget_role(struct cli *cli, int64_t case_id, int role)
 
 /* 1 when this client said yes to a referral of case case_id to
  * programme that no handover has used yet: asked for after the case's
- * first programme (trust_asked_first, never a referral's partner), and
- * not marked used since (-programme, by handed_over). */
+ * first programme (where it began: never a yes), and not marked used
+ * since (-programme, when a handover carried a key over). */
 static int
 accepted_to(struct cli *cli, int64_t case_id, int64_t programme)
 {
 	struct ks_state *s = keyfile_state(cli->key);
 	int first = 1, yes = 0;
 
+	if (programme <= 0)
+		return 0;
 	for (size_t i = 0; i < s->n_asked; i++) {
 		if (s->asked[i].case_id != case_id)
 			continue;
@@ -78,19 +80,21 @@ accepted_to(struct cli *cli, int64_t case_id, int64_t programme)
 			yes = 0;
 		first = 0;
 	}
-	return yes && programme > 0;
+	return yes;
 }
 
 /*
  * 1 when key, the counsellor of kase now, took it over by a referral
  * this client accepted (PROTOCOL.md, "Referrals"): the referral is
  * completed to its key, the counsellor pinned before left for the
- * referral, and the partner is a programme the client itself said yes
- * to in this case (accepted_to: not the one it began at, nor a yes a
- * handover used). Then the new key is a handover, not a changed key,
- * and the yes is used (another counsellor of the partner put in later is
- * a changed key, until the client says yes to another referral); its
- * certificate is checked as every counsellor's is.
+ * referral, the new counsellor is listed as of the partner (its
+ * certificate is checked for that programme, as every counsellor's is),
+ * and the partner is a programme the client itself said yes to in this
+ * case (accepted_to: not the one it began at, nor a yes a handover
+ * used). Then the new key is a handover, not a changed key; the caller
+ * that carries it over uses the yes (use_yes): another counsellor of the
+ * partner put in later is a changed key, until the client says yes to
+ * another referral.
  */
 static int
 handed_over(struct cli *cli, json_t *kase, const uint8_t old[OFR_PK_BYTES],
@@ -102,11 +106,15 @@ handed_over(struct cli *cli, json_t *kase, const uint8_t old[OFR_PK_BYTES],
 	uint8_t k[OFR_PK_BYTES];
 	size_t i, n;
 
+	int64_t partner = json_integer_value(json_object_get(r, "partner"));
+
 	if (status == NULL || strcmp(status, "completed") != 0 ||
 	    to == NULL || b64_decode(k, sizeof(k), &n, to, strlen(to)) != 0 ||
 	    n != sizeof(k) || memcmp(k, key, sizeof(k)) != 0 ||
+	    (p = cases_participant(kase, key)) == NULL ||
+	    json_integer_value(json_object_get(p, "programme")) != partner ||
 	    !accepted_to(cli, json_integer_value(json_object_get(kase, "id")),
-	    json_integer_value(json_object_get(r, "partner"))))
+	    partner))
 		return 0;
 	json_array_foreach(json_object_get(kase, "former"), i, p) {
 		const char *why = json_string_value(json_object_get(p,
@@ -114,12 +122,8 @@ handed_over(struct cli *cli, json_t *kase, const uint8_t old[OFR_PK_BYTES],
 
 		if (cases_participant_key(p, k) == 0 &&
 		    memcmp(k, old, sizeof(k)) == 0 && why != NULL &&
-		    strcmp(why, "referral") == 0) {
-			trust_asked(cli, json_integer_value(json_object_get(
-			    kase, "id")), -json_integer_value(
-			    json_object_get(r, "partner")));
+		    strcmp(why, "referral") == 0)
 			return 1;
-		}
 	}
 	return 0;
 }
@@ -150,8 +154,13 @@ trust_check_case(struct cli *cli, json_t *kase)
 		}
 		if (memcmp(c->key, key, sizeof(key)) != 0 &&
 		    handed_over(cli, kase, c->key, key)) {
-			memcpy(c->key, key, sizeof(key));	/* carried over */
+			/* carried over, and the yes used: saved together
+			 * (trust_asked saves) */
+			memcpy(c->key, key, sizeof(key));
 			cli->dirty = 1;
+			trust_asked(cli, id, -json_integer_value(
+			    json_object_get(json_object_get(kase, "referral"),
+			    "partner")));
 			continue;
 		}
 		if (memcmp(c->key, key, sizeof(key)) != 0) {
@@ -688,17 +697,6 @@ trust_asked_any(struct cli *cli, int64_t case_id)
 	for (size_t i = 0; i < s->n_asked; i++)
 		if (s->asked[i].case_id == case_id)
 			return 1;
-	return 0;
-}
-
-int
-trust_asked_first(struct cli *cli, int64_t case_id, int64_t programme)
-{
-	struct ks_state *s = keyfile_state(cli->key);
-
-	for (size_t i = 0; i < s->n_asked; i++)
-		if (s->asked[i].case_id == case_id)
-			return s->asked[i].programme == programme;
 	return 0;
 }
 

@@ -73,10 +73,6 @@ int trust_server_key(struct cli *cli, int accept);
 void trust_asked(struct cli *cli, int64_t case_id, int64_t programme);
 /* 1 when the client asked for some programme in case case_id. */
 int trust_asked_any(struct cli *cli, int64_t case_id);
-/* 1 when programme is the first the client asked for in case case_id:
- * where the case began (its request's, or its counsellor's at its first
- * yes to a referral), never a referral's partner. */
-int trust_asked_first(struct cli *cli, int64_t case_id, int64_t programme);
 /* Takes programme out of those the client asked for in case case_id (a
  * referral's yes withdrawn: its counsellors are refused there again). */
 void trust_unasked(struct cli *cli, int64_t case_id, int64_t programme);

@@ -285,5 +285,31 @@ assert_contains "  the counsellor's key changed, it says" "$ERR" "changed"
 assert_eq "  nothing stored for Kim (a copy was: a handover to the programme it began at)" 0 \
 	"$(sql "SELECT count(*) FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE d.recipient_id = $KIM_ID AND m.case_id = $NCASE")"
 
+step "a request that named no programme: a yes while the server lists Sam in a made-up programme is no yes"
+if on_pg; then zero="decode(repeat('00', 129), 'hex')"; else zero="zeroblob(129)"; fi
+sql_rw "INSERT INTO partnerships(proposer_id, partner_id, status, proposer_statement, partner_statement, created) VALUES (9002, $PROG, 1, $zero, $zero, 1)" >/dev/null
+keygen free
+cli_out out free request --language en --topic leaving
+field_to FCASE "$out" case
+cli couns send "$FCASE" "hello from Sam" >/dev/null
+assert_contains "the client reads Sam (his key pinned)" "$(cli free recv --count 1)" "hello from Sam"
+FREE_ID=$(account_id free)
+sql_rw "INSERT INTO referrals(case_id, from_programme, to_programme, status, proposed) VALUES ($FCASE, 9002, $PROG, 0, 1)" >/dev/null
+sql_rw "UPDATE accounts SET programme_id = 9002 WHERE id = $SAM_ID" >/dev/null
+clirun free referral accept "$FCASE"
+assert_eq "  the server took the yes" 0 "$RC"
+sql_rw "UPDATE accounts SET programme_id = $PROG WHERE id = $SAM_ID" >/dev/null
+sql_rw "UPDATE referrals SET receiver_id = $KIM_ID, status = 5, answered = 1, completed = 2 WHERE case_id = $FCASE" >/dev/null
+sql_rw "UPDATE case_members SET left_at = 3, why = 5 WHERE case_id = $FCASE AND account_id = $SAM_ID AND left_at IS NULL" >/dev/null
+sql_rw "DELETE FROM case_participants WHERE case_id = $FCASE" >/dev/null
+sql_rw "INSERT INTO case_participants(case_id, account_id, role, joined, kind, since, seen) SELECT $FCASE, id, role, 4, 0, 0, 1 FROM accounts WHERE id IN ($KIM_ID, $FREE_ID)" >/dev/null
+sql_rw "INSERT INTO case_members(case_id, account_id, kind, joined_at) VALUES ($FCASE, $KIM_ID, 0, 4)" >/dev/null
+sql_rw "UPDATE cases SET counsellor_id = $KIM_ID WHERE id = $FCASE" >/dev/null
+clirun free send "$FCASE" "for Sam, I believe"
+assert_eq "the client's send exits 1" 1 "$RC"
+assert_contains "  the counsellor's key changed, it says" "$ERR" "changed"
+assert_eq "  nothing stored for Kim (a copy was)" 0 \
+	"$(sql "SELECT count(*) FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE d.recipient_id = $KIM_ID AND m.case_id = $FCASE")"
+
 stop_server
 finish

@@ -285,5 +285,28 @@ assert_contains "  the counsellor's key changed, it says" "$ERR" "changed"
 assert_eq "  nothing stored for Pia (a copy was)" "$before" \
 	"$(sql "SELECT count(*) FROM deliveries WHERE recipient_id = $PIA_ID")"
 
+step "a yes to B, then a handover made up in the store to a counsellor of A (Kim): not the partner's"
+add_counsellor admin kim Kim --languages de --topics leaving
+certify_pending Kim
+KIM_ID=$(account_id kim)
+keygen client8
+c=$(field "$(cli client8 request --language en --topic leaving --programme "$A")" case)
+cli couns send "$c" "hello from Sam" >/dev/null
+assert_contains "client8 reads Sam (his key pinned)" "$(cli client8 recv --count 1)" "hello from Sam"
+cli couns referral propose "$c" "$B" >/dev/null
+cli_out out client8 referral accept "$c"
+C8_ID=$(account_id client8)
+sql_rw "UPDATE referrals SET receiver_id = $KIM_ID, status = 5, completed = 200 WHERE case_id = $c" >/dev/null
+sql_rw "UPDATE case_members SET left_at = 201, why = 5 WHERE case_id = $c AND left_at IS NULL AND account_id != $C8_ID" >/dev/null
+sql_rw "DELETE FROM case_participants WHERE case_id = $c" >/dev/null
+sql_rw "INSERT INTO case_participants(case_id, account_id, role, joined, kind, since, seen) SELECT $c, id, role, 202, 0, 0, 1 FROM accounts WHERE id IN ($KIM_ID, $C8_ID)" >/dev/null
+sql_rw "INSERT INTO case_members(case_id, account_id, kind, joined_at) VALUES ($c, $KIM_ID, 0, 202)" >/dev/null
+sql_rw "UPDATE cases SET counsellor_id = $KIM_ID WHERE id = $c" >/dev/null
+clirun client8 send "$c" "to my counsellor at Second Path, I believe"
+assert_eq "client8's send exits 1" 1 "$RC"
+assert_contains "  the counsellor's key changed, it says" "$ERR" "changed"
+assert_eq "  nothing stored for Kim (a copy was)" 0 \
+	"$(sql "SELECT count(*) FROM deliveries WHERE recipient_id = $KIM_ID")"
+
 stop_server
 finish
