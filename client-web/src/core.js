@@ -325,8 +325,9 @@ export class Core extends Emitter {
 				if (Number.isSafeInteger(b?.seq) && Number.isSafeInteger(b?.time)) e.binds[k] = { seq: b.seq, time: b.time };
 			if (isId(c.asked)) e.asked = c.asked;
 			e.accepted = acceptedOf(c.accepted);
-			// a yes no handover used yet (a state of before: every accepted)
-			e.yes = acceptedOf(Array.isArray(c.yes) ? c.yes : c.accepted);
+			// a yes no handover used yet (a state of before: none, as a
+			// yes a handover used is not told from one still to use)
+			e.yes = acceptedOf(Array.isArray(c.yes) ? c.yes : []);
 			if (FEEDBACK_DONE.includes(c.feedback)) e.feedback = c.feedback;
 		}
 	}

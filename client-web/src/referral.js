@@ -96,7 +96,7 @@ export const referrals = {
 		    !(e.yes || []).includes(r.partner))
 			return;
 		const now = (k.participants || []).find((p) => p?.key === r.counsellor && participantRole(p) === 'counsellor' &&
-			!E2E.isColleague(p));
+			!E2E.isColleague(p) && p.programme === r.partner);	// its certificate checked for the partner
 		const pinned = this.e2e.contactOf(k.id, 'counsellor');
 		if (!now || !pinned || bytesEqual(pinned.key, participantKey(now))) return;
 		const left = (k.former || []).some((x) => x?.reason === 'referral' && participantRole(x) === 'counsellor' &&
@@ -133,17 +133,27 @@ export const referrals = {
 	 * (referral.answer). Once the server took a yes to a proposed
 	 * referral, the partner is one this user asked for in this case
 	 * (e.accepted: its counsellor is not refused there) and one handover
-	 * to it is no changed key (e.yes); never the programme the case began
-	 * at (the request's, or its counsellor's). @param {number} id
-	 * @param {boolean} accept @returns {Promise<Case>}
+	 * to it is no changed key (e.yes); only when the case's counsellor's
+	 * certificate holds for the programme it is listed in, and the
+	 * partner is another. @param {number} id @param {boolean} accept
+	 * @returns {Promise<Case>}
 	 */
 	async referralAnswer(id, accept) {
 		const e = this.cs.get(id);
 		if (!isId(id) || !e || typeof accept !== 'boolean') throw usage('case id and answer');
 		const r = e.kase.referral, partner = r?.partner;
 		const lead = (e.kase.participants || []).find((p) => participantRole(p) === 'counsellor' && !E2E.isColleague(p));
+		let home = null;
+		if (accept && isId(lead?.programme)) {
+			try {
+				await this.e2e.checkCounsellor(lead, (f) => this.ask(f));
+				home = lead.programme;
+			} catch {
+				home = null;	// the server's word alone: no yes kept
+			}
+		}
 		const a = await this.ask({ type: 'referral.answer', case: id, accept });
-		if (accept && r?.status === 'proposed' && isId(partner) && partner !== e.asked && partner !== lead?.programme) {
+		if (accept && r?.status === 'proposed' && isId(partner) && isId(home) && partner !== home) {
 			if (!(e.accepted ||= []).includes(partner)) e.accepted = acceptedOf([...e.accepted, partner]);
 			if (!(e.yes ||= []).includes(partner)) e.yes = acceptedOf([...e.yes, partner]);
 			this.changed();

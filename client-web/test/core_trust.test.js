@@ -464,6 +464,17 @@ test('a referral: the partner the client accepted is not refused, only under the
 	f.push({ type: 'case', case: home('completed', s2, true) });
 	await waitFor(() => m.caseOf(77).blocked === true, 3000, 'a handover to where the case began: a changed key');
 	f.handlers['referral.answer'] = (fr, s) => ({ case: at(s.clientKey, 'accepted', lou) });
+	// a yes to 2, and the case "handed over" to a counsellor of 1: not the partner's
+	const q = await core(f, { pins });
+	await q.login();
+	await q.requestCase({ language: 'en', programme: 1 });
+	f.push({ type: 'case', case: at(q.key, 'proposed') });
+	await waitFor(() => q.caseOf(77).referral?.status === 'proposed', 3000, 'the proposal');
+	await q.referralAnswer(77, true);
+	const wrong = at(q.key, 'completed', s2, true);
+	wrong.referral.partner = 2;
+	f.push({ type: 'case', case: wrong });
+	await waitFor(() => q.caseOf(77).blocked === true, 3000, 'a handover to a counsellor not of the partner: a changed key');
 
 	// another client, which never said yes: the same handover is a changed key,
 	// and the partner's counsellor is not of the programme it asked for
