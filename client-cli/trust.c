@@ -722,11 +722,17 @@ trust_unasked(struct cli *cli, int64_t case_id, int64_t programme)
 {
 	struct ks_state *s = keyfile_state(cli->key);
 	size_t j = 0;
+	int first = 1;
 
-	for (size_t i = 0; i < s->n_asked; i++)
+	/* never the case's first: where it began, whatever the server
+	 * names as the partner withdrawn from */
+	for (size_t i = 0; i < s->n_asked; i++) {
 		if (s->asked[i].case_id != case_id ||
-		    s->asked[i].programme != programme)
+		    s->asked[i].programme != programme || first)
 			s->asked[j++] = s->asked[i];
+		if (s->asked[i].case_id == case_id)
+			first = 0;
+	}
 	if (j == s->n_asked)
 		return;
 	s->n_asked = j;
