@@ -22,7 +22,8 @@
 #define VERSION_4	4	/* and ANCHOR, SERVER, ASKED */
 #define VERSION_5	5	/* and KEEP */
 #define VERSION_6	6	/* and BIND, ITEM */
-#define VERSION		7	/* and SHOWN */
+#define VERSION_7	7	/* and SHOWN */
+#define VERSION		8	/* ASKED: a yes a handover used, as -programme */
 #define SALT_BYTES	crypto_pwhash_SALTBYTES
 #define KEY_BYTES	crypto_secretbox_KEYBYTES
 #define SEED_BYTES	crypto_sign_SEEDBYTES

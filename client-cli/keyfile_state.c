@@ -146,7 +146,7 @@ static const struct record records[] = {
 	{ REC_ITEM, VERSION_6,		/* oldest first */
 	    { U64("case"), U64("ts"), U8("sent", KS_ITEM_NO_SIDE),
 	    NAME("name"), TEXT("body") } },
-	{ REC_SHOWN, VERSION,		/* oldest first */
+	{ REC_SHOWN, VERSION_7,		/* oldest first */
 	    { U64("case"), BYTES("key", OFR_PK_BYTES) } },
 };
 
@@ -712,6 +712,38 @@ keyfile_plain_write(const struct keyfile *k, uint8_t *buf, size_t *len)
 	return rc;
 }
 
+/* A file before VERSION kept no yes a handover used: every yes to a
+ * referral in it (each case's ASKED record but its first) is taken as
+ * used, so a handover to it is a changed key (a yes still to use is lost:
+ * the user confirms the new key), never a server's swap; past
+ * KS_ASKED_MAX the oldest records go, as trust_asked drops them. */
+static void
+asked_used(struct ks_state *s)
+{
+	size_t n = s->n_asked;
+
+	for (size_t i = 0; i < n; i++) {
+		int first = 1;
+
+		for (size_t j = 0; j < i && first; j++)
+			first = s->asked[j].case_id != s->asked[i].case_id;
+		if (first || s->asked[i].programme <= 0)
+			continue;
+		if (s->n_asked == KS_ASKED_MAX) {
+			memmove(&s->asked[0], &s->asked[1], (KS_ASKED_MAX - 1) *
+			    sizeof(s->asked[0]));
+			s->n_asked--;
+			if (i == 0)
+				break;
+			i--;
+			n--;
+		}
+		s->asked[s->n_asked].case_id = s->asked[i].case_id;
+		s->asked[s->n_asked].programme = -s->asked[i].programme;
+		s->n_asked++;
+	}
+}
+
 /* Parses one record of type t (payload p, n bytes) of a file of version
  * into k. */
 static int
@@ -756,6 +788,8 @@ keyfile_plain_read(struct keyfile *k, uint8_t version, const uint8_t *plain,
 		    REC_HDR, n);
 		off += REC_HDR;
 	}
+	if (rc == 0 && version < VERSION)
+		asked_used(&k->st);
 	return rc;
 }
 
