@@ -185,9 +185,10 @@ simple(struct cli *cli, const char *type, int64_t id, json_t *extra)
  * not a changed key (trust.c). A request that named no programme is
  * first given the programme of the case's counsellor, or that
  * counsellor would be refused from then on. Nothing is kept on a
- * refusal, nor when the case's counsellor's certificate does not hold
- * for the programme it is listed in (the server's word alone), nor for
- * a partner that is that programme.
+ * refusal, nor when the case's counsellor is not the one pinned here,
+ * or not of a programme asked for, or its certificate does not hold for
+ * the programme it is listed in (the server's word alone), nor for a
+ * partner that is that programme.
  */
 static int
 accept(struct cli *cli, int64_t id)
@@ -206,11 +207,14 @@ accept(struct cli *cli, int64_t id)
 	status = json_string_value(json_object_get(r, "status"));
 	proposed = status != NULL && strcmp(status, "proposed") == 0;
 	partner = json_integer_value(json_object_get(r, "partner"));
-	json_array_foreach(json_object_get(kase, "participants"), i, p)
-		if (cases_is_counsellor(p) && !cases_is_colleague(p) &&
-		    trust_check_counsellor(cli, p) == 0)
-			lead = json_integer_value(json_object_get(p,
-			    "programme"));
+	/* the case's counsellor: the one pinned here (no changed key), of a
+	 * programme asked for, its certificate holding for it */
+	if (trust_check_case(cli, kase) == 0 &&
+	    trust_check_counsellors(cli, kase) == 0)
+		json_array_foreach(json_object_get(kase, "participants"), i, p)
+			if (cases_is_counsellor(p) && !cases_is_colleague(p))
+				lead = json_integer_value(json_object_get(p,
+				    "programme"));
 	json_decref(cases);
 	json_object_set_new(extra, "accept", json_true());
 	if ((rc = simple(cli, "referral.answer", id, extra)) != 0 ||

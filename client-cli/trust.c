@@ -114,7 +114,7 @@ handed_over(struct cli *cli, json_t *kase, const uint8_t old[OFR_PK_BYTES],
 	    (p = cases_participant(kase, key)) == NULL ||
 	    json_integer_value(json_object_get(p, "programme")) != partner ||
 	    !accepted_to(cli, json_integer_value(json_object_get(kase, "id")),
-	    partner))
+	    partner) || trust_check_counsellor(cli, p) != 0)
 		return 0;
 	json_array_foreach(json_object_get(kase, "former"), i, p) {
 		const char *why = json_string_value(json_object_get(p,

@@ -133,16 +133,19 @@ export const referrals = {
 	 * (referral.answer). Once the server took a yes to a proposed
 	 * referral, the partner is one this user asked for in this case
 	 * (e.accepted: its counsellor is not refused there) and one handover
-	 * to it is no changed key (e.yes); only when the case's counsellor's
-	 * certificate holds for the programme it is listed in, and the
-	 * partner is another. @param {number} id @param {boolean} accept
+	 * to it is no changed key (e.yes); only when the case's counsellor is
+	 * the one pinned here, its certificate holds for the programme it is
+	 * listed in, and the partner is another. @param {number} id @param {boolean} accept
 	 * @returns {Promise<Case>}
 	 */
 	async referralAnswer(id, accept) {
 		const e = this.cs.get(id);
 		if (!isId(id) || !e || typeof accept !== 'boolean') throw usage('case id and answer');
 		const r = e.kase.referral, partner = r?.partner;
-		const lead = (e.kase.participants || []).find((p) => participantRole(p) === 'counsellor' && !E2E.isColleague(p));
+		// the case's counsellor: the one pinned here, never whom the server lists
+		const pinned = this.e2e.contactOf(id, 'counsellor');
+		const lead = (e.kase.participants || []).find((p) => participantRole(p) === 'counsellor' && !E2E.isColleague(p) &&
+			pinned && participantKey(p) && bytesEqual(pinned.key, participantKey(p)));
 		let home = null;
 		if (accept && isId(lead?.programme)) {
 			try {

@@ -475,6 +475,31 @@ test('a referral: the partner the client accepted is not refused, only under the
 	wrong.referral.partner = 2;
 	f.push({ type: 'case', case: wrong });
 	await waitFor(() => q.caseOf(77).blocked === true, 3000, 'a handover to a counsellor not of the partner: a changed key');
+	// the server lists Lou (2) as the case's counsellor at the answer and
+	// proposes 1, where the case is: no yes, and a "handover" to another
+	// counsellor of 1 is a changed key
+	const v = await core(f, { pins });
+	await v.login();
+	await v.requestCase({ language: 'en' });
+	const lie = (status) => {
+		const k = at(v.key, status);
+		k.referral.partner = 1;
+		k.referral.from = 2;
+		k.participants = [k.participants[0], who(lou, undefined)];
+		return k;
+	};
+	f.push({ type: 'case', case: at(v.key, 'proposed') });
+	await waitFor(() => v.caseOf(77).referral?.status === 'proposed', 3000, 'the proposal');
+	f.push({ type: 'case', case: lie('proposed') });
+	await waitFor(() => v.caseOf(77).referral?.from === 2, 3000, 'the lie');
+	f.handlers['referral.answer'] = () => ({ case: lie('accepted') });
+	await v.referralAnswer(77, true);
+	assert.deepEqual(JSON.parse(v.exportState({ as: 'json' })).cases[0].yes || [], [], 'no yes kept');
+	const done = at(v.key, 'completed', s2, true);
+	done.referral.partner = 1;
+	f.push({ type: 'case', case: done });
+	await waitFor(() => v.caseOf(77).blocked === true, 3000, 'a handover after the lie: a changed key');
+	f.handlers['referral.answer'] = (fr, s) => ({ case: at(s.clientKey, 'accepted', lou) });
 
 	// another client, which never said yes: the same handover is a changed key,
 	// and the partner's counsellor is not of the programme it asked for

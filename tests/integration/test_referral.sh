@@ -308,5 +308,30 @@ assert_contains "  the counsellor's key changed, it says" "$ERR" "changed"
 assert_eq "  nothing stored for Kim (a copy was)" 0 \
 	"$(sql "SELECT count(*) FROM deliveries WHERE recipient_id = $KIM_ID")"
 
+step "at the answer the server lists Lou (B) as the case's counsellor and proposes A, where the case is; then Kim of A in Sam's place"
+SAM_ID=$(account_id couns)
+keygen client9
+c=$(field "$(cli client9 request --language en --topic leaving --programme "$A")" case)
+cli couns send "$c" "hello from Sam" >/dev/null
+assert_contains "client9 reads Sam (his key pinned)" "$(cli client9 recv --count 1)" "hello from Sam"
+C9_ID=$(account_id client9)
+sql_rw "INSERT INTO referrals(case_id, from_programme, to_programme, status, proposed) VALUES ($c, $B, $A, 0, 300)" >/dev/null
+sql_rw "DELETE FROM case_participants WHERE case_id = $c" >/dev/null
+sql_rw "INSERT INTO case_participants(case_id, account_id, role, joined, kind, since, seen) SELECT $c, id, role, 301, 0, 0, 1 FROM accounts WHERE id IN ($LOU_ID, $C9_ID)" >/dev/null
+sql_rw "UPDATE cases SET counsellor_id = $LOU_ID WHERE id = $c" >/dev/null
+clirun client9 referral accept "$c"
+sql_rw "UPDATE referrals SET receiver_id = $KIM_ID, status = 5, answered = 301, completed = 302 WHERE case_id = $c AND to_programme = $A" >/dev/null
+sql_rw "UPDATE case_members SET left_at = 303, why = 5 WHERE case_id = $c AND account_id = $SAM_ID AND left_at IS NULL" >/dev/null
+sql_rw "DELETE FROM case_participants WHERE case_id = $c" >/dev/null
+sql_rw "DELETE FROM case_members WHERE case_id = $c AND account_id != $SAM_ID AND account_id != $C9_ID" >/dev/null
+sql_rw "INSERT INTO case_participants(case_id, account_id, role, joined, kind, since, seen) SELECT $c, id, role, 304, 0, 0, 1 FROM accounts WHERE id IN ($KIM_ID, $C9_ID)" >/dev/null
+sql_rw "INSERT INTO case_members(case_id, account_id, kind, joined_at) VALUES ($c, $KIM_ID, 0, 304)" >/dev/null
+sql_rw "UPDATE cases SET counsellor_id = $KIM_ID WHERE id = $c" >/dev/null
+clirun client9 send "$c" "to Sam, I believe"
+assert_eq "client9's send exits 1" 1 "$RC"
+assert_contains "  the counsellor's key changed, it says" "$ERR" "changed"
+assert_eq "  nothing stored for Kim in that case (a copy was)" 0 \
+	"$(sql "SELECT count(*) FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE d.recipient_id = $KIM_ID AND m.case_id = $c")"
+
 stop_server
 finish
