@@ -166,28 +166,45 @@ assert_eq "  nothing stored for Kim (a copy was, when the CLI kept her key)" 0 \
 	"$(sql "SELECT count(*) FROM deliveries WHERE recipient_id = $KIM_ID")"
 sql_rw "DELETE FROM case_participants WHERE case_id = $CASE AND account_id = $KIM_ID" >/dev/null
 
+# chat_start LINE: the client's chat in the case (its lines from fd 7,
+# its errors in $T/chat.err), LINE sent and read by Sam
+chat_start() {
+	: >"$T/chat.err"
+	exec 7<>"$T/chat.in"
+	cli client chat "$CASE" <"$T/chat.in" >/dev/null 2>"$T/chat.err" 7>&- &
+	chat_pid=$!
+	printf '%s\n' "$1" >&7
+	assert_contains "Sam reads the chat's line" "$(cli couns recv --count 1)" "$1"
+}
+# pushed N: Sam pauses and resumes the case, and the chat has read the
+# N-th push of it active again
+pushed() {
+	cli couns pause "$CASE" >/dev/null
+	cli couns resume "$CASE" >/dev/null
+	_actives() { [ "$(grep -c "^notice: case $CASE active" "$T/chat.err")" -ge "$1" ]; }
+	wait_for "the chat to read push $1" 20 _actives "$1"
+}
+# chat_refuses LINE PATTERN WHY: LINE typed, the chat says PATTERN (WHY
+# it refuses), and ends
+chat_refuses() {
+	printf '%s\n' "$1" >&7
+	_said() { grep -q "$1" "$T/chat.err"; }
+	wait_for "the chat to refuse the line" 20 _said "$2" &&
+		pass "chat refuses the line: $3" ||
+		fail "chat sent it: $(cat "$T/chat.err")"
+	exec 7>&-
+	wait "$chat_pid" || true
+}
+mkfifo "$T/chat.in"
+
 step "the client in chat; the server lists a second client and pushes the case: chat sends nothing"
 keygen mal
 cli mal login >/dev/null
 MAL_ID=$(account_id mal)
-mkfifo "$T/chat.in"
-exec 7<>"$T/chat.in"
-cli client chat "$CASE" <"$T/chat.in" >"$T/chat.out" 2>"$T/chat.err" 7>&- &
-chat_pid=$!
-printf 'from chat, before\n' >&7
-assert_contains "Sam reads the chat's first line" "$(cli couns recv --count 1)" "from chat, before"
+chat_start "from chat, before"
 sql_rw "INSERT INTO case_participants(case_id, account_id, role, joined, kind, since, seen) SELECT $CASE, id, role, 11, 0, 0, 1 FROM accounts WHERE id = $MAL_ID" >/dev/null
-cli couns pause "$CASE" >/dev/null
-cli couns resume "$CASE" >/dev/null
-chat_saw() { grep -q "^notice: case $CASE active" "$T/chat.err"; }
-wait_for "the chat to read the push" 20 chat_saw
-printf 'from chat, after\n' >&7
-chat_refused() { grep -q "not sent: the server lists someone" "$T/chat.err"; }
-wait_for "the chat to refuse the line" 20 chat_refused &&
-	pass "chat refuses the line: a second client listed" ||
-	fail "chat sent to a second client: $(cat "$T/chat.err")"
-exec 7>&-
-wait "$chat_pid" || true
+pushed 1
+chat_refuses "from chat, after" "not sent: the server lists someone" "a second client listed"
 assert_eq "  nothing stored for Mal (a copy was before)" 0 \
 	"$(sql "SELECT count(*) FROM deliveries WHERE recipient_id = $MAL_ID")"
 sql_rw "DELETE FROM case_participants WHERE case_id = $CASE AND account_id = $MAL_ID" >/dev/null
@@ -199,33 +216,15 @@ kim_in() {
 kim_out() {
 	sql_rw "DELETE FROM case_participants WHERE case_id = $CASE AND account_id = $KIM_ID" >/dev/null
 }
-# pushed N: Sam pauses and resumes the case, and the chat has read the
-# N-th push of it active again
-pushed() {
-	cli couns pause "$CASE" >/dev/null
-	cli couns resume "$CASE" >/dev/null
-	_actives() { [ "$(grep -c "^notice: case $CASE active" "$T/chat2.err")" -ge "$1" ]; }
-	wait_for "the chat to read push $1" 20 _actives "$1"
-}
 kim_in
 cli client members "$CASE" >/dev/null	# the client shown Kim (made up)
-exec 8<>"$T/chat.in"
-cli client chat "$CASE" <"$T/chat.in" >"$T/chat2.out" 2>"$T/chat2.err" 8>&- &
-chat_pid=$!
-printf 'to Sam and Kim\n' >&8
-assert_contains "Sam reads the chat's line" "$(cli couns recv --count 1)" "to Sam and Kim"
+chat_start "to Sam and Kim"
 kim_copies=$(sql "SELECT count(*) FROM deliveries WHERE recipient_id = $KIM_ID")
 kim_out
 pushed 1
 kim_in
 pushed 2
-printf 'to Sam alone, I believe\n' >&8
-chat_told() { grep -q "not_told" "$T/chat2.err"; }
-wait_for "the chat to refuse the line" 20 chat_told &&
-	pass "chat refuses the line: Kim to be shown again" ||
-	fail "chat wrote to Kim: $(cat "$T/chat2.err")"
-exec 8>&-
-wait "$chat_pid" || true
+chat_refuses "to Sam alone, I believe" "not_told" "Kim to be shown again"
 assert_eq "  no new copy for Kim (one was before)" "$kim_copies" \
 	"$(sql "SELECT count(*) FROM deliveries WHERE recipient_id = $KIM_ID")"
 kim_out
@@ -259,31 +258,42 @@ cli_out out client cases
 assert_match "the client's case is active with Sam again" "$out" "^$CASE active en leaving [^ ]+,Sam$"
 assert_eq "nothing waits any more" "" "$(cli admin waiting 2>/dev/null | grep -E "^$CASE " || true)"
 
+# handed_to_kim CASE: a completed referral of CASE made up in the store:
+# Sam left for it, Kim (of Sam's programme) in his place, everyone told
+handed_to_kim() {
+	sql_rw "UPDATE referrals SET receiver_id = $KIM_ID, status = 5, answered = 1, completed = 2 WHERE case_id = $1" >/dev/null
+	sql_rw "UPDATE case_members SET left_at = 3, why = 5 WHERE case_id = $1 AND account_id = $SAM_ID AND left_at IS NULL" >/dev/null
+	sql_rw "DELETE FROM case_participants WHERE case_id = $1 AND account_id = $SAM_ID" >/dev/null
+	sql_rw "INSERT INTO case_participants(case_id, account_id, role, joined, kind, since, seen) SELECT $1, id, role, 4, 0, 0, 1 FROM accounts WHERE id = $KIM_ID" >/dev/null
+	sql_rw "INSERT INTO case_members(case_id, account_id, kind, joined_at) VALUES ($1, $KIM_ID, 0, 4)" >/dev/null
+	sql_rw "UPDATE cases SET counsellor_id = $KIM_ID WHERE id = $1" >/dev/null
+	sql_rw "UPDATE case_participants SET seen = 1 WHERE case_id = $1" >/dev/null
+}
+# not_to_kim WHO CASE: WHO's send in CASE is refused, Kim's key a changed
+# one, and nothing is stored for her there
+not_to_kim() {
+	clirun "$1" send "$2" "for Sam, I believe"
+	assert_eq "the client's send exits 1" 1 "$RC"
+	assert_contains "  the counsellor's key changed, it says" "$ERR" "changed"
+	assert_eq "  nothing stored for Kim (a copy was)" 0 \
+		"$(sql "SELECT count(*) FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE d.recipient_id = $KIM_ID AND m.case_id = $2")"
+}
+SAM_ID=$(account_id couns)
+sql_rw "INSERT INTO programmes(id, name, created) VALUES (9002, 'Made up too', 1)" >/dev/null
+
 step "a handover made up in the store, to the programme the client's request named: Kim's key is not taken for Sam's"
 keygen named
 cli_out out named request --language en --topic leaving --programme "$PROG"
 field_to NCASE "$out" case
 cli couns send "$NCASE" "hello from Sam" >/dev/null
 assert_contains "the client reads Sam (his key pinned)" "$(cli named recv --count 1)" "hello from Sam"
-SAM_ID=$(account_id couns)
-sql_rw "INSERT INTO programmes(id, name, created) VALUES (9002, 'Made up too', 1)" >/dev/null
 # first a referral proposed to that very programme, which the client's
 # CLI answers: a yes the server refuses, or to where the case began,
 # makes no partner of it
 sql_rw "INSERT INTO referrals(case_id, from_programme, to_programme, status, proposed) VALUES ($NCASE, 9002, $PROG, 0, 1)" >/dev/null
 clirun named referral accept "$NCASE"
-sql_rw "UPDATE referrals SET receiver_id = $KIM_ID, status = 5, answered = 1, completed = 2 WHERE case_id = $NCASE" >/dev/null
-sql_rw "UPDATE case_members SET left_at = 3, why = 5 WHERE case_id = $NCASE AND account_id = $SAM_ID" >/dev/null
-sql_rw "DELETE FROM case_participants WHERE case_id = $NCASE AND account_id = $SAM_ID" >/dev/null
-sql_rw "INSERT INTO case_participants(case_id, account_id, role, joined, kind, since, seen) SELECT $NCASE, id, role, 4, 0, 0, 1 FROM accounts WHERE id = $KIM_ID" >/dev/null
-sql_rw "INSERT INTO case_members(case_id, account_id, kind, joined_at) VALUES ($NCASE, $KIM_ID, 0, 4)" >/dev/null
-sql_rw "UPDATE cases SET counsellor_id = $KIM_ID WHERE id = $NCASE" >/dev/null
-sql_rw "UPDATE case_participants SET seen = 1 WHERE case_id = $NCASE" >/dev/null
-clirun named send "$NCASE" "for Sam, I believe"
-assert_eq "the client's send exits 1" 1 "$RC"
-assert_contains "  the counsellor's key changed, it says" "$ERR" "changed"
-assert_eq "  nothing stored for Kim (a copy was: a handover to the programme it began at)" 0 \
-	"$(sql "SELECT count(*) FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE d.recipient_id = $KIM_ID AND m.case_id = $NCASE")"
+handed_to_kim "$NCASE"
+not_to_kim named "$NCASE"
 
 step "a request that named no programme: a yes while the server lists Sam in a made-up programme is no yes"
 if on_pg; then zero="decode(repeat('00', 129), 'hex')"; else zero="zeroblob(129)"; fi
@@ -293,23 +303,13 @@ cli_out out free request --language en --topic leaving
 field_to FCASE "$out" case
 cli couns send "$FCASE" "hello from Sam" >/dev/null
 assert_contains "the client reads Sam (his key pinned)" "$(cli free recv --count 1)" "hello from Sam"
-FREE_ID=$(account_id free)
 sql_rw "INSERT INTO referrals(case_id, from_programme, to_programme, status, proposed) VALUES ($FCASE, 9002, $PROG, 0, 1)" >/dev/null
 sql_rw "UPDATE accounts SET programme_id = 9002 WHERE id = $SAM_ID" >/dev/null
 clirun free referral accept "$FCASE"
 assert_eq "  the server took the yes" 0 "$RC"
 sql_rw "UPDATE accounts SET programme_id = $PROG WHERE id = $SAM_ID" >/dev/null
-sql_rw "UPDATE referrals SET receiver_id = $KIM_ID, status = 5, answered = 1, completed = 2 WHERE case_id = $FCASE" >/dev/null
-sql_rw "UPDATE case_members SET left_at = 3, why = 5 WHERE case_id = $FCASE AND account_id = $SAM_ID AND left_at IS NULL" >/dev/null
-sql_rw "DELETE FROM case_participants WHERE case_id = $FCASE" >/dev/null
-sql_rw "INSERT INTO case_participants(case_id, account_id, role, joined, kind, since, seen) SELECT $FCASE, id, role, 4, 0, 0, 1 FROM accounts WHERE id IN ($KIM_ID, $FREE_ID)" >/dev/null
-sql_rw "INSERT INTO case_members(case_id, account_id, kind, joined_at) VALUES ($FCASE, $KIM_ID, 0, 4)" >/dev/null
-sql_rw "UPDATE cases SET counsellor_id = $KIM_ID WHERE id = $FCASE" >/dev/null
-clirun free send "$FCASE" "for Sam, I believe"
-assert_eq "the client's send exits 1" 1 "$RC"
-assert_contains "  the counsellor's key changed, it says" "$ERR" "changed"
-assert_eq "  nothing stored for Kim (a copy was)" 0 \
-	"$(sql "SELECT count(*) FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE d.recipient_id = $KIM_ID AND m.case_id = $FCASE")"
+handed_to_kim "$FCASE"
+not_to_kim free "$FCASE"
 
 stop_server
 finish
