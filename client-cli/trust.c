@@ -92,9 +92,10 @@ accepted_to(struct cli *cli, int64_t case_id, int64_t programme)
  * and the partner is a programme the client itself said yes to in this
  * case (accepted_to: not the one it began at, nor a yes a handover
  * used). Then the new key is a handover, not a changed key; the caller
- * that carries it over uses the yes (use_yes): another counsellor of the
- * partner put in later is a changed key, until the client says yes to
- * another referral.
+ * that carries it over (trust_check_case) marks the yes used: another
+ * counsellor of the partner put in later is a changed key, until the
+ * client says yes to another referral. It keeps nothing: key_changed asks
+ * too.
  */
 static int
 handed_over(struct cli *cli, json_t *kase, const uint8_t old[OFR_PK_BYTES],
@@ -103,10 +104,9 @@ handed_over(struct cli *cli, json_t *kase, const uint8_t old[OFR_PK_BYTES],
 	json_t *r = json_object_get(kase, "referral"), *p;
 	const char *status = json_string_value(json_object_get(r, "status"));
 	const char *to = json_string_value(json_object_get(r, "counsellor"));
+	int64_t partner = json_integer_value(json_object_get(r, "partner"));
 	uint8_t k[OFR_PK_BYTES];
 	size_t i, n;
-
-	int64_t partner = json_integer_value(json_object_get(r, "partner"));
 
 	if (status == NULL || strcmp(status, "completed") != 0 ||
 	    to == NULL || b64_decode(k, sizeof(k), &n, to, strlen(to)) != 0 ||

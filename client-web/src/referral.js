@@ -14,10 +14,11 @@
 // when the referral is completed to exactly that key, the counsellor
 // pinned before left for "referral", and the partner is one the user
 // said yes to in that case, a yes no handover used yet (e.yes; kept only
-// once the server took it, and never for where the case began). The client approves the summary draft it read
-// by its BLAKE2b-256 digest; the server never reads the text. A
-// counsellor proposes, sends the draft to the client alone, the approved
-// text (and no other) to the partner's counsellor alone, and hands over.
+// once the server took it, and never for where the case is). The client
+// approves the summary draft it read by its BLAKE2b-256 digest; the
+// server never reads the text. A counsellor proposes, sends the draft to
+// the client alone, the approved text (and no other) to the partner's
+// counsellor alone, and hands over.
 
 import sodium from 'libsodium-wrappers-sumo';
 import { b64Encode } from './proto/frame.js';
@@ -135,8 +136,8 @@ export const referrals = {
 	 * (e.accepted: its counsellor is not refused there) and one handover
 	 * to it is no changed key (e.yes); only when the case's counsellor is
 	 * the one pinned here, its certificate holds for the programme it is
-	 * listed in, and the partner is another. @param {number} id @param {boolean} accept
-	 * @returns {Promise<Case>}
+	 * listed in, and the partner is another. @param {number} id
+	 * @param {boolean} accept @returns {Promise<Case>}
 	 */
 	async referralAnswer(id, accept) {
 		const e = this.cs.get(id);
