@@ -359,8 +359,6 @@ e2e_seal(struct cli *cli, json_t *p, const uint8_t *pt, size_t len,
 		return cli_fail(OFR_E_BAD_FIELD, "a participant without a "
 		    "key");
 	counsellor = cases_is_counsellor(p);
-	if (counsellor && (rc = trust_check_counsellor(cli, p)) != 0)
-		return rc;
 	if ((ss = session_best(s, peer)) == NULL) {
 		if ((rc = session_start(cli, p, peer, counsellor)) != 0)
 			return rc;

@@ -40,9 +40,10 @@ enum e2e_why {
 
 /*
  * Encrypts the plaintext pt (an envelope) for participant p (an object of a case) with the session
- * for its key, starting one over its prekeys when there is none (after
- * trust_check_cert for a counsellor), and appends {"to","ct"} to copies.
- * Marks the store dirty. 0 or an error code (printed).
+ * for its key, starting one over its prekeys when there is none, and
+ * appends {"to","ct"} to copies. The caller has checked a counsellor's
+ * certificate (trust_check_counsellor: seal_envelope, before anything of
+ * the send changes). Marks the store dirty. 0 or an error code (printed).
  */
 int e2e_seal(struct cli *cli, json_t *p, const uint8_t *pt, size_t len,
     json_t *copies);

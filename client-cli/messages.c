@@ -187,8 +187,8 @@ all_shown(struct cli *cli, json_t *kase, const uint8_t *to, int only)
 			    "colleague in it was never shown here: see who is "
 			    "in it with offramp members %lld, then send again",
 			    (long long)id, (long long)id);
-		/* and each counsellor's certificate (e2e_seal checks it
-		 * again) */
+		/* and each counsellor's certificate (e2e_seal leaves it
+		 * to this) */
 		if (cases_is_counsellor(p) &&
 		    (rc = trust_check_counsellor(cli, p)) != 0)
 			return rc;
