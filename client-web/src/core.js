@@ -80,6 +80,24 @@ export const OUTBOX_CASE = 100;
 /** Cases kept. */
 export const CASES_MAX = 1000;
 /* The reasons a counsellor's certificate is refused (trust.js, checkCert). */
+/*
+ * What a case shows of a counsellor's certificate is the answer of a check
+ * of what the server lists now: a check depends on the key, the
+ * certificate, the programme it is listed in and the one the user asked
+ * for, and so does the entry it is kept under (e.certOk). A key certified
+ * under one programme and listed under another later is checked again,
+ * not shown certified by the first answer. At most CERT_KEPT entries a
+ * case (a server that keeps changing a listing only makes the checks
+ * run again).
+ */
+const CERT_KEPT = 32;
+const certTag = (p) => JSON.stringify([p.key, p.cert ?? null, p.programme ?? null, p.asked_programme ?? null]);
+function certKeep(e, p, ok) {
+	const tag = certTag(p);
+	if (!e.certOk.has(tag) && e.certOk.size >= CERT_KEPT) e.certOk.clear();
+	e.certOk.set(tag, ok);
+}
+
 const CERT_REFUSALS = new Set(['wrong_programme', 'no_programme_key', 'untrusted_programme', 'uncertified', 'revoked']);
 const RECOVERY_MAGIC = ascii('OFRR');
 const RECOVERY_VERSION = 2;	// 1: keys pinned on first use (dropped when read)
@@ -701,8 +719,8 @@ export class Core extends Emitter {
 		const k = e.kase;
 		const participants = (Array.isArray(k.participants) ? k.participants : []).map((p) => ({
 			key: p.key, role: p.role, name: p.name, programme: p.programme, me: this.me(p),
-			certified: p.role === 'counsellor' && e.certOk.get(p.key) === true,
-			refused: p.role === 'counsellor' && typeof e.certOk.get(p.key) === 'string' ? e.certOk.get(p.key) : null,
+			certified: p.role === 'counsellor' && e.certOk.get(certTag(p)) === true,
+			refused: p.role === 'counsellor' && typeof e.certOk.get(certTag(p)) === 'string' ? e.certOk.get(certTag(p)) : null,
 			changed: !this.me(p) && this.e2e.keyChanged(k, p),
 			verified: !this.me(p) && this.e2e.isVerified(k, p),
 			as: typeof p.as === 'string' ? p.as : p.role, joining: !told(p) || (!this.me(p) && unconfirmed(e, p)),
@@ -785,7 +803,7 @@ export class Core extends Emitter {
 			const want = p?.role === 'counsellor' ? this.wantOf(e, p) : null;
 			if (want != null) p.asked_programme = want;
 		}
-		this.handOver(e, k);
+		await this.handOver(e, k);
 		for (const p of this.e2e.checkCase(k)) {
 			const tag = `${p.role}:${p.key}`;
 			if (e.announced.has(tag)) continue;
@@ -793,13 +811,13 @@ export class Core extends Emitter {
 			this.emit('keychange', { caseId: k.id, participant: this.view(e).participants.find((x) => x.key === p.key) });
 		}
 		for (const p of k.participants || []) {
-			if (p.role !== 'counsellor' || this.me(p) || e.certOk.has(p.key)) continue;
+			if (p.role !== 'counsellor' || this.me(p) || e.certOk.has(certTag(p))) continue;
 			try {
 				await this.e2e.checkCounsellor(p, (f) => this.ask(f));
-				e.certOk.set(p.key, true);
+				certKeep(e, p, true);
 			} catch (err) {
 				if (!err.reason) continue;	// not decided (offline): checked again later
-				e.certOk.set(p.key, err.reason);
+				certKeep(e, p, err.reason);
 				if (err.programme) this.offer(k.id, err.programme);
 			}
 		}
@@ -820,9 +838,9 @@ export class Core extends Emitter {
 	 * certified is no longer shown so once a send or a message finds out.
 	 */
 	certFound(e, p, ok) {
-		if (!p || participantRole(p) !== 'counsellor' || this.me(p) || e.certOk.get(p.key) === ok) return;
+		if (!p || participantRole(p) !== 'counsellor' || this.me(p) || e.certOk.get(certTag(p)) === ok) return;
 		const previous = this.view(e);
-		e.certOk.set(p.key, ok);
+		certKeep(e, p, ok);
 		this.emit('case', { case: this.view(e), previous });
 	}
 

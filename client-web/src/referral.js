@@ -90,8 +90,9 @@ export const referrals = {
 	/* The handover of case object k (entry e): the pinned counsellor's
 	 * key gives way to the new one when the user consented to it, once:
 	 * the yes (e.yes) is used, so another counsellor of the partner put
-	 * in later is a changed key until the user says yes again. */
-	handOver(e, k) {
+	 * in later is a changed key until the user says yes again; one whose
+	 * certificate does not hold for the partner uses up nothing. */
+	async handOver(e, k) {
 		const r = k.referral;
 		if (!r || r.status !== 'completed' || typeof r.counsellor !== 'string' ||
 		    !(e.yes || []).includes(r.partner))
@@ -102,11 +103,19 @@ export const referrals = {
 		if (!now || !pinned || bytesEqual(pinned.key, participantKey(now))) return;
 		const left = (k.former || []).some((x) => x?.reason === 'referral' && participantRole(x) === 'counsellor' &&
 			participantKey(x) && bytesEqual(participantKey(x), pinned.key));
-		if (left) {
-			this.e2e.forgetRole(k.id, 'counsellor');	// first seen now: pinned in checkCase
-			e.yes = e.yes.filter((x) => x !== r.partner);
-			this.changed();
+		if (!left) return;
+		// the new counsellor's certificate holds for the partner before the
+		// yes is used and the pin let go: a key of a bad certificate
+		// "handed over" uses up nothing (a check not made, offline, waits
+		// for the next listing)
+		try {
+			await this.e2e.checkCounsellor(now, (f) => this.ask(f));
+		} catch {
+			return;
 		}
+		this.e2e.forgetRole(k.id, 'counsellor');	// first seen now: pinned in checkCase
+		e.yes = e.yes.filter((x) => x !== r.partner);
+		this.changed();
 	},
 
 	/* The referral of case entry e as the page shows it, or null;

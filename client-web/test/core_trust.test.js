@@ -419,9 +419,16 @@ test('a referral: the partner the client accepted is not refused, only under the
 	await c.referralApprove(77, 'a summary, ünïcode');
 	assert.equal(f.seen.find((x) => x.type === 'referral.approve').digest,
 		b64(sodium.crypto_generichash(32, new TextEncoder().encode('a summary, ünïcode'), null)));
+	// a "handover" to a key of the partner's whose certificate does not
+	// hold (signed by another programme's key): a changed key, and the
+	// yes not used up by it
+	const fake2 = counsellor(2, c3.privateKey);
+	f.push({ type: 'case', case: at(c.key, 'completed', fake2, true) });
+	await waitFor(() => c.caseOf(77).blocked === true, 3000, 'a handover to a key of a bad certificate: a changed key');
+	assert.deepEqual(JSON.parse(c.exportState({ as: 'json' })).cases[0].yes, [2], 'the yes kept');
 	// the handover it consented to: the new counsellor in the old one's place
 	f.push({ type: 'case', case: at(c.key, 'completed', lou, true) });
-	await waitFor(() => c.caseOf(77).referral?.status === 'completed', 3000, 'the handover');
+	await waitFor(() => counsellorOf(c).key === lou.peer.key && c.caseOf(77).blocked === false, 3000, 'the handover');
 	const now = c.caseOf(77);
 	assert.deepEqual([now.blocked, counsellorOf(c).key, counsellorOf(c).certified, counsellorOf(c).changed], [false, lou.peer.key, true, false]);
 	// kept across a reload: the accepted partner with the case
@@ -862,6 +869,28 @@ test('a counsellor revoked after the case listed it certified: the next send fin
 	assert.equal(counsellorOf(c).certified, false);
 	assert.equal(counsellorOf(c).refused, 'revoked');
 	assert.ok(shown.some((p) => p.refused === 'revoked'), 'the views were told');
+	c.logout();
+});
+
+test('a counsellor shown certified under one programme and listed under another later is checked again, not shown certified by the first answer', async () => {
+	const f = await fake();
+	const prog = sodium.crypto_sign_keypair(), made = sodium.crypto_sign_keypair();
+	const c1 = counsellor(1, prog.privateKey);
+	const sc = scene(f, c1, { 1: { key: prog.publicKey }, 2: { key: made.publicKey } });
+	const c = await core(f, { pins: [[1, b64(prog.publicKey)]] });
+	await c.login();
+	await c.refreshCases();
+	assert.equal(counsellorOf(c).certified, true);
+	// the same key and certificate, listed under a programme made up
+	sc.who = { ...c1, id: 2 };
+	await c.refreshCases();
+	assert.equal(counsellorOf(c).programme, 2);
+	assert.equal(counsellorOf(c).certified, false);
+	assert.equal(counsellorOf(c).refused, 'untrusted_programme');
+	// and back under its own: certified again
+	sc.who = c1;
+	await c.refreshCases();
+	assert.equal(counsellorOf(c).certified, true);
 	c.logout();
 });
 
