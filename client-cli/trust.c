@@ -84,37 +84,31 @@ accepted_to(struct cli *cli, int64_t case_id, int64_t programme)
 }
 
 /*
- * 1 when key, the counsellor of kase now, took it over by a referral
- * this client accepted (PROTOCOL.md, "Referrals"): the referral is
- * completed to its key, the counsellor pinned before left for the
- * referral, the new counsellor is listed as of the partner (its
- * certificate is checked for that programme, as every counsellor's is),
- * and the partner is a programme the client itself said yes to in this
- * case (accepted_to: not the one it began at, nor a yes a handover
- * used). Then the new key is a handover, not a changed key; the caller
- * that carries it over (trust_check_case) marks the yes used: another
- * counsellor of the partner put in later is a changed key, until the
- * client says yes to another referral. It keeps nothing: key_changed asks
- * too.
+ * The programme (> 0) when key, the counsellor of kase now, took it over
+ * by a referral this client accepted (PROTOCOL.md, "Referrals"), else 0:
+ * the counsellor pinned before (old) left for a referral, the new one is
+ * listed as of a programme the client itself said yes to in this case
+ * (accepted_to: not the one it began at, nor a yes a handover used) and
+ * its certificate holds for that programme. The case's referral now is
+ * not asked: it may be a newer one, proposed after a handover this
+ * client did not see, and what the listing says of a referral is the
+ * server's word as much as the rest. Then the new key is a handover, not
+ * a changed key; the caller that carries it over (trust_check_case)
+ * marks the yes used: another counsellor of the programme put in later
+ * is a changed key, until the client says yes to another referral. It
+ * keeps nothing: key_changed asks too.
  */
-static int
+static int64_t
 handed_over(struct cli *cli, json_t *kase, const uint8_t old[OFR_PK_BYTES],
     const uint8_t key[OFR_PK_BYTES])
 {
-	json_t *r = json_object_get(kase, "referral"), *p;
-	const char *status = json_string_value(json_object_get(r, "status"));
-	const char *to = json_string_value(json_object_get(r, "counsellor"));
-	int64_t partner = json_integer_value(json_object_get(r, "partner"));
+	json_t *p = cases_participant(kase, key);
+	int64_t partner = json_integer_value(json_object_get(p, "programme"));
 	uint8_t k[OFR_PK_BYTES];
-	size_t i, n;
+	int left = 0;
+	size_t i;
 
-	if (status == NULL || strcmp(status, "completed") != 0 ||
-	    to == NULL || b64_decode(k, sizeof(k), &n, to, strlen(to)) != 0 ||
-	    n != sizeof(k) || memcmp(k, key, sizeof(k)) != 0 ||
-	    (p = cases_participant(kase, key)) == NULL ||
-	    json_integer_value(json_object_get(p, "programme")) != partner ||
-	    !accepted_to(cli, json_integer_value(json_object_get(kase, "id")),
-	    partner) || trust_check_counsellor(cli, p) != 0)
+	if (p == NULL || partner <= 0 || cases_is_colleague(p))
 		return 0;
 	json_array_foreach(json_object_get(kase, "former"), i, p) {
 		const char *why = json_string_value(json_object_get(p,
@@ -123,9 +117,13 @@ handed_over(struct cli *cli, json_t *kase, const uint8_t old[OFR_PK_BYTES],
 		if (cases_participant_key(p, k) == 0 &&
 		    memcmp(k, old, sizeof(k)) == 0 && why != NULL &&
 		    strcmp(why, "referral") == 0)
-			return 1;
+			left = 1;
 	}
-	return 0;
+	if (!left || !accepted_to(cli,
+	    json_integer_value(json_object_get(kase, "id")), partner) ||
+	    trust_check_counsellor(cli, cases_participant(kase, key)) != 0)
+		return 0;
+	return partner;
 }
 
 int
@@ -135,6 +133,7 @@ trust_check_case(struct cli *cli, json_t *kase)
 	int64_t id = json_integer_value(json_object_get(kase, "id"));
 	uint8_t key[OFR_PK_BYTES];
 	struct ks_contact *c;
+	int64_t partner;
 	json_t *p;
 	size_t i;
 	int changed = 0, role;
@@ -153,14 +152,12 @@ trust_check_case(struct cli *cli, json_t *kase)
 			continue;
 		}
 		if (memcmp(c->key, key, sizeof(key)) != 0 &&
-		    handed_over(cli, kase, c->key, key)) {
+		    (partner = handed_over(cli, kase, c->key, key)) > 0) {
 			/* carried over, and the yes used: saved together
 			 * (trust_asked saves) */
 			memcpy(c->key, key, sizeof(key));
 			cli->dirty = 1;
-			trust_asked(cli, id, -json_integer_value(
-			    json_object_get(json_object_get(kase, "referral"),
-			    "partner")));
+			trust_asked(cli, id, -partner);
 			continue;
 		}
 		if (memcmp(c->key, key, sizeof(key)) != 0) {
@@ -835,7 +832,7 @@ key_changed(struct cli *cli, json_t *kase, json_t *p)
 	    (c = contact_find(keyfile_state(cli->key), id, role)) == NULL)
 		return 0;
 	return memcmp(c->key, key, sizeof(key)) != 0 &&
-	    !handed_over(cli, kase, c->key, key);
+	    handed_over(cli, kase, c->key, key) == 0;
 }
 
 int

@@ -89,32 +89,31 @@ export const referrals = {
 
 	/* The handover of case object k (entry e): the pinned counsellor's
 	 * key gives way to the new one when the user consented to it, once:
-	 * the yes (e.yes) is used, so another counsellor of the partner put
-	 * in later is a changed key until the user says yes again; one whose
-	 * certificate does not hold for the partner uses up nothing. */
+	 * the pinned one left for a referral, and the new one is listed in,
+	 * and certified for, a programme the user said yes to in this case
+	 * (e.yes), which is used then, so another counsellor of it put in
+	 * later is a changed key until the user says yes again; one whose
+	 * certificate does not hold uses up nothing. The case's referral now
+	 * is not asked: it may be a newer one, proposed after a handover this
+	 * page did not see, and it is the server's word as much as the rest. */
 	async handOver(e, k) {
-		const r = k.referral;
-		if (!r || r.status !== 'completed' || typeof r.counsellor !== 'string' ||
-		    !(e.yes || []).includes(r.partner))
-			return;
-		const now = (k.participants || []).find((p) => p?.key === r.counsellor && participantRole(p) === 'counsellor' &&
-			!E2E.isColleague(p) && p.programme === r.partner);	// its certificate checked for the partner
 		const pinned = this.e2e.contactOf(k.id, 'counsellor');
-		if (!now || !pinned || bytesEqual(pinned.key, participantKey(now))) return;
+		const now = (k.participants || []).find((p) => participantRole(p) === 'counsellor' && !E2E.isColleague(p) &&
+			participantKey(p) && pinned && !bytesEqual(pinned.key, participantKey(p)));
+		if (!now || !isId(now.programme) || !(e.yes || []).includes(now.programme)) return;
 		const left = (k.former || []).some((x) => x?.reason === 'referral' && participantRole(x) === 'counsellor' &&
 			participantKey(x) && bytesEqual(participantKey(x), pinned.key));
 		if (!left) return;
-		// the new counsellor's certificate holds for the partner before the
-		// yes is used and the pin let go: a key of a bad certificate
-		// "handed over" uses up nothing (a check not made, offline, waits
-		// for the next listing)
+		// its certificate holds for the programme before the yes is used
+		// and the pin let go (a check not made, offline, waits for the
+		// next listing)
 		try {
 			await this.e2e.checkCounsellor(now, (f) => this.ask(f));
 		} catch {
 			return;
 		}
 		this.e2e.forgetRole(k.id, 'counsellor');	// first seen now: pinned in checkCase
-		e.yes = e.yes.filter((x) => x !== r.partner);
+		e.yes = e.yes.filter((x) => x !== now.programme);
 		this.changed();
 	},
 

@@ -444,6 +444,24 @@ test('a referral: the partner the client accepted is not refused, only under the
 	await waitFor(() => c.caseOf(77).blocked === true, 3000, 'a second handover within the partner: a changed key');
 	assert.equal(JSON.parse(c.exportState({ as: 'json' })).cases[0].yes.length, 0, 'the yes used');
 
+	// a handover this page did not see before Lou proposed a new referral
+	// (back to 1): the case lists Lou in Sam's place, the referral now is
+	// the new one; Lou's key is taken for Sam's all the same
+	const n = await core(f, { pins });
+	await n.login();
+	await n.requestCase({ language: 'en', programme: 1 });
+	f.push({ type: 'case', case: at(n.key, 'proposed') });
+	await waitFor(() => n.caseOf(77).referral?.status === 'proposed', 3000, 'the proposal');
+	await n.referralAnswer(77, true);
+	const later = at(n.key, 'completed', lou, true);
+	later.referral = { id: 6, from: 2, partner: 1, status: 'proposed', proposed: NOW + 5, counsellor: null,
+		approved: null, summary_sent: false, ended: null };
+	f.push({ type: 'case', case: later });
+	await waitFor(() => n.caseOf(77).referral?.id === 6, 3000, 'the new proposal');
+	assert.deepEqual([counsellorOf(n).key, n.caseOf(77).blocked, counsellorOf(n).certified], [lou.peer.key, false, true]);
+	assert.deepEqual(JSON.parse(n.exportState({ as: 'json' })).cases[0].yes, [], 'the yes used');
+	n.logout();
+
 	// a yes the server refused keeps nothing: a handover then is a changed key
 	const h = await core(f, { pins });
 	await h.login();

@@ -333,5 +333,25 @@ assert_contains "  the counsellor's key changed, it says" "$ERR" "changed"
 assert_eq "  nothing stored for Kim in that case (a copy was)" 0 \
 	"$(sql "SELECT count(*) FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE d.recipient_id = $KIM_ID AND m.case_id = $c")"
 
+step "a handover the client did not see before the new counsellor proposed another referral: the new key is taken for Sam's all the same"
+keygen client10
+c=$(field "$(cli client10 request --language en --topic leaving --programme "$A")" case)
+cli couns send "$c" "hello from Sam" >/dev/null
+assert_contains "client10 reads Sam (his key pinned)" "$(cli client10 recv --count 1)" "hello from Sam"
+cli couns referral propose "$c" "$B" >/dev/null
+cli_out out client10 referral accept "$c"
+assert_match "B's counsellor joins" "$out" '^counsellor: (Lou|Pia): '
+summed client10 "$c"
+cli_out out couns referral complete "$c"
+assert_match "Sam hands over (client10 not there)" "$out" '^referral: completed$'
+if [ "$(sql "SELECT counsellor_id FROM cases WHERE id = $c")" = "$LOU_ID" ]; then new=lou; else new=pia; fi
+cli_out out "$new" referral propose "$c" "$A"
+assert_match "the new counsellor proposes A" "$out" '^referral: proposed$'
+clirun client10 send "$c" "to my counsellor at Second Path"
+assert_eq "client10's send goes" 0 "$RC"
+assert_not_contains "  no changed key" "$ERR" "changed"
+assert_eq "  a copy stored for the new counsellor" 1 \
+	"$(sql "SELECT count(*) FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE d.recipient_id = $(account_id "$new") AND m.case_id = $c AND m.sender_id = $(account_id client10)")"
+
 stop_server
 finish
