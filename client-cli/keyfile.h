@@ -353,7 +353,8 @@ size_t keyfile_shown_keep(struct keyfile *k, int64_t case_id,
 
 /* Forgets case_id: its history, meetings and agreement, running
  * numbers, the keys seen in it, the programme asked
- * for it, and the sessions with its participants who are in no other
+ * for it, and the sessions with its people (participants pinned,
+ * colleagues confirmed, senders whose place is kept) met in no other
  * case (wiped). Call keyfile_save to make it last; *out says what went. */
 void keyfile_forget_case(struct keyfile *k, int64_t case_id,
     struct ks_forgot *out);

@@ -961,13 +961,29 @@ keyfile_seen_prune(struct keyfile *k)
 
 
 /* 1 when key is a contact of a case other than case_id. */
+/*
+ * 1 when key is met in case_id (other: 0), or in another case than
+ * case_id (other: 1), as this file knows the cases' people: a key pinned
+ * by role (contacts), a colleague confirmed (shown), or a sender whose
+ * place is kept (binds: a former counsellor that wrote, too).
+ */
 static int
-contact_elsewhere(const struct ks_state *s, int64_t case_id,
+key_in_case(const struct ks_state *s, int64_t case_id, int other,
     const uint8_t key[OFR_PK_BYTES])
 {
-	for (size_t i = 0; i < s->n_contacts; i++)
-		if (s->contacts[i].case_id != case_id &&
+	size_t i;
+
+	for (i = 0; i < s->n_contacts; i++)
+		if ((s->contacts[i].case_id != case_id) == other &&
 		    sodium_memcmp(s->contacts[i].key, key, OFR_PK_BYTES) == 0)
+			return 1;
+	for (i = 0; i < s->n_shown; i++)
+		if ((s->shown[i].case_id != case_id) == other &&
+		    sodium_memcmp(s->shown[i].key, key, OFR_PK_BYTES) == 0)
+			return 1;
+	for (i = 0; i < s->n_binds; i++)
+		if ((s->binds[i].case_id != case_id) == other &&
+		    sodium_memcmp(s->binds[i].peer, key, OFR_PK_BYTES) == 0)
 			return 1;
 	return 0;
 }
@@ -1043,17 +1059,11 @@ keyfile_forget_case(struct keyfile *k, int64_t case_id,
 	size_t i, j;
 
 	memset(out, 0, sizeof(*out));
-	/* Sessions with the case's participants met in no other case. */
+	/* Sessions with the case's people (its participants, colleagues
+	 * and former counsellors that wrote) met in no other case. */
 	for (i = 0, j = 0; i < s->n_sessions; i++) {
-		int only_here = 0;
-
-		for (size_t c = 0; c < s->n_contacts; c++)
-			if (s->contacts[c].case_id == case_id &&
-			    sodium_memcmp(s->contacts[c].key,
-			    s->sessions[i].peer, OFR_PK_BYTES) == 0)
-				only_here = !contact_elsewhere(s, case_id,
-				    s->sessions[i].peer);
-		if (only_here) {
+		if (key_in_case(s, case_id, 0, s->sessions[i].peer) &&
+		    !key_in_case(s, case_id, 1, s->sessions[i].peer)) {
 			ratchet_free(s->sessions[i].r);
 			out->sessions++;
 			continue;

@@ -851,6 +851,57 @@ test_lock(void)
 	unlink(lp);
 }
 
+/*
+ * forget CASE takes the sessions with the case's people met in no other
+ * case: its participants pinned by role, its colleagues confirmed, and a
+ * former counsellor that wrote there (a sender's place kept); not one met
+ * in another case too, however it was met there.
+ */
+static void
+test_forget(void)
+{
+	struct keyfile *k = NULL;
+	struct ks_state *s;
+	struct ks_forgot f;
+	uint8_t peer[6][32];
+	size_t i;
+
+	CHECK_EQ_INT(keyfile_load(&k, path, PASS, strlen(PASS)), 0);
+	if (k == NULL)
+		return;
+	s = keyfile_state(k);
+	for (i = 0; i < s->n_sessions; i++)
+		ratchet_free(s->sessions[i].r);
+	s->n_sessions = 0;
+	for (i = 0; i < 6; i++) {
+		memset(peer[i], 0x71 + (int)i, 32);
+		s->sessions[i].r = ratchet_new();
+		CHECK(s->sessions[i].r != NULL);
+		memcpy(s->sessions[i].peer, peer[i], 32);
+		s->sessions[i].used = i + 1;
+		s->n_sessions++;
+	}
+	/* case 77: 0 its counsellor, 1 a colleague, 2 a former counsellor
+	 * that wrote, 3 a colleague who is case 78's counsellor; case 78:
+	 * 4 a colleague, 5 a sender; 3 and 4 also wrote in 77 and 78 */
+	CHECK_EQ_INT(keyfile_contact_add(k, 77, KEY_ROLE_COUNSELLOR, peer[0]),
+	    0);
+	keyfile_shown_set(k, 77, (const uint8_t (*)[32])peer[1], 1, 0);
+	CHECK_EQ_INT(keyfile_bind_set(k, 77, peer[2], 3, 30), 0);
+	keyfile_shown_set(k, 77, (const uint8_t (*)[32])peer[3], 1, 0);
+	CHECK_EQ_INT(keyfile_contact_add(k, 78, KEY_ROLE_COUNSELLOR, peer[3]),
+	    0);
+	keyfile_shown_set(k, 78, (const uint8_t (*)[32])peer[4], 1, 0);
+	CHECK_EQ_INT(keyfile_bind_set(k, 77, peer[4], 1, 10), 0);
+	CHECK_EQ_INT(keyfile_bind_set(k, 78, peer[5], 1, 10), 0);
+	keyfile_forget_case(k, 77, &f);
+	CHECK_EQ_INT((int)f.sessions, 3);
+	CHECK_EQ_INT((int)s->n_sessions, 3);
+	for (i = 0; i < s->n_sessions && i < 3; i++)
+		CHECK(memcmp(s->sessions[i].peer, peer[3 + i], 32) == 0);
+	keyfile_free(k);
+}
+
 int
 main(void)
 {
@@ -865,6 +916,7 @@ main(void)
 	test_damaged();
 	test_history_bound();
 	test_seen();
+	test_forget();
 	test_old_versions();
 	test_history_expire();
 	test_lock();
