@@ -384,7 +384,7 @@ unreadable(struct cli *cli, int64_t case_id, const uint8_t peer[OFR_PK_BYTES],
 	return 1;
 }
 
-static int send_with_retries(struct cli *cli, json_t *f);
+static int send_with_retries(struct cli *cli, json_t *f, int *refused);
 
 /*
  * Sends every report owed (unreadable) in a new session with its peer,
@@ -425,7 +425,8 @@ reports_send(struct cli *cli, json_t *cases)
 			continue;
 		}
 		/* the new session is durable before anything leaves */
-		if (cli_save(cli) != 0 || send_with_retries(cli, f) != 0) {
+		if (cli_save(cli) != 0 ||
+		    send_with_retries(cli, f, NULL) != 0) {
 			fputs("warning: could not tell ", stderr);
 			text_puts(stderr, name);
 			fputs(" that their messages could not be read\n",
@@ -1079,12 +1080,14 @@ message_text(int n, char **words, char *buf, size_t bufsz, size_t *len)
  * same mid on a new connection when no answer comes. 0 or an error code
  * (printed). */
 static int
-send_with_retries(struct cli *cli, json_t *f)
+send_with_retries(struct cli *cli, json_t *f, int *refused)
 {
 	json_t *resp = NULL;
 	int64_t rid;
 	int rc = 0, tries;
 
+	if (refused != NULL)
+		*refused = 0;
 	for (tries = 0;; tries++) {
 		if ((rc = conn_send(cli->conn, json_deep_copy(f), &rid)) == 0)
 			rc = conn_wait_response(cli->conn, rid, &resp,
@@ -1108,10 +1111,33 @@ send_with_retries(struct cli *cli, json_t *f)
 		    "attempts (last: %s)", tries + 1, rc == OFR_E_TIMEOUT ?
 		    "no answer" : conn_error(cli->conn));
 	} else if (rc != 0) {
+		/* answered no to its only try: nothing of it is stored (but
+		 * by "unavailable", a commit cut whose end is not known) */
+		if (refused != NULL && tries == 0 && rc != OFR_E_UNAVAILABLE)
+			*refused = 1;
 		rc = cli_fail_request(cli, rc, resp, "msg.send");
 	}
 	json_decref(resp);
 	return rc;
+}
+
+/* After a send of e that the server refused for good: its running number
+ * is given back when no later one was taken, so that the next message
+ * takes it and the peers see no gap ("held back"). */
+static void
+bind_give_back(struct cli *cli, const struct envelope *e)
+{
+	uint32_t last;
+	int64_t last_t;
+
+	keyfile_bind_get(cli->key, e->case_id, keyfile_pk(cli->key), &last,
+	    &last_t);
+	if (last != e->seq || e->seq == 0 ||
+	    keyfile_bind_set(cli->key, e->case_id, keyfile_pk(cli->key),
+	    e->seq - 1, last_t) != 0)
+		return;
+	cli->dirty = 1;
+	(void)cli_save(cli);
 }
 
 int
@@ -1146,7 +1172,7 @@ messages_send_to(struct cli *cli, int64_t case_id, struct envelope *e,
 	char b64[OFR_B64_LEN(OFR_MID_BYTES)];
 	json_t *cases = NULL, *kase, *f = NULL;
 	size_t ilen = 0;
-	int rc;
+	int rc, refused;
 
 	if ((rc = account_login(cli)) != 0 ||
 	    (rc = cases_list(cli, &cases)) != 0)
@@ -1179,8 +1205,11 @@ messages_send_to(struct cli *cli, int64_t case_id, struct envelope *e,
 		json_decref(f);
 		goto out;
 	}
-	if ((rc = send_with_retries(cli, f)) != 0)
+	if ((rc = send_with_retries(cli, f, &refused)) != 0) {
+		if (refused)
+			bind_give_back(cli, e);
 		goto out;
+	}
 	if (keyfile_history_add(cli->key, case_id, (int64_t)time(NULL), 1,
 	    "me", text, len) == 0)
 		cli->dirty = 1;

@@ -558,6 +558,22 @@ test('core: version 2 read: a meeting and an agreement shown as such, a message 
 	assert.deepEqual([m3.seq, m3.kind, m3.agreement.action, m3.agreement.version], [3, P.ENVELOPE_AGREEMENT, 2, 1]);
 });
 
+test('core: a message the server refused for good gives its running number back: the next one takes it, so the peers see no gap', async () => {
+	const { f, sc, c } = await withCounsellor();
+	const take = f.handlers['msg.send'];
+	f.handlers['msg.send'] = () => ({ error: 'forbidden' });
+	const m = c.send(77, 'refused');
+	await waitFor(() => c.messages(77).find((x) => x.mid === m.mid)?.state === 'failed', 3000, 'refused for good');
+	f.handlers['msg.send'] = take;
+	c.send(77, 'next');
+	await waitFor(() => sc.sent.some((x) => x.case === 77), 3000, 'the next one');
+	const copy = sc.sent.find((x) => x.case === 77).copies.find((x) => x.to === sc.peer.key);
+	const env = P.envelopeParse(sc.peer.open(P.b64Decode(c.key, 32, 32), P.b64Decode(copy.ct, 1, P.OFR_CT_MAX)));
+	assert.deepEqual([env.seq, new TextDecoder().decode(env.text)], [1, 'next']);
+	assert.equal(JSON.parse(c.exportState({ as: 'json' })).cases[0].bindOut.seq, 1, 'kept so');
+	c.logout();
+});
+
 test('core: a case object of another shape than PROTOCOL.md\'s is dropped whole: the case stays as it was, the page goes on, nothing of it is kept', async () => {
 	const { f, sc, c } = await withCounsellor();
 	const errors = [];

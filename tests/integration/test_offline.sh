@@ -85,5 +85,20 @@ clirun client recv --count 1
 assert_eq "the next recv acknowledges it (read already: a repeat)" 0 \
 	"$(sql "SELECT count(*) FROM deliveries")"
 
+step "a message the server refused for good gives its running number back: Sam sees no gap"
+stop_server
+start_server --queue-copies 1
+cli client send "$CASE" "the first, stored" >/dev/null
+clirun client send "$CASE" "the second, over Sam's queue"
+assert_eq "the second is refused (Sam's queue is full)" 1 "$RC"
+assert_contains "  recipient_full" "$ERR" "recipient_full"
+clirun couns recv --count 1
+assert_contains "Sam reads the first" "$OUT" "the first, stored"
+clirun client send "$CASE" "the third"
+assert_eq "the third goes" 0 "$RC"
+clirun couns recv --count 1
+assert_contains "Sam reads the third" "$OUT" "the third"
+assert_not_contains "  with no message held back before it" "$ERR" "held back"
+
 stop_server
 finish
