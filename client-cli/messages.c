@@ -1121,20 +1121,21 @@ send_with_retries(struct cli *cli, json_t *f, int *refused)
 	return rc;
 }
 
-/* After a send of e that the server refused for good: its running number
- * is given back when no later one was taken, so that the next message
- * takes it and the peers see no gap ("held back"). */
+/* After a send of running number seq in case_id that the server refused
+ * for good: the number is given back when no later one was taken, so
+ * that the next message takes it and the peers see no gap ("held
+ * back"). */
 static void
-bind_give_back(struct cli *cli, const struct envelope *e)
+bind_give_back(struct cli *cli, int64_t case_id, uint32_t seq)
 {
 	uint32_t last;
 	int64_t last_t;
 
-	keyfile_bind_get(cli->key, e->case_id, keyfile_pk(cli->key), &last,
+	keyfile_bind_get(cli->key, case_id, keyfile_pk(cli->key), &last,
 	    &last_t);
-	if (last != e->seq || e->seq == 0 ||
-	    keyfile_bind_set(cli->key, e->case_id, keyfile_pk(cli->key),
-	    e->seq - 1, last_t) != 0)
+	if (last != seq || seq == 0 ||
+	    keyfile_bind_set(cli->key, case_id, keyfile_pk(cli->key),
+	    seq - 1, last_t) != 0)
 		return;
 	cli->dirty = 1;
 	(void)cli_save(cli);
@@ -1207,7 +1208,7 @@ messages_send_to(struct cli *cli, int64_t case_id, struct envelope *e,
 	}
 	if ((rc = send_with_retries(cli, f, &refused)) != 0) {
 		if (refused)
-			bind_give_back(cli, e);
+			bind_give_back(cli, e->case_id, e->seq);
 		goto out;
 	}
 	if (keyfile_history_add(cli->key, case_id, (int64_t)time(NULL), 1,
@@ -1380,6 +1381,7 @@ struct chat {
 	int64_t pending[CHAT_WINDOW + 1];	/* request ids in flight */
 	char *ptext[CHAT_WINDOW + 1];		/* and their texts */
 	size_t plen[CHAT_WINDOW + 1];
+	uint32_t pseq[CHAT_WINDOW + 1];		/* and running numbers */
 	int npending, nsends;
 	int64_t ack_id;		/* the msg.ack in flight, or 0 */
 	int failed;		/* a line not sent, a request refused */
@@ -1391,7 +1393,8 @@ chat_send(struct chat *ch, const char *line, size_t len)
 {
 	uint8_t mid[OFR_MID_BYTES];
 	json_t *kase = cases_find(ch->cases, ch->id), *f = NULL;
-	int64_t rid;
+	int64_t rid, t;
+	uint32_t seq;
 
 	if (len == 0)
 		return;
@@ -1408,14 +1411,19 @@ chat_send(struct chat *ch, const char *line, size_t len)
 		ch->failed = 1;
 		return;
 	}
+	/* the number it took (messages_seal bound it) */
+	keyfile_bind_get(ch->cli->key, ch->id, keyfile_pk(ch->cli->key), &seq,
+	    &t);
 	if (conn_send(ch->cli->conn, f, &rid) != 0) {
 		cli_fail(OFR_E_TOO_BIG, "message not sent");
+		bind_give_back(ch->cli, ch->id, seq);
 		ch->failed = 1;
 		return;
 	}
 	if ((ch->ptext[ch->npending] = malloc(len + 1)) != NULL)
 		memcpy(ch->ptext[ch->npending], line, len);
 	ch->plen[ch->npending] = len;
+	ch->pseq[ch->npending] = seq;
 	ch->pending[ch->npending++] = rid;
 	ch->nsends++;
 }
@@ -1436,6 +1444,7 @@ chat_response(struct chat *ch, json_t *f)
 	json_t *re = json_object_get(f, "re");
 	int64_t id = json_integer_value(re);
 	int is_ack, ok = strcmp(frame_type(f), "error") != 0;
+	const char *code = json_string_value(json_object_get(f, "code"));
 
 	if (!json_is_integer(re))
 		return 0;
@@ -1453,11 +1462,16 @@ chat_response(struct chat *ch, json_t *f)
 		    ch->cli->key, ch->id, (int64_t)time(NULL), 1, "me",
 		    ch->ptext[i], ch->plen[i]) == 0)
 			ch->cli->dirty = 1;
+		/* refused for good (its one try; not "unavailable", a
+		 * commit cut whose end is not known): nothing stored */
+		if (!ok && (code == NULL || strcmp(code, "unavailable") != 0))
+			bind_give_back(ch->cli, ch->id, ch->pseq[i]);
 		chat_text_free(ch->ptext[i], ch->plen[i]);
 		ch->npending--;
 		ch->pending[i] = ch->pending[ch->npending];
 		ch->ptext[i] = ch->ptext[ch->npending];
 		ch->plen[i] = ch->plen[ch->npending];
+		ch->pseq[i] = ch->pseq[ch->npending];
 		ch->ptext[ch->npending] = NULL;
 		ch->nsends--;
 	}

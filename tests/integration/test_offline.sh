@@ -99,6 +99,25 @@ assert_eq "the third goes" 0 "$RC"
 clirun couns recv --count 1
 assert_contains "Sam reads the third" "$OUT" "the third"
 assert_not_contains "  with no message held back before it" "$ERR" "held back"
+# the same in chat: a line refused for good gives its number back
+cli client send "$CASE" "the fourth, stored" >/dev/null
+mkfifo "$T/chat.in"
+exec 7<>"$T/chat.in"
+cli client chat "$CASE" <"$T/chat.in" >/dev/null 2>"$T/chat.err" 7>&- &
+chat_pid=$!
+printf 'the fifth, over the queue\n' >&7
+_refused() { grep -q recipient_full "$T/chat.err"; }
+wait_for "the chat to be told recipient_full" 20 _refused &&
+	pass "chat: the fifth is refused (Sam's queue is full)" ||
+	fail "chat: $(cat "$T/chat.err")"
+clirun couns recv --count 1
+assert_contains "Sam reads the fourth" "$OUT" "the fourth, stored"
+printf 'the sixth\n' >&7
+exec 7>&-
+wait "$chat_pid" || true
+clirun couns recv --count 1
+assert_contains "Sam reads chat's sixth" "$OUT" "the sixth"
+assert_not_contains "  with no message held back before it" "$ERR" "held back"
 
 stop_server
 finish
