@@ -335,6 +335,11 @@ int keyfile_bind_set(struct keyfile *k, int64_t case_id,
 int keyfile_item_add(struct keyfile *k, int64_t case_id, int64_t ts,
     int sent, const char *name, const uint8_t *body, size_t len);
 
+/* Makes room for one ASKED record when s holds KS_ASKED_MAX: drops the
+ * oldest that is not its case's first (a yes, which goes before its own
+ * mark of use, or such a mark), or, all being firsts, the oldest. */
+void keyfile_asked_room(struct ks_state *s);
+
 /* What keyfile_forget_case() removed. */
 struct ks_forgot {
 	size_t messages, contacts, sessions;

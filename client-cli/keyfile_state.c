@@ -712,36 +712,57 @@ keyfile_plain_write(const struct keyfile *k, uint8_t *buf, size_t *len)
 	return rc;
 }
 
+void
+keyfile_asked_room(struct ks_state *s)
+{
+	size_t i, j, drop = 0;
+
+	if (s->n_asked < KS_ASKED_MAX)
+		return;
+	/* the oldest record that is not its case's first (where the case
+	 * began, which says what its counsellors are checked against): a
+	 * yes, or the mark of one used. A yes is older than its mark, so it
+	 * goes first, and a mark left alone keeps nothing usable. Where
+	 * every record is a case's first, the oldest case's goes. */
+	for (i = 0; i < s->n_asked; i++) {
+		for (j = 0; j < i; j++)
+			if (s->asked[j].case_id == s->asked[i].case_id)
+				break;
+		if (j < i) {
+			drop = i;
+			break;
+		}
+	}
+	memmove(&s->asked[drop], &s->asked[drop + 1],
+	    (s->n_asked - drop - 1) * sizeof(s->asked[0]));
+	s->n_asked--;
+}
+
 /* A file before VERSION kept no yes a handover used: every yes to a
  * referral in it (each case's ASKED record but its first) is taken as
  * used, so a handover to it is a changed key (a yes still to use is lost:
  * the user confirms the new key), never a server's swap; past
- * KS_ASKED_MAX the oldest records go, as trust_asked drops them. */
+ * KS_ASKED_MAX records go as trust_asked drops them (keyfile_asked_room). */
 static void
 asked_used(struct ks_state *s)
 {
-	size_t n = s->n_asked;
+	struct ks_asked add[KS_ASKED_MAX];
+	size_t i, j, n_add = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		int first = 1;
-
-		for (size_t j = 0; j < i && first; j++)
-			first = s->asked[j].case_id != s->asked[i].case_id;
-		if (first || s->asked[i].programme <= 0)
-			continue;
-		if (s->n_asked == KS_ASKED_MAX) {
-			memmove(&s->asked[0], &s->asked[1], (KS_ASKED_MAX - 1) *
-			    sizeof(s->asked[0]));
-			s->n_asked--;
-			if (i == 0)
+	for (i = 0; i < s->n_asked; i++) {
+		for (j = 0; j < i; j++)
+			if (s->asked[j].case_id == s->asked[i].case_id)
 				break;
-			i--;
-			n--;
-		}
-		s->asked[s->n_asked].case_id = s->asked[i].case_id;
-		s->asked[s->n_asked].programme = -s->asked[i].programme;
-		s->n_asked++;
+		if (j == i || s->asked[i].programme <= 0)
+			continue;	/* a case's first, or a mark */
+		add[n_add].case_id = s->asked[i].case_id;
+		add[n_add++].programme = -s->asked[i].programme;
 	}
+	for (i = 0; i < n_add; i++) {
+		keyfile_asked_room(s);
+		s->asked[s->n_asked++] = add[i];
+	}
+	sodium_memzero(add, sizeof(add));
 }
 
 /* Parses one record of type t (payload p, n bytes) of a file of version

@@ -702,11 +702,7 @@ trust_asked(struct cli *cli, int64_t case_id, int64_t programme)
 {
 	struct ks_state *s = keyfile_state(cli->key);
 
-	if (s->n_asked == KS_ASKED_MAX) {
-		memmove(s->asked, s->asked + 1, (KS_ASKED_MAX - 1) *
-		    sizeof(s->asked[0]));
-		s->n_asked--;
-	}
+	keyfile_asked_room(s);
 	s->asked[s->n_asked].case_id = case_id;
 	s->asked[s->n_asked].programme = programme;
 	s->n_asked++;

@@ -852,7 +852,8 @@ test_lock(void)
 }
 
 /*
- * forget CASE takes the sessions with the case's people met in no other
+ * The ASKED records' room (keyfile_asked_room); then forget CASE takes
+ * the sessions with the case's people met in no other
  * case: its participants pinned by role, its colleagues confirmed, and a
  * former counsellor that wrote there (a sender's place kept); not one met
  * in another case too, however it was met there.
@@ -894,6 +895,29 @@ test_forget(void)
 	keyfile_shown_set(k, 78, (const uint8_t (*)[32])peer[4], 1, 0);
 	CHECK_EQ_INT(keyfile_bind_set(k, 77, peer[4], 1, 10), 0);
 	CHECK_EQ_INT(keyfile_bind_set(k, 78, peer[5], 1, 10), 0);
+	/* ASKED records full: the oldest that is not its case's first goes
+	 * (case 1 began at 10, its yes to 20 goes, then its mark), never
+	 * the record of where a case began while another is there */
+	s->n_asked = 0;
+	s->asked[s->n_asked++] = (struct ks_asked){ 1, 10 };
+	s->asked[s->n_asked++] = (struct ks_asked){ 1, 20 };
+	s->asked[s->n_asked++] = (struct ks_asked){ 1, -20 };
+	for (i = s->n_asked; i < KS_ASKED_MAX; i++)
+		s->asked[i] = (struct ks_asked){ (int64_t)(1000 + i), 5 };
+	s->n_asked = KS_ASKED_MAX;
+	keyfile_asked_room(s);
+	CHECK_EQ_INT((int)s->n_asked, KS_ASKED_MAX - 1);
+	CHECK(s->asked[0].case_id == 1 && s->asked[0].programme == 10);
+	CHECK(s->asked[1].case_id == 1 && s->asked[1].programme == -20);
+	s->asked[s->n_asked++] = (struct ks_asked){ 2000, 6 };
+	keyfile_asked_room(s);
+	CHECK(s->asked[0].case_id == 1 && s->asked[0].programme == 10);
+	CHECK(s->asked[1].case_id == 1003 && s->asked[1].programme == 5);
+	s->asked[s->n_asked++] = (struct ks_asked){ 2001, 6 };
+	keyfile_asked_room(s);	/* all firsts: the oldest */
+	CHECK(s->asked[0].case_id == 1003);
+	CHECK_EQ_INT((int)s->n_asked, KS_ASKED_MAX - 1);
+	s->n_asked = 0;
 	keyfile_forget_case(k, 77, &f);
 	CHECK_EQ_INT((int)f.sessions, 3);
 	CHECK_EQ_INT((int)s->n_sessions, 3);
