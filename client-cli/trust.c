@@ -154,8 +154,10 @@ trust_check_case(struct cli *cli, json_t *kase)
 		if (memcmp(c->key, key, sizeof(key)) != 0 &&
 		    (partner = handed_over(cli, kase, c->key, key)) > 0) {
 			/* carried over, and the yes used: saved together
-			 * (trust_asked saves) */
+			 * (trust_asked saves); a new key, not verified (the
+			 * one before may have been) */
 			memcpy(c->key, key, sizeof(key));
+			c->verified = 0;
 			cli->dirty = 1;
 			trust_asked(cli, id, -partner);
 			continue;

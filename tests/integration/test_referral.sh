@@ -338,6 +338,8 @@ keygen client10
 c=$(field "$(cli client10 request --language en --topic leaving --programme "$A")" case)
 cli couns send "$c" "hello from Sam" >/dev/null
 assert_contains "client10 reads Sam (his key pinned)" "$(cli client10 recv --count 1)" "hello from Sam"
+verify_shown client10 "$c" Sam >/dev/null
+assert_match "  and compared his safety number" "$(cli client10 safety "$c")" '^Sam .* verified'
 cli couns referral propose "$c" "$B" >/dev/null
 cli_out out client10 referral accept "$c"
 assert_match "B's counsellor joins" "$out" '^counsellor: (Lou|Pia): '
@@ -350,6 +352,8 @@ assert_match "the new counsellor proposes A" "$out" '^referral: proposed$'
 clirun client10 send "$c" "to my counsellor at Second Path"
 assert_eq "client10's send goes" 0 "$RC"
 assert_not_contains "  no changed key" "$ERR" "changed"
+assert_not_contains "  the new counsellor not verified: his number was never compared" \
+	"$(cli client10 safety "$c")" " verified"
 assert_eq "  a copy stored for the new counsellor" 1 \
 	"$(sql "SELECT count(*) FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE d.recipient_id = $(account_id "$new") AND m.case_id = $c AND m.sender_id = $(account_id client10)")"
 
