@@ -804,6 +804,7 @@ export class Core extends Emitter {
 			if (want != null) p.asked_programme = want;
 		}
 		await this.handOver(e, k);
+		if (e.kase !== k) return;	// a newer listing came meanwhile: it decides
 		for (const p of this.e2e.checkCase(k)) {
 			const tag = `${p.role}:${p.key}`;
 			if (e.announced.has(tag)) continue;

@@ -462,6 +462,38 @@ test('a referral: the partner the client accepted is not refused, only under the
 	assert.deepEqual(JSON.parse(n.exportState({ as: 'json' })).cases[0].yes, [], 'the yes used');
 	n.logout();
 
+	// two listings handed over at once, the second read while the first's
+	// certificate check waits (a refetch runs beside the pushes): one yes
+	// carries one key over, the newest listing's (Pia's), not Lou's first
+	const r2 = await core(f, { pins });
+	await r2.login();
+	await r2.requestCase({ language: 'en', programme: 1 });
+	f.push({ type: 'case', case: at(r2.key, 'proposed') });
+	await waitFor(() => r2.caseOf(77).referral?.status === 'proposed', 3000, 'the proposal');
+	await r2.referralAnswer(77, true);
+	const answerGet = f.handlers['programme.get'], held = [];
+	f.handlers['programme.get'] = (fr, sock) => {
+		held.push([fr, sock]);
+		return null;
+	};
+	let carried = 0;
+	const forget = r2.e2e.forgetRole.bind(r2.e2e);
+	r2.e2e.forgetRole = (...args) => {
+		carried++;
+		return forget(...args);
+	};
+	r2.trust.fresh.clear();
+	const toLou = r2.caseUpdate(at(r2.key, 'completed', lou, true));
+	await waitFor(() => held.length > 0, 3000, 'Lou\'s check asked');
+	const toPia = r2.caseUpdate(at(r2.key, 'completed', pia, true));
+	f.handlers['programme.get'] = answerGet;
+	for (const [fr, sock] of held) f.send(sock, { type: 'programme.get.ok', re: fr.id, ...answerGet(fr, sock) });
+	await Promise.all([toLou, toPia]);
+	assert.equal(carried, 1, 'one key carried over');
+	assert.deepEqual([counsellorOf(r2).key, r2.caseOf(77).blocked], [pia.peer.key, false]);
+	assert.deepEqual(JSON.parse(r2.exportState({ as: 'json' })).cases[0].yes, [], 'the yes used');
+	r2.logout();
+
 	// a yes the server refused keeps nothing: a handover then is a changed key
 	const h = await core(f, { pins });
 	await h.login();
