@@ -108,7 +108,8 @@ handed_over(struct cli *cli, json_t *kase, const uint8_t old[OFR_PK_BYTES],
 	int left = 0;
 	size_t i;
 
-	if (p == NULL || partner <= 0 || cases_is_colleague(p))
+	if (p == NULL || partner <= 0 || !cases_is_counsellor(p) ||
+	    cases_is_colleague(p))
 		return 0;
 	json_array_foreach(json_object_get(kase, "former"), i, p) {
 		const char *why = json_string_value(json_object_get(p,
