@@ -402,6 +402,15 @@ test('a referral: the partner the client accepted is not refused, only under the
 	f.handlers['case.list'] = () => ({ cases: [] });
 	f.handlers['case.request'] = (fr, s) => ({ case: sc.kase(s.clientKey) });
 	const pins = [[1, b64(a.publicKey)]];
+	/* a new client of a case of Sam's (1), a referral to 2 proposed in it */
+	const proposed = async () => {
+		const x = await core(f, { pins });
+		await x.login();
+		await x.requestCase({ language: 'en', programme: 1 });
+		f.push({ type: 'case', case: at(x.key, 'proposed') });
+		await waitFor(() => x.caseOf(77).referral?.status === 'proposed', 3000, 'the proposal');
+		return x;
+	};
 	const c = await core(f, { pins });
 	await c.login();
 	await c.requestCase({ language: 'en', programme: 1 });
@@ -447,11 +456,7 @@ test('a referral: the partner the client accepted is not refused, only under the
 	// a handover this page did not see before Lou proposed a new referral
 	// (back to 1): the case lists Lou in Sam's place, the referral now is
 	// the new one; Lou's key is taken for Sam's all the same
-	const n = await core(f, { pins });
-	await n.login();
-	await n.requestCase({ language: 'en', programme: 1 });
-	f.push({ type: 'case', case: at(n.key, 'proposed') });
-	await waitFor(() => n.caseOf(77).referral?.status === 'proposed', 3000, 'the proposal');
+	const n = await proposed();
 	await n.referralAnswer(77, true);
 	const later = at(n.key, 'completed', lou, true);
 	later.referral = { id: 6, from: 2, partner: 1, status: 'proposed', proposed: NOW + 5, counsellor: null,
@@ -465,11 +470,7 @@ test('a referral: the partner the client accepted is not refused, only under the
 	// two listings handed over at once, the second read while the first's
 	// certificate check waits (a refetch runs beside the pushes): one yes
 	// carries one key over, the newest listing's (Pia's), not Lou's first
-	const r2 = await core(f, { pins });
-	await r2.login();
-	await r2.requestCase({ language: 'en', programme: 1 });
-	f.push({ type: 'case', case: at(r2.key, 'proposed') });
-	await waitFor(() => r2.caseOf(77).referral?.status === 'proposed', 3000, 'the proposal');
+	const r2 = await proposed();
 	await r2.referralAnswer(77, true);
 	const answerGet = f.handlers['programme.get'], held = [];
 	f.handlers['programme.get'] = (fr, sock) => {
@@ -495,11 +496,7 @@ test('a referral: the partner the client accepted is not refused, only under the
 	r2.logout();
 
 	// a yes the server refused keeps nothing: a handover then is a changed key
-	const h = await core(f, { pins });
-	await h.login();
-	await h.requestCase({ language: 'en', programme: 1 });
-	f.push({ type: 'case', case: at(h.key, 'proposed') });
-	await waitFor(() => h.caseOf(77).referral?.status === 'proposed', 3000, 'the proposal');
+	const h = await proposed();
 	f.handlers['referral.answer'] = () => ({ error: 'bad_state' });
 	await assert.rejects(h.referralAnswer(77, true), { code: 'bad_state' });
 	f.push({ type: 'case', case: at(h.key, 'completed', lou, true) });
@@ -522,11 +519,7 @@ test('a referral: the partner the client accepted is not refused, only under the
 	await waitFor(() => m.caseOf(77).blocked === true, 3000, 'a handover to where the case began: a changed key');
 	f.handlers['referral.answer'] = (fr, s) => ({ case: at(s.clientKey, 'accepted', lou) });
 	// a yes to 2, and the case "handed over" to a counsellor of 1: not the partner's
-	const q = await core(f, { pins });
-	await q.login();
-	await q.requestCase({ language: 'en', programme: 1 });
-	f.push({ type: 'case', case: at(q.key, 'proposed') });
-	await waitFor(() => q.caseOf(77).referral?.status === 'proposed', 3000, 'the proposal');
+	const q = await proposed();
 	await q.referralAnswer(77, true);
 	const wrong = at(q.key, 'completed', s2, true);
 	wrong.referral.partner = 2;
@@ -570,11 +563,7 @@ test('a referral: the partner the client accepted is not refused, only under the
 
 	// a partner's key only the server vouches for: refused, though accepted
 	sc.progs[2].vouched_by = [];
-	const g = await core(f, { pins });
-	await g.login();
-	await g.requestCase({ language: 'en', programme: 1 });
-	f.push({ type: 'case', case: at(g.key, 'proposed') });
-	await waitFor(() => g.caseOf(77).referral?.status === 'proposed', 3000, 'the proposal');
+	const g = await proposed();
 	const r = await g.referralAnswer(77, true);
 	assert.deepEqual([r.referral.counsellor.certified, r.referral.counsellor.refused], [false, 'untrusted_programme']);
 	// and a counsellor of a programme it did not accept, though vouched for
