@@ -94,7 +94,7 @@ export class Conn extends Emitter {
 		this.state = 'offline';
 		this.ws = null;
 		this.nextId = 1;
-		this.pending = [];	// {frame, retry, resolve, reject, id, timer, sent}
+		this.pending = [];	// {frame, retry, resolve, reject, id, timer, sent, sends}
 		this.inflight = new Map();	// id -> pending entry
 		this.attempt = 0;
 		this.wanted = false;	// keep connecting
@@ -159,7 +159,7 @@ export class Conn extends Emitter {
 		if (this.pending.length >= PENDING_MAX)
 			return Promise.reject(new OfframpError(ERR.LIMIT, 'too many requests waiting'));
 		return new Promise((resolve, reject) => {
-			const p = { frame, retry: Boolean(opts.retry), resolve, reject, id: 0, timer: null, sent: false,
+			const p = { frame, retry: Boolean(opts.retry), resolve, reject, id: 0, timer: null, sent: false, sends: 0,
 				timeoutMs: opts.timeoutMs ?? this.timeoutMs };
 			this.pending.push(p);
 			if (!p.retry) p.timer = this.later(() => this.expire(p), p.timeoutMs);
@@ -309,6 +309,7 @@ export class Conn extends Emitter {
 			return;
 		}
 		p.sent = true;
+		p.sends++;
 		this.inflight.set(p.id, p);
 		// a retried request still needs an answer per attempt, else reconnect
 		if (p.retry) p.attemptTimer = this.later(() => {
@@ -349,8 +350,15 @@ export class Conn extends Emitter {
 		this.clear(p.timer);
 		this.clear(p.attemptTimer);
 		this.pending = this.pending.filter((x) => x !== p);
-		if (f.type === 'error') p.reject(errorOf(f));
-		else p.resolve(f);
+		if (f.type === 'error') {
+			// how many times it went: an error answer to a request sent
+			// more than once says nothing of what an earlier try did
+			const err = errorOf(f);
+			err.sends = p.sends;
+			p.reject(err);
+		} else {
+			p.resolve(f);
+		}
 	}
 
 	async challenge(ws, f) {

@@ -1213,10 +1213,12 @@ export class Core extends Emitter {
 					continue;
 				}
 				e.outbox.shift();
-				// refused for good, and no try of it before may be stored:
-				// its running number is given back when none was taken
-				// after it, or the peers see the next one "held back"
-				if (!asked && m.bind && e.bindOut?.seq === m.bind.seq) e.bindOut = { ...e.bindOut, seq: m.bind.seq - 1 };
+				// refused for good, and no try of it may be stored (none
+				// before, and this one sent once: a try cut by a reconnect
+				// may be): its running number is given back when none was
+				// taken after it, or the peers see the next one "held back"
+				if (!asked && err.sends === 1 && m.bind && e.bindOut?.seq === m.bind.seq)
+					e.bindOut = { ...e.bindOut, seq: m.bind.seq - 1 };
 				delete m.bind;
 				this.setMsg(e, m, 'failed', err.code);
 				this.fail(err, 'msg.send');

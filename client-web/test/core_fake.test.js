@@ -574,6 +574,27 @@ test('core: a message the server refused for good gives its running number back:
 	c.logout();
 });
 
+test('core: a message whose try a reconnect cut keeps its number when the retry is refused: that try may be stored', async () => {
+	const { f, sc, c } = await withCounsellor();
+	const take = f.handlers['msg.send'];
+	let tries = 0;
+	f.handlers['msg.send'] = (fr, sock) => {
+		if (++tries > 1) return { error: 'not_found' };
+		take(fr, sock);		// stored, and the answer lost with the connection
+		sock.terminate();
+		return null;
+	};
+	const m = c.send(77, 'stored, its answer lost');
+	await waitFor(() => c.messages(77).find((x) => x.mid === m.mid)?.state === 'failed', 10000, 'refused at the retry');
+	f.handlers['msg.send'] = take;
+	c.send(77, 'next');
+	await waitFor(() => sc.sent.filter((x) => x.case === 77).length === 2, 10000, 'the next one');
+	const seqs = sc.sent.filter((x) => x.case === 77).map((fr) => P.envelopeParse(sc.peer.open(P.b64Decode(c.key, 32, 32),
+		P.b64Decode(fr.copies.find((x) => x.to === sc.peer.key).ct, 1, P.OFR_CT_MAX))).seq);
+	assert.deepEqual(seqs, [1, 2], 'no number stored twice');
+	c.logout();
+});
+
 test('core: a case object of another shape than PROTOCOL.md\'s is dropped whole: the case stays as it was, the page goes on, nothing of it is kept', async () => {
 	const { f, sc, c } = await withCounsellor();
 	const errors = [];
