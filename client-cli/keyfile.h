@@ -335,6 +335,13 @@ int keyfile_bind_set(struct keyfile *k, int64_t case_id,
 int keyfile_item_add(struct keyfile *k, int64_t case_id, int64_t ts,
     int sent, const char *name, const uint8_t *body, size_t len);
 
+/* 1 when programme (> 0) was asked for in case_id: its first record (where
+ * it began), a yes to a referral to it, or the mark of such a yes used; 0
+ * when the case has records and none is it; -1 when it has none (no
+ * programme asked). */
+int keyfile_asked_for(const struct ks_state *s, int64_t case_id,
+    int64_t programme);
+
 /* Makes room for one ASKED record when s holds KS_ASKED_MAX: drops the
  * oldest that is not its case's first (a yes, which goes before its own
  * mark of use, or such a mark), or, all being firsts, the oldest. */

@@ -712,6 +712,25 @@ keyfile_plain_write(const struct keyfile *k, uint8_t *buf, size_t *len)
 	return rc;
 }
 
+int
+keyfile_asked_for(const struct ks_state *s, int64_t case_id,
+    int64_t programme)
+{
+	int any = 0;
+
+	for (size_t i = 0; i < s->n_asked; i++) {
+		if (s->asked[i].case_id != case_id)
+			continue;
+		/* a mark of a yes used (-programme) says it was asked for
+		 * too: its yes may have gone at the cap */
+		if (programme > 0 && (s->asked[i].programme == programme ||
+		    s->asked[i].programme == -programme))
+			return 1;
+		any = 1;
+	}
+	return any ? 0 : -1;
+}
+
 void
 keyfile_asked_room(struct ks_state *s)
 {

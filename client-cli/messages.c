@@ -1112,8 +1112,11 @@ send_with_retries(struct cli *cli, json_t *f, int *refused)
 		    "no answer" : conn_error(cli->conn));
 	} else if (rc != 0) {
 		/* answered no to its only try: nothing of it is stored (but
-		 * by "unavailable", a commit cut whose end is not known) */
-		if (refused != NULL && tries == 0 && rc != OFR_E_UNAVAILABLE)
+		 * by "unavailable", a commit cut whose end is not known, and
+		 * "internal", which a store that failed to undo a commit may
+		 * answer) */
+		if (refused != NULL && tries == 0 && rc != OFR_E_UNAVAILABLE &&
+		    rc != OFR_E_INTERNAL)
 			*refused = 1;
 		rc = cli_fail_request(cli, rc, resp, "msg.send");
 	}
@@ -1462,9 +1465,10 @@ chat_response(struct chat *ch, json_t *f)
 		    ch->cli->key, ch->id, (int64_t)time(NULL), 1, "me",
 		    ch->ptext[i], ch->plen[i]) == 0)
 			ch->cli->dirty = 1;
-		/* refused for good (its one try; not "unavailable", a
-		 * commit cut whose end is not known): nothing stored */
-		if (!ok && (code == NULL || strcmp(code, "unavailable") != 0))
+		/* refused for good (its one try; not "unavailable" nor
+		 * "internal", as send_with_retries): nothing stored */
+		if (!ok && code != NULL && strcmp(code, "unavailable") != 0 &&
+		    strcmp(code, "internal") != 0)
 			bind_give_back(ch->cli, ch->id, ch->pseq[i]);
 		chat_text_free(ch->ptext[i], ch->plen[i]);
 		ch->npending--;

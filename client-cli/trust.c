@@ -742,20 +742,12 @@ trust_unasked(struct cli *cli, int64_t case_id, int64_t programme)
 static int
 check_asked(struct cli *cli, int64_t case_id, json_t *p)
 {
-	struct ks_state *s = keyfile_state(cli->key);
 	json_t *prog = json_object_get(p, "programme");
-	int asked = 0;
 
-	for (size_t i = s->n_asked; i-- > 0;) {
-		if (s->asked[i].case_id != case_id)
-			continue;
-		if (json_is_integer(prog) &&
-		    json_integer_value(prog) == s->asked[i].programme)
-			return 0;
-		asked = 1;
-	}
-	return asked ? refuse(cases_participant_name(p), "not of the "
-	    "programme you asked for") : 0;
+	return keyfile_asked_for(keyfile_state(cli->key), case_id,
+	    json_is_integer(prog) ? json_integer_value(prog) : 0) == 0 ?
+	    refuse(cases_participant_name(p), "not of the programme you "
+	    "asked for") : 0;
 }
 
 int

@@ -905,10 +905,17 @@ test_forget(void)
 	for (i = s->n_asked; i < KS_ASKED_MAX; i++)
 		s->asked[i] = (struct ks_asked){ (int64_t)(1000 + i), 5 };
 	s->n_asked = KS_ASKED_MAX;
+	CHECK_EQ_INT(keyfile_asked_for(s, 1, 20), 1);
 	keyfile_asked_room(s);
 	CHECK_EQ_INT((int)s->n_asked, KS_ASKED_MAX - 1);
 	CHECK(s->asked[0].case_id == 1 && s->asked[0].programme == 10);
 	CHECK(s->asked[1].case_id == 1 && s->asked[1].programme == -20);
+	/* the yes went, its mark says 20 was asked for: the counsellor the
+	 * case was handed over to is not refused (review) */
+	CHECK_EQ_INT(keyfile_asked_for(s, 1, 20), 1);
+	CHECK_EQ_INT(keyfile_asked_for(s, 1, 10), 1);
+	CHECK_EQ_INT(keyfile_asked_for(s, 1, 30), 0);
+	CHECK_EQ_INT(keyfile_asked_for(s, 999, 30), -1);
 	s->asked[s->n_asked++] = (struct ks_asked){ 2000, 6 };
 	keyfile_asked_room(s);
 	CHECK(s->asked[0].case_id == 1 && s->asked[0].programme == 10);
