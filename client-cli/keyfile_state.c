@@ -741,7 +741,8 @@ keyfile_asked_room(struct ks_state *s)
 	/* the oldest record that is not its case's first (where the case
 	 * began, which says what its counsellors are checked against): a
 	 * yes, or the mark of one used. A yes is older than its mark, so it
-	 * goes first, and a mark left alone keeps nothing usable. Where
+	 * goes first; a mark left alone leaves no yes to use, and still
+	 * says the programme was asked for (keyfile_asked_for). Where
 	 * every record is a case's first, the oldest case's goes. */
 	for (i = 0; i < s->n_asked; i++) {
 		for (j = 0; j < i; j++)
@@ -1000,7 +1001,6 @@ keyfile_seen_prune(struct keyfile *k)
 }
 
 
-/* 1 when key is a contact of a case other than case_id. */
 /*
  * 1 when key is met in case_id (other: 0), or in another case than
  * case_id (other: 1), as this file knows the cases' people: a key pinned
