@@ -79,7 +79,6 @@ export const REFUSED_CASE = 50;
 export const OUTBOX_CASE = 100;
 /** Cases kept. */
 export const CASES_MAX = 1000;
-/* The reasons a counsellor's certificate is refused (trust.js, checkCert). */
 /*
  * What a case shows of a counsellor's certificate is the answer of a check
  * of what the server lists now: a check depends on the key, the
@@ -98,6 +97,7 @@ function certKeep(e, p, ok) {
 	e.certOk.set(tag, ok);
 }
 
+/* The reasons a counsellor's certificate is refused (trust.js, checkCert). */
 const CERT_REFUSALS = new Set(['wrong_programme', 'no_programme_key', 'untrusted_programme', 'uncertified', 'revoked']);
 const RECOVERY_MAGIC = ascii('OFRR');
 const RECOVERY_VERSION = 2;	// 1: keys pinned on first use (dropped when read)
