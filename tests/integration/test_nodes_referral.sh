@@ -216,6 +216,12 @@ for r in loua kimb maxa beab; do
 		echo "   ($r had it)"
 	elif [[ "$a" =~ \"code\":\"not_found\" ]]; then
 		lost=$((lost + 1))
+	elif [ "$r" = maxa ] && [[ "$a" =~ \"code\":\"bad_state\" ]] &&
+		[[ "$ANSWER_beab" =~ \"type\":\"case\.assign\.ok\" ]]; then
+		# Bea's assignment came first and put Max in the case: a take
+		# by one in it is bad_state (PROTOCOL.md, case.take)
+		lost=$((lost + 1))
+		echo "   ($r: bad_state, in the case by Bea's assignment)"
 	elif [[ "$a" =~ \"code\":\"unavailable\" ]]; then
 		# a deadlock between the turns of the two nodes (node b's turn
 		# holds the referral Kim took and waits for Max's row, which an
@@ -228,7 +234,7 @@ for r in loua kimb maxa beab; do
 		fail "$r: neither ok nor not_found: $a"
 	fi
 done
-assert_eq "one had it, three were told not_found (or unavailable)" "1 3" "$won $lost"
+assert_eq "one had it, three were told not_found (or unavailable; Max bad_state once Bea gave it him)" "1 3" "$won $lost"
 assert_eq "one counsellor of B is in c5's case, the referral's" \
 	"1|$(sql "SELECT receiver_id FROM referrals WHERE case_id = $CASE_c5")" \
 	"$(b_members "$CASE_c5")|$(sql "SELECT max(m.account_id)
