@@ -788,10 +788,13 @@ export class Core extends Emitter {
 	async caseUpdate(k, listed = false) {
 		if (!caseShapeOk(k)) return;
 		const old = this.cs.get(k.id);
-		const previous = old ? this.view(old) : null;
+		// what the views were told last: a listing replaced while it
+		// waited (below) told them nothing
+		const previous = old ? old.told ?? this.view(old) : null;
 		if (!old && this.cs.size >= CASES_MAX) return;
 		const e = this.entry(k.id, k);
 		e.kase = k;
+		e.listing = k;	// the newest listing given here (a queue push copies e.kase)
 		// a colleague confirmed here and gone since is shown again first,
 		// however the server lists it when it comes back
 		if (e.shown?.length) e.shown = e.shown.filter((key) => (Array.isArray(k.participants) ? k.participants : []).some((p) => p?.key === key));
@@ -804,7 +807,7 @@ export class Core extends Emitter {
 			if (want != null) p.asked_programme = want;
 		}
 		await this.handOver(e, k);
-		if (e.kase !== k) return;	// a newer listing came meanwhile: it decides
+		if (e.listing !== k) return;	// a newer listing came meanwhile: it decides
 		for (const p of this.e2e.checkCase(k)) {
 			const tag = `${p.role}:${p.key}`;
 			if (e.announced.has(tag)) continue;
@@ -827,9 +830,19 @@ export class Core extends Emitter {
 		if (this.acct?.role === 'counsellor' && mine && !listed &&
 		    (!previous || !previous.participants.some((p) => p.me)))
 			this.emit('newcase', { case: now });
-		if (!previous || JSON.stringify(previous) !== JSON.stringify(now) || !listed)
+		if (!previous || JSON.stringify(previous) !== JSON.stringify(now) || !listed) {
+			e.told = now;
 			this.emit('case', { case: now, previous });
+		}
 		this.flush(k.id);
+	}
+
+	/* Tells the views case entry e as it is now (a 'case' event, previous:
+	 * the view before), and keeps what it told: an update's previous. */
+	tell(e, previous) {
+		const now = this.view(e);
+		e.told = now;
+		this.emit('case', { case: now, previous });
 	}
 
 	/*
@@ -842,7 +855,7 @@ export class Core extends Emitter {
 		if (!p || participantRole(p) !== 'counsellor' || this.me(p) || e.certOk.get(certTag(p)) === ok) return;
 		const previous = this.view(e);
 		certKeep(e, p, ok);
-		this.emit('case', { case: this.view(e), previous });
+		this.tell(e, previous);
 	}
 
 	async move(type, id) {
@@ -1562,7 +1575,7 @@ export class Core extends Emitter {
 		if (!e || e.kase.status !== 'waiting' || !isId(f.queue_position) || e.kase.queue_position === f.queue_position) return;
 		const previous = this.view(e);
 		e.kase = { ...e.kase, queue_position: f.queue_position };
-		this.emit('case', { case: this.view(e), previous });
+		this.tell(e, previous);
 	}
 
 	/* Keeps the state through options.beforeSend() before a message
@@ -1736,7 +1749,7 @@ export class Core extends Emitter {
 		const previous = this.view(e);
 		e.feedback = how;
 		this.changed();
-		this.emit('case', { case: this.view(e), previous });
+		this.tell(e, previous);
 	}
 
 	/**

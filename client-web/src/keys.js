@@ -52,7 +52,7 @@ export const keys = {
 		const done = this.e2e.verify(e.kase, key);
 		if (done.length === 0) throw new OfframpError(ERR.NOT_FOUND, 'no such participant');
 		for (const d of done) e.announced.delete(`${d.role}:${d.key}`);
-		this.emit('case', { case: this.view(e), previous: null });
+		this.tell(e, null);
 		this.refetch(e, 'fetch the messages kept for verify');
 		this.flush(id);
 		// a report owed while the key had changed (else at the next ack)

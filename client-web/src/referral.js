@@ -116,7 +116,7 @@ export const referrals = {
 		// runs beside the pushes): that one decides, never this one on
 		// what held before the wait (one yes, one key carried over)
 		const still = this.e2e.contactOf(k.id, 'counsellor');
-		if (e.kase !== k || !still || !bytesEqual(still.key, pinned.key) || !(e.yes || []).includes(now.programme)) return;
+		if (e.listing !== k || !still || !bytesEqual(still.key, pinned.key) || !(e.yes || []).includes(now.programme)) return;
 		this.e2e.forgetRole(k.id, 'counsellor');	// first seen now: pinned in checkCase
 		e.yes = e.yes.filter((x) => x !== now.programme);
 		this.changed();

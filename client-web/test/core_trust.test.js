@@ -495,6 +495,29 @@ test('a referral: the partner the client accepted is not refused, only under the
 	assert.deepEqual(JSON.parse(r2.exportState({ as: 'json' })).cases[0].yes, [], 'the yes used');
 	r2.logout();
 
+	// a "handover" to a key of a bad certificate pushed, then listed the
+	// same while the push's check waits: the listing decides, and the
+	// views are told that Sam's place is another's now (a changed key)
+	const r3 = await proposed();
+	await r3.referralAnswer(77, true);
+	const told = [];
+	r3.on('case', (ev) => told.push(ev.case.participants.find((p) => p.role === 'counsellor')?.key));
+	f.handlers['programme.get'] = (fr, sock) => {
+		held.push([fr, sock]);
+		return null;
+	};
+	held.length = 0;
+	r3.trust.fresh.clear();
+	const pushed = r3.caseUpdate(at(r3.key, 'completed', fake2, true));
+	await waitFor(() => held.length > 0, 3000, 'the check asked');
+	const listed = r3.caseUpdate(at(r3.key, 'completed', fake2, true), true);
+	f.handlers['programme.get'] = answerGet;
+	for (const [fr, sock] of held) f.send(sock, { type: 'programme.get.ok', re: fr.id, ...answerGet(fr, sock) });
+	await Promise.all([pushed, listed]);
+	assert.deepEqual([counsellorOf(r3).key, r3.caseOf(77).blocked], [fake2.peer.key, true]);
+	assert.ok(told.includes(fake2.peer.key), 'the views were told');
+	r3.logout();
+
 	// a yes the server refused keeps nothing: a handover then is a changed key
 	const h = await proposed();
 	f.handlers['referral.answer'] = () => ({ error: 'bad_state' });
