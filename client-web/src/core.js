@@ -337,7 +337,7 @@ export class Core extends Emitter {
 			const o = c.reportOut;	// a report that may be stored: it goes again, as it is (flushNow)
 			if (e.bindOut && isId(o?.seq) && o.seq <= e.bindOut.seq && typeof o.mid === 'string' && Array.isArray(o.copies) &&
 			    o.copies.length <= PARTICIPANTS_MAX && o.copies.every((x) => typeof x?.to === 'string' && typeof x?.ct === 'string'))
-				e.reportOut = { seq: o.seq, mid: o.mid, copies: o.copies.map((x) => ({ to: x.to, ct: x.ct })) };
+				e.reportOut = { seq: o.seq, mid: o.mid, copies: o.copies.map((x) => ({ to: x.to, ct: x.ct })), tried: true };
 			e.binds = {};
 			for (const [k, b] of Object.entries(c.binds || {}))
 				if (Number.isSafeInteger(b?.seq) && Number.isSafeInteger(b?.time)) e.binds[k] = { seq: b.seq, time: b.time };
@@ -1521,6 +1521,8 @@ export class Core extends Emitter {
 	 * stored): it stays, and goes again as it is (flushNow, retryLater). */
 	async reportAgain(e) {
 		const o = e.reportOut;
+		const before = o.tried === true;	// a try of it before may be stored
+		o.tried = true;
 		try {
 			await this.ask({ type: 'msg.send', case: e.kase.id, mid: o.mid, copies: o.copies }, { retry: true });
 		} catch (err) {
@@ -1530,7 +1532,9 @@ export class Core extends Emitter {
 				throw err;
 			}
 			if (e.reportOut === o) delete e.reportOut;
-			if (e.bindOut?.seq === o.seq) e.bindOut = { seq: o.seq - 1, time: e.bindOut.time };
+			// its number back only when no try of it may be stored: none
+			// before, and this one sent once (a reconnect sends it again)
+			if (!before && err.sends === 1 && e.bindOut?.seq === o.seq) e.bindOut = { seq: o.seq - 1, time: e.bindOut.time };
 			this.changed();
 			this.settle(e);
 			throw err;

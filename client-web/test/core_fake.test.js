@@ -922,6 +922,33 @@ test('core: a report answered "unavailable" (it may be stored) keeps its number 
 	assert.deepEqual(seen(st.got), [[1, 'first', []], [2, 'report', []], [3, 'second', []]], 'no number used twice');
 });
 
+test('core: a report whose try a reconnect cut keeps its number when the retry is refused: that try may be stored', async () => {
+	const { f, sc, c } = await withCounsellor({ fresh: true });
+	const st = storedOnce(sc, c);
+	let cut = false, refuse = false;
+	f.handlers['msg.send'] = (fr, sock) => {
+		if (refuse) {
+			refuse = false;
+			return { error: 'not_found' };
+		}
+		const a = st.handler(fr);
+		if (!cut) return a;
+		cut = false;		// stored, and the answer lost with the connection
+		refuse = true;
+		sock.terminate();
+		return null;
+	};
+	c.send(77, 'first');
+	await waitFor(() => st.got.length === 1, 3000, 'the first');
+	cut = true;
+	await pushUnreadable(f, sc, c, 1);
+	await waitFor(() => st.got.length === 2 && !refuse, 10000, 'the report stored, its retry refused');
+	c.send(77, 'second');
+	await waitFor(() => st.got.length === 3, 10000, 'the second');
+	assert.deepEqual(seen(st.got), [[1, 'first', []], [2, 'report', []], [3, 'second', []]], 'no number used twice');
+	c.logout();
+});
+
 test('core: a report whose seal fails (prekeys.get unanswered) gives its number back and stays owed', async () => {
 	const { f, sc, c } = await withCounsellor({ fresh: true });
 	const st = storedOnce(sc, c);
