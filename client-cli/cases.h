@@ -79,9 +79,9 @@ int cases_participants_ok(json_t *kase, const uint8_t me[OFR_PK_BYTES],
 /* 1 if participant object p is still joining (PROTOCOL.md,
  * "Co-counselling"): nothing may be sent to it. */
 int cases_is_joining(json_t *p);
-/* The participant, or the former participant, of kase with key, or NULL;
- * borrowed. */
+/* The participant of kase with key, or NULL; borrowed. */
 json_t *cases_participant(json_t *kase, const uint8_t key[OFR_PK_BYTES]);
+/* The former participant of kase with key, or NULL; borrowed. */
 json_t *cases_former(json_t *kase, const uint8_t key[OFR_PK_BYTES]);
 
 /* cocounsel.c: why a former participant left, in words ("left: ..."),
