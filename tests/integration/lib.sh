@@ -13,12 +13,25 @@ set -Eeuo pipefail
 : "${OFFRAMP_SERVER_BIN:?set OFFRAMP_SERVER_BIN to the offramp-server binary}"
 : "${OFFRAMP_CLI_BIN:?set OFFRAMP_CLI_BIN to the offramp binary}"
 
-LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO_ROOT=$(cd "$LIB_DIR/../.." && pwd)
-TEST_NAME=$(basename "$0" .sh)
+# (no process: a fork of a shell costs milliseconds of CPU on the 2-core
+# VM, and every test runs these)
+LIB_DIR=${BASH_SOURCE[0]%/*}
+[ "$LIB_DIR" != "${BASH_SOURCE[0]}" ] || LIB_DIR=.
+[[ "$LIB_DIR" == /* ]] || LIB_DIR=$PWD/$LIB_DIR
+LIB_DIR=${LIB_DIR%/.}
+REPO_ROOT=${LIB_DIR%/tests/integration}
+TEST_NAME=${0##*/}
+TEST_NAME=${TEST_NAME%.sh}
 
 # The CLI must see only what a test gives it.
 unset OFFRAMP_SERVER OFFRAMP_CA OFFRAMP_KEY OFFRAMP_PASSPHRASE
+
+# The interpreter of the tests' Python helpers: Debian's (install-deps.sh
+# --test installs python3), not the first on PATH, which may be a version
+# manager's shim (pyenv's: a dozen shell processes a start, 0.37 CPU s
+# against 0.03 on the 2-core VM; some twenty starts a run on one store).
+PYTHON3=/usr/bin/python3
+[ -x "$PYTHON3" ] || PYTHON3=python3
 
 STORE_URL=${STORE_URL:-${OFFRAMP_STORE_URL:-}}
 T=$(mktemp -d "${TMPDIR:-/tmp}/offramp-$TEST_NAME.XXXXXX")
@@ -376,11 +389,11 @@ _server_up_or_gone() {
 	return 1
 }
 
-# _pick_port: a random port below the OS's range of ephemeral ports
+# _pick_port: PICKED_PORT is a random port below the range of ephemeral ports
 # (32768-60999 on Linux), so that no client connection of this or another
 # test is ever given it as its local port while a server restarts on it.
 _pick_port() {
-	echo $((10000 + RANDOM % 22768))
+	PICKED_PORT=$((10000 + RANDOM % 22768))
 }
 
 # start_server [ARGS...]: starts offramp-server on 127.0.0.1, a
@@ -418,7 +431,8 @@ start_server() {
 		port=$PORT
 		fresh=0
 	else
-		port=$(_pick_port)
+		_pick_port
+		port=$PICKED_PORT
 	fi
 	local tries=0
 	while true; do
@@ -438,7 +452,8 @@ start_server() {
 			tries=$((tries + 1))
 			wait "$SERVER_PID" 2>/dev/null || true
 			if [ "$fresh" = 1 ]; then
-				port=$(_pick_port)
+				_pick_port
+				port=$PICKED_PORT
 			else
 				sleep 0.2	# a retry interval: no event tells the port is free
 			fi
@@ -464,7 +479,7 @@ start_server() {
 # before the test goes on.
 _daemons_back() {
 	local v pid who
-	for v in $(compgen -v DAEMON_PID_); do
+	for v in ${!DAEMON_PID_@}; do
 		pid=${!v}
 		who=${v#DAEMON_PID_}
 		kill -0 "$pid" 2>/dev/null || continue
@@ -982,7 +997,7 @@ counsellor_down() {
 # counsellors_down: stops every daemon counsellor_up started.
 counsellors_down() {
 	local v
-	for v in $(compgen -v DAEMON_PID_); do
+	for v in ${!DAEMON_PID_@}; do
 		counsellor_down "${v#DAEMON_PID_}"
 	done
 }
@@ -1085,8 +1100,9 @@ certify_pending() {
 # tests/tools/pg.sh finds its pg_ctl), not Debian's wrapper of the same
 # name in /usr/bin, a Perl program that costs a tenth of a second before
 # each call on a busy machine, and a test makes hundreds.
-PG_BIN=${PG_BINDIR:-$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null ||
-	dirname "$(command -v psql || echo /usr/bin/psql)")}
+PG_BIN=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
+[ -d "$PG_BIN" ] ||
+	PG_BIN=$(dirname "$(command -v psql || echo /usr/bin/psql)")
 
 # on_pg: the test's server runs on PostgreSQL.
 on_pg() {
@@ -1292,7 +1308,7 @@ send_stream() {
 	local pace=$1
 	shift
 	mkfifo "$T/stream"
-	python3 - "$CASE" "$CKEY" "$T/stop" "$T/sent" "$pace" >"$T/stream" <<-'PY' &
+	"$PYTHON3" - "$CASE" "$CKEY" "$T/stop" "$T/sent" "$pace" >"$T/stream" <<-'PY' &
 	import base64, os, sys, time
 	case, to, stop, log = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 	pace = float(sys.argv[5])

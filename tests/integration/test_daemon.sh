@@ -141,7 +141,7 @@ ln -s "$SOCK" "$IDS/other.key.d/sock"
 dclirun --key "$IDS/other.key" cases
 assert_eq "a socket that is a symlink is refused" 1 "$RC"
 rm "$IDS/other.key.d/sock"
-python3 - "$SOCK" "$IDS/other.key.d/sock" <<'PY'
+"$PYTHON3" - "$SOCK" "$IDS/other.key.d/sock" <<'PY'
 import os, socket, sys
 # a socket named for other.key, handing requests to Sam's daemon
 s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[2]); os.chmod(sys.argv[2], 0o600)
@@ -162,7 +162,7 @@ dclirun cases
 assert_eq "a socket of mode 644 is refused" 1 "$RC"
 assert_contains "and says the mode" "$ERR" "has mode 644"
 chmod 600 "$SOCK"
-out=$(python3 - "$SOCK" <<'PY'
+out=$("$PYTHON3" - "$SOCK" <<'PY'
 import socket, struct, sys
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
 s.sendall(struct.pack(">I", 10_000_000) + b"x" * 1000)

@@ -31,7 +31,7 @@ n_acked() {
 
 for round in 1 2 3; do
 	step "round $round: $N sends pipelined, kill -9 once some are acknowledged"
-	python3 - "$N" "$CASE" "$ckey" >"$T/sends$round" <<-'PY'
+	"$PYTHON3" - "$N" "$CASE" "$ckey" >"$T/sends$round" <<-'PY'
 	import base64, os, sys
 	n, case, to = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 	ct = base64.b64encode(os.urandom(48)).decode()

@@ -15,7 +15,7 @@ keygen client
 # the server to close some of them, prints how many it closed, closes 20
 # of those still open, prints "freed", and holds the rest until $T/done
 # exists (at most 60 s).
-python3 - "$PORT" "$OPEN" "$T/done" >"$T/flood.out" 2>&1 <<'EOF' &
+"$PYTHON3" - "$PORT" "$OPEN" "$T/done" >"$T/flood.out" 2>&1 <<'EOF' &
 import os, select, socket, sys, time
 port, n, done = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 conns = [socket.create_connection(("127.0.0.1", port), timeout=10)

@@ -14,7 +14,7 @@ sqlite_only "the server is a stand-in (tests/tools/hostile_server.py): no store"
 # hostile SCENARIO: the stand-in, listening; sets PORT and WS_SCHEME.
 hostile() {
 	rm -f "$T/hostile.port"
-	python3 "$REPO_ROOT/tests/tools/hostile_server.py" "$T/hostile.port" "$1" \
+	"$PYTHON3" "$REPO_ROOT/tests/tools/hostile_server.py" "$T/hostile.port" "$1" \
 		2>"$T/hostile-$1.err" &
 	HOSTILE_PID=$!
 	wait_for "the stand-in server to listen" 10 test -s "$T/hostile.port" || return 1

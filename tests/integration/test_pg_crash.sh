@@ -43,7 +43,7 @@ for round in 1 2 3 4; do
 	4) what="PostgreSQL stopped at once, then the node killed" ;;
 	esac
 	step "round $round: $N sends pipelined; $what once some are acknowledged"
-	python3 - "$N" "$CASE" "$CKEY" >"$T/sends$round" <<-'PY'
+	"$PYTHON3" - "$N" "$CASE" "$CKEY" >"$T/sends$round" <<-'PY'
 	import base64, os, sys
 	n, case, to = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 	ct = base64.b64encode(os.urandom(48)).decode()

@@ -48,7 +48,7 @@ NGX_CERT="$NGX_TLS/cert.pem"
 
 # free_port: a TCP port of 127.0.0.1 that nobody listens on now.
 free_port() {
-	python3 -c 'import socket
+	"$PYTHON3" -c 'import socket
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])'
@@ -341,7 +341,7 @@ nginx_stop
 step "what nginx passes on to the server: no address"
 # a stand-in for the server that keeps the head of each request it gets
 # (at most 5, for at most 30 s) and answers 502
-python3 - "$T/upstream.port" "$T/upstream.heads" <<-'EOF' &
+"$PYTHON3" - "$T/upstream.port" "$T/upstream.heads" <<-'EOF' &
 	import socket, sys, time
 	s = socket.socket()
 	s.bind(("127.0.0.1", 0))

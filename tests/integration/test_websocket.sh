@@ -21,7 +21,7 @@ keygen admin
 clirun admin redeem "$TOKEN" --name Ada
 clirun admin programme-set --description "$(printf '%0512d' 0)"
 assert_eq "a description of 512 bytes set" 0 "$RC"
-timeout -k 2 90 python3 "$WSRAW" "$PORT" "$CERT" stall:6,20 \
+timeout -k 2 90 "$PYTHON3" "$WSRAW" "$PORT" "$CERT" stall:6,20 \
 	>"$T/stall.out" 2>&1 &
 STALL_PID=$!
 
@@ -35,7 +35,7 @@ CASES=(close-code:1005 close-code:999 close-code:1004 close-code:1006
 # the frame headers lws 4.1 does not check (both runs)
 HEADER_CASES=(unmasked nonminimal16 nonminimal64 top-bit long-ping
 	unmasked-then-good good-then-unmasked early)
-ALL=$(timeout -k 2 150 python3 "$WSRAW" "$PORT" "$CERT" --then-ping \
+ALL=$(timeout -k 2 150 "$PYTHON3" "$WSRAW" "$PORT" "$CERT" --then-ping \
 	"${CASES[@]}" "${HEADER_CASES[@]}" 2>&1) || true
 
 # ws DESC CASE: the output of CASE: sets WS (its lines), WS_CLOSE (the
@@ -235,7 +235,7 @@ stop_server
 # The same without TLS: the server's reads are recv(), not SSL_read().
 step "a server without TLS"
 SERVER_TLS=0 start_server --message-timeout 2
-ALL=$(timeout -k 2 120 python3 "$WSRAW" "$PORT" - --plain --then-ping \
+ALL=$(timeout -k 2 120 "$PYTHON3" "$WSRAW" "$PORT" - --plain --then-ping \
 	"${HEADER_CASES[@]}" unfinished:12 2>&1) || true
 header_cases "without TLS"
 
