@@ -16,20 +16,22 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # rows_naming ID: "table.column=N" for every column of every table that
 # names an account (and accounts.id), where N > 0 rows hold ID; "" when
-# none does.
+# none does. Two queries (the columns, then every count in one), not one
+# process a table and a column.
 rows_naming() {
-	local t c n out=""
-	for t in $(sql "SELECT name FROM sqlite_master WHERE type = 'table'
-	    AND name NOT LIKE 'sqlite_%' ORDER BY name"); do
-		for c in $(sql "SELECT name FROM pragma_table_info('$t')
-		    WHERE name IN ('account_id', 'client_id', 'counsellor_id',
-		    'sender_id', 'recipient_id', 'author_id', 'actor_id',
-		    'target_id', 'left_counsellor', 'created_by')
-		    OR ('$t' = 'accounts' AND name = 'id')"); do
-			n=$(sql "SELECT count(*) FROM \"$t\" WHERE \"$c\" = $1")
-			[ "$n" = 0 ] || out+="$t.$c=$n "
-		done
+	local tc n q="" out=""
+	for tc in $(sql "SELECT m.name || '.' || p.name
+	    FROM sqlite_master m, pragma_table_info(m.name) p
+	    WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'
+	    AND (p.name IN ('account_id', 'client_id', 'counsellor_id',
+	    'sender_id', 'recipient_id', 'author_id', 'actor_id',
+	    'target_id', 'left_counsellor', 'created_by')
+	    OR (m.name = 'accounts' AND p.name = 'id'))"); do
+		q+="${q:+ UNION ALL }SELECT '$tc', count(*) FROM \"${tc%%.*}\" WHERE \"${tc#*.}\" = $1"
 	done
+	while IFS='|' read -r tc n; do
+		[ -z "$tc" ] || [ "$n" = 0 ] || out+="$tc=$n "
+	done <<<"$(sql "$q ORDER BY 1")"
 	echo "$out"
 }
 

@@ -37,24 +37,20 @@ wait "$HOSTILE_PID" || true
 step "a flood of pushes, each many times its bytes once parsed: memory bounded"
 # what the CLI sets aside for a later wait is kept as the text the server
 # sent, at most 16 MiB of it (parsed, these 36 MB took 2.4 GB)
-cat >"$T/hwm.sh" <<'EOF2'
+# hwm.sh CMD...: runs CMD, writes the highest peak resident set (kB) of
+# the processes it waited for (timeout(1) and its CLI: getrusage's
+# RUSAGE_CHILDREN, the VmHWM of the largest) to $HWM_FILE, exits as CMD
+# did; no polling (a loop of processes every 50 ms took CPU from the CLI
+# it measured)
+cat >"$T/hwm.sh" <<EOF2
 #!/usr/bin/env bash
-# hwm.sh CMD...: runs CMD, writes the highest peak resident set (VmHWM,
-# kB) of it and its children (timeout(1)'s CLI) to $HWM_FILE, exits as
-# it did
-"$@" &
-p=$!
-max=0
-while kill -0 "$p" 2>/dev/null; do
-	for q in "$p" $(cat "/proc/$p/task/$p/children" 2>/dev/null); do
-		l=$(grep VmHWM "/proc/$q/status" 2>/dev/null) || continue
-		l=${l//[!0-9]/}
-		[ "$l" -le "$max" ] || max=$l
-	done
-	echo "$max" >"$HWM_FILE"
-	read -r -t 0.05 <> <(:) || true
-done
-wait "$p"
+exec "$PYTHON3" -c '
+import os, resource, subprocess, sys
+rc = subprocess.call(sys.argv[1:])
+with open(os.environ["HWM_FILE"], "w") as f:
+    f.write("%d\\n" % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+sys.exit(rc if rc >= 0 else 128 - rc)
+' "\$@"
 EOF2
 chmod +x "$T/hwm.sh"
 hostile push-flood

@@ -183,9 +183,21 @@ _proxy_exit() {
 }
 trap _proxy_exit EXIT
 
-# header FILE NAME: the value of header NAME in the response head FILE.
+# header FILE NAME: the value of header NAME in the response head FILE
+# (the first such line; the name in any case); no process: it is called
+# some seventy times.
 header() {
-	grep -i "^$2:" "$1" | head -n1 | cut -d: -f2- | sed 's/^ *//; s/\r$//'
+	local c l name=${2,,}
+	c=$(<"$1")
+	while IFS= read -r l; do
+		if [[ "${l,,}" == "$name:"* ]]; then
+			l=${l#*:}
+			l=${l%$'\r'}
+			echo "${l#"${l%%[! ]*}"}"
+			return 0
+		fi
+	done <<<"$c"
+	return 0
 }
 
 # fetch URL FILE_PREFIX [CURL ARGS...]: GET URL through nginx over TLS,

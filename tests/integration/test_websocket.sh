@@ -40,16 +40,31 @@ ALL=$(timeout -k 2 150 "$PYTHON3" "$WSRAW" "$PORT" "$CERT" --then-ping \
 
 # ws DESC CASE: the output of CASE: sets WS (its lines), WS_CLOSE (the
 # close code, or open/eof/reset/blocked/timeout), WS_SENT (bytes sent) and
-# WS_NEXT (the ping after it).
+# WS_NEXT (the ping after it). Cut out of ALL by the shell's own string
+# operations: no process for each of its seventy-odd calls.
 ws() {
 	step "$1"
-	WS=$(awk -v c="== $2" '$0 == c { on = 1; next } /^(==|--) / { on = 0 } on' <<<"$ALL")
-	WS_NEXT=$(awk -v c="== $2" '$0 == c { on = 1; next } /^== / { on = 0 }
-		on && /^-- ping$/ { p = 1; next } on && p' <<<"$ALL")
-	WS_CLOSE=$(sed -n 's/^close: //p' <<<"$WS" | head -n1)
-	[ -n "$WS_CLOSE" ] ||
-		WS_CLOSE=$(grep -E '^(open|eof|reset|blocked|timeout)$' <<<"$WS" | head -n1 || true)
-	WS_SENT=$(sed -n 's/^sent: //p' <<<"$WS" | head -n1)
+	local t=$'\n'$ALL$'\n' block="" nl=$'\n'
+	WS="" WS_NEXT="" WS_CLOSE="" WS_SENT=-1
+	if [[ "$t" == *"$nl== $2$nl"* ]]; then
+		# the case's lines: up to the next case's "== " line
+		block=$nl${t#*"$nl== $2$nl"}
+		block=${block%%"$nl== "*}
+		# WS: up to its first "-- " line; WS_NEXT: after its "-- ping"
+		WS=${block%%"$nl-- "*}
+		WS=${WS#"$nl"}
+		if [[ "$block$nl" == *"$nl-- ping$nl"* ]]; then
+			WS_NEXT=${block#*"$nl-- ping$nl"}
+		fi
+	fi
+	[[ "$WS" == *[!$'\n']* ]] && WS=${WS%"${WS##*[!$'\n']}"} || WS=""
+	[[ "$WS_NEXT" == *[!$'\n']* ]] && WS_NEXT=${WS_NEXT%"${WS_NEXT##*[!$'\n']}"} || WS_NEXT=""
+	if first_match "$WS" '^close: (.*)$'; then
+		WS_CLOSE=$FIRST_MATCH
+	elif first_match "$WS" '^(open|eof|reset|blocked|timeout)$'; then
+		WS_CLOSE=$FIRST_MATCH
+	fi
+	! first_match "$WS" '^sent: (.*)$' || WS_SENT=$FIRST_MATCH
 	[ -n "$WS_SENT" ] || WS_SENT=-1
 	if [ -z "$WS" ]; then
 		fail "$2: no output; wsraw.py printed:"
