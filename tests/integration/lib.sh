@@ -1677,8 +1677,9 @@ table_digest() {
 
 # account_id NAME: the id of identity NAME's account (by its key).
 account_id() {
-	local v="KEY_$1"
-	sql "SELECT id FROM accounts WHERE key = X'$(hexkey "${!v}")'"
+	local _ai_key="KEY_$1" _ai_hex
+	hexkey -v _ai_hex "${!_ai_key}"
+	sql "SELECT id FROM accounts WHERE key = X'$_ai_hex'"
 }
 
 # rows_of_case CASE MSG_IDS: the rows of CASE left in every table that
