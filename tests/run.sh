@@ -18,11 +18,10 @@
 #   ("once"), but for two that cover much of store_pg.c (the relay, kill
 #   -9 durability), which run sanitized instead: both stores under the
 #   sanitizers did not fit the ten minutes.
-#   Every integration test runs on both stores (a clean clone's run took
-#   491 s so, quiet, once the tests' own processes were cut: a Python
-#   version manager's shim, polls and parsers of a process a call; it had
-#   taken 551 to 604 s, and the PostgreSQL runs of the longer tests were
-#   left to OFFRAMP_PG_ALL=1).
+#   Of the release build's PostgreSQL runs, those labelled "pg-all" too
+#   (the longer ones, whose parts of the store the others reach) run only
+#   when asked: OFFRAMP_PG_ALL=1 bash tests/run.sh runs every integration
+#   test on both stores, which did not fit the ten minutes either.
 #   The PostgreSQL runs of a ctest run share one cluster (the fixture
 #   pg/cluster-start .. pg/cluster-stop, tests/tools/pg.sh share: its
 #   files and its Unix socket in /dev/shm, no TCP, no system service), each
@@ -72,7 +71,8 @@ jobs=2
 # cluster's own besides).
 test_jobs=3
 normal_jobs=4
-normal_skip='browser|asan-only'
+normal_skip='browser|asan-only|pg-all'
+[ "${OFFRAMP_PG_ALL:-0}" = 0 ] || normal_skip='browser|asan-only'
 logdir=$(mktemp -d "${TMPDIR:-/tmp}/offramp-tests.XXXXXX")
 # The PostgreSQL clusters of the run are copies of one initdb
 # (tests/tools/pg.sh); the cluster's owner, postgres as root, must reach
