@@ -134,8 +134,9 @@ wait "$SEND_PID" || true
 assert_eq "no error came back" 0 "$(grep -c '"type":"error"' "$T/send.out" || true)"
 dups=$(grep -o '"re":[0-9]*' "$T/send.out" | sort | uniq -d | wc -l)
 assert_eq "no request answered twice" 0 "$dups"
+answers_text=$(<"$T/send.out")
 for ((i = 1; i <= SENT; i++)); do
-	grep -q "\"re\":$i[,}]" "$T/send.out" || fail "send $i has no answer"
+	[[ "$answers_text" =~ \"re\":$i[,}] ]] || fail "send $i has no answer"
 done
 pass "each of the $SENT sends answered"
 assert_eq "the copies not acked are stored" $((SENT - BOUND - W)) "$(copies_waiting)"
