@@ -19,6 +19,8 @@ LIB_DIR=${BASH_SOURCE[0]%/*}
 [ "$LIB_DIR" != "${BASH_SOURCE[0]}" ] || LIB_DIR=.
 [[ "$LIB_DIR" == /* ]] || LIB_DIR=$PWD/$LIB_DIR
 LIB_DIR=${LIB_DIR%/.}
+# a path with .. or the like in it: the shell's own resolution, once
+[[ "$LIB_DIR" == */tests/integration ]] || LIB_DIR=$(cd "$LIB_DIR" && pwd)
 REPO_ROOT=${LIB_DIR%/tests/integration}
 TEST_NAME=${0##*/}
 TEST_NAME=${TEST_NAME%.sh}

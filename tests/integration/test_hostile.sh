@@ -41,12 +41,13 @@ step "a flood of pushes, each many times its bytes once parsed: memory bounded"
 # the processes it waited for (timeout(1) and its CLI: getrusage's
 # RUSAGE_CHILDREN, the VmHWM of the largest) to $HWM_FILE, exits as CMD
 # did; no polling (a loop of processes every 50 ms took CPU from the CLI
-# it measured)
+# it measured). Its floor is Python's own 10 MB, which the child has
+# before its exec: the bound below is the one that matters.
 cat >"$T/hwm.sh" <<EOF2
 #!/usr/bin/env bash
 exec "$PYTHON3" -c '
 import os, resource, subprocess, sys
-rc = subprocess.call(sys.argv[1:])
+rc = subprocess.call(sys.argv[1:], stdin=subprocess.DEVNULL)
 with open(os.environ["HWM_FILE"], "w") as f:
     f.write("%d\\n" % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 sys.exit(rc if rc >= 0 else 128 - rc)

@@ -24,7 +24,7 @@ sam_line() {
 }
 sam_has() {
 	local out
-	cli_out out admin counsellors || true
+	cli_out out admin counsellors || return 1
 	first_match "$out" '^(.* Sam .*)$' && [[ "$FIRST_MATCH" == *"$1"* ]]
 }
 status_of() {

@@ -54,16 +54,15 @@ ws() {
 		WS=${block%%"$nl-- "*}
 		WS=${WS#"$nl"}
 		if [[ "$block$nl" == *"$nl-- ping$nl"* ]]; then
-			WS_NEXT=${block#*"$nl-- ping$nl"}
+			WS_NEXT=$block$nl
+			WS_NEXT=${WS_NEXT#*"$nl-- ping$nl"}
 		fi
 	fi
 	[[ "$WS" == *[!$'\n']* ]] && WS=${WS%"${WS##*[!$'\n']}"} || WS=""
 	[[ "$WS_NEXT" == *[!$'\n']* ]] && WS_NEXT=${WS_NEXT%"${WS_NEXT##*[!$'\n']}"} || WS_NEXT=""
-	if first_match "$WS" '^close: (.*)$'; then
+	! first_match "$WS" '^close: (.*)$' || WS_CLOSE=$FIRST_MATCH
+	[ -n "$WS_CLOSE" ] || ! first_match "$WS" '^(open|eof|reset|blocked|timeout)$' ||
 		WS_CLOSE=$FIRST_MATCH
-	elif first_match "$WS" '^(open|eof|reset|blocked|timeout)$'; then
-		WS_CLOSE=$FIRST_MATCH
-	fi
 	! first_match "$WS" '^sent: (.*)$' || WS_SENT=$FIRST_MATCH
 	[ -n "$WS_SENT" ] || WS_SENT=-1
 	if [ -z "$WS" ]; then
