@@ -23,7 +23,20 @@ if [ -n "${FAULTS_NS:-}" ]; then
 	SMALL="$T/small"
 	mkdir -p "$SMALL"
 	mount -t tmpfs -o size=32m,mode=0700 tmpfs "$SMALL"
-	trap 'umount "$SMALL" 2>/dev/null; _on_exit' EXIT
+	# On any exit: the tmpfs detached (lazily: a server still running
+	# there keeps it busy), then lib.sh's own exit handling, which stops
+	# every server. A plain umount failed on a busy tmpfs, and under set
+	# -e that ended the trap before _on_exit: a test stopped early left
+	# its server running and printed neither its logs nor its summary.
+	_faults_exit() {
+		local rc=$?
+		set +e
+		trap - ERR	# the status below is the test's, not a new failure
+		umount -l "$SMALL" 2>/dev/null
+		(exit "$rc")	# _on_exit reads the status the test ended with
+		_on_exit
+	}
+	trap _faults_exit EXIT
 	DATA="$SMALL/data"
 fi
 
