@@ -18,7 +18,7 @@ tm() {
 	tmux -S "$TMUX_SOCK" "$@"
 }
 # the tmux server goes with the test, however it ends
-trap '_rc=$?; set +e; tmux -S "$TMUX_SOCK" kill-server 2>/dev/null; (exit $_rc); _on_exit' EXIT
+trap '_rc=$?; trap - ERR; set +e; tmux -S "$TMUX_SOCK" kill-server 2>/dev/null; (exit $_rc); _on_exit' EXIT
 
 # pane NAME: the screen of window NAME as it is now (wide lines joined).
 pane() {

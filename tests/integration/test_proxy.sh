@@ -169,6 +169,7 @@ nginx_stop() {
 # to the master would leave them), then lib.sh's own exit handling.
 _proxy_exit() {
 	local rc=$? pid
+	trap - ERR	# the status below is the test's, not a new failure
 	set +e
 	for pid in "${NGINX_PIDS[@]}"; do
 		if kill -0 "$pid" 2>/dev/null; then
