@@ -731,10 +731,20 @@ keyfile_asked_for(const struct ks_state *s, int64_t case_id,
 	return any ? 0 : -1;
 }
 
+/* 1 when ASKED record i is its case's first (where the case began). */
+static int
+asked_first(const struct ks_state *s, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (s->asked[j].case_id == s->asked[i].case_id)
+			return 0;
+	return 1;
+}
+
 void
 keyfile_asked_room(struct ks_state *s)
 {
-	size_t i, j, drop = 0;
+	size_t i, drop = 0;
 
 	if (s->n_asked < KS_ASKED_MAX)
 		return;
@@ -744,15 +754,11 @@ keyfile_asked_room(struct ks_state *s)
 	 * goes first; a mark left alone leaves no yes to use, and still
 	 * says the programme was asked for (keyfile_asked_for). Where
 	 * every record is a case's first, the oldest case's goes. */
-	for (i = 0; i < s->n_asked; i++) {
-		for (j = 0; j < i; j++)
-			if (s->asked[j].case_id == s->asked[i].case_id)
-				break;
-		if (j < i) {
+	for (i = 0; i < s->n_asked; i++)
+		if (!asked_first(s, i)) {
 			drop = i;
 			break;
 		}
-	}
 	memmove(&s->asked[drop], &s->asked[drop + 1],
 	    (s->n_asked - drop - 1) * sizeof(s->asked[0]));
 	s->n_asked--;
@@ -767,13 +773,10 @@ static void
 asked_used(struct ks_state *s)
 {
 	struct ks_asked add[KS_ASKED_MAX];
-	size_t i, j, n_add = 0;
+	size_t i, n_add = 0;
 
 	for (i = 0; i < s->n_asked; i++) {
-		for (j = 0; j < i; j++)
-			if (s->asked[j].case_id == s->asked[i].case_id)
-				break;
-		if (j == i || s->asked[i].programme <= 0)
+		if (asked_first(s, i) || s->asked[i].programme <= 0)
 			continue;	/* a case's first, or a mark */
 		add[n_add].case_id = s->asked[i].case_id;
 		add[n_add++].programme = -s->asked[i].programme;

@@ -102,14 +102,14 @@ static int64_t
 handed_over(struct cli *cli, json_t *kase, const uint8_t old[OFR_PK_BYTES],
     const uint8_t key[OFR_PK_BYTES])
 {
-	json_t *p = cases_participant(kase, key);
-	int64_t partner = json_integer_value(json_object_get(p, "programme"));
+	json_t *nu = cases_participant(kase, key), *p;
+	int64_t partner = json_integer_value(json_object_get(nu, "programme"));
 	uint8_t k[OFR_PK_BYTES];
 	int left = 0;
 	size_t i;
 
-	if (p == NULL || partner <= 0 || !cases_is_counsellor(p) ||
-	    cases_is_colleague(p))
+	if (nu == NULL || partner <= 0 || !cases_is_counsellor(nu) ||
+	    cases_is_colleague(nu))
 		return 0;
 	json_array_foreach(json_object_get(kase, "former"), i, p) {
 		const char *why = json_string_value(json_object_get(p,
@@ -122,7 +122,7 @@ handed_over(struct cli *cli, json_t *kase, const uint8_t old[OFR_PK_BYTES],
 	}
 	if (!left || !accepted_to(cli,
 	    json_integer_value(json_object_get(kase, "id")), partner) ||
-	    trust_check_counsellor(cli, cases_participant(kase, key)) != 0)
+	    trust_check_counsellor(cli, nu) != 0)
 		return 0;
 	return partner;
 }
