@@ -34,8 +34,9 @@
 enum held_kind {
 	HELD_PUSH,			/* dropped: it told of the lost writes */
 	HELD_ANSWER,			/* replaced by an error for its re */
-	HELD_KEEP,			/* sent: an error or a challenge, true
-					 * whatever the commit does */
+	HELD_KEEP,			/* sent: an error, a challenge or
+					 * ping.ok, true whatever the
+					 * commit does */
 };
 
 struct outframe {
@@ -438,6 +439,21 @@ queue_text(struct session *s, const char *text, size_t len, int held,
 	session_touch(s);
 }
 
+/*
+ * An error, a challenge and a ping's answer are true whatever the turn's
+ * commit does (a ping reads and writes nothing: one that came in the turn
+ * of a failed write is still answered ping.ok); any other answer told of
+ * the turn's store, a push of its writes.
+ */
+static enum held_kind
+held_kind_of(const char *type, int64_t re)
+{
+	if (type != NULL && (strcmp(type, "error") == 0 ||
+	    strcmp(type, "challenge") == 0 || strcmp(type, "ping.ok") == 0))
+		return HELD_KEEP;
+	return re > 0 ? HELD_ANSWER : HELD_PUSH;
+}
+
 static void
 queue_json(struct session *s, json_t *f, int held, int64_t pace_on)
 {
@@ -450,9 +466,7 @@ queue_json(struct session *s, json_t *f, int held, int64_t pace_on)
 	text = json_dumps(f, JSON_COMPACT);
 	if (text != NULL) {
 		queue_text(s, text, strlen(text), held, re,
-		    type != NULL && (strcmp(type, "error") == 0 ||
-		    strcmp(type, "challenge") == 0) ? HELD_KEEP :
-		    re > 0 ? HELD_ANSWER : HELD_PUSH, pace_on,
+		    held_kind_of(type, re), pace_on,
 		    type != NULL && strcmp(type, "msg") == 0);
 		free(text);
 	}
@@ -912,8 +926,8 @@ release(struct session *s, int64_t gen)
 /*
  * The frames from *head to *tail whose commit may be lost (gen > after)
  * become what err says of them: each answer an error frame for its
- * request (in its place: answers stay in order), pushes go, errors and
- * challenges stay. Returns the pushes dropped.
+ * request (in its place: answers stay in order), pushes go, errors,
+ * challenges and ping.ok stay. Returns the pushes dropped.
  */
 static int
 fail_frames(struct session *s, struct outframe **head,

@@ -190,11 +190,25 @@ if [ -n "$SMALL" ]; then
 	}
 	wait_for "the -wal truncated" 20 truncated
 	dd if=/dev/zero of="$SMALL/fill2" bs=64k 2>/dev/null || true
-	printf '%s\n' "{\"v\":1,\"type\":\"case.close\",\"id\":603,\"case\":$CASE}" \
-		'{"v":1,"type":"ping","id":604}' >&"$cfd"
+	# The write and a ping reach the server in one turn: it is stopped
+	# until both frames wait in its socket (the client's frames: 6
+	# bytes of header each). The ping's answer is true whatever the
+	# commit does.
+	close="{\"v\":1,\"type\":\"case.close\",\"id\":603,\"case\":$CASE}"
+	ping='{"v":1,"type":"ping","id":604}'
+	# unread: the bytes waiting in the server's sockets (its Recv-Q)
+	unread() {
+		ss -tnH state established "( sport = :$PORT )" |
+			awk '{ n += $1 } END { print n + 0 }'
+	}
+	kill -STOP "$SERVER_PID"
+	printf '%s\n' "$close" "$ping" >&"$cfd"
+	wait_for "both frames in the server's socket" 20 \
+		eval '[ "$(unread)" -ge $((${#close} + ${#ping} + 12)) ]'
+	kill -CONT "$SERVER_PID"
 	wait_for "the answers" 20 answered "$T/c.out" 604 >/dev/null
 	assert_match "a write whose commit fails: storage_full" "$(answered "$T/c.out" 603)" '"code":"storage_full"'
-	assert_match "  the connection stays: the ping is answered" "$(answered "$T/c.out" 604)" '"type":"ping.ok"'
+	assert_match "  a ping of the same turn: ping.ok" "$(answered "$T/c.out" 604)" '"type":"ping.ok"'
 	assert_eq "  the case is still active" 2 "$(sql "SELECT status FROM cases WHERE id = $CASE")"
 	assert_eq "  the server runs" 0 "$(kill -0 "$SERVER_PID"; echo $?)"
 	assert_match "  the log says why" "$(cat "$SERVER_ERR")" 'the commit failed \(storage_full\)'
