@@ -50,13 +50,21 @@ test.before(async () => {
 });
 test.after(() => env && env.close());
 
-/* A web client of programme A with a case that Sam has; resolves [page, case id]. */
+/* The ids of Sam's active cases. */
+const samsActive = () => H.cliOk(env, 'couns', ['cases']).split('\n').filter((l) => / active /.test(l)).map((l) => l.split(' ')[0]);
+
+/* A web client of programme A with a case that Sam has; resolves [page,
+ * case id]: the one Sam did not have before (the list is newest first,
+ * but cases made within a second stand in the order of their random
+ * ids, and an earlier test's may still be active). */
 async function clientOfA() {
+	const before = new Set(samsActive());
 	const page = await H.newPage(env);
 	await page.goto(`${env.url}#programme=1`);
 	await page.getByRole('button', { name: 'Start a conversation' }).click();
 	await page.locator('.people li[data-role="counsellor"]', { hasText: 'Sam' }).waitFor({ timeout: 30000 });
-	const ids = H.cliOk(env, 'couns', ['cases']).split('\n').filter((l) => / active /.test(l)).map((l) => l.split(' ')[0]);
+	const ids = samsActive().filter((id) => !before.has(id));
+	assert.equal(ids.length, 1, 'one new case of Sam\'s');
 	return [page, ids[0]];
 }
 
