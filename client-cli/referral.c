@@ -184,38 +184,45 @@ simple(struct cli *cli, const char *type, int64_t id, json_t *extra)
  * case: its counsellor is not refused there, and a handover to it is
  * not a changed key (trust.c). A request that named no programme is
  * first given the programme of the case's counsellor, or that
- * counsellor would be refused from then on. Nothing is kept on a
- * refusal, nor when the case's counsellor is not the one pinned here,
- * or not of a programme asked for, or its certificate does not hold for
- * the programme it is listed in (the server's word alone), nor for a
- * partner that is that programme.
+ * counsellor would be refused from then on. A client's yes is not sent
+ * while the case's counsellor is not the one pinned here, or not of a
+ * programme asked for, or its certificate does not hold for the
+ * programme it is listed in (printed): the server would then choose
+ * where the yes takes the client. Nothing is kept on a refusal, nor
+ * for a partner that is the programme of the case's counsellor.
  */
 static int
 accept(struct cli *cli, int64_t id)
 {
-	json_t *cases = NULL, *kase, *r, *p, *extra = json_object();
+	json_t *cases = NULL, *kase, *r, *p, *extra;
 	const char *status;
 	int64_t partner, lead = 0;
 	size_t i;
-	int rc, proposed;
+	int rc, proposed, held;
 
-	if ((rc = cases_load(cli, id, &cases, &kase)) != 0) {
-		json_decref(extra);
+	if ((rc = cases_load(cli, id, &cases, &kase)) != 0)
 		return rc;
-	}
 	r = json_object_get(kase, "referral");
 	status = json_string_value(json_object_get(r, "status"));
 	proposed = status != NULL && strcmp(status, "proposed") == 0;
 	partner = json_integer_value(json_object_get(r, "partner"));
 	/* the case's counsellor: the one pinned here (no changed key), of a
 	 * programme asked for, its certificate holding for it */
-	if (trust_check_case(cli, kase) == 0 &&
-	    trust_check_counsellors(cli, kase) == 0)
+	held = trust_check_case(cli, kase) == 0 &&
+	    trust_check_counsellors(cli, kase) == 0;
+	if (held)
 		json_array_foreach(json_object_get(kase, "participants"), i, p)
 			if (cases_is_counsellor(p) && !cases_is_colleague(p))
 				lead = json_integer_value(json_object_get(p,
 				    "programme"));
 	json_decref(cases);
+	if (!held && proposed && keyfile_role(cli->key) == KEY_ROLE_CLIENT)
+		return cli_fail(OFR_E_CRYPTO, "not answered: the counsellor of "
+		    "case %lld did not pass the checks above, so this device "
+		    "cannot tell where a yes would take you; nothing was sent",
+		    (long long)id);
+	if ((extra = json_object()) == NULL)
+		return cli_fail(OFR_E_NOMEM, "referral");
 	json_object_set_new(extra, "accept", json_true());
 	if ((rc = simple(cli, "referral.answer", id, extra)) != 0 ||
 	    keyfile_role(cli->key) != KEY_ROLE_CLIENT || !proposed ||

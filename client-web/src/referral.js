@@ -147,28 +147,36 @@ export const referrals = {
 	 * (referral.answer). Once the server took a yes to a proposed
 	 * referral, the partner is one this user asked for in this case
 	 * (e.accepted: its counsellor is not refused there) and one handover
-	 * to it is no changed key (e.yes); only when the case's counsellor is
-	 * the one pinned here, its certificate holds for the programme it is
-	 * listed in, and the partner is another. @param {number} id
-	 * @param {boolean} accept @returns {Promise<Case>}
+	 * to it is no changed key (e.yes); only when the partner is another
+	 * programme than the case's counsellor's. A client's yes is not sent
+	 * (crypto, reason referral_unchecked) while a counsellor leads the
+	 * case that is not the one pinned here, or its certificate does not
+	 * hold for the programme it is listed in: the server would then
+	 * choose where the yes takes the client. A no always goes.
+	 * @param {number} id @param {boolean} accept @returns {Promise<Case>}
 	 */
 	async referralAnswer(id, accept) {
 		const e = this.cs.get(id);
 		if (!isId(id) || !e || typeof accept !== 'boolean') throw usage('case id and answer');
 		const r = e.kase.referral, partner = r?.partner;
 		// the case's counsellor: the one pinned here, never whom the server lists
+		this.e2e.checkCase(e.kase);	// pins one first seen
 		const pinned = this.e2e.contactOf(id, 'counsellor');
-		const lead = (e.kase.participants || []).find((p) => participantRole(p) === 'counsellor' && !E2E.isColleague(p) &&
-			pinned && participantKey(p) && bytesEqual(pinned.key, participantKey(p)));
+		const leads = (e.kase.participants || []).filter((p) => participantRole(p) === 'counsellor' && !E2E.isColleague(p));
+		const lead = leads.find((p) => pinned && participantKey(p) && bytesEqual(pinned.key, participantKey(p)));
 		let home = null;
 		if (accept && isId(lead?.programme)) {
 			try {
 				await this.e2e.checkCounsellor(lead, (f) => this.ask(f));
 				home = lead.programme;
-			} catch {
-				home = null;	// the server's word alone: no yes kept
+			} catch (err) {
+				if (err?.code !== ERR.CRYPTO) throw err;	// offline, refused: nothing sent
+				home = null;	// the server's word alone
 			}
 		}
+		if (accept && r?.status === 'proposed' && this.acct?.role === 'client' && leads.length > 0 && home === null)
+			throw Object.assign(new OfframpError(ERR.CRYPTO, 'not answered: the case\'s counsellor did not pass its checks'),
+				{ reason: 'referral_unchecked' });
 		const a = await this.ask({ type: 'referral.answer', case: id, accept });
 		if (accept && r?.status === 'proposed' && isId(partner) && isId(home) && partner !== home) {
 			if (!(e.accepted ||= []).includes(partner)) e.accepted = acceptedOf([...e.accepted, partner]);

@@ -549,8 +549,8 @@ test('a referral: the partner the client accepted is not refused, only under the
 	f.push({ type: 'case', case: wrong });
 	await waitFor(() => q.caseOf(77).blocked === true, 3000, 'a handover to a counsellor not of the partner: a changed key');
 	// the server lists Lou (2) as the case's counsellor at the answer and
-	// proposes 1, where the case is: no yes, and a "handover" to another
-	// counsellor of 1 is a changed key
+	// proposes 1, where the case is: no yes sent (a no goes), and a
+	// "handover" to another counsellor of 1 is a changed key
 	const v = await core(f, { pins });
 	await v.login();
 	await v.requestCase({ language: 'en' });
@@ -566,8 +566,14 @@ test('a referral: the partner the client accepted is not refused, only under the
 	f.push({ type: 'case', case: lie('proposed') });
 	await waitFor(() => v.caseOf(77).referral?.from === 2, 3000, 'the lie');
 	f.handlers['referral.answer'] = () => ({ case: lie('accepted') });
-	await v.referralAnswer(77, true);
+	const answers = () => f.seen.filter((x) => x.type === 'referral.answer' && x.case === 77).length;
+	const sent = answers();
+	await assert.rejects(v.referralAnswer(77, true), { code: 'crypto', reason: 'referral_unchecked' });
+	assert.equal(answers(), sent, 'the yes not sent');
 	assert.deepEqual(JSON.parse(v.exportState({ as: 'json' })).cases[0].yes || [], [], 'no yes kept');
+	f.handlers['referral.answer'] = () => ({ case: lie('declined') });
+	await v.referralAnswer(77, false);
+	assert.equal(f.seen.filter((x) => x.type === 'referral.answer' && x.case === 77).at(-1).accept, false, 'a no goes');
 	const done = at(v.key, 'completed', s2, true);
 	done.referral.partner = 1;
 	f.push({ type: 'case', case: done });

@@ -53,6 +53,11 @@ class FakeCore {
 		(this.msgs[id] ||= []).push(m);
 		return m;
 	}
+	async referralAnswer(id, accept) {
+		this.answered = [id, accept];
+		if (accept && this.referralFails) throw Object.assign(new Error('crypto'), { code: 'crypto', reason: this.referralFails });
+		return this.caseOf(id);
+	}
 	exportRecovery() { return Uint8Array.from([1, 2, 3, 4, 5]); }
 	untrustedProgrammes() { return (this.offered || []).filter((p) => !(this.trusted || []).includes(p.key)); }
 	async trustProgramme(key, name, id) { (this.trusted ||= []).push(key); this.trustedAs = [key, name, id]; }
@@ -115,6 +120,18 @@ test('typing while waiting: the text goes to the outbox; a refused send keeps it
 	assert.equal(intents.send(7, 'boom'), false, 'the composer keeps the text');
 	assert.equal(store.state.drafts[7], 'boom');
 	assert.deepEqual(store.state.error, { key: 'err_case_closed', vars: undefined });
+});
+
+test('a yes the page could not check is not sent: the page says why and is not left busy; a no goes', async () => {
+	const { store, intents, core } = setup();
+	await intents.startClient();
+	core().referralFails = 'referral_unchecked';
+	await intents.referralAnswer(7, true);
+	assert.deepEqual(store.state.error, { key: 'err_referral_unchecked', vars: undefined });
+	assert.equal(store.state.busy, false);
+	await intents.referralAnswer(7, false);
+	assert.deepEqual(core().answered, [7, false]);
+	assert.equal(store.state.error, null);
 });
 
 test('the recovery code carries the core recovery bytes', async () => {

@@ -295,7 +295,7 @@ clirun named referral accept "$NCASE"
 handed_to_kim "$NCASE"
 not_to_kim named "$NCASE"
 
-step "a request that named no programme: a yes while the server lists Sam in a made-up programme is no yes"
+step "a request that named no programme: no yes goes while the server lists Sam in a made-up programme"
 if on_pg; then zero="decode(repeat('00', 129), 'hex')"; else zero="zeroblob(129)"; fi
 sql_rw "INSERT INTO partnerships(proposer_id, partner_id, status, proposer_statement, partner_statement, created) VALUES (9002, $PROG, 1, $zero, $zero, 1)" >/dev/null
 keygen free
@@ -306,7 +306,10 @@ assert_contains "the client reads Sam (his key pinned)" "$(cli free recv --count
 sql_rw "INSERT INTO referrals(case_id, from_programme, to_programme, status, proposed) VALUES ($FCASE, 9002, $PROG, 0, 1)" >/dev/null
 sql_rw "UPDATE accounts SET programme_id = 9002 WHERE id = $SAM_ID" >/dev/null
 clirun free referral accept "$FCASE"
-assert_eq "  the server took the yes" 0 "$RC"
+assert_eq "  the yes is not sent: exit 1" 1 "$RC"
+assert_contains "  it says why" "$ERR" "not answered"
+assert_eq "  the referral is still proposed" 0 \
+	"$(sql "SELECT status FROM referrals WHERE case_id = $FCASE")"
 sql_rw "UPDATE accounts SET programme_id = $PROG WHERE id = $SAM_ID" >/dev/null
 handed_to_kim "$FCASE"
 not_to_kim free "$FCASE"

@@ -320,6 +320,11 @@ sql_rw "DELETE FROM case_participants WHERE case_id = $c" >/dev/null
 sql_rw "INSERT INTO case_participants(case_id, account_id, role, joined, kind, since, seen) SELECT $c, id, role, 301, 0, 0, 1 FROM accounts WHERE id IN ($LOU_ID, $C9_ID)" >/dev/null
 sql_rw "UPDATE cases SET counsellor_id = $LOU_ID WHERE id = $c" >/dev/null
 clirun client9 referral accept "$c"
+assert_eq "client9's yes is not sent: exit 1" 1 "$RC"
+assert_contains "  Sam's place is another key's, it says" "$ERR" "changed"
+assert_contains "  and why nothing was answered" "$ERR" "not answered"
+assert_eq "  the referral is still proposed" 0 \
+	"$(sql "SELECT status FROM referrals WHERE case_id = $c AND to_programme = $A")"
 sql_rw "UPDATE referrals SET receiver_id = $KIM_ID, status = 5, answered = 301, completed = 302 WHERE case_id = $c AND to_programme = $A" >/dev/null
 sql_rw "UPDATE case_members SET left_at = 303, why = 5 WHERE case_id = $c AND account_id = $SAM_ID AND left_at IS NULL" >/dev/null
 sql_rw "DELETE FROM case_participants WHERE case_id = $c" >/dev/null

@@ -27,7 +27,8 @@ const TRANSIENT = new Set(['err_server_failed', 'err_refused_often', 'err_connec
 	'err_internal', 'err_rate_limited', 'err_storage_full', 'err_recipient_full', 'err_unavailable']);
 
 /* Reasons of the core's refusals that say more than their code. */
-const KNOWN_REASONS = new Set(['server_key_changed', 'safety_mismatch', 'wrong_programme', 'revoked', 'not_approved']);
+const KNOWN_REASONS = new Set(['server_key_changed', 'safety_mismatch', 'wrong_programme', 'revoked', 'not_approved',
+	'referral_unchecked']);
 
 /* The catalogue key for an error (an OfframpError, or anything thrown). */
 export function errorKey(e) {
