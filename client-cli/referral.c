@@ -178,6 +178,18 @@ simple(struct cli *cli, const char *type, int64_t id, json_t *extra)
 	return rc;
 }
 
+/* Keeps a client's yes to partner in case id (lead: the programme of
+ * the case's counsellor, checked): not for where the case is. */
+static void
+keep_yes(struct cli *cli, int64_t id, int64_t lead, int64_t partner)
+{
+	if (partner <= 0 || lead <= 0 || partner == lead)
+		return;
+	if (!trust_asked_any(cli, id))
+		trust_asked(cli, id, lead);
+	trust_asked(cli, id, partner);
+}
+
 /*
  * referral accept CASE. Once the server took a client's yes to a
  * proposed referral, the partner is a programme it asked for in this
@@ -189,49 +201,56 @@ simple(struct cli *cli, const char *type, int64_t id, json_t *extra)
  * programme asked for, or its certificate does not hold for the
  * programme it is listed in (printed): the server would then choose
  * where the yes takes the client. Nothing is kept on a refusal, nor
- * for a partner that is the programme of the case's counsellor.
+ * for a partner that is the programme of the case's counsellor. A
+ * referral the server lists as accepted already (a yes whose answer was
+ * lost) is not answered again: the yes the user gives now is kept.
  */
 static int
 accept(struct cli *cli, int64_t id)
 {
-	json_t *cases = NULL, *kase, *r, *p, *extra;
+	json_t *cases = NULL, *kase, *r, *extra;
 	const char *status;
-	int64_t partner, lead = 0;
-	size_t i;
-	int rc, proposed, held;
+	int64_t partner, lead;
+	int rc, proposed, taken, held, client;
 
 	if ((rc = cases_load(cli, id, &cases, &kase)) != 0)
-		return rc;
+		return rc;		/* logged in from here: the key is read */
+	client = keyfile_role(cli->key) == KEY_ROLE_CLIENT;
 	r = json_object_get(kase, "referral");
 	status = json_string_value(json_object_get(r, "status"));
 	proposed = status != NULL && strcmp(status, "proposed") == 0;
+	taken = status != NULL && strcmp(status, "accepted") == 0;
 	partner = json_integer_value(json_object_get(r, "partner"));
 	/* the case's counsellor: the one pinned here (no changed key), of a
 	 * programme asked for, its certificate holding for it */
-	held = trust_check_case(cli, kase) == 0 &&
-	    trust_check_counsellors(cli, kase) == 0;
-	if (held)
-		json_array_foreach(json_object_get(kase, "participants"), i, p)
-			if (cases_is_counsellor(p) && !cases_is_colleague(p))
-				lead = json_integer_value(json_object_get(p,
-				    "programme"));
-	json_decref(cases);
-	if (!held && proposed && keyfile_role(cli->key) == KEY_ROLE_CLIENT)
+	held = trust_check_lead(cli, kase, &lead) == 0;
+	if (!held && (proposed || taken) && client) {
+		json_decref(cases);
 		return cli_fail(OFR_E_CRYPTO, "not answered: the counsellor of "
 		    "case %lld did not pass the checks above, so this device "
 		    "cannot tell where a yes would take you; nothing was sent",
 		    (long long)id);
+	}
+	if (taken && client) {
+		keep_yes(cli, id, lead, partner);
+		fprintf(stderr, "offramp: the server has your yes to this "
+		    "referral already; it is kept here\n");
+		rc = show(cli, kase);
+		json_decref(cases);
+		return rc;
+	}
+	json_decref(cases);
 	if ((extra = json_object()) == NULL)
 		return cli_fail(OFR_E_NOMEM, "referral");
 	json_object_set_new(extra, "accept", json_true());
-	if ((rc = simple(cli, "referral.answer", id, extra)) != 0 ||
-	    keyfile_role(cli->key) != KEY_ROLE_CLIENT || !proposed ||
-	    partner <= 0 || lead <= 0 || partner == lead)
-		return rc;
-	if (!trust_asked_any(cli, id))
-		trust_asked(cli, id, lead);
-	trust_asked(cli, id, partner);
-	return 0;
+	rc = simple(cli, "referral.answer", id, extra);
+	if ((rc == OFR_E_TIMEOUT || rc == OFR_E_CONN) && client && proposed)
+		fprintf(stderr, "offramp: whether the server took your yes is "
+		    "not known: run offramp referral accept %lld again\n",
+		    (long long)id);
+	if (rc == 0 && client && proposed)
+		keep_yes(cli, id, lead, partner);
+	return rc;
 }
 
 /* The text of words (or stdin for "-") into a new buffer *text. */

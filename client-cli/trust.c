@@ -705,6 +705,8 @@ trust_asked(struct cli *cli, int64_t case_id, int64_t programme)
 {
 	struct ks_state *s = keyfile_state(cli->key);
 
+	if (accepted_to(cli, case_id, programme))
+		return;		/* that yes is kept already, not used */
 	keyfile_asked_room(s);
 	s->asked[s->n_asked].case_id = case_id;
 	s->asked[s->n_asked].programme = programme;
@@ -777,6 +779,31 @@ trust_check_counsellors(struct cli *cli, json_t *kase)
 		    json_object_get(kase, "id")), p)) != 0 ||
 		    (rc = trust_check_counsellor(cli, p)) != 0))
 			return rc;
+	}
+	return 0;
+}
+
+int
+trust_check_lead(struct cli *cli, json_t *kase, int64_t *programme)
+{
+	int64_t id = json_integer_value(json_object_get(kase, "id"));
+	json_t *p;
+	size_t i;
+	int rc;
+
+	*programme = 0;
+	if ((rc = trust_check_case(cli, kase)) != 0)
+		return rc;
+	json_array_foreach(json_object_get(kase, "participants"), i, p) {
+		if (!cases_is_counsellor(p) || cases_is_colleague(p))
+			continue;
+		if ((rc = check_asked(cli, id, p)) != 0 ||
+		    (rc = trust_check_counsellor(cli, p)) != 0) {
+			*programme = 0;
+			return rc;
+		}
+		*programme = json_integer_value(json_object_get(p,
+		    "programme"));
 	}
 	return 0;
 }

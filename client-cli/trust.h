@@ -69,7 +69,8 @@ int trust_anchor_add(struct cli *cli, const uint8_t key[OFR_PK_BYTES],
 int trust_server_key(struct cli *cli, int accept);
 /* Remembers that the client asked for programme in case case_id (its
  * request, or a referral it accepts): a counsellor of a programme it did
- * not ask for there is refused. */
+ * not ask for there is refused. A yes kept already and not used by a
+ * handover is not kept twice. */
 void trust_asked(struct cli *cli, int64_t case_id, int64_t programme);
 /* 1 when the client asked for some programme in case case_id. */
 int trust_asked_any(struct cli *cli, int64_t case_id);
@@ -82,6 +83,12 @@ int trust_check_counsellor(struct cli *cli, json_t *participant);
 /* Records the keys of kase's participants (trust_check_case) and checks
  * every counsellor's certificate: 0 or an error code (printed). */
 int trust_check_counsellors(struct cli *cli, json_t *kase);
+/* The case's counsellor (not a colleague, nor a partner's counsellor of
+ * a referral) holds: no key of kase changed (trust_check_case), and it is
+ * of a programme asked for there, its certificate holding for it. 0 and
+ * *programme its programme (0: none in the case), or an error code
+ * (printed). */
+int trust_check_lead(struct cli *cli, json_t *kase, int64_t *programme);
 /* Refuses to send in case kase when a participant's key changed: 0 or
  * OFR_E_CRYPTO (printed, with what to do). */
 int trust_before_send(struct cli *cli, json_t *kase);

@@ -152,7 +152,9 @@ export const referrals = {
 	 * (crypto, reason referral_unchecked) while a counsellor leads the
 	 * case that is not the one pinned here, or its certificate does not
 	 * hold for the programme it is listed in: the server would then
-	 * choose where the yes takes the client. A no always goes.
+	 * choose where the yes takes the client. A no always goes. A yes
+	 * whose answer was lost (offline, no answer in time) is kept: the
+	 * server may have taken it; a no later takes it back.
 	 * @param {number} id @param {boolean} accept @returns {Promise<Case>}
 	 */
 	async referralAnswer(id, accept) {
@@ -177,10 +179,26 @@ export const referrals = {
 		if (accept && r?.status === 'proposed' && this.acct?.role === 'client' && leads.length > 0 && home === null)
 			throw Object.assign(new OfframpError(ERR.CRYPTO, 'not answered: the case\'s counsellor did not pass its checks'),
 				{ reason: 'referral_unchecked' });
-		const a = await this.ask({ type: 'referral.answer', case: id, accept });
-		if (accept && r?.status === 'proposed' && isId(partner) && isId(home) && partner !== home) {
+		// kept once the server took it, or when its answer was lost (the
+		// server may have taken it: the user gave it); a no takes it back
+		const keep = () => {
+			if (!accept || r?.status !== 'proposed' || !isId(partner) || !isId(home) || partner === home) return;
 			if (!(e.accepted ||= []).includes(partner)) e.accepted = acceptedOf([...e.accepted, partner]);
 			if (!(e.yes ||= []).includes(partner)) e.yes = acceptedOf([...e.yes, partner]);
+			this.changed();
+		};
+		let a;
+		try {
+			a = await this.ask({ type: 'referral.answer', case: id, accept });
+		} catch (err) {
+			if (err?.code === ERR.TIMEOUT || err?.code === ERR.CONN) keep();
+			throw err;
+		}
+		keep();
+		if (!accept && r?.status === 'proposed' && isId(partner) && !leads.some((p) => p.programme === partner) &&
+			((e.accepted || []).includes(partner) || (e.yes || []).includes(partner))) {
+			e.accepted = (e.accepted || []).filter((x) => x !== partner);
+			e.yes = (e.yes || []).filter((x) => x !== partner);
 			this.changed();
 		}
 		await this.chain(() => this.caseUpdate(a.case));
@@ -262,7 +280,7 @@ export const referrals = {
 		// the client's yes is taken back: the partner's counsellors are
 		// refused in this case again (as one of another programme)
 		if (e && isId(partner) && (e.accepted || []).includes(partner)) {
-			e.accepted = e.accepted.filter((x) => x !== partner);
+			e.accepted = (e.accepted || []).filter((x) => x !== partner);
 			e.yes = (e.yes || []).filter((x) => x !== partner);
 			this.changed();
 		}

@@ -524,6 +524,21 @@ test('a referral: the partner the client accepted is not refused, only under the
 	await assert.rejects(h.referralAnswer(77, true), { code: 'bad_state' });
 	f.push({ type: 'case', case: at(h.key, 'completed', lou, true) });
 	await waitFor(() => h.caseOf(77).blocked === true, 3000, 'a handover after a refused yes: a changed key');
+	// a yes whose answer was lost (the socket dropped before it): kept, the
+	// server may have it; a no then takes it back
+	const lost = await proposed();
+	f.handlers['referral.answer'] = (fr, sock) => {
+		sock.terminate();
+		return null;
+	};
+	await assert.rejects(lost.referralAnswer(77, true), (err) => err.code === 'connection' || err.code === 'timeout');
+	const kept = () => JSON.parse(lost.exportState({ as: 'json' })).cases[0];
+	assert.deepEqual([kept().accepted, kept().yes], [[2], [2]], 'the yes kept');
+	await waitFor(() => lost.connection === 'online', 10000, 'back online');
+	f.handlers['referral.answer'] = () => ({ case: at(lost.key, 'declined') });
+	await lost.referralAnswer(77, false);
+	assert.deepEqual([kept().accepted, kept().yes], [[], []], 'the no took it back');
+	lost.logout();
 	// nor a yes to the programme the case began at: a "handover" to another of its counsellors is a changed key
 	const s2 = counsellor(1, a.privateKey);
 	const m = await core(f, { pins });

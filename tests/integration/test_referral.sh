@@ -362,5 +362,29 @@ assert_not_contains "  the new counsellor not verified: his number was never com
 assert_eq "  a copy stored for the new counsellor" 1 \
 	"$(sql "SELECT count(*) FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE d.recipient_id = $(account_id "$new") AND m.case_id = $c AND m.sender_id = $(account_id client10)")"
 
+step "a yes whose answer was lost (sent raw: the CLI kept nothing): accept again keeps it, sends nothing, and the handover goes"
+keygen client11
+c=$(field "$(cli client11 request --language en --topic leaving --programme "$A")" case)
+cli couns send "$c" "hello from Sam" >/dev/null
+assert_contains "client11 reads Sam (his key pinned)" "$(cli client11 recv --count 1)" "hello from Sam"
+cli couns referral propose "$c" "$B" >/dev/null
+clirun client11 raw --login --answered <<<"{\"v\":1,\"type\":\"referral.answer\",\"id\":5,\"case\":$c,\"accept\":true}"
+assert_match "the server took the yes" "$OUT" '"type": *"referral.answer.ok"'
+answered=$(sql "SELECT answered FROM referrals WHERE case_id = $c")
+clirun client11 referral accept "$c"
+assert_eq "accept again exits 0" 0 "$RC"
+assert_contains "  it says the yes was taken already" "$ERR" "has your yes to this referral already"
+assert_match "  and shows the referral" "$OUT" '^referral: accepted$'
+assert_eq "  nothing answered again" "$answered" "$(sql "SELECT answered FROM referrals WHERE case_id = $c")"
+summed client11 "$c"
+cli_out out couns referral complete "$c"
+assert_match "Sam hands over" "$out" '^referral: completed$'
+if [ "$(sql "SELECT counsellor_id FROM cases WHERE id = $c")" = "$LOU_ID" ]; then new=lou; else new=pia; fi
+clirun client11 send "$c" "to my new counsellor"
+assert_eq "client11's send goes: the yes was kept" 0 "$RC"
+assert_not_contains "  no changed key" "$ERR" "changed"
+assert_eq "  a copy stored for the new counsellor" 1 \
+	"$(sql "SELECT count(*) FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE d.recipient_id = $(account_id "$new") AND m.case_id = $c AND m.sender_id = $(account_id client11)")"
+
 stop_server
 finish
