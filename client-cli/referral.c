@@ -179,15 +179,17 @@ simple(struct cli *cli, const char *type, int64_t id, json_t *extra)
 }
 
 /* Keeps a client's yes to partner in case id (lead: the programme of
- * the case's counsellor, checked): not for where the case is. */
-static void
+ * the case's counsellor, checked): not for where the case is. 1 when
+ * kept. */
+static int
 keep_yes(struct cli *cli, int64_t id, int64_t lead, int64_t partner)
 {
 	if (partner <= 0 || lead <= 0 || partner == lead)
-		return;
+		return 0;
 	if (!trust_asked_any(cli, id))
 		trust_asked(cli, id, lead);
 	trust_asked(cli, id, partner);
+	return 1;
 }
 
 /*
@@ -232,9 +234,9 @@ accept(struct cli *cli, int64_t id)
 		    (long long)id);
 	}
 	if (taken && client) {
-		keep_yes(cli, id, lead, partner);
 		fprintf(stderr, "offramp: the server has your yes to this "
-		    "referral already; it is kept here\n");
+		    "referral already; %s\n", keep_yes(cli, id, lead,
+		    partner) ? "it is kept here" : "nothing was sent");
 		rc = show(cli, kase);
 		json_decref(cases);
 		return rc;
@@ -249,7 +251,7 @@ accept(struct cli *cli, int64_t id)
 		    "not known: run offramp referral accept %lld again\n",
 		    (long long)id);
 	if (rc == 0 && client && proposed)
-		keep_yes(cli, id, lead, partner);
+		(void)keep_yes(cli, id, lead, partner);
 	return rc;
 }
 
