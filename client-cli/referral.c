@@ -153,13 +153,18 @@ show(struct cli *cli, json_t *kase)
 	return rc;
 }
 
-/* A request of type about case id alone; prints the referral after. */
+/* A request of type about case id alone; prints the referral after.
+ * *answered (when not NULL): 1 once the server took the request, though
+ * printing the referral failed after. */
 static int
-simple(struct cli *cli, const char *type, int64_t id, json_t *extra)
+simple(struct cli *cli, const char *type, int64_t id, json_t *extra,
+    int *answered)
 {
 	json_t *req, *resp = NULL;
 	int rc;
 
+	if (answered != NULL)
+		*answered = 0;
 	if ((rc = account_login(cli)) != 0 ||
 	    (rc = cli_new_request(type, &req)) != 0) {
 		json_decref(extra);
@@ -171,6 +176,8 @@ simple(struct cli *cli, const char *type, int64_t id, json_t *extra)
 	json_decref(extra);
 	if ((rc = cli_request(cli, req, &resp)) != 0)
 		return rc;
+	if (answered != NULL)
+		*answered = 1;
 	/* the case as the answer gives it (after a handover, the caller
 	 * may no longer be in it) */
 	rc = show(cli, json_object_get(resp, "case"));
@@ -213,7 +220,7 @@ accept(struct cli *cli, int64_t id)
 	json_t *cases = NULL, *kase, *r, *extra;
 	const char *status;
 	int64_t partner, lead;
-	int rc, proposed, taken, held, client;
+	int rc, proposed, taken, held, client, answered;
 
 	if ((rc = cases_load(cli, id, &cases, &kase)) != 0)
 		return rc;		/* logged in from here: the key is read */
@@ -245,12 +252,13 @@ accept(struct cli *cli, int64_t id)
 	if ((extra = json_object()) == NULL)
 		return cli_fail(OFR_E_NOMEM, "referral");
 	json_object_set_new(extra, "accept", json_true());
-	rc = simple(cli, "referral.answer", id, extra);
+	rc = simple(cli, "referral.answer", id, extra, &answered);
 	if ((rc == OFR_E_TIMEOUT || rc == OFR_E_CONN) && client && proposed)
 		fprintf(stderr, "offramp: whether the server took your yes is "
 		    "not known: run offramp referral accept %lld again\n",
 		    (long long)id);
-	if (rc == 0 && client && proposed)
+	/* taken, though the referral's new counsellor may not hold (printed) */
+	if (answered && client && proposed)
 		(void)keep_yes(cli, id, lead, partner);
 	return rc;
 }
@@ -443,7 +451,7 @@ with_text(struct cli *cli, const char *what, int argc, char **argv)
 		text_free(text);
 		extra = json_object();
 		json_object_set_new(extra, "digest", json_string(b64));
-		return simple(cli, "referral.approve", id, extra);
+		return simple(cli, "referral.approve", id, extra, NULL);
 	}
 	if ((rc = cases_load(cli, id, &cases, &kase)) != 0) {
 		text_free(text);
@@ -547,6 +555,7 @@ cmd_referral(struct cli *cli, int argc, char **argv)
 		/* a client's yes taken back: the partner is asked for no
 		 * more, and its counsellors are refused in this case again */
 		int64_t partner;
+		int answered;
 
 		if ((rc = cases_load(cli, id, &cases, &kase)) != 0)
 			return rc;		/* logged in from here */
@@ -554,8 +563,8 @@ cmd_referral(struct cli *cli, int argc, char **argv)
 		    json_integer_value(json_object_get(json_object_get(kase,
 		    "referral"), "partner"));
 		json_decref(cases);
-		if ((rc = simple(cli, "referral.withdraw", id, NULL)) == 0 &&
-		    partner > 0)
+		rc = simple(cli, "referral.withdraw", id, NULL, &answered);
+		if (answered && partner > 0)
 			trust_unasked(cli, id, partner);
 		return rc;
 	}
@@ -563,11 +572,12 @@ cmd_referral(struct cli *cli, int argc, char **argv)
 		extra = json_object();
 		json_object_set_new(extra, "accept", json_boolean(
 		    strcmp(argv[0], "accept") == 0));
-		return simple(cli, "referral.answer", id, extra);
+		return simple(cli, "referral.answer", id, extra, NULL);
 	}
 	for (size_t i = 0; i < sizeof(simple_verbs) / sizeof(simple_verbs[0]);
 	    i++)
 		if (strcmp(argv[0], simple_verbs[i].verb) == 0)
-			return simple(cli, simple_verbs[i].type, id, NULL);
+			return simple(cli, simple_verbs[i].type, id, NULL,
+			    NULL);
 	return cli_usage(REFERRAL_USAGE);
 }

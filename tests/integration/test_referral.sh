@@ -386,5 +386,27 @@ assert_not_contains "  no changed key" "$ERR" "changed"
 assert_eq "  a copy stored for the new counsellor" 1 \
 	"$(sql "SELECT count(*) FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE d.recipient_id = $(account_id "$new") AND m.case_id = $c AND m.sender_id = $(account_id client11)")"
 
+step "the server takes a yes whose partner's counsellor does not hold here (A's statement for B not served): the yes is kept all the same"
+keygen client12
+c=$(field "$(cli client12 request --language en --topic leaving --programme "$A")" case)
+cli couns send "$c" "hello from Sam" >/dev/null
+assert_contains "client12 reads Sam (his key pinned)" "$(cli client12 recv --count 1)" "hello from Sam"
+cli couns referral propose "$c" "$B" >/dev/null
+if on_pg; then hexof="encode(statement, 'hex')"; else hexof="hex(statement)"; fi
+vouch=$(sql "SELECT $hexof FROM programme_partners WHERE programme_id = $A AND partner_id = $B")
+sql_rw "DELETE FROM programme_partners WHERE programme_id = $A AND partner_id = $B" >/dev/null
+clirun client12 referral accept "$c"
+assert_eq "accept exits 1: B's counsellor is not endorsed here" 1 "$RC"
+assert_not_contains "  not shown as B's" "$OUT" "counsellor: "
+assert_eq "  the server took the yes" 1 "$(sql "SELECT status FROM referrals WHERE case_id = $c")"
+if on_pg; then blob="decode('$vouch', 'hex')"; else blob="X'$vouch'"; fi
+sql_rw "INSERT INTO programme_partners(programme_id, partner_id, statement) VALUES ($A, $B, $blob)" >/dev/null
+summed client12 "$c"
+cli_out out couns referral complete "$c"
+assert_match "Sam hands over" "$out" '^referral: completed$'
+clirun client12 send "$c" "to my new counsellor"
+assert_eq "client12's send goes: the yes was kept" 0 "$RC"
+assert_not_contains "  no changed key" "$ERR" "changed"
+
 stop_server
 finish
