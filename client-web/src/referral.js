@@ -154,7 +154,8 @@ export const referrals = {
 	 * hold for the programme it is listed in: the server would then
 	 * choose where the yes takes the client. A no always goes. A yes
 	 * whose answer was lost (offline, no answer in time) is kept: the
-	 * server may have taken it; a no later takes it back.
+	 * server may have taken it; a no later takes it back, whether its
+	 * own answer comes or not.
 	 * @param {number} id @param {boolean} accept @returns {Promise<Case>}
 	 */
 	async referralAnswer(id, accept) {
@@ -187,6 +188,20 @@ export const referrals = {
 			if (!(e.yes ||= []).includes(partner)) e.yes = acceptedOf([...e.yes, partner]);
 			this.changed();
 		};
+		// a no takes a kept yes back at once, whatever its answer: the
+		// yes no handover used; the partner as asked for too, unless a
+		// counsellor of it is or was in the case (a yes used before)
+		if (!accept && r?.status === 'proposed' && isId(partner)) {
+			const met = [...(e.kase.participants || []), ...(e.kase.former || [])]
+				.some((p) => participantRole(p) === 'counsellor' && p.programme === partner);
+			const yes = (e.yes || []).filter((x) => x !== partner);
+			const asked = met ? (e.accepted || []) : (e.accepted || []).filter((x) => x !== partner);
+			if (yes.length !== (e.yes || []).length || asked.length !== (e.accepted || []).length) {
+				e.yes = yes;
+				e.accepted = asked;
+				this.changed();
+			}
+		}
 		let a;
 		try {
 			a = await this.ask({ type: 'referral.answer', case: id, accept });
@@ -195,12 +210,6 @@ export const referrals = {
 			throw err;
 		}
 		keep();
-		if (!accept && r?.status === 'proposed' && isId(partner) && !leads.some((p) => p.programme === partner) &&
-			((e.accepted || []).includes(partner) || (e.yes || []).includes(partner))) {
-			e.accepted = (e.accepted || []).filter((x) => x !== partner);
-			e.yes = (e.yes || []).filter((x) => x !== partner);
-			this.changed();
-		}
 		await this.chain(() => this.caseUpdate(a.case));
 		return this.caseOf(id);
 	},

@@ -539,6 +539,45 @@ test('a referral: the partner the client accepted is not refused, only under the
 	await lost.referralAnswer(77, false);
 	assert.deepEqual([kept().accepted, kept().yes], [[], []], 'the no took it back');
 	lost.logout();
+	// a lost yes, then a no whose answer is lost too: taken back all the
+	// same, and a "handover" to the partner then is a changed key
+	const lost2 = await proposed();
+	const drop = (fr, sock) => {
+		sock.terminate();
+		return null;
+	};
+	f.handlers['referral.answer'] = drop;
+	await assert.rejects(lost2.referralAnswer(77, true), (err) => err.code === 'connection' || err.code === 'timeout');
+	await waitFor(() => lost2.connection === 'online', 10000, 'back online');
+	await assert.rejects(lost2.referralAnswer(77, false), (err) => err.code === 'connection' || err.code === 'timeout');
+	const kept2 = () => JSON.parse(lost2.exportState({ as: 'json' })).cases[0];
+	assert.deepEqual([kept2().accepted, kept2().yes], [[], []], 'the lost no took the lost yes back');
+	// (pushed again every 100 ms until taken: a push before the login
+	// again is lost)
+	let polls = 0;
+	await waitFor(() => {
+		if (polls++ % 10 === 0) f.push({ type: 'case', case: at(lost2.key, 'completed', lou, true) });
+		return lost2.caseOf(77).blocked === true;
+	}, 10000, 'a handover after the no: a changed key');
+	lost2.logout();
+	// a no to a partner whose counsellor was in the case before (a yes
+	// used then): the partner stays asked for, the yes kept since goes
+	const met = await proposed();
+	f.handlers['referral.answer'] = drop;
+	await assert.rejects(met.referralAnswer(77, true), (err) => err.code === 'connection' || err.code === 'timeout');
+	await waitFor(() => met.connection === 'online', 10000, 'back online');
+	const before = at(met.key, 'proposed');
+	before.former = [{ ...who(lou, 'counsellor'), left: NOW - 5, reason: 'referral' }];
+	polls = 0;
+	await waitFor(() => {
+		if (polls++ % 10 === 0) f.push({ type: 'case', case: before });
+		return met.caseOf(77).former?.length === 1;
+	}, 10000, 'Lou listed as a former counsellor');
+	f.handlers['referral.answer'] = () => ({ case: at(met.key, 'declined') });
+	await met.referralAnswer(77, false);
+	const kept3 = JSON.parse(met.exportState({ as: 'json' })).cases[0];
+	assert.deepEqual([kept3.accepted, kept3.yes], [[2], []], 'asked for still, no yes');
+	met.logout();
 	// nor a yes to the programme the case began at: a "handover" to another of its counsellors is a changed key
 	const s2 = counsellor(1, a.privateKey);
 	const m = await core(f, { pins });
