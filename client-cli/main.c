@@ -242,6 +242,8 @@ static const char usage_text[] =
 "  referral show CASE                        the referral, the partner's\n"
 "                                            profile and its counsellor\n"
 "  referral accept|decline CASE              the client's answer\n"
+"  referral accept CASE PARTNER              only if the referral is to\n"
+"                                            PARTNER (the one shown)\n"
 "  referral withdraw CASE                    the client takes it back, or the\n"
 "                                            counsellor cancels it\n"
 "  referral draft CASE TEXT...               the handover summary, to the\n"

@@ -29,7 +29,7 @@
 
 #define REFERRAL_USAGE \
 	"referral propose CASE PARTNER [--reason TEXT] [--offer TEXT] | " \
-	"show CASE | accept CASE | decline CASE | withdraw CASE | " \
+	"show CASE | accept CASE [PARTNER] | decline CASE | withdraw CASE | " \
 	"draft CASE TEXT... | approve CASE TEXT... | summary CASE TEXT... | " \
 	"complete CASE | stats"
 
@@ -213,9 +213,11 @@ keep_yes(struct cli *cli, int64_t id, int64_t lead, int64_t partner)
  * for a partner that is the programme of the case's counsellor. A
  * referral the server lists as accepted already (a yes whose answer was
  * lost) is not answered again: the yes the user gives now is kept.
+ * want > 0: the partner the user read (referral show); a referral of the
+ * case to another is not answered.
  */
 static int
-accept(struct cli *cli, int64_t id)
+accept(struct cli *cli, int64_t id, int64_t want)
 {
 	json_t *cases = NULL, *kase, *r, *extra;
 	const char *status;
@@ -233,6 +235,13 @@ accept(struct cli *cli, int64_t id)
 	/* the case's counsellor: the one pinned here (no changed key), of a
 	 * programme asked for, its certificate holding for it */
 	held = trust_check_lead(cli, kase, &lead) == 0;
+	if (want > 0 && partner != want) {
+		json_decref(cases);
+		return cli_fail(OFR_E_BAD_STATE, "not answered: case %lld has "
+		    "no referral to programme %lld now; see offramp referral "
+		    "show %lld", (long long)id, (long long)want,
+		    (long long)id);
+	}
 	if (!held && (proposed || taken) && client) {
 		json_decref(cases);
 		return cli_fail(OFR_E_CRYPTO, "not answered: the counsellor of "
@@ -540,6 +549,14 @@ cmd_referral(struct cli *cli, int argc, char **argv)
 	if (strcmp(argv[0], "draft") == 0 || strcmp(argv[0], "approve") == 0 ||
 	    strcmp(argv[0], "summary") == 0)
 		return with_text(cli, argv[0], argc - 1, argv + 1);
+	if (strcmp(argv[0], "accept") == 0 && argc == 3) {
+		int64_t want;
+
+		if (cli_parse_id(argv[1], &id) != 0 ||
+		    cli_parse_id(argv[2], &want) != 0)
+			return cli_usage(REFERRAL_USAGE);
+		return accept(cli, id, want);
+	}
 	if (argc != 2 || cli_parse_id(argv[1], &id) != 0)
 		return cli_usage(REFERRAL_USAGE);
 	if (strcmp(argv[0], "show") == 0) {
@@ -550,7 +567,7 @@ cmd_referral(struct cli *cli, int argc, char **argv)
 		return rc;
 	}
 	if (strcmp(argv[0], "accept") == 0)
-		return accept(cli, id);
+		return accept(cli, id, 0);
 	if (strcmp(argv[0], "withdraw") == 0) {
 		/* a client's yes taken back: the partner is asked for no
 		 * more, and its counsellors are refused in this case again */

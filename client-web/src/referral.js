@@ -155,13 +155,19 @@ export const referrals = {
 	 * choose where the yes takes the client. A no always goes. A yes
 	 * whose answer was lost (offline, no answer in time) is kept: the
 	 * server may have taken it; a no later takes it back, whether its
-	 * own answer comes or not.
-	 * @param {number} id @param {boolean} accept @returns {Promise<Case>}
+	 * own answer comes or not. With shown (the partner the user read),
+	 * a yes goes only while the referral is to that partner (bad_state,
+	 * reason referral_changed).
+	 * @param {number} id @param {boolean} accept @param {number} [shown]
+	 * @returns {Promise<Case>}
 	 */
-	async referralAnswer(id, accept) {
+	async referralAnswer(id, accept, shown) {
 		const e = this.cs.get(id);
 		if (!isId(id) || !e || typeof accept !== 'boolean') throw usage('case id and answer');
 		const r = e.kase.referral, partner = r?.partner;
+		if (accept && shown !== undefined && shown !== partner)
+			throw Object.assign(new OfframpError(ERR.BAD_STATE, 'not answered: the referral is to another partner now'),
+				{ reason: 'referral_changed' });
 		// the case's counsellor: the one pinned here, never whom the server lists
 		this.e2e.checkCase(e.kase);	// pins one first seen
 		const pinned = this.e2e.contactOf(id, 'counsellor');

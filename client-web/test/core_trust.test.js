@@ -418,7 +418,10 @@ test('a referral: the partner the client accepted is not refused, only under the
 	await waitFor(() => c.caseOf(77).referral?.status === 'proposed', 3000, 'the proposal');
 	assert.equal(c.caseOf(77).referral.accepted, false);
 	f.handlers['referral.answer'] = (fr, s) => (fr.accept ? { case: at(s.clientKey, 'accepted', lou) } : { error: 'bad_state' });
-	const got = await c.referralAnswer(77, true);
+	// a yes to the partner the user read (3), where the referral is to 2 now: nothing sent
+	await assert.rejects(c.referralAnswer(77, true, 3), { code: 'bad_state', reason: 'referral_changed' });
+	assert.equal(f.seen.filter((x) => x.type === 'referral.answer').length, 0, 'nothing sent');
+	const got = await c.referralAnswer(77, true, 2);
 	assert.equal(f.seen.find((x) => x.type === 'referral.answer').accept, true);
 	assert.deepEqual([got.referral.accepted, got.referral.counsellor.certified, got.referral.counsellor.refused], [true, true, null],
 		'the partner\'s counsellor: certified by the partner, the partner vouched for by the programme asked for');

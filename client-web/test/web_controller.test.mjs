@@ -53,8 +53,8 @@ class FakeCore {
 		(this.msgs[id] ||= []).push(m);
 		return m;
 	}
-	async referralAnswer(id, accept) {
-		this.answered = [id, accept];
+	async referralAnswer(id, accept, partner) {
+		this.answered = [id, accept, partner];
 		if (accept && this.referralFails) throw Object.assign(new Error('crypto'), { code: 'crypto', reason: this.referralFails });
 		return this.caseOf(id);
 	}
@@ -130,7 +130,10 @@ test('a yes the page could not check is not sent: the page says why and is not l
 	assert.deepEqual(store.state.error, { key: 'err_referral_unchecked', vars: undefined });
 	assert.equal(store.state.busy, false);
 	await intents.referralAnswer(7, false);
-	assert.deepEqual(core().answered, [7, false]);
+	assert.deepEqual(core().answered, [7, false, undefined]);
+	core().referralFails = null;
+	await intents.referralAnswer(7, true, 2);
+	assert.deepEqual(core().answered, [7, true, 2], 'the partner the card showed goes to the core');
 	assert.equal(store.state.error, null);
 });
 

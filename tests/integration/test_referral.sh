@@ -368,11 +368,15 @@ c=$(field "$(cli client11 request --language en --topic leaving --programme "$A"
 cli couns send "$c" "hello from Sam" >/dev/null
 assert_contains "client11 reads Sam (his key pinned)" "$(cli client11 recv --count 1)" "hello from Sam"
 cli couns referral propose "$c" "$B" >/dev/null
+clirun client11 referral accept "$c" "$C"
+assert_eq "a yes to C, where the referral is to B: exit 1" 1 "$RC"
+assert_contains "  saying so" "$ERR" "has no referral to programme $C now"
+assert_eq "  nothing answered" 0 "$(sql "SELECT status FROM referrals WHERE case_id = $c")"
 clirun client11 raw --login --answered <<<"{\"v\":1,\"type\":\"referral.answer\",\"id\":5,\"case\":$c,\"accept\":true}"
 assert_match "the server took the yes" "$OUT" '"type": *"referral.answer.ok"'
 answered=$(sql "SELECT answered FROM referrals WHERE case_id = $c")
-clirun client11 referral accept "$c"
-assert_eq "accept again exits 0" 0 "$RC"
+clirun client11 referral accept "$c" "$B"
+assert_eq "accept again (to B, as shown) exits 0" 0 "$RC"
 assert_contains "  it says the yes was taken already" "$ERR" "has your yes to this referral already"
 assert_match "  and shows the referral" "$OUT" '^referral: accepted$'
 assert_eq "  nothing answered again" "$answered" "$(sql "SELECT answered FROM referrals WHERE case_id = $c")"

@@ -28,7 +28,7 @@ const TRANSIENT = new Set(['err_server_failed', 'err_refused_often', 'err_connec
 
 /* Reasons of the core's refusals that say more than their code. */
 const KNOWN_REASONS = new Set(['server_key_changed', 'safety_mismatch', 'wrong_programme', 'revoked', 'not_approved',
-	'referral_unchecked']);
+	'referral_unchecked', 'referral_changed']);
 
 /* The catalogue key for an error (an OfframpError, or anything thrown). */
 export function errorKey(e) {
@@ -778,10 +778,11 @@ export function createController({ store, createCore, sodium, config }) {
 				syncCases();
 			}
 		},
-		/* The client's yes or no to a proposed referral. */
-		async referralAnswer(id, accept) {
+		/* The client's yes or no to a proposed referral (a yes to the
+		 * partner the card showed). */
+		async referralAnswer(id, accept, partner) {
 			set((s) => { s.busy = true; });
-			await act(() => core.referralAnswer(id, accept));
+			await act(() => core.referralAnswer(id, accept, partner));
 			set((s) => { s.busy = false; });
 		},
 		/* The client withdraws its yes (the counsellor cancels its proposal). */

@@ -414,6 +414,7 @@ export default {
 	err_wrong_programme: 'The counsellor offered is from another programme than the one you chose, so nothing was sent to them.',
 	err_revoked: 'The programme has withdrawn this counsellor, so nothing was sent to them.',
 	err_referral_unchecked: 'Your answer was not sent: this page could not check your counsellor, so it cannot be sure where a yes would take you. If a key changed, compare the safety number below first, then answer again.',
+	err_referral_changed: 'The referral changed while you read it, so your answer was not sent. Please read it again.',
 	trust_title: 'Is this the programme you chose?',
 	trust_who: '{name} wants to talk with you here. This device does not know this programme yet.',
 	trust_who_unnamed: 'Programme number {id} wants to talk with you here. This device does not know this programme yet.',

@@ -115,7 +115,7 @@ export function referralPanel(intents) {
 				if (proposal?.offer) parts.push(h('p', null, h('strong', null, `${t('referral_offer')}: `), h('span', { dir: 'auto', id: 'ref-offer' }, proposal.offer)));
 				parts.push(profile(s.programmes?.[r.partner]), h('p', { class: 'small' }, t('referral_consent', vars)),
 					h('div', { class: 'row' },
-						h('button', { type: 'button', id: 'ref-accept', disabled: s.busy, onclick: () => intents.referralAnswer(c.id, true) }, t('referral_accept')),
+						h('button', { type: 'button', id: 'ref-accept', disabled: s.busy, onclick: () => intents.referralAnswer(c.id, true, r.partner) }, t('referral_accept')),
 						h('button', { type: 'button', id: 'ref-decline', disabled: s.busy, onclick: () => intents.referralAnswer(c.id, false) }, t('referral_decline'))));
 			}
 			const who = r.counsellor;
