@@ -285,14 +285,20 @@ assert_contains "  the counsellor's key changed, it says" "$ERR" "changed"
 assert_eq "  nothing stored for Pia (a copy was)" "$before" \
 	"$(sql "SELECT count(*) FROM deliveries WHERE recipient_id = $PIA_ID")"
 
+# case_with_sam WHO: a new client WHO with a case at A that Sam has and
+# his key pinned (WHO read Sam's hello); sets c.
+case_with_sam() {
+	keygen "$1"
+	c=$(field "$(cli "$1" request --language en --topic leaving --programme "$A")" case)
+	cli couns send "$c" "hello from Sam" >/dev/null
+	assert_contains "$1 reads Sam (his key pinned)" "$(cli "$1" recv --count 1)" "hello from Sam"
+}
+
 step "a yes to B, then a handover made up in the store to a counsellor of A (Kim): not the partner's"
 add_counsellor admin kim Kim --languages de --topics leaving
 certify_pending Kim
 KIM_ID=$(account_id kim)
-keygen client8
-c=$(field "$(cli client8 request --language en --topic leaving --programme "$A")" case)
-cli couns send "$c" "hello from Sam" >/dev/null
-assert_contains "client8 reads Sam (his key pinned)" "$(cli client8 recv --count 1)" "hello from Sam"
+case_with_sam client8
 cli couns referral propose "$c" "$B" >/dev/null
 cli_out out client8 referral accept "$c"
 C8_ID=$(account_id client8)
@@ -310,10 +316,7 @@ assert_eq "  nothing stored for Kim (a copy was)" 0 \
 
 step "at the answer the server lists Lou (B) as the case's counsellor and proposes A, where the case is; then Kim of A in Sam's place"
 SAM_ID=$(account_id couns)
-keygen client9
-c=$(field "$(cli client9 request --language en --topic leaving --programme "$A")" case)
-cli couns send "$c" "hello from Sam" >/dev/null
-assert_contains "client9 reads Sam (his key pinned)" "$(cli client9 recv --count 1)" "hello from Sam"
+case_with_sam client9
 C9_ID=$(account_id client9)
 sql_rw "INSERT INTO referrals(case_id, from_programme, to_programme, status, proposed) VALUES ($c, $B, $A, 0, 300)" >/dev/null
 sql_rw "DELETE FROM case_participants WHERE case_id = $c" >/dev/null
@@ -339,10 +342,7 @@ assert_eq "  nothing stored for Kim in that case (a copy was)" 0 \
 	"$(sql "SELECT count(*) FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE d.recipient_id = $KIM_ID AND m.case_id = $c")"
 
 step "a handover the client did not see before the new counsellor proposed another referral: the new key is taken for Sam's all the same"
-keygen client10
-c=$(field "$(cli client10 request --language en --topic leaving --programme "$A")" case)
-cli couns send "$c" "hello from Sam" >/dev/null
-assert_contains "client10 reads Sam (his key pinned)" "$(cli client10 recv --count 1)" "hello from Sam"
+case_with_sam client10
 verify_shown client10 "$c" Sam >/dev/null
 assert_match "  and compared his safety number" "$(cli client10 safety "$c")" '^Sam .* verified'
 cli couns referral propose "$c" "$B" >/dev/null
@@ -363,10 +363,7 @@ assert_eq "  a copy stored for the new counsellor" 1 \
 	"$(sql "SELECT count(*) FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE d.recipient_id = $(account_id "$new") AND m.case_id = $c AND m.sender_id = $(account_id client10)")"
 
 step "a yes whose answer was lost (sent raw: the CLI kept nothing): accept again keeps it, sends nothing, and the handover goes"
-keygen client11
-c=$(field "$(cli client11 request --language en --topic leaving --programme "$A")" case)
-cli couns send "$c" "hello from Sam" >/dev/null
-assert_contains "client11 reads Sam (his key pinned)" "$(cli client11 recv --count 1)" "hello from Sam"
+case_with_sam client11
 cli couns referral propose "$c" "$B" >/dev/null
 clirun client11 referral accept "$c" "$C"
 assert_eq "a yes to C, where the referral is to B: exit 1" 1 "$RC"
@@ -391,10 +388,7 @@ assert_eq "  a copy stored for the new counsellor" 1 \
 	"$(sql "SELECT count(*) FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE d.recipient_id = $(account_id "$new") AND m.case_id = $c AND m.sender_id = $(account_id client11)")"
 
 step "the server takes a yes whose partner's counsellor does not hold here (A's statement for B not served): the yes is kept all the same"
-keygen client12
-c=$(field "$(cli client12 request --language en --topic leaving --programme "$A")" case)
-cli couns send "$c" "hello from Sam" >/dev/null
-assert_contains "client12 reads Sam (his key pinned)" "$(cli client12 recv --count 1)" "hello from Sam"
+case_with_sam client12
 cli couns referral propose "$c" "$B" >/dev/null
 if on_pg; then hexof="encode(statement, 'hex')"; else hexof="hex(statement)"; fi
 vouch=$(sql "SELECT $hexof FROM programme_partners WHERE programme_id = $A AND partner_id = $B")
