@@ -568,28 +568,26 @@ cmd_referral(struct cli *cli, int argc, char **argv)
 	}
 	if (strcmp(argv[0], "accept") == 0)
 		return accept(cli, id, 0);
-	if (strcmp(argv[0], "withdraw") == 0) {
-		/* a client's yes taken back: the partner is asked for no
-		 * more, and its counsellors are refused in this case again */
-		int64_t partner;
+	if (strcmp(argv[0], "withdraw") == 0 ||
+	    strcmp(argv[0], "decline") == 0) {
+		/* a client's yes taken back, or a no: no yes of the case is
+		 * left to use, and the partner's counsellors are refused in
+		 * this case again (trust_unasked) */
 		int answered;
 
-		if ((rc = cases_load(cli, id, &cases, &kase)) != 0)
-			return rc;		/* logged in from here */
-		partner = keyfile_role(cli->key) != KEY_ROLE_CLIENT ? 0 :
-		    json_integer_value(json_object_get(json_object_get(kase,
-		    "referral"), "partner"));
-		json_decref(cases);
-		rc = simple(cli, "referral.withdraw", id, NULL, &answered);
-		if (answered && partner > 0)
-			trust_unasked(cli, id, partner);
+		if (strcmp(argv[0], "decline") == 0) {
+			if ((extra = json_object()) == NULL)
+				return cli_fail(OFR_E_NOMEM, "referral");
+			json_object_set_new(extra, "accept", json_false());
+			rc = simple(cli, "referral.answer", id, extra,
+			    &answered);
+		} else {
+			rc = simple(cli, "referral.withdraw", id, NULL,
+			    &answered);
+		}
+		if (answered && keyfile_role(cli->key) == KEY_ROLE_CLIENT)
+			trust_unasked(cli, id);
 		return rc;
-	}
-	if (strcmp(argv[0], "accept") == 0 || strcmp(argv[0], "decline") == 0) {
-		extra = json_object();
-		json_object_set_new(extra, "accept", json_boolean(
-		    strcmp(argv[0], "accept") == 0));
-		return simple(cli, "referral.answer", id, extra, NULL);
 	}
 	for (size_t i = 0; i < sizeof(simple_verbs) / sizeof(simple_verbs[0]);
 	    i++)

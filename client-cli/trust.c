@@ -715,21 +715,37 @@ trust_asked(struct cli *cli, int64_t case_id, int64_t programme)
 	(void)cli_save(cli);
 }
 
+/* 1 when ASKED record i (a programme p > 0) is followed by no record of
+ * its case for p: a yes no handover used, nor one kept again. */
+static int
+open_yes(const struct ks_state *s, size_t i)
+{
+	int64_t p = s->asked[i].programme;
+
+	for (size_t k = i + 1; k < s->n_asked; k++)
+		if (s->asked[k].case_id == s->asked[i].case_id &&
+		    (s->asked[k].programme == p || s->asked[k].programme == -p))
+			return 0;
+	return 1;
+}
+
 void
-trust_unasked(struct cli *cli, int64_t case_id, int64_t programme)
+trust_unasked(struct cli *cli, int64_t case_id)
 {
 	struct ks_state *s = keyfile_state(cli->key);
 	size_t j = 0;
-	int first = 1;
+	int first = 1, keep;
 
-	/* never the case's first: where it began, whatever the server
-	 * names as the partner withdrawn from */
+	/* never the case's first (where it began), nor a yes a handover
+	 * used: whatever the server names as the partner withdrawn from,
+	 * every yes of the case still to use goes */
 	for (size_t i = 0; i < s->n_asked; i++) {
-		if (s->asked[i].case_id != case_id ||
-		    s->asked[i].programme != programme || first)
-			s->asked[j++] = s->asked[i];
+		keep = s->asked[i].case_id != case_id || first ||
+		    s->asked[i].programme <= 0 || !open_yes(s, i);
 		if (s->asked[i].case_id == case_id)
 			first = 0;
+		if (keep)
+			s->asked[j++] = s->asked[i];
 	}
 	if (j == s->n_asked)
 		return;

@@ -74,9 +74,11 @@ int trust_server_key(struct cli *cli, int accept);
 void trust_asked(struct cli *cli, int64_t case_id, int64_t programme);
 /* 1 when the client asked for some programme in case case_id. */
 int trust_asked_any(struct cli *cli, int64_t case_id);
-/* Takes programme out of those the client asked for in case case_id (a
- * referral's yes withdrawn: its counsellors are refused there again). */
-void trust_unasked(struct cli *cli, int64_t case_id, int64_t programme);
+/* Takes back every yes of case case_id that no handover used (a
+ * referral's yes withdrawn: its partner's counsellors are refused there
+ * again, unless asked for before), whatever partner the server names;
+ * never the programme the case began at. */
+void trust_unasked(struct cli *cli, int64_t case_id);
 /* trust_check_cert of a counsellor participant object (key, cert,
  * programme), as it returns. */
 int trust_check_counsellor(struct cli *cli, json_t *participant);
