@@ -122,6 +122,23 @@ export const referrals = {
 		this.changed();
 	},
 
+	/* A client's no or withdrawal, at once, whatever its answer (the
+	 * safe side): every yes of case entry e that no handover used goes,
+	 * whatever partner the server names now; each such partner is asked
+	 * for no more unless a counsellor of it leads the case, or led it
+	 * and handed it over (a yes used before). */
+	takeBackYes(e) {
+		const open = e.yes || [];
+		if (!open.length) return;
+		const k = e.kase;
+		const led = [...(k.participants || []).filter((x) => !E2E.isColleague(x)),
+			...(k.former || []).filter((x) => x?.reason === 'referral')];
+		const met = (p) => led.some((x) => participantRole(x) === 'counsellor' && x.programme === p);
+		e.accepted = (e.accepted || []).filter((p) => !open.includes(p) || met(p));
+		e.yes = [];
+		this.changed();
+	},
+
 	/* The referral of case entry e as the page shows it, or null;
 	 * participants: the view's. */
 	referralView(e, participants) {
@@ -194,20 +211,7 @@ export const referrals = {
 			if (!(e.yes ||= []).includes(partner)) e.yes = acceptedOf([...e.yes, partner]);
 			this.changed();
 		};
-		// a no takes a kept yes back at once, whatever its answer: the
-		// yes no handover used; the partner as asked for too, unless a
-		// counsellor of it is or was in the case (a yes used before)
-		if (!accept && r?.status === 'proposed' && isId(partner)) {
-			const met = [...(e.kase.participants || []), ...(e.kase.former || [])]
-				.some((p) => participantRole(p) === 'counsellor' && p.programme === partner);
-			const yes = (e.yes || []).filter((x) => x !== partner);
-			const asked = met ? (e.accepted || []) : (e.accepted || []).filter((x) => x !== partner);
-			if (yes.length !== (e.yes || []).length || asked.length !== (e.accepted || []).length) {
-				e.yes = yes;
-				e.accepted = asked;
-				this.changed();
-			}
-		}
+		if (!accept && r?.status === 'proposed' && this.acct?.role === 'client') this.takeBackYes(e);
 		let a;
 		try {
 			a = await this.ask({ type: 'referral.answer', case: id, accept });
@@ -290,15 +294,11 @@ export const referrals = {
 	/** Withdraws (client) or cancels (counsellor) the open referral of case id. @returns {Promise<Case>} */
 	async referralWithdraw(id) {
 		if (!isId(id)) throw usage('case id');
-		const e = this.cs.get(id), partner = e?.kase.referral?.partner;
-		const a = await this.ask({ type: 'referral.withdraw', case: id });
+		const e = this.cs.get(id);
 		// the client's yes is taken back: the partner's counsellors are
 		// refused in this case again (as one of another programme)
-		if (e && isId(partner) && (e.accepted || []).includes(partner)) {
-			e.accepted = (e.accepted || []).filter((x) => x !== partner);
-			e.yes = (e.yes || []).filter((x) => x !== partner);
-			this.changed();
-		}
+		if (e && this.acct?.role === 'client') this.takeBackYes(e);
+		const a = await this.ask({ type: 'referral.withdraw', case: id });
 		await this.chain(() => this.caseUpdate(a.case));
 		return this.caseOf(id);
 	},

@@ -581,6 +581,29 @@ test('a referral: the partner the client accepted is not refused, only under the
 	const kept3 = JSON.parse(met.exportState({ as: 'json' })).cases[0];
 	assert.deepEqual([kept3.accepted, kept3.yes], [[2], []], 'asked for still, no yes');
 	met.logout();
+	// a yes to 2, withdrawn while the server names another partner (3):
+	// the yes to 2 goes all the same, and a "handover" to Lou after is a
+	// changed key
+	const w = await proposed();
+	f.handlers['referral.answer'] = () => ({ case: at(w.key, 'accepted', lou) });
+	await w.referralAnswer(77, true, 2);
+	const other3 = at(w.key, 'accepted', lou);
+	other3.referral.partner = 3;
+	polls = 0;
+	await waitFor(() => {
+		if (polls++ % 10 === 0) f.push({ type: 'case', case: other3 });
+		return w.caseOf(77).referral?.partner === 3;
+	}, 10000, 'the referral listed to 3');
+	f.handlers['referral.withdraw'] = () => ({ case: { ...other3, referral: { ...other3.referral, status: 'withdrawn' } } });
+	await w.referralWithdraw(77);
+	const kept4 = JSON.parse(w.exportState({ as: 'json' })).cases[0];
+	assert.deepEqual([kept4.accepted, kept4.yes], [[], []], 'the yes to 2 taken back');
+	polls = 0;
+	await waitFor(() => {
+		if (polls++ % 10 === 0) f.push({ type: 'case', case: at(w.key, 'completed', lou, true) });
+		return w.caseOf(77).blocked === true;
+	}, 10000, 'a handover after the withdrawal: a changed key');
+	w.logout();
 	// nor a yes to the programme the case began at: a "handover" to another of its counsellors is a changed key
 	const s2 = counsellor(1, a.privateKey);
 	const m = await core(f, { pins });
