@@ -221,7 +221,7 @@ accept(struct cli *cli, int64_t id, int64_t want)
 {
 	json_t *cases = NULL, *kase, *r, *extra;
 	const char *status;
-	int64_t partner, lead;
+	int64_t partner, lead, rid;
 	int rc, proposed, taken, held, client, answered;
 
 	if ((rc = cases_load(cli, id, &cases, &kase)) != 0)
@@ -232,6 +232,7 @@ accept(struct cli *cli, int64_t id, int64_t want)
 	proposed = status != NULL && strcmp(status, "proposed") == 0;
 	taken = status != NULL && strcmp(status, "accepted") == 0;
 	partner = json_integer_value(json_object_get(r, "partner"));
+	rid = json_integer_value(json_object_get(r, "id"));
 	/* the case's counsellor: the one pinned here (no changed key), of a
 	 * programme asked for, its certificate holding for it */
 	held = trust_check_lead(cli, kase, &lead) == 0;
@@ -261,6 +262,9 @@ accept(struct cli *cli, int64_t id, int64_t want)
 	if ((extra = json_object()) == NULL)
 		return cli_fail(OFR_E_NOMEM, "referral");
 	json_object_set_new(extra, "accept", json_true());
+	/* the referral read here, and no other proposed since */
+	if (rid > 0)
+		json_object_set_new(extra, "referral", json_integer(rid));
 	rc = simple(cli, "referral.answer", id, extra, &answered);
 	if ((rc == OFR_E_TIMEOUT || rc == OFR_E_CONN) && client && proposed)
 		fprintf(stderr, "offramp: whether the server took your yes is "

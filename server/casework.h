@@ -206,11 +206,12 @@ unsigned casework_asked(const struct case_prefs *p);
  * place is kept from then on). Tells changed. */
 int casework_referral_propose(struct server *srv, struct case_info *c,
     int64_t counsellor, int64_t partner, void *origin);
-/* c's client answers its proposed referral (none: OFR_E_BAD_STATE).
+/* c's client answers its proposed referral (none: OFR_E_BAD_STATE; nor
+ * when referral, not 0, is not its id: the client read another).
  * Accepted, the case enters the partner's intake (casework_referral_intake).
  * Tells changed. */
 int casework_referral_answer(struct server *srv, struct case_info *c, int accept,
-    void *origin);
+    int64_t referral, void *origin);
 /* The client withdraws its open referral, or c's counsellor cancels it
  * (OFR_E_FORBIDDEN for anyone else; none: OFR_E_BAD_STATE); the
  * partner's counsellor, if it joined, leaves (removed). Tells changed. */

@@ -364,7 +364,7 @@ casework_referral_rematch(struct server *srv)
 
 int
 casework_referral_answer(struct server *srv, struct case_info *c, int accept,
-    void *origin)
+    int64_t referral, void *origin)
 {
 	struct referral r;
 	int rc, joined, yes = 0;
@@ -373,7 +373,8 @@ casework_referral_answer(struct server *srv, struct case_info *c, int accept,
 		return OFR_E_BAD_STATE;		/* closed, or waiting again */
 	rc = store_referral_open(srv->st, c->id, &r);
 	if (rc == OFR_E_NOT_FOUND || (rc == 0 &&
-	    r.status != REFERRAL_PROPOSED))
+	    (r.status != REFERRAL_PROPOSED ||
+	    (referral != 0 && r.id != referral))))
 		return OFR_E_BAD_STATE;
 	if (rc != 0)
 		return rc;

@@ -36,14 +36,17 @@ referrals_answer(struct session *s, struct frame_in *in)
 {
 	struct cases_answer a = { s, in, "referral.answer.ok" };
 	struct case_info c;
+	int64_t referral = 0;		/* the one the client read; 0: any */
 	int rc, accept;
 
 	if ((rc = cases_own(s, in, &c)) != 0 ||
-	    (rc = frame_bool(in, "accept", 1, &accept)) != 0)
+	    (rc = frame_bool(in, "accept", 1, &accept)) != 0 ||
+	    (rc = frame_int(in, "referral", 1, OFR_ID_MAX, 0,
+	    &referral)) != 0)
 		return rc;
 	if (c.client != s->acct.id)
 		return OFR_E_FORBIDDEN;
-	return casework_referral_answer(s->srv, &c, accept, &a);
+	return casework_referral_answer(s->srv, &c, accept, referral, &a);
 }
 
 int

@@ -346,6 +346,8 @@ export class Core extends Emitter {
 			// a yes no handover used yet (a state of before: none, as a
 			// yes a handover used is not told from one still to use)
 			e.yes = acceptedOf(Array.isArray(c.yes) ? c.yes : []);
+			// the partners a handover took this case to (with a yes)
+			e.used = acceptedOf(Array.isArray(c.used) ? c.used : []);
 			if (FEEDBACK_DONE.includes(c.feedback)) e.feedback = c.feedback;
 		}
 	}
@@ -471,6 +473,7 @@ export class Core extends Emitter {
 				asked: e.asked,
 				accepted: e.accepted,
 				yes: e.yes,
+				used: e.used,
 				feedback: e.feedback,
 				seen: e.seen || 0,
 				shown: e.shown || [],

@@ -13,8 +13,9 @@
 // key takes the old one's place in the case, not as a changed key: only
 // when the referral is completed to exactly that key, the counsellor
 // pinned before left for "referral", and the partner is one the user
-// said yes to in that case, a yes no handover used yet (e.yes; kept only
-// once the server took it, and never for where the case is). The client
+// said yes to in that case, a yes no handover used yet (e.yes; kept once
+// the server took it or when its answer was lost, never for where the
+// case is; the partners a handover used one for: e.used). The client
 // approves the summary draft it read by its BLAKE2b-256 digest; the
 // server never reads the text. A counsellor proposes, sends the draft to
 // the client alone, the approved text (and no other) to the partner's
@@ -119,22 +120,19 @@ export const referrals = {
 		if (e.listing !== k || !still || !bytesEqual(still.key, pinned.key) || !(e.yes || []).includes(now.programme)) return;
 		this.e2e.forgetRole(k.id, 'counsellor');	// first seen now: pinned in checkCase
 		e.yes = e.yes.filter((x) => x !== now.programme);
+		e.used = acceptedOf([...(e.used || []).filter((x) => x !== now.programme), now.programme]);
 		this.changed();
 	},
 
 	/* A client's no or withdrawal, at once, whatever its answer (the
 	 * safe side): every yes of case entry e that no handover used goes,
 	 * whatever partner the server names now; each such partner is asked
-	 * for no more unless a counsellor of it leads the case, or led it
-	 * and handed it over (a yes used before). */
+	 * for no more unless a handover this page saw took the case to it
+	 * before (e.used: its own record, not the server's listing). */
 	takeBackYes(e) {
 		const open = e.yes || [];
 		if (!open.length) return;
-		const k = e.kase;
-		const led = [...(k.participants || []).filter((x) => !E2E.isColleague(x)),
-			...(k.former || []).filter((x) => x?.reason === 'referral')];
-		const met = (p) => led.some((x) => participantRole(x) === 'counsellor' && x.programme === p);
-		e.accepted = (e.accepted || []).filter((p) => !open.includes(p) || met(p));
+		e.accepted = (e.accepted || []).filter((p) => !open.includes(p) || (e.used || []).includes(p));
 		e.yes = [];
 		this.changed();
 	},
@@ -203,6 +201,9 @@ export const referrals = {
 		if (accept && r?.status === 'proposed' && this.acct?.role === 'client' && leads.length > 0 && home === null)
 			throw Object.assign(new OfframpError(ERR.CRYPTO, 'not answered: the case\'s counsellor did not pass its checks'),
 				{ reason: 'referral_unchecked' });
+		// a listing that came while the check ran: the user read the one before
+		if (accept && (e.kase.referral?.id !== r?.id || e.kase.referral?.partner !== partner))
+			throw Object.assign(new OfframpError(ERR.BAD_STATE, 'not answered: the referral changed'), { reason: 'referral_changed' });
 		// kept once the server took it, or when its answer was lost (the
 		// server may have taken it: the user gave it); a no takes it back
 		const keep = () => {
@@ -214,7 +215,8 @@ export const referrals = {
 		if (!accept && r?.status === 'proposed' && this.acct?.role === 'client') this.takeBackYes(e);
 		let a;
 		try {
-			a = await this.ask({ type: 'referral.answer', case: id, accept });
+			// a yes names the referral read: the server answers no other
+			a = await this.ask({ type: 'referral.answer', case: id, accept, ...(accept && isId(r?.id) ? { referral: r.id } : {}) });
 		} catch (err) {
 			if (err?.code === ERR.TIMEOUT || err?.code === ERR.CONN) keep();
 			throw err;

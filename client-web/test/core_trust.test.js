@@ -441,6 +441,7 @@ test('a referral: the partner the client accepted is not refused, only under the
 	// the handover it consented to: the new counsellor in the old one's place
 	f.push({ type: 'case', case: at(c.key, 'completed', lou, true) });
 	await waitFor(() => counsellorOf(c).key === lou.peer.key && c.caseOf(77).blocked === false, 3000, 'the handover');
+	assert.deepEqual(JSON.parse(c.exportState({ as: 'json' })).cases[0].used, [2], 'the handover to 2 recorded');
 	const now = c.caseOf(77);
 	assert.deepEqual([now.blocked, counsellorOf(c).key, counsellorOf(c).certified, counsellorOf(c).changed], [false, lou.peer.key, true, false]);
 	// kept across a reload: the accepted partner with the case
@@ -527,6 +528,32 @@ test('a referral: the partner the client accepted is not refused, only under the
 	await assert.rejects(h.referralAnswer(77, true), { code: 'bad_state' });
 	f.push({ type: 'case', case: at(h.key, 'completed', lou, true) });
 	await waitFor(() => h.caseOf(77).blocked === true, 3000, 'a handover after a refused yes: a changed key');
+	// a listing to another partner (3) that comes while the yes's check
+	// of Sam waits: the user read the one before, nothing is sent; and a
+	// yes names the referral read (its id)
+	const mid = await proposed();
+	const getOk = f.handlers['programme.get'], waiting = [];
+	f.handlers['programme.get'] = (fr, sock) => {
+		waiting.push([fr, sock]);
+		return null;
+	};
+	mid.trust.fresh.clear();
+	const sent0 = f.seen.filter((x) => x.type === 'referral.answer').length;
+	const yes = mid.referralAnswer(77, true, 2);
+	await waitFor(() => waiting.length > 0, 3000, 'Sam\'s check asked');
+	const to3 = at(mid.key, 'proposed');
+	to3.referral = { ...to3.referral, id: 6, partner: 3 };
+	await mid.caseUpdate(to3);
+	f.handlers['programme.get'] = getOk;
+	for (const [fr, sock] of waiting) f.send(sock, { type: 'programme.get.ok', re: fr.id, ...getOk(fr, sock) });
+	await assert.rejects(yes, { code: 'bad_state', reason: 'referral_changed' });
+	assert.equal(f.seen.filter((x) => x.type === 'referral.answer').length, sent0, 'nothing sent');
+	assert.deepEqual(JSON.parse(mid.exportState({ as: 'json' })).cases[0].yes || [], [], 'nothing kept');
+	f.handlers['referral.answer'] = (fr, s) => ({ case: at(s.clientKey, 'accepted', lou) });
+	await mid.caseUpdate(at(mid.key, 'proposed'));
+	await mid.referralAnswer(77, true, 2);
+	assert.equal(f.seen.filter((x) => x.type === 'referral.answer').at(-1).referral, 5, 'the yes names referral 5');
+	mid.logout();
 	// a yes whose answer was lost (the socket dropped before it): kept, the
 	// server may have it; a no then takes it back
 	const lost = await proposed();
@@ -563,8 +590,10 @@ test('a referral: the partner the client accepted is not refused, only under the
 		return lost2.caseOf(77).blocked === true;
 	}, 10000, 'a handover after the no: a changed key');
 	lost2.logout();
-	// a no to a partner whose counsellor was in the case before (a yes
-	// used then): the partner stays asked for, the yes kept since goes
+	// a no while the server lists a made-up former counsellor of the
+	// partner, as if a handover had taken the case there before: the
+	// page's own record says none did, and the partner goes too; then
+	// Lou put in as the partner's counsellor is refused
 	const met = await proposed();
 	f.handlers['referral.answer'] = drop;
 	await assert.rejects(met.referralAnswer(77, true), (err) => err.code === 'connection' || err.code === 'timeout');
@@ -579,7 +608,17 @@ test('a referral: the partner the client accepted is not refused, only under the
 	f.handlers['referral.answer'] = () => ({ case: at(met.key, 'declined') });
 	await met.referralAnswer(77, false);
 	const kept3 = JSON.parse(met.exportState({ as: 'json' })).cases[0];
-	assert.deepEqual([kept3.accepted, kept3.yes], [[2], []], 'asked for still, no yes');
+	assert.deepEqual([kept3.accepted, kept3.yes], [[], []], 'no yes, nor the partner asked for');
+	polls = 0;
+	await waitFor(() => {
+		if (polls++ % 10 === 0) f.push({ type: 'case', case: at(met.key, 'accepted', lou) });
+		return met.caseOf(77).referral?.counsellor?.refused === 'wrong_programme';
+	}, 10000, 'Lou refused: not a programme the client asked for');
+	// one a handover this page saw took the case to (e.used) stays
+	const me = met.cs.get(77);
+	Object.assign(me, { yes: [2], accepted: [2], used: [2] });
+	met.takeBackYes(me);
+	assert.deepEqual([me.accepted, me.yes], [[2], []], 'asked for still, no yes');
 	met.logout();
 	// a yes to 2, withdrawn while the server names another partner (3):
 	// the yes to 2 goes all the same, and a "handover" to Lou after is a

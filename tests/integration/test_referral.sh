@@ -369,8 +369,14 @@ clirun client11 referral accept "$c" "$C"
 assert_eq "a yes to C, where the referral is to B: exit 1" 1 "$RC"
 assert_contains "  saying so" "$ERR" "has no referral to programme $C now"
 assert_eq "  nothing answered" 0 "$(sql "SELECT status FROM referrals WHERE case_id = $c")"
-clirun client11 raw --login --answered <<<"{\"v\":1,\"type\":\"referral.answer\",\"id\":5,\"case\":$c,\"accept\":true}"
-assert_match "the server took the yes" "$OUT" '"type": *"referral.answer.ok"'
+RID=$(sql "SELECT id FROM referrals WHERE case_id = $c")
+clirun client11 raw --login --answered <<<"{\"v\":1,\"type\":\"referral.answer\",\"id\":5,\"case\":$c,\"accept\":true,\"referral\":$((RID + 1))}
+{\"v\":1,\"type\":\"referral.answer\",\"id\":6,\"case\":$c,\"accept\":true,\"referral\":\"$RID\"}"
+assert_match "a yes naming another referral than the open one: bad_state" "$OUT" '"re": *5,.*"code": *"bad_state"'
+assert_match "  a referral that is no integer: bad_field" "$OUT" '"re": *6,.*"code": *"bad_field"'
+assert_eq "  nothing answered" 0 "$(sql "SELECT status FROM referrals WHERE case_id = $c")"
+clirun client11 raw --login --answered <<<"{\"v\":1,\"type\":\"referral.answer\",\"id\":5,\"case\":$c,\"accept\":true,\"referral\":$RID}"
+assert_match "the server took the yes naming the open referral" "$OUT" '"type": *"referral.answer.ok"'
 answered=$(sql "SELECT answered FROM referrals WHERE case_id = $c")
 clirun client11 referral accept "$c" "$B"
 assert_eq "accept again (to B, as shown) exits 0" 0 "$RC"
