@@ -576,22 +576,19 @@ cmd_referral(struct cli *cli, int argc, char **argv)
 	    strcmp(argv[0], "decline") == 0) {
 		/* a client's yes taken back, or a no: no yes of the case is
 		 * left to use, and the partner's counsellors are refused in
-		 * this case again (trust_unasked) */
-		int answered;
-
-		if (strcmp(argv[0], "decline") == 0) {
-			if ((extra = json_object()) == NULL)
-				return cli_fail(OFR_E_NOMEM, "referral");
-			json_object_set_new(extra, "accept", json_false());
-			rc = simple(cli, "referral.answer", id, extra,
-			    &answered);
-		} else {
-			rc = simple(cli, "referral.withdraw", id, NULL,
-			    &answered);
-		}
-		if (answered && keyfile_role(cli->key) == KEY_ROLE_CLIENT)
+		 * this case again (trust_unasked); at once, whatever the
+		 * answer (refused, or lost, the yes is not left to stand on
+		 * the server's word) */
+		if ((rc = cli_load_key(cli)) != 0)
+			return rc;
+		if (keyfile_role(cli->key) == KEY_ROLE_CLIENT)
 			trust_unasked(cli, id);
-		return rc;
+		if (strcmp(argv[0], "withdraw") == 0)
+			return simple(cli, "referral.withdraw", id, NULL, NULL);
+		if ((extra = json_object()) == NULL)
+			return cli_fail(OFR_E_NOMEM, "referral");
+		json_object_set_new(extra, "accept", json_false());
+		return simple(cli, "referral.answer", id, extra, NULL);
 	}
 	for (size_t i = 0; i < sizeof(simple_verbs) / sizeof(simple_verbs[0]);
 	    i++)

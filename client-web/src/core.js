@@ -346,8 +346,9 @@ export class Core extends Emitter {
 			// a yes no handover used yet (a state of before: none, as a
 			// yes a handover used is not told from one still to use)
 			e.yes = acceptedOf(Array.isArray(c.yes) ? c.yes : []);
-			// the partners a handover took this case to (with a yes)
-			e.used = acceptedOf(Array.isArray(c.used) ? c.used : []);
+			// the partners a handover took this case to (with a yes); a
+			// state of before kept none: those accepted with no yes left
+			e.used = acceptedOf(Array.isArray(c.used) ? c.used : e.accepted.filter((p) => !e.yes.includes(p)));
 			if (FEEDBACK_DONE.includes(c.feedback)) e.feedback = c.feedback;
 		}
 	}

@@ -212,7 +212,7 @@ export const referrals = {
 			if (!(e.yes ||= []).includes(partner)) e.yes = acceptedOf([...e.yes, partner]);
 			this.changed();
 		};
-		if (!accept && r?.status === 'proposed' && this.acct?.role === 'client') this.takeBackYes(e);
+		if (!accept && this.acct?.role === 'client') this.takeBackYes(e);
 		let a;
 		try {
 			// a yes names the referral read: the server answers no other

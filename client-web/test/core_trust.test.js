@@ -448,6 +448,12 @@ test('a referral: the partner the client accepted is not refused, only under the
 	const d = await core(f, { pins, state: c.exportState() });
 	await d.login();
 	assert.equal(JSON.parse(d.exportState({ as: 'json' })).cases[0].accepted[0], 2);
+	// a state saved before the record of handovers: a partner accepted
+	// with no yes left is taken as one a handover used
+	const old = JSON.parse(c.exportState({ as: 'json' }));
+	delete old.cases[0].used;
+	const o = await core(f, { pins, state: JSON.stringify(old) });
+	assert.deepEqual(JSON.parse(o.exportState({ as: 'json' })).cases[0].used, [2]);
 	// the yes carried one key over: another counsellor of the partner in
 	// Lou's place, "handed over" by the same referral, is a changed key
 	const pia = counsellor(2, b.privateKey);
@@ -569,6 +575,21 @@ test('a referral: the partner the client accepted is not refused, only under the
 	await lost.referralAnswer(77, false);
 	assert.deepEqual([kept().accepted, kept().yes], [[], []], 'the no took it back');
 	lost.logout();
+	// a lost yes, then a no sent from a listing that says accepted, which
+	// the server refuses: taken back all the same
+	const stale = await proposed();
+	f.handlers['referral.answer'] = (fr, sock) => {
+		sock.terminate();
+		return null;
+	};
+	await assert.rejects(stale.referralAnswer(77, true), (err) => err.code === 'connection' || err.code === 'timeout');
+	await waitFor(() => stale.connection === 'online', 10000, 'back online');
+	await stale.caseUpdate(at(stale.key, 'accepted', lou));
+	f.handlers['referral.answer'] = () => ({ error: 'bad_state' });
+	await assert.rejects(stale.referralAnswer(77, false), { code: 'bad_state' });
+	const kept5 = JSON.parse(stale.exportState({ as: 'json' })).cases[0];
+	assert.deepEqual([kept5.accepted, kept5.yes], [[], []], 'the refused no took the yes back');
+	stale.logout();
 	// a lost yes, then a no whose answer is lost too: taken back all the
 	// same, and a "handover" to the partner then is a changed key
 	const lost2 = await proposed();

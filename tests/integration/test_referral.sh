@@ -412,24 +412,44 @@ clirun client12 send "$c" "to my new counsellor"
 assert_eq "client12's send goes: the yes was kept" 0 "$RC"
 assert_not_contains "  no changed key" "$ERR" "changed"
 
+# made_up_handover CASE CLIENT_ID RECEIVER_ID: the store says CASE was
+# handed over to RECEIVER_ID by its referral to B (Sam left for it).
+made_up_handover() {
+	sql_rw "UPDATE referrals SET to_programme = $B, receiver_id = $3, status = 5, completed = 500 WHERE case_id = $1" >/dev/null
+	sql_rw "UPDATE case_members SET left_at = 501, why = 5 WHERE case_id = $1 AND account_id = $SAM_ID AND left_at IS NULL" >/dev/null
+	sql_rw "DELETE FROM case_participants WHERE case_id = $1" >/dev/null
+	sql_rw "INSERT INTO case_participants(case_id, account_id, role, joined, kind, since, seen) SELECT $1, id, role, 502, 0, 0, 1 FROM accounts WHERE id IN ($3, $2)" >/dev/null
+	sql_rw "INSERT INTO case_members(case_id, account_id, kind, joined_at) VALUES ($1, $3, 0, 502)" >/dev/null
+	sql_rw "UPDATE cases SET counsellor_id = $3 WHERE id = $1" >/dev/null
+}
+
 step "a yes withdrawn while the server names another partner (C, made up in the store): the yes to B goes all the same, and a handover to B's counsellor made up after is a changed key"
 case_with_sam client13
 cli couns referral propose "$c" "$B" >/dev/null
 cli_out out client13 referral accept "$c" "$B"
 assert_match "B's counsellor joins" "$out" '^counsellor: (Lou|Pia): '
-C13_ID=$(account_id client13)
 R_ID=$(sql "SELECT receiver_id FROM referrals WHERE case_id = $c")
 sql_rw "UPDATE referrals SET to_programme = $C WHERE case_id = $c" >/dev/null
 cli_out out client13 referral withdraw "$c"
 assert_match "withdrawn" "$out" '^referral: withdrawn$'
-sql_rw "UPDATE referrals SET to_programme = $B, status = 5, completed = 500 WHERE case_id = $c" >/dev/null
-sql_rw "UPDATE case_members SET left_at = 501, why = 5 WHERE case_id = $c AND account_id = $SAM_ID AND left_at IS NULL" >/dev/null
-sql_rw "DELETE FROM case_participants WHERE case_id = $c" >/dev/null
-sql_rw "INSERT INTO case_participants(case_id, account_id, role, joined, kind, since, seen) SELECT $c, id, role, 502, 0, 0, 1 FROM accounts WHERE id IN ($R_ID, $C13_ID)" >/dev/null
-sql_rw "INSERT INTO case_members(case_id, account_id, kind, joined_at) VALUES ($c, $R_ID, 0, 502)" >/dev/null
-sql_rw "UPDATE cases SET counsellor_id = $R_ID WHERE id = $c" >/dev/null
+made_up_handover "$c" "$(account_id client13)" "$R_ID"
 clirun client13 send "$c" "to Sam, I believe"
 assert_eq "client13's send exits 1" 1 "$RC"
+assert_contains "  the counsellor's key changed, it says" "$ERR" "changed"
+
+step "a withdrawal the server refuses (the referral made declined in the store): the yes goes all the same, and a handover made up after is a changed key"
+case_with_sam client14
+cli couns referral propose "$c" "$B" >/dev/null
+cli_out out client14 referral accept "$c" "$B"
+assert_match "B's counsellor joins" "$out" '^counsellor: (Lou|Pia): '
+R_ID=$(sql "SELECT receiver_id FROM referrals WHERE case_id = $c")
+sql_rw "UPDATE referrals SET status = 2 WHERE case_id = $c" >/dev/null
+clirun client14 referral withdraw "$c"
+assert_eq "the withdrawal refused: exit 1" 1 "$RC"
+assert_contains "  bad_state" "$ERR" "bad_state"
+made_up_handover "$c" "$(account_id client14)" "$R_ID"
+clirun client14 send "$c" "to Sam, I believe"
+assert_eq "client14's send exits 1" 1 "$RC"
 assert_contains "  the counsellor's key changed, it says" "$ERR" "changed"
 
 stop_server
