@@ -562,28 +562,29 @@ test('a referral: the partner the client accepted is not refused, only under the
 	mid.logout();
 	// a yes whose answer was lost (the socket dropped before it): kept, the
 	// server may have it; a no then takes it back
-	const lost = await proposed();
-	f.handlers['referral.answer'] = (fr, sock) => {
+	const drop = (fr, sock) => {
 		sock.terminate();
 		return null;
 	};
-	await assert.rejects(lost.referralAnswer(77, true), (err) => err.code === 'connection' || err.code === 'timeout');
+	const lostErr = (err) => err.code === 'connection' || err.code === 'timeout';
+	/* a client of a proposal, whose yes's answer was lost; back online */
+	const lostYes = async () => {
+		const x = await proposed();
+		f.handlers['referral.answer'] = drop;
+		await assert.rejects(x.referralAnswer(77, true), lostErr);
+		await waitFor(() => x.connection === 'online', 10000, 'back online');
+		return x;
+	};
+	const lost = await lostYes();
 	const kept = () => JSON.parse(lost.exportState({ as: 'json' })).cases[0];
 	assert.deepEqual([kept().accepted, kept().yes], [[2], [2]], 'the yes kept');
-	await waitFor(() => lost.connection === 'online', 10000, 'back online');
 	f.handlers['referral.answer'] = () => ({ case: at(lost.key, 'declined') });
 	await lost.referralAnswer(77, false);
 	assert.deepEqual([kept().accepted, kept().yes], [[], []], 'the no took it back');
 	lost.logout();
 	// a lost yes, then a no sent from a listing that says accepted, which
 	// the server refuses: taken back all the same
-	const stale = await proposed();
-	f.handlers['referral.answer'] = (fr, sock) => {
-		sock.terminate();
-		return null;
-	};
-	await assert.rejects(stale.referralAnswer(77, true), (err) => err.code === 'connection' || err.code === 'timeout');
-	await waitFor(() => stale.connection === 'online', 10000, 'back online');
+	const stale = await lostYes();
 	await stale.caseUpdate(at(stale.key, 'accepted', lou));
 	f.handlers['referral.answer'] = () => ({ error: 'bad_state' });
 	await assert.rejects(stale.referralAnswer(77, false), { code: 'bad_state' });
@@ -592,15 +593,8 @@ test('a referral: the partner the client accepted is not refused, only under the
 	stale.logout();
 	// a lost yes, then a no whose answer is lost too: taken back all the
 	// same, and a "handover" to the partner then is a changed key
-	const lost2 = await proposed();
-	const drop = (fr, sock) => {
-		sock.terminate();
-		return null;
-	};
-	f.handlers['referral.answer'] = drop;
-	await assert.rejects(lost2.referralAnswer(77, true), (err) => err.code === 'connection' || err.code === 'timeout');
-	await waitFor(() => lost2.connection === 'online', 10000, 'back online');
-	await assert.rejects(lost2.referralAnswer(77, false), (err) => err.code === 'connection' || err.code === 'timeout');
+	const lost2 = await lostYes();
+	await assert.rejects(lost2.referralAnswer(77, false), lostErr);
 	const kept2 = () => JSON.parse(lost2.exportState({ as: 'json' })).cases[0];
 	assert.deepEqual([kept2().accepted, kept2().yes], [[], []], 'the lost no took the lost yes back');
 	// (pushed again every 100 ms until taken: a push before the login
@@ -615,10 +609,7 @@ test('a referral: the partner the client accepted is not refused, only under the
 	// partner, as if a handover had taken the case there before: the
 	// page's own record says none did, and the partner goes too; then
 	// Lou put in as the partner's counsellor is refused
-	const met = await proposed();
-	f.handlers['referral.answer'] = drop;
-	await assert.rejects(met.referralAnswer(77, true), (err) => err.code === 'connection' || err.code === 'timeout');
-	await waitFor(() => met.connection === 'online', 10000, 'back online');
+	const met = await lostYes();
 	const before = at(met.key, 'proposed');
 	before.former = [{ ...who(lou, 'counsellor'), left: NOW - 5, reason: 'referral' }];
 	polls = 0;

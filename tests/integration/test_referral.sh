@@ -412,6 +412,17 @@ clirun client12 send "$c" "to my new counsellor"
 assert_eq "client12's send goes: the yes was kept" 0 "$RC"
 assert_not_contains "  no changed key" "$ERR" "changed"
 
+# yes_to_b WHO: a new client WHO with a case at A (case_with_sam), which
+# Sam proposes to B and WHO accepts; sets c, and R_ID to B's counsellor
+# that joined.
+yes_to_b() {
+	case_with_sam "$1"
+	cli couns referral propose "$c" "$B" >/dev/null
+	cli_out out "$1" referral accept "$c" "$B"
+	assert_match "B's counsellor joins" "$out" '^counsellor: (Lou|Pia): '
+	R_ID=$(sql "SELECT receiver_id FROM referrals WHERE case_id = $c")
+}
+
 # made_up_handover CASE CLIENT_ID RECEIVER_ID: the store says CASE was
 # handed over to RECEIVER_ID by its referral to B (Sam left for it).
 made_up_handover() {
@@ -424,11 +435,7 @@ made_up_handover() {
 }
 
 step "a yes withdrawn while the server names another partner (C, made up in the store): the yes to B goes all the same, and a handover to B's counsellor made up after is a changed key"
-case_with_sam client13
-cli couns referral propose "$c" "$B" >/dev/null
-cli_out out client13 referral accept "$c" "$B"
-assert_match "B's counsellor joins" "$out" '^counsellor: (Lou|Pia): '
-R_ID=$(sql "SELECT receiver_id FROM referrals WHERE case_id = $c")
+yes_to_b client13
 sql_rw "UPDATE referrals SET to_programme = $C WHERE case_id = $c" >/dev/null
 cli_out out client13 referral withdraw "$c"
 assert_match "withdrawn" "$out" '^referral: withdrawn$'
@@ -438,11 +445,7 @@ assert_eq "client13's send exits 1" 1 "$RC"
 assert_contains "  the counsellor's key changed, it says" "$ERR" "changed"
 
 step "a withdrawal the server refuses (the referral made declined in the store): the yes goes all the same, and a handover made up after is a changed key"
-case_with_sam client14
-cli couns referral propose "$c" "$B" >/dev/null
-cli_out out client14 referral accept "$c" "$B"
-assert_match "B's counsellor joins" "$out" '^counsellor: (Lou|Pia): '
-R_ID=$(sql "SELECT receiver_id FROM referrals WHERE case_id = $c")
+yes_to_b client14
 sql_rw "UPDATE referrals SET status = 2 WHERE case_id = $c" >/dev/null
 clirun client14 referral withdraw "$c"
 assert_eq "the withdrawal refused: exit 1" 1 "$RC"
