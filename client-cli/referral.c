@@ -581,8 +581,17 @@ cmd_referral(struct cli *cli, int argc, char **argv)
 		 * the server's word) */
 		if ((rc = cli_load_key(cli)) != 0)
 			return rc;
-		if (keyfile_role(cli->key) == KEY_ROLE_CLIENT)
+		if (keyfile_role(cli->key) == KEY_ROLE_CLIENT) {
+			/* a handover not seen here yet uses its yes first
+			 * (trust_check_case marks it used), so that the yes
+			 * is not taken back as one still to use; offline,
+			 * the yes goes all the same */
+			if (cases_load(cli, id, &cases, &kase) == 0) {
+				(void)trust_check_case(cli, kase);
+				json_decref(cases);
+			}
 			trust_unasked(cli, id);
+		}
 		if (strcmp(argv[0], "withdraw") == 0)
 			return simple(cli, "referral.withdraw", id, NULL, NULL);
 		if ((extra = json_object()) == NULL)

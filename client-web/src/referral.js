@@ -212,7 +212,7 @@ export const referrals = {
 			if (!(e.yes ||= []).includes(partner)) e.yes = acceptedOf([...e.yes, partner]);
 			this.changed();
 		};
-		if (!accept && this.acct?.role === 'client') this.takeBackYes(e);
+		if (!accept && (this.acct?.role || this.roleHint) === 'client') this.takeBackYes(e);
 		let a;
 		try {
 			// a yes names the referral read: the server answers no other
@@ -299,7 +299,7 @@ export const referrals = {
 		const e = this.cs.get(id);
 		// the client's yes is taken back: the partner's counsellors are
 		// refused in this case again (as one of another programme)
-		if (e && this.acct?.role === 'client') this.takeBackYes(e);
+		if (e && (this.acct?.role || this.roleHint) === 'client') this.takeBackYes(e);
 		const a = await this.ask({ type: 'referral.withdraw', case: id });
 		await this.chain(() => this.caseUpdate(a.case));
 		return this.caseOf(id);

@@ -578,6 +578,12 @@ test('a referral: the partner the client accepted is not refused, only under the
 	const lost = await lostYes();
 	const kept = () => JSON.parse(lost.exportState({ as: 'json' })).cases[0];
 	assert.deepEqual([kept().accepted, kept().yes], [[2], [2]], 'the yes kept');
+	// the same state loaded on a page that has not logged in (offline): a
+	// withdrawal takes the yes back all the same, though nothing is sent
+	const off = await core(f, { pins, state: lost.exportState() });
+	await assert.rejects(off.referralWithdraw(77));
+	const offKept = JSON.parse(off.exportState({ as: 'json' })).cases[0];
+	assert.deepEqual([offKept.accepted, offKept.yes], [[], []], 'taken back before a login');
 	f.handlers['referral.answer'] = () => ({ case: at(lost.key, 'declined') });
 	await lost.referralAnswer(77, false);
 	assert.deepEqual([kept().accepted, kept().yes], [[], []], 'the no took it back');

@@ -412,14 +412,15 @@ clirun client12 send "$c" "to my new counsellor"
 assert_eq "client12's send goes: the yes was kept" 0 "$RC"
 assert_not_contains "  no changed key" "$ERR" "changed"
 
-# yes_to_b WHO: a new client WHO with a case at A (case_with_sam), which
-# Sam proposes to B and WHO accepts; sets c, and R_ID to B's counsellor
-# that joined.
+# yes_to_b WHO [NAMES]: a new client WHO with a case at A
+# (case_with_sam), which Sam proposes to B and WHO accepts; B's
+# counsellor that joins is one of NAMES (an extended regex; Lou|Pia).
+# Sets c, and R_ID to that counsellor's account.
 yes_to_b() {
 	case_with_sam "$1"
 	cli couns referral propose "$c" "$B" >/dev/null
 	cli_out out "$1" referral accept "$c" "$B"
-	assert_match "B's counsellor joins" "$out" '^counsellor: (Lou|Pia): '
+	assert_match "B's counsellor joins" "$out" "^counsellor: (${2:-Lou|Pia}): "
 	R_ID=$(sql "SELECT receiver_id FROM referrals WHERE case_id = $c")
 }
 
@@ -454,6 +455,23 @@ made_up_handover "$c" "$(account_id client14)" "$R_ID"
 clirun client14 send "$c" "to Sam, I believe"
 assert_eq "client14's send exits 1" 1 "$RC"
 assert_contains "  the counsellor's key changed, it says" "$ERR" "changed"
+
+step "a handover the client has not seen yet, then a no to the new counsellor's proposal: the yes the handover used is no yes to take back"
+# Lou and Pia are full by now: Rae takes the referral
+add_counsellor admin2 rae Rae --languages en --topics leaving
+certify_pending Rae --by admin2
+yes_to_b client15 Rae
+summed client15 "$c"
+cli_out out couns referral complete "$c"
+assert_match "Sam hands over" "$out" '^referral: completed$'
+new=rae
+cli_out out "$new" referral propose "$c" "$A"
+assert_match "the new counsellor proposes A" "$out" '^referral: proposed$'
+clirun client15 referral decline "$c"
+assert_eq "client15 declines: exit 0" 0 "$RC"
+clirun client15 send "$c" "to my counsellor at Second Path"
+assert_eq "client15's send goes: the handover it agreed to stands" 0 "$RC"
+assert_not_contains "  no changed key" "$ERR" "changed"
 
 stop_server
 finish

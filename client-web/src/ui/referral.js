@@ -52,7 +52,8 @@ function digestOf(text) {
 
 /*
  * The referral card of the client's conversation. intents: referralAnswer(id,
- * accept), referralWithdraw(id), approveSummary(id, text),
+ * accept, partner: the one the card shows), referralWithdraw(id),
+ * approveSummary(id, text),
  * askChanges(id, key, text) (the request for changes to the counsellor
  * of key alone; true when queued).
  */
