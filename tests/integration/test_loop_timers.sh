@@ -7,7 +7,6 @@
 # saturates the release server (50 pairs, 8 messages each in flight)
 # while such a connection waits for its deadline.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-sqlite_only "the loop is the same on both stores; the load's progress is read from SQLite's own table"
 
 LOADGEN=${OFFRAMP_LOADGEN_BIN:-}
 if [ ! -x "$LOADGEN" ]; then
@@ -17,11 +16,17 @@ if [ ! -x "$LOADGEN" ]; then
 	exit 77
 fi
 
-# _relayed N: more than N copies stored since the start (AUTOINCREMENT's
-# counter: copies are deleted as they are acked).
+# _relayed N: more than N copies stored since the start (the counter of
+# their seq, AUTOINCREMENT's or the identity's sequence: copies are
+# deleted as they are acked).
+if on_pg; then
+	_relayed_q="SELECT coalesce(max(last_value), 0) FROM pg_sequences WHERE sequencename = 'deliveries_seq_seq'"
+else
+	_relayed_q="SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'deliveries'"
+fi
 _relayed() {
 	local n
-	n=$(sql "SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'deliveries'")
+	n=$(sql "$_relayed_q")
 	[ "${n:-0}" -gt "$1" ]
 }
 
