@@ -19,8 +19,8 @@
  * secure_delete zeroes what a delete frees, and a commit that deleted
  * message copies (or an account, a case; or wrote feedback, which its
  * commit alone links to its case) is followed, within a second, by a
- * TRUNCATE checkpoint (store_checkpoint), which never waits for a
- * reader and never runs inside a transaction.
+ * TRUNCATE checkpoint (store_checkpoint), which waits for a reader no
+ * longer than CKPT_WAIT_US and never runs inside a transaction.
  */
 #include <pthread.h>
 #include <sys/stat.h>
@@ -63,13 +63,24 @@
  * -wal is emptied by a TRUNCATE checkpoint after a commit that deleted
  * copies, at most one every SCRUB_GAP_US (each one costs syncs, and the
  * loop's connection reads every page it needs again after it), and every
- * 30 s (jobs.c); between, a passive checkpoint runs once it holds
- * WAL_AUTO_PAGES pages (2 MiB of 4 KiB pages) and the next commit starts
- * it over, and it is cut back to WAL_LIMIT_BYTES whenever it is reset.
- * The store thread runs both kinds (CKPT_*). */
+ * 30 s (jobs.c); between, a passive checkpoint runs each time it has
+ * grown by WAL_AUTO_PAGES pages (2 MiB of 4 KiB pages), and it is cut
+ * back to WAL_LIMIT_BYTES whenever it is reset. A passive checkpoint
+ * resets nothing under a steady load (the loop's next commit comes
+ * before the checkpoint has copied the last: "Durability"), so the loop
+ * itself starts a -wal of WAL_BOUND_PAGES over (wal_restart). The
+ * checkpoint thread runs the other kinds (CKPT_*). */
 #define WAL_LIMIT_BYTES	4194304		/* 4 MiB */
 #define WAL_AUTO_PAGES	512
+#define WAL_BOUND_PAGES	(WAL_LIMIT_BYTES / 4096)
 #define SCRUB_GAP_US	1000000		/* 1 s */
+/* A connection that finds the database locked waits in naps of BUSY_NAP_US
+ * (SQLite's own busy timeout sleeps 1, 2, 5, 10 ms and on: a loop that
+ * waits for a checkpoint of a millisecond would sleep up to ten): the
+ * loop's for BUSY_MS at most, the checkpoint thread's for CKPT_WAIT_US,
+ * enough to find the gap between two of the loop's turns. */
+#define BUSY_NAP_US	100
+#define CKPT_WAIT_US	20000		/* 20 ms */
 /* The VFS of the database's connections: SQLite's default, or in a test
  * build the fault-injecting shim over it (store_faults.h). */
 #ifdef OFFRAMP_FAULTS
@@ -81,6 +92,8 @@
 #define CKPT_TRUNCATE	2
 
 static int sync_start(struct store *st, const char *path);
+static int busy_nap(void *arg, int count);
+static void wal_restart(struct store *st);
 static void cond_init_monotonic(pthread_cond_t *cv);
 static int lite_sync(struct store *st);
 #define STR(x)		STR_(x)
@@ -1265,8 +1278,41 @@ store_turn_end(struct store *st)
 {
 	st->turns = 1;
 	read_end(st);
+	if (st->ckpt_started && !st->tx && st->wal_frames >= st->wal_bound)
+		wal_restart(st);
 	if (st->commits > st->asked)
 		db_sync_ask(st);	/* the turn's reads (db_read_seen) */
+}
+
+/*
+ * The loop's own RESTART checkpoint, between two turns, of a -wal of
+ * st->wal_bound frames ("Durability": under a steady load the checkpoint
+ * thread's passive checkpoints never end with the -wal started over, and
+ * its TRUNCATE finds no gap in the loop's writes). It copies what those
+ * left (about a turn's frames), syncs the -wal and the database, and the
+ * next commit writes the -wal from its start again, cut back to
+ * WAL_LIMIT_BYTES. It never waits: while the thread's checkpoint runs it
+ * is tried after the next turn; after another failure (logged), once the
+ * -wal has grown by WAL_AUTO_PAGES more.
+ */
+static void
+wal_restart(struct store *st)
+{
+	int64_t limit = st->busy.limit_us;
+	int rc, frames = -1, copied = -1;
+
+	st->busy.limit_us = 0;
+	rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_RESTART,
+	    &frames, &copied);
+	st->busy.limit_us = limit;
+	if (rc == SQLITE_OK) {
+		st->wal_frames = st->wal_asked = 0;
+		st->wal_bound = WAL_BOUND_PAGES;
+	} else if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED) {
+		log_warn("store: checkpoint of a -wal of %d frames: %s",
+		    st->wal_frames, sqlite3_errmsg(st->db));
+		st->wal_bound = st->wal_frames + WAL_AUTO_PAGES;
+	}
 }
 
 int
@@ -1669,7 +1715,9 @@ open_db(struct store *st, const char *path, int create)
 		    st->db != NULL ? sqlite3_errmsg(st->db) : "out of memory");
 		return OFR_E_INTERNAL;
 	}
-	sqlite3_busy_timeout(st->db, BUSY_MS);
+	st->busy.limit_us = (int64_t)BUSY_MS * 1000;
+	st->wal_bound = WAL_BOUND_PAGES;
+	sqlite3_busy_handler(st->db, busy_nap, &st->busy);
 	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	sqlite3_db_config(st->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
 	/* A damaged database is refused here, not found out by a request. */
@@ -1844,7 +1892,8 @@ store_open_url(struct store **out, const char *dir, const char *url,
 		return OFR_E_NOMEM;
 	st->wal_fd = -1;
 	pthread_mutex_init(&st->sync_mu, NULL);
-	cond_init_monotonic(&st->sync_cv);
+	pthread_cond_init(&st->sync_cv, NULL);
+	cond_init_monotonic(&st->ckpt_cv);
 	pthread_cond_init(&st->done_cv, NULL);
 	st->be = &lite_backend;
 	if (url != NULL) {
@@ -1916,6 +1965,7 @@ store_close(struct store *st)
 		return;
 	st->be->close(st);
 	pthread_cond_destroy(&st->done_cv);
+	pthread_cond_destroy(&st->ckpt_cv);
 	pthread_cond_destroy(&st->sync_cv);
 	pthread_mutex_destroy(&st->sync_mu);
 	free(st);
@@ -1986,7 +2036,9 @@ wal_overwrite(struct store *st)
  * calls st->on_durable, which wakes the loop; the loop releases what each
  * commit up to it held (session.c). One sync covers every commit made
  * while the one before ran: the group commit. This thread, its numbers
- * and its wake are both backends'; the checkpoints are SQLite's alone.
+ * and its wake are both backends'. The checkpoints are SQLite's alone,
+ * and a thread's of their own (ckpt_main), so that a sync never waits
+ * behind a checkpoint's copying and its two syncs.
  *
  * A sync that cannot be made now (PostgreSQL's, its connection lost)
  * sets st->sync_lost: the thread syncs nothing more until the loop has
@@ -1995,9 +2047,12 @@ wal_overwrite(struct store *st)
  * may be lost; the loop answers what waited for them with an error.
  *
  * SQLite's cases:
- * - A checkpoint (the thread's, on its own connection ckpt_db) syncs the
- *   -wal before it copies and the database after, as SQLite does under any
- *   synchronous but OFF; what it copied is durable in the database.
+ * - A checkpoint (the checkpoint thread's, on its own connection ckpt_db)
+ *   syncs the -wal before it copies and the database after, as SQLite
+ *   does under any synchronous but OFF; what it copied is durable in the
+ *   database before a TRUNCATE cuts the -wal, so a commit whose frames
+ *   the cut took away is durable when the store thread's next sync, which
+ *   finds the -wal shorter, is done.
  * - A reset of the -wal (the loop's next write after a whole checkpoint)
  *   rewrites the same file from its start: the same inode, still ours.
  * - The -wal is never replaced while a connection holds it open: SQLite
@@ -2026,13 +2081,46 @@ wal_overwrite(struct store *st)
  * made while the one before ran. SQLite's reads see only this loop's
  * commits, numbered already.
  * Deleted copies: a commit that deleted some asks for a TRUNCATE
- * checkpoint (st->scrub). The thread runs a passive checkpoint first,
- * which takes no lock the loop needs, then the TRUNCATE, which needs the
- * writer's lock for an instant and is deferred, never waited for, while
- * the loop holds it or a reader an old snapshot. One TRUNCATE covers the
- * deleting commits of SCRUB_GAP_US: under load one a second, not one a
- * commit.
+ * checkpoint (st->scrub). The checkpoint thread runs a passive checkpoint
+ * first, which takes no lock the loop needs, then the TRUNCATE, which
+ * needs the writer's lock: the loop holds it from a turn's first write to
+ * its commit, so the thread waits for the gap between two turns in naps
+ * (CKPT_WAIT_US at most, then the TRUNCATE is owed again), and the loop's
+ * next write waits in naps while the TRUNCATE copies what the passive one
+ * left and cuts the -wal (a few milliseconds; BUSY_NAP_US). One
+ * TRUNCATE covers the deleting commits of SCRUB_GAP_US: under load one a
+ * second, not one a commit.
+ * The -wal's length: a passive checkpoint resets it only when it copied
+ * the last frame before the loop's next turn began to read, which under a
+ * steady load it never does; the -wal then grew by tens of MiB a second
+ * (every commit writes each page it changed again: 500 MiB in the 8 s of
+ * test_loop_timers' load), a passive checkpoint ran after every commit,
+ * and the TRUNCATEs that found a gap cut hundreds of MiB with the loop
+ * waiting. So the loop starts a -wal of WAL_BOUND_PAGES over itself,
+ * between two turns (wal_restart: what it copies is about a turn's
+ * frames, the passive ones having copied the rest), and a passive
+ * checkpoint is asked for each WAL_AUTO_PAGES it grows.
  */
+
+/* SQLite's busy handler for a connection of ours (arg: its struct
+ * busy_wait): naps of BUSY_NAP_US until limit_us have passed since the
+ * wait began. 1: try again; 0: give up (SQLITE_BUSY). */
+static int
+busy_nap(void *arg, int count)
+{
+	struct busy_wait *w = arg;
+	struct timespec nap = { 0, BUSY_NAP_US * 1000L };
+	int64_t now = db_now_usec();
+
+	if (w->limit_us == 0)
+		return 0;
+	if (count == 0)
+		w->since = now;
+	else if (now - w->since >= w->limit_us)
+		return 0;
+	nanosleep(&nap, NULL);
+	return 1;
+}
 
 /* A condition variable whose timed waits count on the monotonic clock. */
 static void
@@ -2105,14 +2193,61 @@ lite_sync(struct store *st)
 }
 
 /*
- * The store thread. Syncs first; then the checkpoints asked for: a
- * passive one at once, a TRUNCATE once SCRUB_GAP_US have passed since
- * the last one (owed meanwhile: the thread wakes for it at scrub_at).
- * A TRUNCATE that could not be done is owed again at the next ask of
- * any checkpoint (not retried on its own while a reader holds the WAL).
+ * The store thread: it syncs, and nothing else. A sync asked for while it
+ * ran is made next (one for all of them).
  */
 static void *
 sync_main(void *arg)
+{
+	struct store *st = arg;
+
+	pthread_mutex_lock(&st->sync_mu);
+	for (;;) {
+		int64_t target;
+		int rc, err;
+
+		while (!st->stopping && (st->sync_errno != 0 || st->sync_lost ||
+		    st->want <= st->durable))
+			pthread_cond_wait(&st->sync_cv, &st->sync_mu);
+		if (st->sync_errno != 0 || st->sync_lost ||
+		    st->want <= st->durable)
+			break;	/* stopping, and nothing is left to sync */
+		target = st->want;
+		pthread_mutex_unlock(&st->sync_mu);
+		errno = 0;
+		rc = st->be->sync(st);
+		err = errno;
+		pthread_mutex_lock(&st->sync_mu);
+		if (rc == OFR_E_UNAVAILABLE) {
+			st->sync_lost = 1;	/* logged by sync() */
+		} else if (rc != 0) {
+			st->sync_errno = err != 0 ? err : EIO;
+			log_err("store: cannot sync the WAL: %s",
+			    strerror(st->sync_errno));
+		} else {
+			st->durable = target;
+		}
+		pthread_cond_broadcast(&st->done_cv);
+		/* under the lock: once store_on_durable(st, NULL) returns,
+		 * wake is called no more */
+		if (st->on_durable != NULL)
+			st->on_durable();
+	}
+	pthread_mutex_unlock(&st->sync_mu);
+	return NULL;
+}
+
+/*
+ * The checkpoint thread (SQLite's): the checkpoints asked for, a passive
+ * one at once, a TRUNCATE once SCRUB_GAP_US have passed since the last
+ * one (owed meanwhile: the thread wakes for it at scrub_at), or at once
+ * for a -wal of WAL_BOUND_PAGES. A TRUNCATE that could not be done is
+ * owed again at the next ask of any checkpoint (not retried on its own
+ * while a reader holds the -wal). None after a failed sync (the server
+ * stops), but the TRUNCATE owed when it stops.
+ */
+static void *
+ckpt_main(void *arg)
 {
 	struct store *st = arg;
 	int truncate_due = 0, owed = 0;
@@ -2120,49 +2255,23 @@ sync_main(void *arg)
 
 	pthread_mutex_lock(&st->sync_mu);
 	for (;;) {
-		int64_t target, now;
-		int what, rc, err;
+		int64_t now;
+		int what, rc;
 
 		while (!st->stopping && st->ckpt_want == 0 &&
-		    (st->sync_errno != 0 || st->sync_lost ||
-		    st->want <= st->durable) &&
 		    !(owed && st->sync_errno == 0 && db_now_usec() >= scrub_at))
-			cond_wait_until(&st->sync_cv, &st->sync_mu,
+			cond_wait_until(&st->ckpt_cv, &st->sync_mu,
 			    owed && st->sync_errno == 0 ? scrub_at : 0);
-		if (st->sync_errno == 0 && !st->sync_lost &&
-		    st->want > st->durable) {
-			target = st->want;
-			pthread_mutex_unlock(&st->sync_mu);
-			errno = 0;
-			rc = st->be->sync(st);
-			err = errno;
-			pthread_mutex_lock(&st->sync_mu);
-			if (rc == OFR_E_UNAVAILABLE) {
-				st->sync_lost = 1;	/* logged by sync() */
-			} else if (rc != 0) {
-				st->sync_errno = err != 0 ? err : EIO;
-				log_err("store: cannot sync the WAL: %s",
-				    strerror(st->sync_errno));
-			} else {
-				st->durable = target;
-			}
-			pthread_cond_broadcast(&st->done_cv);
-			/* under the lock: once store_on_durable(st, NULL)
-			 * returns, wake is called no more */
-			if (st->on_durable != NULL)
-				st->on_durable();
-			continue;	/* the answers first, then checkpoints */
-		}
 		if (st->ckpt_want != 0) {
 			if ((st->ckpt_want & CKPT_TRUNCATE) || truncate_due)
 				owed = 1;
 			truncate_due = 0;
 		}
 		what = st->ckpt_want & CKPT_PASSIVE;
-		st->ckpt_want = 0;
 		now = db_now_usec();
 		if (owed && (now >= scrub_at || st->stopping))
 			what |= CKPT_TRUNCATE;
+		st->ckpt_want = 0;
 		if (what != 0 && st->sync_errno == 0) {
 			pthread_mutex_unlock(&st->sync_mu);
 			rc = ckpt_run(st, what);
@@ -2192,8 +2301,8 @@ db_sync_start(struct store *st)
 	return 0;
 }
 
-/* Opens the thread's descriptor and connection and starts it. 0, or
- * OFR_E_INTERNAL (logged). */
+/* Opens the store thread's descriptor and the checkpoint thread's
+ * connection, and starts both. 0, or OFR_E_INTERNAL (logged). */
 static int
 sync_start(struct store *st, const char *path)
 {
@@ -2215,8 +2324,16 @@ sync_start(struct store *st, const char *path)
 		    "out of memory");
 		return OFR_E_INTERNAL;
 	}
-	sqlite3_busy_timeout(st->ckpt_db, 0);
-	return db_sync_start(st);
+	st->ckpt_busy.limit_us = CKPT_WAIT_US;
+	sqlite3_busy_handler(st->ckpt_db, busy_nap, &st->ckpt_busy);
+	if (db_sync_start(st) != 0)
+		return OFR_E_INTERNAL;
+	if (pthread_create(&st->ckpt_thread, NULL, ckpt_main, st) != 0) {
+		log_err("store: cannot start the checkpoint thread");
+		return OFR_E_INTERNAL;
+	}
+	st->ckpt_started = 1;
+	return 0;
 }
 
 void
@@ -2227,9 +2344,13 @@ db_sync_stop(struct store *st)
 		pthread_mutex_lock(&st->sync_mu);
 		st->stopping = 1;
 		pthread_cond_signal(&st->sync_cv);
+		pthread_cond_signal(&st->ckpt_cv);
 		pthread_mutex_unlock(&st->sync_mu);
 		pthread_join(st->sync_thread, NULL);
 		st->sync_started = 0;
+		if (st->ckpt_started)
+			pthread_join(st->ckpt_thread, NULL);
+		st->ckpt_started = 0;
 	}
 	if (st->ckpt_db != NULL && sqlite3_close(st->ckpt_db) != SQLITE_OK)
 		log_err("store: close: %s", sqlite3_errmsg(st->ckpt_db));
@@ -2242,21 +2363,30 @@ db_sync_stop(struct store *st)
 void
 db_sync_ask(struct store *st)
 {
-	int what = (st->scrub ? CKPT_TRUNCATE : 0) |
-	    (st->wal_frames >= WAL_AUTO_PAGES ? CKPT_PASSIVE : 0);
+	int what = st->scrub ? CKPT_TRUNCATE : 0;
 
 	if (!st->sync_started)
 		return;
-	if (st->ckpt_db == NULL)
+	/* A passive checkpoint for each WAL_AUTO_PAGES the -wal grew since
+	 * the last one asked for: not one a commit while it is long (under
+	 * a steady load no passive checkpoint empties it; see above) */
+	if (st->wal_frames < st->wal_asked)
+		st->wal_asked = 0;	/* the -wal was started over */
+	if (st->wal_frames - st->wal_asked >= WAL_AUTO_PAGES) {
+		what |= CKPT_PASSIVE;
+		st->wal_asked = st->wal_frames;
+	}
+	if (!st->ckpt_started)
 		what = 0;	/* PostgreSQL's: no checkpoint of ours */
 	st->scrub = 0;
-	if (what != 0)
-		st->wal_frames = 0;
 	st->asked = st->commits;
 	pthread_mutex_lock(&st->sync_mu);
 	if (st->want < st->commits)
 		st->want = st->commits;
-	st->ckpt_want |= what;
+	if (what != 0) {
+		st->ckpt_want |= what;
+		pthread_cond_signal(&st->ckpt_cv);
+	}
 	pthread_cond_signal(&st->sync_cv);
 	pthread_mutex_unlock(&st->sync_mu);
 }

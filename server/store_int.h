@@ -374,6 +374,12 @@ void db_read_seen(struct store *st);
  * did); closes what SQLite's thread had. */
 void db_sync_stop(struct store *st);
 
+/* A connection's wait for a lock another holds (store_db.c, busy_nap). */
+struct busy_wait {
+	int64_t since;		/* when the wait began (µs, monotonic) */
+	int64_t limit_us;	/* how long it may last */
+};
+
 struct store {
 	const struct db_backend *be;
 	struct sqlite3 *db;
@@ -392,20 +398,30 @@ struct store {
 				 * checkpoint is due after the commit
 				 * (store_checkpoint) */
 	int wal_frames;		/* the -wal's frames after the last commit */
+	int wal_asked;		/* its frames when a passive checkpoint was
+				 * last asked for */
+	int wal_bound;		/* its frames when the loop starts it over
+				 * (wal_restart) */
 	int64_t commits;	/* commits made (store_commit_seq), and on
 				 * PostgreSQL reads (db_read_seen) */
 	int64_t asked;		/* the newest commit asked a sync for (the
 				 * loop's own copy of want) */
+	struct busy_wait busy;	/* the loop's connection's (busy_nap) */
 	/* The store thread (store_db.c, "Durability"): it alone makes
-	 * commits durable (be->sync), and runs SQLite's checkpoints. The
-	 * fields below sync_mu are under it. */
+	 * commits durable (be->sync); SQLite's checkpoints are the
+	 * checkpoint thread's. The fields below sync_mu are under it. */
 	pthread_t sync_thread;
 	int sync_started;
-	int wal_fd;		/* the thread's own descriptor of the -wal */
-	struct sqlite3 *ckpt_db; /* the thread's own connection: checkpoints */
+	pthread_t ckpt_thread;
+	int ckpt_started;
+	int wal_fd;		/* the store thread's own descriptor of the
+				 * -wal */
+	struct sqlite3 *ckpt_db; /* the checkpoint thread's connection */
+	struct busy_wait ckpt_busy; /* its busy_nap's */
 	void (*on_durable)(void); /* called by the thread after each sync */
 	pthread_mutex_t sync_mu;
-	pthread_cond_t sync_cv;	/* the thread waits for work on it */
+	pthread_cond_t sync_cv;	/* the store thread waits for work on it */
+	pthread_cond_t ckpt_cv;	/* the checkpoint thread, on it */
 	pthread_cond_t done_cv;	/* store_sync() waits on it */
 	int64_t want;		/* the newest commit to make durable */
 	int64_t durable;	/* the newest commit known to be on disk */
