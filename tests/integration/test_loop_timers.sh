@@ -64,12 +64,19 @@ if ! on_pg; then
 	# the -wal's size, 20 times a second until the load ends (its --secs
 	# 8; 30 s at most)
 	wal_max=0
+	wal_reads=0
 	wal_end=$((SECONDS + 30))
 	while kill -0 "$LOAD_PID" 2>/dev/null && [ "$SECONDS" -lt "$wal_end" ]; do
 		size=$(stat -c %s "$DATA/offramp.db-wal" 2>/dev/null || echo 0)
 		[ "$size" -le "$wal_max" ] || wal_max=$size
+		wal_reads=$((wal_reads + 1))
 		sleep 0.05
 	done
+	# the load runs 8 s, and its first 2,000 copies came before the
+	# deadline's 2 s: a few seconds of it are left to read
+	[ "$wal_reads" -ge 10 ] ||
+		fail "the -wal's size was read $wal_reads times only: the load ended too soon to tell"
+	[ "$wal_max" -gt 0 ] || fail "the -wal was never seen: nothing was read"
 	# its bound: 4 MiB and the frames of a turn or two (a turn of this
 	# load writes well under 4 MiB)
 	if [ "$wal_max" -le $((32 * 1024 * 1024)) ]; then
