@@ -7,7 +7,9 @@
  * (BEGIN IMMEDIATE); store_commit() ends it (WAL, synchronous=NORMAL: the
  * commit is written to the -wal, not synced). A store thread makes commits
  * durable: it fdatasyncs the -wal, one sync covering every commit made
- * while the one before ran (group commit), and runs the checkpoints. Until
+ * while the one before ran (group commit); a checkpoint thread runs
+ * SQLite's checkpoints, and the loop a RESTART of its own between turns
+ * once the -wal is long (store_db.c, "Durability"). Until
  * store_on_durable() is called every store_commit() waits for its sync;
  * after, the caller (the event loop) numbers its commits
  * (store_commit_seq) and sends nothing that depends on commit n before
@@ -140,12 +142,13 @@ int store_sync(struct store *st);
 /*
  * Asks for a TRUNCATE checkpoint: the -wal copied into the database and
  * emptied, so that what deletes zeroed (secure_delete) is gone from the
- * -wal too. The store thread runs it, on a connection of its own, after
- * the sync of the newest commit; it never waits for a reader or for the
- * loop's open transaction (either defers it to the next commit or call,
- * logged at debug), and runs at most one a second (a second ask within
- * it is put off to its end). A commit that deleted message copies asks
- * for one by itself.
+ * -wal too. The checkpoint thread runs it on a connection of its own: a
+ * passive checkpoint, then the TRUNCATE if that copied every frame; it
+ * waits 20 ms at most for a gap in the loop's writes, and one put off (a
+ * reader's older snapshot, no gap; logged at debug) is tried again 50 ms
+ * later, then after twice as long each time, a second apart at most. It
+ * runs at most one a second (a second ask within it is put off to its
+ * end). A commit that deleted message copies asks for one by itself.
  */
 void store_checkpoint(struct store *st);
 /* Rolls back the open transaction, if any. */

@@ -1243,7 +1243,7 @@ bind_params(struct db_stmt *s, const int64_t *params, size_t n)
  * SQLite's read lock of the -wal (two fcntl() each). It begins with the
  * turn's first read (a deferred BEGIN: the read takes the lock) and ends
  * before the turn's first write (read_end: the write's BEGIN IMMEDIATE
- * takes the write lock, waiting for the store thread's TRUNCATE as
+ * takes the write lock, waiting for the checkpoint thread's TRUNCATE as
  * before, which a deferred upgrade would not) or at store_turn_end(),
  * before the loop waits: while it waits it holds no lock, and a
  * TRUNCATE checkpoint can run. Only the loop writes the database, so the
@@ -1294,16 +1294,20 @@ store_turn_end(struct store *st)
  * st->wal_bound frames ("Durability": under a steady load the checkpoint
  * thread's passive checkpoints never end with the -wal started over, and
  * its TRUNCATE finds no gap in the loop's writes). It copies what those
- * left (about a turn's frames), syncs the -wal and the database, and the
- * next commit writes the -wal from its start again, cut back to
- * WAL_LIMIT_BYTES. It waits for no lock: while the thread's checkpoint
+ * left (the frames written since the last one, asked for at each
+ * WAL_AUTO_PAGES of growth: a quarter of the bound or more), syncs the
+ * -wal and the database, and the next commit writes the -wal from its
+ * start again, cut back to WAL_LIMIT_BYTES, and syncs its new header (as
+ * SQLite does at the first commit after any reset, the thread's TRUNCATE
+ * too). It waits for no lock: while the thread's checkpoint
  * runs, or a reader (a backup) holds an old snapshot, it is tried after
  * the next turn; after another failure (logged), once the -wal has grown
- * by WAL_AUTO_PAGES more. It does wait for the disk, the one place the
- * loop syncs: its copy and its two syncs took 1.5 to 1.7 ms (median; 3
- * to 3.8 ms at the 90th percentile) 7 to 20 times a second under a
- * saturating load on a quiet machine, 6 to 8 ms (median) with a test
- * suite busy on the same disk, against a -wal grown without end before.
+ * by WAL_AUTO_PAGES more. It does wait for the disk, with that header's
+ * sync the one place the loop syncs: its copy and its two syncs took 1.5
+ * to 1.7 ms (median; 3 to 3.8 ms at the 90th percentile) 7 to 20 times a
+ * second under a saturating load on a quiet machine, 6 to 8 ms (median)
+ * with a test suite busy on the same disk (with the bound at 4 MiB of
+ * pages), against a -wal grown without end before.
  * (The loop's writes wait for the checkpoint thread's TRUNCATE too, as
  * before: "Durability".) A backup's snapshot held for long lets the
  * -wal grow as before, until it ends.
@@ -1785,8 +1789,9 @@ open_db(struct store *st, const char *path, int create)
 		    (long long)limit, (long long)autockpt);
 		return OFR_E_INTERNAL;
 	}
-	/* The loop's connection never checkpoints: the store thread does,
-	 * told by this hook how long the -wal has grown. */
+	/* The loop's connection checkpoints only to start a long -wal over
+	 * (wal_restart); the checkpoint thread runs the others. This hook
+	 * tells both how long the -wal has grown. */
 	sqlite3_wal_hook(st->db, wal_hook, st);
 	if (pragma(st, "PRAGMA user_version", &version, NULL, 0) != 0)
 		return OFR_E_INTERNAL;
@@ -2125,9 +2130,9 @@ wal_overwrite(struct store *st)
  * test_loop_timers' load), a passive checkpoint ran after every commit,
  * and the TRUNCATEs that found a gap cut hundreds of MiB with the loop
  * waiting. So the loop starts a -wal of WAL_BOUND_PAGES over itself,
- * between two turns (wal_restart: what it copies is about a turn's
- * frames, the passive ones having copied the rest), and a passive
- * checkpoint is asked for each WAL_AUTO_PAGES it grows.
+ * between two turns (wal_restart: it copies what was written since the
+ * last passive one), and a passive checkpoint is asked for each
+ * WAL_AUTO_PAGES it grows.
  */
 
 /* SQLite's busy handler for a connection of ours (arg: its struct
@@ -2179,14 +2184,16 @@ cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t until)
 }
 
 /*
- * The thread's checkpoint of kind what (CKPT_*). 1 when a TRUNCATE was
- * asked for and could not be done (try again later), else 0. A TRUNCATE
- * is tried only after a passive checkpoint that copied every frame: when
- * it could not, a reader holds an older snapshot (a backup, the loop's
- * turn), and the TRUNCATE would hold the writer's lock, and so the loop's
- * writes, while it waited CKPT_WAIT_US for that reader. loud: an error
- * of the TRUNCATE's other than a lock is a warning (the first of a run of
- * retries), else logged at debug.
+ * The thread's checkpoint of kind what (CKPT_*). 0 when done; when a
+ * TRUNCATE was asked for and could not be done (try again later), 1 for
+ * a lock, 2 for another error. A TRUNCATE is tried only after a passive
+ * checkpoint that copied every frame: when it could not, a reader holds
+ * a snapshot older than the newest commit (a backup), and the TRUNCATE
+ * would hold the writer's lock, and so the loop's writes, while it
+ * waited CKPT_WAIT_US for that reader. (A reader of the newest commit,
+ * say a shell left open on an idle server, still makes it hold them that
+ * long at each try.) loud: an error of the TRUNCATE's other than a lock
+ * is a warning (the first of a run of retries), else logged at debug.
  */
 static int
 ckpt_run(struct store *st, int what, int loud)
@@ -2220,7 +2227,7 @@ ckpt_run(struct store *st, int what, int loud)
 		    sqlite3_errmsg(st->ckpt_db));
 	else
 		log_debug("store: checkpoint: %s", sqlite3_errmsg(st->ckpt_db));
-	return 1;
+	return rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? 1 : 2;
 }
 
 /* SQLite's sync(): fdatasync of the -wal, unless a test build's fault
@@ -2297,7 +2304,7 @@ static void *
 ckpt_main(void *arg)
 {
 	struct store *st = arg;
-	int owed = 0;
+	int owed = 0, warned = 0;
 	int64_t scrub_at = 0, retry_us = 0;
 
 	pthread_mutex_lock(&st->sync_mu);
@@ -2318,12 +2325,15 @@ ckpt_main(void *arg)
 		st->ckpt_want = 0;
 		if (what != 0 && st->sync_errno == 0) {
 			pthread_mutex_unlock(&st->sync_mu);
-			rc = ckpt_run(st, what, retry_us == 0);
+			rc = ckpt_run(st, what, !warned);
 			pthread_mutex_lock(&st->sync_mu);
 			if (!(what & CKPT_TRUNCATE))
 				continue;
+			if (rc == 2)
+				warned = 1;
 			if (rc == 0 || st->stopping) {
 				owed = 0;
+				warned = 0;
 				retry_us = 0;
 				scrub_at = now + SCRUB_GAP_US;
 			} else {

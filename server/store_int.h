@@ -363,8 +363,8 @@ const char *pg_conn_why(struct pg_conn *conn, const char *url, char *buf,
 /* Starts the store thread of st, its backend ready for sync(): 0, or
  * OFR_E_INTERNAL (logged). */
 int db_sync_start(struct store *st);
-/* Asks the store thread for the sync of every commit made (and SQLite's
- * checkpoints due); returns at once. */
+/* Asks the store thread for the sync of every commit made (and the
+ * checkpoint thread for SQLite's checkpoints due); returns at once. */
 void db_sync_ask(struct store *st);
 /* A statement of the loop's is about to run on a shared store: what it
  * reads may be another node's commit, not durable yet (store_db.c,

@@ -4,7 +4,7 @@
 # -wal and its -shm, taken while the server runs, hold none of them
 # (secure_delete zeroes the deleted copies, a TRUNCATE checkpoint empties
 # the -wal). A reader holding an old snapshot defers the checkpoint
-# without holding up the ack; the next deleting commit catches up. After
+# without holding up the ack; the TRUNCATE is tried again on its own. After
 # a burst of large messages the -wal stays within the journal_size_limit
 # (4 MiB) and is emptied again.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -32,7 +32,7 @@ capture_ct() {
 # snapshot DIR: copies offramp.db, -wal and -shm (those that exist) into
 # DIR, while the server runs, and writes the hex of each file X beside it
 # (X.hex, one line). The -wal first: a checkpoint that runs between two
-# copies (the store thread's TRUNCATE, up to a second after an ack) has
+# copies (the checkpoint thread's TRUNCATE, up to a second after an ack) has
 # then either copied its pages into offramp.db before it is read, or
 # left them in the -wal read before it; with offramp.db first, a page
 # could be in neither copy.
@@ -157,7 +157,7 @@ cli_out out couns recv --count 1
 t1=$(now_ms)
 assert_eq "the counsellor reads the last message" "$CASE"$'\t'"$CLIENT_NAME"$'\t'"$last" "$out"
 wait_for "every copy acked" 20 test "$(sql "SELECT count(*) FROM deliveries")" = 0
-# (eval: deferred is counted again at each try; the store thread tries
+# (eval: deferred is counted again at each try; the checkpoint thread tries
 # the TRUNCATE up to a second after the ack's commit)
 wait_for "the server to log the deferred checkpoint" 20 \
 	eval 'test "$(deferred)" -gt "$before"'
