@@ -99,6 +99,7 @@
 static int sync_start(struct store *st, const char *path);
 static int busy_nap(void *arg, int count);
 static void wal_restart(struct store *st);
+static void wal_started_over(struct store *st);
 static void cond_init_monotonic(pthread_cond_t *cv);
 static int lite_sync(struct store *st);
 #define STR(x)		STR_(x)
@@ -1289,6 +1290,15 @@ store_turn_end(struct store *st)
 		db_sync_ask(st);	/* the turn's reads (db_read_seen) */
 }
 
+/* The -wal was started over (by a checkpoint of either kind): its counts
+ * for the next passive checkpoint and the loop's RESTART begin again. */
+static void
+wal_started_over(struct store *st)
+{
+	st->wal_asked = 0;
+	st->wal_bound = WAL_BOUND_PAGES;
+}
+
 /*
  * The loop's own RESTART checkpoint, between two turns, of a -wal of
  * st->wal_bound frames ("Durability": under a steady load the checkpoint
@@ -1299,18 +1309,13 @@ store_turn_end(struct store *st)
  * -wal and the database, and the next commit writes the -wal from its
  * start again, cut back to WAL_LIMIT_BYTES, and syncs its new header (as
  * SQLite does at the first commit after any reset, the thread's TRUNCATE
- * too). It waits for no lock: while the thread's checkpoint
- * runs, or a reader (a backup) holds an old snapshot, it is tried after
- * the next turn; after another failure (logged), once the -wal has grown
- * by WAL_AUTO_PAGES more. It does wait for the disk, with that header's
- * sync the one place the loop syncs: its copy and its two syncs took 1.5
- * to 1.7 ms (median; 3 to 3.8 ms at the 90th percentile) 7 to 20 times a
- * second under a saturating load on a quiet machine, 6 to 8 ms (median)
- * with a test suite busy on the same disk (with the bound at 4 MiB of
- * pages), against a -wal grown without end before.
- * (The loop's writes wait for the checkpoint thread's TRUNCATE too, as
- * before: "Durability".) A backup's snapshot held for long lets the
- * -wal grow as before, until it ends.
+ * too). It waits for no lock: while the thread's checkpoint runs, or a
+ * reader (a backup) holds an old snapshot, it is tried after the next
+ * turn (a snapshot held for long lets the -wal grow until it ends); after
+ * another failure (logged), once the -wal has grown by WAL_AUTO_PAGES
+ * more. It does wait for the disk: with that header's sync, the one
+ * place the loop syncs (a few ms, some ten times a second under a
+ * saturating load: README, "Benchmarks").
  */
 static void
 wal_restart(struct store *st)
@@ -1329,8 +1334,8 @@ wal_restart(struct store *st)
 	    &frames, &copied);
 	st->busy.limit_us = limit;
 	if (rc == SQLITE_OK) {
-		st->wal_frames = st->wal_asked = 0;
-		st->wal_bound = WAL_BOUND_PAGES;
+		wal_started_over(st);
+		st->wal_frames = 0;
 	} else if (rc != SQLITE_BUSY) {
 		log_warn("store: checkpoint of a -wal of %d frames: %s",
 		    st->wal_frames, sqlite3_errmsg(st->db));
@@ -1715,10 +1720,8 @@ wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 
 	(void)db;
 	(void)name;
-	if (frames < st->wal_frames) {	/* it was started over */
-		st->wal_asked = 0;
-		st->wal_bound = WAL_BOUND_PAGES;
-	}
+	if (frames < st->wal_frames)
+		wal_started_over(st);
 	st->wal_frames = frames;
 	return SQLITE_OK;
 }
@@ -1743,7 +1746,7 @@ open_db(struct store *st, const char *path, int create)
 		return OFR_E_INTERNAL;
 	}
 	st->busy.limit_us = (int64_t)BUSY_MS * 1000;
-	st->wal_bound = WAL_BOUND_PAGES;
+	wal_started_over(st);
 	sqlite3_busy_handler(st->db, busy_nap, &st->busy);
 	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	sqlite3_db_config(st->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
