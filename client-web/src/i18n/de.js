@@ -412,7 +412,7 @@ export default {
 	err_safety_mismatch: 'Diese Sicherheitsnummer gehört nicht zum jetzigen Schlüssel dieser Person. Nichts wurde als geprüft markiert. Vergleicht bitte die Nummer, die jetzt angezeigt wird.',
 	err_wrong_programme: 'Die angebotene Beratung gehört zu einem anderen Programm als dem, das du gewählt hast. Deshalb wurde ihr nichts gesendet.',
 	err_revoked: 'Das Programm hat diese Beratung zurückgezogen. Deshalb wurde ihr nichts gesendet.',
-	err_referral_unchecked: 'Deine Antwort wurde nicht gesendet: Diese Seite konnte deine Beratung nicht prüfen und kann darum nicht sicher sein, wohin ein Ja dich bringt. Wenn sich ein Schlüssel geändert hat, vergleicht zuerst unten die Sicherheitsnummer und antworte dann noch einmal.',
+	err_referral_unchecked: 'Deine Antwort wurde nicht gesendet: Diese Seite konnte deine Beratung nicht prüfen und kann darum nicht sicher sein, wohin ein Ja dich bringt. Wenn sich ein Schlüssel geändert hat, vergleiche zuerst unten die Sicherheitsnummer und antworte dann noch einmal.',
 	err_referral_changed: 'Die Weitervermittlung hat sich geändert, während du sie gelesen hast. Deine Antwort wurde darum nicht gesendet. Bitte lies sie noch einmal.',
 	trust_title: 'Ist das das Programm, das du gewählt hast?',
 	trust_who: '{name} möchte hier mit dir sprechen. Dieses Gerät kennt das Programm noch nicht.',
