@@ -523,7 +523,7 @@ cmd_request(struct cli *cli, int argc, char **argv)
 	};
 	json_t *req, *resp = NULL;
 	int64_t prog = 0;
-	int npos, rc;
+	int npos, rc, kept = 0;
 
 	if ((rc = cli_parse(cli, argc, argv, opts, NULL, 0, &npos)) != 0)
 		return rc;
@@ -583,11 +583,11 @@ cmd_request(struct cli *cli, int argc, char **argv)
 	/* remembered before any counsellor is checked: one of another
 	 * programme is refused, now and later */
 	if (programme != NULL)
-		trust_asked(cli, json_integer_value(json_object_get(
+		kept = trust_asked(cli, json_integer_value(json_object_get(
 		    json_object_get(resp, "case"), "id")), prog);
 	rc = print_client_case(cli, json_object_get(resp, "case"));
 	json_decref(resp);
-	return rc;
+	return kept != 0 ? kept : rc;
 }
 
 int

@@ -187,16 +187,20 @@ simple(struct cli *cli, const char *type, int64_t id, json_t *extra,
 
 /* Keeps a client's yes to partner in case id (lead: the programme of
  * the case's counsellor, checked): not for where the case is. 1 when
- * kept. */
+ * kept, 0 when not, or the error code (< 0, printed) of a key file that
+ * could not be saved. */
 static int
 keep_yes(struct cli *cli, int64_t id, int64_t lead, int64_t partner)
 {
+	int rc = 0;
+
 	if (partner <= 0 || lead <= 0 || partner == lead)
 		return 0;
 	if (!trust_asked_any(cli, id))
-		trust_asked(cli, id, lead);
-	trust_asked(cli, id, partner);
-	return 1;
+		rc = trust_asked(cli, id, lead);
+	if (rc == 0)
+		rc = trust_asked(cli, id, partner);
+	return rc != 0 ? rc : 1;
 }
 
 /*
@@ -222,7 +226,7 @@ accept(struct cli *cli, int64_t id, int64_t want)
 	json_t *cases = NULL, *kase, *r, *extra;
 	const char *status;
 	int64_t partner, lead, rid;
-	int rc, proposed, taken, held, client, answered;
+	int rc, proposed, taken, held, client, answered, kept;
 
 	if ((rc = cases_load(cli, id, &cases, &kase)) != 0)
 		return rc;		/* logged in from here: the key is read */
@@ -251,12 +255,14 @@ accept(struct cli *cli, int64_t id, int64_t want)
 		    (long long)id);
 	}
 	if (taken && client) {
+		kept = keep_yes(cli, id, lead, partner);
 		fprintf(stderr, "offramp: the server has your yes to this "
-		    "referral already; %s\n", keep_yes(cli, id, lead,
-		    partner) ? "it is kept here" : "nothing was sent");
+		    "referral already; %s\n", kept > 0 ? "it is kept here" :
+		    kept == 0 ? "nothing was sent" :
+		    "it could not be kept here");
 		rc = show(cli, kase);
 		json_decref(cases);
-		return rc;
+		return kept < 0 ? kept : rc;
 	}
 	json_decref(cases);
 	if ((extra = json_object()) == NULL)
@@ -271,8 +277,14 @@ accept(struct cli *cli, int64_t id, int64_t want)
 		    "not known: run offramp referral accept %lld again\n",
 		    (long long)id);
 	/* taken, though the referral's new counsellor may not hold (printed) */
-	if (answered && client && proposed)
-		(void)keep_yes(cli, id, lead, partner);
+	if (answered && client && proposed &&
+	    (kept = keep_yes(cli, id, lead, partner)) < 0) {
+		fprintf(stderr, "offramp: the server took your yes, but this "
+		    "device could not keep it: the new counsellor will be "
+		    "refused here until offramp referral accept %lld runs "
+		    "again with the key file saved\n", (long long)id);
+		return kept;
+	}
 	return rc;
 }
 
@@ -590,7 +602,14 @@ cmd_referral(struct cli *cli, int argc, char **argv)
 				(void)trust_check_case(cli, kase);
 				json_decref(cases);
 			}
-			trust_unasked(cli, id);
+			/* a yes still on the disk would let the partner in
+			 * later: nothing is sent while it is */
+			if ((rc = trust_unasked(cli, id)) != 0) {
+				fprintf(stderr, "offramp: nothing was sent: "
+				    "your yes could not be taken back on this "
+				    "device\n");
+				return rc;
+			}
 		}
 		if (strcmp(argv[0], "withdraw") == 0)
 			return simple(cli, "referral.withdraw", id, NULL, NULL);

@@ -160,7 +160,7 @@ trust_check_case(struct cli *cli, json_t *kase)
 			memcpy(c->key, key, sizeof(key));
 			c->verified = 0;
 			cli->dirty = 1;
-			trust_asked(cli, id, -partner);
+			(void)trust_asked(cli, id, -partner);
 			continue;
 		}
 		if (memcmp(c->key, key, sizeof(key)) != 0) {
@@ -700,19 +700,19 @@ trust_asked_any(struct cli *cli, int64_t case_id)
 	return 0;
 }
 
-void
+int
 trust_asked(struct cli *cli, int64_t case_id, int64_t programme)
 {
 	struct ks_state *s = keyfile_state(cli->key);
 
 	if (accepted_to(cli, case_id, programme))
-		return;		/* that yes is kept already, not used */
+		return 0;	/* that yes is kept already, not used */
 	keyfile_asked_room(s);
 	s->asked[s->n_asked].case_id = case_id;
 	s->asked[s->n_asked].programme = programme;
 	s->n_asked++;
 	cli->dirty = 1;
-	(void)cli_save(cli);
+	return cli_save(cli);
 }
 
 /* 1 when ASKED record i (a programme p > 0) is followed by no record of
@@ -729,7 +729,7 @@ open_yes(const struct ks_state *s, size_t i)
 	return 1;
 }
 
-void
+int
 trust_unasked(struct cli *cli, int64_t case_id)
 {
 	struct ks_state *s = keyfile_state(cli->key);
@@ -748,10 +748,10 @@ trust_unasked(struct cli *cli, int64_t case_id)
 			s->asked[j++] = s->asked[i];
 	}
 	if (j == s->n_asked)
-		return;
+		return 0;
 	s->n_asked = j;
 	cli->dirty = 1;
-	(void)cli_save(cli);
+	return cli_save(cli);
 }
 
 /* 0, or OFR_E_CRYPTO (printed) when counsellor participant p of case

@@ -70,15 +70,17 @@ int trust_server_key(struct cli *cli, int accept);
 /* Remembers that the client asked for programme in case case_id (its
  * request, or a referral it accepts): a counsellor of a programme it did
  * not ask for there is refused. A yes kept already and not used by a
- * handover is not kept twice. */
-void trust_asked(struct cli *cli, int64_t case_id, int64_t programme);
+ * handover is not kept twice. 0, or OFR_E_IO when the key file could not
+ * be saved (printed; kept in memory, saved again at the command's end). */
+int trust_asked(struct cli *cli, int64_t case_id, int64_t programme);
 /* 1 when the client asked for some programme in case case_id. */
 int trust_asked_any(struct cli *cli, int64_t case_id);
 /* Takes back every yes of case case_id that no handover used (a
  * referral's yes withdrawn: its partner's counsellors are refused there
  * again, unless asked for before), whatever partner the server names;
- * never the programme the case began at. */
-void trust_unasked(struct cli *cli, int64_t case_id);
+ * never the programme the case began at. 0, or OFR_E_IO when the key file
+ * could not be saved (printed). */
+int trust_unasked(struct cli *cli, int64_t case_id);
 /* trust_check_cert of a counsellor participant object (key, cert,
  * programme), as it returns. */
 int trust_check_counsellor(struct cli *cli, json_t *participant);

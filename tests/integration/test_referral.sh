@@ -473,5 +473,40 @@ clirun client15 send "$c" "to my counsellor at Second Path"
 assert_eq "client15's send goes: the handover it agreed to stands" 0 "$RC"
 assert_not_contains "  no changed key" "$ERR" "changed"
 
+step "a withdrawal whose yes this device cannot take back (its key file cannot be saved): nothing is sent, and the yes goes once it can"
+yes_to_b client16 'Lou|Pia|Rae'
+before=$(sql "SELECT status FROM referrals WHERE case_id = $c")
+size=$(stat -c %s "$IDS/client16.key")
+[ "$size" -gt 1024 ] || fail "  client16's key file is $size bytes: a limit of 1024 would not stop its save"
+# writes past 1 KiB fail (EFBIG, the signal ignored) in the CLI alone
+trap '' XFSZ
+CLI_WRAP="prlimit --fsize=1024 --" clirun client16 referral withdraw "$c"
+trap - XFSZ
+assert_eq "  the withdrawal exits 1" 1 "$RC"
+assert_contains "  it says nothing was sent" "$ERR" "nothing was sent"
+assert_eq "  the referral is as it was" "$before" "$(sql "SELECT status FROM referrals WHERE case_id = $c")"
+assert_eq "  the key file is as it was" "$size" "$(stat -c %s "$IDS/client16.key")"
+cli_out out client16 referral withdraw "$c"
+assert_match "  withdrawn with the file saved" "$out" '^referral: withdrawn$'
+made_up_handover "$c" "$(account_id client16)" "$R_ID"
+clirun client16 send "$c" "to Sam, I believe"
+assert_eq "  client16's send exits 1" 1 "$RC"
+assert_contains "  the counsellor's key changed, it says" "$ERR" "changed"
+
+step "a yes the server takes that this device cannot keep: it says so, exits 1, and keeps it when accepted again"
+case_with_sam client17
+cli couns referral propose "$c" "$B" >/dev/null
+trap '' XFSZ
+CLI_WRAP="prlimit --fsize=1024 --" clirun client17 referral accept "$c" "$B"
+trap - XFSZ
+assert_eq "  the yes exits 1" 1 "$RC"
+assert_contains "  it says the yes could not be kept" "$ERR" "could not keep it"
+assert_eq "  the server took it" 1 "$(sql "SELECT status FROM referrals WHERE case_id = $c")"
+clirun client17 referral accept "$c" "$B"
+assert_eq "  accepted again: exit 0" 0 "$RC"
+assert_contains "  kept now" "$ERR" "it is kept here"
+clirun client17 send "$c" "to both of you"
+assert_eq "  client17's send goes: B's counsellor is one it asked for" 0 "$RC"
+
 stop_server
 finish
