@@ -87,13 +87,16 @@ stop() {
 	rm -rf -- "$dir"
 }
 
-# Starts the cluster of DIR (made by start), waiting until it is up.
+# Starts the cluster of DIR (made by start), waiting until it is up. Its
+# dynamic shared memory is files in DIR (mmap), removed with it: the
+# default's segments in /dev/shm outlive a cluster that was killed.
 launch() {
 	local dir=$1
 
 	as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
 	    -t "$wait_s" -o "-c listen_addresses='' -k $dir -c fsync=on \
 	    -c synchronous_commit=on -c full_page_writes=on \
+	    -c dynamic_shared_memory_type=mmap \
 	    -c log_line_prefix='%m [%p] db=%d '" start \
 	    >/dev/null || {
 		cat "$dir/server.log" >&2
