@@ -35,13 +35,16 @@ static struct fetch {
 } fetches[FETCH_SLOTS];
 
 /*
- * Counts a prekeys.get of owner's bundle by requester: 0, or OFR_E_LIMIT
- * when requester had srv->prekey_fetches of them in the window already.
- * With every slot of its probe taken by live pairs, the oldest is
- * forgotten (the count errs towards letting a fetch through).
+ * The count of requester's prekeys.get of owner's bundle in the window:
+ * *slot, or OFR_E_LIMIT when requester had srv->prekey_fetches of them
+ * already. A fetch answered counts (the caller adds it): one refused,
+ * not_found say, leaves the count as it was. With every slot of its
+ * probe taken by live pairs, the oldest is forgotten (the count errs
+ * towards letting a fetch through).
  */
 static int
-count_fetch(struct server *srv, int64_t requester, int64_t owner)
+count_fetch(struct server *srv, int64_t requester, int64_t owner,
+    struct fetch **slot)
 {
 	uint64_t h = ((uint64_t)requester * 0x9e3779b97f4a7c15ULL) ^
 	    ((uint64_t)owner * 0xc2b2ae3d27d4eb4fULL);
@@ -68,7 +71,7 @@ count_fetch(struct server *srv, int64_t requester, int64_t owner)
 	}
 	if (srv->prekey_fetches > 0 && f->n >= srv->prekey_fetches)
 		return OFR_E_LIMIT;
-	f->n++;
+	*slot = f;
 	return 0;
 }
 
@@ -162,6 +165,7 @@ keys_get(struct session *s, struct frame_in *in)
 	uint8_t cert[CERT_BYTES];
 	struct x3dh_bundle b;
 	struct account a;
+	struct fetch *counted = NULL;
 	size_t n, len;
 	json_t *f;
 	int rc, shares = 0, has_cert;
@@ -175,7 +179,7 @@ keys_get(struct session *s, struct frame_in *in)
 		return rc;
 	if (!shares || a.id == s->acct.id)
 		return OFR_E_NOT_FOUND;
-	if ((rc = count_fetch(s->srv, s->acct.id, a.id)) != 0)
+	if ((rc = count_fetch(s->srv, s->acct.id, a.id, &counted)) != 0)
 		return rc;
 
 	memset(&b, 0, sizeof(b));
@@ -206,6 +210,7 @@ keys_get(struct session *s, struct frame_in *in)
 			json_object_set_new(f, "cert", json_null());
 		json_object_set_new(f, "programme", json_integer(a.programme));
 	}
+	counted->n++;
 	session_reply(s, f);
 	tell_if_low(st, a.id, 0, 0, NULL);
 	return 0;
