@@ -424,7 +424,11 @@ cases_request(struct session *s, struct frame_in *in)
 	    &code)) != 0)
 		return rc;
 	if (prefs.programme != 0 &&
-	    store_programme_get(s->srv->st, prefs.programme, &prog) != 0) {
+	    (rc = store_programme_get(s->srv->st, prefs.programme,
+	    &prog)) != 0) {
+		/* the store's failure is not the client's field */
+		if (rc != OFR_E_NOT_FOUND)
+			return rc;
 		in->bad_field = "programme";
 		return OFR_E_BAD_FIELD;
 	}
