@@ -558,6 +558,10 @@ casework_referral_complete(struct server *srv, struct case_info *c,
 	    (rc = pool_refresh(srv, old)) != 0 ||
 	    (rc = pool_refresh(srv, r.receiver)) != 0)
 		return rc;
+	/* A's counsellor has the case's place back: a case waiting for it
+	 * has it now, as at a close (casework_close) */
+	if ((rc = casework_rematch(srv, old)) != 0)
+		return rc;
 	srv->notify->left(srv, c, old, origin);
 	return srv->notify->changed(srv, c, origin);
 }

@@ -43,10 +43,11 @@ KIM=$(account_id kim)
 partners_ab
 trust_a_only
 
-# open_of NAME: NAME's open= in Bea's list of B's counsellors.
+# open_of NAME [ADMIN]: NAME's open= in ADMIN's list of its programme's
+# counsellors (Bea's, of B's, by default).
 open_of() {
 	local out
-	cli_out out admin2 counsellors
+	cli_out out "${2:-admin2}" counsellors
 	sed -n "s/^[^ ]* $1 open=\([0-9]*\) .*/\1/p" <<<"$out"
 }
 
@@ -115,12 +116,23 @@ cli_out out couns referral withdraw "$C2"
 assert_match "Sam cancels it" "$out" '^referral: cancelled$'
 assert_eq "Lou holds c3's place alone" 1 "$(open_of Lou)"
 
-step "the handover: the place becomes that of Lou's own case"
+step "the handover: the place becomes that of Lou's own case, and Sam's place freed by it goes at once to a case waiting for him"
+sam_open=$(open_of Sam admin)
+cli admin counsellor-update "$KEY_couns" --capacity "$sam_open" >/dev/null
+keygen w1
+cli_out out w1 request --language en --topic leaving --programme "$A"
+field_to W1 "$out" case
+assert_eq "w1's case waits: Sam is full ($sam_open), Lou too, Kim away" "waiting|" \
+	"$(field "$out" status)|$(sql "SELECT counsellor_id FROM cases WHERE id = $W1")"
 summed c3 "$C3"
 cli_out out couns referral complete "$C3"
 assert_match "handed over" "$out" '^referral: completed$'
 assert_eq "c3's case is Lou's" "$LOU" "$(sql "SELECT counsellor_id FROM cases WHERE id = $C3")"
 assert_eq "  one place, the same" 1 "$(open_of Lou)"
+assert_eq "  w1's case is Sam's at once, in the place c3's left" \
+	"$(account_id couns)|$sam_open" \
+	"$(sql "SELECT counsellor_id FROM cases WHERE id = $W1")|$(open_of Sam admin)"
+cli admin counsellor-update "$KEY_couns" --capacity 20 >/dev/null
 
 step "Kim, given a referral by Bea, is full; moved out of it, he has room"
 accepted c4
