@@ -79,6 +79,13 @@ export const REFUSED_CASE = 50;
 export const OUTBOX_CASE = 100;
 /** Cases kept. */
 export const CASES_MAX = 1000;
+/** Cases read of one listing (case.list): as many as the server lists at
+ * most (PROTOCOL.md; STORE_CASES_MAX), a listing past it being no
+ * server's that keeps to the protocol. Between two cases of a listing
+ * the page takes its input (a quick exit) and draws: each case can cost
+ * its safety numbers (7 ms each) and a new view. */
+export const LISTED_MAX = 100;
+const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
 /*
  * What a case shows of a counsellor's certificate is the answer of a check
  * of what the server lists now: a check depends on the key, the
@@ -607,7 +614,9 @@ export class Core extends Emitter {
 	loggedIn(answer) {
 		const a = answer.account || {};
 		this.acct = {
-			key: typeof a.key === 'string' ? a.key : this.e2e.key, role: ROLE_CODES.includes(a.role) ? a.role : 'client',
+			// this page's own key, whatever the server names (a colleague
+			// types it to bring this user in: members.js)
+			key: this.e2e.key, role: ROLE_CODES.includes(a.role) ? a.role : 'client',
 			name: typeof a.name === 'string' ? a.name : '', programme: Number.isSafeInteger(a.programme) ? a.programme : null,
 		};
 		if (this.roleHint !== this.acct.role) {
@@ -781,8 +790,12 @@ export class Core extends Emitter {
 		const a = await this.ask({ type: 'case.list' });
 		// the server left cases out (past one frame, or its 100): a case
 		// not in the list may still be ours
-		this.casesMore = a.more === true;
-		for (const k of Array.isArray(a.cases) ? a.cases : []) await this.caseUpdate(k, true);
+		const list = Array.isArray(a.cases) ? a.cases.slice(0, LISTED_MAX) : [];
+		this.casesMore = a.more === true || list.length < (Array.isArray(a.cases) ? a.cases.length : 0);
+		for (let i = 0; i < list.length; i++) {
+			if (i > 0) await nextTask();
+			await this.caseUpdate(list[i], true);
+		}
 	}
 
 	/* A case object from the server: its shape checked (shape.js; one
@@ -812,12 +825,13 @@ export class Core extends Emitter {
 		}
 		await this.handOver(e, k);
 		if (e.listing !== k) return;	// a newer listing came meanwhile: it decides
-		for (const p of this.e2e.checkCase(k)) {
-			const tag = `${p.role}:${p.key}`;
-			if (e.announced.has(tag)) continue;
-			e.announced.add(tag);
-			this.emit('keychange', { caseId: k.id, participant: this.view(e).participants.find((x) => x.key === p.key) });
-		}
+		// one event an update, for a key changed not told of before; what
+		// is kept of them is what is changed now (the listing's bound)
+		const changed = this.e2e.checkCase(k);
+		const tags = new Set(changed.map((p) => `${p.role}:${p.key}`));
+		const fresh = changed.find((p) => !e.announced.has(`${p.role}:${p.key}`));
+		e.announced = tags;
+		if (fresh) this.emit('keychange', { caseId: k.id, participant: this.view(e).participants.find((x) => x.key === fresh.key) });
 		for (const p of k.participants || []) {
 			if (p.role !== 'counsellor' || this.me(p) || e.certOk.has(certTag(p))) continue;
 			try {

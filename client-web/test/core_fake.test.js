@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import sodium from 'libsodium-wrappers-sumo';
 import { Conn, PENDING_MAX } from '../src/conn.js';
-import { createCore, HISTORY_CASE, REFUSED_CASE } from '../src/core.js';
+import { createCore, HISTORY_CASE, REFUSED_CASE, LISTED_MAX } from '../src/core.js';
 import { E2E, NOTE_TEXT_MAX, PARTICIPANTS_MAX } from '../src/e2e.js';
 import * as P from '../src/proto/index.js';
 import { waitFor } from './live.mjs';
@@ -998,4 +998,43 @@ test('core: a message answered "unavailable" (it may be stored) keeps its number
 	assert.ok(sc.sent.indexOf(seconds[1]) < sc.sent.findIndex((x) => x.mid === [...st.mids.keys()][2]),
 		'before the report');
 	assert.deepEqual(seen(st.got), [[1, 'first', []], [2, 'second', []], [3, 'report', []], [4, 'third', []]]);
+});
+
+test('core: a hostile listing: no more cases than the protocol lists, the event loop taking turns between them; a changed key told once an update, its record bounded; the account\'s key is the page\'s own', async () => {
+	const f = await fake();
+	// the server names another key than the one that logged in
+	f.account = () => ({ key: new E2E().key, role: 'client', name: 'quiet-heron-1', programme: null });
+	const c = await core(f);
+	const me = { key: c.key, role: 'client', name: 'quiet-heron-1' };
+	f.handlers['case.list'] = () => ({ cases: Array.from({ length: 500 }, (_, i) => ({ id: 1000 + i, status: 'closed', participants: [me] })) });
+	const seen = [];
+	c.on('case', (ev) => seen.push(ev.case.id));
+	let tick = -1;
+	setTimeout(() => { tick = seen.length; }, 0);
+	const acct = await c.login();
+	assert.equal(acct.key, c.key, 'the page\'s key, not the server\'s word');
+	assert.equal(c.account.key, c.key);
+	await waitFor(() => seen.length >= LISTED_MAX, 5000, 'the listing read');
+	assert.equal(c.cases().length, LISTED_MAX, 'no more cases than one listing holds');
+	assert.equal(c.casesMore, true, 'the rest may be ours: said as more');
+	assert.ok(tick >= 0 && tick < LISTED_MAX, `a timer ran between the listing's cases (after ${tick})`);
+	// one counsellor's key recorded, then an update naming 20 others in its place, 30 times
+	const lead = (key) => ({ key, role: 'counsellor', name: 'Sam' });
+	f.push({ type: 'case', case: { id: 7, status: 'active', participants: [me, lead(new E2E().key)] } });
+	await waitFor(() => c.caseOf(7), 3000, 'case 7');
+	const changes = [];
+	c.on('keychange', (ev) => changes.push(ev));
+	for (let i = 0; i < 30; i++) {
+		f.push({ type: 'case', case: { id: 7, status: 'active', participants: [me, ...Array.from({ length: 20 }, () => lead(new E2E().key))] } });
+	}
+	f.push({ type: 'case', case: { id: 8, status: 'closed', participants: [me] } });
+	await waitFor(() => c.caseOf(8), 3000, 'the update after them');
+	assert.equal(changes.length, 30, 'one keychange an update');
+	assert.ok(changes.every((ev) => ev.caseId === 7 && ev.participant?.changed), 'each of a changed key of case 7');
+	assert.ok(c.cs.get(7).announced.size <= 20, `what is kept of them is the last update's (${c.cs.get(7).announced.size})`);
+	// the same listing again: nothing new to tell
+	f.push({ type: 'case', case: { id: 7, status: 'active', participants: [me, ...[...c.cs.get(7).announced].map((t) => lead(t.slice('counsellor:'.length)))] } });
+	f.push({ type: 'case', case: { id: 9, status: 'closed', participants: [me] } });
+	await waitFor(() => c.caseOf(9), 3000, 'the update after it');
+	assert.equal(changes.length, 30, 'keys told of before are not told again');
 });

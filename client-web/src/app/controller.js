@@ -160,6 +160,23 @@ export function createController({ store, createCore, sodium, config }) {
 		if (role === 'client') for (const c of list) if (feedbackOpen(c)) intents.checkFeedback(c.id);
 	}
 
+	/* fn once a task at most, however many of the server's events ask
+	 * for it meanwhile: a listing of many cases is one sync of the view,
+	 * and one queue.list, not one a case. */
+	function coalesced(fn) {
+		let queued = false;
+		return () => {
+			if (queued) return;
+			queued = true;
+			setTimeout(() => {
+				queued = false;
+				fn();
+			}, 0);
+		};
+	}
+	const casesSoon = coalesced(syncCases);
+	const queueSoon = coalesced(() => refreshQueue());
+
 	/* The public profiles of the programmes of the cases' referrals
 	 * (programme.list), asked for once per programme missing. */
 	function referralProgrammes(list) {
@@ -219,7 +236,7 @@ export function createController({ store, createCore, sodium, config }) {
 			}
 		});
 		on('case', ({ case: c, previous }) => {
-			syncCases();
+			casesSoon();
 			if (role === 'client' && previous && previous.status === 'waiting' && c.status === 'closed') {
 				if (!S().closedHere.includes(c.id)) set((s) => { s.lastAnnounce = t('expired_title'); });
 			} else if (role === 'client' && previous && previous.status === 'waiting' && c.status !== 'waiting') {
@@ -245,10 +262,10 @@ export function createController({ store, createCore, sodium, config }) {
 				const partner = S().programmes?.[r.partner]?.name || t('referral_programme_n', { id: r.partner });
 				set((s) => { s.lastAnnounce = t(`referral_h_${r.status}`, { partner }); });
 			}
-			if (role === 'counsellor') refreshQueue();
+			if (role === 'counsellor') queueSoon();
 		});
 		on('newcase', ({ case: c }) => {
-			syncCases();
+			casesSoon();
 			const client = c.participants.find((p) => p.role === 'client');
 			set((s) => {
 				if (!s.newCases.includes(c.id)) s.newCases.push(c.id);
@@ -261,7 +278,7 @@ export function createController({ store, createCore, sodium, config }) {
 			if (role === 'counsellor' && S().current !== caseId && !message.mine) {
 				set((s) => { s.lastAnnounce = t('announce_message_in', { name: message.name }); });
 			}
-			syncCases();
+			casesSoon();
 		});
 		on('message-state', ({ caseId, message }) => {
 			syncMessages(caseId);
@@ -273,7 +290,7 @@ export function createController({ store, createCore, sodium, config }) {
 			set((s) => { s.notice = name ? { key: 'notice_programme_rotated', vars: { name } } : { key: 'notice_programme_rotated_unnamed' }; });
 		});
 		on('keychange', ({ caseId }) => {
-			syncCases();
+			casesSoon();
 			set((s) => { s.notice = { key: 'notice_keychange' }; s.current = s.current ?? caseId; });
 		});
 		// background failures: a dropped connection is said by the connection
