@@ -37,6 +37,7 @@ int casework_claim(struct server *srv, int64_t id,
 int casework_referral_waiting_at(struct server *srv, const struct case_info *c,
     int64_t programme, struct referral *r, int *yes);
 #define CASE_STAYS_MAX	64	/* stays in a case's history */
+#define CASE_REFERRALS_MAX 32	/* referrals in a case's history */
 
 /* 1 in *yes when one more participant fits in c with keep places kept
  * (0 or 1): fewer than MODEL_PARTICIPANTS_MAX participants (one copy

@@ -110,7 +110,7 @@ casework_referral_propose(struct server *srv, struct case_info *c,
     int64_t counsellor, int64_t partner, void *origin)
 {
 	struct referral open;
-	int64_t mine, id;
+	int64_t mine, id, n;
 	int rc, yes = 0;
 
 	if (c->counsellor != counsellor)
@@ -129,6 +129,12 @@ casework_referral_propose(struct server *srv, struct case_info *c,
 		return OFR_E_BAD_STATE;
 	if (rc != OFR_E_NOT_FOUND)
 		return rc;
+	/* a case's referrals are kept as long as it is (its figures), and
+	 * a proposal withdrawn and made again would add one each time */
+	if ((rc = store_referrals_of_case(srv->st, c->id, &n)) != 0)
+		return rc;
+	if (n >= CASE_REFERRALS_MAX)
+		return OFR_E_LIMIT;
 	/* the partnership read under the programmes' locks, as its end
 	 * takes them (several nodes): an end at another node comes before
 	 * this (refused) or after (it cancels this one) */

@@ -700,6 +700,8 @@ int store_referral_open(struct store *st, int64_t case_id,
 /* The case's newest referral, whatever its status; OFR_E_NOT_FOUND. */
 int store_referral_last(struct store *st, int64_t case_id,
     struct referral *out);
+/* How many referrals case_id had, whatever their status: *n. */
+int store_referrals_of_case(struct store *st, int64_t case_id, int64_t *n);
 /* A proposed referral to status REFERRAL_ACCEPTED or REFERRAL_DECLINED. */
 int store_referral_answer(struct store *st, int64_t id, int status,
     int64_t now);

@@ -26,6 +26,8 @@ const char *const store_referrals_sql[S_COUNT] = {
 	[S_REFERRAL_LAST] =
 	    "SELECT " REFERRAL_COLS " FROM referrals"
 	    " WHERE case_id = ?1 ORDER BY id DESC LIMIT 1",
+	[S_REFERRALS_OF_CASE] =
+	    "SELECT count(*) FROM referrals WHERE case_id = ?1",
 	[S_REFERRAL_ANSWER] =
 	    "UPDATE referrals SET status = ?2, answered = ?3"
 	    " WHERE id = ?1 AND status = 0",
@@ -149,6 +151,12 @@ store_referral_last(struct store *st, int64_t case_id, struct referral *out)
 {
 	return db_get_row(st, S_REFERRAL_LAST, &case_id, 1, referral_cols,
 	    out, __func__);
+}
+
+int
+store_referrals_of_case(struct store *st, int64_t case_id, int64_t *n)
+{
+	return db_count(st, S_REFERRALS_OF_CASE, &case_id, 1, n, __func__);
 }
 
 /* A write of statement id that must change the one row: else

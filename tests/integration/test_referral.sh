@@ -508,5 +508,21 @@ assert_contains "  kept now" "$ERR" "it is kept here"
 clirun client17 send "$c" "to both of you"
 assert_eq "  client17's send goes: B's counsellor is one it asked for" 0 "$RC"
 
+step "a case's referrals are bounded (32 in its history): a proposal withdrawn and made again 32 times, the next refused, nothing changed"
+case_with_sam client18
+frames=""
+for ((i = 1; i <= 32; i++)); do
+	frames+="{\"v\":1,\"type\":\"referral.propose\",\"id\":$((2 * i)),\"case\":$c,\"partner\":$B}"$'\n'
+	frames+="{\"v\":1,\"type\":\"referral.withdraw\",\"id\":$((2 * i + 1)),\"case\":$c}"$'\n'
+done
+clirun couns raw --login --answered <<<"$frames"
+assert_eq "  32 proposed and withdrawn" "32|32" \
+	"$(grep -c '"type":"referral.propose.ok"' <<<"$OUT")|$(grep -c '"type":"referral.withdraw.ok"' <<<"$OUT")"
+assert_eq "  32 referrals kept" 32 "$(sql "SELECT count(*) FROM referrals WHERE case_id = $c")"
+before=$(table_counts)
+clirun couns raw --login --answered <<<"{\"v\":1,\"type\":\"referral.propose\",\"id\":5,\"case\":$c,\"partner\":$B}"
+assert_error "the 33rd proposal: limit" limit
+assert_eq "  nothing changed" "$before" "$(table_counts)"
+
 stop_server
 finish
