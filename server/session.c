@@ -377,6 +377,16 @@ free_frames(struct outframe *f)
 	}
 }
 
+/* Memory is out for a frame of s: the session closes (1011), its peer
+ * told so, as one whose connection dropped (an answer it waits for may
+ * not come; it asks again). */
+static void
+out_of_memory(struct session *s)
+{
+	s->close_code = 1011;
+	s->srv->conn->want_write(s->conn);
+}
+
 /* A new frame of the serialised text (counted in s->out_bytes), or NULL
  * when the queue is over its hard limit or memory is out: then the
  * session closes. */
@@ -395,8 +405,7 @@ frame_of(struct session *s, const char *text, size_t len, int64_t re,
 		return NULL;
 	}
 	if ((o = malloc(sizeof(*o) + conn->pre + len)) == NULL) {
-		s->close_code = 1011;
-		conn->want_write(s->conn);
+		out_of_memory(s);
 		return NULL;
 	}
 	o->next = NULL;
@@ -461,15 +470,16 @@ queue_json(struct session *s, json_t *f, int held, int64_t pace_on)
 	int64_t re = json_integer_value(json_object_get(f, "re"));
 	char *text;
 
-	if (f == NULL)
+	/* a frame that could not be made (frame_new's NULL) or written
+	 * out: never an answer silently left out */
+	if (f == NULL || (text = json_dumps(f, JSON_COMPACT)) == NULL) {
+		if (s->close_code == 0)
+			out_of_memory(s);
 		return;
-	text = json_dumps(f, JSON_COMPACT);
-	if (text != NULL) {
-		queue_text(s, text, strlen(text), held, re,
-		    held_kind_of(type, re), pace_on,
-		    type != NULL && strcmp(type, "msg") == 0);
-		free(text);
 	}
+	queue_text(s, text, strlen(text), held, re, held_kind_of(type, re),
+	    pace_on, type != NULL && strcmp(type, "msg") == 0);
+	free(text);
 }
 
 void
@@ -767,6 +777,7 @@ challenge(struct session *s, int first)
 	    frame_set_bin(f, "server_key", s->srv->pk, OFR_PK_BYTES) != 0 ||
 	    json_object_set_new(f, "pow", json_integer(s->pow_bits)) != 0) {
 		json_decref(f);
+		out_of_memory(s);	/* no login without it */
 		return;
 	}
 	if (!first)
@@ -775,6 +786,8 @@ challenge(struct session *s, int first)
 		if ((o = frame_of(s, text, strlen(text), 0, HELD_KEEP)) != NULL)
 			append_committed(s, o, o, 0);
 		free(text);
+	} else {
+		out_of_memory(s);
 	}
 	json_decref(f);
 }
