@@ -360,3 +360,22 @@ test('a programme key offered: asked about, "Not now" hides it, "Trust" passes w
 	intents.verify(7, 'CK', '12345 67890');
 	assert.deepEqual(core().verified, [7, 'CK', '12345 67890']);
 });
+
+test('a burst of the server\'s case events (a listing of 100) syncs the view once a task, not once an event', async () => {
+	const { store, intents, core } = setup();
+	await intents.startClient();
+	const c = core();
+	await tick();
+	let built = 0;
+	const cases = c.cases.bind(c);
+	c.cases = () => { built++; return cases(); };
+	for (let i = 0; i < 100; i++) {
+		const k = { ...c.list[0], id: 100 + i, status: 'closed' };
+		c.list.push(k);
+		c.emit('case', { case: { ...k }, previous: null });
+	}
+	assert.equal(built, 0, 'nothing built while the events come');
+	await tick();
+	assert.equal(built, 1, 'one view of them all');
+	assert.equal(store.state.order.length, 101, 'every case in it');
+});
