@@ -311,6 +311,50 @@ certify_one(struct cli *cli, json_t *e, int64_t prog,
 	return 0;
 }
 
+/*
+ * Certifies again, with sk for days, each enabled counsellor of list (a
+ * counsellor.list) whose certificate there verifies under pk, the
+ * programme's key it was certified with (expired or not): the server's
+ * word "certified" alone would let it have any key it names signed by
+ * the programme. The others are named, not certified.
+ */
+static int
+renew_listed(struct cli *cli, json_t *list, int64_t prog,
+    const uint8_t pk[OFR_PK_BYTES], const uint8_t sk[OFR_SK_BYTES],
+    int64_t days)
+{
+	uint8_t key[OFR_PK_BYTES], cert[CERT_BYTES];
+	struct cert_info info;
+	const char *b64;
+	json_t *e, *p;
+	size_t i, n;
+	int rc, v;
+
+	json_array_foreach(list, i, e) {
+		p = json_object_get(e, "profile");
+		if (!json_is_true(json_object_get(p, "certified")) ||
+		    json_is_true(json_object_get(p, "disabled")))
+			continue;
+		b64 = json_string_value(json_object_get(e, "cert"));
+		v = OFR_E_BAD_SIGNATURE;
+		if (cases_participant_key(e, key) == 0 && b64 != NULL &&
+		    b64_decode(cert, sizeof(cert), &n, b64, strlen(b64)) == 0 &&
+		    n == CERT_BYTES)
+			v = cert_verify(&info, cert, pk, key, (int64_t)time(NULL));
+		if (v != 0 && v != OFR_E_CRYPTO) {	/* CRYPTO: expired */
+			fputs("offramp: not renewed: ", stderr);
+			text_puts(stderr, pool_entry_name(e));
+			fputs(": no certificate of this programme's key is "
+			    "listed for it; compare its fingerprint and "
+			    "certify it by name\n", stderr);
+			continue;
+		}
+		if ((rc = certify_one(cli, e, prog, sk, days)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* --days into *days (1..max, default dflt). */
 static int
 parse_days(const char *s, int64_t dflt, int64_t max, int64_t *days)
@@ -392,9 +436,8 @@ key_rotate(struct cli *cli, const struct pk_opts *o, int64_t prog)
 	uint8_t st[ROTATION_BYTES], oldsk[OFR_SK_BYTES], newsk[OFR_SK_BYTES];
 	char fpr[FPR_STR_BYTES];
 	struct rotation r;
-	json_t *resp = NULL, *list, *e, *p;
+	json_t *resp = NULL, *list;
 	int64_t days;
-	size_t i;
 	int has, rc;
 
 	if ((rc = parse_days(o->days, CERT_DAYS_DEFAULT, CERT_DAYS_MAX,
@@ -423,13 +466,7 @@ key_rotate(struct cli *cli, const struct pk_opts *o, int64_t prog)
 	key_fingerprint(fpr, r.new_pk);
 	printf("rotated: fingerprint %s\nfile: %s\n", fpr, o->out);
 	cli_json(json_pack("{s:s,s:s}", "rotated", fpr, "file", o->out));
-	json_array_foreach(list, i, e) {
-		p = json_object_get(e, "profile");
-		if (json_is_true(json_object_get(p, "certified")) &&
-		    !json_is_true(json_object_get(p, "disabled")) &&
-		    (rc = certify_one(cli, e, prog, newsk, days)) != 0)
-			break;
-	}
+	rc = renew_listed(cli, list, prog, r.old_pk, newsk, days);
 out:
 	json_decref(resp);
 	sodium_memzero(oldsk, sizeof(oldsk));
@@ -502,7 +539,7 @@ cmd_certify(struct cli *cli, int argc, char **argv)
 {
 	struct pk_opts o = { 0 };
 	const struct cli_opt opts[] = { PK_OPTS(o), { NULL, NULL, NULL } };
-	uint8_t sk[OFR_SK_BYTES];
+	uint8_t sk[OFR_SK_BYTES], pk[OFR_PK_BYTES];
 	json_t *presp = NULL, *lresp = NULL, *pending, *listed, *from, *e;
 	char *pos[32];
 	int64_t prog, days;
@@ -541,15 +578,9 @@ cmd_certify(struct cli *cli, int argc, char **argv)
 		for (int k = 0; rc == 0 && k < npos; k++)
 			if ((rc = pool_find_named(from, pos[k], &e)) == 0)
 				rc = certify_one(cli, e, prog, sk, days);
-	} else {			/* --renew: every certified one */
-		json_array_foreach(listed, i, e) {
-			json_t *p = json_object_get(e, "profile");
-
-			if (json_is_true(json_object_get(p, "certified")) &&
-			    !json_is_true(json_object_get(p, "disabled")) &&
-			    (rc = certify_one(cli, e, prog, sk, days)) != 0)
-				break;
-		}
+	} else {	/* --renew: every one this key certified */
+		crypto_sign_ed25519_sk_to_pk(pk, sk);
+		rc = renew_listed(cli, listed, prog, pk, sk, days);
 	}
 	sodium_memzero(sk, sizeof(sk));
 out:

@@ -302,10 +302,20 @@ admin_admin_enable(struct session *s, struct frame_in *in)
 	return admin_set_disabled(s, in, 0);
 }
 
+struct list_walk {
+	struct store *st;
+	json_t *arr;
+};
+
+/* A counsellor's entry: its key, profile and certificate (null when it
+ * has none), which the admin's CLI checks before it renews one. */
 static int
 list_one(void *arg, const struct counsellor *c)
 {
+	struct list_walk *w = arg;
 	json_t *e = json_object(), *o = profile_json(c);
+	uint8_t cert[CERT_BYTES];
+	int rc, has = 0;
 
 	if (e == NULL || o == NULL ||
 	    frame_set_bin(e, "key", c->acct.key, OFR_PK_BYTES) != 0) {
@@ -314,25 +324,35 @@ list_one(void *arg, const struct counsellor *c)
 		return OFR_E_NOMEM;
 	}
 	json_object_set_new(e, "profile", o);
-	json_array_append_new(arg, e);
+	if ((rc = store_account_cert(w->st, c->acct.id, cert, &has)) != 0) {
+		json_decref(e);
+		return rc;
+	}
+	if (!has)
+		json_object_set_new(e, "cert", json_null());
+	else if (frame_set_bin(e, "cert", cert, CERT_BYTES) != 0) {
+		json_decref(e);
+		return OFR_E_NOMEM;
+	}
+	json_array_append_new(w->arr, e);
 	return 0;
 }
 
 int
 admin_counsellor_list(struct session *s, struct frame_in *in)
 {
-	json_t *arr = json_array();
+	struct list_walk w = { s->srv->st, json_array() };
 	int rc;
 
-	if (arr == NULL)
+	if (w.arr == NULL)
 		return OFR_E_NOMEM;
 	if ((rc = store_counsellor_each(s->srv->st, s->acct.programme,
-	    COUNSELLORS_LIST_MAX, list_one, arr)) != 0) {
-		json_decref(arr);
+	    COUNSELLORS_LIST_MAX, list_one, &w)) != 0) {
+		json_decref(w.arr);
 		return rc;
 	}
 	return session_reply_list(s, in->id, "counsellor.list.ok",
-	    "counsellors", arr);
+	    "counsellors", w.arr);
 }
 
 static int

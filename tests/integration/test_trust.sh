@@ -158,13 +158,39 @@ assert_eq "the second admin certifies Lea" "certified: Lea" "$out"
 
 # ---------------------------------------------------- rotation
 
-step "the admin rotates the programme key; clients follow the signed rotation"
+step "the admin rotates the programme key; clients follow the signed rotation; a counsellor the server alone calls certified is not signed"
 OLD_KEY=$PROGRAMME_KEY
-out=$(cli admin programme-key rotate $(signing admin) --out "$IDS/admin.new.pkey" --kdf min \
-	--new-passphrase-file "$IDS/admin.ppass")
+# a compromised server lists the intruder as certified (a certificate
+# no programme key made)
+stop_server
+sql_rw "UPDATE accounts SET cert = randomblob(121) WHERE key = X'$(hexkey "$KEY_intruder")';"
+made_up=$(sql "SELECT hex(cert) FROM accounts WHERE key = X'$(hexkey "$KEY_intruder")'")
+start_server
+assert_eq "the server calls the intruder certified" true \
+	"$(cli admin raw --login <<<'{"v":1,"type":"counsellor.list","id":2}' |
+	grep -o '"key":"'"$KEY_intruder"'"[^}]*"certified":[a-z]*' | sed 's/.*"certified"://')"
+clirun admin programme-key rotate $(signing admin) --out "$IDS/admin.new.pkey" --kdf min \
+	--new-passphrase-file "$IDS/admin.ppass"
+out=$OUT
 assert_match "rotated" "$out" '^rotated: fingerprint ([0-9a-f]{4} ){4}[0-9a-f]{4}$'
 assert_contains "Sam is certified again under the new key" "$out" "certified: Sam"
 assert_contains "so are Kim and Lea" "$out" $'certified: Kim\ncertified: Lea'
+assert_eq "  three, not the intruder" 3 "$(grep -c '^certified: ' <<<"$out")"
+assert_contains "  who is named as not renewed" "$ERR" "not renewed: Kim: no certificate of this programme's key"
+assert_eq "  and has no certificate after it (the rotation's end of the old ones)" "" \
+	"$(sql "SELECT hex(cert) FROM accounts WHERE key = X'$(hexkey "$KEY_intruder")'")"
+stop_server
+sql_rw "UPDATE accounts SET cert = X'$made_up' WHERE key = X'$(hexkey "$KEY_intruder")';"
+start_server
+clirun admin certify --signing-key "$IDS/admin.new.pkey" --signing-passphrase-file "$IDS/admin.ppass" --renew
+assert_eq "certify --renew under the new key, the intruder listed certified again: exit 0" 0 "$RC"
+assert_eq "  renews the three" 3 "$(grep -c '^certified: ' <<<"$OUT")"
+assert_contains "  not the intruder" "$ERR" "not renewed: Kim"
+assert_eq "  whose made-up certificate is as it was" "$made_up" \
+	"$(sql "SELECT hex(cert) FROM accounts WHERE key = X'$(hexkey "$KEY_intruder")'")"
+stop_server
+sql_rw "UPDATE accounts SET cert = NULL WHERE key = X'$(hexkey "$KEY_intruder")';"
+start_server
 mv "$IDS/admin.new.pkey" "$IDS/admin.pkey"
 NEW_KEY=$(sql "SELECT hex(signing_key) FROM programmes WHERE id = $PROG")
 assert_ne "the server has the new key" "$(hexkey "$OLD_KEY" | tr a-f A-F)" "$NEW_KEY"
