@@ -17,6 +17,10 @@ struct conn_ops {
 	/* Asks to be called back (session_peek) when conn can take a
 	 * frame. */
 	void (*want_write)(void *conn);
+	/* Writes what conn's session has queued now, from the loop between
+	 * two turns (session_turn_end): as much as the socket takes, the
+	 * rest as want_write. */
+	void (*flush)(void *conn);
 	/* Pauses (1) or resumes (0) reading from conn. */
 	void (*pause_rx)(void *conn, int pause);
 	/* Sets (secs > 0) or cancels (0) the deadline by which conn must log

@@ -1171,13 +1171,13 @@ session_turn_end(struct server *srv)
 		if (s->want_pump && s->acct.id != 0 && s->close_code == 0)
 			srv->pump(s);
 		if (s->out_head != NULL || s->close_code != 0)
-			srv->conn->want_write(s->conn);
+			srv->conn->flush(s->conn);
 	}
 	/* The pump may leave a session dirty for the next turn. */
 	for (s = wait_head; s != NULL; s = next) {
 		next = s->wait_next;
 		settle(s);
 		if (s->out_head != NULL)
-			srv->conn->want_write(s->conn);
+			srv->conn->flush(s->conn);
 	}
 }

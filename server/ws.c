@@ -3,8 +3,8 @@
  * of its own (epoll; ws_service() is one turn of it). It owns the lws
  * context, reassembles fragmented frames under the OFR_FRAME_MAX cap, hands
  * whole frames to dispatch.c, writes the queued frames the socket takes
- * in each writable callback, and fills the transport's table (conn.h), the loop's timers
- * included. With a web directory it also serves the built web client as
+ * between two turns (flush) and in each writable callback, and fills the
+ * transport's table (conn.h), the loop's timers included. With a web directory it also serves the built web client as
  * static files on the same port, every response with the headers below.
  * On a second vhost, plain HTTP on a loopback address, it may serve the
  * operator's GET /metrics (text from main's function) and GET /healthz
@@ -58,6 +58,7 @@ struct pss {
 	lws_sorted_usec_list_t cut_sul; /* cut_at() */
 	uint64_t cut_acked;		/* acked() when it was last armed */
 	unsigned char cut;		/* CUT_NONE, CUT_STALLED, CUT_CLOSING */
+	unsigned char peer_closed;	/* its close came: lws answers it */
 };
 /* One HTTP connection of the metrics listener, for one request at a
  * time. */
@@ -290,14 +291,12 @@ on_receive(struct lws *wsi, struct pss *p, void *in, size_t len)
 	return rc;
 }
 
-/* Writes the queued frames until the socket takes one only in part (lws
- * buffers the rest and says so: lws_partial_buffered(), never set when
- * lws calls here), then asks again if frames are left; closes once
- * nothing is left and nothing waits for a commit's sync
- * (session_closing). lws_send_pipe_choked() would cost a poll() a frame
- * in lws 4.1. */
+/* Writes p's queued frames until the socket takes one only in part (lws
+ * buffers the rest, asks for POLLOUT itself, and says so:
+ * lws_partial_buffered()). 0, or -1 when a write failed.
+ * lws_send_pipe_choked() would cost a poll() a frame in lws 4.1. */
 static int
-on_writeable(struct lws *wsi, struct pss *p)
+write_frames(struct lws *wsi, struct pss *p)
 {
 	unsigned char *buf;
 	size_t len;
@@ -310,6 +309,19 @@ on_writeable(struct lws *wsi, struct pss *p)
 		if (lws_partial_buffered(wsi))
 			break;
 	}
+	return 0;
+}
+
+/* lws's writable callback (lws_partial_buffered() is never set here):
+ * write_frames, then asks again if frames are left; closes once nothing
+ * is left and nothing waits for a commit's sync (session_closing). */
+static int
+on_writeable(struct lws *wsi, struct pss *p)
+{
+	size_t len;
+
+	if (write_frames(wsi, p) != 0)
+		return -1;
 	if (session_peek(p->s, &len) != NULL) {
 		lws_callback_on_writable(wsi);
 		return 0;
@@ -422,6 +434,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		return p->s != NULL ? on_writeable(wsi, p) : 0;
 	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		p->peer_closed = 1;
 		/* A close frame's body is empty or starts with a code
 		 * (RFC 6455, 5.5.1; 7.4.2: none above 4999); lws 4.1
 		 * echoes a 1-byte body, and any code past 4999. */
@@ -933,6 +946,38 @@ want_write(void *conn)
 	lws_callback_on_writable(conn);
 }
 
+/*
+ * Between two turns, outside lws's service of any connection: the frames
+ * a turn's commit released are written at once, not after lws asked for
+ * POLLOUT and the loop turned again (two epoll_ctl calls and a wakeup a
+ * frame, as many system calls as the writes themselves). What the socket
+ * does not take waits as before (lws buffers a frame it took in part and
+ * asks for POLLOUT itself); a session that closes, or a connection whose
+ * peer sent its close or broke a framing rule, goes the callback's way,
+ * which closes it. A write that fails closes the connection at lws's
+ * next service, as the callback's -1 would.
+ */
+static void
+flush(void *conn)
+{
+	struct lws *wsi = conn;
+	struct pss *p = lws_wsi_user(wsi);
+	size_t len;
+
+	if (p->s == NULL || p->s->close_code != 0 || p->peer_closed ||
+	    rxtap_fault(p->fd) != WSGUARD_OK || lws_partial_buffered(wsi)) {
+		want_write(conn);
+		return;
+	}
+	if (write_frames(wsi, p) != 0) {
+		lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK,
+		    LWS_TO_KILL_ASYNC);
+		return;
+	}
+	if (session_peek(p->s, &len) != NULL)
+		lws_callback_on_writable(wsi);
+}
+
 static void
 pause_rx(void *conn, int pause)
 {
@@ -984,6 +1029,7 @@ timer(int secs, void (*fn)(void *arg), void *arg)
 const struct conn_ops ws_conn_ops = {
 	.pre = LWS_PRE,
 	.want_write = want_write,
+	.flush = flush,
 	.pause_rx = pause_rx,
 	.deadline = deadline,
 	.timer = timer,
