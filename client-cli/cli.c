@@ -421,9 +421,18 @@ cli_load_key(struct cli *cli)
 int
 cli_save(struct cli *cli)
 {
+	int rc;
+
 	if (cli->key == NULL || !cli->dirty)
 		return 0;
-	if (keyfile_save(cli->key, cli->key_path) != 0)
+	if ((rc = keyfile_save(cli->key, cli->key_path)) == OFR_E_LIMIT)
+		return cli_fail(OFR_E_IO, "cannot save %s: it would be larger "
+		    "than %d MiB (offramp forget CASE, or history-keep, makes "
+		    "room)", cli->key_path, KEYFILE_MAX >> 20);
+	if (rc == OFR_E_NOMEM)
+		return cli_fail(OFR_E_IO, "cannot save %s: out of memory",
+		    cli->key_path);
+	if (rc != 0)
 		return cli_fail(OFR_E_IO, "cannot save %s: %s", cli->key_path,
 		    strerror(errno));
 	cli->dirty = 0;

@@ -241,7 +241,7 @@ seal(const struct keyfile *k, uint8_t **out, size_t *outlen)
 	if ((rc = keyfile_plain_write(k, NULL, &plen)) != 0)
 		return rc;
 	if (plen > KEYFILE_MAX - OFF_BOX - MAC_BYTES)
-		return OFR_E_NOMEM;
+		return OFR_E_LIMIT;
 	if ((plain = sodium_malloc(plen)) == NULL)
 		return OFR_E_NOMEM;
 	*outlen = OFF_BOX + MAC_BYTES + plen;

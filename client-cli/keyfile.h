@@ -56,6 +56,10 @@
 #define KS_SHOWN_MAX		256	/* colleagues' keys confirmed, in all
 					 * (the oldest goes) */
 #define KS_HISTORY_CASE		1000	/* messages kept per case */
+/* bytes of history (texts and names) kept in all: half a file, so that
+ * peers who send long messages in several cases cannot take the file
+ * past KEYFILE_MAX, where no save would go (the oldest go first) */
+#define KS_HISTORY_BYTES	(KEYFILE_MAX / 2)
 #define KS_SEEN_MAX		4096	/* first messages remembered in all */
 #define KS_SEEN_PEER		64	/* ...and per peer */
 #define KS_KEEP_DAYS_MAX	3650	/* history-keep: at most ten years */
@@ -282,8 +286,8 @@ int keyfile_load(struct keyfile **out, const char *path, const char *pass,
  * Seals k with its state again under the key derived at create or load
  * time (same passphrase, salt and cost; a fresh nonce) and replaces the
  * file at path atomically; first drops the history past the state's
- * keep_days (keyfile_history_expire). 0, OFR_E_NOMEM, OFR_E_IO (errno
- * set).
+ * keep_days (keyfile_history_expire). 0, OFR_E_NOMEM, OFR_E_LIMIT (the
+ * file would be over KEYFILE_MAX), OFR_E_IO (errno set).
  */
 int keyfile_save(struct keyfile *k, const char *path);
 
@@ -306,7 +310,8 @@ int keyfile_contact_add(struct keyfile *k, int64_t case_id, int role,
     const uint8_t key[OFR_PK_BYTES]);
 
 /* Appends a history entry for case_id (copies name and text), dropping the
- * oldest of that case past KS_HISTORY_CASE. 0 or OFR_E_NOMEM. */
+ * oldest of that case past KS_HISTORY_CASE, and the oldest of all past
+ * KS_HISTORY_BYTES. 0 or OFR_E_NOMEM. */
 int keyfile_history_add(struct keyfile *k, int64_t case_id, int64_t ts,
     int sent, const char *name, const char *text, size_t len);
 

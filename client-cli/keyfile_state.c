@@ -875,7 +875,7 @@ keyfile_history_add(struct keyfile *k, int64_t case_id, int64_t ts,
     int sent, const char *name, const char *text, size_t len)
 {
 	struct ks_state *s = &k->st;
-	size_t nlen = strlen(name), count = 0, first = 0;
+	size_t nlen = strlen(name), count = 0, first = 0, bytes = 0;
 	int rc;
 
 	if (nlen > 255)
@@ -894,6 +894,19 @@ keyfile_history_add(struct keyfile *k, int64_t case_id, int64_t ts,
 		memmove(&s->msgs[first], &s->msgs[first + 1],
 		    (s->n_msgs - first - 1) * sizeof(*s->msgs));
 		s->n_msgs--;
+	}
+	/* the oldest of all (the array is in the order they came) */
+	for (size_t i = 0; i < s->n_msgs; i++)
+		bytes += s->msgs[i].len + strlen(s->msgs[i].name);
+	for (first = 0; bytes > KS_HISTORY_BYTES && first + 1 < s->n_msgs;
+	    first++) {
+		bytes -= s->msgs[first].len + strlen(s->msgs[first].name);
+		msg_clear(&s->msgs[first]);
+	}
+	if (first > 0) {
+		memmove(&s->msgs[0], &s->msgs[first],
+		    (s->n_msgs - first) * sizeof(*s->msgs));
+		s->n_msgs -= first;
 	}
 	return 0;
 }

@@ -3,7 +3,8 @@
  * load, wrong passphrase, truncated and damaged files, file mode, refusal
  * to overwrite, role update; a golden file written by an earlier build
  * still opens, with every record type, and saved again gives the same
- * plaintext to the byte. Uses the "min" cost level so it runs fast.
+ * plaintext to the byte; the history's bound in bytes. Uses the "min"
+ * cost level so it runs fast.
  */
 #include <sys/stat.h>
 
@@ -464,6 +465,46 @@ test_names(void)
 	CHECK(strcmp(keyfile_role_name(KEY_ROLE_COUNSELLOR), "counsellor") == 0);
 }
 
+/* Peers who send long messages in many cases: the history keeps its
+ * byte bound, the oldest going first, and the file still saves. */
+static void
+test_history_bytes(void)
+{
+	char p2[320], *text;
+	struct keyfile *k = NULL;
+	struct ks_state *s;
+	const size_t len = 16 * 1024;
+	size_t bytes = 0, cases = KS_HISTORY_BYTES / (KS_HISTORY_CASE * len) + 2;
+
+	snprintf(p2, sizeof(p2), "%s.history", path);
+	if ((text = malloc(len)) == NULL)
+		return;
+	memset(text, 'x', len);
+	CHECK_EQ_INT(keyfile_create(&k, p2, PASS, strlen(PASS), KEY_KDF_MIN),
+	    0);
+	if (k == NULL) {
+		free(text);
+		return;
+	}
+	for (size_t c = 1; c <= cases; c++)
+		for (size_t i = 0; i < KS_HISTORY_CASE; i++)
+			CHECK_EQ_INT(keyfile_history_add(k, (int64_t)c,
+			    (int64_t)(c * KS_HISTORY_CASE + i), 0, "peer",
+			    text, len), 0);
+	s = keyfile_state(k);
+	for (size_t i = 0; i < s->n_msgs; i++)
+		bytes += s->msgs[i].len + strlen(s->msgs[i].name);
+	CHECK(bytes <= KS_HISTORY_BYTES);
+	CHECK(bytes > KS_HISTORY_BYTES - len - 64);
+	CHECK(s->n_msgs > 0 && s->msgs[0].case_id > 1);	/* case 1 went */
+	CHECK(s->n_msgs > 0 &&
+	    s->msgs[s->n_msgs - 1].case_id == (int64_t)cases);
+	CHECK_EQ_INT(keyfile_save(k, p2), 0);
+	keyfile_free(k);
+	free(text);
+	unlink(p2);
+}
+
 int
 main(void)
 {
@@ -481,6 +522,7 @@ main(void)
 	test_damaged();
 	test_role(pk);
 	test_golden();
+	test_history_bytes();
 
 	unlink(path);
 	rmdir(dir);
