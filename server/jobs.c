@@ -64,8 +64,9 @@ static struct retention keep;
 /* Deletes what is past its time (PRIVACY.md, "Retention"): closed cases
  * through casework, which keeps the pool in step; then clients left with
  * no case and idle, copies never acked and the message records left
- * with none, used and expired invites, the oldest audit entries, and
- * feedback of weeks long past. A client deleted while it is connected
+ * with none, used and expired invites, the oldest audit entries,
+ * feedback of weeks long past, and the notes of counsellors no longer
+ * their case's (which nobody can read). A client deleted while it is connected
  * (it logged in long ago and stayed) is disconnected, on every node, as
  * an erased one is: its connection must not act for an account that is
  * gone, nor for the next one given its id. */
@@ -74,7 +75,7 @@ retain(struct server *srv)
 {
 	static int64_t gone[RETAIN_ROWS];
 	size_t cases = 0, clients = 0, copies = 0, records = 0, invites = 0,
-	    audit = 0, feedback = 0;
+	    audit = 0, feedback = 0, notes = 0;
 	int64_t now = srv->now;
 	int rc;
 
@@ -91,7 +92,9 @@ retain(struct server *srv)
 	    (rc = store_audit_trim(srv->st, now - keep.audit, RETAIN_ROWS,
 	    &audit)) != 0 ||
 	    (rc = store_feedback_drop(srv->st, now - keep.feedback,
-	    RETAIN_ROWS, &feedback)) != 0)
+	    RETAIN_ROWS, &feedback)) != 0 ||
+	    (rc = store_notes_stranded_drop(srv->st, RETAIN_ROWS,
+	    &notes)) != 0)
 		return rc;
 	/* every step of the run done: the connections of the clients it
 	 * deleted close (should the commit still fail, one closed for
@@ -99,11 +102,12 @@ retain(struct server *srv)
 	for (size_t i = 0; i < clients; i++)
 		session_drop_account(gone[i]);
 	if (cases + clients + copies + records + invites + audit +
-	    feedback > 0)
+	    feedback + notes > 0)
 		log_info("retention: deleted %zu closed cases, %zu idle "
 		    "clients, %zu unacked copies, %zu message records, %zu "
-		    "invites, %zu audit entries, %zu feedback entries", cases,
-		    clients, copies, records, invites, audit, feedback);
+		    "invites, %zu audit entries, %zu feedback entries, %zu "
+		    "notes of former counsellors", cases, clients, copies,
+		    records, invites, audit, feedback, notes);
 	return 0;
 }
 

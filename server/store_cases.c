@@ -187,6 +187,13 @@ const char *const store_cases_sql[S_COUNT] = {
 	    " ORDER BY id LIMIT ?4",
 	[S_NOTE_COUNT] =
 	    "SELECT count(*) FROM case_notes WHERE case_id = ?1 AND author_id = ?2",
+	/* notes only their author reads, and only while the case is its:
+	 * of an author that is no longer the case's counsellor */
+	[S_NOTES_STRANDED] =
+	    "DELETE FROM case_notes WHERE id IN (SELECT n.id FROM case_notes n"
+	    " JOIN cases c ON c.id = n.case_id"
+	    " WHERE c.counsellor_id IS NULL OR c.counsellor_id != n.author_id"
+	    " LIMIT ?1)",
 	[S_QUEUE_COUNT] =
 	    "SELECT count(*) FROM cases WHERE status = 1"
 	    " AND (programme_id IS NULL OR programme_id = ?1)",
@@ -1016,6 +1023,19 @@ store_note_each(struct store *st, int64_t case_id, int64_t author,
 
 	return db_each_row(st, S_NOTES, key, nitems(key), note_visit, &f,
 	    __func__);
+}
+
+int
+store_notes_stranded_drop(struct store *st, size_t max, size_t *n)
+{
+	int64_t limit = db_limit(max), changed = 0;
+	int rc;
+
+	*n = 0;
+	if ((rc = db_write(st, S_NOTES_STRANDED, &limit, 1, &changed,
+	    __func__)) == 0)
+		*n = (size_t)changed;
+	return rc;
 }
 
 /* Pool figures. */

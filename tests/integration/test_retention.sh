@@ -8,7 +8,8 @@
 # client with no case and no login for a while goes with its prekeys,
 # one with an open case stays; used and expired invites go, a pending one
 # stays; the audit log loses its old entries, from its oldest only, and
-# never its newest.
+# never its newest; a counsellor's notes go once the case is no longer
+# its.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 KEYS="keep-closed keep-idle-client keep-unacked keep-invites keep-audit
@@ -192,6 +193,19 @@ _audit_trimmed() {
 wait_for "the old audit entries to be deleted" 20 _audit_trimmed &&
 	pass "every audit entry older than 5s is gone but the newest, which is never deleted"
 wait_for "a run of the job after the trim" 10 grep -q "jobs: retention ran" "$SERVER_ERR" || true
+
+step "the notes of a counsellor who is no longer the case's go: nobody can read them"
+assert_eq "Sam's note on the open case is there" 1 \
+	"$(sql "SELECT count(*) FROM case_notes WHERE case_id = $OPEN")"
+cli_out out other reassign "$OPEN"
+assert_ne "the other client asks for another counsellor: Sam is not the case's" \
+	"$(account_id couns)" "$(sql "SELECT ifnull(counsellor_id, 0) FROM cases WHERE id = $OPEN")"
+_notes_gone() {
+	[ "$(sql "SELECT count(*) FROM case_notes WHERE case_id = $OPEN")" = 0 ]
+}
+wait_for "Sam's note to be deleted" 20 _notes_gone &&
+	pass "  his note on it is gone"
+assert_contains "  the job says so" "$(cat "$SERVER_ERR")" "1 notes of former counsellors"
 assert_not_contains "no run of the job failed" "$(cat "$T"/server*.stderr)" "retention failed"
 stop_server
 assert_ne "the pending invite was not touched" "" "$inv_keep"
