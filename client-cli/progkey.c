@@ -311,17 +311,40 @@ certify_one(struct cli *cli, json_t *e, int64_t prog,
 	return 0;
 }
 
+/* 1 when key is on programme prog's revocation list under pk: the one
+ * the server serves (revoked: its base64, may be NULL), checked, or the
+ * one this device keeps (trust_revocations), which a server that
+ * withholds its list cannot take back. */
+static int
+revoked_key(struct cli *cli, json_t *revoked, int64_t prog,
+    const uint8_t pk[OFR_PK_BYTES], const uint8_t key[OFR_PK_BYTES])
+{
+	uint8_t list[REVOCATION_BYTES_MAX];
+	struct revocation r;
+	const char *b64 = json_string_value(revoked);
+	size_t len;
+
+	if (b64 != NULL && b64_decode(list, sizeof(list), &len, b64,
+	    strlen(b64)) == 0 && revocation_verify(&r, list, len, pk) == 0 &&
+	    r.programme_id == prog && revocation_has(&r, key))
+		return 1;
+	return trust_revocations(cli, pk, prog, &r) == 0 &&
+	    revocation_has(&r, key);
+}
+
 /*
  * Certifies again, with sk for days, each enabled counsellor of list (a
  * counsellor.list) whose certificate there verifies under pk, the
- * programme's key it was certified with (expired or not): the server's
- * word "certified" alone would let it have any key it names signed by
- * the programme. The others are named, not certified.
+ * programme's key it was certified with (expired or not), and that pk's
+ * revocation list does not name (revoked_key; revoked: the server's):
+ * the server's word "certified" alone would let it have any key it names
+ * signed by the programme, a revoked one too. The others are named, not
+ * certified.
  */
 static int
 renew_listed(struct cli *cli, json_t *list, int64_t prog,
     const uint8_t pk[OFR_PK_BYTES], const uint8_t sk[OFR_SK_BYTES],
-    int64_t days)
+    int64_t days, json_t *revoked)
 {
 	uint8_t key[OFR_PK_BYTES], cert[CERT_BYTES];
 	struct cert_info info;
@@ -347,6 +370,12 @@ renew_listed(struct cli *cli, json_t *list, int64_t prog,
 			fputs(": no certificate of this programme's key is "
 			    "listed for it; compare its fingerprint and "
 			    "certify it by name\n", stderr);
+			continue;
+		}
+		if (revoked_key(cli, revoked, prog, pk, key)) {
+			fputs("offramp: not renewed: ", stderr);
+			text_puts(stderr, pool_entry_name(e));
+			fputs(": the programme revoked it\n", stderr);
 			continue;
 		}
 		if ((rc = certify_one(cli, e, prog, sk, days)) != 0)
@@ -436,7 +465,7 @@ key_rotate(struct cli *cli, const struct pk_opts *o, int64_t prog)
 	uint8_t st[ROTATION_BYTES], oldsk[OFR_SK_BYTES], newsk[OFR_SK_BYTES];
 	char fpr[FPR_STR_BYTES];
 	struct rotation r;
-	json_t *resp = NULL, *list;
+	json_t *resp = NULL, *list, *revoked = NULL;
 	int64_t days;
 	int has, rc;
 
@@ -444,7 +473,7 @@ key_rotate(struct cli *cli, const struct pk_opts *o, int64_t prog)
 	    &days)) != 0 ||
 	    (rc = secret_key(cli, o, prog, oldsk)) != 0)
 		return rc;
-	if ((rc = server_key(cli, prog, r.old_pk, &has, NULL)) != 0)
+	if ((rc = server_key(cli, prog, r.old_pk, &has, &revoked)) != 0)
 		goto out;
 	crypto_sign_ed25519_sk_to_pk(st, oldsk);
 	if (!has || memcmp(st, r.old_pk, OFR_PK_BYTES) != 0) {
@@ -455,6 +484,14 @@ key_rotate(struct cli *cli, const struct pk_opts *o, int64_t prog)
 	}
 	if ((rc = counsellors(cli, "counsellor.list", &resp, &list)) != 0)
 		goto out;
+	/* the server drops every certificate of the old key: each one is
+	 * to be made again, none left out unseen */
+	if (json_is_true(json_object_get(resp, "more"))) {
+		rc = cli_fail(OFR_E_LIMIT, "the programme has more counsellors "
+		    "than one answer of the server lists: not rotated, "
+		    "nothing changed");
+		goto out;
+	}
 	crypto_sign_keypair(r.new_pk, newsk);
 	r.programme_id = prog;
 	r.issued = (int64_t)time(NULL);
@@ -466,8 +503,9 @@ key_rotate(struct cli *cli, const struct pk_opts *o, int64_t prog)
 	key_fingerprint(fpr, r.new_pk);
 	printf("rotated: fingerprint %s\nfile: %s\n", fpr, o->out);
 	cli_json(json_pack("{s:s,s:s}", "rotated", fpr, "file", o->out));
-	rc = renew_listed(cli, list, prog, r.old_pk, newsk, days);
+	rc = renew_listed(cli, list, prog, r.old_pk, newsk, days, revoked);
 out:
+	json_decref(revoked);
 	json_decref(resp);
 	sodium_memzero(oldsk, sizeof(oldsk));
 	sodium_memzero(newsk, sizeof(newsk));
@@ -539,12 +577,13 @@ cmd_certify(struct cli *cli, int argc, char **argv)
 {
 	struct pk_opts o = { 0 };
 	const struct cli_opt opts[] = { PK_OPTS(o), { NULL, NULL, NULL } };
-	uint8_t sk[OFR_SK_BYTES], pk[OFR_PK_BYTES];
+	uint8_t sk[OFR_SK_BYTES], pk[OFR_PK_BYTES], spk[OFR_PK_BYTES];
 	json_t *presp = NULL, *lresp = NULL, *pending, *listed, *from, *e;
+	json_t *revoked = NULL;
 	char *pos[32];
 	int64_t prog, days;
 	size_t i;
-	int npos, rc;
+	int npos, has, rc;
 
 	if ((rc = cli_parse(cli, argc, argv, opts, pos, 32, &npos)) != 0 ||
 	    (rc = parse_days(o.days, CERT_DAYS_DEFAULT, CERT_DAYS_MAX,
@@ -580,7 +619,15 @@ cmd_certify(struct cli *cli, int argc, char **argv)
 				rc = certify_one(cli, e, prog, sk, days);
 	} else {	/* --renew: every one this key certified */
 		crypto_sign_ed25519_sk_to_pk(pk, sk);
-		rc = renew_listed(cli, listed, prog, pk, sk, days);
+		if ((rc = server_key(cli, prog, spk, &has, &revoked)) == 0)
+			rc = renew_listed(cli, listed, prog, pk, sk, days,
+			    revoked);
+		json_decref(revoked);
+		if (rc == 0 && json_is_true(json_object_get(lresp, "more")))
+			rc = cli_fail(OFR_E_LIMIT, "the programme has more "
+			    "counsellors than one answer of the server lists: "
+			    "those past it were not renewed (certify NAME "
+			    "renews one)");
 	}
 	sodium_memzero(sk, sizeof(sk));
 out:
@@ -648,14 +695,38 @@ cmd_revoke(struct cli *cli, int argc, char **argv)
 		if (k == n)
 			n++;
 	}
-	qsort(keys, n, OFR_PK_BYTES, key_cmp);
 	if ((rc = secret_key(cli, &o, prog, sk)) != 0)
 		goto out;
+	/* and the list this device keeps of the programme's key: one the
+	 * server withheld does not take a revocation back */
+	crypto_sign_ed25519_sk_to_pk(pk, sk);
+	if (trust_revocations(cli, pk, prog, &r) == 0) {
+		for (size_t j = 0; j < r.n; j++) {
+			for (k = 0; k < n; k++)
+				if (memcmp(keys + k * OFR_PK_BYTES,
+				    r.keys + j * OFR_PK_BYTES, OFR_PK_BYTES) == 0)
+					break;
+			if (k < n)
+				continue;
+			if (n == REVOCATION_MAX) {
+				sodium_memzero(sk, sizeof(sk));
+				rc = cli_fail(OFR_E_LIMIT, "the list holds %d "
+				    "keys already", REVOCATION_MAX);
+				goto out;
+			}
+			memcpy(keys + n++ * OFR_PK_BYTES,
+			    r.keys + j * OFR_PK_BYTES, OFR_PK_BYTES);
+		}
+		if (r.issued >= issued)
+			issued = r.issued + 1;
+	}
+	qsort(keys, n, OFR_PK_BYTES, key_cmp);
 	rc = revocation_sign(list, sizeof(list), &len, sk, prog, issued, keys,
 	    n);
 	sodium_memzero(sk, sizeof(sk));
 	if (rc != 0 || (rc = send_signed(cli, "programme.revoke", "list",
-	    list, len)) != 0)
+	    list, len)) != 0 ||
+	    (rc = trust_revocations_keep(cli, pk, prog, list, len)) != 0)
 		goto out;
 	for (int i = 0; i < npos; i++) {
 		fputs("revoked: ", stdout);

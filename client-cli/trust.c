@@ -562,6 +562,53 @@ keep_revocations(struct cli *cli, struct ks_anchor *a, int64_t programme,
 }
 
 int
+trust_revocations(struct cli *cli, const uint8_t pk[OFR_PK_BYTES],
+    int64_t programme, struct revocation *r)
+{
+	struct ks_anchor *a = anchor_find(keyfile_state(cli->key), pk);
+
+	if (a == NULL || a->revoked_len == 0 ||
+	    revocation_verify(r, a->revoked, a->revoked_len, pk) != 0 ||
+	    r->programme_id != programme)
+		return OFR_E_NOT_FOUND;
+	return 0;
+}
+
+int
+trust_revocations_keep(struct cli *cli, const uint8_t pk[OFR_PK_BYTES],
+    int64_t programme, const uint8_t *list, size_t len)
+{
+	struct ks_state *s = keyfile_state(cli->key);
+	struct ks_anchor *a = anchor_find(s, pk);
+	char name[OFR_NAME_MAX + 1];
+	struct revocation r;
+	int rc;
+
+	if (len > REVOCATION_BYTES_MAX ||
+	    revocation_verify(&r, list, len, pk) != 0 ||
+	    r.programme_id != programme)
+		return cli_fail(OFR_E_CRYPTO, "a revocation list not of "
+		    "programme %lld's key", (long long)programme);
+	if (a == NULL) {
+		/* the admin's own programme: its key, which the admin
+		 * holds, trusted here too */
+		snprintf(name, sizeof(name), "programme %lld",
+		    (long long)programme);
+		if ((rc = trust_anchor_add(cli, pk, name,
+		    KS_ANCHOR_GIVEN)) != 0)
+			return rc;
+		if ((a = anchor_find(s, pk)) == NULL)
+			return cli_fail(OFR_E_INTERNAL, "revocations");
+	}
+	if (a->revoked_len > 0 && list_issued(a->revoked) >= r.issued)
+		return 0;
+	memcpy(a->revoked, list, len);
+	a->revoked_len = len;
+	cli->dirty = 1;
+	return cli_save(cli);
+}
+
+int
 trust_check_cert(struct cli *cli, const char *name,
     const uint8_t key[OFR_PK_BYTES], const char *cert_b64, json_t *programme)
 {

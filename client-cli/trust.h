@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "proto/cert.h"
 #include "proto/ocrypto.h"
 
 struct cli;
@@ -63,6 +64,16 @@ int trust_admin_cert(struct cli *cli, const uint8_t key[OFR_PK_BYTES],
     const char *cert_b64, int64_t programme);
 int trust_anchor_add(struct cli *cli, const uint8_t key[OFR_PK_BYTES],
     const char *name, int how);
+/* The newest revocation list of programme's key pk kept on this device
+ * (signed by the admin here, or seen and checked), verified: 0 and *r
+ * (its keys point into the key file's copy), or OFR_E_NOT_FOUND. */
+int trust_revocations(struct cli *cli, const uint8_t pk[OFR_PK_BYTES],
+    int64_t programme, struct revocation *r);
+/* Keeps list (len bytes), a revocation list of programme under pk, as
+ * pk's when newer than the one kept (pk trusted here from then on: an
+ * admin's own programme key), and saves. 0 or an error code (printed). */
+int trust_revocations_keep(struct cli *cli, const uint8_t pk[OFR_PK_BYTES],
+    int64_t programme, const uint8_t *list, size_t len);
 /* Pins the server's key (of the connection's challenge) at the first
  * login; a changed one is refused unless accept. 0 or OFR_E_CRYPTO
  * (printed). */

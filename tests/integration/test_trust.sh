@@ -279,6 +279,16 @@ assert_eq "  the client refuses her: exits 1" 1 "$RC"
 assert_contains "  revoked" "$ERR" "Lea's key is refused: its programme revoked it"
 assert_eq "nothing was sent to Lea" 0 "$(sql "SELECT count(*) FROM deliveries d
     JOIN accounts a ON a.id = d.recipient_id WHERE a.key = X'$(hexkey "$KEY_lea")'")"
+clirun admin certify $(signing admin) --renew
+assert_eq "the admin's renewal, the server saying nothing of the list: exit 0" 0 "$RC"
+assert_not_contains "  Lea not renewed" "$OUT" "certified: Lea"
+assert_contains "  the admin's device kept the list it signed" "$ERR" "not renewed: Lea: the programme revoked it"
+assert_eq "  her stored certificate is the old one" "$LEA_CERT" \
+	"$(sql "SELECT hex(cert) FROM accounts WHERE key = X'$(hexkey "$KEY_lea")'")"
+out=$(cli admin revoke $(signing admin) "$KIM_FPR")
+assert_eq "a revocation signed now, the server's list withheld" "revoked: $KIM_FPR" "$out"
+assert_match "  names Lea still: the device's list" "$(sql "SELECT hex(list) FROM programme_revocations")" \
+	"$(hexkey "$KEY_lea" | tr a-f A-F)"
 
 # --------------------------------------------- partners
 
@@ -328,6 +338,33 @@ assert_contains "rotated from A to B" "$REPLY_LINE" '"programme.key.rotate.ok"'
 reply_line 3
 assert_match "back from B to A: bad_field" "$REPLY_LINE" '"code": *"bad_field"'
 assert_match "  naming the statement" "$REPLY_LINE" '"field": *"statement"'
+
+step "more counsellors than one answer lists: a renewal says it renewed only those listed, a rotation is refused before anything changes"
+stop_server
+sql_rw "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 400)
+INSERT INTO accounts(id, key, role, programme_id, name, created)
+    SELECT (SELECT max(id) FROM accounts) + i, randomblob(32), 2, $PROG, 'Bulk' || i, strftime('%s','now') FROM n;
+INSERT INTO counsellor_profiles(account_id, languages, topics)
+    SELECT id, ',zz,', ',leaving,' FROM accounts WHERE name LIKE 'Bulk%';"
+start_server
+assert_match "the server's list is cut" \
+	"$(cli admin raw --login <<<'{"v":1,"type":"counsellor.list","id":2}')" '"more": *true'
+clirun admin certify $(signing admin) --renew
+assert_eq "certify --renew: exit 1" 1 "$RC"
+assert_contains "  those listed renewed" "$OUT" "certified: Sam"
+assert_contains "  and it says the rest were not" "$ERR" "those past it were not renewed"
+key_before=$(sql "SELECT hex(signing_key) FROM programmes WHERE id = $PROG")
+clirun admin programme-key rotate $(signing admin) --out "$IDS/admin.cut.pkey" --kdf min \
+	--new-passphrase-file "$IDS/admin.ppass"
+assert_eq "a rotation: exit 1" 1 "$RC"
+assert_contains "  refused" "$ERR" "not rotated, nothing changed"
+assert_eq "  the programme's key as it was" "$key_before" \
+	"$(sql "SELECT hex(signing_key) FROM programmes WHERE id = $PROG")"
+assert_eq "  and no new key file" "" "$(ls "$IDS/admin.cut.pkey" 2>/dev/null)"
+stop_server
+sql_rw "DELETE FROM counsellor_profiles WHERE account_id IN (SELECT id FROM accounts WHERE name LIKE 'Bulk%');
+DELETE FROM accounts WHERE name LIKE 'Bulk%';"
+start_server
 
 # --------------------------------------------- the server's key
 
