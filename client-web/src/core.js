@@ -81,10 +81,12 @@ export const OUTBOX_CASE = 100;
 export const CASES_MAX = 1000;
 /** Cases read of one listing (case.list): as many as the server lists at
  * most (PROTOCOL.md; STORE_CASES_MAX), a listing past it being no
- * server's that keeps to the protocol. Between two cases of a listing
- * the page takes its input (a quick exit) and draws: each case can cost
- * its safety numbers (7 ms each) and a new view. */
+ * server's that keeps to the protocol. Each LISTED_SLICE cases of a
+ * listing the page takes its input (a quick exit) and draws: each case
+ * can cost its safety numbers (7 ms each) and the views one sync
+ * (controller.js: one a task). */
 export const LISTED_MAX = 100;
+const LISTED_SLICE = 4;
 const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
 /*
  * What a case shows of a counsellor's certificate is the answer of a check
@@ -793,7 +795,7 @@ export class Core extends Emitter {
 		const list = Array.isArray(a.cases) ? a.cases.slice(0, LISTED_MAX) : [];
 		this.casesMore = a.more === true || list.length < (Array.isArray(a.cases) ? a.cases.length : 0);
 		for (let i = 0; i < list.length; i++) {
-			if (i > 0) await nextTask();
+			if (i > 0 && i % LISTED_SLICE === 0) await nextTask();
 			await this.caseUpdate(list[i], true);
 		}
 	}

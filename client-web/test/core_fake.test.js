@@ -1009,6 +1009,13 @@ test('core: a hostile listing: no more cases than the protocol lists, the event 
 	f.handlers['case.list'] = () => ({ cases: Array.from({ length: 500 }, (_, i) => ({ id: 1000 + i, status: 'closed', participants: [me] })) });
 	const seen = [];
 	c.on('case', (ev) => seen.push(ev.case.id));
+	// the controller's way (coalesced): one sync of the view a task
+	let syncs = 0, queued = false;
+	c.on('case', () => {
+		if (queued) return;
+		queued = true;
+		setTimeout(() => { queued = false; syncs++; }, 0);
+	});
 	let tick = -1;
 	setTimeout(() => { tick = seen.length; }, 0);
 	const acct = await c.login();
@@ -1018,6 +1025,8 @@ test('core: a hostile listing: no more cases than the protocol lists, the event 
 	assert.equal(c.cases().length, LISTED_MAX, 'no more cases than one listing holds');
 	assert.equal(c.casesMore, true, 'the rest may be ours: said as more');
 	assert.ok(tick >= 0 && tick < LISTED_MAX, `a timer ran between the listing's cases (after ${tick})`);
+	await waitFor(() => !queued, 1000, 'the last sync');
+	assert.ok(syncs >= 2 && syncs <= LISTED_MAX / 4 + 1, `a sync of the view every few cases, not every case (${syncs})`);
 	// one counsellor's key recorded, then an update naming 20 others in its place, 30 times
 	const lead = (key) => ({ key, role: 'counsellor', name: 'Sam' });
 	f.push({ type: 'case', case: { id: 7, status: 'active', participants: [me, lead(new E2E().key)] } });

@@ -361,7 +361,7 @@ test('a programme key offered: asked about, "Not now" hides it, "Trust" passes w
 	assert.deepEqual(core().verified, [7, 'CK', '12345 67890']);
 });
 
-test('a burst of the server\'s case events (a listing of 100) syncs the view once a task, not once an event', async () => {
+test('case events in one task (a slice of a listing, at most 4 from the real core; 100 here) sync the view once, after them', async () => {
 	const { store, intents, core } = setup();
 	await intents.startClient();
 	const c = core();

@@ -161,8 +161,9 @@ export function createController({ store, createCore, sodium, config }) {
 	}
 
 	/* fn once a task at most, however many of the server's events ask
-	 * for it meanwhile: a listing of many cases is one sync of the view,
-	 * and one queue.list, not one a case. */
+	 * for it in that task: a slice of a listing (core.js, LISTED_SLICE
+	 * cases a task) is one sync of the view and one queue.list, not one
+	 * a case. */
 	function coalesced(fn) {
 		let queued = false;
 		return () => {
