@@ -21,6 +21,9 @@ struct conn_ops {
 	 * two turns (session_turn_end): as much as the socket takes, the
 	 * rest as want_write. */
 	void (*flush)(void *conn);
+	/* Wakes the loop from its wait: a turn comes at once (for the
+	 * sessions a turn left to the next). */
+	void (*wake)(void);
 	/* Pauses (1) or resumes (0) reading from conn. */
 	void (*pause_rx)(void *conn, int pause);
 	/* Sets (secs > 0) or cancels (0) the deadline by which conn must log

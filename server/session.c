@@ -1173,11 +1173,15 @@ session_turn_end(struct server *srv)
 		if (s->out_head != NULL || s->close_code != 0)
 			srv->conn->flush(s->conn);
 	}
-	/* The pump may leave a session dirty for the next turn. */
 	for (s = wait_head; s != NULL; s = next) {
 		next = s->wait_next;
 		settle(s);
 		if (s->out_head != NULL)
 			srv->conn->flush(s->conn);
 	}
+	/* The pump, and a write the pump waits for (session_wrote), may
+	 * leave a session dirty for the next turn: it comes at once, not
+	 * at the loop's next event (the writes above ask for none) */
+	if (dirty_head != NULL)
+		srv->conn->wake();
 }

@@ -1030,6 +1030,7 @@ const struct conn_ops ws_conn_ops = {
 	.pre = LWS_PRE,
 	.want_write = want_write,
 	.flush = flush,
+	.wake = ws_wake,
 	.pause_rx = pause_rx,
 	.deadline = deadline,
 	.timer = timer,
