@@ -66,7 +66,8 @@ static struct retention keep;
  * no case and idle, copies never acked and the message records left
  * with none, used and expired invites, the oldest audit entries,
  * feedback of weeks long past, and the notes of counsellors no longer
- * their case's (which nobody can read). A client deleted while it is connected
+ * their case's for as long as a closed case is kept (which nobody can
+ * read; a case can come back to its counsellor meanwhile). A client deleted while it is connected
  * (it logged in long ago and stayed) is disconnected, on every node, as
  * an erased one is: its connection must not act for an account that is
  * gone, nor for the next one given its id. */
@@ -93,8 +94,8 @@ retain(struct server *srv)
 	    &audit)) != 0 ||
 	    (rc = store_feedback_drop(srv->st, now - keep.feedback,
 	    RETAIN_ROWS, &feedback)) != 0 ||
-	    (rc = store_notes_stranded_drop(srv->st, RETAIN_ROWS,
-	    &notes)) != 0)
+	    (rc = store_notes_stranded_drop(srv->st, now - keep.closed,
+	    RETAIN_ROWS, &notes)) != 0)
 		return rc;
 	/* every step of the run done: the connections of the clients it
 	 * deleted close (should the commit still fail, one closed for

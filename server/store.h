@@ -599,8 +599,10 @@ int store_note_add(struct store *st, int64_t case_id, int64_t author,
 int store_note_each(struct store *st, int64_t case_id, int64_t author,
     int64_t after, int (*fn)(void *arg, const struct note *n), void *arg);
 /* Deletes at most max notes whose author is no longer their case's
- * counsellor (handed over, moved, reassigned): none can read them. */
-int store_notes_stranded_drop(struct store *st, size_t max, size_t *n);
+ * counsellor (handed over, moved, reassigned, disabled) and has been in
+ * the case at no time since `before`: none can read them. */
+int store_notes_stranded_drop(struct store *st, int64_t before, size_t max,
+    size_t *n);
 
 /* The audit log: append-only (the database refuses updates, and deletes
  * but of the oldest entry: store_audit_trim). */

@@ -188,11 +188,16 @@ const char *const store_cases_sql[S_COUNT] = {
 	[S_NOTE_COUNT] =
 	    "SELECT count(*) FROM case_notes WHERE case_id = ?1 AND author_id = ?2",
 	/* notes only their author reads, and only while the case is its:
-	 * of an author that is no longer the case's counsellor */
+	 * of an author that is no longer the case's counsellor, and has
+	 * been in it at no time since ?2 (a case can come back to it: a
+	 * disabled counsellor enabled and assigned it again) */
 	[S_NOTES_STRANDED] =
 	    "DELETE FROM case_notes WHERE id IN (SELECT n.id FROM case_notes n"
 	    " JOIN cases c ON c.id = n.case_id"
-	    " WHERE c.counsellor_id IS NULL OR c.counsellor_id != n.author_id"
+	    " WHERE (c.counsellor_id IS NULL OR c.counsellor_id != n.author_id)"
+	    " AND NOT EXISTS (SELECT 1 FROM case_members m"
+	    " WHERE m.case_id = n.case_id AND m.account_id = n.author_id"
+	    " AND (m.left_at IS NULL OR m.left_at >= ?2))"
 	    " LIMIT ?1)",
 	[S_QUEUE_COUNT] =
 	    "SELECT count(*) FROM cases WHERE status = 1"
@@ -1026,13 +1031,14 @@ store_note_each(struct store *st, int64_t case_id, int64_t author,
 }
 
 int
-store_notes_stranded_drop(struct store *st, size_t max, size_t *n)
+store_notes_stranded_drop(struct store *st, int64_t before, size_t max,
+    size_t *n)
 {
-	int64_t limit = db_limit(max), changed = 0;
+	int64_t p[2] = { db_limit(max), before }, changed = 0;
 	int rc;
 
 	*n = 0;
-	if ((rc = db_write(st, S_NOTES_STRANDED, &limit, 1, &changed,
+	if ((rc = db_write(st, S_NOTES_STRANDED, p, nitems(p), &changed,
 	    __func__)) == 0)
 		*n = (size_t)changed;
 	return rc;

@@ -8,8 +8,8 @@
 # client with no case and no login for a while goes with its prekeys,
 # one with an open case stays; used and expired invites go, a pending one
 # stays; the audit log loses its old entries, from its oldest only, and
-# never its newest; a counsellor's notes go once the case is no longer
-# its.
+# never its newest; a counsellor's notes go once it has been out of the
+# case as long as a closed case is kept.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 KEYS="keep-closed keep-idle-client keep-unacked keep-invites keep-audit
@@ -194,18 +194,37 @@ wait_for "the old audit entries to be deleted" 20 _audit_trimmed &&
 	pass "every audit entry older than 5s is gone but the newest, which is never deleted"
 wait_for "a run of the job after the trim" 10 grep -q "jobs: retention ran" "$SERVER_ERR" || true
 
-step "the notes of a counsellor who is no longer the case's go: nobody can read them"
+step "the notes of a counsellor who left the case go once it has been out of it as long as a closed case is kept (keep-closed: 30d here)"
+SAM=$(account_id couns)
 assert_eq "Sam's note on the open case is there" 1 \
 	"$(sql "SELECT count(*) FROM case_notes WHERE case_id = $OPEN")"
-cli_out out other reassign "$OPEN"
-assert_ne "the other client asks for another counsellor: Sam is not the case's" \
-	"$(account_id couns)" "$(sql "SELECT ifnull(counsellor_id, 0) FROM cases WHERE id = $OPEN")"
+keygen third
+THIRD=$(field "$(cli third request --language en --topic leaving)" case)
+assert_field "a third client's case is Sam's" "$SAM" \
+	"id: $(sql "SELECT counsellor_id FROM cases WHERE id = $THIRD")" id
+cli couns note "$THIRD" "a note on the third case" >/dev/null
+# Sam leaves both (their clients ask for another counsellor); the store
+# then says he left the open case 40 days ago, past this server's
+# keep-closed (30d, the default), and the third one just now
+cli other reassign "$OPEN" >/dev/null
+cli third reassign "$THIRD" >/dev/null
+assert_eq "  Sam leads neither" "0 0" \
+	"$(sql "SELECT (SELECT count(*) FROM cases WHERE id = $OPEN AND counsellor_id = $SAM)
+	    || ' ' || (SELECT count(*) FROM cases WHERE id = $THIRD AND counsellor_id = $SAM)")"
+sql_rw "UPDATE case_members SET left_at = left_at - 40 * 86400
+    WHERE account_id = $SAM AND case_id = $OPEN AND left_at IS NOT NULL" >/dev/null
 _notes_gone() {
-	[ "$(sql "SELECT count(*) FROM case_notes WHERE case_id = $OPEN")" = 0 ]
+	[ "$(sql "SELECT count(*) FROM case_notes WHERE case_id = $1")" = 0 ]
 }
-wait_for "Sam's note to be deleted" 20 _notes_gone &&
-	pass "  his note on it is gone"
+wait_for "Sam's note on the case he left long ago to be deleted" 20 _notes_gone "$OPEN" &&
+	pass "  it is gone"
 assert_contains "  the job says so" "$(cat "$SERVER_ERR")" "1 notes of former counsellors"
+assert_eq "  the one on the case he left just now stays (the job ran: it deleted the other)" 1 \
+	"$(sql "SELECT count(*) FROM case_notes WHERE case_id = $THIRD")"
+sql_rw "UPDATE case_members SET left_at = left_at - 40 * 86400 WHERE account_id = $SAM
+    AND case_id = $THIRD AND left_at IS NOT NULL" >/dev/null
+wait_for "that one too once his stay is long past" 20 _notes_gone "$THIRD" &&
+	pass "  it is gone too"
 assert_not_contains "no run of the job failed" "$(cat "$T"/server*.stderr)" "retention failed"
 stop_server
 assert_ne "the pending invite was not touched" "" "$inv_keep"
