@@ -613,16 +613,26 @@ cmd_certify(struct cli *cli, int argc, char **argv)
 			goto out;
 	if ((rc = secret_key(cli, &o, prog, sk)) != 0)
 		goto out;
+	crypto_sign_ed25519_sk_to_pk(pk, sk);
+	if ((rc = server_key(cli, prog, spk, &has, &revoked)) != 0) {
+		sodium_memzero(sk, sizeof(sk));
+		goto out;
+	}
 	if (npos > 0) {
-		for (int k = 0; rc == 0 && k < npos; k++)
-			if ((rc = pool_find_named(from, pos[k], &e)) == 0)
+		/* never a key the programme revoked, whatever the server
+		 * says of it (revoked_key: its list and this device's) */
+		for (int k = 0; rc == 0 && k < npos; k++) {
+			if ((rc = pool_find_named(from, pos[k], &e)) != 0)
+				break;
+			if (cases_participant_key(e, spk) == 0 &&
+			    revoked_key(cli, revoked, prog, pk, spk))
+				rc = cli_fail(OFR_E_CRYPTO, "%s: the programme "
+				    "revoked it: not certified", pos[k]);
+			else
 				rc = certify_one(cli, e, prog, sk, days);
+		}
 	} else {	/* --renew: every one this key certified */
-		crypto_sign_ed25519_sk_to_pk(pk, sk);
-		if ((rc = server_key(cli, prog, spk, &has, &revoked)) == 0)
-			rc = renew_listed(cli, listed, prog, pk, sk, days,
-			    revoked);
-		json_decref(revoked);
+		rc = renew_listed(cli, listed, prog, pk, sk, days, revoked);
 		if (rc == 0 && json_is_true(json_object_get(lresp, "more")))
 			rc = cli_fail(OFR_E_LIMIT, "the programme has more "
 			    "counsellors than one answer of the server lists: "
@@ -631,6 +641,7 @@ cmd_certify(struct cli *cli, int argc, char **argv)
 	}
 	sodium_memzero(sk, sizeof(sk));
 out:
+	json_decref(revoked);
 	json_decref(presp);
 	json_decref(lresp);
 	return rc;
@@ -641,6 +652,32 @@ static int
 key_cmp(const void *a, const void *b)
 {
 	return memcmp(a, b, OFR_PK_BYTES);
+}
+
+/* Adds r's keys that keys (*n of them) lacks; *issued after r's. 0, or
+ * OFR_E_LIMIT (printed) past REVOCATION_MAX keys. */
+static int
+revoked_merge(uint8_t *keys, size_t *n, const struct revocation *r,
+    int64_t *issued)
+{
+	size_t k;
+
+	for (size_t j = 0; j < r->n; j++) {
+		for (k = 0; k < *n; k++)
+			if (memcmp(keys + k * OFR_PK_BYTES,
+			    r->keys + j * OFR_PK_BYTES, OFR_PK_BYTES) == 0)
+				break;
+		if (k < *n)
+			continue;
+		if (*n == REVOCATION_MAX)
+			return cli_fail(OFR_E_LIMIT, "the list holds %d keys "
+			    "already", REVOCATION_MAX);
+		memcpy(keys + (*n)++ * OFR_PK_BYTES,
+		    r->keys + j * OFR_PK_BYTES, OFR_PK_BYTES);
+	}
+	if (r->issued >= *issued)
+		*issued = r->issued + 1;
+	return 0;
 }
 
 int
@@ -668,16 +705,6 @@ cmd_revoke(struct cli *cli, int argc, char **argv)
 	    (rc = counsellors(cli, "counsellor.list", &resp, &listed)) != 0 ||
 	    (rc = server_key(cli, prog, pk, &has, &revoked)) != 0)
 		goto out;
-	/* the list so far, as the programme's own key signed it */
-	b64 = json_string_value(revoked);
-	if (has && b64 != NULL && b64_decode(list, sizeof(list), &len, b64,
-	    strlen(b64)) == 0 && revocation_verify(&r, list, len, pk) == 0 &&
-	    r.programme_id == prog) {
-		memcpy(keys, r.keys, r.n * OFR_PK_BYTES);
-		n = r.n;
-		if (r.issued >= issued)
-			issued = r.issued + 1;
-	}
 	for (int i = 0; i < npos; i++) {
 		if ((rc = pool_find_named(listed, pos[i], &e)) != 0)
 			goto out;
@@ -697,28 +724,21 @@ cmd_revoke(struct cli *cli, int argc, char **argv)
 	}
 	if ((rc = secret_key(cli, &o, prog, sk)) != 0)
 		goto out;
-	/* and the list this device keeps of the programme's key: one the
-	 * server withheld does not take a revocation back */
+	/* the list so far: the server's, as the programme's own key (the
+	 * one of sk, not the one the server names) signed it, and the one
+	 * this device keeps, so that one the server withheld takes no
+	 * revocation back */
 	crypto_sign_ed25519_sk_to_pk(pk, sk);
-	if (trust_revocations(cli, pk, prog, &r) == 0) {
-		for (size_t j = 0; j < r.n; j++) {
-			for (k = 0; k < n; k++)
-				if (memcmp(keys + k * OFR_PK_BYTES,
-				    r.keys + j * OFR_PK_BYTES, OFR_PK_BYTES) == 0)
-					break;
-			if (k < n)
-				continue;
-			if (n == REVOCATION_MAX) {
-				sodium_memzero(sk, sizeof(sk));
-				rc = cli_fail(OFR_E_LIMIT, "the list holds %d "
-				    "keys already", REVOCATION_MAX);
-				goto out;
-			}
-			memcpy(keys + n++ * OFR_PK_BYTES,
-			    r.keys + j * OFR_PK_BYTES, OFR_PK_BYTES);
-		}
-		if (r.issued >= issued)
-			issued = r.issued + 1;
+	b64 = json_string_value(revoked);
+	if (b64 != NULL && b64_decode(list, sizeof(list), &len, b64,
+	    strlen(b64)) == 0 && revocation_verify(&r, list, len, pk) == 0 &&
+	    r.programme_id == prog)
+		rc = revoked_merge(keys, &n, &r, &issued);
+	if (rc == 0 && trust_revocations(cli, pk, prog, &r) == 0)
+		rc = revoked_merge(keys, &n, &r, &issued);
+	if (rc != 0) {
+		sodium_memzero(sk, sizeof(sk));
+		goto out;
 	}
 	qsort(keys, n, OFR_PK_BYTES, key_cmp);
 	rc = revocation_sign(list, sizeof(list), &len, sk, prog, issued, keys,

@@ -261,7 +261,9 @@ assert_eq "the server dropped Lea's certificate" "" \
 	"$(sql "SELECT hex(cert) FROM accounts WHERE key = X'$(hexkey "$KEY_lea")'")"
 clirun admin certify $(signing admin) Lea
 assert_eq "certifying Lea again, revoked: exits 1" 1 "$RC"
-assert_contains "  bad_state" "$ERR" "bad_state"
+assert_contains "  the admin's device refuses it: the list it signed names her" "$ERR" "Lea: the programme revoked it: not certified"
+clirun admin raw --login <<<"{\"v\":1,\"type\":\"counsellor.certify\",\"id\":2,\"key\":\"$KEY_lea\",\"cert\":\"$(printf "$(sed 's/../\\x&/g' <<<"$LEA_CERT")" | base64 -w0)\"}"
+assert_contains "  and the server, asked past the CLI: bad_state" "$OUT" '"code":"bad_state"'
 assert_eq "  no certificate stored" "" \
 	"$(sql "SELECT hex(cert) FROM accounts WHERE key = X'$(hexkey "$KEY_lea")'")"
 clirun follower send "$CASE4" "after Lea's revocation $MARKER"
