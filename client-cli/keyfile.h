@@ -66,6 +66,9 @@
 #define KS_BINDS_MAX		4096	/* running numbers kept in all */
 #define KS_ITEMS_CASE		200	/* meeting and agreement messages
 					 * kept per case */
+/* bytes of them kept in all (the oldest go first): with the history's,
+ * the file stays under KEYFILE_MAX whatever peers send */
+#define KS_ITEMS_BYTES		(KEYFILE_MAX / 4)
 
 enum key_role {
 	KEY_ROLE_CLIENT = 0,
@@ -335,8 +338,8 @@ int keyfile_bind_set(struct keyfile *k, int64_t case_id,
 
 /* Appends a meeting or agreement message of case_id from sent (enum
  * ks_item_from; copies name and body: kind || body of its envelope),
- * dropping the oldest of that case past KS_ITEMS_CASE. 0 or
- * OFR_E_NOMEM. */
+ * dropping the oldest of that case past KS_ITEMS_CASE, and the oldest of
+ * all past KS_ITEMS_BYTES. 0 or OFR_E_NOMEM. */
 int keyfile_item_add(struct keyfile *k, int64_t case_id, int64_t ts,
     int sent, const char *name, const uint8_t *body, size_t len);
 

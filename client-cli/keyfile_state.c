@@ -1222,7 +1222,7 @@ keyfile_item_add(struct keyfile *k, int64_t case_id, int64_t ts, int sent,
     const char *name, const uint8_t *body, size_t len)
 {
 	struct ks_state *s = &k->st;
-	size_t nlen = strlen(name), count = 0, first = 0;
+	size_t nlen = strlen(name), count = 0, first = 0, bytes = 0;
 	int rc;
 
 	if (nlen > 255)
@@ -1241,6 +1241,19 @@ keyfile_item_add(struct keyfile *k, int64_t case_id, int64_t ts, int sent,
 		memmove(&s->items[first], &s->items[first + 1],
 		    (s->n_items - first - 1) * sizeof(*s->items));
 		s->n_items--;
+	}
+	/* the oldest of all (the array is in the order they came) */
+	for (size_t i = 0; i < s->n_items; i++)
+		bytes += s->items[i].len + strlen(s->items[i].name);
+	for (first = 0; bytes > KS_ITEMS_BYTES && first + 1 < s->n_items;
+	    first++) {
+		bytes -= s->items[first].len + strlen(s->items[first].name);
+		item_clear(&s->items[first]);
+	}
+	if (first > 0) {
+		memmove(&s->items[0], &s->items[first],
+		    (s->n_items - first) * sizeof(*s->items));
+		s->n_items -= first;
 	}
 	return 0;
 }

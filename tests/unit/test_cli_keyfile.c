@@ -465,8 +465,9 @@ test_names(void)
 	CHECK(strcmp(keyfile_role_name(KEY_ROLE_COUNSELLOR), "counsellor") == 0);
 }
 
-/* Peers who send long messages in many cases: the history keeps its
- * byte bound, the oldest going first, and the file still saves. */
+/* Peers who send long messages (and meetings and agreements) in many
+ * cases: the history and the items keep their byte bounds, the oldest
+ * going first, and the file still saves. */
 static void
 test_history_bytes(void)
 {
@@ -499,6 +500,19 @@ test_history_bytes(void)
 	CHECK(s->n_msgs > 0 && s->msgs[0].case_id > 1);	/* case 1 went */
 	CHECK(s->n_msgs > 0 &&
 	    s->msgs[s->n_msgs - 1].case_id == (int64_t)cases);
+	/* meetings and agreements too, a bound of their own */
+	for (size_t c = 1; c <= KS_ITEMS_BYTES / (KS_ITEMS_CASE * len) + 2;
+	    c++)
+		for (size_t i = 0; i < KS_ITEMS_CASE; i++)
+			CHECK_EQ_INT(keyfile_item_add(k, (int64_t)c,
+			    (int64_t)i, 0, "peer", (const uint8_t *)text,
+			    len), 0);
+	bytes = 0;
+	for (size_t i = 0; i < s->n_items; i++)
+		bytes += s->items[i].len + strlen(s->items[i].name);
+	CHECK(bytes <= KS_ITEMS_BYTES);
+	CHECK(bytes > KS_ITEMS_BYTES - len - 64);
+	CHECK(s->n_items > 0 && s->items[0].case_id > 1);
 	CHECK_EQ_INT(keyfile_save(k, p2), 0);
 	keyfile_free(k);
 	free(text);
