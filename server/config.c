@@ -69,6 +69,11 @@ static const struct opt table[] = {
 	{ "message-timeout", K_NUM, 1, 3600, OFF(message_timeout), 1,
 	    "close a logged-in connection that began a message and has not "
 	    "ended it after SEC (60)" },
+	{ "ping-after", K_NUM, 1, 3600, OFF(ping_after), 1,
+	    "ping a connection from which nothing came for SEC (60)" },
+	{ "hangup-after", K_NUM, 2, 7200, OFF(hangup_after), 1,
+	    "close a connection from which nothing came for SEC, a ping's "
+	    "answer included (150; more than ping-after)" },
 	{ "rematch-period", K_NUM, 1, JOBS_PERIOD_MAX, OFF(rematch_period),
 	    1, "match the waiting queue again every SEC (60)" },
 	{ "idle-away", K_NUM, 0, JOBS_PERIOD_MAX, OFF(idle_away), 1,
@@ -490,6 +495,14 @@ check(struct settings *s)
 	}
 	if (s->store != NULL && (rc = check_store(s)) != 0)
 		return rc;
+	if (s->hangup_after <= s->ping_after) {
+		/* named by the one set, or by hangup-after if both are */
+		fprintf(stderr, "offramp-server: %s: hangup-after (%d) must be "
+		    "more than ping-after (%d)\n", from(strcmp(
+		    from("hangup-after"), "default") != 0 ? "hangup-after" :
+		    "ping-after"), s->hangup_after, s->ping_after);
+		return 2;
+	}
 	if (strcmp(s->listen, "localhost") == 0)
 		s->listen = "127.0.0.1";
 	if (!is_address(s->listen)) {
@@ -574,6 +587,8 @@ config_load(struct settings *s, int argc, char **argv)
 	s->login_timeout = 10;
 	s->message_timeout = 60;
 	s->stall_timeout = 60;
+	s->ping_after = 60;
+	s->hangup_after = 150;
 	s->rematch_period = 60;
 	s->idle_away = 1800;
 	s->purge_period = 600;

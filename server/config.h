@@ -28,6 +28,7 @@ struct settings {
 	int login_timeout;
 	int message_timeout;
 	int stall_timeout;
+	int ping_after, hangup_after;
 	int rematch_period;
 	int idle_away;
 	int purge_period;

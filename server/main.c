@@ -370,6 +370,8 @@ main(int argc, char **argv)
 	srv.login_timeout = set.login_timeout;
 	srv.message_timeout = set.message_timeout;
 	srv.stall_timeout = set.stall_timeout;
+	srv.ping_after = set.ping_after;
+	srv.hangup_after = set.hangup_after;
 	srv.idle_away = set.idle_away;
 	/* A client's last login counts only for the retention of idle
 	 * clients: kept to 1/720 of that period, at most an hour (30 days:

@@ -26,6 +26,8 @@ struct server {
 						 * way, once logged in (ws.c) */
 	int stall_timeout;			/* seconds: a peer that does
 						 * not read (ws.c, cut_at) */
+	int ping_after, hangup_after;		/* seconds: a silent peer
+						 * (ws.c, keepalive) */
 	int idle_away;				/* seconds; 0: never idle */
 	int seen_grain;				/* seconds: a client's last
 						 * login is kept to this */

@@ -51,11 +51,34 @@
  * dispatch.c's rate of requests: a frame over it drops its message with
  * rate_limited (a strike, dispatch_over_budget). */
 
+/*
+ * Deadlines of one length each, one of each kind per connection: a
+ * message held past srv->message_timeout (on_receive), a cut's period of
+ * srv->stall_timeout (cut_at), a silence of srv->ping_after and of
+ * hangup_after (keepalive, below). lws 4.1 keeps its timers
+ * (lws_set_timeout, lws_sul) in one list of every connection's, sorted
+ * by time, and one set later than most walks all of it: with 5,000 idle
+ * connections the timeout set and taken off as messages came in parts
+ * took a fifth of the server's CPU under a relay load, and lws's own
+ * keepalive, set again at each frame, 3%. Deadlines of one length,
+ * listed in the order they were set, are in the order they fall due:
+ * setting one appends it, on_beat takes the due ones from the head.
+ */
+struct due {
+	lws_dll2_t link;
+	int64_t at;			/* CLOCK_MONOTONIC, microseconds */
+};
+static lws_dll2_owner_t held_dues, cut_dues, silent_dues, pinged_dues;
+
 struct pss {
+	struct lws *wsi;
 	struct session *s;
 	struct rxbuf rx;		/* the message being received */
 	int fd;				/* the socket, for rxtap.c */
-	lws_sorted_usec_list_t cut_sul; /* cut_at() */
+	struct due held_due;		/* on_receive() */
+	struct due cut_due;		/* cut_at() */
+	struct due alive_due;		/* heard(), on silent_ or pinged_dues */
+	unsigned char ping_owed;	/* on_writeable() writes a ping */
 	uint64_t cut_acked;		/* acked() when it was last armed */
 	unsigned char cut;		/* CUT_NONE, CUT_STALLED, CUT_CLOSING */
 	unsigned char peer_closed;	/* its close came: lws answers it */
@@ -165,10 +188,49 @@ acked(const struct pss *p, int *outq)
 	return ti.tcpi_bytes_acked;
 }
 
-static void
-on_cut(lws_sorted_usec_list_t *sul)
+static int64_t
+mono_us(void)
 {
-	struct pss *p = lws_container_of(sul, struct pss, cut_sul);
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void
+due_cancel(struct due *d)
+{
+	if (!lws_dll2_is_detached(&d->link))
+		lws_dll2_remove(&d->link);
+}
+
+/* Sets d to fall due in secs, on o, the list of its length. */
+static void
+due_set(lws_dll2_owner_t *o, struct due *d, int secs)
+{
+	due_cancel(d);
+	d->at = mono_us() + (int64_t)secs * 1000000;
+	lws_dll2_add_tail(&d->link, o);
+}
+
+/* The first of o's deadlines that is due by now, taken off o, or NULL. */
+static struct due *
+due_take(lws_dll2_owner_t *o, int64_t now)
+{
+	struct due *d;
+
+	if (o->head == NULL)
+		return NULL;
+	d = lws_container_of(o->head, struct due, link);
+	if (d->at > now)
+		return NULL;
+	due_cancel(d);
+	return d;
+}
+
+static void
+on_cut(struct pss *p)
+{
 	struct linger l = { .l_onoff = 1, .l_linger = 0 };
 	int outq;
 	uint64_t now = acked(p, &outq);
@@ -176,8 +238,7 @@ on_cut(lws_sorted_usec_list_t *sul)
 	if (outq == 0 || now - p->cut_acked >=
 	    (uint64_t)srv->stall_timeout * CUT_RATE) {
 		p->cut_acked = now;
-		lws_sul_schedule(ctx, 0, &p->cut_sul, on_cut,
-		    (lws_usec_t)srv->stall_timeout * LWS_US_PER_SEC);
+		due_set(&cut_dues, &p->cut_due, srv->stall_timeout);
 		return;
 	}
 	log_info("ws: the peer took less than %d bytes a second for %d s: "
@@ -198,9 +259,10 @@ cut_at(struct pss *p, int why)
 		return;
 	p->cut = (unsigned char)why;
 	p->cut_acked = acked(p, &outq);
-	lws_sul_schedule(ctx, 0, &p->cut_sul, on_cut, why != CUT_NONE ?
-	    (lws_usec_t)srv->stall_timeout * LWS_US_PER_SEC :
-	    LWS_SET_TIMER_USEC_CANCEL);
+	if (why != CUT_NONE)
+		due_set(&cut_dues, &p->cut_due, srv->stall_timeout);
+	else
+		due_cancel(&p->cut_due);
 }
 
 /*
@@ -243,13 +305,9 @@ frame_fault(void *conn, int fault)
 static int
 on_piece(struct lws *wsi, struct pss *p, void *in, size_t len)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	switch (rxbuf_feed(&p->rx, in, len, lws_is_first_fragment(wsi),
 	    lws_frame_is_binary(wsi), lws_is_final_fragment(wsi),
-	    lws_remaining_packet_payload(wsi),
-	    (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000)) {
+	    lws_remaining_packet_payload(wsi), mono_us())) {
 	case RXBUF_MESSAGE:
 		dispatch_frame(p->s, p->rx.buf ? p->rx.buf : "", p->rx.len,
 		    p->rx.binary);
@@ -273,10 +331,9 @@ on_piece(struct lws *wsi, struct pss *p, void *in, size_t len)
 /*
  * on_piece(), and a message under way: rxbuf.h keeps up to OFR_FRAME_MAX
  * bytes of it until its last frame, so a logged-in connection that holds
- * part of one for srv->message_timeout is closed (by lws's timeout, which
- * the login's deadline no longer uses), or a peer could keep 128 KiB a
- * connection with a message it never ends, and pongs. Before the login,
- * its deadline is the bound.
+ * part of one for srv->message_timeout is closed (held_dues, on_beat), or
+ * a peer could keep 128 KiB a connection with a message it never ends,
+ * and pongs. Before the login, its deadline is the bound.
  */
 static int
 on_receive(struct lws *wsi, struct pss *p, void *in, size_t len)
@@ -284,10 +341,13 @@ on_receive(struct lws *wsi, struct pss *p, void *in, size_t len)
 	int held = p->rx.buf != NULL;
 	int rc = on_piece(wsi, p, in, len);
 
-	if (rc == 0 && p->s != NULL && p->s->acct.id != 0 &&
-	    held != (p->rx.buf != NULL))
-		lws_set_timeout(wsi, held ? NO_PENDING_TIMEOUT :
-		    PENDING_TIMEOUT_USER_OK, srv->message_timeout);
+	if (rc != 0 || p->s == NULL || p->s->acct.id == 0 ||
+	    held == (p->rx.buf != NULL))
+		return rc;
+	if (held)
+		due_cancel(&p->held_due);
+	else
+		due_set(&held_dues, &p->held_due, srv->message_timeout);
 	return rc;
 }
 
@@ -312,14 +372,43 @@ write_frames(struct lws *wsi, struct pss *p)
 	return 0;
 }
 
+/*
+ * Keepalive: a connection from which nothing came for srv->ping_after
+ * seconds is sent a ping, one from which nothing came for hangup_after
+ * (a ping's answer included) is closed: a phone that lost its network
+ * sends no FIN. lws 4.1 does this itself (its "validity"), but sets its
+ * timer again at each frame that comes, in its sorted list (above): its
+ * own is off (quiet), these lists do it.
+ */
+static const lws_retry_bo_t quiet = { .secs_since_valid_hangup = 0 };
+
+/* Something came from p's peer. */
+static void
+heard(struct pss *p)
+{
+	due_set(&silent_dues, &p->alive_due, srv->ping_after);
+}
+
 /* lws's writable callback (lws_partial_buffered() is never set here):
- * write_frames, then asks again if frames are left; closes once nothing
- * is left and nothing waits for a commit's sync (session_closing). */
+ * a ping if one is owed, write_frames, then asks again if frames are
+ * left; closes once nothing is left and nothing waits for a commit's
+ * sync (session_closing). */
 static int
 on_writeable(struct lws *wsi, struct pss *p)
 {
+	/* lws 4.1 tells of a pong only if it has a body */
+	unsigned char ping[LWS_PRE + 1] = { [LWS_PRE] = 'k' };
 	size_t len;
 
+	if (p->ping_owed) {
+		p->ping_owed = 0;
+		if (lws_write(wsi, ping + LWS_PRE, 1, LWS_WRITE_PING) < 0)
+			return -1;
+		if (lws_partial_buffered(wsi)) {
+			lws_callback_on_writable(wsi);
+			return 0;
+		}
+	}
 	if (write_frames(wsi, p) != 0)
 		return -1;
 	if (session_peek(p->s, &len) != NULL) {
@@ -412,6 +501,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		return 0;
 	case LWS_CALLBACK_ESTABLISHED:
 		memset(p, 0, sizeof(*p));
+		p->wsi = wsi;
 		/* its frames checked from here on (rxtap.h); lws 4.1 as
 		 * Debian builds it has no HTTP/2, the socket is this
 		 * connection's own */
@@ -425,12 +515,20 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		if ((p->s = session_new(srv, wsi)) == NULL)
 			return -1;
 		metrics_connection(ROLE_NONE, 1);
+		heard(p);
 		session_touch(p->s);
 		if (rxtap_fault(p->fd) != WSGUARD_OK)
 			frame_fault(wsi, rxtap_fault(p->fd));
 		return 0;
 	case LWS_CALLBACK_RECEIVE:
-		return p->s != NULL ? on_receive(wsi, p, in, len) : 0;
+		if (p->s == NULL)
+			return 0;
+		heard(p);
+		return on_receive(wsi, p, in, len);
+	case LWS_CALLBACK_RECEIVE_PONG:
+		if (p->s != NULL)
+			heard(p);
+		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		return p->s != NULL ? on_writeable(wsi, p) : 0;
 	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
@@ -447,7 +545,9 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		}
 		return 0;
 	case LWS_CALLBACK_CLOSED:
-		lws_sul_cancel(&p->cut_sul);
+		due_cancel(&p->held_due);
+		due_cancel(&p->cut_due);
+		due_cancel(&p->alive_due);
 		if (p->s != NULL)
 			metrics_connection(p->s->acct.role, -1);
 		session_free(p->s);
@@ -671,11 +771,6 @@ static struct lws_http_mount web_mount = {
 	.extra_mimetypes = web_mime,
 };
 
-static const lws_retry_bo_t keepalive = {
-	.secs_since_valid_ping = 60,
-	.secs_since_valid_hangup = 150,
-};
-
 /*
  * The context holds no vhost of its own (LWS_SERVER_OPTION_EXPLICIT_VHOSTS):
  * each listener is a vhost with its own options, so that one may take
@@ -773,6 +868,30 @@ lws_log_emit(int level, const char *line)
 static void
 on_beat(lws_sorted_usec_list_t *sul)
 {
+	int64_t now = mono_us();
+	struct pss *p;
+	struct due *d;
+
+	while ((d = due_take(&held_dues, now)) != NULL) {
+		log_info("ws: a message held past %d s: the connection is "
+		    "closed", srv->message_timeout);
+		lws_set_timeout(lws_container_of(d, struct pss,
+		    held_due)->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	}
+	while ((d = due_take(&cut_dues, now)) != NULL)
+		on_cut(lws_container_of(d, struct pss, cut_due));
+	while ((d = due_take(&silent_dues, now)) != NULL) {
+		p = lws_container_of(d, struct pss, alive_due);
+		due_set(&pinged_dues, d, srv->hangup_after - srv->ping_after);
+		p->ping_owed = 1;
+		lws_callback_on_writable(p->wsi);
+	}
+	while ((d = due_take(&pinged_dues, now)) != NULL) {
+		log_info("ws: nothing came in %d s, a ping's answer included: "
+		    "the connection is closed", srv->hangup_after);
+		lws_set_timeout(lws_container_of(d, struct pss,
+		    alive_due)->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	}
 	lws_sul_schedule(ctx, 0, sul, on_beat,
 	    (lws_usec_t)(WS_TICK_SECS * LWS_US_PER_SEC));
 }
@@ -823,7 +942,7 @@ ws_start(struct server *server, const struct ws_config *cfg)
 	info.port = cfg->port;
 	info.iface = cfg->listen;
 	info.protocols = protocols;
-	info.retry_and_idle_policy = &keepalive;
+	info.retry_and_idle_policy = &quiet;
 	/* Text that is not UTF-8 is closed with 1007 (RFC 6455, 8.1). */
 	info.options = ip_option(cfg->listen) |
 	    LWS_SERVER_OPTION_VALIDATE_UTF8 | tls;

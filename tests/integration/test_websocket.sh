@@ -248,7 +248,14 @@ stop_server
 
 # The same without TLS: the server's reads are recv(), not SSL_read().
 step "a server without TLS"
-SERVER_TLS=0 start_server --message-timeout 2
+SERVER_TLS=0 start_server --message-timeout 2 --ping-after 1 --hangup-after 3
+# two logged-in clients that send nothing: one answers the pings, one not
+timeout -k 2 30 "$PYTHON3" "$WSRAW" "$PORT" - --plain silent:6 \
+	>"$T/silent.out" 2>&1 &
+SILENT_PID=$!
+timeout -k 2 30 "$PYTHON3" "$WSRAW" "$PORT" - --plain mute:6 \
+	>"$T/mute.out" 2>&1 &
+MUTE_PID=$!
 ALL=$(timeout -k 2 120 "$PYTHON3" "$WSRAW" "$PORT" - --plain --then-ping \
 	"${HEADER_CASES[@]}" unfinished:12 2>&1) || true
 header_cases "without TLS"
@@ -262,5 +269,23 @@ case $(sed -n 's/^ended: //p' <<<"$WS") in
 *) fail "an unfinished message: expected the connection closed after 2 s, got: $(tail -n 3 <<<"$WS" | tr '\n' ' ')" ;;
 esac
 serving
+
+# Keepalive (server/ws.c, heard): a ping after --ping-after (1 s) of
+# silence; closed after --hangup-after (3 s) with nothing, a ping's
+# answer included
+step "silent clients: pinged, and closed only when they do not answer"
+wait "$SILENT_PID" || true
+wait "$MUTE_PID" || true
+SILENT=$(cat "$T/silent.out") MUTE=$(cat "$T/mute.out")
+assert_contains "a silent client that answers pings is kept 6 s" "$SILENT" open
+n=$(sed -n 's/^pings: //p' <<<"$SILENT")
+[ "${n:-0}" -ge 3 ] && pass "and pinged about once a second ($n pings in 6 s)" ||
+	fail "a silent client answering pings: expected 3 pings or more in 6 s, got: $(tr '\n' ' ' <<<"$SILENT")"
+case $(sed -n 's/^ended: //p' <<<"$MUTE") in
+[3-5]" s") pass "one that does not answer is closed after $(sed -n 's/^ended: //p' <<<"$MUTE") (--hangup-after 3)" ;;
+*) fail "a client not answering pings: expected it closed after 3 s, got: $(tr '\n' ' ' <<<"$MUTE")" ;;
+esac
+assert_contains "the log says why" "$(cat "$SERVER_ERR")" \
+	'ws: nothing came in 3 s, a ping'"'"'s answer included: the connection is closed'
 stop_server
 finish

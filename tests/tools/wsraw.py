@@ -36,6 +36,11 @@ The case "unfinished:SECS" logs in (a new client key), sends the first
 frame of a message (64 KiB, not final) and never its end, and waits SECS
 s, answering pings: "ended: N s" when the server closed the connection
 after N s, else "open".
+
+The cases "silent:SECS" and "mute:SECS" log in (a new client key) and
+send nothing more for SECS s; silent answers the server's pings, mute
+does not. Each prints "pings: N" (the pings that came), then "ended: N
+s" or "open" as above.
 """
 import ctypes
 import ctypes.util
@@ -389,10 +394,11 @@ def new_client(port, cafile, plain, rcvbuf=0):
     return c, pk, sk, sodium
 
 
-def unfinished(port, cafile, plain, secs):
-    """The case "unfinished" (the module's text)."""
-    c = new_client(port, cafile, plain)[0]
-    c.send(frame(1, b"{" + b" " * 65535, fin=False))
+def wait_end(c, secs, answer=True):
+    """Reads c for secs s at most, answering the server's pings if
+    answer: prints "ended: N s" if the server closed it after N s, else
+    "open"; returns the pings that came."""
+    pings = 0
     start = time.monotonic()
     c.s.settimeout(0.5)
     try:
@@ -409,7 +415,9 @@ def unfinished(port, cafile, plain, secs):
                 if f is None:
                     break
                 if f[0] == 9:
-                    c.send(frame(10, f[1]))
+                    pings += 1
+                    if answer:
+                        c.send(frame(10, f[1]))
                 elif f[0] == 8:
                     raise ConnectionResetError
     except (ConnectionResetError, BrokenPipeError, ssl.SSLError, OSError):
@@ -417,6 +425,20 @@ def unfinished(port, cafile, plain, secs):
     took = time.monotonic() - start
     print("open" if took >= secs else "ended: %d s" % round(took))
     c.s.close()
+    return pings
+
+
+def unfinished(port, cafile, plain, secs):
+    """The case "unfinished" (the module's text)."""
+    c = new_client(port, cafile, plain)[0]
+    c.send(frame(1, b"{" + b" " * 65535, fin=False))
+    wait_end(c, secs)
+
+
+def silent(port, cafile, plain, secs, answer):
+    """The cases "silent" and "mute" (the module's text)."""
+    c = new_client(port, cafile, plain)[0]
+    print("pings: %d" % wait_end(c, secs, answer))
 
 
 def drain_to_end(c):
@@ -478,6 +500,9 @@ def run(port, cafile, spec, plain=False):
         return
     if name == "unfinished":
         unfinished(port, cafile, plain, float(arg or 10))
+        return
+    if name in ("silent", "mute"):
+        silent(port, cafile, plain, float(arg or 10), name == "silent")
         return
     max_bytes, secs, _ = LIMITS.get(name, (1 << 20, 5, False))
     until_ok = name in ANSWERED or (name == "frames" and int(arg) < 4000)
