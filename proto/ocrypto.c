@@ -124,7 +124,8 @@ ocrypto_invite_decode(uint8_t token[OFR_INVITE_BYTES], const char *s)
 	const char *end;
 
 	/* only the alphabet: libsodium 1.0.18 takes a byte of 0x80 and up
-	 * for one of it (proto/frame.c, b64_decode) */
+	 * for one of it (a token is a secret: libsodium's decoder, which
+	 * takes constant time) */
 	for (size_t i = 0; i < slen; i++) {
 		unsigned char c = (unsigned char)s[i];
 

@@ -451,6 +451,81 @@ test_bin(void)
 	CHECK_EQ_INT(b64_decode(out, 32, &n, "AQ==", 3), OFR_E_BAD_FIELD);
 }
 
+/* b64_decode as it was, on libsodium's decoder: the reference that the
+ * table decoder must agree with. */
+static int
+b64_sodium(uint8_t *out, size_t maxlen, size_t *outlen, const char *s,
+    size_t slen)
+{
+	const char *end;
+
+	for (size_t i = 0; i < slen; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '='))
+			return OFR_E_BAD_FIELD;
+	}
+	if (sodium_base642bin(out, maxlen, s, slen, NULL, outlen, &end,
+	    sodium_base64_VARIANT_ORIGINAL) != 0 || end != s + slen)
+		return OFR_E_BAD_FIELD;
+	return 0;
+}
+
+/* The table decoder against libsodium's on 200,000 strings: encodings of
+ * random bytes, some with a character changed (the alphabet, '=', a byte
+ * of 0x80 and up, a NUL) or cut, and strings of the alphabet and '=' at
+ * random; every buffer size around the length. */
+static void
+test_b64_sodium(void)
+{
+	static const char pick[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	    "+/====-_ \xc3\x80";
+	uint8_t bin[48], a[48], b[48];
+	char s[72];
+	size_t slen, alen, blen, maxlen, agree = 0, valid = 0;
+	int ra, rb;
+
+	for (int k = 0; k < 200000; k++) {
+		size_t len = randombytes_uniform(34);
+
+		if (k % 2 == 0) {
+			randombytes_buf(bin, len);
+			b64_encode(s, sizeof(s), bin, len);
+			slen = strlen(s);
+			if (k % 6 == 2 && slen > 0)
+				s[randombytes_uniform((uint32_t)slen)] =
+				    pick[randombytes_uniform(sizeof(pick) - 1)];
+			else if (k % 6 == 4 && slen > 0)
+				slen -= 1 + randombytes_uniform(
+				    (uint32_t)(slen < 3 ? slen : 3));
+		} else {
+			slen = randombytes_uniform(13);
+			for (size_t i = 0; i < slen; i++)
+				s[i] = pick[randombytes_uniform(68)];
+			s[slen] = '\0';
+		}
+		maxlen = randombytes_uniform(34);
+		alen = blen = 777;
+		memset(a, 0, sizeof(a));
+		memset(b, 0, sizeof(b));
+		ra = b64_decode(a, maxlen, &alen, s, slen);
+		rb = b64_sodium(b, maxlen, &blen, s, slen);
+		if (ra == rb && (ra != 0 || (alen == blen &&
+		    memcmp(a, b, alen) == 0)) && (ra == 0 || alen == 777))
+			agree++;
+		else
+			fprintf(stderr, "b64: \"%.*s\" (%zu), maxlen %zu: "
+			    "table %d (%zu), libsodium %d (%zu)\n", (int)slen,
+			    s, slen, maxlen, ra, alen, rb, blen);
+		valid += rb == 0;
+	}
+	CHECK_EQ_INT(agree, 200000);
+	/* both sides of it were tried */
+	CHECK(valid > 20000 && valid < 180000);
+}
+
 static void
 test_array_list(void)
 {
@@ -737,6 +812,7 @@ main(void)
 	test_names();
 	test_int_bool();
 	test_bin();
+	test_b64_sodium();
 	test_array_list();
 	test_build();
 	test_login();
