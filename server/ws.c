@@ -63,26 +63,39 @@
  * keepalive, set again at each frame, 3%. Deadlines of one length,
  * listed in the order they were set, are in the order they fall due:
  * setting one appends it, on_beat takes the due ones from the head.
+ * A connection's deadline is its link on the list and a time beside it
+ * (tenths of a second since the start: 32 bits, as every connection
+ * has three; the struct pss is no larger than before them).
  */
 struct due {
-	lws_dll2_t link;
-	int64_t at;			/* CLOCK_MONOTONIC, microseconds */
+	struct due *prev, *next;
 };
-static lws_dll2_owner_t held_dues, cut_dues, silent_dues, pinged_dues;
+struct dues {
+	struct due *head, *tail;
+	ptrdiff_t at;			/* from a link to its time */
+};
 
 struct pss {
-	struct lws *wsi;
 	struct session *s;
 	struct rxbuf rx;		/* the message being received */
-	int fd;				/* the socket, for rxtap.c */
-	struct due held_due;		/* on_receive() */
-	struct due cut_due;		/* cut_at() */
+	struct due held_due;		/* on_receive(), on held_dues */
+	struct due cut_due;		/* cut_at(), on cut_dues */
 	struct due alive_due;		/* heard(), on silent_ or pinged_dues */
-	unsigned char ping_owed;	/* on_writeable() writes a ping */
 	uint64_t cut_acked;		/* acked() when it was last armed */
+	uint32_t held_at, cut_at, alive_at;	/* their times */
+	int fd;				/* the socket, for rxtap.c */
 	unsigned char cut;		/* CUT_NONE, CUT_STALLED, CUT_CLOSING */
 	unsigned char peer_closed;	/* its close came: lws answers it */
+	unsigned char pinged;		/* alive_due is on pinged_dues */
+	unsigned char ping_owed;	/* on_writeable() writes a ping */
 };
+#define DUES(link, at) { NULL, NULL, \
+	(ptrdiff_t)offsetof(struct pss, at) - \
+	(ptrdiff_t)offsetof(struct pss, link) }
+static struct dues held_dues = DUES(held_due, held_at);
+static struct dues cut_dues = DUES(cut_due, cut_at);
+static struct dues silent_dues = DUES(alive_due, alive_at);
+static struct dues pinged_dues = DUES(alive_due, alive_at);
 /* One HTTP connection of the metrics listener, for one request at a
  * time. */
 struct hpss {
@@ -197,34 +210,65 @@ mono_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static void
-due_cancel(struct due *d)
+/* Now in tenths of a second since the first call (32 bits: 13 years). */
+static uint32_t
+tenths(void)
 {
-	if (!lws_dll2_is_detached(&d->link))
-		lws_dll2_remove(&d->link);
+	static int64_t start;
+	int64_t now = mono_us();
+
+	if (start == 0)
+		start = now;
+	return (uint32_t)((now - start) / 100000);
 }
 
-/* Sets d to fall due in secs, on o, the list of its length. */
-static void
-due_set(lws_dll2_owner_t *o, struct due *d, int secs)
+static uint32_t *
+due_at(const struct dues *l, struct due *d)
 {
-	due_cancel(d);
-	d->at = mono_us() + (int64_t)secs * 1000000;
-	lws_dll2_add_tail(&d->link, o);
+	return (uint32_t *)(void *)((char *)d + l->at);
 }
 
-/* The first of o's deadlines that is due by now, taken off o, or NULL. */
+/* Takes d off l if it is on it. */
+static void
+due_cancel(struct dues *l, struct due *d)
+{
+	if (d->prev == NULL && l->head != d)
+		return;
+	if (d->prev != NULL)
+		d->prev->next = d->next;
+	else
+		l->head = d->next;
+	if (d->next != NULL)
+		d->next->prev = d->prev;
+	else
+		l->tail = d->prev;
+	d->prev = d->next = NULL;
+}
+
+/* Sets d to fall due in secs (the same for all of l) from now, last on l;
+ * off from (if not NULL) the list it was on. */
+static void
+due_set(struct dues *l, struct due *d, int secs, struct dues *from)
+{
+	due_cancel(from != NULL ? from : l, d);
+	*due_at(l, d) = tenths() + (uint32_t)secs * 10;
+	d->prev = l->tail;
+	if (l->tail != NULL)
+		l->tail->next = d;
+	else
+		l->head = d;
+	l->tail = d;
+}
+
+/* The first of l's deadlines that is past at now, taken off l, or NULL. */
 static struct due *
-due_take(lws_dll2_owner_t *o, int64_t now)
+due_take(struct dues *l, uint32_t now)
 {
-	struct due *d;
+	struct due *d = l->head;
 
-	if (o->head == NULL)
+	if (d == NULL || (int32_t)(now - *due_at(l, d)) < 0)
 		return NULL;
-	d = lws_container_of(o->head, struct due, link);
-	if (d->at > now)
-		return NULL;
-	due_cancel(d);
+	due_cancel(l, d);
 	return d;
 }
 
@@ -238,7 +282,7 @@ on_cut(struct pss *p)
 	if (outq == 0 || now - p->cut_acked >=
 	    (uint64_t)srv->stall_timeout * CUT_RATE) {
 		p->cut_acked = now;
-		due_set(&cut_dues, &p->cut_due, srv->stall_timeout);
+		due_set(&cut_dues, &p->cut_due, srv->stall_timeout, NULL);
 		return;
 	}
 	log_info("ws: the peer took less than %d bytes a second for %d s: "
@@ -260,9 +304,9 @@ cut_at(struct pss *p, int why)
 	p->cut = (unsigned char)why;
 	p->cut_acked = acked(p, &outq);
 	if (why != CUT_NONE)
-		due_set(&cut_dues, &p->cut_due, srv->stall_timeout);
+		due_set(&cut_dues, &p->cut_due, srv->stall_timeout, NULL);
 	else
-		due_cancel(&p->cut_due);
+		due_cancel(&cut_dues, &p->cut_due);
 }
 
 /*
@@ -345,9 +389,9 @@ on_receive(struct lws *wsi, struct pss *p, void *in, size_t len)
 	    held == (p->rx.buf != NULL))
 		return rc;
 	if (held)
-		due_cancel(&p->held_due);
+		due_cancel(&held_dues, &p->held_due);
 	else
-		due_set(&held_dues, &p->held_due, srv->message_timeout);
+		due_set(&held_dues, &p->held_due, srv->message_timeout, NULL);
 	return rc;
 }
 
@@ -382,11 +426,17 @@ write_frames(struct lws *wsi, struct pss *p)
  */
 static const lws_retry_bo_t quiet = { .secs_since_valid_hangup = 0 };
 
-/* Something came from p's peer. */
+/* Something came from p's peer. Frames that come in the same tenth of a
+ * second leave the deadline where the first set it. */
 static void
 heard(struct pss *p)
 {
-	due_set(&silent_dues, &p->alive_due, srv->ping_after);
+	if (!p->pinged && p->alive_at == tenths() +
+	    (uint32_t)srv->ping_after * 10)
+		return;
+	due_set(&silent_dues, &p->alive_due, srv->ping_after,
+	    p->pinged ? &pinged_dues : NULL);
+	p->pinged = 0;
 }
 
 /* lws's writable callback (lws_partial_buffered() is never set here):
@@ -501,7 +551,6 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		return 0;
 	case LWS_CALLBACK_ESTABLISHED:
 		memset(p, 0, sizeof(*p));
-		p->wsi = wsi;
 		/* its frames checked from here on (rxtap.h); lws 4.1 as
 		 * Debian builds it has no HTTP/2, the socket is this
 		 * connection's own */
@@ -545,9 +594,10 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		}
 		return 0;
 	case LWS_CALLBACK_CLOSED:
-		due_cancel(&p->held_due);
-		due_cancel(&p->cut_due);
-		due_cancel(&p->alive_due);
+		due_cancel(&held_dues, &p->held_due);
+		due_cancel(&cut_dues, &p->cut_due);
+		due_cancel(p->pinged ? &pinged_dues : &silent_dues,
+		    &p->alive_due);
 		if (p->s != NULL)
 			metrics_connection(p->s->acct.role, -1);
 		session_free(p->s);
@@ -868,29 +918,35 @@ lws_log_emit(int level, const char *line)
 static void
 on_beat(lws_sorted_usec_list_t *sul)
 {
-	int64_t now = mono_us();
+	uint32_t now = tenths();
 	struct pss *p;
 	struct due *d;
 
+	/* a connection's own (the session's): the dues are off all lists
+	 * before its session goes (LWS_CALLBACK_CLOSED) */
 	while ((d = due_take(&held_dues, now)) != NULL) {
 		log_info("ws: a message held past %d s: the connection is "
 		    "closed", srv->message_timeout);
 		lws_set_timeout(lws_container_of(d, struct pss,
-		    held_due)->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+		    held_due)->s->conn, PENDING_TIMEOUT_USER_OK,
+		    LWS_TO_KILL_ASYNC);
 	}
 	while ((d = due_take(&cut_dues, now)) != NULL)
 		on_cut(lws_container_of(d, struct pss, cut_due));
 	while ((d = due_take(&silent_dues, now)) != NULL) {
 		p = lws_container_of(d, struct pss, alive_due);
-		due_set(&pinged_dues, d, srv->hangup_after - srv->ping_after);
+		due_set(&pinged_dues, d, srv->hangup_after - srv->ping_after,
+		    NULL);
+		p->pinged = 1;
 		p->ping_owed = 1;
-		lws_callback_on_writable(p->wsi);
+		lws_callback_on_writable(p->s->conn);
 	}
 	while ((d = due_take(&pinged_dues, now)) != NULL) {
 		log_info("ws: nothing came in %d s, a ping's answer included: "
 		    "the connection is closed", srv->hangup_after);
 		lws_set_timeout(lws_container_of(d, struct pss,
-		    alive_due)->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+		    alive_due)->s->conn, PENDING_TIMEOUT_USER_OK,
+		    LWS_TO_KILL_ASYNC);
 	}
 	lws_sul_schedule(ctx, 0, sul, on_beat,
 	    (lws_usec_t)(WS_TICK_SECS * LWS_US_PER_SEC));
