@@ -6,13 +6,47 @@
  */
 #include <string.h>
 
+#include <sodium.h>
+
 #include "proto/err.h"
 #include "proto/frame.h"
 #include "fuzz.h"
 
+/* b64_decode, a table decoder, takes what libsodium's decoder takes
+ * (with b64_decode's alphabet), and gives the same bytes, for buffers of
+ * every size about the string's. */
+static void
+b64_agree(const char *s, size_t slen)
+{
+	static uint8_t a[OFR_CT_MAX], b[OFR_CT_MAX];
+	size_t alen, blen, want = slen / 4 * 3, i;
+	const char *end;
+	int ra, rb, alpha = 1;
+
+	if (slen > OFR_CT_MAX)
+		return;
+	for (i = 0; i < slen; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		alpha &= (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=';
+	}
+	for (size_t m = want > 3 ? want - 3 : 0; m <= want + 1 &&
+	    m <= sizeof(a); m++) {
+		ra = b64_decode(a, m, &alen, s, slen);
+		rb = alpha && sodium_base642bin(b, m, s, slen, NULL, &blen,
+		    &end, sodium_base64_VARIANT_ORIGINAL) == 0 &&
+		    end == s + slen ? 0 : OFR_E_BAD_FIELD;
+		FUZZ_CHECK(ra == rb);
+		if (ra == 0)
+			FUZZ_CHECK(alen == blen && memcmp(a, b, alen) == 0);
+	}
+}
+
 static void
 getters(struct frame_in *in, const char *key)
 {
+	json_t *v = json_object_get(in->root, key);
 	const char *s = NULL;
 	int64_t i = 0;
 	int b = 0;
@@ -34,6 +68,8 @@ getters(struct frame_in *in, const char *key)
 		FUZZ_CHECK(n <= sizeof(bin));
 	if (frame_bin(in, key, 32, 32, 1, bin, &n) == 0)
 		FUZZ_CHECK(n == 32);
+	if (json_is_string(v))
+		b64_agree(json_string_value(v), json_string_length(v));
 	(void)frame_array(in, key, OFR_COPIES_MAX, 0, &arr);
 	list[0] = '\0';		/* left alone when the key is absent */
 	if (frame_token_list(in, key, 0, list, sizeof(list)) == 0 &&
