@@ -385,12 +385,13 @@ on_receive(struct lws *wsi, struct pss *p, void *in, size_t len)
 	int held = p->rx.buf != NULL;
 	int rc = on_piece(wsi, p, in, len);
 
-	if (rc != 0 || p->s == NULL || p->s->acct.id == 0 ||
-	    held == (p->rx.buf != NULL))
+	/* taken off whenever the message ends (a login undone since it was
+	 * set, by its commit's failure, leaves it logged out) */
+	if (rc != 0 || p->s == NULL || held == (p->rx.buf != NULL))
 		return rc;
 	if (held)
 		due_cancel(&held_dues, &p->held_due);
-	else
+	else if (p->s->acct.id != 0)
 		due_set(&held_dues, &p->held_due, srv->message_timeout, NULL);
 	return rc;
 }
@@ -432,7 +433,8 @@ static void
 heard(struct pss *p)
 {
 	if (!p->pinged && p->alive_at == tenths() +
-	    (uint32_t)srv->ping_after * 10)
+	    (uint32_t)srv->ping_after * 10 && (p->alive_due.prev != NULL ||
+	    silent_dues.head == &p->alive_due))
 		return;
 	due_set(&silent_dues, &p->alive_due, srv->ping_after,
 	    p->pinged ? &pinged_dues : NULL);
