@@ -2,7 +2,9 @@
  * fuzz_frame.c: the request frame parser (proto/frame.c). The input is the
  * text of one frame, as dispatch_frame() gets it; when frame_in_parse()
  * takes it, every field getter runs on every key of it, so the fuzzer
- * needs no field names. The seeds are requests of each kind.
+ * needs no field names. What jsonfast takes (frame_in_parse's quick
+ * read), jansson must take as the same value. The seeds are requests of
+ * each kind.
  */
 #include <string.h>
 
@@ -10,6 +12,7 @@
 
 #include "proto/err.h"
 #include "proto/frame.h"
+#include "proto/jsonfast.h"
 #include "fuzz.h"
 
 /* b64_decode, a table decoder, takes what libsodium's decoder takes
@@ -86,9 +89,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct frame_in in;
 	const char *key;
-	json_t *v, *err;
+	json_t *v, *err, *fast, *slow;
+	json_error_t jerr;
 	int rc;
 
+	/* what jsonfast takes, jansson takes too, as the same value */
+	if ((fast = jsonfast_load((const char *)data, size)) != NULL) {
+		slow = json_loadb((const char *)data, size,
+		    JSON_REJECT_DUPLICATES, &jerr);
+		FUZZ_CHECK(slow != NULL && json_equal(fast, slow));
+		json_decref(slow);
+		json_decref(fast);
+	}
 	rc = frame_in_parse(&in, (const char *)data, size);
 	if (rc == 0) {
 		FUZZ_CHECK(in.type != NULL && strlen(in.type) >= 1 &&

@@ -12,6 +12,7 @@
 #include "check.h"
 #include "proto/err.h"
 #include "proto/frame.h"
+#include "proto/jsonfast.h"
 #include "proto/ocrypto.h"
 
 #define LIST_BYTES	(OFR_LIST_MAX * (OFR_TOKEN_MAX + 1) + 2)
@@ -526,6 +527,77 @@ test_b64_sodium(void)
 	CHECK(valid > 20000 && valid < 180000);
 }
 
+/* jsonfast_load: what it takes, json_loadb takes and makes the same value
+ * of; what it does not, it leaves to json_loadb (NULL). */
+static int
+fast_agrees(const char *text)
+{
+	json_error_t err;
+	json_t *a = jsonfast_load(text, strlen(text));
+	json_t *b = json_loadb(text, strlen(text), JSON_REJECT_DUPLICATES,
+	    &err);
+	int ok = a != NULL && b != NULL && json_equal(a, b);
+
+	json_decref(a);
+	json_decref(b);
+	return ok;
+}
+
+static int
+fast_leaves(const char *text, size_t len)
+{
+	json_t *a = jsonfast_load(text, len);
+
+	json_decref(a);
+	return a == NULL;
+}
+
+static void
+test_jsonfast(void)
+{
+	static const char *takes[] = {
+		"{\"v\":1,\"type\":\"msg.send\",\"id\":12345,\"case\":77,"
+		"\"mid\":\"AAECAwQFBgcICQoLDA0ODw==\",\"copies\":[{\"to\":"
+		"\"AAEC\",\"ct\":\"QUJD+/==\"}]}",
+		"{}", " {\t\"a\" :\r\n[ ] , \"b\":{ }}\n",
+		"{\"n\":-5,\"z\":0,\"m\":-123456789012345678,"
+		"\"p\":999999999999999999}",
+		"{\"t\":true,\"f\":false,\"x\":null,\"\":\"\"}",
+		"{\"a\":[1,[2,[3,[\"d\"]]],{\"k\":[]}]}",
+		"{\"s\":\" !#$%&'()*+,-./:;<=>?@[]^_`{|}~\"}",
+		"{\"a\":{\"a\":1},\"b\":{\"a\":1}}",
+	};
+	static const char *leaves[] = {
+		"", "   ", "[1]", "\"s\"", "1", "{", "{\"a\":1", "{\"a\":1,}",
+		"{\"a\":1}x", "{\"a\":1}{}", "{\"a\" 1}", "{a:1}",
+		"{\"a\":\"x\\ny\"}", "{\"a\":\"\\u0041\"}",
+		"{\"a\":\"\xc3\xa4\"}", "{\"a\":\"\x7f\"}",
+		"{\"a\":\"\t\"}", "{\"a\":1.5}", "{\"a\":1e3}",
+		"{\"a\":1E3}", "{\"a\":01}", "{\"a\":-0}", "{\"a\":-}",
+		"{\"a\":+1}", "{\"a\":1234567890123456789}", "{\"a\":1,\"a\":2}",
+		"{\"a\":tru}", "{\"a\":truex}", "{\"a\":nul}", "{\"a\":[1,]}",
+		"{\"a\":[1 2]}", "{\"\xc3\xa4\":1}",
+		"{\"a\":\"b}",
+	};
+
+	for (size_t i = 0; i < sizeof(takes) / sizeof(takes[0]); i++)
+		if (!fast_agrees(takes[i])) {
+			fprintf(stderr, "jsonfast: not taken alike: %s\n",
+			    takes[i]);
+			CHECK(0);
+		}
+	for (size_t i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++)
+		if (!fast_leaves(leaves[i], strlen(leaves[i]))) {
+			fprintf(stderr, "jsonfast: taken: %s\n", leaves[i]);
+			CHECK(0);
+		}
+	CHECK(fast_leaves("{\"a\":\"x\0y\"}", 10));	/* a NUL */
+	CHECK(fast_leaves("{\"a\":1}\0", 8));
+	/* eight levels in all are taken (JSONFAST_DEPTH), nine are not */
+	CHECK(fast_agrees("{\"a\":[[[[[[1]]]]]]}"));
+	CHECK(fast_leaves("{\"a\":[[[[[[[1]]]]]]]}", 21));
+}
+
 static void
 test_array_list(void)
 {
@@ -813,6 +885,7 @@ main(void)
 	test_int_bool();
 	test_bin();
 	test_b64_sodium();
+	test_jsonfast();
 	test_array_list();
 	test_build();
 	test_login();
