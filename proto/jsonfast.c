@@ -203,9 +203,12 @@ value(struct rd *r, int depth)
 json_t *
 jsonfast_load(const char *buf, size_t len)
 {
-	struct rd r = { buf, buf + len };
+	struct rd r = { buf, buf };
 	json_t *v;
 
+	if (buf == NULL)
+		return NULL;
+	r.end = buf + len;
 	skip_ws(&r);
 	if (r.p >= r.end || *r.p != '{')
 		return NULL;
