@@ -888,6 +888,19 @@ session_peek(struct session *s, size_t *len)
 	return s->out_head->buf;
 }
 
+unsigned char *
+session_peek_next(struct session *s, void **it, size_t *len)
+{
+	struct outframe *o = *it != NULL ? ((struct outframe *)*it)->next :
+	    s->out_head;
+
+	if (o == NULL)
+		return NULL;
+	*it = o;
+	*len = o->len;
+	return o->buf;
+}
+
 int
 session_settled(const struct session *s)
 {

@@ -115,6 +115,9 @@ size_t session_online_ids(int role, int64_t *ids, size_t max);
  * has srv->conn->pre bytes of headroom before the payload. Call
  * session_wrote() after writing it. */
 unsigned char *session_peek(struct session *s, size_t *len);
+/* The same for the frame after *it (the first when *it is NULL), which
+ * it becomes: the frames ready to write, in order, NULL after the last. */
+unsigned char *session_peek_next(struct session *s, void **it, size_t *len);
 void session_wrote(struct session *s);
 /* 1 when nothing of s is held or waits for a sync (or for its pace):
  * once its write queue is empty too, nothing is left to go. */
