@@ -441,7 +441,7 @@ batch_frames(struct pss *p, size_t *n)
 		return 0;
 	it = NULL;
 	while ((buf = session_peek_next(p->s, &it, &len)) != NULL &&
-	    len <= WRITE_BATCH - FRAME_HEADER_MAX - used) {
+	    FRAME_HEADER_MAX + len <= WRITE_BATCH - used) {
 		used += frame_header(batch + LWS_PRE + used, len);
 		memcpy(batch + LWS_PRE + used, buf + LWS_PRE, len);
 		used += len;
@@ -527,7 +527,10 @@ on_writeable(struct lws *wsi, struct pss *p)
 	}
 	if (write_frames(wsi, p) != 0)
 		return -1;
-	if (session_peek(p->s, &len) != NULL) {
+	/* a close waits for what lws holds too: lws 4.1 closing with
+	 * output buffered sends it and no close frame, and takes what is
+	 * written meanwhile for sent */
+	if (session_peek(p->s, &len) != NULL || lws_partial_buffered(wsi)) {
 		lws_callback_on_writable(wsi);
 		return 0;
 	}
@@ -676,7 +679,12 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 }
 
 static const struct lws_protocols protocols[] = {
-	{ "offramp.v1", callback, sizeof(struct pss), 4096, 0, NULL, 0 },
+	/* tx_packet_size: lws 4.1 writes at most this (else the receive
+	 * buffer's 4,096 bytes) at a time, and buffers the rest of a
+	 * batch; a peer's close that comes while it holds output, it
+	 * answers with none */
+	{ "offramp.v1", callback, sizeof(struct pss), 4096, 0, NULL,
+	    WRITE_BATCH },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 

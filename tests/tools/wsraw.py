@@ -37,6 +37,18 @@ frame of a message (64 KiB, not final) and never its end, and waits SECS
 s, answering pings: "ended: N s" when the server closed the connection
 after N s, else "open".
 
+The case "burst:SPEC" logs in (a new client key) and sends in one write
+the requests SPEC lists, comma-separated KIND*COUNT: P, a ping with an
+11-digit id (its answer 41 bytes: 1,525 of them fill 64 KiB with their
+headers), l, programme.list; then, last, U (text that is not UTF-8) or C
+(a close frame, 1000). It reads every byte that comes back, checking
+each frame (FIN and text, or a close; not masked; its length in the
+shortest form; JSON) and prints
+
+    answers: N/M in order     (or: out of order at K)
+    bad: none                 (or what was wrong, the first five)
+    close: <code> / eof / open
+
 The cases "silent:SECS" and "mute:SECS" log in (a new client key) and
 send nothing more for SECS s; silent answers the server's pings, mute
 does not. Each prints "pings: N" (the pings that came), then "ended: N
@@ -435,6 +447,89 @@ def unfinished(port, cafile, plain, secs):
     wait_end(c, secs)
 
 
+def strict_frames(c, want, secs, tail):
+    """Reads c until want answers came (and, with tail, its end), for
+    secs s at most, checking every frame: (answers, bad, close)."""
+    answers, bad, close = [], [], "open"
+    raw, end = c.buf, time.monotonic() + secs
+    c.buf = b""
+    c.s.settimeout(0.2)
+    while True:
+        while len(raw) >= 2:
+            b0, n, off = raw[0], raw[1] & 0x7f, 2
+            if n == 126:
+                if len(raw) < 4:
+                    break
+                n, off = struct.unpack("!H", raw[2:4])[0], 4
+                if n < 126:
+                    bad.append("a 16-bit length of %d" % n)
+            elif n == 127:
+                if len(raw) < 10:
+                    break
+                n, off = struct.unpack("!Q", raw[2:10])[0], 10
+                if n < 65536:
+                    bad.append("a 64-bit length of %d" % n)
+            if len(raw) < off + n:
+                break
+            payload, raw = raw[off:off + n], raw[off + n:]
+            if b0 == 0x88:
+                close = "%d" % struct.unpack("!H", payload[:2])[0] \
+                    if len(payload) >= 2 else "none"
+                if raw:
+                    bad.append("bytes after the close")
+                break
+            if b0 != 0x81:
+                bad.append("a frame of first byte %#x" % b0)
+                continue
+            try:
+                answers.append(json.loads(payload).get("re"))
+            except ValueError:
+                bad.append("not JSON: %r" % payload[:40])
+        if close != "open" or (len(answers) >= want and not tail) or \
+                time.monotonic() >= end:
+            break
+        try:
+            d = c.s.recv(1 << 20)
+        except (socket.timeout, ssl.SSLWantReadError):
+            continue
+        except (ConnectionResetError, ssl.SSLError, OSError):
+            close = "reset"
+            break
+        if not d:
+            close = "eof"
+            break
+        raw += d
+    return answers, bad, close
+
+
+def burst(port, cafile, plain, spec):
+    """The case "burst" (the module's text)."""
+    c = new_client(port, cafile, plain)[0]
+    ids, data, tail = [], [], None
+    for part in spec.split(","):
+        kind, _, count = part.partition("*")
+        if kind in ("U", "C"):
+            tail = frame(1, b'{"v":1,"type":"ping","id":1,"x":"\xc3\x28"}') \
+                if kind == "U" else frame(8, struct.pack("!H", 1000))
+            continue
+        for _ in range(int(count or 1)):
+            i = 10000000000 + len(ids)
+            ids.append(i)
+            data.append(frame(1, json.dumps(
+                {"v": 1, "type": "ping" if kind == "P" else "programme.list",
+                 "id": i}, separators=(",", ":")).encode()))
+    c.send(b"".join(data) + (tail or b""))
+    answers, bad, close = strict_frames(c, len(ids), 30, tail is not None)
+    answers = [a for a in answers if a is not None]
+    at = next((k for k, (a, b) in enumerate(zip(answers, ids)) if a != b),
+              None)
+    print("answers: %d/%d %s" % (len(answers), len(ids), "in order"
+          if at is None else "out of order at %d" % at))
+    print("bad: %s" % ("; ".join(bad[:5]) if bad else "none"))
+    print("close: %s" % close)
+    c.s.close()
+
+
 def silent(port, cafile, plain, secs, answer):
     """The cases "silent" and "mute" (the module's text)."""
     c = new_client(port, cafile, plain)[0]
@@ -500,6 +595,9 @@ def run(port, cafile, spec, plain=False):
         return
     if name == "unfinished":
         unfinished(port, cafile, plain, float(arg or 10))
+        return
+    if name == "burst":
+        burst(port, cafile, plain, arg)
         return
     if name in ("silent", "mute"):
         silent(port, cafile, plain, float(arg or 10), name == "silent")
