@@ -28,14 +28,25 @@ STALL_PID=$!
 # Answers written many frames in one write (server/ws.c, write_frames):
 # more than 64 KiB of them, and a close behind them, each of the peer's
 # or the server's
-BURSTS=(burst:P*1600 burst:l*200,U burst:P*1500,C)
+BURSTS=(burst:P*1600 burst:l*200,M burst:l*200,U burst:P*1500,C)
 # bursts DESC: the cases of BURSTS, each frame read and checked
 bursts() {
 	ws "1,600 pings in one write, 65 KiB of answers ($1)" burst:P*1600
 	assert_contains "  every answer, whole and in order" "$WS" "answers: 1600/1600 in order"
 	assert_contains "  every frame well formed" "$WS" "bad: none"
-	ws "200 programme.list, then text that is not UTF-8 ($1)" burst:l*200,U
+	# the server's close (server/rxtap.c): after the answers of the
+	# frames before the bad one, those that wait for a sync too
+	ws "200 programme.list, then an unmasked frame ($1)" burst:l*200,M
 	assert_contains "  every answer first" "$WS" "answers: 200/200 in order"
+	assert_contains "  then the close, 1002" "$WS" "close: 1002"
+	assert_contains "  every frame well formed" "$WS" "bad: none"
+	assert_contains "  and nothing after the close" "$WS" "after the close: 0 bytes"
+	# lws's own close (bad UTF-8) does not wait for answers that wait
+	# for a sync (some came first on PostgreSQL, all on SQLite), and lws
+	# 4.1 writes those that come after its close frame (known, not
+	# checked here): the close comes, after whole frames
+	ws "200 programme.list, then text that is not UTF-8 ($1)" burst:l*200,U
+	assert_match "  the answers that came, in order" "$WS" "^answers: [0-9]+/200 in order"
 	assert_contains "  then the close, 1007" "$WS" "close: 1007"
 	assert_contains "  every frame well formed" "$WS" "bad: none"
 	# lws 4.1 echoes a close as it reads it: the requests read with it
@@ -48,6 +59,7 @@ bursts() {
 		fail "  1,500 pings then a close: expected 1,400 answers or more in order, got: $(tr '\n' ' ' <<<"$WS")"
 	assert_contains "  every frame well formed" "$WS" "bad: none"
 	assert_contains "  then the close echoed" "$WS" "close: 1000"
+	assert_contains "  and nothing after it" "$WS" "after the close: 0 bytes"
 	serving
 }
 
@@ -267,8 +279,9 @@ assert_contains "and the log says why" "$(cat "$SERVER_ERR")" \
 	'ws: the peer took less than 1024 bytes a second for 5 s: the connection is cut'
 [ -n "$(grep -E '^(slow|stop):' <<<"$STALL")" ] ||
 	printf '%s\n' "$STALL" | tail -n 5 | sed 's/^/        | /'
-# one line a connection (three had an unmasked frame), no address in it
-assert_eq "the log says why, once a connection" 3 \
+# one line a connection (four had an unmasked frame: three header cases
+# and a burst), no address in it
+assert_eq "the log says why, once a connection" 4 \
 	"$(grep -c 'ws: an unmasked client frame: closing' "$SERVER_ERR" || true)"
 assert_not_contains "the log names no address" \
 	"$(grep 'ws: .*closing the connection (1002)' "$SERVER_ERR")" 127.0.0.1

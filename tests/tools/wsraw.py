@@ -40,14 +40,15 @@ after N s, else "open".
 The case "burst:SPEC" logs in (a new client key) and sends in one write
 the requests SPEC lists, comma-separated KIND*COUNT: P, a ping with an
 11-digit id (its answer 41 bytes: 1,525 of them fill 64 KiB with their
-headers), l, programme.list; then, last, U (text that is not UTF-8) or C
-(a close frame, 1000). It reads every byte that comes back, checking
+headers), l, programme.list; then, last, U (text that is not UTF-8), M
+(an unmasked frame) or C (a close frame, 1000). It reads every byte that comes back, checking
 each frame (FIN and text, or a close; not masked; its length in the
 shortest form; JSON) and prints
 
     answers: N/M in order     (or: out of order at K)
     bad: none                 (or what was wrong, the first five)
     close: <code> / eof / open
+    after the close: N bytes  (read with the close frame, after it)
 
 The cases "silent:SECS" and "mute:SECS" log in (a new client key) and
 send nothing more for SECS s; silent answers the server's pings, mute
@@ -450,7 +451,7 @@ def unfinished(port, cafile, plain, secs):
 def strict_frames(c, want, secs, tail):
     """Reads c until want answers came (and, with tail, its end), for
     secs s at most, checking every frame: (answers, bad, close)."""
-    answers, bad, close = [], [], "open"
+    answers, bad, close, after = [], [], "open", 0
     raw, end = c.buf, time.monotonic() + secs
     c.buf = b""
     c.s.settimeout(0.2)
@@ -475,8 +476,7 @@ def strict_frames(c, want, secs, tail):
             if b0 == 0x88:
                 close = "%d" % struct.unpack("!H", payload[:2])[0] \
                     if len(payload) >= 2 else "none"
-                if raw:
-                    bad.append("bytes after the close")
+                after = len(raw)
                 break
             if b0 != 0x81:
                 bad.append("a frame of first byte %#x" % b0)
@@ -499,7 +499,7 @@ def strict_frames(c, want, secs, tail):
             close = "eof"
             break
         raw += d
-    return answers, bad, close
+    return answers, bad, close, after
 
 
 def burst(port, cafile, plain, spec):
@@ -508,9 +508,11 @@ def burst(port, cafile, plain, spec):
     ids, data, tail = [], [], None
     for part in spec.split(","):
         kind, _, count = part.partition("*")
-        if kind in ("U", "C"):
-            tail = frame(1, b'{"v":1,"type":"ping","id":1,"x":"\xc3\x28"}') \
-                if kind == "U" else frame(8, struct.pack("!H", 1000))
+        if kind in ("U", "M", "C"):
+            tail = {
+                "U": frame(1, b'{"v":1,"type":"ping","id":1,"x":"\xc3\x28"}'),
+                "M": frame(1, PING, masked=False),
+                "C": frame(8, struct.pack("!H", 1000))}[kind]
             continue
         for _ in range(int(count or 1)):
             i = 10000000000 + len(ids)
@@ -519,7 +521,8 @@ def burst(port, cafile, plain, spec):
                 {"v": 1, "type": "ping" if kind == "P" else "programme.list",
                  "id": i}, separators=(",", ":")).encode()))
     c.send(b"".join(data) + (tail or b""))
-    answers, bad, close = strict_frames(c, len(ids), 30, tail is not None)
+    answers, bad, close, after = strict_frames(c, len(ids), 30,
+                                               tail is not None)
     answers = [a for a in answers if a is not None]
     at = next((k for k, (a, b) in enumerate(zip(answers, ids)) if a != b),
               None)
@@ -527,6 +530,7 @@ def burst(port, cafile, plain, spec):
           if at is None else "out of order at %d" % at))
     print("bad: %s" % ("; ".join(bad[:5]) if bad else "none"))
     print("close: %s" % close)
+    print("after the close: %d bytes" % after)
     c.s.close()
 
 
