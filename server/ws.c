@@ -516,7 +516,9 @@ on_writeable(struct lws *wsi, struct pss *p)
 	unsigned char ping[LWS_PRE + 1] = { [LWS_PRE] = 'k' };
 	size_t len;
 
-	if (p->ping_owed) {
+	/* not after a close lws began (a protocol error it found: it waits
+	 * for the peer's close a while), whose frame may be out */
+	if (p->ping_owed && lws_get_close_length(wsi) == 0) {
 		p->ping_owed = 0;
 		if (lws_write(wsi, ping + LWS_PRE, 1, LWS_WRITE_PING) < 0)
 			return -1;
@@ -1016,10 +1018,17 @@ on_beat(lws_sorted_usec_list_t *sul)
 		lws_callback_on_writable(p->s->conn);
 	}
 	while ((d = due_take(&pinged_dues, now)) != NULL) {
+		p = lws_container_of(d, struct pss, alive_due);
+		/* its reading paused (its queue full) or its close under
+		 * way: its pongs are not read, and the stall's cut (cut_at)
+		 * is the rule for a peer that takes too little */
+		if (p->cut != CUT_NONE) {
+			heard(p);
+			continue;
+		}
 		log_info("ws: nothing came in %d s, a ping's answer included: "
 		    "the connection is closed", srv->hangup_after);
-		lws_set_timeout(lws_container_of(d, struct pss,
-		    alive_due)->s->conn, PENDING_TIMEOUT_USER_OK,
+		lws_set_timeout(p->s->conn, PENDING_TIMEOUT_USER_OK,
 		    LWS_TO_KILL_ASYNC);
 	}
 	lws_sul_schedule(ctx, 0, sul, on_beat,

@@ -289,7 +289,13 @@ stop_server
 
 # The same without TLS: the server's reads are recv(), not SSL_read().
 step "a server without TLS"
-SERVER_TLS=0 start_server --message-timeout 2 --ping-after 1 --hangup-after 3
+SERVER_TLS=0 start_server --message-timeout 2 --ping-after 1 --hangup-after 3 \
+	--stall-timeout 5
+# the peer that stops reading again (the programme's description is still
+# 512 bytes), with the keepalive's 3 s: it answers no ping
+timeout -k 2 90 "$PYTHON3" "$WSRAW" "$PORT" - --plain stall:6,20 \
+	>"$T/stall2.out" 2>&1 &
+STALL2_PID=$!
 # two logged-in clients that send nothing: one answers the pings, one not
 timeout -k 2 30 "$PYTHON3" "$WSRAW" "$PORT" - --plain silent:6 \
 	>"$T/silent.out" 2>&1 &
@@ -298,9 +304,16 @@ timeout -k 2 30 "$PYTHON3" "$WSRAW" "$PORT" - --plain mute:6 \
 	>"$T/mute.out" 2>&1 &
 MUTE_PID=$!
 ALL=$(timeout -k 2 120 "$PYTHON3" "$WSRAW" "$PORT" - --plain --then-ping \
-	"${HEADER_CASES[@]}" "${BURSTS[@]}" unfinished:12 2>&1) || true
+	"${HEADER_CASES[@]}" "${BURSTS[@]}" utf8-wait:4 unfinished:12 2>&1) ||
+	true
 header_cases "without TLS"
 bursts "without TLS"
+
+# lws closes on bad UTF-8 itself and waits for the peer's close: the
+# keepalive's ping (due after 1 s here) must not follow its close frame
+ws "bad UTF-8, the close not answered for 4 s (--ping-after 1)" utf8-wait:4
+assert_contains "  closed with 1007" "$WS" "close: 1007"
+assert_contains "  and no frame after the close" "$WS" "after the close: none"
 
 # A message begun and never ended keeps up to 128 KiB of the server's
 # memory: --message-timeout (2 s here) after its first frame, the
@@ -329,5 +342,12 @@ case $(sed -n 's/^ended: //p' <<<"$MUTE") in
 esac
 assert_contains "the log says why" "$(cat "$SERVER_ERR")" \
 	'ws: nothing came in 3 s, a ping'"'"'s answer included: the connection is closed'
+# the keepalive leaves a connection whose reading is paused, or that
+# closes behind answers, to the stall's cut: read slowly (4 kB/s) for 6
+# s, its pongs unread, it is kept; not read, cut
+wait "$STALL2_PID" || true
+STALL=$(cat "$T/stall2.out")
+assert_contains "a peer reading slowly behind its close, no pong read for 6 s: kept" "$STALL" 'slow: open '
+assert_contains "  then not read: reset by the stall's cut" "$STALL" 'stop: reset'
 stop_server
 finish

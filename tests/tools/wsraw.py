@@ -50,6 +50,11 @@ shortest form; JSON) and prints
     close: <code> / eof / open
     after the close: N bytes  (read with the close frame, after it)
 
+The case "utf8-wait:SECS" sends text that is not UTF-8 at once, does not
+answer the close that comes, and reads for SECS s: prints "close:
+<code>", then "after the close: <opcodes>" (of the frames that came
+after it; "none").
+
 The cases "silent:SECS" and "mute:SECS" log in (a new client key) and
 send nothing more for SECS s; silent answers the server's pings, mute
 does not. Each prints "pings: N" (the pings that came), then "ended: N
@@ -534,6 +539,37 @@ def burst(port, cafile, plain, spec):
     c.s.close()
 
 
+def utf8_wait(port, cafile, plain, secs):
+    """The case "utf8-wait" (the module's text)."""
+    c = Conn(port, cafile, plain)
+    c.send(frame(1, b'{"v":1,"type":"ping","id":1,"x":"\xc3\x28"}'))
+    close, after = None, []
+    end = time.monotonic() + secs
+    c.s.settimeout(0.2)
+    while time.monotonic() < end:
+        try:
+            d = c.s.recv(65536)
+        except (socket.timeout, ssl.SSLWantReadError):
+            continue
+        except (ConnectionResetError, ssl.SSLError, OSError):
+            break
+        if not d:
+            break
+        c.buf += d
+        while True:
+            f = c.take_raw()
+            if f is None:
+                break
+            if close is not None:
+                after.append("%d" % f[0])
+            elif f[0] == 8:
+                close = struct.unpack("!H", f[1][:2])[0] \
+                    if len(f[1]) >= 2 else "none"
+    print("close: %s" % close)
+    print("after the close: %s" % (" ".join(after) or "none"))
+    c.s.close()
+
+
 def silent(port, cafile, plain, secs, answer):
     """The cases "silent" and "mute" (the module's text)."""
     c = new_client(port, cafile, plain)[0]
@@ -602,6 +638,9 @@ def run(port, cafile, spec, plain=False):
         return
     if name == "burst":
         burst(port, cafile, plain, arg)
+        return
+    if name == "utf8-wait":
+        utf8_wait(port, cafile, plain, float(arg or 3))
         return
     if name in ("silent", "mute"):
         silent(port, cafile, plain, float(arg or 10), name == "silent")
