@@ -412,33 +412,44 @@ def new_client(port, cafile, plain, rcvbuf=0):
     return c, pk, sk, sodium
 
 
+def raw_frames(c, secs):
+    """The frames of c as they come, (opcode, payload), for secs s at
+    most or until its end (EOF, a reset)."""
+    end = time.monotonic() + secs
+    c.s.settimeout(0.2)
+    while time.monotonic() < end:
+        try:
+            d = c.s.recv(65536)
+        except (socket.timeout, ssl.SSLWantReadError):
+            continue
+        except (ConnectionResetError, BrokenPipeError, ssl.SSLError,
+                OSError):
+            return
+        if not d:
+            return
+        c.buf += d
+        while True:
+            f = c.take_raw()
+            if f is None:
+                break
+            yield f
+
+
 def wait_end(c, secs, answer=True):
     """Reads c for secs s at most, answering the server's pings if
     answer: prints "ended: N s" if the server closed it after N s, else
     "open"; returns the pings that came."""
     pings = 0
     start = time.monotonic()
-    c.s.settimeout(0.5)
     try:
-        while time.monotonic() - start < secs:
-            try:
-                d = c.s.recv(65536)
-            except (socket.timeout, ssl.SSLWantReadError):
-                continue
-            if not d:
+        for op, payload in raw_frames(c, secs):
+            if op == 9:
+                pings += 1
+                if answer:
+                    c.send(frame(10, payload))
+            elif op == 8:
                 break
-            c.buf += d
-            while True:
-                f = c.take_raw()
-                if f is None:
-                    break
-                if f[0] == 9:
-                    pings += 1
-                    if answer:
-                        c.send(frame(10, f[1]))
-                elif f[0] == 8:
-                    raise ConnectionResetError
-    except (ConnectionResetError, BrokenPipeError, ssl.SSLError, OSError):
+    except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
         pass
     took = time.monotonic() - start
     print("open" if took >= secs else "ended: %d s" % round(took))
@@ -544,27 +555,12 @@ def utf8_wait(port, cafile, plain, secs):
     c = Conn(port, cafile, plain)
     c.send(frame(1, b'{"v":1,"type":"ping","id":1,"x":"\xc3\x28"}'))
     close, after = None, []
-    end = time.monotonic() + secs
-    c.s.settimeout(0.2)
-    while time.monotonic() < end:
-        try:
-            d = c.s.recv(65536)
-        except (socket.timeout, ssl.SSLWantReadError):
-            continue
-        except (ConnectionResetError, ssl.SSLError, OSError):
-            break
-        if not d:
-            break
-        c.buf += d
-        while True:
-            f = c.take_raw()
-            if f is None:
-                break
-            if close is not None:
-                after.append("%d" % f[0])
-            elif f[0] == 8:
-                close = struct.unpack("!H", f[1][:2])[0] \
-                    if len(f[1]) >= 2 else "none"
+    for op, payload in raw_frames(c, secs):
+        if close is not None:
+            after.append("%d" % op)
+        elif op == 8:
+            close = struct.unpack("!H", payload[:2])[0] \
+                if len(payload) >= 2 else "none"
     print("close: %s" % close)
     print("after the close: %s" % (" ".join(after) or "none"))
     c.s.close()
