@@ -4,8 +4,8 @@
  * chunks allocated once and kept to the end (the wrappers run in other
  * threads too, libpq's reads among them: a chunk never moves); an
  * unmarked descriptor costs a lookup. It never keeps a byte of what is
- * read: the HTTP head is split on by peeking, a frame's payload skipped
- * by its length (wsguard.c). In a sanitized build (ASan's runtime linked
+ * read: the HTTP head is split on by peeking, a frame's payload read in
+ * place (wsguard.c). In a sanitized build (ASan's runtime linked
  * in statically), recv() here replaces ASan's interceptor, a weak
  * definition: the buffers given to recv() are no longer checked by it.
  */

@@ -1,8 +1,9 @@
 /*
  * rxtap.h: the bytes libwebsockets reads from a WebSocket client, seen
- * before lws parses them, so that wsguard.c checks each frame's header
- * (lws 4.1 tells its callback neither the mask bit nor the length's
- * encoding, and has no hook between its read and its parser).
+ * before lws parses them, so that wsguard.c checks each frame (lws 4.1
+ * tells its callback neither the mask bit nor the length's encoding,
+ * closes at once on the rules it checks, and has no hook between its
+ * read and its parser).
  *
  * The server executable defines recv(), SSL_read() and close(): its
  * definitions take precedence over libc's and libssl's for every caller,

@@ -9,10 +9,11 @@
  * On a second vhost, plain HTTP on a loopback address, it may serve the
  * operator's GET /metrics (text from main's function) and GET /healthz
  * (answered after main's probe of the store, between turns).
- * The headers of a client's frames are checked before lws parses them
- * (rxtap.c, wsguard.c: what RFC 6455 asks and lws 4.1 does not check);
- * ws.c marks the descriptors to follow and closes a connection that
- * breaks a rule with 1002.
+ * A client's frames are checked before lws parses them (rxtap.c,
+ * wsguard.c: what RFC 6455 asks, lws 4.1's checks included, so that lws
+ * never closes on its own before the answers it owes); ws.c marks the
+ * descriptors to follow and closes a connection that breaks a rule with
+ * 1002, or 1007 for text that is not UTF-8.
  * It is the only file of the server that includes libwebsockets.h. It
  * never asks for, stores or logs a peer's address: lws's own log lines
  * pass through log_redact().
@@ -39,6 +40,7 @@
 #include "dispatch.h"
 #include "log.h"
 #include "metrics.h"
+#include "proto/envelope.h"
 #include "proto/frame.h"
 #include "rxbuf.h"
 #include "rxtap.h"
@@ -327,11 +329,11 @@ refuse_oversize(struct lws *wsi, struct pss *p)
 }
 
 /*
- * The client broke a framing rule lws 4.1 does not check (wsguard.h):
- * called once, from inside lws's read of it, which hands lws only the
- * bytes before the bad frame (and nothing of a later read). Those are
- * handled (lws_rx_flow_control() here would keep them from lws), their
- * answers written, then the connection closes with 1002 (on_writeable),
+ * The client broke a framing rule (wsguard.h): called once, from inside
+ * lws's read of it, which hands lws only the bytes before the bad frame
+ * (and nothing of a later read). Those are handled
+ * (lws_rx_flow_control() here would keep them from lws), their answers
+ * written, then the connection closes with 1002 or 1007 (on_writeable),
  * or is cut if the peer does not read (cut_at).
  */
 static void
@@ -339,8 +341,8 @@ frame_fault(void *conn, int fault)
 {
 	struct lws *wsi = conn;
 
-	log_info("ws: %s: closing the connection (1002)",
-	    wsguard_fault_str(fault));
+	log_info("ws: %s: closing the connection (%d)",
+	    wsguard_fault_str(fault), wsguard_close_code(fault));
 	cut_at(lws_wsi_user(wsi), CUT_CLOSING);
 	lws_callback_on_writable(wsi);
 }
@@ -540,7 +542,8 @@ on_writeable(struct lws *wsi, struct pss *p)
 	 * that wait for their commit's sync too (session_turn_end asks
 	 * for this callback again when they are released) */
 	if (rxtap_fault(p->fd) != WSGUARD_OK && session_settled(p->s)) {
-		lws_close_reason(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, NULL, 0);
+		lws_close_reason(wsi, (enum lws_close_status)
+		    wsguard_close_code(rxtap_fault(p->fd)), NULL, 0);
 		return -1;
 	}
 	if (session_closing(p->s)) {
@@ -654,12 +657,20 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
 		p->peer_closed = 1;
 		/* A close frame's body is empty or starts with a code
-		 * (RFC 6455, 5.5.1; 7.4.2: none above 4999); lws 4.1
-		 * echoes a 1-byte body, and any code past 4999. */
+		 * (RFC 6455, 5.5.1; 7.4.2: none above 4999), its reason
+		 * UTF-8 (5.5.1; lws checks it only with its own UTF-8
+		 * check, off: wsguard.c's); lws 4.1 echoes a 1-byte body,
+		 * and any code past 4999. */
 		if (len == 1 || (len >= 2 && in != NULL &&
 		    (((const unsigned char *)in)[0] << 8 |
 		    ((const unsigned char *)in)[1]) > 4999)) {
 			lws_close_reason(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR,
+			    NULL, 0);
+			return -1;
+		}
+		if (len > 2 && in != NULL &&
+		    !envelope_utf8_ok((const uint8_t *)in + 2, len - 2)) {
+			lws_close_reason(wsi, LWS_CLOSE_STATUS_INVALID_PAYLOAD,
 			    NULL, 0);
 			return -1;
 		}
@@ -1060,7 +1071,7 @@ ws_start(struct server *server, const struct ws_config *cfg)
 	memset(&info, 0, sizeof(info));
 	/* lws 4.1 reads this option from the context, not the vhost */
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
-	    LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_LIBEV | tls;
+	    LWS_SERVER_OPTION_LIBEV | tls;
 	info.max_http_header_data = 2048;
 	if ((loop = ev_loop_new(EVFLAG_AUTO)) == NULL) {
 		log_err("ws: cannot create the event loop");
@@ -1082,9 +1093,10 @@ ws_start(struct server *server, const struct ws_config *cfg)
 	info.iface = cfg->listen;
 	info.protocols = protocols;
 	info.retry_and_idle_policy = &quiet;
-	/* Text that is not UTF-8 is closed with 1007 (RFC 6455, 8.1). */
-	info.options = ip_option(cfg->listen) |
-	    LWS_SERVER_OPTION_VALIDATE_UTF8 | tls;
+	/* Text that is not UTF-8 is closed with 1007 (RFC 6455, 8.1), by
+	 * wsguard.c, not lws: lws closes at once, before the answers it
+	 * owes (frame_fault) */
+	info.options = ip_option(cfg->listen) | tls;
 	if (cfg->cert != NULL) {
 		info.ssl_cert_filepath = cfg->cert;
 		info.ssl_private_key_filepath = cfg->key;

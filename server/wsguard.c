@@ -1,9 +1,143 @@
 /*
- * wsguard.c: the frame-header checks of RFC 6455 that libwebsockets 4.1
- * leaves out (wsguard.h), on a stream fed in pieces of any size. It reads
- * each header byte once and jumps over payloads; it never copies one.
+ * wsguard.c: the frame checks of RFC 6455 (wsguard.h), on a stream fed
+ * in pieces of any size. It reads each header byte once, jumps over the
+ * payloads of binary messages and control frames, and reads those of
+ * text messages, 8 bytes at a time while they are ASCII; it never copies
+ * one.
  */
+#include <string.h>
+
 #include "wsguard.h"
+
+/*
+ * The UTF-8 decoder's states (struct wsguard's utf8): between two
+ * characters, 1 to 3 continuation bytes to come, or one whose next byte
+ * has a narrower range than 0x80..0xbf: after E0 (no overlong form), ED
+ * (no surrogate), F0 (no overlong form), F4 (nothing past U+10FFFF).
+ */
+enum { U_ACCEPT, U_1, U_2, U_3, U_E0, U_ED, U_F0, U_F4, U_BAD };
+
+static uint8_t
+utf8_step(uint8_t st, uint8_t b)
+{
+	uint8_t lo = 0x80, hi = 0xbf, next;
+
+	switch (st) {
+	case U_ACCEPT:
+		if (b < 0x80)
+			return U_ACCEPT;
+		if (b < 0xc2)
+			return U_BAD;	/* a continuation, or overlong */
+		if (b < 0xe0)
+			return U_1;
+		if (b == 0xe0 || b == 0xed)
+			return b == 0xe0 ? U_E0 : U_ED;
+		if (b < 0xf0)
+			return U_2;
+		if (b == 0xf0 || b == 0xf4)
+			return b == 0xf0 ? U_F0 : U_F4;
+		return b < 0xf4 ? U_3 : U_BAD;
+	case U_1:
+	case U_2:
+	case U_3:
+		next = (uint8_t)(st - 1);
+		break;
+	case U_E0:
+		lo = 0xa0;
+		next = U_1;
+		break;
+	case U_ED:
+		hi = 0x9f;
+		next = U_1;
+		break;
+	case U_F0:
+		lo = 0x90;
+		next = U_2;
+		break;
+	case U_F4:
+		hi = 0x8f;
+		next = U_2;
+		break;
+	default:
+		return U_BAD;
+	}
+	return b >= lo && b <= hi ? next : U_BAD;
+}
+
+/* n bytes of a text message's payload at p, unmasked by the key at
+ * hdr[2..5] from the offset at hdr[6], through the decoder: how many
+ * are good (n, or the offset of the first bad byte). */
+static size_t
+utf8_take(struct wsguard *g, const uint8_t *p, size_t n)
+{
+	const uint8_t *key = &g->hdr[2];
+	unsigned off = g->hdr[6];
+	uint8_t st = g->utf8, next, keys[11];
+	uint64_t mask, w;
+	size_t i = 0;
+
+	/* keys + (i & 3): the key of p[i..i+7] */
+	for (unsigned k = 0; k < sizeof(keys); k++)
+		keys[k] = key[(off + k) & 3];
+	while (i < n) {
+		/* ASCII 8 bytes at a time */
+		if (st == U_ACCEPT && n - i >= 8) {
+			memcpy(&mask, keys + (i & 3), 8);
+			do {
+				memcpy(&w, p + i, 8);
+				if (((w ^ mask) & 0x8080808080808080ull) != 0)
+					break;
+				i += 8;
+			} while (n - i >= 8);
+		}
+		if (i == n)
+			break;
+		if ((next = utf8_step(st, p[i] ^ key[(off + i) & 3])) ==
+		    U_BAD)
+			break;
+		st = next;
+		i++;
+	}
+	g->utf8 = st;
+	g->hdr[6] = (uint8_t)((off + i) & 3);
+	return i;
+}
+
+/* A frame's first byte (hdr[0]) is in: a fault, or the message it
+ * begins noted. */
+static int
+first_byte(struct wsguard *g)
+{
+	uint8_t b = g->hdr[0], op = b & 0x0f;
+
+	if (b & 0x70)
+		return WSGUARD_RSV;
+	if ((op >= 3 && op <= 7) || op >= 11)
+		return WSGUARD_OPCODE;
+	if (op >= 8)
+		return b & 0x80 ? WSGUARD_OK : WSGUARD_CONTROL_FRAGMENT;
+	if ((op == 0) != ((g->msg & WSGUARD_MSG_OPEN) != 0))
+		return WSGUARD_CONTINUATION;
+	if (op != 0) {
+		g->msg = WSGUARD_MSG_OPEN | (op == 1 ? WSGUARD_MSG_TEXT : 0);
+		g->utf8 = U_ACCEPT;
+	}
+	return WSGUARD_OK;
+}
+
+/* The frame whose header is hdr[0] ended: a message ended with a
+ * character cut short, or none. */
+static int
+frame_end(struct wsguard *g)
+{
+	int cut;
+
+	if ((g->hdr[0] & 0x08) || !(g->hdr[0] & 0x80))
+		return WSGUARD_OK;	/* a control frame, or more to come */
+	cut = (g->msg & WSGUARD_MSG_TEXT) && g->utf8 != U_ACCEPT;
+	g->msg = 0;
+	return cut ? WSGUARD_UTF8 : WSGUARD_OK;
+}
 
 /* The extended length's bytes after the 7-bit one: 0, 2 or 8. */
 static unsigned
@@ -46,16 +180,32 @@ wsguard_feed(struct wsguard *g, const void *in, size_t len)
 	while (i < len) {
 		if (g->have == 0 && g->left > 0) {	/* a payload */
 			skip = len - i < g->left ? len - i : g->left;
+			if (!(g->hdr[0] & 0x08) &&
+			    (g->msg & WSGUARD_MSG_TEXT) &&
+			    utf8_take(g, p + i, (size_t)skip) < skip) {
+				g->fault = WSGUARD_UTF8;
+				return start;
+			}
 			i += (size_t)skip;
 			g->left -= skip;
+			if (g->left == 0 &&
+			    (g->fault = (uint8_t)frame_end(g)) != WSGUARD_OK)
+				return start;
 			continue;
 		}
 		if (g->have == 0)
 			start = i;
-		if (g->have < sizeof(g->hdr))
+		/* the masking key goes to hdr[2..5], over the extended
+		 * length, which was taken before it (take_length) */
+		if (g->need != 0 && g->have >= g->need - 4)
+			g->hdr[2 + g->have - (g->need - 4)] = p[i];
+		else if (g->have < sizeof(g->hdr))
 			g->hdr[g->have] = p[i];
 		g->have++;
 		i++;
+		if (g->have == 1 &&
+		    (g->fault = (uint8_t)first_byte(g)) != WSGUARD_OK)
+			return start;
 		if (g->have == 2) {
 			if ((g->hdr[1] & 0x80) == 0) {
 				g->fault = WSGUARD_UNMASKED;
@@ -73,8 +223,13 @@ wsguard_feed(struct wsguard *g, const void *in, size_t len)
 		if (g->have >= 2 && g->have == g->need - 4 &&
 		    (g->fault = (uint8_t)take_length(g)) != WSGUARD_OK)
 			return start;
-		if (g->have >= 2 && g->have == g->need)
+		if (g->have >= 2 && g->have == g->need) {
 			g->have = g->need = 0;	/* the payload follows */
+			g->hdr[6] = 0;		/* from the key's byte 0 */
+			if (g->left == 0 &&
+			    (g->fault = (uint8_t)frame_end(g)) != WSGUARD_OK)
+				return start;
+		}
 	}
 	return len;
 }
@@ -96,6 +251,23 @@ wsguard_fault_str(int fault)
 	case WSGUARD_EARLY:
 		return "bytes sent behind the upgrade request, before its "
 		    "answer";
+	case WSGUARD_RSV:
+		return "a frame with a reserved bit set";
+	case WSGUARD_OPCODE:
+		return "a frame with a reserved opcode";
+	case WSGUARD_CONTROL_FRAGMENT:
+		return "a fragmented control frame";
+	case WSGUARD_CONTINUATION:
+		return "a continuation frame outside a message, or a new "
+		    "message inside one";
+	case WSGUARD_UTF8:
+		return "a text message that is not UTF-8";
 	}
 	return "unknown";
+}
+
+int
+wsguard_close_code(int fault)
+{
+	return fault == WSGUARD_UTF8 ? 1007 : 1002;
 }

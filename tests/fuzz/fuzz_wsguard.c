@@ -1,41 +1,110 @@
 /*
- * fuzz_wsguard.c: server/wsguard.c, the frame-header checks the server
- * makes on the bytes libwebsockets reads (server/rxtap.c). The input is
+ * fuzz_wsguard.c: server/wsguard.c, the frame checks the server makes on
+ * the bytes libwebsockets reads (server/rxtap.c). The input is
  *   cuts (1) || the client's byte stream after the upgrade
  * fed once whole and once in reads whose sizes come from cuts (1 to 64
  * bytes, and whole runs). Both must find the same fault as a model that
- * walks the stream frame by frame (the first frame unmasked, with a
- * length in a longer encoding than it needs, with a 64-bit length's top
- * bit set, or a control frame longer than 125 bytes), in the read that
- * brings the byte that shows it, and hand
- * on everything before the bad frame and nothing of that read past it.
+ * walks the stream frame by frame (the first frame with a reserved bit
+ * or opcode, a fragmented control frame, a continuation outside a
+ * message or a message inside one, unmasked, with a length in a longer
+ * encoding than it needs, with a 64-bit length's top bit set, a control
+ * frame longer than 125 bytes, or a text message that is not UTF-8,
+ * found by ranges of code points, not by a decoder's states), in the
+ * read that brings the byte that shows it, and hand on everything
+ * before the bad frame and nothing of that read past it.
  */
 #include <string.h>
 
 #include "fuzz.h"
+#include "proto/envelope.h"
 #include "wsguard.h"
+
+/* t (m bytes, 1 to 4) begins a character, or is one (*whole): the code
+ * points whose encoding starts with t form one range [lo, hi]; it must
+ * meet the range of its length's encoding, U+10FFFF at most, and hold
+ * more than surrogates. */
+static int
+utf8_viable(const uint8_t *t, size_t m, int *whole)
+{
+	size_t len;
+	uint32_t min, lo, hi;
+
+	if (t[0] < 0x80)
+		len = 1, min = 0, lo = t[0];
+	else if ((t[0] & 0xe0) == 0xc0)
+		len = 2, min = 0x80, lo = t[0] & 0x1f;
+	else if ((t[0] & 0xf0) == 0xe0)
+		len = 3, min = 0x800, lo = t[0] & 0x0f;
+	else if ((t[0] & 0xf8) == 0xf0)
+		len = 4, min = 0x10000, lo = t[0] & 0x07;
+	else
+		return 0;
+	if (m > len)
+		return 0;
+	for (size_t k = 1; k < m; k++) {
+		if ((t[k] & 0xc0) != 0x80)
+			return 0;
+		lo = lo << 6 | (t[k] & 0x3f);
+	}
+	hi = lo;
+	for (size_t k = m; k < len; k++) {
+		lo = lo << 6;
+		hi = hi << 6 | 0x3f;
+	}
+	*whole = m == len;
+	if (lo < min)
+		lo = min;
+	if (hi > 0x10ffff)
+		hi = 0x10ffff;
+	if (lo > hi || (lo >= 0xd800 && hi <= 0xdfff))
+		return 0;
+	return 1;
+}
 
 /* The model: where the first bad frame begins (size: none), why, and
  * the byte that shows it (*found). */
 static size_t
 model(const uint8_t *p, size_t size, int *fault, size_t *found)
 {
-	size_t off = 0;
+	size_t off = 0, have, hlen, m = 0;
+	int open = 0, text = 0, whole;
+	uint8_t t[4];
 
 	*fault = WSGUARD_OK;
 	*found = size;
-	while (size - off >= 2) {
-		uint8_t len7 = p[off + 1] & 0x7f;
-		size_t ext = len7 == 126 ? 2 : len7 == 127 ? 8 : 0;
-		uint64_t n = len7;
+	while (size - off >= 1) {
+		uint8_t b0 = p[off], op = b0 & 0x0f, len7;
+		size_t ext;
+		uint64_t n;
 
+		*found = off;
+		if (b0 & 0x70)
+			*fault = WSGUARD_RSV;
+		else if ((op >= 3 && op <= 7) || op >= 11)
+			*fault = WSGUARD_OPCODE;
+		else if (op >= 8 && !(b0 & 0x80))
+			*fault = WSGUARD_CONTROL_FRAGMENT;
+		else if (op < 8 && (op == 0) != open)
+			*fault = WSGUARD_CONTINUATION;
+		if (*fault != WSGUARD_OK)
+			return off;
+		if (op == 1 || op == 2) {
+			open = 1;
+			text = op == 1;
+			m = 0;
+		}
+		if (size - off < 2)
+			break;
+		len7 = p[off + 1] & 0x7f;
+		ext = len7 == 126 ? 2 : len7 == 127 ? 8 : 0;
+		n = len7;
 		*found = off + 1 + ext;
 		if (!(p[off + 1] & 0x80)) {
 			*found = off + 1;
 			*fault = WSGUARD_UNMASKED;
 			return off;
 		}
-		if ((p[off] & 0x0f) >= 8 && len7 > 125) {
+		if (op >= 8 && len7 > 125) {
 			*found = off + 1;
 			*fault = WSGUARD_CONTROL_LENGTH;
 			return off;
@@ -55,9 +124,33 @@ model(const uint8_t *p, size_t size, int *fault, size_t *found)
 			*fault = WSGUARD_LONG_LENGTH;
 			return off;
 		}
-		if (n > size - off - 2 - ext - 4 || size - off < 2 + ext + 4)
+		hlen = 2 + ext + 4;
+		if (size - off < hlen)
+			break;
+		have = size - off - hlen < n ? size - off - hlen : (size_t)n;
+		for (size_t i = 0; op < 8 && text && i < have; i++) {
+			t[m++] = p[off + hlen + i] ^ p[off + hlen - 4 + i % 4];
+			if (!utf8_viable(t, m, &whole)) {
+				*found = off + hlen + i;
+				*fault = WSGUARD_UTF8;
+				return off;
+			}
+			if (whole) {
+				FUZZ_CHECK(envelope_utf8_ok(t, m));
+				m = 0;
+			}
+		}
+		if (have < n)
 			break;		/* its payload runs past the input */
-		off += 2 + ext + 4 + (size_t)n;
+		if (op < 8 && (b0 & 0x80)) {
+			if (text && m != 0) {
+				*found = off + hlen + (size_t)n - 1;
+				*fault = WSGUARD_UTF8;
+				return off;
+			}
+			open = 0;
+		}
+		off += hlen + (size_t)n;
 	}
 	return size;
 }

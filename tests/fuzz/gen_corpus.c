@@ -232,6 +232,39 @@ gen_wsguard(void)
 	k += ws_frame(ws + k, 126, 16, 1);
 	ws[k - 126 - 8] = 0x89;		/* its header's first byte */
 	put("wsguard", "control-long", ws, k);
+	/* text in three frames, a character cut at each frame's end, a
+	 * ping between them, masked by a key that is not zero; then the
+	 * same with a bad byte, and a continuation after the end */
+	static const char *const parts[] = { "h\xc3", "\xa9 \xe2\x82",
+	    "\xac \xf0\x9d\x84\x9e" };
+	static const uint8_t b0[] = { 0x01, 0x00, 0x80 };
+	for (int bad_byte = 0; bad_byte < 3; bad_byte++) {
+		k = 0;
+		ws[k++] = (uint8_t)(11 + bad_byte);
+		for (size_t i = 0; i < 3; i++) {
+			size_t n = strlen(parts[i]);
+
+			ws[k++] = b0[i];
+			ws[k++] = (uint8_t)(0x80 | n);
+			memcpy(ws + k, "\x5a\xa5\x3c\xff", 4);
+			for (size_t j = 0; j < n; j++)
+				ws[k + 4 + j] = (uint8_t)(parts[i][j] ^
+				    ws[k + j % 4]);
+			if (bad_byte == 1 && i == 2)
+				ws[k + 4 + 2] ^= 0x40;	/* the 0xf0: 0xb0 */
+			k += 4 + n;
+			if (i == 0) {
+				memcpy(ws + k, "\x89\x80\0\0\0\0", 6);
+				k += 6;
+			}
+		}
+		if (bad_byte == 2) {
+			memcpy(ws + k, "\x80\x80\0\0\0\0", 6);
+			k += 6;
+		}
+		put("wsguard", bad_byte == 0 ? "utf8-fragments" : bad_byte == 1 ?
+		    "utf8-bad" : "continuation-after-end", ws, k);
+	}
 }
 
 static void

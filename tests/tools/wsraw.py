@@ -41,7 +41,8 @@ The case "burst:SPEC" logs in (a new client key) and sends in one write
 the requests SPEC lists, comma-separated KIND*COUNT: P, a ping with an
 11-digit id (its answer 41 bytes: 1,525 of them fill 64 KiB with their
 headers), l, programme.list; then, last, U (text that is not UTF-8), M
-(an unmasked frame) or C (a close frame, 1000). It reads every byte that comes back, checking
+(an unmasked frame), R (a reserved bit set) or C (a close frame, 1000).
+It reads every byte that comes back, checking
 each frame (FIN and text, or a close; not masked; its length in the
 shortest form; JSON) and prints
 
@@ -134,6 +135,21 @@ def frames_of(case, arg):
     elif case == "early":
         # an unmasked frame sent with the upgrade request (Conn)
         return
+    elif case == "rsv":
+        # a text frame with a reserved bit set (RSV1: no extension)
+        yield frame(0x40 | 1, PING)
+    elif case == "opcode":
+        # a frame with the reserved opcode arg
+        yield frame(arg, PING)
+    elif case == "ping-fragment":
+        # a ping without FIN (RFC 6455, 5.5: never fragmented)
+        yield frame(9, b"hi", fin=False)
+    elif case == "stray-continuation":
+        # a continuation frame with no message begun
+        yield frame(0, PING)
+    elif case == "message-in-message":
+        # a new message before the one begun ended
+        yield frame(1, PING[:10], fin=False) + frame(1, PING)
     elif case == "bad-utf8":
         yield frame(1, b'{"v":1,"type":"ping","id":1,"x":"\xc3\x28"}')
     elif case == "bad-utf8-split":
@@ -145,6 +161,8 @@ def frames_of(case, arg):
         yield frame(1, b"{" + b"\xff" * 99 + b" " * (65536 - 100))
     elif case == "close-code":
         yield frame(8, struct.pack("!H", arg) + b"bye")
+    elif case == "close-reason-utf8":
+        yield frame(8, struct.pack("!H", 1000) + b"bye \xc3\x28")
     elif case == "close-1byte":
         yield frame(8, b"\x03")
     elif case == "huge":
@@ -524,10 +542,11 @@ def burst(port, cafile, plain, spec):
     ids, data, tail = [], [], None
     for part in spec.split(","):
         kind, _, count = part.partition("*")
-        if kind in ("U", "M", "C"):
+        if kind in ("U", "M", "R", "C"):
             tail = {
                 "U": frame(1, b'{"v":1,"type":"ping","id":1,"x":"\xc3\x28"}'),
                 "M": frame(1, PING, masked=False),
+                "R": frame(0x40 | 1, PING),
                 "C": frame(8, struct.pack("!H", 1000))}[kind]
             continue
         for _ in range(int(count or 1)):

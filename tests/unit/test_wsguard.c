@@ -1,11 +1,13 @@
 /*
- * test_wsguard.c: server/wsguard.c, the frame-header checks of RFC 6455
- * libwebsockets 4.1 leaves out: masked frames and minimal lengths pass,
- * at every bound of the three encodings; an unmasked frame, a length in
- * a longer encoding, a 64-bit length with its top bit set, a control
- * frame of more than 125 bytes are caught,
- * and what comes before them is taken, however the stream is cut into
- * reads.
+ * test_wsguard.c: server/wsguard.c, the frame checks of RFC 6455: masked
+ * frames and minimal lengths pass, at every bound of the three
+ * encodings; an unmasked frame, a length in a longer encoding, a 64-bit
+ * length with its top bit set, a control frame of more than 125 bytes,
+ * a reserved bit or opcode, a fragmented control frame, a continuation
+ * outside a message or a message inside one, and text that is not UTF-8
+ * (each kind of bad sequence, across frames, behind a masking key, in
+ * the 8-byte steps and out of them) are caught, and what comes before
+ * them is taken, however the stream is cut into reads.
  */
 #include <stdint.h>
 #include <string.h>
@@ -71,20 +73,16 @@ feed_by(struct wsguard *g, const uint8_t *p, size_t len, size_t step)
 
 static uint8_t buf[3 * 70000];
 
-/* buf[0..len): good until bad_at (len: never), then fault, found at
- * its header's byte 2 (unmasked, a control frame's length) or at its
- * length's last byte: the same
- * answer whatever the size of the reads. What lws gets ends at the bad
- * frame, or at the read that brings that byte (its header's first bytes
- * went with the reads before: never the whole header). */
+/* buf[0..len): good until the frame at bad_at (len: none), then fault,
+ * shown by the byte at found: the same answer whatever the size of the
+ * reads. What lws gets ends at the bad frame, or at the read that brings
+ * that byte (the bad frame's first bytes went with the reads before). */
 static void
-check_stream(size_t len, size_t bad_at, int fault)
+check_found(size_t len, size_t bad_at, size_t found, int fault)
 {
 	static const size_t steps[] = { 1, 2, 3, 7, 13, 4096, sizeof(buf) };
-	size_t found = bad_at + 1, want;
+	size_t want;
 
-	if (fault == WSGUARD_LONG_LENGTH || fault == WSGUARD_LENGTH_TOP_BIT)
-		found += (buf[bad_at + 1] & 0x7f) == 126 ? 2 : 8;
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		struct wsguard g;
 
@@ -99,6 +97,173 @@ check_stream(size_t len, size_t bad_at, int fault)
 		if (fault != WSGUARD_OK)
 			CHECK_EQ_INT(wsguard_feed(&g, buf, 10), 0);
 	}
+}
+
+/* check_found, the fault shown by its header's byte 2 (unmasked, a
+ * control frame's length), its length's last byte, or its first byte
+ * (the others). */
+static void
+check_stream(size_t len, size_t bad_at, int fault)
+{
+	size_t found = bad_at + 1;
+
+	if (fault == WSGUARD_LONG_LENGTH || fault == WSGUARD_LENGTH_TOP_BIT)
+		found += (buf[bad_at + 1] & 0x7f) == 126 ? 2 : 8;
+	if (fault >= WSGUARD_RSV && fault <= WSGUARD_CONTINUATION)
+		found = bad_at;
+	check_found(len, bad_at, found, fault);
+}
+
+/* A frame at out: byte 0 b0 (FIN, opcode), the n bytes of text, masked
+ * by the key 0x5a 0xa5 0x3c 0xff, the length in its shortest form: its
+ * size. */
+static size_t
+tframe(uint8_t *out, uint8_t b0, const void *text, size_t n)
+{
+	static const uint8_t key[4] = { 0x5a, 0xa5, 0x3c, 0xff };
+	const uint8_t *t = text;
+	size_t k;
+
+	opcode = b0 & 0x0f;
+	k = header(out, n, n < 126 ? 7 : n < 65536 ? 16 : 64, 1);
+	out[0] = b0;
+	memcpy(out + k - 4, key, 4);
+	for (size_t i = 0; i < n; i++)
+		out[k + i] = t[i] ^ key[i & 3];
+	opcode = 1;
+	return k + n;
+}
+
+/* The payload of the frame at f starts here. */
+static size_t
+payload_at(const uint8_t *f)
+{
+	uint8_t len7 = f[1] & 0x7f;
+
+	return 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + 4;
+}
+
+/* Sequences that are not UTF-8, and the offset of the byte that shows
+ * it (RFC 3629: no overlong form, no surrogate, nothing past U+10FFFF,
+ * no lone continuation byte). */
+static const struct {
+	const char *s;
+	size_t bad;
+} not_utf8[] = {
+	{ "\x80", 0 }, { "\xbf", 0 }, { "\xc0\x80", 0 }, { "\xc1\xbf", 0 },
+	{ "\xc3\x28", 1 }, { "\xe0\x80\x80", 1 }, { "\xe0\x9f\xbf", 1 },
+	{ "\xed\xa0\x80", 1 }, { "\xed\xbf\xbf", 1 },
+	{ "\xe2\x82\x28", 2 }, { "\xf0\x80\x80\x80", 1 },
+	{ "\xf0\x8f\xbf\xbf", 1 }, { "\xf4\x90\x80\x80", 1 },
+	{ "\xf4\x8f\xbf\x28", 3 }, { "\xf5\x80\x80\x80", 0 },
+	{ "\xff", 0 }, { "\xfe", 0 }, { "a\xf8\x88\x80\x80\x80", 1 },
+};
+
+/* The characters at every bound of the encodings. */
+static const char good_text[] = "a\x7f\xc2\x80\xdf\xbf\xe0\xa0\x80"
+    "\xed\x9f\xbf\xee\x80\x80\xef\xbf\xbf\xf0\x90\x80\x80"
+    "\xf4\x8f\xbf\xbf h\xc3\xa9llo \xe2\x82\xac \xf0\x9d\x84\x9e";
+
+static void
+check_utf8(void)
+{
+	static uint8_t text[70000];
+	size_t k, first, n, glen = sizeof(good_text) - 1;
+
+	/* good text whole, and cut into two frames at every byte (a
+	 * character split between them), with a ping between them */
+	k = tframe(buf, 0x81, good_text, glen);
+	check_stream(k, k, WSGUARD_OK);
+	for (size_t cut = 0; cut <= glen; cut++) {
+		k = tframe(buf, 0x01, good_text, cut);
+		k += tframe(buf + k, 0x89, "hi", 2);
+		k += tframe(buf + k, 0x80, good_text + cut, glen - cut);
+		check_stream(k, k, WSGUARD_OK);
+	}
+	/* each bad sequence: in a frame of its own, behind a good frame
+	 * and inside a long ASCII frame at offsets around the 8-byte
+	 * steps; in a binary message, nothing */
+	for (size_t i = 0; i < sizeof(not_utf8) / sizeof(not_utf8[0]); i++) {
+		n = strlen(not_utf8[i].s);
+		k = tframe(buf, 0x81, not_utf8[i].s, n);
+		check_found(k, 0, payload_at(buf) + not_utf8[i].bad,
+		    WSGUARD_UTF8);
+		first = tframe(buf, 0x81, "ok", 2);
+		k = first + tframe(buf + first, 0x81, not_utf8[i].s, n);
+		check_found(k, first, first + payload_at(buf + first) +
+		    not_utf8[i].bad, WSGUARD_UTF8);
+		for (size_t at = 0; at < 20; at += 1) {
+			size_t off = at < 10 ? at : 65536 - n - 19 + at;
+
+			memset(text, 'a', 65536);
+			memcpy(text + off, not_utf8[i].s, n);
+			k = tframe(buf, 0x81, text, 65536);
+			check_found(k, 0, payload_at(buf) + off +
+			    not_utf8[i].bad, WSGUARD_UTF8);
+		}
+		k = tframe(buf, 0x82, not_utf8[i].s, n);
+		check_stream(k, k, WSGUARD_OK);
+	}
+	/* a character cut short at the message's end: shown by its last
+	 * byte, or by the header of an empty last frame */
+	k = tframe(buf, 0x81, "ab\xe2\x82", 4);
+	check_found(k, 0, k - 1, WSGUARD_UTF8);
+	first = tframe(buf, 0x01, "ab\xf0\x9d\x84", 5);
+	k = first + tframe(buf + first, 0x80, "", 0);
+	check_found(k, first, k - 1, WSGUARD_UTF8);
+	/* the decoder starts afresh with each message */
+	first = tframe(buf, 0x02, "\xe2", 1);
+	k = first + tframe(buf + first, 0x80, "\x82", 1);
+	k += tframe(buf + k, 0x81, "\x82", 1);
+	check_found(k, k - 7, k - 1, WSGUARD_UTF8);
+}
+
+/* The header's first byte: reserved bits and opcodes, fragments. */
+static void
+check_first_byte(void)
+{
+	size_t k, first;
+
+	for (uint8_t rsv = 0x10; rsv <= 0x40; rsv <<= 1) {
+		first = tframe(buf, 0x81, "ok", 2);
+		k = first + tframe(buf + first, 0x81 | rsv, "ok", 2);
+		check_stream(k, first, WSGUARD_RSV);
+	}
+	for (uint8_t op = 3; op <= 15; op++) {
+		if (op >= 8 && op <= 10)
+			continue;
+		k = tframe(buf, 0x80 | op, "", 0);
+		check_stream(k, 0, WSGUARD_OPCODE);
+	}
+	for (uint8_t op = 8; op <= 10; op++) {
+		k = tframe(buf, op, "", 0);
+		check_stream(k, 0, WSGUARD_CONTROL_FRAGMENT);
+	}
+	/* a continuation with no message begun, after one ended */
+	k = tframe(buf, 0x80, "x", 1);
+	check_stream(k, 0, WSGUARD_CONTINUATION);
+	first = tframe(buf, 0x01, "a", 1);
+	first += tframe(buf + first, 0x80, "b", 1);
+	k = first + tframe(buf + first, 0x00, "c", 1);
+	check_stream(k, first, WSGUARD_CONTINUATION);
+	/* a new message inside one, a control frame between them no
+	 * matter */
+	for (uint8_t op = 1; op <= 2; op++) {
+		first = tframe(buf, 0x02, "a", 1);
+		first += tframe(buf + first, 0x8a, "", 0);
+		k = first + tframe(buf + first, 0x80 | op, "b", 1);
+		check_stream(k, first, WSGUARD_CONTINUATION);
+	}
+	/* fragments: binary and text, with pings, pongs and empty frames */
+	k = tframe(buf, 0x02, "a", 1);
+	k += tframe(buf + k, 0x89, "p", 1);
+	k += tframe(buf + k, 0x00, "", 0);
+	k += tframe(buf + k, 0x8a, "", 0);
+	k += tframe(buf + k, 0x80, "b", 1);
+	k += tframe(buf + k, 0x01, "", 0);
+	k += tframe(buf + k, 0x80, "", 0);
+	k += tframe(buf + k, 0x88, "\x03\xe8", 2);
+	check_stream(k, k, WSGUARD_OK);
 }
 
 int
@@ -157,12 +322,15 @@ main(void)
 	/* 2^63 - 1 is a length (its payload never comes here) */
 	k = header(buf, ((uint64_t)1 << 63) - 1, 64, 1);
 	check_stream(k, k, WSGUARD_OK);
-	/* an unmasked frame inside a payload is payload */
+	/* an unmasked frame inside a payload is payload (a binary one:
+	 * its header is not UTF-8) */
+	opcode = 2;
 	first = header(buf, 300, 16, 1);
 	k = first + frame(buf + first, 5, 7, 0);
 	memset(buf + k, 'a', 300 - (k - first));
 	k = first + 300;
 	check_stream(k, k, WSGUARD_OK);
+	opcode = 1;
 
 	/* control frames: up to 125 bytes (ping, pong, close) */
 	for (opcode = 8; opcode <= 10; opcode++) {
@@ -178,7 +346,12 @@ main(void)
 	}
 	opcode = 1;
 
+	check_first_byte();
+	check_utf8();
+
 	CHECK(strcmp(wsguard_fault_str(WSGUARD_UNMASKED),
 	    "an unmasked client frame") == 0);
+	CHECK_EQ_INT(wsguard_close_code(WSGUARD_UTF8), 1007);
+	CHECK_EQ_INT(wsguard_close_code(WSGUARD_RSV), 1002);
 	return check_done();
 }
