@@ -138,6 +138,15 @@ rxtap_fault(int fd)
 	return t != NULL && t->mode == TAP_FRAMES ? t->g.fault : WSGUARD_OK;
 }
 
+int
+rxtap_close_code(int fd)
+{
+	struct tap *t = tap_of(fd);
+
+	return t != NULL && t->mode == TAP_FRAMES ?
+	    wsguard_close_code(&t->g) : 1002;
+}
+
 /* The bytes of p up to the end of an HTTP head (an empty line: LF, CR
  * optional, LF; lws's parser ends a head at no other), or n when none
  * ends in p; *nl carries the state from read to read. */

@@ -20,10 +20,10 @@
 #define OFFRAMP_SERVER_RXTAP_H
 
 /* The function called, once per connection and from inside lws's read,
- * when its client breaks a rule of wsguard.h: conn as given to
- * rxtap_frames(), fault an enum wsguard_fault. The read hands lws only
- * the bytes before the bad frame; the transport closes the connection
- * (1002). */
+ * when its client breaks a rule of wsguard.h or sends its close: conn as
+ * given to rxtap_frames(), fault an enum wsguard_fault. The read hands
+ * lws only the bytes before that frame; the transport closes the
+ * connection (rxtap_close_code). */
 void rxtap_on_fault(void (*fn)(void *conn, int fault));
 
 /* A connection on fd was accepted: its reads end at the end of each HTTP
@@ -43,5 +43,9 @@ int rxtap_frames(int fd, void *conn);
 
 /* The fault of the connection on fd: an enum wsguard_fault, 0 if none. */
 int rxtap_fault(int fd);
+
+/* The close code to send on the connection on fd once it has a fault
+ * (wsguard_close_code). */
+int rxtap_close_code(int fd);
 
 #endif

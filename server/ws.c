@@ -40,7 +40,6 @@
 #include "dispatch.h"
 #include "log.h"
 #include "metrics.h"
-#include "proto/envelope.h"
 #include "proto/frame.h"
 #include "rxbuf.h"
 #include "rxtap.h"
@@ -87,7 +86,6 @@ struct pss {
 	uint32_t held_at, cut_at, alive_at;	/* their times */
 	int fd;				/* the socket, for rxtap.c */
 	unsigned char cut;		/* CUT_NONE, CUT_STALLED, CUT_CLOSING */
-	unsigned char peer_closed;	/* its close came: lws answers it */
 	unsigned char pinged;		/* alive_due is on pinged_dues */
 	unsigned char ping_owed;	/* on_writeable() writes a ping */
 };
@@ -329,21 +327,25 @@ refuse_oversize(struct lws *wsi, struct pss *p)
 }
 
 /*
- * The client broke a framing rule (wsguard.h): called once, from inside
- * lws's read of it, which hands lws only the bytes before the bad frame
- * (and nothing of a later read). Those are handled
+ * The client broke a framing rule, or sent its close (wsguard.h): called
+ * once, from inside lws's read of it, which hands lws only the bytes
+ * before that frame (and nothing of a later read). Those are handled
  * (lws_rx_flow_control() here would keep them from lws), their answers
- * written, then the connection closes with 1002 or 1007 (on_writeable),
- * or is cut if the peer does not read (cut_at).
+ * written, those that wait for their commit's sync too, then the
+ * connection closes with 1002, 1007 or the client's own code
+ * (on_writeable), or is cut if the peer does not read (cut_at). lws
+ * never sees a client's close: it would answer it at once.
  */
 static void
 frame_fault(void *conn, int fault)
 {
 	struct lws *wsi = conn;
+	struct pss *p = lws_wsi_user(wsi);
 
-	log_info("ws: %s: closing the connection (%d)",
-	    wsguard_fault_str(fault), wsguard_close_code(fault));
-	cut_at(lws_wsi_user(wsi), CUT_CLOSING);
+	if (fault != WSGUARD_CLOSED)
+		log_info("ws: %s: closing the connection (%d)",
+		    wsguard_fault_str(fault), rxtap_close_code(p->fd));
+	cut_at(p, CUT_CLOSING);
 	lws_callback_on_writable(wsi);
 }
 
@@ -543,7 +545,7 @@ on_writeable(struct lws *wsi, struct pss *p)
 	 * for this callback again when they are released) */
 	if (rxtap_fault(p->fd) != WSGUARD_OK && session_settled(p->s)) {
 		lws_close_reason(wsi, (enum lws_close_status)
-		    wsguard_close_code(rxtap_fault(p->fd)), NULL, 0);
+		    rxtap_close_code(p->fd), NULL, 0);
 		return -1;
 	}
 	if (session_closing(p->s)) {
@@ -654,27 +656,6 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		return p->s != NULL ? on_writeable(wsi, p) : 0;
-	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-		p->peer_closed = 1;
-		/* A close frame's body is empty or starts with a code
-		 * (RFC 6455, 5.5.1; 7.4.2: none above 4999), its reason
-		 * UTF-8 (5.5.1; lws checks it only with its own UTF-8
-		 * check, off: wsguard.c's); lws 4.1 echoes a 1-byte body,
-		 * and any code past 4999. */
-		if (len == 1 || (len >= 2 && in != NULL &&
-		    (((const unsigned char *)in)[0] << 8 |
-		    ((const unsigned char *)in)[1]) > 4999)) {
-			lws_close_reason(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR,
-			    NULL, 0);
-			return -1;
-		}
-		if (len > 2 && in != NULL &&
-		    !envelope_utf8_ok((const uint8_t *)in + 2, len - 2)) {
-			lws_close_reason(wsi, LWS_CLOSE_STATUS_INVALID_PAYLOAD,
-			    NULL, 0);
-			return -1;
-		}
-		return 0;
 	case LWS_CALLBACK_CLOSED:
 		due_cancel(&held_dues, &p->held_due);
 		due_cancel(&cut_dues, &p->cut_due);
@@ -1069,7 +1050,6 @@ ws_start(struct server *server, const struct ws_config *cfg)
 	lws_set_log_level(cfg->verbose ? (LLL_ERR | LLL_WARN) : LLL_ERR,
 	    lws_log_emit);
 	memset(&info, 0, sizeof(info));
-	/* lws 4.1 reads this option from the context, not the vhost */
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
 	    LWS_SERVER_OPTION_LIBEV | tls;
 	info.max_http_header_data = 2048;
@@ -1234,7 +1214,7 @@ flush(void *conn)
 	struct pss *p = lws_wsi_user(wsi);
 	size_t len;
 
-	if (p->s == NULL || p->s->close_code != 0 || p->peer_closed ||
+	if (p->s == NULL || p->s->close_code != 0 ||
 	    rxtap_fault(p->fd) != WSGUARD_OK || lws_partial_buffered(wsi)) {
 		want_write(conn);
 		return;

@@ -103,6 +103,36 @@ utf8_take(struct wsguard *g, const uint8_t *p, size_t n)
 	return i;
 }
 
+/* n bytes of a close frame's payload at p, unmasked as utf8_take does:
+ * its code to hdr[7..8], its reason through the decoder. WSGUARD_UTF8 at
+ * a bad byte, or WSGUARD_OK. */
+static int
+close_take(struct wsguard *g, const uint8_t *p, size_t n)
+{
+	size_t at = (size_t)((g->hdr[1] & 0x7f) - g->left);
+	unsigned off = g->hdr[6];
+	uint8_t b;
+
+	for (size_t i = 0; i < n; i++, at++) {
+		b = p[i] ^ g->hdr[2 + ((off + i) & 3)];
+		if (at < 2)
+			g->hdr[7 + at] = b;
+		else if ((g->utf8 = utf8_step(g->utf8, b)) == U_BAD)
+			return WSGUARD_UTF8;
+	}
+	g->hdr[6] = (uint8_t)((off + n) & 3);
+	return WSGUARD_OK;
+}
+
+/* A close code a peer may send (RFC 6455, 7.4.1, 7.4.2; IANA's 1012 to
+ * 1014): 1000 to 1003, 1007 to 1014, 3000 to 4999. */
+static int
+close_code_ok(unsigned code)
+{
+	return (code >= 1000 && code <= 1003) ||
+	    (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+}
+
 /* A frame's first byte (hdr[0]) is in: a fault, or the message it
  * begins noted. */
 static int
@@ -126,12 +156,18 @@ first_byte(struct wsguard *g)
 }
 
 /* The frame whose header is hdr[0] ended: a message ended with a
- * character cut short, or none. */
+ * character cut short, a close frame (good or bad), or none. */
 static int
 frame_end(struct wsguard *g)
 {
 	int cut;
 
+	if ((g->hdr[0] & 0x0f) == 8) {
+		if ((g->hdr[1] & 0x7f) == 1 || ((g->hdr[1] & 0x7f) >= 2 &&
+		    !close_code_ok((unsigned)g->hdr[7] << 8 | g->hdr[8])))
+			return WSGUARD_CLOSE_CODE;
+		return g->utf8 != U_ACCEPT ? WSGUARD_UTF8 : WSGUARD_CLOSED;
+	}
 	if ((g->hdr[0] & 0x08) || !(g->hdr[0] & 0x80))
 		return WSGUARD_OK;	/* a control frame, or more to come */
 	cut = (g->msg & WSGUARD_MSG_TEXT) && g->utf8 != U_ACCEPT;
@@ -186,6 +222,10 @@ wsguard_feed(struct wsguard *g, const void *in, size_t len)
 				g->fault = WSGUARD_UTF8;
 				return start;
 			}
+			if ((g->hdr[0] & 0x0f) == 8 &&
+			    (g->fault = (uint8_t)close_take(g, p + i,
+			    (size_t)skip)) != WSGUARD_OK)
+				return start;
 			i += (size_t)skip;
 			g->left -= skip;
 			if (g->left == 0 &&
@@ -226,6 +266,10 @@ wsguard_feed(struct wsguard *g, const void *in, size_t len)
 		if (g->have >= 2 && g->have == g->need) {
 			g->have = g->need = 0;	/* the payload follows */
 			g->hdr[6] = 0;		/* from the key's byte 0 */
+			if ((g->hdr[0] & 0x0f) == 8) {	/* a close */
+				g->hdr[7] = g->hdr[8] = 0;
+				g->utf8 = U_ACCEPT;
+			}
 			if (g->left == 0 &&
 			    (g->fault = (uint8_t)frame_end(g)) != WSGUARD_OK)
 				return start;
@@ -261,13 +305,21 @@ wsguard_fault_str(int fault)
 		return "a continuation frame outside a message, or a new "
 		    "message inside one";
 	case WSGUARD_UTF8:
-		return "a text message that is not UTF-8";
+		return "a text message or close reason that is not UTF-8";
+	case WSGUARD_CLOSE_CODE:
+		return "a close frame of 1 byte, or with a code a peer may "
+		    "not send";
+	case WSGUARD_CLOSED:
+		return "the client's close";
 	}
 	return "unknown";
 }
 
 int
-wsguard_close_code(int fault)
+wsguard_close_code(const struct wsguard *g)
 {
-	return fault == WSGUARD_UTF8 ? 1007 : 1002;
+	if (g->fault == WSGUARD_CLOSED)
+		return (g->hdr[1] & 0x7f) >= 2 ? g->hdr[7] << 8 | g->hdr[8] :
+		    1000;
+	return g->fault == WSGUARD_UTF8 ? 1007 : 1002;
 }

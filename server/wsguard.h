@@ -16,6 +16,12 @@
  * bad byte is found where it stands). A violation is a protocol error,
  * close code 1002, or for bad UTF-8 1007 (wsguard_close_code).
  *
+ * A client's close frame stops the stream too (lws 4.1 answers it as it
+ * parses it, before the answers to the frames before it): its body
+ * empty, or a code a peer may send and a UTF-8 reason (5.5.1, 7.4),
+ * else 1002 (1007 for the reason); the transport echoes its code once
+ * the answers are out.
+ *
  * It knows no socket and no library: rxtap.c feeds it the bytes lws reads
  * after the upgrade, and the fuzz target tests/fuzz/fuzz_wsguard.c drives
  * it the same way. It never keeps a payload: it reads it by its length,
@@ -43,7 +49,11 @@ enum wsguard_fault {
 	WSGUARD_CONTROL_FRAGMENT, /* a control frame without FIN (5.5) */
 	WSGUARD_CONTINUATION,	/* a continuation frame outside a message,
 				 * or a new message inside one (5.4) */
-	WSGUARD_UTF8,		/* a text message that is not UTF-8 (8.1) */
+	WSGUARD_UTF8,		/* a text message, or a close frame's
+				 * reason, that is not UTF-8 (8.1) */
+	WSGUARD_CLOSE_CODE,	/* a close frame of 1 byte, or with a code
+				 * a peer may not send (5.5.1, 7.4) */
+	WSGUARD_CLOSED,		/* a good close frame: no fault, the end */
 };
 
 /* One connection's stream, from a frame's first byte on. All zero is a
@@ -51,15 +61,17 @@ enum wsguard_fault {
 struct wsguard {
 	uint64_t left;		/* payload bytes of the frame still to come */
 	uint8_t hdr[10];	/* the header so far, up to its length; in a
-				 * payload, hdr[0], the masking key at
-				 * hdr[2..5] and the payload's offset mod 4
-				 * at hdr[6] */
+				 * payload, hdr[0..1], the masking key at
+				 * hdr[2..5], the payload's offset mod 4
+				 * at hdr[6]; a close frame's code at
+				 * hdr[7..8] */
 	uint8_t have;		/* header bytes seen; 0: none, or a payload */
 	uint8_t need;		/* the header's size, once byte 2 is seen */
 	uint8_t fault;		/* an enum wsguard_fault; once set, stays */
 	uint8_t msg;		/* a message under way: WSGUARD_MSG_* */
-	uint8_t utf8;		/* its UTF-8 decoder's state; 0: between
-				 * characters */
+	uint8_t utf8;		/* its UTF-8 decoder's state (a close
+				 * frame's reason's in a close frame); 0:
+				 * between characters */
 };
 
 #define WSGUARD_MSG_OPEN	1	/* a data frame without FIN came */
@@ -76,7 +88,9 @@ size_t wsguard_feed(struct wsguard *g, const void *in, size_t len);
 /* A short description of a fault, for a log line. */
 const char *wsguard_fault_str(int fault);
 
-/* The close code of a fault: 1007 for bad UTF-8, 1002 for the others. */
-int wsguard_close_code(int fault);
+/* The close code the server sends when g stopped: the client's code
+ * after its close frame (1000 for one without a code), 1007 for bad
+ * UTF-8, 1002 for the other faults. */
+int wsguard_close_code(const struct wsguard *g);
 
 #endif

@@ -9,9 +9,10 @@
  * message or a message inside one, unmasked, with a length in a longer
  * encoding than it needs, with a 64-bit length's top bit set, a control
  * frame longer than 125 bytes, or a text message that is not UTF-8,
- * found by ranges of code points, not by a decoder's states), in the
- * read that brings the byte that shows it, and hand on everything
- * before the bad frame and nothing of that read past it.
+ * found by ranges of code points, not by a decoder's states; or a close
+ * frame, good or bad in its code or reason), in the read that brings
+ * the byte that shows it, and hand on everything before that frame and
+ * nothing of that read past it; a good close's code is the one echoed.
  */
 #include <string.h>
 
@@ -61,14 +62,40 @@ utf8_viable(const uint8_t *t, size_t m, int *whole)
 	return 1;
 }
 
-/* The model: where the first bad frame begins (size: none), why, and
- * the byte that shows it (*found). */
-static size_t
-model(const uint8_t *p, size_t size, int *fault, size_t *found)
+/* A code no peer may send in a close frame (RFC 6455, 7.4). */
+static int
+close_code_bad(unsigned c)
 {
-	size_t off = 0, have, hlen, m = 0;
-	int open = 0, text = 0, whole;
-	uint8_t t[4];
+	return c < 1000 || c == 1004 || c == 1005 || c == 1006 ||
+	    (c >= 1015 && c < 3000) || c >= 5000;
+}
+
+/* One byte more of UTF-8 after the m bytes at t: 0 when it cannot be. */
+static int
+utf8_more(uint8_t *t, size_t *m, uint8_t b)
+{
+	int whole;
+
+	t[(*m)++] = b;
+	if (!utf8_viable(t, *m, &whole))
+		return 0;
+	if (whole) {
+		FUZZ_CHECK(envelope_utf8_ok(t, *m));
+		*m = 0;
+	}
+	return 1;
+}
+
+/* The model: where the first bad frame, or the close, begins (size:
+ * none), why, and the byte that shows it (*found); a close's code to
+ * echo in *code. */
+static size_t
+model(const uint8_t *p, size_t size, int *fault, size_t *found,
+    int *code)
+{
+	size_t off = 0, have, hlen, m = 0, rm;
+	int open = 0, text = 0;
+	uint8_t t[4], r[4], b;
 
 	*fault = WSGUARD_OK;
 	*found = size;
@@ -128,20 +155,29 @@ model(const uint8_t *p, size_t size, int *fault, size_t *found)
 		if (size - off < hlen)
 			break;
 		have = size - off - hlen < n ? size - off - hlen : (size_t)n;
-		for (size_t i = 0; op < 8 && text && i < have; i++) {
-			t[m++] = p[off + hlen + i] ^ p[off + hlen - 4 + i % 4];
-			if (!utf8_viable(t, m, &whole)) {
+		rm = 0;
+		for (size_t i = 0; i < have; i++) {
+			b = p[off + hlen + i] ^ p[off + hlen - 4 + i % 4];
+			if ((op < 8 && text && !utf8_more(t, &m, b)) ||
+			    (op == 8 && i >= 2 && !utf8_more(r, &rm, b))) {
 				*found = off + hlen + i;
 				*fault = WSGUARD_UTF8;
 				return off;
 			}
-			if (whole) {
-				FUZZ_CHECK(envelope_utf8_ok(t, m));
-				m = 0;
-			}
 		}
 		if (have < n)
 			break;		/* its payload runs past the input */
+		if (op == 8) {
+			*found = off + hlen + (size_t)n - 1;
+			*code = n < 2 ? 1000 : (p[off + hlen] ^ p[off + 2]) << 8 |
+			    (p[off + hlen + 1] ^ p[off + 3]);
+			if (n == 1 || (n >= 2 && close_code_bad((unsigned)*code)))
+				*fault = WSGUARD_CLOSE_CODE;
+			else
+				*fault = rm != 0 ? WSGUARD_UTF8 :
+				    WSGUARD_CLOSED;
+			return off;
+		}
 		if (op < 8 && (b0 & 0x80)) {
 			if (text && m != 0) {
 				*found = off + hlen + (size_t)n - 1;
@@ -161,18 +197,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct wsguard whole, cut;
 	size_t want, got, off, n, ok, found;
 	uint32_t r;
-	int fault;
+	int fault, code = 0;
 
 	if (size < 1)
 		return 0;
 	r = data[0] * 2654435761u + 1;
 	data++;
 	size--;
-	want = model(data, size, &fault, &found);
+	want = model(data, size, &fault, &found, &code);
 
 	memset(&whole, 0, sizeof(whole));
 	FUZZ_CHECK(wsguard_feed(&whole, data, size) == want);
 	FUZZ_CHECK(whole.fault == fault);
+	if (fault == WSGUARD_CLOSED)
+		FUZZ_CHECK(wsguard_close_code(&whole) == code);
+	else if (fault != WSGUARD_OK)
+		FUZZ_CHECK(wsguard_close_code(&whole) ==
+		    (fault == WSGUARD_UTF8 ? 1007 : 1002));
 
 	memset(&cut, 0, sizeof(cut));
 	got = 0;

@@ -265,6 +265,53 @@ gen_wsguard(void)
 		put("wsguard", bad_byte == 0 ? "utf8-fragments" : bad_byte == 1 ?
 		    "utf8-bad" : "continuation-after-end", ws, k);
 	}
+	/* a text frame of 300 bytes (the 16-bit form, the 8-byte steps),
+	 * characters at the bounds of the encodings at odd offsets; then
+	 * each with one bad sequence: overlong, a surrogate, past
+	 * U+10FFFF */
+	static const char *const odd[] = { "", "\xc0\xaf", "\xed\xb0\x80",
+	    "\xf4\x90\x80\x80" };
+	for (size_t v = 0; v < 4; v++) {
+		static const char chars[] = "\xc2\x80\xe0\xa0\x80\xef\xbf\xbf"
+		    "\xf0\x90\x80\x80\xf4\x8f\xbf\xbf";
+		uint8_t text[300];
+
+		memset(text, 'a', sizeof(text));
+		memcpy(text + 101, chars, sizeof(chars) - 1);
+		memcpy(text + 203, odd[v], strlen(odd[v]));
+		k = 0;
+		ws[k++] = (uint8_t)(23 + v);
+		ws[k++] = 0x81;
+		ws[k++] = 0x80 | 126;
+		ws[k++] = sizeof(text) >> 8;
+		ws[k++] = sizeof(text) & 0xff;
+		memcpy(ws + k, "\x3c\x5a\xff\xa5", 4);
+		for (size_t j = 0; j < sizeof(text); j++)
+			ws[k + 4 + j] = (uint8_t)(text[j] ^ ws[k + j % 4]);
+		k += 4 + sizeof(text);
+		put("wsguard", v == 0 ? "utf8-long" : v == 1 ? "utf8-overlong" :
+		    v == 2 ? "utf8-surrogate" : "utf8-past-10ffff", ws, k);
+	}
+	/* a client's close (code 1000, a UTF-8 reason, masked), then one
+	 * with a code no peer may send (1005) */
+	for (int bad_code = 0; bad_code < 2; bad_code++) {
+		static const char body[] = "\x03\xe8" "bye \xc3\xa9";
+		size_t n = sizeof(body) - 1;
+
+		k = 0;
+		ws[k++] = (uint8_t)(17 + bad_code);
+		k += ws_frame(ws + k, 28, 7, 1);
+		ws[k++] = 0x88;
+		ws[k++] = (uint8_t)(0x80 | n);
+		memcpy(ws + k, "\x5a\xa5\x3c\xff", 4);
+		for (size_t j = 0; j < n; j++)
+			ws[k + 4 + j] = (uint8_t)(body[j] ^ ws[k + j % 4]);
+		if (bad_code)
+			ws[k + 4 + 1] = (uint8_t)(0xed ^ ws[k + 1]);
+		k += 4 + n;
+		k += ws_frame(ws + k, 28, 7, 1);
+		put("wsguard", bad_code ? "close-1005" : "close", ws, k);
+	}
 }
 
 static void

@@ -161,6 +161,8 @@ def frames_of(case, arg):
         yield frame(1, b"{" + b"\xff" * 99 + b" " * (65536 - 100))
     elif case == "close-code":
         yield frame(8, struct.pack("!H", arg) + b"bye")
+    elif case == "close-empty":
+        yield frame(8, b"")
     elif case == "close-reason-utf8":
         yield frame(8, struct.pack("!H", 1000) + b"bye \xc3\x28")
     elif case == "close-1byte":

@@ -124,13 +124,11 @@ tframe(uint8_t *out, uint8_t b0, const void *text, size_t n)
 	const uint8_t *t = text;
 	size_t k;
 
-	opcode = b0 & 0x0f;
 	k = header(out, n, n < 126 ? 7 : n < 65536 ? 16 : 64, 1);
 	out[0] = b0;
 	memcpy(out + k - 4, key, 4);
 	for (size_t i = 0; i < n; i++)
 		out[k + i] = t[i] ^ key[i & 3];
-	opcode = 1;
 	return k + n;
 }
 
@@ -203,6 +201,22 @@ check_utf8(void)
 		}
 		k = tframe(buf, 0x82, not_utf8[i].s, n);
 		check_stream(k, k, WSGUARD_OK);
+		/* in a frame of the 16-bit form, at every offset mod 8 */
+		for (size_t at = 0; at < 8; at++) {
+			memset(text, 'a', 300);
+			memcpy(text + 100 + at, not_utf8[i].s, n);
+			k = tframe(buf, 0x81, text, 300);
+			check_found(k, 0, payload_at(buf) + 100 + at +
+			    not_utf8[i].bad, WSGUARD_UTF8);
+		}
+	}
+	/* good text of every length in the 16-bit form, behind ASCII of
+	 * every offset mod 8 */
+	for (size_t at = 0; at < 8; at++) {
+		memset(text, 'a', 300);
+		memcpy(text + 100 + at, good_text, glen);
+		k = tframe(buf, 0x81, text, 300);
+		check_stream(k, k, WSGUARD_OK);
 	}
 	/* a character cut short at the message's end: shown by its last
 	 * byte, or by the header of an empty last frame */
@@ -216,6 +230,90 @@ check_utf8(void)
 	k = first + tframe(buf + first, 0x80, "\x82", 1);
 	k += tframe(buf + k, 0x81, "\x82", 1);
 	check_found(k, k - 7, k - 1, WSGUARD_UTF8);
+}
+
+/* The code g's stream stopped with, fed whole. */
+static int
+stop_code(size_t len)
+{
+	struct wsguard g;
+
+	memset(&g, 0, sizeof(g));
+	(void)wsguard_feed(&g, buf, len);
+	return g.fault == WSGUARD_OK ? 0 : wsguard_close_code(&g);
+}
+
+/* A close frame of code (none: -1) and reason at out: its size. */
+static size_t
+close_frame(uint8_t *out, int code, const char *reason)
+{
+	uint8_t body[125];
+	size_t n = 0;
+
+	if (code >= 0) {
+		body[n++] = (uint8_t)(code >> 8);
+		body[n++] = (uint8_t)code;
+	}
+	memcpy(body + n, reason, strlen(reason));
+	return tframe(out, 0x88, body, n + strlen(reason));
+}
+
+/* A client's close: the stream's end, its code echoed, or a fault. */
+static void
+check_close(void)
+{
+	static const int good[] = { 1000, 1001, 1002, 1003, 1007, 1011,
+	    1012, 1014, 3000, 4999 };
+	static const int bad[] = { 0, 999, 1004, 1005, 1006, 1015, 1016,
+	    2999, 5000, 65535 };
+	size_t k, first;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		first = tframe(buf, 0x81, "ok", 2);
+		k = first + close_frame(buf + first, good[i], "bye \xc3\xa9");
+		/* nothing after it goes to lws, good or bad */
+		k += tframe(buf + k, 0x81, "ok", 2);
+		k += tframe(buf + k, 0x80, "ok", 2);
+		check_found(k, first, k - 17, WSGUARD_CLOSED);
+		CHECK_EQ_INT(stop_code(k), good[i]);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		k = close_frame(buf, bad[i], "");
+		check_found(k, 0, k - 1, WSGUARD_CLOSE_CODE);
+		CHECK_EQ_INT(stop_code(k), 1002);
+	}
+	/* no body: 1000 echoed; a 1-byte body: 1002 */
+	k = close_frame(buf, -1, "");
+	check_found(k, 0, k - 1, WSGUARD_CLOSED);
+	CHECK_EQ_INT(stop_code(k), 1000);
+	k = close_frame(buf, -1, "\x03");
+	check_found(k, 0, k - 1, WSGUARD_CLOSE_CODE);
+	/* the longest, 125 bytes; and one of 126 */
+	memset(buf + 200, 'r', 123);
+	buf[323] = 0;
+	k = close_frame(buf, 1000, (const char *)buf + 200);
+	check_found(k, 0, k - 1, WSGUARD_CLOSED);
+	k = close_frame(buf, 1000, (const char *)buf + 200);
+	buf[1] = 0x80 | 126;	/* the 16-bit form's marker */
+	check_stream(k, 0, WSGUARD_CONTROL_LENGTH);
+	/* a reason that is not UTF-8: 1007 at the bad byte; cut short at
+	 * the frame's end */
+	k = close_frame(buf, 1000, "ok \xed\xa0\x80");
+	check_found(k, 0, k - 2, WSGUARD_UTF8);
+	CHECK_EQ_INT(stop_code(k), 1007);
+	k = close_frame(buf, 1000, "ok \xe2\x82");
+	check_found(k, 0, k - 1, WSGUARD_UTF8);
+	/* inside a text message cut in a character: the message's state
+	 * is not the reason's */
+	first = tframe(buf, 0x01, "a\xe2\x82", 3);
+	k = first + close_frame(buf + first, 1001, "");
+	check_found(k, first, k - 1, WSGUARD_CLOSED);
+	CHECK_EQ_INT(stop_code(k), 1001);
+	/* the other faults */
+	k = tframe(buf, 0xc1, "", 0);
+	CHECK_EQ_INT(stop_code(k), 1002);
+	k = tframe(buf, 0x81, "\xff", 1);
+	CHECK_EQ_INT(stop_code(k), 1007);
 }
 
 /* The header's first byte: reserved bits and opcodes, fragments. */
@@ -262,7 +360,7 @@ check_first_byte(void)
 	k += tframe(buf + k, 0x80, "b", 1);
 	k += tframe(buf + k, 0x01, "", 0);
 	k += tframe(buf + k, 0x80, "", 0);
-	k += tframe(buf + k, 0x88, "\x03\xe8", 2);
+	k += tframe(buf + k, 0x89, "", 0);
 	check_stream(k, k, WSGUARD_OK);
 }
 
@@ -332,11 +430,13 @@ main(void)
 	check_stream(k, k, WSGUARD_OK);
 	opcode = 1;
 
-	/* control frames: up to 125 bytes (ping, pong, close) */
+	/* control frames: up to 125 bytes (ping, pong, close; a close
+	 * ends the stream: check_close) */
 	for (opcode = 8; opcode <= 10; opcode++) {
 		k = frame(buf, 125, 7, 1);
-		check_stream(k, k, WSGUARD_OK);
-		first = frame(buf, 2, 7, 1);
+		if (opcode != 8)
+			check_stream(k, k, WSGUARD_OK);
+		first = tframe(buf, 0x89, "pi", 2);
 		k = first + frame(buf + first, 126, 16, 1);
 		check_stream(k, first, WSGUARD_CONTROL_LENGTH);
 		k = frame(buf, 5, 16, 1);	/* short, but in 16 bits */
@@ -351,7 +451,6 @@ main(void)
 
 	CHECK(strcmp(wsguard_fault_str(WSGUARD_UNMASKED),
 	    "an unmasked client frame") == 0);
-	CHECK_EQ_INT(wsguard_close_code(WSGUARD_UTF8), 1007);
-	CHECK_EQ_INT(wsguard_close_code(WSGUARD_RSV), 1002);
+	check_close();
 	return check_done();
 }
