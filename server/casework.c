@@ -692,21 +692,23 @@ struct queued_referral {
 };
 
 /* The referrals waiting at w's programme that w lists, at most
- * QUEUE_REFERRALS, by urgency (high first), then as they were proposed. */
+ * QUEUE_REFERRALS, by urgency (high first), then as they were proposed:
+ * the oldest that w may take of the QUEUE_SCAN oldest (as for cases,
+ * walk_queue), so that those it may not do not hide the others. */
 static int
 queued_referrals(struct queue_walk *w, struct queued_referral *q, size_t *n)
 {
-	int64_t ids[QUEUE_REFERRALS];
+	int64_t ids[QUEUE_SCAN];
 	struct case_info c;
 	struct referral r;
 	size_t found;
 	int rc, yes;
 
 	*n = 0;
-	if ((rc = store_referrals_waiting(w->srv->st, w->programme, ids,
-	    QUEUE_REFERRALS, &found)) != 0)
+	if ((rc = store_referrals_waiting(w->srv->st, w->programme, 0, 0, ids,
+	    QUEUE_SCAN, &found)) != 0)
 		return rc;
-	for (size_t i = 0; i < found; i++) {
+	for (size_t i = 0; i < found && *n < QUEUE_REFERRALS; i++) {
 		size_t j;
 
 		if ((rc = store_case_get(w->srv->st, ids[i], &c)) != 0 ||

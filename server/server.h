@@ -48,6 +48,11 @@ struct server {
 	void (*pump)(struct session *s);	/* stored messages: relay_pump */
 	int64_t touched[POOL_TOUCHED_MAX];	/* by the current request */
 	size_t touched_n;
+	int64_t intake_after[2];		/* the accepted referral the
+						 * next intake pass starts
+						 * after (proposed, id; 0, 0:
+						 * the first):
+						 * casework_referral_rematch */
 	/* Scratch for decoding the copies of one msg.send. */
 	uint8_t copies[OFR_COPIES_MAX][OFR_CT_MAX];
 };

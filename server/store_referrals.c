@@ -70,6 +70,7 @@ const char *const store_referrals_sql[S_COUNT] = {
 	    " WHERE r.status = 1 AND r.receiver_id IS NULL"
 	    " AND c.status IN (2, 4) AND a.programme_id = r.from_programme"
 	    " AND (?2 = 0 OR r.to_programme = ?2)"
+	    " AND (r.proposed > ?3 OR (r.proposed = ?3 AND r.id > ?4))"
 	    " ORDER BY r.proposed, r.id LIMIT ?1",
 	/* the pair either way round */
 	[S_REFERRALS_OF_PAIR] =
@@ -270,10 +271,12 @@ store_referral_figures(struct store *st, int64_t programme, int receiver,
 }
 
 int
-store_referrals_waiting(struct store *st, int64_t programme, int64_t *ids,
-    size_t max, size_t *n)
+store_referrals_waiting(struct store *st, int64_t programme,
+    int64_t after_proposed, int64_t after_id, int64_t *ids, size_t max,
+    size_t *n)
 {
-	const int64_t key[] = { db_limit(max), programme };
+	const int64_t key[] = { db_limit(max), programme, after_proposed,
+	    after_id };
 
 	return db_ints(st, S_REFERRALS_WAITING, key, nitems(key), ids, max, n,
 	    __func__);
