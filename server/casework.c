@@ -691,10 +691,27 @@ struct queued_referral {
 	int urgency;
 };
 
+/* 0 when counsellor me fits no referral of c waiting at programme,
+ * whatever its sent-away list says (fits_referral's request without it,
+ * from memory), 1 when it may. */
+static int
+may_fit_referral(struct server *srv, const struct match_profile *me,
+    const struct case_info *c, int64_t programme)
+{
+	struct match_request rq;
+
+	if (pool_case_request(srv, c, &rq) != 0)
+		return 1;
+	rq.programme = programme;
+	rq.exclude = c->counsellor;
+	return fits(srv, me, &rq) != 0;
+}
+
 /* The referrals waiting at w's programme that w lists, at most
  * QUEUE_REFERRALS, by urgency (high first), then as they were proposed:
  * the oldest that w may take of the QUEUE_SCAN oldest (as for cases,
- * walk_queue), so that those it may not do not hide the others. */
+ * walk_queue), so that those it may not do not hide the others. One it
+ * cannot fit costs one read of the store (may_fit_referral). */
 static int
 queued_referrals(struct queue_walk *w, struct queued_referral *q, size_t *n)
 {
@@ -705,14 +722,18 @@ queued_referrals(struct queue_walk *w, struct queued_referral *q, size_t *n)
 	int rc, yes;
 
 	*n = 0;
-	if ((rc = store_referrals_waiting(w->srv->st, w->programme, 0, 0, ids,
-	    QUEUE_SCAN, &found)) != 0)
+	if ((rc = store_referrals_waiting(w->srv->st, w->programme,
+	    (const int64_t[2]){ 0, 0 }, ids, NULL, QUEUE_SCAN, &found)) != 0)
 		return rc;
 	for (size_t i = 0; i < found && *n < QUEUE_REFERRALS; i++) {
 		size_t j;
 
-		if ((rc = store_case_get(w->srv->st, ids[i], &c)) != 0 ||
-		    (rc = casework_referral_waiting_at(w->srv, &c,
+		if ((rc = store_case_get(w->srv->st, ids[i], &c)) != 0)
+			return rc;
+		if (w->me != NULL &&
+		    !may_fit_referral(w->srv, w->me, &c, w->programme))
+			continue;
+		if ((rc = casework_referral_waiting_at(w->srv, &c,
 		    w->programme, &r, &yes)) != 0)
 			return rc;
 		if (!yes)

@@ -353,35 +353,31 @@ casework_referral_intake(struct server *srv, struct case_info *c, int *joined,
  * A pass takes INTAKE_BATCH waiting referrals, the oldest first, after
  * those the last pass took, and starts from the first again once it
  * reached the last: referrals nobody can take yet do not keep those
- * behind them from the intake for ever.
+ * behind them from the intake for ever, nor does one whose intake
+ * fails (the next pass starts after it).
  */
 int
 casework_referral_rematch(struct server *srv)
 {
-	int64_t ids[INTAKE_BATCH], *after = srv->intake_after;
+	int64_t ids[INTAKE_BATCH], keys[INTAKE_BATCH][2];
+	int64_t *after = srv->intake_after;
 	struct case_info c;
-	struct referral r;
-	size_t n;
-	int rc, joined;
+	size_t n, i;
+	int rc = 0, joined;
 
-	if ((rc = store_referrals_waiting(srv->st, 0, after[0], after[1], ids,
+	if ((rc = store_referrals_waiting(srv->st, 0, after, ids, keys,
 	    INTAKE_BATCH, &n)) != 0)
 		return rc;
-	for (size_t i = 0; i < n; i++) {
-		if ((rc = store_case_get(srv->st, ids[i], &c)) != 0 ||
-		    (rc = casework_referral_intake(srv, &c, &joined, NULL)) != 0)
-			return rc;
+	for (i = 0; i < n && rc == 0; i++)
+		if ((rc = store_case_get(srv->st, ids[i], &c)) == 0)
+			rc = casework_referral_intake(srv, &c, &joined, NULL);
+	if (rc != 0 || n == INTAKE_BATCH) {
+		after[0] = keys[i - 1][0];
+		after[1] = keys[i - 1][1];
+	} else {
+		after[0] = after[1] = 0;
 	}
-	after[0] = after[1] = 0;
-	if (n == INTAKE_BATCH) {
-		if ((rc = store_referral_open(srv->st, ids[n - 1], &r)) == 0) {
-			after[0] = r.proposed;
-			after[1] = r.id;
-		} else if (rc != OFR_E_NOT_FOUND) {
-			return rc;
-		}
-	}
-	return 0;
+	return rc;
 }
 
 int

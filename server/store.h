@@ -725,10 +725,11 @@ int store_referral_release(struct store *st, int64_t id, int64_t receiver);
  * partner counsellor yet, of an active or paused case led by a
  * counsellor of the proposing programme (those of others wait for
  * nobody), the oldest first (by time proposed, then id), those after
- * the referral proposed at after_proposed with id after_id (0 and 0:
- * from the first), at most max. */
+ * the referral whose time proposed and id are after[0] and after[1] (0
+ * and 0: from the first), at most max; with keys, each one's time
+ * proposed and id there too (a later call's after). */
 int store_referrals_waiting(struct store *st, int64_t programme,
-    int64_t after_proposed, int64_t after_id, int64_t *ids, size_t max,
+    const int64_t after[2], int64_t *ids, int64_t (*keys)[2], size_t max,
     size_t *n);
 /* The cases of the open referrals between programmes a and b, either way
  * round, in the order of the case ids (the order their rows are locked

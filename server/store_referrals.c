@@ -64,7 +64,7 @@ const char *const store_referrals_sql[S_COUNT] = {
 	 * stay open (reopened, or led by one of its own again, the case
 	 * waits again), and would fill the batch for good */
 	[S_REFERRALS_WAITING] =
-	    "SELECT r.case_id FROM referrals r"
+	    "SELECT r.case_id, r.proposed, r.id FROM referrals r"
 	    " JOIN cases c ON c.id = r.case_id"
 	    " JOIN accounts a ON a.id = c.counsellor_id"
 	    " WHERE r.status = 1 AND r.receiver_id IS NULL"
@@ -270,16 +270,42 @@ store_referral_figures(struct store *st, int64_t programme, int receiver,
 	return 0;
 }
 
+struct waiting_list {
+	int64_t *ids, (*keys)[2];
+	size_t max, *n;
+};
+
+static int
+waiting_add(struct db_stmt *s, void *ctx, int *rc)
+{
+	struct waiting_list *l = ctx;
+
+	if (*l->n < l->max) {
+		l->ids[*l->n] = db_col_int64(s, 0);
+		if (l->keys != NULL) {
+			l->keys[*l->n][0] = db_col_int64(s, 1);
+			l->keys[*l->n][1] = db_col_int64(s, 2);
+		}
+		(*l->n)++;
+	}
+	*rc = *l->n == l->max;	/* full: step no further */
+	return 0;
+}
+
 int
 store_referrals_waiting(struct store *st, int64_t programme,
-    int64_t after_proposed, int64_t after_id, int64_t *ids, size_t max,
+    const int64_t after[2], int64_t *ids, int64_t (*keys)[2], size_t max,
     size_t *n)
 {
-	const int64_t key[] = { db_limit(max), programme, after_proposed,
-	    after_id };
+	const int64_t key[] = { db_limit(max), programme, after[0],
+	    after[1] };
+	struct waiting_list l = { ids, keys, max, n };
+	int rc;
 
-	return db_ints(st, S_REFERRALS_WAITING, key, nitems(key), ids, max, n,
-	    __func__);
+	*n = 0;
+	rc = db_each_row(st, S_REFERRALS_WAITING, key, nitems(key),
+	    waiting_add, &l, __func__);
+	return rc > 0 ? 0 : rc;
 }
 
 int
