@@ -113,13 +113,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
 #include "cluster.h"
 #include "log.h"
+#include "mono.h"
 #include "proto/err.h"
 #include "server.h"
 #include "store.h"
@@ -359,13 +359,11 @@ receive(const char *payload)
 	return got;
 }
 
+/* The monotonic clock in milliseconds. */
 static int64_t
 now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return mono_us() / 1000;
 }
 
 /* Waits up to ms on the stop pipe (and fd, when >= 0): 1 when told to

@@ -4,13 +4,13 @@
  * store and the pool only through casework's unit of work.
  */
 #include <string.h>
-#include <time.h>
 
 #include "casework.h"
 #include "dispatch.h"
 #include "handlers.h"
 #include "log.h"
 #include "metrics.h"
+#include "mono.h"
 #include "proto/err.h"
 #include "session.h"
 
@@ -103,13 +103,11 @@ static const struct handler {
 	{ "referral.stats",	R_ADMIN,		referrals_stats, 0 },
 };
 
+/* The monotonic clock in milliseconds. */
 static int64_t
 now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return mono_us() / 1000;
 }
 
 /* Sends an error frame; the connection closes at STRIKES_MAX. */

@@ -744,15 +744,6 @@ db_sql_of(const char *const *own, int id)
 	return text;
 }
 
-int64_t
-db_now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* Makes the spare file (SPARE_BYTES, allocated and synced): 0, or -1
  * with none left behind (no room). */
 static int
@@ -830,7 +821,7 @@ spare_retry(struct store *st)
 static int
 lite_full(struct store *st)
 {
-	int64_t now = db_now_usec();
+	int64_t now = mono_us();
 
 	if (!st->full && st->room_at != 0 && now - st->room_at < ROOM_CHECK_US)
 		return 0;
@@ -2146,7 +2137,7 @@ busy_nap(void *arg, int count)
 {
 	struct busy_wait *w = arg;
 	struct timespec nap = { 0, BUSY_NAP_US * 1000L };
-	int64_t now = db_now_usec();
+	int64_t now = mono_us();
 
 	if (w->limit_us == 0)
 		return 0;
@@ -2316,13 +2307,13 @@ ckpt_main(void *arg)
 		int what, rc;
 
 		while (!st->stopping && st->ckpt_want == 0 &&
-		    !(owed && st->sync_errno == 0 && db_now_usec() >= scrub_at))
+		    !(owed && st->sync_errno == 0 && mono_us() >= scrub_at))
 			cond_wait_until(&st->ckpt_cv, &st->sync_mu,
 			    owed && st->sync_errno == 0 ? scrub_at : 0);
 		if (st->ckpt_want & CKPT_TRUNCATE)
 			owed = 1;
 		what = st->ckpt_want & CKPT_PASSIVE;
-		now = db_now_usec();
+		now = mono_us();
 		if (owed && (now >= scrub_at || st->stopping))
 			what |= CKPT_TRUNCATE;
 		st->ckpt_want = 0;
@@ -2344,7 +2335,7 @@ ckpt_main(void *arg)
 				    retry_us * 2;
 				if (retry_us > SCRUB_GAP_US)
 					retry_us = SCRUB_GAP_US;
-				scrub_at = db_now_usec() + retry_us;
+				scrub_at = mono_us() + retry_us;
 			}
 			continue;
 		}
@@ -2557,7 +2548,7 @@ lite_commit(struct store *st)
 	int waits;
 
 	spare_check(st);
-	start = db_now_usec();
+	start = mono_us();
 	if (db_exec(st, st->s[S_COMMIT], "commit") != 0) {
 		int io = (sqlite3_errcode(st->db) & 0xff) == SQLITE_IOERR;
 		int rc = db_commit_lost(st);
@@ -2566,7 +2557,7 @@ lite_commit(struct store *st)
 			wal_overwrite(st);
 		return rc;
 	}
-	metrics_commit(db_now_usec() - start, 1);
+	metrics_commit(mono_us() - start, 1);
 	st->tx = 0;
 	st->full_seen = 0;
 	st->commits++;

@@ -50,6 +50,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mono.h"
 #include "store.h"
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
@@ -450,9 +451,6 @@ struct store {
  * Every helper that takes what names the failure with it in the log (the
  * callers pass __func__), and returns 0 or a negative code of proto/err.h.
  */
-
-/* A monotonic clock, in microseconds (store_db.c). */
-int64_t db_now_usec(void);
 
 /* Resets s and drops its bindings, which point into the caller's memory. */
 void db_done(struct db_stmt *s);

@@ -536,7 +536,7 @@ struct pg_store {
 	int64_t loop_from;
 	char safe[512];		/* the URL to log: no password */
 	int down;		/* the connection is lost */
-	int64_t retry_at;	/* the next try to connect (db_now_usec) */
+	int64_t retry_at;	/* the next try to connect (mono_us) */
 	int64_t backoff;	/* the wait after that one, if it fails */
 	int64_t changes;	/* db_changes() */
 	char sqlstate[6];	/* of the last failure */
@@ -618,7 +618,7 @@ cancel(PGconn *conn)
 static PGresult *
 await(PGconn **conn, int sent)
 {
-	int64_t deadline = db_now_usec() + (int64_t)PG_DEADLINE_MS * 1000;
+	int64_t deadline = mono_us() + (int64_t)PG_DEADLINE_MS * 1000;
 	PGresult *res = NULL, *r;
 
 	if (!sent)
@@ -626,7 +626,7 @@ await(PGconn **conn, int sent)
 	for (;;) {
 		int flush = PQflush(*conn);
 		struct pollfd p = { .fd = PQsocket(*conn), .events = POLLIN };
-		int64_t left = deadline - db_now_usec();
+		int64_t left = deadline - mono_us();
 
 		if (flush < 0)
 			break;
@@ -738,7 +738,7 @@ lose(struct store *st)
 	    pg->safe);
 	pg->down = 1;
 	pg->backoff = PG_RETRY_MIN;
-	pg->retry_at = db_now_usec();
+	pg->retry_at = mono_us();
 }
 
 /* 0 when a statement may run: the connection is up, or made again now.
@@ -752,7 +752,7 @@ ready(struct store *st)
 	if (!pg->down && PQstatus(pg->conn) == CONNECTION_OK)
 		return 0;
 	lose(st);
-	if (st->tx || db_now_usec() < pg->retry_at)
+	if (st->tx || mono_us() < pg->retry_at)
 		return OFR_E_UNAVAILABLE;
 	return reconnect(st) == 0 ? 0 : OFR_E_UNAVAILABLE;
 }
@@ -1121,7 +1121,7 @@ pg_commit(struct store *st)
 {
 	struct pg_store *pg = st->pg;
 	PGresult *res;
-	int64_t start = db_now_usec();
+	int64_t start = mono_us();
 	int ok, waits;
 
 	if (pg->down || PQstatus(pg->conn) != CONNECTION_OK) {
@@ -1155,7 +1155,7 @@ pg_commit(struct store *st)
 	pg->sqlstate[0] = '\0';
 	if (!ok)
 		return db_commit_lost(st);
-	metrics_commit(db_now_usec() - start, 1);
+	metrics_commit(mono_us() - start, 1);
 	st->tx = 0;
 	st->full_seen = 0;
 	st->lost_seen = 0;
@@ -1259,7 +1259,7 @@ pg_sync(struct store *st)
 		return OFR_E_UNAVAILABLE;
 	}
 	for (;;) {
-		int64_t now = db_now_usec();
+		int64_t now = mono_us();
 
 		if (PQstatus(pg->sync_conn) != CONNECTION_OK) {
 			if (now < pg->sync_retry_at)
@@ -2135,7 +2135,7 @@ reconnect(struct store *st)
 		rc = adopt(st, conn, rc, 0);
 	}
 	if (rc != 0) {
-		pg->retry_at = db_now_usec() + pg->backoff;
+		pg->retry_at = mono_us() + pg->backoff;
 		pg->backoff = pg->backoff >= PG_RETRY_MAX / 2 ? PG_RETRY_MAX :
 		    pg->backoff * 2;
 		return rc;

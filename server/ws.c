@@ -25,7 +25,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <linux/sockios.h>
@@ -40,6 +39,7 @@
 #include "dispatch.h"
 #include "log.h"
 #include "metrics.h"
+#include "mono.h"
 #include "proto/frame.h"
 #include "rxbuf.h"
 #include "rxtap.h"
@@ -199,15 +199,6 @@ acked(const struct pss *p, int *outq)
 	if (getsockopt(p->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
 		return 0;
 	return ti.tcpi_bytes_acked;
-}
-
-static int64_t
-mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* Now in tenths of a second since the first call (32 bits: 13 years). */
