@@ -196,7 +196,6 @@ ws "a close frame with a 1-byte body" close-1byte
 closed_with "a 1-byte close body" 1002
 
 # ------------------------------------------------- what the transport adds
-
 ws "a frame announcing 2^32 bytes, its payload trickling in" huge
 assert_contains "2^32 announced: too_big" "$WS" '"code":"too_big"'
 closed_with "2^32 announced" 1009
