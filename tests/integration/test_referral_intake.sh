@@ -7,7 +7,8 @@
 # chosen. Max, away, finds the German one in his queue (a queue lists
 # the referrals its counsellor may take of the 1,000 oldest); online and
 # connected, it is his within a few passes of the rematch (every second
-# here), and the English ones still wait.
+# here), and the English ones still wait. Ela, English, joins B: the
+# passes start from the oldest again, and she takes the oldest five.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 STALE=100	# INTAKE_BATCH: a pass of the intake
@@ -81,6 +82,21 @@ if wait_for "the German referral's counsellor to be Max" 20 _max_took; then
 fi
 assert_eq "the English ones wait still" 0 \
 	"$(sql "SELECT count(receiver_id) FROM referrals WHERE case_id != $GERMAN")"
+
+step "Ela (English) joins B: the intake starts from the oldest again"
+COUNS_DAEMON=0 add_counsellor admin2 ela Ela --languages en --topics leaving
+certify_pending Ela --by admin2
+OLDEST=$(sql "SELECT case_id FROM referrals ORDER BY proposed, id LIMIT 1")
+counsellor_up ela
+_ela_took() {
+	[ "$(sql "SELECT receiver_id FROM referrals WHERE case_id = $OLDEST")" = \
+		"$(account_id ela)" ]
+}
+if wait_for "the oldest referral's counsellor to be Ela" 20 _ela_took; then
+	pass "Ela joined the oldest referral"
+fi
+assert_eq "as many as her room (5), the oldest first" 5 \
+	"$(sql "SELECT count(*) FROM (SELECT receiver_id FROM referrals WHERE case_id != $GERMAN ORDER BY proposed, id LIMIT 5) t WHERE receiver_id = $(account_id ela)")"
 
 stop_server
 finish
