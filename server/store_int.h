@@ -26,8 +26,8 @@
  *     db_bind_* bind it). PostgreSQL infers one from its context, and
  *     wrongly here: int4, too narrow for an int64, for a time rounded
  *     as "?4 - ?4 % 60" (S_NOTE_INSERT, S_INVITE_INSERT,
- *     S_PROGRAMME_INSERT, S_SPK_SET) and for an id in "?1 = 0 OR .."
- *     (S_COUNSELLOR_EACH, S_REFERRALS_WAITING); text for ?2 of
+ *     S_PROGRAMME_INSERT, S_SPK_SET) and for an id in "?N = 0 OR .."
+ *     (S_COUNSELLOR_EACH's ?1, S_REFERRALS_WAITING's ?2); text for ?2 of
  *     "CASE ?2 WHEN 0" (S_REFERRAL_COUNTS, S_REFERRAL_DURATIONS);
  *     none for ?1 of S_SENT_INSERT, which its SQL does not use
  *     (S_MESSAGE_INSERT's binding loop binds it). A parameter first
