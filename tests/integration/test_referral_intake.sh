@@ -13,6 +13,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 STALE=100	# INTAKE_BATCH: a pass of the intake
 
+# joined CASE WHO: WHO is the counsellor of CASE's referral
+joined() {
+	[ "$(sql "SELECT receiver_id FROM referrals WHERE case_id = $1")" = \
+		"$(account_id "$2")" ]
+}
+
 start_server --rematch-period 1
 setup_pool			# A: Ada, Sam (en)
 A=$(sql "SELECT id FROM programmes ORDER BY id LIMIT 1")
@@ -73,11 +79,7 @@ step "Max connects, online: the German referral is his, past the $STALE before i
 cli_out out admin2 counsellor-update Max --presence online
 assert_field "Bea sets Max online" online "$out" presence
 counsellor_up max
-_max_took() {
-	[ "$(sql "SELECT receiver_id FROM referrals WHERE case_id = $GERMAN")" = \
-		"$(account_id max)" ]
-}
-if wait_for "the German referral's counsellor to be Max" 20 _max_took; then
+if wait_for "the German referral's counsellor to be Max" 20 joined "$GERMAN" max; then
 	pass "Max joined the German referral"
 fi
 assert_eq "the English ones wait still" 0 \
@@ -88,11 +90,7 @@ COUNS_DAEMON=0 add_counsellor admin2 ela Ela --languages en --topics leaving
 certify_pending Ela --by admin2
 OLDEST=$(sql "SELECT case_id FROM referrals ORDER BY proposed, id LIMIT 1")
 counsellor_up ela
-_ela_took() {
-	[ "$(sql "SELECT receiver_id FROM referrals WHERE case_id = $OLDEST")" = \
-		"$(account_id ela)" ]
-}
-if wait_for "the oldest referral's counsellor to be Ela" 20 _ela_took; then
+if wait_for "the oldest referral's counsellor to be Ela" 20 joined "$OLDEST" ela; then
 	pass "Ela joined the oldest referral"
 fi
 assert_eq "as many as her room (5), the oldest first" 5 \

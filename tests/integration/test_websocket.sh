@@ -30,6 +30,15 @@ STALL_PID=$!
 # or the server's
 BURSTS=(burst:P*1600 burst:l*200,M burst:l*200,U burst:l*200,R
 	burst:P*1500,C burst:l*200,C)
+# closed_after DESC CASE N CODE: the N answers of CASE first, whole and
+# in order, then the close CODE, and nothing after it
+closed_after() {
+	ws "$1" "$2"
+	assert_contains "  every answer first" "$WS" "answers: $3/$3 in order"
+	assert_contains "  every frame well formed" "$WS" "bad: none"
+	assert_contains "  then the close, $4" "$WS" "close: $4"
+	assert_contains "  and nothing after the close" "$WS" "after the close: 0 bytes"
+}
 # bursts DESC: the cases of BURSTS, each frame read and checked
 bursts() {
 	ws "1,600 pings in one write, 65 KiB of answers ($1)" burst:P*1600
@@ -37,37 +46,23 @@ bursts() {
 	assert_contains "  every frame well formed" "$WS" "bad: none"
 	# the server's close (server/rxtap.c): after the answers of the
 	# frames before the bad one, those that wait for a sync too
-	ws "200 programme.list, then an unmasked frame ($1)" burst:l*200,M
-	assert_contains "  every answer first" "$WS" "answers: 200/200 in order"
-	assert_contains "  then the close, 1002" "$WS" "close: 1002"
-	assert_contains "  every frame well formed" "$WS" "bad: none"
-	assert_contains "  and nothing after the close" "$WS" "after the close: 0 bytes"
+	closed_after "200 programme.list, then an unmasked frame ($1)" \
+		burst:l*200,M 200 1002
 	# the checks lws 4.1 makes too, made before lws sees the frame, so
 	# that lws does not close at once (its close came before some of
 	# the answers on PostgreSQL, and answers came after it)
-	ws "200 programme.list, then text that is not UTF-8 ($1)" burst:l*200,U
-	assert_contains "  every answer first" "$WS" "answers: 200/200 in order"
-	assert_contains "  then the close, 1007" "$WS" "close: 1007"
-	assert_contains "  every frame well formed" "$WS" "bad: none"
-	assert_contains "  and nothing after the close" "$WS" "after the close: 0 bytes"
-	ws "200 programme.list, then a frame with a reserved bit ($1)" burst:l*200,R
-	assert_contains "  every answer first" "$WS" "answers: 200/200 in order"
-	assert_contains "  then the close, 1002" "$WS" "close: 1002"
-	assert_contains "  every frame well formed" "$WS" "bad: none"
-	assert_contains "  and nothing after the close" "$WS" "after the close: 0 bytes"
-	# the client's close is answered after the answers to what came
-	# before it (lws 4.1 answered it as it read it: the requests read
-	# with it, and those whose answers waited for a sync, went
+	closed_after "200 programme.list, then text that is not UTF-8 ($1)" \
+		burst:l*200,U 200 1007
+	closed_after "200 programme.list, then a frame with a reserved bit ($1)" \
+		burst:l*200,R 200 1002
+	# the client's close is answered, echoed, after the answers to what
+	# came before it (lws 4.1 answered it as it read it: the requests
+	# read with it, and those whose answers waited for a sync, went
 	# unanswered, 11 to 383 of 1,500 here)
-	ws "1,500 pings, then the client's close ($1)" burst:P*1500,C
-	assert_contains "  every answer first" "$WS" "answers: 1500/1500 in order"
-	assert_contains "  every frame well formed" "$WS" "bad: none"
-	assert_contains "  then the close echoed" "$WS" "close: 1000"
-	assert_contains "  and nothing after it" "$WS" "after the close: 0 bytes"
-	ws "200 programme.list, then the client's close ($1)" burst:l*200,C
-	assert_contains "  every answer first" "$WS" "answers: 200/200 in order"
-	assert_contains "  then the close echoed" "$WS" "close: 1000"
-	assert_contains "  and nothing after it" "$WS" "after the close: 0 bytes"
+	closed_after "1,500 pings, then the client's close ($1)" \
+		burst:P*1500,C 1500 1000
+	closed_after "200 programme.list, then the client's close ($1)" \
+		burst:l*200,C 200 1000
 	serving
 }
 

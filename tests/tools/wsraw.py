@@ -434,9 +434,11 @@ def new_client(port, cafile, plain, rcvbuf=0):
 
 def raw_frames(c, secs):
     """The frames of c as they come, (opcode, payload), for secs s at
-    most or until its end (EOF, a reset)."""
+    most or until its end; c.ended says which: "eof", "reset" or
+    "timeout"."""
     end = time.monotonic() + secs
     c.s.settimeout(0.2)
+    c.ended = "timeout"
     while time.monotonic() < end:
         try:
             d = c.s.recv(65536)
@@ -444,8 +446,10 @@ def raw_frames(c, secs):
             continue
         except (ConnectionResetError, BrokenPipeError, ssl.SSLError,
                 OSError):
+            c.ended = "reset"
             return
         if not d:
+            c.ended = "eof"
             return
         c.buf += d
         while True:
@@ -594,30 +598,14 @@ def silent(port, cafile, plain, secs, answer):
 
 
 def drain_to_end(c):
-    """Reads c to its end, without printing its text frames: prints the
-    close code, or eof / reset."""
-    while True:
-        try:
-            if not c.readable(10):
-                print("timeout")
-                return
-            d = c.s.recv(65536)
-        except (ConnectionResetError, BrokenPipeError, ssl.SSLError,
-                OSError):
-            print("reset")
+    """Reads c to its end (10 s at most), without printing its text
+    frames: prints the close code, or eof / reset / timeout."""
+    for op, payload in raw_frames(c, 10):
+        if op == 8:
+            print("close: %d" % struct.unpack("!H", payload[:2])[0]
+                  if len(payload) >= 2 else "close: none")
             return
-        if not d:
-            print("eof")
-            return
-        c.buf += d
-        while True:
-            f = c.take_raw()
-            if f is None:
-                break
-            if f[0] == 8:
-                print("close: %d" % struct.unpack("!H", f[1][:2])[0]
-                      if len(f[1]) >= 2 else "close: none")
-                return
+    print(c.ended)
 
 
 def drain(c):
