@@ -157,6 +157,13 @@ struct participant {
 	int why;			/* enum member_why, when left */
 };
 
+/* What the relay needs of a participant (store_case_peers). */
+struct peer {
+	int64_t account;
+	uint8_t key[OFR_PK_BYTES];
+	int joining;			/* as a participant's */
+};
+
 struct programme {
 	int64_t id;
 	char name[OFR_NAME_MAX + 1];

@@ -43,7 +43,7 @@
  * still joining (PROTOCOL.md, "Co-counselling"). */
 static int
 read_copy(struct server *srv, json_t *e, size_t i,
-    const struct participant *p, size_t np, int64_t sender,
+    const struct peer *p, size_t np, int64_t sender,
     int64_t *recipient, size_t *ct_len)
 {
 	struct frame_in sub = { .root = e };
@@ -218,23 +218,31 @@ int
 relay_send(struct session *s, struct frame_in *in)
 {
 	struct server *srv = s->srv;
-	struct participant p[MODEL_PARTICIPANTS_MAX];
+	struct peer p[MODEL_PARTICIPANTS_MAX];
 	int64_t recipients[OFR_COPIES_MAX], seqs[OFR_COPIES_MAX], pace_on;
+	int64_t case_id;
 	const uint8_t *ct[OFR_COPIES_MAX];
 	size_t ct_len[OFR_COPIES_MAX], np, ncopies, n, told = 0;
 	uint8_t mid[OFR_MID_BYTES];
-	struct case_info c;
 	json_t *copies, *e;
-	int rc, dup = 0;
+	int rc, dup = 0, status, member = 0;
 
 	if ((rc = frame_bin(in, "mid", OFR_MID_BYTES, OFR_MID_BYTES, 1, mid,
 	    &n)) != 0 ||
-	    (rc = frame_array(in, "copies", OFR_COPIES_MAX, 1, &copies)) != 0)
+	    (rc = frame_array(in, "copies", OFR_COPIES_MAX, 1, &copies)) != 0 ||
+	    (rc = frame_int(in, "case", 1, OFR_ID_MAX, 1, &case_id)) != 0)
 		return rc;
 	/* Who sends first: a mid is no way past a refusal. The case is
-	 * not locked: a send changes no case, and is the hot path. */
-	if ((rc = cases_own_read(s, in, &c)) != 0)
+	 * not locked: a send changes no case, and is the hot path. Its
+	 * participants and status in one read (as cases_own_read and
+	 * store_case_participants would give them). */
+	if ((rc = store_case_peers(srv->st, case_id, p,
+	    MODEL_PARTICIPANTS_MAX, &np, &status)) != 0)
 		return rc;
+	for (size_t j = 0; j < np; j++)
+		member |= p[j].account == s->acct.id;
+	if (!member)
+		return OFR_E_NOT_FOUND;	/* as for no such case */
 	/* A retry of a stored message is answered as one, whatever became
 	 * of the case since: the sender must not think it was lost. */
 	if ((rc = store_message_seen(srv->st, s->acct.id, mid, &dup)) != 0)
@@ -244,13 +252,10 @@ relay_send(struct session *s, struct frame_in *in)
 	/* The room left on a full disk is for acks (store_full). */
 	if (store_full(srv->st))
 		return OFR_E_STORAGE_FULL;
-	if (c.status == CASE_CLOSED)
+	if (status == CASE_CLOSED)
 		return OFR_E_CASE_CLOSED;
-	if (c.status == CASE_WAITING)
+	if (status == CASE_WAITING)
 		return OFR_E_CASE_WAITING;	/* active and paused cases relay */
-	if ((rc = store_case_participants(srv->st, c.id, p,
-	    MODEL_PARTICIPANTS_MAX, &np)) != 0)
-		return rc;
 	/* Nobody writes to, or as, a participant not everyone was told of. */
 	for (size_t j = 0; j < np; j++) {
 		if (p[j].joining && p[j].account == s->acct.id)
@@ -285,7 +290,7 @@ relay_send(struct session *s, struct frame_in *in)
 	    &pace_on)) != 0)
 		return rc;
 
-	if ((rc = store_message_insert(srv->st, c.id, s->acct.id, mid,
+	if ((rc = store_message_insert(srv->st, case_id, s->acct.id, mid,
 	    srv->now, recipients, ct, ct_len, ncopies, &dup, seqs)) != 0)
 		return rc;
 	if ((rc = reply_sent(s, in, mid, dup, dup ? 0 : pace_on)) != 0)
@@ -295,7 +300,7 @@ relay_send(struct session *s, struct frame_in *in)
 	metrics_stored(ncopies);
 	for (size_t i = 0; i < ncopies; i++) {
 		struct delivery d = {
-			.seq = seqs[i], .case_id = c.id, .mid = mid,
+			.seq = seqs[i], .case_id = case_id, .mid = mid,
 			.from_key = s->acct.key, .ts = srv->now, .ct = ct[i],
 			.ct_len = ct_len[i],
 		};

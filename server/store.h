@@ -255,6 +255,11 @@ int store_case_close(struct store *st, int64_t case_id, int64_t now);
 /* The participants of a case, in the order they joined; *n set. */
 int store_case_participants(struct store *st, int64_t case_id,
     struct participant *out, size_t max, size_t *n);
+/* The participants of a case as the relay needs them (any order), and
+ * the case's status (enum case_status) in *status: *n and *status 0 for
+ * a case that does not exist. OFR_E_LIMIT past max, as above. */
+int store_case_peers(struct store *st, int64_t case_id, struct peer *out,
+    size_t max, size_t *n, int *status);
 /* The participants who have left the case (enum member_why, times), the
  * latest first, at most max. */
 int store_case_former(struct store *st, int64_t case_id,

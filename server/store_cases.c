@@ -22,6 +22,12 @@
 			PREF_FORMAT | PREF_REGION)
 
 /* Column list, in the order case_cols() takes it. */
+/* Whether participant p is joining: another participant has not
+ * confirmed the version it joined at. */
+#define JOINING		"CASE WHEN EXISTS (SELECT 1 FROM case_participants o" \
+			" WHERE o.case_id = p.case_id" \
+			" AND o.account_id != p.account_id" \
+			" AND o.seen < p.since) THEN 1 ELSE 0 END"
 #define CASE_COLS	"c.id, c.status, c.language, coalesce(c.topic, ''), " \
 			"c.client_id, coalesce(c.counsellor_id, 0), " \
 			"c.created, c.updated, c.urgency, " \
@@ -101,19 +107,21 @@ const char *const store_cases_sql[S_COUNT] = {
 	    " SELECT ?1, a.id, a.role, (SELECT coalesce(max(joined), 0) + 1"
 	    "  FROM case_participants WHERE case_id = ?1), ?3, ?4, ?4"
 	    " FROM accounts a WHERE a.id = ?2",
-	/* Joining: another participant has not confirmed the version it
-	 * joined at. */
 	[S_PARTICIPANTS] =
 	    "SELECT p.account_id, a.key, p.role, a.name,"
-	    " coalesce(a.programme_id, 0), a.cert, p.kind, p.since,"
-	    " CASE WHEN EXISTS (SELECT 1 FROM case_participants o"
-	    "  WHERE o.case_id = p.case_id AND o.account_id != p.account_id"
-	    "  AND o.seen < p.since) THEN 1 ELSE 0 END,"
+	    " coalesce(a.programme_id, 0), a.cert, p.kind, p.since, "
+	    JOINING ","
 	    " coalesce((SELECT max(m.joined_at) FROM case_members m"
 	    "  WHERE m.case_id = p.case_id AND m.account_id = p.account_id"
 	    "  AND m.left_at IS NULL), 0), 0, 0"
 	    " FROM case_participants p JOIN accounts a ON a.id = p.account_id"
 	    " WHERE p.case_id = ?1 ORDER BY p.joined",
+	/* What the relay needs, in one read: the case's status with each
+	 * row; no row for a case that does not exist. */
+	[S_PEERS] =
+	    "SELECT p.account_id, a.key, " JOINING ", c.status"
+	    " FROM case_participants p JOIN accounts a ON a.id = p.account_id"
+	    " JOIN cases c ON c.id = p.case_id WHERE p.case_id = ?1",
 	/* Who has left, the latest first. */
 	[S_FORMER] =
 	    "SELECT m.account_id, a.key, a.role, a.name,"
@@ -872,6 +880,47 @@ store_case_participants(struct store *st, int64_t case_id,
 	*n = 0;
 	return db_each_row(st, S_PARTICIPANTS, &case_id, 1,
 	    participant_list_add, &l, __func__);
+}
+
+/* Where store_case_peers() puts the peers. */
+struct peer_list {
+	struct peer *out;
+	size_t max;
+	size_t *n;
+	int *status;
+};
+
+static int
+peer_list_add(struct db_stmt *s, void *ctx, int *rc)
+{
+	struct peer_list *l = ctx;
+	struct peer *p;
+
+	if (*l->n == l->max) {
+		log_err("store: case has more than %zu participants", l->max);
+		*rc = OFR_E_LIMIT;
+		return 0;
+	}
+	p = &l->out[*l->n];
+	p->account = db_col_int64(s, 0);
+	if (db_col_blob(s, 1, p->key, OFR_PK_BYTES) != 0)
+		return -1;
+	p->joining = db_col_int(s, 2);
+	*l->status = db_col_int(s, 3);
+	(*l->n)++;
+	return 0;
+}
+
+int
+store_case_peers(struct store *st, int64_t case_id, struct peer *out,
+    size_t max, size_t *n, int *status)
+{
+	struct peer_list l = { out, max, n, status };
+
+	*n = 0;
+	*status = 0;
+	return db_each_row(st, S_PEERS, &case_id, 1, peer_list_add, &l,
+	    __func__);
 }
 
 int

@@ -24,11 +24,14 @@ const char *const store_messages_sql[S_COUNT] = {
 	[S_DELIVERY_INSERT] =
 	    "INSERT INTO deliveries(message_id, recipient_id, ct)"
 	    " VALUES (?1, ?2, ?3) RETURNING seq",
-	/* A message: the case changed; the counsellor's first answers. */
+	/* A message: the case changed; the counsellor's first answers.
+	 * The row is written once a second at most (the rest of a busy
+	 * second's messages change nothing). */
 	[S_CASE_TOUCH] =
 	    "UPDATE cases SET updated = ?2, first_response = CASE"
 	    " WHEN first_response IS NULL AND counsellor_id = ?3 THEN ?2"
-	    " ELSE first_response END WHERE id = ?1",
+	    " ELSE first_response END WHERE id = ?1 AND (updated != ?2 OR"
+	    " (first_response IS NULL AND counsellor_id = ?3))",
 	[S_MESSAGE_SEEN] =
 	    "SELECT 1 FROM sent WHERE sender_id = ?1 AND mid = ?2",
 	[S_DELIVERIES] =

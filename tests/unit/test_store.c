@@ -2785,6 +2785,12 @@ test_first_responses(struct store *st)
 	CHECK_EQ_INT(ref, 0);
 	CHECK_EQ_INT(store_referred_count(st, pb, 0, &ref), 0);
 	CHECK_EQ_INT(ref, 0);
+	/* an answer in the second of the client's message, when the case's
+	 * updated is that second already: still the first response */
+	id = answered_case(st, 1616, coa, 8000, 1);
+	CHECK(id > 0);
+	CHECK_EQ_INT(store_case_get(st, id, &g), 0);
+	CHECK_EQ_INT(g.first_response, 8001);
 	CHECK_EQ_INT(store_commit(st), 0);
 }
 
