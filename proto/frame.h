@@ -86,6 +86,10 @@ int frame_set_bin(json_t *f, const char *key, const uint8_t *buf, size_t len);
 /* Base64 (RFC 4648, padded) helpers, on sodium_bin2base64. */
 #define OFR_B64_LEN(n)	((((n) + 2) / 3) * 4 + 1)	/* with the NUL */
 void b64_encode(char *out, size_t outsz, const uint8_t *bin, size_t len);
+/* The same text by a table, for public bytes alone (a ciphertext, a
+ * public key, a message id): not in constant time, never for a secret. */
+void b64_encode_public(char *out, size_t outsz, const uint8_t *bin,
+    size_t len);
 /* Decodes exactly; returns 0, or OFR_E_BAD_FIELD when not valid base64 or
  * longer than maxlen bytes. */
 int b64_decode(uint8_t *out, size_t maxlen, size_t *outlen, const char *s,

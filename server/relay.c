@@ -25,8 +25,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "cluster.h"
 #include "handlers.h"
 #include "log.h"
@@ -115,8 +113,7 @@ check_room(struct server *srv, const int64_t *recipients,
 /* The text of a msg push, as frame_new() and json_dumps() would write it
  * (the same keys in the same order), at most OFR_CT_MAX bytes of
  * ciphertext in base64. */
-#define B64_LEN(n)	sodium_base64_ENCODED_LEN(n, \
-			    sodium_base64_VARIANT_ORIGINAL)
+#define B64_LEN(n)	OFR_B64_LEN(n)
 #define MSG_TEXT_MAX	(160 + B64_LEN(OFR_MID_BYTES) + \
 			    B64_LEN(OFR_PK_BYTES) + B64_LEN(OFR_CT_MAX))
 
@@ -140,18 +137,15 @@ msg_format(const struct delivery *d)
 	if (k < 0 || (size_t)k >= room)
 		return 0;
 	n = (size_t)k;
-	sodium_bin2base64(msg_text + n, room - n, d->mid, OFR_MID_BYTES,
-	    sodium_base64_VARIANT_ORIGINAL);
+	b64_encode_public(msg_text + n, room - n, d->mid, OFR_MID_BYTES);
 	n += B64_LEN(OFR_MID_BYTES) - 1;
 	memcpy(msg_text + n, "\",\"from\":\"", 10);
 	n += 10;
-	sodium_bin2base64(msg_text + n, room - n, d->from_key, OFR_PK_BYTES,
-	    sodium_base64_VARIANT_ORIGINAL);
+	b64_encode_public(msg_text + n, room - n, d->from_key, OFR_PK_BYTES);
 	n += B64_LEN(OFR_PK_BYTES) - 1;
 	memcpy(msg_text + n, "\",\"ct\":\"", 8);
 	n += 8;
-	sodium_bin2base64(msg_text + n, room - n, d->ct, d->ct_len,
-	    sodium_base64_VARIANT_ORIGINAL);
+	b64_encode_public(msg_text + n, room - n, d->ct, d->ct_len);
 	n += B64_LEN(d->ct_len) - 1;
 	memcpy(msg_text + n, "\"}", 2);
 	return n + 2;
@@ -326,13 +320,11 @@ relay_tell_delivered(int64_t sender, int64_t case_id,
 	if (k < 0 || (size_t)k >= sizeof(text))
 		return;
 	n = (size_t)k;
-	sodium_bin2base64(text + n, sizeof(text) - n, mid, OFR_MID_BYTES,
-	    sodium_base64_VARIANT_ORIGINAL);
+	b64_encode_public(text + n, sizeof(text) - n, mid, OFR_MID_BYTES);
 	n += B64_LEN(OFR_MID_BYTES) - 1;
 	memcpy(text + n, "\",\"to\":\"", 8);
 	n += 8;
-	sodium_bin2base64(text + n, sizeof(text) - n, to, OFR_PK_BYTES,
-	    sodium_base64_VARIANT_ORIGINAL);
+	b64_encode_public(text + n, sizeof(text) - n, to, OFR_PK_BYTES);
 	n += B64_LEN(OFR_PK_BYTES) - 1;
 	memcpy(text + n, "\"}", 2);
 	session_push_account_text(sender, text, n + 2, NULL);

@@ -527,6 +527,38 @@ test_b64_sodium(void)
 	CHECK(valid > 20000 && valid < 180000);
 }
 
+/* The table encoder against libsodium's: every length up to 1,100 bytes
+ * (every tail of 0, 1 and 2 bytes), random bytes, then every byte value
+ * in each place of a group of three. */
+static void
+test_b64_encode_public(void)
+{
+	static uint8_t bin[1100];
+	static char a[OFR_B64_LEN(1100)], b[OFR_B64_LEN(1100)];
+	size_t agree = 0;
+
+	for (size_t len = 0; len <= sizeof(bin); len++) {
+		randombytes_buf(bin, len);
+		memset(a, 'x', sizeof(a));
+		b64_encode_public(a, OFR_B64_LEN(len), bin, len);
+		b64_encode(b, OFR_B64_LEN(len), bin, len);
+		agree += strcmp(a, b) == 0 && strlen(a) + 1 == OFR_B64_LEN(len);
+	}
+	CHECK_EQ_INT(agree, sizeof(bin) + 1);
+	agree = 0;
+	for (int v = 0; v < 256; v++)
+		for (size_t at = 0; at < 3; at++) {
+			memset(bin, 0, 3);
+			bin[at] = (uint8_t)v;
+			for (size_t len = at + 1; len <= 3; len++) {
+				b64_encode_public(a, sizeof(a), bin, len);
+				b64_encode(b, sizeof(b), bin, len);
+				agree += strcmp(a, b) == 0;
+			}
+		}
+	CHECK_EQ_INT(agree, 256 * (3 + 2 + 1));
+}
+
 /* jsonfast_load: what it takes, json_loadb takes and makes the same value
  * of; what it does not, it leaves to json_loadb (NULL). */
 static int
@@ -885,6 +917,7 @@ main(void)
 	test_int_bool();
 	test_bin();
 	test_b64_sodium();
+	test_b64_encode_public();
 	test_jsonfast();
 	test_array_list();
 	test_build();
