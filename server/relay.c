@@ -61,19 +61,44 @@ read_copy(struct server *srv, json_t *e, size_t i,
 	return OFR_E_BAD_RECIPIENTS;
 }
 
-/* The answer to a send, paced for recipient pace_on (0: not paced). */
+#define B64_LEN(n)	OFR_B64_LEN(n)
+
+/* The start of an answer of type to request re, as frame_new() and
+ * json_dumps() would write it, into text; its length, or 0 when it does
+ * not fit. */
+static size_t
+answer_start(char *text, size_t room, const char *type, int64_t re)
+{
+	int k = re > 0 ?
+	    snprintf(text, room, "{\"v\":%d,\"type\":\"%s\",\"re\":%" PRId64,
+	    OFR_PROTO_VERSION, type, re) :
+	    snprintf(text, room, "{\"v\":%d,\"type\":\"%s\"",
+	    OFR_PROTO_VERSION, type);
+
+	return k < 0 || (size_t)k >= room ? 0 : (size_t)k;
+}
+
+/* The answer to a send, paced for recipient pace_on (0: not paced),
+ * written as text (the relay's most frequent answer). */
 static int
 reply_sent(struct session *s, struct frame_in *in,
     const uint8_t mid[OFR_MID_BYTES], int dup, int64_t pace_on)
 {
-	json_t *f = frame_new("msg.send.ok", in->id);
+	char text[80 + B64_LEN(OFR_MID_BYTES)];
+	size_t n = answer_start(text, sizeof(text), "msg.send.ok", in->id);
+	int k;
 
-	if (f == NULL || frame_set_bin(f, "mid", mid, OFR_MID_BYTES) != 0) {
-		json_decref(f);
-		return OFR_E_NOMEM;
-	}
-	json_object_set_new(f, "dup", json_boolean(dup));
-	session_reply_paced(s, f, pace_on);
+	if (n == 0)
+		return OFR_E_INTERNAL;
+	memcpy(text + n, ",\"mid\":\"", 8);
+	n += 8;
+	b64_encode_public(text + n, sizeof(text) - n, mid, OFR_MID_BYTES);
+	n += B64_LEN(OFR_MID_BYTES) - 1;
+	k = snprintf(text + n, sizeof(text) - n, "\",\"dup\":%s}",
+	    dup ? "true" : "false");
+	if (k < 0 || (size_t)k >= sizeof(text) - n)
+		return OFR_E_INTERNAL;
+	session_reply_text(s, text, n + (size_t)k, in->id, pace_on);
 	return 0;
 }
 
@@ -113,7 +138,6 @@ check_room(struct server *srv, const int64_t *recipients,
 /* The text of a msg push, as frame_new() and json_dumps() would write it
  * (the same keys in the same order), at most OFR_CT_MAX bytes of
  * ciphertext in base64. */
-#define B64_LEN(n)	OFR_B64_LEN(n)
 #define MSG_TEXT_MAX	(160 + B64_LEN(OFR_MID_BYTES) + \
 			    B64_LEN(OFR_PK_BYTES) + B64_LEN(OFR_CT_MAX))
 
@@ -376,9 +400,10 @@ int
 relay_ack(struct session *s, struct frame_in *in)
 {
 	int64_t seqs[OFR_ACKS_MAX];
-	json_t *arr, *e, *f;
-	size_t i, n;
-	int rc, deleted, acked = 0;
+	char text[96];
+	json_t *arr, *e;
+	size_t i, n, k;
+	int rc, m, deleted, acked = 0;
 
 	if ((rc = frame_array(in, "seqs", OFR_ACKS_MAX, 1, &arr)) != 0)
 		return rc;
@@ -411,10 +436,12 @@ relay_ack(struct session *s, struct frame_in *in)
 			return rc;
 		acked += deleted;
 	}
-	if ((f = frame_new("msg.ack.ok", in->id)) == NULL)
-		return OFR_E_NOMEM;
-	json_object_set_new(f, "acked", json_integer(acked));
-	session_reply(s, f);
+	if ((k = answer_start(text, sizeof(text), "msg.ack.ok",
+	    in->id)) == 0 ||
+	    (m = snprintf(text + k, sizeof(text) - k, ",\"acked\":%d}",
+	    acked)) < 0 || (size_t)m >= sizeof(text) - k)
+		return OFR_E_INTERNAL;
+	session_reply_text(s, text, k + (size_t)m, in->id, 0);
 	metrics_delivered((size_t)acked);
 	if (acked > 0)
 		unpace(s);

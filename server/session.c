@@ -496,6 +496,14 @@ session_reply_paced(struct session *s, json_t *f, int64_t recipient)
 	json_decref(f);
 }
 
+void
+session_reply_text(struct session *s, const char *text, size_t len,
+    int64_t re, int64_t recipient)
+{
+	queue_text(s, text, len, 1, re, held_kind_of(NULL, re), recipient,
+	    0);
+}
+
 int
 session_reply_list(struct session *s, int64_t re, const char *type,
     const char *key, json_t *arr)

@@ -142,6 +142,10 @@ void session_reply(struct session *s, json_t *f);
  * session_reply.
  */
 void session_reply_paced(struct session *s, json_t *f, int64_t recipient);
+/* The same for an answer already written as text (len bytes, answering
+ * request re), for the relay's answers, its most frequent. */
+void session_reply_text(struct session *s, const char *text, size_t len,
+    int64_t re, int64_t recipient);
 /* 1 when a session waits for recipient (session_reply_paced), else 0. */
 int session_paced_on(int64_t recipient);
 /* recipient acked copies, but still has too many waiting: the sessions
