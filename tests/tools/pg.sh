@@ -87,16 +87,13 @@ stop() {
 	rm -rf -- "$dir"
 }
 
-# Starts the cluster of DIR (made by start), waiting until it is up. Its
-# dynamic shared memory is files in DIR (mmap), removed with it: the
-# default's segments in /dev/shm outlive a cluster that was killed.
+# Starts the cluster of DIR (made by start), waiting until it is up.
 launch() {
 	local dir=$1
 
 	as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
 	    -t "$wait_s" -o "-c listen_addresses='' -k $dir -c fsync=on \
 	    -c synchronous_commit=on -c full_page_writes=on \
-	    -c dynamic_shared_memory_type=mmap \
 	    -c log_line_prefix='%m [%p] db=%d '" start \
 	    >/dev/null || {
 		cat "$dir/server.log" >&2
@@ -133,12 +130,17 @@ new_data() {
 	cp -a -- "$t/data" "$dir/data"
 }
 
+# A cluster's dynamic shared memory is files in its data directory
+# (mmap), removed with it: the default's segments in /dev/shm outlive a
+# cluster stopped at once, a standby's too (deploy/pg-standby.sh's
+# pg_basebackup copies postgresql.conf).
 run_initdb() {
 	as_owner "$bindir/initdb" -D "$1" -A trust -E UTF8 \
 	    --locale=C.UTF-8 >"$2" 2>&1 || {
 		cat "$2" >&2
 		return 1
 	}
+	echo "dynamic_shared_memory_type = mmap" >>"$1/postgresql.conf"
 }
 
 start() {
