@@ -290,6 +290,8 @@ struct copy_source {
 	int64_t sender;			/* account id */
 	int64_t case_id;
 	uint8_t mid[OFR_MID_BYTES];
+	int sender_stays;		/* 1: the sender still participates in
+					 * the case */
 };
 
 #endif

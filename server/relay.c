@@ -359,21 +359,15 @@ relay_tell_delivered(int64_t sender, int64_t case_id,
  * (one per copy acked, the relay's second most frequent push), and a
  * note for the sender's sessions on other nodes (cluster.c). A sender
  * no longer in the case (a counsellor who left it) learns nothing. */
-static int
+static void
 tell_delivered(struct session *s, const struct copy_source *src)
 {
-	int rc, yes = 0;
-
-	if ((rc = store_case_has_participant(s->srv->st, src->case_id,
-	    src->sender, &yes)) != 0)
-		return rc;
-	if (!yes)
-		return 0;
+	if (!src->sender_stays)
+		return;
 	relay_tell_delivered(src->sender, src->case_id, src->mid,
 	    s->acct.key);
 	cluster_note_delivered(src->sender, src->case_id, src->mid,
 	    s->acct.id);
-	return 0;
 }
 
 /* The senders paced for s's account go once its acks have brought what
@@ -431,9 +425,8 @@ relay_ack(struct session *s, struct frame_in *in)
 		if ((rc = store_delivery_ack(s->srv->st, s->acct.id, seqs[i],
 		    &deleted)) != 0)
 			return rc;
-		if (deleted && known &&
-		    (rc = tell_delivered(s, &src)) != 0)
-			return rc;
+		if (deleted && known)
+			tell_delivered(s, &src);
 		acked += deleted;
 	}
 	if ((k = answer_start(text, sizeof(text), "msg.ack.ok",

@@ -335,8 +335,9 @@ int store_recipient_queue(struct store *st, int64_t recipient,
  * pushed to a connection, the ones not acked yet. */
 int store_deliveries_upto(struct store *st, int64_t recipient, int64_t seq,
     int64_t *n);
-/* The message of recipient's copy seq (its sender, case and mid), read
- * before store_delivery_ack() deletes it. OFR_E_NOT_FOUND when recipient
+/* The message of recipient's copy seq (its sender, case and mid, and
+ * whether the sender is still in the case), read before
+ * store_delivery_ack() deletes it. OFR_E_NOT_FOUND when recipient
  * has no copy seq. */
 int store_delivery_source(struct store *st, int64_t recipient, int64_t seq,
     struct copy_source *out);

@@ -55,7 +55,9 @@ const char *const store_messages_sql[S_COUNT] = {
 	    "SELECT count(*) FROM deliveries"
 	    " WHERE recipient_id = ?1 AND seq <= ?2",
 	[S_DELIVERY_SOURCE] =
-	    "SELECT m.sender_id, m.case_id, m.mid"
+	    "SELECT m.sender_id, m.case_id, m.mid, EXISTS (SELECT 1"
+	    " FROM case_participants p WHERE p.case_id = m.case_id"
+	    " AND p.account_id = m.sender_id)"
 	    " FROM deliveries d JOIN messages m ON m.id = d.message_id"
 	    " WHERE d.seq = ?1 AND d.recipient_id = ?2",
 	/* A record stays while its message has copies: those messages are
@@ -260,6 +262,7 @@ source_cols(struct db_stmt *s, void *row)
 
 	out->sender = db_col_int64(s, 0);
 	out->case_id = db_col_int64(s, 1);
+	out->sender_stays = db_col_int(s, 3);
 	return db_col_blob(s, 2, out->mid, OFR_MID_BYTES);
 }
 

@@ -134,14 +134,26 @@ assert_contains "  Kim reads it" "$(cli kim recv --count 1)" "Sam again, to both
 assert_contains "  the client reads it" "$(cli client recv --count 1)" "Sam again, to both"
 
 step "Kim writes, then the client has her removed: the message still reads"
+# Kim's connection records what she is told: of Sam's copy, read while
+# she is in the case, and of nothing read after she left it
+watch_start kim
 cli kim send "$CASE" "Kim before her removal" >/dev/null
+assert_contains "Sam reads Kim's message" "$(cli couns recv --count 1)" \
+	"Kim before her removal"
+watch_expect "Kim is told Sam has it" kim '"type":"msg\.delivered"'
 cli_out out client remove "$CASE" Kim
 assert_match "Kim is a former participant, removed" "$out" '^former Kim \(supervisor\) left: removed from the case at a participant.s request'
 assert_field "the membership version is 2" 2 "$out" members
 assert_contains "the client reads Kim's message sent before" \
 	"$(cli client recv --count 1)" "Kim before her removal"
-assert_contains "so does Sam" "$(cli couns recv --count 1)" \
-	"Kim before her removal"
+# a receipt would have been queued for Kim before the client's ack was
+# answered, so before the answer to a ping she sends now
+echo '{"v":1,"type":"ping","id":2}' >&"$WATCH_FD_kim"
+watch_expect "Kim's ping after the client's read is answered" kim \
+	'"type":"ping\.ok".*"re":2'
+assert_eq "Kim, removed, is not told the client has it" 1 \
+	"$(grep -c '"type":"msg\.delivered"' "$T/watch-kim.out")"
+watch_stop kim
 
 step "a removed participant gets nothing and cannot send"
 cli couns send "$CASE" "after Kim left" >/dev/null
