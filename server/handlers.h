@@ -71,7 +71,7 @@ extern const struct casework_notify cases_notify;
 /* Reads field "case" and gets that case if the caller participates in it;
  * OFR_E_NOT_FOUND if not (the same answer as for no such case). On
  * several nodes the case is locked first (store_case_lock), for a request
- * that may change it; cases_own_read reads it as it is (msg.send). */
+ * that may change it; cases_own_read reads it as it is. */
 int cases_own(struct session *s, struct frame_in *in, struct case_info *c);
 int cases_own_read(struct session *s, struct frame_in *in,
     struct case_info *c);

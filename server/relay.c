@@ -16,7 +16,7 @@
  * a full disk refuses sends (storage_full) while acks go on freeing room.
  * Below that, backpressure: a send that leaves more than PACE_COPIES
  * copies waiting for a connected recipient is stored, but its answer is
- * paced (session_reply_paced): it goes once that recipient's acks bring
+ * paced (session_reply_text): it goes once that recipient's acks bring
  * its copies back to PACE_COPIES, or at a deadline (5 s without an ack
  * from it, 30 s at most), so that senders go no faster than their
  * recipients read.
@@ -243,7 +243,7 @@ relay_send(struct session *s, struct frame_in *in)
 	size_t ct_len[OFR_COPIES_MAX], np, ncopies, n, told = 0;
 	uint8_t mid[OFR_MID_BYTES];
 	json_t *copies, *e;
-	int rc, dup = 0, status, member = 0;
+	int rc, dup = 0, status, member = 0, crowded;
 
 	if ((rc = frame_bin(in, "mid", OFR_MID_BYTES, OFR_MID_BYTES, 1, mid,
 	    &n)) != 0 ||
@@ -252,12 +252,19 @@ relay_send(struct session *s, struct frame_in *in)
 		return rc;
 	/* Who sends first: a mid is no way past a refusal. The case is
 	 * not locked: a send changes no case, and is the hot path. Its
-	 * participants and status in one read (as cases_own_read and
-	 * store_case_participants would give them). */
-	if ((rc = store_case_peers(srv->st, case_id, p,
-	    MODEL_PARTICIPANTS_MAX, &np, &status)) != 0)
+	 * participants and status in one read; a case of more than it may
+	 * have (crowded: the store's promise broken) is refused only where
+	 * a read of all its participants would fail, after the checks that
+	 * need none of them. */
+	rc = store_case_peers(srv->st, case_id, p, MODEL_PARTICIPANTS_MAX,
+	    &np, &status);
+	if (rc != 0 && rc != OFR_E_LIMIT)
 		return rc;
-	for (size_t j = 0; j < np; j++)
+	if ((crowded = rc == OFR_E_LIMIT) &&
+	    (rc = store_case_has_participant(srv->st, case_id, s->acct.id,
+	    &member)) != 0)
+		return rc;
+	for (size_t j = 0; j < np && !crowded; j++)
 		member |= p[j].account == s->acct.id;
 	if (!member)
 		return OFR_E_NOT_FOUND;	/* as for no such case */
@@ -274,6 +281,8 @@ relay_send(struct session *s, struct frame_in *in)
 		return OFR_E_CASE_CLOSED;
 	if (status == CASE_WAITING)
 		return OFR_E_CASE_WAITING;	/* active and paused cases relay */
+	if (crowded)
+		return OFR_E_LIMIT;
 	/* Nobody writes to, or as, a participant not everyone was told of. */
 	for (size_t j = 0; j < np; j++) {
 		if (p[j].joining && p[j].account == s->acct.id)

@@ -53,7 +53,7 @@ struct outframe {
 	unsigned char buf[];		/* conn->pre bytes, then the payload */
 };
 
-/* A paced answer (session_reply_paced) and the frames committed after it,
+/* A paced answer (session_reply_text) and the frames committed after it,
  * msg pushes aside, wait in their session's park for their recipient:
  * allocated while the session is paced, which few ever are. */
 struct park {
@@ -464,7 +464,7 @@ held_kind_of(const char *type, int64_t re)
 }
 
 static void
-queue_json(struct session *s, json_t *f, int held, int64_t pace_on)
+queue_json(struct session *s, json_t *f, int held)
 {
 	const char *type = json_string_value(json_object_get(f, "type"));
 	int64_t re = json_integer_value(json_object_get(f, "re"));
@@ -477,22 +477,15 @@ queue_json(struct session *s, json_t *f, int held, int64_t pace_on)
 			out_of_memory(s);
 		return;
 	}
-	queue_text(s, text, strlen(text), held, re, held_kind_of(type, re),
-	    pace_on, type != NULL && strcmp(type, "msg") == 0);
+	queue_text(s, text, strlen(text), held, re, held_kind_of(type, re), 0,
+	    type != NULL && strcmp(type, "msg") == 0);
 	free(text);
 }
 
 void
 session_reply(struct session *s, json_t *f)
 {
-	queue_json(s, f, 1, 0);
-	json_decref(f);
-}
-
-void
-session_reply_paced(struct session *s, json_t *f, int64_t recipient)
-{
-	queue_json(s, f, 1, recipient);
+	queue_json(s, f, 1);
 	json_decref(f);
 }
 
@@ -572,7 +565,7 @@ session_reply_bounded(struct session *s, int64_t re, const char *type,
 void
 session_send_committed(struct session *s, json_t *f)
 {
-	queue_json(s, f, 0, 0);
+	queue_json(s, f, 0);
 	json_decref(f);
 }
 
@@ -789,7 +782,7 @@ challenge(struct session *s, int first)
 		return;
 	}
 	if (!first)
-		queue_json(s, f, 1, 0);
+		queue_json(s, f, 1);
 	else if ((text = json_dumps(f, JSON_COMPACT)) != NULL) {
 		if ((o = frame_of(s, text, strlen(text), 0, HELD_KEEP)) != NULL)
 			append_committed(s, o, o, 0);

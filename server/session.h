@@ -129,24 +129,22 @@ int session_closing(const struct session *s);
 /* Queues f (reference stolen) for s, held until the turn's commit. */
 void session_reply(struct session *s, json_t *f);
 /*
- * Queues f (reference stolen), the answer to a msg.send whose copy for
- * recipient went over the relay's pacing bound, like session_reply; once
- * committed it waits, and every frame of s committed after it but msg
+ * Queues text (len bytes, the answer to request re, as json_dumps() would
+ * write it: the relay's answers, its most frequent), held until the
+ * turn's commit like session_reply's; when it answers a msg.send whose
+ * copy for recipient went over the relay's pacing bound, once committed
+ * it waits, and every frame of s committed after it but msg
  * pushes waits behind it (answers stay in order), until
  * session_unpark(recipient), or recipient has no connection left, or
  * SESSION_PACE_SECS pass without session_paced_progress(recipient)
  * (SESSION_PACE_MAX_SECS in all at most), or SESSION_PARK_MAX frames
  * wait behind it; then they go as they would have. Not paced (sent at once) when
  * recipient has no connection at the commit, or when the frames waiting
- * so in all sessions take SESSION_PARK_BYTES. recipient 0: a plain
- * session_reply.
+ * so in all sessions take SESSION_PARK_BYTES. recipient 0: not paced.
  */
-void session_reply_paced(struct session *s, json_t *f, int64_t recipient);
-/* The same for an answer already written as text (len bytes, answering
- * request re), for the relay's answers, its most frequent. */
 void session_reply_text(struct session *s, const char *text, size_t len,
     int64_t re, int64_t recipient);
-/* 1 when a session waits for recipient (session_reply_paced), else 0. */
+/* 1 when a session waits for recipient (session_reply_text), else 0. */
 int session_paced_on(int64_t recipient);
 /* recipient acked copies, but still has too many waiting: the sessions
  * paced for it wait SESSION_PACE_SECS more from now (a slow reader

@@ -21,13 +21,13 @@
 #define PREF_ALL	(PREF_GENDER | PREF_AGE | PREF_BACKGROUND | \
 			PREF_FORMAT | PREF_REGION)
 
-/* Column list, in the order case_cols() takes it. */
 /* Whether participant p is joining: another participant has not
  * confirmed the version it joined at. */
 #define JOINING		"CASE WHEN EXISTS (SELECT 1 FROM case_participants o" \
 			" WHERE o.case_id = p.case_id" \
 			" AND o.account_id != p.account_id" \
 			" AND o.seen < p.since) THEN 1 ELSE 0 END"
+/* Column list, in the order case_cols() takes it. */
 #define CASE_COLS	"c.id, c.status, c.language, coalesce(c.topic, ''), " \
 			"c.client_id, coalesce(c.counsellor_id, 0), " \
 			"c.created, c.updated, c.urgency, " \

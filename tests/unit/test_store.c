@@ -1500,10 +1500,12 @@ static void
 test_membership(struct store *st)
 {
 	struct participant pp[MODEL_PARTICIPANTS_MAX];
+	struct peer pe[MODEL_PARTICIPANTS_MAX];
+	uint8_t key[OFR_PK_BYTES];
 	struct case_info c, g;
 	int64_t p1, co, co2, cl, v = 0, stays = 0;
-	size_t n = 99;
-	int why = -1;
+	size_t n = 99, seen = 0;
+	int why = -1, status = -1;
 
 	CHECK_EQ_INT(store_programme_create(st, "Members", 3000, &p1), 0);
 	co = counsellor(st, 3001, p1, ",mm,", ",", 5, PRESENCE_ONLINE, 0);
@@ -1529,10 +1531,36 @@ test_membership(struct store *st)
 	CHECK_EQ_INT(pp[2].joining, 1);		/* the client was not told */
 	CHECK_EQ_INT(pp[2].joined_at, 3012);
 	CHECK_EQ_INT(pp[0].joining, 0);
+	/* what the relay reads: the same participants, keys and joining,
+	 * and the case's status */
+	CHECK_EQ_INT(store_case_peers(st, c.id, pe, MODEL_PARTICIPANTS_MAX,
+	    &n, &status), 0);
+	CHECK_EQ_INT(n, 3);
+	CHECK_EQ_INT(status, CASE_ACTIVE);
+	for (size_t i = 0; i < n; i++) {
+		key_of(key, pe[i].account == co2 ? 3002 :
+		    pe[i].account == co ? 3001 : 3003);
+		CHECK(memcmp(pe[i].key, key, OFR_PK_BYTES) == 0);
+		CHECK_EQ_INT(pe[i].joining, pe[i].account == co2);
+		seen += pe[i].account == co || pe[i].account == co2 ||
+		    pe[i].account == cl;
+	}
+	CHECK_EQ_INT(seen, 3);
+	CHECK_EQ_INT(store_case_peers(st, c.id, pe, 2, &n, &status),
+	    OFR_E_LIMIT);
+	CHECK_EQ_INT(n, 2);
+	CHECK_EQ_INT(store_case_peers(st, c.id + 1000, pe,
+	    MODEL_PARTICIPANTS_MAX, &n, &status), 0);
+	CHECK_EQ_INT(n, 0);
+	CHECK_EQ_INT(status, 0);
 	CHECK_EQ_INT(store_case_seen(st, c.id, cl, 1), 0);
 	CHECK_EQ_INT(store_case_participants(st, c.id, pp,
 	    MODEL_PARTICIPANTS_MAX, &n), 0);
 	CHECK_EQ_INT(pp[2].joining, 0);
+	CHECK_EQ_INT(store_case_peers(st, c.id, pe, MODEL_PARTICIPANTS_MAX,
+	    &n, &status), 0);
+	for (size_t i = 0; i < n; i++)
+		CHECK_EQ_INT(pe[i].joining, 0);
 	CHECK_EQ_INT(store_case_seen(st, c.id, cl, 0), 0);	/* never back */
 	CHECK_EQ_INT(store_case_participants(st, c.id, pp,
 	    MODEL_PARTICIPANTS_MAX, &n), 0);
