@@ -828,6 +828,18 @@ store_colleague_cases(struct store *st, int64_t account, int64_t *ids,
 	    __func__);
 }
 
+/* 1 (OFR_E_LIMIT in *rc) when a list of n participants read has no room
+ * for another (max): the caller stops the read. */
+static int
+crowded(size_t n, size_t max, int *rc)
+{
+	if (n < max)
+		return 0;
+	log_err("store: case has more than %zu participants", max);
+	*rc = OFR_E_LIMIT;
+	return 1;
+}
+
 /* Where store_case_participants() puts the participants. */
 struct participant_list {
 	struct participant *out;
@@ -841,11 +853,8 @@ participant_list_add(struct db_stmt *s, void *ctx, int *rc)
 	struct participant_list *l = ctx;
 	struct participant *p;
 
-	if (*l->n == l->max) {
-		log_err("store: case has more than %zu participants", l->max);
-		*rc = OFR_E_LIMIT;
+	if (crowded(*l->n, l->max, rc))
 		return 0;
-	}
 	p = &l->out[*l->n];
 	memset(p, 0, sizeof(*p));
 	p->account = db_col_int64(s, 0);
@@ -896,11 +905,8 @@ peer_list_add(struct db_stmt *s, void *ctx, int *rc)
 	struct peer_list *l = ctx;
 	struct peer *p;
 
-	if (*l->n == l->max) {
-		log_err("store: case has more than %zu participants", l->max);
-		*rc = OFR_E_LIMIT;
+	if (crowded(*l->n, l->max, rc))
 		return 0;
-	}
 	p = &l->out[*l->n];
 	p->account = db_col_int64(s, 0);
 	if (db_col_blob(s, 1, p->key, OFR_PK_BYTES) != 0)
