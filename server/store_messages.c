@@ -25,8 +25,9 @@ const char *const store_messages_sql[S_COUNT] = {
 	    "INSERT INTO deliveries(message_id, recipient_id, ct)"
 	    " VALUES (?1, ?2, ?3) RETURNING seq",
 	/* A message: the case changed; the counsellor's first answers.
-	 * The row is written once a second at most (the rest of a busy
-	 * second's messages change nothing). */
+	 * A row whose updated is this second already is written again only
+	 * for its first response (the rest of a busy second's messages
+	 * change nothing). */
 	[S_CASE_TOUCH] =
 	    "UPDATE cases SET updated = ?2, first_response = CASE"
 	    " WHEN first_response IS NULL AND counsellor_id = ?3 THEN ?2"
