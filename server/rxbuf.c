@@ -42,10 +42,10 @@ append(struct rxbuf *rx, const void *in, size_t len)
 		if ((nb = realloc(rx->buf, cap)) == NULL)
 			return -1;
 		rx->buf = nb;
-		rx->cap = cap;
+		rx->cap = (uint32_t)cap;
 	}
 	memcpy(rx->buf + rx->len, in, len);
-	rx->len += len;
+	rx->len += (uint32_t)len;
 	return 0;
 }
 
@@ -65,17 +65,17 @@ budget_take(struct rxbuf *rx, size_t cost, int64_t now_us)
 	dt = now_us > rx->budget_us ?
 	    (double)(now_us - rx->budget_us) / 1e6 : 0;
 	rx->budget_us = now_us > rx->budget_us ? now_us : rx->budget_us;
-	rx->frames += dt * RXBUF_FRAME_RATE;
+	rx->frames += (float)(dt * RXBUF_FRAME_RATE);
 	if (rx->frames > RXBUF_FRAME_BURST)
 		rx->frames = RXBUF_FRAME_BURST;
-	rx->bytes += dt * RXBUF_BYTE_RATE;
+	rx->bytes += (float)(dt * RXBUF_BYTE_RATE);
 	if (rx->bytes > RXBUF_BYTE_BURST)
 		rx->bytes = RXBUF_BYTE_BURST;
 	ok = rx->frames >= 1.0 && rx->bytes >= (double)cost;
-	rx->frames -= 1.0;
+	rx->frames -= 1.0f;
 	if (rx->frames < -RXBUF_FRAME_BURST)
 		rx->frames = -RXBUF_FRAME_BURST;
-	rx->bytes -= (double)cost;
+	rx->bytes -= (float)cost;
 	if (rx->bytes < -RXBUF_BYTE_BURST)
 		rx->bytes = -RXBUF_BYTE_BURST;
 	return ok;
@@ -113,7 +113,7 @@ rxbuf_feed(struct rxbuf *rx, const void *in, size_t len, int first,
 	}
 	if (rx->drain)
 		return left == 0 ? refuse(rx) : RXBUF_MORE;
-	rx->seen += len;
+	rx->seen += (uint32_t)len;
 	if (frame_start && !budget_take(rx, len + left, now_us)) {
 		if (!rx->over) {
 			free(rx->buf);

@@ -29,13 +29,16 @@
  * still to come; else it is refused at once. */
 #define RXBUF_DRAIN_MAX		(2 * OFR_FRAME_MAX)
 
-/* A connection's receiving side. All zero is a new one. */
+/* A connection's receiving side. All zero is a new one. One per open
+ * connection: kept small (its sizes are at most OFR_FRAME_MAX, and the
+ * buckets' floats count to RXBUF_BYTE_BURST, 2^22, to half a byte). */
 struct rxbuf {
 	char *buf;			/* the message so far; NULL: empty */
-	size_t len, cap;
-	size_t seen;			/* its bytes so far, kept or not */
-	double frames, bytes;		/* the budget's buckets */
-	int64_t budget_us;		/* when they were filled; 0: never */
+	int64_t budget_us;		/* when the buckets were filled; 0:
+					 * never */
+	uint32_t len, cap;
+	uint32_t seen;			/* its bytes so far, kept or not */
+	float frames, bytes;		/* the budget's buckets */
 	/* flags, 0 or 1 (one per open connection: kept small) */
 	unsigned char binary;		/* its first frame said binary */
 	unsigned char in_frame;		/* a frame's payload is under way */
