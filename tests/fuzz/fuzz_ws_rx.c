@@ -113,6 +113,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				    rx.buf == NULL);
 				break;
 			}
+			/* Ended, whatever became of it: what comes next is
+			 * another (a continuation frame with no message under
+			 * way, which wsguard.c refuses before rxbuf.c sees
+			 * it, makes one as a first frame would). */
+			if (fin && left == 0) {
+				want_len = 0;
+				want_bad = want_over = 0;
+			}
 		}
 		off += len;
 	}
