@@ -49,35 +49,49 @@ append(struct rxbuf *rx, const void *in, size_t len)
 	return 0;
 }
 
-/* Takes one frame of cost payload bytes from the budget: 1 when it had
- * them, else 0 (and the frame is charged anyway, down to the floor). */
+#define FRAMES_FULL	((int32_t)RXBUF_FRAME_BURST * RXBUF_FRAME_UNIT)
+#define BYTES_FULL	((int64_t)RXBUF_BYTE_BURST * RXBUF_BYTE_UNIT)
+/* From the floor (a burst's debt) to full, with room: a longer pause
+ * refills no more, and the sums stay far from overflowing. */
+#define REFILL_MAX_US	INT64_C(10000000)
+
+_Static_assert(1000000 % RXBUF_FRAME_RATE == 0,
+    "a microsecond refills a whole frame unit");
+_Static_assert(2 * (int64_t)RXBUF_FRAME_BURST * 1000000 <=
+    REFILL_MAX_US * RXBUF_FRAME_RATE &&
+    2 * (int64_t)RXBUF_BYTE_BURST * 1000000 <=
+    REFILL_MAX_US * RXBUF_BYTE_RATE, "REFILL_MAX_US fills the buckets");
+
+/* Takes one frame of cost payload bytes (at most OFR_FRAME_MAX) from the
+ * budget: 1 when it had them, else 0 (and the frame is charged anyway,
+ * down to the floor). */
 static int
 budget_take(struct rxbuf *rx, size_t cost, int64_t now_us)
 {
-	double dt;
+	int64_t dt, want = (int64_t)cost * RXBUF_BYTE_UNIT;
 	int ok;
 
 	if (rx->budget_us == 0) {	/* the first frame: full buckets */
-		rx->frames = RXBUF_FRAME_BURST;
-		rx->bytes = RXBUF_BYTE_BURST;
+		rx->frames = FRAMES_FULL;
+		rx->bytes = BYTES_FULL;
 		rx->budget_us = now_us;
 	}
-	dt = now_us > rx->budget_us ?
-	    (double)(now_us - rx->budget_us) / 1e6 : 0;
+	dt = now_us > rx->budget_us ? now_us - rx->budget_us : 0;
+	if (dt > REFILL_MAX_US)
+		dt = REFILL_MAX_US;
 	rx->budget_us = now_us > rx->budget_us ? now_us : rx->budget_us;
-	rx->frames += (float)(dt * RXBUF_FRAME_RATE);
-	if (rx->frames > RXBUF_FRAME_BURST)
-		rx->frames = RXBUF_FRAME_BURST;
-	rx->bytes += (float)(dt * RXBUF_BYTE_RATE);
-	if (rx->bytes > RXBUF_BYTE_BURST)
-		rx->bytes = RXBUF_BYTE_BURST;
-	ok = rx->frames >= 1.0 && rx->bytes >= (double)cost;
-	rx->frames -= 1.0f;
-	if (rx->frames < -RXBUF_FRAME_BURST)
-		rx->frames = -RXBUF_FRAME_BURST;
-	rx->bytes -= (float)cost;
-	if (rx->bytes < -RXBUF_BYTE_BURST)
-		rx->bytes = -RXBUF_BYTE_BURST;
+	rx->frames = rx->frames + dt > FRAMES_FULL ? FRAMES_FULL :
+	    (int32_t)(rx->frames + dt);
+	rx->bytes += dt * RXBUF_BYTE_RATE;
+	if (rx->bytes > BYTES_FULL)
+		rx->bytes = BYTES_FULL;
+	ok = rx->frames >= RXBUF_FRAME_UNIT && rx->bytes >= want;
+	rx->frames -= RXBUF_FRAME_UNIT;
+	if (rx->frames < -FRAMES_FULL)
+		rx->frames = -FRAMES_FULL;
+	rx->bytes -= want;
+	if (rx->bytes < -BYTES_FULL)
+		rx->bytes = -BYTES_FULL;
 	return ok;
 }
 

@@ -29,16 +29,24 @@
  * still to come; else it is refused at once. */
 #define RXBUF_DRAIN_MAX		(2 * OFR_FRAME_MAX)
 
+/* The buckets count in units that a microsecond refills exactly, in
+ * integers: the frames in 1/RXBUF_FRAME_UNIT frames (one unit a
+ * microsecond), the bytes in millionths of a byte (RXBUF_BYTE_RATE units
+ * a microsecond). */
+#define RXBUF_FRAME_UNIT	(1000000 / RXBUF_FRAME_RATE)
+#define RXBUF_BYTE_UNIT		1000000
+
 /* A connection's receiving side. All zero is a new one. One per open
- * connection: kept small (its sizes are at most OFR_FRAME_MAX, and the
- * buckets' floats count to RXBUF_BYTE_BURST, 2^22, to half a byte). */
+ * connection: kept small (its sizes are at most OFR_FRAME_MAX). */
 struct rxbuf {
 	char *buf;			/* the message so far; NULL: empty */
 	int64_t budget_us;		/* when the buckets were filled; 0:
 					 * never */
+	int64_t bytes;			/* the byte bucket (RXBUF_BYTE_UNIT) */
 	uint32_t len, cap;
 	uint32_t seen;			/* its bytes so far, kept or not */
-	float frames, bytes;		/* the budget's buckets */
+	int32_t frames;			/* the frame bucket
+					 * (RXBUF_FRAME_UNIT) */
 	/* flags, 0 or 1 (one per open connection: kept small) */
 	unsigned char binary;		/* its first frame said binary */
 	unsigned char in_frame;		/* a frame's payload is under way */
