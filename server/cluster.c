@@ -359,13 +359,6 @@ receive(const char *payload)
 	return got;
 }
 
-/* The monotonic clock in milliseconds. */
-static int64_t
-now_ms(void)
-{
-	return mono_us() / 1000;
-}
-
 /* Waits up to ms on the stop pipe (and fd, when >= 0): 1 when told to
  * stop, else 0. */
 static int
@@ -389,7 +382,7 @@ wait_on(int fd, int ms)
 static PGresult *
 ask(PGconn *conn, const char *sql, int *stop)
 {
-	int64_t deadline = now_ms() + CLUSTER_DEADLINE_MS, left;
+	int64_t deadline = mono_ms() + CLUSTER_DEADLINE_MS, left;
 	PGresult *res = NULL, *r;
 
 	if (!PQsendQuery(conn, sql))
@@ -401,7 +394,7 @@ ask(PGconn *conn, const char *sql, int *stop)
 			PQclear(res);
 			res = r;
 		}
-		if ((left = deadline - now_ms()) <= 0) {
+		if ((left = deadline - mono_ms()) <= 0) {
 			log_warn("cluster: PostgreSQL gave no answer within %d "
 			    "ms: the listening connection is closed",
 			    CLUSTER_DEADLINE_MS);
@@ -505,7 +498,7 @@ listener(void *arg)
 {
 	PGconn *conn = arg;
 	int backoff = CLUSTER_RETRY_MIN_MS, was_lost = conn == NULL;
-	int64_t tried = now_ms();	/* the lock: cluster_start() tried */
+	int64_t tried = mono_ms();	/* the lock: cluster_start() tried */
 
 	for (;;) {
 		if (conn == NULL) {
@@ -524,8 +517,8 @@ listener(void *arg)
 				wake_fn();
 			}
 		}
-		if (now_ms() - tried >= CLUSTER_POLL_MS) {
-			tried = now_ms();
+		if (mono_ms() - tried >= CLUSTER_POLL_MS) {
+			tried = mono_ms();
 			if (try_lock(conn) != 0)
 				goto lost;
 		}

@@ -103,13 +103,6 @@ static const struct handler {
 	{ "referral.stats",	R_ADMIN,		referrals_stats, 0 },
 };
 
-/* The monotonic clock in milliseconds. */
-static int64_t
-now_ms(void)
-{
-	return mono_us() / 1000;
-}
-
 /* Sends an error frame; the connection closes at STRIKES_MAX. */
 static void
 reply_error(struct session *s, int64_t re, int err, const char *field)
@@ -132,7 +125,7 @@ reply_error(struct session *s, int64_t re, int err, const char *field)
 static int
 rate_ok(struct session *s)
 {
-	int64_t t = now_ms();
+	int64_t t = mono_ms();
 
 	if (s->tokens_ms == 0) {	/* the first frame: a full bucket */
 		s->tokens = BURST;

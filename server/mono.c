@@ -13,3 +13,9 @@ mono_us(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
+
+int64_t
+mono_ms(void)
+{
+	return mono_us() / 1000;
+}

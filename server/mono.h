@@ -9,5 +9,7 @@
 
 /* Now, in microseconds since an arbitrary start. */
 int64_t mono_us(void);
+/* The same in milliseconds. */
+int64_t mono_ms(void);
 
 #endif
