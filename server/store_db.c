@@ -41,6 +41,7 @@
 #include <sqlite3.h>
 
 #include "store_faults.h"
+#include "store_vfs.h"
 #include "log.h"
 #include "metrics.h"
 #include "proto/err.h"
@@ -86,13 +87,8 @@
  * enough to find the gap between two of the loop's turns. */
 #define BUSY_NAP_US	100
 #define CKPT_WAIT_US	20000		/* 20 ms */
-/* The VFS of the database's connections: SQLite's default, or in a test
- * build the fault-injecting shim over it (store_faults.h). */
-#ifdef OFFRAMP_FAULTS
-#define DB_VFS		STORE_FAULTS_VFS
-#else
-#define DB_VFS		NULL
-#endif
+/* The VFS of the database's connections (store_vfs.c). */
+#define DB_VFS		STORE_VFS
 #define CKPT_PASSIVE	1
 #define CKPT_TRUNCATE	2
 
@@ -1725,8 +1721,10 @@ open_db(struct store *st, const char *path, int create)
 	int64_t fk, secure, limit, autockpt, version;
 	int rc;
 
+	if (store_vfs_register() != 0)
+		return OFR_E_INTERNAL;
 #ifdef OFFRAMP_FAULTS
-	/* A test build: the database's writes go through store_faults.c. */
+	/* A test build: the database's writes may fail (store_faults.c). */
 	if (store_faults_register(st->dir) != 0)
 		return OFR_E_INTERNAL;
 #endif

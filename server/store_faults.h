@@ -9,8 +9,6 @@
 
 #ifdef OFFRAMP_FAULTS
 
-/* The name of the VFS store_open() gives SQLite for the database. */
-#define STORE_FAULTS_VFS	"offramp-faults"
 /* The control file, in the data directory (store_faults.c says what it
  * holds). */
 #define STORE_FAULTS_FILE	"offramp.faults"
@@ -26,11 +24,15 @@
 	"it is read again whenever it changes; removed or empty, no fault.\n"
 
 /*
- * Registers (once; again just moves the control file) the VFS
- * STORE_FAULTS_VFS, a shim over SQLite's default VFS that reads its faults
- * from dir/STORE_FAULTS_FILE. 0, or -1 (logged) when it cannot.
+ * Reads the faults from dir/STORE_FAULTS_FILE from now on (again: moves
+ * the control file). 0, or -1 (logged) when it cannot.
  */
 int store_faults_register(const char *dir);
+/* Whether SQLite's write of n bytes at off to the database (wal 0) or its
+ * -wal (wal 1), about to be made, fails (a "write" or "full" fault;
+ * counted): SQLITE_OK, or the error to give SQLite, nothing written. Any
+ * thread (store_vfs.c). */
+int store_faults_write(int wal, int n, long long off);
 /* Whether the store thread's sync of the -wal, about to be made, fails (a
  * "commit" fault; counted). Any thread. */
 int store_faults_sync_fails(void);

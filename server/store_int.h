@@ -10,7 +10,8 @@
  * alone: a statement is a struct db_stmt, the head of its backend's own
  * (struct db_backend: SQLite's in store_db.c, PostgreSQL's in
  * store_pg.c), and neither this header nor the noun files include
- * sqlite3.h or libpq-fe.h; store_db.c, store_pg.c and store_faults.c do.
+ * sqlite3.h or libpq-fe.h; store_db.c, store_pg.c, store_vfs.c and
+ * store_faults.c do.
  *
  * SQL that a second backend must give its own text for. The noun files'
  * statements are in the subset SQLite 3.40 and PostgreSQL 15 share

@@ -1,0 +1,430 @@
+/*
+ * store_vfs.c: the SQLite VFS of the database's connections (issue 16). It
+ * is SQLite's default VFS (unix) but for one thing: what a commit writes
+ * to the -wal goes to the file in as few writes as it fills, not two a
+ * frame (its 24-byte header, then its page). It changes no byte that
+ * reaches the file, nor when it is there for anyone else to read: every
+ * byte of a commit is in the file before the commit's write of its last
+ * frame returns, and so before SQLite publishes it in the wal-index to
+ * the other connections (the checkpoint's) and before any sync of the
+ * store thread can count it (store_db.c, "Durability"). It never touches
+ * the database file, and never reads the bytes it gathers but for the
+ * mark that ends a commit (the WAL's format, sqlite.org/fileformat.html).
+ * In a test build it also asks store_faults.c whether each of SQLite's
+ * writes fails, before it does anything with it.
+ *
+ * SQLite writes a commit's frames in order, from the end of the -wal on,
+ * and the last of them carries the commit's mark: a database size,
+ * bytes 4-7 of its header, which no other frame has. A -wal's handle
+ * gathers writes that follow each other into its buffer
+ * (STORE_VFS_GATHER), and writes it out
+ * - when the write of the page of a frame whose header has the mark
+ *   comes (the page with it): the commit's end;
+ * - when a write does not follow the buffer's end, or would overflow it;
+ * - before anything else is done with the file: a read (SQLite's own
+ *   reads of frames it wrote, a checkpoint's), a sync, a truncate, its
+ *   size, a file control, a map, the close.
+ * A header with the mark that does not follow the buffer's end (SQLite
+ * rewriting the headers of a transaction that overwrote a frame of its
+ * own, walRewriteChecksums, after the commit's last frame), and the write
+ * after it, are written at once, as they come: nothing follows them
+ * within the commit to carry them out.
+ * When the write out fails (a full disk), the write or read that asked
+ * for it fails with its error, the buffer is kept, and the next asks
+ * again: SQLite fails the commit, and what it wrote of it is never
+ * counted. The frames of a failed commit (a fault above this VFS) may so
+ * reach the file later than they would have, past the last commit, where
+ * SQLite writes the next transaction over them or never reads them (their
+ * checksums do not follow from the commit before them).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "store_faults.h"
+#include "store_vfs.h"
+
+#define FRAME_HEADER	24	/* a WAL frame's header */
+
+/* A file of ours: the real one (of the VFS below) follows it. */
+struct gfile {
+	sqlite3_file base;
+	sqlite3_file *real;
+	unsigned char *buf;	/* a -wal's, at its first write */
+	sqlite3_int64 off;	/* the file offset of buf[0] */
+	int len;		/* bytes gathered */
+	int wal;		/* a -wal */
+	int db;			/* a database (faults: counted) */
+	int mark_next;		/* the last write: a header with the mark */
+};
+
+static sqlite3_vfs gather_vfs;
+static sqlite3_vfs *real_vfs;
+
+/* Writes out what f gathered. SQLITE_OK, or the VFS's error (kept). */
+static int
+flush(struct gfile *f)
+{
+	int rc;
+
+	if (f->len == 0)
+		return SQLITE_OK;
+	rc = f->real->pMethods->xWrite(f->real, f->buf, f->len, f->off);
+	if (rc == SQLITE_OK)
+		f->len = 0;
+	return rc;
+}
+
+static int
+g_close(sqlite3_file *file)
+{
+	struct gfile *f = (struct gfile *)file;
+	int rc = flush(f), closed = f->real->pMethods->xClose(f->real);
+
+	free(f->buf);
+	f->buf = NULL;
+	return rc != SQLITE_OK ? rc : closed;
+}
+
+static int
+g_read(sqlite3_file *file, void *buf, int n, sqlite3_int64 off)
+{
+	struct gfile *f = (struct gfile *)file;
+	int rc = flush(f);
+
+	return rc != SQLITE_OK ? rc :
+	    f->real->pMethods->xRead(f->real, buf, n, off);
+}
+
+static int
+g_write(sqlite3_file *file, const void *buf, int n, sqlite3_int64 off)
+{
+	struct gfile *f = (struct gfile *)file;
+	int ends = f->mark_next, mark, rc;
+
+	f->mark_next = 0;
+#ifdef OFFRAMP_FAULTS
+	if ((f->db || f->wal) &&
+	    (rc = store_faults_write(f->wal, n, off)) != SQLITE_OK)
+		return rc;
+#endif
+	if (!f->wal)
+		return f->real->pMethods->xWrite(f->real, buf, n, off);
+	mark = n == FRAME_HEADER &&
+	    memcmp((const unsigned char *)buf + 4, "\0\0\0\0", 4) != 0;
+	if (f->len > 0 && off == f->off + f->len &&
+	    n <= STORE_VFS_GATHER - f->len) {
+		memcpy(f->buf + f->len, buf, (size_t)n);
+		f->len += n;
+		f->mark_next = mark;
+		return ends ? flush(f) : SQLITE_OK;
+	}
+	if ((rc = flush(f)) != SQLITE_OK)
+		return rc;
+	f->mark_next = mark;
+	if (mark || ends || n > STORE_VFS_GATHER)
+		return f->real->pMethods->xWrite(f->real, buf, n, off);
+	if (f->buf == NULL && (f->buf = malloc(STORE_VFS_GATHER)) == NULL)
+		return f->real->pMethods->xWrite(f->real, buf, n, off);
+	memcpy(f->buf, buf, (size_t)n);
+	f->off = off;
+	f->len = n;
+	return SQLITE_OK;
+}
+
+static int
+g_truncate(sqlite3_file *file, sqlite3_int64 size)
+{
+	struct gfile *f = (struct gfile *)file;
+	int rc = flush(f);
+
+	return rc != SQLITE_OK ? rc :
+	    f->real->pMethods->xTruncate(f->real, size);
+}
+
+static int
+g_sync(sqlite3_file *file, int flags)
+{
+	struct gfile *f = (struct gfile *)file;
+	int rc = flush(f);
+
+	return rc != SQLITE_OK ? rc : f->real->pMethods->xSync(f->real, flags);
+}
+
+static int
+g_file_size(sqlite3_file *file, sqlite3_int64 *size)
+{
+	struct gfile *f = (struct gfile *)file;
+	int rc = flush(f);
+
+	return rc != SQLITE_OK ? rc :
+	    f->real->pMethods->xFileSize(f->real, size);
+}
+
+static int
+g_file_control(sqlite3_file *file, int op, void *arg)
+{
+	struct gfile *f = (struct gfile *)file;
+	int rc = flush(f);
+
+	return rc != SQLITE_OK ? rc :
+	    f->real->pMethods->xFileControl(f->real, op, arg);
+}
+
+static int
+g_fetch(sqlite3_file *file, sqlite3_int64 off, int n, void **p)
+{
+	struct gfile *f = (struct gfile *)file;
+	int rc = flush(f);
+
+	*p = NULL;
+	return rc != SQLITE_OK ? rc :
+	    f->real->pMethods->xFetch(f->real, off, n, p);
+}
+
+/* The rest goes straight to the real file. */
+static int
+g_lock(sqlite3_file *file, int lock)
+{
+	struct gfile *f = (struct gfile *)file;
+
+	return f->real->pMethods->xLock(f->real, lock);
+}
+
+static int
+g_unlock(sqlite3_file *file, int lock)
+{
+	struct gfile *f = (struct gfile *)file;
+
+	return f->real->pMethods->xUnlock(f->real, lock);
+}
+
+static int
+g_check_reserved(sqlite3_file *file, int *out)
+{
+	struct gfile *f = (struct gfile *)file;
+
+	return f->real->pMethods->xCheckReservedLock(f->real, out);
+}
+
+static int
+g_sector_size(sqlite3_file *file)
+{
+	struct gfile *f = (struct gfile *)file;
+
+	return f->real->pMethods->xSectorSize(f->real);
+}
+
+static int
+g_device_characteristics(sqlite3_file *file)
+{
+	struct gfile *f = (struct gfile *)file;
+
+	return f->real->pMethods->xDeviceCharacteristics(f->real);
+}
+
+static int
+g_shm_map(sqlite3_file *file, int region, int size, int extend,
+    void volatile **p)
+{
+	struct gfile *f = (struct gfile *)file;
+
+	return f->real->pMethods->xShmMap(f->real, region, size, extend, p);
+}
+
+static int
+g_shm_lock(sqlite3_file *file, int offset, int n, int flags)
+{
+	struct gfile *f = (struct gfile *)file;
+
+	return f->real->pMethods->xShmLock(f->real, offset, n, flags);
+}
+
+static void
+g_shm_barrier(sqlite3_file *file)
+{
+	struct gfile *f = (struct gfile *)file;
+
+	f->real->pMethods->xShmBarrier(f->real);
+}
+
+static int
+g_shm_unmap(sqlite3_file *file, int del)
+{
+	struct gfile *f = (struct gfile *)file;
+
+	return f->real->pMethods->xShmUnmap(f->real, del);
+}
+
+static int
+g_unfetch(sqlite3_file *file, sqlite3_int64 off, void *p)
+{
+	struct gfile *f = (struct gfile *)file;
+
+	return f->real->pMethods->xUnfetch(f->real, off, p);
+}
+
+static const sqlite3_io_methods gather_io = {
+	.iVersion = 3,
+	.xClose = g_close,
+	.xRead = g_read,
+	.xWrite = g_write,
+	.xTruncate = g_truncate,
+	.xSync = g_sync,
+	.xFileSize = g_file_size,
+	.xLock = g_lock,
+	.xUnlock = g_unlock,
+	.xCheckReservedLock = g_check_reserved,
+	.xFileControl = g_file_control,
+	.xSectorSize = g_sector_size,
+	.xDeviceCharacteristics = g_device_characteristics,
+	.xShmMap = g_shm_map,
+	.xShmLock = g_shm_lock,
+	.xShmBarrier = g_shm_barrier,
+	.xShmUnmap = g_shm_unmap,
+	.xFetch = g_fetch,
+	.xUnfetch = g_unfetch,
+};
+
+static int
+v_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *file, int flags,
+    int *out_flags)
+{
+	struct gfile *f = (struct gfile *)file;
+	int rc;
+
+	(void)vfs;
+	memset(f, 0, sizeof(*f));
+	f->real = (sqlite3_file *)(f + 1);
+	f->wal = (flags & SQLITE_OPEN_WAL) != 0;
+	f->db = (flags & SQLITE_OPEN_MAIN_DB) != 0;
+	rc = real_vfs->xOpen(real_vfs, name, f->real, flags, out_flags);
+	/* SQLite closes a file whose pMethods is set, even after an error. */
+	f->base.pMethods = f->real->pMethods != NULL ? &gather_io : NULL;
+	return rc;
+}
+
+/* The VFS's other calls go straight to the real one. */
+static int
+v_delete(sqlite3_vfs *vfs, const char *name, int sync_dir)
+{
+	(void)vfs;
+	return real_vfs->xDelete(real_vfs, name, sync_dir);
+}
+
+static int
+v_access(sqlite3_vfs *vfs, const char *name, int flags, int *out)
+{
+	(void)vfs;
+	return real_vfs->xAccess(real_vfs, name, flags, out);
+}
+
+static int
+v_full_pathname(sqlite3_vfs *vfs, const char *name, int n, char *out)
+{
+	(void)vfs;
+	return real_vfs->xFullPathname(real_vfs, name, n, out);
+}
+
+static void *
+v_dl_open(sqlite3_vfs *vfs, const char *name)
+{
+	(void)vfs;
+	return real_vfs->xDlOpen(real_vfs, name);
+}
+
+static void
+v_dl_error(sqlite3_vfs *vfs, int n, char *msg)
+{
+	(void)vfs;
+	real_vfs->xDlError(real_vfs, n, msg);
+}
+
+static void (*v_dl_sym(sqlite3_vfs *vfs, void *h, const char *sym))(void)
+{
+	(void)vfs;
+	return real_vfs->xDlSym(real_vfs, h, sym);
+}
+
+static void
+v_dl_close(sqlite3_vfs *vfs, void *h)
+{
+	(void)vfs;
+	real_vfs->xDlClose(real_vfs, h);
+}
+
+static int
+v_randomness(sqlite3_vfs *vfs, int n, char *out)
+{
+	(void)vfs;
+	return real_vfs->xRandomness(real_vfs, n, out);
+}
+
+static int
+v_sleep(sqlite3_vfs *vfs, int usec)
+{
+	(void)vfs;
+	return real_vfs->xSleep(real_vfs, usec);
+}
+
+static int
+v_current_time(sqlite3_vfs *vfs, double *t)
+{
+	(void)vfs;
+	return real_vfs->xCurrentTime(real_vfs, t);
+}
+
+static int
+v_get_last_error(sqlite3_vfs *vfs, int n, char *msg)
+{
+	(void)vfs;
+	return real_vfs->xGetLastError(real_vfs, n, msg);
+}
+
+static int
+v_current_time_int64(sqlite3_vfs *vfs, sqlite3_int64 *t)
+{
+	(void)vfs;
+	return real_vfs->xCurrentTimeInt64(real_vfs, t);
+}
+
+int
+store_vfs_register(void)
+{
+	sqlite3_vfs *below;
+
+	if (real_vfs != NULL)
+		return 0;
+	if ((below = sqlite3_vfs_find(NULL)) == NULL || below->iVersion < 2) {
+		log_err("store: no default SQLite VFS to build on");
+		return -1;
+	}
+	gather_vfs = (sqlite3_vfs){
+		.iVersion = 2,
+		.szOsFile = (int)sizeof(struct gfile) + below->szOsFile,
+		.mxPathname = below->mxPathname,
+		.zName = STORE_VFS,
+		.xOpen = v_open,
+		.xDelete = v_delete,
+		.xAccess = v_access,
+		.xFullPathname = v_full_pathname,
+		.xDlOpen = v_dl_open,
+		.xDlError = v_dl_error,
+		.xDlSym = v_dl_sym,
+		.xDlClose = v_dl_close,
+		.xRandomness = v_randomness,
+		.xSleep = v_sleep,
+		.xCurrentTime = v_current_time,
+		.xGetLastError = v_get_last_error,
+		.xCurrentTimeInt64 = v_current_time_int64,
+	};
+	real_vfs = below;
+	if (sqlite3_vfs_register(&gather_vfs, 0) != SQLITE_OK) {
+		real_vfs = NULL;
+		log_err("store: cannot register SQLite's VFS " STORE_VFS);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,378 @@
+/*
+ * test_store_vfs.c: the store's VFS (server/store_vfs.c), which gathers a
+ * commit's frames into few writes to the -wal. Over a VFS of the test's
+ * own below it (SQLite's default, its writes to a -wal counted and, when
+ * asked, failed), for commits of one frame, of many, of more than one
+ * gathering holds, and for a transaction that spills and writes its pages
+ * again (SQLite rewrites its frames' headers after the commit's last):
+ * - the -wal gets far fewer writes than frames;
+ * - after each commit the files hold it as a kill -9 would leave them
+ *   (copied byte for byte and opened with SQLite's own VFS: the commit is
+ *   there, and the database checks);
+ * - another connection reads it and checkpoints it into the database
+ *   (what the store's checkpoint thread does), and the database checks;
+ * - a write out that fails (a full disk) fails the commit, and the next
+ *   commit, with room again, holds only what was committed.
+ */
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "check.h"
+#include "store_vfs.h"
+
+#define ROW_BYTES	1000
+
+/* The VFS below ours: the default one, its -wal writes counted. */
+static sqlite3_vfs below;
+static sqlite3_vfs *unix_vfs;
+/* The default VFS's kinds of file (their methods), each with a copy
+ * that counts (of the same index). */
+static const sqlite3_io_methods *unix_io[4];
+static sqlite3_io_methods counting_io[4];
+
+/* The default VFS's methods of f, a file of ours. */
+static const sqlite3_io_methods *
+real_io(sqlite3_file *f)
+{
+	return unix_io[(const sqlite3_io_methods *)f->pMethods - counting_io];
+}
+static sqlite3_file *wal_files[8];
+static long long wal_writes;
+static int wal_full;		/* the -wal's writes fail with SQLITE_FULL */
+
+static int
+is_wal(sqlite3_file *f)
+{
+	for (size_t i = 0; i < sizeof(wal_files) / sizeof(*wal_files); i++)
+		if (wal_files[i] == f)
+			return 1;
+	return 0;
+}
+
+static int
+counting_write(sqlite3_file *f, const void *buf, int n, sqlite3_int64 off)
+{
+	if (is_wal(f)) {
+		if (wal_full)
+			return SQLITE_FULL;
+		wal_writes++;
+	}
+	return real_io(f)->xWrite(f, buf, n, off);
+}
+
+static int
+counting_close(sqlite3_file *f)
+{
+	for (size_t i = 0; i < sizeof(wal_files) / sizeof(*wal_files); i++)
+		if (wal_files[i] == f)
+			wal_files[i] = NULL;
+	return real_io(f)->xClose(f);
+}
+
+static int
+below_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags,
+    int *out)
+{
+	int rc = unix_vfs->xOpen(unix_vfs, name, f, flags, out);
+	size_t k;
+
+	(void)vfs;
+	if (f->pMethods == NULL)
+		return rc;
+	for (k = 0; k < 4 && unix_io[k] != NULL &&
+	    unix_io[k] != f->pMethods; k++)
+		;
+	if (k == 4) {
+		fprintf(stderr, "test_store_vfs: too many kinds of file\n");
+		exit(1);
+	}
+	if (unix_io[k] == NULL) {
+		unix_io[k] = f->pMethods;
+		counting_io[k] = *f->pMethods;
+		counting_io[k].xWrite = counting_write;
+		counting_io[k].xClose = counting_close;
+	}
+	f->pMethods = &counting_io[k];
+	if (flags & SQLITE_OPEN_WAL)
+		for (size_t i = 0; i < sizeof(wal_files) / sizeof(*wal_files);
+		    i++)
+			if (wal_files[i] == NULL) {
+				wal_files[i] = f;
+				break;
+			}
+	return rc;
+}
+
+static int frames;		/* the -wal's length after the last commit */
+
+static int
+on_wal(void *arg, sqlite3 *db, const char *name, int n)
+{
+	(void)arg;
+	(void)db;
+	(void)name;
+	frames = n;
+	return SQLITE_OK;
+}
+
+static sqlite3 *
+open_db(const char *path, const char *vfs)
+{
+	sqlite3 *db = NULL;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE, vfs) != SQLITE_OK) {
+		fprintf(stderr, "test_store_vfs: open %s: %s\n", path,
+		    db != NULL ? sqlite3_errmsg(db) : "no memory");
+		exit(1);
+	}
+	return db;
+}
+
+static int
+exec(sqlite3 *db, const char *sql)
+{
+	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK)
+		fprintf(stderr, "test_store_vfs: %s: %s\n", sql,
+		    sqlite3_errmsg(db));
+	return rc;
+}
+
+/* One integer of one row (-1 on an error). */
+static long long
+one(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *s;
+	long long v = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+static int
+checks(sqlite3 *db)
+{
+	sqlite3_stmt *s;
+	int ok = 0;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return 0;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		ok = strcmp((const char *)sqlite3_column_text(s, 0), "ok") == 0;
+	sqlite3_finalize(s);
+	return ok;
+}
+
+static void
+copy_file(const char *from, const char *to)
+{
+	char buf[65536];
+	ssize_t n;
+	int in = open(from, O_RDONLY), out;
+
+	out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (out < 0) {
+		perror(to);
+		exit(1);
+	}
+	while (in >= 0 && (n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n) {
+			perror(to);
+			exit(1);
+		}
+	if (in >= 0)
+		close(in);
+	close(out);
+}
+
+/*
+ * What a kill -9 now would leave: the database and its -wal copied as they
+ * are, opened with SQLite's own VFS (which recovers the -wal). Checks that
+ * it holds rows rows whose n column sums to sum, and that it is sound.
+ */
+static void
+check_crash_image(const char *dir, long long rows, long long sum, int line)
+{
+	char from[512], to[512];
+	sqlite3 *db;
+
+	snprintf(to, sizeof(to), "%s/crash.db-wal", dir);
+	unlink(to);
+	snprintf(to, sizeof(to), "%s/crash.db", dir);
+	unlink(to);
+	snprintf(from, sizeof(from), "%s/t.db", dir);
+	copy_file(from, to);
+	snprintf(from, sizeof(from), "%s/t.db-wal", dir);
+	snprintf(to, sizeof(to), "%s/crash.db-wal", dir);
+	copy_file(from, to);
+	snprintf(to, sizeof(to), "%s/crash.db", dir);
+	db = open_db(to, NULL);
+	if (one(db, "SELECT count(*) FROM t") != rows ||
+	    one(db, "SELECT coalesce(sum(n), 0) FROM t") != sum || !checks(db))
+		fprintf(stderr, "test_store_vfs: line %d: the crash image "
+		    "holds %lld rows summing to %lld (want %lld, %lld)\n", line,
+		    one(db, "SELECT count(*) FROM t"),
+		    one(db, "SELECT coalesce(sum(n), 0) FROM t"), rows, sum);
+	CHECK_EQ_INT(one(db, "SELECT count(*) FROM t"), rows);
+	CHECK_EQ_INT(one(db, "SELECT coalesce(sum(n), 0) FROM t"), sum);
+	CHECK(checks(db));
+	sqlite3_close(db);
+}
+
+/* The other connection reads the commit and checkpoints it all into the
+ * database, which must then be sound on its own. */
+static void
+check_reader(sqlite3 *r, long long rows, long long sum)
+{
+	CHECK_EQ_INT(one(r, "SELECT count(*) FROM t"), rows);
+	CHECK_EQ_INT(one(r, "SELECT coalesce(sum(n), 0) FROM t"), sum);
+	CHECK_EQ_INT(exec(r, "PRAGMA wal_checkpoint(TRUNCATE)"), SQLITE_OK);
+	CHECK(checks(r));
+	CHECK_EQ_INT(one(r, "SELECT count(*) FROM t"), rows);
+}
+
+/* Inserts rows rows numbered from first (n = their number, v = ROW_BYTES
+ * random bytes) in one transaction and commits it. */
+static int
+insert_commit(sqlite3 *db, int first, int rows)
+{
+	char sql[160];
+
+	snprintf(sql, sizeof(sql), "BEGIN IMMEDIATE; WITH RECURSIVE k(i) AS "
+	    "(SELECT %d UNION ALL SELECT i + 1 FROM k WHERE i < %d) "
+	    "INSERT INTO t(n, v) SELECT i, randomblob(%d) FROM k", first,
+	    first + rows - 1, ROW_BYTES);
+	if (exec(db, sql) != SQLITE_OK)
+		return -1;
+	return sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+}
+
+static long long
+sum_of(long long from, long long to)
+{
+	return (from + to) * (to - from + 1) / 2;
+}
+
+int
+main(void)
+{
+	char dir[] = "/tmp/offramp-test-vfs-XXXXXX", path[512];
+	sqlite3 *w, *r;
+	long long before, rows = 0, sum = 0;
+
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	unix_vfs = sqlite3_vfs_find(NULL);
+	below = *unix_vfs;
+	below.zName = "test-below";
+	below.xOpen = below_open;
+	CHECK_EQ_INT(sqlite3_vfs_register(&below, 1), SQLITE_OK);
+	CHECK_EQ_INT(store_vfs_register(), 0);
+	CHECK(sqlite3_vfs_find(STORE_VFS) != NULL);
+	CHECK(sqlite3_vfs_find(NULL) == &below);	/* not the default */
+
+	snprintf(path, sizeof(path), "%s/t.db", dir);
+	w = open_db(path, STORE_VFS);
+	CHECK_EQ_INT(exec(w, "PRAGMA journal_mode = WAL; "
+	    "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0; "
+	    "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER NOT NULL, "
+	    "v BLOB NOT NULL)"), SQLITE_OK);
+	sqlite3_wal_hook(w, on_wal, NULL);
+	r = open_db(path, STORE_VFS);
+
+	/* commits of one frame, each: written as they come */
+	for (int i = 1; i <= 3; i++) {
+		char sql[96];
+
+		snprintf(sql, sizeof(sql), "INSERT INTO t(n, v) VALUES "
+		    "(%d, randomblob(10))", i);
+		CHECK_EQ_INT(exec(w, sql), SQLITE_OK);
+		rows++;
+		sum += i;
+		check_crash_image(dir, rows, sum, __LINE__);
+		check_reader(r, rows, sum);
+	}
+
+	/* a commit of many frames: a few writes */
+	before = wal_writes;
+	frames = 0;
+	CHECK_EQ_INT(insert_commit(w, 100, 60), SQLITE_OK);
+	rows += 60;
+	sum += sum_of(100, 159);
+	CHECK(frames >= 16);
+	CHECK(wal_writes - before <= 3);
+	printf("60 rows: %d frames in %lld writes to the -wal\n", frames,
+	    wal_writes - before);
+	check_crash_image(dir, rows, sum, __LINE__);
+	check_reader(r, rows, sum);
+
+	/* more than one gathering holds */
+	before = wal_writes;
+	frames = 0;
+	CHECK_EQ_INT(insert_commit(w, 1000, 400), SQLITE_OK);
+	rows += 400;
+	sum += sum_of(1000, 1399);
+	CHECK(frames * 4120 > 3 * STORE_VFS_GATHER);
+	CHECK(wal_writes - before <= frames * 4120 / STORE_VFS_GATHER + 3);
+	printf("400 rows: %d frames in %lld writes to the -wal\n", frames,
+	    wal_writes - before);
+	check_crash_image(dir, rows, sum, __LINE__);
+	check_reader(r, rows, sum);
+
+	/*
+	 * A transaction that spills its pages to the -wal before its commit
+	 * (a cache of 8 pages) and then changes them again: SQLite writes
+	 * them over in place, and rewrites the checksums of its frames after
+	 * the commit's last; the crash image must hold it.
+	 */
+	CHECK_EQ_INT(exec(w, "PRAGMA cache_size = 8"), SQLITE_OK);
+	CHECK_EQ_INT(exec(w, "BEGIN IMMEDIATE; WITH RECURSIVE k(i) AS "
+	    "(SELECT 5000 UNION ALL SELECT i + 1 FROM k WHERE i < 5299) "
+	    "INSERT INTO t(n, v) SELECT i, randomblob(1000) FROM k; "
+	    "UPDATE t SET n = n + 1 WHERE n >= 5000; "
+	    "UPDATE t SET v = randomblob(900) WHERE n >= 5000; COMMIT"),
+	    SQLITE_OK);
+	rows += 300;
+	sum += sum_of(5001, 5300);
+	check_crash_image(dir, rows, sum, __LINE__);
+	check_reader(r, rows, sum);
+	CHECK_EQ_INT(exec(w, "PRAGMA cache_size = -2000"), SQLITE_OK);
+
+	/* the write out fails: the commit fails, and nothing of it stays */
+	wal_full = 1;
+	CHECK_EQ_INT(insert_commit(w, 8000, 60), SQLITE_FULL);
+	if (!sqlite3_get_autocommit(w))
+		CHECK_EQ_INT(exec(w, "ROLLBACK"), SQLITE_OK);
+	wal_full = 0;
+	CHECK_EQ_INT(one(w, "SELECT count(*) FROM t"), rows);
+	check_crash_image(dir, rows, sum, __LINE__);
+	check_reader(r, rows, sum);
+	CHECK_EQ_INT(insert_commit(w, 9000, 60), SQLITE_OK);
+	rows += 60;
+	sum += sum_of(9000, 9059);
+	check_crash_image(dir, rows, sum, __LINE__);
+	check_reader(r, rows, sum);
+
+	sqlite3_close(r);
+	sqlite3_close(w);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	if (system(path) != 0)
+		fprintf(stderr, "test_store_vfs: cannot remove %s\n", dir);
+	return check_done();
+}
