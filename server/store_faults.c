@@ -150,6 +150,20 @@ store_faults_write(int wal, int n, long long off)
 }
 
 int
+store_faults_full(void)
+{
+	int full;
+
+	pthread_mutex_lock(&lock);
+	spec_check();
+	full = spec.mode == FAULT_FULL;
+	if (full)
+		log_warn("faults: a write fails (SQLITE_FULL)");
+	pthread_mutex_unlock(&lock);
+	return full;
+}
+
+int
 store_faults_sync_fails(void)
 {
 	int fails;

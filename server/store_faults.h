@@ -33,6 +33,9 @@ int store_faults_register(const char *dir);
  * counted): SQLITE_OK, or the error to give SQLite, nothing written. Any
  * thread (store_vfs.c). */
 int store_faults_write(int wal, int n, long long off);
+/* Whether a "full" fault is in force (logged when it is): the store's
+ * VFS fails its own writes of what it gathered (store_vfs.c). */
+int store_faults_full(void);
 /* Whether the store thread's sync of the -wal, about to be made, fails (a
  * "commit" fault; counted). Any thread. */
 int store_faults_sync_fails(void);

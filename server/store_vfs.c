@@ -19,23 +19,28 @@
  * gathers writes that follow each other into its buffer
  * (STORE_VFS_GATHER), and writes it out
  * - when the write of the page of a frame whose header has the mark
- *   comes (the page with it): the commit's end;
+ *   comes (the page right after it): the commit's end;
  * - when a write does not follow the buffer's end, or would overflow it;
- * - before anything else is done with the file: a read (SQLite's own
- *   reads of frames it wrote, a checkpoint's), a sync, a truncate, its
- *   size, a file control, a map, the close.
+ * - before a sync, a truncate, the file's size, a file control, a map,
+ *   the close; and before a read of bytes of which the buffer holds only
+ *   some (a read of bytes all in the buffer is answered from it, one of
+ *   none from the file).
  * A header with the mark that does not follow the buffer's end (SQLite
  * rewriting the headers of a transaction that overwrote a frame of its
- * own, walRewriteChecksums, after the commit's last frame), and the write
- * after it, are written at once, as they come: nothing follows them
- * within the commit to carry them out.
- * When the write out fails (a full disk), the write or read that asked
- * for it fails with its error, the buffer is kept, and the next asks
- * again: SQLite fails the commit, and what it wrote of it is never
- * counted. The frames of a failed commit (a fault above this VFS) may so
- * reach the file later than they would have, past the last commit, where
- * SQLite writes the next transaction over them or never reads them (their
- * checksums do not follow from the commit before them).
+ * own, walRewriteChecksums, after the commit's last frame), and its
+ * page, are written at once, as they come: nothing follows them within
+ * the commit to carry them out.
+ * SQLite writes a frame's header at a place only to write every frame
+ * from there on anew (the next transaction after one that failed or was
+ * rolled back, a rollback to a savepoint, the -wal started over with its
+ * own header at 0): what the buffer holds from that place on is dropped,
+ * never written.
+ * When a write out fails (a full disk), what the buffer held is dropped
+ * and the call that asked for it fails with the error: that call is
+ * SQLite's write of a frame, of its commit's page, or a sync, and SQLite
+ * gives up the transaction (it has no use for the frames), or a call
+ * outside any transaction, when the buffer holds none that SQLite needs.
+ * A failed commit so never reaches the file whole later on.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +52,7 @@
 #include "store_vfs.h"
 
 #define FRAME_HEADER	24	/* a WAL frame's header */
+#define WAL_HEADER	32	/* the -wal's own, at its start */
 
 /* A file of ours: the real one (of the VFS below) follows it. */
 struct gfile {
@@ -55,26 +61,30 @@ struct gfile {
 	unsigned char *buf;	/* a -wal's, at its first write */
 	sqlite3_int64 off;	/* the file offset of buf[0] */
 	int len;		/* bytes gathered */
+	sqlite3_int64 mark_end;	/* where the page of the last write, a
+				 * header with the mark, goes; -1: none */
 	int wal;		/* a -wal */
 	int db;			/* a database (faults: counted) */
-	int mark_next;		/* the last write: a header with the mark */
 };
 
 static sqlite3_vfs gather_vfs;
 static sqlite3_vfs *real_vfs;
 
-/* Writes out what f gathered. SQLITE_OK, or the VFS's error (kept). */
+/* Writes out what f gathered, dropped if it fails. SQLITE_OK, or the
+ * VFS's error. */
 static int
 flush(struct gfile *f)
 {
-	int rc;
+	int len = f->len;
 
-	if (f->len == 0)
+	if (len == 0)
 		return SQLITE_OK;
-	rc = f->real->pMethods->xWrite(f->real, f->buf, f->len, f->off);
-	if (rc == SQLITE_OK)
-		f->len = 0;
-	return rc;
+	f->len = 0;
+#ifdef OFFRAMP_FAULTS
+	if (store_faults_full())
+		return SQLITE_FULL;
+#endif
+	return f->real->pMethods->xWrite(f->real, f->buf, len, f->off);
 }
 
 static int
@@ -92,19 +102,25 @@ static int
 g_read(sqlite3_file *file, void *buf, int n, sqlite3_int64 off)
 {
 	struct gfile *f = (struct gfile *)file;
-	int rc = flush(f);
+	int rc;
 
-	return rc != SQLITE_OK ? rc :
-	    f->real->pMethods->xRead(f->real, buf, n, off);
+	if (f->len > 0 && off >= f->off && off + n <= f->off + f->len) {
+		memcpy(buf, f->buf + (off - f->off), (size_t)n);
+		return SQLITE_OK;
+	}
+	if (f->len > 0 && off < f->off + f->len && off + n > f->off &&
+	    (rc = flush(f)) != SQLITE_OK)
+		return rc;
+	return f->real->pMethods->xRead(f->real, buf, n, off);
 }
 
 static int
 g_write(sqlite3_file *file, const void *buf, int n, sqlite3_int64 off)
 {
 	struct gfile *f = (struct gfile *)file;
-	int ends = f->mark_next, mark, rc;
+	int ends = off == f->mark_end, mark, rc;
 
-	f->mark_next = 0;
+	f->mark_end = -1;
 #ifdef OFFRAMP_FAULTS
 	if ((f->db || f->wal) &&
 	    (rc = store_faults_write(f->wal, n, off)) != SQLITE_OK)
@@ -112,18 +128,22 @@ g_write(sqlite3_file *file, const void *buf, int n, sqlite3_int64 off)
 #endif
 	if (!f->wal)
 		return f->real->pMethods->xWrite(f->real, buf, n, off);
+	/* a header: every frame from here on is written anew */
+	if ((n == FRAME_HEADER || (n == WAL_HEADER && off == 0)) &&
+	    off < f->off + f->len)
+		f->len = off > f->off ? (int)(off - f->off) : 0;
 	mark = n == FRAME_HEADER &&
 	    memcmp((const unsigned char *)buf + 4, "\0\0\0\0", 4) != 0;
+	if (mark)
+		f->mark_end = off + n;
 	if (f->len > 0 && off == f->off + f->len &&
 	    n <= STORE_VFS_GATHER - f->len) {
 		memcpy(f->buf + f->len, buf, (size_t)n);
 		f->len += n;
-		f->mark_next = mark;
 		return ends ? flush(f) : SQLITE_OK;
 	}
 	if ((rc = flush(f)) != SQLITE_OK)
 		return rc;
-	f->mark_next = mark;
 	if (mark || ends || n > STORE_VFS_GATHER)
 		return f->real->pMethods->xWrite(f->real, buf, n, off);
 	if (f->buf == NULL && (f->buf = malloc(STORE_VFS_GATHER)) == NULL)
@@ -298,6 +318,7 @@ v_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *file, int flags,
 	(void)vfs;
 	memset(f, 0, sizeof(*f));
 	f->real = (sqlite3_file *)(f + 1);
+	f->mark_end = -1;
 	f->wal = (flags & SQLITE_OPEN_WAL) != 0;
 	f->db = (flags & SQLITE_OPEN_MAIN_DB) != 0;
 	rc = real_vfs->xOpen(real_vfs, name, f->real, flags, out_flags);

@@ -11,8 +11,10 @@
  *   there, and the database checks);
  * - another connection reads it and checkpoints it into the database
  *   (what the store's checkpoint thread does), and the database checks;
- * - a write out that fails (a full disk) fails the commit, and the next
- *   commit, with room again, holds only what was committed.
+ * - a write out that fails (a full disk) fails the commit, and nothing
+ *   of it reaches the file later (at a read, a checkpoint, the next
+ *   commit); transactions rolled back, whole or to a savepoint, after
+ *   they spilled, leave nothing either.
  */
 #include <sys/stat.h>
 
@@ -46,6 +48,7 @@ real_io(sqlite3_file *f)
 static sqlite3_file *wal_files[8];
 static long long wal_writes;
 static int wal_full;		/* the -wal's writes fail with SQLITE_FULL */
+static int wal_room;		/* those past its end do (a full disk) */
 
 static int
 is_wal(sqlite3_file *f)
@@ -60,7 +63,11 @@ static int
 counting_write(sqlite3_file *f, const void *buf, int n, sqlite3_int64 off)
 {
 	if (is_wal(f)) {
-		if (wal_full)
+		sqlite3_int64 size = 0;
+
+		if (wal_full || (wal_room &&
+		    (real_io(f)->xFileSize(f, &size) != SQLITE_OK ||
+		    off + n > size)))
 			return SQLITE_FULL;
 		wal_writes++;
 	}
@@ -368,6 +375,69 @@ main(void)
 	sum += sum_of(9000, 9059);
 	check_crash_image(dir, rows, sum, __LINE__);
 	check_reader(r, rows, sum);
+
+	/*
+	 * The write out of a commit of many frames fails, into a -wal that
+	 * is not empty (no header of its own to write first): nothing of it
+	 * reaches the file later, not at a read, at a checkpoint of the same
+	 * connection, nor at the next commit.
+	 */
+	CHECK_EQ_INT(insert_commit(w, 9500, 5), SQLITE_OK);
+	rows += 5;
+	sum += sum_of(9500, 9504);
+	wal_full = 1;
+	CHECK_EQ_INT(insert_commit(w, 10000, 40), SQLITE_FULL);
+	if (!sqlite3_get_autocommit(w))
+		CHECK_EQ_INT(exec(w, "ROLLBACK"), SQLITE_OK);
+	wal_full = 0;
+	CHECK_EQ_INT(one(w, "SELECT count(*) FROM t"), rows);
+	check_crash_image(dir, rows, sum, __LINE__);
+	CHECK_EQ_INT(exec(w, "PRAGMA wal_checkpoint(PASSIVE)"), SQLITE_OK);
+	check_crash_image(dir, rows, sum, __LINE__);
+	CHECK_EQ_INT(insert_commit(w, 11000, 3), SQLITE_OK);
+	rows += 3;
+	sum += sum_of(11000, 11002);
+	check_crash_image(dir, rows, sum, __LINE__);
+	check_reader(r, rows, sum);
+
+	/*
+	 * Transactions that spill, rolled back whole, and to a savepoint:
+	 * SQLite writes frames anew where the ones rolled back began, and
+	 * the files hold what was committed, no more.
+	 */
+	CHECK_EQ_INT(insert_commit(w, 11500, 5), SQLITE_OK);
+	rows += 5;
+	sum += sum_of(11500, 11504);
+	CHECK_EQ_INT(exec(w, "PRAGMA cache_size = 8"), SQLITE_OK);
+	CHECK_EQ_INT(exec(w, "BEGIN IMMEDIATE; WITH RECURSIVE k(i) AS "
+	    "(SELECT 12000 UNION ALL SELECT i + 1 FROM k WHERE i < 12199) "
+	    "INSERT INTO t(n, v) SELECT i, randomblob(1000) FROM k; "
+	    "ROLLBACK"), SQLITE_OK);
+	check_crash_image(dir, rows, sum, __LINE__);
+	/* a full disk now: a commit that fits in what the -wal has still
+	 * commits (the frames rolled back are not written first) */
+	wal_room = 1;
+	CHECK_EQ_INT(insert_commit(w, 12500, 1), SQLITE_OK);
+	wal_room = 0;
+	rows += 1;
+	sum += 12500;
+	check_crash_image(dir, rows, sum, __LINE__);
+	CHECK_EQ_INT(exec(w, "BEGIN IMMEDIATE; WITH RECURSIVE k(i) AS "
+	    "(SELECT 13000 UNION ALL SELECT i + 1 FROM k WHERE i < 13099) "
+	    "INSERT INTO t(n, v) SELECT i, randomblob(1000) FROM k; "
+	    "SAVEPOINT s; WITH RECURSIVE k(i) AS "
+	    "(SELECT 14000 UNION ALL SELECT i + 1 FROM k WHERE i < 14199) "
+	    "INSERT INTO t(n, v) SELECT i, randomblob(1000) FROM k; "
+	    "UPDATE t SET n = n + 1 WHERE n >= 13000; "
+	    "ROLLBACK TO s; RELEASE s; WITH RECURSIVE k(i) AS "
+	    "(SELECT 15000 UNION ALL SELECT i + 1 FROM k WHERE i < 15049) "
+	    "INSERT INTO t(n, v) SELECT i, randomblob(1000) FROM k; COMMIT"),
+	    SQLITE_OK);
+	rows += 150;
+	sum += sum_of(13000, 13099) + sum_of(15000, 15049);
+	check_crash_image(dir, rows, sum, __LINE__);
+	check_reader(r, rows, sum);
+	CHECK_EQ_INT(exec(w, "PRAGMA cache_size = -2000"), SQLITE_OK);
 
 	sqlite3_close(r);
 	sqlite3_close(w);
