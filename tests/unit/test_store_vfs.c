@@ -14,7 +14,8 @@
  * - a write out that fails (a full disk) fails the commit, and nothing
  *   of it reaches the file later (at a read, a checkpoint, the next
  *   commit); transactions rolled back, whole or to a savepoint, after
- *   they spilled, leave nothing either.
+ *   they spilled, leave nothing either;
+ * - and so after each of a seeded run of random work (stress()).
  */
 #include <sys/stat.h>
 
@@ -30,6 +31,7 @@
 #include "store_vfs.h"
 
 #define ROW_BYTES	1000
+#define STRESS_ROUNDS	160
 
 /* The VFS below ours: the default one, its -wal writes counted. */
 static sqlite3_vfs below;
@@ -228,6 +230,7 @@ check_crash_image(const char *dir, long long rows, long long sum, int line)
 	copy_file(from, to);
 	snprintf(to, sizeof(to), "%s/crash.db", dir);
 	db = open_db(to, NULL);
+	exec(db, "PRAGMA synchronous = OFF");	/* a copy: no syncs */
 	if (one(db, "SELECT count(*) FROM t") != rows ||
 	    one(db, "SELECT coalesce(sum(n), 0) FROM t") != sum || !checks(db))
 		fprintf(stderr, "test_store_vfs: line %d: the crash image "
@@ -253,18 +256,20 @@ check_reader(sqlite3 *r, long long rows, long long sum)
 }
 
 /* Inserts rows rows numbered from first (n = their number, v = ROW_BYTES
- * random bytes) in one transaction and commits it. */
+ * random bytes) in one transaction and commits it. SQLite's result (the
+ * transaction left open when the insert failed). */
 static int
 insert_commit(sqlite3 *db, int first, int rows)
 {
 	char sql[160];
+	int rc;
 
 	snprintf(sql, sizeof(sql), "BEGIN IMMEDIATE; WITH RECURSIVE k(i) AS "
 	    "(SELECT %d UNION ALL SELECT i + 1 FROM k WHERE i < %d) "
 	    "INSERT INTO t(n, v) SELECT i, randomblob(%d) FROM k", first,
 	    first + rows - 1, ROW_BYTES);
-	if (exec(db, sql) != SQLITE_OK)
-		return -1;
+	if ((rc = sqlite3_exec(db, sql, NULL, NULL, NULL)) != SQLITE_OK)
+		return rc;
 	return sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 }
 
@@ -272,6 +277,109 @@ static long long
 sum_of(long long from, long long to)
 {
 	return (from + to) * (to - from + 1) / 2;
+}
+
+static unsigned long long rng = 0x9e3779b97f4a7c15ULL;
+
+/* A fixed sequence (xorshift): a failure replays. */
+static unsigned
+next(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (unsigned)(rng >> 32);
+}
+
+/*
+ * STRESS_ROUNDS rounds of random work on w: commits of 1 to 200 rows,
+ * with a small cache or not, with a savepoint rolled back, rolled back
+ * whole, failed by a full disk (every write, or past the -wal's end),
+ * deletes, and checkpoints of either connection. After each, the crash
+ * image holds what w sees (what was committed), and now and then the
+ * reader checkpoints it all into a sound database.
+ */
+static void
+stress(const char *dir, sqlite3 *w, sqlite3 *r)
+{
+	for (int round = 0; round < STRESS_ROUNDS; round++) {
+		long long rows = one(w, "SELECT count(*) FROM t");
+		long long sum = one(w, "SELECT coalesce(sum(n), 0) FROM t");
+		int n = 1 + (int)(next() % 200), first = 100000 + round * 1000;
+		unsigned kind = next() % 8;
+		char sql[640];
+		int rc;
+
+		CHECK_EQ_INT(exec(w, next() % 3 == 0 ? "PRAGMA cache_size = 8" :
+		    "PRAGMA cache_size = -2000"), SQLITE_OK);
+		switch (kind) {
+		case 0:
+		case 1:
+			CHECK_EQ_INT(insert_commit(w, first, n), SQLITE_OK);
+			break;
+		case 2:
+			snprintf(sql, sizeof(sql), "BEGIN IMMEDIATE; WITH "
+			    "RECURSIVE k(i) AS (SELECT %d UNION ALL SELECT i + 1 "
+			    "FROM k WHERE i < %d) INSERT INTO t(n, v) SELECT i, "
+			    "randomblob(1000) FROM k; SAVEPOINT s; UPDATE t SET "
+			    "n = n + 1 WHERE id %% 3 = %u; WITH RECURSIVE k(i) AS "
+			    "(SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < "
+			    "%d) INSERT INTO t(n, v) SELECT i, randomblob(900) "
+			    "FROM k; ROLLBACK TO s; RELEASE s; UPDATE t SET "
+			    "n = n + 2 WHERE id %% 5 = %u; COMMIT", first,
+			    first + n - 1, next() % 3, n, next() % 5);
+			CHECK_EQ_INT(exec(w, sql), SQLITE_OK);
+			break;
+		case 3:
+			snprintf(sql, sizeof(sql), "BEGIN IMMEDIATE; WITH "
+			    "RECURSIVE k(i) AS (SELECT %d UNION ALL SELECT i + 1 "
+			    "FROM k WHERE i < %d) INSERT INTO t(n, v) SELECT i, "
+			    "randomblob(1000) FROM k; UPDATE t SET n = n + 1; "
+			    "ROLLBACK", first, first + n - 1);
+			CHECK_EQ_INT(exec(w, sql), SQLITE_OK);
+			CHECK_EQ_INT(one(w, "SELECT count(*) FROM t"), rows);
+			break;
+		case 4:
+			if (next() % 2)
+				wal_full = 1;
+			else
+				wal_room = 1;
+			rc = insert_commit(w, first, n);
+			wal_full = wal_room = 0;
+			if (rc != SQLITE_OK) {
+				CHECK_EQ_INT(rc, SQLITE_FULL);
+				if (!sqlite3_get_autocommit(w))
+					CHECK_EQ_INT(exec(w, "ROLLBACK"),
+					    SQLITE_OK);
+				CHECK_EQ_INT(one(w, "SELECT count(*) FROM t"),
+				    rows);
+				CHECK_EQ_INT(one(w, "SELECT coalesce(sum(n), "
+				    "0) FROM t"), sum);
+			}
+			break;
+		case 5:
+			snprintf(sql, sizeof(sql), "DELETE FROM t WHERE id IN "
+			    "(SELECT id FROM t ORDER BY random() LIMIT %lld)",
+			    rows > 2000 ? rows / 2 : (long long)n);
+			CHECK_EQ_INT(exec(w, sql), SQLITE_OK);
+			break;
+		case 6:
+			CHECK_EQ_INT(exec(w, "PRAGMA wal_checkpoint(PASSIVE)"),
+			    SQLITE_OK);
+			break;
+		default:
+			CHECK_EQ_INT(exec(r, next() % 2 ?
+			    "PRAGMA wal_checkpoint(RESTART)" :
+			    "PRAGMA wal_checkpoint(PASSIVE)"), SQLITE_OK);
+			break;
+		}
+		rows = one(w, "SELECT count(*) FROM t");
+		sum = one(w, "SELECT coalesce(sum(n), 0) FROM t");
+		check_crash_image(dir, rows, sum, 10000 + round);
+		if (round % 16 == 15)
+			check_reader(r, rows, sum);
+	}
+	CHECK_EQ_INT(exec(w, "PRAGMA cache_size = -2000"), SQLITE_OK);
 }
 
 int
@@ -438,6 +546,10 @@ main(void)
 	check_crash_image(dir, rows, sum, __LINE__);
 	check_reader(r, rows, sum);
 	CHECK_EQ_INT(exec(w, "PRAGMA cache_size = -2000"), SQLITE_OK);
+
+	stress(dir, w, r);
+	printf("after %d random rounds: %lld -wal writes in all\n",
+	    STRESS_ROUNDS, wal_writes);
 
 	sqlite3_close(r);
 	sqlite3_close(w);
