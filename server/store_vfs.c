@@ -31,16 +31,23 @@
  * page, are written at once, as they come: nothing follows them within
  * the commit to carry them out.
  * SQLite writes a frame's header at a place only to write every frame
- * from there on anew (the next transaction after one that failed or was
- * rolled back, a rollback to a savepoint, the -wal started over with its
- * own header at 0): what the buffer holds from that place on is dropped,
- * never written.
+ * from there on anew (a rollback to a savepoint, the -wal started over
+ * with its own header at 0): what the buffer holds from that place on is
+ * dropped, never written. At the end of a transaction (SQLite lets go of
+ * the writer's lock, on the database's file) what the buffer holds is
+ * dropped too: nothing, after a commit; frames of no use, after a
+ * rollback. After a sync of the -wal in a transaction (SQLite's
+ * synchronous=FULL commits, which sync before their last bytes and
+ * write those after it), its writes go to the file as they come (not
+ * after the sync of the -wal's own header, when it was started over).
  * When a write out fails (a full disk), what the buffer held is dropped
- * and the call that asked for it fails with the error: that call is
- * SQLite's write of a frame, of its commit's page, or a sync, and SQLite
- * gives up the transaction (it has no use for the frames), or a call
- * outside any transaction, when the buffer holds none that SQLite needs.
- * A failed commit so never reaches the file whole later on.
+ * and the call that asked for it fails: SQLite's write of a frame, of its
+ * commit's page, or a sync fails with the error, and SQLite gives up the
+ * transaction (it has no use for the frames); a read fails with an I/O
+ * error, on which SQLite gives it up too (on a full disk it would roll
+ * back the statement alone); anything else comes outside a transaction,
+ * when the buffer holds nothing SQLite needs. A failed commit so never
+ * reaches the file whole later on.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -63,9 +70,19 @@ struct gfile {
 	int len;		/* bytes gathered */
 	sqlite3_int64 mark_end;	/* where the page of the last write, a
 				 * header with the mark, goes; -1: none */
+	struct gfile *log;	/* a database's: its connection's -wal */
+	struct gfile *owner;	/* a -wal's: its connection's database */
 	int wal;		/* a -wal */
 	int db;			/* a database (faults: counted) */
+	int writing;		/* its connection holds the writer's lock */
+	int through;		/* synced in this transaction: no gathering */
+	int headed;		/* the last write: the -wal's own header */
 };
+
+/* SQLite's lock of the writer (wal.c's WAL_WRITE_LOCK), a database's
+ * first lock of its shared memory: held from a transaction's first write
+ * to its end. */
+#define WRITER_LOCK	0
 
 static sqlite3_vfs gather_vfs;
 static sqlite3_vfs *real_vfs;
@@ -87,12 +104,28 @@ flush(struct gfile *f)
 	return f->real->pMethods->xWrite(f->real, f->buf, len, f->off);
 }
 
+/* The end of f's connection's hold of the writer's lock (a transaction,
+ * committed or rolled back; a checkpoint): what f holds is dropped
+ * (nothing, after a commit). */
+static void
+tx_end(struct gfile *f)
+{
+	f->len = 0;
+	f->mark_end = -1;
+	f->writing = 0;
+	f->through = 0;
+}
+
 static int
 g_close(sqlite3_file *file)
 {
 	struct gfile *f = (struct gfile *)file;
 	int rc = flush(f), closed = f->real->pMethods->xClose(f->real);
 
+	if (f->owner != NULL)
+		f->owner->log = NULL;
+	if (f->log != NULL)
+		f->log->owner = NULL;
 	free(f->buf);
 	f->buf = NULL;
 	return rc != SQLITE_OK ? rc : closed;
@@ -108,9 +141,11 @@ g_read(sqlite3_file *file, void *buf, int n, sqlite3_int64 off)
 		memcpy(buf, f->buf + (off - f->off), (size_t)n);
 		return SQLITE_OK;
 	}
+	/* SQLite gives up a transaction on an I/O error of a read, not on a
+	 * full disk (a statement's, rolled back alone) */
 	if (f->len > 0 && off < f->off + f->len && off + n > f->off &&
 	    (rc = flush(f)) != SQLITE_OK)
-		return rc;
+		return SQLITE_IOERR_READ;
 	return f->real->pMethods->xRead(f->real, buf, n, off);
 }
 
@@ -121,6 +156,7 @@ g_write(sqlite3_file *file, const void *buf, int n, sqlite3_int64 off)
 	int ends = off == f->mark_end, mark, rc;
 
 	f->mark_end = -1;
+	f->headed = n == WAL_HEADER && off == 0;
 #ifdef OFFRAMP_FAULTS
 	if ((f->db || f->wal) &&
 	    (rc = store_faults_write(f->wal, n, off)) != SQLITE_OK)
@@ -144,7 +180,7 @@ g_write(sqlite3_file *file, const void *buf, int n, sqlite3_int64 off)
 	}
 	if ((rc = flush(f)) != SQLITE_OK)
 		return rc;
-	if (mark || ends || n > STORE_VFS_GATHER)
+	if (mark || ends || f->through || n > STORE_VFS_GATHER)
 		return f->real->pMethods->xWrite(f->real, buf, n, off);
 	if (f->buf == NULL && (f->buf = malloc(STORE_VFS_GATHER)) == NULL)
 		return f->real->pMethods->xWrite(f->real, buf, n, off);
@@ -170,6 +206,8 @@ g_sync(sqlite3_file *file, int flags)
 	struct gfile *f = (struct gfile *)file;
 	int rc = flush(f);
 
+	if (f->writing && !f->headed)
+		f->through = 1;
 	return rc != SQLITE_OK ? rc : f->real->pMethods->xSync(f->real, flags);
 }
 
@@ -258,8 +296,15 @@ static int
 g_shm_lock(sqlite3_file *file, int offset, int n, int flags)
 {
 	struct gfile *f = (struct gfile *)file;
+	int rc = f->real->pMethods->xShmLock(f->real, offset, n, flags);
 
-	return f->real->pMethods->xShmLock(f->real, offset, n, flags);
+	if (f->log != NULL && offset == WRITER_LOCK) {
+		if (flags & SQLITE_SHM_UNLOCK)
+			tx_end(f->log);
+		else if (rc == SQLITE_OK)
+			f->log->writing = 1;
+	}
+	return rc;
 }
 
 static void
@@ -313,6 +358,7 @@ v_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *file, int flags,
     int *out_flags)
 {
 	struct gfile *f = (struct gfile *)file;
+	sqlite3_file *db;
 	int rc;
 
 	(void)vfs;
@@ -324,6 +370,12 @@ v_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *file, int flags,
 	rc = real_vfs->xOpen(real_vfs, name, f->real, flags, out_flags);
 	/* SQLite closes a file whose pMethods is set, even after an error. */
 	f->base.pMethods = f->real->pMethods != NULL ? &gather_io : NULL;
+	if (rc == SQLITE_OK && f->wal && name != NULL &&
+	    (db = sqlite3_database_file_object(name)) != NULL &&
+	    db->pMethods == &gather_io) {
+		f->owner = (struct gfile *)db;
+		f->owner->log = f;
+	}
 	return rc;
 }
 

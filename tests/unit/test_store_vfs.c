@@ -14,7 +14,12 @@
  * - a write out that fails (a full disk) fails the commit, and nothing
  *   of it reaches the file later (at a read, a checkpoint, the next
  *   commit); transactions rolled back, whole or to a savepoint, after
- *   they spilled, leave nothing either;
+ *   they spilled, leave nothing either, not when another connection then
+ *   writes where they were (second_writer()); a commit on a full disk
+ *   that fits in the -wal's bytes is made;
+ * - a transaction reads back what it spilled, from the buffer;
+ * - synchronous=FULL commits on a file without psow (synced before their
+ *   last bytes) are whole in the file when they return;
  * - and so after each of a seeded run of random work (stress()).
  */
 #include <sys/stat.h>
@@ -137,7 +142,7 @@ open_db(const char *path, const char *vfs)
 	sqlite3 *db = NULL;
 
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE, vfs) != SQLITE_OK) {
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, vfs) != SQLITE_OK) {
 		fprintf(stderr, "test_store_vfs: open %s: %s\n", path,
 		    db != NULL ? sqlite3_errmsg(db) : "no memory");
 		exit(1);
@@ -210,11 +215,13 @@ copy_file(const char *from, const char *to)
 
 /*
  * What a kill -9 now would leave: the database and its -wal copied as they
- * are, opened with SQLite's own VFS (which recovers the -wal). Checks that
- * it holds rows rows whose n column sums to sum, and that it is sound.
+ * are (dir/name.db), opened with SQLite's own VFS (which recovers the
+ * -wal). Checks that it holds rows rows whose n column sums to sum, and
+ * that it is sound.
  */
 static void
-check_crash_image(const char *dir, long long rows, long long sum, int line)
+check_crash_image(const char *dir, const char *name, long long rows,
+    long long sum, int line)
 {
 	char from[512], to[512];
 	sqlite3 *db;
@@ -223,9 +230,9 @@ check_crash_image(const char *dir, long long rows, long long sum, int line)
 	unlink(to);
 	snprintf(to, sizeof(to), "%s/crash.db", dir);
 	unlink(to);
-	snprintf(from, sizeof(from), "%s/t.db", dir);
+	snprintf(from, sizeof(from), "%s/%s.db", dir, name);
 	copy_file(from, to);
-	snprintf(from, sizeof(from), "%s/t.db-wal", dir);
+	snprintf(from, sizeof(from), "%s/%s.db-wal", dir, name);
 	snprintf(to, sizeof(to), "%s/crash.db-wal", dir);
 	copy_file(from, to);
 	snprintf(to, sizeof(to), "%s/crash.db", dir);
@@ -277,6 +284,48 @@ static long long
 sum_of(long long from, long long to)
 {
 	return (from + to) * (to - from + 1) / 2;
+}
+
+/*
+ * A spill of one connection (w) rolled back, then another (x) commits
+ * over where it was, in a new database: nothing of the spill reaches the
+ * file afterwards, nor answers w's reads (at a read of w's, a checkpoint
+ * of w's, its close).
+ */
+static void
+second_writer(const char *dir)
+{
+	char path[512];
+	sqlite3 *w, *x, *c;
+
+	snprintf(path, sizeof(path), "%s/d.db", dir);
+	w = open_db(path, STORE_VFS);
+	x = open_db(path, STORE_VFS);
+	CHECK_EQ_INT(exec(w, "PRAGMA journal_mode = WAL; "
+	    "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0; "
+	    "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER NOT NULL, "
+	    "v BLOB NOT NULL)"), SQLITE_OK);
+	CHECK_EQ_INT(exec(x, "PRAGMA wal_autocheckpoint = 0"), SQLITE_OK);
+	CHECK_EQ_INT(insert_commit(w, 1, 20), SQLITE_OK);
+	CHECK_EQ_INT(exec(w, "PRAGMA cache_size = 8"), SQLITE_OK);
+	CHECK_EQ_INT(exec(w, "BEGIN IMMEDIATE; WITH RECURSIVE k(i) AS "
+	    "(SELECT 1000 UNION ALL SELECT i + 1 FROM k WHERE i < 1099) "
+	    "INSERT INTO t(n, v) SELECT i, randomblob(1000) FROM k; "
+	    "ROLLBACK"), SQLITE_OK);
+	CHECK_EQ_INT(insert_commit(x, 500, 40), SQLITE_OK);
+	CHECK_EQ_INT(one(w, "SELECT count(*) FROM t"), 60);
+	CHECK_EQ_INT(one(w, "SELECT sum(n) FROM t"),
+	    sum_of(1, 20) + sum_of(500, 539));
+	CHECK(checks(w));
+	CHECK_EQ_INT(exec(w, "PRAGMA wal_checkpoint(PASSIVE)"), SQLITE_OK);
+	check_crash_image(dir, "d", 60, sum_of(1, 20) + sum_of(500, 539),
+	    __LINE__);
+	sqlite3_close(w);
+	sqlite3_close(x);
+	c = open_db(path, NULL);
+	CHECK_EQ_INT(one(c, "SELECT count(*) FROM t"), 60);
+	CHECK(checks(c));
+	sqlite3_close(c);
 }
 
 static unsigned long long rng = 0x9e3779b97f4a7c15ULL;
@@ -375,7 +424,7 @@ stress(const char *dir, sqlite3 *w, sqlite3 *r)
 		}
 		rows = one(w, "SELECT count(*) FROM t");
 		sum = one(w, "SELECT coalesce(sum(n), 0) FROM t");
-		check_crash_image(dir, rows, sum, 10000 + round);
+		check_crash_image(dir, "t", rows, sum, 10000 + round);
 		if (round % 16 == 15)
 			check_reader(r, rows, sum);
 	}
@@ -386,7 +435,7 @@ int
 main(void)
 {
 	char dir[] = "/tmp/offramp-test-vfs-XXXXXX", path[512];
-	sqlite3 *w, *r;
+	sqlite3 *w, *r, *x, *fr;
 	long long before, rows = 0, sum = 0;
 
 	if (mkdtemp(dir) == NULL) {
@@ -420,7 +469,7 @@ main(void)
 		CHECK_EQ_INT(exec(w, sql), SQLITE_OK);
 		rows++;
 		sum += i;
-		check_crash_image(dir, rows, sum, __LINE__);
+		check_crash_image(dir, "t", rows, sum, __LINE__);
 		check_reader(r, rows, sum);
 	}
 
@@ -434,7 +483,7 @@ main(void)
 	CHECK(wal_writes - before <= 3);
 	printf("60 rows: %d frames in %lld writes to the -wal\n", frames,
 	    wal_writes - before);
-	check_crash_image(dir, rows, sum, __LINE__);
+	check_crash_image(dir, "t", rows, sum, __LINE__);
 	check_reader(r, rows, sum);
 
 	/* more than one gathering holds */
@@ -447,7 +496,7 @@ main(void)
 	CHECK(wal_writes - before <= frames * 4120 / STORE_VFS_GATHER + 3);
 	printf("400 rows: %d frames in %lld writes to the -wal\n", frames,
 	    wal_writes - before);
-	check_crash_image(dir, rows, sum, __LINE__);
+	check_crash_image(dir, "t", rows, sum, __LINE__);
 	check_reader(r, rows, sum);
 
 	/*
@@ -465,7 +514,7 @@ main(void)
 	    SQLITE_OK);
 	rows += 300;
 	sum += sum_of(5001, 5300);
-	check_crash_image(dir, rows, sum, __LINE__);
+	check_crash_image(dir, "t", rows, sum, __LINE__);
 	check_reader(r, rows, sum);
 	CHECK_EQ_INT(exec(w, "PRAGMA cache_size = -2000"), SQLITE_OK);
 
@@ -476,12 +525,12 @@ main(void)
 		CHECK_EQ_INT(exec(w, "ROLLBACK"), SQLITE_OK);
 	wal_full = 0;
 	CHECK_EQ_INT(one(w, "SELECT count(*) FROM t"), rows);
-	check_crash_image(dir, rows, sum, __LINE__);
+	check_crash_image(dir, "t", rows, sum, __LINE__);
 	check_reader(r, rows, sum);
 	CHECK_EQ_INT(insert_commit(w, 9000, 60), SQLITE_OK);
 	rows += 60;
 	sum += sum_of(9000, 9059);
-	check_crash_image(dir, rows, sum, __LINE__);
+	check_crash_image(dir, "t", rows, sum, __LINE__);
 	check_reader(r, rows, sum);
 
 	/*
@@ -499,13 +548,13 @@ main(void)
 		CHECK_EQ_INT(exec(w, "ROLLBACK"), SQLITE_OK);
 	wal_full = 0;
 	CHECK_EQ_INT(one(w, "SELECT count(*) FROM t"), rows);
-	check_crash_image(dir, rows, sum, __LINE__);
+	check_crash_image(dir, "t", rows, sum, __LINE__);
 	CHECK_EQ_INT(exec(w, "PRAGMA wal_checkpoint(PASSIVE)"), SQLITE_OK);
-	check_crash_image(dir, rows, sum, __LINE__);
+	check_crash_image(dir, "t", rows, sum, __LINE__);
 	CHECK_EQ_INT(insert_commit(w, 11000, 3), SQLITE_OK);
 	rows += 3;
 	sum += sum_of(11000, 11002);
-	check_crash_image(dir, rows, sum, __LINE__);
+	check_crash_image(dir, "t", rows, sum, __LINE__);
 	check_reader(r, rows, sum);
 
 	/*
@@ -521,7 +570,7 @@ main(void)
 	    "(SELECT 12000 UNION ALL SELECT i + 1 FROM k WHERE i < 12199) "
 	    "INSERT INTO t(n, v) SELECT i, randomblob(1000) FROM k; "
 	    "ROLLBACK"), SQLITE_OK);
-	check_crash_image(dir, rows, sum, __LINE__);
+	check_crash_image(dir, "t", rows, sum, __LINE__);
 	/* a full disk now: a commit that fits in what the -wal has still
 	 * commits (the frames rolled back are not written first) */
 	wal_room = 1;
@@ -529,7 +578,7 @@ main(void)
 	wal_room = 0;
 	rows += 1;
 	sum += 12500;
-	check_crash_image(dir, rows, sum, __LINE__);
+	check_crash_image(dir, "t", rows, sum, __LINE__);
 	CHECK_EQ_INT(exec(w, "BEGIN IMMEDIATE; WITH RECURSIVE k(i) AS "
 	    "(SELECT 13000 UNION ALL SELECT i + 1 FROM k WHERE i < 13099) "
 	    "INSERT INTO t(n, v) SELECT i, randomblob(1000) FROM k; "
@@ -543,9 +592,63 @@ main(void)
 	    SQLITE_OK);
 	rows += 150;
 	sum += sum_of(13000, 13099) + sum_of(15000, 15049);
-	check_crash_image(dir, rows, sum, __LINE__);
+	check_crash_image(dir, "t", rows, sum, __LINE__);
 	check_reader(r, rows, sum);
+
+	/* a spilled transaction reads back what it spilled (frames still in
+	 * the buffer) */
+	CHECK_EQ_INT(exec(w, "BEGIN IMMEDIATE; WITH RECURSIVE k(i) AS "
+	    "(SELECT 20000 UNION ALL SELECT i + 1 FROM k WHERE i < 20059) "
+	    "INSERT INTO t(n, v) SELECT i, randomblob(1000) FROM k"),
+	    SQLITE_OK);
+	CHECK_EQ_INT(one(w, "SELECT sum(length(v)) FROM t WHERE n >= 20000"),
+	    60 * 1000);
+	CHECK_EQ_INT(exec(w, "COMMIT"), SQLITE_OK);
+	rows += 60;
+	sum += sum_of(20000, 20059);
+	check_crash_image(dir, "t", rows, sum, __LINE__);
+	check_reader(r, rows, sum);	/* the -wal is empty after it */
+
+	/* a spill rolled back in an empty -wal (its own header at 0), then a
+	 * commit on a full disk that fits in the -wal's bytes */
+	CHECK_EQ_INT(exec(w, "BEGIN IMMEDIATE; WITH RECURSIVE k(i) AS "
+	    "(SELECT 21000 UNION ALL SELECT i + 1 FROM k WHERE i < 21199) "
+	    "INSERT INTO t(n, v) SELECT i, randomblob(1000) FROM k; "
+	    "ROLLBACK"), SQLITE_OK);
+	wal_room = 1;
+	CHECK_EQ_INT(insert_commit(w, 22000, 1), SQLITE_OK);
+	wal_room = 0;
+	rows += 1;
+	sum += 22000;
+	check_crash_image(dir, "t", rows, sum, __LINE__);
+
 	CHECK_EQ_INT(exec(w, "PRAGMA cache_size = -2000"), SQLITE_OK);
+	check_reader(r, rows, sum);
+	second_writer(dir);
+
+	/*
+	 * synchronous=FULL on a file that does not keep a sector's other
+	 * bytes through a power loss (psow=0): SQLite pads a commit to the
+	 * sector with copies of its last frame and syncs in the middle of
+	 * one, writing the rest after the sync. Each commit is whole in the
+	 * file when it returns.
+	 */
+	snprintf(path, sizeof(path), "file:%s/f.db?psow=0", dir);
+	x = open_db(path, STORE_VFS);
+	CHECK_EQ_INT(exec(x, "PRAGMA journal_mode = WAL; "
+	    "PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 0; "
+	    "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER NOT NULL, "
+	    "v BLOB NOT NULL)"), SQLITE_OK);
+	for (int i = 0; i < 3; i++) {
+		CHECK_EQ_INT(insert_commit(x, i * 10, 10), SQLITE_OK);
+		check_crash_image(dir, "f", (i + 1) * 10, sum_of(0, i * 10 + 9),
+		    __LINE__);
+	}
+	snprintf(path, sizeof(path), "%s/f.db", dir);
+	fr = open_db(path, NULL);
+	check_reader(fr, 30, sum_of(0, 29));
+	sqlite3_close(fr);
+	sqlite3_close(x);
 
 	stress(dir, w, r);
 	printf("after %d random rounds: %lld -wal writes in all\n",
