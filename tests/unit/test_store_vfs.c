@@ -161,6 +161,22 @@ exec(sqlite3 *db, const char *sql)
 	return rc;
 }
 
+/* A new database at path on the store's VFS, in WAL mode with sync
+ * ("NORMAL" or "FULL"), no automatic checkpoint, and the table t. */
+static sqlite3 *
+create_db(const char *path, const char *sync)
+{
+	sqlite3 *db = open_db(path, STORE_VFS);
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "PRAGMA journal_mode = WAL; "
+	    "PRAGMA synchronous = %s; PRAGMA wal_autocheckpoint = 0; "
+	    "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER NOT NULL, "
+	    "v BLOB NOT NULL)", sync);
+	CHECK_EQ_INT(exec(db, sql), SQLITE_OK);
+	return db;
+}
+
 /* One integer of one row (-1 on an error). */
 static long long
 one(sqlite3 *db, const char *sql)
@@ -286,6 +302,42 @@ sum_of(long long from, long long to)
 	return (from + to) * (to - from + 1) / 2;
 }
 
+/* A commit of n rows from first, made: *rows and *sum count them. */
+static void
+committed(sqlite3 *db, int first, int n, long long *rows, long long *sum)
+{
+	CHECK_EQ_INT(insert_commit(db, first, n), SQLITE_OK);
+	*rows += n;
+	*sum += sum_of(first, first + n - 1);
+}
+
+/* Inserts n rows from first in a transaction, and rolls it back. */
+static void
+rolled_back(sqlite3 *db, int first, int n)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "BEGIN IMMEDIATE; WITH RECURSIVE k(i) AS "
+	    "(SELECT %d UNION ALL SELECT i + 1 FROM k WHERE i < %d) "
+	    "INSERT INTO t(n, v) SELECT i, randomblob(%d) FROM k; ROLLBACK",
+	    first, first + n - 1, ROW_BYTES);
+	CHECK_EQ_INT(exec(db, sql), SQLITE_OK);
+}
+
+/* A commit of rows rows from first on a full disk: it fails, and db
+ * still holds rows rows. */
+static void
+failed_commit(sqlite3 *db, int first, int rows, long long held)
+{
+	wal_full = 1;
+	CHECK_EQ_INT(insert_commit(db, first, rows), SQLITE_FULL);
+	if (!sqlite3_get_autocommit(db))
+		CHECK_EQ_INT(exec(db, "ROLLBACK"), SQLITE_OK);
+	wal_full = 0;
+	CHECK_EQ_INT(one(db, "SELECT count(*) FROM t"), held);
+}
+
+
 /*
  * A spill of one connection (w) rolled back, then another (x) commits
  * over where it was, in a new database: nothing of the spill reaches the
@@ -299,19 +351,12 @@ second_writer(const char *dir)
 	sqlite3 *w, *x, *c;
 
 	snprintf(path, sizeof(path), "%s/d.db", dir);
-	w = open_db(path, STORE_VFS);
+	w = create_db(path, "NORMAL");
 	x = open_db(path, STORE_VFS);
-	CHECK_EQ_INT(exec(w, "PRAGMA journal_mode = WAL; "
-	    "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0; "
-	    "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER NOT NULL, "
-	    "v BLOB NOT NULL)"), SQLITE_OK);
 	CHECK_EQ_INT(exec(x, "PRAGMA wal_autocheckpoint = 0"), SQLITE_OK);
 	CHECK_EQ_INT(insert_commit(w, 1, 20), SQLITE_OK);
 	CHECK_EQ_INT(exec(w, "PRAGMA cache_size = 8"), SQLITE_OK);
-	CHECK_EQ_INT(exec(w, "BEGIN IMMEDIATE; WITH RECURSIVE k(i) AS "
-	    "(SELECT 1000 UNION ALL SELECT i + 1 FROM k WHERE i < 1099) "
-	    "INSERT INTO t(n, v) SELECT i, randomblob(1000) FROM k; "
-	    "ROLLBACK"), SQLITE_OK);
+	rolled_back(w, 1000, 100);
 	CHECK_EQ_INT(insert_commit(x, 500, 40), SQLITE_OK);
 	CHECK_EQ_INT(one(w, "SELECT count(*) FROM t"), 60);
 	CHECK_EQ_INT(one(w, "SELECT sum(n) FROM t"),
@@ -452,11 +497,7 @@ main(void)
 	CHECK(sqlite3_vfs_find(NULL) == &below);	/* not the default */
 
 	snprintf(path, sizeof(path), "%s/t.db", dir);
-	w = open_db(path, STORE_VFS);
-	CHECK_EQ_INT(exec(w, "PRAGMA journal_mode = WAL; "
-	    "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0; "
-	    "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER NOT NULL, "
-	    "v BLOB NOT NULL)"), SQLITE_OK);
+	w = create_db(path, "NORMAL");
 	sqlite3_wal_hook(w, on_wal, NULL);
 	r = open_db(path, STORE_VFS);
 
@@ -476,9 +517,7 @@ main(void)
 	/* a commit of many frames: a few writes */
 	before = wal_writes;
 	frames = 0;
-	CHECK_EQ_INT(insert_commit(w, 100, 60), SQLITE_OK);
-	rows += 60;
-	sum += sum_of(100, 159);
+	committed(w, 100, 60, &rows, &sum);
 	CHECK(frames >= 16);
 	CHECK(wal_writes - before <= 3);
 	printf("60 rows: %d frames in %lld writes to the -wal\n", frames,
@@ -489,9 +528,7 @@ main(void)
 	/* more than one gathering holds */
 	before = wal_writes;
 	frames = 0;
-	CHECK_EQ_INT(insert_commit(w, 1000, 400), SQLITE_OK);
-	rows += 400;
-	sum += sum_of(1000, 1399);
+	committed(w, 1000, 400, &rows, &sum);
 	CHECK(frames * 4120 > 3 * STORE_VFS_GATHER);
 	CHECK(wal_writes - before <= frames * 4120 / STORE_VFS_GATHER + 3);
 	printf("400 rows: %d frames in %lld writes to the -wal\n", frames,
@@ -519,17 +556,10 @@ main(void)
 	CHECK_EQ_INT(exec(w, "PRAGMA cache_size = -2000"), SQLITE_OK);
 
 	/* the write out fails: the commit fails, and nothing of it stays */
-	wal_full = 1;
-	CHECK_EQ_INT(insert_commit(w, 8000, 60), SQLITE_FULL);
-	if (!sqlite3_get_autocommit(w))
-		CHECK_EQ_INT(exec(w, "ROLLBACK"), SQLITE_OK);
-	wal_full = 0;
-	CHECK_EQ_INT(one(w, "SELECT count(*) FROM t"), rows);
+	failed_commit(w, 8000, 60, rows);
 	check_crash_image(dir, "t", rows, sum, __LINE__);
 	check_reader(r, rows, sum);
-	CHECK_EQ_INT(insert_commit(w, 9000, 60), SQLITE_OK);
-	rows += 60;
-	sum += sum_of(9000, 9059);
+	committed(w, 9000, 60, &rows, &sum);
 	check_crash_image(dir, "t", rows, sum, __LINE__);
 	check_reader(r, rows, sum);
 
@@ -539,21 +569,12 @@ main(void)
 	 * reaches the file later, not at a read, at a checkpoint of the same
 	 * connection, nor at the next commit.
 	 */
-	CHECK_EQ_INT(insert_commit(w, 9500, 5), SQLITE_OK);
-	rows += 5;
-	sum += sum_of(9500, 9504);
-	wal_full = 1;
-	CHECK_EQ_INT(insert_commit(w, 10000, 40), SQLITE_FULL);
-	if (!sqlite3_get_autocommit(w))
-		CHECK_EQ_INT(exec(w, "ROLLBACK"), SQLITE_OK);
-	wal_full = 0;
-	CHECK_EQ_INT(one(w, "SELECT count(*) FROM t"), rows);
+	committed(w, 9500, 5, &rows, &sum);
+	failed_commit(w, 10000, 40, rows);
 	check_crash_image(dir, "t", rows, sum, __LINE__);
 	CHECK_EQ_INT(exec(w, "PRAGMA wal_checkpoint(PASSIVE)"), SQLITE_OK);
 	check_crash_image(dir, "t", rows, sum, __LINE__);
-	CHECK_EQ_INT(insert_commit(w, 11000, 3), SQLITE_OK);
-	rows += 3;
-	sum += sum_of(11000, 11002);
+	committed(w, 11000, 3, &rows, &sum);
 	check_crash_image(dir, "t", rows, sum, __LINE__);
 	check_reader(r, rows, sum);
 
@@ -562,22 +583,15 @@ main(void)
 	 * SQLite writes frames anew where the ones rolled back began, and
 	 * the files hold what was committed, no more.
 	 */
-	CHECK_EQ_INT(insert_commit(w, 11500, 5), SQLITE_OK);
-	rows += 5;
-	sum += sum_of(11500, 11504);
+	committed(w, 11500, 5, &rows, &sum);
 	CHECK_EQ_INT(exec(w, "PRAGMA cache_size = 8"), SQLITE_OK);
-	CHECK_EQ_INT(exec(w, "BEGIN IMMEDIATE; WITH RECURSIVE k(i) AS "
-	    "(SELECT 12000 UNION ALL SELECT i + 1 FROM k WHERE i < 12199) "
-	    "INSERT INTO t(n, v) SELECT i, randomblob(1000) FROM k; "
-	    "ROLLBACK"), SQLITE_OK);
+	rolled_back(w, 12000, 200);
 	check_crash_image(dir, "t", rows, sum, __LINE__);
 	/* a full disk now: a commit that fits in what the -wal has still
 	 * commits (the frames rolled back are not written first) */
 	wal_room = 1;
-	CHECK_EQ_INT(insert_commit(w, 12500, 1), SQLITE_OK);
+	committed(w, 12500, 1, &rows, &sum);
 	wal_room = 0;
-	rows += 1;
-	sum += 12500;
 	check_crash_image(dir, "t", rows, sum, __LINE__);
 	CHECK_EQ_INT(exec(w, "BEGIN IMMEDIATE; WITH RECURSIVE k(i) AS "
 	    "(SELECT 13000 UNION ALL SELECT i + 1 FROM k WHERE i < 13099) "
@@ -611,15 +625,10 @@ main(void)
 
 	/* a spill rolled back in an empty -wal (its own header at 0), then a
 	 * commit on a full disk that fits in the -wal's bytes */
-	CHECK_EQ_INT(exec(w, "BEGIN IMMEDIATE; WITH RECURSIVE k(i) AS "
-	    "(SELECT 21000 UNION ALL SELECT i + 1 FROM k WHERE i < 21199) "
-	    "INSERT INTO t(n, v) SELECT i, randomblob(1000) FROM k; "
-	    "ROLLBACK"), SQLITE_OK);
+	rolled_back(w, 21000, 200);
 	wal_room = 1;
-	CHECK_EQ_INT(insert_commit(w, 22000, 1), SQLITE_OK);
+	committed(w, 22000, 1, &rows, &sum);
 	wal_room = 0;
-	rows += 1;
-	sum += 22000;
 	check_crash_image(dir, "t", rows, sum, __LINE__);
 
 	CHECK_EQ_INT(exec(w, "PRAGMA cache_size = -2000"), SQLITE_OK);
@@ -634,11 +643,7 @@ main(void)
 	 * file when it returns.
 	 */
 	snprintf(path, sizeof(path), "file:%s/f.db?psow=0", dir);
-	x = open_db(path, STORE_VFS);
-	CHECK_EQ_INT(exec(x, "PRAGMA journal_mode = WAL; "
-	    "PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 0; "
-	    "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER NOT NULL, "
-	    "v BLOB NOT NULL)"), SQLITE_OK);
+	x = create_db(path, "FULL");
 	for (int i = 0; i < 3; i++) {
 		CHECK_EQ_INT(insert_commit(x, i * 10, 10), SQLITE_OK);
 		check_crash_image(dir, "f", (i + 1) * 10, sum_of(0, i * 10 + 9),
