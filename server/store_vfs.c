@@ -40,6 +40,10 @@
  * synchronous=FULL commits, which sync before their last bytes and
  * write those after it), its writes go to the file as they come (not
  * after the sync of the -wal's own header, when it was started over).
+ * The link to the writer's lock is the database's: a -wal opened for a
+ * database on another VFS is written as SQLite writes it, nothing
+ * gathered; and the exclusive locking mode, which takes no lock of the
+ * shared memory, is refused.
  * When a write out fails (a full disk), what the buffer held is dropped
  * and the call that asked for it fails: SQLite's write of a frame, of its
  * commit's page, or a sync fails with the error, and SQLite gives up the
@@ -162,7 +166,7 @@ g_write(sqlite3_file *file, const void *buf, int n, sqlite3_int64 off)
 	    (rc = store_faults_write(f->wal, n, off)) != SQLITE_OK)
 		return rc;
 #endif
-	if (!f->wal)
+	if (!f->wal || f->owner == NULL)
 		return f->real->pMethods->xWrite(f->real, buf, n, off);
 	/* a header: every frame from here on is written anew */
 	if ((n == FRAME_HEADER || (n == WAL_HEADER && off == 0)) &&
@@ -225,8 +229,18 @@ static int
 g_file_control(sqlite3_file *file, int op, void *arg)
 {
 	struct gfile *f = (struct gfile *)file;
+	char **pragma = arg;
 	int rc = flush(f);
 
+	/* The exclusive locking mode takes no lock of the shared memory:
+	 * the end of a transaction would go unseen (tx_end). */
+	if (op == SQLITE_FCNTL_PRAGMA && sqlite3_stricmp(pragma[1],
+	    "locking_mode") == 0 && pragma[2] != NULL &&
+	    sqlite3_stricmp(pragma[2], "exclusive") == 0) {
+		pragma[0] = sqlite3_mprintf("the store's VFS (" STORE_VFS
+		    ") has no exclusive locking mode");
+		return SQLITE_ERROR;
+	}
 	return rc != SQLITE_OK ? rc :
 	    f->real->pMethods->xFileControl(f->real, op, arg);
 }
@@ -375,6 +389,9 @@ v_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *file, int flags,
 	    db->pMethods == &gather_io) {
 		f->owner = (struct gfile *)db;
 		f->owner->log = f;
+	} else if (rc == SQLITE_OK && f->wal) {
+		log_warn("store: a -wal whose database is not on SQLite's VFS "
+		    STORE_VFS ": its writes are not gathered");
 	}
 	return rc;
 }

@@ -501,6 +501,15 @@ main(void)
 	sqlite3_wal_hook(w, on_wal, NULL);
 	r = open_db(path, STORE_VFS);
 
+	/* no exclusive locking mode (it takes no lock that tells the end of
+	 * a transaction): refused, and the other connection still writes */
+	CHECK(sqlite3_exec(w, "PRAGMA locking_mode = EXCLUSIVE", NULL, NULL,
+	    NULL) == SQLITE_ERROR);
+	CHECK_EQ_INT(exec(w, "INSERT INTO t(n, v) VALUES (0, x'00')"),
+	    SQLITE_OK);
+	CHECK_EQ_INT(exec(r, "BEGIN IMMEDIATE; DELETE FROM t; COMMIT"),
+	    SQLITE_OK);
+
 	/* commits of one frame, each: written as they come */
 	for (int i = 1; i <= 3; i++) {
 		char sql[96];
