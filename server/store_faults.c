@@ -2,7 +2,8 @@
  * store_faults.c: fault injection in the store, for tests (issue 10): it
  * makes the writes and syncs of the database and its -wal fail as a
  * control file says, asked by the store's VFS (store_vfs.c) before each
- * of SQLite's writes and by the store thread before each sync. It is
+ * of SQLite's writes and each write out of what it gathered ("full"
+ * alone), and by the store thread before each sync. It is
  * compiled only with the CMake option OFFRAMP_FAULTS, which a release
  * build refuses; it must never be in a binary that ships, and never
  * touches a file but the database, its -wal and the control file.

@@ -7,9 +7,11 @@
  * byte of a commit is in the file before the commit's write of its last
  * frame returns, and so before SQLite publishes it in the wal-index to
  * the other connections (the checkpoint's) and before any sync of the
- * store thread can count it (store_db.c, "Durability"). It never touches
- * the database file, and never reads the bytes it gathers but for the
- * mark that ends a commit (the WAL's format, sqlite.org/fileformat.html).
+ * store thread can count it (store_db.c, "Durability"). It writes the
+ * database file as SQLite does (it only watches its lock of the writer
+ * and refuses one pragma, below), and never reads the bytes it gathers
+ * but for the mark that ends a commit (the WAL's format,
+ * sqlite.org/fileformat.html).
  * In a test build it also asks store_faults.c whether each of SQLite's
  * writes fails, before it does anything with it.
  *
@@ -49,7 +51,9 @@
  * commit's page, or a sync fails with the error, and SQLite gives up the
  * transaction (it has no use for the frames); a read fails with an I/O
  * error, on which SQLite gives it up too (on a full disk it would roll
- * back the statement alone); anything else comes outside a transaction,
+ * back the statement alone; the request is then answered internal, not
+ * storage_full: it needs a transaction that spills out of the loop's
+ * cache of 32 MiB, which no request makes); anything else comes outside a transaction,
  * when the buffer holds nothing SQLite needs. A failed commit so never
  * reaches the file whole later on.
  */

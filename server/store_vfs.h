@@ -14,8 +14,9 @@
 
 /*
  * Registers STORE_VFS over the VFS that is SQLite's default when it is
- * first called (later calls do nothing). Not the default itself. 0, or -1
- * (logged) when it cannot.
+ * first called (later calls do nothing). Not the default itself. Called
+ * by store_open(), from one thread, before any connection of the store
+ * opens (it is not synchronised). 0, or -1 (logged) when it cannot.
  */
 int store_vfs_register(void);
 

@@ -16,7 +16,7 @@ if [ "$(id -u)" = 0 ] && [ -z "${FAULTS_NS:-}" ] &&
 	FAULTS_NS=1 exec unshare -m --propagation private bash "$0" "$@"
 fi
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-sqlite_only "a full disk and a damaged file are SQLite's (the fault-injection VFS, offramp.db's pages)"
+sqlite_only "a full disk and a damaged file are SQLite's (the store's VFS in a faults build, offramp.db's pages)"
 
 SMALL=""
 if [ -n "${FAULTS_NS:-}" ]; then

@@ -1,5 +1,5 @@
 # test_inject.sh: faults injected in the store under load (issue 10, point
-# 6), by the build's fault-injection VFS (OFFRAMP_FAULTS,
+# 6), by the store's VFS in a faults build (OFFRAMP_FAULTS,
 # server/store_faults.c; tests/run.sh builds ./build-asan with it, and this
 # test fails on a server built without it). Three clients, each on a
 # connection of its own, send their messages at once while the store
@@ -23,7 +23,7 @@
 # At the end the counsellor gets every acknowledged message, each once,
 # and the server, stopped, exits cleanly (no sanitizer report).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-sqlite_only "the faults come from the fault-injection VFS under SQLite"
+sqlite_only "the faults come from the store's SQLite VFS in a faults build"
 
 CLIENTS=(c1 c2 c3)
 PER=25			# messages per client and round: 3 x 3 x 25 < 256,

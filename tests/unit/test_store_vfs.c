@@ -20,7 +20,10 @@
  * - a transaction reads back what it spilled, from the buffer;
  * - synchronous=FULL commits on a file without psow (synced before their
  *   last bytes) are whole in the file when they return;
- * - and so after each of a seeded run of random work (stress()).
+ * - and so after each of a seeded run of random work (stress());
+ * - the exclusive locking mode (no lock of the shared memory tells the
+ *   end of a transaction) is refused, and another connection still
+ *   writes.
  */
 #include <sys/stat.h>
 
