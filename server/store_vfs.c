@@ -53,9 +53,9 @@
  * error, on which SQLite gives it up too (on a full disk it would roll
  * back the statement alone; the request is then answered internal, not
  * storage_full: it needs a transaction that spills out of the loop's
- * cache of 32 MiB, which no request makes); anything else comes outside a transaction,
- * when the buffer holds nothing SQLite needs. A failed commit so never
- * reaches the file whole later on.
+ * cache of 32 MiB, which no request makes); anything else comes outside
+ * a transaction, when the buffer holds nothing SQLite needs. A failed
+ * commit so never reaches the file whole later on.
  */
 #include <stdlib.h>
 #include <string.h>
