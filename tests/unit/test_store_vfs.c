@@ -403,7 +403,7 @@ stress(const char *dir, sqlite3 *w, sqlite3 *r)
 		long long rows = one(w, "SELECT count(*) FROM t");
 		long long sum = one(w, "SELECT coalesce(sum(n), 0) FROM t");
 		int n = 1 + (int)(next() % 200), first = 100000 + round * 1000;
-		unsigned kind = next() % 8;
+		unsigned kind = next() % 8, three, five;
 		char sql[640];
 		int rc;
 
@@ -415,24 +415,27 @@ stress(const char *dir, sqlite3 *w, sqlite3 *r)
 			CHECK_EQ_INT(insert_commit(w, first, n), SQLITE_OK);
 			break;
 		case 2:
+			three = next() % 3;
+			five = next() % 5;
 			snprintf(sql, sizeof(sql), "BEGIN IMMEDIATE; WITH "
-			    "RECURSIVE k(i) AS (SELECT %d UNION ALL SELECT i + 1 "
-			    "FROM k WHERE i < %d) INSERT INTO t(n, v) SELECT i, "
-			    "randomblob(1000) FROM k; SAVEPOINT s; UPDATE t SET "
-			    "n = n + 1 WHERE id %% 3 = %u; WITH RECURSIVE k(i) AS "
-			    "(SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < "
-			    "%d) INSERT INTO t(n, v) SELECT i, randomblob(900) "
-			    "FROM k; ROLLBACK TO s; RELEASE s; UPDATE t SET "
-			    "n = n + 2 WHERE id %% 5 = %u; COMMIT", first,
-			    first + n - 1, next() % 3, n, next() % 5);
+			    "RECURSIVE k(i) AS (SELECT %d UNION ALL SELECT "
+			    "i + 1 FROM k WHERE i < %d) INSERT INTO t(n, v) "
+			    "SELECT i, randomblob(1000) FROM k; SAVEPOINT s; "
+			    "UPDATE t SET n = n + 1 WHERE id %% 3 = %u; WITH "
+			    "RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT "
+			    "i + 1 FROM k WHERE i < %d) INSERT INTO t(n, v) "
+			    "SELECT i, randomblob(900) FROM k; ROLLBACK TO s; "
+			    "RELEASE s; UPDATE t SET n = n + 2 WHERE "
+			    "id %% 5 = %u; COMMIT", first, first + n - 1,
+			    three, n, five);
 			CHECK_EQ_INT(exec(w, sql), SQLITE_OK);
 			break;
 		case 3:
 			snprintf(sql, sizeof(sql), "BEGIN IMMEDIATE; WITH "
-			    "RECURSIVE k(i) AS (SELECT %d UNION ALL SELECT i + 1 "
-			    "FROM k WHERE i < %d) INSERT INTO t(n, v) SELECT i, "
-			    "randomblob(1000) FROM k; UPDATE t SET n = n + 1; "
-			    "ROLLBACK", first, first + n - 1);
+			    "RECURSIVE k(i) AS (SELECT %d UNION ALL SELECT "
+			    "i + 1 FROM k WHERE i < %d) INSERT INTO t(n, v) "
+			    "SELECT i, randomblob(1000) FROM k; UPDATE t SET "
+			    "n = n + 1; ROLLBACK", first, first + n - 1);
 			CHECK_EQ_INT(exec(w, sql), SQLITE_OK);
 			CHECK_EQ_INT(one(w, "SELECT count(*) FROM t"), rows);
 			break;
