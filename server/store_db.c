@@ -71,13 +71,19 @@
  * back to WAL_LIMIT_BYTES whenever it is reset. A passive checkpoint
  * resets nothing under a steady load (the loop's next commit comes
  * before the checkpoint has copied the last: "Durability"), so the loop
- * itself starts a -wal of WAL_BOUND_PAGES over (wal_restart): 3 MiB of
+ * itself starts a -wal of WAL_BOUND_PAGES over (wal_restart): 12 MiB of
  * pages, so that with the frames of a turn of a light load (a burst of
- * messages from one client) it stays within WAL_LIMIT_BYTES. The
- * checkpoint thread runs the other kinds (CKPT_*). */
-#define WAL_LIMIT_BYTES	4194304		/* 4 MiB */
+ * messages from one client) it stays within WAL_LIMIT_BYTES. Each
+ * RESTART waits for the disk (three syncs): at 4 MiB the loop made
+ * four times as many (README, "Benchmarks"). While the disk is full
+ * the bound is WAL_FULL_PAGES, 3 MiB: a -wal cut by a TRUNCATE grows
+ * again into new blocks, and those come out of the room the spare gave
+ * back (SPARE_BYTES). The checkpoint thread runs the other kinds
+ * (CKPT_*). */
+#define WAL_LIMIT_BYTES	16777216	/* 16 MiB */
 #define WAL_AUTO_PAGES	512
 #define WAL_BOUND_PAGES	(WAL_LIMIT_BYTES / 4096 * 3 / 4)
+#define WAL_FULL_PAGES	768
 #define SCRUB_GAP_US	1000000		/* 1 s */
 #define TRUNCATE_RETRY_US 50000		/* 50 ms */
 /* A connection that finds the database locked waits in naps of BUSY_NAP_US
@@ -759,13 +765,16 @@ spare_make(struct store *st)
 	return -1;
 }
 
-/* The disk is full: the spare goes, its room is for acks (SPARE_NAME). */
+/* The disk is full: the spare goes, its room is for acks (SPARE_NAME),
+ * and the loop starts the -wal over at WAL_FULL_PAGES. */
 static void
 spare_give_up(struct store *st)
 {
 	if (st->full)
 		return;
 	st->full = 1;
+	if (st->wal_bound > WAL_FULL_PAGES)
+		st->wal_bound = WAL_FULL_PAGES;
 	if (unlink(st->spare) != 0 && errno != ENOENT)
 		log_warn("store: cannot remove %s: %s", st->spare,
 		    strerror(errno));
@@ -1283,7 +1292,7 @@ static void
 wal_started_over(struct store *st)
 {
 	st->wal_asked = 0;
-	st->wal_bound = WAL_BOUND_PAGES;
+	st->wal_bound = st->full ? WAL_FULL_PAGES : WAL_BOUND_PAGES;
 }
 
 /*

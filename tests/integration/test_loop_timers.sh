@@ -77,8 +77,8 @@ if ! on_pg; then
 	[ "$wal_reads" -ge 10 ] ||
 		fail "the -wal's size was read $wal_reads times only: the load ended too soon to tell"
 	[ "$wal_max" -gt 0 ] || fail "the -wal was never seen: nothing was read"
-	# its bound: 3 MiB of pages (store_db.c's WAL_BOUND_PAGES) and the
-	# frames of a turn or two, the file cut back to 4 MiB at each reset
+	# its bound: 12 MiB of pages (store_db.c's WAL_BOUND_PAGES) and the
+	# frames of a turn or two, the file cut back to 16 MiB at each reset
 	# (a turn of this load writes well under 4 MiB)
 	if [ "$wal_max" -le $((32 * 1024 * 1024)) ]; then
 		pass "the -wal stayed under 32 MiB under the load (at most $wal_max bytes)"
