@@ -83,7 +83,10 @@
 #define WAL_LIMIT_BYTES	16777216	/* 16 MiB */
 #define WAL_AUTO_PAGES	512
 #define WAL_BOUND_PAGES	(WAL_LIMIT_BYTES / 4096 * 3 / 4)
-#define WAL_FULL_PAGES	768
+#define WAL_FULL_PAGES	(3 * 1024 * 1024 / 4096)
+_Static_assert(WAL_FULL_PAGES < WAL_BOUND_PAGES &&
+    WAL_FULL_PAGES * 4096 < SPARE_BYTES / 2, "the full disk's bound is the "
+    "smaller, and leaves half the spare's room to a turn's frames");
 #define SCRUB_GAP_US	1000000		/* 1 s */
 #define TRUNCATE_RETRY_US 50000		/* 50 ms */
 /* A connection that finds the database locked waits in naps of BUSY_NAP_US
@@ -806,11 +809,15 @@ spare_check(struct store *st)
 
 /* After a commit: while full, makes the spare again once the disk has
  * room for it twice over (else the next write would fill it at once, and
- * the next ack find no room). */
+ * the next ack find no room) and for a whole -wal: the room counted may
+ * be that of a -wal a TRUNCATE just cut, which grows back to
+ * WAL_LIMIT_BYTES once the disk is not full (without it, the spare came
+ * back and went again about once a second). */
 static void
 spare_retry(struct store *st)
 {
-	if (!st->full || room(st) < 2 * (uint64_t)SPARE_BYTES ||
+	if (!st->full ||
+	    room(st) < 2 * (uint64_t)SPARE_BYTES + WAL_LIMIT_BYTES ||
 	    spare_make(st) != 0)
 		return;
 	st->full = 0;

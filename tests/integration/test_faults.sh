@@ -22,7 +22,7 @@ SMALL=""
 if [ -n "${FAULTS_NS:-}" ]; then
 	SMALL="$T/small"
 	mkdir -p "$SMALL"
-	mount -t tmpfs -o size=32m,mode=0700 tmpfs "$SMALL"
+	mount -t tmpfs -o size=64m,mode=0700 tmpfs "$SMALL"
 	# On any exit: the tmpfs detached (lazily: a server still running
 	# there keeps it busy), then lib.sh's own exit handling, which stops
 	# every server. A plain umount failed on a busy tmpfs, and under set

@@ -387,12 +387,14 @@ elif [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && command -v nsenter >
 	SMALL="$T/small"
 	mkdir -p "$SMALL"
 	# server-small ARGS...: the server with ARGS, in a mount namespace of
-	# its own with a 32 MiB tmpfs on $SMALL (room for the server's 8 MiB
-	# spare file, offramp.spare, twice over) holding a copy of $DATA.
+	# its own with a 64 MiB tmpfs on $SMALL (room for the server's 8 MiB
+	# spare file, offramp.spare, twice over and for a whole -wal of 16
+	# MiB, which it asks for before it takes the spare back) holding a
+	# copy of $DATA.
 	{
 		echo '#!/usr/bin/env bash'
 		printf 'exec unshare -m --propagation private sh -c %q _ %q %q %q "$@"\n' \
-			'mount -t tmpfs -o size=32m,mode=0700 tmpfs "$1" && cp -a "$2" "$1/data" || exit 1
+			'mount -t tmpfs -o size=64m,mode=0700 tmpfs "$1" && cp -a "$2" "$1/data" || exit 1
 server=$3
 shift 3
 exec "$server" "$@"' "$SMALL" "$DATA" "$OFFRAMP_SERVER_BIN"
