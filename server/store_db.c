@@ -84,6 +84,13 @@
 #define WAL_AUTO_PAGES	512
 #define WAL_BOUND_PAGES	(WAL_LIMIT_BYTES / 4096 * 3 / 4)
 #define WAL_FULL_PAGES	(3 * 1024 * 1024 / 4096)
+/* The room the spare is made (again) in, at start and after a full disk:
+ * for it twice over (else the next write would fill it at once, and the
+ * next ack find no room) and for a whole -wal (the room counted may be
+ * that of a -wal a TRUNCATE just cut, which grows back to
+ * WAL_LIMIT_BYTES once the disk is not full: without it, the spare came
+ * back and went again about once a second). */
+#define SPARE_ROOM	(2 * (uint64_t)SPARE_BYTES + WAL_LIMIT_BYTES)
 _Static_assert(WAL_FULL_PAGES < WAL_BOUND_PAGES &&
     WAL_FULL_PAGES * 4096 < SPARE_BYTES / 2, "the full disk's bound is the "
     "smaller, and leaves half the spare's room to a turn's frames");
@@ -782,8 +789,8 @@ spare_give_up(struct store *st)
 		log_warn("store: cannot remove %s: %s", st->spare,
 		    strerror(errno));
 	log_warn("store: the disk is full: %s is given up so that acks can "
-	    "free room; msg.send is refused (storage_full) until there is "
-	    "room for it again", st->spare);
+	    "free room; msg.send is refused (storage_full) until %d MiB are "
+	    "free again", st->spare, (int)(SPARE_ROOM >> 20));
 }
 
 /* The bytes free on the data directory's file system (UINT64_MAX when
@@ -808,17 +815,11 @@ spare_check(struct store *st)
 }
 
 /* After a commit: while full, makes the spare again once the disk has
- * room for it twice over (else the next write would fill it at once, and
- * the next ack find no room) and for a whole -wal: the room counted may
- * be that of a -wal a TRUNCATE just cut, which grows back to
- * WAL_LIMIT_BYTES once the disk is not full (without it, the spare came
- * back and went again about once a second). */
+ * SPARE_ROOM free. */
 static void
 spare_retry(struct store *st)
 {
-	if (!st->full ||
-	    room(st) < 2 * (uint64_t)SPARE_BYTES + WAL_LIMIT_BYTES ||
-	    spare_make(st) != 0)
+	if (!st->full || room(st) < SPARE_ROOM || spare_make(st) != 0)
 		return;
 	st->full = 0;
 	log_info("store: room on the disk again: %s is back, msg.send is "
@@ -1958,9 +1959,12 @@ store_open_url(struct store **out, const char *dir, const char *url,
 	if (rc == 0 && (rc = make_file(path)) == 0 &&
 	    (rc = open_db(st, path, create)) == 0)
 		rc = sync_start(st, path);
-	if (rc == 0 && spare_make(st) != 0) {
-		log_warn("store: no room for %s (%d MiB)", st->spare,
-		    SPARE_BYTES >> 20);
+	/* a spare still there is kept; a new one needs SPARE_ROOM */
+	if (rc == 0 && ((access(st->spare, F_OK) != 0 &&
+	    room(st) < SPARE_ROOM) || spare_make(st) != 0)) {
+		log_warn("store: no room for %s (%d MiB, made with %d MiB "
+		    "free)", st->spare, SPARE_BYTES >> 20,
+		    (int)(SPARE_ROOM >> 20));
 		spare_give_up(st);
 	}
 	umask(old);

@@ -257,11 +257,14 @@ if [ -n "$SMALL" ]; then
 	assert_match "some 24 MiB free: msg.send still storage_full" "$(answered "$T/c.out" 607)" '"code":"storage_full"'
 	[ ! -e "$DATA/offramp.spare" ] && pass "  the spare file stays away" ||
 		fail "the spare file came back with less room than 32 MiB ($avail bytes)"
-	rm -f "$SMALL/fill"
+	# 10 MiB more, some 34 MiB: room enough (32 MiB)
+	truncate -s -10M "$SMALL/fill"
+	avail=$(df --output=avail -B1 "$SMALL" | tail -n1 | tr -d ' ')
 	echo "$(send_frame 606)" >&"$cfd"
 	wait_for "the answer" 20 answered "$T/c.out" 606 >/dev/null
-	assert_match "room again: msg.send works" "$(answered "$T/c.out" 606)" '"type":"msg.send.ok"'
-	[ -f "$DATA/offramp.spare" ] && pass "  the spare file is back" || fail "no spare file"
+	assert_match "some 34 MiB free: msg.send works" "$(answered "$T/c.out" 606)" '"type":"msg.send.ok"'
+	[ -f "$DATA/offramp.spare" ] && pass "  the spare file is back" ||
+		fail "no spare file with $avail bytes free"
 	exec {cfd}>&- {sfd}>&-
 	wait "$cpid" "$spid" || true
 	# Nothing acknowledged was lost on the way: every stored copy (the
@@ -270,11 +273,27 @@ if [ -n "$SMALL" ]; then
 	copies=$(sql "SELECT group_concat(seq) FROM (SELECT seq FROM deliveries ORDER BY seq)")
 	sent_mid=$(grep -oE '"mid": *"[^"]*"' <<<"$(answered "$T/c.out" 606)" | cut -d'"' -f4)
 	kill9_server
+	# A restart with no spare and less room than it is made in: the
+	# server starts with the disk full (it took the spare back at once,
+	# and gave it up again at the next turns)
+	rm -f "$DATA/offramp.spare"
+	fallocate -l 8M "$SMALL/fill3"
+	avail=$(df --output=avail -B1 "$SMALL" | tail -n1 | tr -d ' ')
 	start_server --queue-copies 261
 	assert_eq "after kill -9 and a restart, every stored copy is there" \
 		"$copies" "$(sql "SELECT group_concat(seq) FROM (SELECT seq FROM deliveries ORDER BY seq)")"
 	assert_eq "  the send acknowledged after the room came back too" 1 \
 		"$(sql "SELECT count(*) FROM messages WHERE mid = X'$(hexkey "$sent_mid")'")"
+	[ ! -e "$DATA/offramp.spare" ] && pass "a restart with $avail bytes free makes no spare" ||
+		fail "a restart with $avail bytes free made the spare"
+	assert_match "  and says so" "$(cat "$SERVER_ERR")" 'no room for .*offramp.spare'
+	out=$(cli client send "$CASE" "while full" 2>&1 || true)
+	assert_match "  msg.send: storage_full" "$out" 'storage_full'
+	rm -f "$SMALL/fill" "$SMALL/fill3"
+	cli client send "$CASE" "room again" >/dev/null 2>&1 &&
+		pass "room again after the restart: msg.send works" ||
+		fail "msg.send failed with room again after the restart"
+	[ -f "$DATA/offramp.spare" ] && pass "  the spare file is back" || fail "no spare file"
 else
 	echo "   (skipped: a small tmpfs needs root and unshare)"
 fi
