@@ -36,8 +36,9 @@ struct store;
  * database dir/offramp.db with mode 0600, checks it (PRAGMA quick_check:
  * O(size)), sets WAL and synchronous=NORMAL, migrates the schema to the
  * newest PRAGMA user_version, prepares every statement, and makes the
- * spare file dir/offramp.spare (room kept for acks on a full disk; with no
- * room for it the store starts full: store_full). With create 0 a missing
+ * spare file dir/offramp.spare (room kept for acks on a full disk; kept
+ * when it is there whole, else made only with 32 MiB free, else the store
+ * starts full: store_full). With create 0 a missing
  * database, or one with no schema yet, is refused (OFR_E_NOT_FOUND) and
  * none is made. *out is owned by the caller: store_close() it. Returns 0,
  * OFR_E_IO (directory or file), OFR_E_NOT_FOUND, OFR_E_BAD_FIELD (the
@@ -58,8 +59,9 @@ int store_open_url(struct store **out, const char *dir, const char *url,
 const char *store_url_safe(const char *url, char *buf, size_t cap);
 /* 1 while the disk is full: SQLite said so, or less room is left than
  * the spare file holds; the spare is then given up, and made again once
- * there is room for it twice over (tried here and after each commit: a
- * statvfs). msg.send refuses with OFR_E_STORAGE_FULL meanwhile. */
+ * there is room for it twice over and for a whole -wal, 32 MiB (tried
+ * here and after each commit: a statvfs). msg.send refuses with
+ * OFR_E_STORAGE_FULL meanwhile. */
 int store_full(struct store *st);
 
 /*

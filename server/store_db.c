@@ -814,6 +814,18 @@ spare_check(struct store *st)
 		spare_give_up(st);
 }
 
+/* 1 when the spare file is there with all its SPARE_BYTES allocated (not
+ * short, not sparse, not a link). */
+static int
+spare_whole(const struct store *st)
+{
+	struct stat sb;
+
+	return lstat(st->spare, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    sb.st_size >= SPARE_BYTES &&
+	    (uint64_t)sb.st_blocks * 512 >= (uint64_t)SPARE_BYTES;
+}
+
 /* After a commit: while full, makes the spare again once the disk has
  * SPARE_ROOM free. */
 static void
@@ -1959,9 +1971,10 @@ store_open_url(struct store **out, const char *dir, const char *url,
 	if (rc == 0 && (rc = make_file(path)) == 0 &&
 	    (rc = open_db(st, path, create)) == 0)
 		rc = sync_start(st, path);
-	/* a spare still there is kept; a new one needs SPARE_ROOM */
-	if (rc == 0 && ((access(st->spare, F_OK) != 0 &&
-	    room(st) < SPARE_ROOM) || spare_make(st) != 0)) {
+	/* a whole spare still there is kept; a new one (or the rest of a
+	 * short one) needs SPARE_ROOM */
+	if (rc == 0 && ((!spare_whole(st) && room(st) < SPARE_ROOM) ||
+	    spare_make(st) != 0)) {
 		log_warn("store: no room for %s (%d MiB, made with %d MiB "
 		    "free)", st->spare, SPARE_BYTES >> 20,
 		    (int)(SPARE_ROOM >> 20));

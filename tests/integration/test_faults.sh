@@ -245,24 +245,29 @@ if [ -n "$SMALL" ]; then
 	echo "$(send_frame 605)" >&"$cfd"
 	wait_for "the answer" 20 answered "$T/c.out" 605 >/dev/null
 	assert_match "msg.send while the disk stays full: storage_full" "$(answered "$T/c.out" 605)" '"code":"storage_full"'
-	# 16 MiB more free, some 24 MiB in all: the spare (8 MiB) would fit
-	# twice, but not with a whole -wal (16 MiB) beside it, which a -wal
-	# cut by a TRUNCATE grows back to: the spare stays away (with 16 MiB
-	# asked for, it came and went about once a second)
-	truncate -s -16M "$SMALL/fill"
-	avail=$(df --output=avail -B1 "$SMALL" | tail -n1 | tr -d ' ')
-	echo "   (free now: $avail bytes)"
+	# free_to MIB: the fill shrunk until MIB MiB are free (avail: the
+	# bytes free then)
+	free_to() {
+		avail=$(df --output=avail -B1 "$SMALL" | tail -n1 | tr -d ' ')
+		truncate -s "-$(($1 * 1024 * 1024 - avail))" "$SMALL/fill"
+		avail=$(df --output=avail -B1 "$SMALL" | tail -n1 | tr -d ' ')
+		echo "   (free now: $avail bytes)"
+	}
+	# 24 MiB free: the spare (8 MiB) would fit twice, but not with a
+	# whole -wal (16 MiB) beside it, which a -wal cut by a TRUNCATE grows
+	# back to: the spare stays away (with 16 MiB asked for, it came and
+	# went about once a second)
+	free_to 24
 	echo "$(send_frame 607)" >&"$cfd"
 	wait_for "the answer" 20 answered "$T/c.out" 607 >/dev/null
-	assert_match "some 24 MiB free: msg.send still storage_full" "$(answered "$T/c.out" 607)" '"code":"storage_full"'
+	assert_match "24 MiB free: msg.send still storage_full" "$(answered "$T/c.out" 607)" '"code":"storage_full"'
 	[ ! -e "$DATA/offramp.spare" ] && pass "  the spare file stays away" ||
 		fail "the spare file came back with less room than 32 MiB ($avail bytes)"
-	# 10 MiB more, some 34 MiB: room enough (32 MiB)
-	truncate -s -10M "$SMALL/fill"
-	avail=$(df --output=avail -B1 "$SMALL" | tail -n1 | tr -d ' ')
+	# 36 MiB free: room enough (32 MiB)
+	free_to 36
 	echo "$(send_frame 606)" >&"$cfd"
 	wait_for "the answer" 20 answered "$T/c.out" 606 >/dev/null
-	assert_match "some 34 MiB free: msg.send works" "$(answered "$T/c.out" 606)" '"type":"msg.send.ok"'
+	assert_match "36 MiB free: msg.send works" "$(answered "$T/c.out" 606)" '"type":"msg.send.ok"'
 	[ -f "$DATA/offramp.spare" ] && pass "  the spare file is back" ||
 		fail "no spare file with $avail bytes free"
 	exec {cfd}>&- {sfd}>&-
@@ -273,10 +278,10 @@ if [ -n "$SMALL" ]; then
 	copies=$(sql "SELECT group_concat(seq) FROM (SELECT seq FROM deliveries ORDER BY seq)")
 	sent_mid=$(grep -oE '"mid": *"[^"]*"' <<<"$(answered "$T/c.out" 606)" | cut -d'"' -f4)
 	kill9_server
-	# A restart with no spare and less room than it is made in: the
-	# server starts with the disk full (it took the spare back at once,
-	# and gave it up again at the next turns)
-	rm -f "$DATA/offramp.spare"
+	# A restart with a spare cut short (a crash while it was made) and
+	# less room than a new one is made in: the server starts with the
+	# disk full (it made the spare with 8 MiB free, and took msg.send)
+	: >"$DATA/offramp.spare"
 	fallocate -l 8M "$SMALL/fill3"
 	avail=$(df --output=avail -B1 "$SMALL" | tail -n1 | tr -d ' ')
 	start_server --queue-copies 261
@@ -284,8 +289,8 @@ if [ -n "$SMALL" ]; then
 		"$copies" "$(sql "SELECT group_concat(seq) FROM (SELECT seq FROM deliveries ORDER BY seq)")"
 	assert_eq "  the send acknowledged after the room came back too" 1 \
 		"$(sql "SELECT count(*) FROM messages WHERE mid = X'$(hexkey "$sent_mid")'")"
-	[ ! -e "$DATA/offramp.spare" ] && pass "a restart with $avail bytes free makes no spare" ||
-		fail "a restart with $avail bytes free made the spare"
+	[ ! -e "$DATA/offramp.spare" ] && pass "a restart with a short spare and $avail bytes free makes none" ||
+		fail "a restart with a short spare and $avail bytes free made it"
 	assert_match "  and says so" "$(cat "$SERVER_ERR")" 'no room for .*offramp.spare'
 	out=$(cli client send "$CASE" "while full" 2>&1 || true)
 	assert_match "  msg.send: storage_full" "$out" 'storage_full'
@@ -294,6 +299,17 @@ if [ -n "$SMALL" ]; then
 		pass "room again after the restart: msg.send works" ||
 		fail "msg.send failed with room again after the restart"
 	[ -f "$DATA/offramp.spare" ] && pass "  the spare file is back" || fail "no spare file"
+	# A restart with the whole spare there and some 20 MiB free: it is
+	# kept, and msg.send taken
+	avail=$(df --output=avail -B1 "$SMALL" | tail -n1 | tr -d ' ')
+	fallocate -l $((avail - 20 * 1024 * 1024)) "$SMALL/fill"
+	stop_server
+	start_server --queue-copies 261
+	[ -f "$DATA/offramp.spare" ] && pass "a restart with the spare there and 20 MiB free keeps it" ||
+		fail "a restart with the spare there and 20 MiB free lost it"
+	cli client send "$CASE" "spare kept" >/dev/null 2>&1 &&
+		pass "  msg.send works" || fail "msg.send failed after a restart that kept the spare"
+	rm -f "$SMALL/fill"
 else
 	echo "   (skipped: a small tmpfs needs root and unshare)"
 fi
