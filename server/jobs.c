@@ -63,20 +63,20 @@ static struct retention keep;
 
 /* Deletes what is past its time (PRIVACY.md, "Retention"): closed cases
  * through casework, which keeps the pool in step; then clients left with
- * no case and idle, copies never acked and the message records left
- * with none, used and expired invites, the oldest audit entries,
- * feedback of weeks long past, and the notes of counsellors no longer
- * their case's for as long as a closed case is kept (which nobody can
- * read; a case can come back to its counsellor meanwhile). A client deleted while it is connected
- * (it logged in long ago and stayed) is disconnected, on every node, as
- * an erased one is: its connection must not act for an account that is
- * gone, nor for the next one given its id. */
+ * no case and idle, copies never acked, used and expired invites, the
+ * oldest audit entries, feedback of weeks long past, and the notes of
+ * counsellors no longer their case's for as long as a closed case is kept
+ * (which nobody can read; a case can come back to its counsellor
+ * meanwhile). A client deleted while it is connected (it logged in long
+ * ago and stayed) is disconnected, on every node, as an erased one is:
+ * its connection must not act for an account that is gone, nor for the
+ * next one given its id. */
 static int
 retain(struct server *srv)
 {
 	static int64_t gone[RETAIN_ROWS];
-	size_t cases = 0, clients = 0, copies = 0, records = 0, invites = 0,
-	    audit = 0, feedback = 0, notes = 0;
+	size_t cases = 0, clients = 0, copies = 0, invites = 0, audit = 0,
+	    feedback = 0, notes = 0;
 	int64_t now = srv->now;
 	int rc;
 
@@ -86,8 +86,6 @@ retain(struct server *srv)
 	    RETAIN_ROWS, gone, &clients)) != 0 ||
 	    (rc = store_copies_expire(srv->st, now - keep.unacked,
 	    RETAIN_ROWS, &copies)) != 0 ||
-	    (rc = store_messages_expire(srv->st, now - keep.unacked,
-	    RETAIN_ROWS, &records)) != 0 ||
 	    (rc = store_invites_drop(srv->st, now - keep.invites,
 	    RETAIN_ROWS, &invites)) != 0 ||
 	    (rc = store_audit_trim(srv->st, now - keep.audit, RETAIN_ROWS,
@@ -102,13 +100,13 @@ retain(struct server *srv)
 	 * nothing logs in again) */
 	for (size_t i = 0; i < clients; i++)
 		session_drop_account(gone[i]);
-	if (cases + clients + copies + records + invites + audit +
-	    feedback + notes > 0)
+	if (cases + clients + copies + invites + audit + feedback +
+	    notes > 0)
 		log_info("retention: deleted %zu closed cases, %zu idle "
-		    "clients, %zu unacked copies, %zu message records, %zu "
-		    "invites, %zu audit entries, %zu feedback entries, %zu "
-		    "notes of former counsellors", cases, clients, copies,
-		    records, invites, audit, feedback, notes);
+		    "clients, %zu unacked copies, %zu invites, %zu audit "
+		    "entries, %zu feedback entries, %zu notes of former "
+		    "counsellors", cases, clients, copies, invites, audit,
+		    feedback, notes);
 	return 0;
 }
 

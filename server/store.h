@@ -665,9 +665,6 @@ int store_account_drop(struct store *st, int64_t account);
 /* Deletes the copies of messages sent before before, never acked. */
 int store_copies_expire(struct store *st, int64_t before, size_t max,
     size_t *n);
-/* Deletes message records sent before before that have no copy left. */
-int store_messages_expire(struct store *st, int64_t before, size_t max,
-    size_t *n);
 /* Deletes invites used, or expired, before before. */
 int store_invites_drop(struct store *st, int64_t before, size_t max,
     size_t *n);

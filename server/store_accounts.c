@@ -107,10 +107,7 @@ const char *const store_accounts_sql[S_COUNT] = {
 	[S_SCRUB_COPIES_TO] =
 	    "DELETE FROM deliveries WHERE recipient_id = ?1",
 	[S_SCRUB_COPIES_FROM] =
-	    "DELETE FROM deliveries WHERE message_id IN"
-	    " (SELECT id FROM messages WHERE sender_id = ?1)",
-	[S_SCRUB_MESSAGES] =
-	    "DELETE FROM messages WHERE sender_id = ?1",
+	    "DELETE FROM deliveries WHERE sender_id = ?1",
 	[S_SCRUB_NOTES] =
 	    "DELETE FROM case_notes WHERE author_id = ?1",
 	[S_SCRUB_PARTICIPANT] =
@@ -771,8 +768,8 @@ int
 store_account_drop(struct store *st, int64_t account)
 {
 	static const enum stmt_id scrub[] = {
-		S_SCRUB_COPIES_TO, S_SCRUB_COPIES_FROM, S_SCRUB_MESSAGES,
-		S_SCRUB_NOTES, S_SCRUB_PARTICIPANT, S_SCRUB_LEFT,
+		S_SCRUB_COPIES_TO, S_SCRUB_COPIES_FROM, S_SCRUB_NOTES,
+		S_SCRUB_PARTICIPANT, S_SCRUB_LEFT,
 		S_SCRUB_MEMBERS,
 	};
 	struct account a;

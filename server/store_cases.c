@@ -96,9 +96,8 @@ const char *const store_cases_sql[S_COUNT] = {
 	    "SELECT id FROM cases WHERE counsellor_id = ?1"
 	    " AND status IN (1, 2, 4) ORDER BY queued LIMIT ?2",
 	[S_CASE_UNREAD] =
-	    "SELECT count(*) FROM deliveries d"
-	    " JOIN messages m ON m.id = d.message_id"
-	    " WHERE d.recipient_id = ?2 AND m.case_id = ?1",
+	    "SELECT count(*) FROM deliveries"
+	    " WHERE recipient_id = ?2 AND case_id = ?1",
 	/* The participant's role is its account's; joined counts up; it
 	 * has seen the membership it joined (since). */
 	[S_PARTICIPANT_INSERT] =
@@ -236,10 +235,7 @@ const char *const store_cases_sql[S_COUNT] = {
 	    " ORDER BY 1 LIMIT ?2",
 	/* A case's rows, children first (store_case_drop). */
 	[S_CASE_DROP_DELIVERIES] =
-	    "DELETE FROM deliveries WHERE message_id IN"
-	    " (SELECT id FROM messages WHERE case_id = ?1)",
-	[S_CASE_DROP_MESSAGES] =
-	    "DELETE FROM messages WHERE case_id = ?1",
+	    "DELETE FROM deliveries WHERE case_id = ?1",
 	[S_CASE_DROP_NOTES] =
 	    "DELETE FROM case_notes WHERE case_id = ?1",
 	[S_CASE_DROP_PARTICIPANTS] =
@@ -1174,7 +1170,7 @@ int
 store_case_drop(struct store *st, int64_t case_id)
 {
 	static const enum stmt_id steps[] = {
-		S_CASE_DROP_DELIVERIES, S_CASE_DROP_MESSAGES,
+		S_CASE_DROP_DELIVERIES,
 		S_CASE_DROP_NOTES, S_CASE_DROP_PARTICIPANTS,
 		S_CASE_DROP_MEMBERS, S_CASE_DROP_REFERRALS, S_CASE_DROP,
 	};

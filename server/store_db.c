@@ -701,6 +701,46 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER accounts_last AFTER DELETE ON accounts BEGIN"
 	"  UPDATE account_ids SET last = OLD.id WHERE last < OLD.id;"
 	"END;",
+
+	/*
+	 * 21: a copy carries its message's ids (issue 16: fewer B-trees
+	 * written per message). messages kept a message's case, sender,
+	 * mid and time once for all its copies, in three B-trees of its
+	 * own (the table, by time, by case), a fourth in deliveries (by
+	 * message) and a trigger that read it at every ack; most messages
+	 * have one copy. Now each copy holds them, and goes whole on its
+	 * ack. Indexes: by recipient (delivery), time (keep-unacked, the
+	 * purge), case (a case deleted; its foreign key) and sender (an
+	 * account deleted; its foreign key: messages had none, and an
+	 * account's delete read the whole table). The seq counter carried
+	 * over as in 17.
+	 */
+	"CREATE TABLE deliveries_21 ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  recipient_id INTEGER NOT NULL REFERENCES accounts(id),"
+	"  case_id INTEGER NOT NULL REFERENCES cases(id),"
+	"  sender_id INTEGER NOT NULL REFERENCES accounts(id),"
+	"  mid BLOB NOT NULL CHECK (length(mid) = 16),"
+	"  created INTEGER NOT NULL,"
+	"  ct BLOB NOT NULL"
+	");"
+	"INSERT INTO deliveries_21 SELECT d.seq, d.recipient_id, m.case_id,"
+	"  m.sender_id, m.mid, m.created, d.ct"
+	"  FROM deliveries d JOIN messages m ON m.id = d.message_id;"
+	"INSERT INTO sqlite_sequence(name, seq) SELECT 'deliveries_21', seq"
+	"  FROM sqlite_sequence WHERE name = 'deliveries'"
+	"  AND NOT EXISTS (SELECT 1 FROM sqlite_sequence"
+	"  WHERE name = 'deliveries_21');"
+	"UPDATE sqlite_sequence SET seq = max(seq, (SELECT seq"
+	"  FROM sqlite_sequence WHERE name = 'deliveries'))"
+	"  WHERE name = 'deliveries_21';"
+	"DROP TABLE deliveries;"
+	"DROP TABLE messages;"
+	"ALTER TABLE deliveries_21 RENAME TO deliveries;"
+	"CREATE INDEX deliveries_recipient ON deliveries(recipient_id, seq);"
+	"CREATE INDEX deliveries_created ON deliveries(created);"
+	"CREATE INDEX deliveries_case ON deliveries(case_id);"
+	"CREATE INDEX deliveries_sender ON deliveries(sender_id);",
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(*migrations)))
 

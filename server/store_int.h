@@ -29,9 +29,8 @@
  *     as "?4 - ?4 % 60" (S_NOTE_INSERT, S_INVITE_INSERT,
  *     S_PROGRAMME_INSERT, S_SPK_SET) and for an id in "?N = 0 OR .."
  *     (S_COUNSELLOR_EACH's ?1, S_REFERRALS_WAITING's ?2); text for ?2 of
- *     "CASE ?2 WHEN 0" (S_REFERRAL_COUNTS, S_REFERRAL_DURATIONS);
- *     none for ?1 of S_SENT_INSERT, which its SQL does not use
- *     (S_MESSAGE_INSERT's binding loop binds it). A parameter first
+ *     "CASE ?2 WHEN 0" (S_REFERRAL_COUNTS, S_REFERRAL_DURATIONS). A
+ *     statement uses each of its parameters. A parameter first
  *     bound NULL has no type to give: S_CERT_HOLDERS names "key = ?3"
  *     before "?3 IS NULL", so that PostgreSQL takes bytea from the
  *     column (in the other order it cannot prepare it).
@@ -95,7 +94,6 @@ enum stmt_id {
 	S_PROFILE_DROP,
 	S_SCRUB_COPIES_TO,
 	S_SCRUB_COPIES_FROM,
-	S_SCRUB_MESSAGES,
 	S_SCRUB_NOTES,
 	S_SCRUB_PARTICIPANT,
 	S_SCRUB_LEFT,
@@ -142,7 +140,6 @@ enum stmt_id {
 	S_CASES_CLOSED_BEFORE,
 	S_CASES_OF,
 	S_CASE_DROP_DELIVERIES,
-	S_CASE_DROP_MESSAGES,
 	S_CASE_DROP_NOTES,
 	S_CASE_DROP_PARTICIPANTS,
 	S_CASE_DROP_MEMBERS,
@@ -160,7 +157,6 @@ enum stmt_id {
 	S_MEMBERS_COUNT,
 	S_CASE_DROP,
 	/* store_messages.c */
-	S_MESSAGE_INSERT,
 	S_DELIVERY_INSERT,
 	S_CASE_TOUCH,
 	S_MESSAGE_SEEN,
@@ -173,7 +169,6 @@ enum stmt_id {
 	S_DELIVERY_SOURCE,
 	S_MESSAGES_PURGE,
 	S_COPIES_EXPIRE,
-	S_MESSAGES_EXPIRE,
 	/* store_keys.c */
 	S_SPK_SET,
 	S_SPK_GET,

@@ -1,12 +1,11 @@
 /*
- * store_messages.c: messages in transit: one copy per recipient until the
- * recipient acks it, the message (its case) until its last copy goes (a
- * trigger of the schema), and a record of each send, (sender, mid) with
- * no case, for dedup, until store_messages_purge() drops it a day on. A
- * message is stored with all its copies or not at all. This file must
- * never keep message content (a copy's ciphertext is opaque bytes,
- * deleted on ack; a message row keeps only ids), and never give a
- * recipient a copy meant for another.
+ * store_messages.c: messages in transit: one copy per recipient, with its
+ * message's case, sender, mid and time, until the recipient acks it, and a
+ * record of each send, (sender, mid) with no case, for dedup, until
+ * store_messages_purge() drops it a day on. A message is stored with all
+ * its copies or not at all. This file must never keep message content (a
+ * copy's ciphertext is opaque bytes, deleted on ack with its row), and
+ * never give a recipient a copy meant for another.
  */
 #include <string.h>
 
@@ -17,13 +16,10 @@ const char *const store_messages_sql[S_COUNT] = {
 	/* The record of the send first: none made means sent before. */
 	[S_SENT_INSERT] =
 	    "INSERT INTO sent(sender_id, mid, created)"
-	    " VALUES (?2, ?3, ?4) ON CONFLICT(sender_id, mid) DO NOTHING",
-	[S_MESSAGE_INSERT] =
-	    "INSERT INTO messages(case_id, sender_id, mid, created)"
-	    " VALUES (?1, ?2, ?3, ?4) RETURNING id",
+	    " VALUES (?1, ?2, ?3) ON CONFLICT(sender_id, mid) DO NOTHING",
 	[S_DELIVERY_INSERT] =
-	    "INSERT INTO deliveries(message_id, recipient_id, ct)"
-	    " VALUES (?1, ?2, ?3) RETURNING seq",
+	    "INSERT INTO deliveries(case_id, sender_id, mid, created,"
+	    " recipient_id, ct) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING seq",
 	/* A message: the case changed; the counsellor's first answers.
 	 * A row whose updated is this second already is written again only
 	 * for its first response (the rest of a busy second's messages
@@ -36,9 +32,8 @@ const char *const store_messages_sql[S_COUNT] = {
 	[S_MESSAGE_SEEN] =
 	    "SELECT 1 FROM sent WHERE sender_id = ?1 AND mid = ?2",
 	[S_DELIVERIES] =
-	    "SELECT d.seq, m.case_id, m.mid, a.key, m.created, d.ct"
-	    " FROM deliveries d JOIN messages m ON m.id = d.message_id"
-	    " JOIN accounts a ON a.id = m.sender_id"
+	    "SELECT d.seq, d.case_id, d.mid, a.key, d.created, d.ct"
+	    " FROM deliveries d JOIN accounts a ON a.id = d.sender_id"
 	    " WHERE d.recipient_id = ?1 AND d.seq > ?2"
 	    " ORDER BY d.seq LIMIT ?3",
 	[S_DELIVERY_ACK] =
@@ -56,27 +51,22 @@ const char *const store_messages_sql[S_COUNT] = {
 	    "SELECT count(*) FROM deliveries"
 	    " WHERE recipient_id = ?1 AND seq <= ?2",
 	[S_DELIVERY_SOURCE] =
-	    "SELECT m.sender_id, m.case_id, m.mid, EXISTS (SELECT 1"
-	    " FROM case_participants p WHERE p.case_id = m.case_id"
-	    " AND p.account_id = m.sender_id)"
-	    " FROM deliveries d JOIN messages m ON m.id = d.message_id"
+	    "SELECT d.sender_id, d.case_id, d.mid, EXISTS (SELECT 1"
+	    " FROM case_participants p WHERE p.case_id = d.case_id"
+	    " AND p.account_id = d.sender_id)"
+	    " FROM deliveries d"
 	    " WHERE d.seq = ?1 AND d.recipient_id = ?2",
-	/* A record stays while its message has copies: those messages are
-	 * as old as their records (one time for both), and few
-	 * (messages_created finds them). */
+	/* A record stays while its message has copies: those copies are
+	 * as old as their records (one time for all), and few
+	 * (deliveries_created finds them). */
 	[S_MESSAGES_PURGE] =
 	    "DELETE FROM sent WHERE created < ?1 AND (sender_id, mid)"
-	    " NOT IN (SELECT sender_id, mid FROM messages WHERE created < ?1)",
-	/* messages_created finds the old ones. */
+	    " NOT IN (SELECT sender_id, mid FROM deliveries"
+	    " WHERE created < ?1)",
+	/* deliveries_created finds the old ones. */
 	[S_COPIES_EXPIRE] =
-	    "DELETE FROM deliveries WHERE seq IN (SELECT d.seq"
-	    " FROM messages m JOIN deliveries d ON d.message_id = m.id"
-	    " WHERE m.created < ?1 LIMIT ?2)",
-	[S_MESSAGES_EXPIRE] =
-	    "DELETE FROM messages WHERE id IN (SELECT m.id FROM messages m"
-	    " WHERE m.created < ?1 AND NOT EXISTS"
-	    " (SELECT 1 FROM deliveries d WHERE d.message_id = m.id)"
-	    " LIMIT ?2)",
+	    "DELETE FROM deliveries WHERE seq IN (SELECT seq FROM deliveries"
+	    " WHERE created < ?1 LIMIT ?2)",
 };
 
 /* OFR_E_BAD_FIELD (nothing written) when a copy is over OFR_CT_MAX bytes.
@@ -89,8 +79,8 @@ store_message_insert(struct store *st, int64_t case_id, int64_t sender,
     const uint8_t *const *ct, const size_t *ct_len, size_t n, int *dup,
     int64_t *seqs)
 {
-	struct db_stmt *s = st->s[S_MESSAGE_INSERT];
-	int64_t message = 0, seq;
+	struct db_stmt *s = st->s[S_SENT_INSERT];
+	int64_t seq;
 	int rc;
 
 	*dup = 0;
@@ -99,29 +89,26 @@ store_message_insert(struct store *st, int64_t case_id, int64_t sender,
 			return OFR_E_BAD_FIELD;
 	if ((rc = db_call_begin(st)) != 0)
 		return rc;
-	for (int i = 0; i < 2; i++) {
-		s = st->s[i == 0 ? S_SENT_INSERT : S_MESSAGE_INSERT];
-		if (db_bind_int64(s, 1, case_id) != DB_OK ||
-		    db_bind_int64(s, 2, sender) != DB_OK ||
-		    db_bind_blob(s, 3, mid, OFR_MID_BYTES) != DB_OK ||
-		    db_bind_int64(s, 4, now) != DB_OK) {
-			rc = db_fail(st, s, __func__);
-			goto out;
-		}
-		rc = i == 0 ? db_exec(st, s, __func__) :
-		    db_insert(st, s, DB_NONE, 0, &message, __func__);
-		if (rc != 0)
-			goto out;
-		if (db_changes(st) == 0) {
-			*dup = 1;	/* sent before: its copies are stored */
-			goto out;
-		}
+	if (db_bind_int64(s, 1, sender) != DB_OK ||
+	    db_bind_blob(s, 2, mid, OFR_MID_BYTES) != DB_OK ||
+	    db_bind_int64(s, 3, now) != DB_OK) {
+		rc = db_fail(st, s, __func__);
+		goto out;
+	}
+	if ((rc = db_exec(st, s, __func__)) != 0)
+		goto out;
+	if (db_changes(st) == 0) {
+		*dup = 1;	/* sent before: its copies are stored */
+		goto out;
 	}
 	s = st->s[S_DELIVERY_INSERT];
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		if (db_bind_int64(s, 1, message) != DB_OK ||
-		    db_bind_int64(s, 2, recipients[i]) != DB_OK ||
-		    db_bind_blob(s, 3, ct[i], ct_len[i]) != DB_OK)
+		if (db_bind_int64(s, 1, case_id) != DB_OK ||
+		    db_bind_int64(s, 2, sender) != DB_OK ||
+		    db_bind_blob(s, 3, mid, OFR_MID_BYTES) != DB_OK ||
+		    db_bind_int64(s, 4, now) != DB_OK ||
+		    db_bind_int64(s, 5, recipients[i]) != DB_OK ||
+		    db_bind_blob(s, 6, ct[i], ct_len[i]) != DB_OK)
 			rc = db_fail(st, s, __func__);
 		else if ((rc = db_insert(st, s, DB_NONE, 0, &seq,
 		    __func__)) == 0 && seqs != NULL)
@@ -309,11 +296,4 @@ int
 store_copies_expire(struct store *st, int64_t before, size_t max, size_t *n)
 {
 	return expire(st, S_COPIES_EXPIRE, before, max, n, __func__);
-}
-
-int
-store_messages_expire(struct store *st, int64_t before, size_t max,
-    size_t *n)
-{
-	return expire(st, S_MESSAGES_EXPIRE, before, max, n, __func__);
 }

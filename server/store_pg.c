@@ -497,6 +497,26 @@ static const char *const pg_migrations[] = {
 	/* 7: its own: the order of case events across the nodes
 	 * (store_case_event) */
 	"CREATE SEQUENCE case_events;",
+	/* 8: SQLite's 21: a copy carries its message's ids; messages and
+	 * its trigger go (the seq's identity stays with its table) */
+	"DROP TRIGGER messages_last_copy ON deliveries;"
+	"DROP FUNCTION messages_last_copy();"
+	"ALTER TABLE deliveries ADD COLUMN case_id bigint REFERENCES cases(id),"
+	"  ADD COLUMN sender_id bigint REFERENCES accounts(id),"
+	"  ADD COLUMN mid bytea CHECK (length(mid) = 16),"
+	"  ADD COLUMN created bigint;"
+	"UPDATE deliveries d SET case_id = m.case_id, sender_id = m.sender_id,"
+	"  mid = m.mid, created = m.created FROM messages m"
+	"  WHERE m.id = d.message_id;"
+	"ALTER TABLE deliveries ALTER COLUMN case_id SET NOT NULL,"
+	"  ALTER COLUMN sender_id SET NOT NULL,"
+	"  ALTER COLUMN mid SET NOT NULL,"
+	"  ALTER COLUMN created SET NOT NULL,"
+	"  DROP COLUMN message_id;"
+	"DROP TABLE messages;"
+	"CREATE INDEX deliveries_created ON deliveries(created);"
+	"CREATE INDEX deliveries_case ON deliveries(case_id);"
+	"CREATE INDEX deliveries_sender ON deliveries(sender_id);",
 };
 #define PG_SCHEMA_VERSION	((int)nitems(pg_migrations))
 

@@ -1684,13 +1684,11 @@ account_id() {
 	sql "SELECT id FROM accounts WHERE key = X'$_ai_hex'"
 }
 
-# rows_of_case CASE MSG_IDS: the rows of CASE left in every table that
-# holds any (its message ids as a SQL list, for their copies).
+# rows_of_case CASE: the rows of CASE left in every table that holds any.
 rows_of_case() {
 	sql "SELECT (SELECT count(*) FROM cases WHERE id = $1)
 	    + (SELECT count(*) FROM case_participants WHERE case_id = $1)
-	    + (SELECT count(*) FROM messages WHERE case_id = $1)
-	    + (SELECT count(*) FROM deliveries WHERE message_id IN ($2))
+	    + (SELECT count(*) FROM deliveries WHERE case_id = $1)
 	    + (SELECT count(*) FROM case_notes WHERE case_id = $1)"
 }
 
@@ -1700,8 +1698,7 @@ rows_of_case() {
 # hex.
 traces_of_case() {
 	echo "$1"
-	sql "SELECT hex(substr(d.ct, 1, 32)) FROM deliveries d
-	    JOIN messages m ON m.id = d.message_id WHERE m.case_id = $1;
+	sql "SELECT hex(substr(ct, 1, 32)) FROM deliveries WHERE case_id = $1;
 	    SELECT hex(substr(ct, 1, 32)) FROM case_notes WHERE case_id = $1"
 }
 

@@ -419,13 +419,10 @@ assert_eq "nothing was sent by anyone" 0 "$(sql "SELECT count(*) FROM deliveries
 
 step "the operator injects a message from an account not in the case"
 stop_server
-sql_rw "BEGIN;
-INSERT INTO messages(case_id, sender_id, mid, created) VALUES ($CASE_N,
-    (SELECT id FROM accounts WHERE key = X'$(hexkey "$KEY_admin")'),
-    randomblob(16), strftime('%s','now'));
-INSERT INTO deliveries(message_id, recipient_id, ct) VALUES (last_insert_rowid(),
-    (SELECT id FROM accounts WHERE key = X'$(hexkey "$KEY_newbie")'), randomblob(200));
-COMMIT;"
+sql_rw "INSERT INTO deliveries(case_id, sender_id, mid, created, recipient_id, ct)
+    VALUES ($CASE_N, (SELECT id FROM accounts WHERE key = X'$(hexkey "$KEY_admin")'),
+    randomblob(16), strftime('%s','now'),
+    (SELECT id FROM accounts WHERE key = X'$(hexkey "$KEY_newbie")'), randomblob(200));"
 start_server
 assert_eq "one injected copy waits for the client" 1 "$(deliveries)"
 clirun newbie recv --count 1

@@ -288,7 +288,7 @@ if [ -n "$SMALL" ]; then
 	assert_eq "after kill -9 and a restart, every stored copy is there" \
 		"$copies" "$(sql "SELECT group_concat(seq) FROM (SELECT seq FROM deliveries ORDER BY seq)")"
 	assert_eq "  the send acknowledged after the room came back too" 1 \
-		"$(sql "SELECT count(*) FROM messages WHERE mid = X'$(hexkey "$sent_mid")'")"
+		"$(sql "SELECT count(*) FROM deliveries WHERE mid = X'$(hexkey "$sent_mid")'")"
 	[ ! -e "$DATA/offramp.spare" ] && pass "a restart with a short spare and $avail bytes free makes none" ||
 		fail "a restart with a short spare and $avail bytes free made it"
 	assert_match "  and says so" "$(cat "$SERVER_ERR")" 'no room for .*offramp.spare'

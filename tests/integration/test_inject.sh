@@ -159,9 +159,10 @@ mids() {
 		}'
 }
 
-# stored: the hex of every message in the store, sorted.
+# stored: the hex of every message in the store (its copies' mid),
+# sorted.
 stored() {
-	sql "SELECT lower(hex(mid)) FROM messages" | sort
+	sql "SELECT DISTINCT lower(hex(mid)) FROM deliveries" | sort
 }
 
 # in_store_check WHAT: every acknowledged message of all rounds is in the
