@@ -713,7 +713,9 @@ static const char *const migrations[] = {
 	 * purge), case (a case deleted; its foreign key) and sender (an
 	 * account deleted; its foreign key: messages had none, and an
 	 * account's delete read the whole table). The seq counter carried
-	 * over as in 17.
+	 * over as in 17. A copy whose message row is missing (only in a
+	 * store edited with foreign keys off) was never delivered (the
+	 * reads joined messages) and is not carried.
 	 */
 	"CREATE TABLE deliveries_21 ("
 	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"

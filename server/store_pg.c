@@ -67,7 +67,8 @@
  *   loop's connect runs in a thread of its own (struct pg_dial), its
  *   statements answered unavailable at once meanwhile. A
  *   connect waits PG_CONNECT_TIMEOUT at most, and every command
- *   PG_DEADLINE_MS at most (await: sent without blocking, its result
+ *   PG_DEADLINE_MS at most (a migration at start PG_MIGRATE_MS) (await:
+ *   sent without blocking, its result
  *   polled for), on a network gone and on a PostgreSQL that is there but
  *   stalled alike (its processes stopped, its disk hung, a lock held by
  *   something outside): past it the command is cancelled and the
@@ -133,12 +134,16 @@
 /* The longest a command may take, from its send to its whole result
  * (milliseconds), on every connection of this file: the loop's statements
  * (bounded by LIMITs or by the schema, a lock wait by PG_LOCK_TIMEOUT or
- * PG_WAIT_TIMEOUT: another node's turn takes milliseconds), a migration's, and the store thread's sync (a flush of
- * the WAL, and the synchronous standbys' reply). Past it PostgreSQL is
- * taken as stalled (its processes stopped, its disk hung, a lock held by
- * something outside, a synchronous standby away): the command is
- * cancelled and the connection lost (await). */
+ * PG_WAIT_TIMEOUT: another node's turn takes milliseconds), and the store
+ * thread's sync (a flush of the WAL, and the synchronous standbys' reply).
+ * Past it PostgreSQL is taken as stalled (its processes stopped, its disk
+ * hung, a lock held by something outside, a synchronous standby away):
+ * the command is cancelled and the connection lost (await). */
 #define PG_DEADLINE_MS		5000
+/* A migration's, and its commit's, at a start: one may rewrite a table
+ * that holds every copy waiting (version 8 did: some 7 s for 200,000
+ * copies of 1 KiB on a busy 2-core machine). */
+#define PG_MIGRATE_MS		(30 * 60 * 1000)
 /* The session's own settings, each connection's (pg_connect: the loop's,
  * the store thread's, cluster.c's), and the one place they are set: the
  * server's TCP keepalives and tcp_user_timeout end the session of a node
@@ -629,16 +634,16 @@ cancel(PGconn *conn)
 /*
  * The result of the command just sent on *conn (sent: what the PQsend*
  * call returned; the connection is non-blocking, pg_connect), waited for
- * PG_DEADLINE_MS at most: PQexec's result (the first failure, else the
- * last result). NULL when nothing was sent or the connection failed (the
- * failure in PQerrorMessage), or past the deadline: then the command is
- * cancelled and the connection closed, *conn NULL (libpq takes a NULL
- * connection as a bad one: the caller finds the connection lost).
+ * ms at most: PQexec's result (the first failure, else the last result).
+ * NULL when nothing was sent or the connection failed (the failure in
+ * PQerrorMessage), or past the deadline: then the command is cancelled
+ * and the connection closed, *conn NULL (libpq takes a NULL connection as
+ * a bad one: the caller finds the connection lost).
  */
 static PGresult *
-await(PGconn **conn, int sent)
+await_for(PGconn **conn, int sent, int ms)
 {
-	int64_t deadline = mono_us() + (int64_t)PG_DEADLINE_MS * 1000;
+	int64_t deadline = mono_us() + (int64_t)ms * 1000;
 	PGresult *res = NULL, *r;
 
 	if (!sent)
@@ -665,7 +670,7 @@ await(PGconn **conn, int sent)
 		if (left <= 0) {
 			log_warn("store: PostgreSQL gave no answer within %d ms: "
 			    "the command is cancelled, the connection closed",
-			    PG_DEADLINE_MS);
+			    ms);
 			cancel(*conn);
 			PQfinish(*conn);
 			*conn = NULL;
@@ -682,6 +687,13 @@ await(PGconn **conn, int sent)
 	}
 	PQclear(res);
 	return NULL;
+}
+
+/* await_for(), PG_DEADLINE_MS: every command's but a migration's. */
+static PGresult *
+await(PGconn **conn, int sent)
+{
+	return await_for(conn, sent, PG_DEADLINE_MS);
 }
 
 /* Notes what res says of a failure, for db_fail(). */
@@ -705,12 +717,12 @@ note_failure(struct pg_store *pg, const PGresult *res)
 	pg->err[strcspn(pg->err, "\n")] = '\0';
 }
 
-/* Runs text, with no parameters (its rows, if any, unread): 0, or -1
- * (noted). */
+/* Runs text, with no parameters (its rows, if any, unread), waited for
+ * ms at most: 0, or -1 (noted). */
 static int
-run(struct pg_store *pg, const char *text)
+run_for(struct pg_store *pg, const char *text, int ms)
 {
-	PGresult *res = await(&pg->conn, PQsendQuery(pg->conn, text));
+	PGresult *res = await_for(&pg->conn, PQsendQuery(pg->conn, text), ms);
 	int ok = PQresultStatus(res) == PGRES_COMMAND_OK ||
 	    PQresultStatus(res) == PGRES_TUPLES_OK;
 
@@ -718,6 +730,13 @@ run(struct pg_store *pg, const char *text)
 		note_failure(pg, res);
 	PQclear(res);
 	return ok ? 0 : -1;
+}
+
+/* run_for(), PG_DEADLINE_MS. */
+static int
+run(struct pg_store *pg, const char *text)
+{
+	return run_for(pg, text, PG_DEADLINE_MS);
 }
 
 static int reconnect(struct store *st);
@@ -1761,7 +1780,9 @@ query_int(struct pg_store *pg, const char *text, int64_t *v)
 }
 
 /* Brings the schema to PG_SCHEMA_VERSION, each migration a transaction
- * of its own under an advisory lock (other nodes wait for it). */
+ * of its own under an advisory lock (other nodes wait for it, for
+ * PG_WAIT_TIMEOUT: one started meanwhile fails to start, and finds the
+ * schema migrated when started again). */
 static int
 migrate(struct pg_store *pg, int create)
 {
@@ -1804,8 +1825,9 @@ migrate(struct pg_store *pg, int create)
 			return run(pg, "COMMIT") == 0 ? 0 : OFR_E_INTERNAL;
 		snprintf(text, sizeof(text), "UPDATE schema_version SET "
 		    "version = %lld", (long long)version + 1);
-		if (run(pg, pg_migrations[version]) != 0 ||
-		    run(pg, text) != 0 || run(pg, "COMMIT") != 0)
+		if (run_for(pg, pg_migrations[version], PG_MIGRATE_MS) != 0 ||
+		    run(pg, text) != 0 ||
+		    run_for(pg, "COMMIT", PG_MIGRATE_MS) != 0)
 			goto fail;
 		log_info("store: schema migrated to version %lld",
 		    (long long)version + 1);

@@ -4,7 +4,7 @@
 # the key, and the file and line). The real server, with short settings
 # and a job every second: a closed case goes with every row of it
 # (participants, messages, copies, notes) while another client's open case
-# stays; a copy never acknowledged expires with its message record; a
+# stays; a copy never acknowledged expires; a
 # client with no case and no login for a while goes with its prekeys,
 # one with an open case stays; used and expired invites go, a pending one
 # stays; the audit log loses its old entries, from its oldest only, and
