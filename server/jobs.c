@@ -24,7 +24,7 @@
 #include "session.h"
 #include "store.h"
 
-#define DEDUP_KEEP	86400	/* message records outlive their copies */
+#define DEDUP_KEEP	86400	/* a record of a send is kept a day */
 
 /* Waiting cases whose clients are gone leave the queue; presence ages
  * (idle counsellors are matched no more) and working hours begin: look
@@ -47,7 +47,8 @@ rematch(struct server *srv)
 	return rc != 0 ? rc : casework_announce_queue(srv);
 }
 
-/* Message records outlive their copies by a day, for dedup. */
+/* The records of sends are kept a day after the send, for dedup, and
+ * while a copy of the message waits. */
 static int
 purge(struct server *srv)
 {

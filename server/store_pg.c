@@ -503,7 +503,12 @@ static const char *const pg_migrations[] = {
 	 * (store_case_event) */
 	"CREATE SEQUENCE case_events;",
 	/* 8: SQLite's 21: a copy carries its message's ids; messages and
-	 * its trigger go (the seq's identity stays with its table) */
+	 * its trigger go (the seq's identity stays with its table). Every
+	 * lock it needs taken first, at once: its steps would otherwise
+	 * raise them one by one (a foreign key dropped locks the table it
+	 * named), against the order an older server's send takes them */
+	"LOCK TABLE deliveries, messages, cases, accounts"
+	"  IN ACCESS EXCLUSIVE MODE;"
 	"DROP TRIGGER messages_last_copy ON deliveries;"
 	"DROP FUNCTION messages_last_copy();"
 	"ALTER TABLE deliveries ADD COLUMN case_id bigint REFERENCES cases(id),"
@@ -1780,9 +1785,11 @@ query_int(struct pg_store *pg, const char *text, int64_t *v)
 }
 
 /* Brings the schema to PG_SCHEMA_VERSION, each migration a transaction
- * of its own under an advisory lock (other nodes wait for it, for
- * PG_WAIT_TIMEOUT: one started meanwhile fails to start, and finds the
- * schema migrated when started again). */
+ * of its own under an advisory lock. Another node waits for that lock
+ * PG_WAIT_TIMEOUT at most: a node started while one migrates may fail to
+ * start (either of the two, between two migrations), and finds the
+ * schema migrated when started again after the log's "schema migrated
+ * to version N" of the last. */
 static int
 migrate(struct pg_store *pg, int create)
 {
@@ -1825,7 +1832,14 @@ migrate(struct pg_store *pg, int create)
 			return run(pg, "COMMIT") == 0 ? 0 : OFR_E_INTERNAL;
 		snprintf(text, sizeof(text), "UPDATE schema_version SET "
 		    "version = %lld", (long long)version + 1);
-		if (run_for(pg, pg_migrations[version], PG_MIGRATE_MS) != 0 ||
+		/* A migration may take minutes (PG_MIGRATE_MS): no
+		 * statement_timeout of the database's or role's cuts it,
+		 * and it waits a minute for a lock (a pg_dump's) */
+		log_info("store: migrating the schema to version %lld",
+		    (long long)version + 1);
+		if (run(pg, "SET LOCAL statement_timeout = 0") != 0 ||
+		    run(pg, "SET LOCAL lock_timeout = '60s'") != 0 ||
+		    run_for(pg, pg_migrations[version], PG_MIGRATE_MS) != 0 ||
 		    run(pg, text) != 0 ||
 		    run_for(pg, "COMMIT", PG_MIGRATE_MS) != 0)
 			goto fail;
