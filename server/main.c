@@ -477,8 +477,10 @@ main(int argc, char **argv)
 			    err_str(rc));
 		session_turn_end(&srv);
 		if (ws_health_wanted())
-			ws_health_answer(store_probe(srv.st) == 0 &&
-			    !store_full(srv.st));
+			ws_health_answer(store_probe(srv.st) != 0 ?
+			    "the store cannot commit\n" : store_full(srv.st) ?
+			    "the disk is full: msg.send is refused until 32 "
+			    "MiB are free\n" : NULL);
 	}
 	log_info("offramp-server stopping");
 	casework_nodes_leave(&srv);

@@ -820,15 +820,15 @@ ws_health_wanted(void)
 }
 
 void
-ws_health_answer(int ok)
+ws_health_answer(const char *why)
 {
 	struct hpss *h;
 
 	while ((h = health_waiting) != NULL) {
 		health_unlink(h);
-		if (http_answer(h, ok ? HTTP_STATUS_OK :
-		    HTTP_STATUS_SERVICE_UNAVAILABLE, ok ? "ok\n" :
-		    "the store cannot commit\n") != 0)
+		if (http_answer(h, why == NULL ? HTTP_STATUS_OK :
+		    HTTP_STATUS_SERVICE_UNAVAILABLE, why == NULL ? "ok\n" :
+		    why) != 0)
 			continue;	/* no answer: the timeout closes it */
 		lws_callback_on_writable(h->wsi);
 	}

@@ -42,8 +42,9 @@ int ws_metrics_port(void);
 /* 1 when a GET /healthz waits for its answer: the loop probes the store
  * between turns (no transaction open) and calls ws_health_answer(). */
 int ws_health_wanted(void);
-/* Answers every waiting GET /healthz: 200 "ok" when ok, else 503. */
-void ws_health_answer(int ok);
+/* Answers every waiting GET /healthz: 200 "ok" when why is NULL, else
+ * 503 and why, a line. */
+void ws_health_answer(const char *why);
 /* One turn of the event loop: waits for and handles events. 0, or < 0 when
  * the loop is broken. */
 int ws_service(void);

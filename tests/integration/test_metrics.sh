@@ -412,7 +412,7 @@ exec "$server" "$@"' "$SMALL" "$DATA" "$OFFRAMP_SERVER_BIN"
 	assert_eq "the disk is full" 0 "$(in_ns df --output=avail -B1 "$SMALL" | tail -n1 | tr -d ' ')"
 	http_get 127.0.0.1 "$MPORT" /healthz
 	assert_eq "a full disk: 503" 503 "$HTTP_STATUS"
-	assert_eq "  saying why" "the store cannot commit" "$HTTP_BODY"
+	assert_eq "  saying why" "the disk is full: msg.send is refused until 32 MiB are free" "$HTTP_BODY"
 	scrape
 	assert_eq "/metrics still answers" 200 "$HTTP_STATUS"
 	# The server saw it coming: before the commit it gave up its spare
