@@ -709,10 +709,11 @@ static const char *const migrations[] = {
 	 * own (the table, by time, by case), a fourth in deliveries (by
 	 * message) and a trigger that read it at every ack; most messages
 	 * have one copy. Now each copy holds them, and goes whole on its
-	 * ack. Indexes: by recipient (delivery), time (keep-unacked, the
-	 * purge), case (a case deleted; its foreign key) and sender (an
-	 * account deleted; its foreign key: messages had none, and an
-	 * account's delete read the whole table). The seq counter carried
+	 * ack. Indexes: by recipient (delivery), time (keep-unacked), case
+	 * (a case deleted; its foreign key) and sender and mid (an account
+	 * deleted, its foreign key: messages had none, and an account's
+	 * delete read the whole table; the purge's look for a copy of a
+	 * record's message). The seq counter carried
 	 * over as in 17. A copy whose message row is missing (only in a
 	 * store edited with foreign keys off) was never delivered (the
 	 * reads joined messages) and is not carried.
@@ -742,7 +743,7 @@ static const char *const migrations[] = {
 	"CREATE INDEX deliveries_recipient ON deliveries(recipient_id, seq);"
 	"CREATE INDEX deliveries_created ON deliveries(created);"
 	"CREATE INDEX deliveries_case ON deliveries(case_id);"
-	"CREATE INDEX deliveries_sender ON deliveries(sender_id);",
+	"CREATE INDEX deliveries_sender ON deliveries(sender_id, mid);",
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(*migrations)))
 

@@ -56,13 +56,13 @@ const char *const store_messages_sql[S_COUNT] = {
 	    " AND p.account_id = d.sender_id)"
 	    " FROM deliveries d"
 	    " WHERE d.seq = ?1 AND d.recipient_id = ?2",
-	/* A record stays while its message has copies: those copies are
-	 * as old as their records (one time for all), and few
-	 * (deliveries_created finds them). */
+	/* A record stays while its message has copies (deliveries_sender
+	 * finds them; PostgreSQL planned the NOT IN of a subquery this was
+	 * as a scan of it for each record). */
 	[S_MESSAGES_PURGE] =
-	    "DELETE FROM sent WHERE created < ?1 AND (sender_id, mid)"
-	    " NOT IN (SELECT sender_id, mid FROM deliveries"
-	    " WHERE created < ?1)",
+	    "DELETE FROM sent WHERE created < ?1 AND NOT EXISTS (SELECT 1"
+	    " FROM deliveries d WHERE d.sender_id = sent.sender_id"
+	    " AND d.mid = sent.mid)",
 	/* deliveries_created finds the old ones. */
 	[S_COPIES_EXPIRE] =
 	    "DELETE FROM deliveries WHERE seq IN (SELECT seq FROM deliveries"

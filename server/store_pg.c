@@ -526,7 +526,7 @@ static const char *const pg_migrations[] = {
 	"DROP TABLE messages;"
 	"CREATE INDEX deliveries_created ON deliveries(created);"
 	"CREATE INDEX deliveries_case ON deliveries(case_id);"
-	"CREATE INDEX deliveries_sender ON deliveries(sender_id);",
+	"CREATE INDEX deliveries_sender ON deliveries(sender_id, mid);",
 };
 #define PG_SCHEMA_VERSION	((int)nitems(pg_migrations))
 
