@@ -471,9 +471,10 @@ int store_otk_take(struct store *st, int64_t account, uint32_t *id,
 /* 1 in *yes when accounts a and b participate in a common case. */
 int store_share_case(struct store *st, int64_t a, int64_t b, int *yes);
 
-/* Deletes message records (kept for dedup, no content) that have no copy
- * left and are older than before. */
-int store_messages_purge(struct store *st, int64_t before);
+/* Deletes at most max records of sends (kept for dedup, no content) made
+ * before before whose message has no copy left; how many in *n. */
+int store_messages_purge(struct store *st, int64_t before, size_t max,
+    size_t *n);
 
 /* Intake, queue, caseloads and the admin tools (schema migration 3). */
 
