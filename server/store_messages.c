@@ -57,23 +57,13 @@ const char *const store_messages_sql[S_COUNT] = {
 	    " FROM deliveries d"
 	    " WHERE d.seq = ?1 AND d.recipient_id = ?2",
 	/* A record stays while its message has copies (deliveries_sender
-	 * finds them). At most ?2 a run: the last record of the first ?2
-	 * that may go, in sent_created's order (created, then the key),
-	 * bounds the delete, which reads no further in that index (a
-	 * row value IN of the keys, tried first, read every record of
-	 * their senders; a NOT IN of the copies, before it, was planned
-	 * by PostgreSQL as a scan of them for each record). */
+	 * finds them; PostgreSQL planned the NOT IN of a subquery this was
+	 * as a scan of it for each record). */
 	[S_MESSAGES_PURGE] =
-	    "WITH c AS MATERIALIZED (SELECT created, sender_id, mid"
-	    " FROM (SELECT created, sender_id, mid FROM sent s"
-	    " WHERE s.created < ?1 AND NOT EXISTS (SELECT 1 FROM deliveries d"
-	    " WHERE d.sender_id = s.sender_id AND d.mid = s.mid)"
-	    " ORDER BY created, sender_id, mid LIMIT ?2) AS k"
-	    " ORDER BY created DESC, sender_id DESC, mid DESC LIMIT 1)"
-	    " DELETE FROM sent WHERE created <= (SELECT created FROM c)"
-	    " AND (created, sender_id, mid) <= (SELECT created, sender_id, mid"
-	    " FROM c) AND NOT EXISTS (SELECT 1 FROM deliveries d"
-	    " WHERE d.sender_id = sent.sender_id AND d.mid = sent.mid)",
+	    "DELETE FROM sent WHERE (sender_id, mid) IN (SELECT sender_id, mid"
+	    " FROM sent s WHERE created < ?1 AND NOT EXISTS (SELECT 1"
+	    " FROM deliveries d WHERE d.sender_id = s.sender_id"
+	    " AND d.mid = s.mid) LIMIT ?2)",
 	/* deliveries_created finds the old ones. */
 	[S_COPIES_EXPIRE] =
 	    "DELETE FROM deliveries WHERE seq IN (SELECT seq FROM deliveries"
