@@ -25,23 +25,17 @@
 #include "store.h"
 
 #define DEDUP_KEEP	86400	/* a record of a send is kept a day */
-/* A job that found more than one run may do (a batch full) runs again
- * this soon, not a period later: each run holds the loop for a bounded
- * batch, and the runs keep up with what falls due. */
-#define JOB_AGAIN_SECS	1
-#define PURGE_ROWS	5000
 
 /* Waiting cases whose clients are gone leave the queue; presence ages
  * (idle counsellors are matched no more) and working hours begin: look
  * at the whole queue; then tell the clients still waiting their
  * places. */
 static int
-rematch(struct server *srv, int *more)
+rematch(struct server *srv)
 {
 	size_t expired = 0;
 	int rc;
 
-	*more = 0;
 	if ((rc = casework_expire_waiting(srv, &expired)) != 0)
 		return rc;
 	if (expired > 0)
@@ -54,19 +48,11 @@ rematch(struct server *srv, int *more)
 }
 
 /* The records of sends are kept a day after the send, for dedup, and
- * while a copy of the message waits; PURGE_ROWS a run. */
+ * while a copy of the message waits. */
 static int
-purge(struct server *srv, int *more)
+purge(struct server *srv)
 {
-	size_t n = 0;
-	int rc;
-
-	rc = store_messages_purge(srv->st, srv->now - DEDUP_KEEP, PURGE_ROWS,
-	    &n);
-	*more = rc == 0 && n == PURGE_ROWS;
-	if (rc == 0 && n > 0)
-		log_info("purge: deleted %zu records of sends", n);
-	return rc;
+	return store_messages_purge(srv->st, srv->now - DEDUP_KEEP);
 }
 
 /* What one run of the retention job deletes at most, of each kind: a
@@ -87,7 +73,7 @@ static struct retention keep;
  * its connection must not act for an account that is gone, nor for the
  * next one given its id. */
 static int
-retain(struct server *srv, int *more)
+retain(struct server *srv)
 {
 	static int64_t gone[RETAIN_ROWS];
 	size_t cases = 0, clients = 0, copies = 0, invites = 0, audit = 0,
@@ -95,7 +81,6 @@ retain(struct server *srv, int *more)
 	int64_t now = srv->now;
 	int rc;
 
-	*more = 0;
 	if ((rc = casework_drop_closed(srv, now - keep.closed, RETAIN_CASES,
 	    &cases)) != 0 ||
 	    (rc = store_clients_idle_drop(srv->st, now - keep.idle_client,
@@ -123,27 +108,21 @@ retain(struct server *srv, int *more)
 		    "entries, %zu feedback entries, %zu notes of former "
 		    "counsellors", cases, clients, copies, invites, audit,
 		    feedback, notes);
-	*more = cases == RETAIN_CASES || clients == RETAIN_ROWS ||
-	    copies == RETAIN_ROWS || invites == RETAIN_ROWS ||
-	    audit == RETAIN_ROWS || feedback == RETAIN_ROWS ||
-	    notes == RETAIN_ROWS;
 	return 0;
 }
 
 /* Deleted means gone: the -wal emptied, after a checkpoint that a reader
  * deferred too (the store never runs one inside a transaction). */
 static int
-checkpoint(struct server *srv, int *more)
+checkpoint(struct server *srv)
 {
-	*more = 0;
 	store_checkpoint(srv->st);
 	return 0;
 }
 
 static const struct {
 	const char *name;
-	int (*fn)(struct server *srv, int *more);	/* 1 in *more: due
-						 * again in JOB_AGAIN_SECS */
+	int (*fn)(struct server *srv);
 	int period;			/* default, seconds */
 	int at_start;			/* 1: runs at the first turn too */
 } jobs[JOB_COUNT] = {
@@ -196,7 +175,7 @@ tick(void *arg)
 {
 	struct server *srv = arg;
 	int64_t now = time(NULL);
-	int rc, got, more, lead = cluster_leader();	/* one node runs them */
+	int rc, got, lead = cluster_leader();	/* one node runs them */
 
 	if (lead && !led)
 		casework_jobs_here(now);
@@ -213,11 +192,10 @@ tick(void *arg)
 		 * each run holds a lock of its job until its commit, and a
 		 * node that cannot have it skips the run. */
 		casework_begin(srv);
-		more = 0;
 		rc = store_try_lock(srv->st, j == JOB_REMATCH ?
 		    STORE_LOCK_REMATCH : STORE_LOCK_JOB + j, &got);
 		if (rc == 0 && got)
-			rc = jobs[j].fn(srv, &more);
+			rc = jobs[j].fn(srv);
 		casework_end(srv, rc == 0);
 		if (rc == 0 && !got) {
 			log_debug("jobs: %s skipped: another node runs it",
@@ -231,8 +209,7 @@ tick(void *arg)
 		else
 			log_debug("jobs: %s ran", jobs[j].name);
 		metrics_job_run(rc == 0);
-		due[j] = now + (rc == 0 && more && JOB_AGAIN_SECS < period[j] ?
-		    JOB_AGAIN_SECS : period[j]);
+		due[j] = now + period[j];
 	}
 	arm(srv, now);
 }

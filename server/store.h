@@ -471,10 +471,9 @@ int store_otk_take(struct store *st, int64_t account, uint32_t *id,
 /* 1 in *yes when accounts a and b participate in a common case. */
 int store_share_case(struct store *st, int64_t a, int64_t b, int *yes);
 
-/* Deletes at most max records of sends (kept for dedup, no content) made
- * before before whose message has no copy left; how many in *n. */
-int store_messages_purge(struct store *st, int64_t before, size_t max,
-    size_t *n);
+/* Deletes message records (kept for dedup, no content) that have no copy
+ * left and are older than before. */
+int store_messages_purge(struct store *st, int64_t before);
 
 /* Intake, queue, caseloads and the admin tools (schema migration 3). */
 

@@ -60,10 +60,9 @@ const char *const store_messages_sql[S_COUNT] = {
 	 * finds them; PostgreSQL planned the NOT IN of a subquery this was
 	 * as a scan of it for each record). */
 	[S_MESSAGES_PURGE] =
-	    "DELETE FROM sent WHERE (sender_id, mid) IN (SELECT sender_id, mid"
-	    " FROM sent s WHERE created < ?1 AND NOT EXISTS (SELECT 1"
-	    " FROM deliveries d WHERE d.sender_id = s.sender_id"
-	    " AND d.mid = s.mid) LIMIT ?2)",
+	    "DELETE FROM sent WHERE created < ?1 AND NOT EXISTS (SELECT 1"
+	    " FROM deliveries d WHERE d.sender_id = sent.sender_id"
+	    " AND d.mid = sent.mid)",
 	/* deliveries_created finds the old ones. */
 	[S_COPIES_EXPIRE] =
 	    "DELETE FROM deliveries WHERE seq IN (SELECT seq FROM deliveries"
@@ -265,6 +264,19 @@ store_delivery_source(struct store *st, int64_t recipient, int64_t seq,
 	    source_cols, out, __func__);
 }
 
+int
+store_messages_purge(struct store *st, int64_t before)
+{
+	struct db_stmt *s = st->s[S_MESSAGES_PURGE];
+	int rc;
+
+	if ((rc = db_write_begin(st)) != 0)
+		return rc;
+	if (db_bind_int64(s, 1, before) != DB_OK)
+		return db_fail(st, s, __func__);
+	return db_exec(st, s, __func__);
+}
+
 /* A bounded delete: statement id bound to (before, max). */
 static int
 expire(struct store *st, enum stmt_id id, int64_t before, size_t max,
@@ -284,11 +296,4 @@ int
 store_copies_expire(struct store *st, int64_t before, size_t max, size_t *n)
 {
 	return expire(st, S_COPIES_EXPIRE, before, max, n, __func__);
-}
-
-int
-store_messages_purge(struct store *st, int64_t before, size_t max,
-    size_t *n)
-{
-	return expire(st, S_MESSAGES_PURGE, before, max, n, __func__);
 }

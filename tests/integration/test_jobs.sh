@@ -2,8 +2,6 @@
 # --rematch-period and --purge-period and are checked; each job runs on the
 # loop's timer at its period; the rematch also runs at the first turn, and
 # what it writes is committed by that turn's end like a request's writes.
-# A purge deletes a bounded batch a run, and runs again a second later
-# when it had more than that to delete.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 step "periods out of range are refused"
@@ -56,36 +54,6 @@ wait_for "the case to be active on disk" 20 _case_active &&
 cli_out out client cases
 assert_match "the client sees Sam on the case" "$out" \
 	"^$CASE active en leaving "
-stop_server
-
-step "a purge with more to delete than a run's batch runs again a second later"
-# 12,000 records of sends from long ago, no copy of theirs waiting: a run
-# deletes 5,000 at most (jobs.c, PURGE_ROWS), so three runs, the second
-# and third a second after the one before, not a period.
-if on_pg; then
-	mid="decode(lpad(to_hex(i), 32, '0'), 'hex')"
-else
-	mid="randomblob(16)"
-fi
-sql_rw "WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g
-    WHERE i < 12000) INSERT INTO sent(sender_id, mid, created)
-    SELECT (SELECT min(id) FROM accounts), $mid, 1000 FROM g"
-assert_eq "the old records are there" 12000 \
-	"$(sql "SELECT count(*) FROM sent WHERE created = 1000")"
-start_server --purge-period 6
-_purged() {
-	[ "$(sql "SELECT count(*) FROM sent WHERE created = 1000")" = 0 ]
-}
-wait_for "the old records to be purged" 40 _purged &&
-	pass "every old record is purged"
-runs=$(grep "purge: deleted" "$SERVER_ERR" | sed 's/ .*purge: deleted \([0-9]*\) .*/ \1/')
-assert_eq "in three runs: two full batches, then the rest" \
-	"5000 5000 2000" "$(echo $(cut -d' ' -f2 <<<"$runs"))"
-first=$(date -d "$(sed -n 1p <<<"$runs" | cut -d' ' -f1)" +%s)
-last=$(date -d "$(sed -n 3p <<<"$runs" | cut -d' ' -f1)" +%s)
-[ $((last - first)) -le 4 ] &&
-	pass "the three runs took $((last - first)) s, not two periods of 6 s" ||
-	fail "the three runs took $((last - first)) s: a period apart"
 stop_server
 
 finish
