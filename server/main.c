@@ -301,6 +301,13 @@ on_signal(int sig)
 	ws_wake();
 }
 
+#define STR_(x)		#x
+#define STR(x)		STR_(x)
+
+/* /healthz's answer while the disk is full (store_full). */
+static const char full_why[] = "the disk is full: msg.send is refused "
+    "until " STR(STORE_FULL_ROOM_MIB) " MiB are free\n";
+
 /* The retention settings, in one line of the log (PRIVACY.md). */
 static void
 log_retention(const struct settings *set)
@@ -479,8 +486,7 @@ main(int argc, char **argv)
 		if (ws_health_wanted())
 			ws_health_answer(store_probe(srv.st) != 0 ?
 			    "the store cannot commit\n" : store_full(srv.st) ?
-			    "the disk is full: msg.send is refused until 32 "
-			    "MiB are free\n" : NULL);
+			    full_why : NULL);
 	}
 	log_info("offramp-server stopping");
 	casework_nodes_leave(&srv);

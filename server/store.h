@@ -63,6 +63,8 @@ const char *store_url_safe(const char *url, char *buf, size_t cap);
  * here and after each commit: a statvfs). msg.send refuses with
  * OFR_E_STORAGE_FULL meanwhile. */
 int store_full(struct store *st);
+/* That room, in MiB, for what tells of it (/healthz). */
+#define STORE_FULL_ROOM_MIB	32
 
 /*
  * Several nodes on one PostgreSQL database (cluster.c). Advisory locks

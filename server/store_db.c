@@ -91,6 +91,8 @@
  * WAL_LIMIT_BYTES once the disk is not full: without it, the spare came
  * back and went again about once a second). */
 #define SPARE_ROOM	(2 * (uint64_t)SPARE_BYTES + WAL_LIMIT_BYTES)
+_Static_assert(SPARE_ROOM == (uint64_t)STORE_FULL_ROOM_MIB << 20,
+    "store.h says the room the spare comes back in");
 _Static_assert(WAL_FULL_PAGES < WAL_BOUND_PAGES &&
     WAL_FULL_PAGES * 4096 < SPARE_BYTES / 2, "the full disk's bound is the "
     "smaller, and leaves half the spare's room to a turn's frames");

@@ -67,11 +67,11 @@
  *   loop's connect runs in a thread of its own (struct pg_dial), its
  *   statements answered unavailable at once meanwhile. A
  *   connect waits PG_CONNECT_TIMEOUT at most, and every command
- *   PG_DEADLINE_MS at most (a migration at start PG_MIGRATE_MS) (await:
- *   sent without blocking, its result
- *   polled for), on a network gone and on a PostgreSQL that is there but
- *   stalled alike (its processes stopped, its disk hung, a lock held by
- *   something outside): past it the command is cancelled and the
+ *   PG_DEADLINE_MS at most (a migration at start PG_MIGRATE_MS; await:
+ *   sent without blocking, its result polled for), on a network gone
+ *   and on a PostgreSQL that is there but stalled alike (its processes
+ *   stopped, its disk hung, a lock held by something outside): past it
+ *   the command is cancelled and the
  *   connection lost, as above. The loop is never held long. The
  *   statements are prepared again on the new connection (their names
  *   are the connection's).
