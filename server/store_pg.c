@@ -1784,12 +1784,38 @@ query_int(struct pg_store *pg, const char *text, int64_t *v)
 	return rc;
 }
 
+/* Takes the migrations' advisory lock for the transaction; while another
+ * node holds it, waits PG_MIGRATE_MS at most (no statement_timeout of
+ * the database's or role's cuts the wait, nor the session's
+ * lock_timeout). */
+static int
+migration_lock(struct pg_store *pg)
+{
+	int64_t got = 0;
+
+	if (query_int(pg, "SELECT pg_try_advisory_xact_lock(7361646)::int",
+	    &got) != 0)
+		return -1;
+	if (got == 1)
+		return 0;
+	log_info("store: another node holds the schema's lock (it starts or "
+	    "migrates): waiting for it, %d minutes at most",
+	    PG_MIGRATE_MS / 60000);
+	if (run(pg, "SET LOCAL statement_timeout = 0") != 0 ||
+	    run(pg, "SET LOCAL lock_timeout = 0") != 0 ||
+	    run_for(pg, "SELECT pg_advisory_xact_lock(7361646)",
+	    PG_MIGRATE_MS) != 0)
+		return -1;
+	log_info("store: the schema's lock is free again");
+	return 0;
+}
+
 /* Brings the schema to PG_SCHEMA_VERSION, each migration a transaction
- * of its own under an advisory lock. Another node waits for that lock
- * PG_WAIT_TIMEOUT at most: a node started while one migrates may fail to
- * start (either of the two, between two migrations), and finds the
- * schema migrated when started again after the log's "schema migrated
- * to version N" of the last. */
+ * of its own under an advisory lock. A node that finds the lock taken
+ * (another node migrating, or starting) says so in its log and waits for
+ * it as long as a migration may take (PG_MIGRATE_MS), then reads the
+ * version again: the other's migrations are done, or it goes on with the
+ * next itself. */
 static int
 migrate(struct pg_store *pg, int create)
 {
@@ -1808,7 +1834,7 @@ migrate(struct pg_store *pg, int create)
 	for (;;) {
 		if (run(pg, "BEGIN") != 0 ||
 		    run(pg, "SET LOCAL synchronous_commit = on") != 0 ||
-		    run(pg, "SELECT pg_advisory_xact_lock(7361646)") != 0 ||
+		    migration_lock(pg) != 0 ||
 		    run(pg, "CREATE TABLE IF NOT EXISTS schema_version ("
 		    "  version bigint NOT NULL)") != 0)
 			goto fail;

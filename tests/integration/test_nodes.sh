@@ -9,7 +9,9 @@
 # nodes listen again by themselves; a push whose read fails (a lock timed
 # out) is read again by itself; a client sending from both nodes at
 # once reaches its counsellor's connection with every copy, live, in seq
-# order; the periodic jobs run on one node only, and on the other once
+# order; a node started while the schema's lock is held (another node
+# migrating) waits for it past the 3 s of any other lock, then starts;
+# the periodic jobs run on one node only, and on the other once
 # that one is stopped (SIGSTOP: its idle session ended) or gone (kill
 # -9); a waiting client connected to the node that does not
 # run them keeps its case past keep-waiting.
@@ -102,7 +104,40 @@ _recv_after() {
 
 start_node a "${NODE_ARGS[@]}"
 COUNS_DAEMON=0 setup_pool
+
+step "a node started while the schema's lock is held (another node migrating) waits for it, then starts"
+# a psql session holds the migrations' advisory lock; once node b's log
+# says it waits (and it does not listen yet), the session ends
+rm -f "$T/lock.in"
+mkfifo "$T/lock.in"
+"$PG_BIN/psql" -X -q -d "$STORE_URL" -c 'SELECT pg_advisory_lock(7361646)' \
+	-f "$T/lock.in" >"$T/lock.out" 2>&1 &
+LOCKER=$!
+exec {LOCK_FD}>"$T/lock.in"
+_lock_held() {
+	[ "$(sql "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 7361646 AND granted")" = 1 ]
+}
+wait_for "the psql session to hold the schema's lock" 10 _lock_held
+NEXT_ERR="$T/server$SERVER_COUNT.stderr" NEXT_OUT="$T/server$SERVER_COUNT.stdout"
+# node b waits, neither listening nor failed, past the session's
+# lock_timeout (3 s), which ended its start before
+_b_waits() {
+	! file_has "$NEXT_OUT" 'listening on port' && ! file_has "$NEXT_ERR" 'migration:'
+}
+(
+	if wait_for "node b to wait for the lock" 20 file_has "$NEXT_ERR" 'waiting for it'; then
+		holds 4000 _b_waits && echo waited >"$T/lock.seen" || echo gave-up >"$T/lock.seen"
+	fi
+	echo '\q' >&"$LOCK_FD"
+) &
+RELEASER=$!
 start_node b "${NODE_ARGS[@]}"
+wait "$RELEASER" || true
+exec {LOCK_FD}>&-
+wait "$LOCKER" || true
+assert_eq "node b waited 4 s for the lock, without listening or failing" waited "$(cat "$T/lock.seen" 2>/dev/null)"
+file_has "$LOG_b" "the schema's lock is free again" && pass "node b logged the lock's release" ||
+	fail "node b did not log the lock's release"
 
 step "the counsellor works on node b, and the client's case is made there"
 PORT=$PORT_b
