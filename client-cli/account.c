@@ -158,9 +158,17 @@ account_login(struct cli *cli)
 	cli->created = json_is_true(json_object_get(resp, "created"));
 	cli->uncertified = json_is_false(json_object_get(resp, "certified"));
 	json_decref(resp);
-	if (!json_is_object(cli->account))
-		return cli_fail(OFR_E_CONN, "login: the server sent no "
-		    "account");
+	/* The role is the key file's, not the server's to name (the page
+	 * refuses such an answer too: conn.js) */
+	if (!json_is_object(cli->account) ||
+	    !json_is_string(json_object_get(cli->account, "role")) ||
+	    strcmp(json_string_value(json_object_get(cli->account, "role")),
+	    keyfile_role_name(keyfile_role(cli->key))) != 0) {
+		json_decref(cli->account);
+		cli->account = NULL;
+		return cli_fail(OFR_E_CONN, "login: the server answered for "
+		    "another role than %s's", cli->key_path);
+	}
 	return after_login(cli);
 }
 
@@ -588,7 +596,9 @@ cmd_redeem(struct cli *cli, int argc, char **argv)
 	}
 	account = json_object_get(resp, "account");
 	role_name = json_string_value(json_object_get(account, "role"));
-	if (role_name == NULL || keyfile_role_parse(role_name, &role) != 0) {
+	/* an invite makes a counsellor or an admin, never a client */
+	if (role_name == NULL || keyfile_role_parse(role_name, &role) != 0 ||
+	    role == KEY_ROLE_CLIENT) {
 		json_decref(profile);
 		json_decref(resp);
 		return cli_fail(OFR_E_CONN, "redeem: the server sent no role");

@@ -23,6 +23,15 @@ const LOGIN_TYPES = new Set(['login', 'redeem']);
 const FATAL_LOGIN = new Set([ERR.WRONG_ROLE, ERR.DISABLED, ERR.UNKNOWN_KEY,
 	ERR.BAD_INVITE, ERR.FORBIDDEN, ERR.BAD_FIELD, ERR.ALREADY_LOGGED_IN]);
 
+/* true when answer f is the one login frame sent asked for: login.ok
+ * for the role it named, or redeem.ok for a counsellor or an admin (an
+ * invite makes no client). */
+function roleAnswered(sent, f) {
+	const role = f?.account?.role;
+	if (sent?.type === 'login') return f.type === 'login.ok' && role === sent.role;
+	return f.type === 'redeem.ok' && (role === 'counsellor' || role === 'admin');
+}
+
 /** A minimal event emitter: on(name, fn) returns an unsubscribe function. */
 export class Emitter {
 	constructor() {
@@ -381,7 +390,7 @@ export class Conn extends Emitter {
 			return;
 		}
 		if (this.ws !== ws) return;
-		this.loggingIn = { id: this.newId() };
+		this.loggingIn = { id: this.newId(), type: frame.type, role: frame.role };
 		try {
 			this.raw({ ...frame, v: 1, id: this.loggingIn.id });
 		} catch (e) {
@@ -390,7 +399,19 @@ export class Conn extends Emitter {
 	}
 
 	loginAnswer(ws, f) {
+		const sent = this.loggingIn;
 		this.loggingIn = null;
+		if (f.type !== 'error' && !roleAnswered(sent, f)) {
+			// the role is the login's, not the server's to name: a page
+			// told it is a counsellor would take the client in its
+			// cases for a stranger (PROTOCOL.md, "login")
+			const err = new OfframpError(ERR.BAD_FIELD, 'the server answered for another role', 'role');
+			this.wanted = false;
+			this.settleLogin(null, err);
+			this.emit('error', { error: err });
+			this.drop(ws, 'login answered for another role');
+			return;
+		}
 		if (f.type === 'error') {
 			const err = errorOf(f);
 			if (err.code === ERR.BAD_SIGNATURE) return;	// a new challenge follows

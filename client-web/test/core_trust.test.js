@@ -285,6 +285,29 @@ test('a server with another key is refused and reported, not logged in to', asyn
 	await e.login();
 });
 
+test('a login answered for another role is refused: a client told it is a counsellor lists no case, seals nothing to a stranger listed as the client', async () => {
+	const f = await fake();
+	const prog = sodium.crypto_sign_keypair();
+	const sc = scene(f, counsellor(1, prog.privateKey), { 1: { key: prog.publicKey } });
+	const spy = new E2E();
+	f.handlers['case.list'] = () => ({ cases: [sc.kase(spy.key)] });	// the stranger as the case's client
+	f.account = (key) => ({ key, role: 'counsellor', name: 'Sam', programme: 1 });
+	const c = await core(f, { pins: [[1, b64(prog.publicKey)]] });
+	const errors = [];
+	c.on('error', (e) => errors.push(e));
+	await assert.rejects(c.login({ role: 'client' }), { code: 'bad_field' });
+	assert.deepEqual(errors.map((e) => [e.code, e.field]), [['bad_field', 'role']]);
+	assert.equal(c.connection, 'offline');
+	assert.equal(f.seen.filter((x) => x.type === 'case.list').length, 0, 'no case listed');
+	assert.equal(c.caseOf(77), null);
+	assert.equal(sc.sent.length, 0);
+	// the same server, answering for the role asked: logged in
+	f.account = (key) => ({ key, role: 'client', name: 'quiet-heron-1', programme: null });
+	await c.login({ role: 'client' });
+	assert.equal(c.account.role, 'client');
+	c.logout();
+});
+
 test('states and recovery codes of before: read, their keys pinned on first use are not trusted', async () => {
 	const f = await fake();
 	const made = sodium.crypto_sign_keypair();
@@ -910,7 +933,7 @@ test('the approved summary goes only to the partner\'s counsellor in the case as
 	let as = 'supervisor';
 	f.handlers['case.list'] = (fr, s) => ({ cases: [kase(s.clientKey, as)] });
 	const c = await core(f);
-	await c.login();
+	await c.login({ role: 'counsellor' });
 	await waitFor(() => c.caseOf(77), 3000, 'the case');
 	// the server names Sam's supervisor as the partner's counsellor
 	assert.throws(() => c.referralSummary(77, text), { code: 'bad_state' });
@@ -981,7 +1004,7 @@ for (const extra of [{ as: 'helper' }, { left: 0 }]) {
 			return { mid: fr.mid, dup: false };
 		};
 		const c = await core(f);
-		await c.login();
+		await c.login({ role: 'counsellor' });
 		who = { key: eve.key, role: 'client', name: 'quiet-heron-1', ...extra };
 		f.push({ type: 'case', case: kase(c.key) });
 		await waitFor(() => c.caseOf(77).participants.some((p) => p.key === eve.key), 3000, 'the swapped list');

@@ -87,6 +87,8 @@ test('a counsellor\'s queue keeps only entries of the shape of one: a null among
 	f.handlers['programme.get'] = (fr) => ({ programme: { id: fr.programme, name: 'Exit South', key: P.b64Encode(sodium.crypto_sign_keypair().publicKey) } });
 	// a counsellor's account, opened from its recovery code
 	const seed = await createCore({ url: f.url, WebSocket });
+	await seed.login({ role: 'counsellor' });
+	seed.logout();
 	const p = page(f);
 	await p.intents.restore(encodeRecovery(sodium, seed.exportRecovery()));
 	assert.equal(p.store.state.screen, 'inbox');

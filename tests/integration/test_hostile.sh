@@ -4,7 +4,9 @@
 # work above the protocol's most (28 bits) is refused at once, not
 # searched for days; an answer to a request the client never made ends
 # the connection, where answers of any "re" were kept without a bound (a
-# flood of them took the CLI's memory to 480 MB).
+# flood of them took the CLI's memory to 480 MB); a login answered for
+# another role than the key file's (a client told it is a counsellor,
+# which would take a stranger in its case as a client) is refused.
 # about the CLI: its one-shot commands sanitized (lib.sh, cli)
 CLI_SANITIZED=1
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -67,6 +69,13 @@ read -r hwm <"$T/hwm" || hwm=0
 echo "   (the CLI's peak resident set: $hwm kB)"
 assert_eq "the login goes through" 0 "$RC"
 assert_eq "  its peak resident set under 400 MB (${hwm} kB)" 1 "$(( hwm > 0 && hwm < 400000 ))"
+wait "$HOSTILE_PID" || true
+
+step "a login answered for another role (a client told it is a counsellor): refused"
+hostile role-lie
+CLI_LIMIT=20 clirun client login
+assert_ne "the login fails" 0 "$RC"
+assert_match "  saying so" "$ERR" 'answered for another role'
 wait "$HOSTILE_PID" || true
 
 step "an answer to a request never made: the connection ends"

@@ -20,6 +20,8 @@ sends a challenge (proof of work 0) and plays SCENARIO:
                   next request come 300 pushes of 120 kB each (36 MB),
                   each an array of 30,000 empty objects: parsed, many
                   times their bytes
+    role-lie      the login is answered login.ok for a counsellor (the
+                  client logged in as a client)
 
 then answers every request with {"type": "pong"} until the client
 closes. Prints what it received, a line a frame, on stderr. Bounded: it
@@ -97,7 +99,8 @@ def next_request(c):
 
 def main():
     portfile, scenario = sys.argv[1], sys.argv[2]
-    if scenario not in ('pow-high', 'stray-answer', 'push-flood'):
+    if scenario not in ('pow-high', 'stray-answer', 'push-flood',
+                        'role-lie'):
         sys.exit('hostile_server.py: unknown scenario %s' % scenario)
     s = socket.socket()
     s.bind(('127.0.0.1', 0))
@@ -130,8 +133,9 @@ def main():
                  'code': 'pow_required'})
         send(c, challenge(29))
     else:
+        role = 'counsellor' if scenario == 'role-lie' else 'client'
         send(c, {'v': 1, 'type': 'login.ok', 're': f.get('id'),
-                 'account': {'role': 'client', 'name': 'x'},
+                 'account': {'role': role, 'name': 'x'},
                  'created': False})
         f = next_request(c)
         if f is None:
