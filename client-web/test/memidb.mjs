@@ -1,5 +1,5 @@
 // memidb.mjs: an IndexedDB in memory, as much of it as src/app/storage.js
-// uses (open with an upgrade, one object store, get and put in a
+// uses (open with an upgrade, which may be aborted, one object store, get and put in a
 // transaction, deleteDatabase), for the node tests of "Keep on this
 // device". Each put completes a turn later, as a browser's does; `puts`
 // counts the completed ones and `record(db, store, key)` reads what is
@@ -20,6 +20,8 @@ export function memIdb() {
 		},
 		open(name) {
 			const r = request();
+			let aborted = false;
+			r.transaction = { abort() { aborted = true; } };
 			later(() => {
 				const fresh = !dbs.has(name);
 				if (fresh) dbs.set(name, new Map());
@@ -51,6 +53,12 @@ export function memIdb() {
 					},
 				};
 				if (fresh) r.onupgradeneeded?.();
+				if (aborted) {	// a new database's upgrade aborted: none is left
+					dbs.delete(name);
+					r.error = new Error('AbortError');
+					r.onerror?.({ preventDefault() {} });
+					return;
+				}
 				r.onsuccess?.();
 			});
 			return r;

@@ -130,10 +130,32 @@ function req(r) {
 	});
 }
 
-function openDb(idb) {
-	const r = idb.open(DB_NAME, 1);
-	r.onupgradeneeded = () => r.result.createObjectStore(STORE);
-	return req(r);
+/* The database, made when create is true; else null when there is none,
+ * and none is made: the upgrade that would make it is aborted, which
+ * leaves no database behind (a trace on a shared device that the page
+ * was used). */
+function openDb(idb, create = true) {
+	return new Promise((resolve, reject) => {
+		const r = idb.open(DB_NAME, 1);
+		let absent = false;
+		r.onupgradeneeded = () => {
+			if (create) {
+				r.result.createObjectStore(STORE);
+				return;
+			}
+			absent = true;
+			r.transaction.abort();
+		};
+		r.onsuccess = () => resolve(r.result);
+		r.onerror = (ev) => {
+			if (!absent) {
+				reject(r.error || new Error('indexeddb'));
+				return;
+			}
+			ev?.preventDefault?.();
+			resolve(null);
+		};
+	});
 }
 
 /*
@@ -147,9 +169,10 @@ export async function vaultMayExist(idb = globalThis.indexedDB) {
 	return dbs.some((d) => d.name === DB_NAME);
 }
 
-/* The sealed record, or null. Opens (and so creates) the database. */
+/* The sealed record, or null; makes no database where there is none. */
 export async function vaultRead(idb = globalThis.indexedDB) {
-	const db = await openDb(idb);
+	const db = await openDb(idb, false);
+	if (!db) return null;
 	try {
 		const tx = db.transaction(STORE, 'readonly');
 		const v = await req(tx.objectStore(STORE).get(RECORD));

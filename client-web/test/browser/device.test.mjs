@@ -1,7 +1,8 @@
 // "Keep on this device": the keys and the history sealed in IndexedDB by a
 // passphrase (Argon2id, XChaCha20-Poly1305), nothing readable there, the
 // conversation back after a reload with the passphrase (not with a wrong
-// one), quick exit by Escape ×3, and erasing what the device keeps.
+// one), quick exit by Escape ×3, and erasing what the device keeps; an
+// unlock where nothing is kept makes no database.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import * as H from './harness.mjs';
@@ -29,6 +30,18 @@ function vaultBytes(page) {
 		};
 	}));
 }
+
+test('an unlock on a device that keeps nothing says so, and leaves no database behind', async () => {
+	const page = await H.newPage(env);
+	await page.goto(env.url);
+	await page.getByRole('button', { name: 'I am a counsellor' }).click();
+	await page.getByRole('button', { name: 'I already joined on this device' }).click();
+	await page.getByLabel('Passphrase').fill('anything at all');
+	await page.getByRole('button', { name: 'Open', exact: true }).click();
+	await page.getByText('This device keeps no conversation.').waitFor();
+	// reading made none (an open of IndexedDB makes the database it names)
+	assert.deepEqual(await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name)), []);
+});
 
 test('keep on this device: sealed, back after a reload with the passphrase', async () => {
 	const page = await H.newPage(env, { allowExit: true });
