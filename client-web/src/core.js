@@ -222,6 +222,7 @@ export class Core extends Emitter {
 		this.pending = new Map();	// base64 key -> untrusted programme offered
 		this.acct = null;
 		this.roleHint = null;
+		this.asking = null;	// the programme of a request whose case has not come (requestCase)
 		this.cs = new Map();	// id -> {kase, messages: [], outbox: [], unread, announced: Set, certOk: Map}
 		this.inbox = Promise.resolve();	// pushes and logins, one at a time
 		this.acks = [];
@@ -814,6 +815,10 @@ export class Core extends Emitter {
 		const e = this.entry(k.id, k);
 		e.kase = k;
 		e.listing = k;	// the newest listing given here (a queue push copies e.kase)
+		if (!old && this.asking && k.status !== 'closed' && this.acct?.role === 'client') {
+			e.asked = this.asking;	// the programme of the request (requestCase)
+			this.asking = null;
+		}
 		// a colleague confirmed here and gone since is shown again first,
 		// however the server lists it when it comes back
 		if (e.shown?.length) e.shown = e.shown.filter((key) => (Array.isArray(k.participants) ? k.participants : []).some((p) => p?.key === key));

@@ -69,10 +69,20 @@ export const requests = {
 			f[k] = v;
 		}
 		if (!f.language) throw new OfframpError(ERR.BAD_FIELD, 'language', 'language');
-		const a = await this.askPaid(f);
+		// held to whatever the server does with the case from now on:
+		// the next open case new to this page takes it (caseUpdate), when
+		// the answer's case is not one, or the answer is case_open
+		this.asking = f.programme || null;
+		let a;
+		try {
+			a = await this.askPaid(f);
+		} catch (e) {
+			if (e.code !== ERR.CASE_OPEN) this.asking = null;
+			throw e;
+		}
 		if (f.programme && caseShapeOk(a.case)) {
-			// held to whatever the server does with the case from now on
 			this.entry(a.case.id, a.case).asked = f.programme;
+			this.asking = null;
 			this.changed();
 		}
 		await this.chain(() => this.caseUpdate(a.case));

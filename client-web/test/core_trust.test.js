@@ -133,6 +133,33 @@ test('a client that asked for a programme refuses a counsellor of another, thoug
 	assert.equal(counsellorOf(d).refused, 'wrong_programme');
 });
 
+for (const how of ['a case not of a case\'s shape', 'case_open']) {
+	test(`a client that asked for a programme refuses a counsellor of another when the request is answered with ${how}, and the case comes after`, async () => {
+		const f = await fake();
+		const p1 = sodium.crypto_sign_keypair(), p2 = sodium.crypto_sign_keypair();
+		const sc = scene(f, counsellor(2, p2.privateKey), { 1: { key: p1.publicKey }, 2: { key: p2.publicKey } });
+		f.handlers['case.list'] = () => ({ cases: [] });
+		const c = await core(f, { pins: [[1, b64(p1.publicKey)], [2, b64(p2.publicKey)]] });
+		await c.login();
+		if (how === 'case_open') {
+			// the server says a case is open, and lists one with programme 2's counsellor
+			f.handlers['case.request'] = () => ({ error: 'case_open' });
+			f.handlers['case.list'] = (fr, s) => ({ cases: [sc.kase(s.clientKey)] });
+			await assert.rejects(c.requestCase({ language: 'en', programme: 1 }), { code: 'case_open' });
+			await c.refreshCases();		// as the page does, to take the open case
+		} else {
+			f.handlers['case.request'] = () => ({ case: { id: 77, status: 'waiting' } });
+			await c.requestCase({ language: 'en', programme: 1 });
+			f.push({ type: 'case', case: sc.kase(c.key) });
+		}
+		await waitFor(() => c.caseOf(77) && counsellorOf(c)?.refused === 'wrong_programme', 3000, 'the refusal');
+		const m = c.send(77, 'only for programme 1');
+		await waitFor(() => c.messages(77).find((x) => x.mid === m.mid)?.reason === 'wrong_programme', 3000, 'held back');
+		assert.equal(sc.sent.length, 0);
+		c.logout();
+	});
+}
+
 function bundleOf(f) {
 	const b = P.x3dhBundleDecode(P.b64Decode(f.seen.filter((x) => x.type === 'prekeys.upload').at(-1).bundle, 0, P.X3DH_BUNDLE_MAX_BYTES));
 	b.opk = b.opk.slice(0, 1);
