@@ -79,6 +79,17 @@ export const REFUSED_CASE = 50;
 export const OUTBOX_CASE = 100;
 /** Cases kept. */
 export const CASES_MAX = 1000;
+/** What the history of every case holds at most, in all, as historySize
+ * counts it (the oldest messages go first, an outbox's never): "Keep on
+ * this device" seals the whole state at each ack and send (exportState),
+ * and the cases and messages a server can make for a counsellor's page
+ * would otherwise take that past what a tab can hold (1,000 cases of
+ * 1,000 messages of 16 kB: 16 GB). */
+export const HISTORY_BYTES = 32 * 1024 * 1024;
+/* A message's share of HISTORY_BYTES: its text's and its meeting's
+ * characters, and 256 for the rest of it. */
+const historySize = (m) => 256 + (typeof m.text === 'string' ? m.text.length : 0) +
+	(m.meeting ? String(m.meeting.place ?? '').length + String(m.meeting.recognise ?? '').length : 0);
 /** Cases read of one listing (case.list): as many as the server lists at
  * most (PROTOCOL.md; STORE_CASES_MAX), a listing past it being no
  * server's that keeps to the protocol. Each LISTED_SLICE cases of a
@@ -223,6 +234,7 @@ export class Core extends Emitter {
 		this.acct = null;
 		this.roleHint = null;
 		this.asking = null;	// the programme of a request whose case has not come (requestCase)
+		this.historyBytes = 0;	// what the history holds, about (keep, trimHistory)
 		this.cs = new Map();	// id -> {kase, messages: [], outbox: [], unread, announced: Set, certOk: Map}
 		this.inbox = Promise.resolve();	// pushes and logins, one at a time
 		this.acks = [];
@@ -361,6 +373,7 @@ export class Core extends Emitter {
 			e.used = acceptedOf(Array.isArray(c.used) ? c.used : e.accepted.filter((p) => !e.yes.includes(p)));
 			if (FEEDBACK_DONE.includes(c.feedback)) e.feedback = c.feedback;
 		}
+		this.trimHistory();	// a state of before kept any number
 	}
 
 	loadRecovery(b, e2eOpts) {
@@ -942,6 +955,33 @@ export class Core extends Emitter {
 			const i = e.messages.findIndex((x) => !e.outbox.includes(x));
 			e.messages.splice(i < 0 ? 0 : i, 1);
 		}
+		// counted up as messages come, counted again when past the bound
+		// (what went since counts until then)
+		this.historyBytes += historySize(m);
+		if (this.historyBytes > HISTORY_BYTES) this.trimHistory();
+	}
+
+	/* Counts the history of every case again and, past HISTORY_BYTES,
+	 * forgets the oldest messages of all cases, an outbox's never, down
+	 * to nine tenths of it (so that it is not counted again at the next
+	 * message). */
+	trimHistory() {
+		let total = 0;
+		for (const e of this.cs.values()) for (const m of e.messages) total += historySize(m);
+		while (total > HISTORY_BYTES * 0.9) {
+			let oldest = null, at = -1;
+			for (const e of this.cs.values()) {
+				const i = e.messages.findIndex((x) => !e.outbox.includes(x));
+				if (i >= 0 && (!oldest || (e.messages[i].ts ?? 0) < (oldest.messages[at].ts ?? 0))) {
+					oldest = e;
+					at = i;
+				}
+			}
+			if (!oldest) break;	// outboxes alone (100 a case, bounded)
+			total -= historySize(oldest.messages[at]);
+			oldest.messages.splice(at, 1);
+		}
+		this.historyBytes = total;
 	}
 
 	/**

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import sodium from 'libsodium-wrappers-sumo';
 import { Conn, PENDING_MAX } from '../src/conn.js';
-import { createCore, HISTORY_CASE, REFUSED_CASE, LISTED_MAX } from '../src/core.js';
+import { createCore, HISTORY_CASE, HISTORY_BYTES, REFUSED_CASE, LISTED_MAX } from '../src/core.js';
 import { E2E, NOTE_TEXT_MAX, PARTICIPANTS_MAX } from '../src/e2e.js';
 import * as P from '../src/proto/index.js';
 import { waitFor } from './live.mjs';
@@ -1046,4 +1046,39 @@ test('core: a hostile listing: no more cases than the protocol lists, the event 
 	f.push({ type: 'case', case: { id: 9, status: 'closed', participants: [me] } });
 	await waitFor(() => c.caseOf(9), 3000, 'the update after it');
 	assert.equal(changes.length, 30, 'keys told of before are not told again');
+});
+
+test('the history of all cases is bounded in bytes: past HISTORY_BYTES the oldest messages of any case go, an outbox\'s never, and the state exported stays within it', async () => {
+	const f = await fake();
+	const c = await core(f);
+	// 40 cases of 60 messages of 16,000 characters (38 MB): what a server
+	// making cases for a counsellor's page could send, through keep(),
+	// the path of every message received and sent
+	const big = 'x'.repeat(16000);
+	let ts = 1700000000;
+	const waiting = [];
+	for (let id = 1; id <= 40; id++) {
+		const e = c.entry(id, { id, status: 'active', participants: [] });
+		for (let i = 0; i < 60; i++) {
+			const m = { mid: `m${id}-${i}`, caseId: id, mine: false, text: big, ts: ts++, state: 'received' };
+			if (id === 1 && i === 0) {	// the oldest of all waits in its outbox
+				m.mine = true;
+				m.state = 'queued';
+				e.outbox.push(m);
+				waiting.push(m);
+			}
+			c.keep(e, m);
+		}
+	}
+	const all = [...c.cs.values()].flatMap((e) => e.messages);
+	const chars = all.reduce((n, m) => n + m.text.length, 0);
+	assert.ok(chars <= HISTORY_BYTES, `${chars} characters kept`);
+	assert.ok(chars >= HISTORY_BYTES * 0.8, 'not much more than needed went');
+	assert.ok(all.includes(waiting[0]), 'the outbox\'s message stays');
+	assert.ok(c.messages(40).some((m) => m.mid === 'm40-59'), 'the newest stays');
+	assert.ok(!c.messages(1).some((m) => m.mid === 'm1-1'), 'the oldest went');
+	const oldestKept = Math.min(...all.filter((m) => m !== waiting[0]).map((m) => m.ts));
+	assert.ok(all.every((m) => m === waiting[0] || m.ts >= oldestKept), 'in order of time, across cases');
+	assert.ok(c.exportState().length < HISTORY_BYTES * 1.2, 'the state sealed at each ack is bounded');
+	c.logout();
 });
