@@ -73,12 +73,15 @@ export function referralPanel(intents) {
 
 	function profile(p) {
 		if (!p) return null;
+		// a programme.list entry is the server's: strings are taken, the rest is not shown
 		const row = (key, v) => (v ? [h('dt', null, t(key)), h('dd', { dir: 'auto' }, v)] : []);
-		const list = (a) => (Array.isArray(a) && a.length ? a.join(', ') : '');
+		const strings = (a) => (Array.isArray(a) ? a.filter((x) => typeof x === 'string') : []);
+		const list = (a) => strings(a).join(', ');
 		return h('dl', { class: 'profile', id: 'ref-profile' },
-			...row('referral_about', p.description), ...row('referral_languages', list(p.languages)),
+			...row('referral_about', typeof p.description === 'string' ? p.description : ''),
+			...row('referral_languages', list(p.languages)),
 			...row('referral_topics', list(p.topics)), ...row('referral_regions', list(p.regions)),
-			...row('referral_formats', list((p.formats || []).map((f) => fmt(f)))));
+			...row('referral_formats', list(strings(p.formats).map((f) => fmt(f)))));
 	}
 
 	return {
