@@ -36,8 +36,10 @@ int
 x3dh_identity_x25519_sk(uint8_t xsk[X3DH_KEY_BYTES],
     const uint8_t sk[OFR_SK_BYTES])
 {
-	return crypto_sign_ed25519_sk_to_curve25519(xsk, sk) == 0 ? 0 :
-	    OFR_E_CRYPTO;
+	if (crypto_sign_ed25519_sk_to_curve25519(xsk, sk) == 0)
+		return 0;
+	sodium_memzero(xsk, X3DH_KEY_BYTES);	/* no part of it left */
+	return OFR_E_CRYPTO;
 }
 
 void

@@ -351,12 +351,13 @@ export function ratchetMsgUsed(r, msg) {
 
 /**
  * Decrypts msg: the plaintext bytes. Skipped keys it stores are stamped
- * with now (Unix seconds) and the current step; after a DH ratchet step
+ * with now (Unix seconds; the clock's when not given: a 0 would make the
+ * next ratchetExpire drop them) and the current step; after a DH ratchet step
  * the keys stored more than RATCHET_SKIPPED_STEPS steps ago go. Throws
  * "crypto" (malformed, forged, damaged, replayed, not for this session) or
  * "limit" (too many skipped); r is then unchanged.
  */
-export function ratchetDecrypt(r, msg, now = 0) {
+export function ratchetDecrypt(r, msg, now = Math.floor(Date.now() / 1000)) {
 	let m;
 	try {
 		m = ratchetMsgParse(msg);
