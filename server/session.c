@@ -962,7 +962,7 @@ fail_frames(struct session *s, struct outframe **head,
 {
 	struct outframe *o = *head, *next, *e;
 	char *text;
-	int pushes = 0;
+	int pushes = 0, room = 1;
 
 	*head = *tail = NULL;
 	for (; o != NULL; o = next) {
@@ -977,8 +977,10 @@ fail_frames(struct session *s, struct outframe **head,
 		}
 		if (o->gen > after && o->kind == HELD_PUSH)
 			pushes++;
-		if (o->gen > after && o->kind == HELD_ANSWER &&
-		    s->close_code == 0) {
+		/* also on a connection that closes (strikes, a frame too
+		 * big, its account dropped): its queue goes out before its
+		 * close; not once there is no room (frame_of closed it) */
+		if (o->gen > after && o->kind == HELD_ANSWER && room) {
 			json_t *f = frame_error(o->re, err, NULL);
 
 			metrics_error(err);
@@ -990,6 +992,7 @@ fail_frames(struct session *s, struct outframe **head,
 				e = frame_of(s, text, strlen(text), o->re,
 				    HELD_KEEP);
 			free(text);
+			room = e != NULL;
 		}
 		if (e != o)
 			free(o);

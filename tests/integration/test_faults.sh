@@ -1,6 +1,6 @@
 # test_faults.sh: faults are answered (issue 10, points 5 and 2). On a
-# full disk every request still gets its one answer (storage_full), the
-# connection stays, acks still free room, msg.send works again once
+# full disk every request still gets its one answer (storage_full), on a
+# connection that closes in the same turn too, the connection stays, acks still free room, msg.send works again once
 # there is room, and nothing acknowledged is lost (every stored copy is
 # there after kill -9 and a restart); a stored queue has a cap
 # (recipient_full, nothing stored); duplicate seqs in one msg.ack open
@@ -170,17 +170,21 @@ if [ -n "$SMALL" ]; then
 	assert_eq "the data directory is on the small tmpfs" tmpfs "$(stat -f -c %T "$DATA")"
 	[ -f "$DATA/offramp.spare" ] && pass "the server keeps its spare file" ||
 		fail "no $DATA/offramp.spare"
-	# A client and Sam stay connected: a login writes too.
-	mkfifo "$T/c.in" "$T/s.in"
-	exec {cfd}<>"$T/c.in" {sfd}<>"$T/s.in"
-	cli client raw --login --answered <"$T/c.in" >"$T/c.out" {cfd}>&- {sfd}>&- &
+	# A client (on two connections) and Sam stay connected: a login
+	# writes too.
+	mkfifo "$T/c.in" "$T/s.in" "$T/k.in"
+	exec {cfd}<>"$T/c.in" {sfd}<>"$T/s.in" {kfd}<>"$T/k.in"
+	cli client raw --login --answered <"$T/c.in" >"$T/c.out" {cfd}>&- {sfd}>&- {kfd}>&- &
 	cpid=$!
-	cli couns raw --login --answered <"$T/s.in" >"$T/s.out" {cfd}>&- {sfd}>&- &
+	cli couns raw --login --answered <"$T/s.in" >"$T/s.out" {cfd}>&- {sfd}>&- {kfd}>&- &
 	spid=$!
+	cli client raw --login --answered <"$T/k.in" >"$T/k.out" {cfd}>&- {sfd}>&- {kfd}>&- &
+	kpid=$!
 	echo '{"v":1,"type":"ping","id":1}' >&"$cfd"
 	echo '{"v":1,"type":"ping","id":1}' >&"$sfd"
+	echo '{"v":1,"type":"ping","id":1}' >&"$kfd"
 	wait_for "the client and Sam to be logged in" 20 \
-		eval 'grep -q ping.ok "$T/c.out" && grep -q ping.ok "$T/s.out"'
+		eval 'grep -q ping.ok "$T/c.out" && grep -q ping.ok "$T/s.out" && grep -q ping.ok "$T/k.out"'
 	# answered FILE ID: FILE has the answer to request ID (printed).
 	answered() { grep -E "\"re\":$2[,}]" "$1"; }
 	# filled again while the server frees room meanwhile (its
@@ -236,6 +240,20 @@ if [ -n "$SMALL" ]; then
 	assert_eq "  the server runs" 0 "$(kill -0 "$SERVER_PID"; echo $?)"
 	assert_match "  the log says why" "$(cat "$SERVER_ERR")" 'the commit failed \(storage_full\)'
 
+	# The same on a connection that closes in that turn (16 bad frames
+	# after the write: strikes): the write's answer still goes, the
+	# error, before the close (it was dropped, the request unanswered).
+	close="{\"v\":1,\"type\":\"case.close\",\"id\":610,\"case\":$CASE}"
+	kill -STOP "$SERVER_PID"
+	printf '%s\n' "$close" x x x x x x x x x x x x x x x x >&"$kfd"
+	wait_for "the 17 frames in the server's socket" 20 \
+		eval '[ "$(unread)" -ge $((${#close} + 6 + 16 * 7)) ]' || true
+	kill -CONT "$SERVER_PID"
+	wait_for "the connection to close" 20 pid_gone "$kpid"
+	assert_match "a write whose commit fails, its connection closing: storage_full" \
+		"$(answered "$T/k.out" 610)" '"code":"storage_full"'
+	assert_eq "  the case is still active" 2 "$(sql "SELECT status FROM cases WHERE id = $CASE")"
+
 	rm -f "$SMALL/fill2"	# the disk full but for the spare's room
 	seqs=$(grep -m 200 '"type":"msg"' "$T/s.out" | grep -o '"seq":[0-9]*' | cut -d: -f2 | paste -sd,)
 	echo "{\"v\":1,\"type\":\"msg.ack\",\"id\":2,\"seqs\":[$seqs]}" >&"$sfd"
@@ -270,8 +288,8 @@ if [ -n "$SMALL" ]; then
 	assert_match "36 MiB free: msg.send works" "$(answered "$T/c.out" 606)" '"type":"msg.send.ok"'
 	[ -f "$DATA/offramp.spare" ] && pass "  the spare file is back" ||
 		fail "no spare file with $avail bytes free"
-	exec {cfd}>&- {sfd}>&-
-	wait "$cpid" "$spid" || true
+	exec {cfd}>&- {sfd}>&- {kfd}>&-
+	wait "$cpid" "$spid" "$kpid" || true
 	# Nothing acknowledged was lost on the way: every stored copy (the
 	# sends acknowledged before, during and after the full disk, less
 	# those acked) is there after kill -9 and a restart.
