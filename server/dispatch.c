@@ -197,6 +197,12 @@ dispatch_frame(struct session *s, const char *buf, size_t len, int binary)
 		rc = OFR_E_BAD_FIELD;
 		goto fail;
 	}
+	if (s->dropped_by != 0) {
+		/* its account is dropped by this turn's commit: nothing more
+		 * of it runs (should the commit fail, it may ask again) */
+		rc = OFR_E_UNAVAILABLE;
+		goto fail;
+	}
 	role = s->acct.id == 0 ? R_PRE : 1u << s->acct.role;
 	if (!(h->roles & role)) {
 		rc = s->acct.id == 0 ? OFR_E_NOT_LOGGED_IN :

@@ -49,7 +49,7 @@ drop_one(void *arg, int64_t id)
 {
 	size_t *n = arg;
 
-	session_drop_account(id);
+	session_drop_committed(id);
 	(*n)++;
 	return 0;
 }
@@ -111,7 +111,7 @@ nodes_drain(struct server *srv)
 			session_wake_account(n.a);
 			break;
 		case CLUSTER_NOTE_DROP:
-			session_drop_account(n.a);
+			session_drop_committed(n.a);
 			break;
 		case CLUSTER_NOTE_DELIVERED:
 			delivered(srv, &n);

@@ -86,7 +86,22 @@ bucket(int64_t account)
 void
 session_drop_account(int64_t account)
 {
-	cluster_note_drop(account);	/* and on the other nodes */
+	cluster_note_drop(account);	/* and on the other nodes (a note of
+					 * the unit's: sent after the commit) */
+	for (struct session *s = online[bucket(account)]; s != NULL;
+	    s = s->online_next)
+		if (s->acct.id == account && s->close_code == 0 &&
+		    s->dropped_by == 0) {
+			/* closed at session_turn_end (a drop outside any
+			 * unit, before the first: undone by none) */
+			s->dropped_by = unit > 0 ? unit : -1;
+			session_touch(s);
+		}
+}
+
+void
+session_drop_committed(int64_t account)
+{
 	for (struct session *s = online[bucket(account)]; s != NULL;
 	    s = s->online_next)
 		if (s->acct.id == account && s->close_code == 0) {
@@ -1081,8 +1096,11 @@ drop_unit(struct session *s)
 void
 session_unit_undo(void)
 {
-	for (struct session *s = dirty_head; s != NULL; s = s->dirty_next)
+	for (struct session *s = dirty_head; s != NULL; s = s->dirty_next) {
 		drop_unit(s);
+		if (s->dropped_by == unit)
+			s->dropped_by = 0;	/* its account's drop undone */
+	}
 	if (undo_lost)
 		memset(events_seen, 0, sizeof(events_seen));
 	else
@@ -1134,7 +1152,7 @@ session_turn_end(struct server *srv)
 {
 	struct session *s, *next;
 	int64_t gen;
-	int rc = casework_commit(srv);
+	int rc = casework_commit(srv), committed = rc == 0;
 
 	if (rc != 0) {
 		log_warn("session: the commit failed (%s): every request of "
@@ -1179,6 +1197,11 @@ session_turn_end(struct server *srv)
 		untouch(s);
 		if (rc != 0)
 			unwind(s, rc);
+		/* its account dropped by this turn: closed once that is
+		 * committed (its sync lost too: it may be durable) */
+		if (s->dropped_by != 0 && committed)
+			s->close_code = 1008;
+		s->dropped_by = 0;
 		s->login_turn = 0;
 		s->fresh_turn = 0;
 		release(s, gen);

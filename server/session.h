@@ -73,6 +73,9 @@ struct session {
 	struct session *wait_prev, *wait_next;	/* frames wait for a sync */
 
 	int close_code;				/* close after the queue drains */
+	int64_t dropped_by;			/* the unit that dropped its account
+						 * (session_drop_account), until the
+						 * turn's commit; 0: none */
 	unsigned char pow_bits;			/* its proof of work (intake.h:
 						 * OFR_POW_BITS_MAX at most) */
 	unsigned char strikes;			/* to STRIKES_MAX (dispatch.c) */
@@ -218,9 +221,14 @@ int session_pump_again(struct session *s);
  * closing. fn must not free s. */
 void session_each_account(int64_t account,
     void (*fn)(struct session *s, void *arg), void *arg);
-/* Closes every connection of the account after the turn's commit (its
- * account was disabled), on the other nodes too (cluster.c). */
+/* Closes every connection of the account once the turn's commit is made
+ * (its account was disabled or erased), on the other nodes too
+ * (cluster.c); until then they run no request (each is answered
+ * unavailable); a unit undone, or a commit failed, drops nothing. */
 void session_drop_account(int64_t account);
+/* Closes every connection here of the account now: another node
+ * disabled or erased it (committed there). */
+void session_drop_committed(int64_t account);
 /* Marks s dirty so session_turn_end() visits it. */
 void session_touch(struct session *s);
 /* Registers s as logged in as *a; cancels the login deadline. A

@@ -1,5 +1,6 @@
 # test_admin.sh: a programme admin's pool tools through the real server
-# and CLI: invite, update (capacity), disable and enable, pool figures
+# and CLI: invite, update (capacity), disable (a connection of the
+# counsellor's closed once it is committed) and enable, pool figures
 # (queue length, first-response median and p90; counts under 5 withheld), and the audit log: one
 # entry per admin action, in order, which neither the protocol nor the
 # database lets anyone change.
@@ -33,8 +34,13 @@ clirun admin counsellor-update "$KEY_couns" --capacity 101
 assert_eq "capacity over 100: usage error" 2 "$RC"
 
 step "disable and enable"
+watch_start kim			# Kim connected: the disable closes her connection
 cli_out out admin disable "$KEY_kim"
 assert_field "Kim disabled" yes "$out" disabled
+if wait_for "Kim's connection to be closed" 20 _daemon_gone "$WATCH_PID_kim"; then
+	pass "Kim's connection was closed"
+fi
+watch_stop kim
 assert_contains "the list shows it" "$(cli admin counsellors)" "$KEY_kim Kim open=0 capacity=5 presence=online certified=yes disabled=yes"
 clirun kim login
 assert_match "Kim cannot log in" "$ERR" '^offramp: account_disabled: login'

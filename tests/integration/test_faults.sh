@@ -172,19 +172,21 @@ if [ -n "$SMALL" ]; then
 		fail "no $DATA/offramp.spare"
 	# A client (on two connections) and Sam stay connected: a login
 	# writes too.
-	mkfifo "$T/c.in" "$T/s.in" "$T/k.in"
-	exec {cfd}<>"$T/c.in" {sfd}<>"$T/s.in" {kfd}<>"$T/k.in"
-	cli client raw --login --answered <"$T/c.in" >"$T/c.out" {cfd}>&- {sfd}>&- {kfd}>&- &
+	mkfifo "$T/c.in" "$T/s.in" "$T/k.in" "$T/a.in"
+	exec {cfd}<>"$T/c.in" {sfd}<>"$T/s.in" {kfd}<>"$T/k.in" {afd}<>"$T/a.in"
+	cli client raw --login --answered <"$T/c.in" >"$T/c.out" {cfd}>&- {sfd}>&- {kfd}>&- {afd}>&- &
 	cpid=$!
-	cli couns raw --login --answered <"$T/s.in" >"$T/s.out" {cfd}>&- {sfd}>&- {kfd}>&- &
+	cli couns raw --login --answered <"$T/s.in" >"$T/s.out" {cfd}>&- {sfd}>&- {kfd}>&- {afd}>&- &
 	spid=$!
-	cli client raw --login --answered <"$T/k.in" >"$T/k.out" {cfd}>&- {sfd}>&- {kfd}>&- &
+	cli client raw --login --answered <"$T/k.in" >"$T/k.out" {cfd}>&- {sfd}>&- {kfd}>&- {afd}>&- &
 	kpid=$!
-	echo '{"v":1,"type":"ping","id":1}' >&"$cfd"
-	echo '{"v":1,"type":"ping","id":1}' >&"$sfd"
-	echo '{"v":1,"type":"ping","id":1}' >&"$kfd"
-	wait_for "the client and Sam to be logged in" 20 \
-		eval 'grep -q ping.ok "$T/c.out" && grep -q ping.ok "$T/s.out" && grep -q ping.ok "$T/k.out"'
+	cli admin raw --login --answered <"$T/a.in" >"$T/a.out" {cfd}>&- {sfd}>&- {kfd}>&- {afd}>&- &
+	apid=$!
+	for fd in "$cfd" "$sfd" "$kfd" "$afd"; do
+		echo '{"v":1,"type":"ping","id":1}' >&"$fd"
+	done
+	wait_for "the client, Sam and the admin to be logged in" 20 \
+		eval 'grep -q ping.ok "$T/c.out" && grep -q ping.ok "$T/s.out" && grep -q ping.ok "$T/k.out" && grep -q ping.ok "$T/a.out"'
 	# answered FILE ID: FILE has the answer to request ID (printed).
 	answered() { grep -E "\"re\":$2[,}]" "$1"; }
 	# filled again while the server frees room meanwhile (its
@@ -254,6 +256,17 @@ if [ -n "$SMALL" ]; then
 		"$(answered "$T/k.out" 610)" '"code":"storage_full"'
 	assert_eq "  the case is still active" 2 "$(sql "SELECT status FROM cases WHERE id = $CASE")"
 
+	# An admin's counsellor.disable whose commit fails: Sam stays
+	# connected (his connections closed before the commit, which then
+	# failed: disabled for nobody, disconnected all the same)
+	echo "{\"v\":1,\"type\":\"counsellor.disable\",\"id\":611,\"key\":\"$KEY_couns\"}" >&"$afd"
+	wait_for "the answer" 20 answered "$T/a.out" 611 >/dev/null
+	assert_match "a disable whose commit fails: storage_full" "$(answered "$T/a.out" 611)" '"code":"storage_full"'
+	assert_eq "  Sam is not disabled" 0 "$(sql "SELECT disabled FROM accounts WHERE id = $(account_id couns)")"
+	echo '{"v":1,"type":"ping","id":612}' >&"$sfd"
+	wait_for "Sam's ping's answer" 20 answered "$T/s.out" 612 >/dev/null
+	assert_match "  Sam's connection stays: ping.ok" "$(answered "$T/s.out" 612)" '"type":"ping.ok"'
+
 	rm -f "$SMALL/fill2"	# the disk full but for the spare's room
 	seqs=$(grep -m 200 '"type":"msg"' "$T/s.out" | grep -o '"seq":[0-9]*' | cut -d: -f2 | paste -sd,)
 	echo "{\"v\":1,\"type\":\"msg.ack\",\"id\":2,\"seqs\":[$seqs]}" >&"$sfd"
@@ -288,8 +301,8 @@ if [ -n "$SMALL" ]; then
 	assert_match "36 MiB free: msg.send works" "$(answered "$T/c.out" 606)" '"type":"msg.send.ok"'
 	[ -f "$DATA/offramp.spare" ] && pass "  the spare file is back" ||
 		fail "no spare file with $avail bytes free"
-	exec {cfd}>&- {sfd}>&- {kfd}>&-
-	wait "$cpid" "$spid" "$kpid" || true
+	exec {cfd}>&- {sfd}>&- {kfd}>&- {afd}>&-
+	wait "$cpid" "$spid" "$kpid" "$apid" || true
 	# Nothing acknowledged was lost on the way: every stored copy (the
 	# sends acknowledged before, during and after the full disk, less
 	# those acked) is there after kill -9 and a restart.
