@@ -81,8 +81,11 @@ printable(uint32_t cp)
 {
 	if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0))
 		return 0;
-	/* bidi embeddings, overrides and isolates can disguise text */
-	if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
+	/* bidi embeddings, overrides and isolates can disguise text, and
+	 * so can the marks (LRM, RLM, ALM: they reorder what is around
+	 * them; a name holds none, proto/frame.c) */
+	if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
+	    cp == 0x200e || cp == 0x200f || cp == 0x061c)
 		return 0;
 	return 1;
 }

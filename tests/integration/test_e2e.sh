@@ -102,6 +102,14 @@ assert_match "a later message has no X3DH fields" "$hdr" '^..00$'
 cli_out out couns recv --count 1
 assert_eq "  and decrypts" "$CASE"$'\t'"$CLIENT_NAME"$'\t'"later $MARKER" "$out"
 
+step "what a message holds that would move the terminal or turn text around is shown as ?"
+# ESC (a terminal's escape), RLO (an override), RLI (an isolate), RLM
+# and ALM (the marks: they reorder what is around them)
+odd=$'a\e[2Jb\u202ec\u2067d\u200fe\u061cf'
+cli client send "$CASE" "$odd" >/dev/null
+cli_out out couns recv --count 1
+assert_eq "each shown as ?" "$CASE"$'\t'"$CLIENT_NAME"$'\t'"a?[2Jb?c?d?e?f" "$out"
+
 step "no plaintext on the server or in the local stores; history has it"
 files=()
 mapfile -t files < <(data_files)
@@ -125,7 +133,7 @@ assert_eq "no temporary files are left next to the stores" "" \
 cli_out out client history "$CASE"
 assert_eq "the client's history: first line, sent" "me: $m1" "$(sed -n 1p <<<"$out")"
 assert_eq "  second line, received" "$COUNS_NAME: $m2" "$(sed -n 2p <<<"$out")"
-assert_eq "  seven messages in all" 7 "$(wc -l <<<"$out")"
+assert_eq "  eight messages in all" 8 "$(wc -l <<<"$out")"
 cli_out out couns history "$CASE"
 assert_eq "the counsellor's history starts with its own message" "me: $m2" "$(sed -n 1p <<<"$out")"
 assert_contains "  and holds the client's" "$out" "$CLIENT_NAME: $m1"
