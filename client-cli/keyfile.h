@@ -122,6 +122,9 @@ enum ks_anchor_how {
 
 struct ks_anchor {
 	uint8_t key[OFR_PK_BYTES];
+	int64_t programme;		/* the programme whose key it is, for
+					 * which alone it vouches; 0: not known
+					 * yet (trust.c, anchor_vouches) */
 	uint8_t how;			/* enum ks_anchor_how */
 	char name[OFR_NAME_MAX + 1];
 	size_t revoked_len;		/* 0: no list seen */

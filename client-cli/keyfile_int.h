@@ -23,7 +23,8 @@
 #define VERSION_5	5	/* and KEEP */
 #define VERSION_6	6	/* and BIND, ITEM */
 #define VERSION_7	7	/* and SHOWN */
-#define VERSION		8	/* ASKED: a yes a handover used, as -programme */
+#define VERSION_8	8	/* ASKED: a yes a handover used, as -programme */
+#define VERSION		9	/* and ANCHOR_ID */
 #define SALT_BYTES	crypto_pwhash_SALTBYTES
 #define KEY_BYTES	crypto_secretbox_KEYBYTES
 #define SEED_BYTES	crypto_sign_SEEDBYTES

@@ -37,6 +37,7 @@ enum rec_type {
 	REC_BIND = 14,
 	REC_ITEM = 15,
 	REC_SHOWN = 16,
+	REC_ANCHOR_ID = 17,
 };
 #define REC_HDR		(1 + 4)	/* type, length */
 
@@ -148,7 +149,20 @@ static const struct record records[] = {
 	    NAME("name"), TEXT("body") } },
 	{ REC_SHOWN, VERSION_7,		/* oldest first */
 	    { U64("case"), BYTES("key", OFR_PK_BYTES) } },
+	{ REC_ANCHOR_ID, VERSION,	/* an anchor's programme, when known
+					 * (after the anchors) */
+	    { BYTES("key", OFR_PK_BYTES), U64("programme") } },
 };
+
+/* The i-th anchor of s whose programme is known. */
+static const struct ks_anchor *
+anchor_with_id(const struct ks_state *s, size_t i)
+{
+	for (size_t k = 0; k < s->n_anchors; k++)
+		if (s->anchors[k].programme != 0 && i-- == 0)
+			return &s->anchors[k];
+	return NULL;
+}
 
 /* A field's value on its way between the state and the bytes. */
 struct value {
@@ -329,6 +343,13 @@ count_of(const struct keyfile *k, uint8_t type)
 		return s->n_items;
 	case REC_SHOWN:
 		return s->n_shown;
+	case REC_ANCHOR_ID: {
+		size_t n = 0;
+
+		for (size_t k = 0; k < s->n_anchors; k++)
+			n += s->anchors[k].programme != 0;
+		return n;
+	}
 	default:
 		return 0;
 	}
@@ -427,6 +448,13 @@ values_of(const struct keyfile *k, uint8_t type, size_t i, struct value *v)
 		v[0].u = (uint64_t)s->shown[i].case_id;
 		v[1].p = s->shown[i].key;
 		break;
+	case REC_ANCHOR_ID: {
+		const struct ks_anchor *a = anchor_with_id(s, i);
+
+		v[0].p = a->key;
+		v[1].u = (uint64_t)a->programme;
+		break;
+	}
 	}
 }
 
@@ -564,6 +592,19 @@ add_values(struct keyfile *k, uint8_t type, const struct value *v)
 		memcpy(s->shown[s->n_shown].key, v[1].p, OFR_PK_BYTES);
 		s->n_shown++;
 		return 0;
+	case REC_ANCHOR_ID:
+		/* of an anchor read before, not told of before; an id */
+		for (size_t k = 0; k < s->n_anchors; k++) {
+			a = &s->anchors[k];
+			if (memcmp(a->key, v[0].p, OFR_PK_BYTES) != 0)
+				continue;
+			if (a->programme != 0 || v[1].u == 0 ||
+			    v[1].u > INT64_MAX)
+				return OFR_E_PASSPHRASE;
+			a->programme = (int64_t)v[1].u;
+			return 0;
+		}
+		return OFR_E_PASSPHRASE;
 	default:
 		return OFR_E_PASSPHRASE;
 	}
@@ -764,7 +805,7 @@ keyfile_asked_room(struct ks_state *s)
 	s->n_asked--;
 }
 
-/* A file before VERSION kept no yes a handover used: every yes to a
+/* A file before VERSION_8 kept no yes a handover used: every yes to a
  * referral in it (each case's ASKED record but its first) is taken as
  * used, so a handover to it is a changed key (a yes still to use is lost:
  * the user confirms the new key), never a server's swap; past
@@ -832,7 +873,7 @@ keyfile_plain_read(struct keyfile *k, uint8_t version, const uint8_t *plain,
 		    REC_HDR, n);
 		off += REC_HDR;
 	}
-	if (rc == 0 && version < VERSION)
+	if (rc == 0 && version < VERSION_8)
 		asked_used(&k->st);
 	return rc;
 }

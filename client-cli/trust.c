@@ -192,6 +192,29 @@ live(const struct ks_anchor *a)
 	return a != NULL && a->how != KS_ANCHOR_RETIRED;
 }
 
+/*
+ * 1 if anchor a vouches for programme id: the one programme whose key it
+ * is. An anchor given without it (trust add, trust import,
+ * --programme-key, a key file of before) takes it the first time the
+ * server names a as that programme's key (served: the key of the
+ * programme's programme.get, or NULL), and vouches for no other after
+ * (CRYPTO.md, "Programme keys"): a programme's key never certifies a
+ * counsellor "of" another programme, which a client may have asked for.
+ */
+static int
+anchor_vouches(struct cli *cli, struct ks_anchor *a, int64_t id,
+    const uint8_t *served)
+{
+	if (a->programme != 0)
+		return a->programme == id;
+	if (id <= 0 || served == NULL ||
+	    memcmp(served, a->key, OFR_PK_BYTES) != 0)
+		return 0;
+	a->programme = id;
+	cli->dirty = 1;
+	return 1;
+}
+
 /* 1 if name is a display name: 1..OFR_NAME_MAX bytes, no control
  * characters. */
 static int
@@ -235,6 +258,29 @@ trust_anchor_add(struct cli *cli, const uint8_t key[OFR_PK_BYTES],
 		a->how = (uint8_t)how;
 	cli->dirty = 1;
 	return cli_save(cli);
+}
+
+/* trust_anchor_add of the key of programme (known: the user accepted it
+ * for that programme, or holds it). */
+static int
+anchor_add_for(struct cli *cli, const uint8_t key[OFR_PK_BYTES],
+    const char *name, int how, int64_t programme)
+{
+	struct ks_anchor *a;
+	int rc;
+
+	if ((rc = trust_anchor_add(cli, key, name, how)) != 0)
+		return rc;
+	a = anchor_find(keyfile_state(cli->key), key);
+	if (a == NULL || (a->programme != 0 && a->programme != programme))
+		return cli_fail(OFR_E_CRYPTO, "that key is trusted here as "
+		    "another programme's");
+	if (a->programme == 0) {
+		a->programme = programme;
+		cli->dirty = 1;
+		return cli_save(cli);
+	}
+	return 0;
 }
 
 /* Decodes a base64 programme key; 0 or OFR_E_USAGE (not printed). */
@@ -393,6 +439,8 @@ programme_fetch(struct cli *cli, int64_t programme, json_t **resp)
 	return 0;
 }
 
+#define ROTATIONS_MAX	16	/* programme.get's rotations at most */
+
 /* Follows the rotations the server lists for programme from each anchor
  * whose key signed one, step by step, telling the user: the new key
  * becomes an anchor of the same name (with its revocation list), and the
@@ -410,15 +458,21 @@ follow_rotations(struct cli *cli, int64_t programme, json_t *rotations)
 	size_t i, n;
 
 	json_array_foreach(rotations, i, v) {
+		if (i >= ROTATIONS_MAX)
+			break;		/* no server keeps more */
 		b64 = json_string_value(v);
 		if (b64 == NULL || b64_decode(st, sizeof(st), &n, b64,
 		    strlen(b64)) != 0 || n != ROTATION_BYTES)
 			continue;
 		for (size_t k = 0, nk = s->n_anchors; k < nk; k++) {
 			a = &s->anchors[k];
-			if (!live(a) || rotation_verify(&r, st, a->key) != 0 ||
+			if (!live(a) || (a->programme != 0 &&
+			    a->programme != programme) ||
+			    rotation_verify(&r, st, a->key) != 0 ||
 			    r.programme_id != programme)
 				continue;
+			/* the programme's own statement of its id */
+			a->programme = programme;
 			to = anchor_find(s, r.new_pk);
 			if (to == NULL && s->n_anchors < KS_ANCHORS_MAX) {
 				to = &s->anchors[s->n_anchors++];
@@ -519,9 +573,9 @@ ask_trust(struct cli *cli, int64_t programme, const char *pname,
 		fputs("Trust this programme key? [y/N] ", stderr);
 		if (fgets(line, sizeof(line), stdin) != NULL &&
 		    (strcmp(line, "y\n") == 0 || strcmp(line, "yes\n") == 0))
-			return trust_anchor_add(cli, pk, pname != NULL &&
+			return anchor_add_for(cli, pk, pname != NULL &&
 			    name_ok(pname) ? pname : "programme",
-			    KS_ANCHOR_ASKED);
+			    KS_ANCHOR_ASKED, programme);
 	}
 	fprintf(stderr, "offramp: crypto: not trusted; if it is the "
 	    "programme's key, add it with: offramp trust add %s NAME\n", b64);
@@ -594,8 +648,8 @@ trust_revocations_keep(struct cli *cli, const uint8_t pk[OFR_PK_BYTES],
 		 * holds, trusted here too */
 		snprintf(name, sizeof(name), "programme %lld",
 		    (long long)programme);
-		if ((rc = trust_anchor_add(cli, pk, name,
-		    KS_ANCHOR_GIVEN)) != 0)
+		if ((rc = anchor_add_for(cli, pk, name, KS_ANCHOR_GIVEN,
+		    programme)) != 0)
 			return rc;
 		if ((a = anchor_find(s, pk)) == NULL)
 			return cli_fail(OFR_E_INTERNAL, "revocations");
@@ -620,7 +674,7 @@ trust_check_cert(struct cli *cli, const char *name,
 	const char *pkb64;
 	int64_t id, now = (int64_t)time(NULL);
 	size_t n;
-	int rc, expired = 0;
+	int rc, expired = 0, served;
 
 	if (cert_b64 == NULL || !json_is_integer(programme) ||
 	    b64_decode(cert, sizeof(cert), &n, cert_b64,
@@ -632,21 +686,32 @@ trust_check_cert(struct cli *cli, const char *name,
 		return rc;
 	prog = json_object_get(resp, "programme");
 	follow_rotations(cli, id, json_object_get(prog, "rotations"));
-	/* an anchor that certified this key for this programme */
+	pkb64 = json_string_value(json_object_get(prog, "key"));
+	served = pkb64 != NULL && key_decode(pkb64, pk) == 0;
+	/* an anchor of this programme that certified this key for it */
 	for (size_t i = 0; a == NULL && i < s->n_anchors; i++) {
 		if (!live(&s->anchors[i]))
 			continue;
 		rc = cert_verify(&info, cert, s->anchors[i].key, key, now);
-		if (rc == 0 && info.programme_id == id)
+		if (rc == 0 && info.programme_id == id &&
+		    anchor_vouches(cli, &s->anchors[i], id, served ? pk : NULL))
 			a = &s->anchors[i];
 		else if (rc == OFR_E_CRYPTO)
 			expired = 1;
 	}
-	pkb64 = json_string_value(json_object_get(prog, "key"));
-	if (a == NULL && !expired && pkb64 != NULL &&
-	    key_decode(pkb64, pk) == 0 &&
+	if (a != NULL && cli->dirty && (rc = cli_save(cli)) != 0) {
+		json_decref(resp);
+		return rc;	/* its programme learnt: kept */
+	}
+	if (a == NULL && !expired && served &&
 	    cert_verify(&info, cert, pk, key, now) == 0 &&
 	    info.programme_id == id) {
+		if (live(anchor_find(s, pk))) {
+			/* an anchor, whose programme is another */
+			json_decref(resp);
+			return refuse(name, "its certificate is signed by a "
+			    "key trusted here as another programme's");
+		}
 		/* certified under a key that is not an anchor: a partner's,
 		 * or one to ask about */
 		if (!live(a = anchor_find(s, pk))) {
@@ -702,12 +767,13 @@ trust_admin_cert(struct cli *cli, const uint8_t key[OFR_PK_BYTES],
     const char *cert_b64, int64_t programme)
 {
 	struct ks_state *s;
-	uint8_t cert[CERT_BYTES];
+	uint8_t cert[CERT_BYTES], pk[OFR_PK_BYTES];
 	struct cert_info info;
 	json_t *resp = NULL, *prog;
+	const char *pkb64;
 	int64_t now = (int64_t)time(NULL);
 	size_t n;
-	int rc;
+	int rc, served;
 
 	if (cert_b64 == NULL || b64_decode(cert, sizeof(cert), &n, cert_b64,
 	    strlen(cert_b64)) != 0 || n != CERT_BYTES)
@@ -717,13 +783,16 @@ trust_admin_cert(struct cli *cli, const uint8_t key[OFR_PK_BYTES],
 		return rc;
 	prog = json_object_get(resp, "programme");
 	follow_rotations(cli, programme, json_object_get(prog, "rotations"));
+	pkb64 = json_string_value(json_object_get(prog, "key"));
+	served = pkb64 != NULL && key_decode(pkb64, pk) == 0;
 	s = keyfile_state(cli->key);
 	rc = OFR_E_CRYPTO;
 	for (size_t i = 0; rc != 0 && i < s->n_anchors; i++) {
 		struct ks_anchor *a = &s->anchors[i];
 
 		if (!live(a) || admin_cert_verify(&info, cert, a->key, key,
-		    now) != 0 || info.programme_id != programme)
+		    now) != 0 || info.programme_id != programme ||
+		    !anchor_vouches(cli, a, programme, served ? pk : NULL))
 			continue;
 		keep_revocations(cli, a, programme, json_string_value(
 		    json_object_get(prog, "revoked")));
@@ -1147,13 +1216,19 @@ anchor_print(const struct ks_anchor *a)
 	    "accepted" : "retired",
 	    a->revoked_len > 0 ? (unsigned)((a->revoked[17] << 8) |
 	    a->revoked[18]) : 0u);
+	/* the programme it vouches for, once known (anchor_vouches) */
+	if (a->programme != 0)
+		printf("for=%lld ", (long long)a->programme);
+	else
+		fputs("for=? ", stdout);
 	text_puts(stdout, a->name);
 	fputc('\n', stdout);
-	cli_json(json_pack("{s:s,s:s,s:s,s:i,s:s}", "key", b64, "fingerprint",
-	    fpr, "how", a->how == KS_ANCHOR_GIVEN ? "given" :
+	cli_json(json_pack("{s:s,s:s,s:s,s:i,s:o,s:s}", "key", b64,
+	    "fingerprint", fpr, "how", a->how == KS_ANCHOR_GIVEN ? "given" :
 	    a->how == KS_ANCHOR_ASKED ? "accepted" : "retired", "revoked",
 	    a->revoked_len > 0 ? (a->revoked[17] << 8) | a->revoked[18] : 0,
-	    "name", a->name));
+	    "programme", a->programme != 0 ? json_integer(a->programme) :
+	    json_null(), "name", a->name));
 }
 
 int

@@ -141,9 +141,11 @@ int
 rotation_verify(struct rotation *r, const uint8_t in[ROTATION_BYTES],
     const uint8_t old_pk[OFR_PK_BYTES])
 {
-	if (verify_body(ROTATION_CONTEXT, ROTATION_CONTEXT_BYTES, in,
-	    ROTATION_BODY_BYTES, old_pk) != 0 ||
-	    sodium_memcmp(in + 9, old_pk, OFR_PK_BYTES) != 0)
+	/* the key named first: a statement of another key costs no
+	 * signature check (a client tries each of its anchors) */
+	if (sodium_memcmp(in + 9, old_pk, OFR_PK_BYTES) != 0 ||
+	    verify_body(ROTATION_CONTEXT, ROTATION_CONTEXT_BYTES, in,
+	    ROTATION_BODY_BYTES, old_pk) != 0)
 		return OFR_E_BAD_SIGNATURE;
 	if (in[0] != CERT_VERSION || memcmp(in + 9, in + 41,
 	    OFR_PK_BYTES) == 0)

@@ -414,7 +414,7 @@ TRUST_FILE="" OFFRAMP_PROGRAMME_KEY="$PROGRAMME_KEY" clirun pinned send "$CASE_P
 assert_eq "send (--programme-key stored: no trust file, no flag) exits 1" 1 "$RC"
 assert_contains "  refused: not given" "$ERR" "has a key you were not given"
 out=$(TRUST_FILE="" cli pinned trust list)
-assert_match "--programme-key was stored as a trust anchor" "$out" " $(printf '%s' "$PROGRAMME_KEY" | sed 's/[+/]/./g') given revoked=0 --programme-key$"
+assert_match "--programme-key was stored as a trust anchor" "$out" " $(printf '%s' "$PROGRAMME_KEY" | sed 's/[+/]/./g') given revoked=0 for=\? --programme-key$"
 assert_eq "nothing was sent" 0 "$(sql "SELECT count(*) FROM deliveries")"
 clirun newbie send "$CASE_N" "hello again"
 assert_eq "the client given the real key: still refused" 1 "$RC"

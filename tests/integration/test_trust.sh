@@ -3,7 +3,8 @@
 # CLI. A client trusts only the programme keys it was given out of band
 # (the test's trust file, --programme-key, trust add) and what they sign:
 # a programme the operator makes is refused, and so is a counsellor of
-# another programme than the one asked for; certify certifies only whom
+# another programme than the one asked for, and one certified for a
+# programme by a key trusted as another's; certify certifies only whom
 # the admin names; the programme's secret lives in its own sealed file,
 # which can be exported and rotated, and clients follow a signed rotation;
 # a revoked or expired certificate is refused even when the server says
@@ -55,7 +56,28 @@ assert_field "Sam is matched" "$COUNS_NAME" "$out" counsellor
 cli client send "$CASE" "hello $MARKER" >/dev/null
 assert_contains "Sam reads it" "$(cli couns recv --wait 5)" "hello $MARKER"
 cli_out out client trust list
-assert_match "the trust file's key is an anchor, given" "$out" " given revoked=0 programme of admin$"
+assert_match "the trust file's key is an anchor, given, of programme 1 since Sam's certificate" "$out" " given revoked=0 for=$PROG programme of admin$"
+
+step "a key trusted here as another programme's certifies no counsellor of programme 1"
+# the client trusts a second programme's key (a stranger's here); the
+# operator gives Sam a certificate for programme 1 under it
+read -r ok_b64 _ _ oc_hex < <("$OFFRAMP_FORGE_BIN" "$KEY_couns" "$PROG")
+keygen two
+cli two trust add "$ok_b64" "Another programme" >/dev/null
+cli_out out two request --language en --topic leaving
+field_to CASE2 "$out" case
+assert_field "Sam is matched (his own certificate)" "$COUNS_NAME" "$out" counsellor
+SAM_CERT=$(sql "SELECT hex(cert) FROM accounts WHERE key = X'$(hexkey "$KEY_couns")'")
+stop_server
+sql_rw "UPDATE accounts SET cert = X'$oc_hex' WHERE key = X'$(hexkey "$KEY_couns")';"
+start_server
+clirun two send "$CASE2" "for programme 1 alone $MARKER"
+assert_eq "send exits 1" 1 "$RC"
+assert_contains "  Sam refused" "$ERR" "Sam's key is refused"
+assert_match "  the second key vouches for no programme yet" "$(cli two trust list)" " given revoked=0 for=\? Another programme$"
+stop_server
+sql_rw "UPDATE accounts SET cert = X'$SAM_CERT' WHERE key = X'$(hexkey "$KEY_couns")';"
+start_server			# (Sam's daemon connects again by itself)
 
 # ------------------------------------------- a programme the operator made
 
@@ -200,9 +222,9 @@ field_to CASE4 "$out" case
 assert_field "a client given only the old key: Sam is matched" "$COUNS_NAME" "$out" counsellor
 clirun follower send "$CASE4" "after the rotation $MARKER"
 assert_eq "  and accepted: send exits 0" 0 "$RC"
-assert_match "  the rotation was followed, and told" "$(cli follower trust list)" " given revoked=0 programme of admin$"
+assert_match "  the rotation was followed, and told" "$(cli follower trust list)" " given revoked=0 for=$PROG programme of admin$"
 assert_match "  the old key is retired, not trusted again" "$(cli follower trust list)" \
-	" $(printf '%s' "$OLD_KEY" | sed 's/[+/]/./g') retired revoked=0 programme of admin$"
+	" $(printf '%s' "$OLD_KEY" | sed 's/[+/]/./g') retired revoked=0 for=$PROG programme of admin$"
 clirun follower trust add "$OLD_KEY" "the old key again"
 assert_eq "  trust add of the old key is refused" 1 "$RC"
 assert_contains "  and says why" "$ERR" "rotated away from this key"
@@ -268,7 +290,7 @@ assert_eq "  no certificate stored" "" \
 	"$(sql "SELECT hex(cert) FROM accounts WHERE key = X'$(hexkey "$KEY_lea")'")"
 clirun follower send "$CASE4" "after Lea's revocation $MARKER"
 assert_eq "the follower still talks to Sam" 0 "$RC"
-assert_match "  and keeps the list it was served" "$(cli follower trust list)" " given revoked=1 programme of admin$"
+assert_match "  and keeps the list it was served" "$(cli follower trust list)" " given revoked=1 for=$PROG programme of admin$"
 stop_server
 sql_rw "DELETE FROM programme_revocations;
 UPDATE accounts SET cert = X'$LEA_CERT' WHERE key = X'$(hexkey "$KEY_lea")';"

@@ -115,6 +115,45 @@ test_roundtrip(uint8_t pk[OFR_PK_BYTES])
 	CHECK_EQ_INT(load_rc(path, PASS), 0);
 }
 
+/* An anchor's programme, once known, is kept with it; an anchor whose
+ * programme is not known stays so (0). */
+static void
+test_anchor_ids(void)
+{
+	char p2[320];
+	struct keyfile *k = NULL, *k2 = NULL;
+	struct ks_state *s;
+
+	snprintf(p2, sizeof(p2), "%s/anchors.key", dir);
+	CHECK_EQ_INT(keyfile_create(&k, p2, PASS, strlen(PASS), KEY_KDF_MIN),
+	    0);
+	if (k == NULL)
+		return;
+	s = keyfile_state(k);
+	for (int i = 0; i < 3; i++) {
+		memset(s->anchors[i].key, 0x40 + i, OFR_PK_BYTES);
+		s->anchors[i].how = KS_ANCHOR_GIVEN;
+		snprintf(s->anchors[i].name, sizeof(s->anchors[i].name),
+		    "programme %d", i);
+	}
+	s->anchors[0].programme = 7;
+	s->anchors[2].programme = (int64_t)1 << 40;
+	s->n_anchors = 3;
+	CHECK_EQ_INT(keyfile_save(k, p2), 0);
+	CHECK_EQ_INT(keyfile_load(&k2, p2, PASS, strlen(PASS)), 0);
+	if (k2 != NULL) {
+		s = keyfile_state(k2);
+		CHECK_EQ_INT((int)s->n_anchors, 3);
+		CHECK(s->anchors[0].programme == 7);
+		CHECK(s->anchors[1].programme == 0);
+		CHECK(s->anchors[2].programme == (int64_t)1 << 40);
+		CHECK(s->anchors[2].key[0] == 0x42);
+	}
+	keyfile_free(k2);
+	keyfile_free(k);
+	unlink(p2);
+}
+
 static void
 test_wrong(void)
 {
@@ -427,7 +466,7 @@ test_golden(void)
 	if (p1 != NULL && p2 != NULL && buf2 != NULL) {
 		CHECK_EQ_INT(read_bytes(again, buf2, 2 * len, &len2), 0);
 		/* magic .. costs, but saved as the current version */
-		CHECK(memcmp(buf2, file, 6) == 0 && buf2[6] == 8 &&
+		CHECK(memcmp(buf2, file, 6) == 0 && buf2[6] == 9 &&
 		    memcmp(buf2 + 7, file + 7, 33) == 0);
 		CHECK_EQ_INT(open_by_hand(file, len, GOLDEN_PASS, p1, &l1), 0);
 		CHECK_EQ_INT(open_by_hand(buf2, len2, GOLDEN_PASS, p2, &l2),
@@ -532,6 +571,7 @@ main(void)
 
 	test_names();
 	test_roundtrip(pk);
+	test_anchor_ids();
 	test_wrong();
 	test_damaged();
 	test_role(pk);

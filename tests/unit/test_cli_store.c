@@ -299,12 +299,12 @@ test_roundtrip(void)
 		    strcmp(s2->items[0].name, "Sam") == 0);
 	}
 
-	/* the plaintext is nowhere in the file; it is of version 8 */
+	/* the plaintext is nowhere in the file; it is of version 9 */
 	{
 		uint8_t *buf = read_all(path, &n);
 
 		CHECK(buf != NULL);
-		CHECK(buf != NULL && n > 6 && buf[6] == 8);
+		CHECK(buf != NULL && n > 6 && buf[6] == 9);
 		for (size_t i = 0; buf != NULL && i + 7 <= n; i++)
 			CHECK(memcmp(buf + i, "welcome", 7) != 0);
 		free(buf);
@@ -564,7 +564,7 @@ test_old_versions(void)
 		{
 			uint8_t *buf = read_all(old, &n);
 
-			CHECK(buf != NULL && buf[6] == 8);
+			CHECK(buf != NULL && buf[6] == 9);
 			free(buf);
 		}
 	}
@@ -590,11 +590,11 @@ test_old_versions(void)
 		CHECK_EQ_INT(keyfile_state(k)->n_seen, 1);
 	}
 	keyfile_free(k);
-	/* a SEEN record of the wrong length, and a version 9 file */
+	/* a SEEN record of the wrong length, and a version 10 file */
 	plain[33 + 4] = 0x43;
 	CHECK_EQ_INT(seal_by_hand(old, 3, plain, n - 1), 0);
 	CHECK_EQ_INT(load_rc(old, PASS), OFR_E_PASSPHRASE);
-	CHECK_EQ_INT(seal_by_hand(old, 9, plain, 33), 0);
+	CHECK_EQ_INT(seal_by_hand(old, 10, plain, 33), 0);
 	CHECK_EQ_INT(load_rc(old, PASS), OFR_E_PASSPHRASE);
 	/* an ANCHOR (key, how 1, name "P", no list): refused in version 3,
 	 * loaded in version 4; a name over OFR_NAME_MAX is refused */
@@ -680,8 +680,8 @@ test_old_versions(void)
 	k = NULL;
 	/* ASKED records (case 5: programmes 1 and 2; case 6: 3): in a
 	 * version 7 file each yes to a referral (a case's record but its
-	 * first) is taken as one a handover used (-programme); version 8
-	 * keeps them as they are */
+	 * first) is taken as one a handover used (-programme); versions 8
+	 * and 9 keep them as they are */
 	n = 33;
 	for (int i = 0; i < 3; i++) {
 		static const uint8_t asked[3][2] = { { 5, 1 }, { 5, 2 },
@@ -695,7 +695,7 @@ test_old_versions(void)
 		plain[n + 15] = asked[i][1];
 		n += 16;
 	}
-	for (uint8_t v = 7; v <= 8; v++) {
+	for (uint8_t v = 7; v <= 9; v++) {
 		CHECK_EQ_INT(seal_by_hand(old, v, plain, n), 0);
 		CHECK_EQ_INT(keyfile_load(&k, old, PASS, strlen(PASS)), 0);
 		if (k != NULL) {
