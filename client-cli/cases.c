@@ -521,7 +521,7 @@ cmd_request(struct cli *cli, int argc, char **argv)
 		{ "--intake-code", &intake_code, NULL },
 		{ NULL, NULL, NULL }
 	};
-	json_t *req, *resp = NULL;
+	json_t *req, *resp = NULL, *id;
 	int64_t prog = 0;
 	int npos, rc, kept = 0;
 
@@ -578,13 +578,25 @@ cmd_request(struct cli *cli, int argc, char **argv)
 	if (intake_code != NULL)
 		json_object_set_new(req, "intake_code",
 		    json_string(intake_code));
-	if ((rc = request_paid(cli, req, &resp)) != 0)
+	if ((rc = request_paid(cli, req, &resp)) != 0) {
+		/* a case open already, which the server names later: held
+		 * to the programme asked for all the same */
+		if (rc == OFR_E_CASE_OPEN && programme != NULL)
+			(void)trust_asked_pending(cli, prog);
 		return rc;
+	}
 	/* remembered before any counsellor is checked: one of another
 	 * programme is refused, now and later */
+	id = json_object_get(json_object_get(resp, "case"), "id");
+	if (!json_is_integer(id) || json_integer_value(id) <= 0) {
+		if (programme != NULL)
+			(void)trust_asked_pending(cli, prog);
+		json_decref(resp);
+		return cli_fail(OFR_E_CONN, "request: the server's answer "
+		    "names no case");
+	}
 	if (programme != NULL)
-		kept = trust_asked(cli, json_integer_value(json_object_get(
-		    json_object_get(resp, "case"), "id")), prog);
+		kept = trust_asked(cli, json_integer_value(id), prog);
 	rc = print_client_case(cli, json_object_get(resp, "case"));
 	json_decref(resp);
 	return kept != 0 ? kept : rc;

@@ -127,6 +127,35 @@ handed_over(struct cli *cli, json_t *kase, const uint8_t old[OFR_PK_BYTES],
 	return partner;
 }
 
+/*
+ * An open case new to this key file (none of its participants' keys
+ * seen, no programme asked for in it) takes the programme of a request
+ * whose answer named no case (trust_asked_pending), the newest, before
+ * any of its keys is seen: the case the server names after a case_open,
+ * or after an answer without one, is held to what the user asked for.
+ */
+static void
+claim_pending(struct cli *cli, json_t *kase)
+{
+	struct ks_state *s = keyfile_state(cli->key);
+	int64_t id = json_integer_value(json_object_get(kase, "id"));
+	const char *st = json_string_value(json_object_get(kase, "status"));
+
+	if (id <= 0 || (st != NULL && strcmp(st, "closed") == 0) ||
+	    trust_asked_any(cli, id))
+		return;
+	for (size_t i = 0; i < s->n_contacts; i++)
+		if (s->contacts[i].case_id == id)
+			return;
+	for (size_t i = s->n_asked; i-- > 0;)
+		if (s->asked[i].case_id == 0) {
+			s->asked[i].case_id = id;
+			cli->dirty = 1;
+			(void)cli_save(cli);	/* else at the command's end */
+			return;
+		}
+}
+
 int
 trust_check_case(struct cli *cli, json_t *kase)
 {
@@ -139,6 +168,7 @@ trust_check_case(struct cli *cli, json_t *kase)
 	size_t i;
 	int changed = 0, role;
 
+	claim_pending(cli, kase);
 	json_array_foreach(json_object_get(kase, "participants"), i, p) {
 		/* a colleague is one of several counsellors: its
 		 * certificate vouches for it, not a key pinned by role */
@@ -870,6 +900,15 @@ trust_unasked(struct cli *cli, int64_t case_id)
 	return cli_save(cli);
 }
 
+/* A request's programme whose case the answer did not name (no case
+ * object, or case_open): an ASKED record of case 0, which the first case
+ * checked that has none of its own takes (claim_pending). */
+int
+trust_asked_pending(struct cli *cli, int64_t programme)
+{
+	return trust_asked(cli, 0, programme);
+}
+
 /* 0, or OFR_E_CRYPTO (printed) when counsellor participant p of case
  * case_id is of none of the programmes the client asked for there (the
  * one of its request, and a partner it accepted a referral to). */
@@ -998,6 +1037,8 @@ trust_check_message(struct cli *cli, json_t *kase,
 		*refusal = TRUST_BAD_LIST;
 		return 0;
 	}
+	if (kase != NULL)
+		claim_pending(cli, kase);
 	if (kase != NULL && (p = cases_participant(kase, from)) == NULL &&
 	    (p = cases_former(kase, from)) != NULL) {
 		/* Sent while it was in the case (the server keeps who was):

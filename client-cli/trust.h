@@ -84,6 +84,10 @@ int trust_server_key(struct cli *cli, int accept);
  * handover is not kept twice. 0, or OFR_E_IO when the key file could not
  * be saved (printed; kept in memory, saved again at the command's end). */
 int trust_asked(struct cli *cli, int64_t case_id, int64_t programme);
+/* The programme of a request whose answer named no case (none, or
+ * case_open): the first case then checked that has no programme asked of
+ * its own is held to it. 0, or as trust_asked. */
+int trust_asked_pending(struct cli *cli, int64_t programme);
 /* 1 when the client asked for some programme in case case_id. */
 int trust_asked_any(struct cli *cli, int64_t case_id);
 /* Takes back every yes of case case_id that no handover used (a

@@ -3,8 +3,9 @@
 # CLI. A client trusts only the programme keys it was given out of band
 # (the test's trust file, --programme-key, trust add) and what they sign:
 # a programme the operator makes is refused, and so is a counsellor of
-# another programme than the one asked for, and one certified for a
-# programme by a key trusted as another's; certify certifies only whom
+# another programme than the one asked for (in the case a server names
+# after answering case_open too), and one certified for a programme by
+# a key trusted as another's; certify certifies only whom
 # the admin names; the programme's secret lives in its own sealed file,
 # which can be exported and rotated, and clients follow a signed rotation;
 # a revoked or expired certificate is refused even when the server says
@@ -120,6 +121,7 @@ assert_no_match "the operator's key did not become an anchor" "$(cli client trus
 step "a counsellor of another programme than asked for is refused"
 keygen both
 cli both trust add "$EVE_KEY" "Helpline (trusted too)" >/dev/null
+cp "$IDS/both.key" "$IDS/both2.key"	# the same identity, restored: no case seen
 cli_out out both request --language en --topic leaving --programme "$PROG"
 field_to CASE3 "$out" case
 assert_match "asked for programme $PROG: waiting (its Sam is offline)" "$(field "$out" status)" '^waiting$'
@@ -130,6 +132,17 @@ INSERT INTO case_participants(case_id, account_id, role, joined)
 start_server
 clirun both send "$CASE3" "secret $MARKER"
 assert_eq "the server put Helpline's Sam in: send exits 1" 1 "$RC"
+assert_contains "  refused" "$ERR" "Sam's key is refused: not of the programme you asked for"
+assert_eq "nothing was sent" 0 "$(deliveries)"
+
+step "a request answered case_open holds the case the server names after it"
+# the same client from a key file that never saw its case: the server
+# says a case is open, and names Helpline's Sam in it
+PASS_OVERRIDE=pass-both clirun both2 request --language en --topic leaving --programme "$PROG"
+assert_eq "request exits 1" 1 "$RC"
+assert_contains "  case_open" "$ERR" "case_open"
+PASS_OVERRIDE=pass-both clirun both2 send "$CASE3" "secret $MARKER"
+assert_eq "send exits 1" 1 "$RC"
 assert_contains "  refused" "$ERR" "Sam's key is refused: not of the programme you asked for"
 assert_eq "nothing was sent" 0 "$(deliveries)"
 cli client close "$CASE2" >/dev/null
