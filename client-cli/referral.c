@@ -91,12 +91,14 @@ participant(json_t *kase, const char *key)
 	return NULL;
 }
 
+static int partner_counsellor(json_t *kase, json_t *r);
+
 /* Prints the referral of kase: its state, the partner's profile, and
  * the partner's counsellor once its certificate checked out. */
 static int
 show(struct cli *cli, json_t *kase)
 {
-	json_t *r = json_object_get(kase, "referral"), *prog, *from, *p;
+	json_t *r = json_object_get(kase, "referral"), *prog, *p;
 	const char *status, *ckey;
 	int rc = 0;
 
@@ -107,8 +109,6 @@ show(struct cli *cli, json_t *kase)
 	status = json_string_value(json_object_get(r, "status"));
 	prog = programme_of(cli, json_integer_value(json_object_get(r,
 	    "partner")));
-	from = programme_of(cli, json_integer_value(json_object_get(r,
-	    "from")));
 	printf("referral: ");
 	text_puts(stdout, status != NULL ? status : "?");
 	printf("\npartner: %lld ", (long long)json_integer_value(
@@ -131,25 +131,33 @@ show(struct cli *cli, json_t *kase)
 	    "summary_sent")) ? "sent" : json_is_string(json_object_get(r,
 	    "approved")) ? "approved" : "-");
 	ckey = json_string_value(json_object_get(r, "counsellor"));
-	if ((p = participant(kase, ckey)) != NULL) {
+	if ((p = participant(kase, ckey)) != NULL &&
+	    partner_counsellor(kase, r)) {
 		/* a key only the server vouches for is not shown as the
-		 * partner's counsellor */
+		 * partner's counsellor; who vouches is said in the user's
+		 * own name for the key it trusts, never the server's */
 		if ((rc = trust_check_counsellor(cli, p)) == 0) {
+			int partner;
+			const char *by = trust_vouched(&partner);
+
 			printf("counsellor: ");
 			text_puts(stdout, cases_participant_name(p));
 			printf(": new counsellor from partner programme ");
 			text_puts(stdout, name_of(prog));
-			printf(", certified by ");
-			text_puts(stdout, name_of(prog));
-			fputs(", ", stdout);
-			text_puts(stdout, name_of(prog));
-			printf(" endorsed by ");
-			text_puts(stdout, name_of(from));
+			if (partner) {
+				printf(", certified by ");
+				text_puts(stdout, name_of(prog));
+				fputs(", ", stdout);
+				text_puts(stdout, name_of(prog));
+				printf(" endorsed by ");
+			} else {
+				printf(", certified by ");
+			}
+			text_puts(stdout, by);
 			fputc('\n', stdout);
 		}
 	}
 	json_decref(prog);
-	json_decref(from);
 	return rc;
 }
 

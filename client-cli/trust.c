@@ -692,6 +692,20 @@ trust_revocations_keep(struct cli *cli, const uint8_t pk[OFR_PK_BYTES],
 	return cli_save(cli);
 }
 
+/* Whose word the last certificate trust_check_cert accepted rests on
+ * (trust_vouched). */
+static struct {
+	char anchor[OFR_NAME_MAX + 1];	/* the user's name for the anchor */
+	int partner;			/* 1: a partner statement it signed */
+} vouched;
+
+const char *
+trust_vouched(int *partner)
+{
+	*partner = vouched.partner;
+	return vouched.anchor;
+}
+
 int
 trust_check_cert(struct cli *cli, const char *name,
     const uint8_t key[OFR_PK_BYTES], const char *cert_b64, json_t *programme)
@@ -704,8 +718,11 @@ trust_check_cert(struct cli *cli, const char *name,
 	const char *pkb64;
 	int64_t id, now = (int64_t)time(NULL);
 	size_t n;
+	struct ks_anchor *signer = NULL;
 	int rc, expired = 0, served;
 
+	vouched.anchor[0] = '\0';
+	vouched.partner = 0;
 	if (cert_b64 == NULL || !json_is_integer(programme) ||
 	    b64_decode(cert, sizeof(cert), &n, cert_b64,
 	    strlen(cert_b64)) != 0 || n != CERT_BYTES)
@@ -750,8 +767,8 @@ trust_check_cert(struct cli *cli, const char *name,
 				return refuse(name, "its programme's key is one "
 				    "the programme rotated away from");
 			}
-			if (partner_anchor(cli, id, pk, json_object_get(prog,
-			    "vouched_by")) == NULL) {
+			if ((signer = partner_anchor(cli, id, pk,
+			    json_object_get(prog, "vouched_by"))) == NULL) {
 				if (ask_trust(cli, id, json_string_value(
 				    json_object_get(prog, "name")), pk) != 0) {
 					json_decref(resp);
@@ -761,6 +778,8 @@ trust_check_cert(struct cli *cli, const char *name,
 			}
 		}
 		if (a == NULL) {	/* a partner: its list as served */
+			strcpy(vouched.anchor, signer->name);
+			vouched.partner = 1;
 			rc = 0;
 			goto revoked;
 		}
@@ -772,6 +791,7 @@ trust_check_cert(struct cli *cli, const char *name,
 	}
 	keep_revocations(cli, a, id, json_string_value(json_object_get(prog,
 	    "revoked")));
+	strcpy(vouched.anchor, a->name);
 	rc = list_has(a->revoked, a->revoked_len, key) ? OFR_E_CRYPTO : 0;
 	json_decref(resp);
 	return rc != 0 ? refuse(name, "its programme revoked it") : 0;

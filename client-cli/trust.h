@@ -88,6 +88,12 @@ int trust_asked(struct cli *cli, int64_t case_id, int64_t programme);
  * case_open): the first case then checked that has no programme asked of
  * its own is held to it. 0, or as trust_asked. */
 int trust_asked_pending(struct cli *cli, int64_t programme);
+/* The user's name for the programme key the last certificate that
+ * trust_check_cert (or trust_check_counsellor) accepted rests on, and
+ * *partner: 1 when that key vouched for the certificate's programme key
+ * by a partner statement, 0 when it signed the certificate itself. "" when
+ * none was accepted. */
+const char *trust_vouched(int *partner);
 /* 1 when the client asked for some programme in case case_id. */
 int trust_asked_any(struct cli *cli, int64_t case_id);
 /* Takes back every yes of case case_id that no handover used (a

@@ -18,7 +18,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 start_server
 setup_pool			# A: Ada, its key (in the trust file), Sam
 A=$(sql "SELECT id FROM programmes ORDER BY id LIMIT 1")
-ANAME=$(sql "SELECT name FROM programmes WHERE id = $A")
 
 step "programme B (Bea, Lou) a partner of A; programme C none"
 new_programme_admin "Second Path" admin2 Bea
@@ -82,8 +81,10 @@ assert_match "B's formats" "$out" '^formats: chat,in-person$'
 step "the client accepts: Lou, matched in B's pool, joins"
 cli_out out client referral accept "$CASE"
 assert_match "accepted" "$out" '^referral: accepted$'
+# "endorsed by": the client's own name for A's key (its trust file's),
+# not the name the server gives A
 assert_match "Lou, shown as B's, endorsed by A" "$out" \
-	"^counsellor: Lou: new counsellor from partner programme Second Path, certified by Second Path, Second Path endorsed by $ANAME$"
+	"^counsellor: Lou: new counsellor from partner programme Second Path, certified by Second Path, Second Path endorsed by programme A$"
 assert_eq "Lou is the referral's counsellor" "$(account_id lou)" \
 	"$(sql "SELECT receiver_id FROM referrals WHERE case_id = $CASE")"
 cli_out out client members "$CASE"
@@ -91,6 +92,14 @@ assert_match "Lou joins as the referral's counsellor" "$out" '^member Lou \(refe
 assert_match "the client confirmed" "$out" '^confirmed: members=1$'
 cli_out out couns members "$CASE"
 assert_match "Sam sees Lou in the case" "$out" '^member Lou \(referral\) in the case$'
+
+step "the server names another partner for the referral: Lou is not shown as its counsellor"
+B=$(sql "SELECT to_programme FROM referrals WHERE case_id = $CASE")
+sql_rw "UPDATE referrals SET to_programme = $C WHERE case_id = $CASE"
+cli_out out client referral show "$CASE"
+assert_match "the partner shown is C" "$out" "^partner: $C Third Way$"
+assert_no_match "  no counsellor shown, nor certified or endorsed by anyone" "$out" '^counsellor:'
+sql_rw "UPDATE referrals SET to_programme = $B WHERE case_id = $CASE"
 
 step "three ways: each message readable by both others"
 cli couns send "$CASE" "Sam to both" >/dev/null
