@@ -3,14 +3,16 @@
  * case to an external partner (PROTOCOL.md, case.referred). The card
  * (CRYPTO.md, "Plaintext envelope", kind referral) is made from the
  * partner's entry in the programme's directory (partner.directory: its
- * name and contact) and what the counsellor adds (what to expect, what
- * to say), and sent end-to-end encrypted like a text (messages_send);
+ * name and contact, shown to the counsellor, who agrees to them:
+ * card_agreed) and what the counsellor adds (what to expect, what to
+ * say), and sent end-to-end encrypted like a text (messages_send);
  * only then is the server told that the case was referred, and nothing
  * of the card. Its readable form is meetings_render's.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -23,7 +25,42 @@
 #include "text.h"
 
 #define REFER_USAGE \
-	"refer-external CASE EXTERNAL-ID [--expect TEXT] [--say TEXT]"
+	"refer-external CASE EXTERNAL-ID [--contact TEXT] [--expect TEXT] " \
+	"[--say TEXT]"
+
+/*
+ * The directory is the server's word: the name and contact it gives are
+ * shown, and go only once the counsellor agreed to them: on a terminal,
+ * asked; else only with --contact, which must be the directory's
+ * contact, as the counsellor knows it. 0, or OFR_E_CRYPTO (printed).
+ */
+static int
+card_agreed(const char *name, const char *contact, const char *expected)
+{
+	char line[16];
+
+	fputs("the card names: ", stderr);
+	text_puts(stderr, name);
+	fputs("; contact: ", stderr);
+	text_puts(stderr, contact);
+	fputc('\n', stderr);
+	if (expected != NULL) {
+		if (strcmp(expected, contact) == 0)
+			return 0;
+		return cli_fail(OFR_E_CRYPTO, "not sent: the directory's "
+		    "contact is not the one given with --contact");
+	}
+	if (isatty(STDIN_FILENO) && isatty(STDERR_FILENO)) {
+		fputs("Send the client this contact? [y/N] ", stderr);
+		if (fgets(line, sizeof(line), stdin) != NULL &&
+		    (strcmp(line, "y\n") == 0 || strcmp(line, "yes\n") == 0))
+			return 0;
+		return cli_fail(OFR_E_CRYPTO, "not sent");
+	}
+	return cli_fail(OFR_E_CRYPTO, "not sent: the contact comes from the "
+	    "server; check it above, then give it with --contact (or run "
+	    "this on a terminal, which asks)");
+}
 
 /* The external partner id of the directory into *name and *contact
  * (pointers into resp). 0 or OFR_E_NOT_FOUND (printed). */
@@ -68,7 +105,9 @@ int
 cmd_refer_external(struct cli *cli, int argc, char **argv)
 {
 	const char *expect = NULL, *say = NULL, *name = NULL, *contact = NULL;
+	const char *expected = NULL;
 	const struct cli_opt opts[] = {
+		{ "--contact", &expected, NULL },
 		{ "--expect", &expect, NULL },
 		{ "--say", &say, NULL },
 		{ NULL, NULL, NULL }
@@ -100,7 +139,8 @@ cmd_refer_external(struct cli *cli, int argc, char **argv)
 	    (rc = card_field(&e.referral, ENVELOPE_RF_NAME, "the name",
 	    name, ENVELOPE_REFERRAL_NAME_MAX)) != 0 ||
 	    (rc = card_field(&e.referral, ENVELOPE_RF_CONTACT, "the contact",
-	    contact, ENVELOPE_REFERRAL_CONTACT_MAX)) != 0)
+	    contact, ENVELOPE_REFERRAL_CONTACT_MAX)) != 0 ||
+	    (rc = card_agreed(name, contact, expected)) != 0)
 		goto out;
 	if ((rc = meetings_render(&e, &text, &len)) != 0) {
 		rc = cli_fail(rc, "render");

@@ -2,7 +2,8 @@
 # CRYPTO.md, "Plaintext envelope", kind referral). The admin keeps an
 # external partner in the directory; the counsellor refers the client's
 # case to it: the referral card (the partner's name and contact from the
-# directory, what to expect and what to say) goes end-to-end encrypted,
+# directory, shown, and sent without a terminal only with --contact the
+# same; what to expect and what to say) goes end-to-end encrypted,
 # and the client reads it in recv, history and --json. The server keeps
 # only that the case was referred (a flag on the case) and counts such
 # cases for the programme's figures (none shown under 5); neither its
@@ -47,7 +48,16 @@ referred() {
 
 step "the counsellor refers the case to the external partner"
 assert_eq "the case is not referred yet" 0 "$(referred "$CASE")"
+CONTACT="phone +49 40 0000 0000"
 clirun couns refer-external "$CASE" "$X" --expect "$EXPECT" --say "$SAY"
+assert_eq "not on a terminal, without --contact: refused" 1 "$RC"
+assert_contains "  the card's contact shown" "$ERR" "the card names: Exit Nord; contact: $CONTACT"
+assert_contains "  and how to send it" "$ERR" "give it with --contact"
+clirun couns refer-external "$CASE" "$X" --contact "phone +49 40 0000 0001" --expect "$EXPECT"
+assert_eq "another contact than the directory's (the server changed it): refused" 1 "$RC"
+assert_contains "  says so" "$ERR" "not sent: the directory's contact is not the one given with --contact"
+assert_eq "  nothing sent, the case not referred" 0 "$(referred "$CASE")"
+clirun couns refer-external "$CASE" "$X" --contact "$CONTACT" --expect "$EXPECT" --say "$SAY"
 assert_eq "refer-external exits 0" 0 "$RC"
 assert_match "  the card is sent" "$OUT" '^sent: '
 assert_field "  and the server told" "$CASE" "$OUT" referred
@@ -58,7 +68,7 @@ assert_eq "the client reads the card" "$CASE"$'\t'"$COUNS_NAME"$'\t'"$CARD" "$OU
 assert_eq "  with no warning" "" "$ERR"
 assert_contains "the client's history keeps it" "$(cli client history "$CASE")" "$CARD"
 assert_contains "Sam's history keeps it" "$(cli couns history "$CASE")" "$CARD"
-clirun couns refer-external "$CASE" "$X"
+clirun couns refer-external "$CASE" "$X" --contact "$CONTACT"
 assert_eq "a card with only the directory's fields, again: no change" 1 "$(referred "$CASE")"
 clirun client --json recv --count 1
 assert_contains "  --json says it is a referral" "$OUT" '"kind":"referral"'
