@@ -232,7 +232,11 @@ join(struct server *srv, struct case_info *c, const struct referral *r,
 	rc = store_referral_receiver(srv->st, r->id, counsellor);
 	if (rc == OFR_E_BAD_STATE)
 		return OFR_E_NOT_FOUND;
-	if (rc != 0 || (rc = store_member_add(srv->st, c->id, c->counsellor,
+	/* nobody invited it (matching, case.take or an admin chose it):
+	 * it alone has seen its joining, which every other participant's
+	 * client confirms, the case's counsellor's too (PROTOCOL.md,
+	 * "Referrals") */
+	if (rc != 0 || (rc = store_member_add(srv->st, c->id, counsellor,
 	    counsellor, MEMBER_CO_COUNSELLOR, srv->now, &version)) != 0 ||
 	    (rc = pool_refresh(srv, counsellor)) != 0)
 		return rc;

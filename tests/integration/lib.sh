@@ -1824,11 +1824,13 @@ summed() {
 	m=$(sql "SELECT members FROM cases WHERE id = $2")
 	text="summary of case $2"
 	digest=$(printf '%s' "$text" | b2sum -l 256 | cut -d' ' -f1 | xxd -r -p | base64 -w0)
-	clirun "$1" raw --login --answered <<<"{\"v\":1,\"type\":\"case.seen\",\"id\":6,\"case\":$2,\"members\":$m}
-{\"v\":1,\"type\":\"referral.approve\",\"id\":7,\"case\":$2,\"digest\":\"$digest\"}"
-	assert_match "$1 confirms and approves a summary" "$OUT" '"type": *"referral.approve.ok"'
-	# Sam's CLI writes to no colleague it has not shown him
+	clirun "$1" raw --login --answered <<<"{\"v\":1,\"type\":\"case.seen\",\"id\":6,\"case\":$2,\"members\":$m}"
+	# Sam confirms the partner's counsellor too (matching chose it: its
+	# joining is every other participant's to confirm), and his CLI
+	# writes to no colleague it has not shown him
 	cli couns members "$2" >/dev/null
+	clirun "$1" raw --login --answered <<<"{\"v\":1,\"type\":\"referral.approve\",\"id\":7,\"case\":$2,\"digest\":\"$digest\"}"
+	assert_match "$1 confirms and approves a summary" "$OUT" '"type": *"referral.approve.ok"'
 	cli couns referral summary "$2" "$text" >/dev/null
 	assert_eq "  Sam sent it" 1 "$(sql "SELECT summary_sent FROM referrals
 	    WHERE case_id = $2 ORDER BY id DESC LIMIT 1")"

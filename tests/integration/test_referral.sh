@@ -90,6 +90,16 @@ assert_eq "Lou is the referral's counsellor" "$(account_id lou)" \
 cli_out out client members "$CASE"
 assert_match "Lou joins as the referral's counsellor" "$out" '^member Lou \(referral\) joining'
 assert_match "the client confirmed" "$out" '^confirmed: members=1$'
+# Sam has not been shown Lou: Lou reads nothing yet (Sam's client too
+# must confirm the one matching chose; Sam invited nobody)
+cli client send "$CASE" "before Sam saw Lou" >/dev/null
+assert_eq "  the client's message goes to Sam alone" 1 \
+	"$(sql "SELECT count(*) FROM deliveries WHERE case_id = $CASE")"
+assert_eq "  Lou is still joining for the server" 0 \
+	"$(sql "SELECT count(*) FROM case_participants WHERE case_id = $CASE AND account_id = $(account_id lou) AND since <= (SELECT seen FROM case_participants WHERE case_id = $CASE AND account_id = $(account_id couns))")"
+cli couns recv --count 1 >/dev/null
+cli_out out couns members "$CASE"
+assert_match "Sam is shown Lou, joining, and confirms" "$out" '^member Lou \(referral\) joining'
 cli_out out couns members "$CASE"
 assert_match "Sam sees Lou in the case" "$out" '^member Lou \(referral\) in the case$'
 
@@ -244,12 +254,13 @@ handover() {
 	text="summary of case $c"
 	digest=$(printf '%s' "$text" | b2sum -l 256 | cut -d' ' -f1 | xxd -r -p | base64 -w0)
 	clirun "$who" raw --login --answered <<<"{\"v\":1,\"type\":\"referral.answer\",\"id\":5,\"case\":$c,\"accept\":true}
-{\"v\":1,\"type\":\"case.seen\",\"id\":6,\"case\":$c,\"members\":$m}
-{\"v\":1,\"type\":\"referral.approve\",\"id\":7,\"case\":$c,\"digest\":\"$digest\"}"
-	assert_match "$who accepts, confirms and approves" "$OUT" '"type": *"referral.approve.ok"'
+{\"v\":1,\"type\":\"case.seen\",\"id\":6,\"case\":$c,\"members\":$m}"
+	assert_match "$who accepts and confirms" "$OUT" '"type": *"case.seen.ok"'
 	[ "$to" = - ] || assert_eq "  the partner's counsellor is $to" "$(account_id "$to")" \
 		"$(sql "SELECT receiver_id FROM referrals WHERE case_id = $c")"
-	cli couns members "$c" >/dev/null
+	cli couns members "$c" >/dev/null	# Sam confirms too
+	clirun "$who" raw --login --answered <<<"{\"v\":1,\"type\":\"referral.approve\",\"id\":7,\"case\":$c,\"digest\":\"$digest\"}"
+	assert_match "  and approves" "$OUT" '"type": *"referral.approve.ok"'
 	cli couns referral summary "$c" "$text" >/dev/null
 	cli_out out couns referral complete "$c"
 	assert_match "  handed over" "$out" '^referral: completed$'

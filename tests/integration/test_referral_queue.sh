@@ -132,10 +132,12 @@ cli_out out client2 members "$CASE"
 assert_match "Kim joins as the referral's counsellor" "$out" '^member Kim \(referral\) joining'
 assert_eq "Bea's two assignments are in B's audit log" 2 \
 	"$(sql "SELECT count(*) FROM audit WHERE programme_id = $B AND action = 'case.assign'")"
+clirun kim send "$CASE" "Kim before Sam saw her"
+assert_contains "Kim writes nobody before Sam too was shown her" "$ERR" "not_told"
+cli couns members "$CASE" >/dev/null		# Sam sees Kim
 cli kim send "$CASE" "Kim to both" >/dev/null
 assert_contains "the client reads Kim" "$(cli client2 recv --count 1)" "Kim to both"
 assert_contains "Sam reads Kim" "$(cli couns recv --count 1)" "Kim to both"
-cli couns members "$CASE" >/dev/null		# Sam sees Kim
 cli couns send "$CASE" "Sam after the yes" >/dev/null
 assert_contains "the client, whose request named no programme, still reads Sam" \
 	"$(cli client2 recv --count 1)" "Sam after the yes"
