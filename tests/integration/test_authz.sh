@@ -565,6 +565,7 @@ cli_out out admin3 assign "$CASE" Cy
 assert_field "Cid gives the waiting referral to Cy" active "$out" status
 seen client				# everyone is told of Cy
 seen mo
+seen couns				# Sam too (he invited nobody)
 ask client referral.approve "\"case\":$CASE,\"digest\":\"$B64_32\""
 assert_match "the client approves a summary" "$OUT" '"type": *"referral.approve.ok"'
 
