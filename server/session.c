@@ -969,11 +969,13 @@ release(struct session *s, int64_t gen)
  * The frames from *head to *tail whose commit may be lost (gen > after)
  * become what err says of them: each answer an error frame for its
  * request (in its place: answers stay in order), pushes go, errors,
- * challenges and ping.ok stay. Returns the pushes dropped.
+ * challenges and ping.ok stay. Returns the pushes dropped; *cursor (when
+ * not NULL) the lowest cursor the session had when one of those frames
+ * was made: every msg push up to it went out before them.
  */
 static int
 fail_frames(struct session *s, struct outframe **head,
-    struct outframe **tail, int64_t after, int err)
+    struct outframe **tail, int64_t after, int err, int64_t *cursor)
 {
 	struct outframe *o = *head, *next, *e;
 	char *text;
@@ -984,6 +986,8 @@ fail_frames(struct session *s, struct outframe **head,
 		next = o->next;
 		o->next = NULL;
 		e = o;
+		if (o->gen > after && cursor != NULL && o->cursor_was < *cursor)
+			*cursor = o->cursor_was;
 		if (o->gen <= after) {
 			/* durable: stays as it is */
 		} else if (o->kind != HELD_KEEP) {
@@ -1030,7 +1034,7 @@ fail_frames(struct session *s, struct outframe **head,
 static void
 unwind(struct session *s, int err)
 {
-	(void)fail_frames(s, &s->held_head, &s->held_tail, -1, err);
+	(void)fail_frames(s, &s->held_head, &s->held_tail, -1, err, NULL);
 	/* The copies pushed from memory were dropped with the pushes: the
 	 * store serves what is there. */
 	if (s->fresh_turn) {
@@ -1118,8 +1122,9 @@ session_unit_undo(void)
  * say they are (a sync of PostgreSQL's failed, store_durable): they may
  * be lost. Whatever waits for them fails as a failed commit's frames do
  * (the paced ones leave their lanes for it), and a session that lost
- * pushes of them is pumped again from the start of its queue, as after a
- * login: which copies it was told of is not known.
+ * pushes of them is pumped again from before the first of them (it was
+ * pumped from the start of its queue, as after a login, and got the
+ * copies written before them again).
  */
 static void
 lose_waiting(int64_t after)
@@ -1136,9 +1141,15 @@ lose_waiting(int64_t after)
 			}
 	}
 	for (s = wait_head; s != NULL; s = s->wait_next) {
+		int64_t from = s->cursor;
+
 		if (fail_frames(s, &s->wait_head, &s->wait_tail, after,
-		    OFR_E_UNAVAILABLE) > 0 && s->acct.id != 0) {
-			s->cursor = s->cursor_undo = 0;
+		    OFR_E_UNAVAILABLE, &from) > 0 && s->acct.id != 0) {
+			/* pumped again from before the first push that may
+			 * be lost: those before it were written (not again:
+			 * a client takes a copy twice for a replay), and the
+			 * pump counts what is in flight up to there */
+			s->cursor = s->cursor_undo = from;
 			s->inflight = s->inflight_undo = 0;
 			s->caught_up = 0;
 			s->want_pump = 1;

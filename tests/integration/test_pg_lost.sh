@@ -4,7 +4,8 @@
 # immediate): requests get the retryable error unavailable within a
 # bound, never an answer of success; the cluster started again, the server
 # reconnects by itself, sends succeed, and every acknowledged message is
-# delivered.
+# delivered. A sync given up while a push waits for it has the copies
+# pumped again from after the last one written, each pushed once.
 PG_SH="$(dirname "${BASH_SOURCE[0]}")/../tools/pg.sh"
 PG_OUT=$(bash "$PG_SH" start)
 PG_DIR=$(sed -n 1p <<<"$PG_OUT")
@@ -89,6 +90,42 @@ for m in "${acked[@]}"; do
 done
 cli_out out client recv --count 1
 assert_contains "the counsellor's message delivered" "$out" "from Sam"
+
+step "a sync given up while a push waits for it: the connection is pushed each copy once"
+# the client's raw connection (it acks nothing) is pushed one copy; then
+# PostgreSQL waits for a standby that is not there, so the sync of the
+# next is given up (the server's deadline), its push dropped and the
+# copies pumped again: from after the one written, not from the start
+standby() {
+	"$PG_BIN/psql" -X -q -d "$STORE_URL" -c "ALTER SYSTEM SET synchronous_standby_names = '$1'" \
+		-c 'SELECT pg_reload_conf()' >/dev/null
+}
+pushed() {	# SEQ: how many pushes of copy SEQ the connection had
+	grep -c "\"type\": *\"msg\",.*\"seq\": *$1[,}]" "$T/watch-client.out" || true
+}
+watch_start client
+cli couns send "$CASE" "before the sync is lost" >/dev/null
+watch_expect "the connection is pushed it" client '"type": *"msg"'
+seq1=$(grep -m1 -o '"seq": *[0-9]*' "$T/watch-client.out" | grep -o '[0-9]*$')
+# Sam's raw connection sends while the sync waits (a CLI's send would
+# wait for its own reads' syncs first)
+watch_on "$PORT" sender couns
+losses() { grep -c 'may be lost: every request' "$SERVER_ERR" || true; }
+lost=$(losses)
+standby nobody
+printf '{"v":1,"type":"msg.send","id":77,"case":%s,"mid":"%s","copies":[{"to":"%s","ct":"AAECAwQFBgc="}]}\n' \
+	"$CASE" "$(b64_random 16)" "$KEY_client" >&"$WATCH_FD_sender"
+wait_for "the server to give the sync up" 30 eval '[ "$(losses)" -gt "$lost" ]'
+watch_expect "the send answered unavailable" sender '"re": *77,.*"code": *"unavailable"'
+standby ""
+watch_stop sender
+_after_sent() { clirun couns send "$CASE" "after the loss"; [ "$RC" -eq 0 ]; }
+WAIT_EVERY=0.5 wait_for "a send acknowledged again" 30 _after_sent
+seq3=$(sql "SELECT max(seq) FROM deliveries WHERE case_id = $CASE")
+wait_for "its push" 20 eval '[ "$(pushed "$seq3")" -ge 1 ]'
+assert_eq "the copy written before the loss: pushed once" 1 "$(pushed "$seq1")"
+assert_eq "  the one after it: once" 1 "$(pushed "$seq3")"
+watch_stop client
 
 stop_server
 finish
