@@ -591,6 +591,7 @@ cmd_daemon(struct cli *cli, int argc, char **argv)
 		{ "--detach", NULL, &detach },
 		{ NULL, NULL, NULL }
 	};
+	const char *given = cli->key_path;
 
 	memset(&d, 0, sizeof(d));
 	d.cli = cli;
@@ -606,6 +607,10 @@ cmd_daemon(struct cli *cli, int argc, char **argv)
 	if (realpath(cli->key_path, d.real) == NULL)
 		return cli_fail(OFR_E_IO, "no key file %s (make one with "
 		    "offramp keygen)", cli->key_path);
+	/* every save by its path from the root: a command runs in its
+	 * caller's directory (run_command), where a relative path would
+	 * name another file */
+	cli->key_path = d.real;
 	if ((rc = check_place(&d)) != 0 || (rc = cli_load_key(cli)) != 0 ||
 	    (rc = listen_sock(&d)) != 0)
 		goto out;
@@ -629,6 +634,7 @@ cmd_daemon(struct cli *cli, int argc, char **argv)
 	logf_(&d, "stopping");
 	rc = 0;
 out:
+	cli->key_path = given;
 	cli->serve = NULL;
 	cli->key_guard = NULL;
 	cli->daemon = NULL;

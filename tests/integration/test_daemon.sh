@@ -3,7 +3,8 @@
 # command of that key file runs through it with no passphrase, also while
 # a chat runs; it connects again after the server restarts; and it refuses
 # a second daemon, another key file, a socket or directory that is not
-# private, and a request over its size bound.
+# private, and a request over its size bound; started with a relative key
+# path, it saves to that file whatever directory a command comes from.
 # about the CLI: its one-shot commands sanitized (lib.sh, cli)
 CLI_SANITIZED=1
 . "$(dirname "$0")/lib.sh"
@@ -182,6 +183,24 @@ assert_eq "the daemon exits 0" 0 "$RC"
 assert_eq "its socket is gone" no "$([ -e "$SOCK" ] && echo yes || echo no)"
 clirun couns cases
 assert_eq "cases without the daemon" 0 "$RC"
+
+step "a daemon started with a relative key path saves to its key file, whoever's directory a command comes from"
+: >"$T/daemon.err"
+(cd "$IDS" && exec env OFFRAMP_TRUST_FILE="$IDS/trust" timeout -k 5 120 "$OFFRAMP_CLI_BIN" \
+	--server "$WS_SCHEME://127.0.0.1:$PORT" --ca "$CERT" \
+	--key couns.key --passphrase-file "$T/couns.pass" \
+	--timeout 5 daemon 2>"$T/daemon.err" </dev/null) &
+DAEMON_PID=$!
+wait_for "the daemon to connect" 20 grep -q 'connected to' "$T/daemon.err"
+mkdir -p "$T/elsewhere"
+(cd "$T/elsewhere" && dclirun history-keep 7 && [ "$RC" -eq 0 ])
+assert_eq "no key file made where the command came from" "" "$(ls "$T/elsewhere")"
+kill -TERM "$DAEMON_PID"
+wait_for "the daemon to stop" 20 daemon_gone
+wait "$DAEMON_PID" || true
+clirun couns history-keep
+assert_contains "the key file itself keeps the setting" "$OUT" "7 days"
+cli couns history-keep off >/dev/null
 
 step "without a daemon, a busy key file points to offramp daemon"
 mkfifo "$T/chat3.in"
