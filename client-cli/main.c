@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include "proto/err.h"
 #include "proto/ocrypto.h"
@@ -575,9 +577,29 @@ run(int argc, char **argv)
 	return rc;
 }
 
+/*
+ * No core file: the messages and names the CLI holds are in its heap in
+ * clear (the key file's secrets are in sodium's memory, which a core
+ * leaves out, but not the history), and a crash or a SIGQUIT would
+ * write them to disk. Not dumpable either (no core through a pipe's
+ * handler, no ptrace by the same user), but under AddressSanitizer,
+ * whose leak check at exit needs ptrace.
+ */
+static void
+no_core(void)
+{
+	const struct rlimit none = { 0, 0 };
+
+	(void)setrlimit(RLIMIT_CORE, &none);
+#ifndef __SANITIZE_ADDRESS__
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
+}
+
 int
 offramp_main(int argc, char **argv)
 {
+	no_core();
 	signal(SIGPIPE, SIG_IGN);
 	return exit_status(run(argc, argv));
 }

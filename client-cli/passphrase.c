@@ -12,6 +12,7 @@
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <sodium.h>
 
@@ -62,6 +63,7 @@ static int
 from_file(const char *file, char *out, size_t *len, char *why, size_t whysz)
 {
 	char *buf = sodium_malloc(CAP);
+	struct stat st;
 	size_t got = 0;
 	int fd, rc;
 
@@ -73,6 +75,15 @@ from_file(const char *file, char *out, size_t *len, char *why, size_t whysz)
 		sodium_free(buf);
 		return OFR_E_IO;
 	}
+	/* said, not refused (scripts made it so): another user may read
+	 * it, or it is not this user's */
+	if (fstat(fd, &st) == 0 && ((st.st_mode & 077) != 0 ||
+	    st.st_uid != geteuid()))
+		fprintf(stderr, "warning: the passphrase file %s is %s (mode "
+		    "%03o): anyone who can read it opens the key file; "
+		    "chmod 600 it\n", file, st.st_uid != geteuid() ?
+		    "another user's" : "readable by others",
+		    (unsigned)(st.st_mode & 0777));
 	while (got < CAP) {
 		ssize_t n = read(fd, buf + got, CAP - got);
 
@@ -194,12 +205,18 @@ passphrase_get(const char *file, int confirm, char **out, size_t *len,
 	*len = 0;
 	if ((p = sodium_malloc(CAP)) == NULL)
 		return OFR_E_NOMEM;
-	if (file != NULL)
+	if (file != NULL) {
 		rc = from_file(file, p, len, why, whysz);
-	else if (env != NULL)
+	} else if (env != NULL) {
 		rc = first_line(p, len, env, strlen(env), why, whysz);
-	else
+		/* read once: not left in the environment, which a process
+		 * of its own (the daemon) keeps for its life, and a child
+		 * inherits */
+		sodium_memzero((char *)env, strlen(env));
+		(void)unsetenv("OFFRAMP_PASSPHRASE");
+	} else {
 		rc = from_tty(confirm, p, len, why, whysz);
+	}
 	if (rc != 0) {
 		sodium_free(p);
 		return rc;

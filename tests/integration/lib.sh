@@ -968,7 +968,7 @@ setup_pool() {
 # counsellor_down stops it, and every daemon stops when the test ends.
 counsellor_up() {
 	local who=$1 f="$T/daemon-$1.err"
-	printf 'pass-%s\n' "$who" >"$T/$who.dpass"
+	(umask 077; printf 'pass-%s\n' "$who" >"$T/$who.dpass")
 	: >"$f"
 	OFFRAMP_TRUST_FILE="${TRUST_FILE-$IDS/trust}" timeout -k 5 1200 \
 		"$OFFRAMP_CLI_BIN" --server "${SERVER_URL:-$WS_SCHEME://127.0.0.1:$PORT}" \
@@ -1010,7 +1010,7 @@ counsellors_down() {
 # publishes the keys of its programmes.
 programme_key() {
 	local out
-	printf 'programme-pass-%s\n' "$1" >"$IDS/$1.ppass"
+	(umask 077; printf 'programme-pass-%s\n' "$1" >"$IDS/$1.ppass")
 	out=$(cli "$1" programme-key new --out "$IDS/$1.pkey" --kdf min \
 		--new-passphrase-file "$IDS/$1.ppass")
 	printf -v "PKEY_$1" '%s' "$(field "$out" programme-key)"

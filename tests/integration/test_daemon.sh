@@ -4,7 +4,8 @@
 # a chat runs; it connects again after the server restarts; and it refuses
 # a second daemon, another key file, a socket or directory that is not
 # private, and a request over its size bound; started with a relative key
-# path, it saves to that file whatever directory a command comes from.
+# path, it saves to that file whatever directory a command comes from; its
+# passphrase is not left in its environment, and it makes no core file.
 # about the CLI: its one-shot commands sanitized (lib.sh, cli)
 CLI_SANITIZED=1
 . "$(dirname "$0")/lib.sh"
@@ -13,7 +14,7 @@ start_server
 COUNS_DAEMON=0 setup_pool	# this test starts Sam's daemon itself
 
 SOCK="$IDS/couns.key.d/sock"
-printf 'pass-couns\n' >"$T/couns.pass"
+(umask 077; printf 'pass-couns\n' >"$T/couns.pass")
 
 # daemon_start: Sam's daemon, passphrase from a file, in the background.
 daemon_start() {
@@ -184,14 +185,30 @@ assert_eq "its socket is gone" no "$([ -e "$SOCK" ] && echo yes || echo no)"
 clirun couns cases
 assert_eq "cases without the daemon" 0 "$RC"
 
+step "a passphrase file others may read is said to be so"
+printf 'pass-couns\n' >"$T/open.pass"
+chmod 644 "$T/open.pass"
+clirun couns --passphrase-file "$T/open.pass" whoami
+assert_eq "it opens the key file all the same" 0 "$RC"
+assert_contains "  with a warning" "$ERR" "warning: the passphrase file $T/open.pass is readable by others (mode 644)"
+clirun couns --passphrase-file "$T/couns.pass" whoami
+assert_not_contains "a file of mode 600: no warning" "$ERR" "warning"
+
 step "a daemon started with a relative key path saves to its key file, whoever's directory a command comes from"
 : >"$T/daemon.err"
-(cd "$IDS" && exec env OFFRAMP_TRUST_FILE="$IDS/trust" timeout -k 5 120 "$OFFRAMP_CLI_BIN" \
+# (its passphrase from the environment this time)
+(cd "$IDS" && exec env OFFRAMP_TRUST_FILE="$IDS/trust" OFFRAMP_PASSPHRASE=pass-couns \
+	timeout -k 5 120 "$OFFRAMP_CLI_BIN" \
 	--server "$WS_SCHEME://127.0.0.1:$PORT" --ca "$CERT" \
-	--key couns.key --passphrase-file "$T/couns.pass" \
-	--timeout 5 daemon 2>"$T/daemon.err" </dev/null) &
+	--key couns.key --timeout 5 daemon 2>"$T/daemon.err" </dev/null) &
 DAEMON_PID=$!
 wait_for "the daemon to connect" 20 grep -q 'connected to' "$T/daemon.err"
+dpid=$(pgrep -P "$DAEMON_PID" | head -n1)
+assert_match "the daemon's process" "$dpid" '^[0-9]+$'
+assert_eq "the passphrase is not left in its environment (wiped where exec put it)" 0 \
+	"$(tr '\0' '\n' <"/proc/$dpid/environ" | grep -c 'pass-couns' || true)"
+assert_match "it makes no core file" "$(grep '^Max core file size' "/proc/$dpid/limits")" \
+	'^Max core file size +0 +0 '
 mkdir -p "$T/elsewhere"
 (cd "$T/elsewhere" && dclirun history-keep 7 && [ "$RC" -eq 0 ])
 assert_eq "no key file made where the command came from" "" "$(ls "$T/elsewhere")"

@@ -207,7 +207,7 @@ assert_eq "the terminal settings are as before" "$(cat "$T/couns.stty.before")" 
 step "a client's inbox in offramp daemon: its counsellor leaves, another joins"
 add_counsellor admin lee Lee --languages en --topics leaving
 certify_pending Lee
-printf 'pass-%s\n' "$OPEN_CL" >"$T/$OPEN_CL.pass"
+(umask 077; printf 'pass-%s\n' "$OPEN_CL" >"$T/$OPEN_CL.pass")
 OFFRAMP_TRUST_FILE="$IDS/trust" timeout -k 5 120 "$OFFRAMP_CLI_BIN" \
 	--server "$WS_SCHEME://127.0.0.1:$PORT" --ca "$CERT" --key "$IDS/$OPEN_CL.key" \
 	--passphrase-file "$T/$OPEN_CL.pass" --timeout 5 daemon 2>"$T/daemon.err" </dev/null &
