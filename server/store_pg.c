@@ -527,6 +527,50 @@ static const char *const pg_migrations[] = {
 	"CREATE INDEX deliveries_created ON deliveries(created);"
 	"CREATE INDEX deliveries_case ON deliveries(case_id);"
 	"CREATE INDEX deliveries_sender ON deliveries(sender_id, mid);",
+	/*
+	 * 8 -> 9: no planner statistics of the columns that name a person
+	 * or hold what one wrote. ANALYZE (autovacuum's too) keeps sample
+	 * values of each column in pg_statistic: keys, pseudonyms, mids and
+	 * ciphertexts that stayed readable there after their rows were
+	 * deleted (an erased client's key and name, PRIVACY.md). A target
+	 * of 0 collects none from now on; the column's type set again (the
+	 * same: no rewrite) drops what was collected. The lookups by these
+	 * columns go through unique indexes and need none. Its locks at
+	 * once, first (as 8's).
+	 */
+	"LOCK TABLE accounts, deliveries, sent, case_notes, feedback,"
+	"  signed_prekeys, one_time_prekeys, invites, referrals, cases"
+	"  IN ACCESS EXCLUSIVE MODE;"
+	"ALTER TABLE accounts"
+	"  ALTER COLUMN key SET STATISTICS 0, ALTER COLUMN key TYPE bytea,"
+	"  ALTER COLUMN name SET STATISTICS 0, ALTER COLUMN name TYPE text,"
+	"  ALTER COLUMN cert SET STATISTICS 0, ALTER COLUMN cert TYPE bytea;"
+	"ALTER TABLE deliveries"
+	"  ALTER COLUMN mid SET STATISTICS 0, ALTER COLUMN mid TYPE bytea,"
+	"  ALTER COLUMN ct SET STATISTICS 0, ALTER COLUMN ct TYPE bytea;"
+	"ALTER TABLE sent"
+	"  ALTER COLUMN mid SET STATISTICS 0, ALTER COLUMN mid TYPE bytea;"
+	"ALTER TABLE case_notes"
+	"  ALTER COLUMN ct SET STATISTICS 0, ALTER COLUMN ct TYPE bytea;"
+	"ALTER TABLE feedback"
+	"  ALTER COLUMN id SET STATISTICS 0, ALTER COLUMN id TYPE bytea,"
+	"  ALTER COLUMN sealed SET STATISTICS 0,"
+	"  ALTER COLUMN sealed TYPE bytea;"
+	"ALTER TABLE signed_prekeys"
+	"  ALTER COLUMN spk SET STATISTICS 0, ALTER COLUMN spk TYPE bytea,"
+	"  ALTER COLUMN sig SET STATISTICS 0, ALTER COLUMN sig TYPE bytea;"
+	"ALTER TABLE one_time_prekeys"
+	"  ALTER COLUMN pk SET STATISTICS 0, ALTER COLUMN pk TYPE bytea;"
+	"ALTER TABLE invites"
+	"  ALTER COLUMN hash SET STATISTICS 0, ALTER COLUMN hash TYPE bytea;"
+	"ALTER TABLE referrals"
+	"  ALTER COLUMN digest SET STATISTICS 0,"
+	"  ALTER COLUMN digest TYPE bytea;"
+	"ALTER TABLE cases"
+	"  ALTER COLUMN pref_gender SET STATISTICS 0,"
+	"  ALTER COLUMN pref_gender TYPE text,"
+	"  ALTER COLUMN pref_region SET STATISTICS 0,"
+	"  ALTER COLUMN pref_region TYPE text;",
 };
 #define PG_SCHEMA_VERSION	((int)nitems(pg_migrations))
 
