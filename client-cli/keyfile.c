@@ -12,6 +12,8 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include <dirent.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -513,6 +515,44 @@ keyfile_set_role(struct keyfile *k, const char *path, int role)
 	return rc;
 }
 
+/* Removes the temporary copies a save of path left when it was stopped
+ * before its rename (store: PATH.tmp.XXXXXX, whole copies of the key
+ * file, which forget and erase would not reach). Called with the lock
+ * held: no save of another process is under way. */
+static void
+sweep_tmp(const char *path)
+{
+	char dir[PATH_MAX], name[PATH_MAX], full[PATH_MAX];
+	const char *slash = strrchr(path, '/'), *base;
+	struct dirent *e;
+	size_t n;
+	DIR *d;
+
+	if (slash == NULL) {
+		strcpy(dir, ".");
+		base = path;
+	} else {
+		if ((size_t)(slash - path) >= sizeof(dir))
+			return;
+		memcpy(dir, path, (size_t)(slash - path));
+		dir[slash == path ? 1 : slash - path] = '\0';
+		if (slash == path)
+			dir[0] = '/';
+		base = slash + 1;
+	}
+	if (snprintf(name, sizeof(name), "%s.tmp.", base) >=
+	    (int)sizeof(name) || (d = opendir(dir)) == NULL)
+		return;
+	n = strlen(name);
+	while ((e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, name, n) == 0 &&
+		    strlen(e->d_name) == n + 6 &&
+		    snprintf(full, sizeof(full), "%s/%s", dir, e->d_name) <
+		    (int)sizeof(full))
+			(void)unlink(full);
+	closedir(d);
+}
+
 int
 keyfile_lock(const char *path, int timeout_ms, int *fd)
 {
@@ -544,6 +584,7 @@ keyfile_lock(const char *path, int timeout_ms, int *fd)
 		waited += 50;
 	}
 	*fd = f;
+	sweep_tmp(path);
 	return 0;
 }
 

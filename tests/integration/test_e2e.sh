@@ -130,6 +130,14 @@ for who in client couns; do
 done
 assert_eq "no temporary files are left next to the stores" "" \
 	"$(find "$IDS" -name '*.tmp.*' -printf '%f\n')"
+# a save stopped before its rename leaves a whole copy: the next command
+# that takes the key file's lock removes it (of its own key file alone)
+cp -p "$IDS/client.key" "$IDS/client.key.tmp.Ab3dEf"
+cp -p "$IDS/client.key" "$IDS/other.key.tmp.Ab3dEf"
+cli client cases >/dev/null
+assert_eq "a stopped save's copy is removed by the next command" \
+	"other.key.tmp.Ab3dEf" "$(find "$IDS" -name '*.tmp.*' -printf '%f\n')"
+rm -f "$IDS/other.key.tmp.Ab3dEf"
 cli_out out client history "$CASE"
 assert_eq "the client's history: first line, sent" "me: $m1" "$(sed -n 1p <<<"$out")"
 assert_eq "  second line, received" "$COUNS_NAME: $m2" "$(sed -n 2p <<<"$out")"
