@@ -198,8 +198,10 @@ pg_keys_unlogged() {
 		fail "PostgreSQL's log of database ${db:-?} not found (${dirs[*]})"
 		return
 	fi
+	# (a key's refusal, "Key (...)=(...)", and a check's or a not-null's,
+	# "Failing row contains (...)": both print values)
 	assert_eq "PostgreSQL logged no key of this test's rows" "" \
-		"$(cat "${logs[@]}" | grep -F " db=$db " | grep -F 'DETAIL:  Key (' | head -n 3 || true)"
+		"$(cat "${logs[@]}" | grep -F " db=$db " | grep -E 'DETAIL:  (Key \(|Failing row contains)' | head -n 3 || true)"
 }
 
 # finish: the summary line; the exit status of the test.
