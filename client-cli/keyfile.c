@@ -516,9 +516,10 @@ keyfile_set_role(struct keyfile *k, const char *path, int role)
 }
 
 /* Removes the temporary copies a save of path left when it was stopped
- * before its rename (store: PATH.tmp.XXXXXX, whole copies of the key
- * file, which forget and erase would not reach). Called with the lock
- * held: no save of another process is under way. */
+ * before its rename (store: the path, ".tmp." and mkstemp's six
+ * characters; whole copies of the key file, which forget and erase
+ * would not reach). Called with the lock held: no save of another
+ * process is under way. */
 static void
 sweep_tmp(const char *path)
 {
